@@ -1,0 +1,22 @@
+"""nmfaudio: separate sounds (and factorize images and spike waveforms) with NMF.
+
+Orientation follows the literature: ``V`` (n_features, n_samples) ≈ ``W`` (n_features, k)
+@ ``H`` (k, n_samples).  The scikit-learn-compatible :class:`NMF` estimator keeps
+scikit-learn's own orientation (rows of ``X`` are samples).
+"""
+
+__version__ = "0.1.0"
+
+from nmfaudio.nmf import (  # noqa: E402
+    ConvergenceWarning,
+    NMFResult,
+    beta_divergence,
+    factorize,
+)
+
+__all__ = [
+    "ConvergenceWarning",
+    "NMFResult",
+    "beta_divergence",
+    "factorize",
+]

@@ -1,0 +1,20 @@
+"""The NMF engine: arrays in, arrays out; no files, no printing.
+
+V (n_features, n_samples) ≈ W (n_features, k) @ H (k, n_samples), minimizing a
+β-divergence.  See :func:`factorize`.
+"""
+
+from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, NMFResult, factorize
+from nmfaudio.nmf.divergence import BETA_NAMES, FLOOR_RELATIVE, beta_divergence
+from nmfaudio.nmf.solvers import SOLVERS
+
+__all__ = [
+    "BETA_NAMES",
+    "CHECK_EVERY",
+    "ConvergenceWarning",
+    "FLOOR_RELATIVE",
+    "NMFResult",
+    "SOLVERS",
+    "beta_divergence",
+    "factorize",
+]

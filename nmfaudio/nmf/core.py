@@ -1,0 +1,265 @@
+"""``factorize``: V ≈ W H by minimizing a β-divergence, and its result type."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmfaudio.nmf._checks import (
+    check_data,
+    check_max_iter,
+    check_n_components,
+    check_non_negative_number,
+    free_mask,
+)
+from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
+from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
+from nmfaudio.nmf.solvers import SOLVERS, Problem, resolve_solver
+
+#: Iterations between two convergence checks.
+CHECK_EVERY = 10
+
+
+class ConvergenceWarning(UserWarning):
+    """``max_iter`` was reached before the relative loss decrease fell below ``tol``."""
+
+
+@dataclass
+class NMFResult:
+    """The outcome of :func:`factorize`.
+
+    Attributes
+    ----------
+    W : ndarray, shape (n_features, n_components)
+        Templates (spectral templates for audio), non-negative.
+    H : ndarray, shape (n_components, n_samples)
+        Activations, non-negative.
+    loss : ndarray of float, shape (n_iter + 1,)
+        β-divergence (scikit-learn's definition; Frobenius is ½‖V − WH‖²_F): ``loss[0]``
+        at the start, ``loss[i]`` after iteration i.  Computed on the floored V the
+        engine actually fits (see ``n_floored``); regularization terms are not included.
+    n_iter : int
+        Iterations run.
+    converged : bool
+        True when the relative loss decrease fell below ``tol``.
+    n_floored : int
+        Entries of V raised to the floor ``eps`` (β ≤ 1 only; zeros in silent audio).
+    beta : float
+        The divergence's β.
+    solver : str
+        The update rule used (``"auto"`` resolved).
+    eps : float
+        The floor used for V (β ≤ 1) and WH (β < 2).
+    stop_reason : str
+        ``"tol"``, ``"max_iter"``, ``"callback"`` or ``"zero"`` (V was all zeros).
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    loss: np.ndarray
+    n_iter: int
+    converged: bool
+    n_floored: int
+    beta: float
+    solver: str
+    eps: float
+    stop_reason: str
+
+
+def _as_generator(random_state) -> np.random.Generator:
+    """A Generator from None, an int seed, a Generator or a legacy RandomState."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
+        if isinstance(random_state, (bool, np.bool_)):
+            raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        # Draw a seed from the caller's RandomState, as scikit-learn code expects.
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
+
+
+def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
+    array = check_data(factor, name, dtype=dtype)
+    if array.shape != expected_shape:
+        raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape}")
+    return array.copy()  # the engine updates its factors in place; the caller's stay untouched
+
+
+def _initial_factors(V, k, init, W, H, rng):
+    """Starting W (n_features, k) and H (k, n_samples), private copies."""
+    n_features, n_samples = V.shape
+    if W is not None:
+        W = _check_factor(W, "W", (n_features, k), V.dtype)
+    if H is not None:
+        H = _check_factor(H, "H", (k, n_samples), V.dtype)
+    if W is not None and H is not None:
+        return W, H
+    if init == "random" or init == "custom" or (W is not None or H is not None):
+        W0, H0 = random_init(V, k, rng)
+    else:
+        W0, H0 = nndsvd_init(V, k, rng, variant=init)
+    if W is not None:
+        match_scale(V, W, H0, fixed_is_W=True)
+        return W, H0
+    if H is not None:
+        match_scale(V, H, W0, fixed_is_W=False)
+        return W0, H
+    return W0, H0
+
+
+def factorize(
+    V,
+    n_components,
+    *,
+    beta="frobenius",
+    solver="auto",
+    init="random",
+    W=None,
+    H=None,
+    fix_W=False,
+    fix_H=False,
+    l1_W=0.0,
+    l1_H=0.0,
+    l2_W=0.0,
+    l2_H=0.0,
+    max_iter=200,
+    tol=1e-4,
+    random_state=None,
+    callback=None,
+    eps=None,
+) -> NMFResult:
+    """Non-negative matrix factorization V ≈ W @ H under a β-divergence.
+
+    Parameters
+    ----------
+    V : array-like, shape (n_features, n_samples)
+        Non-negative data, e.g. a magnitude spectrogram (n_freq, n_frames).  Never
+        modified.  float32 stays float32; integers become float64.
+    n_components : int
+        Number of components k (>= 1).
+    beta : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
+        The divergence: 2, 1, 0 or any real β.
+    solver : {"auto", "mu", "hals"}, default "auto"
+        ``"mu"``: multiplicative updates (Lee-Seung for β = 2, Févotte-Idier with the MM
+        exponent otherwise).  ``"hals"``: accelerated hierarchical ALS, β = 2 only.
+        ``"auto"``: HALS for β = 2 (faster to a given loss), MU otherwise.
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default "random"
+        Used for factors not given.  ``"random"``: uniform [0, 1) scaled by
+        sqrt(mean(V) / k).  With only one of ``W``/``H`` given, the other starts random,
+        rescaled so mean(WH) = mean(V).
+    W : array-like, shape (n_features, n_components), optional
+        Starting (or, with ``fix_W``, fixed) templates.  Copied, never modified.
+    H : array-like, shape (n_components, n_samples), optional
+        Starting (or fixed) activations.  Copied, never modified.
+    fix_W, fix_H : bool, sequence of int, or bool array of shape (n_components,)
+        Components kept exactly as given (bit-identical): ``True`` keeps all, a list of
+        indices or a boolean mask keeps those while the others learn.  Needs the
+        factor to be given.
+    l1_W, l1_H, l2_W, l2_H : float >= 0
+        Penalties l1‖·‖₁ + ½ l2‖·‖²_F on W and H (``l1_H`` makes activations sparse).
+    max_iter : int >= 0, default 200
+    tol : float >= 0, default 1e-4
+        Every 10 iterations, stop when (loss[i−10] − loss[i]) / loss[0] < tol.
+        ``tol=0`` runs exactly ``max_iter`` iterations (and warns of nothing).
+    random_state : None, int or numpy.random.Generator
+        Seeds the initialization; the same seed gives the same result.
+    callback : callable(iteration, loss) -> bool or None, optional
+        Called after every iteration; returning True stops early.
+    eps : float, optional
+        Floor for V (β ≤ 1) and WH (β < 2); default ``FLOOR_RELATIVE * max(V)``
+        (float32 machine epsilon times the largest entry).
+
+    Returns
+    -------
+    NMFResult
+        ``W`` (n_features, k), ``H`` (k, n_samples), ``loss``, ``n_iter``,
+        ``converged``, ``n_floored``, ``beta``, ``solver``, ``eps``, ``stop_reason``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` is reached before ``tol`` (with ``tol > 0``).
+
+    Raises
+    ------
+    ValueError
+        Negative, NaN or infinite values; bad ``n_components``, ``beta``, ``solver``,
+        ``init``; W or H of the wrong shape; ``fix_W``/``fix_H`` without the factor.
+    TypeError
+        V (or W, H) not a numeric array.
+
+    Examples
+    --------
+    >>> import numpy as np, nmfaudio
+    >>> V = np.random.default_rng(0).random((6, 2)) @ np.random.default_rng(1).random((2, 8))
+    >>> res = nmfaudio.factorize(V, 2, random_state=0, max_iter=500, tol=0)
+    >>> bool(res.loss[-1] < 1e-6 * res.loss[0])
+    True
+    """
+    V = check_data(V, "V")
+    k = check_n_components(n_components)
+    beta = beta_from_name(beta)
+    solver_name = resolve_solver(solver, beta) if isinstance(solver, str) else None
+    if solver_name is None:
+        raise ValueError(f"solver={solver!r} must be a name: 'auto', {', '.join(map(repr, SOLVERS))}")
+    if not isinstance(init, str) or init not in (*INITS, "custom"):
+        raise ValueError(f"init={init!r} is not known; use one of {', '.join(map(repr, INITS))}")
+    max_iter = check_max_iter(max_iter)
+    tol = check_non_negative_number(tol, "tol")
+    penalties = {name: check_non_negative_number(value, name)
+                 for name, value in (("l1_W", l1_W), ("l1_H", l1_H), ("l2_W", l2_W), ("l2_H", l2_H))}
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
+    free_W = free_mask(fix_W, k, "fix_W")
+    free_H = free_mask(fix_H, k, "fix_H")
+    if not free_W.all() and W is None:
+        raise ValueError("fix_W needs the templates: pass W=... (n_features, n_components)")
+    if not free_H.all() and H is None:
+        raise ValueError("fix_H needs the activations: pass H=... (n_components, n_samples)")
+    if init == "custom" and (W is None or H is None):
+        raise ValueError("init='custom' needs both W and H")
+    rng = _as_generator(random_state)
+
+    W, H = _initial_factors(V, k, init, W, H, rng)
+    if eps is None:
+        eps = default_floor(V)
+    else:
+        eps = check_non_negative_number(eps, "eps")
+
+    if not V.any():
+        # Nothing to model: the best non-negative fit of zeros is zero.
+        W[:, free_W] = 0
+        H[free_H] = 0
+        return NMFResult(W, H, np.zeros(1), 0, True, 0, beta, solver_name, eps, "zero")
+
+    V_fit, n_floored = floor_data(V, beta, eps)
+    problem = Problem(beta=beta, free_W=free_W, free_H=free_H, eps=eps, **penalties)
+    engine = SOLVERS[solver_name](V_fit, W, H, problem)
+
+    loss = np.empty(max_iter + 1)
+    loss[0] = engine.start()
+    n_iter, stop_reason = 0, "max_iter"
+    for iteration in range(1, max_iter + 1):
+        loss[iteration] = engine.step()
+        n_iter = iteration
+        if callback is not None and callback(iteration, float(loss[iteration])):
+            stop_reason = "callback"
+            break
+        if tol > 0 and iteration % CHECK_EVERY == 0:
+            decrease = (loss[iteration - CHECK_EVERY] - loss[iteration]) / loss[0] if loss[0] > 0 else 0.0
+            if decrease < tol:
+                stop_reason = "tol"
+                break
+    converged = stop_reason == "tol"
+    if stop_reason == "max_iter" and tol > 0 and max_iter > 0:
+        warnings.warn(
+            f"NMF reached max_iter={max_iter} before the relative loss decrease fell below "
+            f"tol={tol:g}; raise max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return NMFResult(W, H, loss[: n_iter + 1].copy(), n_iter, converged, n_floored, beta,
+                     solver_name, float(eps), stop_reason)

@@ -1,0 +1,276 @@
+"""Update rules.  Each solver is a class registered by name in :data:`SOLVERS`.
+
+A solver owns the factors it is given and updates them in place:
+
+``solver = Solver(V, W, H, problem)``
+    ``V`` is already floored (see :mod:`nmfaudio.nmf.divergence`); ``W``, ``H`` are the
+    engine's private copies.
+``solver.start() -> float``
+    the loss of the starting point,
+``solver.step() -> float``
+    one iteration (H, then W), returning the loss after it.
+
+Solvers cache what the next step needs (WH for the multiplicative updates, WᵀV and WᵀW
+for Frobenius), so the loss of each iteration comes at no extra product.  Adding a
+solver (say, a GPU backend) means adding a class and one entry in ``SOLVERS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmfaudio.nmf.divergence import divergence_from_model
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is being minimized: D_β(V | WH) + l1‖·‖₁ + ½ l2‖·‖²_F on W and H,
+    over the components marked free."""
+
+    beta: float
+    free_W: np.ndarray  # bool (k,)
+    free_H: np.ndarray  # bool (k,)
+    eps: float  # floor of WH for β < 2
+    l1_W: float = 0.0
+    l1_H: float = 0.0
+    l2_W: float = 0.0
+    l2_H: float = 0.0
+
+
+def mm_exponent(beta: float) -> float:
+    """Exponent of the majorization-minimization multiplicative update (Févotte & Idier,
+    2011, Table 2) that makes the β-divergence non-increasing for every β."""
+    if beta < 1:
+        return 1.0 / (2.0 - beta)
+    if beta > 2:
+        return 1.0 / (beta - 1.0)
+    return 1.0
+
+
+def _free_index(free: np.ndarray):
+    """A slice for 'all components' (no copy when indexing), else the index array."""
+    return slice(None) if free.all() else np.flatnonzero(free)
+
+
+class _FrobeniusCache:
+    """Shared Frobenius bookkeeping: the loss from WᵀV, WᵀW and HHᵀ without forming WH.
+
+    ½‖V − WH‖² = ½(‖V‖² − 2⟨WᵀV, H⟩ + ⟨WᵀW, HHᵀ⟩), summed in float64.
+    """
+
+    def __init__(self, V, W, H, problem: Problem):
+        self.V, self.W, self.H, self.problem = V, W, H, problem
+        self.norm_V = float(np.dot(V.ravel(), V.ravel().astype(np.float64, copy=False)))
+        self.rows_H = _free_index(problem.free_H)
+        self.cols_W = _free_index(problem.free_W)
+        self.update_H = bool(problem.free_H.any())
+        self.update_W = bool(problem.free_W.any())
+
+    def _refresh_W_products(self):
+        self.WtV = self.W.T @ self.V
+        self.WtW = self.W.T @ self.W
+
+    def _loss(self, HHt) -> float:
+        cross = np.vdot(self.WtV.astype(np.float64), self.H.astype(np.float64))
+        model = np.vdot(self.WtW.astype(np.float64), HHt.astype(np.float64))
+        return max(0.5 * (self.norm_V - 2.0 * cross + model), 0.0)
+
+    def start(self) -> float:
+        self._refresh_W_products()
+        return self._loss(self.H @ self.H.T)
+
+
+class FrobeniusMU(_FrobeniusCache):
+    """Lee & Seung's multiplicative updates for ½‖V − WH‖² (β = 2)."""
+
+    def step(self) -> float:
+        W, H, p = self.W, self.H, self.problem
+        tiny = np.finfo(W.dtype).tiny
+        if self.update_H:
+            r = self.rows_H
+            denominator = self.WtW[r] @ H
+            if p.l1_H or p.l2_H:
+                denominator += p.l1_H + p.l2_H * H[r]
+            H[r] *= self.WtV[r] / np.maximum(denominator, tiny)
+        VHt = self.V @ H.T
+        HHt = H @ H.T
+        if self.update_W:
+            c = self.cols_W
+            denominator = W @ HHt[:, c]
+            if p.l1_W or p.l2_W:
+                denominator += p.l1_W + p.l2_W * W[:, c]
+            W[:, c] *= VHt[:, c] / np.maximum(denominator, tiny)
+            self._refresh_W_products()
+        return self._loss(HHt)
+
+
+class FrobeniusHALS(_FrobeniusCache):
+    """Hierarchical alternating least squares (Cichocki & Phan, 2009) for β = 2, with
+    Gillis & Glineur's (2012) acceleration: WᵀV and WᵀW (and VHᵀ, HHᵀ) are computed once
+    per outer iteration and reused for several inner sweeps, which cost only k² per
+    column.  Every column update is an exact minimization, so the loss never increases.
+    """
+
+    #: weight of the inner-sweep budget relative to one product's cost (Gillis & Glineur's α)
+    inner_alpha = 0.5
+    #: stop inner sweeps once a sweep changes the factor by less than this fraction of the first
+    inner_delta = 0.1
+    #: hard cap on inner sweeps per outer iteration
+    max_inner = 50
+
+    def __init__(self, V, W, H, problem: Problem):
+        super().__init__(V, W, H, problem)
+        F, T = V.shape
+        k = W.shape[1]
+        # Sweeps a pair of products pays for (Gillis & Glineur, 2012, eq. 3.2): the
+        # products cost about F·T·k, one sweep about k²·n_rows.
+        self.inner_H = min(1 + int(self.inner_alpha * (1 + (F * T + F * k) / (T * (k + 1)))), self.max_inner)
+        self.inner_W = min(1 + int(self.inner_alpha * (1 + (F * T + T * k) / (F * (k + 1)))), self.max_inner)
+
+    @staticmethod
+    def _sweep(X, XtY, XtX, rows, l1, l2) -> float:
+        """One Gauss-Seidel pass over rows of X (k, n) minimizing
+        ½⟨XtX, XXᵀ⟩ − ⟨XtY, X⟩ + l1‖X‖₁ + ½ l2‖X‖² row by row; returns ‖ΔX‖²."""
+        change = 0.0
+        for j in rows:
+            curvature = XtX[j, j] + l2
+            if curvature <= 0:  # a zero partner column: this row does not affect the loss
+                continue
+            gradient = XtX[j] @ X - XtY[j]
+            if l1 or l2:
+                gradient += l1 + l2 * X[j]
+            new = np.maximum(X[j] - gradient / curvature, 0)
+            change += float(np.dot(new - X[j], new - X[j]))
+            X[j] = new
+        return change
+
+    def _inner(self, X, XtY, XtX, rows, l1, l2, n_sweeps):
+        first = self._sweep(X, XtY, XtX, rows, l1, l2)
+        for _ in range(n_sweeps - 1):
+            if self._sweep(X, XtY, XtX, rows, l1, l2) <= self.inner_delta**2 * first:
+                break
+
+    def step(self) -> float:
+        W, H, p = self.W, self.H, self.problem
+        if self.update_H:
+            rows = np.flatnonzero(p.free_H)
+            self._inner(H, self.WtV, self.WtW, rows, p.l1_H, p.l2_H, self.inner_H)
+        HHt = H @ H.T
+        if self.update_W:
+            # Work on Wᵀ (k, n_features) so that each column of W is a contiguous row.
+            Wt = np.ascontiguousarray(W.T)
+            HVt = H @ self.V.T
+            rows = np.flatnonzero(p.free_W)
+            self._inner(Wt, HVt, HHt, rows, p.l1_W, p.l2_W, self.inner_W)
+            W[:, rows] = Wt.T[:, rows]
+            self._refresh_W_products()
+        return self._loss(HHt)
+
+
+class BetaMU:
+    """Févotte & Idier's (2011) multiplicative updates for any β, with the MM exponent
+    γ(β) so the β-divergence never increases.
+
+    H ← H ⊙ [Wᵀ(V ⊙ WH^(β−2)) / (Wᵀ WH^(β−1) + l1 + l2 H)]^γ, and symmetrically for W.
+    WH is floored at ``problem.eps`` for β < 2 (see :mod:`nmfaudio.nmf.divergence`).
+    """
+
+    def __init__(self, V, W, H, problem: Problem):
+        self.V, self.W, self.H, self.problem = V, W, H, problem
+        self.beta = problem.beta
+        self.gamma = mm_exponent(problem.beta)
+        self.rows_H = _free_index(problem.free_H)
+        self.cols_W = _free_index(problem.free_W)
+        self.update_H = bool(problem.free_H.any())
+        self.update_W = bool(problem.free_W.any())
+
+    def _model(self) -> np.ndarray:
+        WH = self.W @ self.H
+        if self.beta < 2:
+            np.maximum(WH, self.problem.eps, out=WH)
+        return WH
+
+    def _weights(self, WH):
+        """(V ⊙ WH^(β−2), WH^(β−1)); the latter is None for β = 1 (all ones)."""
+        beta, V = self.beta, self.V
+        if beta == 1:
+            return V / WH, None
+        if beta == 0:
+            inverse = 1.0 / WH
+            return V * inverse * inverse, inverse
+        if beta == 2:
+            return V, WH
+        return V * WH ** (beta - 2), WH ** (beta - 1)
+
+    def _ratio(self, numerator, denominator, factor, l1, l2):
+        if l1 or l2:
+            denominator = denominator + l1 + l2 * factor
+        ratio = numerator / np.maximum(denominator, np.finfo(numerator.dtype).tiny)
+        if self.gamma != 1:
+            ratio **= self.gamma
+        return ratio
+
+    def start(self) -> float:
+        self.WH = self._model()
+        return divergence_from_model(self.V, self.WH, self.beta)
+
+    def step(self) -> float:
+        W, H, p = self.W, self.H, self.problem
+        if self.update_H:
+            r = self.rows_H
+            weighted, power = self._weights(self.WH)
+            Wr = W[:, r]
+            numerator = Wr.T @ weighted
+            if power is None:
+                denominator = Wr.sum(axis=0)[:, None]
+            else:
+                denominator = Wr.T @ power
+            H[r] *= self._ratio(numerator, denominator, H[r], p.l1_H, p.l2_H)
+            self.WH = self._model()
+        if self.update_W:
+            c = self.cols_W
+            weighted, power = self._weights(self.WH)
+            Hc = H[c]
+            numerator = weighted @ Hc.T
+            if power is None:
+                denominator = Hc.sum(axis=1)[None, :]
+            else:
+                denominator = power @ Hc.T
+            W[:, c] *= self._ratio(numerator, denominator, W[:, c], p.l1_W, p.l2_W)
+            self.WH = self._model()
+        return divergence_from_model(self.V, self.WH, self.beta)
+
+
+def make_mu(V, W, H, problem: Problem):
+    """Multiplicative updates: the Frobenius form (no WH needed) for β = 2, else β-MU."""
+    if problem.beta == 2:
+        return FrobeniusMU(V, W, H, problem)
+    return BetaMU(V, W, H, problem)
+
+
+def make_hals(V, W, H, problem: Problem):
+    """HALS; defined for the Frobenius loss only."""
+    if problem.beta != 2:
+        raise ValueError(
+            f"solver='hals' minimizes the Frobenius loss only (beta=2), got beta={problem.beta:g}; "
+            "use solver='mu' for other divergences"
+        )
+    return FrobeniusHALS(V, W, H, problem)
+
+
+#: Solvers by name.  ``"auto"`` (resolved in :func:`nmfaudio.factorize`) picks HALS for
+#: β = 2, where it reaches a given loss several times sooner than MU (see
+#: benchmarks/engine.py), and MU for every other β.
+SOLVERS = {"mu": make_mu, "hals": make_hals}
+
+
+def resolve_solver(solver: str, beta: float) -> str:
+    """Return the solver name ``"auto"`` stands for, or ``solver`` if it is known."""
+    if solver == "auto":
+        return "hals" if beta == 2 else "mu"
+    if solver not in SOLVERS:
+        names = ", ".join(repr(n) for n in ("auto", *SOLVERS))
+        raise ValueError(f"solver={solver!r} is not known; use one of {names}")
+    return solver
