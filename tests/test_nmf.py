@@ -1,0 +1,420 @@
+"""Invariants of the NMF engine (``nmfaudio.factorize``), each with its tolerance."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.decomposition._nmf import _beta_divergence as sklearn_beta_divergence
+
+import nmfaudio
+from nmfaudio import ConvergenceWarning, beta_divergence, factorize
+from nmfaudio.nmf import SOLVERS
+
+BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+# Every (beta, solver) pair the engine supports.
+BETA_SOLVERS = [(b, s) for b in BETAS for s in SOLVERS if s == "mu" or b == 2.0]
+
+# The NTNU task-1 matrices.
+A1 = np.eye(2)
+A2 = np.array([[1.0, 2.0], [1.0, 1.0], [1.0, 2.0]])
+A3 = np.array([[2.0, 1.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 2.0]])  # rank 2
+A4 = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 3.0], [0.0, 3.0, 3.0]])  # rank 3
+
+
+def planted(shape=(40, 50), rank=4, seed=0, dtype=np.float64):
+    """An exactly rank-`rank` non-negative matrix and its factors."""
+    rng = np.random.default_rng(seed)
+    W = rng.random((shape[0], rank)) + 0.1
+    H = rng.random((rank, shape[1])) + 0.1
+    return (W @ H).astype(dtype), W, H
+
+
+def naive_divergence(V, WH, beta):
+    """Elementwise definition, in float64, with 0·log 0 = 0."""
+    V, WH = V.astype(np.float64), WH.astype(np.float64)
+    if beta == 2:
+        return 0.5 * np.sum((V - WH) ** 2)
+    if beta == 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_term = np.where(V > 0, V * np.log(V / WH), 0.0)
+        return np.sum(log_term - V + WH)
+    if beta == 0:
+        return np.sum(V / WH - np.log(V / WH) - 1)
+    return np.sum((V**beta + (beta - 1) * WH**beta - beta * V * WH ** (beta - 1)) / (beta * (beta - 1)))
+
+
+# --- the NTNU task-1 matrices ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_identity_rank_one_error_is_one(seed):
+    # ‖I₂ − WH‖_F = 1 at the optimum for d = 1 from any positive start (tolerance 1e-3).
+    res = factorize(A1, 1, solver="mu", random_state=seed, max_iter=2000, tol=0)
+    assert np.linalg.norm(A1 - res.W @ res.H) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_identity_rank_two_is_exact():
+    # d = 2 factors I₂ exactly: relative error below 1e-4 for at least one of 5 seeds.
+    errors = [np.linalg.norm(A1 - (r.W @ r.H)) for r in
+              (factorize(A1, 2, solver="mu", random_state=s, max_iter=5000, tol=0) for s in range(5))]
+    assert min(errors) < 1e-4
+
+
+@pytest.mark.parametrize("A, rank, d", [(A2, 2, 1), (A2, 2, 2)]
+                         + [(A, r, d) for A, r in ((A3, 2), (A4, 3)) for d in (1, 2, 3)])
+def test_ntnu_matrices(A, rank, d):
+    results = [factorize(A, d, solver="mu", random_state=s, max_iter=3000, tol=0) for s in range(5)]
+    for res in results:
+        # loss non-increasing per iteration (float64: 1e-12 of the start)
+        assert np.all(np.diff(res.loss) <= 1e-12 * res.loss[0])
+    best = min(np.linalg.norm(A - r.W @ r.H) / np.linalg.norm(A) for r in results)
+    if d >= rank:
+        assert best < 1e-3  # exact at d = rank for some seed (relative error < 1e-3)
+    else:
+        # below the rank NMF cannot beat the best rank-d SVD approximation
+        s = np.linalg.svd(A, compute_uv=False)
+        assert best >= np.sqrt(np.sum(s[d:] ** 2)) / np.linalg.norm(A) - 1e-9
+
+
+def test_movie_ratings_split_into_franchises():
+    # Rows: 3 Marvel films then 3 Lord of the Rings films; columns: 6 viewers, the first
+    # three rate Marvel high, the last three LOTR.
+    ratings = np.array([
+        [5, 4, 5, 1, 0, 1],
+        [4, 5, 4, 0, 1, 0],
+        [5, 5, 4, 1, 1, 0],
+        [0, 1, 0, 5, 4, 5],
+        [1, 0, 1, 4, 5, 5],
+        [0, 1, 1, 5, 5, 4],
+    ], dtype=float)
+    res = factorize(ratings, 2, random_state=0, max_iter=500, tol=0)
+    franchise = res.W.argmax(axis=1)  # the column of W each film loads on
+    assert len(set(franchise[:3])) == 1 and len(set(franchise[3:])) == 1
+    assert franchise[0] != franchise[3]
+
+
+# --- the loss ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+def test_loss_never_increases(beta, solver):
+    rng = np.random.default_rng(1)
+    V = rng.random((30, 40)) ** 2
+    V[rng.random(V.shape) < 0.1] = 0  # zeros: exercised floor
+    res = factorize(V, 5, beta=beta, solver=solver, random_state=0, max_iter=150, tol=0)
+    steps = np.diff(res.loss)
+    # float64: an increase above 1e-10 of the starting loss would be a real increase
+    assert steps.max() <= 1e-10 * res.loss[0], f"max increase {steps.max():.3g}"
+    assert res.loss[-1] < 0.5 * res.loss[0]
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+def test_loss_never_increases_float32(beta, solver):
+    V, _, _ = planted((30, 40), rank=6, seed=2, dtype=np.float32)
+    res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
+    # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
+    assert np.diff(res.loss).max() <= 1e-6 * res.loss[0]
+
+
+@pytest.mark.parametrize("beta", BETAS)
+def test_loss_matches_naive_and_sklearn(beta):
+    rng = np.random.default_rng(3)
+    V, W, H = rng.random((20, 30)) + 0.05, rng.random((20, 4)), rng.random((4, 30))
+    ours = beta_divergence(V, W, H, beta)
+    assert ours == pytest.approx(naive_divergence(V, W @ H, beta), rel=1e-10)
+    assert ours == pytest.approx(sklearn_beta_divergence(V, W, H, beta), rel=1e-10)
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+def test_reported_loss_is_the_divergence_of_the_result(beta, solver):
+    rng = np.random.default_rng(4)
+    V = rng.random((25, 35))
+    res = factorize(V, 4, beta=beta, solver=solver, random_state=1, max_iter=30, tol=0)
+    # the cached loss equals a fresh computation (float64: 1e-9 relative)
+    assert res.loss[-1] == pytest.approx(beta_divergence(V, res.W, res.H, beta), rel=1e-9, abs=1e-12)
+    assert len(res.loss) == res.n_iter + 1 == 31
+
+
+@pytest.mark.parametrize("name, value", [("frobenius", 2), ("kullback-leibler", 1), ("itakura-saito", 0)])
+def test_beta_names(name, value):
+    V = np.random.default_rng(0).random((10, 12)) + 0.1
+    a = factorize(V, 2, beta=name, solver="mu", random_state=0, max_iter=20, tol=0)
+    b = factorize(V, 2, beta=float(value), solver="mu", random_state=0, max_iter=20, tol=0)
+    assert a.beta == value
+    np.testing.assert_array_equal(a.W, b.W)
+
+
+# --- recovery and precision --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+def test_planted_low_rank_is_recovered(solver):
+    V, _, _ = planted((60, 80), rank=4, seed=5)
+    res = factorize(V, 4, solver=solver, random_state=0, max_iter=3000, tol=0)
+    # relative reconstruction error below 1e-3 at the true rank
+    assert np.linalg.norm(V - res.W @ res.H) / np.linalg.norm(V) < 1e-3
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_planted_low_rank_recovered_kl_is(beta):
+    V, _, _ = planted((40, 50), rank=3, seed=6)
+    res = factorize(V, 3, beta=beta, random_state=0, max_iter=3000, tol=0)
+    assert np.linalg.norm(V - res.W @ res.H) / np.linalg.norm(V) < 1e-2
+
+
+def test_planted_components_are_identified():
+    # Separable planted factors (each component owns some rows and columns): the learned
+    # W columns match the true ones up to order and scale (cosine > 0.999).
+    rng = np.random.default_rng(7)
+    W_true = rng.random((50, 3)) * (rng.random((50, 3)) < 0.4)
+    W_true[:3] = np.eye(3) * 2
+    H_true = rng.random((3, 60)) * (rng.random((3, 60)) < 0.4)
+    H_true[:, :3] = np.eye(3) * 2
+    res = factorize(W_true @ H_true, 3, random_state=0, max_iter=5000, tol=0)
+    W_n = res.W / np.linalg.norm(res.W, axis=0)
+    T_n = W_true / np.linalg.norm(W_true, axis=0)
+    assert np.all((T_n.T @ W_n).max(axis=1) > 0.999)
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+def test_float32_in_float32_out_close_to_float64(beta, solver):
+    V, _, _ = planted((30, 40), rank=5, seed=8)
+    r64 = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
+    r32 = factorize(V.astype(np.float32), 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
+    assert r32.W.dtype == np.float32 and r32.H.dtype == np.float32
+    assert r64.W.dtype == np.float64
+    # same start, same iterations: the fits agree to float32 rounding (1e-3 relative)
+    rel = np.linalg.norm(r32.W @ r32.H - r64.W @ r64.H) / np.linalg.norm(r64.W @ r64.H)
+    assert rel < 1e-3
+    assert r32.loss[-1] == pytest.approx(r64.loss[-1], rel=1e-3)
+
+
+def test_integer_input_becomes_float64():
+    res = factorize(np.arange(12).reshape(3, 4), 2, random_state=0, max_iter=5, tol=0)
+    assert res.W.dtype == np.float64 and res.H.dtype == np.float64
+
+
+# --- fixed components --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+@pytest.mark.parametrize("fix", [True, [0, 2], np.array([True, False, False, True])])
+def test_fixed_templates_are_bit_identical(beta, solver, fix):
+    rng = np.random.default_rng(9)
+    V = rng.random((20, 25))
+    W0 = rng.random((20, 4))
+    res = factorize(V, 4, beta=beta, solver=solver, W=W0, fix_W=fix, random_state=0, max_iter=20, tol=0)
+    fixed = np.ones(4, bool) if fix is True else (np.isin(np.arange(4), fix) if isinstance(fix, list) else fix)
+    np.testing.assert_array_equal(res.W[:, fixed], W0[:, fixed])
+    if not fixed.all():
+        assert not np.array_equal(res.W[:, ~fixed], W0[:, ~fixed])
+    assert np.diff(res.loss).max() <= 1e-10 * res.loss[0]
+
+
+@pytest.mark.parametrize("solver", ["mu", "hals"])
+def test_fixed_activations_are_bit_identical(solver):
+    rng = np.random.default_rng(10)
+    V, H0 = rng.random((20, 25)), rng.random((3, 25))
+    res = factorize(V, 3, solver=solver, H=H0, fix_H=[1], random_state=0, max_iter=20, tol=0)
+    np.testing.assert_array_equal(res.H[1], H0[1])
+    assert not np.array_equal(res.H[0], H0[0])
+
+
+def test_supervised_fit_with_true_templates_recovers_activations():
+    V, W_true, H_true = planted((50, 40), rank=3, seed=11)
+    res = factorize(V, 3, W=W_true, fix_W=True, solver="mu", random_state=0, max_iter=2000, tol=0)
+    np.testing.assert_allclose(res.H, H_true, rtol=1e-3, atol=1e-3)
+
+
+# --- inputs, zeros, determinism ----------------------------------------------------------
+
+
+def test_inputs_are_never_modified():
+    rng = np.random.default_rng(12)
+    V, W0, H0 = rng.random((15, 20)), rng.random((15, 3)), rng.random((3, 20))
+    V[0, 0] = 0
+    copies = [a.copy() for a in (V, W0, H0)]
+    factorize(V, 3, beta=0, W=W0, H=H0, max_iter=10, tol=0)
+    factorize(V, 3, beta=2, solver="hals", W=W0, H=H0, max_iter=10, tol=0)
+    for original, copy in zip((V, W0, H0), copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 1.0])
+def test_zeros_stay_finite_for_kl_and_is(beta):
+    rng = np.random.default_rng(13)
+    V = rng.random((30, 40))
+    V[:, 10:20] = 0  # a silent stretch
+    V[5] = 0  # an empty frequency band
+    res = factorize(V, 4, beta=beta, random_state=0, max_iter=100, tol=0)
+    assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
+    assert res.W.min() >= 0 and res.H.min() >= 0
+    assert res.n_floored == np.count_nonzero(V == 0)
+
+
+def test_no_flooring_for_frobenius():
+    V = np.zeros((5, 6))
+    V[0, 0] = 1
+    assert factorize(V, 1, max_iter=5, tol=0).n_floored == 0
+
+
+@pytest.mark.parametrize("beta", [2.0, 1.0, 0.0])
+def test_all_zero_input_gives_zero_factors(beta):
+    res = factorize(np.zeros((8, 9), np.float32), 2, beta=beta, random_state=0)
+    assert res.W.dtype == np.float32
+    assert not res.W.any() and not res.H.any()
+    assert res.loss.tolist() == [0.0] and res.converged
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+def test_same_seed_same_result(beta, solver):
+    V = np.random.default_rng(14).random((20, 30))
+    a = factorize(V, 3, beta=beta, solver=solver, random_state=42, max_iter=15, tol=0)
+    b = factorize(V, 3, beta=beta, solver=solver, random_state=np.random.default_rng(42), max_iter=15, tol=0)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.H, b.H)
+
+
+def test_global_random_state_untouched():
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    factorize(np.random.default_rng(0).random((10, 10)), 2, max_iter=5, tol=0)
+    factorize(np.random.default_rng(0).random((10, 10)), 2, init="nndsvdar", max_iter=5, tol=0)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.parametrize("init", ["random", "nndsvd", "nndsvda", "nndsvdar"])
+def test_inits_start_non_negative_and_converge(init):
+    V, _, _ = planted((60, 70), rank=5, seed=15)
+    res = factorize(V, 5, init=init, random_state=0, max_iter=300, tol=0)
+    assert res.W.min() >= 0 and res.H.min() >= 0
+    assert res.loss[-1] < 1e-3 * res.loss[0]
+
+
+def test_nndsvd_start_is_better_than_random():
+    V, _, _ = planted((60, 70), rank=5, seed=16)
+    a = factorize(V, 5, init="nndsvd", max_iter=0)
+    b = factorize(V, 5, init="random", random_state=0, max_iter=0)
+    assert a.loss[0] < b.loss[0]
+
+
+def test_random_init_scale():
+    # uniform [0, 1) scaled by sqrt(mean(V)/k): entries below that bound, mean about half of it
+    V = np.full((200, 300), 4.0)
+    res = factorize(V, 4, max_iter=0, random_state=0)
+    bound = np.sqrt(4.0 / 4)
+    assert res.W.max() < bound and res.H.max() < bound
+    assert res.W.mean() == pytest.approx(bound / 2, rel=0.05)
+
+
+@pytest.mark.parametrize("solver", ["mu", "hals"])
+def test_l1_makes_activations_sparser(solver):
+    # With the templates fixed (the supervised use), an l1 penalty on H trades fit for
+    # sparsity: more exact or near zeros (below 1e-3 of the largest activation).
+    rng = np.random.default_rng(17)
+    V, W0 = rng.random((30, 60)), rng.random((30, 6))
+    dense = factorize(V, 6, W=W0, fix_W=True, solver=solver, random_state=0, max_iter=300, tol=0)
+    sparse = factorize(V, 6, W=W0, fix_W=True, l1_H=2.0, solver=solver, random_state=0, max_iter=300, tol=0)
+    frac = lambda H: np.mean(H < 1e-3 * H.max())  # noqa: E731
+    assert frac(sparse.H) > frac(dense.H) + 0.1
+    assert sparse.loss[-1] > dense.loss[-1]  # the fit pays for the sparsity
+
+
+# --- stopping ----------------------------------------------------------------------------
+
+
+def test_tol_zero_runs_exactly_max_iter_without_warning():
+    V = np.random.default_rng(18).random((10, 12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = factorize(V, 2, max_iter=37, tol=0)
+    assert res.n_iter == 37 and len(res.loss) == 38 and not res.converged
+
+
+def test_max_iter_reached_warns():
+    V = np.random.default_rng(19).random((30, 40))
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = factorize(V, 5, solver="mu", max_iter=3, tol=1e-12)
+    assert res.stop_reason == "max_iter" and not res.converged
+
+
+def test_converges_on_tol_at_a_check():
+    V, _, _ = planted((30, 40), rank=2, seed=20)
+    res = factorize(V, 2, random_state=0, max_iter=10000, tol=1e-3)
+    assert res.converged and res.stop_reason == "tol" and res.n_iter % 10 == 0
+    i = res.n_iter
+    assert (res.loss[i - 10] - res.loss[i]) / res.loss[0] < 1e-3
+
+
+def test_callback_sees_every_iteration_and_can_stop():
+    seen = []
+
+    def callback(iteration, loss):
+        seen.append((iteration, loss))
+        return iteration == 7
+
+    res = factorize(np.random.default_rng(21).random((10, 12)), 2, max_iter=50, tol=0, callback=callback)
+    assert [i for i, _ in seen] == list(range(1, 8))
+    assert res.n_iter == 7 and res.stop_reason == "callback"
+    assert [l for _, l in seen] == list(res.loss[1:])
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("V, error, match", [
+    ([[1.0, -1.0], [0.0, 1.0]], ValueError, "negative"),
+    ([[1.0, np.nan], [0.0, 1.0]], ValueError, "NaN"),
+    ([[1.0, np.inf], [0.0, 1.0]], ValueError, "NaN or infinite"),
+    (np.ones(5), ValueError, "2-D"),
+    (np.ones((0, 3)), ValueError, "at least one"),
+    ("spectrogram.wav", TypeError, "V must be"),
+    (None, TypeError, "V must be"),
+    (np.ones((3, 3), complex), TypeError, "complex"),
+    (np.array([["a", "b"]]), TypeError, "dtype"),
+])
+def test_bad_data(V, error, match):
+    with pytest.raises(error, match=match):
+        factorize(V, 1)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", None, True])
+def test_bad_n_components(k):
+    with pytest.raises(ValueError, match="n_components=.* must be an int >= 1"):
+        factorize(np.ones((3, 3)), k)
+
+
+def test_bad_beta_lists_valid_names():
+    with pytest.raises(ValueError, match="'frobenius', 'kullback-leibler', 'itakura-saito'"):
+        factorize(np.ones((3, 3)), 1, beta="kl")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(solver="cd"), "solver='cd' is not known; use one of 'auto', 'mu', 'hals'"),
+    (dict(solver="hals", beta=1), "solver='hals' minimizes the Frobenius loss only"),
+    (dict(init="svd"), "init='svd' is not known"),
+    (dict(W=np.ones((4, 2))), r"W has shape \(4, 2\); expected \(3, 2\)"),
+    (dict(H=np.ones((2, 5))), r"H has shape \(2, 5\); expected \(2, 3\)"),
+    (dict(W=-np.ones((3, 2))), "W has negative values"),
+    (dict(fix_W=True), "fix_W needs the templates"),
+    (dict(fix_H=[0]), "fix_H needs the activations"),
+    (dict(W=np.ones((3, 2)), fix_W=[5]), "indices outside"),
+    (dict(W=np.ones((3, 2)), fix_W=np.array([True])), "length n_components=2"),
+    (dict(max_iter=-1), "max_iter=-1 must be an int >= 0"),
+    (dict(tol=-1e-3), "tol=-0.001 must be a finite number >= 0"),
+    (dict(l1_H=-1), "l1_H=-1 must be"),
+    (dict(random_state="seed"), "random_state='seed'"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        factorize(np.ones((3, 3)), 2, **kwargs)
+
+
+def test_bad_callback_type():
+    with pytest.raises(TypeError, match="callback"):
+        factorize(np.ones((3, 3)), 1, callback=3)
+
+
+def test_public_names():
+    for name in ("factorize", "beta_divergence", "NMFResult", "ConvergenceWarning"):
+        assert hasattr(nmfaudio, name)
