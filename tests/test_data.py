@@ -1,0 +1,153 @@
+"""Bundled drum loop (data/drum_loop*.wav) and the drum data helpers.
+
+The bundled-file tests need only numpy + soundfile.  Tests that render
+(fluidsynth, Hydrogen kits) are skipped where those are not installed.
+"""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+STEMS = ("kick", "snare", "hihat")
+SR = 22050
+
+
+def _import(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def script():
+    return _import(DATA / "make_drum_loop.py", "make_drum_loop")
+
+
+@pytest.fixture(scope="module")
+def loop():
+    out = {}
+    for name in ("mix",) + STEMS:
+        path = DATA / ("drum_loop.wav" if name == "mix" else f"drum_loop_{name}.wav")
+        info = sf.info(path)
+        y, sr = sf.read(path, dtype="int16")
+        out[name] = (y, sr, info)
+    return out
+
+
+def test_files_format_and_length(loop, script):
+    # 4 bars of 4/4 at 110 BPM, 22050 Hz, mono 16-bit, all four the same length
+    n = round(script.LOOP_BARS * 4 * 60 / script.LOOP_BPM * SR)
+    for name, (y, sr, info) in loop.items():
+        assert sr == SR, f"{name}: sr={sr}"
+        assert info.channels == 1, f"{name}: {info.channels} channels"
+        assert info.subtype == "PCM_16", f"{name}: {info.subtype}"
+        assert y.shape == (n,), f"{name}: {y.shape} != ({n},)"
+
+
+def test_stems_sum_to_mix_exactly(loop):
+    # The mix is written as the integer sum of the 16-bit stems: tolerance 0 LSB.
+    total = sum(loop[s][0].astype(np.int32) for s in STEMS)
+    dev = np.abs(total - loop["mix"][0].astype(np.int32)).max()
+    assert dev == 0, f"stems deviate from the mix by {dev} LSB"
+    # and it does not clip: peak below full scale (written at -1 dBFS)
+    assert np.abs(loop["mix"][0]).max() < 32767
+
+
+def test_stems_not_silent(loop):
+    # each stem's RMS above -40 dBFS (measured: kick -28.0, snare -26.2, hihat -29.6)
+    for s in STEMS:
+        x = loop[s][0] / 32768.0
+        rms_db = 10 * np.log10(np.mean(x ** 2))
+        assert rms_db > -40, f"{s}: RMS {rms_db:.1f} dBFS"
+
+
+def _band_fraction(x, lo, hi):
+    p = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return p[(f >= lo) & (f < hi)].sum() / p.sum()
+
+
+def test_stem_spectra(loop):
+    kick = loop["kick"][0] / 32768.0
+    hihat = loop["hihat"][0] / 32768.0
+    # measured: kick 97% of its energy below 200 Hz, hihat 0.3%
+    k_low, h_low = _band_fraction(kick, 0, 200), _band_fraction(hihat, 0, 200)
+    assert k_low > 0.8 and k_low > 20 * h_low, (k_low, h_low)
+    # measured: hihat 71% of its energy above 5 kHz, kick 0.1%
+    k_high, h_high = _band_fraction(kick, 5000, SR), _band_fraction(hihat, 5000, SR)
+    assert h_high > 0.5 and h_high > 20 * k_high, (h_high, k_high)
+
+
+def test_midi_writer_roundtrip(script, tmp_path):
+    # header, one track, the note bytes and end-of-track are where MIDI puts them
+    path = tmp_path / "t.mid"
+    script.write_midi(path, [(0, 240, 36, 100), (480, 720, 42, 64)], bpm=120,
+                      end_tick=960, programs=[(0, 25)])
+    b = path.read_bytes()
+    assert b[:4] == b"MThd" and b[14:18] == b"MTrk"
+    assert int.from_bytes(b[18:22], "big") == len(b) - 22
+    assert b"\xc9\x19" in b and b"\x99\x24\x64" in b and b"\x99\x2a\x40" in b
+    assert b.endswith(b"\xff\x2f\x00")
+    assert script._vlq(0) == b"\x00" and script._vlq(128) == b"\x81\x00"
+
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None
+    or not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists(),
+    reason="fluidsynth + fluid-soundfont-gm not installed")
+
+
+@needs_fluidsynth
+def test_regenerated_loop_matches_bundled(script, loop, tmp_path):
+    # regenerating reproduces the bundled files: SNR >= 40 dB per file
+    # (bit-identical with fluidsynth 2.3.1; the margin allows other versions)
+    script.render_loop(tmp_path)
+    for name, (y, _, _) in loop.items():
+        fname = "drum_loop.wav" if name == "mix" else f"drum_loop_{name}.wav"
+        z, _ = sf.read(tmp_path / fname, dtype="int16")
+        err = np.sum((z.astype(float) - y) ** 2)
+        snr = 10 * np.log10(np.sum(y.astype(float) ** 2) / max(err, 1e-12))
+        assert snr >= 40, f"{name}: SNR {snr:.1f} dB"
+
+
+@needs_fluidsynth
+def test_one_shots_layout(script, tmp_path):
+    written = script.render_one_shots(tmp_path, kits=[0], velocities=(100,))
+    assert {p.parent.name for ps in written.values() for p in ps} == set(STEMS)
+    for cls, paths in written.items():
+        assert len(paths) == len(script.CLASS_NOTES[cls]), (cls, paths)
+        for p in paths:
+            y, sr = sf.read(p)
+            assert sr == SR and y.ndim == 1
+            assert 0.05 * SR < len(y) <= SR, f"{p.name}: {len(y)} samples"  # 50 ms..1 s
+    with pytest.raises(FileExistsError, match="out_dir"):
+        script.render_one_shots(tmp_path, kits=[0])
+
+
+GMROCK = Path("/usr/share/hydrogen/data/drumkits/GMRockKit")
+
+
+@pytest.mark.skipif(not GMROCK.is_dir(), reason="hydrogen-data not installed")
+def test_eval_mixtures_gmrockkit():
+    drumkits = _import(ROOT / "benchmarks" / "drumkits.py", "drumkits")
+    kit = drumkits.parse_drumkit("GMRockKit")
+    assert [i["midi_note"] for i in kit["roles"]["kick"]] == [36]
+    mixes = drumkits.render_eval_mixtures(GMROCK, n=2, seed=1, seconds=4.0)
+    again = drumkits.render_eval_mixtures(GMROCK, n=2, seed=1, seconds=4.0)
+    for m, m2 in zip(mixes, again):
+        assert m["mix"].shape == (4 * SR,) and m["mix"].dtype == np.float32
+        # float32 stems add up to the mixture exactly (tolerance 0)
+        np.testing.assert_array_equal(m["kick"] + m["snare"] + m["hihat"], m["mix"])
+        assert abs(np.abs(m["mix"]).max() - 0.9) < 1e-6  # peak normalised to 0.9
+        for s in STEMS:
+            assert np.abs(m[s]).max() > 0.01, s
+        np.testing.assert_array_equal(m["mix"], m2["mix"])  # same seed, same audio
+    with pytest.raises(ValueError, match="n=0"):
+        drumkits.render_eval_mixtures(GMROCK, n=0)
