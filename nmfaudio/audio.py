@@ -1,0 +1,252 @@
+"""Read and write audio files.
+
+:func:`load` reads whatever libsndfile reads (WAV 8/16/24/32-bit PCM and float, FLAC,
+OGG/Vorbis, MP3 where the bundled libsndfile supports it, AIFF, ...) and optionally
+resamples with librosa's soxr backend.  :func:`save` writes atomically: the data go to a
+temporary file in the destination folder, which is then renamed over the destination, so
+a reader never sees a half-written file and a failed write leaves nothing behind.
+
+Arrays follow librosa's convention: ``(n_samples,)`` for mono and
+``(n_channels, n_samples)`` for multichannel audio (soundfile itself uses the transpose).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load", "save", "check_audio", "check_sr"]
+
+#: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
+RES_TYPE = "soxr_hq"
+
+
+def check_sr(sr, name: str = "sr") -> int:
+    """Return ``sr`` as an int >= 1 (a sampling rate in Hz)."""
+    if (
+        isinstance(sr, (bool, np.bool_))
+        or not isinstance(sr, numbers.Real)
+        or not np.isfinite(sr)
+        or sr < 1
+        or int(sr) != sr
+    ):
+        raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
+    return int(sr)
+
+
+def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
+    """Return ``y`` as a finite real float array of shape (n_samples,) or (n_channels, n_samples).
+
+    float32 and float64 are kept; integers and other floats become float32 (integer PCM
+    is not rescaled: pass floats in [-1, 1] for the usual full scale).
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not a real numeric array.
+    ValueError
+        If ``y`` has the wrong number of dimensions, no samples, or NaN/inf samples.
+    """
+    if isinstance(y, (str, bytes, os.PathLike)) or y is None:
+        raise TypeError(f"{name} must be an array of samples, got {type(y).__name__}")
+    array = np.asarray(y)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {array.dtype}; audio must be real numbers (float in [-1, 1])")
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float32)
+    if array.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} has shape {array.shape}; audio must be (n_samples,) or (n_channels, n_samples)"
+        )
+    if array.ndim == 2 and array.shape[0] == 0:
+        raise ValueError(f"{name} has shape {array.shape}: no channels")
+    if not allow_empty and array.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {array.shape}: no samples (the audio is empty)")
+    if not np.all(np.isfinite(array)):
+        n_bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ValueError(f"{name} holds {n_bad} NaN or infinite samples; repair or re-export the audio first")
+    return array
+
+
+def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
+    """Read an audio file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...).
+    sr : int, optional
+        Resample to this rate (librosa's soxr "high quality" resampler).  Default: keep
+        the file's rate.
+    mono : bool, default False
+        Average the channels into one.
+    dtype : numpy float dtype, default float32
+
+    Returns
+    -------
+    y : ndarray, shape (n_samples,) for mono files (or ``mono=True``), else (n_channels, n_samples)
+        Samples in [-1, 1] for PCM files.
+    sr : int
+        The sampling rate of ``y``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not audio libsndfile can read, holds no samples, or holds NaN/inf.
+    """
+    import soundfile as sf
+
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
+    if sr is not None:
+        sr = check_sr(sr)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype={dtype} must be float32 or float64")
+    try:
+        data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
+    except sf.LibsndfileError as exc:
+        raise ValueError(
+            f"cannot read {str(path)!r} as audio ({exc.error_string}); give a WAV, FLAC, OGG or MP3 file"
+        ) from None
+    except sf.SoundFileError as exc:
+        raise ValueError(f"cannot read {str(path)!r} as audio ({exc}); give a WAV, FLAC, OGG or MP3 file") from None
+    y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
+    if y.shape[1] == 0:
+        raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
+    if not np.all(np.isfinite(y)):
+        n_bad = int(np.count_nonzero(~np.isfinite(y)))
+        raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
+    if mono or y.shape[0] == 1:
+        y = y.mean(axis=0, dtype=dtype) if y.shape[0] > 1 else y[0]
+    if sr is not None and sr != file_sr:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
+        file_sr = sr
+    return y, int(file_sr)
+
+
+def _format_for(path: Path) -> str:
+    import soundfile as sf
+
+    extension = path.suffix.lower().lstrip(".")
+    formats = {name.lower(): name for name in sf.available_formats()}
+    aliases = {"aif": "AIFF", "aiff": "AIFF", "oga": "OGG", "opus": "OGG"}
+    fmt = aliases.get(extension) or formats.get(extension)
+    if fmt is None:
+        raise ValueError(f"path={str(path)!r} has no known audio extension; use .wav (or .flac, .ogg, .aiff)")
+    return fmt
+
+
+def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) -> Path:
+    """Write audio atomically (temporary file in the same folder, then rename).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; the format follows the extension (``.wav`` usually).  The folder must exist.
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+        Finite samples; full scale is [-1, 1].
+    sr : int
+        Sampling rate in Hz.
+    overwrite : bool, default False
+        Replace an existing file.  Without it an existing ``path`` raises FileExistsError.
+    subtype : str, optional
+        libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...).  Default:
+        ``"FLOAT"`` (32-bit float) where the format allows it, so samples are stored
+        unchanged, without clipping or quantization, and separated tracks still add up to
+        the mixture; otherwise the format's default (PCM_16 for FLAC).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
+    """
+    import soundfile as sf
+
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
+    path = Path(path)
+    y = check_audio(y)
+    sr = check_sr(sr)
+    fmt = _format_for(path)
+    if subtype is None:
+        subtype = "FLOAT" if sf.check_format(fmt, "FLOAT") else sf.default_subtype(fmt)
+    elif not sf.check_format(fmt, subtype):
+        known = ", ".join(sorted(sf.available_subtypes(fmt)))
+        raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} exists; pass overwrite=True (CLI: --force) to replace it")
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {str(folder)!r} does not exist; create it first")
+    frames = y if y.ndim == 1 else y.T
+    descriptor, temporary = _create_temporary(folder, path.name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            sf.write(handle, frames, sr, format=fmt, subtype=subtype)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _rename_no_clobber(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _create_temporary(folder: Path, name: str):
+    """Create and open a new hidden file next to the destination; return (fd, path).
+
+    ``os.open(..., 0o666)`` honours the umask, so the final file gets the same
+    permissions as any other new file (``tempfile.mkstemp`` would make it private).
+    """
+    for _ in range(100):
+        candidate = folder / f".{name}.{secrets.token_hex(4)}.part"
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(candidate)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {str(folder)!r}")  # pragma: no cover
+
+
+def _rename_no_clobber(source: str, destination: Path) -> None:
+    """Rename ``source`` to ``destination`` atomically, failing if the destination exists
+    (a hard link cannot replace a file; fall back to a checked rename where links are not
+    supported)."""
+    try:
+        os.link(source, destination)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{str(destination)!r} exists; pass overwrite=True (CLI: --force) to replace it"
+        ) from None
+    except OSError:
+        if destination.exists():
+            raise FileExistsError(
+                f"{str(destination)!r} exists; pass overwrite=True (CLI: --force) to replace it"
+            ) from None
+        os.replace(source, destination)
+        return
+    os.unlink(source)

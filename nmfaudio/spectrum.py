@@ -1,0 +1,133 @@
+"""Short-time Fourier transform and its inverse, with matching defaults.
+
+Both wrap librosa (``librosa.stft`` / ``librosa.istft``) with a Hann window,
+``n_fft=2048``, ``hop_length=512`` and centred frames (the signal is zero-padded by
+``n_fft // 2`` on both sides), so ``istft(stft(y), length=len(y))`` gives back ``y`` to
+float precision — also for signals shorter than one frame.  Multichannel input
+``(n_channels, n_samples)`` gives ``(n_channels, n_freq, n_frames)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+__all__ = ["stft", "istft", "n_frames"]
+
+N_FFT = 2048
+HOP_LENGTH = 512
+WINDOW = "hann"
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
+    return int(value)
+
+
+def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
+    """Validate ``n_fft`` and ``hop_length``; return them as ints.
+
+    The frames must overlap enough for the inverse to exist (the "nonzero overlap-add"
+    condition): with a Hann window that means ``hop_length <= n_fft // 2``.
+    """
+    n_fft = _check_int(n_fft, "n_fft", 2)
+    hop_length = _check_int(hop_length, "hop_length", 1)
+    if hop_length > n_fft:
+        raise ValueError(f"hop_length={hop_length} must be <= n_fft={n_fft} (usually n_fft // 4)")
+    import librosa
+    from scipy.signal import check_NOLA
+
+    try:
+        frame_window = librosa.filters.get_window(window, n_fft, fftbins=True)
+    except Exception as exc:
+        raise ValueError(f"window={window!r} is not a window librosa knows ({exc}); use 'hann'") from None
+    if not check_NOLA(frame_window, n_fft, n_fft - hop_length):
+        raise ValueError(
+            f"hop_length={hop_length} leaves samples that no {window!r} window of n_fft={n_fft} covers, "
+            f"so the signal cannot be rebuilt; use hop_length <= {n_fft // 2} (usually n_fft // 4)"
+        )
+    return n_fft, hop_length
+
+
+def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH) -> int:
+    """Number of STFT frames :func:`stft` gives for ``n_samples`` samples (centred frames)."""
+    return 1 + int(n_samples) // int(hop_length)
+
+
+def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+    """Complex spectrogram of ``y``.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+        Real, finite samples (float32 stays float32).
+    n_fft : int, default 2048
+        Frame length in samples; gives ``1 + n_fft // 2`` frequency bins.
+    hop_length : int, default 512
+        Samples between frames.
+    window : str, default "hann"
+
+    Returns
+    -------
+    X : ndarray, complex64 for float32 input (else complex128),
+        shape (1 + n_fft // 2, n_frames) or (n_channels, 1 + n_fft // 2, n_frames),
+        ``n_frames = 1 + n_samples // hop_length``.
+    """
+    import librosa
+
+    n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y has dtype {y.dtype}; stft needs real samples")
+    if y.dtype not in (np.float32, np.float64):
+        y = y.astype(np.float32)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y has shape {y.shape}; it must be (n_samples,) or (n_channels, n_samples)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y holds NaN or infinite samples; repair the audio first")
+    with warnings.catch_warnings():
+        # Short signals are fine: centring zero-pads them to a full frame.
+        warnings.filterwarnings("ignore", message="n_fft=.*is too large", category=UserWarning)
+        return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window=window, center=True, pad_mode="constant")
+
+
+def istft(
+    X, *, length: int | None = None, n_fft: int | None = None, hop_length: int = HOP_LENGTH, window=WINDOW
+) -> np.ndarray:
+    """Signal from a complex spectrogram made by :func:`stft`.
+
+    Parameters
+    ----------
+    X : ndarray, complex, shape (n_freq, n_frames) or (..., n_freq, n_frames)
+    length : int, optional
+        Number of samples to return (pass the original signal's length to get exactly
+        that many samples back).  Default: ``hop_length * (n_frames - 1)``.
+    n_fft : int, optional
+        Default ``2 * (n_freq - 1)``.
+    hop_length : int, default 512
+    window : str, default "hann"
+
+    Returns
+    -------
+    y : ndarray, float32 for complex64 input, shape (length,) or (..., length)
+    """
+    import librosa
+
+    X = np.asarray(X)
+    if X.ndim < 2:
+        raise ValueError(f"X has shape {X.shape}; it must be (n_freq, n_frames) or (..., n_freq, n_frames)")
+    if X.shape[-2] < 2 or X.shape[-1] < 1:
+        raise ValueError(f"X has shape {X.shape}; it needs >= 2 frequency bins and >= 1 frame")
+    if n_fft is None:
+        n_fft = 2 * (X.shape[-2] - 1)
+    n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    if X.shape[-2] != 1 + n_fft // 2:
+        raise ValueError(f"X has {X.shape[-2]} frequency bins but n_fft={n_fft} needs {1 + n_fft // 2}")
+    if length is not None:
+        length = _check_int(length, "length", 0)
+        if length == 0:
+            return np.zeros(X.shape[:-2] + (0,), dtype=np.float32 if X.dtype == np.complex64 else np.float64)
+    return librosa.istft(X, hop_length=hop_length, n_fft=n_fft, window=window, center=True, length=length)

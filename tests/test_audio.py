@@ -1,0 +1,112 @@
+"""nmfaudio.audio: load/save round trips, librosa's shape convention, atomic no-clobber writes."""
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from nmfaudio import audio
+
+SR = 8000
+
+
+def _noise(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-0.9, 0.9, shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(1000,), (2, 1000), (3, 500)])
+def test_save_load_round_trip_is_exact_in_float(tmp_path, shape):
+    y = _noise(shape)
+    path = audio.save(tmp_path / "x.wav", y, SR)
+    z, sr = audio.load(path)
+    assert sr == SR
+    assert z.shape == y.shape and z.dtype == np.float32
+    # FLOAT WAV stores float32 samples unchanged: tolerance 0.
+    np.testing.assert_array_equal(z, y)
+
+
+def test_load_reads_pcm_and_flac_to_float(tmp_path):
+    y = _noise((2, 800))
+    sf.write(tmp_path / "a.wav", y.T, SR, subtype="PCM_16")
+    sf.write(tmp_path / "a.flac", y.T, SR, subtype="PCM_24")
+    for name, step in (("a.wav", 2.0**-15), ("a.flac", 2.0**-23)):
+        z, sr = audio.load(tmp_path / name)
+        assert z.shape == (2, 800) and sr == SR
+        # PCM quantization error is at most one step (2**-(bits-1)) of full scale.
+        assert np.abs(z - y).max() <= step
+
+
+def test_load_mono_and_resample(tmp_path):
+    t = np.arange(SR) / SR
+    tone = 0.5 * np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    audio.save(tmp_path / "s.wav", np.stack([tone, tone]), SR)
+    z, sr = audio.load(tmp_path / "s.wav", mono=True)
+    assert z.shape == (SR,)
+    np.testing.assert_allclose(z, tone, atol=1e-7)  # mean of two equal channels
+    r, sr2 = audio.load(tmp_path / "s.wav", sr=16000)
+    assert sr2 == 16000 and r.shape == (2, 2 * SR)
+    # A 440 Hz tone survives resampling: compare to the analytic tone away from the edges
+    # (soxr's passband error is well below 1 % of full scale).
+    t2 = np.arange(2 * SR) / 16000
+    expected = 0.5 * np.sin(2 * np.pi * 440 * t2)
+    assert np.abs(r[0, 200:-200] - expected[200:-200]).max() < 5e-3
+
+
+def test_save_refuses_to_overwrite_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "x.wav"
+    audio.save(path, _noise(100), SR)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        audio.save(path, _noise(100, seed=1), SR)
+    assert path.read_bytes() == before
+    audio.save(path, _noise(100, seed=1), SR, overwrite=True)
+    assert path.read_bytes() != before
+    assert sorted(os.listdir(tmp_path)) == ["x.wav"]  # no .part files left
+
+
+def test_failed_save_leaves_nothing(tmp_path):
+    with pytest.raises(ValueError, match="NaN"):
+        audio.save(tmp_path / "x.wav", np.array([0.0, np.nan]), SR)
+    with pytest.raises(ValueError, match="subtype"):
+        audio.save(tmp_path / "x.flac", _noise(10), SR, subtype="FLOAT")
+    with pytest.raises(ValueError, match="extension"):
+        audio.save(tmp_path / "x.txt", _noise(10), SR)
+    assert os.listdir(tmp_path) == []
+
+
+def test_saved_file_has_normal_permissions(tmp_path):
+    path = audio.save(tmp_path / "x.wav", _noise(10), SR)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_same_data_gives_identical_bytes(tmp_path):
+    y = _noise((2, 300))
+    a = audio.save(tmp_path / "a.wav", y, SR).read_bytes()
+    b = audio.save(tmp_path / "b.wav", y.copy(), SR).read_bytes()
+    assert a == b
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        audio.load(tmp_path / "missing.wav")
+    (tmp_path / "text.wav").write_text("not audio")
+    with pytest.raises(ValueError, match="cannot read"):
+        audio.load(tmp_path / "text.wav")
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1)), SR)
+    with pytest.raises(ValueError, match="no samples"):
+        audio.load(tmp_path / "empty.wav")
+    sf.write(tmp_path / "nan.wav", np.array([0.0, np.nan, 0.1]), SR, subtype="FLOAT")
+    with pytest.raises(ValueError, match="NaN"):
+        audio.load(tmp_path / "nan.wav")
+    with pytest.raises(ValueError, match="sr=0"):
+        audio.load(tmp_path / "nan.wav", sr=0)
+
+
+@pytest.mark.parametrize("bad, exc", [(np.zeros((2, 2, 2)), ValueError), (np.zeros(3, complex), TypeError),
+                                      (np.zeros((2, 0)), ValueError), ("x.wav", TypeError)])
+def test_save_rejects_bad_arrays(tmp_path, bad, exc):
+    with pytest.raises(exc, match="y"):
+        audio.save(tmp_path / "x.wav", bad, SR)

@@ -1,0 +1,70 @@
+"""nmfaudio.masks: masks partition the mixture, also where the model is zero."""
+
+import numpy as np
+import pytest
+
+from nmfaudio import masks
+
+
+def _factors(seed=0, F=30, k=4, T=40, zero_fraction=0.3):
+    rng = np.random.default_rng(seed)
+    W = rng.random((F, k)).astype(np.float32)
+    H = rng.random((k, T)).astype(np.float32)
+    W[rng.random(W.shape) < zero_fraction] = 0  # plenty of bins where every component is 0
+    H[rng.random(H.shape) < zero_fraction] = 0
+    H[:, :3] = 0  # three silent frames
+    return W, H
+
+
+@pytest.mark.parametrize("power", [0.5, 1.0, 2.0, 50.0, 1e4, "binary"])
+def test_masks_partition_unity_everywhere(power):
+    W, H = _factors()
+    M = masks.masks(W, H, power=power)
+    assert M.shape == (4, 30, 40)
+    assert np.all(np.isfinite(M)) and M.min() >= 0 and M.max() <= 1
+    np.testing.assert_allclose(M.sum(axis=0), 1.0, atol=1e-6)  # float32 rounding
+
+
+def test_ratio_mask_formula_and_equal_split_where_zero():
+    W, H = _factors(seed=1)
+    S = masks.component_spectrograms(W, H)
+    np.testing.assert_allclose(S[2], np.outer(W[:, 2], H[2]), rtol=1e-6)
+    total = S.sum(axis=0)
+    M = masks.soft_masks(W, H, power=2.0)
+    live = total > 0
+    expected = S**2 / np.maximum((S**2).sum(axis=0), 1e-30)
+    np.testing.assert_allclose(M[:, live], expected[:, live], rtol=1e-5, atol=1e-6)
+    assert (~live).sum() > 0
+    np.testing.assert_allclose(M[:, ~live], 0.25)  # k = 4: equal split, exactly
+
+
+def test_masked_spectrograms_add_up_to_the_mixture():
+    rng = np.random.default_rng(2)
+    W, H = _factors(seed=2)
+    X = (rng.standard_normal((30, 40)) + 1j * rng.standard_normal((30, 40))).astype(np.complex64)
+    for power in (1.0, 2.0, "binary"):
+        parts = masks.masks(W, H, power=power) * X
+        assert np.abs(parts.sum(axis=0) - X).max() <= 1e-5 * np.abs(X).max()
+
+
+def test_binary_masks_pick_the_loudest():
+    W = np.array([[1.0, 0.0], [1.0, 3.0]])
+    H = np.array([[1.0, 0.0], [1.0, 0.0]])
+    M = masks.binary_masks(W, H)
+    # bin (0, 0): component 0 louder; (1, 0): component 1 louder; frame 1 silent -> index 0.
+    np.testing.assert_array_equal(M[0], [[1, 1], [0, 1]])
+    np.testing.assert_array_equal(M[1], [[0, 0], [1, 0]])
+
+
+@pytest.mark.parametrize(
+    "W, H, power, exc, match",
+    [(np.ones((3, 2)), np.ones((3, 4)), 1.0, ValueError, "columns"),
+     (-np.ones((3, 2)), np.ones((2, 4)), 1.0, ValueError, "negative"),
+     (np.ones((3, 2)), np.full((2, 4), np.nan), 1.0, ValueError, "NaN"),
+     (np.ones((3, 2)), np.ones((2, 4)), 0.0, ValueError, "mask_power"),
+     (np.ones((3, 2)), np.ones((2, 4)), "wiener", ValueError, "mask_power"),
+     (np.ones(3), np.ones((2, 4)), 1.0, ValueError, "shapes")],
+)
+def test_bad_input(W, H, power, exc, match):
+    with pytest.raises(exc, match=match):
+        masks.masks(W, H, power=power)

@@ -1,0 +1,52 @@
+"""nmfaudio.spectrum: istft(stft(y)) gives y back at exactly its length."""
+
+import numpy as np
+import pytest
+
+from nmfaudio.spectrum import istft, n_frames, stft
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 2047, 2048, 2049, 12345])
+def test_round_trip_any_length_default_frames(n):
+    y = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
+    X = stft(y)
+    assert X.shape == (1025, n_frames(n)) and X.dtype == np.complex64
+    z = istft(X, length=n)
+    assert z.shape == (n,) and z.dtype == np.float32
+    # float32 overlap-add: error <= 1e-5 of the peak (the issue's tolerance).
+    assert np.abs(z - y).max() <= 1e-5 * np.abs(y).max()
+
+
+@pytest.mark.parametrize("n_fft, hop", [(256, 64), (512, 256), (64, 16)])
+def test_round_trip_multichannel_and_other_frames(n_fft, hop):
+    y = np.random.default_rng(1).standard_normal((2, 3001))
+    X = stft(y, n_fft=n_fft, hop_length=hop)
+    assert X.shape == (2, 1 + n_fft // 2, n_frames(3001, hop_length=hop)) and X.dtype == np.complex128
+    z = istft(X, hop_length=hop, length=3001)
+    assert z.shape == y.shape
+    assert np.abs(z - y).max() <= 1e-10 * np.abs(y).max()  # float64: essentially exact
+
+
+def test_zero_length_and_default_length():
+    X = stft(np.zeros(1000, np.float32))
+    assert istft(X, length=0).shape == (0,)
+    assert istft(X).shape == (512 * (X.shape[-1] - 1),)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"n_fft": 1}, "n_fft=1"), ({"hop_length": 0}, "hop_length=0"), ({"hop_length": 4096}, "hop_length=4096"),
+     ({"hop_length": 2048}, "hop_length <= 1024"), ({"window": "nope"}, "window")],
+)
+def test_bad_frames_raise_with_the_fix(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        stft(np.zeros(100), **kwargs)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="NaN"):
+        stft(np.array([0.0, np.inf]))
+    with pytest.raises(ValueError, match="shape"):
+        stft(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="frequency bins"):
+        istft(np.zeros((100, 3), complex), n_fft=2048)
