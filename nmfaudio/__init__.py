@@ -13,10 +13,21 @@ from nmfaudio.nmf import (  # noqa: E402
     beta_divergence,
     factorize,
 )
+from nmfaudio import metrics  # noqa: E402,F401
+from nmfaudio.audio import load, save  # noqa: E402
+from nmfaudio.pipeline import Separation, separate  # noqa: E402
+from nmfaudio.spectrum import istft, stft  # noqa: E402
 
 __all__ = [
     "ConvergenceWarning",
     "NMFResult",
     "beta_divergence",
     "factorize",
+    "Separation",
+    "istft",
+    "load",
+    "metrics",
+    "save",
+    "separate",
+    "stft",
 ]

@@ -15,11 +15,12 @@ from __future__ import annotations
 import numbers
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "save", "check_audio", "check_sr"]
+__all__ = ["load", "save", "write_wav", "atomic_outputs", "check_new_outputs", "check_audio", "check_sr"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -102,9 +103,7 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     """
     import soundfile as sf
 
-    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
-    path = Path(path)
+    path = _check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
     if path.is_dir():
@@ -138,7 +137,8 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     return y, int(file_sr)
 
 
-def _format_for(path: Path) -> str:
+def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
+    """(libsndfile format, subtype) for a destination; the default subtype is FLOAT where allowed."""
     import soundfile as sf
 
     extension = path.suffix.lower().lstrip(".")
@@ -147,7 +147,12 @@ def _format_for(path: Path) -> str:
     fmt = aliases.get(extension) or formats.get(extension)
     if fmt is None:
         raise ValueError(f"path={str(path)!r} has no known audio extension; use .wav (or .flac, .ogg, .aiff)")
-    return fmt
+    if subtype is None:
+        subtype = "FLOAT" if sf.check_format(fmt, "FLOAT") else sf.default_subtype(fmt)
+    elif not sf.check_format(fmt, subtype):
+        known = ", ".join(sorted(sf.available_subtypes(fmt)))
+        raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
+    return fmt, subtype
 
 
 def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) -> Path:
@@ -181,40 +186,93 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     ValueError
         If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
     """
-    import soundfile as sf
-
-    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
-    path = Path(path)
+    path = _check_path(path)
     y = check_audio(y)
     sr = check_sr(sr)
-    fmt = _format_for(path)
-    if subtype is None:
-        subtype = "FLOAT" if sf.check_format(fmt, "FLOAT") else sf.default_subtype(fmt)
-    elif not sf.check_format(fmt, subtype):
-        known = ", ".join(sorted(sf.available_subtypes(fmt)))
-        raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; pass overwrite=True (CLI: --force) to replace it")
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder {str(folder)!r} does not exist; create it first")
-    frames = y if y.ndim == 1 else y.T
-    descriptor, temporary = _create_temporary(folder, path.name)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            sf.write(handle, frames, sr, format=fmt, subtype=subtype)
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            _rename_no_clobber(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    fmt, subtype = _format_for(path, subtype)
+    with atomic_outputs([path], overwrite=overwrite) as (temporary,):
+        write_wav(temporary, y, sr, format=fmt, subtype=subtype)
     return path
+
+
+def write_wav(destination, y, sr, *, format: str = "WAV", subtype: str = "FLOAT") -> None:
+    """Write ``y`` (n_samples,) or (n_channels, n_samples) to ``destination`` directly
+    (no checks, not atomic: meant for the temporary paths of :func:`atomic_outputs`)."""
+    import soundfile as sf
+
+    y = np.asarray(y)
+    sf.write(str(destination), y if y.ndim == 1 else y.T, int(sr), format=format, subtype=subtype)
+
+
+def check_new_outputs(paths) -> None:
+    """Raise FileExistsError naming the first of ``paths`` that exists (and how many do)."""
+    existing = [Path(p) for p in paths if Path(p).exists()]
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise FileExistsError(
+            f"{str(existing[0])!r}{more} exists; pass overwrite=True (CLI: --force) to replace it"
+        )
+
+
+@contextmanager
+def atomic_outputs(paths, *, overwrite: bool = False):
+    """Write several files all-or-nothing.
+
+    Yields one temporary path per destination (a hidden ``.part`` file in the same
+    folder); write each, and on leaving the block they are renamed onto the
+    destinations.  If the block raises, or an existing destination is found without
+    ``overwrite``, every temporary file (and any destination already created by this
+    call) is removed, so a failed run leaves no partial files.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+    overwrite : bool, default False
+
+    Yields
+    ------
+    list of pathlib.Path, one temporary path per destination
+
+    Examples
+    --------
+    >>> with atomic_outputs(["a.wav", "b.wav"]) as (tmp_a, tmp_b):  # doctest: +SKIP
+    ...     write_wav(tmp_a, y_a, sr); write_wav(tmp_b, y_b, sr)
+    """
+    paths = [_check_path(p) for p in paths]
+    if len({p.resolve() for p in paths}) != len(paths):
+        raise ValueError("the output paths are not all different; give each output its own name")
+    if not overwrite:
+        check_new_outputs(paths)
+    for folder in {p.parent for p in paths}:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"folder {str(folder)!r} does not exist; create it first")
+    temporaries: list[Path] = []
+    created: list[Path] = []
+    try:
+        for path in paths:
+            descriptor, temporary = _create_temporary(path.parent, path.name)
+            os.close(descriptor)
+            temporaries.append(Path(temporary))
+        yield list(temporaries)
+        for temporary, path in zip(temporaries, paths):
+            if overwrite:
+                os.replace(temporary, path)
+            else:
+                _rename_no_clobber(str(temporary), path)
+                created.append(path)
+    except BaseException:
+        for leftover in (*temporaries, *created):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+        raise
+
+
+def _check_path(path) -> Path:
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
 
 
 def _create_temporary(folder: Path, name: str):

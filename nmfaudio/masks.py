@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["component_spectrograms", "soft_masks", "binary_masks", "masks"]
+__all__ = ["component_spectrograms", "soft_masks", "binary_masks", "masks", "check_mask_power"]
 
 
 def _check_factors(W, H) -> tuple[np.ndarray, np.ndarray]:
@@ -131,10 +131,18 @@ def masks(W, H, *, power: float | str = 1.0) -> np.ndarray:
     -------
     ndarray, shape (k, n_freq, n_frames), summing to 1 over axis 0
     """
+    power = check_mask_power(power)
+    if power == "binary":
+        return binary_masks(W, H)
+    return soft_masks(W, H, power=power)
+
+
+def check_mask_power(power):
+    """Return ``power`` as a float > 0, or ``"binary"`` (also for ``float("inf")``)."""
     if isinstance(power, str):
         if power != "binary":
             raise ValueError(f"mask_power={power!r} must be a number > 0 or 'binary'")
-        return binary_masks(W, H)
-    if isinstance(power, numbers.Real) and not isinstance(power, bool) and power == float("inf"):
-        return binary_masks(W, H)
-    return soft_masks(W, H, power=power)
+        return power
+    if isinstance(power, numbers.Real) and not isinstance(power, (bool, np.bool_)) and power == float("inf"):
+        return "binary"
+    return _check_power(power)
