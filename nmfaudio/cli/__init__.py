@@ -18,7 +18,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order ``nmfaudio --help`` lists them.
-COMMAND_MODULES = ("separate",)
+COMMAND_MODULES = ("separate", "image")
 
 
 class CLIError(Exception):

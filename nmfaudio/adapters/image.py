@@ -1,0 +1,593 @@
+"""Images ↔ non-negative matrices: compression, parts-based features and denoising.
+
+Two layouts, both fitted with :func:`nmfaudio.factorize`:
+
+* one picture (:func:`compress`): a grayscale image ``(m, n)`` *is* the matrix
+  V ``(m, n)``; a colour image ``(m, n, 3)`` is stacked side by side, V = [R | G | B]
+  ``(m, 3n)``, so the three channels share the column patterns of W (one factorization,
+  not three);
+* a stack of pictures (:func:`factorize_images`): one column per image, V
+  ``(h·w·c, N)``; the basis images are the columns of W.
+
+Values are uint8 (0..255) or float in [0, 1]; everything is fitted in [0, 1] (uint8 is
+divided by 255) and given back in the input's dtype and range, clipped (and rounded for
+uint8).  With RGBA input the opacity channel is kept aside and put back bit for bit; only
+colour is learned (as in the NTNU CryptoPunks project).  Arrays only: reading and writing
+files is the command line's job.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nmfaudio.nmf import factorize
+
+__all__ = [
+    "CompressedImage",
+    "DenoiseSweep",
+    "ImageFactorization",
+    "add_noise",
+    "compress",
+    "denoise_sweep",
+    "factorize_images",
+    "psnr",
+    "to_matrix",
+    "truncated_svd",
+]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _working_dtype(dtype: np.dtype) -> np.dtype:
+    """float32 for uint8, float16 and float32 (the engine's fast path); float64 stays."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
+    """Return ``images`` as an array after checking dtype, shape and value range.
+
+    ``stack=False``: one image (m, n), (m, n, 3) or (m, n, 4).  ``stack=True``: a stack
+    (N, h, w), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in [0, 1], no NaN.
+    """
+    if images is None or isinstance(images, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be an array of pixels (uint8 or float in [0, 1]), "
+                        f"got {type(images).__name__}")
+    try:
+        array = np.asarray(images)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be an array of pixels: {exc}") from None
+    if array.dtype != np.uint8 and array.dtype.kind != "f":
+        raise TypeError(
+            f"{name} has dtype {array.dtype}; pass uint8 (0..255) or float in [0, 1] "
+            f"(e.g. {name}.astype(np.float32) / 255 for 8-bit data in another integer type)"
+        )
+    gray_ndim = 3 if stack else 2
+    expected = "(N, h, w), (N, h, w, 3) or (N, h, w, 4)" if stack else "(m, n), (m, n, 3) or (m, n, 4)"
+    colour = array.ndim == gray_ndim + 1 and array.shape[-1] in (3, 4)
+    if array.ndim != gray_ndim and not colour:
+        raise ValueError(f"{name} has shape {array.shape}; expected {expected} "
+                         "(gray, RGB or RGBA)")
+    if array.size == 0:
+        raise ValueError(f"{name} has shape {array.shape}; it must hold at least one pixel")
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            n_bad = int(np.count_nonzero(~finite))
+            raise ValueError(f"{name} holds {n_bad} NaN or infinite values; replace them "
+                             "(e.g. np.nan_to_num) first")
+        low, high = float(array.min()), float(array.max())
+        if low < 0 or high > 1:
+            hint = " (divide by 255, or pass uint8)" if high <= 255 and low >= 0 else " (rescale them)"
+            raise ValueError(f"{name} has values in [{low:.4g}, {high:.4g}]; float images must "
+                             f"lie in [0, 1]{hint}")
+    return array
+
+
+def _check_rank(rank, name: str) -> int:
+    if isinstance(rank, (bool, np.bool_)) or not isinstance(rank, numbers.Integral) or rank < 1:
+        raise ValueError(f"{name}={rank!r} must be an int >= 1")
+    return int(rank)
+
+
+def _split_alpha(array: np.ndarray, *, stack: bool):
+    """(colour in [0, 1] as float, alpha or None); alpha is a copy in the input's dtype.
+
+    Whether the last axis holds channels follows from ``ndim`` alone (a stack of gray
+    images 4 pixels wide is not RGBA).
+    """
+    alpha = None
+    if array.ndim == (4 if stack else 3) and array.shape[-1] == 4:
+        alpha = array[..., 3].copy()
+        array = array[..., :3]
+    work = _working_dtype(array.dtype)
+    if array.dtype == np.uint8:
+        colour = array.astype(work) / work.type(255)
+    else:
+        colour = array.astype(work, copy=True)
+    return colour, alpha
+
+
+def _to_input_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Clip float values to [0, 1] and convert to ``dtype`` (uint8: ×255, rounded)."""
+    clipped = np.clip(values, 0, 1)
+    if dtype == np.uint8:
+        return np.rint(clipped * 255).astype(np.uint8)
+    return clipped.astype(dtype)
+
+
+def _as_generator(random_state) -> np.random.Generator:
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (isinstance(random_state, numbers.Integral)
+                                and not isinstance(random_state, (bool, np.bool_))):
+        return np.random.default_rng(random_state)
+    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
+
+
+def _relative_error(target: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
+    """‖target − WH‖_F / ‖target‖_F in float64 (0 when target is all zeros and WH too)."""
+    target = np.asarray(target, dtype=np.float64)
+    residual = np.linalg.norm(target - W.astype(np.float64) @ H.astype(np.float64))
+    norm = np.linalg.norm(target)
+    if norm == 0:
+        return 0.0 if residual == 0 else float("inf")
+    return float(residual / norm)
+
+
+# --------------------------------------------------------------------------- one picture
+
+
+def psnr(reference, estimate) -> float:
+    """Peak signal-to-noise ratio in dB, on the [0, 1] scale (uint8 is divided by 255).
+
+    Parameters
+    ----------
+    reference, estimate : ndarray, same shape
+        uint8 or float in [0, 1] images (any shape, channels included).
+
+    Returns
+    -------
+    float
+        10·log10(1 / MSE); ``inf`` when the two are identical.
+    """
+    ref = np.asarray(reference)
+    est = np.asarray(estimate)
+    if ref.shape != est.shape:
+        raise ValueError(f"reference has shape {ref.shape} but estimate has {est.shape}; "
+                         "compare images of the same shape")
+    scale_ref = 255.0 if ref.dtype == np.uint8 else 1.0
+    scale_est = 255.0 if est.dtype == np.uint8 else 1.0
+    mse = float(np.mean((ref.astype(np.float64) / scale_ref - est.astype(np.float64) / scale_est) ** 2))
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+def _picture_matrix(colour: np.ndarray) -> np.ndarray:
+    """(m, n) → itself; (m, n, c) → [ch0 | ch1 | …] of shape (m, c·n)."""
+    if colour.ndim == 2:
+        return colour
+    m, n, c = colour.shape
+    return np.ascontiguousarray(colour.transpose(0, 2, 1).reshape(m, c * n))
+
+
+def _picture_from_matrix(matrix: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of :func:`_picture_matrix` for a picture of colour shape ``shape``."""
+    if len(shape) == 2:
+        return matrix
+    m, n, c = shape
+    return matrix.reshape(m, c, n).transpose(0, 2, 1)
+
+
+def _restore(colour: np.ndarray, alpha, dtype) -> np.ndarray:
+    out = _to_input_range(colour, dtype)
+    if alpha is not None:
+        out = np.concatenate([out, alpha[..., None]], axis=-1)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class CompressedImage:
+    """A picture stored as two non-negative factors; see :func:`compress`.
+
+    Attributes
+    ----------
+    W : ndarray, shape (m, rank)
+        Column patterns.
+    H : ndarray, shape (rank, c·n)
+        Their weights, one block of n columns per colour channel (c = 1 for gray).
+    shape : tuple
+        The input's shape, (m, n), (m, n, 3) or (m, n, 4).
+    dtype : numpy.dtype
+        The input's dtype (uint8 or a float dtype).
+    alpha : ndarray, shape (m, n), or None
+        The opacity channel of RGBA input, unchanged (not learned, not counted in
+        ``storage_ratio``).
+    loss : ndarray, shape (n_iter + 1,)
+        The engine's loss per iteration (½‖V − WH‖²_F for Frobenius, V in [0, 1]).
+    n_iter : int
+    converged : bool
+    psnr : float
+        PSNR in dB of :meth:`reconstruct` against the input (colour channels).
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    shape: tuple
+    dtype: np.dtype
+    alpha: np.ndarray | None
+    loss: np.ndarray
+    n_iter: int
+    converged: bool
+    psnr: float = field(default=float("nan"))
+
+    @property
+    def rank(self) -> int:
+        """Number of components r."""
+        return int(self.W.shape[1])
+
+    @property
+    def n_stored(self) -> int:
+        """Numbers stored: m·r + r·c·n."""
+        return int(self.W.size + self.H.size)
+
+    @property
+    def n_original(self) -> int:
+        """Numbers in the original colour channels: m·n·c."""
+        return int(self.W.shape[0] * self.H.shape[1])
+
+    @property
+    def storage_ratio(self) -> float:
+        """(m·r + r·c·n) / (m·c·n): below 1 means the factors are smaller than the image."""
+        return self.n_stored / self.n_original
+
+    def reconstruct(self) -> np.ndarray:
+        """The picture W @ H in the input's shape, dtype and range (clipped; uint8 rounded).
+
+        Returns
+        -------
+        ndarray, shape ``self.shape``, dtype ``self.dtype``
+        """
+        colour_shape = self.shape[:2] + ((3,) if len(self.shape) == 3 else ())
+        colour = _picture_from_matrix(self.W @ self.H, colour_shape)
+        return _restore(colour, self.alpha, self.dtype)
+
+
+def compress(image, rank, *, max_iter=500, tol=1e-5, beta="frobenius", solver="auto",
+             init="random", random_state=None) -> CompressedImage:
+    """Approximate one picture by a rank-``rank`` non-negative factorization.
+
+    Parameters
+    ----------
+    image : ndarray, shape (m, n), (m, n, 3) or (m, n, 4)
+        Gray, RGB or RGBA; uint8 or float in [0, 1].  RGB channels are stacked side by
+        side into V = [R | G | B] of shape (m, 3n) (they share W); RGBA opacity is kept
+        aside unchanged.
+    rank : int >= 1
+        Number of components r.
+    max_iter, tol, beta, solver, init, random_state
+        Passed to :func:`nmfaudio.factorize`.
+
+    Returns
+    -------
+    CompressedImage
+        ``.W`` (m, r), ``.H`` (r, c·n), ``.reconstruct()``, ``.storage_ratio``,
+        ``.psnr``, ``.loss``.
+
+    Raises
+    ------
+    TypeError
+        ``image`` is not uint8 or float.
+    ValueError
+        Wrong shape, NaN, float values outside [0, 1], or ``rank`` < 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfaudio.adapters.image import compress
+    >>> image = np.outer(np.linspace(0, 1, 40), np.linspace(1, 0.5, 30))  # rank 1
+    >>> result = compress(image, 1, random_state=0)
+    >>> result.reconstruct().shape, bool(result.psnr > 40)
+    ((40, 30), True)
+    """
+    array = _check_images(image, "image", stack=False)
+    rank = _check_rank(rank, "rank")
+    colour, alpha = _split_alpha(array, stack=False)
+    res = factorize(_picture_matrix(colour), rank, beta=beta, solver=solver, init=init,
+                    max_iter=max_iter, tol=tol, random_state=random_state)
+    result = CompressedImage(res.W, res.H, tuple(array.shape), array.dtype, alpha,
+                             res.loss, res.n_iter, res.converged)
+    colour_in = array[..., :3] if alpha is not None else array
+    colour_out = result.reconstruct()
+    colour_out = colour_out[..., :3] if alpha is not None else colour_out
+    object.__setattr__(result, "psnr", psnr(colour_in, colour_out))
+    return result
+
+
+def truncated_svd(image, rank) -> np.ndarray:
+    """The best rank-``rank`` approximation (Eckart–Young), in the input's shape and range.
+
+    The bound any rank-r factorization, non-negative or not, can reach in squared error;
+    used as the reference for :func:`compress`.  Same layout as :func:`compress`
+    (RGB stacked side by side, RGBA opacity kept).
+
+    Parameters
+    ----------
+    image : ndarray, shape (m, n), (m, n, 3) or (m, n, 4)
+        uint8 or float in [0, 1].
+    rank : int >= 1
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``image`` (clipped to its range; uint8 rounded)
+    """
+    array = _check_images(image, "image", stack=False)
+    rank = _check_rank(rank, "rank")
+    colour, alpha = _split_alpha(array, stack=False)
+    matrix = _picture_matrix(colour).astype(np.float64)
+    U, S, Vt = np.linalg.svd(matrix, full_matrices=False)
+    approx = (U[:, :rank] * S[:rank]) @ Vt[:rank]
+    return _restore(_picture_from_matrix(approx, colour.shape), alpha, array.dtype)
+
+
+# --------------------------------------------------------------------------- a stack
+
+
+def to_matrix(images) -> np.ndarray:
+    """The data matrix of a stack: one column per image, colour only, values in [0, 1].
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
+        uint8 or float in [0, 1]; the opacity of RGBA is left out.
+
+    Returns
+    -------
+    ndarray, shape (h·w·c, N)
+        c = 1 for gray, 3 for RGB and RGBA (24×24 RGBA punks: 1728 × N).  float32 for
+        uint8/float32 input, float64 for float64.
+    """
+    array = _check_images(images, "images", stack=True)
+    colour, _ = _split_alpha(array, stack=True)
+    return np.ascontiguousarray(colour.reshape(colour.shape[0], -1).T)
+
+
+@dataclass(frozen=True, eq=False)
+class ImageFactorization:
+    """A stack of images as basis images times codes; see :func:`factorize_images`.
+
+    Attributes
+    ----------
+    W : ndarray, shape (h·w·c, k)
+        Basis images, one per column (c = 1 for gray, 3 for RGB and RGBA).
+    H : ndarray, shape (k, N)
+        Codes: how much of each basis image each input image uses.
+    shape : tuple
+        The input's shape.
+    dtype : numpy.dtype
+        The input's dtype.
+    alpha : ndarray, shape (N, h, w), or None
+        The opacity channel of RGBA input, unchanged.
+    loss : ndarray, shape (n_iter + 1,)
+        The engine's loss (½‖A − WH‖²_F for Frobenius, A in [0, 1]).
+    n_iter : int
+    converged : bool
+    relative_error : float
+        ‖A − WH‖_F / ‖A‖_F for the fitted data matrix A (h·w·c, N), unclipped model.
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    shape: tuple
+    dtype: np.dtype
+    alpha: np.ndarray | None
+    loss: np.ndarray
+    n_iter: int
+    converged: bool
+    relative_error: float
+
+    @property
+    def n_components(self) -> int:
+        """k."""
+        return int(self.W.shape[1])
+
+    @property
+    def _colour_shape(self) -> tuple:
+        h, w = self.shape[1:3]
+        return (h, w, 3) if len(self.shape) == 4 else (h, w)
+
+    @property
+    def basis(self) -> np.ndarray:
+        """Basis images, shape (k, h, w) for gray input, (k, h, w, 3) for RGB/RGBA.
+
+        Raw (not clipped): a basis image's scale is shared with its code, so show each
+        one divided by its maximum.
+        """
+        return self.W.T.reshape((self.n_components,) + self._colour_shape)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The codes H, shape (k, N)."""
+        return self.H
+
+    def reconstruct(self) -> np.ndarray:
+        """W @ H as images: the input's shape, dtype and range (clipped; uint8 rounded),
+        with the input's opacity restored bit for bit.
+
+        Returns
+        -------
+        ndarray, shape ``self.shape``, dtype ``self.dtype``
+        """
+        colour = (self.W @ self.H).T.reshape((self.H.shape[1],) + self._colour_shape)
+        return _restore(colour, self.alpha, self.dtype)
+
+
+def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="frobenius",
+                     solver="auto", init="random", random_state=None) -> ImageFactorization:
+    """Learn ``n_components`` basis images from a stack, one column per image.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
+        uint8 or float in [0, 1].  With RGBA the opacity is kept aside and restored on
+        :meth:`ImageFactorization.reconstruct`; only the colour (h·w·3 × N) is learned.
+    n_components : int >= 1
+        Number of basis images k (the NTNU project's d).
+    max_iter, tol, beta, solver, init, random_state
+        Passed to :func:`nmfaudio.factorize`.
+
+    Returns
+    -------
+    ImageFactorization
+        ``.basis`` (k, h, w[, 3]), ``.codes`` (k, N), ``.reconstruct()``,
+        ``.relative_error``, ``.loss``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not uint8 or float.
+    ValueError
+        Wrong shape, NaN, float values outside [0, 1], or ``n_components`` < 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfaudio.adapters.image import factorize_images
+    >>> rgba = np.random.default_rng(0).integers(0, 256, (10, 6, 6, 4), dtype=np.uint8)
+    >>> fit = factorize_images(rgba, 3, max_iter=50, tol=0, random_state=0)
+    >>> fit.basis.shape, fit.codes.shape, bool((fit.reconstruct()[..., 3] == rgba[..., 3]).all())
+    ((3, 6, 6, 3), (3, 10), True)
+    """
+    array = _check_images(images, "images", stack=True)
+    k = _check_rank(n_components, "n_components")
+    colour, alpha = _split_alpha(array, stack=True)
+    A = np.ascontiguousarray(colour.reshape(colour.shape[0], -1).T)
+    res = factorize(A, k, beta=beta, solver=solver, init=init, max_iter=max_iter, tol=tol,
+                    random_state=random_state)
+    return ImageFactorization(res.W, res.H, tuple(array.shape), array.dtype, alpha, res.loss,
+                              res.n_iter, res.converged, _relative_error(A, res.W, res.H))
+
+
+# --------------------------------------------------------------------------- denoising
+
+
+def add_noise(images, sigma, *, random_state=None) -> np.ndarray:
+    """The NTNU noise model: Gaussian noise on the non-zero colour values, clipped to [0, 1].
+
+    Every colour entry (R, G, B or gray) that is not exactly 0 gets N(0, σ²) added on
+    the [0, 1] scale; zeros stay zero (the transparent background and black outlines of
+    the CryptoPunks stay clean), results are clipped to [0, 1], and the opacity channel
+    of RGBA input is returned untouched.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
+        uint8 or float in [0, 1].
+    sigma : float >= 0
+        Noise standard deviation on the [0, 1] scale.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``images``
+        uint8 input gives uint8 output (noisy values rounded to 1/255 steps); pass float
+        images for the unquantized model.
+    """
+    array = _check_images(images, "images", stack=True)
+    if (isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, numbers.Real)
+            or not np.isfinite(sigma) or sigma < 0):
+        raise ValueError(f"sigma={sigma!r} must be a finite number >= 0 (on the [0, 1] scale)")
+    rng = _as_generator(random_state)
+    colour, alpha = _split_alpha(array, stack=True)
+    noise = rng.standard_normal(colour.shape).astype(colour.dtype) * colour.dtype.type(sigma)
+    noisy = np.where(colour != 0, colour + noise, colour)
+    return _restore(noisy, alpha, array.dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class DenoiseSweep:
+    """The outcome of :func:`denoise_sweep`.
+
+    Attributes
+    ----------
+    ranks : ndarray of int, shape (n_ranks,)
+    errors : ndarray of float, shape (n_ranks,)
+        ‖A − WH‖_F / ‖A‖_F per rank, with A the clean data matrix when ``clean`` was
+        given (the denoising error: U-shaped in the rank), else the noisy one (the fit
+        error: decreasing).
+    best_rank : int
+        The rank of the smallest error.
+    best_error : float
+    noisy_error : float or None
+        ‖noisy − clean‖_F / ‖clean‖_F (the error of doing nothing), when ``clean`` was given.
+    fits : list of ImageFactorization
+        One per rank, fitted to the noisy images.
+    """
+
+    ranks: np.ndarray
+    errors: np.ndarray
+    best_rank: int
+    best_error: float
+    noisy_error: float | None
+    fits: list
+
+
+def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="frobenius",
+                  solver="auto", init="random", random_state=None, on_rank=None) -> DenoiseSweep:
+    """Fit the noisy stack at each rank; a low rank cannot fit the noise, a high one does.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
+        uint8 or float in [0, 1] (e.g. from :func:`add_noise`).
+    ranks : sequence of int >= 1
+        The ranks to try, e.g. ``[16, 32, 64, 128, 256]``.
+    clean : ndarray, same shape as ``noisy``, optional
+        The noise-free stack; errors are then measured against it.
+    max_iter, tol, beta, solver, init
+        Passed to :func:`nmfaudio.factorize` (same for every rank).
+    random_state : None, int or numpy.random.Generator
+        An int seeds every rank's fit identically; a Generator is drawn from in order.
+    on_rank : callable(rank, error) -> None, optional
+        Called after each rank (progress reporting).
+
+    Returns
+    -------
+    DenoiseSweep
+        ``.ranks``, ``.errors``, ``.best_rank``, ``.best_error``, ``.noisy_error``, ``.fits``.
+    """
+    array = _check_images(noisy, "noisy", stack=True)
+    try:
+        rank_list = [_check_rank(r, "ranks") for r in ranks]
+    except TypeError:
+        raise TypeError(f"ranks={ranks!r} must be a sequence of ints >= 1") from None
+    if not rank_list:
+        raise ValueError("ranks=[] is empty; give at least one rank, e.g. [16, 32, 64]")
+    if on_rank is not None and not callable(on_rank):
+        raise TypeError(f"on_rank={on_rank!r} must be callable(rank, error)")
+    A_noisy = to_matrix(array)
+    target, noisy_error = A_noisy, None
+    if clean is not None:
+        clean_array = _check_images(clean, "clean", stack=True)
+        if clean_array.shape != array.shape:
+            raise ValueError(f"clean has shape {clean_array.shape} but noisy has {array.shape}; "
+                             "pass the same images before noise")
+        target = to_matrix(clean_array)
+        noisy_error = float(np.linalg.norm(A_noisy.astype(np.float64) - target)
+                            / np.linalg.norm(target.astype(np.float64)))
+    _as_generator(random_state)  # validate before the first (long) fit
+    fits, errors = [], []
+    for rank in rank_list:
+        fit = factorize_images(array, rank, max_iter=max_iter, tol=tol, beta=beta,
+                               solver=solver, init=init, random_state=random_state)
+        error = fit.relative_error if clean is None else _relative_error(target, fit.W, fit.H)
+        fits.append(fit)
+        errors.append(error)
+        if on_rank is not None:
+            on_rank(rank, error)
+    errors = np.asarray(errors)
+    best = int(np.argmin(errors))
+    return DenoiseSweep(np.asarray(rank_list), errors, rank_list[best], float(errors[best]),
+                        noisy_error, fits)

@@ -1,0 +1,311 @@
+"""``nmfaudio image``: compress a photo, or sweep the rank over a stack of images.
+
+::
+
+    nmfaudio image compress PHOTO -r 20 -o out.png [--gray] [--svd] [--plot fig.png] [--force]
+    nmfaudio image sweep IMAGES [--ranks 16,32,64,128,256] [--sigma 0.1] [--n 500]
+                         [-o sweep.png] [--json] [--force]
+
+IMAGES is an ``.npz`` file with an ``images`` array (N, h, w[, 3 or 4]) — such as
+``data/punks_500.npz`` — or a folder of equally sized pictures (read in name order).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio.cli import CLIError
+
+# Pillow modes read as they are; others are converted to one of these.
+_DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+
+
+def register(subparsers) -> None:
+    """Add ``image compress`` and ``image sweep``."""
+    parser = subparsers.add_parser(
+        "image", help="compress a photo or study the rank on a stack of images",
+        description="Non-negative factorizations of pictures: compression of one photo, "
+                    "and fit / denoising error against the rank on a stack of images.")
+    commands = parser.add_subparsers(dest="image_command", metavar="{compress,sweep}")
+    commands.required = True
+
+    compress = commands.add_parser(
+        "compress", help="approximate a photo by rank-r non-negative factors",
+        description="Factorize PHOTO (gray, RGB stacked side by side, or RGBA with its "
+                    "opacity kept) at rank R and write the reconstruction.")
+    compress.add_argument("photo", metavar="PHOTO", type=Path, help="an image file Pillow reads")
+    compress.add_argument("-r", "--rank", type=int, required=True, help="number of components")
+    compress.add_argument("-o", "--output", type=Path, required=True,
+                          help="reconstruction to write (format from the suffix, e.g. .png)")
+    compress.add_argument("--gray", action="store_true", help="convert the photo to grayscale first")
+    compress.add_argument("--svd", action="store_true",
+                          help="also report the PSNR of the truncated SVD (the rank-r limit)")
+    compress.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                          help="also write a figure: original, reconstruction, loss curve")
+    _add_fit_options(compress, max_iter=500)
+    compress.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    compress.set_defaults(handler=run_compress)
+
+    sweep = commands.add_parser(
+        "sweep", help="fit or denoising error against the rank",
+        description="Fit a stack of images at several ranks and print the relative error "
+                    "per rank.  With --sigma > 0 the NTNU noise model is applied first and "
+                    "the error is measured against the clean images (the U-shaped "
+                    "denoising curve).")
+    sweep.add_argument("images", metavar="IMAGES", type=Path,
+                       help="an .npz with an 'images' array, or a folder of equally sized images")
+    sweep.add_argument("--ranks", type=_rank_list, default=[16, 32, 64, 128, 256],
+                       help="comma-separated ranks (default 16,32,64,128,256)")
+    sweep.add_argument("--sigma", type=float, default=0.0,
+                       help="noise standard deviation on the [0, 1] scale (default 0: no noise)")
+    sweep.add_argument("--n", type=int, default=None, help="use the first N images only")
+    sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
+                       help="write the error-versus-rank plot here")
+    sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    _add_fit_options(sweep, max_iter=1000)
+    sweep.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    sweep.set_defaults(handler=run_sweep)
+
+
+def _add_fit_options(parser, *, max_iter: int) -> None:
+    parser.add_argument("--max-iter", type=int, default=max_iter,
+                        help=f"iterations at most (default {max_iter})")
+    parser.add_argument("--tol", type=float, default=1e-5,
+                        help="stopping tolerance on the relative loss decrease (default 1e-5; 0: run all)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _rank_list(text: str) -> list[int]:
+    import argparse
+
+    try:
+        ranks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated ints, e.g. 16,32,64") from None
+    if not ranks or min(ranks) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must list ranks >= 1, e.g. 16,32,64")
+    return ranks
+
+
+# --------------------------------------------------------------------------- file I/O
+
+
+def _to_array(picture, *, gray: bool = False) -> np.ndarray:
+    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4)."""
+    mode = picture.mode
+    if gray:
+        return np.asarray(picture.convert("L"))
+    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        raise CLIError(f"{mode}-mode (16-bit or float) pictures are not supported; "
+                       "convert to 8-bit first")
+    if mode not in _DIRECT_MODES:
+        has_alpha = "A" in mode or "transparency" in picture.info
+        picture = picture.convert("RGBA" if has_alpha else "RGB")
+    return np.asarray(picture)
+
+
+def _read_picture(path: Path, *, gray: bool = False) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist or is not a file; check the path")
+    try:
+        with Image.open(path) as picture:
+            return _to_array(picture, gray=gray)
+    except UnidentifiedImageError:
+        raise CLIError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
+
+
+def _read_stack(path: Path, n: int | None) -> np.ndarray:
+    """(N, h, w[, c]) from an .npz with an 'images' key, or from a folder of pictures."""
+    if n is not None and n < 1:
+        raise CLIError(f"--n {n} must be >= 1")
+    if path.is_dir():
+        from PIL import Image
+
+        extensions = Image.registered_extensions()
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in extensions and p.is_file())
+        if not files:
+            raise CLIError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
+        files = files[:n] if n is not None else files
+        pictures = [_read_picture(p) for p in files]
+        shapes = {p.shape[:2] for p in pictures}
+        if len(shapes) > 1:
+            raise CLIError(f"the pictures in {str(path)!r} have different sizes {sorted(shapes)}; "
+                           "resize them to one size first")
+        channels = max((p.shape[2] if p.ndim == 3 else 1) for p in pictures)
+        if channels > 1:
+            pictures = [_with_channels(p, channels) for p in pictures]
+        return np.stack(pictures)
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "images" not in archive.files:
+                raise CLIError(f"{str(path)!r} has no 'images' array (it has {', '.join(archive.files)}); "
+                               "save the stack as np.savez(path, images=...)")
+            images = archive["images"]
+    except (ValueError, OSError) as exc:  # not a zip / npy archive
+        raise CLIError(f"{str(path)!r} is not a readable .npz file ({exc})") from None
+    return images[:n] if n is not None else images
+
+
+def _with_channels(picture: np.ndarray, channels: int) -> np.ndarray:
+    """Gray → RGB(A), RGB → RGBA (opaque), so a folder of mixed pictures stacks."""
+    if picture.ndim == 2:
+        picture = np.repeat(picture[..., None], 3, axis=2)
+    if picture.shape[2] == 3 and channels == 4:
+        opaque = np.full(picture.shape[:2] + (1,), 255, dtype=picture.dtype)
+        picture = np.concatenate([picture, opaque], axis=2)
+    return picture
+
+
+def _pillow_format(path: Path) -> str:
+    from PIL import Image
+
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise CLIError(f"cannot tell the picture format of {str(path)!r}; use a suffix like .png")
+    return fmt
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@contextmanager
+def _convergence_note():
+    """Collect the engine's ConvergenceWarnings; print one note line to stderr instead."""
+    from nmfaudio import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    count = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    for other in caught:
+        if not issubclass(other.category, ConvergenceWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    if count:
+        fits = "a fit" if count == 1 else f"{count} fits"
+        print(f"nmfaudio: note: {fits} reached --max-iter before --tol; raise --max-iter "
+              "for a closer fit", file=sys.stderr)
+
+
+def run_compress(args) -> int:
+    from PIL import Image
+
+    from nmfaudio.adapters.image import compress, psnr, truncated_svd
+    from nmfaudio.audio import atomic_outputs, check_new_outputs
+
+    outputs = [args.output] + ([args.plot] if args.plot is not None else [])
+    if not args.force:
+        check_new_outputs(outputs)
+    fmt = _pillow_format(args.output)
+    image = _read_picture(args.photo, gray=args.gray)
+    if args.rank < 1:
+        raise CLIError(f"-r {args.rank} must be >= 1")
+    started = time.perf_counter()
+    with _convergence_note():
+        result = compress(image, args.rank, max_iter=args.max_iter, tol=args.tol,
+                          random_state=args.seed)
+    seconds = time.perf_counter() - started
+    reconstruction = result.reconstruct()
+    svd_psnr = None
+    if args.svd:
+        svd_image = truncated_svd(image, args.rank)
+        colour = slice(0, 3) if image.ndim == 3 and image.shape[2] == 4 else slice(None)
+        svd_psnr = psnr(image[..., colour], svd_image[..., colour])
+
+    with atomic_outputs(outputs, overwrite=args.force) as temporaries:
+        Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
+        if args.plot is not None:
+            _compress_figure(image, result, svd_psnr).savefig(temporaries[1], format="png", dpi=120)
+
+    kind = "gray" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
+    height, width = image.shape[:2]
+    line = (f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: PSNR {result.psnr:.2f} dB")
+    if svd_psnr is not None:
+        line += f" (truncated SVD {svd_psnr:.2f} dB)"
+    line += (f", stores {result.n_stored:,} of {result.n_original:,} numbers "
+             f"({result.storage_ratio:.1%}), {result.n_iter} iterations in {seconds:.1f} s")
+    print(line)
+    print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
+    return 0
+
+
+def _compress_figure(image, result, svd_psnr):
+    from nmfaudio.plot.image import image_grid
+
+    title = f"rank {result.rank}: PSNR {result.psnr:.2f} dB"
+    if svd_psnr is not None:
+        title += f" (SVD {svd_psnr:.2f} dB)"
+    return image_grid([image, result.reconstruct()], ncols=2, panel_size=3.5,
+                      titles=["original", f"{title}, {result.storage_ratio:.1%} storage"])
+
+
+def run_sweep(args) -> int:
+    from nmfaudio.adapters.image import add_noise, denoise_sweep
+    from nmfaudio.audio import atomic_outputs, check_new_outputs
+
+    outputs = [args.output] if args.output is not None else []
+    if outputs and not args.force:
+        check_new_outputs(outputs)
+    if args.sigma < 0 or not np.isfinite(args.sigma):
+        raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
+    images = _read_stack(args.images, args.n)
+    clean = None
+    noisy = images
+    if args.sigma > 0:
+        # Noise on the [0, 1] scale, unquantized: work in float32.
+        clean = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images
+        noisy = add_noise(clean, args.sigma, random_state=args.seed)
+
+    rows = []
+    clock = [time.perf_counter()]
+
+    def on_rank(rank, error):
+        now = time.perf_counter()
+        rows.append({"rank": int(rank), "error": float(error), "seconds": round(now - clock[0], 2)})
+        clock[0] = now
+        if not args.json:
+            if len(rows) == 1:
+                print(f"{'rank':>6}  {'rel. error':>10}  {'seconds':>8}")
+            print(f"{rank:>6}  {error:>10.4f}  {rows[-1]['seconds']:>8.1f}", flush=True)
+
+    with _convergence_note():
+        sweep = denoise_sweep(noisy, args.ranks, clean=clean, max_iter=args.max_iter,
+                              tol=args.tol, random_state=args.seed, on_rank=on_rank)
+    for row, fit in zip(rows, sweep.fits):
+        row["n_iter"] = int(fit.n_iter)
+
+    what = "denoising error (vs clean)" if clean is not None else "fit error"
+    if outputs:
+        from nmfaudio.plot.image import error_vs_rank
+
+        title = f"{len(images)} images, {what}" + (f", sigma={args.sigma:g}" if clean is not None else "")
+        fig = error_vs_rank(sweep.ranks, sweep.errors, reference=sweep.noisy_error,
+                            reference_label="noisy input", title=title)
+        with atomic_outputs(outputs, overwrite=args.force) as temporaries:
+            fig.savefig(temporaries[0], format="png", dpi=120)
+
+    if args.json:
+        print(json.dumps({
+            "images": str(args.images), "n_images": int(len(images)), "sigma": args.sigma,
+            "measure": what, "max_iter": args.max_iter, "tol": args.tol, "seed": args.seed,
+            "rows": rows, "best_rank": int(sweep.best_rank), "best_error": sweep.best_error,
+            "noisy_error": sweep.noisy_error,
+        }, indent=2))
+    else:
+        summary = f"best rank {sweep.best_rank}: {what} {sweep.best_error:.4f}"
+        if sweep.noisy_error is not None:
+            summary += f" (noisy input {sweep.noisy_error:.4f})"
+        print(summary)
+        if outputs:
+            print(f"wrote {args.output}")
+    return 0
