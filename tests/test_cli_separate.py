@@ -1,0 +1,165 @@
+"""``nmfaudio separate`` through ``main([...])``: outputs, summary, JSON, plot, errors,
+no overwriting without --force, no partial files."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import nmfaudio
+from nmfaudio.cli import main
+
+SR = 8000
+FAST = ["--n-fft", "512", "--hop-length", "128", "--max-iter", "60"]
+
+
+def _mixture(stereo=True, seconds=1.0):
+    t = np.arange(int(seconds * SR)) / SR
+    low = 0.5 * np.sin(2 * np.pi * 440 * t) * (t < 0.6)
+    high = 0.4 * np.sin(2 * np.pi * 1320 * t) * (t > 0.4)
+    y = np.stack([low + 0.3 * high, 0.3 * low + high]) if stereo else low + high
+    return y.astype(np.float32)
+
+
+@pytest.fixture
+def song(tmp_path):
+    path = tmp_path / "song.wav"
+    nmfaudio.save(path, _mixture(), SR)
+    return path
+
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("nmfaudio: error:"), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_writes_one_wav_per_component_that_add_up(song, tmp_path, capsys):
+    out = tmp_path / "stems"
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 0
+    names = sorted(os.listdir(out))
+    assert names == ["song_component_01.wav", "song_component_02.wav"]
+    tracks = []
+    for name in names:
+        info = sf.info(out / name)
+        assert info.samplerate == SR and info.channels == 2 and info.frames == SR
+        tracks.append(nmfaudio.load(out / name)[0])
+    mixture = nmfaudio.load(song)[0]
+    assert np.abs(np.sum(tracks, axis=0) - mixture).max() <= 1e-4 * np.abs(mixture).max()  # float32 tolerance
+    summary = capsys.readouterr().out
+    assert "2 components" in summary and "final loss" in summary and "song_component_02.wav" in summary
+
+
+def test_json_summary_and_plot(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-k", "3", "-o", str(out), "--beta", "is", "--plot", "--json", *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_components"] == 3 and summary["beta"] == "itakura-saito"
+    assert summary["sr"] == SR and summary["channels"] == 2 and summary["n_samples"] == SR
+    assert [os.path.basename(c["path"]) for c in summary["components"]] == [
+        f"song_component_0{i}.wav" for i in (1, 2, 3)]
+    assert summary["n_iter"] >= 1 and np.isfinite(summary["final_loss"]) and summary["seconds"] >= 0
+    centroids = [c["centroid_hz"] for c in summary["components"]]
+    assert centroids == sorted(centroids)  # ordered low to high
+    plot = out / "song_separation.png"
+    assert summary["plot"] == str(plot)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_bar_goes_to_stderr_on_a_terminal(song, tmp_path, monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["separate", str(song), "-k", "2", "-o", str(tmp_path / "o"), *FAST]) == 0
+    assert "NMF" in terminal.getvalue() and "it" in terminal.getvalue()
+    assert "NMF" not in capsys.readouterr().out  # stdout keeps only the summary
+
+
+def test_same_seed_same_bytes(song, tmp_path):
+    for name in ("a", "b"):
+        assert main(["separate", str(song), "-k", "2", "-o", str(tmp_path / name), "--seed", "5", *FAST]) == 0
+    for i in (1, 2):
+        file = f"song_component_0{i}.wav"
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_existing_output_is_refused_before_any_work_and_force_replaces(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "song_component_02.wav").write_bytes(b"keep me")
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 1
+    _one_line_error(capsys, "song_component_02.wav", "--force")
+    assert sorted(os.listdir(out)) == ["song_component_02.wav"]
+    assert (out / "song_component_02.wav").read_bytes() == b"keep me"
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), "--force", *FAST]) == 0
+    assert sf.info(out / "song_component_02.wav").frames == SR
+
+
+def test_a_failure_while_writing_leaves_no_partial_files(song, tmp_path, monkeypatch, capsys):
+    from nmfaudio import audio
+
+    real_write = audio.write_wav
+    calls = []
+
+    def failing_write(path, y, sr, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full (simulated)")
+        real_write(path, y, sr, **kwargs)
+
+    monkeypatch.setattr(audio, "write_wav", failing_write)
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 1
+    _one_line_error(capsys, "disk full")
+    assert os.listdir(out) == []  # no WAV, no .part
+
+
+@pytest.mark.parametrize("case", ["missing", "not audio", "empty", "nan"])
+def test_bad_input_files_fail_with_one_line(case, tmp_path, capsys):
+    path = tmp_path / "input.wav"
+    if case == "not audio":
+        path.write_text("this is not a WAV file")
+    elif case == "empty":
+        sf.write(path, np.zeros((0, 2)), SR)
+    elif case == "nan":
+        sf.write(path, np.array([0.0, np.nan, 0.5, 0.1]), SR, subtype="FLOAT")
+    expected = {"missing": "does not exist", "not audio": "cannot read", "empty": "no samples", "nan": "NaN"}[case]
+    out = tmp_path / "out"
+    assert main(["separate", str(path), "-k", "2", "-o", str(out), *FAST]) == 1
+    _one_line_error(capsys, expected)
+    assert not out.exists() or os.listdir(out) == []
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "two", "1.5"])
+def test_bad_k_is_a_usage_error(song, tmp_path, k, capsys):
+    assert main(["separate", str(song), "-k", k, "-o", str(tmp_path / "o")]) == 2
+    assert "-k" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (["--beta", "euclid"], 2, "--beta"),
+    (["--mask-power", "0"], 2, "--mask-power"),
+    (["--hop-length", "4096"], 1, "hop_length=4096"),
+])
+def test_bad_options(song, tmp_path, args, code, needle, capsys):
+    assert main(["separate", str(song), "-k", "2", "-o", str(tmp_path / "o"), *args]) == code
+    assert needle in capsys.readouterr().err
+
+
+def test_mono_input_gives_mono_tracks(tmp_path):
+    path = tmp_path / "mono.flac"
+    sf.write(path, _mixture(stereo=False), SR, subtype="PCM_24")
+    assert main(["separate", str(path), "-k", "2", "-o", str(tmp_path), *FAST]) == 0
+    info = sf.info(tmp_path / "mono_component_01.wav")
+    assert info.channels == 1 and info.frames == SR and info.samplerate == SR
