@@ -17,9 +17,11 @@ from nmfaudio import metrics  # noqa: E402,F401
 from nmfaudio.audio import load, save  # noqa: E402
 from nmfaudio.pipeline import Separation, separate  # noqa: E402
 from nmfaudio.spectrum import istft, stft  # noqa: E402
+from nmfaudio.estimator import NMF  # noqa: E402
 
 __all__ = [
     "ConvergenceWarning",
+    "NMF",
     "NMFResult",
     "beta_divergence",
     "factorize",
