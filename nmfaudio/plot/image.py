@@ -119,7 +119,7 @@ def basis_grid(fit, *, n=None, ncols=8, title=None):
                       title=title if title is not None else f"{fit.n_components} basis images")
 
 
-def error_vs_rank(ranks, errors, *, ylabel="relative error", reference=None,
+def error_vs_rank(ranks, errors, *, ylabel="relative error", xlabel="rank", reference=None,
                   reference_label="reference", mark="min", title=None, logx=True):
     """One or more curves of a quality measure against the rank.
 
@@ -130,11 +130,12 @@ def error_vs_rank(ranks, errors, *, ylabel="relative error", reference=None,
         One curve, or several (e.g. ``{"fit": ..., "vs clean": ...}``).
     ylabel : str
         E.g. "relative error" or "PSNR (dB)".
+    xlabel : str, default "rank"
     reference : float, optional
         A horizontal line (e.g. the noisy input's error).
     reference_label : str
     mark : {"min", "max", None}, default "min"
-        Mark each curve's best point.
+        Mark the best point of the first curve.
     title : str, optional
     logx : bool, default True
         Log-2 rank axis (ranks 16, 32, … evenly spaced).
@@ -147,13 +148,13 @@ def error_vs_rank(ranks, errors, *, ylabel="relative error", reference=None,
     curves = dict(errors) if isinstance(errors, Mapping) else {None: errors}
     fig = _figure((5.5, 3.6))
     ax = fig.add_subplot()
-    for label, values in curves.items():
+    for index, (label, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=float)
         if values.shape != ranks.shape:
             raise ValueError(f"errors{'' if label is None else f'[{label!r}]'} has shape "
                              f"{values.shape}; expected one value per rank {ranks.shape}")
         (line,) = ax.plot(ranks, values, "o-", label=label)
-        if mark in ("min", "max"):
+        if mark in ("min", "max") and index == 0:
             best = int(np.argmin(values) if mark == "min" else np.argmax(values))
             ax.plot(ranks[best], values[best], "*", ms=14, color=line.get_color(),
                     label=f"best: rank {ranks[best]} ({values[best]:.4g})")
@@ -163,10 +164,11 @@ def error_vs_rank(ranks, errors, *, ylabel="relative error", reference=None,
         ax.set_xscale("log", base=2)
     ax.set_xticks(ranks)
     ax.set_xticklabels([str(r) for r in ranks])
-    ax.set_xlabel("rank")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return fig
