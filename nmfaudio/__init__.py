@@ -13,11 +13,37 @@ from nmfaudio.nmf import (  # noqa: E402
     beta_divergence,
     factorize,
 )
-from nmfaudio import metrics  # noqa: E402,F401
-from nmfaudio.audio import load, save  # noqa: E402
-from nmfaudio.pipeline import Separation, separate  # noqa: E402
-from nmfaudio.spectrum import istft, stft  # noqa: E402
-from nmfaudio.estimator import NMF  # noqa: E402
+
+# Everything beyond the engine loads on first use (PEP 562): librosa and scikit-learn take
+# seconds to import, and the command line's --help should not wait for them.
+_LAZY = {
+    "metrics": ("nmfaudio.metrics", None),
+    "load": ("nmfaudio.audio", "load"),
+    "save": ("nmfaudio.audio", "save"),
+    "Separation": ("nmfaudio.pipeline", "Separation"),
+    "separate": ("nmfaudio.pipeline", "separate"),
+    "istft": ("nmfaudio.spectrum", "istft"),
+    "stft": ("nmfaudio.spectrum", "stft"),
+    "NMF": ("nmfaudio.estimator", "NMF"),
+}
+
+
+def __getattr__(name):
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'nmfaudio' has no attribute {name!r}") from None
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ConvergenceWarning",

@@ -110,6 +110,17 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
+def _penalty(W, H, penalties) -> float:
+    """l1‖W‖₁ + ½ l2‖W‖² + l1‖H‖₁ + ½ l2‖H‖² (factors are non-negative, so ‖·‖₁ is the sum)."""
+    total = 0.0
+    for factor, l1, l2 in ((W, penalties["l1_W"], penalties["l2_W"]), (H, penalties["l1_H"], penalties["l2_H"])):
+        if l1:
+            total += l1 * float(factor.sum(dtype=np.float64))
+        if l2:
+            total += 0.5 * l2 * float(np.vdot(factor, factor))
+    return total
+
+
 def factorize(
     V,
     n_components,
@@ -162,7 +173,8 @@ def factorize(
         Penalties l1‖·‖₁ + ½ l2‖·‖²_F on W and H (``l1_H`` makes activations sparse).
     max_iter : int >= 0, default 200
     tol : float >= 0, default 1e-4
-        Every 10 iterations, stop when (loss[i−10] − loss[i]) / loss[0] < tol.
+        Every 10 iterations, stop when (f[i−10] − f[i]) / f[0] < tol, where f is the
+        objective: the divergence plus any penalties.
         ``tol=0`` runs exactly ``max_iter`` iterations (and warns of nothing).
     random_state : None, int or numpy.random.Generator
         Seeds the initialization; the same seed gives the same result.
@@ -239,17 +251,24 @@ def factorize(
     problem = Problem(beta=beta, free_W=free_W, free_H=free_H, eps=eps, **penalties)
     engine = SOLVERS[solver_name](V_fit, W, H, problem)
 
+    # `loss` records the divergence; stopping looks at the objective the updates
+    # minimize, which includes the penalties (the divergence alone may rise with them).
+    penalized = any(penalties.values())
     loss = np.empty(max_iter + 1)
+    objective = np.empty(max_iter + 1)
     loss[0] = engine.start()
+    objective[0] = loss[0] + (_penalty(W, H, penalties) if penalized else 0.0)
     n_iter, stop_reason = 0, "max_iter"
     for iteration in range(1, max_iter + 1):
         loss[iteration] = engine.step()
+        objective[iteration] = loss[iteration] + (_penalty(W, H, penalties) if penalized else 0.0)
         n_iter = iteration
         if callback is not None and callback(iteration, float(loss[iteration])):
             stop_reason = "callback"
             break
         if tol > 0 and iteration % CHECK_EVERY == 0:
-            decrease = (loss[iteration - CHECK_EVERY] - loss[iteration]) / loss[0] if loss[0] > 0 else 0.0
+            start = objective[0]
+            decrease = (objective[iteration - CHECK_EVERY] - objective[iteration]) / start if start > 0 else 0.0
             if decrease < tol:
                 stop_reason = "tol"
                 break
