@@ -76,6 +76,9 @@ def test_tracks_sum_to_the_mixture_with_its_shape_and_dtype(beta, mask_power, st
     assert result.components.dtype == np.float32
     error = np.abs(result.components.sum(axis=0) - y).max()
     assert error <= 1e-4 * np.abs(y).max(), f"tracks miss the mixture by {error:.3g}"  # float32 tolerance
+    M = result.masks
+    assert M.shape == (3,) + y.shape[:-1] + (513, result.H.shape[-1])
+    np.testing.assert_allclose(M.sum(axis=0), 1.0, atol=1e-6)  # a partition, float32 rounding
 
 
 def test_components_are_ordered_by_spectral_centroid():
