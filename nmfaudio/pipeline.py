@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -393,8 +394,12 @@ def separate(
     if is_transformer:
         fit = _fit_transformer(engine, V, k, beta_value)
     else:
-        fit = _fit(engine, V, k, beta=beta, solver=solver, max_iter=max_iter, tol=tol, W=W, fix_W=fix_W,
-                   random_state=random_state, callback=callback, noise_floor=floor)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = _fit(engine, V, k, beta=beta, solver=solver, max_iter=max_iter, tol=tol, W=W, fix_W=fix_W,
+                       random_state=random_state, callback=callback, noise_floor=floor)
+        for warning in caught:  # re-issued so they point at the caller's line
+            warnings.warn(warning.message, warning.category, stacklevel=2)
 
     order = _centroid_order(fit.W)
     W_out = np.ascontiguousarray(fit.W[:, order])
