@@ -138,7 +138,7 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
 
 
 def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
-    """(libsndfile format, subtype) for a destination; the default subtype is FLOAT where allowed."""
+    """(libsndfile format, subtype) for a destination; default subtype FLOAT, else PCM_24, else the format default."""
     import soundfile as sf
 
     extension = path.suffix.lower().lstrip(".")
@@ -148,7 +148,8 @@ def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
     if fmt is None:
         raise ValueError(f"path={str(path)!r} has no known audio extension; use .wav (or .flac, .ogg, .aiff)")
     if subtype is None:
-        subtype = "FLOAT" if sf.check_format(fmt, "FLOAT") else sf.default_subtype(fmt)
+        preferred = [name for name in ("FLOAT", "PCM_24") if sf.check_format(fmt, name)]
+        subtype = preferred[0] if preferred else sf.default_subtype(fmt)
     elif not sf.check_format(fmt, subtype):
         known = ", ".join(sorted(sf.available_subtypes(fmt)))
         raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
@@ -172,7 +173,7 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
         libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...).  Default:
         ``"FLOAT"`` (32-bit float) where the format allows it, so samples are stored
         unchanged, without clipping or quantization, and separated tracks still add up to
-        the mixture; otherwise the format's default (PCM_16 for FLAC).
+        the mixture; otherwise PCM_24 where allowed (FLAC), else the format's default.
 
     Returns
     -------
