@@ -138,7 +138,9 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
 
 
 def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
-    """(libsndfile format, subtype) for a destination; default subtype FLOAT, else PCM_24, else the format default."""
+    """(libsndfile format, subtype) for a destination.
+
+    The default subtype is FLOAT, else PCM_24, else the format's default."""
     import soundfile as sf
 
     extension = path.suffix.lower().lstrip(".")
