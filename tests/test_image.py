@@ -409,3 +409,22 @@ def test_cli_sweep_json_and_plot(tmp_path, capsys):
     code, _, stderr = run_cli(["image", "sweep", str(tmp_path / "stack.npz"), "--ranks", "1",
                                "-o", str(plot)], capsys)
     assert code == 1 and "exists" in stderr
+    code, _, stderr = run_cli(["image", "sweep", str(DATA / "camera.png"), "--ranks", "1"], capsys)
+    assert code == 1 and "not an .npz" in stderr and stderr.count("\n") == 1
+
+
+def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    rng = np.random.default_rng(13)
+    for i in range(6):  # gray and RGB mixed: stacked as RGB
+        shape = (8, 8) if i % 2 else (8, 8, 3)
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(folder / f"{i}.png")
+    code, stdout, _ = run_cli(["image", "sweep", str(folder), "--ranks", "1,3", "--max-iter", "20",
+                               "--json"], capsys)
+    assert code == 0 and json.loads(stdout)["n_images"] == 6
+    Image.fromarray(np.zeros((5, 5), dtype=np.uint8)).save(folder / "odd.png")
+    code, _, stderr = run_cli(["image", "sweep", str(folder), "--ranks", "1"], capsys)
+    assert code == 1 and "different sizes" in stderr

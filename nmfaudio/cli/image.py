@@ -16,6 +16,7 @@ import json
 import sys
 import time
 import warnings
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -146,13 +147,16 @@ def _read_stack(path: Path, n: int | None) -> np.ndarray:
         return np.stack(pictures)
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
+                       "or a folder of pictures (for one picture use 'nmfaudio image compress')")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "images" not in archive.files:
                 raise CLIError(f"{str(path)!r} has no 'images' array (it has {', '.join(archive.files)}); "
                                "save the stack as np.savez(path, images=...)")
             images = archive["images"]
-    except (ValueError, OSError) as exc:  # not a zip / npy archive
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:  # a damaged archive
         raise CLIError(f"{str(path)!r} is not a readable .npz file ({exc})") from None
     return images[:n] if n is not None else images
 
