@@ -200,11 +200,34 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
 
 def write_wav(destination, y, sr, *, format: str = "WAV", subtype: str = "FLOAT") -> None:
     """Write ``y`` (n_samples,) or (n_channels, n_samples) to ``destination`` directly
-    (no checks, not atomic: meant for the temporary paths of :func:`atomic_outputs`)."""
+    (no checks, not atomic: meant for the temporary paths of :func:`atomic_outputs`).
+
+    The same samples always give the same bytes: libsndfile's PEAK chunk, which it adds
+    to float files and which holds the time of writing, is switched off.
+    """
     import soundfile as sf
 
     y = np.asarray(y)
-    sf.write(str(destination), y if y.ndim == 1 else y.T, int(sr), format=format, subtype=subtype)
+    channels = 1 if y.ndim == 1 else y.shape[0]
+    with sf.SoundFile(str(destination), "w", int(sr), channels, subtype, format=format) as handle:
+        _no_peak_chunk(handle)
+        handle.write(y if y.ndim == 1 else y.T)
+
+
+#: libsndfile's SFC_SET_ADD_PEAK_CHUNK command (sndfile.h); soundfile does not name it.
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def _no_peak_chunk(handle) -> None:
+    """Ask libsndfile not to write a PEAK chunk (it holds a timestamp, so identical audio
+    written a second apart would differ).  Must run before the first sample is written.
+    Uses soundfile's cffi handle; tests/test_audio.py checks that no PEAK chunk is written."""
+    import soundfile as sf
+
+    try:
+        sf._snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+    except AttributeError:  # pragma: no cover - a future soundfile without these internals
+        pass
 
 
 def check_new_outputs(paths) -> None:

@@ -87,6 +87,10 @@ def test_same_data_gives_identical_bytes(tmp_path):
     a = audio.save(tmp_path / "a.wav", y, SR).read_bytes()
     b = audio.save(tmp_path / "b.wav", y.copy(), SR).read_bytes()
     assert a == b
+    # libsndfile's PEAK chunk stores the time of writing; with it, files written a second
+    # apart would differ.  It must not be there.
+    assert b"PEAK" not in a[:200]
+    assert sf.info(tmp_path / "a.wav").subtype == "FLOAT"
 
 
 def test_load_errors(tmp_path):
