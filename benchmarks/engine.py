@@ -1,0 +1,295 @@
+"""Engine speed: nmfaudio next to scikit-learn (and torchnmf when installed).
+
+Prints, for β = 2 (Frobenius), 1 (KL) and 0 (IS) on a music-like magnitude spectrogram
+of 1025 × {2600, 7750} frames (1 and 3 minutes at 22.05 kHz, n_fft 2048, hop 512) and
+k ∈ {8, 16, 32}, float32:
+
+* ms per iteration (median over iterations; scikit-learn: slope of fit time vs max_iter),
+* × floor: that time over the "GEMM floor", the two products every MU iteration needs
+  (WᵀV and VHᵀ), each in its fastest orientation, measured in the same run,
+* speed-up over scikit-learn MU per iteration,
+* time to reach scikit-learn MU's loss after 200 iterations from the same start, with
+  nmfaudio's default solver (HALS for Frobenius, MU otherwise),
+* peak memory of a fit beyond V (tracemalloc; NumPy reports its allocations to it),
+  in MB and in units of one F × T float32 array.
+
+Usage::
+
+    python benchmarks/engine.py            # the full table (several minutes on 2 cores)
+    python benchmarks/engine.py --quick    # 1025 × 2600, k = 16 only, fewer repeats
+
+Threads: whatever the machine gives (BLAS and numba use all cores); the machine is
+printed first.  Timings on a shared machine are noisy: compare ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_lines  # noqa: E402
+
+import nmfaudio  # noqa: E402
+from nmfaudio.nmf import kernels  # noqa: E402
+
+SR = 22050
+N_FFT = 2048
+HOP = 512
+BETAS = {2.0: "frobenius", 1.0: "kullback-leibler", 0.0: "itakura-saito"}
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+def music_like(seconds: float, *, seed: int = 0) -> np.ndarray:
+    """A seeded music-like mono signal at 22.05 kHz: harmonic notes from a pentatonic
+    scale (decaying partials, a little vibrato) over kick-like sweeps and hi-hat /
+    snare-like noise bursts on an eighth-note grid at 120 bpm."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    y = np.zeros(n)
+    t_note = np.arange(int(1.2 * SR)) / SR
+    scale = 220.0 * 2 ** (np.array([0, 2, 4, 7, 9, 12, 14, 16, 19, 21]) / 12)
+    start = 0
+    while start < n:  # melody and chords: 1-3 notes at a time
+        duration = rng.choice([0.25, 0.5, 0.75, 1.0])
+        for f0 in rng.choice(scale, size=rng.integers(1, 4), replace=False):
+            length = min(int(duration * SR * 1.2), n - start)
+            t = t_note[:length]
+            vibrato = 1 + 0.003 * np.sin(2 * np.pi * 5.5 * t)
+            note = sum((0.6**h) * np.sin(2 * np.pi * f0 * (h + 1) * vibrato * t + rng.uniform(0, 2 * np.pi))
+                       for h in range(8))
+            y[start:start + length] += 0.2 * note * np.exp(-3.0 * t / duration)
+        start += int(duration * SR)
+    eighth = int(0.25 * SR)
+    t_hit = np.arange(int(0.3 * SR)) / SR
+    kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-t_hit * 30)) * t_hit) * np.exp(-t_hit * 12)
+    for i, onset in enumerate(range(0, n - t_hit.size, eighth)):
+        if i % 4 == 0:
+            y[onset:onset + kick.size] += 0.8 * kick
+        if i % 4 == 2:  # snare-like: broadband burst
+            y[onset:onset + t_hit.size] += 0.3 * rng.standard_normal(t_hit.size) * np.exp(-t_hit * 25)
+        hat = rng.standard_normal(t_hit.size // 4) * np.exp(-t_hit[: t_hit.size // 4] * 120)
+        y[onset:onset + hat.size] += 0.1 * np.diff(hat, prepend=0)  # high-passed: hi-hat-like
+    return (y / np.abs(y).max()).astype(np.float32)
+
+
+def spectrogram(n_frames: int, *, seed: int = 0) -> np.ndarray:
+    """|STFT| (1025, n_frames) float32 of :func:`music_like`, floored at 1e-6 of its
+    maximum so scikit-learn accepts it for Itakura-Saito (it refuses zeros)."""
+    import librosa
+
+    y = music_like((n_frames - 1) * HOP / SR + 0.01, seed=seed)
+    V = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))[:, :n_frames]
+    V = np.ascontiguousarray(V, dtype=np.float32)
+    return np.maximum(V, np.float32(1e-6) * V.max())
+
+
+def start_point(V: np.ndarray, k: int, seed: int = 0):
+    """The shared random start (nmfaudio's own random init)."""
+    rng = np.random.default_rng(seed)
+    scale = np.sqrt(V.mean(dtype=np.float64) / k)
+    return ((rng.random((V.shape[0], k)) * scale).astype(np.float32),
+            (rng.random((k, V.shape[1])) * scale).astype(np.float32))
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def gemm_floor(V, W, H, repeats: int) -> tuple[float, str]:
+    """Seconds for WᵀV + VHᵀ, each in its fastest orientation (with contiguous operands)."""
+    Wt, Ht = np.ascontiguousarray(W.T), np.ascontiguousarray(H.T)
+    WtV = {"W.T @ V": lambda: W.T @ V, "Wt @ V": lambda: Wt @ V, "(V.T @ W).T": lambda: (V.T @ W).T}
+    VHt = {"V @ H.T": lambda: V @ H.T, "V @ Ht": lambda: V @ Ht, "(H @ V.T).T": lambda: (H @ V.T).T}
+    best = []
+    for products in (WtV, VHt):
+        times = {name: median_time(fn, repeats) for name, fn in products.items()}
+        name = min(times, key=times.get)
+        best.append((times[name], name))
+    return best[0][0] + best[1][0], f"{best[0][1]}, {best[1][1]}"
+
+
+def nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter) -> float:
+    """Median seconds per iteration, from the callback's timestamps."""
+    stamps = []
+    nmfaudio.factorize(V, W0.shape[1], beta=beta, solver=solver, W=W0, H=H0, max_iter=n_iter,
+                       tol=0, callback=lambda i, loss: stamps.append(time.perf_counter()))
+    return statistics.median(np.diff(stamps))
+
+
+def sklearn_model(k, beta, solver, n_iter, W0, H0):
+    from sklearn.decomposition import NMF
+
+    return NMF(n_components=k, init="custom", solver=solver, beta_loss=BETAS[beta], max_iter=n_iter,
+               tol=0, random_state=0)
+
+
+def sklearn_fit(V, W0, H0, beta, solver, n_iter):
+    """Fit scikit-learn on X = Vᵀ (its orientation, C-contiguous: its fastest layout) from
+    our start; returns (seconds, W, H) in our orientation."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = _sklearn_X(V)
+    model = sklearn_model(W0.shape[1], beta, solver, n_iter, W0, H0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t = time.perf_counter()
+        A = model.fit_transform(X, W=np.ascontiguousarray(H0.T), H=np.ascontiguousarray(W0.T))
+        seconds = time.perf_counter() - t
+    return seconds, model.components_.T, A.T
+
+
+_X_CACHE = {}
+
+
+def _sklearn_X(V):
+    """Vᵀ as a C-contiguous array, made once per V (outside the timed and traced code)."""
+    key = id(V)
+    if key not in _X_CACHE:
+        _X_CACHE.clear()
+        _X_CACHE[key] = (V, np.ascontiguousarray(V.T))
+    return _X_CACHE[key][1]
+
+
+def sklearn_per_iter(V, W0, H0, beta, solver, n_short, n_long, repeats) -> float:
+    """Seconds per iteration as the slope between two fit lengths (removes setup)."""
+    short = statistics.median(sklearn_fit(V, W0, H0, beta, solver, n_short)[0] for _ in range(repeats))
+    long = statistics.median(sklearn_fit(V, W0, H0, beta, solver, n_long)[0] for _ in range(repeats))
+    return max(long - short, 0.0) / (n_long - n_short)
+
+
+def time_to_loss(V, W0, H0, beta, target, max_iter=5000) -> tuple[float, int]:
+    """Seconds (and iterations) nmfaudio's default solver needs to reach ``target``."""
+    reached = {}
+
+    def callback(i, loss):
+        if loss <= target:
+            reached["t"], reached["i"] = time.perf_counter(), i
+            return True
+        return False
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, W=W0, H=H0, max_iter=max_iter, tol=0, callback=callback)
+    if not reached:
+        return float("nan"), max_iter
+    return reached["t"] - t, reached["i"]
+
+
+def peak_memory(fn) -> int:
+    """Peak bytes allocated (tracemalloc) while ``fn`` runs, beyond what existed before."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - base
+
+
+def torchnmf_available() -> bool:
+    try:
+        import torchnmf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def torchnmf_per_iter(V, W0, H0, beta, n_iter) -> float:  # pragma: no cover - needs torch
+    import torch
+    from torchnmf.nmf import NMF as TorchNMF
+
+    model = TorchNMF(W=torch.from_numpy(H0.T.copy()), H=torch.from_numpy(W0.copy()))
+    Vt = torch.from_numpy(V)
+    t = time.perf_counter()
+    model.fit(Vt, beta=beta, max_iter=n_iter, tol=0)
+    return (time.perf_counter() - t) / n_iter
+
+
+# --- the table --------------------------------------------------------------------------
+
+
+def run(frames_list, ks, quick: bool):
+    repeats = 3 if quick else 5
+    n_iter = 15 if quick else 30
+    ref_iter = 50 if quick else 200
+    print("\n".join(machine_lines()))
+    print(f"fused kernels: {'numba' if kernels.HAVE_NUMBA else 'not available (NumPy fallback)'}")
+    print(f"command: python benchmarks/engine.py{' --quick' if quick else ''}")
+    print()
+    print(f"| F × T | k | β | method | ms/iter | × floor | vs sklearn MU | to sklearn-MU-{ref_iter} loss | peak MB (× F·T f32) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n_frames in frames_list:
+        V = spectrogram(n_frames)
+        size = V.nbytes
+        for k in ks:
+            W0, H0 = start_point(V, k)
+            floor, orient = gemm_floor(V, W0, H0, repeats)
+            shape = f"{V.shape[0]} × {V.shape[1]}"
+            print(f"| {shape} | {k} | | GEMM floor ({orient}) | {floor * 1e3:.1f} | 1.0 | | | |")
+            for beta in BETAS:
+                sk_mu = sklearn_per_iter(V, W0, H0, beta, "mu", 5, 5 + n_iter, repeats=max(1, repeats - 2))
+                rows = [("sklearn MU", sk_mu, None)]
+                if beta == 2:
+                    rows.append(("sklearn CD", sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + n_iter,
+                                                                repeats=max(1, repeats - 2)), None))
+                solvers = ["mu", "hals"] if beta == 2 else ["mu"]
+                for solver in solvers:
+                    rows.append((f"nmfaudio {solver.upper()}", nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter), solver))
+                if torchnmf_available():
+                    rows.append(("torchnmf", torchnmf_per_iter(V, W0, H0, beta, n_iter), None))
+                # time to scikit-learn MU's loss after ref_iter iterations, same start
+                sk_time, W_sk, H_sk = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)
+                target = nmfaudio.beta_divergence(V, W_sk, H_sk, beta)
+                ours_time, ours_iter = time_to_loss(V, W0, H0, beta, target)
+                mem_ours = peak_memory(lambda: nmfaudio.factorize(V, k, beta=beta, W=W0, H=H0, max_iter=3, tol=0))
+                _sklearn_X(V)
+                mem_sk = peak_memory(lambda: sklearn_fit(V, W0, H0, beta, "mu", 3))
+                for name, seconds, solver in rows:
+                    speedup = sk_mu / seconds if seconds > 0 else float("nan")
+                    reach = mem = ""
+                    if name == "sklearn MU":
+                        reach = f"{sk_time:.2f} s"
+                        mem = f"{mem_sk / 1e6:.0f} ({mem_sk / size:.1f})"
+                    is_default = solver == nmfaudio.nmf.solvers.resolve_solver("auto", beta)
+                    if is_default:
+                        reach = f"**{ours_time:.2f} s** ({sk_time / ours_time:.1f}× sooner, {ours_iter} it)"
+                        mem = f"{mem_ours / 1e6:.0f} ({mem_ours / size:.1f})"
+                    print(f"| {shape} | {k} | {beta:g} | {name} | {seconds * 1e3:.1f} | {seconds / floor:.2f} | "
+                          f"{speedup:.1f}× | {reach} | {mem} |", flush=True)
+    if not torchnmf_available():
+        print("\ntorchnmf: not installed (skipped)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1025 × 2600, k = 16 only, fewer repeats")
+    args = parser.parse_args(argv)
+    if args.quick:
+        run([2600], [16], quick=True)
+    else:
+        run([2600, 7750], [8, 16, 32], quick=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

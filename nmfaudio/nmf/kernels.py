@@ -1,0 +1,500 @@
+"""Fused, cache-blocked kernels for the multiplicative updates (numba; NumPy fallback).
+
+Why this module exists.  A plain NumPy iteration of the Kullback-Leibler or
+Itakura-Saito multiplicative updates streams several full-size (n_features, n_samples)
+temporaries through memory: WH, V / WH, (V / WH) / WH, 1 / WH, then WH again for the W
+update and once more for the loss.  On a 3-minute spectrogram that is ~10× the time of
+the two matrix products the update really needs.
+
+Here one *pass* over V does a whole iteration, a block of columns at a time, while the
+block is in cache:
+
+1. sweep 1, for the block's columns j: WH[:, j] = W @ H[:, j], the loss terms of the
+   current (W, H), the weights V/WH (and 1/WH, ...) and their products Wᵀ(weights) —
+   then the new H[:, j] (an H column only depends on its own column of V);
+2. sweep 2, same block: WH' = W @ H_new[:, j] and the W-update products
+   (weights') H_newᵀ, accumulated per task.
+
+Columns are split into a fixed number of tasks (independent of the thread count, so
+results do not depend on it) run in parallel with ``numba.prange``; each task
+accumulates its own partial W products, summed afterwards in a fixed order.  No
+(n_features, n_samples) array is ever allocated.
+
+The caller (:class:`nmfaudio.nmf.solvers.FusedBetaMU`) turns the pass into iterations:
+the pass over (W_i, H_i) yields loss_i, H_{i+1} and the products that give W_{i+1}.
+
+When numba is not installed, :data:`HAVE_NUMBA` is False and the solvers use the plain
+NumPy updates instead (same results to float32 rounding, slower, more memory).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # numba comes with librosa; the engine must still work without it
+    import numba
+    from numba import prange
+    from numba.core import types
+    from numba.extending import overload
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+    HAVE_NUMBA = False
+
+#: Columns per cache block: a block of V (n_features × BLOCK float32, ~1 MB at 1025 rows)
+#: stays in the L2/L3 cache between the two sweeps; H's block (k × BLOCK) stays in L1/L2.
+BLOCK = 256
+#: At most this many parallel tasks per pass.  Fixed (not the thread count) so that the
+#: summation order, hence the result, is the same on any number of threads.
+MAX_TASKS = 8
+
+#: Multiply-adds per iteration (F·T·k) below which a pass runs on one thread.
+PARALLEL_MIN_WORK = 2_000_000
+
+#: Divergence families the fused pass knows.
+MODE_IS, MODE_KL, MODE_GENERIC = 0, 1, 2
+
+
+def mode_for(beta: float) -> int:
+    """The kernel family for β: Itakura-Saito (0), Kullback-Leibler (1) or any other."""
+    if beta == 0:
+        return MODE_IS
+    if beta == 1:
+        return MODE_KL
+    return MODE_GENERIC
+
+
+def task_bounds(n_samples: int) -> np.ndarray:
+    """Column boundaries of the parallel tasks: a fixed split, whole blocks per task.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_tasks + 1,)
+    """
+    n_blocks = -(-n_samples // BLOCK)
+    n_tasks = max(1, min(MAX_TASKS, n_blocks))
+    blocks = np.linspace(0, n_blocks, n_tasks + 1).round().astype(np.int64)
+    return np.minimum(blocks * BLOCK, n_samples)
+
+
+if HAVE_NUMBA:
+    # fastmath: 'reassoc' lets LLVM vectorize the sums; 'contract' allows FMAs.  No
+    # 'nnan'/'ninf': the floors rely on max() behaving exactly.  error_model='numpy'
+    # drops Python's ZeroDivisionError check, which would stop vectorization.
+    _FLAGS = {"reassoc", "contract", "nsz"}
+    _jit = numba.njit(fastmath=_FLAGS, error_model="numpy", nogil=True, cache=True)
+    _jit_inline = numba.njit(fastmath=_FLAGS, error_model="numpy", nogil=True, cache=True, inline="always")
+
+    @_jit_inline
+    def _log32(x):
+        """Natural log of a positive, finite, normal float32, vectorizable by LLVM.
+
+        Range reduction x = m·2^e with m in [√½, √2), then
+        log m = 2 atanh(s) = 2(s + s³/3 + … + s⁹/9), s = (m − 1)/(m + 1), |s| ≤ 0.172.
+        Error ≤ 4 float32 ulp of the result (tests/test_kernels.py); libm's scalar logf
+        would not vectorize and costs ~5× more here.
+        """
+        bits = np.float32(x).view(np.int32)
+        e = np.float32(((bits >> 23) & 0xFF) - 127)
+        m = np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32)
+        big = m > np.float32(1.4142135)
+        m = m * np.float32(0.5) if big else m
+        e = e + np.float32(1.0) if big else e
+        s = (m - np.float32(1.0)) / (m + np.float32(1.0))
+        s2 = s * s
+        p = np.float32(2.0) + s2 * (
+            np.float32(2.0 / 3.0)
+            + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
+        )
+        return s * p + e * np.float32(0.6931471805599453)
+
+    def fast_log(x):
+        """log(x): the vectorizable float32 log for float32, libm's for float64."""
+        return math.log(x)
+
+    @overload(fast_log, jit_options={"fastmath": _FLAGS})
+    def _fast_log_overload(x):
+        if isinstance(x, types.Float) and x.bitwidth == 32:
+            return lambda x: _log32(x)
+        return lambda x: math.log(x)
+
+    @_jit
+    def _log32_array(x, out):
+        """out[:] = _log32(x) (exposed for the tests)."""
+        for i in range(x.size):
+            out[i] = _log32(x[i])
+
+    # --- dense helpers ------------------------------------------------------------------
+
+    @_jit
+    def _dot64(a, b):
+        """Σ a·b over two equal-shape 2-D arrays (any layout), accumulated in float64."""
+        total = 0.0
+        for i in range(a.shape[0]):
+            row = 0.0
+            for j in range(a.shape[1]):
+                row += np.float64(a[i, j]) * np.float64(b[i, j])
+            total += row
+        return total
+
+    @_jit
+    def _sum_power(V, beta):
+        """Σ V^β in float64 (constant term of the generic β-divergence)."""
+        total = 0.0
+        for f in range(V.shape[0]):
+            for t in range(V.shape[1]):
+                v = np.float64(V[f, t])
+                if v > 0:
+                    total += math.pow(v, beta)
+        return total
+
+    # --- the fused pass: small pieces ---------------------------------------------------
+
+    @_jit_inline
+    def _model_row(W, f, Hb, out, b, zero):
+        """out[:b] = W[f] @ Hb[:, :b], four components per sweep over ``out`` so that
+        each load/store of ``out`` carries four FMAs."""
+        k = W.shape[1]
+        for j in range(b):
+            out[j] = zero
+        kk = 0
+        while kk + 4 <= k:
+            w0, w1, w2, w3 = W[f, kk], W[f, kk + 1], W[f, kk + 2], W[f, kk + 3]
+            h0, h1, h2, h3 = Hb[kk], Hb[kk + 1], Hb[kk + 2], Hb[kk + 3]
+            for j in range(b):
+                out[j] += w0 * h0[j] + w1 * h1[j] + w2 * h2[j] + w3 * h3[j]
+            kk += 4
+        while kk < k:
+            w0, h0 = W[f, kk], Hb[kk]
+            for j in range(b):
+                out[j] += w0 * h0[j]
+            kk += 1
+
+    @_jit_inline
+    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss):
+        """Turn the model row a[:b] = WH[f, j0:j0+b] into the update weights in place:
+        a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
+        used for KL whose denominator needs no pass).  WH is floored at ``eps``.
+
+        Returns the row's β-divergence terms (float64) when ``with_loss``: for KL and
+        IS exactly the elementwise terms of divergence.divergence_from_model; for other
+        β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
+        """
+        loss = 0.0
+        # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
+        if mode == MODE_KL:
+            row = eps - eps
+            for j in range(b):
+                x = max(a[j], eps)
+                v = Vb[f, j]
+                q = v / x
+                a[j] = q
+                if with_loss:
+                    row += v * fast_log(q) - v + x
+            loss = np.float64(row)
+        elif mode == MODE_IS:
+            row = eps - eps
+            for j in range(b):
+                inverse = one / max(a[j], eps)
+                q = Vb[f, j] * inverse
+                a[j] = q * inverse
+                c[j] = inverse
+                if with_loss:
+                    row += q - fast_log(q) - one
+            loss = np.float64(row) - 0.0
+        else:
+            for j in range(b):
+                x = np.float64(max(a[j], eps))
+                v = np.float64(Vb[f, j])
+                # float64 powers: the generic divergence's three sums cancel heavily.
+                # x^(β−2) first: no division, so x = 0 (β > 2, no floor) is harmless.
+                p2 = math.pow(x, beta - 2.0)
+                p1 = p2 * x
+                a[j] = v * p2
+                c[j] = p1
+                if with_loss:
+                    loss += (beta - 1.0) * x * p1 - beta * v * p1
+        return loss
+
+    @_jit_inline
+    def _accumulate_cols(W, f, nr, A, out, b):
+        """out[kk, :b] += Σ_i W[f + i, kk] · A[i, :b] for the nr ≤ 4 rows f..f+nr−1
+        (the Wᵀ(weights) products of the H update); four rows per store of ``out``."""
+        k = W.shape[1]
+        if nr == 4:
+            a0, a1, a2, a3 = A[0], A[1], A[2], A[3]
+            for kk in range(k):
+                w0, w1, w2, w3 = W[f, kk], W[f + 1, kk], W[f + 2, kk], W[f + 3, kk]
+                o = out[kk]
+                for j in range(b):
+                    o[j] += w0 * a0[j] + w1 * a1[j] + w2 * a2[j] + w3 * a3[j]
+        else:
+            for i in range(nr):
+                ai = A[i]
+                for kk in range(k):
+                    w = W[f + i, kk]
+                    o = out[kk]
+                    for j in range(b):
+                        o[j] += w * ai[j]
+
+    @_jit_inline
+    def _reduce_rows(a0, a1, Hb, out0, out1, b, zero):
+        """out0[kk] += Σ_j a0[j]·Hb[kk, j] and out1[kk] += Σ_j a1[j]·Hb[kk, j] (the
+        (weights)Hᵀ products of the W update) for two rows at once: each load of Hb
+        feeds two FMAs, and the eight sums of four components stay in registers."""
+        k = Hb.shape[0]
+        kk = 0
+        while kk + 4 <= k:
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            t0 = zero
+            t1 = zero
+            t2 = zero
+            t3 = zero
+            h0, h1, h2, h3 = Hb[kk], Hb[kk + 1], Hb[kk + 2], Hb[kk + 3]
+            for j in range(b):
+                p = a0[j]
+                q = a1[j]
+                x0, x1, x2, x3 = h0[j], h1[j], h2[j], h3[j]
+                s0 += p * x0
+                s1 += p * x1
+                s2 += p * x2
+                s3 += p * x3
+                t0 += q * x0
+                t1 += q * x1
+                t2 += q * x2
+                t3 += q * x3
+            out0[kk] += s0
+            out0[kk + 1] += s1
+            out0[kk + 2] += s2
+            out0[kk + 3] += s3
+            out1[kk] += t0
+            out1[kk + 1] += t1
+            out1[kk + 2] += t2
+            out1[kk + 3] += t3
+            kk += 4
+        while kk < k:
+            s0 = zero
+            t0 = zero
+            h0 = Hb[kk]
+            for j in range(b):
+                s0 += a0[j] * h0[j]
+                t0 += a1[j] * h0[j]
+            out0[kk] += s0
+            out1[kk] += t0
+            kk += 1
+
+    @_jit_inline
+    def _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny):
+        """Hb[kk, :b] *= (num / max(den + l1 + l2·Hb, tiny))^γ for the free components —
+        the same arithmetic as solvers.BetaMU._ratio."""
+        k = Hb.shape[0]
+        for kk in range(k):
+            if not free_H[kk]:
+                continue
+            h, num, den = Hb[kk], numH[kk], denH[kk]
+            for j in range(b):
+                d = colsumW[kk] if mode == MODE_KL else den[j]
+                if l1 != 0 or l2 != 0:
+                    d = d + l1 + l2 * h[j]
+                ratio = num[j] / max(d, tiny)
+                if gamma != 1.0:
+                    ratio = math.pow(ratio, gamma)
+                h[j] = h[j] * ratio
+
+    @_jit
+    def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, zero, one,
+              l1_H, l2_H, colsumW, update_H, update_W, numW, denW, sumH):
+        """One task: columns c0..c1 of the pass, block by block.  Writes H_next[:, c0:c1],
+        adds this task's W products to numW, denW (F, k) and sumH (k,), returns its loss
+        terms (float64)."""
+        F = V.shape[1]
+        k = W.shape[1]
+        dt = V.dtype
+        Hb = np.empty((k, BLOCK), dt)
+        numH = np.empty((k, BLOCK), dt)
+        denH = np.empty((k, BLOCK), dt)
+        A = np.empty((4, BLOCK), dt)
+        C = np.empty((4, BLOCK), dt)
+        numW_spare = np.empty(k, dt)
+        needs_den = mode != MODE_KL
+        loss = 0.0
+        for j0 in range(c0, c1, BLOCK):
+            b = min(BLOCK, c1 - j0)
+            Vb = V[j0 // BLOCK]
+            for kk in range(k):
+                for j in range(b):
+                    Hb[kk, j] = H[kk, j0 + j]
+                    numH[kk, j] = zero
+                    denH[kk, j] = zero
+            # sweep 1: loss of (W, H), then the H-update products, four rows at a time
+            for f in range(0, F, 4):
+                nr = min(4, F - f)
+                for i in range(nr):
+                    _model_row(W, f + i, Hb, A[i], b, zero)
+                    loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, True)
+                if update_H:
+                    _accumulate_cols(W, f, nr, A, numH, b)
+                    if needs_den:
+                        _accumulate_cols(W, f, nr, C, denH, b)
+            if update_H:
+                _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1_H, l2_H, free_H, tiny)
+            for kk in range(k):
+                for j in range(b):
+                    H_next[kk, j0 + j] = Hb[kk, j]
+            if not update_W:
+                continue
+            # sweep 2: the W-update products with the new H (the block is still cached)
+            for f in range(0, F, 2):
+                g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
+                for i, row in ((0, f), (1, g)):
+                    _model_row(W, row, Hb, A[i], b, zero)
+                    _weights_row(Vb, row, A[i], C[i], b, mode, beta, eps, one, False)
+                last = numW[g] if g > f else numW_spare
+                _reduce_rows(A[0], A[1], Hb, numW[f], last, b, zero)
+                if needs_den:
+                    last = denW[g] if g > f else numW_spare
+                    _reduce_rows(C[0], C[1], Hb, denW[f], last, b, zero)
+            if not needs_den:  # KL: the W denominator is the row sums of the new H
+                for kk in range(k):
+                    s = zero
+                    for j in range(b):
+                        s += Hb[kk, j]
+                    sumH[kk] += s
+        return loss
+
+    def _beta_pass_source(V, W, H, H_next, bounds, free_H, mode, beta, gamma, eps, tiny, zero,
+                          one, l1_H, l2_H, update_H, update_W, numW, denW, sumH, losses):
+        """The pass: one task per column range in ``bounds`` (in parallel when compiled
+        with parallel=True; prange is a plain range otherwise)."""
+        k = W.shape[1]
+        colsumW = np.zeros(k, W.dtype)
+        for f in range(W.shape[0]):
+            for kk in range(k):
+                colsumW[kk] += W[f, kk]
+        for t in prange(bounds.size - 1):
+            losses[t] = _task(V, W, H, H_next, bounds[t], bounds[t + 1], free_H, mode, beta,
+                              gamma, eps, tiny, zero, one, l1_H, l2_H, colsumW, update_H, update_W,
+                              numW[t], denW[t], sumH[t])
+
+    _beta_pass_parallel = numba.njit(fastmath=_FLAGS, error_model="numpy", nogil=True, cache=True,
+                                     parallel=True)(_beta_pass_source)
+    # Small problems: a parallel region costs more than it saves (and idle worker threads
+    # spin), so they run serially.
+    _beta_pass_serial = _jit(_beta_pass_source)
+
+
+def to_blocks(V: np.ndarray) -> np.ndarray:
+    """V (F, T) rearranged as (n_blocks, F, BLOCK): each column block one contiguous
+    piece of memory, which the hardware prefetcher streams at full speed (rows of a
+    plain (F, T) block are short strided pieces).  The last block is padded with ones,
+    which the kernels never read.
+
+    Returns
+    -------
+    ndarray, shape (ceil(T / BLOCK), F, BLOCK), V's dtype
+    """
+    F, T = V.shape
+    n_blocks = -(-T // BLOCK)
+    blocks = np.ones((n_blocks, F, BLOCK), V.dtype)
+    for i in range(n_blocks):
+        piece = V[:, i * BLOCK:(i + 1) * BLOCK]
+        blocks[i, :, : piece.shape[1]] = piece
+    return blocks
+
+
+class BetaPass:
+    """Buffers and bookkeeping for repeated fused passes on one problem.
+
+    Parameters
+    ----------
+    V : ndarray, shape (n_features, n_samples), float32 or float64
+        Already floored (β ≤ 1).  Copied once into column blocks (:func:`to_blocks`).
+    n_components : int
+    beta, gamma : float
+        The divergence and the MM exponent of the update.
+    eps : float
+        Floor of WH.
+    free_H : ndarray of bool, shape (n_components,)
+    l1_H, l2_H : float
+        Penalties on H.
+    update_W : bool
+        Whether the W-update products are needed (False when all templates are fixed).
+    """
+
+    def __init__(self, V, n_components, *, beta, gamma, eps, free_H, l1_H, l2_H, update_W):
+        if not HAVE_NUMBA:  # pragma: no cover
+            raise RuntimeError("BetaPass needs numba; use solvers.BetaMU instead")
+        self.V = to_blocks(V)
+        dt = V.dtype.type
+        F, T = V.shape
+        k = n_components
+        self.mode = mode_for(beta)
+        self.beta, self.gamma = float(beta), float(gamma)
+        self.eps, self.tiny, self.zero, self.one = dt(eps), dt(np.finfo(V.dtype).tiny), dt(0), dt(1)
+        self.free_H = np.ascontiguousarray(free_H, dtype=np.bool_)
+        self.update_H = bool(self.free_H.any())
+        self.l1_H, self.l2_H = dt(l1_H), dt(l2_H)
+        self.update_W = bool(update_W)
+        self.bounds = task_bounds(T)
+        self.parallel = self.bounds.size > 2 and F * T * k >= PARALLEL_MIN_WORK
+        n_tasks = self.bounds.size - 1
+        shape_W = (n_tasks, F, k) if update_W else (n_tasks, 1, k)
+        self._numW = np.zeros(shape_W, V.dtype)
+        self._denW = np.zeros(shape_W if self.mode != MODE_KL else (n_tasks, 1, k), V.dtype)
+        self._sumH = np.zeros((n_tasks, k), V.dtype)
+        self._losses = np.zeros(n_tasks)
+        # Constant parts of the divergence (see _weights_row).
+        if self.mode == MODE_GENERIC:
+            self._constant = _sum_power(V, self.beta)
+        else:
+            self._constant = 0.0
+
+    def run(self, W, H, H_next):
+        """One pass over (W, H): returns the β-divergence D(V | WH) and writes the updated
+        H into ``H_next``; the W-update products are then in :meth:`w_products`."""
+        for buffer in (self._numW, self._denW, self._sumH):
+            buffer.fill(0)
+        kernel = _beta_pass_parallel if self.parallel else _beta_pass_serial
+        kernel(self.V, W, H, H_next, self.bounds, self.free_H, self.mode, self.beta,
+                   self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H, self.l2_H,
+                   self.update_H, self.update_W, self._numW, self._denW, self._sumH, self._losses)
+        total = float(self._losses.sum())
+        if self.mode == MODE_GENERIC:
+            total = (self._constant + total) / (self.beta * (self.beta - 1.0))
+        return total
+
+    def w_products(self):
+        """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
+        written by the last :meth:`run`."""
+        numerator = self._numW.sum(axis=0)
+        if self.mode == MODE_KL:
+            denominator = self._sumH.sum(axis=0)[None, :]
+        else:
+            denominator = self._denW.sum(axis=0)
+        return numerator, denominator
+
+
+def dot64(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b of two equal-shape 2-D arrays, accumulated in float64 without a float64
+    copy of either (the NumPy fallback converts a block of rows at a time)."""
+    if HAVE_NUMBA:
+        return float(_dot64(a, b))
+    total = 0.0
+    step = max(1, (1 << 20) // max(1, a.shape[1]))
+    for start in range(0, a.shape[0], step):
+        rows = slice(start, start + step)
+        total += float(np.vdot(a[rows].astype(np.float64), b[rows].astype(np.float64)))
+    return total
+
+
+def log32(x: np.ndarray) -> np.ndarray:
+    """The kernels' float32 log applied to a 1-D float32 array (for tests)."""
+    out = np.empty_like(x)
+    _log32_array(x, out)
+    return out

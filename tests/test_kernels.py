@@ -1,0 +1,241 @@
+"""The fused kernels (nmfaudio.nmf.kernels) equal the plain NumPy updates, each with its
+stated tolerance; the engine still works without numba."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import nmfaudio
+from nmfaudio.nmf import kernels, solvers
+from nmfaudio.nmf.divergence import default_floor, divergence_from_model, floor_data
+from nmfaudio.nmf.solvers import BetaMU, FrobeniusMU, Problem
+
+needs_numba = pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="numba not installed")
+
+BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+# Shapes that cross block and task boundaries, with an odd number of rows (the 4-row
+# and 2-row kernels have tails) and a last block shorter than BLOCK.
+F, T, K = 37, 3 * kernels.BLOCK + 17, 5
+
+
+def problem_data(dtype, beta, seed=0):
+    """V with exact zeros (floored as the engine does), a start, and a Problem with
+    partially fixed components and penalties on both factors."""
+    rng = np.random.default_rng(seed)
+    V = (rng.random((F, T)) ** 2).astype(dtype)
+    V[rng.random(V.shape) < 0.1] = 0
+    V[:, 40:60] = 0  # a silent stretch
+    eps = default_floor(V)
+    V_fit, _ = floor_data(V, beta, eps)
+    W0 = (rng.random((F, K)) + 0.1).astype(dtype)
+    H0 = (rng.random((K, T)) + 0.1).astype(dtype)
+    problem = Problem(beta=beta, free_W=np.array([1, 0, 1, 1, 1], bool), free_H=np.array([1, 1, 0, 1, 1], bool),
+                      eps=eps, l1_W=0.01, l2_W=0.02, l1_H=0.03, l2_H=0.01)
+    return V_fit, W0, H0, problem
+
+
+def run(solver_class, V, W0, H0, problem, n_iter):
+    solver = solver_class(V, W0.copy(), H0.copy(), problem)
+    losses = [solver.start()] + [solver.step() for _ in range(n_iter)]
+    return np.array(losses), solver.W, solver.H
+
+
+def max_rel(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+# --- the fused MU pass equals the plain NumPy MU ---------------------------------------------
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", BETAS)
+def test_fused_mu_equals_numpy_mu_float64(beta):
+    V, W0, H0, problem = problem_data(np.float64, beta)
+    loss_ref, W_ref, H_ref = run(BetaMU, V, W0, H0, problem, 12)
+    loss, W, H = run(solvers.FusedBetaMU, V, W0, H0, problem, 12)
+    # float64: only the summation order differs -> 1e-12 relative
+    assert max_rel(loss, loss_ref) < 1e-12
+    assert max_rel(W, W_ref) < 1e-12 and max_rel(H, H_ref) < 1e-12
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", BETAS)
+def test_fused_mu_equals_numpy_mu_float32(beta):
+    V, W0, H0, problem = problem_data(np.float32, beta)
+    loss_ref, W_ref, H_ref = run(BetaMU, V, W0, H0, problem, 12)
+    loss, W, H = run(solvers.FusedBetaMU, V, W0, H0, problem, 12)
+    # float32 rounding (ε = 6e-8), grown over 12 iterations of sums over 37 and 785
+    # terms: 1e-5 relative for the loss, 1e-4 for the factors
+    assert max_rel(loss, loss_ref) < 1e-5
+    assert max_rel(W, W_ref) < 1e-4 and max_rel(H, H_ref) < 1e-4
+    assert W.dtype == H.dtype == np.float32
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0, 1.5])
+def test_fixed_components_stay_bit_identical(beta):
+    V, W0, H0, problem = problem_data(np.float32, beta)
+    _, W, H = run(solvers.FusedBetaMU, V, W0, H0, problem, 5)
+    np.testing.assert_array_equal(W[:, ~problem.free_W], W0[:, ~problem.free_W])
+    np.testing.assert_array_equal(H[~problem.free_H], H0[~problem.free_H])
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_all_templates_fixed_skips_the_w_products(beta):
+    # supervised use (fix_W=True): the pass has no W sweep, H still equals NumPy's MU
+    V, W0, H0, problem = problem_data(np.float64, beta)
+    problem = Problem(beta=beta, free_W=np.zeros(K, bool), free_H=np.ones(K, bool), eps=problem.eps)
+    loss_ref, _, H_ref = run(BetaMU, V, W0, H0, problem, 8)
+    loss, W, H = run(solvers.FusedBetaMU, V, W0, H0, problem, 8)
+    np.testing.assert_array_equal(W, W0)
+    assert max_rel(H, H_ref) < 1e-12 and max_rel(loss, loss_ref) < 1e-12  # float64 summation order
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0, 2.5])
+def test_parallel_pass_equals_serial_pass_bit_for_bit(beta, monkeypatch):
+    # the task split is fixed, so the thread count cannot change the result
+    V, W0, H0, problem = problem_data(np.float32, beta)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 10**12)
+    serial = run(solvers.FusedBetaMU, V, W0, H0, problem, 4)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+    parallel = run(solvers.FusedBetaMU, V, W0, H0, problem, 4)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5, 2.5])
+def test_pass_loss_equals_divergence(beta):
+    # the loss the pass returns is the β-divergence of the factors it was given
+    V, W0, H0, problem = problem_data(np.float64, beta)
+    pass_ = kernels.BetaPass(V, K, beta=beta, gamma=1.0, eps=problem.eps if beta < 2 else 0.0,
+                             free_H=np.ones(K, bool), l1_H=0.0, l2_H=0.0, update_W=True)
+    WH = W0 @ H0
+    if beta < 2:
+        WH = np.maximum(WH, problem.eps)
+    reference = divergence_from_model(V, WH, beta)
+    assert pass_.run(W0, H0, np.empty_like(H0)) == pytest.approx(reference, rel=1e-12)  # float64
+
+
+@needs_numba
+def test_float32_kl_fit_tracks_numpy_reference_over_a_long_run():
+    # 200 iterations of KL on a spectrogram-like matrix: the fits stay within 1e-3 and
+    # the loss curves within 1e-4 (float32 rounding compounding, not a different method)
+    rng = np.random.default_rng(5)
+    V = (rng.random((60, 6)) @ rng.random((6, 700)) + 0.01 * rng.random((60, 700))).astype(np.float32)
+    W0, H0 = rng.random((60, 6)).astype(np.float32), rng.random((6, 700)).astype(np.float32)
+    eps = default_floor(V)
+    problem = Problem(beta=1.0, free_W=np.ones(6, bool), free_H=np.ones(6, bool), eps=eps)
+    loss_ref, W_ref, H_ref = run(BetaMU, V, W0, H0, problem, 200)
+    loss, W, H = run(solvers.FusedBetaMU, V, W0, H0, problem, 200)
+    assert max_rel(loss, loss_ref) < 1e-4
+    assert max_rel(W @ H, W_ref @ H_ref) < 1e-3
+
+
+# --- Frobenius MU equals the plain β-MU at β = 2 -----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 1e-4)])
+def test_frobenius_mu_equals_beta_mu_at_two(dtype, tol):
+    # the cached-product form (WᵀW H instead of Wᵀ(WH)) is the same update;
+    # tolerance: float64 1e-11, float32 1e-4 relative (rounding over 12 iterations)
+    V, W0, H0, problem = problem_data(dtype, 2.0)
+    loss_ref, W_ref, H_ref = run(BetaMU, V, W0, H0, problem, 12)
+    loss, W, H = run(FrobeniusMU, V, W0, H0, problem, 12)
+    assert max_rel(loss, loss_ref) < tol
+    assert max_rel(W, W_ref) < tol and max_rel(H, H_ref) < tol
+
+
+# --- small pieces -------------------------------------------------------------------------------
+
+
+@needs_numba
+def test_log32_within_four_ulp():
+    rng = np.random.default_rng(6)
+    x = np.concatenate([
+        np.exp(rng.uniform(-80, 80, 200_000)),  # the whole normal float32 range
+        1 + rng.uniform(-0.3, 0.3, 100_000),  # near 1, where log is small
+        [np.finfo(np.float32).tiny, 1.0, np.sqrt(2), np.sqrt(0.5), 2.0, 0.5, 3e38],
+    ]).astype(np.float32)
+    ours = kernels.log32(x).astype(np.float64)
+    exact = np.log(x.astype(np.float64))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    # error at most 4 float32 ulp of the result (or of 1e-7 where the result is ~0)
+    assert np.max(np.abs(ours - exact) / np.maximum(ulp, np.spacing(np.float32(1e-7)))) <= 4
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_dot64_is_float64_accurate(layout):
+    rng = np.random.default_rng(7)
+    a = np.asarray(rng.random((300, 500), dtype=np.float32), order=layout)
+    b = np.asarray(rng.random((300, 500), dtype=np.float32), order=layout)
+    exact = float(np.vdot(a.astype(np.float64), b.astype(np.float64)))
+    assert kernels.dot64(a, b) == pytest.approx(exact, rel=1e-13)  # float64 accumulation
+
+
+def test_to_blocks_keeps_every_column():
+    V = np.random.default_rng(8).random((7, 2 * kernels.BLOCK + 5)).astype(np.float32)
+    blocks = kernels.to_blocks(np.asfortranarray(V))
+    assert blocks.shape == (3, 7, kernels.BLOCK)
+    rebuilt = np.concatenate(list(blocks), axis=1)[:, : V.shape[1]]
+    np.testing.assert_array_equal(rebuilt, V)
+
+
+def test_task_bounds_cover_all_columns_in_whole_blocks():
+    for n in (1, kernels.BLOCK, kernels.BLOCK + 1, 7750, 100_000):
+        bounds = kernels.task_bounds(n)
+        assert bounds[0] == 0 and bounds[-1] == n and np.all(np.diff(bounds) > 0)
+        assert np.all(bounds[1:-1] % kernels.BLOCK == 0)
+        assert bounds.size - 1 <= kernels.MAX_TASKS
+
+
+# --- memory and the NumPy fallback --------------------------------------------------------------
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_fit_holds_at_most_three_work_arrays(beta):
+    # issue 5: beyond V, a fit holds no more than ~3 F x T float32 arrays (tracemalloc
+    # sees NumPy's allocations); zeros force the floored copy of V, the worst case
+    rng = np.random.default_rng(9)
+    V = rng.random((257, 3000)).astype(np.float32)
+    V[:, :50] = 0
+    nmfaudio.factorize(V, 8, beta=beta, max_iter=2, tol=0, random_state=0)  # compile, warm up
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    nmfaudio.factorize(V, 8, beta=beta, max_iter=3, tol=0, random_state=0)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert peak <= 3 * V.nbytes, f"peak {peak / V.nbytes:.2f} x F·T"
+
+
+def test_engine_works_without_numba(monkeypatch):
+    # with numba missing, MU falls back to the NumPy updates (same results)
+    monkeypatch.setattr(solvers, "HAVE_NUMBA", False)
+    V, W0, H0, problem = problem_data(np.float64, 1.0)
+    assert isinstance(solvers.make_mu(V, W0.copy(), H0.copy(), problem), BetaMU)
+    res = nmfaudio.factorize(V, K, beta=1, W=W0, H=H0, max_iter=5, tol=0)
+    assert np.all(np.isfinite(res.loss)) and np.all(np.diff(res.loss) <= 1e-10 * res.loss[0])
+
+
+def test_package_imports_and_fits_when_numba_is_missing():
+    # a fresh interpreter in which `import numba` fails: the engine still imports and fits
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import numpy as np, nmfaudio\n"
+        "from nmfaudio.nmf import kernels\n"
+        "assert not kernels.HAVE_NUMBA\n"
+        "V = np.random.default_rng(0).random((20, 30))\n"
+        "r = nmfaudio.factorize(V, 3, beta='kullback-leibler', max_iter=20, tol=0, random_state=0)\n"
+        "assert np.all(np.diff(r.loss) <= 1e-10 * r.loss[0])\n"
+        "r = nmfaudio.factorize(V, 3, max_iter=20, tol=0, random_state=0)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
