@@ -49,7 +49,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 BLOCK = 256
 #: At most this many parallel tasks per pass.  Fixed (not the thread count) so that the
 #: summation order, hence the result, is the same on any number of threads.
-MAX_TASKS = 8
+MAX_TASKS = 16
 
 #: Multiply-adds per iteration (F·T·k) below which a pass runs on one thread.
 PARALLEL_MIN_WORK = 2_000_000
@@ -460,14 +460,22 @@ class BetaPass:
         H into ``H_next``; the W-update products are then in :meth:`w_products`."""
         for buffer in (self._numW, self._denW, self._sumH):
             buffer.fill(0)
-        kernel = _beta_pass_parallel if self.parallel else _beta_pass_serial
-        kernel(self.V, W, H, H_next, self.bounds, self.free_H, self.mode, self.beta,
-                   self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H, self.l2_H,
-                   self.update_H, self.update_W, self._numW, self._denW, self._sumH, self._losses)
+        if self.parallel:
+            # Dynamic scheduling, one task at a time: on a shared machine a thread that
+            # was descheduled no longer holds up the other (results do not depend on it).
+            with numba.parallel_chunksize(1):
+                self._run(_beta_pass_parallel, W, H, H_next)
+        else:
+            self._run(_beta_pass_serial, W, H, H_next)
         total = float(self._losses.sum())
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
         return total
+
+    def _run(self, kernel, W, H, H_next):
+        kernel(self.V, W, H, H_next, self.bounds, self.free_H, self.mode, self.beta,
+                   self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H, self.l2_H,
+                   self.update_H, self.update_W, self._numW, self._denW, self._sumH, self._losses)
 
     def w_products(self):
         """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
