@@ -239,3 +239,21 @@ def test_package_imports_and_fits_when_numba_is_missing():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+# --- HALS: the numba sweeps equal the Python sweeps ---------------------------------------------
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_hals_numba_sweeps_equal_python_sweeps(dtype, tol, monkeypatch):
+    # same Gauss-Seidel updates, only the summation order of the gradient differs;
+    # tolerance: float64 1e-10, float32 1e-4 relative after 10 iterations
+    V, W0, H0, problem = problem_data(dtype, 2.0)
+    fast = run(solvers.FrobeniusHALS, V, W0, H0, problem, 10)
+    monkeypatch.setattr(solvers, "HAVE_NUMBA", False)
+    slow = run(solvers.FrobeniusHALS, V, W0, H0, problem, 10)
+    for a, b in zip(fast, slow):
+        assert max_rel(a, b) < tol
+    np.testing.assert_array_equal(fast[1][:, ~problem.free_W], W0[:, ~problem.free_W])
+    np.testing.assert_array_equal(fast[2][~problem.free_H], H0[~problem.free_H])

@@ -151,6 +151,43 @@ if HAVE_NUMBA:
                     total += math.pow(v, beta)
         return total
 
+    # --- HALS inner sweeps -----------------------------------------------------------
+
+    @_jit
+    def _hals_sweeps(X, XtY, XtX, rows, l1, l2, max_sweeps, delta2):
+        """Gauss-Seidel sweeps over the rows of X (k, n) minimizing
+        ½⟨XtX, XXᵀ⟩ − ⟨XtY, X⟩ + l1‖X‖₁ + ½ l2‖X‖², row by row (the arithmetic of
+        solvers.FrobeniusHALS._sweep); stops after ``max_sweeps`` or once a sweep changes
+        X by less than ``delta2`` times the first sweep's change (squared norms)."""
+        n = X.shape[1]
+        zero = X[0, 0] * 0  # 0 in X's dtype
+        gradient = np.empty(n, X.dtype)
+        first = 0.0
+        for sweep in range(max_sweeps):
+            change = 0.0
+            for r in range(rows.size):
+                j = rows[r]
+                curvature = XtX[j, j] + l2
+                if curvature <= 0:  # a zero partner column: this row does not affect the loss
+                    continue
+                _model_row(XtX, j, X, gradient, n, zero)  # gradient = XtX[j] @ X
+                x = X[j]
+                target = XtY[j]
+                row_change = zero
+                for t in range(n):
+                    g = gradient[t] - target[t]
+                    if l1 != 0 or l2 != 0:
+                        g = g + l1 + l2 * x[t]
+                    new = max(x[t] - g / curvature, zero)
+                    d = new - x[t]
+                    row_change += d * d
+                    x[t] = new
+                change += row_change
+            if sweep == 0:
+                first = change
+            elif change <= delta2 * first:
+                break
+
     # --- the fused pass: small pieces ---------------------------------------------------
 
     @_jit_inline
@@ -486,6 +523,25 @@ class BetaPass:
         else:
             denominator = self._denW.sum(axis=0)
         return numerator, denominator
+
+
+def hals_sweeps(X, XtY, XtX, rows, l1, l2, max_sweeps, delta):
+    """Up to ``max_sweeps`` HALS sweeps over ``rows`` of X (k, n), in place (numba).
+
+    Parameters
+    ----------
+    X : ndarray, shape (k, n), C-contiguous
+    XtY : ndarray, shape (k, n)
+    XtX : ndarray, shape (k, k)
+    rows : ndarray of int, the rows that learn
+    l1, l2 : float
+    max_sweeps : int
+    delta : float
+        Stop once a sweep moves X by less than ``delta`` times the first sweep (norms).
+    """
+    dt = X.dtype.type
+    _hals_sweeps(X, XtY, XtX, np.ascontiguousarray(rows, dtype=np.int64), dt(l1), dt(l2),
+                 int(max_sweeps), float(delta) ** 2)
 
 
 def dot64(a: np.ndarray, b: np.ndarray) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf.divergence import divergence_from_model
-from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64
+from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, hals_sweeps
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,9 @@ class FrobeniusHALS(_FrobeniusCache):
         return change
 
     def _inner(self, X, XtY, XtX, rows, l1, l2, n_sweeps):
+        if HAVE_NUMBA:  # the same sweeps without a Python loop over rows
+            hals_sweeps(X, XtY, XtX, rows, l1, l2, n_sweeps, self.inner_delta)
+            return
         first = self._sweep(X, XtY, XtX, rows, l1, l2)
         for _ in range(n_sweeps - 1):
             if self._sweep(X, XtY, XtX, rows, l1, l2) <= self.inner_delta**2 * first:
