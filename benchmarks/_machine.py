@@ -46,7 +46,9 @@ def machine_lines() -> list[str]:
     try:
         import numba
 
-        numba_text = f"numba {numba.__version__} ({numba.get_num_threads()} threads)"
+        from nmfaudio.nmf import kernels
+
+        numba_text = f"numba {numba.__version__} (fused pass on {kernels.num_threads()} threads)"
     except ImportError:
         numba_text = "numba not installed (NumPy fallback)"
     lines.append(

@@ -17,9 +17,13 @@ Usage::
 
     python benchmarks/engine.py            # the full table (several minutes on 2 cores)
     python benchmarks/engine.py --quick    # 1025 × 2600, k = 16 only, fewer repeats
+    python benchmarks/engine.py --threads 1 --clock cpu   # one core, CPU time
 
-Threads: whatever the machine gives (BLAS and numba use all cores); the machine is
-printed first.  Timings on a shared machine are noisy: compare ratios within one run.
+Threads: by default whatever the machine gives (BLAS and numba use all cores);
+``--threads N`` limits both.  ``--clock cpu`` measures process CPU time instead of wall
+time: with one thread it is robust against other processes sharing the machine.  The
+machine is printed first.  Timings on a shared machine are noisy: compare ratios
+within one run.
 """
 
 from __future__ import annotations
@@ -104,13 +108,17 @@ def start_point(V: np.ndarray, k: int, seed: int = 0):
 # --- timing -----------------------------------------------------------------------------
 
 
+#: The clock every measurement uses (``--clock``).
+clock = time.perf_counter
+
+
 def median_time(fn, repeats: int) -> float:
     fn()
     times = []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
     return statistics.median(times)
 
 
@@ -131,7 +139,7 @@ def nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter) -> float:
     """Median seconds per iteration, from the callback's timestamps."""
     stamps = []
     nmfaudio.factorize(V, W0.shape[1], beta=beta, solver=solver, W=W0, H=H0, max_iter=n_iter,
-                       tol=0, callback=lambda i, loss: stamps.append(time.perf_counter()))
+                       tol=0, callback=lambda i, loss: stamps.append(clock()))
     return statistics.median(np.diff(stamps))
 
 
@@ -151,9 +159,9 @@ def sklearn_fit(V, W0, H0, beta, solver, n_iter):
     model = sklearn_model(W0.shape[1], beta, solver, n_iter, W0, H0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        t = time.perf_counter()
+        t = clock()
         A = model.fit_transform(X, W=np.ascontiguousarray(H0.T), H=np.ascontiguousarray(W0.T))
-        seconds = time.perf_counter() - t
+        seconds = clock() - t
     return seconds, model.components_.T, A.T
 
 
@@ -182,13 +190,13 @@ def time_to_loss(V, W0, H0, beta, target, max_iter=5000) -> tuple[float, int]:
 
     def callback(i, loss):
         if loss <= target:
-            reached["t"], reached["i"] = time.perf_counter(), i
+            reached["t"], reached["i"] = clock(), i
             return True
         return False
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t = time.perf_counter()
+        t = clock()
         nmfaudio.factorize(V, W0.shape[1], beta=beta, W=W0, H=H0, max_iter=max_iter, tol=0, callback=callback)
     if not reached:
         return float("nan"), max_iter
@@ -220,21 +228,22 @@ def torchnmf_per_iter(V, W0, H0, beta, n_iter) -> float:  # pragma: no cover - n
 
     model = TorchNMF(W=torch.from_numpy(H0.T.copy()), H=torch.from_numpy(W0.copy()))
     Vt = torch.from_numpy(V)
-    t = time.perf_counter()
+    t = clock()
     model.fit(Vt, beta=beta, max_iter=n_iter, tol=0)
-    return (time.perf_counter() - t) / n_iter
+    return (clock() - t) / n_iter
 
 
 # --- the table --------------------------------------------------------------------------
 
 
-def run(frames_list, ks, quick: bool):
+def run(frames_list, ks, quick: bool, command: str):
     repeats = 3 if quick else 5
     n_iter = 15 if quick else 30
     ref_iter = 50 if quick else 200
     print("\n".join(machine_lines()))
-    print(f"fused kernels: {'numba' if kernels.HAVE_NUMBA else 'not available (NumPy fallback)'}")
-    print(f"command: python benchmarks/engine.py{' --quick' if quick else ''}")
+    print(f"fused kernels: {'numba' if kernels.HAVE_NUMBA else 'not available (NumPy fallback)'}; "
+          f"clock: {'process CPU time' if clock is time.process_time else 'wall time'}")
+    print(f"command: {command}")
     print()
     print(f"| F × T | k | β | method | ms/iter | × floor | vs sklearn MU | to sklearn-MU-{ref_iter} loss | peak MB (× F·T f32) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -247,11 +256,11 @@ def run(frames_list, ks, quick: bool):
             shape = f"{V.shape[0]} × {V.shape[1]}"
             print(f"| {shape} | {k} | | GEMM floor ({orient}) | {floor * 1e3:.1f} | 1.0 | | | |")
             for beta in BETAS:
-                sk_mu = sklearn_per_iter(V, W0, H0, beta, "mu", 5, 5 + n_iter, repeats=max(1, repeats - 2))
+                sk_mu = sklearn_per_iter(V, W0, H0, beta, "mu", 5, 5 + 2 * n_iter, repeats=3)
                 rows = [("sklearn MU", sk_mu, None)]
                 if beta == 2:
-                    rows.append(("sklearn CD", sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + n_iter,
-                                                                repeats=max(1, repeats - 2)), None))
+                    rows.append(("sklearn CD", sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter,
+                                                                repeats=3), None))
                 solvers = ["mu", "hals"] if beta == 2 else ["mu"]
                 for solver in solvers:
                     rows.append((f"nmfaudio {solver.upper()}", nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter), solver))
@@ -283,11 +292,26 @@ def run(frames_list, ks, quick: bool):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1025 × 2600, k = 16 only, fewer repeats")
+    parser.add_argument("--threads", type=int, default=None, help="limit BLAS and numba to N threads")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time (default) or process CPU time (robust with --threads 1)")
     args = parser.parse_args(argv)
-    if args.quick:
-        run([2600], [16], quick=True)
-    else:
-        run([2600, 7750], [8, 16, 32], quick=False)
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    command = "python benchmarks/engine.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    limit = nullcontext()
+    if args.threads:
+        limit = threadpool_limits(args.threads)
+        kernels.THREADS = args.threads
+    with limit:
+        if args.quick:
+            run([2600], [16], quick=True, command=command.strip())
+        else:
+            run([2600, 7750], [8, 16, 32], quick=False, command=command.strip())
     return 0
 
 

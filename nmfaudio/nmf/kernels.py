@@ -16,8 +16,12 @@ block is in cache:
    (weights') H_newᵀ, accumulated per task.
 
 Columns are split into a fixed number of tasks (independent of the thread count, so
-results do not depend on it) run in parallel with ``numba.prange``; each task
-accumulates its own partial W products, summed afterwards in a fixed order.  No
+results do not depend on it); each task accumulates its own partial W products, summed
+afterwards in a fixed order.  Tasks run on a small pool of Python threads — the
+compiled task releases the GIL — pulling the next task when done, so a thread that the
+OS deschedules on a shared machine does not hold the others up.  (Plain threads rather
+than numba's ``parallel=True``: half the compile time, and no threading-layer pitfalls
+such as workqueue's abort when two threads call the kernel at once.)  No
 (n_features, n_samples) array is ever allocated.
 
 The caller (:class:`nmfaudio.nmf.solvers.FusedBetaMU`) turns the pass into iterations:
@@ -29,13 +33,14 @@ NumPy updates instead (same results to float32 rounding, slower, more memory).
 
 from __future__ import annotations
 
+import itertools
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 try:  # numba comes with librosa; the engine must still work without it
     import numba
-    from numba import prange
     from numba.core import types
     from numba.extending import overload
 
@@ -51,7 +56,8 @@ BLOCK = 256
 #: summation order, hence the result, is the same on any number of threads.
 MAX_TASKS = 16
 
-#: Multiply-adds per iteration (F·T·k) below which a pass runs on one thread.
+#: Multiply-adds per iteration (F·T·k) below which a pass runs on one thread (thread
+#: hand-offs cost more than they save).
 PARALLEL_MIN_WORK = 2_000_000
 
 #: Divergence families the fused pass knows.
@@ -405,26 +411,6 @@ if HAVE_NUMBA:
                     sumH[kk] += s
         return loss
 
-    def _beta_pass_source(V, W, H, H_next, bounds, free_H, mode, beta, gamma, eps, tiny, zero,
-                          one, l1_H, l2_H, update_H, update_W, numW, denW, sumH, losses):
-        """The pass: one task per column range in ``bounds`` (in parallel when compiled
-        with parallel=True; prange is a plain range otherwise)."""
-        k = W.shape[1]
-        colsumW = np.zeros(k, W.dtype)
-        for f in range(W.shape[0]):
-            for kk in range(k):
-                colsumW[kk] += W[f, kk]
-        for t in prange(bounds.size - 1):
-            losses[t] = _task(V, W, H, H_next, bounds[t], bounds[t + 1], free_H, mode, beta,
-                              gamma, eps, tiny, zero, one, l1_H, l2_H, colsumW, update_H, update_W,
-                              numW[t], denW[t], sumH[t])
-
-    _beta_pass_parallel = numba.njit(fastmath=_FLAGS, error_model="numpy", nogil=True, cache=True,
-                                     parallel=True)(_beta_pass_source)
-    # Small problems: a parallel region costs more than it saves (and idle worker threads
-    # spin), so they run serially.
-    _beta_pass_serial = _jit(_beta_pass_source)
-
 
 def to_blocks(V: np.ndarray) -> np.ndarray:
     """V (F, T) rearranged as (n_blocks, F, BLOCK): each column block one contiguous
@@ -443,6 +429,39 @@ def to_blocks(V: np.ndarray) -> np.ndarray:
         piece = V[:, i * BLOCK:(i + 1) * BLOCK]
         blocks[i, :, : piece.shape[1]] = piece
     return blocks
+
+
+_POOL = None
+
+#: Threads for the fused pass; None means numba's configured count (the
+#: ``NUMBA_NUM_THREADS`` environment variable, else the number of cores).
+THREADS = None
+
+
+def num_threads() -> int:
+    """Threads the fused pass uses (see :data:`THREADS`)."""
+    if THREADS is not None:
+        return max(1, int(THREADS))
+    return max(1, int(numba.config.NUMBA_NUM_THREADS)) if HAVE_NUMBA else 1
+
+
+def run_in_threads(fn, n_tasks: int, n_threads: int) -> None:
+    """Call fn(0) … fn(n_tasks − 1) on ``n_threads`` threads; each thread takes the next
+    task when it finishes one.  Exceptions propagate."""
+    global _POOL
+    if _POOL is None or _POOL._max_workers < n_threads:
+        _POOL = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="nmfaudio")
+    tasks = itertools.count()  # next() on a count is atomic under the GIL
+
+    def worker():
+        for t in tasks:
+            if t >= n_tasks:
+                return
+            fn(t)
+
+    futures = [_POOL.submit(worker) for _ in range(n_threads)]
+    for future in futures:
+        future.result()
 
 
 class BetaPass:
@@ -497,22 +516,26 @@ class BetaPass:
         H into ``H_next``; the W-update products are then in :meth:`w_products`."""
         for buffer in (self._numW, self._denW, self._sumH):
             buffer.fill(0)
-        if self.parallel:
-            # Dynamic scheduling, one task at a time: on a shared machine a thread that
-            # was descheduled no longer holds up the other (results do not depend on it).
-            with numba.parallel_chunksize(1):
-                self._run(_beta_pass_parallel, W, H, H_next)
+        colsumW = W.sum(axis=0)  # the KL denominator of the H update
+        n_tasks = self.bounds.size - 1
+
+        def run_task(t):
+            self._losses[t] = _task(
+                self.V, W, H, H_next, self.bounds[t], self.bounds[t + 1], self.free_H, self.mode,
+                self.beta, self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H,
+                self.l2_H, colsumW, self.update_H, self.update_W, self._numW[t], self._denW[t],
+                self._sumH[t])
+
+        n_threads = min(n_tasks, num_threads()) if self.parallel else 1
+        if n_threads <= 1:
+            for t in range(n_tasks):
+                run_task(t)
         else:
-            self._run(_beta_pass_serial, W, H, H_next)
+            run_in_threads(run_task, n_tasks, n_threads)
         total = float(self._losses.sum())
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
         return total
-
-    def _run(self, kernel, W, H, H_next):
-        kernel(self.V, W, H, H_next, self.bounds, self.free_H, self.mode, self.beta,
-                   self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H, self.l2_H,
-                   self.update_H, self.update_W, self._numW, self._denW, self._sumH, self._losses)
 
     def w_products(self):
         """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
