@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "save", "write_wav", "atomic_outputs", "check_new_outputs", "check_audio", "check_sr"]
+__all__ = ["load", "save", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
+           "check_sr", "audio_info"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -98,35 +100,27 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
     ValueError
-        If the file is not audio libsndfile can read, holds no samples, or holds NaN/inf.
+        If the file is not audio libsndfile can read, is a truncated WAV, holds no
+        samples, or holds NaN/inf.
     """
     import soundfile as sf
 
     path = _check_path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
-    if path.is_dir():
-        raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
     if sr is not None:
         sr = check_sr(sr)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64")
-    try:
+    audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
+    with _reading(path):
         data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
-    except sf.LibsndfileError as exc:
-        raise ValueError(
-            f"cannot read {str(path)!r} as audio ({exc.error_string}); give a WAV, FLAC, OGG or MP3 file"
-        ) from None
-    except sf.SoundFileError as exc:
-        raise ValueError(f"cannot read {str(path)!r} as audio ({exc}); give a WAV, FLAC, OGG or MP3 file") from None
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
-    if not np.all(np.isfinite(y)):
-        n_bad = int(np.count_nonzero(~np.isfinite(y)))
-        raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
+    check_finite_samples(y, path)
     if mono or y.shape[0] == 1:
         y = y.mean(axis=0, dtype=dtype) if y.shape[0] > 1 else y[0]
     if sr is not None and sr != file_sr:
@@ -135,6 +129,79 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
         file_sr = sr
     return y, int(file_sr)
+
+
+#: ``data : <declared> (should be <present>)``: libsndfile's log line for a WAV whose
+#: header announces more audio than the file holds (it then reads what is there).
+_WAV_DATA_SHORT = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+#: Placeholder data sizes written by streaming encoders that cannot seek back (e.g. a
+#: WAV piped out of ffmpeg): not truncation; the audio runs to the end of the file.
+_STREAMING_SIZES = (0xFFFFFFFF, 0x7FFFFFFF)
+
+
+@contextmanager
+def _reading(path: Path):
+    """Turn libsndfile's errors while opening or reading ``path`` into one ValueError."""
+    import soundfile as sf
+
+    try:
+        yield
+    except sf.LibsndfileError as exc:
+        raise ValueError(
+            f"cannot read {str(path)!r} as audio ({exc.error_string.strip()}); give a WAV, FLAC, OGG or MP3 file"
+        ) from None
+    except sf.SoundFileError as exc:
+        raise ValueError(f"cannot read {str(path)!r} as audio ({exc}); give a WAV, FLAC, OGG or MP3 file") from None
+
+
+def audio_info(path):
+    """Check that ``path`` is a complete, non-empty audio file; return soundfile's info.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    soundfile._SoundFileInfo
+        ``.samplerate``, ``.channels``, ``.frames``, ``.format``, ``.subtype``, ...
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        Missing file, or a folder.
+    ValueError
+        Not audio libsndfile reads; a WAV whose header announces more audio than the
+        file holds (truncated: an interrupted copy or download); no samples.
+    """
+    import soundfile as sf
+
+    path = _check_path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
+    with _reading(path):
+        info = sf.info(str(path))
+    if info.format in ("WAV", "WAVEX", "RF64", "W64"):
+        short = _WAV_DATA_SHORT.search(info.extra_info or "")
+        if short:
+            declared, present = int(short.group(1)), int(short.group(2))
+            if declared not in _STREAMING_SIZES and present < declared:
+                raise ValueError(
+                    f"{str(path)!r} is truncated: its header announces {declared} bytes of audio but only "
+                    f"{present} are there; copy or export the file again"
+                )
+    if info.frames == 0:
+        raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
+    return info
+
+
+def check_finite_samples(y: np.ndarray, path) -> None:
+    """Raise ValueError if ``y`` (read from ``path``) holds NaN or infinite samples."""
+    if not np.all(np.isfinite(y)):
+        n_bad = int(np.count_nonzero(~np.isfinite(y)))
+        raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
 
 
 def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
@@ -205,13 +272,25 @@ def write_wav(destination, y, sr, *, format: str = "WAV", subtype: str = "FLOAT"
     The same samples always give the same bytes: libsndfile's PEAK chunk, which it adds
     to float files and which holds the time of writing, is switched off.
     """
-    import soundfile as sf
-
     y = np.asarray(y)
     channels = 1 if y.ndim == 1 else y.shape[0]
-    with sf.SoundFile(str(destination), "w", int(sr), channels, subtype, format=format) as handle:
-        _no_peak_chunk(handle)
+    with open_wav_writer(destination, sr, channels, format=format, subtype=subtype) as handle:
         handle.write(y if y.ndim == 1 else y.T)
+
+
+def open_wav_writer(destination, sr, channels, *, format: str = "WAV", subtype: str = "FLOAT"):
+    """Open ``destination`` for writing blocks of samples (no checks, not atomic: meant for
+    the temporary paths of :func:`atomic_outputs`).
+
+    Returns a ``soundfile.SoundFile``: call ``.write(block)`` with blocks of shape
+    (n, channels) (or (n,) for one channel), then ``.close()``.  No PEAK chunk is
+    written, so the same samples give the same bytes however they were blocked.
+    """
+    import soundfile as sf
+
+    handle = sf.SoundFile(str(destination), "w", int(sr), int(channels), subtype, format=format)
+    _no_peak_chunk(handle)
+    return handle
 
 
 #: libsndfile's SFC_SET_ADD_PEAK_CHUNK command (sndfile.h); soundfile does not name it.
@@ -245,8 +324,8 @@ def atomic_outputs(paths, *, overwrite: bool = False):
     """Write several files all-or-nothing.
 
     Yields one temporary path per destination (a hidden ``.part`` file in the same
-    folder); write each, and on leaving the block they are renamed onto the
-    destinations.  If the block raises, or an existing destination is found without
+    folder); write each, and on leaving the block they are flushed to disk (fsync) and
+    renamed onto the destinations.  If the block raises, or an existing destination is found without
     ``overwrite``, every temporary file (and any destination already created by this
     call) is removed, so a failed run leaves no partial files.
 
@@ -280,6 +359,8 @@ def atomic_outputs(paths, *, overwrite: bool = False):
             os.close(descriptor)
             temporaries.append(Path(temporary))
         yield list(temporaries)
+        for temporary in temporaries:
+            _fsync(temporary)  # the data are on disk before any name points at them
         for temporary, path in zip(temporaries, paths):
             if overwrite:
                 os.replace(temporary, path)
@@ -293,6 +374,22 @@ def atomic_outputs(paths, *, overwrite: bool = False):
             except FileNotFoundError:
                 pass
         raise
+    for folder in {p.parent for p in paths}:
+        _fsync(folder)  # the renames themselves survive a crash
+
+
+def _fsync(path) -> None:
+    """Flush a file's (or a folder's) data to disk; ignored where unsupported."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _check_path(path) -> Path:

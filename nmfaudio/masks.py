@@ -16,6 +16,7 @@ Arrays only: no audio or file knowledge here.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -80,7 +81,10 @@ def soft_masks(W, H, *, power: float = 1.0) -> np.ndarray:
     are split equally.
 
     Computed as ``(S_k / max_j S_j)^p`` normalised by its sum, so large powers neither
-    overflow nor underflow to 0/0.
+    overflow nor underflow to 0/0.  Factors whose products ``W_fk H_kt`` would overflow
+    or fall below the smallest normal float (e.g. float32 templates near 1e-20 times
+    activations near 1e-25, common after KL or IS fits) are handled in the log domain, in
+    float64, so no bin loses its split to rounding.
 
     Parameters
     ----------
@@ -93,8 +97,10 @@ def soft_masks(W, H, *, power: float = 1.0) -> np.ndarray:
     ndarray, shape (k, n_freq, n_frames), values in [0, 1], summing to 1 over axis 0
     """
     power = _check_power(power)
+    W, H = _check_factors(W, H)
+    if not _products_representable(W, H):
+        return _log_domain_masks(W, H, power)
     S = component_spectrograms(W, H)
-    k = S.shape[0]
     peak = S.max(axis=0)
     silent = peak <= 0
     ratio = S / np.where(silent, 1, peak)  # in [0, 1]; the loudest component is 1
@@ -118,9 +124,55 @@ def binary_masks(W, H) -> np.ndarray:
     -------
     ndarray of W's float dtype, shape (k, n_freq, n_frames), values 0 or 1, summing to 1 over axis 0
     """
+    W, H = _check_factors(W, H)
+    if not _products_representable(W, H):
+        return _log_domain_masks(W, H, "binary")
     S = component_spectrograms(W, H)
     winner = S.argmax(axis=0)
-    return (np.arange(S.shape[0])[:, None, None] == winner[None]).astype(S.dtype)
+    return (np.arange(S.shape[0])[:, None, None] == winner[None]).astype(W.dtype)
+
+
+def _products_representable(W: np.ndarray, H: np.ndarray) -> bool:
+    """True when every product ``W[f, k] H[k, t]`` of positive entries is a normal float of
+    their dtype: no overflow (also of the sum over k), no underflow to 0 or subnormals."""
+    positive_W, positive_H = W[W > 0], H[H > 0]
+    if positive_W.size == 0 or positive_H.size == 0:
+        return True  # every product is exactly 0
+    info = np.finfo(W.dtype)
+    # in logs: the extreme products themselves may not be floats
+    smallest = math.log(float(positive_W.min())) + math.log(float(positive_H.min()))
+    largest = math.log(float(positive_W.max())) + math.log(float(positive_H.max()))
+    return smallest >= math.log(float(info.tiny)) and largest < math.log(float(info.max) / W.shape[1])
+
+
+#: Bytes of float64 scratch the log-domain masks use at a time (they work frame block by
+#: frame block).
+_LOG_CHUNK_BYTES = 64 * 2**20
+
+
+def _log_domain_masks(W: np.ndarray, H: np.ndarray, power) -> np.ndarray:
+    """:func:`soft_masks` (or, for ``power="binary"``, :func:`binary_masks`) computed from
+    ``log W + log H`` in float64, for factors whose products over- or underflow."""
+    k, n_freq, n_frames = W.shape[1], W.shape[0], H.shape[1]
+    with np.errstate(divide="ignore"):
+        log_W, log_H = np.log(W.astype(np.float64)), np.log(H.astype(np.float64))  # -inf for zeros
+    out = np.empty((k, n_freq, n_frames), dtype=W.dtype)
+    step = max(1, _LOG_CHUNK_BYTES // (8 * k * max(n_freq, 1)))
+    for start in range(0, n_frames, step):
+        L = log_W.T[:, :, None] + log_H[:, None, start:start + step]
+        if power == "binary":
+            winner = L.argmax(axis=0)  # all -inf (silent): index 0
+            out[:, :, start:start + step] = np.arange(k)[:, None, None] == winner[None]
+            continue
+        peak = L.max(axis=0)
+        silent = np.isneginf(peak)
+        L -= np.where(silent, 0.0, peak)  # the loudest component is 0; zero products stay -inf
+        L *= power
+        ratio = np.exp(L, out=L)
+        ratio[:, silent] = 1.0
+        ratio /= ratio.sum(axis=0)
+        out[:, :, start:start + step] = ratio
+    return out
 
 
 def masks(W, H, *, power: float | str = 1.0) -> np.ndarray:

@@ -9,6 +9,7 @@ masks sum to one in every bin, so the tracks add back up to the mixture.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import warnings
@@ -19,7 +20,8 @@ import numpy as np
 
 from nmfaudio import audio, masks, spectrum
 
-__all__ = ["separate", "Separation", "NOISE_FLOOR", "WARM_START_ITER", "planned_iterations"]
+__all__ = ["separate", "Separation", "NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RANGE", "planned_iterations",
+           "level_scale"]
 
 #: Default noise floor for β < 1 (Itakura-Saito and below), relative to the mean of the
 #: magnitude spectrogram.  See :func:`separate`.
@@ -27,6 +29,32 @@ NOISE_FLOOR = 0.1
 
 #: Frobenius iterations that warm-start a fit with β < 1.
 WARM_START_ITER = 50
+
+#: Peak sample levels (absolute) that :func:`separate` factorizes as they are.  Audio
+#: outside this range (quieter than about -120 dBFS, or float files with samples beyond
+#: about 10⁶) is first scaled by a power of two to a peak near 1 — exactly, without
+#: rounding — so that the engine's powers and floors stay within float32's range, and the
+#: results are scaled back.  See :func:`level_scale`.
+LEVEL_RANGE = (2.0**-20, 2.0**20)
+
+
+def level_scale(peak) -> float:
+    """The factor (a power of two) :func:`separate` multiplies audio of peak level ``peak``
+    by before factorizing it: 1 inside :data:`LEVEL_RANGE` (and for silence), else the
+    power of two nearest ``1 / peak``."""
+    peak = float(peak)
+    if not peak > 0 or LEVEL_RANGE[0] <= peak <= LEVEL_RANGE[1] or not math.isfinite(peak):
+        return 1.0
+    return 2.0 ** -round(math.log2(peak))
+
+
+def _times(array: np.ndarray, factor: float) -> np.ndarray:
+    """``array * factor`` in the array's dtype (through float64 where ``factor`` itself
+    does not fit that dtype, e.g. 2**133 for float32 subnormal audio)."""
+    typed = array.dtype.type(factor)
+    if np.isfinite(typed) and float(typed) == factor and typed >= np.finfo(array.dtype).tiny:
+        return array * typed
+    return (array.astype(np.float64) * factor).astype(array.dtype)
 
 @dataclass
 class Separation:
@@ -41,6 +69,7 @@ class Separation:
         Spectral templates (columns, same order as ``components``).
     H : ndarray, shape (k, n_frames) for mono input, (k, n_channels, n_frames) otherwise
         Activations; multichannel input has one activation row per channel, sharing ``W``.
+        (float64 for float32 audio so loud — peak near 1e38 — that H overflows float32.)
     loss : ndarray, shape (n_iter + 1,)
         The engine's β-divergence per iteration (for β < 1: of the floored fit after the
         warm start; see :func:`separate`).
@@ -340,6 +369,10 @@ def separate(
 
     Notes
     -----
+    Audio whose peak level lies outside :data:`LEVEL_RANGE` is scaled by a power of two
+    before the factorization and scaled back afterwards (see :func:`level_scale`), so
+    very quiet and absurdly loud float files separate as well as normal ones.
+
     Multichannel audio is factorized once for all channels: the channels' magnitude
     spectrograms are concatenated along time, ``[|X_1| |X_2| …] ≈ W [H_1 H_2 …]``, so a
     component has one spectral template (the same sound in every channel) and its own
@@ -376,7 +409,8 @@ def separate(
             f"the transformer {type(engine).__name__} uses its own initialization"
         )
 
-    X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
+    scale = level_scale(np.abs(y).max())
+    X = spectrum.stft(y if scale == 1 else _times(y, scale), n_fft=n_fft, hop_length=hop_length)
     magnitude = np.abs(X)
     n_frames = X.shape[-1]
     if y.ndim == 1:
@@ -390,6 +424,12 @@ def separate(
             raise ValueError(
                 f"W has shape {W.shape}; with n_fft={n_fft} and n_components={k} it must be {expected}"
             )
+
+    if callback is not None and scale != 1:
+        user_callback = callback
+
+        def callback(iteration, loss):  # report the loss at the input's level
+            return user_callback(iteration, loss / scale**beta_value)
 
     if is_transformer:
         fit = _fit_transformer(engine, V, k, beta_value)
@@ -415,8 +455,15 @@ def separate(
             M = masks.masks(W_out, H_out[:, c], power=mask_power)
             components[:, c] = spectrum.istft(M * X[c], hop_length=hop_length, n_fft=n_fft, length=y.shape[-1])
     components = components.astype(y.dtype, copy=False)
+    loss = fit.loss
+    if scale != 1:  # back to the input's level: V was scale·V, so H and the loss scale back
+        components = _times(components, 1 / scale)
+        H_out = _times(H_out, 1 / scale)
+        if not np.all(np.isfinite(H_out)):  # e.g. float32 audio near 1e38: H needs float64
+            H_out = fit.H[order].astype(np.float64).reshape(H_out.shape) / scale
+        loss = loss / scale**beta_value  # d_β(sV | sWH) = s^β d_β(V | WH)
     return Separation(
-        components=components, W=W_out, H=H_out, loss=fit.loss, sr=sr, n_iter=fit.n_iter,
+        components=components, W=W_out, H=H_out, loss=loss, sr=sr, n_iter=fit.n_iter,
         converged=fit.converged, beta=beta, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
         name=name, noise_floor=floor, engine_result=fit.result,
     )

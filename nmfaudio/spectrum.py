@@ -86,6 +86,8 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) 
         y = y.astype(np.float32)
     if y.ndim not in (1, 2):
         raise ValueError(f"y has shape {y.shape}; it must be (n_samples,) or (n_channels, n_samples)")
+    if y.ndim == 2 and y.shape[0] == 0:
+        raise ValueError(f"y has shape {y.shape}: no channels; give (n_samples,) or (n_channels, n_samples)")
     if not np.all(np.isfinite(y)):
         raise ValueError("y holds NaN or infinite samples; repair the audio first")
     with warnings.catch_warnings():
@@ -117,6 +119,8 @@ def istft(
     import librosa
 
     X = np.asarray(X)
+    if X.dtype.kind not in "biufc":
+        raise TypeError(f"X has dtype {X.dtype}; it must be a complex spectrogram from stft()")
     if X.ndim < 2:
         raise ValueError(f"X has shape {X.shape}; it must be (n_freq, n_frames) or (..., n_freq, n_frames)")
     if X.shape[-2] < 2 or X.shape[-1] < 1:
@@ -126,6 +130,8 @@ def istft(
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
     if X.shape[-2] != 1 + n_fft // 2:
         raise ValueError(f"X has {X.shape[-2]} frequency bins but n_fft={n_fft} needs {1 + n_fft // 2}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X holds NaN or infinite values; check the masks or gains applied to it")
     if length is not None:
         length = _check_int(length, "length", 0)
         if length == 0:

@@ -8,28 +8,105 @@ Each sub-command lives in its own module of this package and exposes
 
 This package is the only part of nmfaudio that prints.  Errors reach the user
 as one line on stderr (``nmfaudio: error: ...``) and exit code 1; usage errors
-exit with 2 (argparse's convention).  No traceback is ever shown.
+exit with 2 (argparse's convention), also as one line.  No traceback is ever shown.
+Ctrl-C exits with 130 and SIGTERM with 143, after the outputs' temporary files are
+removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 # Sub-command modules, in the order ``nmfaudio --help`` lists them.
-COMMAND_MODULES = ("separate", "image")
+COMMAND_MODULES = ("separate", "image", "spikes")
 
 
 class CLIError(Exception):
     """An error to show the user as one line (exit code 1)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised by the SIGTERM handler :func:`main` installs, so that cleanup runs as for Ctrl-C."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+
+
+@contextmanager
+def output_folder(folder, option: str = "-o"):
+    """Make sure ``folder`` exists and is writable before the work starts.
+
+    Creates ``folder`` and any missing parents, and checks that a file can be created in
+    it (root ignores permission bits, so only a real write tells).  If the block raises
+    (or is interrupted), the folders created here are removed again when empty, so a
+    failed run leaves nothing behind.
+
+    Raises
+    ------
+    CLIError
+        ``folder`` (or one of its parents) is a file, cannot be created, or is not writable.
+    """
+    folder = Path(folder)
+    missing = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    if not current.is_dir():
+        what = "is a file" if current == folder else f"is inside {str(current)!r}, which is a file"
+        raise CLIError(f"{option} {str(folder)!r} {what}; give a folder")
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise CLIError(f"cannot create the folder {option} {str(path)!r} ({exc.strerror}); "
+                               "give a folder you can write to") from None
+            created.append(path)
+        _check_writable(folder, option)
+        yield folder
+    except BaseException:
+        for path in reversed(created):
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    probe = folder / f".nmfaudio-write-test-{os.getpid()}"
+    try:
+        descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise CLIError(f"cannot write in {option} {str(folder)!r} ({exc.strerror}); "
+                       "give a folder you can write to") from None
+    os.close(descriptor)
+    os.unlink(probe)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every sub-command registered."""
     from nmfaudio import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nmfaudio",
         description="Separate sounds with non-negative matrix factorization.",
     )
@@ -41,10 +118,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The fix suggested for operating-system errors, by errno.
+_OS_FIXES = {
+    errno.EACCES: "check the permissions or choose another path",
+    errno.EPERM: "check the permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOSPC: "free some disk space or choose another folder",
+    errno.EDQUOT: "free some disk space or choose another folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.ENOENT: "check the path",
+    errno.EISDIR: "the path is a folder; give a file",
+}
+
+
 def error_line(exc: BaseException) -> str:
-    """One line naming the problem: the exception's message, flattened."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    return f"nmfaudio: error: {message}"
+    """One line naming the problem (and, for operating-system errors, the fix)."""
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, (FileExistsError,)) and (
+            exc.filename is not None):
+        fix = _OS_FIXES.get(exc.errno, "check the path")
+        message = f"{exc.strerror}: {str(exc.filename)!r}; {fix}"
+    elif isinstance(exc, MemoryError):
+        message = ("out of memory; use fewer components, a shorter file, or block-wise separation "
+                   "(nmfaudio separate --block-seconds 30)")
+    else:
+        message = str(exc) or type(exc).__name__
+    return f"nmfaudio: error: {' '.join(message.split())}"
+
+
+_UNSET = object()
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,14 +159,27 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exit_.code or 0)
+    previous = _UNSET
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.handler(args) or 0)
+    except Terminated:
+        print("nmfaudio: terminated; no partial outputs were kept", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("nmfaudio: interrupted; no partial outputs were kept", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, TypeError, OSError, RuntimeError) as exc:
+    except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
         print(error_line(exc), file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: still one line, naming it
+        print(f"nmfaudio: error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
+              "(please report this as a bug)", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not _UNSET:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

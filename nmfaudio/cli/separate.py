@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError
+from nmfaudio.cli import CLIError, output_folder
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
@@ -127,19 +127,34 @@ def _progress(total: int):
 
 def run(args) -> int:
     from nmfaudio import audio
-    from nmfaudio.pipeline import planned_iterations, separate
 
     tracks, plot = _outputs(args)
     outputs = tracks + ([plot] if plot else [])
+    _check_outputs(args, outputs)
+    y, sr = audio.load(args.input)
+    with output_folder(args.output_dir):
+        _separate_and_write(args, y, sr, tracks, plot, outputs)
+    return 0
+
+
+def _check_outputs(args, outputs) -> None:
+    """Refuse, before any work, a file as -o, outputs that are folders, and existing outputs without --force."""
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
+    folders = [p for p in outputs if p.is_dir()]
+    if folders:
+        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another -o")
     if not args.force:
         existing = [p for p in outputs if p.exists()]
         if existing:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
 
-    y, sr = audio.load(args.input)
+
+def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
+    from nmfaudio import audio
+    from nmfaudio.pipeline import planned_iterations, separate
+
     started = time.perf_counter()
     bar, callback = _progress(planned_iterations(args.beta, args.max_iter))
     try:
@@ -157,7 +172,6 @@ def run(args) -> int:
         from nmfaudio.plot.audio import separation_figure
 
         figure = separation_figure(result, title=args.input.name)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
         for temporary, track in zip(temporaries, result.components):
             audio.write_wav(temporary, track, sr)
@@ -165,7 +179,6 @@ def run(args) -> int:
             figure.savefig(temporaries[-1], format="png", dpi=100)
 
     _report(args, result, sr, seconds, tracks, plot)
-    return 0
 
 
 def _report(args, result, sr, seconds, tracks, plot) -> None:

@@ -1,0 +1,580 @@
+"""Hardening (issue 8): what a new user throws at nmfaudio either works or fails with one
+clear line; outputs are never clobbered and never left half-written.
+
+Sections: the CLI's failures (exit 1, or 2 for usage; one stderr line; no traceback; no
+files left behind), inputs that must work, outputs (no overwrite without --force, atomic
+writes, interrupted and parallel runs), the API's argument errors, extreme levels, and
+property tests (hypothesis) of the engine and the masks.
+
+Everything is small: 0.25 s signals, n_fft=256, 20 iterations; the subprocess tests
+start ``python -m nmfaudio`` a few times (about 2 s each).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import nmfaudio
+from nmfaudio import masks, spectrum
+from nmfaudio.cli import main
+from nmfaudio.nmf.divergence import beta_from_name
+
+SR = 8000
+FAST = ["--n-fft", "256", "--hop-length", "64", "--max-iter", "20"]
+#: float32 WAV round trip and float32 sums: tracks add up to the input within this
+#: fraction of its peak.
+SUM_TOLERANCE = 1e-4
+
+
+def tones(sr=SR, n=None, channels=1, *, seconds=0.25):
+    """Two partials per channel (different per channel), float32; (n,) or (channels, n)."""
+    n = int(seconds * sr) if n is None else n
+    t = np.arange(n) / sr
+    y = np.stack([0.5 * np.sin(2 * np.pi * (300 + 40 * c) * t) * (t < seconds * 0.6)
+                  + 0.3 * np.sin(2 * np.pi * (1500 + 70 * c) * t) * (t > seconds * 0.3)
+                  for c in range(channels)])
+    return (y[0] if channels == 1 else y).astype(np.float32)
+
+
+def write(path, y, sr=SR, **kwargs):
+    sf.write(path, y.T if y.ndim == 2 else y, sr, **kwargs)
+    return path
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected exactly one stderr line, got: {err!r}"
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def cli(argv, capsys):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- inputs that must fail cleanly -----------------------------------------------------
+
+
+def _bad_input(case: str, folder: Path) -> Path:
+    """Make the bad input file ``case`` in ``folder``; return its path."""
+    path = folder / "input.wav"
+    good = write(folder / "good.wav", tones())
+    if case == "missing":
+        return folder / "missing.wav"
+    if case == "directory":
+        path.mkdir()
+    elif case == "text named .wav":
+        path.write_text("these are not the samples you are looking for\n")
+    elif case == "truncated header":
+        path.write_bytes(good.read_bytes()[:30])
+    elif case == "truncated data":
+        path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif case == "corrupt":
+        data = bytearray(good.read_bytes())
+        data[8:16] = b"GARBAGE!"  # the WAVE/fmt markers
+        path.write_bytes(bytes(data))
+    elif case == "empty (0 frames)":
+        write(path, np.zeros(0, np.float32))
+    elif case == "NaN samples":
+        y = tones()
+        y[100] = np.nan
+        write(path, y, subtype="FLOAT")
+    elif case == "inf samples":
+        y = tones(channels=2)
+        y[1, 7] = -np.inf
+        write(path, y, subtype="FLOAT")
+    good.unlink()
+    return path
+
+
+BAD_INPUTS = {
+    "missing": "does not exist",
+    "directory": "is a folder",
+    "text named .wav": "cannot read",
+    "truncated header": "cannot read",
+    "truncated data": "truncated",
+    "corrupt": "cannot read",
+    "empty (0 frames)": "no samples",
+    "NaN samples": "NaN or infinite",
+    "inf samples": "NaN or infinite",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_fails_with_one_line_and_leaves_nothing(case, tmp_path, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    path = _bad_input(case, inputs)
+    before = tree(inputs)
+    out = tmp_path / "out"
+    code, stdout, err = cli(["separate", path, "-k", "2", "-o", out, *FAST], capsys)
+    assert code == 1
+    line = one_error_line(err)
+    assert line.startswith("nmfaudio: error:") and BAD_INPUTS[case] in line, line
+    assert stdout == ""
+    assert not out.exists()  # not even the output folder
+    assert tree(inputs) == before
+
+
+@pytest.mark.parametrize("k, needle", [("0", "'0' must be an int >= 1"), ("-1", "'-1' must be an int >= 1"),
+                                       ("abc", "'abc' is not a whole number")])
+def test_bad_k_is_a_one_line_usage_error(k, needle, tmp_path, capsys):
+    song = write(tmp_path / "song.wav", tones())
+    code, _, err = cli(["separate", song, "-k", k, "-o", tmp_path / "out"], capsys)
+    assert code == 2
+    line = one_error_line(err)
+    assert "-k/--n-components" in line and needle in line and "--help" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_required_option_is_a_one_line_usage_error(tmp_path, capsys):
+    code, _, err = cli(["separate", tmp_path / "song.wav"], capsys)
+    assert code == 2
+    assert "required" in one_error_line(err)
+
+
+def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, capsys):
+    song = write(tmp_path / "song.wav", tones())
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes")
+    code, _, err = cli(["separate", song, "-k", "2", "-o", target, *FAST], capsys)
+    assert code == 1
+    assert "is a file; give a folder" in one_error_line(err)
+    assert target.read_text() == "my notes"
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "song.wav"]
+
+
+# Tests run as root, for whom permission bits do not block writes (chmod 0o500 would not
+# make a folder unwritable).  These folders are unwritable for everyone: one below a
+# regular file, and /proc/self (the kernel refuses new files there).
+@pytest.mark.parametrize("where", ["below a file", "/proc/self"])
+def test_unwritable_output_folder_fails_before_any_work(where, tmp_path, capsys):
+    song = write(tmp_path / "song.wav", tones())
+    (tmp_path / "file.txt").write_text("x")
+    out = tmp_path / "file.txt" / "sub" if where == "below a file" else Path("/proc/self")
+    if where == "/proc/self" and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+    before = tree(tmp_path)
+    started = time.perf_counter()
+    code, _, err = cli(["separate", song, "-k", "2", "-o", out, "--max-iter", "100000", "--n-fft", "256",
+                        "--hop-length", "64"], capsys)
+    assert code == 1
+    line = one_error_line(err)
+    assert str(out) in line and ("give a folder" in line or "give a folder you can write to" in line), line
+    assert time.perf_counter() - started < 5  # refused before the (long) factorization
+    assert tree(tmp_path) == before
+
+
+def test_output_that_is_a_folder_is_refused(tmp_path, capsys):
+    song = write(tmp_path / "song.wav", tones())
+    (tmp_path / "out" / "song_component_01.wav").mkdir(parents=True)
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", "--force", *FAST], capsys)
+    assert code == 1
+    assert "is a folder where an output file must go" in one_error_line(err)
+    assert os.listdir(tmp_path / "out") == ["song_component_01.wav"]
+
+
+def test_an_unexpected_exception_is_still_one_line(tmp_path, capsys, monkeypatch):
+    import nmfaudio.pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(nmfaudio.pipeline, "separate", broken)
+    song = write(tmp_path / "song.wav", tones())
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", *FAST], capsys)
+    assert code == 1
+    assert "unexpected ZeroDivisionError: simulated bug" in one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+# --- inputs that must work ---------------------------------------------------------------
+
+
+def _separate_and_check(path: Path, tmp_path: Path, capsys, *, k=2, extra=()):
+    """Run the CLI on ``path``; check k tracks with the input's rate, channels and length,
+    finite, adding up to the decoded input.  Returns the tracks (n_samples, n_channels)."""
+    out = tmp_path / "out"
+    code, _, err = cli(["separate", path, "-k", str(k), "-o", out, *FAST, *extra], capsys)
+    assert code == 0, err
+    info = sf.info(path)
+    names = sorted(os.listdir(out))
+    assert names == [f"{path.stem}_component_{i:02d}.wav" for i in range(1, k + 1)]
+    tracks = []
+    for name in names:
+        track_info = sf.info(out / name)
+        assert (track_info.samplerate, track_info.channels, track_info.frames) == (
+            info.samplerate, info.channels, info.frames)
+        track = sf.read(out / name, dtype="float32", always_2d=True)[0]
+        assert np.all(np.isfinite(track))
+        tracks.append(track)
+    mixture = sf.read(path, dtype="float32", always_2d=True)[0]
+    peak = max(np.abs(mixture).max(), 1e-30)
+    assert np.abs(np.sum(tracks, axis=0) - mixture).max() <= SUM_TOLERANCE * peak
+    return tracks
+
+
+@pytest.mark.parametrize("channels, beta", [(1, "frobenius"), (2, "itakura-saito"), (1, "kullback-leibler")])
+def test_silence_gives_silent_tracks(channels, beta, tmp_path, capsys):
+    path = write(tmp_path / "silence.wav", np.zeros((channels, 2000), np.float32), subtype="PCM_16")
+    tracks = _separate_and_check(path, tmp_path, capsys, extra=["--beta", beta])
+    assert not np.any(tracks)  # exactly zero, never NaN
+
+
+@pytest.mark.parametrize("n", [1, 100])
+def test_shorter_than_one_frame(n, tmp_path, capsys):
+    path = write(tmp_path / "blip.wav", tones(n=n), subtype="FLOAT")  # n_fft = 256 > n
+    _separate_and_check(path, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
+def test_wav_bit_depths(subtype, tmp_path, capsys):
+    # 8-bit WAV is unsigned by definition (PCM_U8); libsndfile maps it to [-1, 1).
+    path = write(tmp_path / f"depth_{subtype}.wav", tones(channels=2), subtype=subtype)
+    _separate_and_check(path, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("name, subtype, channels", [("song.flac", "PCM_24", 2), ("song.ogg", "VORBIS", 1),
+                                                     ("song.ogg", "VORBIS", 2), ("song.aiff", "PCM_16", 1)])
+def test_other_containers(name, subtype, channels, tmp_path, capsys):
+    path = write(tmp_path / name, tones(channels=channels), subtype=subtype)
+    _separate_and_check(path, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("sr", [8000, 11025, 16000, 22050, 44100, 48000, 88200, 96000])
+def test_sampling_rates(sr, tmp_path, capsys):
+    path = write(tmp_path / f"rate{sr}.wav", tones(sr, n=6000, channels=2), sr, subtype="PCM_16")
+    _separate_and_check(path, tmp_path, capsys)
+
+
+def test_more_than_two_channels(tmp_path, capsys):
+    path = write(tmp_path / "surround.wav", tones(channels=6), subtype="PCM_24")
+    tracks = _separate_and_check(path, tmp_path, capsys, k=3)
+    assert tracks[0].shape[1] == 6
+
+
+def test_clipped_full_scale(tmp_path, capsys):
+    path = write(tmp_path / "loud.wav", np.clip(4 * tones(channels=2), -1, 1), subtype="PCM_16")
+    assert sf.read(path)[0].max() >= 0.99
+    _separate_and_check(path, tmp_path, capsys)
+
+
+def test_dc_offset(tmp_path, capsys):
+    path = write(tmp_path / "dc.wav", 0.4 + 0.5 * tones(), subtype="PCM_16")
+    _separate_and_check(path, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("name", ["my song (take 2).wav", "chanson été – ünïcødé 日本語.wav"])
+def test_names_with_spaces_and_non_ascii(name, tmp_path, capsys):
+    folder = tmp_path / "dossier à espaces"
+    folder.mkdir()
+    path = write(folder / name, tones(channels=2))
+    _separate_and_check(path, tmp_path, capsys)
+
+
+# --- outputs: no clobbering, atomic, interrupted, parallel -----------------------------
+
+
+def test_existing_outputs_are_byte_identical_without_force(tmp_path, capsys):
+    song = write(tmp_path / "song.wav", tones(channels=2))
+    out = tmp_path / "out"
+    assert cli(["separate", song, "-k", "2", "-o", out, "--seed", "1", *FAST], capsys)[0] == 0
+    first = tree(out)
+    # a different seed and k=3 would rewrite _01 and _02: refused, nothing touched
+    code, _, err = cli(["separate", song, "-k", "3", "-o", out, "--seed", "2", *FAST], capsys)
+    assert code == 1 and "--force" in one_error_line(err)
+    assert tree(out) == first
+    assert cli(["separate", song, "-k", "3", "-o", out, "--seed", "2", "--force", *FAST], capsys)[0] == 0
+    assert len(tree(out)) == 3
+
+
+def test_failure_after_the_first_file_leaves_no_outputs_and_no_temporaries(tmp_path, capsys, monkeypatch):
+    from nmfaudio import audio
+
+    real_write = audio.write_wav
+    written = []
+
+    def fail_after_first(path, y, sr, **kwargs):
+        if written:
+            raise OSError(28, "No space left on device (simulated)", str(path))
+        real_write(path, y, sr, **kwargs)
+        written.append(Path(path))
+
+    monkeypatch.setattr(audio, "write_wav", fail_after_first)
+    song = write(tmp_path / "song.wav", tones())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "unrelated.txt").write_text("keep")
+    code, _, err = cli(["separate", song, "-k", "3", "-o", out, *FAST], capsys)
+    assert code == 1
+    assert "No space left on device" in one_error_line(err)
+    assert written and not written[0].exists()  # the first temporary file was written, then removed
+    assert tree(out) == {"unrelated.txt": b"keep"}  # no track, no hidden .part file; the folder stays
+
+
+def test_failure_with_force_keeps_the_old_outputs(tmp_path, capsys, monkeypatch):
+    from nmfaudio import audio
+
+    song = write(tmp_path / "song.wav", tones())
+    out = tmp_path / "out"
+    assert cli(["separate", song, "-k", "2", "-o", out, *FAST], capsys)[0] == 0
+    old = tree(out)
+    real_write = audio.write_wav
+
+    calls = []
+
+    def fail_second(path, y, sr, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error (simulated)", str(path))
+        real_write(path, y, sr, **kwargs)
+
+    monkeypatch.setattr(audio, "write_wav", fail_second)
+    assert cli(["separate", song, "-k", "2", "-o", out, "--seed", "9", "--force", *FAST], capsys)[0] == 1
+    assert tree(out) == old  # the replacements only happen once every file is written
+
+
+def _python_m_nmfaudio(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "nmfaudio", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_subprocess_usage_error_and_success(tmp_path):
+    song = write(tmp_path / "song.wav", tones(channels=2))
+    bad = _python_m_nmfaudio("separate", song, "-k", "zero", "-o", tmp_path / "out")
+    good = _python_m_nmfaudio("separate", song, "-k", "2", "-o", tmp_path / "out", *FAST)
+    _, bad_err = bad.communicate(timeout=120)
+    good_out, good_err = good.communicate(timeout=120)
+    assert bad.returncode == 2
+    assert "'zero' is not a whole number" in one_error_line(bad_err)
+    assert good.returncode == 0, good_err
+    assert "2 components" in good_out
+    assert len(os.listdir(tmp_path / "out")) == 2
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path):
+    # 20 s of six tones, k=6 and up to 100000 iterations: the run is still factorizing when
+    # the signal comes (right after the output folder appears, before any track is written).
+    rng = np.random.default_rng(0)
+    t = np.arange(20 * SR) / SR
+    y = sum(0.1 * np.sin(2 * np.pi * f * t) * (rng.random() < 0.5 + 0.5 * np.sin(t * (1 + i)))
+            for i, f in enumerate((220, 330, 440, 660, 880, 1320)))
+    song = write(tmp_path / "long.wav", np.asarray(y, np.float32))
+    out = tmp_path / "out"
+    process = _python_m_nmfaudio("separate", song, "-k", "6", "-o", out, "--max-iter", "100000")
+    deadline = time.monotonic() + 60
+    while not out.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.3)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == code
+    assert "no partial outputs were kept" in one_error_line(err)
+    assert not out.exists()  # no track, no temporary file, no empty folder
+
+
+def test_two_runs_in_parallel_do_not_interfere(tmp_path):
+    song = write(tmp_path / "song.wav", tones(channels=2))
+    runs = [_python_m_nmfaudio("separate", song, "-k", "2", "-o", tmp_path / name, "--seed", "3", *FAST)
+            for name in ("a", "b")]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert sorted(a) == ["song_component_01.wav", "song_component_02.wav"]
+    assert a == b  # same input and seed: the same bytes, nothing mixed up or missing
+
+
+# --- the API: bad arrays name the argument ----------------------------------------------
+
+
+BAD_ARRAYS = [
+    (np.array([0.1, np.nan, 0.2] * 100, np.float32), ValueError, "NaN"),
+    (np.array([0.1, np.inf] * 100), ValueError, "NaN or infinite"),
+    (np.zeros((2, 2, 100), np.float32), ValueError, r"shape \(2, 2, 100\)"),
+    (np.float32(0.5), ValueError, r"shape \(\)"),
+    (np.zeros((0, 100), np.float32), ValueError, "no channels"),
+    (np.ones(300, np.complex64), TypeError, "complex64"),
+    (np.array([0.1, 0.2] * 100, dtype=object), TypeError, "object"),
+    (np.array(["a", "b"]), TypeError, "<U1"),
+]
+
+
+@pytest.mark.parametrize("y, exc, match", BAD_ARRAYS)
+def test_separate_save_stft_reject_bad_audio_naming_y(y, exc, match, tmp_path):
+    for call in (lambda: nmfaudio.separate(y, SR, n_components=2),
+                 lambda: nmfaudio.save(tmp_path / "x.wav", y, SR),
+                 lambda: nmfaudio.stft(y)):
+        with pytest.raises(exc, match=match) as info:
+            call()
+        assert str(info.value).startswith("y ")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("sr", [-1, 0, -44100.0, 22050.5, float("nan"), "44100", True])
+def test_bad_sr_is_named(sr, tmp_path):
+    y = tones()
+    for call in (lambda: nmfaudio.separate(y, sr, n_components=2),
+                 lambda: nmfaudio.save(tmp_path / "x.wav", y, sr),
+                 lambda: nmfaudio.load(write(tmp_path / "y.wav", y), sr=sr)):
+        with pytest.raises(ValueError, match=r"^sr=") as info:
+            call()
+        assert "whole number" in str(info.value)
+    assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("X, exc, match", [
+    (np.full((129, 10), np.nan + 0j, np.complex64), ValueError, "NaN"),
+    (np.ones((129, 10), dtype=object), TypeError, "object"),
+    (np.ones(129, np.complex64), ValueError, r"shape \(129,\)"),
+])
+def test_istft_rejects_bad_spectrograms_naming_X(X, exc, match):
+    with pytest.raises(exc, match=match) as info:
+        nmfaudio.istft(X, hop_length=64)
+    assert str(info.value).startswith("X ")
+
+
+@pytest.mark.parametrize("W, H, exc, match", [
+    (np.full((5, 2), np.nan), np.ones((2, 4)), ValueError, "^W holds NaN"),
+    (np.ones((5, 2), complex), np.ones((2, 4)), TypeError, "^W has dtype complex128"),
+    (np.ones((5, 2)), np.ones((2, 4), dtype=object), TypeError, "^H has dtype object"),
+    (np.ones((5, 2, 1)), np.ones((2, 4)), ValueError, r"W must be \(n_freq, k\)"),
+])
+def test_masks_reject_bad_factors_naming_them(W, H, exc, match):
+    with pytest.raises(exc, match=match):
+        masks.masks(W, H)
+
+
+@pytest.mark.parametrize("V, exc, match", [
+    (np.full((4, 5), np.nan), ValueError, "^V holds"),
+    (np.ones((4, 5), complex), TypeError, "^V has dtype complex128"),
+    (np.ones((4, 5), dtype=object), TypeError, "^V has dtype object"),
+    (np.ones(5), ValueError, "^V must be 2-D"),
+])
+def test_factorize_rejects_bad_data_naming_V(V, exc, match):
+    with pytest.raises(exc, match=match):
+        nmfaudio.factorize(V, 2)
+
+
+# --- extreme levels: exact power-of-two rescaling --------------------------------------
+
+
+@pytest.mark.parametrize("beta", ["frobenius", "kullback-leibler", "itakura-saito", 3.0])
+@pytest.mark.parametrize("level", [2.0**-130, 2.0**-70, 2.0**70, 2.0**126])
+def test_extreme_levels_separate_like_normal_audio(level, beta):
+    # Without the rescaling, float32 IS gives NaN below ~1e-18 and β >= 2 overflows above
+    # ~1e19.  level·y is separated like y: the same tracks times level, within 1e-4 of
+    # the peak (rounding of a power-of-two-scaled problem; 2**-130 is subnormal float32,
+    # whose samples carry only ~16 bits, hence the 2e-3 there).
+    y = tones(channels=2)
+    kwargs = dict(n_components=2, beta=beta, n_fft=256, hop_length=64, max_iter=20, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = nmfaudio.separate(y, SR, **kwargs)
+        scaled_y = (y.astype(np.float64) * level).astype(np.float32)
+        scaled = nmfaudio.separate(scaled_y, SR, **kwargs)
+    assert np.all(np.isfinite(scaled.components)) and np.all(np.isfinite(scaled.H))
+    tolerance = 2e-3 if level < 2.0**-126 else 1e-4
+    back = scaled.components.astype(np.float64) / level
+    assert np.abs(back - reference.components).max() <= tolerance * np.abs(y).max()
+    peak = np.abs(scaled_y).max()
+    assert np.abs(scaled.components.sum(axis=0) - scaled_y).max() <= tolerance * peak
+    ratio = scaled.loss[-1] / reference.loss[-1] / level ** beta_from_name(beta)
+    assert ratio == pytest.approx(1, rel=1e-3)  # the loss is reported at the input's level
+
+
+# --- property tests: the engine and the masks ------------------------------------------
+
+PROPERTY = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+BETAS = [-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
+ENGINE_CASES = [(beta, "mu") for beta in BETAS] + [(2.0, "hals")]
+
+
+@st.composite
+def non_negative_matrices(draw, dtype, max_side=6):
+    """Zeros and entries spanning four decades, times a common scale 10^e: e in [-30, 30]
+    (float64) or [-6, 6] (float32) — tiny and huge matrices."""
+    shape = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    decade = st.floats(-2, 2, allow_nan=False).map(lambda e: 10.0**e)
+    base = draw(arrays(np.float64, shape, elements=st.one_of(st.just(0.0), decade)))
+    exponent = draw(st.integers(-30, 30) if dtype == np.float64 else st.integers(-6, 6))
+    return (base * 10.0**exponent).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("beta, solver", ENGINE_CASES)
+@PROPERTY
+@given(data=st.data())
+def test_engine_property_finite_non_negative_monotone(beta, solver, dtype, data):
+    V = data.draw(non_negative_matrices(dtype), label="V")
+    k = data.draw(st.integers(1, 3), label="k")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.factorize(V, k, beta=beta, solver=solver, max_iter=30, tol=0, random_state=0)
+    assert result.W.dtype == dtype and result.H.dtype == dtype
+    for name in ("W", "H"):
+        factor = getattr(result, name)
+        assert np.all(np.isfinite(factor)) and factor.min() >= 0, name
+    # Rounding: 1e-12 of the starting loss in float64, 1e-6 in float32 (the divergence's
+    # formula cancels near a perfect fit, so the loss can come out a hair below 0).
+    tolerance = (1e-12 if dtype == np.float64 else 1e-6) * result.loss[0]
+    assert np.all(np.isfinite(result.loss)) and result.loss.min() >= -tolerance, result.loss
+    assert np.diff(result.loss).max(initial=0) <= tolerance, result.loss  # non-increasing
+
+
+@st.composite
+def factor_pairs(draw, dtype):
+    """W (F, k), H (k, T) with zeros and entries 10^e, e in ±200 (float64) or ±30
+    (float32): products that overflow or underflow the dtype are part of the domain."""
+    F, k, T = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    span = 200 if dtype == np.float64 else 30
+    entry = st.one_of(st.just(0.0), st.floats(-span, span, allow_nan=False).map(lambda e: 10.0**e))
+    W = draw(arrays(np.float64, (F, k), elements=entry)).astype(dtype)
+    H = draw(arrays(np.float64, (k, T), elements=entry)).astype(dtype)
+    return W, H
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("power", [0.5, 1.0, 2.0, 10.0, "binary"])
+@PROPERTY
+@given(data=st.data())
+def test_masks_property_partition_and_order(power, dtype, data):
+    W, H = data.draw(factor_pairs(dtype), label="W, H")
+    M = masks.masks(W, H, power=power)
+    assert M.shape == (W.shape[1], W.shape[0], H.shape[1]) and M.dtype == dtype
+    assert np.all(np.isfinite(M)) and M.min() >= 0 and M.max() <= 1
+    # they sum to one in every bin: 1e-12 (float64) or 1e-6 (float32) rounding
+    np.testing.assert_allclose(M.sum(axis=0), 1.0, atol=1e-12 if dtype == np.float64 else 1e-6)
+    # a component whose W_k H_k is clearly larger (by 0.1 %, in exact log terms) never gets less
+    with np.errstate(divide="ignore"):
+        L = np.log(W.astype(np.float64)).T[:, :, None] + np.log(H.astype(np.float64))[:, None, :]
+    louder = L[:, None] > L[None, :] + 1e-3  # louder[i, j]: component i louder than j
+    M_i, M_j = np.broadcast_to(M[:, None], louder.shape), np.broadcast_to(M[None, :], louder.shape)
+    assert np.all(M_i[louder] >= M_j[louder] - 1e-6)
+    if power == "binary":
+        assert set(np.unique(M)) <= {0.0, 1.0}
+    X = np.exp(1j * np.arange(M[0].size)).reshape(M.shape[1:])
+    assert np.abs((M * X).sum(axis=0) - X).max() <= 1e-6  # masked parts add up to the mixture
