@@ -1,0 +1,202 @@
+"""``nmfaudio spikes``: cluster spike waveforms by neuron with NMF.
+
+::
+
+    nmfaudio spikes FILE -k K -o OUTDIR [--method {templates,codes,argmax}] [--seed S]
+                    [--n-init N] [--channel C] [--key KEY] [--index-column {auto,yes,no}]
+                    [--label-column {auto,yes,no}] [--fs HZ] [--force] [--json]
+
+FILE is ``.npy``, ``.npz`` (array ``waveforms`` or ``--key``; ``labels`` when present) or
+``.csv`` (one waveform per row, optional index column first and label column last).
+Writes ``OUTDIR/<stem>_labels.csv`` (columns ``spike,label``) and
+``OUTDIR/<stem>_clusters.png`` (all waveforms, then one panel per cluster with the mean
+dashed in black).  When FILE carries ground-truth labels, the adjusted Rand index and the
+accuracy (clusters matched to units one-to-one) are reported too.  Existing outputs are
+refused before any work unless ``--force``; both files are written under temporary names
+and renamed at the end, so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio.cli import CLIError, output_folder
+
+_FLAGS = {"auto": "auto", "yes": True, "no": False}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a rate in Hz, e.g. 30000") from None
+    if not np.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive rate in Hz")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add ``spikes``."""
+    from nmfaudio.adapters.spikes import METHODS
+
+    parser = subparsers.add_parser(
+        "spikes", help="cluster spike waveforms by neuron",
+        description="Cluster extracellular spike snippets into K putative neurons with NMF "
+                    "and write the labels (CSV) and a figure (PNG).")
+    parser.add_argument("file", metavar="FILE", type=Path,
+                        help=".npy, .npz (array 'waveforms') or .csv (one waveform per row)")
+    parser.add_argument("-k", "--n-clusters", type=_positive_int, required=True, metavar="K",
+                        help="number of neurons")
+    parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+                        help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
+    parser.add_argument("--method", choices=METHODS, default=METHODS[0],
+                        help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--n-init", type=_positive_int, default=4,
+                        help="k-means++ restarts (default 4)")
+    parser.add_argument("--channel", type=int, default=None, metavar="C",
+                        help="use only channel C of (n_spikes, n_channels, n_samples) data")
+    parser.add_argument("--key", default=None, help="the .npz array holding the waveforms")
+    parser.add_argument("--index-column", choices=tuple(_FLAGS), default="auto",
+                        help="CSV: is the first column a spike index? (default auto: yes when "
+                             "it is exactly 0..n-1 or 1..n, or the header names it)")
+    parser.add_argument("--label-column", choices=tuple(_FLAGS), default="auto",
+                        help="CSV: is the last column a label? (default auto: yes when the "
+                             "header says label/unit/cluster, or it holds few non-negative "
+                             "integers while the samples are not integers)")
+    parser.add_argument("--fs", type=_positive_float, default=None, metavar="HZ",
+                        help="sampling rate for the figure's time axis (default: the .npz "
+                             "'fs' when present, else sample numbers)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.set_defaults(handler=run)
+
+
+def _outputs(args) -> tuple[Path, Path]:
+    stem = args.file.stem
+    return args.output_dir / f"{stem}_labels.csv", args.output_dir / f"{stem}_clusters.png"
+
+
+def _check_outputs(args, outputs) -> None:
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
+    folders = [p for p in outputs if p.is_dir()]
+    if folders:
+        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
+                       "move it or choose another -o")
+    if not args.force:
+        existing = [p for p in outputs if p.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
+
+
+def _read(args):
+    """waveforms, true labels or None, sampling rate or None."""
+    from nmfaudio.adapters.spikes import load_waveforms
+
+    waveforms, truth = load_waveforms(args.file, key=args.key,
+                                      index_column=_FLAGS[args.index_column],
+                                      label_column=_FLAGS[args.label_column])
+    fs = args.fs
+    if fs is None and args.file.suffix.lower() == ".npz":
+        with np.load(args.file, allow_pickle=False) as archive:
+            if "fs" in archive.files and archive["fs"].size == 1:
+                value = float(archive["fs"])
+                fs = value if np.isfinite(value) and value > 0 else None
+    if args.channel is not None:
+        if waveforms.ndim != 3:
+            raise CLIError(f"--channel {args.channel} needs (n_spikes, n_channels, n_samples) "
+                           f"data; {args.file.name} holds shape {waveforms.shape}")
+        if not -waveforms.shape[1] <= args.channel < waveforms.shape[1]:
+            raise CLIError(f"--channel {args.channel} is out of range; {args.file.name} has "
+                           f"{waveforms.shape[1]} channels (0..{waveforms.shape[1] - 1})")
+        waveforms = waveforms[:, args.channel, :]
+    return waveforms, truth, fs
+
+
+def _agreement(truth: np.ndarray, labels: np.ndarray, n_clusters: int) -> dict:
+    """Adjusted Rand index and one-to-one matched accuracy against ground truth."""
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import adjusted_rand_score
+
+    units, truth_index = np.unique(truth, return_inverse=True)
+    table = np.zeros((units.size, n_clusters), dtype=np.int64)
+    np.add.at(table, (truth_index, labels), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return {"ari": float(adjusted_rand_score(truth, labels)),
+            "accuracy": float(table[rows, cols].sum() / truth.size),
+            "n_units": int(units.size)}
+
+
+def _labels_csv(labels: np.ndarray) -> bytes:
+    text = io.StringIO()
+    text.write("spike,label\n")
+    for index, label in enumerate(labels):
+        text.write(f"{index},{int(label)}\n")
+    return text.getvalue().encode()
+
+
+def run(args) -> int:
+    from nmfaudio.adapters.spikes import cluster
+    from nmfaudio.audio import atomic_outputs
+    from nmfaudio.plot.spikes import plot_clusters
+
+    labels_path, figure_path = _outputs(args)
+    _check_outputs(args, (labels_path, figure_path))
+    waveforms, truth, fs = _read(args)
+    started = time.perf_counter()
+    result = cluster(waveforms, args.n_clusters, method=args.method, n_init=args.n_init,
+                     random_state=args.seed)
+    seconds = time.perf_counter() - started
+    if truth is not None and truth.shape != result.labels.shape:
+        truth = None
+    scores = _agreement(truth, result.labels, result.n_clusters) if truth is not None else None
+
+    figure = plot_clusters(waveforms, result, fs=fs,
+                           title=f"{args.file.name}: {result.n_clusters} clusters ({args.method})")
+    with output_folder(args.output_dir):
+        with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
+            Path(temporaries[0]).write_bytes(_labels_csv(result.labels))
+            figure.savefig(temporaries[1], format="png", dpi=100)
+
+    counts = [int(c) for c in result.counts]
+    if args.json:
+        summary = {
+            "input": str(args.file), "n_spikes": int(result.labels.size),
+            "waveform_shape": list(result.waveform_shape), "n_clusters": result.n_clusters,
+            "method": args.method, "seed": args.seed, "n_init": args.n_init,
+            "n_components": int(result.W.shape[1]), "shift": result.shift,
+            "counts": counts, "objective": result.objective, "seconds": round(seconds, 3),
+            "labels": str(labels_path), "plot": str(figure_path),
+            "ground_truth": scores,
+        }
+        print(json.dumps(summary, indent=2))
+        return 0
+    shape = " x ".join(map(str, result.waveform_shape))
+    print(f"{args.file.name}: {result.labels.size} spikes of {shape} samples, "
+          f"{result.n_clusters} clusters ({args.method}, NMF rank {result.W.shape[1]}, "
+          f"shift {result.shift:.4g}), {seconds:.1f} s")
+    print("  members per cluster: " + ", ".join(f"{j}: {c}" for j, c in enumerate(counts)))
+    if scores is not None:
+        print(f"  against the file's labels ({scores['n_units']} units): adjusted Rand index "
+              f"{scores['ari']:.3f}, accuracy {scores['accuracy']:.1%}")
+    print(f"  {labels_path}  (spike,label)")
+    print(f"  {figure_path}  (all waveforms, then each cluster with its mean dashed)")
+    return 0

@@ -1,0 +1,341 @@
+"""Spike adapter (nmfaudio.adapters.spikes), its plot and the ``nmfaudio spikes`` command.
+
+Quality on the bundled 5-unit ground-truth set; everything else on small synthetic spikes.
+The full study (3 / 5 / 8 units, 4 channels and one, 5 seeds, all methods) is
+benchmarks/spikes.py.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nmfaudio import ConvergenceWarning, factorize
+from nmfaudio.adapters.spikes import (
+    METHODS,
+    SpikeClustering,
+    cluster,
+    from_nonnegative,
+    load_waveforms,
+    to_nonnegative,
+)
+from nmfaudio.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+GT5 = ROOT / "data" / "spikes_gt_5u_noise10.npz"
+
+
+def _ari(truth, labels):
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(truth, labels)
+
+
+@pytest.fixture(scope="module")
+def gt5():
+    with np.load(GT5) as data:
+        return {name: data[name] for name in ("waveforms", "labels", "templates", "single_channel")}
+
+
+def _synthetic(n_per_unit=40, n_channels=None, seed=0):
+    """Three well separated units, (n, 30) or (n, n_channels, 30), and their labels."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, 30)
+    shapes = np.stack([-80 * np.exp(-((t - 0.3) / 0.05) ** 2),
+                       -40 * np.exp(-((t - 0.5) / 0.10) ** 2) + 15 * np.exp(-((t - 0.75) / 0.1) ** 2),
+                       -60 * np.exp(-((t - 0.4) / 0.08) ** 2) + 30 * np.exp(-((t - 0.6) / 0.05) ** 2)])
+    truth = np.repeat(np.arange(3), n_per_unit)
+    if n_channels is None:
+        waveforms = shapes[truth] + rng.normal(0, 4, (truth.size, 30))
+    else:
+        gains = rng.uniform(0.3, 1.0, (3, n_channels))
+        waveforms = gains[truth][:, :, None] * shapes[truth][:, None, :]
+        waveforms = waveforms + rng.normal(0, 4, waveforms.shape)
+    return waveforms.astype(np.float32), truth
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def test_default_method_reaches_the_floor_on_five_units(gt5):
+    waveforms, truth = gt5["waveforms"], gt5["labels"]
+    result = cluster(waveforms, 5, random_state=0)
+    score = _ari(truth, result.labels)
+    # Issue floor: ARI >= 0.95 with 4 channels (measured 0.954-0.957 over 20 seeds).
+    assert score >= 0.95, score
+    # ... and within 0.01 of the true templates used as a nearest-template classifier.
+    templates = gt5["templates"].reshape(5, -1).astype(np.float64)
+    flat = waveforms.reshape(len(truth), -1).astype(np.float64)
+    nearest = ((flat[:, None, :] - templates[None]) ** 2).sum(axis=2).argmin(axis=1)
+    assert score >= _ari(truth, nearest) - 0.01, (score, _ari(truth, nearest))
+
+
+def test_argmax_is_the_tutorial_recipe_and_falls_apart_on_five_units(gt5):
+    waveforms, truth = gt5["waveforms"], gt5["labels"]
+    flat = waveforms.reshape(len(truth), -1)
+    scores = []
+    for seed in range(3):
+        result = cluster(waveforms, 5, method="argmax", random_state=seed)
+        # Exactly the recipe: V = X.T + |min X|, rank 5, label = argmax of each column of H.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = factorize(flat.T + abs(flat.min()), 5, random_state=np.random.default_rng(seed))
+        assert result.shift == abs(float(flat.min()))
+        np.testing.assert_array_equal(result.labels, fit.H.argmax(axis=0))
+        np.testing.assert_array_equal(result.H, fit.H)
+        scores.append(_ari(truth, result.labels))
+    # Documented for the recipe on this set: 0.462 (one draw, another NMF implementation);
+    # with this engine 0.31 +- 0.14 (sd over 20 seeds).  The 3-seed mean must sit within
+    # +-0.25 of 0.462 and far below the default method's 0.95.
+    assert abs(np.mean(scores) - 0.462) <= 0.25, scores
+    assert max(scores) < 0.8, scores
+
+
+# --------------------------------------------------------------------------- shapes and layout
+
+
+@pytest.mark.parametrize("n_channels", [None, 4])
+@pytest.mark.parametrize("method", METHODS)
+def test_shapes_and_layout(method, n_channels):
+    waveforms, truth = _synthetic(n_channels=n_channels)
+    result = cluster(waveforms, 3, method=method, random_state=1)
+    n, shape = len(truth), waveforms.shape[1:]
+    n_features = int(np.prod(shape))
+    rank = result.W.shape[1]
+    assert isinstance(result, SpikeClustering)
+    assert result.labels.shape == (n,) and result.labels.dtype == np.int64
+    assert result.templates.shape == (3, *shape) and result.templates.dtype == np.float32
+    assert result.W.shape == (n_features, rank) and result.H.shape == (rank, n)
+    assert rank == (3 if method == "argmax" else 6)
+    assert result.scores.shape == (n, 3)
+    np.testing.assert_array_equal(result.labels, result.scores.argmax(axis=1))
+    assert result.waveform_shape == shape and result.counts.sum() == n
+    # Templates are the members' means in the input's units and layout (float32 tolerance).
+    for j in np.flatnonzero(result.counts):
+        np.testing.assert_allclose(result.templates[j], waveforms[result.labels == j].mean(axis=0),
+                                   rtol=0, atol=1e-4)
+    # Three well separated units (6.7 to 20 noise sd apart): every method but the
+    # tutorial's gets them exactly.
+    if method != "argmax":
+        assert _ari(truth, result.labels) == 1.0
+    assert result.parts.shape == (rank, *shape)
+    assert result.reconstruct().shape == waveforms.shape
+
+
+def test_shift_is_explicit_and_reversible():
+    waveforms, _ = _synthetic(n_channels=2)
+    V, shift = to_nonnegative(waveforms)
+    assert V.shape == (60, len(waveforms)) and V.dtype == np.float32
+    assert shift == abs(float(waveforms.min())) and V.min() >= 0
+    # Exact up to float32 rounding of x + shift - shift (|x| + shift < 256: step 2**-16).
+    np.testing.assert_allclose(from_nonnegative(V, shift, waveforms.shape[1:]), waveforms,
+                               rtol=0, atol=2.0 ** -16)
+    V64, shift = to_nonnegative(waveforms.astype(np.float64), shift=500.0)
+    np.testing.assert_allclose(V64.min(), float(waveforms.min()) + 500.0, rtol=1e-12)
+    with pytest.raises(ValueError, match="shift=1.0 leaves negative values"):
+        to_nonnegative(waveforms, shift=1.0)
+    result = cluster(waveforms, 3, random_state=0)
+    # W H - shift approximates the spikes in the input's units (rank 6 of 3 units + noise sd 4).
+    error = np.sqrt(np.mean((result.reconstruct() - waveforms) ** 2))
+    assert error < 5.0, error
+
+
+def test_same_seed_same_labels():
+    waveforms, _ = _synthetic(n_channels=4)
+    first = cluster(waveforms, 3, random_state=7)
+    again = cluster(waveforms, 3, random_state=7)
+    np.testing.assert_array_equal(first.labels, again.labels)
+    np.testing.assert_array_equal(first.W, again.W)
+
+
+def test_one_cluster_and_integer_input():
+    waveforms, _ = _synthetic()
+    result = cluster(np.round(waveforms).astype(np.int16), 1, random_state=0)
+    assert (result.labels == 0).all() and result.templates.dtype == np.float64
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros(30), r"ndim=1"),
+    (np.zeros((5, 2, 3, 4)), r"ndim=4"),
+    (np.zeros((0, 30)), r"at least one"),
+])
+def test_wrong_shapes_are_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
+        cluster(bad, 1)
+
+
+def test_bad_values_and_arguments_are_refused():
+    waveforms, _ = _synthetic()
+    with_nan = waveforms.copy()
+    with_nan[3, 4] = np.nan
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        cluster(with_nan, 3)
+    with pytest.raises(ValueError, match=r"n_clusters=5 exceeds the number of spikes \(4\)"):
+        cluster(waveforms[:4], 5)
+    for k in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match=r"n_clusters=.* must be an int >= 1"):
+            cluster(waveforms, k)
+    with pytest.raises(ValueError, match="method='kmeans' is not known"):
+        cluster(waveforms, 3, method="kmeans")
+    with pytest.raises(ValueError, match="n_components=6 must equal n_clusters=3"):
+        cluster(waveforms, 3, method="argmax", n_components=6)
+    with pytest.raises(ValueError, match="n_init=0"):
+        cluster(waveforms, 3, n_init=0)
+    with pytest.raises(TypeError, match="dtype"):
+        cluster(np.array([["a", "b"], ["c", "d"]]), 1)
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def test_readers_npy_npz(tmp_path):
+    waveforms, truth = _synthetic(n_channels=2)
+    np.save(tmp_path / "w.npy", waveforms)
+    got, labels = load_waveforms(tmp_path / "w.npy")
+    np.testing.assert_array_equal(got, waveforms)
+    assert labels is None
+    np.savez(tmp_path / "w.npz", waveforms=waveforms, labels=truth.astype(np.int16))
+    got, labels = load_waveforms(tmp_path / "w.npz")
+    np.testing.assert_array_equal(got, waveforms)
+    np.testing.assert_array_equal(labels, truth)
+    np.savez(tmp_path / "two.npz", a=waveforms, b=waveforms)
+    with pytest.raises(ValueError, match=r"holds arrays \['a', 'b'\]"):
+        load_waveforms(tmp_path / "two.npz")
+    got, labels = load_waveforms(tmp_path / "two.npz", key="b")
+    assert got.shape == waveforms.shape and labels is None
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_waveforms(tmp_path / "missing.npy")
+    with pytest.raises(ValueError, match="suffix '.wav'"):
+        (tmp_path / "x.wav").write_bytes(b"")
+        load_waveforms(tmp_path / "x.wav")
+
+
+def _write_csv(path, table, header=None, fmt="%.4f"):
+    with open(path, "w") as handle:
+        if header:
+            handle.write(",".join(header) + "\n")
+        for row in table:
+            handle.write(",".join(fmt % value if not float(value).is_integer() else str(int(value))
+                                  for value in row) + "\n")
+
+
+def test_csv_layouts(tmp_path):
+    waveforms, truth = _synthetic()
+    samples = np.round(waveforms.astype(np.float64), 4) + 0.0001  # never integer-valued
+    n = len(truth)
+    layouts = {
+        "plain": samples,
+        "index": np.column_stack([np.arange(n), samples]),
+        "label": np.column_stack([samples, truth]),
+        "both": np.column_stack([np.arange(1, n + 1), samples, truth]),
+    }
+    for name, table in layouts.items():
+        _write_csv(tmp_path / f"{name}.csv", table)
+        got, labels = load_waveforms(tmp_path / f"{name}.csv")
+        np.testing.assert_allclose(got, samples, atol=1e-9, err_msg=name)
+        if name in ("label", "both"):
+            np.testing.assert_array_equal(labels, truth)
+        else:
+            assert labels is None, name
+    # Integer samples (ADC counts): labels are found only when said so, or by the header.
+    counts = np.round(waveforms).astype(np.int64)
+    _write_csv(tmp_path / "adc.csv", np.column_stack([counts, truth]))
+    got, labels = load_waveforms(tmp_path / "adc.csv")
+    assert got.shape == (n, 31) and labels is None
+    got, labels = load_waveforms(tmp_path / "adc.csv", label_column=True)
+    assert got.shape == (n, 30)
+    np.testing.assert_array_equal(labels, truth)
+    header = ["id"] + [f"s{i}" for i in range(30)] + ["unit"]
+    _write_csv(tmp_path / "header.csv", np.column_stack([np.arange(n) + 5, counts, truth]), header)
+    got, labels = load_waveforms(tmp_path / "header.csv")
+    np.testing.assert_array_equal(got, counts)
+    np.testing.assert_array_equal(labels, truth)
+    got, _ = load_waveforms(tmp_path / "index.csv", index_column=False)
+    assert got.shape == (n, 31)
+    (tmp_path / "ragged.csv").write_text("1,2,3\n4,5\n")
+    with pytest.raises(ValueError, match="rows of different lengths"):
+        load_waveforms(tmp_path / "ragged.csv")
+    with pytest.raises(ValueError, match="label_column='maybe' must be True, False or 'auto'"):
+        load_waveforms(tmp_path / "plain.csv", label_column="maybe")
+
+
+# --------------------------------------------------------------------------- plot
+
+
+@pytest.mark.parametrize("n_channels", [None, 3])
+def test_plot_clusters_panels_and_dashed_means(n_channels):
+    from nmfaudio.plot.spikes import plot_clusters, plot_parts
+
+    waveforms, _ = _synthetic(n_channels=n_channels)
+    result = cluster(waveforms, 3, random_state=0)
+    fig = plot_clusters(waveforms, result, fs=30000.0, max_traces=10)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 4  # all spikes, then one panel per cluster
+    for j, ax in enumerate(visible[1:]):
+        dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert len(dashed) == 1 and dashed[0].get_color() == "black"
+        expected = waveforms[result.labels == j].mean(axis=0).reshape(-1) if n_channels is None \
+            else waveforms[result.labels == j].mean(axis=0)
+        y = dashed[0].get_ydata()
+        y = y[np.isfinite(y)]  # NaN gaps separate the channels
+        np.testing.assert_allclose(y, np.ravel(expected), rtol=0, atol=1e-4)
+        traces = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]  # not separators
+        assert len(traces) == 1 + min(10, int(result.counts[j]))
+    assert len(plot_parts(result).axes) == 2
+    with pytest.raises(ValueError, match="one per spike"):
+        plot_clusters(waveforms, result.labels[:-1])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _synthetic_file(tmp_path):
+    waveforms, truth = _synthetic(n_channels=2)
+    path = tmp_path / "units.npz"
+    np.savez(path, waveforms=waveforms, labels=truth, fs=np.float64(30000))
+    return path, truth
+
+
+def test_cli_writes_labels_and_figure(tmp_path, capsys):
+    path, truth = _synthetic_file(tmp_path)
+    out = tmp_path / "out" / "deeper"
+    assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    labels_csv, png = out / "units_labels.csv", out / "units_clusters.png"
+    assert summary["labels"] == str(labels_csv) and summary["plot"] == str(png)
+    table = np.loadtxt(labels_csv, delimiter=",", skiprows=1, dtype=np.int64)
+    np.testing.assert_array_equal(table[:, 0], np.arange(len(truth)))
+    assert summary["ground_truth"]["ari"] == 1.0 and summary["ground_truth"]["accuracy"] == 1.0
+    assert sorted(summary["counts"]) == [40, 40, 40]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.iterdir()) == ["units_clusters.png", "units_labels.csv"]
+
+    # Existing outputs are kept without --force (exit 1, one stderr line, nothing changed).
+    before = labels_csv.read_bytes()
+    assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--method", "argmax"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exists; use --force" in err[0]
+    assert labels_csv.read_bytes() == before
+    assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--force", "--channel", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "adjusted Rand index 1.000" in text and "30 samples" in text
+
+
+def test_cli_errors_leave_nothing(tmp_path, capsys):
+    path, _ = _synthetic_file(tmp_path)
+    out = tmp_path / "fresh"
+    for argv, needle in [
+        (["spikes", str(tmp_path / "nope.npz"), "-k", "3", "-o", str(out)], "does not exist"),
+        (["spikes", str(path), "-k", "999", "-o", str(out)], "n_clusters=999 exceeds"),
+        (["spikes", str(path), "-k", "3", "-o", str(out), "--channel", "5"], "--channel 5 is out of range"),
+    ]:
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nmfaudio: error:") and needle in err[0], err
+        assert not out.exists()
+    assert main(["spikes", str(path), "-k", "0", "-o", str(out)]) == 2  # argparse usage error
