@@ -139,7 +139,7 @@ def to_nonnegative(waveforms, *, shift=None):
     >>> import numpy as np
     >>> X = np.array([[-2.0, 1.0], [0.5, -1.0]])
     >>> V, shift = to_nonnegative(X)
-    >>> shift, V.min()
+    >>> shift, float(V.min())
     (2.0, 0.0)
     >>> np.array_equal(from_nonnegative(V, shift, X.shape[1:]), X)
     True
@@ -552,7 +552,9 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
             for _ in range(n_init):
                 labels_z, _, _ = _lloyd(Z, _kmeans_pp(Z, n_groups, rng, z_sq), max_iter=20,
                                         x_sq=z_sq)
-                groups.append(_means(X, labels_z, np.zeros((n_groups, X.shape[1]))))
+                # A group left empty by the code-space Lloyd keeps a spike as its mean.
+                fallback = X[np.linspace(0, n_spikes - 1, n_groups).round().astype(np.intp)]
+                groups.append(_means(X, labels_z, fallback))
             tau = CLIP_FACTOR * float(np.median(
                 [np.median(_sq_dist(X, C, x_sq).min(axis=1)) for C in groups]))
             if not tau > 0:  # identical spikes: nothing to clip
