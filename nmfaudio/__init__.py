@@ -22,6 +22,7 @@ _LAZY = {
     "save": ("nmfaudio.audio", "save"),
     "Separation": ("nmfaudio.pipeline", "Separation"),
     "separate": ("nmfaudio.pipeline", "separate"),
+    "separate_file": ("nmfaudio.blockwise", "separate_file"),
     "istft": ("nmfaudio.spectrum", "istft"),
     "stft": ("nmfaudio.spectrum", "stft"),
     "NMF": ("nmfaudio.estimator", "NMF"),
@@ -57,5 +58,6 @@ __all__ = [
     "metrics",
     "save",
     "separate",
+    "separate_file",
     "stft",
 ]

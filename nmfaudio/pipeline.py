@@ -247,7 +247,7 @@ def _fit_transformer(transformer, V, k, beta):
     return _Fit(W, H, loss, n_iter, True, transformer)
 
 
-def _fit(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, callback, noise_floor):
+def _fit(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, callback, delta):
     """Factorize V (n_freq, n_frames) with the engine; return a :class:`_Fit`.
 
     For a noise floor δ > 0: a Frobenius warm start, then the β fit of V + δ with a
@@ -255,7 +255,6 @@ def _fit(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, c
     floor; that component is dropped from the result.
     """
     fix = _fix_mask(fix_W, k)
-    delta = noise_floor * float(V.mean(dtype=np.float64))
     if delta <= 0:
         result = engine(V, k, beta=beta, solver=solver, W=W, fix_W=fix if fix.any() else False,
                         max_iter=max_iter, tol=tol, random_state=random_state, callback=callback)
@@ -299,6 +298,93 @@ def _centroid_order(W: np.ndarray) -> np.ndarray:
     return np.argsort(centroid, kind="stable")
 
 
+@dataclass
+class _Settings:
+    """The validated parameters of :func:`separate` (shared with :mod:`nmfaudio.blockwise`)."""
+
+    k: int
+    beta: object
+    beta_value: float
+    floor: float
+    n_fft: int
+    hop_length: int
+    mask_power: object
+    solver: str
+    max_iter: int
+    tol: float
+    W: np.ndarray | None
+    fix_W: object
+    random_state: object
+    callback: object
+    engine: object
+    is_transformer: bool
+
+    @classmethod
+    def check(cls, *, n_components, beta, n_fft, hop_length, mask_power, solver, max_iter, tol, W, fix_W,
+              noise_floor, random_state, callback, engine) -> "_Settings":
+        from nmfaudio.nmf import factorize
+
+        k = _check_positive_int(n_components, "n_components")
+        beta_value = _beta_value(beta)
+        floor = _noise_floor_value(noise_floor, beta_value)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        mask_power = masks.check_mask_power(mask_power)
+        if engine is None:
+            engine = factorize
+        is_transformer = hasattr(engine, "fit_transform")
+        if not is_transformer and not callable(engine):
+            raise TypeError(
+                f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
+            )
+        if is_transformer and (W is not None or not (fix_W is False) or callback is not None):
+            raise ValueError(
+                "W, fix_W and callback need a callable engine (nmfaudio.factorize); "
+                f"the transformer {type(engine).__name__} uses its own initialization"
+            )
+        if W is not None:
+            W = np.asarray(W)
+            expected = (1 + n_fft // 2, k)
+            if W.shape != expected:
+                raise ValueError(
+                    f"W has shape {W.shape}; with n_fft={n_fft} and n_components={k} it must be {expected}"
+                )
+        return cls(k, beta, beta_value, floor, n_fft, hop_length, mask_power, solver, max_iter, tol, W, fix_W,
+                   random_state, callback, engine, is_transformer)
+
+    def fit(self, V: np.ndarray, *, mean: float | None = None, scale: float = 1.0, stacklevel: int = 3):
+        """Fit W, H to V (n_freq, n_columns); return (W, H, fit) with W's columns (and H's
+        rows) ordered by spectral centroid.
+
+        ``mean`` is the mean of the whole magnitude spectrogram (default V's), which sets
+        the noise floor; ``scale`` the level factor V was multiplied by (the callback
+        sees losses at the input's level); engine warnings are re-issued ``stacklevel``
+        frames up (3: the caller of the function that called this)."""
+        callback = self.callback
+        if callback is not None and scale != 1:
+            user_callback, power = callback, scale**self.beta_value
+
+            def callback(iteration, loss):  # report the loss at the input's level
+                return user_callback(iteration, loss / power)
+
+        if self.is_transformer:
+            fit = _fit_transformer(self.engine, V, self.k, self.beta_value)
+        else:
+            delta = self.floor * (float(V.mean(dtype=np.float64)) if mean is None else mean)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fit = _fit(self.engine, V, self.k, beta=self.beta, solver=self.solver, max_iter=self.max_iter,
+                           tol=self.tol, W=self.W, fix_W=self.fix_W, random_state=self.random_state,
+                           callback=callback, delta=delta)
+            for warning in caught:  # re-issued so they point at the caller's line
+                warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
+        order = _centroid_order(fit.W)
+        return np.ascontiguousarray(fit.W[:, order]), np.ascontiguousarray(fit.H[order]), fit
+
+    def unscale_loss(self, loss: np.ndarray, scale: float) -> np.ndarray:
+        """The loss at the input's level: d_β(sV | sWH) = s^β d_β(V | WH)."""
+        return loss if scale == 1 else loss / scale**self.beta_value
+
+
 def separate(
     y,
     sr=None,
@@ -317,6 +403,8 @@ def separate(
     random_state=None,
     callback=None,
     engine=None,
+    block_seconds=None,
+    learn_frames=None,
 ) -> Separation:
     """Separate a recording into ``n_components`` tracks with NMF.
 
@@ -355,6 +443,16 @@ def separate(
         ``sklearn.decomposition.NMF(n_components=k)`` (fitted on ``V.T``, like
         ``librosa.decompose.decompose``; then ``W``, ``fix_W`` and ``callback`` are not
         available and the transformer's own settings apply).
+    block_seconds : float > 0, optional
+        Block-wise mode for long recordings (see :mod:`nmfaudio.blockwise`): templates
+        learned on a subsample of the frames, then activations, masks and the inverse
+        STFT computed block by block, exact at the seams.  The STFT, masks and engine
+        work on one block at a time; the returned components still hold the whole
+        recording (use :func:`nmfaudio.blockwise.separate_file` to write them to disk
+        with memory independent of the duration).  Default: everything in memory.
+    learn_frames : int, optional
+        Block-wise mode: most spectrogram columns (frames × channels) the templates are
+        learned on (default :data:`nmfaudio.blockwise.LEARN_FRAMES`).
 
     Returns
     -------
@@ -381,8 +479,18 @@ def separate(
     beats factorizing the channel-averaged magnitude (one mask shared by all channels),
     e.g. 53 dB against 27 dB SI-SDR for hard-panned tones a major third apart.
     """
-    from nmfaudio.nmf import factorize
+    settings = _Settings.check(
+        n_components=n_components, beta=beta, n_fft=n_fft, hop_length=hop_length, mask_power=mask_power,
+        solver=solver, max_iter=max_iter, tol=tol, W=W, fix_W=fix_W, noise_floor=noise_floor,
+        random_state=random_state, callback=callback, engine=engine)
+    if learn_frames is not None and block_seconds is None:
+        raise ValueError(f"learn_frames={learn_frames!r} needs block_seconds (the block-wise mode); "
+                         "pass block_seconds=30, say, or drop learn_frames")
+    if block_seconds is not None:
+        from nmfaudio import blockwise
 
+        return blockwise.separate_in_blocks(y, sr, settings, block_seconds=block_seconds,
+                                            learn_frames=learn_frames)
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):
         name = Path(y).stem or name
@@ -391,79 +499,36 @@ def separate(
         y = audio.check_audio(y)
         if sr is not None:
             sr = audio.check_sr(sr)
-    k = _check_positive_int(n_components, "n_components")
-    beta_value = _beta_value(beta)
-    floor = _noise_floor_value(noise_floor, beta_value)
-    n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-    mask_power = masks.check_mask_power(mask_power)
-    if engine is None:
-        engine = factorize
-    is_transformer = hasattr(engine, "fit_transform")
-    if not is_transformer and not callable(engine):
-        raise TypeError(
-            f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
-        )
-    if is_transformer and (W is not None or not (fix_W is False) or callback is not None):
-        raise ValueError(
-            "W, fix_W and callback need a callable engine (nmfaudio.factorize); "
-            f"the transformer {type(engine).__name__} uses its own initialization"
-        )
+    k, n_fft, hop_length, mask_power = settings.k, settings.n_fft, settings.hop_length, settings.mask_power
 
     scale = level_scale(np.abs(y).max())
     X = spectrum.stft(y if scale == 1 else _times(y, scale), n_fft=n_fft, hop_length=hop_length)
     magnitude = np.abs(X)
     n_frames = X.shape[-1]
+    V = magnitude if y.ndim == 1 else np.concatenate(list(magnitude), axis=1)  # (n_freq, n_channels * n_frames)
+    del magnitude
+    W_out, H_out, fit = settings.fit(V, scale=scale)
+    del V
+
+    n_channels = 1 if y.ndim == 1 else y.shape[0]
+    H_out = H_out.reshape(k, n_channels, n_frames)
+    X = X.reshape(n_channels, *X.shape[-2:])
+    components = np.empty((k, n_channels, y.shape[-1]), dtype=y.dtype)
+    for c in range(n_channels):
+        M = masks.masks(W_out, H_out[:, c], power=mask_power)
+        for j in range(k):  # one masked spectrogram at a time (k of them would need k × |X|)
+            components[j, c] = spectrum.istft(M[j] * X[c], hop_length=hop_length, n_fft=n_fft, length=y.shape[-1])
+        del M
     if y.ndim == 1:
-        V = magnitude
-    else:
-        V = np.concatenate(list(magnitude), axis=1)  # (n_freq, n_channels * n_frames)
-    if W is not None:
-        W = np.asarray(W)
-        expected = (V.shape[0], k)
-        if W.shape != expected:
-            raise ValueError(
-                f"W has shape {W.shape}; with n_fft={n_fft} and n_components={k} it must be {expected}"
-            )
-
-    if callback is not None and scale != 1:
-        user_callback = callback
-
-        def callback(iteration, loss):  # report the loss at the input's level
-            return user_callback(iteration, loss / scale**beta_value)
-
-    if is_transformer:
-        fit = _fit_transformer(engine, V, k, beta_value)
-    else:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = _fit(engine, V, k, beta=beta, solver=solver, max_iter=max_iter, tol=tol, W=W, fix_W=fix_W,
-                       random_state=random_state, callback=callback, noise_floor=floor)
-        for warning in caught:  # re-issued so they point at the caller's line
-            warnings.warn(warning.message, warning.category, stacklevel=2)
-
-    order = _centroid_order(fit.W)
-    W_out = np.ascontiguousarray(fit.W[:, order])
-    H_out = np.ascontiguousarray(fit.H[order])
-    if y.ndim == 1:
-        M = masks.masks(W_out, H_out, power=mask_power)
-        components = spectrum.istft(M * X, hop_length=hop_length, n_fft=n_fft, length=y.shape[-1])
-    else:
-        n_channels = y.shape[0]
-        H_out = H_out.reshape(k, n_channels, n_frames)
-        components = np.empty((k,) + y.shape, dtype=y.dtype)
-        for c in range(n_channels):
-            M = masks.masks(W_out, H_out[:, c], power=mask_power)
-            components[:, c] = spectrum.istft(M * X[c], hop_length=hop_length, n_fft=n_fft, length=y.shape[-1])
-    components = components.astype(y.dtype, copy=False)
-    loss = fit.loss
-    if scale != 1:  # back to the input's level: V was scale·V, so H and the loss scale back
+        components, H_out = components[:, 0], H_out[:, 0]
+    if scale != 1:  # back to the input's level: V was scale·V, so H scales back
         components = _times(components, 1 / scale)
-        H_out = _times(H_out, 1 / scale)
+        H_scaled = H_out
+        H_out = _times(H_scaled, 1 / scale)
         if not np.all(np.isfinite(H_out)):  # e.g. float32 audio near 1e38: H needs float64
-            H_out = fit.H[order].astype(np.float64).reshape(H_out.shape) / scale
-        loss = loss / scale**beta_value  # d_β(sV | sWH) = s^β d_β(V | WH)
+            H_out = H_scaled.astype(np.float64) / scale
     return Separation(
-        components=components, W=W_out, H=H_out, loss=loss, sr=sr, n_iter=fit.n_iter,
-        converged=fit.converged, beta=beta, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-        name=name, noise_floor=floor, engine_result=fit.result,
+        components=components, W=W_out, H=H_out, loss=settings.unscale_loss(fit.loss, scale), sr=sr,
+        n_iter=fit.n_iter, converged=fit.converged, beta=beta, mask_power=mask_power, n_fft=n_fft,
+        hop_length=hop_length, name=name, noise_floor=settings.floor, engine_result=fit.result,
     )

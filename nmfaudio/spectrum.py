@@ -52,12 +52,13 @@ def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
     return n_fft, hop_length
 
 
-def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH) -> int:
+def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT) -> int:
     """Number of STFT frames :func:`stft` gives for ``n_samples`` samples (centred frames)."""
-    return 1 + int(n_samples) // int(hop_length)
+    pad = int(n_fft) // 2
+    return 1 + (int(n_samples) + 2 * pad - int(n_fft)) // int(hop_length)
 
 
-def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, center: bool = True) -> np.ndarray:
     """Complex spectrogram of ``y``.
 
     Parameters
@@ -69,12 +70,18 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) 
     hop_length : int, default 512
         Samples between frames.
     window : str, default "hann"
+    center : bool, default True
+        Centred frames: frame t covers samples ``[t·hop - n_fft//2, t·hop - n_fft//2 + n_fft)``
+        of ``y`` zero-padded on both sides.  False: frame t starts at sample ``t·hop``
+        (no padding; ``y`` must hold at least ``n_fft`` samples) — used to compute a
+        stretch of the centred frames from a segment of a long signal.
 
     Returns
     -------
     X : ndarray, complex64 for float32 input (else complex128),
         shape (1 + n_fft // 2, n_frames) or (n_channels, 1 + n_fft // 2, n_frames),
-        ``n_frames = 1 + n_samples // hop_length``.
+        ``n_frames = 1 + n_samples // hop_length`` (centred, even n_fft), or
+        ``1 + (n_samples - n_fft) // hop_length`` (``center=False``).
     """
     import librosa
 
@@ -90,14 +97,18 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) 
         raise ValueError(f"y has shape {y.shape}: no channels; give (n_samples,) or (n_channels, n_samples)")
     if not np.all(np.isfinite(y)):
         raise ValueError("y holds NaN or infinite samples; repair the audio first")
+    if not center and y.shape[-1] < n_fft:
+        raise ValueError(f"y has {y.shape[-1]} samples; center=False needs at least n_fft={n_fft}")
     with warnings.catch_warnings():
         # Short signals are fine: centring zero-pads them to a full frame.
         warnings.filterwarnings("ignore", message="n_fft=.*is too large", category=UserWarning)
-        return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window=window, center=True, pad_mode="constant")
+        return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window=window, center=bool(center),
+                            pad_mode="constant")
 
 
 def istft(
-    X, *, length: int | None = None, n_fft: int | None = None, hop_length: int = HOP_LENGTH, window=WINDOW
+    X, *, length: int | None = None, n_fft: int | None = None, hop_length: int = HOP_LENGTH, window=WINDOW,
+    center: bool = True,
 ) -> np.ndarray:
     """Signal from a complex spectrogram made by :func:`stft`.
 
@@ -111,6 +122,11 @@ def istft(
         Default ``2 * (n_freq - 1)``.
     hop_length : int, default 512
     window : str, default "hann"
+    center : bool, default True
+        As in :func:`stft`.  With ``center=False`` the result has ``n_fft + hop_length ·
+        (n_frames - 1)`` samples, the first at frame 0's first sample; samples that some
+        frame outside ``X`` would also cover are incomplete (the block-wise mode keeps
+        only the samples every contributing frame of which is in ``X``).
 
     Returns
     -------
@@ -136,4 +152,4 @@ def istft(
         length = _check_int(length, "length", 0)
         if length == 0:
             return np.zeros(X.shape[:-2] + (0,), dtype=np.float32 if X.dtype == np.complex64 else np.float64)
-    return librosa.istft(X, hop_length=hop_length, n_fft=n_fft, window=window, center=True, length=length)
+    return librosa.istft(X, hop_length=hop_length, n_fft=n_fft, window=window, center=bool(center), length=length)

@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.handler(args) or 0)
+    except SystemExit as exit_:  # a handler's late usage error (parser.error: already printed)
+        return int(exit_.code or 0)
     except Terminated:
         print("nmfaudio: terminated; no partial outputs were kept", file=sys.stderr)
         return 128 + signal.SIGTERM

@@ -3,13 +3,16 @@
 ::
 
     nmfaudio separate INPUT -k K -o OUTDIR [--beta B] [--n-fft N] [--hop-length H]
-                      [--mask-power P] [--max-iter M] [--seed S] [--plot] [--json] [--force]
+                      [--mask-power P] [--max-iter M] [--seed S] [--block-seconds S
+                      [--learn-frames N]] [--plot] [--json] [--force]
 
 Writes ``OUTDIR/<input stem>_component_01.wav`` … (32-bit float WAV, the input's rate and
 channel count; the tracks add up to the input) and, with ``--plot``,
 ``OUTDIR/<input stem>_separation.png``.  Existing outputs are refused before any work
 unless ``--force``; all outputs are written to temporary names and renamed at the end,
-so a failed or interrupted run leaves no partial files.
+so a failed or interrupted run leaves no partial files.  ``--block-seconds`` separates
+long files block by block (:mod:`nmfaudio.blockwise`) with memory independent of the
+duration.
 """
 
 from __future__ import annotations
@@ -69,6 +72,16 @@ def _mask_power(text: str):
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give a number > 0") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds > 0")
+    return value
+
+
 def register(subparsers) -> None:
     """Add the ``separate`` sub-command."""
     parser = subparsers.add_parser(
@@ -94,11 +107,17 @@ def register(subparsers) -> None:
     parser.add_argument("--max-iter", type=_positive_int, default=200, metavar="M",
                         help="NMF iterations at most (default 200)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
+                        help="separate block by block, S seconds at a time, with memory independent of the "
+                             "duration (for long files; templates learned on a subsample of the frames)")
+    parser.add_argument("--learn-frames", type=_positive_int, default=None, metavar="N",
+                        help="with --block-seconds: learn the templates on at most N spectrogram columns "
+                             "(frames x channels; default 20000)")
     parser.add_argument("--plot", action="store_true",
                         help="also write OUTDIR/<stem>_separation.png (spectrogram, W, H, loss)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def _outputs(args) -> tuple[list[Path], Path | None]:
@@ -128,13 +147,62 @@ def _progress(total: int):
 def run(args) -> int:
     from nmfaudio import audio
 
+    if args.learn_frames is not None and args.block_seconds is None:
+        args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
     tracks, plot = _outputs(args)
     outputs = tracks + ([plot] if plot else [])
     _check_outputs(args, outputs)
+    if args.block_seconds is not None:
+        audio.audio_info(args.input)  # a missing or broken input fails before the folder is made
+        with output_folder(args.output_dir):
+            _separate_blocks(args, tracks, plot)
+        return 0
     y, sr = audio.load(args.input)
     with output_folder(args.output_dir):
         _separate_and_write(args, y, sr, tracks, plot, outputs)
     return 0
+
+
+def _separate_blocks(args, tracks, plot) -> None:
+    from tqdm import tqdm
+
+    from nmfaudio.blockwise import separate_file
+    from nmfaudio.pipeline import planned_iterations
+
+    extra = []
+    if plot:
+        def write_figure(result, temporary):
+            from nmfaudio.plot.audio import separation_figure
+
+            separation_figure(result, title=args.input.name).savefig(temporary, format="png", dpi=100)
+
+        extra.append((plot, write_figure))
+    started = time.perf_counter()
+    bar, callback = _progress(planned_iterations(args.beta, args.max_iter))
+    blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+
+    def on_block(done, total):
+        if done == 1:
+            bar.close()
+            blocks.reset(total=total)
+        blocks.update(1)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
+            result = separate_file(
+                args.input, args.output_dir, n_components=args.n_components, block_seconds=args.block_seconds,
+                learn_frames=args.learn_frames or None, overwrite=args.force, on_block=on_block,
+                extra_outputs=extra, beta=args.beta, n_fft=args.n_fft, hop_length=args.hop_length,
+                mask_power=args.mask_power, max_iter=args.max_iter, random_state=args.seed, callback=callback)
+    finally:
+        bar.close()
+        blocks.close()
+    seconds = time.perf_counter() - started
+    _report(args, result, result.sr, seconds, tracks, plot, rms=list(result.rms),
+            channels=result.n_channels, n_samples=result.n_samples,
+            block={"block_seconds": args.block_seconds, "blocks": result.blocks,
+                   "learn_stride": result.learn_stride})
 
 
 def _check_outputs(args, outputs) -> None:
@@ -181,28 +249,38 @@ def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
     _report(args, result, sr, seconds, tracks, plot)
 
 
-def _report(args, result, sr, seconds, tracks, plot) -> None:
+def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None, n_samples=None,
+            block=None) -> None:
     bins_hz = np.arange(result.W.shape[0]) * sr / args.n_fft
     weight = result.W.sum(axis=0)
     centroids = [float(bins_hz @ result.W[:, j] / weight[j]) if weight[j] > 0 else None
                  for j in range(result.n_components)]
-    rms = [float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for track in result.components]
+    if rms is None:
+        rms = [float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for track in result.components]
+        channels = 1 if result.components.ndim == 2 else result.components.shape[1]
+        n_samples = int(result.components.shape[-1])
     final_loss = float(result.loss[-1]) if len(result.loss) else float("nan")
     if args.json:
         summary = {
-            "input": str(args.input), "sr": sr, "channels": 1 if result.components.ndim == 2 else result.components.shape[1],
-            "n_samples": int(result.components.shape[-1]), "n_components": result.n_components,
+            "input": str(args.input), "sr": sr, "channels": int(channels),
+            "n_samples": int(n_samples), "n_components": result.n_components,
             "beta": args.beta, "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
             "seed": args.seed, "n_iter": result.n_iter, "converged": result.converged, "final_loss": final_loss,
             "seconds": round(seconds, 3),
             "components": [{"path": str(p), "centroid_hz": c, "rms": r} for p, c, r in zip(tracks, centroids, rms)],
             "plot": str(plot) if plot else None,
         }
+        if block is not None:
+            summary["blockwise"] = block
         print(json.dumps(summary, indent=2))
         return
     state = "converged" if result.converged else f"stopped at --max-iter {args.max_iter} (raise it to converge)"
+    mode = ""
+    if block is not None:
+        every = "every frame" if block["learn_stride"] == 1 else f"every {block['learn_stride']}th frame"
+        mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
     print(f"{args.input.name}: {result.n_components} components, beta={args.beta}, "
-          f"{result.n_iter} iterations ({state}), final loss {final_loss:.4g}, {seconds:.1f} s")
+          f"{result.n_iter} iterations ({state}), final loss {final_loss:.4g}, {seconds:.1f} s{mode}")
     for path, centroid, level in zip(tracks, centroids, rms):
         where = f"centroid {centroid:7.0f} Hz" if centroid is not None else "silent template"
         print(f"  {path}  ({where}, rms {level:.3g})")

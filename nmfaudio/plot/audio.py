@@ -29,8 +29,9 @@ def separation_figure(separation, *, title: str | None = None):
 
     Parameters
     ----------
-    separation : nmfaudio.Separation
-        Multichannel results show the channel average (spectrogram and H).
+    separation : nmfaudio.Separation or nmfaudio.blockwise.BlockSeparation
+        Multichannel results show the channel average (spectrogram and H).  A block-wise
+        result shows its decimated mixture spectrogram (``.magnitude``).
     title : str, optional
         Figure title; default the separation's name.
 
@@ -46,10 +47,15 @@ def separation_figure(separation, *, title: str | None = None):
     sr = separation.sr or 1
     unit_t = "s" if separation.sr else "frames·hop"
     unit_f = "Hz" if separation.sr else "bins/n_fft"
-    mixture = separation.components.sum(axis=0)
-    X = spectrum.stft(mixture, n_fft=separation.n_fft, hop_length=separation.hop_length)
-    magnitude = np.abs(X) if X.ndim == 2 else np.abs(X).mean(axis=0)
-    duration = mixture.shape[-1] / sr
+    components = getattr(separation, "components", None)
+    if components is not None:
+        mixture = components.sum(axis=0)
+        X = spectrum.stft(mixture, n_fft=separation.n_fft, hop_length=separation.hop_length)
+        magnitude = np.abs(X) if X.ndim == 2 else np.abs(X).mean(axis=0)
+        duration = mixture.shape[-1] / sr
+    else:  # block-wise result: the tracks are on disk; a decimated spectrogram was kept
+        magnitude = separation.magnitude
+        duration = separation.n_samples / sr
     nyquist = sr / 2
     k = separation.n_components
     H = separation.H if separation.H.ndim == 2 else separation.H.mean(axis=1)

@@ -1,0 +1,531 @@
+"""Block-wise separation of long recordings: memory that does not grow with duration.
+
+:func:`separate_file` separates an audio file into one WAV per component while holding
+only one block of audio (and of its spectrogram) at a time; ``separate(...,
+block_seconds=...)`` runs the same computation on an array or file and returns the tracks
+in memory.  Three passes read the input (a file with soundfile's ``seek``/``read``):
+
+1. **Level.**  The peak sample and a finite check, so NaN is refused before any output
+   exists and extreme levels get :func:`nmfaudio.pipeline.level_scale`'s exact
+   power-of-two rescaling, as in memory.
+2. **Learn.**  The STFT block by block: the spectrogram's mean (for the noise floor) and
+   maximum (for the engine's floor), and every ``s``-th frame of every channel, ``s =
+   ceil(n_channels · n_frames / learn_frames)``.  The templates W are fitted on those
+   columns exactly as :func:`nmfaudio.separate` fits the whole spectrogram (same engine,
+   seed, warm start, noise floor, component order).  When everything fits in
+   ``learn_frames`` (``s = 1``) that is the very same fit.
+3. **Separate.**  For each block of output samples: the STFT frames that touch it
+   (reading ``n_fft / 2`` samples of context on either side), the activations of those
+   frames with W fixed, the masks, and the inverse STFT of those frames only; the
+   block's samples go to the outputs.  Every output sample gets exactly the frames (and
+   window normalization) it gets in memory, so the seams are exact, and the activations
+   are computed frame by frame (multiplicative updates from a frame-local start, the
+   spectrogram-wide floors, a fixed ``max_iter`` iterations without early stopping), so
+   a frame's activations do not depend on the block it falls in: the output does not
+   depend on ``block_seconds`` beyond float rounding.
+
+What differs from in-memory separation is the activations: in memory they come out of
+the joint fit of W and H; here they are refitted with W fixed.  ``benchmarks/
+pipeline_memory.py`` measures the difference and the memory.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio import audio, masks, spectrum
+
+__all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
+
+#: Default for ``learn_frames``: at most this many spectrogram columns (frames ×
+#: channels) are kept for learning the templates — about 4 minutes of stereo at 44.1 kHz
+#: with hop 512 is 20 000 columns, 82 MB of float32 magnitudes at n_fft = 2048.
+LEARN_FRAMES = 20_000
+
+#: Default block length of :func:`separate_file`, in seconds.
+BLOCK_SECONDS = 30.0
+
+#: Most columns of the (decimated) mixture spectrogram kept for a figure.
+_FIGURE_COLUMNS = 1500
+
+
+@dataclass
+class BlockSeparation:
+    """What :func:`separate_file` wrote and learned.
+
+    Attributes
+    ----------
+    paths : list of pathlib.Path
+        One WAV per component (32-bit float, the input's rate and channel count), in
+        component order (low to high spectral centroid).
+    W : ndarray, shape (n_freq, k)
+    H : ndarray, shape (k, n_frames) for mono input, (k, n_channels, n_frames) otherwise
+        The activations of every frame (k floats per frame and channel: the one thing
+        that grows with the duration, about 1.6 MB for 10 minutes of stereo with k = 4).
+    loss : ndarray
+        The learning fit's loss per iteration, at the input's level.
+    sr, n_samples, n_channels : int
+    n_iter : int
+        Iterations of the learning fit.
+    converged : bool
+    learn_stride : int
+        Every ``learn_stride``-th frame was used to learn W (1: all of them).
+    blocks : int
+        Number of blocks.
+    magnitude : ndarray, shape (n_freq, <= 1500)
+        The mixture's magnitude spectrogram at reduced time resolution (channel mean of
+        the learning frames), for figures.
+    rms : ndarray, shape (k,)
+        Each track's RMS level (over all its samples and channels).
+    """
+
+    paths: list
+    W: np.ndarray
+    H: np.ndarray
+    loss: np.ndarray
+    sr: int
+    n_samples: int
+    n_channels: int
+    n_iter: int
+    converged: bool
+    beta: object
+    mask_power: object
+    n_fft: int
+    hop_length: int
+    name: str
+    noise_floor: float
+    learn_stride: int
+    blocks: int
+    magnitude: np.ndarray
+    rms: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        return self.W.shape[1]
+
+
+# --- sources and sinks -------------------------------------------------------------------
+
+
+class _ArraySource:
+    """Samples from an array (n_samples,) or (n_channels, n_samples)."""
+
+    def __init__(self, y: np.ndarray):
+        self.mono = y.ndim == 1
+        self.y = y[None] if self.mono else y
+        self.n_channels, self.n_samples = self.y.shape
+        self.dtype = self.y.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop), zero outside the signal: (n_channels, stop - start)."""
+        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
+        lo, hi = max(start, 0), min(stop, self.n_samples)
+        if hi > lo:
+            out[:, lo - start:hi - start] = self.y[:, lo:hi]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class _FileSource(_ArraySource):
+    """Samples from an audio file, read on demand with seek (float32)."""
+
+    def __init__(self, path: Path):
+        import soundfile as sf
+
+        info = audio.audio_info(path)  # missing, folder, not audio, truncated, empty
+        self.path = path
+        self.sr = int(info.samplerate)
+        self.mono = info.channels == 1
+        self.n_channels, self.n_samples = int(info.channels), int(info.frames)
+        self.dtype = np.dtype(np.float32)
+        with audio._reading(path):
+            self.handle = sf.SoundFile(str(path))
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
+        lo, hi = max(start, 0), min(stop, self.n_samples)
+        if hi > lo:
+            with audio._reading(self.path):
+                self.handle.seek(lo)
+                data = self.handle.read(hi - lo, dtype="float32", always_2d=True)
+            if data.shape[0] != hi - lo:
+                raise ValueError(f"{str(self.path)!r} ended after {lo + data.shape[0]} of {self.n_samples} "
+                                 "samples; the file is damaged — copy or export it again")
+            out[:, lo - start:hi - start] = data.T
+        return out
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _ArraySink:
+    """Collects the tracks in memory: (k, n_samples) or (k, n_channels, n_samples)."""
+
+    def __init__(self, k: int, source: _ArraySource):
+        self.components = np.empty((k, source.n_channels, source.n_samples), dtype=source.dtype)
+        self.mono = source.mono
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        self.components[:, :, start:start + block.shape[-1]] = block
+
+    def result(self) -> np.ndarray:
+        return self.components[:, 0] if self.mono else self.components
+
+
+class _WavSink:
+    """Appends each block to one open WAV writer per component (temporary paths)."""
+
+    def __init__(self, paths, sr: int, n_channels: int):
+        self.handles = []
+        try:
+            for path in paths:
+                self.handles.append(audio.open_wav_writer(path, sr, n_channels))
+        except BaseException:
+            self.close()
+            raise
+        self.position = 0
+        self.sum_squares = np.zeros(len(self.handles))
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        if start != self.position:  # pragma: no cover - blocks are written in order
+            raise RuntimeError(f"block at sample {start} written out of order (expected {self.position})")
+        for handle, track in zip(self.handles, block):
+            handle.write(np.ascontiguousarray(track.T))
+        self.sum_squares += np.square(block, dtype=np.float64).sum(axis=(1, 2))
+        self.position += block.shape[-1]
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.close()
+
+
+# --- the computation -------------------------------------------------------------------
+
+
+def _check_block_seconds(block_seconds) -> float:
+    if (
+        isinstance(block_seconds, (bool, np.bool_))
+        or not isinstance(block_seconds, numbers.Real)
+        or not math.isfinite(block_seconds)
+        or block_seconds <= 0
+    ):
+        raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
+    return float(block_seconds)
+
+
+def _check_learn_frames(learn_frames) -> int:
+    if learn_frames is None:
+        return LEARN_FRAMES
+    if isinstance(learn_frames, (bool, np.bool_)) or not isinstance(learn_frames, numbers.Integral) \
+            or learn_frames < 1:
+        raise ValueError(f"learn_frames={learn_frames!r} must be an int >= 1 (e.g. {LEARN_FRAMES})")
+    return int(learn_frames)
+
+
+@dataclass
+class _Layout:
+    """Where the blocks, and the frames each needs, lie."""
+
+    n_samples: int
+    n_fft: int
+    hop: int
+    block: int  # samples per block
+
+    @property
+    def pad(self) -> int:
+        return self.n_fft // 2
+
+    @property
+    def n_frames(self) -> int:
+        return spectrum.n_frames(self.n_samples, hop_length=self.hop, n_fft=self.n_fft)
+
+    def blocks(self):
+        """(first sample, end sample) of each output block."""
+        return [(start, min(start + self.block, self.n_samples)) for start in range(0, self.n_samples, self.block)]
+
+    def frames_touching(self, start: int, stop: int) -> tuple[int, int]:
+        """Frames [t0, t1) whose window covers any sample in [start, stop)."""
+        t0 = max(0, (start + self.pad - self.n_fft) // self.hop + 1)
+        t1 = min(self.n_frames, -(-(stop + self.pad) // self.hop))
+        return t0, t1
+
+    def frames_owned(self, start: int, stop: int) -> tuple[int, int]:
+        """Frames [t0, t1) centred in [start, stop) (each frame belongs to one block)."""
+        t1 = self.n_frames if stop >= self.n_samples else -(-stop // self.hop)
+        return -(-start // self.hop), t1
+
+    def segment(self, t0: int, t1: int) -> tuple[int, int]:
+        """Samples [a, b) that frames [t0, t1) read (centred frames, zero outside the signal)."""
+        return t0 * self.hop - self.pad, (t1 - 1) * self.hop - self.pad + self.n_fft
+
+
+def _stft_frames(source, layout: _Layout, t0: int, t1: int, scale: float):
+    """STFT frames [t0, t1) of every channel, exactly as the centred STFT of the whole
+    signal has them: (n_channels, n_freq, t1 - t0), and the segment's first sample."""
+    from nmfaudio.pipeline import _times
+
+    a, b = layout.segment(t0, t1)
+    segment = source.read(a, b)
+    audio.check_finite_samples(segment, getattr(source, "path", "y"))
+    if scale != 1:
+        segment = _times(segment, scale)
+    X = spectrum.stft(segment, n_fft=layout.n_fft, hop_length=layout.hop, center=False)
+    return X, a
+
+
+def _level_pass(source, layout: _Layout) -> float:
+    """Pass 1: the peak |sample| (and NaN/inf refused), one block at a time."""
+    peak = 0.0
+    for start, stop in layout.blocks():
+        block = source.read(start, stop)
+        audio.check_finite_samples(block, getattr(source, "path", "y"))
+        peak = max(peak, float(np.abs(block).max(initial=0)))
+    return peak
+
+
+def _learn_pass(source, layout: _Layout, stride: int, scale: float):
+    """Pass 2: (the learning columns (n_freq, n_channels · n_selected), the spectrogram's
+    mean and maximum, and a decimated channel-mean magnitude for figures)."""
+    selected = [[] for _ in range(source.n_channels)]
+    total, largest, count = 0.0, 0.0, 0
+    for start, stop in layout.blocks():
+        t0, t1 = layout.frames_owned(start, stop)
+        if t1 <= t0:
+            continue
+        X, _ = _stft_frames(source, layout, t0, t1, scale)
+        V = np.abs(X)  # (n_channels, n_freq, t1 - t0)
+        total += float(V.sum(dtype=np.float64))
+        largest = max(largest, float(V.max()))
+        count += V.size
+        first = -(-t0 // stride) * stride  # the first multiple of stride >= t0
+        for c in range(source.n_channels):
+            selected[c].append(V[c][:, first - t0::stride].copy())  # a copy: a view would keep V alive
+    V_learn = np.concatenate([np.concatenate(parts, axis=1) for parts in selected], axis=1)
+    n_selected = V_learn.shape[1] // source.n_channels
+    channel_mean = V_learn.reshape(V_learn.shape[0], source.n_channels, n_selected).mean(axis=1)
+    step = max(1, -(-n_selected // _FIGURE_COLUMNS))
+    return V_learn, total / max(count, 1), largest, np.ascontiguousarray(channel_mean[:, ::step])
+
+
+def _activations(V: np.ndarray, W: np.ndarray, *, beta, delta: float, eps: float, n_iter: int) -> np.ndarray:
+    """H (k, n_columns) for V (n_freq, n_columns) with W fixed, column by column.
+
+    Multiplicative updates (each column's update depends on that column only) from the
+    column-local start ``(Wᵀv) / (WᵀW 1)``, for exactly ``n_iter`` iterations, with the
+    floors ``eps`` and noise floor ``delta`` of the whole spectrogram: a column's
+    activations do not depend on which other columns are in V."""
+    from nmfaudio.nmf import factorize
+
+    k = W.shape[1]
+    dtype = V.dtype
+    W = W.astype(dtype, copy=False)
+    gram = (W.T @ W).sum(axis=1)
+    gram[gram <= 0] = 1
+    H0 = np.maximum(W.T @ V, 0) / gram[:, None].astype(dtype)
+    if delta > 0:
+        W1 = np.hstack([W, np.full((W.shape[0], 1), delta, dtype=dtype)])
+        H1 = np.vstack([H0, np.ones((1, V.shape[1]), dtype=dtype)])
+        result = factorize(V + dtype.type(delta), k + 1, beta=beta, solver="mu", W=W1, H=H1, fix_W=True,
+                           fix_H=[k], max_iter=n_iter, tol=0, eps=eps)
+        return np.asarray(result.H)[:k]
+    result = factorize(V, k, beta=beta, solver="mu", W=W, H=H0, fix_W=True, max_iter=n_iter, tol=0, eps=eps)
+    return np.asarray(result.H)
+
+
+def _run(source, sink_factory, settings, *, block_seconds: float, learn_frames: int, sr: int, stacklevel: int,
+         on_block=None):
+    """The three passes; returns (sink, W, H (k, n_channels, n_frames), fit, scale, stride, n_blocks, magnitude)."""
+    from nmfaudio.nmf.divergence import FLOOR_RELATIVE
+    from nmfaudio.pipeline import level_scale
+
+    n_fft, hop = settings.n_fft, settings.hop_length
+    block = max(1, round(block_seconds * sr))
+    layout = _Layout(source.n_samples, n_fft, hop, block)
+    n_frames, n_channels, k = layout.n_frames, source.n_channels, settings.k
+
+    scale = level_scale(_level_pass(source, layout))
+    stride = max(1, -(-(n_channels * n_frames) // learn_frames))
+    V_learn, mean, largest, magnitude = _learn_pass(source, layout, stride, scale)
+    W, H_learn, fit = settings.fit(V_learn, mean=mean, scale=scale, stacklevel=stacklevel)
+    del V_learn, H_learn
+    delta = settings.floor * mean if not settings.is_transformer else 0.0
+    eps = max(FLOOR_RELATIVE * (largest + delta), float(np.finfo(W.dtype).tiny))
+
+    H = np.zeros((k, n_channels, n_frames), dtype=W.dtype)
+    sink = sink_factory()
+    blocks = layout.blocks()
+    for index, (start, stop) in enumerate(blocks):
+        t0, t1 = layout.frames_touching(start, stop)
+        X, first_sample = _stft_frames(source, layout, t0, t1, scale)
+        V = np.abs(X)
+        V = V[0] if n_channels == 1 else np.concatenate(list(V), axis=1)
+        H_block = _activations(V, W, beta=settings.beta, delta=delta, eps=eps, n_iter=settings.max_iter)
+        H_block = H_block.reshape(k, n_channels, t1 - t0)
+        own0, own1 = layout.frames_owned(start, stop)
+        H[:, :, own0:own1] = H_block[:, :, own0 - t0:own1 - t0]
+        tracks = np.empty((k, n_channels, stop - start), dtype=source.dtype)
+        for c in range(n_channels):
+            M = masks.masks(W, H_block[:, c], power=settings.mask_power)
+            y = spectrum.istft(M * X[c], n_fft=n_fft, hop_length=hop, center=False)
+            tracks[:, c] = y[:, start - first_sample:stop - first_sample]
+        if scale != 1:
+            from nmfaudio.pipeline import _times
+
+            tracks = _times(tracks, 1 / scale)
+        sink.write(start, tracks)
+        if on_block is not None:
+            on_block(index + 1, len(blocks))
+    if scale != 1:
+        from nmfaudio.pipeline import _times
+
+        H_scaled, H = H, _times(H, 1 / scale)
+        if not np.all(np.isfinite(H)):
+            H = H_scaled.astype(np.float64) / scale
+    return sink, W, H, fit, scale, stride, len(blocks), magnitude
+
+
+def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
+    """``separate(..., block_seconds=...)``: the block-wise computation with the tracks
+    collected in memory; returns a :class:`nmfaudio.Separation`."""
+    from nmfaudio.pipeline import Separation
+
+    block_seconds = _check_block_seconds(BLOCK_SECONDS if block_seconds is None else block_seconds)
+    learn_frames = _check_learn_frames(learn_frames)
+    name = "mixture"
+    if isinstance(y, (str, os.PathLike)):
+        path = audio._check_path(y)
+        name = path.stem or name
+        source = _FileSource(path)
+        if sr is not None and audio.check_sr(sr) != source.sr:
+            source.close()
+            raise ValueError(f"sr={sr} differs from the file's {source.sr} Hz; block-wise separation does not "
+                             "resample — resample the file first, or leave sr=None")
+        sr = source.sr
+    else:
+        source = _ArraySource(audio.check_audio(y))
+        sr = None if sr is None else audio.check_sr(sr)
+    try:
+        sink, W, H, fit, scale, _, _, _ = _run(
+            source, lambda: _ArraySink(settings.k, source), settings, block_seconds=block_seconds,
+            learn_frames=learn_frames, sr=sr or 1, stacklevel=5)
+    finally:
+        source.close()
+    return Separation(
+        components=sink.result(), W=W, H=H[:, 0] if source.mono else H, loss=settings.unscale_loss(fit.loss, scale),
+        sr=sr, n_iter=fit.n_iter, converged=fit.converged, beta=settings.beta, mask_power=settings.mask_power,
+        n_fft=settings.n_fft, hop_length=settings.hop_length, name=name, noise_floor=settings.floor,
+        engine_result=fit.result,
+    )
+
+
+def separate_file(
+    path,
+    directory,
+    *,
+    n_components,
+    block_seconds: float = BLOCK_SECONDS,
+    learn_frames: int = LEARN_FRAMES,
+    overwrite: bool = False,
+    name: str | None = None,
+    on_block=None,
+    extra_outputs=(),
+    **kwargs,
+) -> BlockSeparation:
+    """Separate an audio file block by block into ``directory``, with memory independent
+    of its duration.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file libsndfile reads (it is read in blocks, never whole; no resampling).
+    directory : str or os.PathLike
+        Created if missing.  Files ``<name>_component_01.wav`` … (32-bit float WAV, the
+        input's rate and channel count), written block by block to hidden temporary files
+        renamed at the end: a failed or interrupted run leaves no partial files.
+    n_components : int
+    block_seconds : float > 0, default 30
+        Output samples per block.  Memory grows with it (and with n_fft, k, channels),
+        not with the file's duration.
+    learn_frames : int >= 1, default 20000
+        Most spectrogram columns (frames × channels) used to learn the templates; more
+        frames are subsampled evenly (every s-th frame).
+    overwrite : bool, default False
+        Without it an existing output raises FileExistsError before any work.
+    name : str, optional
+        File stem, default the input's stem.
+    on_block : callable(done, total), optional
+        Progress of the separation pass.
+    extra_outputs : sequence of (path, write(result, temporary_path)), optional
+        More files written in the same all-or-nothing step (the CLI's figure).
+    **kwargs
+        The other parameters of :func:`nmfaudio.separate` (``beta``, ``n_fft``,
+        ``hop_length``, ``mask_power``, ``solver``, ``max_iter``, ``tol``, ``W``,
+        ``fix_W``, ``noise_floor``, ``random_state``, ``callback`` for the learning fit,
+        ``engine`` for the learning fit).
+
+    Returns
+    -------
+    BlockSeparation
+    """
+    from nmfaudio.pipeline import _Settings
+
+    unknown = sorted(set(kwargs) - {"beta", "n_fft", "hop_length", "mask_power", "solver", "max_iter", "tol", "W",
+                                    "fix_W", "noise_floor", "random_state", "callback", "engine"})
+    if unknown:
+        raise TypeError(f"separate_file() got unexpected keyword argument(s) {', '.join(unknown)}")
+    options = dict(beta="frobenius", n_fft=spectrum.N_FFT, hop_length=spectrum.HOP_LENGTH, mask_power=1.0,
+                   solver="auto", max_iter=200, tol=1e-4, W=None, fix_W=False, noise_floor="auto",
+                   random_state=None, callback=None, engine=None)
+    options.update(kwargs)
+    settings = _Settings.check(n_components=n_components, **options)
+    block_seconds = _check_block_seconds(block_seconds)
+    learn_frames = _check_learn_frames(learn_frames)
+    path = audio._check_path(path)
+    directory = Path(directory)
+    stem = (path.stem or "input") if name is None else str(name)
+    if not stem or os.sep in stem or (os.altsep and os.altsep in stem):
+        raise ValueError(f"name={stem!r} must be a plain file stem, without folders")
+    width = max(2, len(str(settings.k)))
+    paths = [directory / f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(settings.k)]
+    extra = list(extra_outputs)
+    outputs = paths + [Path(p) for p, _ in extra]
+    if not overwrite:
+        audio.check_new_outputs(outputs)
+    source = _FileSource(path)
+    count = source.n_samples * source.n_channels
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with audio.atomic_outputs(outputs, overwrite=overwrite) as temporaries:
+            sinks = []
+
+            def sink_factory():
+                sinks.append(_WavSink(temporaries[:settings.k], source.sr, source.n_channels))
+                return sinks[-1]
+
+            try:
+                _, W, H, fit, scale, stride, n_blocks, magnitude = _run(
+                    source, sink_factory, settings, block_seconds=block_seconds, learn_frames=learn_frames,
+                    sr=source.sr, stacklevel=4, on_block=on_block)
+            finally:
+                for sink in sinks:
+                    sink.close()
+            result = BlockSeparation(
+                paths=paths, W=W, H=H[:, 0] if source.mono else H, loss=settings.unscale_loss(fit.loss, scale),
+                sr=source.sr, n_samples=source.n_samples, n_channels=source.n_channels, n_iter=fit.n_iter,
+                converged=fit.converged, beta=settings.beta, mask_power=settings.mask_power,
+                n_fft=settings.n_fft, hop_length=settings.hop_length, name=stem, noise_floor=settings.floor,
+                learn_stride=stride, blocks=n_blocks, magnitude=magnitude,
+                rms=np.sqrt(sinks[0].sum_squares / count))
+            for (_, write), temporary in zip(extra, temporaries[settings.k:]):
+                write(result, temporary)
+    finally:
+        source.close()
+    return result
