@@ -236,6 +236,44 @@ def torchnmf_per_iter(V, W0, H0, beta, n_iter) -> float:  # pragma: no cover - n
 # --- the table --------------------------------------------------------------------------
 
 
+def measure_group(V, k, n_iter, ref_iter, repeats):
+    """All rows for one (V, k): returns (floor seconds, orientation, rows).  The floor is
+    measured before each β and its median used, so that a burst of load on a shared
+    machine does not skew every ratio of the group."""
+    W0, H0 = start_point(V, k)
+    floors, rows = [], []
+    for beta in BETAS:
+        floors.append(gemm_floor(V, W0, H0, repeats))
+        sk_mu = sklearn_per_iter(V, W0, H0, beta, "mu", 5, 5 + 2 * n_iter, repeats=3)
+        group = [dict(beta=beta, name="sklearn MU", seconds=sk_mu)]
+        if beta == 2:
+            group.append(dict(beta=beta, name="sklearn CD",
+                              seconds=sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter, repeats=3)))
+        for solver in (["mu", "hals"] if beta == 2 else ["mu"]):
+            group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver,
+                              seconds=nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter)))
+        if torchnmf_available():
+            group.append(dict(beta=beta, name="torchnmf", seconds=torchnmf_per_iter(V, W0, H0, beta, n_iter)))
+        # time to scikit-learn MU's loss after ref_iter iterations, same start
+        sk_time, W_sk, H_sk = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)
+        target = nmfaudio.beta_divergence(V, W_sk, H_sk, beta)
+        ours_time, ours_iter = time_to_loss(V, W0, H0, beta, target)
+        _sklearn_X(V)
+        group[0]["reach"] = f"{sk_time:.2f} s"
+        group[0]["memory"] = peak_memory(lambda: sklearn_fit(V, W0, H0, beta, "mu", 3))
+        default = nmfaudio.nmf.solvers.resolve_solver("auto", beta)
+        for row in group:
+            if row.get("solver") == default:
+                row["reach"] = f"**{ours_time:.2f} s** ({sk_time / ours_time:.1f}× sooner, {ours_iter} it)"
+                row["memory"] = peak_memory(
+                    lambda: nmfaudio.factorize(V, k, beta=beta, W=W0, H=H0, max_iter=3, tol=0))
+        rows.extend(group)
+    floors.append(gemm_floor(V, W0, H0, repeats))
+    floor = statistics.median(f for f, _ in floors)
+    orientation = statistics.mode(o for _, o in floors)
+    return floor, orientation, rows
+
+
 def run(frames_list, ks, quick: bool, command: str):
     repeats = 3 if quick else 5
     n_iter = 15 if quick else 30
@@ -245,46 +283,25 @@ def run(frames_list, ks, quick: bool, command: str):
           f"clock: {'process CPU time' if clock is time.process_time else 'wall time'}")
     print(f"command: {command}")
     print()
-    print(f"| F × T | k | β | method | ms/iter | × floor | vs sklearn MU | to sklearn-MU-{ref_iter} loss | peak MB (× F·T f32) |")
+    print(f"| F × T | k | β | method | ms/iter | × floor | vs sklearn MU | to sklearn-MU-{ref_iter} loss | "
+          "peak MB (× F·T f32) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n_frames in frames_list:
         V = spectrogram(n_frames)
-        size = V.nbytes
+        shape = f"{V.shape[0]} × {V.shape[1]}"
         for k in ks:
-            W0, H0 = start_point(V, k)
-            floor, orient = gemm_floor(V, W0, H0, repeats)
-            shape = f"{V.shape[0]} × {V.shape[1]}"
-            print(f"| {shape} | {k} | | GEMM floor ({orient}) | {floor * 1e3:.1f} | 1.0 | | | |")
-            for beta in BETAS:
-                sk_mu = sklearn_per_iter(V, W0, H0, beta, "mu", 5, 5 + 2 * n_iter, repeats=3)
-                rows = [("sklearn MU", sk_mu, None)]
-                if beta == 2:
-                    rows.append(("sklearn CD", sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter,
-                                                                repeats=3), None))
-                solvers = ["mu", "hals"] if beta == 2 else ["mu"]
-                for solver in solvers:
-                    rows.append((f"nmfaudio {solver.upper()}", nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter), solver))
-                if torchnmf_available():
-                    rows.append(("torchnmf", torchnmf_per_iter(V, W0, H0, beta, n_iter), None))
-                # time to scikit-learn MU's loss after ref_iter iterations, same start
-                sk_time, W_sk, H_sk = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)
-                target = nmfaudio.beta_divergence(V, W_sk, H_sk, beta)
-                ours_time, ours_iter = time_to_loss(V, W0, H0, beta, target)
-                mem_ours = peak_memory(lambda: nmfaudio.factorize(V, k, beta=beta, W=W0, H=H0, max_iter=3, tol=0))
-                _sklearn_X(V)
-                mem_sk = peak_memory(lambda: sklearn_fit(V, W0, H0, beta, "mu", 3))
-                for name, seconds, solver in rows:
-                    speedup = sk_mu / seconds if seconds > 0 else float("nan")
-                    reach = mem = ""
-                    if name == "sklearn MU":
-                        reach = f"{sk_time:.2f} s"
-                        mem = f"{mem_sk / 1e6:.0f} ({mem_sk / size:.1f})"
-                    is_default = solver == nmfaudio.nmf.solvers.resolve_solver("auto", beta)
-                    if is_default:
-                        reach = f"**{ours_time:.2f} s** ({sk_time / ours_time:.1f}× sooner, {ours_iter} it)"
-                        mem = f"{mem_ours / 1e6:.0f} ({mem_ours / size:.1f})"
-                    print(f"| {shape} | {k} | {beta:g} | {name} | {seconds * 1e3:.1f} | {seconds / floor:.2f} | "
-                          f"{speedup:.1f}× | {reach} | {mem} |", flush=True)
+            floor, orientation, rows = measure_group(V, k, n_iter, ref_iter, repeats)
+            print(f"| {shape} | {k} | | GEMM floor ({orientation}) | {floor * 1e3:.1f} | 1.0 | | | |")
+            sk_mu = {}
+            for row in rows:
+                if row["name"] == "sklearn MU":
+                    sk_mu[row["beta"]] = row["seconds"]
+                seconds = row["seconds"]
+                speedup = sk_mu[row["beta"]] / seconds if seconds > 0 else float("nan")
+                memory = row.get("memory")
+                memory = f"{memory / 1e6:.0f} ({memory / V.nbytes:.1f})" if memory is not None else ""
+                print(f"| {shape} | {k} | {row['beta']:g} | {row['name']} | {seconds * 1e3:.1f} | "
+                      f"{seconds / floor:.2f} | {speedup:.1f}× | {row.get('reach', '')} | {memory} |", flush=True)
     if not torchnmf_available():
         print("\ntorchnmf: not installed (skipped)")
 

@@ -159,6 +159,7 @@ def test_log32_within_four_ulp():
         np.exp(rng.uniform(-80, 80, 200_000)),  # the whole normal float32 range
         1 + rng.uniform(-0.3, 0.3, 100_000),  # near 1, where log is small
         [np.finfo(np.float32).tiny, 1.0, np.sqrt(2), np.sqrt(0.5), 2.0, 0.5, 3e38],
+        [1e-40, 1e-44, np.finfo(np.float32).smallest_subnormal],  # subnormals
     ]).astype(np.float32)
     ours = kernels.log32(x).astype(np.float64)
     exact = np.log(x.astype(np.float64))
