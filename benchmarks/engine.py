@@ -318,6 +318,9 @@ def main(argv=None) -> int:
     command = "python benchmarks/engine.py " + " ".join(sys.argv[1:] if argv is None else argv)
     from contextlib import nullcontext
 
+    import librosa  # noqa: F401  (load every BLAS the run will use before limiting threads)
+    import scipy.linalg  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     limit = nullcontext()
