@@ -258,3 +258,24 @@ def test_hals_numba_sweeps_equal_python_sweeps(dtype, tol, monkeypatch):
         assert max_rel(a, b) < tol
     np.testing.assert_array_equal(fast[1][:, ~problem.free_W], W0[:, ~problem.free_W])
     np.testing.assert_array_equal(fast[2][~problem.free_H], H0[~problem.free_H])
+
+
+@needs_numba
+def test_fit_in_a_forked_child_after_a_fit_in_the_parent(monkeypatch):
+    # the thread pool made by the parent has no threads in a fork(): the child must not hang
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+    V, W0, H0, _ = problem_data(np.float32, 1.0)
+    parent = nmfaudio.factorize(V, K, beta=1, W=W0, H=H0, max_iter=3, tol=0)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        child_loss = pool.apply_async(_fit_loss, (V, W0, H0)).get(timeout=120)
+    assert child_loss == parent.loss[-1]  # same computation, bit for bit
+
+
+def _fit_loss(V, W0, H0):
+    kernels.PARALLEL_MIN_WORK = 0
+    return nmfaudio.factorize(V, K, beta=1, W=W0, H=H0, max_iter=3, tol=0).loss[-1]

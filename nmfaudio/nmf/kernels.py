@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -436,6 +437,7 @@ def to_blocks(V: np.ndarray) -> np.ndarray:
 
 
 _POOL = None
+_POOL_PID = None
 
 #: Threads for the fused pass; None means numba's configured count (the
 #: ``NUMBA_NUM_THREADS`` environment variable, else the number of cores).
@@ -452,9 +454,12 @@ def num_threads() -> int:
 def run_in_threads(fn, n_tasks: int, n_threads: int) -> None:
     """Call fn(0) … fn(n_tasks − 1) on ``n_threads`` threads; each thread takes the next
     task when it finishes one.  Exceptions propagate."""
-    global _POOL
-    if _POOL is None or _POOL._max_workers < n_threads:
+    global _POOL, _POOL_PID
+    # A new pool when none fits, or in a forked child: the parent's pool has no threads
+    # there, and tasks submitted to it would never run.
+    if _POOL is None or _POOL._max_workers < n_threads or _POOL_PID != os.getpid():
         _POOL = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="nmfaudio")
+        _POOL_PID = os.getpid()
     tasks = itertools.count()  # next() on a count is atomic under the GIL
 
     def worker():
