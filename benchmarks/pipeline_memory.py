@@ -8,12 +8,18 @@ then ``.save()``) and once block-wise (``nmfaudio.separate_file(path, ..., block
 
 * the peak of the memory NumPy and Python allocate (tracemalloc; NumPy reports its
   buffers to it), which is what the separation itself needs;
-* the process's peak resident memory (``ru_maxrss``), and that of the same process after
+* the process's peak resident memory (VmHWM from /proc/self/status, which starts afresh
+  at exec — ``ru_maxrss`` would inherit the parent's), and that of the same process after
   the imports and a warm-up separation (libraries, compiled kernels), before the run;
-* the wall time;
+* the wall time, the learning fit's iterations, and (block-wise) every how many frames
+  the templates were learned on;
 * how close the block-wise tracks are to the in-memory ones: SI-SDR of each block-wise
   track against its in-memory counterpart (dB), and the largest sample difference over
-  the mixture's peak.
+  the mixture's peak;
+* how well each mode separates the two known sources of the test file (drums, tones):
+  each track is assigned to the source it correlates with most, the tracks of a source
+  are summed, and SI-SDR is taken against the true stem (dB) — NMF finds one of many
+  local optima, so two runs can differ track by track yet separate equally well.
 
 Usage::
 
@@ -30,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -53,7 +58,9 @@ LOOP = ROOT / "data" / "drum_loop.wav"
 
 def write_input(path: Path, minutes: float, *, seed: int = 0, chunk_seconds: float = 8.0) -> None:
     """Stereo 44.1 kHz 16-bit WAV of ``minutes``: the drum loop (varied gain and panning per
-    repetition) under seeded pentatonic tones; written chunk by chunk."""
+    repetition) under seeded pentatonic tones; written chunk by chunk.  The two sources
+    go to ``<stem>_drums.wav`` and ``<stem>_tones.wav`` (float, summing to the mixture
+    before its 16-bit rounding)."""
     import librosa
     import soundfile as sf
 
@@ -64,7 +71,10 @@ def write_input(path: Path, minutes: float, *, seed: int = 0, chunk_seconds: flo
     scale = 220.0 * 2 ** (np.array([0, 2, 4, 7, 9, 12, 14, 16]) / 12)
     total = int(minutes * 60 * SR)
     chunk = int(chunk_seconds * SR)
-    with sf.SoundFile(str(path), "w", SR, 2, "PCM_16") as handle:
+    stems = [path.with_name(f"{path.stem}_{name}.wav") for name in ("drums", "tones")]
+    with sf.SoundFile(str(path), "w", SR, 2, "PCM_16") as handle, \
+            sf.SoundFile(str(stems[0]), "w", SR, 2, "FLOAT") as drum_handle, \
+            sf.SoundFile(str(stems[1]), "w", SR, 2, "FLOAT") as tone_handle:
         for start in range(0, total, chunk):
             n = min(chunk, total - start)
             t = np.arange(n) / SR
@@ -77,16 +87,26 @@ def write_input(path: Path, minutes: float, *, seed: int = 0, chunk_seconds: flo
                 tt = t[:length]
                 notes[onset:onset + length] += 0.15 * np.exp(-3 * tt) * sum(
                     0.5**h * np.sin(2 * np.pi * f0 * (h + 1) * tt) for h in range(3))
-            left = pan * drums + (1 - pan) * notes
-            right = (1 - pan) * drums + pan * notes
-            handle.write(np.clip(np.stack([left, right], axis=1), -1, 1))
+            drum_part = np.stack([pan * drums, (1 - pan) * drums], axis=1)
+            tone_part = np.stack([(1 - pan) * notes, pan * notes], axis=1)
+            handle.write(np.clip(drum_part + tone_part, -1, 1))
+            drum_handle.write(drum_part)
+            tone_handle.write(tone_part)
 
 
 # --- one measurement in a fresh process ---------------------------------------------------
 
 
 def _max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """Peak resident memory of this process since its exec (VmHWM), in MiB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB (inherited across exec)
 
 
 def child(mode: str, path: str, out: str, options: dict) -> dict:
@@ -112,16 +132,17 @@ def child(mode: str, path: str, out: str, options: dict) -> dict:
     if mode == "memory":
         result = nmfaudio.separate(path, **kwargs)
         result.save(out)
-        n_iter = result.n_iter
+        n_iter, stride = result.n_iter, 1
         del result
     else:
         result = nmfaudio.separate_file(path, out, block_seconds=options["block_seconds"], **kwargs)
         n_iter = result.n_iter
+        stride = result.learn_stride
     seconds = time.perf_counter() - started
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return {"mode": mode, "seconds": seconds, "traced_peak_mb": traced_peak, "baseline_rss_mb": baseline,
-            "max_rss_mb": _max_rss_mb(), "n_iter": n_iter}
+            "max_rss_mb": _max_rss_mb(), "n_iter": n_iter, "learn_stride": stride}
 
 
 def measure(mode: str, path: Path, out: Path, options: dict) -> dict:
@@ -130,6 +151,24 @@ def measure(mode: str, path: Path, out: Path, options: dict) -> dict:
     if done.returncode != 0:
         return {"mode": mode, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def source_scores(track_dir: Path, mixture_path: Path) -> list[float]:
+    """SI-SDR (dB) of the drums and of the tones, each estimated as the sum of the tracks
+    that correlate most with it."""
+    import soundfile as sf
+
+    from nmfaudio.metrics import si_sdr
+
+    stems = [sf.read(mixture_path.with_name(f"{mixture_path.stem}_{name}.wav"), dtype="float32")[0].ravel()
+             for name in ("drums", "tones")]
+    estimates = [np.zeros_like(stems[0]) for _ in stems]
+    for track_path in sorted(track_dir.glob("*.wav")):
+        track = sf.read(track_path, dtype="float32")[0].ravel()
+        best = int(np.argmax([np.dot(track.astype(np.float64), stem) / np.linalg.norm(stem) for stem in stems]))
+        estimates[best] += track
+        del track
+    return [float(si_sdr(stem, estimate)) for stem, estimate in zip(stems, estimates)]
 
 
 def compare(memory_dir: Path, block_dir: Path, mixture_path: Path) -> tuple[list[float], float]:
@@ -178,10 +217,9 @@ def main(argv=None) -> int:
         print(line)
     print(f"settings: stereo {SR} Hz, k={args.k}, beta={args.beta}, max_iter={args.max_iter}, n_fft 2048, "
           f"hop 512, block-wise: blocks of {args.block_seconds:g} s, learn_frames 20000\n")
-    print("| duration | mode | traced peak (MB) | max RSS (MB) | RSS before run (MB) | time (s) | iterations "
-          "| block vs memory: SI-SDR per track (dB) | max diff / peak |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    rows = []
+    print("| duration | mode | traced peak (MB) | peak RSS (MB) | RSS before run (MB) | time (s) | iterations "
+          "| learned on | drums / tones SI-SDR (dB) | block vs memory: SI-SDR per track (dB) | max diff / peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for duration in minutes:
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
@@ -195,13 +233,14 @@ def main(argv=None) -> int:
             label = f"{duration * 60:.0f} s" if duration < 1 else f"{duration:g} min"
             for mode, r in results.items():
                 if "error" in r:
-                    print(f"| {label} | {mode} | failed: {r['error']} | | | | | | |")
+                    print(f"| {label} | {mode} | failed: {r['error']} | | | | | | | | |")
                     continue
                 extra = closeness if (closeness and mode == "block") else ("", "")
+                quality = " / ".join(f"{x:.1f}" for x in source_scores(scratch / mode, song))
+                learned = "all frames" if r["learn_stride"] == 1 else f"1 frame in {r['learn_stride']}"
                 print(f"| {label} | {mode} | {r['traced_peak_mb']:.0f} | {r['max_rss_mb']:.0f} | "
-                      f"{r['baseline_rss_mb']:.0f} | {r['seconds']:.1f} | {r['n_iter']} | {extra[0]} | {extra[1]} |",
-                      flush=True)
-                rows.append({"minutes": duration, **r})
+                      f"{r['baseline_rss_mb']:.0f} | {r['seconds']:.1f} | {r['n_iter']} | {learned} | {quality} | "
+                      f"{extra[0]} | {extra[1]} |", flush=True)
     return 0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["load", "save", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "audio_info"]
+           "check_sr", "audio_info", "make_folder"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -307,6 +307,18 @@ def _no_peak_chunk(handle) -> None:
         sf._snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
     except AttributeError:  # pragma: no cover - a future soundfile without these internals
         pass
+
+
+def make_folder(directory, name: str = "directory") -> Path:
+    """Create ``directory`` (and missing parents) if needed; return it as a Path.
+
+    Raises NotADirectoryError naming ``name`` when it, or a parent, is a file."""
+    directory = _check_path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(f"{name}={str(directory)!r} is (or is inside) a file; give a folder") from None
+    return directory
 
 
 def check_new_outputs(paths) -> None:

@@ -411,11 +411,13 @@ def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
         sr = source.sr
     else:
         source = _ArraySource(audio.check_audio(y))
-        sr = None if sr is None else audio.check_sr(sr)
+        if sr is None:
+            raise ValueError("sr=None: block_seconds needs the sampling rate of an array (pass sr=..., e.g. 44100)")
+        sr = audio.check_sr(sr)
     try:
         sink, W, H, fit, scale, _, _, _ = _run(
             source, lambda: _ArraySink(settings.k, source), settings, block_seconds=block_seconds,
-            learn_frames=learn_frames, sr=sr or 1, stacklevel=5)
+            learn_frames=learn_frames, sr=sr, stacklevel=5)
     finally:
         source.close()
     return Separation(
@@ -502,7 +504,7 @@ def separate_file(
     source = _FileSource(path)
     count = source.n_samples * source.n_channels
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        audio.make_folder(directory)
         with audio.atomic_outputs(outputs, overwrite=overwrite) as temporaries:
             sinks = []
 

@@ -152,7 +152,7 @@ class Separation:
         paths = [directory / file_name for file_name in self.file_names(name)]
         if not overwrite:
             audio.check_new_outputs(paths)
-        directory.mkdir(parents=True, exist_ok=True)
+        audio.make_folder(directory)
         with audio.atomic_outputs(paths, overwrite=overwrite) as temporaries:
             for temporary, track in zip(temporaries, self.components):
                 audio.write_wav(temporary, track, self.sr)

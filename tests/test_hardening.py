@@ -359,17 +359,14 @@ def _python_m_nmfaudio(*args, **kwargs):
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def test_subprocess_usage_error_and_success(tmp_path):
+def test_subprocess_usage_error(tmp_path):
+    # (successful subprocess runs: test_two_runs_in_parallel_do_not_interfere)
     song = write(tmp_path / "song.wav", tones(channels=2))
     bad = _python_m_nmfaudio("separate", song, "-k", "zero", "-o", tmp_path / "out")
-    good = _python_m_nmfaudio("separate", song, "-k", "2", "-o", tmp_path / "out", *FAST)
-    _, bad_err = bad.communicate(timeout=120)
-    good_out, good_err = good.communicate(timeout=120)
-    assert bad.returncode == 2
-    assert "'zero' is not a whole number" in one_error_line(bad_err)
-    assert good.returncode == 0, good_err
-    assert "2 components" in good_out
-    assert len(os.listdir(tmp_path / "out")) == 2
+    stdout, err = bad.communicate(timeout=120)
+    assert bad.returncode == 2 and stdout == ""
+    assert "'zero' is not a whole number" in one_error_line(err)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -400,8 +397,9 @@ def test_two_runs_in_parallel_do_not_interfere(tmp_path):
     runs = [_python_m_nmfaudio("separate", song, "-k", "2", "-o", tmp_path / name, "--seed", "3", *FAST)
             for name in ("a", "b")]
     for run in runs:
-        _, err = run.communicate(timeout=120)
+        out, err = run.communicate(timeout=120)
         assert run.returncode == 0, err
+        assert "2 components" in out
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
     assert sorted(a) == ["song_component_01.wav", "song_component_02.wav"]
     assert a == b  # same input and seed: the same bytes, nothing mixed up or missing
@@ -476,6 +474,23 @@ def test_masks_reject_bad_factors_naming_them(W, H, exc, match):
 def test_factorize_rejects_bad_data_naming_V(V, exc, match):
     with pytest.raises(exc, match=match):
         nmfaudio.factorize(V, 2)
+
+
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_saving_into_a_file_names_the_directory(where, tmp_path):
+    from nmfaudio.blockwise import separate_file
+
+    (tmp_path / "file.txt").write_text("x")
+    target = tmp_path / "file.txt" if where == "a file" else tmp_path / "file.txt" / "sub"
+    song = write(tmp_path / "song.wav", tones())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate(song, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+        with pytest.raises(NotADirectoryError, match="^directory=.*give a folder"):
+            result.save(target)
+        with pytest.raises(NotADirectoryError, match="^directory=.*give a folder"):
+            separate_file(song, target, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+    assert sorted(os.listdir(tmp_path)) == ["file.txt", "song.wav"]
 
 
 # --- extreme levels: exact power-of-two rescaling --------------------------------------
@@ -680,6 +695,11 @@ def test_blockwise_nan_late_in_the_file_fails_before_any_output(tmp_path):
 def test_blockwise_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nmfaudio.separate(melody(seconds=0.5), SR, n_components=2, **kwargs)
+
+
+def test_blockwise_array_needs_sr():
+    with pytest.raises(ValueError, match="^sr=None: block_seconds needs the sampling rate"):
+        nmfaudio.separate(melody(seconds=0.5), n_components=2, block_seconds=1)
 
 
 def test_blockwise_does_not_resample(tmp_path):

@@ -277,7 +277,7 @@ def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None,
     state = "converged" if result.converged else f"stopped at --max-iter {args.max_iter} (raise it to converge)"
     mode = ""
     if block is not None:
-        every = "every frame" if block["learn_stride"] == 1 else f"every {block['learn_stride']}th frame"
+        every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"
         mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
     print(f"{args.input.name}: {result.n_components} components, beta={args.beta}, "
           f"{result.n_iter} iterations ({state}), final loss {final_loss:.4g}, {seconds:.1f} s{mode}")
