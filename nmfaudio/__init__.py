@@ -26,6 +26,9 @@ _LAZY = {
     "istft": ("nmfaudio.spectrum", "istft"),
     "stft": ("nmfaudio.spectrum", "stft"),
     "NMF": ("nmfaudio.estimator", "NMF"),
+    "separate_drums": ("nmfaudio.drums", "separate_drums"),
+    "DrumSeparation": ("nmfaudio.drums", "DrumSeparation"),
+    "DrumTemplates": ("nmfaudio.drums", "DrumTemplates"),
 }
 
 
@@ -48,6 +51,8 @@ def __dir__():
 
 __all__ = [
     "ConvergenceWarning",
+    "DrumSeparation",
+    "DrumTemplates",
     "NMF",
     "NMFResult",
     "beta_divergence",
@@ -58,6 +63,7 @@ __all__ = [
     "metrics",
     "save",
     "separate",
+    "separate_drums",
     "separate_file",
     "stft",
 ]

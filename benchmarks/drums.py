@@ -1,0 +1,204 @@
+"""Drum separation quality and speed on real-kit mixtures the templates never saw.
+
+Needs the Debian package ``hydrogen-data`` (``apt-get install hydrogen-data``: recorded
+drum kits in /usr/share/hydrogen/data/drumkits; nothing from it is committed here) and,
+for the default templates, only the package itself.
+
+Evaluation mixtures: ``benchmarks/drumkits.py``'s ``render_eval_mixtures("GMRockKit")``
+(a recorded Pearl kit, GPL, rendered on the fly): 8-s rock / funk / disco patterns at
+100-140 BPM, 22.05 kHz mono, varied velocities, ±4 ms jitter, with exact kick / snare /
+hi-hat stems.
+
+Methods (rows of the table):
+
+* ``nmfaudio (default templates)`` — ``separate_drums(mix, sr)``: the bundled templates
+  (FluidR3 GM kits), adapting semi-supervised NMFD.
+* ``nmfaudio (<kit> one-shots)`` — the same with templates learned by
+  ``DrumTemplates.from_folder`` from another Hydrogen kit's one-shots (never GMRockKit):
+  Audiophob (CC0), BJA_Pacific, rumpf_kit_z01_h2.
+* ``fixed templates, NMFD`` — ``separate_drums(..., adapt=False)``: supervised NMFD, the
+  same templates kept fixed.
+* ``fixed templates, NMF`` — classic supervised NMF through the engine:
+  ``nmfaudio.separate(mix, n_components=3, beta="kullback-leibler", W=P.sum(axis=2),
+  fix_W=True)`` (one spectrum per drum), ratio masks.
+* ``plain NMF, oracle assignment`` — ``nmfaudio.separate(mix, n_components=12,
+  beta="kullback-leibler")``, each component given to the stem it correlates with best
+  (uses the true stems: an optimistic baseline).
+* ``oracle ratio mask`` — ``|S_i| / Σ_j |S_j|`` from the true stems applied to the
+  mixture's STFT: the ceiling for any mask-based method at n_fft 2048 / hop 512.
+
+Scores: BSS Eval SDR (``nmfaudio.metrics.sdr``, mir_eval) and SI-SDR per stem, mean over
+mixtures; time: median wall time of one ``separate_drums`` call (file already in memory).
+
+    python benchmarks/drums.py            # 24 mixtures, all methods (a few minutes)
+    python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
+
+Exit code 0 when the floors hold for every nmfaudio row (within 3 dB of the oracle's
+mean SDR, ≥ 3 dB above the best fixed-template row of the same templates, median time
+≤ 0.3 s), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import drumkits  # noqa: E402
+
+STEMS = ("kick", "snare", "hihat")
+OTHER_KITS = ("Audiophob", "BJA_Pacific", "rumpf_kit_z01_h2")
+EVAL_KIT = "GMRockKit"
+FLOOR_ORACLE_GAP_DB = 3.0
+TARGET_ORACLE_GAP_DB = 2.0
+FLOOR_OVER_FIXED_DB = 3.0
+FLOOR_SECONDS = 0.3
+
+
+def oracle_ratio_mask(mix, stems, n_fft=2048, hop_length=512):
+    """Stems estimated with the oracle ratio mask |S_i| / Σ_j |S_j|."""
+    from nmfaudio import spectrum
+
+    X = spectrum.stft(mix, n_fft=n_fft, hop_length=hop_length)
+    S = np.stack([np.abs(spectrum.stft(s, n_fft=n_fft, hop_length=hop_length)) for s in stems])
+    total = S.sum(axis=0)
+    M = np.where(total > 0, S / np.where(total > 0, total, 1), 1 / len(stems))
+    return [spectrum.istft(m * X, n_fft=n_fft, hop_length=hop_length, length=len(mix)) for m in M]
+
+
+def plain_nmf_oracle(mix, stems, sr, k=12):
+    """Plain KL NMF with k components; each component goes to the stem it correlates with best."""
+    import nmfaudio
+
+    result = nmfaudio.separate(mix, sr, n_components=k, beta="kullback-leibler", random_state=0)
+    refs = np.stack(stems).astype(np.float64)
+    out = [np.zeros_like(mix) for _ in stems]
+    for track in result.components:
+        out[int(np.argmax(refs @ track.astype(np.float64)))] += track
+    return out
+
+
+def fixed_nmf(mix, sr, templates):
+    """Classic supervised NMF: one fixed spectrum per drum (the template summed over time)."""
+    import nmfaudio
+
+    W = templates.P.sum(axis=2)  # (n_freq, 3)
+    result = nmfaudio.separate(mix, sr, n_components=W.shape[1], beta="kullback-leibler", W=W, fix_W=True,
+                               random_state=0)
+    # separate() orders components by spectral centroid; map them back to the templates
+    order = [int(np.argmax([np.dot(result.W[:, j], W[:, i]) / np.linalg.norm(result.W[:, j])
+                            for j in range(W.shape[1])])) for i in range(W.shape[1])]
+    return [result.components[j] for j in order]
+
+
+def nmfaudio_drums(mix, sr, templates, **kwargs):
+    import nmfaudio
+
+    result = nmfaudio.separate_drums(mix, sr, templates=templates, random_state=0, **kwargs)
+    return [result.sources[s] for s in STEMS]
+
+
+def score(mixtures, method):
+    """Mean SDR and SI-SDR per stem, and the median time per mixture."""
+    from nmfaudio.metrics import sdr, si_sdr
+
+    sdrs, sis, times = [], [], []
+    for m in mixtures:
+        refs = np.stack([m[s] for s in STEMS])
+        started = time.perf_counter()
+        estimates = np.stack(method(m))
+        times.append(time.perf_counter() - started)
+        sdrs.append(sdr(refs, estimates))
+        sis.append(si_sdr(refs, estimates))
+    return np.mean(sdrs, axis=0), np.mean(sis, axis=0), statistics.median(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="6 mixtures and one other kit (Audiophob)")
+    parser.add_argument("-n", type=int, default=None, help="number of mixtures (default 24, --quick 6)")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    import nmfaudio
+    from nmfaudio.drums import DrumTemplates, default_templates
+
+    n = args.n or (6 if args.quick else 24)
+    kits = OTHER_KITS[:1] if args.quick else OTHER_KITS
+    try:
+        mixtures = drumkits.render_eval_mixtures(EVAL_KIT, n=n, sr=22050, seed=0)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sr = mixtures[0]["sr"]
+    template_sets = {"default templates": default_templates()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kit in kits:
+            drumkits.load_one_shots(kit, Path(tmp) / kit)
+            template_sets[f"{kit} one-shots"] = DrumTemplates.from_folder(Path(tmp) / kit, sr=sr)
+
+    # warm-up (imports, first-call costs) so that the timings are steady
+    nmfaudio.separate_drums(mixtures[0]["mix"], sr)
+
+    rows = []
+
+    def add(name, method, group=None):
+        sdr, si, seconds = score(mixtures, method)
+        rows.append({"name": name, "sdr": sdr, "si": si, "seconds": seconds, "group": group})
+        print(f"  {name}: {sdr.mean():.2f} dB", file=sys.stderr, flush=True)
+
+    for label, templates in template_sets.items():
+        add(f"nmfaudio ({label})", lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t), ("ours", label))
+        add(f"fixed templates, NMFD ({label})",
+            lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t, adapt=False), ("fixed", label))
+        add(f"fixed templates, NMF ({label})", lambda m, t=templates: fixed_nmf(m["mix"], sr, t),
+            ("fixed", label))
+    add("plain NMF k=12, oracle assignment", lambda m: plain_nmf_oracle(m["mix"], [m[s] for s in STEMS], sr))
+    add("oracle ratio mask", lambda m: oracle_ratio_mask(m["mix"], [m[s] for s in STEMS]))
+
+    oracle = rows[-1]["sdr"].mean()
+    print(f"\n{n} mixtures of {EVAL_KIT} (hydrogen-data), {sr} Hz, n_fft 2048, hop 512; "
+          "SDR = BSS Eval (mir_eval), mean over mixtures\n")
+    print("| method | kick SDR | snare SDR | hi-hat SDR | mean SDR | mean SI-SDR | vs oracle | median time |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        sdr, si = row["sdr"], row["si"]
+        print(f"| {row['name']} | {sdr[0]:.2f} | {sdr[1]:.2f} | {sdr[2]:.2f} | **{sdr.mean():.2f}** | "
+              f"{si.mean():.2f} | {sdr.mean() - oracle:+.2f} | {row['seconds']:.3f} s |")
+
+    ok = True
+    print()
+    for row in rows:
+        if not row["group"] or row["group"][0] != "ours":
+            continue
+        label = row["group"][1]
+        fixed = max(r["sdr"].mean() for r in rows if r["group"] == ("fixed", label))
+        gap, gain = oracle - row["sdr"].mean(), row["sdr"].mean() - fixed
+        checks = [(gap <= FLOOR_ORACLE_GAP_DB, f"{gap:.2f} dB below the oracle (floor {FLOOR_ORACLE_GAP_DB:g}, "
+                                               f"target {TARGET_ORACLE_GAP_DB:g})"),
+                  (gain >= FLOOR_OVER_FIXED_DB, f"{gain:+.2f} dB over the best fixed-template row "
+                                                f"(floor {FLOOR_OVER_FIXED_DB:+g})"),
+                  (row["seconds"] <= FLOOR_SECONDS, f"median {row['seconds']:.3f} s (floor {FLOOR_SECONDS:g} s)")]
+        for passed, text in checks:
+            ok &= passed
+            print(f"{'ok  ' if passed else 'MISS'} {row['name']}: {text}")
+    try:
+        from _machine import machine_lines
+
+        print("\n" + "\n".join(machine_lines()))
+    except Exception:  # pragma: no cover - machine description is optional
+        pass
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
