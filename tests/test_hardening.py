@@ -779,3 +779,60 @@ def test_blockwise_run_killed_while_writing_leaves_no_partial_files(tmp_path):
     assert process.returncode == 143
     assert "terminated; no partial outputs were kept" in one_error_line(err)
     assert not out.exists()
+
+
+# --- drum templates from one-shot folders (API) ------------------------------------------
+
+
+def _one_shot_kit(folder: Path, sr=22050) -> Path:
+    """kick/, snare/, hihat/ with one short synthetic one-shot each."""
+    t = np.arange(4000) / sr
+    rng = np.random.default_rng(0)
+    shots = {"kick": np.sin(2 * np.pi * 60 * t) * np.exp(-30 * t),
+             "snare": rng.standard_normal(t.size) * np.exp(-40 * t),
+             "hihat": rng.standard_normal(t.size) * np.exp(-80 * t)}
+    for name, shot in shots.items():
+        (folder / name).mkdir(parents=True)
+        sf.write(folder / name / "one.wav", (0.8 * shot).astype(np.float32), sr)
+    return folder
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("missing class", "class folder '{kit}/snare' is missing"),
+    ("no audio", "class folder '{kit}/hihat' holds no audio files"),
+    ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
+    ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
+    ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
+    ("no kit folder", "one-shot folder '{kit}' does not exist"),
+])
+def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_path):
+    import shutil
+
+    from nmfaudio.drums import DrumTemplates
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    if case == "missing class":
+        shutil.rmtree(kit / "snare")
+    elif case == "no audio":
+        (kit / "hihat" / "one.wav").unlink()
+        (kit / "hihat" / "README.txt").write_text("hi-hat samples go here")
+    elif case == "text named .wav":
+        (kit / "kick" / "two.wav").write_text("not audio")
+    elif case == "silent one-shot":
+        sf.write(kit / "snare" / "two.wav", np.zeros(2000, np.float32), 22050)
+    elif case == "NaN one-shot":
+        shot = np.full(2000, 0.1, np.float32)
+        shot[7] = np.nan
+        sf.write(kit / "snare" / "two.wav", shot, 22050, subtype="FLOAT")
+    elif case == "no kit folder":
+        shutil.rmtree(kit)
+    before = tree(tmp_path)
+    expected = needle.format(kit=kit)
+    with pytest.raises(ValueError) as info:
+        DrumTemplates.from_folder(kit)
+    assert expected in str(info.value)
+    if case != "no kit folder":  # (separate_drums: a missing path is FileNotFoundError naming templates=)
+        with pytest.raises(ValueError) as info:
+            nmfaudio.separate_drums(np.zeros(22050, np.float32), 22050, templates=kit)
+        assert expected in str(info.value)
+    assert tree(tmp_path) == before
