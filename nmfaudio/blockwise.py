@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio, masks, spectrum
+from nmfaudio import audio, masks, pipeline, spectrum
+from nmfaudio.nmf.divergence import FLOOR_RELATIVE
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
 
@@ -270,13 +271,11 @@ class _Layout:
 def _stft_frames(source, layout: _Layout, t0: int, t1: int, scale: float):
     """STFT frames [t0, t1) of every channel, exactly as the centred STFT of the whole
     signal has them: (n_channels, n_freq, t1 - t0), and the segment's first sample."""
-    from nmfaudio.pipeline import _times
-
     a, b = layout.segment(t0, t1)
     segment = source.read(a, b)
     audio.check_finite_samples(segment, getattr(source, "path", "y"))
     if scale != 1:
-        segment = _times(segment, scale)
+        segment = pipeline._times(segment, scale)
     X = spectrum.stft(segment, n_fft=layout.n_fft, hop_length=layout.hop, center=False)
     return X, a
 
@@ -340,18 +339,29 @@ def _activations(V: np.ndarray, W: np.ndarray, *, beta, delta: float, eps: float
     return np.asarray(result.H)
 
 
-def _run(source, sink_factory, settings, *, block_seconds: float, learn_frames: int, sr: int, stacklevel: int,
-         on_block=None):
-    """The three passes; returns (sink, W, H (k, n_channels, n_frames), fit, scale, stride, n_blocks, magnitude)."""
-    from nmfaudio.nmf.divergence import FLOOR_RELATIVE
-    from nmfaudio.pipeline import level_scale
+@dataclass
+class _Outcome:
+    """What :func:`_run` learned; the tracks went to the sink."""
 
+    W: np.ndarray  # (n_freq, k)
+    H: np.ndarray  # (k, n_channels, n_frames), at the input's level
+    fit: object  # the learning fit (pipeline._Fit)
+    scale: float  # the level factor the audio was multiplied by
+    stride: int  # every stride-th frame was learned on
+    blocks: int
+    magnitude: np.ndarray  # decimated mixture spectrogram for figures
+
+
+def _run(source, sink, settings, *, block_seconds: float, learn_frames: int, sr: int, stacklevel: int,
+         on_block=None) -> _Outcome:
+    """The three passes (level, learn, separate); the tracks go to ``sink()`` (a factory,
+    called once the templates are learned)."""
     n_fft, hop = settings.n_fft, settings.hop_length
     block = max(1, round(block_seconds * sr))
     layout = _Layout(source.n_samples, n_fft, hop, block)
     n_frames, n_channels, k = layout.n_frames, source.n_channels, settings.k
 
-    scale = level_scale(_level_pass(source, layout))
+    scale = pipeline.level_scale(_level_pass(source, layout))
     stride = max(1, -(-(n_channels * n_frames) // learn_frames))
     V_learn, mean, largest, magnitude = _learn_pass(source, layout, stride, scale)
     W, H_learn, fit = settings.fit(V_learn, mean=mean, scale=scale, stacklevel=stacklevel)
@@ -360,7 +370,7 @@ def _run(source, sink_factory, settings, *, block_seconds: float, learn_frames: 
     eps = max(FLOOR_RELATIVE * (largest + delta), float(np.finfo(W.dtype).tiny))
 
     H = np.zeros((k, n_channels, n_frames), dtype=W.dtype)
-    sink = sink_factory()
+    sink = sink()
     blocks = layout.blocks()
     for index, (start, stop) in enumerate(blocks):
         t0, t1 = layout.frames_touching(start, stop)
@@ -377,26 +387,20 @@ def _run(source, sink_factory, settings, *, block_seconds: float, learn_frames: 
             y = spectrum.istft(M * X[c], n_fft=n_fft, hop_length=hop, center=False)
             tracks[:, c] = y[:, start - first_sample:stop - first_sample]
         if scale != 1:
-            from nmfaudio.pipeline import _times
-
-            tracks = _times(tracks, 1 / scale)
+            tracks = pipeline._times(tracks, 1 / scale)
         sink.write(start, tracks)
         if on_block is not None:
             on_block(index + 1, len(blocks))
     if scale != 1:
-        from nmfaudio.pipeline import _times
-
-        H_scaled, H = H, _times(H, 1 / scale)
+        H_scaled, H = H, pipeline._times(H, 1 / scale)
         if not np.all(np.isfinite(H)):
             H = H_scaled.astype(np.float64) / scale
-    return sink, W, H, fit, scale, stride, len(blocks), magnitude
+    return _Outcome(W, H, fit, scale, stride, len(blocks), magnitude)
 
 
 def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
     """``separate(..., block_seconds=...)``: the block-wise computation with the tracks
     collected in memory; returns a :class:`nmfaudio.Separation`."""
-    from nmfaudio.pipeline import Separation
-
     block_seconds = _check_block_seconds(BLOCK_SECONDS if block_seconds is None else block_seconds)
     learn_frames = _check_learn_frames(learn_frames)
     name = "mixture"
@@ -414,17 +418,17 @@ def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
         if sr is None:
             raise ValueError("sr=None: block_seconds needs the sampling rate of an array (pass sr=..., e.g. 44100)")
         sr = audio.check_sr(sr)
+    sink = _ArraySink(settings.k, source)
     try:
-        sink, W, H, fit, scale, _, _, _ = _run(
-            source, lambda: _ArraySink(settings.k, source), settings, block_seconds=block_seconds,
-            learn_frames=learn_frames, sr=sr, stacklevel=5)
+        run = _run(source, lambda: sink, settings, block_seconds=block_seconds, learn_frames=learn_frames, sr=sr,
+                   stacklevel=5)
     finally:
         source.close()
-    return Separation(
-        components=sink.result(), W=W, H=H[:, 0] if source.mono else H, loss=settings.unscale_loss(fit.loss, scale),
-        sr=sr, n_iter=fit.n_iter, converged=fit.converged, beta=settings.beta, mask_power=settings.mask_power,
-        n_fft=settings.n_fft, hop_length=settings.hop_length, name=name, noise_floor=settings.floor,
-        engine_result=fit.result,
+    return pipeline.Separation(
+        components=sink.result(), W=run.W, H=run.H[:, 0] if source.mono else run.H,
+        loss=settings.unscale_loss(run.fit.loss, run.scale), sr=sr, n_iter=run.fit.n_iter,
+        converged=run.fit.converged, beta=settings.beta, mask_power=settings.mask_power, n_fft=settings.n_fft,
+        hop_length=settings.hop_length, name=name, noise_floor=settings.floor, engine_result=run.fit.result,
     )
 
 
@@ -477,8 +481,6 @@ def separate_file(
     -------
     BlockSeparation
     """
-    from nmfaudio.pipeline import _Settings
-
     unknown = sorted(set(kwargs) - {"beta", "n_fft", "hop_length", "mask_power", "solver", "max_iter", "tol", "W",
                                     "fix_W", "noise_floor", "random_state", "callback", "engine"})
     if unknown:
@@ -487,7 +489,7 @@ def separate_file(
                    solver="auto", max_iter=200, tol=1e-4, W=None, fix_W=False, noise_floor="auto",
                    random_state=None, callback=None, engine=None)
     options.update(kwargs)
-    settings = _Settings.check(n_components=n_components, **options)
+    settings = pipeline._Settings.check(n_components=n_components, **options)
     block_seconds = _check_block_seconds(block_seconds)
     learn_frames = _check_learn_frames(learn_frames)
     path = audio._check_path(path)
@@ -513,19 +515,18 @@ def separate_file(
                 return sinks[-1]
 
             try:
-                _, W, H, fit, scale, stride, n_blocks, magnitude = _run(
-                    source, sink_factory, settings, block_seconds=block_seconds, learn_frames=learn_frames,
-                    sr=source.sr, stacklevel=4, on_block=on_block)
+                run = _run(source, sink_factory, settings, block_seconds=block_seconds, learn_frames=learn_frames,
+                           sr=source.sr, stacklevel=4, on_block=on_block)
             finally:
                 for sink in sinks:
                     sink.close()
             result = BlockSeparation(
-                paths=paths, W=W, H=H[:, 0] if source.mono else H, loss=settings.unscale_loss(fit.loss, scale),
-                sr=source.sr, n_samples=source.n_samples, n_channels=source.n_channels, n_iter=fit.n_iter,
-                converged=fit.converged, beta=settings.beta, mask_power=settings.mask_power,
-                n_fft=settings.n_fft, hop_length=settings.hop_length, name=stem, noise_floor=settings.floor,
-                learn_stride=stride, blocks=n_blocks, magnitude=magnitude,
-                rms=np.sqrt(sinks[0].sum_squares / count))
+                paths=paths, W=run.W, H=run.H[:, 0] if source.mono else run.H,
+                loss=settings.unscale_loss(run.fit.loss, run.scale), sr=source.sr, n_samples=source.n_samples,
+                n_channels=source.n_channels, n_iter=run.fit.n_iter, converged=run.fit.converged,
+                beta=settings.beta, mask_power=settings.mask_power, n_fft=settings.n_fft,
+                hop_length=settings.hop_length, name=stem, noise_floor=settings.floor, learn_stride=run.stride,
+                blocks=run.blocks, magnitude=run.magnitude, rms=np.sqrt(sinks[0].sum_squares / count))
             for (_, write), temporary in zip(extra, temporaries[settings.k:]):
                 write(result, temporary)
     finally:
