@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # Sub-command modules, in the order ``nmfaudio --help`` lists them.
-COMMAND_MODULES = ("separate", "image", "spikes")
+COMMAND_MODULES = ("separate", "drums", "image", "spikes")
 
 
 class CLIError(Exception):

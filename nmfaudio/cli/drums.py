@@ -1,0 +1,237 @@
+"""``nmfaudio drums`` (kick / snare / hi-hat stems) and ``nmfaudio templates learn``.
+
+::
+
+    nmfaudio drums INPUT -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
+                   [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
+                   [--hop-length H] [--seed S] [--plot] [--json] [--force]
+    nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
+                   [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
+
+``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
+``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
+the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
+refused before any work unless ``--force``; outputs are written to temporary names and
+renamed at the end, so a failed run leaves no partial files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli.separate import _mask_power, _positive_int, _progress
+
+
+def _classes(text: str) -> tuple:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no drum; give e.g. kick,snare,hihat")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{text!r} names a drum twice")
+    return names
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 0")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add ``drums`` and ``templates learn``."""
+    from nmfaudio.drums import CLASSES
+
+    drums = subparsers.add_parser(
+        "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
+        description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
+                    "(semi-supervised NMFD); the stems add up to the input.")
+    drums.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+                       help="folder for the stems (created if missing)")
+    drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
+                       help="a folder of one-shots (kick/, snare/, hihat/ sub-folders) or a .npz from "
+                            "'nmfaudio templates learn' (default: the bundled templates)")
+    drums.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
+                       help="drums to separate, comma-separated (default kick,snare,hihat)")
+    drums.add_argument("--free", type=_non_negative_int, default=0, metavar="N",
+                       help="free components for the residual (toms, cymbals, other sounds); "
+                            "default 0: the residual is silent")
+    drums.add_argument("--fixed", action="store_true",
+                       help="keep the templates fixed (supervised NMFD) instead of adapting them")
+    drums.add_argument("--mask-power", type=_mask_power, default=1.5, metavar="P",
+                       help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
+    drums.add_argument("--max-iter", type=_positive_int, default=70, metavar="M",
+                       help="iterations (default 70)")
+    drums.add_argument("--n-fft", type=_positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
+    drums.add_argument("--hop-length", type=_positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    drums.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    drums.add_argument("--plot", action="store_true",
+                       help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
+    drums.add_argument("--json", action="store_true", help="print the summary as JSON")
+    drums.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    drums.set_defaults(handler=run_drums, parser=drums)
+
+    templates = subparsers.add_parser(
+        "templates", help="learn drum templates from one-shot samples",
+        description="Drum templates for 'nmfaudio drums --templates'.")
+    commands = templates.add_subparsers(dest="templates_command", metavar="{learn}")
+    commands.required = True
+    learn = commands.add_parser(
+        "learn", help="learn templates from a folder of one-shots",
+        description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, hihat/ (audio files of any "
+                    "format and rate) and save them with their STFT parameters.")
+    learn.add_argument("folder", metavar="ONESHOT_DIR", type=Path, help="folder with one sub-folder per drum")
+    learn.add_argument("-o", "--output", type=Path, required=True, metavar="KIT.npz", help="templates to write (.npz)")
+    learn.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
+                       help="drum sub-folders, comma-separated (default kick,snare,hihat)")
+    learn.add_argument("--sr", type=_positive_int, default=22050, help="sampling rate (default 22050)")
+    learn.add_argument("--n-fft", type=_positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
+    learn.add_argument("--hop-length", type=_positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    learn.add_argument("--frames", type=_positive_int, default=8, metavar="T",
+                       help="template length in frames (default 8)")
+    learn.add_argument("--json", action="store_true", help="print the summary as JSON")
+    learn.add_argument("--force", action="store_true", help="overwrite an existing output")
+    learn.set_defaults(handler=run_learn)
+
+
+def _check_new(paths, force) -> None:
+    folders = [p for p in paths if p.is_dir()]
+    if folders:
+        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another path")
+    if not force:
+        existing = [p for p in paths if p.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
+
+
+def _templates(args):
+    from nmfaudio.drums import DrumTemplates
+
+    if args.templates is None:
+        return None
+    if args.templates.is_dir():
+        return DrumTemplates.from_folder(args.templates, classes=args.classes)
+    if not args.templates.exists():
+        raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
+    return DrumTemplates.load(args.templates)
+
+
+def run_drums(args) -> int:
+    from nmfaudio import audio
+    from nmfaudio.drums import separate_drums
+
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
+    stem = args.input.stem or "input"
+    names = [*args.classes, "residual"]
+    tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
+    plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
+    outputs = tracks + ([plot] if plot else [])
+    _check_new(outputs, args.force)
+    y, sr = audio.load(args.input)
+    templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    with output_folder(args.output_dir):
+        started = time.perf_counter()
+        bar, callback = _progress(args.max_iter)
+        try:
+            result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
+                                    hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
+                                    adapt=not args.fixed, n_free=args.free, random_state=args.seed,
+                                    callback=callback)
+        finally:
+            bar.close()
+        seconds = time.perf_counter() - started
+        result.name = stem
+        figure = None
+        if plot:
+            from nmfaudio.plot.drums import drums_figure
+
+            figure = drums_figure(result, title=args.input.name)
+        with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
+            for temporary, name in zip(temporaries, names):
+                audio.write_wav(temporary, result.sources[name], sr)
+            if figure is not None:
+                figure.savefig(temporaries[-1], format="png", dpi=100)
+    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot)
+    return 0
+
+
+def _onsets(activation, hop_length, sr, threshold=0.2):
+    """Times (s) of the activation's local maxima above ``threshold`` × its maximum."""
+    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
+    top = curve.max()
+    if not top > 0:
+        return []
+    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
+    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
+    return [round(float(t), 3) for t in np.flatnonzero(peaks) * hop_length / sr]
+
+
+def _report_drums(args, result, sr, seconds, paths, plot) -> None:
+    rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
+    onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
+    source = "bundled templates" if args.templates is None else str(args.templates)
+    if args.json:
+        summary = {
+            "input": str(args.input), "sr": sr,
+            "channels": 1 if result.sources["residual"].ndim == 1 else int(result.sources["residual"].shape[0]),
+            "n_samples": int(result.sources["residual"].shape[-1]), "templates": source,
+            "adapt": not args.fixed, "n_free": args.free, "mask_power": args.mask_power, "n_fft": args.n_fft,
+            "hop_length": args.hop_length, "seed": args.seed, "n_iter": result.n_iter,
+            "final_loss": float(result.loss[-1]), "seconds": round(seconds, 3),
+            "sources": [{"name": name, "path": str(path), "rms": rms[name],
+                         **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in paths.items()],
+            "plot": str(plot) if plot else None,
+        }
+        print(json.dumps(summary, indent=2))
+        return
+    mode = "fixed templates" if args.fixed else "adapted templates"
+    print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
+          f"{result.n_iter} iterations, {seconds:.2f} s")
+    for name, path in paths.items():
+        hits = f", {len(onsets[name])} hits" if name in onsets else (
+            "" if rms[name] > 0 else " (silent: add --free N to model other sounds)")
+        print(f"  {path}  (rms {rms[name]:.3g}{hits})")
+    if plot:
+        print(f"  {plot}  (spectrograms and activations)")
+
+
+def run_learn(args) -> int:
+    from nmfaudio.drums import DrumTemplates
+
+    output = args.output
+    if output.suffix.lower() != ".npz":
+        raise CLIError(f"-o {str(output)!r} must end in .npz")
+    _check_new([output], args.force)
+    if not output.parent.is_dir() and output.parent.exists():
+        raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
+    started = time.perf_counter()
+    templates = DrumTemplates.from_folder(args.folder, classes=args.classes, sr=args.sr, n_fft=args.n_fft,
+                                          hop_length=args.hop_length, n_frames=args.frames)
+    with output_folder(output.parent):
+        templates.save(output, overwrite=args.force)
+    seconds = time.perf_counter() - started
+    if args.json:
+        print(json.dumps({"folder": str(args.folder), "output": str(output), "classes": list(templates.classes),
+                          "n_shots": dict(zip(templates.classes, templates.n_shots)), "sr": templates.sr,
+                          "n_fft": templates.n_fft, "hop_length": templates.hop_length, "window": templates.window,
+                          "n_frames": templates.n_frames, "bytes": output.stat().st_size,
+                          "seconds": round(seconds, 3)}, indent=2))
+        return 0
+    shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
+    print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
+          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {templates.n_frames} frames), "
+          f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
+    return 0

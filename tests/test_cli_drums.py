@@ -1,0 +1,151 @@
+"""``nmfaudio drums`` and ``nmfaudio templates learn`` through ``main([...])``: outputs,
+summary, JSON, plot, templates, errors, no overwriting without --force, no partial files."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import nmfaudio
+from nmfaudio.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_drums import SR, STEMS, synthetic_hits  # noqa: E402
+
+FAST = ["--max-iter", "30"]
+
+
+@pytest.fixture(scope="module")
+def hits():
+    return synthetic_hits(seconds=2.0)
+
+
+@pytest.fixture
+def song(tmp_path, hits):
+    path = tmp_path / "beat.wav"
+    mix = np.stack([sum(hits), 0.5 * hits[0] + hits[1] + 0.7 * hits[2]])  # stereo
+    nmfaudio.save(path, mix, SR)
+    return path
+
+
+@pytest.fixture
+def one_shots(tmp_path, hits):
+    folder = tmp_path / "kit"
+    starts = {"kick": 0.0, "snare": 0.5, "hihat": 0.25}
+    for name, track in zip(STEMS, hits):
+        (folder / name).mkdir(parents=True)
+        start = int(starts[name] * SR)
+        sf.write(folder / name / f"{name}.flac", track[start:start + int(0.2 * SR)], SR)
+    return folder
+
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("nmfaudio: error:"), err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_drums_writes_four_stems_that_add_up(song, tmp_path, capsys):
+    out = tmp_path / "stems"
+    assert main(["drums", str(song), "-o", str(out), *FAST]) == 0
+    names = sorted(os.listdir(out))
+    assert names == sorted(f"beat_{s}.wav" for s in (*STEMS, "residual"))
+    mixture = nmfaudio.load(song)[0]
+    tracks = []
+    for name in names:
+        info = sf.info(out / name)
+        assert info.samplerate == SR and info.channels == 2 and info.frames == mixture.shape[1]
+        tracks.append(nmfaudio.load(out / name)[0])
+    # the stems partition the mixture: float32 tolerance 1e-4 of the peak
+    assert np.abs(np.sum(tracks, axis=0) - mixture).max() <= 1e-4 * np.abs(mixture).max()
+    summary = capsys.readouterr().out
+    assert "kick, snare, hihat separated" in summary and "beat_hihat.wav" in summary and "hits" in summary
+
+
+def test_json_summary_and_plot(song, tmp_path, capsys):
+    out = tmp_path / "stems"
+    assert main(["drums", str(song), "-o", str(out), "--json", "--plot", "--free", "1", *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in summary["sources"]] == [*STEMS, "residual"]
+    assert summary["channels"] == 2 and summary["sr"] == SR and summary["n_free"] == 1
+    kick = summary["sources"][0]
+    # the synthetic kick plays at 0, 1.0 s (every 4th 8th note at 120 BPM): onsets within a frame (23 ms)
+    assert any(abs(t - 1.0) < 0.03 for t in kick["onsets_s"]) and any(t < 0.03 for t in kick["onsets_s"])
+    assert summary["sources"][3]["rms"] > 0  # --free 1 gives the residual something
+    png = out / "beat_drums.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_existing_outputs_need_force(song, tmp_path, capsys):
+    out = tmp_path / "stems"
+    out.mkdir()
+    (out / "beat_snare.wav").write_bytes(b"keep me")
+    assert main(["drums", str(song), "-o", str(out), *FAST]) == 1
+    _one_line_error(capsys, "beat_snare.wav", "--force")
+    assert sorted(os.listdir(out)) == ["beat_snare.wav"]  # nothing else written
+    assert (out / "beat_snare.wav").read_bytes() == b"keep me"
+    assert main(["drums", str(song), "-o", str(out), "--force", *FAST]) == 0
+    assert sf.info(out / "beat_snare.wav").frames > 0
+
+
+def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys):
+    kit = tmp_path / "out" / "kit.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 0
+    assert "1 kick, 1 snare, 1 hihat one-shots" in capsys.readouterr().out
+    templates = nmfaudio.DrumTemplates.load(kit)
+    assert templates.classes == STEMS and templates.n_shots == (1, 1, 1)
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
+    _one_line_error(capsys, "kit.npz", "--force")
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--force", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_shots"] == {"kick": 1, "snare": 1, "hihat": 1}
+
+    for i, source in enumerate((kit, one_shots)):  # an .npz or the folder itself
+        out = tmp_path / f"stems_{i}"
+        assert main(["drums", str(song), "-o", str(out), "--templates", str(source), *FAST]) == 0
+        assert len(os.listdir(out)) == 4
+    capsys.readouterr()
+
+
+def test_classes_subset(song, tmp_path, capsys):
+    out = tmp_path / "stems"
+    assert main(["drums", str(song), "-o", str(out), "--classes", "kick,hihat", *FAST]) == 0
+    assert sorted(os.listdir(out)) == ["beat_hihat.wav", "beat_kick.wav", "beat_residual.wav"]
+
+
+def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys):
+    for path in (one_shots / "hihat").iterdir():
+        path.unlink()
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
+    _one_line_error(capsys, "hihat", "holds no audio files")
+    (one_shots / "hihat").rmdir()
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
+    _one_line_error(capsys, "hihat", "is missing")
+    assert not (tmp_path / "k.npz").exists()
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.txt")]) == 1
+    _one_line_error(capsys, ".npz")
+
+
+def test_drums_errors_leave_nothing(tmp_path, capsys, song):
+    out = tmp_path / "never"
+    assert main(["drums", str(tmp_path / "missing.wav"), "-o", str(out)]) == 1
+    _one_line_error(capsys, "missing.wav")
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    assert main(["drums", str(text), "-o", str(out)]) == 1
+    _one_line_error(capsys, "notes.wav")
+    assert main(["drums", str(song), "-o", str(out), "--templates", str(tmp_path / "nokit")]) == 1
+    _one_line_error(capsys, "nokit")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.zeros(2))
+    assert main(["drums", str(song), "-o", str(out), "--templates", str(bad)]) == 1
+    _one_line_error(capsys, "not a drum-template file")
+    assert not out.exists()  # no output folder was created for failed runs
+    assert main(["drums", str(song), "-o", str(out), "--free", "-1"]) == 2  # usage error
+    assert "--free" in capsys.readouterr().err
