@@ -836,3 +836,73 @@ def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_p
             nmfaudio.separate_drums(np.zeros(22050, np.float32), 22050, templates=kit)
         assert expected in str(info.value)
     assert tree(tmp_path) == before
+
+
+# --- nmfaudio drums / templates learn with bad inputs (CLI) ------------------------------
+
+DRUMS_FAST = ["--max-iter", "5", "--n-fft", "512", "--hop-length", "128"]
+
+
+@pytest.fixture
+def drum_setup(tmp_path):
+    """A kit folder, a kit missing its snare, one with an empty hi-hat folder, a loop
+    made of the one-shots, a text file named .wav, and a plain file."""
+    import shutil
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    y = np.concatenate([sf.read(kit / c / "one.wav", dtype="float32")[0] for c in ("kick", "snare", "hihat")] * 2)
+    write(tmp_path / "loop.wav", y, 22050)
+    shutil.copytree(kit, tmp_path / "no_snare")
+    shutil.rmtree(tmp_path / "no_snare" / "snare")
+    shutil.copytree(kit, tmp_path / "empty_hihat")
+    (tmp_path / "empty_hihat" / "hihat" / "one.wav").unlink()
+    (tmp_path / "text.wav").write_text("hello")
+    (tmp_path / "file.txt").write_text("x")
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, code, needle", [
+    (["drums", "missing.wav", "-o", "out"], 1, "'{d}/missing.wav' does not exist"),
+    (["drums", "text.wav", "-o", "out"], 1, "cannot read '{d}/text.wav' as audio"),
+    (["drums", "loop.wav", "-o", "file.txt"], 1, "-o '{d}/file.txt' is a file; give a folder"),
+    (["drums", "loop.wav", "-o", "file.txt/sub"], 1, "which is a file; give a folder"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "no_kit"], 1, "--templates '{d}/no_kit' does not exist"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "no_snare"], 1, "class folder '{d}/no_snare/snare' is missing"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,
+     "class folder '{d}/empty_hihat/hihat' holds no audio files"),
+    (["drums", "loop.wav", "-o", "out", "--max-iter", "0"], 2, "argument --max-iter: '0' must be an int >= 1"),
+    (["drums", "loop.wav", "-o", "out", "--classes", ","], 2, "argument --classes: ',' names no drum"),
+    (["drums", "loop.wav"], 2, "required: -o/--output-dir"),
+    (["templates", "learn", "no_snare", "-o", "kit.npz"], 1, "class folder '{d}/no_snare/snare' is missing"),
+    (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
+    (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
+])
+def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, capsys):
+    d = drum_setup
+    argv = [str(d / a) if a in {"missing.wav", "text.wav", "loop.wav", "out", "file.txt", "file.txt/sub", "no_kit",
+                                "no_snare", "empty_hihat", "kit", "kit.npz", "kit.txt"} else a for a in argv]
+    extra = DRUMS_FAST if argv[0] == "drums" and code == 1 else []
+    before = tree(d)
+    got, stdout, err = cli([*argv, *extra], capsys)
+    assert got == code
+    line = one_error_line(err)
+    assert needle.format(d=d) in line, line
+    assert stdout == ""
+    assert tree(d) == before and not (d / "out").exists()
+
+
+def test_drums_cli_keeps_existing_outputs_without_force(drum_setup, capsys):
+    d = drum_setup
+    argv = ["drums", d / "loop.wav", "-o", d / "out", *DRUMS_FAST]
+    assert cli(argv, capsys)[0] == 0
+    first = tree(d / "out")
+    assert sorted(first) == ["loop_hihat.wav", "loop_kick.wav", "loop_residual.wav", "loop_snare.wav"]
+    code, _, err = cli([*argv, "--seed", "4"], capsys)
+    assert code == 1 and "--force" in one_error_line(err)
+    assert tree(d / "out") == first
+    learn = ["templates", "learn", d / "kit", "-o", d / "kit.npz"]
+    assert cli(learn, capsys)[0] == 0
+    npz = (d / "kit.npz").read_bytes()
+    code, _, err = cli(learn, capsys)
+    assert code == 1 and "exists; use --force" in one_error_line(err)
+    assert (d / "kit.npz").read_bytes() == npz
