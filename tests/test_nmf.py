@@ -437,3 +437,32 @@ def test_stopping_uses_the_penalized_objective(solver):
         stopped = factorize(V, 5, tol=1e-7, max_iter=3000, **kwargs)
     full = factorize(V, 5, tol=0, max_iter=3000, **kwargs)
     assert objective(stopped) <= objective(full) * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
+@pytest.mark.parametrize("exponent", [-60, 70])
+def test_power_of_two_scaling_is_exact(beta, solver, exponent):
+    # The engine solves on V scaled to max ≈ 1 by a power of two, and the random start
+    # scales both factors by sqrt(mean(V)/k); so for c = 2^e (e even) the fit of c·V is
+    # the fit of V with W and H each scaled by √c — bit for bit — and loss scaled by c^β.
+    rng = np.random.default_rng(23)
+    V = rng.random((20, 30)).astype(np.float32)
+    V[rng.random(V.shape) < 0.1] = 0
+    c = np.float32(2.0**exponent)
+    a = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=20, tol=0)
+    b = factorize(V * c, 3, beta=beta, solver=solver, random_state=0, max_iter=20, tol=0)
+    root = np.float32(2.0 ** (exponent // 2))
+    np.testing.assert_array_equal(b.W, a.W * root)
+    np.testing.assert_array_equal(b.H, a.H * root)
+    np.testing.assert_allclose(b.loss, a.loss * float(c) ** beta, rtol=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0, 2.0, 3.0])
+@pytest.mark.parametrize("scale", [1e-30, 1e-15, 1e18, 1e30])
+def test_float32_extreme_scales_stay_finite(beta, scale):
+    rng = np.random.default_rng(24)
+    V = (rng.random((12, 16)) * scale).astype(np.float32)
+    V[0, :4] = 0
+    res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0)
+    assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
+    assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding

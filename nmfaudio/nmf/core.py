@@ -110,6 +110,25 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
+def _unit_scale(V) -> float:
+    """The power of two s with max(s·V) in [0.5, 1) (1 for all-zero V)."""
+    vmax = float(V.max())
+    if vmax <= 0:
+        return 1.0
+    return float(np.ldexp(1.0, -int(np.frexp(vmax)[1])))
+
+
+def _scaled_penalties(penalties, scale, beta):
+    """Penalty weights for the problem on s·V (W → s·W, H unchanged), whose objective is
+    s^β times the original: l1_W·s^(β−1), l2_W·s^(β−2), l1_H·s^β, l2_H·s^β."""
+    return {
+        "l1_W": penalties["l1_W"] * scale ** (beta - 1),
+        "l2_W": penalties["l2_W"] * scale ** (beta - 2),
+        "l1_H": penalties["l1_H"] * scale**beta,
+        "l2_H": penalties["l2_H"] * scale**beta,
+    }
+
+
 def _penalty(W, H, penalties) -> float:
     """l1‖W‖₁ + ½ l2‖W‖² + l1‖H‖₁ + ½ l2‖H‖² (factors are non-negative, so ‖·‖₁ is the sum)."""
     total = 0.0
@@ -234,12 +253,20 @@ def factorize(
     if init == "custom" and (W is None or H is None):
         raise ValueError("init='custom' needs both W and H")
     rng = _as_generator(random_state)
+    eps = default_floor(V) if eps is None else check_non_negative_number(eps, "eps")
 
+    # Solve for V scaled by a power of two that brings max(V) near 1.  The scaling is exact
+    # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
+    # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
+    # and the floor are converted, and W is scaled back at the end.
     W, H = _initial_factors(V, k, init, W, H, rng)
-    if eps is None:
-        eps = default_floor(V)
-    else:
-        eps = check_non_negative_number(eps, "eps")
+    scale = _unit_scale(V)
+    if scale != 1:
+        V = V * V.dtype.type(scale)
+        W *= W.dtype.type(scale)
+        eps *= scale
+        penalties = _scaled_penalties(penalties, scale, beta)
+    loss_unit = scale ** -beta  # loss of the scaled problem → loss of the user's problem
 
     if not V.any():
         # Nothing to model: the best non-negative fit of zeros is zero.
@@ -263,7 +290,7 @@ def factorize(
         loss[iteration] = engine.step()
         objective[iteration] = loss[iteration] + (_penalty(W, H, penalties) if penalized else 0.0)
         n_iter = iteration
-        if callback is not None and callback(iteration, float(loss[iteration])):
+        if callback is not None and callback(iteration, float(loss[iteration] * loss_unit)):
             stop_reason = "callback"
             break
         if tol > 0 and iteration % CHECK_EVERY == 0:
@@ -280,5 +307,7 @@ def factorize(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return NMFResult(W, H, loss[: n_iter + 1].copy(), n_iter, converged, n_floored, beta,
-                     solver_name, float(eps), stop_reason)
+    if scale != 1:
+        W *= W.dtype.type(1 / scale)  # a power of two: fixed templates come back bit-identical
+    return NMFResult(W, H, loss[: n_iter + 1] * loss_unit, n_iter, converged, n_floored, beta,
+                     solver_name, float(eps / scale), stop_reason)
