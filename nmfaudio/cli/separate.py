@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli._args import positive_int, positive_number
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
@@ -35,14 +36,7 @@ BETA_ALIASES = {
 }
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 1")
-    return value
+_positive_int = positive_int  # also used by the drums command
 
 
 def _beta(text: str):
@@ -73,13 +67,7 @@ def _mask_power(text: str):
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give a number > 0") from None
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds > 0")
-    return value
+    return positive_number(text, what="a number of seconds", example="30")
 
 
 def register(subparsers) -> None:

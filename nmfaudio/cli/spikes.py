@@ -27,28 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli._args import positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a rate in Hz, e.g. 30000") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive rate in Hz")
-    return value
+def _rate(text: str) -> float:
+    return positive_number(text, what="a rate in Hz", example="30000")
 
 
 def register(subparsers) -> None:
@@ -61,14 +46,14 @@ def register(subparsers) -> None:
                     "and write the labels (CSV) and a figure (PNG).")
     parser.add_argument("file", metavar="FILE", type=Path,
                         help=".npy, .npz (array 'waveforms') or .csv (one waveform per row)")
-    parser.add_argument("-k", "--n-clusters", type=_positive_int, required=True, metavar="K",
+    parser.add_argument("-k", "--n-clusters", type=positive_int, required=True, metavar="K",
                         help="number of neurons")
     parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                         help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
     parser.add_argument("--method", choices=METHODS, default=METHODS[0],
                         help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--n-init", type=_positive_int, default=4,
+    parser.add_argument("--n-init", type=positive_int, default=4,
                         help="k-means++ restarts (default 4)")
     parser.add_argument("--channel", type=int, default=None, metavar="C",
                         help="use only channel C of (n_spikes, n_channels, n_samples) data")
@@ -80,7 +65,7 @@ def register(subparsers) -> None:
                         help="CSV: is the last column a label? (default auto: yes when the "
                              "header says label/unit/cluster, or it holds few non-negative "
                              "integers while the samples are not integers)")
-    parser.add_argument("--fs", type=_positive_float, default=None, metavar="HZ",
+    parser.add_argument("--fs", type=_rate, default=None, metavar="HZ",
                         help="sampling rate for the figure's time axis (default: the .npz "
                              "'fs' when present, else sample numbers)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")

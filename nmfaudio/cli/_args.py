@@ -1,0 +1,39 @@
+"""argparse ``type=`` converters shared by the sub-commands: a bad value becomes a one-line
+usage error (exit 2) that names the value and what to give instead."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def whole_number(text: str, *, minimum: int = 1) -> int:
+    """``text`` as an int >= ``minimum``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= {minimum}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= {minimum}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """``text`` as an int >= 1."""
+    return whole_number(text, minimum=1)
+
+
+def non_negative_int(text: str) -> int:
+    """``text`` as an int >= 0."""
+    return whole_number(text, minimum=0)
+
+
+def positive_number(text: str, *, what: str = "a number", example: str = "1.5") -> float:
+    """``text`` as a finite float > 0; ``what``/``example`` word the error."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give {what} > 0, e.g. {example}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be {what} > 0, e.g. {example}")
+    return value
