@@ -64,9 +64,9 @@ def register(subparsers) -> None:
                             "'nmfaudio templates learn' (default: the bundled templates)")
     drums.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
                        help="drums to separate, comma-separated (default kick,snare,hihat)")
-    drums.add_argument("--free", type=_non_negative_int, default=0, metavar="N",
-                       help="free components for the residual (toms, cymbals, other sounds); "
-                            "default 0: the residual is silent")
+    drums.add_argument("--free", type=_non_negative_int, default=1, metavar="N",
+                       help="free components for the residual (toms, cymbals, other sounds; default 1); "
+                            "0: no residual, every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=_mask_power, default=1.5, metavar="P",
@@ -130,7 +130,7 @@ def _templates(args):
 
 def run_drums(args) -> int:
     from nmfaudio import audio
-    from nmfaudio.drums import separate_drums
+    from nmfaudio.drums import FREE_ITER, separate_drums
 
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
@@ -144,7 +144,7 @@ def run_drums(args) -> int:
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
     with output_folder(args.output_dir):
         started = time.perf_counter()
-        bar, callback = _progress(args.max_iter)
+        bar, callback = _progress(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
             result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
                                     hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
@@ -202,7 +202,7 @@ def _report_drums(args, result, sr, seconds, paths, plot) -> None:
           f"{result.n_iter} iterations, {seconds:.2f} s")
     for name, path in paths.items():
         hits = f", {len(onsets[name])} hits" if name in onsets else (
-            "" if rms[name] > 0 else " (silent: add --free N to model other sounds)")
+            "" if rms[name] > 0 else " (silent: --free 0)")
         print(f"  {path}  (rms {rms[name]:.3g}{hits})")
     if plot:
         print(f"  {plot}  (spectrograms and activations)")
