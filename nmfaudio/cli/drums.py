@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder
-from nmfaudio.cli.separate import _mask_power, _positive_int, _progress
+from nmfaudio.cli._args import non_negative_int, positive_int
+from nmfaudio.cli.separate import _mask_power, _progress
 
 
 def _classes(text: str) -> tuple:
@@ -36,16 +37,6 @@ def _classes(text: str) -> tuple:
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"{text!r} names a drum twice")
     return names
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give an int >= 0") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 0")
-    return value
 
 
 def register(subparsers) -> None:
@@ -64,17 +55,17 @@ def register(subparsers) -> None:
                             "'nmfaudio templates learn' (default: the bundled templates)")
     drums.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
                        help="drums to separate, comma-separated (default kick,snare,hihat)")
-    drums.add_argument("--free", type=_non_negative_int, default=1, metavar="N",
+    drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
                             "0: no residual, every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=_mask_power, default=1.5, metavar="P",
                        help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
-    drums.add_argument("--max-iter", type=_positive_int, default=70, metavar="M",
+    drums.add_argument("--max-iter", type=positive_int, default=70, metavar="M",
                        help="iterations (default 70)")
-    drums.add_argument("--n-fft", type=_positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
-    drums.add_argument("--hop-length", type=_positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    drums.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
+    drums.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
     drums.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
@@ -95,10 +86,10 @@ def register(subparsers) -> None:
     learn.add_argument("-o", "--output", type=Path, required=True, metavar="KIT.npz", help="templates to write (.npz)")
     learn.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
                        help="drum sub-folders, comma-separated (default kick,snare,hihat)")
-    learn.add_argument("--sr", type=_positive_int, default=22050, help="sampling rate (default 22050)")
-    learn.add_argument("--n-fft", type=_positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
-    learn.add_argument("--hop-length", type=_positive_int, default=512, metavar="H", help="STFT hop (default 512)")
-    learn.add_argument("--frames", type=_positive_int, default=8, metavar="T",
+    learn.add_argument("--sr", type=positive_int, default=22050, help="sampling rate (default 22050)")
+    learn.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
+    learn.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    learn.add_argument("--frames", type=positive_int, default=8, metavar="T",
                        help="template length in frames (default 8)")
     learn.add_argument("--json", action="store_true", help="print the summary as JSON")
     learn.add_argument("--force", action="store_true", help="overwrite an existing output")
