@@ -12,12 +12,13 @@ hi-hat stems.
 Methods (rows of the table):
 
 * ``nmfaudio (default templates)`` — ``separate_drums(mix, sr)``: the bundled templates
-  (FluidR3 GM kits), adapting semi-supervised NMFD.
+  (FluidR3 GM kits), adapting semi-supervised NMFD, one free component for the residual
+  (the defaults); ``…, n_free=0`` — the same without the residual component.
 * ``nmfaudio (<kit> one-shots)`` — the same with templates learned by
   ``DrumTemplates.from_folder`` from another Hydrogen kit's one-shots (never GMRockKit):
   Audiophob (CC0), BJA_Pacific, rumpf_kit_z01_h2.
-* ``fixed templates, NMFD`` — ``separate_drums(..., adapt=False)``: supervised NMFD, the
-  same templates kept fixed.
+* ``fixed templates, NMFD`` — ``separate_drums(..., adapt=False, n_free=0)``: supervised
+  NMFD, the same templates kept fixed.
 * ``fixed templates, NMF`` — classic supervised NMF through the engine:
   ``nmfaudio.separate(mix, n_components=3, beta="kullback-leibler", W=P.sum(axis=2),
   fix_W=True)`` (one spectrum per drum), ratio masks.
@@ -207,8 +208,9 @@ def main(argv=None) -> int:
 
     for label, templates in template_sets.items():
         add(f"nmfaudio ({label})", lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t), ("ours", label))
+        add(f"nmfaudio ({label}), n_free=0", lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t, n_free=0))
         add(f"fixed templates, NMFD ({label})",
-            lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t, adapt=False), ("fixed", label))
+            lambda m, t=templates: nmfaudio_drums(m["mix"], sr, t, adapt=False, n_free=0), ("fixed", label))
         add(f"fixed templates, NMF ({label})", lambda m, t=templates: fixed_nmf(m["mix"], sr, t),
             ("fixed", label))
     add("plain NMF k=12, oracle assignment", lambda m: plain_nmf_oracle(m["mix"], [m[s] for s in STEMS], sr))
