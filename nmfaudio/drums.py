@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -671,7 +671,6 @@ class DrumSeparation:
     mask_power: float
     name: str = "mixture"
     beta: float = 1.0
-    masks: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def classes(self) -> tuple:

@@ -55,7 +55,8 @@ def synthetic_hits(seconds=3.0, bpm=120, seed=0):
     for i in range(int(seconds / step)):
         start = int(i * step * SR)
         stop = min(n, start + length)
-        tracks["hihat"][start:stop] += (0.3 * sosfilt(high, rng.standard_normal(length)) * np.exp(-40 * t))[:stop - start]
+        hat = 0.3 * sosfilt(high, rng.standard_normal(length)) * np.exp(-40 * t)
+        tracks["hihat"][start:stop] += hat[:stop - start]
         if i % 4 == 0:
             tracks["kick"][start:stop] += 0.8 * kick_hit[:stop - start]
         if i % 4 == 2:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -120,7 +119,7 @@ def _templates(args):
 
 
 def run_drums(args) -> int:
-    from nmfaudio import audio
+    from nmfaudio import audio, spectrum
     from nmfaudio.drums import FREE_ITER, separate_drums
 
     if args.output_dir.exists() and not args.output_dir.is_dir():
@@ -133,6 +132,8 @@ def run_drums(args) -> int:
     _check_new(outputs, args.force)
     y, sr = audio.load(args.input)
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
+    spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
         started = time.perf_counter()
         bar, callback = _progress(args.max_iter + (FREE_ITER[1] if args.free else 0))
