@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "save", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
+__all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "audio_info", "make_folder"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
@@ -319,6 +319,34 @@ def make_folder(directory, name: str = "directory") -> Path:
     except (FileExistsError, NotADirectoryError):
         raise NotADirectoryError(f"{name}={str(directory)!r} is (or is inside) a file; give a folder") from None
     return directory
+
+
+def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -> list[Path]:
+    """Write several tracks as WAVs in ``directory``, all or nothing.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created if missing.
+    file_names : sequence of str
+    tracks : iterable of ndarray, each (n_samples,) or (n_channels, n_samples)
+    sr : int
+    overwrite : bool, default False
+        Without it, any existing output raises FileExistsError before anything is written.
+
+    Returns
+    -------
+    list of pathlib.Path, in the order of ``file_names``
+    """
+    directory = Path(directory)
+    paths = [directory / file_name for file_name in file_names]
+    if not overwrite:
+        check_new_outputs(paths)
+    make_folder(directory)
+    with atomic_outputs(paths, overwrite=overwrite) as temporaries:
+        for temporary, track in zip(temporaries, tracks):
+            write_wav(temporary, track, sr)
+    return paths
 
 
 def check_new_outputs(paths) -> None:

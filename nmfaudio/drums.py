@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio, spectrum
+from nmfaudio import audio, masks, spectrum
 
 __all__ = ["DrumTemplates", "DrumSeparation", "separate_drums", "default_templates",
            "DEFAULT_TEMPLATES_PATH", "CLASSES"]
@@ -695,15 +695,8 @@ class DrumSeparation:
         """
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array, then save")
-        directory = Path(directory)
-        paths = [directory / file_name for file_name in self.file_names(name)]
-        if not overwrite:
-            audio.check_new_outputs(paths)
-        audio.make_folder(directory)
-        with audio.atomic_outputs(paths, overwrite=overwrite) as temporaries:
-            for temporary, track in zip(temporaries, self.sources.values()):
-                audio.write_wav(temporary, track, self.sr)
-        return paths
+        return audio.save_tracks(directory, self.file_names(name), self.sources.values(), self.sr,
+                                 overwrite=overwrite)
 
 
 def _check_number(value, name, *, low=None, high=None, allow_none=False):
@@ -725,18 +718,6 @@ def _check_beta(beta) -> float:
         raise ValueError(f"beta={beta!r} must be between 0 (Itakura-Saito) and 2 (Frobenius) for drum separation; "
                          "the default 'kullback-leibler' (1) works best")
     return value
-
-
-def _class_masks(S, power):
-    """Soft masks S_k^p / Σ_j S_j^p over axis 0 (all-zero bins split equally); float32."""
-    peak = S.max(axis=0)
-    silent = peak <= 0
-    ratio = S / np.where(silent, 1, peak)
-    if power != 1:
-        ratio **= power
-    ratio[:, silent] = 1.0
-    ratio /= ratio.sum(axis=0)
-    return ratio
 
 
 def separate_drums(
@@ -822,9 +803,7 @@ def separate_drums(
     classes = _check_classes(classes)
     beta_value = _check_beta(beta)
     n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-    from nmfaudio.masks import check_mask_power
-
-    mask_power = check_mask_power(mask_power)
+    mask_power = masks.check_mask_power(mask_power)
     if mask_power == "binary":
         raise ValueError("mask_power='binary' is not available for drums; use a number > 0 (1.5 by default)")
     max_iter = _check_int(max_iter, "max_iter", 1)
@@ -893,7 +872,7 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
         mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         S[K] = (np.repeat(fit.W_free, widths, axis=0) * share[:, None]) @ fit.H_free
-    M = _class_masks(S, mask_power).reshape(S.shape[0], F, C, N)
+    M = masks.spectrogram_masks(S, power=mask_power).reshape(S.shape[0], F, C, N)
 
     n_samples = y.shape[-1]
     sources = {}

@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["component_spectrograms", "soft_masks", "binary_masks", "masks", "check_mask_power"]
+__all__ = ["component_spectrograms", "soft_masks", "spectrogram_masks", "binary_masks", "masks", "check_mask_power"]
 
 
 def _check_factors(W, H) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +100,23 @@ def soft_masks(W, H, *, power: float = 1.0) -> np.ndarray:
     W, H = _check_factors(W, H)
     if not _products_representable(W, H):
         return _log_domain_masks(W, H, power)
-    S = component_spectrograms(W, H)
+    return spectrogram_masks(component_spectrograms(W, H), power=power)
+
+
+def spectrogram_masks(S: np.ndarray, *, power: float = 1.0) -> np.ndarray:
+    """Soft masks ``S_k^p / Σ_j S_j^p`` from modelled magnitudes ``S`` (for models that
+    are not one outer product per component, e.g. convolutive drum templates); bins
+    where every ``S_k`` is zero are split equally.
+
+    Parameters
+    ----------
+    S : ndarray, shape (k, ...), non-negative and finite
+    power : float > 0, default 1.0
+
+    Returns
+    -------
+    ndarray, shape of S, values in [0, 1], summing to 1 over axis 0
+    """
     peak = S.max(axis=0)
     silent = peak <= 0
     ratio = S / np.where(silent, 1, peak)  # in [0, 1]; the loudest component is 1

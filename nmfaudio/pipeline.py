@@ -148,15 +148,8 @@ class Separation:
         """
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate() when giving an array, then save")
-        directory = Path(directory)
-        paths = [directory / file_name for file_name in self.file_names(name)]
-        if not overwrite:
-            audio.check_new_outputs(paths)
-        audio.make_folder(directory)
-        with audio.atomic_outputs(paths, overwrite=overwrite) as temporaries:
-            for temporary, track in zip(temporaries, self.components):
-                audio.write_wav(temporary, track, self.sr)
-        return paths
+        return audio.save_tracks(directory, self.file_names(name), self.components, self.sr,
+                                 overwrite=overwrite)
 
 
 def _check_positive_int(value, name: str) -> int:

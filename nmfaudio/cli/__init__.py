@@ -152,6 +152,22 @@ def _raise_terminated(signum, frame):
     raise Terminated()
 
 
+def progress_bar(total: int):
+    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="NMF", unit="it", file=sys.stderr, disable=None, leave=False,
+               dynamic_ncols=True)
+
+    def callback(iteration, loss):
+        bar.update(iteration - bar.n)
+        if iteration % 10 == 0:
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        return None
+
+    return bar, callback
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()

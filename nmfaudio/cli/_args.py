@@ -37,3 +37,16 @@ def positive_number(text: str, *, what: str = "a number", example: str = "1.5") 
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be {what} > 0, e.g. {example}")
     return value
+
+
+def mask_power(text: str):
+    """``text`` as a soft-mask power > 0, or ``"binary"``."""
+    if text.strip().lower() == "binary":
+        return "binary"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'")
+    return value

@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder
-from nmfaudio.cli._args import non_negative_int, positive_int
-from nmfaudio.cli.separate import _mask_power, _progress
+from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
 
 
 def _classes(text: str) -> tuple:
@@ -59,7 +58,7 @@ def register(subparsers) -> None:
                             "0: no residual, every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
-    drums.add_argument("--mask-power", type=_mask_power, default=1.5, metavar="P",
+    drums.add_argument("--mask-power", type=mask_power, default=1.5, metavar="P",
                        help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
     drums.add_argument("--max-iter", type=positive_int, default=70, metavar="M",
                        help="iterations (default 70)")
@@ -136,7 +135,7 @@ def run_drums(args) -> int:
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
         started = time.perf_counter()
-        bar, callback = _progress(args.max_iter + (FREE_ITER[1] if args.free else 0))
+        bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
             result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
                                     hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,

@@ -26,17 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder
-from nmfaudio.cli._args import positive_int, positive_number
+from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli._args import mask_power, positive_int, positive_number
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
     "kullback-leibler": "kullback-leibler", "kl": "kullback-leibler",
     "itakura-saito": "itakura-saito", "is": "itakura-saito",
 }
-
-
-_positive_int = positive_int  # also used by the drums command
 
 
 def _beta(text: str):
@@ -54,18 +51,6 @@ def _beta(text: str):
     return value
 
 
-def _mask_power(text: str):
-    if text.strip().lower() == "binary":
-        return "binary"
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'")
-    return value
-
-
 def _seconds(text: str) -> float:
     return positive_number(text, what="a number of seconds", example="30")
 
@@ -80,25 +65,25 @@ def register(subparsers) -> None:
                     "tracks add up to the input.",
     )
     parser.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
-    parser.add_argument("-k", "--n-components", type=_positive_int, required=True, metavar="K",
+    parser.add_argument("-k", "--n-components", type=positive_int, required=True, metavar="K",
                         help="number of components (tracks)")
     parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                         help="folder for the tracks (created if missing)")
     parser.add_argument("--beta", type=_beta, default="frobenius", metavar="B",
                         help="divergence: frobenius (fro), kullback-leibler (kl), itakura-saito (is) "
                              "or a number (default frobenius)")
-    parser.add_argument("--n-fft", type=_positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
-    parser.add_argument("--hop-length", type=_positive_int, default=512, metavar="H",
+    parser.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
+    parser.add_argument("--hop-length", type=positive_int, default=512, metavar="H",
                         help="STFT hop (default 512)")
-    parser.add_argument("--mask-power", type=_mask_power, default=1.0, metavar="P",
+    parser.add_argument("--mask-power", type=mask_power, default=1.0, metavar="P",
                         help="soft-mask power: 1 ratio, 2 Wiener-like, or 'binary' (default 1)")
-    parser.add_argument("--max-iter", type=_positive_int, default=200, metavar="M",
+    parser.add_argument("--max-iter", type=positive_int, default=200, metavar="M",
                         help="NMF iterations at most (default 200)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
                         help="separate block by block, S seconds at a time, with memory independent of the "
                              "duration (for long files; templates learned on a subsample of the frames)")
-    parser.add_argument("--learn-frames", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--learn-frames", type=positive_int, default=None, metavar="N",
                         help="with --block-seconds: learn the templates on at most N spectrogram columns "
                              "(frames x channels; default 20000)")
     parser.add_argument("--plot", action="store_true",
@@ -114,22 +99,6 @@ def _outputs(args) -> tuple[list[Path], Path | None]:
     tracks = [args.output_dir / f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(args.n_components)]
     plot = args.output_dir / f"{stem}_separation.png" if args.plot else None
     return tracks, plot
-
-
-def _progress(total: int):
-    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc="NMF", unit="it", file=sys.stderr, disable=None, leave=False,
-               dynamic_ncols=True)
-
-    def callback(iteration, loss):
-        bar.update(iteration - bar.n)
-        if iteration % 10 == 0:
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-        return None
-
-    return bar, callback
 
 
 def run(args) -> int:
@@ -166,7 +135,7 @@ def _separate_blocks(args, tracks, plot) -> None:
 
         extra.append((plot, write_figure))
     started = time.perf_counter()
-    bar, callback = _progress(planned_iterations(args.beta, args.max_iter))
+    bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
     blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
     def on_block(done, total):
@@ -212,7 +181,7 @@ def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
     from nmfaudio.pipeline import planned_iterations, separate
 
     started = time.perf_counter()
-    bar, callback = _progress(planned_iterations(args.beta, args.max_iter))
+    bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
