@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
+from nmfaudio.nmf import kernels
 
 __all__ = ["DrumTemplates", "DrumSeparation", "separate_drums", "default_templates",
            "DEFAULT_TEMPLATES_PATH", "CLASSES"]
@@ -455,19 +456,6 @@ def _unshift(G: np.ndarray, T: int, K: int, C: int, N: int) -> np.ndarray:
     return out
 
 
-def _divergence(V, L, beta) -> float:
-    """Σ d_β(V | L) in float64 (scikit-learn's β-divergence; V, L > 0 where β < 1)."""
-    V = V.astype(np.float64, copy=False)
-    L = L.astype(np.float64, copy=False)
-    if beta == 1:
-        positive = V > 0
-        return float(np.sum(V[positive] * np.log(V[positive] / L[positive])) - V.sum() + L.sum())
-    if beta == 0:
-        ratio = V / L
-        return float(np.sum(ratio - np.log(ratio)) - ratio.size)
-    return float(np.sum(V ** beta + (beta - 1) * L ** beta - beta * V * L ** (beta - 1)) / (beta * (beta - 1)))
-
-
 def _weights(V, L, beta):
     """(V ⊙ L^(β−2), L^(β−1)) of the β-divergence gradient; the second is None for β = 1
     (all ones)."""
@@ -519,15 +507,26 @@ class _NMFD:
         self.cap = None if cap is None else cap.transpose(0, 2, 1).reshape(self.F, self.T * self.K)
         self.beta = beta
         self.gamma = 1.0 / (2.0 - beta) if beta < 1 else 1.0
+        self._current_model = None  # set by loss(), used and cleared by step()
+        self._eps_row = np.full((1, self.C * self.N), self.eps, dtype=self.dtype)
 
     def model(self, Hs=None):
         L = self.W @ (_shift(self.H, self.T) if Hs is None else Hs)
         if self.W_free is not None:
             L += self.W_free @ self.H_free
-        return np.maximum(L, self.eps, out=L)
+        # against a row of eps, not the scalar: NumPy's scalar-operand maximum is not
+        # vectorized and took 6× longer here (0.9 vs 0.15 ms for 155 × 7750 float32)
+        return np.maximum(L, self._eps_row, out=L)
 
     def loss(self) -> float:
-        return _divergence(self.V, self.model(), self.beta)
+        """The divergence of the current factors; their model is kept for the next step."""
+        self._current_model = self.model()
+        return kernels.divergence(self.V, self._current_model, self.beta)
+
+    def _take_model(self):
+        """The current factors' model: the one :meth:`loss` just built, else a new one."""
+        L, self._current_model = self._current_model, None
+        return self.model() if L is None else L
 
     def _ratio(self, numerator, denominator):
         ratio = numerator / np.maximum(denominator, np.finfo(self.dtype).tiny)
@@ -537,7 +536,7 @@ class _NMFD:
         """One iteration: activations (drums if ``update_drums``, and free ones), then
         templates (drums if ``adapt_drums``, and free ones)."""
         T, K, C, N = self.T, self.K, self.C, self.N
-        A, B = _weights(self.V, self.model(), self.beta)
+        A, B = _weights(self.V, self._take_model(), self.beta)
         if self.W_free is not None:
             free_num = self.W_free.T @ A
             free_den = self.W_free.sum(axis=0)[:, None] if B is None else self.W_free.T @ B
@@ -607,6 +606,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, rng, callback) -> _F
     if n_free and not stopped:
         W_free, H_free = _residual_nmf(nmfd.V - nmfd.model(), n_free, beta=beta, n_iter=FREE_ITER[0], rng=rng)
         nmfd.W_free, nmfd.H_free = W_free, H_free
+        nmfd._current_model = None  # the model now includes the free components
         for _ in range(FREE_ITER[1]):
             nmfd.step(adapt_drums=False, update_drums=False)
             loss.append(nmfd.loss())
@@ -626,9 +626,10 @@ def _residual_nmf(R, n_free, *, beta, n_iter, rng):
     H = (0.1 + rng.random((n_free, M))).astype(np.float32)
     H *= np.float32(max(float(R.mean()), 1e-30) / max(float((W @ H).mean()), 1e-30))
     eps = np.float32(max(float(R.max()), 1e-30) * 1e-9)
+    eps_row = np.full((1, M), eps, dtype=np.float32)  # see _NMFD.model: faster than a scalar
     for _ in range(n_iter):
-        H *= (W.T @ (R / np.maximum(W @ H, eps))) / np.maximum(W.sum(axis=0)[:, None], eps)
-        W *= ((R / np.maximum(W @ H, eps)) @ H.T) / np.maximum(H.sum(axis=1)[None, :], eps)
+        H *= (W.T @ (R / np.maximum(W @ H, eps_row))) / np.maximum(W.sum(axis=0)[:, None], eps)
+        W *= ((R / np.maximum(W @ H, eps_row)) @ H.T) / np.maximum(H.sum(axis=1)[None, :], eps)
     return W, H
 
 
@@ -875,14 +876,15 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     M = masks.spectrogram_masks(S, power=mask_power).reshape(S.shape[0], F, C, N)
 
     n_samples = y.shape[-1]
-    sources = {}
-    for k, label in enumerate(kit.classes + (("residual",) if has_free else ())):
-        track = np.empty((C, n_samples), dtype=y.dtype)
-        for c in range(C):
-            track[c] = spectrum.istft(M[k, :, c] * X[c], n_fft=n_fft, hop_length=hop_length, length=n_samples)
-        sources[label] = track[0] if y.ndim == 1 else track
-    if not has_free:
-        sources["residual"] = np.zeros_like(y)
+    drums = np.empty((K, C, n_samples), dtype=y.dtype)
+    for c in range(C):  # all drums of a channel in one inverse STFT
+        drums[:, c] = spectrum.istft(M[:K, :, c] * X[c], n_fft=n_fft, hop_length=hop_length, length=n_samples)
+    sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(kit.classes)}
+    # The masks partition the mixture and the inverse STFT is linear, so the residual's
+    # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
+    # one inverse STFT fewer, and the four tracks add up to the input exactly.
+    residual = y - drums.sum(axis=0).reshape(y.shape) if has_free else np.zeros_like(y)
+    sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)
     activations = {label: (H_out[k, 0] if y.ndim == 1 else H_out[k]) for k, label in enumerate(kit.classes)}
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,

@@ -120,7 +120,9 @@ def spectrogram_masks(S: np.ndarray, *, power: float = 1.0) -> np.ndarray:
     peak = S.max(axis=0)
     silent = peak <= 0
     ratio = S / np.where(silent, 1, peak)  # in [0, 1]; the loudest component is 1
-    if power != 1:
+    if power == 1.5:  # the drums' default: x·√x is ~5× faster than x ** 1.5
+        ratio *= np.sqrt(ratio)
+    elif power != 1:
         ratio **= power
     ratio[:, silent] = 1.0  # all components zero: equal split
     ratio /= ratio.sum(axis=0)  # the sum is >= 1 (the loudest), never 0

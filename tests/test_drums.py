@@ -337,3 +337,29 @@ def test_bad_arguments_raise_clear_errors(synthetic):
         separate_drums(mix, SR, templates="/nonexistent/kit.npz")
     with pytest.raises(ValueError, match="NaN"):
         separate_drums(np.full(1000, np.nan, np.float32), SR)
+
+
+def test_fit_loss_is_the_divergence_and_its_model_cache_changes_nothing():
+    """The drum fit's loss() keeps the model it computed for the next step: stepping with
+    and without loss() calls in between gives bit-identical factors, and each loss equals
+    the KL divergence of the current factors (float64 definition, 1e-6 relative)."""
+    from nmfaudio.drums import _NMFD, _shift
+
+    rng = np.random.default_rng(0)
+    F, C, N, K, T = 30, 1, 200, 3, 4
+    V = rng.random((F, C, N)).astype(np.float32)
+    V[rng.random(V.shape) < 0.1] = 0
+    P0 = rng.random((F, K, T)).astype(np.float32)
+    P0 /= P0.sum(axis=(0, 2), keepdims=True)
+    H0 = (0.5 + rng.random((K, C, N))).astype(np.float32)
+    watched, plain = (_NMFD(V, P0, H0.copy(), beta=1.0) for _ in range(2))
+    for _ in range(5):
+        loss = watched.loss()
+        v = watched.V.astype(np.float64)
+        x = (watched.W.astype(np.float64) @ _shift(watched.H, T).astype(np.float64)).clip(min=float(watched.eps))
+        expected = np.sum(np.where(v > 0, v * np.log(np.where(v > 0, v, 1) / x), 0) - v + x)
+        assert loss == pytest.approx(expected, rel=1e-6)
+        watched.step(adapt_drums=True)
+        plain.step(adapt_drums=True)
+    np.testing.assert_array_equal(watched.W, plain.W)
+    np.testing.assert_array_equal(watched.H, plain.H)
