@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio.nmf import kernels
+from nmfaudio.nmf import convolutive, kernels
 
 __all__ = ["DrumTemplates", "DrumSeparation", "separate_drums", "default_templates",
            "DEFAULT_TEMPLATES_PATH", "CLASSES"]
@@ -523,6 +523,10 @@ class _NMFD:
         self._current_model = self.model()
         return kernels.divergence(self.V, self._current_model, self.beta)
 
+    def forget(self) -> None:
+        """Drop what :meth:`loss` prepared for the next step (after changing factors by hand)."""
+        self._current_model = None
+
     def _take_model(self):
         """The current factors' model: the one :meth:`loss` just built, else a new one."""
         L, self._current_model = self._current_model, None
@@ -577,6 +581,67 @@ class _NMFD:
         return np.ascontiguousarray(self.W.reshape(self.F, self.T, self.K).transpose(0, 2, 1))
 
 
+class _CompiledKLNMFD(_NMFD):
+    """:class:`_NMFD` for β = 1 with each half-step one compiled, cache-blocked pass over V
+    (:mod:`nmfaudio.nmf.convolutive`): the same updates, ~4× faster on a 3-minute file and
+    linear in its length.  :meth:`loss` runs the activation half-step's pass, which yields
+    the loss of the current factors and their updated activations; :meth:`step` commits
+    them and runs the template pass."""
+
+    def __init__(self, V, P0, H, **kwargs):
+        super().__init__(V, P0, H, **kwargs)
+        self.V = np.ascontiguousarray(self.V)
+        self._prepared = None
+
+    def forget(self) -> None:
+        self._prepared = None
+
+    def _templates(self) -> np.ndarray:
+        """[W | W_free] (F, T·K + n_free)."""
+        if self.W_free is None:
+            return self.W
+        return np.ascontiguousarray(np.hstack([self.W, self.W_free]), dtype=self.dtype)
+
+    def _free_activations(self) -> np.ndarray:
+        return self.H_free if self.H_free is not None else np.zeros((0, self.C * self.N), self.dtype)
+
+    def _h_pass(self):
+        T, K, N = self.T, self.K, self.N
+        column_sums = self.W.sum(axis=0).reshape(T, K)
+        denominator = np.zeros((K, N), self.dtype)  # unshift of the ones (as the NumPy step)
+        for tau in range(T):
+            denominator[:, :N - tau] += column_sums[tau][:, None]
+        return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), T, self.eps,
+                                  denominator, True)
+
+    def loss(self) -> float:
+        self._prepared = self._h_pass()
+        return self._prepared[0]
+
+    def step(self, *, adapt_drums: bool, update_drums: bool = True) -> None:
+        T, K = self.T, self.K
+        prepared, self._prepared = self._prepared, None
+        _, H_next, H_free_next = prepared if prepared is not None else self._h_pass()
+        if update_drums:
+            self.H = H_next
+        if self.W_free is not None:
+            self.H_free = H_free_next
+        if not adapt_drums and self.W_free is None:
+            return
+        numerators = convolutive.w_pass(self.V, self._templates(), self.H, self._free_activations(), T, self.eps)
+        if adapt_drums:
+            # row sums of the shifted activations: lag τ drops each channel's last τ frames
+            cumulative = np.cumsum(self.H.sum(axis=1), axis=1)  # (K, N)
+            denominator = np.stack([cumulative[:, self.N - 1 - tau] for tau in range(T)])  # (T, K)
+            self.W *= self._ratio(numerators[:, :T * K], denominator.reshape(1, T * K))
+            self._renormalize()
+            if self.cap is not None:
+                np.minimum(self.W, self.cap, out=self.W)
+                self._renormalize()
+        if self.W_free is not None:
+            self.W_free *= self._ratio(numerators[:, T * K:], self.H_free.sum(axis=1)[None, :])
+
+
 #: Iterations of the residual's NMF (on what the drums leave unexplained) and of its
 #: refinement against V with the drum model frozen (``n_free > 0``).
 FREE_ITER = (20, 20)
@@ -590,7 +655,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, rng, callback) -> _F
     K = P0.shape[1]
     H = (0.5 + rng.random((K, C, N))).astype(np.float32)
     cap = None if (max_gain is None or not adapt) else (P0 * np.float32(max_gain))
-    nmfd = _NMFD(V, P0, H, beta=beta, cap=cap)
+    model = _CompiledKLNMFD if (beta == 1 and kernels.HAVE_NUMBA) else _NMFD
+    nmfd = model(V, P0, H, beta=beta, cap=cap)
     nmfd.H *= np.float32(nmfd.V.mean() / max(float(nmfd.model().mean()), 1e-30))
     loss = [nmfd.loss()]
     stopped = False
@@ -606,7 +672,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, rng, callback) -> _F
     if n_free and not stopped:
         W_free, H_free = _residual_nmf(nmfd.V - nmfd.model(), n_free, beta=beta, n_iter=FREE_ITER[0], rng=rng)
         nmfd.W_free, nmfd.H_free = W_free, H_free
-        nmfd._current_model = None  # the model now includes the free components
+        nmfd.forget()  # the model now includes the free components
         for _ in range(FREE_ITER[1]):
             nmfd.step(adapt_drums=False, update_drums=False)
             loss.append(nmfd.loss())

@@ -1,0 +1,198 @@
+"""Compiled passes for the drums' convolutive NMF (NMFD) under the Kullback-Leibler
+divergence, block by block like :mod:`nmfaudio.nmf.kernels`.
+
+The model (see :class:`nmfaudio.drums._NMFD`), per channel c and frame t::
+
+    L[:, c, t] = Σ_τ Σ_k W[:, τ·K + k] H[k, c, t − τ]  +  W_free H_free[:, c·N + t]
+
+A NumPy iteration builds the shifted activations (T·K rows), L, V / L, Wᵀ(V / L) and its
+"unshift", then all of it again after the H update: a dozen passes over
+(n_bands × n_frames) arrays, which stop fitting in the cache beyond a few minutes of
+audio.  Here each of the two half-steps is one pass over V, a block of frames at a time:
+
+* :func:`h_pass` — model, loss and V / L on the block plus T − 1 frames of look-ahead
+  (the H update at frame t needs V / L at t … t + T − 1), then the updated activations
+  (drums and free components) for the block's frames, written to new arrays;
+* :func:`w_pass` — model with the new activations and the products (V / L) Hsᵀ of the
+  template updates, accumulated per task.
+
+The arithmetic is that of the NumPy updates (tests/test_drums.py compares the two);
+sums run in float32 per block and in float64 across blocks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, num_threads, run_in_threads
+
+if HAVE_NUMBA:
+    from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
+
+    @_jit
+    def _shifted_block(H, Hf, c, N, T, t0, width, out):
+        """out[:, :width] = the model's activation rows for frames t0 … t0 + width − 1 of
+        channel c: row τ·K + k is H[k, c, t − τ] (0 before the channel's start), then the
+        free rows Hf[r, c·N + t]."""
+        K = H.shape[0]
+        zero = out.dtype.type(0)
+        for tau in range(T):
+            for k in range(K):
+                row = out[tau * K + k]
+                for j in range(width):
+                    t = t0 + j - tau
+                    row[j] = H[k, c, t] if t >= 0 else zero
+        for r in range(Hf.shape[0]):
+            row = out[T * K + r]
+            for j in range(width):
+                row[j] = Hf[r, c * N + t0 + j]
+
+    @_jit
+    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, eps, den_H, den_free, update_drums):
+        """Frames t0 … t1 − 1 of channel c: returns their loss terms (float64) and writes
+        their updated activations into H_next / Hf_next."""
+        F, n_all = Wall.shape
+        N = H.shape[2]
+        n_free = Hf.shape[0]
+        dt = V.dtype
+        zero, one = dt.type(0), dt.type(1)
+        tiny = np.finfo(dt).tiny
+        look = T - 1
+        hs = np.empty((n_all, BLOCK + look), dt)
+        G = np.empty((n_all, BLOCK + look), dt)
+        A = np.empty((4, BLOCK + look), dt)
+        loss = 0.0
+        for j0 in range(t0, t1, BLOCK):
+            b = min(BLOCK, t1 - j0)
+            width = min(b + look, N - j0)  # the block and its look-ahead, within the channel
+            _shifted_block(H, Hf, c, N, T, j0, width, hs)
+            for i in range(n_all):
+                for j in range(width):
+                    G[i, j] = zero
+            base = c * N + j0
+            for f in range(0, F, 4):
+                nr = min(4, F - f)
+                for i in range(nr):
+                    a = A[i]
+                    _model_row(Wall, f + i, hs, a, width, zero)
+                    row = zero
+                    for j in range(width):
+                        v = V[f + i, base + j]
+                        x = max(a[j], eps)
+                        q = v / x
+                        a[j] = q
+                        if j < b:  # the look-ahead frames belong to the next block's loss
+                            row += x - v + v * fast_log(max(q, tiny))
+                    loss += np.float64(row)
+                _accumulate_cols(Wall, f, nr, A, G, width)
+            for k in range(K):
+                for j in range(b):
+                    t = j0 + j
+                    if update_drums:
+                        numerator = zero
+                        for tau in range(T):
+                            if j + tau < width:
+                                numerator += G[tau * K + k, j + tau]
+                        H_next[k, c, t] = H[k, c, t] * (numerator / max(den_H[k, t], tiny))
+                    else:
+                        H_next[k, c, t] = H[k, c, t]
+            for r in range(n_free):
+                for j in range(b):
+                    Hf_next[r, base + j] = Hf[r, base + j] * (G[T * K + r, j] / max(den_free[r], tiny))
+        return loss
+
+    @_jit
+    def _w_task(V, Wall, H, Hf, c, t0, t1, T, eps, P):
+        """Frames t0 … t1 − 1 of channel c: adds Σ_t (V / L)[f, t] · hs[i, t] to P (F, n_all)."""
+        F, n_all = Wall.shape
+        N = H.shape[2]
+        dt = V.dtype
+        zero = dt.type(0)
+        hs = np.empty((n_all, BLOCK), dt)
+        A = np.empty((2, BLOCK), dt)
+        spare = np.empty(n_all, dt)
+        for j0 in range(t0, t1, BLOCK):
+            b = min(BLOCK, t1 - j0)
+            _shifted_block(H, Hf, c, N, T, j0, b, hs)
+            base = c * N + j0
+            for f in range(0, F, 2):
+                g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
+                for i, row in ((0, f), (1, g)):
+                    a = A[i]
+                    _model_row(Wall, row, hs, a, b, zero)
+                    for j in range(b):
+                        a[j] = V[row, base + j] / max(a[j], eps)
+                _reduce_rows(A[0], A[1], hs, P[f], P[g] if g > f else spare, b, zero)
+
+
+def _tasks(C: int, N: int) -> list[tuple[int, int, int]]:
+    """(channel, first frame, end frame) of each task: whole blocks, a fixed split."""
+    n_blocks = -(-N // BLOCK)
+    per_channel = max(1, min(MAX_TASKS // C, n_blocks))
+    edges = np.minimum(np.linspace(0, n_blocks, per_channel + 1).round().astype(int) * BLOCK, N)
+    return [(c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _run(fn, tasks) -> None:
+    n_threads = min(len(tasks), num_threads())
+    if n_threads <= 1:
+        for t in range(len(tasks)):
+            fn(t)
+    else:
+        run_in_threads(fn, len(tasks), n_threads)
+
+
+def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
+    """Loss of the current factors and their updated activations (KL MU).
+
+    Parameters
+    ----------
+    V : ndarray, shape (F, C·N), float32, C-contiguous
+    Wall : ndarray, shape (F, T·K + n_free)
+        Drum templates (column τ·K + k: drum k at lag τ), then the free templates.
+    H : ndarray, shape (K, C, N)
+    Hf : ndarray, shape (n_free, C·N)
+    T : int
+    eps : float
+        Floor of the model.
+    den_H : ndarray, shape (K, N)
+        Denominator of the drum update: Σ over the lags τ with t + τ < N of the column
+        sums of the templates.
+    update_drums : bool
+
+    Returns
+    -------
+    loss : float
+    H_next : ndarray, shape (K, C, N)
+    Hf_next : ndarray, shape (n_free, C·N)
+    """
+    K, C, N = H.shape
+    H_next, Hf_next = np.empty_like(H), np.empty_like(Hf)
+    den_free = Wall[:, T * K:].sum(axis=0)
+    tasks = _tasks(C, N)
+    losses = np.zeros(len(tasks))
+    dt = V.dtype.type
+
+    def task(i):
+        c, t0, t1 = tasks[i]
+        losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, dt(eps), den_H, den_free,
+                            bool(update_drums))
+
+    _run(task, tasks)
+    return float(losses.sum()), H_next, Hf_next
+
+
+def w_pass(V, Wall, H, Hf, T, eps):
+    """Σ_t (V / L)[f, t] · hs[i, t] (F, T·K + n_free): the numerators of the template
+    updates, for the model with activations H (K, C, N) and Hf (n_free, C·N)."""
+    K, C, N = H.shape
+    tasks = _tasks(C, N)
+    partial = np.zeros((len(tasks),) + Wall.shape, V.dtype)
+    dt = V.dtype.type
+
+    def task(i):
+        c, t0, t1 = tasks[i]
+        _w_task(V, Wall, H, Hf, c, t0, t1, T, dt(eps), partial[i])
+
+    _run(task, tasks)
+    return partial.sum(axis=0)
