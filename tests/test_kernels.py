@@ -197,12 +197,14 @@ def test_task_bounds_cover_all_columns_in_whole_blocks():
 
 
 @needs_numba
+@pytest.mark.parametrize("level", [1.0, 300.0])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_fit_holds_at_most_three_work_arrays(beta):
+def test_fit_holds_at_most_three_work_arrays(beta, level):
     # issue 5: beyond V, a fit holds no more than ~3 F x T float32 arrays (tracemalloc
-    # sees NumPy's allocations); zeros force the floored copy of V, the worst case
+    # sees NumPy's allocations); zeros force the floored copy of V, and a level far from
+    # 1 the power-of-two scaled copy: the worst case
     rng = np.random.default_rng(9)
-    V = rng.random((257, 3000)).astype(np.float32)
+    V = rng.random((257, 3000)).astype(np.float32) * np.float32(level)
     V[:, :50] = 0
     nmfaudio.factorize(V, 8, beta=beta, max_iter=2, tol=0, random_state=0)  # compile, warm up
     tracemalloc.start()

@@ -262,7 +262,7 @@ def factorize(
     W, H = _initial_factors(V, k, init, W, H, rng)
     scale = _unit_scale(V)
     if scale != 1:
-        V = V * V.dtype.type(scale)
+        V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
         W *= W.dtype.type(scale)
         eps *= scale
         penalties = _scaled_penalties(penalties, scale, beta)
@@ -274,7 +274,7 @@ def factorize(
         H[free_H] = 0
         return NMFResult(W, H, np.zeros(1), 0, True, 0, beta, solver_name, eps, "zero")
 
-    V_fit, n_floored = floor_data(V, beta, eps)
+    V_fit, n_floored = floor_data(V, beta, eps, overwrite=scale != 1)
     problem = Problem(beta=beta, free_W=free_W, free_H=free_H, eps=eps, **penalties)
     engine = SOLVERS[solver_name](V_fit, W, H, problem)
 

@@ -58,7 +58,7 @@ def default_floor(V: np.ndarray) -> float:
     return max(FLOOR_RELATIVE * vmax, tiny)
 
 
-def floor_data(V: np.ndarray, beta: float, eps: float) -> tuple[np.ndarray, int]:
+def floor_data(V: np.ndarray, beta: float, eps: float, *, overwrite: bool = False) -> tuple[np.ndarray, int]:
     """Return V floored at ``eps`` when β ≤ 1 (a copy only if anything changes),
     and how many entries were raised.
 
@@ -67,6 +67,8 @@ def floor_data(V: np.ndarray, beta: float, eps: float) -> tuple[np.ndarray, int]
     V : ndarray, shape (n_features, n_samples)
     beta : float
     eps : float
+    overwrite : bool, default False
+        Floor V in place instead of copying it (for a V the caller owns).
 
     Returns
     -------
@@ -79,7 +81,7 @@ def floor_data(V: np.ndarray, beta: float, eps: float) -> tuple[np.ndarray, int]
     n_floored = int(np.count_nonzero(low))
     if n_floored == 0:
         return V, 0
-    return np.maximum(V, V.dtype.type(eps)), n_floored
+    return np.maximum(V, V.dtype.type(eps), out=V if overwrite else None), n_floored
 
 
 def divergence_from_model(V: np.ndarray, WH: np.ndarray, beta: float) -> float:
