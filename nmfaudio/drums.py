@@ -442,7 +442,7 @@ def _shift(H: np.ndarray, T: int) -> np.ndarray:
     (within each channel)."""
     K, C, N = H.shape
     out = np.zeros((T, K, C, N), dtype=H.dtype)
-    for tau in range(T):
+    for tau in range(min(T, N)):  # lags beyond a short clip's end stay zero
         out[tau, :, :, tau:] = H[:, :, :N - tau]
     return out.reshape(T * K, C * N)
 
@@ -451,7 +451,7 @@ def _unshift(G: np.ndarray, T: int, K: int, C: int, N: int) -> np.ndarray:
     """Adjoint of :func:`_shift`: (T·K, C·N) → (K, C, N), Σ_τ G[τ, :, :, t + τ]."""
     G = G.reshape(T, K, C, N)
     out = G[0].copy()
-    for tau in range(1, T):
+    for tau in range(1, min(T, N)):
         out[:, :, :N - tau] += G[tau, :, :, tau:]
     return out
 
@@ -583,8 +583,9 @@ class _NMFD:
 
 class _CompiledKLNMFD(_NMFD):
     """:class:`_NMFD` for β = 1 with each half-step one compiled, cache-blocked pass over V
-    (:mod:`nmfaudio.nmf.convolutive`): the same updates, ~4× faster on a 3-minute file and
-    linear in its length.  :meth:`loss` runs the activation half-step's pass, which yields
+    (:mod:`nmfaudio.nmf.convolutive`): the same updates; the whole fit (with the residual's
+    NumPy NMF) took 0.6 s instead of 0.8 s on a 3-minute file and 2.1 s instead of 3.2 s on
+    a 10-minute one, and its memory traffic no longer grows with a dozen full-size arrays.  :meth:`loss` runs the activation half-step's pass, which yields
     the loss of the current factors and their updated activations; :meth:`step` commits
     them and runs the template pass."""
 
@@ -594,6 +595,7 @@ class _CompiledKLNMFD(_NMFD):
         self._prepared = None
 
     def forget(self) -> None:
+        """Drop the pass :meth:`loss` prepared (after changing factors by hand)."""
         self._prepared = None
 
     def _templates(self) -> np.ndarray:
@@ -609,7 +611,7 @@ class _CompiledKLNMFD(_NMFD):
         T, K, N = self.T, self.K, self.N
         column_sums = self.W.sum(axis=0).reshape(T, K)
         denominator = np.zeros((K, N), self.dtype)  # unshift of the ones (as the NumPy step)
-        for tau in range(T):
+        for tau in range(min(T, N)):
             denominator[:, :N - tau] += column_sums[tau][:, None]
         return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), T, self.eps,
                                   denominator, True)
@@ -631,9 +633,12 @@ class _CompiledKLNMFD(_NMFD):
         numerators = convolutive.w_pass(self.V, self._templates(), self.H, self._free_activations(), T, self.eps)
         if adapt_drums:
             # row sums of the shifted activations: lag τ drops each channel's last τ frames
-            cumulative = np.cumsum(self.H.sum(axis=1), axis=1)  # (K, N)
-            denominator = np.stack([cumulative[:, self.N - 1 - tau] for tau in range(T)])  # (T, K)
-            self.W *= self._ratio(numerators[:, :T * K], denominator.reshape(1, T * K))
+            # (float64 running sums: a float32 one drifts by ~1e-5 over 10⁵ frames)
+            cumulative = np.cumsum(self.H.sum(axis=1, dtype=np.float64), axis=1)  # (K, N)
+            denominator = np.zeros((T, K))
+            for tau in range(min(T, self.N)):
+                denominator[tau] = cumulative[:, self.N - 1 - tau]
+            self.W *= self._ratio(numerators[:, :T * K], denominator.reshape(1, T * K).astype(self.dtype))
             self._renormalize()
             if self.cap is not None:
                 np.minimum(self.W, self.cap, out=self.W)
@@ -902,6 +907,17 @@ def separate_drums(
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), rng=rng, callback=callback)
 
 
+def _silent_separation(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
+    """The result for an all-zero recording: silent stems and activations, the templates
+    unchanged, no iterations."""
+    sources = {label: np.zeros_like(y) for label in kit.classes + ("residual",)}
+    shape = (n_frames,) if y.ndim == 1 else (y.shape[0], n_frames)
+    activations = {label: np.zeros(shape, np.float32) for label in kit.classes}
+    return DrumSeparation(sources=sources, activations=activations, templates=kit, sr=sr, n_fft=n_fft,
+                          hop_length=hop_length, loss=np.zeros(1), n_iter=0, mask_power=mask_power,
+                          name=name, beta=beta)
+
+
 def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, rng, callback) -> DrumSeparation:
     X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
@@ -909,7 +925,10 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     C, F, N = X.shape
     magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N)
     peak = float(magnitude.max())
-    scale = 1.0 / peak if peak > 0 else 1.0  # fit at unit level (KL and float32 need sane magnitudes)
+    if peak == 0:  # silence: nothing to separate, every stem silent
+        return _silent_separation(y, sr, kit, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
+                                  mask_power=mask_power, n_frames=N)
+    scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
     magnitude = (magnitude * np.float32(scale)).astype(np.float32)
 
     P0 = kit.P.astype(np.float32).copy()
@@ -948,7 +967,7 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(kit.classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
-    # one inverse STFT fewer, and the four tracks add up to the input exactly.
+    # one inverse STFT fewer, and the four tracks add up to the input to float rounding.
     residual = y - drums.sum(axis=0).reshape(y.shape) if has_free else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)

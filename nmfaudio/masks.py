@@ -143,9 +143,11 @@ if HAVE_NUMBA:
     def _normalized_powers(S, power, out):
         """out = spectrogram_masks(S) for S (k, n), a chunk of bins at a time while it is
         in cache: one read of S and one write of out instead of six full NumPy passes.
-        (Multiplies by 1/peak where NumPy divides: equal to ~1 float ulp.)"""
+        Divides by the peak like the NumPy code (a subnormal peak has no finite
+        reciprocal) and multiplies by 1 / total (≥ 1, so exact to ~1 ulp)."""
         k, n = S.shape
         chunk = 512
+        peak = np.empty(chunk, S.dtype)
         inverse = np.empty(chunk, S.dtype)
         total = np.empty(chunk, S.dtype)
         one, zero = S.dtype.type(1), S.dtype.type(0)
@@ -153,29 +155,29 @@ if HAVE_NUMBA:
         for j0 in range(0, n, chunk):
             m = min(chunk, n - j0)
             for j in range(m):
-                inverse[j] = S[0, j0 + j]
+                peak[j] = S[0, j0 + j]
                 total[j] = zero
             for kk in range(1, k):
                 for j in range(m):
-                    inverse[j] = max(inverse[j], S[kk, j0 + j])
-            for j in range(m):  # 0 for silent bins: all their ratios are 0, fixed below
-                inverse[j] = one / inverse[j] if inverse[j] > zero else zero
+                    peak[j] = max(peak[j], S[kk, j0 + j])
+            for j in range(m):  # silent bins: every ratio 0, fixed below
+                peak[j] = peak[j] if peak[j] > zero else one
             for kk in range(k):
                 row, source = out[kk, j0:j0 + m], S[kk, j0:j0 + m]
                 if power == 1.5:
                     for j in range(m):
-                        r = source[j] * inverse[j]
+                        r = source[j] / peak[j]
                         row[j] = r * math.sqrt(r)
                 elif power == 2:
                     for j in range(m):
-                        r = source[j] * inverse[j]
+                        r = source[j] / peak[j]
                         row[j] = r * r
                 elif power == 1:
                     for j in range(m):
-                        row[j] = source[j] * inverse[j]
+                        row[j] = source[j] / peak[j]
                 else:
                     for j in range(m):
-                        row[j] = (source[j] * inverse[j]) ** power
+                        row[j] = (source[j] / peak[j]) ** power
                 for j in range(m):
                     total[j] += row[j]
             for j in range(m):  # the loudest gives >= 1; 0 only in silent bins

@@ -365,19 +365,19 @@ def test_fit_loss_is_the_divergence_and_its_model_cache_changes_nothing():
     np.testing.assert_array_equal(watched.H, plain.H)
 
 
-@pytest.mark.parametrize("channels", [1, 2])
-def test_compiled_kl_nmfd_equals_the_numpy_updates(channels):
+@pytest.mark.parametrize("channels, N", [(1, 3 * 256 + 41), (2, 3 * 256 + 41), (1, 5), (2, 1)])
+def test_compiled_kl_nmfd_equals_the_numpy_updates(channels, N):
     """The compiled KL passes (nmfaudio.nmf.convolutive) give the NumPy step's factors
     and losses to float32 rounding (1e-4 relative after 6 iterations), with free
     components, the gain cap, frozen drums, zeros in V, and frame counts that cross
-    block and task borders."""
+    block and task borders or are shorter than the templates."""
     from nmfaudio.drums import _CompiledKLNMFD, _NMFD
     from nmfaudio.nmf import kernels
 
     if not kernels.HAVE_NUMBA:
         pytest.skip("numba not installed")
     rng = np.random.default_rng(1)
-    F, N, K, T, n_free = 23, 3 * kernels.BLOCK + 41, 3, 8, 1
+    F, K, T, n_free = 23, 3, 8, 1  # N < T: a clip shorter than the templates
     V = rng.random((F, channels, N)).astype(np.float32) ** 2
     V[rng.random(V.shape) < 0.1] = 0
     P0 = rng.random((F, K, T)).astype(np.float32)
@@ -402,3 +402,26 @@ def test_compiled_kl_nmfd_equals_the_numpy_updates(channels):
     for name in ("W", "H", "W_free", "H_free"):
         np.testing.assert_allclose(getattr(compiled, name), getattr(plain, name), rtol=1e-4,
                                    atol=1e-6 * float(np.abs(getattr(plain, name)).max()), err_msg=name)
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.05, 0.1])
+def test_clips_shorter_than_the_templates_separate(seconds):
+    """A clip of fewer frames than the 8-frame templates (or one frame) still separates:
+    finite stems of the input's shape that add up to it (1e-6 of the peak)."""
+    rng = np.random.default_rng(0)
+    y = (0.3 * rng.standard_normal(max(1, int(seconds * SR)))).astype(np.float32)
+    result = separate_drums(y, SR, random_state=0)
+    total = sum(result.sources.values())
+    assert all(s.shape == y.shape and np.all(np.isfinite(s)) for s in result.sources.values())
+    assert np.abs(total - y).max() <= 1e-6 * np.abs(y).max()
+
+
+def test_silence_gives_silent_stems():
+    """All-zero input: silent stems, zero activations, the templates unchanged, no
+    iterations (no error about empty templates)."""
+    y = np.zeros((2, SR), np.float32)
+    result = separate_drums(y, SR)
+    assert set(result.sources) == {"kick", "snare", "hihat", "residual"}
+    assert all(s.shape == y.shape and not s.any() for s in result.sources.values())
+    assert all(not a.any() for a in result.activations.values())
+    assert result.n_iter == 0 and result.loss.tolist() == [0.0]

@@ -87,3 +87,17 @@ def test_compiled_spectrogram_masks_equal_the_numpy_ones(monkeypatch, power, dty
     np.testing.assert_allclose(compiled, reference, rtol=0, atol=5e-7 if dtype == np.float32 else 1e-12)
     np.testing.assert_allclose(compiled[:, :2], 1 / 3)
     np.testing.assert_allclose(compiled.sum(axis=0), 1, atol=5e-7 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0])
+def test_spectrogram_masks_with_a_subnormal_peak(power):
+    """A bin whose loudest source is subnormal (float32 < 1.2e-38: silence after a fade)
+    still gets the sources' ratios, never NaN (its reciprocal would be inf)."""
+    S = np.array([[1e-39, 0, 3e-39, 1], [5e-40, 0, 1e-45, 0.5]], dtype=np.float32)
+    M = masks.spectrogram_masks(S, power=power)
+    assert np.all(np.isfinite(M))
+    expected = np.array([1, 0.5 ** power]) / (1 + 0.5 ** power)
+    np.testing.assert_allclose(M[:, 0], expected, rtol=1e-3)  # 5e-40 is stored to ~3 digits
+    np.testing.assert_allclose(M[:, 3], expected, rtol=1e-6)
+    np.testing.assert_allclose(M[:, 1], 0.5)
+    np.testing.assert_allclose(M.sum(axis=0), 1, atol=5e-7)

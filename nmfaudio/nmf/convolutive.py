@@ -183,8 +183,24 @@ def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
 
 
 def w_pass(V, Wall, H, Hf, T, eps):
-    """Σ_t (V / L)[f, t] · hs[i, t] (F, T·K + n_free): the numerators of the template
-    updates, for the model with activations H (K, C, N) and Hf (n_free, C·N)."""
+    """The numerators of the template updates (KL MU): Σ_t (V / L)[f, t] · hs[i, t], with
+    L the model of ``Wall`` and the activations, hs their shifted rows (as in :func:`h_pass`).
+
+    Parameters
+    ----------
+    V : ndarray, shape (F, C·N), float32, C-contiguous
+    Wall : ndarray, shape (F, T·K + n_free)
+    H : ndarray, shape (K, C, N)
+    Hf : ndarray, shape (n_free, C·N)
+    T : int
+    eps : float
+        Floor of the model.
+
+    Returns
+    -------
+    ndarray, shape (F, T·K + n_free)
+        Summed over the tasks in a fixed order (the same on any number of threads).
+    """
     K, C, N = H.shape
     tasks = _tasks(C, N)
     partial = np.zeros((len(tasks),) + Wall.shape, V.dtype)

@@ -605,7 +605,9 @@ def divergence(V: np.ndarray, L: np.ndarray, beta: float) -> float:
     -------
     float
     """
-    if not HAVE_NUMBA or beta == 2:  # pragma: no cover - the NumPy definition
+    if V.shape != L.shape or V.dtype != L.dtype:
+        raise ValueError(f"V {V.shape} {V.dtype} and L {L.shape} {L.dtype} must have one shape and dtype")
+    if not HAVE_NUMBA or beta == 2:  # the NumPy definition (no numba, or Frobenius)
         from scipy.special import xlogy
 
         from nmfaudio.nmf.divergence import divergence_from_model
