@@ -307,3 +307,28 @@ def test_divergence_kernel_equals_the_definition(beta, dtype):
     got = kernels.divergence(V, L, beta)
     assert np.isfinite(got)
     assert got == pytest.approx(expected, rel=1e-6 if dtype == np.float32 else 1e-10)
+
+
+@needs_numba
+@pytest.mark.parametrize("spread", [1.0, 1e6])
+def test_float32_is_loss_without_a_log_per_entry(spread):
+    """Float32 Itakura-Saito sums its loss as Σ(q − 1) + Σ log WH − Σ log V (exponents and
+    mantissa products instead of a log per entry): the pass selects that mode, and its
+    loss equals the float64 definition to 1e-6 relative, near a fit and far from one,
+    with floored zeros and entries spread over `spread` orders of magnitude."""
+    rng = np.random.default_rng(11)
+    W = rng.random((F, K)).astype(np.float32) + 0.05
+    H = rng.random((K, T)).astype(np.float32) + 0.05
+    for noise in (0.01, 1.0):  # close to the model, and far from it
+        V = (W @ H) * np.exp(noise * rng.standard_normal((F, T))).astype(np.float32)
+        V *= np.float32(spread) ** rng.random((F, T)).astype(np.float32)
+        V[rng.random(V.shape) < 0.05] = 0
+        eps = default_floor(V)
+        V_fit, _ = floor_data(V.astype(np.float32), 0.0, eps)
+        pass_ = kernels.BetaPass(V_fit, K, beta=0.0, gamma=0.5, eps=eps, free_H=np.ones(K, bool),
+                                 l1_H=0.0, l2_H=0.0, update_W=True)
+        assert pass_.mode == kernels.MODE_IS_SPLIT
+        WH = np.maximum(W.astype(np.float64) @ H.astype(np.float64), eps)
+        ratio = V_fit.astype(np.float64) / WH
+        reference = float(np.sum(ratio - np.log(ratio) - 1))
+        assert pass_.run(W, H, np.empty_like(H)) == pytest.approx(reference, rel=1e-6)
