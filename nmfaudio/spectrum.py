@@ -1,6 +1,7 @@
 """Short-time Fourier transform and its inverse, with matching defaults.
 
-Both wrap librosa (``librosa.stft`` / ``librosa.istft``) with a Hann window,
+Both follow librosa (``stft`` calls ``librosa.stft``; ``istft`` gives ``librosa.istft``'s
+result, computed by a faster compiled overlap-add) with a Hann window,
 ``n_fft=2048``, ``hop_length=512`` and centred frames (the signal is zero-padded by
 ``n_fft // 2`` on both sides), so ``istft(stft(y), length=len(y))`` gives back ``y`` to
 float precision — also for signals shorter than one frame.  Multichannel input
@@ -152,4 +153,58 @@ def istft(
         length = _check_int(length, "length", 0)
         if length == 0:
             return np.zeros(X.shape[:-2] + (0,), dtype=np.float32 if X.dtype == np.complex64 else np.float64)
-    return librosa.istft(X, hop_length=hop_length, n_fft=n_fft, window=window, center=bool(center), length=length)
+    if _overlap_add is None or X.dtype not in (np.complex64, np.complex128):
+        return librosa.istft(X, hop_length=hop_length, n_fft=n_fft, window=window, center=bool(center),
+                             length=length)
+    return _istft(X, n_fft, hop_length, window, bool(center), length)
+
+
+def _istft(X, n_fft, hop_length, window, center, length):
+    """librosa.istft's result to float rounding (the same frames, summation order and
+    normalization by the window's sum of squares; ≤ 2e-7 of the peak, tested), about
+    twice as fast: the inverse FFTs run on the engine's threads, and windowing and
+    overlap-add are one compiled pass over frames laid out contiguously, without
+    librosa's temporaries and fancy-indexed division (0.19 s instead of 0.50 s for three
+    3-minute tracks)."""
+    import librosa
+    import scipy.fft
+
+    from nmfaudio.nmf.kernels import num_threads
+
+    n_frames = X.shape[-1]
+    if length:  # librosa reads only the frames that reach into the output
+        padded = length + 2 * (n_fft // 2) if center else length
+        n_frames = min(n_frames, int(np.ceil(padded / hop_length)))
+    real = np.float32 if X.dtype == np.complex64 else np.float64
+    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
+    lead = X.shape[:-2]
+    spectra = X.reshape((-1,) + X.shape[-2:])[..., :n_frames]
+    with scipy.fft.set_workers(num_threads()):  # (n_signals, n_frames, n_fft): each frame contiguous
+        frames = scipy.fft.irfft(spectra.transpose(0, 2, 1), n=n_fft, axis=-1)
+    full = np.zeros((spectra.shape[0], n_fft + hop_length * (n_frames - 1)), dtype=real)
+    _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, full)
+    start = n_fft // 2 if center else 0
+    size = length if length else full.shape[-1] - (2 * start if center else 0)
+    y = librosa.util.fix_length(full[:, start:], size=size)
+    norm = librosa.filters.window_sumsquare(window=window, n_frames=n_frames, win_length=n_fft, n_fft=n_fft,
+                                            hop_length=hop_length, dtype=real)
+    norm = librosa.util.fix_length(norm[start:], size=size)
+    np.divide(y, norm, out=y, where=norm > librosa.util.tiny(norm))
+    return y.reshape(lead + (size,))
+
+
+try:
+    import numba
+
+    @numba.njit(nogil=True, cache=True)
+    def _overlap_add(frames, window, hop, out):
+        """out[s, t·hop + i] += window[i] · frames[s, t, i], frames in time order (the
+        order librosa adds them)."""
+        n_fft = window.size
+        for s in range(frames.shape[0]):
+            for t in range(frames.shape[1]):
+                start = t * hop
+                for i in range(n_fft):
+                    out[s, start + i] += window[i] * frames[s, t, i]
+except ImportError:  # pragma: no cover - numba comes with librosa
+    _overlap_add = None
