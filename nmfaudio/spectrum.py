@@ -159,6 +159,11 @@ def istft(
     return _istft(X, n_fft, hop_length, window, bool(center), length)
 
 
+#: Bytes of inverse-FFT frames held at a time by :func:`istft` (the frames are n_fft / hop
+#: times the size of the signal they make).
+_CHUNK_BYTES = 16 * 2**20
+
+
 def _istft(X, n_fft, hop_length, window, center, length):
     """librosa.istft's result to float rounding (the same frames, summation order and
     normalization by the window's sum of squares; ≤ 2e-7 of the peak, tested), about
@@ -179,10 +184,13 @@ def _istft(X, n_fft, hop_length, window, center, length):
     frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
     lead = X.shape[:-2]
     spectra = X.reshape((-1,) + X.shape[-2:])[..., :n_frames]
-    with scipy.fft.set_workers(num_threads()):  # (n_signals, n_frames, n_fft): each frame contiguous
-        frames = scipy.fft.irfft(spectra.transpose(0, 2, 1), n=n_fft, axis=-1)
     full = np.zeros((spectra.shape[0], n_fft + hop_length * (n_frames - 1)), dtype=real)
-    _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, full)
+    step = max(1, _CHUNK_BYTES // (spectra.shape[0] * n_fft * np.dtype(real).itemsize))
+    with scipy.fft.set_workers(num_threads()):
+        for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
+            # (n_signals, frames, n_fft): each frame contiguous for the overlap-add
+            frames = scipy.fft.irfft(spectra[..., first:first + step].transpose(0, 2, 1), n=n_fft, axis=-1)
+            _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, first, full)
     start = n_fft // 2 if center else 0
     size = length if length else full.shape[-1] - (2 * start if center else 0)
     y = librosa.util.fix_length(full[:, start:], size=size)
@@ -197,13 +205,13 @@ try:
     import numba
 
     @numba.njit(nogil=True, cache=True)
-    def _overlap_add(frames, window, hop, out):
-        """out[s, t·hop + i] += window[i] · frames[s, t, i], frames in time order (the
-        order librosa adds them)."""
+    def _overlap_add(frames, window, hop, first, out):
+        """out[s, (first + t)·hop + i] += window[i] · frames[s, t, i], frames in time
+        order (the order librosa adds them)."""
         n_fft = window.size
         for s in range(frames.shape[0]):
             for t in range(frames.shape[1]):
-                start = t * hop
+                start = (first + t) * hop
                 for i in range(n_fft):
                     out[s, start + i] += window[i] * frames[s, t, i]
 except ImportError:  # pragma: no cover - numba comes with librosa

@@ -332,3 +332,11 @@ def test_float32_is_loss_without_a_log_per_entry(spread):
         ratio = V_fit.astype(np.float64) / WH
         reference = float(np.sum(ratio - np.log(ratio) - 1))
         assert pass_.run(W, H, np.empty_like(H)) == pytest.approx(reference, rel=1e-6)
+    # at an exact fit the loss is float32 rounding of the model (~1e-15 per entry): it must
+    # stay that tiny (either sign, rounding), not the 1e-3-sized noise of sums that cancel
+    V = (W @ H).astype(np.float32) * np.float32(spread)
+    eps = default_floor(V)
+    pass_ = kernels.BetaPass(V, K, beta=0.0, gamma=0.5, eps=eps, free_H=np.ones(K, bool),
+                             l1_H=0.0, l2_H=0.0, update_W=True)
+    loss = pass_.run(W * np.float32(spread), H, np.empty_like(H))
+    assert abs(loss) <= 1e-13 * V.size

@@ -73,3 +73,15 @@ def test_istft_equals_librosa(n, n_fft, hop, center, length, dtype):
     if reference.size:  # (one sample, no length: zero samples out, as librosa)
         assert np.abs(ours - reference).max() <= 2e-7 * np.abs(reference).max()
     np.testing.assert_array_equal(istft(X[0], n_fft=n_fft, hop_length=hop, center=center, length=size), ours[0])
+
+
+def test_istft_chunks_do_not_change_the_result(monkeypatch):
+    """The inverse STFT works a chunk of frames at a time; chunks of one frame give the
+    same samples bit for bit (the overlap-add order is the frames' order either way)."""
+    from nmfaudio import spectrum
+
+    y = np.random.default_rng(4).standard_normal((2, 30000)).astype(np.float32)
+    X = stft(y, n_fft=1024, hop_length=256)
+    whole = istft(X, n_fft=1024, hop_length=256, length=30000)
+    monkeypatch.setattr(spectrum, "_CHUNK_BYTES", 1)
+    np.testing.assert_array_equal(istft(X, n_fft=1024, hop_length=256, length=30000), whole)

@@ -52,7 +52,10 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 
 #: Columns per cache block: a block of V (n_features × BLOCK float32, ~1 MB at 1025 rows)
 #: stays in the L2/L3 cache between the two sweeps; H's block (k × BLOCK) stays in L1/L2.
+#: At most 1023: the split Itakura-Saito loss multiplies BLOCK mantissas in [1, 2) in
+#: float64 (< 2^BLOCK).
 BLOCK = 256
+assert BLOCK <= 1023
 #: At most this many parallel tasks per pass.  Fixed (not the thread count) so that the
 #: summation order, hence the result, is the same on any number of threads.
 MAX_TASKS = 16
@@ -153,13 +156,23 @@ if HAVE_NUMBA:
         return total
 
     @_jit
-    def _sum_log(V):
-        """Σ log V in float64 (constant term of the split Itakura-Saito loss; V > 0)."""
-        total = 0.0
-        for f in range(V.shape[0]):
-            for t in range(V.shape[1]):
-                total += math.log(np.float64(V[f, t]))
-        return total
+    def _log_parts(V, exponents, mantissas):
+        """For each BLOCK-column piece i of each row f of V (float32, normal, > 0):
+        exponents[i, f] = Σ exponents and mantissas[i, f] = Π mantissas (float64), so that
+        Σ log V over the piece = ln 2 · exponents + log mantissas (the split IS loss)."""
+        F, T = V.shape
+        for i in range(exponents.shape[0]):
+            j0 = i * BLOCK
+            j1 = min(j0 + BLOCK, T)
+            for f in range(F):
+                e = np.int32(0)
+                m = 1.0
+                for j in range(j0, j1):
+                    bits = np.float32(V[f, j]).view(np.int32)
+                    e += (bits >> 23) - np.int32(127)
+                    m *= np.float64(np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32))
+                exponents[i, f] = e
+                mantissas[i, f] = m
 
     @_jit
     def _sum_power(V, beta):
@@ -264,7 +277,7 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss):
+    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
         """Turn the model row a[:b] = WH[f, j0:j0+b] into the update weights in place:
         a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
         used for KL whose denominator needs no pass).  WH is floored at ``eps``.
@@ -272,6 +285,8 @@ if HAVE_NUMBA:
         Returns the row's β-divergence terms (float64) when ``with_loss``: for KL and
         IS exactly the elementwise terms of divergence.divergence_from_model; for other
         β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
+        ``v_exponents[f]``, ``v_mantissas[f]``: this row piece's :func:`_log_parts` of V
+        (split IS only).
         """
         loss = 0.0
         # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
@@ -296,28 +311,31 @@ if HAVE_NUMBA:
                     row += q - fast_log(q) - one
             loss = np.float64(row) - 0.0
         elif mode == MODE_IS_SPLIT:
-            # The same weights; the loss terms q − log q − 1 summed as Σ(q − 1) + Σ log x
-            # (the caller subtracts the constant Σ log V).  Σ log x = ln 2 · Σ exponents +
-            # log Π mantissas, the product in float64 (256 factors in [1, 2) cannot
-            # overflow): integer and multiply work instead of a float32 log per entry,
-            # ~20 % of an iteration at k = 8.  x ≥ eps is a normal float32 (BetaPass
-            # checks), so its exponent field is its exponent.
+            # The same weights; the loss terms q − log q − 1 summed as
+            # Σ(q − 1) − (Σ log v − Σ log x), each Σ log as ln 2 · Σ exponents + log Π
+            # mantissas (float64; BLOCK ≤ 1023 factors in [1, 2) cannot overflow), so the
+            # row's log difference is ln 2 · (an exact integer) + one log of a ratio:
+            # integer and multiply work instead of a float32 log per entry.  q − 1 is
+            # taken as (v − x)/x: v − x is exact near a fit, where the rounding of q would
+            # swamp the tiny loss.  x ≥ eps is a normal float32 (BetaPass checks).
             row = eps - eps
             exponents = np.int32(0)
             mantissas = 1.0
             for j in range(b):
                 x = max(a[j], eps)
+                v = Vb[f, j]
                 inverse = one / x
-                q = Vb[f, j] * inverse
+                q = v * inverse
                 a[j] = q * inverse
                 c[j] = inverse
                 if with_loss:
-                    row += q - one
+                    row += (v - x) * inverse
                     bits = np.float32(x).view(np.int32)
                     exponents += (bits >> 23) - np.int32(127)
                     mantissas *= np.float64(np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32))
             if with_loss:
-                loss = np.float64(row) + np.float64(exponents) * 0.6931471805599453 + math.log(mantissas)
+                loss = (np.float64(row) + np.float64(exponents - v_exponents[f]) * 0.6931471805599453
+                        + math.log(mantissas / v_mantissas[f]))
         else:
             for j in range(b):
                 x = np.float64(max(a[j], eps))
@@ -422,7 +440,7 @@ if HAVE_NUMBA:
 
     @_jit
     def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, zero, one,
-              l1_H, l2_H, colsumW, update_H, update_W, numW, denW, sumH):
+              l1_H, l2_H, colsumW, update_H, update_W, numW, denW, sumH, v_exponents, v_mantissas):
         """One task: columns c0..c1 of the pass, block by block.  Writes H_next[:, c0:c1],
         adds this task's W products to numW, denW (F, k) and sumH (k,), returns its loss
         terms (float64)."""
@@ -440,6 +458,8 @@ if HAVE_NUMBA:
         for j0 in range(c0, c1, BLOCK):
             b = min(BLOCK, c1 - j0)
             Vb = V[j0 // BLOCK]
+            ve = v_exponents[min(j0 // BLOCK, v_exponents.shape[0] - 1)]  # (1 dummy row unless split IS)
+            vm = v_mantissas[min(j0 // BLOCK, v_mantissas.shape[0] - 1)]
             for kk in range(k):
                 for j in range(b):
                     Hb[kk, j] = H[kk, j0 + j]
@@ -450,7 +470,7 @@ if HAVE_NUMBA:
                 nr = min(4, F - f)
                 for i in range(nr):
                     _model_row(W, f + i, Hb, A[i], b, zero)
-                    loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, True)
+                    loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, True, ve, vm)
                 if update_H:
                     _accumulate_cols(W, f, nr, A, numH, b)
                     if needs_den:
@@ -467,7 +487,7 @@ if HAVE_NUMBA:
                 g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
                 for i, row in ((0, f), (1, g)):
                     _model_row(W, row, Hb, A[i], b, zero)
-                    _weights_row(Vb, row, A[i], C[i], b, mode, beta, eps, one, False)
+                    _weights_row(Vb, row, A[i], C[i], b, mode, beta, eps, one, False, ve, vm)
                 last = numW[g] if g > f else numW_spare
                 _reduce_rows(A[0], A[1], Hb, numW[f], last, b, zero)
                 if needs_den:
@@ -584,10 +604,15 @@ class BetaPass:
         # Constant parts of the divergence (see _weights_row).
         if self.mode == MODE_GENERIC:
             self._constant = _sum_power(V, self.beta)
-        elif self.mode == MODE_IS_SPLIT:
-            self._constant = -_sum_log(V)  # V > 0: floored for β ≤ 1
         else:
             self._constant = 0.0
+        if self.mode == MODE_IS_SPLIT:  # V > 0 (floored for β ≤ 1), normal (eps ≥ tiny)
+            n_blocks = self.V.shape[0]
+            self._v_exponents = np.zeros((n_blocks, F), np.int32)
+            self._v_mantissas = np.ones((n_blocks, F))
+            _log_parts(V, self._v_exponents, self._v_mantissas)
+        else:
+            self._v_exponents, self._v_mantissas = np.zeros((1, 1), np.int32), np.ones((1, 1))
 
     def run(self, W, H, H_next):
         """One pass over (W, H): returns the β-divergence D(V | WH) and writes the updated
@@ -602,7 +627,7 @@ class BetaPass:
                 self.V, W, H, H_next, self.bounds[t], self.bounds[t + 1], self.free_H, self.mode,
                 self.beta, self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H,
                 self.l2_H, colsumW, self.update_H, self.update_W, self._numW[t], self._denW[t],
-                self._sumH[t])
+                self._sumH[t], self._v_exponents, self._v_mantissas)
 
         n_threads = min(n_tasks, num_threads()) if self.parallel else 1
         if n_threads <= 1:
@@ -613,8 +638,6 @@ class BetaPass:
         total = float(self._losses.sum())
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
-        elif self.mode == MODE_IS_SPLIT:
-            total += self._constant
         return total
 
     def w_products(self):
