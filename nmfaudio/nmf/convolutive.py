@@ -16,8 +16,9 @@ audio.  Here each of the two half-steps is one pass over V, a block of frames at
 * :func:`w_pass` — model with the new activations and the products (V / L) Hsᵀ of the
   template updates, accumulated per task.
 
-The arithmetic is that of the NumPy updates (tests/test_drums.py compares the two);
-sums run in float32 per block and in float64 across blocks.
+The arithmetic is that of the NumPy updates (tests/test_drums.py compares the two); the
+loss is summed in float32 per row of a block and in float64 across them, the template
+products in float32 per task, the tasks (a fixed split) in a fixed order.
 """
 
 from __future__ import annotations
