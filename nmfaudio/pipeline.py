@@ -164,24 +164,6 @@ def _beta_value(beta) -> float:
     return beta_from_name(beta)
 
 
-def _fix_mask(fix_W, k: int) -> np.ndarray:
-    """``fix_W`` (bool, indices or boolean mask) as a boolean mask of length k."""
-    if isinstance(fix_W, (bool, np.bool_)):
-        return np.full(k, bool(fix_W))
-    array = np.asarray(fix_W)
-    if array.dtype == bool:
-        if array.shape != (k,):
-            raise ValueError(f"fix_W as a boolean mask must have length n_components={k}, got shape {array.shape}")
-        return array.copy()
-    if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-        raise ValueError(f"fix_W={fix_W!r} must be a bool, a list of component indices or a boolean mask")
-    if array.size and (array.min() < -k or array.max() >= k):
-        raise ValueError(f"fix_W={fix_W!r} has indices outside 0..{k - 1}")
-    mask = np.zeros(k, dtype=bool)
-    mask[array] = True
-    return mask
-
-
 def planned_iterations(beta="frobenius", max_iter: int = 200, *, noise_floor="auto", engine=None) -> int:
     """Most iterations :func:`separate` reports through ``callback`` (for progress bars)."""
     if engine is not None and hasattr(engine, "fit_transform"):
@@ -247,7 +229,9 @@ def _fit(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, c
     fixed extra component ``δ·1`` (a flat spectrum, constant in time) that models the
     floor; that component is dropped from the result.
     """
-    fix = _fix_mask(fix_W, k)
+    from nmfaudio.nmf._checks import free_mask
+
+    fix = ~free_mask(fix_W, k, "fix_W")  # the components the engine keeps fixed
     if delta <= 0:
         result = engine(V, k, beta=beta, solver=solver, W=W, fix_W=fix if fix.any() else False,
                         max_iter=max_iter, tol=tol, random_state=random_state, callback=callback)
