@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, num_threads, run_in_threads
+from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bounds
 
 if HAVE_NUMBA:
     from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
@@ -127,20 +127,10 @@ if HAVE_NUMBA:
 
 
 def _tasks(C: int, N: int) -> list[tuple[int, int, int]]:
-    """(channel, first frame, end frame) of each task: whole blocks, a fixed split."""
-    n_blocks = -(-N // BLOCK)
-    per_channel = max(1, min(MAX_TASKS // C, n_blocks))
-    edges = np.minimum(np.linspace(0, n_blocks, per_channel + 1).round().astype(int) * BLOCK, N)
+    """(channel, first frame, end frame) of each task: each channel split like the
+    engine's columns (:func:`~nmfaudio.nmf.kernels.task_bounds`), MAX_TASKS in all."""
+    edges = task_bounds(N, MAX_TASKS // C)
     return [(c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-
-
-def _run(fn, tasks) -> None:
-    n_threads = min(len(tasks), num_threads())
-    if n_threads <= 1:
-        for t in range(len(tasks)):
-            fn(t)
-    else:
-        run_in_threads(fn, len(tasks), n_threads)
 
 
 def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
@@ -179,7 +169,7 @@ def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
         losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, dt(eps), den_H, den_free,
                             bool(update_drums))
 
-    _run(task, tasks)
+    run_in_threads(task, len(tasks))
     return float(losses.sum()), H_next, Hf_next
 
 
@@ -211,5 +201,5 @@ def w_pass(V, Wall, H, Hf, T, eps):
         c, t0, t1 = tasks[i]
         _w_task(V, Wall, H, Hf, c, t0, t1, T, dt(eps), partial[i])
 
-    _run(task, tasks)
+    run_in_threads(task, len(tasks))
     return partial.sum(axis=0)

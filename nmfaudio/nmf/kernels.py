@@ -78,15 +78,15 @@ def mode_for(beta: float) -> int:
     return MODE_GENERIC
 
 
-def task_bounds(n_samples: int) -> np.ndarray:
+def task_bounds(n_samples: int, max_tasks: int = MAX_TASKS) -> np.ndarray:
     """Column boundaries of the parallel tasks: a fixed split, whole blocks per task.
 
     Returns
     -------
-    ndarray of int64, shape (n_tasks + 1,)
+    ndarray of int64, shape (n_tasks + 1,), n_tasks ≤ max(1, max_tasks)
     """
     n_blocks = -(-n_samples // BLOCK)
-    n_tasks = max(1, min(MAX_TASKS, n_blocks))
+    n_tasks = max(1, min(max_tasks, n_blocks))
     blocks = np.linspace(0, n_blocks, n_tasks + 1).round().astype(np.int64)
     return np.minimum(blocks * BLOCK, n_samples)
 
@@ -536,10 +536,16 @@ def num_threads() -> int:
     return max(1, int(numba.config.NUMBA_NUM_THREADS)) if HAVE_NUMBA else 1
 
 
-def run_in_threads(fn, n_tasks: int, n_threads: int) -> None:
-    """Call fn(0) … fn(n_tasks − 1) on ``n_threads`` threads; each thread takes the next
-    task when it finishes one.  Exceptions propagate."""
+def run_in_threads(fn, n_tasks: int, n_threads: int | None = None) -> None:
+    """Call fn(0) … fn(n_tasks − 1) on ``n_threads`` threads (default :func:`num_threads`,
+    never more than tasks); each thread takes the next task when it finishes one.  One
+    thread: a plain loop in this thread.  Exceptions propagate."""
     global _POOL, _POOL_PID
+    n_threads = min(n_tasks, num_threads() if n_threads is None else n_threads)
+    if n_threads <= 1:
+        for t in range(n_tasks):
+            fn(t)
+        return
     # A new pool when none fits, or in a forked child: the parent's pool has no threads
     # there, and tasks submitted to it would never run.
     if _POOL is None or _POOL._max_workers < n_threads or _POOL_PID != os.getpid():
@@ -629,12 +635,7 @@ class BetaPass:
                 self.l2_H, colsumW, self.update_H, self.update_W, self._numW[t], self._denW[t],
                 self._sumH[t], self._v_exponents, self._v_mantissas)
 
-        n_threads = min(n_tasks, num_threads()) if self.parallel else 1
-        if n_threads <= 1:
-            for t in range(n_tasks):
-                run_task(t)
-        else:
-            run_in_threads(run_task, n_tasks, n_threads)
+        run_in_threads(run_task, n_tasks, None if self.parallel else 1)
         total = float(self._losses.sum())
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
