@@ -145,11 +145,31 @@ def error_line(exc: BaseException) -> str:
     return f"nmfaudio: error: {' '.join(message.split())}"
 
 
-_UNSET = object()
+
+#: The signal (SIGINT or SIGTERM) that is stopping the run, if any.  The exception a
+#: signal handler raises can surface as another one — raised inside a C extension's
+#: import, Python reports "ImportError: initialization failed" — so main() reports the
+#: signal, not that exception.
+_stopping_signal = None
 
 
 def _raise_terminated(signum, frame):
+    global _stopping_signal
+    _stopping_signal = signal.SIGTERM
     raise Terminated()
+
+
+def _raise_interrupted(signum, frame):
+    global _stopping_signal
+    _stopping_signal = signal.SIGINT
+    raise KeyboardInterrupt
+
+
+def _stopped(signum) -> int:
+    """Report a run stopped by ``signum``; return its exit code (128 + signal)."""
+    what = "terminated" if signum == signal.SIGTERM else "interrupted"
+    print(f"nmfaudio: {what}; no partial outputs were kept", file=sys.stderr)
+    return 128 + signum
 
 
 def progress_bar(total: int):
@@ -175,29 +195,35 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exit_.code or 0)
-    previous = _UNSET
+    global _stopping_signal
+    _stopping_signal = None
+    previous = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # keep a caller's own
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         return int(args.handler(args) or 0)
     except SystemExit as exit_:  # a handler's late usage error (parser.error: already printed)
         return int(exit_.code or 0)
     except Terminated:
-        print("nmfaudio: terminated; no partial outputs were kept", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return _stopped(signal.SIGTERM)
     except KeyboardInterrupt:
-        print("nmfaudio: interrupted; no partial outputs were kept", file=sys.stderr)
-        return 130
+        return _stopped(signal.SIGINT)
     except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
+        if _stopping_signal is not None:
+            return _stopped(_stopping_signal)
         print(error_line(exc), file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, naming it
+        if _stopping_signal is not None:
+            return _stopped(_stopping_signal)
         print(f"nmfaudio: error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
               "(please report this as a bug)", file=sys.stderr)
         return 1
     finally:
-        if previous is not _UNSET:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover
