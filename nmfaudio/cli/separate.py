@@ -102,13 +102,17 @@ def _outputs(args) -> tuple[list[Path], Path | None]:
 
 
 def run(args) -> int:
-    from nmfaudio import audio
+    from nmfaudio import audio, pipeline, spectrum  # noqa: F401  (pipeline: see below)
 
     if args.learn_frames is not None and args.block_seconds is None:
         args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
     tracks, plot = _outputs(args)
     outputs = tracks + ([plot] if plot else [])
     _check_outputs(args, outputs)
+    # Bad STFT settings fail before the output folder is made.  This (and importing the
+    # pipeline above) also loads librosa and scipy now: a Ctrl-C or SIGTERM landing inside
+    # a C extension's import can leave CPython exiting by the signal instead of our code.
+    spectrum.check_frames(args.n_fft, args.hop_length)
     if args.block_seconds is not None:
         audio.audio_info(args.input)  # a missing or broken input fails before the folder is made
         with output_folder(args.output_dir):
