@@ -343,7 +343,7 @@ def test_fit_loss_is_the_divergence_and_its_model_cache_changes_nothing():
     """The drum fit's loss() keeps the model it computed for the next step: stepping with
     and without loss() calls in between gives bit-identical factors, and each loss equals
     the KL divergence of the current factors (float64 definition, 1e-6 relative)."""
-    from nmfaudio.drums import _NMFD, _shift
+    from nmfaudio.drums.model import _NMFD, _shift
 
     rng = np.random.default_rng(0)
     F, C, N, K, T = 30, 1, 200, 3, 4
@@ -371,7 +371,7 @@ def test_compiled_kl_nmfd_equals_the_numpy_updates(channels, N):
     and losses to float32 rounding (1e-4 relative after 6 iterations), with free
     components, the gain cap, frozen drums, zeros in V, and frame counts that cross
     block and task borders or are shorter than the templates."""
-    from nmfaudio.drums import _CompiledKLNMFD, _NMFD
+    from nmfaudio.drums.model import _CompiledKLNMFD, _NMFD
     from nmfaudio.nmf import kernels
 
     if not kernels.HAVE_NUMBA:

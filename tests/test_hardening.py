@@ -637,7 +637,10 @@ def test_blockwise_matches_in_memory(channels):
     # would measure that, not the block-wise mode).  With every frame used for learning,
     # W is the in-memory W bit for bit; the tracks then differ only through the refitted
     # activations: SI-SDR of block-wise against in-memory tracks >= 60 dB (measured
-    # 70-83 dB).  Learning on every 4th frame only (learn_frames=100 of 376 frames and
+    # 70-83 dB).  W is the same fit but not bit for bit on every CPU: the two paths hand
+    # BLAS differently laid-out arrays, and OpenBLAS picks per-CPU kernels whose summation
+    # order differs, so 150 iterations amplify last-bit differences to ~3e-5 relative
+    # (measured on an Intel Xeon; 0 on an AMD EPYC).  Asserted: 1e-3 relative (Frobenius).  Learning on every 4th frame only (learn_frames=100 of 376 frames and
     # channels): >= 25 dB (measured 27-45 dB).
     from nmfaudio.metrics import si_sdr
 
@@ -648,7 +651,7 @@ def test_blockwise_matches_in_memory(channels):
         memory = nmfaudio.separate(y, SR, **kwargs)
         blocks = nmfaudio.separate(y, SR, block_seconds=1.0, **kwargs)
         sparse = nmfaudio.separate(y, SR, block_seconds=1.0, learn_frames=100 * channels, **kwargs)
-    assert np.array_equal(memory.W, blocks.W)
+    assert np.linalg.norm(memory.W - blocks.W) <= 1e-3 * np.linalg.norm(memory.W)
     assert blocks.H.shape == memory.H.shape
     for j in range(2):
         assert si_sdr(memory.components[j].ravel(), blocks.components[j].ravel()) >= 60

@@ -1,0 +1,382 @@
+"""Drum templates: learn them from one-shots, save, load, convert and select them.
+
+A template is a short magnitude spectrogram per drum class (``n_freq × n_frames``),
+averaged over one-shot samples of that drum; :func:`nmfaudio.separate_drums` starts from
+these and adapts them to the recording.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio import audio, spectrum
+
+__all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES"]
+
+#: The drums separated by default, and the sub-folder names of a one-shot folder.
+CLASSES = ("kick", "snare", "hihat")
+
+#: The bundled templates (learned by ``data/make_default_templates.py``).
+DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "data" / "default_drum_templates.npz"
+
+#: Template length in frames when learning from one-shots (at hop 512 / 22.05 kHz: 0.19 s).
+TEMPLATE_FRAMES = 8
+
+#: Sub-hop onset offsets (in quarters of the hop) averaged when learning a template, so
+#: the template does not depend on where an onset falls within a frame.
+_ONSET_OFFSETS = (0, 1, 2, 3)
+
+#: A one-shot starts at its first sample within this many dB of its peak.
+ONSET_DB = -40.0
+
+#: File extensions read from one-shot folders (others, like README.txt, are skipped).
+AUDIO_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc",
+                    ".au", ".snd", ".caf", ".w64", ".rf64"}
+
+#: Frequency bins kept single before the 1/24-octave bands start (see _band_edges).
+_FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------
+@dataclass
+class DrumTemplates:
+    """One convolutive spectral template per drum class, with its STFT parameters.
+
+    Attributes
+    ----------
+    P : ndarray of float32, shape (n_freq, n_classes, n_frames)
+        ``P[:, k, τ]`` is the magnitude spectrum of drum ``k`` ``τ`` frames after its
+        onset; each template (``P[:, k, :]``) sums to 1.
+    classes : tuple of str
+        Drum names, in the order of ``P``'s second axis.
+    sr : int
+        Sampling rate the templates were computed at.
+    n_fft, hop_length : int
+    window : str
+    n_shots : tuple of int
+        One-shot files each template was averaged over (provenance; 0 if unknown).
+    source : str
+        Where the templates came from.
+    """
+
+    P: np.ndarray
+    classes: tuple
+    sr: int
+    n_fft: int = spectrum.N_FFT
+    hop_length: int = spectrum.HOP_LENGTH
+    window: str = spectrum.WINDOW
+    n_shots: tuple = ()
+    source: str = ""
+
+    def __post_init__(self):
+        P = np.asarray(self.P)
+        if P.ndim != 3:
+            raise ValueError(f"P has shape {P.shape}; drum templates must be (n_freq, n_classes, n_frames)")
+        if P.dtype.kind not in "iuf" or not np.all(np.isfinite(P)) or (P.size and P.min() < 0):
+            raise ValueError("P must hold finite non-negative numbers (magnitude spectra)")
+        self.classes = tuple(str(c) for c in self.classes)
+        if len(self.classes) != P.shape[1] or len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
+        self.sr = audio.check_sr(self.sr)
+        self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
+        if P.shape[0] != 1 + self.n_fft // 2:
+            raise ValueError(f"P has {P.shape[0]} frequency bins but n_fft={self.n_fft} needs {1 + self.n_fft // 2}")
+        sums = P.sum(axis=(0, 2), dtype=np.float64)
+        if np.any(sums <= 0):
+            empty = [c for c, s in zip(self.classes, sums) if s <= 0]
+            raise ValueError(f"the templates of {empty} are all zeros; learn them from audible one-shots")
+        self.P = (P / sums[None, :, None]).astype(np.float32)
+        self.n_shots = tuple(int(n) for n in self.n_shots) if self.n_shots else (0,) * P.shape[1]
+
+    @property
+    def n_frames(self) -> int:
+        """Template length in STFT frames."""
+        return self.P.shape[2]
+
+    def __repr__(self) -> str:
+        return (f"DrumTemplates(classes={self.classes}, sr={self.sr}, n_fft={self.n_fft}, "
+                f"hop_length={self.hop_length}, n_frames={self.n_frames}, n_shots={self.n_shots})")
+
+    # -- learning ---------------------------------------------------------------------
+    @classmethod
+    def from_one_shots(cls, one_shots, sr, *, n_fft=spectrum.N_FFT, hop_length=spectrum.HOP_LENGTH,
+                       n_frames=TEMPLATE_FRAMES, source="arrays"):
+        """Learn templates from one-shot recordings given as arrays.
+
+        Parameters
+        ----------
+        one_shots : dict {class name: list of ndarray (n_samples,) or (n_channels, n_samples)}
+            One-shots at ``sr`` (multichannel ones are averaged to mono).
+        sr : int
+        n_fft, hop_length : int, default 2048, 512
+        n_frames : int, default 8
+            Template length in frames.
+
+        Returns
+        -------
+        DrumTemplates
+        """
+        if not isinstance(one_shots, dict) or not one_shots:
+            raise ValueError("one_shots must be a non-empty dict {class name: list of arrays}")
+        labelled = {}
+        for name, shots in one_shots.items():
+            shots = list(shots)
+            if not shots:
+                raise ValueError(f"one_shots[{name!r}] is empty; give at least one recording per drum")
+            labelled[name] = [(f"one_shots[{name!r}][{i}]", y) for i, y in enumerate(shots)]
+        return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=source)
+
+    @classmethod
+    def _learn(cls, labelled, sr, *, n_fft, hop_length, n_frames, source):
+        """``labelled``: {class: [(label for messages, samples), ...]}."""
+        sr = audio.check_sr(sr)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        n_frames = _check_int(n_frames, "n_frames", 1)
+        P, counts = [], []
+        for name, shots in labelled.items():
+            acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
+            for label, y in shots:
+                acc += _shot_template(y, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, label=label)
+            P.append(acc / len(shots))
+            counts.append(len(shots))
+        return cls(np.stack(P, axis=1), tuple(labelled), sr, n_fft, hop_length, spectrum.WINDOW,
+                   tuple(counts), source)
+
+    @classmethod
+    def from_folder(cls, path, *, classes=CLASSES, sr=22050, n_fft=spectrum.N_FFT,
+                    hop_length=spectrum.HOP_LENGTH, n_frames=TEMPLATE_FRAMES):
+        """Learn templates from a folder of one-shots: ``path/kick/*.wav``, ``path/snare/…``,
+        ``path/hihat/…`` (the layout libnmfd uses).
+
+        Every audio file of a class folder (any format and rate libsndfile reads; other
+        files such as ``README.txt`` and hidden files are skipped) is read as mono,
+        resampled to ``sr``, cut to start at its onset (first sample within 40 dB of its
+        peak), and its first ``n_frames`` STFT frames (averaged over four sub-hop onset
+        positions) are normalized to unit sum; a class's template is the mean over its
+        files.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Folder holding one sub-folder per class.
+        classes : sequence of str, default ("kick", "snare", "hihat")
+        sr : int, default 22050
+        n_fft, hop_length : int, default 2048, 512
+        n_frames : int, default 8
+
+        Returns
+        -------
+        DrumTemplates
+
+        Raises
+        ------
+        ValueError
+            ``path`` or a class folder is missing, a class folder has no audio file, or a
+            file is silent or unreadable (the message names the folder or file).
+        """
+        folder = Path(path)
+        classes = _check_classes(classes)
+        if not folder.is_dir():
+            raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
+                             f"with sub-folders {', '.join(classes)}")
+        sr = audio.check_sr(sr)
+        labelled = {}
+        for name in classes:
+            sub = folder / name
+            if not sub.is_dir():
+                raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
+                                 f"in {str(sub)!r}")
+            files = sorted(p for p in sub.iterdir()
+                           if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS)
+            if not files:
+                raise ValueError(f"class folder {str(sub)!r} holds no audio files; add {name} one-shots "
+                                 "(WAV, FLAC, OGG, MP3, AIFF)")
+            labelled[name] = [(repr(str(p)), audio.load(p, sr=sr, mono=True)[0]) for p in files]
+        return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
+
+    # -- files ------------------------------------------------------------------------
+    def save(self, path, *, overwrite=False) -> Path:
+        """Write the templates to an ``.npz`` file (atomically) with their sr, n_fft,
+        hop_length and window.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination; must end in ``.npz``.
+        overwrite : bool, default False
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        path = Path(path)
+        if path.suffix.lower() != ".npz":
+            raise ValueError(f"path={str(path)!r} must end in .npz")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+        with audio.atomic_outputs([path], overwrite=overwrite) as (temporary,):
+            with open(temporary, "wb") as handle:
+                np.savez_compressed(
+                    handle, P=self.P, classes=np.array(self.classes), sr=self.sr, n_fft=self.n_fft,
+                    hop_length=self.hop_length, window=np.array(self.window), n_shots=np.array(self.n_shots),
+                    source=np.array(self.source), format_version=_FORMAT_VERSION)
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read templates written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` does not exist.
+        ValueError
+            The file is not a drum-template ``.npz`` (names the missing fields).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"drum templates {str(path)!r} do not exist; check the path")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                fields = {key: data[key] for key in data.files}
+        except Exception as exc:  # not a zip / npz, pickled objects, truncated, ...
+            reason = " ".join(str(exc).split()[:12]) or type(exc).__name__
+            raise ValueError(f"cannot read {str(path)!r} as drum templates ({reason}); give an .npz written by "
+                             "DrumTemplates.save or 'nmfaudio templates learn'") from None
+        missing = [k for k in ("P", "classes", "sr", "n_fft", "hop_length", "window") if k not in fields]
+        if missing:
+            raise ValueError(f"{str(path)!r} is not a drum-template file (no {', '.join(missing)}); make one "
+                             "with 'nmfaudio templates learn' or DrumTemplates.save")
+        version = int(fields["format_version"]) if "format_version" in fields else 1
+        if version > _FORMAT_VERSION:
+            raise ValueError(f"{str(path)!r} has template format {version}; this nmfaudio reads up to "
+                             f"{_FORMAT_VERSION}: upgrade nmfaudio")
+        return cls(P=fields["P"], classes=tuple(str(c) for c in fields["classes"]), sr=int(fields["sr"]),
+                   n_fft=int(fields["n_fft"]), hop_length=int(fields["hop_length"]), window=str(fields["window"]),
+                   n_shots=tuple(int(n) for n in fields.get("n_shots", ())),
+                   source=str(fields.get("source", str(path))))
+
+    # -- conversion -------------------------------------------------------------------
+    def select(self, classes) -> "DrumTemplates":
+        """The templates of ``classes`` only (in that order)."""
+        classes = _check_classes(classes)
+        unknown = [c for c in classes if c not in self.classes]
+        if unknown:
+            raise ValueError(f"classes={classes!r}: no template for {unknown}; these templates have {self.classes}")
+        index = [self.classes.index(c) for c in classes]
+        return DrumTemplates(self.P[:, index], classes, self.sr, self.n_fft, self.hop_length, self.window,
+                             tuple(self.n_shots[i] for i in index), self.source)
+
+    def convert(self, *, sr, n_fft, hop_length, window=spectrum.WINDOW) -> "DrumTemplates":
+        """The templates for other STFT parameters.
+
+        A template is a magnitude spectrum sampled at frequencies ``i · sr / n_fft`` and
+        times ``τ · hop_length / sr``; conversion interpolates it linearly (in frequency
+        and in time) onto the new grid, keeping its length in seconds.  Above the
+        templates' own Nyquist frequency (a 44.1 kHz recording with templates made at
+        22.05 kHz) each template holds its level at the top 5 % of its band, so the
+        highest octave still goes to the drum that is bright there (the hi-hat).  The
+        window must be the same: templates from another window raise ValueError.
+
+        Returns
+        -------
+        DrumTemplates
+            ``self`` when nothing changes.
+        """
+        sr = audio.check_sr(sr)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length, window)
+        if window != self.window:
+            raise ValueError(f"the templates were made with window={self.window!r}, not {window!r}; learn them "
+                             f"again with window={window!r} (or use window={self.window!r})")
+        if (sr, n_fft, hop_length) == (self.sr, self.n_fft, self.hop_length):
+            return self
+        old_f = np.arange(self.P.shape[0]) * (self.sr / self.n_fft)
+        new_f = np.arange(1 + n_fft // 2) * (sr / n_fft)
+        top = max(1, int(round(0.05 * self.P.shape[0])))
+        held = self.P[-top:].mean(axis=0)  # (K, T)
+        P = np.empty((new_f.size, self.P.shape[1], self.P.shape[2]), dtype=np.float64)
+        for k in range(self.P.shape[1]):
+            for t in range(self.P.shape[2]):
+                P[:, k, t] = np.interp(new_f, old_f, self.P[:, k, t], right=held[k, t])
+        seconds = self.n_frames * self.hop_length / self.sr
+        n_new = max(1, int(round(seconds * sr / hop_length)))
+        if n_new != self.n_frames:
+            old_t = np.arange(self.n_frames) * (self.hop_length / self.sr)
+            new_t = np.arange(n_new) * (hop_length / sr)
+            Q = np.empty((P.shape[0], P.shape[1], n_new))
+            for k in range(P.shape[1]):
+                for i in range(P.shape[0]):
+                    Q[i, k] = np.interp(new_t, old_t, P[i, k], right=0.0)
+            P = Q
+        return DrumTemplates(P, self.classes, sr, n_fft, hop_length, window, self.n_shots,
+                             f"{self.source} (converted from sr={self.sr}, n_fft={self.n_fft}, "
+                             f"hop_length={self.hop_length})")
+
+
+def default_templates() -> DrumTemplates:
+    """The bundled templates (kick, snare, hi-hat from five FluidR3 GM kits; see
+    ``data/make_default_templates.py``)."""
+    return DrumTemplates.load(DEFAULT_TEMPLATES_PATH)
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
+    return int(value)
+
+
+def _check_classes(classes):
+    if isinstance(classes, str):
+        classes = (classes,)
+    try:
+        classes = tuple(classes)
+    except TypeError:
+        raise TypeError(f"classes={classes!r} must be a sequence of names like ('kick', 'snare', 'hihat')") from None
+    if not classes or not all(isinstance(c, str) and c and os.sep not in c for c in classes):
+        raise ValueError(f"classes={classes!r} must be non-empty names like ('kick', 'snare', 'hihat')")
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"classes={classes!r} names a drum twice; name each once")
+    return classes
+
+
+def _shot_template(y, *, n_fft, hop_length, n_frames, label):
+    """The unit-sum (n_freq, n_frames) magnitude template of one one-shot."""
+    y = audio.check_audio(y, label)
+    if y.ndim == 2:
+        y = y.mean(axis=0)
+    level = np.abs(y)
+    peak = float(level.max())
+    if not peak > 0:
+        raise ValueError(f"one-shot {label} is silent; remove it or replace it with an audible one-shot")
+    start = int(np.argmax(level >= peak * 10 ** (ONSET_DB / 20)))
+    y = y[start:start + n_frames * hop_length + n_fft].astype(np.float32)
+    acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
+    for quarter in _ONSET_OFFSETS:
+        shifted = np.concatenate([np.zeros(quarter * hop_length // 4, np.float32), y])
+        S = np.abs(spectrum.stft(shifted, n_fft=n_fft, hop_length=hop_length))[:, :n_frames]
+        if S.shape[1] < n_frames:
+            S = np.pad(S, ((0, 0), (0, n_frames - S.shape[1])))
+        acc += S / S.sum(dtype=np.float64)
+    return acc / len(_ONSET_OFFSETS)
+
+
+def _resolve_templates(templates, classes) -> DrumTemplates:
+    if templates is None:
+        return default_templates().select(classes)
+    if isinstance(templates, DrumTemplates):
+        return templates.select(classes)
+    if isinstance(templates, (str, os.PathLike)):
+        path = Path(templates)
+        if path.is_dir():
+            return DrumTemplates.from_folder(path, classes=classes)
+        if path.suffix.lower() == ".npz" or path.is_file():
+            return DrumTemplates.load(path).select(classes)
+        raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+    raise TypeError(f"templates={templates!r} must be None, a DrumTemplates, a one-shot folder or a .npz path")
