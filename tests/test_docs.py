@@ -233,8 +233,9 @@ def runnable(page: Path) -> list[dict]:
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         expected = None
         if following and following["lang"] == "text" and following["marker"] is None:
+            # lines after this block's closing fence, before the next block's opening one
             between = page.read_text(encoding="utf-8").split("\n")[
-                block["line"] + block["code"].count("\n"):following["line"] - 1]
+                block["line"] + block["code"].count("\n") + 1:following["line"] - 1]
             if not any(line.strip() for line in between):
                 expected = following["code"]
         runs.append({"lang": block["lang"], "code": block["code"], "expected": expected,
@@ -243,6 +244,12 @@ def runnable(page: Path) -> list[dict]:
 
 
 RUN_PAGES = [p for p in PAGES if runnable(p)]
+
+
+def test_output_blocks_are_found():
+    """The parser pairs the README's first example with the output block after it."""
+    first = runnable(ROOT / "README.md")[0]
+    assert first["expected"] is not None and "drum_loop_kick.wav" in first["expected"]
 RUN_IDS = [str(p.relative_to(ROOT)) for p in RUN_PAGES]
 
 
