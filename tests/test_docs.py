@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+import nmfaudio
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PAGE_IDS = [str(p.relative_to(ROOT)) for p in PAGES]
@@ -265,8 +267,11 @@ def page_runs(tmp_path_factory):
     # 6-9 s (measured with the rank-20 photo on 2 busy cores); the outputs do not depend on it.
     threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                        "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    # The examples import the nmfaudio these tests import (the installed one in CI, whose
+    # numba cache the Quick start command has filled; the work tree with PYTHONPATH set).
+    home = str(Path(nmfaudio.__file__).resolve().parent.parent)
     env = dict(os.environ, **threads,
-               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join([home, os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(pages), env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
