@@ -421,7 +421,7 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny):
+    def _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny, flush):
         """Hb[kk, :b] *= (num / max(den + l1 + l2·Hb, tiny))^γ for the free components —
         the same arithmetic as solvers.BetaMU._ratio."""
         k = Hb.shape[0]
@@ -436,10 +436,11 @@ if HAVE_NUMBA:
                 ratio = num[j] / max(d, tiny)
                 if gamma != 1.0:
                     ratio = math.pow(ratio, gamma)
-                h[j] = h[j] * ratio
+                updated = h[j] * ratio
+                h[j] = updated if updated >= flush else updated - updated  # see flush_level
 
     @_jit
-    def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, zero, one,
+    def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, flush, zero, one,
               l1_H, l2_H, colsumW, update_H, update_W, numW, denW, sumH, v_exponents, v_mantissas):
         """One task: columns c0..c1 of the pass, block by block.  Writes H_next[:, c0:c1],
         adds this task's W products to numW, denW (F, k) and sumH (k,), returns its loss
@@ -476,7 +477,7 @@ if HAVE_NUMBA:
                     if needs_den:
                         _accumulate_cols(W, f, nr, C, denH, b)
             if update_H:
-                _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1_H, l2_H, free_H, tiny)
+                _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1_H, l2_H, free_H, tiny, flush)
             for kk in range(k):
                 for j in range(b):
                     H_next[kk, j0 + j] = Hb[kk, j]
@@ -595,6 +596,7 @@ class BetaPass:
             self.mode = MODE_IS_SPLIT  # the model floor keeps WH a normal float32
         self.beta, self.gamma = float(beta), float(gamma)
         self.eps, self.tiny, self.zero, self.one = dt(eps), dt(np.finfo(V.dtype).tiny), dt(0), dt(1)
+        self.flush = dt(flush_level(V.dtype))
         self.free_H = np.ascontiguousarray(free_H, dtype=np.bool_)
         self.update_H = bool(self.free_H.any())
         self.l1_H, self.l2_H = dt(l1_H), dt(l2_H)
@@ -631,7 +633,7 @@ class BetaPass:
         def run_task(t):
             self._losses[t] = _task(
                 self.V, W, H, H_next, self.bounds[t], self.bounds[t + 1], self.free_H, self.mode,
-                self.beta, self.gamma, self.eps, self.tiny, self.zero, self.one, self.l1_H,
+                self.beta, self.gamma, self.eps, self.tiny, self.flush, self.zero, self.one, self.l1_H,
                 self.l2_H, colsumW, self.update_H, self.update_W, self._numW[t], self._denW[t],
                 self._sumH[t], self._v_exponents, self._v_mantissas)
 
@@ -699,6 +701,29 @@ def hals_sweeps(X, XtY, XtX, rows, l1, l2, max_sweeps, delta):
     dt = X.dtype.type
     _hals_sweeps(X, XtY, XtX, np.ascontiguousarray(rows, dtype=np.int64), dt(l1), dt(l2),
                  int(max_sweeps), float(delta) ** 2)
+
+
+def flush_level(dtype) -> float:
+    """Factor entries below this are set to zero by the updates: √(smallest normal
+    number) of ``dtype`` (1.1e-19 for float32), so that no product of two factor
+    entries is subnormal.
+
+    Why.  Multiplicative updates drive unused entries towards zero geometrically, and
+    after some 50 KL iterations many H entries (and the products W·H formed from them)
+    are subnormal.  Every instruction that reads or makes a subnormal costs Intel CPUs
+    a microcode assist (AMD's Zen cores take none): measured on an Intel Xeon
+    (Emerald Rapids), a KL pass at 1025 × 2600, k = 16, went from 12 ms to 16-47 ms per
+    iteration as entries decayed.  The engine works on V scaled to max ≈ 1 and floors
+    the model at ~6e-8, so entries this small change nothing a loss can see; a zero
+    stays zero under MU, as the decaying entry would have stayed negligible.
+    """
+    return float(np.sqrt(np.finfo(dtype).tiny))
+
+
+def flush_subnormal(factor: np.ndarray) -> None:
+    """Set the entries of ``factor`` below :func:`flush_level` to zero, in place
+    (entries are non-negative, so one comparison finds them)."""
+    factor[factor < flush_level(factor.dtype)] = 0
 
 
 def dot64(a: np.ndarray, b: np.ndarray) -> float:

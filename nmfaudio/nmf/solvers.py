@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nmfaudio.nmf.cd import make_cd
 from nmfaudio.nmf.divergence import divergence_from_model
-from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, hals_sweeps
+from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, flush_subnormal, hals_sweeps
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,9 @@ class FusedBetaMU:
         if self.update_W:
             c = self.cols_W
             numerator, denominator = self.pass_.w_products()
-            W[:, c] *= mu_ratio(numerator[:, c], denominator[:, c], W[:, c], p.l1_W, p.l2_W, self.gamma)
+            updated = W[:, c] * mu_ratio(numerator[:, c], denominator[:, c], W[:, c], p.l1_W, p.l2_W, self.gamma)
+            flush_subnormal(updated)  # as the kernel does for H (see kernels.flush_subnormal)
+            W[:, c] = updated
         return self.pass_.run(W, self.H, self.H_next)
 
 
@@ -325,7 +328,7 @@ def make_hals(V, W, H, problem: Problem):
 #: Solvers by name.  ``"auto"`` (resolved in :func:`nmfaudio.factorize`) picks HALS for
 #: β = 2, where it reaches a given loss several times sooner than MU (see
 #: benchmarks/engine.py), and MU for every other β.
-SOLVERS = {"mu": make_mu, "hals": make_hals}
+SOLVERS = {"mu": make_mu, "hals": make_hals, "cd": make_cd}
 
 
 def resolve_solver(solver: str, beta: float) -> str:
