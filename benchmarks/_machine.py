@@ -21,6 +21,21 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def kernel_target() -> str:
+    """The instruction set numba compiles the fused kernels for: LLVM's CPU name, the
+    vector extensions among its features, and whether LLVM prefers 256-bit vectors
+    there (it does on Intel AVX-512 server cores: the kernels then use ymm, not zmm)."""
+    import llvmlite.binding as llvm
+    import numba
+
+    name = numba.config.CPU_NAME or llvm.get_host_cpu_name()
+    features = numba.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
+    wanted = ("avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512fp16")
+    present = [f for f in wanted if f"+{f}" in features.split(",")]
+    return (f"kernels: numba target {name}, {' '.join(present) or 'no AVX'}"
+            f"; fastmath reassoc/contract/nsz; threads: nmfaudio pool (not numba's threading layer)")
+
+
 def machine_lines() -> list[str]:
     """Describe cores, load, BLAS libraries and versions, one fact group per line."""
     import numpy as np
@@ -49,6 +64,7 @@ def machine_lines() -> list[str]:
         from nmfaudio.nmf import kernels
 
         numba_text = f"numba {numba.__version__} (fused pass on {kernels.num_threads()} threads)"
+        lines.append(kernel_target())
     except ImportError:
         numba_text = "numba not installed (NumPy fallback)"
     lines.append(

@@ -8,8 +8,9 @@ k ∈ {8, 16, 32}, float32:
 * × floor: that time over the "GEMM floor", the two products every MU iteration needs
   (WᵀV and VHᵀ), each in its fastest orientation, measured in the same run,
 * speed-up over scikit-learn MU per iteration,
-* time to reach scikit-learn MU's loss after 200 iterations from the same start, with
-  nmfaudio's default solver (HALS for Frobenius, MU otherwise),
+* time to reach scikit-learn MU's loss after 200 iterations from the same start, for
+  each nmfaudio solver (MU, HALS for Frobenius; MU, extrapolated MU "amu" and coordinate
+  descent "ccd" for KL and IS); "(auto)" marks the one ``solver="auto"`` picks,
 * peak memory of a fit beyond V (tracemalloc; NumPy reports its allocations to it),
   in MB and in units of one F × T float32 array.
 
@@ -48,6 +49,8 @@ SR = 22050
 N_FFT = 2048
 HOP = 512
 BETAS = {2.0: "frobenius", 1.0: "kullback-leibler", 0.0: "itakura-saito"}
+#: nmfaudio solvers measured per β (each gets a time-to-loss; "(auto)" marks the default).
+SOLVERS_FOR = {2.0: ["mu", "hals"], 1.0: ["mu", "amu", "ccd"], 0.0: ["mu", "amu", "ccd"]}
 
 
 # --- input ------------------------------------------------------------------------------
@@ -184,8 +187,8 @@ def sklearn_per_iter(V, W0, H0, beta, solver, n_short, n_long, repeats) -> float
     return max(long - short, 0.0) / (n_long - n_short)
 
 
-def time_to_loss(V, W0, H0, beta, target, max_iter=5000) -> tuple[float, int]:
-    """Seconds (and iterations) nmfaudio's default solver needs to reach ``target``."""
+def time_to_loss(V, W0, H0, beta, target, solver="auto", max_iter=5000) -> tuple[float, int]:
+    """Seconds (and iterations) an nmfaudio solver needs to reach ``target``."""
     reached = {}
 
     def callback(i, loss):
@@ -197,7 +200,8 @@ def time_to_loss(V, W0, H0, beta, target, max_iter=5000) -> tuple[float, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = clock()
-        nmfaudio.factorize(V, W0.shape[1], beta=beta, W=W0, H=H0, max_iter=max_iter, tol=0, callback=callback)
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver=solver, W=W0, H=H0, max_iter=max_iter, tol=0,
+                           callback=callback)
     if not reached:
         return float("nan"), max_iter
     return reached["t"] - t, reached["i"]
@@ -249,7 +253,7 @@ def measure_group(V, k, n_iter, ref_iter, repeats):
         if beta == 2:
             group.append(dict(beta=beta, name="sklearn CD",
                               seconds=sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter, repeats=3)))
-        for solver in (["mu", "hals"] if beta == 2 else ["mu"]):
+        for solver in SOLVERS_FOR[beta]:
             group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver,
                               seconds=nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter)))
         if torchnmf_available():
@@ -257,14 +261,19 @@ def measure_group(V, k, n_iter, ref_iter, repeats):
         # time to scikit-learn MU's loss after ref_iter iterations, same start
         sk_time, W_sk, H_sk = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)
         target = nmfaudio.beta_divergence(V, W_sk, H_sk, beta)
-        ours_time, ours_iter = time_to_loss(V, W0, H0, beta, target)
         _sklearn_X(V)
         group[0]["reach"] = f"{sk_time:.2f} s"
         group[0]["memory"] = peak_memory(lambda: sklearn_fit(V, W0, H0, beta, "mu", 3))
         default = nmfaudio.nmf.solvers.resolve_solver("auto", beta)
         for row in group:
-            if row.get("solver") == default:
-                row["reach"] = f"**{ours_time:.2f} s** ({sk_time / ours_time:.1f}× sooner, {ours_iter} it)"
+            solver = row.get("solver")
+            if solver is None:
+                continue
+            ours_time, ours_iter = time_to_loss(V, W0, H0, beta, target, solver)
+            mark = "**" if solver == default else ""
+            row["reach"] = f"{mark}{ours_time:.2f} s{mark} ({sk_time / ours_time:.1f}× sooner, {ours_iter} it)"
+            if solver == default:
+                row["name"] += " (auto)"
                 row["memory"] = peak_memory(
                     lambda: nmfaudio.factorize(V, k, beta=beta, W=W0, H=H0, max_iter=3, tol=0))
         rows.extend(group)
@@ -274,10 +283,11 @@ def measure_group(V, k, n_iter, ref_iter, repeats):
     return floor, orientation, rows
 
 
-def run(frames_list, ks, quick: bool, command: str):
+def run(frames_list, ks, quick: bool, command: str, ref_iter=None):
     repeats = 3 if quick else 5
     n_iter = 15 if quick else 30
-    ref_iter = 50 if quick else 200
+    if ref_iter is None:
+        ref_iter = 50 if quick else 200
     print("\n".join(machine_lines()))
     print(f"fused kernels: {'numba' if kernels.HAVE_NUMBA else 'not available (NumPy fallback)'}; "
           f"clock: {'process CPU time' if clock is time.process_time else 'wall time'}")
@@ -310,6 +320,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1025 × 2600, k = 16 only, fewer repeats")
     parser.add_argument("--threads", type=int, default=None, help="limit BLAS and numba to N threads")
+    parser.add_argument("--ref-iter", type=int, default=None,
+                        help="scikit-learn MU iterations that set the target loss (default 200; --quick 50)")
+    parser.add_argument("--shape", type=int, nargs="*", default=None, metavar="FRAMES",
+                        help="frame counts to run (default 2600 7750)")
+    parser.add_argument("--k", type=int, nargs="*", default=None, help="ranks to run (default 8 16 32)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="wall time (default) or process CPU time (robust with --threads 1)")
     args = parser.parse_args(argv)
@@ -329,9 +344,10 @@ def main(argv=None) -> int:
         kernels.THREADS = args.threads
     with limit:
         if args.quick:
-            run([2600], [16], quick=True, command=command.strip())
+            run(args.shape or [2600], args.k or [16], quick=True, command=command.strip(), ref_iter=args.ref_iter)
         else:
-            run([2600, 7750], [8, 16, 32], quick=False, command=command.strip())
+            run(args.shape or [2600, 7750], args.k or [8, 16, 32], quick=False, command=command.strip(),
+                ref_iter=args.ref_iter)
     return 0
 
 

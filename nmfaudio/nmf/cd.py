@@ -18,14 +18,21 @@ The one-variable function is ``φ(h) = Σ_f d_β(v_f | x_f + w_f (h − h₀))``
 penalties), with the model floored at ``eps`` as in the multiplicative updates.  The
 Newton step uses φ'(h₀) and φ''(h₀) and is projected on h ≥ 0.
 
-Safeguard (monotone loss).  For KL, φ is convex and its curvature falls as h grows, so a
-step to the right can only undershoot and never increases φ; a step to the left can
-overshoot, so it is checked: φ(h₀ + d) − φ(h₀) is evaluated exactly (one log per entry)
-and d halved (up to :data:`MAX_HALVINGS` times, then dropped) until it does not increase
-φ.  For IS, φ is not convex: the curvature is floored by its positive part
-(Σ 2 w² v / x³ when φ''(h₀) ≤ 0) and every step is checked.  So every accepted step
-decreases the floored objective (to float32 rounding of the check), and the loss is
-non-increasing from one iteration to the next up to that rounding.
+Safeguard (monotone loss), without evaluating φ.  A step d is safe when φ'' along
+[h₀, h₀ + d] stays below the curvature c used for it (then φ decreases by ≥ g·|d|/2).
+
+* Rightward (φ'(h₀) < 0): the model grows along the way.  For KL, φ'' = Σ v w² / x²
+  only falls, so the Newton step is safe; for IS, φ'' = Σ w² (2v − x) / x³ ≤
+  Σ w² max(2v − x, 0) / x³ at h₀, which is the curvature used.
+* Leftward: since x_f ≥ w_f h₀, moving to h₀(1 − δ) keeps x_f ≥ (1 − δ) x_f(h₀), so φ''
+  grows at most by (1 − δ)⁻² (KL) or (1 − δ)⁻³ (IS, from Σ 2 v w² / x³); the step
+  solves δ = a (1 − δ)^p with a = φ'/(c h₀) from below (:func:`_left_fraction`).
+
+So, in exact arithmetic and where the model stays above the floor ``eps``, every step
+decreases the objective and the loss never increases; the tests check it to float32
+rounding.  Leftward steps never reach zero exactly; an entry whose largest contribution
+to the model falls below :func:`nmfaudio.nmf.kernels.flush_level` is set to zero
+(coordinate descent can move it back up, unlike a multiplicative update).
 
 Frozen components are never written (only the free rows of H and columns of W are
 visited), so they stay bit-identical.  Memory: V and Vᵀ plus one model buffer, each
@@ -36,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, run_in_threads
+from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, flush_level, run_in_threads
 
 #: Halvings of a Newton step that would increase the one-variable objective before the
 #: step is dropped.
@@ -63,7 +70,7 @@ if HAVE_NUMBA:
         return delta
 
     @_jit
-    def _cd_rows(V, M, X, Y, free, i0, i1, mode, eps, l1, l2, inner, with_loss, zero, one):
+    def _cd_rows(V, M, X, Y, Y_max, free, i0, i1, mode, eps, l1, l2, inner, with_loss, zero, one, flush):
         """Coordinate descent on rows i0..i1 of X (n, k) for V ≈ X Y, with the model
         M = X Y (n, m) given and kept current; Y (k, m).  Returns the loss terms of
         those rows after the update (float64) when ``with_loss``.
@@ -129,7 +136,14 @@ if HAVE_NUMBA:
                         step = -delta * h
                     else:
                         continue
-                    X[i, r] = h + step
+                    new = h + step
+                    # an entry whose largest contribution to the model is below
+                    # kernels.flush_level is zero (no subnormal products; the test is
+                    # invariant to rescaling W and H by powers of two)
+                    if new * Y_max[r] < flush:
+                        new = zero
+                        step = -h
+                    X[i, r] = new
             for t in range(m):  # the last pending step
                 x[t] += step * Y[prev][t]
             if with_loss:
@@ -206,6 +220,7 @@ class BetaCD:
         dt = V.dtype.type
         self.dt = dt
         self.eps, self.zero = dt(problem.eps), dt(0)
+        self.flush = dt(flush_level(V.dtype))
         self.V = np.ascontiguousarray(V)
         self.Vt = np.ascontiguousarray(V.T)
         F, T = V.shape
@@ -228,10 +243,12 @@ class BetaCD:
 
     def _run(self, V, M, X, Y, free, bounds, l1, l2, with_loss) -> float:
         losses = np.zeros(bounds.size - 1)
+        Y_max = Y.max(axis=1)
 
         def task(t):
-            losses[t] = _cd_rows(V, M, X, Y, free, bounds[t], bounds[t + 1], self.mode, self.eps,
-                                 self.dt(l1), self.dt(l2), self.inner, with_loss, self.zero, self.dt(1))
+            losses[t] = _cd_rows(V, M, X, Y, Y_max, free, bounds[t], bounds[t + 1], self.mode, self.eps,
+                                 self.dt(l1), self.dt(l2), self.inner, with_loss, self.zero, self.dt(1),
+                                 self.flush)
 
         run_in_threads(task, bounds.size - 1, None if self.parallel else 1)
         return float(losses.sum())
@@ -273,9 +290,9 @@ def make_cd(V, W, H, problem):
     """Coordinate descent for KL (β = 1) and IS (β = 0); needs numba."""
     if problem.beta not in (0.0, 1.0):
         raise ValueError(
-            f"solver='cd' minimizes the Kullback-Leibler (beta=1) and Itakura-Saito (beta=0) "
+            f"solver='ccd' minimizes the Kullback-Leibler (beta=1) and Itakura-Saito (beta=0) "
             f"divergences only, got beta={problem.beta:g}; use solver='mu' for other divergences"
         )
     if not HAVE_NUMBA:
-        raise ValueError("solver='cd' needs numba (pip install numba); use solver='mu'")
+        raise ValueError("solver='ccd' needs numba (pip install numba); use solver='mu'")
     return BetaCD(V, W, H, problem)

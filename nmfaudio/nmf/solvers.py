@@ -26,6 +26,7 @@ import numpy as np
 
 from nmfaudio.nmf.cd import make_cd
 from nmfaudio.nmf.divergence import divergence_from_model
+from nmfaudio.nmf.extrapolated import make_amu
 from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, flush_subnormal, hals_sweeps
 
 
@@ -327,14 +328,16 @@ def make_hals(V, W, H, problem: Problem):
 
 #: Solvers by name.  ``"auto"`` (resolved in :func:`nmfaudio.factorize`) picks HALS for
 #: β = 2, where it reaches a given loss several times sooner than MU (see
-#: benchmarks/engine.py), and MU for every other β.
-SOLVERS = {"mu": make_mu, "hals": make_hals, "cd": make_cd}
+#: benchmarks/engine.py), and for every other β the extrapolated MU of
+#: :mod:`nmfaudio.nmf.extrapolated` (plain MU without numba).  "ccd"
+#: (:mod:`nmfaudio.nmf.cd`) is coordinate descent for KL and IS, on request.
+SOLVERS = {"mu": make_mu, "hals": make_hals, "ccd": make_cd, "amu": make_amu}
 
 
 def resolve_solver(solver: str, beta: float) -> str:
     """Return the solver name ``"auto"`` stands for, or ``solver`` if it is known."""
     if solver == "auto":
-        return "hals" if beta == 2 else "mu"
+        return "hals" if beta == 2 else "amu" if HAVE_NUMBA else "mu"
     if solver not in SOLVERS:
         names = ", ".join(repr(n) for n in ("auto", *SOLVERS))
         raise ValueError(f"solver={solver!r} is not known; use one of {names}")

@@ -1,0 +1,151 @@
+"""Multiplicative updates with extrapolation (Ang & Gillis, 2019), for any β ≠ 2.
+
+Ang & Gillis ("Accelerating nonnegative matrix factorization algorithms using
+extrapolation", Neural Computation 31, 2019) speed up alternating NMF solvers by
+extrapolating the iterates, ``Y = max(X_new + m (X_new − X_old), 0)``, with a momentum
+``m`` that grows while extrapolation pays off and shrinks (and restarts) when it does not.
+
+Here the base step is one fused multiplicative-update pass
+(:class:`nmfaudio.nmf.kernels.BetaPass`), which returns the loss of the pair it ran on
+for free.  So each step *checks* the candidate it was given:
+
+* loss(candidate) ≤ loss(held pair): the candidate becomes the held pair, the momentum
+  grows (× :attr:`growth`, capped at :attr:`ceiling`), and the next candidate is the MU
+  update of it, extrapolated along the MU sequence;
+* otherwise the candidate is dropped, the held pair (and its loss) stays, the momentum
+  shrinks (÷ :attr:`shrink`) and the ceiling comes down to the failed momentum; the
+  next candidate is the held pair's plain MU update (no extrapolation).
+
+Safeguard: the factors held and the loss reported are always those of the best pair so
+far, so the reported loss never increases (a rejected step reports the same loss again).
+A rejection costs one pass.  Frozen components are neither updated nor extrapolated
+(bit-identical); penalties are those of the multiplicative updates; factor entries below
+:func:`nmfaudio.nmf.kernels.flush_level` are zero, as in MU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio.nmf.kernels import BetaPass, flush_subnormal
+
+
+class ExtrapolatedBetaMU:
+    """β-MU (Févotte & Idier's MM exponent) with checked extrapolation; the solver
+    protocol of :mod:`nmfaudio.nmf.solvers` (``start()``, ``step()`` → loss).
+
+    Parameters
+    ----------
+    V : ndarray, shape (n_features, n_samples)
+        Floored data.
+    W : ndarray, shape (n_features, k)
+    H : ndarray, shape (k, n_samples)
+    problem : nmfaudio.nmf.solvers.Problem
+    """
+
+    #: Starting momentum, its growth on success, its division on failure, and the
+    #: starting ceiling with its growth (Ang & Gillis's β₀, γ, η, β̄₀, γ̄).
+    momentum = 0.5
+    growth = 1.1
+    shrink = 1.5
+    ceiling = 1.0
+    ceiling_growth = 1.01
+    #: An extrapolated entry keeps at least this fraction of its MU value.
+    keep = 0.95
+
+    def __init__(self, V, W, H, problem):
+        from nmfaudio.nmf.solvers import mm_exponent  # solvers imports this module
+
+        self.W, self.H, self.problem = W, H, problem
+        self.gamma = mm_exponent(problem.beta)
+        self.free_H = np.flatnonzero(problem.free_H)
+        self.free_W = np.flatnonzero(problem.free_W)
+        self.all_H = self.free_H.size == H.shape[0]
+        self.all_W = self.free_W.size == W.shape[1]
+        self.pass_ = BetaPass(
+            V, W.shape[1], beta=problem.beta, gamma=self.gamma,
+            eps=problem.eps if problem.beta < 2 else 0.0,
+            free_H=problem.free_H, l1_H=problem.l1_H, l2_H=problem.l2_H,
+            update_W=self.free_W.size > 0,
+        )
+        # the candidate the next pass checks, and the previous MU output (momentum)
+        self.Wc, self.Hc = W.copy(), H.copy()
+        self.W_mu, self.H_mu = W.copy(), H.copy()
+        self.H_next = np.empty_like(H)
+        self.loss = np.inf
+        self.momentum = type(self).momentum
+        self.ceiling = type(self).ceiling
+
+    def _mu_update(self, Wc):
+        """W's MU update from the products of the last pass (H already in H_next)."""
+        from nmfaudio.nmf.solvers import mu_ratio
+
+        p = self.problem
+        W_new = Wc.copy()
+        if self.free_W.size:
+            c = self.free_W
+            numerator, denominator = self.pass_.w_products()
+            updated = Wc[:, c] * mu_ratio(numerator[:, c], denominator[:, c], Wc[:, c], p.l1_W, p.l2_W, self.gamma)
+            flush_subnormal(updated)
+            W_new[:, c] = updated
+        return W_new
+
+    def _extrapolate(self, new, old, free, axis):
+        """max(new + m (new − old), 0) on the free rows (axis 0) or columns (axis 1)."""
+        out = new.copy()
+        index = (free,) if axis == 0 else (slice(None), free)
+        base = new[index]
+        moved = base + self.momentum * (base - old[index])
+        # Not max(·, 0): a multiplicative update never revives a zero, so an entry the
+        # extrapolation zeroed would stay zero for good.  Keep a fraction of the MU value.
+        np.maximum(moved, self.keep * base, out=moved)
+        flush_subnormal(moved)
+        out[index] = moved
+        return out
+
+    def start(self) -> float:
+        self.loss = self.pass_.run(self.Wc, self.Hc, self.H_next)
+        self._advance(extrapolate=False)
+        self.held_mu = (self.W_mu, self.H_mu)
+        return self.loss
+
+    def _advance(self, *, extrapolate):
+        """Next candidate from the last pass: the MU update of the pair it ran on,
+        extrapolated along the MU sequence when ``extrapolate``."""
+        H_mu = self.H_next.copy()
+        W_mu = self._mu_update(self.Wc)
+        if extrapolate:
+            self.Hc = self._extrapolate(H_mu, self.H_mu, self.free_H, 0)
+            self.Wc = self._extrapolate(W_mu, self.W_mu, self.free_W, 1)
+        else:
+            self.Hc, self.Wc = H_mu.copy(), W_mu.copy()
+        self.H_mu, self.W_mu = H_mu, W_mu
+
+    def step(self) -> float:
+        loss = self.pass_.run(self.Wc, self.Hc, self.H_next)
+        if loss <= self.loss:
+            self.loss = loss
+            self.W[...] = self.Wc
+            self.H[...] = self.Hc
+            self._advance(extrapolate=True)
+            self.held_mu = (self.W_mu, self.H_mu)  # the held pair's plain MU update
+            self.momentum = min(self.ceiling, self.momentum * self.growth)
+            self.ceiling = min(1.0, self.ceiling * self.ceiling_growth)
+        else:
+            self.ceiling = self.momentum
+            self.momentum /= self.shrink
+            # next candidate: the held pair's plain MU update (an MM step: it decreases)
+            self.W_mu, self.H_mu = self.held_mu
+            self.Wc, self.Hc = self.W_mu.copy(), self.H_mu.copy()
+        return self.loss
+
+
+def make_amu(V, W, H, problem):
+    """Extrapolated multiplicative updates for β ≠ 2 (needs numba)."""
+    from nmfaudio.nmf.kernels import HAVE_NUMBA
+
+    if problem.beta == 2:
+        raise ValueError("solver='amu' is for beta != 2; use solver='hals' for the Frobenius loss")
+    if not HAVE_NUMBA:
+        raise ValueError("solver='amu' needs numba (pip install numba); use solver='mu'")
+    return ExtrapolatedBetaMU(V, W, H, problem)
