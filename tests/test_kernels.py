@@ -340,3 +340,27 @@ def test_float32_is_loss_without_a_log_per_entry(spread):
                              l1_H=0.0, l2_H=0.0, update_W=True)
     loss = pass_.run(W * np.float32(spread), H, np.empty_like(H))
     assert abs(loss) <= 1e-13 * V.size
+
+
+@pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="needs numba")
+def test_multiplicative_updates_flush_decaying_entries_to_zero():
+    # Components absent from half the columns: their activations there decay
+    # geometrically under MU and would turn subnormal (slow on Intel CPUs) — the updates
+    # set entries below flush_level to zero instead, and the fit is unharmed.
+    rng = np.random.default_rng(11)
+    W = rng.random((60, 3)).astype(np.float32) + 0.1
+    H = rng.random((3, 80)).astype(np.float32) + 0.1
+    H[0, :40] = 0
+    V = W @ H
+    H0 = H.copy()
+    H0[1:, :40] *= 4  # the model overshoots there, so the update shrinks component 0 fast
+    H0[0, :40] = 3e-19  # just above the flush level (1.1e-19): the first update takes it below
+    res = nmfaudio.factorize(V, 3, beta="kullback-leibler", solver="mu", W=W, H=H0, fix_W=True,
+                             max_iter=300, tol=0)
+    level = kernels.flush_level(np.float32)
+    assert level == pytest.approx(np.sqrt(np.finfo(np.float32).tiny))
+    for factor in (res.W, res.H):
+        assert not np.any((factor > 0) & (factor < level))
+    assert np.count_nonzero(res.H[0, :40] == 0) >= 20  # those entries did decay that far
+    assert np.all(np.diff(res.loss) <= 1e-6 * res.loss[:-1])
+    assert res.loss[-1] < 1e-3 * res.loss[0]

@@ -45,16 +45,10 @@ import numpy as np
 
 from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, flush_level, run_in_threads
 
-#: Halvings of a Newton step that would increase the one-variable objective before the
-#: step is dropped.
-MAX_HALVINGS = 4
-
 #: Modes of the row kernel.
 MODE_IS, MODE_KL = 0, 1
 
 if HAVE_NUMBA:
-    import math
-
     from nmfaudio.nmf.kernels import _jit, _jit_inline, fast_log
 
     @_jit_inline
@@ -68,6 +62,21 @@ if HAVE_NUMBA:
             power = rest * rest if p == 2 else rest * rest * rest
             delta += (a * power - delta) / (one + p * a * power / rest)
         return delta
+
+    @_jit_inline
+    def _row_loss(v, x, m, mode, eps, zero, one):
+        """Σ_t d(v_t | max(x_t, eps)) for one row, summed in the data's dtype (vectorized,
+        float32 log), returned as float64."""
+        row = zero
+        if mode == MODE_KL:
+            for t in range(m):
+                xt = max(x[t], eps)
+                row += v[t] * fast_log(v[t] / xt) - v[t] + xt
+        else:
+            for t in range(m):
+                q = v[t] / max(x[t], eps)
+                row += q - fast_log(q) - one
+        return np.float64(row)
 
     @_jit
     def _cd_rows(V, M, X, Y, Y_max, free, i0, i1, mode, eps, l1, l2, inner, with_loss, zero, one, flush):
@@ -147,16 +156,7 @@ if HAVE_NUMBA:
             for t in range(m):  # the last pending step
                 x[t] += step * Y[prev][t]
             if with_loss:
-                row = zero
-                if mode == MODE_KL:
-                    for t in range(m):
-                        xt = max(x[t], eps)
-                        row += v[t] * fast_log(v[t] / xt) - v[t] + xt
-                else:
-                    for t in range(m):
-                        q = v[t] / max(x[t], eps)
-                        row += q - fast_log(q) - one
-                loss += np.float64(row)
+                loss += _row_loss(v, x, m, mode, eps, zero, one)
         return loss
 
     @_jit
@@ -165,18 +165,7 @@ if HAVE_NUMBA:
         m = V.shape[1]
         loss = 0.0
         for i in range(i0, i1):
-            v = V[i]
-            x = M[i]
-            row = zero
-            if mode == MODE_KL:
-                for t in range(m):
-                    xt = max(x[t], eps)
-                    row += v[t] * fast_log(v[t] / xt) - v[t] + xt
-            else:
-                for t in range(m):
-                    q = v[t] / max(x[t], eps)
-                    row += q - fast_log(q) - one
-            loss += np.float64(row)
+            loss += _row_loss(V[i], M[i], m, mode, eps, zero, one)
         return loss
 
 
