@@ -16,6 +16,13 @@ for free.  So each step *checks* the candidate it was given:
   shrinks (÷ :attr:`shrink`) and the ceiling comes down to the failed momentum; the
   next candidate is the held pair's plain MU update (no extrapolation).
 
+Unlike the paper, an extrapolated entry keeps at least :attr:`keep` (95 %) of its MU
+value instead of being clipped at zero: a multiplicative update never revives a zero, and
+KL fits stalled on entries driven to zero (1025 × 1300, k = 16, loss after 200
+iterations against plain MU's: +52 % clipped at zero, +24 % keeping 10 %, +3.6 % keeping
+50 % — with 42 % of the template entries zero —, −1 % keeping 80 %, −6 % keeping 95 %).  The momentum stays ≤ 1 as in the paper
+(letting it grow to 2-4 caused rejections and more iterations, measured).
+
 Safeguard: the factors held and the loss reported are always those of the best pair so
 far, so the reported loss never increases (a rejected step reports the same loss again).
 A rejection costs one pass.  Frozen components are neither updated nor extrapolated
@@ -50,6 +57,8 @@ class ExtrapolatedBetaMU:
     shrink = 1.5
     ceiling = 1.0
     ceiling_growth = 1.01
+    #: The ceiling never exceeds this (Ang & Gillis: 1).
+    max_momentum = 1.0
     #: An extrapolated entry keeps at least this fraction of its MU value.
     keep = 0.95
 
@@ -130,7 +139,7 @@ class ExtrapolatedBetaMU:
             self._advance(extrapolate=True)
             self.held_mu = (self.W_mu, self.H_mu)  # the held pair's plain MU update
             self.momentum = min(self.ceiling, self.momentum * self.growth)
-            self.ceiling = min(1.0, self.ceiling * self.ceiling_growth)
+            self.ceiling = min(self.max_momentum, self.ceiling * self.ceiling_growth)
         else:
             self.ceiling = self.momentum
             self.momentum /= self.shrink
