@@ -19,6 +19,8 @@ Usage::
     python benchmarks/engine.py            # the full table (several minutes on 2 cores)
     python benchmarks/engine.py --quick    # 1025 × 2600, k = 16 only, fewer repeats
     python benchmarks/engine.py --threads 1 --clock cpu   # one core, CPU time
+    python benchmarks/engine.py --quick --threads 1 --clock cpu --ref-iter 200 --k 8 32
+                                           # 1 minute, k = 8 and 32, the 200-iteration target
 
 Threads: by default whatever the machine gives (BLAS and numba use all cores);
 ``--threads N`` limits both.  ``--clock cpu`` measures process CPU time instead of wall

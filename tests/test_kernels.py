@@ -343,10 +343,10 @@ def test_float32_is_loss_without_a_log_per_entry(spread):
 
 
 @pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="needs numba")
-def test_multiplicative_updates_flush_decaying_entries_to_zero():
+def test_multiplicative_updates_hold_decaying_entries_at_the_flush_level():
     # Components absent from half the columns: their activations there decay
     # geometrically under MU and would turn subnormal (slow on Intel CPUs) — the updates
-    # set entries below flush_level to zero instead, and the fit is unharmed.
+    # hold them at flush_level instead (zeros stay zero), and the fit is unharmed.
     rng = np.random.default_rng(11)
     W = rng.random((60, 3)).astype(np.float32) + 0.1
     H = rng.random((3, 80)).astype(np.float32) + 0.1
@@ -360,7 +360,10 @@ def test_multiplicative_updates_flush_decaying_entries_to_zero():
     level = kernels.flush_level(np.float32)
     assert level == pytest.approx(np.sqrt(np.finfo(np.float32).tiny))
     for factor in (res.W, res.H):
-        assert not np.any((factor > 0) & (factor < level))
-    assert np.count_nonzero(res.H[0, :40] == 0) >= 20  # those entries did decay that far
+        assert not np.any((factor > 0) & (factor < np.float32(level)))
+    assert np.count_nonzero(res.H[0, :40] == np.float32(level)) >= 20  # they did decay that far
     assert np.all(np.diff(res.loss) <= 1e-6 * res.loss[:-1])
     assert res.loss[-1] < 1e-3 * res.loss[0]
+    H0[2, 5] = 0  # a zero stays zero
+    res = nmfaudio.factorize(V, 3, beta="kullback-leibler", solver="mu", W=W, H=H0, max_iter=5, tol=0)
+    assert res.H[2, 5] == 0

@@ -27,7 +27,7 @@ Safeguard: the factors held and the loss reported are always those of the best p
 far, so the reported loss never increases (a rejected step reports the same loss again).
 A rejection costs one pass.  Frozen components are neither updated nor extrapolated
 (bit-identical); penalties are those of the multiplicative updates; factor entries below
-:func:`nmfaudio.nmf.kernels.flush_level` are zero, as in MU.
+:func:`nmfaudio.nmf.kernels.flush_level` are held there, as in MU.
 """
 
 from __future__ import annotations

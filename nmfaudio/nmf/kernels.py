@@ -437,7 +437,8 @@ if HAVE_NUMBA:
                 if gamma != 1.0:
                     ratio = math.pow(ratio, gamma)
                 updated = h[j] * ratio
-                h[j] = updated if updated >= flush else updated - updated  # see flush_level
+                # see flush_level: a decaying entry stops at the level (zeros stay zero)
+                h[j] = updated if (updated >= flush or updated == 0) else flush
 
     @_jit
     def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, flush, zero, one,
@@ -704,9 +705,9 @@ def hals_sweeps(X, XtY, XtX, rows, l1, l2, max_sweeps, delta):
 
 
 def flush_level(dtype) -> float:
-    """Factor entries below this are set to zero by the updates: √(smallest normal
-    number) of ``dtype`` (1.1e-19 for float32), so that no product of two factor
-    entries is subnormal.
+    """The smallest positive value the multiplicative updates leave in a factor:
+    √(smallest normal number) of ``dtype`` (1.1e-19 for float32), so that no factor entry
+    and no product of two is subnormal.  A decaying entry stops there; zeros stay zero.
 
     Why.  Multiplicative updates drive unused entries towards zero geometrically, and
     after some 50 KL iterations many H entries (and the products W·H formed from them)
@@ -714,16 +715,20 @@ def flush_level(dtype) -> float:
     a microcode assist (AMD's Zen cores take none): measured on an Intel Xeon
     (Emerald Rapids), a KL pass at 1025 × 2600, k = 16, went from 12 ms to 16-47 ms per
     iteration as entries decayed.  The engine works on V scaled to max ≈ 1 and floors
-    the model at ~6e-8, so entries this small change nothing a loss can see; a zero
-    stays zero under MU, as the decaying entry would have stayed negligible.
+    the model at ~6e-8, so such entries change nothing a loss can see.  They are held at
+    the level rather than set to zero: a multiplicative update never revives a zero, and
+    flushing them to zero left KL fits measurably worse (1025 × 2600, k = 8: 0.01 % above
+    scikit-learn MU's 200-iteration loss after 400 iterations, where keeping them reaches
+    it in 201).
     """
     return float(np.sqrt(np.finfo(dtype).tiny))
 
 
 def flush_subnormal(factor: np.ndarray) -> None:
-    """Set the entries of ``factor`` below :func:`flush_level` to zero, in place
-    (entries are non-negative, so one comparison finds them)."""
-    factor[factor < flush_level(factor.dtype)] = 0
+    """Raise the positive entries of ``factor`` below :func:`flush_level` to it, in place
+    (zeros stay zero; entries are non-negative)."""
+    level = factor.dtype.type(flush_level(factor.dtype))
+    factor[(factor > 0) & (factor < level)] = level
 
 
 def dot64(a: np.ndarray, b: np.ndarray) -> float:
