@@ -2,9 +2,10 @@
 
 ::
 
-    nmfaudio drums INPUT -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
+    nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--plot] [--json] [--force]
+                   [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
@@ -13,6 +14,10 @@
 the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
 refused before any work unless ``--force``; outputs are written to temporary names and
 renamed at the end, so a failed run leaves no partial files.
+
+Several inputs or folders (searched recursively) run as a batch (:mod:`nmfaudio.batch`):
+sub-folders are kept under OUTDIR, an input whose outputs all exist is skipped, one input's
+failure does not stop the others, and ``OUTDIR/nmfaudio-manifest.json`` records each input.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
+from nmfaudio.cli._batch import (add_batch_arguments, add_output_arguments, check_output_dir, file_format, is_batch,
+                                 run_batch)
 
 
 def _classes(text: str) -> tuple:
@@ -45,7 +52,8 @@ def register(subparsers) -> None:
         "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
         description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
                     "(semi-supervised NMFD); the stems add up to the input.")
-    drums.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+                       help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
     drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
@@ -68,7 +76,10 @@ def register(subparsers) -> None:
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
-    drums.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    drums.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "
+                                                             "whose outputs exist instead of skipping them)")
+    add_output_arguments(drums)
+    add_batch_arguments(drums)
     drums.set_defaults(handler=run_drums, parser=drums)
 
     templates = subparsers.add_parser(
@@ -106,97 +117,74 @@ def _check_new(paths, force) -> None:
 
 
 def _templates(args):
-    from nmfaudio.drums import DrumTemplates
+    """Load ``--templates`` once (errors before any output folder exists)."""
+    from nmfaudio.batch import load_templates
 
     if args.templates is None:
         return None
-    if args.templates.is_dir():
-        return DrumTemplates.from_folder(args.templates, classes=args.classes)
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
-    return DrumTemplates.load(args.templates)
+    return load_templates(str(args.templates), tuple(args.classes))
+
+
+def drum_options(args) -> dict:
+    """The per-file options of :func:`nmfaudio.batch.run_task` for ``drums``."""
+    return {"templates": None if args.templates is None else str(args.templates), "classes": tuple(args.classes),
+            "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
+            "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
+            "plot": args.plot}
 
 
 def run_drums(args) -> int:
-    from nmfaudio import audio, spectrum
-    from nmfaudio.drums import FREE_ITER, separate_drums
+    from nmfaudio import batch, spectrum
+    from nmfaudio.drums import FREE_ITER
 
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    stem = args.input.stem or "input"
-    names = [*args.classes, "residual"]
-    tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
-    plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
-    outputs = tracks + ([plot] if plot else [])
-    _check_new(outputs, args.force)
-    y, sr = audio.load(args.input)
-    templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    fmt = file_format(args)
+    spectrum.check_frames(args.n_fft, args.hop_length)
+    if is_batch(args):
+        _templates(args)
+        return run_batch(args, "drums", drum_options(args), _done_lines)
+    check_output_dir(args)
+    try:
+        (task,) = batch.plan(args.inputs, args.output_dir, job="drums", options=drum_options(args),
+                             file_format=fmt, force=args.force)
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    _check_new([Path(p) for p in task.outputs], args.force)
+    from nmfaudio import audio
+
+    audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    _templates(args)  # errors (bad folder, bad file) before any output folder exists
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
-            result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
-                                    hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
-                                    adapt=not args.fixed, n_free=args.free, random_state=args.seed,
-                                    callback=callback)
+            summary = batch.run_task(task, callback=callback)
         finally:
             bar.close()
         seconds = time.perf_counter() - started
-        result.name = stem
-        figure = None
-        if plot:
-            from nmfaudio.plot.drums import drums_figure
-
-            figure = drums_figure(result, title=args.input.name)
-        with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
-            for temporary, name in zip(temporaries, names):
-                audio.write_wav(temporary, result.sources[name], sr)
-            if figure is not None:
-                figure.savefig(temporaries[-1], format="png", dpi=100)
-    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot)
+    record = batch.make_record(task, "done", seconds=seconds, summary=summary)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print("\n".join(_done_lines(record)))
     return 0
 
 
-def _onsets(activation, hop_length, sr, threshold=0.2):
-    """Times (s) of the activation's local maxima above ``threshold`` × its maximum."""
-    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
-    top = curve.max()
-    if not top > 0:
-        return []
-    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
-    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
-    return [round(float(t), 3) for t in np.flatnonzero(peaks) * hop_length / sr]
-
-
-def _report_drums(args, result, sr, seconds, paths, plot) -> None:
-    rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
-    onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
-    source = "bundled templates" if args.templates is None else str(args.templates)
-    if args.json:
-        summary = {
-            "input": str(args.input), "sr": sr,
-            "channels": 1 if result.sources["residual"].ndim == 1 else int(result.sources["residual"].shape[0]),
-            "n_samples": int(result.sources["residual"].shape[-1]), "templates": source,
-            "adapt": not args.fixed, "n_free": args.free, "mask_power": args.mask_power, "n_fft": args.n_fft,
-            "hop_length": args.hop_length, "seed": args.seed, "n_iter": result.n_iter,
-            "final_loss": float(result.loss[-1]), "seconds": round(seconds, 3),
-            "sources": [{"name": name, "path": str(path), "rms": rms[name],
-                         **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in paths.items()],
-            "plot": str(plot) if plot else None,
-        }
-        print(json.dumps(summary, indent=2))
-        return
-    mode = "fixed templates" if args.fixed else "adapted templates"
-    print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
-          f"{result.n_iter} iterations, {seconds:.2f} s")
-    for name, path in paths.items():
-        hits = f", {len(onsets[name])} hits" if name in onsets else (
-            "" if rms[name] > 0 else " (silent: --free 0)")
-        print(f"  {path}  (rms {rms[name]:.3g}{hits})")
-    if plot:
-        print(f"  {plot}  (spectrograms and activations)")
+def _done_lines(record) -> list[str]:
+    """The report of one separated input: a headline, then one line per output."""
+    mode = "adapted templates" if record["adapt"] else "fixed templates"
+    lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
+             f"({record['templates']}), {record['n_iter']} iterations, {record['seconds']:.2f} s"]
+    for source in record["sources"]:
+        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else (
+            "" if source["rms"] > 0 else " (silent: --free 0)")
+        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
+    if record["plot"]:
+        lines.append(f"  {record['plot']}  (spectrograms and activations)")
+    return lines
 
 
 def run_learn(args) -> int:
