@@ -13,8 +13,15 @@ Rows (each a fresh run; files per minute = files / wall time × 60):
 * ``CLI, --jobs 1`` — ``python -m nmfaudio drums DIR -o OUT --jobs 1``: one process,
   files in turn (start-up, imports and manifest included);
 * ``CLI, --jobs 2`` — two local worker processes (one compute thread each);
-* ``CLI, Dask 2 workers`` — ``--scheduler`` on a ``LocalCluster(n_workers=2,
-  threads_per_worker=1)`` started here (its start-up is timed apart, not in the row).
+* ``CLI, Dask 2 workers (new workers)`` — ``--scheduler`` on a ``LocalCluster(n_workers=2,
+  threads_per_worker=1)`` started here (its start-up is timed apart, not in the row; the
+  workers import nmfaudio at their first file);
+* ``CLI, Dask 2 workers (warm workers)`` — the same batch again on the same cluster, as on
+  a long-lived cluster whose workers have already imported everything.
+
+``CPU s``: the CPU seconds (all threads) the files took in the processes that separated
+them, summed over files (first files' imports included) — less sensitive than wall time to
+other load on the machine, and the measure of how well each way uses the cores.
 
 ``ratio`` is the row's wall time over the sum of single-file times (target ≤ 1.10).
 Per-worker start-up: for each worker process (the records' ``worker``), its first file's
@@ -61,18 +68,24 @@ def render(folder: Path, n_files: int, seconds: float, seed: int = 0) -> list[Pa
     return paths
 
 
-def single_files(paths, out: Path) -> list[float]:
-    """Per-file times of batch.run_task in this (warmed-up) process."""
+def single_files(paths, out: Path) -> tuple[list[float], list[float]]:
+    """Per-file wall and CPU times of batch.run_task in this (warmed-up) process."""
     from nmfaudio import batch
 
     tasks = batch.plan(paths, out, job="drums")
     batch.run_task(batch.plan([paths[0]], out / "warm-up", job="drums")[0])  # imports, compiled kernels
-    times = []
+    times, cpu = [], []
     for task in tasks:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         batch.run_task(task)
         times.append(time.perf_counter() - started)
-    return times
+        cpu.append(time.process_time() - started_cpu)
+    return times, cpu
+
+
+def _records_cpu(records) -> float:
+    """CPU seconds the files took in their processes (the records' ``cpu_seconds``)."""
+    return sum(record["cpu_seconds"] for record in records)
 
 
 def cli(folder: Path, out: Path, *extra) -> tuple[float, list[dict]]:
@@ -117,15 +130,14 @@ def main() -> None:
         paths = render(folder, args.files, args.seconds)
         print(f"{args.files} files of {args.seconds:g} s (drum_loop.wav variations), job: nmfaudio drums (defaults)\n")
 
-        times = single_files(paths, tmp / "single")
+        times, single_cpu = single_files(paths, tmp / "single")
         total = sum(times)
-        rows = [("single files, warm process", total, None)]
+        rows = [("single files, warm process", total, None, sum(single_cpu))]
         print(f"single-file separation: median {statistics.median(times):.2f} s per file, sum {total:.1f} s")
 
-        wall, records = cli(folder, tmp / "jobs1", "--jobs", "1")
-        rows.append(("CLI, --jobs 1", wall, records))
-        wall, records = cli(folder, tmp / "jobs2", "--jobs", "2")
-        rows.append(("CLI, --jobs 2", wall, records))
+        for jobs in ("1", "2"):
+            wall, records = cli(folder, tmp / f"jobs{jobs}", "--jobs", jobs)
+            rows.append((f"CLI, --jobs {jobs}", wall, records, _records_cpu(records)))
 
         from distributed import LocalCluster
 
@@ -133,19 +145,26 @@ def main() -> None:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             cluster_start = time.perf_counter() - started
             wall, records = cli(folder, tmp / "dask", "--scheduler", cluster.scheduler_address)
-            rows.append(("CLI, Dask 2 workers", wall, records))
-        print(f"Dask LocalCluster start-up (not in its row): {cluster_start:.1f} s\n")
+            rows.append(("CLI, Dask 2 workers (new workers)", wall, records, _records_cpu(records)))
+            # a long-lived cluster's workers have imported everything already: the same batch again
+            wall, records = cli(folder, tmp / "dask-warm", "--scheduler", cluster.scheduler_address)
+            rows.append(("CLI, Dask 2 workers (warm workers)", wall, records, _records_cpu(records)))
+        print(f"Dask LocalCluster start-up (not in its rows): {cluster_start:.1f} s\n")
 
         reference = {}
-        for name in ("jobs1", "jobs2", "dask"):
+        for name in ("jobs1", "jobs2", "dask", "dask-warm"):
             reference[name] = sorted((p.name, p.read_bytes()) for p in (tmp / name).glob("*.wav"))
-        identical = reference["jobs1"] == reference["jobs2"] == reference["dask"]
+        identical = reference["jobs1"] == reference["jobs2"] == reference["dask"] == reference["dask-warm"]
 
-        print(f"| run | wall s | files/min | ratio to sum of single files | per-worker start-up s |")
-        print("|---|---:|---:|---:|---|")
-        for name, wall, records in rows:
+        print("| run | wall s | files/min | ratio to sum of single files | median s per file | CPU s | "
+              "per-worker start-up s |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for name, wall, records, cpu in rows:
             startup = "" if records is None else ", ".join(f"{s:.1f}" for s in startup_per_worker(records))
-            print(f"| {name} | {wall:.1f} | {args.files / wall * 60:.1f} | {wall / total:.2f} | {startup} |")
+            median = statistics.median(times if records is None else [r["seconds"] for r in records])
+            cpu_text = "" if cpu is None else f"{cpu:.1f}"
+            print(f"| {name} | {wall:.1f} | {args.files / wall * 60:.1f} | {wall / total:.2f} | {median:.2f} | "
+                  f"{cpu_text} | {startup} |")
         jobs1 = rows[1][1]
         print(f"\nper-file overhead of the sequential batch: {(jobs1 - total) / args.files:.2f} s "
               f"(({jobs1:.1f} - {total:.1f}) / {args.files}, start-up included)")

@@ -426,12 +426,15 @@ def _separate_blocks(task: Task, callback, on_block):
 
 # --------------------------------------------------------------------------- records
 
-def make_record(task: Task, status: str, *, seconds=None, error=None, summary=None, worker=None) -> dict:
+def make_record(task: Task, status: str, *, seconds=None, error=None, summary=None, worker=None,
+                cpu_seconds=None) -> dict:
     """A record (see the module docstring) for ``task``."""
     record = {"input": task.input, "status": status, "outputs": task.outputs,
               "seconds": None if seconds is None else round(seconds, 3), "error": error}
     if worker is not None:
         record["worker"] = worker
+    if cpu_seconds is not None:
+        record["cpu_seconds"] = round(cpu_seconds, 3)
     if summary:
         record.update(summary)
     return record
@@ -466,7 +469,7 @@ def run_record(task: Task) -> dict:
     global _IN_TASK
     import socket
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     _IN_TASK = True
     try:
@@ -475,10 +478,11 @@ def run_record(task: Task) -> dict:
         os._exit(128 + signal.SIGTERM)  # the temporary files are gone: the exception unwound through them
     except Exception as exc:  # one input's failure must not stop the others
         return make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
-                           worker=worker)
+                           worker=worker, cpu_seconds=time.process_time() - cpu)
     finally:
         _IN_TASK = False
-    return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker)
+    return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker,
+                       cpu_seconds=time.process_time() - cpu)
 
 
 def _worker_sigterm(signum, frame):

@@ -315,3 +315,20 @@ def test_python_api_validates_before_any_work(library, tmp_path):
     with pytest.raises(ValueError, match="job="):
         batch.separate_many([library], tmp_path / "o", job="guitar")
     assert not (tmp_path / "o").exists()
+
+
+def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["separate", str(library), "-o", str(tmp_path / "o"), *SEPARATE]) == 0
+    bar = terminal.getvalue()
+    assert "files" in bar and "3/3" in bar and "NMF" not in bar  # files, not iterations
+    out = capsys.readouterr().out
+    assert "files:" not in out and out.count("components, beta=") == 3  # the per-file summaries
+    assert "3 inputs: 3 done, 0 skipped, 0 failed" in out
