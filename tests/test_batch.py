@@ -17,6 +17,7 @@ from nmfaudio import audio, batch
 from nmfaudio.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_cli_drums import _one_line_error  # noqa: E402
 from test_drums import SR, synthetic_hits  # noqa: E402
 
 DRUMS = ["--max-iter", "10", "--n-fft", "1024", "--hop-length", "256"]
@@ -66,15 +67,6 @@ def _audio_outputs(folder: Path) -> dict:
 
 def _no_temporaries(folder: Path) -> None:
     assert not [p for p in folder.rglob("*") if p.name.endswith(".part")], "temporary files left behind"
-
-
-def _one_line_error(capsys, *needles):
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("nmfaudio: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 # ----------------------------------------------------------------------------- planning

@@ -54,6 +54,19 @@ def check_output_dir(args) -> None:
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
 
 
+def plan_one(args, job: str, options: dict):
+    """The one :class:`nmfaudio.batch.Task` of a single-file run (its errors as one line)."""
+    from nmfaudio import batch
+
+    check_output_dir(args)
+    try:
+        (task,) = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
+                             force=args.force)
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    return task
+
+
 def run_batch(args, job: str, options: dict, done_lines) -> int:
     """Separate every input of ``args``; print one report per input; return the exit code.
 

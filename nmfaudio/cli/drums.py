@@ -31,8 +31,7 @@ import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
-from nmfaudio.cli._batch import (add_batch_arguments, add_output_arguments, check_output_dir, file_format, is_batch,
-                                 run_batch)
+from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
 def _classes(text: str) -> tuple:
@@ -139,17 +138,12 @@ def run_drums(args) -> int:
     from nmfaudio import batch, spectrum
     from nmfaudio.drums import FREE_ITER
 
-    fmt = file_format(args)
+    file_format(args)  # a bad --format/--subtype pair: a usage error before any work
     spectrum.check_frames(args.n_fft, args.hop_length)
     if is_batch(args):
         _templates(args)
         return run_batch(args, "drums", drum_options(args), _done_lines)
-    check_output_dir(args)
-    try:
-        (task,) = batch.plan(args.inputs, args.output_dir, job="drums", options=drum_options(args),
-                             file_format=fmt, force=args.force)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from None
+    task = plan_one(args, "drums", drum_options(args))
     _check_new([Path(p) for p in task.outputs], args.force)
     from nmfaudio import audio
 

@@ -29,8 +29,7 @@ import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar
 from nmfaudio.cli._args import mask_power, positive_int, positive_number
-from nmfaudio.cli._batch import (add_batch_arguments, add_output_arguments, check_output_dir, file_format, is_batch,
-                                 run_batch)
+from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
@@ -109,7 +108,7 @@ def separate_options(args) -> dict:
 
 
 def run(args) -> int:
-    from nmfaudio import audio, batch, pipeline, spectrum  # noqa: F401  (pipeline: see below)
+    from nmfaudio import audio, pipeline, spectrum  # noqa: F401  (pipeline: see below)
 
     if args.learn_frames is not None and args.block_seconds is None:
         args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
@@ -122,12 +121,7 @@ def run(args) -> int:
     if is_batch(args):
         spectrum.check_frames(args.n_fft, args.hop_length)
         return run_batch(args, "separate", separate_options(args), _done_lines)
-    check_output_dir(args)
-    try:
-        (task,) = batch.plan(args.inputs, args.output_dir, job="separate", options=separate_options(args),
-                             file_format=fmt, force=args.force)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from None
+    task = plan_one(args, "separate", separate_options(args))
     _check_outputs(args, [Path(p) for p in task.outputs])
     spectrum.check_frames(args.n_fft, args.hop_length)
     audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
