@@ -1,7 +1,8 @@
 """Compiled passes for the drums' convolutive NMF (NMFD) under the Kullback-Leibler
 divergence, block by block like :mod:`nmfaudio.nmf.kernels`.
 
-The model (see :class:`nmfaudio.drums.model._NMFD`), per channel c and frame t::
+The model of :mod:`nmfaudio.nmf.nmfd` (its :class:`~nmfaudio.nmf.nmfd.ConvolutiveMU`), per
+channel c and frame t::
 
     L[:, c, t] = Σ_τ Σ_k W[:, τ·K + k] H[k, c, t − τ]  +  W_free H_free[:, c·N + t]
 
