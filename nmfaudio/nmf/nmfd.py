@@ -282,9 +282,9 @@ def make_convolutive_mu(V, W, H, problem: Problem, **kwargs) -> ConvolutiveMU:
     return ConvolutiveMU(V, W, H, problem, **kwargs)
 
 
-def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None) -> np.ndarray:
-    """``array`` as a finite, non-negative float array with one of ``ndims`` dimensions,
-    a private copy (the engine updates its factors in place)."""
+def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None, *, copy=True) -> np.ndarray:
+    """``array`` as a finite, non-negative float array with one of ``ndims`` dimensions;
+    a private copy unless ``copy=False`` (the engine updates its factors in place)."""
     if array is None or isinstance(array, (str, bytes, dict, set)):
         check_data(array, name)  # raises the engine's TypeError
     try:
@@ -296,7 +296,8 @@ def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None) -> np.
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must not be empty")
     flat = check_data(array.reshape(array.shape[0], -1), name, dtype=dtype)
-    return flat.reshape(array.shape).copy()
+    flat = flat.reshape(array.shape)
+    return flat.copy() if copy else flat
 
 
 def _check_shape(array, name: str, expected: tuple) -> None:
@@ -393,7 +394,7 @@ def factorize_convolutive(
     >>> bool(res.loss[-1] < 1e-3 * res.loss[0])
     True
     """
-    V = _check_array(V, "V", "(F, N) or (F, C, N)", (2, 3))
+    V = _check_array(V, "V", "(F, N) or (F, C, N)", (2, 3), copy=False)  # read only
     dtype = V.dtype
     V3 = V[:, None, :] if V.ndim == 2 else V
     F, C, N = V3.shape
