@@ -78,10 +78,6 @@ def _residual_nmf(R, n_free, *, engine, n_iter, rng):
     (frames are its samples, as in :func:`nmfaudio.separate`)."""
     F, M = R.shape
     if hasattr(engine, "fit_transform"):
-        declared = getattr(engine, "n_components", None)
-        if declared is not None and declared != n_free:
-            raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has "
-                             f"n_components={declared}; make them equal")
         H = np.asarray(engine.fit_transform(R.T)).T  # (n_free, M)
         W = np.asarray(engine.components_).T  # (F, n_free)
     else:

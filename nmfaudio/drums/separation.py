@@ -51,9 +51,9 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio.nmf import convolutive_components
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _check_int, _resolve_templates
+from nmfaudio.nmf import convolutive_components
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -254,6 +254,10 @@ def separate_drums(
         raise TypeError(
             f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
         )
+    declared = getattr(engine, "n_components", None) if hasattr(engine, "fit_transform") else None
+    if n_free and declared is not None and declared != n_free:
+        raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
+                         "make them equal")
     from nmfaudio.nmf.core import _as_generator
 
     rng = _as_generator(random_state)
