@@ -162,7 +162,8 @@ class ConvolutiveMU(BetaMU):
         self.WH = self._model()
         return kernels.divergence(self.V, self.WH, self.beta)
 
-    def _ratio(self, numerator, denominator):
+    def _factor(self, numerator, denominator):
+        """The multiplicative factor (numerator / denominator)^γ, no penalties."""
         return mu_ratio(numerator, denominator, None, 0.0, 0.0, self.gamma)
 
     def step(self) -> float:
@@ -179,20 +180,20 @@ class ConvolutiveMU(BetaMU):
                 denominator = _unshift(np.ascontiguousarray(ones), T, K, C, N)
             else:
                 denominator = _unshift(self.W.T @ B, T, K, C, N)
-            self.H[r] *= self._ratio(numerator[r], denominator[r])
+            self.H[r] *= self._factor(numerator[r], denominator[r])
         if self.W_free is not None:
-            self.H_free *= self._ratio(free_num, free_den)
+            self.H_free *= self._factor(free_num, free_den)
         if self.update_W or self.W_free is not None:
             Hs = _shift(self.H, T)
             A, B = self._weights(self._model(Hs))
             if self.update_W:
                 c = self.cols_W
                 denominator = Hs.sum(axis=1)[None, :] if B is None else B @ Hs.T
-                self.W[:, c] *= self._ratio((A @ Hs.T)[:, c], denominator[:, c])
+                self.W[:, c] *= self._factor((A @ Hs.T)[:, c], denominator[:, c])
                 self._constrain_templates()
             if self.W_free is not None:
                 denominator = self.H_free.sum(axis=1)[None, :] if B is None else B @ self.H_free.T
-                self.W_free *= self._ratio(A @ self.H_free.T, denominator)
+                self.W_free *= self._factor(A @ self.H_free.T, denominator)
         self.WH = self._model()
         return kernels.divergence(self.V, self.WH, self.beta)
 
@@ -267,10 +268,10 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
                     denominator[tau] = cumulative[:, self.N - 1 - tau]
                 denominator = denominator.reshape(1, T * K).astype(self.W.dtype)
                 c = self.cols_W
-                self.W[:, c] *= self._ratio(numerators[:, :T * K][:, c], denominator[:, c])
+                self.W[:, c] *= self._factor(numerators[:, :T * K][:, c], denominator[:, c])
                 self._constrain_templates()
             if self.W_free is not None:
-                self.W_free *= self._ratio(numerators[:, T * K:], self.H_free.sum(axis=1)[None, :])
+                self.W_free *= self._factor(numerators[:, T * K:], self.H_free.sum(axis=1)[None, :])
         self._prepared = self._h_pass()
         return self._prepared[0]
 
