@@ -56,7 +56,7 @@ if HAVE_NUMBA:
         N = H.shape[2]
         n_free = Hf.shape[0]
         dt = V.dtype
-        zero, one = dt.type(0), dt.type(1)
+        zero = dt.type(0)
         tiny = np.finfo(dt).tiny
         look = T - 1
         hs = np.empty((n_all, BLOCK + look), dt)
