@@ -31,8 +31,6 @@ pipeline_memory.py`` measures the difference and the memory.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, pipeline, spectrum
+from nmfaudio._validation import check_int, check_number
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
@@ -212,23 +211,12 @@ class _WavSink:
 
 
 def _check_block_seconds(block_seconds) -> float:
-    if (
-        isinstance(block_seconds, (bool, np.bool_))
-        or not isinstance(block_seconds, numbers.Real)
-        or not math.isfinite(block_seconds)
-        or block_seconds <= 0
-    ):
-        raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
-    return float(block_seconds)
+    return check_number(block_seconds, "block_seconds", minimum=0, strict=True,
+                        expected="a number of seconds > 0 (e.g. 30)")
 
 
 def _check_learn_frames(learn_frames) -> int:
-    if learn_frames is None:
-        return LEARN_FRAMES
-    if isinstance(learn_frames, (bool, np.bool_)) or not isinstance(learn_frames, numbers.Integral) \
-            or learn_frames < 1:
-        raise ValueError(f"learn_frames={learn_frames!r} must be an int >= 1 (e.g. {LEARN_FRAMES})")
-    return int(learn_frames)
+    return LEARN_FRAMES if learn_frames is None else check_int(learn_frames, "learn_frames", example=LEARN_FRAMES)
 
 
 @dataclass

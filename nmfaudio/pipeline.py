@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
+from nmfaudio._validation import check_int, check_number, free_mask
 
 __all__ = ["separate", "Separation", "NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RANGE", "planned_iterations",
            "level_scale"]
@@ -152,12 +153,6 @@ class Separation:
                                  overwrite=overwrite)
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}={value!r} must be an int >= 1")
-    return int(value)
-
-
 def _beta_value(beta) -> float:
     from nmfaudio.nmf.divergence import beta_from_name
 
@@ -177,14 +172,8 @@ def _noise_floor_value(noise_floor, beta: float) -> float:
         if noise_floor != "auto":
             raise ValueError(f"noise_floor={noise_floor!r} must be 'auto' or a number >= 0")
         return NOISE_FLOOR if beta < 1 else 0.0
-    if (
-        isinstance(noise_floor, (bool, np.bool_))
-        or not isinstance(noise_floor, numbers.Real)
-        or not np.isfinite(noise_floor)
-        or noise_floor < 0
-    ):
-        raise ValueError(f"noise_floor={noise_floor!r} must be 'auto' or a finite number >= 0 (0 disables it)")
-    return float(noise_floor)
+    return check_number(noise_floor, "noise_floor", minimum=0,
+                        expected="'auto' or a finite number >= 0 (0 disables it)")
 
 
 @dataclass
@@ -229,8 +218,6 @@ def _fit(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, c
     fixed extra component ``δ·1`` (a flat spectrum, constant in time) that models the
     floor; that component is dropped from the result.
     """
-    from nmfaudio.nmf._checks import free_mask
-
     fix = ~free_mask(fix_W, k, "fix_W")  # the components the engine keeps fixed
     if delta <= 0:
         result = engine(V, k, beta=beta, solver=solver, W=W, fix_W=fix if fix.any() else False,
@@ -301,7 +288,7 @@ class _Settings:
               noise_floor, random_state, callback, engine) -> "_Settings":
         from nmfaudio.nmf import factorize
 
-        k = _check_positive_int(n_components, "n_components")
+        k = check_int(n_components, "n_components")
         beta_value = _beta_value(beta)
         floor = _noise_floor_value(noise_floor, beta_value)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)

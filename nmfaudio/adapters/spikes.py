@@ -36,7 +36,6 @@ Arrays only: reading files is :func:`load_waveforms`, plotting is
 from __future__ import annotations
 
 import csv
-import numbers
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import as_generator, check_int, check_number
 from nmfaudio.nmf import ConvergenceWarning, factorize
 
 __all__ = [
@@ -95,23 +95,6 @@ def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
     return array
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    return int(value)
-
-
-def _as_generator(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, (bool, np.bool_))):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
-
-
 # --------------------------------------------------------------------------- the shift
 
 
@@ -150,10 +133,7 @@ def to_nonnegative(waveforms, *, shift=None):
     if shift is None:
         shift = float(abs(X.min()))
     else:
-        if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Real) \
-                or not np.isfinite(shift):
-            raise ValueError(f"shift={shift!r} must be a finite number")
-        shift = float(shift)
+        shift = check_number(shift, "shift")
         if X.min() + shift < 0:
             raise ValueError(f"shift={shift!r} leaves negative values (min(waveforms) = "
                              f"{float(X.min()):g}); use shift >= {float(-X.min()):g} or "
@@ -463,8 +443,9 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
         k-means++ restarts on the codes; the best by the method's objective is kept.
     max_iter : int >= 1, default 200
         NMF iterations at most (the engine's default tolerance applies).
-    random_state : None, int or numpy.random.Generator
-        Seeds the NMF and k-means++; the same seed gives the same labels.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seeds the NMF and k-means++; the same seed gives the same labels (a RandomState
+        gives one seed drawn from it).
 
     Returns
     -------
@@ -497,7 +478,7 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     True
     """
     array = _check_waveforms(waveforms)
-    k = _check_int(n_clusters, "n_clusters", 1)
+    k = check_int(n_clusters, "n_clusters", 1)
     n_spikes = array.shape[0]
     if k > n_spikes:
         raise ValueError(f"n_clusters={k} exceeds the number of spikes ({n_spikes}); "
@@ -505,9 +486,9 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method={method!r} is not known; use one of "
                          f"{', '.join(map(repr, METHODS))}")
-    n_init = _check_int(n_init, "n_init", 1)
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    rng = _as_generator(random_state)
+    n_init = check_int(n_init, "n_init", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    rng = as_generator(random_state)
     waveform_shape = tuple(array.shape[1:])
     V, shift = to_nonnegative(array)
     n_features = V.shape[0]
@@ -521,7 +502,7 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     elif n_components is None:
         rank = max(1, min(2 * k, n_features, n_spikes))
     else:
-        rank = _check_int(n_components, "n_components", 1)
+        rank = check_int(n_components, "n_components", 1)
 
     fit = _factorize(V, rank, rng, max_iter)
     W, H = fit.W, fit.H
