@@ -132,14 +132,14 @@ class _FileSource(_ArraySource):
         self.mono = info.channels == 1
         self.n_channels, self.n_samples = int(info.channels), int(info.frames)
         self.dtype = np.dtype(np.float32)
-        with audio._reading(path):
+        with audio.reading(path):
             self.handle = sf.SoundFile(str(path))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
         lo, hi = max(start, 0), min(stop, self.n_samples)
         if hi > lo:
-            with audio._reading(self.path):
+            with audio.reading(self.path):
                 self.handle.seek(lo)
                 data = self.handle.read(hi - lo, dtype="float32", always_2d=True)
             if data.shape[0] != hi - lo:
@@ -376,7 +376,7 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
     learn_frames = _check_learn_frames(learn_frames)
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):
-        path = audio._check_path(y)
+        path = audio.check_path(y)
         name = path.stem or name
         source = _FileSource(path)
         if sr is not None and audio.check_sr(sr) != source.sr:
@@ -454,7 +454,7 @@ def separate_file(
     settings = Settings.check(n_components=n_components, **kwargs)  # separate()'s defaults
     block_seconds = _check_block_seconds(block_seconds)
     learn_frames = _check_learn_frames(learn_frames)
-    path = audio._check_path(path)
+    path = audio.check_path(path)
     directory = Path(directory)
     stem = (path.stem or "input") if name is None else str(name)
     paths = [directory / file_name for file_name in component_file_names(stem, settings.k)]
