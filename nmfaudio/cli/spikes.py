@@ -79,7 +79,7 @@ def _outputs(args) -> tuple[Path, Path]:
 
 def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
-    from nmfaudio.adapters.spikes import load_waveforms
+    from nmfaudio.adapters.files import load_waveforms
 
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
