@@ -14,7 +14,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state", "RANDOM_STATE_TYPES", "free_mask"]
+__all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
+           "RANDOM_STATE_TYPES", "free_mask"]
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
