@@ -3,8 +3,6 @@ summary, JSON, plot, templates, errors, no overwriting without --force, no parti
 
 import json
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +11,7 @@ import soundfile as sf
 import nmfaudio
 from nmfaudio.cli import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_drums import SR, STEMS, synthetic_hits  # noqa: E402
+from test_drums import SR, STEMS, synthetic_hits
 
 FAST = ["--max-iter", "30"]
 
