@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
-           "RANDOM_STATE_TYPES", "free_mask"]
+           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite"]
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
@@ -29,6 +29,41 @@ def is_int(value) -> bool:
 def is_real(value) -> bool:
     """True for Python and numpy real numbers (ints and floats), False for bools."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def as_array(value, name: str, *, expected: str, content: str) -> np.ndarray:
+    """``np.asarray(value)``, refusing what is no array at all.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the messages.
+    expected : str
+        What ``name`` must be, for ``None``, strings, bytes, dicts and sets
+        (``"<name> must be <expected>, got str"``).
+    content : str
+        What it must hold, for values numpy cannot make an array of, e.g. ragged lists
+        (``"<name> must be <content>: <numpy's message>"``).
+
+    Raises
+    ------
+    TypeError
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be {content}: {exc}") from None
+
+
+def check_finite(array: np.ndarray, name: str, *, fix: str) -> None:
+    """Raise ``ValueError("<name> holds <count> NaN or infinite values; <fix>")`` unless
+    every entry of ``array`` is finite."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(f"{name} holds {int(np.count_nonzero(~finite))} NaN or infinite values; {fix}")
 
 
 def check_int(value, name: str, minimum: int = 1, *, example=None) -> int:

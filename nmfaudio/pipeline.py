@@ -38,7 +38,10 @@ __all__ = ["separate", "Separation", "NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RA
 
 @dataclass(kw_only=True)
 class Separation(SeparationBase):
-    """The result of :func:`separate`.
+    """The result of :func:`separate`: the fields of
+    :class:`nmfaudio.fitting.SeparationBase` (``W``, ``H``, ``loss``, ``sr``, ``n_iter``,
+    ``converged``, ``beta``, ``mask_power``, ``n_fft``, ``hop_length``, ``name``,
+    ``noise_floor``, ``engine_result``) and the tracks.
 
     Attributes
     ----------
@@ -48,24 +51,14 @@ class Separation(SeparationBase):
     W : ndarray, shape (n_freq, k)
         Spectral templates (columns, same order as ``components``).
     H : ndarray, shape (k, n_frames) for mono input, (k, n_channels, n_frames) otherwise
-        Activations; multichannel input has one activation row per channel, sharing ``W``.
-        (float64 for float32 audio so loud — peak near 1e38 — that H overflows float32.)
+        Activations, one row per channel sharing ``W`` (float64 for float32 audio so loud
+        — peak near 1e38 — that H overflows float32).
     loss : ndarray, shape (n_iter + 1,)
-        The engine's β-divergence per iteration (for β < 1: of the floored fit after the
-        warm start; see :func:`separate`).
+        For β < 1: of the floored fit after the warm start (see :func:`separate`).
     sr : int or None
-        Sampling rate of ``components`` (None when an array was given without ``sr``).
-    n_iter : int
-        Iterations run (including the warm start).
-    converged : bool
-    beta : float or str
-        The divergence asked for.
-    mask_power : float or "binary"
-    n_fft, hop_length : int
+        None when an array was given without ``sr``.
     name : str
-        Stem for file names: the input file's stem, or ``"mixture"`` for arrays.
-    noise_floor, engine_result :
-        See :class:`nmfaudio.fitting.SeparationBase`.
+        The input file's stem, or ``"mixture"`` for arrays.
     """
 
     components: np.ndarray

@@ -55,6 +55,20 @@ def planted():
     return _planted
 
 
+@pytest.fixture
+def ratings():
+    """A (6, 6) ratings matrix: rows are 3 Marvel films then 3 Lord of the Rings films,
+    columns 6 viewers — the first three rate Marvel high, the last three LOTR."""
+    return np.array([
+        [5, 4, 5, 1, 0, 1],
+        [4, 5, 4, 0, 1, 0],
+        [5, 5, 4, 1, 1, 0],
+        [0, 1, 0, 5, 4, 5],
+        [1, 0, 1, 4, 5, 5],
+        [0, 1, 1, 5, 5, 4],
+    ], dtype=float)
+
+
 def _write_audio(path, y, sr=SR, **kwargs):
     """Write ``y`` ((n,) or (channels, n)) with soundfile; return ``path``."""
     import soundfile as sf

@@ -68,17 +68,7 @@ def test_ntnu_matrices(A, rank, d):
         assert best >= np.sqrt(np.sum(s[d:] ** 2)) / np.linalg.norm(A) - 1e-9
 
 
-def test_movie_ratings_split_into_franchises():
-    # Rows: 3 Marvel films then 3 Lord of the Rings films; columns: 6 viewers, the first
-    # three rate Marvel high, the last three LOTR.
-    ratings = np.array([
-        [5, 4, 5, 1, 0, 1],
-        [4, 5, 4, 0, 1, 0],
-        [5, 5, 4, 1, 1, 0],
-        [0, 1, 0, 5, 4, 5],
-        [1, 0, 1, 4, 5, 5],
-        [0, 1, 1, 5, 5, 4],
-    ], dtype=float)
+def test_movie_ratings_split_into_franchises(ratings):
     res = factorize(ratings, 2, random_state=0, max_iter=500, tol=0)
     franchise = res.W.argmax(axis=1)  # the column of W each film loads on
     assert len(set(franchise[:3])) == 1 and len(set(franchise[3:])) == 1

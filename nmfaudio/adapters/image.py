@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmfaudio._validation import as_generator, check_int, check_number, check_random_state
+from nmfaudio._validation import (
+    as_array,
+    as_generator,
+    check_finite,
+    check_int,
+    check_number,
+    check_random_state,
+)
 from nmfaudio.nmf import factorize
 
 __all__ = [
@@ -53,13 +60,8 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     ``stack=False``: one image (m, n), (m, n, 3) or (m, n, 4).  ``stack=True``: a stack
     (N, h, w), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in [0, 1], no NaN.
     """
-    if images is None or isinstance(images, (str, bytes, dict, set)):
-        raise TypeError(f"{name} must be an array of pixels (uint8 or float in [0, 1]), "
-                        f"got {type(images).__name__}")
-    try:
-        array = np.asarray(images)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be an array of pixels: {exc}") from None
+    array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
+                     content="an array of pixels")
     if array.dtype != np.uint8 and array.dtype.kind != "f":
         raise TypeError(
             f"{name} has dtype {array.dtype}; pass uint8 (0..255) or float in [0, 1] "
@@ -74,11 +76,7 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must hold at least one pixel")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            n_bad = int(np.count_nonzero(~finite))
-            raise ValueError(f"{name} holds {n_bad} NaN or infinite values; replace them "
-                             "(e.g. np.nan_to_num) first")
+        check_finite(array, name, fix="replace them (e.g. np.nan_to_num) first")
         low, high = float(array.min()), float(array.max())
         if low < 0 or high > 1:
             hint = " (divide by 255, or pass uint8)" if high <= 255 and low >= 0 else " (rescale them)"

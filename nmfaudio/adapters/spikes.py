@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmfaudio._validation import as_generator, check_int, check_number
+from nmfaudio._validation import as_array, as_generator, check_finite, check_int, check_number
 from nmfaudio.adapters.clustering import (
     eliminate,
     kmeans_plusplus,
@@ -75,13 +75,8 @@ CLIP_FACTOR = 2.0
 
 def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
     """Return ``waveforms`` as a float array (n_spikes, n_samples[, ...]) after checks."""
-    if waveforms is None or isinstance(waveforms, (str, bytes, dict, set)):
-        raise TypeError(f"{name} must be an array (n_spikes, n_samples) or "
-                        f"(n_spikes, n_channels, n_samples), got {type(waveforms).__name__}")
-    try:
-        array = np.asarray(waveforms)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    array = as_array(waveforms, name, content="a numeric array",
+                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; pass real numbers "
                         f"(e.g. {name}.astype(np.float32))")
@@ -92,11 +87,7 @@ def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
         raise ValueError(f"{name} has shape {array.shape}; it must hold at least one "
                          "spike with at least one sample")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            n_bad = int(np.count_nonzero(~finite))
-            raise ValueError(f"{name} holds {n_bad} NaN or infinite values; drop those "
-                             "spikes or replace the values before clustering")
+        check_finite(array, name, fix="drop those spikes or replace the values before clustering")
     return array
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmfaudio._validation import as_array, check_finite
+
 
 def float_dtype_for(array: np.ndarray) -> np.dtype:
     """float32 stays float32 (the fast path), float64 stays float64; integers, bools and
@@ -32,12 +34,8 @@ def check_data(X, name: str, *, dtype=None) -> np.ndarray:
     ValueError
         If X is not 2-D, is empty, or holds NaN, inf or negative values.
     """
-    if isinstance(X, (str, bytes, dict, set)) or X is None:
-        raise TypeError(f"{name} must be a 2-D array of non-negative numbers, got {type(X).__name__}")
-    try:
-        array = np.asarray(X)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a 2-D array of non-negative numbers: {exc}") from None
+    what = "a 2-D array of non-negative numbers"
+    array = as_array(X, name, expected=what, content=what)
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} has dtype {array.dtype}; it must hold real numbers (take np.abs of a "
@@ -49,9 +47,7 @@ def check_data(X, name: str, *, dtype=None) -> np.ndarray:
         raise ValueError(f"{name} has shape {array.shape}; it must have at least one row and one column")
     target = np.dtype(dtype) if dtype is not None else float_dtype_for(array)
     array = array.astype(target, copy=False)
-    if not np.all(np.isfinite(array)):
-        n_bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise ValueError(f"{name} holds {n_bad} NaN or infinite values; replace them (e.g. np.nan_to_num) first")
+    check_finite(array, name, fix="replace them (e.g. np.nan_to_num) first")
     minimum = float(array.min())
     if minimum < 0:
         raise ValueError(
