@@ -12,7 +12,6 @@ Arrays follow librosa's convention: ``(n_samples,)`` for mono and
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 import secrets
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "check_path", "reading", "audio_info", "make_folder"]
@@ -30,13 +31,7 @@ RES_TYPE = "soxr_hq"
 
 def check_sr(sr, name: str = "sr") -> int:
     """Return ``sr`` as an int >= 1 (a sampling rate in Hz)."""
-    if (
-        isinstance(sr, (bool, np.bool_))
-        or not isinstance(sr, numbers.Real)
-        or not np.isfinite(sr)
-        or sr < 1
-        or int(sr) != sr
-    ):
+    if not is_real(sr) or not np.isfinite(sr) or sr < 1 or int(sr) != sr:
         raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
     return int(sr)
 
