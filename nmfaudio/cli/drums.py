@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
 
 
@@ -94,17 +94,6 @@ def register(subparsers) -> None:
     learn.set_defaults(handler=run_learn)
 
 
-def _check_new(paths, force) -> None:
-    folders = [p for p in paths if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another path")
-    if not force:
-        existing = [p for p in paths if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
 def _templates(args):
     from nmfaudio.drums import DrumTemplates
 
@@ -128,7 +117,7 @@ def run_drums(args) -> int:
     tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
     plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
     outputs = tracks + ([plot] if plot else [])
-    _check_new(outputs, args.force)
+    refuse_outputs(outputs, force=args.force)
     y, sr = audio.load(args.input)
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
@@ -205,7 +194,7 @@ def run_learn(args) -> int:
     output = args.output
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
-    _check_new([output], args.force)
+    refuse_outputs([output], force=args.force)
     if not output.parent.is_dir() and output.parent.exists():
         raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli import output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, positive_int, positive_number
 
 BETA_ALIASES = {
@@ -94,9 +94,10 @@ def register(subparsers) -> None:
 
 
 def _outputs(args) -> tuple[list[Path], Path | None]:
+    from nmfaudio.fitting import component_file_names
+
     stem = args.input.stem or "input"
-    width = max(2, len(str(args.n_components)))
-    tracks = [args.output_dir / f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(args.n_components)]
+    tracks = [args.output_dir / name for name in component_file_names(stem, args.n_components)]
     plot = args.output_dir / f"{stem}_separation.png" if args.plot else None
     return tracks, plot
 
@@ -108,7 +109,7 @@ def run(args) -> int:
         args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
     tracks, plot = _outputs(args)
     outputs = tracks + ([plot] if plot else [])
-    _check_outputs(args, outputs)
+    refuse_outputs(outputs, force=args.force, output_dir=args.output_dir)
     # Bad STFT settings fail before the output folder is made.  This (and importing the
     # pipeline above) also loads librosa and scipy now: a Ctrl-C or SIGTERM landing inside
     # a C extension's import can leave CPython exiting by the signal instead of our code.
@@ -164,20 +165,6 @@ def _separate_blocks(args, tracks, plot) -> None:
             channels=result.n_channels, n_samples=result.n_samples,
             block={"block_seconds": args.block_seconds, "blocks": result.blocks,
                    "learn_stride": result.learn_stride})
-
-
-def _check_outputs(args, outputs) -> None:
-    """Refuse, before any work, a file as -o, outputs that are folders, and existing outputs without --force."""
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another -o")
-    if not args.force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
 
 
 def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
