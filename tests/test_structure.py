@@ -36,7 +36,7 @@ SHARED = {"nmfaudio._validation", "nmfaudio.nmf._checks", "nmfaudio.cli._args"}
 #: Known private imports across packages, left to the owner of the importing module
 #: (the drum work switches to nmfaudio._validation.as_generator); each entry must still
 #: exist, so the list shrinks as they are fixed.
-PENDING = {("nmfaudio.drums.separation", "nmfaudio.nmf.core", "_as_generator")}
+PENDING = set()
 
 
 def _modules() -> dict[str, Path]:

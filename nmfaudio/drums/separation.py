@@ -52,7 +52,8 @@ import numpy as np
 
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.drums.model import _band_edges, _fit
-from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _check_int, _resolve_templates
+from nmfaudio._validation import as_generator, check_int
+from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.nmf import convolutive_components
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -244,8 +245,8 @@ def separate_drums(
     mask_power = masks.check_mask_power(mask_power)
     if mask_power == "binary":
         raise ValueError("mask_power='binary' is not available for drums; use a number > 0 (1.5 by default)")
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    n_free = _check_int(n_free, "n_free", 0)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    n_free = check_int(n_free, "n_free", 0)
     support_db = _check_number(support_db, "support_db", high=0, allow_none=True)
     max_gain_db = _check_number(max_gain_db, "max_gain_db", low=0, allow_none=True)
     if callback is not None and not callable(callback):
@@ -258,9 +259,7 @@ def separate_drums(
     if n_free and declared is not None and declared != n_free:
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
                          "make them equal")
-    from nmfaudio.nmf.core import _as_generator
-
-    rng = _as_generator(random_state)
+    rng = as_generator(random_state)
 
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):

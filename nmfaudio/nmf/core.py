@@ -63,10 +63,6 @@ class NMFResult:
     stop_reason: str
 
 
-# nmfaudio.drums imports this name; its owner switches to nmfaudio._validation.as_generator.
-_as_generator = as_generator
-
-
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
     array = check_data(factor, name, dtype=dtype)
     if array.shape != expected_shape:
@@ -96,7 +92,7 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
-def _unit_scale(V) -> float:
+def unit_scale(V) -> float:
     """The power of two s with max(s·V) in [0.5, 1) (1 for all-zero V)."""
     vmax = float(V.max())
     if vmax <= 0:
@@ -247,7 +243,7 @@ def factorize(
     # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
     # and the floor are converted, and W is scaled back at the end.
     W, H = _initial_factors(V, k, init, W, H, rng)
-    scale = _unit_scale(V)
+    scale = unit_scale(V)
     if scale != 1:
         V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
         W *= W.dtype.type(scale)

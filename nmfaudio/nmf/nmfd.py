@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import convolutive, kernels
-from nmfaudio.nmf._checks import check_data, check_max_iter, check_non_negative_number, free_mask
-from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, _as_generator, _unit_scale
+from nmfaudio.nmf._checks import check_data
+from nmfaudio._validation import as_generator, check_int, check_number, free_mask
+from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
@@ -420,12 +421,12 @@ def factorize_convolutive(
     if not free_H.all() and H is None:
         raise ValueError("fix_H needs the activations: pass H=... (K, N) or (K, C, N)")
     cap = _template_cap(cap, P, free_P)
-    max_iter = check_max_iter(max_iter)
-    tol = check_non_negative_number(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", 0)
+    tol = check_number(tol, "tol", minimum=0)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
-    rng = _as_generator(random_state)
-    eps = default_floor(V) if eps is None else check_non_negative_number(eps, "eps")
+    rng = as_generator(random_state)
+    eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
 
     scale_start = H is None  # a random start gets the model's mean to V's (below)
     H = (0.5 + rng.random((K, C, N))).astype(dtype) if H is None else H.reshape(K, C, N)
@@ -435,7 +436,7 @@ def factorize_convolutive(
     # Solve for V scaled by a power of two that brings max(V) near 1, as factorize does
     # (exact in floating point; keeps L^(β−2) in float32's range): the scale goes into
     # the activations.
-    scale = _unit_scale(V3)
+    scale = unit_scale(V3)
     V2 = V3.reshape(F, C * N)
     if scale != 1:
         V2 = V2 * dtype.type(scale)
@@ -497,7 +498,7 @@ def _template_cap(cap, P: np.ndarray, free_P: np.ndarray):
     if isinstance(cap, (bool, np.bool_)):
         raise TypeError(f"cap={cap!r} must be a number > 0 or an array of shape {P.shape}")
     if np.ndim(cap) == 0:
-        value = check_non_negative_number(cap, "cap")
+        value = check_number(cap, "cap", minimum=0)
         if value == 0:
             raise ValueError("cap=0 must be > 0 (None: no cap)")
         bound = P * P.dtype.type(value)
