@@ -12,7 +12,6 @@ Arrays follow librosa's convention: ``(n_samples,)`` for mono and
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 import secrets
@@ -21,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import is_real
+
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "audio_info", "make_folder", "OutputFormat", "output_format", "check_headroom",
-           "audio_extensions"]
+           "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
+           "check_headroom", "audio_extensions"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -31,13 +32,7 @@ RES_TYPE = "soxr_hq"
 
 def check_sr(sr, name: str = "sr") -> int:
     """Return ``sr`` as an int >= 1 (a sampling rate in Hz)."""
-    if (
-        isinstance(sr, (bool, np.bool_))
-        or not isinstance(sr, numbers.Real)
-        or not np.isfinite(sr)
-        or sr < 1
-        or int(sr) != sr
-    ):
+    if not is_real(sr) or not np.isfinite(sr) or sr < 1 or int(sr) != sr:
         raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
     return int(sr)
 
@@ -109,14 +104,14 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     """
     import soundfile as sf
 
-    path = _check_path(path)
+    path = check_path(path)
     if sr is not None:
         sr = check_sr(sr)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64")
     audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
-    with _reading(path):
+    with reading(path):
         data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
@@ -141,7 +136,7 @@ _STREAMING_SIZES = (0xFFFFFFFF, 0x7FFFFFFF)
 
 
 @contextmanager
-def _reading(path: Path):
+def reading(path: Path):
     """Turn libsndfile's errors while opening or reading ``path`` into one ValueError."""
     import soundfile as sf
 
@@ -177,12 +172,12 @@ def audio_info(path):
     """
     import soundfile as sf
 
-    path = _check_path(path)
+    path = check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
-    with _reading(path):
+    with reading(path):
         info = sf.info(str(path))
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
         short = _WAV_DATA_SHORT.search(info.extra_info or "")
@@ -344,7 +339,7 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     ValueError
         If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
     """
-    path = _check_path(path)
+    path = check_path(path)
     y = check_audio(y)
     sr = check_sr(sr)
     fmt, subtype = _format_for(path, subtype)
@@ -401,7 +396,7 @@ def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
     Raises NotADirectoryError naming ``name`` when it, or a parent, is a file."""
-    directory = _check_path(directory)
+    directory = check_path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -471,7 +466,7 @@ def atomic_outputs(paths, *, overwrite: bool = False):
     >>> with atomic_outputs(["a.wav", "b.wav"]) as (tmp_a, tmp_b):  # doctest: +SKIP
     ...     write_wav(tmp_a, y_a, sr); write_wav(tmp_b, y_b, sr)
     """
-    paths = [_check_path(p) for p in paths]
+    paths = [check_path(p) for p in paths]
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
     if not overwrite:
@@ -520,7 +515,8 @@ def _fsync(path) -> None:
         os.close(descriptor)
 
 
-def _check_path(path) -> Path:
+def check_path(path) -> Path:
+    """Return ``path`` as a pathlib.Path; TypeError for anything but str and os.PathLike."""
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
     return Path(path)

@@ -124,10 +124,11 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
         tracks = [(source, str(folder / f"{name}_{source}.{extension}")) for source in sources]
         plot = folder / f"{name}_drums.png"
     else:
-        k = int(options["n_components"])
-        width = max(2, len(str(k)))
-        tracks = [(f"component_{i + 1:0{width}d}", str(folder / f"{name}_component_{i + 1:0{width}d}.{extension}"))
-                  for i in range(k)]
+        from nmfaudio.fitting import component_file_names
+
+        names = component_file_names(name, int(options["n_components"]))  # <name>_component_01.wav ...
+        tracks = [(Path(file).stem[len(name) + 1:], str(folder / Path(file).with_suffix(f".{extension}")))
+                  for file in names]
         plot = folder / f"{name}_separation.png"
     return tracks, (str(plot) if options.get("plot") else None)
 

@@ -17,7 +17,6 @@ from nmfaudio import audio, batch
 from nmfaudio.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_cli_drums import _one_line_error  # noqa: E402
 from test_drums import SR, synthetic_hits  # noqa: E402
 
 DRUMS = ["--max-iter", "10", "--n-fft", "1024", "--hop-length", "256"]
@@ -88,11 +87,11 @@ def test_folders_are_searched_recursively_keeping_sub_folders(library, tmp_path)
         batch.find_inputs([tmp_path / "empty"])
 
 
-def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys):
+def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
     assert main(["drums", str(library / "a.wav"), str(twin), "-o", str(out), *DRUMS]) == 1
-    line = _one_line_error(capsys, str(library / "a.wav"), str(twin), "a_kick.wav")
+    line = one_line_error(capsys.readouterr().err, str(library / "a.wav"), str(twin), "a_kick.wav")
     assert "would both write" in line
     assert not out.exists()  # nothing was made
 
@@ -265,12 +264,12 @@ def test_format_and_subtype(library, tmp_path, capsys):
     assert "FLAC" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
-def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys):
+def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_error):
     loud = _write_song(tmp_path / "loud.wav", hits, 4, gain=4.0)  # float WAV peaking far above 1
     assert np.abs(nmfaudio.load(loud)[0]).max() > 1.5
     out = tmp_path / "out"
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--subtype", "pcm16"]) == 1
-    _one_line_error(capsys, "peaks at", "PCM_16", "--subtype float")
+    one_line_error(capsys.readouterr().err, "peaks at", "PCM_16", "--subtype float")
     assert not out.exists()
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE]) == 0  # float: kept as is
     capsys.readouterr()
@@ -291,11 +290,11 @@ def test_output_format_and_headroom_checks():
 
 # ----------------------------------------------------------------------------- the CLI around it
 
-def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, capsys):
+def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, capsys, one_line_error):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     out = tmp_path / "out"
     assert main(["drums", str(library / "a.wav"), "-o", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 1
-    _one_line_error(capsys, 'pip install "nmfaudio[dask]"')
+    one_line_error(capsys.readouterr().err, 'pip install "nmfaudio[dask]"')
     assert not out.exists()
 
 

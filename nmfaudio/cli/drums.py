@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -104,17 +104,6 @@ def register(subparsers) -> None:
     learn.set_defaults(handler=run_learn)
 
 
-def _check_new(paths, force) -> None:
-    folders = [p for p in paths if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another path")
-    if not force:
-        existing = [p for p in paths if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
 def _templates(args):
     """Load ``--templates`` once (errors before any output folder exists)."""
     from nmfaudio.batch import load_templates
@@ -144,7 +133,7 @@ def run_drums(args) -> int:
         _templates(args)
         return run_batch(args, "drums", drum_options(args), _done_lines)
     task = plan_one(args, "drums", drum_options(args))
-    _check_new([Path(p) for p in task.outputs], args.force)
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force)
     from nmfaudio import audio
 
     audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
@@ -187,7 +176,7 @@ def run_learn(args) -> int:
     output = args.output
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
-    _check_new([output], args.force)
+    refuse_outputs([output], force=args.force)
     if not output.parent.is_dir() and output.parent.exists():
         raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
     started = time.perf_counter()

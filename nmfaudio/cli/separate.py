@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli import output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, positive_int, positive_number
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -122,7 +122,7 @@ def run(args) -> int:
         spectrum.check_frames(args.n_fft, args.hop_length)
         return run_batch(args, "separate", separate_options(args), _done_lines)
     task = plan_one(args, "separate", separate_options(args))
-    _check_outputs(args, [Path(p) for p in task.outputs])
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, output_dir=args.output_dir)
     spectrum.check_frames(args.n_fft, args.hop_length)
     audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
     with output_folder(args.output_dir):
@@ -156,18 +156,6 @@ def _separate_and_report(args, task) -> None:
         print(json.dumps(record, indent=2))
     else:
         print("\n".join(_done_lines(record)))
-
-
-def _check_outputs(args, outputs) -> None:
-    """Refuse, before any work, outputs that are folders, and existing outputs without --force."""
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another -o")
-    if not args.force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
 
 
 def _done_lines(record) -> list[str]:
