@@ -5,12 +5,15 @@
     nmfaudio drums INPUT -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--plot] [--json] [--force]
+                   [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
 ``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
 ``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
-the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
+the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
+``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
+(or the CSV path given): the hits (docs/transcription.md).  Existing outputs are
 refused before any work unless ``--force``; outputs are written to temporary names and
 renamed at the end, so a failed run leaves no partial files.
 """
@@ -69,6 +72,7 @@ def register(subparsers) -> None:
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
     drums.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    _register_hits(drums)
     drums.set_defaults(handler=run_drums, parser=drums)
 
     templates = subparsers.add_parser(
@@ -127,7 +131,8 @@ def run_drums(args) -> int:
     names = [*args.classes, "residual"]
     tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
     plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
-    outputs = tracks + ([plot] if plot else [])
+    hit_files = _hit_paths(args, stem)
+    outputs = tracks + ([plot] if plot else []) + list(hit_files.values())
     _check_new(outputs, args.force)
     y, sr = audio.load(args.input)
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
@@ -150,29 +155,84 @@ def run_drums(args) -> int:
             from nmfaudio.plot.drums import drums_figure
 
             figure = drums_figure(result, title=args.input.name)
+        hits = _hits(args, result, y) if hit_files else None
         with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
             for temporary, name in zip(temporaries, names):
                 audio.write_wav(temporary, result.sources[name], sr)
             if figure is not None:
-                figure.savefig(temporaries[-1], format="png", dpi=100)
-    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot)
+                figure.savefig(temporaries[len(names)], format="png", dpi=100)
+            _write_hits(hits, hit_files, temporaries[len(outputs) - len(hit_files):])
+    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot, hit_files)
+    _report_hits(args, hits, hit_files)
     return 0
 
 
-def _onsets(activation, hop_length, sr, threshold=0.2):
-    """Times (s) of the activation's local maxima above ``threshold`` × its maximum."""
-    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
-    top = curve.max()
-    if not top > 0:
-        return []
-    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
-    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
-    return [round(float(t), 3) for t in np.flatnonzero(peaks) * hop_length / sr]
+# --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums.hits) -----
+def _grid(text: str) -> int:
+    value = text.strip().removeprefix("1/")
+    if value not in {"4", "8", "16", "32", "12", "24"}:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a grid; give 4, 8, 16, 32 (or 12, 24 for triplets), "
+                                         "e.g. --quantize 16 for sixteenth notes")
+    return int(value)
 
 
-def _report_drums(args, result, sr, seconds, paths, plot) -> None:
+def _register_hits(drums) -> None:
+    group = drums.add_argument_group("drum hits (transcription)")
+    group.add_argument("--midi", action="store_true",
+                       help="also write OUTDIR/<stem>_drums.mid: one General MIDI drum note (channel 10) per hit")
+    group.add_argument("--onsets", nargs="?", type=Path, const=True, default=None, metavar="CSV",
+                       help="also write the hits as CSV time_s,class,velocity,strength "
+                            "(default path OUTDIR/<stem>_onsets.csv)")
+    group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
+                       help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
+                            "tempo (e.g. 16); default: the hits as played")
+
+
+def _hit_paths(args, stem) -> dict:
+    """``{"midi": path, "csv": path}`` for the requested hit files."""
+    paths = {}
+    if args.midi:
+        paths["midi"] = args.output_dir / f"{stem}_drums.mid"
+    if args.onsets is not None:
+        paths["csv"] = args.output_dir / f"{stem}_onsets.csv" if args.onsets is True else args.onsets
+        if paths["csv"].suffix.lower() != ".csv":
+            raise CLIError(f"--onsets {str(paths['csv'])!r} must end in .csv")
+        if paths["csv"].exists() and paths["csv"].resolve() == args.input.resolve():
+            raise CLIError(f"--onsets {str(paths['csv'])!r} is the input; choose another path")
+        if not paths["csv"].parent.is_dir() and paths["csv"].parent != args.output_dir:
+            raise CLIError(f"--onsets {str(paths['csv'])!r}: folder {str(paths['csv'].parent)!r} does not exist")
+    if args.quantize and not paths:
+        raise CLIError("--quantize changes the hit files; add --midi or --onsets")
+    return paths
+
+
+def _hits(args, result, y):
+    from nmfaudio.drums.hits import quantize
+
+    hits = result.hits()
+    return quantize(hits, y, result.sr, grid=args.quantize) if args.quantize else hits
+
+
+def _write_hits(hits, paths, temporaries) -> None:
+    for (kind, _), temporary in zip(paths.items(), temporaries):
+        if kind == "midi":
+            hits.write_midi(temporary, overwrite=True)
+        else:
+            hits.write_csv(temporary, overwrite=True)
+
+
+def _report_hits(args, hits, paths) -> None:
+    if not paths or args.json:
+        return
+    counts = ", ".join(f"{len(c)} {c.name}" for c in hits)
+    grid = f", quantized to 1/{args.quantize} notes at {hits.bpm:.1f} BPM" if args.quantize else ""
+    for path in paths.values():
+        print(f"  {path}  ({counts}{grid})")
+
+
+def _report_drums(args, result, sr, seconds, paths, plot, hit_files=None) -> None:
     rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
-    onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
+    onsets = {c.name: [round(float(t), 3) for t in c.times] for c in result.hits()}  # nmfaudio.drums.hits
     source = "bundled templates" if args.templates is None else str(args.templates)
     if args.json:
         summary = {
@@ -185,6 +245,7 @@ def _report_drums(args, result, sr, seconds, paths, plot) -> None:
             "sources": [{"name": name, "path": str(path), "rms": rms[name],
                          **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in paths.items()],
             "plot": str(plot) if plot else None,
+            **{f"hits_{kind}": str(path) for kind, path in (hit_files or {}).items()},
         }
         print(json.dumps(summary, indent=2))
         return

@@ -56,8 +56,8 @@ import numpy as np
 
 from nmfaudio import audio
 
-__all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "read_midi",
-           "read_csv", "MIDI_PPQ", "MIDI_BPM"]
+__all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
+           "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM"]
 
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
@@ -238,9 +238,12 @@ class DrumHits:
     ----------
     classes : dict {str: ClassHits}
         In the order of the activations given to :func:`detect_hits`.
+    bpm : float, default 120
+        Tempo written into the MIDI file (:func:`quantize` sets the detected one).
     """
 
     classes: dict
+    bpm: float = MIDI_BPM
 
     def __getitem__(self, name) -> ClassHits:
         return self.classes[name]
@@ -264,11 +267,11 @@ class DrumHits:
         rows.sort(key=lambda r: (r[0], r[5]))
         return [r[:5] for r in rows]
 
-    def write_midi(self, path, *, overwrite: bool = False, ppq: int = MIDI_PPQ, bpm: float = MIDI_BPM) -> Path:
+    def write_midi(self, path, *, overwrite: bool = False, ppq: int = MIDI_PPQ, bpm: float | None = None) -> Path:
         """Write a Standard MIDI File (type 0): one General MIDI percussion note
         (channel 10) per hit at its onset, 50 ms long, velocity from its strength.
 
-        The file's tempo is ``bpm`` (one tempo event) and its resolution ``ppq`` ticks per
+        The file's tempo is ``bpm`` (default ``self.bpm``; one tempo event) and its resolution ``ppq`` ticks per
         quarter note, so a note starts within half a tick of its onset (0.26 ms at
         120 BPM, 960 PPQ).  Written to a temporary name and renamed: no partial file.
 
@@ -281,6 +284,7 @@ class DrumHits:
         """
         mido = _mido()
         ppq = _check_positive_int(ppq, "ppq")
+        bpm = self.bpm if bpm is None else bpm
         if isinstance(bpm, (bool, np.bool_)) or not isinstance(bpm, numbers.Real) or not 1 <= bpm <= 1000:
             raise ValueError(f"bpm={bpm!r} must be a number in [1, 1000]")
         tempo = mido.bpm2tempo(bpm)  # microseconds per quarter note (an int)
@@ -325,6 +329,66 @@ class DrumHits:
                 for time_s, name, velocity, strength, _ in self.rows():
                     writer.writerow([f"{time_s:.6f}", name, velocity, f"{strength:.6g}"])
         return path
+
+
+def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
+    """Snap the hits to a grid of the recording's detected tempo.
+
+    The beats come from :func:`librosa.beat.beat_track` on ``y``; each beat interval is
+    divided into ``grid / 4`` steps (``grid`` 16: sixteenth notes, 12: eighth-note
+    triplets), the grid extended before the first and after the last beat with the
+    median beat period, and each hit moved to the nearest grid point.  Two hits of a
+    class landing on one point become one (the stronger).  Velocities are kept.
+
+    Parameters
+    ----------
+    hits : DrumHits
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+        The recording the hits come from.
+    sr : int
+    grid : {4, 8, 16, 32, 12, 24}, default 16
+    hop_length : int, default 512
+        Hop of the beat tracker's onset envelope.
+
+    Returns
+    -------
+    DrumHits
+        The snapped hits, with ``bpm`` the detected tempo (so a DAW's grid matches).
+    """
+    import librosa
+
+    if grid not in (4, 8, 16, 32, 12, 24):
+        raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
+    y = audio.check_audio(y)
+    sr = _check_positive_int(sr, "sr")
+    mono = y if y.ndim == 1 else y.mean(axis=0)
+    tempo, beats = librosa.beat.beat_track(y=mono, sr=sr, hop_length=hop_length, units="time")
+    tempo = float(np.atleast_1d(tempo)[0])
+    if not tempo > 0:
+        tempo = MIDI_BPM
+    beats = np.asarray(beats, dtype=np.float64)
+    period = float(np.median(np.diff(beats))) if len(beats) > 2 else 60.0 / tempo
+    if not len(beats):
+        beats = np.zeros(1)
+    end = max([mono.shape[-1] / sr] + [float(c.times.max()) for c in hits if len(c)]) + period
+    before = beats[0] - period * np.arange(int(np.ceil(beats[0] / period)) + 1, 0, -1)
+    after = beats[-1] + period * np.arange(1, int(np.ceil((end - beats[-1]) / period)) + 1)
+    beats = np.concatenate([before, beats, after])
+    steps = grid // 4  # per beat: 16 → 4 sixteenths, 12 → 3 eighth-note triplets
+    points = np.concatenate([np.linspace(a, b, steps, endpoint=False) for a, b in zip(beats[:-1], beats[1:])]
+                            + [beats[-1:]])
+    snapped = {}
+    for c in hits:
+        index = np.clip(np.searchsorted(points, c.times), 1, len(points) - 1)
+        nearer_left = c.times - points[index - 1] < points[index] - c.times
+        times = np.maximum(points[np.where(nearer_left, index - 1, index)], 0.0)
+        keep = {}
+        for i, t in enumerate(times):  # one hit per grid point: the stronger
+            if t not in keep or c.strengths[i] > c.strengths[keep[t]]:
+                keep[t] = i
+        chosen = np.array(sorted(keep.values(), key=lambda i: times[i]), dtype=int)
+        snapped[c.name] = ClassHits(c.name, c.note, times[chosen], c.strengths[chosen], c.velocities[chosen])
+    return DrumHits(snapped, bpm=tempo)
 
 
 def _mido():
@@ -434,7 +498,8 @@ def _rise(cumulative, centres, *, window, search, step):
     """
     n = len(cumulative) - 1
     offsets = np.arange(-search, search // 2 + 1, step)
-    tau = np.clip(centres[:, None] + offsets[None, :], window, max(window, n - window))
+    # before the track's start counts as silence (a hit at 0 s has all its energy 'after')
+    tau = np.clip(centres[:, None] + offsets[None, :], 0, n)
     after = cumulative[np.minimum(tau + window, n)] - cumulative[tau]
     before = cumulative[tau] - cumulative[np.maximum(tau - window, 0)]
     floor = 1e-12 * max(cumulative[-1] / max(n, 1), 1e-30) * window  # -120 dB re the track's mean power
