@@ -1,0 +1,253 @@
+"""Drum transcription: onset F-measure per class and timing error of the hits
+(``DrumSeparation.hits()``, what ``nmfaudio drums --midi / --onsets`` writes), next to
+the separation's SDR, on drum mixtures with known notes.
+
+Needs the Debian package ``hydrogen-data`` (recorded kits, rendered on the fly; nothing
+from it is committed).  Material:
+
+* ``GMRockKit`` — ``benchmarks/drumkits.py``'s ``render_eval_mixtures("GMRockKit")``:
+  8-s rock / funk / disco one-bar patterns at 100-140 BPM with accents, ghost notes
+  (velocity 0.3), open and pedal hi-hats, ±4 ms jitter, 22.05 kHz mono, kick / snare /
+  hi-hat with the time of every hit.
+* ``GMRockKit + toms, crash`` (``--extras``) — the same with GMRockKit's crash on
+  every other bar and a four-note tom fill ending the others (as ``benchmarks/drums.py
+  --extras``); kick / snare / hi-hat are scored (a crash taken for a hi-hat counts as a
+  false hi-hat hit); toms and cymbals get their own rows once the separation has those
+  classes (any class the separation and the reference share is scored).
+
+Methods (rows):
+
+* ``onsets_s before`` — what ``nmfaudio drums --json`` printed before issue 16: every
+  local maximum of the activation above 0.2 × its maximum, at its frame's time;
+* ``hits, activations only`` — :func:`nmfaudio.drums.detect_hits` without the tracks
+  (no attack check; parabolic sub-frame timing);
+* ``hits`` — ``result.hits()``: the default, with the separated tracks (attack check,
+  timing from the track's energy rise).
+
+Scores: ``mir_eval.onset.f_measure`` (±50 ms) per class, mean over mixtures; the timing
+error of matched hits (estimate − reference; median of |error| and its 95th percentile,
+ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
+``nmfaudio.metrics.sdr``) for reference; median time of ``hits()`` against that of
+``separate_drums``.
+
+    python benchmarks/transcription.py                # 24 mixtures, seed 0
+    python benchmarks/transcription.py --seed 2       # another draw (held out)
+    python benchmarks/transcription.py --extras       # also with toms and crash added
+    python benchmarks/transcription.py --quick        # 6 mixtures
+
+Exit code 0 when the floors of issue 16 hold for ``hits`` (mean F over kick, snare and
+hi-hat ≥ 0.88; |timing error| median ≤ 10 ms and 95th percentile ≤ 20 ms), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import drumkits  # noqa: E402
+
+EVAL_KIT = "GMRockKit"
+FLOOR_MEAN_F = 0.88
+FLOOR_MEDIAN_MS = 10.0
+FLOOR_P95_MS = 20.0
+WINDOW_S = 0.05
+CORE = ("kick", "snare", "hihat")
+
+
+def onsets_before(result):
+    """The onsets ``nmfaudio drums --json`` printed before issue 16 (``cli/drums.py``'s
+    ``_onsets``): local maxima above 0.2 × the activation's maximum, at frame times."""
+    found = {}
+    for name, activation in result.activations.items():
+        curve = activation if activation.ndim == 1 else activation.mean(axis=0)
+        top = curve.max()
+        if not top > 0:
+            found[name] = np.zeros(0)
+            continue
+        padded = np.concatenate([[-np.inf], curve, [-np.inf]])
+        peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > 0.2 * top)
+        found[name] = np.flatnonzero(peaks) * result.hop_length / result.sr
+    return found
+
+
+def with_extras(mixture, cache, kit_dir=EVAL_KIT, level=0.7):
+    """``mixture`` with the kit's crash (every other bar) and a tom fill (the other bars)
+    added, and their onsets: ``onsets["toms"]``, ``onsets["cymbals"]`` (as
+    ``benchmarks/drums.py --extras``, which does not keep the onsets)."""
+    import xml.etree.ElementTree as ET
+
+    kit_dir = drumkits.find_kit(kit_dir)
+    layers = {}
+    for inst in ET.parse(kit_dir / "drumkit.xml").getroot().iter():
+        if drumkits._local(inst.tag) != "instrument":
+            continue
+        found = [(float(drumkits._child(layer, "min", 0)), float(drumkits._child(layer, "max", 1)),
+                  float(drumkits._child(layer, "gain", 1)), kit_dir / drumkits._child(layer, "filename"))
+                 for layer in inst.iter() if drumkits._local(layer.tag) == "layer" and drumkits._child(layer, "filename")]
+        layers[drumkits._child(inst, "name", "")] = sorted(found, key=lambda layer: layer[0])
+    sr, n = mixture["sr"], len(mixture["mix"])
+    bar = 4 * 60 / mixture["bpm"]
+    extra = np.zeros(n)
+    onsets = {"toms": [], "cymbals": []}
+    for b in range(int(np.ceil(n / sr / bar))):
+        if b % 2 == 0:
+            events = [(b * bar, "Crash", "cymbals")]
+        else:
+            events = [(b * bar + bar * (12 + j) / 16, tom, "toms")
+                      for j, tom in enumerate(("Tom 1", "Tom 2", "Floor Tom", "Floor Tom"))]
+        for start, name, label in events:
+            gain, path = drumkits._pick_layer(layers[name], 0.8)
+            sample = drumkits._load(path, sr, cache) * gain
+            i = int(start * sr)
+            if i < n:
+                stop = min(n, i + len(sample))
+                extra[i:stop] += sample[:stop - i]
+                onsets[label].append(i / sr)
+    extra *= level * np.sqrt(np.mean(mixture["snare"].astype(np.float64) ** 2) / np.mean(extra ** 2))
+    return {**mixture, "mix": (mixture["mix"] + extra).astype(np.float32),
+            "onsets": {**mixture["onsets"], **{k: np.array(v) for k, v in onsets.items()}}}
+
+
+def class_of(name, reference):
+    """The reference class a detected class or sub-template belongs to
+    (``"hihat_open"`` → ``"hihat"``), or None."""
+    if name in reference:
+        return name
+    parents = [key for key in reference if name.startswith(key)]
+    return max(parents, key=len) if parents else None
+
+
+def score(estimates, reference):
+    """Per reference class: (F, precision, recall) and the matched timing errors (s)."""
+    import mir_eval
+
+    merged = {}
+    for name, times in estimates.items():
+        label = class_of(name, reference)
+        if label is not None:
+            merged.setdefault(label, []).append(np.asarray(times, dtype=np.float64))
+    scores, errors = {}, []
+    for label, parts in merged.items():
+        estimate = np.sort(np.concatenate(parts))
+        truth = np.sort(np.asarray(reference[label], dtype=np.float64))
+        scores[label] = mir_eval.onset.f_measure(truth, estimate, window=WINDOW_S)
+        errors += [estimate[j] - truth[i] for i, j in mir_eval.util.match_events(truth, estimate, WINDOW_S)]
+    return scores, errors
+
+
+def evaluate(mixtures, label):
+    import nmfaudio
+    from nmfaudio.drums import detect_hits
+    from nmfaudio.metrics import sdr
+
+    methods = ("onsets_s before", "hits, activations only", "hits")
+    table = {m: {"scores": [], "errors": []} for m in methods}
+    sdrs, separation_times, hit_times = [], [], []
+    for m in mixtures:
+        started = time.perf_counter()
+        result = nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0)
+        separation_times.append(time.perf_counter() - started)
+        stems = [s for s in result.classes if s in m]
+        sdrs.append(dict(zip(stems, sdr(np.stack([m[s] for s in stems]),
+                                        np.stack([result.sources[s] for s in stems])))))
+        started = time.perf_counter()
+        hits = result.hits()
+        hit_times.append(time.perf_counter() - started)
+        estimates = {
+            "onsets_s before": onsets_before(result),
+            "hits, activations only": detect_hits(result.activations, sr=result.sr,
+                                                  hop_length=result.hop_length).times,
+            "hits": hits.times,
+        }
+        for method, found in estimates.items():
+            scores, errors = score(found, m["onsets"])
+            table[method]["scores"].append(scores)
+            table[method]["errors"] += errors
+    classes = [c for c in (*CORE, "toms", "cymbals") if any(c in s for s in table["hits"]["scores"])]
+    unscored = [c for c in ("toms", "cymbals") if c in mixtures[0]["onsets"] and c not in classes]
+
+    print(f"\n### {label}: {len(mixtures)} mixtures, {mixtures[0]['sr']} Hz\n")
+    head = " | ".join(f"{c} F (P / R)" for c in classes)
+    print(f"| method | {head} | mean F kick/snare/hi-hat | |error| median | |error| p95 |")
+    print("|---|" + "---:|" * (len(classes) + 3))
+    summary = {}
+    for method in methods:
+        rows = table[method]["scores"]
+        cells, means = [], {}
+        for c in classes:
+            values = np.array([r[c] for r in rows if c in r])
+            f, p, r = values.mean(axis=0)
+            means[c] = f
+            cells.append(f"{f:.3f} ({p:.2f} / {r:.2f})")
+        core = float(np.mean([means[c] for c in CORE if c in means]))
+        errors = 1000 * np.abs(table[method]["errors"])
+        median, p95 = float(np.median(errors)), float(np.percentile(errors, 95))
+        summary[method] = (core, median, p95, means)
+        print(f"| {method} | {' | '.join(cells)} | **{core:.3f}** | {median:.1f} ms | {p95:.1f} ms |")
+    signed = 1000 * np.array(table["hits"]["errors"])
+    print(f"\nhits: timing error (estimate − reference) median {np.median(signed):+.1f} ms, "
+          f"5th / 95th percentile {np.percentile(signed, 5):+.1f} / {np.percentile(signed, 95):+.1f} ms, "
+          f"max |error| {np.abs(signed).max():.1f} ms over {len(signed)} matched hits")
+    stems = list(sdrs[0])
+    print("separation SDR (dB, mean over mixtures): " + ", ".join(
+        f"{s} {np.mean([d[s] for d in sdrs]):.2f}" for s in stems))
+    print(f"median time: separate_drums {statistics.median(separation_times):.3f} s, "
+          f"hits() {statistics.median(hit_times) * 1000:.1f} ms per 8-s mixture")
+    if unscored:
+        print(f"not scored: {', '.join(unscored)} (no such class in the separation: "
+              f"{', '.join(result.classes)})")
+    return summary
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="6 mixtures")
+    parser.add_argument("-n", type=int, default=None, help="number of mixtures (default 24, --quick 6)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the mixtures (default 0)")
+    parser.add_argument("--extras", action="store_true", help="also score mixtures with toms and crash added")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    import nmfaudio
+
+    n = args.n or (6 if args.quick else 24)
+    try:
+        mixtures = drumkits.render_eval_mixtures(EVAL_KIT, n=n, sr=22050, seed=args.seed)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    nmfaudio.separate_drums(mixtures[0]["mix"], mixtures[0]["sr"]).hits()  # warm-up: imports, first calls
+    print(f"Drum transcription on {EVAL_KIT} (hydrogen-data), seed {args.seed}; onset F-measure "
+          f"(mir_eval, ±{WINDOW_S * 1000:.0f} ms), mean over mixtures")
+    summary = evaluate(mixtures, EVAL_KIT)
+    if args.extras:
+        cache = {}
+        evaluate([with_extras(m, cache) for m in mixtures], f"{EVAL_KIT} + toms, crash")
+
+    core, median, p95, _ = summary["hits"]
+    checks = [(core >= FLOOR_MEAN_F, f"mean F kick/snare/hi-hat {core:.3f} (floor {FLOOR_MEAN_F})"),
+              (median <= FLOOR_MEDIAN_MS, f"|timing error| median {median:.1f} ms (floor {FLOOR_MEDIAN_MS:g})"),
+              (p95 <= FLOOR_P95_MS, f"|timing error| 95th percentile {p95:.1f} ms (floor {FLOOR_P95_MS:g})")]
+    print()
+    for passed, text in checks:
+        print(f"{'ok  ' if passed else 'MISS'} hits on {EVAL_KIT}: {text}")
+    try:
+        from _machine import machine_lines
+
+        print("\n" + "\n".join(machine_lines()))
+    except Exception:  # pragma: no cover - machine description is optional
+        pass
+    return 0 if all(passed for passed, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
