@@ -5,9 +5,16 @@ Arrays and files in, arrays and files out; nothing here prints.
 
 Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
 
-1. **Candidates**: the peaks of the activation ``h_k`` (summed over channels) that stand
-   ``delta`` above its moving average over ``±average_s`` and are at least the class's
-   minimum inter-onset time apart (:func:`librosa.util.peak_pick`, on ``h_k / max h_k``).
+1. **Candidates**: the local maxima of the activation ``h_k`` (summed over channels;
+   :func:`librosa.util.localmax`) that stand ``delta`` above its local level over
+   ``±average_s``: the moving median, or ``mean_weight`` (3/4) × the moving mean where
+   that is higher.  The median alone keeps a ghost note next to an accent (a mean —
+   :func:`librosa.util.peak_pick`'s threshold — is raised by the accent and hid snare
+   ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
+   ~0.14 s after each hit (its decay outlasts the template).  Measured (mean F over
+   kick / snare / hi-hat, 12 GMRockKit mixtures of ``benchmarks/drumkits.py``, seeds
+   0 and 1): 0.969 and 0.969 with 3/4 of the mean, 0.971 and 0.965 with the full mean
+   (snare ghosts lost), 0.930 and 0.926 with the median alone (kick re-firings kept).
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
@@ -27,7 +34,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    each instant near the peak is compared with the energy just before; a candidate
    whose best rise is below ``min_rise_db`` is the activation re-firing during a
    sustained sound (an open hi-hat's or a cymbal's ring), and is dropped.
-5. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
+5. **Minimum interval**: of two hits of a class closer than its minimum inter-onset
+   time (after re-timing), the stronger is kept.
+6. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
    ``rise_step`` samples, from 1 hop before to 2 hops after the peak frame: the
    activation of a drum played with another one can peak a frame early).  Without ``signals``, the
    peak frame's time, refined by parabolic interpolation of the activation.
@@ -557,6 +566,7 @@ def detect_hits(
     threshold_db: float = -30.0,
     delta: float = 0.01,
     average_s: float = 0.25,
+    mean_weight: float = 0.75,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
     crosstalk_margin: float = 3.0,
@@ -592,9 +602,12 @@ def detect_hits(
         Hits weaker than this below the class's strongest hit are dropped.
     delta : float >= 0, default 0.01
         How far (in units of the class's largest activation) a peak must stand above
-        the activation's moving average (the adaptive threshold).
+        the activation's local level (the adaptive threshold).
     average_s : float > 0, default 0.25
-        Half-width of that moving average, in seconds.
+        Half-width of the local level's window, in seconds.
+    mean_weight : float >= 0, default 0.75
+        The local level is the moving median of the activation, or ``mean_weight`` ×
+        its moving mean where that is higher (0: the median alone).
     crosstalk_quantile : float in [0, 1], default 0.1
         Quantile of the measured ``h_k / h_j`` ratios taken as ``j``'s bleed into ``k``.
     max_crosstalk : float >= 0, default 0.15
@@ -631,6 +644,7 @@ def detect_hits(
     threshold_db = _check_real(threshold_db, "threshold_db", high=0)
     delta = _check_real(delta, "delta", low=0)
     average_s = _check_real(average_s, "average_s", low=0)
+    mean_weight = _check_real(mean_weight, "mean_weight", low=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
     crosstalk_margin = _check_real(crosstalk_margin, "crosstalk_margin", low=1)
@@ -648,23 +662,27 @@ def detect_hits(
     if signals is not None and not isinstance(signals, dict):
         raise ValueError("signals must be a dict {class name: separated track} or None")
 
-    candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, interval=intervals[name],
-                                    threshold_db=threshold_db, delta=delta, average_s=average_s)
+    candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=threshold_db,
+                                    delta=delta, average_s=average_s, mean_weight=mean_weight)
                   for name in names}
     if max_crosstalk > 0 and len(names) > 1:
         candidates = _drop_bleed(candidates, envelopes, quantile=crosstalk_quantile, cap=max_crosstalk,
                                  margin=crosstalk_margin, weak_fraction=bleed_below)
     window = max(1, int(round(rise_window_s * sr)))
     energies = {}
+
+    def energy(signal, label):
+        if id(signal) not in energies:
+            energies[id(signal)] = _mono_energy(audio.check_audio(signal, label))
+        return energies[id(signal)]
+
     result = {}
     for name in names:
         found = candidates[name]
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
-            key = id(signal)
-            if key not in energies:
-                energies[key] = _mono_energy(audio.check_audio(signal, f"signals[{name!r}]"))
-            rise_db, onset = _rise(energies[key], found.frames * hop_length, window=window, search=hop_length,
+            centres = found.frames * hop_length
+            rise_db, onset = _rise(energy(signal, f"signals[{name!r}]"), centres, window=window, search=hop_length,
                                    step=rise_step)
             keep = rise_db >= min_rise_db
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
@@ -688,7 +706,7 @@ def _intervals(names, min_interval) -> dict:
     return {name: value for name in names}
 
 
-def _candidates(envelope, *, sr, hop_length, interval, threshold_db, delta, average_s) -> _Candidates:
+def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mean_weight=0.0) -> _Candidates:
     """Peaks of one class's activation above the adaptive and the absolute threshold."""
     import librosa
 
@@ -698,12 +716,19 @@ def _candidates(envelope, *, sr, hop_length, interval, threshold_db, delta, aver
         return empty
     x = envelope / top
     frames_per_second = sr / hop_length
-    average = max(1, int(round(average_s * frames_per_second)))
-    wait = max(0, int(round(interval * frames_per_second)) - 1)
-    # pre_max=1, post_max=2: a peak is the largest of frames n-1, n, n+1 (librosa's
-    # windows exclude their right end)
-    frames = librosa.util.peak_pick(x, pre_max=1, post_max=2, pre_avg=average, post_avg=average + 1, delta=delta,
-                                    wait=wait)
+    half = max(1, int(round(average_s * frames_per_second)))
+    # The local level: the moving median (keeps ghost notes next to accents), or 3/4 of
+    # the moving mean where higher (rejects a kick's re-firing); module notes, step 1.
+    from scipy.ndimage import median_filter
+
+    level = median_filter(x, size=2 * half + 1, mode="constant", cval=0.0)
+    if mean_weight > 0:
+        from scipy.ndimage import uniform_filter1d
+
+        level = np.maximum(level, mean_weight * uniform_filter1d(x, size=2 * half + 1, mode="constant", cval=0.0))
+    # a maximum at the first or last frame counts (librosa's localmax pads by repeating the edge)
+    padded_x = np.concatenate([[0.0], x, [0.0]])
+    frames = np.flatnonzero(librosa.util.localmax(padded_x)[1:-1] & (x >= level + delta))
     frames = np.asarray(frames, dtype=int)
     if not len(frames):
         return empty
@@ -725,7 +750,8 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
     names = list(candidates)
     n_frames = len(next(iter(envelopes.values())))
     # h_k around a frame: the largest of the frame and its neighbours (peaks may be one frame apart)
-    near = {name: np.maximum.reduce([np.roll(e, 1), e, np.roll(e, -1)]) for name, e in envelopes.items()}
+    near = {name: np.maximum.reduce([np.concatenate([[0.0], e[:-1]]), e, np.concatenate([e[1:], [0.0]])])
+            for name, e in envelopes.items()}
     drop = {name: np.zeros(len(candidates[name].frames), dtype=bool) for name in names}
     for j in names:
         source = candidates[j]
@@ -735,13 +761,15 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
         peak_j = envelopes[j][strong]
         at = np.zeros(n_frames)
         at[source.frames] = source.strengths  # j's hit strengths by frame
-        at = np.maximum.reduce([np.roll(at, 1), at, np.roll(at, -1)])
+        at = np.maximum.reduce([np.concatenate([[0.0], at[:-1]]), at, np.concatenate([at[1:], [0.0]])])
         for k in names:
-            if k == j or not len(candidates[k].frames):
+            target = candidates[k]
+            if not len(target.frames):
+                continue
+            weak = target.strengths < weak_fraction * target.strengths.max()
+            if k == j:
                 continue
             ratio = min(cap, float(np.quantile(near[k][strong] / peak_j, quantile)))
-            target = candidates[k]
-            weak = target.strengths < weak_fraction * target.strengths.max()
             drop[k] |= weak & (target.strengths < margin * ratio * at[target.frames])
     return {name: _Candidates(c.frames[~drop[name]], c.strengths[~drop[name]], c.times[~drop[name]])
             for name, c in candidates.items()}
