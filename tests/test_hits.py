@@ -203,6 +203,17 @@ def test_bad_activations_raise_one_clear_error(activations, message):
         detect_hits(activations, sr=SR, hop_length=HOP)
 
 
+def test_per_class_threshold():
+    a = spikes(200, [20, 60, 100], [1.0, 0.05, 1.0], decay=0)  # a hit 26 dB under the others
+    both = {"kick": a, "snare": a.copy()}
+    hits = detect_hits(both, sr=SR, hop_length=HOP)
+    assert len(hits["snare"]) == 3 and len(hits["kick"]) == 2  # defaults: -30 dB, -20 dB for kicks
+    hits = detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"snare": -20})
+    assert len(hits["snare"]) == 2
+    with pytest.raises(ValueError, match="not among the classes"):
+        detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"tom": -20})
+
+
 def test_bad_parameters_raise():
     with pytest.raises(ValueError, match="threshold_db"):
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, threshold_db=3)
