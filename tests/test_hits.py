@@ -186,6 +186,15 @@ def test_minimum_interval_keeps_one_hit_per_class():
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP, min_interval=0.03)["kick"]) == 3
 
 
+def test_a_drum_that_does_not_play_gets_no_hits():
+    rng = np.random.default_rng(0)
+    kick = spikes(300, np.arange(10, 290, 20), np.full(14, 5.0))
+    cymbals = 1e-4 * rng.random(300)  # an activation of numerical dust, 94 dB under the kick
+    hits = detect_hits({"kick": kick, "cymbals": cymbals}, sr=SR, hop_length=HOP)
+    assert len(hits["kick"]) == 14 and len(hits["cymbals"]) == 0
+    assert len(detect_hits({"cymbals": cymbals}, sr=SR, hop_length=HOP)["cymbals"]) > 0  # alone, it is all there is
+
+
 def test_silent_activation_has_no_hits():
     hits = detect_hits({"kick": np.zeros(50), "snare": np.zeros((2, 50))}, sr=SR, hop_length=HOP)
     assert len(hits) == 0 and hits["kick"].times.shape == (0,)

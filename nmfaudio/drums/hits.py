@@ -18,7 +18,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
-   below the class's strongest hit are dropped (-30 dB; -20 dB for kicks).
+   below the class's strongest hit are dropped (-30 dB; -20 dB for kicks), and so are
+   peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a drum that
+   does not play).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -574,6 +576,7 @@ def detect_hits(
     delta: float = 0.01,
     average_s: float = 0.25,
     mean_weight: float = 0.75,
+    silence_db: float = -60.0,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
     crosstalk_margin: float = 3.0,
@@ -611,6 +614,9 @@ def detect_hits(
         leave peaks of -20 to -30 dB in the kick's activation: measured on the
         performances of ``benchmarks/performances.py``, seed 0, kick precision 0.90 →
         0.96 without toms, 0.74 → 0.77 with them), -30 dB for the others (ghost notes).
+    silence_db : float <= 0, default -60
+        Peaks this far under the strongest hit of *any* drum are dropped, so a drum
+        that does not play gets no hits from its near-zero activation.
     delta : float >= 0, default 0.01
         How far (in units of the class's largest activation) a peak must stand above
         the activation's local level (the adaptive threshold).
@@ -655,6 +661,7 @@ def detect_hits(
     delta = _check_real(delta, "delta", low=0)
     average_s = _check_real(average_s, "average_s", low=0)
     mean_weight = _check_real(mean_weight, "mean_weight", low=0)
+    silence_db = _check_real(silence_db, "silence_db", high=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
     crosstalk_margin = _check_real(crosstalk_margin, "crosstalk_margin", low=1)
@@ -676,6 +683,10 @@ def detect_hits(
     candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
                                     delta=delta, average_s=average_s, mean_weight=mean_weight)
                   for name in names}
+    # a drum that does not play has a near-zero activation whose ripples are no hits:
+    # drop peaks more than `silence_db` under the strongest hit of any drum
+    loudest = max((float(c.strengths.max()) for c in candidates.values() if len(c.strengths)), default=0.0)
+    candidates = {name: _keep(c, c.strengths >= loudest * 10 ** (silence_db / 20)) for name, c in candidates.items()}
     if max_crosstalk > 0 and len(names) > 1:
         candidates = _drop_bleed(candidates, envelopes, quantile=crosstalk_quantile, cap=max_crosstalk,
                                  margin=crosstalk_margin, weak_fraction=bleed_below)
@@ -785,6 +796,10 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
             drop[k] |= weak & (target.strengths < margin * ratio * at[target.frames])
     return {name: _Candidates(c.frames[~drop[name]], c.strengths[~drop[name]], c.times[~drop[name]])
             for name, c in candidates.items()}
+
+
+def _keep(found: _Candidates, mask) -> _Candidates:
+    return _Candidates(found.frames[mask], found.strengths[mask], found.times[mask])
 
 
 def _enforce_interval(found: _Candidates, interval: float) -> _Candidates:
