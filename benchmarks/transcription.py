@@ -37,7 +37,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py                # 4 performances per kit (24), seed 0
     python benchmarks/transcription.py --seed 1       # another draw
     python benchmarks/transcription.py -n 2           # 2 per kit, quicker
-    python benchmarks/transcription.py --extras       # also GMRockKit loops + toms and crash
+    python benchmarks/transcription.py --extras       # also GMRockKit loops
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
 over kick, snare and hi-hat ≥ 0.88, toms ≥ 0.70 and cymbals ≥ 0.60 when the separation
@@ -92,44 +92,6 @@ def from_performance(rendered):
     onsets = {c: np.array(sorted(note["time"] for note in rendered["notes"] if note["class"] == c))
               for c in performances.CLASSES}
     return {**rendered, "onsets": onsets}
-
-
-def with_extras(mixture, cache, kit_dir=EVAL_KIT, level=0.7):
-    """``mixture`` with the kit's crash (every other bar) and a tom fill (the other bars)
-    added, and their onsets: ``onsets["toms"]``, ``onsets["cymbals"]`` (as
-    ``benchmarks/drums.py --extras``, which does not keep the onsets)."""
-    import xml.etree.ElementTree as ET
-
-    kit_dir = drumkits.find_kit(kit_dir)
-    layers = {}
-    for inst in ET.parse(kit_dir / "drumkit.xml").getroot().iter():
-        if drumkits._local(inst.tag) != "instrument":
-            continue
-        found = [(float(drumkits._child(layer, "min", 0)), float(drumkits._child(layer, "max", 1)),
-                  float(drumkits._child(layer, "gain", 1)), kit_dir / drumkits._child(layer, "filename"))
-                 for layer in inst.iter() if drumkits._local(layer.tag) == "layer" and drumkits._child(layer, "filename")]
-        layers[drumkits._child(inst, "name", "")] = sorted(found, key=lambda layer: layer[0])
-    sr, n = mixture["sr"], len(mixture["mix"])
-    bar = 4 * 60 / mixture["bpm"]
-    extra = np.zeros(n)
-    onsets = {"toms": [], "cymbals": []}
-    for b in range(int(np.ceil(n / sr / bar))):
-        if b % 2 == 0:
-            events = [(b * bar, "Crash", "cymbals")]
-        else:
-            events = [(b * bar + bar * (12 + j) / 16, tom, "toms")
-                      for j, tom in enumerate(("Tom 1", "Tom 2", "Floor Tom", "Floor Tom"))]
-        for start, name, label in events:
-            gain, path = drumkits._pick_layer(layers[name], 0.8)
-            sample = drumkits._load(path, sr, cache) * gain
-            i = int(start * sr)
-            if i < n:
-                stop = min(n, i + len(sample))
-                extra[i:stop] += sample[:stop - i]
-                onsets[label].append(i / sr)
-    extra *= level * np.sqrt(np.mean(mixture["snare"].astype(np.float64) ** 2) / np.mean(extra ** 2))
-    return {**mixture, "mix": (mixture["mix"] + extra).astype(np.float32),
-            "onsets": {**mixture["onsets"], **{k: np.array(v) for k, v in onsets.items()}}}
 
 
 def class_of(name, reference):
@@ -230,7 +192,7 @@ def main(argv=None) -> int:
     parser.add_argument("-n", type=int, default=None, help="performances per kit (default 4, --quick 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the performances (default 0)")
     parser.add_argument("--extras", action="store_true",
-                        help="also score GMRockKit loops (4 n of them) with and without toms and crash")
+                        help="also score GMRockKit loops (4 n of them)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -251,10 +213,7 @@ def main(argv=None) -> int:
     summary = evaluate(full, f"performances ({n} per kit)")
     evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)")
     if args.extras:
-        loops = drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed)
-        evaluate(loops, f"{EVAL_KIT} loops")
-        cache = {}
-        evaluate([with_extras(m, cache) for m in loops], f"{EVAL_KIT} loops + toms, crash")
+        evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops")
 
     core, median, p95, means = summary["hits"]
     checks = [(core >= FLOOR_MEAN_F, f"mean F kick/snare/hi-hat {core:.3f} (floor {FLOOR_MEAN_F})")]

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import csv
 import numbers
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
