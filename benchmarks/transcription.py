@@ -174,7 +174,8 @@ def evaluate(mixtures, label):
     signed = 1000 * np.array(table["hits"]["errors"])
     print(f"\nhits: timing error (estimate − reference) median {np.median(signed):+.1f} ms, "
           f"5th / 95th percentile {np.percentile(signed, 5):+.1f} / {np.percentile(signed, 95):+.1f} ms, "
-          f"max |error| {np.abs(signed).max():.1f} ms over {len(signed)} matched hits")
+          f"max |error| {np.abs(signed).max():.1f} ms over {len(signed)} matched hits, "
+          f"{100 * np.mean(np.abs(signed) <= 20):.1f} % within ±20 ms")
     stems = list(sdrs[0])
     print("separation SDR (dB, mean over mixtures): " + ", ".join(
         f"{s} {np.mean([d[s] for d in sdrs]):.2f}" for s in stems))
