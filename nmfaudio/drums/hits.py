@@ -40,15 +40,15 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    time (after re-timing), the stronger is kept.
 6. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
    ``rise_step`` samples, from 1 hop before to 2 hops after the peak frame: the
-   activation of a drum played with another one can peak a frame early).  Without ``signals``, the
-   peak frame's time, refined by parabolic interpolation of the activation.
+   activation of a drum played with another one can peak a frame early).  Without
+   ``signals``, the peak frame's time, refined by parabolic interpolation of the
+   activation.
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
 least 1, per class — the loudest hit of a class gets 127, a hit 20 dB weaker
-(a ghost note) 40, one 40 dB weaker 13.  The square root is the usual inverse of the
-synthesizers' velocity curve (amplitude ∝ (velocity / 127)², as in the General MIDI
-recommended practice for note-on velocity), so re-triggered samples keep the recorded
-dynamics.
+(a ghost note) 40, one 40 dB weaker 13.  The square root inverts a common synthesizer
+velocity curve, amplitude ∝ (velocity / 127)² (40 · log10(velocity / 127) dB), so
+re-triggered samples keep the recorded dynamics.
 
 General MIDI percussion notes (:func:`gm_notes`): kick 36, side stick 37, snare 38,
 rim shot 40, closed / pedal / open hi-hat 42 / 44 / 46, toms 41 43 45 47 48 50 from low
