@@ -69,6 +69,12 @@ def _free_index(free: np.ndarray):
     return slice(None) if free.all() else np.flatnonzero(free)
 
 
+def _projected_gradient_l1(gradient, factor) -> float:
+    """Σ|g| where the factor is positive, Σ|min(g, 0)| where it is zero."""
+    projected = np.where(factor > 0, gradient, np.minimum(gradient, 0))
+    return float(np.abs(projected).sum(dtype=np.float64))
+
+
 class _FrobeniusCache:
     """Shared Frobenius bookkeeping: the loss from WᵀV, WᵀW and HHᵀ without forming WH.
 
@@ -77,7 +83,9 @@ class _FrobeniusCache:
 
     def __init__(self, V, W, H, problem: Problem):
         self.V, self.W, self.H, self.problem = V, W, H, problem
-        self.norm_V = dot64(V, V)  # in float64, without a float64 copy of V
+        # in float64, without a float64 copy of V (for sparse V: of its stored entries)
+        data = V.data[None, :] if hasattr(V, "indptr") else V
+        self.norm_V = dot64(data, data)
         self.rows_H = _free_index(problem.free_H)
         self.cols_W = _free_index(problem.free_W)
         self.update_H = bool(problem.free_H.any())
@@ -97,6 +105,23 @@ class _FrobeniusCache:
         self._refresh_W_products()
         return self._loss(self.H @ self.H.T)
 
+    def violation(self) -> float:
+        """Σ|projected gradient| of the objective over the free entries of W and H:
+        scikit-learn's coordinate-descent stopping measure (0 at a stationary point).
+        Uses the products the last step cached (WᵀV, WᵀW at the current W; VHᵀ, HHᵀ
+        at the current H)."""
+        W, H, p = self.W, self.H, self.problem
+        total = 0.0
+        if self.update_H:
+            r = self.rows_H
+            gradient = self.WtW[r] @ H - self.WtV[r] + p.l1_H + p.l2_H * H[r]
+            total += _projected_gradient_l1(gradient, H[r])
+        if self.update_W and getattr(self, "HVt", None) is not None:
+            c = self.cols_W
+            gradient = W @ self.HHt[:, c] - self.HVt[c].T + p.l1_W + p.l2_W * W[:, c]
+            total += _projected_gradient_l1(gradient, W[:, c])
+        return total
+
 
 class FrobeniusMU(_FrobeniusCache):
     """Lee & Seung's multiplicative updates for ½‖V − WH‖² (β = 2)."""
@@ -112,6 +137,7 @@ class FrobeniusMU(_FrobeniusCache):
             H[r] *= self.WtV[r] / np.maximum(denominator, tiny)
         VHt = self.V @ H.T
         HHt = H @ H.T
+        self.HVt, self.HHt = VHt.T, HHt
         if self.update_W:
             c = self.cols_W
             denominator = W @ HHt[:, c]
@@ -141,9 +167,10 @@ class FrobeniusHALS(_FrobeniusCache):
         F, T = V.shape
         k = W.shape[1]
         # Sweeps a pair of products pays for (Gillis & Glineur, 2012, eq. 3.2): the
-        # products cost about F·T·k, one sweep about k²·n_rows.
-        self.inner_H = min(1 + int(self.inner_alpha * (1 + (F * T + F * k) / (T * (k + 1)))), self.max_inner)
-        self.inner_W = min(1 + int(self.inner_alpha * (1 + (F * T + T * k) / (F * (k + 1)))), self.max_inner)
+        # products cost about F·T·k (nnz·k for sparse V), one sweep about k²·n_rows.
+        size = V.nnz if hasattr(V, "indptr") else F * T
+        self.inner_H = min(1 + int(self.inner_alpha * (1 + (size + F * k) / (T * (k + 1)))), self.max_inner)
+        self.inner_W = min(1 + int(self.inner_alpha * (1 + (size + T * k) / (F * (k + 1)))), self.max_inner)
 
     @staticmethod
     def _sweep(X, XtY, XtX, rows, l1, l2) -> float:
@@ -177,10 +204,12 @@ class FrobeniusHALS(_FrobeniusCache):
             rows = np.flatnonzero(p.free_H)
             self._inner(H, self.WtV, self.WtW, rows, p.l1_H, p.l2_H, self.inner_H)
         HHt = H @ H.T
+        self.HHt, self.HVt = HHt, None
         if self.update_W:
             # Work on Wᵀ (k, n_features) so that each column of W is a contiguous row.
             Wt = np.ascontiguousarray(W.T)
             HVt = H @ self.V.T
+            self.HVt = HVt
             rows = np.flatnonzero(p.free_W)
             self._inner(Wt, HVt, HHt, rows, p.l1_W, p.l2_W, self.inner_W)
             W[:, rows] = Wt.T[:, rows]
@@ -307,6 +336,10 @@ def make_mu(V, W, H, problem: Problem):
     the fused kernels when numba is available, the plain NumPy updates otherwise."""
     if problem.beta == 2:
         return FrobeniusMU(V, W, H, problem)
+    if hasattr(V, "indptr"):  # scipy.sparse (CSR): computed on the stored entries only
+        from nmfaudio.nmf.sparse import SparseBetaMU
+
+        return SparseBetaMU(V, W, H, problem)
     if HAVE_NUMBA:
         return FusedBetaMU(V, W, H, problem)
     return BetaMU(V, W, H, problem)
