@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio.nmf.kernels import HAVE_NUMBA
-from nmfaudio.nmf.solvers import Problem, _free_index, mm_exponent, mu_ratio
 
 if HAVE_NUMBA:
     import numba
@@ -152,75 +151,3 @@ def sparse_divergence(V, wh, W, H, beta, eps, *, sum_wh_beta=None) -> float:
         sum_wh_beta = dense_power_products(W, H, 1.0, 0.0, with_sum_beta=beta)[2]
     return float((np.sum(v**beta) + (beta - 1) * sum_wh_beta - beta * np.sum(v * x ** (beta - 1)))
                  / (beta * (beta - 1)))
-
-
-class SparseBetaMU:
-    """:class:`nmfaudio.nmf.solvers.BetaMU`'s updates for a CSR V (β > 0, β ≠ 2),
-    computed on V's stored entries (see the module docstring)."""
-
-    def __init__(self, V, W, H, problem: Problem):
-        import scipy.sparse
-
-        self._csr = scipy.sparse.csr_array
-        self.V, self.W, self.H, self.problem = V, W, H, problem
-        self.beta = problem.beta
-        self.gamma = mm_exponent(problem.beta)
-        # As scikit-learn does for sparse X: the model at V's entries is floored for β < 2
-        # (V·WH^(β−2)); (WH)^(β−1) at every entry only for β < 1, where it has a negative
-        # power; Σ(WH)^β in the divergence never.
-        self.eps = problem.eps if problem.beta < 2 else 0.0
-        self.power_eps = problem.eps if problem.beta < 1 else 0.0
-        self.rows = entry_rows(V)
-        self.cols = V.indices
-        self.rows_H = _free_index(problem.free_H)
-        self.cols_W = _free_index(problem.free_W)
-        self.update_H = bool(problem.free_H.any())
-        self.update_W = bool(problem.free_W.any())
-        self.wh = np.empty(V.data.shape[0], dtype=V.dtype)
-        self.Wt_power = None  # Wᵀ(WH)^(β−1) at the current factors, when computed
-
-    def _model(self):
-        model_at_entries(self.W, self.H, self.rows, self.cols, out=self.wh, indptr=self.V.indptr)
-        if self.eps > 0:
-            np.maximum(self.wh, self.eps, out=self.wh)
-
-    def _weighted(self):
-        """V ⊙ WH^(β−2) at V's entries, as a CSR matrix with V's structure."""
-        data = self.V.data / self.wh if self.beta == 1 else self.V.data * self.wh ** (self.beta - 2)
-        return self._csr((data, self.V.indices, self.V.indptr), shape=self.V.shape)
-
-    def _loss(self) -> float:
-        if self.beta == 1:
-            return sparse_divergence(self.V, self.wh, self.W, self.H, 1.0, self.eps)
-        # One pass gives Σ(WH)^β for the loss and Wᵀ(WH)^(β−1) for the next H update.
-        self.Wt_power, _, total = dense_power_products(
-            self.W, self.H, self.beta - 1, self.power_eps, for_H=self.update_H, with_sum_beta=self.beta)
-        return sparse_divergence(self.V, self.wh, self.W, self.H, self.beta, self.eps, sum_wh_beta=total)
-
-    def start(self) -> float:
-        self._model()
-        return self._loss()
-
-    def step(self) -> float:
-        W, H, p = self.W, self.H, self.problem
-        if self.update_H:
-            r = self.rows_H
-            Wr = W[:, r]
-            numerator = (self._weighted().T @ Wr).T
-            if self.beta == 1:
-                denominator = Wr.sum(axis=0)[:, None]
-            else:
-                denominator = self.Wt_power[r]
-            H[r] *= mu_ratio(numerator, denominator, H[r], p.l1_H, p.l2_H, self.gamma)
-            self._model()
-        if self.update_W:
-            c = self.cols_W
-            Hc = H[c]
-            numerator = self._weighted() @ Hc.T
-            if self.beta == 1:
-                denominator = Hc.sum(axis=1)[None, :]
-            else:
-                denominator = dense_power_products(W, H, self.beta - 1, self.power_eps, for_W=Hc)[1]
-            W[:, c] *= mu_ratio(numerator, denominator, W[:, c], p.l1_W, p.l2_W, self.gamma)
-            self._model()
-        return self._loss()
