@@ -560,7 +560,7 @@ def test_sparse_non_positive_beta_needs_dense_input():
 
 
 @pytest.mark.parametrize("beta", [1.0, 2.0])
-def test_tol_rule_sklearn_stops_where_sklearn_mu_stops(beta):
+def test_tol_rule_sklearn_stops_where_sklearn_mu_stops(beta, planted):
     # Same start, same multiplicative updates: with tol_rule="sklearn" the engine stops
     # at the very iteration scikit-learn's MU stops (its tol on sqrt of the divergence).
     from sklearn.decomposition import non_negative_factorization
@@ -578,7 +578,7 @@ def test_tol_rule_sklearn_stops_where_sklearn_mu_stops(beta):
     assert relative.n_iter <= ours.n_iter  # nmfaudio's rule stops no later on this data
 
 
-def test_tol_rule_sklearn_hals_uses_the_projected_gradient():
+def test_tol_rule_sklearn_hals_uses_the_projected_gradient(planted):
     V, _, _ = planted(seed=5)
     loose = factorize(V, 4, solver="hals", tol=1e-2, tol_rule="sklearn", random_state=0, max_iter=5000)
     tight = factorize(V, 4, solver="hals", tol=1e-6, tol_rule="sklearn", random_state=0, max_iter=5000)
