@@ -15,17 +15,64 @@ def float_dtype_for(array: np.ndarray) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def check_data(X, name: str, *, dtype=None) -> np.ndarray:
+def is_sparse(X) -> bool:
+    """True for a scipy.sparse matrix or array (scipy imported only if X could be one)."""
+    if type(X).__module__.split(".")[0] != "scipy":
+        return False
+    import scipy.sparse
+
+    return scipy.sparse.issparse(X)
+
+
+def check_sparse_data(X, name: str, *, dtype=None):
+    """Return sparse X as a finite, non-negative ``scipy.sparse.csr_array`` of floats
+    with no explicitly stored zeros (always a new matrix: the caller's stays untouched).
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array, 2-D
+    name : str
+        The argument's name, for messages.
+    dtype : numpy dtype, optional
+        Default float32 for float32 input, else float64.
+    """
+    import scipy.sparse
+
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_features, n_samples), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} has shape {X.shape}; it must have at least one row and one column")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {X.dtype}; it must hold real numbers")
+    target = np.dtype(dtype) if dtype is not None else float_dtype_for(X)
+    array = scipy.sparse.csr_array(X, dtype=target, copy=True)
+    array.sum_duplicates()
+    if not np.all(np.isfinite(array.data)):
+        n_bad = int(np.count_nonzero(~np.isfinite(array.data)))
+        raise ValueError(f"{name} holds {n_bad} NaN or infinite values; replace them first")
+    if array.data.size and float(array.data.min()) < 0:
+        raise ValueError(
+            f"{name} has negative values (min {float(array.data.min()):.3g}); NMF needs "
+            "non-negative data"
+        )
+    array.eliminate_zeros()
+    return array
+
+
+def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False):
     """Return X as a finite, non-negative 2-D float array (never a view that could be
     written back into the caller's data: callers copy before updating in place).
 
     Parameters
     ----------
-    X : array-like, 2-D
+    X : array-like, 2-D (or a scipy.sparse matrix with ``accept_sparse``)
     name : str
         The argument's name, for messages.
     dtype : numpy dtype, optional
         Convert to this dtype; default float32 for float32 input, else float64.
+    accept_sparse : bool, default False
+        Accept scipy.sparse input and return it as a CSR array (see
+        :func:`check_sparse_data`); otherwise sparse input is a TypeError.
 
     Raises
     ------
@@ -34,6 +81,10 @@ def check_data(X, name: str, *, dtype=None) -> np.ndarray:
     ValueError
         If X is not 2-D, is empty, or holds NaN, inf or negative values.
     """
+    if is_sparse(X):
+        if accept_sparse:
+            return check_sparse_data(X, name, dtype=dtype)
+        raise TypeError(f"{name} is a scipy.sparse matrix; pass {name}.toarray() here")
     what = "a 2-D array of non-negative numbers"
     array = as_array(X, name, expected=what, content=what)
     if array.dtype.kind not in "biuf":
