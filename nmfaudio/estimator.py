@@ -29,7 +29,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative
 
-from nmfaudio.nmf import CHECK_EVERY, SOLVERS, beta_divergence, factorize
+from nmfaudio.nmf import CHECK_EVERY, SOLVERS, factorize
 from nmfaudio.nmf import ConvergenceWarning as _EngineConvergenceWarning
 from nmfaudio.nmf.divergence import beta_from_name
 

@@ -177,8 +177,7 @@ def _istft(X, n_fft, hop_length, window, center, length):
     normalization by the window's sum of squares; ≤ 2e-7 of the peak, tested), about
     twice as fast: the inverse FFTs run on the engine's threads, and windowing and
     overlap-add are one compiled pass over frames laid out contiguously, without
-    librosa's temporaries and fancy-indexed division (0.19 s instead of 0.50 s for three
-    3-minute tracks)."""
+    librosa's temporaries and fancy-indexed division (timings in docs/performance.md)."""
     import librosa
     import scipy.fft
 

@@ -11,10 +11,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    that is higher.  The median alone keeps a ghost note next to an accent (a mean —
    :func:`librosa.util.peak_pick`'s threshold — is raised by the accent and hid snare
    ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
-   ~0.14 s after each hit (its decay outlasts the template).  Measured (mean F over
-   kick / snare / hi-hat, 12 GMRockKit mixtures of ``benchmarks/drumkits.py``, seeds
-   0 and 1): 0.969 and 0.969 with 3/4 of the mean, 0.971 and 0.965 with the full mean
-   (snare ghosts lost), 0.930 and 0.926 with the median alone (kick re-firings kept).
+   ~0.14 s after each hit (its decay outlasts the template).  The 3/4 weight was chosen
+   by measurement (docs/transcription.md, "How hits are picked").
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
@@ -610,9 +608,8 @@ def detect_hits(
     threshold_db : float <= 0 or dict {str: float}, optional
         Hits weaker than this below the class's strongest hit are dropped; default
         -20 dB for kicks (a kick is rarely played softer; tom hits and the snare's body
-        leave peaks of -20 to -30 dB in the kick's activation: measured on the
-        performances of ``benchmarks/performances.py``, seed 0, kick precision 0.90 →
-        0.96 without toms, 0.74 → 0.77 with them), -30 dB for the others (ghost notes).
+        leave peaks of -20 to -30 dB in the kick's activation — measured in
+        docs/transcription.md), -30 dB for the others (ghost notes).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
