@@ -12,7 +12,6 @@ Arrays follow librosa's convention: ``(n_samples,)`` for mono and
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 import secrets
@@ -21,8 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import is_real
+
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "audio_info", "make_folder"]
+           "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
+           "check_headroom", "audio_extensions"]
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -30,13 +32,7 @@ RES_TYPE = "soxr_hq"
 
 def check_sr(sr, name: str = "sr") -> int:
     """Return ``sr`` as an int >= 1 (a sampling rate in Hz)."""
-    if (
-        isinstance(sr, (bool, np.bool_))
-        or not isinstance(sr, numbers.Real)
-        or not np.isfinite(sr)
-        or sr < 1
-        or int(sr) != sr
-    ):
+    if not is_real(sr) or not np.isfinite(sr) or sr < 1 or int(sr) != sr:
         raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
     return int(sr)
 
@@ -108,14 +104,14 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     """
     import soundfile as sf
 
-    path = _check_path(path)
+    path = check_path(path)
     if sr is not None:
         sr = check_sr(sr)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64")
     audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
-    with _reading(path):
+    with reading(path):
         data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
@@ -140,7 +136,7 @@ _STREAMING_SIZES = (0xFFFFFFFF, 0x7FFFFFFF)
 
 
 @contextmanager
-def _reading(path: Path):
+def reading(path: Path):
     """Turn libsndfile's errors while opening or reading ``path`` into one ValueError."""
     import soundfile as sf
 
@@ -176,12 +172,12 @@ def audio_info(path):
     """
     import soundfile as sf
 
-    path = _check_path(path)
+    path = check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
-    with _reading(path):
+    with reading(path):
         info = sf.info(str(path))
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
         short = _WAV_DATA_SHORT.search(info.extra_info or "")
@@ -225,6 +221,93 @@ def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
     return fmt, subtype
 
 
+#: Output containers the command line offers: name -> (libsndfile format, file extension).
+FORMATS = {"wav": ("WAV", "wav"), "flac": ("FLAC", "flac")}
+#: Output sample formats: name -> libsndfile subtype.
+SUBTYPES = {"float": "FLOAT", "pcm16": "PCM_16", "pcm24": "PCM_24"}
+#: The subtype used when none is given: samples unchanged (WAV), else the finest PCM.
+DEFAULT_SUBTYPES = {"wav": "float", "flac": "pcm24"}
+
+
+class OutputFormat(tuple):
+    """``(format, subtype, extension)`` for written audio, e.g. ``("WAV", "FLOAT", "wav")``.
+
+    Build it with :func:`output_format`; a plain tuple, so it pickles to worker processes.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, format: str, subtype: str, extension: str):
+        return super().__new__(cls, (format, subtype, extension))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    format = property(lambda self: self[0])
+    subtype = property(lambda self: self[1])
+    extension = property(lambda self: self[2])
+
+
+def output_format(format: str = "wav", subtype: str | None = None) -> OutputFormat:
+    """Check an output container and sample format; return an :class:`OutputFormat`.
+
+    Parameters
+    ----------
+    format : {"wav", "flac"}, default "wav"
+    subtype : {"float", "pcm16", "pcm24"}, optional
+        Default: ``"float"`` for WAV (32-bit float: samples stored unchanged, tracks still
+        add up to the mixture), ``"pcm24"`` for FLAC (which stores no floats).
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or ``float`` with FLAC.
+    """
+    name = str(format).lower()
+    if name not in FORMATS:
+        raise ValueError(f"format={format!r} is not an output format; use one of {', '.join(FORMATS)}")
+    sub = DEFAULT_SUBTYPES[name] if subtype is None else str(subtype).lower()
+    if sub not in SUBTYPES:
+        raise ValueError(f"subtype={subtype!r} is not an output subtype; use one of {', '.join(SUBTYPES)}")
+    sf_format, extension = FORMATS[name]
+    if name == "flac" and sub == "float":
+        raise ValueError("subtype='float' cannot be stored in FLAC; use format='wav' or subtype='pcm24' "
+                         "(CLI: --format wav, or --subtype pcm24)")
+    return OutputFormat(sf_format, SUBTYPES[sub], extension)
+
+
+def check_headroom(tracks, subtype: str) -> None:
+    """Raise ValueError if a track would clip when stored as the integer ``subtype``.
+
+    Integer PCM holds [-1, 1]; libsndfile would clip (or wrap) louder samples, so they are
+    refused with the peak and the fix instead.  Float subtypes hold any level.
+
+    Parameters
+    ----------
+    tracks : mapping of str to ndarray
+        Name (for the message) -> samples, (n_samples,) or (n_channels, n_samples).
+    subtype : str
+        A libsndfile subtype, e.g. ``"PCM_16"`` or ``"FLOAT"``.
+    """
+    if not subtype.upper().startswith("PCM"):
+        return
+    for name, track in tracks.items():
+        peak = float(np.max(np.abs(track))) if np.size(track) else 0.0
+        if peak > 1.0:
+            raise ValueError(
+                f"{name} peaks at {peak:.4g} ({20 * np.log10(peak):+.2f} dBFS) and would clip as {subtype}; "
+                "use subtype float (CLI: --subtype float, WAV only) or lower the input level")
+
+
+def audio_extensions() -> frozenset:
+    """File extensions (lower case, no dot) of the formats libsndfile reads here."""
+    import soundfile as sf
+
+    names = {name.lower() for name in sf.available_formats()} - {"raw"}  # raw has no header to read
+    names |= {"aif", "aifc", "oga", "opus"}
+    return frozenset(names)
+
+
 def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) -> Path:
     """Write audio atomically (temporary file in the same folder, then rename).
 
@@ -256,7 +339,7 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     ValueError
         If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
     """
-    path = _check_path(path)
+    path = check_path(path)
     y = check_audio(y)
     sr = check_sr(sr)
     fmt, subtype = _format_for(path, subtype)
@@ -313,7 +396,7 @@ def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
     Raises NotADirectoryError naming ``name`` when it, or a parent, is a file."""
-    directory = _check_path(directory)
+    directory = check_path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -383,7 +466,7 @@ def atomic_outputs(paths, *, overwrite: bool = False):
     >>> with atomic_outputs(["a.wav", "b.wav"]) as (tmp_a, tmp_b):  # doctest: +SKIP
     ...     write_wav(tmp_a, y_a, sr); write_wav(tmp_b, y_b, sr)
     """
-    paths = [_check_path(p) for p in paths]
+    paths = [check_path(p) for p in paths]
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
     if not overwrite:
@@ -432,7 +515,8 @@ def _fsync(path) -> None:
         os.close(descriptor)
 
 
-def _check_path(path) -> Path:
+def check_path(path) -> Path:
+    """Return ``path`` as a pathlib.Path; TypeError for anything but str and os.PathLike."""
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
     return Path(path)

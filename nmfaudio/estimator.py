@@ -24,11 +24,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+from scipy.sparse import csr_array, issparse
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative
 
-from nmfaudio.nmf import CHECK_EVERY, SOLVERS, beta_divergence, factorize
+from nmfaudio.nmf import CHECK_EVERY, SOLVERS, factorize
 from nmfaudio.nmf import ConvergenceWarning as _EngineConvergenceWarning
 from nmfaudio.nmf.divergence import beta_from_name
 
@@ -65,8 +66,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     A drop-in for :class:`sklearn.decomposition.NMF` (same parameters, attributes and
     orientation) that runs on :func:`nmfaudio.factorize`: any β-divergence with
-    multiplicative updates, accelerated HALS for the Frobenius loss, and zeros in X
-    accepted for every β (floored, see :func:`nmfaudio.factorize`).
+    multiplicative updates, accelerated HALS for the Frobenius loss, sparse X (CSR/CSC,
+    fitted on its stored entries), and zeros in dense X accepted for every β.  It passes
+    scikit-learn's own ``test_nmf.py`` (see docs/sklearn.md).
 
     Minimizes, over W, H ≥ 0::
 
@@ -97,8 +99,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     beta_loss : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
         The β of the divergence (2, 1, 0 or any real number).
     tol : float >= 0, default 1e-4
-        Stop when the relative loss decrease over 10 iterations falls below ``tol``
-        (``tol=0`` runs exactly ``max_iter`` iterations).
+        scikit-learn's stopping rule (``factorize(..., tol_rule="sklearn")``): with
+        ``"mu"``, every 10 iterations, stop when sqrt(D_β) fell by less than ``tol`` times
+        its starting value since the previous check; with ``"cd"``/``"hals"``, stop when
+        the L1 norm of the projected gradient falls to ``tol`` times its value after the
+        first iteration.  ``tol=0`` runs exactly ``max_iter`` iterations.
     max_iter : int >= 1, default 200
         Maximal number of iterations (in ``fit`` and in ``transform``).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -134,23 +139,31 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    * Sparse input is refused (``TypeError``; pass ``X.toarray()``): the engine is dense.
-    * Reaching ``max_iter`` before ``tol`` emits :class:`NMFConvergenceWarning`, which
-      is both :class:`nmfaudio.ConvergenceWarning` and
-      :class:`sklearn.exceptions.ConvergenceWarning`.
+    * Sparse X (CSR, CSC) is fitted on its stored entries and never densified; implicit
+      zeros are exact zeros.  So are the zeros of a dense X for 0 < β <= 1 (it goes to
+      the engine as CSR), as scikit-learn treats them.  For β <= 0, zeros of a dense X
+      are floored at eps; sparse X with implicit zeros is refused, as scikit-learn does.
+    * Reaching ``max_iter`` emits :class:`NMFConvergenceWarning` (both
+      :class:`nmfaudio.ConvergenceWarning` and
+      :class:`sklearn.exceptions.ConvergenceWarning`) with scikit-learn's text,
+      "Maximum number of iterations N reached. Increase it to improve convergence."
     * float32 input stays float32 (the fast path); other input becomes float64.
     * ``transform`` keeps ``components_`` fixed (``factorize(..., fix_W=True)``) and
       starts every sample from a constant scaled to that sample's sum, so it does not
       depend on ``random_state``; the stopping rule is shared by the batch, so a sample's
       activations may differ slightly (to within ``tol``) between batches.
-    * ``fit_transform(X)`` equals ``fit(X).transform(X)`` exactly: after the joint fit
-      the activations are re-solved with the components fixed.  This costs one more
-      fixed-components solve (in our measurements 2–40 % of the fit's time) and its
-      result fits X at least as well as the joint fit's last activations did in every
-      case we measured.  Unlike scikit-learn, ``fit`` alone skips that solve.
-    * Differences from scikit-learn: ``init="random"`` draws differently; zeros are
-      accepted for every ``beta_loss``; the ``shuffle`` parameter of the ``"cd"`` solver
-      does not exist.
+    * ``fit_transform(X)`` returns ``transform(X)``'s activations (re-solved with the
+      components fixed) unless they fit X worse than the joint fit's last ones, which it
+      then returns: never a worse fit than the one found, and equal to
+      ``fit(X).transform(X)`` whenever the re-solve is at least as good.  This costs one
+      fixed-components solve more than scikit-learn, whose ``fit_transform`` returns the
+      joint fit's activations.
+    * Components that die (‖W_j‖·‖H_j‖ below float32 resolution) are set to zero, and
+      a component whose factors' scales drifted more than 1e4 apart is rescaled (WH
+      unchanged), so both factors stay O(1) when k exceeds the rank of X.
+    * Differences from scikit-learn: ``init="random"`` draws differently; zeros of a
+      dense X are accepted for every ``beta_loss``; the ``shuffle`` parameter of the
+      ``"cd"`` solver does not exist; HALS runs several inner sweeps per iteration.
 
     Examples
     --------
@@ -213,9 +226,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _engine_solver(self, beta: float) -> str:
         solver = SOLVER_ALIASES.get(self.solver, self.solver)
         if solver == "hals" and beta != 2:
+            # scikit-learn's wording (code written for it matches on it), then the fix
             raise ValueError(
-                f"solver={self.solver!r} handles beta_loss='frobenius' only, got "
-                f"beta_loss={self.beta_loss!r}; use solver='mu' (or 'auto')"
+                f"Invalid beta_loss parameter: solver {self.solver!r} does not handle "
+                f"beta_loss = {self.beta_loss!r}; use solver='mu' (or 'auto')"
             )
         return solver
 
@@ -247,71 +261,131 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return callback
 
     def _factorize(self, V, k, *, stage, **kwargs):
-        """Run the engine; re-issue its convergence warning as NMFConvergenceWarning."""
+        """Run the engine with scikit-learn's meaning of ``tol``; warn as scikit-learn
+        does when ``max_iter`` is reached (its wording, as NMFConvergenceWarning)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", _EngineConvergenceWarning)
-            result = factorize(V, k, tol=self.tol, max_iter=self.max_iter,
+            result = factorize(V, k, tol=self.tol, max_iter=self.max_iter, tol_rule="sklearn",
                                callback=self._progress(stage), **kwargs)
         if self.verbose:
             logger.info("NMF %s: %d iterations, stopped by %s, final loss %.6g", stage,
                         result.n_iter, result.stop_reason, result.loss[-1])
-        if result.stop_reason == "max_iter" and self.tol > 0:
+        if result.n_iter == self.max_iter and self.tol > 0:
             warnings.warn(
-                f"NMF {stage} reached max_iter={self.max_iter} before the relative loss "
-                f"decrease fell below tol={self.tol:g}; raise max_iter or tol",
+                f"Maximum number of iterations {self.max_iter} reached. Increase it to "
+                f"improve convergence (NMF {stage}: tol={self.tol:g} not met).",
                 NMFConvergenceWarning,
                 stacklevel=_caller_stacklevel(),
             )
         return result
 
-    def _check_custom(self, array, name, shape, dtype):
+    def _resolve_n_components(self, n_features, H):
+        """scikit-learn's ``_n_components``: None → n_features; "auto" → H's rows with
+        ``init="custom"`` (when H is given), else n_features."""
+        if self.n_components is None:
+            return n_features
+        if self.n_components == "auto":
+            if self.init == "custom" and H is not None:
+                return np.shape(H)[0]
+            return n_features
+        return int(self.n_components)
+
+    @staticmethod
+    def _check_custom(array, name, shape, whom):
+        """scikit-learn's ``_check_init``: its messages, word for word."""
         if array is None:
             raise ValueError(f"init='custom' needs {name} of shape {shape}: pass "
                              f"fit_transform(X, W=..., H=...)")
-        array = check_array(array, dtype=dtype, input_name=name)
-        if array.shape != shape:
-            raise ValueError(f"{name} has shape {array.shape}; init='custom' needs shape {shape} "
-                             "(W: (n_samples, n_components), H: (n_components, n_features))")
-        check_non_negative(array, f"NMF (input {name})")
+        array = check_array(array)
+        if array.shape[0] != shape[0]:
+            raise ValueError(f"Array with wrong first dimension passed to {whom}. Expected "
+                             f"{shape[0]}, but got {array.shape[0]}.")
+        if array.shape[1] != shape[1]:
+            raise ValueError(f"Array with wrong second dimension passed to {whom}. Expected "
+                             f"{shape[1]}, but got {array.shape[1]}.")
+        check_non_negative(array, whom)
+        if np.max(array) == 0:
+            raise ValueError(f"Array passed to {whom} is full of zeros.")
         return array
 
+    def _start(self, X, W, H, k):
+        """The engine's ``init``/``W``/``H`` arguments (engine orientation)."""
+        n_samples, n_features = X.shape
+        if self.init == "custom":
+            H = self._check_custom(H, "H", (k, n_features), "NMF (input H)")
+            W = self._check_custom(W, "W", (n_samples, k), "NMF (input W)")
+            if H.dtype != X.dtype or W.dtype != X.dtype:
+                raise TypeError(
+                    f"H and W should have the same dtype as X. Got H.dtype = {H.dtype} and "
+                    f"W.dtype = {W.dtype}; convert them with .astype(X.dtype)"
+                )
+            return {"init": "custom", "W": H.T, "H": W.T}
+        if W is not None or H is not None:
+            warnings.warn("When init!='custom', provided W or H are ignored. Set "
+                          " init='custom' to use them as initialization.",
+                          RuntimeWarning, stacklevel=_caller_stacklevel())
+        init = self.init
+        if init is not None and init != "random" and k > min(n_samples, n_features):
+            raise ValueError(f"init = '{init}' can only be used when n_components <= "
+                             f"min(n_samples, n_features); use init='random' for "
+                             f"n_components={k}")
+        if init is None:
+            init = "nndsvda" if k <= min(n_samples, n_features) else "random"
+        if init == "nndsvd" and SOLVER_ALIASES.get(self.solver, self.solver) == "mu":
+            warnings.warn(
+                "The multiplicative update ('mu') solver cannot update zeros present in the "
+                "initialization, and so leads to poorer results when used jointly with "
+                "init='nndsvd'. You may try init='nndsvda' or init='nndsvdar' instead.",
+                UserWarning, stacklevel=_caller_stacklevel())
+        return {"init": init}
+
+    @staticmethod
+    def _engine_data(X, beta):
+        """V = Xᵀ for the engine.  For 0 < β <= 1 a dense X with zeros goes in as sparse
+        so its zeros stay exact zeros, as scikit-learn treats them (the dense engine
+        floors them at eps, which would show in X ≈ WH)."""
+        if 0 < beta <= 1 and not issparse(X) and X.size and not X.all():
+            return csr_array(X.T)
+        if issparse(X) and beta <= 0 and X.nnz < X.shape[0] * X.shape[1]:
+            raise ValueError(
+                "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please "
+                "add small values to X, or use a positive beta_loss (or pass X.toarray(): "
+                "dense zeros are floored at eps)."
+            )
+        return X.T
+
     def _fit(self, X, W, H):
-        """Joint fit on validated X; sets the fitted attributes."""
+        """Joint fit on validated X; sets the fitted attributes; returns the activations
+        (n_samples, k) the fit ended with."""
         n_samples, n_features = X.shape
         beta = self._beta()
         solver = self._engine_solver(beta)
-
-        custom = self.init == "custom"
-        if not custom and (W is not None or H is not None):
-            warnings.warn("W and H are used only with init='custom'; they are ignored",
-                          RuntimeWarning, stacklevel=_caller_stacklevel())
-        if self.n_components is None or self.n_components == "auto":
-            k = H.shape[0] if custom and self.n_components == "auto" and H is not None else n_features
-        else:
-            k = int(self.n_components)
-
-        if custom:
-            H = self._check_custom(H, "H", (k, n_features), X.dtype)
-            W = self._check_custom(W, "W", (n_samples, k), X.dtype)
-            start = {"init": "custom", "W": H.T, "H": W.T}
-        else:
-            init = self.init
-            if init is None:
-                init = "nndsvda" if k <= min(n_samples, n_features) else "random"
-            start = {"init": init}
-
+        k = self._resolve_n_components(n_features, H)
+        self._n_components = k
+        start = self._start(X, W, H, k)
         result = self._factorize(
-            X.T, k, stage="fit", beta=beta, solver=solver, random_state=self.random_state,
-            **start, **self._penalties(n_samples, n_features),
+            self._engine_data(X, beta), k, stage="fit", beta=beta, solver=solver,
+            random_state=self.random_state, **start, **self._penalties(n_samples, n_features),
         )
-        divergence = beta_divergence(X.T, result.W, result.H, beta)
-        self.reconstruction_err_ = float(np.sqrt(2.0 * max(divergence, 0.0)))
+        self.reconstruction_err_ = float(np.sqrt(2.0 * max(float(result.loss[-1]), 0.0)))
         self.components_ = np.ascontiguousarray(result.W.T)
         self.n_components_ = k
         self.n_iter_ = int(result.n_iter)
         self._eps = float(result.eps)
+        activations = np.ascontiguousarray(result.H.T)
+        return activations, self._activation_objective(float(result.loss[-1]), activations, X.shape)
 
-    def _transform(self, X):
+    def _activation_objective(self, divergence, activations, shape) -> float:
+        """What ``transform`` minimizes: D_β(X | W components_) plus W's penalties."""
+        penalties = self._penalties(*shape)
+        total = divergence
+        if penalties["l1_H"]:
+            total += penalties["l1_H"] * float(activations.sum(dtype=np.float64))
+        if penalties["l2_H"]:
+            total += 0.5 * penalties["l2_H"] * float(np.vdot(activations, activations))
+        return total
+
+    def _transform(self, X, *, with_objective=False):
         """Activations for validated X with the components fixed."""
         n_samples, n_features = X.shape
         beta = self._beta()
@@ -319,16 +393,23 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         k = templates.shape[1]
         # Start each sample from a constant whose model has the sample's sum: the start
         # depends on that sample alone (no randomness, no dependence on the batch).
+        # Components that died in the fit (all-zero rows of components_) start, and so
+        # stay, at zero: no solver can give them a meaningful activation.
         total = float(templates.sum(dtype=np.float64))
-        scale = X.sum(axis=1, dtype=np.float64) / total if total > 0 else np.zeros(n_samples)
+        sums = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
+        scale = sums / total if total > 0 else np.zeros(n_samples)
         start_H = np.repeat(scale[None, :], k, axis=0).astype(X.dtype)
+        start_H[~templates.any(axis=0)] = 0
         penalties = self._penalties(n_samples, n_features)
         result = self._factorize(
-            X.T, k, stage="transform", beta=beta, solver=self._engine_solver(beta),
-            init="custom", W=templates, H=start_H, fix_W=True, eps=self._eps,
-            l1_H=penalties["l1_H"], l2_H=penalties["l2_H"],
+            self._engine_data(X, beta), k, stage="transform", beta=beta,
+            solver=self._engine_solver(beta), init="custom", W=templates, H=start_H,
+            fix_W=True, eps=self._eps, l1_H=penalties["l1_H"], l2_H=penalties["l2_H"],
         )
-        return np.ascontiguousarray(result.H.T)
+        activations = np.ascontiguousarray(result.H.T)
+        if with_objective:
+            return activations, self._activation_objective(float(result.loss[-1]), activations, X.shape)
+        return activations
 
     # ------------------------------------------------------------------ API
 
@@ -338,7 +419,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like or sparse matrix (CSR, CSC), shape (n_samples, n_features)
             Non-negative training data.
         y : ignored
         W : array-like, shape (n_samples, n_components), optional
@@ -350,23 +431,23 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         self : NMF
         """
-        X = _validate_data(self, X, dtype=[np.float64, np.float32], ensure_non_negative=True)
+        X = _validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
+                           ensure_non_negative=True)
         self._fit(X, W, H)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, W=None, H=None):
-        """Learn the components of X and return the activations, ``fit(X).transform(X)``.
+        """Learn the components of X and return the activations.
 
         After the joint fit, the activations are solved again with the learned
-        components fixed, exactly as :meth:`transform` does, so
-        ``fit_transform(X)`` equals ``fit(X).transform(X)``.  (The joint fit's last
-        activations lag one half-step behind the components; the re-solved ones fit X
-        at least as well in every case we measured.)
+        components fixed, exactly as :meth:`transform` does; those are returned unless
+        they fit X worse (divergence plus penalties, 1e-9 relative) than the joint fit's
+        last activations, which are then returned instead.
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like or sparse matrix (CSR, CSC), shape (n_samples, n_features)
             Non-negative training data.
         y : ignored
         W : array-like, shape (n_samples, n_components), optional
@@ -379,16 +460,23 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W : ndarray, shape (n_samples, n_components)
             Activations of the components in each sample, X ≈ W @ components_.
         """
-        X = _validate_data(self, X, dtype=[np.float64, np.float32], ensure_non_negative=True)
-        self._fit(X, W, H)
-        return self._transform(X)
+        X = _validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
+                           ensure_non_negative=True)
+        fitted, fitted_objective = self._fit(X, W, H)
+        solved, solved_objective = self._transform(X, with_objective=True)
+        # Never return a worse fit than the joint fit found (the re-solve starts afresh,
+        # so with a loose tol or max_iter it can stop short of it); a relative 1e-9 absorbs
+        # the rounding of two separately computed losses.
+        if solved_objective <= fitted_objective * (1 + 1e-9):
+            return solved
+        return fitted
 
     def transform(self, X):
         """Activations of the learned components in X (components stay fixed).
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like or sparse matrix (CSR, CSC), shape (n_samples, n_features)
             Non-negative data with the features seen in ``fit``.
 
         Returns
@@ -397,7 +485,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             X ≈ W @ components_.  float32 for float32 X.
         """
         check_is_fitted(self)
-        X = _validate_data(self, X, dtype=[np.float64, np.float32], ensure_non_negative=True, reset=False)
+        X = _validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
+                           ensure_non_negative=True, reset=False)
         return self._transform(X)
 
     def inverse_transform(self, X):
@@ -429,7 +518,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

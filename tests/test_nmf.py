@@ -22,14 +22,6 @@ A3 = np.array([[2.0, 1.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 2.0]])  # rank 2
 A4 = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 3.0], [0.0, 3.0, 3.0]])  # rank 3
 
 
-def planted(shape=(40, 50), rank=4, seed=0, dtype=np.float64):
-    """An exactly rank-`rank` non-negative matrix and its factors."""
-    rng = np.random.default_rng(seed)
-    W = rng.random((shape[0], rank)) + 0.1
-    H = rng.random((rank, shape[1])) + 0.1
-    return (W @ H).astype(dtype), W, H
-
-
 def naive_divergence(V, WH, beta):
     """Elementwise definition, in float64, with 0·log 0 = 0."""
     V, WH = V.astype(np.float64), WH.astype(np.float64)
@@ -77,17 +69,7 @@ def test_ntnu_matrices(A, rank, d):
         assert best >= np.sqrt(np.sum(s[d:] ** 2)) / np.linalg.norm(A) - 1e-9
 
 
-def test_movie_ratings_split_into_franchises():
-    # Rows: 3 Marvel films then 3 Lord of the Rings films; columns: 6 viewers, the first
-    # three rate Marvel high, the last three LOTR.
-    ratings = np.array([
-        [5, 4, 5, 1, 0, 1],
-        [4, 5, 4, 0, 1, 0],
-        [5, 5, 4, 1, 1, 0],
-        [0, 1, 0, 5, 4, 5],
-        [1, 0, 1, 4, 5, 5],
-        [0, 1, 1, 5, 5, 4],
-    ], dtype=float)
+def test_movie_ratings_split_into_franchises(ratings):
     res = factorize(ratings, 2, random_state=0, max_iter=500, tol=0)
     franchise = res.W.argmax(axis=1)  # the column of W each film loads on
     assert len(set(franchise[:3])) == 1 and len(set(franchise[3:])) == 1
@@ -110,7 +92,7 @@ def test_loss_never_increases(beta, solver):
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-def test_loss_never_increases_float32(beta, solver):
+def test_loss_never_increases_float32(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=6, seed=2, dtype=np.float32)
     res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
     # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
@@ -149,7 +131,7 @@ def test_beta_names(name, value):
 
 
 @pytest.mark.parametrize("solver", ["hals", "mu"])
-def test_planted_low_rank_is_recovered(solver):
+def test_planted_low_rank_is_recovered(solver, planted):
     V, _, _ = planted((60, 80), rank=4, seed=5)
     res = factorize(V, 4, solver=solver, random_state=0, max_iter=3000, tol=0)
     # relative reconstruction error below 1e-3 at the true rank
@@ -157,7 +139,7 @@ def test_planted_low_rank_is_recovered(solver):
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_planted_low_rank_recovered_kl_is(beta):
+def test_planted_low_rank_recovered_kl_is(beta, planted):
     V, _, _ = planted((40, 50), rank=3, seed=6)
     res = factorize(V, 3, beta=beta, random_state=0, max_iter=3000, tol=0)
     assert np.linalg.norm(V - res.W @ res.H) / np.linalg.norm(V) < 1e-2
@@ -178,7 +160,7 @@ def test_planted_components_are_identified():
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-def test_float32_in_float32_out_close_to_float64(beta, solver):
+def test_float32_in_float32_out_close_to_float64(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=5, seed=8)
     r64 = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
     r32 = factorize(V.astype(np.float32), 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
@@ -199,7 +181,8 @@ def test_integer_input_becomes_float64():
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-@pytest.mark.parametrize("fix", [True, [0, 2], np.array([True, False, False, True])])
+@pytest.mark.parametrize("fix", [True, [0, 2], np.array([True, False, False, True])],
+                         ids=["all", "indices", "mask"])
 def test_fixed_templates_are_bit_identical(beta, solver, fix):
     rng = np.random.default_rng(9)
     V = rng.random((20, 25))
@@ -221,7 +204,7 @@ def test_fixed_activations_are_bit_identical(solver):
     assert not np.array_equal(res.H[0], H0[0])
 
 
-def test_supervised_fit_with_true_templates_recovers_activations():
+def test_supervised_fit_with_true_templates_recovers_activations(planted):
     V, W_true, H_true = planted((50, 40), rank=3, seed=11)
     res = factorize(V, 3, W=W_true, fix_W=True, solver="mu", random_state=0, max_iter=2000, tol=0)
     np.testing.assert_allclose(res.H, H_true, rtol=1e-3, atol=1e-3)
@@ -285,14 +268,14 @@ def test_global_random_state_untouched():
 
 
 @pytest.mark.parametrize("init", ["random", "nndsvd", "nndsvda", "nndsvdar"])
-def test_inits_start_non_negative_and_converge(init):
+def test_inits_start_non_negative_and_converge(init, planted):
     V, _, _ = planted((60, 70), rank=5, seed=15)
     res = factorize(V, 5, init=init, random_state=0, max_iter=300, tol=0)
     assert res.W.min() >= 0 and res.H.min() >= 0
     assert res.loss[-1] < 1e-3 * res.loss[0]
 
 
-def test_nndsvd_start_is_better_than_random():
+def test_nndsvd_start_is_better_than_random(planted):
     V, _, _ = planted((60, 70), rank=5, seed=16)
     a = factorize(V, 5, init="nndsvd", max_iter=0)
     b = factorize(V, 5, init="random", random_state=0, max_iter=0)
@@ -339,7 +322,7 @@ def test_max_iter_reached_warns():
     assert res.stop_reason == "max_iter" and not res.converged
 
 
-def test_converges_on_tol_at_a_check():
+def test_converges_on_tol_at_a_check(planted):
     V, _, _ = planted((30, 40), rank=2, seed=20)
     res = factorize(V, 2, random_state=0, max_iter=10000, tol=1e-3)
     assert res.converged and res.stop_reason == "tol" and res.n_iter % 10 == 0
@@ -373,7 +356,7 @@ def test_callback_sees_every_iteration_and_can_stop():
     (None, TypeError, "V must be"),
     (np.ones((3, 3), complex), TypeError, "complex"),
     (np.array([["a", "b"]]), TypeError, "dtype"),
-])
+], ids=["negative", "nan", "inf", "1-D", "empty", "str", "None", "complex", "strings"])
 def test_bad_data(V, error, match):
     with pytest.raises(error, match=match):
         factorize(V, 1)
@@ -405,7 +388,8 @@ def test_bad_beta_lists_valid_names():
     (dict(tol=-1e-3), "tol=-0.001 must be a finite number >= 0"),
     (dict(l1_H=-1), "l1_H=-1 must be"),
     (dict(random_state="seed"), "random_state='seed'"),
-])
+], ids=["unknown solver", "hals with KL", "unknown init", "W shape", "H shape", "negative W", "fix_W without W",
+        "fix_H without H", "fix_W index", "fix_W mask length", "max_iter<0", "tol<0", "l1_H<0", "random_state=str"])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         factorize(np.ones((3, 3)), 2, **kwargs)
@@ -467,3 +451,176 @@ def test_float32_extreme_scales_stay_finite(beta, scale):
     res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0)
     assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
     assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding
+
+
+# --- sparse V -------------------------------------------------------------------------
+
+def _sparse_problem(seed=0, shape=(30, 40), density=0.3, k=4):
+    """A sparse non-negative V (CSR) with implicit zeros, and a positive start."""
+    import scipy.sparse
+
+    rng = np.random.default_rng(seed)
+    V = scipy.sparse.random_array(shape, density=density, format="csr", rng=rng,
+                                  data_sampler=lambda size: 1.0 - rng.random(size))
+    W0, H0 = rng.random((shape[0], k)) + 0.1, rng.random((k, shape[1])) + 0.1
+    return V, W0, H0
+
+
+@pytest.mark.parametrize("beta, solver", [(2.0, "hals"), (2.0, "mu"), (1.0, "mu"), (0.5, "mu"),
+                                          (1.5, "mu"), (3.0, "mu")])
+@pytest.mark.parametrize("container", ["csr", "csc"])
+def test_sparse_matches_sklearn_from_the_same_start(beta, solver, container):
+    # Sparse V is fitted on its stored entries, implicit zeros being exact zeros — as
+    # scikit-learn treats them.  From the same start, for the same iterations, MU agrees
+    # with scikit-learn's MU on the dense matrix to 1e-9 relative (measured 1e-13), with
+    # an absolute 1e-10 for entries near zero — 1e-6 for beta < 1, where scikit-learn
+    # sets entries below float64 eps to 0 after each update and we do not.  HALS budgets
+    # its inner sweeps by nnz instead of n_features·n_samples, so its iterates differ
+    # from the dense ones; run to convergence both reach the same loss (1e-6 relative).
+    from sklearn.decomposition import non_negative_factorization
+
+    V, W0, H0 = _sparse_problem()
+    V_in = V.tocsc() if container == "csc" else V
+    penalties = {"l1_H": 0.01, "l1_W": 0.02}
+    if solver == "hals":
+        kw = dict(beta=beta, solver=solver, init="custom", W=W0, H=H0, tol=1e-10, max_iter=2000,
+                  tol_rule="sklearn", **penalties)
+        ours, dense = factorize(V_in, 4, **kw), factorize(V.toarray(), 4, **kw)
+        assert ours.loss[-1] == pytest.approx(dense.loss[-1], rel=1e-6)
+        return
+    ours = factorize(V_in, 4, beta=beta, solver=solver, init="custom", W=W0, H=H0, tol=0,
+                     max_iter=30, **penalties)
+    assert ours.n_iter == 30
+    # scikit-learn's orientation: X = Vᵀ, its W is our Hᵀ; its L1 weights are
+    # n_features·alpha_W (on its W) and n_samples·alpha_H (on its H).
+    X = V.toarray().T
+    n_samples, n_features = X.shape
+    sk_W, sk_H, _ = non_negative_factorization(
+        X, W=H0.T.copy(), H=W0.T.copy(), n_components=4, init="custom", solver="mu",
+        beta_loss=beta, tol=0, max_iter=30, alpha_W=0.01 / n_features,
+        alpha_H=0.02 / n_samples, l1_ratio=1.0)
+    ref_W, ref_H = sk_H.T, sk_W.T
+    atol = 1e-6 if beta < 1 else 1e-10
+    np.testing.assert_allclose(ours.W, ref_W, rtol=1e-9, atol=atol)
+    np.testing.assert_allclose(ours.H, ref_H, rtol=1e-9, atol=atol)
+    assert ours.loss[-1] == pytest.approx(
+        sklearn_beta_divergence(V.toarray(), ours.W, ours.H, beta), rel=1e-9)
+
+
+@pytest.mark.parametrize("beta, solver, shape", [(2.0, "hals", (20_000, 5_000)), (2.0, "mu", (20_000, 5_000)),
+                                                 (1.0, "mu", (20_000, 5_000)), (1.5, "mu", (8_000, 2_500))])
+def test_sparse_is_never_densified(beta, solver, shape):
+    # V at 0.01 % density: 800 MB dense in float64 (β = 1.5, whose every-entry passes take
+    # longer: 160 MB), 0.12 MB stored.  The fit's peak allocation (tracemalloc: NumPy
+    # reports its buffers) stays under 40 MB: the factors, block temporaries (β = 1.5:
+    # blocks of 2^20 model values, 8 MB), CSR copies.
+    import tracemalloc
+
+    import scipy.sparse
+
+    rng = np.random.default_rng(0)
+    max_iter = 1 if beta == 1.5 else 3
+    V = scipy.sparse.random_array(shape, density=1e-4, format="csr", rng=rng)
+    tracemalloc.start()
+    try:
+        result = factorize(V, 5, beta=beta, solver=solver, init="random", random_state=0,
+                           max_iter=max_iter, tol=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.isfinite(result.loss).all() and result.loss[-1] <= result.loss[0]
+    assert peak < 40e6, peak
+
+
+def test_sparse_nndsvd_start_uses_the_sparse_svd(monkeypatch):
+    # Above DENSE_SVD_MAX_ENTRIES (lowered here to keep the test fast) a sparse V goes to
+    # ARPACK as it is; the start equals the dense one's to 1e-8 relative.
+    import scipy.sparse
+
+    from nmfaudio.nmf import init
+
+    rng = np.random.default_rng(1)
+    V = scipy.sparse.random_array((300, 200), density=0.05, format="csr", rng=rng)
+    monkeypatch.setattr(init, "DENSE_SVD_MAX_ENTRIES", 0)
+    monkeypatch.setattr(scipy.sparse.csr_array, "toarray", None)  # would fail if called
+    W_sparse, H_sparse = init.nndsvd_init(V, 3, np.random.default_rng(0), variant="nndsvda")
+    monkeypatch.undo()
+    W_dense, H_dense = init.nndsvd_init(V.toarray(), 3, np.random.default_rng(0), variant="nndsvda")
+    np.testing.assert_allclose(W_sparse, W_dense, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(H_sparse, H_dense, rtol=1e-8, atol=1e-12)
+
+
+def test_sparse_non_positive_beta_needs_dense_input():
+    V, _, _ = _sparse_problem()
+    with pytest.raises(ValueError, match="implicit zeros"):
+        factorize(V, 3, beta=0.0)
+    full = V.copy()
+    full.data[:] = 1.0
+    full = type(V)(full.toarray() + 1.0)  # no implicit zero: accepted (densified)
+    assert np.isfinite(factorize(full, 3, beta=0.0, max_iter=5, tol=0).loss).all()
+
+
+@pytest.mark.parametrize("beta", [1.0, 2.0])
+def test_tol_rule_sklearn_stops_where_sklearn_mu_stops(beta, planted):
+    # Same start, same multiplicative updates: with tol_rule="sklearn" the engine stops
+    # at the very iteration scikit-learn's MU stops (its tol on sqrt of the divergence).
+    from sklearn.decomposition import non_negative_factorization
+
+    V, W0, H0 = planted(seed=3)
+    V = V + 0.05 * np.random.default_rng(4).random(V.shape)
+    ours = factorize(V, 4, beta=beta, solver="mu", init="custom", W=W0, H=H0, tol=1e-4,
+                     max_iter=2000, tol_rule="sklearn")
+    _, _, n_iter = non_negative_factorization(V.T, W=H0.T.copy(), H=W0.T.copy(), n_components=4,
+                                              init="custom", solver="mu", beta_loss=beta,
+                                              tol=1e-4, max_iter=2000)
+    assert ours.n_iter == n_iter
+    relative = factorize(V, 4, beta=beta, solver="mu", init="custom", W=W0, H=H0, tol=1e-4,
+                         max_iter=2000)
+    assert relative.n_iter <= ours.n_iter  # nmfaudio's rule stops no later on this data
+
+
+def test_tol_rule_sklearn_hals_uses_the_projected_gradient(planted):
+    V, _, _ = planted(seed=5)
+    loose = factorize(V, 4, solver="hals", tol=1e-2, tol_rule="sklearn", random_state=0, max_iter=5000)
+    tight = factorize(V, 4, solver="hals", tol=1e-6, tol_rule="sklearn", random_state=0, max_iter=5000)
+    assert loose.stop_reason == tight.stop_reason == "tol"
+    assert loose.n_iter < tight.n_iter and tight.loss[-1] < loose.loss[-1]
+    with pytest.raises(ValueError, match="tol_rule"):
+        factorize(V, 4, tol_rule="nope")
+
+
+def test_extra_components_keep_balanced_scales():
+    # k above the rank (5 < 12): HALS from NNDSVD lets some components trade 1e7 in W
+    # for 1e-7 in H (measured before balancing); the result keeps every live
+    # component's W and H entries within MAX_IMBALANCE in RMS, and the model unchanged.
+    from nmfaudio.nmf.balance import MAX_IMBALANCE
+
+    rng = np.random.default_rng(0)
+    V = rng.random((20, 5)) @ rng.random((5, 30))
+    result = factorize(V, 12, solver="hals", init="nndsvd", max_iter=1000, tol=1e-8, random_state=0)
+    rms_W = np.sqrt((result.W**2).mean(axis=0))
+    rms_H = np.sqrt((result.H**2).mean(axis=1))
+    live = rms_W * rms_H > 0
+    assert np.all(rms_W[live] / rms_H[live] < MAX_IMBALANCE)
+    assert np.all(rms_H[live] / rms_W[live] < MAX_IMBALANCE)
+    assert 0.5 * np.sum((V - result.W @ result.H) ** 2) == pytest.approx(result.loss[-1], rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_model_at_entries_compiled_and_numpy_agree(dtype):
+    # (WH) at a CSR matrix's stored entries: compiled kernel (indptr given) and the
+    # NumPy gathers both equal the dense product there (float32: 1e-5 relative).
+    import scipy.sparse
+
+    from nmfaudio.nmf.sparse import entry_rows, model_at_entries
+
+    rng = np.random.default_rng(0)
+    V = scipy.sparse.random_array((50, 70), density=0.2, format="csr", rng=rng, dtype=dtype)
+    W, H = rng.random((50, 3)).astype(dtype), rng.random((3, 70)).astype(dtype)
+    rows = entry_rows(V)
+    expected = (W.astype(np.float64) @ H)[rows, V.indices]
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for indptr in (None, V.indptr):
+        got = model_at_entries(W, H, rows, V.indices, indptr=indptr)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=rtol)

@@ -89,6 +89,28 @@ def output_folder(folder, option: str = "-o"):
         raise
 
 
+def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None) -> None:
+    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, outputs that are
+    folders, and existing outputs without ``--force``.
+
+    Raises
+    ------
+    CLIError
+    """
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise CLIError(f"-o {str(output_dir)!r} is a file; give a folder")
+    folders = [p for p in outputs if p.is_dir()]
+    if folders:
+        other = "-o" if output_dir is not None else "path"
+        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
+                       f"move it or choose another {other}")
+    if not force:
+        existing = [p for p in outputs if p.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
+
+
 def _check_writable(folder: Path, option: str) -> None:
     probe = folder / f".nmfaudio-write-test-{os.getpid()}"
     try:

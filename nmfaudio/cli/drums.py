@@ -2,17 +2,25 @@
 
 ::
 
-    nmfaudio drums INPUT -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
+    nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--plot] [--json] [--force]
+                   [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
+                   [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
 ``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
 ``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
-the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
+the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
+``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
+(or the CSV path given, for one input): the hits (docs/transcription.md).  Existing outputs are
 refused before any work unless ``--force``; outputs are written to temporary names and
 renamed at the end, so a failed run leaves no partial files.
+
+Several inputs or folders (searched recursively) run as a batch (:mod:`nmfaudio.batch`):
+sub-folders are kept under OUTDIR, an input whose outputs all exist is skipped, one input's
+failure does not stop the others, and ``OUTDIR/nmfaudio-manifest.json`` records each input.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
+from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
 def _classes(text: str) -> tuple:
@@ -45,7 +54,8 @@ def register(subparsers) -> None:
         "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
         description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
                     "(semi-supervised NMFD); the stems add up to the input.")
-    drums.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+                       help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
     drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
@@ -68,7 +78,11 @@ def register(subparsers) -> None:
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
-    drums.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    drums.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "
+                                                             "whose outputs exist instead of skipping them)")
+    add_output_arguments(drums)
+    add_batch_arguments(drums)
+    _register_hits(drums)
     drums.set_defaults(handler=run_drums, parser=drums)
 
     templates = subparsers.add_parser(
@@ -94,109 +108,123 @@ def register(subparsers) -> None:
     learn.set_defaults(handler=run_learn)
 
 
-def _check_new(paths, force) -> None:
-    folders = [p for p in paths if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another path")
-    if not force:
-        existing = [p for p in paths if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
 def _templates(args):
-    from nmfaudio.drums import DrumTemplates
+    """Load ``--templates`` once (errors before any output folder exists)."""
+    from nmfaudio.batch import load_templates
 
     if args.templates is None:
         return None
-    if args.templates.is_dir():
-        return DrumTemplates.from_folder(args.templates, classes=args.classes)
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
-    return DrumTemplates.load(args.templates)
+    return load_templates(str(args.templates), tuple(args.classes))
+
+
+def drum_options(args) -> dict:
+    """The per-file options of :func:`nmfaudio.batch.run_task` for ``drums``."""
+    return {"templates": None if args.templates is None else str(args.templates), "classes": tuple(args.classes),
+            "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
+            "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
+            "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize}
 
 
 def run_drums(args) -> int:
-    from nmfaudio import audio, spectrum
-    from nmfaudio.drums import FREE_ITER, separate_drums
+    from nmfaudio import batch, spectrum
+    from nmfaudio.drums import FREE_ITER
 
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    stem = args.input.stem or "input"
-    names = [*args.classes, "residual"]
-    tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
-    plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
-    outputs = tracks + ([plot] if plot else [])
-    _check_new(outputs, args.force)
-    y, sr = audio.load(args.input)
-    templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    file_format(args)  # a bad --format/--subtype pair: a usage error before any work
+    spectrum.check_frames(args.n_fft, args.hop_length)
+    _check_hit_options(args)
+    if is_batch(args):
+        _templates(args)
+        return run_batch(args, "drums", drum_options(args), _done_lines)
+    task = _with_onsets_path(args, plan_one(args, "drums", drum_options(args)))
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force)
+    from nmfaudio import audio
+
+    audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    _templates(args)  # errors (bad folder, bad file) before any output folder exists
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
-            result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
-                                    hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
-                                    adapt=not args.fixed, n_free=args.free, random_state=args.seed,
-                                    callback=callback)
+            summary = batch.run_task(task, callback=callback)
         finally:
             bar.close()
         seconds = time.perf_counter() - started
-        result.name = stem
-        figure = None
-        if plot:
-            from nmfaudio.plot.drums import drums_figure
-
-            figure = drums_figure(result, title=args.input.name)
-        with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
-            for temporary, name in zip(temporaries, names):
-                audio.write_wav(temporary, result.sources[name], sr)
-            if figure is not None:
-                figure.savefig(temporaries[-1], format="png", dpi=100)
-    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot)
+    record = batch.make_record(task, "done", seconds=seconds, summary=summary)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print("\n".join(_done_lines(record)))
     return 0
 
 
-def _onsets(activation, hop_length, sr, threshold=0.2):
-    """Times (s) of the activation's local maxima above ``threshold`` × its maximum."""
-    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
-    top = curve.max()
-    if not top > 0:
-        return []
-    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
-    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
-    return [round(float(t), 3) for t in np.flatnonzero(peaks) * hop_length / sr]
+def _done_lines(record) -> list[str]:
+    """The report of one separated input: a headline, then one line per output."""
+    mode = "adapted templates" if record["adapt"] else "fixed templates"
+    lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
+             f"({record['templates']}), {record['n_iter']} iterations, {record['seconds']:.2f} s"]
+    for source in record["sources"]:
+        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else (
+            "" if source["rms"] > 0 else " (silent: --free 0)")
+        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
+    if record["plot"]:
+        lines.append(f"  {record['plot']}  (spectrograms and activations)")
+    if record.get("hit_files"):
+        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
+        grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
+                if record.get("hits_bpm") else "")
+        lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
+    return lines
 
 
-def _report_drums(args, result, sr, seconds, paths, plot) -> None:
-    rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
-    onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
-    source = "bundled templates" if args.templates is None else str(args.templates)
-    if args.json:
-        summary = {
-            "input": str(args.input), "sr": sr,
-            "channels": 1 if result.sources["residual"].ndim == 1 else int(result.sources["residual"].shape[0]),
-            "n_samples": int(result.sources["residual"].shape[-1]), "templates": source,
-            "adapt": not args.fixed, "n_free": args.free, "mask_power": args.mask_power, "n_fft": args.n_fft,
-            "hop_length": args.hop_length, "seed": args.seed, "n_iter": result.n_iter,
-            "final_loss": float(result.loss[-1]), "seconds": round(seconds, 3),
-            "sources": [{"name": name, "path": str(path), "rms": rms[name],
-                         **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in paths.items()],
-            "plot": str(plot) if plot else None,
-        }
-        print(json.dumps(summary, indent=2))
+# --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums.hits) -----
+def _grid(text: str) -> int:
+    value = text.strip().removeprefix("1/")
+    if value not in {"4", "8", "16", "32", "12", "24"}:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a grid; give 4, 8, 16, 32 (or 12, 24 for triplets), "
+                                         "e.g. --quantize 16 for sixteenth notes")
+    return int(value)
+
+
+def _register_hits(drums) -> None:
+    group = drums.add_argument_group("drum hits (transcription)")
+    group.add_argument("--midi", action="store_true",
+                       help="also write OUTDIR/<stem>_drums.mid: one General MIDI drum note (channel 10) per hit")
+    group.add_argument("--onsets", nargs="?", type=Path, const=True, default=None, metavar="CSV",
+                       help="also write the hits as CSV time_s,class,velocity,strength "
+                            "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
+    group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
+                       help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
+                            "tempo (e.g. 16); default: the hits as played")
+
+
+def _check_hit_options(args) -> None:
+    """Usage errors of the hit options, before any work."""
+    if args.quantize and not (args.midi or args.onsets is not None):
+        raise CLIError("--quantize changes the hit files; add --midi or --onsets")
+    if args.onsets is None or args.onsets is True:
         return
-    mode = "fixed templates" if args.fixed else "adapted templates"
-    print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
-          f"{result.n_iter} iterations, {seconds:.2f} s")
-    for name, path in paths.items():
-        hits = f", {len(onsets[name])} hits" if name in onsets else (
-            "" if rms[name] > 0 else " (silent: --free 0)")
-        print(f"  {path}  (rms {rms[name]:.3g}{hits})")
-    if plot:
-        print(f"  {plot}  (spectrograms and activations)")
+    csv = args.onsets
+    if is_batch(args):
+        raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
+                       "alone (each input gets OUTDIR/<stem>_onsets.csv)")
+    if csv.suffix.lower() != ".csv":
+        raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
+    if not csv.parent.is_dir() and csv.parent != args.output_dir:
+        raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
+
+
+def _with_onsets_path(args, task):
+    """The single-file task with the CSV at the path given to ``--onsets`` (if one was)."""
+    if args.onsets is None or args.onsets is True:
+        return task
+    import dataclasses
+
+    files = tuple((kind, str(args.onsets) if kind == "csv" else path) for kind, path in task.hit_files)
+    return dataclasses.replace(task, hit_files=files)
 
 
 def run_learn(args) -> int:
@@ -205,7 +233,7 @@ def run_learn(args) -> int:
     output = args.output
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
-    _check_new([output], args.force)
+    refuse_outputs([output], force=args.force)
     if not output.parent.is_dir() and output.parent.exists():
         raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
     started = time.perf_counter()

@@ -18,7 +18,6 @@ and renamed at the end, so a failed run leaves nothing behind.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli import CLIError, output_folder, refuse_outputs
 from nmfaudio.cli._args import positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -78,23 +77,9 @@ def _outputs(args) -> tuple[Path, Path]:
     return args.output_dir / f"{stem}_labels.csv", args.output_dir / f"{stem}_clusters.png"
 
 
-def _check_outputs(args, outputs) -> None:
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
-                       "move it or choose another -o")
-    if not args.force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
 def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
-    from nmfaudio.adapters.spikes import load_waveforms
+    from nmfaudio.adapters.files import load_waveforms
 
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
@@ -144,7 +129,7 @@ def run(args) -> int:
     from nmfaudio.plot.spikes import plot_clusters
 
     labels_path, figure_path = _outputs(args)
-    _check_outputs(args, (labels_path, figure_path))
+    refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir)
     waveforms, truth, fs = _read(args)
     started = time.perf_counter()
     result = cluster(waveforms, args.n_clusters, method=args.method, n_init=args.n_init,

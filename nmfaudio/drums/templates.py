@@ -7,7 +7,6 @@ these and adapts them to the recording.
 
 from __future__ import annotations
 
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
+from nmfaudio._validation import check_int
 
 __all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES"]
 
@@ -138,7 +138,7 @@ class DrumTemplates:
         """``labelled``: {class: [(label for messages, samples), ...]}."""
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        n_frames = _check_int(n_frames, "n_frames", 1)
+        n_frames = check_int(n_frames, "n_frames", 1)
         P, counts = [], []
         for name, shots in labelled.items():
             acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
@@ -325,11 +325,6 @@ def default_templates() -> DrumTemplates:
     ``data/make_default_templates.py``)."""
     return DrumTemplates.load(DEFAULT_TEMPLATES_PATH)
 
-
-def _check_int(value, name, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    return int(value)
 
 
 def _check_classes(classes):

@@ -284,4 +284,6 @@ def make_cd(V, W, H, problem):
         )
     if not HAVE_NUMBA:
         raise ValueError("solver='ccd' needs numba (pip install numba); use solver='mu'")
+    if hasattr(V, "indptr"):
+        raise ValueError("solver='ccd' needs a dense V; use solver='mu' for scipy.sparse input")
     return BetaCD(V, W, H, problem)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from nmfaudio.nmf._checks import (
-    check_data,
-    check_max_iter,
-    check_n_components,
-    check_non_negative_number,
-    free_mask,
-)
+from nmfaudio._validation import as_generator, check_int, check_number, free_mask
+from nmfaudio.nmf._checks import check_data
+from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
 from nmfaudio.nmf.solvers import SOLVERS, Problem, resolve_solver
 
-#: Iterations between two convergence checks.
+#: Iterations between two convergence checks (the multiplicative updates' checks with
+#: ``tol_rule="sklearn"`` too; scikit-learn's coordinate-descent rule checks every one).
 CHECK_EVERY = 10
+
+#: What ``tol`` is compared with (see :func:`factorize`).
+TOL_RULES = ("relative", "sklearn")
 
 
 class ConvergenceWarning(UserWarning):
@@ -69,18 +68,6 @@ class NMFResult:
     stop_reason: str
 
 
-def _as_generator(random_state) -> np.random.Generator:
-    """A Generator from None, an int seed, a Generator or a legacy RandomState."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
-        if isinstance(random_state, (bool, np.bool_)):
-            raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        # Draw a seed from the caller's RandomState, as scikit-learn code expects.
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
-
-
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
     array = check_data(factor, name, dtype=dtype)
     if array.shape != expected_shape:
@@ -110,7 +97,82 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
-def _unit_scale(V) -> float:
+def _check_tol_rule(tol_rule) -> str:
+    if not isinstance(tol_rule, str) or tol_rule not in TOL_RULES:
+        raise ValueError(f"tol_rule={tol_rule!r} is not known; use one of {', '.join(map(repr, TOL_RULES))}")
+    return tol_rule
+
+
+def _sparse_for_beta(V, beta):
+    """A sparse V the engine can fit for this β: β ≤ 0 has no finite divergence at a zero
+    entry, so a sparse V with implicit zeros is refused there (one without any is densified)."""
+    if beta > 0:
+        return V
+    if V.nnz == V.shape[0] * V.shape[1]:
+        return V.toarray()
+    raise ValueError(
+        f"beta={beta:g} <= 0 is undefined where V is zero and sparse V has "
+        f"{V.shape[0] * V.shape[1] - V.nnz} implicit zeros; pass V.toarray() (zeros are then "
+        "floored at eps) or use beta > 0"
+    )
+
+
+def _floor_sparse(V, beta, eps):
+    """Floor the stored entries of our own sparse copy of V at eps for β ≤ 1; implicit
+    zeros stay zero (exact for β > 0, see :mod:`nmfaudio.nmf.sparse`)."""
+    if beta > 1:
+        return V, 0
+    n_floored = int(np.count_nonzero(V.data < eps))
+    if n_floored:
+        np.maximum(V.data, V.dtype.type(eps), out=V.data)
+    return V, n_floored
+
+
+class _StopRule:
+    """Decides, after each iteration, whether ``tol`` is met.
+
+    ``"relative"`` (nmfaudio's): every CHECK_EVERY iterations, stop when the objective
+    (divergence plus penalties) fell by less than ``tol`` times its starting value over
+    the last CHECK_EVERY iterations.  ``"sklearn"``: scikit-learn's rules — for the
+    multiplicative updates, every CHECK_EVERY iterations, stop when sqrt(divergence) fell
+    by less than ``tol`` times its starting value since the last check; for HALS
+    (scikit-learn's "cd"), stop when the L1 norm of the projected gradient falls to
+    ``tol`` times its value after the first iteration.
+    """
+
+    def __init__(self, rule, tol, engine, solver_name, loss, objective):
+        self.rule, self.tol, self.engine = rule, tol, engine
+        self.loss, self.objective = loss, objective
+        self.by_gradient = rule == "sklearn" and solver_name == "hals"
+        self.first_violation = None
+        self.previous_error = float(np.sqrt(max(loss[0], 0.0)))
+        self.start_error = self.previous_error
+
+    def met(self, iteration) -> bool:
+        if self.tol <= 0:
+            return False
+        if self.by_gradient:
+            violation = self.engine.violation()
+            if self.first_violation is None:
+                self.first_violation = violation
+            if self.first_violation <= 0:
+                return True
+            return violation / self.first_violation <= self.tol
+        if iteration % CHECK_EVERY:
+            return False
+        if self.rule == "sklearn":
+            error = float(np.sqrt(max(self.loss[iteration], 0.0)))
+            if self.start_error <= 0:
+                return True
+            met = (self.previous_error - error) / self.start_error < self.tol
+            self.previous_error = error
+            return met
+        start = self.objective[0]
+        decrease = (self.objective[iteration - CHECK_EVERY] - self.objective[iteration]) / start if start > 0 else 0.0
+        return decrease < self.tol
+
+
+def unit_scale(V) -> float:
     """The power of two s with max(s·V) in [0.5, 1) (1 for all-zero V)."""
     vmax = float(V.max())
     if vmax <= 0:
@@ -160,14 +222,19 @@ def factorize(
     random_state=None,
     callback=None,
     eps=None,
+    tol_rule="relative",
 ) -> NMFResult:
     """Non-negative matrix factorization V ≈ W @ H under a β-divergence.
 
     Parameters
     ----------
-    V : array-like, shape (n_features, n_samples)
+    V : array-like or scipy.sparse matrix, shape (n_features, n_samples)
         Non-negative data, e.g. a magnitude spectrogram (n_freq, n_frames).  Never
-        modified.  float32 stays float32; integers become float64.
+        modified.  float32 stays float32; integers become float64.  Sparse V (CSR, CSC,
+        ...) is fitted on its stored entries only, never densified (see
+        :mod:`nmfaudio.nmf.sparse`): every solver for β = 2, "mu" for any β > 0;
+        implicit zeros are exact zeros (not floored), so β <= 0 refuses sparse V with
+        implicit zeros.
     n_components : int
         Number of components k (>= 1).
     beta : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
@@ -195,13 +262,22 @@ def factorize(
         Every 10 iterations, stop when (f[i−10] − f[i]) / f[0] < tol, where f is the
         objective: the divergence plus any penalties.
         ``tol=0`` runs exactly ``max_iter`` iterations (and warns of nothing).
-    random_state : None, int or numpy.random.Generator
-        Seeds the initialization; the same seed gives the same result.
+        That is ``tol_rule="relative"``; see ``tol_rule`` for scikit-learn's meaning.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seeds the initialization; the same seed gives the same result (a RandomState
+        gives one seed drawn from it; see :func:`nmfaudio._validation.as_generator`).
     callback : callable(iteration, loss) -> bool or None, optional
         Called after every iteration; returning True stops early.
     eps : float, optional
         Floor for V (β ≤ 1) and WH (β < 2); default ``FLOOR_RELATIVE * max(V)``
         (float32 machine epsilon times the largest entry).
+    tol_rule : {"relative", "sklearn"}, default "relative"
+        What ``tol`` is compared with.  ``"relative"``: as described under ``tol``.
+        ``"sklearn"``: scikit-learn's NMF rules — multiplicative updates stop, every 10
+        iterations, when sqrt(divergence) fell by less than ``tol`` times its starting
+        value since the previous check; HALS stops when the L1 norm of the projected
+        gradient falls to ``tol`` times its value after the first iteration.  On data
+        that a k-component model fits well, ``"sklearn"`` runs longer and fits closer.
 
     Returns
     -------
@@ -230,17 +306,21 @@ def factorize(
     >>> bool(res.loss[-1] < 1e-6 * res.loss[0])
     True
     """
-    V = check_data(V, "V")
-    k = check_n_components(n_components)
+    V = check_data(V, "V", accept_sparse=True)
+    k = check_int(n_components, "n_components", 1)
     beta = beta_from_name(beta)
+    tol_rule = _check_tol_rule(tol_rule)
+    if hasattr(V, "indptr"):
+        V = _sparse_for_beta(V, beta)
+    sparse = hasattr(V, "indptr")
     solver_name = resolve_solver(solver, beta) if isinstance(solver, str) else None
     if solver_name is None:
         raise ValueError(f"solver={solver!r} must be a name: 'auto', {', '.join(map(repr, SOLVERS))}")
     if not isinstance(init, str) or init not in (*INITS, "custom"):
         raise ValueError(f"init={init!r} is not known; use one of {', '.join(map(repr, INITS))}")
-    max_iter = check_max_iter(max_iter)
-    tol = check_non_negative_number(tol, "tol")
-    penalties = {name: check_non_negative_number(value, name)
+    max_iter = check_int(max_iter, "max_iter", 0)
+    tol = check_number(tol, "tol", minimum=0)
+    penalties = {name: check_number(value, name, minimum=0)
                  for name, value in (("l1_W", l1_W), ("l1_H", l1_H), ("l2_W", l2_W), ("l2_H", l2_H))}
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
@@ -252,29 +332,35 @@ def factorize(
         raise ValueError("fix_H needs the activations: pass H=... (n_components, n_samples)")
     if init == "custom" and (W is None or H is None):
         raise ValueError("init='custom' needs both W and H")
-    rng = _as_generator(random_state)
-    eps = default_floor(V) if eps is None else check_non_negative_number(eps, "eps")
+    rng = as_generator(random_state)
+    eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
 
     # Solve for V scaled by a power of two that brings max(V) near 1.  The scaling is exact
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
     # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
     # and the floor are converted, and W is scaled back at the end.
     W, H = _initial_factors(V, k, init, W, H, rng)
-    scale = _unit_scale(V)
+    scale = unit_scale(V)
     if scale != 1:
-        V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
+        if sparse:
+            V.data *= V.dtype.type(scale)  # check_data made V our own copy
+        else:
+            V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
         W *= W.dtype.type(scale)
         eps *= scale
         penalties = _scaled_penalties(penalties, scale, beta)
     loss_unit = scale ** -beta  # loss of the scaled problem → loss of the user's problem
 
-    if not V.any():
+    if not (V.nnz if sparse else V.any()):
         # Nothing to model: the best non-negative fit of zeros is zero.
         W[:, free_W] = 0
         H[free_H] = 0
         return NMFResult(W, H, np.zeros(1), 0, True, 0, beta, solver_name, eps, "zero")
 
-    V_fit, n_floored = floor_data(V, beta, eps, overwrite=scale != 1)
+    if sparse:
+        V_fit, n_floored = _floor_sparse(V, beta, eps)
+    else:
+        V_fit, n_floored = floor_data(V, beta, eps, overwrite=scale != 1)
     problem = Problem(beta=beta, free_W=free_W, free_H=free_H, eps=eps, **penalties)
     engine = SOLVERS[solver_name](V_fit, W, H, problem)
 
@@ -286,6 +372,7 @@ def factorize(
     loss[0] = engine.start()
     objective[0] = loss[0] + (_penalty(W, H, penalties) if penalized else 0.0)
     n_iter, stop_reason = 0, "max_iter"
+    stop_rule = _StopRule(tol_rule, tol, engine, solver_name, loss, objective)
     for iteration in range(1, max_iter + 1):
         loss[iteration] = engine.step()
         objective[iteration] = loss[iteration] + (_penalty(W, H, penalties) if penalized else 0.0)
@@ -293,12 +380,9 @@ def factorize(
         if callback is not None and callback(iteration, float(loss[iteration] * loss_unit)):
             stop_reason = "callback"
             break
-        if tol > 0 and iteration % CHECK_EVERY == 0:
-            start = objective[0]
-            decrease = (objective[iteration - CHECK_EVERY] - objective[iteration]) / start if start > 0 else 0.0
-            if decrease < tol:
-                stop_reason = "tol"
-                break
+        if stop_rule.met(iteration):
+            stop_reason = "tol"
+            break
     converged = stop_reason == "tol"
     if stop_reason == "max_iter" and tol > 0 and max_iter > 0:
         warnings.warn(
@@ -309,5 +393,7 @@ def factorize(
         )
     if scale != 1:
         W *= W.dtype.type(1 / scale)  # a power of two: fixed templates come back bit-identical
+    if free_W.all() and free_H.all() and not penalized:
+        balance_components(W, H)
     return NMFResult(W, H, loss[: n_iter + 1] * loss_unit, n_iter, converged, n_floored, beta,
                      solver_name, float(eps / scale), stop_reason)

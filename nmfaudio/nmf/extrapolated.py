@@ -48,6 +48,10 @@ class ExtrapolatedBetaMU:
     W : ndarray, shape (n_features, k)
     H : ndarray, shape (k, n_samples)
     problem : nmfaudio.nmf.solvers.Problem
+    gamma : float
+        The MM exponent of the update (``solvers.mm_exponent``).
+    ratio : callable
+        The multiplicative factor of the W update (``solvers.mu_ratio``).
     """
 
     #: Starting momentum, its growth on success, its division on failure, and the
@@ -62,11 +66,10 @@ class ExtrapolatedBetaMU:
     #: An extrapolated entry keeps at least this fraction of its MU value.
     keep = 0.95
 
-    def __init__(self, V, W, H, problem):
-        from nmfaudio.nmf.solvers import mm_exponent  # solvers imports this module
-
+    def __init__(self, V, W, H, problem, *, gamma, ratio):
         self.W, self.H, self.problem = W, H, problem
-        self.gamma = mm_exponent(problem.beta)
+        self.gamma = gamma
+        self._ratio = ratio
         self.free_H = np.flatnonzero(problem.free_H)
         self.free_W = np.flatnonzero(problem.free_W)
         self.all_H = self.free_H.size == H.shape[0]
@@ -87,14 +90,12 @@ class ExtrapolatedBetaMU:
 
     def _mu_update(self, Wc):
         """W's MU update from the products of the last pass (H already in H_next)."""
-        from nmfaudio.nmf.solvers import mu_ratio
-
         p = self.problem
         W_new = Wc.copy()
         if self.free_W.size:
             c = self.free_W
             numerator, denominator = self.pass_.w_products()
-            updated = Wc[:, c] * mu_ratio(numerator[:, c], denominator[:, c], Wc[:, c], p.l1_W, p.l2_W, self.gamma)
+            updated = Wc[:, c] * self._ratio(numerator[:, c], denominator[:, c], Wc[:, c], p.l1_W, p.l2_W, self.gamma)
             flush_subnormal(updated)
             W_new[:, c] = updated
         return W_new
@@ -148,13 +149,3 @@ class ExtrapolatedBetaMU:
             self.Wc, self.Hc = self.W_mu.copy(), self.H_mu.copy()
         return self.loss
 
-
-def make_amu(V, W, H, problem):
-    """Extrapolated multiplicative updates for β ≠ 2 (needs numba)."""
-    from nmfaudio.nmf.kernels import HAVE_NUMBA
-
-    if problem.beta == 2:
-        raise ValueError("solver='amu' is for beta != 2; use solver='hals' for the Frobenius loss")
-    if not HAVE_NUMBA:
-        raise ValueError("solver='amu' needs numba (pip install numba); use solver='mu'")
-    return ExtrapolatedBetaMU(V, W, H, problem)

@@ -21,15 +21,28 @@ def random_init(V: np.ndarray, n_components: int, rng: np.random.Generator):
     W : ndarray, shape (n_features, n_components)
     H : ndarray, shape (n_components, n_samples)
     """
-    scale = np.sqrt(V.mean(dtype=np.float64) / n_components)
+    scale = np.sqrt(float(V.mean(dtype=np.float64)) / n_components)
     W = (rng.random((V.shape[0], n_components)) * scale).astype(V.dtype)
     H = (rng.random((n_components, V.shape[1])) * scale).astype(V.dtype)
     return W, H
 
 
-def _truncated_svd(V: np.ndarray, n_components: int, rng: np.random.Generator):
-    """Leading singular triplets, largest first (deterministic given ``rng``)."""
-    if n_components < min(V.shape) - 1 and min(V.shape) > 50:
+#: A sparse V with at most this many entries in all is densified for a full SVD.
+DENSE_SVD_MAX_ENTRIES = 1 << 22
+
+
+def _truncated_svd(V, n_components: int, rng: np.random.Generator):
+    """Leading singular triplets, largest first (deterministic given ``rng``); V may be
+    scipy.sparse (ARPACK works on it directly, without densifying it)."""
+    sparse = hasattr(V, "indptr")
+    if sparse and V.shape[0] * V.shape[1] <= DENSE_SVD_MAX_ENTRIES:
+        V, sparse = V.toarray(), False
+    if sparse and n_components >= min(V.shape) - 1:
+        raise ValueError(
+            f"init='nndsvd*' on a large sparse V needs n_components < min(V.shape) - 1 = "
+            f"{min(V.shape) - 1}, got {n_components}; use init='random'"
+        )
+    if sparse or (n_components < min(V.shape) - 1 and min(V.shape) > 50):
         # ARPACK needs k < min(shape); its start vector comes from rng, so it is reproducible.
         from scipy.sparse.linalg import svds  # imported here: it costs ~0.3 s at start-up
 
@@ -83,7 +96,7 @@ def nndsvd_init(V: np.ndarray, n_components: int, rng: np.random.Generator, vari
             scale = np.sqrt(S[j] * sigma)
             W[:, j] = scale * u / np.linalg.norm(u)
             H[j, :] = scale * v / np.linalg.norm(v)
-    mean = V.mean(dtype=np.float64)
+    mean = float(V.mean(dtype=np.float64))
     if variant == "nndsvda":
         W[W == 0] = mean
         H[H == 0] = mean
@@ -103,7 +116,7 @@ def match_scale(V: np.ndarray, fixed: np.ndarray, scaled: np.ndarray, fixed_is_W
         model_mean = fixed.sum(axis=0, dtype=np.float64) @ scaled.sum(axis=1, dtype=np.float64)
     else:
         model_mean = scaled.sum(axis=0, dtype=np.float64) @ fixed.sum(axis=1, dtype=np.float64)
-    model_mean /= V.size
-    data_mean = V.mean(dtype=np.float64)
+    model_mean /= V.shape[0] * V.shape[1]  # not V.size: that counts stored entries if sparse
+    data_mean = float(V.mean(dtype=np.float64))
     if model_mean > 0 and data_mean > 0:
         scaled *= scaled.dtype.type(data_mean / model_mean)

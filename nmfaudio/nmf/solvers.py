@@ -14,7 +14,9 @@ Solvers cache what the next step needs (WH for the multiplicative updates, WᵀV
 for Frobenius), so the loss of each iteration comes at no extra product.  For β ≠ 2,
 "mu" runs :class:`FusedBetaMU` (one fused pass over V per iteration, see
 :mod:`nmfaudio.nmf.kernels`) when numba is installed and the plain NumPy
-:class:`BetaMU` otherwise; HALS's inner sweeps are compiled the same way.  Adding a
+:class:`BetaMU` otherwise; HALS's inner sweeps are compiled the same way.  For a
+scipy.sparse V (CSR), the Frobenius solvers work from sparse products as they are and
+"mu" runs :class:`SparseBetaMU` on the stored entries (:mod:`nmfaudio.nmf.sparse`).  Adding a
 solver (say, a GPU backend) means adding a class and one entry in ``SOLVERS``.
 """
 
@@ -26,8 +28,9 @@ import numpy as np
 
 from nmfaudio.nmf.cd import make_cd
 from nmfaudio.nmf.divergence import divergence_from_model
-from nmfaudio.nmf.extrapolated import make_amu
+from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU
 from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, flush_subnormal, hals_sweeps
+from nmfaudio.nmf.sparse import dense_power_products, entry_rows, model_at_entries, sparse_divergence
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,12 @@ def _free_index(free: np.ndarray):
     return slice(None) if free.all() else np.flatnonzero(free)
 
 
+def _projected_gradient_l1(gradient, factor) -> float:
+    """Σ|g| where the factor is positive, Σ|min(g, 0)| where it is zero."""
+    projected = np.where(factor > 0, gradient, np.minimum(gradient, 0))
+    return float(np.abs(projected).sum(dtype=np.float64))
+
+
 class _FrobeniusCache:
     """Shared Frobenius bookkeeping: the loss from WᵀV, WᵀW and HHᵀ without forming WH.
 
@@ -79,7 +88,9 @@ class _FrobeniusCache:
 
     def __init__(self, V, W, H, problem: Problem):
         self.V, self.W, self.H, self.problem = V, W, H, problem
-        self.norm_V = dot64(V, V)  # in float64, without a float64 copy of V
+        # in float64, without a float64 copy of V (for sparse V: of its stored entries)
+        data = V.data[None, :] if hasattr(V, "indptr") else V
+        self.norm_V = dot64(data, data)
         self.rows_H = _free_index(problem.free_H)
         self.cols_W = _free_index(problem.free_W)
         self.update_H = bool(problem.free_H.any())
@@ -99,6 +110,23 @@ class _FrobeniusCache:
         self._refresh_W_products()
         return self._loss(self.H @ self.H.T)
 
+    def violation(self) -> float:
+        """Σ|projected gradient| of the objective over the free entries of W and H:
+        scikit-learn's coordinate-descent stopping measure (0 at a stationary point).
+        Uses the products the last step cached (WᵀV, WᵀW at the current W; VHᵀ, HHᵀ
+        at the current H)."""
+        W, H, p = self.W, self.H, self.problem
+        total = 0.0
+        if self.update_H:
+            r = self.rows_H
+            gradient = self.WtW[r] @ H - self.WtV[r] + p.l1_H + p.l2_H * H[r]
+            total += _projected_gradient_l1(gradient, H[r])
+        if self.update_W and getattr(self, "HVt", None) is not None:
+            c = self.cols_W
+            gradient = W @ self.HHt[:, c] - self.HVt[c].T + p.l1_W + p.l2_W * W[:, c]
+            total += _projected_gradient_l1(gradient, W[:, c])
+        return total
+
 
 class FrobeniusMU(_FrobeniusCache):
     """Lee & Seung's multiplicative updates for ½‖V − WH‖² (β = 2)."""
@@ -114,6 +142,7 @@ class FrobeniusMU(_FrobeniusCache):
             H[r] *= self.WtV[r] / np.maximum(denominator, tiny)
         VHt = self.V @ H.T
         HHt = H @ H.T
+        self.HVt, self.HHt = VHt.T, HHt
         if self.update_W:
             c = self.cols_W
             denominator = W @ HHt[:, c]
@@ -143,9 +172,10 @@ class FrobeniusHALS(_FrobeniusCache):
         F, T = V.shape
         k = W.shape[1]
         # Sweeps a pair of products pays for (Gillis & Glineur, 2012, eq. 3.2): the
-        # products cost about F·T·k, one sweep about k²·n_rows.
-        self.inner_H = min(1 + int(self.inner_alpha * (1 + (F * T + F * k) / (T * (k + 1)))), self.max_inner)
-        self.inner_W = min(1 + int(self.inner_alpha * (1 + (F * T + T * k) / (F * (k + 1)))), self.max_inner)
+        # products cost about F·T·k (nnz·k for sparse V), one sweep about k²·n_rows.
+        size = V.nnz if hasattr(V, "indptr") else F * T
+        self.inner_H = min(1 + int(self.inner_alpha * (1 + (size + F * k) / (T * (k + 1)))), self.max_inner)
+        self.inner_W = min(1 + int(self.inner_alpha * (1 + (size + T * k) / (F * (k + 1)))), self.max_inner)
 
     @staticmethod
     def _sweep(X, XtY, XtX, rows, l1, l2) -> float:
@@ -179,10 +209,12 @@ class FrobeniusHALS(_FrobeniusCache):
             rows = np.flatnonzero(p.free_H)
             self._inner(H, self.WtV, self.WtW, rows, p.l1_H, p.l2_H, self.inner_H)
         HHt = H @ H.T
+        self.HHt, self.HVt = HHt, None
         if self.update_W:
             # Work on Wᵀ (k, n_features) so that each column of W is a contiguous row.
             Wt = np.ascontiguousarray(W.T)
             HVt = H @ self.V.T
+            self.HVt = HVt
             rows = np.flatnonzero(p.free_W)
             self._inner(Wt, HVt, HHt, rows, p.l1_W, p.l2_W, self.inner_W)
             W[:, rows] = Wt.T[:, rows]
@@ -306,14 +338,100 @@ class FusedBetaMU:
         return self.pass_.run(W, self.H, self.H_next)
 
 
+class SparseBetaMU:
+    """:class:`BetaMU`'s updates for a CSR V (β > 0, β ≠ 2), computed on V's stored
+    entries with the helpers of :mod:`nmfaudio.nmf.sparse` (see its docstring)."""
+
+    def __init__(self, V, W, H, problem: Problem):
+        import scipy.sparse
+
+        self._csr = scipy.sparse.csr_array
+        self.V, self.W, self.H, self.problem = V, W, H, problem
+        self.beta = problem.beta
+        self.gamma = mm_exponent(problem.beta)
+        # As scikit-learn does for sparse X: the model at V's entries is floored for β < 2
+        # (V·WH^(β−2)); (WH)^(β−1) at every entry only for β < 1, where it has a negative
+        # power; Σ(WH)^β in the divergence never.
+        self.eps = problem.eps if problem.beta < 2 else 0.0
+        self.power_eps = problem.eps if problem.beta < 1 else 0.0
+        self.rows = entry_rows(V)
+        self.cols = V.indices
+        self.rows_H = _free_index(problem.free_H)
+        self.cols_W = _free_index(problem.free_W)
+        self.update_H = bool(problem.free_H.any())
+        self.update_W = bool(problem.free_W.any())
+        self.wh = np.empty(V.data.shape[0], dtype=V.dtype)
+        self.Wt_power = None  # Wᵀ(WH)^(β−1) at the current factors, when computed
+
+    def _model(self):
+        model_at_entries(self.W, self.H, self.rows, self.cols, out=self.wh, indptr=self.V.indptr)
+        if self.eps > 0:
+            np.maximum(self.wh, self.eps, out=self.wh)
+
+    def _weighted(self):
+        """V ⊙ WH^(β−2) at V's entries, as a CSR matrix with V's structure."""
+        data = self.V.data / self.wh if self.beta == 1 else self.V.data * self.wh ** (self.beta - 2)
+        return self._csr((data, self.V.indices, self.V.indptr), shape=self.V.shape)
+
+    def _loss(self) -> float:
+        if self.beta == 1:
+            return sparse_divergence(self.V, self.wh, self.W, self.H, 1.0, self.eps)
+        # One pass gives Σ(WH)^β for the loss and Wᵀ(WH)^(β−1) for the next H update.
+        self.Wt_power, _, total = dense_power_products(
+            self.W, self.H, self.beta - 1, self.power_eps, for_H=self.update_H, with_sum_beta=self.beta)
+        return sparse_divergence(self.V, self.wh, self.W, self.H, self.beta, self.eps, sum_wh_beta=total)
+
+    def start(self) -> float:
+        self._model()
+        return self._loss()
+
+    def step(self) -> float:
+        W, H, p = self.W, self.H, self.problem
+        if self.update_H:
+            r = self.rows_H
+            Wr = W[:, r]
+            numerator = (self._weighted().T @ Wr).T
+            if self.beta == 1:
+                denominator = Wr.sum(axis=0)[:, None]
+            else:
+                denominator = self.Wt_power[r]
+            H[r] *= mu_ratio(numerator, denominator, H[r], p.l1_H, p.l2_H, self.gamma)
+            self._model()
+        if self.update_W:
+            c = self.cols_W
+            Hc = H[c]
+            numerator = self._weighted() @ Hc.T
+            if self.beta == 1:
+                denominator = Hc.sum(axis=1)[None, :]
+            else:
+                denominator = dense_power_products(W, H, self.beta - 1, self.power_eps, for_W=Hc)[1]
+            W[:, c] *= mu_ratio(numerator, denominator, W[:, c], p.l1_W, p.l2_W, self.gamma)
+            self._model()
+        return self._loss()
+
+
 def make_mu(V, W, H, problem: Problem):
     """Multiplicative updates: the Frobenius form (no WH needed) for β = 2, else β-MU —
     the fused kernels when numba is available, the plain NumPy updates otherwise."""
     if problem.beta == 2:
         return FrobeniusMU(V, W, H, problem)
+    if hasattr(V, "indptr"):  # scipy.sparse (CSR): computed on the stored entries only
+        return SparseBetaMU(V, W, H, problem)
     if HAVE_NUMBA:
         return FusedBetaMU(V, W, H, problem)
     return BetaMU(V, W, H, problem)
+
+
+def make_amu(V, W, H, problem: Problem):
+    """Extrapolated multiplicative updates (:mod:`nmfaudio.nmf.extrapolated`) for β ≠ 2;
+    plain "mu" for a scipy.sparse V (the fused pass needs dense V)."""
+    if problem.beta == 2:
+        raise ValueError("solver='amu' is for beta != 2; use solver='hals' for the Frobenius loss")
+    if not HAVE_NUMBA:
+        raise ValueError("solver='amu' needs numba (pip install numba); use solver='mu'")
+    if hasattr(V, "indptr"):
+        return make_mu(V, W, H, problem)
+    return ExtrapolatedBetaMU(V, W, H, problem, gamma=mm_exponent(problem.beta), ratio=mu_ratio)
 
 
 def make_hals(V, W, H, problem: Problem):

@@ -1,0 +1,153 @@
+"""The command line's failures: a bad input file, a bad option or an unusable output path
+fails with one stderr line (exit 1, or 2 for usage), no traceback, and leaves no files behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+FAST = ["--n-fft", "256", "--hop-length", "64", "--max-iter", "20"]
+
+
+# --- inputs that must fail cleanly -----------------------------------------------------
+
+
+def _bad_input(case: str, folder: Path, write_audio, tones) -> Path:
+    """Make the bad input file ``case`` in ``folder``; return its path."""
+    path = folder / "input.wav"
+    good = write_audio(folder / "good.wav", tones())
+    if case == "missing":
+        return folder / "missing.wav"
+    if case == "directory":
+        path.mkdir()
+    elif case == "text named .wav":
+        path.write_text("these are not the samples you are looking for\n")
+    elif case == "truncated header":
+        path.write_bytes(good.read_bytes()[:30])
+    elif case == "truncated data":
+        path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif case == "corrupt":
+        data = bytearray(good.read_bytes())
+        data[8:16] = b"GARBAGE!"  # the WAVE/fmt markers
+        path.write_bytes(bytes(data))
+    elif case == "empty (0 frames)":
+        write_audio(path, np.zeros(0, np.float32))
+    elif case == "NaN samples":
+        y = tones()
+        y[100] = np.nan
+        write_audio(path, y, subtype="FLOAT")
+    elif case == "inf samples":
+        y = tones(channels=2)
+        y[1, 7] = -np.inf
+        write_audio(path, y, subtype="FLOAT")
+    good.unlink()
+    return path
+
+
+BAD_INPUTS = {
+    "missing": "does not exist",
+    "directory": "is a folder",
+    "text named .wav": "cannot read",
+    "truncated header": "cannot read",
+    "truncated data": "truncated",
+    "corrupt": "cannot read",
+    "empty (0 frames)": "no samples",
+    "NaN samples": "NaN or infinite",
+    "inf samples": "NaN or infinite",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_fails_with_one_line_and_leaves_nothing(case, tmp_path, cli, one_line_error, file_tree,
+                                                          write_audio, tones):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    path = _bad_input(case, inputs, write_audio, tones)
+    before = file_tree(inputs)
+    out = tmp_path / "out"
+    code, stdout, err = cli(["separate", path, "-k", "2", "-o", out, *FAST])
+    assert code == 1
+    line = one_line_error(err, prefix=None)
+    assert line.startswith("nmfaudio: error:") and BAD_INPUTS[case] in line, line
+    assert stdout == ""
+    assert not out.exists()  # not even the output folder
+    assert file_tree(inputs) == before
+
+
+@pytest.mark.parametrize("k, needle", [("0", "'0' must be an int >= 1"), ("-1", "'-1' must be an int >= 1"),
+                                       ("abc", "'abc' is not a whole number")])
+def test_bad_k_is_a_one_line_usage_error(k, needle, tmp_path, cli, one_line_error, write_audio, tones):
+    song = write_audio(tmp_path / "song.wav", tones())
+    code, _, err = cli(["separate", song, "-k", k, "-o", tmp_path / "out"])
+    assert code == 2
+    line = one_line_error(err, prefix=None)
+    assert "-k/--n-components" in line and needle in line and "--help" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_required_option_is_a_one_line_usage_error(tmp_path, cli, one_line_error):
+    code, _, err = cli(["separate", tmp_path / "song.wav"])
+    assert code == 2
+    assert "required" in one_line_error(err, prefix=None)
+
+
+def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, cli, one_line_error, write_audio, tones):
+    song = write_audio(tmp_path / "song.wav", tones())
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes")
+    code, _, err = cli(["separate", song, "-k", "2", "-o", target, *FAST])
+    assert code == 1
+    assert "is a file; give a folder" in one_line_error(err, prefix=None)
+    assert target.read_text() == "my notes"
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "song.wav"]
+
+
+# Tests run as root, for whom permission bits do not block writes (chmod 0o500 would not
+# make a folder unwritable).  These folders are unwritable for everyone: one below a
+# regular file, and /proc/self (the kernel refuses new files there).
+@pytest.mark.parametrize("where", ["below a file", "/proc/self"])
+def test_unwritable_output_folder_fails_before_any_work(where, tmp_path, cli, one_line_error, write_audio,
+                                                        file_tree, tones):
+    song = write_audio(tmp_path / "song.wav", tones())
+    (tmp_path / "file.txt").write_text("x")
+    out = tmp_path / "file.txt" / "sub" if where == "below a file" else Path("/proc/self")
+    if where == "/proc/self" and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+    before = file_tree(tmp_path)
+    started = time.perf_counter()
+    code, _, err = cli(["separate", song, "-k", "2", "-o", out, "--max-iter", "100000", "--n-fft", "256",
+                        "--hop-length", "64"])
+    assert code == 1
+    line = one_line_error(err, prefix=None)
+    assert str(out) in line and ("give a folder" in line or "give a folder you can write to" in line), line
+    assert time.perf_counter() - started < 5  # refused before the (long) factorization
+    assert file_tree(tmp_path) == before
+
+
+def test_output_that_is_a_folder_is_refused(tmp_path, cli, one_line_error, write_audio, tones):
+    song = write_audio(tmp_path / "song.wav", tones())
+    (tmp_path / "out" / "song_component_01.wav").mkdir(parents=True)
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", "--force", *FAST])
+    assert code == 1
+    assert "is a folder where an output file must go" in one_line_error(err, prefix=None)
+    assert os.listdir(tmp_path / "out") == ["song_component_01.wav"]
+
+
+def test_an_unexpected_exception_is_still_one_line(tmp_path, monkeypatch, cli, one_line_error, write_audio, tones):
+    import nmfaudio.pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(nmfaudio.pipeline, "separate", broken)
+    song = write_audio(tmp_path / "song.wav", tones())
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", *FAST])
+    assert code == 1
+    assert "unexpected ZeroDivisionError: simulated bug" in one_line_error(err, prefix=None)
+    assert not (tmp_path / "out").exists()
