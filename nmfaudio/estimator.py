@@ -92,10 +92,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scaled by sqrt(mean(X) / k) (scikit-learn draws |normal| ones, so random starts
         differ from scikit-learn's).  ``"custom"``: ``W`` and ``H`` passed to ``fit`` or
         ``fit_transform``.
-    solver : {"auto", "mu", "hals", "cd"}, default "auto"
+    solver : {"auto", "mu", "amu", "ccd", "hals", "cd"}, default "auto"
         ``"mu"``: multiplicative updates (any β).  ``"hals"`` (alias ``"cd"``, the name
         scikit-learn gives its coordinate-descent solver): accelerated HALS, Frobenius
-        only.  ``"auto"``: HALS for Frobenius, MU otherwise.
+        only.  ``"auto"``: HALS for Frobenius, otherwise extrapolated MU (``"amu"``,
+        see :func:`nmfaudio.factorize`).
     beta_loss : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
         The β of the divergence (2, 1, 0 or any real number).
     tol : float >= 0, default 1e-4

@@ -239,10 +239,14 @@ def factorize(
         Number of components k (>= 1).
     beta : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
         The divergence: 2, 1, 0 or any real β.
-    solver : {"auto", "mu", "hals"}, default "auto"
+    solver : {"auto", "mu", "amu", "ccd", "hals"}, default "auto"
         ``"mu"``: multiplicative updates (Lee-Seung for β = 2, Févotte-Idier with the MM
-        exponent otherwise).  ``"hals"``: accelerated hierarchical ALS, β = 2 only.
-        ``"auto"``: HALS for β = 2 (faster to a given loss), MU otherwise.
+        exponent otherwise).  ``"amu"``: MU with loss-checked extrapolation (Ang & Gillis
+        2019; a worse guess is dropped, so the loss never rises).  ``"ccd"``: cyclic
+        coordinate descent for KL and IS (Hsieh & Dhillon 2011; fewer but costlier
+        iterations).  ``"hals"``: accelerated hierarchical ALS, β = 2 only.
+        ``"auto"``: HALS for β = 2, AMU otherwise (MU where numba is missing or V is
+        sparse) — the fastest to a given loss as measured in docs/engine.md.
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default "random"
         Used for factors not given.  ``"random"``: uniform [0, 1) scaled by
         sqrt(mean(V) / k).  With only one of ``W``/``H`` given, the other starts random,
