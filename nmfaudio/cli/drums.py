@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
-from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
+from nmfaudio.cli import CLIError, check_outputs, output_folder, progress_bar
+from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
 
 
 def _classes(text: str) -> tuple:
@@ -55,16 +55,17 @@ def register(subparsers) -> None:
                        help="drums to separate, comma-separated (default kick,snare,hihat)")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no residual, every bin goes to a drum")
+                            "0: no residual (no _residual.wav), every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
-    drums.add_argument("--mask-power", type=mask_power, default=1.5, metavar="P",
+    drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
                        help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
     drums.add_argument("--max-iter", type=positive_int, default=70, metavar="M",
-                       help="iterations (default 70)")
+                       help="iterations of the drum fit (default 70); with --free N > 0, 20 more fit the "
+                            "residual, which the summary counts too")
     drums.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
     drums.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
-    drums.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -94,17 +95,6 @@ def register(subparsers) -> None:
     learn.set_defaults(handler=run_learn)
 
 
-def _check_new(paths, force) -> None:
-    folders = [p for p in paths if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another path")
-    if not force:
-        existing = [p for p in paths if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
 def _templates(args):
     from nmfaudio.drums import DrumTemplates
 
@@ -124,13 +114,15 @@ def run_drums(args) -> int:
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
     stem = args.input.stem or "input"
-    names = [*args.classes, "residual"]
+    names = [*args.classes, "residual"] if args.free else list(args.classes)  # --free 0: no residual
     tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
     plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
     outputs = tracks + ([plot] if plot else [])
-    _check_new(outputs, args.force)
+    check_outputs(outputs, force=args.force, inputs=[args.input, args.templates])
     y, sr = audio.load(args.input)
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    need = audio.audio_bytes(y.shape[-1], 1 if y.ndim == 1 else y.shape[0], len(names))
+    audio.check_free_space(args.output_dir, need)
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
@@ -150,7 +142,7 @@ def run_drums(args) -> int:
             from nmfaudio.plot.drums import drums_figure
 
             figure = drums_figure(result, title=args.input.name)
-        with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
+        with audio.atomic_outputs(outputs, overwrite=args.force, need_bytes=need) as temporaries:
             for temporary, name in zip(temporaries, names):
                 audio.write_wav(temporary, result.sources[name], sr)
             if figure is not None:
@@ -159,26 +151,23 @@ def run_drums(args) -> int:
     return 0
 
 
-def _onsets(activation, hop_length, sr, threshold=0.2):
-    """Times (s) of the activation's local maxima above ``threshold`` × its maximum."""
-    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
-    top = curve.max()
-    if not top > 0:
-        return []
-    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
-    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
-    return [round(float(t), 3) for t in np.flatnonzero(peaks) * hop_length / sr]
+def _onsets(activation, hop_length, sr):
+    """Times (s) of the drum's hits — the ones ``--plot`` marks."""
+    from nmfaudio.plot.drums import hit_frames  # no matplotlib: it is imported by the figure only
+
+    return [round(float(t), 3) for t in hit_frames(activation) * hop_length / sr]
 
 
 def _report_drums(args, result, sr, seconds, paths, plot) -> None:
+    names = list(paths)
     rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
     onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
     source = "bundled templates" if args.templates is None else str(args.templates)
     if args.json:
         summary = {
             "input": str(args.input), "sr": sr,
-            "channels": 1 if result.sources["residual"].ndim == 1 else int(result.sources["residual"].shape[0]),
-            "n_samples": int(result.sources["residual"].shape[-1]), "templates": source,
+            "channels": 1 if result.sources[names[0]].ndim == 1 else int(result.sources[names[0]].shape[0]),
+            "n_samples": int(result.sources[names[0]].shape[-1]), "templates": source,
             "adapt": not args.fixed, "n_free": args.free, "mask_power": args.mask_power, "n_fft": args.n_fft,
             "hop_length": args.hop_length, "seed": args.seed, "n_iter": result.n_iter,
             "final_loss": float(result.loss[-1]), "seconds": round(seconds, 3),
@@ -189,11 +178,12 @@ def _report_drums(args, result, sr, seconds, paths, plot) -> None:
         print(json.dumps(summary, indent=2))
         return
     mode = "fixed templates" if args.fixed else "adapted templates"
+    drum_iter = min(result.n_iter, args.max_iter)  # n_iter counts the drum fit's and the residual's
+    split = f" ({drum_iter} drum fit + {result.n_iter - drum_iter} residual)" if result.n_iter > drum_iter else ""
     print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
-          f"{result.n_iter} iterations, {seconds:.2f} s")
+          f"{result.n_iter} iterations{split}, {seconds:.2f} s")
     for name, path in paths.items():
-        hits = f", {len(onsets[name])} hits" if name in onsets else (
-            "" if rms[name] > 0 else " (silent: --free 0)")
+        hits = f", {len(onsets[name])} hits" if name in onsets else ""
         print(f"  {path}  (rms {rms[name]:.3g}{hits})")
     if plot:
         print(f"  {plot}  (spectrograms and activations)")
@@ -205,7 +195,7 @@ def run_learn(args) -> int:
     output = args.output
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
-    _check_new([output], args.force)
+    check_outputs([output], force=args.force)
     if not output.parent.is_dir() and output.parent.exists():
         raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
     started = time.perf_counter()

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError
+from nmfaudio.cli import CLIError, check_outputs
+from nmfaudio.cli._args import non_negative_int
 
 # Pillow modes read as they are; others are converted to one of these.
 _DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
@@ -80,7 +81,7 @@ def _add_fit_options(parser, *, max_iter: int) -> None:
                         help=f"iterations at most (default {max_iter})")
     parser.add_argument("--tol", type=float, default=1e-5,
                         help="stopping tolerance on the relative loss decrease (default 1e-5; 0: run all)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
 
 
 def _rank_list(text: str) -> list[int]:
@@ -115,13 +116,24 @@ def _to_array(picture, *, gray: bool = False) -> np.ndarray:
 def _read_picture(path: Path, *, gray: bool = False) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist or is not a file; check the path")
+    from nmfaudio.audio import check_input_file
+
+    check_input_file(path, what="a picture")  # missing, folder, pipe: one clear error each
     try:
-        with Image.open(path) as picture:
-            return _to_array(picture, gray=gray)
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that: refuse both
+            # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                return _to_array(picture, gray=gray)
     except UnidentifiedImageError:
         raise CLIError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with Image.open(path) as picture:
+            width, height = picture.size
+        raise CLIError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
+                       f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
+                       "or hostile file, or a picture to scale down first") from None
 
 
 def _read_stack(path: Path, n: int | None) -> np.ndarray:
@@ -150,6 +162,9 @@ def _read_stack(path: Path, n: int | None) -> np.ndarray:
     if not zipfile.is_zipfile(path):
         raise CLIError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
                        "or a folder of pictures (for one picture use 'nmfaudio image compress')")
+    from nmfaudio.audio import check_array_file
+
+    check_array_file(path, what="image stack")  # declared shapes against the file's size
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "images" not in archive.files:
@@ -205,15 +220,20 @@ def run_compress(args) -> int:
     from PIL import Image
 
     from nmfaudio.adapters.image import compress, psnr, truncated_svd
-    from nmfaudio.audio import atomic_outputs, check_new_outputs
+    from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
-    if not args.force:
-        check_new_outputs(outputs)
+    check_outputs(outputs, force=args.force, inputs=[args.photo])
     fmt = _pillow_format(args.output)
     image = _read_picture(args.photo, gray=args.gray)
     if args.rank < 1:
         raise CLIError(f"-r {args.rank} must be >= 1")
+    height, width = image.shape[:2]
+    columns = width * (3 if image.ndim == 3 else 1)  # colour channels are factorized side by side
+    if args.rank > min(height, columns):  # the matrix has no more independent parts than this
+        raise CLIError(f"-r {args.rank} is larger than the picture: {width} x {height} pixels "
+                       f"({'RGB side by side, ' if image.ndim == 3 else ''}a {height} x {columns} matrix) "
+                       f"have at most {min(height, columns)} independent parts; use -r {min(height, columns)} or less")
     started = time.perf_counter()
     with _convergence_note():
         result = compress(image, args.rank, max_iter=args.max_iter, tol=args.tol,
@@ -255,11 +275,10 @@ def _compress_figure(image, result, svd_psnr):
 
 def run_sweep(args) -> int:
     from nmfaudio.adapters.image import add_noise, denoise_sweep
-    from nmfaudio.audio import atomic_outputs, check_new_outputs
+    from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
-    if outputs and not args.force:
-        check_new_outputs(outputs)
+    check_outputs(outputs, force=args.force, inputs=[args.images])
     if args.sigma < 0 or not np.isfinite(args.sigma):
         raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
     images = _read_stack(args.images, args.n)

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar
-from nmfaudio.cli._args import mask_power, positive_int, positive_number
+from nmfaudio.cli import CLIError, check_outputs, output_folder, progress_bar
+from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
@@ -78,8 +78,9 @@ def register(subparsers) -> None:
     parser.add_argument("--mask-power", type=mask_power, default=1.0, metavar="P",
                         help="soft-mask power: 1 ratio, 2 Wiener-like, or 'binary' (default 1)")
     parser.add_argument("--max-iter", type=positive_int, default=200, metavar="M",
-                        help="NMF iterations at most (default 200)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+                        help="iterations of the NMF fit at most (default 200); itakura-saito and other "
+                             "beta < 1 first run a short Frobenius warm-up, which the summary counts too")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
                         help="separate block by block, S seconds at a time, with memory independent of the "
                              "duration (for long files; templates learned on a subsample of the frames)")
@@ -114,14 +115,35 @@ def run(args) -> int:
     # a C extension's import can leave CPython exiting by the signal instead of our code.
     spectrum.check_frames(args.n_fft, args.hop_length)
     if args.block_seconds is not None:
-        audio.audio_info(args.input)  # a missing or broken input fails before the folder is made
+        info = audio.audio_info(args.input)  # a missing or broken input fails before the folder is made
+        _check_sizes(args, info.frames, info.channels, info.samplerate)
         with output_folder(args.output_dir):
             _separate_blocks(args, tracks, plot)
         return 0
     y, sr = audio.load(args.input)
+    _check_sizes(args, y.shape[-1], 1 if y.ndim == 1 else y.shape[0], sr)
     with output_folder(args.output_dir):
         _separate_and_write(args, y, sr, tracks, plot, outputs)
     return 0
+
+
+def _check_sizes(args, n_samples: int, channels: int, sr: int) -> None:
+    """Before any work: no more components than the spectrogram has columns (frames ×
+    channels) or rows (frequency bins), two at least — the extra ones could only be
+    silent or duplicate tracks, at a cost growing with -k — and room on the disk for
+    the tracks."""
+    from nmfaudio import audio, spectrum
+
+    frames = spectrum.n_frames(n_samples, hop_length=args.hop_length, n_fft=args.n_fft)
+    bins = 1 + args.n_fft // 2
+    most = max(2, min(frames * channels, bins))  # two always: a clip shorter than a frame still splits
+    if args.n_components > most:
+        what = (f"the {frames} spectrogram frames of {args.input.name!r} ({n_samples / sr:.3g} s at --hop-length "
+                f"{args.hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of --n-fft {args.n_fft}")
+        raise CLIError(f"-k {args.n_components} is more than {what}: at most {most} components can differ; "
+                       f"use -k {most} or less" + (", or a longer recording" if most < bins else ", or a larger --n-fft"))
+    audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components))
 
 
 def _separate_blocks(args, tracks, plot) -> None:
@@ -170,14 +192,7 @@ def _check_outputs(args, outputs) -> None:
     """Refuse, before any work, a file as -o, outputs that are folders, and existing outputs without --force."""
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; move it or choose another -o")
-    if not args.force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
+    check_outputs(outputs, force=args.force, inputs=[args.input])
 
 
 def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
@@ -201,13 +216,21 @@ def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
         from nmfaudio.plot.audio import separation_figure
 
         figure = separation_figure(result, title=args.input.name)
-    with audio.atomic_outputs(outputs, overwrite=args.force) as temporaries:
+    need = audio.audio_bytes(y.shape[-1], 1 if y.ndim == 1 else y.shape[0], len(tracks))
+    with audio.atomic_outputs(outputs, overwrite=args.force, need_bytes=need) as temporaries:
         for temporary, track in zip(temporaries, result.components):
             audio.write_wav(temporary, track, sr)
         if figure is not None:
             figure.savefig(temporaries[-1], format="png", dpi=100)
 
     _report(args, result, sr, seconds, tracks, plot)
+
+
+def _warm_up_iterations(args) -> int:
+    """The Frobenius warm-up iterations that come before the β fit (β < 1 only)."""
+    from nmfaudio.pipeline import planned_iterations
+
+    return planned_iterations(args.beta, args.max_iter) - args.max_iter
 
 
 def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None, n_samples=None,
@@ -226,7 +249,8 @@ def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None,
             "input": str(args.input), "sr": sr, "channels": int(channels),
             "n_samples": int(n_samples), "n_components": result.n_components,
             "beta": args.beta, "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
-            "seed": args.seed, "n_iter": result.n_iter, "converged": result.converged, "final_loss": final_loss,
+            "seed": args.seed, "n_iter": result.n_iter, "warm_up_iter": min(result.n_iter, _warm_up_iterations(args)),
+            "converged": result.converged, "final_loss": final_loss,
             "seconds": round(seconds, 3),
             "components": [{"path": str(p), "centroid_hz": c, "rms": r} for p, c, r in zip(tracks, centroids, rms)],
             "plot": str(plot) if plot else None,
@@ -235,7 +259,10 @@ def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None,
             summary["blockwise"] = block
         print(json.dumps(summary, indent=2))
         return
-    state = "converged" if result.converged else f"stopped at --max-iter {args.max_iter} (raise it to converge)"
+    state = "converged" if result.converged else f"stopped at --max-iter {args.max_iter}; raise it to converge"
+    warm = min(result.n_iter, _warm_up_iterations(args))
+    if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
+        state = f"{warm} Frobenius warm-up + {result.n_iter - warm} {args.beta}, {state}"
     mode = ""
     if block is not None:
         every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder
-from nmfaudio.cli._args import positive_int, positive_number
+from nmfaudio.cli import CLIError, check_outputs, output_folder
+from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
 
@@ -52,7 +52,7 @@ def register(subparsers) -> None:
                         help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
     parser.add_argument("--method", choices=METHODS, default=METHODS[0],
                         help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--n-init", type=positive_int, default=4,
                         help="k-means++ restarts (default 4)")
     parser.add_argument("--channel", type=int, default=None, metavar="C",
@@ -81,21 +81,18 @@ def _outputs(args) -> tuple[Path, Path]:
 def _check_outputs(args, outputs) -> None:
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
-                       "move it or choose another -o")
-    if not args.force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
+    check_outputs(outputs, force=args.force, inputs=[args.file])
 
 
 def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
     from nmfaudio.adapters.spikes import load_waveforms
+    from nmfaudio.audio import check_array_file, check_input_file
 
+    if args.file.suffix.lower() in (".npy", ".npz"):
+        check_array_file(args.file, what="waveform file")  # declared shapes against the file's size
+    else:
+        check_input_file(args.file, what="a waveform file")  # a pipe or device would never end
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
                                       label_column=_FLAGS[args.label_column])

@@ -116,3 +116,18 @@ def free_mask(fix, n_components: int, name: str) -> np.ndarray:
     free = np.ones(n_components, dtype=bool)
     free[array] = False
     return free
+
+
+#: β outside this range is refused: |x|^β overflows (or underflows to 0) float64 for
+#: ordinary spectrogram values well before β = ±100, and no use of such divergences is
+#: known; the usual ones are 0 (Itakura-Saito), 1 (Kullback-Leibler) and 2 (Frobenius).
+BETA_RANGE = (-5.0, 5.0)
+
+
+def check_beta_range(beta: float) -> float:
+    """Return ``beta`` (a float) if it lies in :data:`BETA_RANGE`."""
+    low, high = BETA_RANGE
+    if not low <= beta <= high:
+        raise ValueError(f"beta={beta!r} is outside {low:g}..{high:g}: such divergences overflow floating point; "
+                         "use 0 (itakura-saito), 1 (kullback-leibler), 2 (frobenius) or a value in between")
+    return beta
