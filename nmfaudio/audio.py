@@ -376,11 +376,14 @@ class NoSpaceError(OSError):
     folder and, where known, how much the outputs need."""
 
     def __init__(self, folder, need_bytes=None, free_bytes=None):
-        need = f"the outputs need about {_megabytes(need_bytes)}" if need_bytes else ""
-        if need and free_bytes is not None and free_bytes < need_bytes:
-            need += f", {_megabytes(free_bytes)} are free"
-        message = (f"No space left on device: the device holding {str(folder)!r} is full"
-                   f"{f' ({need})' if need else ''}; free some space or choose another folder")
+        where = f"No space left on device: the device holding {str(folder)!r}"
+        if need_bytes and free_bytes is not None and free_bytes < need_bytes:
+            what = f"has {_megabytes(free_bytes)} free and the outputs need about {_megabytes(need_bytes)}"
+        elif need_bytes:
+            what = f"filled up while writing (the outputs need about {_megabytes(need_bytes)})"
+        else:
+            what = "is full"
+        message = f"{where} {what}; free some space or choose another folder"
         super().__init__(errno.ENOSPC, message)
         self.folder, self.need_bytes, self.free_bytes = Path(folder), need_bytes, free_bytes
 
@@ -389,7 +392,7 @@ class NoSpaceError(OSError):
 
 
 def _megabytes(n_bytes) -> str:
-    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e5 else f"{n_bytes / 1e3:.0f} KB"
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} KB"
 
 
 def _free_bytes(folder: Path):

@@ -159,6 +159,8 @@ def _onsets(activation, hop_length, sr):
 
 
 def _report_drums(args, result, sr, seconds, paths, plot) -> None:
+    from nmfaudio.drums import FREE_ITER
+
     names = list(paths)
     rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
     onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
@@ -178,8 +180,8 @@ def _report_drums(args, result, sr, seconds, paths, plot) -> None:
         print(json.dumps(summary, indent=2))
         return
     mode = "fixed templates" if args.fixed else "adapted templates"
-    drum_iter = min(result.n_iter, args.max_iter)  # n_iter counts the drum fit's and the residual's
-    split = f" ({drum_iter} drum fit + {result.n_iter - drum_iter} residual)" if result.n_iter > drum_iter else ""
+    residual_iter = min(result.n_iter, FREE_ITER[1]) if args.free else 0  # n_iter counts both fits
+    split = f" ({result.n_iter - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
           f"{result.n_iter} iterations{split}, {seconds:.2f} s")
     for name, path in paths.items():

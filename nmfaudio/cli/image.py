@@ -129,11 +129,22 @@ def _read_picture(path: Path, *, gray: bool = False) -> np.ndarray:
     except UnidentifiedImageError:
         raise CLIError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        with Image.open(path) as picture:
-            width, height = picture.size
+        width, height = _declared_size(path)
         raise CLIError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
                        f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
                        "or hostile file, or a picture to scale down first") from None
+
+
+def _declared_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the picture's header, without decoding (nor the size limit)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as picture:
+            return picture.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _read_stack(path: Path, n: int | None) -> np.ndarray:

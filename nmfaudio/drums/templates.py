@@ -52,9 +52,9 @@ def _check_template_length(n_frames: int, hop_length: int, sr: int) -> None:
     seconds = n_frames * hop_length / sr
     if seconds > MAX_TEMPLATE_SECONDS:
         raise ValueError(
-            f"n_frames={n_frames} frames of hop_length={hop_length} at sr={sr} make templates {seconds:.3g} s "
-            f"long; drum templates are at most {MAX_TEMPLATE_SECONDS:g} s (8 frames, 0.19 s, by default): "
-            f"use n_frames <= {int(MAX_TEMPLATE_SECONDS * sr / hop_length)} (or check the templates file)"
+            f"n_frames={n_frames} at hop_length={hop_length} and sr={sr} makes templates {seconds:.3g} s long; "
+            f"drum templates are at most {MAX_TEMPLATE_SECONDS:g} s long (8 frames, 0.19 s, by default): use at most "
+            f"{int(MAX_TEMPLATE_SECONDS * sr / hop_length)} frames"
         )
 
 
@@ -209,6 +209,8 @@ class DrumTemplates:
             raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
                              f"with sub-folders {', '.join(classes)}")
         sr = audio.check_sr(sr)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        _check_template_length(_check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
         labelled = {}
         for name in classes:
             sub = folder / name
