@@ -144,16 +144,35 @@ def parse_drumkit(kit_dir):
         and ``layers`` is a list of ``(vel_min, vel_max, gain, Path)``
         sorted by ``vel_min``.
     """
+    kit = read_instruments(kit_dir)
+    roles = {r: [] for r in ROLES}
+    for inst in kit["instruments"]:
+        role = _role(inst["name"])
+        if role is not None:
+            roles[role].append(inst)
+    for role, insts in roles.items():
+        insts.sort(key=lambda i: i["midi_note"] != GM_NOTE[role])  # stable
+    return {"name": kit["name"], "roles": roles, "license": kit["license"]}
+
+
+def read_instruments(kit_dir):
+    """Every instrument of a Hydrogen kit that has at least one readable sample.
+
+    Returns
+    -------
+    dict
+        ``{"name": str, "license": str, "instruments": [instrument, ...]}`` in the
+        kit's order, an instrument being ``{"name", "gain", "midi_note", "layers"}``
+        with ``layers`` a list of ``(vel_min, vel_max, gain, Path)`` sorted by
+        ``vel_min``.
+    """
     kit_dir = find_kit(kit_dir)
     root = ET.parse(kit_dir / "drumkit.xml").getroot()
-    roles = {r: [] for r in ROLES}
+    instruments = []
     for inst in root.iter():
         if _local(inst.tag) != "instrument":
             continue
         name = _child(inst, "name", "") or ""
-        role = _role(name)
-        if role is None:
-            continue
         layers = []
         for layer in inst.iter():
             if _local(layer.tag) != "layer":
@@ -169,12 +188,11 @@ def parse_drumkit(kit_dir):
             continue
         gain = float(_child(inst, "gain", 1)) * float(_child(inst, "volume", 1))
         note = int(float(_child(inst, "midiOutNote", -1)))
-        roles[role].append({"name": name, "gain": gain, "midi_note": note,
+        instruments.append({"name": name, "gain": gain, "midi_note": note,
                             "layers": sorted(layers, key=lambda l: l[0])})
-    for role, insts in roles.items():
-        insts.sort(key=lambda i: i["midi_note"] != GM_NOTE[role])  # stable
-    return {"name": _child(root, "name", kit_dir.name), "roles": roles,
-            "license": (_child(root, "license", "") or "").strip()}
+    license_text = _child(root, "license", None) or _child(root, "licence", "") or ""
+    return {"name": _child(root, "name", kit_dir.name), "instruments": instruments,
+            "license": license_text.strip()}
 
 
 def _load(path, sr, cache):

@@ -1,0 +1,502 @@
+"""Realistic drum performances with exact per-class stems and note lists.
+
+What a drummer plays, not a loop: seeded grooves (rock, sixteenths, funk with ghost
+notes, disco with open and pedal hats, ride patterns with the hat pedal on 2 and 4,
+half time) in 2- or 4-bar phrases that end in tom fills, a crash on the downbeat after
+each fill (and now and then elsewhere), humanized timing and velocity, percussion on top
+(cowbell, shaker, tambourine, claps, congas, bongos) and a mixing balance drawn per
+performance in which the hi-hat can sit 12-32 dB under the kick.
+
+Rendered from
+
+* Hydrogen kits (Debian ``hydrogen-data``, ``/usr/share/hydrogen/data/drumkits``),
+  sample by sample with their velocity layers; percussion a kit lacks comes from
+  "Gimme A Hand 1.0" (shaker, tambourine, bongos; GPL);
+* the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render
+  per class so every stem is exact (the mixture is the sum of the stems).
+
+Note times: Hydrogen samples are placed sample-accurately at the listed time; fluidsynth
+renders in 64-sample blocks and its samples have short attacks, so FluidR3 hits sound
+5-8 ms after the listed time (measured on the Standard kick).
+
+Nothing rendered is committed: the GPL kits' samples would make the audio a derived
+work; everything is rendered on the fly (about 0.1-1 s per 8-s performance).
+
+Reserved for independent evaluation and refused here: the Hydrogen kits ForzeeStereo,
+Millo_MultiLayered2, Millo_MultiLayered3 and ColomboAcousticDrumkit, and the demo songs
+of Hydrogen and LMMS (never read).
+
+Classes (the truth stems): ``kick``, ``snare``, ``toms``, ``hihat``, ``cymbals`` and
+``other`` (percussion that is none of the five: it belongs in a separator's residual).
+
+Functions
+---------
+compose(seed, ...)
+    A performance: tempo, style, balance and a note list (time, role, velocity).
+render(performance, kit, sr=22050)
+    Its mixture, per-class stems and note list (times in seconds, class, velocity) on
+    one kit (a Hydrogen kit name or ``"fluidr3:<preset>"``).
+render_performances(kits, n, seed, ...)
+    ``n`` performances per kit, seeded.
+
+Run ``python benchmarks/performances.py --out DIR`` to write a few as WAV files (for
+listening; do not commit them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "data"))
+
+import drumkits  # noqa: E402
+
+#: Truth classes: the five stems of ``separate_drums`` and ``other`` (its residual).
+CLASSES = ("kick", "snare", "toms", "hihat", "cymbals", "other")
+
+#: Instrument roles of a performance and the class each belongs to.
+ROLE_CLASS = {
+    "kick": "kick", "snare": "snare",
+    "tom_high": "toms", "tom_mid": "toms", "tom_floor": "toms",
+    "hihat_closed": "hihat", "hihat_open": "hihat", "hihat_pedal": "hihat",
+    "crash": "cymbals", "ride": "cymbals", "ride_bell": "cymbals", "splash": "cymbals", "china": "cymbals",
+    "cowbell": "other", "shaker": "other", "tambourine": "other", "clap": "other",
+    "conga_high": "other", "conga_low": "other",
+}
+#: General MIDI percussion note of each role (FluidR3 rendering, and the MIDI of a note list).
+GM_NOTE = {
+    "kick": 36, "snare": 38, "tom_high": 48, "tom_mid": 45, "tom_floor": 41,
+    "hihat_closed": 42, "hihat_open": 46, "hihat_pedal": 44,
+    "crash": 49, "ride": 51, "ride_bell": 53, "splash": 55, "china": 52,
+    "cowbell": 56, "shaker": 70, "tambourine": 54, "clap": 39, "conga_high": 63, "conga_low": 64,
+}
+
+#: Kits that may never be rendered here (reserved for independent evaluation).
+RESERVED_KITS = ("ForzeeStereo", "Millo_MultiLayered2", "Millo_MultiLayered3", "ColomboAcousticDrumkit")
+#: Acoustic Hydrogen kits with toms and cymbals.
+HYDROGEN_KITS = ("GMRockKit", "Audiophob", "BJA_Pacific", "rumpf_kit_z01_h2", "Millo-Drums_v.1",
+                 "The Black Pearl 1.0")
+#: FluidR3 GM drum kits (bank 128 presets), the ones the bundled templates are learned from.
+FLUIDR3_KITS = {0: "standard", 8: "room", 16: "power", 32: "jazz", 40: "brush"}
+#: Hydrogen kit that lends percussion (shaker, tambourine, bongos as congas) to kits without.
+PERCUSSION_KIT = "Gimme A Hand 1.0"
+
+#: Per-hit loudness of each class relative to the kick's (dB, uniform range drawn per
+#: performance; see :func:`_hit_level`).  The hi-hat often sits far under the kick.
+LEVEL_DB = {"kick": (0.0, 0.0), "snare": (-4.0, 2.0), "toms": (-6.0, 0.0), "hihat": (-32.0, -12.0),
+            "cymbals": (-16.0, -6.0), "other": (-22.0, -8.0)}
+STYLES = ("rock8", "rock16", "funk", "disco", "ride", "halftime")
+#: Largest timing deviation (ms) and its standard deviation.
+JITTER_MS = (15.0, 6.0)
+
+
+# --------------------------------------------------------------------------------------
+# Composition
+# --------------------------------------------------------------------------------------
+def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=True, percussion=True,
+            styles=STYLES):
+    """A seeded drum performance.
+
+    Parameters
+    ----------
+    seed : int or numpy.random.Generator
+    seconds : float
+        Length; notes start before ``seconds``.
+    bpm_range : (float, float)
+    toms, cymbals, percussion : bool
+        Whether fills, cymbals (crash, ride; ride styles need them) and percussion are
+        played.  All False: kick, snare and hi-hat only.
+    styles : sequence of str
+        Grooves to draw from (``STYLES``).
+
+    Returns
+    -------
+    dict
+        ``bpm``, ``style``, ``seconds``, ``levels`` ({class: dB re kick}),
+        ``notes``: list of ``(time_s, role, velocity in (0, 1])`` sorted by time.
+    """
+    rng = np.random.default_rng(seed)
+    styles = [s for s in styles if cymbals or s != "ride"]
+    style = str(rng.choice(styles))
+    bpm = float(rng.uniform(*bpm_range))
+    step = 60.0 / bpm / 4  # a sixteenth
+    n_bars = int(np.ceil(seconds / (16 * step))) + 1
+    phrase = int(rng.choice([2, 2, 4]))  # fills every 2 or 4 bars, from a random phrase start
+    offset = int(rng.integers(phrase))
+    ghost_rate = {"funk": 0.35, "rock16": 0.15, "halftime": 0.2}.get(style, 0.08)
+    kick_extra = rng.uniform(0.05, 0.25)
+    open_rate = rng.uniform(0.0, 0.25)
+    grid = []  # (step index, role, velocity)
+
+    def add(k, role, vel):
+        grid.append((k, role, float(vel)))
+
+    perc = []
+    if percussion and rng.random() < 0.75:
+        perc = list(rng.choice(["cowbell", "shaker", "tambourine", "clap", "conga"],
+                               size=int(rng.integers(1, 3)), replace=False))
+    for bar in range(n_bars):
+        base = bar * 16
+        fill_bar = toms and ((bar + offset) % phrase == phrase - 1) and rng.random() < 0.85
+        fill_start = 16 - 4 * int(rng.choice([1, 2, 2, 4])) if fill_bar else 16
+        after_fill = bar > 0 and toms and ((bar - 1 + offset) % phrase == phrase - 1)
+        # -- kick and snare
+        kick = {0}
+        snare = {4, 12}
+        if style == "halftime":
+            snare = {8}
+            kick |= {10} if rng.random() < 0.5 else {6}
+        elif style == "disco":
+            kick = {0, 4, 8, 12}
+        else:
+            kick |= {8}
+            if style in ("funk", "rock16"):
+                kick |= {int(rng.choice([6, 10, 11, 14]))}
+        for k in range(16):
+            if k not in kick and k not in snare and k % 2 == 0 and rng.random() < kick_extra:
+                kick.add(k)
+        for k in sorted(kick):
+            if k < fill_start:
+                add(base + k, "kick", 0.85 if k % 4 == 0 else 0.7)
+        for k in sorted(snare):
+            if k < fill_start:
+                add(base + k, "snare", 0.9)
+        for k in range(fill_start):
+            if k not in snare and k % 4 != 0 and rng.random() < ghost_rate:
+                add(base + k, "snare", rng.uniform(0.15, 0.35))  # ghost note
+        # -- time keeping: hats or ride
+        for k in range(fill_start):
+            accent = k % 4 == 0
+            if style == "ride":
+                if k % 2 == 0 or (k % 4 == 3 and rng.random() < 0.5):
+                    bell = accent and rng.random() < 0.15
+                    add(base + k, "ride_bell" if bell else "ride", 0.75 if accent else 0.6)
+                if k in (4, 12):
+                    add(base + k, "hihat_pedal", 0.7)
+            elif style == "disco":
+                if k % 4 == 2:
+                    add(base + k, "hihat_open", 0.75)
+                elif k % 4 == 0:
+                    add(base + k, "hihat_pedal" if rng.random() < 0.5 else "hihat_closed", 0.65)
+            else:
+                every = 1 if style in ("rock16", "funk") else 2
+                if k % every:
+                    continue
+                role = "hihat_open" if (k % 4 == 2 and rng.random() < open_rate) else "hihat_closed"
+                add(base + k, role, (0.8 if accent else 0.55) + (0.1 if role == "hihat_open" else 0.0))
+        # -- cymbals: crash on the first downbeat and after fills, sometimes elsewhere
+        if cymbals:
+            if bar == 0 or (after_fill and rng.random() < 0.85):
+                add(base, "crash", 0.9)
+            elif bar % 2 == 0 and rng.random() < 0.2:
+                add(base + int(rng.choice([0, 8])), str(rng.choice(["crash", "splash", "china"])), 0.8)
+        # -- the fill: sixteenths (or eighths) moving down the toms, snare now and then
+        if fill_bar:
+            toms_order = ["tom_high", "tom_mid", "tom_floor"]
+            sub = 1 if rng.random() < 0.7 else 2
+            n_fill = (16 - fill_start) // sub
+            for j in range(n_fill):
+                k = fill_start + j * sub
+                position = min(2, j * 3 // max(n_fill, 1))
+                role = "snare" if rng.random() < 0.2 else toms_order[position]
+                add(base + k, role, rng.uniform(0.7, 0.95))
+                if j % 4 == 0 and rng.random() < 0.5:
+                    add(base + k, "kick", 0.7)
+        # -- percussion
+        for p in perc:
+            for k in range(16):
+                if p == "cowbell" and k % 4 == 0:
+                    add(base + k, "cowbell", 0.75 if k == 0 else 0.6)
+                elif p == "shaker" and k % 2 == 0 or (p == "shaker" and style in ("funk", "rock16")):
+                    add(base + k, "shaker", 0.6 if k % 4 == 0 else 0.4)
+                elif p == "tambourine" and k in (4, 12):
+                    add(base + k, "tambourine", 0.8)
+                elif p == "clap" and k in snare:
+                    add(base + k, "clap", 0.8)
+                elif p == "conga" and k in (3, 6, 10, 11, 14):
+                    add(base + k, "conga_high" if k in (6, 14) else "conga_low", 0.7)
+    notes = []
+    for k, role, vel in grid:
+        jitter = float(np.clip(rng.normal(0, JITTER_MS[1]), -JITTER_MS[0], JITTER_MS[0])) / 1000
+        t = max(0.0, k * step + jitter)
+        if t >= seconds:
+            continue
+        notes.append((t, role, float(np.clip(vel + rng.normal(0, 0.06), 0.08, 1.0))))
+    notes.sort(key=lambda n: (n[0], n[1]))
+    levels = {c: float(rng.uniform(*LEVEL_DB[c])) for c in CLASSES}
+    return {"bpm": bpm, "style": style, "seconds": float(seconds), "levels": levels, "notes": notes}
+
+
+# --------------------------------------------------------------------------------------
+# Hydrogen kits
+# --------------------------------------------------------------------------------------
+_ROLE_PATTERNS = [  # (role, name regex, excluded regex) in order of preference
+    ("tom_floor", r"floor|tom low|low tom|tom 3", None),
+    ("tom_mid", r"tom 2|tom mid|mid(dle)? tom", None),
+    ("tom_high", r"tom 1|tom hi|hi(gh)? tom|^tom$", None),
+    ("ride_bell", r"bell", r"cow|sangban|dununba|kenkeni"),
+    ("ride", r"ride", r"bell|flink"),
+    ("crash", r"crash|cymbal", r"flink|choke"),
+    ("splash", r"splash", r"choke"),
+    ("china", r"china", None),
+    ("cowbell", r"cowbell", None),
+    ("clap", r"clap", None),
+    ("shaker", r"maraca|shaker|cabasa", None),
+    ("tambourine", r"tambourine", None),
+    ("conga_high", r"conga hi|bongo hi", None),
+    ("conga_low", r"conga lo|bongo lo", None),
+]
+#: A role missing from a kit is played by the first of these it has.
+_FALLBACK = {"tom_mid": ("tom_high", "tom_floor"), "tom_high": ("tom_mid",), "tom_floor": ("tom_mid",),
+             "hihat_open": ("hihat_semiopen", "hihat_closed"), "hihat_pedal": ("hihat_closed",),
+             "ride": ("crash",), "ride_bell": ("ride", "crash"), "splash": ("crash",), "china": ("crash",)}
+
+
+def _check_kit(name):
+    if any(str(name).rstrip("/").endswith(r) for r in RESERVED_KITS):
+        raise ValueError(f"kit {name!r} is reserved for independent evaluation; choose another kit")
+
+
+def hydrogen_roles(kit_dir):
+    """Map a Hydrogen kit's instruments to performance roles (by name; see ``_ROLE_PATTERNS``).
+
+    Returns
+    -------
+    dict {role: instrument}
+        ``instrument`` as in :func:`drumkits.read_instruments`; roles the kit lacks are
+        absent.
+    """
+    _check_kit(kit_dir)
+    roles = {}
+    parsed = drumkits.parse_drumkit(kit_dir)
+    for role, insts in parsed["roles"].items():
+        if insts:
+            roles[role] = insts[0]
+    for inst in drumkits.read_instruments(kit_dir)["instruments"]:
+        name = inst["name"].lower().strip()
+        for role, pattern, excluded in _ROLE_PATTERNS:
+            if re.search(pattern, name) and not (excluded and re.search(excluded, name)):
+                if "tom" in role and "tom" not in name:
+                    continue
+                roles.setdefault(role, inst)
+                break
+    for role, options in _FALLBACK.items():
+        if role not in roles:
+            for option in options:
+                if option in roles:
+                    roles[role] = roles[option]
+                    break
+    return roles
+
+
+def _render_hydrogen(notes, kit, n_samples, sr, cache):
+    roles = hydrogen_roles(kit)
+    lent = None
+    stems = {c: np.zeros(n_samples) for c in CLASSES}
+    hat_hits = [(round(t * sr), role, v) for t, role, v in notes if ROLE_CLASS[role] == "hihat"]
+    for t, role, vel in notes:
+        inst = roles.get(role)
+        if inst is None:
+            if lent is None:
+                lent = hydrogen_roles(PERCUSSION_KIT)
+            inst = lent.get(role)
+            if inst is None:
+                raise ValueError(f"kit {kit!r} has no instrument for {role!r}")
+        gain, path = drumkits._pick_layer(inst["layers"], vel)
+        sample = drumkits._load(path, sr, cache) * (vel * gain * inst["gain"])
+        start = round(t * sr)
+        stop = min(n_samples, start + len(sample))
+        segment = sample[:stop - start].astype(np.float64)
+        if ROLE_CLASS[role] == "hihat":  # the next hat hit chokes this one (10 ms fade)
+            later = [s for s, _, _ in hat_hits if s > start]
+            if later and later[0] < stop:
+                stop = later[0]
+                segment = segment[:stop - start]
+                fade = min(len(segment), sr // 100)
+                segment[len(segment) - fade:] *= np.linspace(1, 0, fade)
+        stems[ROLE_CLASS[role]][start:stop] += segment
+    return stems
+
+
+# --------------------------------------------------------------------------------------
+# FluidR3 kits
+# --------------------------------------------------------------------------------------
+_TICKS_PER_SECOND = 960  # at 120 BPM and 480 ticks per beat
+#: How long a note is held (s): fluidsynth releases a drum voice at its note-off.
+_HOLD = {"cymbals": 4.0, "hihat": 1.5, "toms": 1.5}
+
+
+def _render_fluidr3(notes, preset, n_samples, sr):
+    """One fluidsynth run: the classes one after another, each in its own time slot
+    (all voices cut between slots), so every class stem is rendered alone."""
+    import make_drum_loop
+
+    seconds = n_samples / sr
+    slot = round((seconds + _HOLD["cymbals"] + 1.0) * _TICKS_PER_SECOND)
+    midi, programs, sound_off = [], [], []
+    for index, cls in enumerate(CLASSES):
+        start = index * slot
+        # percussion ("other") always from the Standard kit: not every kit maps those notes
+        programs.append((start, 0 if cls == "other" else preset))
+        sound_off.append(start)
+        events = [(round(t * _TICKS_PER_SECOND), GM_NOTE[role], max(1, min(127, round(v * 127))))
+                  for t, role, v in notes if ROLE_CLASS[role] == cls]
+        for i, (on, note, vel) in enumerate(events):
+            hold = round(_HOLD.get(cls, 0.8) * _TICKS_PER_SECOND)
+            later = [o for o, n, _ in events[i + 1:] if n == note]
+            off = min(on + hold, later[0] - 1) if later else on + hold
+            midi.append((start + on, start + max(off, on + 1), note, vel))
+    y = make_drum_loop.fluidsynth_render(midi, bpm=120, end_tick=len(CLASSES) * slot, programs=programs,
+                                         sound_off=sound_off, sr=sr)
+    y = np.pad(y, (0, max(0, len(CLASSES) * slot * sr // _TICKS_PER_SECOND + sr - len(y))))
+    stems = {}
+    for index, cls in enumerate(CLASSES):
+        start = round(index * slot / _TICKS_PER_SECOND * sr)
+        stems[cls] = y[start:start + n_samples].copy()  # the slot's tail (after `seconds`) is dropped
+        if not any(ROLE_CLASS[role] == cls for _, role, _ in notes):
+            stems[cls][:] = 0  # a class that does not play is exactly silent
+    return stems
+
+
+# --------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------
+def _hit_level(y, onsets, sr):
+    """Per-hit loudness: RMS over the first 100 ms after each onset (dB); None if silent."""
+    if len(onsets) == 0:
+        return None
+    window = sr // 10
+    energy = [np.mean(y[s:s + window] ** 2) for s in onsets if s < len(y)]
+    value = float(np.mean(energy)) if energy else 0.0
+    return 10 * np.log10(value) if value > 0 else None
+
+
+#: Renders are cached here (temporary folder; set to None to switch the cache off).
+CACHE_DIR = Path(tempfile.gettempdir()) / "nmfaudio-performances"
+
+
+def _cached(key, make):
+    """Raw per-class stems for ``key`` from the disk cache, else ``make()`` (then stored)."""
+    if CACHE_DIR is None:
+        return make()
+    path = CACHE_DIR / (hashlib.sha1(repr(key).encode()).hexdigest() + ".npz")
+    if path.is_file():
+        with np.load(path) as data:
+            return {c: data[c].astype(np.float64) for c in CLASSES}
+    stems = make()
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(partial, **{c: stems[c].astype(np.float32) for c in CLASSES})
+    os.replace(partial, path)
+    return {c: stems[c].astype(np.float32).astype(np.float64) for c in CLASSES}
+
+
+def render(performance, kit, *, sr=22050, peak=0.9, cache=None):
+    """Render a performance on one kit.
+
+    Parameters
+    ----------
+    performance : dict
+        From :func:`compose`.
+    kit : str
+        A Hydrogen kit name or folder, or ``"fluidr3:<preset>"`` (bank 128).
+    sr : int
+    peak : float
+        The mixture's peak after one common scaling of all stems.
+    cache : dict, optional
+        Loaded samples, shared between calls.
+
+    Returns
+    -------
+    dict
+        ``mix`` and one float32 stem per class of ``CLASSES`` (shape (n_samples,); ``mix``
+        is their float32 sum in that order, so the stems add up to it exactly), ``sr``,
+        ``kit``, ``name``, ``bpm``, ``style``, ``levels``, and ``notes``: a list of
+        ``{"time", "class", "role", "velocity", "midi_note"}`` (time in seconds) with
+        the level of each note in the mix given by its class's level.
+    """
+    cache = {} if cache is None else cache
+    n_samples = round(performance["seconds"] * sr)
+    notes = performance["notes"]
+    if str(kit).startswith("fluidr3:"):
+        preset = int(str(kit).split(":", 1)[1])
+        notes = [(round(t * _TICKS_PER_SECOND) / _TICKS_PER_SECOND, r, v) for t, r, v in notes]
+        kit_name = f"FluidR3-{FLUIDR3_KITS.get(preset, preset)}"
+        stems = _cached(("fluidr3", preset, notes, n_samples, sr),
+                        lambda: _render_fluidr3(notes, preset, n_samples, sr))
+    else:
+        _check_kit(kit)
+        kit_name = drumkits.read_instruments(kit)["name"]
+        stems = _cached((str(drumkits.find_kit(kit)), notes, n_samples, sr),
+                        lambda: _render_hydrogen(notes, kit, n_samples, sr, cache))
+    onsets = {c: [round(t * sr) for t, r, _ in notes if ROLE_CLASS[r] == c] for c in CLASSES}
+    kick_level = _hit_level(stems["kick"], onsets["kick"], sr) or 0.0
+    for cls in CLASSES:
+        level = _hit_level(stems[cls], onsets[cls], sr)
+        if level is not None and cls != "kick":
+            stems[cls] *= 10 ** ((kick_level + performance["levels"][cls] - level) / 20)
+    total = sum(stems.values())
+    scale = peak / max(float(np.abs(total).max()), 1e-12)
+    out = {c: (stems[c] * scale).astype(np.float32) for c in CLASSES}
+    mix = np.zeros(n_samples, np.float32)
+    for c in CLASSES:
+        mix += out[c]
+    note_list = [{"time": float(t), "class": ROLE_CLASS[r], "role": r, "velocity": float(v),
+                  "midi_note": GM_NOTE[r]} for t, r, v in notes]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", kit_name).strip("-")
+    return {"mix": mix, **out, "sr": int(sr), "kit": kit_name, "bpm": performance["bpm"],
+            "style": performance["style"], "levels": performance["levels"], "notes": note_list,
+            "name": f"{slug}-{performance['style']}-{round(performance['bpm'])}bpm"}
+
+
+def render_performances(kits, n=4, seed=0, *, sr=22050, seconds=8.0, toms=True, cymbals=True,
+                        percussion=True):
+    """``n`` performances per kit; performance ``i`` of every kit is drawn from seed
+    ``(seed, i)``, so all kits play the same performances.
+
+    Returns
+    -------
+    list of dict
+        See :func:`render`; ``name`` ends in ``-<seed>.<i>``.
+    """
+    cache, out = {}, []
+    performances = [compose(np.random.default_rng([seed, i]), seconds=seconds, toms=toms, cymbals=cymbals,
+                            percussion=percussion) for i in range(n)]
+    for kit in kits:
+        for i, performance in enumerate(performances):
+            rendered = render(performance, kit, sr=sr, cache=cache)
+            rendered["name"] += f"-{seed}.{i}"
+            out.append(rendered)
+    return out
+
+
+def main(argv=None):
+    import soundfile as sf
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the WAVs (not to be committed)")
+    parser.add_argument("--kit", action="append", help="kit (repeatable); default GMRockKit and fluidr3:0")
+    parser.add_argument("-n", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for m in render_performances(args.kit or ["GMRockKit", "fluidr3:0"], n=args.n, seed=args.seed):
+        for key in ("mix",) + CLASSES:
+            sf.write(args.out / f"{m['name']}_{key}.wav", m[key], m["sr"], subtype="FLOAT")
+        counts = {c: sum(n["class"] == c for n in m["notes"]) for c in CLASSES}
+        print(m["name"], counts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
