@@ -244,6 +244,17 @@ def test_image_rank_larger_than_the_picture_is_refused(tmp_path, capsys):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_image_sweep_ranks_beyond_the_stack_are_refused_before_any_fit(tmp_path, capsys, monkeypatch):
+    import nmfaudio.adapters.image
+
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(0).integers(0, 256, (5, 8, 8), dtype=np.uint8))
+    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", lambda *a, **k: pytest.fail("fits ran"))
+    code, _, err = cli(["image", "sweep", stack, "--ranks", "2,6,100"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "--ranks 6,100: 5 pictures of 8 x 8 pixels have at most 5 independent parts" in line
+
+
 # --- runaway work from tiny inputs --------------------------------------------------------
 
 
