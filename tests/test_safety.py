@@ -95,7 +95,7 @@ def test_a_fifo_input_is_refused_at_once(tmp_path):
 def test_stdin_as_a_pipe_says_pipes_are_not_supported(tmp_path):
     song = write(tmp_path / "t.wav", tones())
     with open(song, "rb") as source:
-        process = start_cli("separate", "/dev/stdin", "-k", "2", "-o", tmp_path / "out", stdin=source)
+        process = start_cli("separate", "/dev/stdin", "-k", "2", "-o", tmp_path / "out", *FAST, stdin=source)
         _, err = process.communicate(timeout=120)
     # a redirected file (< t.wav) is a regular file and works; a pipe (cat t.wav |) does not
     assert process.returncode == 0, err
