@@ -59,9 +59,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import drumkits  # noqa: E402
+import drumkits
 
 STEMS = ("kick", "snare", "hihat")
 OTHER_KITS = ("Audiophob", "BJA_Pacific", "rumpf_kit_z01_h2")

@@ -34,15 +34,13 @@ import sys
 import time
 import tracemalloc
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_lines  # noqa: E402
+from _machine import machine_lines
 
-import nmfaudio  # noqa: E402
-from nmfaudio.nmf import kernels  # noqa: E402
+import nmfaudio
+from nmfaudio.nmf import kernels
 
 SR = 22050
 N_FFT = 2048

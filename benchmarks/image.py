@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _machine import machine_lines  # this folder's helper: CPU model, BLAS, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,7 @@ def main(argv=None) -> int:
 
     with np.load(ROOT / "data" / "punks_500.npz") as archive:
         punks = archive["images"].astype(np.float32) / 255
+    print("\n".join(machine_lines()))
     print(f"500 punks, max_iter={args.max_iter}, tol={args.tol:g}, seed={args.seed}")
 
     def timed_sweep(images, clean, label):

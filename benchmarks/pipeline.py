@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_lines  # noqa: E402
+from _machine import machine_lines
 
-import nmfaudio  # noqa: E402
+import nmfaudio
 
 LOOP = Path(__file__).resolve().parent.parent / "data" / "drum_loop.wav"
 

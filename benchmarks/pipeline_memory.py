@@ -45,8 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_lines  # noqa: E402
+from _machine import machine_lines
 
 SR = 44100
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 FLOORS = {3: 0.975, 5: 0.95, 8: 0.88}
 MAX_GAP_TO_TRUE_TEMPLATES = 0.03

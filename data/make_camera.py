@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -54,11 +52,10 @@ def main(argv=None) -> int:
     if digest != SHA256:
         raise SystemExit(f"camera.png has sha256 {digest}, expected {SHA256}; "
                          "use scikit-image 0.18 or later (0.26.0 was used)")
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=args.output.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, args.output)
+    from nmfaudio.audio import atomic_outputs
+
+    with atomic_outputs([args.output], overwrite=True) as (temporary,):
+        temporary.write_bytes(data)
     print(f"wrote {args.output} ({len(data)} bytes, sha256 {digest})")
     return 0
 

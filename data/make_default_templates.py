@@ -25,9 +25,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import make_drum_loop  # noqa: E402
+import make_drum_loop
 
 #: FluidR3 bank-128 presets the default templates are learned from.
 KITS = {0: "standard", 8: "room", 16: "power", 32: "jazz", 40: "brush"}

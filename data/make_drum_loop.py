@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import struct
 import subprocess
@@ -180,19 +179,12 @@ def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, ga
 
 
 def _write_wav(path, y_int16, sr):
-    """Write int16 samples as a 16-bit WAV atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".wav", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        sf.write(tmp, y_int16, sr, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write int16 samples as a 16-bit WAV atomically (nmfaudio.save).  Dividing by 32768
+    is exact and libsndfile maps it back to the same integers, so the bytes are those of
+    writing the int16 array directly."""
+    from nmfaudio.audio import save
+
+    save(path, np.asarray(y_int16, dtype=np.int16) / 32768.0, sr, subtype="PCM_16", overwrite=True)
 
 
 def _to_int16(y, scale):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -45,15 +43,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     output = args.output or HERE / f"punks_{args.n}.npz"
     subset = make_subset(args.source, args.n)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=output.parent)
-    os.close(fd)
-    try:
-        np.savez_compressed(tmp, **subset)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from nmfaudio.audio import atomic_outputs
+
+    with atomic_outputs([output], overwrite=True) as (temporary,):
+        with open(temporary, "wb") as handle:  # a file name would get ".npz" appended
+            np.savez_compressed(handle, **subset)
     digest = hashlib.sha256(subset["images"].tobytes()).hexdigest()
     print(f"wrote {output} ({output.stat().st_size} bytes); sha256(images bytes) {digest}")
     return 0

@@ -13,7 +13,6 @@ Arrays follow librosa's convention: ``(n_samples,)`` for mono and
 from __future__ import annotations
 
 import errno
-import numbers
 import os
 import re
 import secrets
@@ -24,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import is_real
+
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "audio_info", "make_folder", "check_input_file", "check_not_inputs", "check_free_space",
-           "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
+           "check_sr", "check_path", "reading", "audio_info", "make_folder", "check_input_file", "check_not_inputs",
+           "check_free_space", "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
 #: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
@@ -39,13 +40,7 @@ RES_TYPE = "soxr_hq"
 
 def check_sr(sr, name: str = "sr") -> int:
     """Return ``sr`` as an int >= 1 (a sampling rate in Hz)."""
-    if (
-        isinstance(sr, (bool, np.bool_))
-        or not isinstance(sr, numbers.Real)
-        or not np.isfinite(sr)
-        or sr < 1
-        or int(sr) != sr
-    ):
+    if not is_real(sr) or not np.isfinite(sr) or sr < 1 or int(sr) != sr:
         raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
     return int(sr)
 
@@ -124,14 +119,14 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
     """
     import soundfile as sf
 
-    path = _check_path(path)
+    path = check_path(path)
     if sr is not None:
         sr = check_sr(sr)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64")
     audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
-    with _reading(path):
+    with reading(path):
         data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
@@ -156,7 +151,7 @@ _STREAMING_SIZES = (0xFFFFFFFF, 0x7FFFFFFF)
 
 
 @contextmanager
-def _reading(path: Path):
+def reading(path: Path):
     """Turn libsndfile's errors while opening or reading ``path`` into one ValueError."""
     import soundfile as sf
 
@@ -193,7 +188,7 @@ def audio_info(path):
     import soundfile as sf
 
     path = check_input_file(path, what="an audio file")
-    with _reading(path):
+    with reading(path):
         info = sf.info(str(path))
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
         short = _WAV_DATA_SHORT.search(info.extra_info or "")
@@ -262,7 +257,7 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     ValueError
         ``path`` is a pipe, socket or device.
     """
-    path = _check_path(path)
+    path = check_path(path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -493,7 +488,7 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     ValueError
         If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
     """
-    path = _check_path(path)
+    path = check_path(path)
     y = check_audio(y)
     sr = check_sr(sr)
     fmt, subtype = _format_for(path, subtype)
@@ -550,7 +545,7 @@ def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
     Raises NotADirectoryError naming ``name`` when it, or a parent, is a file."""
-    directory = _check_path(directory)
+    directory = check_path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -624,7 +619,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     >>> with atomic_outputs(["a.wav", "b.wav"]) as (tmp_a, tmp_b):  # doctest: +SKIP
     ...     write_wav(tmp_a, y_a, sr); write_wav(tmp_b, y_b, sr)
     """
-    paths = [_check_path(p) for p in paths]
+    paths = [check_path(p) for p in paths]
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
     if not overwrite:
@@ -678,7 +673,8 @@ def _fsync(path) -> None:
         os.close(descriptor)
 
 
-def _check_path(path) -> Path:
+def check_path(path) -> Path:
+    """Return ``path`` as a pathlib.Path; TypeError for anything but str and os.PathLike."""
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
     return Path(path)

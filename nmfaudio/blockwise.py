@@ -6,8 +6,8 @@ block_seconds=...)`` runs the same computation on an array or file and returns t
 in memory.  Three passes read the input (a file with soundfile's ``seek``/``read``):
 
 1. **Level.**  The peak sample and a finite check, so NaN is refused before any output
-   exists and extreme levels get :func:`nmfaudio.pipeline.level_scale`'s exact
-   power-of-two rescaling, as in memory.
+   exists and extreme levels get :func:`nmfaudio.fitting.level_scale`'s exact
+   power-of-two rescaling (:func:`nmfaudio.fitting.level_scale`), as in memory.
 2. **Learn.**  The STFT block by block: the spectrogram's mean (for the noise floor) and
    maximum (for the engine's floor), and every ``s``-th frame of every channel, ``s =
    ceil(n_channels · n_frames / learn_frames)``.  The templates W are fitted on those
@@ -31,15 +31,15 @@ pipeline_memory.py`` measures the difference and the memory.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio, masks, pipeline, spectrum
+from nmfaudio import audio, masks, spectrum
+from nmfaudio._validation import check_int, check_number
+from nmfaudio.fitting import SeparationBase, Settings, component_file_names, level_scale, scaled, unscale_activations
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
@@ -56,25 +56,26 @@ BLOCK_SECONDS = 30.0
 _FIGURE_COLUMNS = 1500
 
 
-@dataclass
-class BlockSeparation:
-    """What :func:`separate_file` wrote and learned.
+@dataclass(kw_only=True)
+class BlockSeparation(SeparationBase):
+    """What :func:`separate_file` wrote and learned: the fields of
+    :class:`nmfaudio.fitting.SeparationBase` (``W``, ``H``, ``loss``, ``sr``, ``n_iter``,
+    ``converged``, ``beta``, ``mask_power``, ``n_fft``, ``hop_length``, ``name``,
+    ``noise_floor``, ``engine_result``) and the following.
 
     Attributes
     ----------
     paths : list of pathlib.Path
         One WAV per component (32-bit float, the input's rate and channel count), in
         component order (low to high spectral centroid).
-    W : ndarray, shape (n_freq, k)
     H : ndarray, shape (k, n_frames) for mono input, (k, n_channels, n_frames) otherwise
         The activations of every frame (k floats per frame and channel: the one thing
         that grows with the duration, about 1.6 MB for 10 minutes of stereo with k = 4).
     loss : ndarray
         The learning fit's loss per iteration, at the input's level.
-    sr, n_samples, n_channels : int
+    n_samples, n_channels : int
     n_iter : int
         Iterations of the learning fit.
-    converged : bool
     learn_stride : int
         Every ``learn_stride``-th frame was used to learn W (1: all of them).
     blocks : int
@@ -87,28 +88,12 @@ class BlockSeparation:
     """
 
     paths: list
-    W: np.ndarray
-    H: np.ndarray
-    loss: np.ndarray
-    sr: int
     n_samples: int
     n_channels: int
-    n_iter: int
-    converged: bool
-    beta: object
-    mask_power: object
-    n_fft: int
-    hop_length: int
-    name: str
-    noise_floor: float
     learn_stride: int
     blocks: int
     magnitude: np.ndarray
     rms: np.ndarray
-
-    @property
-    def n_components(self) -> int:
-        return self.W.shape[1]
 
 
 # --- sources and sinks -------------------------------------------------------------------
@@ -147,14 +132,14 @@ class _FileSource(_ArraySource):
         self.mono = info.channels == 1
         self.n_channels, self.n_samples = int(info.channels), int(info.frames)
         self.dtype = np.dtype(np.float32)
-        with audio._reading(path):
+        with audio.reading(path):
             self.handle = sf.SoundFile(str(path))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
         lo, hi = max(start, 0), min(stop, self.n_samples)
         if hi > lo:
-            with audio._reading(self.path):
+            with audio.reading(self.path):
                 self.handle.seek(lo)
                 data = self.handle.read(hi - lo, dtype="float32", always_2d=True)
             if data.shape[0] != hi - lo:
@@ -212,23 +197,12 @@ class _WavSink:
 
 
 def _check_block_seconds(block_seconds) -> float:
-    if (
-        isinstance(block_seconds, (bool, np.bool_))
-        or not isinstance(block_seconds, numbers.Real)
-        or not math.isfinite(block_seconds)
-        or block_seconds <= 0
-    ):
-        raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
-    return float(block_seconds)
+    return check_number(block_seconds, "block_seconds", minimum=0, strict=True,
+                        expected="a number of seconds > 0 (e.g. 30)")
 
 
 def _check_learn_frames(learn_frames) -> int:
-    if learn_frames is None:
-        return LEARN_FRAMES
-    if isinstance(learn_frames, (bool, np.bool_)) or not isinstance(learn_frames, numbers.Integral) \
-            or learn_frames < 1:
-        raise ValueError(f"learn_frames={learn_frames!r} must be an int >= 1 (e.g. {LEARN_FRAMES})")
-    return int(learn_frames)
+    return LEARN_FRAMES if learn_frames is None else check_int(learn_frames, "learn_frames", example=LEARN_FRAMES)
 
 
 @dataclass
@@ -275,7 +249,7 @@ def _stft_frames(source, layout: _Layout, t0: int, t1: int, scale: float):
     segment = source.read(a, b)
     audio.check_finite_samples(segment, getattr(source, "path", "y"))
     if scale != 1:
-        segment = pipeline._times(segment, scale)
+        segment = scaled(segment, scale)
     X = spectrum.stft(segment, n_fft=layout.n_fft, hop_length=layout.hop, center=False)
     return X, a
 
@@ -345,7 +319,7 @@ class _Outcome:
 
     W: np.ndarray  # (n_freq, k)
     H: np.ndarray  # (k, n_channels, n_frames), at the input's level
-    fit: object  # the learning fit (pipeline._Fit)
+    fit: object  # the learning fit (nmfaudio.fitting.Fit)
     scale: float  # the level factor the audio was multiplied by
     stride: int  # every stride-th frame was learned on
     blocks: int
@@ -361,7 +335,7 @@ def _run(source, sink, settings, *, block_seconds: float, learn_frames: int, sr:
     layout = _Layout(source.n_samples, n_fft, hop, block)
     n_frames, n_channels, k = layout.n_frames, source.n_channels, settings.k
 
-    scale = pipeline.level_scale(_level_pass(source, layout))
+    scale = level_scale(_level_pass(source, layout))
     stride = max(1, -(-(n_channels * n_frames) // learn_frames))
     V_learn, mean, largest, magnitude = _learn_pass(source, layout, stride, scale)
     W, H_learn, fit = settings.fit(V_learn, mean=mean, scale=scale, stacklevel=stacklevel)
@@ -387,25 +361,22 @@ def _run(source, sink, settings, *, block_seconds: float, learn_frames: int, sr:
             y = spectrum.istft(M * X[c], n_fft=n_fft, hop_length=hop, center=False)
             tracks[:, c] = y[:, start - first_sample:stop - first_sample]
         if scale != 1:
-            tracks = pipeline._times(tracks, 1 / scale)
+            tracks = scaled(tracks, 1 / scale)
         sink.write(start, tracks)
         if on_block is not None:
             on_block(index + 1, len(blocks))
-    if scale != 1:
-        H_scaled, H = H, pipeline._times(H, 1 / scale)
-        if not np.all(np.isfinite(H)):
-            H = H_scaled.astype(np.float64) / scale
-    return _Outcome(W, H, fit, scale, stride, len(blocks), magnitude)
+    return _Outcome(W, unscale_activations(H, scale), fit, scale, stride, len(blocks), magnitude)
 
 
-def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
+def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames) -> dict:
     """``separate(..., block_seconds=...)``: the block-wise computation with the tracks
-    collected in memory; returns a :class:`nmfaudio.Separation`."""
+    collected in memory; returns the fields of a :class:`nmfaudio.Separation`
+    (``components``, ``W``, ``H``, ``sr``, ``name`` and the settings' and fit's)."""
     block_seconds = _check_block_seconds(BLOCK_SECONDS if block_seconds is None else block_seconds)
     learn_frames = _check_learn_frames(learn_frames)
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):
-        path = audio._check_path(y)
+        path = audio.check_path(y)
         name = path.stem or name
         source = _FileSource(path)
         if sr is not None and audio.check_sr(sr) != source.sr:
@@ -424,12 +395,8 @@ def separate_in_blocks(y, sr, settings, *, block_seconds, learn_frames):
                    stacklevel=5)
     finally:
         source.close()
-    return pipeline.Separation(
-        components=sink.result(), W=run.W, H=run.H[:, 0] if source.mono else run.H,
-        loss=settings.unscale_loss(run.fit.loss, run.scale), sr=sr, n_iter=run.fit.n_iter,
-        converged=run.fit.converged, beta=settings.beta, mask_power=settings.mask_power, n_fft=settings.n_fft,
-        hop_length=settings.hop_length, name=name, noise_floor=settings.floor, engine_result=run.fit.result,
-    )
+    return dict(components=sink.result(), W=run.W, H=run.H[:, 0] if source.mono else run.H, sr=sr, name=name,
+                **settings.result_fields(run.fit, run.scale))
 
 
 def separate_file(
@@ -481,24 +448,16 @@ def separate_file(
     -------
     BlockSeparation
     """
-    unknown = sorted(set(kwargs) - {"beta", "n_fft", "hop_length", "mask_power", "solver", "max_iter", "tol", "W",
-                                    "fix_W", "noise_floor", "random_state", "callback", "engine"})
+    unknown = sorted(set(kwargs) - set(Settings.options()))
     if unknown:
         raise TypeError(f"separate_file() got unexpected keyword argument(s) {', '.join(unknown)}")
-    options = dict(beta="frobenius", n_fft=spectrum.N_FFT, hop_length=spectrum.HOP_LENGTH, mask_power=1.0,
-                   solver="auto", max_iter=200, tol=1e-4, W=None, fix_W=False, noise_floor="auto",
-                   random_state=None, callback=None, engine=None)
-    options.update(kwargs)
-    settings = pipeline._Settings.check(n_components=n_components, **options)
+    settings = Settings.check(n_components=n_components, **kwargs)  # separate()'s defaults
     block_seconds = _check_block_seconds(block_seconds)
     learn_frames = _check_learn_frames(learn_frames)
-    path = audio._check_path(path)
+    path = audio.check_path(path)
     directory = Path(directory)
     stem = (path.stem or "input") if name is None else str(name)
-    if not stem or os.sep in stem or (os.altsep and os.altsep in stem):
-        raise ValueError(f"name={stem!r} must be a plain file stem, without folders")
-    width = max(2, len(str(settings.k)))
-    paths = [directory / f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(settings.k)]
+    paths = [directory / file_name for file_name in component_file_names(stem, settings.k)]
     extra = list(extra_outputs)
     outputs = paths + [Path(p) for p, _ in extra]
     if not overwrite:
@@ -523,12 +482,10 @@ def separate_file(
                 for sink in sinks:
                     sink.close()
             result = BlockSeparation(
-                paths=paths, W=run.W, H=run.H[:, 0] if source.mono else run.H,
-                loss=settings.unscale_loss(run.fit.loss, run.scale), sr=source.sr, n_samples=source.n_samples,
-                n_channels=source.n_channels, n_iter=run.fit.n_iter, converged=run.fit.converged,
-                beta=settings.beta, mask_power=settings.mask_power, n_fft=settings.n_fft,
-                hop_length=settings.hop_length, name=stem, noise_floor=settings.floor, learn_stride=run.stride,
-                blocks=run.blocks, magnitude=run.magnitude, rms=np.sqrt(sinks[0].sum_squares / count))
+                paths=paths, W=run.W, H=run.H[:, 0] if source.mono else run.H, sr=source.sr, name=stem,
+                n_samples=source.n_samples, n_channels=source.n_channels, learn_stride=run.stride,
+                blocks=run.blocks, magnitude=run.magnitude, rms=np.sqrt(sinks[0].sum_squares / count),
+                **settings.result_fields(run.fit, run.scale))
             for (_, write), temporary in zip(extra, temporaries[settings.k:]):
                 write(result, temporary)
     finally:

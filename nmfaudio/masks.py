@@ -17,10 +17,10 @@ Arrays only: no audio or file knowledge here.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
+from nmfaudio._validation import check_number, is_real
 from nmfaudio.nmf.kernels import HAVE_NUMBA, numba
 
 __all__ = ["component_spectrograms", "soft_masks", "spectrogram_masks", "binary_masks", "masks", "check_mask_power"]
@@ -52,14 +52,8 @@ def _check_factors(W, H) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_power(power) -> float:
-    if (
-        isinstance(power, (bool, np.bool_))
-        or not isinstance(power, numbers.Real)
-        or not np.isfinite(power)
-        or power <= 0
-    ):
-        raise ValueError(f"mask_power={power!r} must be a finite number > 0 (1: ratio mask, 2: Wiener)")
-    return float(power)
+    return check_number(power, "mask_power", minimum=0, strict=True,
+                        expected="a finite number > 0 (1: ratio mask, 2: Wiener)")
 
 
 def component_spectrograms(W, H) -> np.ndarray:
@@ -272,6 +266,6 @@ def check_mask_power(power):
         if power != "binary":
             raise ValueError(f"mask_power={power!r} must be a number > 0 or 'binary'")
         return power
-    if isinstance(power, numbers.Real) and not isinstance(power, (bool, np.bool_)) and power == float("inf"):
+    if is_real(power) and power == float("inf"):
         return "binary"
     return _check_power(power)

@@ -10,10 +10,12 @@ float precision — also for signals shorter than one frame.  Multichannel input
 
 from __future__ import annotations
 
-import numbers
+import functools
 import warnings
 
 import numpy as np
+
+from nmfaudio._validation import check_int
 
 __all__ = ["stft", "istft", "n_frames"]
 
@@ -22,22 +24,29 @@ HOP_LENGTH = 512
 WINDOW = "hann"
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    return int(value)
-
-
 def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
     """Validate ``n_fft`` and ``hop_length``; return them as ints.
 
     The frames must overlap enough for the inverse to exist (the "nonzero overlap-add"
-    condition): with a Hann window that means ``hop_length <= n_fft // 2``.
+    condition): with a Hann window that means ``hop_length <= n_fft // 2``.  The window
+    test runs once per (n_fft, hop_length, window) in a process: ``separate`` checks the
+    settings, then its STFT and every inverse STFT check them again.
     """
-    n_fft = _check_int(n_fft, "n_fft", 2)
-    hop_length = _check_int(hop_length, "hop_length", 1)
+    n_fft = check_int(n_fft, "n_fft", 2)
+    hop_length = check_int(hop_length, "hop_length", 1)
     if hop_length > n_fft:
         raise ValueError(f"hop_length={hop_length} must be <= n_fft={n_fft} (usually n_fft // 4)")
+    try:
+        _check_overlap(n_fft, hop_length, window)
+    except TypeError:  # an unhashable window (an array): not cached
+        _check_overlap.__wrapped__(n_fft, hop_length, window)
+    return n_fft, hop_length
+
+
+@functools.lru_cache(maxsize=64)
+def _check_overlap(n_fft: int, hop_length: int, window) -> None:
+    """Raise ValueError unless ``window`` frames of ``n_fft`` every ``hop_length`` samples
+    cover every sample (scipy's check_NOLA)."""
     import librosa
     from scipy.signal import check_NOLA
 
@@ -50,7 +59,6 @@ def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
             f"hop_length={hop_length} leaves samples that no {window!r} window of n_fft={n_fft} covers, "
             f"so the signal cannot be rebuilt; use hop_length <= {n_fft // 2} (usually n_fft // 4)"
         )
-    return n_fft, hop_length
 
 
 def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT) -> int:
@@ -150,7 +158,7 @@ def istft(
     if not np.all(np.isfinite(X)):
         raise ValueError("X holds NaN or infinite values; check the masks or gains applied to it")
     if length is not None:
-        length = _check_int(length, "length", 0)
+        length = check_int(length, "length", 0)
         if length == 0:
             return np.zeros(X.shape[:-2] + (0,), dtype=np.float32 if X.dtype == np.complex64 else np.float64)
     if _overlap_add is None or X.dtype not in (np.complex64, np.complex128):

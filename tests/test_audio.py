@@ -110,7 +110,8 @@ def test_load_errors(tmp_path):
 
 
 @pytest.mark.parametrize("bad, exc", [(np.zeros((2, 2, 2)), ValueError), (np.zeros(3, complex), TypeError),
-                                      (np.zeros((2, 0)), ValueError), ("x.wav", TypeError)])
+                                      (np.zeros((2, 0)), ValueError), ("x.wav", TypeError)],
+                         ids=["3-D", "complex", "no samples", "a file name"])
 def test_save_rejects_bad_arrays(tmp_path, bad, exc):
     with pytest.raises(exc, match="y"):
         audio.save(tmp_path / "x.wav", bad, SR)

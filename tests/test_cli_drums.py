@@ -3,8 +3,6 @@ summary, JSON, plot, templates, errors, no overwriting without --force, no parti
 
 import json
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +11,7 @@ import soundfile as sf
 import nmfaudio
 from nmfaudio.cli import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_drums import SR, STEMS, synthetic_hits  # noqa: E402
+from test_drums import SR, STEMS, synthetic_hits
 
 FAST = ["--max-iter", "30"]
 
@@ -41,15 +38,6 @@ def one_shots(tmp_path, hits):
         start = int(starts[name] * SR)
         sf.write(folder / name / f"{name}.flac", track[start:start + int(0.2 * SR)], SR)
     return folder
-
-
-def _one_line_error(capsys, *needles):
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("nmfaudio: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def test_drums_writes_four_stems_that_add_up(song, tmp_path, capsys):
@@ -83,26 +71,26 @@ def test_json_summary_and_plot(song, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_existing_outputs_need_force(song, tmp_path, capsys):
+def test_existing_outputs_need_force(song, tmp_path, capsys, one_line_error):
     out = tmp_path / "stems"
     out.mkdir()
     (out / "beat_snare.wav").write_bytes(b"keep me")
     assert main(["drums", str(song), "-o", str(out), *FAST]) == 1
-    _one_line_error(capsys, "beat_snare.wav", "--force")
+    one_line_error(capsys.readouterr().err, "beat_snare.wav", "--force")
     assert sorted(os.listdir(out)) == ["beat_snare.wav"]  # nothing else written
     assert (out / "beat_snare.wav").read_bytes() == b"keep me"
     assert main(["drums", str(song), "-o", str(out), "--force", *FAST]) == 0
     assert sf.info(out / "beat_snare.wav").frames > 0
 
 
-def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys):
+def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys, one_line_error):
     kit = tmp_path / "out" / "kit.npz"
     assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 0
     assert "1 kick, 1 snare, 1 hihat one-shots" in capsys.readouterr().out
     templates = nmfaudio.DrumTemplates.load(kit)
     assert templates.classes == STEMS and templates.n_shots == (1, 1, 1)
     assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
-    _one_line_error(capsys, "kit.npz", "--force")
+    one_line_error(capsys.readouterr().err, "kit.npz", "--force")
     assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--force", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_shots"] == {"kick": 1, "snare": 1, "hihat": 1}
 
@@ -113,39 +101,39 @@ def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys)
     capsys.readouterr()
 
 
-def test_classes_subset(song, tmp_path, capsys):
+def test_classes_subset(song, tmp_path):
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), "--classes", "kick,hihat", *FAST]) == 0
     assert sorted(os.listdir(out)) == ["beat_hihat.wav", "beat_kick.wav", "beat_residual.wav"]
 
 
-def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys):
+def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_error):
     for path in (one_shots / "hihat").iterdir():
         path.unlink()
     assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
-    _one_line_error(capsys, "hihat", "holds no audio files")
+    one_line_error(capsys.readouterr().err, "hihat", "holds no audio files")
     (one_shots / "hihat").rmdir()
     assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
-    _one_line_error(capsys, "hihat", "is missing")
+    one_line_error(capsys.readouterr().err, "hihat", "is missing")
     assert not (tmp_path / "k.npz").exists()
     assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.txt")]) == 1
-    _one_line_error(capsys, ".npz")
+    one_line_error(capsys.readouterr().err, ".npz")
 
 
-def test_drums_errors_leave_nothing(tmp_path, capsys, song):
+def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     out = tmp_path / "never"
     assert main(["drums", str(tmp_path / "missing.wav"), "-o", str(out)]) == 1
-    _one_line_error(capsys, "missing.wav")
+    one_line_error(capsys.readouterr().err, "missing.wav")
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
     assert main(["drums", str(text), "-o", str(out)]) == 1
-    _one_line_error(capsys, "notes.wav")
+    one_line_error(capsys.readouterr().err, "notes.wav")
     assert main(["drums", str(song), "-o", str(out), "--templates", str(tmp_path / "nokit")]) == 1
-    _one_line_error(capsys, "nokit")
+    one_line_error(capsys.readouterr().err, "nokit")
     bad = tmp_path / "bad.npz"
     np.savez(bad, x=np.zeros(2))
     assert main(["drums", str(song), "-o", str(out), "--templates", str(bad)]) == 1
-    _one_line_error(capsys, "not a drum-template file")
+    one_line_error(capsys.readouterr().err, "not a drum-template file")
     assert not out.exists()  # no output folder was created for failed runs
     assert main(["drums", str(song), "-o", str(out), "--free", "-1"]) == 2  # usage error
     assert "--free" in capsys.readouterr().err

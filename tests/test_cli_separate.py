@@ -31,16 +31,6 @@ def song(tmp_path):
     return path
 
 
-def _one_line_error(capsys, *needles):
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("nmfaudio: error:"), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
 def test_writes_one_wav_per_component_that_add_up(song, tmp_path, capsys):
     out = tmp_path / "stems"
     assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 0
@@ -93,19 +83,19 @@ def test_same_seed_same_bytes(song, tmp_path):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
-def test_existing_output_is_refused_before_any_work_and_force_replaces(song, tmp_path, capsys):
+def test_existing_output_is_refused_before_any_work_and_force_replaces(song, tmp_path, capsys, one_line_error):
     out = tmp_path / "out"
     out.mkdir()
     (out / "song_component_02.wav").write_bytes(b"keep me")
     assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 1
-    _one_line_error(capsys, "song_component_02.wav", "--force")
+    one_line_error(capsys.readouterr().err, "song_component_02.wav", "--force")
     assert sorted(os.listdir(out)) == ["song_component_02.wav"]
     assert (out / "song_component_02.wav").read_bytes() == b"keep me"
     assert main(["separate", str(song), "-k", "2", "-o", str(out), "--force", *FAST]) == 0
     assert sf.info(out / "song_component_02.wav").frames == SR
 
 
-def test_a_failure_while_writing_leaves_no_partial_files(song, tmp_path, monkeypatch, capsys):
+def test_a_failure_while_writing_leaves_no_partial_files(song, tmp_path, monkeypatch, capsys, one_line_error):
     from nmfaudio import audio
 
     real_write = audio.write_wav
@@ -120,12 +110,12 @@ def test_a_failure_while_writing_leaves_no_partial_files(song, tmp_path, monkeyp
     monkeypatch.setattr(audio, "write_wav", failing_write)
     out = tmp_path / "out"
     assert main(["separate", str(song), "-k", "2", "-o", str(out), *FAST]) == 1
-    _one_line_error(capsys, "disk full")
+    one_line_error(capsys.readouterr().err, "disk full")
     assert not out.exists()  # no WAV, no .part, and the folder the run created is gone
 
 
 @pytest.mark.parametrize("case", ["missing", "not audio", "empty", "nan"])
-def test_bad_input_files_fail_with_one_line(case, tmp_path, capsys):
+def test_bad_input_files_fail_with_one_line(case, tmp_path, capsys, one_line_error):
     path = tmp_path / "input.wav"
     if case == "not audio":
         path.write_text("this is not a WAV file")
@@ -136,7 +126,7 @@ def test_bad_input_files_fail_with_one_line(case, tmp_path, capsys):
     expected = {"missing": "does not exist", "not audio": "cannot read", "empty": "no samples", "nan": "NaN"}[case]
     out = tmp_path / "out"
     assert main(["separate", str(path), "-k", "2", "-o", str(out), *FAST]) == 1
-    _one_line_error(capsys, expected)
+    one_line_error(capsys.readouterr().err, expected)
     assert not out.exists() or os.listdir(out) == []
 
 
@@ -151,7 +141,7 @@ def test_bad_k_is_a_usage_error(song, tmp_path, k, capsys):
     (["--beta", "euclid"], 2, "--beta"),
     (["--mask-power", "0"], 2, "--mask-power"),
     (["--hop-length", "4096"], 1, "--hop-length 4096 must be <= --n-fft 2048"),
-])
+], ids=["unknown beta", "mask power 0", "hop > n_fft"])
 def test_bad_options(song, tmp_path, args, code, needle, capsys):
     assert main(["separate", str(song), "-k", "2", "-o", str(tmp_path / "o"), *args]) == code
     assert needle in capsys.readouterr().err

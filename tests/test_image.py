@@ -3,7 +3,6 @@
 Small inputs and few iterations: the full CryptoPunks study lives in benchmarks/image.py.
 """
 
-import argparse
 import hashlib
 import importlib.util
 import io
@@ -45,22 +44,17 @@ def punks():
         return archive["images"][:40]
 
 
-def planted_stack(n_images, shape, rank, seed):
-    """A non-negative rank-``rank`` stack in [0, 1]: (n_images,) + shape."""
-    rng = np.random.default_rng(seed)
-    size = int(np.prod(shape))
-    W = rng.random((size, rank))
-    H = rng.random((rank, n_images))
-    A = W @ H
+def planted_image(planted, shape, rank, seed):
+    """A non-negative (m, n) image of exact rank ``rank``, in [0, 1]."""
+    image = planted(shape, rank, seed, offset=0.0)[0]
+    return image / image.max()
+
+
+def planted_stack(planted, n_images, shape, rank, seed):
+    """A non-negative rank-``rank`` stack in [0, 1]: (n_images,) + shape (one image a column)."""
+    A = planted((int(np.prod(shape)), n_images), rank, seed, offset=0.0)[0]
     A /= A.max()
     return A.T.reshape((n_images,) + tuple(shape))
-
-
-def planted_image(shape, rank, seed):
-    """A non-negative (m, n) image of exact rank ``rank``, in [0, 1]."""
-    rng = np.random.default_rng(seed)
-    image = rng.random((shape[0], rank)) @ rng.random((rank, shape[1]))
-    return image / image.max()
 
 
 # --------------------------------------------------------------------------- data files
@@ -93,8 +87,7 @@ def test_camera_photo_matches_recorded_hash():
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
-def test_compress_shapes_dtypes_and_storage(dtype):
-    rng = np.random.default_rng(0)
+def test_compress_shapes_dtypes_and_storage(dtype, rng):
     image = rng.random((30, 40))
     image = (image * 255).astype(np.uint8) if dtype == np.uint8 else image.astype(dtype)
     result = compress(image, 5, max_iter=20, random_state=0)
@@ -122,8 +115,8 @@ def test_compress_rgb_is_stacked_and_rgba_keeps_alpha():
     assert result.storage_ratio == pytest.approx((20 * 4 + 4 * 48) / (20 * 48), rel=1e-12)
 
 
-def test_compress_recovers_a_planted_low_rank_image():
-    image = planted_image((40, 48), 3, seed=2)
+def test_compress_recovers_a_planted_low_rank_image(planted):
+    image = planted_image(planted, (40, 48), 3, 2)
     result = compress(image, 3, max_iter=400, tol=0, random_state=0)
     # Exactly rank 3 and non-negative: the fit is near exact (tolerance: 40 dB PSNR).
     assert result.psnr > 40, f"PSNR {result.psnr:.1f} dB on an exact rank-3 image"
@@ -189,8 +182,8 @@ def test_factorize_images_rgba_opacity_bit_exact(punks):
     assert out[..., 3].tobytes() == rgba[..., 3].tobytes(), "float opacity bit for bit"
 
 
-def test_factorize_images_planted_rank_has_small_error():
-    images = planted_stack(60, (8, 8, 3), 4, seed=7)
+def test_factorize_images_planted_rank_has_small_error(planted):
+    images = planted_stack(planted, 60, (8, 8, 3), 4, 7)
     fit = factorize_images(images, 4, max_iter=500, tol=0, random_state=0)
     # exact rank-4 non-negative data: relative error below 1e-3
     assert fit.relative_error < 1e-3, f"relative error {fit.relative_error:.2e}"
@@ -240,8 +233,8 @@ def test_add_noise_keeps_uint8():
 # --------------------------------------------------------------------------- denoising
 
 
-def test_denoise_sweep_low_rank_beats_noise_and_high_rank_overfits():
-    clean = planted_stack(120, (8, 8), 3, seed=8)
+def test_denoise_sweep_low_rank_beats_noise_and_high_rank_overfits(planted):
+    clean = planted_stack(planted, 120, (8, 8), 3, 8)
     noisy = add_noise(clean, 0.1, random_state=3)
     sweep = denoise_sweep(noisy, [3, 32], clean=clean, max_iter=150, random_state=0)
     assert list(sweep.ranks) == [3, 32] and len(sweep.fits) == 2
@@ -253,8 +246,8 @@ def test_denoise_sweep_low_rank_beats_noise_and_high_rank_overfits():
     assert sweep.best_rank == 3 and sweep.best_error == sweep.errors.min()
 
 
-def test_denoise_sweep_without_clean_reports_fit_error_and_progress():
-    images = planted_stack(30, (6, 6), 5, seed=9)
+def test_denoise_sweep_without_clean_reports_fit_error_and_progress(planted):
+    images = planted_stack(planted, 30, (6, 6), 5, 9)
     seen = []
     sweep = denoise_sweep(images, [1, 2, 5], max_iter=200, random_state=0,
                           on_rank=lambda rank, error: seen.append((rank, error)))
@@ -278,7 +271,7 @@ def test_denoise_sweep_without_clean_reports_fit_error_and_progress():
     (np.full((4, 4), -0.1), r"\[0, 1\]"),
     (np.full((4, 4), np.nan), "NaN"),
     (np.zeros((0, 4)), "at least one pixel"),
-])
+], ids=["1-D", "5-D", "2 channels", "above 1", "below 0", "nan", "empty"])
 def test_compress_bad_image_values(bad, match):
     with pytest.raises(ValueError, match=match):
         compress(bad, 2)
@@ -345,75 +338,58 @@ def test_plots_return_figures(punks):
 # --------------------------------------------------------------------------- command line
 
 
-def run_cli(argv, capsys):
-    """Run ``nmfaudio image ...`` through the image module's own parser, as main() does."""
-    from nmfaudio.cli import CLIError, error_line
-    from nmfaudio.cli import image as command
-
-    parser = argparse.ArgumentParser(prog="nmfaudio")
-    command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    try:
-        code = args.handler(args)
-    except (CLIError, ValueError, TypeError, OSError) as exc:
-        print(error_line(exc), file=__import__("sys").stderr)
-        code = 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_compress_writes_and_never_overwrites(tmp_path, capsys):
+def test_cli_compress_writes_and_never_overwrites(tmp_path, cli, planted):
     from PIL import Image
 
     photo = tmp_path / "photo.png"
-    pixels = (planted_image((32, 24), 2, seed=11) * 255).astype(np.uint8)
+    pixels = (planted_image(planted, (32, 24), 2, 11) * 255).astype(np.uint8)
     Image.fromarray(pixels).save(photo)
     out = tmp_path / "out.png"
-    code, stdout, _ = run_cli(["image", "compress", str(photo), "-r", "2", "-o", str(out),
-                               "--svd", "--max-iter", "100"], capsys)
+    code, stdout, _ = cli(["image", "compress", str(photo), "-r", "2", "-o", str(out),
+                               "--svd", "--max-iter", "100"])
     assert code == 0 and "PSNR" in stdout and "truncated SVD" in stdout
     written = np.asarray(Image.open(out))
     assert written.shape == pixels.shape and written.dtype == np.uint8
     before = out.read_bytes()
-    code, _, stderr = run_cli(["image", "compress", str(photo), "-r", "3", "-o", str(out)], capsys)
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "3", "-o", str(out)])
     assert code == 1 and "--force" in stderr and out.read_bytes() == before
-    code, _, _ = run_cli(["image", "compress", str(photo), "-r", "3", "-o", str(out), "--force",
-                          "--max-iter", "5"], capsys)
+    code, _, _ = cli(["image", "compress", str(photo), "-r", "3", "-o", str(out), "--force",
+                          "--max-iter", "5"])
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.png"], "no temporaries left"
 
 
-def test_cli_compress_bad_input_is_one_line(tmp_path, capsys):
-    code, _, stderr = run_cli(["image", "compress", str(tmp_path / "missing.png"), "-r", "2",
-                               "-o", str(tmp_path / "o.png")], capsys)
+def test_cli_compress_bad_input_is_one_line(tmp_path, cli):
+    code, _, stderr = cli(["image", "compress", str(tmp_path / "missing.png"), "-r", "2",
+                               "-o", str(tmp_path / "o.png")])
     assert code == 1 and stderr.count("\n") == 1 and "does not exist" in stderr
     text = tmp_path / "not_a_picture.png"
     text.write_text("hello")
-    code, _, stderr = run_cli(["image", "compress", str(text), "-r", "2", "-o",
-                               str(tmp_path / "o.png")], capsys)
+    code, _, stderr = cli(["image", "compress", str(text), "-r", "2", "-o",
+                               str(tmp_path / "o.png")])
     assert code == 1 and "Pillow" in stderr
     assert not (tmp_path / "o.png").exists()
 
 
-def test_cli_sweep_json_and_plot(tmp_path, capsys):
+def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     stack = tmp_path / "stack.npz"
-    np.savez(stack, images=(planted_stack(20, (6, 6, 3), 2, seed=12) * 255).astype(np.uint8))
+    np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))
     plot = tmp_path / "sweep.png"
-    code, stdout, _ = run_cli(["image", "sweep", str(stack), "--ranks", "1,2", "--sigma", "0.1",
-                               "--max-iter", "50", "--json", "-o", str(plot)], capsys)
+    code, stdout, _ = cli(["image", "sweep", str(stack), "--ranks", "1,2", "--sigma", "0.1",
+                               "--max-iter", "50", "--json", "-o", str(plot)])
     assert code == 0
     report = json.loads(stdout)
     assert [row["rank"] for row in report["rows"]] == [1, 2]
     assert report["best_rank"] in (1, 2) and report["noisy_error"] > 0
     assert plot.read_bytes()[:4] == b"\x89PNG"
-    code, _, stderr = run_cli(["image", "sweep", str(tmp_path / "stack.npz"), "--ranks", "1",
-                               "-o", str(plot)], capsys)
+    code, _, stderr = cli(["image", "sweep", str(tmp_path / "stack.npz"), "--ranks", "1",
+                               "-o", str(plot)])
     assert code == 1 and "exists" in stderr
-    code, _, stderr = run_cli(["image", "sweep", str(DATA / "camera.png"), "--ranks", "1"], capsys)
+    code, _, stderr = cli(["image", "sweep", str(DATA / "camera.png"), "--ranks", "1"])
     assert code == 1 and "not an .npz" in stderr and stderr.count("\n") == 1
 
 
-def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, capsys):
+def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, cli):
     from PIL import Image
 
     folder = tmp_path / "pictures"
@@ -422,9 +398,9 @@ def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, capsys):
     for i in range(6):  # gray and RGB mixed: stacked as RGB
         shape = (8, 8) if i % 2 else (8, 8, 3)
         Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(folder / f"{i}.png")
-    code, stdout, _ = run_cli(["image", "sweep", str(folder), "--ranks", "1,3", "--max-iter", "20",
-                               "--json"], capsys)
+    code, stdout, _ = cli(["image", "sweep", str(folder), "--ranks", "1,3", "--max-iter", "20",
+                               "--json"])
     assert code == 0 and json.loads(stdout)["n_images"] == 6
     Image.fromarray(np.zeros((5, 5), dtype=np.uint8)).save(folder / "odd.png")
-    code, _, stderr = run_cli(["image", "sweep", str(folder), "--ranks", "1"], capsys)
+    code, _, stderr = cli(["image", "sweep", str(folder), "--ranks", "1"])
     assert code == 1 and "different sizes" in stderr

@@ -64,6 +64,7 @@ def test_binary_masks_pick_the_loudest():
      (np.ones((3, 2)), np.ones((2, 4)), 0.0, ValueError, "mask_power"),
      (np.ones((3, 2)), np.ones((2, 4)), "wiener", ValueError, "mask_power"),
      (np.ones(3), np.ones((2, 4)), 1.0, ValueError, "shapes")],
+    ids=["k mismatch", "negative W", "nan H", "power 0", "unknown power", "1-D W"],
 )
 def test_bad_input(W, H, power, exc, match):
     with pytest.raises(exc, match=match):

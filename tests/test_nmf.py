@@ -21,14 +21,6 @@ A3 = np.array([[2.0, 1.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 2.0]])  # rank 2
 A4 = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 3.0], [0.0, 3.0, 3.0]])  # rank 3
 
 
-def planted(shape=(40, 50), rank=4, seed=0, dtype=np.float64):
-    """An exactly rank-`rank` non-negative matrix and its factors."""
-    rng = np.random.default_rng(seed)
-    W = rng.random((shape[0], rank)) + 0.1
-    H = rng.random((rank, shape[1])) + 0.1
-    return (W @ H).astype(dtype), W, H
-
-
 def naive_divergence(V, WH, beta):
     """Elementwise definition, in float64, with 0·log 0 = 0."""
     V, WH = V.astype(np.float64), WH.astype(np.float64)
@@ -76,17 +68,7 @@ def test_ntnu_matrices(A, rank, d):
         assert best >= np.sqrt(np.sum(s[d:] ** 2)) / np.linalg.norm(A) - 1e-9
 
 
-def test_movie_ratings_split_into_franchises():
-    # Rows: 3 Marvel films then 3 Lord of the Rings films; columns: 6 viewers, the first
-    # three rate Marvel high, the last three LOTR.
-    ratings = np.array([
-        [5, 4, 5, 1, 0, 1],
-        [4, 5, 4, 0, 1, 0],
-        [5, 5, 4, 1, 1, 0],
-        [0, 1, 0, 5, 4, 5],
-        [1, 0, 1, 4, 5, 5],
-        [0, 1, 1, 5, 5, 4],
-    ], dtype=float)
+def test_movie_ratings_split_into_franchises(ratings):
     res = factorize(ratings, 2, random_state=0, max_iter=500, tol=0)
     franchise = res.W.argmax(axis=1)  # the column of W each film loads on
     assert len(set(franchise[:3])) == 1 and len(set(franchise[3:])) == 1
@@ -109,7 +91,7 @@ def test_loss_never_increases(beta, solver):
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-def test_loss_never_increases_float32(beta, solver):
+def test_loss_never_increases_float32(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=6, seed=2, dtype=np.float32)
     res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
     # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
@@ -148,7 +130,7 @@ def test_beta_names(name, value):
 
 
 @pytest.mark.parametrize("solver", ["hals", "mu"])
-def test_planted_low_rank_is_recovered(solver):
+def test_planted_low_rank_is_recovered(solver, planted):
     V, _, _ = planted((60, 80), rank=4, seed=5)
     res = factorize(V, 4, solver=solver, random_state=0, max_iter=3000, tol=0)
     # relative reconstruction error below 1e-3 at the true rank
@@ -156,7 +138,7 @@ def test_planted_low_rank_is_recovered(solver):
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_planted_low_rank_recovered_kl_is(beta):
+def test_planted_low_rank_recovered_kl_is(beta, planted):
     V, _, _ = planted((40, 50), rank=3, seed=6)
     res = factorize(V, 3, beta=beta, random_state=0, max_iter=3000, tol=0)
     assert np.linalg.norm(V - res.W @ res.H) / np.linalg.norm(V) < 1e-2
@@ -177,7 +159,7 @@ def test_planted_components_are_identified():
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-def test_float32_in_float32_out_close_to_float64(beta, solver):
+def test_float32_in_float32_out_close_to_float64(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=5, seed=8)
     r64 = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
     r32 = factorize(V.astype(np.float32), 3, beta=beta, solver=solver, random_state=0, max_iter=50, tol=0)
@@ -198,7 +180,8 @@ def test_integer_input_becomes_float64():
 
 
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
-@pytest.mark.parametrize("fix", [True, [0, 2], np.array([True, False, False, True])])
+@pytest.mark.parametrize("fix", [True, [0, 2], np.array([True, False, False, True])],
+                         ids=["all", "indices", "mask"])
 def test_fixed_templates_are_bit_identical(beta, solver, fix):
     rng = np.random.default_rng(9)
     V = rng.random((20, 25))
@@ -220,7 +203,7 @@ def test_fixed_activations_are_bit_identical(solver):
     assert not np.array_equal(res.H[0], H0[0])
 
 
-def test_supervised_fit_with_true_templates_recovers_activations():
+def test_supervised_fit_with_true_templates_recovers_activations(planted):
     V, W_true, H_true = planted((50, 40), rank=3, seed=11)
     res = factorize(V, 3, W=W_true, fix_W=True, solver="mu", random_state=0, max_iter=2000, tol=0)
     np.testing.assert_allclose(res.H, H_true, rtol=1e-3, atol=1e-3)
@@ -284,14 +267,14 @@ def test_global_random_state_untouched():
 
 
 @pytest.mark.parametrize("init", ["random", "nndsvd", "nndsvda", "nndsvdar"])
-def test_inits_start_non_negative_and_converge(init):
+def test_inits_start_non_negative_and_converge(init, planted):
     V, _, _ = planted((60, 70), rank=5, seed=15)
     res = factorize(V, 5, init=init, random_state=0, max_iter=300, tol=0)
     assert res.W.min() >= 0 and res.H.min() >= 0
     assert res.loss[-1] < 1e-3 * res.loss[0]
 
 
-def test_nndsvd_start_is_better_than_random():
+def test_nndsvd_start_is_better_than_random(planted):
     V, _, _ = planted((60, 70), rank=5, seed=16)
     a = factorize(V, 5, init="nndsvd", max_iter=0)
     b = factorize(V, 5, init="random", random_state=0, max_iter=0)
@@ -338,7 +321,7 @@ def test_max_iter_reached_warns():
     assert res.stop_reason == "max_iter" and not res.converged
 
 
-def test_converges_on_tol_at_a_check():
+def test_converges_on_tol_at_a_check(planted):
     V, _, _ = planted((30, 40), rank=2, seed=20)
     res = factorize(V, 2, random_state=0, max_iter=10000, tol=1e-3)
     assert res.converged and res.stop_reason == "tol" and res.n_iter % 10 == 0
@@ -372,7 +355,7 @@ def test_callback_sees_every_iteration_and_can_stop():
     (None, TypeError, "V must be"),
     (np.ones((3, 3), complex), TypeError, "complex"),
     (np.array([["a", "b"]]), TypeError, "dtype"),
-])
+], ids=["negative", "nan", "inf", "1-D", "empty", "str", "None", "complex", "strings"])
 def test_bad_data(V, error, match):
     with pytest.raises(error, match=match):
         factorize(V, 1)
@@ -404,7 +387,8 @@ def test_bad_beta_lists_valid_names():
     (dict(tol=-1e-3), "tol=-0.001 must be a finite number >= 0"),
     (dict(l1_H=-1), "l1_H=-1 must be"),
     (dict(random_state="seed"), "random_state='seed'"),
-])
+], ids=["unknown solver", "hals with KL", "unknown init", "W shape", "H shape", "negative W", "fix_W without W",
+        "fix_H without H", "fix_W index", "fix_W mask length", "max_iter<0", "tol<0", "l1_H<0", "random_state=str"])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         factorize(np.ones((3, 3)), 2, **kwargs)

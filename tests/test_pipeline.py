@@ -211,3 +211,17 @@ def test_bad_audio_and_transformer_misuse(tmp_path):
 def test_silent_input_gives_silent_tracks():
     result = separate(np.zeros((2, 2000), np.float32), SR, n_components=2, beta="itakura-saito", **FRAMES)
     assert result.components.shape == (2, 2, 2000) and not result.components.any()
+
+
+def test_separate_file_takes_separates_defaults():
+    """separate()'s keyword defaults are the shared settings' defaults (what the block-wise
+    separate_file uses), so the two cannot drift apart."""
+    import inspect
+
+    from nmfaudio.fitting import Settings
+
+    shared = inspect.signature(Settings.check).parameters
+    own = inspect.signature(separate).parameters
+    assert Settings.options() == [name for name in shared if name != "n_components"]
+    for name in Settings.options():
+        assert own[name].default == shared[name].default, name

@@ -18,11 +18,18 @@ files is the command line's job.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from nmfaudio._validation import (
+    as_array,
+    as_generator,
+    check_finite,
+    check_int,
+    check_number,
+    check_random_state,
+)
 from nmfaudio.nmf import factorize
 
 __all__ = [
@@ -53,13 +60,8 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     ``stack=False``: one image (m, n), (m, n, 3) or (m, n, 4).  ``stack=True``: a stack
     (N, h, w), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in [0, 1], no NaN.
     """
-    if images is None or isinstance(images, (str, bytes, dict, set)):
-        raise TypeError(f"{name} must be an array of pixels (uint8 or float in [0, 1]), "
-                        f"got {type(images).__name__}")
-    try:
-        array = np.asarray(images)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be an array of pixels: {exc}") from None
+    array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
+                     content="an array of pixels")
     if array.dtype != np.uint8 and array.dtype.kind != "f":
         raise TypeError(
             f"{name} has dtype {array.dtype}; pass uint8 (0..255) or float in [0, 1] "
@@ -74,23 +76,13 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must hold at least one pixel")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            n_bad = int(np.count_nonzero(~finite))
-            raise ValueError(f"{name} holds {n_bad} NaN or infinite values; replace them "
-                             "(e.g. np.nan_to_num) first")
+        check_finite(array, name, fix="replace them (e.g. np.nan_to_num) first")
         low, high = float(array.min()), float(array.max())
         if low < 0 or high > 1:
             hint = " (divide by 255, or pass uint8)" if high <= 255 and low >= 0 else " (rescale them)"
             raise ValueError(f"{name} has values in [{low:.4g}, {high:.4g}]; float images must "
                              f"lie in [0, 1]{hint}")
     return array
-
-
-def _check_rank(rank, name: str) -> int:
-    if isinstance(rank, (bool, np.bool_)) or not isinstance(rank, numbers.Integral) or rank < 1:
-        raise ValueError(f"{name}={rank!r} must be an int >= 1")
-    return int(rank)
 
 
 def _split_alpha(array: np.ndarray, *, stack: bool):
@@ -117,15 +109,6 @@ def _to_input_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype == np.uint8:
         return np.rint(clipped * 255).astype(np.uint8)
     return clipped.astype(dtype)
-
-
-def _as_generator(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, (bool, np.bool_))):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
 
 
 def _relative_error(target: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
@@ -293,7 +276,7 @@ def compress(image, rank, *, max_iter=500, tol=1e-5, beta="frobenius", solver="a
     ((40, 30), True)
     """
     array = _check_images(image, "image", stack=False)
-    rank = _check_rank(rank, "rank")
+    rank = check_int(rank, "rank")
     colour, alpha = _split_alpha(array, stack=False)
     res = factorize(_picture_matrix(colour), rank, beta=beta, solver=solver, init=init,
                     max_iter=max_iter, tol=tol, random_state=random_state)
@@ -324,7 +307,7 @@ def truncated_svd(image, rank) -> np.ndarray:
     ndarray, same shape and dtype as ``image`` (clipped to its range; uint8 rounded)
     """
     array = _check_images(image, "image", stack=False)
-    rank = _check_rank(rank, "rank")
+    rank = check_int(rank, "rank")
     colour, alpha = _split_alpha(array, stack=False)
     matrix = _picture_matrix(colour).astype(np.float64)
     U, S, Vt = np.linalg.svd(matrix, full_matrices=False)
@@ -461,7 +444,7 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="fro
     ((3, 6, 6, 3), (3, 10), True)
     """
     array = _check_images(images, "images", stack=True)
-    k = _check_rank(n_components, "n_components")
+    k = check_int(n_components, "n_components")
     colour, alpha = _split_alpha(array, stack=True)
     A = np.ascontiguousarray(colour.reshape(colour.shape[0], -1).T)
     res = factorize(A, k, beta=beta, solver=solver, init=init, max_iter=max_iter, tol=tol,
@@ -487,7 +470,7 @@ def add_noise(images, sigma, *, random_state=None) -> np.ndarray:
         uint8 or float in [0, 1].
     sigma : float >= 0
         Noise standard deviation on the [0, 1] scale.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
 
     Returns
     -------
@@ -496,10 +479,8 @@ def add_noise(images, sigma, *, random_state=None) -> np.ndarray:
         images for the unquantized model.
     """
     array = _check_images(images, "images", stack=True)
-    if (isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, numbers.Real)
-            or not np.isfinite(sigma) or sigma < 0):
-        raise ValueError(f"sigma={sigma!r} must be a finite number >= 0 (on the [0, 1] scale)")
-    rng = _as_generator(random_state)
+    sigma = check_number(sigma, "sigma", minimum=0, expected="a finite number >= 0 (on the [0, 1] scale)")
+    rng = as_generator(random_state)
     colour, alpha = _split_alpha(array, stack=True)
     noise = rng.standard_normal(colour.shape).astype(colour.dtype) * colour.dtype.type(sigma)
     noisy = np.where(colour != 0, colour + noise, colour)
@@ -548,8 +529,9 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="fr
         The noise-free stack; errors are then measured against it.
     max_iter, tol, beta, solver, init
         Passed to :func:`nmfaudio.factorize` (same for every rank).
-    random_state : None, int or numpy.random.Generator
-        An int seeds every rank's fit identically; a Generator is drawn from in order.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        An int seeds every rank's fit identically; a Generator (or RandomState) is drawn
+        from in order.
     on_rank : callable(rank, error) -> None, optional
         Called after each rank (progress reporting).
 
@@ -560,7 +542,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="fr
     """
     array = _check_images(noisy, "noisy", stack=True)
     try:
-        rank_list = [_check_rank(r, "ranks") for r in ranks]
+        rank_list = [check_int(r, "ranks") for r in ranks]
     except TypeError:
         raise TypeError(f"ranks={ranks!r} must be a sequence of ints >= 1") from None
     if not rank_list:
@@ -577,7 +559,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="fr
         target = to_matrix(clean_array)
         noisy_error = float(np.linalg.norm(A_noisy.astype(np.float64) - target)
                             / np.linalg.norm(target.astype(np.float64)))
-    _as_generator(random_state)  # validate before the first (long) fit
+    check_random_state(random_state)  # validate before the first (long) fit
     fits, errors = [], []
     for rank in rank_list:
         fit = factorize_images(array, rank, max_iter=max_iter, tol=tol, beta=beta,

@@ -29,21 +29,27 @@ Methods of :func:`cluster` (all call :func:`nmfaudio.factorize` for the decompos
     The tutorial's recipe, for comparison: shift by ``|min|``, rank = ``n_clusters``,
     label = argmax of each column of H.  It degrades quickly as the number of neurons grows.
 
-Arrays only: reading files is :func:`load_waveforms`, plotting is
+Arrays only: reading files is :func:`nmfaudio.adapters.files.load_waveforms`, plotting is
 :mod:`nmfaudio.plot.spikes`, printing is the command line's job.
 """
 
 from __future__ import annotations
 
-import csv
-import numbers
 import warnings
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import as_array, as_generator, check_finite, check_int, check_number
+from nmfaudio.adapters.clustering import (
+    eliminate,
+    kmeans_plusplus,
+    lloyd,
+    member_means,
+    split_merge,
+    squared_distances,
+    weighted_means,
+)
 from nmfaudio.nmf import ConvergenceWarning, factorize
 
 __all__ = [
@@ -51,7 +57,6 @@ __all__ = [
     "SpikeClustering",
     "cluster",
     "from_nonnegative",
-    "load_waveforms",
     "to_nonnegative",
 ]
 
@@ -70,13 +75,8 @@ CLIP_FACTOR = 2.0
 
 def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
     """Return ``waveforms`` as a float array (n_spikes, n_samples[, ...]) after checks."""
-    if waveforms is None or isinstance(waveforms, (str, bytes, dict, set)):
-        raise TypeError(f"{name} must be an array (n_spikes, n_samples) or "
-                        f"(n_spikes, n_channels, n_samples), got {type(waveforms).__name__}")
-    try:
-        array = np.asarray(waveforms)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    array = as_array(waveforms, name, content="a numeric array",
+                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; pass real numbers "
                         f"(e.g. {name}.astype(np.float32))")
@@ -87,29 +87,8 @@ def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
         raise ValueError(f"{name} has shape {array.shape}; it must hold at least one "
                          "spike with at least one sample")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            n_bad = int(np.count_nonzero(~finite))
-            raise ValueError(f"{name} holds {n_bad} NaN or infinite values; drop those "
-                             "spikes or replace the values before clustering")
+        check_finite(array, name, fix="drop those spikes or replace the values before clustering")
     return array
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    return int(value)
-
-
-def _as_generator(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, (bool, np.bool_))):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
 
 
 # --------------------------------------------------------------------------- the shift
@@ -150,10 +129,7 @@ def to_nonnegative(waveforms, *, shift=None):
     if shift is None:
         shift = float(abs(X.min()))
     else:
-        if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Real) \
-                or not np.isfinite(shift):
-            raise ValueError(f"shift={shift!r} must be a finite number")
-        shift = float(shift)
+        shift = check_number(shift, "shift")
         if X.min() + shift < 0:
             raise ValueError(f"shift={shift!r} leaves negative values (min(waveforms) = "
                              f"{float(X.min()):g}); use shift >= {float(-X.min()):g} or "
@@ -261,168 +237,6 @@ class SpikeClustering:
         return from_nonnegative(self.W @ self.H, self.shift, self.waveform_shape)
 
 
-# --------------------------------------------------------------------------- k-means pieces
-
-
-def _sq_dist(X: np.ndarray, C: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
-    """Squared Euclidean distances (n, m) between rows of X (n, p) and C (m, p)."""
-    if x_sq is None:
-        x_sq = np.einsum("ij,ij->i", X, X)
-    D = X @ C.T
-    D *= -2
-    D += x_sq[:, None]
-    D += np.einsum("ij,ij->i", C, C)[None, :]
-    np.maximum(D, 0, out=D)
-    return D
-
-
-def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.Generator, x_sq=None) -> np.ndarray:
-    """Greedy k-means++ seeding: k rows of X, shape (k, p)."""
-    n = X.shape[0]
-    chosen = [int(rng.integers(n))]
-    nearest = _sq_dist(X, X[chosen], x_sq)[:, 0]
-    n_candidates = 2 + int(np.log(k))
-    for _ in range(1, k):
-        total = nearest.sum()
-        if total <= 0:  # every point coincides with a centre already
-            chosen.append(int(rng.integers(n)))
-            continue
-        candidates = rng.choice(n, size=n_candidates, p=nearest / total)
-        trial = np.minimum(nearest[:, None], _sq_dist(X, X[candidates], x_sq))
-        best = int(trial.sum(axis=0).argmin())
-        chosen.append(int(candidates[best]))
-        nearest = trial[:, best]
-    return X[chosen].copy()
-
-
-def _means(X: np.ndarray, labels: np.ndarray, C: np.ndarray, weights=None) -> np.ndarray:
-    """Members' means (rows of X with weight 1, or ``weights``); empty clusters keep C."""
-    k = C.shape[0]
-    w = np.ones(X.shape[0]) if weights is None else weights.astype(np.float64)
-    counts = np.bincount(labels, weights=w, minlength=k)
-    onehot = np.zeros((X.shape[0], k))
-    onehot[np.arange(X.shape[0]), labels] = w
-    sums = onehot.T @ X
-    new = C.copy()
-    filled = counts > 0
-    new[filled] = sums[filled] / counts[filled, None]
-    return new
-
-
-def _lloyd(X, C, *, tau=np.inf, max_iter=100, x_sq=None):
-    """Clipped Lloyd iterations: labels (n,), centres (k, p), clipped objective."""
-    labels = None
-    for _ in range(max_iter):
-        D = _sq_dist(X, C, x_sq)
-        new = D.argmin(axis=1)
-        if labels is not None and np.array_equal(new, labels):
-            break
-        labels = new
-        nearest = D[np.arange(X.shape[0]), labels]
-        C = _means(X, labels, C, None if np.isinf(tau) else nearest < tau)
-    D = _sq_dist(X, C, x_sq)
-    labels = D.argmin(axis=1)
-    objective = float(np.minimum(D[np.arange(X.shape[0]), labels], tau).sum())
-    return labels, C, objective
-
-
-def _two_best(D: np.ndarray):
-    """Per row: index of the smallest entry, its value and the second smallest value."""
-    n = D.shape[0]
-    if D.shape[1] == 1:
-        best = np.zeros(n, dtype=np.intp)
-        return best, D[:, 0], np.full(n, np.inf)
-    order = np.argpartition(D, 1, axis=1)[:, :2]
-    a, b = D[np.arange(n), order[:, 0]], D[np.arange(n), order[:, 1]]
-    swap = b < a
-    first = np.where(swap, order[:, 1], order[:, 0])
-    return first, np.minimum(a, b), np.maximum(a, b)
-
-
-def _removal_costs(D_clipped: np.ndarray) -> np.ndarray:
-    """Increase of the clipped objective when each centre alone is removed, shape (m,)."""
-    first, best, second = _two_best(D_clipped)
-    return np.bincount(first, weights=second - best, minlength=D_clipped.shape[1])
-
-
-def _eliminate(X, C, k, tau, x_sq=None) -> np.ndarray:
-    """Greedy backward elimination of centres down to k (least increase of the objective)."""
-    D = np.minimum(_sq_dist(X, C, x_sq), tau)
-    keep = np.arange(C.shape[0])
-    while keep.size > k:
-        drop = int(_removal_costs(D[:, keep]).argmin())
-        keep = np.delete(keep, drop)
-    return C[keep].copy()
-
-
-def _split_in_two(X, tau, rng, x_sq=None, inliers=None):
-    """Best of a principal-axis split and two k-means++ splits: (clipped cost, centres (2, p)).
-
-    The principal axis is that of the ``inliers`` (members within ``tau`` of their
-    template): overlapping spikes would otherwise dominate the spread.
-    """
-    starts = []
-    if inliers is None or inliers.sum() < 2:
-        inliers = np.ones(X.shape[0], dtype=bool)
-    centre = X[inliers].mean(axis=0)
-    centred = X[inliers] - centre
-    # Principal axis by a few power iterations (deterministic given X).
-    axis = centred[np.argmax(np.einsum("ij,ij->i", centred, centred))].copy()
-    for _ in range(20):
-        axis = centred.T @ (centred @ axis)
-        norm = np.linalg.norm(axis)
-        if norm == 0:
-            break
-        axis /= norm
-    side = (X - centre) @ axis > 0
-    if (side & inliers).any() and (~side & inliers).any():
-        starts.append(np.stack([X[side & inliers].mean(axis=0), X[~side & inliers].mean(axis=0)]))
-    for _ in range(2):
-        starts.append(_lloyd(X, _kmeans_pp(X, 2, rng, x_sq), max_iter=30, x_sq=x_sq)[1])
-    best = None
-    for start in starts:
-        _, C, cost = _lloyd(X, start, tau=tau, max_iter=30, x_sq=x_sq)
-        if best is None or cost < best[0]:
-            best = (cost, C)
-    return best
-
-
-def _split_merge(X, C, tau, rng, *, x_sq=None, n_moves=8, max_rounds=50):
-    """Split one cluster in two and drop another while the clipped objective decreases."""
-    labels, C, objective = _lloyd(X, C, tau=tau, x_sq=x_sq)
-    k = C.shape[0]
-    if k < 2:
-        return labels, C, objective
-    for _ in range(max_rounds):
-        D = np.minimum(_sq_dist(X, C, x_sq), tau)
-        removal = _removal_costs(D)
-        gains = np.full(k, -np.inf)
-        halves = [None] * k
-        for j in range(k):
-            members = labels == j
-            if members.sum() < 4:
-                continue
-            Xj = X[members]
-            xj_sq = x_sq[members] if x_sq is not None else None
-            best = _split_in_two(Xj, tau, rng, xj_sq, D[members, j] < tau)
-            gains[j] = float(D[members, j].sum()) - best[0]
-            halves[j] = best[1]
-        moves = sorted((removal[b] - gains[a], a, b)
-                       for a in range(k) for b in range(k) if a != b and halves[a] is not None)
-        improved = False
-        for _net, a, b in moves[:n_moves]:
-            trial = C.copy()
-            trial[a], trial[b] = halves[a]
-            t_labels, t_C, t_objective = _lloyd(X, trial, tau=tau, x_sq=x_sq)
-            if t_objective < objective * (1 - 1e-9):
-                labels, C, objective = t_labels, t_C, t_objective
-                improved = True
-                break
-        if not improved:
-            break
-    return labels, C, objective
-
-
 # --------------------------------------------------------------------------- clustering
 
 
@@ -431,14 +245,6 @@ def _factorize(V, n_components, rng, max_iter):
         # The codes only seed the clustering; a few more iterations change nothing there.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return factorize(V, n_components, random_state=rng, max_iter=max_iter)
-
-
-def _member_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    counts = np.bincount(labels, minlength=k)
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts[:, None]
 
 
 def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_init=4,
@@ -463,8 +269,9 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
         k-means++ restarts on the codes; the best by the method's objective is kept.
     max_iter : int >= 1, default 200
         NMF iterations at most (the engine's default tolerance applies).
-    random_state : None, int or numpy.random.Generator
-        Seeds the NMF and k-means++; the same seed gives the same labels.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seeds the NMF and k-means++; the same seed gives the same labels (a RandomState
+        gives one seed drawn from it).
 
     Returns
     -------
@@ -497,7 +304,7 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     True
     """
     array = _check_waveforms(waveforms)
-    k = _check_int(n_clusters, "n_clusters", 1)
+    k = check_int(n_clusters, "n_clusters", 1)
     n_spikes = array.shape[0]
     if k > n_spikes:
         raise ValueError(f"n_clusters={k} exceeds the number of spikes ({n_spikes}); "
@@ -505,9 +312,9 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method={method!r} is not known; use one of "
                          f"{', '.join(map(repr, METHODS))}")
-    n_init = _check_int(n_init, "n_init", 1)
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    rng = _as_generator(random_state)
+    n_init = check_int(n_init, "n_init", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    rng = as_generator(random_state)
     waveform_shape = tuple(array.shape[1:])
     V, shift = to_nonnegative(array)
     n_features = V.shape[0]
@@ -521,7 +328,7 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     elif n_components is None:
         rank = max(1, min(2 * k, n_features, n_spikes))
     else:
-        rank = _check_int(n_components, "n_components", 1)
+        rank = check_int(n_components, "n_components", 1)
 
     fit = _factorize(V, rank, rng, max_iter)
     W, H = fit.W, fit.H
@@ -540,37 +347,37 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
         if method == "codes":
             best = None
             for _ in range(n_init):
-                labels_z, Cz, cost = _lloyd(Z, _kmeans_pp(Z, k, rng, z_sq), x_sq=z_sq)
+                labels_z, Cz, cost = lloyd(Z, kmeans_plusplus(Z, k, rng, z_sq), x_sq=z_sq)
                 if best is None or cost < best[0]:
                     best = (cost, labels_z, Cz)
             objective, labels, Cz = best
-            scores = -_sq_dist(Z, Cz, z_sq)
+            scores = -squared_distances(Z, Cz, z_sq)
         else:
             x_sq = np.einsum("ij,ij->i", X, X)
             n_groups = min(OVERCLUSTER * k, n_spikes)
             groups = []
             for _ in range(n_init):
-                labels_z, _, _ = _lloyd(Z, _kmeans_pp(Z, n_groups, rng, z_sq), max_iter=20,
+                labels_z, _, _ = lloyd(Z, kmeans_plusplus(Z, n_groups, rng, z_sq), max_iter=20,
                                         x_sq=z_sq)
                 # A group left empty by the code-space Lloyd keeps a spike as its mean.
                 fallback = X[np.linspace(0, n_spikes - 1, n_groups).round().astype(np.intp)]
-                groups.append(_means(X, labels_z, fallback))
+                groups.append(weighted_means(X, labels_z, fallback))
             tau = CLIP_FACTOR * float(np.median(
-                [np.median(_sq_dist(X, C, x_sq).min(axis=1)) for C in groups]))
+                [np.median(squared_distances(X, C, x_sq).min(axis=1)) for C in groups]))
             if not tau > 0:  # identical spikes: nothing to clip
                 tau = np.inf
             best = None
             for C in groups:
-                labels_c, C, cost = _lloyd(X, _eliminate(X, C, k, tau, x_sq), tau=tau,
+                labels_c, C, cost = lloyd(X, eliminate(X, C, k, tau, x_sq), tau=tau,
                                            x_sq=x_sq)
                 if best is None or cost < best[0]:
                     best = (cost, labels_c, C)
-            labels, C, objective = _split_merge(X, best[2], tau, rng, x_sq=x_sq)
-            scores = -_sq_dist(X, C, x_sq)
+            labels, C, objective = split_merge(X, best[2], tau, rng, x_sq=x_sq)
+            scores = -squared_distances(X, C, x_sq)
             labels = scores.argmax(axis=1)
 
     labels = np.asarray(labels, dtype=np.int64)
-    templates = _member_means(X, labels, k).astype(array.dtype if array.dtype.kind == "f"
+    templates = member_means(X, labels, k).astype(array.dtype if array.dtype.kind == "f"
                                                    else np.float64, copy=False)
     return SpikeClustering(
         labels=labels,
@@ -581,155 +388,11 @@ def cluster(waveforms, n_clusters, *, method="templates", n_components=None, n_i
     )
 
 
-# --------------------------------------------------------------------------- readers
+def __getattr__(name):
+    # load_waveforms moved to nmfaudio.adapters.files (this module holds arrays only);
+    # ``from nmfaudio.adapters.spikes import load_waveforms`` keeps working.
+    if name == "load_waveforms":
+        from nmfaudio.adapters.files import load_waveforms
 
-
-_INDEX_NAMES = {"", "index", "idx", "id", "spike", "spike_id", "spike_index", "#"}
-_LABEL_NAMES = {"label", "labels", "unit", "unit_id", "cluster", "neuron", "class", "y"}
-
-
-def _is_index_column(column: np.ndarray) -> bool:
-    """An integer column equal to 0..n−1 or 1..n."""
-    if not np.all(column == np.round(column)):
-        return False
-    n = column.size
-    return bool(np.array_equal(column, np.arange(n)) or np.array_equal(column, np.arange(1, n + 1)))
-
-
-def _looks_like_labels(column: np.ndarray, rest: np.ndarray) -> bool:
-    """Non-negative integers with few distinct values, next to non-integer samples."""
-    if not np.all(column == np.round(column)) or column.min() < 0:
-        return False
-    n_distinct = np.unique(column).size
-    if n_distinct > min(256, max(1, column.size // 2)):
-        return False
-    # Integer ADC counts are indistinguishable from labels: then only say so explicitly.
-    return not np.all(rest == np.round(rest))
-
-
-def _flag(value, name: str):
-    if value == "auto" or isinstance(value, (bool, np.bool_)):
-        return value if value == "auto" else bool(value)
-    raise ValueError(f"{name}={value!r} must be True, False or 'auto'")
-
-
-def _read_csv(path: Path, index_column, label_column):
-    with open(path, newline="") as handle:
-        sample = handle.read(65536)
-        handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise ValueError(f"{str(path)!r} is empty; expected one waveform per row")
-    header = None
-    try:
-        [float(cell) for cell in rows[0] if cell.strip()]
-    except ValueError:
-        header, rows = [cell.strip().lower() for cell in rows[0]], rows[1:]
-    if not rows:
-        raise ValueError(f"{str(path)!r} has a header but no data rows")
-    widths = {len(row) for row in rows}
-    if len(widths) != 1:
-        raise ValueError(f"{str(path)!r} has rows of different lengths {sorted(widths)}; "
-                         "expected one waveform per row, all of the same length")
-    try:
-        table = np.array([[float(cell) for cell in row] for row in rows])
-    except ValueError as exc:
-        raise ValueError(f"{str(path)!r} holds a value that is not a number ({exc}); "
-                         "expected numbers only (plus an optional header row)") from None
-
-    if header is not None and len(header) == table.shape[1]:
-        if index_column == "auto":
-            index_column = header[0] in _INDEX_NAMES
-        if label_column == "auto":
-            label_column = header[-1] in _LABEL_NAMES
-    if index_column == "auto":
-        index_column = table.shape[1] > 1 and _is_index_column(table[:, 0])
-    start = 1 if index_column else 0
-    if label_column == "auto":
-        body = table[:, start:-1]
-        label_column = body.shape[1] >= 1 and _looks_like_labels(table[:, -1], body)
-    stop = table.shape[1] - 1 if label_column else table.shape[1]
-    if stop - start < 1:
-        raise ValueError(f"{str(path)!r} has {table.shape[1]} columns; after the index and "
-                         "label columns no samples are left")
-    labels = None
-    if label_column:
-        column = table[:, -1]
-        if not np.all(column == np.round(column)):
-            raise ValueError(f"the last column of {str(path)!r} is not integer; it cannot be "
-                             "labels (pass label_column=False)")
-        labels = column.astype(np.int64)
-    return table[:, start:stop], labels
-
-
-def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
-    """Read spike waveforms (and labels when the file has them).
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.npy`` (the waveform array), ``.npz`` (array ``key``, default ``"waveforms"`` or
-        the only array; labels from a ``"labels"`` array when present) or ``.csv`` / ``.txt``
-        (one waveform per row, comma, semicolon, tab or space separated, optional header
-        row, optional index column first, optional label column last).
-    key : str, optional
-        The ``.npz`` array holding the waveforms.
-    index_column, label_column : bool or "auto", default "auto"
-        CSV only: whether the first column is a spike index and the last a label.
-        ``"auto"``: a header names them (``index``/``id``/empty first, ``label``/``unit``/
-        ``cluster`` last), otherwise the first column is an index when it is exactly
-        0..n−1 (or 1..n), and the last column holds labels when it is non-negative
-        integers with few distinct values while the samples are not all integers.  With
-        integer samples (ADC counts) say ``label_column=True`` explicitly.
-
-    Returns
-    -------
-    waveforms : ndarray, shape (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)
-    labels : ndarray of int64, shape (n_spikes,), or None
-
-    Raises
-    ------
-    FileNotFoundError
-        No such file.
-    ValueError
-        Unknown suffix, missing or ambiguous ``key``, ragged or non-numeric CSV rows.
-    """
-    path = Path(path)
-    index_column = _flag(index_column, "index_column")
-    label_column = _flag(label_column, "label_column")
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist or is not a file; check the path")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False), None
-    if suffix == ".npz":
-        if not zipfile.is_zipfile(path):
-            raise ValueError(f"{str(path)!r} is not a valid .npz archive")
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            if key is None:
-                if "waveforms" in names:
-                    key = "waveforms"
-                elif len(names) == 1:
-                    key = names[0]
-                else:
-                    raise ValueError(f"{str(path)!r} holds arrays {names}; say which one holds "
-                                     "the waveforms (key=... or --key)")
-            if key not in names:
-                raise ValueError(f"key={key!r} is not in {str(path)!r}; it holds {names}")
-            waveforms = archive[key]
-            labels = archive["labels"] if "labels" in names and key != "labels" else None
-        if labels is not None:
-            labels = np.asarray(labels)
-            if labels.shape != (waveforms.shape[0],) or labels.dtype.kind not in "iu":
-                labels = None  # not per-spike integer labels: ignore them
-            else:
-                labels = labels.astype(np.int64)
-        return waveforms, labels
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, index_column, label_column)
-    raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")
+        return load_waveforms
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

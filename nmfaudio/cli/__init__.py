@@ -77,17 +77,26 @@ def command_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentPa
         parser = actions[0].choices[name]
 
 
-def check_outputs(outputs, *, force: bool, inputs=()) -> None:
-    """Refuse, before any work: an output that is a folder, an output that is one of the
-    inputs (whatever the links: with or without --force), and existing outputs without
-    --force.  The one wording of these errors for every sub-command."""
+def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inputs=()) -> None:
+    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, outputs that
+    are folders, an output that is one of the ``inputs`` (whatever the links: with or
+    without --force), and existing outputs without ``--force``.  The one wording of
+    these errors for every sub-command.
+
+    Raises
+    ------
+    CLIError
+    """
     from nmfaudio.audio import check_not_inputs
 
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise CLIError(f"-o {str(output_dir)!r} is a file; give a folder")
     outputs = [Path(p) for p in outputs]
     folders = [p for p in outputs if p.is_dir()]
     if folders:
+        other = "-o" if output_dir is not None else "path"
         raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
-                       "move it or choose another output path")
+                       f"move it or choose another {other}")
     try:
         check_not_inputs(outputs, inputs)
     except ValueError as exc:

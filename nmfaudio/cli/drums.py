@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_outputs, output_folder, progress_bar
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
 
 
@@ -118,7 +118,7 @@ def run_drums(args) -> int:
     tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
     plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
     outputs = tracks + ([plot] if plot else [])
-    check_outputs(outputs, force=args.force, inputs=[args.input, args.templates])
+    refuse_outputs(outputs, force=args.force, inputs=[args.input, args.templates])
     y, sr = audio.load(args.input)
     templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
     need = audio.audio_bytes(y.shape[-1], 1 if y.ndim == 1 else y.shape[0], len(names))
@@ -197,7 +197,7 @@ def run_learn(args) -> int:
     output = args.output
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
-    check_outputs([output], force=args.force)
+    refuse_outputs([output], force=args.force)
     if not output.parent.is_dir() and output.parent.exists():
         raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
     started = time.perf_counter()

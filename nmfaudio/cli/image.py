@@ -16,18 +16,13 @@ import json
 import sys
 import time
 import warnings
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_outputs
+from nmfaudio.cli import CLIError, refuse_outputs
 from nmfaudio.cli._args import non_negative_int
-
-# Pillow modes read as they are; others are converted to one of these.
-_DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
-
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -99,104 +94,6 @@ def _rank_list(text: str) -> list[int]:
 # --------------------------------------------------------------------------- file I/O
 
 
-def _to_array(picture, *, gray: bool = False) -> np.ndarray:
-    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4)."""
-    mode = picture.mode
-    if gray:
-        return np.asarray(picture.convert("L"))
-    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        raise CLIError(f"{mode}-mode (16-bit or float) pictures are not supported; "
-                       "convert to 8-bit first")
-    if mode not in _DIRECT_MODES:
-        has_alpha = "A" in mode or "transparency" in picture.info
-        picture = picture.convert("RGBA" if has_alpha else "RGB")
-    return np.asarray(picture)
-
-
-def _read_picture(path: Path, *, gray: bool = False) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    from nmfaudio.audio import check_input_file
-
-    check_input_file(path, what="a picture")  # missing, folder, pipe: one clear error each
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that: refuse both
-            # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as picture:
-                return _to_array(picture, gray=gray)
-    except UnidentifiedImageError:
-        raise CLIError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        width, height = _declared_size(path)
-        raise CLIError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
-                       f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
-                       "or hostile file, or a picture to scale down first") from None
-
-
-def _declared_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the picture's header, without decoding (nor the size limit)."""
-    from PIL import Image
-
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-    try:
-        with Image.open(path) as picture:
-            return picture.size
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
-
-
-def _read_stack(path: Path, n: int | None) -> np.ndarray:
-    """(N, h, w[, c]) from an .npz with an 'images' key, or from a folder of pictures."""
-    if n is not None and n < 1:
-        raise CLIError(f"--n {n} must be >= 1")
-    if path.is_dir():
-        from PIL import Image
-
-        extensions = Image.registered_extensions()
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in extensions and p.is_file())
-        if not files:
-            raise CLIError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
-        files = files[:n] if n is not None else files
-        pictures = [_read_picture(p) for p in files]
-        shapes = {p.shape[:2] for p in pictures}
-        if len(shapes) > 1:
-            raise CLIError(f"the pictures in {str(path)!r} have different sizes {sorted(shapes)}; "
-                           "resize them to one size first")
-        channels = max((p.shape[2] if p.ndim == 3 else 1) for p in pictures)
-        if channels > 1:
-            pictures = [_with_channels(p, channels) for p in pictures]
-        return np.stack(pictures)
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
-    if not zipfile.is_zipfile(path):
-        raise CLIError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
-                       "or a folder of pictures (for one picture use 'nmfaudio image compress')")
-    from nmfaudio.audio import check_array_file
-
-    check_array_file(path, what="image stack")  # declared shapes against the file's size
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "images" not in archive.files:
-                raise CLIError(f"{str(path)!r} has no 'images' array (it has {', '.join(archive.files)}); "
-                               "save the stack as np.savez(path, images=...)")
-            images = archive["images"]
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:  # a damaged archive
-        raise CLIError(f"{str(path)!r} is not a readable .npz file ({exc})") from None
-    return images[:n] if n is not None else images
-
-
-def _with_channels(picture: np.ndarray, channels: int) -> np.ndarray:
-    """Gray → RGB(A), RGB → RGBA (opaque), so a folder of mixed pictures stacks."""
-    if picture.ndim == 2:
-        picture = np.repeat(picture[..., None], 3, axis=2)
-    if picture.shape[2] == 3 and channels == 4:
-        opaque = np.full(picture.shape[:2] + (1,), 255, dtype=picture.dtype)
-        picture = np.concatenate([picture, opaque], axis=2)
-    return picture
-
-
 def _pillow_format(path: Path) -> str:
     from PIL import Image
 
@@ -230,13 +127,14 @@ def _convergence_note():
 def run_compress(args) -> int:
     from PIL import Image
 
+    from nmfaudio.adapters.files import read_picture
     from nmfaudio.adapters.image import compress, psnr, truncated_svd
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
-    check_outputs(outputs, force=args.force, inputs=[args.photo])
+    refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     fmt = _pillow_format(args.output)
-    image = _read_picture(args.photo, gray=args.gray)
+    image = read_picture(args.photo, gray=args.gray)
     if args.rank < 1:
         raise CLIError(f"-r {args.rank} must be >= 1")
     height, width = image.shape[:2]
@@ -285,21 +183,17 @@ def _compress_figure(image, result, svd_psnr):
 
 
 def run_sweep(args) -> int:
+    from nmfaudio.adapters.files import read_image_stack
     from nmfaudio.adapters.image import add_noise, denoise_sweep
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
-    check_outputs(outputs, force=args.force, inputs=[args.images])
+    refuse_outputs(outputs, force=args.force, inputs=[args.images])
     if args.sigma < 0 or not np.isfinite(args.sigma):
         raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
-    images = _read_stack(args.images, args.n)
-    rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
-    most = min(len(images), rows)
-    too_high = [rank for rank in args.ranks if rank > most]
-    if too_high:  # refused before the first (long) fit, not after the others
-        raise CLIError(f"--ranks {','.join(map(str, too_high))}: {len(images)} pictures of "
-                       f"{images.shape[2]} x {images.shape[1]} pixels have at most {most} independent parts; "
-                       f"use ranks up to {most}")
+    if args.n is not None and args.n < 1:
+        raise CLIError(f"--n {args.n} must be >= 1")
+    images = read_image_stack(args.images, args.n)
     clean = None
     noisy = images
     if args.sigma > 0:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_outputs, output_folder, progress_bar
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
 
 BETA_ALIASES = {
@@ -95,9 +95,10 @@ def register(subparsers) -> None:
 
 
 def _outputs(args) -> tuple[list[Path], Path | None]:
+    from nmfaudio.fitting import component_file_names
+
     stem = args.input.stem or "input"
-    width = max(2, len(str(args.n_components)))
-    tracks = [args.output_dir / f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(args.n_components)]
+    tracks = [args.output_dir / name for name in component_file_names(stem, args.n_components)]
     plot = args.output_dir / f"{stem}_separation.png" if args.plot else None
     return tracks, plot
 
@@ -109,7 +110,7 @@ def run(args) -> int:
         args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
     tracks, plot = _outputs(args)
     outputs = tracks + ([plot] if plot else [])
-    _check_outputs(args, outputs)
+    refuse_outputs(outputs, force=args.force, output_dir=args.output_dir, inputs=[args.input])
     # Bad STFT settings fail before the output folder is made.  This (and importing the
     # pipeline above) also loads librosa and scipy now: a Ctrl-C or SIGTERM landing inside
     # a C extension's import can leave CPython exiting by the signal instead of our code.
@@ -186,13 +187,6 @@ def _separate_blocks(args, tracks, plot) -> None:
             channels=result.n_channels, n_samples=result.n_samples,
             block={"block_seconds": args.block_seconds, "blocks": result.blocks,
                    "learn_stride": result.learn_stride})
-
-
-def _check_outputs(args, outputs) -> None:
-    """Refuse, before any work, a file as -o, outputs that are folders, and existing outputs without --force."""
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    check_outputs(outputs, force=args.force, inputs=[args.input])
 
 
 def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:

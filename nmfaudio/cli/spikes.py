@@ -18,7 +18,6 @@ and renamed at the end, so a failed run leaves nothing behind.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_outputs, output_folder
+from nmfaudio.cli import CLIError, output_folder, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -78,21 +77,10 @@ def _outputs(args) -> tuple[Path, Path]:
     return args.output_dir / f"{stem}_labels.csv", args.output_dir / f"{stem}_clusters.png"
 
 
-def _check_outputs(args, outputs) -> None:
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    check_outputs(outputs, force=args.force, inputs=[args.file])
-
-
 def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
-    from nmfaudio.adapters.spikes import load_waveforms
-    from nmfaudio.audio import check_array_file, check_input_file
+    from nmfaudio.adapters.files import load_waveforms
 
-    if args.file.suffix.lower() in (".npy", ".npz"):
-        check_array_file(args.file, what="waveform file")  # declared shapes against the file's size
-    else:
-        check_input_file(args.file, what="a waveform file")  # a pipe or device would never end
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
                                       label_column=_FLAGS[args.label_column])
@@ -141,7 +129,7 @@ def run(args) -> int:
     from nmfaudio.plot.spikes import plot_clusters
 
     labels_path, figure_path = _outputs(args)
-    _check_outputs(args, (labels_path, figure_path))
+    refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir, inputs=[args.file])
     waveforms, truth, fs = _read(args)
     started = time.perf_counter()
     result = cluster(waveforms, args.n_clusters, method=args.method, n_init=args.n_init,

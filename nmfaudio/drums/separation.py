@@ -51,8 +51,10 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio.drums.model import _band_edges, _fit, _shift
-from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _check_int, _resolve_templates
+from nmfaudio.drums.model import _band_edges, _fit
+from nmfaudio._validation import as_generator, check_int
+from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _resolve_templates
+from nmfaudio.nmf import convolutive_components
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -159,6 +161,7 @@ def separate_drums(
     bands: bool = True,
     random_state=None,
     callback=None,
+    engine=None,
 ) -> DrumSeparation:
     """Separate a drum recording into kick, snare, hi-hat (and a residual).
 
@@ -203,6 +206,21 @@ def separate_drums(
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
         Called after every iteration; returning True stops the fit early.
+    engine : None, callable or scikit-learn-style transformer, optional
+        The NMF that starts the residual's ``n_free`` free components (the drums
+        themselves are always fitted by the engine's NMFD,
+        :func:`nmfaudio.nmf.factorize_convolutive`).  It factorizes what the fitted drum
+        model leaves unexplained, R = max(V − drums, 0) (n_bands × n_frames, all
+        channels side by side), into ``n_free`` components, which are then refined
+        against the spectrogram with the drums frozen.  As in :func:`nmfaudio.separate`:
+        ``None`` uses :func:`nmfaudio.factorize` (Kullback-Leibler multiplicative
+        updates, 20 iterations from a random start drawn from ``random_state``); a
+        callable with its signature is called as ``engine(R, n_free,
+        beta="kullback-leibler", solver="mu", W=..., H=..., max_iter=20, tol=0,
+        random_state=...)`` and must return an object with ``.W`` and ``.H``; a
+        transformer such as ``nmfaudio.NMF(n_components=n_free)`` or
+        ``sklearn.decomposition.NMF(n_components=n_free)`` is fitted to Rᵀ (frames are
+        its samples) with its own settings and initialization.  Unused with ``n_free=0``.
 
     Returns
     -------
@@ -227,15 +245,21 @@ def separate_drums(
     mask_power = masks.check_mask_power(mask_power)
     if mask_power == "binary":
         raise ValueError("mask_power='binary' is not available for drums; use a number > 0 (1.5 by default)")
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    n_free = _check_int(n_free, "n_free", 0)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    n_free = check_int(n_free, "n_free", 0)
     support_db = _check_number(support_db, "support_db", high=0, allow_none=True)
     max_gain_db = _check_number(max_gain_db, "max_gain_db", low=0, allow_none=True)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
-    from nmfaudio.nmf.core import _as_generator
-
-    rng = _as_generator(random_state)
+    if engine is not None and not hasattr(engine, "fit_transform") and not callable(engine):
+        raise TypeError(
+            f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
+        )
+    declared = getattr(engine, "n_components", None) if hasattr(engine, "fit_transform") else None
+    if n_free and declared is not None and declared != n_free:
+        raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
+                         "make them equal")
+    rng = as_generator(random_state)
 
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):
@@ -253,7 +277,8 @@ def separate_drums(
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         return _separate(y, sr, kit, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
-                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), rng=rng, callback=callback)
+                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
+                         callback=callback)
 
 
 def _silent_separation(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
@@ -268,7 +293,7 @@ def _silent_separation(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power,
 
 
 def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
-              max_gain_db, n_free, bands, rng, callback) -> DrumSeparation:
+              max_gain_db, n_free, bands, engine, rng, callback) -> DrumSeparation:
     X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
     X = X.reshape(-1, *X.shape[-2:])  # (C, F, N)
     C, F, N = X.shape
@@ -284,14 +309,14 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     if support_db is not None:
         P0[P0 < P0.max(axis=(0, 2), keepdims=True) * np.float32(10 ** (support_db / 20))] = 0
         P0 /= P0.sum(axis=(0, 2), keepdims=True)
-    K, T = P0.shape[1], P0.shape[2]
+    K = P0.shape[1]
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     max_gain = None if max_gain_db is None else 10 ** (max_gain_db / 20)
-    fit = _fit(Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt, max_gain=max_gain, n_free=n_free, rng=rng,
-               callback=callback)
+    fit = _fit(Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt, max_gain=max_gain, n_free=n_free,
+               engine=engine, rng=rng, callback=callback)
     # full-resolution templates: the starting fine structure, reshaped by the fitted band envelope
     with np.errstate(invalid="ignore", divide="ignore"):
         gain = np.where(Pb0 > 0, fit.P / np.where(Pb0 > 0, Pb0, 1), 0).astype(np.float32)
@@ -300,8 +325,7 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     S = np.empty((K + int(has_free), F, C * N), dtype=np.float32)
-    for k in range(K):
-        S[k] = P[:, k, :] @ _shift(H[k:k + 1], T)
+    convolutive_components(P, H, out=S[:K].reshape(K, F, C, N))
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
         mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)

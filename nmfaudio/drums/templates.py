@@ -7,7 +7,6 @@ these and adapts them to the recording.
 
 from __future__ import annotations
 
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
+from nmfaudio._validation import check_int
 
 __all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES"]
 
@@ -159,7 +159,7 @@ class DrumTemplates:
         """``labelled``: {class: [(label for messages, samples), ...]}."""
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        n_frames = _check_int(n_frames, "n_frames", 1)
+        n_frames = check_int(n_frames, "n_frames", 1)
         _check_template_length(n_frames, hop_length, sr)  # before allocating n_freq x n_frames
         P, counts = [], []
         for name, shots in labelled.items():
@@ -210,7 +210,7 @@ class DrumTemplates:
                              f"with sub-folders {', '.join(classes)}")
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        _check_template_length(_check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
+        _check_template_length(check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
         labelled = {}
         for name in classes:
             sub = folder / name
@@ -359,11 +359,6 @@ def default_templates() -> DrumTemplates:
     ``data/make_default_templates.py``)."""
     return DrumTemplates.load(DEFAULT_TEMPLATES_PATH)
 
-
-def _check_int(value, name, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an int >= {minimum}")
-    return int(value)
 
 
 def _check_classes(classes):

@@ -1,7 +1,7 @@
-"""Compiled passes for the drums' convolutive NMF (NMFD) under the Kullback-Leibler
-divergence, block by block like :mod:`nmfaudio.nmf.kernels`.
+"""Compiled passes for the convolutive NMF (NMFD, :mod:`nmfaudio.nmf.nmfd`) under the
+Kullback-Leibler divergence, block by block like :mod:`nmfaudio.nmf.kernels`.
 
-The model (see :class:`nmfaudio.drums.model._NMFD`), per channel c and frame t::
+The model (:class:`~nmfaudio.nmf.nmfd.ConvolutiveMU`), per channel c and frame t::
 
     L[:, c, t] = Σ_τ Σ_k W[:, τ·K + k] H[k, c, t − τ]  +  W_free H_free[:, c·N + t]
 
@@ -12,11 +12,11 @@ audio.  Here each of the two half-steps is one pass over V, a block of frames at
 
 * :func:`h_pass` — model, loss and V / L on the block plus T − 1 frames of look-ahead
   (the H update at frame t needs V / L at t … t + T − 1), then the updated activations
-  (drums and free components) for the block's frames, written to new arrays;
+  (templates and free components) for the block's frames, written to new arrays;
 * :func:`w_pass` — model with the new activations and the products (V / L) Hsᵀ of the
   template updates, accumulated per task.
 
-The arithmetic is that of the NumPy updates (tests/test_drums.py compares the two); the
+The arithmetic is that of the NumPy updates (tests/test_nmfd.py compares the two); the
 loss is summed in float32 per row of a block and in float64 across them, the template
 products in float32 per task, the tasks (a fixed split) in a fixed order.
 """
@@ -49,14 +49,14 @@ if HAVE_NUMBA:
                 row[j] = Hf[r, c * N + t0 + j]
 
     @_jit
-    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, eps, den_H, den_free, update_drums):
+    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, eps, den_H, den_free, update_H):
         """Frames t0 … t1 − 1 of channel c: returns their loss terms (float64) and writes
         their updated activations into H_next / Hf_next."""
         F, n_all = Wall.shape
         N = H.shape[2]
         n_free = Hf.shape[0]
         dt = V.dtype
-        zero, one = dt.type(0), dt.type(1)
+        zero = dt.type(0)
         tiny = np.finfo(dt).tiny
         look = T - 1
         hs = np.empty((n_all, BLOCK + look), dt)
@@ -89,7 +89,7 @@ if HAVE_NUMBA:
             for k in range(K):
                 for j in range(b):
                     t = j0 + j
-                    if update_drums:
+                    if update_H:
                         numerator = zero
                         for tau in range(T):
                             if j + tau < width:
@@ -133,23 +133,24 @@ def _tasks(C: int, N: int) -> list[tuple[int, int, int]]:
     return [(c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
+def h_pass(V, Wall, H, Hf, T, eps, den_H, update_H):
     """Loss of the current factors and their updated activations (KL MU).
 
     Parameters
     ----------
     V : ndarray, shape (F, C·N), float32, C-contiguous
     Wall : ndarray, shape (F, T·K + n_free)
-        Drum templates (column τ·K + k: drum k at lag τ), then the free templates.
+        The templates (column τ·K + k: template k at lag τ), then the free templates.
     H : ndarray, shape (K, C, N)
     Hf : ndarray, shape (n_free, C·N)
     T : int
     eps : float
         Floor of the model.
     den_H : ndarray, shape (K, N)
-        Denominator of the drum update: Σ over the lags τ with t + τ < N of the column
-        sums of the templates.
-    update_drums : bool
+        Denominator of the activations' update: Σ over the lags τ with t + τ < N of the
+        column sums of the templates.
+    update_H : bool
+        False: H_next is a copy of H (the free activations are updated all the same).
 
     Returns
     -------
@@ -167,7 +168,7 @@ def h_pass(V, Wall, H, Hf, T, eps, den_H, update_drums):
     def task(i):
         c, t0, t1 = tasks[i]
         losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, dt(eps), den_H, den_free,
-                            bool(update_drums))
+                            bool(update_H))
 
     run_in_threads(task, len(tasks))
     return float(losses.sum()), H_next, Hf_next

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from nmfaudio.nmf._checks import (
-    check_data,
-    check_max_iter,
-    check_n_components,
-    check_non_negative_number,
-    free_mask,
-)
+from nmfaudio._validation import as_generator, check_int, check_number, free_mask
+from nmfaudio.nmf._checks import check_data
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
 from nmfaudio.nmf.solvers import SOLVERS, Problem, resolve_solver
@@ -69,18 +63,6 @@ class NMFResult:
     stop_reason: str
 
 
-def _as_generator(random_state) -> np.random.Generator:
-    """A Generator from None, an int seed, a Generator or a legacy RandomState."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
-        if isinstance(random_state, (bool, np.bool_)):
-            raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        # Draw a seed from the caller's RandomState, as scikit-learn code expects.
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    raise ValueError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
-
-
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
     array = check_data(factor, name, dtype=dtype)
     if array.shape != expected_shape:
@@ -110,7 +92,7 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
-def _unit_scale(V) -> float:
+def unit_scale(V) -> float:
     """The power of two s with max(s·V) in [0.5, 1) (1 for all-zero V)."""
     vmax = float(V.max())
     if vmax <= 0:
@@ -195,8 +177,9 @@ def factorize(
         Every 10 iterations, stop when (f[i−10] − f[i]) / f[0] < tol, where f is the
         objective: the divergence plus any penalties.
         ``tol=0`` runs exactly ``max_iter`` iterations (and warns of nothing).
-    random_state : None, int or numpy.random.Generator
-        Seeds the initialization; the same seed gives the same result.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seeds the initialization; the same seed gives the same result (a RandomState
+        gives one seed drawn from it; see :func:`nmfaudio._validation.as_generator`).
     callback : callable(iteration, loss) -> bool or None, optional
         Called after every iteration; returning True stops early.
     eps : float, optional
@@ -231,16 +214,16 @@ def factorize(
     True
     """
     V = check_data(V, "V")
-    k = check_n_components(n_components)
+    k = check_int(n_components, "n_components", 1)
     beta = beta_from_name(beta)
     solver_name = resolve_solver(solver, beta) if isinstance(solver, str) else None
     if solver_name is None:
         raise ValueError(f"solver={solver!r} must be a name: 'auto', {', '.join(map(repr, SOLVERS))}")
     if not isinstance(init, str) or init not in (*INITS, "custom"):
         raise ValueError(f"init={init!r} is not known; use one of {', '.join(map(repr, INITS))}")
-    max_iter = check_max_iter(max_iter)
-    tol = check_non_negative_number(tol, "tol")
-    penalties = {name: check_non_negative_number(value, name)
+    max_iter = check_int(max_iter, "max_iter", 0)
+    tol = check_number(tol, "tol", minimum=0)
+    penalties = {name: check_number(value, name, minimum=0)
                  for name, value in (("l1_W", l1_W), ("l1_H", l1_H), ("l2_W", l2_W), ("l2_H", l2_H))}
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
@@ -252,15 +235,15 @@ def factorize(
         raise ValueError("fix_H needs the activations: pass H=... (n_components, n_samples)")
     if init == "custom" and (W is None or H is None):
         raise ValueError("init='custom' needs both W and H")
-    rng = _as_generator(random_state)
-    eps = default_floor(V) if eps is None else check_non_negative_number(eps, "eps")
+    rng = as_generator(random_state)
+    eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
 
     # Solve for V scaled by a power of two that brings max(V) near 1.  The scaling is exact
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
     # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
     # and the floor are converted, and W is scaled back at the end.
     W, H = _initial_factors(V, k, init, W, H, rng)
-    scale = _unit_scale(V)
+    scale = unit_scale(V)
     if scale != 1:
         V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
         W *= W.dtype.type(scale)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmfaudio._validation import is_real
 from nmfaudio.nmf._checks import check_beta_range
 
 #: Default floor, relative to ``max(V)``, for V (β ≤ 1) and WH (β < 2).  float32's
@@ -45,7 +46,7 @@ def beta_from_name(beta) -> float:
             raise ValueError(
                 f"beta={beta!r} is not a known divergence; use one of {names} or a float"
             ) from None
-    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, (int, float, np.number)):
+    if not is_real(beta):  # bools, complex numbers and other objects
         raise TypeError(f"beta={beta!r} must be a divergence name or a float, got {type(beta).__name__}")
     if not np.isfinite(beta):
         raise ValueError(f"beta={beta!r} must be a finite float")

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from nmfaudio._validation import check_int
+
 __all__ = ["basis_grid", "error_vs_rank", "image_grid", "loss_curves", "storage_vs_rank"]
 
 
@@ -67,8 +69,7 @@ def image_grid(images, *, ncols=None, titles=None, title=None, normalize=False, 
     n = len(items)
     if ncols is None:
         ncols = min(10, max(1, math.ceil(math.sqrt(n))))
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols={ncols!r} must be an int >= 1")
+    ncols = check_int(ncols, "ncols")
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images; give one per image")
     ncols = min(ncols, n)

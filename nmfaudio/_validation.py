@@ -1,0 +1,191 @@
+"""The argument checks shared across nmfaudio, and ``random_state`` handling — one copy each.
+
+Every public function validates its arguments at its boundary with these helpers, so the
+same mistake gives the same one-line message everywhere: the argument's name, the value,
+what is expected and, where useful, an example (``n_components=0 must be an int >= 1``).
+
+numpy only: this module sits below the engine and imports no other nmfaudio module.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
+           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite"]
+
+#: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
+RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
+
+
+def is_int(value) -> bool:
+    """True for Python and numpy integers, False for bools (``True`` is no count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """True for Python and numpy real numbers (ints and floats), False for bools."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def as_array(value, name: str, *, expected: str, content: str) -> np.ndarray:
+    """``np.asarray(value)``, refusing what is no array at all.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the messages.
+    expected : str
+        What ``name`` must be, for ``None``, strings, bytes, dicts and sets
+        (``"<name> must be <expected>, got str"``).
+    content : str
+        What it must hold, for values numpy cannot make an array of, e.g. ragged lists
+        (``"<name> must be <content>: <numpy's message>"``).
+
+    Raises
+    ------
+    TypeError
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be {content}: {exc}") from None
+
+
+def check_finite(array: np.ndarray, name: str, *, fix: str) -> None:
+    """Raise ``ValueError("<name> holds <count> NaN or infinite values; <fix>")`` unless
+    every entry of ``array`` is finite."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(f"{name} holds {int(np.count_nonzero(~finite))} NaN or infinite values; {fix}")
+
+
+def check_int(value, name: str, minimum: int = 1, *, example=None) -> int:
+    """Return ``value`` as an int >= ``minimum``.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the message.
+    minimum : int, default 1
+    example : object, optional
+        Appended to the message as ``(e.g. <example>)``.
+
+    Raises
+    ------
+    ValueError
+        ``name=<value> must be an int >= <minimum>`` for bools, non-integers and values
+        below ``minimum``.
+    """
+    if not is_int(value) or value < minimum:
+        hint = "" if example is None else f" (e.g. {example})"
+        raise ValueError(f"{name}={value!r} must be an int >= {minimum}{hint}")
+    return int(value)
+
+
+def check_number(value, name: str, *, minimum=None, strict: bool = False, expected: str | None = None) -> float:
+    """Return ``value`` as a finite float, optionally bounded below.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the message.
+    minimum : float, optional
+        Smallest value allowed (``strict``: values must exceed it).
+    strict : bool, default False
+    expected : str, optional
+        The message's wording after "must be"; default ``"a finite number"`` followed by
+        ``">= minimum"`` or ``"> minimum"``.
+
+    Raises
+    ------
+    ValueError
+        For bools, non-numbers, NaN, infinities and values out of range.
+    """
+    bad = not is_real(value) or not math.isfinite(value)
+    if not bad and minimum is not None:
+        bad = value <= minimum if strict else value < minimum
+    if bad:
+        if expected is None:
+            expected = "a finite number"
+            if minimum is not None:
+                expected += f" {'>' if strict else '>='} {minimum:g}"
+        raise ValueError(f"{name}={value!r} must be {expected}")
+    return float(value)
+
+
+def check_random_state(random_state):
+    """Return ``random_state`` unchanged if :func:`as_generator` accepts it, without
+    drawing from it (to validate before a long computation that uses it later).
+
+    Raises
+    ------
+    ValueError
+        As :func:`as_generator`.
+    """
+    if (random_state is None or is_int(random_state)
+            or isinstance(random_state, (np.random.Generator, np.random.RandomState))):
+        return random_state
+    raise ValueError(f"random_state={random_state!r} must be {RANDOM_STATE_TYPES}")
+
+
+def as_generator(random_state) -> np.random.Generator:
+    """The ``numpy.random.Generator`` that ``random_state`` stands for.
+
+    The one rule for ``random_state`` in nmfaudio (engine, ``separate``, drums, adapters):
+
+    - ``None``: fresh, unpredictable entropy;
+    - an int >= 0: a seed (the same seed gives the same result);
+    - a ``numpy.random.Generator``: used as it is (drawn from, so its state advances);
+    - a legacy ``numpy.random.RandomState`` (scikit-learn code passes these): one seed is
+      drawn from it (``randint(2**31 - 1)``), so its state advances and the same
+      RandomState state gives the same result.
+
+    Raises
+    ------
+    ValueError
+        For anything else (bools, floats, strings); numpy's own ValueError for negative ints.
+    """
+    if isinstance(check_random_state(random_state), np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    return np.random.default_rng(random_state)
+
+
+def free_mask(fix, n_components: int, name: str) -> np.ndarray:
+    """Turn ``fix_W``/``fix_H`` into a boolean mask of the components that *learn*.
+
+    Parameters
+    ----------
+    fix : bool, sequence of int, or boolean array of length n_components
+        ``True`` fixes all, ``False`` none; indices or a mask fix those components.
+    n_components : int
+    name : str
+
+    Returns
+    -------
+    ndarray of bool, shape (n_components,)
+    """
+    if isinstance(fix, (bool, np.bool_)):
+        return np.full(n_components, not fix)
+    array = np.asarray(fix)
+    if array.dtype == bool:
+        if array.shape != (n_components,):
+            raise ValueError(
+                f"{name} as a boolean mask must have length n_components={n_components}, got shape {array.shape}"
+            )
+        return ~array
+    if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+        raise ValueError(f"{name}={fix!r} must be a bool, a list of component indices or a boolean mask")
+    if array.size and (array.min() < -n_components or array.max() >= n_components):
+        raise ValueError(f"{name}={fix!r} has indices outside 0..{n_components - 1}")
+    free = np.ones(n_components, dtype=bool)
+    free[array] = False
+    return free

@@ -1,0 +1,324 @@
+"""File readers for the adapters: pictures (Pillow) and spike waveforms (.npy, .npz, .csv).
+
+The adapters themselves (:mod:`nmfaudio.adapters.image`, :mod:`nmfaudio.adapters.spikes`)
+take arrays only; this module turns files into those arrays.  Every error is one
+FileNotFoundError or ValueError naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio._validation import check_int
+
+__all__ = ["read_picture", "read_image_stack", "load_waveforms"]
+
+# --------------------------------------------------------------------------- pictures
+
+# Pillow modes read as they are; others are converted to one of these.
+_DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+
+
+def _to_array(picture, *, gray: bool = False) -> np.ndarray:
+    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4)."""
+    mode = picture.mode
+    if gray:
+        return np.asarray(picture.convert("L"))
+    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        raise ValueError(f"{mode}-mode (16-bit or float) pictures are not supported; "
+                         "convert to 8-bit first")
+    if mode not in _DIRECT_MODES:
+        has_alpha = "A" in mode or "transparency" in picture.info
+        picture = picture.convert("RGBA" if has_alpha else "RGB")
+    return np.asarray(picture)
+
+
+def read_picture(path, *, gray: bool = False) -> np.ndarray:
+    """Read one picture file (any format Pillow reads) as uint8 pixels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    gray : bool, default False
+        Convert to grayscale.
+
+    Returns
+    -------
+    ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
+        Palette and other modes become RGB, or RGBA when they carry transparency.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not a picture Pillow reads, a 16-bit / float picture, a pipe or device, or a
+        header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
+    """
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    from nmfaudio.audio import check_input_file
+
+    path = check_input_file(path, what="a picture")  # missing, folder, pipe: one clear error each
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that: refuse both
+            # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                return _to_array(picture, gray=gray)
+    except UnidentifiedImageError:
+        raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        width, height = _declared_size(path)
+        raise ValueError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
+                         f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
+                         "or hostile file, or a picture to scale down first") from None
+
+
+def _declared_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the picture's header, without decoding (nor the size limit)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as picture:
+            return picture.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def read_image_stack(path, n: int | None = None) -> np.ndarray:
+    """Read a stack of equally sized pictures.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An ``.npz`` file with an ``images`` array, or a folder of pictures (read in name
+        order; gray and RGB pictures are promoted so a mixed folder stacks).
+    n : int >= 1, optional
+        Keep the first ``n`` images only.
+
+    Returns
+    -------
+    ndarray, shape (N, h, w) or (N, h, w, c)
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file or folder.
+    ValueError
+        No pictures, pictures of different sizes, not an .npz, no ``images`` array,
+        or ``n`` < 1.
+    """
+    if n is not None:
+        n = check_int(n, "n")
+    path = Path(path)
+    if path.is_dir():
+        from PIL import Image
+
+        extensions = Image.registered_extensions()
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in extensions and p.is_file())
+        if not files:
+            raise ValueError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
+        files = files[:n] if n is not None else files
+        pictures = [read_picture(p) for p in files]
+        shapes = {p.shape[:2] for p in pictures}
+        if len(shapes) > 1:
+            raise ValueError(f"the pictures in {str(path)!r} have different sizes {sorted(shapes)}; "
+                             "resize them to one size first")
+        channels = max((p.shape[2] if p.ndim == 3 else 1) for p in pictures)
+        if channels > 1:
+            pictures = [_with_channels(p, channels) for p in pictures]
+        return np.stack(pictures)
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
+                         "or a folder of pictures (for one picture use 'nmfaudio image compress')")
+    from nmfaudio.audio import check_array_file
+
+    check_array_file(path, what="image stack")  # declared shapes against the file's size, before loading
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            images = archive["images"] if "images" in names else None
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:  # a damaged archive
+        raise ValueError(f"{str(path)!r} is not a readable .npz file ({exc})") from None
+    if images is None:
+        raise ValueError(f"{str(path)!r} has no 'images' array (it has {', '.join(names)}); "
+                         "save the stack as np.savez(path, images=...)")
+    return images[:n] if n is not None else images
+
+
+def _with_channels(picture: np.ndarray, channels: int) -> np.ndarray:
+    """Gray → RGB(A), RGB → RGBA (opaque), so a folder of mixed pictures stacks."""
+    if picture.ndim == 2:
+        picture = np.repeat(picture[..., None], 3, axis=2)
+    if picture.shape[2] == 3 and channels == 4:
+        opaque = np.full(picture.shape[:2] + (1,), 255, dtype=picture.dtype)
+        picture = np.concatenate([picture, opaque], axis=2)
+    return picture
+
+
+# --------------------------------------------------------------------------- spike waveforms
+
+
+_INDEX_NAMES = {"", "index", "idx", "id", "spike", "spike_id", "spike_index", "#"}
+_LABEL_NAMES = {"label", "labels", "unit", "unit_id", "cluster", "neuron", "class", "y"}
+
+
+def _is_index_column(column: np.ndarray) -> bool:
+    """An integer column equal to 0..n−1 or 1..n."""
+    if not np.all(column == np.round(column)):
+        return False
+    n = column.size
+    return bool(np.array_equal(column, np.arange(n)) or np.array_equal(column, np.arange(1, n + 1)))
+
+
+def _looks_like_labels(column: np.ndarray, rest: np.ndarray) -> bool:
+    """Non-negative integers with few distinct values, next to non-integer samples."""
+    if not np.all(column == np.round(column)) or column.min() < 0:
+        return False
+    n_distinct = np.unique(column).size
+    if n_distinct > min(256, max(1, column.size // 2)):
+        return False
+    # Integer ADC counts are indistinguishable from labels: then only say so explicitly.
+    return not np.all(rest == np.round(rest))
+
+
+def _flag(value, name: str):
+    if value == "auto" or isinstance(value, (bool, np.bool_)):
+        return value if value == "auto" else bool(value)
+    raise ValueError(f"{name}={value!r} must be True, False or 'auto'")
+
+
+def _read_csv(path: Path, index_column, label_column):
+    with open(path, newline="") as handle:
+        sample = handle.read(65536)
+        handle.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValueError(f"{str(path)!r} is empty; expected one waveform per row")
+    header = None
+    try:
+        [float(cell) for cell in rows[0] if cell.strip()]
+    except ValueError:
+        header, rows = [cell.strip().lower() for cell in rows[0]], rows[1:]
+    if not rows:
+        raise ValueError(f"{str(path)!r} has a header but no data rows")
+    widths = {len(row) for row in rows}
+    if len(widths) != 1:
+        raise ValueError(f"{str(path)!r} has rows of different lengths {sorted(widths)}; "
+                         "expected one waveform per row, all of the same length")
+    try:
+        table = np.array([[float(cell) for cell in row] for row in rows])
+    except ValueError as exc:
+        raise ValueError(f"{str(path)!r} holds a value that is not a number ({exc}); "
+                         "expected numbers only (plus an optional header row)") from None
+
+    if header is not None and len(header) == table.shape[1]:
+        if index_column == "auto":
+            index_column = header[0] in _INDEX_NAMES
+        if label_column == "auto":
+            label_column = header[-1] in _LABEL_NAMES
+    if index_column == "auto":
+        index_column = table.shape[1] > 1 and _is_index_column(table[:, 0])
+    start = 1 if index_column else 0
+    if label_column == "auto":
+        body = table[:, start:-1]
+        label_column = body.shape[1] >= 1 and _looks_like_labels(table[:, -1], body)
+    stop = table.shape[1] - 1 if label_column else table.shape[1]
+    if stop - start < 1:
+        raise ValueError(f"{str(path)!r} has {table.shape[1]} columns; after the index and "
+                         "label columns no samples are left")
+    labels = None
+    if label_column:
+        column = table[:, -1]
+        if not np.all(column == np.round(column)):
+            raise ValueError(f"the last column of {str(path)!r} is not integer; it cannot be "
+                             "labels (pass label_column=False)")
+        labels = column.astype(np.int64)
+    return table[:, start:stop], labels
+
+
+def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
+    """Read spike waveforms (and labels when the file has them).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.npy`` (the waveform array), ``.npz`` (array ``key``, default ``"waveforms"`` or
+        the only array; labels from a ``"labels"`` array when present) or ``.csv`` / ``.txt``
+        (one waveform per row, comma, semicolon, tab or space separated, optional header
+        row, optional index column first, optional label column last).
+    key : str, optional
+        The ``.npz`` array holding the waveforms.
+    index_column, label_column : bool or "auto", default "auto"
+        CSV only: whether the first column is a spike index and the last a label.
+        ``"auto"``: a header names them (``index``/``id``/empty first, ``label``/``unit``/
+        ``cluster`` last), otherwise the first column is an index when it is exactly
+        0..n−1 (or 1..n), and the last column holds labels when it is non-negative
+        integers with few distinct values while the samples are not all integers.  With
+        integer samples (ADC counts) say ``label_column=True`` explicitly.
+
+    Returns
+    -------
+    waveforms : ndarray, shape (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)
+    labels : ndarray of int64, shape (n_spikes,), or None
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Unknown suffix, missing or ambiguous ``key``, ragged or non-numeric CSV rows.
+    """
+    path = Path(path)
+    index_column = _flag(index_column, "index_column")
+    label_column = _flag(label_column, "label_column")
+    from nmfaudio.audio import check_array_file, check_input_file
+
+    check_input_file(path, what="a waveform file")  # missing, folder, pipe: one clear error each
+    suffix = path.suffix.lower()
+    if suffix in (".npy", ".npz"):
+        check_array_file(path, what="waveform file")  # declared shapes against the file's size
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False), None
+    if suffix == ".npz":
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{str(path)!r} is not a valid .npz archive")
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            if key is None:
+                if "waveforms" in names:
+                    key = "waveforms"
+                elif len(names) == 1:
+                    key = names[0]
+                else:
+                    raise ValueError(f"{str(path)!r} holds arrays {names}; say which one holds "
+                                     "the waveforms (key=... or --key)")
+            if key not in names:
+                raise ValueError(f"key={key!r} is not in {str(path)!r}; it holds {names}")
+            waveforms = archive[key]
+            labels = archive["labels"] if "labels" in names and key != "labels" else None
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (waveforms.shape[0],) or labels.dtype.kind not in "iu":
+                labels = None  # not per-spike integer labels: ignore them
+            else:
+                labels = labels.astype(np.int64)
+        return waveforms, labels
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path, index_column, label_column)
+    raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")

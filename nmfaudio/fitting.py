@@ -1,0 +1,349 @@
+"""What :func:`nmfaudio.separate` and its block-wise form (:mod:`nmfaudio.blockwise`) share:
+the validated settings, the fit of W and H to a magnitude spectrogram, the exact level
+scaling of extreme audio, the output file names and the fields of the result type.
+
+Both :mod:`nmfaudio.pipeline` and :mod:`nmfaudio.blockwise` import this module; it imports
+neither of them (imports point toward the math).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nmfaudio import masks, spectrum
+from nmfaudio._validation import check_int, check_number, free_mask
+from nmfaudio.nmf import beta_divergence, factorize
+from nmfaudio.nmf.divergence import beta_from_name
+
+__all__ = ["NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RANGE", "level_scale", "scaled", "unscale_activations",
+           "planned_iterations", "component_file_names", "Settings", "Fit", "SeparationBase"]
+
+#: Default noise floor for β < 1 (Itakura-Saito and below), relative to the mean of the
+#: magnitude spectrogram.  See :func:`nmfaudio.separate`.
+NOISE_FLOOR = 0.1
+
+#: Frobenius iterations that warm-start a fit with β < 1.
+WARM_START_ITER = 50
+
+#: Peak sample levels (absolute) that :func:`nmfaudio.separate` factorizes as they are.
+#: Audio outside this range (quieter than about -120 dBFS, or float files with samples
+#: beyond about 10⁶) is first scaled by a power of two to a peak near 1 — exactly, without
+#: rounding — so that the engine's powers and floors stay within float32's range, and the
+#: results are scaled back.  See :func:`level_scale`.
+LEVEL_RANGE = (2.0**-20, 2.0**20)
+
+
+# --- level scaling -------------------------------------------------------------------------
+
+
+def level_scale(peak) -> float:
+    """The factor (a power of two) :func:`nmfaudio.separate` multiplies audio of peak level
+    ``peak`` by before factorizing it: 1 inside :data:`LEVEL_RANGE` (and for silence), else
+    the power of two nearest ``1 / peak``."""
+    peak = float(peak)
+    if not peak > 0 or LEVEL_RANGE[0] <= peak <= LEVEL_RANGE[1] or not math.isfinite(peak):
+        return 1.0
+    return 2.0 ** -round(math.log2(peak))
+
+
+def scaled(array: np.ndarray, factor: float) -> np.ndarray:
+    """``array * factor`` in the array's dtype (through float64 where ``factor`` itself
+    does not fit that dtype, e.g. 2**133 for float32 subnormal audio)."""
+    typed = array.dtype.type(factor)
+    if np.isfinite(typed) and float(typed) == factor and typed >= np.finfo(array.dtype).tiny:
+        return array * typed
+    return (array.astype(np.float64) * factor).astype(array.dtype)
+
+
+def unscale_activations(H: np.ndarray, scale: float) -> np.ndarray:
+    """H of audio that was multiplied by ``scale``, back at the input's level (float64
+    where the input's dtype overflows, e.g. float32 audio near 1e38)."""
+    if scale == 1:
+        return H
+    unscaled = scaled(H, 1 / scale)
+    if not np.all(np.isfinite(unscaled)):
+        return H.astype(np.float64) / scale
+    return unscaled
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def _noise_floor_value(noise_floor, beta: float) -> float:
+    if isinstance(noise_floor, str):
+        if noise_floor != "auto":
+            raise ValueError(f"noise_floor={noise_floor!r} must be 'auto' or a number >= 0")
+        return NOISE_FLOOR if beta < 1 else 0.0
+    return check_number(noise_floor, "noise_floor", minimum=0,
+                        expected="'auto' or a finite number >= 0 (0 disables it)")
+
+
+def planned_iterations(beta="frobenius", max_iter: int = 200, *, noise_floor="auto", engine=None) -> int:
+    """Most iterations :func:`nmfaudio.separate` reports through ``callback`` (for progress bars)."""
+    if engine is not None and hasattr(engine, "fit_transform"):
+        return 0
+    floor = _noise_floor_value(noise_floor, beta_from_name(beta))
+    return int(max_iter) + (WARM_START_ITER if floor > 0 else 0)
+
+
+def component_file_names(stem, k: int) -> list[str]:
+    """``<stem>_component_01.wav`` … for ``k`` components (two digits, more if k ≥ 100).
+
+    Raises
+    ------
+    ValueError
+        ``stem`` is empty or holds a folder separator.
+    """
+    stem = str(stem)
+    if not stem or os.sep in stem or (os.altsep and os.altsep in stem):
+        raise ValueError(f"name={stem!r} must be a plain file stem, without folders")
+    width = max(2, len(str(k)))
+    return [f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(k)]
+
+
+@dataclass
+class Fit:
+    """The engine's outcome, whatever the engine: W (n_freq, k), H (k, n_columns)."""
+
+    W: np.ndarray
+    H: np.ndarray
+    loss: np.ndarray
+    n_iter: int
+    converged: bool
+    result: object = None
+
+
+def _fit_transformer(transformer, V, k, beta) -> Fit:
+    """A scikit-learn-style transformer: X = Vᵀ (frames are samples), as librosa.decompose."""
+    declared = getattr(transformer, "n_components", None)
+    if isinstance(declared, numbers.Integral) and declared != k:
+        raise ValueError(
+            f"n_components={k} but the engine {type(transformer).__name__} has n_components={declared}; "
+            "make them equal"
+        )
+    activations = np.asarray(transformer.fit_transform(V.T))  # (n_frames, k)
+    components = np.asarray(transformer.components_)  # (k, n_freq)
+    if activations.shape != (V.shape[1], k) or components.shape != (k, V.shape[0]):
+        raise ValueError(
+            f"engine {type(transformer).__name__} returned activations {activations.shape} and components_ "
+            f"{components.shape}; expected ({V.shape[1]}, {k}) and ({k}, {V.shape[0]})"
+        )
+    W = np.maximum(components.T, 0).astype(V.dtype, copy=False)
+    H = np.maximum(activations.T, 0).astype(V.dtype, copy=False)
+    loss_beta = getattr(transformer, "beta_loss", beta)
+    loss = np.array([beta_divergence(V, W, H, loss_beta)])
+    n_iter = int(getattr(transformer, "n_iter_", 0))
+    return Fit(W, H, loss, n_iter, True, transformer)
+
+
+def _fit_callable(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random_state, callback, delta) -> Fit:
+    """Factorize V (n_freq, n_frames) with a callable engine.
+
+    For a noise floor δ > 0: a Frobenius warm start, then the β fit of V + δ with a
+    fixed extra component ``δ·1`` (a flat spectrum, constant in time) that models the
+    floor; that component is dropped from the result.
+    """
+    fix = ~free_mask(fix_W, k, "fix_W")  # the components the engine keeps fixed
+    if delta <= 0:
+        result = engine(V, k, beta=beta, solver=solver, W=W, fix_W=fix if fix.any() else False,
+                        max_iter=max_iter, tol=tol, random_state=random_state, callback=callback)
+        return Fit(np.asarray(result.W), np.asarray(result.H), np.asarray(getattr(result, "loss", [np.nan])),
+                   int(getattr(result, "n_iter", 0)), bool(getattr(result, "converged", True)), result)
+
+    stopped = []
+
+    def warm_callback(iteration, loss):
+        if callback is not None and callback(iteration, loss):
+            stopped.append(iteration)
+            return True
+        return None
+
+    warm = engine(V, k, beta="frobenius", solver="mu", W=W, fix_W=fix if fix.any() else False,
+                  max_iter=WARM_START_ITER, tol=0, random_state=random_state, callback=warm_callback)
+    warm_iter = int(getattr(warm, "n_iter", WARM_START_ITER))
+    if stopped:
+        return Fit(np.asarray(warm.W), np.asarray(warm.H), np.asarray(warm.loss), warm_iter, False, warm)
+
+    def main_callback(iteration, loss):
+        return callback(warm_iter + iteration, loss) if callback is not None else None
+
+    dtype = V.dtype
+    W0 = np.hstack([np.asarray(warm.W, dtype=dtype), np.full((V.shape[0], 1), delta, dtype=dtype)])
+    H0 = np.vstack([np.asarray(warm.H, dtype=dtype), np.ones((1, V.shape[1]), dtype=dtype)])
+    result = engine(V + dtype.type(delta), k + 1, beta=beta, solver=solver, W=W0, H=H0,
+                    fix_W=np.append(fix, True), fix_H=[k], max_iter=max_iter, tol=tol,
+                    random_state=random_state, callback=main_callback)
+    return Fit(np.asarray(result.W)[:, :k], np.asarray(result.H)[:k], np.asarray(result.loss),
+               warm_iter + int(result.n_iter), bool(result.converged), result)
+
+
+def _centroid_order(W: np.ndarray) -> np.ndarray:
+    """Component order from low to high spectral centroid (all-zero templates last)."""
+    bins = np.arange(W.shape[0], dtype=np.float64)
+    weight = W.sum(axis=0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centroid = (bins @ W.astype(np.float64)) / weight
+    centroid[~(weight > 0)] = np.inf
+    return np.argsort(centroid, kind="stable")
+
+
+@dataclass
+class Settings:
+    """The validated parameters of :func:`nmfaudio.separate` (and of its block-wise form).
+
+    :meth:`check`'s keyword defaults are ``separate()``'s defaults; the block-wise
+    :func:`nmfaudio.blockwise.separate_file` takes them from there (see :meth:`options`).
+    """
+
+    k: int
+    beta: object
+    beta_value: float
+    floor: float
+    n_fft: int
+    hop_length: int
+    mask_power: object
+    solver: str
+    max_iter: int
+    tol: float
+    W: np.ndarray | None
+    fix_W: object
+    random_state: object
+    callback: object
+    engine: object
+    is_transformer: bool
+
+    @classmethod
+    def check(cls, *, n_components, beta="frobenius", n_fft=spectrum.N_FFT, hop_length=spectrum.HOP_LENGTH,
+              mask_power=1.0, solver="auto", max_iter=200, tol=1e-4, W=None, fix_W=False, noise_floor="auto",
+              random_state=None, callback=None, engine=None) -> "Settings":
+        """Validate ``separate()``'s parameters (the defaults are its defaults)."""
+        k = check_int(n_components, "n_components")
+        beta_value = beta_from_name(beta)
+        floor = _noise_floor_value(noise_floor, beta_value)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        mask_power = masks.check_mask_power(mask_power)
+        if engine is None:
+            engine = factorize
+        is_transformer = hasattr(engine, "fit_transform")
+        if not is_transformer and not callable(engine):
+            raise TypeError(
+                f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
+            )
+        if is_transformer and (W is not None or not (fix_W is False) or callback is not None):
+            raise ValueError(
+                "W, fix_W and callback need a callable engine (nmfaudio.factorize); "
+                f"the transformer {type(engine).__name__} uses its own initialization"
+            )
+        if W is not None:
+            W = np.asarray(W)
+            expected = (1 + n_fft // 2, k)
+            if W.shape != expected:
+                raise ValueError(
+                    f"W has shape {W.shape}; with n_fft={n_fft} and n_components={k} it must be {expected}"
+                )
+        return cls(k, beta, beta_value, floor, n_fft, hop_length, mask_power, solver, max_iter, tol, W, fix_W,
+                   random_state, callback, engine, is_transformer)
+
+    @classmethod
+    def options(cls) -> list[str]:
+        """The names :meth:`check` takes besides ``n_components``."""
+        return [name for name in inspect.signature(cls.check).parameters if name != "n_components"]
+
+    def fit(self, V: np.ndarray, *, mean: float | None = None, scale: float = 1.0, stacklevel: int = 3):
+        """Fit W, H to V (n_freq, n_columns); return (W, H, fit) with W's columns (and H's
+        rows) ordered by spectral centroid.
+
+        ``mean`` is the mean of the whole magnitude spectrogram (default V's), which sets
+        the noise floor; ``scale`` the level factor V was multiplied by (the callback
+        sees losses at the input's level); engine warnings are re-issued ``stacklevel``
+        frames up (3: the caller of the function that called this)."""
+        callback = self.callback
+        if callback is not None and scale != 1:
+            user_callback, power = callback, scale**self.beta_value
+
+            def callback(iteration, loss):  # report the loss at the input's level
+                return user_callback(iteration, loss / power)
+
+        if self.is_transformer:
+            fit = _fit_transformer(self.engine, V, self.k, self.beta_value)
+        else:
+            delta = self.floor * (float(V.mean(dtype=np.float64)) if mean is None else mean)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fit = _fit_callable(self.engine, V, self.k, beta=self.beta, solver=self.solver,
+                                    max_iter=self.max_iter, tol=self.tol, W=self.W, fix_W=self.fix_W,
+                                    random_state=self.random_state, callback=callback, delta=delta)
+            for warning in caught:  # re-issued so they point at the caller's line
+                warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
+        order = _centroid_order(fit.W)
+        return np.ascontiguousarray(fit.W[:, order]), np.ascontiguousarray(fit.H[order]), fit
+
+    def unscale_loss(self, loss: np.ndarray, scale: float) -> np.ndarray:
+        """The loss at the input's level: d_β(sV | sWH) = s^β d_β(V | WH)."""
+        return loss if scale == 1 else loss / scale**self.beta_value
+
+    def result_fields(self, fit: Fit, scale: float) -> dict:
+        """The :class:`SeparationBase` fields that come from the settings and the fit."""
+        return dict(loss=self.unscale_loss(fit.loss, scale), n_iter=fit.n_iter, converged=fit.converged,
+                    beta=self.beta, mask_power=self.mask_power, n_fft=self.n_fft, hop_length=self.hop_length,
+                    noise_floor=self.floor, engine_result=fit.result)
+
+
+# --- the result ----------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class SeparationBase:
+    """What every separation learned: the fields :class:`nmfaudio.Separation` and
+    :class:`nmfaudio.blockwise.BlockSeparation` share.
+
+    Attributes
+    ----------
+    W : ndarray, shape (n_freq, k)
+        Spectral templates (columns ordered from low to high spectral centroid).
+    H : ndarray, shape (k, n_frames) for mono input, (k, n_channels, n_frames) otherwise
+        Activations; multichannel input has one activation row per channel, sharing ``W``.
+    loss : ndarray, shape (n_iter + 1,)
+        The engine's β-divergence per iteration, at the input's level.
+    sr : int or None
+        Sampling rate.
+    n_iter : int
+        Iterations run (including a warm start).
+    converged : bool
+    beta : float or str
+        The divergence asked for.
+    mask_power : float or "binary"
+    n_fft, hop_length : int
+    name : str
+        Stem for file names.
+    noise_floor : float
+        The noise floor used, relative to the spectrogram's mean (0: none).
+    engine_result : object
+        What the engine returned (e.g. :class:`nmfaudio.NMFResult`).
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    loss: np.ndarray
+    sr: int | None
+    n_iter: int
+    converged: bool
+    beta: object
+    mask_power: object
+    n_fft: int
+    hop_length: int
+    name: str = "mixture"
+    noise_floor: float = 0.0
+    engine_result: object = field(default=None, repr=False)
+
+    @property
+    def n_components(self) -> int:
+        """Number of components k."""
+        return self.W.shape[1]

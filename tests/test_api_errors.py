@@ -1,0 +1,107 @@
+"""The Python API's argument errors: bad arrays, rates, spectrograms, factors and paths
+raise the built-in exception naming the argument.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import nmfaudio
+from nmfaudio import masks
+
+
+#: Sampling rate of the conftest ``tones`` (8000 Hz).
+SR = 8000
+
+
+# --- the API: bad arrays name the argument ----------------------------------------------
+
+
+BAD_ARRAYS = [
+    (np.array([0.1, np.nan, 0.2] * 100, np.float32), ValueError, "NaN"),
+    (np.array([0.1, np.inf] * 100), ValueError, "NaN or infinite"),
+    (np.zeros((2, 2, 100), np.float32), ValueError, r"shape \(2, 2, 100\)"),
+    (np.float32(0.5), ValueError, r"shape \(\)"),
+    (np.zeros((0, 100), np.float32), ValueError, "no channels"),
+    (np.ones(300, np.complex64), TypeError, "complex64"),
+    (np.array([0.1, 0.2] * 100, dtype=object), TypeError, "object"),
+    (np.array(["a", "b"]), TypeError, "<U1"),
+]
+
+
+@pytest.mark.parametrize("y, exc, match", BAD_ARRAYS,
+                         ids=["nan", "inf", "3-D", "0-D", "no channels", "complex", "object", "strings"])
+def test_separate_save_stft_reject_bad_audio_naming_y(y, exc, match, tmp_path):
+    for call in (lambda: nmfaudio.separate(y, SR, n_components=2),
+                 lambda: nmfaudio.save(tmp_path / "x.wav", y, SR),
+                 lambda: nmfaudio.stft(y)):
+        with pytest.raises(exc, match=match) as info:
+            call()
+        assert str(info.value).startswith("y ")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("sr", [-1, 0, -44100.0, 22050.5, float("nan"), "44100", True])
+def test_bad_sr_is_named(sr, tmp_path, write_audio, tones):
+    y = tones()
+    for call in (lambda: nmfaudio.separate(y, sr, n_components=2),
+                 lambda: nmfaudio.save(tmp_path / "x.wav", y, sr),
+                 lambda: nmfaudio.load(write_audio(tmp_path / "y.wav", y), sr=sr)):
+        with pytest.raises(ValueError, match=r"^sr=") as info:
+            call()
+        assert "whole number" in str(info.value)
+    assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("X, exc, match", [
+    (np.full((129, 10), np.nan + 0j, np.complex64), ValueError, "NaN"),
+    (np.ones((129, 10), dtype=object), TypeError, "object"),
+    (np.ones(129, np.complex64), ValueError, r"shape \(129,\)"),
+], ids=["nan", "object", "1-D"])
+def test_istft_rejects_bad_spectrograms_naming_X(X, exc, match):
+    with pytest.raises(exc, match=match) as info:
+        nmfaudio.istft(X, hop_length=64)
+    assert str(info.value).startswith("X ")
+
+
+@pytest.mark.parametrize("W, H, exc, match", [
+    (np.full((5, 2), np.nan), np.ones((2, 4)), ValueError, "^W holds NaN"),
+    (np.ones((5, 2), complex), np.ones((2, 4)), TypeError, "^W has dtype complex128"),
+    (np.ones((5, 2)), np.ones((2, 4), dtype=object), TypeError, "^H has dtype object"),
+    (np.ones((5, 2, 1)), np.ones((2, 4)), ValueError, r"W must be \(n_freq, k\)"),
+], ids=["nan W", "complex W", "object H", "3-D W"])
+def test_masks_reject_bad_factors_naming_them(W, H, exc, match):
+    with pytest.raises(exc, match=match):
+        masks.masks(W, H)
+
+
+@pytest.mark.parametrize("V, exc, match", [
+    (np.full((4, 5), np.nan), ValueError, "^V holds"),
+    (np.ones((4, 5), complex), TypeError, "^V has dtype complex128"),
+    (np.ones((4, 5), dtype=object), TypeError, "^V has dtype object"),
+    (np.ones(5), ValueError, "^V must be 2-D"),
+], ids=["nan", "complex", "object", "1-D"])
+def test_factorize_rejects_bad_data_naming_V(V, exc, match):
+    with pytest.raises(exc, match=match):
+        nmfaudio.factorize(V, 2)
+
+
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_saving_into_a_file_names_the_directory(where, tmp_path, write_audio, tones):
+    from nmfaudio.blockwise import separate_file
+
+    (tmp_path / "file.txt").write_text("x")
+    target = tmp_path / "file.txt" if where == "a file" else tmp_path / "file.txt" / "sub"
+    song = write_audio(tmp_path / "song.wav", tones())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate(song, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+        with pytest.raises(NotADirectoryError, match="^directory=.*give a folder"):
+            result.save(target)
+        with pytest.raises(NotADirectoryError, match="^directory=.*give a folder"):
+            separate_file(song, target, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+    assert sorted(os.listdir(tmp_path)) == ["file.txt", "song.wav"]

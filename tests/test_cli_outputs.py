@@ -1,0 +1,128 @@
+"""Outputs: never clobbered without --force, written all-or-nothing (a failure or a signal
+midway leaves no partial files), and parallel runs do not interfere.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+#: Sampling rate of the conftest ``tones`` (8000 Hz).
+SR = 8000
+FAST = ["--n-fft", "256", "--hop-length", "64", "--max-iter", "20"]
+
+
+# --- outputs: no clobbering, atomic, interrupted, parallel -----------------------------
+
+
+def test_existing_outputs_are_byte_identical_without_force(tmp_path, cli, one_line_error, write_audio,
+                                                           file_tree, tones):
+    song = write_audio(tmp_path / "song.wav", tones(channels=2))
+    out = tmp_path / "out"
+    assert cli(["separate", song, "-k", "2", "-o", out, "--seed", "1", *FAST])[0] == 0
+    first = file_tree(out)
+    # a different seed and k=3 would rewrite _01 and _02: refused, nothing touched
+    code, _, err = cli(["separate", song, "-k", "3", "-o", out, "--seed", "2", *FAST])
+    assert code == 1 and "--force" in one_line_error(err, prefix=None)
+    assert file_tree(out) == first
+    assert cli(["separate", song, "-k", "3", "-o", out, "--seed", "2", "--force", *FAST])[0] == 0
+    assert len(file_tree(out)) == 3
+
+
+def test_failure_after_the_first_file_leaves_no_outputs_and_no_temporaries(tmp_path, monkeypatch, cli,
+                                                                           one_line_error, write_audio,
+                                                                           file_tree, tones):
+    from nmfaudio import audio
+
+    real_write = audio.write_wav
+    written = []
+
+    def fail_after_first(path, y, sr, **kwargs):
+        if written:
+            raise OSError(28, "No space left on device (simulated)", str(path))
+        real_write(path, y, sr, **kwargs)
+        written.append(Path(path))
+
+    monkeypatch.setattr(audio, "write_wav", fail_after_first)
+    song = write_audio(tmp_path / "song.wav", tones())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "unrelated.txt").write_text("keep")
+    code, _, err = cli(["separate", song, "-k", "3", "-o", out, *FAST])
+    assert code == 1
+    assert "No space left on device" in one_line_error(err, prefix=None)
+    assert written and not written[0].exists()  # the first temporary file was written, then removed
+    assert file_tree(out) == {"unrelated.txt": b"keep"}  # no track, no hidden .part file; the folder stays
+
+
+def test_failure_with_force_keeps_the_old_outputs(tmp_path, monkeypatch, cli, write_audio, file_tree, tones):
+    from nmfaudio import audio
+
+    song = write_audio(tmp_path / "song.wav", tones())
+    out = tmp_path / "out"
+    assert cli(["separate", song, "-k", "2", "-o", out, *FAST])[0] == 0
+    old = file_tree(out)
+    real_write = audio.write_wav
+
+    calls = []
+
+    def fail_second(path, y, sr, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error (simulated)", str(path))
+        real_write(path, y, sr, **kwargs)
+
+    monkeypatch.setattr(audio, "write_wav", fail_second)
+    assert cli(["separate", song, "-k", "2", "-o", out, "--seed", "9", "--force", *FAST])[0] == 1
+    assert file_tree(out) == old  # the replacements only happen once every file is written
+
+
+def test_subprocess_usage_error(tmp_path, one_line_error, write_audio, tones, nmfaudio_process):
+    # (successful subprocess runs: test_two_runs_in_parallel_do_not_interfere)
+    song = write_audio(tmp_path / "song.wav", tones(channels=2))
+    bad = nmfaudio_process("separate", song, "-k", "zero", "-o", tmp_path / "out")
+    stdout, err = bad.communicate(timeout=120)
+    assert bad.returncode == 2 and stdout == ""
+    assert "'zero' is not a whole number" in one_line_error(err, prefix=None)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_line_error, write_audio,
+                                                 nmfaudio_process, rng):
+    # 20 s of six tones, k=6 and up to 100000 iterations: the run is still factorizing when
+    # the signal comes (right after the output folder appears, before any track is written).
+    t = np.arange(20 * SR) / SR
+    y = sum(0.1 * np.sin(2 * np.pi * f * t) * (rng.random() < 0.5 + 0.5 * np.sin(t * (1 + i)))
+            for i, f in enumerate((220, 330, 440, 660, 880, 1320)))
+    song = write_audio(tmp_path / "long.wav", np.asarray(y, np.float32))
+    out = tmp_path / "out"
+    process = nmfaudio_process("separate", song, "-k", "6", "-o", out, "--max-iter", "100000")
+    deadline = time.monotonic() + 60
+    while not out.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.3)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == code
+    assert "no partial outputs were kept" in one_line_error(err, prefix=None)
+    assert not out.exists()  # no track, no temporary file, no empty folder
+
+
+def test_two_runs_in_parallel_do_not_interfere(tmp_path, write_audio, file_tree, tones, nmfaudio_process):
+    song = write_audio(tmp_path / "song.wav", tones(channels=2))
+    runs = [nmfaudio_process("separate", song, "-k", "2", "-o", tmp_path / name, "--seed", "3", *FAST)
+            for name in ("a", "b")]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert "2 components" in out
+    a, b = file_tree(tmp_path / "a"), file_tree(tmp_path / "b")
+    assert sorted(a) == ["song_component_01.wav", "song_component_02.wav"]
+    assert a == b  # same input and seed: the same bytes, nothing mixed up or missing

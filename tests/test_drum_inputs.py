@@ -1,0 +1,143 @@
+"""Drum templates from one-shot folders and the drums / templates learn commands with bad
+inputs: one clear error naming the folder or file, nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import nmfaudio
+
+
+# --- drum templates from one-shot folders (API) ------------------------------------------
+
+
+def _one_shot_kit(folder: Path, sr=22050) -> Path:
+    """kick/, snare/, hihat/ with one short synthetic one-shot each."""
+    t = np.arange(4000) / sr
+    rng = np.random.default_rng(0)
+    shots = {"kick": np.sin(2 * np.pi * 60 * t) * np.exp(-30 * t),
+             "snare": rng.standard_normal(t.size) * np.exp(-40 * t),
+             "hihat": rng.standard_normal(t.size) * np.exp(-80 * t)}
+    for name, shot in shots.items():
+        (folder / name).mkdir(parents=True)
+        sf.write(folder / name / "one.wav", (0.8 * shot).astype(np.float32), sr)
+    return folder
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("missing class", "class folder '{kit}/snare' is missing"),
+    ("no audio", "class folder '{kit}/hihat' holds no audio files"),
+    ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
+    ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
+    ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
+    ("no kit folder", "one-shot folder '{kit}' does not exist"),
+])
+def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_path, file_tree):
+    import shutil
+
+    from nmfaudio.drums import DrumTemplates
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    if case == "missing class":
+        shutil.rmtree(kit / "snare")
+    elif case == "no audio":
+        (kit / "hihat" / "one.wav").unlink()
+        (kit / "hihat" / "README.txt").write_text("hi-hat samples go here")
+    elif case == "text named .wav":
+        (kit / "kick" / "two.wav").write_text("not audio")
+    elif case == "silent one-shot":
+        sf.write(kit / "snare" / "two.wav", np.zeros(2000, np.float32), 22050)
+    elif case == "NaN one-shot":
+        shot = np.full(2000, 0.1, np.float32)
+        shot[7] = np.nan
+        sf.write(kit / "snare" / "two.wav", shot, 22050, subtype="FLOAT")
+    elif case == "no kit folder":
+        shutil.rmtree(kit)
+    before = file_tree(tmp_path)
+    expected = needle.format(kit=kit)
+    with pytest.raises(ValueError) as info:
+        DrumTemplates.from_folder(kit)
+    assert expected in str(info.value)
+    if case != "no kit folder":  # (separate_drums: a missing path is FileNotFoundError naming templates=)
+        with pytest.raises(ValueError) as info:
+            nmfaudio.separate_drums(np.zeros(22050, np.float32), 22050, templates=kit)
+        assert expected in str(info.value)
+    assert file_tree(tmp_path) == before
+
+
+# --- nmfaudio drums / templates learn with bad inputs (CLI) ------------------------------
+
+DRUMS_FAST = ["--max-iter", "5", "--n-fft", "512", "--hop-length", "128"]
+
+
+@pytest.fixture
+def drum_setup(tmp_path, write_audio):
+    """A kit folder, a kit missing its snare, one with an empty hi-hat folder, a loop
+    made of the one-shots, a text file named .wav, and a plain file."""
+    import shutil
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    y = np.concatenate([sf.read(kit / c / "one.wav", dtype="float32")[0] for c in ("kick", "snare", "hihat")] * 2)
+    write_audio(tmp_path / "loop.wav", y, 22050)
+    shutil.copytree(kit, tmp_path / "no_snare")
+    shutil.rmtree(tmp_path / "no_snare" / "snare")
+    shutil.copytree(kit, tmp_path / "empty_hihat")
+    (tmp_path / "empty_hihat" / "hihat" / "one.wav").unlink()
+    (tmp_path / "text.wav").write_text("hello")
+    (tmp_path / "file.txt").write_text("x")
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, code, needle", [
+    (["drums", "missing.wav", "-o", "out"], 1, "'{d}/missing.wav' does not exist"),
+    (["drums", "text.wav", "-o", "out"], 1, "cannot read '{d}/text.wav' as audio"),
+    (["drums", "loop.wav", "-o", "file.txt"], 1, "-o '{d}/file.txt' is a file; give a folder"),
+    (["drums", "loop.wav", "-o", "file.txt/sub"], 1, "which is a file; give a folder"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "no_kit"], 1, "--templates '{d}/no_kit' does not exist"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "no_snare"], 1, "class folder '{d}/no_snare/snare' is missing"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,
+     "class folder '{d}/empty_hihat/hihat' holds no audio files"),
+    (["drums", "loop.wav", "-o", "out", "--max-iter", "0"], 2, "argument --max-iter: '0' must be an int >= 1"),
+    (["drums", "loop.wav", "-o", "out", "--classes", ","], 2, "argument --classes: ',' names no drum"),
+    (["drums", "loop.wav"], 2, "required: -o/--output-dir"),
+    (["templates", "learn", "no_snare", "-o", "kit.npz"], 1, "class folder '{d}/no_snare/snare' is missing"),
+    (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
+    (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
+], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "kit without snare",
+        "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
+        "learn: empty hihat", "learn: not .npz"])
+def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
+                                                 file_tree):
+    d = drum_setup
+    argv = [str(d / a) if a in {"missing.wav", "text.wav", "loop.wav", "out", "file.txt", "file.txt/sub", "no_kit",
+                                "no_snare", "empty_hihat", "kit", "kit.npz", "kit.txt"} else a for a in argv]
+    extra = DRUMS_FAST if argv[0] == "drums" and code == 1 else []
+    before = file_tree(d)
+    got, stdout, err = cli([*argv, *extra])
+    assert got == code
+    line = one_line_error(err, prefix=None)
+    assert needle.format(d=d) in line, line
+    assert stdout == ""
+    assert file_tree(d) == before and not (d / "out").exists()
+
+
+def test_drums_cli_keeps_existing_outputs_without_force(drum_setup, cli, one_line_error, file_tree):
+    d = drum_setup
+    argv = ["drums", d / "loop.wav", "-o", d / "out", *DRUMS_FAST]
+    assert cli(argv)[0] == 0
+    first = file_tree(d / "out")
+    assert sorted(first) == ["loop_hihat.wav", "loop_kick.wav", "loop_residual.wav", "loop_snare.wav"]
+    code, _, err = cli([*argv, "--seed", "4"])
+    assert code == 1 and "--force" in one_line_error(err, prefix=None)
+    assert file_tree(d / "out") == first
+    learn = ["templates", "learn", d / "kit", "-o", d / "kit.npz"]
+    assert cli(learn)[0] == 0
+    npz = (d / "kit.npz").read_bytes()
+    code, _, err = cli(learn)
+    assert code == 1 and "exists; use --force" in one_line_error(err, prefix=None)
+    assert (d / "kit.npz").read_bytes() == npz

@@ -1,0 +1,249 @@
+"""nmfaudio.nmf.factorize_convolutive (NMFD): monotone loss for each β, frozen factors,
+support, the gain cap, free components, compiled = NumPy, seeds, shapes and errors."""
+
+import numpy as np
+import pytest
+
+from nmfaudio.nmf import ConvergenceWarning, NMFDResult, beta_divergence, convolutive_components, \
+    factorize_convolutive, kernels
+
+needs_numba = pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="numba not installed")
+
+
+def planted(F=24, K=3, T=5, C=1, N=300, seed=0, zeros=0.1, noise=0.01, with_H=False):
+    """V (F, C, N) from random unit-sum templates P (F, K, T) and sparse activations H,
+    plus uniform noise, with a share ``zeros`` of exact zeros; returns V, P (and H), float32."""
+    rng = np.random.default_rng(seed)
+    P = rng.random((F, K, T)).astype(np.float32)
+    P /= P.sum(axis=(0, 2), keepdims=True)
+    H = ((rng.random((K, C, N)) < 0.05) * rng.random((K, C, N)) * 10).astype(np.float32)
+    V = convolutive_components(P, H).sum(axis=0) + noise * rng.random((F, C, N))
+    V[rng.random(V.shape) < zeros] = 0
+    return (V.astype(np.float32), P, H) if with_H else (V.astype(np.float32), P)
+
+
+def start_templates(P, seed=1):
+    """Templates near P, a different unit-sum start."""
+    rng = np.random.default_rng(seed)
+    P0 = (P * (0.5 + rng.random(P.shape))).astype(P.dtype)
+    return P0 / P0.sum(axis=(0, 2), keepdims=True)
+
+
+def free_start(F, C, N, n_free=1, seed=2):
+    rng = np.random.default_rng(seed)
+    return (0.1 + rng.random((F, n_free))).astype(np.float32), (0.1 + rng.random((n_free, C, N))).astype(np.float32)
+
+
+@pytest.mark.parametrize("beta", [0, 0.5, 1, 1.5, 2], ids=lambda b: f"beta={b}")
+@pytest.mark.parametrize("with_free", [False, True], ids=["drums only", "with free components"])
+def test_loss_never_increases(beta, with_free):
+    """Every iteration (H, free H, templates, free templates, unit sums) lowers the
+    β-divergence or keeps it, to float32 rounding (1e-6 of the starting loss)."""
+    V, P = planted(C=2, N=150)
+    F, C, N = V.shape
+    free = dict(zip(("W_free", "H_free"), free_start(F, C, N))) if with_free else {}
+    res = factorize_convolutive(V, start_templates(P), beta=beta, max_iter=40, tol=0, random_state=0, **free)
+    assert res.n_iter == 40 and res.loss.shape == (41,)
+    steps = np.diff(res.loss)
+    assert steps.max() <= 1e-6 * res.loss[0], f"loss rose by {steps.max():.3g} (start {res.loss[0]:.3g})"
+    assert res.loss[-1] < 0.9 * res.loss[0]  # it does learn (IS on floored zeros: 0.63)
+    assert np.allclose(res.P.sum(axis=(0, 2)), 1, atol=1e-5)  # the learning templates keep unit sums
+    assert res.P.min() >= 0 and res.H.min() >= 0
+
+
+def test_loss_is_the_divergence_of_the_returned_factors():
+    """loss[-1] is the β-divergence (scikit-learn's definition, float64) of the returned
+    model on the floored V, to 1e-5 relative; 2-D V gives the same as one channel."""
+    V, P = planted(N=200)
+    W_free, H_free = free_start(V.shape[0], 1, 200)
+    for beta in (1, 0.5):
+        res = factorize_convolutive(V[:, 0], start_templates(P), W_free=W_free, H_free=H_free[:, 0], beta=beta,
+                                    max_iter=7, tol=0, random_state=0)
+        assert res.H.shape == (3, 200) and res.H_free.shape == (1, 200)
+        # the model as one NMF: [P_τ columns | W_free] times [shifted H ; H_free]
+        K, T = P.shape[1:]
+        W = np.hstack([res.P.transpose(0, 2, 1).reshape(-1, T * K), res.W_free]).astype(np.float64)
+        shifted = np.zeros((T, K, 200))
+        for tau in range(T):
+            shifted[tau, :, tau:] = res.H[:, :200 - tau]
+        Hall = np.vstack([shifted.reshape(T * K, 200), res.H_free])
+        assert res.loss[-1] == pytest.approx(beta_divergence(V[:, 0].astype(np.float64), W, Hall, beta,
+                                                             eps=res.eps), rel=1e-5)
+        same = factorize_convolutive(V, start_templates(P), W_free=W_free, H_free=H_free, beta=beta, max_iter=7,
+                                     tol=0, random_state=0)
+        np.testing.assert_array_equal(same.H[:, 0], res.H)
+        np.testing.assert_array_equal(same.P, res.P)
+
+
+def test_frozen_factors_stay_bit_identical_and_the_others_learn():
+    V, P = planted(C=2, N=120)
+    P0 = start_templates(P)
+    all_fixed = factorize_convolutive(V, P0, fix_P=True, max_iter=10, tol=0, random_state=0)
+    np.testing.assert_array_equal(all_fixed.P, P0)
+    some = factorize_convolutive(V, P0, fix_P=[1], max_iter=10, tol=0, random_state=0)
+    np.testing.assert_array_equal(some.P[:, 1], P0[:, 1])
+    assert not np.array_equal(some.P[:, 0], P0[:, 0]) and not np.array_equal(some.P[:, 2], P0[:, 2])
+    H0 = np.random.default_rng(3).random((3, 2, 120)).astype(np.float32) + 0.5
+    fixed_H = factorize_convolutive(V, P0, H0, fix_H=[0, 2], max_iter=10, tol=0)
+    np.testing.assert_array_equal(fixed_H.H[[0, 2]], H0[[0, 2]])
+    assert not np.array_equal(fixed_H.H[1], H0[1])
+    # a template whose activations are fixed learns but keeps its scale (no unit sum)
+    assert fixed_H.P[:, 1].sum() == pytest.approx(1, abs=1e-5) and fixed_H.P[:, 0].sum() != pytest.approx(1)
+    W_free, H_free = free_start(V.shape[0], 2, 120)
+    both = factorize_convolutive(V, P0, H0, W_free=W_free, H_free=H_free, fix_P=True, fix_H=True, max_iter=5,
+                                 tol=0)
+    np.testing.assert_array_equal(both.P, P0)
+    np.testing.assert_array_equal(both.H, H0)
+    assert not np.array_equal(both.W_free, W_free) and np.all(np.diff(both.loss) <= 1e-6 * both.loss[0])
+
+
+def test_support_zeros_stay_zero():
+    V, P = planted()
+    P0 = start_templates(P)
+    P0[P0 < np.quantile(P0, 0.4)] = 0  # 40 % of each template's entries outside its support
+    P0 /= P0.sum(axis=(0, 2), keepdims=True)
+    res = factorize_convolutive(V, P0, max_iter=30, tol=0, random_state=0, cap=10.0)
+    assert np.all(res.P[P0 == 0] == 0)
+    assert np.all(res.P[P0 > 0] > 0)
+
+
+def test_the_cap_clips_each_update_then_rescales():
+    """After one iteration, the capped templates are the uncapped ones clipped to
+    cap · P0 and rescaled to unit sum (1e-6 relative); over 30 iterations no entry ends
+    more than cap / (its template's sum after clipping) above its start."""
+    V, P = planted(N=200)
+    P0 = start_templates(P)
+    cap = 1.2
+    free = factorize_convolutive(V, P0, max_iter=1, tol=0, random_state=0)
+    capped = factorize_convolutive(V, P0, max_iter=1, tol=0, random_state=0, cap=cap)
+    clipped = np.minimum(free.P, cap * P0)
+    assert np.any(free.P > cap * P0 * 1.01), "the cap must bind for this test to mean anything"
+    expected = clipped / clipped.sum(axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(capped.P, expected, rtol=1e-6, atol=1e-9)
+    long = factorize_convolutive(V, P0, max_iter=30, tol=0, random_state=0, cap=cap)
+    uncapped = factorize_convolutive(V, P0, max_iter=30, tol=0, random_state=0)
+    ratio = long.P[P0 > 0] / P0[P0 > 0]
+    assert ratio.max() < np.max(uncapped.P[P0 > 0] / P0[P0 > 0])
+    assert ratio.max() <= cap * 1.5  # measured 1.29: clipped mass is small
+    # an array cap works entrywise, like the float
+    as_array = factorize_convolutive(V, P0, max_iter=1, tol=0, random_state=0, cap=cap * P0)
+    np.testing.assert_array_equal(as_array.P, capped.P)
+
+
+@needs_numba
+@pytest.mark.parametrize("channels, N", [(1, 3 * 256 + 41), (2, 3 * 256 + 41), (1, 5), (2, 1)],
+                         ids=["mono, across blocks", "stereo, across blocks", "shorter than T", "one frame"])
+def test_compiled_kl_equals_the_numpy_updates(channels, N, monkeypatch):
+    """The compiled KL passes (nmfaudio.nmf.convolutive) give the NumPy updates' factors
+    and losses to float32 rounding (factors 1e-4, losses 1e-5 relative), with free
+    components, the gain cap, frozen templates and activations (all or some), zeros
+    in V, and frame counts that cross block and task borders or are shorter than the
+    templates."""
+    V, _ = planted(F=23, K=3, T=8, C=channels, N=N, seed=1)
+    rng = np.random.default_rng(1)
+    P0 = rng.random((23, 3, 8)).astype(np.float32)
+    P0 /= P0.sum(axis=(0, 2), keepdims=True)
+    H0 = (0.5 + rng.random((3, channels, N))).astype(np.float32)
+    W_free, H_free = free_start(23, channels, N)
+    runs = [dict(cap=3.0), dict(W_free=W_free, H_free=H_free, fix_P=True, fix_H=True),
+            dict(W_free=W_free, H_free=H_free, fix_P=True), dict(W_free=W_free, H_free=H_free, fix_P=[0], fix_H=[2])]
+    for options in runs:
+        results = []
+        for compiled in (True, False):
+            with monkeypatch.context() as patch:
+                if not compiled:
+                    patch.setattr(kernels, "HAVE_NUMBA", False)
+                results.append(factorize_convolutive(V, P0, H0, beta=1, max_iter=4, tol=0, **options))
+        fast, plain = results
+        np.testing.assert_allclose(fast.loss, plain.loss, rtol=1e-5, err_msg=str(options))
+        for name in ("P", "H", "W_free", "H_free"):
+            a, b = getattr(fast, name), getattr(plain, name)
+            if b.size == 0:
+                continue
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * max(float(np.abs(b).max()), 1e-30),
+                                       err_msg=f"{name} {options}")
+
+
+def test_same_seed_same_result_and_resuming_is_exact():
+    V, P = planted(C=2, N=100)
+    first, again = (factorize_convolutive(V, P, max_iter=8, tol=0, random_state=7) for _ in range(2))
+    for name in ("P", "H", "loss"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
+    other = factorize_convolutive(V, P, max_iter=8, tol=0, random_state=8)
+    assert not np.array_equal(other.H, first.H)
+    generator = factorize_convolutive(V, P, max_iter=8, tol=0, random_state=np.random.default_rng(7))
+    np.testing.assert_array_equal(generator.H, first.H)
+    # 8 iterations = 5, then 3 more from the returned factors
+    part = factorize_convolutive(V, P, max_iter=5, tol=0, random_state=7)
+    rest = factorize_convolutive(V, part.P, part.H, max_iter=3, tol=0)
+    np.testing.assert_array_equal(rest.P, first.P)
+    np.testing.assert_array_equal(rest.H, first.H)
+    np.testing.assert_array_equal(rest.loss, first.loss[5:])
+
+
+def test_planted_model_is_recovered_and_tol_stops():
+    """Without noise, the planted activations are found again with the planted templates
+    fixed (the loss falls below 1e-4 of its start); with learning templates, the fit
+    ends below the loss of the planted factors on noisy data."""
+    V, P, H = planted(zeros=0.0, noise=0.0, with_H=True)
+    res = factorize_convolutive(V, P, fix_P=True, max_iter=300, tol=0, random_state=0)
+    assert res.loss[-1] < 1e-4 * res.loss[0]
+    noisy, P, H = planted(zeros=0.0, with_H=True)
+    planted_loss = factorize_convolutive(noisy, P, H, fix_P=True, fix_H=True, max_iter=0).loss[0]
+    learned = factorize_convolutive(noisy, start_templates(P), max_iter=300, tol=0, random_state=0)
+    assert learned.loss[-1] < planted_loss
+    early = factorize_convolutive(V, P, fix_P=True, max_iter=300, tol=1e-2, random_state=0)
+    assert early.converged and early.stop_reason == "tol" and early.n_iter % 10 == 0 and early.n_iter < 300
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        factorize_convolutive(V, P, max_iter=3, random_state=0)
+
+
+def test_callback_sees_each_iteration_and_can_stop():
+    V, P = planted()
+    seen = []
+    res = factorize_convolutive(V, P, max_iter=20, tol=0, random_state=0,
+                                callback=lambda i, loss: seen.append((i, loss)) or i == 4)
+    assert [i for i, _ in seen] == [1, 2, 3, 4] and res.n_iter == 4 and res.stop_reason == "callback"
+    assert [loss for _, loss in seen] == res.loss[1:].tolist()
+
+
+def test_dtypes_scales_inputs_and_zero_data():
+    V, P = planted()
+    before = (V.copy(), P.copy())
+    res = factorize_convolutive(V, P, max_iter=5, tol=0, random_state=0)
+    np.testing.assert_array_equal(V, before[0])  # inputs never modified
+    np.testing.assert_array_equal(P, before[1])
+    assert isinstance(res, NMFDResult) and res.P.dtype == res.H.dtype == np.float32
+    double = factorize_convolutive(V.astype(np.float64), P, beta=2, max_iter=5, tol=0, random_state=0)
+    assert double.P.dtype == double.H.dtype == np.float64
+    # any scale: V·2^40 gives the same templates and 2^40 times the activations (exact scaling)
+    loud = factorize_convolutive(V * np.float32(2.0**40), P, max_iter=5, tol=0, random_state=0)
+    np.testing.assert_array_equal(loud.P, res.P)
+    np.testing.assert_array_equal(loud.H, res.H * np.float32(2.0**40))
+    zero = factorize_convolutive(np.zeros_like(V), P, max_iter=5, random_state=0)
+    assert zero.stop_reason == "zero" and not zero.H.any() and zero.n_iter == 0
+    np.testing.assert_array_equal(zero.P, P)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(V=-np.ones((4, 10))), ValueError, "negative"),
+    (dict(V=np.ones((4, 2, 3, 10))), ValueError, r"V must have shape \(F, N\) or \(F, C, N\)"),
+    (dict(V="spectrogram"), TypeError, "V must be"),
+    (dict(P=np.ones((5, 2, 3))), ValueError, r"P has shape \(5, 2, 3\) but V has 4 rows"),
+    (dict(H=np.ones((3, 10))), ValueError, r"H has shape \(3, 10\); expected \(2, 10\)"),
+    (dict(fix_H=True), ValueError, "fix_H needs the activations"),
+    (dict(W_free=np.ones((4, 1))), ValueError, "give both W_free"),
+    (dict(W_free=np.ones((4, 1)), H_free=np.ones((2, 10))), ValueError, r"H_free has shape \(2, 10\)"),
+    (dict(cap=0), ValueError, "cap=0"),
+    (dict(cap=np.ones((4, 2, 2))), ValueError, "cap has shape"),
+    (dict(beta="euclid"), ValueError, "beta='euclid'"),
+    (dict(max_iter=-1), ValueError, "max_iter=-1"),
+    (dict(callback=3), TypeError, "callback=3"),
+    (dict(fix_P=[5]), ValueError, "fix_P"),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_bad_arguments_raise_one_line_errors(kwargs, error, match):
+    arguments = dict(V=np.ones((4, 10)), P=np.ones((4, 2, 3)))
+    arguments.update(kwargs)
+    with pytest.raises(error, match=match) as caught:
+        factorize_convolutive(arguments.pop("V"), arguments.pop("P"), **arguments)
+    assert "\n" not in str(caught.value)
