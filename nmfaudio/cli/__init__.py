@@ -295,16 +295,46 @@ def _plain(value: str) -> str:
 _stopping_signal = None
 
 
+#: While > 0, signals are only recorded, not raised: inside the compiled engine (numba
+#: compiling or loading its cache, worker threads writing shared arrays) an exception
+#: raised from a signal handler can crash the process (SIGSEGV/SIGABRT) or be swallowed.
+#: The work checks for a recorded signal at safe points (each iteration's callback,
+#: each block) and when the deferred section ends — see :func:`signals_deferred`.
+_deferring = 0
+
+
 def _raise_terminated(signum, frame):
     global _stopping_signal
     _stopping_signal = signum
-    raise Terminated()
+    if not _deferring:
+        raise Terminated()
 
 
 def _raise_interrupted(signum, frame):
     global _stopping_signal
     _stopping_signal = signal.SIGINT
-    raise KeyboardInterrupt
+    if not _deferring:
+        raise KeyboardInterrupt
+
+
+def stop_if_signalled() -> None:
+    """Raise the recorded signal's exception (a safe point of the work)."""
+    if _stopping_signal is not None:
+        raise KeyboardInterrupt if _stopping_signal == signal.SIGINT else Terminated()
+
+
+@contextmanager
+def signals_deferred():
+    """Run the block with SIGINT/SIGTERM/SIGHUP recorded instead of raised; raise a
+    recorded one at the block's safe points (:func:`stop_if_signalled`, called by the
+    progress callback) or when it ends.  For the engine's compiled, threaded work."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    stop_if_signalled()
 
 
 def _stopped(signum) -> int:
@@ -336,6 +366,7 @@ def progress_bar(total: int):
                dynamic_ncols=True)
 
     def callback(iteration, loss):
+        stop_if_signalled()  # a safe point: between iterations, no worker thread running
         bar.update(iteration - bar.n)
         if iteration % 10 == 0:
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
@@ -351,8 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exit_.code or 0)
-    global _stopping_signal
-    _stopping_signal = None
+    global _stopping_signal, _deferring
+    _stopping_signal, _deferring = None, 0
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)

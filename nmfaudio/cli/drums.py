@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
 from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
 
 
@@ -129,10 +129,11 @@ def run_drums(args) -> int:
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
-            result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
-                                    hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
-                                    adapt=not args.fixed, n_free=args.free, random_state=args.seed,
-                                    callback=callback)
+            with signals_deferred():  # signals: raised between iterations, not inside compiled code
+                result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
+                                        hop_length=args.hop_length, mask_power=args.mask_power,
+                                        max_iter=args.max_iter, adapt=not args.fixed, n_free=args.free,
+                                        random_state=args.seed, callback=callback)
         finally:
             bar.close()
         seconds = time.perf_counter() - started

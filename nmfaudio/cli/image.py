@@ -194,6 +194,13 @@ def run_sweep(args) -> int:
     if args.n is not None and args.n < 1:
         raise CLIError(f"--n {args.n} must be >= 1")
     images = read_image_stack(args.images, args.n)
+    rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
+    most = min(len(images), rows)
+    too_high = [rank for rank in args.ranks if rank > most]
+    if too_high:  # refused before the first (long) fit, not after the others
+        raise CLIError(f"--ranks {','.join(map(str, too_high))}: {len(images)} pictures of "
+                       f"{images.shape[2]} x {images.shape[1]} pixels have at most {most} independent parts; "
+                       f"use ranks up to {most}")
     clean = None
     noisy = images
     if args.sigma > 0:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
 
 BETA_ALIASES = {
@@ -166,13 +166,14 @@ def _separate_blocks(args, tracks, plot) -> None:
     blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
     def on_block(done, total):
+        stop_if_signalled()  # a safe point: between blocks
         if done == 1:
             bar.close()
             blocks.reset(total=total)
         blocks.update(1)
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), signals_deferred():  # signals: raised between iterations
             warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
             result = separate_file(
                 args.input, args.output_dir, n_components=args.n_components, block_seconds=args.block_seconds,
@@ -196,7 +197,7 @@ def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
     started = time.perf_counter()
     bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), signals_deferred():  # signals: raised between iterations
             warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
             result = separate(y, sr, n_components=args.n_components, beta=args.beta, n_fft=args.n_fft,
                               hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
