@@ -26,8 +26,9 @@ import numpy as np
 from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "check_path", "reading", "audio_info", "make_folder", "check_input_file", "check_not_inputs",
-           "check_free_space", "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
+           "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
+           "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
+           "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
 #: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
@@ -455,6 +456,93 @@ def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
         known = ", ".join(sorted(sf.available_subtypes(fmt)))
         raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
     return fmt, subtype
+
+
+#: Output containers the command line offers: name -> (libsndfile format, file extension).
+FORMATS = {"wav": ("WAV", "wav"), "flac": ("FLAC", "flac")}
+#: Output sample formats: name -> libsndfile subtype.
+SUBTYPES = {"float": "FLOAT", "pcm16": "PCM_16", "pcm24": "PCM_24"}
+#: The subtype used when none is given: samples unchanged (WAV), else the finest PCM.
+DEFAULT_SUBTYPES = {"wav": "float", "flac": "pcm24"}
+
+
+class OutputFormat(tuple):
+    """``(format, subtype, extension)`` for written audio, e.g. ``("WAV", "FLOAT", "wav")``.
+
+    Build it with :func:`output_format`; a plain tuple, so it pickles to worker processes.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, format: str, subtype: str, extension: str):
+        return super().__new__(cls, (format, subtype, extension))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    format = property(lambda self: self[0])
+    subtype = property(lambda self: self[1])
+    extension = property(lambda self: self[2])
+
+
+def output_format(format: str = "wav", subtype: str | None = None) -> OutputFormat:
+    """Check an output container and sample format; return an :class:`OutputFormat`.
+
+    Parameters
+    ----------
+    format : {"wav", "flac"}, default "wav"
+    subtype : {"float", "pcm16", "pcm24"}, optional
+        Default: ``"float"`` for WAV (32-bit float: samples stored unchanged, tracks still
+        add up to the mixture), ``"pcm24"`` for FLAC (which stores no floats).
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or ``float`` with FLAC.
+    """
+    name = str(format).lower()
+    if name not in FORMATS:
+        raise ValueError(f"format={format!r} is not an output format; use one of {', '.join(FORMATS)}")
+    sub = DEFAULT_SUBTYPES[name] if subtype is None else str(subtype).lower()
+    if sub not in SUBTYPES:
+        raise ValueError(f"subtype={subtype!r} is not an output subtype; use one of {', '.join(SUBTYPES)}")
+    sf_format, extension = FORMATS[name]
+    if name == "flac" and sub == "float":
+        raise ValueError("subtype='float' cannot be stored in FLAC; use format='wav' or subtype='pcm24' "
+                         "(CLI: --format wav, or --subtype pcm24)")
+    return OutputFormat(sf_format, SUBTYPES[sub], extension)
+
+
+def check_headroom(tracks, subtype: str) -> None:
+    """Raise ValueError if a track would clip when stored as the integer ``subtype``.
+
+    Integer PCM holds [-1, 1]; libsndfile would clip (or wrap) louder samples, so they are
+    refused with the peak and the fix instead.  Float subtypes hold any level.
+
+    Parameters
+    ----------
+    tracks : mapping of str to ndarray
+        Name (for the message) -> samples, (n_samples,) or (n_channels, n_samples).
+    subtype : str
+        A libsndfile subtype, e.g. ``"PCM_16"`` or ``"FLOAT"``.
+    """
+    if not subtype.upper().startswith("PCM"):
+        return
+    for name, track in tracks.items():
+        peak = float(np.max(np.abs(track))) if np.size(track) else 0.0
+        if peak > 1.0:
+            raise ValueError(
+                f"{name} peaks at {peak:.4g} ({20 * np.log10(peak):+.2f} dBFS) and would clip as {subtype}; "
+                "use subtype float (CLI: --subtype float, WAV only) or lower the input level")
+
+
+def audio_extensions() -> frozenset:
+    """File extensions (lower case, no dot) of the formats libsndfile reads here."""
+    import soundfile as sf
+
+    names = {name.lower() for name in sf.available_formats()} - {"raw"}  # raw has no header to read
+    names |= {"aif", "aifc", "oga", "opus"}
+    return frozenset(names)
 
 
 def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) -> Path:

@@ -119,7 +119,7 @@ def test_separate_summary_counts_the_warm_up(song, tmp_path, capsys):
     code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "j", "--beta", "is", "--n-fft", "256",
                         "--hop-length", "64", "--max-iter", "30", "--json"], capsys)
     summary = json.loads(out)
-    assert summary["warm_up_iter"] == 50 and summary["n_iter"] - 50 <= 30
+    assert 50 < summary["n_iter"] <= 50 + 30  # n_iter counts the warm-up too
 
 
 def test_drums_summary_splits_the_iterations_and_free_0_writes_no_residual(song, tmp_path, capsys):

@@ -2,9 +2,10 @@
 
 ::
 
-    nmfaudio drums INPUT -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
+    nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--plot] [--json] [--force]
+                   [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
@@ -13,6 +14,10 @@
 the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
 refused before any work unless ``--force``; outputs are written to temporary names and
 renamed at the end, so a failed run leaves no partial files.
+
+Several inputs or folders (searched recursively) run as a batch (:mod:`nmfaudio.batch`):
+sub-folders are kept under OUTDIR, an input whose outputs all exist is skipped, one input's
+failure does not stop the others, and ``OUTDIR/nmfaudio-manifest.json`` records each input.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
 from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
+from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
 def _classes(text: str) -> tuple:
@@ -45,7 +51,8 @@ def register(subparsers) -> None:
         "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
         description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
                     "(semi-supervised NMFD); the stems add up to the input.")
-    drums.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+                       help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
     drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
@@ -55,7 +62,7 @@ def register(subparsers) -> None:
                        help="drums to separate, comma-separated (default kick,snare,hihat)")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no residual (no _residual.wav), every bin goes to a drum")
+                            "0: no residual (no _residual file), every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
@@ -69,7 +76,10 @@ def register(subparsers) -> None:
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
-    drums.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    drums.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "
+                                                             "whose outputs exist instead of skipping them)")
+    add_output_arguments(drums)
+    add_batch_arguments(drums)
     drums.set_defaults(handler=run_drums, parser=drums)
 
     templates = subparsers.add_parser(
@@ -96,33 +106,40 @@ def register(subparsers) -> None:
 
 
 def _templates(args):
-    from nmfaudio.drums import DrumTemplates
+    """Load ``--templates`` once (errors before any output folder exists)."""
+    from nmfaudio.batch import load_templates
 
     if args.templates is None:
         return None
-    if args.templates.is_dir():
-        return DrumTemplates.from_folder(args.templates, classes=args.classes)
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
-    return DrumTemplates.load(args.templates)
+    return load_templates(str(args.templates), tuple(args.classes))
+
+
+def drum_options(args) -> dict:
+    """The per-file options of :func:`nmfaudio.batch.run_task` for ``drums``."""
+    return {"templates": None if args.templates is None else str(args.templates), "classes": tuple(args.classes),
+            "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
+            "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
+            "plot": args.plot}
 
 
 def run_drums(args) -> int:
-    from nmfaudio import audio, spectrum
-    from nmfaudio.drums import FREE_ITER, separate_drums
+    from nmfaudio import batch, spectrum
+    from nmfaudio.drums import FREE_ITER
 
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
-    stem = args.input.stem or "input"
-    names = [*args.classes, "residual"] if args.free else list(args.classes)  # --free 0: no residual
-    tracks = [args.output_dir / f"{stem}_{name}.wav" for name in names]
-    plot = args.output_dir / f"{stem}_drums.png" if args.plot else None
-    outputs = tracks + ([plot] if plot else [])
-    refuse_outputs(outputs, force=args.force, inputs=[args.input, args.templates])
-    y, sr = audio.load(args.input)
-    templates = _templates(args)  # errors (bad folder, bad file) before any output folder exists
-    need = audio.audio_bytes(y.shape[-1], 1 if y.ndim == 1 else y.shape[0], len(names))
-    audio.check_free_space(args.output_dir, need)
+    file_format(args)  # a bad --format/--subtype pair: a usage error before any work
+    spectrum.check_frames(args.n_fft, args.hop_length)
+    if is_batch(args):
+        _templates(args)
+        return run_batch(args, "drums", drum_options(args), _done_lines)
+    task = plan_one(args, "drums", drum_options(args))
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
+    from nmfaudio import audio
+
+    info = audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
@@ -130,66 +147,33 @@ def run_drums(args) -> int:
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
             with signals_deferred():  # signals: raised between iterations, not inside compiled code
-                result = separate_drums(y, sr, templates=templates, classes=args.classes, n_fft=args.n_fft,
-                                        hop_length=args.hop_length, mask_power=args.mask_power,
-                                        max_iter=args.max_iter, adapt=not args.fixed, n_free=args.free,
-                                        random_state=args.seed, callback=callback)
+                summary = batch.run_task(task, callback=callback)
         finally:
             bar.close()
         seconds = time.perf_counter() - started
-        result.name = stem
-        figure = None
-        if plot:
-            from nmfaudio.plot.drums import drums_figure
-
-            figure = drums_figure(result, title=args.input.name)
-        with audio.atomic_outputs(outputs, overwrite=args.force, need_bytes=need) as temporaries:
-            for temporary, name in zip(temporaries, names):
-                audio.write_wav(temporary, result.sources[name], sr)
-            if figure is not None:
-                figure.savefig(temporaries[-1], format="png", dpi=100)
-    _report_drums(args, result, sr, seconds, dict(zip(names, tracks)), plot)
+    record = batch.make_record(task, "done", seconds=seconds, summary=summary)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print("\n".join(_done_lines(record)))
     return 0
 
 
-def _onsets(activation, hop_length, sr):
-    """Times (s) of the drum's hits — the ones ``--plot`` marks."""
-    from nmfaudio.plot.drums import hit_frames  # no matplotlib: it is imported by the figure only
-
-    return [round(float(t), 3) for t in hit_frames(activation) * hop_length / sr]
-
-
-def _report_drums(args, result, sr, seconds, paths, plot) -> None:
+def _done_lines(record) -> list[str]:
+    """The report of one separated input: a headline, then one line per output."""
+    mode = "adapted templates" if record["adapt"] else "fixed templates"
     from nmfaudio.drums import FREE_ITER
 
-    names = list(paths)
-    rms = {name: float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for name, track in result.sources.items()}
-    onsets = {name: _onsets(a, result.hop_length, sr) for name, a in result.activations.items()}
-    source = "bundled templates" if args.templates is None else str(args.templates)
-    if args.json:
-        summary = {
-            "input": str(args.input), "sr": sr,
-            "channels": 1 if result.sources[names[0]].ndim == 1 else int(result.sources[names[0]].shape[0]),
-            "n_samples": int(result.sources[names[0]].shape[-1]), "templates": source,
-            "adapt": not args.fixed, "n_free": args.free, "mask_power": args.mask_power, "n_fft": args.n_fft,
-            "hop_length": args.hop_length, "seed": args.seed, "n_iter": result.n_iter,
-            "final_loss": float(result.loss[-1]), "seconds": round(seconds, 3),
-            "sources": [{"name": name, "path": str(path), "rms": rms[name],
-                         **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in paths.items()],
-            "plot": str(plot) if plot else None,
-        }
-        print(json.dumps(summary, indent=2))
-        return
-    mode = "fixed templates" if args.fixed else "adapted templates"
-    residual_iter = min(result.n_iter, FREE_ITER[1]) if args.free else 0  # n_iter counts both fits
-    split = f" ({result.n_iter - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
-    print(f"{args.input.name}: {', '.join(result.classes)} separated with {mode} ({source}), "
-          f"{result.n_iter} iterations{split}, {seconds:.2f} s")
-    for name, path in paths.items():
-        hits = f", {len(onsets[name])} hits" if name in onsets else ""
-        print(f"  {path}  (rms {rms[name]:.3g}{hits})")
-    if plot:
-        print(f"  {plot}  (spectrograms and activations)")
+    residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
+    split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
+    lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
+             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"]
+    for source in record["sources"]:
+        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else ""
+        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
+    if record["plot"]:
+        lines.append(f"  {record['plot']}  (spectrograms and activations)")
+    return lines
 
 
 def run_learn(args) -> int:

@@ -2,9 +2,10 @@
 
 ::
 
-    nmfaudio separate INPUT -k K -o OUTDIR [--beta B] [--n-fft N] [--hop-length H]
+    nmfaudio separate INPUT... -k K -o OUTDIR [--beta B] [--n-fft N] [--hop-length H]
                       [--mask-power P] [--max-iter M] [--seed S] [--block-seconds S
                       [--learn-frames N]] [--plot] [--json] [--force]
+                      [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
 
 Writes ``OUTDIR/<input stem>_component_01.wav`` … (32-bit float WAV, the input's rate and
 channel count; the tracks add up to the input) and, with ``--plot``,
@@ -12,7 +13,8 @@ channel count; the tracks add up to the input) and, with ``--plot``,
 unless ``--force``; all outputs are written to temporary names and renamed at the end,
 so a failed or interrupted run leaves no partial files.  ``--block-seconds`` separates
 long files block by block (:mod:`nmfaudio.blockwise`) with memory independent of the
-duration.
+duration.  Several inputs or folders run as a batch (see ``nmfaudio drums`` and
+:mod:`nmfaudio.batch`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
 from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
+from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
     "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
@@ -64,7 +66,8 @@ def register(subparsers) -> None:
                     "component into a soft mask and write one track per component; the "
                     "tracks add up to the input.",
     )
-    parser.add_argument("input", metavar="INPUT", type=Path, help="an audio file (WAV, FLAC, OGG, MP3, ...)")
+    parser.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+                        help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     parser.add_argument("-k", "--n-components", type=positive_int, required=True, metavar="K",
                         help="number of components (tracks)")
     parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
@@ -90,17 +93,19 @@ def register(subparsers) -> None:
     parser.add_argument("--plot", action="store_true",
                         help="also write OUTDIR/<stem>_separation.png (spectrogram, W, H, loss)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "
+                                                              "whose outputs exist instead of skipping them)")
+    add_output_arguments(parser)
+    add_batch_arguments(parser)
     parser.set_defaults(handler=run, parser=parser)
 
 
-def _outputs(args) -> tuple[list[Path], Path | None]:
-    from nmfaudio.fitting import component_file_names
-
-    stem = args.input.stem or "input"
-    tracks = [args.output_dir / name for name in component_file_names(stem, args.n_components)]
-    plot = args.output_dir / f"{stem}_separation.png" if args.plot else None
-    return tracks, plot
+def separate_options(args) -> dict:
+    """The per-file options of :func:`nmfaudio.batch.run_task` for ``separate``."""
+    return {"n_components": args.n_components, "beta": args.beta, "n_fft": args.n_fft,
+            "hop_length": args.hop_length, "mask_power": args.mask_power, "max_iter": args.max_iter,
+            "random_state": args.seed, "block_seconds": args.block_seconds, "learn_frames": args.learn_frames,
+            "plot": args.plot}
 
 
 def run(args) -> int:
@@ -108,27 +113,27 @@ def run(args) -> int:
 
     if args.learn_frames is not None and args.block_seconds is None:
         args.parser.error("--learn-frames needs --block-seconds (add --block-seconds 30, say)")
-    tracks, plot = _outputs(args)
-    outputs = tracks + ([plot] if plot else [])
-    refuse_outputs(outputs, force=args.force, output_dir=args.output_dir, inputs=[args.input])
+    fmt = file_format(args)
+    if args.block_seconds is not None and tuple(fmt[:2]) != ("WAV", "FLOAT"):
+        args.parser.error("--block-seconds writes 32-bit float WAV only; drop --format/--subtype")
     # Bad STFT settings fail before the output folder is made.  This (and importing the
     # pipeline above) also loads librosa and scipy now: a Ctrl-C or SIGTERM landing inside
     # a C extension's import can leave CPython exiting by the signal instead of our code.
+    if is_batch(args):
+        spectrum.check_frames(args.n_fft, args.hop_length)
+        return run_batch(args, "separate", separate_options(args), _done_lines)
+    task = plan_one(args, "separate", separate_options(args))
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, output_dir=args.output_dir,
+                   inputs=[task.input])
     spectrum.check_frames(args.n_fft, args.hop_length)
-    if args.block_seconds is not None:
-        info = audio.audio_info(args.input)  # a missing or broken input fails before the folder is made
-        _check_sizes(args, info.frames, info.channels, info.samplerate)
-        with output_folder(args.output_dir):
-            _separate_blocks(args, tracks, plot)
-        return 0
-    y, sr = audio.load(args.input)
-    _check_sizes(args, y.shape[-1], 1 if y.ndim == 1 else y.shape[0], sr)
+    info = audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
+    _check_sizes(args, Path(task.input).name, info.frames, info.channels, info.samplerate)
     with output_folder(args.output_dir):
-        _separate_and_write(args, y, sr, tracks, plot, outputs)
+        _separate_and_report(args, task)
     return 0
 
 
-def _check_sizes(args, n_samples: int, channels: int, sr: int) -> None:
+def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> None:
     """Before any work: no more components than the spectrogram has columns (frames ×
     channels) or rows (frequency bins), two at least — the extra ones could only be
     silent or duplicate tracks, at a cost growing with -k — and room on the disk for
@@ -139,7 +144,7 @@ def _check_sizes(args, n_samples: int, channels: int, sr: int) -> None:
     bins = 1 + args.n_fft // 2
     most = max(2, min(frames * channels, bins))  # two always: a clip shorter than a frame still splits
     if args.n_components > most:
-        what = (f"the {frames} spectrogram frames of {args.input.name!r} ({n_samples / sr:.3g} s at --hop-length "
+        what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at --hop-length "
                 f"{args.hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")
                 if most < bins else f"the {bins} frequency bins of --n-fft {args.n_fft}")
         raise CLIError(f"-k {args.n_components} is more than {what}: at most {most} components can differ; "
@@ -147,20 +152,12 @@ def _check_sizes(args, n_samples: int, channels: int, sr: int) -> None:
     audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components))
 
 
-def _separate_blocks(args, tracks, plot) -> None:
+def _separate_and_report(args, task) -> None:
     from tqdm import tqdm
 
-    from nmfaudio.blockwise import separate_file
+    from nmfaudio import batch
     from nmfaudio.pipeline import planned_iterations
 
-    extra = []
-    if plot:
-        def write_figure(result, temporary):
-            from nmfaudio.plot.audio import separation_figure
-
-            separation_figure(result, title=args.input.name).savefig(temporary, format="png", dpi=100)
-
-        extra.append((plot, write_figure))
     started = time.perf_counter()
     bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
     blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
@@ -173,99 +170,39 @@ def _separate_blocks(args, tracks, plot) -> None:
         blocks.update(1)
 
     try:
-        with warnings.catch_warnings(), signals_deferred():  # signals: raised between iterations
-            warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
-            result = separate_file(
-                args.input, args.output_dir, n_components=args.n_components, block_seconds=args.block_seconds,
-                learn_frames=args.learn_frames or None, overwrite=args.force, on_block=on_block,
-                extra_outputs=extra, beta=args.beta, n_fft=args.n_fft, hop_length=args.hop_length,
-                mask_power=args.mask_power, max_iter=args.max_iter, random_state=args.seed, callback=callback)
+        with signals_deferred():  # signals: raised between iterations, not inside compiled code
+            summary = batch.run_task(task, callback=callback, on_block=on_block)
     finally:
         bar.close()
         blocks.close()
-    seconds = time.perf_counter() - started
-    _report(args, result, result.sr, seconds, tracks, plot, rms=list(result.rms),
-            channels=result.n_channels, n_samples=result.n_samples,
-            block={"block_seconds": args.block_seconds, "blocks": result.blocks,
-                   "learn_stride": result.learn_stride})
+    record = batch.make_record(task, "done", seconds=time.perf_counter() - started, summary=summary)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print("\n".join(_done_lines(record)))
 
 
-def _separate_and_write(args, y, sr, tracks, plot, outputs) -> None:
-    from nmfaudio import audio
-    from nmfaudio.pipeline import planned_iterations, separate
-
-    started = time.perf_counter()
-    bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
-    try:
-        with warnings.catch_warnings(), signals_deferred():  # signals: raised between iterations
-            warnings.simplefilter("ignore")  # non-convergence is reported in the summary instead
-            result = separate(y, sr, n_components=args.n_components, beta=args.beta, n_fft=args.n_fft,
-                              hop_length=args.hop_length, mask_power=args.mask_power, max_iter=args.max_iter,
-                              random_state=args.seed, callback=callback)
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - started
-
-    figure = None
-    if plot:
-        from nmfaudio.plot.audio import separation_figure
-
-        figure = separation_figure(result, title=args.input.name)
-    need = audio.audio_bytes(y.shape[-1], 1 if y.ndim == 1 else y.shape[0], len(tracks))
-    with audio.atomic_outputs(outputs, overwrite=args.force, need_bytes=need) as temporaries:
-        for temporary, track in zip(temporaries, result.components):
-            audio.write_wav(temporary, track, sr)
-        if figure is not None:
-            figure.savefig(temporaries[-1], format="png", dpi=100)
-
-    _report(args, result, sr, seconds, tracks, plot)
-
-
-def _warm_up_iterations(args) -> int:
-    """The Frobenius warm-up iterations that come before the β fit (β < 1 only)."""
+def _done_lines(record) -> list[str]:
+    """The report of one separated input: a headline, then one line per component."""
     from nmfaudio.pipeline import planned_iterations
 
-    return planned_iterations(args.beta, args.max_iter) - args.max_iter
-
-
-def _report(args, result, sr, seconds, tracks, plot, *, rms=None, channels=None, n_samples=None,
-            block=None) -> None:
-    bins_hz = np.arange(result.W.shape[0]) * sr / args.n_fft
-    weight = result.W.sum(axis=0)
-    centroids = [float(bins_hz @ result.W[:, j] / weight[j]) if weight[j] > 0 else None
-                 for j in range(result.n_components)]
-    if rms is None:
-        rms = [float(np.sqrt(np.mean(np.square(track, dtype=np.float64)))) for track in result.components]
-        channels = 1 if result.components.ndim == 2 else result.components.shape[1]
-        n_samples = int(result.components.shape[-1])
-    final_loss = float(result.loss[-1]) if len(result.loss) else float("nan")
-    if args.json:
-        summary = {
-            "input": str(args.input), "sr": sr, "channels": int(channels),
-            "n_samples": int(n_samples), "n_components": result.n_components,
-            "beta": args.beta, "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
-            "seed": args.seed, "n_iter": result.n_iter, "warm_up_iter": min(result.n_iter, _warm_up_iterations(args)),
-            "converged": result.converged, "final_loss": final_loss,
-            "seconds": round(seconds, 3),
-            "components": [{"path": str(p), "centroid_hz": c, "rms": r} for p, c, r in zip(tracks, centroids, rms)],
-            "plot": str(plot) if plot else None,
-        }
-        if block is not None:
-            summary["blockwise"] = block
-        print(json.dumps(summary, indent=2))
-        return
-    state = "converged" if result.converged else f"stopped at --max-iter {args.max_iter}; raise it to converge"
-    warm = min(result.n_iter, _warm_up_iterations(args))
+    state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
+    warm = min(record["n_iter"], planned_iterations(record["beta"], record["max_iter"]) - record["max_iter"])
     if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
-        state = f"{warm} Frobenius warm-up + {result.n_iter - warm} {args.beta}, {state}"
+        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {record['beta']}, {state}"
     mode = ""
+    block = record.get("blockwise")
     if block is not None:
         every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"
         mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
-    print(f"{args.input.name}: {result.n_components} components, beta={args.beta}, "
-          f"{result.n_iter} iterations ({state}), final loss {final_loss:.4g}, {seconds:.1f} s{mode}")
-    for path, centroid, level in zip(tracks, centroids, rms):
+    loss = record["final_loss"]
+    lines = [f"{Path(record['input']).name}: {record['n_components']} components, beta={record['beta']}, "
+             f"{record['n_iter']} iterations ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
+             f"{record['seconds']:.1f} s{mode}"]
+    for component in record["components"]:
+        centroid = component["centroid_hz"]
         where = f"centroid {centroid:7.0f} Hz" if centroid is not None else "silent template"
-        print(f"  {path}  ({where}, rms {level:.3g})")
-    if plot:
-        print(f"  {plot}  (spectrogram, W, H, loss)")
+        lines.append(f"  {component['path']}  ({where}, rms {component['rms']:.3g})")
+    if record["plot"]:
+        lines.append(f"  {record['plot']}  (spectrogram, W, H, loss)")
+    return lines

@@ -1,0 +1,786 @@
+"""Separate many audio files: in this process, on local worker processes, or on a
+``dask.distributed`` cluster; with a manifest, resume and per-file failures.
+
+The unit of work is one input file (a :class:`Task`): load, separate (drums or NMF
+components), write every output atomically, return one record.  :func:`separate_many`
+plans the tasks (finding audio files in folders, refusing output-name collisions before
+any work), skips inputs whose outputs all exist, runs the rest, and keeps a manifest
+(:data:`MANIFEST_NAME` in the output folder) up to date as files finish.
+
+A record (one per input; the manifest's ``records`` and what :func:`separate_many`
+returns) is a JSON-able dict::
+
+    {"input": "songs/a.wav", "status": "done" | "skipped" | "failed" | "pending",
+     "outputs": ["out/a_kick.wav", ...], "seconds": 3.2, "error": null, ...}
+
+``done`` records also carry the job's summary (``sr``, ``channels``, ``n_iter``,
+``final_loss``, and per output its ``rms`` ...; see :func:`run_task`).
+
+The same input and options give the same bytes however the file is run (alone, in a
+batch, on workers or on Dask): BLAS runs single-threaded inside every task (its result
+bits depend on its thread count; the compiled NMF kernels split work the same way for any
+number of threads, so they keep using several).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from nmfaudio import audio
+
+__all__ = ["Task", "separate_many", "plan", "find_inputs", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
+
+#: The separations a batch runs: ``drums`` (:func:`nmfaudio.separate_drums`) and
+#: ``separate`` (:func:`nmfaudio.separate`, one track per NMF component).
+JOBS = ("drums", "separate")
+#: The manifest's file name, in the output folder.
+MANIFEST_NAME = "nmfaudio-manifest.json"
+MANIFEST_VERSION = 1
+
+#: Options of each job and their defaults (the keyword arguments of ``separate_drums`` /
+#: ``separate`` that a batch passes on, plus ``plot``).
+DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "hihat"), "n_fft": 2048, "hop_length": 512,
+                "mask_power": 1.5, "max_iter": 70, "adapt": True, "n_free": 1, "random_state": 0, "plot": False}
+SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
+                    "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
+                    "plot": False}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input file and everything needed to separate it anywhere (it pickles).
+
+    Attributes
+    ----------
+    input : str
+        The audio file.
+    name : str
+        Output file-name stem (the input's stem).
+    folder : str
+        Output folder for this input (the output folder, plus the input's sub-folder
+        when it was found in a folder).
+    job : {"drums", "separate"}
+    options : dict
+        Job options (see :data:`DRUM_OPTIONS`, :data:`SEPARATE_OPTIONS`).
+    file_format : audio.OutputFormat
+    tracks : tuple of (str, str)
+        (source name, output path) per audio output, in order.
+    plot : str or None
+        The figure's path when ``options["plot"]``.
+    force : bool
+        Overwrite existing outputs.
+    """
+
+    input: str
+    name: str
+    folder: str
+    job: str
+    options: dict
+    file_format: tuple
+    tracks: tuple
+    plot: str | None = None
+    force: bool = False
+
+    @property
+    def outputs(self) -> list[str]:
+        """Every output path (audio, then the figure)."""
+        return [path for _, path in self.tracks] + ([self.plot] if self.plot else [])
+
+
+def check_options(job: str, options: dict) -> dict:
+    """Return ``options`` completed with the job's defaults; unknown names are a TypeError."""
+    if job not in JOBS:
+        raise ValueError(f"job={job!r} is not a batch job; use one of {', '.join(JOBS)}")
+    defaults = DRUM_OPTIONS if job == "drums" else SEPARATE_OPTIONS
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown option(s) for job={job!r}: {', '.join(unknown)}; known: {', '.join(defaults)}")
+    merged = {**defaults, **options}
+    if job == "separate" and merged["n_components"] is None:
+        raise TypeError("job='separate' needs n_components=K (CLI: -k K)")
+    if job == "drums":
+        merged["classes"] = tuple(merged["classes"])
+    return merged
+
+
+def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tuple[list, str | None]:
+    """``([(source, path), ...], plot path or None)`` for one input.
+
+    drums: ``<name>_<class>.<ext>`` for each class and ``residual``, figure ``<name>_drums.png``;
+    separate: ``<name>_component_01.<ext>`` ..., figure ``<name>_separation.png``.
+    """
+    folder = Path(folder)
+    extension = file_format[2]
+    if job == "drums":
+        sources = [*options["classes"], *(["residual"] if options["n_free"] else [])]  # n_free=0: no residual
+        tracks = [(source, str(folder / f"{name}_{source}.{extension}")) for source in sources]
+        plot = folder / f"{name}_drums.png"
+    else:
+        from nmfaudio.fitting import component_file_names
+
+        names = component_file_names(name, int(options["n_components"]))  # <name>_component_01.wav ...
+        tracks = [(Path(file).stem[len(name) + 1:], str(folder / Path(file).with_suffix(f".{extension}")))
+                  for file in names]
+        plot = folder / f"{name}_separation.png"
+    return tracks, (str(plot) if options.get("plot") else None)
+
+
+def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
+    """The audio files named by ``paths``: files as given, folders searched recursively.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+        Files (taken whatever their extension) and folders (every file inside, at any
+        depth, whose extension is one libsndfile reads — :func:`audio.audio_extensions` —
+        except hidden files and folders).
+    exclude : str or os.PathLike, optional
+        A folder whose contents are never taken (the output folder, so a rerun does not
+        separate its own outputs).
+
+    Returns
+    -------
+    list of (file, relative folder)
+        In the order given, folders sorted; the relative folder is ``.`` for a file given
+        directly, else the file's sub-folder under the folder given.  A file named twice is
+        kept once.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path does not exist.
+    ValueError
+        No paths, or a folder holds no audio file.
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no inputs; give audio files or folders")
+    excluded = Path(exclude).resolve() if exclude is not None else None
+    extensions = audio.audio_extensions()
+    found: list[tuple[Path, Path]] = []
+    seen = set()
+
+    def add(file: Path, relative: Path) -> None:
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append((file, relative))
+
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"input {str(path)!r} does not exist; check the path")
+        if not path.is_dir():
+            add(path, Path("."))
+            continue
+        files = []
+        for file in sorted(path.rglob("*")):
+            relative = file.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts) or not file.is_file():
+                continue
+            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+                continue
+            if file.suffix.lower().lstrip(".") in extensions:
+                files.append((file, relative.parent))
+        if not files:
+            raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
+                             "give audio files or a folder of them")
+        for file, relative in files:
+            add(file, relative)
+    return found
+
+
+def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
+         force: bool = False) -> list[Task]:
+    """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`).
+
+    Raises
+    ------
+    ValueError
+        Two inputs would write the same output file (both are named), or bad options.
+    """
+    options = check_options(job, dict(options or {}))
+    file_format = audio.output_format() if file_format is None else file_format
+    out_dir = Path(out_dir)
+    tasks = []
+    writers: dict[Path, str] = {}
+    for file, relative in find_inputs(paths, exclude=out_dir):
+        folder = out_dir / relative
+        name = file.stem or "input"
+        tracks, plot = output_tracks(job, name, folder, options, file_format)
+        task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
+                    file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force)
+        for output in task.outputs:
+            key = Path(os.path.abspath(output))
+            if key in writers:
+                raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; rename one "
+                                 "of them or separate them into different output folders")
+            writers[key] = str(file)
+        tasks.append(task)
+    return tasks
+
+
+# --------------------------------------------------------------------------- one file
+
+def run_task(task: Task, *, callback=None, on_block=None) -> dict:
+    """Separate one input and write its outputs atomically; return its summary.
+
+    Errors are raised (the caller decides whether one input's failure stops anything).
+
+    Parameters
+    ----------
+    task : Task
+    callback : callable(iteration, loss), optional
+        The NMF progress callback (as for :func:`nmfaudio.separate`).
+    on_block : callable(done, total), optional
+        Block progress for ``separate`` with ``block_seconds``.
+
+    Returns
+    -------
+    dict
+        JSON-able: ``sr``, ``channels``, ``n_samples``, ``n_iter``, ``final_loss``, the
+        options, and per output its ``path`` and ``rms`` (drums: ``sources`` with onset
+        times, ``classes``; separate: ``components`` with centroids, ``converged``).
+    """
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: its result bits depend on its thread count, and a batch must give
+    # the bytes a single run gives.  (The compiled kernels still use every thread allowed.)
+    with threadpool_limits(1, user_api="blas"):
+        if task.job == "drums":
+            return _drums_file(task, callback)
+        return _separate_file(task, callback, on_block)
+
+
+def _rms(track) -> float:
+    return float(np.sqrt(np.mean(np.square(track, dtype=np.float64))))
+
+
+def _write(task: Task, sources: dict, sr: int, figure=None) -> None:
+    """Write the task's audio outputs (and figure) all-or-nothing, after the headroom check."""
+    fmt, subtype, _ = task.file_format
+    audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype)
+    Path(task.folder).mkdir(parents=True, exist_ok=True)
+    need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
+    with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
+        for temporary, (source, _) in zip(temporaries, task.tracks):
+            audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
+        if figure is not None:
+            figure.savefig(temporaries[-1], format="png", dpi=100)
+    if figure is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+
+
+def onset_times(activation, hop_length: int, sr: int, threshold: float = 0.2) -> list[float]:
+    """Times (s) of an activation's local maxima above ``threshold`` × its maximum.
+
+    ``activation``: (n_frames,) or (n_channels, n_frames) (channels averaged)."""
+    from nmfaudio.plot.drums import hit_frames  # the hits --plot marks (no matplotlib import)
+
+    return [round(float(t), 3) for t in hit_frames(activation, threshold=threshold) * hop_length / sr]
+
+
+def _drums_file(task: Task, callback) -> dict:
+    """The per-file drum work: load, separate_drums, write stems (and figure), summarize."""
+    import warnings
+
+    from nmfaudio.drums import DrumTemplates, separate_drums
+
+    o = task.options
+    y, sr = audio.load(task.input)
+    templates = o["templates"]
+    if templates is not None and not isinstance(templates, DrumTemplates):
+        templates = load_templates(str(templates), tuple(o["classes"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
+        result = separate_drums(y, sr, templates=templates, classes=o["classes"], n_fft=o["n_fft"],
+                                hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
+                                adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
+                                callback=callback)
+    result.name = task.name
+    figure = None
+    if task.plot:
+        from nmfaudio.plot.drums import drums_figure
+
+        figure = drums_figure(result, title=Path(task.input).name)
+    _write(task, result.sources, sr, figure)
+    residual = result.sources["residual"]
+    onsets = {name: onset_times(a, result.hop_length, sr) for name, a in result.activations.items()}
+    source = "bundled templates" if o["templates"] is None else (
+        "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
+    return {
+        "sr": int(sr), "channels": 1 if residual.ndim == 1 else int(residual.shape[0]),
+        "n_samples": int(residual.shape[-1]), "templates": source, "classes": list(result.classes),
+        "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": o["n_fft"],
+        "hop_length": o["hop_length"], "seed": o["random_state"], "n_iter": int(result.n_iter),
+        "final_loss": float(result.loss[-1]),
+        "sources": [{"name": name, "path": path, "rms": _rms(result.sources[name]),
+                     **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
+        "plot": task.plot,
+    }
+
+
+_TEMPLATES_CACHE: dict = {}
+
+
+def load_templates(path: str, classes: tuple):
+    """Drum templates from a one-shot folder or an .npz, once per process."""
+    from nmfaudio.drums import DrumTemplates
+
+    key = (path, classes)
+    if key not in _TEMPLATES_CACHE:
+        source = Path(path)
+        if source.is_dir():
+            _TEMPLATES_CACHE[key] = DrumTemplates.from_folder(source, classes=classes)
+        elif not source.exists():
+            raise FileNotFoundError(f"templates {path!r} does not exist; give a one-shot folder or a .npz file")
+        else:
+            _TEMPLATES_CACHE[key] = DrumTemplates.load(source)
+    return _TEMPLATES_CACHE[key]
+
+
+def _separate_file(task: Task, callback, on_block) -> dict:
+    """The per-file NMF work: load, separate (in memory or block-wise), write, summarize."""
+    import warnings
+
+    o = task.options
+    k = int(o["n_components"])
+    block = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-convergence: the summary says so
+        if o["block_seconds"] is not None:
+            result, sr, rms, channels, n_samples, block = _separate_blocks(task, callback, on_block)
+        else:
+            from nmfaudio.pipeline import separate
+
+            y, sr = audio.load(task.input)
+            result = separate(y, sr, n_components=k, beta=o["beta"], n_fft=o["n_fft"], hop_length=o["hop_length"],
+                              mask_power=o["mask_power"], max_iter=o["max_iter"], random_state=o["random_state"],
+                              callback=callback)
+            figure = None
+            if task.plot:
+                from nmfaudio.plot.audio import separation_figure
+
+                figure = separation_figure(result, title=Path(task.input).name)
+            _write(task, {source: track for (source, _), track in zip(task.tracks, result.components)}, sr, figure)
+            rms = [_rms(track) for track in result.components]
+            channels = 1 if result.components.ndim == 2 else result.components.shape[1]
+            n_samples = int(result.components.shape[-1])
+    bins_hz = np.arange(result.W.shape[0]) * sr / o["n_fft"]
+    weight = result.W.sum(axis=0)
+    centroids = [float(bins_hz @ result.W[:, j] / weight[j]) if weight[j] > 0 else None
+                 for j in range(result.n_components)]
+    summary = {
+        "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "n_components": result.n_components,
+        "beta": o["beta"], "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
+        "seed": o["random_state"], "n_iter": int(result.n_iter), "converged": bool(result.converged),
+        "final_loss": float(result.loss[-1]) if len(result.loss) else None, "max_iter": o["max_iter"],
+        "components": [{"path": path, "centroid_hz": c, "rms": r}
+                       for (_, path), c, r in zip(task.tracks, centroids, rms)],
+        "plot": task.plot,
+    }
+    if block is not None:
+        summary["blockwise"] = block
+    return summary
+
+
+def _separate_blocks(task: Task, callback, on_block):
+    from nmfaudio.blockwise import separate_file
+
+    o = task.options
+    if tuple(task.file_format[:2]) != ("WAV", "FLOAT"):
+        raise ValueError("block-wise separation writes 32-bit float WAV only; drop --block-seconds or "
+                         "--format/--subtype")
+    extra = []
+    if task.plot:
+        def write_figure(result, temporary):
+            import matplotlib.pyplot as plt
+
+            from nmfaudio.plot.audio import separation_figure
+
+            figure = separation_figure(result, title=Path(task.input).name)
+            figure.savefig(temporary, format="png", dpi=100)
+            plt.close(figure)
+
+        extra.append((Path(task.plot), write_figure))
+    kwargs = {} if o["learn_frames"] is None else {"learn_frames": o["learn_frames"]}
+    result = separate_file(task.input, task.folder, n_components=int(o["n_components"]),
+                           block_seconds=o["block_seconds"], overwrite=task.force, name=task.name,
+                           on_block=on_block, extra_outputs=extra, beta=o["beta"], n_fft=o["n_fft"],
+                           hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
+                           random_state=o["random_state"], callback=callback, **kwargs)
+    block = {"block_seconds": o["block_seconds"], "blocks": result.blocks, "learn_stride": result.learn_stride}
+    return result, result.sr, list(result.rms), result.n_channels, result.n_samples, block
+
+
+# --------------------------------------------------------------------------- records
+
+def make_record(task: Task, status: str, *, seconds=None, error=None, summary=None, worker=None,
+                cpu_seconds=None) -> dict:
+    """A record (see the module docstring) for ``task``."""
+    record = {"input": task.input, "status": status, "outputs": task.outputs,
+              "seconds": None if seconds is None else round(seconds, 3), "error": error}
+    if worker is not None:
+        record["worker"] = worker
+    if cpu_seconds is not None:
+        record["cpu_seconds"] = round(cpu_seconds, 3)
+    if summary:
+        record.update(summary)
+    return record
+
+
+def error_text(exc: BaseException) -> str:
+    """One line naming an input's failure."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        message = f"{exc.strerror}: {str(exc.filename)!r}"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory; use fewer components or --block-seconds, or fewer --jobs"
+    elif isinstance(exc, (ValueError, TypeError, OSError, RuntimeError)):
+        message = str(exc) or type(exc).__name__
+    else:
+        message = f"unexpected {type(exc).__name__}: {exc} (please report this as a bug)"
+    return " ".join(message.split())
+
+
+class _Stopped(BaseException):
+    """SIGTERM in a worker process while it separates a file: unwind (removing temporary
+    files), then exit."""
+
+
+_IN_TASK = False
+
+
+def run_record(task: Task) -> dict:
+    """Run one task and return its record; an input's error becomes a ``failed`` record.
+
+    This is what worker processes and Dask workers run; ``worker`` in the record is
+    ``host:pid`` of the process that ran it."""
+    global _IN_TASK
+    import socket
+
+    started, cpu = time.perf_counter(), time.process_time()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    _IN_TASK = True
+    try:
+        summary = run_task(task)
+    except _Stopped:
+        os._exit(128 + signal.SIGTERM)  # the temporary files are gone: the exception unwound through them
+    except Exception as exc:  # one input's failure must not stop the others
+        return make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
+                           worker=worker, cpu_seconds=time.process_time() - cpu)
+    finally:
+        _IN_TASK = False
+    return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker,
+                       cpu_seconds=time.process_time() - cpu)
+
+
+def _worker_sigterm(signum, frame):
+    if _IN_TASK:
+        raise _Stopped()
+    os._exit(128 + signum)
+
+
+def _init_worker(threads: int) -> None:
+    """Local worker processes: ``threads`` compute threads each, Ctrl-C left to the parent
+    (which stops the workers with SIGTERM), SIGTERM unwinds the current file."""
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)  # for anything that reads it later
+    from nmfaudio.nmf import kernels
+
+    kernels.THREADS = threads
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+
+
+def _dask_record(task: Task, threads: int) -> dict:
+    """A task on a Dask worker: ``threads`` compute threads for the kernels."""
+    from nmfaudio.nmf import kernels
+
+    kernels.THREADS = threads
+    return run_record(task)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs(n_inputs: int) -> int:
+    """Worker processes for ``n_inputs`` files when none is asked: 1 for one file, else
+    one per core (at most one per file) — benchmarks/batch.py measures why."""
+    return 1 if n_inputs <= 1 else max(1, min(n_inputs, available_cores()))
+
+
+# --------------------------------------------------------------------------- manifest
+
+class Manifest:
+    """The batch's records, rewritten atomically (temporary file + rename) on each update.
+
+    JSON: ``{"nmfaudio": version, "manifest_version": 1, "job": ..., "options": {...},
+    "output_dir": ..., "started": ISO time, "updated": ISO time, "counts": {status: n},
+    "records": [record, ...]}`` — one record per input, in input order.
+    """
+
+    def __init__(self, path, *, job: str, options: dict, output_dir, records: list[dict]):
+        from nmfaudio import __version__
+
+        self.path = Path(path)
+        self.records = records
+        self.header = {"nmfaudio": __version__, "manifest_version": MANIFEST_VERSION, "job": job,
+                       "options": _jsonable(options), "output_dir": str(output_dir),
+                       "started": _now()}
+
+    def write(self) -> None:
+        counts: dict[str, int] = {}
+        for record in self.records:
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
+        document = {**self.header, "updated": _now(), "counts": counts, "records": self.records}
+        text = json.dumps(document, indent=2)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _jsonable(options: dict) -> dict:
+    out = {}
+    for key, value in options.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, (tuple, list)):
+            out[key] = list(value)
+        else:
+            out[key] = type(value).__name__  # e.g. a DrumTemplates object
+    return out
+
+
+# --------------------------------------------------------------------------- many files
+
+def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = None, file_format=None,
+                  jobs: int | None = None, client=None, force: bool = False, manifest: bool = True,
+                  on_record=None, tasks: list[Task] | None = None) -> list[dict]:
+    """Separate many files; return one record per input (see the module docstring).
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+        Audio files and folders (searched recursively; sub-folders are kept under
+        ``out_dir``).
+    out_dir : str or os.PathLike
+        Output folder (created if missing).
+    job : {"drums", "separate"}
+    options : dict, optional
+        Keyword arguments of the job: for ``drums`` ``templates`` (a DrumTemplates, a
+        one-shot folder or an .npz), ``classes``, ``n_fft``, ``hop_length``, ``mask_power``,
+        ``max_iter``, ``adapt``, ``n_free``, ``random_state``, ``plot``; for ``separate``
+        ``n_components`` (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``,
+        ``max_iter``, ``random_state``, ``block_seconds``, ``learn_frames``, ``plot``.
+    file_format : audio.OutputFormat, optional
+        From :func:`nmfaudio.audio.output_format`; default 32-bit float WAV.
+    jobs : int, optional
+        Local worker processes (default :func:`default_jobs`); 1 runs in this process.
+        Ignored when ``client`` is given.
+    client : dask.distributed.Client, optional
+        Run each file as a task on this cluster; inputs and ``out_dir`` must be paths every
+        worker can read and write.
+    force : bool, default False
+        Redo inputs whose outputs exist (else an input whose outputs all exist is
+        ``skipped``, and one with only some is ``failed``, naming them).
+    manifest : bool, default True
+        Keep ``out_dir/nmfaudio-manifest.json`` up to date as files finish.
+    on_record : callable(record), optional
+        Called in this process as each input finishes (or is skipped).
+    tasks : list of Task, optional
+        Already planned tasks (from :func:`plan`); then ``paths`` and the options are not used.
+
+    Returns
+    -------
+    list of dict
+        One record per input, in input order.  An input's failure is its record's
+        ``error``; only bad arguments (no inputs, colliding outputs) raise.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        Before any work: missing inputs, output-name collisions, bad options.
+    KeyboardInterrupt
+        After writing the manifest (finished files are kept and marked ``done``).
+    """
+    if tasks is None:
+        tasks = plan(paths, out_dir, job=job, options=options, file_format=file_format, force=force)
+    out_dir = Path(out_dir)
+    records = [make_record(task, "pending") for task in tasks]
+    todo = []
+    for i, task in enumerate(tasks):
+        existing = [p for p in task.outputs if Path(p).exists()]
+        if task.force or not existing:
+            todo.append(i)
+        elif len(existing) == len(task.outputs):
+            records[i] = make_record(task, "skipped", error=None)
+        else:
+            missing = [p for p in task.outputs if not Path(p).exists()]
+            records[i] = make_record(task, "failed", error=(
+                f"{existing[0]!r} exists but {missing[0]!r} does not (not made by an nmfaudio run?); "
+                "move them away or use --force to overwrite"))
+    book = None
+    if manifest:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        book = Manifest(out_dir / MANIFEST_NAME, job=tasks[0].job if tasks else job,
+                        options=tasks[0].options if tasks else {}, output_dir=out_dir, records=records)
+        book.write()
+    for i, record in enumerate(records):
+        if record["status"] != "pending" and on_record is not None:
+            on_record(record)
+
+    def finish(i: int, record: dict) -> None:
+        records[i] = record
+        if book is not None:
+            book.write()
+        if on_record is not None:
+            on_record(record)
+
+    try:
+        if client is not None:
+            _run_dask(client, tasks, todo, finish)
+        else:
+            n_jobs = default_jobs(len(todo)) if jobs is None else int(jobs)
+            if n_jobs < 1:
+                raise ValueError(f"jobs={jobs!r} must be an int >= 1")
+            if n_jobs == 1 or len(todo) <= 1:
+                for i in todo:
+                    finish(i, run_record(tasks[i]))
+            else:
+                _run_processes(tasks, todo, finish, min(n_jobs, len(todo)))
+    finally:
+        if book is not None:
+            book.write()  # also on Ctrl-C: every finished file is recorded
+    return records
+
+
+def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = max(1, available_cores() // n_jobs)
+    executor = ProcessPoolExecutor(n_jobs, mp_context=_worker_context(multiprocessing),
+                                   initializer=_init_worker, initargs=(threads,))
+    pending = {}
+    try:
+        for i in todo:
+            pending[executor.submit(run_record, tasks[i])] = i
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    record = future.result()
+                except BrokenProcessPool:
+                    record = make_record(tasks[i], "failed", error=(
+                        "a worker process died while this file waited or ran (killed, or out of memory); "
+                        "run the same command again to finish the rest"))
+                finish(i, record)
+    except BaseException:
+        _stop_executor(executor)
+        raise
+    executor.shutdown(wait=True)
+
+
+#: Imported once by the fork server, before it forks the workers: each worker then starts
+#: with them loaded instead of importing them itself (seconds each, at the same time).
+PRELOAD = ["nmfaudio.batch", "nmfaudio.drums", "nmfaudio.pipeline", "nmfaudio.blockwise", "scipy.signal",
+           "librosa.core.spectrum"]
+
+
+def _worker_context(multiprocessing):
+    """forkserver with :data:`PRELOAD` where there is one (fresh processes, safe whatever
+    threads this one runs, cheap to start), else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")  # pragma: no cover - not Linux/macOS
+
+
+def _stop_executor(executor) -> None:
+    """Cancel what has not started and stop the workers now (SIGTERM: each removes its
+    temporary files)."""
+    processes = list(getattr(executor, "_processes", {}).values())  # no public API to stop them
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except Exception:  # pragma: no cover - already gone
+            pass
+    for process in processes:
+        process.join(timeout=30)
+
+
+def _run_dask(client, tasks, todo, finish) -> None:
+    from distributed import as_completed
+
+    futures = {}
+    for i in todo:
+        # one key per input and run: a rerun must not reuse a result the cluster remembers
+        key = f"nmfaudio-{tasks[i].job}-{i}-{os.getpid()}-{time.time_ns()}"
+        futures[client.submit(_dask_record, tasks[i], 1, key=key, pure=False, retries=0)] = i
+    try:
+        for future, result in as_completed(list(futures), with_results=True, raise_errors=False):
+            i = futures[future]
+            if future.status == "error":
+                exc = future.exception()
+                record = make_record(tasks[i], "failed", error=(
+                    f"the Dask task failed ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+                    "run the same command again to retry"))
+            else:
+                record = result
+            finish(i, record)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+
+
+def import_distributed():
+    """``dask.distributed``, or an ImportError naming the extra to install."""
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError('running on a Dask cluster needs dask.distributed; '
+                          'pip install "nmfaudio[dask]"') from None
+    return distributed
+
+
+def connect(address: str):
+    """A ``dask.distributed.Client`` for the scheduler at ``address`` (e.g. tcp://10.0.0.5:8786)."""
+    distributed = import_distributed()
+    try:
+        return distributed.Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(exc).split())}); "
+                      "check that 'dask scheduler' runs there and the address") from None
+

@@ -1,0 +1,125 @@
+"""What ``nmfaudio drums`` and ``nmfaudio separate`` share for many inputs: the batch and
+output-format options, running :func:`nmfaudio.batch.separate_many` with one progress bar
+over files, and the per-file report lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli._args import positive_int
+
+
+def add_output_arguments(parser) -> None:
+    """``--format`` and ``--subtype`` (for every sub-command that writes audio)."""
+    parser.add_argument("--format", choices=("wav", "flac"), default="wav",
+                        help="audio file format of the outputs (default wav)")
+    parser.add_argument("--subtype", choices=("float", "pcm16", "pcm24"), default=None,
+                        help="samples: float (32-bit float, WAV only, never clips; default for wav), "
+                             "pcm24 (default for flac) or pcm16; a track that would clip is refused, naming its peak")
+
+
+def add_batch_arguments(parser) -> None:
+    """``--jobs`` and ``--scheduler``."""
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                        help="separate N files at once in local worker processes (default: 1 for one file, "
+                             "one per core for several)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run each file as a task on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 "
+                             "(inputs and OUTDIR must be paths every worker can read and write; "
+                             'needs pip install "nmfaudio[dask]")')
+
+
+def file_format(args):
+    """The checked ``(format, subtype, extension)``; a bad pair is a usage error (exit 2)."""
+    from nmfaudio import audio
+
+    try:
+        return audio.output_format(args.format, args.subtype)
+    except ValueError:
+        args.parser.error(f"--subtype {args.subtype} cannot be stored in {args.format.upper()} files; "
+                          "use --format wav or --subtype pcm24")
+
+
+def is_batch(args) -> bool:
+    """Several inputs, a folder, --jobs or --scheduler: the batch path (skip, manifest)."""
+    return (len(args.inputs) > 1 or any(Path(p).is_dir() for p in args.inputs)
+            or args.jobs is not None or args.scheduler is not None)
+
+
+def check_output_dir(args) -> None:
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
+
+
+def plan_one(args, job: str, options: dict):
+    """The one :class:`nmfaudio.batch.Task` of a single-file run (its errors as one line)."""
+    from nmfaudio import batch
+
+    check_output_dir(args)
+    try:
+        (task,) = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
+                             force=args.force)
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    return task
+
+
+def run_batch(args, job: str, options: dict, done_lines) -> int:
+    """Separate every input of ``args``; print one report per input; return the exit code.
+
+    ``done_lines(record) -> list[str]`` words a finished input's report (as for one file).
+    Exit code 0 when every input was done or skipped, 1 when any failed.
+    """
+    from nmfaudio import batch
+
+    check_output_dir(args)
+    try:
+        tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
+                           force=args.force)
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    client = None
+    if args.scheduler is not None:
+        try:
+            client = batch.connect(args.scheduler)
+        except ImportError as exc:
+            raise CLIError(str(exc)) from None
+    from tqdm import tqdm
+
+    try:
+        with output_folder(args.output_dir):
+            bar = tqdm(total=len(tasks), desc="files", unit="file", file=sys.stderr, disable=None,
+                       dynamic_ncols=True)
+            counts = {"done": 0, "skipped": 0, "failed": 0}
+
+            def on_record(record):
+                counts[record["status"]] = counts.get(record["status"], 0) + 1
+                bar.update(1)
+                if args.json:
+                    lines, stream = [json.dumps(record)], sys.stdout
+                elif record["status"] == "done":
+                    lines, stream = done_lines(record), sys.stdout
+                elif record["status"] == "skipped":
+                    lines, stream = [f"{record['input']}: skipped (its outputs exist; --force to redo)"], sys.stdout
+                else:
+                    lines, stream = [f"nmfaudio: error: {record['input']}: {record['error']}"], sys.stderr
+                for line in lines:
+                    bar.write(line, file=stream)
+                stream.flush()
+
+            try:
+                batch.separate_many(None, args.output_dir, tasks=tasks, jobs=args.jobs, client=client,
+                                    on_record=on_record)
+            finally:
+                bar.close()
+    finally:
+        if client is not None:
+            client.close()
+    manifest = args.output_dir / batch.MANIFEST_NAME
+    line = (f"{len(tasks)} input{'s' if len(tasks) != 1 else ''}: {counts['done']} done, "
+            f"{counts['skipped']} skipped, {counts['failed']} failed; manifest {manifest}")
+    print(line, file=sys.stderr if args.json else sys.stdout)
+    return 1 if counts["failed"] else 0

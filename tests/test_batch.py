@@ -1,0 +1,325 @@
+"""Batch separation (``nmfaudio.batch`` and ``nmfaudio drums|separate INPUT...``): inputs
+from folders, collisions, resume, failures, manifest, interruption, a dying worker, output
+formats, and the same bytes alone / in a batch / on local workers / on a Dask cluster."""
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import nmfaudio
+from nmfaudio import audio, batch
+from nmfaudio.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_drums import SR, synthetic_hits  # noqa: E402
+
+DRUMS = ["--max-iter", "10", "--n-fft", "1024", "--hop-length", "256"]
+DRUM_OPTIONS = {"max_iter": 10, "n_fft": 1024, "hop_length": 256}
+SEPARATE = ["-k", "2", "--max-iter", "20", "--n-fft", "512", "--hop-length", "128"]
+SEPARATE_OPTIONS = {"n_components": 2, "max_iter": 20, "n_fft": 512, "hop_length": 128}
+
+
+@pytest.fixture(scope="module")
+def hits():
+    return synthetic_hits(seconds=1.0)
+
+
+def _write_song(path: Path, hits, seed: int, *, stereo: bool = False, gain: float = 1.0) -> Path:
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0.4, 1.0, size=3)
+    mono = sum(w * h for w, h in zip(weights, hits))
+    y = np.stack([mono, np.roll(mono, 37)]) if stereo else mono
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = 0.9 * gain * y / np.abs(y).max()  # peak 0.9 × gain
+    nmfaudio.save(path, y.astype(np.float32), SR)
+    return path
+
+
+@pytest.fixture
+def library(tmp_path, hits):
+    """in/a.wav, in/b.wav (stereo), in/sub/c.flac, plus a hidden file and a non-audio file."""
+    root = tmp_path / "in"
+    _write_song(root / "a.wav", hits, 1)
+    _write_song(root / "b.wav", hits, 2, stereo=True)
+    c = _write_song(root / "sub" / "c.wav", hits, 3)
+    y, sr = sf.read(c)
+    c.unlink()
+    sf.write(root / "sub" / "c.flac", y, sr)
+    (root / ".hidden.wav").write_bytes(b"not looked at")
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _audio_outputs(folder: Path) -> dict:
+    return {name: data for name, data in _tree(folder).items() if name.endswith((".wav", ".flac"))}
+
+
+def _no_temporaries(folder: Path) -> None:
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".part")], "temporary files left behind"
+
+
+# ----------------------------------------------------------------------------- planning
+
+def test_folders_are_searched_recursively_keeping_sub_folders(library, tmp_path):
+    out = library / "stems"  # inside the input folder: its files must never become inputs
+    out.mkdir()
+    (out / "old_kick.wav").write_bytes(b"")
+    found = batch.find_inputs([library], exclude=out)
+    assert [(p.relative_to(library).as_posix(), r.as_posix()) for p, r in found] == [
+        ("a.wav", "."), ("b.wav", "."), ("sub/c.flac", "sub")]
+    tasks = batch.plan([library, library / "a.wav"], out, job="drums")  # a.wav named twice: once
+    assert [Path(t.outputs[0]).relative_to(out).as_posix() for t in tasks] == [
+        "a_kick.wav", "b_kick.wav", "sub/c_kick.wav"]
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        batch.find_inputs([tmp_path / "nowhere"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no audio files"):
+        batch.find_inputs([tmp_path / "empty"])
+
+
+def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
+    twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
+    out = tmp_path / "out"
+    assert main(["drums", str(library / "a.wav"), str(twin), "-o", str(out), *DRUMS]) == 1
+    line = one_line_error(capsys.readouterr().err, str(library / "a.wav"), str(twin), "a_kick.wav")
+    assert "would both write" in line
+    assert not out.exists()  # nothing was made
+
+
+# ----------------------------------------------------------------------------- same bytes everywhere
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real dask.distributed cluster: 2 worker processes, 1 thread each."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    # a loaded 2-core machine can take a while to start two Python processes
+    with dask.config.set({"distributed.comm.timeouts.connect": "120s", "distributed.deploy.lost-worker-timeout": "120s"}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+        try:
+            client.wait_for_workers(2, timeout=180)
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+@pytest.mark.parametrize("job, cli_options, options", [("drums", DRUMS, DRUM_OPTIONS),
+                                                        ("separate", SEPARATE, SEPARATE_OPTIONS)])
+def test_same_bytes_alone_in_a_batch_on_workers_and_on_dask(job, cli_options, options, library, tmp_path,
+                                                            dask_client, capsys):
+    files = [library / "a.wav", library / "b.wav"]
+    alone = {}
+    for i, path in enumerate(files):  # one file per run, as today
+        assert main([job, str(path), "-o", str(tmp_path / "alone"), *cli_options]) == 0
+    alone = _audio_outputs(tmp_path / "alone")
+    assert len(alone) == 2 * (4 if job == "drums" else 2)
+    runs = {"batch": ["--jobs", "1"], "workers": ["--jobs", "2"],
+            "dask-cli": ["--scheduler", dask_client.cluster.scheduler_address]}
+    for name, extra in runs.items():
+        out = tmp_path / name
+        assert main([job, *map(str, files), "-o", str(out), *cli_options, *extra]) == 0, name
+        assert _audio_outputs(out) == alone, f"{name}: different bytes from single-file runs"
+        _no_temporaries(out)
+    records = batch.separate_many(files, tmp_path / "dask-api", job=job, options=options, client=dask_client)
+    assert [r["status"] for r in records] == ["done", "done"]
+    assert _audio_outputs(tmp_path / "dask-api") == alone
+    # each file ran on a Dask worker process, not here
+    assert all(r["worker"].rsplit(":", 1)[1] != str(os.getpid()) for r in records)
+    capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------- resume, failures, manifest
+
+def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, capsys):
+    (library / "broken.wav").write_text("not audio at all")
+    out = tmp_path / "out"
+    assert main(["drums", str(library), "-o", str(out), *DRUMS]) == 1  # one failed, the others ran
+    captured = capsys.readouterr()
+    assert "broken.wav" in captured.err and "cannot read" in captured.err
+    assert "4 inputs: 3 done, 0 skipped, 1 failed" in captured.out
+    first = _audio_outputs(out)
+    assert len(first) == 12 and "sub/c_kick.wav" in first
+
+    manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
+    assert manifest["job"] == "drums" and manifest["counts"] == {"done": 3, "failed": 1}
+    by_input = {Path(r["input"]).name: r for r in manifest["records"]}
+    assert by_input["broken.wav"]["status"] == "failed" and "cannot read" in by_input["broken.wav"]["error"]
+    done = by_input["a.wav"]
+    assert done["status"] == "done" and done["error"] is None and done["seconds"] > 0
+    assert done["outputs"] == [str(out / f"a_{s}.wav") for s in ("kick", "snare", "hihat", "residual")]
+
+    (library / "broken.wav").unlink()
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--json"]) == 0  # all skipped
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in lines] == ["skipped"] * 3 and [Path(r["input"]).name for r in lines] == [
+        "a.wav", "b.wav", "c.flac"]
+    assert _audio_outputs(out) == first
+
+    (out / "b_snare.wav").unlink()  # some outputs of b exist, some not: refused, not overwritten
+    assert main(["drums", str(library), "-o", str(out), *DRUMS]) == 1
+    assert "b_kick.wav" in capsys.readouterr().err and not (out / "b_snare.wav").exists()
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--force"]) == 0
+    assert "3 done, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert _audio_outputs(out) == first  # redone: the same bytes
+    _no_temporaries(out)
+
+
+def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(library, tmp_path):
+    out = tmp_path / "out"
+    seen = []
+
+    def on_record(record):
+        manifest = json.loads((out / batch.MANIFEST_NAME).read_text())  # always whole JSON
+        statuses = {r["input"]: r["status"] for r in manifest["records"]}
+        assert statuses[record["input"]] == record["status"]  # written before we hear of it
+        seen.append(record["input"])
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # Ctrl-C after two files
+
+    with pytest.raises(KeyboardInterrupt):
+        batch.separate_many([library], out, job="separate", options=SEPARATE_OPTIONS, jobs=1, on_record=on_record)
+    manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
+    assert [r["status"] for r in manifest["records"]] == ["done", "done", "pending"]
+    _no_temporaries(out)
+    records = batch.separate_many([library], out, job="separate", options=SEPARATE_OPTIONS, jobs=1)
+    assert [r["status"] for r in records] == ["skipped", "skipped", "done"]
+    assert len(_audio_outputs(out)) == 6
+
+
+def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
+    out = tmp_path / "out"
+    for i in range(3):
+        _write_song(library / f"more_{i}.wav", synthetic_hits(seconds=1.0, seed=i + 5), i)
+
+    def on_record(record):
+        raise KeyboardInterrupt  # at the first finished file; the other worker is mid-file
+
+    with pytest.raises(KeyboardInterrupt):
+        batch.separate_many([library], out, job="drums", options=DRUM_OPTIONS, jobs=2, on_record=on_record)
+    _no_temporaries(out)  # the stopped worker removed its temporary files
+    tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)
+    for task in tasks:  # every input has all of its outputs or none
+        assert len({Path(p).exists() for p in task.outputs}) == 1, task.input
+    manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
+    assert sum(r["status"] == "done" for r in manifest["records"]) >= 1
+    records = batch.separate_many([library], out, job="drums", options=DRUM_OPTIONS, jobs=2)
+    assert all(r["status"] in ("done", "skipped") for r in records)
+    assert [r["status"] for r in records].count("done") == len(tasks) - sum(
+        r["status"] == "done" for r in manifest["records"])
+
+
+class _KillsItsWorker:
+    """Unpickling this in a worker process ends that process at once, as a kill would."""
+
+    def __reduce__(self):
+        return os._exit, (9,)
+
+
+def test_a_worker_that_dies_fails_its_file_and_a_rerun_finishes(library, tmp_path):
+    out = tmp_path / "out"
+    tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)
+    doomed = dataclasses.replace(tasks[1], options={**tasks[1].options, "templates": _KillsItsWorker()})
+    records = batch.separate_many(None, out, tasks=[tasks[0], doomed, tasks[2]], jobs=2)
+    assert records[1]["status"] == "failed" and "worker process died" in records[1]["error"]
+    assert all(r["status"] in ("done", "failed") for r in records)
+    _no_temporaries(out)
+    rerun = batch.separate_many([library], out, job="drums", options=DRUM_OPTIONS, jobs=2)
+    assert all(r["status"] in ("done", "skipped") for r in rerun)
+    assert len(_audio_outputs(out)) == 12
+
+
+# ----------------------------------------------------------------------------- output formats
+
+def test_format_and_subtype(library, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(library / "b.wav"), "-o", str(out), *SEPARATE, "--format", "flac",
+                 "--subtype", "pcm16"]) == 0
+    info = sf.info(out / "b_component_01.flac")
+    assert info.format == "FLAC" and info.subtype == "PCM_16" and info.channels == 2
+    floats = tmp_path / "floats"
+    assert main(["separate", str(library / "b.wav"), "-o", str(floats), *SEPARATE]) == 0
+    # 16-bit quantization: within half a step (plus float32 rounding) of the float output
+    step = 1 / 32768
+    assert np.abs(nmfaudio.load(out / "b_component_01.flac")[0] - nmfaudio.load(floats / "b_component_01.wav")[0]
+                  ).max() <= 0.5 * step + 1e-6
+    assert main(["drums", str(library / "a.wav"), "-o", str(tmp_path / "d"), *DRUMS, "--format", "flac"]) == 0
+    assert sf.info(tmp_path / "d" / "a_kick.flac").subtype == "PCM_24"
+    assert sf.info(floats / "b_component_01.wav").subtype == "FLOAT"  # the default is unchanged
+    capsys.readouterr()
+    assert main(["drums", str(library / "a.wav"), "-o", str(tmp_path / "x"), "--format", "flac",
+                 "--subtype", "float"]) == 2
+    assert "FLAC" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_error):
+    loud = _write_song(tmp_path / "loud.wav", hits, 4, gain=4.0)  # float WAV peaking far above 1
+    assert np.abs(nmfaudio.load(loud)[0]).max() > 1.5
+    out = tmp_path / "out"
+    assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--subtype", "pcm16"]) == 1
+    one_line_error(capsys.readouterr().err, "peaks at", "PCM_16", "--subtype float")
+    assert not out.exists()
+    assert main(["separate", str(loud), "-o", str(out), *SEPARATE]) == 0  # float: kept as is
+    capsys.readouterr()
+
+
+def test_output_format_and_headroom_checks():
+    assert audio.output_format() == ("WAV", "FLOAT", "wav")
+    assert audio.output_format("flac") == ("FLAC", "PCM_24", "flac")
+    assert audio.output_format("wav", "pcm16").subtype == "PCM_16"
+    for bad in ({"format": "mp3"}, {"subtype": "pcm8"}, {"format": "flac", "subtype": "float"}):
+        with pytest.raises(ValueError):
+            audio.output_format(**bad)
+    audio.check_headroom({"x": np.array([1.0, -1.0])}, "PCM_16")  # full scale fits
+    audio.check_headroom({"x": np.array([3.0])}, "FLOAT")
+    with pytest.raises(ValueError, match=r"y peaks at 1\.25"):
+        audio.check_headroom({"x": np.zeros(3), "y": np.array([0.0, -1.25])}, "PCM_24")
+
+
+# ----------------------------------------------------------------------------- the CLI around it
+
+def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, capsys, one_line_error):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    out = tmp_path / "out"
+    assert main(["drums", str(library / "a.wav"), "-o", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    one_line_error(capsys.readouterr().err, 'pip install "nmfaudio[dask]"')
+    assert not out.exists()
+
+
+def test_python_api_validates_before_any_work(library, tmp_path):
+    with pytest.raises(TypeError, match="n_components"):
+        batch.separate_many([library], tmp_path / "o", job="separate")
+    with pytest.raises(TypeError, match="unknown option"):
+        batch.separate_many([library], tmp_path / "o", job="drums", options={"n_components": 3})
+    with pytest.raises(ValueError, match="job="):
+        batch.separate_many([library], tmp_path / "o", job="guitar")
+    assert not (tmp_path / "o").exists()
+
+
+def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["separate", str(library), "-o", str(tmp_path / "o"), *SEPARATE]) == 0
+    bar = terminal.getvalue()
+    assert "files" in bar and "3/3" in bar and "NMF" not in bar  # files, not iterations
+    out = capsys.readouterr().out
+    assert "files:" not in out and out.count("components, beta=") == 3  # the per-file summaries
+    assert "3 inputs: 3 done, 0 skipped, 0 failed" in out
