@@ -48,7 +48,8 @@ MANIFEST_VERSION = 1
 #: Options of each job and their defaults (the keyword arguments of ``separate_drums`` /
 #: ``separate`` that a batch passes on, plus ``plot``).
 DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "hihat"), "n_fft": 2048, "hop_length": 512,
-                "mask_power": 1.5, "max_iter": 70, "adapt": True, "n_free": 1, "random_state": 0, "plot": False}
+                "mask_power": 1.5, "max_iter": 70, "adapt": True, "n_free": 1, "random_state": 0, "plot": False,
+                "midi": False, "onsets": False, "quantize": None}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False}
@@ -77,6 +78,9 @@ class Task:
         The figure's path when ``options["plot"]``.
     force : bool
         Overwrite existing outputs.
+    hit_files : tuple of (str, str)
+        drums: ("midi" or "csv", path) per hit file asked for (``options["midi"]``,
+        ``options["onsets"]``), written with the stems.
     """
 
     input: str
@@ -88,11 +92,13 @@ class Task:
     tracks: tuple
     plot: str | None = None
     force: bool = False
+    hit_files: tuple = ()
 
     @property
     def outputs(self) -> list[str]:
-        """Every output path (audio, then the figure)."""
-        return [path for _, path in self.tracks] + ([self.plot] if self.plot else [])
+        """Every output path (audio, then the figure, then the hit files)."""
+        return ([path for _, path in self.tracks] + ([self.plot] if self.plot else [])
+                + [path for _, path in self.hit_files])
 
 
 def check_options(job: str, options: dict) -> dict:
@@ -131,6 +137,18 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
                   for file in names]
         plot = folder / f"{name}_separation.png"
     return tracks, (str(plot) if options.get("plot") else None)
+
+
+def hit_files(job: str, name: str, folder, options: dict) -> tuple:
+    """drums: ``(("midi", <name>_drums.mid), ("csv", <name>_onsets.csv))`` as asked for by
+    ``options["midi"]`` / ``options["onsets"]``; ``()`` otherwise."""
+    if job != "drums":
+        return ()
+    folder = Path(folder)
+    files = [("midi", str(folder / f"{name}_drums.mid"))] if options.get("midi") else []
+    if options.get("onsets"):
+        files.append(("csv", str(folder / f"{name}_onsets.csv")))
+    return tuple(files)
 
 
 def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
@@ -216,7 +234,8 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         name = file.stem or "input"
         tracks, plot = output_tracks(job, name, folder, options, file_format)
         task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
-                    file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force)
+                    file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force,
+                    hit_files=hit_files(job, name, folder, options))
         for output in task.outputs:
             key = Path(os.path.abspath(output))
             if key in writers:
@@ -263,8 +282,9 @@ def _rms(track) -> float:
     return float(np.sqrt(np.mean(np.square(track, dtype=np.float64))))
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None) -> None:
-    """Write the task's audio outputs (and figure) all-or-nothing, after the headroom check."""
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
+    """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
+    headroom check."""
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
@@ -273,20 +293,16 @@ def _write(task: Task, sources: dict, sr: int, figure=None) -> None:
         for temporary, (source, _) in zip(temporaries, task.tracks):
             audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
         if figure is not None:
-            figure.savefig(temporaries[-1], format="png", dpi=100)
+            figure.savefig(temporaries[len(task.tracks)], format="png", dpi=100)
+        for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
+            if kind == "midi":
+                hits.write_midi(temporary, overwrite=True)
+            else:
+                hits.write_csv(temporary, overwrite=True)
     if figure is not None:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
-
-
-def onset_times(activation, hop_length: int, sr: int, threshold: float = 0.2) -> list[float]:
-    """Times (s) of an activation's local maxima above ``threshold`` × its maximum.
-
-    ``activation``: (n_frames,) or (n_channels, n_frames) (channels averaged)."""
-    from nmfaudio.plot.drums import hit_frames  # the hits --plot marks (no matplotlib import)
-
-    return [round(float(t), 3) for t in hit_frames(activation, threshold=threshold) * hop_length / sr]
 
 
 def _drums_file(task: Task, callback) -> dict:
@@ -312,9 +328,15 @@ def _drums_file(task: Task, callback) -> dict:
         from nmfaudio.plot.drums import drums_figure
 
         figure = drums_figure(result, title=Path(task.input).name)
-    _write(task, result.sources, sr, figure)
+    played = result.hits()  # nmfaudio.drums.hits: the hit files and the summary's onsets_s
+    hits = played
+    if o["quantize"] and task.hit_files:
+        from nmfaudio.drums.hits import quantize
+
+        hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
+    _write(task, result.sources, sr, figure, hits)
     residual = result.sources["residual"]
-    onsets = {name: onset_times(a, result.hop_length, sr) for name, a in result.activations.items()}
+    onsets = {c.name: [round(float(t), 3) for t in c.times] for c in played}
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {
@@ -326,6 +348,9 @@ def _drums_file(task: Task, callback) -> dict:
         "sources": [{"name": name, "path": path, "rms": _rms(result.sources[name]),
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,
+        "hit_files": dict((kind, path) for kind, path in task.hit_files),
+        "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
+        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
     }
 
 

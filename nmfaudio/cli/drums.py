@@ -6,12 +6,15 @@
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--plot] [--json] [--force]
                    [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
+                   [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
 ``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
 ``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
-the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``.  Existing outputs are
+the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
+``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
+(or the CSV path given, for one input): the hits (docs/transcription.md).  Existing outputs are
 refused before any work unless ``--force``; outputs are written to temporary names and
 renamed at the end, so a failed run leaves no partial files.
 
@@ -80,6 +83,7 @@ def register(subparsers) -> None:
                                                              "whose outputs exist instead of skipping them)")
     add_output_arguments(drums)
     add_batch_arguments(drums)
+    _register_hits(drums)
     drums.set_defaults(handler=run_drums, parser=drums)
 
     templates = subparsers.add_parser(
@@ -121,7 +125,7 @@ def drum_options(args) -> dict:
     return {"templates": None if args.templates is None else str(args.templates), "classes": tuple(args.classes),
             "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
             "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
-            "plot": args.plot}
+            "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize}
 
 
 def run_drums(args) -> int:
@@ -130,10 +134,11 @@ def run_drums(args) -> int:
 
     file_format(args)  # a bad --format/--subtype pair: a usage error before any work
     spectrum.check_frames(args.n_fft, args.hop_length)
+    _check_hit_options(args)
     if is_batch(args):
         _templates(args)
         return run_batch(args, "drums", drum_options(args), _done_lines)
-    task = plan_one(args, "drums", drum_options(args))
+    task = _with_onsets_path(args, plan_one(args, "drums", drum_options(args)))
     refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
     from nmfaudio import audio
 
@@ -173,7 +178,59 @@ def _done_lines(record) -> list[str]:
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
+    if record.get("hit_files"):
+        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
+        grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
+                if record.get("hits_bpm") else "")
+        lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
+
+
+# --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums.hits) -----
+def _grid(text: str) -> int:
+    value = text.strip().removeprefix("1/")
+    if value not in {"4", "8", "16", "32", "12", "24"}:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a grid; give 4, 8, 16, 32 (or 12, 24 for triplets), "
+                                         "e.g. --quantize 16 for sixteenth notes")
+    return int(value)
+
+
+def _register_hits(drums) -> None:
+    group = drums.add_argument_group("drum hits (transcription)")
+    group.add_argument("--midi", action="store_true",
+                       help="also write OUTDIR/<stem>_drums.mid: one General MIDI drum note (channel 10) per hit")
+    group.add_argument("--onsets", nargs="?", type=Path, const=True, default=None, metavar="CSV",
+                       help="also write the hits as CSV time_s,class,velocity,strength "
+                            "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
+    group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
+                       help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
+                            "tempo (e.g. 16); default: the hits as played")
+
+
+def _check_hit_options(args) -> None:
+    """Usage errors of the hit options, before any work."""
+    if args.quantize and not (args.midi or args.onsets is not None):
+        raise CLIError("--quantize changes the hit files; add --midi or --onsets")
+    if args.onsets is None or args.onsets is True:
+        return
+    csv = args.onsets
+    if is_batch(args):
+        raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
+                       "alone (each input gets OUTDIR/<stem>_onsets.csv)")
+    if csv.suffix.lower() != ".csv":
+        raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
+    if not csv.parent.is_dir() and csv.parent != args.output_dir:
+        raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
+
+
+def _with_onsets_path(args, task):
+    """The single-file task with the CSV at the path given to ``--onsets`` (if one was)."""
+    if args.onsets is None or args.onsets is True:
+        return task
+    import dataclasses
+
+    files = tuple((kind, str(args.onsets) if kind == "csv" else path) for kind, path in task.hit_files)
+    return dataclasses.replace(task, hit_files=files)
 
 
 def run_learn(args) -> int:

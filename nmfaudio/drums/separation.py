@@ -121,6 +121,34 @@ class DrumSeparation:
         return audio.save_tracks(directory, self.file_names(name), self.sources.values(), self.sr,
                                  overwrite=overwrite)
 
+    # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
+    def hits(self, **options):
+        """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
+        with the separated tracks to check and time each attack.
+
+        Returns
+        -------
+        DrumHits
+            ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
+            ``.write_midi(path)``, ``.write_csv(path)``.
+        """
+        from nmfaudio.drums.hits import detect_hits
+
+        if self.sr is None:
+            raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
+        signals = {name: self.sources[name] for name in self.activations if name in self.sources}
+        return detect_hits(self.activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
+
+    def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
+        """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
+        ``options`` go to :meth:`hits`."""
+        return self.hits(**options).write_midi(path, overwrite=overwrite)
+
+    def write_onsets(self, path, *, overwrite: bool = False, **options) -> Path:
+        """Write the hits as CSV ``time_s,class,velocity,strength`` (see
+        :meth:`DrumHits.write_csv`); ``options`` go to :meth:`hits`."""
+        return self.hits(**options).write_csv(path, overwrite=overwrite)
+
 
 def _check_number(value, name, *, low=None, high=None, allow_none=False):
     if value is None and allow_none:

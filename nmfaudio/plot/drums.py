@@ -41,13 +41,25 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
     return np.flatnonzero(peaks)
 
 
+def _detected_hits(result):
+    """``{class: hit times (s)}`` from :meth:`DrumSeparation.hits` — the hits the CLI counts
+    and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+    if not result.sr or not hasattr(result, "hits"):
+        return None
+    try:
+        return {name: list(times) for name, times in result.hits().times.items()}
+    except ValueError:
+        return None
+
+
 def drums_figure(result, *, title: str | None = None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
     Spectrograms have a logarithmic frequency axis (20 Hz to Nyquist), so the kick and
-    the bass are not squeezed into the bottom row; hits (:func:`hit_frames`, the ones
-    ``nmfaudio drums`` counts) are marked ▼ on each drum's activation.
+    the bass are not squeezed into the bottom row; hits (``result.hits()``, the ones
+    ``nmfaudio drums`` counts and writes; :func:`hit_frames` when ``sr`` is unknown) are
+    marked ▼ on each drum's activation.
 
     Parameters
     ----------
@@ -97,13 +109,18 @@ def drums_figure(result, *, title: str | None = None):
 
     ax = axes[-1]
     hits_total = 0
+    detected = _detected_hits(result)
     for i, (name, activation) in enumerate(result.activations.items()):
         curve = activation if activation.ndim == 1 else activation.mean(axis=0)
         top = curve.max()
         scaled = i + 0.85 * curve / (top if top > 0 else 1)
         times = np.arange(curve.size) * result.hop_length / sr
         line, = ax.plot(times, scaled, lw=1)
-        hits = hit_frames(curve)
+        if detected is not None:  # the hits nmfaudio drums counts and writes (drums.hits)
+            hits = np.clip(np.round(np.asarray(detected.get(name, []), dtype=float) * sr / result.hop_length)
+                           .astype(int), 0, max(curve.size - 1, 0))
+        else:
+            hits = hit_frames(curve)
         hits_total += hits.size
         ax.plot(times[hits], scaled[hits] + 0.08, "v", ms=5, color=line.get_color(), clip_on=False)
     ax.set(title=f"activations (each drum / its max), ▼ = hit ({hits_total} in all)",

@@ -1,0 +1,238 @@
+"""Drum transcription: onset F-measure per class and timing error of the hits
+(``DrumSeparation.hits()``, what ``nmfaudio drums --midi / --onsets`` writes), next to
+the separation's SDR, on drum mixtures with known notes.
+
+Needs the Debian package ``hydrogen-data`` (recorded kits, rendered on the fly; nothing
+from it is committed).  Material (each rendered with its exact note list):
+
+* ``performances`` — ``benchmarks/performances.py``: realistic 8-s drum performances
+  (rock, sixteenths, funk with ghost notes, disco, ride, half time; tom fills, crashes,
+  percussion, humanized timing and velocity, the hi-hat 12-32 dB under the kick) on the
+  six non-reserved acoustic Hydrogen kits (``performances.HYDROGEN_KITS``), ``-n``
+  performances per kit.  This is the issue's material: every class the separation
+  and the notes share is scored (kick / snare / hi-hat with today's three classes —
+  toms, cymbals and percussion then land in them or the residual; toms and cymbals
+  too once the separation has those classes).
+* ``performances, kick/snare/hi-hat only`` — the same performances without toms,
+  cymbals and percussion: what a three-class separation can be asked for.
+* ``GMRockKit loops`` — ``benchmarks/drumkits.py``'s ``render_eval_mixtures``: one-bar
+  rock / funk / disco patterns at 100-140 BPM with accents, ghost notes and open /
+  pedal hats (the material the picking parameters were chosen on, seeds 0 and 1).
+
+Methods (rows):
+
+* ``onsets_s before`` — what ``nmfaudio drums --json`` printed before issue 16: every
+  local maximum of the activation above 0.2 × its maximum, at its frame's time;
+* ``hits, activations only`` — :func:`nmfaudio.drums.detect_hits` without the tracks
+  (no attack check; parabolic sub-frame timing);
+* ``hits`` — ``result.hits()``: the default, with the separated tracks (attack check,
+  timing from the track's energy rise).
+
+Scores: ``mir_eval.onset.f_measure`` (±50 ms) per class, mean over mixtures; the timing
+error of matched hits (estimate − reference; median of |error| and its 95th percentile,
+ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
+``nmfaudio.metrics.sdr``) for reference; median time of ``hits()`` against that of
+``separate_drums``.
+
+    python benchmarks/transcription.py                # 4 performances per kit (24), seed 0
+    python benchmarks/transcription.py --seed 1       # another draw
+    python benchmarks/transcription.py -n 2           # 2 per kit, quicker
+    python benchmarks/transcription.py --extras       # also GMRockKit loops
+
+Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
+over kick, snare and hi-hat ≥ 0.88, toms ≥ 0.70 and cymbals ≥ 0.60 when the separation
+has those classes; |timing error| median ≤ 10 ms and 95th percentile ≤ 20 ms), 1
+otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import drumkits  # noqa: E402
+import performances  # noqa: E402
+
+EVAL_KIT = "GMRockKit"
+FLOOR_MEAN_F = 0.88
+FLOOR_F = {"toms": 0.70, "cymbals": 0.60}
+FLOOR_MEDIAN_MS = 10.0
+FLOOR_P95_MS = 20.0
+WINDOW_S = 0.05
+CORE = ("kick", "snare", "hihat")
+
+
+def onsets_before(result):
+    """The onsets ``nmfaudio drums --json`` printed before issue 16 (``cli/drums.py``'s
+    ``_onsets``): local maxima above 0.2 × the activation's maximum, at frame times."""
+    found = {}
+    for name, activation in result.activations.items():
+        curve = activation if activation.ndim == 1 else activation.mean(axis=0)
+        top = curve.max()
+        if not top > 0:
+            found[name] = np.zeros(0)
+            continue
+        padded = np.concatenate([[-np.inf], curve, [-np.inf]])
+        peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > 0.2 * top)
+        found[name] = np.flatnonzero(peaks) * result.hop_length / result.sr
+    return found
+
+
+def from_performance(rendered):
+    """A ``performances.render`` result as a scored mixture: ``onsets`` per class."""
+    onsets = {c: np.array(sorted(note["time"] for note in rendered["notes"] if note["class"] == c))
+              for c in performances.CLASSES}
+    return {**rendered, "onsets": onsets}
+
+
+def class_of(name, reference):
+    """The reference class a detected class or sub-template belongs to
+    (``"hihat_open"`` → ``"hihat"``), or None."""
+    if name in reference:
+        return name
+    parents = [key for key in reference if name.startswith(key)]
+    return max(parents, key=len) if parents else None
+
+
+def score(estimates, reference):
+    """Per reference class: (F, precision, recall) and the matched timing errors (s)."""
+    import mir_eval
+
+    merged = {}
+    for name, times in estimates.items():
+        label = class_of(name, reference)
+        if label is not None:
+            merged.setdefault(label, []).append(np.asarray(times, dtype=np.float64))
+    scores, errors = {}, []
+    for label, parts in merged.items():
+        estimate = np.sort(np.concatenate(parts))
+        truth = np.sort(np.asarray(reference[label], dtype=np.float64))
+        scores[label] = mir_eval.onset.f_measure(truth, estimate, window=WINDOW_S)
+        errors += [estimate[j] - truth[i] for i, j in mir_eval.util.match_events(truth, estimate, WINDOW_S)]
+    return scores, errors
+
+
+def evaluate(mixtures, label):
+    import nmfaudio
+    from nmfaudio.drums import detect_hits
+    from nmfaudio.metrics import sdr
+
+    methods = ("onsets_s before", "hits, activations only", "hits")
+    table = {m: {"scores": [], "errors": []} for m in methods}
+    sdrs, separation_times, hit_times = [], [], []
+    for m in mixtures:
+        started = time.perf_counter()
+        result = nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0)
+        separation_times.append(time.perf_counter() - started)
+        stems = [s for s in result.classes if s in m]
+        sdrs.append(dict(zip(stems, sdr(np.stack([m[s] for s in stems]),
+                                        np.stack([result.sources[s] for s in stems])))))
+        started = time.perf_counter()
+        hits = result.hits()
+        hit_times.append(time.perf_counter() - started)
+        estimates = {
+            "onsets_s before": onsets_before(result),
+            "hits, activations only": detect_hits(result.activations, sr=result.sr,
+                                                  hop_length=result.hop_length).times,
+            "hits": hits.times,
+        }
+        for method, found in estimates.items():
+            scores, errors = score(found, m["onsets"])
+            table[method]["scores"].append(scores)
+            table[method]["errors"] += errors
+    classes = [c for c in (*CORE, "toms", "cymbals") if any(c in s for s in table["hits"]["scores"])]
+    unscored = [c for c in ("toms", "cymbals")
+                if any(len(m["onsets"].get(c, ())) for m in mixtures) and c not in classes]
+
+    print(f"\n### {label}: {len(mixtures)} mixtures, {mixtures[0]['sr']} Hz\n")
+    head = " | ".join(f"{c} F (P / R)" for c in classes)
+    print(f"| method | {head} | mean F kick/snare/hi-hat | |error| median | |error| p95 |")
+    print("|---|" + "---:|" * (len(classes) + 3))
+    summary = {}
+    for method in methods:
+        rows = table[method]["scores"]
+        cells, means = [], {}
+        for c in classes:
+            values = np.array([r[c] for r in rows if c in r])
+            f, p, r = values.mean(axis=0)
+            means[c] = f
+            cells.append(f"{f:.3f} ({p:.2f} / {r:.2f})")
+        core = float(np.mean([means[c] for c in CORE if c in means]))
+        errors = 1000 * np.abs(table[method]["errors"])
+        median, p95 = float(np.median(errors)), float(np.percentile(errors, 95))
+        summary[method] = (core, median, p95, means)
+        print(f"| {method} | {' | '.join(cells)} | **{core:.3f}** | {median:.1f} ms | {p95:.1f} ms |")
+    signed = 1000 * np.array(table["hits"]["errors"])
+    print(f"\nhits: timing error (estimate − reference) median {np.median(signed):+.1f} ms, "
+          f"5th / 95th percentile {np.percentile(signed, 5):+.1f} / {np.percentile(signed, 95):+.1f} ms, "
+          f"max |error| {np.abs(signed).max():.1f} ms over {len(signed)} matched hits, "
+          f"{100 * np.mean(np.abs(signed) <= 20):.1f} % within ±20 ms")
+    stems = list(sdrs[0])
+    print("separation SDR (dB, mean over mixtures): " + ", ".join(
+        f"{s} {np.mean([d[s] for d in sdrs]):.2f}" for s in stems))
+    print(f"median time: separate_drums {statistics.median(separation_times):.3f} s, "
+          f"hits() {statistics.median(hit_times) * 1000:.1f} ms per 8-s mixture")
+    if unscored:
+        print(f"not scored: {', '.join(unscored)} (no such class in the separation: "
+              f"{', '.join(result.classes)})")
+    return summary
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 performance per kit")
+    parser.add_argument("-n", type=int, default=None, help="performances per kit (default 4, --quick 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the performances (default 0)")
+    parser.add_argument("--extras", action="store_true",
+                        help="also score GMRockKit loops (4 n of them)")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    import nmfaudio
+
+    n = args.n or (1 if args.quick else 4)
+    kits = list(performances.HYDROGEN_KITS)
+    try:
+        full = [from_performance(m) for m in performances.render_performances(kits, n=n, seed=args.seed)]
+        plain = [from_performance(m) for m in performances.render_performances(
+            kits, n=n, seed=args.seed, toms=False, cymbals=False, percussion=False)]
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    nmfaudio.separate_drums(full[0]["mix"], full[0]["sr"]).hits()  # warm-up: imports, first calls
+    print(f"Drum transcription, seed {args.seed}; onset F-measure (mir_eval, ±{WINDOW_S * 1000:.0f} ms), "
+          f"mean over mixtures; kits: {', '.join(kits)}")
+    summary = evaluate(full, f"performances ({n} per kit)")
+    evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)")
+    if args.extras:
+        evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops")
+
+    core, median, p95, means = summary["hits"]
+    checks = [(core >= FLOOR_MEAN_F, f"mean F kick/snare/hi-hat {core:.3f} (floor {FLOOR_MEAN_F})")]
+    checks += [(means[c] >= floor, f"{c} F {means[c]:.3f} (floor {floor})") for c, floor in FLOOR_F.items()
+               if c in means]
+    checks += [(median <= FLOOR_MEDIAN_MS, f"|timing error| median {median:.1f} ms (floor {FLOOR_MEDIAN_MS:g})"),
+               (p95 <= FLOOR_P95_MS, f"|timing error| 95th percentile {p95:.1f} ms (floor {FLOOR_P95_MS:g})")]
+    print()
+    for passed, text in checks:
+        print(f"{'ok  ' if passed else 'MISS'} hits on the performances: {text}")
+    try:
+        from _machine import machine_lines
+
+        print("\n" + "\n".join(machine_lines()))
+    except Exception:  # pragma: no cover - machine description is optional
+        pass
+    return 0 if all(passed for passed, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""nmfaudio.drums.hits: hits of synthetic drums at known times (timing, ghost notes,
+bleed, sustain), velocities, GM notes, MIDI round trip through mido, CSV, quantizing,
+errors; ``nmfaudio drums --midi / --onsets / --quantize``."""
+
+import csv
+import sys
+from pathlib import Path
+
+import mido
+import mir_eval
+import numpy as np
+import pytest
+
+import nmfaudio
+from nmfaudio.cli import main
+from nmfaudio.drums import DrumHits, detect_hits, gm_notes
+from nmfaudio.drums.hits import ClassHits, quantize, read_csv, read_midi, velocities_from_strengths
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_drums import SR, synthetic_hits  # noqa: E402
+
+HOP = 512
+
+
+def one_shots():
+    """One kick, snare and hi-hat hit cut from ``test_drums.synthetic_hits`` (float64)."""
+    kick, snare, hihat = synthetic_hits(seconds=2.0)  # kick at 0 s, snare at 0.5 s, hi-hat every 0.25 s
+    return {"kick": kick[:int(0.35 * SR)].astype(np.float64), "snare": snare[int(0.5 * SR):int(0.85 * SR)].astype(np.float64),
+            "hihat": hihat[:int(0.25 * SR)].astype(np.float64)}
+
+
+def render(seconds=4.0, seed=0, ghost_db=-18.0):
+    """Synthetic kick / snare / hi-hat at known, jittered times (not on frame edges).
+
+    Kick on beats 1 and 3, snare on 2 and 4, hi-hat on 8th notes at 120 BPM; a snare
+    ghost note ``ghost_db`` below the accents on the 16th after every 4th 8th note.
+    Returns (mixture, tracks, onsets, ghost_times).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    sounds = one_shots()
+    tracks = {s: np.zeros(n) for s in sounds}
+    onsets = {s: [] for s in sounds}
+    ghosts = []
+
+    def place(name, time, gain=1.0):
+        start = int(round(time * SR))
+        stop = min(n, start + len(sounds[name]))
+        tracks[name][start:stop] += gain * sounds[name][:stop - start]
+        onsets[name].append(start / SR)
+
+    beat = 0.5
+    for i in range(int(seconds / beat * 2)):  # 8th notes
+        time = i * beat / 2 + 0.05 + rng.uniform(-0.006, 0.006)
+        if time > seconds - 0.4:
+            break
+        place("hihat", time)
+        if i % 4 == 0:
+            place("kick", time)
+        if i % 4 == 2:
+            place("snare", time)
+        if i % 4 == 3:  # a ghost snare on the 16th after this 8th note
+            place("snare", time + beat / 4, 10 ** (ghost_db / 20))
+            ghosts.append(onsets["snare"][-1])
+    mixture = sum(tracks.values()).astype(np.float32)
+    return mixture, {k: v.astype(np.float32) for k, v in tracks.items()}, \
+        {k: np.array(sorted(v)) for k, v in onsets.items()}, np.array(ghosts)
+
+
+@pytest.fixture(scope="module")
+def played():
+    mixture, tracks, onsets, ghosts = render()
+    result = nmfaudio.separate_drums(mixture, SR, random_state=0, max_iter=40)
+    return mixture, onsets, ghosts, result, result.hits()
+
+
+# ---------------------------------------------------------------------------------------
+# Hits of a separation
+# ---------------------------------------------------------------------------------------
+def test_hits_land_on_the_played_onsets(played):
+    _, onsets, _, _, hits = played
+    errors = []
+    for name, reference in onsets.items():
+        estimate = hits[name].times
+        f, precision, recall = mir_eval.onset.f_measure(reference, estimate, window=0.05)
+        assert f == 1.0, (name, precision, recall, reference, estimate)
+        errors += [estimate[j] - reference[i] for i, j in mir_eval.util.match_events(reference, estimate, 0.05)]
+    errors = np.abs(errors)
+    # the floors of issue 16: within ±20 ms of the audible onset, median ≤ 10 ms
+    assert errors.max() <= 0.020 and np.median(errors) <= 0.010, errors
+
+
+def test_ghost_notes_are_kept_quiet(played):
+    _, onsets, ghosts, _, hits = played
+    snare = hits["snare"]
+    is_ghost = np.array([np.min(np.abs(ghosts - t)) < 0.02 for t in snare.times])
+    assert is_ghost.sum() == len(ghosts) > 0
+    # 18 dB below the accents: velocity 127·sqrt(10^(-18/20)) ≈ 45 (±15 for the fit), accents near 127
+    assert np.all(np.abs(snare.velocities[is_ghost] - 45) <= 15), snare.velocities[is_ghost]
+    assert snare.velocities[~is_ghost].min() >= 100 and snare.velocities.max() == 127
+
+
+def test_hits_api_shapes_and_types(played):
+    _, _, _, result, hits = played
+    assert isinstance(hits, DrumHits) and list(hits.classes) == list(result.activations)
+    for c in hits:
+        assert isinstance(c, ClassHits)
+        assert c.times.shape == c.strengths.shape == c.velocities.shape == (len(c),)
+        assert np.all(np.diff(c.times) > 0) and np.all(c.strengths > 0)
+        assert np.issubdtype(c.velocities.dtype, np.integer) and c.velocities.min() >= 1 and c.velocities.max() == 127
+    assert [c.note for c in hits] == [36, 38, 42]
+    assert len(hits) == sum(len(c) for c in hits)
+
+
+def test_stereo_hits_match_mono(played):
+    mixture, onsets, _, _, _ = played
+    stereo = np.stack([mixture, 0.5 * mixture])
+    hits = nmfaudio.separate_drums(stereo, SR, random_state=0, max_iter=40).hits()
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, hits[name].times, window=0.05)[0] == 1.0, name
+
+
+# ---------------------------------------------------------------------------------------
+# Picking rules on hand-made activations
+# ---------------------------------------------------------------------------------------
+def spikes(n_frames, frames, heights, decay=0.4):
+    """An activation with a spike (and a one-frame tail) at each frame."""
+    a = np.zeros(n_frames)
+    for frame, height in zip(frames, heights):
+        a[frame] += height
+        if frame + 1 < n_frames:
+            a[frame + 1] += decay * height
+    return a
+
+
+def test_a_strong_kick_does_not_make_a_snare_hit():
+    n = 400
+    kick_frames = np.arange(10, 390, 20)
+    snare_frames = np.arange(20, 390, 40)  # between the kicks
+    kick = spikes(n, kick_frames, np.full(len(kick_frames), 10.0))
+    # the snare's activation: its hits, plus 4 % of every kick (bleed), plus one ghost note
+    snare = spikes(n, snare_frames, np.full(len(snare_frames), 5.0)) + 0.04 * kick
+    ghost = 395 - 2
+    snare += spikes(n, [ghost], [0.4])
+    hits = detect_hits({"kick": kick, "snare": snare}, sr=SR, hop_length=HOP)
+    frames = np.rint(hits["snare"].times * SR / HOP).astype(int)
+    # every snare hit and the ghost (8 % of the hits, away from kicks), no kick frame
+    assert set(frames) == set(snare_frames) | {ghost}, frames
+    assert not set(frames) & set(kick_frames)
+    assert np.array_equal(np.rint(hits["kick"].times * SR / HOP).astype(int), kick_frames)
+    # without bleed suppression, the kicks' bleed shows up as snare hits (so the rule is what removes them)
+    loose = detect_hits({"kick": kick, "snare": snare}, sr=SR, hop_length=HOP, max_crosstalk=0)
+    assert set(np.rint(loose["snare"].times * SR / HOP).astype(int)) & set(kick_frames)
+
+
+def test_a_hihat_on_every_snare_is_not_taken_for_bleed():
+    n = 400
+    frames = np.arange(10, 390, 20)
+    snare = spikes(n, frames, np.full(len(frames), 10.0))
+    hihat = spikes(n, np.arange(10, 390, 10), np.full(38, 2.0))  # plays with every snare and between
+    hits = detect_hits({"snare": snare, "hihat": hihat}, sr=SR, hop_length=HOP)
+    assert len(hits["hihat"]) == 38 and len(hits["snare"]) == len(frames)
+
+
+def test_sustain_refiring_is_dropped_with_the_track():
+    # an open hi-hat: one attack that rings for 0.5 s; the activation fires 4 times as it rings
+    rng = np.random.default_rng(0)
+    n_frames = 200
+    track = np.zeros(n_frames * HOP)
+    start = 50 * HOP + 100
+    ring = rng.standard_normal(int(0.5 * SR)) * np.exp(-np.arange(int(0.5 * SR)) / (0.2 * SR))
+    track[start:start + len(ring)] = ring
+    activation = spikes(n_frames, [50, 53, 56, 59], [1.0, 0.9, 0.8, 0.7])
+    hits = detect_hits({"hihat_open": activation}, sr=SR, hop_length=HOP, signals={"hihat": track})
+    assert len(hits["hihat_open"]) == 1
+    assert abs(hits["hihat_open"].times[0] - start / SR) <= 0.002  # timed by the attack, sub-frame
+    assert len(detect_hits({"hihat_open": activation}, sr=SR, hop_length=HOP)["hihat_open"]) == 4
+
+
+def test_minimum_interval_keeps_one_hit_per_class():
+    a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
+    assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
+    assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP, min_interval=0.03)["kick"]) == 3
+
+
+def test_a_drum_that_does_not_play_gets_no_hits():
+    rng = np.random.default_rng(0)
+    kick = spikes(300, np.arange(10, 290, 20), np.full(14, 5.0))
+    cymbals = 1e-4 * rng.random(300)  # an activation of numerical dust, 94 dB under the kick
+    hits = detect_hits({"kick": kick, "cymbals": cymbals}, sr=SR, hop_length=HOP)
+    assert len(hits["kick"]) == 14 and len(hits["cymbals"]) == 0
+    assert len(detect_hits({"cymbals": cymbals}, sr=SR, hop_length=HOP)["cymbals"]) > 0  # alone, it is all there is
+
+
+def test_silent_activation_has_no_hits():
+    hits = detect_hits({"kick": np.zeros(50), "snare": np.zeros((2, 50))}, sr=SR, hop_length=HOP)
+    assert len(hits) == 0 and hits["kick"].times.shape == (0,)
+
+
+@pytest.mark.parametrize("activations, message", [
+    ({}, "non-empty dict"),
+    ({"kick": np.array([0.0, -1.0, 2.0])}, "non-negative"),
+    ({"kick": np.array([0.0, np.nan])}, "finite"),
+    ({"kick": np.ones(10), "snare": np.ones(11)}, "numbers of frames"),
+    ({"cowbell": np.ones(10)}, "notes={'cowbell': NOTE}"),
+])
+def test_bad_activations_raise_one_clear_error(activations, message):
+    with pytest.raises(ValueError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        detect_hits(activations, sr=SR, hop_length=HOP)
+
+
+def test_per_class_threshold():
+    a = spikes(200, [20, 60, 100], [1.0, 0.05, 1.0], decay=0)  # a hit 26 dB under the others
+    both = {"kick": a, "snare": a.copy()}
+    hits = detect_hits(both, sr=SR, hop_length=HOP)
+    assert len(hits["snare"]) == 3 and len(hits["kick"]) == 2  # defaults: -30 dB, -20 dB for kicks
+    hits = detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"snare": -20})
+    assert len(hits["snare"]) == 2
+    with pytest.raises(ValueError, match="not among the classes"):
+        detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"tom": -20})
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError, match="threshold_db"):
+        detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, threshold_db=3)
+    with pytest.raises(ValueError, match="hop_length"):
+        detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=0)
+
+
+# ---------------------------------------------------------------------------------------
+# Notes and velocities
+# ---------------------------------------------------------------------------------------
+def test_gm_notes_for_classes_and_sub_templates():
+    assert gm_notes(["kick", "snare", "hihat"]) == {"kick": 36, "snare": 38, "hihat": 42}
+    five = gm_notes(["kick", "snare", "toms", "hihat", "cymbals"])
+    assert five == {"kick": 36, "snare": 38, "toms": 45, "hihat": 42, "cymbals": 49}
+    subs = gm_notes(["hihat_closed", "hihat_pedal", "hihat_open", "crash", "ride", "snare_rim", "side_stick",
+                     "tom_mid", "tom_floor", "tom_low"])
+    assert subs == {"hihat_closed": 42, "hihat_pedal": 44, "hihat_open": 46, "crash": 49, "ride": 51,
+                    "snare_rim": 40, "side_stick": 37, "tom_mid": 48, "tom_floor": 41, "tom_low": 45}
+    assert gm_notes(["tom_low", "tom_high"]) == {"tom_low": 43, "tom_high": 48}
+    assert gm_notes(["kick", "cowbell"], notes={"cowbell": 56})["cowbell"] == 56
+    with pytest.raises(ValueError, match="0-127"):
+        gm_notes(["kick"], notes={"kick": 128})
+
+
+def test_velocity_mapping():
+    v = velocities_from_strengths([1.0, 0.1, 0.01, 1e-9, 0.0])
+    assert v.tolist() == [127, 40, 13, 1, 1]  # 127·sqrt(s / s_max), at least 1
+    assert velocities_from_strengths([]).shape == (0,)
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------
+def sample_hits():
+    return DrumHits({
+        "kick": ClassHits("kick", 36, np.array([0.0, 0.5004, 1.25]), np.array([3.0, 2.0, 3.0]), np.array([127, 104, 127])),
+        "snare": ClassHits("snare", 38, np.array([0.5004, 0.8123]), np.array([1.0, 0.05]), np.array([127, 28])),
+    })
+
+
+def test_midi_round_trip(tmp_path):
+    hits = sample_hits()
+    path = hits.write_midi(tmp_path / "beat.mid")
+    midi = mido.MidiFile(path)
+    assert midi.ticks_per_beat == 960 and midi.type == 0
+    notes = [m for m in midi if m.type == "note_on" and m.velocity > 0]
+    assert {m.channel for m in notes} == {9}  # GM percussion: channel 10
+    back = read_midi(path)
+    assert sorted(back) == [36, 38]
+    for c in hits:
+        times, velocities = back[c.note]
+        # ticks of 1/1920 s at 120 BPM, 960 PPQ: within half a tick
+        assert np.abs(times - c.times).max() <= 0.5 / 1920 + 1e-9
+        assert velocities.tolist() == c.velocities.tolist()
+    # another tempo and resolution: the same seconds
+    back = read_midi(hits.write_midi(tmp_path / "fast.mid", bpm=97.3, ppq=480))
+    assert np.abs(back[38][0] - hits["snare"].times).max() <= 0.5 * 60 / 97.3 / 480 + 1e-9
+
+
+def test_csv_format(tmp_path):
+    hits = sample_hits()
+    path = hits.write_csv(tmp_path / "hits.csv")
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["time_s", "class", "velocity", "strength"]
+    assert [r[1] for r in rows[1:]] == ["kick", "kick", "snare", "snare", "kick"]  # time order, ties by class
+    assert [float(r[0]) for r in rows[1:]] == sorted(float(r[0]) for r in rows[1:])
+    back = read_csv(path)
+    for c in hits:
+        times, velocities, strengths = back[c.name]
+        assert np.allclose(times, c.times, atol=1e-6) and velocities.tolist() == c.velocities.tolist()
+        assert np.allclose(strengths, c.strengths, rtol=1e-5)
+
+
+def test_files_are_not_overwritten(tmp_path):
+    hits = sample_hits()
+    path = tmp_path / "beat.mid"
+    path.write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        hits.write_midi(path)
+    with pytest.raises(FileExistsError):
+        hits.write_csv(path)
+    assert path.read_bytes() == b"keep"
+    hits.write_midi(path, overwrite=True)
+    assert sorted(read_midi(path)) == [36, 38]
+
+
+def test_separation_writes_midi_and_onsets(played, tmp_path):
+    _, _, _, result, hits = played
+    result.write_midi(tmp_path / "a.mid")
+    result.write_onsets(tmp_path / "a.csv")
+    back = read_midi(tmp_path / "a.mid")
+    for c in hits:
+        assert np.abs(back[c.note][0] - c.times).max() <= 0.5 / 1920 + 1e-9
+    assert sum(len(v[0]) for v in read_csv(tmp_path / "a.csv").values()) == len(hits)
+
+
+def test_quantize_snaps_to_the_played_grid(played):
+    mixture, onsets, _, result, hits = played
+    snapped = quantize(hits, mixture, SR, grid=16)
+    assert abs(snapped.bpm - 120) < 1.5
+    step = 60 / snapped.bpm / 4
+    # the played grid: 50 ms + n sixteenth notes at 120 BPM (the hits were jittered by ±6 ms)
+    for c in snapped:
+        offgrid = (c.times - 0.05) / 0.125 - np.rint((c.times - 0.05) / 0.125)
+        assert np.abs(offgrid).max() * 0.125 < 0.004, (c.name, c.times)
+        assert np.all(np.diff(c.times) >= step * 0.99)
+    with pytest.raises(ValueError, match="grid"):
+        quantize(hits, mixture, SR, grid=5)
+
+
+# ---------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def song(tmp_path_factory, played):
+    path = tmp_path_factory.mktemp("song") / "beat.wav"
+    nmfaudio.save(path, played[0], SR)
+    return path
+
+
+def test_cli_writes_midi_and_onsets(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--midi", "--onsets", "--max-iter", "40"]) == 0
+    notes = read_midi(out / "beat_drums.mid")
+    assert sorted(notes) == [36, 38, 42]
+    table = read_csv(out / "beat_onsets.csv")
+    assert sorted(table) == ["hihat", "kick", "snare"]
+    assert [len(table[name][0]) for name in ("kick", "snare", "hihat")] == [len(notes[n][0]) for n in (36, 38, 42)]
+    assert "beat_drums.mid" in capsys.readouterr().out
+    # a CSV path of one's own; --quantize
+    csv_path = tmp_path / "elsewhere.csv"
+    assert main(["drums", str(song), "-o", str(out), "--onsets", str(csv_path), "--quantize", "16", "--force",
+                 "--max-iter", "40"]) == 0
+    assert "quantized to 1/16" in capsys.readouterr().out and csv_path.is_file()
+
+
+def test_cli_refuses_to_overwrite_hit_files(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "beat_drums.mid").write_bytes(b"keep me")
+    assert main(["drums", str(song), "-o", str(out), "--midi", "--max-iter", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "beat_drums.mid" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["beat_drums.mid"]  # nothing else written
+    assert (out / "beat_drums.mid").read_bytes() == b"keep me"
+    assert main(["drums", str(song), "-o", str(out), "--midi", "--force", "--max-iter", "5"]) == 0
+    assert (out / "beat_drums.mid").read_bytes()[:4] == b"MThd"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--onsets", "hits.txt"], "must end in .csv"),
+    (["--quantize", "16"], "add --midi or --onsets"),
+    (["--midi", "--quantize", "7"], "not a grid"),
+])
+def test_cli_hit_option_errors(song, tmp_path, capsys, extra, message):
+    out = tmp_path / "out"
+    code = main(["drums", str(song), "-o", str(out), *extra])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
