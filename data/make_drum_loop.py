@@ -141,18 +141,29 @@ def write_midi(path, notes, *, bpm, end_tick, programs=(), sound_off=()):
     Path(path).write_bytes(header + b"MTrk" + struct.pack(">I", len(track)) + track)
 
 
+#: The Debian packages that provide the renderer and the SoundFont.
+PACKAGES = "fluidsynth fluid-soundfont-gm"
+
+
+def check_renderer() -> str:
+    """Return the fluidsynth executable; FileNotFoundError (one line, naming the Debian
+    packages to install) if it or the FluidR3 GM SoundFont is missing."""
+    exe = shutil.which("fluidsynth")
+    missing = [what for what, there in (("the fluidsynth program", exe is not None),
+                                        (f"the SoundFont {SOUNDFONT}", SOUNDFONT.exists())) if not there]
+    if missing:
+        raise FileNotFoundError(f"{' and '.join(missing)} not found; install the Debian packages {PACKAGES} "
+                                f"(sudo apt-get install {PACKAGES})")
+    return exe
+
+
 def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, gain=0.5):
     """Render drum notes with fluidsynth; return a float64 mono signal.
 
     Stereo output is averaged to mono (a linear operation, so stems rendered
     separately still add up to the render of all notes).
     """
-    exe = shutil.which("fluidsynth")
-    if exe is None:
-        raise FileNotFoundError("fluidsynth not found: install it (apt-get install fluidsynth)")
-    if not SOUNDFONT.exists():
-        raise FileNotFoundError(
-            f"{SOUNDFONT} not found: install it (apt-get install fluid-soundfont-gm)")
+    exe = check_renderer()
     with tempfile.TemporaryDirectory() as tmp:
         mid, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
         write_midi(mid, notes, bpm=bpm, end_tick=end_tick, programs=programs,
@@ -360,8 +371,13 @@ def main(argv=None):
                         help="render one-shots of all FluidR3 kits into DIR/{kick,snare,hihat}")
     parser.add_argument("--force", action="store_true",
                         help="allow writing one-shots into a non-empty DIR")
-    parser.add_argument("--sr", type=int, default=SR)
+    parser.add_argument("--sr", type=int, default=SR, help=f"sampling rate in Hz (default {SR})")
     args = parser.parse_args(argv)
+    try:
+        check_renderer()  # before any work or any folder is made
+    except FileNotFoundError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     if args.one_shots:
         written = render_one_shots(args.one_shots, sr=args.sr, overwrite=args.force)
         for cls, paths in written.items():

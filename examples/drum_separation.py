@@ -31,11 +31,19 @@ STEMS = ("kick", "snare", "hihat")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", nargs="?", default="out/drums", type=Path)
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("outdir", nargs="?", default="out/drums", type=Path,
+                        help="folder for the stems and the figure (default out/drums)")
     parser.add_argument("--templates", default=None, help="one-shot folder or .npz (default: bundled templates)")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     args = parser.parse_args(argv)
+
+    png = args.outdir / "drum_loop_drums.png"
+    planned = [args.outdir / f"drum_loop_{name}.wav" for name in (*STEMS, "residual")] + [png]
+    existing = [path for path in planned if path.exists()]
+    if existing and not args.force:  # before the work, not after it
+        print(f"drum_separation.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
+        return 1
 
     mixture, sr = nmfaudio.load(DATA / "drum_loop.wav")
     references = {s: nmfaudio.load(DATA / f"drum_loop_{s}.wav")[0] for s in STEMS}
@@ -47,14 +55,10 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - started
     result.name = "drum_loop"
 
-    png = args.outdir / "drum_loop_drums.png"
-    if png.exists() and not args.force:
-        print(f"error: {png} exists; use --force to overwrite", file=sys.stderr)
-        return 1
     try:
         paths = result.save(args.outdir, overwrite=args.force)
-    except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except FileExistsError as exc:  # made meanwhile by someone else
+        print(f"drum_separation.py: error: {exc}".replace("pass overwrite=True", "use --force"), file=sys.stderr)
         return 1
     with atomic_outputs([png], overwrite=args.force) as (temporary,):
         drums_figure(result, title="drum_loop.wav").savefig(temporary, format="png", dpi=100)

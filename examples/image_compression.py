@@ -29,13 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("photo", nargs="?", type=Path, default=ROOT / "data" / "camera.png")
-    parser.add_argument("--ranks", default="5,10,20,50,100")
-    parser.add_argument("--max-iter", type=int, default=500)
-    parser.add_argument("--tol", type=float, default=1e-5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("photo", nargs="?", type=Path, default=ROOT / "data" / "camera.png",
+                        help="picture to compress, read as gray (default data/camera.png)")
+    parser.add_argument("--ranks", default="5,10,20,50,100", help="comma-separated ranks (default 5,10,20,50,100)")
+    parser.add_argument("--max-iter", type=int, default=500, help="iterations at most per rank (default 500)")
+    parser.add_argument("--tol", type=float, default=1e-5,
+                        help="stop when the relative loss decrease falls below this (default 1e-5)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
+                        help="folder for the figures (default out/images)")
     args = parser.parse_args(argv)
     ranks = [int(r) for r in args.ranks.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)

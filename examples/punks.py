@@ -31,16 +31,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--punks", type=Path, default=ROOT / "data" / "punks_500.npz")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--punks", type=Path, default=ROOT / "data" / "punks_500.npz",
+                        help="an .npz with an 'images' array (default data/punks_500.npz)")
     parser.add_argument("--n", type=int, default=500, help="number of punks (default 500)")
-    parser.add_argument("--ds", default="16,32,64,128,256", help="numbers of basis images d")
+    parser.add_argument("--ds", default="16,32,64,128,256", help="comma-separated numbers of basis images d (default 16,32,64,128,256)")
     parser.add_argument("--basis-d", type=int, default=64, help="d whose basis is drawn (default 64)")
-    parser.add_argument("--sigma", type=float, default=0.1)
-    parser.add_argument("--max-iter", type=int, default=1000)
-    parser.add_argument("--tol", type=float, default=1e-5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images")
+    parser.add_argument("--sigma", type=float, default=0.1,
+                        help="noise standard deviation on the [0, 1] scale for the denoising study (default 0.1)")
+    parser.add_argument("--max-iter", type=int, default=1000, help="iterations at most per fit (default 1000)")
+    parser.add_argument("--tol", type=float, default=1e-5,
+                        help="stop when the relative loss decrease falls below this (default 1e-5)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
+                        help="folder for the figures (default out/images)")
     args = parser.parse_args(argv)
     ds = [int(d) for d in args.ds.split(",")]
     if args.basis_d not in ds:

@@ -43,9 +43,10 @@ def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", nargs="?", type=Path, default=ROOT / "data" / "spikes_gt_5u_noise10.npz")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("file", nargs="?", type=Path, default=ROOT / "data" / "spikes_gt_5u_noise10.npz",
+                        help="a spike set with ground truth (default data/spikes_gt_5u_noise10.npz)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--single-channel", action="store_true",
                         help="use only the channel where the units are largest")
     parser.add_argument("--plot", type=Path, default=None, help="write the default method's figure here")

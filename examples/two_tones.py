@@ -49,8 +49,9 @@ def two_tones(*, duration: float = 2.0, noise: float = 1e-4, seed: int = 99):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", nargs="?", type=Path, default=Path("out/two_tones"))
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("outdir", nargs="?", type=Path, default=Path("out/two_tones"),
+                        help="folder for the WAVs and figures (default out/two_tones)")
     parser.add_argument("--seed", type=int, default=0, help="NMF random seed (default 0)")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.add_argument("--seeds", type=int, default=0, metavar="N",
@@ -59,6 +60,14 @@ def main(argv=None) -> int:
 
     references, mixture = two_tones()
     methods = ("frobenius", "itakura-saito")
+    planned = [args.outdir / name for name in ("mixture.wav", "tone_1.wav", "tone_2.wav")]
+    planned += [args.outdir / beta / f"two_tones_component_{i:02d}.wav" for beta in methods for i in (1, 2)]
+    planned += [args.outdir / f"{beta}.png" for beta in methods]
+    if not args.force:  # before the work, not after it
+        existing = [path for path in planned if path.exists()]
+        if existing:
+            print(f"two_tones.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
+            return 1
     outputs = {args.outdir / "mixture.wav": mixture}
     outputs.update({args.outdir / f"tone_{i}.wav": ref for i, ref in enumerate(references, start=1)})
     figures = {}
@@ -82,6 +91,7 @@ def main(argv=None) -> int:
                   f">= 15 dB: {sum(w >= 15 for w in worst)}/{args.seeds}")
 
     paths = [*outputs, *figures]
+    assert sorted(paths) == sorted(planned), "the planned outputs must be the written ones"
     try:
         for folder in {path.parent for path in paths}:
             folder.mkdir(parents=True, exist_ok=True)
@@ -92,7 +102,7 @@ def main(argv=None) -> int:
             for temporary, figure in zip(temporaries[len(outputs):], figures.values()):
                 figure.savefig(temporary, format="png", dpi=100)
     except FileExistsError as exc:
-        print(f"two_tones.py: error: {exc}".replace("overwrite=True (CLI: --force)", "--force"), file=sys.stderr)
+        print(f"two_tones.py: error: {exc}".replace("pass overwrite=True", "use --force"), file=sys.stderr)
         return 1
     print(f"wrote {len(paths)} files to {args.outdir}/")
     return 0

@@ -12,9 +12,12 @@ Arrays follow librosa's convention: ``(n_samples,)`` for mono and
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import shutil
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +27,13 @@ from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
-           "check_headroom", "audio_extensions"]
+           "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
+           "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
+
+#: A 2-D array with more rows than this and more rows than columns is (n_samples,
+#: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
+#: than turned into thousands of two-sample channels.
+MAX_CHANNELS = 64
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -48,7 +57,9 @@ def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
     TypeError
         If ``y`` is not a real numeric array.
     ValueError
-        If ``y`` has the wrong number of dimensions, no samples, or NaN/inf samples.
+        If ``y`` has the wrong number of dimensions, no samples, or NaN/inf samples, or
+        is 2-D with more rows than columns and more than :data:`MAX_CHANNELS` rows: that
+        is soundfile's (n_samples, n_channels) layout; pass ``y.T``.
     """
     if isinstance(y, (str, bytes, os.PathLike)) or y is None:
         raise TypeError(f"{name} must be an array of samples, got {type(y).__name__}")
@@ -63,6 +74,11 @@ def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
         )
     if array.ndim == 2 and array.shape[0] == 0:
         raise ValueError(f"{name} has shape {array.shape}: no channels")
+    if array.ndim == 2 and array.shape[0] > MAX_CHANNELS and array.shape[0] > array.shape[1]:
+        raise ValueError(
+            f"{name} has shape {array.shape}, which looks like (n_samples, n_channels) (soundfile's layout); "
+            f"nmfaudio wants (n_channels, n_samples) like librosa: pass {name}.T"
+        )
     if not allow_empty and array.shape[-1] == 0:
         raise ValueError(f"{name} has shape {array.shape}: no samples (the audio is empty)")
     if not np.all(np.isfinite(array)):
@@ -172,11 +188,7 @@ def audio_info(path):
     """
     import soundfile as sf
 
-    path = check_path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path")
-    if path.is_dir():
-        raise IsADirectoryError(f"{str(path)!r} is a folder; give an audio file")
+    path = check_input_file(path, what="an audio file")
     with reading(path):
         info = sf.info(str(path))
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
@@ -190,7 +202,232 @@ def audio_info(path):
                 )
     if info.frames == 0:
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
+    _check_declared_length(path, info)
     return info
+
+
+#: Decoded float32 bytes per byte of file above which a compressed file's declared
+#: length is verified (lossless and lossy codecs stay far below this, except on long
+#: digital silence, which passes the check).
+_SUSPICIOUS_RATIO = 64
+
+
+def _check_declared_length(path: Path, info) -> None:
+    """Refuse a compressed file whose header declares far more audio than it holds.
+
+    A FLAC/OGG/MP3 header states the number of samples; a damaged or hostile one can
+    claim hours in a few bytes, and reading would allocate for all of them.  When the
+    claim is out of proportion to the file's size, seek to the last declared sample:
+    only a file that really holds it passes.
+    """
+    import soundfile as sf
+
+    if info.format in ("WAV", "WAVEX", "RF64", "W64"):
+        return  # the data size is checked against the file size above
+    declared = info.frames * info.channels * 4
+    size = path.stat().st_size
+    if declared <= max(_SUSPICIOUS_RATIO * size, 16 << 20):
+        return
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            handle.seek(info.frames - 1)
+            present = handle.read(1).shape[0] == 1
+    except (sf.SoundFileError, RuntimeError, ValueError):
+        present = False
+    if not present:
+        hours = info.frames / info.samplerate / 3600
+        raise ValueError(
+            f"{str(path)!r} has a damaged header: it declares {info.frames} samples ({hours:.3g} hours at "
+            f"{info.samplerate} Hz) but the file ({size} bytes) holds far fewer; export or convert the file again"
+        )
+
+
+def check_input_file(path, *, what: str = "a file") -> Path:
+    """Return ``path`` as a Path if it is a regular file (or a link to one) that can be read.
+
+    Pipes (FIFOs, ``/dev/stdin`` fed by ``|``), sockets and devices are refused: nmfaudio
+    reads its inputs more than once (header, then data), which a stream cannot give,
+    and reading a FIFO nobody writes to would never return.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist (or is a broken link).
+    IsADirectoryError
+        ``path`` is a folder.
+    ValueError
+        ``path`` is a pipe, socket or device.
+    """
+    path = check_path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path") from None
+    except NotADirectoryError:
+        raise FileNotFoundError(f"{str(path)!r} does not exist (a part of the path is a file); check the path") from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{str(path)!r} is a folder; give {what}")
+    if not stat.S_ISREG(mode):
+        kind = ("a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise ValueError(
+            f"{str(path)!r} is {kind}, not a file; pipes and streams are not supported (the input is read "
+            "more than once): save it to a file first (e.g. '... > input.wav') and give that file"
+        )
+    return path
+
+
+def check_not_inputs(outputs, inputs) -> None:
+    """Refuse any output that is one of the inputs — the same file, however it is named.
+
+    Links are followed and files compared by device and inode (``os.path.samefile``),
+    so a symbolic or hard link to an input is caught whatever its name.  Applies with
+    or without overwriting: an input is never replaced.
+
+    Raises
+    ------
+    ValueError
+        Naming the output and the input it would replace.
+    """
+    inputs = [Path(p) for p in inputs if p is not None]
+    for output in outputs:
+        output = Path(output)
+        for source in inputs:
+            try:
+                same = os.path.samefile(output, source)
+            except OSError:  # either does not exist (yet): not the same file
+                continue
+            if same:
+                how = "" if output.absolute() == source.absolute() else " (through a link)"
+                raise ValueError(
+                    f"the output {str(output)!r} is the input {str(source)!r}{how}; nmfaudio never overwrites "
+                    "an input, even with --force: choose another output path"
+                )
+
+
+def check_array_file(path, *, max_bytes: int | None = None, what: str = "array file") -> Path:
+    """Check an ``.npy`` or ``.npz`` file's declared sizes before anything is loaded.
+
+    Every array's header states its shape and dtype; a damaged or hostile header can
+    declare terabytes in a few bytes, and an ``.npz`` (a zip) can inflate a small file a
+    thousandfold.  Refuses an array that declares more bytes than the file (or the zip
+    member) holds, and — when ``max_bytes`` is given — files whose arrays add up to more.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+    ValueError
+        Naming the array, its declared shape and size, and what the file holds.
+    """
+    import zipfile
+
+    path = check_input_file(path, what=f"an {what}")
+    total = 0
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.infolist():
+                    total += member.file_size
+                    if member.filename.endswith(".npy"):
+                        with archive.open(member) as handle:
+                            _check_npy_header(handle, member.file_size, f"{str(path)!r} ({member.filename})")
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ValueError(f"{str(path)!r} is a damaged .npz archive ({exc}); write it again") from None
+    else:
+        total = path.stat().st_size
+        with open(path, "rb") as handle:
+            if handle.read(6) == b"\x93NUMPY":
+                handle.seek(0)
+                _check_npy_header(handle, total, repr(str(path)))
+    if max_bytes is not None and total > max_bytes:
+        raise ValueError(f"{str(path)!r} ({path.stat().st_size} bytes) would inflate to {_megabytes(total)}, far "
+                         f"more than a {what} holds (at most {_megabytes(max_bytes)}): a damaged or hostile file")
+    return path
+
+
+def _check_npy_header(handle, size: int, name: str) -> None:
+    """Refuse an .npy stream whose header declares more data than its ``size`` bytes hold."""
+    from numpy.lib import format as npy
+
+    try:
+        version = npy.read_magic(handle)
+        shape, _, dtype = (npy.read_array_header_1_0(handle) if version == (1, 0)
+                           else npy.read_array_header_2_0(handle))
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{name} has a damaged array header ({' '.join(str(exc).split())}); write it again") from None
+    if dtype.hasobject:
+        return  # np.load(allow_pickle=False) refuses these with its own message
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > size:
+        raise ValueError(f"{name} has a damaged header: it declares an array of shape {tuple(shape)} ({dtype}, "
+                         f"{_megabytes(declared)}) but holds {size} bytes; write the file again")
+
+
+class NoSpaceError(OSError):
+    """The device holding the outputs is full (``errno.ENOSPC``); the message names the
+    folder and, where known, how much the outputs need."""
+
+    def __init__(self, folder, need_bytes=None, free_bytes=None):
+        where = f"No space left on device: the device holding {str(folder)!r}"
+        if need_bytes and free_bytes is not None and free_bytes < need_bytes:
+            what = f"has {_megabytes(free_bytes)} free and the outputs need about {_megabytes(need_bytes)}"
+        elif need_bytes:
+            what = f"filled up while writing (the outputs need about {_megabytes(need_bytes)})"
+        else:
+            what = "is full"
+        message = f"{where} {what}; free some space or choose another folder"
+        super().__init__(errno.ENOSPC, message)
+        self.folder, self.need_bytes, self.free_bytes = Path(folder), need_bytes, free_bytes
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def _megabytes(n_bytes) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} KB"
+
+
+def _free_bytes(folder: Path):
+    """Free bytes on the device holding ``folder`` (or its nearest existing parent)."""
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError:
+        return None
+    return usage.free if usage.total > 0 else None  # /proc and the like report no size at all
+
+
+def check_free_space(folder, need_bytes: int) -> None:
+    """Raise :class:`NoSpaceError` if the device holding ``folder`` has fewer than
+    ``need_bytes`` free (checked before the work, so a full disk fails in a second)."""
+    free = _free_bytes(folder)
+    if free is not None and free < need_bytes:
+        raise NoSpaceError(folder, need_bytes, free)
+
+
+def audio_bytes(n_samples: int, n_channels: int = 1, n_files: int = 1) -> int:
+    """Bytes that ``n_files`` 32-bit float WAVs of this size take (header included)."""
+    return int(n_files) * (4 * int(n_samples) * int(n_channels) + 4096)
+
+
+#: Free bytes below which a failed write is taken for a full device (libsndfile reports
+#: ENOSPC only as "System error.").
+_FULL_BELOW = 1 << 20
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if isinstance(exc, (OSError, RuntimeError)):  # soundfile.LibsndfileError is a RuntimeError
+        free = _free_bytes(folder)
+        return free is not None and free < _FULL_BELOW
+    return False
 
 
 def check_finite_samples(y: np.ndarray, path) -> None:
@@ -434,16 +671,16 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -
 
 def check_new_outputs(paths) -> None:
     """Raise FileExistsError naming the first of ``paths`` that exists (and how many do)."""
-    existing = [Path(p) for p in paths if Path(p).exists()]
+    existing = [Path(p) for p in paths if os.path.lexists(p)]
+    if len(existing) == 1:
+        raise FileExistsError(f"{str(existing[0])!r} already exists; pass overwrite=True to replace it")
     if existing:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise FileExistsError(
-            f"{str(existing[0])!r}{more} exists; pass overwrite=True (CLI: --force) to replace it"
-        )
+        raise FileExistsError(f"{str(existing[0])!r} exists, as do {len(existing) - 1} more of the outputs; "
+                              "pass overwrite=True to replace them")
 
 
 @contextmanager
-def atomic_outputs(paths, *, overwrite: bool = False):
+def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = None):
     """Write several files all-or-nothing.
 
     Yields one temporary path per destination (a hidden ``.part`` file in the same
@@ -456,6 +693,10 @@ def atomic_outputs(paths, *, overwrite: bool = False):
     ----------
     paths : sequence of str or os.PathLike
     overwrite : bool, default False
+    need_bytes : int, optional
+        What the outputs will take; checked against the free space first.  Whether or not
+        it is given, a write that fails because the device is full raises
+        :class:`NoSpaceError` naming the folder (after removing the temporary files).
 
     Yields
     ------
@@ -474,6 +715,8 @@ def atomic_outputs(paths, *, overwrite: bool = False):
     for folder in {p.parent for p in paths}:
         if not folder.is_dir():
             raise FileNotFoundError(f"folder {str(folder)!r} does not exist; create it first")
+    if need_bytes:
+        check_free_space(paths[0].parent, need_bytes)
     temporaries: list[Path] = []
     created: list[Path] = []
     try:
@@ -490,12 +733,15 @@ def atomic_outputs(paths, *, overwrite: bool = False):
             else:
                 _rename_no_clobber(str(temporary), path)
                 created.append(path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (*temporaries, *created):
             try:
                 os.unlink(leftover)
             except FileNotFoundError:
                 pass
+        folder = paths[0].parent
+        if _disk_full(exc, folder):
+            raise NoSpaceError(folder, need_bytes, _free_bytes(folder)) from None
         raise
     for folder in {p.parent for p in paths}:
         _fsync(folder)  # the renames themselves survive a crash
@@ -545,12 +791,12 @@ def _rename_no_clobber(source: str, destination: Path) -> None:
         os.link(source, destination)
     except FileExistsError:
         raise FileExistsError(
-            f"{str(destination)!r} exists; pass overwrite=True (CLI: --force) to replace it"
+            f"{str(destination)!r} already exists; pass overwrite=True to replace it"
         ) from None
     except OSError:
         if destination.exists():
             raise FileExistsError(
-                f"{str(destination)!r} exists; pass overwrite=True (CLI: --force) to replace it"
+                f"{str(destination)!r} already exists; pass overwrite=True to replace it"
             ) from None
         os.replace(source, destination)
         return

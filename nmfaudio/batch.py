@@ -126,7 +126,7 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
     folder = Path(folder)
     extension = file_format[2]
     if job == "drums":
-        sources = [*options["classes"], "residual"]
+        sources = [*options["classes"], *(["residual"] if options["n_free"] else [])]  # n_free=0: no residual
         tracks = [(source, str(folder / f"{name}_{source}.{extension}")) for source in sources]
         plot = folder / f"{name}_drums.png"
     else:
@@ -288,7 +288,8 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
-    with audio.atomic_outputs(task.outputs, overwrite=task.force) as temporaries:
+    need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
+    with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         for temporary, (source, _) in zip(temporaries, task.tracks):
             audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
         if figure is not None:

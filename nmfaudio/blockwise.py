@@ -462,11 +462,13 @@ def separate_file(
     outputs = paths + [Path(p) for p, _ in extra]
     if not overwrite:
         audio.check_new_outputs(outputs)
+    audio.check_not_inputs(outputs, [path])  # never write over the input, even with overwrite
     source = _FileSource(path)
     count = source.n_samples * source.n_channels
     try:
         audio.make_folder(directory)
-        with audio.atomic_outputs(outputs, overwrite=overwrite) as temporaries:
+        need = audio.audio_bytes(source.n_samples, source.n_channels, settings.k)
+        with audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:
             sinks = []
 
             def sink_factory():

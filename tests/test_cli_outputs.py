@@ -96,7 +96,8 @@ def test_subprocess_usage_error(tmp_path, one_line_error, write_audio, tones, nm
 def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_line_error, write_audio,
                                                  nmfaudio_process, rng):
     # 20 s of six tones, k=6 and up to 100000 iterations: the run is still factorizing when
-    # the signal comes (right after the output folder appears, before any track is written).
+    # the signal comes (once its marker is in the output folder — it is set up and the
+    # factorization starts — before any track is written; a state, not a fixed delay).
     t = np.arange(20 * SR) / SR
     y = sum(0.1 * np.sin(2 * np.pi * f * t) * (rng.random() < 0.5 + 0.5 * np.sin(t * (1 + i)))
             for i, f in enumerate((220, 330, 440, 660, 880, 1320)))
@@ -104,10 +105,9 @@ def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_lin
     out = tmp_path / "out"
     process = nmfaudio_process("separate", song, "-k", "6", "-o", out, "--max-iter", "100000")
     deadline = time.monotonic() + 60
-    while not out.exists() and process.poll() is None and time.monotonic() < deadline:
+    while not any(out.glob(".nmfaudio-run-*")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert process.poll() is None, "the run ended before it could be interrupted"
-    time.sleep(0.3)
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == code

@@ -319,7 +319,7 @@ def test_cli_writes_labels_and_figure(tmp_path, capsys):
     before = labels_csv.read_bytes()
     assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--method", "argmax"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "exists; use --force" in err[0]
+    assert len(err) == 1 and "as do 1 more of the outputs; use --force" in err[0]
     assert labels_csv.read_bytes() == before
     assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--force", "--channel", "1"]) == 0
     text = capsys.readouterr().out
@@ -331,7 +331,7 @@ def test_cli_errors_leave_nothing(tmp_path, capsys):
     out = tmp_path / "fresh"
     for argv, needle in [
         (["spikes", str(tmp_path / "nope.npz"), "-k", "3", "-o", str(out)], "does not exist"),
-        (["spikes", str(path), "-k", "999", "-o", str(out)], "n_clusters=999 exceeds"),
+        (["spikes", str(path), "-k", "999", "-o", str(out)], "--n-clusters 999 exceeds"),  # the option, not the Python name
         (["spikes", str(path), "-k", "3", "-o", str(out), "--channel", "5"], "--channel 5 is out of range"),
     ]:
         assert main(argv) == 1

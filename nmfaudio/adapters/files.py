@@ -56,18 +56,42 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     FileNotFoundError
         No such file.
     ValueError
-        Not a picture Pillow reads, or a 16-bit / float picture.
+        Not a picture Pillow reads, a 16-bit / float picture, a pipe or device, or a
+        header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist or is not a file; check the path")
+    from nmfaudio.audio import check_input_file
+
+    path = check_input_file(path, what="a picture")  # missing, folder, pipe: one clear error each
     try:
-        with Image.open(path) as picture:
-            return _to_array(picture, gray=gray)
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that: refuse both
+            # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                return _to_array(picture, gray=gray)
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        width, height = _declared_size(path)
+        raise ValueError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
+                         f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
+                         "or hostile file, or a picture to scale down first") from None
+
+
+def _declared_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the picture's header, without decoding (nor the size limit)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as picture:
+            return picture.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def read_image_stack(path, n: int | None = None) -> np.ndarray:
@@ -118,6 +142,9 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
                          "or a folder of pictures (for one picture use 'nmfaudio image compress')")
+    from nmfaudio.audio import check_array_file
+
+    check_array_file(path, what="image stack")  # declared shapes against the file's size, before loading
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
@@ -260,9 +287,12 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
     path = Path(path)
     index_column = _flag(index_column, "index_column")
     label_column = _flag(label_column, "label_column")
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist or is not a file; check the path")
+    from nmfaudio.audio import check_array_file, check_input_file
+
+    check_input_file(path, what="a waveform file")  # missing, folder, pipe: one clear error each
     suffix = path.suffix.lower()
+    if suffix in (".npy", ".npz"):
+        check_array_file(path, what="waveform file")  # declared shapes against the file's size
     if suffix == ".npy":
         return np.load(path, allow_pickle=False), None
     if suffix == ".npz":

@@ -8,17 +8,23 @@ Each sub-command lives in its own module of this package and exposes
 
 This package is the only part of nmfaudio that prints.  Errors reach the user
 as one line on stderr (``nmfaudio: error: ...``) and exit code 1; usage errors
-exit with 2 (argparse's convention), also as one line.  No traceback is ever shown.
-Ctrl-C exits with 130 and SIGTERM with 143, after the outputs' temporary files are
-removed.
+exit with 2 (argparse's convention), also as one line, pointing to the sub-command's
+own ``--help``.  No traceback is ever shown.  The library's messages name Python
+arguments (``hop_length=4096``); the CLI shows them as the options that set them
+(``--hop-length 4096``).  Ctrl-C exits with 130, SIGTERM with 143 and SIGHUP (a closed
+terminal or ssh session) with 129, after the outputs' temporary files are removed; a
+closed stdout (``| head``) ends the run quietly with 141, like other Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import errno
 import importlib
 import os
+import re
+import secrets
 import signal
 import sys
 import threading
@@ -34,14 +40,74 @@ class CLIError(Exception):
 
 
 class Terminated(KeyboardInterrupt):
-    """Raised by the SIGTERM handler :func:`main` installs, so that cleanup runs as for Ctrl-C."""
+    """Raised by the SIGTERM/SIGHUP handler :func:`main` installs, so that cleanup runs as for Ctrl-C."""
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr (exit code 2)."""
+    """An ArgumentParser whose usage errors are one line on stderr (exit code 2) that
+    points to the help of the (sub-)command that failed."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        # A sub-command's parser reports its own unknown options, so the error points to
+        # 'nmfaudio separate --help' rather than to the top-level help.
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and getattr(self, "_is_sub_command", False):
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
+def _mark_sub_commands(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub._is_sub_command = True
+                _mark_sub_commands(sub)
+
+
+def command_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub-)sub-parser that parsed ``args`` (e.g. the one of ``image compress``)."""
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        name = getattr(args, actions[0].dest, None) if actions else None
+        if name is None or name not in actions[0].choices:
+            return parser
+        parser = actions[0].choices[name]
+
+
+def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inputs=()) -> None:
+    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, outputs that
+    are folders, an output that is one of the ``inputs`` (whatever the links: with or
+    without --force), and existing outputs without ``--force``.  The one wording of
+    these errors for every sub-command.
+
+    Raises
+    ------
+    CLIError
+    """
+    from nmfaudio.audio import check_not_inputs
+
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise CLIError(f"-o {str(output_dir)!r} is a file; give a folder")
+    outputs = [Path(p) for p in outputs]
+    folders = [p for p in outputs if p.is_dir()]
+    if folders:
+        other = "-o" if output_dir is not None else "path"
+        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
+                       f"move it or choose another {other}")
+    try:
+        check_not_inputs(outputs, inputs)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if not force:
+        existing = [p for p in outputs if os.path.lexists(p)]
+        if len(existing) == 1:
+            raise CLIError(f"{str(existing[0])!r} already exists; use --force to overwrite it")
+        if existing:
+            raise CLIError(f"{str(existing[0])!r} exists, as do {len(existing) - 1} more of the outputs; "
+                           "use --force to overwrite them")
 
 
 @contextmanager
@@ -49,9 +115,11 @@ def output_folder(folder, option: str = "-o"):
     """Make sure ``folder`` exists and is writable before the work starts.
 
     Creates ``folder`` and any missing parents, and checks that a file can be created in
-    it (root ignores permission bits, so only a real write tells).  If the block raises
-    (or is interrupted), the folders created here are removed again when empty, so a
-    failed run leaves nothing behind.
+    it (root ignores permission bits, so only a real write tells): a hidden marker file,
+    ``.nmfaudio-run-<pid>-<random>``, stays there for the whole run and is removed at
+    the end.  If the block raises (or is interrupted), the folders created here are
+    removed again — only when empty, so never while another run is using them (its
+    marker keeps the folder), and never with anyone's files in them.
 
     Raises
     ------
@@ -68,60 +136,59 @@ def output_folder(folder, option: str = "-o"):
         what = "is a file" if current == folder else f"is inside {str(current)!r}, which is a file"
         raise CLIError(f"{option} {str(folder)!r} {what}; give a folder")
     created: list[Path] = []
+    marker = None
     try:
-        for path in reversed(missing):
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise CLIError(f"cannot create the folder {option} {str(path)!r} ({exc.strerror}); "
-                               "give a folder you can write to") from None
-            created.append(path)
-        _check_writable(folder, option)
+        for _ in range(10):  # another run may remove a folder we saw: make it again
+            for path in reversed(missing):
+                try:
+                    path.mkdir()
+                except FileExistsError:
+                    continue
+                except OSError as exc:
+                    raise CLIError(f"cannot create the folder {option} {str(path)!r} ({exc.strerror}); "
+                                   "give a folder you can write to") from None
+                created.append(path)
+            marker = _run_marker(folder, option)
+            if marker is not None:
+                break
+            missing = [p for p in [folder, *folder.parents] if not p.exists()]
+        else:  # pragma: no cover - ten races in a row
+            raise CLIError(f"cannot keep the folder {option} {str(folder)!r}: something removes it")
         yield folder
     except BaseException:
+        _remove(marker)
         for path in reversed(created):
             try:
-                path.rmdir()
+                path.rmdir()  # only if empty: never another run's folder or files
             except OSError:
                 pass
         raise
+    _remove(marker)
 
 
-def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None) -> None:
-    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, outputs that are
-    folders, and existing outputs without ``--force``.
-
-    Raises
-    ------
-    CLIError
-    """
-    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
-        raise CLIError(f"-o {str(output_dir)!r} is a file; give a folder")
-    folders = [p for p in outputs if p.is_dir()]
-    if folders:
-        other = "-o" if output_dir is not None else "path"
-        raise CLIError(f"{str(folders[0])!r} is a folder where an output file must go; "
-                       f"move it or choose another {other}")
-    if not force:
-        existing = [p for p in outputs if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise CLIError(f"{str(existing[0])!r}{more} exists; use --force to overwrite")
-
-
-def _check_writable(folder: Path, option: str) -> None:
-    probe = folder / f".nmfaudio-write-test-{os.getpid()}"
+def _run_marker(folder: Path, option: str):
+    """Create this run's hidden marker in ``folder``; None if ``folder`` vanished meanwhile."""
+    marker = folder / f".nmfaudio-run-{os.getpid()}-{secrets.token_hex(3)}"
     try:
-        descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
+        descriptor = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileNotFoundError as exc:
+        if not folder.is_dir():
+            return None
+        raise CLIError(f"cannot write in {option} {str(folder)!r} ({exc.strerror}); "
+                       "give a folder you can write to") from None
     except OSError as exc:
         raise CLIError(f"cannot write in {option} {str(folder)!r} ({exc.strerror}); "
                        "give a folder you can write to") from None
     os.close(descriptor)
-    os.unlink(probe)
+    return marker
+
+
+def _remove(path) -> None:
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    _mark_sub_commands(parser)
     return parser
 
 
@@ -153,45 +221,141 @@ _OS_FIXES = {
 }
 
 
-def error_line(exc: BaseException) -> str:
-    """One line naming the problem (and, for operating-system errors, the fix)."""
+#: What to do when a run needs more memory than there is, by sub-command.  Inputs whose
+#: sizes are absurd (damaged headers, ranks larger than the data, huge template lengths)
+#: are refused with their own message before anything is allocated; this is for real,
+#: large inputs.
+_MEMORY_FIXES = {
+    "separate": "use fewer components, or separate block by block (--block-seconds 30)",
+    "drums": "'drums' holds the whole recording in memory: split it into parts of a few minutes",
+    "image": "use a smaller picture (or fewer pictures) or a lower rank",
+    "spikes": "use fewer spikes or clusters",
+    "templates": "use fewer or shorter one-shots, or fewer --frames",
+}
+
+
+def error_line(exc: BaseException, *, command: str | None = None, parser=None) -> str:
+    """One line naming the problem (and, for operating-system errors, the fix).
+
+    ``command`` picks the advice for running out of memory; ``parser`` (the sub-command's)
+    turns the library's Python argument names into its options."""
     if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, (FileExistsError,)) and (
             exc.filename is not None):
         fix = _OS_FIXES.get(exc.errno, "check the path")
         message = f"{exc.strerror}: {str(exc.filename)!r}; {fix}"
     elif isinstance(exc, MemoryError):
-        message = ("out of memory; use fewer components, a shorter file, or block-wise separation "
-                   "(nmfaudio separate --block-seconds 30)")
+        fix = _MEMORY_FIXES.get(command, "use a smaller input")
+        message = f"out of memory: this input and these options need more memory than is free; {fix}"
     else:
-        message = str(exc) or type(exc).__name__
+        message = (str(exc) or type(exc).__name__).replace("pass overwrite=True", "use --force")
+        if parser is not None:
+            message = option_names(message, parser)
     return f"nmfaudio: error: {' '.join(message.split())}"
 
 
+#: ``name=value`` in a library message; value: a tuple/list literal, a quoted string or a word.
+_ARGUMENT = r"\b{name}=(\([^)]*\)|\[[^\]]*\]|'[^']*'|\"[^\"]*\"|[^\s,;:()]+)"
 
-#: The signal (SIGINT or SIGTERM) that is stopping the run, if any.  The exception a
+
+#: Options whose ``dest`` is not the library's name for the same argument.
+_LIBRARY_NAMES = {"seed": "random_state", "frames": "n_frames", "free": "n_free", "output_dir": "directory",
+                  "rank": "n_components", "sigma": "sigma"}
+
+
+def option_names(message: str, parser: argparse.ArgumentParser) -> str:
+    """Rewrite the library's ``hop_length=4096`` as ``--hop-length 4096`` and
+    ``classes=('kick', 'snare')`` as ``--classes kick,snare``, for every option of
+    ``parser`` (its ``dest`` is the library's argument name)."""
+    for action in parser._actions:
+        longest = max(action.option_strings, key=len, default=None)
+        if longest is None or action.dest in ("help", "version"):
+            continue
+        for name in {action.dest, _LIBRARY_NAMES.get(action.dest, action.dest)}:
+            message = re.sub(_ARGUMENT.format(name=re.escape(name)),
+                             lambda match, flag=longest: f"{flag} {_plain(match.group(1))}", message)
+    return message
+
+
+def _plain(value: str) -> str:
+    """A Python literal as the user typed it on the command line."""
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+    if isinstance(parsed, (tuple, list)):
+        return ",".join(str(item) for item in parsed)
+    return str(parsed)
+
+
+
+#: The signal (SIGINT, SIGTERM or SIGHUP) that is stopping the run, if any.  The exception a
 #: signal handler raises can surface as another one — raised inside a C extension's
 #: import, Python reports "ImportError: initialization failed" — so main() reports the
 #: signal, not that exception.
 _stopping_signal = None
 
 
+#: While > 0, signals are only recorded, not raised: inside the compiled engine (numba
+#: compiling or loading its cache, worker threads writing shared arrays) an exception
+#: raised from a signal handler can crash the process (SIGSEGV/SIGABRT) or be swallowed.
+#: The work checks for a recorded signal at safe points (each iteration's callback,
+#: each block) and when the deferred section ends — see :func:`signals_deferred`.
+_deferring = 0
+
+
 def _raise_terminated(signum, frame):
     global _stopping_signal
-    _stopping_signal = signal.SIGTERM
-    raise Terminated()
+    _stopping_signal = signum
+    if not _deferring:
+        raise Terminated()
 
 
 def _raise_interrupted(signum, frame):
     global _stopping_signal
     _stopping_signal = signal.SIGINT
-    raise KeyboardInterrupt
+    if not _deferring:
+        raise KeyboardInterrupt
+
+
+def stop_if_signalled() -> None:
+    """Raise the recorded signal's exception (a safe point of the work)."""
+    if _stopping_signal is not None:
+        raise KeyboardInterrupt if _stopping_signal == signal.SIGINT else Terminated()
+
+
+@contextmanager
+def signals_deferred():
+    """Run the block with SIGINT/SIGTERM/SIGHUP recorded instead of raised; raise a
+    recorded one at the block's safe points (:func:`stop_if_signalled`, called by the
+    progress callback) or when it ends.  For the engine's compiled, threaded work."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    stop_if_signalled()
 
 
 def _stopped(signum) -> int:
     """Report a run stopped by ``signum``; return its exit code (128 + signal)."""
-    what = "terminated" if signum == signal.SIGTERM else "interrupted"
-    print(f"nmfaudio: {what}; no partial outputs were kept", file=sys.stderr)
+    what = {signal.SIGINT: "interrupted", signal.SIGHUP: "hung up (the terminal closed)"}.get(signum, "terminated")
+    try:
+        print(f"nmfaudio: {what}; no partial outputs were kept", file=sys.stderr)
+    except OSError:  # the terminal that would show it is gone (SIGHUP)
+        pass
     return 128 + signum
+
+
+def _quiet_broken_pipe() -> int:
+    """stdout's reader has gone (``nmfaudio ... | head``): stop quietly, like other Unix
+    tools, and keep Python from complaining when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE
 
 
 def progress_bar(total: int):
@@ -202,6 +366,7 @@ def progress_bar(total: int):
                dynamic_ncols=True)
 
     def callback(iteration, loss):
+        stop_if_signalled()  # a safe point: between iterations, no worker thread running
         bar.update(iteration - bar.n)
         if iteration % 10 == 0:
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
@@ -217,25 +382,34 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exit_.code or 0)
-    global _stopping_signal
-    _stopping_signal = None
+    global _stopping_signal, _deferring
+    _stopping_signal, _deferring = None, 0
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
+        if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # keep nohup's SIG_IGN
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, _raise_terminated)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # keep a caller's own
             previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
+        return code
     except SystemExit as exit_:  # a handler's late usage error (parser.error: already printed)
         return int(exit_.code or 0)
     except Terminated:
-        return _stopped(signal.SIGTERM)
+        return _stopped(_stopping_signal or signal.SIGTERM)
     except KeyboardInterrupt:
         return _stopped(signal.SIGINT)
+    except BrokenPipeError:
+        if _stopping_signal is not None:
+            return _stopped(_stopping_signal)
+        return _quiet_broken_pipe()
     except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
-        print(error_line(exc), file=sys.stderr)
+        print(error_line(exc, command=getattr(args, "command", None), parser=command_parser(parser, args)),
+              file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, naming it
         if _stopping_signal is not None:

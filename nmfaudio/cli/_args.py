@@ -40,13 +40,18 @@ def positive_number(text: str, *, what: str = "a number", example: str = "1.5") 
 
 
 def mask_power(text: str):
-    """``text`` as a soft-mask power > 0, or ``"binary"``."""
+    """``text`` as a finite soft-mask power > 0, or ``"binary"`` (the limit of large powers)."""
     if text.strip().lower() == "binary":
         return "binary"
+    return soft_mask_power(text, binary=" or 'binary'")
+
+
+def soft_mask_power(text: str, *, binary: str = "") -> float:
+    """``text`` as a finite soft-mask power > 0 (``binary`` words the alternative, if any)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0 or 'binary'")
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0{binary}, e.g. 1 or 2") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0{binary}, e.g. 1 or 2")
     return value

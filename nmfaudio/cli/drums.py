@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs
-from nmfaudio.cli._args import mask_power, non_negative_int, positive_int
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
+from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
@@ -65,16 +65,17 @@ def register(subparsers) -> None:
                        help="drums to separate, comma-separated (default kick,snare,hihat)")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no residual, every bin goes to a drum")
+                            "0: no residual (no _residual file), every bin goes to a drum")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
-    drums.add_argument("--mask-power", type=mask_power, default=1.5, metavar="P",
+    drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
                        help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
     drums.add_argument("--max-iter", type=positive_int, default=70, metavar="M",
-                       help="iterations (default 70)")
+                       help="iterations of the drum fit (default 70); with --free N > 0, 20 more fit the "
+                            "residual, which the summary counts too")
     drums.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
     drums.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
-    drums.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -138,18 +139,20 @@ def run_drums(args) -> int:
         _templates(args)
         return run_batch(args, "drums", drum_options(args), _done_lines)
     task = _with_onsets_path(args, plan_one(args, "drums", drum_options(args)))
-    refuse_outputs([Path(p) for p in task.outputs], force=args.force)
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
     from nmfaudio import audio
 
-    audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    info = audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
     with output_folder(args.output_dir):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
-            summary = batch.run_task(task, callback=callback)
+            with signals_deferred():  # signals: raised between iterations, not inside compiled code
+                summary = batch.run_task(task, callback=callback)
         finally:
             bar.close()
         seconds = time.perf_counter() - started
@@ -164,11 +167,14 @@ def run_drums(args) -> int:
 def _done_lines(record) -> list[str]:
     """The report of one separated input: a headline, then one line per output."""
     mode = "adapted templates" if record["adapt"] else "fixed templates"
+    from nmfaudio.drums import FREE_ITER
+
+    residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
+    split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
-             f"({record['templates']}), {record['n_iter']} iterations, {record['seconds']:.2f} s"]
+             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"]
     for source in record["sources"]:
-        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else (
-            "" if source["rms"] > 0 else " (silent: --free 0)")
+        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else ""
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError
+from nmfaudio.cli import CLIError, refuse_outputs
+from nmfaudio.cli._args import non_negative_int
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -75,7 +76,7 @@ def _add_fit_options(parser, *, max_iter: int) -> None:
                         help=f"iterations at most (default {max_iter})")
     parser.add_argument("--tol", type=float, default=1e-5,
                         help="stopping tolerance on the relative loss decrease (default 1e-5; 0: run all)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
 
 
 def _rank_list(text: str) -> list[int]:
@@ -128,15 +129,20 @@ def run_compress(args) -> int:
 
     from nmfaudio.adapters.files import read_picture
     from nmfaudio.adapters.image import compress, psnr, truncated_svd
-    from nmfaudio.audio import atomic_outputs, check_new_outputs
+    from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
-    if not args.force:
-        check_new_outputs(outputs)
+    refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
     if args.rank < 1:
         raise CLIError(f"-r {args.rank} must be >= 1")
+    height, width = image.shape[:2]
+    columns = width * (3 if image.ndim == 3 else 1)  # colour channels are factorized side by side
+    if args.rank > min(height, columns):  # the matrix has no more independent parts than this
+        raise CLIError(f"-r {args.rank} is larger than the picture: {width} x {height} pixels "
+                       f"({'RGB side by side, ' if image.ndim == 3 else ''}a {height} x {columns} matrix) "
+                       f"have at most {min(height, columns)} independent parts; use -r {min(height, columns)} or less")
     started = time.perf_counter()
     with _convergence_note():
         result = compress(image, args.rank, max_iter=args.max_iter, tol=args.tol,
@@ -179,16 +185,22 @@ def _compress_figure(image, result, svd_psnr):
 def run_sweep(args) -> int:
     from nmfaudio.adapters.files import read_image_stack
     from nmfaudio.adapters.image import add_noise, denoise_sweep
-    from nmfaudio.audio import atomic_outputs, check_new_outputs
+    from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
-    if outputs and not args.force:
-        check_new_outputs(outputs)
+    refuse_outputs(outputs, force=args.force, inputs=[args.images])
     if args.sigma < 0 or not np.isfinite(args.sigma):
         raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
     if args.n is not None and args.n < 1:
         raise CLIError(f"--n {args.n} must be >= 1")
     images = read_image_stack(args.images, args.n)
+    rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
+    most = min(len(images), rows)
+    too_high = [rank for rank in args.ranks if rank > most]
+    if too_high:  # refused before the first (long) fit, not after the others
+        raise CLIError(f"--ranks {','.join(map(str, too_high))}: {len(images)} pictures of "
+                       f"{images.shape[2]} x {images.shape[1]} pixels have at most {most} independent parts; "
+                       f"use ranks up to {most}")
     clean = None
     noisy = images
     if args.sigma > 0:

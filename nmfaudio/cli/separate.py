@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import output_folder, progress_bar, refuse_outputs
-from nmfaudio.cli._args import mask_power, positive_int, positive_number
+from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
+from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
@@ -81,8 +81,9 @@ def register(subparsers) -> None:
     parser.add_argument("--mask-power", type=mask_power, default=1.0, metavar="P",
                         help="soft-mask power: 1 ratio, 2 Wiener-like, or 'binary' (default 1)")
     parser.add_argument("--max-iter", type=positive_int, default=200, metavar="M",
-                        help="NMF iterations at most (default 200)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+                        help="iterations of the NMF fit at most (default 200); itakura-saito and other "
+                             "beta < 1 first run a short Frobenius warm-up, which the summary counts too")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
                         help="separate block by block, S seconds at a time, with memory independent of the "
                              "duration (for long files; templates learned on a subsample of the frames)")
@@ -122,12 +123,33 @@ def run(args) -> int:
         spectrum.check_frames(args.n_fft, args.hop_length)
         return run_batch(args, "separate", separate_options(args), _done_lines)
     task = plan_one(args, "separate", separate_options(args))
-    refuse_outputs([Path(p) for p in task.outputs], force=args.force, output_dir=args.output_dir)
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, output_dir=args.output_dir,
+                   inputs=[task.input])
     spectrum.check_frames(args.n_fft, args.hop_length)
-    audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
+    info = audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
+    _check_sizes(args, Path(task.input).name, info.frames, info.channels, info.samplerate)
     with output_folder(args.output_dir):
         _separate_and_report(args, task)
     return 0
+
+
+def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> None:
+    """Before any work: no more components than the spectrogram has columns (frames ×
+    channels) or rows (frequency bins), two at least — the extra ones could only be
+    silent or duplicate tracks, at a cost growing with -k — and room on the disk for
+    the tracks."""
+    from nmfaudio import audio, spectrum
+
+    frames = spectrum.n_frames(n_samples, hop_length=args.hop_length, n_fft=args.n_fft)
+    bins = 1 + args.n_fft // 2
+    most = max(2, min(frames * channels, bins))  # two always: a clip shorter than a frame still splits
+    if args.n_components > most:
+        what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at --hop-length "
+                f"{args.hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of --n-fft {args.n_fft}")
+        raise CLIError(f"-k {args.n_components} is more than {what}: at most {most} components can differ; "
+                       f"use -k {most} or less" + (", or a longer recording" if most < bins else ", or a larger --n-fft"))
+    audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components))
 
 
 def _separate_and_report(args, task) -> None:
@@ -141,13 +163,15 @@ def _separate_and_report(args, task) -> None:
     blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
     def on_block(done, total):
+        stop_if_signalled()  # a safe point: between blocks
         if done == 1:
             bar.close()
             blocks.reset(total=total)
         blocks.update(1)
 
     try:
-        summary = batch.run_task(task, callback=callback, on_block=on_block)
+        with signals_deferred():  # signals: raised between iterations, not inside compiled code
+            summary = batch.run_task(task, callback=callback, on_block=on_block)
     finally:
         bar.close()
         blocks.close()
@@ -160,7 +184,12 @@ def _separate_and_report(args, task) -> None:
 
 def _done_lines(record) -> list[str]:
     """The report of one separated input: a headline, then one line per component."""
-    state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']} (raise it to converge)"
+    from nmfaudio.pipeline import planned_iterations
+
+    state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
+    warm = min(record["n_iter"], planned_iterations(record["beta"], record["max_iter"]) - record["max_iter"])
+    if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
+        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {record['beta']}, {state}"
     mode = ""
     block = record.get("blockwise")
     if block is not None:

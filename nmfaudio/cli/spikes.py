@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, refuse_outputs
-from nmfaudio.cli._args import positive_int, positive_number
+from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
 
@@ -51,7 +51,7 @@ def register(subparsers) -> None:
                         help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
     parser.add_argument("--method", choices=METHODS, default=METHODS[0],
                         help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--n-init", type=positive_int, default=4,
                         help="k-means++ restarts (default 4)")
     parser.add_argument("--channel", type=int, default=None, metavar="C",
@@ -129,7 +129,7 @@ def run(args) -> int:
     from nmfaudio.plot.spikes import plot_clusters
 
     labels_path, figure_path = _outputs(args)
-    refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir)
+    refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir, inputs=[args.file])
     waveforms, truth, fs = _read(args)
     started = time.perf_counter()
     result = cluster(waveforms, args.n_clusters, method=args.method, n_init=args.n_init,

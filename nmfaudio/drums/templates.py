@@ -38,6 +38,26 @@ ONSET_DB = -40.0
 AUDIO_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc",
                     ".au", ".snd", ".caf", ".w64", ".rf64"}
 
+#: Longest template, in seconds: a drum hit's spectrum fades within a second or two, and
+#: a template longer than this is a damaged file or a mistaken --frames (converted to a
+#: recording's STFT, it would cost time and memory out of proportion to the recording).
+MAX_TEMPLATE_SECONDS = 4.0
+
+#: Largest template file read (the bundled one is a few KB; 3 drums at n_fft 16384 and
+#: 4 s are ~15 MB).
+MAX_TEMPLATE_FILE_BYTES = 64 << 20
+
+
+def _check_template_length(n_frames: int, hop_length: int, sr: int) -> None:
+    seconds = n_frames * hop_length / sr
+    if seconds > MAX_TEMPLATE_SECONDS:
+        raise ValueError(
+            f"n_frames={n_frames} at hop_length={hop_length} and sr={sr} makes templates {seconds:.3g} s long; "
+            f"drum templates are at most {MAX_TEMPLATE_SECONDS:g} s long (8 frames, 0.19 s, by default): use at most "
+            f"{int(MAX_TEMPLATE_SECONDS * sr / hop_length)} frames"
+        )
+
+
 #: Frequency bins kept single before the 1/24-octave bands start (see _band_edges).
 _FORMAT_VERSION = 1
 
@@ -86,6 +106,7 @@ class DrumTemplates:
             raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
         self.sr = audio.check_sr(self.sr)
         self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
+        _check_template_length(P.shape[2], self.hop_length, self.sr)
         if P.shape[0] != 1 + self.n_fft // 2:
             raise ValueError(f"P has {P.shape[0]} frequency bins but n_fft={self.n_fft} needs {1 + self.n_fft // 2}")
         sums = P.sum(axis=(0, 2), dtype=np.float64)
@@ -139,6 +160,7 @@ class DrumTemplates:
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         n_frames = check_int(n_frames, "n_frames", 1)
+        _check_template_length(n_frames, hop_length, sr)  # before allocating n_freq x n_frames
         P, counts = [], []
         for name, shots in labelled.items():
             acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
@@ -187,6 +209,8 @@ class DrumTemplates:
             raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
                              f"with sub-folders {', '.join(classes)}")
         sr = audio.check_sr(sr)
+        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        _check_template_length(check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
         labelled = {}
         for name in classes:
             sub = folder / name
@@ -241,19 +265,29 @@ class DrumTemplates:
             The file is not a drum-template ``.npz`` (names the missing fields).
         """
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"drum templates {str(path)!r} do not exist; check the path")
+        # Declared sizes first: a small hostile .npz can inflate to gigabytes.
+        audio.check_array_file(path, max_bytes=MAX_TEMPLATE_FILE_BYTES, what="drum-template file")
         try:
             with np.load(path, allow_pickle=False) as data:
                 fields = {key: data[key] for key in data.files}
         except Exception as exc:  # not a zip / npz, pickled objects, truncated, ...
-            reason = " ".join(str(exc).split()[:12]) or type(exc).__name__
+            reason = " ".join(str(exc).split()) or type(exc).__name__
             raise ValueError(f"cannot read {str(path)!r} as drum templates ({reason}); give an .npz written by "
                              "DrumTemplates.save or 'nmfaudio templates learn'") from None
         missing = [k for k in ("P", "classes", "sr", "n_fft", "hop_length", "window") if k not in fields]
         if missing:
             raise ValueError(f"{str(path)!r} is not a drum-template file (no {', '.join(missing)}); make one "
                              "with 'nmfaudio templates learn' or DrumTemplates.save")
+        frames = np.shape(fields["P"])[-1] if np.ndim(fields["P"]) else 0
+        try:
+            _check_template_length(frames, int(fields["hop_length"]), int(fields["sr"]))
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+            raise ValueError(f"{str(path)!r} holds unusable drum templates: {frames} frames of hop "
+                             f"{fields['hop_length']} at {fields['sr']} Hz are not 0 to {MAX_TEMPLATE_SECONDS:g} s "
+                             "long (drum templates are about 0.2 s); make them again with "
+                             "'nmfaudio templates learn'") from None
         version = int(fields["format_version"]) if "format_version" in fields else 1
         if version > _FORMAT_VERSION:
             raise ValueError(f"{str(path)!r} has template format {version}; this nmfaudio reads up to "

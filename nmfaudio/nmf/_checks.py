@@ -106,3 +106,18 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False):
             "use magnitudes, or shift the data by its minimum"
         )
     return array
+
+
+#: β outside this range is refused: |x|^β overflows (or underflows to 0) float64 for
+#: ordinary spectrogram values well before β = ±100, and no use of such divergences is
+#: known; the usual ones are 0 (Itakura-Saito), 1 (Kullback-Leibler) and 2 (Frobenius).
+BETA_RANGE = (-5.0, 5.0)
+
+
+def check_beta_range(beta: float) -> float:
+    """Return ``beta`` (a float) if it lies in :data:`BETA_RANGE`."""
+    low, high = BETA_RANGE
+    if not low <= beta <= high:
+        raise ValueError(f"beta={beta!r} is outside {low:g}..{high:g}: such divergences overflow floating point; "
+                         "use 0 (itakura-saito), 1 (kullback-leibler), 2 (frobenius) or a value in between")
+    return beta

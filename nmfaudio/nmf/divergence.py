@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio._validation import is_real
+from nmfaudio.nmf._checks import check_beta_range
 
 #: Default floor, relative to ``max(V)``, for V (β ≤ 1) and WH (β < 2).  float32's
 #: machine epsilon: entries below it are float32 rounding noise of the largest one.
@@ -49,7 +50,7 @@ def beta_from_name(beta) -> float:
         raise TypeError(f"beta={beta!r} must be a divergence name or a float, got {type(beta).__name__}")
     if not np.isfinite(beta):
         raise ValueError(f"beta={beta!r} must be a finite float")
-    return float(beta)
+    return check_beta_range(float(beta))
 
 
 def default_floor(V: np.ndarray) -> float:

@@ -23,9 +23,59 @@ def _decibels(magnitude: np.ndarray) -> np.ndarray:
     return np.maximum(level, -DYNAMIC_RANGE_DB)
 
 
+#: Lowest frequency shown on the logarithmic frequency axes, in Hz.
+LOWEST_HZ = 20.0
+
+#: Most tick labels on a component axis (more would overlap): every n-th is labelled.
+MAX_TICK_LABELS = 12
+
+
+def log_frequency_image(ax, decibels, *, sr, n_fft, x_edges, **style):
+    """Draw ``decibels`` (n_freq, n) on a logarithmic frequency axis.
+
+    The 0 Hz bin cannot sit on a log axis and is left out; the axis starts at the first
+    bin's lower edge or :data:`LOWEST_HZ`, whichever is higher, so kick drums and bass
+    lines get as much room per octave as cymbals.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    decibels : ndarray, shape (1 + n_fft // 2, n)
+    sr : float
+        Sampling rate (1 for "bins / n_fft" units).
+    n_fft : int
+    x_edges : ndarray, shape (n + 1,)
+        Column edges (time, or component numbers).
+
+    Returns
+    -------
+    matplotlib QuadMesh
+    """
+    step = sr / n_fft
+    bins = np.arange(1, decibels.shape[0])
+    y_edges = np.concatenate([(bins - 0.5) * step, [(bins[-1] + 0.5) * step]]) if bins.size else np.array([step, 2 * step])
+    data = decibels[1:] if bins.size else decibels
+    mesh = ax.pcolormesh(x_edges, y_edges, data, shading="flat", rasterized=True, **style)
+    ax.set_yscale("log")
+    lowest = LOWEST_HZ if sr > 1 else y_edges[0]  # sr = 1: frequencies in bins / n_fft
+    ax.set_ylim(max(y_edges[0], min(lowest, y_edges[-1] / 2)), y_edges[-1])
+    return mesh
+
+
+def thin_ticks(count: int, *, first: int = 1) -> list[int]:
+    """Tick positions first..first+count-1, every n-th so at most MAX_TICK_LABELS show."""
+    every = max(1, int(np.ceil(count / MAX_TICK_LABELS)))
+    return list(range(first, first + count, every))
+
+
 def separation_figure(separation, *, title: str | None = None):
     """A 2×2 figure: the mixture's spectrogram, the templates W, the activations H and
-    the loss per iteration.
+    the loss at every iteration.
+
+    Frequencies are on a logarithmic axis (20 Hz to Nyquist) in both spectral panels;
+    component labels are thinned so they never overlap.  The loss panel spans every
+    iteration the fit ran: a β < 1 fit's Frobenius warm-up (whose loss is in other
+    units) is shaded and its β-divergence curve starts after it.
 
     Parameters
     ----------
@@ -56,37 +106,52 @@ def separation_figure(separation, *, title: str | None = None):
     else:  # block-wise result: the tracks are on disk; a decimated spectrogram was kept
         magnitude = separation.magnitude
         duration = separation.n_samples / sr
-    nyquist = sr / 2
     k = separation.n_components
     H = separation.H if separation.H.ndim == 2 else separation.H.mean(axis=1)
     W = separation.W
 
-    fig = Figure(figsize=(11, 7), layout="constrained")
-    axes = fig.subplots(2, 2)
-    image = axes[0, 0].imshow(_decibels(magnitude), origin="lower", aspect="auto", cmap="magma",
-                              extent=(0, duration, 0, nyquist))
-    axes[0, 0].set(title="mixture |STFT|", xlabel=f"time ({unit_t})", ylabel=f"frequency ({unit_f})")
-    fig.colorbar(image, ax=axes[0, 0], label="dB re peak")
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2, width_ratios=(3, 2))
+    mesh = log_frequency_image(axes[0, 0], _decibels(magnitude), sr=sr, n_fft=separation.n_fft,
+                               x_edges=np.linspace(0, duration, magnitude.shape[1] + 1), cmap="magma")
+    axes[0, 0].set(title="mixture |STFT|", xlabel=f"time ({unit_t})", ylabel=f"frequency ({unit_f}, log)")
+    fig.colorbar(mesh, ax=axes[0, 0], label="dB re peak")
 
     W_db = np.column_stack([_decibels(W[:, j]) for j in range(k)])
-    image = axes[0, 1].imshow(W_db, origin="lower", aspect="auto", cmap="viridis",
-                              extent=(0.5, k + 0.5, 0, nyquist), interpolation="nearest")
-    axes[0, 1].set(title="templates W", xlabel="component", ylabel=f"frequency ({unit_f})",
-                   xticks=range(1, k + 1))
-    fig.colorbar(image, ax=axes[0, 1], label="dB re column peak")
+    mesh = log_frequency_image(axes[0, 1], W_db, sr=sr, n_fft=separation.n_fft,
+                               x_edges=np.arange(k + 1) + 0.5, cmap="viridis")
+    axes[0, 1].set(title="templates W (each column / its peak)", xlabel="component",
+                   ylabel=f"frequency ({unit_f}, log)", xticks=thin_ticks(k))
+    fig.colorbar(mesh, ax=axes[0, 1], label="dB re column peak")
 
     times = np.arange(H.shape[1]) * separation.hop_length / sr
     for j in range(k):
         peak = H[j].max()
-        axes[1, 0].plot(times, j + 0.9 * H[j] / (peak if peak > 0 else 1), lw=1)
+        axes[1, 0].plot(times, j + 1 + 0.9 * H[j] / (peak if peak > 0 else 1), lw=1)
     axes[1, 0].set(title="activations H (each row / its max)", xlabel=f"time ({unit_t})", ylabel="component",
-                   yticks=range(k), yticklabels=[str(j + 1) for j in range(k)], xlim=(0, duration))
+                   yticks=thin_ticks(k), xlim=(0, duration), ylim=(0.8, k + 1))
 
-    loss = np.asarray(separation.loss, dtype=float)
-    positive = loss > 0
-    if positive.any():
-        axes[1, 1].semilogy(np.flatnonzero(positive), loss[positive], lw=1.5)
-    axes[1, 1].set(title=f"loss (β-divergence, {separation.beta})", xlabel="iteration", ylabel="loss")
-    axes[1, 1].grid(True, which="both", alpha=0.3)
+    _loss_panel(axes[1, 1], separation)
     fig.suptitle(title if title is not None else separation.name)
     return fig
+
+
+def _loss_panel(ax, separation) -> None:
+    """The loss at every iteration; the iterations before the recorded loss (a β < 1
+    fit's Frobenius warm-up) are shaded."""
+    loss = np.asarray(separation.loss, dtype=float)
+    n_iter = int(getattr(separation, "n_iter", len(loss) - 1))
+    first = max(0, n_iter + 1 - len(loss))  # iteration of loss[0]
+    iterations = np.arange(first, first + len(loss))
+    if first > 0:
+        ax.axvspan(0, first, color="0.85", lw=0)
+        ax.text(first / 2, 0.5, f"{first} Frobenius\nwarm-up\niterations", transform=ax.get_xaxis_transform(),
+                ha="center", va="center", fontsize=8, color="0.3")
+    positive = loss > 0
+    if positive.all() and len(loss):
+        ax.semilogy(iterations, loss, lw=1.5, marker="." if len(loss) < 30 else None)
+    elif len(loss):
+        ax.plot(iterations, loss, lw=1.5)
+    ax.set(title=f"loss (β-divergence, {separation.beta}), {n_iter} iterations", xlabel="iteration",
+           ylabel="loss", xlim=(0, max(n_iter, 1)))
+    ax.grid(True, which="both", alpha=0.3)

@@ -9,14 +9,57 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["drums_figure"]
+__all__ = ["drums_figure", "hit_frames"]
 
 #: Dynamic range shown in the spectrogram panels, in dB below the mixture's peak.
 DYNAMIC_RANGE_DB = 80.0
 
+#: A hit is a local maximum of a drum's activation above this fraction of its maximum.
+HIT_THRESHOLD = 0.2
+
+
+def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
+    """Frames where a drum is hit: local maxima of its activation above ``threshold`` ×
+    its maximum.
+
+    Parameters
+    ----------
+    activation : ndarray, shape (n_frames,) or (n_channels, n_frames)
+        Channels are averaged.
+    threshold : float, default 0.2
+
+    Returns
+    -------
+    ndarray of int, shape (n_hits,)
+    """
+    curve = activation if activation.ndim == 1 else activation.mean(axis=0)
+    top = curve.max() if curve.size else 0.0
+    if not top > 0:
+        return np.zeros(0, dtype=int)
+    padded = np.concatenate([[-np.inf], curve, [-np.inf]])
+    peaks = (curve > padded[:-2]) & (curve >= padded[2:]) & (curve > threshold * top)
+    return np.flatnonzero(peaks)
+
+
+def _detected_hits(result):
+    """``{class: hit times (s)}`` from :meth:`DrumSeparation.hits` — the hits the CLI counts
+    and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+    if not result.sr or not hasattr(result, "hits"):
+        return None
+    try:
+        return {name: list(times) for name, times in result.hits().times.items()}
+    except ValueError:
+        return None
+
 
 def drums_figure(result, *, title: str | None = None):
-    """Mixture spectrogram, one spectrogram per source, and the drums' activations.
+    """Mixture spectrogram, one spectrogram per source, and the drums' activations with
+    their hits marked.
+
+    Spectrograms have a logarithmic frequency axis (20 Hz to Nyquist), so the kick and
+    the bass are not squeezed into the bottom row; hits (``result.hits()``, the ones
+    ``nmfaudio drums`` counts and writes; :func:`hit_frames` when ``sr`` is unknown) are
+    marked ▼ on each drum's activation.
 
     Parameters
     ----------
@@ -33,6 +76,7 @@ def drums_figure(result, *, title: str | None = None):
     from matplotlib.figure import Figure
 
     from nmfaudio import spectrum
+    from nmfaudio.plot.audio import log_frequency_image
 
     sr = result.sr or 1
     names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
@@ -45,31 +89,42 @@ def drums_figure(result, *, title: str | None = None):
     mixture_spec = X if X.ndim == 2 else X.mean(axis=0)
     peak = float(mixture_spec.max()) or 1.0
     duration = mixture.shape[-1] / sr
-    nyquist = sr / 2
+    x_edges = np.linspace(0, duration, mixture_spec.shape[1] + 1)
 
     def decibels(magnitude):
         with np.errstate(divide="ignore"):
             return np.maximum(20 * np.log10(magnitude / peak), -DYNAMIC_RANGE_DB)
 
     panels = ["mixture", *names, "activations"]
-    fig = Figure(figsize=(11, 2.0 * len(panels)), layout="constrained")
+    fig = Figure(figsize=(11, 2.1 * len(panels) + 0.4), layout="constrained")
     axes = fig.subplots(len(panels), 1, sharex=True)
-    image = None
+    mesh = None
     for ax, name in zip(axes, panels[:-1]):
         magnitude = mixture_spec if name == "mixture" else spectrograms[name]
-        image = ax.imshow(decibels(magnitude), origin="lower", aspect="auto", cmap="magma",
-                          extent=(0, duration, 0, nyquist), vmin=-DYNAMIC_RANGE_DB, vmax=0)
-        ax.set(ylabel="Hz", title=name if name == "mixture" else f"{name} (separated)")
-    if image is not None:
-        fig.colorbar(image, ax=list(axes[:-1]), label="dB re mixture peak", shrink=0.8)
+        mesh = log_frequency_image(ax, decibels(magnitude), sr=sr, n_fft=result.n_fft, x_edges=x_edges,
+                                   cmap="magma", vmin=-DYNAMIC_RANGE_DB, vmax=0)
+        ax.set(ylabel="Hz (log)", title=name if name == "mixture" else f"{name} (separated)")
+    if mesh is not None:
+        fig.colorbar(mesh, ax=list(axes[:-1]), label="dB re mixture peak", shrink=0.8)
 
     ax = axes[-1]
+    hits_total = 0
+    detected = _detected_hits(result)
     for i, (name, activation) in enumerate(result.activations.items()):
         curve = activation if activation.ndim == 1 else activation.mean(axis=0)
         top = curve.max()
+        scaled = i + 0.85 * curve / (top if top > 0 else 1)
         times = np.arange(curve.size) * result.hop_length / sr
-        ax.plot(times, i + 0.9 * curve / (top if top > 0 else 1), lw=1, label=name)
-    ax.set(title="activations (each drum / its max)", xlabel="time (s)" if result.sr else "time (frames·hop)",
-           yticks=range(len(result.activations)), yticklabels=list(result.activations), xlim=(0, duration))
+        line, = ax.plot(times, scaled, lw=1)
+        if detected is not None:  # the hits nmfaudio drums counts and writes (drums.hits)
+            hits = np.clip(np.round(np.asarray(detected.get(name, []), dtype=float) * sr / result.hop_length)
+                           .astype(int), 0, max(curve.size - 1, 0))
+        else:
+            hits = hit_frames(curve)
+        hits_total += hits.size
+        ax.plot(times[hits], scaled[hits] + 0.08, "v", ms=5, color=line.get_color(), clip_on=False)
+    ax.set(title=f"activations (each drum / its max), ▼ = hit ({hits_total} in all)",
+           xlabel="time (s)" if result.sr else "time (frames·hop)", yticks=range(len(result.activations)),
+           yticklabels=list(result.activations), xlim=(0, duration), ylim=(-0.1, len(result.activations) + 0.05))
     fig.suptitle(title if title is not None else result.name)
     return fig

@@ -1,0 +1,216 @@
+"""Issue 19: every CLI message names the problem in the CLI's own words (options, not
+Python names; the sub-command's help), one wording for "exists, use --force"; summaries
+count iterations one way; SIGHUP, a closed stdout and a concurrent run lose nothing.
+
+Signal and concurrency tests wait for states (a file appears, a folder holds data), never
+for a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hostile import FAST, cli, long_song, one_error_line, start_cli, tones, wait_for, write
+
+from nmfaudio.cli import main
+
+# --- wording -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def song(tmp_path):
+    return write(tmp_path / "t.wav", tones())
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["separate", "{song}", "-k", "2", "--hop-length", "4096"], "--hop-length 4096 must be <= --n-fft 2048"),
+    (["drums", "{song}", "--classes", "Kick,snare"], "--classes Kick,snare: no template for"),
+    (["separate", "{song}", "-k", "2", "--beta", "1e9"], "--beta 1000000000.0 is outside"),
+])
+def test_library_errors_name_the_options(argv, needle, song, tmp_path, capsys):
+    argv = [a.format(song=song) for a in argv] + ["-o", tmp_path / "out"]
+    code, _, err = cli(argv, capsys)
+    line = one_error_line(err)
+    assert code == 1 and needle in line
+    assert "hop_length=" not in line and "classes=(" not in line and "beta=" not in line
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["separate", "{song}", "-k", "2", "--seed", "-1"], "argument --seed: '-1' must be an int >= 0"),
+    (["drums", "{song}", "--seed", "-1"], "argument --seed: '-1' must be an int >= 0"),
+    (["drums", "{song}", "--mask-power", "inf"], "argument --mask-power: 'inf' must be a finite number > 0"),
+    (["drums", "{song}", "--mask-power", "binary"], "argument --mask-power: 'binary' must be a number > 0"),
+    (["separate", "{song}", "-k", "2", "--mask-power", "nan"], "must be a finite number > 0 or 'binary'"),
+])
+def test_bad_values_are_usage_errors_naming_the_option(argv, needle, song, tmp_path, capsys):
+    code, _, err = cli([a.format(song=song) for a in argv] + ["-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 2 and needle in line and "mask_power='binary'" not in line
+
+
+@pytest.mark.parametrize("argv, prog", [
+    (["separate", "{song}", "-k", "2", "--bogus"], "nmfaudio separate"),
+    (["drums", "{song}", "--bogus"], "nmfaudio drums"),
+    (["image", "compress", "{song}", "-r", "2", "--bogus"], "nmfaudio image compress"),
+    (["templates", "learn", "{song}", "--bogus"], "nmfaudio templates learn"),
+])
+def test_unknown_options_point_to_the_sub_commands_help(argv, prog, song, tmp_path, capsys):
+    code, _, err = cli([a.format(song=song) for a in argv] + ["-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 2 and line.startswith(f"{prog}: error: unrecognized arguments: --bogus")
+    assert line.endswith(f"(see '{prog} --help')")
+
+
+def test_one_wording_for_existing_outputs(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "t_component_01.wav").write_bytes(b"keep")
+    code, _, err = cli(["separate", song, "-k", "2", "-o", out, *FAST], capsys)
+    assert code == 1 and one_error_line(err).endswith("t_component_01.wav' already exists; use --force to overwrite it")
+    for name in ("t_component_02.wav", "t_component_03.wav"):
+        (out / name).write_bytes(b"keep")
+    code, _, err = cli(["separate", song, "-k", "3", "-o", out, *FAST], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "exists, as do 2 more of the outputs; use --force to overwrite them" in line
+    assert "(and" not in line
+    drums = tmp_path / "d"
+    drums.mkdir()
+    (drums / "t_kick.wav").write_bytes(b"keep")
+    code, _, err = cli(["drums", song, "-o", drums], capsys)
+    assert code == 1 and one_error_line(err).endswith("already exists; use --force to overwrite it")
+
+
+@pytest.mark.parametrize("command, fix", [
+    (["separate", "{song}", "-k", "2"], "--block-seconds 30"),
+    (["drums", "{song}"], "split it into parts of a few minutes"),
+])
+def test_out_of_memory_advice_fits_the_command(command, fix, song, tmp_path, capsys, monkeypatch):
+    import nmfaudio.drums
+    import nmfaudio.pipeline
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(nmfaudio.pipeline, "separate", no_memory)
+    monkeypatch.setattr(nmfaudio.drums, "separate_drums", no_memory)
+    code, _, err = cli([a.format(song=song) for a in command] + ["-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and line.startswith("nmfaudio: error: out of memory") and fix in line
+    if command[0] == "drums":
+        assert "--block-seconds" not in line  # drums has no block mode
+
+
+# --- honest summaries ----------------------------------------------------------------------
+
+
+def test_separate_summary_counts_the_warm_up(song, tmp_path, capsys):
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "o", "--beta", "is", "--n-fft", "256",
+                        "--hop-length", "64", "--max-iter", "30"], capsys)
+    assert code == 0
+    line = out.splitlines()[0]
+    total = int(line.split(" iterations")[0].split(", ")[-1])
+    assert f"{total} iterations (50 Frobenius warm-up + {total - 50} itakura-saito" in line
+    assert total - 50 <= 30
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "j", "--beta", "is", "--n-fft", "256",
+                        "--hop-length", "64", "--max-iter", "30", "--json"], capsys)
+    summary = json.loads(out)
+    assert 50 < summary["n_iter"] <= 50 + 30  # n_iter counts the warm-up too
+
+
+def test_drums_summary_splits_the_iterations_and_free_0_writes_no_residual(song, tmp_path, capsys):
+    code, out, _ = cli(["drums", song, "-o", tmp_path / "a", "--max-iter", "10"], capsys)
+    assert code == 0 and "30 iterations (10 drum fit + 20 residual)" in out.splitlines()[0]
+    code, out, _ = cli(["drums", song, "-o", tmp_path / "b", "--max-iter", "10", "--free", "0"], capsys)
+    assert code == 0 and "10 iterations," in out.splitlines()[0] and "residual" not in out
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["t_hihat.wav", "t_kick.wav", "t_snare.wav"]
+    stems = [sf.read(tmp_path / "b" / f"t_{name}.wav", dtype="float32")[0] for name in ("kick", "snare", "hihat")]
+    assert np.abs(np.sum(stems, axis=0) - tones()).max() <= 1e-4  # the drums alone add up to the input
+
+
+# --- signals, pipes and concurrent runs -----------------------------------------------------
+
+
+def test_sighup_while_writing_blocks_leaves_no_part_files(tmp_path):
+    song = write(tmp_path / "long.wav", tones(8000 * 60), subtype="PCM_16")
+    out = tmp_path / "out"
+    process = start_cli("separate", song, "-k", "3", "-o", out, "--block-seconds", "0.25", "--learn-frames", "200",
+                        "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
+    wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process)
+    process.send_signal(signal.SIGHUP)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 129
+    assert "hung up (the terminal closed); no partial outputs were kept" in one_error_line(err)
+    assert not out.exists()
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path):
+    # 'nmfaudio ... | head -1': the reader goes away before the summary is written.
+    song = write(tmp_path / "t.wav", tones(8000))  # 1 s: 126 frames, enough for 40 components
+    process = start_cli("separate", song, "-k", "40", "-o", tmp_path / "out", *FAST)
+    process.stdout.close()  # nobody reads the summary
+    err = process.stderr.read()
+    process.wait(timeout=120)
+    assert err == "" and process.returncode == 141
+    assert len(list((tmp_path / "out").glob("*.wav"))) == 40  # the work itself is kept
+
+
+def test_an_interrupted_run_does_not_remove_a_concurrent_runs_folder(tmp_path, capsys, monkeypatch):
+    # Run A creates the -o folder and is interrupted while run B (same folder) computes:
+    # A must leave the folder to B, and B must finish with its tracks.  B runs in this
+    # process and holds its fit until A has exited — states, not timing.
+    import threading
+
+    import nmfaudio.pipeline
+
+    shared = tmp_path / "out"
+    a = start_cli("separate", long_song(tmp_path / "long.wav"), "-k", "6", "-o", shared, "--max-iter", "100000")
+    wait_for(lambda: len(list(shared.glob(".nmfaudio-run-*"))) == 1, a)
+    b_computing, a_gone = threading.Event(), threading.Event()
+    separate = nmfaudio.pipeline.separate
+
+    def held_separate(*args, **kwargs):
+        b_computing.set()
+        assert a_gone.wait(timeout=120)
+        return separate(*args, **kwargs)
+
+    monkeypatch.setattr(nmfaudio.pipeline, "separate", held_separate)
+    codes = []
+    b = threading.Thread(target=lambda: codes.append(main(
+        ["separate", str(write(tmp_path / "b.wav", tones())), "-k", "2", "-o", str(shared), *FAST])))
+    b.start()
+    try:
+        assert b_computing.wait(timeout=120)
+        assert len(list(shared.glob(".nmfaudio-run-*"))) == 2
+        a.send_signal(signal.SIGINT)
+        _, err_a = a.communicate(timeout=60)
+        assert a.returncode == 130, err_a
+        assert shared.is_dir(), "the interrupted run removed a folder another run was using"
+    finally:
+        a_gone.set()
+        b.join(timeout=120)
+    assert codes == [0], capsys.readouterr().err
+    assert sorted(p.name for p in shared.iterdir()) == ["b_component_01.wav", "b_component_02.wav"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_nohup_is_respected(tmp_path, capsys):
+    # nohup sets SIGHUP to 'ignore': main() keeps it so, and restores handlers afterwards.
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        song = write(tmp_path / "t.wav", tones())
+        assert main(["separate", str(song), "-k", "2", "-o", str(tmp_path / "o"), *FAST]) == 0
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    capsys.readouterr()
+
+
+def test_markers_are_removed_after_a_run(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli(["separate", song, "-k", "2", "-o", out, *FAST], capsys)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["t_component_01.wav", "t_component_02.wav"]

@@ -1,0 +1,75 @@
+"""Issue 19: the examples and data scripts run as written — every option has help, the
+description is whole, existing outputs are refused before the work, and a missing
+renderer is one line naming the Debian packages to install."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+def _import(path: Path):
+    spec = importlib.util.spec_from_file_location(f"_example_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, ROOT / "data" / "make_drum_loop.py"], ids=lambda p: p.name)
+def test_every_option_has_help_and_the_description_is_whole(path, capsys):
+    module = _import(path)
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    description = " ".join(text.split("\n\n")[1].split())
+    assert description.endswith("."), f"description cut: {description!r}"
+    options = text.split("options:")[1] if "options:" in text else text.split("optional arguments:")[1]
+    entries = [line for line in options.splitlines() if line.startswith("  -")]
+    for entry in entries:
+        name = entry.split()[0].rstrip(",")
+        if name in ("-h",):
+            continue
+        # help follows the option on its line, or on the next (indented) line
+        following = options.split(entry, 1)[1].splitlines()[1:2]
+        has_help = len(entry.strip().split("  ")) > 1 or (following and following[0].startswith(" " * 10))
+        assert has_help, f"{path.name}: {name} has no help text"
+
+
+def test_make_drum_loop_without_fluidsynth_is_one_line_naming_the_packages(tmp_path, capsys, monkeypatch):
+    script = _import(ROOT / "data" / "make_drum_loop.py")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(script, "SOUNDFONT", tmp_path / "missing.sf2")
+    assert script.main(["--one-shots", str(tmp_path / "shots")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "install the Debian packages fluidsynth fluid-soundfont-gm" in err
+    assert not (tmp_path / "shots").exists()  # checked before any work
+
+
+def test_two_tones_refuses_existing_outputs_before_the_work(tmp_path, capsys, monkeypatch):
+    import nmfaudio
+
+    example = _import(ROOT / "examples" / "two_tones.py")
+    (tmp_path / "frobenius").mkdir()
+    (tmp_path / "frobenius" / "two_tones_component_02.wav").write_bytes(b"keep")
+    monkeypatch.setattr(nmfaudio, "separate", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main([str(tmp_path)]) == 1
+    assert "two_tones_component_02.wav already exists; use --force" in capsys.readouterr().err
+    assert (tmp_path / "frobenius" / "two_tones_component_02.wav").read_bytes() == b"keep"
+
+
+def test_drum_separation_refuses_existing_outputs_before_the_work(tmp_path, capsys, monkeypatch):
+    import nmfaudio
+
+    example = _import(ROOT / "examples" / "drum_separation.py")
+    (tmp_path / "drum_loop_drums.png").write_bytes(b"keep")
+    monkeypatch.setattr(nmfaudio, "separate_drums", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main([str(tmp_path)]) == 1
+    assert "already exists; use --force" in capsys.readouterr().err

@@ -1,0 +1,112 @@
+"""Issue 19: plots people can read — logarithmic frequency axes, drum hits marked, a loss
+curve over every iteration, component labels that never overlap.  Figures are drawn
+(Agg) and inspected through matplotlib's objects, not by looking at pixels."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nmfaudio
+
+pytest.importorskip("matplotlib")
+
+SR = 8000
+
+
+def _mixture(seconds=1.0):
+    t = np.arange(int(seconds * SR)) / SR
+    low = np.sin(2 * np.pi * 60 * t) * (np.sin(2 * np.pi * 2 * t) > 0)  # a 60 Hz "kick/bass" line
+    high = 0.3 * np.sin(2 * np.pi * 2500 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+    return (low + high).astype(np.float32)
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _overlapping(labels, renderer) -> list:
+    boxes = [label.get_window_extent(renderer) for label in labels if label.get_visible() and label.get_text()]
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+
+
+def _axis(fig, title: str):
+    """The panel whose title starts with ``title``."""
+    (ax,) = [ax for ax in fig.axes if ax.get_title().startswith(title)]
+    return ax
+
+
+def _separation(k, beta="frobenius"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nmfaudio.separate(_mixture(), SR, n_components=k, beta=beta, n_fft=512, hop_length=64,
+                                 max_iter=30, tol=0, random_state=0)
+
+
+def test_separation_spectra_are_on_a_log_frequency_axis_that_shows_60_hz():
+    from nmfaudio.plot.audio import separation_figure
+
+    fig = separation_figure(_separation(2))
+    spectrogram, templates = _axis(fig, "mixture"), _axis(fig, "templates")
+    for ax in (spectrogram, templates):
+        assert ax.get_yscale() == "log"
+        low, high = ax.get_ylim()
+        assert 15 <= low <= 30 and high == pytest.approx(SR / 2 + SR / 512 / 2)
+    # the 60 Hz line gets more than a tenth of the axis (on a linear axis: 1.5 %)
+    span = np.log10(high) - np.log10(low)
+    assert (np.log10(120) - np.log10(low)) / span > 0.1
+
+
+@pytest.mark.parametrize("k", [3, 40])
+def test_component_labels_never_overlap(k):
+    from nmfaudio.plot.audio import separation_figure
+
+    fig = separation_figure(_separation(k))
+    renderer = _drawn(fig)
+    templates, activations = _axis(fig, "templates"), _axis(fig, "activations")
+    assert not _overlapping(templates.get_xticklabels(), renderer)
+    assert not _overlapping(activations.get_yticklabels(), renderer)
+    assert 2 <= len([t for t in activations.get_yticklabels() if t.get_text()]) <= 12
+
+
+@pytest.mark.parametrize("beta, warm", [("frobenius", 0), ("itakura-saito", 50)])
+def test_loss_curve_spans_every_iteration(beta, warm):
+    from nmfaudio.plot.audio import separation_figure
+
+    result = _separation(2, beta)
+    fig = separation_figure(result)
+    loss_ax = _axis(fig, "loss")
+    (line,) = loss_ax.get_lines()
+    x = line.get_xdata()
+    assert x[-1] == result.n_iter and x[0] == result.n_iter + 1 - len(result.loss)
+    assert x[0] == warm  # a β < 1 fit's curve starts after its Frobenius warm-up
+    assert loss_ax.get_xlim() == (0, result.n_iter)
+    assert f"{result.n_iter} iterations" in loss_ax.get_title()
+
+
+def test_drum_figure_marks_the_hits_the_cli_counts():
+    from nmfaudio.plot.drums import drums_figure
+
+    y = np.zeros(SR * 2, np.float32)
+    t = np.arange(2000) / SR
+    for start in (0.1, 0.6, 1.1, 1.6):
+        i = int(start * SR)
+        y[i:i + t.size] += np.sin(2 * np.pi * 60 * t) * np.exp(-20 * t)
+    result = nmfaudio.separate_drums(y, SR, max_iter=20, random_state=0)
+    fig = drums_figure(result)
+    activations = _axis(fig, "activations")
+    markers = [line for line in activations.get_lines() if line.get_marker() == "v"]
+    assert len(markers) == len(result.activations)
+    counted = result.hits().times  # what `nmfaudio drums` counts and writes
+    for line, name in zip(markers, result.activations):
+        assert len(line.get_xdata()) == len(counted[name])
+    kick = np.asarray(counted["kick"])
+    assert sum(np.min(np.abs(kick - s)) < 0.05 for s in (0.1, 0.6, 1.1, 1.6)) == 4  # every kick marked
+    spectrograms = [ax for ax in fig.axes if ax.get_title() == "mixture" or ax.get_title().endswith("(separated)")]
+    assert len(spectrograms) >= 4 and all(ax.get_yscale() == "log" for ax in spectrograms)

@@ -1,0 +1,344 @@
+"""Issue 19: nothing lost, nothing hangs.  Inputs are never overwritten (whatever the
+links, with or without --force); pipes and devices are refused instead of read forever;
+damaged or hostile headers (audio, .npy, .npz, PNG) and absurd sizes are refused before
+anything is allocated; a full disk is named with what the outputs need.
+
+Every hostile file is made here, at test time, and is small.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import shutil
+import struct
+import zipfile
+import zlib
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hostile import FAST, SR, cli, one_error_line, start_cli, tones, write
+
+import nmfaudio
+from nmfaudio import audio
+
+# --- no output is ever an input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_input_linked_to_an_output_path_is_never_replaced(force, tmp_path, capsys, monkeypatch):
+    # The issue's reproduction: cur.wav -> out/cur_component_01.wav, then separate into out.
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    out.mkdir()
+    recording = write(out / "cur_component_01.wav", tones(), subtype="FLOAT")
+    before = recording.read_bytes()
+    os.symlink(recording, "cur.wav")
+    code, _, err = cli(["separate", "cur.wav", "-k", "2", "-o", out, *FAST, *force], capsys)
+    assert code == 1
+    line = one_error_line(err)
+    assert "is the input 'cur.wav' (through a link)" in line and "even with --force" in line
+    assert recording.read_bytes() == before
+    assert sorted(os.listdir(out)) == ["cur_component_01.wav"]  # nothing written, nothing left
+
+
+@pytest.mark.parametrize("link", ["same path", "hard link", "symlink"])
+def test_image_compress_never_replaces_its_photo(link, tmp_path, capsys):
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((32, 24)) * 255).astype(np.uint8)).save(photo)
+    before = photo.read_bytes()
+    output = {"same path": photo, "hard link": tmp_path / "hard.png", "symlink": tmp_path / "soft.png"}[link]
+    if link == "hard link":
+        os.link(photo, output)
+    elif link == "symlink":
+        os.symlink(photo, output)
+    code, _, err = cli(["image", "compress", photo, "-r", "3", "-o", output, "--force"], capsys)
+    assert code == 1 and "never overwrites an input" in one_error_line(err)
+    assert photo.read_bytes() == before
+
+
+def test_api_separate_file_refuses_to_write_over_its_input(tmp_path):
+    from nmfaudio.blockwise import separate_file
+
+    out = tmp_path / "out"
+    out.mkdir()
+    recording = write(out / "song_component_01.wav", tones(4000), subtype="FLOAT")
+    before = recording.read_bytes()
+    os.symlink(recording, tmp_path / "song.wav")
+    with pytest.raises(ValueError, match="is the input"):
+        separate_file(tmp_path / "song.wav", out, n_components=2, block_seconds=0.25, overwrite=True,
+                      n_fft=256, hop_length=64, max_iter=5)
+    assert recording.read_bytes() == before
+
+
+# --- inputs that are not regular files ----------------------------------------------------
+
+
+def test_a_fifo_input_is_refused_at_once(tmp_path):
+    # Before: reading a FIFO nobody writes to never returned.  A subprocess with a timeout,
+    # so that a regression fails instead of hanging the suite.
+    fifo = tmp_path / "in.wav"
+    os.mkfifo(fifo)
+    process = start_cli("separate", fifo, "-k", "2", "-o", tmp_path / "out")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "is a pipe, not a file; pipes and streams are not supported" in one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_stdin_as_a_pipe_says_pipes_are_not_supported(tmp_path):
+    song = write(tmp_path / "t.wav", tones())
+    with open(song, "rb") as source:
+        process = start_cli("separate", "/dev/stdin", "-k", "2", "-o", tmp_path / "out", *FAST, stdin=source)
+        _, err = process.communicate(timeout=120)
+    # a redirected file (< t.wav) is a regular file and works; a pipe (cat t.wav |) does not
+    assert process.returncode == 0, err
+    cat = start_cli("separate", "/dev/stdin", "-k", "2", "-o", tmp_path / "piped", stdin=-1)
+    _, err = cat.communicate(input=None, timeout=120)
+    assert cat.returncode == 1 and "pipes and streams are not supported" in one_error_line(err)
+
+
+@pytest.mark.parametrize("reader", ["load", "audio_info"])
+def test_api_refuses_devices(reader):
+    with pytest.raises(ValueError, match="is a device, not a file"):
+        getattr(audio, reader)("/dev/zero")
+
+
+# --- damaged or hostile headers -------------------------------------------------------------
+
+
+def _flac_claiming(path: Path, samples: int) -> Path:
+    """A real 0.1 s FLAC whose STREAMINFO claims ``samples`` samples."""
+    write(path, tones(800))
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC"
+    offset = 8 + 10  # "fLaC", block header, then min/max block and frame sizes
+    field = int.from_bytes(data[offset:offset + 8], "big")
+    field = (field & ~((1 << 36) - 1)) | samples
+    data[offset:offset + 8] = field.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_flac_declaring_hours_is_a_damaged_header(tmp_path, capsys):
+    bad = _flac_claiming(tmp_path / "bad.flac", (1 << 36) - 1)
+    assert sf.info(bad).frames == (1 << 36) - 1  # libsndfile believes the header
+    with pytest.raises(ValueError, match="damaged header: it declares 68719476735 samples"):
+        nmfaudio.load(bad)
+    code, _, err = cli(["separate", bad, "-k", "2", "-o", tmp_path / "out"], capsys)
+    assert code == 1 and "damaged header" in one_error_line(err) and "memory" not in err
+    # Ten minutes of digital silence: a tiny file whose honest header declares 19 MB of
+    # samples — verified (the last sample is there) and read.
+    good = write(tmp_path / "good.flac", np.zeros(SR * 600, np.float32))
+    assert good.stat().st_size * 64 < SR * 600 * 4
+    assert nmfaudio.load(good)[0].shape == (SR * 600,)
+
+
+def test_npy_declaring_terabytes_is_refused_before_loading(tmp_path, capsys):
+    path = tmp_path / "big.npy"
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f8", "fortran_order": False,
+                                                      "shape": (10**6, 10**6)})
+        handle.write(b"\0" * 800)
+    code, _, err = cli(["spikes", path, "-k", "3", "-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "damaged header" in line and "(1000000, 1000000)" in line
+    assert "memory" not in line and not (tmp_path / "out").exists()
+
+
+def _npz_bomb(path: Path, shape=(1025, 3, 40000)) -> Path:
+    """An .npz of zeros: a few hundred KB that inflate to hundreds of MB, sizes honest."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("P.npy", "w", force_zip64=True) as handle:
+            np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": shape})
+            block = bytes(1 << 20)
+            left = int(np.prod(shape)) * 4
+            while left > 0:
+                handle.write(block[:min(left, len(block))])
+                left -= len(block)
+    return path
+
+
+def test_template_npz_bomb_is_refused_without_inflating(tmp_path):
+    import tracemalloc
+
+    bomb = _npz_bomb(tmp_path / "bomb.npz")
+    assert bomb.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="would inflate to 492.0 MB"):
+            nmfaudio.DrumTemplates.load(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, f"{peak} bytes allocated to refuse it"
+
+
+def test_npz_member_declaring_more_than_it_holds_is_damaged(tmp_path):
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        handle = io.BytesIO()
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (10**5, 10**4)})
+        archive.writestr("images.npy", handle.getvalue() + bytes(64))
+    with pytest.raises(ValueError, match=r"\(images.npy\) has a damaged header"):
+        audio.check_array_file(path)
+
+
+def test_absurd_template_parameters_are_refused_before_the_work(tmp_path, capsys):
+    # The issue's 1.6 KB file: sr = 1, n_fft = 2, 200 frames — 200 s templates (> 45 s, 760 MB before).
+    P = np.random.default_rng(0).random((2, 3, 200)).astype(np.float32)
+    absurd = tmp_path / "absurd.npz"
+    np.savez(absurd, P=P, classes=np.array(["kick", "snare", "hihat"]), sr=1, n_fft=2, hop_length=1, window="hann")
+    song = write(tmp_path / "t.wav", tones())
+    code, _, err = cli(["drums", song, "-o", tmp_path / "out", "--templates", absurd], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "holds unusable drum templates: 200 frames of hop 1 at 1 Hz" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_template_length_is_checked_before_reading_one_shots(tmp_path, capsys, monkeypatch):
+    for name in ("kick", "snare", "hihat"):
+        (tmp_path / "kit" / name).mkdir(parents=True)
+        write(tmp_path / "kit" / name / "a.wav", tones(400))
+    monkeypatch.setattr(audio, "load", lambda *a, **k: pytest.fail("one-shots read before the check"))
+    code, _, err = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit.npz",
+                        "--frames", "10000000"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "--frames 10000000" in line and "use at most 172 frames" in line
+    assert "memory" not in line
+
+
+def _png_declaring(path: Path, width: int, height: int) -> Path:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(100)))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [30000, 10000])  # above twice Pillow's limit (its error), and above it (its warning)
+def test_png_declaring_a_huge_picture_is_refused(side, tmp_path, capsys):
+    bomb = _png_declaring(tmp_path / "bomb.png", side, side)
+    assert bomb.stat().st_size < 300
+    code, _, err = cli(["image", "compress", bomb, "-r", "3", "-o", tmp_path / "b.png"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and f"declares {side} x {side} pixels" in line and "report this as a bug" not in line
+
+
+def test_image_rank_larger_than_the_picture_is_refused(tmp_path, capsys):
+    from PIL import Image
+
+    photo = tmp_path / "p.png"
+    Image.fromarray((np.random.default_rng(0).random((16, 12, 3)) * 255).astype(np.uint8)).save(photo)
+    code, _, err = cli(["image", "compress", photo, "-r", "100000", "-o", tmp_path / "o.png"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "-r 100000 is larger than the picture" in line and "at most 16" in line
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_image_sweep_ranks_beyond_the_stack_are_refused_before_any_fit(tmp_path, capsys, monkeypatch):
+    import nmfaudio.adapters.image
+
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(0).integers(0, 256, (5, 8, 8), dtype=np.uint8))
+    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", lambda *a, **k: pytest.fail("fits ran"))
+    code, _, err = cli(["image", "sweep", stack, "--ranks", "2,6,100"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "--ranks 6,100: 5 pictures of 8 x 8 pixels have at most 5 independent parts" in line
+
+
+# --- runaway work from tiny inputs --------------------------------------------------------
+
+
+def test_more_components_than_frames_is_refused_naming_the_frames(tmp_path, capsys):
+    song = write(tmp_path / "short.wav", tones(800))  # 0.1 s: 13 frames at hop 64
+    code, _, err = cli(["separate", song, "-k", "10000", "-o", tmp_path / "out", *FAST], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "-k 10000 is more than the 13 spectrogram frames of 'short.wav'" in line
+    assert "use -k 13 or less" in line and not (tmp_path / "out").exists()
+    stereo = write(tmp_path / "stereo.wav", tones(800, channels=2))  # each channel adds columns
+    assert cli(["separate", stereo, "-k", "26", "-o", tmp_path / "ok", *FAST], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("beta", ["1e9", "-6", "100"])
+def test_absurd_beta_is_a_clear_error(beta, tmp_path, capsys):
+    song = write(tmp_path / "t.wav", tones())
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", "--beta", beta, *FAST], capsys)
+    line = one_error_line(err)
+    assert code == 1 and f"--beta {float(beta)!r} is outside -5..5" in line
+    with pytest.raises(ValueError, match="outside -5..5"):
+        nmfaudio.factorize(np.ones((4, 4)), 2, beta=float(beta))
+
+
+@pytest.mark.filterwarnings("ignore::nmfaudio.ConvergenceWarning")
+@pytest.mark.parametrize("beta", [-5.0, 5.0])
+def test_the_ends_of_the_beta_range_give_finite_fits(beta):
+    # The range is what floating point handles: at its ends, tiny and large data still fit.
+    rng = np.random.default_rng(1)
+    for scale in (1e-30, 1.0, 1e30):
+        V = rng.random((20, 15)) ** 3 * scale
+        fit = nmfaudio.factorize(V, 2, beta=beta, max_iter=20, random_state=0)
+        assert np.all(np.isfinite(fit.W)) and np.all(np.isfinite(fit.H)) and np.all(np.isfinite(fit.loss))
+
+
+def test_soundfile_layout_is_refused_naming_the_transpose():
+    y = np.zeros((4410, 2), np.float32)  # (n_samples, n_channels): soundfile's layout
+    with pytest.raises(ValueError, match=r"shape \(4410, 2\), which looks like \(n_samples, n_channels\).*y\.T"):
+        nmfaudio.separate(y, 44100, n_components=2)
+    short_stereo = np.zeros((2, 1), np.float32)  # two channels of one sample: still audio
+    assert audio.check_audio(short_stereo).shape == (2, 1)
+
+
+# --- a full disk --------------------------------------------------------------------------
+
+_Usage = namedtuple("_Usage", "total used free")
+
+
+def test_full_disk_is_named_before_the_work(tmp_path, capsys, monkeypatch):
+    song = write(tmp_path / "t.wav", tones(4000, channels=2))
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - 5000, 5000))
+    monkeypatch.setattr(nmfaudio.pipeline, "separate", lambda *a, **k: pytest.fail("work started"))
+    code, _, err = cli(["separate", song, "-k", "3", "-o", tmp_path / "out", *FAST], capsys)
+    line = one_error_line(err)
+    # 3 tracks x 2 channels x 4000 samples x 4 bytes + headers = 108 KB
+    assert code == 1 and "No space left on device: the device holding" in line
+    assert "has 5 KB free and the outputs need about 108 KB" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_disk_filling_up_while_writing_is_named_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    # libsndfile reports ENOSPC only as "System error."; the free space tells.
+    song = write(tmp_path / "t.wav", tones(4000))
+    writes = []
+
+    def write_wav(destination, *args, **kwargs):
+        writes.append(destination)
+        Path(destination).write_bytes(b"partial")
+        if len(writes) == 2:
+            monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9, 0))
+            raise sf.LibsndfileError(2, f"Error opening {str(destination)!r}: ")
+
+    monkeypatch.setattr(audio, "write_wav", write_wav)
+    code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", *FAST], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "No space left on device: the device holding" in line
+    assert "has 0 KB free and the outputs need about 40 KB" in line  # 2 x (4000 x 4 bytes + header)
+    assert "System error" not in line and ".part" not in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_enospc_from_any_writer_names_the_folder(tmp_path):
+    target = tmp_path / "a.bin"
+    with pytest.raises(audio.NoSpaceError, match="the device holding") as caught:
+        with audio.atomic_outputs([target]) as (temporary,):
+            raise OSError(errno.ENOSPC, "No space left on device", str(temporary))
+    assert caught.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []
