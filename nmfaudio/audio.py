@@ -719,6 +719,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
         check_free_space(paths[0].parent, need_bytes)
     temporaries: list[Path] = []
     created: list[Path] = []
+    renaming = None
     try:
         for path in paths:
             descriptor, temporary = _create_temporary(path.parent, path.name)
@@ -728,12 +729,18 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
         for temporary in temporaries:
             _fsync(temporary)  # the data are on disk before any name points at them
         for temporary, path in zip(temporaries, paths):
+            renaming = (temporary, path)
             if overwrite:
                 os.replace(temporary, path)
             else:
                 _rename_no_clobber(str(temporary), path)
-                created.append(path)
+            created.append(path)
+            renaming = None
     except BaseException as exc:
+        if renaming is not None and _renamed(*renaming):
+            created.append(renaming[1])  # a signal landed between a rename and its bookkeeping
+        # All or nothing: what this call already renamed goes too (with overwrite, the
+        # replaced files are gone either way; a mix of new and old outputs is worse).
         for leftover in (*temporaries, *created):
             try:
                 os.unlink(leftover)
@@ -781,6 +788,15 @@ def _create_temporary(folder: Path, name: str):
         except FileExistsError:
             continue
     raise FileExistsError(f"cannot create a temporary file in {str(folder)!r}")  # pragma: no cover
+
+
+def _renamed(temporary: Path, destination: Path) -> bool:
+    """Whether this call's rename of ``temporary`` onto ``destination`` took place: the
+    temporary name (known to this call only) is gone, or is a second link to it."""
+    try:
+        return destination.exists() and (not temporary.exists() or os.path.samefile(temporary, destination))
+    except OSError:
+        return False
 
 
 def _rename_no_clobber(source: str, destination: Path) -> None:

@@ -115,3 +115,30 @@ def test_load_errors(tmp_path):
 def test_save_rejects_bad_arrays(tmp_path, bad, exc):
     with pytest.raises(exc, match="y"):
         audio.save(tmp_path / "x.wav", bad, SR)
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["new", "overwrite"])
+def test_a_signal_between_a_rename_and_its_bookkeeping_leaves_no_partial_set(tmp_path, monkeypatch, overwrite):
+    # A Ctrl-C/SIGTERM can land right after a rename took place and before atomic_outputs
+    # recorded it; the outputs must still be all or nothing (none here).
+    paths = [tmp_path / "a.wav", tmp_path / "b.wav"]
+    if overwrite:
+        for p in paths:
+            p.write_bytes(b"old")
+    real = audio._rename_no_clobber if not overwrite else audio.os.replace
+
+    def rename_then_interrupt(source, destination):
+        real(source, destination)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audio, "_rename_no_clobber", rename_then_interrupt)
+    if overwrite:
+        monkeypatch.setattr(audio.os, "replace", rename_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        with audio.atomic_outputs(paths, overwrite=overwrite) as temporaries:
+            for t in temporaries:
+                t.write_bytes(b"new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if not overwrite else ["b.wav"])
+    if overwrite:  # the untouched old output stays; the half-renamed set's new file is gone
+        assert (tmp_path / "b.wav").read_bytes() == b"old"

@@ -213,12 +213,16 @@ def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
     tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)
     for task in tasks:  # every input has all of its outputs or none
         assert len({Path(p).exists() for p in task.outputs}) == 1, task.input
+    finished = {task.input for task in tasks if Path(task.outputs[0]).exists()}
     manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
-    assert sum(r["status"] == "done" for r in manifest["records"]) >= 1
+    recorded = {r["input"] for r in manifest["records"] if r["status"] == "done"}
+    # The manifest holds the file whose record stopped the batch; the other worker may
+    # still have finished its file (whole) before it was stopped: that file is kept and
+    # skipped on the rerun, though its record never reached the manifest.
+    assert recorded and recorded <= finished
     records = batch.separate_many([library], out, job="drums", options=DRUM_OPTIONS, jobs=2)
-    assert all(r["status"] in ("done", "skipped") for r in records)
-    assert [r["status"] for r in records].count("done") == len(tasks) - sum(
-        r["status"] == "done" for r in manifest["records"])
+    status = {r["input"]: r["status"] for r in records}
+    assert status == {task.input: "skipped" if task.input in finished else "done" for task in tasks}
 
 
 class _KillsItsWorker:
