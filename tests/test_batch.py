@@ -159,7 +159,8 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     assert by_input["broken.wav"]["status"] == "failed" and "cannot read" in by_input["broken.wav"]["error"]
     done = by_input["a.wav"]
     assert done["status"] == "done" and done["error"] is None and done["seconds"] > 0
-    assert done["outputs"] == [str(out / f"a_{s}.wav") for s in ("kick", "snare", "hihat", "residual")]
+    assert done["outputs"] == [str(out / f"a_{s}.wav") for s in ("kick", "snare", "toms", "hihat", "cymbals",
+                                                                  "residual")]
 
     (library / "broken.wav").unlink()
     assert main(["drums", str(library), "-o", str(out), *DRUMS, "--json"]) == 0  # all skipped
