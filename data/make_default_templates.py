@@ -1,15 +1,17 @@
 """Build nmfaudio's bundled drum templates (nmfaudio/data/default_drum_templates.npz).
 
-Renders kick, snare and hi-hat one-shots of five acoustic kits of the FluidR3 GM
-SoundFont (bank 128: Standard 0, Room 8, Power 16, Jazz 32, Brush 40; kick notes 35/36,
-snare 38/40, hi-hat 42/44/46 at velocities 50/90/120) with ``make_drum_loop.py``'s
-``render_one_shots`` into a temporary folder, learns one 8-frame template per drum with
-``nmfaudio.DrumTemplates.from_folder`` (sr 22050, n_fft 2048, hop 512, Hann) and saves
-them.  Needs ``apt-get install fluidsynth fluid-soundfont-gm``.  Deterministic.
+Renders one-shots of five acoustic kits of the FluidR3 GM SoundFont (bank 128:
+Standard 0, Room 8, Power 16, Jazz 32, Brush 40) at velocities 50/90/120 with
+``make_drum_loop.py``'s ``render_one_shots`` into a temporary folder, one folder per
+*part* (``PARTS``: the GM notes of each), and learns one template per part with
+``nmfaudio.DrumTemplates.from_one_shots`` (sr 22050, n_fft 2048, hop 512, Hann; 8
+frames, cymbals ``LONG_FRAMES``).  A stem is the sum of its class's parts; the
+``other:*`` parts (percussion) are modelled so that their share goes to the residual.
+Needs ``apt-get install fluidsynth fluid-soundfont-gm``.  Deterministic.
 
 The electronic kits (Electronic 24, TR-808 25) and Orchestra (48) are left out: on the
-benchmark (``benchmarks/drums.py``, 24 GMRockKit mixtures) templates from the five
-acoustic kits gave 16.62 dB mean SDR, from all eight 16.49 dB.
+kick/snare/hi-hat benchmark templates from the five acoustic kits gave 16.62 dB mean
+SDR, from all eight 16.49 dB.  Why these parts and lengths: docs/drums-five-stems.md.
 
 Usage::
 
@@ -32,14 +34,39 @@ import make_drum_loop
 KITS = {0: "standard", 8: "room", 16: "power", 32: "jazz", 40: "brush"}
 OUTPUT = HERE.parent / "nmfaudio" / "data" / "default_drum_templates.npz"
 
+#: Template label → General MIDI percussion notes rendered for it.
+PARTS = {
+    "kick": (35, 36),
+    "snare": (38, 40),
+    "toms:low": (41, 43),
+    "toms:mid": (45, 47),
+    "toms:high": (48, 50),
+    "hihat": (42, 44),  # closed and pedal
+    "hihat:open": (46,),
+    "cymbals:crash": (49, 57, 52, 55),  # crash 1 and 2, china, splash
+    "cymbals:ride": (51, 59, 53),  # ride 1 and 2, ride bell
+    "other:metal": (56, 67, 68, 80, 81),  # cowbell, agogo, triangle
+    "other:shaker": (54, 69, 70, 73, 74),  # tambourine, cabasa, maracas, guiro
+    "other:skin": (60, 61, 62, 63, 64, 65, 66),  # bongos, congas, timbales
+    "other:clap": (39, 75, 76, 77),  # hand clap, claves, wood blocks
+}
+#: Frames of the cymbal templates (the others have 8): a crash rings for seconds.
+LONG_FRAMES = 24
+FRAMES = {"cymbals:crash": LONG_FRAMES, "cymbals:ride": LONG_FRAMES}
+
 
 def build(output=OUTPUT, *, overwrite=True):
     """Render the one-shots, learn the templates, save them to ``output``; return them."""
+    from nmfaudio import audio
     from nmfaudio.drums import DrumTemplates
 
+    folders = {label: label.replace(":", "-") for label in PARTS}
     with tempfile.TemporaryDirectory() as tmp:
-        make_drum_loop.render_one_shots(tmp, kits=KITS, sr=22050)
-        templates = DrumTemplates.from_folder(tmp, sr=22050, n_fft=2048, hop_length=512)
+        written = make_drum_loop.render_one_shots(
+            tmp, kits=KITS, sr=22050, class_notes={folders[label]: notes for label, notes in PARTS.items()})
+        shots = {label: [audio.load(path, sr=22050, mono=True)[0] for path in sorted(written[folders[label]])]
+                 for label in PARTS}
+    templates = DrumTemplates.from_one_shots(shots, 22050, n_fft=2048, hop_length=512, n_frames=FRAMES)
     templates.source = ("FluidR3 GM SoundFont (MIT), bank 128 kits " + ", ".join(
         f"{name} ({preset})" for preset, name in KITS.items()) + "; data/make_default_templates.py")
     Path(output).parent.mkdir(parents=True, exist_ok=True)

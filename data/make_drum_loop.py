@@ -278,7 +278,7 @@ def _trim(y, *, sr, max_seconds, floor_db=-60.0, fade_seconds=0.01):
 
 
 def render_one_shots(out_dir, kits=None, sr=SR, *, velocities=(50, 90, 120),
-                     max_seconds=1.0, overwrite=False):
+                     max_seconds=1.0, overwrite=False, class_notes=None):
     """Render isolated kick/snare/hi-hat one-shots of several FluidR3 kits.
 
     Writes ``out_dir/kick/*.wav``, ``out_dir/snare/*.wav`` and
@@ -305,12 +305,15 @@ def render_one_shots(out_dir, kits=None, sr=SR, *, velocities=(50, 90, 120),
         Longest one-shot.
     overwrite : bool
         Allow writing into a non-empty ``out_dir``.
+    class_notes : dict {folder name: tuple of int}, optional
+        GM notes per output folder; default ``CLASS_NOTES`` (kick, snare, hi-hat).
 
     Returns
     -------
     dict
-        ``{"kick"|"snare"|"hihat": [Path, ...]}`` of the written files.
+        ``{folder name: [Path, ...]}`` of the written files.
     """
+    class_notes = CLASS_NOTES if class_notes is None else class_notes
     if kits is None:
         kits = FLUIDR3_KITS
     elif not isinstance(kits, dict):
@@ -330,12 +333,14 @@ def render_one_shots(out_dir, kits=None, sr=SR, *, velocities=(50, 90, 120),
     tick = 0
     for preset, kit_name in kits.items():
         programs.append((tick + spacing // 2, preset))
-        for cls, cls_notes in CLASS_NOTES.items():
+        for cls, cls_notes in class_notes.items():
             for note in cls_notes:
                 for vel in velocities:
                     tick += spacing
                     sound_off.append(tick - TICKS_PER_BEAT // 10)
-                    notes.append((tick, tick + TICKS_PER_BEAT, note, int(vel)))
+                    # held 1.5 s: fluidsynth releases a drum voice at its note-off, and a
+                    # cymbal's long template needs its ring
+                    notes.append((tick, tick + 3 * TICKS_PER_BEAT, note, int(vel)))
                     jobs.append((tick, cls, f"fluidr3-{kit_name}_n{note}_v{int(vel):03d}.wav"))
     y = fluidsynth_render(notes, bpm=120, end_tick=tick + spacing, programs=programs,
                           sound_off=sound_off, sr=sr)
@@ -353,8 +358,8 @@ def render_one_shots(out_dir, kits=None, sr=SR, *, velocities=(50, 90, 120),
         seen.add(digest)
         shots.append((cls, fname, shot))
     scale = PEAK / max(np.abs(s).max() for _, _, s in shots)
-    written = {cls: [] for cls in CLASS_NOTES}
-    for cls in CLASS_NOTES:
+    written = {cls: [] for cls in class_notes}
+    for cls in class_notes:
         (out_dir / cls).mkdir(parents=True, exist_ok=True)
     for cls, fname, shot in shots:
         path = out_dir / cls / fname

@@ -47,9 +47,9 @@ MANIFEST_VERSION = 1
 
 #: Options of each job and their defaults (the keyword arguments of ``separate_drums`` /
 #: ``separate`` that a batch passes on, plus ``plot``).
-DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "hihat"), "n_fft": 2048, "hop_length": 512,
-                "mask_power": 1.5, "max_iter": 70, "adapt": True, "n_free": 1, "random_state": 0, "plot": False,
-                "midi": False, "onsets": False, "quantize": None}
+DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": 2048,
+                "hop_length": 512, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
+                "plot": False, "midi": False, "onsets": False, "quantize": None}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False}
@@ -344,7 +344,7 @@ def _drums_file(task: Task, callback) -> dict:
         "n_samples": int(residual.shape[-1]), "templates": source, "classes": list(result.classes),
         "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": o["n_fft"],
         "hop_length": o["hop_length"], "seed": o["random_state"], "n_iter": int(result.n_iter),
-        "final_loss": float(result.loss[-1]),
+        "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
         "sources": [{"name": name, "path": path, "rms": _rms(result.sources[name]),
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,
@@ -365,7 +365,8 @@ def load_templates(path: str, classes: tuple):
     if key not in _TEMPLATES_CACHE:
         source = Path(path)
         if source.is_dir():
-            _TEMPLATES_CACHE[key] = DrumTemplates.from_folder(source, classes=classes)
+            # every class folder it has (classes= picks outputs; missing classes are borrowed)
+            _TEMPLATES_CACHE[key] = DrumTemplates.from_folder(source)
         elif not source.exists():
             raise FileNotFoundError(f"templates {path!r} does not exist; give a one-shot folder or a .npz file")
         else:

@@ -125,7 +125,7 @@ def test_same_bytes_alone_in_a_batch_on_workers_and_on_dask(job, cli_options, op
     for i, path in enumerate(files):  # one file per run, as today
         assert main([job, str(path), "-o", str(tmp_path / "alone"), *cli_options]) == 0
     alone = _audio_outputs(tmp_path / "alone")
-    assert len(alone) == 2 * (4 if job == "drums" else 2)
+    assert len(alone) == 2 * (6 if job == "drums" else 2)  # five stems + residual
     runs = {"batch": ["--jobs", "1"], "workers": ["--jobs", "2"],
             "dask-cli": ["--scheduler", dask_client.cluster.scheduler_address]}
     for name, extra in runs.items():
@@ -151,7 +151,7 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     assert "broken.wav" in captured.err and "cannot read" in captured.err
     assert "4 inputs: 3 done, 0 skipped, 1 failed" in captured.out
     first = _audio_outputs(out)
-    assert len(first) == 12 and "sub/c_kick.wav" in first
+    assert len(first) == 18 and "sub/c_kick.wav" in first  # 3 inputs × (five stems + residual)
 
     manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
     assert manifest["job"] == "drums" and manifest["counts"] == {"done": 3, "failed": 1}
@@ -159,7 +159,8 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     assert by_input["broken.wav"]["status"] == "failed" and "cannot read" in by_input["broken.wav"]["error"]
     done = by_input["a.wav"]
     assert done["status"] == "done" and done["error"] is None and done["seconds"] > 0
-    assert done["outputs"] == [str(out / f"a_{s}.wav") for s in ("kick", "snare", "hihat", "residual")]
+    assert done["outputs"] == [str(out / f"a_{s}.wav") for s in ("kick", "snare", "toms", "hihat", "cymbals",
+                                                                  "residual")]
 
     (library / "broken.wav").unlink()
     assert main(["drums", str(library), "-o", str(out), *DRUMS, "--json"]) == 0  # all skipped
@@ -242,7 +243,7 @@ def test_a_worker_that_dies_fails_its_file_and_a_rerun_finishes(library, tmp_pat
     _no_temporaries(out)
     rerun = batch.separate_many([library], out, job="drums", options=DRUM_OPTIONS, jobs=2)
     assert all(r["status"] in ("done", "skipped") for r in rerun)
-    assert len(_audio_outputs(out)) == 12
+    assert len(_audio_outputs(out)) == 18
 
 
 # ----------------------------------------------------------------------------- output formats

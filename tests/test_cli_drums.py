@@ -13,6 +13,8 @@ from nmfaudio.cli import main
 
 from test_drums import SR, STEMS, synthetic_hits
 
+from nmfaudio.drums import CLASSES
+
 FAST = ["--max-iter", "30"]
 
 
@@ -40,11 +42,11 @@ def one_shots(tmp_path, hits):
     return folder
 
 
-def test_drums_writes_four_stems_that_add_up(song, tmp_path, capsys):
+def test_drums_writes_five_stems_and_residual_that_add_up(song, tmp_path, capsys):
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), *FAST]) == 0
     names = sorted(os.listdir(out))
-    assert names == sorted(f"beat_{s}.wav" for s in (*STEMS, "residual"))
+    assert names == sorted(f"beat_{s}.wav" for s in (*CLASSES, "residual"))
     mixture = nmfaudio.load(song)[0]
     tracks = []
     for name in names:
@@ -54,19 +56,21 @@ def test_drums_writes_four_stems_that_add_up(song, tmp_path, capsys):
     # the stems partition the mixture: float32 tolerance 1e-4 of the peak
     assert np.abs(np.sum(tracks, axis=0) - mixture).max() <= 1e-4 * np.abs(mixture).max()
     summary = capsys.readouterr().out
-    assert "kick, snare, hihat separated" in summary and "beat_hihat.wav" in summary and "hits" in summary
+    assert "kick, snare, toms, hihat, cymbals separated" in summary and "beat_cymbals.wav" in summary
+    assert "hits" in summary
 
 
 def test_json_summary_and_plot(song, tmp_path, capsys):
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), "--json", "--plot", "--free", "1", *FAST]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert [s["name"] for s in summary["sources"]] == [*STEMS, "residual"]
+    assert [s["name"] for s in summary["sources"]] == [*CLASSES, "residual"]
+    assert all("onsets_s" in s for s in summary["sources"][:5]) and summary["borrowed_from_bundled"] == []
     assert summary["channels"] == 2 and summary["sr"] == SR and summary["n_free"] == 1
     kick = summary["sources"][0]
     # the synthetic kick plays at 0, 1.0 s (every 4th 8th note at 120 BPM): onsets within a frame (23 ms)
     assert any(abs(t - 1.0) < 0.03 for t in kick["onsets_s"]) and any(t < 0.03 for t in kick["onsets_s"])
-    assert summary["sources"][3]["rms"] > 0  # --free 1 gives the residual something
+    assert summary["sources"][5]["rms"] > 0  # --free 1 gives the residual something
     png = out / "beat_drums.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -97,8 +101,9 @@ def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys,
     for i, source in enumerate((kit, one_shots)):  # an .npz or the folder itself
         out = tmp_path / f"stems_{i}"
         assert main(["drums", str(song), "-o", str(out), "--templates", str(source), *FAST]) == 0
-        assert len(os.listdir(out)) == 4
-    capsys.readouterr()
+        assert len(os.listdir(out)) == 6
+        # the kit has no toms, cymbals or percussion: said once, taken from the bundled templates
+        assert capsys.readouterr().out.count("toms, cymbals, other: not in") == 1
 
 
 def test_classes_subset(song, tmp_path):
@@ -113,7 +118,8 @@ def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_erro
     assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
     one_line_error(capsys.readouterr().err, "hihat", "holds no audio files")
     (one_shots / "hihat").rmdir()
-    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz")]) == 1
+    # a missing class folder is an error only when asked for (by default: the folders there)
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.npz"), "--classes", "kick,hihat"]) == 1
     one_line_error(capsys.readouterr().err, "hihat", "is missing")
     assert not (tmp_path / "k.npz").exists()
     assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "k.txt")]) == 1

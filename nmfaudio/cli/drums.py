@@ -59,10 +59,12 @@ def register(subparsers) -> None:
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
     drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
-                       help="a folder of one-shots (kick/, snare/, hihat/ sub-folders) or a .npz from "
-                            "'nmfaudio templates learn' (default: the bundled templates)")
+                       help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/ sub-folders; missing "
+                            "classes come from the bundled templates) or a .npz from 'nmfaudio templates learn' "
+                            "(default: the bundled templates)")
     drums.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
-                       help="drums to separate, comma-separated (default kick,snare,hihat)")
+                       help="stems to write, comma-separated (default kick,snare,toms,hihat,cymbals); every "
+                            "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
                             "0: no residual (no _residual file), every bin goes to a drum")
@@ -70,8 +72,8 @@ def register(subparsers) -> None:
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
                        help="soft-mask power: 1 ratio, 2 Wiener-like (default 1.5)")
-    drums.add_argument("--max-iter", type=positive_int, default=70, metavar="M",
-                       help="iterations of the drum fit (default 70); with --free N > 0, 20 more fit the "
+    drums.add_argument("--max-iter", type=positive_int, default=50, metavar="M",
+                       help="iterations of the drum fit (default 50); with --free N > 0, 20 more fit the "
                             "residual, which the summary counts too")
     drums.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
     drums.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
@@ -97,13 +99,14 @@ def register(subparsers) -> None:
                     "format and rate) and save them with their STFT parameters.")
     learn.add_argument("folder", metavar="ONESHOT_DIR", type=Path, help="folder with one sub-folder per drum")
     learn.add_argument("-o", "--output", type=Path, required=True, metavar="KIT.npz", help="templates to write (.npz)")
-    learn.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
-                       help="drum sub-folders, comma-separated (default kick,snare,hihat)")
+    learn.add_argument("--classes", type=_classes, default=None, metavar="NAMES",
+                       help="drum sub-folders, comma-separated (default: every one of kick, snare, toms, hihat, "
+                            "cymbals, other that exists)")
     learn.add_argument("--sr", type=positive_int, default=22050, help="sampling rate (default 22050)")
     learn.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
     learn.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
-    learn.add_argument("--frames", type=positive_int, default=8, metavar="T",
-                       help="template length in frames (default 8)")
+    learn.add_argument("--frames", type=positive_int, default=None, metavar="T",
+                       help="template length in frames (default 8, cymbals 24)")
     learn.add_argument("--json", action="store_true", help="print the summary as JSON")
     learn.add_argument("--force", action="store_true", help="overwrite an existing output")
     learn.set_defaults(handler=run_learn)
@@ -173,6 +176,9 @@ def _done_lines(record) -> list[str]:
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
              f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"]
+    if record.get("borrowed_from_bundled"):
+        lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
+                     "modelled with the bundled templates")
     for source in record["sources"]:
         hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else ""
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")

@@ -1,4 +1,4 @@
-"""Drum separation: kick, snare and hi-hat stems (and a residual) from one recording.
+"""Drum separation: kick, snare, toms, hi-hat and cymbal stems (and a residual) from one recording.
 
 - :mod:`nmfaudio.drums.templates`: learn, save, load, convert and select templates;
 - :mod:`nmfaudio.drums.model`: the NMFD fit (arrays only);
@@ -9,8 +9,9 @@
 from nmfaudio.drums.hits import ClassHits, DrumHits, detect_hits, gm_notes
 from nmfaudio.drums.model import FREE_ITER
 from nmfaudio.drums.separation import DrumSeparation, separate_drums
-from nmfaudio.drums.templates import CLASSES, DEFAULT_TEMPLATES_PATH, TEMPLATE_FRAMES, DrumTemplates, default_templates
+from nmfaudio.drums.templates import (CLASSES, DEFAULT_TEMPLATES_PATH, KNOWN_CLASSES, TEMPLATE_FRAMES, DrumTemplates,
+                                      class_of, default_templates)
 
 __all__ = ["DrumTemplates", "DrumSeparation", "separate_drums", "default_templates",
-           "DEFAULT_TEMPLATES_PATH", "CLASSES", "FREE_ITER", "TEMPLATE_FRAMES",
+           "DEFAULT_TEMPLATES_PATH", "CLASSES", "KNOWN_CLASSES", "FREE_ITER", "TEMPLATE_FRAMES", "class_of",
            "DrumHits", "ClassHits", "detect_hits", "gm_notes"]

@@ -1,41 +1,38 @@
-"""Drum separation: kick, snare and hi-hat stems (and a residual) from one recording.
+"""Drum separation: kick, snare, toms, hi-hat and cymbal stems (and a residual) from one
+recording.
 
-Method (chosen by measurement on ``benchmarks/drums.py``: mixtures of a recorded kit the
-templates never saw; numbers in the README):
+Method (chosen by measurement: ``benchmarks/drums.py`` on recorded kits the templates
+never saw; the five-stem choices in docs/drums-five-stems.md):
 
-1. **Templates** (:class:`DrumTemplates`): one convolutive template per drum, a short
-   magnitude spectrogram (``n_freq × n_frames``; 8 frames ≈ 0.19 s at 22.05 kHz, hop 512)
-   averaged over one-shot samples of that drum.  The bundled default is learned from
-   five acoustic kits of the FluidR3 GM SoundFont.
-2. **Semi-supervised NMFD** (non-negative matrix factor deconvolution, Smaragdis 2004):
-   the magnitude spectrogram is modelled as ``V ≈ Σ_k Σ_τ P[:, k, τ] H[k, t − τ]``
-   under the Kullback-Leibler divergence, fitted with multiplicative updates.  The
-   templates start from the one-shot templates and *adapt* to the recording, within two
-   limits that keep each one the same drum:
+1. **Templates** (:class:`DrumTemplates`): convolutive templates, short magnitude
+   spectrograms averaged over one-shot samples.  The bundled default (learned from five
+   acoustic kits of the FluidR3 GM SoundFont) has several *parts* per class — kick,
+   snare, low/mid/high tom, closed and open hi-hat, crash and ride (24 frames ≈ 0.56 s:
+   a cymbal rings), four percussion groups ("other") — 8 frames ≈ 0.19 s otherwise.
+   A stem is the sum of its class's parts; percussion and classes not asked for go to
+   the residual, but every class is always modelled (so a tom is not pushed into the
+   kick when only kick and snare are asked for).
+2. **Semi-supervised NMFD** (non-negative matrix factor deconvolution, Smaragdis 2004,
+   the engine's :func:`nmfaudio.nmf.factorize_convolutive`): ``V ≈ Σ_k Σ_τ P[:, k, τ]
+   H[k, t − τ]`` under the Kullback-Leibler divergence.  The templates start from the
+   one-shot templates and *adapt* to the recording, within two limits that keep each
+   one the same drum:
 
    * *support*: template entries more than ``support_db`` (50 dB) below the template's
      peak start at zero, and multiplicative updates keep zeros at zero;
-   * *gain cap*: no entry of a (unit-sum) template may grow more than ``max_gain_db``
-     (20 dB) above its start.
-
-   Measured: adapting beats the same templates kept fixed by 1.8-5.3 dB mean SDR
-   (depending on how well the one-shots match the recorded kit), and 8-frame
-   templates beat single spectra (NMF) by ~0.5 dB on snare; adapting without the two
-   limits loses 0.3-1.5 dB, and several templates per drum drift between drums
-   (3 dB or more lost).
-3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 48,
-   then 1/24-octave bands: 155 bands instead of 1025 at n_fft 2048), about 3× faster
-   than on every bin at the same quality; the full-resolution templates are the starting
-   templates reshaped by the fitted band envelopes.
+   * *gain cap*, per template (:mod:`nmfaudio.drums.stems`): kick, snare and closed
+     hi-hat entries may grow 20 dB (``max_gain_db``) above their start, cymbals 10 dB,
+     toms and the open hi-hat 3 dB, percussion 0 dB — rarely-playing templates with the
+     kick's freedom drift toward the drums that play all the time.
+3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
+   then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
+   templates are the starting templates reshaped by the fitted band envelopes.
 4. **Residual** (``n_free``, default 1): after the drum fit, free NMF components are
    fitted to what the drums leave unexplained, then refined against the spectrogram with
-   the drum model frozen; their share is the residual (toms, cymbals, other
-   instruments).  Measured with the default templates: no loss on
-   kick/snare/hi-hat-only mixtures, +1.6 dB when toms and crash cymbals are added.
-5. **Masks**: each source's modelled spectrogram ``S_k`` gives the soft mask
-   ``S_k^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default, between the ratio mask and
-   the Wiener-like mask; +0.3 dB over p = 1), applied to the mixture's complex STFT, so
-   the sources add up to the mixture.
+   the drum model frozen; their share joins the residual (other instruments).
+5. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
+   gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
+   applied to the mixture's complex STFT, so the outputs add up to the mixture.
 
 Multichannel audio: one set of templates for all channels, one activation row per drum
 and channel (as :func:`nmfaudio.separate` does), masks applied per channel.
@@ -53,7 +50,8 @@ import numpy as np
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.templates import CLASSES, DrumTemplates, _check_classes, _resolve_templates
+from nmfaudio.drums.stems import adapt_limits_db, stem_index
+from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.nmf import convolutive_components
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -65,14 +63,15 @@ class DrumSeparation:
     Attributes
     ----------
     sources : dict {str: ndarray}
-        One track per drum class plus ``"residual"``, each with the input's shape
-        ((n_samples,) or (n_channels, n_samples)) and dtype; they add up to the mixture.
+        One track per requested drum class plus ``"residual"``, each with the input's
+        shape ((n_samples,) or (n_channels, n_samples)) and dtype; they add up to the
+        mixture.
     activations : dict {str: ndarray}
-        Per drum class, its activation over time: shape (n_frames,) for mono input,
-        (n_channels, n_frames) otherwise (frame t is at ``t · hop_length / sr`` seconds).
-        Peaks mark the onsets.
+        Per requested drum class, its activation over time (the sum of its parts'):
+        shape (n_frames,) for mono input, (n_channels, n_frames) otherwise (frame t is
+        at ``t · hop_length / sr`` seconds).  Peaks mark the onsets.
     templates : DrumTemplates
-        The adapted templates (at full frequency resolution).
+        The adapted templates of every modelled class (at full frequency resolution).
     sr : int or None
     n_fft, hop_length : int
     loss : ndarray, shape (n_iter + 1,)
@@ -94,11 +93,13 @@ class DrumSeparation:
     mask_power: float
     name: str = "mixture"
     beta: float = 1.0
+    #: Classes whose templates came from the bundled ones (the given templates lacked them).
+    borrowed: tuple = ()
 
     @property
     def classes(self) -> tuple:
-        """The drum classes (without "residual")."""
-        return self.templates.classes
+        """The separated drum classes (the stems without "residual")."""
+        return tuple(self.activations)
 
     def file_names(self, name: str | None = None) -> list[str]:
         """``<name>_kick.wav``, ``<name>_snare.wav``, …, ``<name>_residual.wav``."""
@@ -181,7 +182,7 @@ def separate_drums(
     n_fft: int = spectrum.N_FFT,
     hop_length: int = spectrum.HOP_LENGTH,
     mask_power: float = 1.5,
-    max_iter: int = 70,
+    max_iter: int = 50,
     adapt: bool = True,
     support_db: float | None = -50.0,
     max_gain_db: float | None = 20.0,
@@ -191,7 +192,11 @@ def separate_drums(
     callback=None,
     engine=None,
 ) -> DrumSeparation:
-    """Separate a drum recording into kick, snare, hi-hat (and a residual).
+    """Separate a drum recording into kick, snare, toms, hi-hat, cymbals (and a residual).
+
+    Every class of the templates is modelled (five drums and percussion, several
+    templates per class); ``classes`` only chooses which get their own stem: the share
+    of any other class (and of percussion, ``"other"``) goes to the residual.
 
     Parameters
     ----------
@@ -202,17 +207,21 @@ def separate_drums(
         file: resample to this rate first (default: keep the file's).
     templates : None, DrumTemplates, str or os.PathLike, optional
         ``None``: the bundled templates.  A folder of one-shots (``kick/``, ``snare/``,
-        ``hihat/`` sub-folders: learned with :meth:`DrumTemplates.from_folder`), a
-        ``.npz`` written by :meth:`DrumTemplates.save`, or a :class:`DrumTemplates`.
-        Templates made with another sr / n_fft / hop_length are converted (see
-        :meth:`DrumTemplates.convert`).
-    classes : sequence of str, default ("kick", "snare", "hihat")
-        Drums to separate (each needs a template).
+        ``toms/``, ``hihat/``, ``cymbals/`` sub-folders: learned with
+        :meth:`DrumTemplates.from_folder`), a ``.npz`` written by
+        :meth:`DrumTemplates.save`, or a :class:`DrumTemplates`.  Classes they lack
+        (e.g. a kick/snare/hi-hat kit) are taken from the bundled templates
+        (``result.borrowed`` names them).  Templates made with another sr / n_fft /
+        hop_length are converted (see :meth:`DrumTemplates.convert`).
+    classes : sequence of str, default ("kick", "snare", "toms", "hihat", "cymbals")
+        The stems to output.  All classes are modelled whatever this says: an
+        instrument that is not asked for goes to the residual, never into a requested
+        stem.  ``"other"`` (percussion) may be asked for too.
     beta : "kullback-leibler" (1), "itakura-saito" (0), "frobenius" (2) or a float in [0, 2]
     n_fft, hop_length : int, default 2048, 512
     mask_power : float > 0, default 1.5
         Soft-mask power p: 1 ratio mask, 2 Wiener-like.
-    max_iter : int >= 1, default 70
+    max_iter : int >= 1, default 50
         Multiplicative-update iterations (fixed count: the result is the same on any
         machine).
     adapt : bool, default True
@@ -222,13 +231,16 @@ def separate_drums(
         Template entries this far below the template's peak start (and stay) at zero.
         None: keep every entry.
     max_gain_db : float >= 0 or None, default 20
-        No template entry may grow more than this above its start.  None: no limit.
+        No kick, snare or closed hi-hat template entry may grow more than this above its
+        start; the other templates' limits scale with it (toms and open hi-hat 3 dB,
+        cymbals 10 dB, percussion 0 dB at the default; see
+        :mod:`nmfaudio.drums.stems`).  None: no limit.
     n_free : int >= 0, default 1
         Free components for the residual (toms, cymbals, other instruments), fitted
         after the drums to what they leave unexplained, with the drum model frozen.
         0: the residual is silent (every bin goes to a drum).
     bands : bool, default True
-        Fit on 1/24-octave bands (about 5× faster, same quality on the benchmark);
+        Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
         False: fit every frequency bin.
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
@@ -298,29 +310,36 @@ def separate_drums(
         if sr is None:
             raise ValueError("sr is required when y is an array (e.g. sr=22050): the drum templates are in Hz")
         sr = audio.check_sr(sr)
-    kit = _resolve_templates(templates, classes).convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
+    kit, borrowed = _resolve_templates(templates)
+    unknown = [c for c in classes if c not in kit.stems]
+    if unknown:
+        raise ValueError(f"classes={classes!r}: no template for {unknown}; the templates have {kit.stems} "
+                         f"(known classes: {', '.join(KNOWN_CLASSES)})")
+    kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
-        return _separate(y, sr, kit, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
-                         mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
-                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                         callback=callback)
+        result = _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
+                           mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
+                           max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
+                           callback=callback)
+    result.borrowed = borrowed
+    return result
 
 
-def _silent_separation(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
+def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
     """The result for an all-zero recording: silent stems and activations, the templates
     unchanged, no iterations."""
-    sources = {label: np.zeros_like(y) for label in kit.classes + ("residual",)}
+    sources = {label: np.zeros_like(y) for label in classes + ("residual",)}
     shape = (n_frames,) if y.ndim == 1 else (y.shape[0], n_frames)
-    activations = {label: np.zeros(shape, np.float32) for label in kit.classes}
+    activations = {label: np.zeros(shape, np.float32) for label in classes}
     return DrumSeparation(sources=sources, activations=activations, templates=kit, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.zeros(1), n_iter=0, mask_power=mask_power,
                           name=name, beta=beta)
 
 
-def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
+def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback) -> DrumSeparation:
     X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
     X = X.reshape(-1, *X.shape[-2:])  # (C, F, N)
@@ -328,7 +347,7 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N)
     peak = float(magnitude.max())
     if peak == 0:  # silence: nothing to separate, every stem silent
-        return _silent_separation(y, sr, kit, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
+        return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
     magnitude = (magnitude * np.float32(scale)).astype(np.float32)
@@ -342,37 +361,51 @@ def _separate(y, sr, kit, *, name, beta, n_fft, hop_length, mask_power, max_iter
     widths = np.diff(edges)
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
-    max_gain = None if max_gain_db is None else 10 ** (max_gain_db / 20)
+    # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
+    max_gain = None if max_gain_db is None else (
+        Pb0 * (10 ** (adapt_limits_db(kit.classes, max_gain_db) / 20)).astype(np.float32)[None, :, None])
     fit = _fit(Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt, max_gain=max_gain, n_free=n_free,
                engine=engine, rng=rng, callback=callback)
     # full-resolution templates: the starting fine structure, reshaped by the fitted band envelope
     with np.errstate(invalid="ignore", divide="ignore"):
         gain = np.where(Pb0 > 0, fit.P / np.where(Pb0 > 0, Pb0, 1), 0).astype(np.float32)
     P = P0 * np.repeat(gain, widths, axis=0)
+    empty = P.sum(axis=(0, 2)) <= 0
+    P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
-    S = np.empty((K + int(has_free), F, C * N), dtype=np.float32)
-    convolutive_components(P, H, out=S[:K].reshape(K, F, C, N))
+    # each template's modelled spectrogram adds to its output: a requested class's stem
+    # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
+    index = stem_index(kit.classes, classes)
+    D = len(classes)
+    S = np.zeros((D + 1, F, C * N), dtype=np.float32)
+    for k in range(K):  # one template at a time: no (K, F, C·N) array for long recordings
+        S[index[k]] += convolutive_components(P[:, k:k + 1], H[k:k + 1]).reshape(F, C * N)
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
         mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
-        S[K] = (np.repeat(fit.W_free, widths, axis=0) * share[:, None]) @ fit.H_free
+        S[D] += (np.repeat(fit.W_free, widths, axis=0) * share[:, None]) @ fit.H_free
+    if not S[D].any():
+        S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
     M = masks.spectrogram_masks(S, power=mask_power).reshape(S.shape[0], F, C, N)
 
     n_samples = y.shape[-1]
-    drums = np.empty((K, C, n_samples), dtype=y.dtype)
+    drums = np.empty((D, C, n_samples), dtype=y.dtype)
     for c in range(C):  # all drums of a channel in one inverse STFT
-        drums[:, c] = spectrum.istft(M[:K, :, c] * X[c], n_fft=n_fft, hop_length=hop_length, length=n_samples)
-    sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(kit.classes)}
+        drums[:, c] = spectrum.istft(M[:D, :, c] * X[c], n_fft=n_fft, hop_length=hop_length, length=n_samples)
+    sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
-    # one inverse STFT fewer, and the four tracks add up to the input to float rounding.
-    residual = y - drums.sum(axis=0).reshape(y.shape) if has_free else np.zeros_like(y)
+    # one inverse STFT fewer, and the tracks add up to the input to float rounding.
+    residual = y - drums.sum(axis=0).reshape(y.shape) if S.shape[0] > D else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
-    H_out = (H / np.float32(scale)).astype(np.float32)
-    activations = {label: (H_out[k, 0] if y.ndim == 1 else H_out[k]) for k, label in enumerate(kit.classes)}
+    H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
+    activations = {}
+    for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
+        summed = H_out[index == d].sum(axis=0)
+        activations[label] = summed[0] if y.ndim == 1 else summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,

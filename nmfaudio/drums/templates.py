@@ -1,8 +1,13 @@
 """Drum templates: learn them from one-shots, save, load, convert and select them.
 
-A template is a short magnitude spectrogram per drum class (``n_freq × n_frames``),
-averaged over one-shot samples of that drum; :func:`nmfaudio.separate_drums` starts from
-these and adapts them to the recording.
+A template is a short magnitude spectrogram (``n_freq × n_frames``) averaged over
+one-shot samples of one drum; :func:`nmfaudio.separate_drums` starts from these and
+adapts them to the recording.  A class may have several templates, its *parts*
+(labelled ``"class:part"``, e.g. ``"toms:floor"``, ``"cymbals:crash"``,
+``"hihat:open"``); a stem is the sum of its class's parts.  Templates of the class
+``"other"`` (percussion that is none of the five drums: cowbell, shaker, ...) are
+modelled too, and their share goes to the residual.  Templates of one set may have
+different lengths: shorter ones are zero-padded to the longest (zeros stay zero).
 """
 
 from __future__ import annotations
@@ -16,16 +21,26 @@ import numpy as np
 from nmfaudio import audio, spectrum
 from nmfaudio._validation import check_int
 
-__all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES"]
+__all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES",
+           "KNOWN_CLASSES", "class_of"]
 
-#: The drums separated by default, and the sub-folder names of a one-shot folder.
-CLASSES = ("kick", "snare", "hihat")
+#: The drums separated by default (the stems, besides the residual).
+CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
+
+#: Every class a template may belong to (and the sub-folder names of a one-shot folder):
+#: the five drums and "other" (percussion, modelled but sent to the residual).
+KNOWN_CLASSES = CLASSES + ("other",)
 
 #: The bundled templates (learned by ``data/make_default_templates.py``).
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "data" / "default_drum_templates.npz"
 
 #: Template length in frames when learning from one-shots (at hop 512 / 22.05 kHz: 0.19 s).
 TEMPLATE_FRAMES = 8
+
+#: Template length per class when learning from a one-shot folder: cymbals ring for
+#: seconds, and a longer template tells a crash from an open hi-hat (measured in
+#: docs/drums-five-stems.md).
+CLASS_FRAMES = {"cymbals": 24}
 
 #: Sub-hop onset offsets (in quarters of the hop) averaged when learning a template, so
 #: the template does not depend on where an onset falls within a frame.
@@ -43,7 +58,7 @@ AUDIO_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", "
 #: recording's STFT, it would cost time and memory out of proportion to the recording).
 MAX_TEMPLATE_SECONDS = 4.0
 
-#: Largest template file read (the bundled one is a few KB; 3 drums at n_fft 16384 and
+#: Largest template file read (the bundled one is ~0.5 MB; 3 drums at n_fft 16384 and
 #: 4 s are ~15 MB).
 MAX_TEMPLATE_FILE_BYTES = 64 << 20
 
@@ -58,8 +73,16 @@ def _check_template_length(n_frames: int, hop_length: int, sr: int) -> None:
         )
 
 
-#: Frequency bins kept single before the 1/24-octave bands start (see _band_edges).
-_FORMAT_VERSION = 1
+
+#: Template file format: 1 = one template per class (nmfaudio ≤ the three-stem version);
+#: 2 = labels may be "class:part" and templates may end in zero frames (per-part lengths).
+#: Both load.
+_FORMAT_VERSION = 2
+
+
+def class_of(label: str) -> str:
+    """The class of a template label: ``"toms:floor"`` → ``"toms"``, ``"kick"`` → ``"kick"``."""
+    return str(label).split(":", 1)[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -67,15 +90,17 @@ _FORMAT_VERSION = 1
 # --------------------------------------------------------------------------------------
 @dataclass
 class DrumTemplates:
-    """One convolutive spectral template per drum class, with its STFT parameters.
+    """Convolutive spectral templates (one or more per drum class), with their STFT
+    parameters.
 
     Attributes
     ----------
-    P : ndarray of float32, shape (n_freq, n_classes, n_frames)
-        ``P[:, k, τ]`` is the magnitude spectrum of drum ``k`` ``τ`` frames after its
-        onset; each template (``P[:, k, :]``) sums to 1.
+    P : ndarray of float32, shape (n_freq, n_templates, n_frames)
+        ``P[:, k, τ]`` is the magnitude spectrum of template ``k`` ``τ`` frames after
+        its onset; each template (``P[:, k, :]``) sums to 1.
     classes : tuple of str
-        Drum names, in the order of ``P``'s second axis.
+        Template labels, in the order of ``P``'s second axis: a class name
+        (``"kick"``) or ``"class:part"`` (``"toms:floor"``); see :attr:`stems`.
     sr : int
         Sampling rate the templates were computed at.
     n_fft, hop_length : int
@@ -118,8 +143,31 @@ class DrumTemplates:
 
     @property
     def n_frames(self) -> int:
-        """Template length in STFT frames."""
+        """Template length in STFT frames (of the longest template)."""
         return self.P.shape[2]
+
+    @property
+    def stems(self) -> tuple:
+        """The classes of the templates, each once, in order of first appearance."""
+        return tuple(dict.fromkeys(class_of(c) for c in self.classes))
+
+    def missing(self, classes=KNOWN_CLASSES) -> tuple:
+        """The classes of ``classes`` that no template here belongs to."""
+        return tuple(c for c in classes if c not in self.stems)
+
+    def completed(self, fallback) -> "DrumTemplates":
+        """These templates plus ``fallback``'s templates of the classes missing here
+        (converted to these STFT parameters); ``self`` when nothing is missing."""
+        missing = [c for c in fallback.stems if c not in self.stems]
+        if not missing:
+            return self
+        extra = fallback.select(missing).convert(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
+                                                  window=self.window)
+        T = max(self.n_frames, extra.n_frames)
+        pad = lambda P: np.pad(P, ((0, 0), (0, 0), (0, T - P.shape[2])))  # noqa: E731
+        return DrumTemplates(np.concatenate([pad(self.P), pad(extra.P)], axis=1), self.classes + extra.classes,
+                             self.sr, self.n_fft, self.hop_length, self.window, self.n_shots + extra.n_shots,
+                             f"{self.source}; {', '.join(missing)} from {extra.source}")
 
     def __repr__(self) -> str:
         return (f"DrumTemplates(classes={self.classes}, sr={self.sr}, n_fft={self.n_fft}, "
@@ -137,8 +185,9 @@ class DrumTemplates:
             One-shots at ``sr`` (multichannel ones are averaged to mono).
         sr : int
         n_fft, hop_length : int, default 2048, 512
-        n_frames : int, default 8
-            Template length in frames.
+        n_frames : int or dict {name: int}, default 8
+            Template length in frames (per name: the others get 8; shorter templates
+            are zero-padded to the longest).
 
         Returns
         -------
@@ -159,23 +208,31 @@ class DrumTemplates:
         """``labelled``: {class: [(label for messages, samples), ...]}."""
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        n_frames = check_int(n_frames, "n_frames", 1)
-        _check_template_length(n_frames, hop_length, sr)  # before allocating n_freq x n_frames
+        if isinstance(n_frames, dict):  # per label, the rest TEMPLATE_FRAMES
+            frames = {name: check_int(n_frames.get(name, TEMPLATE_FRAMES), f"n_frames[{name!r}]", 1)
+                      for name in labelled}
+        else:
+            frames = dict.fromkeys(labelled, check_int(n_frames, "n_frames", 1))
+        longest = max(frames.values())
+        _check_template_length(longest, hop_length, sr)  # before allocating n_freq x n_frames
         P, counts = [], []
         for name, shots in labelled.items():
-            acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
+            acc = np.zeros((1 + n_fft // 2, longest), dtype=np.float64)
             for label, y in shots:
-                acc += _shot_template(y, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, label=label)
+                acc[:, :frames[name]] += _shot_template(y, n_fft=n_fft, hop_length=hop_length,
+                                                        n_frames=frames[name], label=label)
             P.append(acc / len(shots))
             counts.append(len(shots))
         return cls(np.stack(P, axis=1), tuple(labelled), sr, n_fft, hop_length, spectrum.WINDOW,
                    tuple(counts), source)
 
     @classmethod
-    def from_folder(cls, path, *, classes=CLASSES, sr=22050, n_fft=spectrum.N_FFT,
-                    hop_length=spectrum.HOP_LENGTH, n_frames=TEMPLATE_FRAMES):
+    def from_folder(cls, path, *, classes=None, sr=22050, n_fft=spectrum.N_FFT,
+                    hop_length=spectrum.HOP_LENGTH, n_frames=None):
         """Learn templates from a folder of one-shots: ``path/kick/*.wav``, ``path/snare/…``,
-        ``path/hihat/…`` (the layout libnmfd uses).
+        ``path/toms/…``, ``path/hihat/…``, ``path/cymbals/…`` (the layout libnmfd uses,
+        plus toms and cymbals), and optionally ``path/other/…`` (percussion for the
+        residual).  One template per class folder.
 
         Every audio file of a class folder (any format and rate libsndfile reads; other
         files such as ``README.txt`` and hidden files are skipped) is read as mono,
@@ -188,10 +245,16 @@ class DrumTemplates:
         ----------
         path : str or os.PathLike
             Folder holding one sub-folder per class.
-        classes : sequence of str, default ("kick", "snare", "hihat")
+        classes : sequence of str, optional
+            The class folders to read (each must exist).  Default: every folder of
+            ``KNOWN_CLASSES`` that exists (at least one must).  A kit with only
+            ``kick/``, ``snare/`` and ``hihat/`` is fine: :func:`separate_drums` takes
+            the missing classes from the bundled templates.
         sr : int, default 22050
         n_fft, hop_length : int, default 2048, 512
-        n_frames : int, default 8
+        n_frames : int or dict {class: int}, optional
+            Template length in frames; default ``CLASS_FRAMES`` (8, longer for
+            cymbals).
 
         Returns
         -------
@@ -204,10 +267,17 @@ class DrumTemplates:
             file is silent or unreadable (the message names the folder or file).
         """
         folder = Path(path)
-        classes = _check_classes(classes)
         if not folder.is_dir():
             raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
-                             f"with sub-folders {', '.join(classes)}")
+                             f"with sub-folders {', '.join(classes or CLASSES)}")
+        if classes is None:
+            classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
+            if not classes:
+                raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
+                                 f"{', '.join(KNOWN_CLASSES)}; put one-shots in e.g. {str(folder / 'kick')!r}")
+        classes = _check_classes(classes)
+        if n_frames is None:
+            n_frames = CLASS_FRAMES
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         _check_template_length(check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
@@ -299,13 +369,21 @@ class DrumTemplates:
 
     # -- conversion -------------------------------------------------------------------
     def select(self, classes) -> "DrumTemplates":
-        """The templates of ``classes`` only (in that order)."""
+        """The templates of ``classes`` only (in that order): a class name selects all
+        its parts (``"toms"`` → ``"toms:low"``, ``"toms:mid"``, ...), a label one template."""
         classes = _check_classes(classes)
-        unknown = [c for c in classes if c not in self.classes]
+        unknown = [c for c in classes if c not in self.classes and c not in self.stems]
         if unknown:
-            raise ValueError(f"classes={classes!r}: no template for {unknown}; these templates have {self.classes}")
-        index = [self.classes.index(c) for c in classes]
-        return DrumTemplates(self.P[:, index], classes, self.sr, self.n_fft, self.hop_length, self.window,
+            raise ValueError(f"classes={classes!r}: no template for {unknown}; these templates have {self.stems}")
+        index = []
+        for c in classes:
+            index += [k for k, label in enumerate(self.classes)
+                      if (label == c or class_of(label) == c) and k not in index]
+        P = self.P[:, index]
+        used = np.flatnonzero(P.sum(axis=(0, 1)) > 0)
+        P = P[:, :, :used[-1] + 1] if used.size else P  # drop frames that are zero in every selected template
+        return DrumTemplates(P, tuple(self.classes[i] for i in index), self.sr, self.n_fft, self.hop_length,
+                             self.window,
                              tuple(self.n_shots[i] for i in index), self.source)
 
     def convert(self, *, sr, n_fft, hop_length, window=spectrum.WINDOW) -> "DrumTemplates":
@@ -396,16 +474,26 @@ def _shot_template(y, *, n_fft, hop_length, n_frames, label):
     return acc / len(_ONSET_OFFSETS)
 
 
-def _resolve_templates(templates, classes) -> DrumTemplates:
+def _resolve_templates(templates):
+    """The templates to model with: ``templates`` (None: the bundled ones; a folder, an
+    ``.npz`` or a :class:`DrumTemplates`) completed with the bundled templates of every
+    class they lack.  Returns (templates, the classes taken from the bundled ones)."""
     if templates is None:
-        return default_templates().select(classes)
-    if isinstance(templates, DrumTemplates):
-        return templates.select(classes)
-    if isinstance(templates, (str, os.PathLike)):
+        kit = default_templates()
+    elif isinstance(templates, DrumTemplates):
+        kit = templates
+    elif isinstance(templates, (str, os.PathLike)):
         path = Path(templates)
         if path.is_dir():
-            return DrumTemplates.from_folder(path, classes=classes)
-        if path.suffix.lower() == ".npz" or path.is_file():
-            return DrumTemplates.load(path).select(classes)
-        raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
-    raise TypeError(f"templates={templates!r} must be None, a DrumTemplates, a one-shot folder or a .npz path")
+            kit = DrumTemplates.from_folder(path)
+        elif path.suffix.lower() == ".npz" or path.is_file():
+            kit = DrumTemplates.load(path)
+        else:
+            raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+    else:
+        raise TypeError(f"templates={templates!r} must be None, a DrumTemplates, a one-shot folder or a .npz path")
+    if templates is None:
+        return kit, ()
+    fallback = default_templates()
+    missing = tuple(c for c in fallback.stems if c not in kit.stems)
+    return kit.completed(fallback), missing

@@ -1,5 +1,5 @@
-"""Figure for drum separation: the mixture's spectrogram, each drum's spectrogram and the
-activations (onsets) of every drum.
+"""Figure for drum separation: the mixture's log-frequency spectrogram, each stem's, and
+the activations of every drum with its detected hits marked.
 
 matplotlib is imported inside the function; the figure is a ``matplotlib.figure.Figure``
 (no pyplot, no display needed).

@@ -1,0 +1,55 @@
+"""From templates to stems: how far each template may adapt, and which output its share
+of the mixture goes to.  Arrays and labels only.
+
+Why per-template limits (measured on ``benchmarks/drums.py --performances``, tuning set;
+see docs/drums-five-stems.md): with one adaptation limit for all, rarely-playing
+templates (toms, cymbals, percussion) drift toward the drums that play all the time —
+adapted tom templates took 25-58 % of the snare, cymbal templates took open hi-hats.
+Kick, snare and hi-hat keep the 20 dB of the three-stem model; toms and the open hat
+may move 3 dB, cymbals 10 dB, and percussion ("other") stays as learned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio.drums.templates import class_of
+
+__all__ = ["ADAPT_DB", "RESIDUAL_CLASSES", "adapt_limits_db", "stem_index"]
+
+#: Largest adaptation (dB above its start) of any entry of a template, by label, else by
+#: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
+#: (kick, snare, closed hi-hat) and scales the others.
+ADAPT_DB = {"kick": 20.0, "snare": 20.0, "hihat": 20.0, "hihat:open": 3.0, "toms": 3.0, "cymbals": 10.0,
+            "other": 0.0}
+#: Limit for a class this table does not know (a user's own class name).
+DEFAULT_ADAPT_DB = 20.0
+#: Template classes modelled but always sent to the residual.
+RESIDUAL_CLASSES = ("other",)
+
+
+def adapt_limits_db(labels, max_gain_db=20.0) -> np.ndarray:
+    """Adaptation limit (dB) of each template label, shape (n_templates,).
+
+    ``max_gain_db`` replaces the 20 dB of kick, snare and hi-hat; the other limits keep
+    their ratio to it (so ``max_gain_db=0`` fixes every template's envelope cap at its
+    start)."""
+    scale = max_gain_db / DEFAULT_ADAPT_DB
+    limits = []
+    for label in labels:
+        value = ADAPT_DB.get(label, ADAPT_DB.get(class_of(label), DEFAULT_ADAPT_DB))
+        limits.append(value * scale)
+    return np.asarray(limits, dtype=np.float64)
+
+
+def stem_index(labels, outputs):
+    """Which output each template goes to: index into ``outputs`` (requested classes),
+    or ``len(outputs)`` for the residual (classes not requested, and ``"other"``).
+
+    Returns
+    -------
+    ndarray of int, shape (n_templates,)
+    """
+    outputs = list(outputs)
+    return np.asarray([outputs.index(class_of(label)) if class_of(label) in outputs else len(outputs)
+                       for label in labels])

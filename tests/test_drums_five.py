@@ -1,0 +1,194 @@
+"""Five drum stems (kick, snare, toms, hi-hat, cymbals) and the residual: every class is
+modelled, ``classes=`` only picks the outputs, kits with missing classes borrow the
+bundled templates, old template files load, percussion goes to the residual.
+
+Offline and small: the bundled loop (FluidR3 kick/snare/hi-hat) and hits synthesized
+from the bundled templates (magnitude × random phase)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from nmfaudio import DrumTemplates, separate_drums, spectrum
+from nmfaudio.drums import CLASSES, class_of, default_templates
+from nmfaudio.drums.stems import adapt_limits_db, stem_index
+from nmfaudio.metrics import sdr
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SR = 22050
+LOOP_STEMS = ("kick", "snare", "hihat")
+
+
+@pytest.fixture(scope="module")
+def loop():
+    mix, sr = sf.read(DATA / "drum_loop.wav", dtype="float32")
+    stems = {s: sf.read(DATA / f"drum_loop_{s}.wav", dtype="float32")[0] for s in LOOP_STEMS}
+    return mix, sr, stems
+
+
+def template_hits(label, n_samples, onsets, *, level, seed=0):
+    """Hits of the bundled template ``label``: its magnitude spectrogram placed at each
+    onset (s), with random phase, back to samples (float32, ``n_samples``), scaled so
+    its peak is ``level``."""
+    P = default_templates().select([label]).P[:, 0, :]  # (F, T)
+    n_frames = 1 + n_samples // spectrum.HOP_LENGTH
+    magnitude = np.zeros((P.shape[0], n_frames), np.float32)
+    for onset in onsets:
+        start = int(round(onset * SR / spectrum.HOP_LENGTH))
+        stop = min(n_frames, start + P.shape[1])
+        magnitude[:, start:stop] += P[:, :stop - start]
+    phase = np.exp(2j * np.pi * np.random.default_rng(seed).random(magnitude.shape))
+    y = spectrum.istft((magnitude * phase).astype(np.complex64), length=n_samples)
+    return (y * (level / np.abs(y).max())).astype(np.float32)
+
+
+def energy(x):
+    return float(np.sum(np.square(x, dtype=np.float64)))
+
+
+def test_default_is_five_stems_and_residual_summing_to_the_input(loop):
+    mix, sr, _ = loop
+    result = separate_drums(mix, sr, random_state=0)
+    assert CLASSES == ("kick", "snare", "toms", "hihat", "cymbals")
+    assert list(result.sources) == [*CLASSES, "residual"]
+    assert list(result.activations) == list(CLASSES) and result.classes == CLASSES
+    total = sum(result.sources.values())
+    assert np.max(np.abs(total - mix)) <= 1e-5 * np.max(np.abs(mix))
+    for track in result.sources.values():
+        assert track.shape == mix.shape and track.dtype == mix.dtype and np.all(np.isfinite(track))
+    assert result.borrowed == ()
+    # every class of the bundled templates was modelled and adapted
+    assert set(result.templates.stems) == {"kick", "snare", "toms", "hihat", "cymbals", "other"}
+
+
+def test_a_subset_of_classes_sends_the_others_to_the_residual_exactly(loop):
+    """With the ratio mask (power 1) the masks of a subset are sums of the full masks, so
+    the residual of (kick, snare) is the full run's hi-hat + toms + cymbals + residual."""
+    mix, sr, _ = loop
+    full = separate_drums(mix, sr, mask_power=1.0, random_state=0)
+    subset = separate_drums(mix, sr, classes=("kick", "snare"), mask_power=1.0, random_state=0)
+    assert list(subset.sources) == ["kick", "snare", "residual"]
+    expected = full.sources["hihat"] + full.sources["toms"] + full.sources["cymbals"] + full.sources["residual"]
+    scale = np.max(np.abs(mix))
+    assert np.max(np.abs(subset.sources["residual"] - expected)) <= 1e-4 * scale
+    for name in ("kick", "snare"):
+        assert np.max(np.abs(subset.sources[name] - full.sources[name])) <= 1e-4 * scale
+
+
+def test_unrequested_hihat_lands_in_the_residual_not_in_the_snare(loop):
+    mix, sr, stems = loop
+    result = separate_drums(mix, sr, classes=("kick", "snare"), random_state=0)
+    # the residual is mostly the hi-hat: measured 9.9 dB SDR against the hi-hat stem
+    assert sdr(stems["hihat"][None], result.sources["residual"][None])[0] >= 6.0
+    # the snare stem stays the snare: measured 15.8 dB (15.9 dB with every class output)
+    assert sdr(stems["snare"][None], result.sources["snare"][None])[0] >= 12.0
+
+
+def test_percussion_goes_to_the_residual_not_to_snare_or_hihat(loop):
+    """Cowbell- and shaker-like hits (synthesized from the bundled percussion templates,
+    10 dB under the loop's peak) added to the loop: most of their energy must land in
+    the residual."""
+    mix, sr, _ = loop
+    onsets = np.arange(0.3, len(mix) / sr - 0.5, 0.55)
+    percussion = (template_hits("other:metal", len(mix), onsets, level=0.3 * np.abs(mix).max())
+                  + template_hits("other:shaker", len(mix), onsets + 0.27, level=0.3 * np.abs(mix).max(), seed=1))
+    result = separate_drums(mix + percussion, sr, random_state=0)
+    X = np.abs(spectrum.stft(percussion)) ** 2
+    mixture = np.abs(spectrum.stft(mix + percussion))
+    shares = {}
+    for name, track in result.sources.items():  # share of the percussion's energy under each mask
+        mask = np.abs(spectrum.stft(track)) / np.maximum(mixture, 1e-9)
+        shares[name] = float(np.sum(np.minimum(mask, 1) ** 2 * X))
+    total = sum(shares.values())
+    assert shares["residual"] / total >= 0.5, shares
+    assert (shares["snare"] + shares["hihat"]) / total <= 0.35, shares
+
+
+def test_quiet_hihat_keeps_its_own_stem(loop):
+    """The loop's hi-hat 20 dB quieter (22 dB under the kick's hits): most of it still
+    lands in the hi-hat stem.  Measured on this Xeon: 71 % of its energy in the hi-hat
+    stem, hi-hat SDR 0.8 dB (the three-stem model: 1.0 dB; oracle ratio mask 2.6 dB).
+    At 30 dB quieter the share falls to 37 % (SDR -11.4 dB; three-stem model -7.9,
+    oracle -0.3): see docs/drums-five-stems.md."""
+    mix, sr, stems = loop
+    quiet = stems["hihat"] * np.float32(10 ** (-20 / 20))
+    mixture = stems["kick"] + stems["snare"] + quiet
+    result = separate_drums(mixture, sr, random_state=0)
+    X = np.abs(spectrum.stft(quiet)) ** 2
+    magnitude = np.abs(spectrum.stft(mixture))
+    shares = {name: float(np.sum(np.minimum(np.abs(spectrum.stft(track)) / np.maximum(magnitude, 1e-9), 1) ** 2 * X))
+              for name, track in result.sources.items()}
+    assert shares["hihat"] / sum(shares.values()) >= 0.6, shares
+    assert sdr(quiet[None], result.sources["hihat"][None])[0] >= -1.0
+
+
+def test_kit_folder_with_only_kick_snare_hihat_borrows_the_rest(tmp_path, loop):
+    mix, sr, stems = loop
+    for name in LOOP_STEMS:  # one-shots cut from the loop's stems
+        (tmp_path / name).mkdir()
+        first = int(np.argmax(np.abs(stems[name]) > 0.1 * np.abs(stems[name]).max()))
+        sf.write(tmp_path / name / "hit.wav", stems[name][first:first + sr // 2], sr)
+    result = separate_drums(mix, sr, templates=tmp_path, random_state=0)
+    assert result.borrowed == ("toms", "cymbals", "other")
+    assert list(result.sources) == [*CLASSES, "residual"]
+    assert np.max(np.abs(sum(result.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+    assert sdr(stems["kick"][None], result.sources["kick"][None])[0] >= 10.0
+
+
+def test_folder_with_toms_and_cymbals_learns_them_with_long_cymbals(tmp_path, loop):
+    _, sr, _ = loop
+    t = np.arange(sr) / sr
+    y = (np.random.default_rng(0).standard_normal(sr) * np.exp(-3 * t)).astype(np.float32)  # rings for 1 s
+    for name in ("kick", "snare", "toms", "hihat", "cymbals"):
+        (tmp_path / name).mkdir()
+        sf.write(tmp_path / name / "hit.wav", y, sr)
+    templates = DrumTemplates.from_folder(tmp_path)
+    assert templates.classes == ("kick", "snare", "toms", "hihat", "cymbals")
+    lengths = {c: int(np.flatnonzero(templates.P[:, k].sum(axis=0) > 0)[-1]) + 1
+               for k, c in enumerate(templates.classes)}
+    assert lengths == {"kick": 8, "snare": 8, "toms": 8, "hihat": 8, "cymbals": 24}
+
+
+def test_old_format_npz_loads_and_borrows_the_missing_classes(tmp_path, loop):
+    """A version-1 file (no format_version, three classes) as nmfaudio wrote it before."""
+    mix, sr, _ = loop
+    old = default_templates().select(["kick", "snare"])
+    hihat = default_templates().select(["hihat"])  # "hihat" and "hihat:open": keep the closed one
+    P = np.concatenate([old.P[:, :, :8], hihat.P[:, :1, :8]], axis=1)
+    path = tmp_path / "old.npz"
+    np.savez(path, P=P, classes=np.array(["kick", "snare", "hihat"]), sr=22050, n_fft=2048, hop_length=512,
+             window=np.array("hann"))
+    loaded = DrumTemplates.load(path)
+    assert loaded.classes == ("kick", "snare", "hihat") and loaded.n_frames == 8
+    result = separate_drums(mix, sr, templates=path, random_state=0)
+    assert result.borrowed == ("toms", "cymbals", "other")
+    assert list(result.sources) == [*CLASSES, "residual"]
+
+
+def test_parts_round_trip_and_select_by_class(tmp_path):
+    templates = default_templates()
+    assert templates.stems == ("kick", "snare", "toms", "hihat", "cymbals", "other")
+    assert {class_of(c) for c in templates.select(["toms"]).classes} == {"toms"}
+    assert len(templates.select(["toms"]).classes) == 3
+    path = templates.save(tmp_path / "kit.npz")
+    again = DrumTemplates.load(path)
+    assert again.classes == templates.classes
+    np.testing.assert_array_equal(again.P, templates.P)
+    with np.load(path) as data:
+        assert int(data["format_version"]) == 2
+
+
+def test_limits_and_routing_tables():
+    labels = ("kick", "snare", "toms:low", "hihat", "hihat:open", "cymbals:crash", "other:metal", "mine")
+    np.testing.assert_allclose(adapt_limits_db(labels), [20, 20, 3, 20, 3, 10, 0, 20])
+    np.testing.assert_allclose(adapt_limits_db(labels, 10.0), [10, 10, 1.5, 10, 1.5, 5, 0, 10])
+    np.testing.assert_array_equal(stem_index(labels, ("kick", "hihat")), [0, 2, 2, 1, 1, 2, 2, 2])
+
+
+def test_unknown_class_is_a_clear_error(loop):
+    mix, sr, _ = loop
+    with pytest.raises(ValueError, match="no template for \\['cowbell'\\]"):
+        separate_drums(mix[:sr], sr, classes=("kick", "cowbell"))
