@@ -126,7 +126,9 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
     folder = Path(folder)
     extension = file_format[2]
     if job == "drums":
-        sources = [*options["classes"], *(["residual"] if options["n_free"] else [])]  # n_free=0: no residual
+        # the residual always: even with n_free=0 it holds the percussion parts and the
+        # modelled classes that were not asked for
+        sources = [*options["classes"], "residual"]
         tracks = [(source, str(folder / f"{name}_{source}.{extension}")) for source in sources]
         plot = folder / f"{name}_drums.png"
     else:

@@ -67,7 +67,8 @@ def register(subparsers) -> None:
                             "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no residual (no _residual file), every bin goes to a drum")
+                            "0: no free components (the residual then holds only percussion and the classes "
+                            "not asked for)")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",

@@ -280,7 +280,9 @@ class DrumTemplates:
             n_frames = CLASS_FRAMES
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        _check_template_length(check_int(n_frames, "n_frames", 1), hop_length, sr)  # before reading the shots
+        lengths = n_frames.values() if isinstance(n_frames, dict) else [n_frames]
+        longest = max(check_int(frames, "n_frames", 1) for frames in lengths)
+        _check_template_length(longest, hop_length, sr)  # before reading the shots
         labelled = {}
         for name in classes:
             sub = folder / name
