@@ -46,6 +46,35 @@ def check_sr(sr, name: str = "sr") -> int:
     return int(sr)
 
 
+def input_signal(y, sr=None, *, sr_needed_because: str | None = None):
+    """The samples, rate and name of what a user passed as the input: a file or an array.
+
+    Parameters
+    ----------
+    y : str, os.PathLike or ndarray, shape (n_samples,) or (n_channels, n_samples)
+        An audio file (read with :func:`load`, resampled to ``sr`` if given) or samples.
+    sr : int, optional
+        The array's sampling rate, or the rate to resample a file to.
+    sr_needed_because : str, optional
+        When given, an array without ``sr`` is a ValueError that says why sr is needed.
+
+    Returns
+    -------
+    (ndarray, int or None, str)
+        Samples, sampling rate and a name for output files (the file's stem, or
+        ``"mixture"`` for an array).
+    """
+    if isinstance(y, (str, os.PathLike)):
+        samples, rate = load(y, sr=sr)
+        return samples, rate, Path(y).stem or "mixture"
+    samples = check_audio(y)
+    if sr is None:
+        if sr_needed_because is not None:
+            raise ValueError(f"sr is required when y is an array (e.g. sr=22050): {sr_needed_because}")
+        return samples, None, "mixture"
+    return samples, check_sr(sr), "mixture"
+
+
 def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
     """Return ``y`` as a finite real float array of shape (n_samples,) or (n_channels, n_samples).
 

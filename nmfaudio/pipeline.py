@@ -12,7 +12,6 @@ in :mod:`nmfaudio.fitting`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,14 +210,7 @@ def separate(
     if block_seconds is not None:
         return Separation(**blockwise.separate_in_blocks(y, sr, settings, block_seconds=block_seconds,
                                                          learn_frames=learn_frames))
-    name = "mixture"
-    if isinstance(y, (str, os.PathLike)):
-        name = Path(y).stem or name
-        y, sr = audio.load(y, sr=sr)
-    else:
-        y = audio.check_audio(y)
-        if sr is not None:
-            sr = audio.check_sr(sr)
+    y, sr, name = audio.input_signal(y, sr)
     k, n_fft, hop_length, mask_power = settings.k, settings.n_fft, settings.hop_length, settings.mask_power
 
     scale = level_scale(np.abs(y).max())

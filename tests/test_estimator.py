@@ -26,18 +26,8 @@ def _low_rank(n_samples=40, n_features=25, k=3, noise=0.1, seed=0):
     return X, W0, H0
 
 
-RATINGS = np.array([  # 3 Marvel films then 3 Lord of the Rings films (rows), 6 viewers
-    [5, 4, 5, 1, 0, 1],
-    [4, 5, 4, 0, 1, 0],
-    [5, 5, 4, 1, 1, 0],
-    [0, 1, 0, 5, 4, 5],
-    [1, 0, 1, 4, 5, 5],
-    [0, 1, 1, 5, 5, 4],
-], dtype=float)
-
-
-def test_seed_notebook_snippet_runs_unchanged():
-    X = RATINGS
+def test_seed_notebook_snippet_runs_unchanged(ratings):
+    X = ratings
     model = NMF(n_components=2)
     model.fit(X)
     W = model.transform(X)

@@ -301,15 +301,7 @@ def separate_drums(
                          "make them equal")
     rng = as_generator(random_state)
 
-    name = "mixture"
-    if isinstance(y, (str, os.PathLike)):
-        name = Path(y).stem or name
-        y, sr = audio.load(y, sr=sr)
-    else:
-        y = audio.check_audio(y)
-        if sr is None:
-            raise ValueError("sr is required when y is an array (e.g. sr=22050): the drum templates are in Hz")
-        sr = audio.check_sr(sr)
+    y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
     kit, borrowed = _resolve_templates(templates)
     unknown = [c for c in classes if c not in kit.stems]
     if unknown:
