@@ -133,7 +133,8 @@ def evaluate(mixtures, label):
         started = time.perf_counter()
         result = nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0)
         separation_times.append(time.perf_counter() - started)
-        stems = [s for s in result.classes if s in m]
+        # BSS Eval needs audible references: classes a mixture does not play are left out
+        stems = [s for s in result.classes if s in m and np.any(m[s]) and np.any(result.sources[s])]
         sdrs.append(dict(zip(stems, sdr(np.stack([m[s] for s in stems]),
                                         np.stack([result.sources[s] for s in stems])))))
         started = time.perf_counter()
@@ -176,9 +177,9 @@ def evaluate(mixtures, label):
           f"5th / 95th percentile {np.percentile(signed, 5):+.1f} / {np.percentile(signed, 95):+.1f} ms, "
           f"max |error| {np.abs(signed).max():.1f} ms over {len(signed)} matched hits, "
           f"{100 * np.mean(np.abs(signed) <= 20):.1f} % within ±20 ms")
-    stems = list(sdrs[0])
+    stems = list(dict.fromkeys(s for d in sdrs for s in d))
     print("separation SDR (dB, mean over mixtures): " + ", ".join(
-        f"{s} {np.mean([d[s] for d in sdrs]):.2f}" for s in stems))
+        f"{s} {np.mean([d[s] for d in sdrs if s in d]):.2f}" for s in stems))
     print(f"median time: separate_drums {statistics.median(separation_times):.3f} s, "
           f"hits() {statistics.median(hit_times) * 1000:.1f} ms per 8-s mixture")
     if unscored:
