@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import warnings
 
 import numpy as np
@@ -15,6 +14,7 @@ import soundfile as sf
 
 import nmfaudio
 from nmfaudio import spectrum
+from hostile import wait_for
 
 
 #: Sampling rate of the conftest ``tones`` (8000 Hz).
@@ -200,14 +200,8 @@ def test_blockwise_run_killed_while_writing_leaves_no_partial_files(tmp_path, on
     out = tmp_path / "out"
     process = nmfaudio_process("separate", song, "-k", "3", "-o", out, "--block-seconds", "0.25",
                                  "--learn-frames", "200", "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
-    deadline = time.monotonic() + 90
-
-    def writing() -> bool:
-        return out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part"))
-
-    while not writing() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert process.poll() is None, "the run ended before it could be interrupted"
+    wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process,
+             timeout=90)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143

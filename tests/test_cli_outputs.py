@@ -5,11 +5,11 @@ midway leaves no partial files), and parallel runs do not interfere.
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile import wait_for
 
 
 #: Sampling rate of the conftest ``tones`` (8000 Hz).
@@ -104,10 +104,7 @@ def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_lin
     song = write_audio(tmp_path / "long.wav", np.asarray(y, np.float32))
     out = tmp_path / "out"
     process = nmfaudio_process("separate", song, "-k", "6", "-o", out, "--max-iter", "100000")
-    deadline = time.monotonic() + 60
-    while not any(out.glob(".nmfaudio-run-*")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert process.poll() is None, "the run ended before it could be interrupted"
+    wait_for(lambda: any(out.glob(".nmfaudio-run-*")), process, timeout=60)
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == code
