@@ -141,8 +141,11 @@ def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residua
 def test_sighup_while_writing_blocks_leaves_no_part_files(tmp_path):
     song = write(tmp_path / "long.wav", tones(8000 * 60), subtype="PCM_16")
     out = tmp_path / "out"
+    # The CLI keeps an inherited SIG_IGN (nohup), so the run gets the default disposition a
+    # terminal's session gives it, whatever the test runner was started with.
     process = start_cli("separate", song, "-k", "3", "-o", out, "--block-seconds", "0.25", "--learn-frames", "200",
-                        "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
+                        "--max-iter", "400", "--n-fft", "512", "--hop-length", "128",
+                        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process)
     process.send_signal(signal.SIGHUP)
     _, err = process.communicate(timeout=60)
