@@ -132,11 +132,6 @@ def one_line_error():
 def nmfaudio_process():
     """``nmfaudio_process(*args, **popen_kwargs) -> subprocess.Popen``: ``python -m nmfaudio
     ARGS`` in a child process (text stdout and stderr piped), for exit codes and signals."""
-    import subprocess
-    import sys
+    from hostile import start_cli
 
-    def start(*args, **kwargs):
-        return subprocess.Popen([sys.executable, "-m", "nmfaudio", *map(str, args)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **kwargs)
-
-    return start
+    return start_cli

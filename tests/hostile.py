@@ -3,6 +3,7 @@ signals and files made at test time, the CLI in-process and as a subprocess."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -46,10 +47,19 @@ def cli(argv, capsys):
     return code, captured.out, captured.err
 
 
+def _terminal_signal_defaults() -> None:
+    # A test runner started in the background ('cmd &' in a script: SIGINT ignored) or under
+    # nohup (SIGHUP ignored) passes those dispositions on, and the CLI rightly keeps an
+    # inherited SIG_IGN; the signal tests need the run a terminal would start.
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def start_cli(*args, **kwargs) -> subprocess.Popen:
-    """``python -m nmfaudio ARGS`` as a subprocess (text pipes)."""
+    """``python -m nmfaudio ARGS`` as a subprocess (text pipes), with the default handling
+    of SIGINT, SIGHUP and SIGTERM whatever this process inherited."""
     return subprocess.Popen([sys.executable, "-m", "nmfaudio", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_terminal_signal_defaults, **kwargs)
 
 
 def wait_for(condition, process: subprocess.Popen, *, timeout: float = 120.0) -> None:

@@ -141,11 +141,8 @@ def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residua
 def test_sighup_while_writing_blocks_leaves_no_part_files(tmp_path):
     song = write(tmp_path / "long.wav", tones(8000 * 60), subtype="PCM_16")
     out = tmp_path / "out"
-    # The CLI keeps an inherited SIG_IGN (nohup), so the run gets the default disposition a
-    # terminal's session gives it, whatever the test runner was started with.
     process = start_cli("separate", song, "-k", "3", "-o", out, "--block-seconds", "0.25", "--learn-frames", "200",
-                        "--max-iter", "400", "--n-fft", "512", "--hop-length", "128",
-                        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+                        "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
     wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process)
     process.send_signal(signal.SIGHUP)
     _, err = process.communicate(timeout=60)
@@ -168,7 +165,9 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
 def test_an_interrupted_run_does_not_remove_a_concurrent_runs_folder(tmp_path, capsys, monkeypatch):
     # Run A creates the -o folder and is interrupted while run B (same folder) computes:
     # A must leave the folder to B, and B must finish with its tracks.  B runs in this
-    # process and holds its fit until A has exited — states, not timing.
+    # process and holds its fit until A has exited — states, not timing.  A is stopped
+    # (SIGSTOP) as soon as it holds the folder, so that it cannot converge and finish on its
+    # own while B starts on a loaded machine; the SIGINT is pending when A resumes.
     import threading
 
     import nmfaudio.pipeline
@@ -176,6 +175,7 @@ def test_an_interrupted_run_does_not_remove_a_concurrent_runs_folder(tmp_path, c
     shared = tmp_path / "out"
     a = start_cli("separate", long_song(tmp_path / "long.wav"), "-k", "6", "-o", shared, "--max-iter", "100000")
     wait_for(lambda: len(list(shared.glob(".nmfaudio-run-*"))) == 1, a)
+    a.send_signal(signal.SIGSTOP)
     b_computing, a_gone = threading.Event(), threading.Event()
     separate = nmfaudio.pipeline.separate
 
@@ -193,10 +193,13 @@ def test_an_interrupted_run_does_not_remove_a_concurrent_runs_folder(tmp_path, c
         assert b_computing.wait(timeout=120)
         assert len(list(shared.glob(".nmfaudio-run-*"))) == 2
         a.send_signal(signal.SIGINT)
+        a.send_signal(signal.SIGCONT)
         _, err_a = a.communicate(timeout=60)
         assert a.returncode == 130, err_a
         assert shared.is_dir(), "the interrupted run removed a folder another run was using"
     finally:
+        if a.poll() is None:  # an assertion failed before A was resumed
+            a.kill()
         a_gone.set()
         b.join(timeout=120)
     assert codes == [0], capsys.readouterr().err
