@@ -243,6 +243,51 @@ def test_templates_of_different_lengths_learn_with_a_falling_loss():
     np.testing.assert_allclose(res.P[:, :3].sum(axis=(0, 2)), 1, atol=1e-5)
 
 
+@pytest.mark.parametrize("beta", [1, 0, 1.5], ids=lambda b: f"beta={b}")
+def test_fixed_templates_fast_path_equals_the_general_updates(beta, monkeypatch):
+    """With templates and activations all fixed and free components learning, the
+    solver that computes the templates' model once (FixedTemplatesMU) gives the general
+    NumPy updates' free factors and losses to float32 rounding (1e-4 / 1e-5 relative),
+    mono and stereo, ragged templates; its loss never rises (1e-6 of the start)."""
+    from nmfaudio.nmf import nmfd
+
+    P0 = ragged_templates()
+    for channels in (1, 2):
+        V, _ = planted(F=23, K=3, T=8, C=channels, N=300, seed=8)
+        H0 = (0.5 + np.random.default_rng(9).random((3, channels, 300))).astype(np.float32)
+        W_free, H_free = free_start(23, channels, 300, n_free=2)
+        options = dict(W_free=W_free, H_free=H_free, fix_P=True, fix_H=True, beta=beta, max_iter=8, tol=0)
+        fast = factorize_convolutive(V, P0, H0, **options)
+        with monkeypatch.context() as patch:
+            patch.setattr(kernels, "HAVE_NUMBA", False)
+            patch.setattr(nmfd, "FixedTemplatesMU", nmfd.ConvolutiveMU)
+            general = factorize_convolutive(V, P0, H0, **options)
+        np.testing.assert_allclose(fast.loss, general.loss, rtol=1e-5)
+        for name in ("W_free", "H_free"):
+            a, b = getattr(fast, name), getattr(general, name)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * float(np.abs(b).max()), err_msg=name)
+        np.testing.assert_array_equal(fast.P, P0)
+        np.testing.assert_array_equal(fast.H, H0)
+        assert np.diff(fast.loss).max() <= 1e-6 * fast.loss[0]
+
+
+def test_convolutive_model_is_the_sum_of_the_components_plus_the_free_part():
+    """convolutive_model equals convolutive_components(...).sum(0) + W_free H_free
+    (float64, 1e-12), into a C-contiguous out and into a frame-major (transposed) one."""
+    from nmfaudio.nmf import convolutive_model
+
+    P = ragged_templates().astype(np.float64)
+    rng = np.random.default_rng(10)
+    H, W_free, H_free = rng.random((3, 2, 40)), rng.random((23, 2)), rng.random((2, 2, 40))
+    expected = convolutive_components(P, H).sum(axis=0) + np.einsum("fr,rcn->fcn", W_free, H_free)
+    np.testing.assert_allclose(convolutive_model(P, H, W_free=W_free, H_free=H_free), expected, rtol=1e-12)
+    frame_major = np.empty((40, 23))
+    convolutive_model(P, H[:, 1], W_free=W_free, H_free=H_free[:, 1], out=frame_major.T)
+    np.testing.assert_allclose(frame_major.T, expected[:, 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="out has shape"):
+        convolutive_model(P, H, out=np.empty((23, 2, 41)))
+
+
 def test_convolutive_components_of_shorter_templates():
     """convolutive_components of zero-padded templates equals the direct sum
     Σ_τ P[:, k, τ] H[k, t − τ] (float64, 1e-12)."""

@@ -29,7 +29,7 @@ from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
-__all__ = ["NMFDResult", "convolutive_components", "factorize_convolutive"]
+__all__ = ["NMFDResult", "convolutive_components", "convolutive_model", "factorize_convolutive"]
 
 
 @dataclass
@@ -149,6 +149,51 @@ def convolutive_components(P, H, *, out=None) -> np.ndarray:
         length = max(1, int(np.flatnonzero(frames[k])[-1]) + 1 if frames[k].any() else 1)
         lags = np.arange(length)
         flat[k] = P[:, k, :length] @ _shift(H3[k:k + 1], lags, np.zeros(length, np.int64))
+    return out
+
+
+def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray:
+    """The NMFD model ``Σ_k Σ_τ P[:, k, τ] H[k, t − τ] (+ W_free H_free)`` as one matrix
+    product over the templates' frames that are not all zero (a template padded with
+    zero frames costs its own length) — ``convolutive_components(P, H).sum(axis=0)``
+    without the per-template arrays.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+    H : ndarray, shape (K, N) or (K, C, N)
+    W_free : ndarray, shape (F, n_free), optional
+    H_free : ndarray, shape (n_free, N) or (n_free, C, N) (or (n_free, C·N)), optional
+    out : ndarray, shape (F, N) or (F, C, N), optional
+        Where to write the result (e.g. part of a larger array), C-contiguous — or, for
+        (F, N), the transpose of a C-contiguous (N, F) array (frame-major, the layout
+        of an inverse FFT's input); default a new C-contiguous array of the common
+        dtype of P and H.
+
+    Returns
+    -------
+    ndarray, shape (F, N) or (F, C, N)
+    """
+    P, H = np.asarray(P), np.asarray(H)
+    H3 = H[:, None, :] if H.ndim == 2 else H
+    F, K, T = P.shape
+    _, C, N = H3.shape
+    dtype = np.result_type(P, H)
+    if out is None:
+        out = np.empty((F,) + H.shape[1:], dtype=dtype)
+    elif out.shape != (F,) + H.shape[1:] or not (out.flags.c_contiguous or (out.ndim == 2 and out.T.flags.c_contiguous)):
+        raise ValueError(f"out has shape {out.shape}; it must be a C-contiguous {(F,) + H.shape[1:]} array "
+                         "or the transpose of a C-contiguous one")
+    lags, owners = _support(P)
+    W = P[:, owners, lags].astype(dtype, copy=False)
+    Hs = _shift(H3.astype(dtype, copy=False), lags, owners)
+    if W_free is not None:
+        W = np.hstack([W, np.asarray(W_free, dtype)])
+        Hs = np.vstack([Hs, np.asarray(H_free, dtype).reshape(-1, C * N)])
+    if out.flags.c_contiguous:
+        np.matmul(W, Hs, out=out.reshape(F, C * N))  # a view: out is C-contiguous
+    else:  # frame-major: the transposed product, so BLAS writes rows of out.T
+        np.matmul(Hs.T, W.T, out=out.T)
     return out
 
 
@@ -316,8 +361,39 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
         return self._prepared[0]
 
 
+class FixedTemplatesMU(ConvolutiveMU):
+    """:class:`ConvolutiveMU` when the templates and their activations are all fixed and
+    only free components learn (any β): the templates' part of the model is computed
+    once, so an iteration costs two passes of a plain NMF of ``n_free`` components over V
+    instead of two passes over every template frame (the drums' residual refinement)."""
+
+    def __init__(self, V, W, H, problem: Problem, **kwargs):
+        super().__init__(V, W, H, problem, **kwargs)
+        self._fixed = self.W @ self._shift(self.H)  # (F, C·N), constant
+
+    def _model(self, Hs=None) -> np.ndarray:
+        L = self.W_free @ self.H_free
+        L += self._fixed
+        if self.beta < 2:
+            np.maximum(L, self._eps_row, out=L)
+        return L
+
+    def step(self) -> float:
+        A, B = self._weights(self.WH)
+        denominator = self.W_free.sum(axis=0)[:, None] if B is None else self.W_free.T @ B
+        self.H_free *= self._factor(self.W_free.T @ A, denominator)
+        A, B = self._weights(self._model())
+        denominator = self.H_free.sum(axis=1)[None, :] if B is None else B @ self.H_free.T
+        self.W_free *= self._factor(A @ self.H_free.T, denominator)
+        self.WH = self._model()
+        return kernels.divergence(self.V, self.WH, self.beta)
+
+
 def make_convolutive_mu(V, W, H, problem: Problem, **kwargs) -> ConvolutiveMU:
-    """The compiled passes for β = 1 when numba is available, else the NumPy updates."""
+    """Only free components learning: :class:`FixedTemplatesMU`; else the compiled
+    passes for β = 1 when numba is available, else the NumPy updates."""
+    if not problem.free_W.any() and not problem.free_H.any() and kwargs.get("W_free") is not None:
+        return FixedTemplatesMU(V, W, H, problem, **kwargs)
     if problem.beta == 1 and kernels.HAVE_NUMBA:
         return CompiledKLConvolutiveMU(V, W, H, problem, **kwargs)
     return ConvolutiveMU(V, W, H, problem, **kwargs)
