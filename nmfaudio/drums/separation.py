@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.drums.model import _band_edges, _fit
@@ -53,6 +54,7 @@ from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.nmf import convolutive_model
+from nmfaudio.nmf.kernels import num_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -309,8 +311,6 @@ def separate_drums(
                          f"(known classes: {', '.join(KNOWN_CLASSES)})")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         result = _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                            mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
@@ -382,19 +382,21 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # read them (and the (F, N) layout the STFT gives transposes without a copy)
     S = np.empty((D + 1, C, N, F), dtype=np.float32)
     H_free = free["H_free"].reshape(-1, C, N) if free else None
-    for d in range(D + 1):
-        parts = np.flatnonzero(index == d)
-        for c in range(C):
-            if d == D and free:
-                convolutive_model(P[:, parts], H[parts, c], W_free=free["W_free"], H_free=H_free[:, c],
-                                  out=S[d, c].T)
-            elif parts.size:
-                convolutive_model(P[:, parts], H[parts, c], out=S[d, c].T)
-            else:
-                S[d, c] = 0
+    # these products are large (F × frames): BLAS threads pay off here, unlike in the fit
+    with threadpool_limits(limits=num_threads() if N >= 2048 else 1, user_api="blas"):
+        for d in range(D + 1):
+            parts = np.flatnonzero(index == d)
+            for c in range(C):
+                if d == D and free:
+                    convolutive_model(P[:, parts], H[parts, c], W_free=free["W_free"], H_free=H_free[:, c],
+                                      out=S[d, c].T)
+                elif parts.size:
+                    convolutive_model(P[:, parts], H[parts, c], out=S[d, c].T)
+                else:
+                    S[d, c] = 0
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
-    M = masks.spectrogram_masks(S, power=mask_power)  # (D [+ 1], C, N, F)
+    M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (D [+ 1], C, N, F), S's memory
 
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
