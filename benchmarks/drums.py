@@ -308,6 +308,16 @@ def _print_performance_table(title, results):
     return summary
 
 
+def _print_machine() -> None:
+    """The machine description (benchmarks/_machine.py), after a blank line."""
+    try:
+        from _machine import machine_lines
+
+        print("\n" + "\n".join(machine_lines()))
+    except Exception:  # pragma: no cover - machine description is optional
+        pass
+
+
 def _three_minute_track(sr=22050):
     performance = performances.compose(np.random.default_rng(2026), seconds=180.0)
     return performances.render(performance, "GMRockKit", sr=sr)["mix"]
@@ -350,12 +360,7 @@ def performance_benchmark(n, seed_offset=0) -> int:
     ok &= seconds <= 2.5
     print(f"{'ok  ' if seconds <= 2.5 else 'MISS'} 3-minute track (GMRockKit), load + separate + write the stems: "
           f"median of 3 runs {seconds:.2f} s (floor 2.5 s)")
-    try:
-        from _machine import machine_lines
-
-        print("\n" + "\n".join(machine_lines()))
-    except Exception:  # pragma: no cover - machine description is optional
-        pass
+    _print_machine()
     return 0 if ok else 1
 
 
@@ -469,12 +474,7 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
         print(f"\n{label}: this checkout's stems against --compare's, SNR (dB): "
               + ", ".join(f"{stem} {value:.0f}" for stem, value in stems.items()))
     print(f"\n{'ok  ' if ok else 'MISS'} speed floors (this checkout, wall time on this machine's load)")
-    try:
-        from _machine import machine_lines
-
-        print("\n" + "\n".join(machine_lines()))
-    except Exception:  # pragma: no cover - machine description is optional
-        pass
+    _print_machine()
     return 0 if ok else 1
 
 
@@ -573,12 +573,7 @@ def main(argv=None) -> int:
         for passed, text in checks:
             ok &= passed
             print(f"{'ok  ' if passed else 'MISS'} {row['name']}: {text}")
-    try:
-        from _machine import machine_lines
-
-        print("\n" + "\n".join(machine_lines()))
-    except Exception:  # pragma: no cover - machine description is optional
-        pass
+    _print_machine()
     return 0 if ok else 1
 
 

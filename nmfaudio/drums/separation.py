@@ -407,7 +407,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         pairs = np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2)
         for d in range(D):
             # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
-            # product casts through buffers and took ~5× longer
+            # product casts through buffers (0.68 vs 0.29 s for five 3-minute stems)
             np.multiply(M[d, c, :, :, None], pairs, out=masked.view(real).reshape(N, F, 2))
             drums[d, c] = spectrum.istft(masked.T, n_fft=n_fft, hop_length=hop_length, length=n_samples)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
