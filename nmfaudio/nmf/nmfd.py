@@ -181,7 +181,8 @@ def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray
     dtype = np.result_type(P, H)
     if out is None:
         out = np.empty((F,) + H.shape[1:], dtype=dtype)
-    elif out.shape != (F,) + H.shape[1:] or not (out.flags.c_contiguous or (out.ndim == 2 and out.T.flags.c_contiguous)):
+    elif out.shape != (F,) + H.shape[1:] or not (
+            out.flags.c_contiguous or (out.ndim == 2 and out.T.flags.c_contiguous)):
         raise ValueError(f"out has shape {out.shape}; it must be a C-contiguous {(F,) + H.shape[1:]} array "
                          "or the transpose of a C-contiguous one")
     lags, owners = _support(P)
