@@ -47,6 +47,17 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
     python benchmarks/drums.py --extras   # the residual: toms and crash added, --free 0 vs 1
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
+    python benchmarks/drums.py --speed              # the speed floors: 8-s mixtures, 3-minute track
+    python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
+
+``--speed`` times, each in a fresh process per round (so imports and compilation stay out
+of the timings, which start after a warm-up call): ``separate_drums`` in memory on the
+bundled loop (8.7 s) and on an 8-s GMRockKit performance (median of ``--repeats`` calls,
+wall and CPU time), and a 3-minute GMRockKit performance end to end — load the WAV,
+separate, write the six stems (median of 3).  With ``--compare PATH`` the same runs use
+the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
+table gives both and their ratio; the two outputs' difference (SNR of one against the
+other, per stem) says whether the change altered the result.
 
 ``--extras`` adds GMRockKit's crash (on every other bar) and a four-note tom fill (at the
 end of the other bars), at 0.7 × the snare's RMS, to every mixture, and scores kick,
@@ -297,6 +308,16 @@ def _print_performance_table(title, results):
     return summary
 
 
+def _print_machine() -> None:
+    """The machine description (benchmarks/_machine.py), after a blank line."""
+    try:
+        from _machine import machine_lines
+
+        print("\n" + "\n".join(machine_lines()))
+    except Exception:  # pragma: no cover - machine description is optional
+        pass
+
+
 def _three_minute_track(sr=22050):
     performance = performances.compose(np.random.default_rng(2026), seconds=180.0)
     return performances.render(performance, "GMRockKit", sr=sr)["mix"]
@@ -339,12 +360,121 @@ def performance_benchmark(n, seed_offset=0) -> int:
     ok &= seconds <= 2.5
     print(f"{'ok  ' if seconds <= 2.5 else 'MISS'} 3-minute track (GMRockKit), load + separate + write the stems: "
           f"median of 3 runs {seconds:.2f} s (floor 2.5 s)")
-    try:
-        from _machine import machine_lines
+    _print_machine()
+    return 0 if ok else 1
 
-        print("\n" + "\n".join(machine_lines()))
-    except Exception:  # pragma: no cover - machine description is optional
-        pass
+
+#: The timing script run in a fresh process per tree and round: prints one JSON line.
+_SPEED_SCRIPT = r"""
+import json, os, sys, tempfile, time, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import nmfaudio
+
+loop, eight, track, outputs, repeats = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+result = {"nmfaudio": os.path.dirname(os.path.dirname(nmfaudio.__file__))}
+for label, path in (("loop", loop), ("8s", eight)):
+    y, sr = nmfaudio.load(path)
+    first = nmfaudio.separate_drums(y, sr, random_state=0)  # warm-up (compilation, caches)
+    np.savez(os.path.join(outputs, label + ".npz"), **first.sources)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        nmfaudio.separate_drums(y, sr, random_state=0)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    result[label] = (float(np.median(walls)), float(np.median(cpus)))
+walls, cpus = [], []
+with tempfile.TemporaryDirectory() as tmp:
+    for run in range(3):
+        wall, cpu = time.perf_counter(), time.process_time()
+        separated = nmfaudio.separate_drums(track, random_state=0)
+        separated.save(os.path.join(tmp, str(run)))
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+result["track"] = (float(np.median(walls)), float(np.median(cpus)))
+print(json.dumps(result))
+"""
+
+
+def _load_average() -> str:
+    import os
+
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
+    """Time the speed floors (see the module docstring); ``compare``: another checkout
+    run side by side.  Returns 0 when the floors hold for this checkout."""
+    import json
+    import os
+    import subprocess
+
+    import soundfile as sf
+
+    sr = 22050
+    trees = {"this checkout": str(HERE.parent)}
+    if compare:
+        trees["--compare"] = str(Path(compare).resolve())
+    timings = {name: {"loop": [], "8s": [], "track": []} for name in trees}
+    loads = [_load_average()]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        eight = performances.render(performances.compose(np.random.default_rng(2027), seconds=8.0), "GMRockKit",
+                                    sr=sr)["mix"]
+        sf.write(tmp / "eight.wav", eight, sr, subtype="FLOAT")
+        sf.write(tmp / "track.wav", _three_minute_track(sr), sr, subtype="FLOAT")
+        for round_ in range(rounds):
+            for name, tree in trees.items():  # alternating: both see the same load
+                outputs = tmp / f"out{list(trees).index(name)}"
+                outputs.mkdir(exist_ok=True)
+                env = dict(os.environ, PYTHONPATH=tree)
+                done = subprocess.run(
+                    [sys.executable, "-c", _SPEED_SCRIPT, str(HERE.parent / "data" / "drum_loop.wav"),
+                     str(tmp / "eight.wav"), str(tmp / "track.wav"), str(outputs), str(repeats)],
+                    env=env, cwd=tmp, capture_output=True, text=True, check=False)
+                if done.returncode:
+                    print(done.stderr, file=sys.stderr)
+                    return 1
+                measured = json.loads(done.stdout.strip().splitlines()[-1])
+                if Path(measured["nmfaudio"]).resolve() != Path(tree).resolve():
+                    print(f"error: {tree} imported nmfaudio from {measured['nmfaudio']}", file=sys.stderr)
+                    return 1
+                for key in ("loop", "8s", "track"):
+                    timings[name][key].append(measured[key])
+                loads.append(_load_average())
+        differences = {}
+        if compare:
+            for label in ("loop", "8s"):
+                ours, theirs = np.load(tmp / "out0" / f"{label}.npz"), np.load(tmp / "out1" / f"{label}.npz")
+                differences[label] = {stem: 10 * np.log10(np.sum(theirs[stem].astype(np.float64) ** 2) / max(
+                    np.sum((ours[stem].astype(np.float64) - theirs[stem]) ** 2), 1e-30))
+                    for stem in theirs.files if stem in ours.files}
+
+    def median(name, key, which):  # the median over rounds of each round's median
+        return statistics.median(t[which] for t in timings[name][key])
+
+    rows = (("loop", "bundled loop (8.7 s), in memory", None), ("8s", "8-s GMRockKit performance, in memory", 0.25),
+            ("track", "3-minute GMRockKit performance, load + separate + write", 2.5))
+    print(f"\nseparate_drums speed, {rounds} rounds × {repeats} calls (3 for the 3-minute track), medians; "
+          f"load average (1/5/15 min) over the run: {', '.join(loads)}\n")
+    header = "| what | " + " | ".join(f"{name} wall | {name} CPU" for name in trees)
+    print(header + (" | wall ratio (this / --compare) | CPU ratio |" if compare else " |") + " floor |")
+    print("|---|" + "---:|" * (2 * len(trees) + (2 if compare else 0)) + "---:|")
+    ok = True
+    for key, title, floor in rows:
+        cells = [f"{median(name, key, which):.3f} s" for name in trees for which in (0, 1)]
+        if compare:
+            cells += [f"{median('this checkout', key, w) / median('--compare', key, w):.2f}" for w in (0, 1)]
+        seconds = median("this checkout", key, 0)
+        if floor is not None:
+            ok &= seconds <= floor
+        print(f"| {title} | " + " | ".join(cells) + f" | {'–' if floor is None else f'{floor:g} s'} |")
+    for label, stems in differences.items():
+        print(f"\n{label}: this checkout's stems against --compare's, SNR (dB): "
+              + ", ".join(f"{stem} {value:.0f}" for stem, value in stems.items()))
+    print(f"\n{'ok  ' if ok else 'MISS'} speed floors (this checkout, wall time on this machine's load)")
+    _print_machine()
     return 0 if ok else 1
 
 
@@ -357,8 +487,20 @@ def main(argv=None) -> int:
                         help="add toms and crash to the mixtures and compare 0, 1, 2 free components")
     parser.add_argument("--performances", action="store_true",
                         help="five stems on realistic performances (tuning and held-out kits)")
+    parser.add_argument("--speed", action="store_true",
+                        help="time the speed floors (8-s mixtures, a 3-minute track end to end)")
+    parser.add_argument("--compare", metavar="PATH",
+                        help="with --speed: also time the nmfaudio of this other checkout, side by side")
+    parser.add_argument("--rounds", type=int, default=2, help="with --speed: alternating rounds (default 2)")
+    parser.add_argument("--repeats", type=int, default=7, help="with --speed: calls per 8-s timing (default 7)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.speed:
+        try:
+            return speed_benchmark(args.compare, rounds=args.rounds, repeats=args.repeats)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if args.performances:
         try:
             return performance_benchmark(args.n or 4, args.seed)
@@ -431,12 +573,7 @@ def main(argv=None) -> int:
         for passed, text in checks:
             ok &= passed
             print(f"{'ok  ' if passed else 'MISS'} {row['name']}: {text}")
-    try:
-        from _machine import machine_lines
-
-        print("\n" + "\n".join(machine_lines()))
-    except Exception:  # pragma: no cover - machine description is optional
-        pass
+    _print_machine()
     return 0 if ok else 1
 
 

@@ -99,7 +99,7 @@ def soft_masks(W, H, *, power: float = 1.0) -> np.ndarray:
     return spectrogram_masks(component_spectrograms(W, H), power=power)
 
 
-def spectrogram_masks(S: np.ndarray, *, power: float = 1.0) -> np.ndarray:
+def spectrogram_masks(S: np.ndarray, *, power: float = 1.0, overwrite: bool = False) -> np.ndarray:
     """Soft masks ``S_k^p / Σ_j S_j^p`` from modelled magnitudes ``S`` (for models that
     are not one outer product per component, e.g. convolutive drum templates); bins
     where every ``S_k`` is zero are split equally.
@@ -108,6 +108,9 @@ def spectrogram_masks(S: np.ndarray, *, power: float = 1.0) -> np.ndarray:
     ----------
     S : ndarray, shape (k, ...), non-negative and finite
     power : float > 0, default 1.0
+    overwrite : bool, default False
+        Write the masks into ``S`` when it is a C-contiguous float array (no second array
+        of its size: long recordings); S is then lost.
 
     Returns
     -------
@@ -115,7 +118,8 @@ def spectrogram_masks(S: np.ndarray, *, power: float = 1.0) -> np.ndarray:
     """
     S = np.asarray(S)
     if HAVE_NUMBA and S.dtype in (np.float32, np.float64) and S.ndim >= 2 and S.size:
-        out = np.empty(S.shape, S.dtype)
+        # in place is safe: the kernel reads each entry of S before it writes the same entry
+        out = S if overwrite and S.flags.c_contiguous and S.flags.writeable else np.empty(S.shape, S.dtype)
         _normalized_powers(np.ascontiguousarray(S).reshape(S.shape[0], -1), S.dtype.type(power),
                            out.reshape(S.shape[0], -1))
         return out

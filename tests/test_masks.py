@@ -88,6 +88,11 @@ def test_compiled_spectrogram_masks_equal_the_numpy_ones(monkeypatch, power, dty
     np.testing.assert_allclose(compiled, reference, rtol=0, atol=5e-7 if dtype == np.float32 else 1e-12)
     np.testing.assert_allclose(compiled[:, :2], 1 / 3)
     np.testing.assert_allclose(compiled.sum(axis=0), 1, atol=5e-7 if dtype == np.float32 else 1e-12)
+    monkeypatch.setattr(masks, "HAVE_NUMBA", True)
+    in_place = S.copy()
+    returned = masks.spectrogram_masks(in_place, power=power, overwrite=True)  # the masks replace S
+    assert np.shares_memory(returned, in_place)
+    np.testing.assert_array_equal(returned, compiled)
 
 
 @pytest.mark.parametrize("power", [1.0, 1.5, 2.0])

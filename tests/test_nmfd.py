@@ -164,6 +164,144 @@ def test_compiled_kl_equals_the_numpy_updates(channels, N, monkeypatch):
                                        err_msg=f"{name} {options}")
 
 
+def ragged_templates(F=23, seed=3):
+    """Unit-sum templates of 8, 3 and 5 frames padded with zero frames to T = 8, the
+    last one also with an all-zero frame inside (frame 1), float32."""
+    rng = np.random.default_rng(seed)
+    P = rng.random((F, 3, 8)).astype(np.float32)
+    P[:, 1, 3:] = 0
+    P[:, 2, 5:] = 0
+    P[:, 2, 1] = 0
+    return P / P.sum(axis=(0, 2), keepdims=True)
+
+
+def full_layout(P):
+    """Every (lag, template) pair: what the engine computed before it left out all-zero
+    frames (the zero-padded reference)."""
+    K, T = P.shape[1], P.shape[2]
+    lags, owners = np.divmod(np.arange(T * K), K)
+    return lags.astype(np.int64), owners.astype(np.int64)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled KL", "NumPy"])
+@pytest.mark.parametrize("beta", [1, 0.5], ids=lambda b: f"beta={b}")
+def test_templates_of_different_lengths_equal_the_zero_padded_computation(compiled, beta, monkeypatch):
+    """Templates padded with zero frames (different lengths, a zero frame inside) are
+    computed on their own frames only; the factors and losses equal those of the full
+    zero-padded layout to float32 rounding (factors 1e-4, losses 1e-5 relative), with
+    adapting capped templates, free components and frozen factors, mono and stereo; the
+    padding stays exactly zero."""
+    if compiled and (beta != 1 or not kernels.HAVE_NUMBA):
+        pytest.skip("the compiled passes are KL only (and need numba)")
+    from nmfaudio.nmf import nmfd
+
+    P0 = ragged_templates()
+    assert len(nmfd._support(P0)[0]) == 8 + 3 + 4  # the own-length layout does leave frames out
+    for channels, N in ((1, 2 * 256 + 37), (2, 300)):
+        V, _ = planted(F=23, K=3, T=8, C=channels, N=N, seed=4)
+        rng = np.random.default_rng(5)
+        H0 = (0.5 + rng.random((3, channels, N))).astype(np.float32)
+        W_free, H_free = free_start(23, channels, N)
+        runs = [dict(cap=3.0), dict(W_free=W_free, H_free=H_free, cap=10.0),
+                dict(W_free=W_free, H_free=H_free, fix_P=True, fix_H=True), dict(fix_P=[1], fix_H=[2])]
+        for options in runs:
+            results = []
+            for layout in ("own lengths", "zero-padded"):
+                with monkeypatch.context() as patch:
+                    if not compiled:
+                        patch.setattr(kernels, "HAVE_NUMBA", False)
+                    if layout == "zero-padded":
+                        patch.setattr(nmfd, "_support", full_layout)
+                    results.append(factorize_convolutive(V, P0, H0, beta=beta, max_iter=6, tol=0, **options))
+            own, padded = results
+            message = f"{channels} channel(s), {options}"
+            np.testing.assert_allclose(own.loss, padded.loss, rtol=1e-5, err_msg=message)
+            for name in ("P", "H", "W_free", "H_free"):
+                a, b = getattr(own, name), getattr(padded, name)
+                if b.size:
+                    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * float(np.abs(b).max()),
+                                               err_msg=f"{name}, {message}")
+            assert not own.P[:, 1, 3:].any() and not own.P[:, 2, 5:].any() and not own.P[:, 2, 1].any()
+            steps = np.diff(own.loss)
+            if "cap" not in options:  # the cap may raise the loss slightly (documented)
+                assert steps.max() <= 1e-6 * own.loss[0], message
+
+
+def test_templates_of_different_lengths_learn_with_a_falling_loss():
+    """With templates of 8, 3 and 5 frames (zero-padded) adapting freely, every iteration
+    lowers the KL divergence (to 1e-6 of the start) and the fit reaches a fifth of the
+    starting loss; a template whose frames are all zero stays zero and costs nothing."""
+    P = ragged_templates()
+    rng = np.random.default_rng(6)
+    H = ((rng.random((3, 1, 400)) < 0.05) * rng.random((3, 1, 400)) * 10).astype(np.float32)
+    V = convolutive_components(P, H).sum(axis=0) + np.float32(0.01)
+    P0 = np.concatenate([start_templates(P), np.zeros((23, 1, 8), np.float32)], axis=1)  # + an empty one
+    res = factorize_convolutive(V, P0, beta=1, max_iter=60, tol=0, random_state=0)
+    assert np.diff(res.loss).max() <= 1e-6 * res.loss[0]
+    assert res.loss[-1] < 0.2 * res.loss[0]
+    assert not res.P[:, 3].any() and not res.P[:, 1, 3:].any()
+    np.testing.assert_allclose(res.P[:, :3].sum(axis=(0, 2)), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("beta", [1, 0, 1.5], ids=lambda b: f"beta={b}")
+def test_fixed_templates_fast_path_equals_the_general_updates(beta, monkeypatch):
+    """With templates and activations all fixed and free components learning, the
+    solver that computes the templates' model once (FixedTemplatesMU) gives the general
+    NumPy updates' free factors and losses to float32 rounding (1e-4 / 1e-5 relative),
+    mono and stereo, ragged templates; its loss never rises (1e-6 of the start)."""
+    from nmfaudio.nmf import nmfd
+
+    P0 = ragged_templates()
+    for channels in (1, 2):
+        V, _ = planted(F=23, K=3, T=8, C=channels, N=300, seed=8)
+        H0 = (0.5 + np.random.default_rng(9).random((3, channels, 300))).astype(np.float32)
+        W_free, H_free = free_start(23, channels, 300, n_free=2)
+        options = dict(W_free=W_free, H_free=H_free, fix_P=True, fix_H=True, beta=beta, max_iter=8, tol=0)
+        fast = factorize_convolutive(V, P0, H0, **options)
+        with monkeypatch.context() as patch:
+            patch.setattr(kernels, "HAVE_NUMBA", False)
+            patch.setattr(nmfd, "FixedTemplatesMU", nmfd.ConvolutiveMU)
+            general = factorize_convolutive(V, P0, H0, **options)
+        np.testing.assert_allclose(fast.loss, general.loss, rtol=1e-5)
+        for name in ("W_free", "H_free"):
+            a, b = getattr(fast, name), getattr(general, name)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * float(np.abs(b).max()), err_msg=name)
+        np.testing.assert_array_equal(fast.P, P0)
+        np.testing.assert_array_equal(fast.H, H0)
+        assert np.diff(fast.loss).max() <= 1e-6 * fast.loss[0]
+
+
+def test_convolutive_model_is_the_sum_of_the_components_plus_the_free_part():
+    """convolutive_model equals convolutive_components(...).sum(0) + W_free H_free
+    (float64, 1e-12), into a C-contiguous out and into a frame-major (transposed) one."""
+    from nmfaudio.nmf import convolutive_model
+
+    P = ragged_templates().astype(np.float64)
+    rng = np.random.default_rng(10)
+    H, W_free, H_free = rng.random((3, 2, 40)), rng.random((23, 2)), rng.random((2, 2, 40))
+    expected = convolutive_components(P, H).sum(axis=0) + np.einsum("fr,rcn->fcn", W_free, H_free)
+    np.testing.assert_allclose(convolutive_model(P, H, W_free=W_free, H_free=H_free), expected, rtol=1e-12)
+    frame_major = np.empty((40, 23))
+    convolutive_model(P, H[:, 1], W_free=W_free, H_free=H_free[:, 1], out=frame_major.T)
+    np.testing.assert_allclose(frame_major.T, expected[:, 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="out has shape"):
+        convolutive_model(P, H, out=np.empty((23, 2, 41)))
+
+
+def test_convolutive_components_of_shorter_templates():
+    """convolutive_components of zero-padded templates equals the direct sum
+    Σ_τ P[:, k, τ] H[k, t − τ] (float64, 1e-12)."""
+    P = ragged_templates().astype(np.float64)
+    rng = np.random.default_rng(7)
+    H = rng.random((3, 2, 40))
+    S = convolutive_components(P, H)
+    expected = np.zeros((3, 23, 2, 40))
+    for k in range(3):
+        for tau in range(8):
+            expected[k, :, :, tau:] += P[:, k, tau][:, None, None] * H[k, :, :40 - tau][None]
+    np.testing.assert_allclose(S, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_same_seed_same_result_and_resuming_is_exact():
     V, P = planted(C=2, N=100)
     first, again = (factorize_convolutive(V, P, max_iter=8, tol=0, random_state=7) for _ in range(2))

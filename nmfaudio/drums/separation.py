@@ -46,13 +46,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
-from nmfaudio.nmf import convolutive_components
+from nmfaudio.nmf import convolutive_model
+from nmfaudio.nmf.kernels import num_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -309,8 +311,6 @@ def separate_drums(
                          f"(known classes: {', '.join(KNOWN_CLASSES)})")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         result = _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                            mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
@@ -348,7 +348,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if support_db is not None:
         P0[P0 < P0.max(axis=(0, 2), keepdims=True) * np.float32(10 ** (support_db / 20))] = 0
         P0 /= P0.sum(axis=(0, 2), keepdims=True)
-    K = P0.shape[1]
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
@@ -371,22 +370,46 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
     index = stem_index(kit.classes, classes)
     D = len(classes)
-    S = np.zeros((D + 1, F, C * N), dtype=np.float32)
-    for k in range(K):  # one template at a time: no (K, F, C·N) array for long recordings
-        S[index[k]] += convolutive_components(P[:, k:k + 1], H[k:k + 1]).reshape(F, C * N)
+    free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
         mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
-        S[D] += (np.repeat(fit.W_free, widths, axis=0) * share[:, None]) @ fit.H_free
+        free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
+    # one matrix product per output and channel over its templates' non-zero frames (and,
+    # for the residual, the free components), written in place, frame-major (N, F): the
+    # masks and the masked spectrogram are then contiguous in the order the inverse FFTs
+    # read them (and the (F, N) layout the STFT gives transposes without a copy)
+    S = np.empty((D + 1, C, N, F), dtype=np.float32)
+    H_free = free["H_free"].reshape(-1, C, N) if free else None
+    # these products are large (F × frames): BLAS threads pay off here, unlike in the fit
+    with threadpool_limits(limits=num_threads() if N >= 2048 else 1, user_api="blas"):
+        for d in range(D + 1):
+            parts = np.flatnonzero(index == d)
+            for c in range(C):
+                if d == D and free:
+                    convolutive_model(P[:, parts], H[parts, c], W_free=free["W_free"], H_free=H_free[:, c],
+                                      out=S[d, c].T)
+                elif parts.size:
+                    convolutive_model(P[:, parts], H[parts, c], out=S[d, c].T)
+                else:
+                    S[d, c] = 0
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
-    M = masks.spectrogram_masks(S, power=mask_power).reshape(S.shape[0], F, C, N)
+    M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (D [+ 1], C, N, F), S's memory
 
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
-    for c in range(C):  # all drums of a channel in one inverse STFT
-        drums[:, c] = spectrum.istft(M[:D, :, c] * X[c], n_fft=n_fft, hop_length=hop_length, length=n_samples)
+    real = np.finfo(X.dtype).dtype  # float32 for complex64
+    masked = np.empty((N, F), dtype=X.dtype)  # one stem at a time: one buffer, reused
+    for c in range(C):
+        # (N, F) pairs of (real, imaginary); a copy only if the STFT was not frame-major
+        pairs = np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2)
+        for d in range(D):
+            # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
+            # product casts through buffers (0.68 vs 0.29 s for five 3-minute stems)
+            np.multiply(M[d, c, :, :, None], pairs, out=masked.view(real).reshape(N, F, 2))
+            drums[d, c] = spectrum.istft(masked.T, n_fft=n_fft, hop_length=hop_length, length=n_samples)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):

@@ -10,6 +10,10 @@ A NumPy iteration builds the shifted activations (T·K rows), L, V / L, Wᵀ(V /
 (n_bands × n_frames) arrays, which stop fitting in the cache beyond a few minutes of
 audio.  Here each of the two half-steps is one pass over V, a block of frames at a time:
 
+Each template frame (lag τ of template k) is one column of the templates; a template's
+all-zero frames are left out by the caller (:func:`nmfaudio.nmf.nmfd._support`), so
+templates of different lengths cost their own lengths.
+
 * :func:`h_pass` — model, loss and V / L on the block plus T − 1 frames of look-ahead
   (the H update at frame t needs V / L at t … t + T − 1), then the updated activations
   (templates and free components) for the block's frames, written to new arrays;
@@ -23,6 +27,8 @@ products in float32 per task, the tasks (a fixed split) in a fixed order.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bounds
@@ -31,29 +37,31 @@ if HAVE_NUMBA:
     from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
 
     @_jit
-    def _shifted_block(H, Hf, c, N, T, t0, width, out):
+    def _shifted_block(H, Hf, c, N, lags, owners, t0, width, out):
         """out[:, :width] = the model's activation rows for frames t0 … t0 + width − 1 of
-        channel c: row τ·K + k is H[k, c, t − τ] (0 before the channel's start), then the
-        free rows Hf[r, c·N + t]."""
-        K = H.shape[0]
+        channel c: row i is H[owners[i], c, t − lags[i]] (0 before the channel's start),
+        then the free rows Hf[r, c·N + t]."""
+        n_columns = lags.shape[0]
         zero = out.dtype.type(0)
-        for tau in range(T):
-            for k in range(K):
-                row = out[tau * K + k]
-                for j in range(width):
-                    t = t0 + j - tau
-                    row[j] = H[k, c, t] if t >= 0 else zero
+        for i in range(n_columns):
+            tau = lags[i]
+            k = owners[i]
+            row = out[i]
+            for j in range(width):
+                t = t0 + j - tau
+                row[j] = H[k, c, t] if t >= 0 else zero
         for r in range(Hf.shape[0]):
-            row = out[T * K + r]
+            row = out[n_columns + r]
             for j in range(width):
                 row[j] = Hf[r, c * N + t0 + j]
 
     @_jit
-    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, eps, den_H, den_free, update_H):
+    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, lags, owners, T, eps, den_H, den_free, update_H):
         """Frames t0 … t1 − 1 of channel c: returns their loss terms (float64) and writes
-        their updated activations into H_next / Hf_next."""
+        their updated activations into H_next / Hf_next.  T: the longest lag + 1."""
         F, n_all = Wall.shape
-        N = H.shape[2]
+        K, _, N = H.shape
+        n_columns = lags.shape[0]
         n_free = Hf.shape[0]
         dt = V.dtype
         zero = dt.type(0)
@@ -62,11 +70,12 @@ if HAVE_NUMBA:
         hs = np.empty((n_all, BLOCK + look), dt)
         G = np.empty((n_all, BLOCK + look), dt)
         A = np.empty((4, BLOCK + look), dt)
+        numerators = np.empty((K, BLOCK), dt)
         loss = 0.0
         for j0 in range(t0, t1, BLOCK):
             b = min(BLOCK, t1 - j0)
             width = min(b + look, N - j0)  # the block and its look-ahead, within the channel
-            _shifted_block(H, Hf, c, N, T, j0, width, hs)
+            _shifted_block(H, Hf, c, N, lags, owners, j0, width, hs)
             for i in range(n_all):
                 for j in range(width):
                     G[i, j] = zero
@@ -86,24 +95,32 @@ if HAVE_NUMBA:
                             row += x - v + v * fast_log(max(q, tiny))
                     loss += np.float64(row)
                 _accumulate_cols(Wall, f, nr, A, G, width)
+            if update_H:
+                # numerator of H[k, t]: Σ over k's columns i of G[i, t + lags[i]] (columns in
+                # increasing lag, so each sum runs over τ in order, as the full layout's)
+                for k in range(K):
+                    for j in range(b):
+                        numerators[k, j] = zero
+                for i in range(n_columns):
+                    tau = lags[i]
+                    g = G[i]
+                    num = numerators[owners[i]]
+                    for j in range(min(b, width - tau)):
+                        num[j] += g[j + tau]
             for k in range(K):
                 for j in range(b):
                     t = j0 + j
                     if update_H:
-                        numerator = zero
-                        for tau in range(T):
-                            if j + tau < width:
-                                numerator += G[tau * K + k, j + tau]
-                        H_next[k, c, t] = H[k, c, t] * (numerator / max(den_H[k, t], tiny))
+                        H_next[k, c, t] = H[k, c, t] * (numerators[k, j] / max(den_H[k, t], tiny))
                     else:
                         H_next[k, c, t] = H[k, c, t]
             for r in range(n_free):
                 for j in range(b):
-                    Hf_next[r, base + j] = Hf[r, base + j] * (G[T * K + r, j] / max(den_free[r], tiny))
+                    Hf_next[r, base + j] = Hf[r, base + j] * (G[n_columns + r, j] / max(den_free[r], tiny))
         return loss
 
     @_jit
-    def _w_task(V, Wall, H, Hf, c, t0, t1, T, eps, P):
+    def _w_task(V, Wall, H, Hf, c, t0, t1, lags, owners, eps, P):
         """Frames t0 … t1 − 1 of channel c: adds Σ_t (V / L)[f, t] · hs[i, t] to P (F, n_all)."""
         F, n_all = Wall.shape
         N = H.shape[2]
@@ -114,7 +131,7 @@ if HAVE_NUMBA:
         spare = np.empty(n_all, dt)
         for j0 in range(t0, t1, BLOCK):
             b = min(BLOCK, t1 - j0)
-            _shifted_block(H, Hf, c, N, T, j0, b, hs)
+            _shifted_block(H, Hf, c, N, lags, owners, j0, b, hs)
             base = c * N + j0
             for f in range(0, F, 2):
                 g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
@@ -126,29 +143,32 @@ if HAVE_NUMBA:
                 _reduce_rows(A[0], A[1], hs, P[f], P[g] if g > f else spare, b, zero)
 
 
-def _tasks(C: int, N: int) -> list[tuple[int, int, int]]:
+@functools.lru_cache(maxsize=64)  # two passes per iteration ask for the same split
+def _tasks(C: int, N: int) -> tuple[tuple[int, int, int], ...]:
     """(channel, first frame, end frame) of each task: each channel split like the
     engine's columns (:func:`~nmfaudio.nmf.kernels.task_bounds`), MAX_TASKS in all."""
     edges = task_bounds(N, MAX_TASKS // C)
-    return [(c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return tuple((c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a)
 
 
-def h_pass(V, Wall, H, Hf, T, eps, den_H, update_H):
+def h_pass(V, Wall, H, Hf, lags, owners, eps, den_H, update_H):
     """Loss of the current factors and their updated activations (KL MU).
 
     Parameters
     ----------
     V : ndarray, shape (F, C·N), float32, C-contiguous
-    Wall : ndarray, shape (F, T·K + n_free)
-        The templates (column τ·K + k: template k at lag τ), then the free templates.
+    Wall : ndarray, shape (F, n_columns + n_free)
+        The templates' frames (column i: template ``owners[i]`` at lag ``lags[i]``), then
+        the free templates.
     H : ndarray, shape (K, C, N)
     Hf : ndarray, shape (n_free, C·N)
-    T : int
+    lags, owners : ndarray of int64, shape (n_columns,)
+        Sorted by lag (then template); every template has a lag-0 column.
     eps : float
         Floor of the model.
     den_H : ndarray, shape (K, N)
-        Denominator of the activations' update: Σ over the lags τ with t + τ < N of the
-        column sums of the templates.
+        Denominator of the activations' update: Σ over k's columns with t + lag < N of
+        their column sums.
     update_H : bool
         False: H_next is a copy of H (the free activations are updated all the same).
 
@@ -159,38 +179,40 @@ def h_pass(V, Wall, H, Hf, T, eps, den_H, update_H):
     Hf_next : ndarray, shape (n_free, C·N)
     """
     K, C, N = H.shape
+    n_columns = len(lags)
+    T = int(lags.max()) + 1
     H_next, Hf_next = np.empty_like(H), np.empty_like(Hf)
-    den_free = Wall[:, T * K:].sum(axis=0)
+    den_free = Wall[:, n_columns:].sum(axis=0)
     tasks = _tasks(C, N)
     losses = np.zeros(len(tasks))
     dt = V.dtype.type
 
     def task(i):
         c, t0, t1 = tasks[i]
-        losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, T, K, dt(eps), den_H, den_free,
-                            bool(update_H))
+        losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, lags, owners, T, dt(eps), den_H,
+                            den_free, bool(update_H))
 
     run_in_threads(task, len(tasks))
     return float(losses.sum()), H_next, Hf_next
 
 
-def w_pass(V, Wall, H, Hf, T, eps):
+def w_pass(V, Wall, H, Hf, lags, owners, eps):
     """The numerators of the template updates (KL MU): Σ_t (V / L)[f, t] · hs[i, t], with
     L the model of ``Wall`` and the activations, hs their shifted rows (as in :func:`h_pass`).
 
     Parameters
     ----------
     V : ndarray, shape (F, C·N), float32, C-contiguous
-    Wall : ndarray, shape (F, T·K + n_free)
+    Wall : ndarray, shape (F, n_columns + n_free)
     H : ndarray, shape (K, C, N)
     Hf : ndarray, shape (n_free, C·N)
-    T : int
+    lags, owners : ndarray of int64, shape (n_columns,)
     eps : float
         Floor of the model.
 
     Returns
     -------
-    ndarray, shape (F, T·K + n_free)
+    ndarray, shape (F, n_columns + n_free)
         Summed over the tasks in a fixed order (the same on any number of threads).
     """
     K, C, N = H.shape
@@ -200,7 +222,7 @@ def w_pass(V, Wall, H, Hf, T, eps):
 
     def task(i):
         c, t0, t1 = tasks[i]
-        _w_task(V, Wall, H, Hf, c, t0, t1, T, dt(eps), partial[i])
+        _w_task(V, Wall, H, Hf, c, t0, t1, lags, owners, dt(eps), partial[i])
 
     run_in_threads(task, len(tasks))
     return partial.sum(axis=0)

@@ -29,7 +29,7 @@ from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
-__all__ = ["NMFDResult", "convolutive_components", "factorize_convolutive"]
+__all__ = ["NMFDResult", "convolutive_components", "convolutive_model", "factorize_convolutive"]
 
 
 @dataclass
@@ -76,22 +76,48 @@ class NMFDResult:
     stop_reason: str
 
 
-def _shift(H: np.ndarray, T: int) -> np.ndarray:
-    """(K, C, N) activations → (T·K, C·N): row τ·K + k is H[k] delayed by τ frames
-    (within each channel)."""
+def _support(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (lag, template) pairs the model keeps: every frame of P (F, K, T) that is not
+    all zero, and lag 0 of every template.  Multiplicative updates keep zeros at zero,
+    so an all-zero frame never contributes and is skipped exactly — a template padded
+    with zero frames to the longest one costs only its own length.
+
+    Returns
+    -------
+    lags, owners : ndarray of int64, shape (n_columns,)
+        Sorted by lag, then template (the order of the full layout τ·K + k).
+    """
+    present = P.any(axis=0)  # (K, T)
+    present[:, 0] = True
+    lags, owners = np.nonzero(present.T)
+    return lags.astype(np.int64), owners.astype(np.int64)
+
+
+def _lag_blocks(lags: np.ndarray, N: int):
+    """(τ, first, end) of each run of columns at lag τ < N (lags sorted)."""
+    values, starts = np.unique(lags, return_index=True)
+    ends = np.append(starts[1:], len(lags))
+    return [(int(tau), int(a), int(b)) for tau, a, b in zip(values, starts, ends) if tau < N]
+
+
+def _shift(H: np.ndarray, lags: np.ndarray, owners: np.ndarray, blocks=None) -> np.ndarray:
+    """(K, C, N) activations → (n_columns, C·N): row i is H[owners[i]] delayed by
+    lags[i] frames (within each channel); ``blocks``: :func:`_lag_blocks` if known."""
     K, C, N = H.shape
-    out = np.zeros((T, K, C, N), dtype=H.dtype)
-    for tau in range(min(T, N)):  # lags beyond a short clip's end stay zero
-        out[tau, :, :, tau:] = H[:, :, :N - tau]
-    return out.reshape(T * K, C * N)
+    out = np.zeros((len(lags), C, N), dtype=H.dtype)
+    for tau, a, b in _lag_blocks(lags, N) if blocks is None else blocks:  # lags beyond a short clip's end stay zero
+        out[a:b, :, tau:] = H[owners[a:b], :, :N - tau]
+    return out.reshape(len(lags), C * N)
 
 
-def _unshift(G: np.ndarray, T: int, K: int, C: int, N: int) -> np.ndarray:
-    """Adjoint of :func:`_shift`: (T·K, C·N) → (K, C, N), Σ_τ G[τ, :, :, t + τ]."""
-    G = G.reshape(T, K, C, N)
-    out = G[0].copy()
-    for tau in range(1, min(T, N)):
-        out[:, :, :N - tau] += G[tau, :, :, tau:]
+def _unshift(G: np.ndarray, lags: np.ndarray, owners: np.ndarray, K: int, C: int, N: int,
+             blocks=None) -> np.ndarray:
+    """Adjoint of :func:`_shift`: (n_columns, C·N) → (K, C, N), Σ_i G[i, :, t + lags[i]]
+    into template owners[i]."""
+    G = G.reshape(len(lags), C, N)
+    out = np.zeros((K, C, N), dtype=G.dtype)
+    for tau, a, b in _lag_blocks(lags, N) if blocks is None else blocks:  # a template appears at most once per lag
+        out[owners[a:b], :, :N - tau] += G[a:b, :, tau:]
     return out
 
 
@@ -118,41 +144,101 @@ def convolutive_components(P, H, *, out=None) -> np.ndarray:
     if out is None:
         out = np.empty((K, F) + H.shape[1:], dtype=np.result_type(P, H))
     flat = out.reshape(K, F, C * N)  # a view: out is written in place
+    frames = P.any(axis=0)  # (K, T): trailing zero frames (shorter templates) cost nothing
     for k in range(K):
-        flat[k] = P[:, k, :] @ _shift(H3[k:k + 1], T)
+        length = max(1, int(np.flatnonzero(frames[k])[-1]) + 1 if frames[k].any() else 1)
+        lags = np.arange(length)
+        flat[k] = P[:, k, :length] @ _shift(H3[k:k + 1], lags, np.zeros(length, np.int64))
+    return out
+
+
+def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray:
+    """The NMFD model ``Σ_k Σ_τ P[:, k, τ] H[k, t − τ] (+ W_free H_free)`` as one matrix
+    product over the templates' frames that are not all zero (a template padded with
+    zero frames costs its own length) — ``convolutive_components(P, H).sum(axis=0)``
+    without the per-template arrays.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+    H : ndarray, shape (K, N) or (K, C, N)
+    W_free : ndarray, shape (F, n_free), optional
+    H_free : ndarray, shape (n_free, N) or (n_free, C, N) (or (n_free, C·N)), optional
+    out : ndarray, shape (F, N) or (F, C, N), optional
+        Where to write the result (e.g. part of a larger array), C-contiguous — or, for
+        (F, N), the transpose of a C-contiguous (N, F) array (frame-major, the layout
+        of an inverse FFT's input); default a new C-contiguous array of the common
+        dtype of P and H.
+
+    Returns
+    -------
+    ndarray, shape (F, N) or (F, C, N)
+    """
+    P, H = np.asarray(P), np.asarray(H)
+    H3 = H[:, None, :] if H.ndim == 2 else H
+    F, K, T = P.shape
+    _, C, N = H3.shape
+    dtype = np.result_type(P, H)
+    if out is None:
+        out = np.empty((F,) + H.shape[1:], dtype=dtype)
+    elif out.shape != (F,) + H.shape[1:] or not (
+            out.flags.c_contiguous or (out.ndim == 2 and out.T.flags.c_contiguous)):
+        raise ValueError(f"out has shape {out.shape}; it must be a C-contiguous {(F,) + H.shape[1:]} array "
+                         "or the transpose of a C-contiguous one")
+    lags, owners = _support(P)
+    W = P[:, owners, lags].astype(dtype, copy=False)
+    Hs = _shift(H3.astype(dtype, copy=False), lags, owners)
+    if W_free is not None:
+        W = np.hstack([W, np.asarray(W_free, dtype)])
+        Hs = np.vstack([Hs, np.asarray(H_free, dtype).reshape(-1, C * N)])
+    if out.flags.c_contiguous:
+        np.matmul(W, Hs, out=out.reshape(F, C * N))  # a view: out is C-contiguous
+    else:  # frame-major: the transposed product, so BLAS writes rows of out.T
+        np.matmul(Hs.T, W.T, out=out.T)
     return out
 
 
 class ConvolutiveMU(BetaMU):
     """Multiplicative updates of the NMFD model for any β, in NumPy.
 
-    ``V (F, C·N) ≈ W · shift(H) + W_free H_free``, where W (F, T·K) holds the templates
-    (column τ·K + k: template k at lag τ) and shift(H) the delayed activations
-    (:func:`_shift`).  It is :class:`~nmfaudio.nmf.solvers.BetaMU` with the convolutive
-    model: the same weights and MM ratio; ``problem.free_W`` (T·K,) and
-    ``problem.free_H`` (K,) mark what learns.  Free components always learn.
+    ``V (F, C·N) ≈ W · shift(H) + W_free H_free``, where W (F, n_columns) holds the
+    templates' frames (column i: template ``owners[i]`` at lag ``lags[i]``; the full
+    layout has column τ·K + k, a template's all-zero frames may be left out, see
+    :func:`_support`) and shift(H) the delayed activations (:func:`_shift`).  It is
+    :class:`~nmfaudio.nmf.solvers.BetaMU` with the convolutive model: the same weights
+    and MM ratio; ``problem.free_W`` (n_columns,) and ``problem.free_H`` (K,) mark what
+    learns.  Free components always learn.
 
     After each template update, each learning template whose activations also learn is
     rescaled to unit sum (its scale moved into H, so the model is unchanged) and, with
-    ``cap`` (F, T·K), clipped to at most ``cap``, then rescaled again.  Factors are
+    ``cap`` (F, n_columns), clipped to at most ``cap``, then rescaled again.  Factors are
     updated in place except H in the compiled subclass (read ``solver.H`` at the end).
     """
 
-    def __init__(self, V, W, H, problem: Problem, *, W_free=None, H_free=None, cap=None):
+    def __init__(self, V, W, H, problem: Problem, *, lags, owners, W_free=None, H_free=None, cap=None):
         super().__init__(V, W, H, problem)
         self.F = V.shape[0]
         self.K, self.C, self.N = H.shape
-        self.T = W.shape[1] // self.K
+        self.lags, self.owners = lags, owners
+        self.blocks = _lag_blocks(lags, self.N)  # (τ, first, end) runs, used every iteration
+        self.T = int(lags.max()) + 1  # the longest template
         self.W_free, self.H_free = W_free, H_free  # None: no free components
         self.cap = cap
-        free_templates = problem.free_W.reshape(self.T, self.K)[0]
+        free_templates = np.zeros(self.K, bool)
+        free_templates[owners] = problem.free_W
         self.rescaled = free_templates & problem.free_H  # templates kept at unit sum
         # the floor as a row, not a scalar: NumPy's scalar-operand maximum is not
         # vectorized and took 6× longer here (0.9 vs 0.15 ms for 155 × 7750 float32)
         self._eps_row = np.full((1, V.shape[1]), problem.eps, dtype=V.dtype)
 
+    def _shift(self, H) -> np.ndarray:
+        return _shift(H, self.lags, self.owners, self.blocks)
+
+    def _unshift(self, G) -> np.ndarray:
+        return _unshift(G, self.lags, self.owners, self.K, self.C, self.N, self.blocks)
+
     def _model(self, Hs=None) -> np.ndarray:
-        L = self.W @ (_shift(self.H, self.T) if Hs is None else Hs)
+        L = self.W @ (self._shift(self.H) if Hs is None else Hs)
         if self.W_free is not None:
             L += self.W_free @ self.H_free
         if self.beta < 2:
@@ -168,24 +254,23 @@ class ConvolutiveMU(BetaMU):
         return mu_ratio(numerator, denominator, None, 0.0, 0.0, self.gamma)
 
     def step(self) -> float:
-        T, K, C, N = self.T, self.K, self.C, self.N
         A, B = self._weights(self.WH)
         if self.W_free is not None:  # the free activations' products, before H changes
             free_num = self.W_free.T @ A
             free_den = self.W_free.sum(axis=0)[:, None] if B is None else self.W_free.T @ B
         if self.update_H:
             r = self.rows_H
-            numerator = _unshift(self.W.T @ A, T, K, C, N)
+            numerator = self._unshift(self.W.T @ A)
             if B is None:
-                ones = np.broadcast_to(self.W.sum(axis=0)[:, None], (T * K, C * N))
-                denominator = _unshift(np.ascontiguousarray(ones), T, K, C, N)
+                ones = np.broadcast_to(self.W.sum(axis=0)[:, None], (self.W.shape[1], self.C * self.N))
+                denominator = self._unshift(np.ascontiguousarray(ones))
             else:
-                denominator = _unshift(self.W.T @ B, T, K, C, N)
+                denominator = self._unshift(self.W.T @ B)
             self.H[r] *= self._factor(numerator[r], denominator[r])
         if self.W_free is not None:
             self.H_free *= self._factor(free_num, free_den)
         if self.update_W or self.W_free is not None:
-            Hs = _shift(self.H, T)
+            Hs = self._shift(self.H)
             A, B = self._weights(self._model(Hs))
             if self.update_W:
                 c = self.cols_W
@@ -206,10 +291,10 @@ class ConvolutiveMU(BetaMU):
             self._rescale()
 
     def _rescale(self) -> None:
-        Wr = self.W.reshape(self.F, self.T, self.K)
-        sums = Wr.sum(axis=(0, 1))
+        sums = np.zeros(self.K, self.W.dtype)
+        np.add.at(sums, self.owners, self.W.sum(axis=0))
         sums = np.where((sums > 0) & self.rescaled, sums, 1).astype(self.W.dtype)
-        Wr /= sums
+        self.W /= sums[self.owners]
         self.H *= sums[:, None, None]
 
 
@@ -226,7 +311,7 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
         self._prepared = None
 
     def _templates(self) -> np.ndarray:
-        """[W | W_free] (F, T·K + n_free)."""
+        """[W | W_free] (F, n_columns + n_free)."""
         if self.W_free is None:
             return self.W
         return np.ascontiguousarray(np.hstack([self.W, self.W_free]), dtype=self.W.dtype)
@@ -235,21 +320,21 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
         return self.H_free if self.H_free is not None else np.zeros((0, self.C * self.N), self.W.dtype)
 
     def _h_pass(self):
-        T, K, N = self.T, self.K, self.N
-        column_sums = self.W.sum(axis=0).reshape(T, K)
+        K, N = self.K, self.N
+        column_sums = self.W.sum(axis=0)
         denominator = np.zeros((K, N), self.W.dtype)  # unshift of the ones (as the NumPy step)
-        for tau in range(min(T, N)):
-            denominator[:, :N - tau] += column_sums[tau][:, None]
-        return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), T,
-                                  self.problem.eps, denominator, self.update_H)
+        for tau, a, b in self.blocks:
+            denominator[self.owners[a:b], :N - tau] += column_sums[a:b][:, None]
+        return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), self.lags,
+                                  self.owners, self.problem.eps, denominator, self.update_H)
 
     def start(self) -> float:
         self._prepared = self._h_pass()
         return self._prepared[0]
 
     def step(self) -> float:
-        T, K = self.T, self.K
         _, H_next, H_free_next = self._prepared
+        n_columns = self.W.shape[1]
         if self.update_H:
             if not isinstance(self.rows_H, slice):  # some activations are fixed
                 fixed = ~self.problem.free_H
@@ -258,27 +343,58 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
         if self.W_free is not None:
             self.H_free = H_free_next
         if self.update_W or self.W_free is not None:
-            numerators = convolutive.w_pass(self.V, self._templates(), self.H, self._free_activations(), T,
-                                            self.problem.eps)
+            numerators = convolutive.w_pass(self.V, self._templates(), self.H, self._free_activations(),
+                                            self.lags, self.owners, self.problem.eps)
             if self.update_W:
                 # row sums of the shifted activations: lag τ drops each channel's last τ frames
                 # (float64 running sums: a float32 one drifts by ~1e-5 over 10⁵ frames)
                 cumulative = np.cumsum(self.H.sum(axis=1, dtype=np.float64), axis=1)  # (K, N)
-                denominator = np.zeros((T, K))
-                for tau in range(min(T, self.N)):
-                    denominator[tau] = cumulative[:, self.N - 1 - tau]
-                denominator = denominator.reshape(1, T * K).astype(self.W.dtype)
+                denominator = np.zeros(n_columns)
+                inside = self.lags < self.N
+                denominator[inside] = cumulative[self.owners[inside], self.N - 1 - self.lags[inside]]
+                denominator = denominator.reshape(1, n_columns).astype(self.W.dtype)
                 c = self.cols_W
-                self.W[:, c] *= self._factor(numerators[:, :T * K][:, c], denominator[:, c])
+                self.W[:, c] *= self._factor(numerators[:, :n_columns][:, c], denominator[:, c])
                 self._constrain_templates()
             if self.W_free is not None:
-                self.W_free *= self._factor(numerators[:, T * K:], self.H_free.sum(axis=1)[None, :])
+                self.W_free *= self._factor(numerators[:, n_columns:], self.H_free.sum(axis=1)[None, :])
         self._prepared = self._h_pass()
         return self._prepared[0]
 
 
+class FixedTemplatesMU(ConvolutiveMU):
+    """:class:`ConvolutiveMU` when the templates and their activations are all fixed and
+    only free components learn (any β): the templates' part of the model is computed
+    once, so an iteration costs two passes of a plain NMF of ``n_free`` components over V
+    instead of two passes over every template frame (the drums' residual refinement)."""
+
+    def __init__(self, V, W, H, problem: Problem, **kwargs):
+        super().__init__(V, W, H, problem, **kwargs)
+        self._fixed = self.W @ self._shift(self.H)  # (F, C·N), constant
+
+    def _model(self, Hs=None) -> np.ndarray:
+        L = self.W_free @ self.H_free
+        L += self._fixed
+        if self.beta < 2:
+            np.maximum(L, self._eps_row, out=L)
+        return L
+
+    def step(self) -> float:
+        A, B = self._weights(self.WH)
+        denominator = self.W_free.sum(axis=0)[:, None] if B is None else self.W_free.T @ B
+        self.H_free *= self._factor(self.W_free.T @ A, denominator)
+        A, B = self._weights(self._model())
+        denominator = self.H_free.sum(axis=1)[None, :] if B is None else B @ self.H_free.T
+        self.W_free *= self._factor(A @ self.H_free.T, denominator)
+        self.WH = self._model()
+        return kernels.divergence(self.V, self.WH, self.beta)
+
+
 def make_convolutive_mu(V, W, H, problem: Problem, **kwargs) -> ConvolutiveMU:
-    """The compiled passes for β = 1 when numba is available, else the NumPy updates."""
+    """Only free components learning: :class:`FixedTemplatesMU`; else the compiled
+    passes for β = 1 when numba is available, else the NumPy updates."""
+    if not problem.free_W.any() and not problem.free_H.any() and kwargs.get("W_free") is not None:
+        return FixedTemplatesMU(V, W, H, problem, **kwargs)
     if problem.beta == 1 and kernels.HAVE_NUMBA:
         return CompiledKLConvolutiveMU(V, W, H, problem, **kwargs)
     return ConvolutiveMU(V, W, H, problem, **kwargs)
@@ -336,7 +452,10 @@ def factorize_convolutive(
         float32 stays float32; integers become float64.
     P : array-like, shape (F, K, T)
         Starting (or, with ``fix_P``, fixed) templates.  Zeros stay zero (multiplicative
-        updates), so zeroing entries restricts a template's support.  Never modified.
+        updates), so zeroing entries restricts a template's support.  Templates of
+        different lengths: pad the shorter ones with zero frames — all-zero frames are
+        left out of the computation (exactly: they would stay zero), so each template
+        costs its own length, not T.  Never modified.
     H : array-like, shape (K, N) or (K, C, N), optional
         Starting (or fixed) activations.  Default: uniform in [0.5, 1.5) from
         ``random_state``, rescaled so that the model's mean equals V's.
@@ -450,12 +569,14 @@ def factorize_convolutive(
     def result(W, H, W_free, H_free, loss, n_iter, converged, n_floored, stop_reason):
         H = H * dtype.type(1 / scale) if scale != 1 else H
         H_free = H_free * dtype.type(1 / scale) if scale != 1 else H_free
-        P_out = np.ascontiguousarray(W.reshape(F, T, K).transpose(0, 2, 1))
+        P_out = np.zeros((F, K, T), dtype)
+        P_out[:, owners, lags] = W  # the frames left out (all zero) stay zero
         return NMFDResult(P_out, H.reshape(K, *channel_shape), W_free, H_free.reshape(n_free, *channel_shape),
                           np.asarray(loss, dtype=np.float64) * loss_unit, n_iter, converged, n_floored, beta,
                           float(eps / scale), stop_reason)
 
-    W = np.ascontiguousarray(P.transpose(0, 2, 1).reshape(F, T * K))
+    lags, owners = _support(P)  # all-zero frames are left out: templates cost their own length
+    W = np.ascontiguousarray(P[:, owners, lags])  # (F, n_columns)
     no_free = (np.zeros((F, 0), dtype), np.zeros((0, C * N), dtype))
     if not V2.any():  # nothing to model: the best non-negative fit of zeros is zero
         H[free_H] = 0
@@ -463,9 +584,10 @@ def factorize_convolutive(
         return result(W, H, *free, [0.0], 0, True, 0, "zero")
 
     V_fit, n_floored = floor_data(V2, beta, eps, overwrite=scale != 1)
-    problem = Problem(beta=beta, free_W=np.tile(free_P, T), free_H=free_H, eps=eps)
-    cap_W = None if cap is None else np.ascontiguousarray(cap.transpose(0, 2, 1).reshape(F, T * K))
-    solver = make_convolutive_mu(V_fit, W, H, problem, W_free=W_free, H_free=H_free, cap=cap_W)
+    problem = Problem(beta=beta, free_W=free_P[owners], free_H=free_H, eps=eps)
+    cap_W = None if cap is None else np.ascontiguousarray(cap[:, owners, lags])
+    solver = make_convolutive_mu(V_fit, W, H, problem, lags=lags, owners=owners, W_free=W_free, H_free=H_free,
+                                 cap=cap_W)
     if scale_start:
         solver.H *= dtype.type(V_fit.mean() / max(float(solver._model().mean()), 1e-30))
 
