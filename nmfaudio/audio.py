@@ -751,9 +751,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     renaming = None
     try:
         for path in paths:
-            descriptor, temporary = _create_temporary(path.parent, path.name)
-            os.close(descriptor)
-            temporaries.append(Path(temporary))
+            _create_temporary(path.parent, path.name, temporaries)
         yield list(temporaries)
         for temporary in temporaries:
             _fsync(temporary)  # the data are on disk before any name points at them
@@ -804,18 +802,26 @@ def check_path(path) -> Path:
     return Path(path)
 
 
-def _create_temporary(folder: Path, name: str):
-    """Create and open a new hidden file next to the destination; return (fd, path).
+def _create_temporary(folder: Path, name: str, temporaries: list) -> None:
+    """Create a new hidden, empty file next to the destination and append its path to
+    ``temporaries``.
 
-    ``os.open(..., 0o666)`` honours the umask, so the final file gets the same
-    permissions as any other new file (``tempfile.mkstemp`` would make it private).
+    The path is appended *before* the file is created, so that a signal landing between
+    the two still finds it in the list the caller cleans up (removing a path that was
+    never created is a no-op there).  ``os.open(..., 0o666)`` honours the umask, so the
+    final file gets the same permissions as any other new file (``tempfile.mkstemp``
+    would make it private).
     """
     for _ in range(100):
         candidate = folder / f".{name}.{secrets.token_hex(4)}.part"
+        temporaries.append(candidate)
         try:
-            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(candidate)
-        except FileExistsError:
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # another writer's file (a 1-in-4-billion name clash): not ours
+            temporaries.pop()
             continue
+        os.close(descriptor)
+        return
     raise FileExistsError(f"cannot create a temporary file in {str(folder)!r}")  # pragma: no cover
 
 
