@@ -72,6 +72,7 @@ MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
 THRESHOLD_DB = -30.0
 KICK_THRESHOLD_DB = -20.0  # kicks are rarely played 20 dB under the loudest; toms and the snare's body reach that in the kick's activation
+SPARSE_THRESHOLD_DB = -12.0
 NOTE_SECONDS = 0.05  # length of every written note (drum sounds ignore note-off in GM)
 PERCUSSION_CHANNEL = 9  # "channel 10" counted from 1
 CSV_HEADER = ("time_s", "class", "velocity", "strength")
@@ -185,15 +186,46 @@ def _default_min_interval(name: str) -> float:
     if note == 36:
         return 0.05
     if note in (49, 52, 55):
-        return 0.1
+        return 0.15
     if note in (51, 53):
         return 0.06
     return 0.03
 
 
+_MARGIN = {"kick": 6.0, "snare": 6.0}
+_BLEED = {"toms": 0.8, "cymbals": 0.8}
+
+
+def _default_margin(name: str) -> float:
+    return _MARGIN.get(_family(name), 3.0)
+
+
+def _default_bleed_below(name: str) -> float:
+    return _BLEED.get(_family(name), 0.2)
+
+
+def _family(name: str) -> str:
+    """kick, snare, toms, hihat, cymbals or other, from a class or sub-template name."""
+    note = _note_of(name)
+    if note == "tom":
+        return "toms"
+    if note == 36:
+        return "kick"
+    if note in (37, 38, 40):
+        return "snare"
+    if note in (42, 44, 46):
+        return "hihat"
+    if note in (49, 51, 52, 53, 55):
+        return "cymbals"
+    return "other"
+
+
 def _default_threshold_db(name: str) -> float:
     """How far under the class's strongest hit a hit may be: -30 dB, -20 dB for kicks."""
-    return KICK_THRESHOLD_DB if _note_of(name) == 36 else THRESHOLD_DB
+    family = _family(name)
+    if family in ("toms", "cymbals"):
+        return SPARSE_THRESHOLD_DB
+    return KICK_THRESHOLD_DB if family == "kick" else THRESHOLD_DB
 
 
 def velocities_from_strengths(strengths, reference=None) -> np.ndarray:
@@ -533,12 +565,13 @@ def _mono_energy(y) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(y * y)])
 
 
-def _rise(cumulative, centres, *, window, search, step):
-    """Best energy rise (dB) near each centre sample, and where it is.
+def _rises(cumulative, centres, *, window, search, step):
+    """Energy rise (dB) at every instant near each centre sample.
 
     For every instant ``τ`` in ``centre - search .. centre + 2 · search`` (steps of
     ``step`` samples), the energy of the ``window`` samples after ``τ`` over that of the
-    ``window`` samples before; returns the largest ratio in dB and its ``τ``.
+    ``window`` samples before.  Returns the rises, shape (n_centres, n_instants), and the
+    instants ``τ`` (samples), same shape.
     """
     n = len(cumulative) - 1
     offsets = np.arange(-search, 2 * search + 1, step)
@@ -548,10 +581,7 @@ def _rise(cumulative, centres, *, window, search, step):
     before = cumulative[tau] - cumulative[np.maximum(tau - window, 0)]
     # -60 dB re the track's mean power: near-silence on both sides is "no rise", not noise over noise
     floor = 1e-6 * max(cumulative[-1] / max(n, 1), 1e-30) * window
-    ratio_db = 10 * np.log10((after + floor) / (before + floor))
-    best = np.argmax(ratio_db, axis=1)
-    rows = np.arange(len(centres))
-    return ratio_db[rows, best], tau[rows, best]
+    return 10 * np.log10((after + floor) / (before + floor)), tau
 
 
 @dataclass
@@ -567,6 +597,7 @@ def detect_hits(
     sr,
     hop_length,
     signals=None,
+    mixture=None,
     notes=None,
     min_interval=None,
     threshold_db=None,
@@ -576,8 +607,8 @@ def detect_hits(
     silence_db: float = -60.0,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
-    crosstalk_margin: float = 3.0,
-    bleed_below: float = 0.2,
+    crosstalk_margin=None,
+    bleed_below=None,
     min_rise_db: float = 3.0,
     rise_window_s: float = 0.01,
     rise_step: int = 16,
@@ -660,8 +691,6 @@ def detect_hits(
     silence_db = _check_real(silence_db, "silence_db", high=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
-    crosstalk_margin = _check_real(crosstalk_margin, "crosstalk_margin", low=1)
-    bleed_below = _check_real(bleed_below, "bleed_below", 0, 1)
     min_rise_db = _check_real(min_rise_db, "min_rise_db")
     rise_window_s = _check_real(rise_window_s, "rise_window_s", low=1 / sr)
     rise_step = _check_positive_int(rise_step, "rise_step")
@@ -669,6 +698,8 @@ def detect_hits(
     note_of = gm_notes(names, notes)
     intervals = _per_class(min_interval, "min_interval", names, _default_min_interval, low=0)
     thresholds = _per_class(threshold_db, "threshold_db", names, _default_threshold_db, high=0)
+    crosstalk_margin = _per_class(crosstalk_margin, "crosstalk_margin", names, _default_margin, low=1)
+    bleed_below = _per_class(bleed_below, "bleed_below", names, _default_bleed_below, low=0, high=1)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -700,9 +731,16 @@ def detect_hits(
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
             centres = found.frames * hop_length
-            rise_db, onset = _rise(energy(signal, f"signals[{name!r}]"), centres, window=window, search=hop_length,
-                                   step=rise_step)
-            keep = rise_db >= min_rise_db
+            rises, instants = _rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
+                                     search=hop_length, step=rise_step)
+            keep = rises.max(axis=1) >= min_rise_db
+            timing = rises
+            if mixture is not None:
+                # the attack may have gone to another stem (a crash's onset to the hi-hat's):
+                # time the hit where the track and the mixture rise together
+                timing = rises + _rises(energy(mixture, "mixture"), centres, window=window, search=hop_length,
+                                        step=rise_step)[0]
+            onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         found = _enforce_interval(found, intervals[name])
         result[name] = ClassHits(name=name, note=note_of[name], times=found.times,
@@ -785,11 +823,11 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
             target = candidates[k]
             if not len(target.frames):
                 continue
-            weak = target.strengths < weak_fraction * target.strengths.max()
+            weak = target.strengths < weak_fraction[k] * target.strengths.max()
             if k == j:
                 continue
             ratio = min(cap, float(np.quantile(near[k][strong] / peak_j, quantile)))
-            drop[k] |= weak & (target.strengths < margin * ratio * at[target.frames])
+            drop[k] |= weak & (target.strengths < margin[k] * ratio * at[target.frames])
     return {name: _Candidates(c.frames[~drop[name]], c.strengths[~drop[name]], c.times[~drop[name]])
             for name, c in candidates.items()}
 
@@ -807,8 +845,9 @@ def _enforce_interval(found: _Candidates, interval: float) -> _Candidates:
     keep = []
     for i in range(len(times)):
         if keep and times[i] - times[keep[-1]] < interval:
-            if strengths[i] > strengths[keep[-1]]:
-                keep[-1] = i
+            # the same hit peaking again while it rings: its onset is the first peak, its
+            # strength the larger (docs/transcription.md: crashes re-peak 40-100 ms later)
+            strengths[keep[-1]] = max(strengths[keep[-1]], strengths[i])
             continue
         keep.append(i)
     keep = np.array(keep, dtype=int)
