@@ -38,6 +38,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --seed 1       # another draw
     python benchmarks/transcription.py -n 2           # 2 per kit, quicker
     python benchmarks/transcription.py --extras       # also GMRockKit loops
+    python benchmarks/transcription.py --ride         # also ride-style performances
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
 over kick, snare and hi-hat ≥ 0.88, toms ≥ 0.70 and cymbals ≥ 0.60 when the separation
@@ -92,6 +93,19 @@ def from_performance(rendered):
     onsets = {c: np.array(sorted(note["time"] for note in rendered["notes"] if note["class"] == c))
               for c in performances.CLASSES}
     return {**rendered, "onsets": onsets}
+
+
+def ride_performances(kits, *, n, seed):
+    """``n`` ride-style performances per kit (``performances.compose`` with
+    ``styles=("ride",)``, seeds ``(seed, i)``): the cymbals class keeps time on the ride."""
+    drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",)) for i in range(n)]
+    cache, out = {}, []
+    for kit in kits:
+        for i, performance in enumerate(drawn):
+            rendered = performances.render(performance, kit, sr=22050, cache=cache)
+            rendered["name"] += f"-ride-{seed}.{i}"
+            out.append(from_performance(rendered))
+    return out
 
 
 def class_of(name, reference):
@@ -195,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the performances (default 0)")
     parser.add_argument("--extras", action="store_true",
                         help="also score GMRockKit loops (4 n of them)")
+    parser.add_argument("--ride", action="store_true",
+                        help="also score ride-style performances (n per kit; the cymbals keep time)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -214,6 +230,8 @@ def main(argv=None) -> int:
           f"mean over mixtures; kits: {', '.join(kits)}")
     summary = evaluate(full, f"performances ({n} per kit)")
     evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)")
+    if args.ride:
+        evaluate(ride_performances(kits, n=n, seed=args.seed), f"ride-style performances ({n} per kit)")
     if args.extras:
         evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops")
 
