@@ -236,6 +236,8 @@ def test_the_mixture_times_a_hit_whose_attack_went_to_another_track():
     timed = detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track},
                         mixture=mixture)["cymbals"].times
     assert len(timed) == 1 and abs(timed[0] - onset / SR) <= 0.003, timed
+    with pytest.raises(ValueError, match="mixture has 100 samples"):
+        detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=mixture[:100])
     alone = detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track})["cymbals"].times
     assert len(alone) == 1 and alone[0] - onset / SR > 0.005, alone  # the track alone times it late (7 ms)
 

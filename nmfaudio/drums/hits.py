@@ -16,9 +16,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
-   below the class's strongest hit are dropped (-30 dB; -20 dB for kicks), and so are
-   peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a drum that
-   does not play).
+   below the class's strongest hit are dropped (-30 dB for snare and hi-hat, whose
+   ghost notes and quiet hats sit 20-30 dB down; -12 dB for kicks, toms and cymbals,
+   whose activations carry the other drums' leakage 12-30 dB under their own hits),
+   and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
+   drum that does not play).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -27,18 +29,26 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ``max_crosstalk``.  A candidate of ``k`` is bleed, and dropped, when a hit of ``j``
    within one frame is so strong that ``crosstalk_margin · c_jk · s_j`` exceeds it —
    only weak candidates (below ``bleed_below`` of the class's strongest hit) can be
-   bleed, so a hi-hat that plays with every snare stroke keeps its hits.
+   bleed, so a hi-hat that plays with every snare stroke keeps its hits.  Both are
+   per class: toms and cymbals, which play few hits among many leakage peaks, test
+   every candidate under 0.8 of their strongest; kick and snare use a margin of 6,
+   the others 3 (chosen on the tuning performances: docs/transcription.md).
    Ghost notes away from louder hits of other drums are never touched by this rule.
 4. **Attack check** (when the separated tracks are given as ``signals``): a real hit
    makes the drum's track louder.  The track's energy in the ``rise_window_s`` after
    each instant near the peak is compared with the energy just before; a candidate
    whose best rise is below ``min_rise_db`` is the activation re-firing during a
    sustained sound (an open hi-hat's or a cymbal's ring), and is dropped.
-5. **Minimum interval**: of two hits of a class closer than its minimum inter-onset
-   time (after re-timing), the stronger is kept.
+5. **Minimum interval**: two hits of a class closer than its minimum inter-onset
+   time (after re-timing) are one hit that peaked twice as it rang (a crash's
+   activation peaks again 40-100 ms after its onset): the first time is kept, with
+   the larger strength.
 6. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
    ``rise_step`` samples, from 1 hop before to 2 hops after the peak frame: the
-   activation of a drum played with another one can peak a frame early).  Without
+   activation of a drum played with another one can peak a frame early).  With the
+   ``mixture``, the onset is where the track's rise plus the mixture's (in dB) is
+   largest: when the attack went to another stem (a crash's to the hi-hat's) the
+   track only swells, and the mixture still marks the onset.  Without
    ``signals``, the peak frame's time, refined by parabolic interpolation of the
    activation.
 
@@ -71,7 +81,10 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
 THRESHOLD_DB = -30.0
-KICK_THRESHOLD_DB = -12.0  # kicks are rarely played 12 dB under the loudest; toms, the snare's body and the kick's own ring leave peaks of -12 to -30 dB in its activation
+# kicks are rarely played 12 dB under the loudest; toms, the snare's body and the kick's
+# own ring leave peaks of -12 to -30 dB in its activation (docs/transcription.md)
+KICK_THRESHOLD_DB = -12.0
+# toms and cymbals: few hits, and the other drums' leakage 12-30 dB under them
 SPARSE_THRESHOLD_DB = -12.0
 NOTE_SECONDS = 0.05  # length of every written note (drum sounds ignore note-off in GM)
 PERCUSSION_CHANNEL = 9  # "channel 10" counted from 1
@@ -180,8 +193,9 @@ def gm_notes(names, notes=None) -> dict:
 
 def _default_min_interval(name: str) -> float:
     """Shortest time (s) between two hits of one class: 50 ms for kicks (fast double
-    pedal is ~75 ms), 100 ms for crash / china / splash (they ring), 60 ms for ride,
-    30 ms otherwise (snare and tom rolls, hi-hat 32nds)."""
+    pedal is ~75 ms), 150 ms for crash / china / splash and a plain "cymbals" class
+    (they ring; ride eighths up to 200 BPM are 150 ms apart), 60 ms for ride, 30 ms
+    otherwise (snare and tom rolls, hi-hat 32nds)."""
     note = _note_of(name)
     if note == 36:
         return 0.05
@@ -192,16 +206,19 @@ def _default_min_interval(name: str) -> float:
     return 0.03
 
 
-_MARGIN = {"kick": 6.0, "snare": 6.0}
-_BLEED = {"toms": 0.8, "cymbals": 0.8}
+# Bleed settings per drum family (module notes, step 3; measured in docs/transcription.md).
+_CROSSTALK_MARGIN = {"kick": 6.0, "snare": 6.0}
+_BLEED_BELOW = {"toms": 0.8, "cymbals": 0.8}
 
 
 def _default_margin(name: str) -> float:
-    return _MARGIN.get(_family(name), 3.0)
+    """``crosstalk_margin`` of a class: 6 for kick and snare, 3 otherwise."""
+    return _CROSSTALK_MARGIN.get(_family(name), 3.0)
 
 
 def _default_bleed_below(name: str) -> float:
-    return _BLEED.get(_family(name), 0.2)
+    """``bleed_below`` of a class: 0.8 for toms and cymbals, 0.2 otherwise."""
+    return _BLEED_BELOW.get(_family(name), 0.2)
 
 
 def _family(name: str) -> str:
@@ -221,7 +238,8 @@ def _family(name: str) -> str:
 
 
 def _default_threshold_db(name: str) -> float:
-    """How far under the class's strongest hit a hit may be: -30 dB, -20 dB for kicks."""
+    """How far under the class's strongest hit a hit may be: -12 dB for kicks, toms and
+    cymbals, -30 dB otherwise."""
     family = _family(name)
     if family in ("toms", "cymbals"):
         return SPARSE_THRESHOLD_DB
@@ -631,16 +649,22 @@ def detect_hits(
         they check every hit's attack and time it to ``rise_step`` samples (see the
         module notes); without them, times are frame-accurate (±½ hop), refined by
         parabolic interpolation.
+    mixture : ndarray, shape (n_samples,) or (n_channels, n_samples), optional
+        The recording (the sum of the tracks).  Given with ``signals``, a hit's onset is
+        where its track and the mixture rise together (module notes, step 6).
     notes : dict {str: int}, optional
         General MIDI notes to use instead of :func:`gm_notes`'s.
     min_interval : float or dict {str: float}, optional
         Shortest time (s) between two hits of a class; default 50 ms for kicks,
-        100 ms for crash-like cymbals, 60 ms for ride, 30 ms otherwise.
+        150 ms for crash-like cymbals (and a plain "cymbals" class: ride eighths up to
+        200 BPM still fit), 60 ms for ride, 30 ms otherwise.  Closer peaks are one hit
+        at the first peak's time.
     threshold_db : float <= 0 or dict {str: float}, optional
         Hits weaker than this below the class's strongest hit are dropped; default
-        -20 dB for kicks (a kick is rarely played softer; tom hits and the snare's body
-        leave peaks of -20 to -30 dB in the kick's activation — measured in
-        docs/transcription.md), -30 dB for the others (ghost notes).
+        -12 dB for kicks, toms and cymbals (they are rarely played softer, and leakage
+        leaves peaks of -12 to -30 dB in their activations — measured in
+        docs/transcription.md; a ride pattern under loud crashes needs -30, see its
+        limits), -30 dB for snare and hi-hat (ghost notes, quiet hats).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
@@ -656,12 +680,14 @@ def detect_hits(
         Quantile of the measured ``h_k / h_j`` ratios taken as ``j``'s bleed into ``k``.
     max_crosstalk : float >= 0, default 0.15
         Upper limit of a measured cross-talk ratio (0 turns bleed suppression off).
-    crosstalk_margin : float >= 1, default 3
-        A candidate weaker than ``margin · ratio · (the other drum's hit)`` is bleed.
-    bleed_below : float in [0, 1], default 0.2
+    crosstalk_margin : float >= 1 or dict {str: float}, optional
+        A candidate weaker than ``margin · ratio · (the other drum's hit)`` is bleed;
+        default 6 for kick and snare, 3 for the others.
+    bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed (a hi-hat played with every snare stroke is measured as "cross-talk" too;
-        this keeps its normal-strength hits).
+        bleed; default 0.8 for toms and cymbals, 0.2 for the others (a hi-hat played
+        with every snare stroke is measured as "cross-talk" too; this keeps its
+        normal-strength hits).
     min_rise_db : float, default 3
         Least energy rise of the class's track at a hit (with ``signals``).
     rise_window_s : float > 0, default 0.01
@@ -738,8 +764,11 @@ def detect_hits(
             if mixture is not None:
                 # the attack may have gone to another stem (a crash's onset to the hi-hat's):
                 # time the hit where the track and the mixture rise together
-                timing = rises + _rises(energy(mixture, "mixture"), centres, window=window, search=hop_length,
-                                        step=rise_step)[0]
+                track, mix = energy(signal, f"signals[{name!r}]"), energy(mixture, "mixture")
+                if len(mix) != len(track):
+                    raise ValueError(f"mixture has {len(mix) - 1} samples but signals[{name!r}] has "
+                                     f"{len(track) - 1}; give the recording the tracks were separated from")
+                timing = rises + _rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         found = _enforce_interval(found, intervals[name])
@@ -803,7 +832,8 @@ def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mea
 
 
 def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) -> dict:
-    """Drop the candidates of a class that are another class's bleed (module notes, step 3)."""
+    """Drop the candidates of a class that are another class's bleed (module notes, step 3);
+    ``margin`` and ``weak_fraction`` are ``{class: value}``."""
     names = list(candidates)
     n_frames = len(next(iter(envelopes.values())))
     # h_k around a frame: the largest of the frame and its neighbours (peaks may be one frame apart)
@@ -837,7 +867,8 @@ def _keep(found: _Candidates, mask) -> _Candidates:
 
 
 def _enforce_interval(found: _Candidates, interval: float) -> _Candidates:
-    """Keep the stronger of two hits closer than ``interval`` (after re-timing)."""
+    """Merge hits closer than ``interval`` (after re-timing) into the first, with the
+    larger strength (module notes, step 5)."""
     if len(found.times) < 2 or interval <= 0:
         return found
     order = np.argsort(found.times, kind="stable")

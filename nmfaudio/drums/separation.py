@@ -125,7 +125,8 @@ class DrumSeparation:
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     def hits(self, **options):
         """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
-        with the separated tracks to check and time each attack.
+        with the separated tracks to check each attack and, with the mixture (the sum
+        of the tracks), to time it.
 
         Returns
         -------
