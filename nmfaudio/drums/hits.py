@@ -31,7 +31,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    only weak candidates (below ``bleed_below`` of the class's strongest hit) can be
    bleed, so a hi-hat that plays with every snare stroke keeps its hits.  Both are
    per class: toms and cymbals, which play few hits among many leakage peaks, test
-   every candidate under 0.8 of their strongest; kick and snare use a margin of 6,
+   every candidate (``bleed_below`` 1); kick and snare use a margin of 6,
    the others 3 (chosen on the tuning performances: docs/transcription.md).
    Ghost notes away from louder hits of other drums are never touched by this rule.
 4. **Attack check** (when the separated tracks are given as ``signals``): a real hit
@@ -208,7 +208,7 @@ def _default_min_interval(name: str) -> float:
 
 # Bleed settings per drum family (module notes, step 3; measured in docs/transcription.md).
 _CROSSTALK_MARGIN = {"kick": 6.0, "snare": 6.0}
-_BLEED_BELOW = {"toms": 0.8, "cymbals": 0.8}
+_BLEED_BELOW = {"toms": 1.0, "cymbals": 1.0}
 
 
 def _default_margin(name: str) -> float:
@@ -217,7 +217,7 @@ def _default_margin(name: str) -> float:
 
 
 def _default_bleed_below(name: str) -> float:
-    """``bleed_below`` of a class: 0.8 for toms and cymbals, 0.2 otherwise."""
+    """``bleed_below`` of a class: 1 for toms and cymbals (every candidate), 0.2 otherwise."""
     return _BLEED_BELOW.get(_family(name), 0.2)
 
 
@@ -685,7 +685,7 @@ def detect_hits(
         default 6 for kick and snare, 3 for the others.
     bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed; default 0.8 for toms and cymbals, 0.2 for the others (a hi-hat played
+        bleed; default 1 for toms and cymbals, 0.2 for the others (a hi-hat played
         with every snare stroke is measured as "cross-talk" too; this keeps its
         normal-strength hits).
     min_rise_db : float, default 3
