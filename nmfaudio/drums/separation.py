@@ -139,9 +139,9 @@ class DrumSeparation:
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
-        mixture = sum(self.sources.values())  # the tracks add up to the mixture
-        return detect_hits(self.activations, sr=self.sr, hop_length=self.hop_length, signals=signals,
-                           mixture=mixture, **options)
+        if "mixture" not in options:  # mixture=None turns the mixture's timing off
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+        return detect_hits(self.activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
