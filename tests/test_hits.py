@@ -92,6 +92,17 @@ def test_hits_land_on_the_played_onsets(played):
     assert errors.max() <= 0.020 and np.median(errors) <= 0.010, errors
 
 
+def test_hits_timed_from_the_tracks_alone_also_land(played):
+    # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
+    _, onsets, _, result, hits = played
+    alone = result.hits(mixture=None)
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, alone[name].times, window=0.05)[0] == 1.0, name
+        # the same hits, each moved by less than one hop (23 ms) at most
+        assert len(alone[name]) == len(hits[name])
+        assert np.abs(alone[name].times - hits[name].times).max() < HOP / SR, name
+
+
 def test_ghost_notes_are_kept_quiet(played):
     _, onsets, ghosts, _, hits = played
     snare = hits["snare"]
