@@ -38,6 +38,8 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --seed 1       # another draw
     python benchmarks/transcription.py -n 2           # 2 per kit, quicker
     python benchmarks/transcription.py --extras       # also GMRockKit loops
+    python benchmarks/transcription.py --ride         # also ride-style performances
+    python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
 over kick, snare and hi-hat ≥ 0.88, toms ≥ 0.70 and cymbals ≥ 0.60 when the separation
@@ -48,6 +50,7 @@ otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -94,6 +97,19 @@ def from_performance(rendered):
     return {**rendered, "onsets": onsets}
 
 
+def ride_performances(kits, *, n, seed):
+    """``n`` ride-style performances per kit (``performances.compose`` with
+    ``styles=("ride",)``, seeds ``(seed, i)``): the cymbals class keeps time on the ride."""
+    drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",)) for i in range(n)]
+    cache, out = {}, []
+    for kit in kits:
+        for i, performance in enumerate(drawn):
+            rendered = performances.render(performance, kit, sr=22050, cache=cache)
+            rendered["name"] += f"-ride-{seed}.{i}"
+            out.append(from_performance(rendered))
+    return out
+
+
 def class_of(name, reference):
     """The reference class a detected class or sub-template belongs to
     (``"hihat_open"`` → ``"hihat"``), or None."""
@@ -121,7 +137,7 @@ def score(estimates, reference):
     return scores, errors
 
 
-def evaluate(mixtures, label):
+def evaluate(mixtures, label, options=None):
     import nmfaudio
     from nmfaudio.drums import detect_hits
     from nmfaudio.metrics import sdr
@@ -138,7 +154,7 @@ def evaluate(mixtures, label):
         sdrs.append(dict(zip(stems, sdr(np.stack([m[s] for s in stems]),
                                         np.stack([result.sources[s] for s in stems])))))
         started = time.perf_counter()
-        hits = result.hits()
+        hits = result.hits(**(options or {}))
         hit_times.append(time.perf_counter() - started)
         estimates = {
             "onsets_s before": onsets_before(result),
@@ -195,6 +211,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the performances (default 0)")
     parser.add_argument("--extras", action="store_true",
                         help="also score GMRockKit loops (4 n of them)")
+    parser.add_argument("--hits-options", type=json.loads, default={}, metavar="JSON",
+                        help='options for result.hits() in the "hits" row, e.g. \'{"threshold_db": {"kick": -20}}\'')
+    parser.add_argument("--ride", action="store_true",
+                        help="also score ride-style performances (n per kit; the cymbals keep time)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -212,10 +232,16 @@ def main(argv=None) -> int:
     nmfaudio.separate_drums(full[0]["mix"], full[0]["sr"]).hits()  # warm-up: imports, first calls
     print(f"Drum transcription, seed {args.seed}; onset F-measure (mir_eval, ±{WINDOW_S * 1000:.0f} ms), "
           f"mean over mixtures; kits: {', '.join(kits)}")
-    summary = evaluate(full, f"performances ({n} per kit)")
-    evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)")
+    options = args.hits_options
+    if options:
+        print(f"hits() options: {json.dumps(options)}")
+    summary = evaluate(full, f"performances ({n} per kit)", options)
+    evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)", options)
+    if args.ride:
+        evaluate(ride_performances(kits, n=n, seed=args.seed), f"ride-style performances ({n} per kit)", options)
     if args.extras:
-        evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops")
+        evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops",
+                 options)
 
     core, median, p95, means = summary["hits"]
     checks = [(core >= FLOOR_MEAN_F, f"mean F kick/snare/hi-hat {core:.3f} (floor {FLOOR_MEAN_F})")]

@@ -92,6 +92,17 @@ def test_hits_land_on_the_played_onsets(played):
     assert errors.max() <= 0.020 and np.median(errors) <= 0.010, errors
 
 
+def test_hits_timed_from_the_tracks_alone_also_land(played):
+    # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
+    _, onsets, _, result, hits = played
+    alone = result.hits(mixture=None)
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, alone[name].times, window=0.05)[0] == 1.0, name
+        # the same hits, each moved by less than one hop (23 ms) at most
+        assert len(alone[name]) == len(hits[name])
+        assert np.abs(alone[name].times - hits[name].times).max() < HOP / SR, name
+
+
 def test_ghost_notes_are_kept_quiet(played):
     _, onsets, ghosts, _, hits = played
     snare = hits["snare"]
@@ -164,6 +175,84 @@ def test_a_hihat_on_every_snare_is_not_taken_for_bleed():
     assert len(hits["hihat"]) == 38 and len(hits["snare"]) == len(frames)
 
 
+def five_drums(seed=0):
+    """Seeded activations of a groove on five drums with planted bleed and ghost notes.
+
+    Kick (height ~10) on every 20th frame, snare accents (~5) between them and ghost
+    notes 20 dB under the accents away from the kicks; the toms play 4 hits (~2) and
+    get 8 % of every kick and snare hit (the kick's bleed 6-9 dB under the tom hits:
+    above the toms' -12 dB threshold); the cymbals play 2 crashes (~3) with the kick
+    and get 10 % of every kick, snare and tom hit; a low noise floor everywhere.
+    Returns (activations, {class: true frames}).
+    """
+    rng = np.random.default_rng(seed)
+    n = 400
+    frames = {"kick": np.arange(10, 390, 20), "snare": np.arange(20, 390, 40),
+              "toms": np.array([105, 215, 295, 375]), "cymbals": np.array([10, 250])}
+    ghosts = np.arange(35, 390, 80)  # between a snare and the next kick
+    heights = {"kick": 10.0, "snare": 5.0, "toms": 2.0, "cymbals": 3.0}
+    acts = {name: spikes(n, f, heights[name] * rng.uniform(0.85, 1.0, len(f))) for name, f in frames.items()}
+    acts["snare"] += spikes(n, ghosts, 0.5 * rng.uniform(0.9, 1.0, len(ghosts)))
+    acts["toms"] += 0.08 * (acts["kick"] + acts["snare"])
+    acts["cymbals"] += 0.1 * (acts["kick"] + acts["snare"] + acts["toms"])
+    for name in acts:
+        acts[name] += 0.01 * rng.random(n)
+    truth = dict(frames, snare=np.sort(np.concatenate([frames["snare"], ghosts])))
+    return acts, truth
+
+
+def hit_frames(hits, name):
+    return np.rint(hits[name].times * SR / HOP).astype(int)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_planted_bleed_is_dropped_and_ghost_notes_kept(seed):
+    acts, truth = five_drums(seed)
+    hits = detect_hits(acts, sr=SR, hop_length=HOP)
+    for name, frames in truth.items():
+        # exactly the played frames (times are frame-accurate here: ±½ frame by interpolation)
+        assert np.array_equal(hit_frames(hits, name), frames), (name, hit_frames(hits, name), frames)
+    # the ghost notes are kept quiet: 20 dB under the accents ≈ velocity 40 (±10 for the drawn heights)
+    ghost_velocities = hits["snare"].velocities[np.isin(hit_frames(hits, "snare"), np.arange(35, 390, 80))]
+    assert np.all(np.abs(ghost_velocities - 40) <= 10), ghost_velocities
+    # without the bleed rule the toms and cymbals get the other drums' bleed as hits
+    loose = detect_hits(acts, sr=SR, hop_length=HOP, max_crosstalk=0)
+    assert len(loose["toms"]) > len(truth["toms"]) and len(loose["cymbals"]) > len(truth["cymbals"])
+
+
+def test_a_ringing_crash_is_one_hit_at_its_first_peak():
+    # a crash's activation peaks again 3 frames (70 ms) later, higher, as the cymbal builds up
+    a = spikes(200, [40, 43, 140], [1.0, 1.3, 1.0], decay=0.5)
+    hits = detect_hits({"cymbals": a}, sr=SR, hop_length=HOP)
+    assert np.array_equal(hit_frames(hits, "cymbals"), [40, 140])
+    # the one hit has the larger peak's strength (frames 42-44: 1.3 + 0.65), not the first's (1.5)
+    assert hits["cymbals"].strengths == pytest.approx([1.95, 1.5], rel=1e-9)
+    # a ride keeps eighths at 200 BPM (150 ms): a class named ride has a 60 ms interval
+    ride = spikes(200, np.arange(20, 180, 7), np.ones(23), decay=0)
+    assert len(detect_hits({"ride": ride}, sr=SR, hop_length=HOP)["ride"]) == 23
+
+
+def test_the_mixture_times_a_hit_whose_attack_went_to_another_track():
+    # the cymbal track holds the crash only as it builds up (its attack was explained by the
+    # hi-hat's template); the mixture has the attack at the true onset
+    rng = np.random.default_rng(0)
+    n_frames, onset = 120, 40 * HOP + 200
+    noise = rng.standard_normal(n_frames * HOP)
+    t = np.arange(n_frames * HOP) - onset
+    build = np.clip(t / (0.08 * SR), 0, 1) ** 2 * np.exp(-np.clip(t, 0, None) / SR)  # 80 ms swell
+    track = 1e-3 * noise + 0.3 * build * noise
+    attack = np.where(t >= 0, np.exp(-np.clip(t, 0, None) / (0.03 * SR)), 0.0) * rng.standard_normal(len(t))
+    mixture = track + attack
+    activation = spikes(n_frames, [40], [1.0])
+    timed = detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track},
+                        mixture=mixture)["cymbals"].times
+    assert len(timed) == 1 and abs(timed[0] - onset / SR) <= 0.003, timed
+    with pytest.raises(ValueError, match="mixture has 100 samples"):
+        detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=mixture[:100])
+    alone = detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP, signals={"cymbals": track})["cymbals"].times
+    assert len(alone) == 1 and alone[0] - onset / SR > 0.005, alone  # the track alone times it late (7 ms)
+
+
 def test_sustain_refiring_is_dropped_with_the_track():
     # an open hi-hat: one attack that rings for 0.5 s; the activation fires 4 times as it rings
     rng = np.random.default_rng(0)
@@ -215,7 +304,7 @@ def test_per_class_threshold():
     a = spikes(200, [20, 60, 100], [1.0, 0.05, 1.0], decay=0)  # a hit 26 dB under the others
     both = {"kick": a, "snare": a.copy()}
     hits = detect_hits(both, sr=SR, hop_length=HOP)
-    assert len(hits["snare"]) == 3 and len(hits["kick"]) == 2  # defaults: -30 dB, -20 dB for kicks
+    assert len(hits["snare"]) == 3 and len(hits["kick"]) == 2  # defaults: -30 dB, -12 dB for kicks
     hits = detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"snare": -20})
     assert len(hits["snare"]) == 2
     with pytest.raises(ValueError, match="not among the classes"):

@@ -16,9 +16,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
-   below the class's strongest hit are dropped (-30 dB; -20 dB for kicks), and so are
-   peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a drum that
-   does not play).
+   below the class's strongest hit are dropped (-30 dB for snare and hi-hat, whose
+   ghost notes and quiet hats sit 20-30 dB down; -12 dB for kicks, toms and cymbals,
+   whose activations carry the other drums' leakage 12-30 dB under their own hits),
+   and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
+   drum that does not play).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -27,18 +29,26 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ``max_crosstalk``.  A candidate of ``k`` is bleed, and dropped, when a hit of ``j``
    within one frame is so strong that ``crosstalk_margin · c_jk · s_j`` exceeds it —
    only weak candidates (below ``bleed_below`` of the class's strongest hit) can be
-   bleed, so a hi-hat that plays with every snare stroke keeps its hits.
+   bleed, so a hi-hat that plays with every snare stroke keeps its hits.  Both are
+   per class: toms and cymbals, which play few hits among many leakage peaks, test
+   every candidate (``bleed_below`` 1); kick and snare use a margin of 6,
+   the others 3 (chosen on the tuning performances: docs/transcription.md).
    Ghost notes away from louder hits of other drums are never touched by this rule.
 4. **Attack check** (when the separated tracks are given as ``signals``): a real hit
    makes the drum's track louder.  The track's energy in the ``rise_window_s`` after
    each instant near the peak is compared with the energy just before; a candidate
    whose best rise is below ``min_rise_db`` is the activation re-firing during a
    sustained sound (an open hi-hat's or a cymbal's ring), and is dropped.
-5. **Minimum interval**: of two hits of a class closer than its minimum inter-onset
-   time (after re-timing), the stronger is kept.
+5. **Minimum interval**: two hits of a class closer than its minimum inter-onset
+   time (after re-timing) are one hit that peaked twice as it rang (a crash's
+   activation peaks again 40-100 ms after its onset): the first time is kept, with
+   the larger strength.
 6. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
    ``rise_step`` samples, from 1 hop before to 2 hops after the peak frame: the
-   activation of a drum played with another one can peak a frame early).  Without
+   activation of a drum played with another one can peak a frame early).  With the
+   ``mixture``, the onset is where the track's rise plus the mixture's (in dB) is
+   largest: when the attack went to another stem (a crash's to the hi-hat's) the
+   track only swells, and the mixture still marks the onset.  Without
    ``signals``, the peak frame's time, refined by parabolic interpolation of the
    activation.
 
@@ -71,7 +81,11 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
 THRESHOLD_DB = -30.0
-KICK_THRESHOLD_DB = -20.0  # kicks are rarely played 20 dB under the loudest; toms and the snare's body reach that in the kick's activation
+# kicks are rarely played 12 dB under the loudest; toms, the snare's body and the kick's
+# own ring leave peaks of -12 to -30 dB in its activation (docs/transcription.md)
+KICK_THRESHOLD_DB = -12.0
+# toms and cymbals: few hits, and the other drums' leakage 12-30 dB under them
+SPARSE_THRESHOLD_DB = -12.0
 NOTE_SECONDS = 0.05  # length of every written note (drum sounds ignore note-off in GM)
 PERCUSSION_CHANNEL = 9  # "channel 10" counted from 1
 CSV_HEADER = ("time_s", "class", "velocity", "strength")
@@ -179,21 +193,57 @@ def gm_notes(names, notes=None) -> dict:
 
 def _default_min_interval(name: str) -> float:
     """Shortest time (s) between two hits of one class: 50 ms for kicks (fast double
-    pedal is ~75 ms), 100 ms for crash / china / splash (they ring), 60 ms for ride,
-    30 ms otherwise (snare and tom rolls, hi-hat 32nds)."""
+    pedal is ~75 ms), 150 ms for crash / china / splash and a plain "cymbals" class
+    (they ring; ride eighths up to 200 BPM are 150 ms apart), 60 ms for ride, 30 ms
+    otherwise (snare and tom rolls, hi-hat 32nds)."""
     note = _note_of(name)
     if note == 36:
         return 0.05
     if note in (49, 52, 55):
-        return 0.1
+        return 0.15
     if note in (51, 53):
         return 0.06
     return 0.03
 
 
+# Bleed settings per drum family (module notes, step 3; measured in docs/transcription.md).
+_CROSSTALK_MARGIN = {"kick": 6.0, "snare": 6.0}
+_BLEED_BELOW = {"toms": 1.0, "cymbals": 1.0}
+
+
+def _default_margin(name: str) -> float:
+    """``crosstalk_margin`` of a class: 6 for kick and snare, 3 otherwise."""
+    return _CROSSTALK_MARGIN.get(_family(name), 3.0)
+
+
+def _default_bleed_below(name: str) -> float:
+    """``bleed_below`` of a class: 1 for toms and cymbals (every candidate), 0.2 otherwise."""
+    return _BLEED_BELOW.get(_family(name), 0.2)
+
+
+def _family(name: str) -> str:
+    """kick, snare, toms, hihat, cymbals or other, from a class or sub-template name."""
+    note = _note_of(name)
+    if note == "tom":
+        return "toms"
+    if note == 36:
+        return "kick"
+    if note in (37, 38, 40):
+        return "snare"
+    if note in (42, 44, 46):
+        return "hihat"
+    if note in (49, 51, 52, 53, 55):
+        return "cymbals"
+    return "other"
+
+
 def _default_threshold_db(name: str) -> float:
-    """How far under the class's strongest hit a hit may be: -30 dB, -20 dB for kicks."""
-    return KICK_THRESHOLD_DB if _note_of(name) == 36 else THRESHOLD_DB
+    """How far under the class's strongest hit a hit may be: -12 dB for kicks, toms and
+    cymbals, -30 dB otherwise."""
+    family = _family(name)
+    if family in ("toms", "cymbals"):
+        return SPARSE_THRESHOLD_DB
+    return KICK_THRESHOLD_DB if family == "kick" else THRESHOLD_DB
 
 
 def velocities_from_strengths(strengths, reference=None) -> np.ndarray:
@@ -533,12 +583,13 @@ def _mono_energy(y) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(y * y)])
 
 
-def _rise(cumulative, centres, *, window, search, step):
-    """Best energy rise (dB) near each centre sample, and where it is.
+def _rises(cumulative, centres, *, window, search, step):
+    """Energy rise (dB) at every instant near each centre sample.
 
     For every instant ``τ`` in ``centre - search .. centre + 2 · search`` (steps of
     ``step`` samples), the energy of the ``window`` samples after ``τ`` over that of the
-    ``window`` samples before; returns the largest ratio in dB and its ``τ``.
+    ``window`` samples before.  Returns the rises, shape (n_centres, n_instants), and the
+    instants ``τ`` (samples), same shape.
     """
     n = len(cumulative) - 1
     offsets = np.arange(-search, 2 * search + 1, step)
@@ -548,10 +599,7 @@ def _rise(cumulative, centres, *, window, search, step):
     before = cumulative[tau] - cumulative[np.maximum(tau - window, 0)]
     # -60 dB re the track's mean power: near-silence on both sides is "no rise", not noise over noise
     floor = 1e-6 * max(cumulative[-1] / max(n, 1), 1e-30) * window
-    ratio_db = 10 * np.log10((after + floor) / (before + floor))
-    best = np.argmax(ratio_db, axis=1)
-    rows = np.arange(len(centres))
-    return ratio_db[rows, best], tau[rows, best]
+    return 10 * np.log10((after + floor) / (before + floor)), tau
 
 
 @dataclass
@@ -567,6 +615,7 @@ def detect_hits(
     sr,
     hop_length,
     signals=None,
+    mixture=None,
     notes=None,
     min_interval=None,
     threshold_db=None,
@@ -576,8 +625,8 @@ def detect_hits(
     silence_db: float = -60.0,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
-    crosstalk_margin: float = 3.0,
-    bleed_below: float = 0.2,
+    crosstalk_margin=None,
+    bleed_below=None,
     min_rise_db: float = 3.0,
     rise_window_s: float = 0.01,
     rise_step: int = 16,
@@ -600,16 +649,22 @@ def detect_hits(
         they check every hit's attack and time it to ``rise_step`` samples (see the
         module notes); without them, times are frame-accurate (±½ hop), refined by
         parabolic interpolation.
+    mixture : ndarray, shape (n_samples,) or (n_channels, n_samples), optional
+        The recording (the sum of the tracks).  Given with ``signals``, a hit's onset is
+        where its track and the mixture rise together (module notes, step 6).
     notes : dict {str: int}, optional
         General MIDI notes to use instead of :func:`gm_notes`'s.
     min_interval : float or dict {str: float}, optional
         Shortest time (s) between two hits of a class; default 50 ms for kicks,
-        100 ms for crash-like cymbals, 60 ms for ride, 30 ms otherwise.
+        150 ms for crash-like cymbals (and a plain "cymbals" class: ride eighths up to
+        200 BPM still fit), 60 ms for ride, 30 ms otherwise.  Closer peaks are one hit
+        at the first peak's time.
     threshold_db : float <= 0 or dict {str: float}, optional
         Hits weaker than this below the class's strongest hit are dropped; default
-        -20 dB for kicks (a kick is rarely played softer; tom hits and the snare's body
-        leave peaks of -20 to -30 dB in the kick's activation — measured in
-        docs/transcription.md), -30 dB for the others (ghost notes).
+        -12 dB for kicks, toms and cymbals (they are rarely played softer, and leakage
+        leaves peaks of -12 to -30 dB in their activations — measured in
+        docs/transcription.md; a ride pattern under loud crashes needs -30, see its
+        limits), -30 dB for snare and hi-hat (ghost notes, quiet hats).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
@@ -625,12 +680,14 @@ def detect_hits(
         Quantile of the measured ``h_k / h_j`` ratios taken as ``j``'s bleed into ``k``.
     max_crosstalk : float >= 0, default 0.15
         Upper limit of a measured cross-talk ratio (0 turns bleed suppression off).
-    crosstalk_margin : float >= 1, default 3
-        A candidate weaker than ``margin · ratio · (the other drum's hit)`` is bleed.
-    bleed_below : float in [0, 1], default 0.2
+    crosstalk_margin : float >= 1 or dict {str: float}, optional
+        A candidate weaker than ``margin · ratio · (the other drum's hit)`` is bleed;
+        default 6 for kick and snare, 3 for the others.
+    bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed (a hi-hat played with every snare stroke is measured as "cross-talk" too;
-        this keeps its normal-strength hits).
+        bleed; default 1 for toms and cymbals, 0.2 for the others (a hi-hat played
+        with every snare stroke is measured as "cross-talk" too; this keeps its
+        normal-strength hits).
     min_rise_db : float, default 3
         Least energy rise of the class's track at a hit (with ``signals``).
     rise_window_s : float > 0, default 0.01
@@ -660,8 +717,6 @@ def detect_hits(
     silence_db = _check_real(silence_db, "silence_db", high=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
-    crosstalk_margin = _check_real(crosstalk_margin, "crosstalk_margin", low=1)
-    bleed_below = _check_real(bleed_below, "bleed_below", 0, 1)
     min_rise_db = _check_real(min_rise_db, "min_rise_db")
     rise_window_s = _check_real(rise_window_s, "rise_window_s", low=1 / sr)
     rise_step = _check_positive_int(rise_step, "rise_step")
@@ -669,6 +724,8 @@ def detect_hits(
     note_of = gm_notes(names, notes)
     intervals = _per_class(min_interval, "min_interval", names, _default_min_interval, low=0)
     thresholds = _per_class(threshold_db, "threshold_db", names, _default_threshold_db, high=0)
+    crosstalk_margin = _per_class(crosstalk_margin, "crosstalk_margin", names, _default_margin, low=1)
+    bleed_below = _per_class(bleed_below, "bleed_below", names, _default_bleed_below, low=0, high=1)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -700,9 +757,19 @@ def detect_hits(
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
             centres = found.frames * hop_length
-            rise_db, onset = _rise(energy(signal, f"signals[{name!r}]"), centres, window=window, search=hop_length,
-                                   step=rise_step)
-            keep = rise_db >= min_rise_db
+            rises, instants = _rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
+                                     search=hop_length, step=rise_step)
+            keep = rises.max(axis=1) >= min_rise_db
+            timing = rises
+            if mixture is not None:
+                # the attack may have gone to another stem (a crash's onset to the hi-hat's):
+                # time the hit where the track and the mixture rise together
+                track, mix = energy(signal, f"signals[{name!r}]"), energy(mixture, "mixture")
+                if len(mix) != len(track):
+                    raise ValueError(f"mixture has {len(mix) - 1} samples but signals[{name!r}] has "
+                                     f"{len(track) - 1}; give the recording the tracks were separated from")
+                timing = rises + _rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
+            onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         found = _enforce_interval(found, intervals[name])
         result[name] = ClassHits(name=name, note=note_of[name], times=found.times,
@@ -765,7 +832,8 @@ def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mea
 
 
 def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) -> dict:
-    """Drop the candidates of a class that are another class's bleed (module notes, step 3)."""
+    """Drop the candidates of a class that are another class's bleed (module notes, step 3);
+    ``margin`` and ``weak_fraction`` are ``{class: value}``."""
     names = list(candidates)
     n_frames = len(next(iter(envelopes.values())))
     # h_k around a frame: the largest of the frame and its neighbours (peaks may be one frame apart)
@@ -785,11 +853,11 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
             target = candidates[k]
             if not len(target.frames):
                 continue
-            weak = target.strengths < weak_fraction * target.strengths.max()
+            weak = target.strengths < weak_fraction[k] * target.strengths.max()
             if k == j:
                 continue
             ratio = min(cap, float(np.quantile(near[k][strong] / peak_j, quantile)))
-            drop[k] |= weak & (target.strengths < margin * ratio * at[target.frames])
+            drop[k] |= weak & (target.strengths < margin[k] * ratio * at[target.frames])
     return {name: _Candidates(c.frames[~drop[name]], c.strengths[~drop[name]], c.times[~drop[name]])
             for name, c in candidates.items()}
 
@@ -799,7 +867,8 @@ def _keep(found: _Candidates, mask) -> _Candidates:
 
 
 def _enforce_interval(found: _Candidates, interval: float) -> _Candidates:
-    """Keep the stronger of two hits closer than ``interval`` (after re-timing)."""
+    """Merge hits closer than ``interval`` (after re-timing) into the first, with the
+    larger strength (module notes, step 5)."""
     if len(found.times) < 2 or interval <= 0:
         return found
     order = np.argsort(found.times, kind="stable")
@@ -807,8 +876,9 @@ def _enforce_interval(found: _Candidates, interval: float) -> _Candidates:
     keep = []
     for i in range(len(times)):
         if keep and times[i] - times[keep[-1]] < interval:
-            if strengths[i] > strengths[keep[-1]]:
-                keep[-1] = i
+            # the same hit peaking again while it rings: its onset is the first peak, its
+            # strength the larger (docs/transcription.md: crashes re-peak 40-100 ms later)
+            strengths[keep[-1]] = max(strengths[keep[-1]], strengths[i])
             continue
         keep.append(i)
     keep = np.array(keep, dtype=int)

@@ -127,7 +127,8 @@ class DrumSeparation:
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     def hits(self, **options):
         """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
-        with the separated tracks to check and time each attack.
+        with the separated tracks to check each attack and, with the mixture (the sum
+        of the tracks), to time it.
 
         Returns
         -------
@@ -140,6 +141,8 @@ class DrumSeparation:
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
+        if "mixture" not in options:  # mixture=None turns the mixture's timing off
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         return detect_hits(self.activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
