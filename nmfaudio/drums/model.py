@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import factorize
+from nmfaudio.drums.stems import FIXED_FIRST_SHARE
 from nmfaudio.nmf.nmfd import convolutive_components, factorize_convolutive
 
 #: Frequency bins kept single before the 1/12-octave bands start (see _band_edges):
@@ -54,18 +55,36 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     refined against V with the drum model frozen — so the residual takes only what the
     drums do not explain."""
     F, C, N = V.shape
-    drums = factorize_convolutive(V, P0, beta=beta, fix_P=not adapt, cap=max_gain if adapt else None,
-                                  max_iter=max_iter, tol=0, random_state=rng, callback=callback)
-    P, H, loss = drums.P, drums.H, list(drums.loss)
-    stopped = drums.stop_reason == "callback"
+    # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
+    # drum's hits are found by its one-shot template before any template may adapt
+    n_fixed = int(max_iter * FIXED_FIRST_SHARE) if adapt else 0
+    H0, loss, done, stopped = None, [], 0, False
+    if n_fixed:
+        first = factorize_convolutive(V, P0, beta=beta, fix_P=True, max_iter=n_fixed, tol=0, random_state=rng,
+                                      callback=callback)
+        H0, loss, done, stopped = first.H, list(first.loss), first.n_iter, first.stop_reason == "callback"
+    if not stopped:
+        def adapt_callback(iteration, value):
+            return callback(done + iteration, value) if callback is not None else None
+
+        drums = factorize_convolutive(V, P0, H0, beta=beta, fix_P=not adapt, cap=max_gain if adapt else None,
+                                      max_iter=max_iter - n_fixed, tol=0, random_state=rng,
+                                      callback=adapt_callback if n_fixed else callback)
+        P, H = drums.P, drums.H
+        loss += list(drums.loss[1:] if n_fixed else drums.loss)
+        stopped = drums.stop_reason == "callback"
+    else:
+        P, H = P0, first.H
     W_free = np.zeros((F, 0), np.float32)
     H_free = np.zeros((0, C * N), np.float32)
     if n_free and not stopped:
         residual = np.maximum(V - convolutive_components(P, H).sum(axis=0), 0).reshape(F, C * N)
         W_free, H_free = _residual_nmf(residual, n_free, engine=engine, n_iter=FREE_ITER[0], rng=rng)
 
+        done = len(loss) - 1  # iterations so far
+
         def refine_callback(iteration, value):
-            return callback(drums.n_iter + iteration, value) if callback is not None else None
+            return callback(done + iteration, value) if callback is not None else None
 
         free = factorize_convolutive(V, P, H, W_free=W_free, H_free=H_free.reshape(n_free, C, N), beta=beta,
                                      fix_P=True, fix_H=True, max_iter=FREE_ITER[1], tol=0,

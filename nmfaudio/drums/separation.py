@@ -24,6 +24,10 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
      hi-hat entries may grow 20 dB (``max_gain_db``) above their start, cymbals 10 dB,
      toms and the open hi-hat 3 dB, percussion 0 dB — rarely-playing templates with the
      kick's freedom drift toward the drums that play all the time.
+
+   The first fifth of the iterations keep every template fixed (only the activations
+   move; :data:`nmfaudio.drums.stems.FIXED_FIRST_SHARE`), so each drum's hits are found
+   by its one-shot template before the templates adapt.
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
