@@ -281,7 +281,12 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
 
 
 def _rms(track) -> float:
-    return float(np.sqrt(np.mean(np.square(track, dtype=np.float64))))
+    """RMS level, accumulated in float64 a stretch at a time (no float64 copy of the track)."""
+    flat = np.asarray(track).reshape(-1)
+    if flat.size == 0:
+        return float("nan")
+    total = sum(float(np.square(flat[i:i + 2**20], dtype=np.float64).sum()) for i in range(0, flat.size, 2**20))
+    return float(np.sqrt(total / flat.size))
 
 
 def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
