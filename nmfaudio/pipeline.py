@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio, blockwise, masks, spectrum
+import os
+import warnings
+
+from nmfaudio import audio, blockwise, budget, masks, spectrum
 from nmfaudio.fitting import (
     LEVEL_RANGE,
     NOISE_FLOOR,
@@ -61,6 +64,9 @@ class Separation(SeparationBase):
     """
 
     components: np.ndarray
+    #: Why the block-wise mode was chosen by itself (the estimate and the budget), or
+    #: None when the separation ran as asked.
+    blockwise_reason: str | None = None
 
     @property
     def masks(self) -> np.ndarray:
@@ -126,6 +132,7 @@ def separate(
     engine=None,
     block_seconds=None,
     learn_frames=None,
+    max_memory=budget.DEFAULT_MAX_MEMORY,
 ) -> Separation:
     """Separate a recording into ``n_components`` tracks with NMF.
 
@@ -174,6 +181,13 @@ def separate(
     learn_frames : int, optional
         Block-wise mode: most spectrogram columns (frames × channels) the templates are
         learned on (default :data:`nmfaudio.blockwise.LEARN_FRAMES`).
+    max_memory : int (bytes), str such as "4G" / "512M", or None, default 4 GiB
+        Memory budget (:data:`nmfaudio.budget.DEFAULT_MAX_MEMORY`).  When the separation
+        in memory would need more (estimated from the input's length, channels and the
+        settings, before anything large is allocated), it runs block-wise by itself
+        (blocks of :data:`nmfaudio.blockwise.BLOCK_SECONDS` seconds), warns once, and
+        says why in ``result.blockwise_reason``.  None: always in memory.  Unused with
+        ``block_seconds``.
 
     Returns
     -------
@@ -207,9 +221,15 @@ def separate(
     if learn_frames is not None and block_seconds is None:
         raise ValueError(f"learn_frames={learn_frames!r} needs block_seconds (the block-wise mode); "
                          "pass block_seconds=30, say, or drop learn_frames")
+    max_memory = budget.check_max_memory(max_memory)
+    reason = None if block_seconds is not None else _over_budget(y, sr, settings, max_memory)
+    if reason is not None:
+        block_seconds = blockwise.BLOCK_SECONDS
+        warnings.warn(f"separate(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= to "
+                      "choose the blocks, or a larger max_memory)", UserWarning, stacklevel=2)
     if block_seconds is not None:
         return Separation(**blockwise.separate_in_blocks(y, sr, settings, block_seconds=block_seconds,
-                                                         learn_frames=learn_frames))
+                                                         learn_frames=learn_frames), blockwise_reason=reason)
     y, sr, name = audio.input_signal(y, sr)
     k, n_fft, hop_length, mask_power = settings.k, settings.n_fft, settings.hop_length, settings.mask_power
 
@@ -271,3 +291,30 @@ def _masked_tracks(channel: np.ndarray, W: np.ndarray, H: np.ndarray, out: np.nd
         return M * X
 
     spectrum.istft_from_frames(masked_frames, out, n_frames=H.shape[1], n_fft=n_fft, hop_length=hop_length)
+
+
+def _over_budget(y, sr, settings: Settings, max_memory) -> str | None:
+    """Why ``y`` (an array or a file) should be separated block-wise under ``max_memory``
+    (bytes or None), or None.  A file is sized from its header, without reading it; a
+    file to resample (``sr`` differs from its rate) stays in memory, since the block-wise
+    mode does not resample."""
+    if max_memory is None:
+        return None
+    if isinstance(y, (str, os.PathLike)):
+        try:
+            info = audio.audio_info(audio.check_path(y))
+        except (OSError, ValueError):
+            return None  # the in-memory path reports the problem
+        if sr is not None and sr != info.samplerate:
+            return None
+        n_samples, n_channels, itemsize = int(info.frames), int(info.channels), 4
+    else:
+        shape = np.shape(y)
+        if len(shape) not in (1, 2) or sr is None:
+            return None  # check_audio reports the shape; without sr there are no seconds to block by
+        n_samples, n_channels = shape[-1], (1 if len(shape) == 1 else shape[0])
+        itemsize = 8 if getattr(y, "dtype", None) == np.float64 else 4
+    estimate = budget.separate_bytes(n_samples, n_channels, k=settings.k, n_fft=settings.n_fft,
+                                     hop_length=settings.hop_length, beta=settings.beta_value, itemsize=itemsize,
+                                     transformer=settings.is_transformer, noise_floor=settings.floor > 0)
+    return budget.over_budget(estimate, max_memory)
