@@ -330,7 +330,8 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, classes=o["classes"], n_fft=o["n_fft"],
                                 hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                                 adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
-                                callback=callback)
+                                callback=callback, block_seconds=o["block_seconds"],
+                                max_memory=o["max_memory"])
     result.name = task.name
     figure = None
     if task.plot:
@@ -360,7 +361,23 @@ def _drums_file(task: Task, callback) -> dict:
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
+        "blockwise": _drum_blocks(o, result, sr),
     }
+
+
+def _drum_blocks(o: dict, result, sr: int) -> dict | None:
+    """The summary's ``blockwise`` entry of a drum separation (None: it ran in memory)."""
+    if o["block_seconds"] is None and result.blockwise_reason is None:
+        return None
+    from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS, block_spans
+
+    seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
+    n_samples = result.sources["residual"].shape[-1]
+    spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
+                        hop=result.hop_length)
+    reason = result.blockwise_reason
+    return {"block_seconds": seconds, "blocks": len(spans),
+            "reason": None if reason is None else reason.replace("max_memory", "--max-memory")}
 
 
 _TEMPLATES_CACHE: dict = {}
