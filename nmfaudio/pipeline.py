@@ -317,4 +317,9 @@ def _over_budget(y, sr, settings: Settings, max_memory) -> str | None:
     estimate = budget.separate_bytes(n_samples, n_channels, k=settings.k, n_fft=settings.n_fft,
                                      hop_length=settings.hop_length, beta=settings.beta_value, itemsize=itemsize,
                                      transformer=settings.is_transformer, noise_floor=settings.floor > 0)
-    return budget.over_budget(estimate, max_memory)
+    reason = budget.over_budget(estimate, max_memory)
+    tracks = settings.k * n_samples * n_channels * itemsize
+    if reason is not None and tracks > max_memory:  # the result's arrays alone: only writing them as they come helps
+        reason += (f"; the {settings.k} tracks returned alone take {budget.format_bytes(tracks)}: "
+                   "nmfaudio.blockwise.separate_file writes them to disk block by block instead")
+    return reason
