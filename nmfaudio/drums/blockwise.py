@@ -107,6 +107,10 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
         reason = budget.over_budget(estimate, max_memory)
         if reason is None:
             return separate_segment(y)
+        stems = (n_stems + 2) * y.size * y.dtype.itemsize  # the input, the stems and the residual
+        if stems > max_memory:  # held whatever the blocks: the result is arrays
+            reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
+                       "which blocks do not reduce")
         block_seconds = BLOCK_SECONDS
         warnings.warn(f"separate_drums(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= "
                       "to choose the blocks, or a larger max_memory)", UserWarning, stacklevel=3)
