@@ -1,10 +1,19 @@
-"""Peak memory of separation against duration: in memory vs block-wise.
+"""Peak memory of separation against duration: in memory, block-wise, and what the
+command line does with its defaults (the memory budget).
 
-For each duration (1, 3 and 10 minutes of stereo 44.1 kHz audio by default) this writes a
-music-like test file (the bundled drum loop, resampled and varied, under seeded tones),
-then separates it in a fresh Python process — once in memory (``nmfaudio.separate(path)``
-then ``.save()``) and once block-wise (``nmfaudio.separate_file(path, ..., block_seconds)``)
-— and reports:
+For each duration (1 and 10 minutes of stereo 44.1 kHz audio by default) this writes a
+music-like test file (the bundled drum loop, resampled and varied, under seeded tones)
+into a temporary folder (removed afterwards), then separates it in a fresh Python
+process per mode:
+
+* ``memory``: ``nmfaudio.separate(path, max_memory=None)`` then ``.save()``;
+* ``block``: ``nmfaudio.separate_file(path, ..., block_seconds)``;
+* ``cli``: ``nmfaudio separate PATH -k K -o OUT`` (``nmfaudio.cli.main``) with the
+  default ``--max-memory``: in memory or block-wise, as the budget decides;
+* ``before``: ``memory`` with the code at ``--before DIR`` (e.g. an export of the
+  commit before the memory work) first on the path, for a before/after table.
+
+and reports:
 
 * the peak of the memory NumPy and Python allocate (tracemalloc; NumPy reports its
   buffers to it), which is what the separation itself needs;
@@ -23,13 +32,15 @@ then ``.save()``) and once block-wise (``nmfaudio.separate_file(path, ..., block
 
 Usage::
 
-    python benchmarks/pipeline_memory.py            # 1, 3, 10 minutes (about 20 minutes on 2 cores)
-    python benchmarks/pipeline_memory.py --quick    # 10 and 30 seconds
-    python benchmarks/pipeline_memory.py --minutes 1 2 --beta frobenius --k 6
+    python benchmarks/pipeline_memory.py                       # 1, 10 minutes; memory, block, cli
+    python benchmarks/pipeline_memory.py --quick               # 10 and 30 seconds
+    python benchmarks/pipeline_memory.py --minutes 60 --modes cli
+    python benchmarks/pipeline_memory.py --minutes 1 10 --modes before memory --before /tmp/base
 
-Defaults: k = 4, β = KL, at most 200 iterations, n_fft 2048, hop 512, blocks of 30 s,
-templates learned on at most 20 000 columns (``LEARN_FRAMES``).  Needs about 2.5 GB of
-free disk space in the temporary folder for 10 minutes.
+Defaults: k = 4, β = Frobenius (the command line's default), at most 200 iterations,
+n_fft 2048, hop 512, blocks of 30 s, templates learned on at most 20 000 columns
+(``LEARN_FRAMES``).  Needs about 2.5 GB of free disk space in the temporary folder for
+10 minutes (the test file, its two true stems, the tracks of each mode).
 """
 
 from __future__ import annotations
@@ -128,11 +139,32 @@ def child(mode: str, path: str, out: str, options: dict) -> dict:
     baseline = _max_rss_mb()
     tracemalloc.start()
     started = time.perf_counter()
-    if mode == "memory":
+    if mode in ("memory", "before"):
+        import inspect
+
+        if "max_memory" in inspect.signature(nmfaudio.separate).parameters:
+            kwargs["max_memory"] = None  # in memory whatever the budget
         result = nmfaudio.separate(path, **kwargs)
         result.save(out)
         n_iter, stride = result.n_iter, 1
         del result
+    elif mode == "cli":
+        import contextlib
+        import io
+
+        from nmfaudio.cli import main
+
+        summary = io.StringIO()
+        with contextlib.redirect_stdout(summary):
+            main(["separate", path, "-k", str(options["k"]), "-o", out, "--beta", str(options["beta"]),
+                  "--max-iter", str(options["max_iter"]), "--seed", "0", "--json"])
+        record = json.loads(summary.getvalue())
+        block = record.get("blockwise") or {}
+        n_iter, stride = record["n_iter"], block.get("learn_stride", 1)
+        if block:
+            mode = "cli: block-wise (" + (block.get("reason") or "asked") + ")"
+        else:
+            mode = "cli: in memory"
     else:
         result = nmfaudio.separate_file(path, out, block_seconds=options["block_seconds"], **kwargs)
         n_iter = result.n_iter
@@ -144,9 +176,14 @@ def child(mode: str, path: str, out: str, options: dict) -> dict:
             "max_rss_mb": _max_rss_mb(), "n_iter": n_iter, "learn_stride": stride}
 
 
-def measure(mode: str, path: Path, out: Path, options: dict) -> dict:
+def measure(mode: str, path: Path, out: Path, options: dict, before: str | None = None) -> dict:
+    import os
+
     command = [sys.executable, __file__, "--child", mode, str(path), str(out), "--options", json.dumps(options)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    env = dict(os.environ)
+    if mode == "before":
+        env["PYTHONPATH"] = before
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         return {"mode": mode, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -197,15 +234,20 @@ def compare(memory_dir: Path, block_dir: Path, mixture_path: Path) -> tuple[list
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 and 30 seconds")
-    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 3, 10])
-    parser.add_argument("--modes", nargs="+", default=["memory", "block"], choices=["memory", "block"])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--modes", nargs="+", default=["memory", "block", "cli"],
+                        choices=["before", "memory", "block", "cli"])
+    parser.add_argument("--before", default=None, metavar="DIR",
+                        help="the folder holding the nmfaudio package to measure as 'before'")
     parser.add_argument("--k", type=int, default=4)
-    parser.add_argument("--beta", default="kullback-leibler")
+    parser.add_argument("--beta", default="frobenius")
     parser.add_argument("--max-iter", type=int, default=200)
     parser.add_argument("--block-seconds", type=float, default=30.0)
     parser.add_argument("--child", nargs=3, metavar=("MODE", "INPUT", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if "before" in args.modes and not args.before:
+        parser.error("--modes before needs --before DIR")
     if args.child:
         print(json.dumps(child(*args.child, json.loads(args.options))))
         return 0
@@ -214,6 +256,7 @@ def main(argv=None) -> int:
     options = {"k": args.k, "beta": args.beta, "max_iter": args.max_iter, "block_seconds": args.block_seconds}
     for line in machine_lines():
         print(line)
+    print(f"command: python benchmarks/pipeline_memory.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"settings: stereo {SR} Hz, k={args.k}, beta={args.beta}, max_iter={args.max_iter}, n_fft 2048, "
           f"hop 512, block-wise: blocks of {args.block_seconds:g} s, learn_frames 20000\n")
     print("| duration | mode | traced peak (MB) | peak RSS (MB) | RSS before run (MB) | time (s) | iterations "
@@ -224,7 +267,7 @@ def main(argv=None) -> int:
             scratch = Path(scratch)
             song = scratch / "song.wav"
             write_input(song, duration)
-            results = {mode: measure(mode, song, scratch / mode, options) for mode in args.modes}
+            results = {mode: measure(mode, song, scratch / mode, options, args.before) for mode in args.modes}
             closeness = ""
             if all("error" not in results.get(m, {"error": 1}) for m in ("memory", "block")):
                 scores, diff = compare(scratch / "memory", scratch / "block", song)
@@ -237,7 +280,7 @@ def main(argv=None) -> int:
                 extra = closeness if (closeness and mode == "block") else ("", "")
                 quality = " / ".join(f"{x:.1f}" for x in source_scores(scratch / mode, song))
                 learned = "all frames" if r["learn_stride"] == 1 else f"1 frame in {r['learn_stride']}"
-                print(f"| {label} | {mode} | {r['traced_peak_mb']:.0f} | {r['max_rss_mb']:.0f} | "
+                print(f"| {label} | {r['mode']} | {r['traced_peak_mb']:.0f} | {r['max_rss_mb']:.0f} | "
                       f"{r['baseline_rss_mb']:.0f} | {r['seconds']:.1f} | {r['n_iter']} | {learned} | {quality} | "
                       f"{extra[0]} | {extra[1]} |", flush=True)
     return 0

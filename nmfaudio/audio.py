@@ -624,7 +624,14 @@ def write_wav(destination, y, sr, *, format: str = "WAV", subtype: str = "FLOAT"
     y = np.asarray(y)
     channels = 1 if y.ndim == 1 else y.shape[0]
     with open_wav_writer(destination, sr, channels, format=format, subtype=subtype) as handle:
-        handle.write(y if y.ndim == 1 else y.T)
+        # a block at a time: soundfile copies what it writes to (n_samples, n_channels) order
+        for start in range(0, max(y.shape[-1], 1), _WRITE_BLOCK):
+            block = y[..., start:start + _WRITE_BLOCK]
+            handle.write(block if y.ndim == 1 else block.T)
+
+
+#: Samples per channel that :func:`write_wav` hands to libsndfile at a time.
+_WRITE_BLOCK = 2**18
 
 
 def open_wav_writer(destination, sr, channels, *, format: str = "WAV", subtype: str = "FLOAT"):

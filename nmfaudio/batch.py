@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio
+from nmfaudio.budget import DEFAULT_MAX_MEMORY
 
 __all__ = ["Task", "separate_many", "plan", "find_inputs", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
 
@@ -49,10 +50,11 @@ MANIFEST_VERSION = 1
 #: ``separate`` that a batch passes on, plus ``plot``).
 DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": 2048,
                 "hop_length": 512, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
-                "plot": False, "midi": False, "onsets": False, "quantize": None}
+                "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
+                "max_memory": DEFAULT_MAX_MEMORY}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
-                    "plot": False}
+                    "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,12 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
 
 
 def _rms(track) -> float:
-    return float(np.sqrt(np.mean(np.square(track, dtype=np.float64))))
+    """RMS level, accumulated in float64 a stretch at a time (no float64 copy of the track)."""
+    flat = np.asarray(track).reshape(-1)
+    if flat.size == 0:
+        return float("nan")
+    total = sum(float(np.square(flat[i:i + 2**20], dtype=np.float64).sum()) for i in range(0, flat.size, 2**20))
+    return float(np.sqrt(total / flat.size))
 
 
 def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
@@ -323,7 +330,8 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, classes=o["classes"], n_fft=o["n_fft"],
                                 hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                                 adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
-                                callback=callback)
+                                callback=callback, block_seconds=o["block_seconds"],
+                                max_memory=o["max_memory"])
     result.name = task.name
     figure = None
     if task.plot:
@@ -353,7 +361,23 @@ def _drums_file(task: Task, callback) -> dict:
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
+        "blockwise": _drum_blocks(o, result, sr),
     }
+
+
+def _drum_blocks(o: dict, result, sr: int) -> dict | None:
+    """The summary's ``blockwise`` entry of a drum separation (None: it ran in memory)."""
+    if o["block_seconds"] is None and result.blockwise_reason is None:
+        return None
+    from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS, block_spans
+
+    seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
+    n_samples = result.sources["residual"].shape[-1]
+    spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
+                        hop=result.hop_length)
+    reason = result.blockwise_reason
+    return {"block_seconds": seconds, "blocks": len(spans),
+            "reason": None if reason is None else reason.replace("max_memory", "--max-memory")}
 
 
 _TEMPLATES_CACHE: dict = {}
@@ -383,17 +407,18 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     o = task.options
     k = int(o["n_components"])
     block = None
+    reason = None if o["block_seconds"] is not None else _separate_over_budget(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # non-convergence: the summary says so
-        if o["block_seconds"] is not None:
-            result, sr, rms, channels, n_samples, block = _separate_blocks(task, callback, on_block)
+        if o["block_seconds"] is not None or reason is not None:
+            result, sr, rms, channels, n_samples, block = _separate_blocks(task, callback, on_block, reason)
         else:
             from nmfaudio.pipeline import separate
 
             y, sr = audio.load(task.input)
             result = separate(y, sr, n_components=k, beta=o["beta"], n_fft=o["n_fft"], hop_length=o["hop_length"],
                               mask_power=o["mask_power"], max_iter=o["max_iter"], random_state=o["random_state"],
-                              callback=callback)
+                              callback=callback, max_memory=None)
             figure = None
             if task.plot:
                 from nmfaudio.plot.audio import separation_figure
@@ -421,11 +446,35 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     return summary
 
 
-def _separate_blocks(task: Task, callback, on_block):
-    from nmfaudio.blockwise import separate_file
+def _separate_over_budget(task: Task) -> str | None:
+    """Why ``task`` should run block-wise under its ``max_memory``, or None.
+
+    The estimate (:func:`nmfaudio.budget.separate_bytes`) is made from the file's header
+    before it is read; it counts the tracks, which the block-wise mode streams to disk."""
+    from nmfaudio import budget
+    from nmfaudio.nmf.divergence import beta_from_name
 
     o = task.options
+    max_memory = budget.check_max_memory(o["max_memory"])
+    if max_memory is None:
+        return None
+    info = audio.audio_info(task.input)
+    beta = beta_from_name(o["beta"])
+    estimate = budget.separate_bytes(int(info.frames), int(info.channels), k=int(o["n_components"]),
+                                     n_fft=o["n_fft"], hop_length=o["hop_length"], beta=beta,
+                                     noise_floor=beta < 1)
+    return budget.over_budget(estimate, max_memory, "--max-memory")
+
+
+def _separate_blocks(task: Task, callback, on_block, reason=None):
+    from nmfaudio.blockwise import BLOCK_SECONDS, separate_file
+
+    o = task.options
+    block_seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     if tuple(task.file_format[:2]) != ("WAV", "FLOAT"):
+        if reason is not None:
+            raise ValueError(f"{Path(task.input).name}: {reason}, and the block-wise mode writes 32-bit float WAV "
+                             "only; drop --format/--subtype or raise --max-memory")
         raise ValueError("block-wise separation writes 32-bit float WAV only; drop --block-seconds or "
                          "--format/--subtype")
     extra = []
@@ -442,11 +491,12 @@ def _separate_blocks(task: Task, callback, on_block):
         extra.append((Path(task.plot), write_figure))
     kwargs = {} if o["learn_frames"] is None else {"learn_frames": o["learn_frames"]}
     result = separate_file(task.input, task.folder, n_components=int(o["n_components"]),
-                           block_seconds=o["block_seconds"], overwrite=task.force, name=task.name,
+                           block_seconds=block_seconds, overwrite=task.force, name=task.name,
                            on_block=on_block, extra_outputs=extra, beta=o["beta"], n_fft=o["n_fft"],
                            hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                            random_state=o["random_state"], callback=callback, **kwargs)
-    block = {"block_seconds": o["block_seconds"], "blocks": result.blocks, "learn_stride": result.learn_stride}
+    block = {"block_seconds": block_seconds, "blocks": result.blocks, "learn_stride": result.learn_stride,
+             "reason": reason}
     return result, result.sr, list(result.rms), result.n_channels, result.n_samples, block
 
 

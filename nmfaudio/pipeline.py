@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio, blockwise, masks, spectrum
+import os
+import warnings
+
+from nmfaudio import audio, blockwise, budget, masks, spectrum
 from nmfaudio.fitting import (
     LEVEL_RANGE,
     NOISE_FLOOR,
@@ -61,6 +64,9 @@ class Separation(SeparationBase):
     """
 
     components: np.ndarray
+    #: Why the block-wise mode was chosen by itself (the estimate and the budget), or
+    #: None when the separation ran as asked.
+    blockwise_reason: str | None = None
 
     @property
     def masks(self) -> np.ndarray:
@@ -126,6 +132,7 @@ def separate(
     engine=None,
     block_seconds=None,
     learn_frames=None,
+    max_memory=budget.DEFAULT_MAX_MEMORY,
 ) -> Separation:
     """Separate a recording into ``n_components`` tracks with NMF.
 
@@ -174,6 +181,13 @@ def separate(
     learn_frames : int, optional
         Block-wise mode: most spectrogram columns (frames × channels) the templates are
         learned on (default :data:`nmfaudio.blockwise.LEARN_FRAMES`).
+    max_memory : int (bytes), str such as "4G" / "512M", or None, default 4 GiB
+        Memory budget (:data:`nmfaudio.budget.DEFAULT_MAX_MEMORY`).  When the separation
+        in memory would need more (estimated from the input's length, channels and the
+        settings, before anything large is allocated), it runs block-wise by itself
+        (blocks of :data:`nmfaudio.blockwise.BLOCK_SECONDS` seconds), warns once, and
+        says why in ``result.blockwise_reason``.  None: always in memory.  Unused with
+        ``block_seconds``.
 
     Returns
     -------
@@ -207,30 +221,31 @@ def separate(
     if learn_frames is not None and block_seconds is None:
         raise ValueError(f"learn_frames={learn_frames!r} needs block_seconds (the block-wise mode); "
                          "pass block_seconds=30, say, or drop learn_frames")
+    max_memory = budget.check_max_memory(max_memory)
+    reason = None if block_seconds is not None else _over_budget(y, sr, settings, max_memory)
+    if reason is not None:
+        block_seconds = blockwise.BLOCK_SECONDS
+        warnings.warn(f"separate(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= to "
+                      "choose the blocks, or a larger max_memory)", UserWarning, stacklevel=2)
     if block_seconds is not None:
         return Separation(**blockwise.separate_in_blocks(y, sr, settings, block_seconds=block_seconds,
-                                                         learn_frames=learn_frames))
+                                                         learn_frames=learn_frames), blockwise_reason=reason)
     y, sr, name = audio.input_signal(y, sr)
     k, n_fft, hop_length, mask_power = settings.k, settings.n_fft, settings.hop_length, settings.mask_power
 
-    scale = level_scale(np.abs(y).max())
-    X = spectrum.stft(y if scale == 1 else scaled(y, scale), n_fft=n_fft, hop_length=hop_length)
-    magnitude = np.abs(X)
-    n_frames = X.shape[-1]
-    V = magnitude if y.ndim == 1 else np.concatenate(list(magnitude), axis=1)  # (n_freq, n_channels * n_frames)
-    del magnitude
+    channels = y[None] if y.ndim == 1 else y  # (n_channels, n_samples), a view
+    n_channels, n_samples = channels.shape
+    n_frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
+    scale = level_scale(max(float(y.max()), -float(y.min())))  # the peak, without an |y| copy
+    V = _magnitudes(channels, n_frames, scale=scale, n_fft=n_fft, hop_length=hop_length)
     W_out, H_out, fit = settings.fit(V, scale=scale)
     del V
 
-    n_channels = 1 if y.ndim == 1 else y.shape[0]
     H_out = H_out.reshape(k, n_channels, n_frames)
-    X = X.reshape(n_channels, *X.shape[-2:])
-    components = np.empty((k, n_channels, y.shape[-1]), dtype=y.dtype)
+    components = np.empty((k, n_channels, n_samples), dtype=y.dtype)
     for c in range(n_channels):
-        M = masks.masks(W_out, H_out[:, c], power=mask_power)
-        for j in range(k):  # one masked spectrogram at a time (k of them would need k × |X|)
-            components[j, c] = spectrum.istft(M[j] * X[c], hop_length=hop_length, n_fft=n_fft, length=y.shape[-1])
-        del M
+        _masked_tracks(channels[c], W_out, H_out[:, c], components[:, c], scale=scale, mask_power=mask_power,
+                       n_fft=n_fft, hop_length=hop_length)
     if y.ndim == 1:
         components, H_out = components[:, 0], H_out[:, 0]
     if scale != 1:  # back to the input's level: V was scale·V, so H scales back
@@ -238,3 +253,73 @@ def separate(
         H_out = unscale_activations(H_out, scale)
     return Separation(components=components, W=W_out, H=H_out, sr=sr, name=name,
                       **settings.result_fields(fit, scale))
+
+
+# Memory: the complex STFT of the whole recording (twice the size of its magnitudes) is
+# never held.  The magnitudes are made a stretch of frames at a time from the samples,
+# and after the fit the STFT is made again, chunk by chunk, to be masked and inverted:
+# what is held is the input, V (n_freq × n_channels·n_frames) during the fit, and the
+# tracks — the measurements are in docs/separate.md.
+
+#: Frames of STFT made at a time for the magnitudes.
+_FRAMES_PER_CHUNK = 2048
+
+
+def _magnitudes(channels: np.ndarray, n_frames: int, *, scale: float, n_fft: int, hop_length: int) -> np.ndarray:
+    """V = [|X_1| |X_2| …] (n_freq, n_channels · n_frames) of ``channels`` (n_channels,
+    n_samples) multiplied by ``scale``, float32 for float32 audio."""
+    n_channels = channels.shape[0]
+    real = np.float32 if channels.dtype == np.float32 else np.float64
+    V = np.empty((1 + n_fft // 2, n_channels * n_frames), dtype=real)
+    for c in range(n_channels):
+        for t0 in range(0, n_frames, _FRAMES_PER_CHUNK):
+            t1 = min(t0 + _FRAMES_PER_CHUNK, n_frames)
+            X = spectrum.stft_frames(channels[c], t0, t1, n_fft=n_fft, hop_length=hop_length, scale=scale)
+            np.abs(X, out=V[:, c * n_frames + t0:c * n_frames + t1])
+    return V
+
+
+def _masked_tracks(channel: np.ndarray, W: np.ndarray, H: np.ndarray, out: np.ndarray, *, scale: float,
+                   mask_power, n_fft: int, hop_length: int) -> None:
+    """One channel's tracks into ``out`` (k, n_samples): the masks of W (n_freq, k) and H
+    (k, n_frames) applied to the channel's STFT and inverted, a chunk of frames at a time
+    (neither the k masks nor the k masked spectrograms are ever held whole)."""
+
+    def masked_frames(t0, t1):
+        X = spectrum.stft_frames(channel, t0, t1, n_fft=n_fft, hop_length=hop_length, scale=scale)
+        M = masks.masks(W, H[:, t0:t1], power=mask_power)
+        return M * X
+
+    spectrum.istft_from_frames(masked_frames, out, n_frames=H.shape[1], n_fft=n_fft, hop_length=hop_length)
+
+
+def _over_budget(y, sr, settings: Settings, max_memory) -> str | None:
+    """Why ``y`` (an array or a file) should be separated block-wise under ``max_memory``
+    (bytes or None), or None.  A file is sized from its header, without reading it; a
+    file to resample (``sr`` differs from its rate) stays in memory, since the block-wise
+    mode does not resample."""
+    if max_memory is None:
+        return None
+    if isinstance(y, (str, os.PathLike)):
+        try:
+            info = audio.audio_info(audio.check_path(y))
+        except (OSError, ValueError):
+            return None  # the in-memory path reports the problem
+        if sr is not None and sr != info.samplerate:
+            return None
+        n_samples, n_channels, itemsize = int(info.frames), int(info.channels), 4
+    else:
+        shape = np.shape(y)
+        if len(shape) not in (1, 2) or sr is None:
+            return None  # check_audio reports the shape; without sr there are no seconds to block by
+        n_samples, n_channels = shape[-1], (1 if len(shape) == 1 else shape[0])
+        itemsize = 8 if getattr(y, "dtype", None) == np.float64 else 4
+    estimate = budget.separate_bytes(n_samples, n_channels, k=settings.k, n_fft=settings.n_fft,
+                                     hop_length=settings.hop_length, beta=settings.beta_value, itemsize=itemsize,
+                                     transformer=settings.is_transformer, noise_floor=settings.floor > 0)
+    reason = budget.over_budget(estimate, max_memory)
+    tracks = settings.k * n_samples * n_channels * itemsize
+    if reason is not None and tracks > max_memory:  # the result's arrays alone: only writing them as they come helps
+        reason += (f"; the {settings.k} tracks returned alone take {budget.format_bytes(tracks)}: "
+                   "nmfaudio.blockwise.separate_file writes them to disk block by block instead")
+    return reason

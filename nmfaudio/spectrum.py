@@ -17,7 +17,7 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["stft", "istft", "n_frames"]
+__all__ = ["stft", "istft", "n_frames", "stft_frames", "istft_from_frames"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -172,54 +172,124 @@ def istft(
 _CHUNK_BYTES = 16 * 2**20
 
 
+def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
+                window=WINDOW, scale: float = 1.0) -> np.ndarray:
+    """Frames ``[start, stop)`` of the centred :func:`stft` of ``y``, computed from the
+    samples they cover only (zero outside ``y``, as the centred STFT pads), so a long
+    signal's spectrogram can be made a stretch at a time.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+    start, stop : int
+        Frame range, ``0 <= start < stop``.
+    scale : float, default 1
+        Multiply the samples by this (exactly, see :func:`nmfaudio.fitting.scaled`) first.
+
+    Returns
+    -------
+    ndarray, complex, shape (1 + n_fft // 2, stop - start) or (n_channels, 1 + n_fft // 2, stop - start)
+    """
+    pad = n_fft // 2
+    first, last = start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft
+    segment = np.zeros(y.shape[:-1] + (last - first,), dtype=y.dtype)
+    lo, hi = max(first, 0), min(last, y.shape[-1])
+    if hi > lo:
+        segment[..., lo - first:hi - first] = y[..., lo:hi]
+    if scale != 1:
+        segment = segment * np.float64(scale) if y.dtype == np.float64 else (
+            segment.astype(np.float64) * scale).astype(y.dtype)
+    return stft(segment, n_fft=n_fft, hop_length=hop_length, window=window, center=False)
+
+
+def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int = N_FFT,
+                      hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+    """The centred inverse STFT of a spectrogram that is never held whole: written into
+    ``out``, asking ``frames_of(t0, t1)`` for a few frames at a time (so a masked
+    spectrogram can be made chunk by chunk).  Same result as :func:`istft` with
+    ``length=out.shape[-1]``.
+
+    Parameters
+    ----------
+    frames_of : callable(t0, t1) -> ndarray, complex, shape (n_signals, 1 + n_fft // 2, t1 - t0)
+    out : ndarray, float, shape (n_signals, length)
+        Overwritten with the signals (float32 for complex64 frames).
+    n_frames : int
+        Frames of the whole spectrogram.
+
+    Returns
+    -------
+    out
+    """
+    n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    out[...] = 0
+    return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, True)
+
+
 def _istft(X, n_fft, hop_length, window, center, length):
     """librosa.istft's result to float rounding (the same frames, summation order and
     normalization by the window's sum of squares; ≤ 2e-7 of the peak, tested), about
     twice as fast: the inverse FFTs run on the engine's threads, and windowing and
     overlap-add are one compiled pass over frames laid out contiguously, without
     librosa's temporaries and fancy-indexed division (timings in docs/performance.md)."""
-    import librosa
-    import scipy.fft
-
-    from nmfaudio.nmf.kernels import num_threads
-
     n_frames = X.shape[-1]
     if length:  # librosa reads only the frames that reach into the output
         padded = length + 2 * (n_fft // 2) if center else length
         n_frames = min(n_frames, int(np.ceil(padded / hop_length)))
     real = np.float32 if X.dtype == np.complex64 else np.float64
-    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
     lead = X.shape[:-2]
-    spectra = X.reshape((-1,) + X.shape[-2:])[..., :n_frames]
-    full = np.zeros((spectra.shape[0], n_fft + hop_length * (n_frames - 1)), dtype=real)
-    step = max(1, _CHUNK_BYTES // (spectra.shape[0] * n_fft * np.dtype(real).itemsize))
+    spectra = X.reshape((-1,) + X.shape[-2:])
+    start = n_fft // 2 if center else 0
+    size = length if length else n_fft + hop_length * (n_frames - 1) - (2 * start if center else 0)
+    out = np.zeros((spectra.shape[0], size), dtype=real)
+    _istft_chunks(lambda t0, t1: spectra[..., t0:t1], out, spectra.shape[0], n_frames, n_fft, hop_length, window,
+                  center)
+    return out.reshape(lead + (size,))
+
+
+def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window, center):
+    """Overlap-add the inverse FFTs of ``frames_of(t0, t1)``, a chunk at a time, into the
+    zeroed ``out`` (n_signals, size) — the samples outside it are dropped — then divide
+    by the window's sum of squares."""
+    import librosa
+    import scipy.fft
+
+    from nmfaudio.nmf.kernels import num_threads
+
+    real = out.dtype
+    size = out.shape[-1]
+    start = n_fft // 2 if center else 0
+    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
+    step = max(1, _CHUNK_BYTES // (n_signals * n_fft * np.dtype(real).itemsize))
     with scipy.fft.set_workers(num_threads()):
         for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
             # (n_signals, frames, n_fft): each frame contiguous for the overlap-add
-            frames = scipy.fft.irfft(spectra[..., first:first + step].transpose(0, 2, 1), n=n_fft, axis=-1)
-            _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, first, full)
-    start = n_fft // 2 if center else 0
-    size = length if length else full.shape[-1] - (2 * start if center else 0)
-    y = librosa.util.fix_length(full[:, start:], size=size)
+            spectra = frames_of(first, min(first + step, n_frames))
+            frames = scipy.fft.irfft(spectra.transpose(0, 2, 1), n=n_fft, axis=-1)
+            del spectra
+            _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, first, start, out)
     norm = librosa.filters.window_sumsquare(window=window, n_frames=n_frames, win_length=n_fft, n_fft=n_fft,
                                             hop_length=hop_length, dtype=real)
     norm = librosa.util.fix_length(norm[start:], size=size)
-    np.divide(y, norm, out=y, where=norm > librosa.util.tiny(norm))
-    return y.reshape(lead + (size,))
+    np.divide(out, norm, out=out, where=norm > librosa.util.tiny(norm))
+    return out
 
 
 try:
     import numba
 
     @numba.njit(nogil=True, cache=True)
-    def _overlap_add(frames, window, hop, first, out):
-        """out[s, (first + t)·hop + i] += window[i] · frames[s, t, i], frames in time
-        order (the order librosa adds them)."""
+    def _overlap_add(frames, window, hop, first, offset, out):
+        """out[s, (first + t)·hop + i - offset] += window[i] · frames[s, t, i] where that
+        index lies in ``out``, frames in time order (the order librosa adds them)."""
         n_fft = window.size
+        size = out.shape[1]
         for s in range(frames.shape[0]):
             for t in range(frames.shape[1]):
-                start = (first + t) * hop
-                for i in range(n_fft):
+                start = (first + t) * hop - offset
+                lo = max(0, -start)
+                hi = min(n_fft, size - start)
+                for i in range(lo, hi):
                     out[s, start + i] += window[i] * frames[s, t, i]
 except ImportError:  # pragma: no cover - numba comes with librosa
     _overlap_add = None

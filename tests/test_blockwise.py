@@ -150,7 +150,7 @@ def test_cli_block_seconds_plot_and_json(tmp_path, cli, write_audio):
                              "--learn-frames", "100", "--plot", "--json", *FAST])
     assert code == 0, err
     summary = json.loads(stdout)
-    assert summary["blockwise"] == {"block_seconds": 0.5, "blocks": 6, "learn_stride": 8}
+    assert summary["blockwise"] == {"block_seconds": 0.5, "blocks": 6, "learn_stride": 8, "reason": None}  # asked for
     assert summary["n_samples"] == 3 * SR and summary["channels"] == 2
     assert sorted(os.listdir(out)) == ["song_component_01.wav", "song_component_02.wav", "song_separation.png"]
     tracks = [sf.read(out / f"song_component_0{i}.wav", dtype="float32")[0] for i in (1, 2)]

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nmfaudio"
 LAYERS = [
     ["nmfaudio._validation"],  # the shared checks: numpy only
     ["nmfaudio.nmf", "nmfaudio.nmf.*"],  # the engine, arrays only
-    ["nmfaudio", "nmfaudio.masks", "nmfaudio.spectrum", "nmfaudio.audio", "nmfaudio.metrics"],
+    ["nmfaudio", "nmfaudio.masks", "nmfaudio.spectrum", "nmfaudio.audio", "nmfaudio.metrics", "nmfaudio.budget"],
     ["nmfaudio.fitting", "nmfaudio.estimator", "nmfaudio.adapters", "nmfaudio.adapters.*", "nmfaudio.plot",
      "nmfaudio.plot.*"],
     ["nmfaudio.blockwise", "nmfaudio.drums", "nmfaudio.drums.*"],

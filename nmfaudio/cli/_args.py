@@ -55,3 +55,24 @@ def soft_mask_power(text: str, *, binary: str = "") -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0{binary}, e.g. 1 or 2")
     return value
+
+
+def memory_size(text: str):
+    """``text`` as a memory budget in bytes (``4G``, ``512M``, ``2.5GiB``), or None for
+    ``none``: :func:`nmfaudio.budget.check_max_memory`'s rules."""
+    from nmfaudio.budget import check_max_memory
+
+    try:
+        return check_max_memory(text, "--max-memory")
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace(f"--max-memory={text!r}", repr(text))) from None
+
+
+def add_max_memory(parser, what: str) -> None:
+    """The ``--max-memory`` option (same wording in every sub-command)."""
+    from nmfaudio.budget import DEFAULT_MAX_MEMORY, format_bytes
+
+    parser.add_argument("--max-memory", type=memory_size, default=DEFAULT_MAX_MEMORY, metavar="SIZE",
+                        help=f"memory budget, e.g. 4G or 512M, or none (default {format_bytes(DEFAULT_MAX_MEMORY)}): "
+                             f"inputs whose {what} in memory would need more run block-wise by themselves "
+                             "(--block-seconds 30), and the summary says so")

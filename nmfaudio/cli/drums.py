@@ -4,8 +4,8 @@
 
     nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
-                   [--hop-length H] [--seed S] [--plot] [--json] [--force]
-                   [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
+                   [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
+                   [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
                    [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
-from nmfaudio.cli._args import non_negative_int, positive_int, soft_mask_power
+from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, positive_number, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
@@ -81,6 +81,10 @@ def register(subparsers) -> None:
     drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
+    drums.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
+                       help="separate block by block, S seconds at a time (cross-faded over 4 s), holding one "
+                            "block's spectrograms at a time (for long files)")
+    add_max_memory(drums, "drum separation")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
     drums.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "
                                                              "whose outputs exist instead of skipping them)")
@@ -124,12 +128,17 @@ def _templates(args):
     return load_templates(str(args.templates), tuple(args.classes))
 
 
+def _seconds(text: str) -> float:
+    return positive_number(text, what="a number of seconds", example="30")
+
+
 def drum_options(args) -> dict:
     """The per-file options of :func:`nmfaudio.batch.run_task` for ``drums``."""
     return {"templates": None if args.templates is None else str(args.templates), "classes": tuple(args.classes),
             "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
             "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
-            "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize}
+            "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
+            "block_seconds": args.block_seconds, "max_memory": args.max_memory}
 
 
 def run_drums(args) -> int:
@@ -176,7 +185,8 @@ def _done_lines(record) -> list[str]:
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
-             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"]
+             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"
+             + _blockwise_text(record.get("blockwise"))]
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
@@ -191,6 +201,14 @@ def _done_lines(record) -> list[str]:
                 if record.get("hits_bpm") else "")
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
+
+
+def _blockwise_text(block) -> str:
+    """``; block-wise: N blocks of S s`` (and why, when the budget chose it), or ""."""
+    if not block:
+        return ""
+    text = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s"
+    return text + (f" (chosen because {block['reason']})" if block.get("reason") else "")
 
 
 # --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums.hits) -----

@@ -4,7 +4,7 @@
 
     nmfaudio separate INPUT... -k K -o OUTDIR [--beta B] [--n-fft N] [--hop-length H]
                       [--mask-power P] [--max-iter M] [--seed S] [--block-seconds S
-                      [--learn-frames N]] [--plot] [--json] [--force]
+                      [--learn-frames N]] [--max-memory SIZE] [--plot] [--json] [--force]
                       [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
 
 Writes ``OUTDIR/<input stem>_component_01.wav`` … (32-bit float WAV, the input's rate and
@@ -13,7 +13,8 @@ channel count; the tracks add up to the input) and, with ``--plot``,
 unless ``--force``; all outputs are written to temporary names and renamed at the end,
 so a failed or interrupted run leaves no partial files.  ``--block-seconds`` separates
 long files block by block (:mod:`nmfaudio.blockwise`) with memory independent of the
-duration.  Several inputs or folders run as a batch (see ``nmfaudio drums`` and
+duration; an input that would need more than ``--max-memory`` (default 4 GiB) in memory
+runs that way by itself.  Several inputs or folders run as a batch (see ``nmfaudio drums`` and
 :mod:`nmfaudio.batch`).
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
-from nmfaudio.cli._args import mask_power, non_negative_int, positive_int, positive_number
+from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, positive_number
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
@@ -90,6 +91,7 @@ def register(subparsers) -> None:
     parser.add_argument("--learn-frames", type=positive_int, default=None, metavar="N",
                         help="with --block-seconds: learn the templates on at most N spectrogram columns "
                              "(frames x channels; default 20000)")
+    add_max_memory(parser, "separation")
     parser.add_argument("--plot", action="store_true",
                         help="also write OUTDIR/<stem>_separation.png (spectrogram, W, H, loss)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -105,7 +107,7 @@ def separate_options(args) -> dict:
     return {"n_components": args.n_components, "beta": args.beta, "n_fft": args.n_fft,
             "hop_length": args.hop_length, "mask_power": args.mask_power, "max_iter": args.max_iter,
             "random_state": args.seed, "block_seconds": args.block_seconds, "learn_frames": args.learn_frames,
-            "plot": args.plot}
+            "plot": args.plot, "max_memory": args.max_memory}
 
 
 def run(args) -> int:
@@ -195,6 +197,8 @@ def _done_lines(record) -> list[str]:
     if block is not None:
         every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"
         mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
+        if block.get("reason"):  # switched by itself: say why, once
+            mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
     lines = [f"{Path(record['input']).name}: {record['n_components']} components, beta={record['beta']}, "
              f"{record['n_iter']} iterations ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "

@@ -53,6 +53,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from nmfaudio import audio, masks, spectrum
+from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
+from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
@@ -101,6 +103,8 @@ class DrumSeparation:
     beta: float = 1.0
     #: Classes whose templates came from the bundled ones (the given templates lacked them).
     borrowed: tuple = ()
+    #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
+    blockwise_reason: str | None = None
 
     @property
     def classes(self) -> tuple:
@@ -200,6 +204,8 @@ def separate_drums(
     random_state=None,
     callback=None,
     engine=None,
+    block_seconds=None,
+    max_memory=DEFAULT_MAX_MEMORY,
 ) -> DrumSeparation:
     """Separate a drum recording into kick, snare, toms, hi-hat, cymbals (and a residual).
 
@@ -270,6 +276,15 @@ def separate_drums(
         transformer such as ``nmfaudio.NMF(n_components=n_free)`` or
         ``sklearn.decomposition.NMF(n_components=n_free)`` is fitted to Rᵀ (frames are
         its samples) with its own settings and initialization.  Unused with ``n_free=0``.
+    block_seconds : float > 0, optional
+        Separate block by block (:mod:`nmfaudio.drums.blockwise`: blocks of this many
+        seconds, cross-faded over 4 s), holding one block's spectrograms at a time.
+        Default: in memory, unless that would exceed ``max_memory``.
+    max_memory : int (bytes), str such as "4G", or None, default 4 GiB
+        Memory budget (:data:`nmfaudio.budget.DEFAULT_MAX_MEMORY`): when the separation
+        in memory would need more (estimated from the input's length and channels before
+        anything large is allocated), it runs block-wise by itself (30 s blocks), warns
+        once and says why in ``result.blockwise_reason``.  None: always in memory.
 
     Returns
     -------
@@ -298,6 +313,11 @@ def separate_drums(
     n_free = check_int(n_free, "n_free", 0)
     support_db = _check_number(support_db, "support_db", high=0, allow_none=True)
     max_gain_db = _check_number(max_gain_db, "max_gain_db", low=0, allow_none=True)
+    max_memory = check_max_memory(max_memory)
+    if block_seconds is not None:
+        block_seconds = _check_number(block_seconds, "block_seconds", low=0)
+        if block_seconds <= 0:
+            raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
     if engine is not None and not hasattr(engine, "fit_transform") and not callable(engine):
@@ -319,10 +339,13 @@ def separate_drums(
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
-        result = _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
-                           mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
-                           max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                           callback=callback)
+        result = separate_in_blocks_if_needed(
+            y, lambda y: _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
+                                   mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt),
+                                   support_db=support_db, max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands),
+                                   engine=engine, rng=rng, callback=callback),
+            sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
+            max_memory=max_memory)
     result.borrowed = borrowed
     return result
 

@@ -1,0 +1,122 @@
+"""The memory budget: what ``max_memory`` accepts, and how much memory a separation in
+memory would need, estimated from the input's size and the settings before anything
+large is allocated.
+
+:func:`nmfaudio.separate` and :func:`nmfaudio.separate_drums` compare the estimate with
+``max_memory`` and, past it, switch to their block-wise form by themselves (see
+docs/separate.md, "Long files").  The estimates count the arrays each computation holds
+at its peak (measured against the process's peak resident memory in
+``benchmarks/pipeline_memory.py``), not the ~250 MB of libraries a Python process with
+NumPy, SciPy and librosa loaded already holds.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+
+__all__ = ["DEFAULT_MAX_MEMORY", "check_max_memory", "format_bytes", "separate_bytes", "drums_bytes",
+           "over_budget"]
+
+#: Default ``max_memory`` (``--max-memory``): 4 GiB.  On a 24 GiB machine that leaves
+#: room for four separations at once (``--jobs 4``) beside the system and other work;
+#: a 10-minute stereo 44.1 kHz file separates in memory well inside it, a 1-hour one
+#: switches to blocks.
+DEFAULT_MAX_MEMORY = 4 * 2**30
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+#: Smallest budget accepted: below it even one block of the block-wise mode does not fit.
+MIN_MAX_MEMORY = 64 * 2**20
+
+
+def check_max_memory(value, name: str = "max_memory"):
+    """``value`` as a number of bytes (int), or None for "no limit".
+
+    Accepts None, "none", a number of bytes (int or float), or a string with a unit:
+    ``"4G"``, ``"4 GiB"``, ``"512M"``, ``"2.5GB"`` (K/M/G/T are powers of 1024, with or
+    without "B" / "iB").
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unreadable size, or less than 64 MiB.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+        return None
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        unit = match and match.group(2).lower()
+        if not match or unit not in _UNITS:
+            raise ValueError(f"{name}={value!r} is not a memory size; write it like 4G, 512M or 2.5GiB "
+                             "(or none for no limit)")
+        size = float(match.group(1)) * _UNITS[unit]
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        size = float(value)
+    else:
+        raise TypeError(f"{name}={value!r} must be a size like '4G' or a number of bytes")
+    if not size == size or size < MIN_MAX_MEMORY or size == float("inf"):
+        raise ValueError(f"{name}={value!r} is less than 64M (or not finite); give at least 64M, e.g. 4G")
+    return int(size)
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``"3.1 GiB"``, ``"820 MiB"``."""
+    if n_bytes >= 2**30:
+        return f"{n_bytes / 2**30:.1f} GiB"
+    return f"{n_bytes / 2**20:.0f} MiB"
+
+
+#: Bytes held besides the arrays counted below: a chunk of frames being masked and
+#: inverted, the FFT's work buffers, the fit's k-sized arrays.
+_OVERHEAD = 96 * 2**20
+
+
+def _fit_copies(beta: float, transformer: bool, noise_floor: bool) -> float:
+    """Working arrays of a fit, in units of V (docs/performance.md: HALS about 1, the
+    fused KL/IS passes 2.1–2.5 with a scaled or floored copy of V, scikit-learn's MU 5.3;
+    a noise floor adds the floored copy V + δ)."""
+    if transformer:
+        return 5.5
+    return (1.2 if beta == 2 else 2.5) + (1.0 if noise_floor else 0.0)
+
+
+def separate_bytes(n_samples: int, n_channels: int, *, k: int, n_fft: int, hop_length: int, beta: float = 2.0,
+                   itemsize: int = 4, transformer: bool = False, noise_floor: bool = False,
+                   input_held: bool = True) -> int:
+    """Peak bytes of :func:`nmfaudio.separate` in memory.
+
+    The input (``input_held``), then the larger of the fit's phase (V, n_freq ×
+    n_channels·n_frames, and the fit's working copies) and the output's (k tracks of the
+    input's size).
+    """
+    n_frames = 1 + n_samples // hop_length
+    signal = n_samples * n_channels * itemsize
+    V = (1 + n_fft // 2) * n_frames * n_channels * itemsize
+    fit = V * (1 + _fit_copies(beta, transformer, noise_floor))
+    tracks = k * signal
+    return int((signal if input_held else 0) + max(fit, tracks) + _OVERHEAD)
+
+
+def drums_bytes(n_samples: int, n_channels: int, *, n_stems: int, n_fft: int, hop_length: int,
+                itemsize: int = 4) -> int:
+    """Peak bytes of :func:`nmfaudio.separate_drums` in memory, with ``n_stems`` outputs
+    besides the residual: the input, the complex STFT (2 units of F × C·N), the
+    magnitudes (2), the modelled spectrogram of every output and its mask (n_stems + 1
+    each), one channel's masked drums (2 · n_stems / C), and the stems and residual."""
+    n_frames = 1 + n_samples // hop_length
+    signal = n_samples * n_channels * itemsize
+    unit = (1 + n_fft // 2) * n_frames * n_channels * itemsize
+    spectra = unit * (4 + 2 * (n_stems + 1) + 2 * n_stems / n_channels)
+    return int(signal * (2 + n_stems) + spectra + _OVERHEAD)
+
+
+def over_budget(estimate: int, max_memory, name: str = "max_memory") -> str | None:
+    """None when ``estimate`` fits ``max_memory`` (bytes or None), else the one-line
+    reason to go block-wise."""
+    if max_memory is None or estimate <= max_memory:
+        return None
+    return (f"in memory it would need about {format_bytes(estimate)}, more than {name} "
+            f"{format_bytes(max_memory)}")

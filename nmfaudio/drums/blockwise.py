@@ -1,0 +1,160 @@
+"""Block-wise drum separation of long recordings: the drum fit's memory bounded by the
+block, not the duration.
+
+The drum model is per-frame activations of templates that adapt only a little (their
+support and gain are capped, :mod:`nmfaudio.drums.stems`), so a long recording is cut
+into blocks of ``block_seconds`` that overlap by ``2 · overlap_seconds``; each block
+(with the overlap on either side) is separated on its own, exactly as a short file is,
+and neighbouring blocks are cross-faded over the overlap with raised-cosine weights that
+sum to one.  Every block's stems add up to its samples, so the cross-faded stems still
+add up to the mixture.  Each frame's activations come from the block that owns it (the
+frame's centre lies in the block's core); the reported templates are the blocks'
+adapted templates averaged (weighted by block length) and the loss is the blocks'
+losses summed per iteration.
+
+What is held: the input and the stems (``n_stems + 2`` times the input), plus one
+block's separation.  ``benchmarks/pipeline_memory.py --job drums`` measures it and how
+close the result is to the separation in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+
+from nmfaudio import budget
+from nmfaudio._validation import check_number
+
+__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks_if_needed"]
+
+#: Default block length (seconds) of the block-wise drum separation.
+BLOCK_SECONDS = 30.0
+
+#: Half the cross-fade between neighbouring blocks (seconds): each block is separated
+#: with this much audio of its neighbours on either side.
+OVERLAP_SECONDS = 2.0
+
+
+def block_spans(n_samples: int, *, block: int, overlap: int, hop: int) -> list[tuple[int, int, int, int]]:
+    """``(core_start, core_stop, segment_start, segment_stop)`` per block, in samples.
+
+    Cores tile ``[0, n_samples)``; a segment is its core with ``overlap`` samples of each
+    neighbour.  ``block`` and ``overlap`` are rounded to whole hops (so every segment
+    starts on a frame of the whole recording's STFT), ``overlap`` to at most a quarter
+    of the block.
+    """
+    block = max(hop, round(block / hop) * hop)
+    overlap = min(round(overlap / hop) * hop, (block // 4) // hop * hop)
+    spans = []
+    for start in range(0, n_samples, block):
+        stop = min(start + block, n_samples)
+        spans.append((start, stop, max(0, start - overlap), min(n_samples, stop + overlap)))
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < 2 * overlap:  # a stub: join it to the block before
+        last = spans.pop()
+        start, _, first, _ = spans.pop()
+        spans.append((start, last[1], first, last[1]))
+    return spans
+
+
+def _fade_weights(span, previous_span, next_span) -> np.ndarray:
+    """Weights (segment length,) of one block: 1 in its own part, raised-cosine ramps
+    where it overlaps a neighbour (the neighbour's ramp is one minus this one)."""
+    start, stop, first, last = span
+    weights = np.ones(last - first)
+    if previous_span is not None:  # overlap [first, previous segment's end) ramps up
+        width = previous_span[3] - first
+        weights[:width] = 0.5 - 0.5 * np.cos(np.pi * (np.arange(width) + 0.5) / width)
+    if next_span is not None:  # overlap [next segment's start, last) ramps down
+        width = last - next_span[2]
+        weights[len(weights) - width:] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(width) + 0.5) / width)
+    return weights
+
+
+def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: int, n_fft: int, n_stems: int,
+                                 block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None):
+    """``separate_segment(y)`` (a :class:`nmfaudio.drums.DrumSeparation`), or the same
+    computation block by block when ``block_seconds`` is given or the separation in
+    memory would exceed ``max_memory``.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+    separate_segment : callable(segment) -> DrumSeparation
+        The drum separation of a stretch of ``y`` (same settings for every block).
+    sr, hop_length, n_fft : int
+    n_stems : int
+        Drum stems asked for (the residual besides).
+    block_seconds : float > 0, optional
+        Block length; default: in memory unless over ``max_memory``, then
+        :data:`BLOCK_SECONDS`.
+    max_memory : bytes, str or None
+        See :func:`nmfaudio.budget.check_max_memory`.
+    on_block : callable(done, total), optional
+
+    Returns
+    -------
+    DrumSeparation
+        Block-wise: ``blockwise_reason`` says why when the budget chose it.
+    """
+    max_memory = budget.check_max_memory(max_memory)
+    reason = None
+    if block_seconds is None:
+        n_channels = 1 if y.ndim == 1 else y.shape[0]
+        estimate = budget.drums_bytes(y.shape[-1], n_channels, n_stems=n_stems, n_fft=n_fft, hop_length=hop_length,
+                                      itemsize=y.dtype.itemsize)
+        reason = budget.over_budget(estimate, max_memory)
+        if reason is None:
+            return separate_segment(y)
+        stems = (n_stems + 2) * y.size * y.dtype.itemsize  # the input, the stems and the residual
+        if stems > max_memory:  # held whatever the blocks: the result is arrays
+            reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
+                       "which blocks do not reduce")
+        block_seconds = BLOCK_SECONDS
+        warnings.warn(f"separate_drums(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= "
+                      "to choose the blocks, or a larger max_memory)", UserWarning, stacklevel=3)
+    block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
+                                 expected="a number of seconds > 0 (e.g. 30)")
+    spans = block_spans(y.shape[-1], block=round(block_seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
+                        hop=hop_length)
+    result = _run(y, separate_segment, spans, hop_length, on_block)
+    return dataclasses.replace(result, blockwise_reason=reason) if reason else result
+
+
+def _run(y, separate_segment, spans, hop: int, on_block):
+    """Separate every block, cross-fade the stems, stitch the activations."""
+    n_samples = y.shape[-1]
+    n_frames = 1 + n_samples // hop
+    sources = activations = None
+    templates, losses, n_iters = [], [], []
+    for index, span in enumerate(spans):
+        start, stop, first, last = span
+        part = separate_segment(y[..., first:last])
+        if sources is None:
+            first_part = part
+            sources = {name: np.zeros_like(y) for name in part.sources}
+            activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)
+                           for name, track in part.activations.items()}
+        weights = _fade_weights(span, spans[index - 1] if index else None,
+                                spans[index + 1] if index + 1 < len(spans) else None)
+        for name, track in part.sources.items():
+            sources[name][..., first:last] += (track * weights).astype(y.dtype, copy=False)
+        own0, own1 = start // hop, (n_frames if stop >= n_samples else stop // hop)
+        offset = first // hop  # the segment's frame 0 is frame `offset` of the whole recording
+        for name, track in part.activations.items():
+            activations[name][..., own0:own1] = track[..., own0 - offset:own1 - offset]
+        templates.append((part.templates.P, stop - start))
+        losses.append(np.asarray(part.loss, dtype=np.float64))
+        n_iters.append(part.n_iter)
+        del part
+        if on_block is not None:
+            on_block(index + 1, len(spans))
+    P = sum(P * length for P, length in templates) / n_samples
+    kit = first_part.templates
+    averaged = type(kit)(P.astype(kit.P.dtype), kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
+                         kit.n_shots, f"{kit.source.split(' (adapted to')[0]} (adapted, mean of {len(spans)} blocks)")
+    longest = max(len(loss) for loss in losses)
+    loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
+    return dataclasses.replace(first_part, sources=sources, activations=activations, templates=averaged, loss=loss,
+                               n_iter=max(n_iters))
