@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
+from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, sustained_part, sustained_share,
+                                           use_accompaniment)
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
@@ -95,6 +97,18 @@ class DrumSeparation:
     beta: float = 1.0
     #: Classes whose templates came from the bundled ones (the given templates lacked them).
     borrowed: tuple = ()
+    #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
+    #: "auto" decided), and the sustained part's share of the magnitude it decided on.
+    accompaniment: bool = False
+    sustained_share: float | None = None
+
+    def two_stems(self) -> dict:
+        """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
+        input's shape; they add up to the mixture.  With ``classes`` a subset, the drums
+        not asked for are in the accompaniment."""
+        residual = self.sources["residual"]
+        drums = sum((self.sources[c] for c in self.classes), np.zeros_like(residual))
+        return {"drums": drums.astype(residual.dtype, copy=False), "accompaniment": residual}
 
     @property
     def classes(self) -> tuple:
@@ -188,6 +202,7 @@ def separate_drums(
     max_gain_db: float | None = 20.0,
     n_free: int = 1,
     bands: bool = True,
+    accompaniment="auto",
     random_state=None,
     callback=None,
     engine=None,
@@ -242,6 +257,14 @@ def separate_drums(
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
         False: fit every frequency bin.
+    accompaniment : "auto", True or False, default "auto"
+        Whether the recording is a full song (bass, keys, guitars, pads under the drums;
+        :mod:`nmfaudio.drums.accompaniment`).  True: the sustained part of the spectrogram
+        (a 0.7-s running median over time per frequency bin) is kept out of the drum fit
+        and goes to the residual, which then holds the accompaniment.  False: a drum
+        recording (the drum model explains everything it can).  "auto": True when the
+        sustained part holds more than half the magnitude
+        (``result.sustained_share``; ``result.accompaniment`` says what was used).
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -299,6 +322,7 @@ def separate_drums(
     if n_free and declared is not None and declared != n_free:
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
                          "make them equal")
+    accompaniment = accompaniment_mode(accompaniment)
     rng = as_generator(random_state)
 
     y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
@@ -315,7 +339,7 @@ def separate_drums(
         result = _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                            mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                            max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                           callback=callback)
+                           callback=callback, accompaniment=accompaniment)
     result.borrowed = borrowed
     return result
 
@@ -332,7 +356,7 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
 
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
-              max_gain_db, n_free, bands, engine, rng, callback) -> DrumSeparation:
+              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
     X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
     X = X.reshape(-1, *X.shape[-2:])  # (C, F, N)
     C, F, N = X.shape
@@ -343,6 +367,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
     magnitude = (magnitude * np.float32(scale)).astype(np.float32)
+    # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
+    # fit and modelled as accompaniment (it joins the residual's spectrogram below)
+    sustained, sustained_fraction = None, None
+    if accompaniment is not False:
+        sustained = sustained_part(magnitude, frames=median_frames(sr, hop_length))
+        sustained_fraction = sustained_share(magnitude, sustained)
+        if not use_accompaniment(accompaniment, sustained_fraction):
+            sustained = None
+    fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
 
     P0 = kit.P.astype(np.float32).copy()
     if support_db is not None:
@@ -351,7 +384,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     K = P0.shape[1]
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
-    Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
+    Vb = np.add.reduceat(fitted, edges[:-1], axis=0)  # (F_b, C, N)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
@@ -376,9 +409,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         S[index[k]] += convolutive_components(P[:, k:k + 1], H[k:k + 1]).reshape(F, C * N)
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
-        mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
+        mean_spectrum = fitted.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         S[D] += (np.repeat(fit.W_free, widths, axis=0) * share[:, None]) @ fit.H_free
+    if sustained is not None:
+        S[D] += sustained.reshape(F, C * N)
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
     M = masks.spectrogram_masks(S, power=mask_power).reshape(S.shape[0], F, C, N)
@@ -402,4 +437,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
-                          name=name, beta=beta)
+                          name=name, beta=beta, accompaniment=sustained is not None,
+                          sustained_share=sustained_fraction)
