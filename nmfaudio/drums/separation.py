@@ -48,8 +48,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, sustained_part, sustained_share,
-                                           use_accompaniment)
+from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, spread_to_bins, sustained_part,
+                                           sustained_share, use_accompaniment)
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
@@ -260,10 +260,10 @@ def separate_drums(
     accompaniment : "auto", True or False, default "auto"
         Whether the recording is a full song (bass, keys, guitars, pads under the drums;
         :mod:`nmfaudio.drums.accompaniment`).  True: the sustained part of the spectrogram
-        (a 0.7-s running median over time per frequency bin) is kept out of the drum fit
+        (a 0.7-s running median over time per frequency band) is kept out of the drum fit
         and goes to the residual, which then holds the accompaniment.  False: a drum
         recording (the drum model explains everything it can).  "auto": True when the
-        sustained part holds more than half the magnitude
+        sustained part holds more than 60 % of the magnitude
         (``result.sustained_share``; ``result.accompaniment`` says what was used).
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
@@ -367,15 +367,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
     magnitude = (magnitude * np.float32(scale)).astype(np.float32)
-    # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
-    # fit and modelled as accompaniment (it joins the residual's spectrogram below)
-    sustained, sustained_fraction = None, None
-    if accompaniment is not False:
-        sustained = sustained_part(magnitude, frames=median_frames(sr, hop_length))
-        sustained_fraction = sustained_share(magnitude, sustained)
-        if not use_accompaniment(accompaniment, sustained_fraction):
-            sustained = None
-    fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
 
     P0 = kit.P.astype(np.float32).copy()
     if support_db is not None:
@@ -384,7 +375,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     K = P0.shape[1]
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
-    Vb = np.add.reduceat(fitted, edges[:-1], axis=0)  # (F_b, C, N)
+    Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
+    # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
+    # fit and modelled as accompaniment (it joins the residual's spectrogram below)
+    sustained, sustained_fraction = None, None
+    if accompaniment is not False:
+        sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
+        sustained_fraction = sustained_share(Vb, sustained_bands)
+        if use_accompaniment(accompaniment, sustained_fraction):
+            sustained = spread_to_bins(magnitude, Vb, sustained_bands, widths)
+            Vb = np.maximum(Vb - sustained_bands, 0)
+    fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
