@@ -185,10 +185,11 @@ def _done_lines(record) -> list[str]:
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
              f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"]
-    if record.get("sustained_share") is not None:
-        kind = "a full song" if record["accompaniment"] else "drums only"
-        lines.append(f"  treated as {kind} (sustained share {record['sustained_share']:.2f}; "
-                     "--accompaniment on/off to choose)")
+    if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
+        share = record.get("sustained_share")
+        detail = "" if share is None else f"sustained share {share:.2f}; "
+        lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
+                     "the residual holds the music")
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
