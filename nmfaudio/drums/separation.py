@@ -30,7 +30,10 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 4. **Residual** (``n_free``, default 1): after the drum fit, free NMF components are
    fitted to what the drums leave unexplained, then refined against the spectrogram with
    the drum model frozen; their share joins the residual (other instruments).
-5. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
+5. **Full songs** (``accompaniment``, :mod:`nmfaudio.drums.accompaniment`): the
+   sustained part of the spectrogram (a running median over time) is kept out of the
+   drum fit and added to the residual's model, which then holds the accompaniment.
+6. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.
 
