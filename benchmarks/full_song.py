@@ -5,14 +5,27 @@ FluidR3 GM arrangement, stereo 44.1 kHz, at several drum-to-music ratios (``--dm
 
 Rows (methods):
 
-* ``separate_drums`` — ``nmfaudio.separate_drums(mix, sr)`` with its defaults; the drums
-  are the sum of its drum stems, the accompaniment its residual;
+* ``separate_drums`` — ``nmfaudio.separate_drums(mix, sr)`` with its defaults
+  (``accompaniment="auto"``: the sustained part goes to the accompaniment when the signal
+  says it is a song); the drums are the sum of its drum stems, the accompaniment its
+  residual (``result.two_stems()``); the ``auto→`` column says how often auto chose "song";
+* ``separate_drums, accompaniment off`` — the drum-only model (as before issue 14);
 * ``HPSS`` — ``librosa.effects.hpss`` (margin 1): percussive = drums, harmonic =
   accompaniment (no per-drum stems);
 * ``HPSS → separate_drums`` — the drum separation run on HPSS's percussive part; its
   residual plus the harmonic part is the accompaniment;
 * ``oracle ratio mask`` — ``|S_i| / Σ_j |S_j|`` over the true drum classes and the
   accompaniment, applied to the mixture's STFT (the ceiling for masks at n_fft 2048).
+
+``--drums-only`` scores the same performances without the music (the mixture is the
+drums): per-class SDR of ``auto`` against ``accompaniment off`` and the oracle — the check
+that drum recordings do not get worse.
+
+``--metric snr`` replaces BSS Eval by the plain signal-to-error ratio
+10·log10(Σ s² / Σ (s − ŝ)²) of the channel average (no distortion filter: lower than or
+equal to SDR, and far cheaper on a loaded machine; drums and accompaniment then share the
+error signal, since both references and both estimates add up to the mixture, and differ
+only by their references' energy).
 
 Scores: BSS Eval SDR (``nmfaudio.metrics.sdr``) of the channel average: per drum class
 (references: the classes the method returns plus "the rest", i.e. everything else),
@@ -21,11 +34,13 @@ percussion counts as drums, as in a drum recording).  Means over songs, per rati
 
     python benchmarks/full_song.py                   # 4 songs × dmr -6, 0, +6 dB, GMRockKit
     python benchmarks/full_song.py --kit fluidr3:0 --seconds 20 -n 2
+    python benchmarks/full_song.py --drums-only --metric snr --dmr 0
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -63,12 +78,18 @@ def _oracle(song):
     return {c: est[c] for c in songs.performances.CLASSES if c != "other"}, drums, est["accompaniment"]
 
 
-def _separate_drums(mix, sr):
+def _separate_drums(mix, sr, accompaniment="auto"):
     import nmfaudio
 
-    result = nmfaudio.separate_drums(mix, sr, random_state=0)
+    result = nmfaudio.separate_drums(mix, sr, random_state=0, accompaniment=accompaniment)
     stems = {c: result.sources[c] for c in result.classes}
-    return stems, sum(stems.values()), result.sources["residual"]
+    two = result.two_stems()
+    _separate_drums.chose_song = result.accompaniment
+    return stems, two["drums"], two["accompaniment"]
+
+
+def _drums_only_model(mix, sr):
+    return _separate_drums(mix, sr, accompaniment=False)
 
 
 def _hpss(mix, sr):
@@ -82,17 +103,27 @@ def _hpss_then_drums(mix, sr):
     import librosa
 
     harmonic = np.stack([librosa.effects.hpss(ch, margin=1.0)[0] for ch in mix])
-    stems, drums, residual = _separate_drums((mix - harmonic).astype(np.float32), sr)
+    stems, drums, residual = _separate_drums((mix - harmonic).astype(np.float32), sr, accompaniment=False)
     return stems, drums, residual + harmonic
 
 
-METHODS = {"separate_drums": _separate_drums, "HPSS": _hpss, "HPSS → separate_drums": _hpss_then_drums,
-           "oracle ratio mask": None}
+METHODS = {"separate_drums": _separate_drums, "separate_drums, accompaniment off": _drums_only_model,
+           "HPSS": _hpss, "HPSS → separate_drums": _hpss_then_drums, "oracle ratio mask": None}
 
 
-def score(song, stems, drums, accompaniment):
-    """{name: SDR dB} for each returned class, 'drums' and 'accompaniment'."""
-    from nmfaudio.metrics import sdr
+def _snr(reference, estimate):
+    """Signal-to-error ratio (dB) per row: 10 log10(Σ s² / Σ (s − ŝ)²)."""
+    reference, estimate = np.atleast_2d(reference), np.atleast_2d(estimate)
+    error = np.maximum(np.sum((reference - estimate) ** 2, axis=-1), 1e-20)
+    return 10 * np.log10(np.sum(reference ** 2, axis=-1) / error)
+
+
+def score(song, stems, drums, accompaniment, *, metric="sdr"):
+    """{name: SDR dB} for each returned class, 'drums' and 'accompaniment' ('drums' and
+    'accompaniment' only when the song has an accompaniment)."""
+    from nmfaudio.metrics import sdr as bss_sdr
+
+    sdr = bss_sdr if metric == "sdr" else _snr
 
     out = {}
     classes = [c for c in stems if song["stems"].get(c) is not None and np.any(song["stems"][c])]
@@ -104,9 +135,10 @@ def score(song, stems, drums, accompaniment):
         if np.any(est_rest) and all(np.any(e) for e in est):
             values = sdr(np.stack(refs + [rest]), np.stack(est + [est_rest]))
             out.update({c: float(v) for c, v in zip(classes, values)})
-    values = sdr(np.stack([_mono(song["drums"]), _mono(song["accompaniment"])]),
-                 np.stack([_mono(drums), _mono(accompaniment)]))
-    out["drums"], out["accompaniment"] = float(values[0]), float(values[1])
+    if np.any(song["accompaniment"]) and np.any(drums) and np.any(accompaniment):
+        values = sdr(np.stack([_mono(song["drums"]), _mono(song["accompaniment"])]),
+                     np.stack([_mono(drums), _mono(accompaniment)]))
+        out["drums"], out["accompaniment"] = float(values[0]), float(values[1])
     return out
 
 
@@ -117,28 +149,48 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each song")
     parser.add_argument("--dmr", type=float, action="append", help="drums-to-music ratio in dB (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="first song seed")
+    parser.add_argument("--method", action="append", choices=list(METHODS),
+                        help="run only these rows (repeatable; default all)")
+    parser.add_argument("--drums-only", action="store_true", help="the performances without the music")
+    parser.add_argument("--metric", choices=("sdr", "snr"), default="sdr",
+                        help="sdr: BSS Eval (default); snr: signal-to-error ratio (fast)")
     args = parser.parse_args(argv)
     kits = args.kit or ["GMRockKit"]
     ratios = args.dmr or [-6.0, 0.0, 6.0]
-    print(f"# {platform.processor() or platform.machine()} — {_cpu()}; kits {kits}; {args.n} songs of "
-          f"{args.seconds:g} s per ratio, seeds {args.seed}..{args.seed + args.n - 1}")
-    columns = ["kick", "snare", "toms", "hihat", "cymbals", "mean3", "drums", "accompaniment", "s/song"]
+    if args.drums_only:
+        ratios = ratios[:1]  # the ratio only scales the music, which is left out
+    methods = ({k: METHODS[k] for k in ("separate_drums", "separate_drums, accompaniment off",
+                                       "oracle ratio mask")} if args.drums_only else METHODS)
+    methods = {k: v for k, v in methods.items() if not args.method or k in args.method}
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()} — {_cpu()}, "
+          f"load {os.getloadavg()[0]:.1f}; kits {kits}; {args.n} songs of {args.seconds:g} s per ratio, seeds "
+          f"{args.seed}..{args.seed + args.n - 1}; metric {args.metric}{'; DRUMS ONLY' if args.drums_only else ''}")
+    columns = ["kick", "snare", "toms", "hihat", "cymbals", "mean3", "drums", "accompaniment", "auto→song",
+               "s/song"]
     print("| dmr dB | method | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
     for dmr in ratios:
-        rows = {name: [] for name in METHODS}
-        times = {name: [] for name in METHODS}
+        rows = {name: [] for name in methods}
+        times = {name: [] for name in methods}
+        chose = []
         for kit in kits:
             for seed in range(args.seed, args.seed + args.n):
                 song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds)
-                for name, method in METHODS.items():
+                if args.drums_only:
+                    song = dict(song, mix=song["drums"].copy(), accompaniment=np.zeros_like(song["drums"]))
+                for name, method in methods.items():
                     started = time.perf_counter()
                     result = _oracle(song) if method is None else method(song["mix"], song["sr"])
                     times[name].append(time.perf_counter() - started)
-                    rows[name].append(score(song, *result))
+                    if method is _separate_drums:
+                        chose.append(_separate_drums.chose_song)
+                    rows[name].append(score(song, *result, metric=args.metric))
         for name, scores in rows.items():
             cells = []
             for column in columns:
+                if column == "auto→song":
+                    cells.append(f"{sum(chose)}/{len(chose)}" if name == "separate_drums" else "")
+                    continue
                 if column == "s/song":
                     cells.append(f"{statistics.median(times[name]):.2f}")
                     continue

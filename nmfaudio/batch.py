@@ -51,7 +51,7 @@ MANIFEST_VERSION = 1
 DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": 2048,
                 "hop_length": 512, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
-                "max_memory": DEFAULT_MAX_MEMORY}
+                "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "stems": "all"}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -122,7 +122,8 @@ def check_options(job: str, options: dict) -> dict:
 def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tuple[list, str | None]:
     """``([(source, path), ...], plot path or None)`` for one input.
 
-    drums: ``<name>_<class>.<ext>`` for each class and ``residual``, figure ``<name>_drums.png``;
+    drums: ``<name>_<class>.<ext>`` for each class and ``residual`` (with ``stems="drums"``:
+    ``<name>_drums.<ext>`` and ``<name>_accompaniment.<ext>``), figure ``<name>_drums.png``;
     separate: ``<name>_component_01.<ext>`` ..., figure ``<name>_separation.png``.
     """
     folder = Path(folder)
@@ -131,6 +132,8 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
         # the residual always: even with n_free=0 it holds the percussion parts and the
         # modelled classes that were not asked for
         sources = [*options["classes"], "residual"]
+        if options.get("stems") == "drums":  # the two-stem view: DrumSeparation.two_stems()
+            sources = ["drums", "accompaniment"]
         tracks = [(source, str(folder / f"{name}_{source}.{extension}")) for source in sources]
         plot = folder / f"{name}_drums.png"
     else:
@@ -331,7 +334,7 @@ def _drums_file(task: Task, callback) -> dict:
                                 hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                                 adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
                                 callback=callback, block_seconds=o["block_seconds"],
-                                max_memory=o["max_memory"])
+                                max_memory=o["max_memory"], accompaniment=o["accompaniment"])
     result.name = task.name
     figure = None
     if task.plot:
@@ -344,7 +347,8 @@ def _drums_file(task: Task, callback) -> dict:
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
-    _write(task, result.sources, sr, figure, hits)
+    outputs = result.two_stems() if o["stems"] == "drums" else result.sources
+    _write(task, outputs, sr, figure, hits)
     residual = result.sources["residual"]
     onsets = {c.name: [round(float(t), 3) for t in c.times] for c in played}
     source = "bundled templates" if o["templates"] is None else (
@@ -355,7 +359,8 @@ def _drums_file(task: Task, callback) -> dict:
         "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": o["n_fft"],
         "hop_length": o["hop_length"], "seed": o["random_state"], "n_iter": int(result.n_iter),
         "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
-        "sources": [{"name": name, "path": path, "rms": _rms(result.sources[name]),
+        "accompaniment": bool(result.accompaniment), "sustained_share": result.sustained_share,
+        "sources": [{"name": name, "path": path, "rms": _rms(outputs[name]),
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),

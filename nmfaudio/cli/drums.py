@@ -69,6 +69,13 @@ def register(subparsers) -> None:
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
                             "0: no free components (the residual then holds only percussion and the classes "
                             "not asked for)")
+    drums.add_argument("--stems", choices=("all", "drums"), default="all",
+                       help="all: one file per drum class and the residual (default); drums: two files, "
+                            "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual)")
+    drums.add_argument("--accompaniment", choices=("auto", "on", "off"), default="auto",
+                       help="on: the input is a full song (bass, keys, pads...): their sustained sound is kept "
+                            "out of the drum stems and goes to the residual; off: a drum recording; auto "
+                            "(default): decided from the signal (the summary says which)")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
@@ -138,7 +145,8 @@ def drum_options(args) -> dict:
             "n_fft": args.n_fft, "hop_length": args.hop_length, "mask_power": args.mask_power,
             "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
             "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
-            "block_seconds": args.block_seconds, "max_memory": args.max_memory}
+            "block_seconds": args.block_seconds, "max_memory": args.max_memory,
+            "accompaniment": {"auto": "auto", "on": True, "off": False}[args.accompaniment], "stems": args.stems}
 
 
 def run_drums(args) -> int:
@@ -187,6 +195,11 @@ def _done_lines(record) -> list[str]:
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
              f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
+    if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
+        share = record.get("sustained_share")
+        detail = "" if share is None else f"sustained share {share:.2f}; "
+        lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
+                     "the residual holds the music")
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")

@@ -34,7 +34,10 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 4. **Residual** (``n_free``, default 1): after the drum fit, free NMF components are
    fitted to what the drums leave unexplained, then refined against the spectrogram with
    the drum model frozen; their share joins the residual (other instruments).
-5. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
+5. **Full songs** (``accompaniment``, :mod:`nmfaudio.drums.accompaniment`): the
+   sustained part of the spectrogram (a running median over time) is kept out of the
+   drum fit and added to the residual's model, which then holds the accompaniment.
+6. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.
 
@@ -55,6 +58,8 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
+from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, spread_to_bins, sustained_part,
+                                           sustained_share, use_accompaniment)
 from nmfaudio.drums.model import _band_edges, _fit
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
@@ -105,6 +110,18 @@ class DrumSeparation:
     borrowed: tuple = ()
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
+    #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
+    #: "auto" decided), and the sustained part's share of the magnitude it decided on.
+    accompaniment: bool = False
+    sustained_share: float | None = None
+
+    def two_stems(self) -> dict:
+        """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
+        input's shape; they add up to the mixture.  With ``classes`` a subset, the drums
+        not asked for are in the accompaniment."""
+        residual = self.sources["residual"]
+        drums = sum((self.sources[c] for c in self.classes), np.zeros_like(residual))
+        return {"drums": drums.astype(residual.dtype, copy=False), "accompaniment": residual}
 
     @property
     def classes(self) -> tuple:
@@ -201,6 +218,7 @@ def separate_drums(
     max_gain_db: float | None = 20.0,
     n_free: int = 1,
     bands: bool = True,
+    accompaniment="auto",
     random_state=None,
     callback=None,
     engine=None,
@@ -257,6 +275,14 @@ def separate_drums(
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
         False: fit every frequency bin.
+    accompaniment : "auto", True or False, default "auto"
+        Whether the recording is a full song (bass, keys, guitars, pads under the drums;
+        :mod:`nmfaudio.drums.accompaniment`).  True: the sustained part of the spectrogram
+        (a 0.7-s running median over time per frequency band) is kept out of the drum fit
+        and goes to the residual, which then holds the accompaniment.  False: a drum
+        recording (the drum model explains everything it can).  "auto": True when the
+        sustained part holds more than 60 % of the magnitude
+        (``result.sustained_share``; ``result.accompaniment`` says what was used).
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -328,6 +354,7 @@ def separate_drums(
     if n_free and declared is not None and declared != n_free:
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
                          "make them equal")
+    accompaniment = accompaniment_mode(accompaniment)
     rng = as_generator(random_state)
 
     y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
@@ -343,7 +370,8 @@ def separate_drums(
             y, lambda y: _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                                    mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt),
                                    support_db=support_db, max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands),
-                                   engine=engine, rng=rng, callback=callback),
+                                   engine=engine, rng=rng, callback=callback,
+                                   accompaniment=accompaniment),
             sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
             max_memory=max_memory)
     result.borrowed = borrowed
@@ -362,7 +390,7 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
 
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
-              max_gain_db, n_free, bands, engine, rng, callback) -> DrumSeparation:
+              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
     X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
     X = X.reshape(-1, *X.shape[-2:])  # (C, F, N)
     C, F, N = X.shape
@@ -381,6 +409,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
+    # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
+    # fit and modelled as accompaniment (it joins the residual's spectrogram below)
+    sustained, sustained_fraction = None, None
+    if accompaniment is not False:
+        sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
+        sustained_fraction = sustained_share(Vb, sustained_bands)
+        if use_accompaniment(accompaniment, sustained_fraction):
+            sustained = spread_to_bins(magnitude, Vb, sustained_bands, widths)
+            Vb = np.maximum(Vb - sustained_bands, 0)
+    fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
@@ -403,7 +441,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
-        mean_spectrum = magnitude.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
+        mean_spectrum = fitted.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
     # one matrix product per output and channel over its templates' non-zero frames (and,
@@ -424,6 +462,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                     convolutive_model(P[:, parts], H[parts, c], out=S[d, c].T)
                 else:
                     S[d, c] = 0
+    if sustained is not None:  # the accompaniment's model joins the residual's
+        S[D] += sustained.transpose(1, 2, 0)  # (F, C, N) -> (C, N, F)
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
     M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (D [+ 1], C, N, F), S's memory
@@ -455,4 +495,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
-                          name=name, beta=beta)
+                          name=name, beta=beta, accompaniment=sustained is not None,
+                          sustained_share=sustained_fraction)
