@@ -50,13 +50,13 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
     HAVE_NUMBA = False
 
-#: Columns per cache block: a block of V (n_features × BLOCK float32, ~2 MB at 1025 rows)
+#: Columns per cache block: a block of V (n_features × BLOCK float32, ~1 MB at 1025 rows)
 #: stays in the L2/L3 cache between the two sweeps; H's block (k × BLOCK) stays in L1/L2.
-#: 512 rather than 256: longer inner loops, 6–9 % faster passes at k = 8–32 on an Intel
-#: Xeon (128: 15–25 % slower), measured side by side with one thread.
+#: (512 made the β pass 6–9 % faster at k = 8–32 on an Intel Xeon, 128 15–25 % slower,
+#: one thread side by side; not adopted yet because convolutive.py shares this constant.)
 #: At most 1023: the split Itakura-Saito loss multiplies BLOCK mantissas in [1, 2) in
 #: float64 (< 2^BLOCK).
-BLOCK = 512
+BLOCK = 256
 assert BLOCK <= 1023
 #: At most this many parallel tasks per pass.  Fixed (not the thread count) so that the
 #: summation order, hence the result, is the same on any number of threads.
