@@ -1,0 +1,95 @@
+"""One fused KL / IS pass (kernels.BetaPass.run) of this tree next to another revision's.
+
+Prints, per k, the median time of one pass for KL and IS over the two products
+WᵀV + VHᵀ (one orientation each: (VᵀW)ᵀ and V·Hᵀ with Hᵀ contiguous), with this tree's
+kernels and with ``nmfaudio/nmf/kernels.py`` as of ``--rev`` (a git revision), timed
+alternately in one process: one thread, process CPU time, 9 rounds.  For kernel
+experiments on a shared machine, where only side-by-side ratios mean anything.
+
+Usage::
+
+    python benchmarks/fused_pass.py --rev f8bf04f --frames 2600 --k 8 16 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from _machine import machine_lines
+from engine import spectrogram, start_point
+
+from nmfaudio.nmf import kernels
+
+
+def load_revision(rev: str):
+    """kernels.py as of git revision ``rev``, imported as a separate module."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = subprocess.run(["git", "-C", root, "show", f"{rev}:nmfaudio/nmf/kernels.py"],
+                            check=True, capture_output=True, text=True).stdout
+    folder = tempfile.mkdtemp(prefix="kernels_rev_")
+    path = os.path.join(folder, "kernels_rev.py")
+    with open(path, "w") as file:
+        file.write(source)
+    spec = importlib.util.spec_from_file_location("kernels_rev", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rev", required=True, help="git revision whose kernels.py to compare with")
+    parser.add_argument("--frames", type=int, default=2600)
+    parser.add_argument("--k", type=int, nargs="*", default=[8, 16, 32])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    other = load_revision(args.rev)
+    kernels.THREADS = other.THREADS = 1
+    clock = time.process_time
+    print("\n".join(machine_lines()))
+    print(f"command: python benchmarks/fused_pass.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print("one thread, process CPU time, medians; × floor = pass time / (WᵀV + VHᵀ)\n")
+    print(f"| F × T | k | floor ms | KL {args.rev} | KL this tree | IS {args.rev} | IS this tree |")
+    print("|---|---|---|---|---|---|---|")
+    V = spectrogram(args.frames)
+    with threadpool_limits(1):
+        for k in args.k:
+            W, H = start_point(V, k)
+            Ht = np.ascontiguousarray(H.T)
+            runs = {"floor": lambda: ((V.T @ W).T, V @ Ht)}
+            for name, module in ((args.rev, other), ("tree", kernels)):
+                for beta in (1.0, 0.0):
+                    beta_pass = module.BetaPass(V, k, beta=beta, gamma=1.0, eps=1e-8, free_H=np.ones(k, bool),
+                                                l1_H=0.0, l2_H=0.0, update_W=True)
+                    H_next = np.empty_like(H)
+                    runs[(name, beta)] = lambda p=beta_pass, out=H_next: p.run(W, H, out)
+            times = {key: [] for key in runs}
+            for fn in runs.values():  # compile / warm up
+                fn()
+            for _ in range(args.rounds):
+                for key, fn in runs.items():
+                    t = clock()
+                    fn()
+                    times[key].append(clock() - t)
+            median = {key: statistics.median(value) for key, value in times.items()}
+            floor = median["floor"]
+            cells = [f"{median[(name, beta)] * 1e3:.2f} ms ({median[(name, beta)] / floor:.2f}×)"
+                     for beta in (1.0, 0.0) for name in (args.rev, "tree")]
+            print(f"| {V.shape[0]} × {V.shape[1]} | {k} | {floor * 1e3:.2f} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nload average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
