@@ -631,6 +631,7 @@ def test_hals_restarts_a_dead_component_without_raising_the_loss(planted):
     W = W.copy()
     H = H.copy()
     W[:, 2] = 0  # a dead component: HALS alone would keep it at zero forever
+    H[2] = 0
     res = factorize(V, 3, solver="hals", W=W, H=H, init="custom", max_iter=200, tol=0)
     assert res.W[:, 2].any() and res.H[2].any()
     # the restart leaves WH unchanged, so the loss still never rises (float64: 1e-12 relative)
