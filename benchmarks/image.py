@@ -60,8 +60,11 @@ def versus_cd(punks, repeats, seed) -> dict:
     (rank 20), alternating runs; medians of wall and CPU time, errors of the last run."""
     from PIL import Image
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
     from nmfaudio.adapters.image import compress, factorize_images, to_matrix
+
+    warnings.simplefilter("ignore", SklearnConvergenceWarning)  # its default 200 iterations
 
     with Image.open(ROOT / "data" / "camera.png") as photo:
         camera = np.asarray(photo)
