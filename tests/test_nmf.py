@@ -626,7 +626,10 @@ def test_model_at_entries_compiled_and_numpy_agree(dtype):
         np.testing.assert_allclose(got, expected, rtol=rtol)
 
 
-def test_hals_restarts_a_dead_component_without_raising_the_loss(planted):
+def test_hals_restarts_a_dead_component_without_raising_the_loss(planted, monkeypatch):
+    from nmfaudio.nmf.solvers import FrobeniusHALS
+
+    monkeypatch.setattr(FrobeniusHALS, "restart_dead", True)  # off by default (see its comment)
     V, W, H = planted((30, 40), 3, 0)
     W = W.copy()
     H = H.copy()
