@@ -34,8 +34,8 @@ def main(argv=None) -> int:
                         help="picture to compress, read as gray (default data/camera.png)")
     parser.add_argument("--ranks", default="5,10,20,50,100", help="comma-separated ranks (default 5,10,20,50,100)")
     parser.add_argument("--max-iter", type=int, default=500, help="iterations at most per rank (default 500)")
-    parser.add_argument("--tol", type=float, default=1e-5,
-                        help="stop when the relative loss decrease falls below this (default 1e-5)")
+    parser.add_argument("--tol", type=float, default=5e-5,
+                        help="stop when the relative error improved by less than this over 10 iterations (default 5e-5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
                         help="folder for the figures (default out/images)")

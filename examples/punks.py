@@ -40,8 +40,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sigma", type=float, default=0.1,
                         help="noise standard deviation on the [0, 1] scale for the denoising study (default 0.1)")
     parser.add_argument("--max-iter", type=int, default=1000, help="iterations at most per fit (default 1000)")
-    parser.add_argument("--tol", type=float, default=1e-5,
-                        help="stop when the relative loss decrease falls below this (default 1e-5)")
+    parser.add_argument("--tol", type=float, default=5e-5,
+                        help="stop when the relative error improved by less than this over 10 "
+                             "iterations (default 5e-5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
                         help="folder for the figures (default out/images)")

@@ -624,3 +624,19 @@ def test_model_at_entries_compiled_and_numpy_agree(dtype):
         got = model_at_entries(W, H, rows, V.indices, indptr=indptr)
         assert got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=rtol)
+
+
+def test_hals_restarts_a_dead_component_without_raising_the_loss(planted, monkeypatch):
+    from nmfaudio.nmf.solvers import FrobeniusHALS
+
+    monkeypatch.setattr(FrobeniusHALS, "restart_dead", True)  # off by default (see its comment)
+    V, W, H = planted((30, 40), 3, 0)
+    W = W.copy()
+    H = H.copy()
+    W[:, 2] = 0  # a dead component: HALS alone would keep it at zero forever
+    H[2] = 0
+    res = factorize(V, 3, solver="hals", W=W, H=H, init="custom", max_iter=200, tol=0)
+    assert res.W[:, 2].any() and res.H[2].any()
+    # the restart leaves WH unchanged, so the loss still never rises (float64: 1e-12 relative)
+    assert np.all(np.diff(res.loss) <= 1e-12 * res.loss[0]), np.diff(res.loss).max()
+    assert res.loss[-1] < 1e-5 * res.loss[0]  # the planted rank 3 is fitted with all three

@@ -18,6 +18,7 @@ files is the command line's job.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,8 @@ from nmfaudio._validation import (
     check_number,
     check_random_state,
 )
-from nmfaudio.nmf import factorize
+from nmfaudio.nmf import CHECK_EVERY, ConvergenceWarning, factorize
+from nmfaudio.nmf.init import nndsvd_init
 
 __all__ = [
     "CompressedImage",
@@ -40,6 +42,7 @@ __all__ = [
     "compress",
     "denoise_sweep",
     "factorize_images",
+    "grow_factors",
     "psnr",
     "to_matrix",
     "truncated_svd",
@@ -119,6 +122,48 @@ def _relative_error(target: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
     if norm == 0:
         return 0.0 if residual == 0 else float("inf")
     return float(residual / norm)
+
+
+class _Settled:
+    """A :func:`nmfaudio.factorize` callback: stop once the error has settled.
+
+    The error is e = sqrt(2·loss) / ‖V‖_F, the relative error ‖V − WH‖_F / ‖V‖_F for the
+    Frobenius loss (for other β, the same expression of their loss).  Every
+    CHECK_EVERY iterations, stop when e fell by less than ``tol`` over the last
+    CHECK_EVERY iterations.  An absolute change of a relative error means the same at
+    every rank, for a cold start and for a warm start that begins near the answer (the
+    engine's ``tol`` is relative to the starting loss instead): with ``tol=5e-5`` the
+    fit stops when ten more iterations improve the relative error by less than 0.00005.
+    """
+
+    def __init__(self, tol: float, V):
+        self.tol = tol
+        self.scale = float(np.linalg.norm(V.astype(np.float64, copy=False)))
+        self.errors = []
+
+    def __call__(self, iteration, loss) -> bool:
+        self.errors.append(np.sqrt(max(2.0 * loss, 0.0)) / self.scale if self.scale > 0 else 0.0)
+        if self.tol <= 0 or iteration % CHECK_EVERY or len(self.errors) <= CHECK_EVERY:
+            return False
+        return self.errors[-1 - CHECK_EVERY] - self.errors[-1] < self.tol
+
+
+def _fit(V, rank, *, max_iter, tol, beta, solver, init, random_state, W=None, H=None):
+    """:func:`nmfaudio.factorize` stopped by :class:`_Settled`; returns (result, converged).
+
+    Warns :class:`~nmfaudio.ConvergenceWarning` (as the engine does) when ``max_iter``
+    came first.
+    """
+    settled = _Settled(tol, V)
+    if W is not None:
+        init = "custom"
+    res = factorize(V, rank, beta=beta, solver=solver, init=init, W=W, H=H, max_iter=max_iter,
+                    tol=0, random_state=random_state, callback=settled)
+    converged = res.stop_reason in ("callback", "zero")
+    if not converged and tol > 0 and max_iter > 0:
+        warnings.warn(f"NMF reached max_iter={max_iter} before the loss settled (tol={tol:g}); "
+                      "raise max_iter or tol", ConvergenceWarning, stacklevel=3)
+    return res, converged
 
 
 # --------------------------------------------------------------------------- one picture
@@ -238,8 +283,8 @@ class CompressedImage:
         return _restore(colour, self.alpha, self.dtype)
 
 
-def compress(image, rank, *, max_iter=500, tol=1e-5, beta="frobenius", solver="auto",
-             init="random", random_state=None) -> CompressedImage:
+def compress(image, rank, *, max_iter=500, tol=5e-5, beta="frobenius", solver="auto",
+             init="nndsvda", random_state=None) -> CompressedImage:
     """Approximate one picture by a rank-``rank`` non-negative factorization.
 
     Parameters
@@ -251,7 +296,8 @@ def compress(image, rank, *, max_iter=500, tol=1e-5, beta="frobenius", solver="a
     rank : int >= 1
         Number of components r.
     max_iter, tol, beta, solver, init, random_state
-        Passed to :func:`nmfaudio.factorize`.
+        As in :func:`factorize_images`: ``tol`` stops the fit once the relative error
+        has settled (fell by less than ``tol`` over the last 10 iterations).
 
     Returns
     -------
@@ -278,10 +324,10 @@ def compress(image, rank, *, max_iter=500, tol=1e-5, beta="frobenius", solver="a
     array = _check_images(image, "image", stack=False)
     rank = check_int(rank, "rank")
     colour, alpha = _split_alpha(array, stack=False)
-    res = factorize(_picture_matrix(colour), rank, beta=beta, solver=solver, init=init,
-                    max_iter=max_iter, tol=tol, random_state=random_state)
+    res, converged = _fit(_picture_matrix(colour), rank, beta=beta, solver=solver, init=init,
+                          max_iter=max_iter, tol=tol, random_state=random_state)
     result = CompressedImage(res.W, res.H, tuple(array.shape), array.dtype, alpha,
-                             res.loss, res.n_iter, res.converged)
+                             res.loss, res.n_iter, converged)
     colour_in = array[..., :3] if alpha is not None else array
     colour_out = result.reconstruct()
     colour_out = colour_out[..., :3] if alpha is not None else colour_out
@@ -407,8 +453,9 @@ class ImageFactorization:
         return _restore(colour, self.alpha, self.dtype)
 
 
-def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="frobenius",
-                     solver="auto", init="random", random_state=None) -> ImageFactorization:
+def factorize_images(images, n_components, *, max_iter=1000, tol=5e-5, beta="frobenius",
+                     solver="auto", init="nndsvda", random_state=None, W=None,
+                     H=None) -> ImageFactorization:
     """Learn ``n_components`` basis images from a stack, one column per image.
 
     Parameters
@@ -418,8 +465,18 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="fro
         :meth:`ImageFactorization.reconstruct`; only the colour (h·w·3 × N) is learned.
     n_components : int >= 1
         Number of basis images k (the NTNU project's d).
-    max_iter, tol, beta, solver, init, random_state
-        Passed to :func:`nmfaudio.factorize`.
+    max_iter : int, default 1000
+        Iterations at most.
+    tol : float >= 0, default 5e-5
+        Every 10 iterations, stop when the relative error ‖A − WH‖_F / ‖A‖_F fell by
+        less than ``tol`` over the last 10 (it has settled); 0 runs ``max_iter``.
+    beta, solver, init, random_state
+        Passed to :func:`nmfaudio.factorize`.  The defaults (Frobenius, HALS, NNDSVDa
+        start) reach scikit-learn's coordinate descent's error sooner (docs/images.md).
+    W : ndarray, shape (h·w·c, n_components), optional
+        Starting basis (a warm start, e.g. a fit at a lower rank plus new columns); needs ``H``.
+    H : ndarray, shape (n_components, N), optional
+        Starting codes; needs ``W``.
 
     Returns
     -------
@@ -432,7 +489,8 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="fro
     TypeError
         ``images`` is not uint8 or float.
     ValueError
-        Wrong shape, NaN, float values outside [0, 1], or ``n_components`` < 1.
+        Wrong shape, NaN, float values outside [0, 1], ``n_components`` < 1, or only
+        one of ``W`` and ``H``.
 
     Examples
     --------
@@ -446,11 +504,54 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=1e-5, beta="fro
     array = _check_images(images, "images", stack=True)
     k = check_int(n_components, "n_components")
     colour, alpha = _split_alpha(array, stack=True)
+    if (W is None) != (H is None):
+        raise ValueError("a warm start needs both W and H (or neither); pass the other "
+                         "factor too")
     A = np.ascontiguousarray(colour.reshape(colour.shape[0], -1).T)
-    res = factorize(A, k, beta=beta, solver=solver, init=init, max_iter=max_iter, tol=tol,
-                    random_state=random_state)
+    return _fit_stack(A, array, alpha, k, max_iter=max_iter, tol=tol, beta=beta, solver=solver,
+                      init=init, random_state=random_state, W=W, H=H)
+
+
+def _fit_stack(A, array, alpha, k, **options) -> ImageFactorization:
+    """Fit the colour matrix A (h·w·c, N) of the checked stack ``array``."""
+    res, converged = _fit(A, k, **options)
     return ImageFactorization(res.W, res.H, tuple(array.shape), array.dtype, alpha, res.loss,
-                              res.n_iter, res.converged, _relative_error(A, res.W, res.H))
+                              res.n_iter, converged, _relative_error(A, res.W, res.H))
+
+
+def grow_factors(A, W, H, n_new, *, random_state=None):
+    """A warm start for rank k + ``n_new`` from a rank-k fit: W and H plus new columns.
+
+    The new components are the non-negative double SVD (NNDSVD, Boutsidis & Gallopoulos
+    2008) of the positive part of the residual, max(A − WH, 0): they start on what the
+    rank-k model leaves out, on its scale, while the k fitted ones are kept as they are.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n_features, N)
+        The non-negative data matrix (e.g. :func:`to_matrix` of a stack).
+    W : ndarray, shape (n_features, k)
+    H : ndarray, shape (k, N)
+    n_new : int >= 0
+        Components to add.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seeds the SVD's start vector.
+
+    Returns
+    -------
+    W : ndarray, shape (n_features, k + n_new)
+    H : ndarray, shape (k + n_new, N)
+        In A's dtype.
+    """
+    if n_new == 0:
+        return W.astype(A.dtype, copy=True), H.astype(A.dtype, copy=True)
+    residual = np.maximum(A - W.astype(A.dtype) @ H.astype(A.dtype), 0)
+    W_new, H_new = nndsvd_init(residual, n_new, as_generator(random_state), variant="nndsvd")
+    return (np.concatenate([W.astype(A.dtype), W_new.astype(A.dtype)], axis=1),
+            np.concatenate([H.astype(A.dtype), H_new.astype(A.dtype)], axis=0))
+
+
+
 
 
 # --------------------------------------------------------------------------- denoising
@@ -515,8 +616,9 @@ class DenoiseSweep:
     fits: list
 
 
-def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="frobenius",
-                  solver="auto", init="random", random_state=None, on_rank=None) -> DenoiseSweep:
+def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=5e-5, beta="frobenius",
+                  solver="auto", init="nndsvda", random_state=None, warm_start=True,
+                  on_rank=None) -> DenoiseSweep:
     """Fit the noisy stack at each rank; a low rank cannot fit the noise, a high one does.
 
     Parameters
@@ -528,12 +630,18 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="fr
     clean : ndarray, same shape as ``noisy``, optional
         The noise-free stack; errors are then measured against it.
     max_iter, tol, beta, solver, init
-        Passed to :func:`nmfaudio.factorize` (same for every rank).
+        As in :func:`factorize_images` (same for every rank; ``init`` is the start of
+        the first, smallest rank only when ``warm_start``).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState
         An int seeds every rank's fit identically; a Generator (or RandomState) is drawn
         from in order.
+    warm_start : bool, default True
+        Fit the ranks in increasing order, each starting from the fit at the next lower
+        rank plus new components from its residual (:func:`grow_factors`): several
+        times faster than cold starts, to about the same errors (tests/test_image.py
+        holds the difference).  False fits every rank from ``init``.
     on_rank : callable(rank, error) -> None, optional
-        Called after each rank (progress reporting).
+        Called after each rank, in the order fitted (progress reporting).
 
     Returns
     -------
@@ -560,13 +668,23 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=1e-5, beta="fr
         noisy_error = float(np.linalg.norm(A_noisy.astype(np.float64) - target)
                             / np.linalg.norm(target.astype(np.float64)))
     check_random_state(random_state)  # validate before the first (long) fit
-    fits, errors = [], []
-    for rank in rank_list:
-        fit = factorize_images(array, rank, max_iter=max_iter, tol=tol, beta=beta,
-                               solver=solver, init=init, random_state=random_state)
+    options = dict(max_iter=max_iter, tol=tol, beta=beta, solver=solver, init=init,
+                   random_state=random_state)
+    alpha = _split_alpha(array, stack=True)[1]
+    # Warm starts need the ranks in increasing order; results keep the caller's order.
+    order = sorted(range(len(rank_list)), key=rank_list.__getitem__) if warm_start else range(len(rank_list))
+    fits, errors = [None] * len(rank_list), [None] * len(rank_list)
+    previous = None
+    for index in order:
+        rank = rank_list[index]
+        start = {}
+        if previous is not None:
+            start = dict(zip("WH", grow_factors(A_noisy, previous.W, previous.H, rank - previous.n_components,
+                                                 random_state=random_state)))
+        fit = _fit_stack(A_noisy, array, alpha, rank, **options, **start)
         error = fit.relative_error if clean is None else _relative_error(target, fit.W, fit.H)
-        fits.append(fit)
-        errors.append(error)
+        fits[index], errors[index] = fit, error
+        previous = fit if warm_start else None
         if on_rank is not None:
             on_rank(rank, error)
     errors = np.asarray(errors)

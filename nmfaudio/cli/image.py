@@ -74,8 +74,9 @@ def register(subparsers) -> None:
 def _add_fit_options(parser, *, max_iter: int) -> None:
     parser.add_argument("--max-iter", type=int, default=max_iter,
                         help=f"iterations at most (default {max_iter})")
-    parser.add_argument("--tol", type=float, default=1e-5,
-                        help="stopping tolerance on the relative loss decrease (default 1e-5; 0: run all)")
+    parser.add_argument("--tol", type=float, default=5e-5,
+                        help="stop when the relative error improved by less than this over 10 "
+                             "iterations (default 5e-5; 0: run all)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
 
 
