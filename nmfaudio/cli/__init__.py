@@ -226,8 +226,8 @@ _OS_FIXES = {
 #: are refused with their own message before anything is allocated; this is for real,
 #: large inputs.
 _MEMORY_FIXES = {
-    "separate": "use fewer components, or separate block by block (--block-seconds 30)",
-    "drums": "'drums' holds the whole recording in memory: split it into parts of a few minutes",
+    "separate": "use fewer components, or separate block by block (--block-seconds 30, or a lower --max-memory)",
+    "drums": "separate block by block (--block-seconds 30, or a lower --max-memory)",
     "image": "use a smaller picture (or fewer pictures) or a lower rank",
     "spikes": "use fewer spikes or clusters",
     "templates": "use fewer or shorter one-shots, or fewer --frames",
