@@ -146,7 +146,7 @@ def drum_options(args) -> dict:
             "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
             "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
             "block_seconds": args.block_seconds, "max_memory": args.max_memory,
-            "accompaniment": {"auto": "auto", "on": True, "off": False}[args.accompaniment], "stems": args.stems}
+            "accompaniment": args.accompaniment, "stems": args.stems}  # separate_drums reads "on" / "off"
 
 
 def run_drums(args) -> int:
