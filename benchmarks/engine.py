@@ -21,6 +21,14 @@ Usage::
     python benchmarks/engine.py --threads 1 --clock cpu   # one core, CPU time
     python benchmarks/engine.py --quick --threads 1 --clock cpu --ref-iter 200 --k 8 32
                                            # 1 minute, k = 8 and 32, the 200-iteration target
+    python benchmarks/engine.py --floors   # only issue 18's floor numbers (~2 min), below
+
+``--floors`` prints just the numbers issue 18 sets floors for, each a median of ratios
+measured side by side (interleaved rounds) at 1025 × 2600, float32: per iteration of
+KL and IS (``solver="mu"`` and ``"auto"``) over the GEMM floor at k = 8 and 32 (floors
+2.6× and 3.5×), and the time ``solver="auto"`` needs to reach scikit-learn MU's
+200-iteration loss, as a speed-up over scikit-learn MU's time, at k = 16 (floor 8×),
+with the CPU, its instruction set and the load.
 
 Threads: by default whatever the machine gives (BLAS and numba use all cores);
 ``--threads N`` limits both.  ``--clock cpu`` measures process CPU time instead of wall
@@ -32,6 +40,7 @@ within one run.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -316,6 +325,61 @@ def run(frames_list, ks, quick: bool, command: str, ref_iter=None):
         print("\ntorchnmf: not installed (skipped)")
 
 
+#: Issue 18's floors: per-iteration ratio to the GEMM floor (KL, IS), time-to-loss speed-up.
+FLOORS = {"iteration": {1.0: 2.6, 0.0: 3.5}, "reach": 8.0}
+
+
+def _iteration_ratios(V, k, beta, solvers, rounds):
+    """Per round: the GEMM floor, then a short fit per solver; returns, per solver, the
+    median over rounds of (median seconds per iteration / floor)."""
+    W0, H0 = start_point(V, k)
+    ratios = {solver: [] for solver in solvers}
+    for _ in range(rounds):
+        floor, _ = gemm_floor(V, W0, H0, 3)
+        for solver in solvers:
+            ratios[solver].append(nmfaudio_per_iter(V, W0, H0, beta, solver, 12) / floor)
+    return {solver: statistics.median(values) for solver, values in ratios.items()}
+
+
+def _reach_ratio(V, k, beta, ref_iter, rounds):
+    """scikit-learn MU's time for ``ref_iter`` iterations over the time ``solver="auto"``
+    needs to reach its loss, fits interleaved; returns (median ratio, iterations)."""
+    W0, H0 = start_point(V, k)
+    _, W_sk, H_sk = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)
+    target = nmfaudio.beta_divergence(V, W_sk, H_sk, beta)
+    ratios, iterations = [], 0
+    for _ in range(rounds):
+        sk_time = sklearn_fit(V, W0, H0, beta, "mu", ref_iter)[0]
+        ours, iterations = time_to_loss(V, W0, H0, beta, target, "auto")
+        ratios.append(sk_time / ours)
+    return statistics.median(ratios), iterations
+
+
+def floors(command: str, rounds: int = 3) -> None:
+    """Print issue 18's floor numbers (see the module docstring), met or not."""
+    print("\n".join(machine_lines()))
+    print(f"clock: {'process CPU time' if clock is time.process_time else 'wall time'}; command: {command}")
+    V = spectrogram(2600)
+    shape = f"{V.shape[0]} × {V.shape[1]}"
+    print(f"\n| floor ({shape}, float32, median of {rounds} interleaved rounds) | k | KL | IS |")
+    print("|---|---|---|---|")
+    for k in (8, 32):
+        ratios = {beta: _iteration_ratios(V, k, beta, ["mu", "auto"], rounds) for beta in (1.0, 0.0)}
+        for solver in ("mu", "auto"):
+            cells = []
+            for beta in (1.0, 0.0):
+                ratio, limit = ratios[beta][solver], FLOORS["iteration"][beta]
+                cells.append(f"{ratio:.2f}× ({'met' if ratio <= limit else 'missed'}, ≤ {limit}×)")
+            print(f"| per iteration / GEMM floor, solver=\"{solver}\" | {k} | {cells[0]} | {cells[1]} |", flush=True)
+    cells = []
+    for beta in (1.0, 0.0):
+        ratio, iterations = _reach_ratio(V, 16, beta, 200, rounds)
+        limit = FLOORS["reach"]
+        cells.append(f"{ratio:.2f}× in {iterations} it ({'met' if ratio >= limit else 'missed'}, ≥ {limit:g}×)")
+    print(f"| time to sklearn MU's 200-iteration loss, speed-up, solver=\"auto\" | 16 | {cells[0]} | {cells[1]} |")
+    print(f"\nload average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1025 × 2600, k = 16 only, fewer repeats")
@@ -325,6 +389,8 @@ def main(argv=None) -> int:
     parser.add_argument("--shape", type=int, nargs="*", default=None, metavar="FRAMES",
                         help="frame counts to run (default 2600 7750)")
     parser.add_argument("--k", type=int, nargs="*", default=None, help="ranks to run (default 8 16 32)")
+    parser.add_argument("--floors", action="store_true", help="print only issue 18's floor numbers")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds for --floors (default 3)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="wall time (default) or process CPU time (robust with --threads 1)")
     args = parser.parse_args(argv)
@@ -343,7 +409,9 @@ def main(argv=None) -> int:
         limit = threadpool_limits(args.threads)
         kernels.THREADS = args.threads
     with limit:
-        if args.quick:
+        if args.floors:
+            floors(command.strip(), args.rounds)
+        elif args.quick:
             run(args.shape or [2600], args.k or [16], quick=True, command=command.strip(), ref_iter=args.ref_iter)
         else:
             run(args.shape or [2600, 7750], args.k or [8, 16, 32], quick=False, command=command.strip(),

@@ -1,14 +1,17 @@
-"""One fused KL / IS pass (kernels.BetaPass.run) of this tree next to another revision's.
+"""One fused KL / IS pass (kernels.BetaPass.run) of this tree next to another revision's,
+and next to the BLAS-product pass (gemm_pass.GemmBetaPass).
 
 Prints, per k, the median time of one pass for KL and IS over the two products
 WᵀV + VHᵀ (one orientation each: (VᵀW)ᵀ and V·Hᵀ with Hᵀ contiguous), with this tree's
-kernels and with ``nmfaudio/nmf/kernels.py`` as of ``--rev`` (a git revision), timed
-alternately in one process: one thread, process CPU time, 9 rounds.  For kernel
-experiments on a shared machine, where only side-by-side ratios mean anything.
+kernels, with ``nmfaudio/nmf/kernels.py`` as of ``--rev`` (a git revision) and/or with
+the GEMM pass (``--gemm``), timed alternately in one process: one thread (``--threads``),
+process CPU time, 9 rounds.  For kernel experiments on a shared machine, where only
+side-by-side ratios mean anything.
 
 Usage::
 
     python benchmarks/fused_pass.py --rev f8bf04f --frames 2600 --k 8 16 32
+    python benchmarks/fused_pass.py --gemm --k 8 12 16 24 32 64   # the GEMM crossover
 """
 
 from __future__ import annotations
@@ -47,31 +50,46 @@ def load_revision(rev: str):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rev", required=True, help="git revision whose kernels.py to compare with")
+    parser.add_argument("--rev", default=None, help="git revision whose kernels.py to compare with")
+    parser.add_argument("--gemm", action="store_true", help="also time the GEMM pass (gemm_pass.GemmBetaPass)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and the passes (default 1)")
     parser.add_argument("--frames", type=int, default=2600)
     parser.add_argument("--k", type=int, nargs="*", default=[8, 16, 32])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
+    if args.rev is None and not args.gemm:
+        parser.error("give --rev REV and/or --gemm: something to compare this tree's fused pass with")
     from threadpoolctl import threadpool_limits
 
-    other = load_revision(args.rev)
-    kernels.THREADS = other.THREADS = 1
+    from nmfaudio.nmf import gemm_pass
+
+    passes = {}
+    if args.rev:
+        other = load_revision(args.rev)
+        other.THREADS = args.threads
+        passes[args.rev] = other.BetaPass
+    passes["tree"] = kernels.BetaPass
+    if args.gemm:
+        passes["GEMM"] = gemm_pass.GemmBetaPass
+    kernels.THREADS = args.threads
     clock = time.process_time
     print("\n".join(machine_lines()))
     print(f"command: python benchmarks/fused_pass.py {' '.join(sys.argv[1:] if argv is None else argv)}")
-    print("one thread, process CPU time, medians; × floor = pass time / (WᵀV + VHᵀ)\n")
-    print(f"| F × T | k | floor ms | KL {args.rev} | KL this tree | IS {args.rev} | IS this tree |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"{args.threads} thread(s), process CPU time, medians; × floor = pass time / (WᵀV + VHᵀ)\n")
+    names = {"tree": "this tree", "GEMM": "GEMM pass"}
+    heads = [f"{beta} {names.get(name, name)}" for beta in ("KL", "IS") for name in passes]
+    print("| F × T | k | floor ms | " + " | ".join(heads) + " |")
+    print("|---|---|---|" + "---|" * len(heads))
     V = spectrogram(args.frames)
-    with threadpool_limits(1):
+    with threadpool_limits(args.threads):
         for k in args.k:
             W, H = start_point(V, k)
             Ht = np.ascontiguousarray(H.T)
             runs = {"floor": lambda: ((V.T @ W).T, V @ Ht)}
-            for name, module in ((args.rev, other), ("tree", kernels)):
+            for name, make in passes.items():
                 for beta in (1.0, 0.0):
-                    beta_pass = module.BetaPass(V, k, beta=beta, gamma=1.0, eps=1e-8, free_H=np.ones(k, bool),
-                                                l1_H=0.0, l2_H=0.0, update_W=True)
+                    beta_pass = make(V, k, beta=beta, gamma=1.0, eps=1e-8, free_H=np.ones(k, bool),
+                                     l1_H=0.0, l2_H=0.0, update_W=True)
                     H_next = np.empty_like(H)
                     runs[(name, beta)] = lambda p=beta_pass, out=H_next: p.run(W, H, out)
             times = {key: [] for key in runs}
@@ -85,7 +103,7 @@ def main(argv=None) -> int:
             median = {key: statistics.median(value) for key, value in times.items()}
             floor = median["floor"]
             cells = [f"{median[(name, beta)] * 1e3:.2f} ms ({median[(name, beta)] / floor:.2f}×)"
-                     for beta in (1.0, 0.0) for name in (args.rev, "tree")]
+                     for beta in (1.0, 0.0) for name in passes]
             print(f"| {V.shape[0]} × {V.shape[1]} | {k} | {floor * 1e3:.2f} | " + " | ".join(cells) + " |", flush=True)
     print(f"\nload average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

@@ -31,7 +31,11 @@ import functools
 
 import numpy as np
 
-from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bounds
+from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bounds
+
+#: Frames per cache block of the convolutive passes (their own constant: the β pass's
+#: kernels.BLOCK was raised to 512 after measuring it; these were not re-measured).
+BLOCK = 256
 
 if HAVE_NUMBA:
     from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
@@ -147,7 +151,7 @@ if HAVE_NUMBA:
 def _tasks(C: int, N: int) -> tuple[tuple[int, int, int], ...]:
     """(channel, first frame, end frame) of each task: each channel split like the
     engine's columns (:func:`~nmfaudio.nmf.kernels.task_bounds`), MAX_TASKS in all."""
-    edges = task_bounds(N, MAX_TASKS // C)
+    edges = task_bounds(N, MAX_TASKS // C, BLOCK)
     return tuple((c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a)
 
 

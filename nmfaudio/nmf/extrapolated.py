@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio.nmf.kernels import BetaPass, flush_subnormal
+from nmfaudio.nmf.gemm_pass import make_pass
+from nmfaudio.nmf.kernels import flush_subnormal
 
 
 class ExtrapolatedBetaMU:
@@ -80,7 +81,7 @@ class ExtrapolatedBetaMU:
         self.free_W = np.flatnonzero(problem.free_W)
         self.all_H = self.free_H.size == H.shape[0]
         self.all_W = self.free_W.size == W.shape[1]
-        self.pass_ = BetaPass(
+        self.pass_ = make_pass(
             V, W.shape[1], beta=problem.beta, gamma=self.gamma,
             eps=problem.eps if problem.beta < 2 else 0.0,
             free_H=problem.free_H, l1_H=problem.l1_H, l2_H=problem.l2_H,

@@ -50,13 +50,14 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
     HAVE_NUMBA = False
 
-#: Columns per cache block: a block of V (n_features × BLOCK float32, ~1 MB at 1025 rows)
-#: stays in the L2/L3 cache between the two sweeps; H's block (k × BLOCK) stays in L1/L2.
-#: (512 made the β pass 6–9 % faster at k = 8–32 on an Intel Xeon, 128 15–25 % slower,
-#: one thread side by side; not adopted yet because convolutive.py shares this constant.)
+#: Columns per cache block of the β pass: a block of V (n_features × BLOCK float32, ~2 MB
+#: at 1025 rows) stays in the L2/L3 cache between the two sweeps; H's block (k × BLOCK)
+#: stays in L1/L2.  512 rather than 256: the pass was 6–9 % faster at k = 8–32 on an Intel
+#: Xeon (128: 15–25 % slower), one thread side by side (docs/performance.md).  The
+#: convolutive kernels (convolutive.py) keep their own block size.
 #: At most 1023: the split Itakura-Saito loss multiplies BLOCK mantissas in [1, 2) in
 #: float64 (< 2^BLOCK).
-BLOCK = 256
+BLOCK = 512
 assert BLOCK <= 1023
 #: At most this many parallel tasks per pass.  Fixed (not the thread count) so that the
 #: summation order, hence the result, is the same on any number of threads.
@@ -80,17 +81,18 @@ def mode_for(beta: float) -> int:
     return MODE_GENERIC
 
 
-def task_bounds(n_samples: int, max_tasks: int = MAX_TASKS) -> np.ndarray:
-    """Column boundaries of the parallel tasks: a fixed split, whole blocks per task.
+def task_bounds(n_samples: int, max_tasks: int = MAX_TASKS, block: int = BLOCK) -> np.ndarray:
+    """Column boundaries of the parallel tasks: a fixed split, whole blocks of ``block``
+    columns per task.
 
     Returns
     -------
     ndarray of int64, shape (n_tasks + 1,), n_tasks ≤ max(1, max_tasks)
     """
-    n_blocks = -(-n_samples // BLOCK)
+    n_blocks = -(-n_samples // block)
     n_tasks = max(1, min(max_tasks, n_blocks))
     blocks = np.linspace(0, n_blocks, n_tasks + 1).round().astype(np.int64)
-    return np.minimum(blocks * BLOCK, n_samples)
+    return np.minimum(blocks * block, n_samples)
 
 
 if HAVE_NUMBA:
@@ -279,8 +281,8 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
-        """Turn the model row a[:b] = WH[f, j0:j0+b] into the update weights in place:
+    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas, j0=0):
+        """Turn the model row a[j0:j0+b] = WH[f, ·] into the update weights in place:
         a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
         used for KL whose denominator needs no pass).  WH is floored at ``eps``.
 
@@ -288,27 +290,29 @@ if HAVE_NUMBA:
         IS exactly the elementwise terms of divergence.divergence_from_model; for other
         β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
         ``v_exponents[f]``, ``v_mantissas[f]``: this row piece's :func:`_log_parts` of V
-        (split IS only).
+        (split IS only).  ``j0``: where the row piece starts in ``Vb[f]``, ``a`` and ``c``
+        (0 in the fused pass; the GEMM pass hands whole rows, so that the arrays stay
+        contiguous and the loop vectorizes).
         """
         loss = 0.0
         # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
         if mode == MODE_KL:
             row = eps - eps
             for j in range(b):
-                x = max(a[j], eps)
-                v = Vb[f, j]
+                x = max(a[j0 + j], eps)
+                v = Vb[f, j0 + j]
                 q = v / x
-                a[j] = q
+                a[j0 + j] = q
                 if with_loss:
                     row += v * fast_log(q) - v + x
             loss = np.float64(row)
         elif mode == MODE_IS:
             row = eps - eps
             for j in range(b):
-                inverse = one / max(a[j], eps)
-                q = Vb[f, j] * inverse
-                a[j] = q * inverse
-                c[j] = inverse
+                inverse = one / max(a[j0 + j], eps)
+                q = Vb[f, j0 + j] * inverse
+                a[j0 + j] = q * inverse
+                c[j0 + j] = inverse
                 if with_loss:
                     row += q - fast_log(q) - one
             loss = np.float64(row) - 0.0
@@ -324,12 +328,12 @@ if HAVE_NUMBA:
             exponents = np.int32(0)
             mantissas = 1.0
             for j in range(b):
-                x = max(a[j], eps)
-                v = Vb[f, j]
+                x = max(a[j0 + j], eps)
+                v = Vb[f, j0 + j]
                 inverse = one / x
                 q = v * inverse
-                a[j] = q * inverse
-                c[j] = inverse
+                a[j0 + j] = q * inverse
+                c[j0 + j] = inverse
                 if with_loss:
                     row += (v - x) * inverse
                     bits = np.float32(x).view(np.int32)
@@ -340,14 +344,14 @@ if HAVE_NUMBA:
                         + math.log(mantissas / v_mantissas[f]))
         else:
             for j in range(b):
-                x = np.float64(max(a[j], eps))
-                v = np.float64(Vb[f, j])
+                x = np.float64(max(a[j0 + j], eps))
+                v = np.float64(Vb[f, j0 + j])
                 # float64 powers: the generic divergence's three sums cancel heavily.
                 # x^(β−2) first: no division, so x = 0 (β > 2, no floor) is harmless.
                 p2 = math.pow(x, beta - 2.0)
                 p1 = p2 * x
-                a[j] = v * p2
-                c[j] = p1
+                a[j0 + j] = v * p2
+                c[j0 + j] = p1
                 if with_loss:
                     loss += (beta - 1.0) * x * p1 - beta * v * p1
         return loss

@@ -30,7 +30,8 @@ from nmfaudio.nmf.cd import make_cd
 from nmfaudio.nmf.divergence import divergence_from_model
 from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU
 from nmfaudio.nmf.init import nndsvd_init
-from nmfaudio.nmf.kernels import HAVE_NUMBA, BetaPass, dot64, flush_subnormal, hals_sweeps
+from nmfaudio.nmf.gemm_pass import make_pass
+from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_subnormal, hals_sweeps
 from nmfaudio.nmf.sparse import dense_power_products, entry_rows, model_at_entries, sparse_divergence
 
 
@@ -346,7 +347,7 @@ class FusedBetaMU:
         self.cols_W = _free_index(problem.free_W)
         self.update_W = bool(problem.free_W.any())
         self.H_next = np.empty_like(H)
-        self.pass_ = BetaPass(
+        self.pass_ = make_pass(
             V,
             W.shape[1],
             beta=problem.beta,
