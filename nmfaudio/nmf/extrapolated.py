@@ -29,6 +29,11 @@ after 300 iterations was higher (KL k = 16: +2.2 % keeping 90 %, +6.3 % keeping 
 IS k = 8: +0.65 % keeping 90 %, +0.8 % keeping 80 %).  The momentum stays ≤ 1 as in the paper
 (letting it grow to 2-4 caused rejections and more iterations, measured).
 
+For β < 1 the updates start with an over-relaxed exponent (:func:`relaxed_exponent`,
+0.75 instead of the MM exponent 0.5 for Itakura-Saito), whose steps are checked like the
+extrapolated ones; once a plain (unextrapolated) update with it raises the loss, the
+solver goes back to the MM exponent for good (one extra pass over the held pair).
+
 Safeguard: the factors held and the loss reported are always those of the best pair so
 far, so the reported loss never increases (a rejected step reports the same loss again).
 A rejection costs one pass.  Frozen components are neither updated nor extrapolated
@@ -59,6 +64,9 @@ class ExtrapolatedBetaMU:
         The MM exponent of the update (``solvers.mm_exponent``).
     ratio : callable
         The multiplicative factor of the W update (``solvers.mu_ratio``).
+    relaxed_gamma : float, optional
+        An over-relaxed exponent (≥ ``gamma``) used until a plain, unextrapolated update
+        with it raises the loss; from then on ``gamma`` (see :func:`relaxed_exponent`).
     """
 
     #: Starting momentum, its growth on success, its division on failure, and the
@@ -73,9 +81,10 @@ class ExtrapolatedBetaMU:
     #: An extrapolated entry keeps at least this fraction of its MU value.
     keep = 0.95
 
-    def __init__(self, V, W, H, problem, *, gamma, ratio):
+    def __init__(self, V, W, H, problem, *, gamma, ratio, relaxed_gamma=None):
         self.W, self.H, self.problem = W, H, problem
-        self.gamma = gamma
+        self.mm_gamma = gamma
+        self.gamma = gamma if relaxed_gamma is None else max(gamma, relaxed_gamma)
         self._ratio = ratio
         self.free_H = np.flatnonzero(problem.free_H)
         self.free_W = np.flatnonzero(problem.free_W)
@@ -92,6 +101,8 @@ class ExtrapolatedBetaMU:
         self.W_mu, self.H_mu = W.copy(), H.copy()
         self.H_next = np.empty_like(H)
         self.loss = np.inf
+        self.plain = True  # the candidate is the held pair's unextrapolated update
+        self.rerun = False  # the candidate is the held pair itself (back to the MM exponent)
         self.momentum = type(self).momentum
         self.ceiling = type(self).ceiling
 
@@ -140,19 +151,50 @@ class ExtrapolatedBetaMU:
 
     def step(self) -> float:
         loss = self.pass_.run(self.Wc, self.Hc, self.H_next)
+        if self.rerun:  # a pass over the held pair with the MM exponent: its MM update next
+            self.rerun = False
+            self._advance(extrapolate=False)
+            self.held_mu = (self.W_mu, self.H_mu)
+            self.plain = True
+            return self.loss
         if loss <= self.loss:
             self.loss = loss
             self.W[...] = self.Wc
             self.H[...] = self.Hc
             self._advance(extrapolate=True)
             self.held_mu = (self.W_mu, self.H_mu)  # the held pair's plain MU update
+            self.plain = False
             self.momentum = min(self.ceiling, self.momentum * self.growth)
             self.ceiling = min(self.max_momentum, self.ceiling * self.ceiling_growth)
         else:
             self.ceiling = self.momentum
             self.momentum /= self.shrink
-            # next candidate: the held pair's plain MU update (an MM step: it decreases)
-            self.W_mu, self.H_mu = self.held_mu
-            self.Wc, self.Hc = self.W_mu.copy(), self.H_mu.copy()
+            if self.plain and self.gamma != self.mm_gamma:
+                # an over-relaxed update raised the loss by itself: the MM exponent from
+                # here on, starting with a pass over the held pair (which repeats its loss)
+                self.gamma = self.pass_.gamma = self.mm_gamma
+                self.Wc, self.Hc = self.W.copy(), self.H.copy()
+                self.rerun = True
+            else:
+                # next candidate: the held pair's plain MU update (an MM step: it decreases)
+                self.W_mu, self.H_mu = self.held_mu
+                self.Wc, self.Hc = self.W_mu.copy(), self.H_mu.copy()
+            self.plain = True
         return self.loss
 
+
+def relaxed_exponent(beta: float, mm_gamma: float) -> float | None:
+    """The over-relaxed exponent :class:`ExtrapolatedBetaMU` starts with, or None.
+
+    For β < 1 the MM exponent 1/(2 − β) (0.5 for Itakura-Saito) guarantees descent but
+    is cautious; the plain heuristic update uses 1.  Halfway, (1 + 1/(2 − β))/2 (0.75
+    for IS), reached scikit-learn MU's 200-iteration IS loss in fewer iterations and
+    ended lower after 150 and 300 (1025 × 2600, k = 8 / 16 / 32: 48 / 55 / 49 → 43 / 48
+    / 39 iterations; loss after 300 iterations 0.3 / 8 / 1.7 % lower), with no rejected
+    step; 1 itself was faster at k = 16 and 32 (40, 32) but slower at k = 8 (54) and
+    ended higher there.  For KL (γ = 1) over-relaxation (γ = 1.2–1.8) was worse: 87–233
+    iterations instead of 67, and a higher loss after 300.  So only β < 1.
+    """
+    if beta < 1:
+        return 0.5 * (1.0 + mm_gamma)
+    return None

@@ -28,7 +28,7 @@ import numpy as np
 
 from nmfaudio.nmf.cd import make_cd
 from nmfaudio.nmf.divergence import divergence_from_model
-from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU
+from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU, relaxed_exponent
 from nmfaudio.nmf.init import nndsvd_init
 from nmfaudio.nmf.gemm_pass import make_pass
 from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_subnormal, hals_sweeps
@@ -467,7 +467,9 @@ def make_amu(V, W, H, problem: Problem):
         raise ValueError("solver='amu' needs numba (pip install numba); use solver='mu'")
     if hasattr(V, "indptr"):
         return make_mu(V, W, H, problem)
-    return ExtrapolatedBetaMU(V, W, H, problem, gamma=mm_exponent(problem.beta), ratio=mu_ratio)
+    gamma = mm_exponent(problem.beta)
+    return ExtrapolatedBetaMU(V, W, H, problem, gamma=gamma, ratio=mu_ratio,
+                              relaxed_gamma=relaxed_exponent(problem.beta, gamma))
 
 
 def make_hals(V, W, H, problem: Problem):
