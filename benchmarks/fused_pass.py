@@ -4,8 +4,8 @@ and next to the BLAS-product pass (gemm_pass.GemmBetaPass).
 Prints, per k, the median time of one pass for KL and IS over the two products
 WᵀV + VHᵀ (one orientation each: (VᵀW)ᵀ and V·Hᵀ with Hᵀ contiguous), with this tree's
 kernels, with ``nmfaudio/nmf/kernels.py`` as of ``--rev`` (a git revision) and/or with
-the GEMM pass (``--gemm``), timed alternately in one process: one thread (``--threads``),
-process CPU time, 9 rounds.  For kernel experiments on a shared machine, where only
+the GEMM pass (``--gemm``), timed alternately in one process: one thread and process
+CPU time (``--threads N``: N threads, wall time), 9 rounds.  For kernel experiments on a shared machine, where only
 side-by-side ratios mean anything.
 
 Usage::
@@ -72,10 +72,13 @@ def main(argv=None) -> int:
     if args.gemm:
         passes["GEMM"] = gemm_pass.GemmBetaPass
     kernels.THREADS = args.threads
-    clock = time.process_time
+    # one thread: process CPU time (robust on a shared machine); more: wall time, since
+    # CPU time would count the BLAS threads' spinning between calls
+    clock = time.process_time if args.threads == 1 else time.perf_counter
     print("\n".join(machine_lines()))
     print(f"command: python benchmarks/fused_pass.py {' '.join(sys.argv[1:] if argv is None else argv)}")
-    print(f"{args.threads} thread(s), process CPU time, medians; × floor = pass time / (WᵀV + VHᵀ)\n")
+    clock_name = "process CPU time" if args.threads == 1 else "wall time"
+    print(f"{args.threads} thread(s), {clock_name}, medians; × floor = pass time / (WᵀV + VHᵀ)\n")
     names = {"tree": "this tree", "GEMM": "GEMM pass"}
     heads = [f"{beta} {names.get(name, name)}" for beta in ("KL", "IS") for name in passes]
     print("| F × T | k | floor ms | " + " | ".join(heads) + " |")
