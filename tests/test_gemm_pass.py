@@ -1,12 +1,11 @@
 """The BLAS-product pass (nmfaudio.nmf.gemm_pass) gives the fused pass's updates: equal to
-the plain NumPy updates within float32/float64 rounding, the same loss, frozen
-components untouched; make_pass picks it by the number of components."""
+the plain NumPy updates within float32/float64 rounding, frozen components untouched;
+make_pass picks it by the number of components.  (Its loss: test_kernels.py.)"""
 
 import numpy as np
 import pytest
 
 from nmfaudio.nmf import extrapolated, gemm_pass, kernels, solvers
-from nmfaudio.nmf.divergence import divergence_from_model
 from nmfaudio.nmf.solvers import BetaMU, Problem
 
 from test_kernels import BETAS, K, max_rel, problem_data, run
@@ -36,19 +35,6 @@ def test_gemm_pass_mu_equals_numpy_mu(beta, dtype, loss_tol, factor_tol, gemm_al
     assert max_rel(W, W_ref) < factor_tol and max_rel(H, H_ref) < factor_tol
     np.testing.assert_array_equal(W[:, ~problem.free_W], W0[:, ~problem.free_W])
     np.testing.assert_array_equal(H[~problem.free_H], H0[~problem.free_H])
-
-
-@needs_numba
-@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5, 2.5])
-def test_gemm_pass_loss_equals_divergence(beta):
-    V, W0, H0, problem = problem_data(np.float64, beta)
-    pass_ = gemm_pass.GemmBetaPass(V, K, beta=beta, gamma=1.0, eps=problem.eps if beta < 2 else 0.0,
-                                   free_H=np.ones(K, bool), l1_H=0.0, l2_H=0.0, update_W=True)
-    WH = W0 @ H0
-    if beta < 2:
-        WH = np.maximum(WH, problem.eps)
-    reference = divergence_from_model(V, WH, beta)
-    assert pass_.run(W0, H0, np.empty_like(H0)) == pytest.approx(reference, rel=1e-12)
 
 
 @needs_numba

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nmfaudio
-from nmfaudio.nmf import kernels, solvers
+from nmfaudio.nmf import gemm_pass, kernels, solvers
 from nmfaudio.nmf.divergence import default_floor, divergence_from_model, floor_data
 from nmfaudio.nmf.solvers import BetaMU, FrobeniusMU, Problem
 
@@ -101,11 +101,14 @@ def test_parallel_pass_equals_serial_pass_bit_for_bit(beta, monkeypatch):
 
 @needs_numba
 @pytest.mark.parametrize("beta", [0.0, 1.0, 0.5, 2.5])
-def test_pass_loss_equals_divergence(beta):
-    # the loss the pass returns is the β-divergence of the factors it was given
+@pytest.mark.parametrize("pass_class", ["BetaPass", "GemmBetaPass"])
+def test_pass_loss_equals_divergence(beta, pass_class):
+    # the loss the pass returns (fused pass, or its GEMM version for many components) is
+    # the β-divergence of the factors it was given
     V, W0, H0, problem = problem_data(np.float64, beta)
-    pass_ = kernels.BetaPass(V, K, beta=beta, gamma=1.0, eps=problem.eps if beta < 2 else 0.0,
-                             free_H=np.ones(K, bool), l1_H=0.0, l2_H=0.0, update_W=True)
+    make = kernels.BetaPass if pass_class == "BetaPass" else gemm_pass.GemmBetaPass
+    pass_ = make(V, K, beta=beta, gamma=1.0, eps=problem.eps if beta < 2 else 0.0,
+                 free_H=np.ones(K, bool), l1_H=0.0, l2_H=0.0, update_W=True)
     WH = W0 @ H0
     if beta < 2:
         WH = np.maximum(WH, problem.eps)
