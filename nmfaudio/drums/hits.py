@@ -237,6 +237,46 @@ def _family(name: str) -> str:
     return "other"
 
 
+_MEAN_WEIGHT = {}
+# Step 7 (module notes): the hi-hat's track, high band.  Chosen on the tuning performances
+# (docs/transcription.md, "What the measurements decided").
+_FLUX_DELTA = {"hihat": 0.2}
+_FLUX_CONFIRM = {"hihat": 0.1}
+_FLUX_BLOCKERS = ("snare", "toms", "cymbals")
+_FLUX_N_FFT = 1024
+_FLUX_HOP = 128
+_FLUX_MATCH_S = 0.03
+_FLUX_NEW_S = 0.04
+_FLUX_FLOOR_DB = -40.0
+
+
+# Share check (module notes, step 4): toms over the whole band, cymbals above 4 kHz
+_MIN_SHARE_DB = {"toms": -20.0, "cymbals": -20.0}
+_SHARE_FMIN = {"cymbals": 4000.0}
+_SHARE_SAMPLES = 1024
+
+
+def _default_min_share_db(name: str) -> float:
+    """``min_share_db`` of a class: -20 dB for toms, -20 dB (above 4 kHz) for cymbals,
+    off otherwise."""
+    return _MIN_SHARE_DB.get(_family(name), -np.inf)
+
+
+def _default_flux_delta(name: str) -> float:
+    """``flux_delta`` of a class: 0.2 for the hi-hat, 0 (off) otherwise."""
+    return _FLUX_DELTA.get(_family(name), 0.0)
+
+
+def _default_flux_confirm(name: str) -> float:
+    """``flux_confirm`` of a class: 0.1 for the hi-hat, 0 (off) otherwise."""
+    return _FLUX_CONFIRM.get(_family(name), 0.0)
+
+
+def _default_mean_weight(name: str) -> float:
+    """``mean_weight`` of a class: 3/4."""
+    return _MEAN_WEIGHT.get(_family(name), 0.75)
+
+
 def _default_threshold_db(name: str) -> float:
     """How far under the class's strongest hit a hit may be: -12 dB for kicks, toms and
     cymbals, -30 dB otherwise."""
@@ -619,9 +659,9 @@ def detect_hits(
     notes=None,
     min_interval=None,
     threshold_db=None,
-    delta: float = 0.01,
+    delta=0.01,
     average_s: float = 0.25,
-    mean_weight: float = 0.75,
+    mean_weight=None,
     silence_db: float = -60.0,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
@@ -630,6 +670,10 @@ def detect_hits(
     min_rise_db: float = 3.0,
     rise_window_s: float = 0.01,
     rise_step: int = 16,
+    flux_delta=None,
+    flux_confirm=None,
+    flux_fmin_hz: float = 5000.0,
+    min_share_db=None,
 ) -> DrumHits:
     """Pick the drum hits from NMF(D) activations.
 
@@ -711,21 +755,25 @@ def detect_hits(
         raise ValueError("activations must be a non-empty dict {class name: activation array}")
     sr = _check_positive_int(sr, "sr")
     hop_length = _check_positive_int(hop_length, "hop_length")
-    delta = _check_real(delta, "delta", low=0)
     average_s = _check_real(average_s, "average_s", low=0)
-    mean_weight = _check_real(mean_weight, "mean_weight", low=0)
     silence_db = _check_real(silence_db, "silence_db", high=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
     min_rise_db = _check_real(min_rise_db, "min_rise_db")
     rise_window_s = _check_real(rise_window_s, "rise_window_s", low=1 / sr)
     rise_step = _check_positive_int(rise_step, "rise_step")
+    flux_fmin_hz = _check_real(flux_fmin_hz, "flux_fmin_hz", low=0)
     names = [str(name) for name in activations]
     note_of = gm_notes(names, notes)
     intervals = _per_class(min_interval, "min_interval", names, _default_min_interval, low=0)
     thresholds = _per_class(threshold_db, "threshold_db", names, _default_threshold_db, high=0)
     crosstalk_margin = _per_class(crosstalk_margin, "crosstalk_margin", names, _default_margin, low=1)
     bleed_below = _per_class(bleed_below, "bleed_below", names, _default_bleed_below, low=0, high=1)
+    delta = _per_class(delta, "delta", names, lambda name: 0.01, low=0)
+    mean_weight = _per_class(mean_weight, "mean_weight", names, _default_mean_weight, low=0)
+    flux_delta = _per_class(flux_delta, "flux_delta", names, _default_flux_delta, low=0)
+    flux_confirm = _per_class(flux_confirm, "flux_confirm", names, _default_flux_confirm, low=0)
+    min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -734,7 +782,7 @@ def detect_hits(
         raise ValueError("signals must be a dict {class name: separated track} or None")
 
     candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
-                                    delta=delta, average_s=average_s, mean_weight=mean_weight)
+                                    delta=delta[name], average_s=average_s, mean_weight=mean_weight[name])
                   for name in names}
     # a drum that does not play has a near-zero activation whose ripples are no hits:
     # drop peaks more than `silence_db` under the strongest hit of any drum
@@ -771,11 +819,116 @@ def detect_hits(
                 timing = rises + _rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
+        result[name] = found
+    if signals is not None:
+        # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
+        for name in names:
+            signal = _signal_for(name, signals)
+            if signal is None or not (flux_delta[name] > 0 or flux_confirm[name] > 0):
+                continue
+            others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            result[name] = _with_band_onsets(
+                result[name], envelopes[name], audio.check_audio(signal, f"signals[{name!r}]"), sr=sr,
+                hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
+                others=np.concatenate(others) if others else np.zeros(0))
+    hits = {}
+    for name in names:
+        found = result[name]
+        signal = _signal_for(name, signals)
+        if signal is not None and mixture is not None and np.isfinite(min_share_db[name]) and len(found.times):
+            # step 8: leakage of the other drums fires as hits of a drum that plays little or
+            # not at all; keep a hit only where the track holds a share of the recording
+            shares = _shares(audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture"),
+                             np.rint(found.times * sr).astype(int), sr=sr, fmin=_SHARE_FMIN.get(_family(name), 0.0))
+            found = _keep(found, shares >= min_share_db[name])
         found = _enforce_interval(found, intervals[name])
-        result[name] = ClassHits(name=name, note=note_of[name], times=found.times,
-                                 strengths=found.strengths,
-                                 velocities=velocities_from_strengths(found.strengths))
-    return DrumHits(result)
+        hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
+                               velocities=velocities_from_strengths(found.strengths))
+    return DrumHits(hits)
+
+
+def _band_flux(y, sr, *, fmin, hop):
+    """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
+    those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
+    maximum of 1.  Shape (n_frames,)."""
+    import librosa
+
+    mono = y if y.ndim == 1 else y.mean(axis=0)
+    magnitude = np.abs(librosa.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
+    band = magnitude[librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin]
+    if not band.size or not band.max() > 0:
+        return np.zeros(magnitude.shape[1])
+    # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
+    level = np.log1p(1000 * band / band.max())
+    flux = np.maximum(0.0, np.diff(level, axis=1, prepend=level[:, :1])).mean(axis=0)
+    top = flux.max()
+    return flux / top if top > 0 else flux
+
+
+def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
+    """Onset times (s) of a band flux: :func:`librosa.onset.onset_detect`'s peak picking
+    (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart)."""
+    import librosa
+
+    if not flux.max() > 0:
+        return np.zeros(0)
+    return librosa.onset.onset_detect(onset_envelope=flux, sr=sr, hop_length=hop, units="time", pre_max=3,
+                                      post_max=3, pre_avg=20, post_avg=20, delta=delta, wait=4)
+
+
+def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others) -> _Candidates:
+    """Step 7 of the module notes: drop the activation's hits that the track's high band
+    does not confirm (no flux onset ``confirm`` above its local mean within
+    ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
+    hit explains yet — none of this class within ``_FLUX_NEW_S``, none of the snare, toms
+    or cymbals (``others``, their times) within ``_FLUX_MATCH_S`` — where the activation
+    is within ``_FLUX_FLOOR_DB`` of its maximum."""
+    flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
+    if confirm > 0 and len(found.times):
+        confirmed = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=confirm)
+        found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
+    if not delta > 0:
+        return found
+    onsets = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=delta)
+    onsets = onsets[~_near(onsets, found.times, _FLUX_NEW_S) & ~_near(onsets, others, _FLUX_MATCH_S)]
+    frames = np.clip(np.rint(onsets * sr / hop_length).astype(int), 0, len(envelope) - 1)
+    padded = np.concatenate([[0.0], envelope, [0.0], [0.0]])
+    # the activation's mass over the frame and its neighbours (frames may be one early or late)
+    strengths = padded[frames] + padded[frames + 1] + padded[frames + 2]
+    support = np.maximum.reduce([padded[frames], padded[frames + 1], padded[frames + 2], padded[frames + 3]])
+    keep = support >= 10 ** (_FLUX_FLOOR_DB / 20) * envelope.max()
+    added = _Candidates(frames[keep], strengths[keep], onsets[keep])
+    order = np.argsort(np.concatenate([found.times, added.times]), kind="stable")
+    return _Candidates(np.concatenate([found.frames, added.frames])[order],
+                       np.concatenate([found.strengths, added.strengths])[order],
+                       np.concatenate([found.times, added.times])[order])
+
+
+def _shares(signal, mixture, onsets, *, sr, fmin) -> np.ndarray:
+    """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
+    ``_SHARE_SAMPLES`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,)."""
+    track = signal if signal.ndim == 1 else signal.mean(axis=0)
+    mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+    n = min(len(track), len(mix))
+    width = min(_SHARE_SAMPLES, n)
+    starts = np.clip(np.asarray(onsets, dtype=int), 0, n - width)
+    index = starts[:, None] + np.arange(width)[None, :]
+    window = np.hanning(width)
+    band = np.fft.rfftfreq(width, 1 / sr) >= fmin
+    track_power = (np.abs(np.fft.rfft(track[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+    mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+    tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
+    return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
+
+
+def _near(times, others, tolerance) -> np.ndarray:
+    """For each of ``times``: is one of ``others`` within ``tolerance`` (s)?"""
+    times, others = np.asarray(times, dtype=float), np.sort(np.asarray(others, dtype=float))
+    if not len(others) or not len(times):
+        return np.zeros(len(times), dtype=bool)
+    right = np.clip(np.searchsorted(others, times), 0, len(others) - 1)
+    left = np.clip(right - 1, 0, len(others) - 1)
+    return np.minimum(np.abs(others[right] - times), np.abs(others[left] - times)) < tolerance
 
 
 def _per_class(value, label, names, default, *, low=None, high=None) -> dict:
