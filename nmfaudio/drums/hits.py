@@ -256,7 +256,10 @@ _FLUX_FLOOR_DB = -40.0
 # Share check (module notes, step 4): toms over the whole band, cymbals above 4 kHz
 _MIN_SHARE_DB = {"snare": -20.0, "toms": -20.0, "cymbals": -20.0}
 _SHARE_FMIN = {"cymbals": 4000.0}
-_SHARE_SAMPLES = 1024
+# samples from the onset over which the share is measured: ~46 ms at 22.05 kHz; a cymbal's
+# ~186 ms (its stem may hold the ring but not the attack, see step 6)
+_SHARE_SAMPLES = {"cymbals": (1024, 4096)}
+_SHARE_SAMPLES_DEFAULT = (1024,)
 
 
 def _default_min_share_db(name: str) -> float:
@@ -832,10 +835,20 @@ def detect_hits(
             if signal is None or not (flux_delta[name] > 0 or flux_confirm[name] > 0):
                 continue
             others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            track = energy(signal, f"signals[{name!r}]")
+            curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
+
+            def retime(samples, curves=curves):
+                # the flux frame's window starts up to half a window before the attack:
+                # time the onset as in step 6, where the track (and the mixture) rise most
+                rises = [_rises(c, samples, window=window, search=_FLUX_N_FFT // 4, step=rise_step) for c in curves]
+                total = sum(r[0] for r in rises)
+                return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
+
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], audio.check_audio(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
-                others=np.concatenate(others) if others else np.zeros(0))
+                others=np.concatenate(others) if others else np.zeros(0), retime=retime)
     hits = {}
     for name in names:
         found = result[name]
@@ -843,8 +856,10 @@ def detect_hits(
         if signal is not None and mixture is not None and np.isfinite(min_share_db[name]) and len(found.times):
             # step 8: leakage of the other drums fires as hits of a drum that plays little or
             # not at all; keep a hit only where the track holds a share of the recording
-            shares = _shares(audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture"),
-                             np.rint(found.times * sr).astype(int), sr=sr, fmin=_SHARE_FMIN.get(_family(name), 0.0))
+            track, mix = audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture")
+            starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
+            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width)
+                             for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
         found = _enforce_interval(found, intervals[name])
         hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
@@ -881,7 +896,8 @@ def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
                                       post_max=3, pre_avg=20, post_avg=20, delta=delta, wait=4)
 
 
-def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others) -> _Candidates:
+def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
+                      retime=None) -> _Candidates:
     """Step 7 of the module notes: drop the activation's hits that the track's high band
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
@@ -895,6 +911,8 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     if not delta > 0:
         return found
     onsets = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=delta)
+    if retime is not None and len(onsets):
+        onsets = retime(np.rint(onsets * sr).astype(int)) / sr
     onsets = onsets[~_near(onsets, found.times, _FLUX_NEW_S) & ~_near(onsets, others, _FLUX_MATCH_S)]
     frames = np.clip(np.rint(onsets * sr / hop_length).astype(int), 0, len(envelope) - 1)
     padded = np.concatenate([[0.0], envelope, [0.0], [0.0]])
@@ -909,13 +927,13 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
                        np.concatenate([found.times, added.times])[order])
 
 
-def _shares(signal, mixture, onsets, *, sr, fmin) -> np.ndarray:
+def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
-    ``_SHARE_SAMPLES`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,)."""
+    ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,)."""
     track = signal if signal.ndim == 1 else signal.mean(axis=0)
     mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
     n = min(len(track), len(mix))
-    width = min(_SHARE_SAMPLES, n)
+    width = min(width, n)
     starts = np.clip(np.asarray(onsets, dtype=int), 0, n - width)
     index = starts[:, None] + np.arange(width)[None, :]
     window = np.hanning(width)
