@@ -12,12 +12,13 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    :func:`librosa.util.peak_pick`'s threshold — is raised by the accent and hid snare
    ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
    ~0.14 s after each hit (its decay outlasts the template).  The 3/4 weight was chosen
-   by measurement (docs/transcription.md, "How hits are picked").
+   by measurement (docs/transcription.md, "How hits are picked"); ``delta`` and
+   ``mean_weight`` can be set per class.
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
-   below the class's strongest hit are dropped (-30 dB for snare and hi-hat, whose
-   ghost notes and quiet hats sit 20-30 dB down; -12 dB for kicks, toms and cymbals,
+   below the class's strongest hit are dropped (-36 dB for the snare and -30 dB for
+   the hi-hat, whose ghost notes and quiet hats sit 20-36 dB down; -12 dB for kicks, toms and cymbals,
    whose activations carry the other drums' leakage 12-30 dB under their own hits),
    and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
    drum that does not play).
@@ -51,6 +52,24 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    track only swells, and the mixture still marks the onset.  Without
    ``signals``, the peak frame's time, refined by parabolic interpolation of the
    activation.
+7. **High-band onsets** (with ``signals``; the hi-hat by default): the track's
+   spectral flux above ``flux_fmin_hz`` (5 kHz), where the kick and the snare's body
+   put little energy, marks the hat's attacks even where its activation shows no peak
+   (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
+   (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
+   the class is within 40 ms, no hit of the snare, toms or cymbals within 30 ms (their
+   attacks leak into the hat's track), and the activation is within -40 dB of its
+   maximum; they are timed as in step 6.  The activation's hits with no flux onset
+   ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
+   re-firing as an open hat rings, or another drum's body in the track).
+8. **Share** (with ``signals`` and ``mixture``; snare, toms and cymbals): a drum that
+   plays little or not at all has an activation made of the others' leakage, with
+   peaks that stand out relative to itself.  A hit is kept only where the class's
+   track holds at least ``min_share_db`` of the recording's energy from the onset on
+   (-20 dB; over the whole band in the 1024 samples from the onset, for cymbals above
+   4 kHz and the larger of 1024 and 4096 samples — their attack may have gone to
+   another stem).
+   Steps 7 and 8 run before the minimum interval (step 5).
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
 least 1, per class — the loudest hit of a class gets 127, a hit 20 dB weaker
@@ -81,6 +100,7 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
 THRESHOLD_DB = -30.0
+MEAN_WEIGHT = 0.75  # of the moving mean in the local level (module notes, step 1)
 # the snare's ghost notes sit 30-36 dB under its accents; the share check (step 8) rejects
 # the other drums' bleed that this lower threshold lets in (docs/transcription.md)
 SNARE_THRESHOLD_DB = -36.0
@@ -240,7 +260,6 @@ def _family(name: str) -> str:
     return "other"
 
 
-_MEAN_WEIGHT = {}
 # Step 7 (module notes): the hi-hat's track, high band.  Chosen on the tuning performances
 # (docs/transcription.md, "What the measurements decided").
 _FLUX_DELTA = {"hihat": 0.2}
@@ -253,7 +272,7 @@ _FLUX_NEW_S = 0.04
 _FLUX_FLOOR_DB = -40.0
 
 
-# Share check (module notes, step 4): toms over the whole band, cymbals above 4 kHz
+# Share check (module notes, step 8): over the whole band, cymbals above 4 kHz
 _MIN_SHARE_DB = {"snare": -20.0, "toms": -20.0, "cymbals": -20.0}
 _SHARE_FMIN = {"cymbals": 4000.0}
 # samples from the onset over which the share is measured: ~46 ms at 22.05 kHz; a cymbal's
@@ -263,7 +282,7 @@ _SHARE_SAMPLES_DEFAULT = (1024,)
 
 
 def _default_min_share_db(name: str) -> float:
-    """``min_share_db`` of a class: -20 dB for toms, -20 dB (above 4 kHz) for cymbals,
+    """``min_share_db`` of a class: -20 dB for snare, toms and cymbals (above 4 kHz),
     off otherwise."""
     return _MIN_SHARE_DB.get(_family(name), -np.inf)
 
@@ -280,7 +299,7 @@ def _default_flux_confirm(name: str) -> float:
 
 def _default_mean_weight(name: str) -> float:
     """``mean_weight`` of a class: 3/4."""
-    return _MEAN_WEIGHT.get(_family(name), 0.75)
+    return MEAN_WEIGHT
 
 
 def _default_threshold_db(name: str) -> float:
@@ -716,18 +735,18 @@ def detect_hits(
         -12 dB for kicks, toms and cymbals (they are rarely played softer, and leakage
         leaves peaks of -12 to -30 dB in their activations — measured in
         docs/transcription.md; a ride pattern under loud crashes needs -30, see its
-        limits), -30 dB for snare and hi-hat (ghost notes, quiet hats).
+        limits), -36 dB for the snare (ghost notes) and -30 dB for the hi-hat (quiet hats).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
-    delta : float >= 0, default 0.01
+    delta : float >= 0 or dict {str: float}, default 0.01
         How far (in units of the class's largest activation) a peak must stand above
         the activation's local level (the adaptive threshold).
     average_s : float > 0, default 0.25
         Half-width of the local level's window, in seconds.
-    mean_weight : float >= 0, default 0.75
+    mean_weight : float >= 0 or dict {str: float}, optional
         The local level is the moving median of the activation, or ``mean_weight`` ×
-        its moving mean where that is higher (0: the median alone).
+        its moving mean where that is higher (0: the median alone); default 0.75.
     crosstalk_quantile : float in [0, 1], default 0.1
         Quantile of the measured ``h_k / h_j`` ratios taken as ``j``'s bleed into ``k``.
     max_crosstalk : float >= 0, default 0.15
@@ -746,6 +765,19 @@ def detect_hits(
         Length of the energy windows compared for the rise.
     rise_step : int >= 1, default 16
         Time step (samples) of the onset search.
+    flux_delta : float >= 0 or dict {str: float}, optional
+        Height above its local mean of a high-band onset of the track to add it as a
+        hit (module notes, step 7); default 0.2 for the hi-hat, 0 (off) for the others.
+    flux_confirm : float >= 0 or dict {str: float}, optional
+        Height of the high-band onset that confirms an activation's hit; default 0.1
+        for the hi-hat, 0 (off: no confirmation) for the others.
+    flux_fmin_hz : float >= 0, default 5000
+        Lower edge of the band of step 7.
+    min_share_db : float <= 0 or dict {str: float}, optional
+        Least share of the recording's energy the class's track holds at a hit
+        (module notes, step 8); default -20 dB for snare, toms and cymbals, off for
+        kick and hi-hat (a hat 30 dB under the kick is real).  Needs ``signals`` and
+        ``mixture``; a low value such as -200 turns it off.
 
     Returns
     -------
