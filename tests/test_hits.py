@@ -268,6 +268,87 @@ def test_sustain_refiring_is_dropped_with_the_track():
     assert len(detect_hits({"hihat_open": activation}, sr=SR, hop_length=HOP)["hihat_open"]) == 4
 
 
+def burst(n_samples, starts, *, seed, highpass=True, decay_s=0.03, gain=1.0):
+    """Decaying noise bursts at ``starts`` (samples): a hi-hat's attack (white noise,
+    high-passed by a first difference) or, with ``highpass=False``, a low thump (a 150 Hz
+    sine)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n_samples)
+    length = int(0.15 * SR)
+    envelope = np.exp(-np.arange(length) / (decay_s * SR))
+    for start in starts:
+        if highpass:
+            sound = np.diff(rng.standard_normal(length + 1))
+        else:
+            sound = np.sin(2 * np.pi * 150 * np.arange(length) / SR)
+        stop = min(n_samples, start + length)
+        out[start:stop] += gain * (envelope * sound)[:stop - start]
+    return out
+
+
+def hat_scene(seed=0):
+    """A hi-hat track with 8 attacks (every 25 frames, 100 samples into the frame); the
+    activation has a spike at 7 of them and only its floor (-26 dB) at the 4th."""
+    n_frames = 220
+    frames = np.arange(10, 210, 25)
+    track = burst(n_frames * HOP, frames * HOP + 100, seed=seed)
+    activation = 0.05 + spikes(n_frames, np.delete(frames, 3), np.ones(len(frames) - 1))
+    return n_frames, frames, track, activation
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_hihat_attack_the_activation_missed_is_added_from_the_track(seed):
+    n_frames, frames, track, activation = hat_scene(seed)
+    truth = (frames * HOP + 100) / SR
+    args = dict(sr=SR, hop_length=HOP, signals={"hihat": track}, mixture=track)
+    found = detect_hits({"hihat": activation}, **args)["hihat"].times
+    assert len(found) == 8 and np.max(np.abs(found - truth)) <= 0.01, (found, truth)  # 4th hit: flux frames, 5.8 ms
+    # without the track's high-band onsets (step 7) the activation alone misses it
+    plain = detect_hits({"hihat": activation}, flux_delta=0, **args)["hihat"].times
+    assert len(plain) == 7 and not np.any(np.abs(plain - truth[3]) < 0.05)
+    # a snare hit at that instant explains the attack: it is not added to the hi-hat
+    snare = spikes(n_frames, [frames[3]], [1.0])
+    snare_track = burst(len(track), [frames[3] * HOP + 100], seed=2, highpass=False)
+    with_snare = detect_hits({"hihat": activation, "snare": snare}, sr=SR, hop_length=HOP,
+                             signals={"hihat": track, "snare": snare_track}, mixture=track + snare_track)
+    assert len(with_snare["snare"]) == 1 and len(with_snare["hihat"]) == 7
+
+
+def test_a_hihat_hit_without_a_high_band_attack_is_dropped():
+    # the hi-hat track holds a low thump (another drum's body) where its activation fired:
+    # the energy rises (step 4 keeps it) but nothing happens above 5 kHz (step 7 drops it)
+    n_frames, frames, track, _ = hat_scene(0)
+    thump_frame = 120
+    track = track + burst(len(track), [thump_frame * HOP + 100], seed=1, highpass=False, gain=3.0)
+    activation = spikes(n_frames, np.concatenate([frames, [thump_frame]]), np.ones(len(frames) + 1))
+    args = dict(sr=SR, hop_length=HOP, signals={"hihat": track}, mixture=track)
+    found = hit_frames(detect_hits({"hihat": activation}, **args), "hihat")
+    assert thump_frame not in found and len(found) == 8, found
+    kept = hit_frames(detect_hits({"hihat": activation}, flux_confirm=0, **args), "hihat")
+    assert thump_frame in kept and len(kept) == 9, kept
+
+
+def test_leakage_in_a_drum_that_does_not_play_gives_no_hits():
+    # the toms' track is the kick's leakage, 30 dB under it: its activation has clear peaks
+    # (relative to itself), but the track holds no share of the recording (step 8)
+    n_frames = 200
+    frames = np.arange(10, 190, 20)
+    kick_track = burst(n_frames * HOP, frames * HOP + 50, seed=0, highpass=False, decay_s=0.08)
+    toms_track = 10 ** (-30 / 20) * kick_track
+    mixture = kick_track + toms_track
+    acts = {"kick": spikes(n_frames, frames, np.ones(len(frames))),
+            "toms": spikes(n_frames, frames, np.full(len(frames), 0.03))}
+    args = dict(sr=SR, hop_length=HOP, signals={"kick": kick_track, "toms": toms_track}, mixture=mixture,
+                max_crosstalk=0)  # the bleed rule off: the share check alone
+    hits = detect_hits(acts, **args)
+    assert len(hits["kick"]) == len(frames) and len(hits["toms"]) == 0
+    assert len(detect_hits(acts, min_share_db={"toms": -40}, **args)["toms"]) == len(frames)
+    # a tom that is played (half of the recording there) keeps its hits
+    played = detect_hits(acts, **dict(args, signals={"kick": kick_track, "toms": kick_track},
+                                      mixture=2 * kick_track))
+    assert len(played["toms"]) == len(frames)
+
+
 def test_minimum_interval_keeps_one_hit_per_class():
     a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
@@ -316,6 +397,10 @@ def test_bad_parameters_raise():
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, threshold_db=3)
     with pytest.raises(ValueError, match="hop_length"):
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=0)
+    for name, value in [("mean_weight", -1), ("delta", {"kick": -0.1}), ("flux_delta", -1), ("flux_confirm", -1),
+                        ("min_share_db", 3), ("flux_fmin_hz", -5)]:
+        with pytest.raises(ValueError, match=name):
+            detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, **{name: value})
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    :func:`librosa.util.peak_pick`'s threshold — is raised by the accent and hid snare
    ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
    ~0.14 s after each hit (its decay outlasts the template).  The 3/4 weight was chosen
-   by measurement (docs/transcription.md, "How hits are picked").
+   by measurement (docs/transcription.md, "How hits are picked"); ``delta`` and
+   ``mean_weight`` can be set per class.
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
-   below the class's strongest hit are dropped (-30 dB for snare and hi-hat, whose
-   ghost notes and quiet hats sit 20-30 dB down; -12 dB for kicks, toms and cymbals,
+   below the class's strongest hit are dropped (-36 dB for the snare and -30 dB for
+   the hi-hat, whose ghost notes and quiet hats sit 20-36 dB down; -12 dB for kicks, toms and cymbals,
    whose activations carry the other drums' leakage 12-30 dB under their own hits),
    and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
    drum that does not play).
@@ -51,6 +52,24 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    track only swells, and the mixture still marks the onset.  Without
    ``signals``, the peak frame's time, refined by parabolic interpolation of the
    activation.
+7. **High-band onsets** (with ``signals``; the hi-hat by default): the track's
+   spectral flux above ``flux_fmin_hz`` (5 kHz), where the kick and the snare's body
+   put little energy, marks the hat's attacks even where its activation shows no peak
+   (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
+   (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
+   the class is within 40 ms, no hit of the snare, toms or cymbals within 30 ms (their
+   attacks leak into the hat's track), and the activation is within -40 dB of its
+   maximum; they are timed as in step 6.  The activation's hits with no flux onset
+   ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
+   re-firing as an open hat rings, or another drum's body in the track).
+8. **Share** (with ``signals`` and ``mixture``; snare, toms and cymbals): a drum that
+   plays little or not at all has an activation made of the others' leakage, with
+   peaks that stand out relative to itself.  A hit is kept only where the class's
+   track holds at least ``min_share_db`` of the recording's energy from the onset on
+   (-20 dB; over the whole band in the 1024 samples from the onset, for cymbals above
+   4 kHz and the larger of 1024 and 4096 samples — their attack may have gone to
+   another stem).
+   Steps 7 and 8 run before the minimum interval (step 5).
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
 least 1, per class — the loudest hit of a class gets 127, a hit 20 dB weaker
@@ -81,6 +100,10 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
 THRESHOLD_DB = -30.0
+MEAN_WEIGHT = 0.75  # of the moving mean in the local level (module notes, step 1)
+# the snare's ghost notes sit 30-36 dB under its accents; the share check (step 8) rejects
+# the other drums' bleed that this lower threshold lets in (docs/transcription.md)
+SNARE_THRESHOLD_DB = -36.0
 # kicks are rarely played 12 dB under the loudest; toms, the snare's body and the kick's
 # own ring leave peaks of -12 to -30 dB in its activation (docs/transcription.md)
 KICK_THRESHOLD_DB = -12.0
@@ -237,12 +260,56 @@ def _family(name: str) -> str:
     return "other"
 
 
+# Step 7 (module notes): the hi-hat's track, high band.  Chosen on the tuning performances
+# (docs/transcription.md, "What the measurements decided").
+_FLUX_DELTA = {"hihat": 0.2}
+_FLUX_CONFIRM = {"hihat": 0.1}
+_FLUX_BLOCKERS = ("snare", "toms", "cymbals")
+_FLUX_N_FFT = 1024
+_FLUX_HOP = 128
+_FLUX_MATCH_S = 0.03
+_FLUX_NEW_S = 0.04
+_FLUX_FLOOR_DB = -40.0
+
+
+# Share check (module notes, step 8): over the whole band, cymbals above 4 kHz
+_MIN_SHARE_DB = {"snare": -20.0, "toms": -20.0, "cymbals": -20.0}
+_SHARE_FMIN = {"cymbals": 4000.0}
+# samples from the onset over which the share is measured: ~46 ms at 22.05 kHz; a cymbal's
+# ~186 ms (its stem may hold the ring but not the attack, see step 6)
+_SHARE_SAMPLES = {"cymbals": (1024, 4096)}
+_SHARE_SAMPLES_DEFAULT = (1024,)
+
+
+def _default_min_share_db(name: str) -> float:
+    """``min_share_db`` of a class: -20 dB for snare, toms and cymbals (above 4 kHz),
+    off otherwise."""
+    return _MIN_SHARE_DB.get(_family(name), -np.inf)
+
+
+def _default_flux_delta(name: str) -> float:
+    """``flux_delta`` of a class: 0.2 for the hi-hat, 0 (off) otherwise."""
+    return _FLUX_DELTA.get(_family(name), 0.0)
+
+
+def _default_flux_confirm(name: str) -> float:
+    """``flux_confirm`` of a class: 0.1 for the hi-hat, 0 (off) otherwise."""
+    return _FLUX_CONFIRM.get(_family(name), 0.0)
+
+
+def _default_mean_weight(name: str) -> float:
+    """``mean_weight`` of a class: 3/4."""
+    return MEAN_WEIGHT
+
+
 def _default_threshold_db(name: str) -> float:
     """How far under the class's strongest hit a hit may be: -12 dB for kicks, toms and
     cymbals, -30 dB otherwise."""
     family = _family(name)
     if family in ("toms", "cymbals"):
         return SPARSE_THRESHOLD_DB
+    if family == "snare":
+        return SNARE_THRESHOLD_DB
     return KICK_THRESHOLD_DB if family == "kick" else THRESHOLD_DB
 
 
@@ -619,9 +686,9 @@ def detect_hits(
     notes=None,
     min_interval=None,
     threshold_db=None,
-    delta: float = 0.01,
+    delta=0.01,
     average_s: float = 0.25,
-    mean_weight: float = 0.75,
+    mean_weight=None,
     silence_db: float = -60.0,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
@@ -630,6 +697,10 @@ def detect_hits(
     min_rise_db: float = 3.0,
     rise_window_s: float = 0.01,
     rise_step: int = 16,
+    flux_delta=None,
+    flux_confirm=None,
+    flux_fmin_hz: float = 5000.0,
+    min_share_db=None,
 ) -> DrumHits:
     """Pick the drum hits from NMF(D) activations.
 
@@ -664,18 +735,18 @@ def detect_hits(
         -12 dB for kicks, toms and cymbals (they are rarely played softer, and leakage
         leaves peaks of -12 to -30 dB in their activations — measured in
         docs/transcription.md; a ride pattern under loud crashes needs -30, see its
-        limits), -30 dB for snare and hi-hat (ghost notes, quiet hats).
+        limits), -36 dB for the snare (ghost notes) and -30 dB for the hi-hat (quiet hats).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
-    delta : float >= 0, default 0.01
+    delta : float >= 0 or dict {str: float}, default 0.01
         How far (in units of the class's largest activation) a peak must stand above
         the activation's local level (the adaptive threshold).
     average_s : float > 0, default 0.25
         Half-width of the local level's window, in seconds.
-    mean_weight : float >= 0, default 0.75
+    mean_weight : float >= 0 or dict {str: float}, optional
         The local level is the moving median of the activation, or ``mean_weight`` ×
-        its moving mean where that is higher (0: the median alone).
+        its moving mean where that is higher (0: the median alone); default 0.75.
     crosstalk_quantile : float in [0, 1], default 0.1
         Quantile of the measured ``h_k / h_j`` ratios taken as ``j``'s bleed into ``k``.
     max_crosstalk : float >= 0, default 0.15
@@ -694,6 +765,19 @@ def detect_hits(
         Length of the energy windows compared for the rise.
     rise_step : int >= 1, default 16
         Time step (samples) of the onset search.
+    flux_delta : float >= 0 or dict {str: float}, optional
+        Height above its local mean of a high-band onset of the track to add it as a
+        hit (module notes, step 7); default 0.2 for the hi-hat, 0 (off) for the others.
+    flux_confirm : float >= 0 or dict {str: float}, optional
+        Height of the high-band onset that confirms an activation's hit; default 0.1
+        for the hi-hat, 0 (off: no confirmation) for the others.
+    flux_fmin_hz : float >= 0, default 5000
+        Lower edge of the band of step 7.
+    min_share_db : float <= 0 or dict {str: float}, optional
+        Least share of the recording's energy the class's track holds at a hit
+        (module notes, step 8); default -20 dB for snare, toms and cymbals, off for
+        kick and hi-hat (a hat 30 dB under the kick is real).  Needs ``signals`` and
+        ``mixture``; a low value such as -200 turns it off.
 
     Returns
     -------
@@ -711,21 +795,25 @@ def detect_hits(
         raise ValueError("activations must be a non-empty dict {class name: activation array}")
     sr = _check_positive_int(sr, "sr")
     hop_length = _check_positive_int(hop_length, "hop_length")
-    delta = _check_real(delta, "delta", low=0)
     average_s = _check_real(average_s, "average_s", low=0)
-    mean_weight = _check_real(mean_weight, "mean_weight", low=0)
     silence_db = _check_real(silence_db, "silence_db", high=0)
     crosstalk_quantile = _check_real(crosstalk_quantile, "crosstalk_quantile", 0, 1)
     max_crosstalk = _check_real(max_crosstalk, "max_crosstalk", low=0)
     min_rise_db = _check_real(min_rise_db, "min_rise_db")
     rise_window_s = _check_real(rise_window_s, "rise_window_s", low=1 / sr)
     rise_step = _check_positive_int(rise_step, "rise_step")
+    flux_fmin_hz = _check_real(flux_fmin_hz, "flux_fmin_hz", low=0)
     names = [str(name) for name in activations]
     note_of = gm_notes(names, notes)
     intervals = _per_class(min_interval, "min_interval", names, _default_min_interval, low=0)
     thresholds = _per_class(threshold_db, "threshold_db", names, _default_threshold_db, high=0)
     crosstalk_margin = _per_class(crosstalk_margin, "crosstalk_margin", names, _default_margin, low=1)
     bleed_below = _per_class(bleed_below, "bleed_below", names, _default_bleed_below, low=0, high=1)
+    delta = _per_class(delta, "delta", names, lambda name: 0.01, low=0)
+    mean_weight = _per_class(mean_weight, "mean_weight", names, _default_mean_weight, low=0)
+    flux_delta = _per_class(flux_delta, "flux_delta", names, _default_flux_delta, low=0)
+    flux_confirm = _per_class(flux_confirm, "flux_confirm", names, _default_flux_confirm, low=0)
+    min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -734,7 +822,7 @@ def detect_hits(
         raise ValueError("signals must be a dict {class name: separated track} or None")
 
     candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
-                                    delta=delta, average_s=average_s, mean_weight=mean_weight)
+                                    delta=delta[name], average_s=average_s, mean_weight=mean_weight[name])
                   for name in names}
     # a drum that does not play has a near-zero activation whose ripples are no hits:
     # drop peaks more than `silence_db` under the strongest hit of any drum
@@ -771,11 +859,131 @@ def detect_hits(
                 timing = rises + _rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
+        result[name] = found
+    if signals is not None:
+        # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
+        for name in names:
+            signal = _signal_for(name, signals)
+            if signal is None or not (flux_delta[name] > 0 or flux_confirm[name] > 0):
+                continue
+            others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            track = energy(signal, f"signals[{name!r}]")
+            curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
+
+            def retime(samples, curves=curves):
+                # the flux frame's window starts up to half a window before the attack:
+                # time the onset as in step 6, where the track (and the mixture) rise most
+                rises = [_rises(c, samples, window=window, search=_FLUX_N_FFT // 4, step=rise_step) for c in curves]
+                total = sum(r[0] for r in rises)
+                return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
+
+            result[name] = _with_band_onsets(
+                result[name], envelopes[name], audio.check_audio(signal, f"signals[{name!r}]"), sr=sr,
+                hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
+                others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+    hits = {}
+    for name in names:
+        found = result[name]
+        signal = _signal_for(name, signals)
+        if signal is not None and mixture is not None and np.isfinite(min_share_db[name]) and len(found.times):
+            # step 8: leakage of the other drums fires as hits of a drum that plays little or
+            # not at all; keep a hit only where the track holds a share of the recording
+            track, mix = audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture")
+            starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
+            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width)
+                             for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
+            found = _keep(found, shares >= min_share_db[name])
         found = _enforce_interval(found, intervals[name])
-        result[name] = ClassHits(name=name, note=note_of[name], times=found.times,
-                                 strengths=found.strengths,
-                                 velocities=velocities_from_strengths(found.strengths))
-    return DrumHits(result)
+        hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
+                               velocities=velocities_from_strengths(found.strengths))
+    return DrumHits(hits)
+
+
+def _band_flux(y, sr, *, fmin, hop):
+    """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
+    those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
+    maximum of 1.  Shape (n_frames,)."""
+    import librosa
+
+    mono = y if y.ndim == 1 else y.mean(axis=0)
+    magnitude = np.abs(librosa.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
+    band = magnitude[librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin]
+    if not band.size or not band.max() > 0:
+        return np.zeros(magnitude.shape[1])
+    # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
+    level = np.log1p(1000 * band / band.max())
+    flux = np.maximum(0.0, np.diff(level, axis=1, prepend=level[:, :1])).mean(axis=0)
+    top = flux.max()
+    return flux / top if top > 0 else flux
+
+
+def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
+    """Onset times (s) of a band flux: :func:`librosa.onset.onset_detect`'s peak picking
+    (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart)."""
+    import librosa
+
+    if not flux.max() > 0:
+        return np.zeros(0)
+    return librosa.onset.onset_detect(onset_envelope=flux, sr=sr, hop_length=hop, units="time", pre_max=3,
+                                      post_max=3, pre_avg=20, post_avg=20, delta=delta, wait=4)
+
+
+def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
+                      retime=None) -> _Candidates:
+    """Step 7 of the module notes: drop the activation's hits that the track's high band
+    does not confirm (no flux onset ``confirm`` above its local mean within
+    ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
+    hit explains yet — none of this class within ``_FLUX_NEW_S``, none of the snare, toms
+    or cymbals (``others``, their times) within ``_FLUX_MATCH_S`` — where the activation
+    is within ``_FLUX_FLOOR_DB`` of its maximum."""
+    flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
+    if confirm > 0 and len(found.times):
+        confirmed = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=confirm)
+        found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
+    if not delta > 0:
+        return found
+    onsets = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=delta)
+    if retime is not None and len(onsets):
+        onsets = retime(np.rint(onsets * sr).astype(int)) / sr
+    onsets = onsets[~_near(onsets, found.times, _FLUX_NEW_S) & ~_near(onsets, others, _FLUX_MATCH_S)]
+    frames = np.clip(np.rint(onsets * sr / hop_length).astype(int), 0, len(envelope) - 1)
+    padded = np.concatenate([[0.0], envelope, [0.0], [0.0]])
+    # the activation's mass over the frame and its neighbours (frames may be one early or late)
+    strengths = padded[frames] + padded[frames + 1] + padded[frames + 2]
+    support = np.maximum.reduce([padded[frames], padded[frames + 1], padded[frames + 2], padded[frames + 3]])
+    keep = support >= 10 ** (_FLUX_FLOOR_DB / 20) * envelope.max()
+    added = _Candidates(frames[keep], strengths[keep], onsets[keep])
+    order = np.argsort(np.concatenate([found.times, added.times]), kind="stable")
+    return _Candidates(np.concatenate([found.frames, added.frames])[order],
+                       np.concatenate([found.strengths, added.strengths])[order],
+                       np.concatenate([found.times, added.times])[order])
+
+
+def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
+    """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
+    ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,)."""
+    track = signal if signal.ndim == 1 else signal.mean(axis=0)
+    mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+    n = min(len(track), len(mix))
+    width = min(width, n)
+    starts = np.clip(np.asarray(onsets, dtype=int), 0, n - width)
+    index = starts[:, None] + np.arange(width)[None, :]
+    window = np.hanning(width)
+    band = np.fft.rfftfreq(width, 1 / sr) >= fmin
+    track_power = (np.abs(np.fft.rfft(track[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+    mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+    tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
+    return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
+
+
+def _near(times, others, tolerance) -> np.ndarray:
+    """For each of ``times``: is one of ``others`` within ``tolerance`` (s)?"""
+    times, others = np.asarray(times, dtype=float), np.sort(np.asarray(others, dtype=float))
+    if not len(others) or not len(times):
+        return np.zeros(len(times), dtype=bool)
+    right = np.clip(np.searchsorted(others, times), 0, len(others) - 1)
+    left = np.clip(right - 1, 0, len(others) - 1)
+    return np.minimum(np.abs(others[right] - times), np.abs(others[left] - times)) < tolerance
 
 
 def _per_class(value, label, names, default, *, low=None, high=None) -> dict:
