@@ -60,7 +60,8 @@ from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, spread_to_bins, sustained_part,
                                            sustained_share, use_accompaniment)
-from nmfaudio.drums.model import _band_edges, _fit
+from nmfaudio.drums import model as drum_model
+from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
@@ -422,7 +423,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
-    magnitude = (magnitude * np.float32(scale)).astype(np.float32)
+    magnitude = np.multiply(magnitude, np.float32(scale), out=magnitude).astype(np.float32, copy=False)
 
     P0 = kit.P.astype(np.float32).copy()
     if support_db is not None:
@@ -445,8 +446,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
         Pb0 * (10 ** (adapt_limits_db(kit.classes, max_gain_db) / 20)).astype(np.float32)[None, :, None])
-    fit = _fit(Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt, max_gain=max_gain, n_free=n_free,
-               engine=engine, rng=rng, callback=callback)
+    # multichannel: one fit to the channels' sum, then each component's level per channel
+    # (drum_model.FIT_CHANNEL_SUM, channel_gains): half the fit's cost for stereo
+    summed = C > 1 and drum_model.FIT_CHANNEL_SUM
+    fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
+               max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback)
+    if summed:
+        gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)
+        K = fit.H.shape[0]
+        fit.H = fit.H[:, 0][:, None, :] * gains[:K, :, None]  # (K, C, N)
+        fit.H_free = (fit.H_free[:, None, :] * gains[K:, :, None]).reshape(-1, C * N)
     # full-resolution templates: the starting fine structure, reshaped by the fitted band envelope
     with np.errstate(invalid="ignore", divide="ignore"):
         gain = np.where(Pb0 > 0, fit.P / np.where(Pb0 > 0, Pb0, 1), 0).astype(np.float32)
