@@ -187,6 +187,12 @@ def istft(
 _CHUNK_BYTES = 16 * 2**20
 
 
+def istft_chunk_frames(n_fft: int, n_signals: int = 1, dtype=np.float32) -> int:
+    """How many frames :func:`istft_from_frames` asks ``frames_of`` for at a time (at
+    most), for ``n_signals`` signals of real ``dtype``."""
+    return max(1, _CHUNK_BYTES // (n_signals * n_fft * np.dtype(dtype).itemsize))
+
+
 def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
                 window=WINDOW, scale: float = 1.0) -> np.ndarray:
     """Frames ``[start, stop)`` of the centred :func:`stft` of ``y``, computed from the
@@ -275,7 +281,7 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     size = out.shape[-1]
     start = n_fft // 2 if center else 0
     frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
-    step = max(1, _CHUNK_BYTES // (n_signals * n_fft * np.dtype(real).itemsize))
+    step = istft_chunk_frames(n_fft, n_signals, real)
     with scipy.fft.set_workers(num_threads()):
         for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
             # (n_signals, frames, n_fft): each frame contiguous for the overlap-add

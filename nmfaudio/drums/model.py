@@ -155,12 +155,13 @@ def channel_gains(V, fit: _Fit, *, beta: float, n_iter: int = GAIN_ITER) -> np.n
     A = A.reshape(K + n_free, F * N)
     gains = np.full((K + n_free, C), 1.0 / C)
     tiny = np.float32(1e-12)
+    totals = A.sum(axis=1)  # the Kullback-Leibler update's denominator, the same every time
     for c in range(C):
         target = np.ascontiguousarray(V[:, c]).reshape(F * N)
         for _ in range(n_iter):
             model = gains[:, c].astype(np.float32) @ A + tiny
             if beta == 1:  # Kullback-Leibler: Σ A_k V / model over Σ A_k
-                numerator, denominator = A @ (target / model), A.sum(axis=1)
+                numerator, denominator = A @ (target / model), totals
             else:
                 numerator = A @ (target * model ** np.float32(beta - 2))
                 denominator = A @ model ** np.float32(beta - 1)
