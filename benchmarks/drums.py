@@ -47,14 +47,17 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
     python benchmarks/drums.py --extras   # the residual: toms and crash added, --free 0 vs 1
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
-    python benchmarks/drums.py --speed              # the speed floors: 8-s mixtures, 3-minute track
+    python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
 ``--speed`` times, each in a fresh process per round (so imports and compilation stay out
 of the timings, which start after a warm-up call): ``separate_drums`` in memory on the
 bundled loop (8.7 s) and on an 8-s GMRockKit performance (median of ``--repeats`` calls,
-wall and CPU time), and a 3-minute GMRockKit performance end to end — load the WAV,
-separate, write the six stems (median of 3).  With ``--compare PATH`` the same runs use
+wall and CPU time), a 3-minute GMRockKit performance end to end — load the WAV,
+separate, write the six stems (median of 3; 22.05 kHz mono) — and the issue-14 file: a
+3-minute stereo 44.1 kHz song (``benchmarks/songs.py``, song 0, GMRockKit, drums and music
+at 0 dB), end to end, both its drum recording alone and the full song (defaults, so
+``accompaniment="auto"`` decides; the table says what it chose; median of 3 each).  With ``--compare PATH`` the same runs use
 the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
 table gives both and their ratio; the two outputs' difference (SNR of one against the
 other, per stem) says whether the change altered the result.
@@ -323,6 +326,13 @@ def _three_minute_track(sr=22050):
     return performances.render(performance, "GMRockKit", sr=sr)["mix"]
 
 
+def _three_minute_song():
+    """benchmarks/songs.py's song 0 on GMRockKit, drums and music at 0 dB, 180 s, stereo 44.1 kHz."""
+    import songs
+
+    return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
+
+
 def performance_benchmark(n, seed_offset=0) -> int:
     import nmfaudio
 
@@ -372,6 +382,7 @@ import numpy as np
 import nmfaudio
 
 loop, eight, track, outputs, repeats = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+drums_only, song = sys.argv[6], sys.argv[7]
 result = {"nmfaudio": os.path.dirname(os.path.dirname(nmfaudio.__file__))}
 for label, path in (("loop", loop), ("8s", eight)):
     y, sr = nmfaudio.load(path)
@@ -384,15 +395,19 @@ for label, path in (("loop", loop), ("8s", eight)):
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     result[label] = (float(np.median(walls)), float(np.median(cpus)))
-walls, cpus = [], []
-with tempfile.TemporaryDirectory() as tmp:
-    for run in range(3):
-        wall, cpu = time.perf_counter(), time.process_time()
-        separated = nmfaudio.separate_drums(track, random_state=0)
-        separated.save(os.path.join(tmp, str(run)))
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-result["track"] = (float(np.median(walls)), float(np.median(cpus)))
+# 3 minutes end to end: the 22.05 kHz mono performance; at stereo 44.1 kHz the drum
+# recording alone and the full song (accompaniment "auto")
+for label, path in (("track", track), ("stereo", drums_only), ("song", song)):
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(3):
+            wall, cpu = time.perf_counter(), time.process_time()
+            separated = nmfaudio.separate_drums(path, random_state=0)
+            separated.save(os.path.join(tmp, str(run)))
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+    result[label] = (float(np.median(walls)), float(np.median(cpus)))
+    result[label + "_song_mode"] = bool(separated.accompaniment)
 print(json.dumps(result))
 """
 
@@ -416,7 +431,9 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
     trees = {"this checkout": str(HERE.parent)}
     if compare:
         trees["--compare"] = str(Path(compare).resolve())
-    timings = {name: {"loop": [], "8s": [], "track": []} for name in trees}
+    keys = ("loop", "8s", "track", "stereo", "song")
+    timings = {name: {key: [] for key in keys} for name in trees}
+    song_mode = {name: {"stereo": [], "song": []} for name in trees}
     loads = [_load_average()]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -424,6 +441,10 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
                                     sr=sr)["mix"]
         sf.write(tmp / "eight.wav", eight, sr, subtype="FLOAT")
         sf.write(tmp / "track.wav", _three_minute_track(sr), sr, subtype="FLOAT")
+        song = _three_minute_song()
+        sf.write(tmp / "drums44.wav", song["drums"].T, song["sr"], subtype="FLOAT")
+        sf.write(tmp / "song44.wav", song["mix"].T, song["sr"], subtype="FLOAT")
+        del song
         for round_ in range(rounds):
             for name, tree in trees.items():  # alternating: both see the same load
                 outputs = tmp / f"out{list(trees).index(name)}"
@@ -431,7 +452,8 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
                 env = dict(os.environ, PYTHONPATH=tree)
                 done = subprocess.run(
                     [sys.executable, "-c", _SPEED_SCRIPT, str(HERE.parent / "data" / "drum_loop.wav"),
-                     str(tmp / "eight.wav"), str(tmp / "track.wav"), str(outputs), str(repeats)],
+                     str(tmp / "eight.wav"), str(tmp / "track.wav"), str(outputs), str(repeats),
+                     str(tmp / "drums44.wav"), str(tmp / "song44.wav")],
                     env=env, cwd=tmp, capture_output=True, text=True, check=False)
                 if done.returncode:
                     print(done.stderr, file=sys.stderr)
@@ -440,8 +462,10 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
                 if Path(measured["nmfaudio"]).resolve() != Path(tree).resolve():
                     print(f"error: {tree} imported nmfaudio from {measured['nmfaudio']}", file=sys.stderr)
                     return 1
-                for key in ("loop", "8s", "track"):
+                for key in keys:
                     timings[name][key].append(measured[key])
+                for key in song_mode[name]:
+                    song_mode[name][key].append(measured[key + "_song_mode"])
                 loads.append(_load_average())
         differences = {}
         if compare:
@@ -455,8 +479,10 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
         return statistics.median(t[which] for t in timings[name][key])
 
     rows = (("loop", "bundled loop (8.7 s), in memory", None), ("8s", "8-s GMRockKit performance, in memory", 0.25),
-            ("track", "3-minute GMRockKit performance, load + separate + write", 2.5))
-    print(f"\nseparate_drums speed, {rounds} rounds × {repeats} calls (3 for the 3-minute track), medians; "
+            ("track", "3-minute GMRockKit performance, load + separate + write", 2.5),
+            ("stereo", "3-minute stereo 44.1 kHz drum recording, load + separate + write", None),
+            ("song", "3-minute stereo 44.1 kHz full song, load + separate + write", 5.0))
+    print(f"\nseparate_drums speed, {rounds} rounds × {repeats} calls (3 for each 3-minute file), medians; "
           f"load average (1/5/15 min) over the run: {', '.join(loads)}\n")
     header = "| what | " + " | ".join(f"{name} wall | {name} CPU" for name in trees)
     print(header + (" | wall ratio (this / --compare) | CPU ratio |" if compare else " |") + " floor |")
@@ -470,6 +496,9 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
         if floor is not None:
             ok &= seconds <= floor
         print(f"| {title} | " + " | ".join(cells) + f" | {'–' if floor is None else f'{floor:g} s'} |")
+    for name in trees:
+        print(f"\n{name}: accompaniment='auto' chose the song mode on the drum recording "
+              f"{sum(song_mode[name]['stereo'])}/{rounds} times, on the full song {sum(song_mode[name]['song'])}/{rounds}")
     for label, stems in differences.items():
         print(f"\n{label}: this checkout's stems against --compare's, SNR (dB): "
               + ", ".join(f"{stem} {value:.0f}" for stem, value in stems.items()))

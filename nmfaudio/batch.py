@@ -48,8 +48,8 @@ MANIFEST_VERSION = 1
 
 #: Options of each job and their defaults (the keyword arguments of ``separate_drums`` /
 #: ``separate`` that a batch passes on, plus ``plot``).
-DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": 2048,
-                "hop_length": 512, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
+DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": None,
+                "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
                 "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "stems": "all"}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
@@ -356,8 +356,8 @@ def _drums_file(task: Task, callback) -> dict:
     return {
         "sr": int(sr), "channels": 1 if residual.ndim == 1 else int(residual.shape[0]),
         "n_samples": int(residual.shape[-1]), "templates": source, "classes": list(result.classes),
-        "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": o["n_fft"],
-        "hop_length": o["hop_length"], "seed": o["random_state"], "n_iter": int(result.n_iter),
+        "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": int(result.n_fft),
+        "hop_length": int(result.hop_length), "seed": o["random_state"], "n_iter": int(result.n_iter),
         "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
         "accompaniment": bool(result.accompaniment), "sustained_share": result.sustained_share,
         "sources": [{"name": name, "path": path, "rms": _rms(outputs[name]),

@@ -17,11 +17,26 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["stft", "istft", "n_frames", "stft_frames", "istft_from_frames"]
+__all__ = ["stft", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
 WINDOW = "hann"
+#: The rate at which N_FFT / HOP_LENGTH give the frame durations :func:`frames_for_rate` keeps.
+REFERENCE_SR = 22050
+
+
+def frames_for_rate(sr) -> tuple[int, int]:
+    """``(n_fft, hop_length)`` with the durations of the defaults at 22.05 kHz (2048 / 512:
+    93-ms frames, a 23-ms hop) at ``sr``, scaled by a power of two: 4096 / 1024 at 44.1
+    and 48 kHz, 8192 / 2048 at 88.2 and 96 kHz; never below 2048 / 512.
+
+    Why: a model tuned at 22.05 kHz sees the same time-frequency grid at any rate, and
+    at 44.1 kHz a frame-domain fit costs a quarter (half the frames, convolutive
+    templates half as many frames long) with as many spectrogram values as 2048 / 512.
+    """
+    factor = 2 ** max(0, int(round(np.log2(float(sr) / REFERENCE_SR))))
+    return N_FFT * factor, HOP_LENGTH * factor
 
 
 def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
@@ -172,6 +187,12 @@ def istft(
 _CHUNK_BYTES = 16 * 2**20
 
 
+def istft_chunk_frames(n_fft: int, n_signals: int = 1, dtype=np.float32) -> int:
+    """How many frames :func:`istft_from_frames` asks ``frames_of`` for at a time (at
+    most), for ``n_signals`` signals of real ``dtype``."""
+    return max(1, _CHUNK_BYTES // (n_signals * n_fft * np.dtype(dtype).itemsize))
+
+
 def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
                 window=WINDOW, scale: float = 1.0) -> np.ndarray:
     """Frames ``[start, stop)`` of the centred :func:`stft` of ``y``, computed from the
@@ -260,7 +281,7 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     size = out.shape[-1]
     start = n_fft // 2 if center else 0
     frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
-    step = max(1, _CHUNK_BYTES // (n_signals * n_fft * np.dtype(real).itemsize))
+    step = istft_chunk_frames(n_fft, n_signals, real)
     with scipy.fft.set_workers(num_threads()):
         for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
             # (n_signals, frames, n_fft): each frame contiguous for the overlap-add

@@ -83,8 +83,10 @@ def register(subparsers) -> None:
     drums.add_argument("--max-iter", type=positive_int, default=50, metavar="M",
                        help="iterations of the drum fit (default 50); with --free N > 0, 20 more fit the "
                             "residual, which the summary counts too")
-    drums.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
-    drums.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    drums.add_argument("--n-fft", type=positive_int, default=None, metavar="N",
+                       help="STFT frame length (default 2048 at 22.05 kHz, scaled with the rate: 4096 at 44.1/48 kHz)")
+    drums.add_argument("--hop-length", type=positive_int, default=None, metavar="H",
+                       help="STFT hop (default 512 at 22.05 kHz, 1024 at 44.1/48 kHz; n_fft / 4 with --n-fft)")
     drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
@@ -154,7 +156,9 @@ def run_drums(args) -> int:
     from nmfaudio.drums import FREE_ITER
 
     file_format(args)  # a bad --format/--subtype pair: a usage error before any work
-    spectrum.check_frames(args.n_fft, args.hop_length)
+    if args.n_fft is not None or args.hop_length is not None:  # else scaled with the rate (separate_drums)
+        spectrum.check_frames(args.n_fft or spectrum.N_FFT,
+                              args.hop_length or max(1, (args.n_fft or spectrum.N_FFT) // 4))
     _check_hit_options(args)
     if is_batch(args):
         _templates(args)
@@ -167,7 +171,7 @@ def run_drums(args) -> int:
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
-    spectrum.stft(np.zeros(args.n_fft, dtype=np.float32), n_fft=args.n_fft, hop_length=args.hop_length)
+    spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
     with output_folder(args.output_dir):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
