@@ -224,7 +224,7 @@ def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int
 
 
 def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int = N_FFT,
-                      hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+                      hop_length: int = HOP_LENGTH, window=WINDOW, workers: int | None = None) -> np.ndarray:
     """The centred inverse STFT of a spectrogram that is never held whole: written into
     ``out``, asking ``frames_of(t0, t1)`` for a few frames at a time (so a masked
     spectrogram can be made chunk by chunk).  Same result as :func:`istft` with
@@ -237,6 +237,9 @@ def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int =
         Overwritten with the signals (float32 for complex64 frames).
     n_frames : int
         Frames of the whole spectrogram.
+    workers : int, optional
+        Threads for the inverse FFTs (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`);
+        1 when the caller runs several of these calls on its own threads.
 
     Returns
     -------
@@ -244,7 +247,7 @@ def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int =
     """
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
     out[...] = 0
-    return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, True)
+    return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, True, workers)
 
 
 def _istft(X, n_fft, hop_length, window, center, length):
@@ -268,7 +271,7 @@ def _istft(X, n_fft, hop_length, window, center, length):
     return out.reshape(lead + (size,))
 
 
-def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window, center):
+def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window, center, workers=None):
     """Overlap-add the inverse FFTs of ``frames_of(t0, t1)``, a chunk at a time, into the
     zeroed ``out`` (n_signals, size) — the samples outside it are dropped — then divide
     by the window's sum of squares."""
@@ -282,7 +285,7 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     start = n_fft // 2 if center else 0
     frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
     step = istft_chunk_frames(n_fft, n_signals, real)
-    with scipy.fft.set_workers(num_threads()):
+    with scipy.fft.set_workers(num_threads() if workers is None else workers):
         for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
             # (n_signals, frames, n_fft): each frame contiguous for the overlap-add
             spectra = frames_of(first, min(first + step, n_frames))
