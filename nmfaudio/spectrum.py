@@ -17,7 +17,7 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["stft", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate"]
+__all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -82,7 +82,8 @@ def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT
     return 1 + (int(n_samples) + 2 * pad - int(n_fft)) // int(hop_length)
 
 
-def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, center: bool = True) -> np.ndarray:
+def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, center: bool = True,
+         out: np.ndarray | None = None) -> np.ndarray:
     """Complex spectrogram of ``y``.
 
     Parameters
@@ -99,6 +100,9 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, 
         of ``y`` zero-padded on both sides.  False: frame t starts at sample ``t·hop``
         (no padding; ``y`` must hold at least ``n_fft`` samples) — used to compute a
         stretch of the centred frames from a segment of a long signal.
+    out : ndarray, complex, optional
+        Where to write the result (librosa's ``out``): an array of the result's shape and
+        dtype, e.g. the transpose of a C-contiguous (n_frames, n_freq) array.
 
     Returns
     -------
@@ -127,7 +131,34 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, 
         # Short signals are fine: centring zero-pads them to a full frame.
         warnings.filterwarnings("ignore", message="n_fft=.*is too large", category=UserWarning)
         return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window=window, center=bool(center),
-                            pad_mode="constant")
+                            pad_mode="constant", out=out)
+
+
+def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+    """The centred :func:`stft` of every channel, laid out frame-major per channel: the
+    result is a (C, F, N) view of a C-contiguous (C, N, F) array, so ``X[c].T`` is
+    contiguous — the layout the inverse FFTs read (a multichannel :func:`stft` has the
+    channel axis innermost, and each channel's frames would need a copy).  The channels
+    are transformed on the engine's threads.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_channels, n_samples), real and finite
+
+    Returns
+    -------
+    X : ndarray, complex64 for float32 input (else complex128), shape (n_channels, 1 + n_fft // 2, n_frames)
+    """
+    from nmfaudio.nmf.kernels import run_in_threads
+
+    y = np.asarray(y)
+    n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    dtype = np.complex64 if y.dtype == np.float32 else np.complex128
+    frames = np.empty((y.shape[0], n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft), 1 + n_fft // 2),
+                      dtype=dtype)
+    run_in_threads(lambda c: stft(y[c], n_fft=n_fft, hop_length=hop_length, window=window, out=frames[c].T),
+                   y.shape[0])
+    return frames.transpose(0, 2, 1)
 
 
 def istft(

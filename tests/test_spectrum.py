@@ -85,3 +85,14 @@ def test_istft_chunks_do_not_change_the_result(monkeypatch):
     whole = istft(X, n_fft=1024, hop_length=256, length=30000)
     monkeypatch.setattr(spectrum, "_CHUNK_BYTES", 1)
     np.testing.assert_array_equal(istft(X, n_fft=1024, hop_length=256, length=30000), whole)
+
+
+def test_stft_frame_major_equals_stft_with_each_channel_frame_major():
+    """stft_frame_major is stft's result (the same librosa computation, written elsewhere),
+    each channel's (frames, bins) contiguous so the inverse reads it without a copy."""
+    y = np.random.default_rng(0).standard_normal((2, 30000)).astype(np.float32)
+    expected = spectrum.stft(y, n_fft=1024, hop_length=256)
+    X = spectrum.stft_frame_major(y, n_fft=1024, hop_length=256)
+    assert X.shape == expected.shape and X.dtype == expected.dtype
+    np.testing.assert_allclose(X, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+    assert all(X[c].T.flags.c_contiguous for c in range(2))

@@ -414,8 +414,9 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
-    X = spectrum.stft(y, n_fft=n_fft, hop_length=hop_length)
-    X = X.reshape(-1, *X.shape[-2:])  # (C, F, N)
+    # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
+    # reads X[c].T without a copy
+    X = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length)
     C, F, N = X.shape
     magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N)
     peak = float(magnitude.max())
@@ -502,7 +503,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
     real = np.finfo(X.dtype).dtype  # float32 for complex64
-    # (N, F) pairs of (real, imaginary) per channel; a copy only if the STFT was not frame-major
+    # (N, F) pairs of (real, imaginary) per channel (a view: X is frame-major)
     pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
     chunk_frames = min(N, spectrum.istft_chunk_frames(n_fft, 1, real))
 
