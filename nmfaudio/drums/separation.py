@@ -469,7 +469,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 else:
                     S[d, c] = 0
     if sustained is not None:  # the accompaniment's model joins the residual's
-        S[D] += np.float32(weight) * sustained.transpose(1, 2, 0)  # (F, C, N) -> (C, N, F)
+        sustained *= np.float32(weight)  # in place: no second song-sized array
+        S[D] += sustained.transpose(1, 2, 0)  # (F, C, N) -> (C, N, F)
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
     M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (D [+ 1], C, N, F), S's memory
