@@ -283,7 +283,7 @@ def separate_drums(
         and goes to the residual, which then holds the accompaniment (weighted in the
         masks by a gauge of the drums' level: 0.25 with loud drums to 0.65 with loud
         music).  False: a drum recording (the drum model explains everything it can).
-        "auto": True when the sustained part holds more than 53 % of the band magnitude
+        "auto": True when the sustained part holds more than 57 % of the band magnitude
         below 1.5 kHz (``result.sustained_share``; ``result.accompaniment`` says what was
         used).
     random_state : None, int or numpy.random.Generator
