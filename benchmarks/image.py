@@ -123,12 +123,13 @@ def main(argv=None) -> int:
     from PIL import Image
 
     import nmfaudio
-    from nmfaudio.adapters.image import add_noise, compress, denoise_sweep, psnr, to_matrix, truncated_svd
+    from nmfaudio.adapters.image import (SWEEP_MAX_ITER, SWEEP_TOL, add_noise, compress, denoise_sweep, psnr,
+                                         to_matrix, truncated_svd)
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", default="16,32,64,128,256")
-    parser.add_argument("--max-iter", type=int, default=1000)
-    parser.add_argument("--tol", type=float, default=5e-5)
+    parser.add_argument("--max-iter", type=int, default=SWEEP_MAX_ITER, help="per rank in the sweeps")
+    parser.add_argument("--tol", type=float, default=SWEEP_TOL, help="the sweeps' settled-error tol")
     parser.add_argument("--sigma", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--photo-ranks", default="20", help="ranks for the photo (default 20)")
@@ -194,7 +195,7 @@ def main(argv=None) -> int:
 
         A = to_matrix(punks).astype(np.float64)
         started = time.perf_counter()
-        model = NMF(64, solver="mu", init="random", max_iter=args.max_iter, tol=args.tol,
+        model = NMF(64, solver="mu", init="random", max_iter=1000, tol=5e-5,
                     random_state=args.seed)
         W = model.fit_transform(A)
         seconds = time.perf_counter() - started
@@ -208,7 +209,7 @@ def main(argv=None) -> int:
     photo_rows = []
     for rank in (int(r) for r in args.photo_ranks.split(",")):
         started = time.perf_counter()
-        result = compress(camera, rank, max_iter=args.photo_max_iter, tol=args.tol,
+        result = compress(camera, rank, max_iter=args.photo_max_iter,
                           random_state=args.seed)
         seconds = time.perf_counter() - started
         svd = psnr(camera, truncated_svd(camera, rank))

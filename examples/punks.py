@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import ConvergenceWarning
-from nmfaudio.adapters.image import add_noise, denoise_sweep
+from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL, add_noise, denoise_sweep
 from nmfaudio.plot.image import basis_grid, error_vs_rank, image_grid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +39,11 @@ def main(argv=None) -> int:
     parser.add_argument("--basis-d", type=int, default=64, help="d whose basis is drawn (default 64)")
     parser.add_argument("--sigma", type=float, default=0.1,
                         help="noise standard deviation on the [0, 1] scale for the denoising study (default 0.1)")
-    parser.add_argument("--max-iter", type=int, default=1000, help="iterations at most per fit (default 1000)")
-    parser.add_argument("--tol", type=float, default=5e-5,
+    parser.add_argument("--max-iter", type=int, default=SWEEP_MAX_ITER,
+                        help=f"iterations at most per fit (default {SWEEP_MAX_ITER}, the sweep's)")
+    parser.add_argument("--tol", type=float, default=SWEEP_TOL,
                         help="stop when the relative error improved by less than this over 10 "
-                             "iterations (default 5e-5)")
+                             f"iterations (default {SWEEP_TOL:g}, the sweep's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
                         help="folder for the figures (default out/images)")

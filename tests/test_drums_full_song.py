@@ -127,3 +127,34 @@ def test_cli_two_stems_writes_drums_and_accompaniment(tmp_path, song, cli):
     accompaniment, _ = sf.read(tmp_path / "out" / "song_accompaniment.wav", dtype="float32")
     assert np.max(np.abs(drums + accompaniment - mix)) <= 1e-5 * np.abs(mix).max()
     assert "treated as a full song" in out
+
+
+def test_decision_share_looks_below_1500_hz_only():
+    # sustained highs (a ringing cymbal) and short lows (kick hits): the share over all
+    # bands is high, the share "auto" decides on (below 1.5 kHz) only counts the lows
+    from nmfaudio.drums.accompaniment import DECISION_HZ, decision_share
+
+    band_hz = np.array([50.0, 200.0, 3000.0, 8000.0])
+    magnitude = np.zeros((4, 40))
+    magnitude[:2, ::10] = 10.0  # two hits per low band
+    magnitude[2:] = 1.0  # steady highs
+    sustained = sustained_part(magnitude, frames=11, step=1)
+    assert sustained_share(magnitude, sustained) == pytest.approx(80 / 160)
+    assert decision_share(magnitude, sustained, band_hz) == pytest.approx(0.0)
+    assert band_hz[2] > DECISION_HZ > band_hz[1]
+    # no band below 1.5 kHz: all bands count
+    assert decision_share(magnitude[2:], sustained[2:], band_hz[2:]) == pytest.approx(1.0)
+
+
+def test_mask_weight_falls_with_the_drums_level():
+    from nmfaudio.drums.accompaniment import WEIGHT, energy_share, mask_weight
+
+    magnitude = np.array([[3.0, 1.0], [4.0, 2.0]])
+    # Σ min(S, V)² / Σ V²: (1 + 1 + 1 + 1) / (9 + 1 + 16 + 4)
+    assert energy_share(magnitude, np.ones_like(magnitude)) == pytest.approx(4 / 30)
+    assert energy_share(np.zeros((2, 3)), np.zeros((2, 3))) == 0.0
+    levels = np.linspace(0, 1, 21)
+    weights = np.array([mask_weight(e) for e in levels])
+    # loud drums (a low sustained energy share) give the sustained part less weight
+    assert np.all(np.diff(weights) >= 0)
+    assert weights[0] == pytest.approx(min(WEIGHT)) and weights[-1] == pytest.approx(max(WEIGHT))

@@ -463,3 +463,39 @@ def test_grow_factors_keeps_the_fit_and_adds_nonnegative_components(punks):
     assert W.min() >= 0 and H.min() >= 0 and W[:, 4:].any()
     with pytest.raises(ValueError, match="both W and H"):
         factorize_images(punks, 7, W=W)
+
+
+def test_tall_stack_is_fitted_transposed_with_the_same_factors(punks):
+    from nmfaudio import factorize
+
+    A = to_matrix(punks)  # (1728, 40): more rows than columns, fitted as Aᵀ
+    fit = factorize_images(punks, 6, max_iter=20, tol=0, random_state=0)
+    ref = factorize(A.T, 6, solver="hals", init="nndsvda", max_iter=20, tol=0,
+                    random_state=0)
+    assert fit.W.shape == (A.shape[0], 6) and fit.H.shape == (6, A.shape[1])
+    assert fit.W.flags.c_contiguous and fit.H.flags.c_contiguous
+    np.testing.assert_allclose(fit.W, ref.H.T, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(fit.H, ref.W.T, rtol=1e-5, atol=1e-7)
+    # the loss is that of the returned factors, in the input's orientation
+    np.testing.assert_allclose(fit.loss[-1], 0.5 * np.sum((A.astype(np.float64) - fit.W @ fit.H) ** 2), rtol=1e-4)
+    # a warm start given in the input's orientation is used as such: 0 iterations return it
+    warm = factorize_images(punks, 6, W=fit.W, H=fit.H, max_iter=0, tol=0)
+    np.testing.assert_array_equal(warm.W, fit.W)
+    np.testing.assert_array_equal(warm.H, fit.H)
+
+
+def test_small_blas_limits_threads_only_inside_and_only_for_small_problems():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from nmfaudio.adapters.image import SMALL_BLAS_MACS, small_blas
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):  # the caller's own setting
+        before = blas_threads()
+        with small_blas(SMALL_BLAS_MACS / 2):
+            assert set(blas_threads()) == {1}
+        assert blas_threads() == before  # restored on exit
+        with small_blas(SMALL_BLAS_MACS * 2):
+            assert blas_threads() == before  # large problems keep it

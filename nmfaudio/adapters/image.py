@@ -18,10 +18,13 @@ files is the command line's job.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nmfaudio._validation import (
     as_array,
@@ -35,6 +38,8 @@ from nmfaudio.nmf import CHECK_EVERY, ConvergenceWarning, factorize
 from nmfaudio.nmf.init import nndsvd_init
 
 __all__ = [
+    "SWEEP_MAX_ITER",
+    "SWEEP_TOL",
     "CompressedImage",
     "DenoiseSweep",
     "ImageFactorization",
@@ -44,6 +49,7 @@ __all__ = [
     "factorize_images",
     "grow_factors",
     "psnr",
+    "small_blas",
     "to_matrix",
     "truncated_svd",
 ]
@@ -148,17 +154,50 @@ class _Settled:
         return self.errors[-1 - CHECK_EVERY] - self.errors[-1] < self.tol
 
 
+#: Below this size (n_features · n_samples · rank, the multiply-adds of one product
+#: WᵀV) the fits run with one BLAS thread.  benchmarks/blas_threads.py, 2026-11-30,
+#: 2 shared cores at load average 11-15: two OpenBLAS threads cost 6-13x the wall time
+#: of one for every image-sized fit (photo r=20 5.2e6 ... punks d=256 2.2e8) and still
+#: 2.4x at 5.5e8 (docs/performance.md); image fits rarely go beyond.
+SMALL_BLAS_MACS = 1e9
+
+
+def small_blas(n_macs: float):
+    """A context manager: one BLAS thread inside when ``n_macs`` < :data:`SMALL_BLAS_MACS`.
+
+    Small products gain nothing from a second BLAS thread and lose badly when the cores
+    are shared (the threads wait for each other).  The limit is threadpoolctl's, undone
+    on exit, so the caller's own setting is untouched; large problems keep it.
+    """
+    if n_macs < SMALL_BLAS_MACS:
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
+
+
 def _fit(V, rank, *, max_iter, tol, beta, solver, init, random_state, W=None, H=None):
     """:func:`nmfaudio.factorize` stopped by :class:`_Settled`; returns (result, converged).
 
+    V (n, m) with more rows than columns is fitted as Vᵀ ≈ HᵀWᵀ and the factors are
+    transposed back (the loss is the same), so that the solver's first half-step updates
+    the larger factor: HALS updates H first, and when that is the smaller factor of a
+    tall V (the codes of an image stack) it zeroes some components for good (punks at
+    d = 64: 2 of 64 dead, error 0.1309; fitted transposed: none dead, 0.1286;
+    docs/images.md).  Small problems run with one BLAS thread (:func:`small_blas`).
     Warns :class:`~nmfaudio.ConvergenceWarning` (as the engine does) when ``max_iter``
     came first.
     """
     settled = _Settled(tol, V)
     if W is not None:
         init = "custom"
-    res = factorize(V, rank, beta=beta, solver=solver, init=init, W=W, H=H, max_iter=max_iter,
-                    tol=0, random_state=random_state, callback=settled)
+    transpose = V.shape[0] > V.shape[1]
+    if transpose:
+        V = V.T
+        W, H = (None, None) if W is None else (np.ascontiguousarray(H.T), np.ascontiguousarray(W.T))
+    with small_blas(V.shape[0] * V.shape[1] * rank):
+        res = factorize(V, rank, beta=beta, solver=solver, init=init, W=W, H=H, max_iter=max_iter,
+                        tol=0, random_state=random_state, callback=settled)
+    if transpose:
+        res = dataclasses.replace(res, W=np.ascontiguousarray(res.H.T), H=np.ascontiguousarray(res.W.T))
     converged = res.stop_reason in ("callback", "zero")
     if not converged and tol > 0 and max_iter > 0:
         warnings.warn(f"NMF reached max_iter={max_iter} before the loss settled (tol={tol:g}); "
@@ -545,8 +584,9 @@ def grow_factors(A, W, H, n_new, *, random_state=None):
     """
     if n_new == 0:
         return W.astype(A.dtype, copy=True), H.astype(A.dtype, copy=True)
-    residual = np.maximum(A - W.astype(A.dtype) @ H.astype(A.dtype), 0)
-    W_new, H_new = nndsvd_init(residual, n_new, as_generator(random_state), variant="nndsvd")
+    with small_blas(A.shape[0] * A.shape[1] * (W.shape[1] + n_new)):
+        residual = np.maximum(A - W.astype(A.dtype) @ H.astype(A.dtype), 0)
+        W_new, H_new = nndsvd_init(residual, n_new, as_generator(random_state), variant="nndsvd")
     return (np.concatenate([W.astype(A.dtype), W_new.astype(A.dtype)], axis=1),
             np.concatenate([H.astype(A.dtype), H_new.astype(A.dtype)], axis=0))
 
@@ -616,7 +656,16 @@ class DenoiseSweep:
     fits: list
 
 
-def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=5e-5, beta="frobenius",
+#: A sweep's stopping rule, looser than one fit's (tol=5e-5, max_iter=1000): a sweep
+#: draws an error-versus-rank curve, and at high rank the tight rule keeps going for
+#: digits the curve does not show.  500 punks, ranks 16-256, 2026-11-30: both sweeps of
+#: examples/punks.py 45 -> 20 s of CPU; d = 64 0.1250 -> 0.1277, denoising best d = 128
+#: 0.1049 -> 0.1068 (docs/images.md).
+SWEEP_TOL = 2e-4
+SWEEP_MAX_ITER = 200
+
+
+def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL, beta="frobenius",
                   solver="auto", init="nndsvda", random_state=None, warm_start=True,
                   on_rank=None) -> DenoiseSweep:
     """Fit the noisy stack at each rank; a low rank cannot fit the noise, a high one does.
@@ -629,7 +678,13 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=1000, tol=5e-5, beta="fr
         The ranks to try, e.g. ``[16, 32, 64, 128, 256]``.
     clean : ndarray, same shape as ``noisy``, optional
         The noise-free stack; errors are then measured against it.
-    max_iter, tol, beta, solver, init
+    max_iter : int, default 200
+        Iterations at most, per rank.
+    tol : float >= 0, default 2e-4
+        Per rank, stop when the relative error fell by less than ``tol`` over the last
+        10 iterations (looser than :func:`factorize_images`' 5e-5: a sweep draws a
+        curve; see :data:`SWEEP_TOL`).
+    beta, solver, init
         As in :func:`factorize_images` (same for every rank; ``init`` is the start of
         the first, smallest rank only when ``warm_start``).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, refuse_outputs
 from nmfaudio.cli._args import non_negative_int
 
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
                           help="also report the PSNR of the truncated SVD (the rank-r limit)")
     compress.add_argument("--plot", type=Path, default=None, metavar="PNG",
                           help="also write a figure: original, reconstruction, loss curve")
-    _add_fit_options(compress, max_iter=500)
+    _add_fit_options(compress, max_iter=500, tol=5e-5)
     compress.add_argument("--force", action="store_true", help="overwrite existing outputs")
     compress.set_defaults(handler=run_compress)
 
@@ -66,17 +67,17 @@ def register(subparsers) -> None:
     sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    _add_fit_options(sweep, max_iter=1000)
+    _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL)
     sweep.add_argument("--force", action="store_true", help="overwrite existing outputs")
     sweep.set_defaults(handler=run_sweep)
 
 
-def _add_fit_options(parser, *, max_iter: int) -> None:
+def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
     parser.add_argument("--max-iter", type=int, default=max_iter,
-                        help=f"iterations at most (default {max_iter})")
-    parser.add_argument("--tol", type=float, default=5e-5,
+                        help=f"iterations at most (per rank for sweep; default {max_iter})")
+    parser.add_argument("--tol", type=float, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
-                             "iterations (default 5e-5; 0: run all)")
+                             f"iterations (default {tol:g}; 0: run all)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
 
 

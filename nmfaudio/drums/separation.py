@@ -58,8 +58,8 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (accompaniment_mode, median_frames, spread_to_bins, sustained_part,
-                                           sustained_share, use_accompaniment)
+from nmfaudio.drums.accompaniment import (accompaniment_mode, decision_share, energy_share, mask_weight,
+                                           median_frames, spread_to_bins, sustained_part, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -112,7 +112,8 @@ class DrumSeparation:
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
     #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
-    #: "auto" decided), and the sustained part's share of the magnitude it decided on.
+    #: "auto" decided), and the sustained part's share of the band magnitude below 1.5 kHz
+    #: it decided on (:func:`nmfaudio.drums.accompaniment.decision_share`).
     accompaniment: bool = False
     sustained_share: float | None = None
 
@@ -285,10 +286,12 @@ def separate_drums(
         Whether the recording is a full song (bass, keys, guitars, pads under the drums;
         :mod:`nmfaudio.drums.accompaniment`).  True: the sustained part of the spectrogram
         (a 0.7-s running median over time per frequency band) is kept out of the drum fit
-        and goes to the residual, which then holds the accompaniment.  False: a drum
-        recording (the drum model explains everything it can).  "auto": True when the
-        sustained part holds more than 60 % of the magnitude
-        (``result.sustained_share``; ``result.accompaniment`` says what was used).
+        and goes to the residual, which then holds the accompaniment (weighted in the
+        masks by a gauge of the drums' level: 0.25 with loud drums to 0.65 with loud
+        music).  False: a drum recording (the drum model explains everything it can).
+        "auto": True when the sustained part holds more than 57 % of the band magnitude
+        below 1.5 kHz (``result.sustained_share``; ``result.accompaniment`` says what was
+        used).
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -438,8 +441,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     sustained, sustained_fraction = None, None
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
-        sustained_fraction = sustained_share(Vb, sustained_bands)
+        sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
         if use_accompaniment(accompaniment, sustained_fraction):
+            # the accompaniment's weight in the masks: the sustained part holds the drums'
+            # own sustain too, which weighs more the louder the drums are
+            weight = mask_weight(energy_share(Vb, sustained_bands))
             sustained = spread_to_bins(magnitude, Vb, sustained_bands, widths)
             Vb = np.maximum(Vb - sustained_bands, 0)
     fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
@@ -495,6 +501,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 else:
                     S[d, c] = 0
     if sustained is not None:  # the accompaniment's model joins the residual's
+        sustained *= np.float32(weight)  # in place: no second song-sized array
         S[D] += sustained.transpose(1, 2, 0)  # (F, C, N) -> (C, N, F)
     if not S[D].any():
         S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
