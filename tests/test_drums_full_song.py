@@ -80,9 +80,8 @@ def test_two_stems_sum_to_the_input_in_stereo(song):
 
 def test_auto_tells_a_song_from_drums(song):
     # held notes (the chords and a held bass, 6 dB above the drums — the benchmark's
-    # quietest drums): "auto" needs sustained, loud-enough music; the staccato bass of
-    # ``song`` is not recognized at this sample rate (a documented limit;
-    # accompaniment=True handles it, see the first test)
+    # quietest drums) against the drums alone.  (The staccato-bass ``song`` is recognized
+    # too: tonal share 0.32, measured 2026-11-30.)
     drums, _, _ = song
     t = np.arange(drums.size) / SR
     held = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in range(1, 6)) + tonal_parts()[1] / 0.08 * 0.3
@@ -202,7 +201,7 @@ def test_auto_takes_dense_drums_for_drums_and_music_under_drums_for_a_song(seed)
     songs = [separate_drums(_under(sixteenths, music, 6.0), SR, random_state=0, max_iter=5),
              separate_drums(_under(dense, music, 0.0), SR, random_state=0, max_iter=5)]
     assert all(result.accompaniment is True for result in songs)
-    # margins: measured 0.106 / 0.101 (drums), 0.197-0.214 (songs); at least 0.02 either side
+    # margins: measured 0.106 / 0.110 (drums), 0.197-0.214 (songs); at least 0.02 either side
     assert on_drums.tonal_share < AUTO_TONAL - 0.02
     assert min(result.tonal_share for result in songs) > AUTO_TONAL + 0.02
 
