@@ -56,15 +56,15 @@ DECIMATION = 4
 DECISION_HZ = 1500.0
 #: Width (bins) of the frequency median that :func:`tonal_share` subtracts: 5 bins are
 #: 54 Hz at 44.1 kHz / 4096 and 22.05 kHz / 2048 (a harmonic's peak is ~4 bins wide);
-#: measured against 3 and 7 bins (docs/drums-full-song.md, "Auto"): 7 bins let dense
-#: drum patterns overlap the songs with loud drums, 3 bins left a smaller gap.
+#: measured against 3 and 7 bins (docs/drums-full-song.md, "The auto decision"): with
+#: either, drum performances and songs with loud drums overlapped.
 PEAK_BINS = 5
 #: Time decimation (frames) of :func:`tonal_share`'s running median, as :data:`DECIMATION`.
 DECISION_STEP = 4
 #: ``accompaniment="auto"`` treats a recording as a full song when sustained spectral
 #: peaks hold more than this share of the magnitude below :data:`DECISION_HZ`
-#: (:func:`tonal_share`).  Measured 2026-11-30 (``/work/wt/shares.py``-style scratch run,
-#: docs/drums-full-song.md "Auto"): chosen on the tuning drum performances (22.05 kHz
+#: (:func:`tonal_share`).  Measured 2026-11-30 (scratch run of ``separate_drums`` on the
+#: benchmarks' recordings, docs/drums-full-song.md "The auto decision"): chosen on the tuning drum performances (22.05 kHz
 #: mono, ``benchmarks/drums.py`` PERFORMANCE_SETS) and seeds 0-2 of the 12-s stereo
 #: 44.1-kHz songs (GMRockKit, BJA_Pacific) and their drum-only versions: drums at most
 #: 0.123, songs with the drums 6 dB above the music at least 0.168; the threshold is
