@@ -23,18 +23,21 @@ energy), and shorter medians (0.36 s).
 
 Drum-only recordings also have a sustained part (cymbals ring, toms and kicks decay),
 which must not go to the residual.  ``accompaniment="auto"`` decides from the signal:
-the sustained part's share of the magnitude below 1.5 kHz (:func:`decision_share`: bass
-and chords are sustained there, a drum kit's decays mostly are not) is larger in songs
-than in drum performances; :data:`AUTO_SHARE` is the threshold.
+the share of the magnitude below 1.5 kHz that stands in sustained *spectral peaks*
+(:func:`tonal_share`: bass notes and chords hold narrow peaks for many frames, a drum
+kit's sustain is a smooth spectrum) is larger in songs than in drum performances;
+:data:`AUTO_TONAL` is the threshold.  The sustained part's plain share below 1.5 kHz
+(:func:`decision_share`, reported as ``result.sustained_share``) decided before; it
+cannot: dense 16th-note drum patterns and songs with loud drums overlap on it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AUTO_SHARE", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode", "decision_share", "energy_share",
+__all__ = ["AUTO_TONAL", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode", "decision_share", "energy_share",
            "mask_weight", "median_frames", "spread_to_bins", "sustained_part", "sustained_share",
-           "use_accompaniment"]
+           "tonal_share", "use_accompaniment"]
 
 #: Length of the running median over time (seconds).  0.7 s (61 frames at 44.1 kHz /
 #: hop 512) measured better than 0.36 s (librosa's default 31 frames) on the full-song
@@ -45,26 +48,37 @@ SUSTAIN_SECONDS = 0.7
 #: (3 GMRockKit songs, signal-to-error ratio, not BSS Eval SDR): 1/12-octave bands and every 4th frame gave mean3 2.78 dB,
 #: drums 5.43 dB against 2.45 / 5.43 for the full-rate median on every bin.
 DECIMATION = 4
-#: ``accompaniment="auto"`` decides on the bands below this frequency (Hz): bass, chords
+#: ``accompaniment="auto"`` decides on the frequencies below this (Hz): bass, chords
 #: and pads hold sustained energy there, while a drum recording's sustained part lies
 #: mostly above it (ringing cymbals and hats; kick and tom decays are shorter than the
-#: median).  Measured (12-s stereo excerpts, seeds 0-5, GMRockKit and BJA_Pacific,
-#: 2026-11-30): the share over all bands separated drum performances (up to 0.564) from
-#: songs with the drums 6 dB above the music (from 0.588) by 0.02 (three of twelve of those
-#: songs fell under the old 0.6 threshold); below 1.5 kHz the gap is 0.08 (0.489 / 0.571).
+#: median).  :func:`decision_share` (the sustained part's share of the band magnitude)
+#: and :func:`tonal_share` (its share in spectral peaks) both look below it.
 DECISION_HZ = 1500.0
-#: ``accompaniment="auto"`` treats a recording as a full song when the sustained part
-#: holds more than this share of the band magnitude below :data:`DECISION_HZ` (see
-#: :func:`decision_share`).  First chosen as 0.53 on seeds 0-2 of the 44.1-kHz stereo
-#: songs and performances (drum performances at most 0.49, songs at least 0.58 at +6 dB,
-#: 0.68 at 0 dB, 0.73 at -6 dB; held out, seeds 3-5: drum performances at most 0.38, songs
-#: at least 0.571).  Then ``benchmarks/drums.py --performances -n 2``'s held-out drum
-#: performances (22.05 kHz mono) had Millo-Drums_v.1 at 0.568, which 0.53 separated as a
-#: song (its mean3 1.57 -> 0.28 dB, cymbals 2.05 -> -3.13 dB): raised to 0.57 so drum
-#: recordings keep the drum-only model there.  Chosen after seeing both sets, it has no
-#: held-out check left and no margin (0.568 drums, 0.571 the lowest song): pass
-#: ``accompaniment=True`` / ``False`` when you know.
-AUTO_SHARE = 0.57
+#: Width (bins) of the frequency median that :func:`tonal_share` subtracts: 5 bins are
+#: 54 Hz at 44.1 kHz / 4096 and 22.05 kHz / 2048 (a harmonic's peak is ~4 bins wide);
+#: measured against 3 and 7 bins (docs/drums-full-song.md, "The auto decision"): with
+#: either, drum performances and songs with loud drums overlapped.
+PEAK_BINS = 5
+#: Time decimation (frames) of :func:`tonal_share`'s running median, as :data:`DECIMATION`.
+DECISION_STEP = 4
+#: ``accompaniment="auto"`` treats a recording as a full song when sustained spectral
+#: peaks hold more than this share of the magnitude below :data:`DECISION_HZ`
+#: (:func:`tonal_share`).  Measured 2026-11-30 (scratch run of ``separate_drums`` on the
+#: benchmarks' recordings, docs/drums-full-song.md "The auto decision"): chosen on the tuning drum performances (22.05 kHz
+#: mono, ``benchmarks/drums.py`` PERFORMANCE_SETS) and seeds 0-2 of the 12-s stereo
+#: 44.1-kHz songs (GMRockKit, BJA_Pacific) and their drum-only versions: drums at most
+#: 0.123, songs with the drums 6 dB above the music at least 0.168; the threshold is
+#: about their geometric mean.  Held out (the held-out performances, seeds 3-5): drums at
+#: most 0.118 (Millo-Drums_v.1 funk, 0.027 under), songs at +6 dB at least 0.163
+#: (BJA_Pacific seed 4, 0.018 over); at 0 dB at least 0.204, at -6 dB at least 0.233.
+#: The old rule (:func:`decision_share` > 0.57) had the ranges overlap (drums up to 0.568,
+#: +6-dB songs from 0.541) and took three of those songs for drum recordings.
+AUTO_TONAL = 0.145
+#: A long recording's :func:`tonal_share` looks at this many seconds in all ...
+DECISION_SECONDS = 24.0
+#: ... in this many equally spaced excerpts (6 s each, longer than the 0.7-s median):
+#: about 6 ms for a 3-minute stereo song at 44.1 kHz, against ~50 ms for all its frames.
+DECISION_EXCERPTS = 4
 #: Weight of the sustained part in the masks (the accompaniment's model is this weight
 #: times the sustained part), as a function of the sustained part's *energy* share
 #: (:func:`energy_share`, a level gauge: 0.45-0.55 with the music 6 dB above the drums,
@@ -160,7 +174,9 @@ def sustained_share(magnitude, sustained) -> float:
 
 def decision_share(band_magnitude, sustained, band_hz) -> float:
     """:func:`sustained_share` over the bands below :data:`DECISION_HZ` (all bands if none
-    is), the value ``accompaniment="auto"`` decides on.
+    is), reported as ``result.sustained_share`` (``accompaniment="auto"`` decided on it
+    until it was found to overlap between drum performances and songs; it now decides on
+    :func:`tonal_share`).
 
     Parameters
     ----------
@@ -172,6 +188,63 @@ def decision_share(band_magnitude, sustained, band_hz) -> float:
     if not low.any():
         return sustained_share(band_magnitude, sustained)
     return sustained_share(band_magnitude[low], sustained[low])
+
+
+def tonal_share(magnitude, *, sr: float, n_fft: int, hop_length: int, width: int | None = None,
+                step: int = DECISION_STEP) -> float:
+    """Share of the magnitude below :data:`DECISION_HZ` that stands in sustained *spectral
+    peaks*: the running median over time at full frequency resolution (channels summed,
+    every ``step``-th frame), minus its own running median over ``width`` bins, clipped
+    at 0, summed and divided by the magnitude.  The value ``accompaniment="auto"``
+    decides on (:data:`AUTO_TONAL`).
+
+    Why: bass notes and chords hold narrow peaks at the same bins for many frames; the
+    sustained part of a dense drum pattern (kick and tom decays, a 16th-note hi-hat in a
+    0.7-s median) is a smooth, noisy spectrum that its frequency median explains.
+
+    Parameters
+    ----------
+    magnitude : ndarray, shape (n_freq, n_frames) or (n_freq, n_channels, n_frames)
+        Magnitude spectrogram at full resolution (``n_freq = n_fft // 2 + 1``).  Never
+        modified.
+    sr : float
+        Sample rate (Hz).
+    n_fft, hop_length : int
+        The STFT's frame and hop (samples).
+    width : int >= 1, optional
+        Frequency median's width in bins; default :data:`PEAK_BINS`.
+    step : int >= 1
+        Time decimation (frames).
+
+    Returns
+    -------
+    float in [0, 1] (0 for silence)
+    """
+    from scipy.ndimage import median_filter
+
+    width = PEAK_BINS if width is None else int(width)
+    magnitude = np.asarray(magnitude)
+    low = max(1, int(DECISION_HZ * n_fft / sr))
+    length = max(1, (median_frames(sr, hop_length) // step) | 1)
+    # a long recording is sampled: DECISION_EXCERPTS equally spaced excerpts holding
+    # DECISION_SECONDS in all (the running medians cost ~50 ms on a whole 3-minute song)
+    n_frames = magnitude.shape[-1]
+    excerpt = max(length, int(DECISION_SECONDS * sr / hop_length / DECISION_EXCERPTS))
+    if n_frames <= excerpt * DECISION_EXCERPTS:
+        spans = [(0, n_frames)]
+    else:
+        starts = np.linspace(0, n_frames - excerpt, DECISION_EXCERPTS).astype(int)
+        spans = [(int(a), int(a) + excerpt) for a in starts]
+    peaks, total = 0.0, 0.0
+    for start, stop in spans:
+        frames = magnitude[:low, ..., start:stop:step]
+        if frames.ndim == 3:
+            frames = frames.sum(axis=1, dtype=np.float32)
+        total += float(np.sum(frames, dtype=np.float64))
+        held = median_filter(frames, size=(1, length), mode="reflect")
+        floor = median_filter(held, size=(width, 1), mode="reflect")
+        peaks += float(np.sum(np.maximum(held - floor, 0), dtype=np.float64))
+    return peaks / total if total > 0 else 0.0
 
 
 def energy_share(magnitude, sustained) -> float:
@@ -191,7 +264,7 @@ def mask_weight(energy: float) -> float:
     return float(np.interp(energy, WEIGHT_ENERGY, WEIGHT))
 
 
-def use_accompaniment(mode, share: float) -> bool:
-    """``mode`` (from :func:`accompaniment_mode`) made definite: "auto" means ``share >
-    AUTO_SHARE``."""
-    return share > AUTO_SHARE if mode == "auto" else bool(mode)
+def use_accompaniment(mode, tonal: float) -> bool:
+    """``mode`` (from :func:`accompaniment_mode`) made definite: "auto" means ``tonal >
+    AUTO_TONAL`` (``tonal`` from :func:`tonal_share`)."""
+    return tonal > AUTO_TONAL if mode == "auto" else bool(mode)

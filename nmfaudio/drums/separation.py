@@ -59,7 +59,8 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (accompaniment_mode, decision_share, energy_share, mask_weight,
-                                           median_frames, spread_to_bins, sustained_part, use_accompaniment)
+                                           median_frames, spread_to_bins, sustained_part, tonal_share,
+                                           use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -112,10 +113,13 @@ class DrumSeparation:
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
     #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
-    #: "auto" decided), and the sustained part's share of the band magnitude below 1.5 kHz
-    #: it decided on (:func:`nmfaudio.drums.accompaniment.decision_share`).
+    #: "auto" decided), the sustained part's share of the band magnitude below 1.5 kHz
+    #: (:func:`nmfaudio.drums.accompaniment.decision_share`), and the share in sustained
+    #: spectral peaks below 1.5 kHz that "auto" decided on
+    #: (:func:`nmfaudio.drums.accompaniment.tonal_share`).
     accompaniment: bool = False
     sustained_share: float | None = None
+    tonal_share: float | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -289,9 +293,9 @@ def separate_drums(
         and goes to the residual, which then holds the accompaniment (weighted in the
         masks by a gauge of the drums' level: 0.25 with loud drums to 0.65 with loud
         music).  False: a drum recording (the drum model explains everything it can).
-        "auto": True when the sustained part holds more than 57 % of the band magnitude
-        below 1.5 kHz (``result.sustained_share``; ``result.accompaniment`` says what was
-        used).
+        "auto": True when sustained spectral peaks (bass notes, chords) hold more than
+        14.5 % of the magnitude below 1.5 kHz (``result.tonal_share``;
+        ``result.accompaniment`` says what was used).
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -438,11 +442,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
-    sustained, sustained_fraction = None, None
+    sustained, sustained_fraction, tonal = None, None, None
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
         sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
-        if use_accompaniment(accompaniment, sustained_fraction):
+        tonal = tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
+        if use_accompaniment(accompaniment, tonal):
             # the accompaniment's weight in the masks: the sustained part holds the drums'
             # own sustain too, which weighs more the louder the drums are
             weight = mask_weight(energy_share(Vb, sustained_bands))
@@ -553,4 +558,4 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
-                          sustained_share=sustained_fraction)
+                          sustained_share=sustained_fraction, tonal_share=tonal)
