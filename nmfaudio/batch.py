@@ -360,6 +360,7 @@ def _drums_file(task: Task, callback) -> dict:
         "hop_length": int(result.hop_length), "seed": o["random_state"], "n_iter": int(result.n_iter),
         "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
         "accompaniment": bool(result.accompaniment), "sustained_share": result.sustained_share,
+        "tonal_share": result.tonal_share,
         "sources": [{"name": name, "path": path, "rms": _rms(outputs[name]),
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,

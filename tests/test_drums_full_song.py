@@ -2,6 +2,8 @@
 drum hits, a bass line and sustained chords — separated into drum stems and an
 accompaniment; the two-stem view in the API and the CLI; the "auto" decision."""
 
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -127,6 +129,7 @@ def test_cli_two_stems_writes_drums_and_accompaniment(tmp_path, song, cli):
     accompaniment, _ = sf.read(tmp_path / "out" / "song_accompaniment.wav", dtype="float32")
     assert np.max(np.abs(drums + accompaniment - mix)) <= 1e-5 * np.abs(mix).max()
     assert "treated as a full song" in out
+    assert re.search(r"tonal share \d\.\d\d", out), out  # the number "auto" decides on
 
 
 def test_decision_share_looks_below_1500_hz_only():

@@ -200,8 +200,8 @@ def _done_lines(record) -> list[str]:
              f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
-        share = record.get("sustained_share")
-        detail = "" if share is None else f"sustained share {share:.2f}; "
+        share = record.get("tonal_share")  # the number "auto" decided on (threshold AUTO_TONAL)
+        detail = "" if share is None else f"tonal share {share:.2f}; "
         lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
                      "the residual holds the music")
     if record.get("borrowed_from_bundled"):
