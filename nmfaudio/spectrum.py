@@ -82,6 +82,25 @@ def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT
     return 1 + (int(n_samples) + 2 * pad - int(n_fft)) // int(hop_length)
 
 
+def _checked_samples(y) -> np.ndarray:
+    """``y`` as a float32 or float64 array of shape (n_samples,) or (n_channels, n_samples)
+    (other real dtypes become float32); TypeError/ValueError for complex, badly shaped,
+    channel-less or non-finite input.  The input check of :func:`stft` and
+    :func:`stft_frame_major`."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y has dtype {y.dtype}; stft needs real samples")
+    if y.dtype not in (np.float32, np.float64):
+        y = y.astype(np.float32)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y has shape {y.shape}; it must be (n_samples,) or (n_channels, n_samples)")
+    if y.ndim == 2 and y.shape[0] == 0:
+        raise ValueError(f"y has shape {y.shape}: no channels; give (n_samples,) or (n_channels, n_samples)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y holds NaN or infinite samples; repair the audio first")
+    return y
+
+
 def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, center: bool = True,
          out: np.ndarray | None = None) -> np.ndarray:
     """Complex spectrogram of ``y``.
@@ -114,17 +133,7 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, 
     import librosa
 
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
-    y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y has dtype {y.dtype}; stft needs real samples")
-    if y.dtype not in (np.float32, np.float64):
-        y = y.astype(np.float32)
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y has shape {y.shape}; it must be (n_samples,) or (n_channels, n_samples)")
-    if y.ndim == 2 and y.shape[0] == 0:
-        raise ValueError(f"y has shape {y.shape}: no channels; give (n_samples,) or (n_channels, n_samples)")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y holds NaN or infinite samples; repair the audio first")
+    y = _checked_samples(y)
     if not center and y.shape[-1] < n_fft:
         raise ValueError(f"y has {y.shape[-1]} samples; center=False needs at least n_fft={n_fft}")
     with warnings.catch_warnings():
@@ -143,7 +152,9 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
 
     Parameters
     ----------
-    y : ndarray, shape (n_channels, n_samples), real and finite
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples), real and finite
+        Checked and converted as by :func:`stft` (a 1-D signal is one channel; integer and
+        float16 samples become float32).
 
     Returns
     -------
@@ -151,8 +162,10 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     """
     from nmfaudio.nmf.kernels import run_in_threads
 
-    y = np.asarray(y)
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    y = _checked_samples(y)
+    if y.ndim == 1:
+        y = y[None]
     dtype = np.complex64 if y.dtype == np.float32 else np.complex128
     frames = np.empty((y.shape[0], n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft), 1 + n_fft // 2),
                       dtype=dtype)
@@ -323,26 +336,60 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
             frames = scipy.fft.irfft(spectra.transpose(0, 2, 1), n=n_fft, axis=-1)
             del spectra
             _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, first, start, out)
-    norm = (_window_norm(window, n_frames, n_fft, hop_length, np.dtype(real).str, start, size)
-            if isinstance(window, str) else _window_norm.__wrapped__(window, n_frames, n_fft, hop_length, real,
-                                                                     start, size))
+    norm = _window_norm(window, n_frames, n_fft, hop_length, real, start, size)
     np.divide(out, norm, out=out, where=norm > librosa.util.tiny(norm))
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
-    """The overlap-added squared window the inverse STFT divides by, ``size`` samples from
-    ``start`` (read-only).  Cached: the stems of one separation share it, and for a
-    3-minute 44.1 kHz track it costs as much as an inverse FFT pass (0.24 s of CPU for
-    ten inverses before)."""
+    """The overlap-added squared window the inverse STFT divides by (librosa's
+    ``window_sumsquare``), ``size`` samples from ``start``, bit for bit.
+
+    Built from :func:`_window_norm_parts` instead of summing ``n_frames`` windows: away
+    from the first and last frames every sample gets the same window values in the same
+    order as the sample one hop earlier, so the sum repeats with period ``hop_length``.
+    Only those few-frame parts are cached (a signal-length cache would keep tens of MB
+    alive after the call); tiling them costs a copy, not an overlap-add pass.
+    """
     import librosa
 
-    norm = librosa.filters.window_sumsquare(window=window, n_frames=n_frames, win_length=n_fft, n_fft=n_fft,
+    dtype = np.dtype(dtype)
+    try:
+        head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
+    except TypeError:  # an unhashable window (an array): not cached
+        head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
+    m = (head.size - n_fft) // hop_length + 1  # frames in head
+    if n_frames <= m:
+        norm = librosa.filters.window_sumsquare(window=window, n_frames=n_frames, win_length=n_fft, n_fft=n_fft,
+                                                hop_length=hop_length, dtype=dtype)
+    else:
+        norm = np.empty(n_fft + hop_length * (n_frames - 1), dtype=dtype)
+        # Samples before frame m: only frames 0..m-1 reach them, as in head.
+        norm[:m * hop_length] = head[:m * hop_length]
+        # Samples past the end of frame n_frames - m - 1: only the last m frames reach them.
+        tail_from = n_fft - hop_length
+        norm[(n_frames - m) * hop_length + tail_from:] = head[tail_from:]
+        # Between: every frame reaching a sample exists, so it repeats with the hop.
+        lo, hi = m * hop_length, (n_frames - m) * hop_length + tail_from
+        if hi > lo:
+            norm[lo:hi] = np.tile(period, -(-(hi - lo) // hop_length))[:hi - lo]
+    return librosa.util.fix_length(norm[start:], size=size)
+
+
+@functools.lru_cache(maxsize=16)
+def _window_norm_parts(window, n_fft, hop_length, dtype):
+    """``(head, period)`` for :func:`_window_norm`: the window sum-square of the first
+    ``ceil(n_fft / hop_length) + 1`` frames, and one hop of its steady part (read-only;
+    a few n_fft long, so caching them is cheap)."""
+    import librosa
+
+    q = -(-n_fft // hop_length)  # most frames that reach one sample
+    head = librosa.filters.window_sumsquare(window=window, n_frames=q + 1, win_length=n_fft, n_fft=n_fft,
                                             hop_length=hop_length, dtype=np.dtype(dtype))
-    norm = librosa.util.fix_length(norm[start:], size=size)
-    norm.flags.writeable = False
-    return norm
+    period = head[q * hop_length:(q + 1) * hop_length].copy()
+    head.flags.writeable = False
+    period.flags.writeable = False
+    return head, period
 
 
 try:
