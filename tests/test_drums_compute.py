@@ -85,6 +85,23 @@ def test_stereo_at_two_levels_gives_the_same_stems_at_those_levels():
         np.testing.assert_allclose(track[1], 0.5 * track[0], atol=1e-4 * scale, err_msg=name)
 
 
+def _panned_hihat_stems(seconds=3.0):
+    """The hi-hat stem's rms per channel for a mix with the hi-hat only on the left and
+    the kick and snare on both channels."""
+    kick, snare, hihat = synthetic_hits(seconds=seconds)
+    stereo = np.stack([kick + snare + hihat, kick + snare])
+    stem = separate_drums(stereo, SR, random_state=0).sources["hihat"]
+    return np.sqrt(np.mean(stem.astype(np.float64) ** 2, axis=-1))
+
+
+def test_a_drum_panned_to_one_channel_stays_out_of_the_other():
+    """The channel gains after the summed fit follow each drum's pan: a hi-hat played on
+    the left only gives a right hi-hat stem below 5% of the left's rms."""
+    left, right = _panned_hihat_stems()
+    assert left > 0, "no hi-hat found on the left"
+    assert right < 0.05 * left, f"right hi-hat rms {right:.4g} vs left {left:.4g}"
+
+
 def test_per_channel_fit_is_still_available(monkeypatch):
     # model.FIT_CHANNEL_SUM = False: one activation row per template and channel in the fit
     kick, snare, hihat = synthetic_hits(seconds=2.0)
