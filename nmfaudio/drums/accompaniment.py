@@ -5,8 +5,8 @@ In a full song the bass, keys, guitars and pads play under the drums.  Fitted to
 whole spectrogram, the drum templates take them: the bass went into the kick stem,
 chords into the snare (issue 14).  The method here is the time axis of
 harmonic–percussive separation (Fitzgerald 2010): a **running median over time** of each
-frequency band's magnitude (0.7 s at 44.1 kHz / hop 512, the drum fit's 1/12-octave
-bands, every 4th frame) follows what is sustained — notes,
+frequency band's magnitude (0.7 s: 31 frames at 44.1 kHz with the default hop of 1024,
+the drum fit's 1/12-octave bands, every 4th frame) follows what is sustained — notes,
 chords, pads — and ignores short events, so at a kick it gives the bass level without
 the kick.  That *sustained part* is
 
@@ -39,8 +39,9 @@ __all__ = ["AUTO_TONAL", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode",
            "mask_weight", "median_frames", "spread_to_bins", "sustained_part", "sustained_share",
            "tonal_share", "use_accompaniment"]
 
-#: Length of the running median over time (seconds).  0.7 s (61 frames at 44.1 kHz /
-#: hop 512) measured better than 0.36 s (librosa's default 31 frames) on the full-song
+#: Length of the running median over time (seconds; :func:`median_frames`: 31 frames at
+#: 44.1 kHz with the default hop of 1024).  0.7 s (61 frames at hop 512, the hop of that
+#: run) measured better than 0.36 s (librosa's default 31 frames there) on the full-song
 #: benchmark (scratch runs, signal-to-error ratio, not BSS Eval SDR: three GMRockKit songs):
 #: all drums 5.5 vs 4.6 dB, mean kick/snare/hi-hat 2.5 vs 1.9 dB.
 SUSTAIN_SECONDS = 0.7
@@ -115,7 +116,7 @@ def median_frames(sr: float, hop_length: int) -> int:
 
 def sustained_part(band_magnitude, *, frames: int, step: int = DECIMATION) -> np.ndarray:
     """Running median over time of each frequency band (and channel), on every ``step``-th
-    frame (the median of a 0.7-s window hardly changes from one 12-ms frame to the next;
+    frame (the median of a 0.7-s window hardly changes from one 23-ms hop to the next;
     a full-rate median at full frequency resolution took minutes on a 3-minute song).
 
     Parameters

@@ -41,8 +41,11 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.
 
-Multichannel audio: one set of templates for all channels, one activation row per drum
-and channel (as :func:`nmfaudio.separate` does), masks applied per channel.
+Multichannel audio: one set of templates for all channels, fitted once to the channels'
+summed magnitude; each drum's (and free component's) level per channel then comes from
+:func:`nmfaudio.drums.model.channel_gains`, so a panned drum keeps its pan; masks are applied
+per channel.  (``model.FIT_CHANNEL_SUM = False`` fits one activation row per drum and
+channel instead.)
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ class DrumSeparation:
     sr : int or None
     n_fft, hop_length : int
     loss : ndarray, shape (n_iter + 1,)
-        The β-divergence of the (band-compressed) fit per iteration.
+        The β-divergence of the (band-compressed) fit per iteration.  For multichannel
+        input it is the fit to the channels' sum (before the per-channel gains), so it is
+        not comparable with a per-channel fit's loss or a mono run's on one channel.
     n_iter : int
     mask_power : float
     name : str
