@@ -238,3 +238,38 @@ def test_tonal_share_samples_long_recordings_in_excerpts():
     share = tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop)
     whole = 4.0 * 14 / 139 / (1 + 4.0 * 14 / 139)  # the share where the peaks are
     assert 0.0 < share < whole
+
+
+def test_blockwise_decides_auto_once_for_the_whole_recording(monkeypatch):
+    # 4 s of drums only, then 8 s of the drums under bass and chords: decided per block,
+    # the first (drums-only) block said "drums" and the result reported that block's
+    # decision and share.  Block-wise "auto" must match the in-memory run: same decision,
+    # the same tonal share (both from the same low bins of the same STFT; float32 sums:
+    # 1e-4 relative), and every block separated with that decision.
+    import nmfaudio.drums.separation as separation
+
+    drums = sum(synthetic_hits(seconds=3 * SECONDS)).astype(np.float32)
+    bass, chords = tonal_parts(seconds=2 * SECONDS)
+    y = drums.copy()
+    y[int(SECONDS * SR):] += bass + chords
+    whole = separate_drums(y, SR, random_state=0, max_iter=5)
+    assert whole.accompaniment is True and whole.tonal_share > AUTO_TONAL
+    first_block = separate_drums(y[:int(SECONDS * SR)], SR, random_state=0, max_iter=5)
+    assert first_block.accompaniment is False  # what a per-block decision starts with
+
+    modes = []
+    real = separation._separate
+
+    def spy(*args, accompaniment=False, **kwargs):
+        modes.append(accompaniment)
+        return real(*args, accompaniment=accompaniment, **kwargs)
+
+    monkeypatch.setattr(separation, "_separate", spy)
+    blocks = separate_drums(y, SR, random_state=0, max_iter=5, block_seconds=SECONDS)
+    assert len(modes) == 3 and all(mode is True for mode in modes)
+    assert blocks.accompaniment is True
+    assert blocks.tonal_share == pytest.approx(whole.tonal_share, rel=1e-4)
+    # an explicit choice is kept as given in every block
+    modes.clear()
+    separate_drums(y, SR, random_state=0, max_iter=5, block_seconds=SECONDS, accompaniment=False)
+    assert modes == [False] * 3

@@ -12,6 +12,13 @@ frame's centre lies in the block's core); the reported templates are the blocks'
 adapted templates averaged (weighted by block length) and the loss is the blocks'
 losses summed per iteration.
 
+``accompaniment="auto"`` is decided once, on the whole recording, before it is cut
+(:func:`nmfaudio.drums.accompaniment.tonal_share` of its low bins, made a stretch at a
+time): decided per block, a song whose first block is drums only would be treated as
+drums there and as a song later, and the result would report the first block's
+decision.  Every block is then separated with that decision (True or False), and the
+result reports it and the whole recording's tonal share.
+
 What is held: the input and the stems (``n_stems + 2`` times the input), plus one
 block's separation.  ``benchmarks/pipeline_memory.py --job drums`` measures it and how
 close the result is to the separation in memory.
@@ -26,6 +33,7 @@ import numpy as np
 
 from nmfaudio import budget
 from nmfaudio._validation import check_number
+from nmfaudio.drums.accompaniment import DECISION_HZ, tonal_share, use_accompaniment
 
 __all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks_if_needed"]
 
@@ -73,7 +81,8 @@ def _fade_weights(span, previous_span, next_span) -> np.ndarray:
 
 
 def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: int, n_fft: int, n_stems: int,
-                                 block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None):
+                                 block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None,
+                                 accompaniment=False):
     """``separate_segment(y)`` (a :class:`nmfaudio.drums.DrumSeparation`), or the same
     computation block by block when ``block_seconds`` is given or the separation in
     memory would exceed ``max_memory``.
@@ -81,8 +90,9 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     Parameters
     ----------
     y : ndarray, shape (n_samples,) or (n_channels, n_samples)
-    separate_segment : callable(segment) -> DrumSeparation
-        The drum separation of a stretch of ``y`` (same settings for every block).
+    separate_segment : callable(segment, accompaniment) -> DrumSeparation
+        The drum separation of a stretch of ``y`` (same settings for every block), with
+        ``accompaniment`` "auto", True or False.
     sr, hop_length, n_fft : int
     n_stems : int
         Drum stems asked for (the residual besides).
@@ -92,11 +102,15 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     max_memory : bytes, str or None
         See :func:`nmfaudio.budget.check_max_memory`.
     on_block : callable(done, total), optional
+    accompaniment : "auto", True or False
+        From :func:`nmfaudio.drums.accompaniment.accompaniment_mode`.  Block-wise, "auto"
+        is decided once on the whole recording and every block gets the decision.
 
     Returns
     -------
     DrumSeparation
-        Block-wise: ``blockwise_reason`` says why when the budget chose it.
+        Block-wise: ``blockwise_reason`` says why when the budget chose it;
+        ``accompaniment`` and ``tonal_share`` are the whole recording's.
     """
     max_memory = budget.check_max_memory(max_memory)
     reason = None
@@ -106,7 +120,7 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
                                       itemsize=y.dtype.itemsize)
         reason = budget.over_budget(estimate, max_memory)
         if reason is None:
-            return separate_segment(y)
+            return separate_segment(y, accompaniment)
         stems = (n_stems + 2) * y.size * y.dtype.itemsize  # the input, the stems and the residual
         if stems > max_memory:  # held whatever the blocks: the result is arrays
             reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
@@ -118,8 +132,40 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
                                  expected="a number of seconds > 0 (e.g. 30)")
     spans = block_spans(y.shape[-1], block=round(block_seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
                         hop=hop_length)
-    result = _run(y, separate_segment, spans, hop_length, on_block)
-    return dataclasses.replace(result, blockwise_reason=reason) if reason else result
+    tonal = None if accompaniment is False else whole_tonal_share(y, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    decided = use_accompaniment(accompaniment, tonal) if tonal is not None else False
+    result = _run(y, lambda segment: separate_segment(segment, decided), spans, hop_length, on_block)
+    return dataclasses.replace(result, blockwise_reason=reason, accompaniment=decided, tonal_share=tonal)
+
+
+def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
+    """:func:`nmfaudio.drums.accompaniment.tonal_share` of the whole recording, as the
+    separation in memory computes it, without holding its spectrogram: only the bins
+    below :data:`~nmfaudio.drums.accompaniment.DECISION_HZ` (the only ones it reads)
+    are kept, made a stretch of frames at a time.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+    sr, n_fft, hop_length : int
+        The blocks' sample rate and STFT.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    from nmfaudio import spectrum
+
+    y = y.reshape(-1, y.shape[-1])
+    low = max(1, int(DECISION_HZ * n_fft / sr))  # as tonal_share slices it
+    n_frames = spectrum.n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft)
+    magnitude = np.empty((low, y.shape[0], n_frames), dtype=np.float32)  # (F_low, C, N), as _separate lays it out
+    step = max(1, spectrum.istft_chunk_frames(n_fft, y.shape[0], y.dtype))
+    for start in range(0, n_frames, step):
+        stop = min(start + step, n_frames)
+        frames = spectrum.stft_frames(y, start, stop, n_fft=n_fft, hop_length=hop_length)  # (C, F, n)
+        magnitude[..., start:stop] = np.abs(frames[:, :low]).transpose(1, 0, 2)
+    return tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
 
 
 def _run(y, separate_segment, spans, hop: int, on_block):

@@ -390,13 +390,13 @@ def separate_drums(
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         result = separate_in_blocks_if_needed(
-            y, lambda y: _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
-                                   mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt),
-                                   support_db=support_db, max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands),
-                                   engine=engine, rng=rng, callback=callback,
-                                   accompaniment=accompaniment),
+            y, lambda y, mode: _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft,
+                                         hop_length=hop_length, mask_power=float(mask_power), max_iter=max_iter,
+                                         adapt=bool(adapt), support_db=support_db, max_gain_db=max_gain_db,
+                                         n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
+                                         callback=callback, accompaniment=mode),
             sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
-            max_memory=max_memory)
+            max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
     return result
 
