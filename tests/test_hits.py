@@ -4,6 +4,7 @@ errors; ``nmfaudio drums --midi / --onsets / --quantize``."""
 
 import csv
 import sys
+import warnings
 from pathlib import Path
 
 import mido
@@ -341,6 +342,15 @@ def test_the_loops_hihat_hits_are_kept_at_8_khz():
     # measured 30 of 42: the 8-kHz separation's activation finds that many with or without
     # step 7; tolerance: at least 2/3 of the 22.05-kHz count, at most 1.2x
     assert 2 / 3 * full <= low <= 1.2 * full, (low, full)
+
+
+def test_a_track_shorter_than_the_flux_frame_gives_no_warning():
+    track = 0.1 * np.random.default_rng(0).standard_normal(500)  # under the 1024-sample flux frame
+    activation = np.array([0.0, 1.0, 0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hits = detect_hits({"hihat": activation}, sr=SR, hop_length=128, signals={"hihat": track}, mixture=track)
+    assert np.all(np.isfinite(hits["hihat"].times))
 
 
 def test_leakage_in_a_drum_that_does_not_play_gives_no_hits():

@@ -96,7 +96,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio
+from nmfaudio import audio, spectrum
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
            "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM"]
@@ -924,7 +924,8 @@ def _band_flux(y, sr, *, fmin, hop):
     import librosa
 
     mono = y if y.ndim == 1 else y.mean(axis=0)
-    magnitude = np.abs(librosa.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
+    # the project's stft: a track shorter than a frame is zero-padded without librosa's warning
+    magnitude = np.abs(spectrum.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
     band = magnitude[librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin]
     if not band.size or not band.max() > 0:
         return np.zeros(magnitude.shape[1])
