@@ -40,6 +40,19 @@ def test_library_errors_name_the_options(argv, needle, song, tmp_path, capsys):
     assert "hop_length=" not in line and "classes=(" not in line and "beta=" not in line
 
 
+def test_drums_hop_alone_is_checked_against_the_n_fft_of_the_files_rate(tmp_path, capsys):
+    # separate_drums takes n_fft 4096 at 44.1 kHz (frames_for_rate): --hop-length 2048 alone
+    # is valid there, though it is not with the 22.05-kHz n_fft 2048 the CLI checked against
+    song = write(tmp_path / "t44.wav", tones(n=44100, sr=44100), sr=44100)
+    code, _, err = cli(["drums", song, "--hop-length", "2048", "--max-iter", "20", "-o", tmp_path / "ok"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    # a hop no window of the rate's n_fft covers: still a one-line error before any output
+    code, _, err = cli(["drums", song, "--hop-length", "4096", "-o", tmp_path / "bad"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "--hop-length 4096" in line and "4096" in line.split("--n-fft")[-1], line
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["separate", "{song}", "-k", "2", "--seed", "-1"], "argument --seed: '-1' must be an int >= 0"),
     (["drums", "{song}", "--seed", "-1"], "argument --seed: '-1' must be an int >= 0"),

@@ -156,9 +156,8 @@ def run_drums(args) -> int:
     from nmfaudio.drums import FREE_ITER
 
     file_format(args)  # a bad --format/--subtype pair: a usage error before any work
-    if args.n_fft is not None or args.hop_length is not None:  # else scaled with the rate (separate_drums)
-        spectrum.check_frames(args.n_fft or spectrum.N_FFT,
-                              args.hop_length or max(1, (args.n_fft or spectrum.N_FFT) // 4))
+    if args.n_fft is not None:  # else scaled with each file's rate: the hop alone is checked per file
+        spectrum.check_frames(args.n_fft, args.hop_length or max(1, args.n_fft // 4))
     _check_hit_options(args)
     if is_batch(args):
         _templates(args)
@@ -168,6 +167,9 @@ def run_drums(args) -> int:
     from nmfaudio import audio
 
     info = audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    if args.n_fft is None and args.hop_length is not None:
+        # separate_drums' n_fft for this file's rate (4096 at 44.1 kHz), not the 22.05-kHz 2048
+        spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's

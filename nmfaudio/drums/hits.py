@@ -61,14 +61,18 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    attacks leak into the hat's track), and the activation is within -40 dB of its
    maximum; they are timed as in step 6.  The activation's hits with no flux onset
    ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
-   re-firing as an open hat rings, or another drum's body in the track).
+   re-firing as an open hat rings, or another drum's body in the track).  Skipped
+   (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
+   the Nyquist frequency (5 kHz: sample rates up to ~10.5 kHz): the band is empty or
+   holds only the resampler's roll-off, its flux would confirm no hit.
 8. **Share** (with ``signals`` and ``mixture``; snare, toms and cymbals): a drum that
    plays little or not at all has an activation made of the others' leakage, with
    peaks that stand out relative to itself.  A hit is kept only where the class's
    track holds at least ``min_share_db`` of the recording's energy from the onset on
    (-20 dB; over the whole band in the 1024 samples from the onset, for cymbals above
    4 kHz and the larger of 1024 and 4096 samples — their attack may have gone to
-   another stem).
+   another stem).  Where 4 kHz is at or above 95 % of the Nyquist frequency (sample
+   rates up to ~8.4 kHz) the cymbals' share is measured over the whole band.
    Steps 7 and 8 run before the minimum interval (step 5).
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
@@ -92,7 +96,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio import audio
+from nmfaudio import audio, spectrum
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
            "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM"]
@@ -270,6 +274,9 @@ _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
 _FLUX_NEW_S = 0.04
 _FLUX_FLOOR_DB = -40.0
+# A band whose lower edge is this close to the Nyquist frequency is empty or only the
+# resampler's roll-off (at 11.025 kHz the 5-kHz band, 0.91 of Nyquist, still times the hat)
+_BAND_MAX_NYQUIST_FRACTION = 0.95
 
 
 # Share check (module notes, step 8): over the whole band, cymbals above 4 kHz
@@ -279,6 +286,12 @@ _SHARE_FMIN = {"cymbals": 4000.0}
 # ~186 ms (its stem may hold the ring but not the attack, see step 6)
 _SHARE_SAMPLES = {"cymbals": (1024, 4096)}
 _SHARE_SAMPLES_DEFAULT = (1024,)
+
+
+def _band_usable(fmin, sr) -> bool:
+    """Does the band above ``fmin`` Hz hold enough of the spectrum at rate ``sr`` to
+    measure (its edge under ``_BAND_MAX_NYQUIST_FRACTION`` of the Nyquist frequency)?"""
+    return fmin < _BAND_MAX_NYQUIST_FRACTION * sr / 2
 
 
 def _default_min_share_db(name: str) -> float:
@@ -866,6 +879,9 @@ def detect_hits(
             signal = _signal_for(name, signals)
             if signal is None or not (flux_delta[name] > 0 or flux_confirm[name] > 0):
                 continue
+            if not _band_usable(flux_fmin_hz, sr):
+                # at low rates the band is empty: its flux would confirm no hit and drop them all
+                continue
             others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
@@ -890,6 +906,8 @@ def detect_hits(
             # not at all; keep a hit only where the track holds a share of the recording
             track, mix = audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture")
             starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
+            if not _band_usable(fmin, sr):
+                fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
             shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width)
                              for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
@@ -906,7 +924,8 @@ def _band_flux(y, sr, *, fmin, hop):
     import librosa
 
     mono = y if y.ndim == 1 else y.mean(axis=0)
-    magnitude = np.abs(librosa.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
+    # the project's stft: a track shorter than a frame is zero-padded without librosa's warning
+    magnitude = np.abs(spectrum.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
     band = magnitude[librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin]
     if not band.size or not band.max() > 0:
         return np.zeros(magnitude.shape[1])
