@@ -273,3 +273,20 @@ def test_blockwise_decides_auto_once_for_the_whole_recording(monkeypatch):
     modes.clear()
     separate_drums(y, SR, random_state=0, max_iter=5, block_seconds=SECONDS, accompaniment=False)
     assert modes == [False] * 3
+
+
+def test_blockwise_tonal_share_of_a_long_recording_reads_the_same_excerpts():
+    # past DECISION_SECONDS the decision reads excerpts; block-wise makes only those frames
+    from nmfaudio import spectrum
+    from nmfaudio.drums.accompaniment import DECISION_SECONDS, decision_spans
+    from nmfaudio.drums.blockwise import whole_tonal_share
+
+    sr = 8000
+    rng = np.random.default_rng(3)
+    t = np.arange(int(2 * DECISION_SECONDS * sr)) / sr
+    y = (0.05 * rng.standard_normal(t.size) + 0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+    n_fft, hop = spectrum.frames_for_rate(sr)
+    magnitude = np.abs(spectrum.stft(y, n_fft=n_fft, hop_length=hop))
+    assert len(decision_spans(magnitude.shape[-1], sr=sr, hop_length=hop)) > 1  # the excerpt path
+    expected = tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop)
+    assert whole_tonal_share(y, sr=sr, n_fft=n_fft, hop_length=hop) == pytest.approx(expected, rel=1e-5)

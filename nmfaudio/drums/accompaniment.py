@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AUTO_TONAL", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode", "decision_share", "energy_share",
-           "mask_weight", "median_frames", "spread_to_bins", "sustained_part", "sustained_share",
-           "tonal_share", "use_accompaniment"]
+__all__ = ["AUTO_TONAL", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode", "decision_share", "decision_spans",
+           "energy_share", "mask_weight", "median_frames", "spread_to_bins", "sustained_part", "sustained_share",
+           "tonal_share", "tonal_sums", "use_accompaniment"]
 
 #: Length of the running median over time (seconds; :func:`median_frames`: 31 frames at
 #: 44.1 kHz with the default hop of 1024).  0.7 s (61 frames at hop 512, the hop of that
@@ -221,31 +221,44 @@ def tonal_share(magnitude, *, sr: float, n_fft: int, hop_length: int, width: int
     -------
     float in [0, 1] (0 for silence)
     """
+    magnitude = np.asarray(magnitude)
+    low = max(1, int(DECISION_HZ * n_fft / sr))
+    peaks, total = 0.0, 0.0
+    for start, stop in decision_spans(magnitude.shape[-1], sr=sr, hop_length=hop_length, step=step):
+        span_peaks, span_total = tonal_sums(magnitude[:low, ..., start:stop], sr=sr, hop_length=hop_length,
+                                            width=width, step=step)
+        peaks, total = peaks + span_peaks, total + span_total
+    return peaks / total if total > 0 else 0.0
+
+
+def decision_spans(n_frames: int, *, sr: float, hop_length: int, step: int = DECISION_STEP) -> list[tuple[int, int]]:
+    """The frame spans ``[start, stop)`` :func:`tonal_share` reads: the whole recording, or
+    for a long one :data:`DECISION_EXCERPTS` equally spaced excerpts holding
+    :data:`DECISION_SECONDS` in all (the running medians cost ~50 ms on a whole 3-minute
+    song; block-wise separation computes only these frames)."""
+    length = max(1, (median_frames(sr, hop_length) // step) | 1)
+    excerpt = max(length, int(DECISION_SECONDS * sr / hop_length / DECISION_EXCERPTS))
+    if n_frames <= excerpt * DECISION_EXCERPTS:
+        return [(0, n_frames)]
+    starts = np.linspace(0, n_frames - excerpt, DECISION_EXCERPTS).astype(int)
+    return [(int(a), int(a) + excerpt) for a in starts]
+
+
+def tonal_sums(frames, *, sr: float, hop_length: int, width: int | None = None,
+               step: int = DECISION_STEP) -> tuple[float, float]:
+    """``(peak magnitude, magnitude)`` of one span of :func:`tonal_share`: ``frames``,
+    shape (n_low, n_frames) or (n_low, n_channels, n_frames), are its bins below
+    :data:`DECISION_HZ` over the span's frames."""
     from scipy.ndimage import median_filter
 
     width = PEAK_BINS if width is None else int(width)
-    magnitude = np.asarray(magnitude)
-    low = max(1, int(DECISION_HZ * n_fft / sr))
     length = max(1, (median_frames(sr, hop_length) // step) | 1)
-    # a long recording is sampled: DECISION_EXCERPTS equally spaced excerpts holding
-    # DECISION_SECONDS in all (the running medians cost ~50 ms on a whole 3-minute song)
-    n_frames = magnitude.shape[-1]
-    excerpt = max(length, int(DECISION_SECONDS * sr / hop_length / DECISION_EXCERPTS))
-    if n_frames <= excerpt * DECISION_EXCERPTS:
-        spans = [(0, n_frames)]
-    else:
-        starts = np.linspace(0, n_frames - excerpt, DECISION_EXCERPTS).astype(int)
-        spans = [(int(a), int(a) + excerpt) for a in starts]
-    peaks, total = 0.0, 0.0
-    for start, stop in spans:
-        frames = magnitude[:low, ..., start:stop:step]
-        if frames.ndim == 3:
-            frames = frames.sum(axis=1, dtype=np.float32)
-        total += float(np.sum(frames, dtype=np.float64))
-        held = median_filter(frames, size=(1, length), mode="reflect")
-        floor = median_filter(held, size=(width, 1), mode="reflect")
-        peaks += float(np.sum(np.maximum(held - floor, 0), dtype=np.float64))
-    return peaks / total if total > 0 else 0.0
+    frames = frames[..., ::step]
+    if frames.ndim == 3:
+        frames = frames.sum(axis=1, dtype=np.float32)
+    held = median_filter(frames, size=(1, length), mode="reflect")
+    floor = median_filter(held, size=(width, 1), mode="reflect")
+    return float(np.sum(np.maximum(held - floor, 0), dtype=np.float64)), float(np.sum(frames, dtype=np.float64))
 
 
 def energy_share(magnitude, sustained) -> float:

@@ -33,7 +33,7 @@ import numpy as np
 
 from nmfaudio import budget
 from nmfaudio._validation import check_number
-from nmfaudio.drums.accompaniment import DECISION_HZ, tonal_share, use_accompaniment
+from nmfaudio.drums.accompaniment import DECISION_HZ, decision_spans, tonal_sums, use_accompaniment
 
 __all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks_if_needed"]
 
@@ -140,9 +140,10 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
 
 def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
     """:func:`nmfaudio.drums.accompaniment.tonal_share` of the whole recording, as the
-    separation in memory computes it, without holding its spectrogram: only the bins
-    below :data:`~nmfaudio.drums.accompaniment.DECISION_HZ` (the only ones it reads)
-    are kept, made a stretch of frames at a time.
+    separation in memory computes it, without holding its spectrogram: only the frames
+    it reads (:func:`~nmfaudio.drums.accompaniment.decision_spans`: a few excerpts of a
+    long recording) and the bins below :data:`~nmfaudio.drums.accompaniment.DECISION_HZ`
+    are made, a stretch of frames at a time.
 
     Parameters
     ----------
@@ -159,13 +160,18 @@ def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
     y = y.reshape(-1, y.shape[-1])
     low = max(1, int(DECISION_HZ * n_fft / sr))  # as tonal_share slices it
     n_frames = spectrum.n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft)
-    magnitude = np.empty((low, y.shape[0], n_frames), dtype=np.float32)  # (F_low, C, N), as _separate lays it out
-    step = max(1, spectrum.istft_chunk_frames(n_fft, y.shape[0], y.dtype))
-    for start in range(0, n_frames, step):
-        stop = min(start + step, n_frames)
-        frames = spectrum.stft_frames(y, start, stop, n_fft=n_fft, hop_length=hop_length)  # (C, F, n)
-        magnitude[..., start:stop] = np.abs(frames[:, :low]).transpose(1, 0, 2)
-    return tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    peaks, total = 0.0, 0.0
+    # only the frames tonal_share reads (a few excerpts of a long recording), a stretch at a time
+    step = spectrum.istft_chunk_frames(n_fft, y.shape[0], y.dtype)  # the same bounded chunk size
+    for span_start, span_stop in decision_spans(n_frames, sr=sr, hop_length=hop_length):
+        magnitude = np.empty((low, y.shape[0], span_stop - span_start), dtype=np.float32)  # (F_low, C, N)
+        for start in range(span_start, span_stop, step):
+            stop = min(start + step, span_stop)
+            frames = spectrum.stft_frames(y, start, stop, n_fft=n_fft, hop_length=hop_length)  # (C, F, n)
+            magnitude[..., start - span_start:stop - span_start] = np.abs(frames[:, :low]).transpose(1, 0, 2)
+        span_peaks, span_total = tonal_sums(magnitude, sr=sr, hop_length=hop_length)
+        peaks, total = peaks + span_peaks, total + span_total
+    return peaks / total if total > 0 else 0.0
 
 
 def _run(y, separate_segment, spans, hop: int, on_block):
