@@ -67,6 +67,10 @@ class ExtrapolatedBetaMU:
     relaxed_gamma : float, optional
         An over-relaxed exponent (≥ ``gamma``) used until a plain, unextrapolated update
         with it raises the loss; from then on ``gamma`` (see :func:`relaxed_exponent`).
+    warm_start : callable(W, H) -> (W, H), optional
+        A cheap first move (``solvers.frobenius_warm_start``): the first ``step()`` runs
+        it from the starting pair and keeps its pair only if its loss is no higher than
+        the start's (one pass to check); the updates continue from the kept pair.
     """
 
     #: Starting momentum, its growth on success, its division on failure, and the
@@ -81,8 +85,9 @@ class ExtrapolatedBetaMU:
     #: An extrapolated entry keeps at least this fraction of its MU value.
     keep = 0.95
 
-    def __init__(self, V, W, H, problem, *, gamma, ratio, relaxed_gamma=None):
+    def __init__(self, V, W, H, problem, *, gamma, ratio, relaxed_gamma=None, warm_start=None):
         self.W, self.H, self.problem = W, H, problem
+        self.warm_start = warm_start
         self.mm_gamma = gamma
         self.gamma = gamma if relaxed_gamma is None else max(gamma, relaxed_gamma)
         self._ratio = ratio
@@ -105,6 +110,8 @@ class ExtrapolatedBetaMU:
         self.rerun = False  # the candidate is the held pair itself (back to the MM exponent)
         self.momentum = type(self).momentum
         self.ceiling = type(self).ceiling
+        self.warm_start_done = False
+        self.warm_accepted = False
 
     def _mu_update(self, Wc):
         """W's MU update from the products of the last pass (H already in H_next)."""
@@ -149,7 +156,28 @@ class ExtrapolatedBetaMU:
             self.Hc, self.Wc = H_mu.copy(), W_mu.copy()
         self.H_mu, self.W_mu = H_mu, W_mu
 
+    def _warm_step(self) -> float:
+        """The first iteration with a warm start: its pair if its loss is no higher than
+        the start's, else the start (the candidate stays the start's MU update)."""
+        self.warm_start_done = True
+        W_warm, H_warm = self.warm_start(self.W, self.H)
+        loss = self.pass_.run(W_warm, H_warm, self.H_next)
+        self.warm_accepted = bool(loss <= self.loss)
+        if self.warm_accepted:
+            self.loss = loss
+            self.W[...] = W_warm
+            self.H[...] = H_warm
+            self.Wc, self.Hc = W_warm, H_warm
+            self._advance(extrapolate=False)  # a plain MU update of the warm pair next
+            self.held_mu = (self.W_mu, self.H_mu)
+        # rejected: the pass's products are stale, but the candidate (the start's MU
+        # update, made in start()) does not need them
+        self.plain = True
+        return self.loss
+
     def step(self) -> float:
+        if self.warm_start is not None and not self.warm_start_done:
+            return self._warm_step()
         loss = self.pass_.run(self.Wc, self.Hc, self.H_next)
         if self.rerun:  # a pass over the held pair with the MM exponent: its MM update next
             self.rerun = False
