@@ -464,7 +464,7 @@ WARM_ITERATIONS = 4
 WARM_LIFT = 1e-2
 
 
-def frobenius_warm_start(V, W, H, problem: Problem, n_iter: int = WARM_ITERATIONS, lift: float = WARM_LIFT):
+def frobenius_warm_start(V, W, H, problem: Problem, n_iter: int | None = None, lift: float | None = None):
     """A few Frobenius HALS iterations from (W, H): the warm start of "amu" for β ≠ 2.
 
     HALS reaches scikit-learn MU's 200-iteration Frobenius loss in ~4 iterations, each
@@ -483,12 +483,16 @@ def frobenius_warm_start(V, W, H, problem: Problem, n_iter: int = WARM_ITERATION
     problem : Problem
         Its free components are updated; its penalties are not used (the caller skips
         the warm start for penalized problems).
+    n_iter, lift : optional
+        HALS iterations and lift fraction (default :data:`WARM_ITERATIONS`, :data:`WARM_LIFT`).
 
     Returns
     -------
     W, H : ndarray
         New arrays of the same shapes and dtype.
     """
+    n_iter = WARM_ITERATIONS if n_iter is None else n_iter
+    lift = WARM_LIFT if lift is None else lift
     W_new, H_new = W.copy(), H.copy()
     hals = FrobeniusHALS(V, W_new, H_new, Problem(beta=2.0, free_W=problem.free_W, free_H=problem.free_H, eps=0.0))
     hals.start()
