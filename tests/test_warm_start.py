@@ -23,6 +23,11 @@ def low_rank(seed, shape=(60, 80), k=4, zeros=True):
     return V.astype(np.float32)
 
 
+def random_start(seed):
+    rng = np.random.default_rng(seed)
+    return rng.random((60, 4)).astype(np.float32), rng.random((4, 80)).astype(np.float32)
+
+
 def solver_for(V, k, beta, W0, H0, **problem):
     eps = default_floor(V)
     V_fit, _ = floor_data(V, beta, eps)
@@ -47,8 +52,7 @@ def test_history_with_the_warm_start_never_rises_and_is_finite(beta):
 def test_warm_start_is_taken_from_a_random_start(beta):
     # From a random start the HALS pair has a much lower β loss: the first step keeps it.
     V = low_rank(1)
-    rng = np.random.default_rng(1)
-    W0, H0 = rng.random((60, 4)).astype(np.float32), rng.random((4, 80)).astype(np.float32)
+    W0, H0 = random_start(1)
     solver = solver_for(V, 4, beta, W0, H0)
     start = solver.start()
     first = solver.step()
@@ -74,8 +78,7 @@ def test_a_start_that_is_already_a_good_fit_is_kept(beta):
 @pytest.mark.parametrize("beta", [1.0, 0.0])
 def test_frozen_components_stay_bit_identical(beta):
     V = low_rank(3)
-    rng = np.random.default_rng(3)
-    W0, H0 = rng.random((60, 4)).astype(np.float32), rng.random((4, 80)).astype(np.float32)
+    W0, H0 = random_start(3)
     res = factorize(V, 4, beta=beta, solver="amu", W=W0, H=H0, fix_W=[1], fix_H=[2], max_iter=30, tol=0)
     np.testing.assert_array_equal(res.W[:, 1], W0[:, 1])
     np.testing.assert_array_equal(res.H[2], H0[2])
@@ -87,8 +90,7 @@ def test_frozen_components_stay_bit_identical(beta):
 
 def test_warm_start_lifts_zeros_of_free_components_only():
     V = low_rank(4)
-    rng = np.random.default_rng(4)
-    W0, H0 = rng.random((60, 4)).astype(np.float32), rng.random((4, 80)).astype(np.float32)
+    W0, H0 = random_start(4)
     W0[:5, 0] = 0  # a frozen component's zeros stay
     free = np.array([False, True, True, True])
     p = solvers.Problem(beta=1.0, free_W=free, free_H=free, eps=1e-8)
