@@ -17,7 +17,8 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate"]
+__all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate",
+           "overlap_add", "istft_norm"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -292,6 +293,68 @@ def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int =
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
     out[...] = 0
     return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, True, workers)
+
+
+def overlap_add(frames, out, *, first: int, offset: int, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+    """Add windowed inverse-FFT frames into ``out``: ``out[s, (first + t)·hop + i − offset]
+    += window[i] · frames[s, t, i]`` where that index lies in ``out`` (the rest is
+    dropped), frames in time order — the overlap-add of :func:`istft`, for callers that
+    make an inverse STFT a stretch of frames (and of samples) at a time.  Divide the
+    finished samples by :func:`istft_norm`.
+
+    Parameters
+    ----------
+    frames : ndarray, float, shape (n_signals, n, n_fft)
+        The inverse FFTs (``irfft``) of frames ``first … first + n − 1``.
+    out : ndarray, float of frames' dtype, shape (n_signals, size)
+        A slice of the signals is fine: then ``offset`` includes the slice's start.
+    first : int
+        Index of the first of ``frames`` in the whole spectrogram.
+    offset : int
+        ``out[:, 0]``'s index in the uncut frames' signal: its sample index in the
+        signal plus ``n_fft // 2`` for the centred frames of :func:`stft`.
+    hop_length : int, default 512
+    window : str, default "hann"
+
+    Returns
+    -------
+    out
+    """
+    n_fft = frames.shape[-1]
+    frame_window = _frame_window(window, n_fft, np.dtype(out.dtype).str)
+    if _overlap_add is None:  # pragma: no cover - numba comes with librosa
+        for t in range(frames.shape[1]):
+            start = (first + t) * hop_length - offset
+            lo, hi = max(0, -start), min(n_fft, out.shape[-1] - start)
+            if hi > lo:
+                out[:, start + lo:start + hi] += frame_window[lo:hi] * frames[:, t, lo:hi]
+        return out
+    _overlap_add(frames, frame_window, int(hop_length), int(first), int(offset), out)
+    return out
+
+
+def istft_norm(n_frames: int, length: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW,
+               dtype=np.float32) -> np.ndarray:
+    """What the centred inverse STFT divides the overlap-added samples by (the squared
+    window overlap-added, librosa's ``window_sumsquare``), for a signal of ``length``
+    samples made from ``n_frames`` frames; divide only where it exceeds
+    ``librosa.util.tiny`` (as :func:`istft` does).
+
+    Returns
+    -------
+    ndarray, shape (length,)
+    """
+    return _window_norm(window, n_frames, n_fft, hop_length, np.dtype(dtype), n_fft // 2, length)
+
+
+@functools.lru_cache(maxsize=16)
+def _frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
+    """The synthesis window of :func:`istft` (read-only, cached)."""
+    import librosa
+
+    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(np.dtype(dtype))
+    frame_window.flags.writeable = False
+    return frame_window
 
 
 def _istft(X, n_fft, hop_length, window, center, length):

@@ -69,8 +69,8 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
-from nmfaudio.nmf import convolutive_model
-from nmfaudio.nmf.kernels import num_threads, run_in_threads
+from nmfaudio.drums.resynthesis import masked_stems
+from nmfaudio.nmf import convolutive_factors
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -492,66 +492,29 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         mean_spectrum = fitted.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
-    # one matrix product per output and channel over its templates' non-zero frames (and,
-    # for the residual, the free components), written in place, frame-major (N, F): the
-    # masks and the masked spectrogram are then contiguous in the order the inverse FFTs
-    # read them (and the (F, N) layout the STFT gives transposes without a copy)
-    S = np.empty((D + 1, C, N, F), dtype=np.float32)
-    H_free = free["H_free"].reshape(-1, C, N) if free else None
-    # these products are large (F × frames): BLAS threads pay off here, unlike in the fit
-    with threadpool_limits(limits=num_threads() if N >= 2048 else 1, user_api="blas"):
-        for d in range(D + 1):
-            parts = np.flatnonzero(index == d)
-            for c in range(C):
-                if d == D and free:
-                    convolutive_model(P[:, parts], H[parts, c], W_free=free["W_free"], H_free=H_free[:, c],
-                                      out=S[d, c].T)
-                elif parts.size:
-                    convolutive_model(P[:, parts], H[parts, c], out=S[d, c].T)
-                else:
-                    S[d, c] = 0
+    # each output's model as one plain product (its templates' non-zero frames, and for
+    # the residual the free components); the masks, the masked spectra and their inverse
+    # STFTs are then made a few frames at a time (nmfaudio.drums.resynthesis)
+    factors = []
+    for d in range(D + 1):
+        parts = np.flatnonzero(index == d)
+        W, Hs = convolutive_factors(P[:, parts], H[parts]) if parts.size else (None, None)
+        if d == D and free:
+            W = free["W_free"] if W is None else np.hstack([W, free["W_free"]])
+            H_free = free["H_free"].reshape(-1, C * N)
+            Hs = H_free if Hs is None else np.vstack([Hs, H_free])
+        factors.append(None if W is None else (W, Hs))
     if sustained is not None:  # the accompaniment's model joins the residual's
         sustained *= np.float32(weight)  # in place: no second song-sized array
-        S[D] += sustained.transpose(1, 2, 0)  # (F, C, N) -> (C, N, F)
-    if not S[D].any():
-        S = S[:D]  # nothing for the residual (n_free=0 and every class requested): every bin to a drum
-    M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (D [+ 1], C, N, F), S's memory
-
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
-    real = np.finfo(X.dtype).dtype  # float32 for complex64
-    # (N, F) pairs of (real, imaginary) per channel (a view: X is frame-major)
-    pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
-    chunk_frames = min(N, spectrum.istft_chunk_frames(n_fft, 1, real))
-
-    def inverse(task):
-        # one stem of one channel.  The inverse STFT asks for a chunk of frames at a time
-        # (spectrum.istft_from_frames): each chunk is masked into one small buffer just
-        # before its inverse FFTs read it, instead of a whole masked spectrogram per stem
-        # written, then read back.  The D × C inverse STFTs run on the engine's threads,
-        # one FFT worker each: the masking and the overlap-add (half of the inverse's
-        # time) then run in parallel too, not only the FFTs.
-        d, c = divmod(task, C)
-        chunk = np.empty((chunk_frames, F, 2), dtype=real)
-        mask, frames = M[d, c], pairs[c]
-
-        def masked_frames(t0, t1):
-            # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
-            # product casts through buffers (0.68 vs 0.29 s for five 3-minute stems)
-            out = chunk[:t1 - t0]
-            np.multiply(mask[t0:t1, :, None], frames[t0:t1], out=out)
-            return out.view(X.dtype).reshape(t1 - t0, F).T[None]  # (1, F, t1 - t0)
-
-        spectrum.istft_from_frames(masked_frames, drums[d, c][None], n_frames=N, n_fft=n_fft,
-                                   hop_length=hop_length, workers=1 if threads > 1 else None)
-
-    threads = min(num_threads(), D * C)
-    run_in_threads(inverse, D * C, threads)
+    residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
+                                     sustained=sustained)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
-    residual = y - drums.sum(axis=0).reshape(y.shape) if S.shape[0] > D else np.zeros_like(y)
+    residual = y - drums.sum(axis=0).reshape(y.shape) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     activations = {}

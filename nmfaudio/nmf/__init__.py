@@ -7,7 +7,8 @@ model (NMFD) with templates of several frames.
 
 from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, NMFResult, factorize
 from nmfaudio.nmf.divergence import BETA_NAMES, FLOOR_RELATIVE, beta_divergence
-from nmfaudio.nmf.nmfd import NMFDResult, convolutive_components, convolutive_model, factorize_convolutive
+from nmfaudio.nmf.nmfd import (NMFDResult, convolutive_components, convolutive_factors, convolutive_model,
+                               factorize_convolutive)
 from nmfaudio.nmf.solvers import SOLVERS
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SOLVERS",
     "beta_divergence",
     "convolutive_components",
+    "convolutive_factors",
     "convolutive_model",
     "factorize",
     "factorize_convolutive",

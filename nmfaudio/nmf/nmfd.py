@@ -29,7 +29,7 @@ from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
-__all__ = ["NMFDResult", "convolutive_components", "convolutive_model", "factorize_convolutive"]
+__all__ = ["NMFDResult", "convolutive_components", "convolutive_factors", "convolutive_model", "factorize_convolutive"]
 
 
 @dataclass
@@ -152,6 +152,31 @@ def convolutive_components(P, H, *, out=None) -> np.ndarray:
     return out
 
 
+def convolutive_factors(P, H) -> tuple[np.ndarray, np.ndarray]:
+    """The NMFD model unrolled into one plain product: ``(W, Hs)`` with
+    ``W @ Hs == convolutive_model(P, H)`` (reshaped to (F, C·N)) — W holds the templates'
+    frames that are not all zero, Hs the activations delayed by each frame's lag.  For
+    callers that need the model a stretch of frames at a time: ``W @ Hs[:, t0:t1]``
+    (within one channel) is the model of frames t0 … t1 − 1, the lags reaching back
+    before t0 included.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+    H : ndarray, shape (K, N) or (K, C, N)
+
+    Returns
+    -------
+    W : ndarray, shape (F, n_columns), P's dtype
+    Hs : ndarray, shape (n_columns, C·N) (C = 1 for 2-D H), H's dtype; channel c's
+        frames are columns ``c·N … (c + 1)·N − 1``
+    """
+    P, H = np.asarray(P), np.asarray(H)
+    H3 = H[:, None, :] if H.ndim == 2 else H
+    lags, owners = _support(P)
+    return P[:, owners, lags], _shift(H3, lags, owners)
+
+
 def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray:
     """The NMFD model ``Σ_k Σ_τ P[:, k, τ] H[k, t − τ] (+ W_free H_free)`` as one matrix
     product over the templates' frames that are not all zero (a template padded with
@@ -185,9 +210,8 @@ def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray
             out.flags.c_contiguous or (out.ndim == 2 and out.T.flags.c_contiguous)):
         raise ValueError(f"out has shape {out.shape}; it must be a C-contiguous {(F,) + H.shape[1:]} array "
                          "or the transpose of a C-contiguous one")
-    lags, owners = _support(P)
-    W = P[:, owners, lags].astype(dtype, copy=False)
-    Hs = _shift(H3.astype(dtype, copy=False), lags, owners)
+    W, Hs = convolutive_factors(P, H3.astype(dtype, copy=False))
+    W = W.astype(dtype, copy=False)
     if W_free is not None:
         W = np.hstack([W, np.asarray(W_free, dtype)])
         Hs = np.vstack([Hs, np.asarray(H_free, dtype).reshape(-1, C * N)])
