@@ -68,6 +68,8 @@ import performances  # noqa: E402
 EVAL_KIT = "GMRockKit"
 FLOOR_MEAN_F = 0.88
 FLOOR_F = {"toms": 0.70, "cymbals": 0.60}
+#: the table cell of a class that no mixture plays (separated, but nothing to score)
+NOT_APPLICABLE = "–"
 FLOOR_MEDIAN_MS = 10.0
 FLOOR_P95_MS = 20.0
 WINDOW_S = 0.05
@@ -137,6 +139,16 @@ def score(estimates, reference):
     return scores, errors
 
 
+def table_cell(rows, label, played):
+    """One class's cell, ``"F (P / R)"`` averaged over the mixtures' score rows, or
+    ``NOT_APPLICABLE`` when no mixture plays ``label`` (mir_eval scores an empty reference
+    0.000, which would read as a failure of a class that was only separated)."""
+    if label not in played:
+        return NOT_APPLICABLE
+    f, p, r = np.array([row[label] for row in rows if label in row]).mean(axis=0)
+    return f"{f:.3f} ({p:.2f} / {r:.2f})"
+
+
 def evaluate(mixtures, label, options=None):
     import nmfaudio
     from nmfaudio.drums import detect_hits
@@ -167,6 +179,7 @@ def evaluate(mixtures, label, options=None):
             table[method]["scores"].append(scores)
             table[method]["errors"] += errors
     classes = [c for c in (*CORE, "toms", "cymbals") if any(c in s for s in table["hits"]["scores"])]
+    played = {c for m in mixtures for c, times in m["onsets"].items() if len(times)}
     unscored = [c for c in ("toms", "cymbals")
                 if any(len(m["onsets"].get(c, ())) for m in mixtures) and c not in classes]
 
@@ -179,10 +192,9 @@ def evaluate(mixtures, label, options=None):
         rows = table[method]["scores"]
         cells, means = [], {}
         for c in classes:
-            values = np.array([r[c] for r in rows if c in r])
-            f, p, r = values.mean(axis=0)
-            means[c] = f
-            cells.append(f"{f:.3f} ({p:.2f} / {r:.2f})")
+            cells.append(table_cell(rows, c, played))
+            if c in played:
+                means[c] = float(np.mean([r[c][0] for r in rows if c in r]))
         core = float(np.mean([means[c] for c in CORE if c in means]))
         errors = 1000 * np.abs(table[method]["errors"])
         median, p95 = float(np.median(errors)), float(np.percentile(errors, 95))

@@ -336,12 +336,13 @@ def _drums_file(task: Task, callback) -> dict:
                                 callback=callback, block_seconds=o["block_seconds"],
                                 max_memory=o["max_memory"], accompaniment=o["accompaniment"])
     result.name = task.name
+    # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
+    played = result.hits()
     figure = None
     if task.plot:
         from nmfaudio.plot.drums import drums_figure
 
-        figure = drums_figure(result, title=Path(task.input).name)
-    played = result.hits()  # nmfaudio.drums.hits: the hit files and the summary's onsets_s
+        figure = drums_figure(result, title=Path(task.input).name, hits=played)
     hits = played
     if o["quantize"] and task.hit_files:
         from nmfaudio.drums.hits import quantize

@@ -328,3 +328,14 @@ def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatc
     out = capsys.readouterr().out
     assert "files:" not in out and out.count("components, beta=") == 3  # the per-file summaries
     assert "3 inputs: 3 done, 0 skipped, 0 failed" in out
+
+
+def test_per_file_errors_name_the_options_on_the_cli_and_the_arguments_in_the_api(hits, tmp_path, capsys):
+    # hop_length > n_fft is only found per file (the CLI cannot check it without --n-fft)
+    folder = tmp_path / "in"
+    _write_song(folder / "a.wav", hits, 1)
+    assert main(["drums", str(folder), "-o", str(tmp_path / "cli"), "--hop-length", "5000", "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "--hop-length 5000 must be <= --n-fft 2048" in err and "hop_length=" not in err
+    records = batch.separate_many([folder], tmp_path / "api", job="drums", options={"hop_length": 5000}, jobs=1)
+    assert "hop_length=5000 must be <= n_fft=2048" in records[0]["error"]

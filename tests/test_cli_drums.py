@@ -60,9 +60,18 @@ def test_drums_writes_five_stems_and_residual_that_add_up(song, tmp_path, capsys
     assert "hits" in summary
 
 
-def test_json_summary_and_plot(song, tmp_path, capsys):
+def test_json_summary_and_plot(song, tmp_path, capsys, monkeypatch):
     out = tmp_path / "stems"
+    calls = []
+    detect = nmfaudio.DrumSeparation.hits
+
+    def counted(self, **options):
+        calls.append(options)
+        return detect(self, **options)
+
+    monkeypatch.setattr(nmfaudio.DrumSeparation, "hits", counted)
     assert main(["drums", str(song), "-o", str(out), "--json", "--plot", "--free", "1", *FAST]) == 0
+    assert len(calls) == 1  # the plot, the JSON onsets and the hit counts share one detection
     summary = json.loads(capsys.readouterr().out)
     assert [s["name"] for s in summary["sources"]] == [*CLASSES, "residual"]
     assert all("onsets_s" in s for s in summary["sources"][:5]) and summary["borrowed_from_bundled"] == []

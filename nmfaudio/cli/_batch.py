@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, output_folder
+from nmfaudio.cli import CLIError, option_names, output_folder
 from nmfaudio.cli._args import positive_int
 
 
@@ -97,6 +97,8 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
 
             def on_record(record):
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
+                if record.get("error"):  # the library's hop_length=5000 as the --hop-length 5000 typed
+                    record = {**record, "error": option_names(record["error"], args.parser)}
                 bar.update(1)
                 if args.json:
                     lines, stream = [json.dumps(record)], sys.stdout

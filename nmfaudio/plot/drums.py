@@ -41,9 +41,11 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
     return np.flatnonzero(peaks)
 
 
-def _detected_hits(result):
-    """``{class: hit times (s)}`` from :meth:`DrumSeparation.hits` — the hits the CLI counts
-    and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+def _detected_hits(result, hits=None):
+    """``{class: hit times (s)}`` from ``hits`` or :meth:`DrumSeparation.hits` — the hits
+    the CLI counts and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+    if hits is not None:
+        return {name: list(times) for name, times in hits.times.items()}
     if not result.sr or not hasattr(result, "hits"):
         return None
     try:
@@ -52,7 +54,7 @@ def _detected_hits(result):
         return None
 
 
-def drums_figure(result, *, title: str | None = None):
+def drums_figure(result, *, title: str | None = None, hits=None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
@@ -67,6 +69,9 @@ def drums_figure(result, *, title: str | None = None):
         Multichannel results show the channel average.
     title : str, optional
         Default: the result's name.
+    hits : nmfaudio.drums.hits.DrumHits, optional
+        ``result.hits()`` when the caller has it already (the CLI writes them too):
+        marked as given instead of being detected a second time.
 
     Returns
     -------
@@ -109,7 +114,7 @@ def drums_figure(result, *, title: str | None = None):
 
     ax = axes[-1]
     hits_total = 0
-    detected = _detected_hits(result)
+    detected = _detected_hits(result, hits)
     for i, (name, activation) in enumerate(result.activations.items()):
         curve = activation if activation.ndim == 1 else activation.mean(axis=0)
         top = curve.max()
