@@ -144,3 +144,14 @@ def test_drums_cli_keeps_existing_outputs_without_force(drum_setup, cli, one_lin
     code, _, err = cli(learn)
     assert code == 1 and "exists; use --force" in one_line_error(err, prefix=None)
     assert (d / "kit.npz").read_bytes() == npz
+
+
+@pytest.mark.parametrize("n_fft, hop_length, message", [
+    (7, None, "n_fft=7 is too small for drum separation: use n_fft=256 or larger"),
+    (2048, 5, "hop_length=5 is too small for drum separation at 22050 Hz: use hop_length=22 or larger"),
+])
+def test_frames_too_fine_for_drum_templates_are_refused(n_fft, hop_length, message):
+    # n_fft=7 (hop 1) once made templates 68412 frames long and ran out of memory.
+    y = np.zeros(22050, dtype=np.float32)
+    with pytest.raises(ValueError, match=message):
+        nmfaudio.separate_drums(y, 22050, n_fft=n_fft, hop_length=hop_length)

@@ -401,6 +401,11 @@ def separate_drums(
     return result
 
 
+#: The smallest STFT size and the largest frame rate (frames per second) drum separation accepts.
+MIN_N_FFT = 256
+MAX_FRAME_RATE = 1000
+
+
 def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
     """The STFT's (n_fft, hop_length): the given ones, else scaled with ``sr``
     (:func:`nmfaudio.spectrum.frames_for_rate`); only n_fft given: hop n_fft // 4."""
@@ -410,7 +415,17 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
         hop_length = scaled_hop if hop_length is None else hop_length
     elif hop_length is None:
         hop_length = max(1, n_fft // 4)
-    return spectrum.check_frames(n_fft, hop_length)
+    n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+    # The templates are spectra in Hz and envelopes in seconds: fewer bins than this cannot
+    # tell a kick from a tom, and a hop far under a millisecond makes every template (and the
+    # fit) thousands of frames long -- n_fft=7 (hop 1) asked numpy for 49 GiB.
+    if n_fft < MIN_N_FFT:
+        raise ValueError(f"n_fft={n_fft} is too small for drum separation: use n_fft={MIN_N_FFT} or larger "
+                         f"(the default at {sr} Hz is {scaled_n_fft})")
+    if hop_length < sr // MAX_FRAME_RATE:
+        raise ValueError(f"hop_length={hop_length} is too small for drum separation at {sr} Hz: use "
+                         f"hop_length={sr // MAX_FRAME_RATE} or larger (the default is {scaled_hop})")
+    return n_fft, hop_length
 
 
 def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
