@@ -163,7 +163,7 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
 
     Parameters
     ----------
-    paths : sequence of str or os.PathLike
+    paths : str, os.PathLike or a sequence of them
         Files (taken whatever their extension) and folders (every file inside, at any
         depth, whose extension is one libsndfile reads — :func:`audio.audio_extensions` —
         except hidden files and folders).
@@ -185,6 +185,8 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     ValueError
         No paths, or a folder holds no audio file.
     """
+    if isinstance(paths, (str, os.PathLike)):  # one file or folder: not its characters
+        paths = [paths]
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no inputs; give audio files or folders")

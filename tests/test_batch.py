@@ -87,6 +87,13 @@ def test_folders_are_searched_recursively_keeping_sub_folders(library, tmp_path)
         batch.find_inputs([tmp_path / "empty"])
 
 
+def test_one_path_is_one_input_not_its_characters(library):
+    # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
+    for one in (library / "a.wav", str(library / "a.wav")):
+        assert [p.name for p, _ in batch.find_inputs(one)] == ["a.wav"]
+    assert [p.name for p, _ in batch.find_inputs(str(library))] == ["a.wav", "b.wav", "c.flac"]
+
+
 def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
