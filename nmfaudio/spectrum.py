@@ -390,7 +390,7 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     real = out.dtype
     size = out.shape[-1]
     start = n_fft // 2 if center else 0
-    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(real)
+    frame_window = _frame_window(window, n_fft, np.dtype(real).str)
     step = istft_chunk_frames(n_fft, n_signals, real)
     with scipy.fft.set_workers(num_threads() if workers is None else workers):
         for first in range(0, n_frames, step):  # a chunk of frames at a time: little memory
