@@ -4,19 +4,24 @@ and next to the BLAS-product pass (gemm_pass.GemmBetaPass).
 Prints, per k, the median time of one pass for KL and IS over the two products
 WᵀV + VHᵀ (one orientation each: (VᵀW)ᵀ and V·Hᵀ with Hᵀ contiguous), with this tree's
 kernels, with ``nmfaudio/nmf/kernels.py`` as of ``--rev`` (a git revision) and/or with
-the GEMM pass (``--gemm``), timed alternately in one process: one thread and process
-CPU time (``--threads N``: N threads, wall time), 9 rounds.  For kernel experiments on a shared machine, where only
+the GEMM pass (``--gemm``; with ``--rev`` also the revision's ``gemm_pass.py``, on this
+tree's kernels; ``--gemm-blocks``: this tree's GEMM pass at several block sizes), timed
+alternately in one process: one thread and process CPU time (``--threads N``: N threads,
+wall time), 9 rounds.  For kernel experiments on a shared machine, where only
 side-by-side ratios mean anything.
 
 Usage::
 
     python benchmarks/fused_pass.py --rev f8bf04f --frames 2600 --k 8 16 32
     python benchmarks/fused_pass.py --gemm --k 8 12 16 24 32 64   # the GEMM crossover
+    python benchmarks/fused_pass.py --gemm --rev HEAD --k 8 16 32 64   # old and new GEMM pass
+    python benchmarks/fused_pass.py --gemm --gemm-blocks 128 256 512 --k 32
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import os
 import statistics
@@ -33,16 +38,19 @@ from engine import spectrogram, start_point
 from nmfaudio.nmf import kernels
 
 
-def load_revision(rev: str):
-    """kernels.py as of git revision ``rev``, imported as a separate module."""
+def load_revision(rev: str, module: str = "kernels"):
+    """nmfaudio/nmf/<module>.py as of git revision ``rev``, imported as a separate module
+    (None if the revision has no such file)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    source = subprocess.run(["git", "-C", root, "show", f"{rev}:nmfaudio/nmf/kernels.py"],
-                            check=True, capture_output=True, text=True).stdout
-    folder = tempfile.mkdtemp(prefix="kernels_rev_")
-    path = os.path.join(folder, "kernels_rev.py")
+    shown = subprocess.run(["git", "-C", root, "show", f"{rev}:nmfaudio/nmf/{module}.py"],
+                           capture_output=True, text=True)
+    if shown.returncode != 0:
+        return None
+    folder = tempfile.mkdtemp(prefix=f"{module}_rev_")
+    path = os.path.join(folder, f"{module}_rev.py")
     with open(path, "w") as file:
-        file.write(source)
-    spec = importlib.util.spec_from_file_location("kernels_rev", path)
+        file.write(shown.stdout)
+    spec = importlib.util.spec_from_file_location(f"{module}_rev", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -52,12 +60,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rev", default=None, help="git revision whose kernels.py to compare with")
     parser.add_argument("--gemm", action="store_true", help="also time the GEMM pass (gemm_pass.GemmBetaPass)")
+    parser.add_argument("--gemm-blocks", type=int, nargs="*", default=[],
+                        help="also time this tree's GEMM pass with these block sizes")
     parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and the passes (default 1)")
     parser.add_argument("--frames", type=int, default=2600)
     parser.add_argument("--k", type=int, nargs="*", default=[8, 16, 32])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
-    if args.rev is None and not args.gemm:
+    if args.rev is None and not args.gemm and not args.gemm_blocks:
         parser.error("give --rev REV and/or --gemm: something to compare this tree's fused pass with")
     from threadpoolctl import threadpool_limits
 
@@ -66,11 +76,19 @@ def main(argv=None) -> int:
     passes = {}
     if args.rev:
         other = load_revision(args.rev)
+        if other is None:
+            parser.error(f"{args.rev} has no nmfaudio/nmf/kernels.py")
         other.THREADS = args.threads
         passes[args.rev] = other.BetaPass
     passes["tree"] = kernels.BetaPass
+    if args.gemm and args.rev:
+        other_gemm = load_revision(args.rev, "gemm_pass")
+        if other_gemm is not None:
+            passes[f"GEMM {args.rev}"] = other_gemm.GemmBetaPass
     if args.gemm:
         passes["GEMM"] = gemm_pass.GemmBetaPass
+    for block in args.gemm_blocks:
+        passes[f"GEMM b={block}"] = functools.partial(gemm_pass.GemmBetaPass, block=block)
     kernels.THREADS = args.threads
     # one thread: process CPU time (robust on a shared machine); more: wall time, since
     # CPU time would count the BLAS threads' spinning between calls

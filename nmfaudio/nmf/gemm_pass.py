@@ -1,102 +1,128 @@
-"""The multiplicative-update pass on BLAS matrix products, for many components.
+"""The multiplicative-update pass on BLAS matrix products, a block of columns at a time.
 
 Why this module exists.  The fused pass (:class:`nmfaudio.nmf.kernels.BetaPass`) forms
 every product with hand-written numba loops while a block of V is in cache: unbeatable
 at small k, where the work per entry is a few multiply-adds and memory traffic decides.
-As k grows the products dominate, and BLAS's register- and cache-blocked GEMMs win: on
-an Intel Xeon (Emerald Rapids, one thread, 1025 × 2600) this pass took 1.6× the fused
-pass's time for KL at k = 8, 1.0× at k = 32, 0.89× at 48 and 0.80× at 64; for IS 1.0×
-at k = 32, 0.91× at 48 and 0.82× at 64 (docs/performance.md).  The loss's log per entry
-and the two sweeps over (n_features, n_samples) arrays cost the same in both passes;
-what changes is who forms the products.  :func:`make_pass` picks by k.
+As k grows the products dominate, and BLAS's register- and cache-blocked GEMMs (about
+twice the fused loops' rate at k = 32 on an Intel Xeon) win.  A first version formed
+each product over the whole (n_features, n_samples) array, so its elementwise sweeps ran
+out of cache; this one keeps the fused pass's cache blocking and hands only the products
+to BLAS.  :func:`make_pass` picks the faster pass by k (docs/performance.md, 2026-12-01).
 
-One pass, the same contract as BetaPass (the same arithmetic, so the same updates to
-float32 rounding):
+One pass, the same contract and arithmetic per entry as BetaPass.  For each block of
+:data:`GEMM_BLOCK` columns (its model, weights and V together fit in a core's L2 cache):
 
-1. X = W @ H (sgemm/dgemm into a buffer of V's shape), then one compiled sweep over
-   X turns it into the update weights in place (V/WH for KL; V/WH² and 1/WH, in a
+1. X = W @ H_b (sgemm/dgemm into a reused (n_features, block) buffer), then one compiled
+   sweep turns X into the update weights in place (V/WH for KL; V/WH² and 1/WH, in a
    second buffer, for IS and other β) and sums the loss of (W, H) — the fused pass's own
-   row-piece code (``kernels._weights_row``), so the loss is summed the same way;
-2. the H update from Wᵀ(weights) (and Wᵀ(1/WH)) by GEMM, with the fused pass's floors,
-   penalties, frozen components and subnormal hold (``kernels._update_block``);
-3. X = W @ H_new, the weights again, and the W-update products (weights) H_newᵀ by GEMM.
+   row-piece code (``kernels._weights_row``), so each block row's terms are summed the
+   same way;
+2. the H update of the block from Wᵀ(weights) (and Wᵀ(1/WH)) by GEMM, with the fused
+   pass's floors, penalties, frozen components and subnormal hold
+   (``kernels._update_block``) — an H column only depends on its own column of V;
+3. X = W @ H_new,b, the weights again, and the block's share of the W-update products
+   (weights) H_new,bᵀ by GEMM, while V's block is still in cache.
 
-Memory: one (two for β ≠ 1) array of V's shape, where the fused pass holds a blocked
-copy of V: the same for KL, one F × T array more for IS.  The loss sweep is split into a
-fixed set of row tasks summed in a fixed order; the GEMMs run on BLAS's threads, whose
-rounding may depend on their number (the fused pass's does not).
+Blocks are grouped into a fixed set of tasks (:func:`kernels.task_bounds`, independent
+of the thread count); each task sums its own loss and W products, added in a fixed order
+afterwards.  Memory: a blocked copy of V (as the fused pass) and per thread two
+(n_features, block) buffers.  Several threads: the tasks are pulled by the fused pass's
+thread pool with BLAS held to one thread inside (a statically split GEMM waits for its
+slowest thread; a pulled task does not).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from nmfaudio.nmf import kernels
-from nmfaudio.nmf.kernels import BLOCK, HAVE_NUMBA, MAX_TASKS, BetaPass, run_in_threads
+from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, BetaPass, run_in_threads
 
 #: Components from which :func:`make_pass` uses the GEMM pass: KL (one weight array,
-#: four products per pass) and every other β (two weight arrays, six products).  From
+#: four products per pass) and every other β (two weight arrays, six products), from
 #: side-by-side measurements of both passes (one thread, Intel Xeon, 1025 × 2600,
-#: docs/performance.md): equal at k = 32, the GEMM pass 9–20 % faster at k = 48 and 64.
+#: docs/performance.md, 2026-12-01).
 GEMM_MIN_K = {kernels.MODE_KL: 48, "other": 48}
+
+#: Columns per block of the GEMM pass: the model and weight buffers and V's block
+#: (3 × 1025 × 256 float32 = 3 MB, 4 MB for IS) stay in a core's L2 (2 MB) and L3
+#: slice between the products and the sweeps.  Measured against 128 / 384 / 512
+#: (docs/performance.md, 2026-12-01).  At most kernels.BLOCK (the split IS loss's
+#: mantissa products, see kernels._weights_row).
+GEMM_BLOCK = 256
+assert GEMM_BLOCK <= kernels.BLOCK
 
 if HAVE_NUMBA:
     from nmfaudio.nmf.kernels import _jit, _log_parts, _update_block, _weights_row
 
     @_jit
-    def _weights_rows(V, X, C, f0, f1, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
-        """Rows f0..f1−1 of X (the model WH) turned into the update weights in place (and
-        C, for modes that need it), in pieces of BLOCK columns; returns their loss terms
-        (float64) when ``with_loss`` — kernels._weights_row's arithmetic, piece for piece."""
-        T = V.shape[1]
+    def _weights_block(Vb, X, C, width, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+        """Columns 0..width−1 of X (the model of one block) turned into the update
+        weights in place (and C, for modes that need it); returns their loss terms
+        (float64) when ``with_loss`` — kernels._weights_row's arithmetic, row by row."""
         loss = 0.0
-        for i in range((T + BLOCK - 1) // BLOCK):
-            j0 = i * BLOCK
-            j1 = min(j0 + BLOCK, T)
-            ve = v_exponents[min(i, v_exponents.shape[0] - 1)]
-            vm = v_mantissas[min(i, v_mantissas.shape[0] - 1)]
-            for f in range(f0, f1):
-                loss += _weights_row(V, f, X[f], C[f], j1 - j0, mode, beta, eps, one, with_loss, ve, vm, j0)
+        for f in range(Vb.shape[0]):
+            loss += _weights_row(Vb, f, X[f], C[f], width, mode, beta, eps, one, with_loss, v_exponents,
+                                 v_mantissas)
         return loss
 
     @_jit
-    def _update_all(H, numH, denH, colsumW, mode, gamma, l1, l2, free_H, tiny, flush):
-        """H *= (numH / max(denH + l1 + l2·H, tiny))^γ on the free components, in place
-        (kernels._update_block over all columns)."""
-        _update_block(H, numH, denH, colsumW, H.shape[1], mode, gamma, l1, l2, free_H, tiny, flush)
+    def _update_cols(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush):
+        """Hb[:, :width] *= (numH / max(denH + l1 + l2·Hb, tiny))^γ on the free components,
+        in place (kernels._update_block).  The MM exponents 1 and ½ are passed as
+        constants: with a run-time γ, LLVM evaluates the power for every entry whatever
+        γ (fastmath lets it hoist the call out of its branch), ~60× the cost of γ = 1."""
+        if gamma == 1.0:
+            _update_block(Hb, numH, denH, colsumW, width, mode, 1.0, l1, l2, free_H, tiny, flush)
+        elif gamma == 0.5:
+            _update_block(Hb, numH, denH, colsumW, width, mode, 0.5, l1, l2, free_H, tiny, flush)
+        else:
+            _update_block(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush)
 
 
-def row_bounds(n_features: int, max_tasks: int = MAX_TASKS) -> np.ndarray:
-    """Row boundaries of the weight sweep's tasks: a fixed split (so the loss's
-    summation order does not depend on the number of threads).
+def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
+    """V (F, T) as (n_blocks, F, block), each column block contiguous; the last one
+    padded with ones (never read).
 
     Returns
     -------
-    ndarray of int64, shape (n_tasks + 1,)
+    ndarray, shape (ceil(T / block), F, block), V's dtype
     """
-    n_tasks = max(1, min(max_tasks, n_features))
-    return np.linspace(0, n_features, n_tasks + 1).round().astype(np.int64)
+    F, T = V.shape
+    n_blocks = -(-T // block)
+    padded = np.ones((F, n_blocks * block), V.dtype)
+    padded[:, :T] = V
+    return np.ascontiguousarray(padded.reshape(F, n_blocks, block).transpose(1, 0, 2))
 
 
 class GemmBetaPass:
-    """:class:`~nmfaudio.nmf.kernels.BetaPass`'s pass with BLAS products: same
-    parameters, same ``run`` / ``w_products`` contract.
+    """:class:`~nmfaudio.nmf.kernels.BetaPass`'s pass with BLAS products, block by block:
+    same parameters, same ``run`` / ``w_products`` contract.
 
     Parameters
     ----------
     V : ndarray, shape (n_features, n_samples), float32 or float64
-        Already floored (β ≤ 1); read, never modified (not copied when C-contiguous).
+        Already floored (β ≤ 1); read, never modified (copied once into column blocks).
     n_components : int
     beta, gamma, eps, free_H, l1_H, l2_H, update_W
         As for BetaPass.
+    block : int
+        Columns per block (default :data:`GEMM_BLOCK`, at most ``kernels.BLOCK``).
     """
 
-    def __init__(self, V, n_components, *, beta, gamma, eps, free_H, l1_H, l2_H, update_W):
+    def __init__(self, V, n_components, *, beta, gamma, eps, free_H, l1_H, l2_H, update_W, block=None):
         if not HAVE_NUMBA:  # pragma: no cover
             raise RuntimeError("GemmBetaPass needs numba; use solvers.BetaMU instead")
-        self.V = np.ascontiguousarray(V)
         dt = V.dtype.type
         F, T = V.shape
+        k = n_components
+        self.block = GEMM_BLOCK if block is None else int(block)
+        if not 1 <= self.block <= kernels.BLOCK:
+            raise ValueError(f"block={block} must be in 1..{kernels.BLOCK}")
+        self.V = column_blocks(V, self.block)
+        self.n_samples = T
         self.mode = kernels.mode_for(beta)
         if self.mode == kernels.MODE_IS and V.dtype == np.float32 and eps >= np.finfo(np.float32).tiny:
             self.mode = kernels.MODE_IS_SPLIT  # as BetaPass: the model floor keeps WH normal
@@ -107,60 +133,101 @@ class GemmBetaPass:
         self.update_H = bool(self.free_H.any())
         self.l1_H, self.l2_H = dt(l1_H), dt(l2_H)
         self.update_W = bool(update_W)
-        self.X = np.empty((F, T), V.dtype)
-        self.C = np.empty((F, T), V.dtype) if self.mode != kernels.MODE_KL else self.X
-        self.bounds = row_bounds(F)
-        self.parallel = F * T * n_components >= kernels.PARALLEL_MIN_WORK
-        self._losses = np.zeros(self.bounds.size - 1)
-        self._constant = kernels._sum_power(self.V, self.beta) if self.mode == kernels.MODE_GENERIC else 0.0
-        if self.mode == kernels.MODE_IS_SPLIT:
-            n_pieces = -(-T // BLOCK)
-            self._v_exponents = np.zeros((n_pieces, F), np.int32)
-            self._v_mantissas = np.ones((n_pieces, F))
-            _log_parts(self.V, self._v_exponents, self._v_mantissas)
+        self.bounds = kernels.task_bounds(T, MAX_TASKS, self.block)
+        n_tasks = self.bounds.size - 1
+        self.parallel = n_tasks > 1 and F * T * k >= kernels.PARALLEL_MIN_WORK
+        shape_W = (n_tasks, F, k) if update_W else (n_tasks, 1, k)
+        self._numW = np.zeros(shape_W, V.dtype)
+        self._denW = np.zeros(shape_W if self.mode != kernels.MODE_KL else (n_tasks, 1, k), V.dtype)
+        self._sumH = np.zeros((n_tasks, k), V.dtype)
+        self._losses = np.zeros(n_tasks)
+        self._constant = kernels._sum_power(V, self.beta) if self.mode == kernels.MODE_GENERIC else 0.0
+        n_blocks = self.V.shape[0]
+        if self.mode == kernels.MODE_IS_SPLIT:  # each block's row pieces, as BetaPass's
+            self._v_exponents = np.zeros((n_blocks, F), np.int32)
+            self._v_mantissas = np.ones((n_blocks, F))
+            for i in range(n_blocks):  # the padding (ones) adds log 1 = 0
+                _log_parts(self.V[i], self._v_exponents[i:i + 1], self._v_mantissas[i:i + 1])
         else:
-            self._v_exponents, self._v_mantissas = np.zeros((1, 1), np.int32), np.ones((1, 1))
-        self._numerator = self._denominator = None
+            self._v_exponents, self._v_mantissas = np.zeros((n_blocks, 1), np.int32), np.ones((n_blocks, 1))
+        self._local = threading.local()
+        self._shape = (F, k, V.dtype)
 
-    def _weights(self, with_loss: bool) -> float:
-        """self.X (the model) → the update weights in X (and C), in row tasks."""
+    def _buffers(self):
+        """This thread's (X, C, Hb, numH, denH, W product) buffers (made on first use)."""
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None:
+            F, k, dtype = self._shape
+            b = self.block
+            X = np.zeros((F, b), dtype)  # zeros: a short last block leaves old, finite values
+            C = X if self.mode == kernels.MODE_KL else np.zeros((F, b), dtype)
+            buffers = (X, C, np.empty((k, b), dtype), np.empty((b, k), dtype), np.empty((b, k), dtype),
+                       np.empty((F, k), dtype))
+            self._local.buffers = buffers
+        return buffers
 
-        def task(t):
-            self._losses[t] = _weights_rows(
-                self.V, self.X, self.C, self.bounds[t], self.bounds[t + 1], self.mode, self.beta, self.eps,
-                self.one, with_loss, self._v_exponents, self._v_mantissas)
-
-        run_in_threads(task, self.bounds.size - 1, None if self.parallel else 1)
-        return float(self._losses.sum())
+    def _task(self, t, W, H, H_next, colsumW):
+        """Blocks of task t: writes H_next's columns, this task's loss and W products."""
+        X, C, Hb, numHt, denHt, product = self._buffers()
+        kl = self.mode == kernels.MODE_KL
+        numW, denW, sumH = self._numW[t], self._denW[t], self._sumH[t]
+        numW.fill(0)
+        denW.fill(0)
+        sumH.fill(0)
+        loss = 0.0
+        for j0 in range(int(self.bounds[t]), int(self.bounds[t + 1]), self.block):
+            i = j0 // self.block
+            w = min(self.block, self.n_samples - j0)
+            Xw, Cw, Hw = X[:, :w], C[:, :w], Hb[:, :w]
+            Vb, ve, vm = self.V[i], self._v_exponents[i], self._v_mantissas[i]
+            np.matmul(W, H[:, j0:j0 + w], out=Xw)
+            loss += _weights_block(Vb, X, C, w, self.mode, self.beta, self.eps, self.one, True, ve, vm)
+            Hw[...] = H[:, j0:j0 + w]
+            if self.update_H:
+                # Wᵀ(weights) as ((weights)ᵀW)ᵀ: OpenBLAS's faster orientation (measured)
+                np.matmul(Xw.T, W, out=numHt[:w])
+                if not kl:
+                    np.matmul(Cw.T, W, out=denHt[:w])
+                _update_cols(Hb, numHt.T, denHt.T, colsumW, w, self.mode, self.gamma, self.l1_H, self.l2_H,
+                             self.free_H, self.tiny, self.flush)
+            H_next[:, j0:j0 + w] = Hw
+            if not self.update_W:
+                continue
+            np.matmul(W, Hw, out=Xw)
+            _weights_block(Vb, X, C, w, self.mode, self.beta, self.eps, self.one, False, ve, vm)
+            numW += np.matmul(Xw, Hw.T, out=product)
+            if kl:  # KL: the W denominator is the row sums of the new H
+                sumH += Hw.sum(axis=1)
+            else:
+                denW += np.matmul(Cw, Hw.T, out=product)
+        self._losses[t] = loss
 
     def run(self, W, H, H_next):
         """One pass over (W, H): returns D(V | WH) and writes the updated H into
         ``H_next``; the W-update products are then in :meth:`w_products`."""
-        np.matmul(W, H, out=self.X)
-        total = self._weights(with_loss=True)
+        colsumW = W.sum(axis=0)  # the KL denominator of the H update
+        n_tasks = self.bounds.size - 1
+        n_threads = min(n_tasks, kernels.num_threads()) if self.parallel else 1
+        if n_threads > 1:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(1, user_api="blas"):
+                run_in_threads(lambda t: self._task(t, W, H, H_next, colsumW), n_tasks, n_threads)
+        else:
+            for t in range(n_tasks):
+                self._task(t, W, H, H_next, colsumW)
+        total = float(self._losses.sum())
         if self.mode == kernels.MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
-        H_next[...] = H
-        if self.update_H:
-            numerator = W.T @ self.X
-            colsumW = W.sum(axis=0)
-            denominator = numerator if self.mode == kernels.MODE_KL else W.T @ self.C  # KL: colsumW
-            _update_all(H_next, numerator, denominator, colsumW, self.mode, self.gamma, self.l1_H, self.l2_H,
-                        self.free_H, self.tiny, self.flush)
-        if self.update_W:
-            np.matmul(W, H_next, out=self.X)
-            self._weights(with_loss=False)
-            self._numerator = self.X @ H_next.T
-            if self.mode == kernels.MODE_KL:
-                self._denominator = H_next.sum(axis=1)[None, :]
-            else:
-                self._denominator = self.C @ H_next.T
         return total
 
     def w_products(self):
         """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
         written by the last :meth:`run`."""
-        return self._numerator, self._denominator
+        numerator = self._numW.sum(axis=0)
+        if self.mode == kernels.MODE_KL:
+            return numerator, self._sumH.sum(axis=0)[None, :]
+        return numerator, self._denW.sum(axis=0)
 
 
 def make_pass(V, n_components, **options):
