@@ -55,20 +55,32 @@ GEMM_BLOCK = 256
 assert GEMM_BLOCK <= kernels.BLOCK
 
 if HAVE_NUMBA:
-    from nmfaudio.nmf.kernels import _jit, _log_parts, _update_block, _weights_row
+    from nmfaudio.nmf.kernels import MODE_KL, _jit, _jit_inline, _log_parts, _update_block, _weights_row
 
-    @_jit
-    def _weights_block(Vb, X, C, width, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
-        """Columns 0..width−1 of X (the model of one block) turned into the update
-        weights in place (and C, for modes that need it); returns their loss terms
-        (float64) when ``with_loss`` — kernels._weights_row's arithmetic, row by row."""
-        loss = 0.0
-        for f in range(Vb.shape[0]):
-            loss += _weights_row(Vb, f, X[f], C[f], width, mode, beta, eps, one, with_loss, v_exponents,
-                                 v_mantissas)
-        return loss
+    @_jit_inline
+    def _gemm(gemm, A, B, out, trans_a, trans_b, accumulate, ints, scalars, chars):
+        """out (m, n) = op(A) @ op(B) (+ out when ``accumulate``) by the Fortran BLAS
+        routine ``gemm`` (scipy.linalg.cython_blas's sgemm or dgemm, whose pointer
+        arguments the scratch arrays ``ints`` (int32, 6), ``scalars`` (out's dtype, 2) and
+        ``chars`` (uint8, 2) hold).  Row-major arrays with unit column stride; column-major
+        BLAS computes outᵀ = op(B)ᵀ op(A)ᵀ on the same memory."""
+        m, n = out.shape
+        size = out.itemsize
+        chars[0] = 84 if trans_b else 78  # 'T' / 'N'
+        chars[1] = 84 if trans_a else 78
+        ints[0] = n
+        ints[1] = m
+        ints[2] = A.shape[0] if trans_a else A.shape[1]
+        ints[3] = B.strides[0] // size
+        ints[4] = A.strides[0] // size
+        ints[5] = out.strides[0] // size
+        scalars[0] = 1.0
+        scalars[1] = 1.0 if accumulate else 0.0
+        i, s, c = ints.ctypes.data, scalars.ctypes.data, chars.ctypes.data
+        gemm(c, c + 1, i, i + 4, i + 8, s, B.ctypes.data, i + 12, A.ctypes.data, i + 16, s + size,
+             out.ctypes.data, i + 20)
 
-    @_jit
+    @_jit_inline
     def _update_cols(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush):
         """Hb[:, :width] *= (numH / max(denH + l1 + l2·Hb, tiny))^γ on the free components,
         in place (kernels._update_block).  The MM exponents 1 and ½ are passed as
@@ -80,6 +92,86 @@ if HAVE_NUMBA:
             _update_block(Hb, numH, denH, colsumW, width, mode, 0.5, l1, l2, free_H, tiny, flush)
         else:
             _update_block(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush)
+
+    @_jit
+    def _task(gemm, V, W, H, H_next, c0, c1, n_samples, free_H, mode, beta, gamma, eps, tiny, flush, one,
+              l1_H, l2_H, colsumW, update_H, update_W, X, C, Hb, numHt, denHt, numW, denW, sumH,
+              v_exponents, v_mantissas, ints, scalars, chars):
+        """Columns c0..c1 of the pass, block by block (V's blocks are (F, block)): writes
+        H_next[:, c0:c1], adds this task's W products to numW, denW (F, k) and sumH (k,),
+        returns its loss terms (float64).  X, C (F, block), Hb (k, block), numHt, denHt
+        (block, k): this thread's buffers."""
+        F, block = X.shape
+        k = W.shape[1]
+        needs_den = mode != MODE_KL
+        loss = 0.0
+        for j0 in range(c0, c1, block):
+            i = j0 // block
+            w = min(block, n_samples - j0)
+            Vb, ve, vm = V[i], v_exponents[i], v_mantissas[i]
+            Xw, Cw, Hw = X[:, :w], C[:, :w], Hb[:, :w]
+            _gemm(gemm, W, H[:, j0:j0 + w], Xw, False, False, False, ints, scalars, chars)
+            for f in range(F):
+                loss += _weights_row(Vb, f, X[f], C[f], w, mode, beta, eps, one, True, ve, vm)
+            for kk in range(k):
+                for j in range(w):
+                    Hb[kk, j] = H[kk, j0 + j]
+            if update_H:
+                # Wᵀ(weights) as ((weights)ᵀ W)ᵀ: OpenBLAS's faster orientation here (measured)
+                _gemm(gemm, Xw, W, numHt[:w], True, False, False, ints, scalars, chars)
+                if needs_den:
+                    _gemm(gemm, Cw, W, denHt[:w], True, False, False, ints, scalars, chars)
+                _update_cols(Hb, numHt.T, denHt.T, colsumW, w, mode, gamma, l1_H, l2_H, free_H, tiny, flush)
+            for kk in range(k):
+                for j in range(w):
+                    H_next[kk, j0 + j] = Hb[kk, j]
+            if not update_W:
+                continue
+            _gemm(gemm, W, Hw, Xw, False, False, False, ints, scalars, chars)
+            for f in range(F):
+                _weights_row(Vb, f, X[f], C[f], w, mode, beta, eps, one, False, ve, vm)
+            _gemm(gemm, Xw, Hw, numW, False, True, True, ints, scalars, chars)
+            if needs_den:
+                _gemm(gemm, Cw, Hw, denW, False, True, True, ints, scalars, chars)
+            else:  # KL: the W denominator is the row sums of the new H
+                for kk in range(k):
+                    s = Hb[kk, 0] * 0
+                    for j in range(w):
+                        s += Hb[kk, j]
+                    sumH[kk] += s
+        return loss
+
+
+def blas_gemm(dtype):
+    """scipy.linalg.cython_blas's sgemm (float32) or dgemm (float64) as a ctypes function
+    that the compiled task calls: no Python call per product (a pass makes 4–6 per block)."""
+    import ctypes
+
+    from numba.extending import get_cython_function_address
+
+    name = "sgemm" if np.dtype(dtype) == np.float32 else "dgemm"
+    if name not in _GEMMS:
+        signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
+        _GEMMS[name] = signature(get_cython_function_address("scipy.linalg.cython_blas", name))
+    return _GEMMS[name]
+
+
+_GEMMS = {}
+
+
+_CONTROLLER = None
+
+
+def _blas_on_one_thread():
+    """A context holding BLAS to one thread.  threadpoolctl's controller is made once:
+    ``threadpool_limits`` scans the loaded libraries on every call (1.5 ms, a tenth of
+    a pass at k = 32), ``controller.limit`` takes 15 µs."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
@@ -150,72 +242,48 @@ class GemmBetaPass:
                 _log_parts(self.V[i], self._v_exponents[i:i + 1], self._v_mantissas[i:i + 1])
         else:
             self._v_exponents, self._v_mantissas = np.zeros((n_blocks, 1), np.int32), np.ones((n_blocks, 1))
+        self._gemm = blas_gemm(V.dtype)
         self._local = threading.local()
         self._shape = (F, k, V.dtype)
 
     def _buffers(self):
-        """This thread's (X, C, Hb, numH, denH, W product) buffers (made on first use)."""
+        """This thread's buffers: X, C (F, block), Hb (k, block), numHᵀ, denHᵀ (block, k)
+        and the BLAS call's scratch (made on first use)."""
         buffers = getattr(self._local, "buffers", None)
         if buffers is None:
             F, k, dtype = self._shape
             b = self.block
-            X = np.zeros((F, b), dtype)  # zeros: a short last block leaves old, finite values
+            X = np.zeros((F, b), dtype)
             C = X if self.mode == kernels.MODE_KL else np.zeros((F, b), dtype)
-            buffers = (X, C, np.empty((k, b), dtype), np.empty((b, k), dtype), np.empty((b, k), dtype),
-                       np.empty((F, k), dtype))
+            buffers = (X, C, np.zeros((k, b), dtype), np.zeros((b, k), dtype), np.zeros((b, k), dtype),
+                       np.zeros(6, np.int32), np.zeros(2, dtype), np.zeros(2, np.uint8))
             self._local.buffers = buffers
         return buffers
 
-    def _task(self, t, W, H, H_next, colsumW):
-        """Blocks of task t: writes H_next's columns, this task's loss and W products."""
-        X, C, Hb, numHt, denHt, product = self._buffers()
-        kl = self.mode == kernels.MODE_KL
-        numW, denW, sumH = self._numW[t], self._denW[t], self._sumH[t]
-        numW.fill(0)
-        denW.fill(0)
-        sumH.fill(0)
-        loss = 0.0
-        for j0 in range(int(self.bounds[t]), int(self.bounds[t + 1]), self.block):
-            i = j0 // self.block
-            w = min(self.block, self.n_samples - j0)
-            Xw, Cw, Hw = X[:, :w], C[:, :w], Hb[:, :w]
-            Vb, ve, vm = self.V[i], self._v_exponents[i], self._v_mantissas[i]
-            np.matmul(W, H[:, j0:j0 + w], out=Xw)
-            loss += _weights_block(Vb, X, C, w, self.mode, self.beta, self.eps, self.one, True, ve, vm)
-            Hw[...] = H[:, j0:j0 + w]
-            if self.update_H:
-                # Wᵀ(weights) as ((weights)ᵀW)ᵀ: OpenBLAS's faster orientation (measured)
-                np.matmul(Xw.T, W, out=numHt[:w])
-                if not kl:
-                    np.matmul(Cw.T, W, out=denHt[:w])
-                _update_cols(Hb, numHt.T, denHt.T, colsumW, w, self.mode, self.gamma, self.l1_H, self.l2_H,
-                             self.free_H, self.tiny, self.flush)
-            H_next[:, j0:j0 + w] = Hw
-            if not self.update_W:
-                continue
-            np.matmul(W, Hw, out=Xw)
-            _weights_block(Vb, X, C, w, self.mode, self.beta, self.eps, self.one, False, ve, vm)
-            numW += np.matmul(Xw, Hw.T, out=product)
-            if kl:  # KL: the W denominator is the row sums of the new H
-                sumH += Hw.sum(axis=1)
-            else:
-                denW += np.matmul(Cw, Hw.T, out=product)
-        self._losses[t] = loss
+    def _run_task(self, t, W, H, H_next, colsumW):
+        """Task t (one compiled call): its loss, H_next's columns and W products."""
+        for buffer in (self._numW[t], self._denW[t], self._sumH[t]):
+            buffer.fill(0)
+        buffers = self._buffers()
+        self._losses[t] = _task(
+            self._gemm, self.V, W, H, H_next, int(self.bounds[t]), int(self.bounds[t + 1]), self.n_samples,
+            self.free_H, self.mode, self.beta, self.gamma, self.eps, self.tiny, self.flush, self.one, self.l1_H,
+            self.l2_H, colsumW, self.update_H, self.update_W, *buffers[:5], self._numW[t], self._denW[t],
+            self._sumH[t], self._v_exponents, self._v_mantissas, *buffers[5:])
 
     def run(self, W, H, H_next):
         """One pass over (W, H): returns D(V | WH) and writes the updated H into
         ``H_next``; the W-update products are then in :meth:`w_products`."""
+        W, H = np.ascontiguousarray(W), np.ascontiguousarray(H)  # BLAS wants unit column strides
         colsumW = W.sum(axis=0)  # the KL denominator of the H update
         n_tasks = self.bounds.size - 1
         n_threads = min(n_tasks, kernels.num_threads()) if self.parallel else 1
         if n_threads > 1:
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1, user_api="blas"):
-                run_in_threads(lambda t: self._task(t, W, H, H_next, colsumW), n_tasks, n_threads)
+            with _blas_on_one_thread():
+                run_in_threads(lambda t: self._run_task(t, W, H, H_next, colsumW), n_tasks, n_threads)
         else:
             for t in range(n_tasks):
-                self._task(t, W, H, H_next, colsumW)
+                self._run_task(t, W, H, H_next, colsumW)
         total = float(self._losses.sum())
         if self.mode == kernels.MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
