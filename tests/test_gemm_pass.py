@@ -1,5 +1,6 @@
 """The BLAS-product pass (nmfaudio.nmf.gemm_pass) gives the fused pass's updates: equal to
-the plain NumPy updates within float32/float64 rounding, frozen components untouched;
+the plain NumPy updates within float32/float64 rounding, one pass equal to the fused
+pass's, frozen components untouched, the same whatever its block size and thread count;
 make_pass picks it by the number of components.  (Its loss: test_kernels.py.)"""
 
 import numpy as np
@@ -57,6 +58,61 @@ def test_extrapolated_solver_on_the_gemm_pass_never_raises_the_loss(beta, gemm_a
     assert isinstance(solver.pass_, gemm_pass.GemmBetaPass)
     losses = np.array([solver.start()] + [solver.step() for _ in range(30)])
     assert np.all(np.diff(losses) <= 0) and losses[-1] < losses[0]
+
+
+def pass_options(problem, gamma=None):
+    beta = problem.beta
+    return dict(beta=beta, gamma=solvers.mm_exponent(beta) if gamma is None else gamma, eps=problem.eps,
+                free_H=problem.free_H, l1_H=problem.l1_H, l2_H=problem.l2_H, update_W=True)
+
+
+@needs_numba
+@pytest.mark.parametrize("beta, gamma", [(1.0, None), (0.0, None), (0.0, 0.75)], ids=["KL", "IS", "IS-0.75"])
+@pytest.mark.parametrize("dtype, loss_tol, tol", [
+    (np.float64, 1e-12, 1e-12),  # only the summation order of the products differs
+    # float32: BLAS and the fused loops round WH and the products differently (an ulp
+    # or two per entry, ε = 6e-8); measured 7e-9 (loss), 1.2e-7 (H, W products)
+    (np.float32, 1e-7, 1e-6),
+], ids=["float64", "float32"])
+def test_one_pass_equals_the_fused_pass(beta, gamma, dtype, loss_tol, tol):
+    # same (W, H), with frozen H rows and penalties: the same loss, new H and W products;
+    # γ = 0.75 takes the run-time power of the H update (1 and ½ are constants)
+    V, W0, H0, problem = problem_data(dtype, beta)
+    fused = kernels.BetaPass(V, K, **pass_options(problem, gamma))
+    gemm = gemm_pass.GemmBetaPass(V, K, **pass_options(problem, gamma))
+    H_fused, H_gemm = np.empty_like(H0), np.empty_like(H0)
+    loss_fused, loss_gemm = fused.run(W0, H0, H_fused), gemm.run(W0, H0, H_gemm)
+    assert abs(loss_gemm - loss_fused) <= loss_tol * abs(loss_fused)
+    assert max_rel(H_gemm, H_fused) < tol
+    for ours, theirs in zip(gemm.w_products(), fused.w_products()):
+        assert ours.shape == theirs.shape and max_rel(ours, theirs) < tol
+    np.testing.assert_array_equal(H_gemm[~problem.free_H], H0[~problem.free_H])  # frozen: bit-identical
+    assert np.all(H_gemm[problem.free_H] != H0[problem.free_H])  # the free rows did move
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_pass_is_the_same_for_any_block_size_and_thread_count(beta, monkeypatch):
+    # blocks of 7 (a short last block), 256 and 512 columns: float64, only the order in
+    # which BLAS sums the W products differs (1e-12); 1 vs 2 threads over the same fixed
+    # tasks: bit-identical
+    from threadpoolctl import threadpool_limits
+
+    V, W0, H0, problem = problem_data(np.float64, beta)
+    results = {}
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+    with threadpool_limits(1, user_api="blas"):
+        for block, threads in ((256, 1), (256, 2), (7, 1), (512, 1)):
+            monkeypatch.setattr(kernels, "THREADS", threads)
+            pass_ = gemm_pass.GemmBetaPass(V, K, block=block, **pass_options(problem))
+            H = np.empty_like(H0)
+            loss = pass_.run(W0, H0, H)
+            results[block, threads] = (np.array([loss]), H, *pass_.w_products())
+    for a, b in zip(results[256, 1], results[256, 2]):
+        np.testing.assert_array_equal(a, b)
+    for block in (7, 512):
+        for a, b in zip(results[block, 1], results[256, 1]):
+            assert max_rel(a, b) < 1e-12
 
 
 @needs_numba
