@@ -43,9 +43,10 @@ from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, BetaPass, run_in_threads
 #: Components from which :func:`make_pass` uses the GEMM pass: KL (one weight array,
 #: four products per pass) and every other β (two weight arrays, six products).  From
 #: side-by-side measurements of both passes (one thread, Intel Xeon, 1025 × 2600,
-#: docs/performance.md, 2026-12-01): KL 4–8 % faster at k = 16–20, 18 % at 24, the
-#: fused pass 15 % faster at 12; IS 3–4 % slower at 16–20, 7–8 % faster at 24–28.
-GEMM_MIN_K = {kernels.MODE_KL: 16, "other": 24}
+#: docs/performance.md, 2026-12-01): KL 8 % faster at k = 20, 18 % at 24 (4 % at 16,
+#: but 10 % slower there than a fused pass whose H update skips the power when γ = 1);
+#: IS 3–4 % slower at 16–20, 7–8 % faster at 24–28, 10–13 % at 32.
+GEMM_MIN_K = {kernels.MODE_KL: 20, "other": 24}
 
 #: Columns per block of the GEMM pass: the model and weight buffers and V's block
 #: (3 × 1025 × 256 float32 = 3 MB, 4 MB for IS) stay in a core's L2 (2 MB) and L3
