@@ -10,9 +10,9 @@ out of cache; this one keeps the fused pass's cache blocking and hands only the 
 to BLAS.  :func:`make_pass` picks the faster pass by k (docs/performance.md, 2026-12-01).
 
 One pass, the same contract and arithmetic per entry as BetaPass.  For each block of
-:data:`GEMM_BLOCK` columns (its model, weights and V together fit in a core's L2 cache):
+:data:`GEMM_BLOCK` columns (the model/weight buffers and V's block stay cached):
 
-1. X = W @ H_b (sgemm/dgemm into a reused (n_features, block) buffer), then one compiled
+1. X = W @ H_b (sgemm/dgemm into a reused (n_features, block) buffer), then a compiled
    sweep turns X into the update weights in place (V/WH for KL; V/WH² and 1/WH, in a
    second buffer, for IS and other β) and sums the loss of (W, H) — the fused pass's own
    row-piece code (``kernels._weights_row``), so each block row's terms are summed the
@@ -25,10 +25,12 @@ One pass, the same contract and arithmetic per entry as BetaPass.  For each bloc
 
 Blocks are grouped into a fixed set of tasks (:func:`kernels.task_bounds`, independent
 of the thread count); each task sums its own loss and W products, added in a fixed order
-afterwards.  Memory: a blocked copy of V (as the fused pass) and per thread two
-(n_features, block) buffers.  Several threads: the tasks are pulled by the fused pass's
-thread pool with BLAS held to one thread inside (a statically split GEMM waits for its
-slowest thread; a pulled task does not).
+afterwards.  A task's blocks are one compiled call, which reaches BLAS through
+scipy.linalg.cython_blas (:func:`blas_gemm`): a Python call per product and per task
+cost 7–8 % of a pass at k = 32.  Memory: a blocked copy of V (as the fused pass) and per
+thread one (KL) or two (n_features, block) buffers.  Several threads: the tasks are
+pulled by the fused pass's thread pool with BLAS held to one thread inside (a statically
+split GEMM waits for its slowest thread; a pulled task does not).
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, BetaPass, run_in_threads
 #: IS 3–4 % slower at 16–20, 7–8 % faster at 24–28, 10–13 % at 32.
 GEMM_MIN_K = {kernels.MODE_KL: 20, "other": 24}
 
-#: Columns per block of the GEMM pass: the model and weight buffers and V's block
-#: (3 × 1025 × 256 float32 = 3 MB, 4 MB for IS) stay in a core's L2 (2 MB) and L3
+#: Columns per block of the GEMM pass: the weight buffer(s) and V's block (1025 × 256
+#: float32, 1 MB each: 2 MB for KL, 3 MB for IS) stay in a core's L2 (2 MB) and L3
 #: slice between the products and the sweeps.  Measured against 128 / 384 / 512
 #: (docs/performance.md, 2026-12-01).  At most kernels.BLOCK (the split IS loss's
 #: mantissa products, see kernels._weights_row).
@@ -162,15 +164,23 @@ if HAVE_NUMBA:
 
 def blas_gemm(dtype):
     """scipy.linalg.cython_blas's sgemm (float32) or dgemm (float64) as a ctypes function
-    that the compiled task calls: no Python call per product (a pass makes 4–6 per block)."""
+    that the compiled task calls: no Python call per product (a pass makes 4–6 per block).
+    None if scipy's routine does not take 32-bit ``int`` sizes (an ILP64 build), which
+    :func:`_gemm` passes."""
     import ctypes
 
+    import scipy.linalg.cython_blas
     from numba.extending import get_cython_function_address
 
     name = "sgemm" if np.dtype(dtype) == np.float32 else "dgemm"
     if name not in _GEMMS:
-        signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
-        _GEMMS[name] = signature(get_cython_function_address("scipy.linalg.cython_blas", name))
+        get_name = ctypes.pythonapi.PyCapsule_GetName
+        get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        declared = get_name(scipy.linalg.cython_blas.__pyx_capi__[name]).decode()
+        _GEMMS[name] = None
+        if declared.startswith("void (char *, char *, int *, int *, int *,") and declared.count("int *") == 6:
+            signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
+            _GEMMS[name] = signature(get_cython_function_address("scipy.linalg.cython_blas", name))
     return _GEMMS[name]
 
 
@@ -261,6 +271,8 @@ class GemmBetaPass:
         else:
             self._v_exponents, self._v_mantissas = np.zeros((n_blocks, 1), np.int32), np.ones((n_blocks, 1))
         self._gemm = blas_gemm(V.dtype)
+        if self._gemm is None:  # pragma: no cover - an ILP64 scipy
+            raise RuntimeError("GemmBetaPass needs scipy's LP64 BLAS; use kernels.BetaPass instead")
         self._local = threading.local()
         self._shape = (F, k, V.dtype)
 
@@ -327,6 +339,6 @@ def make_pass(V, n_components, **options):
     """
     mode = kernels.mode_for(options["beta"])
     threshold = GEMM_MIN_K.get(mode, GEMM_MIN_K["other"])
-    if n_components >= threshold:
+    if n_components >= threshold and HAVE_NUMBA and blas_gemm(V.dtype) is not None:
         return GemmBetaPass(V, n_components, **options)
     return BetaPass(V, n_components, **options)
