@@ -52,3 +52,31 @@ def test_an_exponent_that_raises_the_loss_is_dropped_and_the_loss_never_rises(be
 def test_default_itakura_saito_fit_descends_monotonically():
     solver, losses, *_ = fit(0.0, relaxed_gamma=relaxed_exponent(0.0, 0.5), n_iter=60)
     assert np.all(np.diff(losses) <= 0) and losses[-1] < 0.9 * losses[0]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_compiled_extrapolation_equals_the_numpy_form_bit_for_bit(monkeypatch, dtype, axis):
+    # H-like (k, n) factors extrapolate along rows, W-like (n, k) along columns; one
+    # component is frozen, some entries fall below the keep fraction or the flush level.
+    from nmfaudio.nmf import extrapolated
+
+    rng = np.random.default_rng(3)
+    shape = (6, 300) if axis == 0 else (300, 6)
+    new = rng.random(shape).astype(dtype)
+    old = (new * rng.uniform(0.5, 3.0, shape)).astype(dtype)  # some moves go below keep·new
+    tiny = kernels.flush_level(dtype)
+    index = (slice(0, 1), slice(0, 20)) if axis == 0 else (slice(0, 20), slice(0, 1))
+    new[index] = tiny * 0.3  # below the flush level
+    free = np.array([0, 1, 2, 4, 5])  # component 3 frozen
+    solver = ExtrapolatedBetaMU.__new__(ExtrapolatedBetaMU)
+    solver.momentum, solver.keep = 0.83, ExtrapolatedBetaMU.keep
+    compiled = solver._extrapolate(new, old, free, axis)
+    monkeypatch.setattr(extrapolated, "HAVE_NUMBA", False)
+    reference = solver._extrapolate(new, old, free, axis)
+    assert compiled.dtype == reference.dtype == dtype
+    np.testing.assert_array_equal(compiled, reference)
+    frozen = (3,) if axis == 0 else (slice(None), 3)
+    np.testing.assert_array_equal(compiled[frozen], new[frozen])  # frozen: untouched
+    assert np.count_nonzero((compiled > 0) & (compiled < tiny)) == 0

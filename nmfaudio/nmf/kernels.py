@@ -116,7 +116,9 @@ if HAVE_NUMBA:
         subnormal = x < np.float32(1.17549435e-38)
         x = x * np.float32(16777216.0) if subnormal else x
         bits = np.float32(x).view(np.int32)
-        e = np.float32(((bits >> 23) & 0xFF) - 127)
+        # np.int32(...): numba widens int32 arithmetic to int64, which doubles the vector
+        # work of the integer steps; the cast lets LLVM keep them in 32-bit lanes.
+        e = np.float32(np.int32(((bits >> 23) & 0xFF) - 127))
         e = e - np.float32(24.0) if subnormal else e
         m = np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32)
         big = m > np.float32(1.4142135)
@@ -337,7 +339,8 @@ if HAVE_NUMBA:
                 if with_loss:
                     row += (v - x) * inverse
                     bits = np.float32(x).view(np.int32)
-                    exponents += (bits >> 23) - np.int32(127)
+                    # int32 (see _log32): ≤ BLOCK · 254 in magnitude
+                    exponents = np.int32(exponents + np.int32((bits >> 23) - 127))
                     mantissas *= np.float64(np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32))
             if with_loss:
                 loss = (np.float64(row) + np.float64(exponents - v_exponents[f]) * 0.6931471805599453
