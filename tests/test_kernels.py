@@ -358,7 +358,11 @@ def test_multiplicative_updates_hold_decaying_entries_at_the_flush_level():
     for factor in (res.W, res.H):
         assert not np.any((factor > 0) & (factor < np.float32(level)))
     assert np.count_nonzero(res.H[0, :40] == np.float32(level)) >= 20  # they did decay that far
-    assert np.all(np.diff(res.loss) <= 1e-6 * res.loss[:-1])
+    # Monotone up to the float32 rounding of the loss's terms (eps32 · ΣV, absolute):
+    # V is exactly W @ H, so after the first update the loss is rounding noise of
+    # ~1e-6 whose sign depends on the last bit of each H entry.
+    rounding = np.finfo(np.float32).eps * float(V.sum())
+    assert np.all(np.diff(res.loss) <= 1e-6 * res.loss[:-1] + rounding)
     assert res.loss[-1] < 1e-3 * res.loss[0]
     H0[2, 5] = 0  # a zero stays zero
     res = nmfaudio.factorize(V, 3, beta="kullback-leibler", solver="mu", W=W, H=H0, max_iter=5, tol=0)

@@ -84,19 +84,6 @@ if HAVE_NUMBA:
         gemm(c, c + 1, i, i + 4, i + 8, s, B.ctypes.data, i + 12, A.ctypes.data, i + 16, s + size,
              out.ctypes.data, i + 20)
 
-    @_jit_inline
-    def _update_cols(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush):
-        """Hb[:, :width] *= (numH / max(denH + l1 + l2·Hb, tiny))^γ on the free components,
-        in place (kernels._update_block).  The MM exponents 1 and ½ are passed as
-        constants: with a run-time γ, LLVM evaluates the power for every entry whatever
-        γ (fastmath lets it hoist the call out of its branch), ~60× the cost of γ = 1."""
-        if gamma == 1.0:
-            _update_block(Hb, numH, denH, colsumW, width, mode, 1.0, l1, l2, free_H, tiny, flush)
-        elif gamma == 0.5:
-            _update_block(Hb, numH, denH, colsumW, width, mode, 0.5, l1, l2, free_H, tiny, flush)
-        else:
-            _update_block(Hb, numH, denH, colsumW, width, mode, gamma, l1, l2, free_H, tiny, flush)
-
     @_jit
     def _task(gemm, V, W, H, H_next, c0, c1, n_samples, free_H, mode, beta, gamma, eps, tiny, flush, one,
               l1_H, l2_H, colsumW, update_H, update_W, X, C, Hb, numHt, denHt, numW, denW, sumH,
@@ -125,7 +112,7 @@ if HAVE_NUMBA:
                 _gemm(gemm, Xw, W, numHt[:w], True, False, False, ints, scalars, chars)
                 if needs_den:
                     _gemm(gemm, Cw, W, denHt[:w], True, False, False, ints, scalars, chars)
-                _update_cols(Hb, numHt.T, denHt.T, colsumW, w, mode, gamma, l1_H, l2_H, free_H, tiny, flush)
+                _update_block(Hb, numHt.T, denHt.T, colsumW, w, mode, gamma, l1_H, l2_H, free_H, tiny, flush)
             for kk in range(k):
                 for j in range(w):
                     H_next[kk, j0 + j] = Hb[kk, j]

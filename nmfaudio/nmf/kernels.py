@@ -552,7 +552,25 @@ if HAVE_NUMBA:
     @_jit_inline
     def _update_block(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny, flush):
         """Hb[kk, :b] *= (num / max(den + l1 + l2·Hb, tiny))^γ for the free components —
-        the same arithmetic as solvers.BetaMU._ratio."""
+        the same arithmetic as solvers.BetaMU._ratio.
+
+        The exponents the solvers use (1 for KL, ½ for the MM exponent of IS, ¾ for
+        "amu"'s over-relaxed IS start) are passed on as constants: with a run-time γ,
+        LLVM evaluates the power for every entry whatever γ (fastmath lets it hoist the
+        call out of its branch), ~60× the cost of the update with γ = 1
+        (docs/performance.md, 2026-12-01)."""
+        if gamma == 1.0:
+            _update_block_at(Hb, numH, denH, colsumW, b, mode, 1.0, l1, l2, free_H, tiny, flush)
+        elif gamma == 0.5:
+            _update_block_at(Hb, numH, denH, colsumW, b, mode, 0.5, l1, l2, free_H, tiny, flush)
+        elif gamma == 0.75:
+            _update_block_at(Hb, numH, denH, colsumW, b, mode, 0.75, l1, l2, free_H, tiny, flush)
+        else:
+            _update_block_at(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny, flush)
+
+    @_jit_inline
+    def _update_block_at(Hb, numH, denH, colsumW, b, mode, gamma, l1, l2, free_H, tiny, flush):
+        """:func:`_update_block` for one γ (a constant after inlining)."""
         k = Hb.shape[0]
         for kk in range(k):
             if not free_H[kk]:
@@ -563,7 +581,10 @@ if HAVE_NUMBA:
                 if l1 != 0 or l2 != 0:
                     d = d + l1 + l2 * h[j]
                 ratio = num[j] / max(d, tiny)
-                if gamma != 1.0:
+                if gamma == 0.75:  # x^¾ = √x·√√x: vector square roots instead of pow
+                    root = math.sqrt(ratio)
+                    ratio = root * math.sqrt(root)
+                elif gamma != 1.0:
                     ratio = math.pow(ratio, gamma)
                 updated = h[j] * ratio
                 # see flush_level: a decaying entry stops at the level (zeros stay zero)
