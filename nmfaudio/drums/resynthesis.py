@@ -55,9 +55,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     mask_power : float > 0
     n_fft, hop_length : int
         X's STFT.
-    sustained : ndarray, shape (F, C, N), optional
+    sustained : ndarray, shape (F, C, N), or SpreadSustained, optional
         Added to the residual's model (the weighted accompaniment,
-        :mod:`nmfaudio.drums.accompaniment`).
+        :mod:`nmfaudio.drums.accompaniment`); a
+        :class:`~nmfaudio.drums.accompaniment.SpreadSustained` is made a few frames at a
+        time like the models.
     window : str, default "hann"
 
     Returns
@@ -101,6 +103,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         tail = np.zeros((D, shared), real) if b < N else None
         model = np.empty(len(outputs) * CHUNK_FRAMES * F, np.float32)
         masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
+        spread = None if sustained is None or isinstance(sustained, np.ndarray) else np.empty(CHUNK_FRAMES * F,
+                                                                                              np.float32)
         own = out[:, c, own0:own1]
         own[...] = 0  # the overlap-add adds
         for t0 in range(a, b, CHUNK_FRAMES):
@@ -113,7 +117,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 else:
                     np.matmul(activations[d][c][t0:t1], weights[d], out=S[d])
             if len(outputs) > D and sustained is not None:
-                S[D] += sustained[:, c, t0:t1].T
+                if isinstance(sustained, np.ndarray):
+                    S[D] += sustained[:, c, t0:t1].T
+                else:
+                    S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
             M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
             spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
             # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64

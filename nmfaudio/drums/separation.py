@@ -62,7 +62,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (accompaniment_mode, decision_share, energy_share, mask_weight,
-                                           median_frames, spread_to_bins, sustained_part, tonal_share,
+                                           median_frames, SpreadSustained, sustained_part, tonal_share,
                                            use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
@@ -471,9 +471,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             # the accompaniment's weight in the masks: the sustained part holds the drums'
             # own sustain too, which weighs more the louder the drums are
             weight = mask_weight(energy_share(Vb, sustained_bands))
-            sustained = spread_to_bins(magnitude, Vb, sustained_bands, widths)
+            # at full resolution only a few frames at a time, by the resynthesis threads
+            sustained = SpreadSustained(magnitude, Vb, sustained_bands, widths, weight)
             Vb = np.maximum(Vb - sustained_bands, 0)
-    fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
@@ -504,7 +504,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
-        mean_spectrum = fitted.reshape(F, C * N).mean(axis=1) + np.float32(1e-12)
+        fitted_mean = (magnitude.reshape(F, C * N).mean(axis=1) if sustained is None
+                       else sustained.remainder_mean())  # the mean of what the drums were fitted to
+        mean_spectrum = fitted_mean + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
     # each output's model as one plain product (its templates' non-zero frames, and for
@@ -519,8 +521,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             H_free = free["H_free"].reshape(-1, C * N)
             Hs = H_free if Hs is None else np.vstack([Hs, H_free])
         factors.append(None if W is None else (W, Hs))
-    if sustained is not None:  # the accompaniment's model joins the residual's
-        sustained *= np.float32(weight)  # in place: no second song-sized array
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
