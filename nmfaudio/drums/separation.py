@@ -443,9 +443,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
-    X = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length)
+    X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
+                                             magnitude=True)
     C, F, N = X.shape
-    magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N)
+    magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
     peak = float(magnitude.max())
     if peak == 0:  # silence: nothing to separate, every stem silent
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
