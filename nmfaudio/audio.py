@@ -700,9 +700,25 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -
         check_new_outputs(paths)
     make_folder(directory)
     with atomic_outputs(paths, overwrite=overwrite) as temporaries:
-        for temporary, track in zip(temporaries, tracks):
-            write_wav(temporary, track, sr)
+        _write_wavs(temporaries, list(tracks), sr)
     return paths
+
+
+def _write_wavs(paths, tracks, sr) -> None:
+    """:func:`write_wav` each track to its path, several at a time on threads (libsndfile
+    and the sample copies release the GIL: the six stems of a 3-minute stereo song took
+    0.4 s of one core).  The first error is raised once every write has ended."""
+    workers = min(len(paths), os.cpu_count() or 1)
+    if workers <= 1:
+        for path, track in zip(paths, tracks):
+            write_wav(path, track, sr)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(write_wav, path, track, sr) for path, track in zip(paths, tracks)]
+    for future in futures:
+        future.result()
 
 
 def check_new_outputs(paths) -> None:

@@ -148,6 +148,7 @@ if HAVE_NUMBA:
         peak = np.empty(chunk, S.dtype)
         inverse = np.empty(chunk, S.dtype)
         total = np.empty(chunk, S.dtype)
+        ratio = np.empty(chunk, S.dtype)
         one, zero = S.dtype.type(1), S.dtype.type(0)
         share = S.dtype.type(1.0 / k)
         for j0 in range(0, n, chunk):
@@ -162,22 +163,26 @@ if HAVE_NUMBA:
                 peak[j] = peak[j] if peak[j] > zero else one
             for kk in range(k):
                 row, source = out[kk, j0:j0 + m], S[kk, j0:j0 + m]
+                # the ratios go to a buffer of their own first: out may be S itself, and a
+                # loop reading and writing the same memory is not vectorized (2.3x slower
+                # at power 1.5; the same values)
                 if power == 1.5:
                     for j in range(m):
                         r = source[j] / peak[j]
-                        row[j] = r * math.sqrt(r)
+                        ratio[j] = r * math.sqrt(r)
                 elif power == 2:
                     for j in range(m):
                         r = source[j] / peak[j]
-                        row[j] = r * r
+                        ratio[j] = r * r
                 elif power == 1:
                     for j in range(m):
-                        row[j] = source[j] / peak[j]
+                        ratio[j] = source[j] / peak[j]
                 else:
                     for j in range(m):
-                        row[j] = (source[j] / peak[j]) ** power
+                        ratio[j] = (source[j] / peak[j]) ** power
                 for j in range(m):
-                    total[j] += row[j]
+                    row[j] = ratio[j]
+                    total[j] += ratio[j]
             for j in range(m):  # the loudest gives >= 1; 0 only in silent bins
                 inverse[j] = one / total[j] if total[j] > zero else zero
             for kk in range(k):

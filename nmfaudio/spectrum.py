@@ -144,22 +144,32 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW, 
                             pad_mode="constant", out=out)
 
 
-def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
+def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW,
+                     magnitude: bool = False):
     """The centred :func:`stft` of every channel, laid out frame-major per channel: the
     result is a (C, F, N) view of a C-contiguous (C, N, F) array, so ``X[c].T`` is
     contiguous — the layout the inverse FFTs read (a multichannel :func:`stft` has the
     channel axis innermost, and each channel's frames would need a copy).  The channels
     are transformed on the engine's threads.
 
+    Computed as the real FFT (``scipy.fft.rfft``) of the windowed frames, a stretch of
+    frames at a time, in the input's precision: librosa windows float32 samples with a
+    float64 window and transforms in float64, twice the time (0.27 s against 0.14 s per
+    channel of 3 minutes at 44.1 kHz, n_fft 4096); the two agree to float32 rounding
+    (~1e-7 of the peak).
+
     Parameters
     ----------
     y : ndarray, shape (n_samples,) or (n_channels, n_samples), real and finite
         Checked and converted as by :func:`stft` (a 1-D signal is one channel; integer and
         float16 samples become float32).
+    magnitude : bool, default False
+        Also return ``np.abs(X)``, made while each stretch of frames is in the cache.
 
     Returns
     -------
     X : ndarray, complex64 for float32 input (else complex128), shape (n_channels, 1 + n_fft // 2, n_frames)
+    magnitude : ndarray, float32 or float64, the shape and layout of X (with ``magnitude=True``)
     """
     from nmfaudio.nmf.kernels import run_in_threads
 
@@ -168,11 +178,36 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     if y.ndim == 1:
         y = y[None]
     dtype = np.complex64 if y.dtype == np.float32 else np.complex128
-    frames = np.empty((y.shape[0], n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft), 1 + n_fft // 2),
-                      dtype=dtype)
-    run_in_threads(lambda c: stft(y[c], n_fft=n_fft, hop_length=hop_length, window=window, out=frames[c].T),
-                   y.shape[0])
-    return frames.transpose(0, 2, 1)
+    n = n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft)
+    X = np.empty((y.shape[0], n, 1 + n_fft // 2), dtype=dtype)
+    M = np.empty(X.shape, dtype=y.dtype) if magnitude else None
+    try:
+        frame_window = _frame_window(window, n_fft, y.dtype.str)
+    except TypeError:  # an unhashable window (an array): not cached
+        frame_window = _frame_window.__wrapped__(window, n_fft, y.dtype.str)
+    chunk = max(1, _STFT_CHUNK_BYTES // (n_fft * y.dtype.itemsize))
+
+    def channel(c):
+        import scipy.fft
+
+        padded = np.pad(y[c], n_fft // 2)  # centred frames, zeros outside (pad_mode "constant")
+        frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
+        windowed = np.empty((chunk, n_fft), y.dtype)
+        for t0 in range(0, n, chunk):
+            t1 = min(t0 + chunk, n)
+            block = np.multiply(frames[t0:t1], frame_window, out=windowed[:t1 - t0])
+            X[c, t0:t1] = scipy.fft.rfft(block, axis=-1, workers=1)
+            if M is not None:
+                np.abs(X[c, t0:t1], out=M[c, t0:t1])
+
+    run_in_threads(channel, y.shape[0])
+    if magnitude:
+        return X.transpose(0, 2, 1), M.transpose(0, 2, 1)
+    return X.transpose(0, 2, 1)
+
+
+#: Bytes of windowed frames :func:`stft_frame_major` transforms at a time (in cache).
+_STFT_CHUNK_BYTES = 2**20
 
 
 def istft(
@@ -465,11 +500,15 @@ try:
         n_fft = window.size
         size = out.shape[1]
         for s in range(frames.shape[0]):
+            signal = out[s]
             for t in range(frames.shape[1]):
                 start = (first + t) * hop - offset
                 lo = max(0, -start)
                 hi = min(n_fft, size - start)
-                for i in range(lo, hi):
-                    out[s, start + i] += window[i] * frames[s, t, i]
+                # one-dimensional slices: LLVM vectorizes this loop (2.7x faster than
+                # indexing out[s, start + i] and frames[s, t, i]; the same sums)
+                target, weights, frame = signal[start + lo:start + hi], window[lo:hi], frames[s, t, lo:hi]
+                for i in range(hi - lo):
+                    target[i] += weights[i] * frame[i]
 except ImportError:  # pragma: no cover - numba comes with librosa
     _overlap_add = None

@@ -142,3 +142,21 @@ def test_a_signal_between_a_rename_and_its_bookkeeping_leaves_no_partial_set(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ([] if not overwrite else ["b.wav"])
     if overwrite:  # the untouched old output stays; the half-renamed set's new file is gone
         assert (tmp_path / "b.wav").read_bytes() == b"old"
+
+
+def test_save_tracks_writes_on_threads_the_bytes_of_one_write_each(tmp_path):
+    """save_tracks writes its tracks several at a time: each file has the bytes write_wav
+    gives alone, in the order of the names; a failing write raises and leaves no file."""
+    from nmfaudio.audio import save_tracks, write_wav
+
+    rng = np.random.default_rng(0)
+    tracks = [rng.standard_normal((2, 5000 + 100 * i)).astype(np.float32) * 0.1 for i in range(5)]
+    paths = save_tracks(tmp_path / "out", [f"t{i}.wav" for i in range(5)], tracks, 22050)
+    for i, (path, track) in enumerate(zip(paths, tracks)):
+        assert path.name == f"t{i}.wav"
+        write_wav(tmp_path / "alone.wav", track, 22050)
+        assert path.read_bytes() == (tmp_path / "alone.wav").read_bytes()
+    bad = tracks[:2] + [np.zeros((2, 3, 4), np.float32)] + tracks[2:]
+    with pytest.raises(ValueError, match="dimensions"):
+        save_tracks(tmp_path / "bad", [f"t{i}.wav" for i in range(6)], bad, 22050)
+    assert not any((tmp_path / "bad").iterdir())

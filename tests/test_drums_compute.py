@@ -113,3 +113,17 @@ def test_per_channel_fit_is_still_available(monkeypatch):
     for result in (each, summed):
         np.testing.assert_allclose(sum(result.sources.values()), stereo, atol=1e-5)
         assert result.activations["kick"].shape[0] == 2
+
+
+@pytest.mark.parametrize("shape", [(3000,), (2, 3000), (2, 0)])
+def test_mixture_minus_is_the_whole_array_difference_bit_for_bit(shape):
+    """The residual track (the mixture minus the drum stems), made in blocks of samples on
+    threads, equals the whole-array expression exactly."""
+    from nmfaudio.drums.separation import _mixture_minus
+
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal(shape).astype(np.float32)
+    drums = rng.standard_normal((5,) + ((1,) if len(shape) == 1 else ()) + shape).astype(np.float32)
+    got = _mixture_minus(y, drums, block=700)
+    assert got.shape == y.shape and got.dtype == np.float32
+    np.testing.assert_array_equal(got, y - drums.sum(axis=0).reshape(y.shape))

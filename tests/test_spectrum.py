@@ -88,8 +88,9 @@ def test_istft_chunks_do_not_change_the_result(monkeypatch):
 
 
 def test_stft_frame_major_equals_stft_with_each_channel_frame_major():
-    """stft_frame_major is stft's result (the same librosa computation, written elsewhere),
-    each channel's (frames, bins) contiguous so the inverse reads it without a copy."""
+    """stft_frame_major is stft's result (librosa's float64 computation) to float32
+    rounding (tolerance 1e-6 of the peak), each channel's (frames, bins) contiguous so the
+    inverse reads it without a copy."""
     y = np.random.default_rng(0).standard_normal((2, 30000)).astype(np.float32)
     expected = stft(y, n_fft=1024, hop_length=256)
     X = stft_frame_major(y, n_fft=1024, hop_length=256)
@@ -157,3 +158,29 @@ def test_stft_frame_major_checks_and_converts_input_as_stft_does():
         X = stft_frame_major(samples, n_fft=512, hop_length=128)
         assert X.dtype == expected.dtype == np.complex64
         np.testing.assert_allclose(X, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stft_frame_major_magnitude_is_the_abs_of_its_stft(dtype):
+    """magnitude=True gives np.abs(X) exactly, in X's layout; chunks of frames (a tiny
+    chunk size: many stretches) give the same X; an array window is accepted."""
+    from nmfaudio import spectrum
+
+    y = np.random.default_rng(2).standard_normal((2, 20000)).astype(dtype)
+    X, M = stft_frame_major(y, n_fft=512, hop_length=128, magnitude=True)
+    assert M.dtype == dtype and M.shape == X.shape
+    assert all(M[c].T.flags.c_contiguous for c in range(2))
+    np.testing.assert_array_equal(M, np.abs(X))
+    tolerance = (1e-6 if dtype == np.float32 else 1e-12) * np.abs(X).max()
+    np.testing.assert_allclose(X, stft(y, n_fft=512, hop_length=128), rtol=0, atol=tolerance)
+    window = spectrum._frame_window("hann", 512, np.dtype(dtype).str).copy()
+    np.testing.assert_array_equal(stft_frame_major(y, n_fft=512, hop_length=128, window=window), X)
+
+
+def test_stft_frame_major_is_the_same_in_stretches_of_frames(monkeypatch):
+    from nmfaudio import spectrum
+
+    y = np.random.default_rng(3).standard_normal(9000).astype(np.float32)
+    whole = stft_frame_major(y, n_fft=256, hop_length=64)
+    monkeypatch.setattr(spectrum, "_STFT_CHUNK_BYTES", 3 * 256 * 4)  # 3 frames at a time
+    np.testing.assert_array_equal(stft_frame_major(y, n_fft=256, hop_length=64), whole)

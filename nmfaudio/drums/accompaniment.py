@@ -37,7 +37,7 @@ import numpy as np
 
 __all__ = ["AUTO_TONAL", "DECISION_HZ", "SUSTAIN_SECONDS", "accompaniment_mode", "decision_share", "decision_spans",
            "energy_share", "mask_weight", "median_frames", "spread_to_bins", "sustained_part", "sustained_share",
-           "tonal_share", "tonal_sums", "use_accompaniment"]
+           "SpreadSustained", "tonal_share", "tonal_sums", "use_accompaniment"]
 
 #: Length of the running median over time (seconds; :func:`median_frames`: 31 frames at
 #: 44.1 kHz with the default hop of 1024).  0.7 s (61 frames at hop 512, the hop of that
@@ -282,3 +282,78 @@ def use_accompaniment(mode, tonal: float) -> bool:
     """``mode`` (from :func:`accompaniment_mode`) made definite: "auto" means ``tonal >
     AUTO_TONAL`` (``tonal`` from :func:`tonal_share`)."""
     return tonal > AUTO_TONAL if mode == "auto" else bool(mode)
+
+
+class SpreadSustained:
+    """The weighted sustained part at full frequency resolution — ``weight ·``
+    :func:`spread_to_bins` ``(magnitude, band_magnitude, band_sustained, widths)`` — made
+    a few frames of one channel at a time, never whole.
+
+    Why: for a 3-minute stereo 44.1 kHz song the whole array is 127 MB of float32; made
+    at once (with the ``max(V − S, 0)`` the free templates' spread needs), it took
+    0.85 s of one thread between the STFT and the fit.  Here the chunks are made by the
+    resynthesis threads (:func:`nmfaudio.drums.resynthesis.masked_stems`) with the same
+    float32 operations, so the values are bit-identical to the whole array's.
+
+    Parameters
+    ----------
+    magnitude : ndarray, float32, shape (n_freq, n_channels, n_frames)
+        Full-resolution magnitude; ``magnitude[:, c].T`` must be C-contiguous (the
+        frame-major layout of ``np.abs`` of :func:`nmfaudio.spectrum.stft_frame_major`'s
+        result, transposed).  Kept by reference, never modified.
+    band_magnitude, band_sustained : ndarray, shape (n_bands, n_channels, n_frames)
+    widths : ndarray of int, shape (n_bands,), summing to n_freq
+    weight : float, default 1
+        The accompaniment's weight in the masks (:func:`mask_weight`).
+    """
+
+    def __init__(self, magnitude, band_magnitude, band_sustained, widths, weight: float = 1.0):
+        F, C, N = magnitude.shape
+        if magnitude.dtype != np.float32 or any(not magnitude[:, c].T.flags.c_contiguous for c in range(C)):
+            raise ValueError("magnitude must be float32 with each channel frame-major (magnitude[:, c].T "
+                             "C-contiguous), as np.abs(stft_frame_major(y)).transpose(1, 0, 2) is")
+        with np.errstate(invalid="ignore", divide="ignore"):  # as spread_to_bins
+            ratio = np.where(band_magnitude > 0,
+                             band_sustained / np.where(band_magnitude > 0, band_magnitude, 1), 0).astype(np.float32)
+        self.magnitude = magnitude
+        self.shape = (F, C, N)
+        self.widths = np.asarray(widths)
+        self.weight = np.float32(weight)
+        # per channel, frame-major (n_frames, n_bands): a stretch of frames is a block of rows
+        self._ratio = [np.ascontiguousarray(ratio[:, c].T) for c in range(C)]
+
+    def frames(self, channel: int, start: int, stop: int, out=None) -> np.ndarray:
+        """Frames ``start:stop`` of one channel, frame-major: shape (stop − start, n_freq),
+        float32 (written into ``out`` when given)."""
+        block = self.magnitude[:, channel, start:stop].T
+        out = np.multiply(block, np.repeat(self._ratio[channel][start:stop], self.widths, axis=1), out=out)
+        out *= self.weight
+        return out
+
+    def any(self) -> bool:
+        """Whether the part is non-zero somewhere (a band's ratio is positive only where
+        its magnitude is; a product underflowing to zero is not looked for)."""
+        return bool(self.weight > 0) and any(bool(r.any()) for r in self._ratio)
+
+    def remainder_mean(self, *, chunk: int = 256) -> np.ndarray:
+        """Mean over channels and frames of ``max(magnitude − sustained, 0)`` (the
+        sustained part unweighted: what the drums are fitted to, at full resolution),
+        per bin, shape (n_freq,), float32; channels on the engine's threads."""
+        from nmfaudio.nmf.kernels import run_in_threads
+
+        F, C, N = self.shape
+        sums = np.zeros((C, F), np.float32)
+
+        def channel_sum(c):
+            block = np.empty((chunk, F), np.float32)
+            for t0 in range(0, N, chunk):
+                t1 = min(t0 + chunk, N)
+                part = block[:t1 - t0]
+                magnitude = self.magnitude[:, c, t0:t1].T
+                np.multiply(magnitude, np.repeat(self._ratio[c][t0:t1], self.widths, axis=1), out=part)
+                np.subtract(magnitude, part, out=part)
+                np.maximum(part, 0, out=part)
+                sums[c] += part.sum(axis=0)
+
+        run_in_threads(channel_sum, C)
+        return sums.sum(axis=0) / np.float32(C * N)

@@ -11,6 +11,7 @@ import numpy as np
 
 from nmfaudio.nmf import factorize
 from nmfaudio.drums.stems import FIXED_FIRST_SHARE
+from nmfaudio.nmf.kernels import run_in_threads
 from nmfaudio.nmf.nmfd import convolutive_components, factorize_convolutive
 
 #: Frequency bins kept single before the 1/12-octave bands start (see _band_edges):
@@ -156,7 +157,8 @@ def channel_gains(V, fit: _Fit, *, beta: float, n_iter: int = GAIN_ITER) -> np.n
     gains = np.full((K + n_free, C), 1.0 / C)
     tiny = np.float32(1e-12)
     totals = A.sum(axis=1)  # the Kullback-Leibler update's denominator, the same every time
-    for c in range(C):
+
+    def channel(c):  # the channels are independent: one per thread (each pass reads all of A)
         target = np.ascontiguousarray(V[:, c]).reshape(F * N)
         for _ in range(n_iter):
             model = gains[:, c].astype(np.float32) @ A + tiny
@@ -166,4 +168,6 @@ def channel_gains(V, fit: _Fit, *, beta: float, n_iter: int = GAIN_ITER) -> np.n
                 numerator = A @ (target * model ** np.float32(beta - 2))
                 denominator = A @ model ** np.float32(beta - 1)
             gains[:, c] *= numerator / np.maximum(denominator, 1e-30)
+
+    run_in_threads(channel, C)
     return gains.astype(np.float32)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio.nmf.kernels import num_threads, run_in_threads
+from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
 __all__ = ["CHUNK_FRAMES", "masked_stems"]
 
@@ -55,9 +55,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     mask_power : float > 0
     n_fft, hop_length : int
         X's STFT.
-    sustained : ndarray, shape (F, C, N), optional
+    sustained : ndarray, shape (F, C, N), or SpreadSustained, optional
         Added to the residual's model (the weighted accompaniment,
-        :mod:`nmfaudio.drums.accompaniment`).
+        :mod:`nmfaudio.drums.accompaniment`); a
+        :class:`~nmfaudio.drums.accompaniment.SpreadSustained` is made a few frames at a
+        time like the models.
     window : str, default "hann"
 
     Returns
@@ -101,6 +103,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         tail = np.zeros((D, shared), real) if b < N else None
         model = np.empty(len(outputs) * CHUNK_FRAMES * F, np.float32)
         masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
+        spread = None if sustained is None or isinstance(sustained, np.ndarray) else np.empty(CHUNK_FRAMES * F,
+                                                                                              np.float32)
         own = out[:, c, own0:own1]
         own[...] = 0  # the overlap-add adds
         for t0 in range(a, b, CHUNK_FRAMES):
@@ -113,12 +117,15 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 else:
                     np.matmul(activations[d][c][t0:t1], weights[d], out=S[d])
             if len(outputs) > D and sustained is not None:
-                S[D] += sustained[:, c, t0:t1].T
+                if isinstance(sustained, np.ndarray):
+                    S[D] += sustained[:, c, t0:t1].T
+                else:
+                    S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
             M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
             spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
             # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
             # product casts through buffers
-            np.multiply(M[:D, :, :, None], pairs[c][None, t0:t1], out=spectra)
+            _mask_spectra(M, pairs[c][t0:t1], spectra)
             frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
             spectrum.overlap_add(frames, own, first=t0, offset=own0 + pad, hop_length=hop_length, window=window)
             if head is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
@@ -163,6 +170,29 @@ def _frame_ranges(n_frames: int, n_channels: int, n_fft: int, hop_length: int) -
     count = max(1, min(wanted, n_frames // shortest))
     bounds = np.linspace(0, n_frames, count + 1).round().astype(int)
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _mask_spectra_numpy(M, pairs, out):
+    """``out[d, t, f, :] = M[d, t, f] · pairs[t, f, :]`` for the first ``out.shape[0]``
+    masks: each mask times the (real, imaginary) pair of the mixture's STFT."""
+    np.multiply(M[:out.shape[0], :, :, None], pairs[None], out=out)
+
+
+if HAVE_NUMBA:
+
+    @numba.njit(nogil=True, cache=True)
+    def _mask_spectra(M, pairs, out):
+        """:func:`_mask_spectra_numpy` compiled: NumPy broadcasts the (real, imaginary)
+        axis of length 2 innermost, one short inner loop per bin (0.74 s of CPU on the
+        3-minute stereo song, against ~0.1 s here); the same products, bit for bit."""
+        for d in range(out.shape[0]):
+            for t in range(out.shape[1]):
+                for f in range(out.shape[2]):
+                    m = M[d, t, f]
+                    out[d, t, f, 0] = m * pairs[t, f, 0]
+                    out[d, t, f, 1] = m * pairs[t, f, 1]
+else:  # pragma: no cover - numba comes with librosa
+    _mask_spectra = _mask_spectra_numpy
 
 
 def _irfft(spectra, n_fft: int) -> np.ndarray:
