@@ -475,12 +475,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             Vb = np.maximum(Vb - sustained_bands, 0)
     fitted = magnitude if sustained is None else np.maximum(magnitude - sustained, 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
-    # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent
-    # ones; in a song the hi-hat templates may not grow (they took the snare, SONG_ADAPT_DB)
-    max_gain = None
-    if max_gain_db is not None:
-        limits_db = adapt_limits_db(kit.classes, max_gain_db, song=sustained is not None)
-        max_gain = Pb0 * (10 ** (limits_db / 20)).astype(np.float32)[None, :, None]
+    # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
+    max_gain = None if max_gain_db is None else (
+        Pb0 * (10 ** (adapt_limits_db(kit.classes, max_gain_db) / 20)).astype(np.float32)[None, :, None])
     # multichannel: one fit to the channels' sum, then each component's level per channel
     # (drum_model.FIT_CHANNEL_SUM, channel_gains): half the fit's cost for stereo
     summed = C > 1 and drum_model.FIT_CHANNEL_SUM

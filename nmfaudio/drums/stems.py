@@ -15,25 +15,13 @@ import numpy as np
 
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "RESIDUAL_CLASSES", "SONG_ADAPT_DB", "adapt_limits_db", "stem_index"]
+__all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "RESIDUAL_CLASSES", "adapt_limits_db", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
 #: (kick, snare, closed hi-hat) and scales the others.
 ADAPT_DB = {"kick": 20.0, "snare": 20.0, "hihat": 20.0, "hihat:open": 3.0, "toms": 3.0, "cymbals": 10.0,
             "other": 0.0}
-#: In a full song (the accompaniment model on, :mod:`nmfaudio.drums.accompaniment`) these
-#: replace :data:`ADAPT_DB`'s entries: no hi-hat template entry may grow above its start
-#: (it may still shrink).  Why: with the music loud, the snare template adapted to the
-#: guitars and strings, and the closed hi-hat template grew a snare (its entries below
-#: 1 kHz rose up to 20 dB): at -6 dB drums-to-music, 40-45 % of the snare's energy went
-#: to the hi-hat stem, which was 81-83 % snare (docs/drums-full-song.md, fourth round).
-#: Measured (signal-to-error ratio, seeds 1-2, GMRockKit and BJA_Pacific, 12-s stereo
-#: songs): mean kick/snare/hi-hat -2.31 → 2.98 dB at -6 dB, 3.68 → 4.90 at 0 dB,
-#: 4.56 → 6.26 at +6 dB, for 0.1-0.3 dB less on all drums and the accompaniment; a 3-dB
-#: or 1-dB limit, or the closed hi-hat alone, gained less.  Drum recordings keep
-#: :data:`ADAPT_DB`.
-SONG_ADAPT_DB = {"hihat": 0.0, "hihat:open": 0.0}
 #: Limit for a class this table does not know (a user's own class name).
 DEFAULT_ADAPT_DB = 20.0
 #: Share of the iterations run first with every template fixed (only the activations
@@ -46,18 +34,16 @@ FIXED_FIRST_SHARE = 0.2
 RESIDUAL_CLASSES = ("other",)
 
 
-def adapt_limits_db(labels, max_gain_db=20.0, *, song: bool = False) -> np.ndarray:
+def adapt_limits_db(labels, max_gain_db=20.0) -> np.ndarray:
     """Adaptation limit (dB) of each template label, shape (n_templates,).
 
     ``max_gain_db`` replaces the 20 dB of kick, snare and hi-hat; the other limits keep
     their ratio to it (so ``max_gain_db=0`` fixes every template's envelope cap at its
-    start).  ``song``: the limits for a full song (:data:`SONG_ADAPT_DB` over
-    :data:`ADAPT_DB`)."""
+    start)."""
     scale = max_gain_db / DEFAULT_ADAPT_DB
-    table = {**ADAPT_DB, **SONG_ADAPT_DB} if song else ADAPT_DB
     limits = []
     for label in labels:
-        value = table.get(label, table.get(class_of(label), DEFAULT_ADAPT_DB))
+        value = ADAPT_DB.get(label, ADAPT_DB.get(class_of(label), DEFAULT_ADAPT_DB))
         limits.append(value * scale)
     return np.asarray(limits, dtype=np.float64)
 
