@@ -61,9 +61,9 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (accompaniment_mode, decision_share, energy_share, high_band_factors,
-                                           mask_weight, median_frames, spread_to_bins, sustain_seconds,
-                                           sustained_part, tonal_share, use_accompaniment)
+from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
+                                           high_band_factors, mask_weight, median_frames, spread_to_bins,
+                                           sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -472,9 +472,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             # part holds the drums' own sustain too, which weighs more the louder the drums are
             energy = energy_share(Vb, sustained_bands)
             weight = mask_weight(energy)
-            frames = median_frames(sr, hop_length, sustain_seconds(energy))
-            if frames != median_frames(sr, hop_length):
-                sustained_bands = sustained_part(Vb, frames=frames)
+            frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
+            if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
+                sustained_bands = sustained_part(Vb, frames=frames, step=DECIMATION * max(1, frames // base_frames))
             # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
             # the fit, less goes to the accompaniment
             fit_share, mask_share = high_band_factors(edges[:-1] * (sr / n_fft))
