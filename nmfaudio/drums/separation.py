@@ -61,9 +61,9 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (accompaniment_mode, decision_share, energy_share, mask_weight,
-                                           median_frames, SpreadSustained, sustained_part, tonal_share,
-                                           use_accompaniment)
+from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
+                                           high_band_factors, mask_weight, median_frames, SpreadSustained,
+                                           sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -487,12 +487,19 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
         tonal = tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
         if use_accompaniment(accompaniment, tonal):
-            # the accompaniment's weight in the masks: the sustained part holds the drums'
-            # own sustain too, which weighs more the louder the drums are
-            weight = mask_weight(energy_share(Vb, sustained_bands))
+            # the accompaniment's weight in the masks and the median's length: the sustained
+            # part holds the drums' own sustain too, which weighs more the louder the drums are
+            energy = energy_share(Vb, sustained_bands)
+            weight = mask_weight(energy)
+            frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
+            if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
+                sustained_bands = sustained_part(Vb, frames=frames, step=DECIMATION * max(1, frames // base_frames))
+            # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
+            # the fit, less goes to the accompaniment
+            fit_share, mask_share = high_band_factors(edges[:-1] * (sr / n_fft))
             # at full resolution only a few frames at a time, by the resynthesis threads
-            sustained = SpreadSustained(magnitude, Vb, sustained_bands, widths, weight)
-            Vb = np.maximum(Vb - sustained_bands, 0)
+            sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
+            Vb = np.maximum(Vb - sustained_bands * fit_share[:, None, None], 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
