@@ -283,8 +283,8 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas, j0=0):
-        """Turn the model row a[j0:j0+b] = WH[f, ·] into the update weights in place:
+    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+        """Turn the model row a[:b] = WH[f, ·] into the update weights in place:
         a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
         used for KL whose denominator needs no pass).  WH is floored at ``eps``.
 
@@ -292,29 +292,27 @@ if HAVE_NUMBA:
         IS exactly the elementwise terms of divergence.divergence_from_model; for other
         β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
         ``v_exponents[f]``, ``v_mantissas[f]``: this row piece's :func:`_log_parts` of V
-        (split IS only).  ``j0``: where the row piece starts in ``Vb[f]``, ``a`` and ``c``
-        (0 in the fused pass; the GEMM pass hands whole rows, so that the arrays stay
-        contiguous and the loop vectorizes).
+        (split IS only).
         """
         loss = 0.0
         # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
         if mode == MODE_KL:
             row = eps - eps
             for j in range(b):
-                x = max(a[j0 + j], eps)
-                v = Vb[f, j0 + j]
+                x = max(a[j], eps)
+                v = Vb[f, j]
                 q = v / x
-                a[j0 + j] = q
+                a[j] = q
                 if with_loss:
                     row += v * fast_log(q) - v + x
             loss = np.float64(row)
         elif mode == MODE_IS:
             row = eps - eps
             for j in range(b):
-                inverse = one / max(a[j0 + j], eps)
-                q = Vb[f, j0 + j] * inverse
-                a[j0 + j] = q * inverse
-                c[j0 + j] = inverse
+                inverse = one / max(a[j], eps)
+                q = Vb[f, j] * inverse
+                a[j] = q * inverse
+                c[j] = inverse
                 if with_loss:
                     row += q - fast_log(q) - one
             loss = np.float64(row) - 0.0
@@ -330,12 +328,12 @@ if HAVE_NUMBA:
             exponents = np.int32(0)
             mantissas = 1.0
             for j in range(b):
-                x = max(a[j0 + j], eps)
-                v = Vb[f, j0 + j]
+                x = max(a[j], eps)
+                v = Vb[f, j]
                 inverse = one / x
                 q = v * inverse
-                a[j0 + j] = q * inverse
-                c[j0 + j] = inverse
+                a[j] = q * inverse
+                c[j] = inverse
                 if with_loss:
                     row += (v - x) * inverse
                     bits = np.float32(x).view(np.int32)
@@ -347,14 +345,14 @@ if HAVE_NUMBA:
                         + math.log(mantissas / v_mantissas[f]))
         else:
             for j in range(b):
-                x = np.float64(max(a[j0 + j], eps))
-                v = np.float64(Vb[f, j0 + j])
+                x = np.float64(max(a[j], eps))
+                v = np.float64(Vb[f, j])
                 # float64 powers: the generic divergence's three sums cancel heavily.
                 # x^(β−2) first: no division, so x = 0 (β > 2, no floor) is harmless.
                 p2 = math.pow(x, beta - 2.0)
                 p1 = p2 * x
-                a[j0 + j] = v * p2
-                c[j0 + j] = p1
+                a[j] = v * p2
+                c[j] = p1
                 if with_loss:
                     loss += (beta - 1.0) * x * p1 - beta * v * p1
         return loss
