@@ -67,7 +67,8 @@ def pass_options(problem, gamma=None):
 
 
 @needs_numba
-@pytest.mark.parametrize("beta, gamma", [(1.0, None), (0.0, None), (0.0, 0.75)], ids=["KL", "IS", "IS-0.75"])
+@pytest.mark.parametrize("beta, gamma", [(1.0, None), (0.0, None), (0.0, 0.75), (0.0, 0.6)],
+                         ids=["KL", "IS", "IS-0.75", "IS-0.6"])
 @pytest.mark.parametrize("dtype, loss_tol, tol", [
     (np.float64, 1e-12, 1e-12),  # only the summation order of the products differs
     # float32: BLAS and the fused loops round WH and the products differently (an ulp
@@ -76,7 +77,8 @@ def pass_options(problem, gamma=None):
 ], ids=["float64", "float32"])
 def test_one_pass_equals_the_fused_pass(beta, gamma, dtype, loss_tol, tol):
     # same (W, H), with frozen H rows and penalties: the same loss, new H and W products;
-    # γ = 0.75 takes the run-time power of the H update (1 and ½ are constants)
+    # the H update's exponent: 1, ½ and ¾ are constants in kernels._update_block (¾ as
+    # √x·√√x), 0.6 takes its run-time power
     V, W0, H0, problem = problem_data(dtype, beta)
     fused = kernels.BetaPass(V, K, **pass_options(problem, gamma))
     gemm = gemm_pass.GemmBetaPass(V, K, **pass_options(problem, gamma))
@@ -123,3 +125,27 @@ def test_make_pass_picks_by_components():
         small = gemm_pass.make_pass(V, k_gemm - 1, beta=beta, free_H=np.ones(k_gemm - 1, bool), **options)
         large = gemm_pass.make_pass(V, k_gemm, beta=beta, free_H=np.ones(k_gemm, bool), **options)
         assert isinstance(small, kernels.BetaPass) and isinstance(large, gemm_pass.GemmBetaPass)
+
+
+@needs_numba
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_one_row_factors_with_any_row_stride(beta):
+    # V with one feature: W (1, k) made as the transpose of a (k, 1) array is C-contiguous
+    # to NumPy with a row stride of one item, below the row length BLAS requires (which
+    # then skipped every product: the loss was 3.4x the fused pass's).  float64: only
+    # the summation order differs (1e-12)
+    rng = np.random.default_rng(5)
+    k, T = 24, 700
+    V = rng.random((1, T)) + 0.1
+    W = np.ascontiguousarray(rng.random((k, 1)).T)
+    assert W.flags.c_contiguous and W.strides[0] == W.itemsize  # the case
+    H = rng.random((k, T))
+    options = dict(beta=beta, gamma=solvers.mm_exponent(beta), eps=1e-12, free_H=np.ones(k, bool), l1_H=0.0,
+                   l2_H=0.0, update_W=True)
+    fused, gemm = kernels.BetaPass(V, k, **options), gemm_pass.GemmBetaPass(V, k, **options)
+    H_fused, H_gemm = np.empty_like(H), np.empty_like(H)
+    loss_fused, loss_gemm = fused.run(W, H, H_fused), gemm.run(W, H, H_gemm)
+    assert abs(loss_gemm - loss_fused) <= 1e-12 * abs(loss_fused)
+    assert max_rel(H_gemm, H_fused) < 1e-12
+    for ours, theirs in zip(gemm.w_products(), fused.w_products()):
+        assert max_rel(ours, theirs) < 1e-12

@@ -66,8 +66,9 @@ if HAVE_NUMBA:
         """out (m, n) = op(A) @ op(B) (+ out when ``accumulate``) by the Fortran BLAS
         routine ``gemm`` (scipy.linalg.cython_blas's sgemm or dgemm, whose pointer
         arguments the scratch arrays ``ints`` (int32, 6), ``scalars`` (out's dtype, 2) and
-        ``chars`` (uint8, 2) hold).  Row-major arrays with unit column stride; column-major
-        BLAS computes outᵀ = op(B)ᵀ op(A)ᵀ on the same memory."""
+        ``chars`` (uint8, 2) hold).  Row-major arrays with unit column stride (a single
+        row may have any row stride); column-major BLAS computes outᵀ = op(B)ᵀ op(A)ᵀ on
+        the same memory."""
         m, n = out.shape
         size = out.itemsize
         chars[0] = 84 if trans_b else 78  # 'T' / 'N'
@@ -75,9 +76,12 @@ if HAVE_NUMBA:
         ints[0] = n
         ints[1] = m
         ints[2] = A.shape[0] if trans_a else A.shape[1]
-        ints[3] = B.strides[0] // size
-        ints[4] = A.strides[0] // size
-        ints[5] = out.strides[0] // size
+        # leading dimensions at least the row length: a single row's row stride is
+        # arbitrary (the (1, n) transpose of an (n, 1) array is "contiguous" with a stride
+        # of one item), and BLAS refuses a smaller one (xerbla) and skips the product
+        ints[3] = max(B.strides[0] // size, B.shape[1], 1)
+        ints[4] = max(A.strides[0] // size, A.shape[1], 1)
+        ints[5] = max(out.strides[0] // size, out.shape[1], 1)
         scalars[0] = 1.0
         scalars[1] = 1.0 if accumulate else 0.0
         i, s, c = ints.ctypes.data, scalars.ctypes.data, chars.ctypes.data
