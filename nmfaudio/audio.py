@@ -707,18 +707,60 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -
 def _write_wavs(paths, tracks, sr) -> None:
     """:func:`write_wav` each track to its path, several at a time on threads (libsndfile
     and the sample copies release the GIL: the six stems of a 3-minute stereo song took
-    0.4 s of one core).  The first error is raised once every write has ended."""
+    0.4 s of one core).  The first error (in the order of ``paths``) is raised once every
+    write has ended.
+
+    Interrupted (Ctrl-C in the main thread, even while a thread is being started), no
+    write starts any more and the running ones end before the exception goes on to
+    :func:`atomic_outputs`, which removes the temporary files: a write still running then
+    would recreate its file after the removal.  Hence each writer takes its next track
+    and registers it under one lock with the stop flag, rather than a pool whose
+    ``submit`` and ``shutdown`` lose track of a thread interrupted while starting.
+    """
     workers = min(len(paths), os.cpu_count() or 1)
     if workers <= 1:
         for path, track in zip(paths, tracks):
             write_wav(path, track, sr)
         return
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(write_wav, path, track, sr) for path, track in zip(paths, tracks)]
-    for future in futures:
-        future.result()
+    jobs = list(zip(paths, tracks))
+    errors = [None] * len(jobs)
+    lock = threading.Lock()
+    state = {"next": 0, "stop": False}
+    running = []  # one event per write taken, set when it has ended
+
+    def writer():
+        while True:
+            with lock:
+                i = state["next"]
+                if state["stop"] or i >= len(jobs):
+                    return
+                state["next"] = i + 1
+                done = threading.Event()
+                running.append(done)
+            try:
+                write_wav(jobs[i][0], jobs[i][1], sr)
+            except BaseException as exc:  # raised in the caller's thread below
+                errors[i] = exc
+            finally:
+                done.set()
+
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(workers)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        with lock:
+            state["stop"] = True
+            taken = list(running)
+        for done in taken:
+            done.wait()
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def check_new_outputs(paths) -> None:

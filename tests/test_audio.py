@@ -160,3 +160,29 @@ def test_save_tracks_writes_on_threads_the_bytes_of_one_write_each(tmp_path):
     with pytest.raises(ValueError, match="dimensions"):
         save_tracks(tmp_path / "bad", [f"t{i}.wav" for i in range(6)], bad, 22050)
     assert not any((tmp_path / "bad").iterdir())
+
+
+def test_an_interrupt_while_save_tracks_writes_on_threads_leaves_no_file(tmp_path, monkeypatch):
+    """Ctrl-C (SIGINT to the main thread) while the tracks are being written: no write
+    starts after it, the running ones end before the temporary files are removed, so no
+    hidden ``.part`` file (nor output) is left behind once the threads are done."""
+    import signal
+    import threading
+
+    real_write = audio.write_wav
+    main = threading.main_thread().ident
+
+    def write(path, track, sr):
+        if track[0] == 1:  # the first track: interrupt the main thread while it waits
+            signal.pthread_kill(main, signal.SIGINT)
+        real_write(path, track, sr)
+
+    monkeypatch.setattr(audio, "write_wav", write)
+    monkeypatch.setattr(audio.os, "cpu_count", lambda: 2)  # two writers, the rest queued
+    tracks = [np.full(20000, 1.0 if i == 0 else 0.5, np.float32) for i in range(6)]
+    before = set(threading.enumerate())
+    with pytest.raises(KeyboardInterrupt):
+        audio.save_tracks(tmp_path, [f"t{i}.wav" for i in range(6)], tracks, 8000)
+    for thread in set(threading.enumerate()) - before:  # writes still running or queued
+        thread.join(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
