@@ -66,6 +66,26 @@ def test_fused_mu_equals_numpy_mu(beta, dtype, loss_tol, factor_tol):
 
 
 @needs_numba
+@pytest.mark.parametrize("gamma", [0.75, 0.6, 0.5, 1.0])
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-14), (np.float32, 2e-6)], ids=["float64", "float32"])
+def test_h_update_exponent_equals_numpy_power(gamma, dtype, tol):
+    # _update_block takes 1, 1/2 and 3/4 as constants (3/4 as sqrt(x)*sqrt(sqrt(x))) and
+    # other exponents at run time: every form is H * (num / den)^gamma.  IS (beta = 0),
+    # reference in float64; float32: WH and the products are rounded (measured 4e-7)
+    rng = np.random.default_rng(7)
+    n_f, n_t, k = 37, 1100, 5
+    V = (rng.random((n_f, n_t)) + 0.1).astype(dtype)
+    W, H = rng.random((n_f, k)).astype(dtype), rng.random((k, n_t)).astype(dtype)
+    pass_ = kernels.BetaPass(V, k, beta=0.0, gamma=gamma, eps=dtype(1e-6), free_H=np.ones(k, bool), l1_H=0.0,
+                             l2_H=0.0, update_W=False)
+    H_next = np.empty_like(H)
+    pass_.run(W, H, H_next)
+    WH = W.astype(np.float64) @ H
+    expected = H * ((W.T @ (V / WH ** 2)) / (W.T @ (1 / WH))) ** gamma
+    assert np.max(np.abs(H_next - expected) / expected) < tol
+
+
+@needs_numba
 @pytest.mark.parametrize("beta", [0.0, 1.0, 1.5])
 def test_fixed_components_stay_bit_identical(beta):
     V, W0, H0, problem = problem_data(np.float32, beta)
