@@ -219,9 +219,15 @@ def spread_to_bins(magnitude, band_magnitude, band_sustained, widths) -> np.ndar
     -------
     ndarray, the shape of ``magnitude``, float32
     """
+    return (magnitude * np.repeat(_band_ratio(band_magnitude, band_sustained), widths, axis=0)).astype(np.float32)
+
+
+def _band_ratio(band_magnitude, band_sustained) -> np.ndarray:
+    """S_band / V_band where V_band > 0, else 0 (float32, the bands' shape): the share of
+    each band that is sustained, for :func:`spread_to_bins` and :class:`SpreadSustained`."""
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(band_magnitude > 0, band_sustained / np.where(band_magnitude > 0, band_magnitude, 1), 0)
-    return (magnitude * np.repeat(ratio.astype(np.float32), widths, axis=0)).astype(np.float32)
+    return ratio.astype(np.float32)
 
 
 def sustained_share(magnitude, sustained) -> float:
@@ -372,9 +378,7 @@ class SpreadSustained:
         if magnitude.dtype != np.float32 or any(not magnitude[:, c].T.flags.c_contiguous for c in range(C)):
             raise ValueError("magnitude must be float32 with each channel frame-major (magnitude[:, c].T "
                              "C-contiguous), as np.abs(stft_frame_major(y)).transpose(1, 0, 2) is")
-        with np.errstate(invalid="ignore", divide="ignore"):  # as spread_to_bins
-            ratio = np.where(band_magnitude > 0,
-                             band_sustained / np.where(band_magnitude > 0, band_magnitude, 1), 0).astype(np.float32)
+        ratio = _band_ratio(band_magnitude, band_sustained)
         self.magnitude = magnitude
         self.shape = (F, C, N)
         self.widths = np.asarray(widths)
