@@ -157,7 +157,17 @@ def blas_gemm(dtype):
     """scipy.linalg.cython_blas's sgemm (float32) or dgemm (float64) as a ctypes function
     that the compiled task calls: no Python call per product (a pass makes 4–6 per block).
     None if scipy's routine does not take 32-bit ``int`` sizes (an ILP64 build), which
-    :func:`_gemm` passes."""
+    :func:`_gemm` passes.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        float32 (sgemm) or anything else (dgemm).
+
+    Returns
+    -------
+    ctypes.CFUNCTYPE function of 13 pointers, or None
+    """
     import ctypes
 
     import scipy.linalg.cython_blas
@@ -196,6 +206,12 @@ def _blas_on_one_thread():
 def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
     """V (F, T) as (n_blocks, F, block), each column block contiguous; the last one
     padded with ones (never read).
+
+    Parameters
+    ----------
+    V : ndarray, shape (F, T), any layout
+    block : int >= 1
+        Columns per block.
 
     Returns
     -------
