@@ -162,6 +162,7 @@ def test_save_tracks_writes_on_threads_the_bytes_of_one_write_each(tmp_path):
     assert not any((tmp_path / "bad").iterdir())
 
 
+@pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_kill"), reason="POSIX signals")
 def test_an_interrupt_while_save_tracks_writes_on_threads_leaves_no_file(tmp_path, monkeypatch):
     """Ctrl-C (SIGINT to the main thread) while the tracks are being written: no write
     starts after it, the running ones end before the temporary files are removed, so no
