@@ -149,3 +149,25 @@ def test_one_row_factors_with_any_row_stride(beta):
     assert max_rel(H_gemm, H_fused) < 1e-12
     for ours, theirs in zip(gemm.w_products(), fused.w_products()):
         assert max_rel(ours, theirs) < 1e-12
+
+
+def test_blas_limit_is_restored_when_passes_finish_out_of_order():
+    # Two passes in two user threads share the process-wide BLAS limit: entering A, B and
+    # leaving A, B (the order two threads can take) must keep BLAS on one thread until
+    # both left, then restore the original count (each restoring what it found left BLAS
+    # on one thread for good).  Entered and left by hand: deterministic, no timing.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+    with threadpool_limits(2, user_api="blas"):
+        original = blas_threads()
+        first, second = gemm_pass._blas_on_one_thread(), gemm_pass._blas_on_one_thread()
+        first.__enter__()
+        second.__enter__()
+        assert blas_threads() == [1]
+        first.__exit__(None, None, None)
+        assert blas_threads() == [1]  # the second pass is still running
+        second.__exit__(None, None, None)
+        assert blas_threads() == original

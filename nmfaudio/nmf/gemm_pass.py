@@ -36,6 +36,7 @@ split GEMM waits for its slowest thread; a pulled task does not).
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -189,18 +190,38 @@ _GEMMS = {}
 
 
 _CONTROLLER = None
+_LIMIT_LOCK = threading.Lock()
+_LIMIT = None  # the limit in force while _LIMIT_USERS > 0
+_LIMIT_USERS = 0
 
 
+@contextmanager
 def _blas_on_one_thread():
     """A context holding BLAS to one thread.  threadpoolctl's controller is made once:
     ``threadpool_limits`` scans the loaded libraries on every call (1.5 ms, a tenth of
-    a pass at k = 32), ``controller.limit`` takes 15 µs."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    a pass at k = 32), ``controller.limit`` takes 15 µs.
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    The limit is process-wide, so passes running at once in several user threads share
+    one: the first to enter sets it, the last to leave restores the original (each
+    restoring what it found would leave BLAS on one thread when they finish out of order).
+    """
+    global _CONTROLLER, _LIMIT, _LIMIT_USERS
+    with _LIMIT_LOCK:
+        if _CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()
+        if _LIMIT_USERS == 0:
+            _LIMIT = _CONTROLLER.limit(limits=1, user_api="blas")
+        _LIMIT_USERS += 1
+    try:
+        yield
+    finally:
+        with _LIMIT_LOCK:
+            _LIMIT_USERS -= 1
+            if _LIMIT_USERS == 0:
+                _LIMIT.restore_original_limits()
+                _LIMIT = None
 
 
 def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
