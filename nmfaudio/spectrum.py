@@ -181,10 +181,7 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     n = n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft)
     X = np.empty((y.shape[0], n, 1 + n_fft // 2), dtype=dtype)
     M = np.empty(X.shape, dtype=y.dtype) if magnitude else None
-    try:
-        frame_window = _frame_window(window, n_fft, y.dtype.str)
-    except TypeError:  # an unhashable window (an array): not cached
-        frame_window = _frame_window.__wrapped__(window, n_fft, y.dtype.str)
+    frame_window = _frame_window(window, n_fft, y.dtype.str)
     chunk = max(1, _STFT_CHUNK_BYTES // (n_fft * y.dtype.itemsize))
 
     def channel(c):
@@ -382,9 +379,17 @@ def istft_norm(n_frames: int, length: int, *, n_fft: int = N_FFT, hop_length: in
     return _window_norm(window, n_frames, n_fft, hop_length, np.dtype(dtype), n_fft // 2, length)
 
 
-@functools.lru_cache(maxsize=16)
 def _frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
-    """The synthesis window of :func:`istft` (read-only, cached)."""
+    """The analysis and synthesis window of the STFTs here (read-only): cached for a named
+    window, made anew for an array (unhashable), as librosa accepts both."""
+    try:
+        return _cached_frame_window(window, n_fft, dtype)
+    except TypeError:
+        return _cached_frame_window.__wrapped__(window, n_fft, dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
     import librosa
 
     frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(np.dtype(dtype))

@@ -184,3 +184,21 @@ def test_stft_frame_major_is_the_same_in_stretches_of_frames(monkeypatch):
     whole = stft_frame_major(y, n_fft=256, hop_length=64)
     monkeypatch.setattr(spectrum, "_STFT_CHUNK_BYTES", 3 * 256 * 4)  # 3 frames at a time
     np.testing.assert_array_equal(stft_frame_major(y, n_fft=256, hop_length=64), whole)
+
+
+def test_a_window_given_as_an_array_works_as_its_name_does():
+    # librosa takes a window by name or as an array; the cached window of the inverse STFT
+    # and of stft_frame_major must not refuse an (unhashable) array: same results as the
+    # named window to float rounding (1e-6 of the peak), and the caller's array untouched.
+    import librosa
+
+    y = np.random.default_rng(3).standard_normal((2, 6000)).astype(np.float32)
+    window = librosa.filters.get_window("hann", 512, fftbins=True)
+    kept = window.copy()
+    X = stft_frame_major(y, n_fft=512, hop_length=128, window=window)
+    X_named = stft_frame_major(y, n_fft=512, hop_length=128, window="hann")
+    assert np.abs(X - X_named).max() <= 1e-6 * np.abs(X_named).max()
+    out = istft(X_named, hop_length=128, window=window, length=y.shape[-1])
+    named = istft(X_named, hop_length=128, window="hann", length=y.shape[-1])
+    assert np.abs(out - named).max() <= 1e-6 * np.abs(named).max()
+    assert window.flags.writeable and np.array_equal(window, kept)
