@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import stat
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -722,8 +723,6 @@ def _write_wavs(paths, tracks, sr) -> None:
         for path, track in zip(paths, tracks):
             write_wav(path, track, sr)
         return
-    import threading
-
     jobs = list(zip(paths, tracks))
     errors = [None] * len(jobs)
     lock = threading.Lock()

@@ -389,10 +389,14 @@ class SpreadSustained:
     def frames(self, channel: int, start: int, stop: int, out=None) -> np.ndarray:
         """Frames ``start:stop`` of one channel, frame-major: shape (stop − start, n_freq),
         float32 (written into ``out`` when given)."""
-        block = self.magnitude[:, channel, start:stop].T
-        out = np.multiply(block, np.repeat(self._ratio[channel][start:stop], self.widths, axis=1), out=out)
+        out = self._unweighted(channel, start, stop, out)
         out *= self.weight
         return out
+
+    def _unweighted(self, channel, start, stop, out=None) -> np.ndarray:
+        """:meth:`frames` before the weight."""
+        block = self.magnitude[:, channel, start:stop].T
+        return np.multiply(block, np.repeat(self._ratio[channel][start:stop], self.widths, axis=1), out=out)
 
     def any(self) -> bool:
         """Whether the part is non-zero somewhere (a band's ratio is positive only where
@@ -412,10 +416,8 @@ class SpreadSustained:
             block = np.empty((chunk, F), np.float32)
             for t0 in range(0, N, chunk):
                 t1 = min(t0 + chunk, N)
-                part = block[:t1 - t0]
-                magnitude = self.magnitude[:, c, t0:t1].T
-                np.multiply(magnitude, np.repeat(self._ratio[c][t0:t1], self.widths, axis=1), out=part)
-                np.subtract(magnitude, part, out=part)
+                part = self._unweighted(c, t0, t1, out=block[:t1 - t0])
+                np.subtract(self.magnitude[:, c, t0:t1].T, part, out=part)
                 np.maximum(part, 0, out=part)
                 sums[c] += part.sum(axis=0)
 

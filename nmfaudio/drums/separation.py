@@ -71,6 +71,7 @@ from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.nmf import convolutive_factors
+from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
 
@@ -443,8 +444,6 @@ def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
     """``y − drums.sum(axis=0)`` (drums (D, C, n_samples), y (n_samples,) or (C, n_samples)),
     a block of samples per task on the engine's threads (one thread: 0.15 s for a 3-minute
     stereo song at 44.1 kHz); the same sums in the same order as the whole-array code."""
-    from nmfaudio.nmf.kernels import run_in_threads
-
     residual = np.empty(drums.shape[1:], dtype=np.result_type(y, drums))
     y2 = y.reshape(drums.shape[1:])
     starts = range(0, drums.shape[-1], block)
