@@ -21,6 +21,11 @@ the sustained part leaves the fit and joins the accompaniment (:func:`high_band_
 and with loud drums the median is longer, up to 2 s (:func:`sustain_seconds`), so tom
 fills and kick decays are not called sustained.
 
+With loud music, re-attacks of held notes (a bass line on its root, repeated chords: the
+attack rises above the median at the note's own spectral peaks) stay out of the drum
+fit too (:func:`reattack_part`, :func:`reattack_share`): the toms and kick templates
+took the bass's attacks, the snare template the guitar's.
+
 Measured (``benchmarks/full_song.py``, docs/drums-full-song.md, "What the measurements
 decided"; signal-to-error ratios in the constants' comments, BSS Eval SDR in the docs):
 this beats librosa's HPSS masks as a front end (whose vertical median, 31 bins ≈ 670 Hz
