@@ -135,18 +135,20 @@ SUSTAIN_LEVEL_SECONDS = (2.0, 0.7)
 #: excess over the sustained part that stands on the sustained part's spectral peaks —
 #: a bass or guitar note struck again at the pitch it holds, whose attack rises above
 #: the running median — is kept out of the drum fit too.  Before, the toms and kick
-#: templates took the bass's re-attacks (seed 0 at -6 dB: the bass was 0.24 of the
-#: error in the drums, 0.12-0.18 of the drums' energy in the toms stem alone) and the
-#: snare template the guitar's.  Measured (scale-invariant SDR, the six seed-0-2 songs
-#: of GMRockKit and BJA_Pacific at -6 dB; docs/drums-full-song.md, sixth round): up to
-#: 258 Hz (the fit's single bins) all drums 2.84 → 3.0, up to 650 Hz 3.3, up to 2 kHz
-#: 3.45, up to 3.3 kHz the same.
+#: templates took the bass's re-attacks (seed 0 at -6 dB: the bass in the drum stems
+#: held 0.22-0.24 of the drums' energy, 0.12-0.18 in the toms stem alone) and the snare
+#: template the guitar's.  Measured (scale-invariant SDR, the two seed-0 songs of
+#: GMRockKit and BJA_Pacific at -6 dB, the first form: also in the masks, at every
+#: level; docs/drums-full-song.md, sixth round): all drums 2.61 dB before, 3.83 up to
+#: 258 Hz (the fit's single bins), 4.14 up to 650 Hz, 4.52 up to 2 kHz, 4.51 up to 3.7 kHz.
 REATTACK_HZ = 2000.0
 #: ... and only with loud music: the share of that excess taken out of the fit rises
 #: from 0 to 1 over these :func:`energy_share` values (-6 dB drums-to-music songs
-#: measure 0.50-0.60, 0-dB songs 0.35-0.52).  Applied at every level, it cost 0.2-0.5 dB
-#: of drums at 0 and +6 dB (a kick on a held bass note loses its peak bins); from
-#: 0.42 on, the two 0-dB songs at 0.49-0.52 lost 0.6-0.7 dB.
+#: measure 0.50-0.60, 0-dB songs 0.35-0.52).  Applied at every level, it cost 0.16 / 0.5
+#: dB of drums at 0 / +6 dB (seeds 0-2, SI-SDR; a kick on a held bass note loses its
+#: peak bins); from 0.42 on, two 0-dB songs (0.494, 0.515) lost 0.6-0.7 dB.  With it, at
+#: -6 dB on seeds 0-2: all drums 2.84 → 3.44, mean3 -4.46 → -1.37, accompaniment
+#: 9.53 → 10.01 (BSS Eval SDR in the docs, "12-01b").
 REATTACK_ENERGY = (0.50, 0.55)
 #: An attack counts at most this many times the sustained part's own peak (its height
 #: over the frequency median): a loud hit on a quiet held note keeps the rest.
