@@ -373,3 +373,17 @@ def test_loud_staccato_music_leaves_the_drum_stems():
     two = separate_drums((drums + tonal).astype(np.float32), SR, random_state=0, accompaniment=True).two_stems()
     assert _projection(two["drums"], tonal) <= 0.08  # measured 0.067 (0.098 without the re-attacks)
     assert _projection(two["accompaniment"], tonal) >= 0.92  # measured 0.932 (0.901)
+
+
+def test_the_five_band_median_is_scipys():
+    # reattack_part's comparison network against scipy's median filter (edges repeated)
+    from scipy.ndimage import median_filter
+
+    from nmfaudio.drums.accompaniment import _median5
+
+    rng = np.random.default_rng(0)
+    for shape in [(60, 2, 50), (1, 3), (2, 4), (4, 7), (7, 5)]:
+        x = rng.random(shape).astype(np.float32)
+        x[x < 0.3] = 0.3  # ties
+        expected = median_filter(x, size=(5,) + (1,) * (x.ndim - 1), mode="nearest")
+        np.testing.assert_array_equal(_median5(x), expected)
