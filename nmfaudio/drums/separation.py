@@ -62,8 +62,9 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
-                                           high_band_factors, mask_weight, median_frames, SpreadSustained,
-                                           sustain_seconds, sustained_part, tonal_share, use_accompaniment)
+                                           high_band_factors, mask_weight, median_frames, reattack_part,
+                                           reattack_share, SpreadSustained, sustain_seconds, sustained_part,
+                                           tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -498,7 +499,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             fit_share, mask_share = high_band_factors(edges[:-1] * (sr / n_fft))
             # at full resolution only a few frames at a time, by the resynthesis threads
             sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
-            Vb = np.maximum(Vb - sustained_bands * fit_share[:, None, None], 0)
+            fitted_out = sustained_bands
+            reattack = reattack_share(energy)
+            if reattack > 0:  # loud music: held notes struck again stay out of the drum fit too
+                low = reattack_part(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
+                fitted_out = sustained_bands.copy()
+                fitted_out[:len(low)] += np.float32(reattack) * low
+            Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     max_gain = None if max_gain_db is None else (
