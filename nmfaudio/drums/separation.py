@@ -64,7 +64,7 @@ from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
                                            high_band_factors, mask_weight, median_frames, SpreadSustained,
                                            sustain_seconds, sustained_part, tonal_share, use_accompaniment)
-from nmfaudio.drums import bleed as drum_bleed, model as drum_model
+from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, stem_index
@@ -537,13 +537,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # each output's model as one plain product (its templates' non-zero frames, and for
     # the residual the free components); the masks, the masked spectra and their inverse
     # STFTs are then made a few frames at a time (nmfaudio.drums.resynthesis)
-    # cross-talk: what a quiet part's activation carries of a louder part's hits goes to
-    # the louder part's output (nmfaudio.drums.bleed; the model itself is unchanged)
-    P_parts, H_parts, part_index = drum_bleed.split_bleed(P, H, kit.classes, index)
     factors = []
     for d in range(D + 1):
-        parts = np.flatnonzero(part_index == d)
-        W, Hs = convolutive_factors(P_parts[:, parts], H_parts[parts]) if parts.size else (None, None)
+        parts = np.flatnonzero(index == d)
+        W, Hs = convolutive_factors(P[:, parts], H[parts]) if parts.size else (None, None)
         if d == D and free:
             W = free["W_free"] if W is None else np.hstack([W, free["W_free"]])
             H_free = free["H_free"].reshape(-1, C * N)
