@@ -61,14 +61,14 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
-                                           high_band_factors, mask_weight, median_frames, reattack_part,
-                                           reattack_share, SpreadSustained, sustain_seconds, sustained_part,
-                                           tonal_share, use_accompaniment)
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, ATTACK_EXPLAINED_BY, DECIMATION, accompaniment_mode,
+                                           attack_rise, attack_support, decision_share, energy_share,
+                                           high_band_factors, mask_weight, median_frames, reattack_part, reattack_share,
+                                           SpreadSustained, sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import adapt_limits_db, stem_index
+from nmfaudio.drums.stems import adapt_limits_db, class_of, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.nmf import convolutive_factors
@@ -441,6 +441,24 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
                           name=name, beta=beta)
 
 
+def _attack_hand_over(P, H, index, D, labels, Pb0, band_mixture, band_hz, share):
+    """Hand the part of the :data:`ATTACK_CLASSES` activations that no drum attack supports
+    (:func:`nmfaudio.drums.accompaniment.attack_support`, times ``share``) to the residual:
+    copies of those templates with that part of the activations, output ``D``.
+
+    Returns P (F, K', T), H (K', C, N) and index (K',) with the copies appended."""
+    tested = np.flatnonzero([class_of(label) in ATTACK_CLASSES for label in labels])
+    if not tested.size:
+        return P, H, index
+    explaining = np.flatnonzero([class_of(label) in ATTACK_EXPLAINED_BY for label in labels])
+    support = attack_support(attack_rise(band_mixture, band_hz), Pb0[:, tested], H[tested], band_hz,
+                             Pb0[:, explaining], H[explaining])
+    kept = 1 - np.float32(share) * (1 - support)  # (N,)
+    H = np.concatenate([H, H[tested] * (1 - kept)], axis=0)
+    H[tested] *= kept
+    return np.concatenate([P, P[:, tested]], axis=1), H, np.concatenate([index, np.full(tested.size, D)])
+
+
 def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
     """``y − drums.sum(axis=0)`` (drums (D, C, n_samples), y (n_samples,) or (C, n_samples)),
     a block of samples per task on the engine's threads (one thread: 0.15 s for a 3-minute
@@ -482,6 +500,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
     sustained, sustained_fraction, tonal = None, None, None
+    reattack, Vb_mix = 0.0, Vb
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
         sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
@@ -527,12 +546,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     empty = P.sum(axis=(0, 2)) <= 0
     P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
+    index = stem_index(kit.classes, classes)
+    D = len(classes)
+    if reattack > 0:  # loud music: a toms activation without a drum attack is the music's
+        P, H, index = _attack_hand_over(P, H, index, D, kit.classes, Pb0, Vb_mix, edges[:-1] * (sr / n_fft),
+                                        reattack)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
-    index = stem_index(kit.classes, classes)
-    D = len(classes)
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
@@ -563,12 +585,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
     residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
-    H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
+    K = len(kit.classes)
+    H_out = (H / np.float32(scale)).astype(np.float32)  # (K + handed-over copies, C, N)
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
-        summed = H_out[index == d].sum(axis=0)
+        summed = H_out[:K][index[:K] == d].sum(axis=0)  # the kit's templates (not the handed-over copies)
         activations[label] = summed[0] if y.ndim == 1 else summed
-    adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
+    adapted = DrumTemplates(P[:, :K], kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
