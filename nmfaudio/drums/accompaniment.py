@@ -481,6 +481,18 @@ class SpreadSustained:
         block = self.magnitude[:, channel, start:stop].T
         return np.multiply(block, np.repeat(self._ratio[channel][start:stop], self.widths, axis=1), out=out)
 
+    def add(self, band_part, band_magnitude) -> None:
+        """Add a part given at the bands' resolution, spread over each band's bins like the
+        magnitude, at full weight (not times ``weight``): the toms' activations that no
+        drum attack supports (:func:`attack_support`).  Band arithmetic only (the masks
+        cost the same); :meth:`remainder_mean` afterwards counts it as sustained.
+
+        band_part, band_magnitude : ndarray, shape (n_bands, n_channels, n_frames)
+        """
+        extra = _band_ratio(band_magnitude, band_part) / max(self.weight, np.float32(1e-6))
+        for c, ratio in enumerate(self._ratio):
+            ratio += extra[:, c].T
+
     def any(self) -> bool:
         """Whether the part is non-zero somewhere (a band's ratio is positive only where
         its magnitude is; a product underflowing to zero is not looked for)."""

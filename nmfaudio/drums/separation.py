@@ -71,7 +71,7 @@ from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import adapt_limits_db, class_of, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.nmf import convolutive_factors
+from nmfaudio.nmf import convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -441,22 +441,25 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
                           name=name, beta=beta)
 
 
-def _attack_hand_over(P, H, index, D, labels, Pb0, band_mixture, band_hz, share):
-    """Hand the part of the :data:`ATTACK_CLASSES` activations that no drum attack supports
-    (:func:`nmfaudio.drums.accompaniment.attack_support`, times ``share``) to the residual:
-    copies of those templates with that part of the activations, output ``D``.
+def _attack_hand_over(H, labels, Pb0, band_P, band_mixture, band_hz, share):
+    """Take the part of the :data:`ATTACK_CLASSES` activations that no drum attack supports
+    (:func:`nmfaudio.drums.accompaniment.attack_support`, times ``share``) out of them.
 
-    Returns P (F, K', T), H (K', C, N) and index (K',) with the copies appended."""
+    Returns H (K, C, N) with that part taken out (a copy) and its model at the bands'
+    resolution, (n_bands, C, N) from the fitted band templates ``band_P`` (n_bands, K, T),
+    for the accompaniment (:meth:`SpreadSustained.add`); None when there is nothing to
+    test."""
     tested = np.flatnonzero([class_of(label) in ATTACK_CLASSES for label in labels])
     if not tested.size:
-        return P, H, index
+        return H, None
     explaining = np.flatnonzero([class_of(label) in ATTACK_EXPLAINED_BY for label in labels])
     support = attack_support(attack_rise(band_mixture, band_hz), Pb0[:, tested], H[tested], band_hz,
                              Pb0[:, explaining], H[explaining])
     kept = 1 - np.float32(share) * (1 - support)  # (N,)
-    H = np.concatenate([H, H[tested] * (1 - kept)], axis=0)
+    handed = convolutive_model(band_P[:, tested], H[tested] * (1 - kept))
+    H = H.copy()
     H[tested] *= kept
-    return np.concatenate([P, P[:, tested]], axis=1), H, np.concatenate([index, np.full(tested.size, D)])
+    return H, handed
 
 
 def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
@@ -546,15 +549,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     empty = P.sum(axis=(0, 2)) <= 0
     P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
-    index = stem_index(kit.classes, classes)
-    D = len(classes)
+    handed = None
     if reattack > 0:  # loud music: a toms activation without a drum attack is the music's
-        P, H, index = _attack_hand_over(P, H, index, D, kit.classes, Pb0, Vb_mix, edges[:-1] * (sr / n_fft),
-                                        reattack)
+        H, handed = _attack_hand_over(H, kit.classes, Pb0, fit.P, Vb_mix, edges[:-1] * (sr / n_fft), reattack)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
+    index = stem_index(kit.classes, classes)
+    D = len(classes)
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
@@ -563,6 +566,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         mean_spectrum = fitted_mean + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
+    if handed is not None:  # after remainder_mean: what the drums were fitted to stays as it was
+        sustained.add(handed, Vb_mix)
     # each output's model as one plain product (its templates' non-zero frames, and for
     # the residual the free components); the masks, the masked spectra and their inverse
     # STFTs are then made a few frames at a time (nmfaudio.drums.resynthesis)
@@ -585,13 +590,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
     residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
-    K = len(kit.classes)
-    H_out = (H / np.float32(scale)).astype(np.float32)  # (K + handed-over copies, C, N)
+    H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
-        summed = H_out[:K][index[:K] == d].sum(axis=0)  # the kit's templates (not the handed-over copies)
+        summed = H_out[index == d].sum(axis=0)
         activations[label] = summed[0] if y.ndim == 1 else summed
-    adapted = DrumTemplates(P[:, :K], kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
+    adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
