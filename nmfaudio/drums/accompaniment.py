@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ATTACK_CLASSES", "ATTACK_HZ", "AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "accompaniment_mode",
-           "attack_rise", "attack_support", "decision_share", "decision_spans", "energy_share", "high_band_factors", "mask_weight", "median_frames",
+__all__ = ["AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "accompaniment_mode",
+           "decision_share", "decision_spans", "energy_share", "high_band_factors", "mask_weight", "median_frames",
            "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained", "sustain_seconds", "sustained_part",
            "sustained_share", "tonal_share", "tonal_sums", "use_accompaniment"]
 
@@ -481,18 +481,6 @@ class SpreadSustained:
         block = self.magnitude[:, channel, start:stop].T
         return np.multiply(block, np.repeat(self._ratio[channel][start:stop], self.widths, axis=1), out=out)
 
-    def add(self, band_part, band_magnitude) -> None:
-        """Add a part given at the bands' resolution, spread over each band's bins like the
-        magnitude, at full weight (not times ``weight``): the toms' activations that no
-        drum attack supports (:func:`attack_support`).  Band arithmetic only (the masks
-        cost the same); :meth:`remainder_mean` afterwards counts it as sustained.
-
-        band_part, band_magnitude : ndarray, shape (n_bands, n_channels, n_frames)
-        """
-        extra = _band_ratio(band_magnitude, band_part) / max(self.weight, np.float32(1e-6))
-        for c, ratio in enumerate(self._ratio):
-            ratio += extra[:, c].T
-
     def any(self) -> bool:
         """Whether the part is non-zero somewhere (a band's ratio is positive only where
         its magnitude is; a product underflowing to zero is not looked for)."""
@@ -518,105 +506,3 @@ class SpreadSustained:
 
         run_in_threads(channel_sum, C)
         return sums.sum(axis=0) / np.float32(C * N)
-
-
-
-#: With loud music (:func:`reattack_share` > 0) these classes' activations must show a
-#: drum attack: the mixture's rise above :data:`ATTACK_HZ` at the activation's rise, at
-#: least what the class's starting template puts there (:func:`attack_support`).  Toms
-#: only: the kick's beater leaves too little above 2 kHz (kick and toms both gated lost
-#: 2.6 dB of drums on seed 0, SI-SDR; docs/drums-full-song.md, seventh round).
-ATTACK_CLASSES = ("toms",)
-#: The attack is looked for from here up (Hz): a bass note or a held chord's re-attack
-#: has (almost) nothing there, a stick on a tom does.  1 / 4 kHz measured 0.3 / 0.1 dB
-#: under 2 kHz on seed 0.
-ATTACK_HZ = 2000.0
-#: The rise the hi-hat and cymbal activations explain (their starting templates' onset
-#: above :data:`ATTACK_HZ` times their activations' rise, this many times) is not the
-#: toms': a bass note on a hat hit would pass otherwise.  Measured (SI-SDR, all drums,
-#: seed 0 / seeds 1-2): 1: 4.7 / 3.13, 2: 5.05 / 3.10 against 3.9 / 3.18 without the
-#: test; the snare and kick as explainers too: the toms' share of a snare hit's body
-#: went to the accompaniment (seed 1: 0.1 -> -0.7 dB on a GMRockKit song).
-ATTACK_EXPLAINED_BY = ("hihat", "cymbals")
-ATTACK_EXPLAIN = 2.0
-
-
-def attack_rise(band_magnitude, band_hz) -> np.ndarray:
-    """The mixture's rise above :data:`ATTACK_HZ`: the positive frame-to-frame difference
-    of each band's magnitude, summed over those bands and the channels.
-
-    Parameters
-    ----------
-    band_magnitude : ndarray, shape (n_bands, n_frames) or (n_bands, n_channels, n_frames)
-    band_hz : ndarray, shape (n_bands,)
-        Lowest frequency of each band (Hz).
-
-    Returns
-    -------
-    ndarray, shape (n_frames,), float32 (0 at the first frame)
-    """
-    high = np.asarray(band_hz) >= ATTACK_HZ
-    V = np.asarray(band_magnitude, np.float32)[high]
-    V = V.reshape(V.shape[0], -1, V.shape[-1]).sum(axis=1)
-    rise = np.zeros(V.shape[-1], np.float32)
-    rise[1:] = np.maximum(np.diff(V, axis=-1), 0).sum(axis=0)
-    return rise
-
-
-def _onset_rise(band_templates, activations, band_hz) -> np.ndarray:
-    """The rise above :data:`ATTACK_HZ` that these templates' activations should cause:
-    each template's onset there (the larger of its first two frames, summed over the
-    bands) times its activation's rise, summed over templates and channels. (n_frames,)"""
-    high = np.asarray(band_hz) >= ATTACK_HZ
-    onset = np.asarray(band_templates)[high][:, :, :2].max(axis=2).sum(axis=0)  # (K,)
-    H = np.asarray(activations, np.float32)
-    rise = np.zeros(H.shape[-1], np.float32)
-    rise[1:] = np.tensordot(onset, np.maximum(np.diff(H.reshape(H.shape[0], -1, H.shape[-1]).sum(axis=1),
-                                                      axis=-1), 0), axes=(0, 0))
-    return rise
-
-
-def attack_support(mixture_rise, band_templates, activations, band_hz, other_templates=None,
-                   other_activations=None) -> np.ndarray:
-    """Per frame, the share of these templates' activation that a drum attack supports.
-
-    At each rise of the activation the mixture must rise above :data:`ATTACK_HZ` as
-    much as the templates' onset there says (what the hi-hat and cymbal activations'
-    rises explain, :data:`ATTACK_EXPLAIN` times, taken off first); the share is that
-    ratio, clipped to [0, 1].  Between rises the activation's new part gets its rise's
-    share and the rest keeps the share before, so a hit's decay follows its attack.
-
-    Why: with loud music the toms templates took the bass's notes at other pitches than
-    the held one (fifths, syncopated hits at bar changes), which :func:`reattack_part`
-    does not take out; a bass note has no broadband attack, a stick on a tom does.
-
-    Parameters
-    ----------
-    mixture_rise : ndarray, shape (n_frames,)
-        :func:`attack_rise` of the mixture.
-    band_templates : ndarray, shape (n_bands, n_templates, n_template_frames)
-        The tested templates at their start (not adapted), in the band magnitude's units.
-    activations : ndarray, shape (n_templates, n_channels, n_frames)
-    band_hz : ndarray, shape (n_bands,)
-    other_templates, other_activations : ndarray, optional
-        The explaining templates (hi-hat, cymbals) and their activations, shaped as above.
-
-    Returns
-    -------
-    ndarray, shape (n_frames,), float32 in [0, 1]
-    """
-    rise = np.asarray(mixture_rise, np.float32)
-    if other_templates is not None and np.size(other_activations):
-        rise = np.maximum(rise - ATTACK_EXPLAIN * _onset_rise(other_templates, other_activations, band_hz), 0)
-    expected = _onset_rise(band_templates, activations, band_hz)
-    share = np.clip(np.divide(rise, expected, out=np.ones_like(expected), where=expected > 0), 0, 1)
-    total = np.asarray(activations, np.float32).sum(axis=(0, 1))
-    new = np.zeros_like(total)
-    new[1:] = np.maximum(np.diff(total), 0)
-    new = np.divide(new, total, out=np.ones_like(total), where=total > 0)
-    # a recursion over frames (each frame mixes its rise's share with the one before);
-    # plain floats: about 5 ms for a 3-minute song's 7752 frames
-    out, before = share.tolist(), 1.0
-    for n, fresh in enumerate(new.tolist()):
-        before = out[n] = fresh * out[n] + (1 - fresh) * before
-    return np.asarray(out, np.float32)

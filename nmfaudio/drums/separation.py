@@ -61,17 +61,17 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, ATTACK_EXPLAINED_BY, DECIMATION, accompaniment_mode,
-                                           attack_rise, attack_support, decision_share, energy_share,
-                                           high_band_factors, mask_weight, median_frames, reattack_part, reattack_share,
-                                           SpreadSustained, sustain_seconds, sustained_part, tonal_share, use_accompaniment)
+from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
+                                           high_band_factors, mask_weight, median_frames, reattack_part,
+                                           reattack_share, SpreadSustained, sustain_seconds, sustained_part,
+                                           tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import adapt_limits_db, class_of, stem_index
+from nmfaudio.drums.stems import adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.nmf import convolutive_factors, convolutive_model
+from nmfaudio.nmf import convolutive_factors
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -441,27 +441,6 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
                           name=name, beta=beta)
 
 
-def _attack_hand_over(H, labels, Pb0, band_P, band_mixture, band_hz, share):
-    """Take the part of the :data:`ATTACK_CLASSES` activations that no drum attack supports
-    (:func:`nmfaudio.drums.accompaniment.attack_support`, times ``share``) out of them.
-
-    Returns H (K, C, N) with that part taken out (a copy) and its model at the bands'
-    resolution, (n_bands, C, N) from the fitted band templates ``band_P`` (n_bands, K, T),
-    for the accompaniment (:meth:`SpreadSustained.add`); None when there is nothing to
-    test."""
-    tested = np.flatnonzero([class_of(label) in ATTACK_CLASSES for label in labels])
-    if not tested.size:
-        return H, None
-    explaining = np.flatnonzero([class_of(label) in ATTACK_EXPLAINED_BY for label in labels])
-    support = attack_support(attack_rise(band_mixture, band_hz), Pb0[:, tested], H[tested], band_hz,
-                             Pb0[:, explaining], H[explaining])
-    kept = 1 - np.float32(share) * (1 - support)  # (N,)
-    handed = convolutive_model(band_P[:, tested], H[tested] * (1 - kept))
-    H = H.copy()
-    H[tested] *= kept
-    return H, handed
-
-
 def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
     """``y − drums.sum(axis=0)`` (drums (D, C, n_samples), y (n_samples,) or (C, n_samples)),
     a block of samples per task on the engine's threads (one thread: 0.15 s for a 3-minute
@@ -503,7 +482,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
     sustained, sustained_fraction, tonal = None, None, None
-    reattack, Vb_mix = 0.0, Vb
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
         sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
@@ -549,9 +527,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     empty = P.sum(axis=(0, 2)) <= 0
     P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
-    handed = None
-    if reattack > 0:  # loud music: a toms activation without a drum attack is the music's
-        H, handed = _attack_hand_over(H, kit.classes, Pb0, fit.P, Vb_mix, edges[:-1] * (sr / n_fft), reattack)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
@@ -566,8 +541,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         mean_spectrum = fitted_mean + np.float32(1e-12)
         share = mean_spectrum / np.repeat(np.add.reduceat(mean_spectrum, edges[:-1]), widths)
         free = {"W_free": np.repeat(fit.W_free, widths, axis=0) * share[:, None], "H_free": fit.H_free}
-    if handed is not None:  # after remainder_mean: what the drums were fitted to stays as it was
-        sustained.add(handed, Vb_mix)
     # each output's model as one plain product (its templates' non-zero frames, and for
     # the residual the free components); the masks, the masked spectra and their inverse
     # STFTs are then made a few frames at a time (nmfaudio.drums.resynthesis)
