@@ -29,6 +29,7 @@ ADAPT_DB = {"kick": 20.0, "snare": 20.0, "hihat": 20.0, "hihat:open": 3.0, "toms
 #: kick stem.  10 dB below 120 Hz only — above it (the snare's body starts at ~150 Hz)
 #: freer toms took the snare.  Measured (docs/drums-five-stems.md, sixth round): tuning
 #: seeds 5-6 kick 15.35 -> 17.59 dB, toms 8.92 -> 10.39; seed 0 kick +0.26, toms -0.28.
+#: Not in a song (accompaniment modelled): there a bass plays below 120 Hz.
 LOW_ADAPT = {"toms": (120.0, 10.0)}
 #: Limit for a class this table does not know (a user's own class name).
 DEFAULT_ADAPT_DB = 20.0
