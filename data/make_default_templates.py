@@ -5,7 +5,7 @@ Standard 0, Room 8, Power 16, Jazz 32, Brush 40) at velocities 50/90/120 with
 ``make_drum_loop.py``'s ``render_one_shots`` into a temporary folder, one folder per
 *part* (``PARTS``: the GM notes of each), and learns one template per part with
 ``nmfaudio.DrumTemplates.from_one_shots`` (sr 22050, n_fft 2048, hop 512, Hann; 8
-frames, cymbals ``LONG_FRAMES``).  A stem is the sum of its class's parts; the
+frames, cymbals and toms ``LONG_FRAMES``).  A stem is the sum of its class's parts; the
 ``other:*`` parts (percussion) are modelled so that their share goes to the residual.
 Needs ``apt-get install fluidsynth fluid-soundfont-gm``.  Deterministic.
 
@@ -25,6 +25,8 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,9 +52,19 @@ PARTS = {
     "other:skin": (60, 61, 62, 63, 64, 65, 66),  # bongos, congas, timbales
     "other:clap": (39, 75, 76, 77),  # hand clap, claves, wood blocks
 }
-#: Frames of the cymbal templates (the others have 8): a crash rings for seconds.
+#: Frames of the cymbal and tom templates (the others have 8): a crash rings for seconds,
+#: a tom's fundamental for half a second — with 8-frame toms the kick took their decay
+#: (docs/drums-five-stems.md, sixth round: tuning seeds 5-6 kick 17.59 -> 18.95 dB, toms
+#: 10.39 -> 12.69 against 8 frames).
 LONG_FRAMES = 24
-FRAMES = {"cymbals:crash": LONG_FRAMES, "cymbals:ride": LONG_FRAMES}
+FRAMES = {"cymbals:crash": LONG_FRAMES, "cymbals:ride": LONG_FRAMES,
+          "toms:low": LONG_FRAMES, "toms:mid": LONG_FRAMES, "toms:high": LONG_FRAMES}
+
+
+#: Template entries this far (dB) below their template's peak are stored as zeros: with
+#: 24-frame toms the file grew from 520 to 700 KB; zeros below -70 dB bring it to 530 KB
+#: and change nothing for ``support_db`` >= -70 (the default is -50).
+STORED_DB = -70.0
 
 
 def build(output=OUTPUT, *, overwrite=True):
@@ -67,6 +79,11 @@ def build(output=OUTPUT, *, overwrite=True):
         shots = {label: [audio.load(path, sr=22050, mono=True)[0] for path in sorted(written[folders[label]])]
                  for label in PARTS}
     templates = DrumTemplates.from_one_shots(shots, 22050, n_fft=2048, hop_length=512, n_frames=FRAMES)
+    # entries more than STORED_DB below a template's peak are stored as zeros (the fit's
+    # default support, support_db=-50, zeroes them anyway): the file stays small
+    P = templates.P
+    P[P < P.max(axis=(0, 2), keepdims=True) * np.float32(10 ** (STORED_DB / 20))] = 0
+    P /= P.sum(axis=(0, 2), keepdims=True)
     templates.source = ("FluidR3 GM SoundFont (MIT), bank 128 kits " + ", ".join(
         f"{name} ({preset})" for preset, name in KITS.items()) + "; data/make_default_templates.py")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
