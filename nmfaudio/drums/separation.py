@@ -22,9 +22,10 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
      peak start at zero, and multiplicative updates keep zeros at zero;
    * *gain cap*, per template (:mod:`nmfaudio.drums.stems`): kick, snare and closed
      hi-hat entries may grow 20 dB (``max_gain_db``) above their start, cymbals 10 dB,
-     toms and the open hi-hat 3 dB (toms 10 dB below 120 Hz, where a kit's tom
-     fundamentals differ from the bundled ones), percussion 0 dB — rarely-playing
-     templates with the kick's freedom drift toward the drums that play all the time.
+     toms and the open hi-hat 3 dB (toms 10 dB below 120 Hz in drum recordings, not in
+     song mode: a kit's tom fundamentals differ from the bundled ones), percussion 0 dB
+     — rarely-playing templates with the kick's freedom drift toward the drums that play
+     all the time.
 
    The first fifth of the iterations keep every template fixed (only the activations
    move; :data:`nmfaudio.drums.stems.FIXED_FIRST_SHARE`), so each drum's hits are found
@@ -281,12 +282,13 @@ def separate_drums(
         templates fixed, the classic method, ~4 dB worse on the benchmark).
     support_db : float <= 0 or None, default -50
         Template entries this far below the template's peak start (and stay) at zero.
-        None: keep every entry.
+        None: keep every entry (the bundled templates store entries more than 70 dB
+        below their peak as zeros).
     max_gain_db : float >= 0 or None, default 20
         No kick, snare or closed hi-hat template entry may grow more than this above its
         start; the other templates' limits scale with it (toms and open hi-hat 3 dB,
-        toms 10 dB below 120 Hz, cymbals 10 dB, percussion 0 dB at the default; see
-        :mod:`nmfaudio.drums.stems`).  None: no limit.
+        toms 10 dB below 120 Hz unless the accompaniment model is used, cymbals 10 dB,
+        percussion 0 dB at the default; see :mod:`nmfaudio.drums.stems`).  None: no limit.
     n_free : int >= 0, default 1
         Free components for the residual (toms, cymbals, other instruments), fitted
         after the drums to what they leave unexplained, with the drum model frozen.

@@ -6,8 +6,8 @@ see docs/drums-five-stems.md): with one adaptation limit for all, rarely-playing
 templates (toms, cymbals, percussion) drift toward the drums that play all the time —
 adapted tom templates took 25-58 % of the snare, cymbal templates took open hi-hats.
 Kick, snare and hi-hat keep the 20 dB of the three-stem model; toms and the open hat
-may move 3 dB (the toms 10 dB below 120 Hz, ``LOW_ADAPT``: their fundamentals), cymbals
-10 dB, and percussion ("other") stays as learned.
+may move 3 dB (the toms 10 dB below 120 Hz in drum recordings, ``LOW_ADAPT``: their
+fundamentals), cymbals 10 dB, and percussion ("other") stays as learned.
 """
 
 from __future__ import annotations
