@@ -62,7 +62,7 @@ FRAMES = {"cymbals:crash": LONG_FRAMES, "cymbals:ride": LONG_FRAMES,
 
 
 #: Template entries this far (dB) below their template's peak are stored as zeros: with
-#: 24-frame toms the file grew from 520 to 700 KB; zeros below -70 dB bring it to 530 KB
+#: 24-frame toms the file grew from 520 to 700 KB; zeros below -70 dB bring it to 523 KB
 #: and change nothing for ``support_db`` >= -70 (the default is -50).
 STORED_DB = -70.0
 
