@@ -7,8 +7,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 1. **Templates** (:class:`DrumTemplates`): convolutive templates, short magnitude
    spectrograms averaged over one-shot samples.  The bundled default (learned from five
    acoustic kits of the FluidR3 GM SoundFont) has several *parts* per class — kick,
-   snare, low/mid/high tom, closed and open hi-hat, crash and ride (24 frames ≈ 0.56 s:
-   a cymbal rings), four percussion groups ("other") — 8 frames ≈ 0.19 s otherwise.
+   snare, low/mid/high tom, closed and open hi-hat, crash and ride, four percussion
+   groups ("other") — 8 frames ≈ 0.19 s, the cymbals and toms 24 frames ≈ 0.56 s (a
+   cymbal rings, a tom's fundamental too).
    A stem is the sum of its class's parts; percussion and classes not asked for go to
    the residual, but every class is always modelled (so a tom is not pushed into the
    kick when only kick and snare are asked for).
