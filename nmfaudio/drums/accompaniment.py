@@ -147,8 +147,8 @@ REATTACK_HZ = 2000.0
 #: measure 0.50-0.60, 0-dB songs 0.35-0.52).  Applied at every level, it cost 0.16 / 0.5
 #: dB of drums at 0 / +6 dB (seeds 0-2, SI-SDR; a kick on a held bass note loses its
 #: peak bins); from 0.42 on, two 0-dB songs (0.494, 0.515) lost 0.6-0.7 dB.  With it, at
-#: -6 dB on seeds 0-2: all drums 2.84 → 3.44, mean3 -4.46 → -1.37, accompaniment
-#: 9.53 → 10.01 (BSS Eval SDR in the docs, "12-01b").
+#: -6 dB on seeds 0-2 (SI-SDR): all drums 2.84 → 3.44, mean3 -4.46 → -1.37,
+#: accompaniment 9.53 → 10.01 (BSS Eval SDR on seed 0 in the docs, "12-01b").
 REATTACK_ENERGY = (0.50, 0.55)
 #: An attack counts at most this many times the sustained part's own peak (its height
 #: over the frequency median): a loud hit on a quiet held note keeps the rest.
