@@ -192,8 +192,8 @@ def reattack_part(band_magnitude, band_sustained, band_hz, *, cap: float = REATT
     """The re-attacks of sustained notes in the bands below :data:`REATTACK_HZ`: the excess
     over the sustained part that forms a spectral peak where the sustained part has one,
     ``min(peak(max(V − S, 0)), cap · peak(S))`` with ``peak(x) = max(x − median over 5
-    bands, 0)`` (:data:`PEAK_BINS`: single bins below 258 Hz in the drum fit's bands,
-    54 Hz; 1/12-octave bands above, 5 semitones).
+    bands, 0)`` (5 as :data:`PEAK_BINS`, but fixed: :func:`_median5`; single bins below
+    258 Hz in the drum fit's bands, 54 Hz; 1/12-octave bands above, 5 semitones).
 
     Why: a note struck again at the pitch it holds (a bass line on the root, strummed
     chords) rises above the running median at its partials' bins for its attack; that
