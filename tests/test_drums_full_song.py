@@ -391,3 +391,32 @@ def test_the_five_band_median_is_scipys():
         x[x < 0.3] = 0.3  # ties
         expected = median_filter(x, size=(5,) + (1,) * (x.ndim - 1), mode="nearest")
         np.testing.assert_array_equal(_median5(x), expected)
+
+
+def test_the_toms_low_band_is_for_drum_recordings_only(monkeypatch):
+    # stems.LOW_ADAPT (toms 10 dB below 120 Hz) in the caps handed to the fit without the
+    # accompaniment model, 3 dB at every band with it (a bass plays below 120 Hz)
+    from nmfaudio.drums import separation
+    from nmfaudio.drums.model import _band_edges
+    from nmfaudio.drums.stems import ADAPT_DB, LOW_ADAPT
+
+    caps = {}
+    fit = separation._fit
+
+    def capture(V, P, **kwargs):
+        caps["ratio"] = np.where(P > 0, kwargs["max_gain"] / np.where(P > 0, P, 1), np.nan)
+        return fit(V, P, **kwargs)
+
+    monkeypatch.setattr(separation, "_fit", capture)
+    kick, snare, hat = synthetic_hits(seconds=2.0)
+    mix = (kick + snare + hat).astype(np.float32)
+    edges = _band_edges(1025)
+    low = (edges[:-1] + np.diff(edges) / 2) * (SR / 2048) < LOW_ADAPT["toms"][0]
+    for accompaniment, expected in [(False, LOW_ADAPT["toms"][1]), (True, ADAPT_DB["toms"])]:
+        result = separate_drums(mix, SR, random_state=0, accompaniment=accompaniment, max_iter=5)
+        assert result.accompaniment is accompaniment
+        toms = [k for k, label in enumerate(result.templates.classes) if label.startswith("toms")]
+        ratio_db = 20 * np.log10(caps["ratio"][:, toms])
+        assert low.any() and caps["ratio"].shape[0] == low.size
+        np.testing.assert_allclose(np.nanmax(ratio_db[low]), expected, atol=1e-3)
+        np.testing.assert_allclose(np.nanmax(ratio_db[~low]), ADAPT_DB["toms"], atol=1e-3)
