@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmfaudio.nmf.kernels import run_in_threads
+
 __all__ = ["AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "accompaniment_mode",
            "decision_share", "decision_spans", "energy_share", "high_band_factors", "mask_weight", "median_frames",
            "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained", "sustain_seconds", "sustained_part",
@@ -490,8 +492,6 @@ class SpreadSustained:
         """Mean over channels and frames of ``max(magnitude − sustained, 0)`` (the
         sustained part unweighted: what the drums are fitted to, at full resolution),
         per bin, shape (n_freq,), float32; channels on the engine's threads."""
-        from nmfaudio.nmf.kernels import run_in_threads
-
         F, C, N = self.shape
         sums = np.zeros((C, F), np.float32)
 

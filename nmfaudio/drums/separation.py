@@ -71,7 +71,7 @@ from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decisi
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import adapt_limits_db, stem_index
+from nmfaudio.drums.stems import LOW_ADAPT, adapt_limits_db, stem_index
 from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.nmf import convolutive_factors
@@ -482,13 +482,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         P0 /= P0.sum(axis=(0, 2), keepdims=True)
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
+    band_low_hz = edges[:-1] * (sr / n_fft)  # each band's lowest frequency
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
     sustained, sustained_fraction, tonal = None, None, None
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
-        sustained_fraction = decision_share(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
+        sustained_fraction = decision_share(Vb, sustained_bands, band_low_hz)
         tonal = tonal_share(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
         if use_accompaniment(accompaniment, tonal):
             # the accompaniment's weight in the masks and the median's length: the sustained
@@ -500,13 +501,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 sustained_bands = sustained_part(Vb, frames=frames, step=DECIMATION * max(1, frames // base_frames))
             # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
             # the fit, less goes to the accompaniment
-            fit_share, mask_share = high_band_factors(edges[:-1] * (sr / n_fft))
+            fit_share, mask_share = high_band_factors(band_low_hz)
             # at full resolution only a few frames at a time, by the resynthesis threads
             sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
             fitted_out = sustained_bands
             reattack = reattack_share(energy)
             if reattack > 0:  # loud music: held notes struck again stay out of the drum fit too
-                low = reattack_part(Vb, sustained_bands, edges[:-1] * (sr / n_fft))
+                low = reattack_part(Vb, sustained_bands, band_low_hz)
                 fitted_out = sustained_bands.copy()
                 fitted_out[:len(low)] += np.float32(reattack) * low
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
@@ -515,9 +516,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # and per band: toms may adapt more below 120 Hz (stems.LOW_ADAPT), to fit a kit's
     # fundamentals — not in a song, where the bass plays there and freer toms took it (the
     # accompaniment's share of a song's bass and chords 0.73 -> 0.69, tests/test_drums_full_song.py)
-    band_hz = (edges[:-1] + widths / 2) * (sr / n_fft) if sustained is None else np.full(widths.size, np.inf)
-    max_gain = None if max_gain_db is None else (
-        Pb0 * (10 ** (adapt_limits_db(kit.classes, max_gain_db, band_hz) / 20)).astype(np.float32)[:, :, None])
+    max_gain = None
+    if max_gain_db is not None:
+        limits_db = adapt_limits_db(kit.classes, max_gain_db, (edges[:-1] + widths / 2) * (sr / n_fft),
+                                    low=LOW_ADAPT if sustained is None else {})
+        max_gain = Pb0 * (10 ** (limits_db / 20)).astype(np.float32)[:, :, None]
     # multichannel: one fit to the channels' sum, then each component's level per channel
     # (drum_model.FIT_CHANNEL_SUM, channel_gains): half the fit's cost for stereo
     summed = C > 1 and drum_model.FIT_CHANNEL_SUM

@@ -44,11 +44,11 @@ FIXED_FIRST_SHARE = 0.2
 RESIDUAL_CLASSES = ("other",)
 
 
-def adapt_limits_db(labels, max_gain_db=20.0, band_hz=None) -> np.ndarray:
+def adapt_limits_db(labels, max_gain_db=20.0, band_hz=None, *, low=LOW_ADAPT) -> np.ndarray:
     """Adaptation limit (dB) of each template label: shape (n_templates,), or with
     ``band_hz`` (the fit's band centres in Hz, shape (n_bands,)) one limit per band and
-    template, shape (n_bands, n_templates), where ``LOW_ADAPT`` raises a class's limit
-    below its frequency.
+    template, shape (n_bands, n_templates), where ``low`` (default :data:`LOW_ADAPT`;
+    ``{}`` for none, as in a song) raises a class's limit below its frequency.
 
     ``max_gain_db`` replaces the 20 dB of kick, snare and hi-hat; the other limits keep
     their ratio to it (so ``max_gain_db=0`` fixes every template's envelope cap at its
@@ -64,10 +64,10 @@ def adapt_limits_db(labels, max_gain_db=20.0, band_hz=None) -> np.ndarray:
     band_hz = np.asarray(band_hz, dtype=np.float64)
     per_band = np.repeat(limits[None, :], band_hz.size, axis=0)
     for k, label in enumerate(labels):
-        low = lookup(LOW_ADAPT, label, None)
-        if low is not None:
-            below = band_hz < low[0]
-            per_band[below, k] = np.maximum(per_band[below, k], low[1] * scale)
+        raised = lookup(low, label, None)
+        if raised is not None:
+            below = band_hz < raised[0]
+            per_band[below, k] = np.maximum(per_band[below, k], raised[1] * scale)
     return per_band
 
 
