@@ -228,8 +228,9 @@ def reattack_part(band_magnitude, band_sustained, band_hz, *, cap: float = REATT
 
 def _median5(x) -> np.ndarray:
     """Running median over 5 entries of axis 0, edges repeated (``scipy.ndimage.median_filter``
-    with ``size=(5, 1, ...)``, ``mode="nearest"``), by a comparison network: 5 ms instead of
-    70 ms for a 3-minute stereo song's 60 bands."""
+    with ``size=(5, 1, ...)``, ``mode="nearest"``), by a comparison network: 16 ms of CPU
+    instead of 60 ms per call on a 3-minute stereo song's 60 bands below 2 kHz (float32,
+    60 × 2 × 7752; Intel Xeon, 2026-12-01)."""
     n = x.shape[0]
     padded = np.concatenate([x[:1], x[:1], x, x[-1:], x[-1:]]) if n else x
     a, b, c, d, e = (padded[i:i + n] for i in range(5))
