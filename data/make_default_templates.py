@@ -26,8 +26,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 
 import make_drum_loop
@@ -71,6 +69,7 @@ def build(output=OUTPUT, *, overwrite=True):
     """Render the one-shots, learn the templates, save them to ``output``; return them."""
     from nmfaudio import audio
     from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import trim_support
 
     folders = {label: label.replace(":", "-") for label in PARTS}
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,9 +80,7 @@ def build(output=OUTPUT, *, overwrite=True):
     templates = DrumTemplates.from_one_shots(shots, 22050, n_fft=2048, hop_length=512, n_frames=FRAMES)
     # entries more than STORED_DB below a template's peak are stored as zeros (the fit's
     # default support, support_db=-50, zeroes them anyway): the file stays small
-    P = templates.P
-    P[P < P.max(axis=(0, 2), keepdims=True) * np.float32(10 ** (STORED_DB / 20))] = 0
-    P /= P.sum(axis=(0, 2), keepdims=True)
+    trim_support(templates.P, STORED_DB)
     templates.source = ("FluidR3 GM SoundFont (MIT), bank 128 kits " + ", ".join(
         f"{name} ({preset})" for preset, name in KITS.items()) + "; data/make_default_templates.py")
     Path(output).parent.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,8 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import LOW_ADAPT, adapt_limits_db, stem_index
-from nmfaudio.drums.templates import CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates
+from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
+                                      trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.nmf import convolutive_factors
 from nmfaudio.nmf.kernels import run_in_threads
@@ -478,8 +479,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
 
     P0 = kit.P.astype(np.float32).copy()
     if support_db is not None:
-        P0[P0 < P0.max(axis=(0, 2), keepdims=True) * np.float32(10 ** (support_db / 20))] = 0
-        P0 /= P0.sum(axis=(0, 2), keepdims=True)
+        trim_support(P0, support_db)
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
     band_low_hz = edges[:-1] * (sr / n_fft)  # each band's lowest frequency

@@ -24,7 +24,7 @@ from nmfaudio import audio, spectrum
 from nmfaudio._validation import check_int
 
 __all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES",
-           "KNOWN_CLASSES", "class_of"]
+           "KNOWN_CLASSES", "class_of", "trim_support"]
 
 #: The drums separated by default (the stems, besides the residual).
 CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
@@ -85,6 +85,25 @@ _FORMAT_VERSION = 2
 def class_of(label: str) -> str:
     """The class of a template label: ``"toms:floor"`` → ``"toms"``, ``"kick"`` → ``"kick"``."""
     return str(label).split(":", 1)[0]
+
+
+def trim_support(P, support_db: float) -> np.ndarray:
+    """Set the entries of each template more than ``support_db`` below its peak to zero
+    and renormalize each template to sum 1, in place (the fit's ``support_db`` and the
+    bundled file's stored zeros, ``data/make_default_templates.py``, use this one rule).
+
+    Parameters
+    ----------
+    P : ndarray, float, shape (n_freq, n_templates, n_frames), writable
+    support_db : float <= 0
+
+    Returns
+    -------
+    P
+    """
+    P[P < P.max(axis=(0, 2), keepdims=True) * P.dtype.type(10 ** (support_db / 20))] = 0
+    P /= P.sum(axis=(0, 2), keepdims=True)
+    return P
 
 
 # --------------------------------------------------------------------------------------
