@@ -358,6 +358,47 @@ def test_float32_is_loss_without_a_log_per_entry(spread):
     assert abs(loss) <= 1e-13 * V.size
 
 
+@needs_numba
+@pytest.mark.parametrize("pass_class", ["BetaPass", "GemmBetaPass"])
+@pytest.mark.parametrize("spread", [1.0, 1e6])
+def test_float32_kl_loss_shares_the_weights_division(spread, pass_class):
+    """Float32 Kullback-Leibler takes the log's range reduction from the bit patterns of
+    v and WH and one division for the weight and the log (MODE_KL_SPLIT): its loss equals
+    the float64 definition to 1e-6 relative near a fit and far from one, with floored
+    zeros and entries spread over `spread` orders of magnitude; its H update equals the
+    plain mode's to 1e-6 (the weights are within 3 ulp of v / WH); an exact fit's loss
+    stays at the float32 rounding of the model.  Float64, and a floor below KL_SPLIT_MIN_EPS, keep the plain mode."""
+    make = kernels.BetaPass if pass_class == "BetaPass" else gemm_pass.GemmBetaPass
+    rng = np.random.default_rng(12)
+    W = rng.random((F, K)).astype(np.float32) + 0.05
+    H = rng.random((K, T)).astype(np.float32) + 0.05
+    options = dict(gamma=1.0, free_H=np.ones(K, bool), l1_H=0.0, l2_H=0.0, update_W=True)
+    for noise in (1e-3, 1.0):  # close to the model, and far from it
+        V = (W @ H) * np.exp(noise * rng.standard_normal((F, T))).astype(np.float32)
+        V *= np.float32(spread) ** rng.random((F, T)).astype(np.float32)
+        V[rng.random(V.shape) < 0.05] = 0
+        eps = default_floor(V)
+        V_fit, _ = floor_data(V.astype(np.float32), 1.0, eps)
+        pass_ = make(V_fit, K, beta=1.0, eps=eps, **options)
+        assert pass_.mode == kernels.MODE_KL_SPLIT
+        plain = make(V_fit, K, beta=1.0, eps=eps, **options)
+        plain.mode = kernels.MODE_KL
+        WH = np.maximum(W.astype(np.float64) @ H.astype(np.float64), eps)
+        v = V_fit.astype(np.float64)
+        reference = float(np.sum(v * np.log(v / WH) - v + WH))
+        H_split, H_plain = np.empty_like(H), np.empty_like(H)
+        assert pass_.run(W, H, H_split) == pytest.approx(reference, rel=1e-6)
+        plain.run(W, H, H_plain)
+        assert max_rel(H_split, H_plain) < 1e-6
+    # at an exact fit each term is float32 rounding of the model (WH here and in NumPy
+    # differ by an ulp): the loss must stay that tiny, not ~1e-8 Σ V (a log's error)
+    V = (W @ H).astype(np.float32) * np.float32(spread)
+    pass_ = make(V, K, beta=1.0, eps=default_floor(V), **options)
+    assert abs(pass_.run(W * np.float32(spread), H, np.empty_like(H))) <= 1e-13 * float(V.sum(dtype=np.float64))
+    assert make(V.astype(np.float64), K, beta=1.0, eps=1e-8, **options).mode == kernels.MODE_KL
+    assert make(V, K, beta=1.0, eps=kernels.KL_SPLIT_MIN_EPS / 2, **options).mode == kernels.MODE_KL
+
+
 @pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="needs numba")
 def test_multiplicative_updates_hold_decaying_entries_at_the_flush_level():
     # Components absent from half the columns: their activations there decay

@@ -69,7 +69,13 @@ PARALLEL_MIN_WORK = 2_000_000
 
 #: Divergence families the fused pass knows.  MODE_IS_SPLIT is Itakura-Saito in float32
 #: with its loss summed as Σ(q − 1) + Σ log WH − Σ log V (see _weights_row): no log per entry.
-MODE_IS, MODE_KL, MODE_GENERIC, MODE_IS_SPLIT = 0, 1, 2, 3
+#: MODE_KL_SPLIT is Kullback-Leibler in float32 whose loss's log shares the weight's
+#: division (see _weights_row).  :func:`pass_mode` picks the mode of a pass.
+MODE_IS, MODE_KL, MODE_GENERIC, MODE_IS_SPLIT, MODE_KL_SPLIT = 0, 1, 2, 3, 4
+#: MODE_KL_SPLIT needs eps ≥ this (x·(v + x') in _weights_row stays a normal float32) and
+#: V ≤ KL_SPLIT_MAX_V (no overflow; the fits scale V to a maximum below 1).
+KL_SPLIT_MIN_EPS = 2.0**-60
+KL_SPLIT_MAX_V = 2.0**30
 
 
 def mode_for(beta: float) -> int:
@@ -79,6 +85,26 @@ def mode_for(beta: float) -> int:
     if beta == 1:
         return MODE_KL
     return MODE_GENERIC
+
+
+def pass_mode(beta: float, V: np.ndarray, eps: float) -> int:
+    """The kernel mode of a pass over V (floored at ``eps`` for β ≤ 1): :func:`mode_for`,
+    or for float32 its split form — Itakura-Saito when eps is a normal float32 (the model
+    floor keeps WH normal), Kullback-Leibler when eps ≥ :data:`KL_SPLIT_MIN_EPS` and
+    max V ≤ :data:`KL_SPLIT_MAX_V` (see _weights_row)."""
+    mode = mode_for(beta)
+    if V.dtype != np.float32:
+        return mode
+    if mode == MODE_IS and eps >= np.finfo(np.float32).tiny:
+        return MODE_IS_SPLIT
+    if mode == MODE_KL and eps >= KL_SPLIT_MIN_EPS and V.size and float(V.max()) <= KL_SPLIT_MAX_V:
+        return MODE_KL_SPLIT
+    return mode
+
+
+def is_kl(mode: int) -> bool:
+    """Whether a kernel mode is Kullback-Leibler (whose H and W denominators need no pass)."""
+    return mode == MODE_KL or mode == MODE_KL_SPLIT
 
 
 def task_bounds(n_samples: int, max_tasks: int = MAX_TASKS, block: int = BLOCK) -> np.ndarray:
@@ -306,6 +332,39 @@ if HAVE_NUMBA:
                 if with_loss:
                     row += v * fast_log(q) - v + x
             loss = np.float64(row)
+        elif mode == MODE_KL_SPLIT:
+            # The same terms with one division for the weight and the log (the division
+            # bounds this loop; _log32 has one of its own: 1.85 → 1.02 ms per 2.6 M
+            # entries, docs/performance.md 2026-12-01): x' = x·2^n, n = round(log2(v/x))
+            # from the bit patterns (their difference is log2(v/x)·2^23 to within 0.09·2^23),
+            # so m = v/x' ∈ [0.66, 1.5], v − x' is exact (Sterbenz) and
+            # log(v/x) = n ln 2 + 2 atanh(s), s = (v − x')/(v + x'), |s| ≤ 0.2.  With
+            # D = 1/(x (v + x')): v/x = v·(v + x')·D (≤ 3 ulp) and s = (v − x')·x·D.  Near a
+            # fit n = 0 and s is exact up to one rounding (no cancellation against n ln 2).
+            # Needs v ≥ eps ≥ KL_SPLIT_MIN_EPS and v ≤ KL_SPLIT_MAX_V (pass_mode).
+            row = eps - eps
+            for j in range(b):
+                x = max(a[j], eps)
+                v = Vb[f, j]
+                if with_loss:
+                    vbits = np.float32(v).view(np.int32)
+                    xbits = np.float32(x).view(np.int32)
+                    # int32 casts: numba widens int32 arithmetic to int64 (see _log32)
+                    n = np.int32(np.int32(np.int32(vbits - xbits) + np.int32(0x400000)) >> 23)
+                    scaled = np.int32(xbits + np.int32(n << 23)).view(np.float32)
+                    total = v + scaled
+                    d = one / (x * total)
+                    a[j] = v * (total * d)
+                    s = (v - scaled) * (x * d)
+                    s2 = s * s
+                    p = np.float32(2.0) + s2 * (
+                        np.float32(2.0 / 3.0)
+                        + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
+                    )
+                    row += v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
+                else:
+                    a[j] = v / x
+            loss = np.float64(row)
         elif mode == MODE_IS:
             row = eps - eps
             for j in range(b):
@@ -356,6 +415,29 @@ if HAVE_NUMBA:
                 if with_loss:
                     loss += (beta - 1.0) * x * p1 - beta * v * p1
         return loss
+
+    @_jit_inline
+    def _weights_rows_at(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+        """:func:`_weights_row` for rows A[i], C[i] ↔ Vb[f + i], i < nr; the sum of their
+        loss terms."""
+        loss = 0.0
+        for i in range(nr):
+            loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas)
+        return loss
+
+    @_jit_inline
+    def _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+        """:func:`_weights_rows_at` with the float32 modes of KL and IS passed on as
+        constants: with a run-time mode LLVM's code for the same row loop was slower (the
+        KL weight-and-loss sweep 1.35 against 1.05 ms per 2.6 M entries, one thread,
+        docs/performance.md 2026-12-01)."""
+        if mode == MODE_KL_SPLIT:
+            return _weights_rows_at(Vb, f, A, C, nr, b, MODE_KL_SPLIT, beta, eps, one, with_loss, v_exponents,
+                                    v_mantissas)
+        if mode == MODE_IS_SPLIT:
+            return _weights_rows_at(Vb, f, A, C, nr, b, MODE_IS_SPLIT, beta, eps, one, with_loss, v_exponents,
+                                    v_mantissas)
+        return _weights_rows_at(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas)
 
     @_jit_inline
     def _accumulate_cols(W, f, nr, A, out, b):
@@ -553,11 +635,14 @@ if HAVE_NUMBA:
         the same arithmetic as solvers.BetaMU._ratio.
 
         The exponents the solvers use (1 for KL, ½ for the MM exponent of IS, ¾ for
-        "amu"'s over-relaxed IS start) are passed on as constants: with a run-time γ,
+        "amu"'s over-relaxed IS start) are passed on as constants, KL's mode too (its
+        update ran 4× slower with a run-time mode, 0.15 ms per pass at k = 32): with a run-time γ,
         LLVM evaluates the power for every entry whatever γ (fastmath lets it hoist the
         call out of its branch), ~60× the cost of the update with γ = 1
         (docs/performance.md, 2026-12-01)."""
-        if gamma == 1.0:
+        if gamma == 1.0 and (mode == MODE_KL or mode == MODE_KL_SPLIT):  # the KL updates
+            _update_block_at(Hb, numH, denH, colsumW, b, MODE_KL, 1.0, l1, l2, free_H, tiny, flush)
+        elif gamma == 1.0:
             _update_block_at(Hb, numH, denH, colsumW, b, mode, 1.0, l1, l2, free_H, tiny, flush)
         elif gamma == 0.5:
             _update_block_at(Hb, numH, denH, colsumW, b, mode, 0.5, l1, l2, free_H, tiny, flush)
@@ -575,7 +660,7 @@ if HAVE_NUMBA:
                 continue
             h, num, den = Hb[kk], numH[kk], denH[kk]
             for j in range(b):
-                d = colsumW[kk] if mode == MODE_KL else den[j]
+                d = colsumW[kk] if (mode == MODE_KL or mode == MODE_KL_SPLIT) else den[j]
                 if l1 != 0 or l2 != 0:
                     d = d + l1 + l2 * h[j]
                 ratio = num[j] / max(d, tiny)
@@ -603,7 +688,7 @@ if HAVE_NUMBA:
         A = np.empty((4, BLOCK), dt)
         C = np.empty((4, BLOCK), dt)
         numW_spare = np.empty(k, dt)
-        needs_den = mode != MODE_KL
+        needs_den = mode != MODE_KL and mode != MODE_KL_SPLIT
         loss = 0.0
         for j0 in range(c0, c1, BLOCK):
             b = min(BLOCK, c1 - j0)
@@ -623,8 +708,7 @@ if HAVE_NUMBA:
                 else:
                     for i in range(nr):
                         _model_row(W, f + i, Hb, A[i], b, zero)
-                for i in range(nr):
-                    loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, True, ve, vm)
+                loss += _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, True, ve, vm)
                 if update_H:
                     if nr == 4:
                         _accumulate_cols4(W, f, A, numH, b)
@@ -645,8 +729,7 @@ if HAVE_NUMBA:
             F4 = F - F % 4
             for f in range(0, F4, 4):
                 _model_rows4(W, f, Hb, A, b, zero)
-                for i in range(4):
-                    _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, False, ve, vm)
+                _weights_rows(Vb, f, A, C, 4, b, mode, beta, eps, one, False, ve, vm)
                 _reduce_rows4(A, Hb, numW, f, b, zero)
                 if needs_den:
                     _reduce_rows4(C, Hb, denW, f, b, zero)
@@ -757,9 +840,7 @@ class BetaPass:
         dt = V.dtype.type
         F, T = V.shape
         k = n_components
-        self.mode = mode_for(beta)
-        if self.mode == MODE_IS and V.dtype == np.float32 and eps >= np.finfo(np.float32).tiny:
-            self.mode = MODE_IS_SPLIT  # the model floor keeps WH a normal float32
+        self.mode = pass_mode(beta, V, eps)
         self.beta, self.gamma = float(beta), float(gamma)
         self.eps, self.tiny, self.zero, self.one = dt(eps), dt(np.finfo(V.dtype).tiny), dt(0), dt(1)
         self.flush = dt(flush_level(V.dtype))
@@ -772,7 +853,7 @@ class BetaPass:
         n_tasks = self.bounds.size - 1
         shape_W = (n_tasks, F, k) if update_W else (n_tasks, 1, k)
         self._numW = np.zeros(shape_W, V.dtype)
-        self._denW = np.zeros(shape_W if self.mode != MODE_KL else (n_tasks, 1, k), V.dtype)
+        self._denW = np.zeros(shape_W if not is_kl(self.mode) else (n_tasks, 1, k), V.dtype)
         self._sumH = np.zeros((n_tasks, k), V.dtype)
         self._losses = np.zeros(n_tasks)
         # Constant parts of the divergence (see _weights_row).
@@ -813,7 +894,7 @@ class BetaPass:
         """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
         written by the last :meth:`run`."""
         numerator = self._numW.sum(axis=0)
-        if self.mode == MODE_KL:
+        if is_kl(self.mode):
             denominator = self._sumH.sum(axis=0)[None, :]
         else:
             denominator = self._denW.sum(axis=0)
