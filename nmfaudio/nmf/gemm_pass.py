@@ -51,13 +51,14 @@ from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, BetaPass, run_in_threads
 #: IS 3–4 % slower at 16–20, 7–8 % faster at 24–28, 10–13 % at 32.
 GEMM_MIN_K = {kernels.MODE_KL: 20, "other": 24}
 
-#: Columns per block of the GEMM pass: the weight buffer(s) and V's block (1025 × 256
-#: float32, 1 MB each: 2 MB for KL, 3 MB for IS) stay in a core's L2 (2 MB) and L3
-#: slice between the products and the sweeps.  Measured against 128 / 384 / 512
-#: (docs/performance.md, 2026-12-01).  At most kernels.BLOCK (the split IS loss's
-#: mantissa products, see kernels._weights_row).
-GEMM_BLOCK = 256
-assert GEMM_BLOCK <= kernels.BLOCK
+#: Columns per block of the GEMM pass, by divergence: V's block and the weight buffer(s)
+#: stay in a core's L2 (2 MB on the Intel Xeons measured) between the products and the
+#: sweeps — KL: two 1025 × 256 float32 arrays (2 MB); other β: three arrays, so 128
+#: columns (1.5 MB; at 256 they were 3 MB and IS was 5 % slower at k = 32, one thread,
+#: docs/performance.md 2026-12-01).  At most kernels.BLOCK (the split IS loss's mantissa
+#: products, see kernels._weights_row).
+GEMM_BLOCK = {kernels.MODE_KL: 256, "other": 128}
+assert max(GEMM_BLOCK.values()) <= kernels.BLOCK
 
 if HAVE_NUMBA:
     from nmfaudio.nmf.kernels import MODE_KL, MODE_KL_SPLIT, _jit, _jit_inline, _log_parts, _update_block, _weights_rows
@@ -264,7 +265,7 @@ class GemmBetaPass:
     beta, gamma, eps, free_H, l1_H, l2_H, update_W
         As for BetaPass.
     block : int
-        Columns per block (default :data:`GEMM_BLOCK`, at most ``kernels.BLOCK``).
+        Columns per block (default :data:`GEMM_BLOCK` for β, at most ``kernels.BLOCK``).
     """
 
     def __init__(self, V, n_components, *, beta, gamma, eps, free_H, l1_H, l2_H, update_W, block=None):
@@ -273,7 +274,9 @@ class GemmBetaPass:
         dt = V.dtype.type
         F, T = V.shape
         k = n_components
-        self.block = GEMM_BLOCK if block is None else int(block)
+        if block is None:
+            block = GEMM_BLOCK.get(kernels.mode_for(beta), GEMM_BLOCK["other"])
+        self.block = int(block)
         if not 1 <= self.block <= kernels.BLOCK:
             raise ValueError(f"block={block} must be in 1..{kernels.BLOCK}")
         self.V = column_blocks(V, self.block)
@@ -286,7 +289,11 @@ class GemmBetaPass:
         self.update_H = bool(self.free_H.any())
         self.l1_H, self.l2_H = dt(l1_H), dt(l2_H)
         self.update_W = bool(update_W)
-        self.bounds = kernels.task_bounds(T, MAX_TASKS, self.block)
+        # tasks of whole blocks, about kernels.BLOCK columns each whatever the block: each
+        # task's W products are an (F, k) array zeroed and summed every pass (at k = 32,
+        # 11 tasks of one 256-column block spent 0.1 ms of an 8-ms pass on them)
+        unit = self.block * max(1, round(kernels.BLOCK / self.block))
+        self.bounds = kernels.task_bounds(T, MAX_TASKS, unit)
         n_tasks = self.bounds.size - 1
         self.parallel = n_tasks > 1 and F * T * k >= kernels.PARALLEL_MIN_WORK
         shape_W = (n_tasks, F, k) if update_W else (n_tasks, 1, k)
