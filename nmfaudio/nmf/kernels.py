@@ -309,6 +309,78 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
+    def _kl_split_row(Vb, f, a, b, eps, one, with_loss):
+        """The weights and loss terms of one row (as :func:`_weights_row`) in MODE_KL_SPLIT.
+        The split modes are functions of their own, called by :func:`_weights_rows`
+        only: numba inlines every branch of a function at each call, and each copy costs
+        compile time (cold compile of the KL and IS passes 22 s on main, 34 s with these
+        branches in _weights_row too, 26 s without)."""
+        # The same terms with one division for the weight and the log (the division
+        # bounds this loop; _log32 has one of its own: 1.85 → 1.02 ms per 2.6 M
+        # entries, docs/performance.md 2026-12-01): x' = x·2^n, n = round(log2(v/x))
+        # from the bit patterns (their difference is log2(v/x)·2^23 to within 0.09·2^23),
+        # so m = v/x' ∈ [0.66, 1.5], v − x' is exact (Sterbenz) and
+        # log(v/x) = n ln 2 + 2 atanh(s), s = (v − x')/(v + x'), |s| ≤ 0.2.  With
+        # D = 1/(x (v + x')): v/x = v·(v + x')·D (≤ 3 ulp) and s = (v − x')·x·D.  Near a
+        # fit n = 0 and s is exact up to one rounding (no cancellation against n ln 2).
+        # Needs v ≥ eps ≥ KL_SPLIT_MIN_EPS and v ≤ KL_SPLIT_MAX_V (pass_mode).
+        row = eps - eps
+        for j in range(b):
+            x = max(a[j], eps)
+            v = Vb[f, j]
+            if with_loss:
+                vbits = np.float32(v).view(np.int32)
+                xbits = np.float32(x).view(np.int32)
+                # int32 casts: numba widens int32 arithmetic to int64 (see _log32)
+                n = np.int32(np.int32(np.int32(vbits - xbits) + np.int32(0x400000)) >> 23)
+                scaled = np.int32(xbits + np.int32(n << 23)).view(np.float32)
+                total = v + scaled
+                d = one / (x * total)
+                a[j] = v * (total * d)
+                s = (v - scaled) * (x * d)
+                s2 = s * s
+                p = np.float32(2.0) + s2 * (
+                    np.float32(2.0 / 3.0)
+                    + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
+                )
+                row += v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
+            else:
+                a[j] = v / x
+        return np.float64(row)
+
+    @_jit_inline
+    def _is_split_row(Vb, f, a, c, b, eps, one, with_loss, v_exponents, v_mantissas):
+        """The weights and loss terms of one row (as :func:`_weights_row`) in MODE_IS_SPLIT."""
+        loss = 0.0
+        # The same weights; the loss terms q − log q − 1 summed as
+        # Σ(q − 1) − (Σ log v − Σ log x), each Σ log as ln 2 · Σ exponents + log Π
+        # mantissas (float64; BLOCK ≤ 1023 factors in [1, 2) cannot overflow), so the
+        # row's log difference is ln 2 · (an exact integer) + one log of a ratio:
+        # integer and multiply work instead of a float32 log per entry.  q − 1 is
+        # taken as (v − x)/x: v − x is exact near a fit, where the rounding of q would
+        # swamp the tiny loss.  x ≥ eps is a normal float32 (BetaPass checks).
+        row = eps - eps
+        exponents = np.int32(0)
+        mantissas = 1.0
+        for j in range(b):
+            x = max(a[j], eps)
+            v = Vb[f, j]
+            inverse = one / x
+            q = v * inverse
+            a[j] = q * inverse
+            c[j] = inverse
+            if with_loss:
+                row += (v - x) * inverse
+                bits = np.float32(x).view(np.int32)
+                # int32 (see _log32): ≤ BLOCK · 254 in magnitude
+                exponents = np.int32(exponents + np.int32((bits >> 23) - 127))
+                mantissas *= np.float64(np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32))
+        if with_loss:
+            loss = (np.float64(row) + np.float64(exponents - v_exponents[f]) * 0.6931471805599453
+                    + math.log(mantissas / v_mantissas[f]))
+        return loss
+
+    @_jit_inline
     def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
         """Turn the model row a[:b] = WH[f, ·] into the update weights in place:
         a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
@@ -318,7 +390,9 @@ if HAVE_NUMBA:
         IS exactly the elementwise terms of divergence.divergence_from_model; for other
         β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
         ``v_exponents[f]``, ``v_mantissas[f]``: this row piece's :func:`_log_parts` of V
-        (split IS only).
+        (split IS only).  The float32 split modes are :func:`_kl_split_row` and
+        :func:`_is_split_row`, reached through :func:`_weights_rows` (which handles
+        every mode; this function raises for those two).
         """
         loss = 0.0
         # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
@@ -332,39 +406,9 @@ if HAVE_NUMBA:
                 if with_loss:
                     row += v * fast_log(q) - v + x
             loss = np.float64(row)
-        elif mode == MODE_KL_SPLIT:
-            # The same terms with one division for the weight and the log (the division
-            # bounds this loop; _log32 has one of its own: 1.85 → 1.02 ms per 2.6 M
-            # entries, docs/performance.md 2026-12-01): x' = x·2^n, n = round(log2(v/x))
-            # from the bit patterns (their difference is log2(v/x)·2^23 to within 0.09·2^23),
-            # so m = v/x' ∈ [0.66, 1.5], v − x' is exact (Sterbenz) and
-            # log(v/x) = n ln 2 + 2 atanh(s), s = (v − x')/(v + x'), |s| ≤ 0.2.  With
-            # D = 1/(x (v + x')): v/x = v·(v + x')·D (≤ 3 ulp) and s = (v − x')·x·D.  Near a
-            # fit n = 0 and s is exact up to one rounding (no cancellation against n ln 2).
-            # Needs v ≥ eps ≥ KL_SPLIT_MIN_EPS and v ≤ KL_SPLIT_MAX_V (pass_mode).
-            row = eps - eps
-            for j in range(b):
-                x = max(a[j], eps)
-                v = Vb[f, j]
-                if with_loss:
-                    vbits = np.float32(v).view(np.int32)
-                    xbits = np.float32(x).view(np.int32)
-                    # int32 casts: numba widens int32 arithmetic to int64 (see _log32)
-                    n = np.int32(np.int32(np.int32(vbits - xbits) + np.int32(0x400000)) >> 23)
-                    scaled = np.int32(xbits + np.int32(n << 23)).view(np.float32)
-                    total = v + scaled
-                    d = one / (x * total)
-                    a[j] = v * (total * d)
-                    s = (v - scaled) * (x * d)
-                    s2 = s * s
-                    p = np.float32(2.0) + s2 * (
-                        np.float32(2.0 / 3.0)
-                        + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
-                    )
-                    row += v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
-                else:
-                    a[j] = v / x
-            loss = np.float64(row)
+        elif mode == MODE_KL_SPLIT or mode == MODE_IS_SPLIT:
+            # not inlined here: a copy per call site doubled the kernels' compile time
+            raise ValueError("_weights_row: the split modes go through _weights_rows")
         elif mode == MODE_IS:
             row = eps - eps
             for j in range(b):
@@ -375,33 +419,6 @@ if HAVE_NUMBA:
                 if with_loss:
                     row += q - fast_log(q) - one
             loss = np.float64(row) - 0.0
-        elif mode == MODE_IS_SPLIT:
-            # The same weights; the loss terms q − log q − 1 summed as
-            # Σ(q − 1) − (Σ log v − Σ log x), each Σ log as ln 2 · Σ exponents + log Π
-            # mantissas (float64; BLOCK ≤ 1023 factors in [1, 2) cannot overflow), so the
-            # row's log difference is ln 2 · (an exact integer) + one log of a ratio:
-            # integer and multiply work instead of a float32 log per entry.  q − 1 is
-            # taken as (v − x)/x: v − x is exact near a fit, where the rounding of q would
-            # swamp the tiny loss.  x ≥ eps is a normal float32 (BetaPass checks).
-            row = eps - eps
-            exponents = np.int32(0)
-            mantissas = 1.0
-            for j in range(b):
-                x = max(a[j], eps)
-                v = Vb[f, j]
-                inverse = one / x
-                q = v * inverse
-                a[j] = q * inverse
-                c[j] = inverse
-                if with_loss:
-                    row += (v - x) * inverse
-                    bits = np.float32(x).view(np.int32)
-                    # int32 (see _log32): ≤ BLOCK · 254 in magnitude
-                    exponents = np.int32(exponents + np.int32((bits >> 23) - 127))
-                    mantissas *= np.float64(np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32))
-            if with_loss:
-                loss = (np.float64(row) + np.float64(exponents - v_exponents[f]) * 0.6931471805599453
-                        + math.log(mantissas / v_mantissas[f]))
         else:
             for j in range(b):
                 x = np.float64(max(a[j], eps))
@@ -417,27 +434,24 @@ if HAVE_NUMBA:
         return loss
 
     @_jit_inline
-    def _weights_rows_at(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
-        """:func:`_weights_row` for rows A[i], C[i] ↔ Vb[f + i], i < nr; the sum of their
-        loss terms."""
-        loss = 0.0
-        for i in range(nr):
-            loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas)
-        return loss
-
-    @_jit_inline
     def _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
-        """:func:`_weights_rows_at` with the float32 modes of KL and IS passed on as
-        constants: with a run-time mode LLVM's code for the same row loop was slower (the
-        KL weight-and-loss sweep 1.35 against 1.05 ms per 2.6 M entries, one thread,
-        docs/performance.md 2026-12-01)."""
+        """:func:`_weights_row` for rows A[i], C[i] ↔ Vb[f + i], i < nr; the sum of their
+        loss terms.  The float32 KL and IS modes call their branch directly (the mode a
+        constant there): with a run-time mode LLVM's code for the same row loop was
+        slower (the KL weight-and-loss sweep 1.35 against 1.05 ms per 2.6 M entries, one
+        thread, docs/performance.md 2026-12-01)."""
+        loss = 0.0
         if mode == MODE_KL_SPLIT:
-            return _weights_rows_at(Vb, f, A, C, nr, b, MODE_KL_SPLIT, beta, eps, one, with_loss, v_exponents,
-                                    v_mantissas)
-        if mode == MODE_IS_SPLIT:
-            return _weights_rows_at(Vb, f, A, C, nr, b, MODE_IS_SPLIT, beta, eps, one, with_loss, v_exponents,
-                                    v_mantissas)
-        return _weights_rows_at(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas)
+            for i in range(nr):
+                loss += _kl_split_row(Vb, f + i, A[i], b, eps, one, with_loss)
+        elif mode == MODE_IS_SPLIT:
+            for i in range(nr):
+                loss += _is_split_row(Vb, f + i, A[i], C[i], b, eps, one, with_loss, v_exponents, v_mantissas)
+        else:
+            for i in range(nr):
+                loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, with_loss, v_exponents,
+                                     v_mantissas)
+        return loss
 
     @_jit_inline
     def _accumulate_cols(W, f, nr, A, out, b):
@@ -734,10 +748,10 @@ if HAVE_NUMBA:
                 if needs_den:
                     _reduce_rows4(C, Hb, denW, f, b, zero)
             for f in range(F4, F, 2):
-                g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
+                g = min(f + 1, F - 1)  # an odd last row: its second result (A[1] unweighted) is dropped
                 for i, row in ((0, f), (1, g)):
                     _model_row(W, row, Hb, A[i], b, zero)
-                    _weights_row(Vb, row, A[i], C[i], b, mode, beta, eps, one, False, ve, vm)
+                _weights_rows(Vb, f, A, C, g - f + 1, b, mode, beta, eps, one, False, ve, vm)
                 last = numW[g] if g > f else numW_spare
                 _reduce_rows(A[0], A[1], Hb, numW[f], last, b, zero)
                 if needs_den:
