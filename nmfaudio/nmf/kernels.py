@@ -313,8 +313,8 @@ if HAVE_NUMBA:
         """The weights and loss terms of one row (as :func:`_weights_row`) in MODE_KL_SPLIT.
         The split modes are functions of their own, called by :func:`_weights_rows`
         only: numba inlines every branch of a function at each call, and each copy costs
-        compile time (cold compile of the KL and IS passes 22 s on main, 34 s with these
-        branches in _weights_row too, 26 s without)."""
+        compile time (a cold compile of the KL and IS passes took 22 s before the split
+        KL mode, 28–34 s with these rows inlined into _weights_row too, 26–30 s without)."""
         # The same terms with one division for the weight and the log (the division
         # bounds this loop; _log32 has one of its own: 1.85 → 1.02 ms per 2.6 M
         # entries, docs/performance.md 2026-12-01): x' = x·2^n, n = round(log2(v/x))
