@@ -48,6 +48,7 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
     python benchmarks/drums.py --ksh-only --reference /tmp/threestem   # the issue-13 floor (below)
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
+    python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
@@ -346,11 +347,15 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None) -> int:
+    """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
+    the held-out set unseen while choosing)."""
     import nmfaudio
 
     ok = True
     for label, kits, seed in PERFORMANCE_SETS:
+        if sets is not None and label not in sets:
+            continue
         mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset)
         if label == PERFORMANCE_SETS[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
@@ -532,7 +537,7 @@ _KSH_SCRIPT = r"""
 import json, sys, warnings
 warnings.simplefilter("ignore")
 import drums
-print(json.dumps(drums.ksh_only_rows(int(sys.argv[1]), int(sys.argv[2]), routes=False)))
+print(json.dumps(drums.ksh_only_rows(int(sys.argv[1]), int(sys.argv[2]))))
 """
 
 
@@ -610,14 +615,18 @@ def ksh_only_benchmark(n=24, seed=0, reference=None) -> int:
             ok &= difference >= -KSH_FLOOR_DB
             cells += f" {r[0]:.2f} | {r[1]:.2f} | {r[2]:.2f} | {np.mean(r):.2f} | {difference:+.2f} |"
         print(cells)
-    print("\nWhere the kick, snare and hi-hat energy lands (% of each class's energy, mean over the mixtures; "
-          "this checkout)\n")
-    outputs = list(next(iter(ours.values()))["routing"]["kick"])
-    print("| templates | true class | " + " | ".join(outputs) + " |")
-    print("|---|---|" + "---:|" * len(outputs))
-    for label, row in ours.items():
-        for cls in STEMS:
-            print(f"| {label} | {cls} | " + " | ".join(f"{100 * row['routing'][cls][o]:.1f}" for o in outputs) + " |")
+    for title, rows in (("this checkout", ours), ("reference", theirs)):
+        if not rows:
+            continue
+        print(f"\nWhere the kick, snare and hi-hat energy lands ({title}: % of each class's energy, mean over "
+              "the mixtures)\n")
+        outputs = list(next(iter(rows.values()))["routing"]["kick"])
+        print("| templates | true class | " + " | ".join(outputs) + " |")
+        print("|---|---|" + "---:|" * len(outputs))
+        for label, row in rows.items():
+            for cls in STEMS:
+                print(f"| {label} | {cls} | " + " | ".join(f"{100 * row['routing'][cls][o]:.1f}" for o in outputs)
+                      + " |")
     if theirs:
         print(f"\n{'ok  ' if ok else 'MISS'} every row within {KSH_FLOOR_DB:g} dB of the reference "
               f"({theirs['bundled']['nmfaudio']})")
@@ -634,6 +643,9 @@ def main(argv=None) -> int:
                         help="add toms and crash to the mixtures and compare 0, 1, 2 free components")
     parser.add_argument("--performances", action="store_true",
                         help="five stems on realistic performances (tuning and held-out kits)")
+    parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
+                        help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
+                             "set once per kept candidate)")
     parser.add_argument("--ksh-only", action="store_true",
                         help="the issue-13 floor: kick/snare/hi-hat-only grooves with the bundled and other kits' "
                              "one-shots, routing, and --reference side by side")
@@ -662,7 +674,7 @@ def main(argv=None) -> int:
             return 1
     if args.performances:
         try:
-            return performance_benchmark(args.n or 4, args.seed)
+            return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,))
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
