@@ -45,8 +45,10 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
     python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
     python benchmarks/drums.py --seed 1   # another draw of 24 mixtures (held out)
     python benchmarks/drums.py --extras   # the residual: toms and crash added, --free 0 vs 1
+    python benchmarks/drums.py --ksh-only --reference /tmp/threestem   # the issue-13 floor (below)
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
+    python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
@@ -61,6 +63,17 @@ at 0 dB), end to end, both its drum recording alone and the full song (defaults,
 the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
 table gives both and their ratio; the two outputs' difference (SNR of one against the
 other, per stem) says whether the change altered the result.
+
+``--ksh-only`` is the issue-13 floor on kick/snare/hi-hat-only grooves: the 24 GMRockKit
+mixtures (seed 0) separated by ``separate_drums`` with the bundled templates and with
+each other kit's kick/snare/hi-hat one-shots (the five-stem model borrows the bundled
+toms, cymbals and percussion for them), SDR per stem; where the kick, snare and hi-hat
+energy lands (toms, cymbals and residual stems: the routing recovered from the outputs);
+and, with ``--reference PATH``, the same rows from the nmfaudio of another checkout (run
+in a subprocess with ``PYTHONPATH=PATH``) side by side, against the floor (no row more
+than 0.5 dB below the reference).  The three-stem reference is commit 485d881 (the last
+three-stem model, the parent of the five-stem commit): ``mkdir /tmp/threestem && git
+archive 485d881 | tar -x -C /tmp/threestem``.
 
 ``--extras`` adds GMRockKit's crash (on every other bar) and a four-note tom fill (at the
 end of the other bars), at 0.7 × the snare's RMS, to every mixture, and scores kick,
@@ -235,14 +248,15 @@ def _magnitude(x):
     return np.abs(spectrum.stft(x, n_fft=2048, hop_length=512))
 
 
-def routing(m, outputs):
+def routing(m, outputs, classes=performances.CLASSES):
     """{true class: {output: share of the class's energy}}: each output's mask is taken as
     |STFT(output)| / Σ |STFT(outputs)| (the masks recovered from the outputs), and the
-    share is Σ mask² |S_class|² normalized over the outputs."""
+    share is Σ mask² |S_class|² normalized over the outputs (the classes of ``classes``
+    that ``m`` has and that play)."""
     E = np.stack([_magnitude(outputs[o]) for o in outputs])
     M2 = (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
     table = {}
-    for cls in performances.CLASSES:
+    for cls in classes:
         S = _magnitude(m[cls]) ** 2
         if S.sum() > 0:
             shares = (M2 * S).sum(axis=(1, 2))
@@ -333,11 +347,15 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None) -> int:
+    """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
+    the held-out set unseen while choosing)."""
     import nmfaudio
 
     ok = True
     for label, kits, seed in PERFORMANCE_SETS:
+        if sets is not None and label not in sets:
+            continue
         mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset)
         if label == PERFORMANCE_SETS[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
@@ -507,6 +525,115 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
     return 0 if ok else 1
 
 
+# --------------------------------------------------------------------------------------
+# The issue-13 floor on kick/snare/hi-hat-only grooves, side by side with a reference
+# --------------------------------------------------------------------------------------
+#: No row of ``--ksh-only`` may lose more than this against the reference (issue 13).
+KSH_FLOOR_DB = 0.5
+
+#: Run in a fresh process with PYTHONPATH=<reference checkout>:<this folder>: prints one
+#: JSON line with the reference's rows (the same function as this checkout's rows).
+_KSH_SCRIPT = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import drums
+print(json.dumps(drums.ksh_only_rows(int(sys.argv[1]), int(sys.argv[2]))))
+"""
+
+
+def ksh_only_rows(n=24, seed=0, kits=OTHER_KITS, routes=True):
+    """The kick/snare/hi-hat-only rows: {template set: {"sdr": [kick, snare, hi-hat] mean
+    SDR over the mixtures, "nmfaudio": the nmfaudio that ran, "routing": {true class:
+    {output: mean share of its energy}} (with ``routes``)}}, for the bundled templates and
+    each kit of ``kits`` (its kick/snare/hi-hat one-shots; the classes they lack come from
+    the bundled templates).  Uses whatever nmfaudio imports (``--reference`` runs it in
+    another checkout)."""
+    import nmfaudio
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.metrics import sdr
+
+    mixtures = drumkits.render_eval_mixtures(EVAL_KIT, n=n, sr=22050, seed=seed)
+    sr = mixtures[0]["sr"]
+    template_sets = {"bundled": None}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kit in kits:
+            drumkits.load_one_shots(kit, Path(tmp) / kit)
+            template_sets[kit] = DrumTemplates.from_folder(Path(tmp) / kit, sr=sr)
+    rows = {}
+    for label, templates in template_sets.items():
+        scores, shares = [], []
+        for m in mixtures:
+            sources = nmfaudio.separate_drums(m["mix"], sr, templates=templates, random_state=0).sources
+            scores.append(sdr(np.stack([m[s] for s in STEMS]), np.stack([sources[s] for s in STEMS])))
+            if routes:
+                shares.append(routing(m, sources, classes=STEMS))
+        rows[label] = {"sdr": [float(x) for x in np.mean(scores, axis=0)],
+                       "nmfaudio": str(Path(nmfaudio.__file__).resolve().parent.parent)}
+        if routes:
+            rows[label]["routing"] = {c: {o: float(np.mean([s[c][o] for s in shares])) for o in sources}
+                                      for c in STEMS}
+    return rows
+
+
+def ksh_only_benchmark(n=24, seed=0, reference=None) -> int:
+    """Print the ``--ksh-only`` tables; 0 when every row is within KSH_FLOOR_DB of the
+    reference (or no reference was given)."""
+    import json
+    import os
+    import subprocess
+
+    ours = ksh_only_rows(n, seed)
+    theirs = None
+    if reference:
+        tree = str(Path(reference).resolve())
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([tree, str(HERE)]))
+        done = subprocess.run([sys.executable, "-c", _KSH_SCRIPT, str(n), str(seed)], env=env, cwd=tempfile.gettempdir(),
+                              capture_output=True, text=True, check=False)
+        if done.returncode:
+            print(done.stderr, file=sys.stderr)
+            return 1
+        theirs = json.loads(done.stdout.strip().splitlines()[-1])
+        used = Path(next(iter(theirs.values()))["nmfaudio"]).resolve()
+        if used != Path(tree):
+            print(f"error: --reference {tree} imported nmfaudio from {used}", file=sys.stderr)
+            return 1
+    print(f"\n{n} kick/snare/hi-hat-only mixtures of {EVAL_KIT} (seed {seed}), 22.05 kHz mono, BSS Eval SDR "
+          "(mean over mixtures); templates: the bundled ones, or a kit's kick/snare/hi-hat one-shots "
+          "(toms, cymbals, percussion borrowed from the bundled)\n")
+    header = "| templates | kick | snare | hi-hat | mean |"
+    if theirs:
+        header += " reference kick | snare | hi-hat | mean | difference |"
+    print(header)
+    print("|---|" + "---:|" * (header.count("|") - 2))
+    ok = True
+    for label, row in ours.items():
+        v = row["sdr"]
+        cells = f"| {label} | {v[0]:.2f} | {v[1]:.2f} | {v[2]:.2f} | **{np.mean(v):.2f}** |"
+        if theirs:
+            r = theirs[label]["sdr"]
+            difference = float(np.mean(v) - np.mean(r))
+            ok &= difference >= -KSH_FLOOR_DB
+            cells += f" {r[0]:.2f} | {r[1]:.2f} | {r[2]:.2f} | {np.mean(r):.2f} | {difference:+.2f} |"
+        print(cells)
+    for title, rows in (("this checkout", ours), ("reference", theirs)):
+        if not rows:
+            continue
+        print(f"\nWhere the kick, snare and hi-hat energy lands ({title}: % of each class's energy, mean over "
+              "the mixtures)\n")
+        outputs = list(next(iter(rows.values()))["routing"]["kick"])
+        print("| templates | true class | " + " | ".join(outputs) + " |")
+        print("|---|---|" + "---:|" * len(outputs))
+        for label, row in rows.items():
+            for cls in STEMS:
+                print(f"| {label} | {cls} | " + " | ".join(f"{100 * row['routing'][cls][o]:.1f}" for o in outputs)
+                      + " |")
+    if theirs:
+        print(f"\n{'ok  ' if ok else 'MISS'} every row within {KSH_FLOOR_DB:g} dB of the reference "
+              f"({theirs['bundled']['nmfaudio']})")
+    _print_machine()
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="6 mixtures and one other kit (Audiophob)")
@@ -516,6 +643,15 @@ def main(argv=None) -> int:
                         help="add toms and crash to the mixtures and compare 0, 1, 2 free components")
     parser.add_argument("--performances", action="store_true",
                         help="five stems on realistic performances (tuning and held-out kits)")
+    parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
+                        help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
+                             "set once per kept candidate)")
+    parser.add_argument("--ksh-only", action="store_true",
+                        help="the issue-13 floor: kick/snare/hi-hat-only grooves with the bundled and other kits' "
+                             "one-shots, routing, and --reference side by side")
+    parser.add_argument("--reference", metavar="PATH",
+                        help="with --ksh-only: the same rows from the nmfaudio of this other checkout "
+                             "(the three-stem model: commit 485d881)")
     parser.add_argument("--speed", action="store_true",
                         help="time the speed floors (8-s mixtures, a 3-minute track end to end)")
     parser.add_argument("--compare", metavar="PATH",
@@ -530,9 +666,15 @@ def main(argv=None) -> int:
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    if args.ksh_only:
+        try:
+            return ksh_only_benchmark(args.n or 24, args.seed, args.reference)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if args.performances:
         try:
-            return performance_benchmark(args.n or 4, args.seed)
+            return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,))
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -23,3 +23,35 @@ def test_unplayed_class_is_not_applicable_not_zero(transcription):
     played = {"kick"}
     assert transcription.table_cell(rows, "toms", played) == transcription.NOT_APPLICABLE == "–"
     assert transcription.table_cell(rows, "kick", played) == "0.750 (0.62 / 1.00)"
+
+
+@pytest.fixture(scope="module")
+def drums_bench():
+    # benchmarks/drums.py imports its sibling modules (drumkits, performances) by name
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(ROOT / "benchmarks"))
+        spec = importlib.util.spec_from_file_location("drums_bench", ROOT / "benchmarks" / "drums.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+
+
+def test_routing_over_kick_snare_hihat(drums_bench):
+    # --ksh-only's routing: each true class's shares sum to 1 over the outputs; a perfect
+    # separation routes each class to its own stem (here tones far apart in frequency:
+    # > 99 %), and a class split into two equal halves lands half in each
+    import numpy as np
+
+    t = np.arange(22050) / 22050
+    m = {c: np.sin(2 * np.pi * f * t).astype(np.float32) for c, f in zip(drums_bench.STEMS, (100, 1000, 8000))}
+    silent = np.zeros(22050, np.float32)
+    perfect = {"kick": m["kick"], "snare": m["snare"], "hihat": m["hihat"], "cymbals": silent}
+    table = drums_bench.routing(m, perfect, classes=drums_bench.STEMS)
+    assert list(table) == list(drums_bench.STEMS)
+    for cls, shares in table.items():
+        assert abs(sum(shares.values()) - 1) < 1e-6  # float32 spectra
+        assert shares[cls] > 0.99, (cls, shares)
+    split = dict(perfect, hihat=0.5 * m["hihat"], cymbals=0.5 * m["hihat"])
+    table = drums_bench.routing(m, split, classes=("hihat",))
+    assert list(table) == ["hihat"]
+    assert abs(table["hihat"]["hihat"] - 0.5) < 0.01 and abs(table["hihat"]["cymbals"] - 0.5) < 0.01, table

@@ -41,3 +41,45 @@ def test_templates_are_unchanged_when_stopped_during_the_fixed_phase():
     fit = _run(V, P0, 20, callback=lambda i, loss: i >= n_fixed // 2)
     assert fit.stopped and fit.n_iter == n_fixed // 2
     np.testing.assert_array_equal(fit.P, P0)  # frozen templates are bit-identical
+
+
+def _presence_run(V, P0, presence, max_iter=20, callback=None):
+    return _fit(V, P0, beta=1.0, max_iter=max_iter, adapt=True, max_gain=P0 * np.float32(10.0), n_free=0,
+                engine=None, rng=np.random.default_rng(0), callback=callback, presence=presence)
+
+
+def test_dominance_is_one_for_a_template_alone_in_its_band_and_small_for_a_copy():
+    # a template whose spectrum nothing else covers explains its band alone at its hits (1);
+    # a second template sharing a playing one's spectrum never holds more than its share
+    from nmfaudio.drums.model import dominance
+
+    F, N = 8, 40
+    P = np.zeros((F, 3, 1), np.float32)
+    P[:4, 0, 0] = 1  # low drum
+    P[4:, 1, 0] = 1  # high drum
+    P[4:, 2, 0] = 1  # a copy of the high drum's spectrum
+    H = np.zeros((3, N), np.float32)
+    H[0, ::5] = 1
+    H[1, 2::5] = 1
+    H[2, 2::5] = 0.25  # the copy takes a fifth of the high drum's hits
+    V = np.einsum("fkt,kn->fn", P, H)
+    assert abs(dominance(V, P, H, [0]) - 1) < 1e-6
+    assert abs(dominance(V, P, H, [2]) - 0.2) < 1e-6
+    assert abs(dominance(V, P, H, [1, 2]) - 1) < 1e-6
+    assert dominance(V, P, H, []) == 0.0
+
+
+def test_presence_test_silences_a_group_under_its_threshold_and_changes_nothing_otherwise():
+    V, P0 = _problem(seed=2)
+    plain = _run(V, P0, 20)
+    kept = _presence_run(V, P0, [(np.array([2]), 0.0)])  # a threshold nothing is under: same updates
+    np.testing.assert_allclose(kept.H, plain.H, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(kept.loss, plain.loss, rtol=1e-5)
+    seen = []
+    dropped = _presence_run(V, P0, [(np.array([2]), 1.1)], callback=lambda i, loss: seen.append(i))
+    assert not dropped.H[2].any() and dropped.H[:2].any()  # the tested template is silent at the end
+    assert dropped.n_iter == 20 and [i for i in seen] == list(range(1, 21))  # one numbering throughout
+    n_test = int(20 * stems.PRESENCE_AT_SHARE)
+    # the loss jumps where the template is dropped, and never increases otherwise
+    steps = np.diff(np.asarray(dropped.loss))
+    assert np.all(np.delete(steps, n_test) <= 1e-5 * np.asarray(dropped.loss)[:-1][np.arange(20) != n_test])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import factorize
-from nmfaudio.drums.stems import FIXED_FIRST_SHARE
+from nmfaudio.drums.stems import FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
 from nmfaudio.nmf.kernels import run_in_threads
 from nmfaudio.nmf.nmfd import convolutive_components, factorize_convolutive
 
@@ -49,12 +49,53 @@ class _Fit:
 FREE_ITER = (20, 20)
 
 
-def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback) -> _Fit:
+def dominance(V, P, H, parts, *, loud=0.05) -> float:
+    """How clearly some templates play: the largest share their part of the NMFD model
+    holds of the whole model, measured in their own spectrum (weighted by their first
+    frames' spectra), over the frames where that spectrum of V is louder than ``loud`` ×
+    its maximum.  Near 1: at some hit these templates explain their band alone; small:
+    they only ever share what other templates explain (they do not play).
+
+    Parameters
+    ----------
+    V : ndarray, shape (F, N)
+        The magnitude the model was fitted to.
+    P : ndarray, shape (F, K, T)
+        Templates.
+    H : ndarray, shape (K, N)
+        Activations.
+    parts : sequence of int
+        The templates (indices into K) to measure.
+
+    Returns
+    -------
+    float in [0, 1] (0 when ``parts`` is empty or their spectrum is silent in V)
+    """
+    parts = np.asarray(parts, dtype=int)
+    if parts.size == 0:
+        return 0.0
+    components = convolutive_components(P, H)  # (K, F, N)
+    weights = P[:, parts, 0].sum(axis=1).astype(np.float64)
+    if weights.sum() <= 0:
+        return 0.0
+    weights /= weights.sum()
+    mine = weights @ components[parts].sum(axis=0)
+    everything = weights @ components.sum(axis=0)
+    energy = weights @ V
+    frames = (energy > loud * energy.max()) & (everything > 0)
+    if not frames.any():
+        return 0.0
+    return float(np.max(mine[frames] / everything[frames]))
+
+
+def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=()) -> _Fit:
     """Fit the drums (the engine's NMFD, :func:`nmfaudio.nmf.factorize_convolutive`) to
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
     refined against V with the drum model frozen — so the residual takes only what the
-    drums do not explain."""
+    drums do not explain.  ``presence``: (parts, threshold) pairs — after
+    PRESENCE_AT_SHARE of the iterations, a group of templates whose :func:`dominance` is
+    under its threshold gets zero activations for the rest (it does not play)."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
@@ -64,18 +105,30 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
         first = factorize_convolutive(V, P0, beta=beta, fix_P=True, max_iter=n_fixed, tol=0, random_state=rng,
                                       callback=callback)
         H0, loss, done, stopped = first.H, list(first.loss), first.n_iter, first.stop_reason == "callback"
-    if not stopped:
-        def adapt_callback(iteration, value):
-            return callback(done + iteration, value) if callback is not None else None
+    P, H = P0, H0
+    # the adapting iterations, split where the presence test runs (the same updates as
+    # one run when nothing is found absent)
+    n_test = int(max_iter * PRESENCE_AT_SHARE) if presence and adapt else max_iter
+    stages = [n for n in (min(max(n_test, n_fixed), max_iter) - n_fixed, max_iter - max(n_test, n_fixed)) if n > 0]
+    for stage, n_stage in enumerate(stages):
+        if stopped:
+            break
+        if stage:  # the presence test: absent groups' activations to zero for the last iterations
+            H = H.copy()
+            for parts, threshold in presence:
+                if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
+                    H[np.asarray(parts, dtype=int)] = 0
+        offset = len(loss) - 1 if loss else 0
 
-        drums = factorize_convolutive(V, P0, H0, beta=beta, fix_P=not adapt, cap=max_gain if adapt else None,
-                                      max_iter=max_iter - n_fixed, tol=0, random_state=rng,
-                                      callback=adapt_callback if n_fixed else callback)
+        def adapt_callback(iteration, value, offset=offset):
+            return callback(offset + iteration, value) if callback is not None else None
+
+        drums = factorize_convolutive(V, P, H, beta=beta, fix_P=not adapt, cap=max_gain if adapt else None,
+                                      max_iter=n_stage, tol=0, random_state=rng,
+                                      callback=adapt_callback if loss else callback)
         P, H = drums.P, drums.H
-        loss += list(drums.loss[1:] if n_fixed else drums.loss)
+        loss += list(drums.loss[1:] if loss else drums.loss)
         stopped = drums.stop_reason == "callback"
-    else:
-        P, H = P0, first.H
     W_free = np.zeros((F, 0), np.float32)
     H_free = np.zeros((0, C * N), np.float32)
     if n_free and not stopped:
