@@ -24,7 +24,11 @@ fills and kick decays are not called sustained.
 With loud music, re-attacks of held notes (a bass line on its root, repeated chords: the
 attack rises above the median at the note's own spectral peaks) stay out of the drum
 fit too (:func:`reattack_part`, :func:`reattack_share`): the toms and kick templates
-took the bass's attacks, the snare template the guitar's.
+took the bass's attacks, the snare template the guitar's.  And in the masks the kick and
+snare hits get their level in the whole spectrogram back (:func:`attack_gains`,
+:func:`hit_weights`; the kick's decay continued, :data:`TAIL_FRAMES`): fitted to what
+rises above the sustained part, they were modelled too quietly, and their body and decay
+went to the accompaniment.
 
 Measured (``benchmarks/full_song.py``, docs/drums-full-song.md, "What the measurements
 decided"; signal-to-error ratios in the constants' comments, BSS Eval SDR in the docs):
