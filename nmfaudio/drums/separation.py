@@ -68,16 +68,17 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (DECIMATION, accompaniment_mode, decision_share, energy_share,
-                                           high_band_factors, mask_weight, median_frames, reattack_part,
-                                           reattack_share, SpreadSustained, sustain_seconds, sustained_part,
-                                           tonal_share, use_accompaniment)
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, TAIL_CLASSES, TAIL_FRAMES, TAIL_RATIO,
+                                           accompaniment_mode, attack_gains, decision_share, energy_share,
+                                           high_band_factors, hit_weights, mask_weight, median_frames,
+                                           reattack_part, reattack_share, SpreadSustained, sustain_seconds,
+                                           sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, adapt_limits_db, stem_index
+from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, stem_index
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
-                                      class_of, trim_support)
+                                      class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.nmf import convolutive_factors
 from nmfaudio.nmf.kernels import run_in_threads
@@ -466,6 +467,30 @@ def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
     return residual.reshape(y.shape)
 
 
+def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np.ndarray:
+    """Song mode: the activations for the masks, with the hits of the
+    :data:`~nmfaudio.drums.accompaniment.ATTACK_CLASSES` templates scaled to their level
+    in the whole spectrogram (:func:`~nmfaudio.drums.accompaniment.attack_gains`; the fit
+    saw only what rises above the sustained part).  H (K, C, N), P_bands (F_b, K, T),
+    band_magnitude (F_b, C, N); the gains g move the activations by ``1 + share · w · (g − 1)``
+    (w: :func:`~nmfaudio.drums.accompaniment.hit_weights`);
+    a new array, H is not modified (the reported activations stay the fit's)."""
+    from nmfaudio.nmf import convolutive_model
+
+    drums = np.flatnonzero([label.split(":")[0] not in RESIDUAL_CLASSES for label in labels])
+    parts = np.flatnonzero([label.split(":")[0] in ATTACK_CLASSES for label in labels])
+    if not parts.size:
+        return H
+    summed = H.sum(axis=1)  # the channels' sum, as band_magnitude is summed below
+    drum_model = convolutive_model(P_bands[:, drums], summed[drums])
+    part_models = np.stack([convolutive_model(P_bands[:, [k]], summed[[k]]) for k in parts])
+    gains = attack_gains(band_magnitude.sum(axis=1), drum_model, part_models)
+    gains = 1 + np.float32(share) * hit_weights(summed[parts]) * (gains - 1)  # the larger hits, loud music
+    scaled = H.copy()
+    scaled[parts] *= gains[:, None, :]
+    return scaled
+
+
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
@@ -490,7 +515,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
-    sustained, sustained_fraction, tonal = None, None, None
+    sustained, sustained_fraction, tonal, reattack = None, None, None, 0.0
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
         sustained_fraction = decision_share(Vb, sustained_bands, band_low_hz)
@@ -514,6 +539,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 low = reattack_part(Vb, sustained_bands, band_low_hz)
                 fitted_out = sustained_bands.copy()
                 fitted_out[:len(low)] += np.float32(reattack) * low
+            band_magnitude = Vb  # the whole band magnitude, for the hits' levels (attack_gains)
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
@@ -547,6 +573,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     empty = P.sum(axis=(0, 2)) <= 0
     P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
+    # song mode: the kick and snare hits at their level in the whole spectrogram, the kick's
+    # decay continued (the fit saw only what rises above the sustained part); the masks
+    # only: the reported activations and templates stay the fit's
+    H_masks, P_masks = H, P
+    if sustained is not None and reattack > 0:  # only with loud music, as the re-attacks
+        H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=reattack)
+        P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if label.split(":")[0] in TAIL_CLASSES],
+                                 TAIL_FRAMES, TAIL_RATIO, level=reattack)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
@@ -567,7 +601,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(index == d)
-        W, Hs = convolutive_factors(P[:, parts], H[parts]) if parts.size else (None, None)
+        W, Hs = convolutive_factors(P_masks[:, parts], H_masks[parts]) if parts.size else (None, None)
         if d == D and free:
             W = free["W_free"] if W is None else np.hstack([W, free["W_free"]])
             H_free = free["H_free"].reshape(-1, C * N)

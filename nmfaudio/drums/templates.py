@@ -23,7 +23,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 from nmfaudio._validation import check_int
 
-__all__ = ["DrumTemplates", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES",
+__all__ = ["DrumTemplates", "continue_decay", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES",
            "KNOWN_CLASSES", "class_of", "trim_support"]
 
 #: The drums separated by default (the stems, besides the residual).
@@ -104,6 +104,50 @@ def trim_support(P, support_db: float) -> np.ndarray:
     P[P < P.max(axis=(0, 2), keepdims=True) * P.dtype.type(10 ** (support_db / 20))] = 0
     P /= P.sum(axis=(0, 2), keepdims=True)
     return P
+
+
+def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float = 1.0) -> np.ndarray:
+    """The given templates continued past their last non-zero frame by ``frames`` more,
+    each bin decaying geometrically at its own ratio of the last two frames (at most
+    ``max_ratio``), so a drum that rings longer than its template is still modelled.
+
+    Parameters
+    ----------
+    P : ndarray, shape (n_freq, n_templates, n_frames)
+        Never modified.
+    templates : sequence of int
+        The templates to continue (others are copied as they are; a template with fewer
+        than two non-zero frames is not continued).
+    frames : int >= 0
+    max_ratio : float in [0, 1)
+    level : float in [0, 1], default 1
+        The continuation starts from this share of the last frame (0: no continuation).
+
+    Returns
+    -------
+    ndarray, shape (n_freq, n_templates, n_frames'), P's dtype
+        ``n_frames' >= n_frames``: padded with zero frames when a continued template
+        needs them; the first frames equal P.
+    """
+    P = np.asarray(P)
+    lasts = {}
+    for k in templates:
+        active = np.flatnonzero(P[:, k].any(axis=0))
+        if active.size and active[-1] >= 1:
+            lasts[k] = int(active[-1])
+    n_frames = max([P.shape[2]] + [last + 1 + int(frames) for last in lasts.values()])
+    out = np.zeros(P.shape[:2] + (n_frames,), P.dtype)
+    out[:, :, :P.shape[2]] = P
+    for k, last in lasts.items():
+        before, end = P[:, k, last - 1], P[:, k, last]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(before > 0, end / np.where(before > 0, before, 1), 0)
+        ratio = np.minimum(ratio, max_ratio).astype(P.dtype)
+        tail = end * P.dtype.type(level)
+        for j in range(1, int(frames) + 1):
+            tail *= ratio
+            out[:, k, last + j] = tail
+    return out
 
 
 # --------------------------------------------------------------------------------------
