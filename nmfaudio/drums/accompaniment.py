@@ -175,7 +175,8 @@ REATTACK_CAP = 2.0
 #: on seed 0 4.80 → 4.96 dB, held out (seeds 5-6) 3.8 → 4.0 dB.
 ATTACK_CLASSES = ("kick", "snare")
 #: The level before a hit: the smallest band magnitude of this many frames before it
-#: (1: 3.67, 2: 3.82, 3: 3.81, 4: 3.80 dB of all drums at -6 dB, as above).
+#: (2: 3.82, 3: 3.81, 4: 3.80 dB of all drums at -6 dB, as above; kick and snare at 1 frame
+#: not measured — the kick alone 3.67 / 3.73 / 3.76 at 1 / 2 / 4 frames).
 ATTACK_LAG = 2
 #: A hit is made at most this many times louder (2: 3.71, 4: 3.73, 8: 3.73 dB, the kick
 #: alone as above).
