@@ -91,3 +91,13 @@ def test_presence_test_silences_a_group_under_its_threshold_and_changes_nothing_
     # the loss jumps where the template is dropped, and never increases otherwise
     steps = np.diff(np.asarray(dropped.loss))
     assert np.all(np.delete(steps, n_test) <= 1e-5 * np.asarray(dropped.loss)[:-1][np.arange(20) != n_test])
+
+
+def test_no_iterations_still_gives_activations():
+    # max_iter=0 (the split at the presence test leaves no stage to run): the starting H,
+    # not None
+    V, P0 = _problem()
+    for presence in ((), [(np.array([2]), 1.1)]):
+        fit = _presence_run(V, P0, presence, max_iter=0)
+        assert fit.n_iter == 0 and fit.H is not None and fit.H.shape == (P0.shape[1], 1, V.shape[2])
+        np.testing.assert_array_equal(fit.P, P0)

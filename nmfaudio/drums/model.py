@@ -116,6 +116,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     # one run when nothing is found absent)
     n_test = int(max_iter * PRESENCE_AT_SHARE) if presence and adapt else max_iter
     stages = [n for n in (min(max(n_test, n_fixed), max_iter) - n_fixed, max_iter - max(n_test, n_fixed)) if n > 0]
+    stages = stages or [0]  # max_iter = 0: one run without iterations still gives the starting H
     for stage, n_stage in enumerate(stages):
         if stopped:
             break
