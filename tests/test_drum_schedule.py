@@ -67,6 +67,14 @@ def test_dominance_is_one_for_a_template_alone_in_its_band_and_small_for_a_copy(
     assert abs(dominance(V, P, H, [2]) - 0.2) < 1e-6
     assert abs(dominance(V, P, H, [1, 2]) - 1) < 1e-6
     assert dominance(V, P, H, []) == 0.0
+    # a template that starts with a silent frame is weighted by its first sounding one (it
+    # was weighted by nothing, measured 0 and counted as not playing)
+    late = np.concatenate([np.zeros_like(P), P], axis=2)  # every template one frame later
+    H_late = np.roll(H, -1, axis=1)
+    H_late[:, -1] = 0
+    V_late = np.einsum("fkt,kn->fn", P, H)
+    assert abs(dominance(V_late, late, H_late, [0]) - 1) < 1e-6
+    assert abs(dominance(V_late, late, H_late, [2]) - 0.2) < 1e-6
 
 
 def test_presence_test_silences_a_group_under_its_threshold_and_changes_nothing_otherwise():
@@ -83,3 +91,13 @@ def test_presence_test_silences_a_group_under_its_threshold_and_changes_nothing_
     # the loss jumps where the template is dropped, and never increases otherwise
     steps = np.diff(np.asarray(dropped.loss))
     assert np.all(np.delete(steps, n_test) <= 1e-5 * np.asarray(dropped.loss)[:-1][np.arange(20) != n_test])
+
+
+def test_no_iterations_still_gives_activations():
+    # max_iter=0 (the split at the presence test leaves no stage to run): the starting H,
+    # not None
+    V, P0 = _problem()
+    for presence in ((), [(np.array([2]), 1.1)]):
+        fit = _presence_run(V, P0, presence, max_iter=0)
+        assert fit.n_iter == 0 and fit.H is not None and fit.H.shape == (P0.shape[1], 1, V.shape[2])
+        np.testing.assert_array_equal(fit.P, P0)

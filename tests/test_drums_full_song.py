@@ -489,6 +489,32 @@ def test_continue_decay_extends_only_the_given_templates():
     np.testing.assert_allclose(half[:, 0, 4:12], out[:, 0, 4:12] / 2, rtol=1e-6)
     assert not continue_decay(P, [0], frames=8, max_ratio=0.8, level=0.0)[:, 0, 4:].any()
     np.testing.assert_array_equal(P[:, 0, 4:], 0)  # P itself untouched
+    # a template with one sounding frame has no decay to continue: no frames added for it
+    single = np.zeros((6, 1, 10), np.float32)
+    single[:, 0, 9] = 1
+    np.testing.assert_array_equal(continue_decay(single, [0], frames=8, max_ratio=0.8), single)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda f: f["continue_decay"](np.ones((2, 1, 3)), [0], frames=-1, max_ratio=0.8), "frames=-1"),
+    (lambda f: f["continue_decay"](np.ones((2, 1, 3)), [0], frames=2, max_ratio=1.0), "max_ratio=1.0"),
+    (lambda f: f["continue_decay"](np.ones((2, 1, 3)), [0], frames=2, max_ratio=0.8, level=2), "level=2"),
+    (lambda f: f["continue_decay"](np.ones((2, 3)), [0], frames=2, max_ratio=0.8), "P must have shape"),
+    (lambda f: f["attack_gains"](np.ones((2, 4)), np.ones((2, 4)), np.ones((1, 2, 4)), lag=0), "lag=0"),
+    (lambda f: f["attack_gains"](np.ones((2, 4)), np.ones((2, 4)), np.ones((1, 2, 4)), max_gain=0.5),
+     "max_gain=0.5"),
+    (lambda f: f["attack_gains"](np.ones((2, 4)), np.ones((2, 5)), np.ones((1, 2, 4))), "same shape"),
+    (lambda f: f["hit_weights"](np.ones((2, 4)), full=0), "full=0"),
+    (lambda f: f["hit_weights"](np.ones((2, 4)), full=1.5), "full=1.5"),
+    (lambda f: f["hit_weights"](np.ones(4)), "n_parts, n_frames"),
+])
+def test_hit_level_helpers_reject_bad_arguments(call, message):
+    from nmfaudio.drums.accompaniment import attack_gains, hit_weights
+    from nmfaudio.drums.templates import continue_decay
+
+    functions = {"continue_decay": continue_decay, "attack_gains": attack_gains, "hit_weights": hit_weights}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(functions)
 
 
 def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):

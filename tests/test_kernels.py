@@ -397,6 +397,17 @@ def test_float32_kl_loss_shares_the_weights_division(spread, pass_class):
     assert abs(pass_.run(W * np.float32(spread), H, np.empty_like(H))) <= 1e-13 * float(V.sum(dtype=np.float64))
     assert make(V.astype(np.float64), K, beta=1.0, eps=1e-8, **options).mode == kernels.MODE_KL
     assert make(V, K, beta=1.0, eps=kernels.KL_SPLIT_MIN_EPS / 2, **options).mode == kernels.MODE_KL
+    # the preconditions are checked on V itself, whoever builds the pass: a V above
+    # KL_SPLIT_MAX_V, or one not floored (zeros: the split weight would be 0·∞ = NaN),
+    # keeps the plain mode, whose loss and update stay finite
+    big = V * np.float32(2.0**31 / float(V.max()))
+    assert make(big, K, beta=1.0, eps=default_floor(big), **options).mode == kernels.MODE_KL
+    holes = V.copy()
+    holes[rng.random(V.shape) < 0.05] = 0
+    pass_ = make(holes, K, beta=1.0, eps=default_floor(holes), **options)
+    assert pass_.mode == kernels.MODE_KL
+    H_next = np.empty_like(H)
+    assert np.isfinite(pass_.run(W * np.float32(spread), H, H_next)) and np.isfinite(H_next).all()
 
 
 @pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="needs numba")

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmfaudio._validation import check_int, check_number
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "TAIL_CLASSES",
@@ -175,7 +176,8 @@ REATTACK_CAP = 2.0
 #: on seed 0 4.80 → 4.96 dB, held out (seeds 5-6) 3.8 → 4.0 dB.
 ATTACK_CLASSES = ("kick", "snare")
 #: The level before a hit: the smallest band magnitude of this many frames before it
-#: (1: 3.67, 2: 3.82, 3: 3.81, 4: 3.80 dB of all drums at -6 dB, as above).
+#: (2: 3.82, 3: 3.81, 4: 3.80 dB of all drums at -6 dB, as above; kick and snare at 1 frame
+#: not measured — the kick alone 3.67 / 3.73 / 3.76 at 1 / 2 / 4 frames).
 ATTACK_LAG = 2
 #: A hit is made at most this many times louder (2: 3.71, 4: 3.73, 8: 3.73 dB, the kick
 #: alone as above).
@@ -300,9 +302,20 @@ def attack_gains(band_magnitude, drum_model, part_models, *, lag: int = ATTACK_L
     -------
     ndarray, shape (n_parts, n_frames), float32, values in [1, max_gain]
         The factor for each part's activation in each frame.
+
+    Raises
+    ------
+    ValueError
+        For ``lag`` < 1, ``max_gain`` < 1, or shapes that do not match.
     """
+    lag = check_int(lag, "lag", 1)
+    max_gain = check_number(max_gain, "max_gain", minimum=1)
     V = np.asarray(band_magnitude, dtype=np.float32)
+    drum_model = np.asarray(drum_model, dtype=np.float32)
     part_models = np.asarray(part_models, dtype=np.float32)
+    if V.ndim != 2 or drum_model.shape != V.shape or part_models.ndim != 3 or part_models.shape[1:] != V.shape:
+        raise ValueError(f"band_magnitude {V.shape} and drum_model {drum_model.shape} must have the same "
+                         f"shape (n_bands, n_frames), part_models {part_models.shape} (n_parts, n_bands, n_frames)")
     floor = V.copy()
     for shift in range(1, min(int(lag), V.shape[1] - 1) + 1):  # the frames before, the first one repeated
         np.minimum(floor[:, shift:], V[:, :-shift], out=floor[:, shift:])
@@ -327,8 +340,18 @@ def hit_weights(activations, *, full: float = ATTACK_FULL) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_parts, n_frames), float32, values in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        For ``full`` outside (0, 1] or activations that are not 2-D.
     """
+    full = check_number(full, "full", minimum=0, strict=True, expected="a number in (0, 1]")
+    if full > 1:
+        raise ValueError(f"full={full!r} must be a number in (0, 1]")
     h = np.asarray(activations, dtype=np.float32)
+    if h.ndim != 2:
+        raise ValueError(f"activations must have shape (n_parts, n_frames), got {h.shape}")
     top = h.max(axis=1, keepdims=True) * np.float32(full) if h.size else np.zeros((h.shape[0], 1), np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(top > 0, np.minimum(h / np.where(top > 0, top, 1), 1), 0).astype(np.float32)

@@ -52,7 +52,7 @@ FREE_ITER = (20, 20)
 def dominance(V, P, H, parts, *, loud=0.05) -> float:
     """How clearly some templates play: the largest share their part of the NMFD model
     holds of the whole model, measured in their own spectrum (weighted by their first
-    frames' spectra), over the frames where that spectrum of V is louder than ``loud`` ×
+    sounding frames' spectra), over the frames where that spectrum of V is louder than ``loud`` ×
     its maximum.  Near 1: at some hit these templates explain their band alone; small:
     they only ever share what other templates explain (they do not play).
 
@@ -75,7 +75,13 @@ def dominance(V, P, H, parts, *, loud=0.05) -> float:
     if parts.size == 0:
         return 0.0
     components = convolutive_components(P, H)  # (K, F, N)
-    weights = P[:, parts, 0].sum(axis=1).astype(np.float64)
+    first = P[:, parts, 0].copy()  # (F, n_parts)
+    for i, k in enumerate(parts):  # a template starting with silent frames: its first sounding one
+        if not first[:, i].any():
+            sounding = np.flatnonzero(P[:, k].any(axis=0))
+            if sounding.size:
+                first[:, i] = P[:, k, sounding[0]]
+    weights = first.sum(axis=1).astype(np.float64)
     if weights.sum() <= 0:
         return 0.0
     weights /= weights.sum()
@@ -110,6 +116,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     # one run when nothing is found absent)
     n_test = int(max_iter * PRESENCE_AT_SHARE) if presence and adapt else max_iter
     stages = [n for n in (min(max(n_test, n_fixed), max_iter) - n_fixed, max_iter - max(n_test, n_fixed)) if n > 0]
+    stages = stages or [0]  # max_iter = 0: one run without iterations still gives the starting H
     for stage, n_stage in enumerate(stages):
         if stopped:
             break

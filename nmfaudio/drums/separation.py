@@ -80,7 +80,7 @@ from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_li
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.nmf import convolutive_factors
+from nmfaudio.nmf import convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -475,16 +475,14 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
     band_magnitude (F_b, C, N); the gains g move the activations by ``1 + share · w · (g − 1)``
     (w: :func:`~nmfaudio.drums.accompaniment.hit_weights`);
     a new array, H is not modified (the reported activations stay the fit's)."""
-    from nmfaudio.nmf import convolutive_model
-
-    drums = np.flatnonzero([label.split(":")[0] not in RESIDUAL_CLASSES for label in labels])
-    parts = np.flatnonzero([label.split(":")[0] in ATTACK_CLASSES for label in labels])
+    drums = np.flatnonzero([class_of(label) not in RESIDUAL_CLASSES for label in labels])
+    parts = np.flatnonzero([class_of(label) in ATTACK_CLASSES for label in labels])
     if not parts.size:
         return H
     summed = H.sum(axis=1)  # the channels' sum, as band_magnitude is summed below
-    drum_model = convolutive_model(P_bands[:, drums], summed[drums])
+    drums_model = convolutive_model(P_bands[:, drums], summed[drums])  # not `drum_model`: the module's alias
     part_models = np.stack([convolutive_model(P_bands[:, [k]], summed[[k]]) for k in parts])
-    gains = attack_gains(band_magnitude.sum(axis=1), drum_model, part_models)
+    gains = attack_gains(band_magnitude.sum(axis=1), drums_model, part_models)
     gains = 1 + np.float32(share) * hit_weights(summed[parts]) * (gains - 1)  # the larger hits, loud music
     scaled = H.copy()
     scaled[parts] *= gains[:, None, :]
@@ -579,7 +577,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     H_masks, P_masks = H, P
     if sustained is not None and reattack > 0:  # only with loud music, as the re-attacks
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=reattack)
-        P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if label.split(":")[0] in TAIL_CLASSES],
+        P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES],
                                  TAIL_FRAMES, TAIL_RATIO, level=reattack)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
-from nmfaudio._validation import check_int
+from nmfaudio._validation import check_int, check_number
 
 __all__ = ["DrumTemplates", "continue_decay", "default_templates", "DEFAULT_TEMPLATES_PATH", "CLASSES", "TEMPLATE_FRAMES",
            "KNOWN_CLASSES", "class_of", "trim_support"]
@@ -106,6 +106,14 @@ def trim_support(P, support_db: float) -> np.ndarray:
     return P
 
 
+def _check_unit(value, name: str, expected: str, *, upper_open: bool = False) -> float:
+    """``value`` as a float in [0, 1] (``upper_open``: [0, 1)), else ValueError."""
+    value = check_number(value, name, minimum=0, expected=f"a number {expected}")
+    if value > 1 or (upper_open and value == 1):
+        raise ValueError(f"{name}={value!r} must be a number {expected}")
+    return value
+
+
 def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float = 1.0) -> np.ndarray:
     """The given templates continued past their last non-zero frame by ``frames`` more,
     each bin decaying geometrically at its own ratio of the last two frames (at most
@@ -128,12 +136,23 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     ndarray, shape (n_freq, n_templates, n_frames'), P's dtype
         ``n_frames' >= n_frames``: padded with zero frames when a continued template
         needs them; the first frames equal P.
+
+    Raises
+    ------
+    ValueError
+        For a P that is not 3-D, ``frames`` < 0, ``max_ratio`` outside [0, 1) or ``level``
+        outside [0, 1].
     """
     P = np.asarray(P)
+    if P.ndim != 3:
+        raise ValueError(f"P must have shape (n_freq, n_templates, n_frames), got {P.shape}")
+    frames = check_int(frames, "frames", 0)
+    max_ratio = _check_unit(max_ratio, "max_ratio", "in [0, 1) (a decay)", upper_open=True)
+    level = _check_unit(level, "level", "in [0, 1]")
     lasts = {}
     for k in templates:
         active = np.flatnonzero(P[:, k].any(axis=0))
-        if active.size and active[-1] >= 1:
+        if active.size >= 2:
             lasts[k] = int(active[-1])
     n_frames = max([P.shape[2]] + [last + 1 + int(frames) for last in lasts.values()])
     out = np.zeros(P.shape[:2] + (n_frames,), P.dtype)

@@ -10,12 +10,12 @@ out of cache; this one keeps the fused pass's cache blocking and hands only the 
 to BLAS.  :func:`make_pass` picks the faster pass by k (docs/performance.md, 2026-12-01).
 
 One pass, the same contract and arithmetic per entry as BetaPass.  For each block of
-:data:`GEMM_BLOCK` columns (the model/weight buffers and V's block stay cached):
+:data:`GEMM_BLOCK` columns (per divergence; the model/weight buffers and V's block stay cached):
 
 1. X = W @ H_b (sgemm/dgemm into a reused (n_features, block) buffer), then a compiled
    sweep turns X into the update weights in place (V/WH for KL; V/WH² and 1/WH, in a
    second buffer, for IS and other β) and sums the loss of (W, H) — the fused pass's own
-   row-piece code (``kernels._weights_row``), so each block row's terms are summed the
+   row-piece code (``kernels._weights_rows``), so each block row's terms are summed the
    same way;
 2. the H update of the block from Wᵀ(weights) (and Wᵀ(1/WH)) by GEMM, with the fused
    pass's floors, penalties, frozen components and subnormal hold

@@ -70,10 +70,11 @@ PARALLEL_MIN_WORK = 2_000_000
 #: Divergence families the fused pass knows.  MODE_IS_SPLIT is Itakura-Saito in float32
 #: with its loss summed as Σ(q − 1) + Σ log WH − Σ log V (see _weights_row): no log per entry.
 #: MODE_KL_SPLIT is Kullback-Leibler in float32 whose loss's log shares the weight's
-#: division (see _weights_row).  :func:`pass_mode` picks the mode of a pass.
+#: division (see _kl_split_row).  :func:`pass_mode` picks the mode of a pass.
 MODE_IS, MODE_KL, MODE_GENERIC, MODE_IS_SPLIT, MODE_KL_SPLIT = 0, 1, 2, 3, 4
-#: MODE_KL_SPLIT needs eps ≥ this (x·(v + x') in _weights_row stays a normal float32) and
-#: V ≤ KL_SPLIT_MAX_V (no overflow; the fits scale V to a maximum below 1).
+#: MODE_KL_SPLIT needs eps and min V ≥ this (x·(v + x') in _kl_split_row stays a normal
+#: float32; a zero v would make the weight 0·∞) and max V ≤ KL_SPLIT_MAX_V (no overflow;
+#: the fits floor V at eps and scale it to a maximum below 1).
 KL_SPLIT_MIN_EPS = 2.0**-60
 KL_SPLIT_MAX_V = 2.0**30
 
@@ -90,14 +91,28 @@ def mode_for(beta: float) -> int:
 def pass_mode(beta: float, V: np.ndarray, eps: float) -> int:
     """The kernel mode of a pass over V (floored at ``eps`` for β ≤ 1): :func:`mode_for`,
     or for float32 its split form — Itakura-Saito when eps is a normal float32 (the model
-    floor keeps WH normal), Kullback-Leibler when eps ≥ :data:`KL_SPLIT_MIN_EPS` and
-    max V ≤ :data:`KL_SPLIT_MAX_V` (see _weights_row)."""
+    floor keeps WH normal), Kullback-Leibler when eps and min V are ≥ :data:`KL_SPLIT_MIN_EPS`
+    and max V ≤ :data:`KL_SPLIT_MAX_V` (see _kl_split_row).  Checked here, not assumed
+    of the caller: a V not floored as the solvers expect (zeros) keeps the plain mode.
+
+    Parameters
+    ----------
+    beta : float
+    V : ndarray, shape (n_features, n_samples)
+    eps : float
+        The pass's floor of WH (and of V for β ≤ 1).
+
+    Returns
+    -------
+    int
+        One of the MODE_* constants."""
     mode = mode_for(beta)
     if V.dtype != np.float32:
         return mode
     if mode == MODE_IS and eps >= np.finfo(np.float32).tiny:
         return MODE_IS_SPLIT
-    if mode == MODE_KL and eps >= KL_SPLIT_MIN_EPS and V.size and float(V.max()) <= KL_SPLIT_MAX_V:
+    if (mode == MODE_KL and eps >= KL_SPLIT_MIN_EPS and V.size
+            and float(V.min()) >= KL_SPLIT_MIN_EPS and float(V.max()) <= KL_SPLIT_MAX_V):
         return MODE_KL_SPLIT
     return mode
 
@@ -323,7 +338,7 @@ if HAVE_NUMBA:
         # log(v/x) = n ln 2 + 2 atanh(s), s = (v − x')/(v + x'), |s| ≤ 0.2.  With
         # D = 1/(x (v + x')): v/x = v·(v + x')·D (≤ 3 ulp) and s = (v − x')·x·D.  Near a
         # fit n = 0 and s is exact up to one rounding (no cancellation against n ln 2).
-        # Needs v ≥ eps ≥ KL_SPLIT_MIN_EPS and v ≤ KL_SPLIT_MAX_V (pass_mode).
+        # Needs x ≥ eps ≥ KL_SPLIT_MIN_EPS and KL_SPLIT_MIN_EPS ≤ v ≤ KL_SPLIT_MAX_V (pass_mode).
         row = eps - eps
         for j in range(b):
             x = max(a[j], eps)
