@@ -439,12 +439,17 @@ def test_attack_gains_scale_a_hit_to_its_rise():
     np.testing.assert_allclose(attack_gains(V, both.sum(axis=0), both)[:, 3], 3.0, rtol=1e-6)
     # a part that explains only half the drum model gets half of the rise
     np.testing.assert_allclose(attack_gains(V, part[0] * 2, part)[0, 3], 1.5, rtol=1e-6)
-    # never below 1, never above the cap; a fall (frame 4 after the hit) is no rise
+    # a recording that only decays has no rise: every gain exactly 1 (the clip to
+    # [1, ATTACK_MAX_GAIN] cannot hide a wrong rise here, it would have to come out < 1)
     rng = np.random.default_rng(0)
-    V = rng.random((5, 40)).astype(np.float32)
     parts = rng.random((3, 5, 40)).astype(np.float32) * 0.1
-    gains = attack_gains(V, parts.sum(axis=0), parts)
-    assert gains.min() >= 1.0 and gains.max() <= ATTACK_MAX_GAIN
+    decaying = np.sort(rng.random((5, 40)).astype(np.float32), axis=1)[:, ::-1].copy()
+    assert np.array_equal(attack_gains(decaying, parts.sum(axis=0), parts), np.ones((3, 40), np.float32))
+    # the gains are ratios: one scale for the recording and the models leaves them alone
+    V = rng.random((5, 40)).astype(np.float32)
+    gains = attack_gains(V, parts.sum(axis=0), parts, max_gain=1e6)
+    assert gains.max() > 1.5  # random frames do rise
+    np.testing.assert_allclose(attack_gains(8 * V, 8 * parts.sum(axis=0), 8 * parts, max_gain=1e6), gains, rtol=1e-5)
     # the rise is over the smallest of the `lag` frames before (the first frame repeated)
     V = np.array([[1.0, 0.2, 1.0, 1.0]], np.float32)
     part = np.full((1, 1, 4), 0.1, np.float32)

@@ -185,9 +185,9 @@ ATTACK_MAX_GAIN = 4.0
 #: The correction is for a part's real hits, its larger activations: it grows with the
 #: activation, in full from this share of the part's largest one on (:func:`hit_weights`).
 #: Small activations are often another instrument the template took: without this, a loud
-#: staccato bass (tests/test_drums_full_song.py, music 9.5 dB above the drums) put 0.079
-#: of itself into the drum stems instead of 0.065 (with it 0.074; -6 dB as above 3.87 →
-#: 3.86 dB; a hard gate at 0.25 of the largest 0.075 and 3.86, at 0.5 0.069 and 3.75).
+#: staccato bass (tests/test_drums_full_song.py, music 9.5 dB above the drums) put 0.080
+#: of itself into the drum stems instead of 0.065 (with it 0.074; -6 dB as above 3.86 dB
+#: either way; a hard gate at 0.25 of the largest 0.075 and 3.86, at 0.5 0.069 and 3.75).
 ATTACK_FULL = 0.5
 #: In song mode the masks continue these templates past their last frame by
 #: :data:`TAIL_FRAMES`, decaying at each bin's ratio of the last two frames, at most
