@@ -54,7 +54,8 @@ import numpy as np
 
 from nmfaudio.nmf.kernels import run_in_threads
 
-__all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "NOTE_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "TAIL_CLASSES",
+__all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "NOTE_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS",
+           "TAIL_CLASSES",
            "accompaniment_mode", "attack_gains", "decision_share", "decision_spans", "energy_share",
            "high_band_factors", "hit_weights", "mask_weight", "median_frames", "note_onsets_sustained",
            "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained", "sustain_seconds", "sustained_part",
