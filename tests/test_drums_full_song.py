@@ -365,6 +365,33 @@ def test_reattack_share_rises_with_the_musics_level():
     assert np.all(np.diff([reattack_share(e) for e in np.linspace(0, 1, 41)]) >= 0)
 
 
+def test_note_onsets_sustained_holds_short_notes_not_drum_hits():
+    # bands at 20 Hz steps, 200 frames: a 12-frame note (under half the 0.7-s median's
+    # 31 frames) at band 3; a 10-frame tom at band 5 that the drum model explains; the
+    # bands from NOTE_HZ on are left alone
+    from nmfaudio.drums.accompaniment import NOTE_HZ, note_onsets_sustained
+
+    band_hz = np.arange(16) * 20.0  # bands 13-15 at 260-300 Hz
+    magnitude = np.zeros((16, 2, 200), np.float32)
+    magnitude[3, :, 100:112] = 1.0
+    magnitude[5, :, 100:110] = 2.0
+    magnitude[14, :, 100:112] = 1.0
+    model = np.zeros_like(magnitude)
+    model[5] = magnitude[5]
+    sustained = sustained_part(magnitude, frames=31)
+    assert sustained[3, :, 100:112].max() == 0  # the long median misses the note
+    out = note_onsets_sustained(magnitude, sustained, model, band_hz, frames=13)
+    assert out.shape == sustained.shape and np.all(out >= sustained)
+    assert np.all(out[3, :, 104:109] == 1.0)  # the short median holds it
+    assert np.all(out[5] == sustained[5])  # the tom, explained by the model, is not sustained
+    assert np.all(out[band_hz >= NOTE_HZ] == sustained[band_hz >= NOTE_HZ])
+    # without the drum model the short median holds the tom too: the subtraction matters
+    assert note_onsets_sustained(magnitude, sustained, 0 * model, band_hz, frames=13)[5, :, 104].min() == 2.0
+    # a drum model of the low bands only is enough
+    n_low = int(np.sum(band_hz < NOTE_HZ))
+    assert np.array_equal(note_onsets_sustained(magnitude, sustained, model[:n_low], band_hz, frames=13), out)
+
+
 def test_loud_staccato_music_leaves_the_drum_stems():
     # the staccato bass and chords 9.5 dB louder than in ``song`` (energy share about
     # 0.6, as in the benchmark's songs with the music 6 dB above the drums): its notes,
