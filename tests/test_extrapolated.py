@@ -33,6 +33,7 @@ def test_amu_starts_over_relaxed_for_itakura_saito():
     V, W0, H0, problem = problem_data(np.float32, 0.0)
     solver = solvers.make_amu(V, W0.copy(), H0.copy(), problem)
     assert solver.gamma == 0.75 and solver.mm_gamma == 0.5
+    assert solver.compiled  # the default solver takes the compiled W step
 
 
 @needs_numba
@@ -99,7 +100,7 @@ def test_compiled_w_and_h_steps_follow_the_numpy_form(monkeypatch, beta, gemm):
     runs = []
     for compiled in (True, False):
         solver = ExtrapolatedBetaMU(V, W0.copy(), H0.copy(), problem, gamma=gamma, ratio=solvers.mu_ratio,
-                                    relaxed_gamma=relaxed_exponent(beta, gamma))
+                                    relaxed_gamma=relaxed_exponent(beta, gamma), compiled=True)
         assert solver.compiled and isinstance(solver.pass_, gemm_pass.GemmBetaPass) == gemm
         solver.compiled = compiled
         losses = np.array([solver.start()] + [solver.step() for _ in range(40)])
@@ -127,7 +128,7 @@ def test_one_compiled_step_equals_the_numpy_step_to_an_ulp(beta, gamma):
     # From one state, one extrapolated advance both ways: γ = 1 and 1/2 (a square root
     # in both) bit for bit; other exponents within 2 ulp (powf against NumPy's power)
     V, W0, H0, problem = problem_data(np.float32, beta)
-    solver = ExtrapolatedBetaMU(V, W0.copy(), H0.copy(), problem, gamma=gamma, ratio=solvers.mu_ratio)
+    solver = ExtrapolatedBetaMU(V, W0.copy(), H0.copy(), problem, gamma=gamma, ratio=solvers.mu_ratio, compiled=True)
     solver.start()
     for _ in range(5):
         solver.step()

@@ -180,6 +180,9 @@ class ExtrapolatedBetaMU:
         A cheap first move (``solvers.frobenius_warm_start``): the first ``step()`` runs
         it from the starting pair and keeps its pair only if its loss is no higher than
         the start's (one pass to check); the updates continue from the kept pair.
+    compiled : bool
+        ``ratio`` is ``solvers.mu_ratio``: W's update and extrapolation then run as one
+        compiled step (:func:`_w_step`, :func:`_h_step`; numba), else in NumPy.
     """
 
     #: Starting momentum, its growth on success, its division on failure, and the
@@ -194,17 +197,13 @@ class ExtrapolatedBetaMU:
     #: An extrapolated entry keeps at least this fraction of its MU value.
     keep = 0.95
 
-    def __init__(self, V, W, H, problem, *, gamma, ratio, relaxed_gamma=None, warm_start=None):
+    def __init__(self, V, W, H, problem, *, gamma, ratio, relaxed_gamma=None, warm_start=None, compiled=False):
         self.W, self.H, self.problem = W, H, problem
         self.warm_start = warm_start
         self.mm_gamma = gamma
         self.gamma = gamma if relaxed_gamma is None else max(gamma, relaxed_gamma)
         self._ratio = ratio
-        # the compiled W step implements solvers.mu_ratio (imported here: solvers imports
-        # this module); another ratio takes the NumPy form
-        from nmfaudio.nmf.solvers import mu_ratio
-
-        self.compiled = HAVE_NUMBA and ratio is mu_ratio
+        self.compiled = HAVE_NUMBA and compiled
         self.free_H = np.flatnonzero(problem.free_H)
         self.free_W = np.flatnonzero(problem.free_W)
         self.all_H = self.free_H.size == H.shape[0]
