@@ -385,31 +385,3 @@ def test_bad_arguments_raise_one_line_errors(kwargs, error, match):
     with pytest.raises(error, match=match) as caught:
         factorize_convolutive(arguments.pop("V"), arguments.pop("P"), **arguments)
     assert "\n" not in str(caught.value)
-
-
-@needs_numba
-def test_compiled_kl_loss_with_the_shared_division_equals_the_log_form():
-    """h_pass's split terms (the loss's log sharing the weight's division, as the fused
-    pass's MODE_KL_SPLIT) against the per-entry log: the same loss to 1e-6 relative and
-    the same activations to a few float32 ulp (the weights differ by ≤ 3 ulp), on a
-    problem crossing block borders with free components; ``kl_split`` is on for it."""
-    from nmfaudio.nmf import convolutive
-    from nmfaudio.nmf.divergence import default_floor, floor_data
-
-    V, P = planted(F=23, K=3, T=8, C=2, N=3 * 256 + 41, seed=4)
-    V2 = np.ascontiguousarray(V.reshape(23, -1) / V.max())
-    eps = default_floor(V2)
-    V2, _ = floor_data(V2, 1.0, eps)
-    lags = np.repeat(np.arange(8), 3)
-    owners = np.tile(np.arange(3), 8)
-    Wall = np.ascontiguousarray(np.hstack([P.transpose(0, 2, 1).reshape(23, -1), free_start(23, 2, 10)[0]]))
-    rng = np.random.default_rng(5)
-    H = (0.1 + rng.random((3, 2, 3 * 256 + 41))).astype(np.float32)
-    Hf = (0.1 + rng.random((1, 2 * (3 * 256 + 41)))).astype(np.float32)
-    den_H = (1.0 + rng.random((3, 3 * 256 + 41))).astype(np.float32)
-    assert convolutive.kl_split(V2, eps)
-    runs = [convolutive.h_pass(V2, Wall, H, Hf, lags, owners, eps, den_H, True, split) for split in (True, False)]
-    (loss_s, H_s, Hf_s), (loss_l, H_l, Hf_l) = runs
-    assert abs(loss_s - loss_l) <= 1e-6 * loss_l
-    np.testing.assert_allclose(H_s, H_l, rtol=1e-6, atol=0)
-    np.testing.assert_allclose(Hf_s, Hf_l, rtol=1e-6, atol=0)

@@ -31,7 +31,6 @@ import functools
 
 import numpy as np
 
-from nmfaudio.nmf import kernels
 from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bounds
 
 #: Frames per cache block of the convolutive passes (their own constant: the β pass's
@@ -39,7 +38,7 @@ from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bou
 BLOCK = 256
 
 if HAVE_NUMBA:
-    from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _kl_split_entry, _model_row, _reduce_rows, fast_log
+    from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
 
     @_jit
     def _shifted_block(H, Hf, c, N, lags, owners, t0, width, out):
@@ -61,17 +60,15 @@ if HAVE_NUMBA:
                 row[j] = Hf[r, c * N + t0 + j]
 
     @_jit
-    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, lags, owners, T, eps, den_H, den_free, update_H, split):
+    def _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, lags, owners, T, eps, den_H, den_free, update_H):
         """Frames t0 … t1 − 1 of channel c: returns their loss terms (float64) and writes
-        their updated activations into H_next / Hf_next.  T: the longest lag + 1.  split:
-        the loss's log shares the weight's division (kernels.MODE_KL_SPLIT's terms)."""
+        their updated activations into H_next / Hf_next.  T: the longest lag + 1."""
         F, n_all = Wall.shape
         K, _, N = H.shape
         n_columns = lags.shape[0]
         n_free = Hf.shape[0]
         dt = V.dtype
         zero = dt.type(0)
-        one = dt.type(1)
         tiny = np.finfo(dt).tiny
         look = T - 1
         hs = np.empty((n_all, BLOCK + look), dt)
@@ -93,20 +90,13 @@ if HAVE_NUMBA:
                     a = A[i]
                     _model_row(Wall, f + i, hs, a, width, zero)
                     row = zero
-                    if split:  # one division per entry for the weight and the log
-                        for j in range(b):
-                            a[j], term = _kl_split_entry(V[f + i, base + j], max(a[j], eps), one)
-                            row += term
-                        for j in range(b, width):  # look-ahead: the next block's loss
-                            a[j] = V[f + i, base + j] / max(a[j], eps)
-                    else:
-                        for j in range(width):
-                            v = V[f + i, base + j]
-                            x = max(a[j], eps)
-                            q = v / x
-                            a[j] = q
-                            if j < b:  # the look-ahead frames belong to the next block's loss
-                                row += x - v + v * fast_log(max(q, tiny))
+                    for j in range(width):
+                        v = V[f + i, base + j]
+                        x = max(a[j], eps)
+                        q = v / x
+                        a[j] = q
+                        if j < b:  # the look-ahead frames belong to the next block's loss
+                            row += x - v + v * fast_log(max(q, tiny))
                     loss += np.float64(row)
                 _accumulate_cols(Wall, f, nr, A, G, width)
             if update_H:
@@ -165,13 +155,7 @@ def _tasks(C: int, N: int) -> tuple[tuple[int, int, int], ...]:
     return tuple((c, int(a), int(b)) for c in range(C) for a, b in zip(edges[:-1], edges[1:]) if b > a)
 
 
-def kl_split(V, eps) -> bool:
-    """Whether :func:`h_pass` may use the KL terms with a shared division for V (F, C·N)
-    floored at ``eps`` (as the fused pass: ``kernels.pass_mode``)."""
-    return kernels.pass_mode(1.0, V, eps) == kernels.MODE_KL_SPLIT
-
-
-def h_pass(V, Wall, H, Hf, lags, owners, eps, den_H, update_H, split=None):
+def h_pass(V, Wall, H, Hf, lags, owners, eps, den_H, update_H):
     """Loss of the current factors and their updated activations (KL MU).
 
     Parameters
@@ -191,10 +175,6 @@ def h_pass(V, Wall, H, Hf, lags, owners, eps, den_H, update_H, split=None):
         their column sums.
     update_H : bool
         False: H_next is a copy of H (the free activations are updated all the same).
-    split : bool, optional
-        Whether the loss may share the weight's division (``kernels.pass_mode`` of KL is
-        ``MODE_KL_SPLIT``: float32, eps and V in range); None: found from V (a pass over
-        it — callers that repeat the pass give it once found).
 
     Returns
     -------
@@ -210,13 +190,11 @@ def h_pass(V, Wall, H, Hf, lags, owners, eps, den_H, update_H, split=None):
     tasks = _tasks(C, N)
     losses = np.zeros(len(tasks))
     dt = V.dtype.type
-    if split is None:
-        split = kl_split(V, eps)
 
     def task(i):
         c, t0, t1 = tasks[i]
         losses[i] = _h_task(V, Wall, H, Hf, H_next, Hf_next, c, t0, t1, lags, owners, T, dt(eps), den_H,
-                            den_free, bool(update_H), bool(split))
+                            den_free, bool(update_H))
 
     run_in_threads(task, len(tasks))
     return float(losses.sum()), H_next, Hf_next

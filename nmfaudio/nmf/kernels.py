@@ -309,25 +309,6 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _kl_split_entry(v, x, one):
-        """(v / x, the KL term x − v + v log(v / x)) of one float32 entry with one
-        division (see :func:`_kl_split_row`); v, x ≥ KL_SPLIT_MIN_EPS, v ≤ KL_SPLIT_MAX_V."""
-        vbits = np.float32(v).view(np.int32)
-        xbits = np.float32(x).view(np.int32)
-        # int32 casts: numba widens int32 arithmetic to int64 (see _log32)
-        n = np.int32(np.int32(np.int32(vbits - xbits) + np.int32(0x400000)) >> 23)
-        scaled = np.int32(xbits + np.int32(n << 23)).view(np.float32)
-        total = v + scaled
-        d = one / (x * total)
-        s = (v - scaled) * (x * d)
-        s2 = s * s
-        p = np.float32(2.0) + s2 * (
-            np.float32(2.0 / 3.0)
-            + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
-        )
-        return v * (total * d), v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
-
-    @_jit_inline
     def _kl_split_row(Vb, f, a, b, eps, one, with_loss):
         """The weights and loss terms of one row (as :func:`_weights_row`) in MODE_KL_SPLIT.
         The split modes are functions of their own, called by :func:`_weights_rows`
@@ -348,8 +329,6 @@ if HAVE_NUMBA:
             x = max(a[j], eps)
             v = Vb[f, j]
             if with_loss:
-                # _kl_split_entry's terms, written out: calling it here (a tuple returned
-                # into a[j]) made the GEMM pass's KL sweep 45 % slower at k = 32
                 vbits = np.float32(v).view(np.int32)
                 xbits = np.float32(x).view(np.int32)
                 # int32 casts: numba widens int32 arithmetic to int64 (see _log32)

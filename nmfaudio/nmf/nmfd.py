@@ -333,7 +333,6 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
     def __init__(self, V, W, H, problem: Problem, **kwargs):
         super().__init__(np.ascontiguousarray(V), W, H, problem, **kwargs)
         self._prepared = None
-        self._split = convolutive.kl_split(self.V, problem.eps)  # once, not every pass
 
     def _templates(self) -> np.ndarray:
         """[W | W_free] (F, n_columns + n_free)."""
@@ -351,7 +350,7 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
         for tau, a, b in self.blocks:
             denominator[self.owners[a:b], :N - tau] += column_sums[a:b][:, None]
         return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), self.lags,
-                                  self.owners, self.problem.eps, denominator, self.update_H, self._split)
+                                  self.owners, self.problem.eps, denominator, self.update_H)
 
     def start(self) -> float:
         self._prepared = self._h_pass()
