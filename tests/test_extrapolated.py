@@ -144,3 +144,27 @@ def test_one_compiled_step_equals_the_numpy_step_to_an_ulp(beta, gamma):
             np.testing.assert_array_equal(a, b)
         else:
             np.testing.assert_allclose(a, b, rtol=5e-7, atol=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("case", ["W in Fortran order", "all templates fixed"])
+def test_compiled_steps_take_fortran_order_and_fixed_templates(case):
+    # the flat W step assumes C order (a warm start's W comes transposed) and reads no
+    # products when the pass made none (all templates fixed): the same trajectory as NumPy
+    from dataclasses import replace
+
+    V, W0, H0, problem = problem_data(np.float32, 1.0)
+    if case == "all templates fixed":
+        problem = replace(problem, free_W=np.zeros_like(problem.free_W))
+    runs = []
+    for compiled in (True, False):
+        solver = ExtrapolatedBetaMU(V, W0.copy(), H0.copy(), problem, gamma=1.0, ratio=solvers.mu_ratio,
+                                    compiled=True)
+        solver.compiled = compiled
+        losses = [solver.start()]
+        if case == "W in Fortran order":  # the candidate and the MU sequence, as after a warm start
+            solver.Wc, solver.W_mu = np.asfortranarray(solver.Wc), np.asfortranarray(solver.W_mu)
+        losses = np.array(losses + [solver.step() for _ in range(10)])
+        runs.append((losses, solver.W.copy(), solver.H.copy()))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

@@ -95,6 +95,10 @@ if HAVE_NUMBA:
         branches, so that LLVM vectorises it."""
         n_tasks = num.shape[0]
         n_rows, n_cols = Wc.shape
+        if not np.any(free):  # all templates fixed: the pass made no W products
+            W_mu[:] = Wc
+            W_next[:] = Wc
+            return
         m, d = W_mu.reshape(-1), W_next.reshape(-1)  # the numerator's and denominator's sums
         w, old = Wc.reshape(-1), W_old.reshape(-1)
         m[:] = num[0].reshape(-1)
@@ -287,10 +291,13 @@ class ExtrapolatedBetaMU:
         momentum, keep, level = dt(self.momentum), dt(self.keep), dt(flush_level(self.Wc.dtype))
         H_mu, Hc = np.empty_like(self.H_next), np.empty_like(self.H_next)
         _h_step(H_mu, Hc, self.H_next, self.H_mu, self.mask_H, extrapolate, momentum, keep, level)
-        W_mu, Wc = np.empty_like(self.Wc), np.empty_like(self.Wc)
+        # _w_step runs flat over C-ordered (F, k) arrays, as the pass's products are; a
+        # warm start's W may come in Fortran order (HALS works on Wᵀ)
+        W_old, W_in = np.ascontiguousarray(self.W_mu), np.ascontiguousarray(self.Wc)
+        W_mu, Wc = np.empty(W_in.shape, W_in.dtype), np.empty(W_in.shape, W_in.dtype)
         num, den = self.pass_.task_products()
         p = self.problem
-        _w_step(W_mu, Wc, self.Wc, self.W_mu, num, den, self.mask_W, dt(p.l1_W), dt(p.l2_W),
+        _w_step(W_mu, Wc, W_in, W_old, num, den, self.mask_W, dt(p.l1_W), dt(p.l2_W),
                 dt(self.gamma), dt(np.finfo(self.Wc.dtype).tiny), level, extrapolate, momentum, keep)
         self.Hc, self.Wc, self.H_mu, self.W_mu = Hc, Wc, H_mu, W_mu
 
