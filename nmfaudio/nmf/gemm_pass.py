@@ -356,6 +356,13 @@ class GemmBetaPass:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
         return total
 
+    def task_products(self):
+        """The per-task parts of :meth:`w_products`, unsummed: numerator (n_tasks, F, k),
+        denominator (n_tasks, F, k) or, for KL, (n_tasks, 1, k) — views, no copies."""
+        if kernels.is_kl(self.mode):
+            return self._numW, self._sumH[:, None, :]
+        return self._numW, self._denW
+
     def w_products(self):
         """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
         written by the last :meth:`run`."""

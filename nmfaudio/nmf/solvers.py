@@ -526,7 +526,7 @@ def make_amu(V, W, H, problem: Problem):
         def warm(W_start, H_start):
             return frobenius_warm_start(V, W_start, H_start, problem)
     return ExtrapolatedBetaMU(V, W, H, problem, gamma=gamma, ratio=mu_ratio,
-                              relaxed_gamma=relaxed_exponent(problem.beta, gamma), warm_start=warm)
+                              relaxed_gamma=relaxed_exponent(problem.beta, gamma), warm_start=warm, compiled=True)
 
 
 def make_hals(V, W, H, problem: Problem):
