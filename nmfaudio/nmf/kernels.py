@@ -329,7 +329,8 @@ if HAVE_NUMBA:
         The split modes are functions of their own, called by :func:`_weights_rows`
         only: numba inlines every branch of a function at each call, and each copy costs
         compile time (a cold compile of the KL and IS passes took 22 s before the split
-        KL mode, 28–34 s with these rows inlined into _weights_row too, 26–30 s without)."""
+        KL mode, 41 s with each mode's branch inlined into every arm, 26–30 s as now;
+        docs/performance.md, 2026-12-01)."""
         # The same terms with one division for the weight and the log (the division
         # bounds this loop; _log32 has one of its own: 1.85 → 1.02 ms per 2.6 M
         # entries, docs/performance.md 2026-12-01): x' = x·2^n, n = round(log2(v/x))
@@ -664,8 +665,9 @@ if HAVE_NUMBA:
         the same arithmetic as solvers.BetaMU._ratio.
 
         The exponents the solvers use (1 for KL, ½ for the MM exponent of IS, ¾ for
-        "amu"'s over-relaxed IS start) are passed on as constants, KL's mode too (its
-        update ran 4× slower with a run-time mode, 0.15 ms per pass at k = 32): with a run-time γ,
+        "amu"'s over-relaxed IS start) are passed on as constants, KL's mode too (as for
+        the row sweeps, where a run-time mode made LLVM's loop slower; the update's own share
+        was not measured separately): with a run-time γ,
         LLVM evaluates the power for every entry whatever γ (fastmath lets it hoist the
         call out of its branch), ~60× the cost of the update with γ = 1
         (docs/performance.md, 2026-12-01)."""
