@@ -80,7 +80,7 @@ from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_li
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.nmf import convolutive_factors, convolutive_model
+from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["DrumSeparation", "separate_drums"]
@@ -481,7 +481,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
         return H
     summed = H.sum(axis=1)  # the channels' sum, as band_magnitude is summed below
     drums_model = convolutive_model(P_bands[:, drums], summed[drums])  # not `drum_model`: the module's alias
-    part_models = np.stack([convolutive_model(P_bands[:, [k]], summed[[k]]) for k in parts])
+    part_models = convolutive_components(P_bands[:, parts], summed[parts])  # (n_parts, F_b, N)
     gains = attack_gains(band_magnitude.sum(axis=1), drums_model, part_models)
     gains = 1 + np.float32(share) * hit_weights(summed[parts]) * (gains - 1)  # the larger hits, loud music
     scaled = H.copy()
@@ -579,15 +579,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=reattack)
         P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES],
                                  TAIL_FRAMES, TAIL_RATIO, level=reattack)
-
-    if sustained is not None and reattack > 0:
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
         # model leaves (accompaniment.note_onsets_sustained); in full from the re-attacks'
         # lowest level on (scaled by their share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
-        W_b, H_b = convolutive_factors(fit.P[:n_low], H_masks)
-        drum_bands = (W_b @ H_b).reshape(-1, C, N) if W_b is not None else np.zeros_like(band_magnitude[:n_low])
+        drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
         sustained = SpreadSustained(
             magnitude, band_magnitude,
             note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
