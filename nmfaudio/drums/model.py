@@ -12,7 +12,7 @@ import numpy as np
 from nmfaudio.nmf import factorize
 from nmfaudio.drums.stems import FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
 from nmfaudio.nmf.kernels import run_in_threads
-from nmfaudio.nmf.nmfd import convolutive_components, factorize_convolutive
+from nmfaudio.nmf.nmfd import convolutive_components, convolutive_model, factorize_convolutive
 
 #: Frequency bins kept single before the 1/12-octave bands start (see _band_edges):
 # 24 single bins (up to 258 Hz at 22.05 kHz / n_fft 2048), then 1/12-octave bands: 90 bands
@@ -74,7 +74,6 @@ def dominance(V, P, H, parts, *, loud=0.05) -> float:
     parts = np.asarray(parts, dtype=int)
     if parts.size == 0:
         return 0.0
-    components = convolutive_components(P, H)  # (K, F, N)
     first = P[:, parts, 0].copy()  # (F, n_parts)
     for i, k in enumerate(parts):  # a template starting with silent frames: its first sounding one
         if not first[:, i].any():
@@ -85,8 +84,9 @@ def dominance(V, P, H, parts, *, loud=0.05) -> float:
     if weights.sum() <= 0:
         return 0.0
     weights /= weights.sum()
-    mine = weights @ components[parts].sum(axis=0)
-    everything = weights @ components.sum(axis=0)
+    # the two models, not every template's (K, F, N) part
+    mine = weights @ convolutive_model(P[:, parts], H[parts])
+    everything = weights @ convolutive_model(P, H)
     energy = weights @ V
     frames = (energy > loud * energy.max()) & (everything > 0)
     if not frames.any():
