@@ -90,8 +90,9 @@ def check_int(value, name: str, minimum: int = 1, *, example=None) -> int:
     return int(value)
 
 
-def check_number(value, name: str, *, minimum=None, strict: bool = False, expected: str | None = None) -> float:
-    """Return ``value`` as a finite float, optionally bounded below.
+def check_number(value, name: str, *, minimum=None, strict: bool = False, maximum=None,
+                 strict_maximum: bool = False, expected: str | None = None) -> float:
+    """Return ``value`` as a finite float, optionally bounded below and above.
 
     Parameters
     ----------
@@ -101,9 +102,12 @@ def check_number(value, name: str, *, minimum=None, strict: bool = False, expect
     minimum : float, optional
         Smallest value allowed (``strict``: values must exceed it).
     strict : bool, default False
+    maximum : float, optional
+        Largest value allowed (``strict_maximum``: values must be below it).
+    strict_maximum : bool, default False
     expected : str, optional
         The message's wording after "must be"; default ``"a finite number"`` followed by
-        ``">= minimum"`` or ``"> minimum"``.
+        the bounds (``">= minimum"``, ``"< maximum"``, ...).
 
     Raises
     ------
@@ -113,11 +117,15 @@ def check_number(value, name: str, *, minimum=None, strict: bool = False, expect
     bad = not is_real(value) or not math.isfinite(value)
     if not bad and minimum is not None:
         bad = value <= minimum if strict else value < minimum
+    if not bad and maximum is not None:
+        bad = value >= maximum if strict_maximum else value > maximum
     if bad:
         if expected is None:
             expected = "a finite number"
             if minimum is not None:
                 expected += f" {'>' if strict else '>='} {minimum:g}"
+            if maximum is not None:
+                expected += f"{' and' if minimum is not None else ''} {'<' if strict_maximum else '<='} {maximum:g}"
         raise ValueError(f"{name}={value!r} must be {expected}")
     return float(value)
 

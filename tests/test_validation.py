@@ -32,7 +32,9 @@ def test_check_int_accepts_numpy_ints_and_adds_the_example():
     (float("inf"), dict(minimum=0), "tol=inf must be a finite number >= 0"),
     (True, {}, "tol=True must be a finite number"),
     ("1", dict(expected="a number of seconds > 0"), "tol='1' must be a number of seconds > 0"),
-], ids=["below", "not above", "nan", "inf", "bool", "custom wording"])
+    (2, dict(minimum=0, maximum=1), "tol=2 must be a finite number >= 0 and <= 1"),
+    (1, dict(maximum=1, strict_maximum=True), "tol=1 must be a finite number < 1"),
+], ids=["below", "not above", "nan", "inf", "bool", "custom wording", "above", "not below"])
 def test_check_number_messages(value, kwargs, message):
     with pytest.raises(ValueError) as info:
         check_number(value, "tol", **kwargs)
@@ -42,6 +44,7 @@ def test_check_number_messages(value, kwargs, message):
 def test_check_number_returns_floats():
     assert check_number(np.float32(0.5), "x", minimum=0) == 0.5
     assert check_number(3, "x", minimum=0, strict=True) == 3.0
+    assert check_number(1, "x", minimum=0, maximum=1) == 1.0  # the bounds themselves are allowed
 
 
 def test_as_generator_accepts_the_four_kinds():

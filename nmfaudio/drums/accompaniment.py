@@ -365,9 +365,7 @@ def hit_weights(activations, *, full: float = ATTACK_FULL) -> np.ndarray:
     ValueError
         For ``full`` outside (0, 1] or activations that are not 2-D.
     """
-    full = check_number(full, "full", minimum=0, strict=True, expected="a number in (0, 1]")
-    if full > 1:
-        raise ValueError(f"full={full!r} must be a number in (0, 1]")
+    full = check_number(full, "full", minimum=0, strict=True, maximum=1, expected="a number in (0, 1]")
     h = np.asarray(activations, dtype=np.float32)
     if h.ndim != 2:
         raise ValueError(f"activations must have shape (n_parts, n_frames), got {h.shape}")

@@ -106,14 +106,6 @@ def trim_support(P, support_db: float) -> np.ndarray:
     return P
 
 
-def _check_unit(value, name: str, expected: str, *, upper_open: bool = False) -> float:
-    """``value`` as a float in [0, 1] (``upper_open``: [0, 1)), else ValueError."""
-    value = check_number(value, name, minimum=0, expected=f"a number {expected}")
-    if value > 1 or (upper_open and value == 1):
-        raise ValueError(f"{name}={value!r} must be a number {expected}")
-    return value
-
-
 def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float = 1.0) -> np.ndarray:
     """The given templates continued past their last non-zero frame by ``frames`` more,
     each bin decaying geometrically at its own ratio of the last two frames (at most
@@ -147,8 +139,9 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     if P.ndim != 3:
         raise ValueError(f"P must have shape (n_freq, n_templates, n_frames), got {P.shape}")
     frames = check_int(frames, "frames", 0)
-    max_ratio = _check_unit(max_ratio, "max_ratio", "in [0, 1) (a decay)", upper_open=True)
-    level = _check_unit(level, "level", "in [0, 1]")
+    max_ratio = check_number(max_ratio, "max_ratio", minimum=0, maximum=1, strict_maximum=True,
+                             expected="a number in [0, 1) (a decay)")
+    level = check_number(level, "level", minimum=0, maximum=1, expected="a number in [0, 1]")
     lasts = {}
     for k in templates:
         active = np.flatnonzero(P[:, k].any(axis=0))
