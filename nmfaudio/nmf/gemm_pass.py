@@ -25,9 +25,10 @@ One pass, the same contract and arithmetic per entry as BetaPass.  For each bloc
 
 Blocks are grouped into a fixed set of tasks (:func:`kernels.task_bounds`, independent
 of the thread count); each task sums its own loss and W products, added in a fixed order
-afterwards.  A task's blocks are one compiled call, which reaches BLAS through
-scipy.linalg.cython_blas (:func:`blas_gemm`): a Python call per product and per task
-cost 7–8 % of a pass at k = 32.  Memory: a blocked copy of V (as the fused pass) and per
+afterwards.  A task's blocks are one compiled call, which reaches BLAS's ?gemm through a
+function pointer (:func:`blas_gemm`: the newest OpenBLAS loaded, else
+scipy.linalg.cython_blas): a Python call per product and per task cost 7–8 % of a pass
+at k = 32.  Memory: a blocked copy of V (as the fused pass) and per
 thread one (KL) or two (n_features, block) buffers.  Several threads: the tasks are
 pulled by the fused pass's thread pool with BLAS held to one thread inside (a statically
 split GEMM waits for its slowest thread; a pulled task does not).
@@ -66,13 +67,14 @@ if HAVE_NUMBA:
     @_jit_inline
     def _gemm(gemm, A, B, out, trans_a, trans_b, accumulate, ints, scalars, chars):
         """out (m, n) = op(A) @ op(B) (+ out when ``accumulate``) by the Fortran BLAS
-        routine ``gemm`` (scipy.linalg.cython_blas's sgemm or dgemm, whose pointer
-        arguments the scratch arrays ``ints`` (int32, 6), ``scalars`` (out's dtype, 2) and
-        ``chars`` (uint8, 2) hold).  Row-major arrays with unit column stride (a single
-        row may have any row stride); column-major BLAS computes outᵀ = op(B)ᵀ op(A)ᵀ on
-        the same memory."""
+        routine ``gemm`` (an sgemm or dgemm from :func:`blas_gemm`, whose pointer
+        arguments the scratch arrays ``ints`` (6, the routine's integer width: int32 or,
+        for an ILP64 build, int64), ``scalars`` (out's dtype, 2) and ``chars`` (uint8, 2)
+        hold).  Row-major arrays with unit column stride (a single row may have any row
+        stride); column-major BLAS computes outᵀ = op(B)ᵀ op(A)ᵀ on the same memory."""
         m, n = out.shape
         size = out.itemsize
+        width = ints.itemsize
         chars[0] = 84 if trans_b else 78  # 'T' / 'N'
         chars[1] = 84 if trans_a else 78
         ints[0] = n
@@ -87,8 +89,8 @@ if HAVE_NUMBA:
         scalars[0] = 1.0
         scalars[1] = 1.0 if accumulate else 0.0
         i, s, c = ints.ctypes.data, scalars.ctypes.data, chars.ctypes.data
-        gemm(c, c + 1, i, i + 4, i + 8, s, B.ctypes.data, i + 12, A.ctypes.data, i + 16, s + size,
-             out.ctypes.data, i + 20)
+        gemm(c, c + 1, i, i + width, i + 2 * width, s, B.ctypes.data, i + 3 * width, A.ctypes.data,
+             i + 4 * width, s + size, out.ctypes.data, i + 5 * width)
 
     @_jit
     def _task(gemm, V, W, H, H_next, c0, c1, n_samples, free_H, mode, beta, gamma, eps, tiny, flush, one,
@@ -163,10 +165,16 @@ if HAVE_NUMBA:
 
 
 def blas_gemm(dtype):
-    """scipy.linalg.cython_blas's sgemm (float32) or dgemm (float64) as a ctypes function
-    that the compiled task calls: no Python call per product (a pass makes 4–6 per block).
-    None if scipy's routine does not take 32-bit ``int`` sizes (an ILP64 build), which
-    :func:`_gemm` passes.
+    """The BLAS sgemm (float32) or dgemm (anything else) the compiled task calls, as a
+    ctypes function of 13 pointers, with the width of its integer arguments: no Python
+    call per product (a pass makes 4–6 per block).
+
+    Which BLAS: the newest OpenBLAS loaded in the process (NumPy's and SciPy's wheels each
+    bundle one; threadpoolctl lists them), else scipy.linalg.cython_blas's routine (any
+    BLAS SciPy was built with).  Why not always SciPy's: on the Intel Xeon measured
+    (docs/performance.md, 2026-12-01 "NumPy's OpenBLAS"), NumPy's OpenBLAS 0.3.31 formed
+    the H update's block products (weights)ᵀW 24–33 % faster than SciPy's 0.3.30 (the
+    other products within 3 %); NumPy's is also the BLAS the benchmarks' GEMM floor runs on.
 
     Parameters
     ----------
@@ -175,26 +183,84 @@ def blas_gemm(dtype):
 
     Returns
     -------
-    ctypes.CFUNCTYPE function of 13 pointers, or None
+    (ctypes function, numpy integer dtype) or None
+        None if no usable routine was found (SciPy's cython_blas takes 32-bit ``int``
+        sizes; an ILP64 cython_blas is not used).
     """
+    name = "sgemm" if np.dtype(dtype) == np.float32 else "dgemm"
+    if name not in _GEMMS:
+        _GEMMS[name] = _openblas_gemm(name) or _cython_gemm(name)
+    return _GEMMS[name]
+
+
+_GEMMS = {}
+
+#: ctypes signature of the Fortran ?gemm: 13 pointers (two chars, three sizes, α, A, lda,
+#: B, ldb, β, C, ldc).
+_GEMM_SIGNATURE = None
+
+
+def _signature():
+    global _GEMM_SIGNATURE
+    if _GEMM_SIGNATURE is None:
+        import ctypes
+
+        _GEMM_SIGNATURE = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
+    return _GEMM_SIGNATURE
+
+
+def _cython_gemm(name):
+    """scipy.linalg.cython_blas's ``name`` with int32 sizes, or None (an ILP64 build)."""
     import ctypes
 
     import scipy.linalg.cython_blas
     from numba.extending import get_cython_function_address
 
-    name = "sgemm" if np.dtype(dtype) == np.float32 else "dgemm"
-    if name not in _GEMMS:
-        get_name = ctypes.pythonapi.PyCapsule_GetName
-        get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-        declared = get_name(scipy.linalg.cython_blas.__pyx_capi__[name]).decode()
-        _GEMMS[name] = None
-        if declared.startswith("void (char *, char *, int *, int *, int *,") and declared.count("int *") == 6:
-            signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
-            _GEMMS[name] = signature(get_cython_function_address("scipy.linalg.cython_blas", name))
-    return _GEMMS[name]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    declared = get_name(scipy.linalg.cython_blas.__pyx_capi__[name]).decode()
+    if declared.startswith("void (char *, char *, int *, int *, int *,") and declared.count("int *") == 6:
+        return _signature()(get_cython_function_address("scipy.linalg.cython_blas", name)), np.dtype(np.int32)
+    return None
 
 
-_GEMMS = {}
+def _version(text):
+    """'0.3.31.188.0' → (0, 3, 31, 188, 0); unparsable parts end the tuple."""
+    parts = []
+    for part in str(text).split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
+
+
+def _openblas_gemm(name):
+    """``name`` from the newest OpenBLAS loaded in this process, with its integer width
+    (int64 where ``openblas_get_config`` says USE64BITINT), or None.  The exported names
+    carry the build's prefix and suffix (NumPy's wheels: ``scipy_sgemm_64_``)."""
+    import ctypes
+
+    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS, so it is a candidate too)
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return None
+    found = [info for info in threadpool_info() if info.get("internal_api") == "openblas"]
+    for info in sorted(found, key=lambda info: _version(info.get("version")), reverse=True):
+        try:
+            library = ctypes.CDLL(info["filepath"])
+        except OSError:  # pragma: no cover
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("scipy_", ""), ("", "")):
+            routine = getattr(library, f"{prefix}{name}_{suffix}", None)
+            config = getattr(library, f"{prefix}openblas_get_config{suffix}", None)
+            if routine is None or config is None:
+                continue
+            config.restype = ctypes.c_char_p
+            width = np.dtype(np.int64 if b"USE64BITINT" in (config() or b"") else np.int32)
+            return _signature()(ctypes.cast(routine, ctypes.c_void_p).value), width
+    return None
 
 
 _CONTROLLER = None
@@ -310,9 +376,10 @@ class GemmBetaPass:
                 _log_parts(self.V[i], self._v_exponents[i:i + 1], self._v_mantissas[i:i + 1])
         else:
             self._v_exponents, self._v_mantissas = np.zeros((n_blocks, 1), np.int32), np.ones((n_blocks, 1))
-        self._gemm = blas_gemm(V.dtype)
-        if self._gemm is None:  # pragma: no cover - an ILP64 scipy
-            raise RuntimeError("GemmBetaPass needs scipy's LP64 BLAS; use kernels.BetaPass instead")
+        gemm = blas_gemm(V.dtype)
+        if gemm is None:  # pragma: no cover - no OpenBLAS loaded and an ILP64 scipy
+            raise RuntimeError("GemmBetaPass needs an OpenBLAS or scipy's LP64 BLAS; use kernels.BetaPass instead")
+        self._gemm, self._int_dtype = gemm
         self._local = threading.local()
         self._shape = (F, k, V.dtype)
 
@@ -326,7 +393,7 @@ class GemmBetaPass:
             X = np.zeros((F, b), dtype)
             C = X if kernels.is_kl(self.mode) else np.zeros((F, b), dtype)
             buffers = (X, C, np.zeros((k, b), dtype), np.zeros((b, k), dtype), np.zeros((b, k), dtype),
-                       np.zeros((k, b), dtype), np.zeros((k, b), dtype), np.zeros(6, np.int32), np.zeros(2, dtype), np.zeros(2, np.uint8))
+                       np.zeros((k, b), dtype), np.zeros((k, b), dtype), np.zeros(6, self._int_dtype), np.zeros(2, dtype), np.zeros(2, np.uint8))
             self._local.buffers = buffers
         return buffers
 
