@@ -698,6 +698,8 @@ if HAVE_NUMBA:
                 if gamma == 0.75:  # x^¾ = √x·√√x: vector square roots instead of pow
                     root = math.sqrt(ratio)
                     ratio = root * math.sqrt(root)
+                elif gamma == 0.5:  # a square root, as NumPy's ** 0.5 (LLVM kept the pow call)
+                    ratio = math.sqrt(ratio)
                 elif gamma != 1.0:
                     ratio = math.pow(ratio, gamma)
                 updated = h[j] * ratio
