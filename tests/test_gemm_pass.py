@@ -151,6 +151,46 @@ def test_one_row_factors_with_any_row_stride(beta):
         assert max_rel(ours, theirs) < 1e-12
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_pass_is_the_same_on_every_blas_found(beta, dtype):
+    import ctypes
+
+    # blas_gemm picks the newest OpenBLAS loaded (NumPy's wheels: ILP64, 64-bit sizes),
+    # else scipy.linalg.cython_blas (32-bit sizes): each ?gemm the process offers gives
+    # the same pass.  A wrong integer width would pass garbage sizes (a crash or no
+    # product).  The two libraries' kernels may block the sums differently: float64
+    # 1e-12, float32 1e-6 (the fused pass's tolerance above; identical on the machine
+    # measured)
+    V, W0, H0, problem = problem_data(dtype, beta)
+    routines = {"chosen": gemm_pass.blas_gemm(dtype), "scipy": gemm_pass._cython_gemm(
+        "sgemm" if dtype == np.float32 else "dgemm")}
+    routines["openblas"] = gemm_pass._openblas_gemm("sgemm" if dtype == np.float32 else "dgemm")
+    def address(routine):
+        return ctypes.cast(routine[0], ctypes.c_void_p).value, routine[1]
+
+    assert address(routines["chosen"]) == address(routines["openblas"] or routines["scipy"])
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    results = {}
+    for name, routine in routines.items():
+        if routine is None:
+            continue
+        pass_ = gemm_pass.GemmBetaPass(V, K, **pass_options(problem))
+        pass_._gemm, pass_._int_dtype = routine  # before the first run makes the buffers
+        H = np.empty_like(H0)
+        results[name] = (np.array([pass_.run(W0, H0, H)]), H, *pass_.w_products())
+    for name, result in results.items():
+        for ours, theirs in zip(result, results["scipy"]):
+            assert max_rel(ours, theirs) < tol, name
+
+
+def test_blas_version_order():
+    assert gemm_pass._version("0.3.31.188.0") > gemm_pass._version("0.3.30")
+    assert gemm_pass._version("0.3.9") < gemm_pass._version("0.3.30")
+    assert gemm_pass._version("0.3.dev") == (0, 3) and gemm_pass._version(None) == ()
+
+
 def test_blas_limit_is_restored_when_passes_finish_out_of_order():
     # Two passes in two user threads share the process-wide BLAS limit: entering A, B and
     # leaving A, B (the order two threads can take) must keep BLAS on one thread until
