@@ -172,9 +172,11 @@ def blas_gemm(dtype):
     Which BLAS: the newest OpenBLAS loaded in the process (NumPy's and SciPy's wheels each
     bundle one; threadpoolctl lists them), else scipy.linalg.cython_blas's routine (any
     BLAS SciPy was built with).  Why not always SciPy's: on the Intel Xeon measured
-    (docs/performance.md, 2026-12-01 "NumPy's OpenBLAS"), NumPy's OpenBLAS 0.3.31 formed
-    the H update's block products (weights)ᵀW 24–33 % faster than SciPy's 0.3.30 (the
-    other products within 3 %); NumPy's is also the BLAS the benchmarks' GEMM floor runs on.
+    (docs/performance.md, 2026-12-01 "the GEMM pass on NumPy's OpenBLAS"), NumPy's
+    OpenBLAS 0.3.31 formed the H update's block products (weights)ᵀW 20–36 % faster than
+    SciPy's 0.3.30 at k = 8–32 (the other two products within 3 %), and the pass, with
+    bit-identical results, 8–9 % faster at k = 32; NumPy's is also the BLAS that the
+    benchmarks' GEMM floor (NumPy's ``@``) runs on.
 
     Parameters
     ----------
