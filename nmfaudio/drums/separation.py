@@ -34,7 +34,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    song mode) the toms are tested after four fifths of the iterations
    (:data:`nmfaudio.drums.stems.PRESENCE`, :func:`nmfaudio.drums.model.dominance`):
    toms that never explain their own band get zero activations for the rest, so a
-   groove without toms does not lend its snare and kick to them (their stem is silent).
+   groove without toms does not lend its snare and kick to them (their stem is silent;
+   ``presence_test=False`` keeps them modelled, for a fill of one or two quiet toms).
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
@@ -76,7 +77,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_HZ, N
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, stem_index
+from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, presence_mode, stem_index
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -241,6 +242,7 @@ def separate_drums(
     n_free: int = 1,
     bands: bool = True,
     accompaniment="auto",
+    presence_test=True,
     random_state=None,
     callback=None,
     engine=None,
@@ -313,6 +315,13 @@ def separate_drums(
         "auto": True when sustained spectral peaks (bass notes, chords) hold more than
         14.5 % of the magnitude below 1.5 kHz (``result.tonal_share``;
         ``result.accompaniment`` says what was used).
+    presence_test : bool, default True
+        In a drum recording (not with the accompaniment model), test after four fifths of
+        the iterations (40 of 50) whether the toms play (:data:`nmfaudio.drums.stems.PRESENCE`): toms
+        whose parts never explain their own band are taken out for the last iterations
+        (activations and stem silent), so a groove without toms does not lend its snare
+        and kick to them.  A fill of one or two quiet toms can be judged absent the same
+        way; False keeps every class modelled to the end.  Also "on" / "off".
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -389,6 +398,7 @@ def separate_drums(
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
                          "make them equal")
     accompaniment = accompaniment_mode(accompaniment)
+    presence_test = presence_mode(presence_test)
     rng = as_generator(random_state)
 
     y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
@@ -406,7 +416,7 @@ def separate_drums(
                                          hop_length=hop_length, mask_power=float(mask_power), max_iter=max_iter,
                                          adapt=bool(adapt), support_db=support_db, max_gain_db=max_gain_db,
                                          n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                                         callback=callback, accompaniment=mode),
+                                         callback=callback, accompaniment=mode, presence_test=presence_test),
             sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
             max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
@@ -490,7 +500,8 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
-              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
+              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
+              presence_test=True) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -553,8 +564,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # (drum_model.FIT_CHANNEL_SUM, channel_gains): half the fit's cost for stereo
     summed = C > 1 and drum_model.FIT_CHANNEL_SUM
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
-    # recordings only (not measured on songs, where the music fills the toms' band)
-    presence = [] if sustained is not None else [
+    # recordings only (not measured on songs, where the music fills the toms' band), unless
+    # the user keeps every class (presence_test=False)
+    presence = [] if sustained is not None or not presence_test else [
         (parts, threshold) for cls, threshold in PRESENCE.items()
         if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
