@@ -67,8 +67,8 @@ def register(subparsers) -> None:
                             "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no free components (the residual then holds only percussion and the classes "
-                            "not asked for)")
+                            "0: no free components (the residual then holds only percussion, the classes "
+                            "not asked for and the hi-hat model below 300 Hz)")
     drums.add_argument("--stems", choices=("all", "drums"), default="all",
                        help="all: one file per drum class and the residual (default); drums: two files, "
                             "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual)")
