@@ -51,7 +51,8 @@ MANIFEST_VERSION = 1
 DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat", "cymbals"), "n_fft": None,
                 "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
-                "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "stems": "all"}
+                "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "presence_test": True,
+                "stems": "all"}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -324,6 +325,7 @@ def _drums_file(task: Task, callback) -> dict:
     import warnings
 
     from nmfaudio.drums import DrumTemplates, separate_drums
+    from nmfaudio.drums.stems import presence_mode
 
     o = task.options
     y, sr = audio.load(task.input)
@@ -336,7 +338,8 @@ def _drums_file(task: Task, callback) -> dict:
                                 hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                                 adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
                                 callback=callback, block_seconds=o["block_seconds"],
-                                max_memory=o["max_memory"], accompaniment=o["accompaniment"])
+                                max_memory=o["max_memory"], accompaniment=o["accompaniment"],
+                                presence_test=o["presence_test"])
     result.name = task.name
     # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
     played = result.hits()
@@ -363,7 +366,7 @@ def _drums_file(task: Task, callback) -> dict:
         "hop_length": int(result.hop_length), "seed": o["random_state"], "n_iter": int(result.n_iter),
         "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
         "accompaniment": bool(result.accompaniment), "sustained_share": result.sustained_share,
-        "tonal_share": result.tonal_share,
+        "tonal_share": result.tonal_share, "presence_test": presence_mode(o["presence_test"]),
         "sources": [{"name": name, "path": path, "rms": _rms(outputs[name]),
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,

@@ -12,6 +12,7 @@ import nmfaudio
 from nmfaudio.cli import main
 
 from test_drums import SR, STEMS, synthetic_hits
+from test_drums_five import DATA, with_a_quiet_tom
 
 from nmfaudio.drums import CLASSES
 
@@ -119,6 +120,20 @@ def test_classes_subset(song, tmp_path):
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), "--classes", "kick,hihat", *FAST]) == 0
     assert sorted(os.listdir(out)) == ["beat_hihat.wav", "beat_kick.wav", "beat_residual.wav"]
+
+
+def test_presence_test_off_keeps_the_toms(tmp_path, capsys):
+    # the bundled loop and one quiet tom, which the toms' presence test judges absent
+    mix, _ = with_a_quiet_tom(*sf.read(DATA / "drum_loop.wav", dtype="float32"))
+    path = tmp_path / "fill.wav"
+    nmfaudio.save(path, mix, SR)
+    rms = {}
+    for flag in ("on", "off"):
+        assert main(["drums", str(path), "-o", str(tmp_path / flag), "--presence-test", flag, "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["presence_test"] is (flag == "on")
+        rms[flag] = {s["name"]: s["rms"] for s in summary["sources"]}["toms"]
+    assert rms["on"] == 0 and rms["off"] > 2e-3  # the tom's own rms over the clip: 4.4e-3
 
 
 def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_error):

@@ -3,7 +3,7 @@
 ::
 
     nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
-                   [--free N] [--fixed] [--mask-power P] [--max-iter M] [--n-fft N]
+                   [--free N] [--fixed] [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
                    [--midi] [--onsets [CSV]] [--quantize GRID]
@@ -67,8 +67,8 @@ def register(subparsers) -> None:
                             "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
                        help="free components for the residual (toms, cymbals, other sounds; default 1); "
-                            "0: no free components (the residual then holds only percussion and the classes "
-                            "not asked for)")
+                            "0: no free components (the residual then holds only percussion, the classes "
+                            "not asked for and the hi-hat model below 300 Hz)")
     drums.add_argument("--stems", choices=("all", "drums"), default="all",
                        help="all: one file per drum class and the residual (default); drums: two files, "
                             "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual)")
@@ -76,6 +76,10 @@ def register(subparsers) -> None:
                        help="on: the input is a full song (bass, keys, pads...): their sustained sound is kept "
                             "out of the drum stems and goes to the residual; off: a drum recording; auto "
                             "(default): decided from the signal (the summary says which)")
+    drums.add_argument("--presence-test", choices=("on", "off"), default="on",
+                       help="on (default): in a drum recording, toms that never explain their own band "
+                            "after 40 of the 50 iterations are judged not playing and their stem is silent; "
+                            "off: every class is modelled to the end (keeps a fill of one or two quiet toms)")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
@@ -148,7 +152,8 @@ def drum_options(args) -> dict:
             "max_iter": args.max_iter, "adapt": not args.fixed, "n_free": args.free, "random_state": args.seed,
             "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
             "block_seconds": args.block_seconds, "max_memory": args.max_memory,
-            "accompaniment": args.accompaniment, "stems": args.stems}  # separate_drums reads "on" / "off"
+            "accompaniment": args.accompaniment, "presence_test": args.presence_test,
+            "stems": args.stems}  # separate_drums reads "on" / "off"
 
 
 def run_drums(args) -> int:

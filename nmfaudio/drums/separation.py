@@ -34,7 +34,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    song mode) the toms are tested after four fifths of the iterations
    (:data:`nmfaudio.drums.stems.PRESENCE`, :func:`nmfaudio.drums.model.dominance`):
    toms that never explain their own band get zero activations for the rest, so a
-   groove without toms does not lend its snare and kick to them (their stem is silent).
+   groove without toms does not lend its snare and kick to them (their stem is silent;
+   ``presence_test=False`` keeps them modelled, for a fill of one or two quiet toms).
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
@@ -46,7 +47,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    drum fit and added to the residual's model, which then holds the accompaniment.
 6. **Masks**: each output's modelled spectrogram ``S_d`` (the sum of its templates')
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
-   applied to the mixture's complex STFT, so the outputs add up to the mixture.
+   applied to the mixture's complex STFT, so the outputs add up to the mixture.  In drum
+   recordings the hi-hat's model below 300 Hz counts for the residual
+   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas).
 
 Multichannel audio: one set of templates for all channels, fitted once to the channels'
 summed magnitude; each drum's (and free component's) level per channel then comes from
@@ -76,7 +79,8 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_HZ, N
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, stem_index
+from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts, presence_mode,
+                                  stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -241,6 +245,7 @@ def separate_drums(
     n_free: int = 1,
     bands: bool = True,
     accompaniment="auto",
+    presence_test=True,
     random_state=None,
     callback=None,
     engine=None,
@@ -313,6 +318,13 @@ def separate_drums(
         "auto": True when sustained spectral peaks (bass notes, chords) hold more than
         14.5 % of the magnitude below 1.5 kHz (``result.tonal_share``;
         ``result.accompaniment`` says what was used).
+    presence_test : bool, default True
+        In a drum recording (not with the accompaniment model), test after four fifths of
+        the iterations (40 of 50) whether the toms play (:data:`nmfaudio.drums.stems.PRESENCE`): toms
+        whose parts never explain their own band are taken out for the last iterations
+        (activations and stem silent), so a groove without toms does not lend its snare
+        and kick to them.  A fill of one or two quiet toms can be judged absent the same
+        way; False keeps every class modelled to the end.  Also "on" / "off".
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -389,6 +401,7 @@ def separate_drums(
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "
                          "make them equal")
     accompaniment = accompaniment_mode(accompaniment)
+    presence_test = presence_mode(presence_test)
     rng = as_generator(random_state)
 
     y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
@@ -406,7 +419,7 @@ def separate_drums(
                                          hop_length=hop_length, mask_power=float(mask_power), max_iter=max_iter,
                                          adapt=bool(adapt), support_db=support_db, max_gain_db=max_gain_db,
                                          n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                                         callback=callback, accompaniment=mode),
+                                         callback=callback, accompaniment=mode, presence_test=presence_test),
             sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
             max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
@@ -490,7 +503,8 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
-              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False) -> DrumSeparation:
+              max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
+              presence_test=True) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -553,8 +567,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # (drum_model.FIT_CHANNEL_SUM, channel_gains): half the fit's cost for stereo
     summed = C > 1 and drum_model.FIT_CHANNEL_SUM
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
-    # recordings only (not measured on songs, where the music fills the toms' band)
-    presence = [] if sustained is not None else [
+    # recordings only (not measured on songs, where the music fills the toms' band), unless
+    # the user keeps every class (presence_test=False)
+    presence = [] if sustained is not None or not presence_test else [
         (parts, threshold) for cls, threshold in PRESENCE.items()
         if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
@@ -607,9 +622,19 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # each output's model as one plain product (its templates' non-zero frames, and for
     # the residual the free components); the masks, the masked spectra and their inverse
     # STFTs are then made a few frames at a time (nmfaudio.drums.resynthesis)
+    # the hi-hat stem holds nothing below stems.LOW_CUT_HZ: what its parts' model explains
+    # there (snare bodies, congas, the kick) goes to the residual; the fit is unchanged.
+    # Drum recordings only: in a song the residual is the accompaniment, and those lows
+    # are drums (docs/drums-full-song.md's example: drums 9.6 -> 9.5 dB with the cut).
+    # Nor when nothing else goes to the residual (n_free=0, every class an output): a user
+    # who asked for no residual gets none.
+    route = index
+    if sustained is None and (has_free or np.any(index == D)):
+        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, np.arange(F) * (sr / n_fft),
+                                                residual=D)
     factors = []
     for d in range(D + 1):
-        parts = np.flatnonzero(index == d)
+        parts = np.flatnonzero(route == d)
         W, Hs = convolutive_factors(P_masks[:, parts], H_masks[parts]) if parts.size else (None, None)
         if d == D and free:
             W = free["W_free"] if W is None else np.hstack([W, free["W_free"]])

@@ -17,7 +17,7 @@ import numpy as np
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
-           "adapt_limits_db", "stem_index"]
+           "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
@@ -51,13 +51,81 @@ FIXED_FIRST_SHARE = 0.2
 #: tuning performances, seeds 0, 2, 3), toms that do not 0.04-0.55 (8 such performances)
 #: and at most 0.33 on kick/snare/hi-hat grooves; 0.5 is between (at 40 iterations, the
 #: same kits' seeds 2-3: 0.74-0.89 with toms, 0.04-0.54 without).  Cymbals and
-#: percussion are not tested: no statistic tried told their absence apart.
+#: percussion are not tested: no statistic tried told their absence apart.  A fill of one
+#: or two quiet toms can be judged "not playing" (3 of 24 held-out performances of
+#: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes): ``presence_test=False``
+#: of :func:`nmfaudio.separate_drums` (``--presence-test off``) models every class to the end.
 PRESENCE = {"toms": 0.5}
 #: Share of the iterations after which the presence test runs (the rest are fitted without
 #: the absent classes).
 PRESENCE_AT_SHARE = 0.8
+#: Below this frequency (Hz) a class's stem holds nothing: in the masks, what its parts'
+#: model explains there goes to the residual (the fit is unchanged).  A hi-hat has next to
+#: no energy below 300 Hz; what its templates (adapting 20 dB) explain there is snare
+#: bodies, congas and kick.  Measured (docs/drums-five-stems.md, seventh round), mean3 /
+#: hi-hat SDR: tuning seed 0 11.25 / 1.20 -> 11.26 / 1.23 dB, seeds 5-6 8.88 / -6.46 ->
+#: 9.08 / -5.86, seed 4 3.58 / -17.21 -> 4.07 / -15.73 (the percussion's energy in the
+#: hat stem 31 -> 10 %); kick/snare/hi-hat-only grooves +0.01 to +0.03 dB; held-out
+#: 3.12 / -10.83 -> 3.16 / -10.73.  500 Hz and above took the hats' own lows too
+#: (k/s/h-only -0.04 to -0.09 dB).  Drum recordings only (in a song the residual is the
+#: accompaniment, and these lows are drums).
+LOW_CUT_HZ = {"hihat": 300.0}
 #: Template classes modelled but always sent to the residual.
 RESIDUAL_CLASSES = ("other",)
+
+
+def presence_mode(value) -> bool:
+    """Check ``presence_test=``: True or False (also "on" / "off")."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("on", "off"):
+        return value.lower() == "on"
+    raise ValueError(f"presence_test={value!r} must be True or False ('on' / 'off'); "
+                     "False: every class is modelled to the end (toms are never judged absent)")
+
+
+def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):
+    """Route each template's model below its class's :data:`LOW_CUT_HZ` to the residual.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+        Templates (full frequency resolution).
+    H : ndarray, shape (K, C, N)
+        Activations.
+    labels : sequence of K str
+    index : ndarray of int, shape (K,)
+        Output of each template (:func:`stem_index`); ``residual`` is the residual's.
+    freqs_hz : ndarray, shape (F,)
+        The bins' frequencies.
+    residual : int
+    cut : dict, optional
+        Label or class → frequency (default :data:`LOW_CUT_HZ`).
+
+    Returns
+    -------
+    P, H, index : shapes (F, K + B, T), (K + B, C, N), (K + B,)
+        One extra template per cut one (B of them): its bins below the cut, with the same
+        activation, sent to the residual; the cut template keeps the bins above.  The
+        model ``Σ_k P_k * H_k`` is unchanged.  The inputs themselves when nothing is cut.
+    """
+    cut = LOW_CUT_HZ if cut is None else cut
+    index = np.asarray(index)
+    cuts = [(k, cut.get(label, cut.get(class_of(label)))) for k, label in enumerate(labels)]
+    cuts = [(k, hz) for k, hz in cuts if hz is not None and index[k] != residual]
+    if not cuts:
+        return P, H, index
+    P = P.copy()
+    low_parts = []
+    for k, hz in cuts:
+        low = np.asarray(freqs_hz) < hz
+        part = np.zeros_like(P[:, k])
+        part[low] = P[low, k]
+        P[low, k] = 0
+        low_parts.append(part)
+    kept = [k for k, _ in cuts]
+    return (np.concatenate([P, np.stack(low_parts, axis=1)], axis=1), np.concatenate([H, H[kept]]),
+            np.concatenate([index, np.full(len(kept), residual)]))
 
 
 def adapt_limits_db(labels, max_gain_db=20.0, band_hz=None, *, low=LOW_ADAPT) -> np.ndarray:
