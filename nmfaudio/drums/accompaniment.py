@@ -31,6 +31,8 @@ rises above the sustained part, they were modelled too quietly, and their body a
 went to the accompaniment.  Also in the masks, below :data:`NOTE_HZ` the sustained part
 is at least a short median of what the drum model leaves (:func:`note_onsets_sustained`):
 bass notes shorter than half the 0.7-s window were not in it, and the toms took them.
+These three in the masks start at a lower level of the music than the re-attacks
+(:func:`hit_share` from energy share 0.40, :func:`reattack_share` from 0.45).
 
 Measured (``benchmarks/full_song.py``, docs/drums-full-song.md, "What the measurements
 decided"; signal-to-error ratios in the constants' comments, BSS Eval SDR in the docs):
@@ -177,7 +179,7 @@ REATTACK_CAP = 2.0
 #: level: all drums 3.57 → 3.82 / 7.05 → 7.21 / 10.60 → 10.68 dB at -6 / 0 / +6 dB
 #: drums-to-music (kick alone 3.73 at -6 dB, snare alone 3.64; with the toms 3.71: the
 #: toms templates hold the bass on seed 0, and louder toms hits took more of it).  Used
-#: only with loud music (:func:`reattack_share`): at every level the staccato-bass test
+#: only with loud music (:func:`hit_share`): at every level the staccato-bass test
 #: song kept 0.676 of its bass and chords in the accompaniment (its floor 0.70).  The kept
 #: form (with :data:`ATTACK_FULL` and the kick's tail): -6 dB 3.57 → 3.86 dB, BSS Eval SDR
 #: on seed 0 4.80 → 4.96 dB, held out (seeds 5-6) 3.8 → 4.0 dB.
