@@ -365,6 +365,20 @@ def test_reattack_share_rises_with_the_musics_level():
     assert np.all(np.diff([reattack_share(e) for e in np.linspace(0, 1, 41)]) >= 0)
 
 
+def test_hit_share_rises_from_a_lower_level_than_the_reattacks():
+    # the masks' hit levels and short notes from HIT_ENERGY, the re-attacks out of the fit
+    # from REATTACK_ENERGY: the first reaches 1 where the second starts, and both stay 0 at
+    # the base staccato song's level (energy share 0.26)
+    from nmfaudio.drums.accompaniment import HIT_ENERGY, REATTACK_ENERGY, hit_share, reattack_share
+
+    assert hit_share(0.26) == reattack_share(0.26) == 0.0
+    assert hit_share(HIT_ENERGY[0]) == 0.0 and hit_share(HIT_ENERGY[1]) == hit_share(1.0) == 1.0
+    assert HIT_ENERGY[1] <= REATTACK_ENERGY[0]
+    shares = [hit_share(e) for e in np.linspace(0, 1, 41)]
+    assert np.all(np.diff(shares) >= 0)
+    assert all(h >= reattack_share(e) for h, e in zip(shares, np.linspace(0, 1, 41)))
+
+
 def test_note_onsets_sustained_holds_short_notes_not_drum_hits():
     # bands at 20 Hz steps, 200 frames: a 12-frame note (under half the 0.7-s median's
     # 31 frames) at band 3; a 10-frame tom at band 5 that the drum model explains; the

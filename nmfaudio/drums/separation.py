@@ -73,7 +73,7 @@ from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FRAMES,
                                            TAIL_RATIO, accompaniment_mode, attack_gains, decision_share, energy_share,
-                                           high_band_factors, hit_weights, mask_weight, median_frames,
+                                           high_band_factors, hit_share, hit_weights, mask_weight, median_frames,
                                            note_onsets_sustained, reattack_part, reattack_share, SpreadSustained,
                                            sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
@@ -527,7 +527,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     Vb = np.add.reduceat(magnitude, edges[:-1], axis=0)  # (F_b, C, N)
     # full song (nmfaudio.drums.accompaniment): the sustained part is kept out of the drum
     # fit and modelled as accompaniment (it joins the residual's spectrogram below)
-    sustained, sustained_fraction, tonal, reattack = None, None, None, 0.0
+    sustained, sustained_fraction, tonal, reattack, hits = None, None, None, 0.0, 0.0
     if accompaniment is not False:
         sustained_bands = sustained_part(Vb, frames=median_frames(sr, hop_length))
         sustained_fraction = decision_share(Vb, sustained_bands, band_low_hz)
@@ -547,6 +547,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
             fitted_out = sustained_bands
             reattack = reattack_share(energy)
+            hits = hit_share(energy)  # the masks' hit levels and short notes: from a lower level
             if reattack > 0:  # loud music: held notes struck again stay out of the drum fit too
                 low = reattack_part(Vb, sustained_bands, band_low_hz)
                 fitted_out = sustained_bands.copy()
@@ -590,14 +591,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # decay continued (the fit saw only what rises above the sustained part); the masks
     # only: the reported activations and templates stay the fit's
     H_masks, P_masks = H, P
-    if sustained is not None and reattack > 0:  # only with loud music, as the re-attacks
-        H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=reattack)
+    if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
+        H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES],
-                                 TAIL_FRAMES, TAIL_RATIO, level=reattack)
+                                 TAIL_FRAMES, TAIL_RATIO, level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
-        # model leaves (accompaniment.note_onsets_sustained); in full from the re-attacks'
-        # lowest level on (scaled by their share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
+        # model leaves (accompaniment.note_onsets_sustained); in full from HIT_ENERGY's
+        # lowest level on (scaled by the share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
         drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
         sustained = SpreadSustained(
