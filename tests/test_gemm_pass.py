@@ -211,3 +211,35 @@ def test_blas_limit_is_restored_when_passes_finish_out_of_order():
         assert blas_threads() == [1]  # the second pass is still running
         second.__exit__(None, None, None)
         assert blas_threads() == original
+
+
+def test_blas_limit_covers_a_library_loaded_after_the_controller(monkeypatch):
+    # The controller is made once; an OpenBLAS loaded later (a newer one that blas_gemm
+    # then picks) is not in it.  Emulated with a controller that knows only SciPy's
+    # library while the routine called is NumPy's: inside the pass's thread pool the
+    # library actually called must be held to one thread too (also when it is chosen
+    # while another pass already holds the limit), and restored after.
+    from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
+
+    gemm_pass.blas_gemm(np.float32)  # records the library chosen
+    chosen = gemm_pass._CHOSEN_LIBRARIES
+    if not chosen:
+        pytest.skip("no OpenBLAS chosen (SciPy's cython_blas is called)")
+    others = [lib for lib in ThreadpoolController().lib_controllers if lib.filepath not in chosen]
+
+    def threads(paths):
+        return sorted({lib["num_threads"] for lib in threadpool_info() if lib["filepath"] in paths})
+
+    with threadpool_limits(2, user_api="blas"):
+        for hold_first in (False, True):
+            monkeypatch.setattr(gemm_pass, "_CONTROLLER", ThreadpoolController._from_controllers(others))
+            first = gemm_pass._blas_on_one_thread()
+            if hold_first:  # another pass holds the limit when the new library is chosen
+                monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", set())
+                first.__enter__()
+                monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", chosen)
+            with gemm_pass._blas_on_one_thread():
+                assert threads(chosen) == [1], hold_first
+            if hold_first:
+                first.__exit__(None, None, None)
+            assert threads(chosen) == [2] and threads({lib.filepath for lib in others}) in ([2], [])
