@@ -155,8 +155,6 @@ def test_one_row_factors_with_any_row_stride(beta):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_pass_is_the_same_on_every_blas_found(beta, dtype):
-    import ctypes
-
     # blas_gemm picks the newest OpenBLAS loaded (NumPy's wheels: ILP64, 64-bit sizes),
     # else scipy.linalg.cython_blas (32-bit sizes): each ?gemm the process offers gives
     # the same pass.  A wrong integer width would pass garbage sizes (a crash or no
@@ -167,10 +165,6 @@ def test_pass_is_the_same_on_every_blas_found(beta, dtype):
     routines = {"chosen": gemm_pass.blas_gemm(dtype), "scipy": gemm_pass._cython_gemm(
         "sgemm" if dtype == np.float32 else "dgemm")}
     routines["openblas"] = gemm_pass._openblas_gemm("sgemm" if dtype == np.float32 else "dgemm")
-    def address(routine):
-        return ctypes.cast(routine[0], ctypes.c_void_p).value, routine[1]
-
-    assert address(routines["chosen"]) == address(routines["openblas"] or routines["scipy"])
     tol = 1e-6 if dtype == np.float32 else 1e-12
     results = {}
     for name, routine in routines.items():
@@ -183,6 +177,37 @@ def test_pass_is_the_same_on_every_blas_found(beta, dtype):
     for name, result in results.items():
         for ours, theirs in zip(result, results["scipy"]):
             assert max_rel(ours, theirs) < tol, name
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chosen_routine_is_in_the_newest_openblas_with_its_width(dtype):
+    # Checked from outside blas_gemm: the dynamic linker names the file and symbol of the
+    # routine chosen; the file is the newest OpenBLAS threadpoolctl lists, and the integer
+    # width is the one the symbol's build says (OpenBLAS's ILP64 builds end their names
+    # in "64_": NumPy's wheels).
+    import ctypes
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p), ("sname", ctypes.c_char_p),
+                    ("saddr", ctypes.c_void_p)]
+
+    dladdr = getattr(ctypes.CDLL(None), "dladdr", None)
+    found = [lib for lib in threadpool_info() if lib["internal_api"] == "openblas"]
+    if dladdr is None or not found:
+        pytest.skip("no dladdr, or no OpenBLAS loaded")
+    newest = max(found, key=lambda lib: gemm_pass._version(lib["version"]))
+    routine, width = gemm_pass.blas_gemm(dtype)
+    info = DlInfo()
+    dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+    assert dladdr(ctypes.cast(routine, ctypes.c_void_p).value, ctypes.byref(info))
+    assert os.path.samefile(info.fname.decode(), newest["filepath"])
+    symbol = info.sname.decode()
+    assert symbol.endswith("dgemm_64_" if dtype == np.float64 else "sgemm_64_") == (width == np.int64)
+    assert ("sgemm" if dtype == np.float32 else "dgemm") in symbol
 
 
 def test_blas_version_order():
