@@ -233,6 +233,20 @@ def test_hihat_stem_holds_nothing_below_its_low_cut(loop):
     assert np.max(np.abs(sum(result.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
 
 
+def test_hihat_low_cut_not_in_song_mode(loop):
+    # stems.LOW_CUT_HZ is for drum recordings: with the accompaniment model the residual is
+    # the music, and the hat model's lows stay in the hat stem (on the loop, the share of
+    # its energy below 250 Hz: 4e-4 with accompaniment="on", 6e-7 with "off")
+    mix, sr, _ = loop
+    shares = {}
+    for mode in ("on", "off"):
+        result = separate_drums(mix, sr, random_state=0, accompaniment=mode)
+        power = np.abs(spectrum.stft(result.sources["hihat"])) ** 2
+        low = np.arange(power.shape[0]) * sr / spectrum.N_FFT < 250
+        shares[mode] = power[low].sum() / power.sum()
+    assert shares["off"] < 1e-5 < 1e-4 < shares["on"]
+
+
 def _synthetic_kick_and_toms(seed=0):
     """4 s: a pitch-dropping kick (140 -> 50 Hz) and toms whose fundamentals (105 and
     85 Hz) sit under the bundled tom templates' (low, mid, high: 86-118 Hz peaks),

@@ -155,8 +155,6 @@ def test_one_row_factors_with_any_row_stride(beta):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_pass_is_the_same_on_every_blas_found(beta, dtype):
-    import ctypes
-
     # blas_gemm picks the newest OpenBLAS loaded (NumPy's wheels: ILP64, 64-bit sizes),
     # else scipy.linalg.cython_blas (32-bit sizes): each ?gemm the process offers gives
     # the same pass.  A wrong integer width would pass garbage sizes (a crash or no
@@ -167,10 +165,6 @@ def test_pass_is_the_same_on_every_blas_found(beta, dtype):
     routines = {"chosen": gemm_pass.blas_gemm(dtype), "scipy": gemm_pass._cython_gemm(
         "sgemm" if dtype == np.float32 else "dgemm")}
     routines["openblas"] = gemm_pass._openblas_gemm("sgemm" if dtype == np.float32 else "dgemm")
-    def address(routine):
-        return ctypes.cast(routine[0], ctypes.c_void_p).value, routine[1]
-
-    assert address(routines["chosen"]) == address(routines["openblas"] or routines["scipy"])
     tol = 1e-6 if dtype == np.float32 else 1e-12
     results = {}
     for name, routine in routines.items():
@@ -183,6 +177,40 @@ def test_pass_is_the_same_on_every_blas_found(beta, dtype):
     for name, result in results.items():
         for ours, theirs in zip(result, results["scipy"]):
             assert max_rel(ours, theirs) < tol, name
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chosen_routine_is_in_the_newest_openblas_with_its_width(dtype):
+    # Checked from outside blas_gemm: the dynamic linker names the file and symbol of the
+    # routine chosen; the file is the newest OpenBLAS threadpoolctl lists, and the integer
+    # width is the one the symbol's build says (OpenBLAS's ILP64 builds end their names
+    # in "64_": NumPy's wheels).
+    import ctypes
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p), ("sname", ctypes.c_char_p),
+                    ("saddr", ctypes.c_void_p)]
+
+    try:
+        dladdr = getattr(ctypes.CDLL(None), "dladdr", None)
+    except (OSError, TypeError):  # pragma: no cover - Windows
+        dladdr = None
+    found = [lib for lib in threadpool_info() if lib["internal_api"] == "openblas"]
+    if dladdr is None or not found:
+        pytest.skip("no dladdr, or no OpenBLAS loaded")
+    newest = max(found, key=lambda lib: gemm_pass._version(lib["version"]))
+    routine, width = gemm_pass.blas_gemm(dtype)
+    info = DlInfo()
+    dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+    assert dladdr(ctypes.cast(routine, ctypes.c_void_p).value, ctypes.byref(info))
+    assert os.path.samefile(info.fname.decode(), newest["filepath"])
+    symbol = info.sname.decode()
+    assert symbol.endswith("dgemm_64_" if dtype == np.float64 else "sgemm_64_") == (width == np.int64)
+    assert ("sgemm" if dtype == np.float32 else "dgemm") in symbol
 
 
 def test_blas_version_order():
@@ -211,3 +239,36 @@ def test_blas_limit_is_restored_when_passes_finish_out_of_order():
         assert blas_threads() == [1]  # the second pass is still running
         second.__exit__(None, None, None)
         assert blas_threads() == original
+
+
+def test_blas_limit_covers_a_library_loaded_after_the_controller(monkeypatch):
+    # The controller is made once; an OpenBLAS loaded later (a newer one that blas_gemm
+    # then picks) is not in it.  Emulated with a controller that knows only SciPy's
+    # library while the routine called is NumPy's: inside the pass's thread pool the
+    # library actually called must be held to one thread too (also when it is chosen
+    # while another pass already holds the limit), and restored after.
+    from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
+
+    gemm_pass.blas_gemm(np.float32)  # records the library chosen
+    chosen = gemm_pass._CHOSEN_LIBRARIES
+    if not chosen:
+        pytest.skip("no OpenBLAS chosen (SciPy's cython_blas is called)")
+    everything = ThreadpoolController()
+    others = [lib.filepath for lib in everything.lib_controllers if lib.filepath not in chosen]
+
+    def threads(paths):
+        return sorted({lib["num_threads"] for lib in threadpool_info() if lib["filepath"] in paths})
+
+    with threadpool_limits(2, user_api="blas"):
+        for hold_first in (False, True):
+            monkeypatch.setattr(gemm_pass, "_CONTROLLER", everything.select(filepath=others))
+            first = gemm_pass._blas_on_one_thread()
+            if hold_first:  # another pass holds the limit when the new library is chosen
+                monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", set())
+                first.__enter__()
+                monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", chosen)
+            with gemm_pass._blas_on_one_thread():
+                assert threads(chosen) == [1], hold_first
+            if hold_first:
+                first.__exit__(None, None, None)
+            assert threads(chosen) == [2] and threads(set(others)) in ([2], [])

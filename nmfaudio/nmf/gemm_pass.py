@@ -261,13 +261,18 @@ def _openblas_gemm(name):
                 continue
             config.restype = ctypes.c_char_p
             width = np.dtype(np.int64 if b"USE64BITINT" in (config() or b"") else np.int32)
+            _CHOSEN_LIBRARIES.add(info["filepath"])  # _blas_on_one_thread holds it to one thread
             return _signature()(ctypes.cast(routine, ctypes.c_void_p).value), width
     return None
 
 
+#: File paths of the OpenBLAS libraries whose routines :func:`blas_gemm` returned.
+_CHOSEN_LIBRARIES = set()
+
+
 _CONTROLLER = None
 _LIMIT_LOCK = threading.Lock()
-_LIMIT = None  # the limit in force while _LIMIT_USERS > 0
+_LIMITS = []  # the limits in force while _LIMIT_USERS > 0, restored last to first
 _LIMIT_USERS = 0
 
 
@@ -275,20 +280,23 @@ _LIMIT_USERS = 0
 def _blas_on_one_thread():
     """A context holding BLAS to one thread.  threadpoolctl's controller is made once:
     ``threadpool_limits`` scans the loaded libraries on every call (1.5 ms, a tenth of
-    a pass at k = 32), ``controller.limit`` takes 15 µs.
+    a pass at k = 32), ``controller.limit`` takes 15 µs.  It is made again when
+    :func:`blas_gemm` chose a library it does not hold (an OpenBLAS loaded since): the
+    routine the pass calls must be the one held to one thread.
 
     The limit is process-wide, so passes running at once in several user threads share
     one: the first to enter sets it, the last to leave restores the original (each
     restoring what it found would leave BLAS on one thread when they finish out of order).
     """
-    global _CONTROLLER, _LIMIT, _LIMIT_USERS
+    global _CONTROLLER, _LIMIT_USERS
     with _LIMIT_LOCK:
-        if _CONTROLLER is None:
+        renewed = _CONTROLLER is None or not _CHOSEN_LIBRARIES <= {lib.filepath for lib in _CONTROLLER.lib_controllers}
+        if renewed:
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER = ThreadpoolController()
-        if _LIMIT_USERS == 0:
-            _LIMIT = _CONTROLLER.limit(limits=1, user_api="blas")
+        if _LIMIT_USERS == 0 or renewed:  # renewed while held: the new library joins the limit
+            _LIMITS.append(_CONTROLLER.limit(limits=1, user_api="blas"))
         _LIMIT_USERS += 1
     try:
         yield
@@ -296,8 +304,8 @@ def _blas_on_one_thread():
         with _LIMIT_LOCK:
             _LIMIT_USERS -= 1
             if _LIMIT_USERS == 0:
-                _LIMIT.restore_original_limits()
-                _LIMIT = None
+                while _LIMITS:
+                    _LIMITS.pop().restore_original_limits()
 
 
 def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
