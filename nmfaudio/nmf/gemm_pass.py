@@ -248,7 +248,11 @@ def _openblas_gemm(name):
         from threadpoolctl import threadpool_info
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         return None
-    found = [info for info in threadpool_info() if info.get("internal_api") == "openblas"]
+    try:
+        listed = threadpool_info()
+    except Exception:  # pragma: no cover - an introspection failure must not stop a fit
+        return None  # SciPy's cython_blas still works
+    found = [info for info in listed if info.get("internal_api") == "openblas"]
     for info in sorted(found, key=lambda info: _version(info.get("version")), reverse=True):
         try:
             library = ctypes.CDLL(info["filepath"])
