@@ -36,6 +36,7 @@ split GEMM waits for its slowest thread; a pulled task does not).
 
 from __future__ import annotations
 
+import functools
 import threading
 from contextlib import contextmanager
 
@@ -197,18 +198,13 @@ def blas_gemm(dtype):
 
 _GEMMS = {}
 
-#: ctypes signature of the Fortran ?gemm: 13 pointers (two chars, three sizes, α, A, lda,
-#: B, ldb, β, C, ldc).
-_GEMM_SIGNATURE = None
-
-
+@functools.cache
 def _signature():
-    global _GEMM_SIGNATURE
-    if _GEMM_SIGNATURE is None:
-        import ctypes
+    """ctypes signature of the Fortran ?gemm: 13 pointers (two chars, three sizes, α, A,
+    lda, B, ldb, β, C, ldc)."""
+    import ctypes
 
-        _GEMM_SIGNATURE = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
-    return _GEMM_SIGNATURE
+    return ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
 
 
 def _cython_gemm(name):
@@ -333,7 +329,7 @@ def column_blocks(V: np.ndarray, block: int) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(F, n_blocks, block).transpose(1, 0, 2))
 
 
-class GemmBetaPass:
+class GemmBetaPass(kernels.TaskProducts):
     """:class:`~nmfaudio.nmf.kernels.BetaPass`'s pass with BLAS products, block by block:
     same parameters, same ``run`` / ``w_products`` contract.
 
@@ -437,20 +433,6 @@ class GemmBetaPass:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
         return total
 
-    def task_products(self):
-        """The per-task parts of :meth:`w_products`, unsummed: numerator (n_tasks, F, k),
-        denominator (n_tasks, F, k) or, for KL, (n_tasks, 1, k) — views, no copies."""
-        if kernels.is_kl(self.mode):
-            return self._numW, self._sumH[:, None, :]
-        return self._numW, self._denW
-
-    def w_products(self):
-        """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
-        written by the last :meth:`run`."""
-        numerator = self._numW.sum(axis=0)
-        if kernels.is_kl(self.mode):
-            return numerator, self._sumH.sum(axis=0)[None, :]
-        return numerator, self._denW.sum(axis=0)
 
 
 def make_pass(V, n_components, **options):

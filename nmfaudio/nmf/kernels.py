@@ -847,7 +847,27 @@ def run_in_threads(fn, n_tasks: int, n_threads: int | None = None) -> None:
         future.result()
 
 
-class BetaPass:
+class TaskProducts:
+    """The W update's products of a pass whose tasks each sum their own (the attributes
+    ``mode``, ``_numW`` (n_tasks, F, k), ``_denW`` (n_tasks, F, k) and ``_sumH``
+    (n_tasks, k), set by the pass): shared by :class:`BetaPass` and
+    :class:`nmfaudio.nmf.gemm_pass.GemmBetaPass`."""
+
+    def task_products(self):
+        """The per-task parts of :meth:`w_products`, unsummed: numerator (n_tasks, F, k),
+        denominator (n_tasks, F, k) or, for KL, (n_tasks, 1, k) — views, no copies."""
+        if is_kl(self.mode):
+            return self._numW, self._sumH[:, None, :]
+        return self._numW, self._denW
+
+    def w_products(self):
+        """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
+        written by the last ``run``: the task parts summed in task order."""
+        numerator, denominator = self.task_products()
+        return numerator.sum(axis=0), denominator.sum(axis=0)
+
+
+class BetaPass(TaskProducts):
     """Buffers and bookkeeping for repeated fused passes on one problem.
 
     Parameters
@@ -922,23 +942,6 @@ class BetaPass:
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))
         return total
-
-    def task_products(self):
-        """The per-task parts of :meth:`w_products`, unsummed: numerator (n_tasks, F, k),
-        denominator (n_tasks, F, k) or, for KL, (n_tasks, 1, k) — views, no copies."""
-        if is_kl(self.mode):
-            return self._numW, self._sumH[:, None, :]
-        return self._numW, self._denW
-
-    def w_products(self):
-        """(numerator (F, k), denominator (F, k) or (1, k)) of the W update, for the H
-        written by the last :meth:`run`."""
-        numerator = self._numW.sum(axis=0)
-        if is_kl(self.mode):
-            denominator = self._sumH.sum(axis=0)[None, :]
-        else:
-            denominator = self._denW.sum(axis=0)
-        return numerator, denominator
 
 
 def divergence(V: np.ndarray, L: np.ndarray, beta: float) -> float:
