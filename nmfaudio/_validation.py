@@ -130,6 +130,24 @@ def check_number(value, name: str, *, minimum=None, strict: bool = False, maximu
     return float(value)
 
 
+def check_switch(value, name: str, *, auto: bool = False, meaning: str = ""):
+    """Return an on/off option as True or False (also "on" / "off", any case; with
+    ``auto`` also "auto", returned as "auto").
+
+    Raises
+    ------
+    ValueError
+        One line naming the accepted values, then ``meaning`` (what True / False do).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    words = {"on": True, "off": False, **({"auto": "auto"} if auto else {})}
+    if isinstance(value, str) and value.lower() in words:
+        return words[value.lower()]
+    accepted = "'auto', True or False" if auto else "True or False"
+    raise ValueError(f"{name}={value!r} must be {accepted} ('on' / 'off'); {meaning}")
+
+
 def check_random_state(random_state):
     """Return ``random_state`` unchanged if :func:`as_generator` accepts it, without
     drawing from it (to validate before a long computation that uses it later).

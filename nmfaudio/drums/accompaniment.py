@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio._validation import check_int, check_number
+from nmfaudio._validation import check_int, check_number, check_switch
 from nmfaudio.nmf.kernels import run_in_threads
 
 __all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "DECISION_HZ", "HIGH_HZ", "NOTE_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS",
@@ -242,12 +242,8 @@ MODES = ("auto", True, False)
 
 def accompaniment_mode(value):
     """Check ``accompaniment=``: "auto", True or False (also "on" / "off")."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("auto", "on", "off"):
-        return {"auto": "auto", "on": True, "off": False}[value.lower()]
-    raise ValueError(f"accompaniment={value!r} must be 'auto', True or False ('on' / 'off'); "
-                     "True: the recording is a full song, False: drums only")
+    return check_switch(value, "accompaniment", auto=True,
+                        meaning="True: the recording is a full song, False: drums only")
 
 
 def median_frames(sr: float, hop_length: int, seconds: float | None = None) -> int:
@@ -365,10 +361,10 @@ def attack_gains(band_magnitude, drum_model, part_models, *, lag: int = ATTACK_L
         np.minimum(floor[:, shift:], V[:, :-shift], out=floor[:, shift:])
         np.minimum(floor[:, :shift], V[:, :1], out=floor[:, :shift])
     rise = V - floor  # >= 0: the floor includes V itself
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shared = np.where(drum_model > 0, rise / np.where(drum_model > 0, drum_model, 1), 0)  # rise per unit of model
-        own = part_models.sum(axis=1)
-        gains = np.where(own > 0, np.sum(part_models * shared, axis=1) / np.where(own > 0, own, 1), 1)
+    # rise per unit of model, then each part's share of it over the part's own model
+    shared = np.divide(rise, drum_model, out=np.zeros_like(rise), where=drum_model > 0)
+    own = part_models.sum(axis=1)
+    gains = np.divide(np.sum(part_models * shared, axis=1), own, out=np.ones_like(own), where=own > 0)
     return np.clip(gains, 1.0, max_gain).astype(np.float32)
 
 
@@ -395,8 +391,7 @@ def hit_weights(activations, *, full: float = ATTACK_FULL) -> np.ndarray:
     if h.ndim != 2:
         raise ValueError(f"activations must have shape (n_parts, n_frames), got {h.shape}")
     top = h.max(axis=1, keepdims=True) * np.float32(full) if h.size else np.zeros((h.shape[0], 1), np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(top > 0, np.minimum(h / np.where(top > 0, top, 1), 1), 0).astype(np.float32)
+    return np.minimum(np.divide(h, top, out=np.zeros_like(h), where=top > 0), 1)
 
 
 def note_onsets_sustained(band_magnitude, band_sustained, drum_model, band_hz, *, frames: int,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
@@ -76,12 +77,8 @@ RESIDUAL_CLASSES = ("other",)
 
 def presence_mode(value) -> bool:
     """Check ``presence_test=``: True or False (also "on" / "off")."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("on", "off"):
-        return value.lower() == "on"
-    raise ValueError(f"presence_test={value!r} must be True or False ('on' / 'off'); "
-                     "False: every class is modelled to the end (toms are never judged absent)")
+    return check_switch(value, "presence_test",
+                        meaning="False: every class is modelled to the end (toms are never judged absent)")
 
 
 def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):

@@ -152,8 +152,7 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     out[:, :, :P.shape[2]] = P
     for k, last in lasts.items():
         before, end = P[:, k, last - 1], P[:, k, last]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(before > 0, end / np.where(before > 0, before, 1), 0)
+        ratio = np.divide(end, before, out=np.zeros(end.shape, np.result_type(end, np.float32)), where=before > 0)
         ratio = np.minimum(ratio, max_ratio).astype(P.dtype)
         tail = end * P.dtype.type(level)
         for j in range(1, int(frames) + 1):
