@@ -65,8 +65,9 @@ def test_blockwise_matches_in_memory(channels):
     # the in-memory fit of this mono mixture half-separated after 20 iterations, which
     # would measure that, not the block-wise mode).  With every frame used for learning,
     # W is the in-memory W bit for bit; the tracks then differ only through the refitted
-    # activations: SI-SDR of block-wise against in-memory tracks >= 60 dB (measured
-    # 70-83 dB).  W is the same fit but not bit for bit on every CPU: the two paths hand
+    # activations: SI-SDR of block-wise against in-memory tracks >= 80 dB (measured
+    # 144-152 dB: the HALS activations reach each frame's least squares, where the joint
+    # HALS fit ends too; 70-83 dB with the multiplicative updates used before).  W is the same fit but not bit for bit on every CPU: the two paths hand
     # BLAS differently laid-out arrays, and OpenBLAS picks per-CPU kernels whose summation
     # order differs, so 150 iterations amplify last-bit differences to ~3e-5 relative
     # (measured on an Intel Xeon; 0 on an AMD EPYC).  Asserted: 1e-3 relative (Frobenius).  Learning on every 4th frame only (learn_frames=100 of 376 frames and
@@ -83,7 +84,7 @@ def test_blockwise_matches_in_memory(channels):
     assert np.linalg.norm(memory.W - blocks.W) <= 1e-3 * np.linalg.norm(memory.W)
     assert blocks.H.shape == memory.H.shape
     for j in range(2):
-        assert si_sdr(memory.components[j].ravel(), blocks.components[j].ravel()) >= 60
+        assert si_sdr(memory.components[j].ravel(), blocks.components[j].ravel()) >= 80
         assert si_sdr(memory.components[j].ravel(), sparse.components[j].ravel()) >= 25
 
 
