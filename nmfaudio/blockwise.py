@@ -19,10 +19,12 @@ in memory.  Three passes read the input (a file with soundfile's ``seek``/``read
    frames with W fixed, the masks, and the inverse STFT of those frames only; the
    block's samples go to the outputs.  Every output sample gets exactly the frames (and
    window normalization) it gets in memory, so the seams are exact, and the activations
-   are computed frame by frame (multiplicative updates from a frame-local start, the
-   spectrogram-wide floors, a fixed ``max_iter`` iterations without early stopping), so
-   a frame's activations do not depend on the block it falls in: the output does not
-   depend on ``block_seconds`` beyond float rounding.
+   are computed frame by frame (from a frame-local start, a fixed ``max_iter``
+   iterations without early stopping: HALS sweeps for Frobenius, multiplicative updates
+   with the spectrogram-wide floors otherwise), so a frame's activations do not depend
+   on the block it falls in: the output does not depend on ``block_seconds`` beyond
+   float rounding.  The masks and the inverse STFT go a chunk of frames at a time, as
+   in memory.
 
 What differs from in-memory separation is the activations: in memory they come out of
 the joint fit of W and H; here they are refitted with W fixed.  ``benchmarks/
@@ -41,6 +43,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio._validation import check_int, check_number
 from nmfaudio.fitting import SeparationBase, Settings, component_file_names, level_scale, scaled, unscale_activations
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
+from nmfaudio.nmf.kernels import dot64
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
 
@@ -183,9 +186,9 @@ class _WavSink:
     def write(self, start: int, block: np.ndarray) -> None:
         if start != self.position:  # pragma: no cover - blocks are written in order
             raise RuntimeError(f"block at sample {start} written out of order (expected {self.position})")
-        for handle, track in zip(self.handles, block):
+        for index, (handle, track) in enumerate(zip(self.handles, block)):
             handle.write(np.ascontiguousarray(track.T))
-        self.sum_squares += np.square(block, dtype=np.float64).sum(axis=(1, 2))
+            self.sum_squares[index] += dot64(track, track)  # float64 sums without a float64 copy
         self.position += block.shape[-1]
 
     def close(self) -> None:
@@ -291,11 +294,18 @@ def _learn_pass(source, layout: _Layout, stride: int, scale: float):
 def _activations(V: np.ndarray, W: np.ndarray, *, beta, delta: float, eps: float, n_iter: int) -> np.ndarray:
     """H (k, n_columns) for V (n_freq, n_columns) with W fixed, column by column.
 
-    Multiplicative updates (each column's update depends on that column only) from the
-    column-local start ``(Wᵀv) / (WᵀW 1)``, for exactly ``n_iter`` iterations, with the
-    floors ``eps`` and noise floor ``delta`` of the whole spectrogram: a column's
-    activations do not depend on which other columns are in V."""
+    From the column-local start ``(Wᵀv) / (WᵀW 1)``, exactly ``n_iter`` iterations (no
+    early stop: a column's activations do not depend on which other columns are in V),
+    with the noise floor ``delta`` of the whole spectrogram as a fixed extra component:
+
+    * Frobenius: HALS sweeps (coordinate descent on each column's non-negative least
+      squares, from WᵀV and WᵀW computed once) — the solver the in-memory fit uses by
+      default; k² operations per column and sweep, and exact zeros where a component
+      is absent (the masks stay in the fast float32 path);
+    * other β: multiplicative updates with the floors ``eps`` of the whole spectrogram.
+    """
     from nmfaudio.nmf import factorize
+    from nmfaudio.nmf.divergence import beta_from_name
 
     k = W.shape[1]
     dtype = V.dtype
@@ -304,13 +314,48 @@ def _activations(V: np.ndarray, W: np.ndarray, *, beta, delta: float, eps: float
     gram[gram <= 0] = 1
     H0 = np.maximum(W.T @ V, 0) / gram[:, None].astype(dtype)
     if delta > 0:
-        W1 = np.hstack([W, np.full((W.shape[0], 1), delta, dtype=dtype)])
-        H1 = np.vstack([H0, np.ones((1, V.shape[1]), dtype=dtype)])
-        result = factorize(V + dtype.type(delta), k + 1, beta=beta, solver="mu", W=W1, H=H1, fix_W=True,
-                           fix_H=[k], max_iter=n_iter, tol=0, eps=eps)
-        return np.asarray(result.H)[:k]
-    result = factorize(V, k, beta=beta, solver="mu", W=W, H=H0, fix_W=True, max_iter=n_iter, tol=0, eps=eps)
-    return np.asarray(result.H)
+        W = np.hstack([W, np.full((W.shape[0], 1), delta, dtype=dtype)])
+        H0 = np.vstack([H0, np.ones((1, V.shape[1]), dtype=dtype)])
+        V = V + dtype.type(delta)
+    if beta_from_name(beta) == 2:
+        H = np.ascontiguousarray(H0)
+        _hals_columns(H, W.T @ V, W.T @ W, k, n_iter)
+        return H[:k]
+    fix_H = [k] if delta > 0 else False
+    result = factorize(V, W.shape[1], beta=beta, solver="mu", W=W, H=H0, fix_W=True, fix_H=fix_H,
+                       max_iter=n_iter, tol=0, eps=eps)
+    return np.asarray(result.H)[:k]
+
+
+def _hals_columns(H: np.ndarray, WtV: np.ndarray, WtW: np.ndarray, k: int, n_sweeps: int) -> None:
+    """``n_sweeps`` HALS sweeps over the first ``k`` rows of H (k', n_columns), in place,
+    for ½‖V − WH‖² with W fixed (given through WᵀV and WᵀW).  Each column's update reads
+    that column only; the sweeps stop early only when a sweep changes nothing (a fixed
+    point, so the result is the same as running on)."""
+    from nmfaudio.nmf import kernels
+
+    rows = np.arange(k)
+    if kernels.HAVE_NUMBA:
+        kernels.hals_sweeps(H, WtV, WtW, rows, 0.0, 0.0, n_sweeps, 0.0)
+        return
+    for _ in range(n_sweeps):  # pragma: no cover - numba comes with librosa
+        for j in rows:
+            if WtW[j, j] > 0:
+                H[j] = np.maximum(H[j] - (WtW[j] @ H - WtV[j]) / WtW[j, j], 0)
+
+
+def _masked_tracks(X: np.ndarray, W: np.ndarray, H: np.ndarray, out: np.ndarray, *, offset: int, settings) -> None:
+    """One channel's tracks into ``out`` (k, n_out): the masks of W (n_freq, k) and H
+    (k, n_frames) applied to the block's frames X (n_freq, n_frames) and inverted, a
+    chunk of frames at a time (as in memory: the k masks and masked spectrograms of the
+    whole block are never held), keeping the samples from ``offset`` of the frames'
+    signal on."""
+
+    def masked_frames(t0, t1):
+        return masks.masks(W, H[:, t0:t1], power=settings.mask_power) * X[:, t0:t1]
+
+    spectrum.istft_from_frames(masked_frames, out, n_frames=X.shape[-1], n_fft=settings.n_fft,
+                               hop_length=settings.hop_length, offset=offset)
 
 
 @dataclass
@@ -356,10 +401,10 @@ def _run(source, sink, settings, *, block_seconds: float, learn_frames: int, sr:
         own0, own1 = layout.frames_owned(start, stop)
         H[:, :, own0:own1] = H_block[:, :, own0 - t0:own1 - t0]
         tracks = np.empty((k, n_channels, stop - start), dtype=source.dtype)
+        out = np.empty((k, stop - start), dtype=source.dtype)
         for c in range(n_channels):
-            M = masks.masks(W, H_block[:, c], power=settings.mask_power)
-            y = spectrum.istft(M * X[c], n_fft=n_fft, hop_length=hop, center=False)
-            tracks[:, c] = y[:, start - first_sample:stop - first_sample]
+            _masked_tracks(X[c], W, H_block[:, c], out, offset=start - first_sample, settings=settings)
+            tracks[:, c] = out
         if scale != 1:
             tracks = scaled(tracks, 1 / scale)
         sink.write(start, tracks)

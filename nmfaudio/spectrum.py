@@ -301,7 +301,8 @@ def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int
 
 
 def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int = N_FFT,
-                      hop_length: int = HOP_LENGTH, window=WINDOW, workers: int | None = None) -> np.ndarray:
+                      hop_length: int = HOP_LENGTH, window=WINDOW, workers: int | None = None,
+                      offset: int | None = None) -> np.ndarray:
     """The centred inverse STFT of a spectrogram that is never held whole: written into
     ``out``, asking ``frames_of(t0, t1)`` for a few frames at a time (so a masked
     spectrogram can be made chunk by chunk).  Same result as :func:`istft` with
@@ -317,14 +318,20 @@ def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int =
     workers : int, optional
         Threads for the inverse FFTs (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`);
         1 when the caller runs several of these calls on its own threads.
+    offset : int, optional
+        Index of ``out[:, 0]`` in the signal the uncut frames make (frame 0 starting at
+        index 0).  Default ``n_fft // 2``: the centred STFT's first sample.  Other values
+        cut a stretch out of the inverse of non-centred frames (the block-wise mode);
+        samples some frame outside ``n_frames`` would also reach are then incomplete.
 
     Returns
     -------
     out
     """
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
+    start = n_fft // 2 if offset is None else check_int(offset, "offset", 0)
     out[...] = 0
-    return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, True, workers)
+    return _istft_chunks(frames_of, out, out.shape[0], n_frames, n_fft, hop_length, window, start, workers)
 
 
 def overlap_add(frames, out, *, first: int, offset: int, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
@@ -414,14 +421,15 @@ def _istft(X, n_fft, hop_length, window, center, length):
     size = length if length else n_fft + hop_length * (n_frames - 1) - (2 * start if center else 0)
     out = np.zeros((spectra.shape[0], size), dtype=real)
     _istft_chunks(lambda t0, t1: spectra[..., t0:t1], out, spectra.shape[0], n_frames, n_fft, hop_length, window,
-                  center)
+                  start)
     return out.reshape(lead + (size,))
 
 
-def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window, center, workers=None):
+def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window, start, workers=None):
     """Overlap-add the inverse FFTs of ``frames_of(t0, t1)``, a chunk at a time, into the
-    zeroed ``out`` (n_signals, size) — the samples outside it are dropped — then divide
-    by the window's sum of squares."""
+    zeroed ``out`` (n_signals, size), whose first sample is index ``start`` of the uncut
+    frames' signal — the samples outside it are dropped — then divide by the window's
+    sum of squares."""
     import librosa
     import scipy.fft
 
@@ -429,7 +437,6 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
 
     real = out.dtype
     size = out.shape[-1]
-    start = n_fft // 2 if center else 0
     frame_window = _frame_window(window, n_fft, np.dtype(real).str)
     step = istft_chunk_frames(n_fft, n_signals, real)
     with scipy.fft.set_workers(num_threads() if workers is None else workers):

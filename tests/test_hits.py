@@ -585,3 +585,52 @@ def test_cli_hit_option_errors(song, tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def _whole_band_flux(y, sr, *, fmin, hop):
+    """The band flux from the whole spectrogram at once (the computation before it went a
+    chunk of frames at a time), as the reference."""
+    import librosa
+
+    from nmfaudio import spectrum
+    from nmfaudio.drums.hits import _FLUX_N_FFT
+
+    mono = y if y.ndim == 1 else y.mean(axis=0)
+    magnitude = np.abs(spectrum.stft(np.asarray(mono, dtype=np.float32), n_fft=_FLUX_N_FFT, hop_length=hop))
+    band = magnitude[librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin]
+    if not band.size or not band.max() > 0:
+        return np.zeros(magnitude.shape[1])
+    level = np.log1p(1000 * band / band.max())
+    flux = np.maximum(0.0, np.diff(level, axis=1, prepend=level[:, :1])).mean(axis=0)
+    return flux / flux.max() if flux.max() > 0 else flux
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 8192])
+def test_band_flux_in_chunks_equals_the_whole_spectrogram(monkeypatch, chunk):
+    # The flux is made a chunk of frames at a time (two passes: the band's peak, then the
+    # flux), so a long stem's spectrogram is never held; it equals the whole-spectrogram
+    # computation to float32 rounding (1e-6 of the maximum 1), whatever the chunk, for a
+    # stereo stem, a silent one and a band above Nyquist.
+    from nmfaudio.drums import hits
+
+    rng = np.random.default_rng(3)
+    y = (rng.standard_normal((2, 30_001)) * (rng.random(30_001) > 0.7)).astype(np.float32)
+    monkeypatch.setattr(hits, "_FLUX_CHUNK_FRAMES", chunk)
+    for signal, fmin in ((y, 3000.0), (y[0], 0.0), (np.zeros(5000, np.float32), 3000.0), (y, 1e6)):
+        ours = hits._band_flux(signal, 22050, fmin=fmin, hop=128)
+        expected = _whole_band_flux(signal, 22050, fmin=fmin, hop=128)
+        assert ours.shape == expected.shape
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape, dtype", [((3, 5000), np.float32), ((2, 5000), np.float64), ((5000,), np.float32)])
+def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
+    # bit for bit the float64 computation it replaced (channels summed in float64 in
+    # order, squared, cumulated, a leading 0), without its temporaries
+    from nmfaudio.drums.hits import _mono_energy
+
+    y = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    mono = y.astype(np.float64)
+    if mono.ndim == 2:
+        mono = mono.sum(axis=0)
+    np.testing.assert_array_equal(_mono_energy(y), np.concatenate([[0.0], np.cumsum(mono * mono)]))

@@ -165,6 +165,21 @@ def test_frobenius_mu_equals_beta_mu_at_two(dtype, tol):
     assert max_rel(W, W_ref) < tol and max_rel(H, H_ref) < tol
 
 
+def test_frobenius_mu_with_fixed_W_is_the_plain_update():
+    # With W fixed the step skips V Hᵀ (only W's update needs it); H and the loss must be
+    # the textbook update H ← H ⊙ WᵀV / (WᵀW H) and ½‖V − WH‖², W untouched.  float64,
+    # 1e-12 relative (summation order only).
+    V, W0, H0, _ = problem_data(np.float64, 2.0)
+    problem = Problem(beta=2.0, free_W=np.zeros(K, bool), free_H=np.ones(K, bool), eps=0.0)
+    loss, W, H = run(FrobeniusMU, V, W0, H0, problem, 15)
+    H_ref = H0.copy()
+    for _ in range(15):
+        H_ref *= (W0.T @ V) / np.maximum(W0.T @ W0 @ H_ref, np.finfo(np.float64).tiny)
+    assert np.array_equal(W, W0)
+    assert max_rel(H, H_ref) < 1e-12
+    assert abs(loss[-1] - 0.5 * np.sum((V - W0 @ H_ref) ** 2)) < 1e-12 * loss[0]
+
+
 # --- small pieces -------------------------------------------------------------------------------
 
 

@@ -87,6 +87,22 @@ def test_istft_chunks_do_not_change_the_result(monkeypatch):
     np.testing.assert_array_equal(istft(X, n_fft=1024, hop_length=256, length=30000), whole)
 
 
+def test_istft_from_frames_with_an_offset_cuts_the_uncentred_inverse():
+    """``offset`` writes a stretch of the inverse of non-centred frames (what the
+    block-wise mode keeps of a block): the same samples as istft(center=False) sliced,
+    bit for bit (same frames, same overlap-add order, same window normalization)."""
+    from nmfaudio import spectrum
+
+    y = np.random.default_rng(5).standard_normal((3, 20000)).astype(np.float32)
+    X = stft(y, n_fft=1024, hop_length=256, center=False)
+    whole = istft(X, n_fft=1024, hop_length=256, center=False)
+    for offset, size in ((0, 300), (777, 9000), (whole.shape[-1] - 500, 500)):
+        out = np.full((3, size), np.nan, dtype=np.float32)
+        spectrum.istft_from_frames(lambda t0, t1: X[..., t0:t1], out, n_frames=X.shape[-1], n_fft=1024,
+                                   hop_length=256, offset=offset)
+        np.testing.assert_array_equal(out, whole[:, offset:offset + size])
+
+
 def test_stft_frame_major_equals_stft_with_each_channel_frame_major():
     """stft_frame_major is stft's result (librosa's float64 computation) to float32
     rounding (tolerance 1e-6 of the peak), each channel's (frames, bins) contiguous so the

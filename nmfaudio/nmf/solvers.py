@@ -142,10 +142,13 @@ class FrobeniusMU(_FrobeniusCache):
             if p.l1_H or p.l2_H:
                 denominator += p.l1_H + p.l2_H * H[r]
             H[r] *= self.WtV[r] / np.maximum(denominator, tiny)
-        VHt = self.V @ H.T
         HHt = H @ H.T
-        self.HVt, self.HHt = VHt.T, HHt
+        self.HVt, self.HHt = None, HHt
         if self.update_W:
+            # V Hᵀ (a product of V's size) only when W learns: with W fixed (supervised
+            # use, block-wise activations) the loss needs WᵀV, WᵀW and HHᵀ alone
+            VHt = self.V @ H.T
+            self.HVt = VHt.T
             c = self.cols_W
             denominator = W @ HHt[:, c]
             if p.l1_W or p.l2_W:
