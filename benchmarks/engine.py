@@ -25,8 +25,10 @@ Usage::
 
 ``--floors`` prints just the numbers issue 18 sets floors for, each a median of ratios
 measured side by side (interleaved rounds) at 1025 × 2600, float32: one KL and IS pass
-(the work of one MU iteration; the fused or GEMM pass the solvers pick) and one
-``solver="auto"`` iteration (the pass plus the extrapolation, timed in a fit) over the
+with the loss (the fused or GEMM pass the solvers pick), one ``solver="mu"`` iteration
+as a user runs it (the loss on every 10th: the slope between a 10- and a 40-iteration
+fit) and one ``solver="auto"`` iteration (a pass with the loss plus the extrapolation,
+timed in a fit) over the
 GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time ``solver="auto"`` needs to reach scikit-learn MU's
 200-iteration loss, as a speed-up over scikit-learn MU's time, at k = 16 (floor 8×),
 with the CPU, its instruction set and the load.
@@ -264,8 +266,11 @@ def measure_group(V, k, n_iter, ref_iter, repeats):
             group.append(dict(beta=beta, name="sklearn CD",
                               seconds=sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter, repeats=3)))
         for solver in SOLVERS_FOR[beta]:
-            group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver,
-                              seconds=nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter)))
+            # β-MU as a user runs it (the loss every 10th iteration, amortized); the others
+            # compute their loss every iteration anyway
+            seconds = (mu_per_iter(V, W0, H0, beta) if solver == "mu" and beta != 2
+                       else nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter))
+            group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver, seconds=seconds))
         if torchnmf_available():
             group.append(dict(beta=beta, name="torchnmf", seconds=torchnmf_per_iter(V, W0, H0, beta, n_iter)))
         # time to scikit-learn MU's loss after ref_iter iterations, same start
@@ -342,18 +347,32 @@ def _make_pass(V, k, beta):
                      update_W=True)
 
 
+def mu_per_iter(V, W0, H0, beta, n_short=10, n_long=40) -> float:
+    """Seconds per ``solver="mu"`` iteration as a user runs it (no callback: the loss on
+    every 10th iteration only), the slope between a ``n_short``- and a ``n_long``-iteration
+    fit (both multiples of 10, so the difference holds one loss pass in ten); setup cancels."""
+    def fit(n_iter):
+        t = clock()
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0)
+        return clock() - t
+
+    return (fit(n_long) - fit(n_short)) / (n_long - n_short)
+
+
 def _iteration_ratios(V, k, beta, rounds):
-    """Per round: the GEMM floor, one pass of the solvers' fused (or GEMM) pass, and a
-    short ``solver="auto"`` fit; returns the medians over rounds of (pass / floor) and
+    """Per round: the GEMM floor, one pass of the solvers' fused (or GEMM) pass with the
+    loss, a ``solver="mu"`` iteration (:func:`mu_per_iter`) and a short ``solver="auto"``
+    fit; returns the medians over rounds of (pass / floor), (MU iteration / floor) and
     (median seconds per auto iteration / floor)."""
     W0, H0 = start_point(V, k)
     beta_pass, H_next = _make_pass(V, k, beta), np.empty_like(H0)
-    passes, iterations = [], []
+    passes, mu, iterations = [], [], []
     for _ in range(rounds):
         floor, _ = gemm_floor(V, W0, H0, 3)
         passes.append(median_time(lambda: beta_pass.run(W0, H0, H_next), 5) / floor)
+        mu.append(mu_per_iter(V, W0, H0, beta) / floor)
         iterations.append(nmfaudio_per_iter(V, W0, H0, beta, "auto", 12) / floor)
-    return statistics.median(passes), statistics.median(iterations)
+    return statistics.median(passes), statistics.median(mu), statistics.median(iterations)
 
 
 def _reach_ratio(V, k, beta, ref_iter, rounds):
@@ -380,7 +399,8 @@ def floors(command: str, rounds: int = 3) -> None:
     print("|---|---|---|---|")
     for k in (8, 32):
         ratios = {beta: _iteration_ratios(V, k, beta, rounds) for beta in (1.0, 0.0)}
-        for i, what in enumerate(["one pass (the MU iteration's work)", 'a solver="auto" iteration']):
+        for i, what in enumerate(["one pass with the loss", 'a solver="mu" iteration (loss every 10th)',
+                                  'a solver="auto" iteration']):
             cells = []
             for beta in (1.0, 0.0):
                 ratio, limit = ratios[beta][i], FLOORS["iteration"][beta]

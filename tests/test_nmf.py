@@ -15,6 +15,14 @@ BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 DOMAIN = {"mu": BETAS, "hals": [2.0], "ccd": [0.0, 1.0], "amu": [b for b in BETAS if b != 2.0]}
 BETA_SOLVERS = [(b, s) for b in BETAS for s in SOLVERS if b in DOMAIN[s]]
 
+
+
+def every_loss(iteration, loss):
+    """A callback that only makes factorize compute every iteration's loss (β-MU computes
+    it every CHECK_EVERY-th iteration otherwise; the factors are the same either way,
+    test_mu_loss_only_where_read)."""
+
+
 # The NTNU task-1 matrices.
 A1 = np.eye(2)
 A2 = np.array([[1.0, 2.0], [1.0, 1.0], [1.0, 2.0]])
@@ -84,7 +92,7 @@ def test_loss_never_increases(beta, solver):
     rng = np.random.default_rng(1)
     V = rng.random((30, 40)) ** 2
     V[rng.random(V.shape) < 0.1] = 0  # zeros: exercised floor
-    res = factorize(V, 5, beta=beta, solver=solver, random_state=0, max_iter=150, tol=0)
+    res = factorize(V, 5, beta=beta, solver=solver, random_state=0, max_iter=150, tol=0, callback=every_loss)
     steps = np.diff(res.loss)
     # float64: an increase above 1e-10 of the starting loss would be a real increase
     assert steps.max() <= 1e-10 * res.loss[0], f"max increase {steps.max():.3g}"
@@ -94,9 +102,36 @@ def test_loss_never_increases(beta, solver):
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
 def test_loss_never_increases_float32(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=6, seed=2, dtype=np.float32)
-    res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
+    res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0, callback=every_loss)
     # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
     assert np.diff(res.loss).max() <= 1e-6 * res.loss[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 1.0, 1.5])
+def test_mu_loss_only_where_read(beta, dtype, planted):
+    # β-MU without a callback computes the loss at iterations 0, 10, 20, … and the last
+    # only (NaN elsewhere); the factors are bit-identical to a run that computes all
+    V, _, _ = planted((40, 50), rank=5, seed=4, dtype=dtype)
+    lazy = factorize(V, 4, beta=beta, solver="mu", random_state=0, max_iter=25, tol=0)
+    full = factorize(V, 4, beta=beta, solver="mu", random_state=0, max_iter=25, tol=0, callback=every_loss)
+    np.testing.assert_array_equal(lazy.W, full.W)
+    np.testing.assert_array_equal(lazy.H, full.H)
+    computed = np.isfinite(lazy.loss)
+    assert np.flatnonzero(computed).tolist() == [0, 10, 20, 25] and np.isfinite(full.loss).all()
+    np.testing.assert_array_equal(lazy.loss[computed], full.loss[computed])
+
+
+@pytest.mark.parametrize("tol_rule", ["relative", "sklearn"])
+def test_mu_tolerance_stop_is_the_same_without_every_loss(tol_rule, planted):
+    # the stopping rules read the loss every CHECK_EVERY iterations, which are computed
+    V, _, _ = planted((40, 50), rank=5, seed=5, dtype=np.float32)
+    runs = [factorize(V, 4, beta="kullback-leibler", solver="mu", random_state=0, max_iter=500, tol=1e-3,
+                      tol_rule=tol_rule, callback=callback) for callback in (None, every_loss)]
+    assert runs[0].stop_reason == runs[1].stop_reason == "tol"
+    assert runs[0].n_iter == runs[1].n_iter and runs[0].n_iter % 10 == 0
+    np.testing.assert_array_equal(runs[0].W, runs[1].W)
+    assert runs[0].loss[-1] == runs[1].loss[-1]
 
 
 @pytest.mark.parametrize("beta", BETAS)
@@ -187,7 +222,8 @@ def test_fixed_templates_are_bit_identical(beta, solver, fix):
     rng = np.random.default_rng(9)
     V = rng.random((20, 25))
     W0 = rng.random((20, 4))
-    res = factorize(V, 4, beta=beta, solver=solver, W=W0, fix_W=fix, random_state=0, max_iter=20, tol=0)
+    res = factorize(V, 4, beta=beta, solver=solver, W=W0, fix_W=fix, random_state=0, max_iter=20, tol=0,
+                    callback=every_loss)
     fixed = np.ones(4, bool) if fix is True else (np.isin(np.arange(4), fix) if isinstance(fix, list) else fix)
     np.testing.assert_array_equal(res.W[:, fixed], W0[:, fixed])
     if not fixed.all():
@@ -451,7 +487,7 @@ def test_float32_extreme_scales_stay_finite(beta, scale):
     rng = np.random.default_rng(24)
     V = (rng.random((12, 16)) * scale).astype(np.float32)
     V[0, :4] = 0
-    res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0)
+    res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0, callback=every_loss)
     assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
     assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding
 

@@ -40,6 +40,10 @@ class NMFResult:
         β-divergence (scikit-learn's definition; Frobenius is ½‖V − WH‖²_F): ``loss[0]``
         at the start, ``loss[i]`` after iteration i.  Computed on the floored V the
         engine actually fits (see ``n_floored``); regularization terms are not included.
+        ``solver="mu"`` with β ≠ 2 on dense V computes it (as scikit-learn's MU) only at
+        iterations 0, 10, 20, … and the last, unless a ``callback`` is given: the other
+        entries are NaN (``np.nanmin``, ``loss[np.isfinite(loss)]``).  The factors are
+        the same either way.
     n_iter : int
         Iterations run.
     converged : bool
@@ -271,7 +275,8 @@ def factorize(
         Seeds the initialization; the same seed gives the same result (a RandomState
         gives one seed drawn from it; see :func:`nmfaudio._validation.as_generator`).
     callback : callable(iteration, loss) -> bool or None, optional
-        Called after every iteration; returning True stops early.
+        Called after every iteration; returning True stops early.  With a callback every
+        iteration's loss is computed (see ``NMFResult.loss``).
     eps : float, optional
         Floor for V (β ≤ 1) and WH (β < 2); default ``FLOOR_RELATIVE * max(V)``
         (float32 machine epsilon times the largest entry).
@@ -377,7 +382,15 @@ def factorize(
     objective[0] = loss[0] + (_penalty(W, H, penalties) if penalized else 0.0)
     n_iter, stop_reason = 0, "max_iter"
     stop_rule = _StopRule(tol_rule, tol, engine, solver_name, loss, objective)
+    # Solvers whose loss costs work of its own (β-MU: 6–20 % of a pass) compute it only
+    # where it is read: every CHECK_EVERY-th iteration (the stopping rules' checks, as
+    # scikit-learn's MU), the last one, and every iteration for a callback.
+    sparse_loss = getattr(engine, "loss_optional", False) and callback is None
     for iteration in range(1, max_iter + 1):
+        if sparse_loss and iteration % CHECK_EVERY and iteration != max_iter:
+            loss[iteration] = objective[iteration] = engine.step(with_loss=False)  # NaN
+            n_iter = iteration
+            continue
         loss[iteration] = engine.step()
         objective[iteration] = loss[iteration] + (_penalty(W, H, penalties) if penalized else 0.0)
         n_iter = iteration

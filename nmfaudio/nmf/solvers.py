@@ -9,6 +9,10 @@ A solver owns the factors it is given and updates them in place:
     the loss of the starting point,
 ``solver.step() -> float``
     one iteration (H, then W), returning the loss after it.
+``solver.step(with_loss=False) -> nan`` (solvers with ``loss_optional = True`` only)
+    the same iteration, bit-identical factors, without computing the loss (NaN):
+    :func:`nmfaudio.factorize` asks for it only on the iterations that report or check
+    the loss (see ``CHECK_EVERY`` in :mod:`nmfaudio.nmf.core`).
 
 Solvers cache what the next step needs (WH for the multiplicative updates, WᵀV and WᵀW
 for Frobenius), so the loss of each iteration comes at no extra product.  For β ≠ 2,
@@ -293,6 +297,9 @@ class BetaMU:
             return V, WH
         return V * WH ** (beta - 2), WH ** (beta - 1)
 
+    #: step(with_loss=False) skips the loss (see the module docstring)
+    loss_optional = True
+
     def _ratio(self, numerator, denominator, factor, l1, l2):
         return mu_ratio(numerator, denominator, factor, l1, l2, self.gamma)
 
@@ -300,7 +307,7 @@ class BetaMU:
         self.WH = self._model()
         return divergence_from_model(self.V, self.WH, self.beta)
 
-    def step(self) -> float:
+    def step(self, with_loss=True) -> float:
         W, H, p = self.W, self.H, self.problem
         if self.update_H:
             r = self.rows_H
@@ -324,7 +331,7 @@ class BetaMU:
                 denominator = power @ Hc.T
             W[:, c] *= self._ratio(numerator, denominator, W[:, c], p.l1_W, p.l2_W)
             self.WH = self._model()
-        return divergence_from_model(self.V, self.WH, self.beta)
+        return divergence_from_model(self.V, self.WH, self.beta) if with_loss else float("nan")
 
 
 class FusedBetaMU:
@@ -338,8 +345,13 @@ class FusedBetaMU:
     over the new factors to get its loss (and, speculatively, the next update).  The
     factors always hold the iterate whose loss was returned last; the one speculative
     pass after the final iteration replaces the separate loss pass the plain updates
-    need at the start.
+    need at the start.  ``step(with_loss=False)`` runs the pass without its loss terms
+    (6–8 % of an Itakura-Saito pass at k = 32; H and the W products bit-identical,
+    docs/performance.md 2026-12-01 "the loss every 10th MU iteration").
     """
+
+    #: step(with_loss=False) skips the loss (see the module docstring)
+    loss_optional = True
 
     def __init__(self, V, W, H, problem: Problem):
         self.W, self.H, self.problem = W, H, problem
@@ -362,7 +374,7 @@ class FusedBetaMU:
     def start(self) -> float:
         return self.pass_.run(self.W, self.H, self.H_next)
 
-    def step(self) -> float:
+    def step(self, with_loss=True) -> float:
         W, p = self.W, self.problem
         self.H[...] = self.H_next
         if self.update_W:
@@ -371,7 +383,7 @@ class FusedBetaMU:
             updated = W[:, c] * mu_ratio(numerator[:, c], denominator[:, c], W[:, c], p.l1_W, p.l2_W, self.gamma)
             flush_subnormal(updated)  # as the kernel does for H (see kernels.flush_subnormal)
             W[:, c] = updated
-        return self.pass_.run(W, self.H, self.H_next)
+        return self.pass_.run(W, self.H, self.H_next, with_loss=with_loss)
 
 
 class SparseBetaMU:
