@@ -35,8 +35,11 @@ from nmfaudio.nmf.divergence import divergence_from_model
 from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU, relaxed_exponent
 from nmfaudio.nmf.init import nndsvd_init
 from nmfaudio.nmf.gemm_pass import make_pass
-from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_subnormal, hals_sweeps
+from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_level, flush_subnormal, hals_sweeps
 from nmfaudio.nmf.sparse import dense_power_products, entry_rows, model_at_entries, sparse_divergence
+
+if HAVE_NUMBA:  # FusedBetaMU's W update (the solver exists only with numba)
+    from nmfaudio.nmf.extrapolated import _w_step
 
 
 @dataclass(frozen=True)
@@ -370,19 +373,31 @@ class FusedBetaMU:
             l2_H=problem.l2_H,
             update_W=self.update_W,
         )
+        # the W update in one compiled loop (extrapolated._w_step without extrapolation):
+        # the tasks' products summed, the ratio, power and flush — the NumPy form's dozen
+        # calls and temporaries cost 0.15–0.2× the GEMM floor per iteration at k = 32
+        # (docs/performance.md, 2026-12-01 "the loss every 10th MU iteration")
+        dt = W.dtype.type
+        self._w_scalars = (dt(problem.l1_W), dt(problem.l2_W), dt(self.gamma), dt(np.finfo(W.dtype).tiny),
+                           dt(flush_level(W.dtype)))
+        self._mask_W = np.ascontiguousarray(problem.free_W, dtype=np.bool_)
+        self._W_new, self._W_scratch = np.empty(W.shape, W.dtype), np.empty(W.shape, W.dtype)
 
     def start(self) -> float:
         return self.pass_.run(self.W, self.H, self.H_next)
 
     def step(self, with_loss=True) -> float:
-        W, p = self.W, self.problem
+        W = self.W
         self.H[...] = self.H_next
         if self.update_W:
-            c = self.cols_W
-            numerator, denominator = self.pass_.w_products()
-            updated = W[:, c] * mu_ratio(numerator[:, c], denominator[:, c], W[:, c], p.l1_W, p.l2_W, self.gamma)
-            flush_subnormal(updated)  # as the kernel does for H (see kernels.flush_subnormal)
-            W[:, c] = updated
+            l1, l2, gamma, tiny, level = self._w_scalars
+            W_in = np.ascontiguousarray(W)  # _w_step runs flat over C-ordered (F, k) arrays
+            numerator, denominator = self.pass_.task_products()
+            # W ← W ⊙ [Σ_t num_t / max(Σ_t den_t + l1 + l2 W, tiny)]^γ, flushed (as
+            # mu_ratio and flush_subnormal); frozen columns copied
+            _w_step(self._W_new, self._W_scratch, W_in, W_in, numerator, denominator, self._mask_W, l1, l2,
+                    gamma, tiny, level, False, level, level)
+            W[...] = self._W_new
         return self.pass_.run(W, self.H, self.H_next, with_loss=with_loss)
 
 
