@@ -26,8 +26,8 @@ Usage::
 ``--floors`` prints just the numbers issue 18 sets floors for, each a median of ratios
 measured side by side (interleaved rounds) at 1025 × 2600, float32: one KL and IS pass
 with the loss (the fused or GEMM pass the solvers pick), one ``solver="mu"`` iteration
-as a user runs it (the loss on every 10th: the slope between a 10- and a 40-iteration
-fit) and one ``solver="auto"`` iteration (a pass with the loss plus the extrapolation,
+as a user runs it (no callback, so the loss on every 10th: runs of 10 iterations in a
+fit, see :func:`mu_per_iter`) and one ``solver="auto"`` iteration (a pass with the loss plus the extrapolation,
 timed in a fit) over the
 GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time ``solver="auto"`` needs to reach scikit-learn MU's
 200-iteration loss, as a speed-up over scikit-learn MU's time, at k = 16 (floor 8×),
@@ -347,16 +347,33 @@ def _make_pass(V, k, beta):
                      update_W=True)
 
 
-def mu_per_iter(V, W0, H0, beta, n_short=10, n_long=40) -> float:
-    """Seconds per ``solver="mu"`` iteration as a user runs it (no callback: the loss on
-    every 10th iteration only), the slope between a ``n_short``- and a ``n_long``-iteration
-    fit (both multiples of 10, so the difference holds one loss pass in ten); setup cancels."""
-    def fit(n_iter):
-        t = clock()
-        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0)
-        return clock() - t
+def mu_per_iter(V, W0, H0, beta, n_iter=40) -> float:
+    """Seconds per ``solver="mu"`` iteration as a user runs it: a fit without a callback,
+    so the loss is computed on every 10th iteration only.  Each ``step`` of the solver is
+    timestamped (its class's method wrapped for the fit); returns the median over the
+    fit's runs of 10 iterations (each holding one loss) of their mean time."""
+    solvers = nmfaudio.nmf.solvers
+    cls = solvers.FusedBetaMU if kernels.HAVE_NUMBA else solvers.BetaMU  # make_mu's choice (dense V, β ≠ 2)
+    stamps = []
+    original_start, original_step = cls.start, cls.step
 
-    return (fit(n_long) - fit(n_short)) / (n_long - n_short)
+    def start(self):
+        out = original_start(self)
+        stamps.append(clock())
+        return out
+
+    def step(self, *args, **kwargs):
+        out = original_step(self, *args, **kwargs)
+        stamps.append(clock())
+        return out
+
+    cls.start, cls.step = start, step
+    try:
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0)
+    finally:
+        cls.start, cls.step = original_start, original_step
+    runs = [(stamps[i + 10] - stamps[i]) / 10 for i in range(0, len(stamps) - 10, 10)]
+    return statistics.median(runs)
 
 
 def _iteration_ratios(V, k, beta, rounds):
