@@ -950,9 +950,9 @@ class BetaPass(TaskProducts):
         """One pass over (W, H): returns the β-divergence D(V | WH) and writes the updated
         H into ``H_next``; the W-update products are then in :meth:`w_products`.
 
-        ``with_loss=False`` skips the loss terms (6 % of an Itakura-Saito pass at k = 32,
-        docs/performance.md) and returns NaN; H_next and the products are bit-identical
-        (see :data:`SWEEP_H`)."""
+        ``with_loss=False`` skips the loss terms (6–16 % of an Itakura-Saito pass, 7–20 %
+        of a KL pass at k = 8–32, docs/performance.md) and returns NaN; H_next and the
+        products are bit-identical (see :data:`SWEEP_H`)."""
         for buffer in (self._numW, self._denW, self._sumH):
             buffer.fill(0)
         colsumW = W.sum(axis=0)  # the KL denominator of the H update

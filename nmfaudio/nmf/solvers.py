@@ -349,8 +349,8 @@ class FusedBetaMU:
     factors always hold the iterate whose loss was returned last; the one speculative
     pass after the final iteration replaces the separate loss pass the plain updates
     need at the start.  ``step(with_loss=False)`` runs the pass without its loss terms
-    (6–8 % of an Itakura-Saito pass at k = 32; H and the W products bit-identical,
-    docs/performance.md 2026-12-01 "the loss every 10th MU iteration").
+    (6–16 % of an Itakura-Saito pass, 7–20 % of a KL pass; H and the W products
+    bit-identical, docs/performance.md 2026-12-01 "the loss every 10th MU iteration").
     """
 
     #: step(with_loss=False) skips the loss (see the module docstring)
@@ -375,7 +375,7 @@ class FusedBetaMU:
         )
         # the W update in one compiled loop (extrapolated._w_step without extrapolation):
         # the tasks' products summed, the ratio, power and flush — the NumPy form's dozen
-        # calls and temporaries cost 0.15–0.2× the GEMM floor per iteration at k = 32
+        # calls and temporaries cost 0.02–0.16× the GEMM floor per iteration at k = 8–32
         # (docs/performance.md, 2026-12-01 "the loss every 10th MU iteration")
         dt = W.dtype.type
         self._w_scalars = (dt(problem.l1_W), dt(problem.l2_W), dt(self.gamma), dt(np.finfo(W.dtype).tiny),
