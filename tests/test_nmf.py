@@ -9,19 +9,12 @@ from sklearn.decomposition._nmf import _beta_divergence as sklearn_beta_divergen
 import nmfaudio
 from nmfaudio import ConvergenceWarning, beta_divergence, factorize
 from nmfaudio.nmf import SOLVERS
+from nmfaudio.nmf.gemm_pass import GEMM_MIN_K
 
 BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 # Every (beta, solver) pair the engine supports.
 DOMAIN = {"mu": BETAS, "hals": [2.0], "ccd": [0.0, 1.0], "amu": [b for b in BETAS if b != 2.0]}
 BETA_SOLVERS = [(b, s) for b in BETAS for s in SOLVERS if b in DOMAIN[s]]
-
-
-
-def every_loss(iteration, loss):
-    """A callback that only makes factorize compute every iteration's loss (β-MU computes
-    it every CHECK_EVERY-th iteration otherwise; the factors are the same either way,
-    test_mu_loss_only_where_read)."""
-
 
 # The NTNU task-1 matrices.
 A1 = np.eye(2)
@@ -92,7 +85,7 @@ def test_loss_never_increases(beta, solver):
     rng = np.random.default_rng(1)
     V = rng.random((30, 40)) ** 2
     V[rng.random(V.shape) < 0.1] = 0  # zeros: exercised floor
-    res = factorize(V, 5, beta=beta, solver=solver, random_state=0, max_iter=150, tol=0, callback=every_loss)
+    res = factorize(V, 5, beta=beta, solver=solver, random_state=0, max_iter=150, tol=0)
     steps = np.diff(res.loss)
     # float64: an increase above 1e-10 of the starting loss would be a real increase
     assert steps.max() <= 1e-10 * res.loss[0], f"max increase {steps.max():.3g}"
@@ -102,36 +95,59 @@ def test_loss_never_increases(beta, solver):
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
 def test_loss_never_increases_float32(beta, solver, planted):
     V, _, _ = planted((30, 40), rank=6, seed=2, dtype=np.float32)
-    res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0, callback=every_loss)
+    res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
     # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
     assert np.diff(res.loss).max() <= 1e-6 * res.loss[0]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("beta", [0.0, 1.0, 1.5])
-def test_mu_loss_only_where_read(beta, dtype, planted):
-    # β-MU without a callback computes the loss at iterations 0, 10, 20, … and the last
-    # only (NaN elsewhere); the factors are bit-identical to a run that computes all
+@pytest.mark.parametrize("beta, solver, k", [(0.0, "mu", 4), (1.0, "mu", 4), (1.5, "mu", 4), (0.0, "mu", 24),
+                                             (1.0, "mu", 24), (1.0, "amu", 4), (2.0, "hals", 4)])
+def test_loss_every_leaves_gaps_and_the_same_factors(beta, solver, k, dtype, planted):
+    # by default every loss is computed (no NaN); loss_every=10 computes iterations 0,
+    # 10, 20, … and the last only (β-MU skips the loss's terms in between, with the
+    # fused pass at k = 4 and the GEMM pass at k = 24; the others compute it and report
+    # the same gaps), and W, H and the computed losses are bit-identical to the default's
+    assert k < min(GEMM_MIN_K.values()) or k >= max(GEMM_MIN_K.values())
     V, _, _ = planted((40, 50), rank=5, seed=4, dtype=dtype)
-    lazy = factorize(V, 4, beta=beta, solver="mu", random_state=0, max_iter=25, tol=0)
-    full = factorize(V, 4, beta=beta, solver="mu", random_state=0, max_iter=25, tol=0, callback=every_loss)
-    np.testing.assert_array_equal(lazy.W, full.W)
-    np.testing.assert_array_equal(lazy.H, full.H)
-    computed = np.isfinite(lazy.loss)
-    assert np.flatnonzero(computed).tolist() == [0, 10, 20, 25] and np.isfinite(full.loss).all()
-    np.testing.assert_array_equal(lazy.loss[computed], full.loss[computed])
+    full = factorize(V, k, beta=beta, solver=solver, random_state=0, max_iter=25, tol=0)
+    gaps = factorize(V, k, beta=beta, solver=solver, random_state=0, max_iter=25, tol=0, loss_every=10)
+    assert full.loss.shape == gaps.loss.shape == (26,) and np.isfinite(full.loss).all()
+    np.testing.assert_array_equal(gaps.W, full.W)
+    np.testing.assert_array_equal(gaps.H, full.H)
+    computed = np.isfinite(gaps.loss)
+    assert np.flatnonzero(computed).tolist() == [0, 10, 20, 25]
+    np.testing.assert_array_equal(gaps.loss[computed], full.loss[computed])
+
+
+def test_loss_every_computes_every_loss_for_a_callback(planted):
+    V, _, _ = planted((30, 40), rank=4, seed=6, dtype=np.float32)
+    seen = []
+    res = factorize(V, 3, beta="kullback-leibler", solver="mu", random_state=0, max_iter=15, tol=0, loss_every=10,
+                    callback=lambda i, loss: seen.append(loss))
+    assert np.isfinite(res.loss).all() and len(seen) == 15 and np.isfinite(seen).all()
 
 
 @pytest.mark.parametrize("tol_rule", ["relative", "sklearn"])
-def test_mu_tolerance_stop_is_the_same_without_every_loss(tol_rule, planted):
-    # the stopping rules read the loss every CHECK_EVERY iterations, which are computed
+@pytest.mark.parametrize("loss_every", [10, 3])
+def test_mu_tolerance_stop_is_the_same_with_loss_every(tol_rule, loss_every, planted):
+    # the stopping rules read the loss every CHECK_EVERY iterations, which loss_every
+    # always computes (also when it is not a divisor of CHECK_EVERY)
     V, _, _ = planted((40, 50), rank=5, seed=5, dtype=np.float32)
     runs = [factorize(V, 4, beta="kullback-leibler", solver="mu", random_state=0, max_iter=500, tol=1e-3,
-                      tol_rule=tol_rule, callback=callback) for callback in (None, every_loss)]
+                      tol_rule=tol_rule, loss_every=every) for every in (1, loss_every)]
     assert runs[0].stop_reason == runs[1].stop_reason == "tol"
     assert runs[0].n_iter == runs[1].n_iter and runs[0].n_iter % 10 == 0
     np.testing.assert_array_equal(runs[0].W, runs[1].W)
-    assert runs[0].loss[-1] == runs[1].loss[-1]
+    assert runs[0].loss[-1] == runs[1].loss[-1] and np.isfinite(runs[0].loss).all()
+    expected = [i for i in range(runs[1].n_iter + 1) if i % loss_every == 0 or i % 10 == 0]
+    assert np.flatnonzero(np.isfinite(runs[1].loss)).tolist() == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_loss_every_is_validated(bad):
+    with pytest.raises(ValueError, match=r"loss_every=.* must be an int >= 1"):
+        factorize(np.ones((4, 5)), 2, loss_every=bad)
 
 
 @pytest.mark.parametrize("beta", BETAS)
@@ -222,8 +238,7 @@ def test_fixed_templates_are_bit_identical(beta, solver, fix):
     rng = np.random.default_rng(9)
     V = rng.random((20, 25))
     W0 = rng.random((20, 4))
-    res = factorize(V, 4, beta=beta, solver=solver, W=W0, fix_W=fix, random_state=0, max_iter=20, tol=0,
-                    callback=every_loss)
+    res = factorize(V, 4, beta=beta, solver=solver, W=W0, fix_W=fix, random_state=0, max_iter=20, tol=0)
     fixed = np.ones(4, bool) if fix is True else (np.isin(np.arange(4), fix) if isinstance(fix, list) else fix)
     np.testing.assert_array_equal(res.W[:, fixed], W0[:, fixed])
     if not fixed.all():
@@ -487,7 +502,7 @@ def test_float32_extreme_scales_stay_finite(beta, scale):
     rng = np.random.default_rng(24)
     V = (rng.random((12, 16)) * scale).astype(np.float32)
     V[0, :4] = 0
-    res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0, callback=every_loss)
+    res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0)
     assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
     assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding
 

@@ -11,8 +11,8 @@ A solver owns the factors it is given and updates them in place:
     one iteration (H, then W), returning the loss after it.
 ``solver.step(with_loss=False) -> nan`` (solvers with ``loss_optional = True`` only)
     the same iteration, bit-identical factors, without computing the loss (NaN):
-    :func:`nmfaudio.factorize` asks for it only on the iterations that report or check
-    the loss (see ``CHECK_EVERY`` in :mod:`nmfaudio.nmf.core`).
+    :func:`nmfaudio.factorize` asks for it on the iterations whose loss nobody reads
+    (its ``loss_every`` > 1, no callback; not by default).
 
 Solvers cache what the next step needs (WH for the multiplicative updates, WᵀV and WᵀW
 for Frobenius), so the loss of each iteration comes at no extra product.  For β ≠ 2,

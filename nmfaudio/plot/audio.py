@@ -143,7 +143,7 @@ def _loss_panel(ax, separation) -> None:
     n_iter = int(getattr(separation, "n_iter", len(loss) - 1))
     first = max(0, n_iter + 1 - len(loss))  # iteration of loss[0]
     iterations = np.arange(first, first + len(loss))
-    computed = np.isfinite(loss)  # β-MU leaves NaN between its every-10th losses (factorize)
+    computed = np.isfinite(loss)  # factorize(..., loss_every=N) leaves NaN in the gaps
     iterations, loss = iterations[computed], loss[computed]
     if first > 0:
         ax.axvspan(0, first, color="0.85", lw=0)

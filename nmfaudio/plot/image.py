@@ -198,7 +198,7 @@ def loss_curves(losses, *, title=None, relative=True):
         values = np.asarray(values, dtype=float)
         if relative and values.size and values[0] > 0:
             values = values / values[0]
-        computed = np.isfinite(values)  # β-MU leaves NaN between its every-10th losses
+        computed = np.isfinite(values)  # factorize(..., loss_every=N) leaves NaN in the gaps
         ax.plot(np.flatnonzero(computed), values[computed], label=str(label))
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
