@@ -26,12 +26,14 @@ Usage::
 ``--floors`` prints just the numbers issue 18 sets floors for, each a median of ratios
 measured side by side (interleaved rounds) at 1025 × 2600, float32: one KL and IS pass
 with the loss (the fused or GEMM pass the solvers pick), one ``solver="mu"`` iteration
-as a user runs it (no callback, so the loss on every 10th: runs of 10 iterations in a
-fit, see :func:`mu_per_iter`) and one ``solver="auto"`` iteration (a pass with the loss plus the extrapolation,
-timed in a fit) over the
-GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time ``solver="auto"`` needs to reach scikit-learn MU's
-200-iteration loss, as a speed-up over scikit-learn MU's time, at k = 16 (floor 8×),
-with the CPU, its instruction set and the load.
+with the default ``loss_every=1`` (the loss every iteration) and one with
+``loss_every=10`` (the loss on every 10th; both timed by their steps in runs of 10
+iterations of a fit without a callback, see :func:`mu_per_iter`) and one
+``solver="auto"`` iteration (a pass with the loss plus the extrapolation, timed in a
+fit) over the GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time
+``solver="auto"`` needs to reach scikit-learn MU's 200-iteration loss, as a speed-up
+over scikit-learn MU's time, at k = 16 (floor 8×), with the CPU, its instruction set and
+the load.
 
 Threads: by default whatever the machine gives (BLAS and numba use all cores);
 ``--threads N`` limits both.  ``--clock cpu`` measures process CPU time instead of wall
@@ -266,11 +268,8 @@ def measure_group(V, k, n_iter, ref_iter, repeats):
             group.append(dict(beta=beta, name="sklearn CD",
                               seconds=sklearn_per_iter(V, W0, H0, beta, "cd", 5, 5 + 2 * n_iter, repeats=3)))
         for solver in SOLVERS_FOR[beta]:
-            # β-MU as a user runs it (the loss every 10th iteration, amortized); the others
-            # compute their loss every iteration anyway
-            seconds = (mu_per_iter(V, W0, H0, beta) if solver == "mu" and beta != 2
-                       else nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter))
-            group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver, seconds=seconds))
+            group.append(dict(beta=beta, name=f"nmfaudio {solver.upper()}", solver=solver,
+                              seconds=nmfaudio_per_iter(V, W0, H0, beta, solver, n_iter)))
         if torchnmf_available():
             group.append(dict(beta=beta, name="torchnmf", seconds=torchnmf_per_iter(V, W0, H0, beta, n_iter)))
         # time to scikit-learn MU's loss after ref_iter iterations, same start
@@ -347,11 +346,12 @@ def _make_pass(V, k, beta):
                      update_W=True)
 
 
-def mu_per_iter(V, W0, H0, beta, n_iter=40) -> float:
-    """Seconds per ``solver="mu"`` iteration as a user runs it: a fit without a callback,
-    so the loss is computed on every 10th iteration only.  Each ``step`` of the solver is
-    timestamped (its class's method wrapped for the fit); returns the median over the
-    fit's runs of 10 iterations (each holding one loss) of their mean time."""
+def mu_per_iter(V, W0, H0, beta, loss_every, n_iter=40) -> float:
+    """Seconds per ``solver="mu"`` iteration of a fit without a callback, with this
+    ``loss_every`` (1, the default: every loss; 10: every 10th).  Each ``step`` of the
+    solver is timestamped (its class's method wrapped for the fit); returns the median
+    over the fit's runs of 10 iterations (each holding one loss with ``loss_every=10``)
+    of their mean time."""
     solvers = nmfaudio.nmf.solvers
     cls = solvers.FusedBetaMU if kernels.HAVE_NUMBA else solvers.BetaMU  # make_mu's choice (dense V, β ≠ 2)
     stamps = []
@@ -369,7 +369,8 @@ def mu_per_iter(V, W0, H0, beta, n_iter=40) -> float:
 
     cls.start, cls.step = start, step
     try:
-        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0)
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0,
+                           loss_every=loss_every)
     finally:
         cls.start, cls.step = original_start, original_step
     runs = [(stamps[i + 10] - stamps[i]) / 10 for i in range(0, len(stamps) - 10, 10)]
@@ -378,18 +379,20 @@ def mu_per_iter(V, W0, H0, beta, n_iter=40) -> float:
 
 def _iteration_ratios(V, k, beta, rounds):
     """Per round: the GEMM floor, one pass of the solvers' fused (or GEMM) pass with the
-    loss, a ``solver="mu"`` iteration (:func:`mu_per_iter`) and a short ``solver="auto"``
-    fit; returns the medians over rounds of (pass / floor), (MU iteration / floor) and
-    (median seconds per auto iteration / floor)."""
+    loss, a ``solver="mu"`` iteration with ``loss_every`` 1 and 10 (:func:`mu_per_iter`)
+    and a short ``solver="auto"`` fit; returns the medians over rounds of (pass / floor),
+    (MU iteration / floor) for each ``loss_every`` and (median seconds per auto
+    iteration / floor)."""
     W0, H0 = start_point(V, k)
     beta_pass, H_next = _make_pass(V, k, beta), np.empty_like(H0)
-    passes, mu, iterations = [], [], []
+    passes, mu_1, mu_10, iterations = [], [], [], []
     for _ in range(rounds):
         floor, _ = gemm_floor(V, W0, H0, 3)
         passes.append(median_time(lambda: beta_pass.run(W0, H0, H_next), 5) / floor)
-        mu.append(mu_per_iter(V, W0, H0, beta) / floor)
+        mu_1.append(mu_per_iter(V, W0, H0, beta, 1) / floor)
+        mu_10.append(mu_per_iter(V, W0, H0, beta, 10) / floor)
         iterations.append(nmfaudio_per_iter(V, W0, H0, beta, "auto", 12) / floor)
-    return statistics.median(passes), statistics.median(mu), statistics.median(iterations)
+    return tuple(statistics.median(x) for x in (passes, mu_1, mu_10, iterations))
 
 
 def _reach_ratio(V, k, beta, ref_iter, rounds):
@@ -416,8 +419,8 @@ def floors(command: str, rounds: int = 3) -> None:
     print("|---|---|---|---|")
     for k in (8, 32):
         ratios = {beta: _iteration_ratios(V, k, beta, rounds) for beta in (1.0, 0.0)}
-        for i, what in enumerate(["one pass with the loss", 'a solver="mu" iteration (loss every 10th)',
-                                  'a solver="auto" iteration']):
+        for i, what in enumerate(["one pass with its loss", 'a solver="mu" iteration, loss every iteration (default)',
+                                  'a solver="mu" iteration, loss_every=10', 'a solver="auto" iteration']):
             cells = []
             for beta in (1.0, 0.0):
                 ratio, limit = ratios[beta][i], FLOORS["iteration"][beta]
