@@ -25,11 +25,15 @@ Usage::
 
 ``--floors`` prints just the numbers issue 18 sets floors for, each a median of ratios
 measured side by side (interleaved rounds) at 1025 × 2600, float32: one KL and IS pass
-(the work of one MU iteration; the fused or GEMM pass the solvers pick) and one
-``solver="auto"`` iteration (the pass plus the extrapolation, timed in a fit) over the
-GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time ``solver="auto"`` needs to reach scikit-learn MU's
-200-iteration loss, as a speed-up over scikit-learn MU's time, at k = 16 (floor 8×),
-with the CPU, its instruction set and the load.
+with the loss (the fused or GEMM pass the solvers pick), one ``solver="mu"`` iteration
+with the default ``loss_every=1`` (the loss every iteration) and one with
+``loss_every=10`` (the loss on every 10th; both timed by their steps in runs of 10
+iterations of a fit without a callback, see :func:`mu_per_iter`) and one
+``solver="auto"`` iteration (a pass with the loss plus the extrapolation, timed in a
+fit) over the GEMM floor at k = 8 and 32 (floors 2.6× and 3.5×), and the time
+``solver="auto"`` needs to reach scikit-learn MU's 200-iteration loss, as a speed-up
+over scikit-learn MU's time, at k = 16 (floor 8×), with the CPU, its instruction set and
+the load.
 
 Threads: by default whatever the machine gives (BLAS and numba use all cores);
 ``--threads N`` limits both.  ``--clock cpu`` measures process CPU time instead of wall
@@ -342,18 +346,53 @@ def _make_pass(V, k, beta):
                      update_W=True)
 
 
+def mu_per_iter(V, W0, H0, beta, loss_every, n_iter=40) -> float:
+    """Seconds per ``solver="mu"`` iteration of a fit without a callback, with this
+    ``loss_every`` (1, the default: every loss; 10: every 10th).  Each ``step`` of the
+    solver is timestamped (its class's method wrapped for the fit); returns the median
+    over the fit's runs of 10 iterations (each holding one loss with ``loss_every=10``)
+    of their mean time."""
+    solvers = nmfaudio.nmf.solvers
+    cls = solvers.FusedBetaMU if kernels.HAVE_NUMBA else solvers.BetaMU  # make_mu's choice (dense V, β ≠ 2)
+    stamps = []
+    original_start, original_step = cls.start, cls.step
+
+    def start(self):
+        out = original_start(self)
+        stamps.append(clock())
+        return out
+
+    def step(self, *args, **kwargs):
+        out = original_step(self, *args, **kwargs)
+        stamps.append(clock())
+        return out
+
+    cls.start, cls.step = start, step
+    try:
+        nmfaudio.factorize(V, W0.shape[1], beta=beta, solver="mu", W=W0, H=H0, max_iter=n_iter, tol=0,
+                           loss_every=loss_every)
+    finally:
+        cls.start, cls.step = original_start, original_step
+    runs = [(stamps[i + 10] - stamps[i]) / 10 for i in range(0, len(stamps) - 10, 10)]
+    return statistics.median(runs)
+
+
 def _iteration_ratios(V, k, beta, rounds):
-    """Per round: the GEMM floor, one pass of the solvers' fused (or GEMM) pass, and a
-    short ``solver="auto"`` fit; returns the medians over rounds of (pass / floor) and
-    (median seconds per auto iteration / floor)."""
+    """Per round: the GEMM floor, one pass of the solvers' fused (or GEMM) pass with the
+    loss, a ``solver="mu"`` iteration with ``loss_every`` 1 and 10 (:func:`mu_per_iter`)
+    and a short ``solver="auto"`` fit; returns the medians over rounds of (pass / floor),
+    (MU iteration / floor) for each ``loss_every`` and (median seconds per auto
+    iteration / floor)."""
     W0, H0 = start_point(V, k)
     beta_pass, H_next = _make_pass(V, k, beta), np.empty_like(H0)
-    passes, iterations = [], []
+    passes, mu_1, mu_10, iterations = [], [], [], []
     for _ in range(rounds):
         floor, _ = gemm_floor(V, W0, H0, 3)
         passes.append(median_time(lambda: beta_pass.run(W0, H0, H_next), 5) / floor)
+        mu_1.append(mu_per_iter(V, W0, H0, beta, 1) / floor)
+        mu_10.append(mu_per_iter(V, W0, H0, beta, 10) / floor)
         iterations.append(nmfaudio_per_iter(V, W0, H0, beta, "auto", 12) / floor)
-    return statistics.median(passes), statistics.median(iterations)
+    return tuple(statistics.median(x) for x in (passes, mu_1, mu_10, iterations))
 
 
 def _reach_ratio(V, k, beta, ref_iter, rounds):
@@ -380,7 +419,8 @@ def floors(command: str, rounds: int = 3) -> None:
     print("|---|---|---|---|")
     for k in (8, 32):
         ratios = {beta: _iteration_ratios(V, k, beta, rounds) for beta in (1.0, 0.0)}
-        for i, what in enumerate(["one pass (the MU iteration's work)", 'a solver="auto" iteration']):
+        for i, what in enumerate(["one pass with its loss", 'a solver="mu" iteration, loss every iteration (default)',
+                                  'a solver="mu" iteration, loss_every=10', 'a solver="auto" iteration']):
             cells = []
             for beta in (1.0, 0.0):
                 ratio, limit = ratios[beta][i], FLOORS["iteration"][beta]

@@ -263,11 +263,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _factorize(self, V, k, *, stage, **kwargs):
         """Run the engine with scikit-learn's meaning of ``tol``; warn as scikit-learn
-        does when ``max_iter`` is reached (its wording, as NMFConvergenceWarning)."""
+        does when ``max_iter`` is reached (its wording, as NMFConvergenceWarning).
+
+        The estimator reads the loss only where scikit-learn's MU does — the stopping
+        checks every CHECK_EVERY iterations and the last one (``reconstruction_err_``) —
+        and keeps no loss history, so it asks the engine for no other (``loss_every``):
+        β-MU then skips the loss's terms on the other passes, with the same factors,
+        ``n_iter_`` and stopping.  The verbose log's callback still gets every loss."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", _EngineConvergenceWarning)
             result = factorize(V, k, tol=self.tol, max_iter=self.max_iter, tol_rule="sklearn",
-                               callback=self._progress(stage), **kwargs)
+                               callback=self._progress(stage), loss_every=CHECK_EVERY, **kwargs)
         if self.verbose:
             logger.info("NMF %s: %d iterations, stopped by %s, final loss %.6g", stage,
                         result.n_iter, result.stop_reason, result.loss[-1])

@@ -111,6 +111,40 @@ def test_tol_has_sklearns_meaning():
     assert ours.reconstruction_err_ <= theirs.reconstruction_err_
 
 
+@pytest.mark.parametrize("kw", [dict(beta_loss="kullback-leibler"), dict(beta_loss="itakura-saito"),
+                                dict(beta_loss=1.5, max_iter=45), dict(solver="cd")])
+@pytest.mark.filterwarnings("ignore:Maximum number of iterations")
+def test_loss_every_10_changes_no_attribute(kw, monkeypatch):
+    # The estimator asks the engine for the loss every 10th iteration (scikit-learn's
+    # checks; β-MU skips the loss's terms in between): components_, the activations,
+    # n_iter_ and reconstruction_err_ are bit-identical to a run computing every loss,
+    # and no NaN reaches them.
+    import nmfaudio.estimator as estimator
+
+    rng = np.random.default_rng(3)
+    X = rng.random((50, 4)) @ rng.random((4, 30)) + 0.01  # no zeros: the dense engine
+    calls = {1: [], 10: []}  # per run: (the estimator's loss_every, NaN in the loss)
+
+    def run(every):
+        def engine(*args, loss_every, **kwargs):
+            result = nmfaudio.factorize(*args, loss_every=every, **kwargs)
+            calls[every].append((loss_every, bool(np.isnan(result.loss).any())))
+            return result
+
+        monkeypatch.setattr(estimator, "factorize", engine)
+        model = NMF(n_components=4, init="random", random_state=0, **{"solver": "mu", "tol": 1e-3, "max_iter": 300, **kw})
+        return model, model.fit_transform(X), model.transform(X[:7])
+
+    (gaps, W_gaps, T_gaps), (full, W_full, T_full) = run(10), run(1)
+    assert {asked for asked, _ in calls[1] + calls[10]} == {10}  # fit and transform both ask
+    assert any(nan for _, nan in calls[10]) and not any(nan for _, nan in calls[1])
+    assert gaps.n_iter_ == full.n_iter_ and np.isfinite(gaps.reconstruction_err_)
+    assert gaps.n_iter_ < 300 if kw.get("max_iter") is None else gaps.n_iter_ == 45  # stopped by tol; or the cap
+    assert gaps.reconstruction_err_ == full.reconstruction_err_
+    for ours, theirs in ((gaps.components_, full.components_), (W_gaps, W_full), (T_gaps, T_full)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("container", [scipy.sparse.csr_array, scipy.sparse.csc_matrix])
 def test_sparse_kl_matches_sklearn_dense(container):
     # Sparse X (KL, zeros kept exact): the same iterates as scikit-learn's MU on the

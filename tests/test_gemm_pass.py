@@ -272,3 +272,23 @@ def test_blas_limit_covers_a_library_loaded_after_the_controller(monkeypatch):
             if hold_first:
                 first.__exit__(None, None, None)
             assert threads(chosen) == [2] and threads(set(others)) in ([2], [])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", BETAS)
+@pytest.mark.parametrize("make", [kernels.BetaPass, gemm_pass.GemmBetaPass], ids=["fused", "gemm"])
+def test_pass_without_the_loss_is_bit_identical(make, beta, dtype):
+    # run(with_loss=False) skips the loss (NaN) but updates H and forms the W products
+    # exactly as with it (the solvers' MU skips it between checks, see core.CHECK_EVERY)
+    V, W0, H0, problem = problem_data(dtype, beta)
+    pass_ = make(V, K, **pass_options(problem))
+    if dtype == np.float32 and beta in (0.0, 1.0):  # the split modes are covered
+        assert pass_.mode in (kernels.MODE_IS_SPLIT, kernels.MODE_KL_SPLIT)
+    H_loss, H_none = np.empty_like(H0), np.empty_like(H0)
+    assert np.isfinite(pass_.run(W0, H0, H_loss))
+    with_loss = [p.copy() for p in pass_.w_products()]
+    assert np.isnan(pass_.run(W0, H0, H_none, with_loss=False))
+    np.testing.assert_array_equal(H_none, H_loss)
+    for ours, theirs in zip(pass_.w_products(), with_loss):
+        np.testing.assert_array_equal(ours, theirs)

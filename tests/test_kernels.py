@@ -253,6 +253,11 @@ def test_engine_works_without_numba(monkeypatch):
     assert isinstance(solvers.make_mu(V, W0.copy(), H0.copy(), problem), BetaMU)
     res = nmfaudio.factorize(V, K, beta=1, W=W0, H=H0, max_iter=5, tol=0)
     assert np.all(np.isfinite(res.loss)) and np.all(np.diff(res.loss) <= 1e-10 * res.loss[0])
+    # loss_every: the NumPy updates skip the loss in the gaps, same factors
+    gaps = nmfaudio.factorize(V, K, beta=1, W=W0, H=H0, max_iter=5, tol=0, loss_every=2)
+    assert np.flatnonzero(np.isfinite(gaps.loss)).tolist() == [0, 2, 4, 5]
+    np.testing.assert_array_equal(gaps.W, res.W)
+    np.testing.assert_array_equal(gaps.H, res.H)
 
 
 def test_package_imports_and_fits_when_numba_is_missing():

@@ -9,6 +9,7 @@ from sklearn.decomposition._nmf import _beta_divergence as sklearn_beta_divergen
 import nmfaudio
 from nmfaudio import ConvergenceWarning, beta_divergence, factorize
 from nmfaudio.nmf import SOLVERS
+from nmfaudio.nmf.gemm_pass import GEMM_MIN_K
 
 BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 # Every (beta, solver) pair the engine supports.
@@ -97,6 +98,56 @@ def test_loss_never_increases_float32(beta, solver, planted):
     res = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=100, tol=0)
     # float32 rounding of the cached products: tolerate 1e-6 of the starting loss
     assert np.diff(res.loss).max() <= 1e-6 * res.loss[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta, solver, k", [(0.0, "mu", 4), (1.0, "mu", 4), (1.5, "mu", 4), (0.0, "mu", 24),
+                                             (1.0, "mu", 24), (1.0, "amu", 4), (2.0, "hals", 4)])
+def test_loss_every_leaves_gaps_and_the_same_factors(beta, solver, k, dtype, planted):
+    # by default every loss is computed (no NaN); loss_every=10 computes iterations 0,
+    # 10, 20, … and the last only (β-MU skips the loss's terms in between, with the
+    # fused pass at k = 4 and the GEMM pass at k = 24; the others compute it and report
+    # the same gaps), and W, H and the computed losses are bit-identical to the default's
+    assert k < min(GEMM_MIN_K.values()) or k >= max(GEMM_MIN_K.values())
+    V, _, _ = planted((40, 50), rank=5, seed=4, dtype=dtype)
+    full = factorize(V, k, beta=beta, solver=solver, random_state=0, max_iter=25, tol=0)
+    gaps = factorize(V, k, beta=beta, solver=solver, random_state=0, max_iter=25, tol=0, loss_every=10)
+    assert full.loss.shape == gaps.loss.shape == (26,) and np.isfinite(full.loss).all()
+    np.testing.assert_array_equal(gaps.W, full.W)
+    np.testing.assert_array_equal(gaps.H, full.H)
+    computed = np.isfinite(gaps.loss)
+    assert np.flatnonzero(computed).tolist() == [0, 10, 20, 25]
+    np.testing.assert_array_equal(gaps.loss[computed], full.loss[computed])
+
+
+def test_loss_every_computes_every_loss_for_a_callback(planted):
+    V, _, _ = planted((30, 40), rank=4, seed=6, dtype=np.float32)
+    seen = []
+    res = factorize(V, 3, beta="kullback-leibler", solver="mu", random_state=0, max_iter=15, tol=0, loss_every=10,
+                    callback=lambda i, loss: seen.append(loss))
+    assert np.isfinite(res.loss).all() and len(seen) == 15 and np.isfinite(seen).all()
+
+
+@pytest.mark.parametrize("tol_rule", ["relative", "sklearn"])
+@pytest.mark.parametrize("loss_every", [10, 3])
+def test_mu_tolerance_stop_is_the_same_with_loss_every(tol_rule, loss_every, planted):
+    # the stopping rules read the loss every CHECK_EVERY iterations, which loss_every
+    # always computes (also when it is not a divisor of CHECK_EVERY)
+    V, _, _ = planted((40, 50), rank=5, seed=5, dtype=np.float32)
+    runs = [factorize(V, 4, beta="kullback-leibler", solver="mu", random_state=0, max_iter=500, tol=1e-3,
+                      tol_rule=tol_rule, loss_every=every) for every in (1, loss_every)]
+    assert runs[0].stop_reason == runs[1].stop_reason == "tol"
+    assert runs[0].n_iter == runs[1].n_iter and runs[0].n_iter % 10 == 0
+    np.testing.assert_array_equal(runs[0].W, runs[1].W)
+    assert runs[0].loss[-1] == runs[1].loss[-1] and np.isfinite(runs[0].loss).all()
+    expected = [i for i in range(runs[1].n_iter + 1) if i % loss_every == 0 or i % 10 == 0]
+    assert np.flatnonzero(np.isfinite(runs[1].loss)).tolist() == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_loss_every_is_validated(bad):
+    with pytest.raises(ValueError, match=r"loss_every=.* must be an int >= 1"):
+        factorize(np.ones((4, 5)), 2, loss_every=bad)
 
 
 @pytest.mark.parametrize("beta", BETAS)

@@ -90,6 +90,20 @@ def test_loss_curve_spans_every_iteration(beta, warm):
     assert f"{result.n_iter} iterations" in loss_ax.get_title()
 
 
+def test_loss_curves_draw_a_gappy_history_at_its_iterations():
+    # factorize(..., loss_every=10) leaves NaN between its losses: the curve joins the
+    # computed ones at their iterations (a line through NaN would draw nothing)
+    from nmfaudio.plot.image import loss_curves
+
+    V = np.random.default_rng(0).random((20, 30)).astype(np.float32)
+    result = nmfaudio.factorize(V, 3, beta="kullback-leibler", solver="mu", random_state=0, max_iter=25, tol=0,
+                                loss_every=10)
+    fig = loss_curves({"mu": result.loss}, relative=False)
+    (line,) = fig.axes[0].get_lines()
+    assert line.get_xdata().tolist() == [0, 10, 20, 25]
+    np.testing.assert_array_equal(line.get_ydata(), result.loss[[0, 10, 20, 25]])
+
+
 def test_drum_figure_marks_the_hits_the_cli_counts():
     from nmfaudio.plot.drums import drums_figure
 

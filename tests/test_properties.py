@@ -21,6 +21,11 @@ from nmfaudio import masks
 PROPERTY = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 BETAS = [-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
+# No case is marked: β = 1.5 MU can raise its loss where the model hits its floor eps
+# (test_mu_loss_rises_at_the_model_floor_for_beta_between_1_and_2 pins a case; docs/
+# engine.md, known limits), but none of the derandomized examples drawn now (they follow
+# this test's source) does, in float64 or float32.  A failure of that case after an edit
+# of this test is that known rise, not a new bug.
 ENGINE_CASES = [(beta, "mu") for beta in BETAS] + [(2.0, "hals")]
 
 
@@ -54,6 +59,22 @@ def test_engine_property_finite_non_negative_monotone(beta, solver, dtype, data)
     tolerance = (1e-12 if dtype == np.float64 else 1e-6) * result.loss[0]
     assert np.all(np.isfinite(result.loss)) and result.loss.min() >= -tolerance, result.loss
     assert np.diff(result.loss).max(initial=0) <= tolerance, result.loss  # non-increasing
+
+
+@pytest.mark.xfail(strict=True, reason="known: the floored β-divergence is not what MU's MM step majorizes")
+def test_mu_loss_rises_at_the_model_floor_for_beta_between_1_and_2():
+    # Found by the property test above (also on 78c97fa): with β = 1.5 the loss is the
+    # divergence of the floored model max(WH, eps) (eps 1.2e-5 here), which where
+    # V > eps is flat below eps, then falls, then rises in WH: not convex, so the
+    # Jensen majorizer behind the update does not hold for it.  At iteration 9, 9 of
+    # the 12 entries of WH are below eps (one with V = 1e-2); iteration 10 raises the
+    # loss by 1.8e-4 of itself (2.5e-10 of loss[0]).  Flooring the update's model at
+    # 1e-300 instead still rises (1.0e-10 of loss[0], iteration 4, a NumPy copy of the
+    # updates); with eps <= 1e-6 this fit never rises.  Strict: a fix makes this test
+    # fail until the mark is removed.
+    V = np.array([[0, 0, 0, 0], [0, 0, 1e-2, 0], [1e2, 0, 1, 0]], dtype=np.float64)
+    result = nmfaudio.factorize(V, 2, beta=1.5, solver="mu", max_iter=30, tol=0, random_state=0)
+    assert np.diff(result.loss).max() <= 1e-12 * result.loss[0]
 
 
 @st.composite

@@ -63,7 +63,7 @@ GEMM_BLOCK = {kernels.MODE_KL: 256, "other": 128}
 assert max(GEMM_BLOCK.values()) <= kernels.BLOCK
 
 if HAVE_NUMBA:
-    from nmfaudio.nmf.kernels import MODE_KL, MODE_KL_SPLIT, _jit, _jit_inline, _log_parts, _update_block, _weights_rows
+    from nmfaudio.nmf.kernels import MODE_KL, MODE_KL_SPLIT, SWEEP_H, SWEEP_H_LOSS, SWEEP_W, _jit, _jit_inline, _log_parts, _update_block, _weights_rows
 
     @_jit_inline
     def _gemm(gemm, A, B, out, trans_a, trans_b, accumulate, ints, scalars, chars):
@@ -95,11 +95,11 @@ if HAVE_NUMBA:
 
     @_jit
     def _task(gemm, V, W, H, H_next, c0, c1, n_samples, free_H, mode, beta, gamma, eps, tiny, flush, one,
-              l1_H, l2_H, colsumW, update_H, update_W, X, C, Hb, numHt, denHt, numH, denH, numW, denW, sumH,
-              v_exponents, v_mantissas, ints, scalars, chars):
+              l1_H, l2_H, colsumW, update_H, update_W, with_loss, X, C, Hb, numHt, denHt, numH, denH, numW, denW,
+              sumH, v_exponents, v_mantissas, ints, scalars, chars):
         """Columns c0..c1 of the pass, block by block (V's blocks are (F, block)): writes
         H_next[:, c0:c1], adds this task's W products to numW, denW (F, k) and sumH (k,),
-        returns its loss terms (float64).  X, C (F, block), Hb (k, block), numHt, denHt
+        returns its loss terms (float64; 0 unless ``with_loss``).  X, C (F, block), Hb (k, block), numHt, denHt
         (block, k), numH, denH (k, block): this thread's buffers."""
         F, block = X.shape
         k = W.shape[1]
@@ -111,7 +111,12 @@ if HAVE_NUMBA:
             Vb, ve, vm = V[i], v_exponents[i], v_mantissas[i]
             Xw, Cw, Hw = X[:, :w], C[:, :w], Hb[:, :w]
             _gemm(gemm, W, H[:, j0:j0 + w], Xw, False, False, False, ints, scalars, chars)
-            loss += _weights_rows(Vb, 0, X, C, F, w, mode, beta, eps, one, True, ve, vm)
+            # the row code inlined twice, once with the loss and once without (a constant
+            # in each copy), rather than a run-time flag inside its loops
+            if with_loss:
+                loss += _weights_rows(Vb, 0, X, C, F, w, mode, beta, eps, one, SWEEP_H_LOSS, ve, vm)
+            else:
+                loss += _weights_rows(Vb, 0, X, C, F, w, mode, beta, eps, one, SWEEP_H, ve, vm)
             for kk in range(k):
                 for j in range(w):
                     Hb[kk, j] = H[kk, j0 + j]
@@ -136,7 +141,7 @@ if HAVE_NUMBA:
             if not update_W:
                 continue
             _gemm(gemm, W, Hw, Xw, False, False, False, ints, scalars, chars)
-            _weights_rows(Vb, 0, X, C, F, w, mode, beta, eps, one, False, ve, vm)
+            _weights_rows(Vb, 0, X, C, F, w, mode, beta, eps, one, SWEEP_W, ve, vm)
             _gemm(gemm, Xw, Hw, numW, False, True, True, ints, scalars, chars)
             if needs_den:
                 _gemm(gemm, Cw, Hw, denW, False, True, True, ints, scalars, chars)
@@ -151,7 +156,7 @@ if HAVE_NUMBA:
 
     @_jit
     def _tasks(t0, t1, bounds, gemm, V, W, H, H_next, n_samples, free_H, mode, beta, gamma, eps, tiny, flush,
-               one, l1_H, l2_H, colsumW, update_H, update_W, X, C, Hb, numHt, denHt, numH, denH, numW, denW, sumH, losses,
+               one, l1_H, l2_H, colsumW, update_H, update_W, with_loss, X, C, Hb, numHt, denHt, numH, denH, numW, denW, sumH, losses,
                v_exponents, v_mantissas, ints, scalars, chars):
         """Tasks t0..t1−1 (:func:`_task`, one compiled call: a Python call per task costs
         ~30 µs, 0.07× the GEMM floor at k = 32 over 11 tasks): losses[t], numW[t],
@@ -161,7 +166,7 @@ if HAVE_NUMBA:
             denW[t, :, :] = 0
             sumH[t, :] = 0
             losses[t] = _task(gemm, V, W, H, H_next, bounds[t], bounds[t + 1], n_samples, free_H, mode, beta, gamma,
-                              eps, tiny, flush, one, l1_H, l2_H, colsumW, update_H, update_W, X, C, Hb, numHt,
+                              eps, tiny, flush, one, l1_H, l2_H, colsumW, update_H, update_W, with_loss, X, C, Hb, numHt,
                               denHt, numH, denH, numW[t], denW[t], sumH[t], v_exponents, v_mantissas, ints, scalars, chars)
 
 
@@ -407,27 +412,32 @@ class GemmBetaPass(kernels.TaskProducts):
             self._local.buffers = buffers
         return buffers
 
-    def _run_tasks(self, t0, t1, W, H, H_next, colsumW):
+    def _run_tasks(self, t0, t1, W, H, H_next, colsumW, with_loss):
         """Tasks t0..t1−1 in one compiled call: their losses, H_next's columns and W
         products."""
         buffers = self._buffers()
         _tasks(t0, t1, self.bounds, self._gemm, self.V, W, H, H_next, self.n_samples, self.free_H, self.mode,
                self.beta, self.gamma, self.eps, self.tiny, self.flush, self.one, self.l1_H, self.l2_H, colsumW,
-               self.update_H, self.update_W, *buffers[:7], self._numW, self._denW, self._sumH, self._losses,
+               self.update_H, self.update_W, with_loss, *buffers[:7], self._numW, self._denW, self._sumH, self._losses,
                self._v_exponents, self._v_mantissas, *buffers[7:])
 
-    def run(self, W, H, H_next):
-        """One pass over (W, H): returns D(V | WH) and writes the updated H into
-        ``H_next``; the W-update products are then in :meth:`w_products`."""
+    def run(self, W, H, H_next, with_loss=True):
+        """One pass over (W, H): returns D(V | WH) (NaN when not ``with_loss``: the pass
+        then skips the loss terms) and writes the updated H into ``H_next``; the W-update
+        products are then in :meth:`w_products`."""
         W, H = np.ascontiguousarray(W), np.ascontiguousarray(H)  # BLAS wants unit column strides
         colsumW = W.sum(axis=0)  # the KL denominator of the H update
         n_tasks = self.bounds.size - 1
         n_threads = min(n_tasks, kernels.num_threads()) if self.parallel else 1
+        with_loss = bool(with_loss)
         if n_threads > 1:
             with _blas_on_one_thread():
-                run_in_threads(lambda t: self._run_tasks(t, t + 1, W, H, H_next, colsumW), n_tasks, n_threads)
+                run_in_threads(lambda t: self._run_tasks(t, t + 1, W, H, H_next, colsumW, with_loss), n_tasks,
+                               n_threads)
         else:
-            self._run_tasks(0, n_tasks, W, H, H_next, colsumW)
+            self._run_tasks(0, n_tasks, W, H, H_next, colsumW, with_loss)
+        if not with_loss:
+            return float("nan")
         total = float(self._losses.sum())
         if self.mode == kernels.MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))

@@ -78,6 +78,14 @@ MODE_IS, MODE_KL, MODE_GENERIC, MODE_IS_SPLIT, MODE_KL_SPLIT = 0, 1, 2, 3, 4
 KL_SPLIT_MIN_EPS = 2.0**-60
 KL_SPLIT_MAX_V = 2.0**30
 
+#: What a weight sweep of a pass computes (``_weights_rows``'s ``sweep``, a constant at
+#: each call): the W update's weights (the second sweep); the H update's weights and the
+#: loss terms (the first); the H update's weights alone (the first sweep of a pass whose
+#: loss is not wanted, see ``BetaPass.run``).  The H weights are the same numbers with or
+#: without the loss (MODE_KL_SPLIT's share the loss's division, see _kl_split_row), so a
+#: pass without the loss updates the factors bit-identically.
+SWEEP_W, SWEEP_H_LOSS, SWEEP_H = 0, 1, 2
+
 
 def mode_for(beta: float) -> int:
     """The kernel family for β: Itakura-Saito (0), Kullback-Leibler (1) or any other."""
@@ -324,7 +332,7 @@ if HAVE_NUMBA:
             kk += 1
 
     @_jit_inline
-    def _kl_split_row(Vb, f, a, b, eps, one, with_loss):
+    def _kl_split_row(Vb, f, a, b, eps, one, sweep):
         """The weights and loss terms of one row (as :func:`_weights_row`) in MODE_KL_SPLIT.
         The split modes are functions of their own, called by :func:`_weights_rows`
         only: numba inlines every branch of a function at each call, and each copy costs
@@ -340,11 +348,15 @@ if HAVE_NUMBA:
         # D = 1/(x (v + x')): v/x = v·(v + x')·D (≤ 3 ulp) and s = (v − x')·x·D.  Near a
         # fit n = 0 and s is exact up to one rounding (no cancellation against n ln 2).
         # Needs x ≥ eps ≥ KL_SPLIT_MIN_EPS and KL_SPLIT_MIN_EPS ≤ v ≤ KL_SPLIT_MAX_V (pass_mode).
+        # SWEEP_H: the same weights without the loss's series, so that a pass without the
+        # loss updates H bit-identically; it sums x·d instead (a number the pass drops):
+        # with no use of d beyond the weight, LLVM rewrote v·(total·d) and H moved by up
+        # to 3 ulp (measured; tests/test_gemm_pass.py checks the identity).
         row = eps - eps
         for j in range(b):
             x = max(a[j], eps)
             v = Vb[f, j]
-            if with_loss:
+            if sweep != SWEEP_W:
                 vbits = np.float32(v).view(np.int32)
                 xbits = np.float32(x).view(np.int32)
                 # int32 casts: numba widens int32 arithmetic to int64 (see _log32)
@@ -359,7 +371,10 @@ if HAVE_NUMBA:
                     np.float32(2.0 / 3.0)
                     + s2 * (np.float32(2.0 / 5.0) + s2 * (np.float32(2.0 / 7.0) + s2 * np.float32(2.0 / 9.0)))
                 )
-                row += v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
+                if sweep == SWEEP_H_LOSS:
+                    row += v * (s * p + np.float32(n) * np.float32(0.6931471805599453)) - v + x
+                else:
+                    row += x * d  # keeps d shared (see above); the caller drops the sum
             else:
                 a[j] = v / x
         return np.float64(row)
@@ -397,12 +412,13 @@ if HAVE_NUMBA:
         return loss
 
     @_jit_inline
-    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+    def _weights_row(Vb, f, a, c, b, mode, beta, eps, one, sweep, v_exponents, v_mantissas):
         """Turn the model row a[:b] = WH[f, ·] into the update weights in place:
         a ← V·WH^(β−2) (numerator weights) and c ← WH^(β−1) (denominator weights, not
         used for KL whose denominator needs no pass).  WH is floored at ``eps``.
 
-        Returns the row's β-divergence terms (float64) when ``with_loss``: for KL and
+        Returns the row's β-divergence terms (float64) when ``sweep`` is SWEEP_H_LOSS
+        (else a number the caller drops, see :data:`SWEEP_W`): for KL and
         IS exactly the elementwise terms of divergence.divergence_from_model; for other
         β the terms without the constant Σ V^β, and without the 1/(β(β−1)) factor.
         ``v_exponents[f]``, ``v_mantissas[f]``: this row piece's :func:`_log_parts` of V
@@ -411,6 +427,7 @@ if HAVE_NUMBA:
         every mode; this function raises for those two).
         """
         loss = 0.0
+        with_loss = sweep == SWEEP_H_LOSS
         # KL and IS: the row's terms are summed in V's dtype (vectorized), the rows in float64.
         if mode == MODE_KL:
             row = eps - eps
@@ -434,6 +451,8 @@ if HAVE_NUMBA:
                 c[j] = inverse
                 if with_loss:
                     row += q - fast_log(q) - one
+                elif sweep == SWEEP_H:  # q kept as in the loss's sweep (see _kl_split_row): same H
+                    row += q
             loss = np.float64(row) - 0.0
         else:
             for j in range(b):
@@ -450,22 +469,24 @@ if HAVE_NUMBA:
         return loss
 
     @_jit_inline
-    def _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, with_loss, v_exponents, v_mantissas):
+    def _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, sweep, v_exponents, v_mantissas):
         """:func:`_weights_row` for rows A[i], C[i] ↔ Vb[f + i], i < nr; the sum of their
-        loss terms.  The float32 KL and IS modes call their branch directly (the mode a
-        constant there): with a run-time mode LLVM's code for the same row loop was
-        slower (the KL weight-and-loss sweep 1.35 against 1.05 ms per 2.6 M entries, one
-        thread, docs/performance.md 2026-12-01)."""
+        loss terms (``sweep`` SWEEP_H_LOSS; else 0: see :data:`SWEEP_W`).  The float32 KL
+        and IS modes call their branch directly (the mode a constant there): with a
+        run-time mode LLVM's code for the same row loop was slower (the KL
+        weight-and-loss sweep 1.35 against 1.05 ms per 2.6 M entries, one thread,
+        docs/performance.md 2026-12-01)."""
         loss = 0.0
+        with_loss = sweep == SWEEP_H_LOSS
         if mode == MODE_KL_SPLIT:
             for i in range(nr):
-                loss += _kl_split_row(Vb, f + i, A[i], b, eps, one, with_loss)
+                loss += _kl_split_row(Vb, f + i, A[i], b, eps, one, sweep)
         elif mode == MODE_IS_SPLIT:
             for i in range(nr):
                 loss += _is_split_row(Vb, f + i, A[i], C[i], b, eps, one, with_loss, v_exponents, v_mantissas)
         else:
             for i in range(nr):
-                loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, with_loss, v_exponents,
+                loss += _weights_row(Vb, f + i, A[i], C[i], b, mode, beta, eps, one, sweep, v_exponents,
                                      v_mantissas)
         return loss
 
@@ -708,10 +729,10 @@ if HAVE_NUMBA:
 
     @_jit
     def _task(V, W, H, H_next, c0, c1, free_H, mode, beta, gamma, eps, tiny, flush, zero, one,
-              l1_H, l2_H, colsumW, update_H, update_W, numW, denW, sumH, v_exponents, v_mantissas):
+              l1_H, l2_H, colsumW, update_H, update_W, with_loss, numW, denW, sumH, v_exponents, v_mantissas):
         """One task: columns c0..c1 of the pass, block by block.  Writes H_next[:, c0:c1],
         adds this task's W products to numW, denW (F, k) and sumH (k,), returns its loss
-        terms (float64)."""
+        terms (float64; 0 unless ``with_loss``)."""
         F = V.shape[1]
         k = W.shape[1]
         dt = V.dtype
@@ -741,7 +762,10 @@ if HAVE_NUMBA:
                 else:
                     for i in range(nr):
                         _model_row(W, f + i, Hb, A[i], b, zero)
-                loss += _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, True, ve, vm)
+                if with_loss:  # two inlined copies, the loss a constant in each
+                    loss += _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, SWEEP_H_LOSS, ve, vm)
+                else:
+                    loss += _weights_rows(Vb, f, A, C, nr, b, mode, beta, eps, one, SWEEP_H, ve, vm)
                 if update_H:
                     if nr == 4:
                         _accumulate_cols4(W, f, A, numH, b)
@@ -762,7 +786,7 @@ if HAVE_NUMBA:
             F4 = F - F % 4
             for f in range(0, F4, 4):
                 _model_rows4(W, f, Hb, A, b, zero)
-                _weights_rows(Vb, f, A, C, 4, b, mode, beta, eps, one, False, ve, vm)
+                _weights_rows(Vb, f, A, C, 4, b, mode, beta, eps, one, SWEEP_W, ve, vm)
                 _reduce_rows4(A, Hb, numW, f, b, zero)
                 if needs_den:
                     _reduce_rows4(C, Hb, denW, f, b, zero)
@@ -770,7 +794,7 @@ if HAVE_NUMBA:
                 g = min(f + 1, F - 1)  # an odd last row: its second result (A[1] unweighted) is dropped
                 for i, row in ((0, f), (1, g)):
                     _model_row(W, row, Hb, A[i], b, zero)
-                _weights_rows(Vb, f, A, C, g - f + 1, b, mode, beta, eps, one, False, ve, vm)
+                _weights_rows(Vb, f, A, C, g - f + 1, b, mode, beta, eps, one, SWEEP_W, ve, vm)
                 last = numW[g] if g > f else numW_spare
                 _reduce_rows(A[0], A[1], Hb, numW[f], last, b, zero)
                 if needs_den:
@@ -922,22 +946,29 @@ class BetaPass(TaskProducts):
         else:
             self._v_exponents, self._v_mantissas = np.zeros((1, 1), np.int32), np.ones((1, 1))
 
-    def run(self, W, H, H_next):
+    def run(self, W, H, H_next, with_loss=True):
         """One pass over (W, H): returns the β-divergence D(V | WH) and writes the updated
-        H into ``H_next``; the W-update products are then in :meth:`w_products`."""
+        H into ``H_next``; the W-update products are then in :meth:`w_products`.
+
+        ``with_loss=False`` skips the loss terms (6–16 % of an Itakura-Saito pass, 7–20 %
+        of a KL pass at k = 8–32, docs/performance.md) and returns NaN; H_next and the
+        products are bit-identical (see :data:`SWEEP_H`)."""
         for buffer in (self._numW, self._denW, self._sumH):
             buffer.fill(0)
         colsumW = W.sum(axis=0)  # the KL denominator of the H update
         n_tasks = self.bounds.size - 1
+        with_loss = bool(with_loss)
 
         def run_task(t):
             self._losses[t] = _task(
                 self.V, W, H, H_next, self.bounds[t], self.bounds[t + 1], self.free_H, self.mode,
                 self.beta, self.gamma, self.eps, self.tiny, self.flush, self.zero, self.one, self.l1_H,
-                self.l2_H, colsumW, self.update_H, self.update_W, self._numW[t], self._denW[t],
+                self.l2_H, colsumW, self.update_H, self.update_W, with_loss, self._numW[t], self._denW[t],
                 self._sumH[t], self._v_exponents, self._v_mantissas)
 
         run_in_threads(run_task, n_tasks, None if self.parallel else 1)
+        if not with_loss:
+            return float("nan")
         total = float(self._losses.sum())
         if self.mode == MODE_GENERIC:
             total = (self._constant + total) / (self.beta * (self.beta - 1.0))

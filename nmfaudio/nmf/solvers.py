@@ -9,6 +9,10 @@ A solver owns the factors it is given and updates them in place:
     the loss of the starting point,
 ``solver.step() -> float``
     one iteration (H, then W), returning the loss after it.
+``solver.step(with_loss=False) -> nan`` (solvers with ``loss_optional = True`` only)
+    the same iteration, bit-identical factors, without computing the loss (NaN):
+    :func:`nmfaudio.factorize` asks for it on the iterations whose loss nobody reads
+    (its ``loss_every`` > 1, no callback; not by default).
 
 Solvers cache what the next step needs (WH for the multiplicative updates, WᵀV and WᵀW
 for Frobenius), so the loss of each iteration comes at no extra product.  For β ≠ 2,
@@ -31,8 +35,11 @@ from nmfaudio.nmf.divergence import divergence_from_model
 from nmfaudio.nmf.extrapolated import ExtrapolatedBetaMU, relaxed_exponent
 from nmfaudio.nmf.init import nndsvd_init
 from nmfaudio.nmf.gemm_pass import make_pass
-from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_subnormal, hals_sweeps
+from nmfaudio.nmf.kernels import HAVE_NUMBA, dot64, flush_level, flush_subnormal, hals_sweeps
 from nmfaudio.nmf.sparse import dense_power_products, entry_rows, model_at_entries, sparse_divergence
+
+if HAVE_NUMBA:  # FusedBetaMU's W update (the solver exists only with numba)
+    from nmfaudio.nmf.extrapolated import _w_step
 
 
 @dataclass(frozen=True)
@@ -296,6 +303,9 @@ class BetaMU:
             return V, WH
         return V * WH ** (beta - 2), WH ** (beta - 1)
 
+    #: step(with_loss=False) skips the loss (see the module docstring)
+    loss_optional = True
+
     def _ratio(self, numerator, denominator, factor, l1, l2):
         return mu_ratio(numerator, denominator, factor, l1, l2, self.gamma)
 
@@ -303,7 +313,7 @@ class BetaMU:
         self.WH = self._model()
         return divergence_from_model(self.V, self.WH, self.beta)
 
-    def step(self) -> float:
+    def step(self, with_loss=True) -> float:
         W, H, p = self.W, self.H, self.problem
         if self.update_H:
             r = self.rows_H
@@ -327,7 +337,7 @@ class BetaMU:
                 denominator = power @ Hc.T
             W[:, c] *= self._ratio(numerator, denominator, W[:, c], p.l1_W, p.l2_W)
             self.WH = self._model()
-        return divergence_from_model(self.V, self.WH, self.beta)
+        return divergence_from_model(self.V, self.WH, self.beta) if with_loss else float("nan")
 
 
 class FusedBetaMU:
@@ -341,8 +351,13 @@ class FusedBetaMU:
     over the new factors to get its loss (and, speculatively, the next update).  The
     factors always hold the iterate whose loss was returned last; the one speculative
     pass after the final iteration replaces the separate loss pass the plain updates
-    need at the start.
+    need at the start.  ``step(with_loss=False)`` runs the pass without its loss terms
+    (6–16 % of an Itakura-Saito pass, 7–20 % of a KL pass; H and the W products
+    bit-identical, docs/performance.md 2026-12-01 "the loss every 10th MU iteration").
     """
+
+    #: step(with_loss=False) skips the loss (see the module docstring)
+    loss_optional = True
 
     def __init__(self, V, W, H, problem: Problem):
         self.W, self.H, self.problem = W, H, problem
@@ -361,20 +376,32 @@ class FusedBetaMU:
             l2_H=problem.l2_H,
             update_W=self.update_W,
         )
+        # the W update in one compiled loop (extrapolated._w_step without extrapolation):
+        # the tasks' products summed, the ratio, power and flush — the NumPy form's dozen
+        # calls and temporaries cost 0.02–0.16× the GEMM floor per iteration at k = 8–32
+        # (docs/performance.md, 2026-12-01 "the loss every 10th MU iteration")
+        dt = W.dtype.type
+        self._w_scalars = (dt(problem.l1_W), dt(problem.l2_W), dt(self.gamma), dt(np.finfo(W.dtype).tiny),
+                           dt(flush_level(W.dtype)))
+        self._mask_W = np.ascontiguousarray(problem.free_W, dtype=np.bool_)
+        self._W_new, self._W_scratch = np.empty(W.shape, W.dtype), np.empty(W.shape, W.dtype)
 
     def start(self) -> float:
         return self.pass_.run(self.W, self.H, self.H_next)
 
-    def step(self) -> float:
-        W, p = self.W, self.problem
+    def step(self, with_loss=True) -> float:
+        W = self.W
         self.H[...] = self.H_next
         if self.update_W:
-            c = self.cols_W
-            numerator, denominator = self.pass_.w_products()
-            updated = W[:, c] * mu_ratio(numerator[:, c], denominator[:, c], W[:, c], p.l1_W, p.l2_W, self.gamma)
-            flush_subnormal(updated)  # as the kernel does for H (see kernels.flush_subnormal)
-            W[:, c] = updated
-        return self.pass_.run(W, self.H, self.H_next)
+            l1, l2, gamma, tiny, level = self._w_scalars
+            W_in = np.ascontiguousarray(W)  # _w_step runs flat over C-ordered (F, k) arrays
+            numerator, denominator = self.pass_.task_products()
+            # W ← W ⊙ [Σ_t num_t / max(Σ_t den_t + l1 + l2 W, tiny)]^γ, flushed (as
+            # mu_ratio and flush_subnormal); frozen columns copied
+            _w_step(self._W_new, self._W_scratch, W_in, W_in, numerator, denominator, self._mask_W, l1, l2,
+                    gamma, tiny, level, False, level, level)
+            W[...] = self._W_new
+        return self.pass_.run(W, self.H, self.H_next, with_loss=with_loss)
 
 
 class SparseBetaMU:

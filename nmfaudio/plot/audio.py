@@ -143,6 +143,8 @@ def _loss_panel(ax, separation) -> None:
     n_iter = int(getattr(separation, "n_iter", len(loss) - 1))
     first = max(0, n_iter + 1 - len(loss))  # iteration of loss[0]
     iterations = np.arange(first, first + len(loss))
+    computed = np.isfinite(loss)  # factorize(..., loss_every=N) leaves NaN in the gaps
+    iterations, loss = iterations[computed], loss[computed]
     if first > 0:
         ax.axvspan(0, first, color="0.85", lw=0)
         ax.text(first / 2, 0.5, f"{first} Frobenius\nwarm-up\niterations", transform=ax.get_xaxis_transform(),

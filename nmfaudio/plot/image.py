@@ -198,7 +198,8 @@ def loss_curves(losses, *, title=None, relative=True):
         values = np.asarray(values, dtype=float)
         if relative and values.size and values[0] > 0:
             values = values / values[0]
-        ax.plot(np.arange(values.size), values, label=str(label))
+        computed = np.isfinite(values)  # factorize(..., loss_every=N) leaves NaN in the gaps
+        ax.plot(np.flatnonzero(computed), values[computed], label=str(label))
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss / initial loss" if relative else "loss")
