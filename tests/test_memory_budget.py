@@ -252,23 +252,31 @@ def test_cli_drums_block_wise_streams_the_api_result(tmp_path, cli, file_tree):
     np.testing.assert_array_equal(read_csv(tmp_path / "two" / "loop_onsets.csv")["kick"][0], rows["kick"][0])
 
 
+def _loop_copy(tmp_path):
+    path = tmp_path / "loop.wav"
+    nmfaudio.save(path, *nmfaudio.load(LOOP))
+    return path
+
+
+def _raising(error):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
 def test_cli_drums_over_the_budget_streams_and_says_so_once(tmp_path, cli, monkeypatch):
     # past --max-memory the CLI goes block-wise by itself, reads no whole input (audio.load
     # is not called) and says why once
+    import json
+
     from nmfaudio import audio
 
-    path = tmp_path / "loop.wav"
-    nmfaudio.save(path, *nmfaudio.load(LOOP))
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the whole input was loaded")
-
-    monkeypatch.setattr(audio, "load", refuse)
+    path = _loop_copy(tmp_path)
+    monkeypatch.setattr(audio, "load", _raising(AssertionError("the whole input was loaded")))
     code, out, err = cli(["drums", path, "-o", tmp_path / "out", "--max-iter", "5", "--max-memory", "64M",
                           "--json"])
     assert code == 0, err
-    import json
-
     record = json.loads(out)
     assert record["blockwise"]["blocks"] == 1 and "more than --max-memory 64 MiB" in record["blockwise"]["reason"]
     assert out.count("in memory it would need about") == 1
@@ -280,13 +288,8 @@ def test_cli_drums_streaming_failure_leaves_no_files(tmp_path, cli, monkeypatch)
     # last block (here in the hit detection) leaves neither outputs nor temporary files
     import nmfaudio.drums.hits as hits
 
-    path = tmp_path / "loop.wav"
-    nmfaudio.save(path, *nmfaudio.load(LOOP))
-
-    def fail(*args, **kwargs):
-        raise ValueError("hit detection failed")
-
-    monkeypatch.setattr(hits, "detect_hits", fail)
+    path = _loop_copy(tmp_path)
+    monkeypatch.setattr(hits, "detect_hits", _raising(ValueError("hit detection failed")))
     (tmp_path / "out").mkdir()  # an existing folder (a folder the run creates goes too)
     code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--block-seconds", "3", "--max-iter", "5"])
     assert code != 0 and "hit detection failed" in err

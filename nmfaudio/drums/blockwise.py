@@ -19,9 +19,14 @@ drums there and as a song later, and the result would report the first block's
 decision.  Every block is then separated with that decision (True or False), and the
 result reports it and the whole recording's tonal share.
 
-What is held: the input and the stems (``n_stems + 2`` times the input), plus one
-block's separation.  ``benchmarks/pipeline_memory.py --job drums`` measures it and how
-close the result is to the separation in memory.
+What is held: one block's separation, the activations of the whole recording, and the
+cross-fade still waiting for the next block.  :func:`separate_in_blocks` hands the
+finished tracks to a writer as they come (``separate_drums(path, stream_to=)``, the
+CLI's block-wise mode: memory independent of the duration);
+:func:`separate_in_blocks_if_needed` collects them into arrays (then the input and the
+stems, ``n_stems + 2`` times the input, are held too).
+docs/performance.md logs the memory and time of ``nmfaudio drums`` on 10-minute and
+1-hour files (``benchmarks/pipeline_memory.py``'s ``write_input``).
 """
 
 from __future__ import annotations
@@ -233,12 +238,14 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     and hand each finished stretch to ``write``; stitch the activations."""
     n_frames = 1 + n_samples // hop
     activations = pending = None  # pending: the weighted tracks the next block cross-fades into
-    templates, losses, n_iters = [], [], []
+    # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
+    # resolution templates were 470 MB for an hour of 44.1 kHz audio)
+    weighted_P, losses, n_iters = None, [], []
     for index, span in enumerate(spans):
         start, stop, first, last = span
         part = separate_segment(read(first, last))
         if activations is None:
-            first_part = part
+            first_part = dataclasses.replace(part, sources={})  # its fields for the result, not its tracks
             activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)
                            for name, track in part.activations.items()}
         weights = _fade_weights(span, spans[index - 1] if index else None,
@@ -257,13 +264,14 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         offset = first // hop  # the segment's frame 0 is frame `offset` of the whole recording
         for name, track in part.activations.items():
             activations[name][..., own0:own1] = track[..., own0 - offset:own1 - offset]
-        templates.append((part.templates.P, stop - start))
+        block_P = part.templates.P * (stop - start)
+        weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
         n_iters.append(part.n_iter)
-        del part, done, weighted
+        del part, done, weighted, block_P
         if on_block is not None:
             on_block(index + 1, len(spans))
-    P = sum(P * length for P, length in templates) / n_samples
+    P = weighted_P / n_samples
     kit = first_part.templates
     averaged = type(kit)(P.astype(kit.P.dtype), kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
                          kit.n_shots, f"{kit.source.split(' (adapted to')[0]} (adapted, mean of {len(spans)} blocks)")
