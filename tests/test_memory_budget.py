@@ -294,3 +294,16 @@ def test_cli_drums_streaming_failure_leaves_no_files(tmp_path, cli, monkeypatch)
     code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--block-seconds", "3", "--max-iter", "5"])
     assert code != 0 and "hit detection failed" in err
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_stream_to_needs_a_file_at_its_own_rate(loop, tmp_path):
+    # streaming reads the file a block at a time: an array, another rate or a non-callable
+    # are refused before any work, each naming the fix
+    y, sr = loop
+    with pytest.raises(TypeError, match="stream_to needs y to be an audio file path"):
+        separate_drums(y, sr, stream_to=lambda start, tracks: None)
+    path = _loop_copy(tmp_path)
+    with pytest.raises(ValueError, match="streaming does not resample"):
+        separate_drums(path, sr=2 * sr, stream_to=lambda start, tracks: None)
+    with pytest.raises(TypeError, match="stream_to=3 must be callable"):
+        separate_drums(path, stream_to=3)
