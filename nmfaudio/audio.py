@@ -29,7 +29,8 @@ from nmfaudio._validation import is_real
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
            "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
-           "NoSpaceError", "MAX_CHANNELS", "check_array_file"]
+           "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
+           "FileReader", "WavWriters"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
 #: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
@@ -916,3 +917,94 @@ def _rename_no_clobber(source: str, destination: Path) -> None:
         os.replace(source, destination)
         return
     os.unlink(source)
+
+
+# --- block by block: readers of samples and writers of several WAVs (block-wise modes) --
+
+
+class ArrayReader:
+    """Samples from an array (n_samples,) or (n_channels, n_samples)."""
+
+    def __init__(self, y: np.ndarray):
+        self.mono = y.ndim == 1
+        self.y = y[None] if self.mono else y
+        self.n_channels, self.n_samples = self.y.shape
+        self.dtype = self.y.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop), zero outside the signal: (n_channels, stop - start)."""
+        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
+        lo, hi = max(start, 0), min(stop, self.n_samples)
+        if hi > lo:
+            out[:, lo - start:hi - start] = self.y[:, lo:hi]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class FileReader(ArrayReader):
+    """Samples from an audio file, read on demand with seek (float32, no resampling):
+    ``read(start, stop)`` as :class:`ArrayReader`'s; ``sr``, ``path``; ``close()``."""
+
+    def __init__(self, path: Path):
+        import soundfile as sf
+
+        info = audio_info(path)  # missing, folder, not audio, truncated, empty
+        self.path = path
+        self.sr = int(info.samplerate)
+        self.mono = info.channels == 1
+        self.n_channels, self.n_samples = int(info.channels), int(info.frames)
+        self.dtype = np.dtype(np.float32)
+        with reading(path):
+            self.handle = sf.SoundFile(str(path))
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
+        lo, hi = max(start, 0), min(stop, self.n_samples)
+        if hi > lo:
+            with reading(self.path):
+                self.handle.seek(lo)
+                data = self.handle.read(hi - lo, dtype="float32", always_2d=True)
+            if data.shape[0] != hi - lo:
+                raise ValueError(f"{str(self.path)!r} ended after {lo + data.shape[0]} of {self.n_samples} "
+                                 "samples; the file is damaged — copy or export it again")
+            out[:, lo - start:hi - start] = data.T
+        return out
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class WavWriters:
+    """One open WAV writer per track (temporary paths of :func:`atomic_outputs`); each
+    :meth:`write` appends a block of samples (n_tracks, n_channels, n) to all of them,
+    in order, and adds each track's sum of squares (float64) to ``sum_squares``."""
+
+    def __init__(self, paths, sr: int, n_channels: int):
+        self.handles = []
+        try:
+            for path in paths:
+                self.handles.append(open_wav_writer(path, sr, n_channels))
+        except BaseException:
+            self.close()
+            raise
+        self.position = 0
+        self.sum_squares = np.zeros(len(self.handles))
+
+    def write(self, start: int, block) -> None:
+        """Append ``block`` (one track per writer, each (n_channels, n) or (n,) for one
+        channel: an array (n_tracks, ...) or a sequence), which starts at sample ``start``."""
+        if start != self.position:  # pragma: no cover - blocks are written in order
+            raise RuntimeError(f"block at sample {start} written out of order (expected {self.position})")
+        from nmfaudio.nmf.kernels import dot64
+
+        for index, (handle, track) in enumerate(zip(self.handles, block)):
+            handle.write(np.ascontiguousarray(track.T))
+            flat = track.reshape(-1, track.shape[-1])  # (n_channels, n): one channel as a row
+            self.sum_squares[index] += dot64(flat, flat)  # float64 sums without a float64 copy
+        self.position += block[0].shape[-1]
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.close()

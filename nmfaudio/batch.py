@@ -321,25 +321,26 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
 
 
 def _drums_file(task: Task, callback) -> dict:
-    """The per-file drum work: load, separate_drums, write stems (and figure), summarize."""
+    """The per-file drum work: load, separate_drums, write stems (and figure), summarize.
+    Block-wise (``block_seconds``, or past ``max_memory``) with 32-bit float WAV outputs,
+    no figure and no quantized hits, the file is streamed (:func:`_drums_streamed`)."""
     import warnings
 
     from nmfaudio.drums import DrumTemplates, separate_drums
-    from nmfaudio.drums.stems import presence_mode
 
     o = task.options
-    y, sr = audio.load(task.input)
     templates = o["templates"]
     if templates is not None and not isinstance(templates, DrumTemplates):
         templates = load_templates(str(templates), tuple(o["classes"]))
+    reason = None if o["block_seconds"] is not None else _drums_over_budget(task)
+    streamed = (o["block_seconds"] is not None or reason is not None) and _can_stream(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
-        result = separate_drums(y, sr, templates=templates, classes=o["classes"], n_fft=o["n_fft"],
-                                hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
-                                adapt=o["adapt"], n_free=o["n_free"], random_state=o["random_state"],
-                                callback=callback, block_seconds=o["block_seconds"],
-                                max_memory=o["max_memory"], accompaniment=o["accompaniment"],
-                                presence_test=o["presence_test"])
+        if streamed:
+            return _drums_streamed(task, callback, templates, reason)
+        y, sr = audio.load(task.input)
+        result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
+                                block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
     # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
     played = result.hits()
@@ -356,38 +357,149 @@ def _drums_file(task: Task, callback) -> dict:
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
     _write(task, outputs, sr, figure, hits)
     residual = result.sources["residual"]
+    rms = {name: _rms(outputs[name]) for name, _ in task.tracks}
+    blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
+    return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
+                          int(residual.shape[-1]), rms, played, hits, blocks)
+
+
+def _drum_kwargs(o: dict) -> dict:
+    """The task options that go to :func:`nmfaudio.separate_drums` as they are."""
+    return {"classes": o["classes"], "n_fft": o["n_fft"], "hop_length": o["hop_length"],
+            "mask_power": o["mask_power"], "max_iter": o["max_iter"], "adapt": o["adapt"], "n_free": o["n_free"],
+            "random_state": o["random_state"], "accompaniment": o["accompaniment"],
+            "presence_test": o["presence_test"]}
+
+
+def _drums_over_budget(task: Task) -> str | None:
+    """Why the drum ``task`` should run block-wise under its ``max_memory``, or None
+    (:func:`nmfaudio.budget.drums_bytes` from the file's header, before it is read)."""
+    from nmfaudio import budget, spectrum
+
+    o = task.options
+    max_memory = budget.check_max_memory(o["max_memory"])
+    if max_memory is None:
+        return None
+    info = audio.audio_info(task.input)
+    n_fft, hop_length = o["n_fft"], o["hop_length"]
+    if n_fft is None:  # separate_drums' defaults for the file's rate
+        n_fft, scaled_hop = spectrum.frames_for_rate(int(info.samplerate))
+        hop_length = scaled_hop if hop_length is None else hop_length
+    elif hop_length is None:
+        hop_length = max(1, n_fft // 4)
+    estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
+                                  hop_length=hop_length)
+    return budget.over_budget(estimate, max_memory, "--max-memory")
+
+
+def _can_stream(task: Task) -> bool:
+    """Can the drum task stream its stems to disk?  32-bit float WAV outputs (as the
+    block-wise ``separate``), no figure and no quantized hits: those still read whole
+    stems (the figure's spectrograms, the beat tracker), so they take the in-memory result."""
+    return tuple(task.file_format[:2]) == ("WAV", "FLOAT") and not task.plot and not (
+        task.options["quantize"] and task.hit_files)
+
+
+def _drums_streamed(task: Task, callback, templates, reason) -> dict:
+    """The drum work on a long file, in memory bounded by the block: the input read a block
+    at a time, the stems written block by block to the outputs' temporary files
+    (all-or-nothing, :func:`nmfaudio.audio.atomic_outputs`), the hits detected from those
+    files and the input a stretch at a time (:mod:`nmfaudio.drums.track_reads`)."""
+    import tempfile
+
+    from nmfaudio.drums import separate_drums
+    from nmfaudio.drums.hits import detect_hits
+
+    o = task.options
+    info = audio.audio_info(task.input)
+    sr, channels, n_samples = int(info.samplerate), int(info.channels), int(info.frames)
+    classes = tuple(o["classes"])
+    two = o["stems"] == "drums"  # the outputs are the drums' sum and the residual: the classes go to scratch files
+    Path(task.folder).mkdir(parents=True, exist_ok=True)
+    need = audio.audio_bytes(n_samples, channels, len(task.tracks) + (len(classes) if two else 0))
+    scratch = []
+    with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
+        try:
+            for name in classes if two else ():
+                handle, path = tempfile.mkstemp(prefix=f".{task.name}_{name}.", suffix=".part", dir=task.folder)
+                os.close(handle)
+                scratch.append(Path(path))
+            writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + scratch, sr, channels)
+
+            def write(start, block):
+                if two:
+                    residual = block["residual"]
+                    drums = sum((block[c] for c in classes), np.zeros_like(residual)).astype(residual.dtype,
+                                                                                              copy=False)
+                    block = {**block, "drums": drums, "accompaniment": residual}
+                writers.write(start, [block[source] for source, _ in task.tracks] + [block[c] for c in classes
+                                                                                     if two])
+
+            try:
+                result = separate_drums(task.input, templates=templates, callback=callback, **_drum_kwargs(o),
+                                        block_seconds=o["block_seconds"], stream_to=write)
+            finally:
+                writers.close()
+            files = dict(zip(classes, scratch)) if two else {
+                source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
+            readers = {name: audio.FileReader(files[name]) for name in result.activations}
+            mixture = audio.FileReader(Path(task.input))  # the stems add up to it (to float rounding)
+            try:
+                played = detect_hits(result.activations, sr=sr, hop_length=result.hop_length, signals=readers,
+                                     mixture=mixture)
+            finally:
+                for reader in (*readers.values(), mixture):
+                    reader.close()
+        finally:
+            for path in scratch:
+                path.unlink(missing_ok=True)
+        for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
+            if kind == "midi":
+                played.write_midi(temporary, overwrite=True)
+            else:
+                played.write_csv(temporary, overwrite=True)
+    count = n_samples * channels
+    rms = {source: float(np.sqrt(total / count)) for (source, _), total in zip(task.tracks, writers.sum_squares)}
+    blocks = _drum_blocks(o, reason, n_samples, result.hop_length, sr)
+    return _drums_summary(task, result, sr, channels, n_samples, rms, played, played, blocks)
+
+
+def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hits, blocks) -> dict:
+    """The JSON-able summary of one drum task (``played``: the hits as played, for the
+    onsets; ``hits``: as written, maybe quantized)."""
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.stems import presence_mode
+
+    o = task.options
     onsets = {c.name: [round(float(t), 3) for t in c.times] for c in played}
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {
-        "sr": int(sr), "channels": 1 if residual.ndim == 1 else int(residual.shape[0]),
-        "n_samples": int(residual.shape[-1]), "templates": source, "classes": list(result.classes),
-        "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]), "mask_power": o["mask_power"], "n_fft": int(result.n_fft),
-        "hop_length": int(result.hop_length), "seed": o["random_state"], "n_iter": int(result.n_iter),
-        "final_loss": float(result.loss[-1]), "borrowed_from_bundled": list(result.borrowed),
-        "accompaniment": bool(result.accompaniment), "sustained_share": result.sustained_share,
-        "tonal_share": result.tonal_share, "presence_test": presence_mode(o["presence_test"]),
-        "sources": [{"name": name, "path": path, "rms": _rms(outputs[name]),
+        "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "templates": source,
+        "classes": list(result.classes), "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]),
+        "mask_power": o["mask_power"], "n_fft": int(result.n_fft), "hop_length": int(result.hop_length),
+        "seed": o["random_state"], "n_iter": int(result.n_iter), "final_loss": float(result.loss[-1]),
+        "borrowed_from_bundled": list(result.borrowed), "accompaniment": bool(result.accompaniment),
+        "sustained_share": result.sustained_share, "tonal_share": result.tonal_share,
+        "presence_test": presence_mode(o["presence_test"]),
+        "sources": [{"name": name, "path": path, "rms": rms[name],
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
-        "blockwise": _drum_blocks(o, result, sr),
+        "blockwise": blocks,
     }
 
 
-def _drum_blocks(o: dict, result, sr: int) -> dict | None:
+def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> dict | None:
     """The summary's ``blockwise`` entry of a drum separation (None: it ran in memory)."""
-    if o["block_seconds"] is None and result.blockwise_reason is None:
+    if o["block_seconds"] is None and reason is None:
         return None
     from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS, block_spans
 
     seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
-    n_samples = result.sources["residual"].shape[-1]
-    spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
-                        hop=result.hop_length)
-    reason = result.blockwise_reason
+    spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr), hop=hop_length)
     return {"block_seconds": seconds, "blocks": len(spans),
             "reason": None if reason is None else reason.replace("max_memory", "--max-memory")}
 

@@ -43,7 +43,6 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio._validation import check_int, check_number
 from nmfaudio.fitting import SeparationBase, Settings, component_file_names, level_scale, scaled, unscale_activations
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
-from nmfaudio.nmf.kernels import dot64
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
 
@@ -99,60 +98,12 @@ class BlockSeparation(SeparationBase):
     rms: np.ndarray
 
 
-# --- sources and sinks -------------------------------------------------------------------
+# --- sources and sinks (the readers and the WAV writers are shared with the drums'
+# block-wise mode: nmfaudio.audio)
 
-
-class _ArraySource:
-    """Samples from an array (n_samples,) or (n_channels, n_samples)."""
-
-    def __init__(self, y: np.ndarray):
-        self.mono = y.ndim == 1
-        self.y = y[None] if self.mono else y
-        self.n_channels, self.n_samples = self.y.shape
-        self.dtype = self.y.dtype
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Samples [start, stop), zero outside the signal: (n_channels, stop - start)."""
-        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
-        lo, hi = max(start, 0), min(stop, self.n_samples)
-        if hi > lo:
-            out[:, lo - start:hi - start] = self.y[:, lo:hi]
-        return out
-
-    def close(self) -> None:
-        pass
-
-
-class _FileSource(_ArraySource):
-    """Samples from an audio file, read on demand with seek (float32)."""
-
-    def __init__(self, path: Path):
-        import soundfile as sf
-
-        info = audio.audio_info(path)  # missing, folder, not audio, truncated, empty
-        self.path = path
-        self.sr = int(info.samplerate)
-        self.mono = info.channels == 1
-        self.n_channels, self.n_samples = int(info.channels), int(info.frames)
-        self.dtype = np.dtype(np.float32)
-        with audio.reading(path):
-            self.handle = sf.SoundFile(str(path))
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)
-        lo, hi = max(start, 0), min(stop, self.n_samples)
-        if hi > lo:
-            with audio.reading(self.path):
-                self.handle.seek(lo)
-                data = self.handle.read(hi - lo, dtype="float32", always_2d=True)
-            if data.shape[0] != hi - lo:
-                raise ValueError(f"{str(self.path)!r} ended after {lo + data.shape[0]} of {self.n_samples} "
-                                 "samples; the file is damaged — copy or export it again")
-            out[:, lo - start:hi - start] = data.T
-        return out
-
-    def close(self) -> None:
-        self.handle.close()
+_ArraySource = audio.ArrayReader
+_FileSource = audio.FileReader
+_WavSink = audio.WavWriters
 
 
 class _ArraySink:
@@ -167,33 +118,6 @@ class _ArraySink:
 
     def result(self) -> np.ndarray:
         return self.components[:, 0] if self.mono else self.components
-
-
-class _WavSink:
-    """Appends each block to one open WAV writer per component (temporary paths)."""
-
-    def __init__(self, paths, sr: int, n_channels: int):
-        self.handles = []
-        try:
-            for path in paths:
-                self.handles.append(audio.open_wav_writer(path, sr, n_channels))
-        except BaseException:
-            self.close()
-            raise
-        self.position = 0
-        self.sum_squares = np.zeros(len(self.handles))
-
-    def write(self, start: int, block: np.ndarray) -> None:
-        if start != self.position:  # pragma: no cover - blocks are written in order
-            raise RuntimeError(f"block at sample {start} written out of order (expected {self.position})")
-        for index, (handle, track) in enumerate(zip(self.handles, block)):
-            handle.write(np.ascontiguousarray(track.T))
-            self.sum_squares[index] += dot64(track, track)  # float64 sums without a float64 copy
-        self.position += block.shape[-1]
-
-    def close(self) -> None:
-        for handle in self.handles:
-            handle.close()
 
 
 # --- the computation -------------------------------------------------------------------

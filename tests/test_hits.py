@@ -634,3 +634,52 @@ def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
     if mono.ndim == 2:
         mono = mono.sum(axis=0)
     np.testing.assert_array_equal(_mono_energy(y), np.concatenate([[0.0], np.cumsum(mono * mono)]))
+
+
+# ---------------------------------------------------------------------------------------
+# Long files: tracks read a stretch at a time (nmfaudio.drums.track_reads)
+# ---------------------------------------------------------------------------------------
+def test_hits_from_streamed_tracks_equal_the_arrays_at_stretch_seams(played, monkeypatch):
+    # The tracks as readers, read in stretches of 4096 samples (0.19 s: ~20 seams in the
+    # 4-s groove, hits on both sides of them): every window a hit reads lies in one
+    # stretch, so the hits are the arrays' — the same count, strengths and velocities,
+    # times within one rise step (16 samples; the cumulative energy restarts at each
+    # stretch, float rounding only).
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    mixture, _, _, result, expected = played
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 4096)
+    signals = {name: audio.ArrayReader(result.sources[name]) for name in result.activations}
+    streamed = detect_hits(result.activations, sr=SR, hop_length=result.hop_length, signals=signals,
+                           mixture=audio.ArrayReader(sum(result.sources.values())))
+    for name in result.activations:
+        assert len(streamed[name]) == len(expected[name]) > 0, name
+        np.testing.assert_allclose(streamed[name].times, expected[name].times, rtol=0, atol=16 / SR)
+        np.testing.assert_allclose(streamed[name].strengths, expected[name].strengths, rtol=1e-12)
+        np.testing.assert_array_equal(streamed[name].velocities, expected[name].velocities)
+
+
+def test_hits_of_a_file_in_blocks_agree_with_memory_near_the_seams(tmp_path, monkeypatch):
+    # `nmfaudio drums --block-seconds` streams the stems to disk and detects the hits from
+    # the files (stretches of 16384 samples here); 12 s of the groove in blocks of 4.05 s
+    # puts played hits 10 and 30 ms from the two seams.  Every hit of the in-memory
+    # separation is found once, within one frame (hop 512: 23 ms), in the block-wise one.
+    from nmfaudio.drums import track_reads
+
+    mixture, _, onsets, _ = render(seconds=12.0)
+    path = tmp_path / "groove.wav"
+    nmfaudio.save(path, mixture, SR)
+    block = round(4.05 * SR / HOP) * HOP
+    near = [min(abs(t - seam / SR) for t in np.concatenate(list(onsets.values()))) for seam in (block, 2 * block)]
+    assert max(near) < 0.035  # the setup: hits at the seams
+    memory = nmfaudio.separate_drums(mixture, SR, random_state=0, max_iter=40, classes=KSH, max_memory=None).hits()
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 2**14)
+    code = main(["drums", str(path), "-o", str(tmp_path / "out"), "--classes", "kick,snare,hihat", "--max-iter", "40",
+                 "--block-seconds", "4.05", "--onsets"])
+    assert code == 0
+    blocks = read_csv(tmp_path / "out" / "groove_onsets.csv")
+    for name in KSH:
+        times = blocks[name][0]
+        assert len(times) == len(memory[name]), (name, times, memory[name].times)
+        np.testing.assert_allclose(times, memory[name].times, rtol=0, atol=HOP / SR)

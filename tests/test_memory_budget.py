@@ -217,3 +217,93 @@ def test_cli_drums_bad_block_seconds_is_one_line(tmp_path, cli, one_line_error):
     code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--block-seconds", "0"])
     assert code == 2
     one_line_error(err, "--block-seconds", "seconds > 0", prefix=None)
+
+
+def test_cli_drums_block_wise_streams_the_api_result(tmp_path, cli, file_tree):
+    # Block-wise, the CLI reads the input and writes the stems a block at a time; the files
+    # hold exactly what separate_drums(..., block_seconds=) returns as arrays (the same
+    # blocks and cross-fades: equal to float32 bits), and the onsets CSV its hits().
+    from nmfaudio.drums.hits import read_csv
+
+    y, sr = loop_file = nmfaudio.load(LOOP)
+    path = tmp_path / "loop.wav"
+    nmfaudio.save(path, *loop_file)
+    api = separate_drums(y, sr, random_state=0, max_iter=5, block_seconds=3)
+    code, out, _ = cli(["drums", path, "-o", tmp_path / "out", "--block-seconds", "3", "--max-iter", "5", "--onsets",
+                        "--midi"])
+    assert code == 0 and out.count("block-wise") == 1
+    for name, track in api.sources.items():
+        np.testing.assert_array_equal(nmfaudio.load(tmp_path / "out" / f"loop_{name}.wav")[0], track)
+    rows = read_csv(tmp_path / "out" / "loop_onsets.csv")
+    for hits in api.hits():
+        np.testing.assert_allclose(rows.get(hits.name, (np.zeros(0),))[0], hits.times, rtol=0, atol=1e-6)
+    assert (tmp_path / "out" / "loop_drums.mid").is_file()
+    assert sorted(file_tree(tmp_path / "out")) == sorted(  # nothing else: no scratch or temporary files
+        [f"loop_{name}.wav" for name in api.sources] + ["loop_onsets.csv", "loop_drums.mid"])
+    # the two-stem view: the drums' sum and the residual; the classes' tracks (for the hits)
+    # went to scratch files that are gone
+    code, _, _ = cli(["drums", path, "-o", tmp_path / "two", "--block-seconds", "3", "--max-iter", "5",
+                      "--stems", "drums", "--onsets"])
+    assert code == 0
+    two = api.two_stems()
+    for name in ("drums", "accompaniment"):
+        np.testing.assert_array_equal(nmfaudio.load(tmp_path / "two" / f"loop_{name}.wav")[0], two[name])
+    assert sorted(file_tree(tmp_path / "two")) == ["loop_accompaniment.wav", "loop_drums.wav", "loop_onsets.csv"]
+    np.testing.assert_array_equal(read_csv(tmp_path / "two" / "loop_onsets.csv")["kick"][0], rows["kick"][0])
+
+
+def _loop_copy(tmp_path):
+    path = tmp_path / "loop.wav"
+    nmfaudio.save(path, *nmfaudio.load(LOOP))
+    return path
+
+
+def _raising(error):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+def test_cli_drums_over_the_budget_streams_and_says_so_once(tmp_path, cli, monkeypatch):
+    # past --max-memory the CLI goes block-wise by itself, reads no whole input (audio.load
+    # is not called) and says why once
+    import json
+
+    from nmfaudio import audio
+
+    path = _loop_copy(tmp_path)
+    monkeypatch.setattr(audio, "load", _raising(AssertionError("the whole input was loaded")))
+    code, out, err = cli(["drums", path, "-o", tmp_path / "out", "--max-iter", "5", "--max-memory", "64M",
+                          "--json"])
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["blockwise"]["blocks"] == 1 and "more than --max-memory 64 MiB" in record["blockwise"]["reason"]
+    assert out.count("in memory it would need about") == 1
+    assert all(np.isfinite(source["rms"]) for source in record["sources"])
+
+
+def test_cli_drums_streaming_failure_leaves_no_files(tmp_path, cli, monkeypatch):
+    # the stems are written to temporary names and renamed at the end: an error after the
+    # last block (here in the hit detection) leaves neither outputs nor temporary files
+    import nmfaudio.drums.hits as hits
+
+    path = _loop_copy(tmp_path)
+    monkeypatch.setattr(hits, "detect_hits", _raising(ValueError("hit detection failed")))
+    (tmp_path / "out").mkdir()  # an existing folder (a folder the run creates goes too)
+    code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--block-seconds", "3", "--max-iter", "5"])
+    assert code != 0 and "hit detection failed" in err
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_stream_to_needs_a_file_at_its_own_rate(loop, tmp_path):
+    # streaming reads the file a block at a time: an array, another rate or a non-callable
+    # are refused before any work, each naming the fix
+    y, sr = loop
+    with pytest.raises(TypeError, match="stream_to needs y to be an audio file path"):
+        separate_drums(y, sr, stream_to=lambda start, tracks: None)
+    path = _loop_copy(tmp_path)
+    with pytest.raises(ValueError, match="streaming does not resample"):
+        separate_drums(path, sr=2 * sr, stream_to=lambda start, tracks: None)
+    with pytest.raises(TypeError, match="stream_to=3 must be callable"):
+        separate_drums(path, stream_to=3)

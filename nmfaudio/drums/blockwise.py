@@ -19,9 +19,14 @@ drums there and as a song later, and the result would report the first block's
 decision.  Every block is then separated with that decision (True or False), and the
 result reports it and the whole recording's tonal share.
 
-What is held: the input and the stems (``n_stems + 2`` times the input), plus one
-block's separation.  ``benchmarks/pipeline_memory.py --job drums`` measures it and how
-close the result is to the separation in memory.
+What is held: one block's separation, the activations of the whole recording, and the
+cross-fade still waiting for the next block.  :func:`separate_in_blocks` hands the
+finished tracks to a writer as they come (``separate_drums(path, stream_to=)``, the
+CLI's block-wise mode: memory independent of the duration);
+:func:`separate_in_blocks_if_needed` collects them into arrays (then the input and the
+stems, ``n_stems + 2`` times the input, are held too).
+docs/performance.md logs the memory and time of ``nmfaudio drums`` on 10-minute and
+1-hour files (``benchmarks/pipeline_memory.py``'s ``write_input``).
 """
 
 from __future__ import annotations
@@ -31,11 +36,11 @@ import warnings
 
 import numpy as np
 
-from nmfaudio import budget
+from nmfaudio import audio, budget
 from nmfaudio._validation import check_number
 from nmfaudio.drums.accompaniment import DECISION_HZ, decision_spans, tonal_sums, use_accompaniment
 
-__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks_if_needed"]
+__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks", "separate_in_blocks_if_needed"]
 
 #: Default block length (seconds) of the block-wise drum separation.
 BLOCK_SECONDS = 30.0
@@ -124,18 +129,68 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
         stems = (n_stems + 2) * y.size * y.dtype.itemsize  # the input, the stems and the residual
         if stems > max_memory:  # held whatever the blocks: the result is arrays
             reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
-                       "which blocks do not reduce")
+                       "which blocks do not reduce (the CLI writes them block by block)")
         block_seconds = BLOCK_SECONDS
         warnings.warn(f"separate_drums(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= "
                       "to choose the blocks, or a larger max_memory)", UserWarning, stacklevel=3)
+    reader = audio.ArrayReader(y)
+    sources = {}
+
+    def collect(start, block):  # the cross-faded tracks into arrays of the input's shape
+        for name, track in block.items():
+            if name not in sources:
+                sources[name] = np.zeros_like(y)
+            sources[name][..., start:start + track.shape[-1]] = track
+
+    result = separate_in_blocks(reader, separate_segment, collect, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                block_seconds=block_seconds, on_block=on_block, accompaniment=accompaniment)
+    return dataclasses.replace(result, sources=sources, blockwise_reason=reason)
+
+
+def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, hop_length: int, block_seconds,
+                       on_block=None, accompaniment=False):
+    """The block-wise drum separation of everything ``reader`` holds, the tracks handed
+    to ``write`` as they are finished: memory bounded by the block, not the duration.
+
+    Parameters
+    ----------
+    reader : nmfaudio.audio.ArrayReader or nmfaudio.audio.FileReader
+        The recording, read a segment at a time (``read(start, stop)``: (n_channels, n)).
+    separate_segment : callable(segment, accompaniment) -> DrumSeparation
+        As for :func:`separate_in_blocks_if_needed`; a segment has the shape (n,) for a
+        mono recording, (n_channels, n) otherwise.
+    write : callable(start, {name: ndarray})
+        Receives the finished (cross-faded) samples of every track from sample
+        ``start`` on, each shape (n,) or (n_channels, n): consecutive stretches in
+        order, covering the recording once.
+    sr, n_fft, hop_length : int
+    block_seconds : float > 0
+    on_block : callable(done, total), optional
+    accompaniment : "auto", True or False
+        "auto" is decided once, on the whole recording.
+
+    Returns
+    -------
+    DrumSeparation
+        With ``sources`` empty (the tracks went to ``write``); ``activations`` of the
+        whole recording, the blocks' templates averaged, their losses summed;
+        ``accompaniment`` and ``tonal_share`` the whole recording's.
+    """
     block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                                  expected="a number of seconds > 0 (e.g. 30)")
-    spans = block_spans(y.shape[-1], block=round(block_seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
+    spans = block_spans(reader.n_samples, block=round(block_seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
                         hop=hop_length)
-    tonal = None if accompaniment is False else whole_tonal_share(y, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    tonal = None if accompaniment is False else whole_tonal_share(reader, sr=sr, n_fft=n_fft, hop_length=hop_length)
     decided = use_accompaniment(accompaniment, tonal) if tonal is not None else False
-    result = _run(y, lambda segment: separate_segment(segment, decided), spans, hop_length, on_block)
-    return dataclasses.replace(result, blockwise_reason=reason, accompaniment=decided, tonal_share=tonal)
+
+    def read(first, last):
+        segment = reader.read(first, last)
+        audio.check_finite_samples(segment, getattr(reader, "path", "y"))
+        return segment[0] if reader.mono else segment
+
+    result = _run(read, reader.n_samples, lambda segment: separate_segment(segment, decided), spans, hop_length,
+                  on_block, write)
+    return dataclasses.replace(result, accompaniment=decided, tonal_share=tonal)
 
 
 def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
@@ -147,7 +202,8 @@ def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
 
     Parameters
     ----------
-    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples), or an nmfaudio.audio reader
+        The recording (a reader: :class:`nmfaudio.audio.FileReader`, read a stretch at a time).
     sr, n_fft, hop_length : int
         The blocks' sample rate and STFT.
 
@@ -157,56 +213,69 @@ def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
     """
     from nmfaudio import spectrum
 
-    y = y.reshape(-1, y.shape[-1])
+    reader = y if isinstance(y, audio.ArrayReader) else audio.ArrayReader(y)
     low = max(1, int(DECISION_HZ * n_fft / sr))  # as tonal_share slices it
-    n_frames = spectrum.n_frames(y.shape[-1], hop_length=hop_length, n_fft=n_fft)
+    n_frames = spectrum.n_frames(reader.n_samples, hop_length=hop_length, n_fft=n_fft)
+    pad = n_fft // 2
     peaks, total = 0.0, 0.0
     # only the frames tonal_share reads (a few excerpts of a long recording), a stretch at a time
-    step = spectrum.istft_chunk_frames(n_fft, y.shape[0], y.dtype)  # the same bounded chunk size
+    step = spectrum.istft_chunk_frames(n_fft, reader.n_channels, reader.dtype)  # the same bounded chunk size
     for span_start, span_stop in decision_spans(n_frames, sr=sr, hop_length=hop_length):
-        magnitude = np.empty((low, y.shape[0], span_stop - span_start), dtype=np.float32)  # (F_low, C, N)
+        magnitude = np.empty((low, reader.n_channels, span_stop - span_start), dtype=np.float32)  # (F_low, C, N)
         for start in range(span_start, span_stop, step):
             stop = min(start + step, span_stop)
-            frames = spectrum.stft_frames(y, start, stop, n_fft=n_fft, hop_length=hop_length)  # (C, F, n)
+            # the frames' samples (zero outside the recording, as spectrum.stft_frames pads)
+            segment = reader.read(start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft)
+            frames = spectrum.stft(segment, n_fft=n_fft, hop_length=hop_length, center=False)  # (C, F, n)
             magnitude[..., start - span_start:stop - span_start] = np.abs(frames[:, :low]).transpose(1, 0, 2)
         span_peaks, span_total = tonal_sums(magnitude, sr=sr, hop_length=hop_length)
         peaks, total = peaks + span_peaks, total + span_total
     return peaks / total if total > 0 else 0.0
 
 
-def _run(y, separate_segment, spans, hop: int, on_block):
-    """Separate every block, cross-fade the stems, stitch the activations."""
-    n_samples = y.shape[-1]
+def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, write):
+    """Separate every block (``read(first, last)``: its segment), cross-fade the tracks
+    and hand each finished stretch to ``write``; stitch the activations."""
     n_frames = 1 + n_samples // hop
-    sources = activations = None
-    templates, losses, n_iters = [], [], []
+    activations = pending = None  # pending: the weighted tracks the next block cross-fades into
+    # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
+    # resolution templates were 470 MB for an hour of 44.1 kHz audio)
+    weighted_P, losses, n_iters = None, [], []
     for index, span in enumerate(spans):
         start, stop, first, last = span
-        part = separate_segment(y[..., first:last])
-        if sources is None:
-            first_part = part
-            sources = {name: np.zeros_like(y) for name in part.sources}
+        part = separate_segment(read(first, last))
+        if activations is None:
+            first_part = dataclasses.replace(part, sources={})  # its fields for the result, not its tracks
             activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)
                            for name, track in part.activations.items()}
         weights = _fade_weights(span, spans[index - 1] if index else None,
                                 spans[index + 1] if index + 1 < len(spans) else None)
+        keep = spans[index + 1][2] if index + 1 < len(spans) else last  # where the next segment starts
+        done, held = {}, {}
         for name, track in part.sources.items():
-            sources[name][..., first:last] += (track * weights).astype(y.dtype, copy=False)
+            weighted = (track * weights).astype(track.dtype, copy=False)
+            if pending is not None:  # the previous block's ramp down over [first, its last)
+                weighted[..., :pending[name].shape[-1]] += pending[name]
+            done[name] = weighted[..., :keep - first]
+            held[name] = weighted[..., keep - first:].copy()  # a copy: the block's tracks can go
+        write(first, done)
+        pending = held
         own0, own1 = start // hop, (n_frames if stop >= n_samples else stop // hop)
         offset = first // hop  # the segment's frame 0 is frame `offset` of the whole recording
         for name, track in part.activations.items():
             activations[name][..., own0:own1] = track[..., own0 - offset:own1 - offset]
-        templates.append((part.templates.P, stop - start))
+        block_P = part.templates.P * (stop - start)
+        weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
         n_iters.append(part.n_iter)
-        del part
+        del part, done, weighted, block_P
         if on_block is not None:
             on_block(index + 1, len(spans))
-    P = sum(P * length for P, length in templates) / n_samples
+    P = weighted_P / n_samples
     kit = first_part.templates
     averaged = type(kit)(P.astype(kit.P.dtype), kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
                          kit.n_shots, f"{kit.source.split(' (adapted to')[0]} (adapted, mean of {len(spans)} blocks)")
     longest = max(len(loss) for loss in losses)
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
-    return dataclasses.replace(first_part, sources=sources, activations=activations, templates=averaged, loss=loss,
+    return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters))

@@ -97,6 +97,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
+from nmfaudio.drums import track_reads
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
            "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM"]
@@ -655,38 +656,8 @@ def _signal_for(name, signals):
     return signals[max(parents, key=len)] if parents else None
 
 
-def _mono_energy(y) -> np.ndarray:
-    """Cumulative energy of a track (channels summed), with a leading 0: shape (n + 1,).
-
-    In one float64 array of the track's length besides the result (a float64 copy of
-    every channel, the square and the concatenation were five: 1 GB more for a
-    10-minute stereo stem); the same sums in the same order."""
-    y = np.asarray(y)
-    mono = y.sum(axis=0, dtype=np.float64) if y.ndim == 2 else y.astype(np.float64)
-    np.multiply(mono, mono, out=mono)
-    out = np.empty(mono.size + 1)
-    out[0] = 0.0
-    np.cumsum(mono, out=out[1:])
-    return out
-
-
-def _rises(cumulative, centres, *, window, search, step):
-    """Energy rise (dB) at every instant near each centre sample.
-
-    For every instant ``τ`` in ``centre - search .. centre + 2 · search`` (steps of
-    ``step`` samples), the energy of the ``window`` samples after ``τ`` over that of the
-    ``window`` samples before.  Returns the rises, shape (n_centres, n_instants), and the
-    instants ``τ`` (samples), same shape.
-    """
-    n = len(cumulative) - 1
-    offsets = np.arange(-search, 2 * search + 1, step)
-    # before the track's start counts as silence (a hit at 0 s has all its energy 'after')
-    tau = np.clip(centres[:, None] + offsets[None, :], 0, n)
-    after = cumulative[np.minimum(tau + window, n)] - cumulative[tau]
-    before = cumulative[tau] - cumulative[np.maximum(tau - window, 0)]
-    # -60 dB re the track's mean power: near-silence on both sides is "no rise", not noise over noise
-    floor = 1e-6 * max(cumulative[-1] / max(n, 1), 1e-30) * window
-    return 10 * np.log10((after + floor) / (before + floor)), tau
+_mono_energy = track_reads.mono_energy
+_rises = track_reads.rises
 
 
 @dataclass
@@ -856,7 +827,7 @@ def detect_hits(
 
     def energy(signal, label):
         if id(signal) not in energies:
-            energies[id(signal)] = _mono_energy(audio.check_audio(signal, label))
+            energies[id(signal)] = track_reads.cumulative_energy(track_reads.checked(signal, label))
         return energies[id(signal)]
 
     result = {}
@@ -901,7 +872,7 @@ def detect_hits(
                 return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
 
             result[name] = _with_band_onsets(
-                result[name], envelopes[name], audio.check_audio(signal, f"signals[{name!r}]"), sr=sr,
+                result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
                 others=np.concatenate(others) if others else np.zeros(0), retime=retime)
     hits = {}
@@ -911,7 +882,8 @@ def detect_hits(
         if signal is not None and mixture is not None and np.isfinite(min_share_db[name]) and len(found.times):
             # step 8: leakage of the other drums fires as hits of a drum that plays little or
             # not at all; keep a hit only where the track holds a share of the recording
-            track, mix = audio.check_audio(signal, f"signals[{name!r}]"), audio.check_audio(mixture, "mixture")
+            track = track_reads.checked(signal, f"signals[{name!r}]")
+            mix = track_reads.checked(mixture, "mixture")
             starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
             if not _band_usable(fmin, sr):
                 fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
@@ -939,8 +911,9 @@ def _band_flux(y, sr, *, fmin, hop):
     flux."""
     import librosa
 
-    mono = np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
-    n_frames = spectrum.n_frames(mono.shape[-1], hop_length=hop, n_fft=_FLUX_N_FFT)
+    # an array's channel mean at once; a streamed track's a chunk of frames at a time
+    mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
+    n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
     bins = librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin
     if not bins.any():
         return np.zeros(n_frames)
@@ -949,7 +922,7 @@ def _band_flux(y, sr, *, fmin, hop):
     def band(t0, t1):
         # the project's stft (frames of the centred STFT): a track shorter than a frame is
         # zero-padded without librosa's warning
-        return np.abs(spectrum.stft_frames(mono, t0, t1, n_fft=_FLUX_N_FFT, hop_length=hop)[bins])
+        return np.abs(track_reads.mono_frames(mono, t0, t1, n_fft=_FLUX_N_FFT, hop_length=hop)[bins])
 
     peak = max(float(band(t0, t1).max()) for t0, t1 in chunks)
     if not peak > 0:
@@ -1011,18 +984,30 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
 
 def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
-    ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,)."""
-    track = signal if signal.ndim == 1 else signal.mean(axis=0)
-    mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
-    n = min(len(track), len(mix))
+    ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,).
+    Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`)."""
+    streamed = track_reads.is_reader(signal) or track_reads.is_reader(mixture)
+    n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
     starts = np.clip(np.asarray(onsets, dtype=int), 0, n - width)
-    index = starts[:, None] + np.arange(width)[None, :]
     window = np.hanning(width)
     band = np.fft.rfftfreq(width, 1 / sr) >= fmin
-    track_power = (np.abs(np.fft.rfft(track[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
-    mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
-    tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
+    if not streamed:
+        track = signal if signal.ndim == 1 else signal.mean(axis=0)
+        mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+        index = starts[:, None] + np.arange(width)[None, :]
+        track_power = (np.abs(np.fft.rfft(track[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+        mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
+        tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
+    else:  # a stretch of onsets at a time (windows read from the files)
+        powers = []
+        for source in (signal, mixture):
+            power = np.empty(len(starts))
+            for group, windows in track_reads.mono_windows(source, starts, width):
+                power[group] = (np.abs(np.fft.rfft(windows * window, axis=1)) ** 2)[:, band].sum(axis=1)
+            powers.append(power)
+        track_power, mix_power = powers
+        tiny = 1e-20 * max(track_reads.mono_mean_square(mixture), 1e-30) * width
     return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
 
 

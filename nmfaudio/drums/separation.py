@@ -70,7 +70,7 @@ from threadpoolctl import threadpool_limits
 
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
-from nmfaudio.drums.blockwise import separate_in_blocks_if_needed
+from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FRAMES,
                                            TAIL_RATIO, accompaniment_mode, attack_gains, decision_share, energy_share,
                                            high_band_factors, hit_share, hit_weights, mask_weight, median_frames,
@@ -251,6 +251,7 @@ def separate_drums(
     engine=None,
     block_seconds=None,
     max_memory=DEFAULT_MAX_MEMORY,
+    stream_to=None,
 ) -> DrumSeparation:
     """Separate a drum recording into kick, snare, toms, hi-hat, cymbals (and a residual).
 
@@ -353,6 +354,16 @@ def separate_drums(
         in memory would need more (estimated from the input's length and channels before
         anything large is allocated), it runs block-wise by itself (30 s blocks), warns
         once and says why in ``result.blockwise_reason``.  None: always in memory.
+        The result holds the stems as arrays (the input's size each) whatever the mode:
+        for files longer than the budget allows, use ``stream_to``.
+    stream_to : callable(start, {name: ndarray}), optional
+        Streaming, for files of any length (what ``nmfaudio drums`` uses when it runs
+        block-wise): ``y`` must be a file path (read a block at a time, never whole; no
+        resampling: ``sr`` None or the file's rate), the separation runs block-wise
+        (``block_seconds``, default 30), and the finished samples of every stem are handed
+        to ``stream_to(start, tracks)`` in order (each track (n,) or (n_channels, n),
+        from sample ``start`` on) instead of being kept: ``result.sources`` is empty;
+        ``result.activations`` covers the whole file (small: k floats per frame).
 
     Returns
     -------
@@ -404,7 +415,10 @@ def separate_drums(
     presence_test = presence_mode(presence_test)
     rng = as_generator(random_state)
 
-    y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
+    if stream_to is not None:
+        y, sr, name = _streamed_input(y, sr, stream_to)  # the checked path: read a block at a time below
+    else:
+        y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
     n_fft, hop_length = _frames(n_fft, hop_length, sr)
     kit, borrowed = _resolve_templates(templates)
     unknown = [c for c in classes if c not in kit.stems]
@@ -413,17 +427,43 @@ def separate_drums(
                          f"(known classes: {', '.join(KNOWN_CLASSES)})")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
+    def separate_segment(y, mode):
+        return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
+                         mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
+                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
+                         callback=callback, accompaniment=mode, presence_test=presence_test)
+
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
-        result = separate_in_blocks_if_needed(
-            y, lambda y, mode: _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft,
-                                         hop_length=hop_length, mask_power=float(mask_power), max_iter=max_iter,
-                                         adapt=bool(adapt), support_db=support_db, max_gain_db=max_gain_db,
-                                         n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                                         callback=callback, accompaniment=mode, presence_test=presence_test),
-            sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes), block_seconds=block_seconds,
-            max_memory=max_memory, accompaniment=accompaniment)
+        if stream_to is not None:
+            reader = audio.FileReader(y)
+            try:
+                result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
+                                            hop_length=hop_length, accompaniment=accompaniment,
+                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds)
+            finally:
+                reader.close()
+        else:
+            result = separate_in_blocks_if_needed(
+                y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
+                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
     return result
+
+
+def _streamed_input(y, sr, stream_to):
+    """``separate_drums(..., stream_to=...)``'s input, checked (missing, not audio,
+    truncated, empty, another rate): (its path, the file's rate, its stem)."""
+    if not callable(stream_to):
+        raise TypeError(f"stream_to={stream_to!r} must be callable(start, tracks)")
+    if not isinstance(y, (str, os.PathLike)):
+        raise TypeError("stream_to needs y to be an audio file path (it is read a block at a time); "
+                        "for an array, leave stream_to out")
+    path = audio.check_path(y)
+    rate = int(audio.audio_info(path).samplerate)
+    if sr is not None and audio.check_sr(sr) != rate:
+        raise ValueError(f"sr={sr} differs from the file's {rate} Hz; streaming does not resample — "
+                         "resample the file first, or leave sr=None")
+    return path, rate, path.stem or "mixture"
 
 
 #: The smallest STFT size and the largest frame rate (frames per second) drum separation accepts.

@@ -1,0 +1,185 @@
+"""The separated tracks as the hit detection (:mod:`nmfaudio.drums.hits`) reads them:
+whole arrays, or files read a stretch at a time.
+
+The hit detection looks at a track only near its hits (energy rises, shares) and a chunk
+of frames at a time (the hi-hat's band flux), plus a few whole-track sums.  A track is
+either an array, (n_samples,) or (n_channels, n_samples) — read as before, bit for bit —
+or an :class:`nmfaudio.audio.ArrayReader` / :class:`~nmfaudio.audio.FileReader` (the
+stems ``nmfaudio drums`` streams to disk in block-wise mode): then every quantity is
+made from stretches of at most :data:`CHUNK_SAMPLES` samples (plus the windows' context
+either side), so memory does not grow with the duration.  Each stretch holds every
+sample the hits inside it read, so a hit near a stretch's edge gets the same numbers as
+in memory (to float rounding of the local sums: the cumulative energy restarts at each
+stretch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio import audio, spectrum
+
+__all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
+           "mono_frames", "mono_windows", "mono_mean_square"]
+
+#: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
+#: float32 stereo, 8 MB for its float64 cumulative energy.
+CHUNK_SAMPLES = 2**20
+
+
+def is_reader(track) -> bool:
+    """Is ``track`` read a stretch at a time (an nmfaudio.audio reader), not an array?"""
+    return isinstance(track, audio.ArrayReader)
+
+
+def checked(track, label: str):
+    """An array through :func:`nmfaudio.audio.check_audio`; a reader as it is (its
+    stretches are checked as they are read)."""
+    return track if is_reader(track) else audio.check_audio(track, label)
+
+
+def n_samples(track) -> int:
+    """Samples per channel."""
+    return track.n_samples if is_reader(track) else np.asarray(track).shape[-1]
+
+
+def _read(track, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of a reader (zero outside), (n_channels, n), finite."""
+    segment = track.read(start, stop)
+    audio.check_finite_samples(segment, getattr(track, "path", "track"))
+    return segment
+
+
+def mono_energy(y) -> np.ndarray:
+    """Cumulative energy of a track (channels summed), with a leading 0: shape (n + 1,).
+
+    In one float64 array of the track's length besides the result (a float64 copy of
+    every channel, the square and the concatenation were five: 1 GB more for a
+    10-minute stereo stem); the same sums in the same order."""
+    y = np.asarray(y)
+    mono = y.sum(axis=0, dtype=np.float64) if y.ndim == 2 else y.astype(np.float64)
+    np.multiply(mono, mono, out=mono)
+    out = np.empty(mono.size + 1)
+    out[0] = 0.0
+    np.cumsum(mono, out=out[1:])
+    return out
+
+
+class StreamedEnergy:
+    """The cumulative energy of a reader's track, never held whole: its total (one pass,
+    float64) and, per stretch, the local cumulative energy (:meth:`rises`)."""
+
+    def __init__(self, track):
+        self.track = track
+        self.n = track.n_samples
+        total = 0.0
+        for start in range(0, self.n, CHUNK_SAMPLES):
+            mono = _read(track, start, min(start + CHUNK_SAMPLES, self.n)).sum(axis=0, dtype=np.float64)
+            total += float(np.dot(mono, mono))
+        self.total = total
+
+    def __len__(self) -> int:  # as the cumulative array's: n + 1
+        return self.n + 1
+
+
+def cumulative_energy(track):
+    """:func:`mono_energy` of an array; a :class:`StreamedEnergy` of a reader."""
+    return StreamedEnergy(track) if is_reader(track) else mono_energy(track)
+
+
+def rises(energy, centres, *, window: int, search: int, step: int):
+    """Energy rise (dB) at every instant near each centre sample.
+
+    For every instant ``τ`` in ``centre - search .. centre + 2 · search`` (steps of
+    ``step`` samples), the energy of the ``window`` samples after ``τ`` over that of the
+    ``window`` samples before.
+
+    Parameters
+    ----------
+    energy : ndarray, shape (n + 1,), or StreamedEnergy
+        From :func:`cumulative_energy`.
+    centres : ndarray of int, shape (n_centres,)
+
+    Returns
+    -------
+    rises, instants : ndarray, shape (n_centres, n_instants) each
+        The rises (dB) and the instants ``τ`` (samples).
+    """
+    if not isinstance(energy, StreamedEnergy):
+        return _rises(energy.__getitem__, len(energy) - 1, energy[-1], centres, window=window, search=search,
+                      step=step)
+    centres = np.asarray(centres, dtype=np.int64)
+    offsets = np.arange(-search, 2 * search + 1, step)
+    out_rises = np.empty((len(centres), len(offsets)))
+    out_tau = np.empty((len(centres), len(offsets)), dtype=np.int64)
+    reach = (search + window, 2 * search + window)  # samples each centre reads before and after it
+    for group in _groups(centres, reach):
+        lo = max(int(centres[group].min()) - reach[0], 0)
+        hi = min(int(centres[group].max()) + reach[1], energy.n)
+        local = mono_energy(_read(energy.track, lo, hi))  # the cumulative energy restarted at lo
+        out_rises[group], out_tau[group] = _rises(lambda index: local[index - lo], energy.n, energy.total,
+                                                  centres[group], window=window, search=search, step=step)
+    return out_rises, out_tau
+
+
+def _groups(points, reach) -> list:
+    """Indices of ``points`` in groups whose reads (``reach`` before and after each) span
+    at most about :data:`CHUNK_SAMPLES`."""
+    order = np.argsort(points, kind="stable")
+    groups, current, first = [], [], None
+    for index in order:
+        if current and points[index] - first > CHUNK_SAMPLES - reach[0] - reach[1]:
+            groups.append(np.array(current))
+            current = []
+        if not current:
+            first = points[index]
+        current.append(index)
+    if current:
+        groups.append(np.array(current))
+    return groups
+
+
+def _rises(at, n: int, total: float, centres, *, window: int, search: int, step: int):
+    """:func:`rises` with the cumulative energy read through ``at(indices)`` (differences
+    only: an offset cancels) and the track's total energy ``total`` over ``n`` samples."""
+    offsets = np.arange(-search, 2 * search + 1, step)
+    # before the track's start counts as silence (a hit at 0 s has all its energy 'after')
+    tau = np.clip(centres[:, None] + offsets[None, :], 0, n)
+    after = at(np.minimum(tau + window, n)) - at(tau)
+    before = at(tau) - at(np.maximum(tau - window, 0))
+    # -60 dB re the track's mean power: near-silence on both sides is "no rise", not noise over noise
+    floor = 1e-6 * max(total / max(n, 1), 1e-30) * window
+    return 10 * np.log10((after + floor) / (before + floor)), tau
+
+
+def mono_frames(track, start: int, stop: int, *, n_fft: int, hop_length: int) -> np.ndarray:
+    """Frames [start, stop) of the centred STFT of the track's channel mean (float32),
+    complex, shape (1 + n_fft // 2, stop - start); an array's as
+    :func:`nmfaudio.spectrum.stft_frames` of its mean, a reader's from the frames'
+    samples only."""
+    if not is_reader(track):
+        return spectrum.stft_frames(track, start, stop, n_fft=n_fft, hop_length=hop_length)
+    pad = n_fft // 2
+    segment = _read(track, start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft)
+    mono = np.asarray(segment.mean(axis=0), dtype=np.float32)
+    return spectrum.stft(mono, n_fft=n_fft, hop_length=hop_length, center=False)
+
+
+def mono_windows(track, starts, width: int):
+    """Yield ``(indices, windows)``: for groups of ``starts`` (sample indices, each with
+    ``start + width <= n_samples``), a reader's channel mean's samples [start, start +
+    width), shape (len(indices), width), read a stretch at a time."""
+    starts = np.asarray(starts, dtype=np.int64)
+    for group in _groups(starts, (0, width)):
+        lo, hi = int(starts[group].min()), int(starts[group].max()) + width
+        mono = _read(track, lo, hi).mean(axis=0)
+        yield group, mono[(starts[group] - lo)[:, None] + np.arange(width)[None, :]]
+
+
+def mono_mean_square(track) -> float:
+    """The mean square of a reader's channel mean (float64 sums, a stretch at a time)."""
+    total = 0.0
+    for start in range(0, track.n_samples, CHUNK_SAMPLES):
+        mono = _read(track, start, min(start + CHUNK_SAMPLES, track.n_samples)).mean(axis=0, dtype=np.float64)
+        total += float(np.dot(mono, mono))
+    return total / max(track.n_samples, 1)
