@@ -660,6 +660,19 @@ def test_hits_from_streamed_tracks_equal_the_arrays_at_stretch_seams(played, mon
         np.testing.assert_array_equal(streamed[name].velocities, expected[name].velocities)
 
 
+def test_mono_frames_of_an_array_and_of_a_reader_are_the_channel_means():
+    # both forms give the frames of the channel mean (float32), shape (n_freq, n): a
+    # stereo array gave one spectrogram per channel
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+    from nmfaudio.spectrum import stft_frames
+
+    y = np.random.default_rng(4).standard_normal((2, 9000)).astype(np.float32)
+    expected = stft_frames(y.mean(axis=0), 3, 11, n_fft=1024, hop_length=256)
+    for track in (y, audio.ArrayReader(y)):
+        np.testing.assert_array_equal(track_reads.mono_frames(track, 3, 11, n_fft=1024, hop_length=256), expected)
+
+
 @pytest.mark.parametrize("streamed", ["signals", "mixture"])
 def test_hits_from_streamed_tracks_beside_an_array(played, monkeypatch, streamed):
     # the tracks read from files and the mixture an array (or the other way round): the
