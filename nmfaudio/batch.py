@@ -381,12 +381,8 @@ def _drums_over_budget(task: Task) -> str | None:
     if max_memory is None:
         return None
     info = audio.audio_info(task.input)
-    n_fft, hop_length = o["n_fft"], o["hop_length"]
-    if n_fft is None:  # separate_drums' defaults for the file's rate
-        n_fft, scaled_hop = spectrum.frames_for_rate(int(info.samplerate))
-        hop_length = scaled_hop if hop_length is None else hop_length
-    elif hop_length is None:
-        hop_length = max(1, n_fft // 4)
+    # separate_drums' frames for the file's rate, checked (a hop of 0 is its one-line error here)
+    n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
     return budget.over_budget(estimate, max_memory, "--max-memory")

@@ -18,7 +18,7 @@ import numpy as np
 from nmfaudio._validation import check_int
 
 __all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate",
-           "overlap_add", "istft_norm"]
+           "frames_or_defaults", "overlap_add", "istft_norm"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -38,6 +38,20 @@ def frames_for_rate(sr) -> tuple[int, int]:
     """
     factor = 2 ** max(0, int(round(np.log2(float(sr) / REFERENCE_SR))))
     return N_FFT * factor, HOP_LENGTH * factor
+
+
+def frames_or_defaults(n_fft, hop_length, sr) -> tuple[int, int]:
+    """``(n_fft, hop_length)``, checked (:func:`check_frames`): the given ones, else
+    :func:`frames_for_rate`'s at ``sr``; with only ``n_fft`` given, hop ``n_fft // 4``
+    (the drum separation's rule, also used to estimate its memory before a file is read)."""
+    scaled_n_fft, scaled_hop = frames_for_rate(sr)
+    if n_fft is None:
+        n_fft = scaled_n_fft
+        hop_length = scaled_hop if hop_length is None else hop_length
+    elif hop_length is None:
+        n_fft = check_int(n_fft, "n_fft", 2)
+        hop_length = max(1, n_fft // 4)
+    return check_frames(n_fft, hop_length)
 
 
 def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:

@@ -346,3 +346,15 @@ def test_per_file_errors_name_the_options_on_the_cli_and_the_arguments_in_the_ap
     assert "--hop-length 5000 must be <= --n-fft 2048" in err and "hop_length=" not in err
     records = batch.separate_many([folder], tmp_path / "api", job="drums", options={"hop_length": 5000}, jobs=1)
     assert "hop_length=5000 must be <= n_fft=2048" in records[0]["error"]
+
+
+@pytest.mark.parametrize("options, message", [({"hop_length": 0}, "hop_length=0 must be an int >= 1"),
+                                              ({"hop_length": "512"}, "hop_length='512' must be an int >= 1"),
+                                              ({"n_fft": "2048"}, "n_fft='2048' must be an int >= 2")])
+def test_drum_frames_are_checked_before_the_memory_estimate(hits, tmp_path, options, message):
+    # the budget estimate (made from the header before separate_drums runs) divides by the
+    # hop: a bad one is its one-line error, not "unexpected ZeroDivisionError"
+    folder = tmp_path / "in"
+    _write_song(folder / "a.wav", hits, 1)
+    records = batch.separate_many([folder], tmp_path / "api", job="drums", options=options, jobs=1, manifest=False)
+    assert records[0]["status"] == "failed" and message in records[0]["error"], records[0]

@@ -660,6 +660,42 @@ def test_hits_from_streamed_tracks_equal_the_arrays_at_stretch_seams(played, mon
         np.testing.assert_array_equal(streamed[name].velocities, expected[name].velocities)
 
 
+def test_mono_frames_of_an_array_and_of_a_reader_are_the_channel_means():
+    # both forms give the frames of the channel mean (float32), shape (n_freq, n): a
+    # stereo array gave one spectrogram per channel
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+    from nmfaudio.spectrum import stft_frames
+
+    y = np.random.default_rng(4).standard_normal((2, 9000)).astype(np.float32)
+    expected = stft_frames(y.mean(axis=0), 3, 11, n_fft=1024, hop_length=256)
+    for track in (y, audio.ArrayReader(y)):
+        np.testing.assert_array_equal(track_reads.mono_frames(track, 3, 11, n_fft=1024, hop_length=256), expected)
+
+
+@pytest.mark.parametrize("streamed", ["signals", "mixture"])
+def test_hits_from_streamed_tracks_beside_an_array(played, monkeypatch, streamed):
+    # the tracks read from files and the mixture an array (or the other way round): the
+    # leakage shares read the array through the same windows (it raised AttributeError),
+    # and the hits are the arrays' (tolerances as above)
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    _, _, _, result, expected = played
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 4096)
+    signals = {name: result.sources[name] for name in result.activations}
+    mixture = sum(result.sources.values())
+    if streamed == "signals":
+        signals = {name: audio.ArrayReader(track) for name, track in signals.items()}
+    else:
+        mixture = audio.ArrayReader(mixture)
+    hits = detect_hits(result.activations, sr=SR, hop_length=result.hop_length, signals=signals, mixture=mixture)
+    for name in result.activations:
+        assert len(hits[name]) == len(expected[name]) > 0, name
+        np.testing.assert_allclose(hits[name].times, expected[name].times, rtol=0, atol=16 / SR)
+        np.testing.assert_allclose(hits[name].strengths, expected[name].strengths, rtol=1e-12)
+
+
 def test_hits_of_a_file_in_blocks_agree_with_memory_near_the_seams(tmp_path, monkeypatch):
     # `nmfaudio drums --block-seconds` streams the stems to disk and detects the hits from
     # the files (stretches of 16384 samples here); 12 s of the groove in blocks of 4.05 s

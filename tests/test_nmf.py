@@ -144,6 +144,23 @@ def test_mu_tolerance_stop_is_the_same_with_loss_every(tol_rule, loss_every, pla
     assert np.flatnonzero(np.isfinite(runs[1].loss)).tolist() == expected
 
 
+def test_solvers_that_skip_the_loss_take_with_loss():
+    # factorize calls step(with_loss=False) on any solver whose loss_optional is True:
+    # every such class (subclasses included: NMFD's ConvolutiveMU inherits from BetaMU)
+    # must accept it
+    import inspect
+
+    from nmfaudio.nmf import extrapolated, nmfd, solvers
+
+    classes = {c for module in (solvers, nmfd, extrapolated) for _, c in inspect.getmembers(module, inspect.isclass)
+               if hasattr(c, "step")}
+    optional = {c.__name__ for c in classes if getattr(c, "loss_optional", False)}
+    assert {"BetaMU", "FusedBetaMU"} <= optional
+    for c in classes:
+        if getattr(c, "loss_optional", False):
+            assert "with_loss" in inspect.signature(c.step).parameters, c.__name__
+
+
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
 def test_loss_every_is_validated(bad):
     with pytest.raises(ValueError, match=r"loss_every=.* must be an int >= 1"):

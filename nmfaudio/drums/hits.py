@@ -706,12 +706,14 @@ def detect_hits(
     hop_length : int
         Samples between frames.
     signals : dict {str: ndarray}, optional
-        The separated track of each class, shape (n_samples,) or (n_channels, n_samples)
-        (a sub-template uses its class's track: ``"hihat"`` for ``"hihat_open"``).  Given,
+        The separated track of each class, shape (n_samples,) or (n_channels, n_samples),
+        or an :class:`nmfaudio.audio.FileReader` of its file (read a stretch at a time,
+        :mod:`nmfaudio.drums.track_reads`; a sub-template uses its class's track:
+        ``"hihat"`` for ``"hihat_open"``).  Given,
         they check every hit's attack and time it to ``rise_step`` samples (see the
         module notes); without them, times are frame-accurate (±½ hop), refined by
         parabolic interpolation.
-    mixture : ndarray, shape (n_samples,) or (n_channels, n_samples), optional
+    mixture : ndarray, shape (n_samples,) or (n_channels, n_samples), or a FileReader, optional
         The recording (the sum of the tracks).  Given with ``signals``, a hit's onset is
         where its track and the mixture rise together (module notes, step 6).
     notes : dict {str: int}, optional
@@ -1000,6 +1002,9 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
         mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
         tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
     else:  # a stretch of onsets at a time (windows read from the files)
+        # an array beside a streamed track is read through the same windows
+        signal, mixture = (source if track_reads.is_reader(source) else audio.ArrayReader(source)
+                           for source in (signal, mixture))
         powers = []
         for source in (signal, mixture):
             power = np.empty(len(starts))

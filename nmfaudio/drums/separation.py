@@ -474,13 +474,8 @@ MAX_FRAME_RATE = 1000
 def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
     """The STFT's (n_fft, hop_length): the given ones, else scaled with ``sr``
     (:func:`nmfaudio.spectrum.frames_for_rate`); only n_fft given: hop n_fft // 4."""
-    scaled_n_fft, scaled_hop = spectrum.frames_for_rate(sr)
-    if n_fft is None:
-        n_fft = scaled_n_fft
-        hop_length = scaled_hop if hop_length is None else hop_length
-    elif hop_length is None:
-        hop_length = max(1, n_fft // 4)
-    n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+    scaled_n_fft, scaled_hop = spectrum.frames_for_rate(sr)  # for the messages
+    n_fft, hop_length = spectrum.frames_or_defaults(n_fft, hop_length, sr)
     # The templates are spectra in Hz and envelopes in seconds: fewer bins than this cannot
     # tell a kick from a tom, and a hop far under a millisecond makes every template (and the
     # fit) thousands of frames long -- n_fft=7 (hop 1) asked numpy for 49 GiB.

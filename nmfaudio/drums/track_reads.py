@@ -158,7 +158,9 @@ def mono_frames(track, start: int, stop: int, *, n_fft: int, hop_length: int) ->
     :func:`nmfaudio.spectrum.stft_frames` of its mean, a reader's from the frames'
     samples only."""
     if not is_reader(track):
-        return spectrum.stft_frames(track, start, stop, n_fft=n_fft, hop_length=hop_length)
+        track = np.asarray(track)
+        mono = np.asarray(track if track.ndim == 1 else track.mean(axis=0), dtype=np.float32)
+        return spectrum.stft_frames(mono, start, stop, n_fft=n_fft, hop_length=hop_length)
     pad = n_fft // 2
     segment = _read(track, start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft)
     mono = np.asarray(segment.mean(axis=0), dtype=np.float32)

@@ -239,6 +239,9 @@ class ConvolutiveMU(BetaMU):
     updated in place except H in the compiled subclass (read ``solver.H`` at the end).
     """
 
+    #: its step() takes no with_loss (it always computes the loss): BetaMU's True does not carry over
+    loss_optional = False
+
     def __init__(self, V, W, H, problem: Problem, *, lags, owners, W_free=None, H_free=None, cap=None):
         super().__init__(V, W, H, problem)
         self.F = V.shape[0]
