@@ -89,20 +89,13 @@ def test_hats_stay_in_the_hihat_stem_of_a_song(monkeypatch):
 
 
 def test_high_band_factors_and_median_length_follow_the_tables():
-    from nmfaudio.drums.accompaniment import (HIGH_FIT, HIGH_HZ, HIGH_MASK, HIGH_MASK_LOUD, SUSTAIN_ENERGY,
-                                              SUSTAIN_LEVEL_SECONDS, SUSTAIN_SECONDS, high_band_factors,
-                                              sustain_seconds)
+    from nmfaudio.drums.accompaniment import (HIGH_FIT, HIGH_HZ, HIGH_MASK, SUSTAIN_ENERGY, SUSTAIN_LEVEL_SECONDS,
+                                              SUSTAIN_SECONDS, high_band_factors, sustain_seconds)
 
     fit, mask = high_band_factors(np.array([0.0, 1000.0, HIGH_HZ - 1, HIGH_HZ, 12000.0]))
     np.testing.assert_allclose(fit, [1, 1, 1, HIGH_FIT, HIGH_FIT])
     np.testing.assert_allclose(mask, [1, 1, 1, HIGH_MASK, HIGH_MASK])
     assert 0 < HIGH_FIT <= 1 and 0 < HIGH_MASK <= 1
-    # with loud music the masks' factor moves to HIGH_MASK_LOUD; the fit's share does not
-    for loud in (0.5, 1.0):
-        fit_loud, mask_loud = high_band_factors(np.array([1000.0, HIGH_HZ]), loud=loud)
-        np.testing.assert_allclose(fit_loud, [1, HIGH_FIT])
-        np.testing.assert_allclose(mask_loud, [1, HIGH_MASK + loud * (HIGH_MASK_LOUD - HIGH_MASK)], rtol=1e-6)
-    assert HIGH_MASK < HIGH_MASK_LOUD <= 1
     # loud music keeps the 0.7-s median; loud drums get a longer one, never shorter
     energies = np.linspace(0, 1, 41)
     seconds = [sustain_seconds(e) for e in energies]

@@ -57,8 +57,8 @@ import numpy as np
 from nmfaudio._validation import check_int, check_number, check_switch
 from nmfaudio.nmf.kernels import run_in_threads
 
-__all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "CLEAN_HZ", "DECISION_HZ", "HIGH_HZ", "HIGH_MASK_LOUD", "NOTE_HZ",
-           "REATTACK_HZ", "SUSTAIN_SECONDS", "TAIL_CLASSES",
+__all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "CLEAN_HZ", "DECISION_HZ", "HIGH_HZ", "NOTE_HZ", "REATTACK_HZ",
+           "SUSTAIN_SECONDS", "TAIL_CLASSES",
            "accompaniment_mode", "attack_gains", "decision_share", "decision_spans", "energy_share",
            "high_band_factors", "hit_weights", "mask_weight", "median_frames", "note_onsets_sustained",
            "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained", "sustain_seconds", "sustained_part",
@@ -131,12 +131,6 @@ WEIGHT = (0.25, 0.35, 0.65)
 HIGH_HZ = 4000.0
 HIGH_FIT = 0.25
 HIGH_MASK = 0.15
-#: With loud music (:func:`hit_share`'s levels) the high band's factor in the masks rises
-#: to this: there the music's guitars, organ and pads above 4 kHz outweigh the hats'
-#: sustain.  Measured (SI-SDR, the 18 songs of seeds 0-8, docs/drums-full-song.md,
-#: eleventh round): all drums 4.45 -> 4.52 dB at -6 dB drums-to-music, 7.64 -> 7.65 at
-#: 0 dB, +6 dB unchanged; 0.4 gave 4.53 / 7.64 with more hi-hat lost (mean3 -0.08).
-HIGH_MASK_LOUD = 0.30
 #: The running median's length follows the drums' level (:func:`sustain_seconds`, from
 #: the 0.7-s median's :func:`energy_share`; at 44.1 kHz stereo that share was 0.50-0.60
 #: with the music 6 dB above the drums, 0.35-0.52 at 0 dB, 0.20-0.43 with the drums 6 dB
@@ -475,18 +469,15 @@ def _median5(x) -> np.ndarray:
     return np.maximum(np.minimum(low, high), np.minimum(np.maximum(low, high), e))
 
 
-def high_band_factors(band_hz, loud: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def high_band_factors(band_hz) -> tuple[np.ndarray, np.ndarray]:
     """Per band, the share of the sustained part taken out of the drum fit and its factor
     in the masks: 1 below :data:`HIGH_HZ`, :data:`HIGH_FIT` and :data:`HIGH_MASK` from it
-    on (moved towards :data:`HIGH_MASK_LOUD` by ``loud``).
+    on.
 
     Parameters
     ----------
     band_hz : ndarray, shape (n_bands,)
         Lowest frequency of each band (Hz).
-    loud : float in [0, 1], default 0
-        How loud the music is (:func:`hit_share`): the masks' factor is
-        ``HIGH_MASK + loud · (HIGH_MASK_LOUD − HIGH_MASK)``.
 
     Returns
     -------
@@ -494,7 +485,7 @@ def high_band_factors(band_hz, loud: float = 0.0) -> tuple[np.ndarray, np.ndarra
     """
     high = np.asarray(band_hz) >= HIGH_HZ
     fit = np.where(high, HIGH_FIT, 1.0).astype(np.float32)
-    mask = np.where(high, HIGH_MASK + float(loud) * (HIGH_MASK_LOUD - HIGH_MASK), 1.0).astype(np.float32)
+    mask = np.where(high, HIGH_MASK, 1.0).astype(np.float32)
     return fit, mask
 
 

@@ -540,14 +540,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
             if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
                 sustained_bands = sustained_part(Vb, frames=frames, step=DECIMATION * max(1, frames // base_frames))
-            hits = hit_share(energy)  # the masks' hit levels and short notes: from a lower level
             # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
-            # the fit, less goes to the accompaniment (more again with loud music)
-            fit_share, mask_share = high_band_factors(band_low_hz, loud=hits)
+            # the fit, less goes to the accompaniment
+            fit_share, mask_share = high_band_factors(band_low_hz)
             # at full resolution only a few frames at a time, by the resynthesis threads
             sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
             fitted_out = sustained_bands
             reattack = reattack_share(energy)
+            hits = hit_share(energy)  # the masks' hit levels and short notes: from a lower level
             if reattack > 0:  # loud music: held notes struck again stay out of the drum fit too
                 low = reattack_part(Vb, sustained_bands, band_low_hz)
                 fitted_out = sustained_bands.copy()
