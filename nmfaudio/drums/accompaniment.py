@@ -231,10 +231,10 @@ NOTE_STEP = 2
 #: accompaniment (seed 6 at -6 dB: the GMRockKit kick lost 0.108 of the drums' energy,
 #: 86 % of it below 60 Hz, 3-16 frames after its hits, where the kick is louder than the
 #: music).  Measured (scale-invariant SDR, the 18 songs of seeds 0-8, all drums;
-#: docs/drums-full-song.md, eleventh round): 4.52 → 4.58 / 7.65 → 7.69 / 11.48 → 11.49 dB
-#: at -6 / 0 / +6 dB, no seed losing; 50 / 70 / 90 / 130 Hz 4.56 / 4.58 / 4.56 / 4.58
-#: (130 Hz: seeds 0 and 6 lose, the bass); above 250 Hz or in every band it lost (4.36 /
-#: 4.44).
+#: docs/drums-full-song.md, eleventh round): 4.45 → 4.51 / 7.64 → 7.68 / 11.48 → 11.49 dB
+#: at -6 / 0 / +6 dB, no seed losing (the kick 6.73 → 6.89 at -6 dB); tried on another
+#: form of the code, 50 / 70 / 90 / 130 Hz gave -0.02 / 0 / -0.02 / 0 dB against 60 Hz
+#: (130 Hz: seeds 0 and 6 lose, the bass), and from 250 Hz or in every band it lost.
 CLEAN_HZ = 60.0
 #: The masks' hit levels, the kick's tail and the short notes (:func:`attack_gains`,
 #: :data:`TAIL_CLASSES`, :func:`note_onsets_sustained`) are used with a share rising from
