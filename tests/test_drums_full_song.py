@@ -406,6 +406,32 @@ def test_note_onsets_sustained_holds_short_notes_not_drum_hits():
     assert np.array_equal(note_onsets_sustained(magnitude, sustained, model[:n_low], band_hz, frames=13), out)
 
 
+def test_the_kick_band_is_not_sustained_by_the_kick():
+    # a kick ringing 6 of every 8 frames at 40 Hz is the long median itself; the drum model
+    # explains it, so below CLEAN_HZ the masks' sustained part is the median of what the
+    # model leaves (0 here), while a steady note at 20 Hz that the model does not explain
+    # stays sustained, and from CLEAN_HZ on (the same kick at 60 Hz) nothing changes
+    from nmfaudio.drums.accompaniment import CLEAN_HZ, note_onsets_sustained
+
+    band_hz = np.arange(16) * 20.0
+    assert band_hz[2] < CLEAN_HZ <= band_hz[3]
+    magnitude = np.zeros((16, 2, 200), np.float32)
+    beats = (np.arange(200) % 8) < 6
+    magnitude[1] = 0.5
+    magnitude[2][:, beats] = 1.0
+    magnitude[3][:, beats] = 1.0
+    model = np.zeros_like(magnitude)
+    model[2:4] = magnitude[2:4]
+    sustained = sustained_part(magnitude, frames=31)
+    assert sustained[2].min() == 1.0  # the long median holds the kick
+    before = note_onsets_sustained(magnitude, sustained, model, band_hz, frames=13)
+    after = note_onsets_sustained(magnitude, sustained, model, band_hz, frames=13, clean_frames=31)
+    assert np.all(after[2] == 0) and np.all(before[2] == 1)
+    np.testing.assert_array_equal(after[1], before[1])  # the note: 0.5 throughout
+    assert np.all(after[1] == 0.5)
+    np.testing.assert_array_equal(after[3:], before[3:])
+
+
 def test_loud_staccato_music_leaves_the_drum_stems():
     # the staccato bass and chords 9.5 dB louder than in ``song`` (energy share about
     # 0.6, as in the benchmark's songs with the music 6 dB above the drums): its notes,

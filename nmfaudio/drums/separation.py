@@ -639,7 +639,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         sustained = SpreadSustained(
             magnitude, band_magnitude,
             note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                  frames=median_frames(sr, hop_length, NOTE_SECONDS))
+                                  frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames)
             * mask_share[:, None, None], widths, weight)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
