@@ -246,8 +246,10 @@ def _activations(V: np.ndarray, W: np.ndarray, *, beta, delta: float, eps: float
         _hals_columns(H, W.T @ V, W.T @ W, k, n_iter)
         return H[:k]
     fix_H = [k] if delta > 0 else False
+    # Only H is kept, so the loss is computed at the start and the end alone (H is
+    # bit-identical either way: see factorize's loss_every).
     result = factorize(V, W.shape[1], beta=beta, solver="mu", W=W, H=H0, fix_W=True, fix_H=fix_H,
-                       max_iter=n_iter, tol=0, eps=eps)
+                       max_iter=n_iter, tol=0, eps=eps, loss_every=max(1, n_iter))
     return np.asarray(result.H)[:k]
 
 

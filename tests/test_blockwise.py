@@ -109,6 +109,24 @@ def test_blockwise_frobenius_activations_are_each_columns_least_squares():
     np.testing.assert_allclose(part, H[:, 10:17], rtol=1e-12, atol=1e-12 * H.max())
 
 
+@pytest.mark.parametrize("beta", ["kullback-leibler", "itakura-saito"])
+def test_blockwise_beta_activations_skip_only_the_loss(beta):
+    # The β ≠ 2 activations run MU with W fixed and ask for the loss at the start and the
+    # end only; H must be exactly that of the same MU with every iteration's loss.
+    from nmfaudio.blockwise import _activations
+    from nmfaudio.nmf import factorize
+
+    rng = np.random.default_rng(3)
+    W = (rng.random((40, 3)) ** 3 + 1e-3).astype(np.float32)
+    V = (W @ rng.random((3, 30)) + 0.05 * rng.random((40, 30))).astype(np.float32)
+    H = _activations(V, W, beta=beta, delta=0.0, eps=1e-9, n_iter=25)
+    gram = (W.T @ W).sum(axis=1)
+    H0 = np.maximum(W.T @ V, 0) / gram[:, None].astype(np.float32)
+    every = factorize(V, 3, beta=beta, solver="mu", W=W, H=H0, fix_W=True, max_iter=25, tol=0, eps=1e-9)
+    assert np.isfinite(every.loss).all()
+    np.testing.assert_array_equal(H, np.asarray(every.H))
+
+
 def test_separate_file_writes_what_separate_returns(tmp_path, write_audio):
     from nmfaudio.blockwise import separate_file
 
