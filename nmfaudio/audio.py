@@ -1024,6 +1024,17 @@ class FileReader(ArrayReader):
         self.handle.close()
 
 
+def decoded_copy(reader: FileReader, destination) -> None:
+    """Write all of ``reader``'s samples to ``destination`` as 32-bit float RF64 (a WAV
+    that may pass 4 GB), read front to back a stretch at a time (:data:`_WRITE_BLOCK`
+    samples): one decode of a file that cannot seek exactly (:data:`SEQUENTIAL_FORMATS`),
+    after which a :class:`FileReader` of the copy gives the same float32 samples with
+    seek.  No checks, not atomic: meant for a scratch file."""
+    with open_wav_writer(destination, reader.sr, reader.n_channels, format="RF64") as handle:
+        for start in range(0, reader.n_samples, _WRITE_BLOCK):
+            handle.write(reader.read(start, min(start + _WRITE_BLOCK, reader.n_samples)).T)
+
+
 class WavWriters:
     """One open WAV writer per track (temporary paths of :func:`atomic_outputs`); each
     :meth:`write` appends a block of samples (n_tracks, n_channels, n) to all of them,

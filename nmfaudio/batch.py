@@ -412,7 +412,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     classes = tuple(o["classes"])
     two = o["stems"] == "drums"  # the outputs are the drums' sum and the residual: the classes go to scratch files
     Path(task.folder).mkdir(parents=True, exist_ok=True)
-    need = audio.audio_bytes(n_samples, channels, len(task.tracks) + (len(classes) if two else 0))
+    # an input that cannot seek exactly (Ogg, MP3) is decoded once to a scratch copy for the hits
+    copy = info.format in audio.SEQUENTIAL_FORMATS
+    need = audio.audio_bytes(n_samples, channels, len(task.tracks) + (len(classes) if two else 0) + copy)
     scratch = []
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         try:
@@ -439,12 +441,15 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             files = dict(zip(classes, scratch)) if two else {
                 source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
-            mixture = audio.FileReader(Path(task.input))  # the stems add up to it (to float rounding)
             try:
-                played = detect_hits(result.activations, sr=sr, hop_length=result.hop_length, signals=readers,
-                                     mixture=mixture)
+                mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
+                try:
+                    played = detect_hits(result.activations, sr=sr, hop_length=result.hop_length, signals=readers,
+                                         mixture=mixture)
+                finally:
+                    mixture.close()
             finally:
-                for reader in (*readers.values(), mixture):
+                for reader in readers.values():
                     reader.close()
         finally:
             for path in scratch:
@@ -458,6 +463,29 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     rms = {source: float(np.sqrt(total / count)) for (source, _), total in zip(task.tracks, writers.sum_squares)}
     blocks = _drum_blocks(o, reason, n_samples, result.hop_length, sr)
     return _drums_summary(task, result, sr, channels, n_samples, rms, played, played, blocks)
+
+
+def _mixture_reader(task: Task, copy: bool, scratch: list):
+    """A :class:`nmfaudio.audio.FileReader` of the drum task's input for the hit detection.
+
+    The detection reads the mixture many times (its total energy, near every class's
+    hits, its mean square): an Ogg or MP3 file, which cannot seek exactly, would be
+    decoded from its start each time; with ``copy`` it is decoded once to a float scratch
+    file in the output folder (appended to ``scratch``, which the caller removes), read
+    with seek — the same float32 samples."""
+    import tempfile
+
+    reader = audio.FileReader(Path(task.input))
+    if not copy:
+        return reader
+    try:
+        handle, path = tempfile.mkstemp(prefix=f".{task.name}_mixture.", suffix=".part", dir=task.folder)
+        os.close(handle)
+        scratch.append(Path(path))
+        audio.decoded_copy(reader, path)
+    finally:
+        reader.close()
+    return audio.FileReader(Path(path))
 
 
 def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hits, blocks) -> dict:

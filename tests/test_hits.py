@@ -719,3 +719,30 @@ def test_hits_of_a_file_in_blocks_agree_with_memory_near_the_seams(tmp_path, mon
         times = blocks[name][0]
         assert len(times) == len(memory[name]), (name, times, memory[name].times)
         np.testing.assert_allclose(times, memory[name].times, rtol=0, atol=HOP / SR)
+
+
+def test_streamed_mixture_is_swept_twice_whatever_the_classes(played, monkeypatch):
+    # A streamed mixture is read whole twice — its total energy (the rises' floor) and
+    # its mean square (the shares' floor, step 8) — and otherwise only near the hits:
+    # the mean square was read again for every class and share width (an Ogg or MP3
+    # input decodes from its start for each).  A whole sweep reads the stretch
+    # [0, CHUNK_SAMPLES) first; the reads near hits start elsewhere.
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    _, _, _, result, _ = played
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 4096)
+    reads = []
+
+    class Counted(audio.ArrayReader):
+        def read(self, start, stop):
+            reads.append((start, stop))
+            return super().read(start, stop)
+
+    signals = {name: audio.ArrayReader(result.sources[name]) for name in result.activations}
+    mixture = Counted(sum(result.sources.values()))
+    # step 8 for every class (a low floor keeps the hits but still reads the shares)
+    hits = detect_hits(result.activations, sr=SR, hop_length=result.hop_length, signals=signals, mixture=mixture,
+                       min_share_db=-100)
+    assert all(len(hits[name]) for name in result.activations)
+    assert reads.count((0, min(4096, mixture.n_samples))) == 2

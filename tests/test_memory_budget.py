@@ -307,3 +307,73 @@ def test_stream_to_needs_a_file_at_its_own_rate(loop, tmp_path):
         separate_drums(path, sr=2 * sr, stream_to=lambda start, tracks: None)
     with pytest.raises(TypeError, match="stream_to=3 must be callable"):
         separate_drums(path, stream_to=3)
+
+
+def _decodes(monkeypatch):
+    """Count the samples :class:`nmfaudio.audio.FileReader` decodes, per file name."""
+    from nmfaudio import audio
+
+    counts = {}
+    decode = audio.FileReader._decode
+
+    def counted(self, n):
+        counts[self.path.name] = counts.get(self.path.name, 0) + n
+        return decode(self, n)
+
+    monkeypatch.setattr(audio.FileReader, "_decode", counted)
+    return counts
+
+
+def test_cli_drums_block_seconds_decodes_an_ogg_input_twice(tmp_path, cli, monkeypatch):
+    # Ogg cannot seek exactly, so it is read front to back; the hit detection reads the
+    # mixture many times (its energy, near each class's hits, its mean square), which
+    # decoded it from the start every time (7 times here, 17 on a 10-minute file).  Now
+    # the separation decodes it (once here; twice on a long file, whose accompaniment
+    # decision reads excerpts first) and a float scratch copy the hits read is made from
+    # one more decode: exactly twice its length, whatever the classes.  The outputs are those
+    # of the same samples given as a float WAV, byte for byte, and no scratch file stays.
+    import soundfile as sf
+
+    if "OGG" not in sf.available_formats() or "VORBIS" not in sf.available_subtypes("OGG"):
+        pytest.skip("libsndfile here writes no Ogg Vorbis")
+    y, sr = nmfaudio.load(LOOP)
+    ogg, wav = tmp_path / "loop.ogg", tmp_path / "same.wav"
+    sf.write(ogg, y, sr, format="OGG", subtype="VORBIS")
+    decoded, _ = nmfaudio.load(ogg)
+    sf.write(wav, decoded, sr, subtype="FLOAT")
+    counts = _decodes(monkeypatch)
+    args = ["--block-seconds", "3", "--max-iter", "5", "--onsets"]
+    code, _, _ = cli(["drums", ogg, "-o", tmp_path / "ogg", *args])
+    assert code == 0
+    assert counts["loop.ogg"] == 2 * decoded.shape[-1]
+    code, _, _ = cli(["drums", wav, "-o", tmp_path / "wav", *args])
+    assert code == 0
+    outputs = sorted(p.name for p in (tmp_path / "ogg").iterdir())
+    assert outputs == sorted(p.name.replace("same", "loop") for p in (tmp_path / "wav").iterdir())
+    assert len(outputs) == 7 and not [name for name in outputs if name.startswith(".")]
+    for name in outputs:
+        assert (tmp_path / "ogg" / name).read_bytes() == (tmp_path / "wav" / name.replace("loop", "same")).read_bytes()
+
+
+def test_cli_drums_block_seconds_removes_the_scratch_copy_on_error(tmp_path, cli, monkeypatch):
+    # the float copy of an Ogg input lives in the output folder until the hits are
+    # detected; a failure there leaves no file behind
+    import soundfile as sf
+
+    from nmfaudio.drums import hits
+
+    if "OGG" not in sf.available_formats() or "VORBIS" not in sf.available_subtypes("OGG"):
+        pytest.skip("libsndfile here writes no Ogg Vorbis")
+    y, sr = nmfaudio.load(LOOP)
+    ogg = tmp_path / "loop.ogg"
+    sf.write(ogg, y, sr, format="OGG", subtype="VORBIS")
+
+    def failing(*args, **kwargs):
+        raise MemoryError("hit detection failed")
+
+    monkeypatch.setattr(hits, "detect_hits", failing)
+    counts = _decodes(monkeypatch)
+    code, _, _ = cli(["drums", ogg, "-o", tmp_path / "out", "--block-seconds", "3", "--max-iter", "5", "--onsets"])
+    assert code != 0
+    assert counts["loop.ogg"] == 2 * nmfaudio.load(ogg)[0].shape[-1]  # the copy was made
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == [Path("loop.ogg")]

@@ -877,6 +877,14 @@ def detect_hits(
                 result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
                 others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+    mixture_mean_square = []  # one pass over a streamed mixture for every class and width (step 8)
+
+    def mean_square(mix):
+        # the one mixture, maybe wrapped in a reader by _shares: its mean square once
+        if not mixture_mean_square:
+            mixture_mean_square.append(track_reads.mono_mean_square(mix))
+        return mixture_mean_square[0]
+
     hits = {}
     for name in names:
         found = result[name]
@@ -889,7 +897,7 @@ def detect_hits(
             starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
             if not _band_usable(fmin, sr):
                 fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
-            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width)
+            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width, mean_square=mean_square)
                              for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
         found = _enforce_interval(found, intervals[name])
@@ -984,10 +992,13 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
                        np.concatenate([found.times, added.times])[order])
 
 
-def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
+def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
     ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,).
-    Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`)."""
+    Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).  ``mean_square``
+    (default :func:`~nmfaudio.drums.track_reads.mono_mean_square`) gives a streamed
+    mixture's mean square: :func:`detect_hits` computes it once for all classes (a
+    whole pass over the file)."""
     streamed = track_reads.is_reader(signal) or track_reads.is_reader(mixture)
     n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
@@ -1012,7 +1023,7 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width) -> np.ndarray:
                 power[group] = (np.abs(np.fft.rfft(windows * window, axis=1)) ** 2)[:, band].sum(axis=1)
             powers.append(power)
         track_power, mix_power = powers
-        tiny = 1e-20 * max(track_reads.mono_mean_square(mixture), 1e-30) * width
+        tiny = 1e-20 * max((mean_square or track_reads.mono_mean_square)(mixture), 1e-30) * width
     return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
 
 
