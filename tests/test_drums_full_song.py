@@ -432,6 +432,31 @@ def test_the_kick_band_is_not_sustained_by_the_kick():
     np.testing.assert_array_equal(after[3:], before[3:])
 
 
+def test_a_note_starting_with_a_kick_gets_its_attack_frame():
+    # a bass note at 40 Hz from frame 100 on, starting with a kick whose model explains all
+    # of frame 100 and part of 101-103: no median holds the note at frame 100, the next 4
+    # frames (what the model leaves) do; a note ending at frame 150 gives nothing to the
+    # frames after it, and without ``ahead`` nothing changes
+    from nmfaudio.drums.accompaniment import NOTE_HZ, note_onsets_sustained
+
+    band_hz = np.arange(16) * 20.0
+    magnitude = np.zeros((16, 2, 200), np.float32)
+    magnitude[2, :, 100:150] = 1.0
+    magnitude[2, :, 100:104] += 2.0  # the kick
+    model = np.zeros_like(magnitude)
+    model[2, :, 100] = magnitude[2, :, 100]
+    model[2, :, 101:104] = 2.0
+    sustained = sustained_part(magnitude, frames=31)
+    plain = note_onsets_sustained(magnitude, sustained, model, band_hz, frames=13, clean_frames=31)
+    assert plain[2, :, 100].max() < 0.5  # the medians miss the attack frame
+    out = note_onsets_sustained(magnitude, sustained, model, band_hz, frames=13, clean_frames=31, ahead=4)
+    assert np.all(out >= plain)
+    assert np.all(out[2, :, 100] == 1.0)  # the note's level from the next frames, not the kick's
+    assert np.all(out[2, :, 150:] == plain[2, :, 150:])  # after the note: nothing held ahead
+    assert np.all(out[2, :, 99] == plain[2, :, 99])  # before it: frame 100 (the kick) is model
+    assert np.all(out[band_hz >= NOTE_HZ] == plain[band_hz >= NOTE_HZ])
+
+
 def test_loud_staccato_music_leaves_the_drum_stems():
     # the staccato bass and chords 9.5 dB louder than in ``song`` (energy share about
     # 0.6, as in the benchmark's songs with the music 6 dB above the drums): its notes,

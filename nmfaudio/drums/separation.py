@@ -71,8 +71,9 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FRAMES,
-                                           TAIL_RATIO, accompaniment_mode, attack_gains, decision_share, energy_share,
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ, NOTE_SECONDS,
+                                           TAIL_CLASSES, TAIL_FRAMES, TAIL_RATIO, accompaniment_mode, attack_gains,
+                                           decision_share, energy_share,
                                            high_band_factors, hit_share, hit_weights, mask_weight, median_frames,
                                            note_onsets_sustained, reattack_part, reattack_share, SpreadSustained,
                                            sustain_seconds, sustained_part, tonal_share, use_accompaniment)
@@ -639,7 +640,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         sustained = SpreadSustained(
             magnitude, band_magnitude,
             note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                  frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames)
+                                  frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames,
+                                  ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
             * mask_share[:, None, None], widths, weight)
 
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
