@@ -98,18 +98,14 @@ class BlockSeparation(SeparationBase):
     rms: np.ndarray
 
 
-# --- sources and sinks (the readers and the WAV writers are shared with the drums'
-# block-wise mode: nmfaudio.audio)
-
-_ArraySource = audio.ArrayReader
-_FileSource = audio.FileReader
-_WavSink = audio.WavWriters
+# --- sources and sinks: audio.ArrayReader / audio.FileReader and audio.WavWriters
+# (shared with the drums' block-wise mode)
 
 
 class _ArraySink:
     """Collects the tracks in memory: (k, n_samples) or (k, n_channels, n_samples)."""
 
-    def __init__(self, k: int, source: _ArraySource):
+    def __init__(self, k: int, source: audio.ArrayReader):
         self.components = np.empty((k, source.n_channels, source.n_samples), dtype=source.dtype)
         self.mono = source.mono
 
@@ -349,14 +345,14 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
     if isinstance(y, (str, os.PathLike)):
         path = audio.check_path(y)
         name = path.stem or name
-        source = _FileSource(path)
+        source = audio.FileReader(path)
         if sr is not None and audio.check_sr(sr) != source.sr:
             source.close()
             raise ValueError(f"sr={sr} differs from the file's {source.sr} Hz; block-wise separation does not "
                              "resample — resample the file first, or leave sr=None")
         sr = source.sr
     else:
-        source = _ArraySource(audio.check_audio(y))
+        source = audio.ArrayReader(audio.check_audio(y))
         if sr is None:
             raise ValueError("sr=None: block_seconds needs the sampling rate of an array (pass sr=..., e.g. 44100)")
         sr = audio.check_sr(sr)
@@ -434,7 +430,7 @@ def separate_file(
     if not overwrite:
         audio.check_new_outputs(outputs)
     audio.check_not_inputs(outputs, [path])  # never write over the input, even with overwrite
-    source = _FileSource(path)
+    source = audio.FileReader(path)
     count = source.n_samples * source.n_channels
     try:
         audio.make_folder(directory)
@@ -443,7 +439,7 @@ def separate_file(
             sinks = []
 
             def sink_factory():
-                sinks.append(_WavSink(temporaries[:settings.k], source.sr, source.n_channels))
+                sinks.append(audio.WavWriters(temporaries[:settings.k], source.sr, source.n_channels))
                 return sinks[-1]
 
             try:

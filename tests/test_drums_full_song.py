@@ -457,6 +457,17 @@ def test_a_note_starting_with_a_kick_gets_its_attack_frame():
     assert np.all(out[band_hz >= NOTE_HZ] == plain[band_hz >= NOTE_HZ])
 
 
+@pytest.mark.parametrize("n, k", [(1, 3), (3, 4), (9, 1), (9, 4), (20, 5)])
+def test_ahead_min_is_the_minimum_of_the_next_frames(n, k):
+    # exact (a minimum): frame t gets min(x[t+1 … t+k]), the last frame repeated past the end
+    from nmfaudio.drums.accompaniment import _ahead_min
+
+    x = np.random.default_rng(n + k).random((2, 3, n)).astype(np.float32)
+    padded = np.concatenate([x, np.repeat(x[..., -1:], k + 1, axis=-1)], axis=-1)
+    expected = np.stack([padded[..., t + 1:t + k + 1].min(axis=-1) for t in range(n)], axis=-1)
+    np.testing.assert_array_equal(_ahead_min(x, k), expected)
+
+
 def test_loud_staccato_music_leaves_the_drum_stems():
     # the staccato bass and chords 9.5 dB louder than in ``song`` (energy share about
     # 0.6, as in the benchmark's songs with the music 6 dB above the drums): its notes,

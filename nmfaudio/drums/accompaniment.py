@@ -484,13 +484,12 @@ def note_onsets_sustained(band_magnitude, band_sustained, drum_model, band_hz, *
 def _ahead_min(x, k: int) -> np.ndarray:
     """Per frame ``t`` the minimum of ``x[..., t + 1 … t + k]`` (last axis; the last
     frame repeated past the end), a new array."""
+    from scipy.ndimage import minimum_filter1d
+
     n = x.shape[-1]
-    out = np.array(x[..., np.minimum(np.arange(n) + 1, n - 1)])
-    for j in range(2, k + 1):
-        if j < n:
-            np.minimum(out[..., :n - j], x[..., j:], out=out[..., :n - j])
-        np.minimum(out[..., max(n - j, 0):], x[..., -1:], out=out[..., max(n - j, 0):])
-    return out
+    # the running minimum of x[s … s + k - 1] (origin shifts scipy's centred window), read at s = t + 1
+    starting_here = minimum_filter1d(x, size=k, axis=-1, mode="nearest", origin=-(k // 2))
+    return starting_here[..., np.minimum(np.arange(n) + 1, n - 1)]
 
 
 def _median5(x) -> np.ndarray:
