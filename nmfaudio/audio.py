@@ -30,7 +30,7 @@ __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomi
            "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
            "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
            "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
-           "FileReader", "WavWriters"]
+           "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
 #: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
@@ -816,7 +816,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     renaming = None
     try:
         for path in paths:
-            _create_temporary(path.parent, path.name, temporaries)
+            create_temporary(path.parent, path.name, temporaries)
         yield list(temporaries)
         for temporary in temporaries:
             _fsync(temporary)  # the data are on disk before any name points at them
@@ -867,7 +867,7 @@ def check_path(path) -> Path:
     return Path(path)
 
 
-def _create_temporary(folder: Path, name: str, temporaries: list) -> None:
+def create_temporary(folder: Path, name: str, temporaries: list) -> None:
     """Create a new hidden, empty file next to the destination and append its path to
     ``temporaries``.
 

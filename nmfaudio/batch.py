@@ -401,8 +401,6 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     at a time, the stems written block by block to the outputs' temporary files
     (all-or-nothing, :func:`nmfaudio.audio.atomic_outputs`), the hits detected from those
     files and the input a stretch at a time (:mod:`nmfaudio.drums.track_reads`)."""
-    import tempfile
-
     from nmfaudio.drums import separate_drums
     from nmfaudio.drums.hits import detect_hits
 
@@ -419,9 +417,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         try:
             for name in classes if two else ():
-                handle, path = tempfile.mkstemp(prefix=f".{task.name}_{name}.", suffix=".part", dir=task.folder)
-                os.close(handle)
-                scratch.append(Path(path))
+                _scratch_file(task, name, scratch)
             writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + scratch, sr, channels)
 
             def write(start, block):
@@ -473,19 +469,22 @@ def _mixture_reader(task: Task, copy: bool, scratch: list):
     decoded from its start each time; with ``copy`` it is decoded once to a float scratch
     file in the output folder (appended to ``scratch``, which the caller removes), read
     with seek — the same float32 samples."""
-    import tempfile
-
     reader = audio.FileReader(Path(task.input))
     if not copy:
         return reader
     try:
-        handle, path = tempfile.mkstemp(prefix=f".{task.name}_mixture.", suffix=".part", dir=task.folder)
-        os.close(handle)
-        scratch.append(Path(path))
+        path = _scratch_file(task, "mixture", scratch)
         audio.decoded_copy(reader, path)
     finally:
         reader.close()
-    return audio.FileReader(Path(path))
+    return audio.FileReader(path)
+
+
+def _scratch_file(task: Task, label: str, scratch: list) -> Path:
+    """A new empty hidden file ``.<name>_<label>.*.part`` in the task's output folder,
+    appended to ``scratch`` (the caller removes every one of them at the end)."""
+    audio.create_temporary(Path(task.folder), f"{task.name}_{label}", scratch)
+    return scratch[-1]
 
 
 def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hits, blocks) -> dict:
