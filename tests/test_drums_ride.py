@@ -17,11 +17,7 @@ from nmfaudio.drums import gm_notes, ride
 ROOT = Path(__file__).resolve().parents[1]
 SR, N_FFT = 22050, 2048
 N_FRAMES, GAP = 340, 11  # eighth notes at 117 BPM (hop 512)
-
-
-def _band(magnitude_bins=650):
-    """The RIDE_BAND_HZ bins (3-10 kHz at 22.05 kHz / n_fft 2048: 650 bins)."""
-    return magnitude_bins
+BINS = 650  # the RIDE_BAND_HZ bins, 3-10 kHz at 22.05 kHz / n_fft 2048
 
 
 def _strokes():
@@ -38,11 +34,11 @@ def ride_band(seed=0):
     """A ride: one fixed fine spectrum (its partials) struck again every GAP frames,
     ringing on (-8 dB over a gap) under fresh noise 20 dB down: (650, N_FRAMES)."""
     rng = np.random.default_rng(seed)
-    partials = rng.lognormal(0, 1, _band())
+    partials = rng.lognormal(0, 1, BINS)
     envelope = np.zeros(N_FRAMES)
     for s in _strokes():
         envelope[s:] = np.exp(-np.arange(N_FRAMES - s) / 12.0)
-    noise = 0.1 * rng.random((_band(), N_FRAMES))
+    noise = 0.1 * rng.random((BINS, N_FRAMES))
     return partials[:, None] * envelope + noise
 
 
@@ -50,10 +46,10 @@ def hats_band(seed=0):
     """Closed hats: a fresh noise spectrum per hit, gone within three frames, over
     fresh noise: (650, N_FRAMES)."""
     rng = np.random.default_rng(seed)
-    magnitude = 0.01 * rng.random((_band(), N_FRAMES))
+    magnitude = 0.01 * rng.random((BINS, N_FRAMES))
     for s in _strokes():
         for k in range(4):
-            magnitude[:, s + k] += rng.lognormal(0, 1, _band()) * np.exp(-2.0 * k)
+            magnitude[:, s + k] += rng.lognormal(0, 1, BINS) * np.exp(-2.0 * k)
     return magnitude
 
 
@@ -145,3 +141,20 @@ def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
     kept = strokes == 0
     assert kept.any()
     np.testing.assert_allclose(after.activations["hihat"][kept], before.activations["hihat"][kept], rtol=1e-5)
+
+
+def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, monkeypatch, capsys):
+    """``nmfaudio drums --json``: the cymbals track's ``onsets_s`` hold its crash hits and
+    the ride's strokes (``cymbals_ride``), whose count is listed on its own."""
+    import json
+
+    from nmfaudio.cli import main
+
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    assert main(["drums", str(ROOT / "data" / "drum_loop.wav"), "-o", str(tmp_path / "stems"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    counts = summary["hit_counts"]
+    cymbals = next(s for s in summary["sources"] if s["name"] == "cymbals")
+    assert counts["cymbals_ride"] >= 10
+    assert len(cymbals["onsets_s"]) == counts["cymbals"] + counts["cymbals_ride"]
+    assert cymbals["onsets_s"] == sorted(cymbals["onsets_s"])

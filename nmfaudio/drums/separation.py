@@ -184,7 +184,8 @@ class DrumSeparation:
     def hits(self, **options):
         """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
         with the separated tracks to check each attack and, with the mixture (the sum
-        of the tracks), to time it.
+        of the tracks), to time it.  A ride's strokes (``ride_strokes``) are picked from
+        their own activation, as ``"cymbals_ride"`` (General MIDI 51).
 
         Returns
         -------
