@@ -494,7 +494,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
-    onsets = {c.name: [round(float(t), 3) for t in c.times] for c in played}
+    # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
+    names = [name for name, _ in task.tracks]
+    onsets = {}
+    for c in played:
+        owner = c.name if c.name in names else max((n for n in names if c.name.startswith(n)), key=len, default=c.name)
+        onsets[owner] = sorted(onsets.get(owner, []) + [round(float(t), 3) for t in c.times])
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {

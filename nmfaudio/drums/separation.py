@@ -85,6 +85,7 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
+from nmfaudio.drums.ride import STROKE_LABEL, move_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -141,6 +142,9 @@ class DrumSeparation:
     accompaniment: bool = False
     sustained_share: float | None = None
     tonal_share: float | None = None
+    #: The ride's strokes taken from the closed hi-hat part (:mod:`nmfaudio.drums.ride`):
+    #: their activation, part of ``activations["cymbals"]``, or None.
+    ride_strokes: np.ndarray | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -180,7 +184,8 @@ class DrumSeparation:
     def hits(self, **options):
         """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
         with the separated tracks to check each attack and, with the mixture (the sum
-        of the tracks), to time it.
+        of the tracks), to time it.  A ride's strokes (``ride_strokes``) are picked from
+        their own activation, as ``"cymbals_ride"`` (General MIDI 51).
 
         Returns
         -------
@@ -193,9 +198,14 @@ class DrumSeparation:
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
+        activations = self.activations
+        if self.ride_strokes is not None and "cymbals" in activations:
+            activations = dict(activations)
+            activations["cymbals"] = np.maximum(activations["cymbals"] - self.ride_strokes, 0)
+            activations[STROKE_LABEL] = self.ride_strokes
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
-        return detect_hits(self.activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
+        return detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
@@ -670,6 +680,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and (has_free or np.any(index == D)):
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, np.arange(F) * (sr / n_fft),
                                                 residual=D)
+    # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
+    # cymbals stem, except at the snare's hits (the pedal chicks of 2 and 4); drum
+    # recordings only (in a song the sustained part, a ride's ring, is not in the fit)
+    strokes = None
+    if sustained is None and "hihat" in classes and "cymbals" in classes:
+        P_masks, H_masks, route, strokes = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
+                                                        n_fft=n_fft, target=classes.index("cymbals"))
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
@@ -690,13 +707,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
+    strokes_out = None if strokes is None else (strokes / np.float32(scale)).astype(np.float32)  # (C, N)
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
         summed = H_out[index == d].sum(axis=0)
+        if strokes_out is not None and label in ("hihat", "cymbals"):  # the strokes are the cymbals'
+            summed = np.maximum(summed - strokes_out, 0) if label == "hihat" else summed + strokes_out
         activations[label] = summed[0] if y.ndim == 1 else summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
-                          sustained_share=sustained_fraction, tonal_share=tonal)
+                          sustained_share=sustained_fraction, tonal_share=tonal,
+                          ride_strokes=None if strokes_out is None else strokes_out[0] if y.ndim == 1 else strokes_out)

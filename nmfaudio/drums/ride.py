@@ -1,0 +1,179 @@
+"""Ride patterns: tell a recording whose time-keeper is a ride from one with hi-hats, and
+send the ride's strokes — which the closed hi-hat's template takes — to the cymbals.
+
+Arrays only.  The bundled ride template does not match most kits' strokes, so in a ride
+pattern the closed hi-hat part explains every stroke's attack (docs/drums-five-stems.md,
+fourth round); no adaptation limit or template tried changed that.  This module decides
+after the fit, from the signal, whether the hat part's hits are a ride's, and routes
+them.
+
+**The cue.** A ride rings for seconds and each stroke strikes it again: in the gap
+between two strokes the band of :data:`RIDE_BAND_HZ` holds the same ring as in the gap
+before — the same fine spectral structure (the cymbal's partials) at about the same
+level.  Between two closed hats that band falls away, or holds a crash's wash that
+decays.  A gap counts when it is at least :data:`MIN_GAP` frames long (a closed hat has
+died by then) and no weaker hat peak (above :data:`SPLIT_DB`) lies inside it (the
+unaccented sixteenths of a hat groove ring like a ride otherwise).  Measured on the
+tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
+performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
+kick/snare/hi-hat grooves with the bundled and three kits' templates).
+
+**The routing.** In a ride recording the closed hat part's model goes to the cymbals
+stem at every frame except within :data:`SNARE_GUARD` frames of the snare's hits: the
+hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
+
+from nmfaudio.drums.templates import class_of
+
+__all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "is_ride_pattern", "stroke_weights", "move_strokes"]
+
+#: The band whose ring is compared (Hz): above the snare's body, below the air.
+RIDE_BAND_HZ = (3000.0, 10000.0)
+#: Hat-part peaks at least this far under its largest (dB) are not the time-keeper's hits.
+PEAK_DB = -12.0
+#: A gap with a hat peak above this (dB under the largest) inside does not count.
+SPLIT_DB = -20.0
+#: Shortest gap (frames; 163 ms at hop 512 / 22.05 kHz) whose end is measured.
+MIN_GAP = 7
+#: Fewest counted gaps for a decision (fewer: not a ride).
+MIN_GAPS = 4
+#: A gap is *steady* when the fine spectral shape (log magnitude minus its running mean
+#: over DETREND_BINS bins) of its last two frames correlates with the previous gap's
+#: above STEADY_CORR and their band energies differ by less than STEADY_DB.
+STEADY_CORR = 0.3
+STEADY_DB = 3.0
+DETREND_BINS = 15
+#: A ride: at least this share of the counted gaps steady, and their median level change
+#: under MEDIAN_DB.  Measured (the module notes): the 18 ride-style performances found
+#: 0.43-0.80 and 0.9-3.5 dB; of the 112 others none above 0.29 (with 4.1 dB).
+STEADY_SHARE = 0.35
+MEDIAN_DB = 3.5
+#: Frames each side of a snare hit where the closed hat part stays the hi-hat.
+SNARE_GUARD = 1
+#: The template label whose model the ride's strokes are taken from.
+HAT_LABEL = "hihat"
+#: The name of the strokes' activation in :meth:`DrumSeparation.hits` (a cymbals
+#: sub-template: General MIDI note 51, the cymbals' track).
+STROKE_LABEL = "cymbals_ride"
+
+
+def _detrended_log(spectra):
+    logs = np.log(spectra + 1e-9)
+    return logs - uniform_filter1d(logs, DETREND_BINS, axis=0)
+
+
+def _columns_corr(a, b):
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    return (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0) + 1e-30)
+
+
+def _peaks(h, level_db, distance=1):
+    if not h.max() > 0:
+        return np.zeros(0, dtype=int)
+    return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)[0]
+
+
+def is_ride_pattern(band_magnitude, hat) -> bool:
+    """Whether the closed hi-hat part's hits are a ride's strokes (the module notes).
+
+    Parameters
+    ----------
+    band_magnitude : ndarray, shape (F_band, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
+    hat : ndarray, shape (N,)
+        The closed hi-hat part's activation.
+
+    Returns
+    -------
+    bool
+    """
+    hits = _peaks(hat, PEAK_DB)
+    weaker = _peaks(hat, SPLIT_DB)
+    a, b = hits[:-1], hits[1:]
+    inside = np.searchsorted(weaker, b) - np.searchsorted(weaker, a, side="right")
+    counted = (b - a >= MIN_GAP) & (a >= 2) & (inside == 0)
+    a, b = a[counted], b[counted]
+    if a.size < MIN_GAPS or band_magnitude.shape[0] < 2 * DETREND_BINS:
+        return False
+    before = (band_magnitude[:, a - 2] + band_magnitude[:, a - 1]) / 2  # the ring before each gap
+    after = (band_magnitude[:, b - 2] + band_magnitude[:, b - 1]) / 2  # ... and at its end
+    corr = _columns_corr(_detrended_log(before), _detrended_log(after))
+    change = 10 * np.log10(((after ** 2).sum(axis=0) + 1e-30) / ((before ** 2).sum(axis=0) + 1e-30))
+    steady = (corr > STEADY_CORR) & (np.abs(change) < STEADY_DB)
+    return bool(steady.mean() >= STEADY_SHARE and np.median(np.abs(change)) < MEDIAN_DB)
+
+
+def stroke_weights(magnitude, hat, snare, *, sr, n_fft) -> np.ndarray:
+    """The share of the closed hat part's activation that is the ride's, per frame.
+
+    Parameters
+    ----------
+    magnitude : ndarray, shape (F, C, N)
+        The recording's magnitude spectrogram (full resolution, ``n_fft // 2 + 1`` bins).
+    hat, snare : ndarray, shape (N,)
+        The closed hi-hat part's and the snare's activations (channels summed).
+
+    Returns
+    -------
+    ndarray, float32, shape (N,)
+        All 0 unless :func:`is_ride_pattern`; then 1 except within :data:`SNARE_GUARD`
+        frames of the snare's hits (the pedal chicks).
+    """
+    n = hat.shape[0]
+    weights = np.zeros(n, np.float32)
+    freqs = np.arange(magnitude.shape[0]) * (sr / n_fft)
+    band = np.flatnonzero((freqs >= RIDE_BAND_HZ[0]) & (freqs < RIDE_BAND_HZ[1]))
+    if not band.size or not is_ride_pattern(magnitude[band].sum(axis=1), hat):
+        return weights
+    weights[:] = 1
+    for p in _peaks(snare, PEAK_DB, distance=5):
+        weights[max(0, p - SNARE_GUARD):p + SNARE_GUARD + 1] = 0
+    return weights
+
+
+def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, target):
+    """Route the ride's strokes from the closed hat part to the output ``target``.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K', T)
+        The masks' templates (full resolution; K' ≥ K: extra parts appended after the K
+        labelled ones, e.g. by :func:`nmfaudio.drums.stems.low_cut_parts`).
+    H : ndarray, shape (K', C, N)
+        Their activations.
+    route : ndarray of int, shape (K',)
+        Output of each template.
+    labels : sequence of K str
+        The labels of the first K templates.
+    magnitude : ndarray, shape (F, C, N)
+    sr, n_fft : int
+    target : int
+        The cymbals' output.
+
+    Returns
+    -------
+    P, H, route, strokes
+        With one extra template (the hat part, routed to ``target``) carrying the moved
+        share of its activation, and the moved activation (C, N); the inputs and None
+        when the recording is not a ride pattern.  The model ``Σ_k P_k * H_k`` is unchanged.
+    """
+    labels = list(labels)
+    snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
+    if HAT_LABEL not in labels or not snare:
+        return P, H, route, None
+    hat = labels.index(HAT_LABEL)
+    summed = H[:len(labels)].sum(axis=1)
+    weights = stroke_weights(magnitude, summed[hat], summed[snare].sum(axis=0), sr=sr, n_fft=n_fft)
+    if not weights.any():
+        return P, H, route, None
+    strokes = H[hat] * weights  # (C, N)
+    H = np.concatenate([H, strokes[None]])
+    H[hat] -= strokes
+    return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes)

@@ -1,0 +1,160 @@
+"""Ride patterns (nmfaudio.drums.ride): a time-keeper whose gaps hold a steady ring is a
+ride, and its strokes go from the closed hi-hat part to the cymbals stem, except at the
+snare's hits (the pedal chicks).
+
+Offline and small: synthetic magnitude spectrograms for the decision, the bundled loop
+(FluidR3 kick/snare/hi-hat) for the separation."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from nmfaudio import separate_drums
+from nmfaudio.drums import gm_notes, ride
+
+ROOT = Path(__file__).resolve().parents[1]
+SR, N_FFT = 22050, 2048
+N_FRAMES, GAP = 340, 11  # eighth notes at 117 BPM (hop 512)
+BINS = 650  # the RIDE_BAND_HZ bins, 3-10 kHz at 22.05 kHz / n_fft 2048
+
+
+def _strokes():
+    return np.arange(3, N_FRAMES - GAP, GAP)
+
+
+def _activation(frames, levels=None):
+    hat = np.full(N_FRAMES, 1e-4)
+    hat[frames] = 1.0 if levels is None else levels
+    return hat
+
+
+def ride_band(seed=0):
+    """A ride: one fixed fine spectrum (its partials) struck again every GAP frames,
+    ringing on (-8 dB over a gap) under fresh noise 20 dB down: (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    partials = rng.lognormal(0, 1, BINS)
+    envelope = np.zeros(N_FRAMES)
+    for s in _strokes():
+        envelope[s:] = np.exp(-np.arange(N_FRAMES - s) / 12.0)
+    noise = 0.1 * rng.random((BINS, N_FRAMES))
+    return partials[:, None] * envelope + noise
+
+
+def hats_band(seed=0):
+    """Closed hats: a fresh noise spectrum per hit, gone within three frames, over
+    fresh noise: (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    magnitude = 0.01 * rng.random((BINS, N_FRAMES))
+    for s in _strokes():
+        for k in range(4):
+            magnitude[:, s + k] += rng.lognormal(0, 1, BINS) * np.exp(-2.0 * k)
+    return magnitude
+
+
+def test_a_steady_ring_between_strokes_is_a_ride_and_dying_hats_are_not():
+    hat = _activation(_strokes())
+    assert ride.is_ride_pattern(ride_band(), hat)
+    assert not ride.is_ride_pattern(hats_band(), hat)
+    # too few gaps to judge: not a ride
+    assert not ride.is_ride_pattern(ride_band(), _activation(_strokes()[:4]))
+
+
+def test_weaker_hats_inside_a_gap_keep_it_from_counting():
+    """Sixteenths 15 dB under the accents: the ring at a gap's end would be the
+    unaccented hat's, so no gap counts (SPLIT_DB) and no ride is found."""
+    strokes = _strokes()
+    frames = np.sort(np.concatenate([strokes, strokes[:-1] + GAP // 2]))
+    levels = np.where(np.isin(frames, strokes), 1.0, 10 ** (-15 / 20))
+    assert ride.is_ride_pattern(ride_band(), _activation(strokes))
+    assert not ride.is_ride_pattern(ride_band(), _activation(frames, levels))
+
+
+def test_stroke_weights_keep_the_hat_at_the_snare_hits():
+    magnitude = np.zeros((N_FFT // 2 + 1, 1, N_FRAMES))
+    freqs = np.arange(N_FFT // 2 + 1) * SR / N_FFT
+    band = np.flatnonzero((freqs >= ride.RIDE_BAND_HZ[0]) & (freqs < ride.RIDE_BAND_HZ[1]))
+    magnitude[band, 0] = ride_band()[:band.size]
+    snare_frames = _strokes()[1::2]
+    weights = ride.stroke_weights(magnitude, _activation(_strokes()), _activation(snare_frames), sr=SR, n_fft=N_FFT)
+    guard = np.zeros(N_FRAMES, bool)
+    for f in snare_frames:
+        guard[f - ride.SNARE_GUARD:f + ride.SNARE_GUARD + 1] = True
+    assert np.all(weights[guard] == 0) and np.all(weights[~guard] == 1)
+    # no ride: nothing moves
+    magnitude[band, 0] = hats_band()[:band.size]
+    assert not ride.stroke_weights(magnitude, _activation(_strokes()), _activation(snare_frames), sr=SR,
+                                   n_fft=N_FFT).any()
+
+
+def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
+    rng = np.random.default_rng(0)
+    labels = ["kick", "snare", "hihat", "cymbals:ride"]
+    P = rng.random((20, 4, 3))
+    H = rng.random((4, 2, 50))
+    route = np.array([0, 1, 3, 4])
+    weights = (np.arange(50) % 2).astype(np.float32)
+    monkeypatch.setattr(ride, "stroke_weights", lambda *a, **k: weights)
+    P2, H2, route2, strokes = ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT, target=4)
+    assert route2.tolist() == [0, 1, 3, 4, 4]
+    np.testing.assert_allclose(strokes, H[2] * weights)
+    np.testing.assert_allclose(H2[2] + H2[4], H[2])
+    np.testing.assert_array_equal(P2[:, 4], P[:, 2])
+    model = np.einsum("fkt,kcn->fcn", P, H)
+    np.testing.assert_allclose(np.einsum("fkt,kcn->fcn", P2, H2), model, rtol=1e-12)
+    # no ride: the inputs themselves
+    monkeypatch.setattr(ride, "stroke_weights", lambda *a, **k: np.zeros(50, np.float32))
+    assert ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT, target=4)[3] is None
+
+
+@pytest.fixture(scope="module")
+def loop():
+    mix, sr = sf.read(ROOT / "data" / "drum_loop.wav", dtype="float32")
+    return mix, sr
+
+
+def test_the_bundled_hihat_loop_is_not_a_ride(loop):
+    result = separate_drums(*loop, random_state=0)
+    assert result.ride_strokes is None
+    assert "cymbals_ride" not in result.hits().times
+
+
+def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
+    """With the decision forced (the loop's hats taken for a ride): the hi-hat's activation
+    loses what the cymbals' gains, the stems still add up to the mixture, the hits name
+    the strokes as ride notes (51), and the hat keeps its activation at the snare's hits."""
+    mix, sr = loop
+    before = separate_drums(mix, sr, random_state=0)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    after = separate_drums(mix, sr, random_state=0)
+    strokes = after.ride_strokes
+    assert strokes is not None and strokes.shape == after.activations["hihat"].shape
+    both = before.activations["hihat"] + before.activations["cymbals"]
+    np.testing.assert_allclose(after.activations["hihat"] + after.activations["cymbals"], both,
+                               rtol=1e-4, atol=1e-6 * both.max())
+    assert after.activations["hihat"].sum() < 0.5 * before.activations["hihat"].sum()
+    assert np.max(np.abs(sum(after.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+    assert np.sum(after.sources["cymbals"] ** 2) > 3 * np.sum(before.sources["cymbals"] ** 2)
+    hits = after.hits()
+    assert len(hits["cymbals_ride"].times) >= 10 and gm_notes(["cymbals_ride"]) == {"cymbals_ride": 51}
+    kept = strokes == 0
+    assert kept.any()
+    np.testing.assert_allclose(after.activations["hihat"][kept], before.activations["hihat"][kept], rtol=1e-5)
+
+
+def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, monkeypatch, capsys):
+    """``nmfaudio drums --json``: the cymbals track's ``onsets_s`` hold its crash hits and
+    the ride's strokes (``cymbals_ride``), whose count is listed on its own."""
+    import json
+
+    from nmfaudio.cli import main
+
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    assert main(["drums", str(ROOT / "data" / "drum_loop.wav"), "-o", str(tmp_path / "stems"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    counts = summary["hit_counts"]
+    cymbals = next(s for s in summary["sources"] if s["name"] == "cymbals")
+    assert counts["cymbals_ride"] >= 10
+    assert len(cymbals["onsets_s"]) == counts["cymbals"] + counts["cymbals_ride"]
+    assert cymbals["onsets_s"] == sorted(cymbals["onsets_s"])
