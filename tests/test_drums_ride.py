@@ -158,3 +158,19 @@ def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, monkeypat
     assert counts["cymbals_ride"] >= 10
     assert len(cymbals["onsets_s"]) == counts["cymbals"] + counts["cymbals_ride"]
     assert cymbals["onsets_s"] == sorted(cymbals["onsets_s"])
+
+
+def test_without_a_cymbals_output_the_strokes_go_to_the_residual(loop, monkeypatch):
+    """A ride's strokes are the cymbals': with only kick, snare and hi-hat asked for they
+    go to the residual, never into the hi-hat stem — with ``mask_power=1`` the subset's
+    residual is the full run's toms + cymbals + residual (to float32 rounding)."""
+    mix, sr = loop
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    full = separate_drums(mix, sr, random_state=0, mask_power=1)
+    subset = separate_drums(mix, sr, random_state=0, mask_power=1, classes=("kick", "snare", "hihat"))
+    assert subset.ride_strokes is not None and "cymbals" not in subset.sources
+    for name in ("kick", "snare", "hihat"):
+        np.testing.assert_allclose(subset.sources[name], full.sources[name], atol=1e-5 * np.max(np.abs(mix)))
+    others = full.sources["toms"] + full.sources["cymbals"] + full.sources["residual"]
+    np.testing.assert_allclose(subset.sources["residual"], others, atol=1e-5 * np.max(np.abs(mix)))
+    assert np.sum(subset.sources["residual"] ** 2) > 2 * np.sum(full.sources["residual"] ** 2)

@@ -681,12 +681,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, np.arange(F) * (sr / n_fft),
                                                 residual=D)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
-    # cymbals stem, except at the snare's hits (the pedal chicks of 2 and 4); drum
+    # cymbals stem — or to the residual when the cymbals are not asked for: never into a
+    # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); drum
     # recordings only (in a song the sustained part, a ride's ring, is not in the fit)
     strokes = None
-    if sustained is None and "hihat" in classes and "cymbals" in classes:
+    if sustained is None and "hihat" in classes:
+        target = classes.index("cymbals") if "cymbals" in classes else D
         P_masks, H_masks, route, strokes = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
-                                                        n_fft=n_fft, target=classes.index("cymbals"))
+                                                        n_fft=n_fft, target=target)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
