@@ -74,7 +74,8 @@ from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ, NOTE_SECONDS,
                                            TAIL_CLASSES, TAIL_FRAMES, TAIL_RATIO, accompaniment_mode, attack_gains,
                                            decision_share, energy_share,
-                                           high_band_factors, hit_share, hit_weights, mask_weight, median_frames,
+                                           high_band_factors, hit_share, hit_weights, kick_hit_frames, mask_weight,
+                                           median_frames,
                                            note_onsets_sustained, reattack_part, reattack_share, SpreadSustained,
                                            sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
@@ -629,6 +630,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     H_masks, P_masks = H, P
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
+        # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
+        kicks, toms = ([k for k, label in enumerate(kit.classes) if class_of(label) == cls] for cls in ("kick", "toms"))
+        if kicks and toms:
+            H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
+            H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
         P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES],
                                  TAIL_FRAMES, TAIL_RATIO, level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
