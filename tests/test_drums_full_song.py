@@ -625,6 +625,18 @@ def test_hit_level_helpers_reject_bad_arguments(call, message):
         call(functions)
 
 
+def loud_held_song():
+    """The synthetic hits under held notes (a 55-Hz bass, three-note chords) 9.5 dB above
+    them (energy share about 0.65: loud music): (kick, snare, music, mix) at SR."""
+    kick, snare, hat = synthetic_hits(seconds=SECONDS)
+    drums = kick + snare + hat
+    t = np.arange(drums.size) / SR
+    held = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in range(1, 6)) \
+        + 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * t) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
+    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (9.5 / 20)
+    return kick, snare, music, (drums + music).astype(np.float32)
+
+
 def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):
     # held notes 9.5 dB above the drums (energy share 0.65: loud music): the kick and snare
     # hits scaled to their rise in the whole spectrogram and the kick's decay continued
@@ -633,13 +645,7 @@ def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):
     # in the drums 0.021 -> 0.030
     from nmfaudio.drums import separation
 
-    kick, snare, hat = synthetic_hits(seconds=SECONDS)
-    drums = kick + snare + hat
-    t = np.arange(drums.size) / SR
-    held = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in range(1, 6)) \
-        + 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * t) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
-    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (9.5 / 20)
-    mix = (drums + music).astype(np.float32)
+    kick, snare, music, mix = loud_held_song()
     with_levels = separate_drums(mix, SR, random_state=0, accompaniment=True).two_stems()
     monkeypatch.setattr(separation, "_attack_scaled", lambda H, *args, **kwargs: H)
     monkeypatch.setattr(separation, "continue_decay", lambda P, *args, **kwargs: P)
@@ -647,3 +653,120 @@ def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):
     assert _projection(with_levels["drums"], kick) >= _projection(without["drums"], kick) + 0.02
     assert _projection(with_levels["drums"], snare) >= _projection(without["drums"], snare)
     assert _projection(with_levels["drums"], music) <= 0.05
+
+
+def test_kick_hit_frames_mark_the_kicks_large_hits():
+    from nmfaudio.drums.accompaniment import kick_hit_frames
+
+    h = np.array([0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2.5, 0], np.float32)
+    at = kick_hit_frames(h, level=0.5, reach=1)
+    assert at.dtype == np.float32 and at.shape == h.shape
+    # 4 and 2.5 reach half the largest, with a frame either side; 1 does not
+    np.testing.assert_array_equal(at, [0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1])
+    np.testing.assert_array_equal(kick_hit_frames(h, level=0.5, reach=0), h >= 2)
+    assert not kick_hit_frames(np.zeros(5)).any()  # a kick that never plays
+    for call, message in ((lambda: kick_hit_frames(h, level=0), "level=0"),
+                          (lambda: kick_hit_frames(h, reach=-1), "reach=-1"),
+                          (lambda: kick_hit_frames(h[None]), "n_frames")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            call()
+
+
+def test_toms_leave_the_masks_at_the_kicks_hits_under_loud_music(monkeypatch):
+    # bass notes that start with the kick, 9.5 dB above the drums (loud music, hit share 1):
+    # in the masks the toms' activations are 0 at the kick's large hits
+    # (accompaniment.kick_hit_frames) and the fit's elsewhere; the reported activations
+    # stay the fit's
+    from nmfaudio.drums import separation
+    from nmfaudio.drums.accompaniment import kick_hit_frames
+
+    kick, snare, hat = synthetic_hits(seconds=SECONDS)
+    drums = kick + snare + hat
+    t = np.arange(drums.size) / SR
+    bass = np.zeros(drums.size)
+    for i, f0 in enumerate((55.0, 73.4, 61.7, 82.4)):  # a new note on each kick (one a second)
+        span = slice(i * SR, min(drums.size, (i + 1) * SR))
+        seg = t[span] - i
+        bass[span] = sum(np.sin(2 * np.pi * f0 * h * seg) / h for h in range(1, 6)) * np.minimum(1, seg / 0.005)
+    chords = 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * t) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
+    music = (bass + chords) * np.sqrt(np.mean(drums ** 2) / np.mean((bass + chords) ** 2)) * 10 ** (9.5 / 20)
+    mix = (drums + music).astype(np.float32)
+    seen = []
+    original = separation.convolutive_model
+
+    def spy(P, H):
+        if np.ndim(H) == 3:  # the masks' activations (K, C, N), for the short notes' drum model
+            seen.append(np.array(H))
+        return original(P, H)
+
+    monkeypatch.setattr(separation, "convolutive_model", spy)
+    result = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    monkeypatch.setattr(separation, "kick_hit_frames", lambda h: np.zeros_like(h))
+    plain = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    assert len(seen) == 2
+    labels = result.templates.classes
+    toms = [k for k, label in enumerate(labels) if label.split(":")[0] == "toms"]
+    at = kick_hit_frames(result.activations["kick"]) > 0
+    assert 2 <= at.sum() <= 0.1 * at.size
+    assert seen[1][toms][..., at].any()  # without it the toms play at the kick's hits here
+    np.testing.assert_array_equal(seen[0][toms][..., at], 0)
+    np.testing.assert_array_equal(seen[0][toms][..., ~at], seen[1][toms][..., ~at])
+    for name in result.activations:  # the reported activations are the fit's
+        np.testing.assert_array_equal(result.activations[name], plain.activations[name])
+    # the tracks still add up to the input
+    np.testing.assert_allclose(sum(result.sources.values()), mix, atol=1e-4)
+
+
+def test_floor_decay_holds_the_low_bins_decay_from_the_peak():
+    from nmfaudio.drums.templates import floor_decay
+
+    P = np.zeros((6, 2, 8), np.float32)
+    P[:, 0, :4] = [[1.0, 4.0, 1.0, 0.5]] * 6  # peak at frame 1, fast decay
+    P[:, 1, :3] = 2.0
+    out = floor_decay(P, [0], ratio=0.5, n_bins=2)
+    assert out.shape == P.shape and out.dtype == P.dtype
+    floor = 4.0 * 0.5 ** np.arange(1, 7)  # from the peak frame on: 2, 1, 0.5, 0.25, ...
+    np.testing.assert_allclose(out[:2, 0, 2:], np.maximum(P[:2, 0, 2:], floor), rtol=1e-6)
+    np.testing.assert_array_equal(out[:2, 0, :2], P[:2, 0, :2])  # up to the peak unchanged
+    np.testing.assert_array_equal(out[2:], P[2:])  # higher bins unchanged
+    np.testing.assert_array_equal(out[:, 1], P[:, 1])  # not asked for
+    half = floor_decay(P, [0], ratio=0.5, n_bins=2, level=0.5)
+    np.testing.assert_allclose(half[:2, 0, 2:], np.maximum(P[:2, 0, 2:], floor / 2), rtol=1e-6)
+    np.testing.assert_array_equal(floor_decay(P, [0], ratio=0.5, n_bins=2, level=0.0), P)
+    assert P[0, 0, 5] == 0  # P itself untouched
+    for kwargs, message in (({"ratio": 1.0, "n_bins": 2}, "ratio=1.0"), ({"ratio": 0.5, "n_bins": -1}, "n_bins=-1"),
+                            ({"ratio": 0.5, "n_bins": 2, "level": 2}, "level=2")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            floor_decay(P, [0], **kwargs)
+
+
+def test_the_kicks_masks_template_decays_slowly_below_clean_hz_under_loud_music(monkeypatch):
+    # held notes 9.5 dB above the drums (loud music, hit share 1): in the masks the kick's
+    # template below CLEAN_HZ decays from its peak frame no faster than TAIL_FLOOR_RATIO per
+    # frame (templates.floor_decay); without the floor the fitted template decays faster
+    from nmfaudio.drums import separation
+    from nmfaudio.drums.accompaniment import CLEAN_HZ, TAIL_FLOOR_RATIO
+
+    kick, snare, music, mix = loud_held_song()
+    seen = []
+    original = separation.convolutive_factors
+
+    def spy(P, H):
+        seen.append(np.array(P))
+        return original(P, H)
+
+    monkeypatch.setattr(separation, "convolutive_factors", spy)
+    result = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    monkeypatch.setattr(separation, "floor_decay", lambda P, *args, **kwargs: P)
+    separate_drums(mix, SR, random_state=0, accompaniment=True)
+    n_low = int(np.sum(np.fft.rfftfreq(result.n_fft, 1 / SR) < CLEAN_HZ))
+    outputs = len(seen) // 2
+    # the first output is the kick stem (its one template): (n_freq, 1, n_frames)
+    floored, plain = seen[0][:n_low, 0], seen[outputs][:n_low, 0]
+    peak = int(np.argmax(floored.sum(axis=0)))
+    after = floored[:, peak:]
+    floor = after[:, :1] * TAIL_FLOOR_RATIO ** np.arange(after.shape[1])
+    assert np.all(after >= floor * (1 - 1e-5))
+    # the fit's own decay is faster: the floor lifts at least a tenth of these frames
+    assert np.mean(plain[:, peak:] < 0.9 * floor) >= 0.1
+    np.testing.assert_array_equal(seen[0][n_low:], seen[outputs][n_low:])  # higher bins unchanged

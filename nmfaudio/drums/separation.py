@@ -71,10 +71,12 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ, NOTE_SECONDS,
-                                           TAIL_CLASSES, TAIL_FRAMES, TAIL_RATIO, accompaniment_mode, attack_gains,
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
+                                           NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
+                                           accompaniment_mode, attack_gains,
                                            decision_share, energy_share,
-                                           high_band_factors, hit_share, hit_weights, mask_weight, median_frames,
+                                           high_band_factors, hit_share, hit_weights, kick_hit_frames, mask_weight,
+                                           median_frames,
                                            note_onsets_sustained, reattack_part, reattack_share, SpreadSustained,
                                            sustain_seconds, sustained_part, tonal_share, use_accompaniment)
 from nmfaudio.drums import model as drum_model
@@ -83,7 +85,7 @@ from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts, presence_mode,
                                   stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
-                                      class_of, continue_decay, trim_support)
+                                      class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.ride import STROKE_LABEL, move_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
@@ -639,8 +641,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     H_masks, P_masks = H, P
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
-        P_masks = continue_decay(P, [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES],
-                                 TAIL_FRAMES, TAIL_RATIO, level=hits)
+        # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
+        kicks, toms = ([k for k, label in enumerate(kit.classes) if class_of(label) == cls] for cls in ("kick", "toms"))
+        if kicks and toms:
+            H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
+            H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
+        tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
+        P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO, level=hits)
+        # below CLEAN_HZ the kick's body under the bass: not in its fitted template (templates.floor_decay)
+        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(np.arange(F) * (sr / n_fft) < CLEAN_HZ)),
+                              level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
         # model leaves (accompaniment.note_onsets_sustained); in full from HIT_ENERGY's
