@@ -226,3 +226,17 @@ def test_without_a_cymbals_output_the_strokes_go_to_the_residual(loop, monkeypat
     others = full.sources["toms"] + full.sources["cymbals"] + full.sources["residual"]
     np.testing.assert_allclose(subset.sources["residual"], others, atol=1e-5 * np.max(np.abs(mix)))
     assert np.sum(subset.sources["residual"] ** 2) > 2 * np.sum(full.sources["residual"] ** 2)
+
+
+def test_block_wise_separation_stitches_both_ride_activations(loop, monkeypatch):
+    """In blocks (here 3 s) the moved strokes and the hat part's activation at the snare's
+    hits are stitched over the whole recording like the activations: the same shape, never
+    both at a frame, and what stays at the snare's hits part of the hi-hat's activation."""
+    mix, sr = loop
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    result = separate_drums(mix, sr, random_state=0, block_seconds=3.0)
+    moved, kept = result.ride_strokes, result.ride_with_snare
+    assert moved is not None and kept is not None
+    assert moved.shape == kept.shape == result.activations["hihat"].shape
+    assert not np.any((moved > 0) & (kept > 0))
+    assert kept.any() and np.all(kept <= result.activations["hihat"] * (1 + 1e-5) + 1e-12)

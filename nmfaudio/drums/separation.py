@@ -219,8 +219,9 @@ class DrumSeparation:
         if ride and "hihat" in found.classes:
             hat, strokes = found["hihat"], found[STROKE_LABEL]
             keep = ~hat_echoes(hat.times, hat.strengths, strokes.times, strokes.strengths)
-            found.classes["hihat"] = dataclasses.replace(hat, times=hat.times[keep], strengths=hat.strengths[keep],
-                                                         velocities=hat.velocities[keep])
+            hat = dataclasses.replace(hat, times=hat.times[keep], strengths=hat.strengths[keep],
+                                      velocities=hat.velocities[keep])
+            found = dataclasses.replace(found, classes={**found.classes, "hihat": hat})
         return found
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
