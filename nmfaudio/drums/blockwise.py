@@ -237,7 +237,8 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     """Separate every block (``read(first, last)``: its segment), cross-fade the tracks
     and hand each finished stretch to ``write``; stitch the activations."""
     n_frames = 1 + n_samples // hop
-    activations = pending = strokes = None  # pending: the weighted tracks the next block cross-fades into
+    strokes = {}  # the ride's activations of the blocks that have one (field: whole-recording array)
+    activations = pending = None  # pending: the weighted tracks the next block cross-fades into
     # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
     # resolution templates were 470 MB for an hour of 44.1 kHz audio)
     weighted_P, losses, n_iters = None, [], []
@@ -264,10 +265,12 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         offset = first // hop  # the segment's frame 0 is frame `offset` of the whole recording
         for name, track in part.activations.items():
             activations[name][..., own0:own1] = track[..., own0 - offset:own1 - offset]
-        if part.ride_strokes is not None:  # a block whose time-keeper is a ride (nmfaudio.drums.ride)
-            if strokes is None:
-                strokes = np.zeros(part.ride_strokes.shape[:-1] + (n_frames,), dtype=part.ride_strokes.dtype)
-            strokes[..., own0:own1] = part.ride_strokes[..., own0 - offset:own1 - offset]
+        for field in ("ride_strokes", "ride_with_snare"):  # a block whose time-keeper is a ride
+            track = getattr(part, field)  # (nmfaudio.drums.ride)
+            if track is not None:
+                if field not in strokes:
+                    strokes[field] = np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)
+                strokes[field][..., own0:own1] = track[..., own0 - offset:own1 - offset]
         block_P = part.templates.P * (stop - start)
         weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
@@ -282,4 +285,5 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     longest = max(len(loss) for loss in losses)
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
-                               n_iter=max(n_iters), ride_strokes=strokes)
+                               n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
+                               ride_with_snare=strokes.get("ride_with_snare"))

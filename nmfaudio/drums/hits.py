@@ -18,8 +18,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
    below the class's strongest hit are dropped (-36 dB for the snare and -30 dB for
-   the hi-hat, whose ghost notes and quiet hats sit 20-36 dB down; -12 dB for kicks, toms and cymbals,
-   whose activations carry the other drums' leakage 12-30 dB under their own hits),
+   the hi-hat and a ride, whose ghost notes and quiet strokes sit 20-36 dB down; -12 dB
+   for kicks, toms and crash-like cymbals, whose activations carry the other drums'
+   leakage 12-30 dB under their own hits),
    and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
    drum that does not play).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
@@ -31,8 +32,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    within one frame is so strong that ``crosstalk_margin · c_jk · s_j`` exceeds it —
    only weak candidates (below ``bleed_below`` of the class's strongest hit) can be
    bleed, so a hi-hat that plays with every snare stroke keeps its hits.  Both are
-   per class: toms and cymbals, which play few hits among many leakage peaks, test
-   every candidate (``bleed_below`` 1); kick and snare use a margin of 6,
+   per class: toms and crash-like cymbals, which play few hits among many leakage
+   peaks, test every candidate (``bleed_below`` 1; a ride keeps time, 0.2 as the
+   hi-hat); kick and snare use a margin of 6,
    the others 3 (chosen on the tuning performances: docs/transcription.md).
    Ghost notes away from louder hits of other drums are never touched by this rule.
 4. **Attack check** (when the separated tracks are given as ``signals``): a real hit
@@ -245,7 +247,11 @@ def _default_margin(name: str) -> float:
 
 
 def _default_bleed_below(name: str) -> float:
-    """``bleed_below`` of a class: 1 for toms and cymbals (every candidate), 0.2 otherwise."""
+    """``bleed_below`` of a class: 1 for toms and crash-like cymbals (every candidate),
+    0.2 otherwise — a ride (note 51) too: it keeps time like a hi-hat, its strokes are
+    many and the other drums' hits fall on most of them (docs/transcription.md)."""
+    if _note_of(name) == 51:
+        return 0.2
     return _BLEED_BELOW.get(_family(name), 0.2)
 
 
@@ -318,8 +324,11 @@ def _default_mean_weight(name: str) -> float:
 
 def _default_threshold_db(name: str) -> float:
     """How far under the class's strongest hit a hit may be: -12 dB for kicks, toms and
-    cymbals, -30 dB otherwise."""
+    crash-like cymbals, -36 dB for the snare, -30 dB otherwise — a ride (note 51) too:
+    it keeps time with the dynamics of a hi-hat (docs/transcription.md)."""
     family = _family(name)
+    if _note_of(name) == 51:
+        return THRESHOLD_DB
     if family in ("toms", "cymbals"):
         return SPARSE_THRESHOLD_DB
     if family == "snare":
@@ -728,7 +737,8 @@ def detect_hits(
         -12 dB for kicks, toms and cymbals (they are rarely played softer, and leakage
         leaves peaks of -12 to -30 dB in their activations — measured in
         docs/transcription.md; a ride pattern under loud crashes needs -30, see its
-        limits), -36 dB for the snare (ghost notes) and -30 dB for the hi-hat (quiet hats).
+        limits), -36 dB for the snare (ghost notes) and -30 dB for the hi-hat (quiet hats)
+        and a ride (``"cymbals_ride"``: it keeps time like a hat).
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
@@ -749,7 +759,7 @@ def detect_hits(
         default 6 for kick and snare, 3 for the others.
     bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed; default 1 for toms and cymbals, 0.2 for the others (a hi-hat played
+        bleed; default 1 for toms and crash-like cymbals, 0.2 for the others (a ride too) (a hi-hat played
         with every snare stroke is measured as "cross-talk" too; this keeps its
         normal-strength hits).
     min_rise_db : float, default 3

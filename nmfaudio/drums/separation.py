@@ -60,6 +60,7 @@ channel instead.)
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.drums.ride import STROKE_LABEL, move_strokes
+from nmfaudio.drums.ride import STROKE_LABEL, hat_echoes, move_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -147,6 +148,10 @@ class DrumSeparation:
     #: The ride's strokes taken from the closed hi-hat part (:mod:`nmfaudio.drums.ride`):
     #: their activation, part of ``activations["cymbals"]``, or None.
     ride_strokes: np.ndarray | None = None
+    #: In a ride recording, the closed hi-hat part's activation at the snare's hits,
+    #: where it stays in ``activations["hihat"]`` (pedal chicks; a stroke with the snare
+    #: is there too): 0 elsewhere, or None.
+    ride_with_snare: np.ndarray | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -186,8 +191,10 @@ class DrumSeparation:
     def hits(self, **options):
         """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
         with the separated tracks to check each attack and, with the mixture (the sum
-        of the tracks), to time it.  A ride's strokes (``ride_strokes``) are picked from
-        their own activation, as ``"cymbals_ride"`` (General MIDI 51).
+        of the tracks), to time it.  A ride's strokes (``ride_strokes``, and
+        ``ride_with_snare`` at the snare's hits) are picked from their own activation, as
+        ``"cymbals_ride"`` (General MIDI 51); the hi-hat's hits that are only their echo
+        in the other hat parts are dropped (:func:`nmfaudio.drums.ride.hat_echoes`).
 
         Returns
         -------
@@ -201,13 +208,23 @@ class DrumSeparation:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         activations = self.activations
-        if self.ride_strokes is not None and "cymbals" in activations:
+        ride = self.ride_strokes is not None and "cymbals" in activations
+        if ride:
             activations = dict(activations)
             activations["cymbals"] = np.maximum(activations["cymbals"] - self.ride_strokes, 0)
-            activations[STROKE_LABEL] = self.ride_strokes
+            # the strokes played with the snare stayed in the hat's activation: picked for both
+            activations[STROKE_LABEL] = (self.ride_strokes if self.ride_with_snare is None
+                                         else self.ride_strokes + self.ride_with_snare)
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
-        return detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
+        found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
+        if ride and "hihat" in found.classes:
+            hat, strokes = found["hihat"], found[STROKE_LABEL]
+            keep = ~hat_echoes(hat.times, hat.strengths, strokes.times, strokes.strengths)
+            hat = dataclasses.replace(hat, times=hat.times[keep], strengths=hat.strengths[keep],
+                                      velocities=hat.velocities[keep])
+            found = dataclasses.replace(found, classes={**found.classes, "hihat": hat})
+        return found
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
@@ -694,10 +711,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); drum
     # recordings only (in a song the sustained part, a ride's ring, is not in the fit)
-    strokes = None
+    strokes = with_snare = None
     if sustained is None and "hihat" in classes:
         target = classes.index("cymbals") if "cymbals" in classes else D
-        P_masks, H_masks, route, strokes = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
+        P_masks, H_masks, route, strokes, with_snare = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
                                                         n_fft=n_fft, target=target)
     factors = []
     for d in range(D + 1):
@@ -720,6 +737,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     strokes_out = None if strokes is None else (strokes / np.float32(scale)).astype(np.float32)  # (C, N)
+    with_snare_out = None if with_snare is None else (with_snare / np.float32(scale)).astype(np.float32)
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
         summed = H_out[index == d].sum(axis=0)
@@ -732,4 +750,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
                           sustained_share=sustained_fraction, tonal_share=tonal,
-                          ride_strokes=None if strokes_out is None else strokes_out[0] if y.ndim == 1 else strokes_out)
+                          ride_strokes=None if strokes_out is None else strokes_out[0] if y.ndim == 1 else strokes_out,
+                          ride_with_snare=(None if with_snare_out is None else with_snare_out[0] if y.ndim == 1
+                                           else with_snare_out))
