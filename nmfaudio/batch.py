@@ -402,7 +402,6 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     (all-or-nothing, :func:`nmfaudio.audio.atomic_outputs`), the hits detected from those
     files and the input a stretch at a time (:mod:`nmfaudio.drums.track_reads`)."""
     from nmfaudio.drums import separate_drums
-    from nmfaudio.drums.hits import detect_hits
 
     o = task.options
     info = audio.audio_info(task.input)
@@ -440,8 +439,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             try:
                 mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
                 try:
-                    played = detect_hits(result.activations, sr=sr, hop_length=result.hop_length, signals=readers,
-                                         mixture=mixture)
+                    # the same detection as in memory (a ride's strokes picked on their own)
+                    played = result.detect_hits_in(readers, mixture=mixture)
                 finally:
                     mixture.close()
             finally:

@@ -189,12 +189,8 @@ class DrumSeparation:
 
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     def hits(self, **options):
-        """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
-        with the separated tracks to check each attack and, with the mixture (the sum
-        of the tracks), to time it.  A ride's strokes (``ride_strokes``, and
-        ``ride_with_snare`` at the snare's hits) are picked from their own activation, as
-        ``"cymbals_ride"`` (General MIDI 51); the hi-hat's hits that are only their echo
-        in the other hat parts are dropped (:func:`nmfaudio.drums.ride.hat_echoes`).
+        """The drum hits: :meth:`detect_hits_in` on the separated tracks (to check each
+        attack) and, with the mixture (the sum of the tracks), to time it.
 
         Returns
         -------
@@ -202,11 +198,37 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        if "mixture" not in options:  # mixture=None turns the mixture's timing off
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+        signals = {name: self.sources[name] for name in self.activations if name in self.sources}
+        return self.detect_hits_in(signals, **options)
+
+    def detect_hits_in(self, signals, **options):
+        """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
+        (arrays, or readers of the stems written block by block: the streamed mode).
+
+        A ride's strokes (``ride_strokes``, and ``ride_with_snare`` at the snare's hits)
+        are picked from their own activation, as ``"cymbals_ride"`` (General MIDI 51;
+        checked on the cymbals' track: a sub-template's track is its class's); the
+        hi-hat's hits that are only their echo in the other hat parts are dropped
+        (:func:`nmfaudio.drums.ride.hat_echoes`).
+
+        Parameters
+        ----------
+        signals : dict {str: ndarray or reader} or None
+            The separated tracks by class name (shape (n_samples,) or (n_channels,
+            n_samples)).
+        **options
+            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` among them).
+
+        Returns
+        -------
+        DrumHits
+        """
         from nmfaudio.drums.hits import detect_hits
 
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
-        signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         activations = self.activations
         ride = self.ride_strokes is not None and "cymbals" in activations
         if ride:
@@ -215,8 +237,6 @@ class DrumSeparation:
             # the strokes played with the snare stayed in the hat's activation: picked for both
             activations[STROKE_LABEL] = (self.ride_strokes if self.ride_with_snare is None
                                          else self.ride_strokes + self.ride_with_snare)
-        if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
         if ride and "hihat" in found.classes:
             hat, strokes = found["hihat"], found[STROKE_LABEL]
