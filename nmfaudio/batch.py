@@ -490,6 +490,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     """The JSON-able summary of one drum task (``played``: the hits as played, for the
     onsets; ``hits``: as written, maybe quantized)."""
     from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.hits import track_of
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
@@ -497,7 +498,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     names = [name for name, _ in task.tracks]
     onsets = {}
     for c in played:
-        owner = c.name if c.name in names else max((n for n in names if c.name.startswith(n)), key=len, default=c.name)
+        owner = track_of(c.name, names) or c.name
         onsets[owner] = sorted(onsets.get(owner, []) + [round(float(t), 3) for t in c.times])
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))

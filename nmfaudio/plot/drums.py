@@ -82,6 +82,7 @@ def drums_figure(result, *, title: str | None = None, hits=None):
 
     from nmfaudio import spectrum
     from nmfaudio.plot.audio import log_frequency_image
+    from nmfaudio.drums.hits import track_of
 
     sr = result.sr or 1
     names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
@@ -115,6 +116,11 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     ax = axes[-1]
     hits_total = 0
     detected = _detected_hits(result, hits)
+    if detected is not None:  # a sub-template's hits (the ride's "cymbals_ride") on its class's row
+        rows = {}
+        for name, times in detected.items():
+            rows.setdefault(track_of(name, result.activations) or name, []).extend(times)
+        detected = rows
     for i, (name, activation) in enumerate(result.activations.items()):
         curve = activation if activation.ndim == 1 else activation.mean(axis=0)
         top = curve.max()
