@@ -179,6 +179,25 @@ def test_hat_echoes_are_weak_hat_hits_at_a_stroke():
     assert not ride.hat_echoes([1.0], [ride.ECHO_SHARE * 10.0], strokes_t, strokes_s)[0]
 
 
+def test_no_crash_hit_doubles_a_stronger_stroke(loop, monkeypatch):
+    """The crash parts explain a little of each ride stroke: a cymbals hit within ECHO_S of
+    a stronger stroke is dropped (before, on the forced-ride loop, 7 of the 8
+    crash hits sat within 30 ms of a stroke, all weaker than it)."""
+    mix, sr = loop
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    hits = separate_drums(mix, sr, random_state=0).hits()
+    crash, strokes = hits["cymbals"], hits["cymbals_ride"]
+    assert len(strokes.times) >= 10
+    for t, strength in zip(crash.times, crash.strengths):
+        close = np.abs(strokes.times - t) < ride.ECHO_S
+        assert not np.any(strokes.strengths[close] > strength), t
+    # the rule itself: a crash weaker than the stroke goes, one as strong or stronger stays
+    assert ride.hat_echoes([1.0, 2.0], [1.0, 1.01], [1.0, 2.0], [1.0, 1.0], share=ride.CRASH_SHARE).tolist() == [
+        False, False]
+    assert ride.hat_echoes([1.0, 2.0], [0.99, 1.01], [1.0, 2.0], [1.0, 1.0], share=ride.CRASH_SHARE).tolist() == [
+        True, False]
+
+
 def test_a_ride_is_picked_down_to_the_hi_hats_threshold():
     """A ride keeps time with dynamics: strokes 20 dB under the loudest are ride notes
     (a crash's -12 dB threshold dropped them), and a louder kick on every accent does not

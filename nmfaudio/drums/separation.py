@@ -88,7 +88,7 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.drums.ride import STROKE_LABEL, hat_echoes, move_strokes
+from nmfaudio.drums.ride import CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -210,7 +210,8 @@ class DrumSeparation:
         A ride's strokes (``ride_strokes``, and ``ride_with_snare`` at the snare's hits)
         are picked from their own activation, as ``"cymbals_ride"`` (General MIDI 51;
         checked on the cymbals' track: a sub-template's track is its class's); the
-        hi-hat's hits that are only their echo in the other hat parts are dropped
+        hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
+        hits at a stronger stroke, are dropped
         (:func:`nmfaudio.drums.ride.hat_echoes`).
 
         Parameters
@@ -238,13 +239,16 @@ class DrumSeparation:
             activations[STROKE_LABEL] = (self.ride_strokes if self.ride_with_snare is None
                                          else self.ride_strokes + self.ride_with_snare)
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
-        if ride and "hihat" in found.classes:
-            hat, strokes = found["hihat"], found[STROKE_LABEL]
-            keep = ~hat_echoes(hat.times, hat.strengths, strokes.times, strokes.strengths)
-            hat = dataclasses.replace(hat, times=hat.times[keep], strengths=hat.strengths[keep],
-                                      velocities=hat.velocities[keep])
-            found = dataclasses.replace(found, classes={**found.classes, "hihat": hat})
-        return found
+        if not ride:
+            return found
+        strokes, classes = found[STROKE_LABEL], dict(found.classes)
+        for name, share in (("hihat", ECHO_SHARE), ("cymbals", CRASH_SHARE)):
+            if name in classes:  # a stroke's echo in the hat's other parts / the crash parts
+                hit = classes[name]
+                keep = ~hat_echoes(hit.times, hit.strengths, strokes.times, strokes.strengths, share=share)
+                classes[name] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
+                                                    velocities=hit.velocities[keep])
+        return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
