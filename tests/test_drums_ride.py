@@ -15,7 +15,8 @@ from nmfaudio import separate_drums
 from nmfaudio.drums import gm_notes, ride
 
 ROOT = Path(__file__).resolve().parents[1]
-SR, N_FFT = 22050, 2048
+SR, N_FFT, HOP = 22050, 2048, 512
+GRID = (SR / HOP, SR / N_FFT)  # is_ride_pattern's frame rate and bin width
 N_FRAMES, GAP = 340, 11  # eighth notes at 117 BPM (hop 512)
 BINS = 650  # the RIDE_BAND_HZ bins, 3-10 kHz at 22.05 kHz / n_fft 2048
 
@@ -55,10 +56,10 @@ def hats_band(seed=0):
 
 def test_a_steady_ring_between_strokes_is_a_ride_and_dying_hats_are_not():
     hat = _activation(_strokes())
-    assert ride.is_ride_pattern(ride_band(), hat)
-    assert not ride.is_ride_pattern(hats_band(), hat)
+    assert ride.is_ride_pattern(ride_band(), hat, *GRID)
+    assert not ride.is_ride_pattern(hats_band(), hat, *GRID)
     # too few gaps to judge: not a ride
-    assert not ride.is_ride_pattern(ride_band(), _activation(_strokes()[:4]))
+    assert not ride.is_ride_pattern(ride_band(), _activation(_strokes()[:4]), *GRID)
 
 
 def test_weaker_hats_inside_a_gap_keep_it_from_counting():
@@ -67,8 +68,8 @@ def test_weaker_hats_inside_a_gap_keep_it_from_counting():
     strokes = _strokes()
     frames = np.sort(np.concatenate([strokes, strokes[:-1] + GAP // 2]))
     levels = np.where(np.isin(frames, strokes), 1.0, 10 ** (-15 / 20))
-    assert ride.is_ride_pattern(ride_band(), _activation(strokes))
-    assert not ride.is_ride_pattern(ride_band(), _activation(frames, levels))
+    assert ride.is_ride_pattern(ride_band(), _activation(strokes), *GRID)
+    assert not ride.is_ride_pattern(ride_band(), _activation(frames, levels), *GRID)
 
 
 def test_stroke_weights_keep_the_hat_at_the_snare_hits():
@@ -77,15 +78,18 @@ def test_stroke_weights_keep_the_hat_at_the_snare_hits():
     band = np.flatnonzero((freqs >= ride.RIDE_BAND_HZ[0]) & (freqs < ride.RIDE_BAND_HZ[1]))
     magnitude[band, 0] = ride_band()[:band.size]
     snare_frames = _strokes()[1::2]
-    weights = ride.stroke_weights(magnitude, _activation(_strokes()), _activation(snare_frames), sr=SR, n_fft=N_FFT)
+    weights = ride.stroke_weights(magnitude, _activation(_strokes()), _activation(snare_frames), sr=SR, n_fft=N_FFT,
+                                  hop_length=HOP)
     guard = np.zeros(N_FRAMES, bool)
+    width = round(ride.SNARE_GUARD_S * SR / HOP)
+    assert width == 1  # the guard chosen at the default hop
     for f in snare_frames:
-        guard[f - ride.SNARE_GUARD:f + ride.SNARE_GUARD + 1] = True
+        guard[f - width:f + width + 1] = True
     assert np.all(weights[guard] == 0) and np.all(weights[~guard] == 1)
     # no ride: nothing moves
     magnitude[band, 0] = hats_band()[:band.size]
     assert not ride.stroke_weights(magnitude, _activation(_strokes()), _activation(snare_frames), sr=SR,
-                                   n_fft=N_FFT).any()
+                                   n_fft=N_FFT, hop_length=HOP).any()
 
 
 def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
@@ -96,7 +100,8 @@ def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
     route = np.array([0, 1, 3, 4])
     weights = (np.arange(50) % 2).astype(np.float32)
     monkeypatch.setattr(ride, "stroke_weights", lambda *a, **k: weights)
-    P2, H2, route2, strokes, with_snare = ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT, target=4)
+    P2, H2, route2, strokes, with_snare = ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT,
+                                                            hop_length=HOP, target=4)
     assert route2.tolist() == [0, 1, 3, 4, 4]
     np.testing.assert_allclose(strokes, H[2] * weights)
     # what stays (the frames at the snare's hits) is returned too: the strokes are picked from both
@@ -108,7 +113,47 @@ def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
     np.testing.assert_allclose(np.einsum("fkt,kcn->fcn", P2, H2), model, rtol=1e-12)
     # no ride: the inputs themselves
     monkeypatch.setattr(ride, "stroke_weights", lambda *a, **k: np.zeros(50, np.float32))
-    assert ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT, target=4)[3:] == (None, None)
+    assert ride.move_strokes(P, H, route, labels, None, sr=SR, n_fft=N_FFT, hop_length=HOP,
+                             target=4)[3:] == (None, None)
+
+
+def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_stroke(monkeypatch):
+    """The strokes come from the closed hi-hat part whatever its label ("hihat:closed"
+    after "hihat:open": General MIDI 42, not the open hat's 46); templates without a snare
+    have no pedal chicks to keep apart, so every frame moves (before: a label exactly
+    "hihat" and a snare were required, else nothing moved)."""
+    rng = np.random.default_rng(1)
+    labels = ["kick", "hihat:open", "hihat:closed", "cymbals:ride"]
+    P = rng.random((N_FFT // 2 + 1, 4, 3))
+    H = rng.random((4, 1, 60))
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    magnitude = rng.random((N_FFT // 2 + 1, 1, 60))
+    P2, H2, route2, strokes, with_snare = ride.move_strokes(P, H, np.arange(4), labels, magnitude, sr=SR,
+                                                            n_fft=N_FFT, hop_length=HOP, target=3)
+    np.testing.assert_allclose(strokes, H[2])  # all of the closed part, at every frame
+    assert not with_snare.any() and not H2[2].any() and np.array_equal(H2[1], H[1])
+    np.testing.assert_array_equal(P2[:, 4], P[:, 2])
+    # no closed hat part: nothing to move
+    assert ride.move_strokes(P, H, np.arange(4), ["kick", "hihat:open", "snare", "cymbals"], magnitude, sr=SR,
+                             n_fft=N_FFT, hop_length=HOP, target=3)[3:] == (None, None)
+
+
+@pytest.mark.parametrize("sr, n_fft, hop, detrend", [(22050, 2048, 512, 15), (44100, 4096, 1024, 15),
+                                                     (48000, 4096, 1024, 14)])
+def test_the_frame_counts_are_the_tuned_ones_at_the_default_grids(sr, n_fft, hop, detrend):
+    """The times (s) give the frame counts chosen at hop 512 / 22.05 kHz on every rate's
+    default grid (nmfaudio.spectrum.frames_for_rate): 7-frame gaps, 2-frame rings, snare
+    peaks 5 frames apart, a 1-frame guard; the detrending keeps its width in Hz (15 bins
+    of 10.8 Hz; 14 of 11.7 Hz at 48 kHz)."""
+    from nmfaudio.spectrum import frames_for_rate
+
+    assert frames_for_rate(sr) == (n_fft, hop)
+    frames = {name: ride._frames(getattr(ride, name), sr / hop)
+              for name in ("MIN_GAP_S", "RING_S", "SNARE_DISTANCE_S", "SNARE_GUARD_S")}
+    assert frames == {"MIN_GAP_S": 7, "RING_S": 2, "SNARE_DISTANCE_S": 5, "SNARE_GUARD_S": 1}
+    assert ride._frames(ride.DETREND_HZ, n_fft / sr) == detrend
+    # at a 4x finer hop the counts scale with it
+    assert ride._frames(ride.MIN_GAP_S, 4 * sr / hop) in (27, 28, 29)
 
 
 @pytest.fixture(scope="module")

@@ -738,8 +738,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     strokes = with_snare = None
     if sustained is None and "hihat" in classes:
         target = classes.index("cymbals") if "cymbals" in classes else D
-        P_masks, H_masks, route, strokes, with_snare = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
-                                                        n_fft=n_fft, target=target)
+        P_masks, H_masks, route, strokes, with_snare = move_strokes(
+            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
