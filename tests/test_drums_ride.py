@@ -162,10 +162,14 @@ def loop():
     return mix, sr
 
 
-def test_the_bundled_hihat_loop_is_not_a_ride(loop):
+def test_the_bundled_hihat_loop_is_not_a_ride(loop, monkeypatch):
+    """The loop's hats are judged (the decision runs, once) and found no ride: nothing moves."""
+    decisions = []
+    decide = ride.is_ride_pattern
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: decisions.append(decide(*a)) or decisions[-1])
     result = separate_drums(*loop, random_state=0)
-    assert result.ride_strokes is None
-    assert "cymbals_ride" not in result.hits().times
+    assert decisions == [False]
+    assert result.ride_strokes is None and result.ride_with_snare is None
 
 
 def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
@@ -190,6 +194,13 @@ def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
     assert kept.any()
     np.testing.assert_allclose(after.activations["hihat"][kept], before.activations["hihat"][kept], rtol=1e-5)
     assert after.ride_with_snare is not None and np.all(after.ride_with_snare[~kept] == 0)
+    # what stays is within SNARE_GUARD_S of the snare's hits (its activation's peaks)
+    guard = round(ride.SNARE_GUARD_S * sr / after.hop_length)
+    snare_hits = ride._peaks(after.activations["snare"], ride.PEAK_DB,
+                             distance=round(ride.SNARE_DISTANCE_S * sr / after.hop_length))
+    stays = np.flatnonzero(after.ride_with_snare > 0)
+    assert stays.size >= len(snare_hits) >= 5  # measured: 9 snare peaks above PEAK_DB
+    assert np.all(np.min(np.abs(stays[:, None] - snare_hits[None, :]), axis=1) <= guard)
 
 
 def test_the_strokes_played_with_the_snare_are_ride_notes_too(loop, monkeypatch):

@@ -120,6 +120,17 @@ class DrumSeparation:
     mask_power : float
     name : str
         File stem for :meth:`save` (the input file's stem, or "mixture").
+    ride_strokes : ndarray or None
+        In a recording whose time is kept on a ride (:mod:`nmfaudio.drums.ride`), the
+        strokes taken from the closed hi-hat part: their activation, shape (n_frames,)
+        for mono input, (n_channels, n_frames) otherwise.  Part of
+        ``activations["cymbals"]`` (not of the hi-hat's); with the cymbals not asked for
+        the strokes went to the residual.  None when no ride was found.
+    ride_with_snare : ndarray or None
+        In a ride recording, the closed hi-hat part's activation within
+        :data:`~nmfaudio.drums.ride.SNARE_GUARD_S` of the snare's hits, where it stays in
+        ``activations["hihat"]`` (pedal chicks; a stroke with the snare is there too), 0
+        elsewhere; the shape of ``ride_strokes``.  None when no ride was found.
     """
 
     sources: dict
@@ -145,12 +156,12 @@ class DrumSeparation:
     accompaniment: bool = False
     sustained_share: float | None = None
     tonal_share: float | None = None
-    #: The ride's strokes taken from the closed hi-hat part (:mod:`nmfaudio.drums.ride`):
-    #: their activation, part of ``activations["cymbals"]``, or None.
+    #: The ride's strokes taken from the closed hi-hat part (see Attributes): their
+    #: activation — part of ``activations["cymbals"]``, or of the residual when the
+    #: cymbals are not asked for — or None.
     ride_strokes: np.ndarray | None = None
-    #: In a ride recording, the closed hi-hat part's activation at the snare's hits,
-    #: where it stays in ``activations["hihat"]`` (pedal chicks; a stroke with the snare
-    #: is there too): 0 elsewhere, or None.
+    #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
+    #: Attributes), or None.
     ride_with_snare: np.ndarray | None = None
 
     def two_stems(self) -> dict:
@@ -600,6 +611,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                              magnitude=True)
     C, F, N = X.shape
     magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
+    freqs = np.arange(F) * (sr / n_fft)  # each bin's frequency (Hz)
     peak = float(magnitude.max())
     if peak == 0:  # silence: nothing to separate, every stem silent
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
@@ -690,7 +702,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO, level=hits)
         # below CLEAN_HZ the kick's body under the bass: not in its fitted template (templates.floor_decay)
-        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(np.arange(F) * (sr / n_fft) < CLEAN_HZ)),
+        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)),
                               level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
@@ -729,7 +741,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # who asked for no residual gets none.
     route = index
     if sustained is None and (has_free or np.any(index == D)):
-        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, np.arange(F) * (sr / n_fft),
+        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs,
                                                 residual=D)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
