@@ -490,16 +490,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     """The JSON-able summary of one drum task (``played``: the hits as played, for the
     onsets; ``hits``: as written, maybe quantized)."""
     from nmfaudio.drums import DrumTemplates
-    from nmfaudio.drums.hits import track_of
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
     # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
-    names = [name for name, _ in task.tracks]
-    onsets = {}
-    for c in played:
-        owner = track_of(c.name, names) or c.name
-        onsets[owner] = sorted(onsets.get(owner, []) + [round(float(t), 3) for t in c.times])
+    onsets = {owner: [round(float(t), 3) for t in times]
+              for owner, times in played.times_by_track([name for name, _ in task.tracks]).items()}
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {

@@ -415,6 +415,17 @@ class DrumHits:
         """``{class: onset times (s)}``."""
         return {name: c.times for name, c in self.classes.items()}
 
+    def times_by_track(self, tracks) -> dict:
+        """``{track: sorted hit times (s)}``: each class's hits under the one of ``tracks``
+        that holds them (:func:`track_of`: a sub-template's, e.g. the ride's strokes
+        ``"cymbals_ride"``, under its class's ``"cymbals"``); a class no track holds keeps
+        its own name."""
+        out = {}
+        for c in self:
+            owner = track_of(c.name, tracks) or c.name
+            out[owner] = np.sort(np.concatenate([out.get(owner, np.zeros(0)), np.asarray(c.times, float)]))
+        return out
+
     def rows(self) -> list[tuple]:
         """``(time_s, class, velocity, strength, note)`` for every hit, in time order
         (ties: in class order)."""

@@ -26,9 +26,10 @@ hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
 :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
 activation *and* the hat part's activation kept at the snare's hits (a note of each
 there); the hi-hat's hits that are only a stroke's echo in its other parts are dropped
-(:func:`hat_echoes`).  Measured on the tuning ride-style performances
-(docs/drums-five-stems.md, the tenth round's follow-up): cymbals F 0.633 → 0.739,
-hi-hat F 0.602 → 0.710 (seed 0).
+(:func:`hat_echoes`), and so are the cymbals' hits within :data:`ECHO_S` of a stronger
+stroke (the crash parts' echo of it, :data:`CRASH_SHARE`).  Measured on the tuning
+ride-style performances (docs/drums-five-stems.md, the tenth round's follow-ups):
+cymbals F 0.633 → 0.739 → 0.747, hi-hat F 0.602 → 0.710 (seed 0).
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ SNARE_DISTANCE_S = 0.11
 #: Fewest counted gaps for a decision (fewer: not a ride).
 MIN_GAPS = 4
 #: A gap is *steady* when the fine spectral shape (log magnitude minus its running mean
-#: over DETREND_HZ) of its last two frames correlates with the previous gap's above
+#: over DETREND_HZ) in the RING_S before its end correlates with the previous gap's above
 #: STEADY_CORR and their band energies differ by less than STEADY_DB.
 STEADY_CORR = 0.3
 STEADY_DB = 3.0
-#: 15 bins at n_fft 2048 / 22.05 kHz (10.8 Hz a bin; 4096 at 44.1 kHz, the default, too).
+#: 15 bins at n_fft 2048 / 22.05 kHz (10.8 Hz a bin; 4096 at 44.1 kHz, the default, too;
+#: 14 bins of 11.7 Hz at 48 kHz, where it was 15 bins before it was a width in Hz).
 DETREND_HZ = 161.0
 #: A ride: at least this share of the counted gaps steady, and their median level change
 #: under MEDIAN_DB.  Measured (the module notes): the 18 ride-style performances found

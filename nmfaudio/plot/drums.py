@@ -43,13 +43,15 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
 
 def _detected_hits(result, hits=None):
     """``{class: hit times (s)}`` from ``hits`` or :meth:`DrumSeparation.hits` — the hits
-    the CLI counts and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+    the CLI counts and writes as MIDI/CSV, a sub-template's (the ride's ``cymbals_ride``)
+    under its class (``DrumHits.times_by_track``) — or None when they cannot be detected
+    (no ``sr``)."""
     if hits is not None:
-        return {name: list(times) for name, times in hits.times.items()}
+        return hits.times_by_track(result.activations)
     if not result.sr or not hasattr(result, "hits"):
         return None
     try:
-        return {name: list(times) for name, times in result.hits().times.items()}
+        return result.hits().times_by_track(result.activations)
     except ValueError:
         return None
 
@@ -82,7 +84,6 @@ def drums_figure(result, *, title: str | None = None, hits=None):
 
     from nmfaudio import spectrum
     from nmfaudio.plot.audio import log_frequency_image
-    from nmfaudio.drums.hits import track_of
 
     sr = result.sr or 1
     names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
@@ -116,11 +117,6 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     ax = axes[-1]
     hits_total = 0
     detected = _detected_hits(result, hits)
-    if detected is not None:  # a sub-template's hits (the ride's "cymbals_ride") on its class's row
-        rows = {}
-        for name, times in detected.items():
-            rows.setdefault(track_of(name, result.activations) or name, []).extend(times)
-        detected = rows
     for i, (name, activation) in enumerate(result.activations.items()):
         curve = activation if activation.ndim == 1 else activation.mean(axis=0)
         top = curve.max()
