@@ -338,3 +338,16 @@ def test_block_wise_cli_picks_the_ride_strokes_as_in_memory(tmp_path, monkeypatc
     expected = {c.name: len(c) for c in in_memory}
     assert set(counts) == set(expected) and expected["cymbals_ride"] >= 10
     assert all(abs(counts[name] - n) <= 1 for name, n in expected.items()), (counts, expected)
+
+
+def test_no_ride_is_judged_when_the_band_reaches_past_nyquist(monkeypatch):
+    """The cue was measured over all of RIDE_BAND_HZ: below 20 kHz part of it is above the
+    Nyquist frequency and nothing moves (at 8 kHz, with the times in seconds, the loop's
+    hats passed for a ride: tests/test_hits.py's 8-kHz loop kept 14 of its 30 hat hits)."""
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    magnitude = np.ones((N_FFT // 2 + 1, 1, N_FRAMES))
+    hat, snare = _activation(_strokes()), _activation(_strokes()[1::2])
+    assert ride.stroke_weights(magnitude, hat, snare, sr=22050, n_fft=N_FFT, hop_length=HOP).any()
+    assert ride.stroke_weights(magnitude, hat, snare, sr=20000, n_fft=N_FFT, hop_length=HOP).any()
+    for sr in (16000, 8000):
+        assert not ride.stroke_weights(magnitude, hat, snare, sr=sr, n_fft=N_FFT, hop_length=HOP).any()
