@@ -402,7 +402,6 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     (all-or-nothing, :func:`nmfaudio.audio.atomic_outputs`), the hits detected from those
     files and the input a stretch at a time (:mod:`nmfaudio.drums.track_reads`)."""
     from nmfaudio.drums import separate_drums
-    from nmfaudio.drums.hits import detect_hits
 
     o = task.options
     info = audio.audio_info(task.input)
@@ -440,8 +439,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             try:
                 mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
                 try:
-                    played = detect_hits(result.activations, sr=sr, hop_length=result.hop_length, signals=readers,
-                                         mixture=mixture)
+                    # the same detection as in memory (a ride's strokes picked on their own)
+                    played = result.detect_hits_in(readers, mixture=mixture)
                 finally:
                     mixture.close()
             finally:
@@ -495,11 +494,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
 
     o = task.options
     # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
-    names = [name for name, _ in task.tracks]
-    onsets = {}
-    for c in played:
-        owner = c.name if c.name in names else max((n for n in names if c.name.startswith(n)), key=len, default=c.name)
-        onsets[owner] = sorted(onsets.get(owner, []) + [round(float(t), 3) for t in c.times])
+    onsets = {owner: [round(float(t), 3) for t in times]
+              for owner, times in played.times_by_track([name for name, _ in task.tracks]).items()}
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {

@@ -124,3 +124,26 @@ def test_drum_figure_marks_the_hits_the_cli_counts():
     assert sum(np.min(np.abs(kick - s)) < 0.05 for s in (0.1, 0.6, 1.1, 1.6)) == 4  # every kick marked
     spectrograms = [ax for ax in fig.axes if ax.get_title() == "mixture" or ax.get_title().endswith("(separated)")]
     assert len(spectrograms) >= 4 and all(ax.get_yscale() == "log" for ax in spectrograms)
+
+
+def test_drum_figure_marks_a_sub_templates_hits_on_its_class_row():
+    """The hits of a sub-template (the ride's strokes, ``cymbals_ride``) are its class's:
+    marked on the cymbals' row, with the cymbals' own hits (before, they were not drawn)."""
+    from nmfaudio.drums import ClassHits, DrumHits
+    from nmfaudio.plot.drums import drums_figure
+
+    y = np.zeros(SR * 2, np.float32)
+    y[::400] = 0.5
+    result = nmfaudio.separate_drums(y, SR, max_iter=5, random_state=0)
+
+    def hits_at(name, times):
+        times = np.asarray(times, float)
+        return ClassHits(name, 49, times, np.ones_like(times), np.full(times.size, 100, dtype=int))
+
+    found = DrumHits({"kick": hits_at("kick", [0.5]), "cymbals": hits_at("cymbals", [0.25]),
+                      "cymbals_ride": hits_at("cymbals_ride", [1.0, 1.5])})
+    activations = _axis(drums_figure(result, hits=found), "activations")
+    markers = dict(zip(result.activations, [line for line in activations.get_lines() if line.get_marker() == "v"]))
+    np.testing.assert_allclose(sorted(markers["cymbals"].get_xdata()), [0.25, 1.0, 1.5],
+                               atol=0.5 * result.hop_length / SR)  # drawn at the nearest frame
+    assert len(markers["kick"].get_xdata()) == 1 and len(markers["snare"].get_xdata()) == 0

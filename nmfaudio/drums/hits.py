@@ -102,7 +102,7 @@ from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
-           "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM"]
+           "read_midi", "read_csv", "track_of", "MIDI_PPQ", "MIDI_BPM"]
 
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
@@ -415,6 +415,17 @@ class DrumHits:
         """``{class: onset times (s)}``."""
         return {name: c.times for name, c in self.classes.items()}
 
+    def times_by_track(self, tracks) -> dict:
+        """``{track: sorted hit times (s)}``: each class's hits under the one of ``tracks``
+        that holds them (:func:`track_of`: a sub-template's, e.g. the ride's strokes
+        ``"cymbals_ride"``, under its class's ``"cymbals"``); a class no track holds keeps
+        its own name."""
+        out = {}
+        for c in self:
+            owner = track_of(c.name, tracks) or c.name
+            out[owner] = np.sort(np.concatenate([out.get(owner, np.zeros(0)), np.asarray(c.times, float)]))
+        return out
+
     def rows(self) -> list[tuple]:
         """``(time_s, class, velocity, strength, note)`` for every hit, in time order
         (ties: in class order)."""
@@ -654,15 +665,22 @@ def _envelope(activation, name) -> np.ndarray:
     return a if a.ndim == 1 else a.sum(axis=0)
 
 
+def track_of(name, names):
+    """The one of ``names`` (the tracks) that holds ``name``'s hits: ``name`` itself, else
+    the longest one it starts with — the class it is a sub-template of (``"hihat_open"`` →
+    ``"hihat"``, the ride's strokes ``"cymbals_ride"`` → ``"cymbals"``) — else None."""
+    names = [str(key) for key in names]
+    if name in names:
+        return name
+    return max((key for key in names if name.startswith(key)), key=len, default=None)
+
+
 def _signal_for(name, signals):
-    """The track for ``name``: its own, else the class it is a sub-template of
-    (``"hihat_open"`` → ``"hihat"``), else None."""
+    """The track for ``name`` (:func:`track_of`), or None."""
     if signals is None:
         return None
-    if name in signals:
-        return signals[name]
-    parents = [key for key in signals if name.startswith(str(key))]
-    return signals[max(parents, key=len)] if parents else None
+    owner = track_of(name, signals)
+    return None if owner is None else signals[owner]
 
 
 _mono_energy = track_reads.mono_energy

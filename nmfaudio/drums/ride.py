@@ -11,7 +11,7 @@ them.
 between two strokes the band of :data:`RIDE_BAND_HZ` holds the same ring as in the gap
 before — the same fine spectral structure (the cymbal's partials) at about the same
 level.  Between two closed hats that band falls away, or holds a crash's wash that
-decays.  A gap counts when it is at least :data:`MIN_GAP` frames long (a closed hat has
+decays.  A gap counts when it is at least :data:`MIN_GAP_S` long (a closed hat has
 died by then) and no weaker hat peak (above :data:`SPLIT_DB`) lies inside it (the
 unaccented sixteenths of a hat groove ring like a ride otherwise).  Measured on the
 tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
@@ -19,16 +19,17 @@ performances found, none of 112 others (regular performances of seeds 0, 4 and 5
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
 
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
-stem at every frame except within :data:`SNARE_GUARD` frames of the snare's hits: the
+stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
 hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
 
 **The hits.** The ride is struck on 2 and 4 too, so
 :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
 activation *and* the hat part's activation kept at the snare's hits (a note of each
 there); the hi-hat's hits that are only a stroke's echo in its other parts are dropped
-(:func:`hat_echoes`).  Measured on the tuning ride-style performances
-(docs/drums-five-stems.md, the tenth round's follow-up): cymbals F 0.633 → 0.739,
-hi-hat F 0.602 → 0.710 (seed 0).
+(:func:`hat_echoes`), and so are the cymbals' hits within :data:`ECHO_S` of a stronger
+stroke (the crash parts' echo of it, :data:`CRASH_SHARE`).  Measured on the tuning
+ride-style performances (docs/drums-five-stems.md, the tenth round's follow-ups):
+cymbals F 0.633 → 0.739 → 0.747, hi-hat F 0.602 → 0.710 (seed 0).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
+from nmfaudio.drums.hits import gm_notes
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "is_ride_pattern", "stroke_weights", "move_strokes", "hat_echoes"]
+__all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "is_ride_pattern", "stroke_weights",
+           "move_strokes", "hat_echoes"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -47,25 +50,37 @@ RIDE_BAND_HZ = (3000.0, 10000.0)
 PEAK_DB = -12.0
 #: A gap with a hat peak above this (dB under the largest) inside does not count.
 SPLIT_DB = -20.0
-#: Shortest gap (frames; 163 ms at hop 512 / 22.05 kHz) whose end is measured.
-MIN_GAP = 7
+# Times are in seconds, counted in frames of the recording's hop (:func:`_frames`); the
+# values were chosen at hop 512 / 22.05 kHz (23.2 ms; the default grid at every rate,
+# nmfaudio.spectrum.frames_for_rate), where each gives the frame count named.
+#: Shortest gap (s) whose end is measured: 7 frames at the default hop.
+MIN_GAP_S = 0.155
+#: The ring before a gap's end (and before its start) is the mean of this long (s) just
+#: before the hit: 2 frames at the default hop.
+RING_S = 0.046
+#: Snare peaks closer than this (s) are one hit: 5 frames at the default hop.
+SNARE_DISTANCE_S = 0.11
 #: Fewest counted gaps for a decision (fewer: not a ride).
 MIN_GAPS = 4
 #: A gap is *steady* when the fine spectral shape (log magnitude minus its running mean
-#: over DETREND_BINS bins) of its last two frames correlates with the previous gap's
-#: above STEADY_CORR and their band energies differ by less than STEADY_DB.
+#: over DETREND_HZ) in the RING_S before its end correlates with the previous gap's above
+#: STEADY_CORR and their band energies differ by less than STEADY_DB.
 STEADY_CORR = 0.3
 STEADY_DB = 3.0
-DETREND_BINS = 15
+#: 15 bins at n_fft 2048 / 22.05 kHz (10.8 Hz a bin; 4096 at 44.1 kHz, the default, too;
+#: 14 bins of 11.7 Hz at 48 kHz, where it was 15 bins before it was a width in Hz).
+DETREND_HZ = 161.0
 #: A ride: at least this share of the counted gaps steady, and their median level change
 #: under MEDIAN_DB.  Measured (the module notes): the 18 ride-style performances found
 #: 0.43-0.80 and 0.9-3.5 dB; of the 112 others none above 0.29 (with 4.1 dB).
 STEADY_SHARE = 0.35
 MEDIAN_DB = 3.5
-#: Frames each side of a snare hit where the closed hat part stays the hi-hat.
-SNARE_GUARD = 1
-#: The template label whose model the ride's strokes are taken from.
-HAT_LABEL = "hihat"
+#: Time (s) each side of a snare hit where the closed hat part stays the hi-hat: 1 frame
+#: at the default hop.
+SNARE_GUARD_S = 0.023
+#: The General MIDI note of the template part whose model the ride's strokes are taken
+#: from: the closed hi-hat (the first hi-hat label that names it: "hihat", "hihat:closed").
+HAT_NOTE = 42
 #: The name of the strokes' activation in :meth:`DrumSeparation.hits` (a cymbals
 #: sub-template: General MIDI note 51, the cymbals' track).
 STROKE_LABEL = "cymbals_ride"
@@ -74,11 +89,22 @@ STROKE_LABEL = "cymbals_ride"
 #: docs/drums-five-stems.md, tenth round's follow-up).
 ECHO_S = 0.03
 ECHO_SHARE = 0.6
+#: A crash hit (the cymbals' own activation) within ECHO_S of a stronger stroke is the
+#: stroke again — the crash parts explain a little of each stroke — not a crash
+#: played with it (:func:`hat_echoes` with ``share=CRASH_SHARE``; measured in
+#: docs/drums-five-stems.md, tenth round's second follow-up: cymbals F 0.739 → 0.747 on
+#: the tuning ride-style performances of seed 0, 0.676 unchanged on seed 2).
+CRASH_SHARE = 1.0
 
 
-def _detrended_log(spectra):
+def _frames(seconds, frame_rate) -> int:
+    """``seconds`` in frames at ``frame_rate`` (frames per second), at least 1."""
+    return max(1, int(round(seconds * frame_rate)))
+
+
+def _detrended_log(spectra, bins):
     logs = np.log(spectra + 1e-9)
-    return logs - uniform_filter1d(logs, DETREND_BINS, axis=0)
+    return logs - uniform_filter1d(logs, bins, axis=0)
 
 
 def _columns_corr(a, b):
@@ -93,7 +119,7 @@ def _peaks(h, level_db, distance=1):
     return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)[0]
 
 
-def is_ride_pattern(band_magnitude, hat) -> bool:
+def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz) -> bool:
     """Whether the closed hi-hat part's hits are a ride's strokes (the module notes).
 
     Parameters
@@ -102,6 +128,10 @@ def is_ride_pattern(band_magnitude, hat) -> bool:
         The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
     hat : ndarray, shape (N,)
         The closed hi-hat part's activation.
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+    bin_hz : float
+        The width of a frequency bin (``sr / n_fft``).
 
     Returns
     -------
@@ -111,19 +141,21 @@ def is_ride_pattern(band_magnitude, hat) -> bool:
     weaker = _peaks(hat, SPLIT_DB)
     a, b = hits[:-1], hits[1:]
     inside = np.searchsorted(weaker, b) - np.searchsorted(weaker, a, side="right")
-    counted = (b - a >= MIN_GAP) & (a >= 2) & (inside == 0)
+    ring = _frames(RING_S, frame_rate)
+    counted = (b - a >= _frames(MIN_GAP_S, frame_rate)) & (a >= ring) & (inside == 0)
     a, b = a[counted], b[counted]
-    if a.size < MIN_GAPS or band_magnitude.shape[0] < 2 * DETREND_BINS:
+    detrend = _frames(DETREND_HZ, 1 / bin_hz)
+    if a.size < MIN_GAPS or band_magnitude.shape[0] < 2 * detrend:
         return False
-    before = (band_magnitude[:, a - 2] + band_magnitude[:, a - 1]) / 2  # the ring before each gap
-    after = (band_magnitude[:, b - 2] + band_magnitude[:, b - 1]) / 2  # ... and at its end
-    corr = _columns_corr(_detrended_log(before), _detrended_log(after))
+    before = sum(band_magnitude[:, a - k] for k in range(1, ring + 1)) / ring  # the ring before each gap
+    after = sum(band_magnitude[:, b - k] for k in range(1, ring + 1)) / ring  # ... and at its end
+    corr = _columns_corr(_detrended_log(before, detrend), _detrended_log(after, detrend))
     change = 10 * np.log10(((after ** 2).sum(axis=0) + 1e-30) / ((before ** 2).sum(axis=0) + 1e-30))
     steady = (corr > STEADY_CORR) & (np.abs(change) < STEADY_DB)
     return bool(steady.mean() >= STEADY_SHARE and np.median(np.abs(change)) < MEDIAN_DB)
 
 
-def stroke_weights(magnitude, hat, snare, *, sr, n_fft) -> np.ndarray:
+def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -133,25 +165,36 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft) -> np.ndarray:
     hat, snare : ndarray, shape (N,)
         The closed hi-hat part's and the snare's activations (channels summed).
 
+    sr : float
+        The sampling rate (Hz).
+    n_fft, hop_length : int
+        The STFT's frame length (the bins' width is ``sr / n_fft``) and hop (the frames
+        are ``hop_length / sr`` s apart).
+
     Returns
     -------
     ndarray, float32, shape (N,)
-        All 0 unless :func:`is_ride_pattern`; then 1 except within :data:`SNARE_GUARD`
-        frames of the snare's hits (the pedal chicks).
+        All 0 unless :func:`is_ride_pattern`; then 1 except within :data:`SNARE_GUARD_S`
+        of the snare's hits (the pedal chicks).
     """
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
-    freqs = np.arange(magnitude.shape[0]) * (sr / n_fft)
-    band = np.flatnonzero((freqs >= RIDE_BAND_HZ[0]) & (freqs < RIDE_BAND_HZ[1]))
-    if not band.size or not is_ride_pattern(magnitude[band].sum(axis=1), hat):
+    bin_hz, frame_rate = sr / n_fft, sr / hop_length
+    # the band's bins as a slice: a view, not a copy of the band
+    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
+    # the cue was measured over the whole band: with part of it above the Nyquist frequency
+    # (below 20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of
+    # the bundled loop passed for a ride
+    if hi > magnitude.shape[0] or not is_ride_pattern(magnitude[lo:hi].sum(axis=1), hat, frame_rate, bin_hz):
         return weights
     weights[:] = 1
-    for p in _peaks(snare, PEAK_DB, distance=5):
-        weights[max(0, p - SNARE_GUARD):p + SNARE_GUARD + 1] = 0
+    guard = _frames(SNARE_GUARD_S, frame_rate)
+    for p in _peaks(snare, PEAK_DB, distance=_frames(SNARE_DISTANCE_S, frame_rate)):
+        weights[max(0, p - guard):p + guard + 1] = 0
     return weights
 
 
-def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, target):
+def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target):
     """Route the ride's strokes from the closed hat part to the output ``target``.
 
     Parameters
@@ -166,28 +209,39 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, target):
     labels : sequence of K str
         The labels of the first K templates.
     magnitude : ndarray, shape (F, C, N)
-    sr, n_fft : int
+    sr, n_fft, hop_length : int
+        As in :func:`stroke_weights`.
     target : int
         The cymbals' output.
 
     Returns
     -------
-    P, H, route, strokes, with_snare
+    P : ndarray, shape (F, K' + 1, T)
         With one extra template (the hat part, routed to ``target``) carrying the moved
-        share of its activation; that moved activation (C, N); and the hat part's
-        activation where it stays (C, N: within :data:`SNARE_GUARD` frames of the
+        share of its activation.
+    H : ndarray, shape (K' + 1, C, N)
+    route : ndarray of int, shape (K' + 1,)
+    strokes : ndarray, shape (C, N)
+        That moved activation.
+    with_snare : ndarray, shape (C, N)
+        The hat part's activation where it stays (within :data:`SNARE_GUARD_S` of the
         snare's hits, 0 elsewhere) — a ride struck with the snare is there too, so
         :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks the strokes from
-        both.  The inputs and None, None when the recording is not a ride pattern.  The
-        model ``Σ_k P_k * H_k`` is unchanged.
+        both.
+
+        The inputs and None, None when the recording is not a ride pattern (or the
+        templates have no closed hi-hat part).  The model ``Σ_k P_k * H_k`` is unchanged.
     """
     labels = list(labels)
-    snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
-    if HAT_LABEL not in labels or not snare:
+    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == HAT_NOTE]
+    if not hats:
         return P, H, route, None, None
-    hat = labels.index(HAT_LABEL)
+    hat = hats[0]
+    snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
     summed = H[:len(labels)].sum(axis=1)
-    weights = stroke_weights(magnitude, summed[hat], summed[snare].sum(axis=0), sr=sr, n_fft=n_fft)
+    # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)
+    snare_activation = summed[snare].sum(axis=0) if snare else np.zeros_like(summed[hat])
+    weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
@@ -197,21 +251,26 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, target):
     return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes, with_snare)
 
 
-def hat_echoes(hat_times, hat_strengths, stroke_times, stroke_strengths) -> np.ndarray:
+def hat_echoes(hat_times, hat_strengths, stroke_times, stroke_strengths, *, share=ECHO_SHARE) -> np.ndarray:
     """Which of the hi-hat's hits are a ride stroke's echo in the other hat parts.
 
     In a ride recording the closed hat part's strokes are moved, but the hat's other
     parts (open, pedal) still explain a little of each stroke: a hit of the hat within
     :data:`ECHO_S` of a stroke and under :data:`ECHO_SHARE` of the stroke's strength is
     that echo, not a hat played with the ride (a pedal chick with the snare stays as
-    strong as the stroke it is picked with: the activation there is the same).
+    strong as the stroke it is picked with: the activation there is the same).  The
+    crash parts echo the strokes too: with ``share=CRASH_SHARE`` the same rule finds the
+    cymbals' hits that are a stroke again.
 
     Parameters
     ----------
     hat_times, hat_strengths : ndarray, shape (n_hat,)
-        The hi-hat's hits (s) and their strengths.
+        The hi-hat's (or the cymbals') hits (s) and their strengths.
     stroke_times, stroke_strengths : ndarray, shape (n_strokes,)
         The ride's strokes (:data:`STROKE_LABEL`), in the same activation units.
+    share : float, default ECHO_SHARE
+        A hit under ``share`` × the strongest stroke within :data:`ECHO_S` is an echo
+        (:data:`CRASH_SHARE` for the cymbals: weaker than the stroke).
 
     Returns
     -------
@@ -224,4 +283,4 @@ def hat_echoes(hat_times, hat_strengths, stroke_times, stroke_strengths) -> np.n
         return np.zeros(len(hat_times), dtype=bool)
     close = np.abs(hat_times[:, None] - stroke_times[None, :]) < ECHO_S  # (n_hat, n_strokes)
     loudest = np.where(close, stroke_strengths[None, :], 0.0).max(axis=1)
-    return close.any(axis=1) & (hat_strengths < ECHO_SHARE * loudest)
+    return close.any(axis=1) & (hat_strengths < share * loudest)

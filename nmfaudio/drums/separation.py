@@ -88,7 +88,7 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.drums.ride import STROKE_LABEL, hat_echoes, move_strokes
+from nmfaudio.drums.ride import CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -120,6 +120,17 @@ class DrumSeparation:
     mask_power : float
     name : str
         File stem for :meth:`save` (the input file's stem, or "mixture").
+    ride_strokes : ndarray or None
+        In a recording whose time is kept on a ride (:mod:`nmfaudio.drums.ride`), the
+        strokes taken from the closed hi-hat part: their activation, shape (n_frames,)
+        for mono input, (n_channels, n_frames) otherwise.  Part of
+        ``activations["cymbals"]`` (not of the hi-hat's); with the cymbals not asked for
+        the strokes went to the residual.  None when no ride was found.
+    ride_with_snare : ndarray or None
+        In a ride recording, the closed hi-hat part's activation within
+        :data:`~nmfaudio.drums.ride.SNARE_GUARD_S` of the snare's hits, where it stays in
+        ``activations["hihat"]`` (pedal chicks; a stroke with the snare is there too), 0
+        elsewhere; the shape of ``ride_strokes``.  None when no ride was found.
     """
 
     sources: dict
@@ -145,12 +156,12 @@ class DrumSeparation:
     accompaniment: bool = False
     sustained_share: float | None = None
     tonal_share: float | None = None
-    #: The ride's strokes taken from the closed hi-hat part (:mod:`nmfaudio.drums.ride`):
-    #: their activation, part of ``activations["cymbals"]``, or None.
+    #: The ride's strokes taken from the closed hi-hat part (see Attributes): their
+    #: activation — part of ``activations["cymbals"]``, or of the residual when the
+    #: cymbals are not asked for — or None.
     ride_strokes: np.ndarray | None = None
-    #: In a ride recording, the closed hi-hat part's activation at the snare's hits,
-    #: where it stays in ``activations["hihat"]`` (pedal chicks; a stroke with the snare
-    #: is there too): 0 elsewhere, or None.
+    #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
+    #: Attributes), or None.
     ride_with_snare: np.ndarray | None = None
 
     def two_stems(self) -> dict:
@@ -189,12 +200,8 @@ class DrumSeparation:
 
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     def hits(self, **options):
-        """The drum hits: :func:`nmfaudio.drums.hits.detect_hits` on ``activations``,
-        with the separated tracks to check each attack and, with the mixture (the sum
-        of the tracks), to time it.  A ride's strokes (``ride_strokes``, and
-        ``ride_with_snare`` at the snare's hits) are picked from their own activation, as
-        ``"cymbals_ride"`` (General MIDI 51); the hi-hat's hits that are only their echo
-        in the other hat parts are dropped (:func:`nmfaudio.drums.ride.hat_echoes`).
+        """The drum hits: :meth:`detect_hits_in` on the separated tracks (to check each
+        attack) and, with the mixture (the sum of the tracks), to time it.
 
         Returns
         -------
@@ -202,11 +209,38 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        if "mixture" not in options:  # mixture=None turns the mixture's timing off
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+        signals = {name: self.sources[name] for name in self.activations if name in self.sources}
+        return self.detect_hits_in(signals, **options)
+
+    def detect_hits_in(self, signals, **options):
+        """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
+        (arrays, or readers of the stems written block by block: the streamed mode).
+
+        A ride's strokes (``ride_strokes``, and ``ride_with_snare`` at the snare's hits)
+        are picked from their own activation, as ``"cymbals_ride"`` (General MIDI 51;
+        checked on the cymbals' track: a sub-template's track is its class's); the
+        hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
+        hits at a stronger stroke, are dropped
+        (:func:`nmfaudio.drums.ride.hat_echoes`).
+
+        Parameters
+        ----------
+        signals : dict {str: ndarray or reader} or None
+            The separated tracks by class name (shape (n_samples,) or (n_channels,
+            n_samples)).
+        **options
+            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` among them).
+
+        Returns
+        -------
+        DrumHits
+        """
         from nmfaudio.drums.hits import detect_hits
 
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
-        signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         activations = self.activations
         ride = self.ride_strokes is not None and "cymbals" in activations
         if ride:
@@ -215,16 +249,17 @@ class DrumSeparation:
             # the strokes played with the snare stayed in the hat's activation: picked for both
             activations[STROKE_LABEL] = (self.ride_strokes if self.ride_with_snare is None
                                          else self.ride_strokes + self.ride_with_snare)
-        if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
-        if ride and "hihat" in found.classes:
-            hat, strokes = found["hihat"], found[STROKE_LABEL]
-            keep = ~hat_echoes(hat.times, hat.strengths, strokes.times, strokes.strengths)
-            hat = dataclasses.replace(hat, times=hat.times[keep], strengths=hat.strengths[keep],
-                                      velocities=hat.velocities[keep])
-            found = dataclasses.replace(found, classes={**found.classes, "hihat": hat})
-        return found
+        if not ride:
+            return found
+        strokes, classes = found[STROKE_LABEL], dict(found.classes)
+        for name, share in (("hihat", ECHO_SHARE), ("cymbals", CRASH_SHARE)):
+            if name in classes:  # a stroke's echo in the hat's other parts / the crash parts
+                hit = classes[name]
+                keep = ~hat_echoes(hit.times, hit.strengths, strokes.times, strokes.strengths, share=share)
+                classes[name] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
+                                                    velocities=hit.velocities[keep])
+        return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
@@ -576,6 +611,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                              magnitude=True)
     C, F, N = X.shape
     magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
+    freqs = np.arange(F) * (sr / n_fft)  # each bin's frequency (Hz)
     peak = float(magnitude.max())
     if peak == 0:  # silence: nothing to separate, every stem silent
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
@@ -666,7 +702,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO, level=hits)
         # below CLEAN_HZ the kick's body under the bass: not in its fitted template (templates.floor_decay)
-        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(np.arange(F) * (sr / n_fft) < CLEAN_HZ)),
+        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)),
                               level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
@@ -705,7 +741,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # who asked for no residual gets none.
     route = index
     if sustained is None and (has_free or np.any(index == D)):
-        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, np.arange(F) * (sr / n_fft),
+        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs,
                                                 residual=D)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
@@ -714,8 +750,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     strokes = with_snare = None
     if sustained is None and "hihat" in classes:
         target = classes.index("cymbals") if "cymbals" in classes else D
-        P_masks, H_masks, route, strokes, with_snare = move_strokes(P_masks, H_masks, route, kit.classes, magnitude, sr=sr,
-                                                        n_fft=n_fft, target=target)
+        P_masks, H_masks, route, strokes, with_snare = move_strokes(
+            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)

@@ -161,7 +161,6 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     return out
 
 
-
 def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0) -> np.ndarray:
     """The given templates' lowest ``n_bins`` bins decaying from the template's peak frame
     no faster than ``ratio`` per frame: ``max(P[f, k, τ], level · P[f, k, p] · ratio^(τ − p))``

@@ -43,13 +43,15 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
 
 def _detected_hits(result, hits=None):
     """``{class: hit times (s)}`` from ``hits`` or :meth:`DrumSeparation.hits` — the hits
-    the CLI counts and writes as MIDI/CSV — or None when they cannot be detected (no ``sr``)."""
+    the CLI counts and writes as MIDI/CSV, a sub-template's (the ride's ``cymbals_ride``)
+    under its class (``DrumHits.times_by_track``) — or None when they cannot be detected
+    (no ``sr``)."""
     if hits is not None:
-        return {name: list(times) for name, times in hits.times.items()}
+        return hits.times_by_track(result.activations)
     if not result.sr or not hasattr(result, "hits"):
         return None
     try:
-        return {name: list(times) for name, times in result.hits().times.items()}
+        return result.hits().times_by_track(result.activations)
     except ValueError:
         return None
 
