@@ -627,13 +627,13 @@ def test_band_flux_in_chunks_equals_the_whole_spectrogram(monkeypatch, chunk):
 def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
     # bit for bit the float64 computation it replaced (channels summed in float64 in
     # order, squared, cumulated, a leading 0), without its temporaries
-    from nmfaudio.drums.hits import _mono_energy
+    from nmfaudio.drums.track_reads import mono_energy
 
     y = np.random.default_rng(1).standard_normal(shape).astype(dtype)
     mono = y.astype(np.float64)
     if mono.ndim == 2:
         mono = mono.sum(axis=0)
-    np.testing.assert_array_equal(_mono_energy(y), np.concatenate([[0.0], np.cumsum(mono * mono)]))
+    np.testing.assert_array_equal(mono_energy(y), np.concatenate([[0.0], np.cumsum(mono * mono)]))
 
 
 # ---------------------------------------------------------------------------------------

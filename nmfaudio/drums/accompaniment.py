@@ -61,9 +61,8 @@ __all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "CLEAN_HZ", "DECISION_HZ", "HIGH_HZ",
            "NOTE_AHEAD_SECONDS", "NOTE_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "TAIL_CLASSES", "TAIL_FLOOR_RATIO",
            "accompaniment_mode", "attack_gains", "decision_share", "decision_spans", "energy_share",
            "high_band_factors", "hit_weights", "kick_hit_frames", "mask_weight", "median_frames",
-           "note_onsets_sustained",
-           "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained", "sustain_seconds", "sustained_part",
-           "sustained_share", "tonal_share", "tonal_sums", "use_accompaniment"]
+           "note_onsets_sustained", "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained",
+           "sustain_seconds", "sustained_part", "sustained_share", "tonal_share", "tonal_sums", "use_accompaniment"]
 
 #: Length of the running median over time (seconds; :func:`median_frames`: 31 frames at
 #: 44.1 kHz with the default hop of 1024).  0.7 s (61 frames at hop 512, the hop of that

@@ -683,8 +683,6 @@ def _signal_for(name, signals):
     return None if owner is None else signals[owner]
 
 
-_mono_energy = track_reads.mono_energy
-_rises = track_reads.rises
 
 
 @dataclass
@@ -777,9 +775,9 @@ def detect_hits(
         default 6 for kick and snare, 3 for the others.
     bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed; default 1 for toms and crash-like cymbals, 0.2 for the others (a ride too) (a hi-hat played
-        with every snare stroke is measured as "cross-talk" too; this keeps its
-        normal-strength hits).
+        bleed; default 1 for toms and crash-like cymbals, 0.2 for the others and a ride
+        (a hi-hat played with every snare stroke is measured as "cross-talk" too; this
+        keeps its normal-strength hits).
     min_rise_db : float, default 3
         Least energy rise of the class's track at a hit (with ``signals``).
     rise_window_s : float > 0, default 0.01
@@ -866,7 +864,7 @@ def detect_hits(
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
             centres = found.frames * hop_length
-            rises, instants = _rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
+            rises, instants = track_reads.rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
                                      search=hop_length, step=rise_step)
             keep = rises.max(axis=1) >= min_rise_db
             timing = rises
@@ -877,7 +875,7 @@ def detect_hits(
                 if len(mix) != len(track):
                     raise ValueError(f"mixture has {len(mix) - 1} samples but signals[{name!r}] has "
                                      f"{len(track) - 1}; give the recording the tracks were separated from")
-                timing = rises + _rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
+                timing = rises + track_reads.rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         result[name] = found
@@ -897,7 +895,8 @@ def detect_hits(
             def retime(samples, curves=curves):
                 # the flux frame's window starts up to half a window before the attack:
                 # time the onset as in step 6, where the track (and the mixture) rise most
-                rises = [_rises(c, samples, window=window, search=_FLUX_N_FFT // 4, step=rise_step) for c in curves]
+                rises = [track_reads.rises(c, samples, window=window, search=_FLUX_N_FFT // 4, step=rise_step)
+                         for c in curves]
                 total = sum(r[0] for r in rises)
                 return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
 

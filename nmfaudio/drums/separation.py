@@ -74,12 +74,11 @@ from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
                                            NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
-                                           accompaniment_mode, attack_gains,
-                                           decision_share, energy_share,
+                                           accompaniment_mode, attack_gains, decision_share, energy_share,
                                            high_band_factors, hit_share, hit_weights, kick_hit_frames, mask_weight,
-                                           median_frames,
-                                           note_onsets_sustained, reattack_part, reattack_share, SpreadSustained,
-                                           sustain_seconds, sustained_part, tonal_share, use_accompaniment)
+                                           median_frames, note_onsets_sustained, reattack_part, reattack_share,
+                                           SpreadSustained, sustain_seconds, sustained_part, tonal_share,
+                                           use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -772,20 +771,25 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
-    strokes_out = None if strokes is None else (strokes / np.float32(scale)).astype(np.float32)  # (C, N)
-    with_snare_out = None if with_snare is None else (with_snare / np.float32(scale)).astype(np.float32)
+
+    def as_output(h):  # an activation (C, N) in the input's units: (N,) for mono input
+        if h is None:
+            return None
+        h = (h / np.float32(scale)).astype(np.float32)
+        return h[0] if y.ndim == 1 else h
+
+    strokes_out, with_snare_out = as_output(strokes), as_output(with_snare)
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
         summed = H_out[index == d].sum(axis=0)
+        summed = summed[0] if y.ndim == 1 else summed
         if strokes_out is not None and label in ("hihat", "cymbals"):  # the strokes are the cymbals'
             summed = np.maximum(summed - strokes_out, 0) if label == "hihat" else summed + strokes_out
-        activations[label] = summed[0] if y.ndim == 1 else summed
+        activations[label] = summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
                           sustained_share=sustained_fraction, tonal_share=tonal,
-                          ride_strokes=None if strokes_out is None else strokes_out[0] if y.ndim == 1 else strokes_out,
-                          ride_with_snare=(None if with_snare_out is None else with_snare_out[0] if y.ndim == 1
-                                           else with_snare_out))
+                          ride_strokes=strokes_out, ride_with_snare=with_snare_out)

@@ -208,6 +208,7 @@ def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0) 
         np.maximum(out[:n_bins, k, peak + 1:], floor.astype(P.dtype), out=out[:n_bins, k, peak + 1:])
     return out
 
+
 # --------------------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------------------
