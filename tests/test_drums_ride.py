@@ -163,12 +163,13 @@ def loop():
 
 
 def test_the_bundled_hihat_loop_is_not_a_ride(loop, monkeypatch):
-    """The loop's hats are judged (the decision runs, once) and found no ride: nothing moves."""
+    """The loop's hats are judged (the decision runs on the closed hat part, then on the
+    ride part) and found no ride: nothing moves, no strokes are picked apart."""
     decisions = []
     decide = ride.is_ride_pattern
     monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: decisions.append(decide(*a)) or decisions[-1])
     result = separate_drums(*loop, random_state=0)
-    assert decisions == [False]
+    assert decisions == [False, False]
     assert result.ride_strokes is None and result.ride_with_snare is None
 
 
@@ -219,6 +220,73 @@ def test_the_strokes_played_with_the_snare_are_ride_notes_too(loop, monkeypatch)
 
     assert share_near(strokes) >= 0.6
     assert share_near(hat) >= 0.5
+
+
+def _parts(ride_activation):
+    """Templates with crash and ride parts: (P, H, labels, magnitude) whose ride part has
+    ``ride_activation`` (N_FRAMES,) and the crash part one hit."""
+    rng = np.random.default_rng(2)
+    labels = ["kick", "snare", "hihat", "cymbals:crash", "cymbals:ride"]
+    H = rng.random((5, 1, N_FRAMES)) * 1e-3
+    H[4, 0] = ride_activation
+    H[3, 0, 40] = 5.0
+    return H, labels
+
+
+def _full_band(band):
+    magnitude = np.full((N_FFT // 2 + 1, 1, N_FRAMES), 1e-3)
+    lo = int(np.ceil(ride.RIDE_BAND_HZ[0] * N_FFT / SR))
+    magnitude[lo:lo + BINS, 0] = band
+    return magnitude
+
+
+def test_the_ride_part_is_judged_with_the_same_cue():
+    """A kit whose strokes the ride template took (the closed hat part 20-30 dB under its
+    own peaks there, measured on Millo-Drums and Audiophob): the ride part's activation is
+    judged like the hat's — a steady ring between its hits is a ride and the part's
+    activation is returned as the strokes; dying hats under the same hits, or no part
+    with the ride's note, give None."""
+    H, labels = _parts(_activation(_strokes()))
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    strokes = ride.ride_part_strokes(H, labels, _full_band(ride_band()), **grid)
+    assert strokes is not None and strokes.shape == (1, N_FRAMES)
+    np.testing.assert_array_equal(strokes, H[4])
+    assert ride.ride_part_strokes(H, labels, _full_band(hats_band()), **grid) is None
+    crash_only = ["kick", "snare", "hihat", "cymbals:crash", "cymbals:china"]
+    assert ride.ride_part_strokes(H, crash_only, _full_band(ride_band()), **grid) is None
+    # the band reaching past Nyquist: no ride judged, as for the hat part
+    assert ride.ride_part_strokes(H, labels, _full_band(ride_band()), sr=16000, n_fft=N_FFT,
+                                  hop_length=HOP) is None
+
+
+def test_a_ride_in_its_own_part_changes_no_stem_and_is_picked_apart(loop, monkeypatch):
+    """When the closed hat part is no ride but the ride part is (the decision forced on
+    the second judgement only): nothing moves — stems and activations identical to the
+    run without a ride — and ``hits()`` picks the ride part's strokes as ``cymbals_ride``
+    (note 51), the crash's hits from what is left of the cymbals' activation."""
+    mix, sr = loop
+    before = separate_drums(mix, sr, random_state=0)
+    calls = []
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: calls.append(1) or len(calls) == 2)
+    after = separate_drums(mix, sr, random_state=0)
+    assert len(calls) == 2 and after.ride_strokes is not None and after.ride_with_snare is None
+    for name in before.sources:
+        np.testing.assert_array_equal(after.sources[name], before.sources[name])
+    for name in before.activations:
+        np.testing.assert_array_equal(after.activations[name], before.activations[name])
+    assert after.ride_strokes.shape == after.activations["cymbals"].shape
+    assert np.all(after.ride_strokes <= after.activations["cymbals"] * (1 + 1e-6) + 1e-12)
+    # the loop plays no ride (its ride part holds no stroke above the threshold): the
+    # split is checked — a note-51 class, and the crash's hits picked without the ride part
+    from nmfaudio.drums import detect_hits
+
+    hits = after.hits()
+    assert hits["cymbals_ride"].note == 51
+    crash_only = dict(after.activations, cymbals=np.maximum(after.activations["cymbals"] - after.ride_strokes, 0))
+    signals = {name: after.sources[name] for name in after.activations}
+    expected = detect_hits(crash_only, sr=sr, hop_length=after.hop_length, signals=signals,
+                           mixture=sum(after.sources.values()))["cymbals"].times
+    np.testing.assert_array_equal(hits["cymbals"].times, expected)
 
 
 def test_hat_echoes_are_weak_hat_hits_at_a_stroke():

@@ -18,6 +18,18 @@ tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
 performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
 
+**The ride part.** Some kits' strokes fit the ride template better than the closed
+hat's (Millo-Drums, Audiophob at times): the ride part takes them, the hat part only
+holds the pedal chicks and a crash, and nothing needs moving — but the cymbals'
+activation is the crash's and the ride's summed, and the strokes, 10-30 dB under the
+crashes there, fall under its threshold.  When the hat part's hits are no ride's, the
+same cue judges the ride part's activation (:func:`ride_part_strokes`); when it holds,
+``hits()`` picks that part apart as :data:`STROKE_LABEL`.  Measured on the tuning
+ride-style performances of six kits, seeds 0, 2 and 4 (36; docs/transcription.md,
+ride-part round): 22 found instead of 19, cymbals F 0.562 → 0.609; none of 76 regular,
+kick/snare/hi-hat-only and loop recordings decided (the ride part's share of steady gaps
+0.00-0.14 there, one 0.50 with a 12-dB median change).
+
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
 hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
@@ -42,7 +54,7 @@ from nmfaudio.drums.hits import gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "is_ride_pattern", "stroke_weights",
-           "move_strokes", "hat_echoes"]
+           "move_strokes", "ride_part_strokes", "hat_echoes"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -81,6 +93,9 @@ SNARE_GUARD_S = 0.023
 #: The General MIDI note of the template part whose model the ride's strokes are taken
 #: from: the closed hi-hat (the first hi-hat label that names it: "hihat", "hihat:closed").
 HAT_NOTE = 42
+#: The General MIDI note of the cymbals part whose activation is judged when the closed
+#: hat part's is no ride's (:func:`ride_part_strokes`): the ride ("cymbals:ride").
+RIDE_NOTE = 51
 #: The name of the strokes' activation in :meth:`DrumSeparation.hits` (a cymbals
 #: sub-template: General MIDI note 51, the cymbals' track).
 STROKE_LABEL = "cymbals_ride"
@@ -155,6 +170,19 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz) -> bool:
     return bool(steady.mean() >= STEADY_SHARE and np.median(np.abs(change)) < MEDIAN_DB)
 
 
+def _rings(magnitude, activation, *, sr, n_fft, hop_length) -> bool:
+    """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
+    ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist."""
+    bin_hz, frame_rate = sr / n_fft, sr / hop_length
+    # the band's bins as a slice: a view, not a copy of the band
+    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
+    # the cue was measured over the whole band: with part of it above the Nyquist frequency
+    # (below 20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of
+    # the bundled loop passed for a ride
+    return hi <= magnitude.shape[0] and is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate,
+                                                        bin_hz)
+
+
 def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
@@ -178,13 +206,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarra
     """
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
-    bin_hz, frame_rate = sr / n_fft, sr / hop_length
-    # the band's bins as a slice: a view, not a copy of the band
-    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
-    # the cue was measured over the whole band: with part of it above the Nyquist frequency
-    # (below 20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of
-    # the bundled loop passed for a ride
-    if hi > magnitude.shape[0] or not is_ride_pattern(magnitude[lo:hi].sum(axis=1), hat, frame_rate, bin_hz):
+    frame_rate = sr / hop_length
+    if not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -248,6 +271,46 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     H = np.concatenate([H, strokes[None]])
     H[hat] = with_snare
     return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes, with_snare)
+
+
+def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length):
+    """The ride part's own activation, when its hits are a ride's and the closed hat
+    part's were not.
+
+    Some kits' strokes fit the ride template (:data:`RIDE_NOTE`) better than the
+    closed hat's: the ride part then takes them (a few dB under its largest hit, the
+    closed hat part 20-30 dB under its own) and rings between them, while the hat part
+    holds the pedal chicks and a crash.  That part already goes to the cymbals stem;
+    the same cue as :func:`is_ride_pattern`, on its activation, tells that it keeps time,
+    and :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` then picks its strokes as
+    :data:`STROKE_LABEL` (a ride sits 10-30 dB under the crashes in the cymbals'
+    activation, under their threshold).  Nothing is moved: the model and the stems are
+    unchanged.
+
+    Parameters
+    ----------
+    H : ndarray, shape (K', C, N)
+        The activations (the first K labelled).
+    labels : sequence of K str
+    magnitude : ndarray, shape (F, C, N)
+    sr, n_fft, hop_length : int
+        As in :func:`stroke_weights`.
+
+    Returns
+    -------
+    ndarray, shape (C, N), or None
+        The ride part's activation, or None when its hits are no ride's (or the templates
+        have no ride part).
+    """
+    labels = list(labels)
+    parts = [k for k, label in enumerate(labels)
+             if class_of(label) == "cymbals" and gm_notes([label])[label] == RIDE_NOTE]
+    if not parts:
+        return None
+    strokes = H[parts[0]]
+    if not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length):
+        return None
+    return strokes.copy()
 
 
 def hat_echoes(hat_times, hat_strengths, stroke_times, stroke_strengths, *, share=ECHO_SHARE) -> np.ndarray:

@@ -87,7 +87,7 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.drums.ride import CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes
+from nmfaudio.drums.ride import CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_part_strokes
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -121,10 +121,12 @@ class DrumSeparation:
         File stem for :meth:`save` (the input file's stem, or "mixture").
     ride_strokes : ndarray or None
         In a recording whose time is kept on a ride (:mod:`nmfaudio.drums.ride`), the
-        strokes taken from the closed hi-hat part: their activation, shape (n_frames,)
-        for mono input, (n_channels, n_frames) otherwise.  Part of
-        ``activations["cymbals"]`` (not of the hi-hat's); with the cymbals not asked for
-        the strokes went to the residual.  None when no ride was found.
+        strokes taken from the closed hi-hat part — or, when that part's hits are no
+        ride's but the ride part's are, the ride part's own activation (nothing moved:
+        :func:`~nmfaudio.drums.ride.ride_part_strokes`): shape (n_frames,) for mono
+        input, (n_channels, n_frames) otherwise.  Part of ``activations["cymbals"]``
+        (not of the hi-hat's); with the cymbals not asked for the moved strokes went to
+        the residual.  None when no ride was found.
     ride_with_snare : ndarray or None
         In a ride recording, the closed hi-hat part's activation within
         :data:`~nmfaudio.drums.ride.SNARE_GUARD_S` of the snare's hits, where it stays in
@@ -155,9 +157,9 @@ class DrumSeparation:
     accompaniment: bool = False
     sustained_share: float | None = None
     tonal_share: float | None = None
-    #: The ride's strokes taken from the closed hi-hat part (see Attributes): their
-    #: activation — part of ``activations["cymbals"]``, or of the residual when the
-    #: cymbals are not asked for — or None.
+    #: The ride's strokes taken from the closed hi-hat part, or the ride part's own
+    #: (see Attributes): their activation — part of ``activations["cymbals"]``, or of
+    #: the residual when the cymbals are not asked for — or None.
     ride_strokes: np.ndarray | None = None
     #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
     #: Attributes), or None.
@@ -751,6 +753,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         target = classes.index("cymbals") if "cymbals" in classes else D
         P_masks, H_masks, route, strokes, with_snare = move_strokes(
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target)
+    moved = strokes is not None
+    if sustained is None and not moved and "cymbals" in classes:
+        # ... or the kit's ride part took the strokes: already the cymbals', picked apart
+        strokes = ride_part_strokes(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
@@ -783,7 +789,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
         summed = H_out[index == d].sum(axis=0)
         summed = summed[0] if y.ndim == 1 else summed
-        if strokes_out is not None and label in ("hihat", "cymbals"):  # the strokes are the cymbals'
+        if moved and label in ("hihat", "cymbals"):  # the moved strokes are the cymbals'
             summed = np.maximum(summed - strokes_out, 0) if label == "hihat" else summed + strokes_out
         activations[label] = summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
