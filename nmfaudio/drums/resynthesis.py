@@ -202,9 +202,8 @@ def _spatial_update_numpy(S, pairs, n_iter):
 
 if HAVE_NUMBA:
 
-    from nmfaudio.nmf.kernels import _jit  # the engine's flags: fastmath lets LLVM vectorize over the bins
-
-    @_jit
+    # fastmath 'reassoc' lets LLVM vectorize over the bins (as masks.py's kernel)
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
     def _spatial_update(S, pairs, n_iter):
         """:func:`_spatial_update_numpy` compiled, a frame at a time, bins innermost."""
         C, D, n, F = S.shape
