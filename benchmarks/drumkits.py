@@ -162,9 +162,9 @@ def read_instruments(kit_dir):
     -------
     dict
         ``{"name": str, "license": str, "instruments": [instrument, ...]}`` in the
-        kit's order, an instrument being ``{"name", "gain", "midi_note", "layers"}``
-        with ``layers`` a list of ``(vel_min, vel_max, gain, Path)`` sorted by
-        ``vel_min``.
+        kit's order, an instrument being ``{"name", "gain", "midi_note", "pan",
+        "layers"}`` with ``pan`` its (left, right) channel gains (:func:`_pan_gains`) and
+        ``layers`` a list of ``(vel_min, vel_max, gain, Path)`` sorted by ``vel_min``.
     """
     kit_dir = find_kit(kit_dir)
     root = ET.parse(kit_dir / "drumkit.xml").getroot()
@@ -188,23 +188,41 @@ def read_instruments(kit_dir):
             continue
         gain = float(_child(inst, "gain", 1)) * float(_child(inst, "volume", 1))
         note = int(float(_child(inst, "midiOutNote", -1)))
-        instruments.append({"name": name, "gain": gain, "midi_note": note,
+        instruments.append({"name": name, "gain": gain, "midi_note": note, "pan": _pan_gains(inst),
                             "layers": sorted(layers, key=lambda l: l[0])})
     license_text = _child(root, "license", None) or _child(root, "licence", "") or ""
     return {"name": _child(root, "name", kit_dir.name), "instruments": instruments,
             "license": license_text.strip()}
 
 
-def _load(path, sr, cache):
-    """Load a sample as float32 mono at ``sr`` (cached)."""
-    if path not in cache:
+def _pan_gains(inst):
+    """An instrument's (left, right) channel gains as Hydrogen plays it: ``<pan>`` p in
+    [-1, 1] (Hydrogen >= 1.0) by its default "balance" pan law — the far channel
+    attenuated to 1 - |p|, the near one at 1 — or the older ``<pan_L>``/``<pan_R>``
+    pair, each channel's gain as written.  (1, 1) when the kit says nothing."""
+    pan = _child(inst, "pan")
+    if pan is not None:
+        p = float(np.clip(float(pan), -1.0, 1.0))
+        return (min(1.0, 1.0 - p), min(1.0, 1.0 + p))
+    return (float(_child(inst, "pan_L", 1)), float(_child(inst, "pan_R", 1)))
+
+
+def _load(path, sr, cache, *, stereo=False):
+    """Load a sample as float32 at ``sr`` (cached): mono, shape (n,), the channels'
+    average; or with ``stereo`` shape (2, n), a mono sample in both channels and a
+    stereo one as recorded (the way Hydrogen plays it)."""
+    key = (path, "stereo") if stereo else path
+    if key not in cache:
         y, file_sr = sf.read(path, dtype="float32", always_2d=True)
-        y = y.mean(axis=1)
+        if stereo:
+            y = (np.repeat(y, 2, axis=1) if y.shape[1] == 1 else y[:, :2]).T
+        else:
+            y = y.mean(axis=1)
         if file_sr != sr:
             import librosa
             y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq")
-        cache[path] = np.ascontiguousarray(y, dtype=np.float32)
-    return cache[path]
+        cache[key] = np.ascontiguousarray(y, dtype=np.float32)
+    return cache[key]
 
 
 def _pick_layer(layers, velocity):

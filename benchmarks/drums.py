@@ -40,6 +40,10 @@ Methods (rows of the table):
 
 Scores: BSS Eval SDR (``nmfaudio.metrics.sdr``, mir_eval) and SI-SDR per stem, mean over
 mixtures; time: median wall time of one ``separate_drums`` call (file already in memory).
+``--performances --stereo`` renders the performances in stereo, each instrument at its
+kit's pan (``performances.render(..., stereo=True)``), separates the stereo mixture and
+scores the channel average of each stem, as ``benchmarks/full_song.py`` scores stereo (the
+oracle ratio mask and the routing per channel).
 
     python benchmarks/drums.py            # 24 mixtures, all methods (about 10 minutes)
     python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
@@ -49,6 +53,7 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
     python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
+    python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
@@ -112,14 +117,15 @@ FLOOR_SECONDS = 0.3
 
 
 def oracle_ratio_mask(mix, stems, n_fft=2048, hop_length=512):
-    """Stems estimated with the oracle ratio mask |S_i| / Σ_j |S_j|."""
+    """Stems estimated with the oracle ratio mask |S_i| / Σ_j |S_j| (multichannel: each
+    channel's own mask)."""
     from nmfaudio import spectrum
 
     X = spectrum.stft(mix, n_fft=n_fft, hop_length=hop_length)
     S = np.stack([np.abs(spectrum.stft(s, n_fft=n_fft, hop_length=hop_length)) for s in stems])
     total = S.sum(axis=0)
     M = np.where(total > 0, S / np.where(total > 0, total, 1), 1 / len(stems))
-    return [spectrum.istft(m * X, n_fft=n_fft, hop_length=hop_length, length=len(mix)) for m in M]
+    return [spectrum.istft(m * X, n_fft=n_fft, hop_length=hop_length, length=mix.shape[-1]) for m in M]
 
 
 def plain_nmf_oracle(mix, stems, sr, k=12):
@@ -224,11 +230,19 @@ PERFORMANCE_SETS = (
 FLOORS = {"mean3": 8.0, "hihat": -2.0, "toms": 2.0, "cymbals": 2.0}
 
 
+def _channel_average(x):
+    """A stereo (2, n) signal's channel average, as benchmarks/full_song.py scores stereo;
+    mono unchanged."""
+    return x.mean(axis=0) if x.ndim == 2 else x
+
+
 def _sdr_one(reference, estimate):
     """BSS Eval SDR of one stem (mir_eval; the SDR of a source depends only on its own
-    reference), or NaN when the reference is silent (the class does not play)."""
+    reference; stereo: of the channel average), or NaN when the reference is silent (the
+    class does not play)."""
     from nmfaudio.metrics import sdr
 
+    reference, estimate = _channel_average(reference), _channel_average(estimate)
     if not np.any(reference):
         return np.nan
     if not np.any(estimate):
@@ -239,6 +253,7 @@ def _sdr_one(reference, estimate):
 def _si_sdr_one(reference, estimate):
     from nmfaudio.metrics import si_sdr
 
+    reference, estimate = _channel_average(reference), _channel_average(estimate)
     return np.nan if not np.any(reference) else float(si_sdr(reference, estimate))
 
 
@@ -252,20 +267,22 @@ def routing(m, outputs, classes=performances.CLASSES):
     """{true class: {output: share of the class's energy}}: each output's mask is taken as
     |STFT(output)| / Σ |STFT(outputs)| (the masks recovered from the outputs), and the
     share is Σ mask² |S_class|² normalized over the outputs (the classes of ``classes``
-    that ``m`` has and that play)."""
+    that ``m`` has and that play; stereo: the masks of each channel over its own
+    spectrogram, summed over the channels)."""
     E = np.stack([_magnitude(outputs[o]) for o in outputs])
     M2 = (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
     table = {}
     for cls in classes:
         S = _magnitude(m[cls]) ** 2
         if S.sum() > 0:
-            shares = (M2 * S).sum(axis=(1, 2))
+            shares = (M2 * S).reshape(len(E), -1).sum(axis=1)
             table[cls] = dict(zip(outputs, shares / shares.sum()))
     return table
 
 
 def oracle_outputs(m):
-    """The oracle ratio mask over the six classes; "other" is the residual."""
+    """The oracle ratio mask over the six classes (stereo: per channel); "other" is the
+    residual."""
     estimates = oracle_ratio_mask(m["mix"], [m[c] for c in performances.CLASSES])
     out = dict(zip(performances.CLASSES, estimates))
     out["residual"] = out.pop("other")
@@ -347,22 +364,25 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0, sets=None) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None, stereo=False) -> int:
     """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
-    the held-out set unseen while choosing)."""
+    the held-out set unseen while choosing).  ``stereo``: the performances rendered in
+    stereo at each kit's pan (:func:`performances.render`), separated as stereo, scored
+    on the channel average (as benchmarks/full_song.py scores stereo)."""
     import nmfaudio
 
     ok = True
     for label, kits, seed in PERFORMANCE_SETS:
         if sets is not None and label not in sets:
             continue
-        mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset)
+        mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset, stereo=stereo)
         if label == PERFORMANCE_SETS[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
         results = {"nmfaudio": _score_performances(mixtures, nmfaudio_outputs),
                    "oracle ratio mask": _score_performances(mixtures, oracle_outputs)}
         summary = _print_performance_table(
-            f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, 22.05 kHz mono",
+            f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, 22.05 kHz "
+            + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
             results)
         ours = summary["nmfaudio"]
         print()
@@ -643,6 +663,9 @@ def main(argv=None) -> int:
                         help="add toms and crash to the mixtures and compare 0, 1, 2 free components")
     parser.add_argument("--performances", action="store_true",
                         help="five stems on realistic performances (tuning and held-out kits)")
+    parser.add_argument("--stereo", action="store_true",
+                        help="with --performances: render in stereo, each instrument at its kit's pan "
+                             "(scored on the channel average)")
     parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
                         help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
                              "set once per kept candidate)")
@@ -674,7 +697,8 @@ def main(argv=None) -> int:
             return 1
     if args.performances:
         try:
-            return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,))
+            return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,),
+                                         stereo=args.stereo)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

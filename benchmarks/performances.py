@@ -15,6 +15,12 @@ Rendered from
 * the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render
   per class so every stem is exact (the mixture is the sum of the stems).
 
+Mono by default (a stereo sample's channels averaged, no pan).  ``stereo=True`` renders
+what the kit's own player gives: a Hydrogen kit's samples in stereo as recorded, each
+instrument at its ``drumkit.xml`` pan (Hydrogen's balance law, ``drumkits._pan_gains``:
+GMRockKit's hats at -0.52, i.e. the right channel at 0.48, its ride at +0.44); a FluidR3
+kit through fluidsynth's stereo output (each note at the SoundFont's pan).
+
 Note times: Hydrogen samples are placed sample-accurately at the listed time; fluidsynth
 renders in 64-sample blocks and its samples have short attacks, so FluidR3 hits sound
 5-8 ms after the listed time (measured on the Standard kick).
@@ -299,10 +305,14 @@ def hydrogen_roles(kit_dir):
     return roles
 
 
-def _render_hydrogen(notes, kit, n_samples, sr, cache):
+def _render_hydrogen(notes, kit, n_samples, sr, cache, stereo=False):
+    """Per-class stems, (n_samples,) each, or with ``stereo`` (2, n_samples): every
+    sample in stereo as recorded (a mono one in both channels), times its instrument's
+    pan gains (:func:`drumkits._pan_gains`, Hydrogen's balance law)."""
     roles = hydrogen_roles(kit)
     lent = None
-    stems = {c: np.zeros(n_samples) for c in CLASSES}
+    shape = (2, n_samples) if stereo else (n_samples,)
+    stems = {c: np.zeros(shape) for c in CLASSES}
     hat_hits = [(round(t * sr), role, v) for t, role, v in notes if ROLE_CLASS[role] == "hihat"]
     for t, role, vel in notes:
         inst = roles.get(role)
@@ -313,18 +323,20 @@ def _render_hydrogen(notes, kit, n_samples, sr, cache):
             if inst is None:
                 raise ValueError(f"kit {kit!r} has no instrument for {role!r}")
         gain, path = drumkits._pick_layer(inst["layers"], vel)
-        sample = drumkits._load(path, sr, cache) * (vel * gain * inst["gain"])
+        sample = drumkits._load(path, sr, cache, stereo=stereo) * (vel * gain * inst["gain"])
+        if stereo:
+            sample = sample * np.asarray(inst["pan"], np.float32)[:, None]
         start = round(t * sr)
-        stop = min(n_samples, start + len(sample))
-        segment = sample[:stop - start].astype(np.float64)
+        stop = min(n_samples, start + sample.shape[-1])
+        segment = sample[..., :stop - start].astype(np.float64)
         if ROLE_CLASS[role] == "hihat":  # the next hat hit chokes this one (10 ms fade)
             later = [s for s, _, _ in hat_hits if s > start]
             if later and later[0] < stop:
                 stop = later[0]
-                segment = segment[:stop - start]
-                fade = min(len(segment), sr // 100)
-                segment[len(segment) - fade:] *= np.linspace(1, 0, fade)
-        stems[ROLE_CLASS[role]][start:stop] += segment
+                segment = segment[..., :stop - start]
+                fade = min(segment.shape[-1], sr // 100)
+                segment[..., segment.shape[-1] - fade:] *= np.linspace(1, 0, fade)
+        stems[ROLE_CLASS[role]][..., start:stop] += segment
     return stems
 
 
@@ -336,9 +348,11 @@ _TICKS_PER_SECOND = 960  # at 120 BPM and 480 ticks per beat
 _HOLD = {"cymbals": 4.0, "hihat": 1.5, "toms": 1.5}
 
 
-def _render_fluidr3(notes, preset, n_samples, sr):
+def _render_fluidr3(notes, preset, n_samples, sr, stereo=False):
     """One fluidsynth run: the classes one after another, each in its own time slot
-    (all voices cut between slots), so every class stem is rendered alone."""
+    (all voices cut between slots), so every class stem is rendered alone; with
+    ``stereo`` fluidsynth's stereo output, (2, n_samples) per stem (each note at the
+    SoundFont's pan), else its channel average."""
     import make_drum_loop
 
     seconds = n_samples / sr
@@ -357,12 +371,13 @@ def _render_fluidr3(notes, preset, n_samples, sr):
             off = min(on + hold, later[0] - 1) if later else on + hold
             midi.append((start + on, start + max(off, on + 1), note, vel))
     y = make_drum_loop.fluidsynth_render(midi, bpm=120, end_tick=len(CLASSES) * slot, programs=programs,
-                                         sound_off=sound_off, sr=sr)
-    y = np.pad(y, (0, max(0, len(CLASSES) * slot * sr // _TICKS_PER_SECOND + sr - len(y))))
+                                         sound_off=sound_off, sr=sr, stereo=stereo)
+    pad = max(0, len(CLASSES) * slot * sr // _TICKS_PER_SECOND + sr - y.shape[-1])
+    y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, pad)])
     stems = {}
     for index, cls in enumerate(CLASSES):
         start = round(index * slot / _TICKS_PER_SECOND * sr)
-        stems[cls] = y[start:start + n_samples].copy()  # the slot's tail (after `seconds`) is dropped
+        stems[cls] = y[..., start:start + n_samples].copy()  # the slot's tail (after `seconds`) is dropped
         if not any(ROLE_CLASS[role] == cls for _, role, _ in notes):
             stems[cls][:] = 0  # a class that does not play is exactly silent
     return stems
@@ -375,8 +390,8 @@ def _hit_level(y, onsets, sr):
     """Per-hit loudness: RMS over the first 100 ms after each onset (dB); None if silent."""
     if len(onsets) == 0:
         return None
-    window = sr // 10
-    energy = [np.mean(y[s:s + window] ** 2) for s in onsets if s < len(y)]
+    window = sr // 10  # stereo (2, n): over both channels
+    energy = [np.mean(y[..., s:s + window] ** 2) for s in onsets if s < y.shape[-1]]
     value = float(np.mean(energy)) if energy else 0.0
     return 10 * np.log10(value) if value > 0 else None
 
@@ -386,7 +401,8 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "nmfaudio-performances"
 
 
 def _cached(key, make):
-    """Raw per-class stems for ``key`` from the disk cache, else ``make()`` (then stored)."""
+    """Raw per-class stems for ``key`` from the disk cache, else ``make()`` (then stored;
+    any shape)."""
     if CACHE_DIR is None:
         return make()
     path = CACHE_DIR / (hashlib.sha1(repr(key).encode()).hexdigest() + ".npz")
@@ -401,7 +417,7 @@ def _cached(key, make):
     return {c: stems[c].astype(np.float32).astype(np.float64) for c in CLASSES}
 
 
-def render(performance, kit, *, sr=22050, peak=0.9, cache=None):
+def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     """Render a performance on one kit.
 
     Parameters
@@ -415,12 +431,18 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None):
         The mixture's peak after one common scaling of all stems.
     cache : dict, optional
         Loaded samples, shared between calls.
+    stereo : bool
+        Render in stereo with each instrument at its kit's pan, as the kit's own player
+        would: a Hydrogen kit's ``drumkit.xml`` pan (and its stereo samples as
+        recorded), a FluidR3 kit through fluidsynth's stereo output.  Default mono (the
+        channels' average, no pan).
 
     Returns
     -------
     dict
-        ``mix`` and one float32 stem per class of ``CLASSES`` (shape (n_samples,); ``mix``
-        is their float32 sum in that order, so the stems add up to it exactly), ``sr``,
+        ``mix`` and one float32 stem per class of ``CLASSES`` (shape (n_samples,), or
+        (2, n_samples) with ``stereo``; ``mix`` is their float32 sum in that order, so
+        the stems add up to it exactly), ``sr``, ``stereo``,
         ``kit``, ``name``, ``bpm``, ``style``, ``levels``, and ``notes``: a list of
         ``{"time", "class", "role", "velocity", "midi_note"}`` (time in seconds) with
         the level of each note in the mix given by its class's level.
@@ -432,13 +454,14 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None):
         preset = int(str(kit).split(":", 1)[1])
         notes = [(round(t * _TICKS_PER_SECOND) / _TICKS_PER_SECOND, r, v) for t, r, v in notes]
         kit_name = f"FluidR3-{FLUIDR3_KITS.get(preset, preset)}"
-        stems = _cached(("fluidr3", preset, notes, n_samples, sr),
-                        lambda: _render_fluidr3(notes, preset, n_samples, sr))
+        # the mono key is the one mono renders always had (the cache stays valid)
+        key = ("fluidr3", preset, notes, n_samples, sr) + (("stereo",) if stereo else ())
+        stems = _cached(key, lambda: _render_fluidr3(notes, preset, n_samples, sr, stereo))
     else:
         _check_kit(kit)
         kit_name = drumkits.read_instruments(kit)["name"]
-        stems = _cached((str(drumkits.find_kit(kit)), notes, n_samples, sr),
-                        lambda: _render_hydrogen(notes, kit, n_samples, sr, cache))
+        key = (str(drumkits.find_kit(kit)), notes, n_samples, sr) + (("stereo",) if stereo else ())
+        stems = _cached(key, lambda: _render_hydrogen(notes, kit, n_samples, sr, cache, stereo))
     onsets = {c: [round(t * sr) for t, r, _ in notes if ROLE_CLASS[r] == c] for c in CLASSES}
     kick_level = _hit_level(stems["kick"], onsets["kick"], sr) or 0.0
     for cls in CLASSES:
@@ -448,21 +471,21 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None):
     total = sum(stems.values())
     scale = peak / max(float(np.abs(total).max()), 1e-12)
     out = {c: (stems[c] * scale).astype(np.float32) for c in CLASSES}
-    mix = np.zeros(n_samples, np.float32)
+    mix = np.zeros(out["kick"].shape, np.float32)
     for c in CLASSES:
         mix += out[c]
     note_list = [{"time": float(t), "class": ROLE_CLASS[r], "role": r, "velocity": float(v),
                   "midi_note": GM_NOTE[r]} for t, r, v in notes]
     slug = re.sub(r"[^A-Za-z0-9]+", "-", kit_name).strip("-")
-    return {"mix": mix, **out, "sr": int(sr), "kit": kit_name, "bpm": performance["bpm"],
+    return {"mix": mix, **out, "sr": int(sr), "stereo": bool(stereo), "kit": kit_name, "bpm": performance["bpm"],
             "style": performance["style"], "levels": performance["levels"], "notes": note_list,
             "name": f"{slug}-{performance['style']}-{round(performance['bpm'])}bpm"}
 
 
 def render_performances(kits, n=4, seed=0, *, sr=22050, seconds=8.0, toms=True, cymbals=True,
-                        percussion=True):
+                        percussion=True, stereo=False):
     """``n`` performances per kit; performance ``i`` of every kit is drawn from seed
-    ``(seed, i)``, so all kits play the same performances.
+    ``(seed, i)``, so all kits play the same performances (``stereo``: see :func:`render`).
 
     Returns
     -------
@@ -474,7 +497,7 @@ def render_performances(kits, n=4, seed=0, *, sr=22050, seconds=8.0, toms=True, 
                             percussion=percussion) for i in range(n)]
     for kit in kits:
         for i, performance in enumerate(performances):
-            rendered = render(performance, kit, sr=sr, cache=cache)
+            rendered = render(performance, kit, sr=sr, cache=cache, stereo=stereo)
             rendered["name"] += f"-{seed}.{i}"
             out.append(rendered)
     return out
@@ -488,11 +511,13 @@ def main(argv=None):
     parser.add_argument("--kit", action="append", help="kit (repeatable); default GMRockKit and fluidr3:0")
     parser.add_argument("-n", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stereo", action="store_true", help="stereo, each instrument at its kit's pan")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for m in render_performances(args.kit or ["GMRockKit", "fluidr3:0"], n=args.n, seed=args.seed):
+    for m in render_performances(args.kit or ["GMRockKit", "fluidr3:0"], n=args.n, seed=args.seed,
+                                 stereo=args.stereo):
         for key in ("mix",) + CLASSES:
-            sf.write(args.out / f"{m['name']}_{key}.wav", m[key], m["sr"], subtype="FLOAT")
+            sf.write(args.out / f"{m['name']}_{key}.wav", m[key].T, m["sr"], subtype="FLOAT")
         counts = {c: sum(n["class"] == c for n in m["notes"]) for c in CLASSES}
         print(m["name"], counts)
     return 0

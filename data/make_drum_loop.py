@@ -157,10 +157,12 @@ def check_renderer() -> str:
     return exe
 
 
-def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, gain=0.5):
-    """Render drum notes with fluidsynth; return a float64 mono signal.
+def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, gain=0.5, stereo=False):
+    """Render drum notes with fluidsynth; return a float64 mono signal, or with
+    ``stereo`` fluidsynth's stereo output, shape (2, n_samples) (each drum at its
+    SoundFont pan).
 
-    Stereo output is averaged to mono (a linear operation, so stems rendered
+    Mono: the stereo output averaged (a linear operation, so stems rendered
     separately still add up to the render of all notes).
     """
     exe = check_renderer()
@@ -175,7 +177,7 @@ def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, ga
         y, file_sr = sf.read(wav, dtype="float64", always_2d=True)
     if file_sr != sr:
         raise RuntimeError(f"fluidsynth wrote {file_sr} Hz instead of {sr} Hz")
-    return y.mean(axis=1)
+    return np.ascontiguousarray(y.T) if stereo else y.mean(axis=1)
 
 
 def _write_wav(path, y_int16, sr):

@@ -151,3 +151,42 @@ def test_eval_mixtures_gmrockkit():
         np.testing.assert_array_equal(m["mix"], m2["mix"])  # same seed, same audio
     with pytest.raises(ValueError, match="n=0"):
         drumkits.render_eval_mixtures(GMROCK, n=0)
+
+
+_TINY_KIT = """<?xml version="1.0"?>
+<drumkit_info><name>tiny</name><instrumentList>
+ <instrument><name>Kick</name><pan>0</pan><midiOutNote>36</midiOutNote>
+  <layer><filename>one.wav</filename><min>0</min><max>1</max><gain>1</gain></layer></instrument>
+ <instrument><name>Snare</name><pan>-1</pan><midiOutNote>38</midiOutNote>
+  <layer><filename>one.wav</filename><min>0</min><max>1</max><gain>1</gain></layer></instrument>
+ <instrument><name>Hat Closed</name><pan_L>0</pan_L><pan_R>1</pan_R><midiOutNote>42</midiOutNote>
+  <layer><filename>one.wav</filename><min>0</min><max>1</max><gain>1</gain></layer></instrument>
+</instrumentList></drumkit_info>
+"""
+
+
+def test_stereo_render_puts_a_hard_panned_instrument_in_one_channel(tmp_path, monkeypatch):
+    # benchmarks/performances.py with stereo=True plays each instrument at its kit's pan:
+    # a snare at <pan>-1 (Hydrogen >= 1.0) only in the left channel, a hat at pan_L 0 /
+    # pan_R 1 (the older tags) only in the right, a kick at 0 in both alike — exactly
+    # (tolerance 0: the far channel's gain is 0); the stems still add up to the mixture
+    performances = _import(ROOT / "benchmarks" / "performances.py", "performances_bench")
+    monkeypatch.setattr(performances, "CACHE_DIR", None)
+    rng = np.random.default_rng(0)
+    decay = np.exp(-np.arange(SR // 4) / 800.0)
+    sf.write(tmp_path / "one.wav", (0.5 * rng.standard_normal(SR // 4) * decay).astype(np.float32), SR)
+    (tmp_path / "drumkit.xml").write_text(_TINY_KIT)
+    performance = performances.compose(1, seconds=2.0, toms=False, cymbals=False, percussion=False)
+    m = performances.render(performance, str(tmp_path), stereo=True)
+    assert m["mix"].shape == (2, 2 * SR) and m["stereo"]
+    left, right = 0, 1
+    assert np.abs(m["snare"][left]).max() > 0.01 and not np.any(m["snare"][right])
+    assert np.abs(m["hihat"][right]).max() > 0.001 and not np.any(m["hihat"][left])
+    assert np.abs(m["kick"]).max() > 0.01
+    np.testing.assert_array_equal(m["kick"][left], m["kick"][right])
+    total = np.zeros_like(m["mix"])
+    for cls in performances.CLASSES:
+        total += m[cls]
+    np.testing.assert_array_equal(total, m["mix"])
+    mono = performances.render(performance, str(tmp_path))  # the default stays mono
+    assert mono["mix"].shape == (2 * SR,) and not mono["stereo"]

@@ -155,6 +155,25 @@ def test_stereo_input_keeps_its_shape_and_sums(synthetic):
     assert 2.0 < left / right < 3.5  # 0.8 / 0.3 = 2.67
 
 
+def test_stereo_file_with_equal_channels_gives_the_mono_files_stems(synthetic, tmp_path):
+    # a mono recording saved as stereo (both channels the same, a centred mix): each
+    # channel's stems and activations are the mono file's (float tolerance: 1e-7 of the
+    # peak; the same computation, measured equal to the bit)
+    _, mix, _ = synthetic
+    sf.write(tmp_path / "mono.wav", mix, SR, subtype="FLOAT")
+    sf.write(tmp_path / "stereo.wav", np.stack([mix, mix], axis=1), SR, subtype="FLOAT")
+    mono = separate_drums(tmp_path / "mono.wav", random_state=0)
+    stereo = separate_drums(tmp_path / "stereo.wav", random_state=0)
+    tolerance = 1e-7 * np.abs(mix).max()
+    for name, track in mono.sources.items():
+        assert stereo.sources[name].shape == (2,) + track.shape, name
+        for channel in stereo.sources[name]:
+            np.testing.assert_allclose(channel, track, rtol=0, atol=tolerance, err_msg=name)
+    for name, activation in mono.activations.items():
+        np.testing.assert_allclose(stereo.activations[name], np.stack([activation, activation]), rtol=1e-6,
+                                   atol=0, err_msg=name)
+
+
 def test_same_seed_same_result_and_float64_kept(synthetic):
     _, mix, result = synthetic
     again = separate_drums(mix, SR, random_state=0)

@@ -35,7 +35,7 @@ CHUNK_FRAMES = 16
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -61,6 +61,9 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         :class:`~nmfaudio.drums.accompaniment.SpreadSustained` is made a few frames at a
         time like the models.
     window : str, default "hann"
+    spatial : int >= 0, default 0
+        Multichannel: per-bin updates of the outputs' models by the channels' level
+        ratio (:func:`_spatial_models`) before the masks; 0: none.
 
     Returns
     -------
@@ -89,55 +92,72 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     valid = norm > np.finfo(real).tiny  # librosa.util.tiny: where istft divides
     shared = n_fft - hop_length  # samples that the frames of neighbouring ranges both reach
     pad = n_fft // 2
-    ranges = _frame_ranges(N, C, n_fft, hop_length)
+    # spatial: each chunk's models of every channel are needed at once (the update reads
+    # them all), so a task is a range of frames of every channel
+    joint = bool(spatial) and C > 1
+    ranges = _frame_ranges(N, 1 if joint else C, n_fft, hop_length)
     heads, tails = {}, {}
 
     def task(index):
-        c, (a, b) = divmod(index, len(ranges))[0], ranges[index % len(ranges)]
+        (a, b) = ranges[index % len(ranges)]
+        channels = range(C) if joint else [index // len(ranges)]
         # samples only this range's frames reach: [own0, own1); its first `shared` samples
         # (reached by the range before) go to `head`, its last ones (reached by the
         # range after) to `tail`
         own0 = 0 if a == 0 else min(max(a * hop_length - pad + shared, 0), n_samples)
         own1 = n_samples if b == N else min(max(b * hop_length - pad, own0), n_samples)
-        head = np.zeros((D, shared), real) if a > 0 else None
-        tail = np.zeros((D, shared), real) if b < N else None
-        model = np.empty(len(outputs) * CHUNK_FRAMES * F, np.float32)
+        head = {c: np.zeros((D, shared), real) if a > 0 else None for c in channels}
+        tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
+        model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
         masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
         spread = None if sustained is None or isinstance(sustained, np.ndarray) else np.empty(CHUNK_FRAMES * F,
                                                                                               np.float32)
-        own = out[:, c, own0:own1]
-        own[...] = 0  # the overlap-add adds
+        own = {c: out[:, c, own0:own1] for c in channels}
+        for c in channels:
+            own[c][...] = 0  # the overlap-add adds
         for t0 in range(a, b, CHUNK_FRAMES):
             t1 = min(t0 + CHUNK_FRAMES, b)
             n = t1 - t0
-            S = model[:len(outputs) * n * F].reshape(len(outputs), n, F)
-            for d in range(len(outputs)):
-                if weights[d] is None:
-                    S[d] = 0
+            if joint:
+                every = _spatial_models(weights, [None if h is None else [h[k][t0:t1] for k in range(C)]
+                                                  for h in activations],
+                                        np.stack([p[t0:t1] for p in pairs]), spatial,
+                                        model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F))
+            for c in channels:
+                if joint:
+                    S = every[c]
                 else:
-                    np.matmul(activations[d][c][t0:t1], weights[d], out=S[d])
-            if len(outputs) > D and sustained is not None:
-                if isinstance(sustained, np.ndarray):
-                    S[D] += sustained[:, c, t0:t1].T
-                else:
-                    S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
-            M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
-            spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
-            # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
-            # product casts through buffers
-            _mask_spectra(M, pairs[c][t0:t1], spectra)
-            frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
-            spectrum.overlap_add(frames, own, first=t0, offset=own0 + pad, hop_length=hop_length, window=window)
-            if head is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
-                spectrum.overlap_add(frames, head, first=t0, offset=a * hop_length, hop_length=hop_length,
+                    S = model[:len(outputs) * n * F].reshape(len(outputs), n, F)
+                    for d in range(len(outputs)):
+                        if weights[d] is None:
+                            S[d] = 0
+                        else:
+                            np.matmul(activations[d][c][t0:t1], weights[d], out=S[d])
+                if len(outputs) > D and sustained is not None:
+                    if isinstance(sustained, np.ndarray):
+                        S[D] += sustained[:, c, t0:t1].T
+                    else:
+                        S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
+                spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
+                # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
+                # product casts through buffers
+                _mask_spectra(M, pairs[c][t0:t1], spectra)
+                frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
+                spectrum.overlap_add(frames, own[c], first=t0, offset=own0 + pad, hop_length=hop_length,
                                      window=window)
-            if tail is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
-                spectrum.overlap_add(frames, tail, first=t0, offset=b * hop_length, hop_length=hop_length,
-                                     window=window)
-        np.divide(own, norm[own0:own1], out=own, where=valid[own0:own1])
-        heads[c, a], tails[c, b] = head, tail
+                if head[c] is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
+                    spectrum.overlap_add(frames, head[c], first=t0, offset=a * hop_length, hop_length=hop_length,
+                                         window=window)
+                if tail[c] is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
+                    spectrum.overlap_add(frames, tail[c], first=t0, offset=b * hop_length, hop_length=hop_length,
+                                         window=window)
+        for c in channels:
+            np.divide(own[c], norm[own0:own1], out=own[c], where=valid[own0:own1])
+            heads[c, a], tails[c, b] = head[c], tail[c]
 
-    run_in_threads(task, C * len(ranges), min(num_threads(), C * len(ranges)))
+    n_tasks = len(ranges) * (1 if joint else C)
+    run_in_threads(task, n_tasks, min(num_threads(), n_tasks))
     for c in range(C):  # the samples two ranges share: the sum of both ranges' frames
         for a, _ in ranges[1:]:
             first = a * hop_length - pad
@@ -147,6 +167,80 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:, c, lo:hi])
                 np.divide(out[:, c, lo:hi], norm[lo:hi], out=out[:, c, lo:hi], where=valid[lo:hi])
     return modelled
+
+
+def _spatial_models(weights, activations, pairs, n_iter, out):
+    """Every channel's models of the outputs, ``out`` (C, outputs, n, F), after
+    ``n_iter`` per-bin updates by the channels' levels (:func:`_spatial_update`).
+
+    ``weights[d]`` (n_d, F) and ``activations[d][c]`` (n, n_d) as in :func:`masked_stems`
+    (None: no model), ``pairs`` (C, n, F, 2) the mixture's STFT as (real, imaginary)."""
+    for d, W in enumerate(weights):
+        for c in range(out.shape[0]):
+            if W is None:
+                out[c, d] = 0
+            else:
+                np.matmul(activations[d][c], W, out=out[c, d])
+    _spatial_update(out, pairs, n_iter)
+    return out
+
+
+def _spatial_update_numpy(S, pairs, n_iter):
+    """In place, ``n_iter`` times: each output's model S_dc (every channel c) times u_d²,
+    u_d = Σ_c S_dc r_c / Σ_c S_dc, r_c = |X_c| / Σ_j S_jc — the multiplicative update of a
+    per-bin level of each output, its pan kept, for the Kullback-Leibler divergence
+    between the channels' magnitudes and the model, squared to converge in fewer
+    updates (over-relaxed; 2 is stable, 3 diverges).  Equal channels: every u_d the same,
+    so the masks (each output's share) are unchanged."""
+    magnitude = np.hypot(pairs[..., 0], pairs[..., 1])  # (C, n, F)
+    tiny = np.float32(1e-30)
+    for _ in range(n_iter):
+        ratio = magnitude / (S.sum(axis=1) + tiny)  # (C, n, F)
+        u = np.einsum("cdnf,cnf->dnf", S, ratio) / (S.sum(axis=0) + tiny)
+        S *= (u * u)[None]
+
+
+if HAVE_NUMBA:
+
+    # fastmath 'reassoc' lets LLVM vectorize over the bins (as masks.py's kernel)
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+    def _spatial_update(S, pairs, n_iter):
+        """:func:`_spatial_update_numpy` compiled, a frame at a time, bins innermost."""
+        C, D, n, F = S.shape
+        tiny = np.float32(1e-30)
+        magnitude = np.empty((C, F), np.float32)
+        ratio = np.empty((C, F), np.float32)
+        num = np.empty(F, np.float32)
+        den = np.empty(F, np.float32)
+        for t in range(n):
+            for c in range(C):
+                for f in range(F):
+                    magnitude[c, f] = np.sqrt(pairs[c, t, f, 0] ** 2 + pairs[c, t, f, 1] ** 2)
+            for _ in range(n_iter):
+                for c in range(C):
+                    for f in range(F):
+                        ratio[c, f] = tiny
+                    for d in range(D):
+                        for f in range(F):
+                            ratio[c, f] += S[c, d, t, f]
+                    for f in range(F):
+                        ratio[c, f] = magnitude[c, f] / ratio[c, f]
+                for d in range(D):
+                    for f in range(F):
+                        num[f] = 0
+                        den[f] = tiny
+                    for c in range(C):
+                        for f in range(F):
+                            num[f] += S[c, d, t, f] * ratio[c, f]
+                            den[f] += S[c, d, t, f]
+                    for f in range(F):
+                        u = num[f] / den[f]
+                        num[f] = u * u
+                    for c in range(C):
+                        for f in range(F):
+                            S[c, d, t, f] *= num[f]
+else:  # pragma: no cover - numba comes with librosa
+    _spatial_update = _spatial_update_numpy
 
 
 def _residual_modelled(factor, sustained) -> bool:

@@ -494,6 +494,8 @@ def separate_drums(
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
     def separate_segment(y, mode):
+        if _same_channels(y):  # centred: the mono file's separation, in every channel
+            return _in_channels(separate_segment(y[0], mode), y.shape[0])
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
@@ -514,6 +516,25 @@ def separate_drums(
                 block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
     return result
+
+
+def _same_channels(y) -> bool:
+    """Whether ``y`` (n_samples,) or (C, n_samples) has several channels, all equal: a
+    mono recording in stereo, which gets the mono separation (the same stems as the mono
+    file, and half the work; the pan has nothing to tell)."""
+    return y.ndim == 2 and y.shape[0] > 1 and all(np.array_equal(y[0], channel) for channel in y[1:])
+
+
+def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
+    """A mono separation as the separation of ``n_channels`` equal channels: every track
+    and activation repeated in each channel, shape (n_channels, n)."""
+    def repeated(x):
+        return None if x is None else np.repeat(np.asarray(x)[None], n_channels, axis=0)
+
+    return dataclasses.replace(result, sources={k: repeated(v) for k, v in result.sources.items()},
+                               activations={k: repeated(v) for k, v in result.activations.items()},
+                               ride_strokes=repeated(result.ride_strokes),
+                               ride_with_snare=repeated(result.ride_with_snare))
 
 
 def _streamed_input(y, sr, stream_to):
@@ -768,8 +789,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         factors.append(None if W is None else (W, Hs))
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
+    # stereo drum recordings: each bin's left/right balance moves it toward the outputs
+    # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
+    # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained)
+                                     sustained=sustained, spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
