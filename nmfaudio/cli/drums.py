@@ -179,7 +179,7 @@ def run_drums(args) -> int:
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
-    with output_folder(args.output_dir):
+    with output_folder(args.output_dir), _onsets_folder(args):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
@@ -270,6 +270,16 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
+
+
+def _onsets_folder(args):
+    """The folder of ``--onsets PATH``, checked writable before any work (like ``-o``), so
+    an unwritable one fails at once, not after the separation naming a temporary file."""
+    from contextlib import nullcontext
+
+    if args.onsets is None or args.onsets is True:
+        return nullcontext()
+    return output_folder(args.onsets.parent, "the --onsets folder")
 
 
 def _with_onsets_path(args, task):
