@@ -480,6 +480,34 @@ def test_midi_round_trip(tmp_path):
     assert np.abs(back[38][0] - hits["snare"].times).max() <= 0.5 * 60 / 97.3 / 480 + 1e-9
 
 
+def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
+    """Hi-hat hits 30 ms apart (closer than the 50-ms notes; the hi-hat's minimum interval
+    is 30 ms): the first note ends where the second starts, so every note-off closes the
+    note it belongs to and each note keeps its own length (overlapping notes had the first
+    note-off cut the second one short, and mute it on a synthesizer)."""
+    hits = DrumHits({
+        "kick": ClassHits("kick", 36, np.array([0.0, 0.02]), np.array([1.0, 1.0]), np.array([100, 90])),
+        "hihat": ClassHits("hihat", 42, np.array([0.0, 0.03, 0.5]), np.array([1.0, 1.0, 1.0]),
+                           np.array([127, 90, 80])),
+    })
+    midi = mido.MidiFile(hits.write_midi(tmp_path / "close.mid"))
+    tick = 0.5 / 960  # seconds per tick at 120 BPM, 960 PPQ
+    sounding, lengths, now = {}, {36: [], 42: []}, 0.0
+    for message in midi:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding, "a note of this pitch is still sounding"
+            sounding[message.note] = now
+        elif message.type in ("note_on", "note_off"):
+            lengths[message.note].append(now - sounding.pop(message.note))
+    assert not sounding and midi.tracks[0][-1].type == "end_of_track"
+    assert np.allclose(lengths[42], [0.03, 0.05, 0.05], atol=tick)  # cut at the next hit, else 50 ms
+    assert np.allclose(lengths[36], [0.02, 0.05], atol=tick)
+    back = read_midi(tmp_path / "close.mid")
+    for c in hits:
+        assert np.allclose(back[c.note][0], c.times, atol=tick) and back[c.note][1].tolist() == c.velocities.tolist()
+
+
 def test_csv_format(tmp_path):
     hits = sample_hits()
     path = hits.write_csv(tmp_path / "hits.csv")

@@ -436,7 +436,8 @@ class DrumHits:
 
     def write_midi(self, path, *, overwrite: bool = False, ppq: int = MIDI_PPQ, bpm: float | None = None) -> Path:
         """Write a Standard MIDI File (type 0): one General MIDI percussion note
-        (channel 10) per hit at its onset, 50 ms long, velocity from its strength.
+        (channel 10) per hit at its onset, 50 ms long (shorter when the next hit of the
+        same note comes sooner: notes of one pitch never overlap), velocity from its strength.
 
         The file's tempo is ``bpm`` (default ``self.bpm``; one tempo event) and its resolution ``ppq`` ticks per
         quarter note, so a note starts within half a tick of its onset (0.26 ms at
@@ -456,10 +457,19 @@ class DrumHits:
             raise ValueError(f"bpm={bpm!r} must be a number in [1, 1000]")
         tempo = mido.bpm2tempo(bpm)  # microseconds per quarter note (an int)
         ticks_per_second = ppq * 1e6 / tempo
+        length = max(1, int(round(NOTE_SECONDS * ticks_per_second)))
+        notes = [(int(round(time_s * ticks_per_second)), note, velocity) for time_s, _, velocity, _, note in self.rows()]
+        # A note ends where the next hit of the same note starts, if that is sooner: two
+        # overlapping notes of one pitch would have the first note-off cut the second
+        # short (readers pair it with both), and a synthesizer would mute the second hit.
+        starts = {}  # note -> its distinct start ticks, sorted (plus "never" at the end)
+        for start, note, _ in notes:
+            starts.setdefault(note, set()).add(start)
+        starts = {note: np.array(sorted(ticks) + [np.iinfo(np.int64).max]) for note, ticks in starts.items()}
+        stops = [min(start + length, int(starts[note][np.searchsorted(starts[note], start, side="right")]))
+                 for start, note, _ in notes]
         events = []  # (tick, order, message): note-offs before note-ons at the same tick
-        for time_s, _, velocity, _, note in self.rows():
-            start = int(round(time_s * ticks_per_second))
-            stop = start + max(1, int(round(NOTE_SECONDS * ticks_per_second)))
+        for (start, note, velocity), stop in zip(notes, stops):
             events.append((start, 1, mido.Message("note_on", channel=PERCUSSION_CHANNEL, note=note,
                                                   velocity=velocity)))
             events.append((stop, 0, mido.Message("note_off", channel=PERCUSSION_CHANNEL, note=note, velocity=0)))
