@@ -1,17 +1,19 @@
-"""``nmfaudio drums`` (kick / snare / hi-hat stems) and ``nmfaudio templates learn``.
+"""``nmfaudio drums`` (kick / snare / toms / hi-hat / cymbals stems) and ``nmfaudio templates learn``.
 
 ::
 
     nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
-                   [--free N] [--fixed] [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
+                   [--free N] [--stems all|drums] [--accompaniment auto|on|off] [--fixed]
+                   [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
                    [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
-``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
-``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
+``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_toms.wav``, ``_hihat.wav``,
+``_cymbals.wav`` and ``_residual.wav`` (or, with ``--stems drums``, ``_drums.wav`` and
+``_accompaniment.wav``; 32-bit float WAV at the input's rate and channel count; they add up to
 the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
 ``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
 (or the CSV path given, for one input): the hits (docs/transcription.md).  Existing outputs are
@@ -51,9 +53,10 @@ def register(subparsers) -> None:
     from nmfaudio.drums import CLASSES
 
     drums = subparsers.add_parser(
-        "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
-        description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
-                    "(semi-supervised NMFD); the stems add up to the input.")
+        "drums", help="split drums (a drum recording or a full song) into kick, snare, toms, hi-hat, cymbals "
+                      "and residual WAVs",
+        description="Separate kick, snare, toms, hi-hat and cymbals with drum templates that adapt to the "
+                    "recording (semi-supervised NMFD); the stems add up to the input.")
     drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
                        help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
