@@ -209,14 +209,21 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             add(path, Path("."))
             continue
         files = []
+        in_excluded = 0  # audio files skipped because they are in the output folder
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
             if any(part.startswith(".") for part in relative.parts) or not file.is_file():
                 continue
-            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+            if file.suffix.lower().lstrip(".") not in extensions:
                 continue
-            if file.suffix.lower().lstrip(".") in extensions:
-                files.append((file, relative.parent))
+            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+                in_excluded += 1
+                continue
+            files.append((file, relative.parent))
+        if not files and in_excluded:
+            raise ValueError(f"the audio files of {str(path)!r} are all inside the output folder "
+                             f"{str(exclude)!r}, whose files are never taken as inputs (a rerun must not "
+                             "separate its own outputs); choose another output folder")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
@@ -239,7 +246,15 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    for file, relative in find_inputs(paths, exclude=out_dir):
+    inputs = find_inputs(paths, exclude=out_dir)
+    # (device, inode) of every input: with force, an output that is an input (under any
+    # name or link) would replace a file the user gave; refused like a single file's.
+    # Without force an existing output is never written (its input is skipped or failed).
+    identities = {}
+    for file, _ in inputs if force else ():
+        info = file.stat()
+        identities[(info.st_dev, info.st_ino)] = str(file)
+    for file, relative in inputs:
         folder = out_dir / relative
         name = file.stem or "input"
         tracks, plot = output_tracks(job, name, folder, options, file_format)
@@ -252,6 +267,14 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
                 raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; rename one "
                                  "of them or separate them into different output folders")
             writers[key] = str(file)
+            if not identities:
+                continue
+            try:
+                info = os.stat(output)
+            except OSError:  # not there (yet): not an input
+                continue
+            if (info.st_dev, info.st_ino) in identities:  # the one wording of this refusal
+                audio.check_not_inputs([output], [identities[(info.st_dev, info.st_ino)]])
         tasks.append(task)
     return tasks
 

@@ -103,6 +103,39 @@ def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, c
     assert not out.exists()  # nothing was made
 
 
+@pytest.mark.parametrize("how", ["by name", "through a hard link"])
+def test_force_never_overwrites_an_input_of_the_batch(how, library, tmp_path, capsys, one_line_error):
+    """With --force, an input whose output is another input of the same batch (under its
+    own name, or a hard link to it) is refused before any work: both files keep their
+    bytes (a.wav's stem a_component_01.wav used to replace the input of that name)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    other = out / "a_component_01.wav"
+    if how == "by name":
+        _write_song(other, synthetic_hits(seconds=0.5), 9)
+        given = other
+    else:
+        given = _write_song(tmp_path / "elsewhere.wav", synthetic_hits(seconds=0.5), 9)
+        os.link(given, other)
+    before = {**_tree(library), **_tree(out)}
+    assert main(["separate", str(library / "a.wav"), str(given), "-o", str(out), "--force", *SEPARATE]) == 1
+    one_line_error(capsys.readouterr().err, f"the output {str(other)!r} is the input {str(given)!r}",
+                   "never overwrites an input")
+    assert {**_tree(library), **_tree(out)} == before
+    with pytest.raises(ValueError, match="never overwrites an input"):
+        batch.plan([library / "a.wav", given], out, job="separate", options=SEPARATE_OPTIONS, force=True)
+
+
+def test_a_folder_whose_audio_is_all_in_the_output_folder_says_so(library, tmp_path, capsys, one_line_error):
+    """``nmfaudio drums in -o in``: the output folder is never searched, so the message says
+    that, not that the folder holds no audio."""
+    before = _tree(library)
+    assert main(["separate", str(library), "-o", str(library), *SEPARATE]) == 1
+    line = one_line_error(capsys.readouterr().err, "inside the output folder", "choose another output folder")
+    assert "holds no audio" not in line
+    assert _tree(library) == before
+
+
 # ----------------------------------------------------------------------------- same bytes everywhere
 
 @pytest.fixture(scope="module")
