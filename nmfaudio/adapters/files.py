@@ -306,8 +306,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
                 elif len(names) == 1:
                     key = names[0]
                 else:
+                    # key='name': the CLI shows it as --key name (cli.option_names)
                     raise ValueError(f"{str(path)!r} holds arrays {names}; say which one holds "
-                                     "the waveforms (key=... or --key)")
+                                     f"the waveforms, e.g. key={names[0]!r}")
             if key not in names:
                 raise ValueError(f"key={key!r} is not in {str(path)!r}; it holds {names}")
             waveforms = archive[key]
