@@ -374,6 +374,23 @@ def test_leakage_in_a_drum_that_does_not_play_gives_no_hits():
     assert len(played["toms"]) == len(frames)
 
 
+def test_a_noise_floor_alone_gives_no_hits(played):
+    """A recording of nothing but 16-bit dither (±1 LSB, seeded; an empty track exported
+    from a DAW) gets no hits: every picking step is relative, and without the level floor
+    (step 9) its noise gave dozens.  The played groove 40 dB down (quiet, but a recording)
+    keeps every hit: the floor removes nothing there."""
+    rng = np.random.default_rng(0)
+    dither = (rng.integers(-1, 2, size=3 * SR) * 2.0 ** -15).astype(np.float32)  # peaks -90 dBFS
+    noise = nmfaudio.separate_drums(dither, SR, random_state=0, max_iter=40, classes=KSH)
+    assert len(noise.hits()) == 0
+    assert len(noise.hits(floor_dbfs=-200)) > 10  # the floor is what removes them
+    quiet = nmfaudio.separate_drums(played[0] * 0.01, SR, random_state=0, max_iter=40, classes=KSH)
+    kept, unfloored = quiet.hits(), quiet.hits(floor_dbfs=-200)
+    assert len(kept) == len(unfloored) >= 20
+    for name in KSH:
+        assert np.array_equal(kept[name].times, unfloored[name].times)
+
+
 def test_minimum_interval_keeps_one_hit_per_class():
     a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
