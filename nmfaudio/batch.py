@@ -303,6 +303,8 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
     """
     from threadpoolctl import threadpool_limits
 
+    info = audio.audio_info(task.input)  # an output format that cannot hold it: before any work
+    audio.check_writable(task.file_format, info.samplerate, info.channels)
     # One BLAS thread: its result bits depend on its thread count, and a batch must give
     # the bytes a single run gives.  (The compiled kernels still use every thread allowed.)
     with threadpool_limits(1, user_api="blas"):

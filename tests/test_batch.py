@@ -309,6 +309,28 @@ def test_format_and_subtype(library, tmp_path, capsys):
     assert "FLAC" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("job, options", [("drums", DRUMS), ("separate", SEPARATE)])
+def test_a_format_that_cannot_hold_the_input_fails_before_any_work(job, options, tmp_path, monkeypatch, capsys,
+                                                                   one_line_error):
+    """FLAC holds at most 8 channels: a 9-channel input with --format flac is refused
+    before the separation, naming the limit and the fix (it failed after the work, with
+    libsndfile's 'Format not recognised' about a hidden temporary file)."""
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the separation ran")
+
+    monkeypatch.setattr(batch, "_drums_file", must_not_run)
+    monkeypatch.setattr(batch, "_separate_file", must_not_run)
+    rng = np.random.default_rng(0)
+    wide = tmp_path / "nine.wav"
+    sf.write(wide, (0.1 * rng.standard_normal((SR // 2, 9))).astype(np.float32), SR, subtype="FLOAT")
+    out = tmp_path / "out"
+    assert main([job, str(wide), "-o", str(out), *options, "--format", "flac"]) == 1
+    one_line_error(capsys.readouterr().err, "9-channel audio", "cannot be stored as FLAC", "use --format wav")
+    assert not out.exists()
+    audio.check_writable(audio.output_format("flac"), SR, 8)  # the limit itself is allowed
+    audio.check_writable(audio.output_format(), SR, 9)  # and WAV holds nine
+
+
 def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_error):
     loud = _write_song(tmp_path / "loud.wav", hits, 4, gain=4.0)  # float WAV peaking far above 1
     assert np.abs(nmfaudio.load(loud)[0]).max() > 1.5
