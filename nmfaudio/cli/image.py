@@ -105,6 +105,22 @@ def _pillow_format(path: Path) -> str:
     return fmt
 
 
+def _check_storable(path: Path, fmt: str, image) -> None:
+    """Refuse, before the fit, an output format that cannot store the picture (JPEG holds no
+    opacity): a 1-pixel picture of the same kind is saved to memory first."""
+    import io
+
+    from PIL import Image
+
+    mode = "L" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
+    try:
+        Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+    except (OSError, KeyError, ValueError) as exc:
+        kind = {"L": "gray", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
+        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {kind} picture ({exc}); "
+                       "use a .png output") from None
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -137,6 +153,7 @@ def run_compress(args) -> int:
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
+    _check_storable(args.output, fmt, image)
     if args.rank < 1:
         raise CLIError(f"-r {args.rank} must be >= 1")
     height, width = image.shape[:2]
