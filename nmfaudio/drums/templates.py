@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -466,10 +467,14 @@ class DrumTemplates:
         # Declared sizes first: a small hostile .npz can inflate to gigabytes.
         audio.check_array_file(path, max_bytes=MAX_TEMPLATE_FILE_BYTES, what="drum-template file")
         try:
+            if not zipfile.is_zipfile(path):  # numpy would try it as a pickle, and say so
+                raise ValueError("not an .npz archive")
             with np.load(path, allow_pickle=False) as data:
                 fields = {key: data[key] for key in data.files}
         except Exception as exc:  # not a zip / npz, pickled objects, truncated, ...
             reason = " ".join(str(exc).split()) or type(exc).__name__
+            if "allow_pickle" in reason:  # numpy's advice to load it unsafely is not ours
+                reason = "it holds pickled Python objects, which are never loaded"
             raise ValueError(f"cannot read {str(path)!r} as drum templates ({reason}); give an .npz written by "
                              "DrumTemplates.save or 'nmfaudio templates learn'") from None
         missing = [k for k in ("P", "classes", "sr", "n_fft", "hop_length", "window") if k not in fields]
