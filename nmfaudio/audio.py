@@ -390,8 +390,9 @@ def _check_npy_header(handle, size: int, name: str) -> None:
                            else npy.read_array_header_2_0(handle))
     except (ValueError, OSError, EOFError) as exc:
         raise ValueError(f"{name} has a damaged array header ({' '.join(str(exc).split())}); write it again") from None
-    if dtype.hasobject:
-        return  # np.load(allow_pickle=False) refuses these with its own message
+    if dtype.hasobject:  # np.load(allow_pickle=False) would refuse it, in Python terms
+        raise ValueError(f"{name} holds pickled Python objects, which are never loaded (unsafe); "
+                         "save plain numeric arrays")
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if declared > size:
         raise ValueError(f"{name} has a damaged header: it declares an array of shape {tuple(shape)} ({dtype}, "

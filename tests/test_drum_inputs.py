@@ -106,7 +106,7 @@ def drum_setup(tmp_path, write_audio):
     (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
      "cannot read '{d}/text.wav' as drum templates (not an .npz archive); give an .npz"),
     (["drums", "loop.wav", "-o", "out", "--templates", "objects.npz"], 1,
-     "(it holds pickled Python objects, which are never loaded)"),
+     "'{d}/objects.npz' (P.npy) holds pickled Python objects, which are never loaded"),
     (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,
      "class folder '{d}/empty_hihat/hihat' holds no audio files"),
     (["drums", "loop.wav", "-o", "out", "--max-iter", "0"], 2, "argument --max-iter: '0' must be an int >= 1"),

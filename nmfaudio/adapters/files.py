@@ -294,6 +294,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
     if suffix in (".npy", ".npz"):
         check_array_file(path, what="waveform file")  # declared shapes against the file's size
     if suffix == ".npy":
+        with open(path, "rb") as handle:  # else numpy tries it as a pickle, and says so
+            if handle.read(6) != b"\x93NUMPY":
+                raise ValueError(f"{str(path)!r} is not an .npy file (no NumPy header); give a .npy, .npz or .csv file")
         return np.load(path, allow_pickle=False), None
     if suffix == ".npz":
         if not zipfile.is_zipfile(path):

@@ -473,8 +473,6 @@ class DrumTemplates:
                 fields = {key: data[key] for key in data.files}
         except Exception as exc:  # not a zip / npz, pickled objects, truncated, ...
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            if "allow_pickle" in reason:  # numpy's advice to load it unsafely is not ours
-                reason = "it holds pickled Python objects, which are never loaded"
             raise ValueError(f"cannot read {str(path)!r} as drum templates ({reason}); give an .npz written by "
                              "DrumTemplates.save or 'nmfaudio templates learn'") from None
         missing = [k for k in ("P", "classes", "sr", "n_fft", "hop_length", "window") if k not in fields]
