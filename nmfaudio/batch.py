@@ -256,7 +256,9 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         identities[(info.st_dev, info.st_ino)] = str(file)
     for file, relative in inputs:
         folder = out_dir / relative
-        name = file.stem or "input"
+        # leading dots dropped: '.wav' or '.take.wav' would write hidden outputs ('.wav_kick.wav')
+        # that ls and a rerun's folder search do not show
+        name = file.stem.lstrip(".") or "input"
         tracks, plot = output_tracks(job, name, folder, options, file_format)
         task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
                     file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force,

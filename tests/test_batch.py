@@ -94,6 +94,17 @@ def test_one_path_is_one_input_not_its_characters(library):
     assert [p.name for p, _ in batch.find_inputs(str(library))] == ["a.wav", "b.wav", "c.flac"]
 
 
+def test_a_hidden_input_writes_visible_outputs(library, tmp_path, capsys):
+    """An input named '.take.wav' (given as a file: folder searches skip hidden files)
+    writes 'take_component_01.wav', not a hidden '.take_component_01.wav'."""
+    hidden = tmp_path / ".take.wav"
+    hidden.write_bytes((library / "a.wav").read_bytes())
+    out = tmp_path / "out"
+    assert main(["separate", str(hidden), "-o", str(out), *SEPARATE]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["take_component_01.wav", "take_component_02.wav"]
+    capsys.readouterr()
+
+
 def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
