@@ -1036,4 +1036,7 @@ def connect(address: str):
     except (OSError, TimeoutError) as exc:
         raise OSError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(exc).split())}); "
                       "check that 'dask scheduler' runs there and the address") from None
+    except ValueError as exc:  # dask's words alone named neither the option nor a good address
+        raise ValueError(f"{address!r} is not a Dask scheduler address ({' '.join(str(exc).split())}); "
+                         "give one like tcp://10.0.0.5:8786") from None
 

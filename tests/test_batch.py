@@ -376,6 +376,16 @@ def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("address", ["nonsense", "foo://x:1"])
+def test_a_malformed_scheduler_address_names_a_good_one(address, library, tmp_path, capsys, one_line_error):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--scheduler", address]) == 1
+    one_line_error(capsys.readouterr().err, f"{address!r} is not a Dask scheduler address",
+                   "give one like tcp://10.0.0.5:8786")
+    assert not out.exists()
+
+
 def test_python_api_validates_before_any_work(library, tmp_path):
     with pytest.raises(TypeError, match="n_components"):
         batch.separate_many([library], tmp_path / "o", job="separate")
