@@ -105,3 +105,14 @@ def test_image_examples_write_under_the_working_folder_and_refuse_existing_figur
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "already exists; use --force" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_spike_clustering_refuses_an_existing_plot_before_the_work(tmp_path, capsys, monkeypatch):
+    example = _import(ROOT / "examples" / "spike_clustering.py")
+    plot = tmp_path / "clusters.png"
+    plot.write_bytes(b"keep")
+    monkeypatch.setattr(example, "cluster", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main(["--plot", str(plot)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "already exists; use --force" in err
+    assert plot.read_bytes() == b"keep"
