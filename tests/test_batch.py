@@ -105,6 +105,20 @@ def test_a_hidden_input_writes_visible_outputs(library, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_adding_hit_files_to_a_finished_batch_says_why_it_is_refused(library, tmp_path, capsys):
+    """The stems exist, the MIDI files asked for now do not: the input is refused (not
+    half redone) with a reason that fits — a run that wrote other outputs — and --force."""
+    out = tmp_path / "out"
+    assert main(["drums", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *DRUMS]) == 0
+    before = _tree(out)
+    capsys.readouterr()
+    assert main(["drums", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *DRUMS, "--midi"]) == 1
+    err = capsys.readouterr().err
+    assert "a_drums.mid' does not (left by a run that wrote other outputs" in err and "use --force" in err, err
+    assert {k: v for k, v in _tree(out).items() if not k.endswith(".json")} == \
+        {k: v for k, v in before.items() if not k.endswith(".json")}
+
+
 def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
