@@ -5,7 +5,7 @@ photo ``data/camera.png`` (512 x 512): reconstructions, loss curves, the numbers
 against the original's, and truncated SVD's PSNR alongside as the rank-r limit (no
 rank-r factorization, non-negative or not, has a smaller squared error).
 
-    python examples/image_compression.py [PHOTO] [--ranks 5,10,20,50,100] [--out out/images]
+    python examples/image_compression.py [PHOTO] [--ranks 5,10,20,50,100] [--out out/images] [--force]
 
 Writes ``compression_reconstructions.png``, ``compression_psnr.png``,
 ``compression_loss.png`` and ``compression_storage.png`` into ``--out`` and prints a table.
@@ -14,6 +14,7 @@ Writes ``compression_reconstructions.png``, ``compression_psnr.png``,
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -23,9 +24,16 @@ from PIL import Image
 
 from nmfaudio import ConvergenceWarning
 from nmfaudio.adapters.image import compress, psnr, truncated_svd
+from nmfaudio.audio import atomic_outputs
 from nmfaudio.plot.image import error_vs_rank, image_grid, loss_curves, storage_vs_rank
 
 ROOT = Path(__file__).resolve().parents[1]
+FIGURES = (  # written into --out
+    "compression_reconstructions.png",
+    "compression_psnr.png",
+    "compression_loss.png",
+    "compression_storage.png",
+)
 
 
 def main(argv=None) -> int:
@@ -37,9 +45,15 @@ def main(argv=None) -> int:
     parser.add_argument("--tol", type=float, default=5e-5,
                         help="stop when the relative error improved by less than this over 10 iterations (default 5e-5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
+    # relative to where it is run, as the other examples' outputs (not inside the repository)
+    parser.add_argument("--out", type=Path, default=Path("out") / "images",
                         help="folder for the figures (default out/images)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing figures")
     args = parser.parse_args(argv)
+    existing = [args.out / name for name in FIGURES if (args.out / name).exists()]
+    if existing and not args.force:  # before the work, not after it
+        print(f"image_compression.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
+        return 1
     ranks = [int(r) for r in args.ranks.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -79,8 +93,9 @@ def main(argv=None) -> int:
         "compression_storage.png": storage_vs_rank((m, n), ranks,
                                                    title="numbers stored: W and H vs the photo"),
     }
-    for name, fig in figures.items():
-        fig.savefig(args.out / name, dpi=110)
+    with atomic_outputs([args.out / name for name in figures], overwrite=args.force) as temporaries:
+        for temporary, fig in zip(temporaries, figures.values()):
+            fig.savefig(temporary, format="png", dpi=110)
     print(f"wrote {', '.join(figures)} in {args.out}")
     return 0
 

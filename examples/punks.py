@@ -6,7 +6,7 @@ aside and put back unchanged).  The fit error falls as d grows; the denoising er
 (a fit to noisy punks, measured against the clean ones) is U-shaped: a small d cannot
 draw the punks, a large d draws the noise too.
 
-    python examples/punks.py [--ds 16,32,64,128,256] [--sigma 0.1] [--out out/images]
+    python examples/punks.py [--ds 16,32,64,128,256] [--sigma 0.1] [--out out/images] [--force]
 
 Writes ``punks_basis.png`` (the 64 basis images), ``punks_reconstructions.png``,
 ``punks_error_vs_d.png``, ``punks_denoising.png`` and ``punks_denoised.png`` into
@@ -17,6 +17,7 @@ the quality floors.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -25,9 +26,17 @@ import numpy as np
 
 from nmfaudio import ConvergenceWarning
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL, add_noise, denoise_sweep
+from nmfaudio.audio import atomic_outputs
 from nmfaudio.plot.image import basis_grid, error_vs_rank, image_grid
 
 ROOT = Path(__file__).resolve().parents[1]
+FIGURES = (  # written into --out
+    "punks_basis.png",
+    "punks_reconstructions.png",
+    "punks_error_vs_d.png",
+    "punks_denoising.png",
+    "punks_denoised.png",
+)
 
 
 def main(argv=None) -> int:
@@ -45,9 +54,15 @@ def main(argv=None) -> int:
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {SWEEP_TOL:g}, the sweep's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "images",
+    # relative to where it is run, as the other examples' outputs (not inside the repository)
+    parser.add_argument("--out", type=Path, default=Path("out") / "images",
                         help="folder for the figures (default out/images)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing figures")
     args = parser.parse_args(argv)
+    existing = [args.out / name for name in FIGURES if (args.out / name).exists()]
+    if existing and not args.force:  # before the work, not after it
+        print(f"punks.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
+        return 1
     ds = [int(d) for d in args.ds.split(",")]
     if args.basis_d not in ds:
         parser.error(f"--basis-d {args.basis_d} must be one of --ds {args.ds}")
@@ -103,8 +118,9 @@ def main(argv=None) -> int:
             ncols=12, title=f"clean / noisy (sigma={args.sigma:g}) / denoised with "
                             f"d={denoised.best_rank}"),
     }
-    for name, fig in figures.items():
-        fig.savefig(args.out / name, dpi=110)
+    with atomic_outputs([args.out / name for name in figures], overwrite=args.force) as temporaries:
+        for temporary, fig in zip(temporaries, figures.values()):
+            fig.savefig(temporary, format="png", dpi=110)
     print(f"wrote {', '.join(figures)} in {args.out}")
     return 0
 

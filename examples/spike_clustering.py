@@ -11,7 +11,7 @@ and the true templates used as a nearest-template classifier (the reference no c
 can be expected to beat).  Scores: adjusted Rand index (ARI) and accuracy after matching
 clusters to units one-to-one (Hungarian algorithm).
 
-    python examples/spike_clustering.py [FILE.npz] [--seed 0] [--single-channel] [--plot out.png]
+    python examples/spike_clustering.py [FILE.npz] [--seed 0] [--single-channel] [--plot out.png] [--force]
 
 FILE defaults to the bundled 5-unit set; the 3- and 8-unit sets of the same series
 (../shared/data/spikes_gt_{3,8}u_noise10.npz) work too.
@@ -20,6 +20,7 @@ FILE defaults to the bundled 5-unit set; the 3- and 8-unit sets of the same seri
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from nmfaudio.adapters.spikes import cluster
+from nmfaudio.audio import atomic_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +52,11 @@ def main(argv=None) -> int:
     parser.add_argument("--single-channel", action="store_true",
                         help="use only the channel where the units are largest")
     parser.add_argument("--plot", type=Path, default=None, help="write the default method's figure here")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     args = parser.parse_args(argv)
+    if args.plot is not None and args.plot.exists() and not args.force:  # before the work, not after it
+        print(f"spike_clustering.py: error: {args.plot} already exists; use --force to overwrite", file=sys.stderr)
+        return 1
 
     with np.load(args.file) as data:
         waveforms, truth, templates = data["waveforms"], data["labels"].astype(np.int64), data["templates"]
@@ -90,8 +96,10 @@ def main(argv=None) -> int:
     if args.plot is not None:
         from nmfaudio.plot.spikes import plot_clusters
 
-        plot_clusters(waveforms, default, fs=fs, title=f"{args.file.name}: default method").savefig(
-            args.plot, dpi=100)
+        figure = plot_clusters(waveforms, default, fs=fs, title=f"{args.file.name}: default method")
+        with atomic_outputs([args.plot], overwrite=args.force) as (temporary,):
+            # the temporary name has no suffix matplotlib reads: the format from the user's name
+            figure.savefig(temporary, format=args.plot.suffix.lstrip(".").lower() or "png", dpi=100)
         print(f"\nwrote {args.plot}")
     return 0
 

@@ -28,7 +28,7 @@ from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
-           "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
+           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
            "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
@@ -390,8 +390,9 @@ def _check_npy_header(handle, size: int, name: str) -> None:
                            else npy.read_array_header_2_0(handle))
     except (ValueError, OSError, EOFError) as exc:
         raise ValueError(f"{name} has a damaged array header ({' '.join(str(exc).split())}); write it again") from None
-    if dtype.hasobject:
-        return  # np.load(allow_pickle=False) refuses these with its own message
+    if dtype.hasobject:  # np.load(allow_pickle=False) would refuse it, in Python terms
+        raise ValueError(f"{name} holds pickled Python objects, which are never loaded (unsafe); "
+                         "save plain numeric arrays")
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if declared > size:
         raise ValueError(f"{name} has a damaged header: it declares an array of shape {tuple(shape)} ({dtype}, "
@@ -542,6 +543,33 @@ def output_format(format: str = "wav", subtype: str | None = None) -> OutputForm
         raise ValueError("subtype='float' cannot be stored in FLAC; use format='wav' or subtype='pcm24' "
                          "(CLI: --format wav, or --subtype pcm24)")
     return OutputFormat(sf_format, SUBTYPES[sub], extension)
+
+
+def check_writable(file_format, sr: int, channels: int) -> None:
+    """Raise ValueError, before any work, when ``file_format`` cannot hold ``channels``
+    channels at ``sr`` Hz (FLAC: at most 8 channels and 655,350 Hz).
+
+    libsndfile itself is asked (a header written to memory), so its limits are the ones
+    checked; otherwise they surfaced after the separation, naming a temporary file.
+
+    Parameters
+    ----------
+    file_format : OutputFormat
+        From :func:`output_format`.
+    sr, channels : int
+        Of the tracks to write (those of the input).
+    """
+    import io
+
+    import soundfile as sf
+
+    fmt, subtype = file_format[0], file_format[1]
+    try:
+        sf.SoundFile(io.BytesIO(), "w", int(sr), int(channels), subtype, format=fmt).close()
+    except (sf.LibsndfileError, RuntimeError, ValueError):
+        limits = " (at most 8 channels and 655350 Hz)" if fmt == "FLAC" else ""
+        raise ValueError(f"{channels}-channel audio at {sr} Hz cannot be stored as {fmt}{limits}; "
+                         "use format='wav'") from None
 
 
 def check_headroom(tracks, subtype: str) -> None:

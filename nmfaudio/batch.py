@@ -209,14 +209,21 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             add(path, Path("."))
             continue
         files = []
+        in_excluded = 0  # audio files skipped because they are in the output folder
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
             if any(part.startswith(".") for part in relative.parts) or not file.is_file():
                 continue
-            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+            if file.suffix.lower().lstrip(".") not in extensions:
                 continue
-            if file.suffix.lower().lstrip(".") in extensions:
-                files.append((file, relative.parent))
+            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+                in_excluded += 1
+                continue
+            files.append((file, relative.parent))
+        if not files and in_excluded:
+            raise ValueError(f"the audio files of {str(path)!r} are all inside the output folder "
+                             f"{str(exclude)!r}, whose files are never taken as inputs (a rerun must not "
+                             "separate its own outputs); choose another output folder")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
@@ -239,9 +246,19 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    for file, relative in find_inputs(paths, exclude=out_dir):
+    inputs = find_inputs(paths, exclude=out_dir)
+    # (device, inode) of every input: with force, an output that is an input (under any
+    # name or link) would replace a file the user gave; refused like a single file's.
+    # Without force an existing output is never written (its input is skipped or failed).
+    identities = {}
+    for file, _ in inputs if force else ():
+        info = file.stat()
+        identities[(info.st_dev, info.st_ino)] = str(file)
+    for file, relative in inputs:
         folder = out_dir / relative
-        name = file.stem or "input"
+        # leading dots dropped: '.wav' or '.take.wav' would write hidden outputs ('.wav_kick.wav')
+        # that ls and a rerun's folder search do not show
+        name = file.stem.lstrip(".") or "input"
         tracks, plot = output_tracks(job, name, folder, options, file_format)
         task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
                     file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force,
@@ -252,6 +269,14 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
                 raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; rename one "
                                  "of them or separate them into different output folders")
             writers[key] = str(file)
+            if not identities:
+                continue
+            try:
+                info = os.stat(output)
+            except OSError:  # not there (yet): not an input
+                continue
+            if (info.st_dev, info.st_ino) in identities:  # the one wording of this refusal
+                audio.check_not_inputs([output], [identities[(info.st_dev, info.st_ino)]])
         tasks.append(task)
     return tasks
 
@@ -280,6 +305,8 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
     """
     from threadpoolctl import threadpool_limits
 
+    info = audio.audio_info(task.input)  # an output format that cannot hold it: before any work
+    audio.check_writable(task.file_format, info.samplerate, info.channels)
     # One BLAS thread: its result bits depend on its thread count, and a batch must give
     # the bytes a single run gives.  (The compiled kernels still use every thread allowed.)
     with threadpool_limits(1, user_api="blas"):
@@ -871,8 +898,9 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         else:
             missing = [p for p in task.outputs if not Path(p).exists()]
             records[i] = make_record(task, "failed", error=(
-                f"{existing[0]!r} exists but {missing[0]!r} does not (not made by an nmfaudio run?); "
-                "move them away or use --force to overwrite"))
+                f"{existing[0]!r} exists but {missing[0]!r} does not (left by a run that wrote other "
+                "outputs, e.g. no hit files or figure, or not made by nmfaudio?); move them away or use --force to "
+                "redo the input"))
     book = None
     if manifest:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -1009,4 +1037,7 @@ def connect(address: str):
     except (OSError, TimeoutError) as exc:
         raise OSError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(exc).split())}); "
                       "check that 'dask scheduler' runs there and the address") from None
+    except ValueError as exc:  # dask's words alone named neither the option nor a good address
+        raise ValueError(f"{address!r} is not a Dask scheduler address ({' '.join(str(exc).split())}); "
+                         "give one like tcp://10.0.0.5:8786") from None
 

@@ -94,6 +94,31 @@ def test_one_path_is_one_input_not_its_characters(library):
     assert [p.name for p, _ in batch.find_inputs(str(library))] == ["a.wav", "b.wav", "c.flac"]
 
 
+def test_a_hidden_input_writes_visible_outputs(library, tmp_path, capsys):
+    """An input named '.take.wav' (given as a file: folder searches skip hidden files)
+    writes 'take_component_01.wav', not a hidden '.take_component_01.wav'."""
+    hidden = tmp_path / ".take.wav"
+    hidden.write_bytes((library / "a.wav").read_bytes())
+    out = tmp_path / "out"
+    assert main(["separate", str(hidden), "-o", str(out), *SEPARATE]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["take_component_01.wav", "take_component_02.wav"]
+    capsys.readouterr()
+
+
+def test_adding_hit_files_to_a_finished_batch_says_why_it_is_refused(library, tmp_path, capsys):
+    """The stems exist, the MIDI files asked for now do not: the input is refused (not
+    half redone) with a reason that fits — a run that wrote other outputs — and --force."""
+    out = tmp_path / "out"
+    assert main(["drums", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *DRUMS]) == 0
+    before = _tree(out)
+    capsys.readouterr()
+    assert main(["drums", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *DRUMS, "--midi"]) == 1
+    err = capsys.readouterr().err
+    assert "a_drums.mid' does not (left by a run that wrote other outputs" in err and "use --force" in err, err
+    assert {k: v for k, v in _tree(out).items() if not k.endswith(".json")} == \
+        {k: v for k, v in before.items() if not k.endswith(".json")}
+
+
 def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
@@ -101,6 +126,39 @@ def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, c
     line = one_line_error(capsys.readouterr().err, str(library / "a.wav"), str(twin), "a_kick.wav")
     assert "would both write" in line
     assert not out.exists()  # nothing was made
+
+
+@pytest.mark.parametrize("how", ["by name", "through a hard link"])
+def test_force_never_overwrites_an_input_of_the_batch(how, library, tmp_path, capsys, one_line_error):
+    """With --force, an input whose output is another input of the same batch (under its
+    own name, or a hard link to it) is refused before any work: both files keep their
+    bytes (a.wav's stem a_component_01.wav used to replace the input of that name)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    other = out / "a_component_01.wav"
+    if how == "by name":
+        _write_song(other, synthetic_hits(seconds=0.5), 9)
+        given = other
+    else:
+        given = _write_song(tmp_path / "elsewhere.wav", synthetic_hits(seconds=0.5), 9)
+        os.link(given, other)
+    before = {**_tree(library), **_tree(out)}
+    assert main(["separate", str(library / "a.wav"), str(given), "-o", str(out), "--force", *SEPARATE]) == 1
+    one_line_error(capsys.readouterr().err, f"the output {str(other)!r} is the input {str(given)!r}",
+                   "never overwrites an input")
+    assert {**_tree(library), **_tree(out)} == before
+    with pytest.raises(ValueError, match="never overwrites an input"):
+        batch.plan([library / "a.wav", given], out, job="separate", options=SEPARATE_OPTIONS, force=True)
+
+
+def test_a_folder_whose_audio_is_all_in_the_output_folder_says_so(library, tmp_path, capsys, one_line_error):
+    """``nmfaudio drums in -o in``: the output folder is never searched, so the message says
+    that, not that the folder holds no audio."""
+    before = _tree(library)
+    assert main(["separate", str(library), "-o", str(library), *SEPARATE]) == 1
+    line = one_line_error(capsys.readouterr().err, "inside the output folder", "choose another output folder")
+    assert "holds no audio" not in line
+    assert _tree(library) == before
 
 
 # ----------------------------------------------------------------------------- same bytes everywhere
@@ -276,6 +334,28 @@ def test_format_and_subtype(library, tmp_path, capsys):
     assert "FLAC" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("job, options", [("drums", DRUMS), ("separate", SEPARATE)])
+def test_a_format_that_cannot_hold_the_input_fails_before_any_work(job, options, tmp_path, monkeypatch, capsys,
+                                                                   one_line_error):
+    """FLAC holds at most 8 channels: a 9-channel input with --format flac is refused
+    before the separation, naming the limit and the fix (it failed after the work, with
+    libsndfile's 'Format not recognised' about a hidden temporary file)."""
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the separation ran")
+
+    monkeypatch.setattr(batch, "_drums_file", must_not_run)
+    monkeypatch.setattr(batch, "_separate_file", must_not_run)
+    rng = np.random.default_rng(0)
+    wide = tmp_path / "nine.wav"
+    sf.write(wide, (0.1 * rng.standard_normal((SR // 2, 9))).astype(np.float32), SR, subtype="FLOAT")
+    out = tmp_path / "out"
+    assert main([job, str(wide), "-o", str(out), *options, "--format", "flac"]) == 1
+    one_line_error(capsys.readouterr().err, "9-channel audio", "cannot be stored as FLAC", "use --format wav")
+    assert not out.exists()
+    audio.check_writable(audio.output_format("flac"), SR, 8)  # the limit itself is allowed
+    audio.check_writable(audio.output_format(), SR, 9)  # and WAV holds nine
+
+
 def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_error):
     loud = _write_song(tmp_path / "loud.wav", hits, 4, gain=4.0)  # float WAV peaking far above 1
     assert np.abs(nmfaudio.load(loud)[0]).max() > 1.5
@@ -307,6 +387,16 @@ def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, 
     out = tmp_path / "out"
     assert main(["drums", str(library / "a.wav"), "-o", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 1
     one_line_error(capsys.readouterr().err, 'pip install "nmfaudio[dask]"')
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["nonsense", "foo://x:1"])
+def test_a_malformed_scheduler_address_names_a_good_one(address, library, tmp_path, capsys, one_line_error):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--scheduler", address]) == 1
+    one_line_error(capsys.readouterr().err, f"{address!r} is not a Dask scheduler address",
+                   "give one like tcp://10.0.0.5:8786")
     assert not out.exists()
 
 

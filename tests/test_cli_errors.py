@@ -130,6 +130,28 @@ def test_unwritable_output_folder_fails_before_any_work(where, tmp_path, cli, on
     assert file_tree(tmp_path) == before
 
 
+def test_unwritable_onsets_folder_fails_before_any_work(tmp_path, monkeypatch, cli, one_line_error, write_audio,
+                                                       file_tree, tones):
+    """``--onsets PATH`` in a folder nobody can write to (/proc/self) is refused before the
+    separation, naming the option and the folder (it used to fail after the work, naming
+    a hidden temporary file)."""
+    import nmfaudio.batch
+
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the separation ran before the --onsets folder was checked")
+
+    monkeypatch.setattr(nmfaudio.batch, "run_task", must_not_run)
+    song = write_audio(tmp_path / "song.wav", tones())
+    before = file_tree(tmp_path)
+    code, _, err = cli(["drums", song, "-o", tmp_path / "out", "--onsets", "/proc/self/hits.csv", *FAST])
+    assert code == 1
+    one_line_error(err, "--onsets folder '/proc/self'", "give a folder you can write to")
+    assert file_tree(tmp_path) == before and not (tmp_path / "out").exists()
+
+
 def test_output_that_is_a_folder_is_refused(tmp_path, cli, one_line_error, write_audio, tones):
     song = write_audio(tmp_path / "song.wav", tones())
     (tmp_path / "out" / "song_component_01.wav").mkdir(parents=True)

@@ -40,6 +40,38 @@ def test_library_errors_name_the_options(argv, needle, song, tmp_path, capsys):
     assert "hop_length=" not in line and "classes=(" not in line and "beta=" not in line
 
 
+def test_spikes_npz_of_several_arrays_names_the_key_option(tmp_path, capsys):
+    """An .npz without a 'waveforms' array: the fix reads '--key NAME' (the library's
+    'key=...' used to come out as '--key Ellipsis')."""
+    path = tmp_path / "two.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, snippets=rng.random((20, 30)), other=rng.random(3))
+    code, _, err = cli(["spikes", path, "-k", "2", "-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "holds arrays ['snippets', 'other']" in line and "e.g. --key snippets" in line, line
+    assert "Ellipsis" not in line and "key=" not in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["objects.npz", "objects.npy", "junk.npy"])
+def test_spikes_array_files_numpy_would_unpickle_say_what_they_are(name, tmp_path, capsys):
+    """Object arrays and a non-NumPy .npy: one line naming the file and the fix, not
+    numpy's 'allow_pickle=' advice (Python terms, and unsafe) without the file's name."""
+    path = tmp_path / name
+    if name == "junk.npy":
+        path.write_bytes(b"these are not samples")
+    elif name.endswith(".npz"):
+        np.savez(path, waveforms=np.array([{"a": 1}], dtype=object))
+    else:
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    code, _, err = cli(["spikes", path, "-k", "2", "-o", tmp_path / "out"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and repr(str(path)) in line and "allow_pickle" not in line, line
+    assert ("is not an .npy file" if name == "junk.npy" else "holds pickled Python objects, which are never loaded") \
+        in line
+    assert not (tmp_path / "out").exists()
+
+
 def test_drums_hop_alone_is_checked_against_the_n_fft_of_the_files_rate(tmp_path, capsys):
     # separate_drums takes n_fft 4096 at 44.1 kHz (frames_for_rate): --hop-length 2048 alone
     # is valid there, though it is not with the 22.05-kHz n_fft 2048 the CLI checked against

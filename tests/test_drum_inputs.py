@@ -91,6 +91,7 @@ def drum_setup(tmp_path, write_audio):
     (tmp_path / "empty_hihat" / "hihat" / "one.wav").unlink()
     (tmp_path / "text.wav").write_text("hello")
     (tmp_path / "file.txt").write_text("x")
+    np.savez(tmp_path / "objects.npz", P=np.array([{"a": 1}], dtype=object))  # pickled: never loaded
     return tmp_path
 
 
@@ -101,6 +102,11 @@ def drum_setup(tmp_path, write_audio):
     (["drums", "loop.wav", "-o", "file.txt/sub"], 1, "which is a file; give a folder"),
     (["drums", "loop.wav", "-o", "out", "--templates", "no_kit"], 1, "--templates '{d}/no_kit' does not exist"),
     (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for ['cowbell']"),
+    # numpy's own words ("... allow_pickle= ...", unsafe advice in Python terms) are not shown
+    (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
+     "cannot read '{d}/text.wav' as drum templates (not an .npz archive); give an .npz"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "objects.npz"], 1,
+     "'{d}/objects.npz' (P.npy) holds pickled Python objects, which are never loaded"),
     (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,
      "class folder '{d}/empty_hihat/hihat' holds no audio files"),
     (["drums", "loop.wav", "-o", "out", "--max-iter", "0"], 2, "argument --max-iter: '0' must be an int >= 1"),
@@ -111,13 +117,14 @@ def drum_setup(tmp_path, write_audio):
     (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
     (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
 ], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "unknown class",
+        "kit not an npz", "kit of pickled objects",
         "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
         "learn: empty hihat", "learn: not .npz"])
 def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
                                                  file_tree):
     d = drum_setup
     argv = [str(d / a) if a in {"missing.wav", "text.wav", "loop.wav", "out", "file.txt", "file.txt/sub", "no_kit",
-                                "no_snare", "empty_hihat", "kit", "kit.npz", "kit.txt"} else a for a in argv]
+                                "no_snare", "empty_hihat", "kit", "kit.npz", "kit.txt", "objects.npz"} else a for a in argv]
     extra = DRUMS_FAST if argv[0] == "drums" and code == 1 else []
     before = file_tree(d)
     got, stdout, err = cli([*argv, *extra])

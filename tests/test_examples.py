@@ -73,3 +73,46 @@ def test_drum_separation_refuses_existing_outputs_before_the_work(tmp_path, caps
     monkeypatch.setattr(nmfaudio, "separate_drums", lambda *a, **k: pytest.fail("the work ran first"))
     assert example.main([str(tmp_path)]) == 1
     assert "already exists; use --force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["image_compression", "punks"])
+def test_image_examples_write_under_the_working_folder_and_refuse_existing_figures(name, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """Their figures go to ./out/images where they are run, as the other examples' outputs
+    (they went inside the repository), and existing ones are refused before the work
+    unless --force (they were overwritten)."""
+    import numpy as np
+    from PIL import Image
+
+    example = _import(ROOT / "examples" / f"{name}.py")
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    if name == "image_compression":
+        Image.fromarray((rng.random((16, 12)) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+        argv = [str(tmp_path / "p.png"), "--ranks", "2", "--max-iter", "20"]
+        work = "compress"
+    else:
+        np.savez(tmp_path / "p.npz", images=(rng.random((8, 24, 24, 4)) * 255).astype(np.uint8))
+        argv = ["--punks", str(tmp_path / "p.npz"), "--n", "8", "--ds", "2,3", "--basis-d", "2", "--max-iter", "20"]
+        work = "denoise_sweep"
+    assert example.main(argv) == 0
+    out = tmp_path / "out" / "images"
+    assert sorted(p.name for p in out.iterdir()) == sorted(example.FIGURES)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    monkeypatch.setattr(example, work, lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "already exists; use --force" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_spike_clustering_refuses_an_existing_plot_before_the_work(tmp_path, capsys, monkeypatch):
+    example = _import(ROOT / "examples" / "spike_clustering.py")
+    plot = tmp_path / "clusters.png"
+    plot.write_bytes(b"keep")
+    monkeypatch.setattr(example, "cluster", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main(["--plot", str(plot)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "already exists; use --force" in err
+    assert plot.read_bytes() == b"keep"

@@ -374,6 +374,23 @@ def test_leakage_in_a_drum_that_does_not_play_gives_no_hits():
     assert len(played["toms"]) == len(frames)
 
 
+def test_a_noise_floor_alone_gives_no_hits(played):
+    """A recording of nothing but 16-bit dither (±1 LSB, seeded; an empty track exported
+    from a DAW) gets no hits: every picking step is relative, and without the level floor
+    (step 9) its noise gave dozens.  The played groove 40 dB down (quiet, but a recording)
+    keeps every hit: the floor removes nothing there."""
+    rng = np.random.default_rng(0)
+    dither = (rng.integers(-1, 2, size=3 * SR) * 2.0 ** -15).astype(np.float32)  # peaks -90 dBFS
+    noise = nmfaudio.separate_drums(dither, SR, random_state=0, max_iter=40, classes=KSH)
+    assert len(noise.hits()) == 0
+    assert len(noise.hits(floor_dbfs=-200)) > 10  # the floor is what removes them
+    quiet = nmfaudio.separate_drums(played[0] * 0.01, SR, random_state=0, max_iter=40, classes=KSH)
+    kept, unfloored = quiet.hits(), quiet.hits(floor_dbfs=-200)
+    assert len(kept) == len(unfloored) >= 20
+    for name in KSH:
+        assert np.array_equal(kept[name].times, unfloored[name].times)
+
+
 def test_minimum_interval_keeps_one_hit_per_class():
     a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
@@ -478,6 +495,34 @@ def test_midi_round_trip(tmp_path):
     # another tempo and resolution: the same seconds
     back = read_midi(hits.write_midi(tmp_path / "fast.mid", bpm=97.3, ppq=480))
     assert np.abs(back[38][0] - hits["snare"].times).max() <= 0.5 * 60 / 97.3 / 480 + 1e-9
+
+
+def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
+    """Hi-hat hits 30 ms apart (closer than the 50-ms notes; the hi-hat's minimum interval
+    is 30 ms): the first note ends where the second starts, so every note-off closes the
+    note it belongs to and each note keeps its own length (overlapping notes had the first
+    note-off cut the second one short, and mute it on a synthesizer)."""
+    hits = DrumHits({
+        "kick": ClassHits("kick", 36, np.array([0.0, 0.02]), np.array([1.0, 1.0]), np.array([100, 90])),
+        "hihat": ClassHits("hihat", 42, np.array([0.0, 0.03, 0.5]), np.array([1.0, 1.0, 1.0]),
+                           np.array([127, 90, 80])),
+    })
+    midi = mido.MidiFile(hits.write_midi(tmp_path / "close.mid"))
+    tick = 0.5 / 960  # seconds per tick at 120 BPM, 960 PPQ
+    sounding, lengths, now = {}, {36: [], 42: []}, 0.0
+    for message in midi:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding, "a note of this pitch is still sounding"
+            sounding[message.note] = now
+        elif message.type in ("note_on", "note_off"):
+            lengths[message.note].append(now - sounding.pop(message.note))
+    assert not sounding and midi.tracks[0][-1].type == "end_of_track"
+    assert np.allclose(lengths[42], [0.03, 0.05, 0.05], atol=tick)  # cut at the next hit, else 50 ms
+    assert np.allclose(lengths[36], [0.02, 0.05], atol=tick)
+    back = read_midi(tmp_path / "close.mid")
+    for c in hits:
+        assert np.allclose(back[c.note][0], c.times, atol=tick) and back[c.note][1].tolist() == c.velocities.tolist()
 
 
 def test_csv_format(tmp_path):

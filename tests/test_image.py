@@ -371,6 +371,51 @@ def test_cli_compress_bad_input_is_one_line(tmp_path, cli):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, monkeypatch, cli, one_line_error):
+    """An RGBA photo to -o .jpg (JPEG holds no opacity) is refused before the fit, naming
+    the format and the fix (it failed after the fit with Pillow's 'cannot write mode RGBA
+    as JPEG'); the same photo as gray is stored in a JPEG."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    photo = tmp_path / "rgba.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((12, 10, 4)) * 255).astype(np.uint8), "RGBA").save(photo)
+    real = nmfaudio.adapters.image.compress
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.jpg")])
+    assert code == 1
+    one_line_error(stderr, "JPEG cannot store this RGBA", "use a .png output")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rgba.png"]
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", real)
+    code, _, _ = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.jpg"), "--gray"])
+    assert code == 0 and Image.open(tmp_path / "o.jpg").mode == "L"
+
+
+def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
+    """The figures are PNG: a .jpg name is refused before any work (PNG bytes used to be
+    written under it)."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.png"),
+                           "--plot", str(tmp_path / "fig.jpg")])
+    assert code == 1
+    one_line_error(stderr, "--plot", "fig.jpg", "must end in .png")
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, _, stderr = cli(["image", "sweep", str(stack), "--ranks", "1", "-o", str(tmp_path / "curve.jpg")])
+    assert code == 1
+    one_line_error(stderr, "-o", "curve.jpg", "must end in .png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     stack = tmp_path / "stack.npz"
     np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))

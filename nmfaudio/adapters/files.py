@@ -294,6 +294,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
     if suffix in (".npy", ".npz"):
         check_array_file(path, what="waveform file")  # declared shapes against the file's size
     if suffix == ".npy":
+        with open(path, "rb") as handle:  # else numpy tries it as a pickle, and says so
+            if handle.read(6) != b"\x93NUMPY":
+                raise ValueError(f"{str(path)!r} is not an .npy file (no NumPy header); give a .npy, .npz or .csv file")
         return np.load(path, allow_pickle=False), None
     if suffix == ".npz":
         if not zipfile.is_zipfile(path):
@@ -306,8 +309,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
                 elif len(names) == 1:
                     key = names[0]
                 else:
+                    # key='name': the CLI shows it as --key name (cli.option_names)
                     raise ValueError(f"{str(path)!r} holds arrays {names}; say which one holds "
-                                     "the waveforms (key=... or --key)")
+                                     f"the waveforms, e.g. key={names[0]!r}")
             if key not in names:
                 raise ValueError(f"key={key!r} is not in {str(path)!r}; it holds {names}")
             waveforms = archive[key]

@@ -1,17 +1,19 @@
-"""``nmfaudio drums`` (kick / snare / hi-hat stems) and ``nmfaudio templates learn``.
+"""``nmfaudio drums`` (kick / snare / toms / hi-hat / cymbals stems) and ``nmfaudio templates learn``.
 
 ::
 
     nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
-                   [--free N] [--fixed] [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
+                   [--free N] [--stems all|drums] [--accompaniment auto|on|off] [--fixed]
+                   [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
                    [--midi] [--onsets [CSV]] [--quantize GRID]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
-``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_hihat.wav`` and
-``_residual.wav`` (32-bit float WAV at the input's rate and channel count; they add up to
+``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_toms.wav``, ``_hihat.wav``,
+``_cymbals.wav`` and ``_residual.wav`` (or, with ``--stems drums``, ``_drums.wav`` and
+``_accompaniment.wav``; 32-bit float WAV at the input's rate and channel count; they add up to
 the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
 ``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
 (or the CSV path given, for one input): the hits (docs/transcription.md).  Existing outputs are
@@ -51,9 +53,10 @@ def register(subparsers) -> None:
     from nmfaudio.drums import CLASSES
 
     drums = subparsers.add_parser(
-        "drums", help="split a drum recording into kick, snare, hi-hat and residual WAVs",
-        description="Separate kick, snare and hi-hat with drum templates that adapt to the recording "
-                    "(semi-supervised NMFD); the stems add up to the input.")
+        "drums", help="split drums (a drum recording or a full song) into kick, snare, toms, hi-hat, cymbals "
+                      "and residual WAVs",
+        description="Separate kick, snare, toms, hi-hat and cymbals with drum templates that adapt to the "
+                    "recording (semi-supervised NMFD); the stems add up to the input.")
     drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
                        help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
@@ -179,7 +182,7 @@ def run_drums(args) -> int:
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
     spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
-    with output_folder(args.output_dir):
+    with output_folder(args.output_dir), _onsets_folder(args):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))
         try:
@@ -270,6 +273,16 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
+
+
+def _onsets_folder(args):
+    """The folder of ``--onsets PATH``, checked writable before any work (like ``-o``), so
+    an unwritable one fails at once, not after the separation naming a temporary file."""
+    from contextlib import nullcontext
+
+    if args.onsets is None or args.onsets is True:
+        return nullcontext()
+    return output_folder(args.onsets.parent, "the --onsets folder")
 
 
 def _with_onsets_path(args, task):

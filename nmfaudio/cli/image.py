@@ -105,6 +105,28 @@ def _pillow_format(path: Path) -> str:
     return fmt
 
 
+def _check_png(path, option: str) -> None:
+    """A figure is written as PNG: refuse another suffix (PNG bytes under a .jpg name)."""
+    if path is not None and path.suffix.lower() != ".png":
+        raise CLIError(f"{option} {str(path)!r} must end in .png (the figure is written as PNG)")
+
+
+def _check_storable(path: Path, fmt: str, image) -> None:
+    """Refuse, before the fit, an output format that cannot store the picture (JPEG holds no
+    opacity): a 1-pixel picture of the same kind is saved to memory first."""
+    import io
+
+    from PIL import Image
+
+    mode = "L" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
+    try:
+        Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+    except (OSError, KeyError, ValueError) as exc:
+        kind = {"L": "gray", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
+        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {kind} picture ({exc}); "
+                       "use a .png output") from None
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -134,9 +156,11 @@ def run_compress(args) -> int:
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
+    _check_png(args.plot, "--plot")
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
+    _check_storable(args.output, fmt, image)
     if args.rank < 1:
         raise CLIError(f"-r {args.rank} must be >= 1")
     height, width = image.shape[:2]
@@ -190,6 +214,7 @@ def run_sweep(args) -> int:
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
+    _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
     if args.sigma < 0 or not np.isfinite(args.sigma):
         raise CLIError(f"--sigma {args.sigma} must be a number >= 0")

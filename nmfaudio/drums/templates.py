@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -466,6 +467,8 @@ class DrumTemplates:
         # Declared sizes first: a small hostile .npz can inflate to gigabytes.
         audio.check_array_file(path, max_bytes=MAX_TEMPLATE_FILE_BYTES, what="drum-template file")
         try:
+            if not zipfile.is_zipfile(path):  # numpy would try it as a pickle, and say so
+                raise ValueError("not an .npz archive")
             with np.load(path, allow_pickle=False) as data:
                 fields = {key: data[key] for key in data.files}
         except Exception as exc:  # not a zip / npz, pickled objects, truncated, ...
