@@ -127,3 +127,37 @@ def test_spatial_update_follows_the_pan():
     _spatial_update(S, pairs, 5)
     share = S[:, 0, 0, 0] / S[:, :, 0, 0].sum(axis=1)
     assert share[0] > 0.95 and share[1] > 0.8, share
+
+
+@pytest.mark.parametrize("kernel", ["_spatial_update", "_spatial_update_numpy"])
+def test_spatial_update_of_a_bin_the_model_leaves_almost_empty_stays_finite(kernel):
+    # one output's model 1e-25 in a bin, the other's 0, the mixture 1 and 0.5: u ~ 1e25,
+    # u² overflowed float32 and the next update made NaN in every output; the first
+    # output is the bin's only model, so it keeps all of it (share 1, exact)
+    from nmfaudio.drums import resynthesis
+
+    S = np.array([[1e-25, 0.0], [1e-25, 0.0]], np.float32).reshape(2, 2, 1, 1)  # (C, outputs, n, F)
+    pairs = np.array([[1.0, 0.0], [0.5, 0.0]], np.float32).reshape(2, 1, 1, 2)
+    getattr(resynthesis, kernel)(S, pairs, 5)
+    assert np.isfinite(S).all(), S.ravel()
+    np.testing.assert_array_equal(S[:, 1], 0)
+    assert (S[:, 0] > 0).all()
+
+
+def test_spatial_update_scaled_bins_keep_their_shares():
+    # models 1e-12 of their mixture (scaled up together inside the update): each output's
+    # share of each channel is the one float64 gives without scaling (float32: 1e-5)
+    from nmfaudio.drums.resynthesis import _spatial_update
+
+    rng = np.random.default_rng(7)
+    S = (rng.random((2, 3, 4, 33)) * 1e-12).astype(np.float32)
+    pairs = rng.standard_normal((2, 4, 33, 2)).astype(np.float32)
+    wide = S.astype(np.float64)
+    magnitude = np.hypot(pairs[..., 0], pairs[..., 1]).astype(np.float64)
+    for _ in range(5):
+        ratio = magnitude / wide.sum(axis=1)
+        u = np.einsum("cdnf,cnf->dnf", wide, ratio) / wide.sum(axis=0)
+        wide *= (u * u)[None]
+    _spatial_update(S, pairs, 5)
+    np.testing.assert_allclose(S / S.sum(axis=1, keepdims=True), wide / wide.sum(axis=1, keepdims=True),
+                               rtol=1e-4, atol=1e-6)

@@ -185,6 +185,13 @@ def _spatial_models(weights, activations, pairs, n_iter, out):
     return out
 
 
+#: A bin whose mixture is more than this many times its model in a channel (the model
+#: ~0 there) has its models scaled up together before an update: u² of such a bin
+#: overflows float32 (1e19² > 3.4e38) and the next update makes inf × 0 = NaN.  Each
+#: output's share of the bin, so its masks, is the same up to float32 rounding.
+RATIO_LIMIT = 1e9
+
+
 def _spatial_update_numpy(S, pairs, n_iter):
     """In place, ``n_iter`` times: each output's model S_dc (every channel c) times u_d²,
     u_d = Σ_c S_dc r_c / Σ_c S_dc, r_c = |X_c| / Σ_j S_jc — the multiplicative update of a
@@ -195,7 +202,15 @@ def _spatial_update_numpy(S, pairs, n_iter):
     magnitude = np.hypot(pairs[..., 0], pairs[..., 1])  # (C, n, F)
     tiny = np.float32(1e-30)
     for _ in range(n_iter):
-        ratio = magnitude / (S.sum(axis=1) + tiny)  # (C, n, F)
+        total = S.sum(axis=1)  # (C, n, F)
+        ratio = magnitude / (total + tiny)
+        # a bin whose model is far below its mixture (u² would overflow float32 and the
+        # next update make inf × 0 = NaN): the bin's models scaled up together first —
+        # each output's share, so the masks, is unchanged by a common factor
+        largest = np.where(total > 0, ratio, 0).max(axis=0)  # (n, F)
+        scale = np.where(largest > RATIO_LIMIT, largest, 1).astype(S.dtype)
+        S *= scale[None, None]
+        ratio /= scale[None]
         u = np.einsum("cdnf,cnf->dnf", S, ratio) / (S.sum(axis=0) + tiny)
         S *= (u * u)[None]
 
@@ -212,19 +227,31 @@ if HAVE_NUMBA:
         ratio = np.empty((C, F), np.float32)
         num = np.empty(F, np.float32)
         den = np.empty(F, np.float32)
+        largest = np.empty(F, np.float32)
         for t in range(n):
             for c in range(C):
                 for f in range(F):
                     magnitude[c, f] = np.sqrt(pairs[c, t, f, 0] ** 2 + pairs[c, t, f, 1] ** 2)
             for _ in range(n_iter):
+                for f in range(F):
+                    largest[f] = 0
                 for c in range(C):
                     for f in range(F):
-                        ratio[c, f] = tiny
+                        ratio[c, f] = 0
                     for d in range(D):
                         for f in range(F):
                             ratio[c, f] += S[c, d, t, f]
                     for f in range(F):
-                        ratio[c, f] = magnitude[c, f] / ratio[c, f]
+                        total = ratio[c, f]
+                        ratio[c, f] = magnitude[c, f] / (total + tiny)
+                        if total > 0 and ratio[c, f] > largest[f]:
+                            largest[f] = ratio[c, f]
+                for f in range(F):  # far below the mixture: scaled up together (see the numpy version)
+                    if largest[f] > RATIO_LIMIT:
+                        for c in range(C):
+                            ratio[c, f] /= largest[f]
+                            for d in range(D):
+                                S[c, d, t, f] *= largest[f]
                 for d in range(D):
                     for f in range(F):
                         num[f] = 0
