@@ -57,6 +57,14 @@ def main(argv=None) -> int:
     if args.plot is not None and args.plot.exists() and not args.force:  # before the work, not after it
         print(f"spike_clustering.py: error: {args.plot} already exists; use --force to overwrite", file=sys.stderr)
         return 1
+    if args.plot is not None:  # a suffix matplotlib cannot write: before the work, not after it
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        suffix = args.plot.suffix.lstrip(".").lower() or "png"
+        if suffix not in FigureCanvasBase.get_supported_filetypes():
+            print(f"spike_clustering.py: error: --plot {args.plot}: matplotlib cannot write .{suffix} figures; "
+                  "use .png, .pdf or .svg", file=sys.stderr)
+            return 1
 
     with np.load(args.file) as data:
         waveforms, truth, templates = data["waveforms"], data["labels"].astype(np.int64), data["templates"]

@@ -116,3 +116,14 @@ def test_spike_clustering_refuses_an_existing_plot_before_the_work(tmp_path, cap
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "already exists; use --force" in err
     assert plot.read_bytes() == b"keep"
+
+
+def test_spike_clustering_refuses_a_figure_format_matplotlib_cannot_write(tmp_path, capsys, monkeypatch):
+    # '--plot clusters.xyz': refused before the clustering with one line (it ran the work,
+    # then matplotlib's ValueError ended it in a traceback); nothing is written
+    example = _import(ROOT / "examples" / "spike_clustering.py")
+    monkeypatch.setattr(example, "cluster", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main(["--plot", str(tmp_path / "clusters.xyz")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "cannot write .xyz figures" in err, err
+    assert list(tmp_path.iterdir()) == []
