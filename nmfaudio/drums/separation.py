@@ -114,7 +114,9 @@ class DrumSeparation:
     loss : ndarray, shape (n_iter + 1,)
         The β-divergence of the (band-compressed) fit per iteration.  For multichannel
         input it is the fit to the channels' sum (before the per-channel gains), so it is
-        not comparable with a per-channel fit's loss or a mono run's on one channel.
+        not comparable with a per-channel fit's loss or a mono run's on one channel —
+        except when the channels are all equal: that input gets the mono separation, and
+        its loss is the mono run's on one channel.
     n_iter : int
     mask_power : float
     name : str
