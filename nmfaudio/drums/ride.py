@@ -26,9 +26,10 @@ crashes there, fall under its threshold.  When the hat part's hits are no ride's
 same cue judges the ride part's activation (:func:`ride_part_strokes`); when it holds,
 ``hits()`` picks that part apart as :data:`STROKE_LABEL`.  Measured on the tuning
 ride-style performances of six kits, seeds 0, 2 and 4 (36; docs/transcription.md,
-ride-part round): 22 found instead of 19, cymbals F 0.562 → 0.609; none of 76 regular,
-kick/snare/hi-hat-only and loop recordings decided (the ride part's share of steady gaps
-0.00-0.14 there, one 0.50 with a 12-dB median change).
+ride-part round): 22 found instead of 19, cymbals F per seed 0.614 / 0.504 / 0.569 →
+0.680 / 0.509 / 0.639 (mean 0.562 → 0.609); none of 76 regular, kick/snare/hi-hat-only
+and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 there, one
+0.50 with a 12-dB median change).
 
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
