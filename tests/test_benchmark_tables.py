@@ -25,6 +25,28 @@ def test_unplayed_class_is_not_applicable_not_zero(transcription):
     assert transcription.table_cell(rows, "kick", played) == "0.750 (0.62 / 1.00)"
 
 
+def test_class_not_played_is_left_out_of_f_and_its_hits_counted(transcription):
+    # a performance without a tom fill: mir_eval scores its empty toms reference 0.000 even
+    # when no tom hit is found, which halved the toms mean of `--seed 2 -n 2`; such a class
+    # has no F, and the hits found for it are all false and counted apart
+    reference = {"kick": [0.5, 1.0], "toms": [], "hihat": [0.25]}
+    found = {"kick": [0.51, 1.0], "toms": [0.75, 1.5], "hihat_open": [0.26]}
+    scores, errors, stray = transcription.score(found, reference)
+    assert set(scores) == {"kick", "hihat"}
+    assert scores["kick"] == (1.0, 1.0, 1.0) and scores["hihat"] == (1.0, 1.0, 1.0)
+    assert stray == {"toms": 2}
+    assert sorted(round(e, 6) for e in errors) == [0.0, 0.01, 0.01]
+    silent = transcription.score({"kick": [0.5], "toms": []}, {"kick": [0.5], "toms": []})
+    assert "toms" not in silent[0] and silent[2] == {"toms": 0}
+    # a played class found nowhere still scores 0 (a miss, not "not applicable")
+    assert transcription.score({"toms": []}, {"toms": [1.0]})[0]["toms"] == (0.0, 0.0, 0.0)
+    assert transcription.stray_hits([stray, silent[2], {}]) == "toms 2 in 1 of 2 mixtures"
+    assert transcription.stray_hits([silent[2]]) == ""
+    # the toms mean is over the mixtures that play toms
+    rows = [scores, {"kick": (1.0, 1.0, 1.0), "toms": (0.5, 0.5, 0.5)}]
+    assert transcription.table_cell(rows, "toms", {"kick", "toms"}) == "0.500 (0.50 / 0.50)"
+
+
 @pytest.fixture(scope="module")
 def drums_bench():
     # benchmarks/drums.py imports its sibling modules (drumkits, performances) by name
