@@ -377,7 +377,7 @@ def _drums_file(task: Task, callback) -> dict:
 
         figure = drums_figure(result, title=Path(task.input).name, hits=played)
     hits = played
-    if o["quantize"] and task.hit_files:
+    if o["quantize"] and task.hit_files and len(played):  # no hits: no tempo to fit, nothing to snap
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
@@ -538,7 +538,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
-        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
+        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and len(played) else None,
         "blockwise": blocks,
     }
 

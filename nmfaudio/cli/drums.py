@@ -225,7 +225,8 @@ def _done_lines(record) -> list[str]:
     if record.get("hit_files"):
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
-                if record.get("hits_bpm") else "")
+                if record.get("hits_bpm") else
+                ", not quantized: no hits to fit a tempo to" if record.get("quantize") else "")
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
 
