@@ -416,6 +416,28 @@ def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 
+@pytest.mark.parametrize("command, option, value", [
+    ("compress", "--tol", "nan"), ("compress", "--tol", "-1"), ("compress", "--tol", "inf"),
+    ("sweep", "--tol", "nan"), ("sweep", "--sigma", "nan"), ("sweep", "--sigma", "-0.1"),
+    ("sweep", "--sigma", "inf"),
+])
+def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_path, cli, one_line_error):
+    """--tol nan used to run (a NaN tolerance never stops the fit, a negative one neither);
+    now a one-line usage error (exit 2) names the option and the range, before any work."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    argv = (["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png"] if command == "compress"
+            else ["image", "sweep", stack, "--ranks", "1", "-o", tmp_path / "o.png"])
+    code, _, stderr = cli([*argv, option, value])
+    assert code == 2
+    one_line_error(stderr, f"argument {option}: '{value}'", ">= 0", prefix=f"nmfaudio image {command}: error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     stack = tmp_path / "stack.npz"
     np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))

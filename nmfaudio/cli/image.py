@@ -23,7 +23,7 @@ import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, refuse_outputs
-from nmfaudio.cli._args import non_negative_int
+from nmfaudio.cli._args import non_negative_int, number
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -61,7 +61,7 @@ def register(subparsers) -> None:
                        help="an .npz with an 'images' array, or a folder of equally sized images")
     sweep.add_argument("--ranks", type=_rank_list, default=[16, 32, 64, 128, 256],
                        help="comma-separated ranks (default 16,32,64,128,256)")
-    sweep.add_argument("--sigma", type=float, default=0.0,
+    sweep.add_argument("--sigma", type=_sigma, default=0.0,
                        help="noise standard deviation on the [0, 1] scale (default 0: no noise)")
     sweep.add_argument("--n", type=int, default=None, help="use the first N images only")
     sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
@@ -75,10 +75,18 @@ def register(subparsers) -> None:
 def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
     parser.add_argument("--max-iter", type=int, default=max_iter,
                         help=f"iterations at most (per rank for sweep; default {max_iter})")
-    parser.add_argument("--tol", type=float, default=tol,
+    parser.add_argument("--tol", type=_tol, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+
+
+def _tol(text: str) -> float:
+    return number(text, minimum=0, what="a tolerance", example="1e-4 (0: run every iteration)")
+
+
+def _sigma(text: str) -> float:
+    return number(text, minimum=0, what="a noise level", example="0.1 (0: no noise)")
 
 
 def _rank_list(text: str) -> list[int]:
@@ -216,8 +224,6 @@ def run_sweep(args) -> int:
     outputs = [args.output] if args.output is not None else []
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
-    if args.sigma < 0 or not np.isfinite(args.sigma):
-        raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
     if args.n is not None and args.n < 1:
         raise CLIError(f"--n {args.n} must be >= 1")
     images = read_image_stack(args.images, args.n)
