@@ -165,6 +165,16 @@ def test_separate_summary_counts_the_warm_up(song, tmp_path, capsys):
     assert 50 < summary["n_iter"] <= 50 + 30  # n_iter counts the warm-up too
 
 
+def test_separate_summary_names_a_numeric_beta(song, tmp_path, capsys):
+    """--beta 0.5 runs a warm-up too: the split reads "+ N beta 0.5", not "+ N 0.5"."""
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "o", "--beta", "0.5", "--n-fft", "256",
+                        "--hop-length", "64", "--max-iter", "10"], capsys)
+    assert code == 0
+    line = out.splitlines()[0]
+    total = int(line.split(" iterations")[0].split(", ")[-1])
+    assert f"(50 Frobenius warm-up + {total - 50} beta 0.5, " in line
+
+
 def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residual(song, tmp_path, capsys):
     code, out, _ = cli(["drums", song, "-o", tmp_path / "a", "--max-iter", "10"], capsys)
     assert code == 0 and "30 iterations (10 drum fit + 20 residual)" in out.splitlines()[0]

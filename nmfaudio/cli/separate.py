@@ -191,7 +191,7 @@ def _done_lines(record) -> list[str]:
     state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
     warm = min(record["n_iter"], planned_iterations(record["beta"], record["max_iter"]) - record["max_iter"])
     if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
-        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {record['beta']}, {state}"
+        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {_divergence(record['beta'])}, {state}"
     mode = ""
     block = record.get("blockwise")
     if block is not None:
@@ -210,3 +210,9 @@ def _done_lines(record) -> list[str]:
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrogram, W, H, loss)")
     return lines
+
+
+def _divergence(beta) -> str:
+    """The divergence as words: its name ("itakura-saito"), or "beta 0.5" for a number
+    (a bare "0.5" after an iteration count read as "80 0.5")."""
+    return beta if isinstance(beta, str) else f"beta {beta:g}"
