@@ -37,7 +37,7 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 
-__all__ = ["Task", "separate_many", "plan", "find_inputs", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
+__all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
 
 #: The separations a batch runs: ``drums`` (:func:`nmfaudio.separate_drums`) and
 #: ``separate`` (:func:`nmfaudio.separate`, one track per NMF component).
@@ -232,6 +232,16 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     return found
 
 
+def output_name(path) -> str:
+    """The stem of the outputs of input ``path``: its file stem without leading dots
+    (``.take.wav`` -> ``take``; ``.wav`` -> ``input``).
+
+    A hidden input would otherwise write hidden outputs (``.take_kick.wav``) that ``ls``
+    and a rerun's folder search do not show.  Every sub-command names its outputs so.
+    """
+    return Path(path).stem.lstrip(".") or "input"
+
+
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
          force: bool = False) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`).
@@ -256,9 +266,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         identities[(info.st_dev, info.st_ino)] = str(file)
     for file, relative in inputs:
         folder = out_dir / relative
-        # leading dots dropped: '.wav' or '.take.wav' would write hidden outputs ('.wav_kick.wav')
-        # that ls and a rerun's folder search do not show
-        name = file.stem.lstrip(".") or "input"
+        name = output_name(file)
         tracks, plot = output_tracks(job, name, folder, options, file_format)
         task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
                     file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force,

@@ -326,6 +326,17 @@ def test_cli_writes_labels_and_figure(tmp_path, capsys):
     assert "adjusted Rand index 1.000" in text and "30 samples" in text
 
 
+def test_cli_a_hidden_input_writes_visible_outputs(tmp_path, capsys):
+    """'.units.npz' writes units_labels.csv and units_clusters.png (as drums and separate
+    name theirs: nmfaudio.batch.output_name), not hidden '.units_...' files."""
+    path, _ = _synthetic_file(tmp_path)
+    hidden = path.rename(tmp_path / ".units.npz")
+    out = tmp_path / "out"
+    assert main(["spikes", str(hidden), "-k", "3", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["units_clusters.png", "units_labels.csv"]
+    capsys.readouterr()
+
+
 def test_cli_errors_leave_nothing(tmp_path, capsys):
     path, _ = _synthetic_file(tmp_path)
     out = tmp_path / "fresh"

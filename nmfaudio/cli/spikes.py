@@ -73,7 +73,9 @@ def register(subparsers) -> None:
 
 
 def _outputs(args) -> tuple[Path, Path]:
-    stem = args.file.stem
+    from nmfaudio.batch import output_name
+
+    stem = output_name(args.file)  # '.x.npz' -> x_labels.csv, not a hidden .x_labels.csv
     return args.output_dir / f"{stem}_labels.csv", args.output_dir / f"{stem}_clusters.png"
 
 
