@@ -336,7 +336,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
     headroom check."""
     fmt, subtype, _ = task.file_format
-    audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype)
+    audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
