@@ -397,6 +397,26 @@ def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, m
     assert code == 0 and Image.open(tmp_path / "o.jpg").mode == "L"
 
 
+def test_cli_one_path_for_two_outputs_is_refused_before_the_fit(tmp_path, cli, one_line_error, monkeypatch):
+    """-o x.png --plot ./x.png: refused before the fit (it used to fail after it, in the write)."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = cli(["image", "compress", "photo.png", "-r", "2", "-o", "x.png", "--plot", "./x.png"])
+    assert code == 1
+    one_line_error(stderr, "'x.png' is given for two outputs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+
+
 def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     """The figures are PNG: a .jpg name is refused before any work (PNG bytes used to be
     written under it)."""
