@@ -417,6 +417,34 @@ def test_cli_one_path_for_two_outputs_is_refused_before_the_fit(tmp_path, cli, o
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
 
 
+@pytest.mark.parametrize("command", ["compress -o", "compress --plot", "sweep -o"])
+def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_path, cli, one_line_error,
+                                                                  monkeypatch):
+    """An output in a folder that does not exist used to fail after the fit (sweep: after
+    every rank); now refused first, naming the option."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", must_not_fit)
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    missing = tmp_path / "nowhere" / "x.png"
+    argv = {"compress -o": ["image", "compress", photo, "-r", "2", "-o", missing],
+            "compress --plot": ["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", "--plot", missing],
+            "sweep -o": ["image", "sweep", stack, "--ranks", "1", "-o", missing]}[command]
+    code, _, stderr = cli(argv)
+    assert code == 1
+    one_line_error(stderr, f"{command.split()[-1]} '{missing}'", "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
 def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     """The figures are PNG: a .jpg name is refused before any work (PNG bytes used to be
     written under it)."""

@@ -119,6 +119,13 @@ def _check_png(path, option: str) -> None:
         raise CLIError(f"{option} {str(path)!r} must end in .png (the figure is written as PNG)")
 
 
+def _check_folder(path, option: str) -> None:
+    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``):
+    the write after the fit would fail on it."""
+    if path is not None and not path.parent.is_dir():
+        raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+
+
 def _check_storable(path: Path, fmt: str, image) -> None:
     """Refuse, before the fit, an output format that cannot store the picture (JPEG holds no
     opacity): a 1-pixel picture of the same kind is saved to memory first."""
@@ -166,6 +173,8 @@ def run_compress(args) -> int:
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
     _check_png(args.plot, "--plot")
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
+    _check_folder(args.output, "-o")
+    _check_folder(args.plot, "--plot")
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
@@ -224,6 +233,7 @@ def run_sweep(args) -> int:
     outputs = [args.output] if args.output is not None else []
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
+    _check_folder(args.output, "-o")
     if args.n is not None and args.n < 1:
         raise CLIError(f"--n {args.n} must be >= 1")
     images = read_image_stack(args.images, args.n)
