@@ -83,6 +83,7 @@ def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
     from nmfaudio.adapters.files import load_waveforms
 
+    _check_applies(args)
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
                                       label_column=_FLAGS[args.label_column])
@@ -101,6 +102,18 @@ def _read(args):
                            f"{waveforms.shape[1]} channels (0..{waveforms.shape[1] - 1})")
         waveforms = waveforms[:, args.channel, :]
     return waveforms, truth, fs
+
+
+def _check_applies(args) -> None:
+    """Refuse an option that FILE's format ignores (``--key`` on a CSV was silently dropped)."""
+    suffix = args.file.suffix.lower()
+    given = [f"--key {args.key}"] if args.key is not None and suffix != ".npz" else []
+    if suffix not in (".csv", ".txt"):
+        given += [f"--{name.replace('_', '-')} {getattr(args, name)}" for name in ("index_column", "label_column")
+                  if getattr(args, name) != "auto"]
+    if given:
+        needs = ".npz files" if given[0].startswith("--key") else ".csv (or .txt) files"
+        raise CLIError(f"{given[0]} applies to {needs} only, and {args.file.name!r} is not one; drop it")
 
 
 def _agreement(truth: np.ndarray, labels: np.ndarray, n_clusters: int) -> dict:
