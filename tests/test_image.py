@@ -486,6 +486,15 @@ def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 
+def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
+    """--ranks 2,2,1 used to fit rank 2 twice and print two rows for it."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "2,2,1"])
+    assert code == 2 and stdout == ""
+    one_line_error(stderr, "argument --ranks: '2,2,1' names rank 2 twice", prefix="nmfaudio image sweep: error:")
+
+
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     stack = tmp_path / "stack.npz"
     np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))

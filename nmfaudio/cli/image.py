@@ -98,6 +98,9 @@ def _rank_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated ints, e.g. 16,32,64") from None
     if not ranks or min(ranks) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must list ranks >= 1, e.g. 16,32,64")
+    twice = sorted({rank for rank in ranks if ranks.count(rank) > 1})
+    if twice:  # the sweep would fit it twice and print two rows for it
+        raise argparse.ArgumentTypeError(f"{text!r} names rank {twice[0]} twice; give each rank once")
     return ranks
 
 
