@@ -615,10 +615,15 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     weight = result.W.sum(axis=0)
     centroids = [float(bins_hz @ result.W[:, j] / weight[j]) if weight[j] > 0 else None
                  for j in range(result.n_components)]
+    from nmfaudio.pipeline import planned_iterations
+
+    # n_iter counts every iteration run: beta < 1's Frobenius warm-up first, then the beta fit's
+    warm_up = min(int(result.n_iter), planned_iterations(o["beta"], o["max_iter"]) - o["max_iter"])
     summary = {
         "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "n_components": result.n_components,
         "beta": o["beta"], "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
-        "seed": o["random_state"], "n_iter": int(result.n_iter), "converged": bool(result.converged),
+        "seed": o["random_state"], "n_iter": int(result.n_iter), "warm_up_iter": warm_up,
+        "converged": bool(result.converged),
         "final_loss": float(result.loss[-1]) if len(result.loss) else None, "max_iter": o["max_iter"],
         "components": [{"path": path, "centroid_hz": c, "rms": r}
                        for (_, path), c, r in zip(task.tracks, centroids, rms)],

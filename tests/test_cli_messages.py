@@ -163,6 +163,7 @@ def test_separate_summary_counts_the_warm_up(song, tmp_path, capsys):
                         "--hop-length", "64", "--max-iter", "30", "--json"], capsys)
     summary = json.loads(out)
     assert 50 < summary["n_iter"] <= 50 + 30  # n_iter counts the warm-up too
+    assert summary["warm_up_iter"] == 50  # as docs/separate.md says: the split is in the JSON too
 
 
 def test_separate_summary_names_a_numeric_beta(song, tmp_path, capsys):

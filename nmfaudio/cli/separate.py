@@ -186,10 +186,8 @@ def _separate_and_report(args, task) -> None:
 
 def _done_lines(record) -> list[str]:
     """The report of one separated input: a headline, then one line per component."""
-    from nmfaudio.pipeline import planned_iterations
-
     state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
-    warm = min(record["n_iter"], planned_iterations(record["beta"], record["max_iter"]) - record["max_iter"])
+    warm = record["warm_up_iter"]
     if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
         state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {_divergence(record['beta'])}, {state}"
     mode = ""
