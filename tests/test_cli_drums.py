@@ -191,3 +191,24 @@ def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
                  "--max-iter", "5", "--force", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["hits_bpm"] is None and record["quantize"] == 16 and sum(record["hit_counts"].values()) == 0
+
+
+def test_quantize_a_one_shot_invents_no_tempo(hits, tmp_path, capsys):
+    """Hits at one instant (a one-shot: kick and hi-hat at 0 s) give no tempo either: the
+    file is left unquantized at 120 BPM, not snapped to the beat tracker's prior."""
+    import mido
+
+    from nmfaudio.drums.hits import MIDI_BPM
+
+    shot = tmp_path / "shot.wav"
+    nmfaudio.save(shot, np.asarray(sum(hits), dtype=np.float32)[: int(0.2 * SR)], SR)
+    out = tmp_path / "out"
+    assert main(["drums", str(shot), "-o", str(out), "--midi", "--quantize", "16", "--max-iter", "5",
+                 "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert sum(record["hit_counts"].values()) >= 1 and record["hits_bpm"] is None
+    tempi = [m.tempo for m in mido.MidiFile(out / "shot_drums.mid").tracks[0] if m.type == "set_tempo"]
+    assert tempi == [mido.bpm2tempo(MIDI_BPM)]
+    assert main(["drums", str(shot), "-o", str(out), "--midi", "--quantize", "16", "--max-iter", "5",
+                 "--force"]) == 0
+    assert "not quantized: the hits fall on one instant, no tempo to fit" in capsys.readouterr().out

@@ -226,7 +226,9 @@ def _done_lines(record) -> list[str]:
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
                 if record.get("hits_bpm") else
-                ", not quantized: no hits to fit a tempo to" if record.get("quantize") else "")
+                "" if not record.get("quantize") else
+                ", not quantized: no hits to fit a tempo to" if not sum(record["hit_counts"].values()) else
+                ", not quantized: the hits fall on one instant, no tempo to fit")
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
 
