@@ -176,6 +176,15 @@ def test_separate_summary_names_a_numeric_beta(song, tmp_path, capsys):
     assert f"(50 Frobenius warm-up + {total - 50} beta 0.5, " in line
 
 
+def test_summaries_count_one_in_the_singular(song, tmp_path, capsys):
+    """-k 1 --max-iter 1 read "1 component, ... 1 iteration", not "1 components ... 1 iterations"."""
+    code, out, _ = cli(["separate", song, "-k", "1", "-o", tmp_path / "o", "--n-fft", "256", "--hop-length", "64",
+                        "--max-iter", "1"], capsys)
+    assert code == 0
+    line = out.splitlines()[0]
+    assert ": 1 component, " in line and " 1 iteration (" in line and "1 components" not in line
+
+
 def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residual(song, tmp_path, capsys):
     code, out, _ = cli(["drums", song, "-o", tmp_path / "a", "--max-iter", "10"], capsys)
     assert code == 0 and "30 iterations (10 drum fit + 20 residual)" in out.splitlines()[0]

@@ -195,6 +195,11 @@ def _remove(path) -> None:
             pass
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 component"``, ``"3 components"``: a count for the summaries (regular plurals)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every sub-command registered."""
     from nmfaudio import __version__

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
+from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
 from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, positive_number, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -207,7 +207,7 @@ def _done_lines(record) -> list[str]:
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
-             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"
+             f"({record['templates']}), {count(record['n_iter'], 'iteration')}{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
         share = record.get("tonal_share")  # the number "auto" decided on (threshold AUTO_TONAL)
@@ -218,7 +218,7 @@ def _done_lines(record) -> list[str]:
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
     for source in record["sources"]:
-        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else ""
+        hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
@@ -322,6 +322,6 @@ def run_learn(args) -> int:
         return 0
     shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
     print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
-          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {templates.n_frames} frames), "
+          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {count(templates.n_frames, 'frame')}), "
           f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
     return 0

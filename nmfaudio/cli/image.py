@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, refuse_outputs
+from nmfaudio.cli import CLIError, count, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, number
 
 def register(subparsers) -> None:
@@ -212,7 +212,7 @@ def run_compress(args) -> int:
     if svd_psnr is not None:
         line += f" (truncated SVD {svd_psnr:.2f} dB)"
     line += (f", stores {result.n_stored:,} of {result.n_original:,} numbers "
-             f"({result.storage_ratio:.1%}), {result.n_iter} iterations in {seconds:.1f} s")
+             f"({result.storage_ratio:.1%}), {count(result.n_iter, 'iteration')} in {seconds:.1f} s")
     print(line)
     print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
     return 0

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
+from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, positive_number
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -198,8 +198,8 @@ def _done_lines(record) -> list[str]:
         if block.get("reason"):  # switched by itself: say why, once
             mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
-    lines = [f"{Path(record['input']).name}: {record['n_components']} components, beta={record['beta']}, "
-             f"{record['n_iter']} iterations ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
+    lines = [f"{Path(record['input']).name}: {count(record['n_components'], 'component')}, beta={record['beta']}, "
+             f"{count(record['n_iter'], 'iteration')} ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
              f"{record['seconds']:.1f} s{mode}"]
     for component in record["components"]:
         centroid = component["centroid_hz"]

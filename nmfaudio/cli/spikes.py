@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, refuse_outputs
+from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -155,7 +155,7 @@ def run(args) -> int:
     scores = _agreement(truth, result.labels, result.n_clusters) if truth is not None else None
 
     figure = plot_clusters(waveforms, result, fs=fs,
-                           title=f"{args.file.name}: {result.n_clusters} clusters ({args.method})")
+                           title=f"{args.file.name}: {count(result.n_clusters, 'cluster')} ({args.method})")
     with output_folder(args.output_dir):
         with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
             Path(temporaries[0]).write_bytes(_labels_csv(result.labels))
@@ -176,7 +176,7 @@ def run(args) -> int:
         return 0
     shape = " x ".join(map(str, result.waveform_shape))
     print(f"{args.file.name}: {result.labels.size} spikes of {shape} samples, "
-          f"{result.n_clusters} clusters ({args.method}, NMF rank {result.W.shape[1]}, "
+          f"{count(result.n_clusters, 'cluster')} ({args.method}, NMF rank {result.W.shape[1]}, "
           f"shift {result.shift:.4g}), {seconds:.1f} s")
     print("  members per cluster: " + ", ".join(f"{j}: {c}" for j, c in enumerate(counts)))
     if scores is not None:
