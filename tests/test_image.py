@@ -468,10 +468,13 @@ def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     ("compress", "--tol", "nan"), ("compress", "--tol", "-1"), ("compress", "--tol", "inf"),
     ("sweep", "--tol", "nan"), ("sweep", "--sigma", "nan"), ("sweep", "--sigma", "-0.1"),
     ("sweep", "--sigma", "inf"),
+    # the whole numbers: usage errors too (exit 1 after reading the picture, or argparse's "invalid int value")
+    ("compress", "--rank", "0"), ("compress", "--max-iter", "-1"), ("sweep", "--n", "0"), ("sweep", "--max-iter", "1.5"),
 ])
 def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_path, cli, one_line_error):
     """--tol nan used to run (a NaN tolerance never stops the fit, a negative one neither);
-    now a one-line usage error (exit 2) names the option and the range, before any work."""
+    now a one-line usage error (exit 2) names the option and the range, before any work,
+    as for the whole-number options (the shared converters of nmfaudio.cli._args)."""
     from PIL import Image
 
     photo = tmp_path / "photo.png"
@@ -482,7 +485,8 @@ def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_pa
             else ["image", "sweep", stack, "--ranks", "1", "-o", tmp_path / "o.png"])
     code, _, stderr = cli([*argv, option, value])
     assert code == 2
-    one_line_error(stderr, f"argument {option}: '{value}'", ">= 0", prefix=f"nmfaudio image {command}: error:")
+    one_line_error(stderr, f"{option}: '{value}'", ">= 1" if option in ("--rank", "--n") else ">= 0",
+                   prefix=f"nmfaudio image {command}: error:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 

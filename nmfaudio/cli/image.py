@@ -23,7 +23,7 @@ import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, count, refuse_outputs
-from nmfaudio.cli._args import non_negative_int, number
+from nmfaudio.cli._args import non_negative_int, number, positive_int
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
         description="Factorize PHOTO (gray, RGB stacked side by side, or RGBA with its "
                     "opacity kept) at rank R and write the reconstruction.")
     compress.add_argument("photo", metavar="PHOTO", type=Path, help="an image file Pillow reads")
-    compress.add_argument("-r", "--rank", type=int, required=True, help="number of components")
+    compress.add_argument("-r", "--rank", type=positive_int, required=True, help="number of components")
     compress.add_argument("-o", "--output", type=Path, required=True,
                           help="reconstruction to write (format from the suffix, e.g. .png)")
     compress.add_argument("--gray", action="store_true", help="convert the photo to grayscale first")
@@ -63,7 +63,7 @@ def register(subparsers) -> None:
                        help="comma-separated ranks (default 16,32,64,128,256)")
     sweep.add_argument("--sigma", type=_sigma, default=0.0,
                        help="noise standard deviation on the [0, 1] scale (default 0: no noise)")
-    sweep.add_argument("--n", type=int, default=None, help="use the first N images only")
+    sweep.add_argument("--n", type=positive_int, default=None, help="use the first N images only")
     sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
@@ -73,7 +73,7 @@ def register(subparsers) -> None:
 
 
 def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
-    parser.add_argument("--max-iter", type=int, default=max_iter,
+    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
                         help=f"iterations at most (per rank for sweep; default {max_iter})")
     parser.add_argument("--tol", type=_tol, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
@@ -181,8 +181,6 @@ def run_compress(args) -> int:
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
-    if args.rank < 1:
-        raise CLIError(f"-r {args.rank} must be >= 1")
     height, width = image.shape[:2]
     columns = width * (3 if image.ndim == 3 else 1)  # colour channels are factorized side by side
     if args.rank > min(height, columns):  # the matrix has no more independent parts than this
@@ -237,8 +235,6 @@ def run_sweep(args) -> int:
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
     _check_folder(args.output, "-o")
-    if args.n is not None and args.n < 1:
-        raise CLIError(f"--n {args.n} must be >= 1")
     images = read_image_stack(args.images, args.n)
     rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
     most = min(len(images), rows)
