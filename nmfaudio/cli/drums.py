@@ -237,7 +237,7 @@ def _blockwise_text(block) -> str:
     """``; block-wise: N blocks of S s`` (and why, when the budget chose it), or ""."""
     if not block:
         return ""
-    text = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s"
+    text = f"; block-wise: {count(block['blocks'], 'block')} of {block['block_seconds']:g} s"
     return text + (f" (chosen because {block['reason']})" if block.get("reason") else "")
 
 

@@ -194,7 +194,8 @@ def _done_lines(record) -> list[str]:
     block = record.get("blockwise")
     if block is not None:
         every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"
-        mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
+        mode = (f"; block-wise: {count(block['blocks'], 'block')} of {block['block_seconds']:g} s, "
+                f"templates learned on {every}")
         if block.get("reason"):  # switched by itself: say why, once
             mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
