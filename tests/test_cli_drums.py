@@ -212,3 +212,11 @@ def test_quantize_a_one_shot_invents_no_tempo(hits, tmp_path, capsys):
     assert main(["drums", str(shot), "-o", str(out), "--midi", "--quantize", "16", "--max-iter", "5",
                  "--force"]) == 0
     assert "not quantized: the hits fall on one instant, no tempo to fit" in capsys.readouterr().out
+
+
+def test_onsets_path_without_a_name_says_so(song, tmp_path, capsys, one_line_error):
+    """--onsets out/.csv used to be refused as not ending in .csv (it does: it has no name)."""
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--onsets", str(out / ".csv"), *FAST]) == 1
+    one_line_error(capsys.readouterr().err, ".csv' has no name before .csv", "hits.csv")
+    assert not out.exists()

@@ -273,7 +273,9 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
                        "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
-        raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
+        # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
+        raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
+                       f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
 
