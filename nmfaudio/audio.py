@@ -572,7 +572,7 @@ def check_writable(file_format, sr: int, channels: int) -> None:
                          "use format='wav'") from None
 
 
-def check_headroom(tracks, subtype: str) -> None:
+def check_headroom(tracks, subtype: str, format: str = "WAV") -> None:
     """Raise ValueError if a track would clip when stored as the integer ``subtype``.
 
     Integer PCM holds [-1, 1]; libsndfile would clip (or wrap) louder samples, so they are
@@ -584,15 +584,23 @@ def check_headroom(tracks, subtype: str) -> None:
         Name (for the message) -> samples, (n_samples,) or (n_channels, n_samples).
     subtype : str
         A libsndfile subtype, e.g. ``"PCM_16"`` or ``"FLOAT"``.
+    format : str, default "WAV"
+        The libsndfile container, e.g. ``"FLAC"``: it words the fix (FLAC stores no floats,
+        so the fix there is WAV, not ``subtype float``).
     """
     if not subtype.upper().startswith("PCM"):
         return
+    if str(format).upper() == "WAV":
+        fix = "use subtype float (CLI: --subtype float)"
+    else:  # FLAC cannot hold float samples: --subtype float alone would be refused
+        fix = (f"{str(format).upper()} stores no float samples: use format wav, whose default is float "
+               "(CLI: --format wav)")
     for name, track in tracks.items():
         peak = float(np.max(np.abs(track))) if np.size(track) else 0.0
         if peak > 1.0:
             raise ValueError(
                 f"{name} peaks at {peak:.4g} ({20 * np.log10(peak):+.2f} dBFS) and would clip as {subtype}; "
-                "use subtype float (CLI: --subtype float, WAV only) or lower the input level")
+                f"{fix}, or lower the input level")
 
 
 def audio_extensions() -> frozenset:

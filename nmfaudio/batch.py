@@ -37,7 +37,7 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 
-__all__ = ["Task", "separate_many", "plan", "find_inputs", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
+__all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
 
 #: The separations a batch runs: ``drums`` (:func:`nmfaudio.separate_drums`) and
 #: ``separate`` (:func:`nmfaudio.separate`, one track per NMF component).
@@ -232,6 +232,16 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     return found
 
 
+def output_name(path) -> str:
+    """The stem of the outputs of input ``path``: its file stem without leading dots
+    (``.take.wav`` -> ``take``; ``.wav`` -> ``input``).
+
+    A hidden input would otherwise write hidden outputs (``.take_kick.wav``) that ``ls``
+    and a rerun's folder search do not show.  Every sub-command names its outputs so.
+    """
+    return Path(path).stem.lstrip(".") or "input"
+
+
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
          force: bool = False) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`).
@@ -256,9 +266,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         identities[(info.st_dev, info.st_ino)] = str(file)
     for file, relative in inputs:
         folder = out_dir / relative
-        # leading dots dropped: '.wav' or '.take.wav' would write hidden outputs ('.wav_kick.wav')
-        # that ls and a rerun's folder search do not show
-        name = file.stem.lstrip(".") or "input"
+        name = output_name(file)
         tracks, plot = output_tracks(job, name, folder, options, file_format)
         task = Task(input=str(file), name=name, folder=str(folder), job=job, options=options,
                     file_format=tuple(file_format), tracks=tuple(tracks), plot=plot, force=force,
@@ -328,7 +336,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
     headroom check."""
     fmt, subtype, _ = task.file_format
-    audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype)
+    audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
@@ -377,7 +385,7 @@ def _drums_file(task: Task, callback) -> dict:
 
         figure = drums_figure(result, title=Path(task.input).name, hits=played)
     hits = played
-    if o["quantize"] and task.hit_files:
+    if o["quantize"] and task.hit_files and _has_tempo(played):
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
@@ -388,6 +396,14 @@ def _drums_file(task: Task, callback) -> dict:
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)
+
+
+def _has_tempo(hits) -> bool:
+    """Whether ``hits`` can carry a tempo for ``quantize``: hits at two instants at least
+    (10 ms apart).  With none, or one (a one-shot: kick and hi-hat together), the grid
+    would come from the beat tracker's prior alone (126.3 BPM on silence): a made-up tempo."""
+    times = np.concatenate([np.zeros(0), *(np.asarray(c.times, float) for c in hits)])
+    return times.size > 1 and float(np.ptp(times)) > 0.01
 
 
 def _drum_kwargs(o: dict) -> dict:
@@ -538,7 +554,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
-        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files else None,
+        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and _has_tempo(played) else None,
         "blockwise": blocks,
     }
 
@@ -607,10 +623,15 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     weight = result.W.sum(axis=0)
     centroids = [float(bins_hz @ result.W[:, j] / weight[j]) if weight[j] > 0 else None
                  for j in range(result.n_components)]
+    from nmfaudio.pipeline import planned_iterations
+
+    # n_iter counts every iteration run: beta < 1's Frobenius warm-up first, then the beta fit's
+    warm_up = min(int(result.n_iter), planned_iterations(o["beta"], o["max_iter"]) - o["max_iter"])
     summary = {
         "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "n_components": result.n_components,
         "beta": o["beta"], "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
-        "seed": o["random_state"], "n_iter": int(result.n_iter), "converged": bool(result.converged),
+        "seed": o["random_state"], "n_iter": int(result.n_iter), "warm_up_iter": warm_up,
+        "converged": bool(result.converged),
         "final_loss": float(result.loss[-1]) if len(result.loss) else None, "max_iter": o["max_iter"],
         "components": [{"path": path, "centroid_hz": c, "rms": r}
                        for (_, path), c, r in zip(task.tracks, centroids, rms)],

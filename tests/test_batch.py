@@ -363,6 +363,11 @@ def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_erro
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--subtype", "pcm16"]) == 1
     one_line_error(capsys.readouterr().err, "peaks at", "PCM_16", "--subtype float")
     assert not out.exists()
+    # FLAC stores no floats: the fix offered there is WAV, not --subtype float (itself refused)
+    assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--format", "flac"]) == 1
+    line = one_line_error(capsys.readouterr().err, "peaks at", "PCM_24", "FLAC stores no float", "--format wav")
+    assert "--subtype float" not in line
+    assert not out.exists()
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE]) == 0  # float: kept as is
     capsys.readouterr()
 

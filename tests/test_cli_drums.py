@@ -167,3 +167,56 @@ def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     assert not out.exists()  # no output folder was created for failed runs
     assert main(["drums", str(song), "-o", str(out), "--free", "-1"]) == 2  # usage error
     assert "--free" in capsys.readouterr().err
+
+
+def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
+    """A silent input has no hits to fit a grid to: the summary says so, the JSON has no
+    tempo, and the MIDI file keeps the unquantized default tempo (120 BPM), as without
+    --quantize, instead of one the beat tracker made up from silence."""
+    import mido
+
+    from nmfaudio.drums.hits import MIDI_BPM
+
+    silent = tmp_path / "silence.wav"
+    nmfaudio.save(silent, np.zeros(2 * SR, dtype=np.float32), SR)
+    out = tmp_path / "out"
+    assert main(["drums", str(silent), "-o", str(out), "--midi", "--onsets", "--quantize", "16",
+                 "--max-iter", "5"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("not quantized: no hits to fit a tempo to") == 2 and "BPM" not in text
+    tempi = [m.tempo for m in mido.MidiFile(out / "silence_drums.mid").tracks[0] if m.type == "set_tempo"]
+    assert tempi == [mido.bpm2tempo(MIDI_BPM)]
+    assert (out / "silence_onsets.csv").read_text().splitlines() == ["time_s,class,velocity,strength"]
+    assert main(["drums", str(silent), "-o", str(out), "--midi", "--onsets", "--quantize", "16",
+                 "--max-iter", "5", "--force", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["hits_bpm"] is None and record["quantize"] == 16 and sum(record["hit_counts"].values()) == 0
+
+
+def test_quantize_a_one_shot_invents_no_tempo(hits, tmp_path, capsys):
+    """Hits at one instant (a one-shot: kick and hi-hat at 0 s) give no tempo either: the
+    file is left unquantized at 120 BPM, not snapped to the beat tracker's prior."""
+    import mido
+
+    from nmfaudio.drums.hits import MIDI_BPM
+
+    shot = tmp_path / "shot.wav"
+    nmfaudio.save(shot, np.asarray(sum(hits), dtype=np.float32)[: int(0.2 * SR)], SR)
+    out = tmp_path / "out"
+    assert main(["drums", str(shot), "-o", str(out), "--midi", "--quantize", "16", "--max-iter", "5",
+                 "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert sum(record["hit_counts"].values()) >= 1 and record["hits_bpm"] is None
+    tempi = [m.tempo for m in mido.MidiFile(out / "shot_drums.mid").tracks[0] if m.type == "set_tempo"]
+    assert tempi == [mido.bpm2tempo(MIDI_BPM)]
+    assert main(["drums", str(shot), "-o", str(out), "--midi", "--quantize", "16", "--max-iter", "5",
+                 "--force"]) == 0
+    assert "not quantized: the hits fall on one instant, no tempo to fit" in capsys.readouterr().out
+
+
+def test_onsets_path_without_a_name_says_so(song, tmp_path, capsys, one_line_error):
+    """--onsets out/.csv used to be refused as not ending in .csv (it does: it has no name)."""
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--onsets", str(out / ".csv"), *FAST]) == 1
+    one_line_error(capsys.readouterr().err, ".csv' has no name before .csv", "hits.csv")
+    assert not out.exists()

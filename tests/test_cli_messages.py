@@ -151,18 +151,34 @@ def test_out_of_memory_advice_fits_the_command(command, fix, song, tmp_path, cap
 # --- honest summaries ----------------------------------------------------------------------
 
 
-def test_separate_summary_counts_the_warm_up(song, tmp_path, capsys):
-    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "o", "--beta", "is", "--n-fft", "256",
+@pytest.mark.parametrize("beta, words", [("is", "itakura-saito"), ("0.5", "beta 0.5")])
+def test_separate_summary_counts_the_warm_up(beta, words, song, tmp_path, capsys):
+    """The split names the divergence: "+ N itakura-saito", and "+ N beta 0.5" for a number
+    (a bare "+ 40 0.5" read as one number)."""
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "o", "--beta", beta, "--n-fft", "256",
                         "--hop-length", "64", "--max-iter", "30"], capsys)
     assert code == 0
     line = out.splitlines()[0]
     total = int(line.split(" iterations")[0].split(", ")[-1])
-    assert f"{total} iterations (50 Frobenius warm-up + {total - 50} itakura-saito" in line
+    assert f"{total} iterations (50 Frobenius warm-up + {total - 50} {words}, " in line
     assert total - 50 <= 30
-    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "j", "--beta", "is", "--n-fft", "256",
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "j", "--beta", beta, "--n-fft", "256",
                         "--hop-length", "64", "--max-iter", "30", "--json"], capsys)
     summary = json.loads(out)
     assert 50 < summary["n_iter"] <= 50 + 30  # n_iter counts the warm-up too
+    assert summary["warm_up_iter"] == 50  # as docs/separate.md says: the split is in the JSON too
+
+
+def test_summaries_count_one_in_the_singular(song, tmp_path, capsys):
+    """-k 1 --max-iter 1 read "1 component, ... 1 iteration", not "1 components ... 1 iterations"."""
+    code, out, _ = cli(["separate", song, "-k", "1", "-o", tmp_path / "o", "--n-fft", "256", "--hop-length", "64",
+                        "--max-iter", "1"], capsys)
+    assert code == 0
+    line = out.splitlines()[0]
+    assert ": 1 component, " in line and " 1 iteration (" in line and "1 components" not in line
+    code, out, _ = cli(["separate", song, "-k", "2", "-o", tmp_path / "b", "--n-fft", "256", "--hop-length", "64",
+                        "--max-iter", "1", "--block-seconds", "30"], capsys)
+    assert code == 0 and "block-wise: 1 block of 30 s," in out.splitlines()[0]
 
 
 def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residual(song, tmp_path, capsys):

@@ -397,6 +397,54 @@ def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, m
     assert code == 0 and Image.open(tmp_path / "o.jpg").mode == "L"
 
 
+def test_cli_one_path_for_two_outputs_is_refused_before_the_fit(tmp_path, cli, one_line_error, monkeypatch):
+    """-o x.png --plot ./x.png: refused before the fit (it used to fail after it, in the write)."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = cli(["image", "compress", "photo.png", "-r", "2", "-o", "x.png", "--plot", "./x.png"])
+    assert code == 1
+    one_line_error(stderr, "'x.png' is given for two outputs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+
+
+@pytest.mark.parametrize("command", ["compress -o", "compress --plot", "sweep -o"])
+def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_path, cli, one_line_error,
+                                                                  monkeypatch):
+    """An output in a folder that does not exist used to fail after the fit (sweep: after
+    every rank); now refused first, naming the option."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", must_not_fit)
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    missing = tmp_path / "nowhere" / "x.png"
+    argv = {"compress -o": ["image", "compress", photo, "-r", "2", "-o", missing],
+            "compress --plot": ["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", "--plot", missing],
+            "sweep -o": ["image", "sweep", stack, "--ranks", "1", "-o", missing]}[command]
+    code, _, stderr = cli(argv)
+    assert code == 1
+    one_line_error(stderr, f"{command.split()[-1]} '{missing}'", "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
 def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     """The figures are PNG: a .jpg name is refused before any work (PNG bytes used to be
     written under it)."""
@@ -414,6 +462,41 @@ def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     assert code == 1
     one_line_error(stderr, "-o", "curve.jpg", "must end in .png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
+@pytest.mark.parametrize("command, option, value", [
+    ("compress", "--tol", "nan"), ("compress", "--tol", "-1"), ("compress", "--tol", "inf"),
+    ("sweep", "--tol", "nan"), ("sweep", "--sigma", "nan"), ("sweep", "--sigma", "-0.1"),
+    ("sweep", "--sigma", "inf"),
+    # the whole numbers: usage errors too (exit 1 after reading the picture, or argparse's "invalid int value")
+    ("compress", "--rank", "0"), ("compress", "--max-iter", "-1"), ("sweep", "--n", "0"), ("sweep", "--max-iter", "1.5"),
+])
+def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_path, cli, one_line_error):
+    """--tol nan used to run (a NaN tolerance never stops the fit, a negative one neither);
+    now a one-line usage error (exit 2) names the option and the range, before any work,
+    as for the whole-number options (the shared converters of nmfaudio.cli._args)."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    argv = (["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png"] if command == "compress"
+            else ["image", "sweep", stack, "--ranks", "1", "-o", tmp_path / "o.png"])
+    code, _, stderr = cli([*argv, option, value])
+    assert code == 2
+    one_line_error(stderr, f"{option}: '{value}'", ">= 1" if option in ("--rank", "--n") else ">= 0",
+                   prefix=f"nmfaudio image {command}: error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
+def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
+    """--ranks 2,2,1 used to fit rank 2 twice and print two rows for it."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "2,2,1"])
+    assert code == 2 and stdout == ""
+    one_line_error(stderr, "argument --ranks: '2,2,1' names rank 2 twice", prefix="nmfaudio image sweep: error:")
 
 
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):

@@ -184,7 +184,7 @@ def test_cli_separate_says_once_that_it_went_block_wise(tmp_path, cli):
                           "128", "--max-memory", "64M"])
     assert code == 0
     assert out.count("chosen because in memory it would need about") == 1 and "--max-memory 64 MiB" in out
-    assert "block-wise: 1 blocks of 30 s" in out
+    assert "block-wise: 1 block of 30 s" in out
     code, out, _ = cli(["separate", path, "-k", "2", "-o", tmp_path / "mem", "--n-fft", "512", "--hop-length", "128"])
     assert code == 0 and "block-wise" not in out
 

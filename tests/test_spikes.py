@@ -326,13 +326,31 @@ def test_cli_writes_labels_and_figure(tmp_path, capsys):
     assert "adjusted Rand index 1.000" in text and "30 samples" in text
 
 
+def test_cli_a_hidden_input_writes_visible_outputs(tmp_path, capsys):
+    """'.units.npz' writes units_labels.csv and units_clusters.png (as drums and separate
+    name theirs: nmfaudio.batch.output_name), not hidden '.units_...' files."""
+    path, _ = _synthetic_file(tmp_path)
+    hidden = path.rename(tmp_path / ".units.npz")
+    out = tmp_path / "out"
+    assert main(["spikes", str(hidden), "-k", "3", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["units_clusters.png", "units_labels.csv"]
+    capsys.readouterr()
+
+
 def test_cli_errors_leave_nothing(tmp_path, capsys):
     path, _ = _synthetic_file(tmp_path)
+    waveforms = np.load(path)["waveforms"][:, 0, :]
+    np.savetxt(path.with_suffix(".csv"), waveforms, delimiter=",")
     out = tmp_path / "fresh"
     for argv, needle in [
         (["spikes", str(tmp_path / "nope.npz"), "-k", "3", "-o", str(out)], "does not exist"),
         (["spikes", str(path), "-k", "999", "-o", str(out)], "--n-clusters 999 exceeds"),  # the option, not the Python name
         (["spikes", str(path), "-k", "3", "-o", str(out), "--channel", "5"], "--channel 5 is out of range"),
+        # options FILE's format ignores were dropped silently
+        (["spikes", str(path), "-k", "3", "-o", str(out), "--index-column", "yes"],
+         "--index-column yes applies to .csv (or .txt) files only, and 'units.npz' is not one"),
+        (["spikes", str(path.with_suffix(".csv")), "-k", "3", "-o", str(out), "--key", "waveforms"],
+         "--key waveforms applies to .npz files only"),
     ]:
         assert main(argv) == 1
         err = capsys.readouterr().err.strip().splitlines()

@@ -78,8 +78,8 @@ def command_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentPa
 
 
 def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inputs=()) -> None:
-    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, outputs that
-    are folders, an output that is one of the ``inputs`` (whatever the links: with or
+    """Refuse, before any work: ``output_dir`` (the -o folder) being a file, one path given
+    for two outputs, outputs that are folders, an output that is one of the ``inputs`` (whatever the links: with or
     without --force), and existing outputs without ``--force``.  The one wording of
     these errors for every sub-command.
 
@@ -92,6 +92,10 @@ def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inpu
     if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
         raise CLIError(f"-o {str(output_dir)!r} is a file; give a folder")
     outputs = [Path(p) for p in outputs]
+    seen = {}
+    for path in outputs:  # e.g. image compress -o x.png --plot x.png: refused now, not after the fit
+        if seen.setdefault(path.resolve(), path) is not path:
+            raise CLIError(f"{str(path)!r} is given for two outputs; give each output its own name")
     folders = [p for p in outputs if p.is_dir()]
     if folders:
         other = "-o" if output_dir is not None else "path"
@@ -189,6 +193,11 @@ def _remove(path) -> None:
             os.unlink(path)
         except OSError:
             pass
+
+
+def count(n: int, noun: str) -> str:
+    """``"1 component"``, ``"3 components"``: a count for the summaries (regular plurals)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,13 +30,26 @@ def non_negative_int(text: str) -> int:
 
 def positive_number(text: str, *, what: str = "a number", example: str = "1.5") -> float:
     """``text`` as a finite float > 0; ``what``/``example`` word the error."""
+    return number(text, minimum=0, strict=True, what=what, example=example)
+
+
+def number(text: str, *, minimum: float = 0, strict: bool = False, what: str = "a number",
+           example: str = "1.5") -> float:
+    """``text`` as a finite float >= ``minimum`` (> with ``strict``): NaN and infinities
+    are refused too (:func:`nmfaudio._validation.check_number`'s rules)."""
+    from nmfaudio._validation import check_number
+
+    bound = f"{'>' if strict else '>='} {minimum:g}"
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give {what} > 0, e.g. {example}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be {what} > 0, e.g. {example}")
-    return value
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give {what} {bound}, e.g. {example}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not finite; give {what} {bound}, e.g. {example}")
+    try:
+        return check_number(value, "", minimum=minimum, strict=strict)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be {what} {bound}, e.g. {example}") from None
 
 
 def mask_power(text: str):

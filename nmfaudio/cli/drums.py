@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred
+from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
 from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, positive_number, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -207,7 +207,7 @@ def _done_lines(record) -> list[str]:
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
-             f"({record['templates']}), {record['n_iter']} iterations{split}, {record['seconds']:.2f} s"
+             f"({record['templates']}), {count(record['n_iter'], 'iteration')}{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
         share = record.get("tonal_share")  # the number "auto" decided on (threshold AUTO_TONAL)
@@ -218,14 +218,17 @@ def _done_lines(record) -> list[str]:
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
     for source in record["sources"]:
-        hits = f", {len(source['onsets_s'])} hits" if "onsets_s" in source else ""
+        hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
     if record.get("hit_files"):
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
-                if record.get("hits_bpm") else "")
+                if record.get("hits_bpm") else
+                "" if not record.get("quantize") else
+                ", not quantized: no hits to fit a tempo to" if not sum(record["hit_counts"].values()) else
+                ", not quantized: the hits fall on one instant, no tempo to fit")
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
 
@@ -234,7 +237,7 @@ def _blockwise_text(block) -> str:
     """``; block-wise: N blocks of S s`` (and why, when the budget chose it), or ""."""
     if not block:
         return ""
-    text = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s"
+    text = f"; block-wise: {count(block['blocks'], 'block')} of {block['block_seconds']:g} s"
     return text + (f" (chosen because {block['reason']})" if block.get("reason") else "")
 
 
@@ -270,7 +273,9 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
                        "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
-        raise CLIError(f"--onsets {str(csv)!r} must end in .csv")
+        # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
+        raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
+                       f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
 
@@ -319,6 +324,6 @@ def run_learn(args) -> int:
         return 0
     shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
     print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
-          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {templates.n_frames} frames), "
+          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {count(templates.n_frames, 'frame')}), "
           f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
     return 0

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, refuse_outputs
-from nmfaudio.cli._args import non_negative_int
+from nmfaudio.cli import CLIError, count, refuse_outputs
+from nmfaudio.cli._args import non_negative_int, number, positive_int
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
         description="Factorize PHOTO (gray, RGB stacked side by side, or RGBA with its "
                     "opacity kept) at rank R and write the reconstruction.")
     compress.add_argument("photo", metavar="PHOTO", type=Path, help="an image file Pillow reads")
-    compress.add_argument("-r", "--rank", type=int, required=True, help="number of components")
+    compress.add_argument("-r", "--rank", type=positive_int, required=True, help="number of components")
     compress.add_argument("-o", "--output", type=Path, required=True,
                           help="reconstruction to write (format from the suffix, e.g. .png)")
     compress.add_argument("--gray", action="store_true", help="convert the photo to grayscale first")
@@ -61,9 +61,9 @@ def register(subparsers) -> None:
                        help="an .npz with an 'images' array, or a folder of equally sized images")
     sweep.add_argument("--ranks", type=_rank_list, default=[16, 32, 64, 128, 256],
                        help="comma-separated ranks (default 16,32,64,128,256)")
-    sweep.add_argument("--sigma", type=float, default=0.0,
+    sweep.add_argument("--sigma", type=_sigma, default=0.0,
                        help="noise standard deviation on the [0, 1] scale (default 0: no noise)")
-    sweep.add_argument("--n", type=int, default=None, help="use the first N images only")
+    sweep.add_argument("--n", type=positive_int, default=None, help="use the first N images only")
     sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
@@ -73,12 +73,20 @@ def register(subparsers) -> None:
 
 
 def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
-    parser.add_argument("--max-iter", type=int, default=max_iter,
+    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
                         help=f"iterations at most (per rank for sweep; default {max_iter})")
-    parser.add_argument("--tol", type=float, default=tol,
+    parser.add_argument("--tol", type=_tol, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+
+
+def _tol(text: str) -> float:
+    return number(text, minimum=0, what="a tolerance", example="1e-4 (0: run every iteration)")
+
+
+def _sigma(text: str) -> float:
+    return number(text, minimum=0, what="a noise level", example="0.1 (0: no noise)")
 
 
 def _rank_list(text: str) -> list[int]:
@@ -90,6 +98,9 @@ def _rank_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated ints, e.g. 16,32,64") from None
     if not ranks or min(ranks) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must list ranks >= 1, e.g. 16,32,64")
+    twice = sorted({rank for rank in ranks if ranks.count(rank) > 1})
+    if twice:  # the sweep would fit it twice and print two rows for it
+        raise argparse.ArgumentTypeError(f"{text!r} names rank {twice[0]} twice; give each rank once")
     return ranks
 
 
@@ -109,6 +120,13 @@ def _check_png(path, option: str) -> None:
     """A figure is written as PNG: refuse another suffix (PNG bytes under a .jpg name)."""
     if path is not None and path.suffix.lower() != ".png":
         raise CLIError(f"{option} {str(path)!r} must end in .png (the figure is written as PNG)")
+
+
+def _check_folder(path, option: str) -> None:
+    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``):
+    the write after the fit would fail on it."""
+    if path is not None and not path.parent.is_dir():
+        raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
 def _check_storable(path: Path, fmt: str, image) -> None:
@@ -158,11 +176,11 @@ def run_compress(args) -> int:
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
     _check_png(args.plot, "--plot")
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
+    _check_folder(args.output, "-o")
+    _check_folder(args.plot, "--plot")
     fmt = _pillow_format(args.output)
     image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
-    if args.rank < 1:
-        raise CLIError(f"-r {args.rank} must be >= 1")
     height, width = image.shape[:2]
     columns = width * (3 if image.ndim == 3 else 1)  # colour channels are factorized side by side
     if args.rank > min(height, columns):  # the matrix has no more independent parts than this
@@ -192,7 +210,7 @@ def run_compress(args) -> int:
     if svd_psnr is not None:
         line += f" (truncated SVD {svd_psnr:.2f} dB)"
     line += (f", stores {result.n_stored:,} of {result.n_original:,} numbers "
-             f"({result.storage_ratio:.1%}), {result.n_iter} iterations in {seconds:.1f} s")
+             f"({result.storage_ratio:.1%}), {count(result.n_iter, 'iteration')} in {seconds:.1f} s")
     print(line)
     print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
     return 0
@@ -216,10 +234,7 @@ def run_sweep(args) -> int:
     outputs = [args.output] if args.output is not None else []
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
-    if args.sigma < 0 or not np.isfinite(args.sigma):
-        raise CLIError(f"--sigma {args.sigma} must be a number >= 0")
-    if args.n is not None and args.n < 1:
-        raise CLIError(f"--n {args.n} must be >= 1")
+    _check_folder(args.output, "-o")
     images = read_image_stack(args.images, args.n)
     rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
     most = min(len(images), rows)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
+from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, positive_number
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -186,22 +186,21 @@ def _separate_and_report(args, task) -> None:
 
 def _done_lines(record) -> list[str]:
     """The report of one separated input: a headline, then one line per component."""
-    from nmfaudio.pipeline import planned_iterations
-
     state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
-    warm = min(record["n_iter"], planned_iterations(record["beta"], record["max_iter"]) - record["max_iter"])
+    warm = record["warm_up_iter"]
     if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
-        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {record['beta']}, {state}"
+        state = f"{warm} Frobenius warm-up + {record['n_iter'] - warm} {_divergence(record['beta'])}, {state}"
     mode = ""
     block = record.get("blockwise")
     if block is not None:
         every = "every frame" if block["learn_stride"] == 1 else f"1 frame in {block['learn_stride']}"
-        mode = f"; block-wise: {block['blocks']} blocks of {block['block_seconds']:g} s, templates learned on {every}"
+        mode = (f"; block-wise: {count(block['blocks'], 'block')} of {block['block_seconds']:g} s, "
+                f"templates learned on {every}")
         if block.get("reason"):  # switched by itself: say why, once
             mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
-    lines = [f"{Path(record['input']).name}: {record['n_components']} components, beta={record['beta']}, "
-             f"{record['n_iter']} iterations ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
+    lines = [f"{Path(record['input']).name}: {count(record['n_components'], 'component')}, beta={record['beta']}, "
+             f"{count(record['n_iter'], 'iteration')} ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
              f"{record['seconds']:.1f} s{mode}"]
     for component in record["components"]:
         centroid = component["centroid_hz"]
@@ -210,3 +209,9 @@ def _done_lines(record) -> list[str]:
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrogram, W, H, loss)")
     return lines
+
+
+def _divergence(beta) -> str:
+    """The divergence as words: its name ("itakura-saito"), or "beta 0.5" for a number
+    (a bare "0.5" after an iteration count read as "80 0.5")."""
+    return beta if isinstance(beta, str) else f"beta {beta:g}"

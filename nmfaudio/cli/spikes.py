@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, output_folder, refuse_outputs
+from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -73,7 +73,9 @@ def register(subparsers) -> None:
 
 
 def _outputs(args) -> tuple[Path, Path]:
-    stem = args.file.stem
+    from nmfaudio.batch import output_name
+
+    stem = output_name(args.file)  # '.x.npz' -> x_labels.csv, not a hidden .x_labels.csv
     return args.output_dir / f"{stem}_labels.csv", args.output_dir / f"{stem}_clusters.png"
 
 
@@ -81,6 +83,7 @@ def _read(args):
     """waveforms, true labels or None, sampling rate or None."""
     from nmfaudio.adapters.files import load_waveforms
 
+    _check_applies(args)
     waveforms, truth = load_waveforms(args.file, key=args.key,
                                       index_column=_FLAGS[args.index_column],
                                       label_column=_FLAGS[args.label_column])
@@ -99,6 +102,18 @@ def _read(args):
                            f"{waveforms.shape[1]} channels (0..{waveforms.shape[1] - 1})")
         waveforms = waveforms[:, args.channel, :]
     return waveforms, truth, fs
+
+
+def _check_applies(args) -> None:
+    """Refuse an option that FILE's format ignores (``--key`` on a CSV was silently dropped)."""
+    suffix = args.file.suffix.lower()
+    given = [f"--key {args.key}"] if args.key is not None and suffix != ".npz" else []
+    if suffix not in (".csv", ".txt"):
+        given += [f"--{name.replace('_', '-')} {getattr(args, name)}" for name in ("index_column", "label_column")
+                  if getattr(args, name) != "auto"]
+    if given:
+        needs = ".npz files" if given[0].startswith("--key") else ".csv (or .txt) files"
+        raise CLIError(f"{given[0]} applies to {needs} only, and {args.file.name!r} is not one; drop it")
 
 
 def _agreement(truth: np.ndarray, labels: np.ndarray, n_clusters: int) -> dict:
@@ -140,7 +155,7 @@ def run(args) -> int:
     scores = _agreement(truth, result.labels, result.n_clusters) if truth is not None else None
 
     figure = plot_clusters(waveforms, result, fs=fs,
-                           title=f"{args.file.name}: {result.n_clusters} clusters ({args.method})")
+                           title=f"{args.file.name}: {count(result.n_clusters, 'cluster')} ({args.method})")
     with output_folder(args.output_dir):
         with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
             Path(temporaries[0]).write_bytes(_labels_csv(result.labels))
@@ -161,7 +176,7 @@ def run(args) -> int:
         return 0
     shape = " x ".join(map(str, result.waveform_shape))
     print(f"{args.file.name}: {result.labels.size} spikes of {shape} samples, "
-          f"{result.n_clusters} clusters ({args.method}, NMF rank {result.W.shape[1]}, "
+          f"{count(result.n_clusters, 'cluster')} ({args.method}, NMF rank {result.W.shape[1]}, "
           f"shift {result.shift:.4g}), {seconds:.1f} s")
     print("  members per cluster: " + ", ".join(f"{j}: {c}" for j, c in enumerate(counts)))
     if scores is not None:
