@@ -33,6 +33,11 @@ def positive_number(text: str, *, what: str = "a number", example: str = "1.5") 
     return number(text, minimum=0, strict=True, what=what, example=example)
 
 
+def seconds(text: str) -> float:
+    """``text`` as a duration in seconds (``--block-seconds``): a finite float > 0."""
+    return positive_number(text, what="a number of seconds", example="30")
+
+
 def number(text: str, *, minimum: float = 0, strict: bool = False, what: str = "a number",
            example: str = "1.5") -> float:
     """``text`` as a finite float >= ``minimum`` (> with ``strict``): NaN and infinities

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
-from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, positive_number, soft_mask_power
+from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 
@@ -97,7 +97,7 @@ def register(subparsers) -> None:
     drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
-    drums.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
+    drums.add_argument("--block-seconds", type=seconds, default=None, metavar="S",
                        help="separate block by block, S seconds at a time (cross-faded over 4 s), holding one "
                             "block's spectrograms at a time (for long files)")
     add_max_memory(drums, "drum separation")
@@ -142,10 +142,6 @@ def _templates(args):
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
     return load_templates(str(args.templates), tuple(args.classes))
-
-
-def _seconds(text: str) -> float:
-    return positive_number(text, what="a number of seconds", example="30")
 
 
 def drum_options(args) -> dict:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
-from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, positive_number
+from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
@@ -52,10 +52,6 @@ def _beta(text: str):
     if not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
     return value
-
-
-def _seconds(text: str) -> float:
-    return positive_number(text, what="a number of seconds", example="30")
 
 
 def register(subparsers) -> None:
@@ -85,7 +81,7 @@ def register(subparsers) -> None:
                         help="iterations of the NMF fit at most (default 200); itakura-saito and other "
                              "beta < 1 first run a short Frobenius warm-up, which the summary counts too")
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
-    parser.add_argument("--block-seconds", type=_seconds, default=None, metavar="S",
+    parser.add_argument("--block-seconds", type=seconds, default=None, metavar="S",
                         help="separate block by block, S seconds at a time, with memory independent of the "
                              "duration (for long files; templates learned on a subsample of the frames)")
     parser.add_argument("--learn-frames", type=positive_int, default=None, metavar="N",
