@@ -221,6 +221,39 @@ def test_planted_bleed_is_dropped_and_ghost_notes_kept(seed):
     assert len(loose["toms"]) > len(truth["toms"]) and len(loose["cymbals"]) > len(truth["cymbals"])
 
 
+def groove_with_hat_leakage(seed, crash=0.0):
+    """Activations of a kick (~10) / snare (~5) / hi-hat (eighths, ~0.3-0.6) groove whose
+    cymbals activation holds 5-60 % of every hat stroke (the hat's leakage into the
+    cymbal templates, 29-56 dB under the kick: what a groove without cymbals gives),
+    plus a crash of height ``crash`` on the downbeat (frame 10) when > 0."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    kick, snare, hat = np.arange(10, 390, 40), np.arange(30, 390, 40), np.arange(10, 390, 10)
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.85, 1.0, len(kick))),
+            "snare": spikes(n, snare, 5 * rng.uniform(0.85, 1.0, len(snare))),
+            "hihat": spikes(n, hat, rng.uniform(0.3, 0.6, len(hat)))}
+    acts["cymbals"] = spikes(n, hat, acts["hihat"][hat] * rng.uniform(0.05, 0.6, len(hat)))
+    if crash > 0:
+        acts["cymbals"] += spikes(n, [10], [crash])
+    for name in acts:
+        acts[name] += 0.001 * rng.random(n)
+    return acts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_groove_without_cymbals_gets_no_cymbal_hits_and_a_crash_is_still_found(seed):
+    acts = groove_with_hat_leakage(seed)
+    # the leakage's peaks stand within 12 dB of its own maximum and pass the bleed rule at
+    # some strokes: without the played check they become crashes
+    assert len(detect_hits(acts, sr=SR, hop_length=HOP, played_db=-200)["cymbals"]) > 0
+    assert len(detect_hits(acts, sr=SR, hop_length=HOP)["cymbals"]) == 0
+    # a crash on the downbeat 10 dB under the kick (the performances' crashes: 6-16 dB under) is found
+    hits = detect_hits(groove_with_hat_leakage(seed, crash=3.0), sr=SR, hop_length=HOP)
+    assert 10 in hit_frames(hits, "cymbals")
+    # the check is for crash-like cymbals only: the hi-hat, 24-30 dB under the kick, keeps its strokes
+    assert np.array_equal(hit_frames(hits, "hihat"), np.arange(10, 390, 10))
+
+
 def test_a_ringing_crash_is_one_hit_at_its_first_peak():
     # a crash's activation peaks again 3 frames (70 ms) later, higher, as the cymbal builds up
     a = spikes(200, [40, 43, 140], [1.0, 1.3, 1.0], decay=0.5)

@@ -22,7 +22,16 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    for kicks, toms and crash-like cymbals, whose activations carry the other drums'
    leakage 12-30 dB under their own hits),
    and so are peaks ``silence_db`` (-60 dB) under the strongest hit of any class (a
-   drum that does not play).
+   drum that does not play).  A crash-like cymbals class whose strongest peak is more
+   than ``played_db`` (-26 dB) under the strongest peak of any class is taken as not
+   played at all and loses every peak — checked here (so its peaks do not block the
+   hi-hat's high-band onsets, step 7) and again on the hits steps 4-9 leave: in a
+   groove without cymbals their activation holds the hi-hat's leakage (219 of 224 false
+   cymbal hits of the tuning grooves sat on a hat stroke), 27-35 dB under the loudest
+   drum, with peaks within 12 dB of its own maximum (so its own threshold keeps them);
+   real crashes sat 0-26 dB under it.  A kit whose cymbals the separation barely keeps
+   (rumpf_kit_z01_h2) has real ones under -26 dB too, and loses them
+   (docs/transcription.md, cymbals round).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -313,6 +322,19 @@ def _default_min_share_db(name: str) -> float:
     """``min_share_db`` of a class: -20 dB for snare, toms and cymbals (above 4 kHz),
     off otherwise."""
     return _MIN_SHARE_DB.get(_family(name), -np.inf)
+
+
+# Step 2 (module notes): the cymbals' "is it played at all" check, chosen on the tuning
+# performances (docs/transcription.md, "Cymbals round")
+_PLAYED_DB = {"cymbals": -26.0}
+
+
+def _default_played_db(name: str) -> float:
+    """``played_db`` of a class: -26 dB for crash-like cymbals, off (-inf) otherwise —
+    a ride (note 51) too: its strokes are picked only where the separation found one."""
+    if _note_of(name) == 51:
+        return -np.inf
+    return _PLAYED_DB.get(_family(name), -np.inf)
 
 
 def _default_flux_delta(name: str) -> float:
@@ -724,6 +746,7 @@ def detect_hits(
     average_s: float = 0.25,
     mean_weight=None,
     silence_db: float = -60.0,
+    played_db=None,
     crosstalk_quantile: float = 0.1,
     max_crosstalk: float = 0.15,
     crosstalk_margin=None,
@@ -777,6 +800,12 @@ def detect_hits(
     silence_db : float <= 0, default -60
         Peaks this far under the strongest hit of *any* drum are dropped, so a drum
         that does not play gets no hits from its near-zero activation.
+    played_db : float <= 0 or dict {str: float}, optional
+        A class whose strongest peak is more than this under the strongest peak of any
+        drum (and again: whose strongest hit, after the other checks, under the strongest
+        hit) is taken as not played, and all its hits are dropped; default -26 dB for
+        crash-like cymbals (module notes, step 2), off for the others and a ride; -200
+        turns it off.
     delta : float >= 0 or dict {str: float}, default 0.01
         How far (in units of the class's largest activation) a peak must stand above
         the activation's local level (the adaptive threshold).
@@ -856,6 +885,7 @@ def detect_hits(
     flux_delta = _per_class(flux_delta, "flux_delta", names, _default_flux_delta, low=0)
     flux_confirm = _per_class(flux_confirm, "flux_confirm", names, _default_flux_confirm, low=0)
     min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
+    played_db = _per_class(played_db, "played_db", names, _default_played_db, high=0)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -870,6 +900,11 @@ def detect_hits(
     # drop peaks more than `silence_db` under the strongest hit of any drum
     loudest = max((float(c.strengths.max()) for c in candidates.values() if len(c.strengths)), default=0.0)
     candidates = {name: _keep(c, c.strengths >= loudest * 10 ** (silence_db / 20)) for name, c in candidates.items()}
+    # a crash-like cymbals class whose strongest peak sits far under the loudest drum is the
+    # hi-hat's and snare's leakage, not a cymbal that plays: all its peaks go (step 2)
+    silent = _unplayed({name: c.strengths for name, c in candidates.items()}, played_db)
+    candidates = {name: _keep(c, np.zeros(len(c.frames), dtype=bool)) if name in silent else c
+                  for name, c in candidates.items()}
     if max_crosstalk > 0 and len(names) > 1:
         candidates = _drop_bleed(candidates, envelopes, quantile=crosstalk_quantile, cap=max_crosstalk,
                                  margin=crosstalk_margin, weak_fraction=bleed_below)
@@ -958,7 +993,12 @@ def detect_hits(
         found = _enforce_interval(found, intervals[name])
         hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
                                velocities=velocities_from_strengths(found.strengths))
-    return DrumHits(hits)
+    # the played check again on what steps 4-9 left: a peak they dropped may have been the
+    # one that stood within played_db of the loudest
+    silent = _unplayed({name: c.strengths for name, c in hits.items()}, played_db)
+    return DrumHits({name: ClassHits(name=name, note=c.note, times=c.times[:0], strengths=c.strengths[:0],
+                                     velocities=c.velocities[:0]) if name in silent else c
+                     for name, c in hits.items()})
 
 
 #: Frames of the flux's STFT made at a time (a 10-minute stem at hop 128 has 206 720: its
@@ -1186,6 +1226,14 @@ def _drop_bleed(candidates, envelopes, *, quantile, cap, margin, weak_fraction) 
             drop[k] |= weak & (target.strengths < margin[k] * ratio * at[target.frames])
     return {name: _Candidates(c.frames[~drop[name]], c.strengths[~drop[name]], c.times[~drop[name]])
             for name, c in candidates.items()}
+
+
+def _unplayed(strengths, played_db) -> set:
+    """The classes taken as not played (module notes, step 2): their strongest hit is more
+    than ``played_db[name]`` dB under the strongest of any class.  ``strengths``:
+    ``{class: hit strengths}``."""
+    loudest = max((float(s.max()) for s in strengths.values() if len(s)), default=0.0)
+    return {name for name, s in strengths.items() if len(s) and s.max() < loudest * 10 ** (played_db[name] / 20)}
 
 
 def _keep(found: _Candidates, mask) -> _Candidates:
