@@ -490,6 +490,17 @@ def test_cli_refuses_nan_inf_and_negative_numbers(command, option, value, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 
+def test_cli_minus_zero_is_zero(tmp_path, cli):
+    """--sigma -0 --tol -0 are 0 (argparse takes '-0' as a value): the JSON said -0.0."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, stdout, _ = cli(["image", "sweep", stack, "--ranks", "1", "--sigma", "-0", "--tol", "-0", "--max-iter",
+                           "3", "--json"])
+    assert code == 0 and "-0" not in stdout
+    record = json.loads(stdout)
+    assert record["sigma"] == 0 and record["tol"] == 0 and record["noisy_error"] is None
+
+
 def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
     """--ranks 2,2,1 used to fit rank 2 twice and print two rows for it."""
     stack = tmp_path / "stack.npz"

@@ -52,9 +52,10 @@ def number(text: str, *, minimum: float = 0, strict: bool = False, what: str = "
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not finite; give {what} {bound}, e.g. {example}")
     try:
-        return check_number(value, "", minimum=minimum, strict=strict)
+        value = check_number(value, "", minimum=minimum, strict=strict)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} must be {what} {bound}, e.g. {example}") from None
+    return value + 0.0  # '-0' is 0: -0.0 would be echoed (summaries, JSON) as "-0.0"
 
 
 def mask_power(text: str):
