@@ -501,6 +501,15 @@ def test_cli_minus_zero_is_zero(tmp_path, cli):
     assert record["sigma"] == 0 and record["tol"] == 0 and record["noisy_error"] is None
 
 
+def test_cli_sweep_rank_above_one_picture_counts_in_the_singular(tmp_path, cli, one_line_error):
+    """--n 1 --ranks 2 read "1 pictures ... have at most 1 independent parts"."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, _, stderr = cli(["image", "sweep", stack, "--n", "1", "--ranks", "2"])
+    assert code == 1
+    one_line_error(stderr, "--ranks 2: 1 picture of 5 x 6 pixels has at most 1 independent part; use ranks up to 1")
+
+
 def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
     """--ranks 2,2,1 used to fit rank 2 twice and print two rows for it."""
     stack = tmp_path / "stack.npz"

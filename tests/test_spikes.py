@@ -341,11 +341,14 @@ def test_cli_errors_leave_nothing(tmp_path, capsys):
     path, _ = _synthetic_file(tmp_path)
     waveforms = np.load(path)["waveforms"][:, 0, :]
     np.savetxt(path.with_suffix(".csv"), waveforms, delimiter=",")
+    one = tmp_path / "one.npz"  # (n_spikes, 1 channel, n_samples)
+    np.savez(one, waveforms=np.load(path)["waveforms"][:, :1, :])
     out = tmp_path / "fresh"
     for argv, needle in [
         (["spikes", str(tmp_path / "nope.npz"), "-k", "3", "-o", str(out)], "does not exist"),
         (["spikes", str(path), "-k", "999", "-o", str(out)], "--n-clusters 999 exceeds"),  # the option, not the Python name
         (["spikes", str(path), "-k", "3", "-o", str(out), "--channel", "5"], "--channel 5 is out of range"),
+        (["spikes", str(one), "-k", "3", "-o", str(out), "--channel", "1"], "one.npz has 1 channel (0..0)"),
         # options FILE's format ignores were dropped silently
         (["spikes", str(path), "-k", "3", "-o", str(out), "--index-column", "yes"],
          "--index-column yes applies to .csv (or .txt) files only, and 'units.npz' is not one"),

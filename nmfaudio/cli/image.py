@@ -240,9 +240,9 @@ def run_sweep(args) -> int:
     most = min(len(images), rows)
     too_high = [rank for rank in args.ranks if rank > most]
     if too_high:  # refused before the first (long) fit, not after the others
-        raise CLIError(f"--ranks {','.join(map(str, too_high))}: {len(images)} pictures of "
-                       f"{images.shape[2]} x {images.shape[1]} pixels have at most {most} independent parts; "
-                       f"use ranks up to {most}")
+        raise CLIError(f"--ranks {','.join(map(str, too_high))}: {count(len(images), 'picture')} of "
+                       f"{images.shape[2]} x {images.shape[1]} pixels {'has' if len(images) == 1 else 'have'} "
+                       f"at most {count(most, 'independent part')}; use ranks up to {most}")
     clean = None
     noisy = images
     if args.sigma > 0:
@@ -272,7 +272,7 @@ def run_sweep(args) -> int:
     if outputs:
         from nmfaudio.plot.image import error_vs_rank
 
-        title = f"{len(images)} images, {what}" + (f", sigma={args.sigma:g}" if clean is not None else "")
+        title = f"{count(len(images), 'image')}, {what}" + (f", sigma={args.sigma:g}" if clean is not None else "")
         fig = error_vs_rank(sweep.ranks, sweep.errors, reference=sweep.noisy_error,
                             reference_label="noisy input", title=title)
         with atomic_outputs(outputs, overwrite=args.force) as temporaries:

@@ -99,7 +99,7 @@ def _read(args):
                            f"data; {args.file.name} holds shape {waveforms.shape}")
         if not -waveforms.shape[1] <= args.channel < waveforms.shape[1]:
             raise CLIError(f"--channel {args.channel} is out of range; {args.file.name} has "
-                           f"{waveforms.shape[1]} channels (0..{waveforms.shape[1] - 1})")
+                           f"{count(waveforms.shape[1], 'channel')} (0..{waveforms.shape[1] - 1})")
         waveforms = waveforms[:, args.channel, :]
     return waveforms, truth, fs
 
