@@ -567,6 +567,11 @@ def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> d
 
     seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr), hop=hop_length)
+    core = spans[0][1] - spans[0][0]
+    if len(spans) > 1 and abs(core - seconds * sr) > hop_length / 2:
+        # blocks are whole hops, one at least: under half a hop (1e-3 s) one hop ran, not
+        # what was asked (the nearest hop elsewhere: "30 s" stays as asked)
+        seconds = core / sr
     return {"block_seconds": seconds, "blocks": len(spans),
             "reason": None if reason is None else reason.replace("max_memory", "--max-memory")}
 
