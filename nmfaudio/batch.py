@@ -234,7 +234,8 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
 
 def output_name(path) -> str:
     """The stem of the outputs of input ``path``: its file stem without leading dots
-    (``.take.wav`` -> ``take``; ``.wav`` -> ``input``).
+    (``.take.wav`` -> ``take``; ``.wav``, whose stem is ``.wav``, -> ``wav``; ``..wav`` ->
+    ``input``).
 
     A hidden input would otherwise write hidden outputs (``.take_kick.wav``) that ``ls``
     and a rerun's folder search do not show.  Every sub-command names its outputs so.

@@ -119,6 +119,12 @@ def test_adding_hit_files_to_a_finished_batch_says_why_it_is_refused(library, tm
         {k: v for k, v in before.items() if not k.endswith(".json")}
 
 
+def test_output_name_drops_leading_dots_as_its_docstring_says():
+    from nmfaudio.batch import output_name
+
+    assert [output_name(n) for n in (".take.wav", ".wav", "..wav", "take.wav")] == ["take", "wav", "input", "take"]
+
+
 def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, capsys, one_line_error):
     twin = _write_song(tmp_path / "other" / "a.wav", synthetic_hits(seconds=0.5), 9)
     out = tmp_path / "out"
