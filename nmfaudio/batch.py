@@ -386,7 +386,7 @@ def _drums_file(task: Task, callback) -> dict:
 
         figure = drums_figure(result, title=Path(task.input).name, hits=played)
     hits = played
-    if o["quantize"] and task.hit_files and _has_tempo(played):
+    if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
@@ -397,14 +397,6 @@ def _drums_file(task: Task, callback) -> dict:
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)
-
-
-def _has_tempo(hits) -> bool:
-    """Whether ``hits`` can carry a tempo for ``quantize``: hits at two instants at least
-    (10 ms apart).  With none, or one (a one-shot: kick and hi-hat together), the grid
-    would come from the beat tracker's prior alone (126.3 BPM on silence): a made-up tempo."""
-    times = np.concatenate([np.zeros(0), *(np.asarray(c.times, float) for c in hits)])
-    return times.size > 1 and float(np.ptp(times)) > 0.01
 
 
 def _drum_kwargs(o: dict) -> dict:
@@ -534,6 +526,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     """The JSON-able summary of one drum task (``played``: the hits as played, for the
     onsets; ``hits``: as written, maybe quantized)."""
     from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.hits import has_tempo
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
@@ -555,7 +548,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
-        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and _has_tempo(played) else None,
+        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and has_tempo(played) else None,
         "blockwise": blocks,
     }
 

@@ -15,7 +15,7 @@ import pytest
 import nmfaudio
 from nmfaudio.cli import main
 from nmfaudio.drums import DrumHits, detect_hits, gm_notes
-from nmfaudio.drums.hits import ClassHits, quantize, read_csv, read_midi, velocities_from_strengths
+from nmfaudio.drums.hits import MIDI_BPM, ClassHits, has_tempo, quantize, read_csv, read_midi, velocities_from_strengths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_drums import SR, synthetic_hits  # noqa: E402
@@ -609,6 +609,21 @@ def test_quantize_snaps_to_the_played_grid(played):
     with pytest.raises(ValueError, match="grid"):
         quantize(hits, mixture, SR, grid=5)
 
+
+
+def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
+    # none, or every hit at one instant (a one-shot): the beat tracker's prior alone would
+    # give the grid (126.3 BPM on silence); the hits come back as they are, at 120 BPM
+    silence = np.zeros(4 * SR, np.float32)
+    one_shot = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127])),
+                         "hihat": ClassHits("hihat", 42, np.array([0.5]), np.array([0.3]), np.array([60]))})
+    empty = DrumHits({"kick": ClassHits("kick", 36, np.zeros(0), np.zeros(0), np.zeros(0, int))})
+    for hits in (empty, one_shot):
+        assert not has_tempo(hits)
+        back = quantize(hits, silence, SR)
+        assert back is hits and back.bpm == MIDI_BPM
+    two = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5, 1.0]), np.array([1.0, 1.0]), np.array([127, 127]))})
+    assert has_tempo(two)
 
 # ---------------------------------------------------------------------------------------
 # CLI

@@ -116,7 +116,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
 
-__all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize",
+__all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize", "has_tempo",
            "read_midi", "read_csv", "track_of", "MIDI_PPQ", "MIDI_BPM"]
 
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
@@ -567,7 +567,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     Returns
     -------
     DrumHits
-        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid matches).
+        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid matches); the
+        hits as given when they cannot carry a tempo (:func:`has_tempo`).
     """
     import librosa
 
@@ -575,6 +576,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
     y = audio.check_audio(y)
     sr = _check_positive_int(sr, "sr")
+    if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
+        return hits
     mono = y if y.ndim == 1 else y.mean(axis=0)
     tempo, beats = librosa.beat.beat_track(y=mono, sr=sr, hop_length=hop_length, units="time")
     tempo = float(np.atleast_1d(tempo)[0])
@@ -598,6 +601,15 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
     return DrumHits(snapped, bpm=60.0 / period)
+
+
+def has_tempo(hits: DrumHits) -> bool:
+    """Whether ``hits`` can carry a tempo for :func:`quantize`: hits at two instants at
+    least (10 ms apart).  With none, or one (a one-shot: kick and hi-hat together), the
+    grid would come from the beat tracker's prior alone (126.3 BPM on silence): a made-up
+    tempo."""
+    times = np.concatenate([np.zeros(0), *(np.asarray(c.times, float) for c in hits)])
+    return times.size > 1 and float(np.ptp(times)) > 0.01
 
 
 def _grid_phase(times, weights, step) -> tuple:
