@@ -101,7 +101,7 @@ def drum_setup(tmp_path, write_audio):
     (["drums", "loop.wav", "-o", "file.txt"], 1, "-o '{d}/file.txt' is a file; give a folder"),
     (["drums", "loop.wav", "-o", "file.txt/sub"], 1, "which is a file; give a folder"),
     (["drums", "loop.wav", "-o", "out", "--templates", "no_kit"], 1, "--templates '{d}/no_kit' does not exist"),
-    (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for ['cowbell']"),
+    (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for 'cowbell'; the templates have kick, snare, toms, hihat, cymbals, other"),
     # numpy's own words ("... allow_pickle= ...", unsafe advice in Python terms) are not shown
     (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
      "cannot read '{d}/text.wav' as drum templates (not an .npz archive); give an .npz"),

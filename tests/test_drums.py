@@ -412,7 +412,7 @@ def test_bad_arguments_raise_clear_errors(synthetic):
     _, mix, _ = synthetic
     with pytest.raises(ValueError, match="sr is required"):
         separate_drums(mix)
-    with pytest.raises(ValueError, match=r"no template for \['tom'\]"):
+    with pytest.raises(ValueError, match=r"no template for 'tom'; "):
         separate_drums(mix, SR, classes=("kick", "tom"))
     with pytest.raises(ValueError, match="max_iter=0"):
         separate_drums(mix, SR, max_iter=0)

@@ -491,8 +491,9 @@ def separate_drums(
     kit, borrowed = _resolve_templates(templates)
     unknown = [c for c in classes if c not in kit.stems]
     if unknown:
-        raise ValueError(f"classes={classes!r}: no template for {unknown}; the templates have {kit.stems} "
-                         f"(known classes: {', '.join(KNOWN_CLASSES)})")
+        known = "" if tuple(kit.stems) == tuple(KNOWN_CLASSES) else f" (known classes: {', '.join(KNOWN_CLASSES)})"
+        raise ValueError(f"classes={classes!r}: no template for {', '.join(map(repr, unknown))}; the templates "
+                         f"have {', '.join(kit.stems)}{known}")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
 
     def separate_segment(y, mode):

@@ -503,7 +503,8 @@ class DrumTemplates:
         classes = _check_classes(classes)
         unknown = [c for c in classes if c not in self.classes and c not in self.stems]
         if unknown:
-            raise ValueError(f"classes={classes!r}: no template for {unknown}; these templates have {self.stems}")
+            raise ValueError(f"classes={classes!r}: no template for {', '.join(map(repr, unknown))}; these templates "
+                             f"have {', '.join(self.stems)}")
         index = []
         for c in classes:
             index += [k for k, label in enumerate(self.classes)
