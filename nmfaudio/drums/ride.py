@@ -31,6 +31,11 @@ ride-part round): 22 found instead of 19, cymbals F per seed 0.614 / 0.504 / 0.5
 and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 there, one
 0.50 with a 12-dB median change).
 
+**The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
+above, in drum recordings only; False looks for no ride (neither part); True takes the
+closed hat part's strokes for a ride's without the decision (``forced`` of
+:func:`stroke_weights`), in a song too.
+
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
 hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
