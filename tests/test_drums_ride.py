@@ -497,3 +497,22 @@ def test_cli_ride_off_round_trip_and_summary(tmp_path, capsys):
     assert "ride strokes taken from the hi-hat to the cymbals (--ride on)" in capsys.readouterr().out
     assert main(["drums", path, "-o", str(tmp_path / "bad"), "--ride", "maybe"]) == 2  # argparse's usage error
     assert "--ride: invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+def test_streamed_block_wise_cli_honours_ride_off(tmp_path, monkeypatch, capsys):
+    """``--block-seconds`` (stems streamed to disk, hits read back): with every decision
+    saying "ride", auto finds one and ``--ride off`` none (no ``cymbals_ride`` hits)."""
+    import json
+
+    from nmfaudio.cli import main
+
+    path = str(ROOT / "data" / "drum_loop.wav")
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    found = {}
+    for setting in ("auto", "off"):
+        assert main(["drums", path, "-o", str(tmp_path / setting), "--json", "--seed", "0",
+                     "--block-seconds", "3", "--ride", setting]) == 0
+        found[setting] = json.loads(capsys.readouterr().out)
+    assert found["auto"]["ride_found"] and found["auto"]["hit_counts"]["cymbals_ride"] >= 10
+    assert not found["off"]["ride_found"] and "cymbals_ride" not in found["off"]["hit_counts"]
+    assert found["off"]["blockwise"] is not None
