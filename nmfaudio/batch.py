@@ -52,7 +52,7 @@ DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat",
                 "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
                 "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "presence_test": True,
-                "stems": "all"}
+                "ride": "auto", "stems": "all"}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -404,7 +404,7 @@ def _drum_kwargs(o: dict) -> dict:
     return {"classes": o["classes"], "n_fft": o["n_fft"], "hop_length": o["hop_length"],
             "mask_power": o["mask_power"], "max_iter": o["max_iter"], "adapt": o["adapt"], "n_free": o["n_free"],
             "random_state": o["random_state"], "accompaniment": o["accompaniment"],
-            "presence_test": o["presence_test"]}
+            "presence_test": o["presence_test"], "ride": o["ride"]}
 
 
 def _drums_over_budget(task: Task) -> str | None:
@@ -527,6 +527,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     onsets; ``hits``: as written, maybe quantized)."""
     from nmfaudio.drums import DrumTemplates
     from nmfaudio.drums.hits import has_tempo
+    from nmfaudio.drums.ride import ride_mode
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
@@ -543,6 +544,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "borrowed_from_bundled": list(result.borrowed), "accompaniment": bool(result.accompaniment),
         "sustained_share": result.sustained_share, "tonal_share": result.tonal_share,
         "presence_test": presence_mode(o["presence_test"]),
+        # the setting ("auto", True, False) and whether the strokes of a ride were found
+        "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,
         "sources": [{"name": name, "path": path, "rms": rms[name],
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,

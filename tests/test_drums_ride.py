@@ -117,7 +117,7 @@ def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
                              target=4)[3:] == (None, None)
 
 
-def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_stroke(monkeypatch):
+def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_stroke():
     """The strokes come from the closed hi-hat part whatever its label ("hihat:closed"
     after "hihat:open": General MIDI 42, not the open hat's 46); templates without a snare
     have no pedal chicks to keep apart, so every frame moves (before: a label exactly
@@ -126,16 +126,15 @@ def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_strok
     labels = ["kick", "hihat:open", "hihat:closed", "cymbals:ride"]
     P = rng.random((N_FFT // 2 + 1, 4, 3))
     H = rng.random((4, 1, 60))
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
     magnitude = rng.random((N_FFT // 2 + 1, 1, 60))
     P2, H2, route2, strokes, with_snare = ride.move_strokes(P, H, np.arange(4), labels, magnitude, sr=SR,
-                                                            n_fft=N_FFT, hop_length=HOP, target=3)
+                                                            n_fft=N_FFT, hop_length=HOP, target=3, forced=True)
     np.testing.assert_allclose(strokes, H[2])  # all of the closed part, at every frame
     assert not with_snare.any() and not H2[2].any() and np.array_equal(H2[1], H[1])
     np.testing.assert_array_equal(P2[:, 4], P[:, 2])
     # no closed hat part: nothing to move
     assert ride.move_strokes(P, H, np.arange(4), ["kick", "hihat:open", "snare", "cymbals"], magnitude, sr=SR,
-                             n_fft=N_FFT, hop_length=HOP, target=3)[3:] == (None, None)
+                             n_fft=N_FFT, hop_length=HOP, target=3, forced=True)[3:] == (None, None)
 
 
 @pytest.mark.parametrize("sr, n_fft, hop, detrend", [(22050, 2048, 512, 15), (44100, 4096, 1024, 15),
@@ -173,14 +172,13 @@ def test_the_bundled_hihat_loop_is_not_a_ride(loop, monkeypatch):
     assert result.ride_strokes is None and result.ride_with_snare is None
 
 
-def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
+def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop):
     """With the decision forced (the loop's hats taken for a ride): the hi-hat's activation
     loses what the cymbals' gains, the stems still add up to the mixture, the hits name
     the strokes as ride notes (51), and the hat keeps its activation at the snare's hits."""
     mix, sr = loop
     before = separate_drums(mix, sr, random_state=0)
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    after = separate_drums(mix, sr, random_state=0)
+    after = separate_drums(mix, sr, random_state=0, ride="on")
     strokes = after.ride_strokes
     assert strokes is not None and strokes.shape == after.activations["hihat"].shape
     both = before.activations["hihat"] + before.activations["cymbals"]
@@ -204,14 +202,13 @@ def test_a_ride_moves_the_hat_parts_strokes_to_the_cymbals(loop, monkeypatch):
     assert np.all(np.min(np.abs(stays[:, None] - snare_hits[None, :]), axis=1) <= guard)
 
 
-def test_the_strokes_played_with_the_snare_are_ride_notes_too(loop, monkeypatch):
+def test_the_strokes_played_with_the_snare_are_ride_notes_too(loop):
     """At the snare's hits the closed hat part stays in the hi-hat (pedal chicks), but a
     ride keeping time is struck there too: ``hits()`` picks a ride note at most of the
     snare's hits (measured 11 of 15; before, 4: those frames held no strokes), and the
     hi-hat keeps its hits there (8 of 15 before and after: the echo rule leaves them)."""
     mix, sr = loop
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    hits = separate_drums(mix, sr, random_state=0).hits()
+    hits = separate_drums(mix, sr, random_state=0, ride="on").hits()
     snare, strokes, hat = hits["snare"].times, hits["cymbals_ride"].times, hits["hihat"].times
     assert len(snare) >= 4
 
@@ -303,13 +300,12 @@ def test_hat_echoes_are_weak_hat_hits_at_a_stroke():
     assert not ride.hat_echoes([1.0], [ride.ECHO_SHARE * 10.0], strokes_t, strokes_s)[0]
 
 
-def test_no_crash_hit_doubles_a_stronger_stroke(loop, monkeypatch):
+def test_no_crash_hit_doubles_a_stronger_stroke(loop):
     """The crash parts explain a little of each ride stroke: a cymbals hit within ECHO_S of
     a stronger stroke is dropped (before, on the forced-ride loop, 7 of the 8
     crash hits sat within 30 ms of a stroke, all weaker than it)."""
     mix, sr = loop
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    hits = separate_drums(mix, sr, random_state=0).hits()
+    hits = separate_drums(mix, sr, random_state=0, ride="on").hits()
     crash, strokes = hits["cymbals"], hits["cymbals_ride"]
     assert len(strokes.times) >= 10
     for t, strength in zip(crash.times, crash.strengths):
@@ -338,16 +334,17 @@ def test_a_ride_is_picked_down_to_the_hi_hats_threshold():
     np.testing.assert_allclose(found["cymbals_ride"].times, frames * hop / sr, atol=0.5 * hop / sr)
 
 
-def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, monkeypatch, capsys):
+def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, capsys):
     """``nmfaudio drums --json``: the cymbals track's ``onsets_s`` hold its crash hits and
     the ride's strokes (``cymbals_ride``), whose count is listed on its own."""
     import json
 
     from nmfaudio.cli import main
 
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    assert main(["drums", str(ROOT / "data" / "drum_loop.wav"), "-o", str(tmp_path / "stems"), "--json"]) == 0
+    assert main(["drums", str(ROOT / "data" / "drum_loop.wav"), "-o", str(tmp_path / "stems"), "--json",
+                 "--ride", "on"]) == 0
     summary = json.loads(capsys.readouterr().out)
+    assert summary["ride"] is True and summary["ride_found"] is True  # the setting and what it gave
     counts = summary["hit_counts"]
     cymbals = next(s for s in summary["sources"] if s["name"] == "cymbals")
     assert counts["cymbals_ride"] >= 10
@@ -355,14 +352,13 @@ def test_json_onsets_of_the_cymbals_include_the_ride_strokes(tmp_path, monkeypat
     assert cymbals["onsets_s"] == sorted(cymbals["onsets_s"])
 
 
-def test_without_a_cymbals_output_the_strokes_go_to_the_residual(loop, monkeypatch):
+def test_without_a_cymbals_output_the_strokes_go_to_the_residual(loop):
     """A ride's strokes are the cymbals': with only kick, snare and hi-hat asked for they
     go to the residual, never into the hi-hat stem — with ``mask_power=1`` the subset's
     residual is the full run's toms + cymbals + residual (to float32 rounding)."""
     mix, sr = loop
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    full = separate_drums(mix, sr, random_state=0, mask_power=1)
-    subset = separate_drums(mix, sr, random_state=0, mask_power=1, classes=("kick", "snare", "hihat"))
+    full = separate_drums(mix, sr, random_state=0, ride="on", mask_power=1)
+    subset = separate_drums(mix, sr, random_state=0, ride="on", mask_power=1, classes=("kick", "snare", "hihat"))
     assert subset.ride_strokes is not None and "cymbals" not in subset.sources
     for name in ("kick", "snare", "hihat"):
         np.testing.assert_allclose(subset.sources[name], full.sources[name], atol=1e-5 * np.max(np.abs(mix)))
@@ -371,13 +367,12 @@ def test_without_a_cymbals_output_the_strokes_go_to_the_residual(loop, monkeypat
     assert np.sum(subset.sources["residual"] ** 2) > 2 * np.sum(full.sources["residual"] ** 2)
 
 
-def test_block_wise_separation_stitches_both_ride_activations(loop, monkeypatch):
+def test_block_wise_separation_stitches_both_ride_activations(loop):
     """In blocks (here 3 s) the moved strokes and the hat part's activation at the snare's
     hits are stitched over the whole recording like the activations: the same shape, never
     both at a frame, and what stays at the snare's hits part of the hi-hat's activation."""
     mix, sr = loop
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    result = separate_drums(mix, sr, random_state=0, block_seconds=3.0)
+    result = separate_drums(mix, sr, random_state=0, ride="on", block_seconds=3.0)
     moved, kept = result.ride_strokes, result.ride_with_snare
     assert moved is not None and kept is not None
     assert moved.shape == kept.shape == result.activations["hihat"].shape
@@ -385,7 +380,7 @@ def test_block_wise_separation_stitches_both_ride_activations(loop, monkeypatch)
     assert kept.any() and np.all(kept <= result.activations["hihat"] * (1 + 1e-5) + 1e-12)
 
 
-def test_block_wise_cli_picks_the_ride_strokes_as_in_memory(tmp_path, monkeypatch, capsys):
+def test_block_wise_cli_picks_the_ride_strokes_as_in_memory(tmp_path, capsys):
     """``nmfaudio drums --block-seconds 3 --json`` detects the hits from the stems written
     block by block (readers, not arrays): with a ride it picks the strokes as
     ``cymbals_ride`` as the in-memory run does (before, the streamed path took the
@@ -398,10 +393,9 @@ def test_block_wise_cli_picks_the_ride_strokes_as_in_memory(tmp_path, monkeypatc
     from nmfaudio.cli import main
 
     path = ROOT / "data" / "drum_loop.wav"
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
-    in_memory = separate_drums(path, random_state=0, block_seconds=3.0).hits()
+    in_memory = separate_drums(path, random_state=0, ride="on", block_seconds=3.0).hits()
     assert main(["drums", str(path), "-o", str(tmp_path / "stems"), "--json", "--seed", "0",
-                 "--block-seconds", "3"]) == 0
+                 "--block-seconds", "3", "--ride", "on"]) == 0
     counts = json.loads(capsys.readouterr().out)["hit_counts"]
     expected = {c.name: len(c) for c in in_memory}
     assert set(counts) == set(expected) and expected["cymbals_ride"] >= 10
@@ -419,3 +413,106 @@ def test_no_ride_is_judged_when_the_band_reaches_past_nyquist(monkeypatch):
     assert ride.stroke_weights(magnitude, hat, snare, sr=20000, n_fft=N_FFT, hop_length=HOP).any()
     for sr in (16000, 8000):
         assert not ride.stroke_weights(magnitude, hat, snare, sr=sr, n_fft=N_FFT, hop_length=HOP).any()
+
+
+def test_ride_auto_judges_and_changes_nothing_on_the_hihat_loop(loop, monkeypatch):
+    """``ride="auto"`` (the default) asks the decision, which finds no ride in the loop:
+    stems and hits bit-identical to ``ride="off"``, which asks nothing."""
+    mix, sr = loop
+    calls = []
+    decide = ride.is_ride_pattern
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: calls.append(1) or decide(*a))
+    auto = separate_drums(mix, sr, random_state=0, ride="auto")
+    assert len(calls) == 2  # the closed hat part, then the ride part
+    off = separate_drums(mix, sr, random_state=0, ride="off")
+    assert len(calls) == 2 and auto.ride_strokes is None and off.ride_strokes is None
+    assert all(np.array_equal(auto.sources[k], off.sources[k]) for k in off.sources)
+    a, o = auto.hits(), off.hits()
+    assert [c.name for c in a] == [c.name for c in o]
+    assert all(np.array_equal(a[c.name].times, o[c.name].times) for c in o)
+
+
+@pytest.mark.parametrize("block_seconds", [None, 3.0])
+def test_ride_off_looks_for_no_ride_even_where_one_would_be_found(loop, monkeypatch, block_seconds):
+    """With every decision saying "ride" (the misfire on a hi-hat groove), ``ride="off"``
+    moves nothing, in memory and block-wise: no ``cymbals_ride`` hits and the hi-hat stem
+    equal to the unpatched run's (no ride there), while "auto" moves the strokes."""
+    mix, sr = loop
+    plain = separate_drums(mix, sr, random_state=0, block_seconds=block_seconds)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    assert separate_drums(mix, sr, random_state=0, block_seconds=block_seconds).ride_strokes is not None
+    off = separate_drums(mix, sr, random_state=0, block_seconds=block_seconds, ride="off")
+    assert off.ride_strokes is None and off.ride_with_snare is None
+    assert "cymbals_ride" not in [c.name for c in off.hits()]
+    np.testing.assert_array_equal(off.sources["hihat"], plain.sources["hihat"])
+
+
+def test_ride_on_moves_the_strokes_without_asking_the_decision(loop, monkeypatch):
+    """``ride="on"`` routes the closed hat part's strokes of the (hi-hat) loop to the
+    cymbals without calling the decision; the snare guard is kept (the hat keeps its
+    activation at the snare's hits)."""
+    mix, sr = loop
+
+    def never(*a):
+        raise AssertionError("ride='on' asked the decision")
+
+    monkeypatch.setattr(ride, "is_ride_pattern", never)
+    result = separate_drums(mix, sr, random_state=0, ride="on")
+    assert result.ride_strokes is not None and result.ride_with_snare.any()
+    assert len(result.hits()["cymbals_ride"].times) >= 10
+
+
+def test_ride_on_routes_in_a_song_and_auto_does_not(loop):
+    """In song mode (the accompaniment model) "auto" looks for no ride; "on" routes the
+    strokes there too (docs/drums.md)."""
+    mix, sr = loop
+    assert separate_drums(mix, sr, random_state=0, accompaniment=True).ride_strokes is None
+    song = separate_drums(mix, sr, random_state=0, accompaniment=True, ride="on")
+    assert song.accompaniment and song.ride_strokes is not None
+    assert np.max(np.abs(sum(song.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+
+
+@pytest.mark.parametrize("value", ["maybe", 1, None])
+def test_an_unknown_ride_value_is_refused_in_one_line(value):
+    with pytest.raises(ValueError) as error:
+        separate_drums(np.zeros(22050, np.float32), 22050, ride=value)
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"ride={value!r} must be 'auto', True or False")
+
+
+def test_cli_ride_off_round_trip_and_summary(tmp_path, capsys):
+    """``--ride off`` reaches the separation and the JSON record (setting False, no ride
+    found); the text summary names the ride only when one was found or forced."""
+    import json
+
+    from nmfaudio.cli import main
+
+    path = str(ROOT / "data" / "drum_loop.wav")
+    assert main(["drums", path, "-o", str(tmp_path / "off"), "--json", "--ride", "off"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["ride"] is False and record["ride_found"] is False and "cymbals_ride" not in record["hit_counts"]
+    assert main(["drums", path, "-o", str(tmp_path / "auto")]) == 0
+    assert "ride strokes" not in capsys.readouterr().out
+    assert main(["drums", path, "-o", str(tmp_path / "on"), "--ride", "on"]) == 0
+    assert "ride strokes taken from the hi-hat to the cymbals (--ride on)" in capsys.readouterr().out
+    assert main(["drums", path, "-o", str(tmp_path / "bad"), "--ride", "maybe"]) == 2  # argparse's usage error
+    assert "--ride: invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+def test_streamed_block_wise_cli_honours_ride_off(tmp_path, monkeypatch, capsys):
+    """``--block-seconds`` (stems streamed to disk, hits read back): with every decision
+    saying "ride", auto finds one and ``--ride off`` none (no ``cymbals_ride`` hits)."""
+    import json
+
+    from nmfaudio.cli import main
+
+    path = str(ROOT / "data" / "drum_loop.wav")
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    found = {}
+    for setting in ("auto", "off"):
+        assert main(["drums", path, "-o", str(tmp_path / setting), "--json", "--seed", "0",
+                     "--block-seconds", "3", "--ride", setting]) == 0
+        found[setting] = json.loads(capsys.readouterr().out)
+    assert found["auto"]["ride_found"] and found["auto"]["hit_counts"]["cymbals_ride"] >= 10
+    assert not found["off"]["ride_found"] and "cymbals_ride" not in found["off"]["hit_counts"]
+    assert found["off"]["blockwise"] is not None

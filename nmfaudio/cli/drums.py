@@ -4,7 +4,7 @@
 
     nmfaudio drums INPUT... -o OUTDIR [--templates DIR_OR_NPZ] [--classes kick,snare,hihat]
                    [--free N] [--stems all|drums] [--accompaniment auto|on|off] [--fixed]
-                   [--presence-test on|off] [--mask-power P] [--max-iter M] [--n-fft N]
+                   [--presence-test on|off] [--ride auto|on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
                    [--midi] [--onsets [CSV]] [--quantize GRID]
@@ -83,6 +83,13 @@ def register(subparsers) -> None:
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent; "
                             "off: every class is modelled to the end (keeps a fill of one or two quiet toms)")
+    drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
+                       help="auto (default): in a drum recording, decided from the signal whether the time "
+                            "is kept on a ride, whose strokes then go from the hi-hat to the cymbals stem "
+                            "(the summary says so); off: no ride is looked for — use it if the hats of a "
+                            "groove become ride notes; on: the closed hi-hat's strokes are a ride's (except "
+                            "at the snare's hits), in a song too — use it for a ride pattern the "
+                            "detector misses (a quiet ride)")
     drums.add_argument("--fixed", action="store_true",
                        help="keep the templates fixed (supervised NMFD) instead of adapting them")
     drums.add_argument("--mask-power", type=soft_mask_power, default=1.5, metavar="P",
@@ -152,7 +159,7 @@ def drum_options(args) -> dict:
             "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
             "block_seconds": args.block_seconds, "max_memory": args.max_memory,
             "accompaniment": args.accompaniment, "presence_test": args.presence_test,
-            "stems": args.stems}  # separate_drums reads "on" / "off"
+            "ride": args.ride, "stems": args.stems}  # separate_drums reads "on" / "off"
 
 
 def run_drums(args) -> int:
@@ -210,6 +217,10 @@ def _done_lines(record) -> list[str]:
         detail = "" if share is None else f"tonal share {share:.2f}; "
         lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
                      "the residual holds the music")
+    if record.get("ride_found"):  # said only with a ride: other recordings keep the summary they had
+        how = ("--ride on" if record.get("ride") is True else
+               "found from the signal; --ride off if they are hi-hats")
+        lines.append(f"  ride strokes taken from the hi-hat to the cymbals ({how})")
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")

@@ -31,6 +31,11 @@ ride-part round): 22 found instead of 19, cymbals F per seed 0.614 / 0.504 / 0.5
 and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 there, one
 0.50 with a 12-dB median change).
 
+**The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
+above, in drum recordings only; False looks for no ride (neither part); True takes the
+closed hat part's strokes for a ride's without the decision (``forced`` of
+:func:`stroke_weights`), in a song too.
+
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
 hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
@@ -51,11 +56,12 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
+from nmfaudio._validation import check_switch
 from nmfaudio.drums.hits import gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "is_ride_pattern", "stroke_weights",
-           "move_strokes", "ride_part_strokes", "hat_echoes"]
+           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -111,6 +117,12 @@ ECHO_SHARE = 0.6
 #: docs/drums-five-stems.md, tenth round's second follow-up: cymbals F 0.739 → 0.747 on
 #: the tuning ride-style performances of seed 0, 0.676 unchanged on seed 2).
 CRASH_SHARE = 1.0
+
+
+def ride_mode(value):
+    """Check ``ride=``: "auto", True or False (also "on" / "off")."""
+    return check_switch(value, "ride", auto=True,
+                        meaning="True: the closed hi-hat's strokes are a ride's, False: no ride is looked for")
 
 
 def _frames(seconds, frame_rate) -> int:
@@ -184,7 +196,7 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length) -> bool:
                                                         bin_hz)
 
 
-def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarray:
+def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -198,17 +210,20 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarra
     n_fft, hop_length : int
         The STFT's frame length (the bins' width is ``sr / n_fft``) and hop (the frames
         are ``hop_length / sr`` s apart).
+    forced : bool, default False
+        True: the hits are a ride's without asking :func:`is_ride_pattern` (``ride="on"``
+        of :func:`~nmfaudio.drums.separation.separate_drums`).
 
     Returns
     -------
     ndarray, float32, shape (N,)
-        All 0 unless :func:`is_ride_pattern`; then 1 except within :data:`SNARE_GUARD_S`
-        of the snare's hits (the pedal chicks).
+        All 0 unless :func:`is_ride_pattern` (or ``forced``); then 1 except within
+        :data:`SNARE_GUARD_S` of the snare's hits (the pedal chicks).
     """
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
     frame_rate = sr / hop_length
-    if not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length):
+    if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -217,7 +232,7 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length) -> np.ndarra
     return weights
 
 
-def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target):
+def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False):
     """Route the ride's strokes from the closed hat part to the output ``target``.
 
     Parameters
@@ -236,6 +251,8 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         As in :func:`stroke_weights`.
     target : int
         The cymbals' output.
+    forced : bool, default False
+        As in :func:`stroke_weights`: move the strokes without judging the pattern.
 
     Returns
     -------
@@ -264,7 +281,8 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     summed = H[:len(labels)].sum(axis=1)
     # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)
     snare_activation = summed[snare].sum(axis=0) if snare else np.zeros_like(summed[hat])
-    weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                             forced=forced)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)

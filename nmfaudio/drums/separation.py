@@ -87,7 +87,8 @@ from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_l
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
-from nmfaudio.drums.ride import CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_part_strokes
+from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
+                                 ride_part_strokes)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -314,6 +315,7 @@ def separate_drums(
     bands: bool = True,
     accompaniment="auto",
     presence_test=True,
+    ride="auto",
     random_state=None,
     callback=None,
     engine=None,
@@ -394,6 +396,17 @@ def separate_drums(
         (activations and stem silent), so a groove without toms does not lend its snare
         and kick to them.  A fill of one or two quiet toms can be judged absent the same
         way; False keeps every class modelled to the end.  Also "on" / "off".
+    ride : "auto", True or False, default "auto"
+        Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
+        the closed hi-hat's template takes.  "auto": decided from the signal in a drum
+        recording (the ride's ring between strokes; it finds most loud rides, misses quiet
+        ones, and takes about 2 % of hi-hat grooves for a ride); never in a song.  True:
+        the closed hi-hat part's strokes are a ride's without asking — they go to the
+        cymbals stem (the residual without a cymbals output) except at the snare's hits,
+        and ``hits()`` names them ``"cymbals_ride"`` — in a song too.  False: no ride is
+        looked for (the hi-hat stem keeps the closed hat part; no ``"cymbals_ride"``
+        hits).  Also "on" / "off".  ``result.ride_strokes`` is None when no ride was
+        found.
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
@@ -481,6 +494,7 @@ def separate_drums(
                          "make them equal")
     accompaniment = accompaniment_mode(accompaniment)
     presence_test = presence_mode(presence_test)
+    ride = ride_mode(ride)
     rng = as_generator(random_state)
 
     if stream_to is not None:
@@ -502,7 +516,7 @@ def separate_drums(
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                         callback=callback, accompaniment=mode, presence_test=presence_test)
+                         callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -629,7 +643,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True) -> DrumSeparation:
+              presence_test=True, ride="auto") -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -771,14 +785,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); drum
-    # recordings only (in a song the sustained part, a ride's ring, is not in the fit)
+    # recordings only (in a song the sustained part, a ride's ring, is not in the fit),
+    # unless the user says it is a ride (ride=True); ride=False: none is looked for
     strokes = with_snare = None
-    if sustained is None and "hihat" in classes:
+    judged = ride == "auto" and sustained is None  # the signal decides
+    if (judged or ride is True) and "hihat" in classes:
         target = classes.index("cymbals") if "cymbals" in classes else D
         P_masks, H_masks, route, strokes, with_snare = move_strokes(
-            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target)
+            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
+            forced=ride is True)
     moved = strokes is not None
-    if sustained is None and not moved and "cymbals" in classes:
+    if judged and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
         strokes = ride_part_strokes(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
     factors = []
