@@ -516,3 +516,24 @@ def test_streamed_block_wise_cli_honours_ride_off(tmp_path, monkeypatch, capsys)
     assert found["auto"]["ride_found"] and found["auto"]["hit_counts"]["cymbals_ride"] >= 10
     assert not found["off"]["ride_found"] and "cymbals_ride" not in found["off"]["hit_counts"]
     assert found["off"]["blockwise"] is not None
+
+
+def test_ride_on_without_the_hi_hat_asked_for_picks_the_ride_part(loop, monkeypatch):
+    """With the hi-hat not asked for (or no closed hat part in the templates) nothing can
+    move; "auto" then judges the ride part, so "on" must not do less: it takes the ride
+    part's hits for the ride's without asking.  Nothing moves — the stems are the ones of
+    "off" — and ``hits()`` has ``cymbals_ride`` (before: "on" found no ride where "auto",
+    with the decision saying "ride", did)."""
+    mix, sr = loop
+    classes = ("kick", "snare", "cymbals")
+
+    def never(*a):
+        raise AssertionError("ride='on' asked the decision")
+
+    monkeypatch.setattr(ride, "is_ride_pattern", never)
+    on = separate_drums(mix, sr, random_state=0, classes=classes, ride="on")
+    off = separate_drums(mix, sr, random_state=0, classes=classes, ride="off")
+    assert on.ride_strokes is not None and on.ride_with_snare is None and off.ride_strokes is None
+    for name in off.sources:
+        np.testing.assert_array_equal(on.sources[name], off.sources[name])
+    assert "cymbals_ride" in [c.name for c in on.hits()]

@@ -34,7 +34,9 @@ and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 ther
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above, in drum recordings only; False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
-:func:`stroke_weights`), in a song too.
+:func:`stroke_weights`), in a song too — and, when that part has none to move (no
+closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` of
+:func:`ride_part_strokes`): "on" never finds less than "auto".
 
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
@@ -292,7 +294,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes, with_snare)
 
 
-def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length):
+def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length, forced=False):
     """The ride part's own activation, when its hits are a ride's and the closed hat
     part's were not.
 
@@ -314,6 +316,9 @@ def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length):
     magnitude : ndarray, shape (F, C, N)
     sr, n_fft, hop_length : int
         As in :func:`stroke_weights`.
+    forced : bool, default False
+        True: the part's hits are a ride's without judging them (``ride="on"`` when the
+        closed hat part has nothing to move: no such part, or no hi-hat stem asked for).
 
     Returns
     -------
@@ -327,7 +332,7 @@ def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length):
     if not parts:
         return None
     strokes = H[parts[0]]
-    if not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length):
+    if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length):
         return None
     return strokes.copy()
 

@@ -403,9 +403,10 @@ def separate_drums(
         ones, and takes about 2 % of hi-hat grooves for a ride); never in a song.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
-        and ``hits()`` names them ``"cymbals_ride"`` — in a song too.  False: no ride is
-        looked for (the hi-hat stem keeps the closed hat part; no ``"cymbals_ride"``
-        hits).  Also "on" / "off".  ``result.ride_strokes`` is None when no ride was
+        and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
+        hi-hat part (or a ``"hihat"`` class asked for) the ride part's hits are named
+        so.  False: no ride is looked for (the hi-hat stem keeps the closed hat part; no
+        ``"cymbals_ride"`` hits).  Also "on" / "off".  ``result.ride_strokes`` is None when no ride was
         found.
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
@@ -795,9 +796,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
             forced=ride is True)
     moved = strokes is not None
-    if judged and not moved and "cymbals" in classes:
+    if (judged or ride is True) and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
-        strokes = ride_part_strokes(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
+        # (ride=True: the closed hat part had none to move — no such part, or no hi-hat
+        # stem — so the ride part's hits are the ride's, as "auto" may find them)
+        strokes = ride_part_strokes(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                    forced=ride is True)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
