@@ -537,3 +537,28 @@ def test_ride_on_without_the_hi_hat_asked_for_picks_the_ride_part(loop, monkeypa
     for name in off.sources:
         np.testing.assert_array_equal(on.sources[name], off.sources[name])
     assert "cymbals_ride" in [c.name for c in on.hits()]
+
+
+def test_cli_ride_on_summary_says_where_the_strokes_went(tmp_path, capsys):
+    """The summary and the record say what ``--ride on`` did with the classes asked for:
+    without a cymbals stem the strokes go to the residual (before, the summary said "to
+    the cymbals"), without a hi-hat class the ride part's hits are picked apart (nothing
+    moved), and with neither, that nothing was taken."""
+    import json
+
+    from nmfaudio.cli import main
+
+    path = str(ROOT / "data" / "drum_loop.wav")
+    said = {}
+    for classes in ("kick,snare,hihat", "kick,snare,cymbals", "kick,snare"):
+        assert main(["drums", path, "-o", str(tmp_path / classes), "--ride", "on", "--classes", classes]) == 0
+        said[classes] = capsys.readouterr().out
+        assert main(["drums", path, "-o", str(tmp_path / classes), "--ride", "on", "--classes", classes,
+                     "--json", "--force"]) == 0
+        record = json.loads(capsys.readouterr().out)
+        assert record["ride_moved"] is (classes == "kick,snare,hihat")
+        assert record["ride_found"] is (classes != "kick,snare")
+    assert "ride strokes taken from the hi-hat to the residual (no cymbals stem; --ride on)" in said["kick,snare,hihat"]
+    assert "to the cymbals" not in said["kick,snare,hihat"]
+    assert "ride strokes picked apart in the cymbals' ride part (--ride on)" in said["kick,snare,cymbals"]
+    assert "--ride on: no ride strokes taken" in said["kick,snare"]

@@ -202,6 +202,23 @@ def run_drums(args) -> int:
     return 0
 
 
+def _ride_lines(record) -> list[str]:
+    """What the ride switch did (nmfaudio.drums.ride): said only with a ride found, or
+    with ``--ride on`` that had nothing to take; other recordings keep the summary they had."""
+    forced = record.get("ride") is True
+    if record.get("ride_moved"):  # the closed hat part's strokes: to the cymbals, else the residual
+        how = "--ride on" if forced else "found from the signal; --ride off if they are hi-hats"
+        where = "cymbals (" if "cymbals" in record["classes"] else "residual (no cymbals stem; "
+        return [f"  ride strokes taken from the hi-hat to the {where}{how})"]
+    if record.get("ride_found"):  # the ride part's own hits: nothing moved, named cymbals_ride
+        how = "--ride on" if forced else "found from the signal; --ride off for none"
+        return [f"  ride strokes picked apart in the cymbals' ride part ({how})"]
+    if forced:
+        return ["  --ride on: no ride strokes taken (they need a closed hi-hat part and the hihat class, "
+                "or a ride part and the cymbals class)"]
+    return []
+
+
 def _done_lines(record) -> list[str]:
     """The report of one separated input: a headline, then one line per output."""
     mode = "adapted templates" if record["adapt"] else "fixed templates"
@@ -217,10 +234,7 @@ def _done_lines(record) -> list[str]:
         detail = "" if share is None else f"tonal share {share:.2f}; "
         lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
                      "the residual holds the music")
-    if record.get("ride_found"):  # said only with a ride: other recordings keep the summary they had
-        how = ("--ride on" if record.get("ride") is True else
-               "found from the signal; --ride off if they are hi-hats")
-        lines.append(f"  ride strokes taken from the hi-hat to the cymbals ({how})")
+    lines += _ride_lines(record)
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
