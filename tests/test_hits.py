@@ -610,7 +610,6 @@ def test_quantize_snaps_to_the_played_grid(played):
         quantize(hits, mixture, SR, grid=5)
 
 
-
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
     # none, or every hit at one instant (a one-shot): the beat tracker's prior alone would
     # give the grid (126.3 BPM on silence); the hits come back as they are, at 120 BPM
