@@ -121,6 +121,9 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
 
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
 MIDI_BPM = 120.0
+#: The General MIDI ride cymbal: a ride keeps time, so its hits are picked at the hi-hat's
+#: settings rather than a crash's (threshold, bleed test, played check).
+RIDE_NOTE = 51
 THRESHOLD_DB = -30.0
 MEAN_WEIGHT = 0.75  # of the moving mean in the local level (module notes, step 1)
 # the snare's ghost notes sit 30-36 dB under its accents; the share check (step 8) rejects
@@ -267,7 +270,7 @@ def _default_bleed_below(name: str) -> float:
     """``bleed_below`` of a class: 1 for toms and crash-like cymbals (every candidate),
     0.2 otherwise — a ride (note 51) too: it keeps time like a hi-hat, its strokes are
     many and the other drums' hits fall on most of them (docs/transcription.md)."""
-    if _note_of(name) == 51:
+    if _note_of(name) == RIDE_NOTE:
         return 0.2
     return _BLEED_BELOW.get(_family(name), 0.2)
 
@@ -332,7 +335,7 @@ _PLAYED_DB = {"cymbals": -26.0}
 def _default_played_db(name: str) -> float:
     """``played_db`` of a class: -26 dB for crash-like cymbals, off (-inf) otherwise —
     a ride (note 51) too: its strokes are picked only where the separation found one."""
-    if _note_of(name) == 51:
+    if _note_of(name) == RIDE_NOTE:
         return -np.inf
     return _PLAYED_DB.get(_family(name), -np.inf)
 
@@ -357,7 +360,7 @@ def _default_threshold_db(name: str) -> float:
     crash-like cymbals, -36 dB for the snare, -30 dB otherwise — a ride (note 51) too:
     it keeps time with the dynamics of a hi-hat (docs/transcription.md)."""
     family = _family(name)
-    if _note_of(name) == 51:
+    if _note_of(name) == RIDE_NOTE:
         return THRESHOLD_DB
     if family in ("toms", "cymbals"):
         return SPARSE_THRESHOLD_DB
@@ -735,8 +738,6 @@ def _signal_for(name, signals):
     return None if owner is None else signals[owner]
 
 
-
-
 @dataclass
 class _Candidates:
     frames: np.ndarray
@@ -999,7 +1000,7 @@ def detect_hits(
             found = _keep(found, shares >= min_share_db[name])
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
-            peaks = _peaks(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
+            peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
                            width=max(1, int(round(FLOOR_SECONDS * sr))))
             found = _keep(found, peaks >= 10 ** (floor_dbfs / 20))
         found = _enforce_interval(found, intervals[name])
@@ -1134,7 +1135,7 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np
     return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
 
 
-def _peaks(mixture, onsets, *, width) -> np.ndarray:
+def _peak_levels(mixture, onsets, *, width) -> np.ndarray:
     """The largest magnitude of the recording's channel mean in the ``width`` samples
     from each onset (sample index), shape (n_onsets,); an array or a streamed track."""
     reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)

@@ -63,7 +63,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     window : str, default "hann"
     spatial : int >= 0, default 0
         Multichannel: per-bin updates of the outputs' models by the channels' level
-        ratio (:func:`_spatial_models`) before the masks; 0: none.
+        ratio (:func:`_spatial_update`) before the masks; 0: none.
 
     Returns
     -------
@@ -118,21 +118,14 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         for t0 in range(a, b, CHUNK_FRAMES):
             t1 = min(t0 + CHUNK_FRAMES, b)
             n = t1 - t0
-            if joint:
-                every = _spatial_models(weights, [None if h is None else [h[k][t0:t1] for k in range(C)]
-                                                  for h in activations],
-                                        np.stack([p[t0:t1] for p in pairs]), spatial,
-                                        model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F))
+            if joint:  # every channel's models, then the per-bin updates by the channels' levels
+                every = model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F)
+                for c in channels:
+                    _output_models(weights, activations, c, t0, t1, every[c])
+                _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
             for c in channels:
-                if joint:
-                    S = every[c]
-                else:
-                    S = model[:len(outputs) * n * F].reshape(len(outputs), n, F)
-                    for d in range(len(outputs)):
-                        if weights[d] is None:
-                            S[d] = 0
-                        else:
-                            np.matmul(activations[d][c][t0:t1], weights[d], out=S[d])
+                S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
+                                                           model[:len(outputs) * n * F].reshape(len(outputs), n, F))
                 if len(outputs) > D and sustained is not None:
                     if isinstance(sustained, np.ndarray):
                         S[D] += sustained[:, c, t0:t1].T
@@ -169,19 +162,15 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     return modelled
 
 
-def _spatial_models(weights, activations, pairs, n_iter, out):
-    """Every channel's models of the outputs, ``out`` (C, outputs, n, F), after
-    ``n_iter`` per-bin updates by the channels' levels (:func:`_spatial_update`).
-
-    ``weights[d]`` (n_d, F) and ``activations[d][c]`` (n, n_d) as in :func:`masked_stems`
-    (None: no model), ``pairs`` (C, n, F, 2) the mixture's STFT as (real, imaginary)."""
+def _output_models(weights, activations, c, t0, t1, out):
+    """``out`` (outputs, n, F): channel ``c``'s model of each output over frames t0..t1,
+    ``activations[d][c][t0:t1] @ weights[d]`` (0 where ``weights[d]`` is None: no model);
+    ``weights`` and ``activations`` as in :func:`masked_stems`.  Returns ``out``."""
     for d, W in enumerate(weights):
-        for c in range(out.shape[0]):
-            if W is None:
-                out[c, d] = 0
-            else:
-                np.matmul(activations[d][c], W, out=out[c, d])
-    _spatial_update(out, pairs, n_iter)
+        if W is None:
+            out[d] = 0
+        else:
+            np.matmul(activations[d][c][t0:t1], W, out=out[d])
     return out
 
 

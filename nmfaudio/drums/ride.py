@@ -59,7 +59,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
 from nmfaudio._validation import check_switch
-from nmfaudio.drums.hits import gm_notes
+from nmfaudio.drums.hits import RIDE_NOTE, gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "is_ride_pattern", "stroke_weights",
@@ -102,9 +102,6 @@ SNARE_GUARD_S = 0.023
 #: The General MIDI note of the template part whose model the ride's strokes are taken
 #: from: the closed hi-hat (the first hi-hat label that names it: "hihat", "hihat:closed").
 HAT_NOTE = 42
-#: The General MIDI note of the cymbals part whose activation is judged when the closed
-#: hat part's is no ride's (:func:`ride_part_strokes`): the ride ("cymbals:ride").
-RIDE_NOTE = 51
 #: The name of the strokes' activation in :meth:`DrumSeparation.hits` (a cymbals
 #: sub-template: General MIDI note 51, the cymbals' track).
 STROKE_LABEL = "cymbals_ride"
@@ -298,7 +295,7 @@ def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length, forced=Fal
     """The ride part's own activation, when its hits are a ride's and the closed hat
     part's were not.
 
-    Some kits' strokes fit the ride template (:data:`RIDE_NOTE`) better than the
+    Some kits' strokes fit the ride template (:data:`~nmfaudio.drums.hits.RIDE_NOTE`) better than the
     closed hat's: the ride part then takes them (a few dB under its largest hit, the
     closed hat part 20-30 dB under its own) and rings between them, while the hat part
     holds the pedal chicks and a crash.  That part already goes to the cymbals stem;
