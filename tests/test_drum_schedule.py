@@ -77,39 +77,14 @@ def test_dominance_is_one_for_a_template_alone_in_its_band_and_small_for_a_copy(
     assert abs(dominance(V_late, late, H_late, [2]) - 0.2) < 1e-6
 
 
-def test_dominance_over_some_rows_and_a_group_absent_only_when_every_measure_is_under():
-    # a quiet drum struck with a loud one, with a low band of its own (a tom's fundamental
-    # under the kick): in its whole spectrum it holds 0.2 / 0.7 of the model, in its own
-    # rows all of it; the presence test drops a group only when every measure is under
-    from nmfaudio.drums.model import dominance
-
-    F, N = 8, 40
-    P = np.zeros((F, 2, 1), np.float32)
-    P[4:, 0, 0] = 1  # the loud drum: rows 4-7
-    P[:, 1, 0] = 1  # the quiet one: every row
-    H = np.zeros((2, N), np.float32)
-    H[0, ::5] = 1
-    H[1, ::10] = 0.2  # only ever with the loud drum
-    V = np.einsum("fkt,kn->fn", P, H)
-    low = np.arange(F) < 4
-    assert abs(dominance(V, P, H, [1]) - 0.2 / 0.7) < 1e-6
-    assert abs(dominance(V, P, H, [1], rows=low) - 1) < 1e-6
-    assert dominance(V, P, H, [1], rows=np.zeros(F, bool)) == 0.0
-    V3, P0 = _problem(seed=2)
-    either = _presence_run(V3, P0, [(np.array([2]), [(1.1, None), (0.0, None)])])  # one measure reached
-    assert either.H[2].any()
-    both = _presence_run(V3, P0, [(np.array([2]), [(1.1, None), (1.1, np.ones(V3.shape[0], bool))])])
-    assert not both.H[2].any()
-
-
 def test_presence_test_silences_a_group_under_its_threshold_and_changes_nothing_otherwise():
     V, P0 = _problem(seed=2)
     plain = _run(V, P0, 20)
-    kept = _presence_run(V, P0, [(np.array([2]), [(0.0, None)])])  # a threshold nothing is under: same updates
+    kept = _presence_run(V, P0, [(np.array([2]), 0.0)])  # a threshold nothing is under: same updates
     np.testing.assert_allclose(kept.H, plain.H, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(kept.loss, plain.loss, rtol=1e-5)
     seen = []
-    dropped = _presence_run(V, P0, [(np.array([2]), [(1.1, None)])], callback=lambda i, loss: seen.append(i))
+    dropped = _presence_run(V, P0, [(np.array([2]), 1.1)], callback=lambda i, loss: seen.append(i))
     assert not dropped.H[2].any() and dropped.H[:2].any()  # the tested template is silent at the end
     assert dropped.n_iter == 20 and [i for i in seen] == list(range(1, 21))  # one numbering throughout
     n_test = int(20 * stems.PRESENCE_AT_SHARE)
@@ -122,7 +97,7 @@ def test_no_iterations_still_gives_activations():
     # max_iter=0 (the split at the presence test leaves no stage to run): the starting H,
     # not None
     V, P0 = _problem()
-    for presence in ((), [(np.array([2]), [(1.1, None)])]):
+    for presence in ((), [(np.array([2]), 1.1)]):
         fit = _presence_run(V, P0, presence, max_iter=0)
         assert fit.n_iter == 0 and fit.H is not None and fit.H.shape == (P0.shape[1], 1, V.shape[2])
         np.testing.assert_array_equal(fit.P, P0)

@@ -295,23 +295,16 @@ def with_a_quiet_tom(mix, sr):
     return mix + tom, tom
 
 
-def test_a_single_quiet_tom_keeps_its_stem_and_a_groove_without_toms_loses_it(loop):
-    # one quiet tom under the loop: its whole spectrum is shared with the kick and snare
-    # (dominance 0.48, under stems.PRESENCE's 0.5: the stem was silent) but below 300 Hz
-    # it explains its fundamental alone (0.94 >= stems.PRESENCE_LOW's 0.9): the toms stem
-    # keeps it, as with presence_test=False (toms SDR 9.45 dB, seed 0)
+def test_presence_test_off_keeps_a_single_quiet_tom(loop):
+    # with the defaults the presence test judges this tom absent (its stem silent, as on 3
+    # of 24 held-out performances with 1-7 tom notes); presence_test=False keeps the toms
+    # modelled: toms SDR 9.2 dB (seed 0)
     mix, tom = with_a_quiet_tom(*loop[:2])
     default = separate_drums(mix, SR, random_state=0)
-    assert np.any(default.activations["toms"])
-    assert sdr(tom[None], default.sources["toms"][None])[0] > 6.0
+    assert not np.any(default.sources["toms"]) and not np.any(default.activations["toms"])
     kept = separate_drums(mix, SR, random_state=0, presence_test=False)
     assert sdr(tom[None], kept.sources["toms"][None])[0] > 6.0
     assert np.max(np.abs(sum(kept.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
-    # the loop alone plays no toms: their stem is silent (dominance 0.12, 0.14 below
-    # 300 Hz), unless every class is kept modelled
-    groove = separate_drums(loop[0], SR, random_state=0)
-    assert not np.any(groove.sources["toms"]) and not np.any(groove.activations["toms"])
-    assert np.any(separate_drums(loop[0], SR, random_state=0, presence_test=False).sources["toms"])
 
 
 def test_presence_test_is_checked(loop):

@@ -49,13 +49,12 @@ class _Fit:
 FREE_ITER = (20, 20)
 
 
-def dominance(V, P, H, parts, *, loud=0.05, rows=None) -> float:
+def dominance(V, P, H, parts, *, loud=0.05) -> float:
     """How clearly some templates play: the largest share their part of the NMFD model
     holds of the whole model, measured in their own spectrum (weighted by their first
-    sounding frames' spectra, only in ``rows`` if given), over the frames where that
-    spectrum of V is louder than ``loud`` × its maximum.  Near 1: at some hit these
-    templates explain their band alone; small: they only ever share what other templates
-    explain (they do not play).
+    sounding frames' spectra), over the frames where that spectrum of V is louder than ``loud`` ×
+    its maximum.  Near 1: at some hit these templates explain their band alone; small:
+    they only ever share what other templates explain (they do not play).
 
     Parameters
     ----------
@@ -67,12 +66,10 @@ def dominance(V, P, H, parts, *, loud=0.05, rows=None) -> float:
         Activations.
     parts : sequence of int
         The templates (indices into K) to measure.
-    rows : ndarray of bool, shape (F,), optional
-        The frequency rows (bins or bands) the measure is weighted over; default all.
 
     Returns
     -------
-    float in [0, 1] (0 when ``parts`` is empty or their spectrum is silent in V, or in ``rows``)
+    float in [0, 1] (0 when ``parts`` is empty or their spectrum is silent in V)
     """
     parts = np.asarray(parts, dtype=int)
     if parts.size == 0:
@@ -84,8 +81,6 @@ def dominance(V, P, H, parts, *, loud=0.05, rows=None) -> float:
             if sounding.size:
                 first[:, i] = P[:, k, sounding[0]]
     weights = first.sum(axis=1).astype(np.float64)
-    if rows is not None:
-        weights = weights * np.asarray(rows, dtype=bool)
     if weights.sum() <= 0:
         return 0.0
     weights /= weights.sum()
@@ -104,11 +99,9 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
     refined against V with the drum model frozen — so the residual takes only what the
-    drums do not explain.  ``presence``: (parts, measures) pairs, ``measures`` a list of
-    (threshold, rows) — after PRESENCE_AT_SHARE of the iterations, a group of templates
-    whose :func:`dominance` is under the threshold in every measure (each over its
-    frequency rows ``rows``, a boolean (F,) mask, or None for all) gets zero activations
-    for the rest (it does not play)."""
+    drums do not explain.  ``presence``: (parts, threshold) pairs — after
+    PRESENCE_AT_SHARE of the iterations, a group of templates whose :func:`dominance` is
+    under its threshold gets zero activations for the rest (it does not play)."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
@@ -129,9 +122,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
             break
         if stage:  # the presence test: absent groups' activations to zero for the last iterations
             H = H.copy()
-            V_sum, H_sum = V.sum(axis=1), H.sum(axis=1)
-            for parts, measures in presence:
-                if all(dominance(V_sum, P, H_sum, parts, rows=rows) < threshold for threshold, rows in measures):
+            for parts, threshold in presence:
+                if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
                     H[np.asarray(parts, dtype=int)] = 0
         offset = len(loss) - 1 if loss else 0
 

@@ -32,11 +32,10 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    move; :data:`nmfaudio.drums.stems.FIXED_FIRST_SHARE`), so each drum's hits are found
    by its one-shot template before the templates adapt.  In drum recordings (not in
    song mode) the toms are tested after four fifths of the iterations
-   (:data:`nmfaudio.drums.stems.PRESENCE`, :data:`~nmfaudio.drums.stems.PRESENCE_LOW`,
-   :func:`nmfaudio.drums.model.dominance`): toms that never explain their own band, nor
-   their fundamentals below 300 Hz, get zero activations for the rest, so a groove
-   without toms does not lend its snare and kick to them (their stem is silent;
-   ``presence_test=False`` keeps them modelled, for a single quiet tom note).
+   (:data:`nmfaudio.drums.stems.PRESENCE`, :func:`nmfaudio.drums.model.dominance`):
+   toms that never explain their own band get zero activations for the rest, so a
+   groove without toms does not lend its snare and kick to them (their stem is silent;
+   ``presence_test=False`` keeps them modelled, for a fill of one or two quiet toms).
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
@@ -83,8 +82,8 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, PRESENCE_LOW, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts,
-                                  presence_mode, stem_index)
+from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts, presence_mode,
+                                  stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -392,11 +391,10 @@ def separate_drums(
         ``result.accompaniment`` says what was used).
     presence_test : bool, default True
         In a drum recording (not with the accompaniment model), test after four fifths of
-        the iterations (40 of 50) whether the toms play (:data:`nmfaudio.drums.stems.PRESENCE`,
-        :data:`~nmfaudio.drums.stems.PRESENCE_LOW`): toms whose parts never explain their
-        own band, nor their fundamentals below 300 Hz, are taken out for the last
-        iterations (activations and stem silent), so a groove without toms does not lend
-        its snare and kick to them.  A single quiet tom note can be judged absent the same
+        the iterations (40 of 50) whether the toms play (:data:`nmfaudio.drums.stems.PRESENCE`): toms
+        whose parts never explain their own band are taken out for the last iterations
+        (activations and stem silent), so a groove without toms does not lend its snare
+        and kick to them.  A fill of one or two quiet toms can be judged absent the same
         way; False keeps every class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
@@ -712,18 +710,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     summed = C > 1 and drum_model.FIT_CHANNEL_SUM
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
     # recordings only (not measured on songs, where the music fills the toms' band), unless
-    # the user keeps every class (presence_test=False); a class plays when its dominance
-    # reaches PRESENCE's threshold in its whole spectrum or PRESENCE_LOW's in its bands
-    # below that frequency (a quiet tom's fundamental, which it holds alone)
-    presence = []
-    for cls, threshold in PRESENCE.items() if sustained is None and presence_test else ():
-        parts = np.flatnonzero([class_of(label) == cls for label in kit.classes])
-        measures = [(threshold, None)]
-        if cls in PRESENCE_LOW:
-            below_hz, low_threshold = PRESENCE_LOW[cls]
-            measures.append((low_threshold, band_low_hz < below_hz))
-        if parts.size:
-            presence.append((parts, measures))
+    # the user keeps every class (presence_test=False)
+    presence = [] if sustained is not None or not presence_test else [
+        (parts, threshold) for cls, threshold in PRESENCE.items()
+        if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
                max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback, presence=presence)
     if summed:

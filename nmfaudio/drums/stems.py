@@ -17,8 +17,8 @@ import numpy as np
 from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "PRESENCE_LOW",
-           "RESIDUAL_CLASSES", "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
+__all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
+           "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
@@ -54,22 +54,9 @@ FIXED_FIRST_SHARE = 0.2
 #: same kits' seeds 2-3: 0.74-0.89 with toms, 0.04-0.54 without).  Cymbals and
 #: percussion are not tested: no statistic tried told their absence apart.  A fill of one
 #: or two quiet toms can be judged "not playing" (3 of 24 held-out performances of
-#: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes; on the tuning kits' seeds
-#: 0, 2, 4, 5, 6, a single tom note 19-20 dB under the kick in 3 of 72): ``presence_test=False``
+#: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes): ``presence_test=False``
 #: of :func:`nmfaudio.separate_drums` (``--presence-test off``) models every class to the end.
 PRESENCE = {"toms": 0.5}
-#: A second chance for a class :data:`PRESENCE` finds absent, by class: (frequency
-#: in Hz, threshold) — it plays when its dominance weighted over its bands below that
-#: frequency alone reaches the threshold.  A quiet tom under the kick and snare holds its
-#: fundamental alone while its whole spectrum is shared: with the tuning performances'
-#: toms 10 dB quieter, 9 of 32 fell under 0.5, the five with 2-7 tom notes at 0.84-0.95
-#: below 300 Hz (four over 0.9), the four with one note at 0.39-0.68.  Measured
-#: (docs/drums-five-stems.md, twelfth round): the tuning kits' performances (seeds 0, 2,
-#: 4, 5, 6; 72 with toms, 24 without) and the k/s/h-only grooves decide as before (those
-#: without toms reach 0.06-0.80 below 300 Hz, the grooves at most 0.53); with the toms
-#: 10 dB quieter 27 of 32 keep them instead of 23 (toms 1.47 -> 1.88 dB, a silent stem
-#: counted as 0, mean3 8.86 -> 8.90), 20 dB quieter 8 instead of 7.
-PRESENCE_LOW = {"toms": (300.0, 0.9)}
 #: Share of the iterations after which the presence test runs (the rest are fitted without
 #: the absent classes).
 PRESENCE_AT_SHARE = 0.8
