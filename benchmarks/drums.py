@@ -307,16 +307,32 @@ def _score_performances(mixtures, method):
     return rows, routes, statistics.median(times)
 
 
+#: What a silent stem of a class that plays counts as in the means (dB): 0, the
+#: signal-to-error ratio of an empty estimate (‖s‖² / ‖s − 0‖²).  BSS Eval gives it −inf;
+#: skipping those rows hid the toms a presence test silenced, so they count, and the
+#: table says how many there were (its "silent" column).
+SILENT_SDR_DB = 0.0
+
+
 def _mean(rows, key):
-    values = [r[key] for r in rows if np.isfinite(r[key])] if rows else []
+    """Mean of ``key`` over the rows where the class plays (not NaN), a silent stem
+    (−inf) counted as SILENT_SDR_DB."""
+    values = [SILENT_SDR_DB if r[key] == -np.inf else r[key] for r in rows if not np.isnan(r[key])]
     return float(np.mean(values)) if values else float("nan")
 
 
+def _silent(rows):
+    """How many stems of classes that play are silent: {class: count} (classes with none left out)."""
+    counts = {c: sum(r[f"sdr_{c}"] == -np.inf for r in rows) for c in FIVE}
+    return {c: n for c, n in counts.items() if n}
+
+
 def _print_performance_table(title, results):
-    print(f"\n{title}: SDR per stem in dB (mean over the performances where the class plays; "
+    print(f"\n{title}: SDR per stem in dB (mean over the performances where the class plays, a silent "
+          f"stem counted as {SILENT_SDR_DB:g} dB; silent = how many stems of classes that play are silent; "
           "mean3 = mean of kick, snare, hi-hat)\n")
-    print("| kit | method | kick | snare | toms | hi-hat | cymbals | mean3 | SI-SDR mean3 |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| kit | method | kick | snare | toms | hi-hat | cymbals | mean3 | SI-SDR mean3 | silent |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     summary = {}
     for kit in list(dict.fromkeys(r["kit"] for r in results["nmfaudio"][0])) + ["all"]:
         for method, (rows, _, _) in results.items():
@@ -325,10 +341,12 @@ def _print_performance_table(title, results):
             mean3 = float(np.mean([v["kick"], v["snare"], v["hihat"]]))
             si3 = float(np.mean([_mean(chosen, f"si_{c}") for c in ("kick", "snare", "hihat")]))
             bold = "**" if kit == "all" else ""
+            silent = _silent(chosen)
             print(f"| {bold}{kit}{bold} | {method} | " + " | ".join(f"{v[c]:.2f}" for c in FIVE)
-                  + f" | **{mean3:.2f}** | {si3:.2f} |")
+                  + f" | **{mean3:.2f}** | {si3:.2f} | "
+                  + (", ".join(f"{c} {n}" for c, n in silent.items()) or "0") + " |")
             if kit == "all":
-                summary[method] = {**v, "mean3": mean3}
+                summary[method] = {**v, "mean3": mean3, "silent": sum(silent.values())}
     for method, (_, routes, _) in results.items():
         print(f"\nRouting, {method}: share of each true class's energy landing in each output (%)\n")
         outputs = list(routes[0]["kick"])

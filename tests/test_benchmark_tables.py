@@ -77,3 +77,18 @@ def test_routing_over_kick_snare_hihat(drums_bench):
     table = drums_bench.routing(m, split, classes=("hihat",))
     assert list(table) == ["hihat"]
     assert abs(table["hihat"]["hihat"] - 0.5) < 0.01 and abs(table["hihat"]["cymbals"] - 0.5) < 0.01, table
+
+
+def test_silent_stem_of_a_played_class_counts_and_is_counted(drums_bench):
+    # --performances: a toms stem the presence test silenced while toms play (BSS Eval
+    # −inf) was skipped in the toms mean, hiding it; it counts as SILENT_SDR_DB (0 dB) and
+    # the table's "silent" column counts it; a class that does not play (NaN) stays out
+    import numpy as np
+
+    rows = [{"sdr_kick": 20.0, "sdr_snare": 10.0, "sdr_toms": 12.0, "sdr_hihat": 0.0, "sdr_cymbals": np.nan},
+            {"sdr_kick": 18.0, "sdr_snare": 12.0, "sdr_toms": -np.inf, "sdr_hihat": 2.0, "sdr_cymbals": 5.0}]
+    assert drums_bench.SILENT_SDR_DB == 0.0
+    assert drums_bench._mean(rows, "sdr_toms") == 6.0  # (12 + 0) / 2, not 12
+    assert drums_bench._mean(rows, "sdr_cymbals") == 5.0  # the NaN row does not play cymbals
+    assert drums_bench._silent(rows) == {"toms": 1}
+    assert drums_bench._silent(rows[:1]) == {}

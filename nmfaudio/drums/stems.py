@@ -54,7 +54,9 @@ FIXED_FIRST_SHARE = 0.2
 #: same kits' seeds 2-3: 0.74-0.89 with toms, 0.04-0.54 without).  Cymbals and
 #: percussion are not tested: no statistic tried told their absence apart.  A fill of one
 #: or two quiet toms can be judged "not playing" (3 of 24 held-out performances of
-#: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes): ``presence_test=False``
+#: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes; 3 of 72 on the tuning
+#: kits' seeds 0, 2, 4, 5, 6, each a single tom note 19-20 dB under the kick: no rule
+#: tried did better, docs/drums-five-stems.md, twelfth round): ``presence_test=False``
 #: of :func:`nmfaudio.separate_drums` (``--presence-test off``) models every class to the end.
 PRESENCE = {"toms": 0.5}
 #: Share of the iterations after which the presence test runs (the rest are fitted without
