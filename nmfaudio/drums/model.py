@@ -19,6 +19,10 @@ from nmfaudio.nmf.nmfd import convolutive_components, convolutive_model, factori
 # instead of 155 (48 bins, 1/24 octave) — the five-stem model has 13 templates, 24 frames
 # long, and this halves the fit's cost; measured on the tuning performances: mean3
 # 9.31 vs 9.67 dB, kick/snare/hi-hat-only grooves 16.07 vs 16.11 dB (docs/drums-five-stems.md)
+# Re-measured with the later speed headroom (thirteenth round there): 1/24 octave (155 bands)
+# at 50 iterations gained on tuning seed 0 (mean3 +0.21 dB) and on the user kits'
+# k/s/h-only rows (Audiophob +0.50) but not on a second draw (seed 5, -0.01), at 1.3x the
+# time; 1/18 octave, 48 single bins and 60-70 iterations no better: 90 bands and 50 iterations kept.
 BAND_LINEAR_BINS = 24
 BANDS_PER_OCTAVE = 12
 
