@@ -400,7 +400,7 @@ def separate_drums(
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
         recording (the ride's ring between strokes, and whose ring it is in the fit; it
-        finds most loud rides, misses some quiet ones, and takes about 1 % of hi-hat
+        finds most loud rides, misses some quiet ones, and takes 1-4 % of hi-hat
         grooves for a ride); never in a song.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
