@@ -31,6 +31,20 @@ ride-part round): 22 found instead of 19, cymbals F per seed 0.614 / 0.504 / 0.5
 and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 there, one
 0.50 with a 12-dB median change).
 
+**The second cue.** The steady ring can be a crash's wash held over a hat groove's gaps,
+and a ride's ring can wander by more than the gate allows (accents, a quiet ride under
+the crashes).  The kit's model tells whose ring it is: at the counted gaps' ends, the
+ride part's share of the modelled band (:func:`ring_share`) — its template rings, the
+hats' do not.  The ride part's hits are a ride's only with that share at least
+:data:`RING_SHARE`, under a looser gate (:data:`LOOSE_SHARE`, :data:`LOOSE_DB`); the
+closed hat part's pass the strict gate as before, or the loose one with at least
+:data:`HAT_RING_SHARE` (for the kits whose ride the hat template takes, BJA-Pacific's,
+the share is 0.01-0.08: it cannot be required there).  Measured on the tuning
+material (docs/transcription.md, ride-cue round; 456 regular performances of seeds 0,
+2, 4-20 and 72 ride-style ones of seeds 0, 2, 4): ride patterns found 81 → 94 of 150,
+regular recordings taken for a ride 5 → 5 of 378 (the same five), kick/snare/hi-hat-only
+ones 22 → 20 of 456.
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above, in drum recordings only; False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
@@ -62,8 +76,9 @@ from nmfaudio._validation import check_switch
 from nmfaudio.drums.hits import RIDE_NOTE, gm_notes
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "is_ride_pattern", "stroke_weights",
-           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
+__all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE",
+           "is_ride_pattern", "ring_share", "stroke_weights", "move_strokes", "ride_part_strokes", "hat_echoes",
+           "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -96,6 +111,22 @@ DETREND_HZ = 161.0
 #: 0.43-0.80 and 0.9-3.5 dB; of the 112 others none above 0.29 (with 4.1 dB).
 STEADY_SHARE = 0.35
 MEDIAN_DB = 3.5
+#: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
+#: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap
+#: of five took two kick/snare/hi-hat-only grooves for rides; docs/transcription.md).
+LOOSE_SHARE = 0.25
+LOOSE_DB = 5.0
+#: The second cue: the ride part's share of the kit's model of the band at the ends of
+#: the counted gaps — the ring between the strokes is the ride template's.  The ride
+#: part's hits are a ride's only with at least RING_SHARE (in the loose gate, which holds
+#: the strict one); the closed hat part's, either by the strict gate alone or by the
+#: loose one with at least HAT_RING_SHARE.  Measured (docs/transcription.md, ride-cue
+#: round; 528 tuning recordings, 150 of them ride patterns): where the ride part passes
+#: the loose gate, 0.01-0.08 on the 5 that play none, 0.09 and 0.18-0.82 on the 27 ride
+#: patterns; where the hat part passes it but not the strict gate, at most 0.21 on the 11
+#: that play none, 0.34-0.35 on 3 of the 18 ride patterns.
+RING_SHARE = 0.15
+HAT_RING_SHARE = 0.3
 #: Time (s) each side of a snare hit where the closed hat part stays the hi-hat: 1 frame
 #: at the default hop.
 SNARE_GUARD_S = 0.023
@@ -146,24 +177,9 @@ def _peaks(h, level_db, distance=1):
     return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)[0]
 
 
-def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz) -> bool:
-    """Whether the closed hi-hat part's hits are a ride's strokes (the module notes).
-
-    Parameters
-    ----------
-    band_magnitude : ndarray, shape (F_band, N)
-        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
-    hat : ndarray, shape (N,)
-        The closed hi-hat part's activation.
-    frame_rate : float
-        Frames per second (``sr / hop_length``).
-    bin_hz : float
-        The width of a frequency bin (``sr / n_fft``).
-
-    Returns
-    -------
-    bool
-    """
+def _gap_cue(band_magnitude, hat, frame_rate, bin_hz):
+    """The counted gaps' share of steady ones, their median |level change| (dB) and their
+    last frames (ndarray of int), or None when fewer than :data:`MIN_GAPS` count."""
     hits = _peaks(hat, PEAK_DB)
     weaker = _peaks(hat, SPLIT_DB)
     a, b = hits[:-1], hits[1:]
@@ -173,29 +189,119 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz) -> bool:
     a, b = a[counted], b[counted]
     detrend = _frames(DETREND_HZ, 1 / bin_hz)
     if a.size < MIN_GAPS or band_magnitude.shape[0] < 2 * detrend:
-        return False
+        return None
     before = sum(band_magnitude[:, a - k] for k in range(1, ring + 1)) / ring  # the ring before each gap
     after = sum(band_magnitude[:, b - k] for k in range(1, ring + 1)) / ring  # ... and at its end
     corr = _columns_corr(_detrended_log(before, detrend), _detrended_log(after, detrend))
     change = 10 * np.log10(((after ** 2).sum(axis=0) + 1e-30) / ((before ** 2).sum(axis=0) + 1e-30))
     steady = (corr > STEADY_CORR) & (np.abs(change) < STEADY_DB)
-    return bool(steady.mean() >= STEADY_SHARE and np.median(np.abs(change)) < MEDIAN_DB)
+    return float(steady.mean()), float(np.median(np.abs(change))), b - 1
 
 
-def _rings(magnitude, activation, *, sr, n_fft, hop_length) -> bool:
+def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, ring=None, need=(None, HAT_RING_SHARE)) -> bool:
+    """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
+    (the module notes).
+
+    Parameters
+    ----------
+    band_magnitude : ndarray, shape (F_band, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
+    hat : ndarray, shape (N,)
+        The judged part's activation.
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+    bin_hz : float
+        The width of a frequency bin (``sr / n_fft``).
+    ring : callable or None, default None
+        ``ring(frames)``, frames an ndarray of int (n,): the second cue there
+        (:func:`ring_share`).  None: the strict gate alone.
+    need : (float or None, float or None), default (None, HAT_RING_SHARE)
+        The least ``ring`` needed with the strict gate (None: none needed) and with the
+        loose one (None: that gate not used); (RING_SHARE, RING_SHARE) for the ride part.
+
+    Returns
+    -------
+    bool
+    """
+    cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz)
+    if cue is None:
+        return False
+    share, median, ends = cue
+    strict = share >= STEADY_SHARE and median < MEDIAN_DB
+    if ring is None:
+        return strict
+    need_strict, need_loose = need
+    if strict and need_strict is None:
+        return True
+    loose = need_loose is not None and share >= LOOSE_SHARE and median < LOOSE_DB
+    if not (strict or loose):
+        return False
+    measured = ring(ends)
+    return bool((strict and measured >= need_strict) or (loose and measured >= need_loose))
+
+
+def ring_share(P, H, part, frames, rows) -> float:
+    """The median share of one part in the kit's model of a band, at some frames.
+
+    Between a ride's strokes its ring is the ride template's: the ride part explains the
+    band's energy at the gaps' ends, where between closed hats a crash's wash or the
+    hats' own parts do (the module notes, :data:`RING_SHARE`).
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+        The kit's templates (full resolution).
+    H : ndarray, shape (K, N)
+        Their activations (channels summed).
+    part : int
+        The part whose share is measured (the ride's).
+    frames : ndarray of int, shape (n,)
+        The frames (the counted gaps' last ones).
+    rows : slice
+        The band's bins (:data:`RIDE_BAND_HZ`).
+
+    Returns
+    -------
+    float
+        The median over ``frames`` of the part's energy in the band's model over all
+        parts' (0 with no frames or no model).
+    """
+    frames = np.asarray(frames, dtype=int)
+    if frames.size == 0:
+        return 0.0
+    band = P[rows].astype(np.float64)  # (F_band, K, T)
+    lags = np.arange(P.shape[2])
+    source = frames[None, :] - lags[:, None]  # (T, n): the activation frame each lag reads
+    lagged = np.where(source >= 0, H[:, np.maximum(source, 0)], 0)  # (K, T, n)
+    energy = (np.einsum("fkt,ktn->fkn", band, lagged) ** 2).sum(axis=0)  # (K, n)
+    total = energy.sum(axis=0)
+    return float(np.median(np.where(total > 0, energy[part] / np.where(total > 0, total, 1), 0)))
+
+
+def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE)) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
-    ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist."""
+    ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
+    ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
     lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
     # the cue was measured over the whole band: with part of it above the Nyquist frequency
     # (below 20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of
     # the bundled loop passed for a ride
-    return hi <= magnitude.shape[0] and is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate,
-                                                        bin_hz)
+    if hi > magnitude.shape[0]:
+        return False
+    ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
+    return is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate, bin_hz, ring, need)
 
 
-def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False) -> np.ndarray:
+def _ride_part(labels):
+    """The index of the first template part with the ride's note, or None."""
+    parts = [k for k, label in enumerate(labels)
+             if class_of(label) == "cymbals" and gm_notes([label])[label] == RIDE_NOTE]
+    return parts[0] if parts else None
+
+
+def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False, model=None) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -212,6 +318,10 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     forced : bool, default False
         True: the hits are a ride's without asking :func:`is_ride_pattern` (``ride="on"``
         of :func:`~nmfaudio.drums.separation.separate_drums`).
+    model : (P, H, part) or None, default None
+        The kit's templates (shape (F, K, T)), their activations (shape (K, N), channels
+        summed) and the ride part's index, for the second cue (:func:`ring_share`,
+        :data:`HAT_RING_SHARE`); None: the strict gate alone.
 
     Returns
     -------
@@ -222,7 +332,7 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
     frame_rate = sr / hop_length
-    if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length):
+    if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -280,8 +390,10 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     summed = H[:len(labels)].sum(axis=1)
     # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)
     snare_activation = summed[snare].sum(axis=0) if snare else np.zeros_like(summed[hat])
+    ride = _ride_part(labels)  # the second cue's part (none: the strict gate alone)
+    model = None if ride is None else (P[:, :len(labels)], summed, ride)
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced)
+                             forced=forced, model=model)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
@@ -291,7 +403,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes, with_snare)
 
 
-def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length, forced=False):
+def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=False):
     """The ride part's own activation, when its hits are a ride's and the closed hat
     part's were not.
 
@@ -307,6 +419,8 @@ def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length, forced=Fal
 
     Parameters
     ----------
+    P : ndarray, shape (F, K', T)
+        The masks' templates (full resolution; the first K labelled), for the second cue.
     H : ndarray, shape (K', C, N)
         The activations (the first K labelled).
     labels : sequence of K str
@@ -324,12 +438,15 @@ def ride_part_strokes(H, labels, magnitude, *, sr, n_fft, hop_length, forced=Fal
         have no ride part).
     """
     labels = list(labels)
-    parts = [k for k, label in enumerate(labels)
-             if class_of(label) == "cymbals" and gm_notes([label])[label] == RIDE_NOTE]
-    if not parts:
+    ride = _ride_part(labels)
+    if ride is None:
         return None
-    strokes = H[parts[0]]
-    if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length):
+    strokes = H[ride]
+    # judged with the second cue required (RING_SHARE): where a hat groove's ride part
+    # rings steadily, the ring is the hats' and a crash's, not the ride template's
+    model = (P[:, :len(labels)], H[:len(labels)].sum(axis=1), ride)
+    if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                 model=model, need=(RING_SHARE, RING_SHARE)):
         return None
     return strokes.copy()
 

@@ -399,8 +399,9 @@ def separate_drums(
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
-        recording (the ride's ring between strokes; it finds most loud rides, misses quiet
-        ones, and takes about 2 % of hi-hat grooves for a ride); never in a song.  True:
+        recording (the ride's ring between strokes, and whose ring it is in the fit; it
+        finds most loud rides, misses some quiet ones, and takes 1-4 % of hi-hat
+        grooves for a ride); never in a song.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
@@ -800,8 +801,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
         # (ride=True: the closed hat part had none to move — no such part, or no hi-hat
         # stem — so the ride part's hits are the ride's, as "auto" may find them)
-        strokes = ride_part_strokes(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                    forced=ride is True)
+        strokes = ride_part_strokes(P_masks, H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
+                                    hop_length=hop_length, forced=ride is True)
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
