@@ -179,7 +179,8 @@ def _peaks(h, level_db, distance=1):
 
 def _gap_cue(band_magnitude, hat, frame_rate, bin_hz):
     """The counted gaps' share of steady ones, their median |level change| (dB) and their
-    last frames (ndarray of int), or None when fewer than :data:`MIN_GAPS` count."""
+    last frames (ndarray of int), or None when fewer than :data:`MIN_GAPS` count or the
+    band has fewer than two :data:`DETREND_HZ` widths of bins."""
     hits = _peaks(hat, PEAK_DB)
     weaker = _peaks(hat, SPLIT_DB)
     a, b = hits[:-1], hits[1:]
@@ -344,6 +345,11 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
 def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False):
     """Route the ride's strokes from the closed hat part to the output ``target``.
 
+    The pattern is judged by :func:`stroke_weights`, with the second cue
+    (:func:`ring_share`, :data:`HAT_RING_SHARE`) on the labelled parts' model when the
+    labels have a ride part (:data:`~nmfaudio.drums.hits.RIDE_NOTE`); without one, by the
+    strict gate alone.
+
     Parameters
     ----------
     P : ndarray, shape (F, K', T)
@@ -411,8 +417,10 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     closed hat's: the ride part then takes them (a few dB under its largest hit, the
     closed hat part 20-30 dB under its own) and rings between them, while the hat part
     holds the pedal chicks and a crash.  That part already goes to the cymbals stem;
-    the same cue as :func:`is_ride_pattern`, on its activation, tells that it keeps time,
-    and :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` then picks its strokes as
+    the same cue as :func:`is_ride_pattern`, on its activation, tells that it keeps time
+    — the strict or the loose gate, with the part's own ring (:func:`ring_share`) at
+    least :data:`RING_SHARE` in either — and
+    :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` then picks its strokes as
     :data:`STROKE_LABEL` (a ride sits 10-30 dB under the crashes in the cymbals'
     activation, under their threshold).  Nothing is moved: the model and the stems are
     unchanged.
