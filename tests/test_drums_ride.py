@@ -166,7 +166,7 @@ def test_the_bundled_hihat_loop_is_not_a_ride(loop, monkeypatch):
     ride part) and found no ride: nothing moves, no strokes are picked apart."""
     decisions = []
     decide = ride.is_ride_pattern
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: decisions.append(decide(*a)) or decisions[-1])
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: decisions.append(decide(*a, **k)) or decisions[-1])
     result = separate_drums(*loop, random_state=0)
     assert decisions == [False, False]
     assert result.ride_strokes is None and result.ride_with_snare is None
@@ -315,13 +315,13 @@ def test_a_looser_gate_with_the_ride_ring_finds_a_ride_the_strict_one_misses():
     band = partials[:, None] * envelope + 0.1 * rng.random((BINS, N_FRAMES))
     hat = _activation(strokes)
     assert not ride.is_ride_pattern(band, hat, *GRID)
-    assert not ride.is_ride_pattern(band, hat, *GRID, lambda frames: ride.HAT_RING_SHARE - 0.01)
-    assert ride.is_ride_pattern(band, hat, *GRID, lambda frames: ride.HAT_RING_SHARE)
+    assert not ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: ride.HAT_RING_SHARE - 0.01)
+    assert ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: ride.HAT_RING_SHARE)
     ride_part = (ride.RING_SHARE, ride.RING_SHARE)
-    assert ride.is_ride_pattern(band, hat, *GRID, lambda frames: ride.RING_SHARE, ride_part)
-    assert not ride.is_ride_pattern(band, hat, *GRID, lambda frames: ride.RING_SHARE - 0.01, ride_part)
+    assert ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: ride.RING_SHARE, need=ride_part)
+    assert not ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: ride.RING_SHARE - 0.01, need=ride_part)
     # no loose gate asked for: the strict one alone
-    assert not ride.is_ride_pattern(band, hat, *GRID, lambda frames: 1.0, (None, None))
+    assert not ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: 1.0, need=(None, None))
 
 
 def test_a_ride_in_its_own_part_changes_no_stem_and_is_picked_apart(loop, monkeypatch):
@@ -332,7 +332,7 @@ def test_a_ride_in_its_own_part_changes_no_stem_and_is_picked_apart(loop, monkey
     mix, sr = loop
     before = separate_drums(mix, sr, random_state=0)
     calls = []
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: calls.append(1) or len(calls) == 2)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: calls.append(1) or len(calls) == 2)
     after = separate_drums(mix, sr, random_state=0)
     assert len(calls) == 2 and after.ride_strokes is not None and after.ride_with_snare is None
     for name in before.sources:
@@ -474,7 +474,7 @@ def test_no_ride_is_judged_when_the_band_reaches_past_nyquist(monkeypatch):
     """The cue was measured over all of RIDE_BAND_HZ: below 20 kHz part of it is above the
     Nyquist frequency and nothing moves (at 8 kHz, with the times in seconds, the loop's
     hats passed for a ride: tests/test_hits.py's 8-kHz loop kept 14 of its 30 hat hits)."""
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: True)
     magnitude = np.ones((N_FFT // 2 + 1, 1, N_FRAMES))
     hat, snare = _activation(_strokes()), _activation(_strokes()[1::2])
     assert ride.stroke_weights(magnitude, hat, snare, sr=22050, n_fft=N_FFT, hop_length=HOP).any()
@@ -489,7 +489,7 @@ def test_ride_auto_judges_and_changes_nothing_on_the_hihat_loop(loop, monkeypatc
     mix, sr = loop
     calls = []
     decide = ride.is_ride_pattern
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: calls.append(1) or decide(*a))
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: calls.append(1) or decide(*a, **k))
     auto = separate_drums(mix, sr, random_state=0, ride="auto")
     assert len(calls) == 2  # the closed hat part, then the ride part
     off = separate_drums(mix, sr, random_state=0, ride="off")
@@ -507,7 +507,7 @@ def test_ride_off_looks_for_no_ride_even_where_one_would_be_found(loop, monkeypa
     equal to the unpatched run's (no ride there), while "auto" moves the strokes."""
     mix, sr = loop
     plain = separate_drums(mix, sr, random_state=0, block_seconds=block_seconds)
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: True)
     assert separate_drums(mix, sr, random_state=0, block_seconds=block_seconds).ride_strokes is not None
     off = separate_drums(mix, sr, random_state=0, block_seconds=block_seconds, ride="off")
     assert off.ride_strokes is None and off.ride_with_snare is None
@@ -521,7 +521,7 @@ def test_ride_on_moves_the_strokes_without_asking_the_decision(loop, monkeypatch
     activation at the snare's hits)."""
     mix, sr = loop
 
-    def never(*a):
+    def never(*a, **k):
         raise AssertionError("ride='on' asked the decision")
 
     monkeypatch.setattr(ride, "is_ride_pattern", never)
@@ -575,7 +575,7 @@ def test_streamed_block_wise_cli_honours_ride_off(tmp_path, monkeypatch, capsys)
     from nmfaudio.cli import main
 
     path = str(ROOT / "data" / "drum_loop.wav")
-    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a: True)
+    monkeypatch.setattr(ride, "is_ride_pattern", lambda *a, **k: True)
     found = {}
     for setting in ("auto", "off"):
         assert main(["drums", path, "-o", str(tmp_path / setting), "--json", "--seed", "0",
@@ -595,7 +595,7 @@ def test_ride_on_without_the_hi_hat_asked_for_picks_the_ride_part(loop, monkeypa
     mix, sr = loop
     classes = ("kick", "snare", "cymbals")
 
-    def never(*a):
+    def never(*a, **k):
         raise AssertionError("ride='on' asked the decision")
 
     monkeypatch.setattr(ride, "is_ride_pattern", never)

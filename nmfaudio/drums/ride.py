@@ -199,7 +199,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz):
     return float(steady.mean()), float(np.median(np.abs(change))), b - 1
 
 
-def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, ring=None, need=(None, HAT_RING_SHARE)) -> bool:
+def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE)) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -292,7 +292,7 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     if hi > magnitude.shape[0]:
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
-    return is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate, bin_hz, ring, need)
+    return is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate, bin_hz, ring=ring, need=need)
 
 
 def _ride_part(labels):
