@@ -37,7 +37,8 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 
-__all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME", "JOBS"]
+__all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME",
+           "JOBS"]
 
 #: The separations a batch runs: ``drums`` (:func:`nmfaudio.separate_drums`) and
 #: ``separate`` (:func:`nmfaudio.separate`, one track per NMF component).

@@ -79,8 +79,8 @@ def command_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentPa
 
 def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inputs=()) -> None:
     """Refuse, before any work: ``output_dir`` (the -o folder) being a file, one path given
-    for two outputs, outputs that are folders, an output that is one of the ``inputs`` (whatever the links: with or
-    without --force), and existing outputs without ``--force``.  The one wording of
+    for two outputs, outputs that are folders, an output that is one of the ``inputs``
+    (whatever the links: with or without --force), and existing outputs without ``--force``.  The one wording of
     these errors for every sub-command.
 
     Raises

@@ -345,6 +345,7 @@ def run_learn(args) -> int:
         return 0
     shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
     print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
-          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, {count(templates.n_frames, 'frame')}), "
+          f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, "
+          f"{count(templates.n_frames, 'frame')}), "
           f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
     return 0

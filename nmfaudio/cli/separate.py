@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred, stop_if_signalled
+from nmfaudio.cli import (CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred,
+                          stop_if_signalled)
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -196,7 +197,8 @@ def _done_lines(record) -> list[str]:
             mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
     lines = [f"{Path(record['input']).name}: {count(record['n_components'], 'component')}, beta={record['beta']}, "
-             f"{count(record['n_iter'], 'iteration')} ({state}), final loss {loss if loss is None else format(loss, '.4g')}, "
+             f"{count(record['n_iter'], 'iteration')} ({state}), "
+             f"final loss {loss if loss is None else format(loss, '.4g')}, "
              f"{record['seconds']:.1f} s{mode}"]
     for component in record["components"]:
         centroid = component["centroid_hz"]

@@ -1001,7 +1001,7 @@ def detect_hits(
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
-                           width=max(1, int(round(FLOOR_SECONDS * sr))))
+                                 width=max(1, int(round(FLOOR_SECONDS * sr))))
             found = _keep(found, peaks >= 10 ** (floor_dbfs / 20))
         found = _enforce_interval(found, intervals[name])
         hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
