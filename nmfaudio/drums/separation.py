@@ -396,7 +396,11 @@ def separate_drums(
         whose parts never explain their own band are taken out for the last iterations
         (activations and stem silent), so a groove without toms does not lend its snare
         and kick to them.  A fill of one or two quiet toms can be judged absent the same
-        way; False keeps every class modelled to the end.  Also "on" / "off".
+        way.  In a song (with the accompaniment model) at 44.1 kHz and up, hi-hat parts
+        whose fitted model lies mostly below 5 kHz (:mod:`nmfaudio.drums.hat_presence`:
+        they took a guitar, the snare or a ride, not hats) are left out of the masks: the
+        hi-hat stem and activation are silent, their share goes to the other outputs.
+        False keeps every class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
@@ -759,11 +763,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                   ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
             * mask_share[:, None, None], widths, weight)
 
-    # song mode: hat parts whose model lies mostly below 5 kHz took a guitar, the snare or a
-    # ride, not hats (nmfaudio.drums.hat_presence): left out of the masks and the activations
+    # song mode at 44.1 kHz and up: hat parts whose model lies mostly below 5 kHz took a
+    # guitar, the snare or a ride, not hats (nmfaudio.drums.hat_presence): left out of the
+    # masks and the activations
     hats = np.flatnonzero([class_of(label) == "hihat" for label in kit.classes])
     no_hats = (sustained is not None and presence_test and hats.size > 0
-               and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz))
+               and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
     if no_hats:
         H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
         H_masks[hats] = 0
