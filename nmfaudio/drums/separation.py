@@ -765,9 +765,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
 
     # song mode at 44.1 kHz and up: hat parts whose model lies mostly below 5 kHz took a
     # guitar, the snare or a ride, not hats (nmfaudio.drums.hat_presence): left out of the
-    # masks and the activations
+    # masks and the activations (only with a hi-hat stem asked for: otherwise their share is
+    # the residual's already, and must not move into a requested stem)
     hats = np.flatnonzero([class_of(label) == "hihat" for label in kit.classes])
-    no_hats = (sustained is not None and presence_test and hats.size > 0
+    no_hats = (sustained is not None and presence_test and hats.size > 0 and "hihat" in classes
                and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
     if no_hats:
         H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
