@@ -7,12 +7,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def transcription():
-    spec = importlib.util.spec_from_file_location("transcription_bench", ROOT / "benchmarks" / "transcription.py")
+def _load_benchmark(name, module_name):
+    """The script benchmarks/<name>.py as a module called ``module_name``."""
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def transcription():
+    return _load_benchmark("transcription", "transcription_bench")
 
 
 def test_unplayed_class_is_not_applicable_not_zero(transcription):
@@ -96,10 +101,7 @@ def test_silent_stem_of_a_played_class_counts_and_is_counted(drums_bench):
 
 @pytest.fixture(scope="module")
 def full_song_bench():
-    spec = importlib.util.spec_from_file_location("full_song_bench", ROOT / "benchmarks" / "full_song.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_benchmark("full_song", "full_song_bench")
 
 
 def test_full_song_counts_a_silent_stem_as_zero_and_keeps_the_others(full_song_bench):
