@@ -30,7 +30,9 @@ only by their references' energy).
 Scores: BSS Eval SDR (``nmfaudio.metrics.sdr``) of the channel average: per drum class
 (references: the classes the method returns plus "the rest", i.e. everything else),
 all drums together and the accompaniment (references: drums, accompaniment; "other"
-percussion counts as drums, as in a drum recording).  Means over songs, per ratio.
+percussion counts as drums, as in a drum recording).  Means over songs, per ratio.  A
+silent stem of a class that plays counts as 0 dB (``SILENT_SDR_DB``, as in
+``benchmarks/drums.py``: the signal-to-error ratio of an empty estimate).
 
     python benchmarks/full_song.py                   # 4 songs × dmr -6, 0, +6 dB, GMRockKit
     python benchmarks/full_song.py --kit fluidr3:0 --seconds 20 -n 2
@@ -55,6 +57,9 @@ sys.path.insert(0, str(HERE))
 import songs  # noqa: E402
 
 N_FFT, HOP = 2048, 512
+#: What a silent stem of a class that plays counts as (dB): 0, the signal-to-error ratio of
+#: an empty estimate, as ``benchmarks/drums.py``'s SILENT_SDR_DB.
+SILENT_SDR_DB = 0.0
 
 
 def _mono(x):
@@ -132,9 +137,15 @@ def score(song, stems, drums, accompaniment, *, metric="sdr"):
         rest = _mono(song["mix"]) - sum(refs)
         est = [_mono(stems[c]) for c in classes]
         est_rest = _mono(song["mix"]) - sum(est)
-        if np.any(est_rest) and all(np.any(e) for e in est):
-            values = sdr(np.stack(refs + [rest]), np.stack(est + [est_rest]))
-            out.update({c: float(v) for c, v in zip(classes, values)})
+        # a silent stem of a class that plays counts as SILENT_SDR_DB, as in benchmarks/drums.py
+        # (BSS Eval is undefined for it; before, one silent stem dropped the whole song's
+        # per-class scores).  A source's SDR depends only on its own estimate (and all the
+        # references), so a silent one is stood in for by the mixture and its value replaced.
+        silent = [not np.any(e) for e in est]
+        stand_in = [_mono(song["mix"]) if quiet else e for e, quiet in zip(est, silent)]
+        if np.any(est_rest):
+            values = sdr(np.stack(refs + [rest]), np.stack(stand_in + [est_rest]))
+            out.update({c: SILENT_SDR_DB if quiet else float(v) for c, v, quiet in zip(classes, values, silent)})
     if np.any(song["accompaniment"]) and np.any(drums) and np.any(accompaniment):
         values = sdr(np.stack([_mono(song["drums"]), _mono(song["accompaniment"])]),
                      np.stack([_mono(drums), _mono(accompaniment)]))

@@ -81,8 +81,9 @@ def register(subparsers) -> None:
                             "(default): decided from the signal (the summary says which)")
     drums.add_argument("--presence-test", choices=("on", "off"), default="on",
                        help="on (default): in a drum recording, toms that never explain their own band "
-                            "after 40 of the 50 iterations are judged not playing and their stem is silent; "
-                            "off: every class is modelled to the end (keeps a fill of one or two quiet toms)")
+                            "after 40 of the 50 iterations are judged not playing and their stem is silent "
+                            "(in a song: a hi-hat stem whose model lies mostly below 5 kHz); off: every class "
+                            "is modelled to the end (keeps a fill of one or two quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): in a drum recording, decided from the signal whether the time "
                             "is kept on a ride, whose strokes then go from the hi-hat to the cymbals stem "

@@ -82,6 +82,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
+from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts, presence_mode,
                                   stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
@@ -395,7 +396,11 @@ def separate_drums(
         whose parts never explain their own band are taken out for the last iterations
         (activations and stem silent), so a groove without toms does not lend its snare
         and kick to them.  A fill of one or two quiet toms can be judged absent the same
-        way; False keeps every class modelled to the end.  Also "on" / "off".
+        way.  In a song (with the accompaniment model) at 44.1 kHz and up, hi-hat parts
+        whose fitted model lies mostly below 5 kHz (:mod:`nmfaudio.drums.hat_presence`:
+        they took a guitar, the snare or a ride, not hats) are left out of the masks: the
+        hi-hat stem and activation are silent, their share goes to the other outputs.
+        False keeps every class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
@@ -758,6 +763,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                   ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
             * mask_share[:, None, None], widths, weight)
 
+    # song mode at 44.1 kHz and up: hat parts whose model lies mostly below 5 kHz took a
+    # guitar, the snare or a ride, not hats (nmfaudio.drums.hat_presence): left out of the
+    # masks and the activations (only with a hi-hat stem asked for: otherwise their share is
+    # the residual's already, and must not move into a requested stem)
+    hats = np.flatnonzero([class_of(label) == "hihat" for label in kit.classes])
+    no_hats = (sustained is not None and presence_test and hats.size > 0 and "hihat" in classes
+               and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
+    if no_hats:
+        H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
+        H_masks[hats] = 0
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
@@ -826,6 +841,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
+    if no_hats:  # no hats: no hat activations either (hits() finds none)
+        H_out[hats] = 0
 
     def as_output(h):  # an activation (C, N) in the input's units: (N,) for mono input
         if h is None:
