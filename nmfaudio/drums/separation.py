@@ -156,7 +156,8 @@ class DrumSeparation:
     #: presence test in a drum recording, the hi-hat in a song at 44.1 kHz and up
     #: (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes absent in every
     #: block (a class playing in one block has a stem that is not silent).  Empty with
-    #: ``presence_test=False``.
+    #: ``presence_test=False``.  (Silent: the class's model is zero; with ``n_free=0`` its
+    #: stem keeps a trace, the equal share of bins that no model explains.)
     absent: tuple = ()
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
@@ -407,7 +408,8 @@ def separate_drums(
         whose fitted model lies mostly below 5 kHz (:mod:`nmfaudio.drums.hat_presence`:
         they took a guitar, the snare or a ride, not hats) are left out of the masks: the
         hi-hat stem and activation are silent, their share goes to the other outputs.
-        False keeps every class modelled to the end.  Also "on" / "off".
+        ``result.absent`` names the classes left silent either way.  False keeps every
+        class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
