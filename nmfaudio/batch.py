@@ -545,6 +545,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "borrowed_from_bundled": list(result.borrowed), "accompaniment": bool(result.accompaniment),
         "sustained_share": result.sustained_share, "tonal_share": result.tonal_share,
         "presence_test": presence_mode(o["presence_test"]),
+        # the stems left silent because a presence decision judged their class not playing
+        "absent": list(result.absent),
         # the setting ("auto", True, False), whether the strokes of a ride were found, and
         # whether they were moved out of the hi-hat (not when the ride part held them)
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,

@@ -10,6 +10,7 @@ import soundfile as sf
 
 import nmfaudio
 from nmfaudio.cli import main
+from nmfaudio.cli.drums import ABSENT_TEXT, _done_lines
 
 from test_drums import SR, STEMS, synthetic_hits
 from test_drums_five import DATA, with_a_quiet_tom
@@ -133,6 +134,11 @@ def test_presence_test_off_keeps_the_toms(tmp_path, capsys):
         summary = json.loads(capsys.readouterr().out)
         assert summary["presence_test"] is (flag == "on")
         rms[flag] = {s["name"]: s["rms"] for s in summary["sources"]}["toms"]
+        # the record names the class judged absent, and the text summary says why on its line only
+        assert summary["absent"] == (["toms"] if flag == "on" else [])
+        said = [line for line in _done_lines(summary) if ABSENT_TEXT in line]
+        assert said == ([f"  {tmp_path / flag / 'fill_toms.wav'}  (rms 0, 0 hits; {ABSENT_TEXT})"]
+                        if flag == "on" else [])
     assert rms["on"] == 0 and rms["off"] > 2e-3  # the tom's own rms over the clip: 4.4e-3
 
 

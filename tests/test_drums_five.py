@@ -302,9 +302,48 @@ def test_presence_test_off_keeps_a_single_quiet_tom(loop):
     mix, tom = with_a_quiet_tom(*loop[:2])
     default = separate_drums(mix, SR, random_state=0)
     assert not np.any(default.sources["toms"]) and not np.any(default.activations["toms"])
+    assert default.absent == ("toms",)  # the silent stem is said to be the presence test's
     kept = separate_drums(mix, SR, random_state=0, presence_test=False)
+    assert kept.absent == ()  # no test, nothing judged absent
     assert sdr(tom[None], kept.sources["toms"][None])[0] > 6.0
     assert np.max(np.abs(sum(kept.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+
+
+def test_the_bundled_loop_reports_its_toms_absent_in_memory_and_in_blocks(loop):
+    """The loop plays no toms: the presence test silences their stem and ``absent`` says
+    so, in memory and block-wise (3-s blocks: judged absent in every block); a class not
+    asked for is not listed (it has no stem to silence)."""
+    mix, sr, _ = loop
+    whole = separate_drums(mix, sr, random_state=0)
+    assert whole.absent == ("toms",) and not np.any(whole.sources["toms"])
+    blocks = separate_drums(mix, sr, random_state=0, block_seconds=3.0)
+    assert blocks.absent == ("toms",) and not np.any(blocks.sources["toms"])
+    subset = separate_drums(mix[:2 * sr], sr, random_state=0, classes=("kick", "snare"))
+    assert subset.absent == ()
+
+
+def test_block_wise_absent_is_what_every_block_judged_absent():
+    """The combined result lists a class only when every block judged it absent (a class
+    playing in one block has a stem that is not silent there)."""
+    import dataclasses
+
+    from nmfaudio.drums.blockwise import OVERLAP_SECONDS, _run, block_spans
+
+    hop, n = 512, 12 * SR
+    spans = block_spans(n, block=3 * SR, overlap=round(OVERLAP_SECONDS * SR), hop=hop)
+    assert len(spans) >= 3
+    silent = separate_drums(np.zeros(SR, np.float32), SR)  # the other fields of a block's result
+    for playing in range(len(spans)):  # the hi-hat plays in one block, the toms in none
+        blocks = iter(range(len(spans)))
+
+        def segment(y):
+            return dataclasses.replace(silent, sources={"residual": np.zeros_like(y)},
+                                       activations={"kick": np.zeros(1 + y.size // hop, np.float32)},
+                                       absent=("toms",) if next(blocks) == playing else ("toms", "hihat"))
+
+        result = _run(lambda first, last: np.zeros(last - first, np.float32), n, segment, spans, hop, None,
+                      lambda start, tracks: None)
+        assert result.absent == ("toms",)
 
 
 def test_presence_test_is_checked(loop):

@@ -38,6 +38,10 @@ from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_ou
 from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
+#: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
+#: how to keep it.
+ABSENT_TEXT = "judged not playing: --presence-test off keeps every class"
+
 
 def _classes(text: str) -> tuple:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
@@ -239,9 +243,12 @@ def _done_lines(record) -> list[str]:
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")
+    absent = record.get("absent", ())
     for source in record["sources"]:
         hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
-        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits})")
+        # a stem silenced by a presence decision: why, and how to keep it (on the same line)
+        why = f"; {ABSENT_TEXT}" if source["name"] in absent else ""
+        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
     if record.get("hit_files"):

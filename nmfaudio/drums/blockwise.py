@@ -174,7 +174,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
     DrumSeparation
         With ``sources`` empty (the tracks went to ``write``); ``activations`` of the
         whole recording, the blocks' templates averaged, their losses summed;
-        ``accompaniment`` and ``tonal_share`` the whole recording's.
+        ``accompaniment`` and ``tonal_share`` the whole recording's; ``absent`` the
+        classes judged not playing in every block (their stem silent throughout).
     """
     block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                                  expected="a number of seconds > 0 (e.g. 30)")
@@ -242,6 +243,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
     # resolution templates were 470 MB for an hour of 44.1 kHz audio)
     weighted_P, losses, n_iters = None, [], []
+    absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
     for index, span in enumerate(spans):
         start, stop, first, last = span
         part = separate_segment(read(first, last))
@@ -275,6 +277,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
         n_iters.append(part.n_iter)
+        absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
         del part, done, weighted, block_P
         if on_block is not None:
             on_block(index + 1, len(spans))
@@ -286,4 +289,4 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
-                               ride_with_snare=strokes.get("ride_with_snare"))
+                               ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()))

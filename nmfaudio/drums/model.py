@@ -46,6 +46,9 @@ class _Fit:
     loss: list
     n_iter: int
     stopped: bool
+    #: Positions in ``presence`` of the groups the presence test found absent (their
+    #: activations zeroed for the last iterations); empty when the test did not run.
+    absent: tuple = ()
 
 
 #: Iterations of the residual's NMF (on what the drums leave unexplained) and of its
@@ -105,7 +108,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     refined against V with the drum model frozen — so the residual takes only what the
     drums do not explain.  ``presence``: (parts, threshold) pairs — after
     PRESENCE_AT_SHARE of the iterations, a group of templates whose :func:`dominance` is
-    under its threshold gets zero activations for the rest (it does not play)."""
+    under its threshold gets zero activations for the rest (it does not play); their
+    positions in ``presence`` are the result's ``absent``."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
@@ -116,6 +120,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
                                       callback=callback)
         H0, loss, done, stopped = first.H, list(first.loss), first.n_iter, first.stop_reason == "callback"
     P, H = P0, H0
+    absent = []
     # the adapting iterations, split where the presence test runs (the same updates as
     # one run when nothing is found absent)
     n_test = int(max_iter * PRESENCE_AT_SHARE) if presence and adapt else max_iter
@@ -126,9 +131,10 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
             break
         if stage:  # the presence test: absent groups' activations to zero for the last iterations
             H = H.copy()
-            for parts, threshold in presence:
+            for position, (parts, threshold) in enumerate(presence):
                 if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
                     H[np.asarray(parts, dtype=int)] = 0
+                    absent.append(position)
         offset = len(loss) - 1 if loss else 0
 
         def adapt_callback(iteration, value, offset=offset):
@@ -156,7 +162,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
                                      callback=refine_callback)
         W_free, H_free = free.W_free, free.H_free.reshape(n_free, C * N)
         loss += list(free.loss[1:])
-    return _Fit(P, H, W_free, H_free, loss, len(loss) - 1, stopped)
+    return _Fit(P, H, W_free, H_free, loss, len(loss) - 1, stopped, tuple(absent))
 
 
 def _residual_nmf(R, n_free, *, engine, n_iter, rng):

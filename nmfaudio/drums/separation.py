@@ -151,6 +151,14 @@ class DrumSeparation:
     beta: float = 1.0
     #: Classes whose templates came from the bundled ones (the given templates lacked them).
     borrowed: tuple = ()
+    #: Requested classes whose stem was left silent because a presence decision judged
+    #: them not playing (``presence_test`` of :func:`separate_drums`): the toms by the
+    #: presence test in a drum recording, the hi-hat in a song at 44.1 kHz and up
+    #: (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes absent in every
+    #: block (a class playing in one block has a stem that is not silent).  Empty with
+    #: ``presence_test=False``.  (Silent: the class's model is zero; with ``n_free=0`` its
+    #: stem keeps a trace, the equal share of bins that no model explains.)
+    absent: tuple = ()
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
     #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
@@ -400,7 +408,8 @@ def separate_drums(
         whose fitted model lies mostly below 5 kHz (:mod:`nmfaudio.drums.hat_presence`:
         they took a guitar, the snare or a ride, not hats) are left out of the masks: the
         hi-hat stem and activation are silent, their share goes to the other outputs.
-        False keeps every class modelled to the end.  Also "on" / "off".
+        ``result.absent`` names the classes left silent either way.  False keeps every
+        class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
@@ -717,11 +726,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
     # recordings only (not measured on songs, where the music fills the toms' band), unless
     # the user keeps every class (presence_test=False)
-    presence = [] if sustained is not None or not presence_test else [
-        (parts, threshold) for cls, threshold in PRESENCE.items()
+    tested = [] if sustained is not None or not presence_test else [
+        (cls, parts, threshold) for cls, threshold in PRESENCE.items()
         if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
-               max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback, presence=presence)
+               max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
+               presence=[(parts, threshold) for _, parts, threshold in tested])
+    judged_absent = {tested[position][0] for position in fit.absent}  # the fit's own outcome, by class
     if summed:
         gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)
         K = fit.H.shape[0]
@@ -773,6 +784,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if no_hats:
         H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
         H_masks[hats] = 0
+        judged_absent.add("hihat")
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
@@ -864,4 +876,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
                           sustained_share=sustained_fraction, tonal_share=tonal,
-                          ride_strokes=strokes_out, ride_with_snare=with_snare_out)
+                          ride_strokes=strokes_out, ride_with_snare=with_snare_out,
+                          absent=tuple(c for c in classes if c in judged_absent))  # stems only, in their order
