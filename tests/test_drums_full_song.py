@@ -814,6 +814,24 @@ def test_quiet_hats_in_a_song_keep_their_stem():
     result = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True)
     assert _projection(result.sources["hihat"], hat) >= 0.6
     assert np.any(result.activations["hihat"])
+
+
+def test_ride_on_in_a_song_without_hats_moves_nothing_from_the_silenced_hat_part():
+    # ride=True with the hat parts judged to hold no hats: the closed hat part has no
+    # strokes left to move (its activations are 0), so none are reported as moved
+    # (ride_with_snare None) and the ride part's hits are the ride's, as when there is
+    # no closed hat part; before, an all-zero "ride" was reported found and moved
+    kick, snare, _ = synthetic_hits(seconds=SECONDS)
+    bass, chords = tonal_parts()
+    mix, = _at_44k(kick + snare + bass + chords)
+    result = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True, ride=True)
+    assert result.absent == ("hihat",) and not np.any(result.sources["hihat"])
+    assert result.ride_with_snare is None and np.any(result.ride_strokes)
+    ride_part = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True, ride=True,
+                               classes=("kick", "snare", "toms", "cymbals"))  # no hi-hat stem: the ride part's
+    np.testing.assert_array_equal(result.ride_strokes, ride_part.ride_strokes)
+
+
 def test_hat_high_share_reads_where_the_hat_model_lies():
     from nmfaudio.drums.hat_presence import HAT_HIGH_HZ, hat_high_share, hats_absent
 

@@ -419,8 +419,8 @@ def separate_drums(
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
-        hi-hat part (or a ``"hihat"`` class asked for) the ride part's hits are named
-        so.  False: no ride is looked for (the hi-hat stem keeps the closed hat part; no
+        hi-hat part (or a ``"hihat"`` class asked for, or in a song whose hat parts
+        ``presence_test`` judged to hold no hats) the ride part's hits are named so.  False: no ride is looked for (the hi-hat stem keeps the closed hat part; no
         ``"cymbals_ride"`` hits).  Also "on" / "off".  ``result.ride_strokes`` is None when no ride was
         found.
     random_state : None, int or numpy.random.Generator
@@ -818,7 +818,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # unless the user says it is a ride (ride=True); ride=False: none is looked for
     strokes = with_snare = None
     judged = ride == "auto" and sustained is None  # the signal decides
-    if (judged or ride is True) and "hihat" in classes:
+    # hat parts judged to hold no hats (no_hats): their activations are 0 in the masks,
+    # the closed hat part has no strokes to move (ride=True then takes the ride part's)
+    if (judged or ride is True) and "hihat" in classes and not no_hats:
         target = classes.index("cymbals") if "cymbals" in classes else D
         P_masks, H_masks, route, strokes, with_snare = move_strokes(
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
@@ -826,8 +828,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     moved = strokes is not None
     if (judged or ride is True) and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
-        # (ride=True: the closed hat part had none to move — no such part, or no hi-hat
-        # stem — so the ride part's hits are the ride's, as "auto" may find them)
+        # (ride=True: the closed hat part had none to move — no such part, no hi-hat
+        # stem, or hat parts judged to hold no hats — so the ride part's hits are the
+        # ride's, as "auto" may find them)
         strokes = ride_part_strokes(P_masks, H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
                                     hop_length=hop_length, forced=ride is True)
     factors = []
