@@ -154,9 +154,9 @@ class DrumSeparation:
     #: Requested classes whose stem was left silent because a presence decision judged
     #: them not playing (``presence_test`` of :func:`separate_drums`): the toms by the
     #: presence test in a drum recording, the hi-hat in a song at 44.1 kHz and up with
-    #: adapted templates (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes absent in every
-    #: block (a class playing in one block has a stem that is not silent).  Empty with
-    #: ``presence_test=False``.  (Silent: the class's model is zero; with ``n_free=0`` its
+    #: adapted templates (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes
+    #: absent in every block but those of digital silence (a class playing in one block
+    #: has a stem that is not silent).  Empty with ``presence_test=False``.  (Silent: the class's model is zero; with ``n_free=0`` its
     #: stem keeps a trace, the equal share of bins that no model explains.)
     absent: tuple = ()
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
