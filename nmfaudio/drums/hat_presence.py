@@ -72,14 +72,8 @@ def hats_absent(P_bands, H, labels, band_low_hz, *, sr, threshold=HAT_HIGH_SHARE
 
     Parameters
     ----------
-    P_bands : ndarray, shape (F_b, K, T)
-        The fitted templates on the fit's bands.
-    H : ndarray, shape (K, N)
-        Their activations (channels summed).
-    labels : sequence of K str
-        The templates' labels.
-    band_low_hz : ndarray, shape (F_b,)
-        Each band's lowest frequency.
+    P_bands, H, labels, band_low_hz
+        As in :func:`hat_high_share`: shapes (F_b, K, T), (K, N), K labels and (F_b,).
     sr : float
         The sampling rate (Hz): under :data:`HAT_MIN_SR` nothing is judged.
     threshold : float, default HAT_HIGH_SHARE
