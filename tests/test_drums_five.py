@@ -341,9 +341,36 @@ def test_block_wise_absent_is_what_every_block_judged_absent():
                                        activations={"kick": np.zeros(1 + y.size // hop, np.float32)},
                                        absent=("toms",) if next(blocks) == playing else ("toms", "hihat"))
 
-        result = _run(lambda first, last: np.zeros(last - first, np.float32), n, segment, spans, hop, None,
+        result = _run(lambda first, last: np.ones(last - first, np.float32), n, segment, spans, hop, None,
                       lambda start, tracks: None)
         assert result.absent == ("toms",)
+
+
+def test_a_silent_block_does_not_clear_what_the_others_judged_absent():
+    """A block of digital silence judges nothing (every stem silent, ``absent`` empty):
+    it must not take the toms the playing blocks judged absent off the combined list."""
+    import dataclasses
+
+    from nmfaudio.drums.blockwise import OVERLAP_SECONDS, _run, block_spans
+
+    hop, n = 512, 12 * SR
+    spans = block_spans(n, block=3 * SR, overlap=round(OVERLAP_SECONDS * SR), hop=hop)
+    quiet = spans[1]  # this block's samples, overlaps included, are all zero
+    silent = separate_drums(np.zeros(SR, np.float32), SR)
+    assert silent.absent == ()  # nothing judged in silence
+
+    def read(first, last):
+        y = np.ones(last - first, np.float32)
+        y[max(quiet[2], first) - first:max(0, min(quiet[3], last) - first)] = 0
+        return y
+
+    def segment(y):
+        return dataclasses.replace(silent, sources={"residual": np.zeros_like(y)},
+                                   activations={"kick": np.zeros(1 + y.size // hop, np.float32)},
+                                   absent=("toms",) if np.any(y) else ())
+
+    result = _run(read, n, segment, spans, hop, None, lambda start, tracks: None)
+    assert result.absent == ("toms",)
 
 
 def test_presence_test_is_checked(loop):

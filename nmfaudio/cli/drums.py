@@ -86,8 +86,9 @@ def register(subparsers) -> None:
     drums.add_argument("--presence-test", choices=("on", "off"), default="on",
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent "
-                            "(in a song: a hi-hat stem whose model lies mostly below 5 kHz); off: every class "
-                            "is modelled to the end (keeps a fill of one or two quiet toms)")
+                            "(in a song at 44.1 kHz and up, not with --fixed: a hi-hat stem whose model lies "
+                            "mostly below 5 kHz); off: every class is modelled to the end (keeps a fill of one or two "
+                            "quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): in a drum recording, decided from the signal whether the time "
                             "is kept on a ride, whose strokes then go from the hi-hat to the cymbals stem "

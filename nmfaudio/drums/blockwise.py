@@ -175,7 +175,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
         With ``sources`` empty (the tracks went to ``write``); ``activations`` of the
         whole recording, the blocks' templates averaged, their losses summed;
         ``accompaniment`` and ``tonal_share`` the whole recording's; ``absent`` the
-        classes judged not playing in every block (their stem silent throughout).
+        classes judged not playing in every block that is not digital silence (their
+        stem silent throughout).
     """
     block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                                  expected="a number of seconds > 0 (e.g. 30)")
@@ -246,7 +247,10 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
     for index, span in enumerate(spans):
         start, stop, first, last = span
-        part = separate_segment(read(first, last))
+        segment = read(first, last)
+        judged = bool(np.any(segment))  # a block of digital silence judges no class (absent below)
+        part = separate_segment(segment)
+        del segment
         if activations is None:
             first_part = dataclasses.replace(part, sources={})  # its fields for the result, not its tracks
             activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)
@@ -277,7 +281,8 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
         n_iters.append(part.n_iter)
-        absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
+        if judged:  # silence judges nothing: it neither adds to nor clears the others' list
+            absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
         del part, done, weighted, block_P
         if on_block is not None:
             on_block(index + 1, len(spans))

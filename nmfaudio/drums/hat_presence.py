@@ -47,6 +47,7 @@ def hat_high_share(P_bands, H, labels, band_low_hz) -> float:
     H : ndarray, shape (K, N)
         Their activations (channels summed).
     labels : sequence of K str
+        The templates' labels; the hi-hat parts (``class_of(label) == "hihat"``) count.
     band_low_hz : ndarray, shape (F_b,)
         Each band's lowest frequency.
 
@@ -67,8 +68,23 @@ def hat_high_share(P_bands, H, labels, band_low_hz) -> float:
 
 def hats_absent(P_bands, H, labels, band_low_hz, *, sr, threshold=HAT_HIGH_SHARE) -> bool:
     """Whether a song's hi-hat parts hold no hats: :func:`hat_high_share` under
-    ``threshold`` (shapes as there).  False when there is nothing to judge, or at a
-    sampling rate ``sr`` under :data:`HAT_MIN_SR`."""
+    ``threshold``.
+
+    Parameters
+    ----------
+    P_bands, H, labels, band_low_hz
+        As in :func:`hat_high_share`: shapes (F_b, K, T), (K, N), K labels and (F_b,).
+    sr : float
+        The sampling rate (Hz): under :data:`HAT_MIN_SR` nothing is judged.
+    threshold : float, default HAT_HIGH_SHARE
+        The least share above :data:`HAT_HIGH_HZ` of a hat model that holds hats.
+
+    Returns
+    -------
+    bool
+        False when there is nothing to judge (no hat parts, a silent hat model) or
+        ``sr`` is under :data:`HAT_MIN_SR`.
+    """
     if sr < HAT_MIN_SR:
         return False
     share = hat_high_share(P_bands, H, labels, band_low_hz)

@@ -454,7 +454,8 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
         As in :func:`stroke_weights`.
     forced : bool, default False
         True: the part's hits are a ride's without judging them (``ride="on"`` when the
-        closed hat part has nothing to move: no such part, or no hi-hat stem asked for).
+        closed hat part has nothing to move: no such part, no hi-hat stem asked for, or
+        a song's hat parts judged to hold no hats).
 
     Returns
     -------
