@@ -32,7 +32,8 @@ Scores: BSS Eval SDR (``nmfaudio.metrics.sdr``) of the channel average: per drum
 all drums together and the accompaniment (references: drums, accompaniment; "other"
 percussion counts as drums, as in a drum recording).  Means over songs, per ratio.  A
 silent stem of a class that plays counts as 0 dB (``SILENT_SDR_DB``, as in
-``benchmarks/drums.py``: the signal-to-error ratio of an empty estimate).
+``benchmarks/drums.py``: the signal-to-error ratio of an empty estimate); the "silent" column
+counts such stems per class.
 
     python benchmarks/full_song.py                   # 4 songs × dmr -6, 0, +6 dB, GMRockKit
     python benchmarks/full_song.py --kit fluidr3:0 --seconds 20 -n 2
@@ -42,6 +43,7 @@ silent stem of a class that plays counts as 0 dB (``SILENT_SDR_DB``, as in
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import platform
 import statistics
@@ -125,12 +127,13 @@ def _snr(reference, estimate):
 
 def score(song, stems, drums, accompaniment, *, metric="sdr"):
     """{name: SDR dB} for each returned class, 'drums' and 'accompaniment' ('drums' and
-    'accompaniment' only when the song has an accompaniment)."""
+    'accompaniment' only when the song has an accompaniment), and 'silent': the classes
+    that play whose stem is silent (counted as SILENT_SDR_DB)."""
     from nmfaudio.metrics import sdr as bss_sdr
 
     sdr = bss_sdr if metric == "sdr" else _snr
 
-    out = {}
+    out = {"silent": ()}
     classes = [c for c in stems if song["stems"].get(c) is not None and np.any(song["stems"][c])]
     if classes:
         refs = [_mono(song["stems"][c]) for c in classes]
@@ -146,6 +149,7 @@ def score(song, stems, drums, accompaniment, *, metric="sdr"):
         if np.any(est_rest):
             values = sdr(np.stack(refs + [rest]), np.stack(stand_in + [est_rest]))
             out.update({c: SILENT_SDR_DB if quiet else float(v) for c, v, quiet in zip(classes, values, silent)})
+            out["silent"] = tuple(c for c, quiet in zip(classes, silent) if quiet)
     if np.any(song["accompaniment"]) and np.any(drums) and np.any(accompaniment):
         values = sdr(np.stack([_mono(song["drums"]), _mono(song["accompaniment"])]),
                      np.stack([_mono(drums), _mono(accompaniment)]))
@@ -177,7 +181,7 @@ def main(argv=None):
           f"load {os.getloadavg()[0]:.1f}; kits {kits}; {args.n} songs of {args.seconds:g} s per ratio, seeds "
           f"{args.seed}..{args.seed + args.n - 1}; metric {args.metric}{'; DRUMS ONLY' if args.drums_only else ''}")
     columns = ["kick", "snare", "toms", "hihat", "cymbals", "mean3", "drums", "accompaniment", "auto→song",
-               "s/song"]
+               "s/song", "silent"]
     print("| dmr dB | method | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
     for dmr in ratios:
@@ -204,6 +208,10 @@ def main(argv=None):
                     continue
                 if column == "s/song":
                     cells.append(f"{statistics.median(times[name]):.2f}")
+                    continue
+                if column == "silent":  # how many stems of classes that play are silent, per class
+                    counts = collections.Counter(c for s in scores for c in s["silent"])
+                    cells.append(", ".join(f"{c} {n}" for c, n in counts.items()) or "0")
                     continue
                 if column == "mean3":
                     values = [np.mean([s[c] for c in ("kick", "snare", "hihat")]) for s in scores

@@ -123,3 +123,5 @@ def test_full_song_counts_a_silent_stem_as_zero_and_keeps_the_others(full_song_b
     other = full_song_bench.score(song, estimate, drums, music)
     for c in ("kick", "snare"):
         assert abs(scored[c] - other[c]) < 1e-6, (c, scored[c], other[c])
+    # and the table's "silent" column can count it
+    assert scored["silent"] == ("hihat",) and other["silent"] == ()
