@@ -156,8 +156,9 @@ class DrumSeparation:
     #: presence test in a drum recording, the hi-hat in a song at 44.1 kHz and up with
     #: adapted templates (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes
     #: absent in every block but those of digital silence (a class playing in one block
-    #: has a stem that is not silent).  Empty with ``presence_test=False``.  (Silent: the class's model is zero; with ``n_free=0`` its
-    #: stem keeps a trace, the equal share of bins that no model explains.)
+    #: has a stem that is not silent).  Empty with ``presence_test=False``.  (Silent: the
+    #: class's model is zero; with ``n_free=0`` its stem keeps a trace, the equal share of
+    #: bins that no model explains.)
     absent: tuple = ()
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
@@ -421,9 +422,10 @@ def separate_drums(
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
         hi-hat part (or a ``"hihat"`` class asked for, or in a song whose hat parts
-        ``presence_test`` judged to hold no hats) the ride part's hits are named so.  False: no ride is looked for (the hi-hat stem keeps the closed hat part; no
-        ``"cymbals_ride"`` hits).  Also "on" / "off".  ``result.ride_strokes`` is None when no ride was
-        found.
+        ``presence_test`` judged to hold no hats) the ride part's hits are named so.
+        False: no ride is looked for (the hi-hat stem keeps the closed hat part; no
+        ``"cymbals_ride"`` hits).  Also "on" / "off".  ``result.ride_strokes`` is None
+        when no ride was found.
     random_state : None, int or numpy.random.Generator
         Seeds the starting activations (and free components).
     callback : callable(iteration, loss) -> bool or None, optional
