@@ -348,6 +348,23 @@ def test_a_hihat_attack_the_activation_missed_is_added_from_the_track(seed):
     assert len(with_snare["snare"]) == 1 and len(with_snare["hihat"]) == 7
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_ride_stroke_the_activation_missed_is_added_from_the_cymbals_track(seed):
+    """A ride's strokes (``cymbals_ride``) get the cymbals' track's high-band onsets, as
+    the hi-hat does (0.1 above the local mean); a crash (plain ``cymbals``) does not:
+    its activation alone decides (docs/transcription.md, ride-hits round)."""
+    n_frames, frames, track, activation = hat_scene(seed)
+    truth = (frames * HOP + 100) / SR
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    ride = detect_hits({"cymbals_ride": activation}, **args)["cymbals_ride"].times
+    # every stroke, the 4th from the track's onsets, within 10 ms (flux frames: 5.8 ms)
+    assert len(ride) == 8 and np.max(np.abs(ride - truth)) <= 0.01, (ride, truth)
+    off = detect_hits({"cymbals_ride": activation}, flux_delta=0, **args)["cymbals_ride"].times
+    assert len(off) == 7 and not np.any(np.abs(off - truth[3]) < 0.05)
+    crash = detect_hits({"cymbals": activation}, played_db=-200, threshold_db=-30, **args)["cymbals"].times
+    assert not np.any(np.abs(crash - truth[3]) < 0.05), crash
+
+
 def test_a_hihat_hit_without_a_high_band_attack_is_dropped():
     # the hi-hat track holds a low thump (another drum's body) where its activation fired:
     # the energy rises (step 4 keeps it) but nothing happens above 5 kHz (step 7 drops it)

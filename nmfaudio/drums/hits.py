@@ -63,14 +63,16 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    track only swells, and the mixture still marks the onset.  Without
    ``signals``, the peak frame's time, refined by parabolic interpolation of the
    activation.
-7. **High-band onsets** (with ``signals``; the hi-hat by default): the track's
+7. **High-band onsets** (with ``signals``; the hi-hat and a ride by default): the track's
    spectral flux above ``flux_fmin_hz`` (5 kHz), where the kick and the snare's body
    put little energy, marks the hat's attacks even where its activation shows no peak
    (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
    (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
-   the class is within 40 ms, no hit of the snare, toms or cymbals within 30 ms (their
-   attacks leak into the hat's track), and the activation is within -40 dB of its
-   maximum; they are timed as in step 6.  The activation's hits with no flux onset
+   the class is within 40 ms, no hit of the snare, toms or cymbals (of another family
+   than the class's) within 30 ms (their attacks leak into the hat's track), and the
+   activation is within -40 dB of its maximum; they are timed as in step 6.  A ride's
+   strokes (``"cymbals_ride"``) get their track's onsets 0.1 above the local mean
+   added the same way.  The activation's hits with no flux onset
    ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
    re-firing as an open hat rings, or another drum's body in the track).  Skipped
    (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
@@ -294,6 +296,10 @@ def _family(name: str) -> str:
 # Step 7 (module notes): the hi-hat's track, high band.  Chosen on the tuning performances
 # (docs/transcription.md, "What the measurements decided").
 _FLUX_DELTA = {"hihat": 0.2}
+# A ride's strokes (note 51): their track's onsets added as the hi-hat's, lower since the
+# cymbals' track rings between the strokes (docs/transcription.md, ride-hits round: cymbals
+# F of the ride-style tuning performances 0.548 → 0.570, 0.08-0.12 within 0.003 of it)
+RIDE_FLUX_DELTA = 0.1
 _FLUX_CONFIRM = {"hihat": 0.1}
 _FLUX_BLOCKERS = ("snare", "toms", "cymbals")
 _FLUX_N_FFT = 1024
@@ -341,7 +347,11 @@ def _default_played_db(name: str) -> float:
 
 
 def _default_flux_delta(name: str) -> float:
-    """``flux_delta`` of a class: 0.2 for the hi-hat, 0 (off) otherwise."""
+    """``flux_delta`` of a class: 0.2 for the hi-hat, 0.1 for a ride (note 51: it keeps
+    time like a hat, and its separated strokes miss some of its attacks), 0 (off)
+    otherwise."""
+    if _note_of(name) == RIDE_NOTE:
+        return RIDE_FLUX_DELTA
     return _FLUX_DELTA.get(_family(name), 0.0)
 
 
@@ -847,7 +857,9 @@ def detect_hits(
         Time step (samples) of the onset search.
     flux_delta : float >= 0 or dict {str: float}, optional
         Height above its local mean of a high-band onset of the track to add it as a
-        hit (module notes, step 7); default 0.2 for the hi-hat, 0 (off) for the others.
+        hit (module notes, step 7); default 0.2 for the hi-hat, 0.1 for a ride
+        (``"cymbals_ride"``, its strokes' onsets in the cymbals' track), 0 (off) for the
+        others.
     flux_confirm : float >= 0 or dict {str: float}, optional
         Height of the high-band onset that confirms an activation's hit; default 0.1
         for the hi-hat, 0 (off: no confirmation) for the others.

@@ -62,11 +62,14 @@ hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
 **The hits.** The ride is struck on 2 and 4 too, so
 :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
 activation *and* the hat part's activation kept at the snare's hits (a note of each
-there); the hi-hat's hits that are only a stroke's echo in its other parts are dropped
-(:func:`hat_echoes`), and so are the cymbals' hits within :data:`ECHO_S` of a stronger
-stroke (the crash parts' echo of it, :data:`CRASH_SHARE`).  Measured on the tuning
-ride-style performances (docs/drums-five-stems.md, the tenth round's follow-ups):
-cymbals F 0.633 → 0.739 → 0.747, hi-hat F 0.602 → 0.710 (seed 0).
+there), adding the cymbals' track's high-band onsets as for the hi-hat
+(:data:`~nmfaudio.drums.hits.RIDE_FLUX_DELTA`); the hi-hat's hits that are only a
+stroke's echo in its other parts are dropped (:func:`hat_echoes`), and so are the
+cymbals' hits within :data:`ECHO_S` of a stronger stroke (the crash parts' echo of it,
+:data:`CRASH_SHARE`).  Measured on the tuning ride-style performances
+(docs/drums-five-stems.md, the tenth round's follow-ups): cymbals F 0.633 → 0.739 →
+0.747, hi-hat F 0.602 → 0.710 (seed 0); the onsets, docs/transcription.md's ride-hits
+round: 0.548 → 0.570 (seeds 0, 2, 4, 6, 8).
 """
 
 from __future__ import annotations
