@@ -115,7 +115,9 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
     parts : sequence of int
         The templates to restrict (indices into K).
     level : float in (0, 1]
+        A peak counts as a hit above this share of the activation's maximum.
     reach : int >= 0
+        Frames kept on each side of a hit.
 
     Returns
     -------
