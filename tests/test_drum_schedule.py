@@ -101,3 +101,39 @@ def test_no_iterations_still_gives_activations():
         fit = _presence_run(V, P0, presence, max_iter=0)
         assert fit.n_iter == 0 and fit.H is not None and fit.H.shape == (P0.shape[1], 1, V.shape[2])
         np.testing.assert_array_equal(fit.P, P0)
+
+
+def test_anchor_activations_keeps_only_the_peaks_and_their_neighbours():
+    from nmfaudio.drums.model import anchor_activations
+
+    H = np.zeros((2, 2, 30), np.float32)
+    H[0, :, 5] = [2.0, 1.0]  # a hit (channel sum 3: the maximum)
+    H[0, 0, 4] = H[0, 0, 6] = 0.5  # its neighbours
+    H[0, 0, 15] = 0.2  # a peak under 0.25 × 3
+    H[0, 1, 20] = 1.0  # a peak over it, on one channel
+    H[0, :, 25:] = 0.01  # a low floor
+    H[1] = 1.0  # another template, not anchored
+    out = anchor_activations(H, [0], 0.25)
+    kept = np.flatnonzero(out[0].sum(axis=0))
+    assert kept.tolist() == [4, 5, 6, 20]  # the two peaks over 0.75 and their (non-zero) neighbours
+    np.testing.assert_array_equal(out[0][:, [4, 5, 6, 20]], H[0][:, [4, 5, 6, 20]])  # the hits unchanged
+    assert not out[0][:, 15].any() and not out[0][:, 25:].any()
+    np.testing.assert_array_equal(out[1], H[1])  # other templates untouched
+    assert H[0, 0, 15] == np.float32(0.2)  # the input is not modified
+    assert not anchor_activations(H, [0], 0.25, reach=0)[0][:, [4, 6]].any()  # reach 0: the peak frame only
+
+
+def test_anchored_templates_are_kept_for_the_release_and_the_loss_is_counted_once():
+    V, P0 = _problem(seed=3)
+    seen = []
+    fit = _fit(V, P0, beta=1.0, max_iter=20, adapt=True, max_gain=P0 * np.float32(10.0), n_free=0, engine=None,
+               rng=np.random.default_rng(0), callback=lambda i, loss: seen.append(i),
+               anchored=[(np.array([1]), 0.25)])
+    assert fit.n_iter == 20 and seen == list(range(1, 21))  # one numbering over the three runs
+    assert not np.allclose(fit.P[:, 1], P0[:, 1])  # the anchored template adapted (before the release)
+    assert fit.H[1].any() and fit.H[0].any()
+    # the anchored activations are freed for the release: more frames active than peaks
+    n_peaks = np.count_nonzero(fit.H[1, 0] > 0.25 * fit.H[1, 0].max())
+    assert np.count_nonzero(fit.H[1, 0]) > n_peaks
+    plain = _run(V, P0, 20)
+    assert not np.allclose(fit.P[:, 1], plain.P[:, 1])  # anchoring changed what it learned

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import factorize
-from nmfaudio.drums.stems import FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
+from nmfaudio.drums.stems import ANCHOR_RELEASE_SHARE, FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
 from nmfaudio.nmf.kernels import run_in_threads
 from nmfaudio.nmf.nmfd import convolutive_components, convolutive_model, factorize_convolutive
 
@@ -101,7 +101,42 @@ def dominance(V, P, H, parts, *, loud=0.05) -> float:
     return float(np.max(mine[frames] / everything[frames]))
 
 
-def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=()) -> _Fit:
+def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
+    """Activations kept only at their own hits: for each template of ``parts``, zero
+    everywhere but within ``reach`` frames of the peaks of its activation (summed over the
+    channels) above ``level`` × its maximum.  The engine's multiplicative updates keep
+    zeros at zero, so the template then adapts only to the spectra at those hits (see
+    :data:`nmfaudio.drums.stems.ANCHOR`).
+
+    Parameters
+    ----------
+    H : ndarray, shape (K, C, N)
+        Activations (not modified).
+    parts : sequence of int
+        The templates to restrict (indices into K).
+    level : float in (0, 1]
+        A peak counts as a hit above this share of the activation's maximum.
+    reach : int >= 0
+        Frames kept on each side of a hit.
+
+    Returns
+    -------
+    ndarray, shape (K, C, N)
+        A copy of ``H`` with the ``parts`` rows zeroed away from their peaks.
+    """
+    H = np.array(H, copy=True)
+    for k in np.asarray(parts, dtype=int):
+        a = H[k].sum(axis=0)  # (N,)
+        padded = np.concatenate([[-np.inf], a, [-np.inf]])
+        peaks = (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
+        # a hit's frame and its neighbours: an onset can land a frame early or late
+        kept = np.convolve(peaks, np.ones(2 * reach + 1), mode="same") > 0
+        H[k][:, ~kept] = 0
+    return H
+
+
+def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=(),
+         anchored=()) -> _Fit:
     """Fit the drums (the engine's NMFD, :func:`nmfaudio.nmf.factorize_convolutive`) to
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
@@ -109,7 +144,10 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     drums do not explain.  ``presence``: (parts, threshold) pairs — after
     PRESENCE_AT_SHARE of the iterations, a group of templates whose :func:`dominance` is
     under its threshold gets zero activations for the rest (it does not play); their
-    positions in ``presence`` are the result's ``absent``."""
+    positions in ``presence`` are the result's ``absent``.  ``anchored``: (parts, level)
+    pairs — those templates adapt only from their own hits (:func:`anchor_activations`
+    after the fixed iterations); for the last ANCHOR_RELEASE_SHARE of the iterations
+    their templates are kept and their activations freed again."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
@@ -135,17 +173,32 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
                 if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
                     H[np.asarray(parts, dtype=int)] = 0
                     absent.append(position)
-        offset = len(loss) - 1 if loss else 0
+        runs, start = [(n_stage, not adapt)], None
+        n_release = int(max_iter * ANCHOR_RELEASE_SHARE)
+        if anchored and adapt and stage == 0 and H is not None and 0 < n_release < n_stage:
+            # templates that learn from their own hits only, then kept while their
+            # activations move freely again (nmfaudio.drums.stems.ANCHOR)
+            start, fixed = H, np.concatenate([np.asarray(parts, dtype=int) for parts, _ in anchored])
+            for parts, level in anchored:
+                H = anchor_activations(H, parts, level)
+            runs = [(n_stage - n_release, False), (n_release, fixed)]
+        for run, (n_run, fix_P) in enumerate(runs):
+            if stopped:
+                break
+            if run:  # the anchored activations start again from the fixed iterations' where zeroed
+                H = H.copy()
+                H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
+            offset = len(loss) - 1 if loss else 0
 
-        def adapt_callback(iteration, value, offset=offset):
-            return callback(offset + iteration, value) if callback is not None else None
+            def adapt_callback(iteration, value, offset=offset):
+                return callback(offset + iteration, value) if callback is not None else None
 
-        drums = factorize_convolutive(V, P, H, beta=beta, fix_P=not adapt, cap=max_gain if adapt else None,
-                                      max_iter=n_stage, tol=0, random_state=rng,
-                                      callback=adapt_callback if loss else callback)
-        P, H = drums.P, drums.H
-        loss += list(drums.loss[1:] if loss else drums.loss)
-        stopped = drums.stop_reason == "callback"
+            drums = factorize_convolutive(V, P, H, beta=beta, fix_P=fix_P, cap=max_gain if adapt else None,
+                                          max_iter=n_run, tol=0, random_state=rng,
+                                          callback=adapt_callback if loss else callback)
+            P, H = drums.P, drums.H
+            loss += list(drums.loss[1:] if loss else drums.loss)
+            stopped = drums.stop_reason == "callback"
     W_free = np.zeros((F, 0), np.float32)
     H_free = np.zeros((0, C * N), np.float32)
     if n_free and not stopped:

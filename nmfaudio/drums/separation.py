@@ -83,8 +83,8 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums.stems import (LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts, presence_mode,
-                                  stem_index)
+from nmfaudio.drums.stems import (ANCHOR, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts,
+                                  presence_mode, stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -732,9 +732,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     tested = [] if sustained is not None or not presence_test else [
         (cls, parts, threshold) for cls, threshold in PRESENCE.items()
         if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
+    # in a song, the snare's template adapts from its own hits only (stems.ANCHOR): with the
+    # kick on its every hit it learned the music's chord onsets instead
+    anchored = [] if sustained is None else [
+        (parts, level) for cls, level in ANCHOR.items()
+        if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
                max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
-               presence=[(parts, threshold) for _, parts, threshold in tested])
+               presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored)
     judged_absent = {tested[position][0] for position in fit.absent}  # the fit's own outcome, by class
     if summed:
         gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)

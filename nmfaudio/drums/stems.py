@@ -17,7 +17,8 @@ import numpy as np
 from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ADAPT_DB", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
+__all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE",
+           "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
            "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
@@ -42,6 +43,25 @@ DEFAULT_ADAPT_DB = 20.0
 #: (docs/drums-five-stems.md, 10 of 50 iterations): tuning performances mean3 10.70 →
 #: 11.07 dB, toms 8.03 → 9.30; the harder seed-4 tuning performances 2.33 → 2.81.
 FIXED_FIRST_SHARE = 0.2
+#: In a song (accompaniment modelled), classes whose templates adapt only from their own
+#: hits, with the level (share of the activation's maximum) of a hit: after the fixed
+#: iterations, a class's activations outside ±1 frame of the peaks above that level are
+#: set to zero, so its template adapts only to what its start template found at its hits
+#: (:func:`nmfaudio.drums.model.anchor_activations`); for the last ``ANCHOR_RELEASE_SHARE``
+#: of the iterations its template is kept and its activations start again from the fixed
+#: iterations' (ghost notes and quieter hits come back).  Why: a snare that always plays
+#: with the kick (disco, four on the floor) is half explained by the kick at its hits, and
+#: its template (20 dB free) learned the music's chord onsets (400-1000 Hz) instead of its
+#: own hits — the snare stem empty, -30 dB SI-SDR.  Measured (docs/drums-five-stems.md,
+#: fifteenth round; SI-SDR, GMRockKit and BJA_Pacific, 12-s songs): seeds 7-8 at -6 dB
+#: snare -12.3 -> 1.5 dB, seeds 0-6 3.5 -> 4.7 (0 dB: 4.3 -> 5.3, 7.5 -> 7.7).  Levels 0.2 and
+#: 0.3 gave seed 7 -0.4 / -5.8 (one kit found at one level, lost at the other): the level
+#: is not a clean boundary.  Not in drum recordings: there the restriction cost the
+#: tuning performances' snare 0.5 dB (ghost notes under the level).
+ANCHOR = {"snare": 0.25}
+#: Share of the iterations at the end that free the anchored classes' activations again,
+#: their templates fixed (see ``ANCHOR``).
+ANCHOR_RELEASE_SHARE = 0.2
 #: Classes tested for presence in drum recordings (not in song mode), with the smallest
 #: *dominance* (:func:`nmfaudio.drums.model.dominance`: the largest share the class's
 #: parts hold of the model in their own spectrum, over the frames where that spectrum is
