@@ -136,7 +136,7 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
 
 
 def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=(),
-         anchored=()) -> _Fit:
+         anchored=(), guides=None) -> _Fit:
     """Fit the drums (the engine's NMFD, :func:`nmfaudio.nmf.factorize_convolutive`) to
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
@@ -147,16 +147,24 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     positions in ``presence`` are the result's ``absent``.  ``anchored``: (parts, level)
     pairs — those templates adapt only from their own hits (:func:`anchor_activations`
     after the fixed iterations); for the last ANCHOR_RELEASE_SHARE of the iterations
-    their templates are kept and their activations freed again."""
+    their templates are kept and their activations freed again.  ``guides``: (templates
+    (F, G, T), targets (G,) indices into K) that play beside P0 in the fixed first
+    iterations only, their activations then added to their target's (see
+    nmfaudio.drums.stems.GUIDE_LABELS)."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
     n_fixed = int(max_iter * FIXED_FIRST_SHARE) if adapt else 0
     H0, loss, done, stopped = None, [], 0, False
     if n_fixed:
-        first = factorize_convolutive(V, P0, beta=beta, fix_P=True, max_iter=n_fixed, tol=0, random_state=rng,
-                                      callback=callback)
+        guided = guides is not None and guides[0].shape[1] > 0
+        K = P0.shape[1]
+        first = factorize_convolutive(V, np.concatenate([P0, guides[0]], axis=1) if guided else P0, beta=beta,
+                                      fix_P=True, max_iter=n_fixed, tol=0, random_state=rng, callback=callback)
         H0, loss, done, stopped = first.H, list(first.loss), first.n_iter, first.stop_reason == "callback"
+        if guided:  # the guides' hits are their targets' from now on
+            H0 = H0[:K].copy()
+            np.add.at(H0, np.asarray(guides[1], dtype=int), first.H[K:])
     P, H = P0, H0
     absent = []
     # the adapting iterations, split where the presence test runs (the same updates as

@@ -30,7 +30,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 
    The first fifth of the iterations keep every template fixed (only the activations
    move; :data:`nmfaudio.drums.stems.FIXED_FIRST_SHARE`), so each drum's hits are found
-   by its one-shot template before the templates adapt.  In drum recordings (not in
+   by its one-shot template before the templates adapt (with a user's own kick and snare
+   templates, the bundled ones play beside them in those iterations and hand their hits
+   over: :data:`nmfaudio.drums.stems.GUIDE_LABELS`).  In drum recordings (not in
    song mode) the toms are tested after four fifths of the iterations
    (:data:`nmfaudio.drums.stems.PRESENCE`, :func:`nmfaudio.drums.model.dominance`):
    toms that never explain their own band get zero activations for the rest, so a
@@ -83,10 +85,10 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums.stems import (ANCHOR, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db, low_cut_parts,
-                                  presence_mode, stem_index)
+from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db,
+                                  low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
-                                      class_of, continue_decay, floor_decay, trim_support)
+                                      class_of, continue_decay, default_templates, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
                                  ride_part_strokes)
@@ -528,6 +530,10 @@ def separate_drums(
         raise ValueError(f"classes={classes!r}: no template for {', '.join(map(repr, unknown))}; the templates "
                          f"have {', '.join(kit.stems)}{known}")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
+    # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
+    guided = [label for label in GUIDE_LABELS
+              if templates is not None and label in kit.classes and class_of(label) not in borrowed]
+    guides = default_templates().select(guided).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if guided else None
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -535,7 +541,8 @@ def separate_drums(
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                         callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride)
+                         callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
+                         guides=guides)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -662,7 +669,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto") -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -714,6 +721,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             band_magnitude = Vb  # the whole band magnitude, for the hits' levels (attack_gains)
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
+    # the bundled templates guiding the user's own in the fixed start (_fit, stems.GUIDE_LABELS);
+    # drum recordings only (not measured on songs)
+    band_guides = None
+    if guides is not None and sustained is None:
+        G = np.zeros((F, len(guides.classes), P0.shape[2]), np.float32)
+        frames = min(P0.shape[2], guides.P.shape[2])
+        G[:, :, :frames] = guides.P[:, :, :frames]
+        if support_db is not None:
+            trim_support(G, support_db)
+        band_guides = (np.add.reduceat(G, edges[:-1], axis=0),
+                       [kit.classes.index(label) for label in guides.classes])
     # one cap per template (see nmfaudio.drums.stems): rare drums must not drift into frequent ones
     # and per band: toms may adapt more below 120 Hz (stems.LOW_ADAPT), to fit a kit's
     # fundamentals — not in a song, where the bass plays there and freer toms took it (the
@@ -739,7 +757,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
                max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
-               presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored)
+               presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored,
+               guides=band_guides)
     judged_absent = {tested[position][0] for position in fit.absent}  # the fit's own outcome, by class
     if summed:
         gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)

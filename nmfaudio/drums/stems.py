@@ -17,8 +17,8 @@ import numpy as np
 from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "LOW_ADAPT", "PRESENCE",
-           "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
+__all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "GUIDE_LABELS", "LOW_ADAPT",
+           "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
            "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
@@ -62,6 +62,16 @@ ANCHOR = {"snare": 0.25}
 #: Share of the iterations at the end that free the anchored classes' activations again,
 #: their templates fixed (see ``ANCHOR``).
 ANCHOR_RELEASE_SHARE = 0.2
+#: A user's own templates (not the bundled ones): during those fixed first iterations the
+#: bundled template of each of these labels plays beside the user's one of the same label,
+#: and its activations then join the user's, which alone adapts — so one-shots that match
+#: the recording badly (a kit whose "kick" is a tom) do not place the hits alone.  The hats
+#: are not guided: a second hat part in the fixed start took the cymbals where they play.
+#: Measured (docs/drums-five-stems.md, sixteenth round): kick/snare/hi-hat-only grooves with
+#: other kits' one-shots, Audiophob 13.16 -> 13.70 dB, BJA_Pacific 16.42 -> 16.46, rumpf
+#: 14.49 -> 14.69; performances with toms and cymbals on a kit's own one-shots mean3 10.69
+#: -> 10.74, toms 8.82 -> 9.31, hi-hat 2.26 -> 2.29.  The bundled templates are unchanged.
+GUIDE_LABELS = ("kick", "snare")
 #: Classes tested for presence in drum recordings (not in song mode), with the smallest
 #: *dominance* (:func:`nmfaudio.drums.model.dominance`: the largest share the class's
 #: parts hold of the model in their own spectrum, over the frames where that spectrum is
