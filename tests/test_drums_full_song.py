@@ -187,48 +187,6 @@ def test_decision_share_looks_below_1500_hz_only():
     assert decision_share(magnitude[2:], sustained[2:], band_hz[2:]) == pytest.approx(1.0)
 
 
-def test_span_energy_share_ignores_one_ringing_span():
-    from nmfaudio.drums.accompaniment import energy_share, span_energy_share
-
-    # 4 bands, 2 channels, 4 spans of 100 frames: a steady level 1 with a hit of 5 every 10
-    # frames; the sustained part is the steady level, except in the third span, where a
-    # tom fill rings through the running median (all of it called sustained)
-    magnitude = np.ones((4, 2, 400))
-    magnitude[..., ::10] = 5.0
-    sustained = np.ones_like(magnitude)
-    plain = span_energy_share(magnitude, sustained, 100)
-    assert plain == pytest.approx(energy_share(magnitude, sustained), abs=1e-12)
-    sustained[..., 200:300] = magnitude[..., 200:300]
-    # the whole-song ratio moves by more than 0.1 ...
-    assert energy_share(magnitude, sustained) - plain > 0.1
-    # ... the gauge not at all (the ringing span is the highest quarter, left out), within 1e-12
-    assert span_energy_share(magnitude, sustained, 100) == pytest.approx(plain, abs=1e-12)
-    # without the trim it is the spans' plain mean, (3 · plain + 1) / 4
-    assert span_energy_share(magnitude, sustained, 100, trim=0) == pytest.approx((3 * plain + 1) / 4, abs=1e-12)
-
-
-def test_span_energy_share_range_and_silence():
-    from nmfaudio.drums.accompaniment import energy_share, span_energy_share
-
-    rng = np.random.default_rng(0)
-    magnitude = rng.random((6, 2, 334))
-    sustained = magnitude * rng.random((6, 2, 334)) * 2
-    for span in (1, 50, 129, 1000):
-        assert 0.0 <= span_energy_share(magnitude, sustained, span) <= 1.0
-    # one span (longer than the song): the whole-song ratio, within 1e-12
-    assert span_energy_share(magnitude, sustained, 1000) == pytest.approx(energy_share(magnitude, sustained),
-                                                                          abs=1e-12)
-    assert span_energy_share(np.zeros((2, 1, 300)), np.zeros((2, 1, 300)), 100) == 0.0
-    # silent spans are skipped, not counted as 0: a song with a silent half (two spans of 167
-    # frames) reads as its other half
-    half = magnitude.copy()
-    half[..., 167:] = 0
-    assert span_energy_share(half, sustained, 334, trim=0) == pytest.approx(
-        energy_share(half[..., :167], sustained[..., :167]), abs=1e-12)
-    assert span_energy_share(half, sustained, 167, trim=0) == pytest.approx(
-        span_energy_share(half[..., :167], sustained[..., :167], 167, trim=0), abs=1e-12)
-
-
 def test_mask_weight_falls_with_the_drums_level():
     from nmfaudio.drums.accompaniment import WEIGHT, energy_share, mask_weight
 

@@ -61,9 +61,8 @@ __all__ = ["ATTACK_CLASSES", "AUTO_TONAL", "CLEAN_HZ", "DECISION_HZ", "HIGH_HZ",
            "NOTE_AHEAD_SECONDS", "NOTE_HZ", "REATTACK_HZ", "SUSTAIN_SECONDS", "TAIL_CLASSES", "TAIL_FLOOR_RATIO",
            "accompaniment_mode", "attack_gains", "decision_share", "decision_spans", "energy_share",
            "high_band_factors", "hit_weights", "kick_hit_frames", "mask_weight", "median_frames",
-           "note_onsets_sustained", "reattack_part", "reattack_share", "span_energy_share", "spread_to_bins",
-           "SpreadSustained", "sustain_seconds", "sustained_part", "sustained_share", "tonal_share", "tonal_sums",
-           "use_accompaniment"]
+           "note_onsets_sustained", "reattack_part", "reattack_share", "spread_to_bins", "SpreadSustained",
+           "sustain_seconds", "sustained_part", "sustained_share", "tonal_share", "tonal_sums", "use_accompaniment"]
 
 #: Length of the running median over time (seconds; :func:`median_frames`: 31 frames at
 #: 44.1 kHz with the default hop of 1024).  0.7 s (61 frames at hop 512, the hop of that
@@ -291,18 +290,6 @@ KICK_HIT_REACH = 1
 #: the re-attacks from 0.45): 4.21 → 4.45 / 7.56 → 7.64 / 11.47 → 11.48 dB; from 0.35:
 #: 4.45 / 7.71 / 11.49 (closer to the test song and to the +6-dB songs, 0.16-0.43).
 HIT_ENERGY = (0.40, 0.45)
-#: The level gauge (:func:`span_energy_share`) is read per span of this many seconds ...
-GAUGE_SPAN_SECONDS = 3.0
-#: ... and the quarter of the spans with the highest share is left out of its mean.  Why:
-#: tom-heavy songs with the drums 6 dB above the music read 0.38-0.46 over the whole song
-#: (the 0-dB range) because their toms ring through the 0.7-s median; per span they read
-#: 0.36-0.41 (seeds 1, 27, 28) — lower, not down to the +6-dB songs' 0.15-0.34: the toms
-#: ring all through those songs, not in a few bars.  Measured (signal-to-error ratio,
-#: seeds 1-6 and 23-28, both kits, 24 songs per ratio; docs/drums-full-song.md, eighteenth
-#: round): accompaniment 4.69 → 4.82 / 7.27 → 7.27 / 10.89 → 10.84 dB at +6 / 0 / -6 dB,
-#: all drums 11.28 → 11.41 / 7.86 → 7.86 / 5.49 → 5.44; the median of 2-s spans +0.01 at
-#: +6 dB, their lower quartile +0.13 / -0.09 / -0.08.
-GAUGE_TRIM = 0.25
 
 MODES = ("auto", True, False)
 
@@ -768,42 +755,6 @@ def energy_share(magnitude, sustained) -> float:
     if total <= 0:
         return 0.0
     return float(np.sum(np.minimum(sustained, magnitude) ** 2)) / total
-
-
-def span_energy_share(magnitude, sustained, span: int, *, trim: float = GAUGE_TRIM) -> float:
-    """:func:`energy_share` per span of ``span`` frames, the mean over spans without the
-    ``trim`` share of highest ones (none with fewer than 4 spans): the level gauge of
-    :func:`mask_weight`, :func:`sustain_seconds`, :func:`reattack_share` and :func:`hit_share`.
-
-    Why: one ratio over the whole song let a few bars of ringing tom fills raise it; the
-    spans are weighted alike, so a loud span does not count more than a quiet one.
-
-    Parameters
-    ----------
-    magnitude, sustained : ndarray, shape (..., n_frames)
-        Band magnitude and its sustained part (:func:`sustained_part`), frames last.
-    span : int >= 1
-        Frames per span; the spans are ``round(n_frames / span)`` (at least 1) equal slices.
-    trim : float in [0, 1)
-        Share of the spans with the highest energy share left out.
-
-    Returns
-    -------
-    float in [0, 1] (0 for silence; silent spans are skipped)
-    """
-    magnitude = np.asarray(magnitude, dtype=np.float64)
-    n = magnitude.shape[-1]
-    if n == 0:
-        return 0.0
-    bounds = np.linspace(0, n, max(1, int(round(n / max(1, int(span))))) + 1).astype(int)[:-1]
-    # per-frame sums first: cheap sums over the arrays the song mode has made anyway
-    held = np.add.reduceat(np.sum(np.minimum(sustained, magnitude).reshape(-1, n) ** 2, axis=0), bounds)
-    total = np.add.reduceat(np.sum(magnitude.reshape(-1, n) ** 2, axis=0), bounds)
-    shares = np.sort(held[total > 0] / total[total > 0])
-    if shares.size == 0:
-        return 0.0
-    drop = max(1, int(trim * shares.size)) if shares.size >= 4 and trim > 0 else 0
-    return float(np.mean(shares[:shares.size - drop]))
 
 
 def mask_weight(energy: float) -> float:

@@ -72,14 +72,13 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
-from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, GAUGE_SPAN_SECONDS,
-                                           NOTE_AHEAD_SECONDS, NOTE_HZ,
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
                                            NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
-                                           accompaniment_mode, attack_gains, decision_share,
+                                           accompaniment_mode, attack_gains, decision_share, energy_share,
                                            high_band_factors, hit_share, hit_weights, kick_hit_frames, mask_weight,
                                            median_frames, note_onsets_sustained, reattack_part, reattack_share,
-                                           span_energy_share, SpreadSustained, sustain_seconds, sustained_part,
-                                           tonal_share, use_accompaniment)
+                                           SpreadSustained, sustain_seconds, sustained_part, tonal_share,
+                                           use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
@@ -695,9 +694,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if use_accompaniment(accompaniment, tonal):
             # the accompaniment's weight in the masks and the median's length: the sustained
             # part holds the drums' own sustain too, which weighs more the louder the drums are
-            # the level gauge per 3-s span, its highest quarter left out: tom fills that ring
-            # through the 0.7-s median must not make loud drums read as a 0-dB song
-            energy = span_energy_share(Vb, sustained_bands, median_frames(sr, hop_length, GAUGE_SPAN_SECONDS))
+            energy = energy_share(Vb, sustained_bands)
             weight = mask_weight(energy)
             frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
             if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
