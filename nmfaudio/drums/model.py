@@ -130,7 +130,9 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
         padded = np.concatenate([[-np.inf], a, [-np.inf]])
         peaks = (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
         # a hit's frame and its neighbours: an onset can land a frame early or late
-        kept = np.convolve(peaks, np.ones(2 * reach + 1), mode="same") > 0
+        # the full convolution, centred by hand: mode="same" returns the kernel's length
+        # when it is the longer (a clip of one or two frames)
+        kept = np.convolve(peaks, np.ones(2 * reach + 1))[reach:reach + len(a)] > 0
         H[k][:, ~kept] = 0
     return H
 
