@@ -237,3 +237,25 @@ def test_a_song_of_a_few_frames_is_separated():
     total = sum(result.sources.values())
     assert np.max(np.abs(total - y)) <= 1e-4 * np.max(np.abs(y))
 
+
+def test_anchored_templates_are_kept_for_the_last_share_with_a_presence_test_too():
+    # _fit's docstring and stems.ANCHOR: the anchored templates are kept (their activations
+    # freed) for the last ANCHOR_RELEASE_SHARE of the iterations, whether or not a presence
+    # test splits the adapting iterations; the other templates still adapt there
+    V, P0 = _problem(seed=3)
+    max_iter = 20
+    release_at = max_iter - int(max_iter * stems.ANCHOR_RELEASE_SHARE)
+    for presence in ((), [(np.array([2]), 0.0)]):  # threshold 0: tested, never found absent
+
+        def run(stop=None, presence=presence):
+            return _fit(V, P0, beta=1.0, max_iter=max_iter, adapt=True, max_gain=P0 * np.float32(10.0), n_free=0,
+                        engine=None, rng=np.random.default_rng(0),
+                        callback=None if stop is None else (lambda i, loss: i >= stop), presence=presence,
+                        anchored=[(np.array([1]), 0.25)])
+
+        full, before = run(), run(stop=release_at)
+        assert full.n_iter == max_iter and before.n_iter == release_at
+        np.testing.assert_array_equal(full.P[:, 1], before.P[:, 1])
+        assert not np.allclose(full.P[:, 0], before.P[:, 0])
+        n_peaks = np.count_nonzero(full.H[1, 0] > 0.25 * full.H[1, 0].max())
+        assert np.count_nonzero(full.H[1, 0]) > n_peaks  # the anchored activations were freed
