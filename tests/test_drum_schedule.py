@@ -259,3 +259,24 @@ def test_anchored_templates_are_kept_for_the_last_share_with_a_presence_test_too
         assert not np.allclose(full.P[:, 0], before.P[:, 0])
         n_peaks = np.count_nonzero(full.H[1, 0] > 0.25 * full.H[1, 0].max())
         assert np.count_nonzero(full.H[1, 0]) > n_peaks  # the anchored activations were freed
+
+
+def test_guides_only_in_drum_recordings_with_adapting_templates(monkeypatch):
+    # stems.GUIDE_LABELS (and the docs): a user's kick and snare are guided in drum
+    # recordings only; with adapt=False there are no fixed first iterations to guide
+    import nmfaudio
+    from nmfaudio.drums import separation
+    from nmfaudio.drums.templates import default_templates
+
+    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y = y[..., : 2 * sr]
+    seen, original = [], separation._fit
+    monkeypatch.setattr(separation, "_fit", lambda *a, guides=None, **k: seen.append(guides) or original(
+        *a, guides=guides, **k))
+    nmfaudio.separate_drums(y, sr, templates=default_templates().select(["kick", "snare", "hihat"]),
+                            accompaniment=True, random_state=0)
+    assert seen == [None]  # a song: not guided
+    V, P0, guide, _ = _guided_problem(5)
+    fixed = [_fit(V, P0, beta=1.0, max_iter=20, adapt=False, max_gain=None, n_free=0, engine=None,
+                  rng=np.random.default_rng(0), callback=None, guides=guides) for guides in (None, (guide, [0]))]
+    np.testing.assert_array_equal(fixed[0].H, fixed[1].H)  # adapt=False: the guide plays no part
