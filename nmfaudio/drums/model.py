@@ -130,7 +130,9 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
         padded = np.concatenate([[-np.inf], a, [-np.inf]])
         peaks = (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
         # a hit's frame and its neighbours: an onset can land a frame early or late
-        kept = np.convolve(peaks, np.ones(2 * reach + 1), mode="same") > 0
+        # the full convolution, centred by hand: mode="same" returns the kernel's length
+        # when it is the longer (a clip of one or two frames)
+        kept = np.convolve(peaks, np.ones(2 * reach + 1))[reach:reach + len(a)] > 0
         H[k][:, ~kept] = 0
     return H
 
@@ -172,24 +174,33 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     n_test = int(max_iter * PRESENCE_AT_SHARE) if presence and adapt else max_iter
     stages = [n for n in (min(max(n_test, n_fixed), max_iter) - n_fixed, max_iter - max(n_test, n_fixed)) if n > 0]
     stages = stages or [0]  # max_iter = 0: one run without iterations still gives the starting H
+    # the anchored templates are kept from release_at on, across the presence test's split
+    release_at = max_iter - int(max_iter * ANCHOR_RELEASE_SHARE)
+    anchoring = bool(anchored) and adapt and H is not None and n_fixed < release_at < max_iter
+    begin = n_fixed  # the stage's first iteration
     for stage, n_stage in enumerate(stages):
         if stopped:
             break
+        end = begin + n_stage
         if stage:  # the presence test: absent groups' activations to zero for the last iterations
             H = H.copy()
+            if anchoring and begin == release_at:  # freed first: the presence test may zero them again
+                H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
             for position, (parts, threshold) in enumerate(presence):
                 if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
                     H[np.asarray(parts, dtype=int)] = 0
                     absent.append(position)
-        runs, start = [(n_stage, not adapt)], None
-        n_release = int(max_iter * ANCHOR_RELEASE_SHARE)
-        if anchored and adapt and stage == 0 and H is not None and 0 < n_release < n_stage:
-            # templates that learn from their own hits only, then kept while their
-            # activations move freely again (nmfaudio.drums.stems.ANCHOR)
-            start, fixed = H, np.concatenate([np.asarray(parts, dtype=int) for parts, _ in anchored])
-            for parts, level in anchored:
-                H = anchor_activations(H, parts, level)
-            runs = [(n_stage - n_release, False), (n_release, fixed)]
+        runs = [(n_stage, not adapt)]
+        if anchoring:
+            if not stage:
+                # templates that learn from their own hits only, then kept while their
+                # activations move freely again (nmfaudio.drums.stems.ANCHOR)
+                start, fixed = H, np.concatenate([np.asarray(parts, dtype=int) for parts, _ in anchored])
+                for parts, level in anchored:
+                    H = anchor_activations(H, parts, level)
+            runs = [(n, fix_P) for n, fix_P in ((min(end, release_at) - begin, False),
+                                                (end - max(begin, release_at), fixed)) if n > 0]
+        begin = end
         for run, (n_run, fix_P) in enumerate(runs):
             if stopped:
                 break

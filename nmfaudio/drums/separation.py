@@ -30,9 +30,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 
    The first fifth of the iterations keep every template fixed (only the activations
    move; :data:`nmfaudio.drums.stems.FIXED_FIRST_SHARE`), so each drum's hits are found
-   by its one-shot template before the templates adapt (with a user's own kick and snare
-   templates, the bundled ones play beside them in those iterations and hand their hits
-   over: :data:`nmfaudio.drums.stems.GUIDE_LABELS`).  In drum recordings (not in
+   by its one-shot template before the templates adapt (in drum recordings, with a user's
+   own kick and snare templates, the bundled ones play beside them in those iterations
+   and hand their hits over: :data:`nmfaudio.drums.stems.GUIDE_LABELS`).  In drum recordings (not in
    song mode) the toms are tested after four fifths of the iterations
    (:data:`nmfaudio.drums.stems.PRESENCE`, :func:`nmfaudio.drums.model.dominance`):
    toms that never explain their own band get zero activations for the rest, so a

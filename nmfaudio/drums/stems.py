@@ -62,7 +62,8 @@ ANCHOR = {"snare": 0.25}
 #: Share of the iterations at the end that free the anchored classes' activations again,
 #: their templates fixed (see ``ANCHOR``).
 ANCHOR_RELEASE_SHARE = 0.2
-#: A user's own templates (not the bundled ones): during those fixed first iterations the
+#: A user's own templates (not the bundled ones), in drum recordings (not in a song, not
+#: with ``adapt=False``: not measured there): during those fixed first iterations the
 #: bundled template of each of these labels plays beside the user's one of the same label,
 #: and its activations then join the user's, which alone adapts — so one-shots that match
 #: the recording badly (a kit whose "kick" is a tom) do not place the hits alone.  The hats
