@@ -178,6 +178,10 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     release_at = max_iter - int(max_iter * ANCHOR_RELEASE_SHARE)
     anchoring = bool(anchored) and adapt and H is not None and n_fixed < release_at < max_iter
     begin = n_fixed  # the stage's first iteration
+
+    def release(H):  # in place: the anchored activations start again from the fixed iterations' where zeroed
+        H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
+
     for stage, n_stage in enumerate(stages):
         if stopped:
             break
@@ -185,7 +189,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
         if stage:  # the presence test: absent groups' activations to zero for the last iterations
             H = H.copy()
             if anchoring and begin == release_at:  # freed first: the presence test may zero them again
-                H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
+                release(H)
             for position, (parts, threshold) in enumerate(presence):
                 if dominance(V.sum(axis=1), P, H.sum(axis=1), parts) < threshold:
                     H[np.asarray(parts, dtype=int)] = 0
@@ -204,9 +208,9 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
         for run, (n_run, fix_P) in enumerate(runs):
             if stopped:
                 break
-            if run:  # the anchored activations start again from the fixed iterations' where zeroed
+            if run:
                 H = H.copy()
-                H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
+                release(H)
             offset = len(loss) - 1 if loss else 0
 
             def adapt_callback(iteration, value, offset=offset):

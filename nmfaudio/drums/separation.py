@@ -747,14 +747,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
     # recordings only (not measured on songs, where the music fills the toms' band), unless
     # the user keeps every class (presence_test=False)
+    def parts_of(cls):  # the kit's templates of a class (indices into K)
+        return np.flatnonzero([class_of(label) == cls for label in kit.classes])
+
     tested = [] if sustained is not None or not presence_test else [
-        (cls, parts, threshold) for cls, threshold in PRESENCE.items()
-        if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
+        (cls, parts, threshold) for cls, threshold in PRESENCE.items() if (parts := parts_of(cls)).size]
     # in a song, the snare's template adapts from its own hits only (stems.ANCHOR): with the
     # kick on its every hit it learned the music's chord onsets instead
     anchored = [] if sustained is None else [
-        (parts, level) for cls, level in ANCHOR.items()
-        if (parts := np.flatnonzero([class_of(label) == cls for label in kit.classes])).size]
+        (parts, level) for cls, level in ANCHOR.items() if (parts := parts_of(cls)).size]
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
                max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
                presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored,
@@ -807,7 +808,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # the residual's already, and must not move into a requested stem); with adapted
     # templates only, as the toms' test (fixed ones are the kit's, not the song's: the
     # bundled hats hold 0.82 of their model above 5 kHz in any song)
-    hats = np.flatnonzero([class_of(label) == "hihat" for label in kit.classes])
+    hats = parts_of("hihat")
     no_hats = (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes
                and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
     if no_hats:
