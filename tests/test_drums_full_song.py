@@ -916,3 +916,43 @@ def test_a_snare_always_with_the_kick_keeps_its_stem_in_a_song(monkeypatch):
     # a drum recording is not anchored (there it cost the tuning performances' snare)
     separate_drums((kick + snare + hat).astype(np.float32), SR, random_state=0, accompaniment=False)
     assert len(calls) == 1
+
+
+def test_ring_envelope_is_the_decaying_maximum_of_its_starts():
+    from nmfaudio.drums.cymbal_ring import ring_envelope
+
+    rng = np.random.default_rng(0)
+    start = rng.random((3, 2, 400)) * (rng.random((3, 2, 400)) < 0.05)  # sparse hits
+    ratio = np.array([0.9, 0.97, 0.995])
+    expected = np.zeros_like(start)
+    for t in range(start.shape[2]):  # the recurrence it stands for
+        expected[:, :, t] = np.maximum(start[:, :, t], ratio[:, None] * (expected[:, :, t - 1] if t else 0))
+    np.testing.assert_allclose(ring_envelope(start, ratio), expected, rtol=1e-5, atol=1e-30)
+    with pytest.raises(ValueError, match="ratio"):
+        ring_envelope(start, np.array([0.9, 1.0, 0.5]))
+
+
+def test_cymbal_ring_rings_above_ring_hz_for_loud_cymbals_only():
+    from nmfaudio.drums.cymbal_ring import RING_HZ, RING_SECONDS, cymbal_ring
+
+    band_low_hz = np.array([100.0, 1000.0, 3000.0, 6000.0, 10000.0])
+    F, N, fps = len(band_low_hz), 300, 86.0
+    P = np.zeros((F, 2, 4), np.float32)
+    P[:, 0, :2] = 1.0  # part 0: a kick-like template (every band)
+    P[:, 1, :] = np.array([1.0, 0.5, 0.25, 0.125])  # part 1: the cymbal
+    H = np.zeros((2, 1, N), np.float32)
+    H[1, 0, 50] = 1.0  # one crash
+    H[1, 0, 120] = 0.2  # a small activation: starts no ring of its own (RING_PEAK)
+    V = np.full((F, 1, N), 0.2, np.float32)
+    V[:, 0, 50:54] += P[:, 1]
+    sustained = np.full((F, 1, N), 0.1, np.float32)
+    ring = cymbal_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps)
+    assert ring.shape == V.shape
+    assert np.all(ring[band_low_hz < RING_HZ] == 0) and np.all(ring[band_low_hz >= RING_HZ, :, 50] > 0)
+    assert np.all(ring[:, :, :50] == 0)  # nothing before the hit
+    # after the template, 60 dB in RING_SECONDS (to float32 rounding)
+    decay = ring[band_low_hz >= RING_HZ, 0, 200] / ring[band_low_hz >= RING_HZ, 0, 100]
+    np.testing.assert_allclose(decay, 10 ** (-3 * 100 / (RING_SECONDS * fps)), rtol=1e-4)
+    assert cymbal_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps, share=0) is None
+    # quiet cymbals (their model a small share of the band magnitude above RING_HZ): no ring
+    assert cymbal_ring(P, H, [1], [0, 1], V * 20, sustained, band_low_hz, frames_per_second=fps) is None

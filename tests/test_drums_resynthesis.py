@@ -161,3 +161,32 @@ def test_spatial_update_scaled_bins_keep_their_shares():
     _spatial_update(S, pairs, 5)
     np.testing.assert_allclose(S / S.sum(axis=1, keepdims=True), wide / wide.sum(axis=1, keepdims=True),
                                rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_ring_moves_its_part_of_the_residuals_model_as_the_whole_array_chain(channels):
+    # ring=(d, part): min(part, residual's model) moves from the residual's model to
+    # output d's, a few frames at a time as on whole arrays (nmfaudio.drums.cymbal_ring)
+    from nmfaudio.drums.accompaniment import SpreadSustained
+
+    rng = np.random.default_rng(2)
+    n_fft, hop = 512, 128
+    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    C, F, N = X.shape
+    magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N), each channel frame-major
+    sustained = rng.random((F, C, N)).astype(np.float32)
+    ring = (rng.random((F, C, N)) * 3).astype(np.float32)
+    part = SpreadSustained(magnitude, magnitude.copy(), ring, np.ones(F, int))  # one bin per band
+    S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
+    S[-1] += sustained.transpose(1, 0, 2)
+    moved = np.minimum(part.frames(0, 0, N).T if C == 1 else
+                       np.stack([part.frames(c, 0, N).T for c in range(C)]), S[-1])
+    assert 0 < moved.sum() < S[-1].sum()  # a case where the ring takes part of the residual, not all
+    S[-1] -= moved
+    S[1] += moved
+    M = masks.spectrogram_masks(S, power=1.5)
+    expected = spectrum.istft(M[:2] * X[None], n_fft=n_fft, hop_length=hop, length=y.shape[-1])
+    out = np.full((2, C, y.shape[-1]), np.nan, np.float32)
+    masked_stems(X, [convolutive_factors(P, H) for P, H in factors], out, mask_power=1.5, n_fft=n_fft,
+                 hop_length=hop, sustained=sustained, ring=(1, part))
+    np.testing.assert_allclose(out, expected, atol=2e-6 * np.abs(y).max())

@@ -35,7 +35,7 @@ CHUNK_FRAMES = 16
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW, spatial: int = 0) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0, ring=None) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -64,6 +64,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     spatial : int >= 0, default 0
         Multichannel: per-bin updates of the outputs' models by the channels' level
         ratio (:func:`_spatial_update`) before the masks; 0: none.
+    ring : tuple (int, SpreadSustained), optional
+        ``(d, part)``: at each bin ``min(part, the residual's model)`` moves from the
+        residual's model to drum output d's (the cymbals' ring,
+        :mod:`nmfaudio.drums.cymbal_ring`); only with a modelled residual.
 
     Returns
     -------
@@ -110,8 +114,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
         model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
         masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
-        spread = None if sustained is None or isinstance(sustained, np.ndarray) else np.empty(CHUNK_FRAMES * F,
-                                                                                              np.float32)
+        spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and ring is None
+                  else np.empty(CHUNK_FRAMES * F, np.float32))
         own = {c: out[:, c, own0:own1] for c in channels}
         for c in channels:
             own[c][...] = 0  # the overlap-add adds
@@ -131,6 +135,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                         S[D] += sustained[:, c, t0:t1].T
                     else:
                         S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                if ring is not None and len(outputs) > D:  # the part of the residual's model the ring explains
+                    moved = ring[1].frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                    np.minimum(moved, S[D], out=moved)
+                    S[D] -= moved
+                    S[ring[0]] += moved
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
                 # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64

@@ -74,6 +74,7 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
+from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
                                            NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
@@ -711,6 +712,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             fit_share, mask_share = high_band_factors(band_low_hz)
             # at full resolution only a few frames at a time, by the resynthesis threads
             sustained = SpreadSustained(magnitude, Vb, sustained_bands * mask_share[:, None, None], widths, weight)
+            mask_bands = sustained_bands  # the masks' sustained part before its weight and high-band factor
             fitted_out = sustained_bands
             reattack = reattack_share(energy)
             hits = hit_share(energy)  # the masks' hit levels and short notes: from a lower level
@@ -795,12 +797,20 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # lowest level on (scaled by the share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
         drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
-        sustained = SpreadSustained(
-            magnitude, band_magnitude,
-            note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                  frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames,
-                                  ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
-            * mask_share[:, None, None], widths, weight)
+        mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
+                                           frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames,
+                                           ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
+        sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
+    # song mode with loud drums and loud cymbals: the cymbals' ring under the sustained level
+    # goes from the accompaniment's model to the cymbals stem, from RING_HZ on
+    # (nmfaudio.drums.cymbal_ring); the fit and the reported activations are unchanged
+    ring = None
+    if sustained is not None and "cymbals" in classes:
+        drum_parts = np.flatnonzero([class_of(label) not in RESIDUAL_CLASSES for label in kit.classes])
+        ring_bands = cymbal_ring(fit.P, H_masks, parts_of("cymbals"), drum_parts, band_magnitude, mask_bands,
+                                 band_low_hz, frames_per_second=sr / hop_length, share=ring_share(energy))
+        if ring_bands is not None:
+            ring = (classes.index("cymbals"), SpreadSustained(magnitude, band_magnitude, ring_bands, widths))
 
     # song mode at 44.1 kHz and up: hat parts whose model lies mostly below 5 kHz took a
     # guitar, the snare or a ride, not hats (nmfaudio.drums.hat_presence): left out of the
@@ -878,7 +888,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
+                                     sustained=sustained, ring=ring, spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
