@@ -22,11 +22,13 @@ from nmfaudio.nmf import convolutive_model
 __all__ = ["RING_ENERGY", "RING_HZ", "RING_LOUD", "RING_PEAK", "RING_SECONDS", "cymbal_ring", "ring_envelope",
            "ring_share"]
 
-#: The ring is moved from this frequency (Hz) on.  From 2 kHz the accompaniment lost
-#: (+6 dB, seeds 23-28: 4.23 against 4.32 dB SNR from 3 kHz; from 4 kHz 4.16).
+#: The ring is moved from this frequency (Hz) on.  Lower, the music is loud (+6 dB, seeds
+#: 23-28, the accompaniment's SNR: from 2 kHz 4.23 against 4.32 from 3 kHz; the ring out
+#: of the sustained part only: from 1 / 2 / 3 / 4 kHz 4.25 / 4.25 / 4.29 / 4.16).
 RING_HZ = 3000.0
-#: The ring's decay: 60 dB in this many seconds (1 / 2 / 4 s: 4.24 / 4.28 / 4.31 dB, the
-#: kit templates' own last-frame ratios per band, noisy: 4.29).
+#: The ring's decay: 60 dB in this many seconds (the same measure, the ring out of the
+#: sustained part: 1 / 2 / 4 s 4.24 / 4.28 / 4.31 dB; the kit templates' own last-frame
+#: ratios per band, noisy: 4.29).
 RING_SECONDS = 4.0
 #: Only hits whose activation reaches this share of the part's largest start a ring:
 #: small activations are often music the cymbal templates took.
