@@ -48,6 +48,21 @@ ones 22 → 20 of 456.  The hat part's tighter level bound (ride false-positive 
 rejects a FluidR3 Standard halftime groove whose crashes' wash passed the loose gate
 (4.6 dB), with the same rides found.
 
+**The third cue.** Both gates need gaps that count, and a ride's ring re-fires 70-90 ms
+after each stroke, 15-18 dB under it — a weaker hat peak that splits the gap — or wanders
+from gap to gap.  Where neither gate holds, the closed hat part's hits are judged one by
+one (:func:`hit_ring_share`): does the band, when the hit's ring ends (the next hit, or
+an unaccented one past the re-firing), still hold the hit's own partials, not far under
+it?  A ride's stroke does; a closed hat has died (the band holds the floor, a crash's
+wash or an open hat's noise, of other fine structure).  At least :data:`HIT_RING_SHARE`
+of the hits ringing make a ride — only for a kit with a ride part, as measured.
+Measured on the tuning material (docs/transcription.md, ride-gap round): ride patterns
+found 94 → 101 of 150 and 31 → 34 of the ride-hits round's 60, regular recordings taken
+for a ride unchanged (5 of 378 Hydrogen, 7 of 63 FluidR3 Standard, 11 of 264 kick /
+snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Held out:
+every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
+of 60 taken for a ride.
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above, in drum recordings only; False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
@@ -153,8 +168,9 @@ HAT_LOOSE_DB = 4.25
 #: HIT_RING_SHARE of the measured hits (at least MIN_GAPS of them) ring.  It judges the
 #: recordings whose gaps split or wander (the gate needs no gap, and no gap to gap
 #: steadiness).  Measured (docs/transcription.md, ride-gap round): the share is at most
-#: 0.33 on the 441 regular Hydrogen and FluidR3 Standard grooves no other gate takes for a
-#: ride, 0.40-0.81 on the 7 + 3 rides (BJA-Pacific, GMRockKit, The Black Pearl) it finds.
+#: 0.33 on the 429 regular Hydrogen and FluidR3 Standard grooves no other gate takes for a
+#: ride (0.25 on 253 kick/snare/hi-hat-only ones), 0.40-0.81 on the 10 rides it finds
+#: (BJA-Pacific, GMRockKit, The Black Pearl).
 HIT_RING_CORR = 0.4
 HIT_RING_DB = -10.0
 HIT_RING_SHARE = 0.4
