@@ -11,7 +11,7 @@ import soundfile as sf
 from scipy.signal import butter, sosfilt
 
 from nmfaudio import separate_drums
-from nmfaudio.drums import model
+from nmfaudio.drums import default_templates, model
 from nmfaudio.nmf import convolutive_model
 from nmfaudio.drums.cymbal_ring import RING_DB, cymbal_rings, ring_level_db
 
@@ -133,6 +133,7 @@ def test_own_templates_without_a_ringing_cymbal_leave_the_cymbals_out(own_kit):
     assert np.max(np.abs(sum(result.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
     # the bundled templates are not changed by the test, nor is presence_test=False
     assert "cymbals" not in separate_drums(mix, sr, random_state=0).absent
+    assert "cymbals" not in separate_drums(mix, sr, templates=default_templates(), random_state=0).absent
     assert "cymbals" not in separate_drums(mix, sr, templates=folder, random_state=0, presence_test=False).absent
 
 
