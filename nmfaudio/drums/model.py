@@ -138,7 +138,7 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
 
 
 def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=(),
-         anchored=(), guides=None, free_first=None) -> _Fit:
+         anchored=(), guides=None) -> _Fit:
     """Fit the drums (the engine's NMFD, :func:`nmfaudio.nmf.factorize_convolutive`) to
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
@@ -153,8 +153,7 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     stops the fit before that: the returned activations are never the cut ones).  ``guides``: (templates
     (F, G, T), targets (G,) indices into K) that play beside P0 in the fixed first
     iterations only, their activations then added to their target's (see
-    nmfaudio.drums.stems.GUIDE_LABELS).  ``free_first``: bool (K,), templates that adapt
-    (within ``max_gain``) in those fixed first iterations too (nmfaudio.drums.stems.UNRUNG_FREE)."""
+    nmfaudio.drums.stems.GUIDE_LABELS)."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each
     # drum's hits are found by its one-shot template before any template may adapt
@@ -163,17 +162,9 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     if n_fixed:
         guided = guides is not None and guides[0].shape[1] > 0
         K = P0.shape[1]
-        fix_first, cap_first = True, None
-        if free_first is not None and np.any(free_first):  # some templates adapt from the start
-            fix_first = np.concatenate([~np.asarray(free_first, dtype=bool),
-                                        np.ones(guides[0].shape[1] if guided else 0, bool)])
-            cap_first = np.concatenate([max_gain, guides[0]], axis=1) if guided else max_gain
         first = factorize_convolutive(V, np.concatenate([P0, guides[0]], axis=1) if guided else P0, beta=beta,
-                                      fix_P=fix_first, cap=cap_first, max_iter=n_fixed, tol=0, random_state=rng,
-                                      callback=callback)
+                                      fix_P=True, max_iter=n_fixed, tol=0, random_state=rng, callback=callback)
         H0, loss, done, stopped = first.H, list(first.loss), first.n_iter, first.stop_reason == "callback"
-        if fix_first is not True:  # the templates adapted so far go on from there
-            P0 = first.P[:, :K]
         if guided:  # the guides' hits are their targets' from now on
             H0 = H0[:K].copy()
             np.add.at(H0, np.asarray(guides[1], dtype=int), first.H[K:])
@@ -258,40 +249,6 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
         W_free, H_free = free.W_free, free.H_free.reshape(n_free, C * N)
         loss += list(free.loss[1:])
     return _Fit(P, H, W_free, H_free, loss, len(loss) - 1, stopped, tuple(absent))
-
-
-def _fit_leaving_out(V, P0, left_out, *, max_gain, presence=(), guides=None, free_first=None, fit=None,
-                     **kwargs) -> _Fit:
-    """:func:`_fit` (or ``fit``, a function with its signature) without the templates
-    ``left_out`` (indices into K): they are not modelled at all, their activations zero
-    and their templates their start in the result (nmfaudio.drums.stems.UNRUNG_ABSENT).
-    The other arguments as :func:`_fit`'s, with indices into the whole K."""
-    fit_function = fit or _fit
-    K = P0.shape[1]
-    keep = np.setdiff1d(np.arange(K), np.asarray(left_out, dtype=int))
-    if keep.size == K:
-        return fit_function(V, P0, max_gain=max_gain, presence=presence, guides=guides, free_first=free_first,
-                            **kwargs)
-    new = np.full(K, -1)
-    new[keep] = np.arange(keep.size)
-
-    def remap(parts):
-        return new[np.asarray(parts, dtype=int)][new[np.asarray(parts, dtype=int)] >= 0]
-
-    tested = [(position, remap(parts), threshold) for position, (parts, threshold) in enumerate(presence)]
-    tested = [t for t in tested if t[1].size]
-    if guides is not None:
-        targets = new[np.asarray(guides[1], dtype=int)]
-        guides = (guides[0][:, targets >= 0], targets[targets >= 0])
-    fitted = fit_function(V, P0[:, keep], max_gain=None if max_gain is None else max_gain[:, keep],
-                          presence=[(parts, threshold) for _, parts, threshold in tested], guides=guides,
-                          free_first=None if free_first is None else np.asarray(free_first)[keep], **kwargs)
-    P = P0.copy()
-    P[:, keep] = fitted.P
-    H = np.zeros((K,) + fitted.H.shape[1:], fitted.H.dtype)
-    H[keep] = fitted.H
-    return _Fit(P, H, fitted.W_free, fitted.H_free, fitted.loss, fitted.n_iter, fitted.stopped,
-                tuple(tested[i][0] for i in fitted.absent))
 
 
 def _residual_nmf(R, n_free, *, engine, n_iter, rng):

@@ -82,12 +82,10 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
                                            SpreadSustained, sustain_seconds, sustained_part, tonal_share,
                                            use_accompaniment)
 from nmfaudio.drums import model as drum_model
-from nmfaudio.drums.cymbal_ring import cymbal_rings
-from nmfaudio.drums.model import _band_edges, _fit, _fit_leaving_out, channel_gains
+from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, UNRUNG_ABSENT,
-                                  UNRUNG_FREE, adapt_limits_db,
+from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db,
                                   low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, floor_decay, trim_support)
@@ -540,12 +538,6 @@ def separate_drums(
     guides = default_templates().select(guided).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if guided else None
     guided = [label for label in guided if not _same_template(kit.select([label]).P, guides.select([label]).P)]
     guides = guides.select(guided) if guided else None
-    # a user's own templates (stems.UNRUNG_FREE): neither borrowed nor the bundled ones passed as templates=
-    own = ()
-    if templates is not None:
-        bundled = default_templates().convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
-        own = tuple(label for label in kit.classes if class_of(label) not in borrowed and not (
-            label in bundled.classes and _same_template(kit.select([label]).P, bundled.select([label]).P)))
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -554,7 +546,7 @@ def separate_drums(
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, own=own)
+                         guides=guides)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -686,7 +678,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None, own=()) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -773,19 +765,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # kick on its every hit it learned the music's chord onsets instead
     anchored = [] if sustained is None else [
         (parts, level) for cls, level in ANCHOR.items() if (parts := parts_of(cls)).size]
-    # a user's own templates in a recording where no cymbal rings (stems.UNRUNG_FREE, UNRUNG_ABSENT)
-    unrung = (sustained is None and presence_test and adapt and bool(own) and not cymbal_rings(y, sr))
-    free_first = np.asarray([unrung and label in own and label in UNRUNG_FREE for label in kit.classes])
-    left_out = [cls for cls in UNRUNG_ABSENT if unrung and parts_of(cls).size]
-    fit_options = dict(beta=beta, max_iter=max_iter, adapt=adapt, max_gain=max_gain, n_free=n_free, engine=engine,
-                       rng=rng, callback=callback, presence=[(parts, threshold) for _, parts, threshold in tested],
-                       anchored=anchored, guides=band_guides)
-    if free_first.any():
-        fit_options["free_first"] = free_first
-    V_fit = Vb.sum(axis=1, keepdims=True) if summed else Vb
-    fit = (_fit_leaving_out(V_fit, Pb0, np.concatenate([parts_of(cls) for cls in left_out]), fit=_fit,
-                            **fit_options) if left_out else _fit(V_fit, Pb0, **fit_options))
-    judged_absent = {tested[position][0] for position in fit.absent} | set(left_out)  # by class
+    fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
+               max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
+               presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored,
+               guides=band_guides)
+    judged_absent = {tested[position][0] for position in fit.absent}  # the fit's own outcome, by class
     if summed:
         gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)
         K = fit.H.shape[0]

@@ -18,7 +18,7 @@ from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "GUIDE_LABELS", "LOW_ADAPT",
-           "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES", "UNRUNG_ABSENT", "UNRUNG_FREE",
+           "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
            "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
@@ -73,16 +73,6 @@ ANCHOR_RELEASE_SHARE = 0.2
 #: 14.49 -> 14.69; performances with toms and cymbals on a kit's own one-shots mean3 10.69
 #: -> 10.74, toms 8.82 -> 9.31, hi-hat 2.26 -> 2.29.  The bundled templates are unchanged.
 GUIDE_LABELS = ("kick", "snare")
-#: A user's own templates (not the bundled ones), in drum recordings (not in a song, not with
-#: ``adapt=False`` or ``presence_test=False``), when no cymbal rings in the recording
-#: (:func:`nmfaudio.drums.cymbal_ring.cymbal_rings`): the own templates of these labels
-#: adapt from the first iteration (not after the fixed ones), and the classes of
-#: ``UNRUNG_ABSENT`` are not modelled (``result.absent`` names them).  Why: one-shots unlike
-#: the recorded hats, held fixed, place the hat's hits badly, and the borrowed cymbals take
-#: the hats; where cymbals play, a free hat takes them instead (sixteenth round), so only
-#: where none rings.  Measured: docs/drums-five-stems.md, seventeenth round.
-UNRUNG_FREE = ("hihat",)
-UNRUNG_ABSENT = ("cymbals",)
 #: Classes tested for presence in drum recordings (not in song mode), with the smallest
 #: *dominance* (:func:`nmfaudio.drums.model.dominance`: the largest share the class's
 #: parts hold of the model in their own spectrum, over the frames where that spectrum is
