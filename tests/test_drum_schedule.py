@@ -1,6 +1,8 @@
 """The drum fit's schedule: the first share of the iterations with every template fixed
 (nmfaudio.drums.stems.FIXED_FIRST_SHARE), then the templates adapt within their caps."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -140,6 +142,23 @@ def test_anchored_templates_are_kept_for_the_release_and_the_loss_is_counted_onc
     assert not np.allclose(fit.P[:, 1], plain.P[:, 1])  # anchoring changed what it learned
 
 
+def test_a_fit_stopped_while_anchored_gives_back_the_freed_activations():
+    # stopped by the callback inside the anchored stretch (after the fixed iterations,
+    # before the release), the anchored template's activations are not left cut to its
+    # peaks: they are freed as the release would free them
+    V, P0 = _problem(seed=3)
+    n_fixed = int(20 * stems.FIXED_FIRST_SHARE)
+    stop_at = n_fixed + 3
+    assert stop_at < 20 - int(20 * stems.ANCHOR_RELEASE_SHARE)  # inside the anchored stretch
+    fit = _fit(V, P0, beta=1.0, max_iter=20, adapt=True, max_gain=P0 * np.float32(10.0), n_free=0, engine=None,
+               rng=np.random.default_rng(0), callback=lambda i, loss: i >= stop_at,
+               anchored=[(np.array([1]), 0.25)])
+    assert fit.stopped and fit.n_iter == stop_at
+    # freed: active in every frame, as after the fixed iterations (cut, 24 of 80 frames here)
+    assert np.count_nonzero(fit.H[1, 0]) == V.shape[2]
+    assert np.all(np.isfinite(fit.H)) and fit.H.min() >= 0
+
+
 def _guided_problem(seed, F=32, T=2, N=160):
     """Three drums; the first one's starting template a mismatched one-shot (an unrelated
     spectrum), its true template the guide (as the bundled kick guides a user's tom-like one)."""
@@ -203,12 +222,17 @@ def test_guides_only_for_a_users_kick_and_snare_and_the_stems_still_add_up():
 
     separation._fit = spy
     try:
-        nmfaudio.separate_drums(y, sr, random_state=0)
+        plain = nmfaudio.separate_drums(y, sr, random_state=0)
+        bundled = nmfaudio.separate_drums(y, sr, templates=default_templates(), random_state=0)
         user = default_templates().select(["kick", "snare", "hihat"])
+        user = dataclasses.replace(user, P=user.P[:, :, ::-1].copy())  # one-shots unlike the bundled ones
         result = nmfaudio.separate_drums(y, sr, templates=user, random_state=0)
     finally:
         separation._fit = original
-    assert seen == [None, len(stems.GUIDE_LABELS)]
+    # the bundled kit passed as templates= is not guided by itself: the default's stems (float rounding)
+    assert seen == [None, None, len(stems.GUIDE_LABELS)]
+    for name, source in plain.sources.items():
+        np.testing.assert_allclose(bundled.sources[name], source, atol=1e-6 * np.max(np.abs(y)))
     total = sum(result.sources.values())
     assert np.max(np.abs(total - y)) <= 1e-4 * np.max(np.abs(y))
 

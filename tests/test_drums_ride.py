@@ -92,6 +92,59 @@ def test_stroke_weights_keep_the_hat_at_the_snare_hits():
                                    n_fft=N_FFT, hop_length=HOP).any()
 
 
+def _refiring(strokes):
+    """The hat part's activation of a ride whose ring re-fires: a peak 16 dB under each
+    stroke 4 frames (93 ms) after it, as the ride's ring does 70-90 ms after a stroke."""
+    frames = np.sort(np.concatenate([strokes, strokes + 4]))
+    return _activation(frames, np.where(np.isin(frames, strokes), 1.0, 10 ** (-16 / 20)))
+
+
+def same_hat_band(seed=0):
+    """Closed hats of one sample: the same fine spectrum at every hit (a sample kit's),
+    gone within three frames, over fresh noise: (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    spectrum = rng.lognormal(0, 1, BINS)
+    magnitude = 0.01 * rng.random((BINS, N_FRAMES))
+    for s in _strokes():
+        for k in range(4):
+            magnitude[:, s + k] += spectrum * np.exp(-2.0 * k)
+    return magnitude
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_ride_whose_ring_refires_is_found_by_its_hits_ringing_on(seed):
+    """The ride's re-firing ring splits every gap (SPLIT_DB), so the gaps' cue cannot
+    judge it; each stroke still rings with its own partials at the next one, 7-8 dB
+    down: the third cue takes every measured hit (share ≥ 0.9), and none of the
+    closed hats' — fresh noise or one sample's spectrum at every hit — whose band has
+    fallen to the floor by then (share ≤ 0.1)."""
+    hat = _refiring(_strokes())
+    assert ride._gap_cue(ride_band(seed), hat, *GRID) is None
+    assert ride.hit_ring_share(ride_band(seed), hat, *GRID) >= 0.9
+    assert ride.hit_ring_share(hats_band(seed), hat, *GRID) <= 0.1
+    assert ride.hit_ring_share(same_hat_band(seed), hat, *GRID) <= 0.1
+    # too few hits to judge: no share
+    assert ride.hit_ring_share(ride_band(seed), _refiring(_strokes()[:3]), *GRID) is None
+
+
+def test_the_third_cue_moves_the_strokes_only_with_the_kits_ride_part():
+    """stroke_weights takes the third cue (HIT_RING_SHARE) when a model is given (the
+    kit has a ride part, as where it was measured); without one the strict gate alone
+    judges, and the re-firing ride is not moved."""
+    magnitude = np.zeros((N_FFT // 2 + 1, 1, N_FRAMES))
+    freqs = np.arange(N_FFT // 2 + 1) * SR / N_FFT
+    band = np.flatnonzero((freqs >= ride.RIDE_BAND_HZ[0]) & (freqs < ride.RIDE_BAND_HZ[1]))
+    magnitude[band, 0] = ride_band()[:band.size]
+    hat, snare = _refiring(_strokes()), np.zeros(N_FRAMES)
+    # the second cue is never asked here (no gap counts): any model of the right shapes
+    model = (np.ones((N_FFT // 2 + 1, 2, 1)), np.ones((2, N_FRAMES)), 1)
+    kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    assert np.all(ride.stroke_weights(magnitude, hat, snare, model=model, **kw) == 1)
+    assert not ride.stroke_weights(magnitude, hat, snare, **kw).any()
+    magnitude[band, 0] = same_hat_band()[:band.size]
+    assert not ride.stroke_weights(magnitude, hat, snare, model=model, **kw).any()
+
+
 def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
     rng = np.random.default_rng(0)
     labels = ["kick", "snare", "hihat", "cymbals:ride"]
@@ -151,6 +204,9 @@ def test_the_frame_counts_are_the_tuned_ones_at_the_default_grids(sr, n_fft, hop
               for name in ("MIN_GAP_S", "RING_S", "SNARE_DISTANCE_S", "SNARE_GUARD_S")}
     assert frames == {"MIN_GAP_S": 7, "RING_S": 2, "SNARE_DISTANCE_S": 5, "SNARE_GUARD_S": 1}
     assert ride._frames(ride.DETREND_HZ, n_fft / sr) == detrend
+    # the third cue's: the ring's re-firing skipped for 5 frames, the ring looked at up to
+    # 15 (16 at 48 kHz: 0.3-0.4 s measured alike)
+    assert ride._frames(ride.REFIRE_S, sr / hop) == 5 and ride._frames(ride.HIT_RING_S, sr / hop) in (15, 16)
     # at a 4x finer hop the counts scale with it
     assert ride._frames(ride.MIN_GAP_S, 4 * sr / hop) in (27, 28, 29)
 

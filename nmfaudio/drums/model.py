@@ -149,7 +149,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     positions in ``presence`` are the result's ``absent``.  ``anchored``: (parts, level)
     pairs — those templates adapt only from their own hits (:func:`anchor_activations`
     after the fixed iterations); for the last ANCHOR_RELEASE_SHARE of the iterations
-    their templates are kept and their activations freed again.  ``guides``: (templates
+    their templates are kept and their activations freed again (also when the callback
+    stops the fit before that: the returned activations are never the cut ones).  ``guides``: (templates
     (F, G, T), targets (G,) indices into K) that play beside P0 in the fixed first
     iterations only, their activations then added to their target's (see
     nmfaudio.drums.stems.GUIDE_LABELS)."""
@@ -179,8 +180,12 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     anchoring = bool(anchored) and adapt and H is not None and n_fixed < release_at < max_iter
     begin = n_fixed  # the stage's first iteration
 
+    released = False
+
     def release(H):  # in place: the anchored activations start again from the fixed iterations' where zeroed
+        nonlocal released
         H[fixed] = np.where(H[fixed] > 0, H[fixed], start[fixed])
+        released = True
 
     for stage, n_stage in enumerate(stages):
         if stopped:
@@ -222,6 +227,11 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
             P, H = drums.P, drums.H
             loss += list(drums.loss[1:] if loss else drums.loss)
             stopped = drums.stop_reason == "callback"
+    if anchoring and stopped and not released and begin > n_fixed:
+        # stopped by the callback while anchored: the activations cut to the hits are not
+        # the model's; give back the freed ones, as the release would have
+        H = H.copy()
+        release(H)
     W_free = np.zeros((F, 0), np.float32)
     H_free = np.zeros((0, C * N), np.float32)
     if n_free and not stopped:

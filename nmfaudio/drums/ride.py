@@ -48,6 +48,21 @@ ones 22 → 20 of 456.  The hat part's tighter level bound (ride false-positive 
 rejects a FluidR3 Standard halftime groove whose crashes' wash passed the loose gate
 (4.6 dB), with the same rides found.
 
+**The third cue.** Both gates need gaps that count, and a ride's ring re-fires 70-90 ms
+after each stroke, 15-18 dB under it — a weaker hat peak that splits the gap — or wanders
+from gap to gap.  Where neither gate holds, the closed hat part's hits are judged one by
+one (:func:`hit_ring_share`): does the band, when the hit's ring ends (the next hit, or
+an unaccented one past the re-firing), still hold the hit's own partials, not far under
+it?  A ride's stroke does; a closed hat has died (the band holds the floor, a crash's
+wash or an open hat's noise, of other fine structure).  At least :data:`HIT_RING_SHARE`
+of the hits ringing make a ride — only for a kit with a ride part, as measured.
+Measured on the tuning material (docs/transcription.md, ride-gap round): ride patterns
+found 94 → 101 of 150 and 31 → 34 of the ride-hits round's 60, regular recordings taken
+for a ride unchanged (5 of 378 Hydrogen, 7 of 63 FluidR3 Standard, 11 of 264 kick /
+snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Held out:
+every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
+of 60 taken for a ride.
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above, in drum recordings only; False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
@@ -83,7 +98,7 @@ from nmfaudio.drums.hits import RIDE_NOTE, gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "is_ride_pattern", "ring_share", "stroke_weights", "move_strokes", "ride_part_strokes", "hat_echoes",
+           "HIT_RING_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights", "move_strokes", "ride_part_strokes", "hat_echoes",
            "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
@@ -140,6 +155,30 @@ HAT_RING_SHARE = 0.3
 #: 0.37 → −7.21 dB); the 3 ride patterns found there are at 3.5-3.9 dB, 4.25 the middle
 #: (docs/transcription.md, ride false-positive round: 94 of 150 rides found as before).
 HAT_LOOSE_DB = 4.25
+#: The third cue, on the closed hat part's hits one by one (:func:`hit_ring_share`): a ride
+#: still rings with the stroke's own partials when the next stroke comes; a closed hat is
+#: gone in under 80 ms, and what the band holds then (a crash's wash, an open hat's noise)
+#: has other fine structure.  A hit *rings* when the fine spectral shape (as for
+#: STEADY_CORR) over the RING_S before its ring's end correlates with the one over the
+#: RING_S from the hit above HIT_RING_CORR, and the band there is no more than
+#: HIT_RING_DB (dB) under the hit's.  The ring ends at the next hit (PEAK_DB), at a weaker
+#: hat peak above RING_SPLIT_DB later than REFIRE_S after the hit (an unaccented hat: the
+#: ride's own ring re-fires 70-90 ms after a stroke, 15-18 dB under it), or HIT_RING_S
+#: after the hit; shorter than MIN_GAP_S, the hit is not measured.  A ride: at least
+#: HIT_RING_SHARE of the measured hits (at least MIN_GAPS of them) ring.  It judges the
+#: recordings whose gaps split or wander (the gate needs no gap, and no gap to gap
+#: steadiness).  Measured (docs/transcription.md, ride-gap round): the share is at most
+#: 0.33 on the 429 regular Hydrogen and FluidR3 Standard grooves no other gate takes for a
+#: ride (0.25 on 253 kick/snare/hi-hat-only ones), 0.40-0.81 on the 10 rides it finds
+#: (BJA-Pacific, GMRockKit, The Black Pearl).
+HIT_RING_CORR = 0.4
+HIT_RING_DB = -10.0
+HIT_RING_SHARE = 0.4
+#: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
+HIT_RING_S = 0.35
+REFIRE_S = 0.115
+#: A weaker hat peak (dB under the largest) that ends a hit's ring (after REFIRE_S).
+RING_SPLIT_DB = -30.0
 #: Time (s) each side of a snare hit where the closed hat part stays the hi-hat: 1 frame
 #: at the default hop.
 SNARE_GUARD_S = 0.023
@@ -258,6 +297,48 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
     return bool((strict and measured >= need_strict) or (loose and measured >= need_loose))
 
 
+def hit_ring_share(band_magnitude, hat, frame_rate, bin_hz):
+    """The share of a part's hits whose band still rings with the hit's own partials at
+    the end of its ring (the third cue, :data:`HIT_RING_SHARE`).
+
+    Parameters
+    ----------
+    band_magnitude : ndarray, shape (F_band, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
+    hat : ndarray, shape (N,)
+        The judged part's activation (the closed hi-hat's).
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+    bin_hz : float
+        The width of a frequency bin (``sr / n_fft``).
+
+    Returns
+    -------
+    float or None
+        The share of the measured hits that ring (:data:`HIT_RING_CORR`,
+        :data:`HIT_RING_DB`); None when fewer than :data:`MIN_GAPS` hits are measured or
+        the band has fewer than two :data:`DETREND_HZ` widths of bins.
+    """
+    hits = _peaks(hat, PEAK_DB)
+    weaker = _peaks(hat, RING_SPLIT_DB)
+    n = hat.shape[0]
+    ends = np.minimum(np.append(hits[1:], n), hits + _frames(HIT_RING_S, frame_rate))
+    # the first weaker peak past the ring's re-firing ends the ring: an unaccented hat
+    first = np.searchsorted(weaker, hits + _frames(REFIRE_S, frame_rate), side="right")
+    ends = np.minimum(ends, np.append(weaker, n)[first])
+    measured = ends - hits >= _frames(MIN_GAP_S, frame_rate)
+    hits, ends = hits[measured], ends[measured]
+    detrend = _frames(DETREND_HZ, 1 / bin_hz)
+    if hits.size < MIN_GAPS or band_magnitude.shape[0] < 2 * detrend:
+        return None
+    ring = _frames(RING_S, frame_rate)
+    attack = sum(band_magnitude[:, hits + k] for k in range(ring)) / ring  # the hit itself
+    late = sum(band_magnitude[:, ends - 1 - k] for k in range(ring)) / ring  # its ring's end
+    corr = _columns_corr(_detrended_log(attack, detrend), _detrended_log(late, detrend))
+    level = 10 * np.log10(((late ** 2).sum(axis=0) + 1e-30) / ((attack ** 2).sum(axis=0) + 1e-30))
+    return float(((corr > HIT_RING_CORR) & (level > HIT_RING_DB)).mean())
+
+
 def ring_share(P, H, part, frames, rows) -> float:
     """The median share of one part in the kit's model of a band, at some frames.
 
@@ -297,11 +378,12 @@ def ring_share(P, H, part, frames, rows) -> float:
 
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
-           loose_db=HAT_LOOSE_DB) -> bool:
+           loose_db=HAT_LOOSE_DB, hit_ring=False) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
-    ``need``, ``loose_db``: as in :func:`is_ride_pattern`."""
+    ``need``, ``loose_db``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
+    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`)."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
     lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
@@ -311,8 +393,11 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     if hi > magnitude.shape[0]:
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
-    return is_ride_pattern(magnitude[lo:hi].sum(axis=1), activation, frame_rate, bin_hz, ring=ring, need=need,
-                           loose_db=loose_db)
+    band = magnitude[lo:hi].sum(axis=1)
+    if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db):
+        return True
+    share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
+    return share is not None and share >= HIT_RING_SHARE
 
 
 def _ride_part(labels):
@@ -342,7 +427,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     model : (P, H, part) or None, default None
         The kit's templates (shape (F, K, T)), their activations (shape (K, N), channels
         summed) and the ride part's index, for the second cue (:func:`ring_share`,
-        :data:`HAT_RING_SHARE`); None: the strict gate alone.
+        :data:`HAT_RING_SHARE`) — and with it the third (:func:`hit_ring_share`, when
+        neither gate holds); None: the strict gate alone.
 
     Returns
     -------
@@ -353,7 +439,9 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
     frame_rate = sr / hop_length
-    if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model):
+    # the third cue with the second only: measured on kits with a ride part
+    if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
+                                 hit_ring=model is not None):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)

@@ -532,9 +532,13 @@ def separate_drums(
                          f"have {', '.join(kit.stems)}{known}")
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
     # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
+    # (a label whose template is the bundled one, e.g. the bundled kit passed as templates=, is not:
+    # it would only guide itself)
     guided = [label for label in GUIDE_LABELS
               if templates is not None and label in kit.classes and class_of(label) not in borrowed]
     guides = default_templates().select(guided).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if guided else None
+    guided = [label for label in guided if not _same_template(kit.select([label]).P, guides.select([label]).P)]
+    guides = guides.select(guided) if guided else None
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -579,6 +583,11 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
                                activations={k: repeated(v) for k, v in result.activations.items()},
                                ride_strokes=repeated(result.ride_strokes),
                                ride_with_snare=repeated(result.ride_with_snare))
+
+
+def _same_template(P, Q) -> bool:
+    """Whether two templates (n_freq, n_parts, n_frames) are the same up to float rounding."""
+    return P.shape == Q.shape and np.allclose(P, Q, rtol=1e-5, atol=1e-9)
 
 
 def _streamed_input(y, sr, stream_to):
