@@ -956,3 +956,30 @@ def test_cymbal_ring_rings_above_ring_hz_for_loud_cymbals_only():
     assert cymbal_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps, share=0) is None
     # quiet cymbals (their model a small share of the band magnitude above RING_HZ): no ring
     assert cymbal_ring(P, H, [1], [0, 1], V * 20, sustained, band_low_hz, frames_per_second=fps) is None
+
+
+def test_cymbal_ring_peak_memory_stays_a_few_copies_of_the_high_bands():
+    # at full resolution (bands=False) the high bins of a 3-minute stereo song are ~1900 ×
+    # 2 × 7752 values (110 MB of float32); the ring once peaked at 10.2 such copies (float64
+    # temporaries of the envelope, the model arrays kept to the end: 1.1 GB). Counted here
+    # in units of that float32 size, the result (every band, 1.2 units here) included.
+    import tracemalloc
+
+    from nmfaudio.drums.cymbal_ring import RING_HZ, cymbal_ring
+
+    rng = np.random.default_rng(0)
+    F, C, N, K = 600, 2, 1500, 9
+    band_low_hz = np.linspace(0, 22050, F, endpoint=False)
+    P = rng.random((F, K, 4), dtype=np.float32)
+    H = rng.random((K, C, N), dtype=np.float32) * (rng.random((K, C, N)) < 0.05)
+    V = rng.random((F, C, N), dtype=np.float32) * np.float32(0.05)
+    sustained = rng.random((F, C, N), dtype=np.float32) * np.float32(0.01)
+    unit = int(np.sum(band_low_hz >= RING_HZ)) * C * N * 4
+    tracemalloc.start()
+    try:
+        ring = cymbal_ring(P, H, [7, 8], list(range(K)), V, sustained, band_low_hz, frames_per_second=43.07)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ring is not None and np.all(np.isfinite(ring))
+    assert peak <= 6.5 * unit  # measured 5.25 (10.16 before)

@@ -73,14 +73,21 @@ def ring_envelope(start, ratio) -> np.ndarray:
         raise ValueError(f"start must be (F_b, C, N) and ratio (F_b,), got {start.shape} and {ratio.shape}")
     if np.any(ratio <= 0) or np.any(ratio >= 1):
         raise ValueError("ratio must lie in (0, 1)")
-    log_ratio = np.log(ratio)[:, None, None]
-    t = np.arange(start.shape[2], dtype=np.float64)[None, None, :]  # float64: t · log ratio reaches ~-10^3
+    log_ratio = np.log(ratio)
+    t = np.arange(start.shape[2], dtype=np.float64)  # float64: t · log ratio reaches ~-10^3
+    # one float64 array, worked in place, and the decay's ramp made one band at a time: at
+    # full resolution (bands=False) a song's high bins are ~10^8 values, and each float64
+    # temporary of that size was another 0.2 GB (the same operations, the same values)
+    level = start.astype(np.float64)
+    np.maximum(level, 0, out=level)
     with np.errstate(divide="ignore"):
-        level = np.log(np.maximum(start.astype(np.float64), 0))
-    level -= t * log_ratio
+        np.log(level, out=level)
+    for band, step in zip(level, log_ratio):
+        band -= t * step
     np.maximum.accumulate(level, axis=2, out=level)
-    level += t * log_ratio
-    return np.exp(level).astype(np.float32)
+    for band, step in zip(level, log_ratio):
+        band += t * step
+    return np.exp(level, out=level).astype(np.float32)
 
 
 def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band_low_hz, *, frames_per_second,
@@ -118,6 +125,7 @@ def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band
     loud = float(np.sum(np.square(model, dtype=np.float64)) /
                  max(float(np.sum(np.square(band_magnitude[high], dtype=np.float64))), 1e-30))
     share *= float(np.interp(loud, RING_LOUD, (0.0, 1.0)))
+    del model  # the arrays of the high bands are let go as soon as they are used: peak memory
     if share <= 0:
         return None
     summed = H_cym.sum(axis=1)  # (n_cym, N): the large hits, channels together
@@ -128,7 +136,11 @@ def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band
     # sustained part (at a crash the sustained part is mostly its earlier ring)
     with np.errstate(invalid="ignore", divide="ignore"):
         start = np.where(every > 0, band_magnitude[high] * hits / np.maximum(every + mask_sustained[high], 1e-12), 0)
+    del hits, every
     ratio = np.full(int(high.sum()), 10 ** (-3 / (RING_SECONDS * frames_per_second)))
+    envelope = ring_envelope(start, ratio)
+    del start
+    envelope *= np.float32(share)
     ring = np.zeros(band_magnitude.shape, np.float32)
-    ring[high] = ring_envelope(start, ratio) * np.float32(share)
+    ring[high] = envelope
     return ring
