@@ -106,7 +106,7 @@ def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band
         The whole band magnitude (before the sustained part left the fit).
     mask_sustained : ndarray, shape (F_b, C, N)
         The masks' sustained part before its weight.
-    band_low_hz : ndarray, shape (F_b,)
+    band_low_hz : ndarray, shape (F_b,), ascending
     frames_per_second : float
     share : float in [0, 1], default 1
         :func:`ring_share` of the song.
@@ -117,11 +117,14 @@ def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band
     share, the cymbals' loudness (:data:`RING_LOUD`) or the parts leave nothing.
     """
     cymbals, drums = list(cymbals), list(drums)
-    high = np.asarray(band_low_hz) >= RING_HZ
-    if share <= 0 or not cymbals or not high.any():
+    # the bands from RING_HZ on are the last ones: a slice, so the high bands of the
+    # magnitude and the sustained part are views, not copies
+    high = slice(int(np.searchsorted(band_low_hz, RING_HZ)), None)
+    if share <= 0 or not cymbals or high.start == len(band_low_hz):
         return None
     H_cym = H[cymbals]
-    model = convolutive_model(P_bands[high][:, cymbals], H_cym)  # (F_high, C, N)
+    P_cym = P_bands[high][:, cymbals]
+    model = convolutive_model(P_cym, H_cym)  # (F_high, C, N)
     loud = float(np.sum(np.square(model, dtype=np.float64)) /
                  max(float(np.sum(np.square(band_magnitude[high], dtype=np.float64))), 1e-30))
     share *= float(np.interp(loud, RING_LOUD, (0.0, 1.0)))
@@ -130,14 +133,14 @@ def cymbal_ring(P_bands, H, cymbals, drums, band_magnitude, mask_sustained, band
         return None
     summed = H_cym.sum(axis=1)  # (n_cym, N): the large hits, channels together
     large = summed >= np.float32(RING_PEAK) * summed.max(axis=1, keepdims=True)
-    hits = convolutive_model(P_bands[high][:, cymbals], H_cym * large[:, None, :])
+    hits = convolutive_model(P_cym, H_cym * large[:, None, :])
     every = convolutive_model(P_bands[high][:, drums], H[drums])
     # each hit's level in the whole magnitude: the cymbals' share of the drums and the
     # sustained part (at a crash the sustained part is mostly its earlier ring)
     with np.errstate(invalid="ignore", divide="ignore"):
         start = np.where(every > 0, band_magnitude[high] * hits / np.maximum(every + mask_sustained[high], 1e-12), 0)
     del hits, every
-    ratio = np.full(int(high.sum()), 10 ** (-3 / (RING_SECONDS * frames_per_second)))
+    ratio = np.full(len(band_low_hz) - high.start, 10 ** (-3 / (RING_SECONDS * frames_per_second)))
     envelope = ring_envelope(start, ratio)
     del start
     envelope *= np.float32(share)

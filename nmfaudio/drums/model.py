@@ -150,9 +150,9 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
     pairs — those templates adapt only from their own hits (:func:`anchor_activations`
     after the fixed iterations); for the last ANCHOR_RELEASE_SHARE of the iterations
     their templates are kept and their activations freed again (also when the callback
-    stops the fit before that: the returned activations are never the cut ones).  ``guides``: (templates
-    (F, G, T), targets (G,) indices into K) that play beside P0 in the fixed first
-    iterations only, their activations then added to their target's (see
+    stops the fit before that: the returned activations are never the cut ones).
+    ``guides``: (templates (F, G, T), targets (G,) indices into K) that play beside P0 in
+    the fixed first iterations only, their activations then added to their target's (see
     nmfaudio.drums.stems.GUIDE_LABELS)."""
     F, C, N = V.shape
     # activations first, templates fixed (see nmfaudio.drums.stems.FIXED_FIRST_SHARE): each

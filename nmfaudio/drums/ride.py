@@ -98,8 +98,8 @@ from nmfaudio.drums.hits import RIDE_NOTE, gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "HIT_RING_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights", "move_strokes", "ride_part_strokes", "hat_echoes",
-           "ride_mode"]
+           "HIT_RING_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights", "move_strokes",
+           "ride_part_strokes", "hat_echoes", "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)

@@ -534,11 +534,11 @@ def separate_drums(
     # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
     # (a label whose template is the bundled one, e.g. the bundled kit passed as templates=, is not:
     # it would only guide itself)
-    guided = [label for label in GUIDE_LABELS
-              if templates is not None and label in kit.classes and class_of(label) not in borrowed]
-    guides = default_templates().select(guided).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if guided else None
-    guided = [label for label in guided if not _same_template(kit.select([label]).P, guides.select([label]).P)]
-    guides = guides.select(guided) if guided else None
+    own = [label for label in GUIDE_LABELS
+           if templates is not None and label in kit.classes and class_of(label) not in borrowed]
+    bundled = default_templates().select(own).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if own else None
+    guided = [label for label in own if not _same_template(kit.select([label]).P, bundled.select([label]).P)]
+    guides = bundled.select(guided) if guided else None
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
