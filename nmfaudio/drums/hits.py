@@ -42,10 +42,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    only weak candidates (below ``bleed_below`` of the class's strongest hit) can be
    bleed, so a hi-hat that plays with every snare stroke keeps its hits.  Both are
    per class: toms and crash-like cymbals, which play few hits among many leakage
-   peaks, test every candidate (``bleed_below`` 1); the hi-hat only those under 0.1
-   (its quiet strokes on every kick and snare of a 16th-note groove are what the
-   measured ratio holds there), a ride and the others under 0.2; kick and snare use a
-   margin of 6,
+   peaks, test every candidate (``bleed_below`` 1; a ride keeps time, 0.2 as the
+   hi-hat); kick and snare use a margin of 6,
    the others 3 (chosen on the tuning performances: docs/transcription.md).
    Ghost notes away from louder hits of other drums are never touched by this rule.
 4. **Attack check** (when the separated tracks are given as ``signals``): a real hit
@@ -262,10 +260,7 @@ def _default_min_interval(name: str) -> float:
 
 # Bleed settings per drum family (module notes, step 3; measured in docs/transcription.md).
 _CROSSTALK_MARGIN = {"kick": 6.0, "snare": 6.0}
-# The hi-hat 0.1: a hat that plays with every kick and snare stroke (16ths) makes its own
-# quiet strokes there read as cross-talk; under 20 % its quiet hats were dropped with the
-# bleed (docs/transcription.md, hat-bleed round: 87 of 322 missed hats on the tuning set)
-_BLEED_BELOW = {"toms": 1.0, "cymbals": 1.0, "hihat": 0.1}
+_BLEED_BELOW = {"toms": 1.0, "cymbals": 1.0}
 
 
 def _default_margin(name: str) -> float:
@@ -275,7 +270,7 @@ def _default_margin(name: str) -> float:
 
 def _default_bleed_below(name: str) -> float:
     """``bleed_below`` of a class: 1 for toms and crash-like cymbals (every candidate),
-    0.1 for the hi-hat, 0.2 otherwise — a ride (note 51) too: its strokes are
+    0.2 otherwise — a ride (note 51) too: it keeps time like a hi-hat, its strokes are
     many and the other drums' hits fall on most of them (docs/transcription.md)."""
     if _note_of(name) == RIDE_NOTE:
         return 0.2
@@ -851,9 +846,9 @@ def detect_hits(
         default 6 for kick and snare, 3 for the others.
     bleed_below : float in [0, 1] or dict {str: float}, optional
         Only candidates weaker than this fraction of the class's strongest hit can be
-        bleed; default 1 for toms and crash-like cymbals, 0.1 for the hi-hat, 0.2 for
-        the others and a ride (a hi-hat played with every snare stroke is measured as
-        "cross-talk" too; this keeps its normal-strength hits).
+        bleed; default 1 for toms and crash-like cymbals, 0.2 for the others and a ride
+        (a hi-hat played with every snare stroke is measured as "cross-talk" too; this
+        keeps its normal-strength hits).
     min_rise_db : float, default 3
         Least energy rise of the class's track at a hit (with ``signals``).
     rise_window_s : float > 0, default 0.01
