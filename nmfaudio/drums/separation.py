@@ -51,7 +51,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.  In drum
    recordings the hi-hat's model below 300 Hz counts for the residual
-   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas).
+   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas); in
+   songs its model below 1 kHz leaves the masks, shared by the other outputs' models
+   (:data:`nmfaudio.drums.stems.SONG_LOW_CUT_HZ`).
 
 Multichannel audio: one set of templates for all channels, fitted once to the channels'
 summed magnitude; each drum's (and free component's) level per channel then comes from
@@ -86,8 +88,8 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, adapt_limits_db,
-                                  low_cut_parts, presence_mode, stem_index)
+from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_LOW_CUT_HZ,
+                                  adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -860,6 +862,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and (has_free or np.any(index == D)):
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs,
                                                 residual=D)
+    elif sustained is not None:
+        # in a song the hat parts' model below 1 kHz (bass, chords, snare bodies) leaves
+        # the masks: those bins go to the other outputs by their own models, not all to
+        # the accompaniment (docs/drums-full-song.md, twenty-third round)
+        P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs, residual=D,
+                                                cut=SONG_LOW_CUT_HZ, to_residual=False)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); drum

@@ -19,7 +19,7 @@ from nmfaudio.drums.templates import class_of
 
 __all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "GUIDE_LABELS", "LOW_ADAPT",
            "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
-           "LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
+           "LOW_CUT_HZ", "LOW_LEFT_SHARE", "SONG_LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
@@ -104,6 +104,18 @@ PRESENCE_AT_SHARE = 0.8
 #: (k/s/h-only -0.04 to -0.09 dB).  Drum recordings only (in a song the residual is the
 #: accompaniment, and these lows are drums).
 LOW_CUT_HZ = {"hihat": 300.0}
+#: In a song, below this frequency (Hz) a class's parts' model leaves the masks (numerator
+#: and denominator, :func:`low_cut_parts` with ``to_residual=False``): those bins are
+#: shared among the other outputs — kick, snare, toms, cymbals, accompaniment — by their
+#: own models, so what the hat parts explain there goes to whatever models it next.  Why:
+#: below 1 kHz the hat parts (20 dB free) also explain bass, chords and snare bodies
+#: (docs/drums-full-song.md, twenty-first round); sent to the accompaniment instead
+#: (twenty-second round) the snare's and kick's share went with it.
+SONG_LOW_CUT_HZ = {"hihat": 1000.0}
+#: Share of the cut parts' model left below the cut when it leaves the masks: where the
+#: other outputs model (almost) nothing in a bin — less than ~this share of the cut
+#: part's model — the bin still goes to the cut part's output, as without the cut.
+LOW_LEFT_SHARE = 1e-3
 #: Template classes modelled but always sent to the residual.
 RESIDUAL_CLASSES = ("other",)
 
@@ -114,8 +126,9 @@ def presence_mode(value) -> bool:
                         meaning="False: every class is modelled to the end (toms are never judged absent)")
 
 
-def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):
-    """Route each template's model below its class's :data:`LOW_CUT_HZ` to the residual.
+def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None, to_residual=True):
+    """Route each template's model below its class's :data:`LOW_CUT_HZ` to the residual,
+    or (``to_residual=False``) out of the masks.
 
     Parameters
     ----------
@@ -131,6 +144,11 @@ def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):
     residual : int
     cut : dict, optional
         Label or class → frequency (default :data:`LOW_CUT_HZ`).
+    to_residual : bool, default True
+        False: the cut template's bins below the cut are scaled by :data:`LOW_LEFT_SHARE`
+        instead — its model there leaves the masks' numerators and denominators, so the
+        other outputs share those bins by their own models, except where they model
+        (almost) nothing (the bin stays the cut template's output's).
 
     Returns
     -------
@@ -138,6 +156,7 @@ def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):
         One extra template per cut one (B of them): its bins below the cut, with the same
         activation, sent to the residual; the cut template keeps the bins above.  The
         model ``Σ_k P_k * H_k`` is unchanged.  The inputs themselves when nothing is cut.
+        With ``to_residual=False``: B = 0 (P a scaled copy, H and index the inputs).
     """
     cut = LOW_CUT_HZ if cut is None else cut
     index = np.asarray(index)
@@ -149,10 +168,15 @@ def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None):
     low_parts = []
     for k, hz in cuts:
         low = np.asarray(freqs_hz) < hz
+        if not to_residual:
+            P[low, k] *= P.dtype.type(LOW_LEFT_SHARE)
+            continue
         part = np.zeros_like(P[:, k])
         part[low] = P[low, k]
         P[low, k] = 0
         low_parts.append(part)
+    if not to_residual:
+        return P, H, index
     kept = [k for k, _ in cuts]
     return (np.concatenate([P, np.stack(low_parts, axis=1)], axis=1), np.concatenate([H, H[kept]]),
             np.concatenate([index, np.full(len(kept), residual)]))
