@@ -64,7 +64,8 @@ every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only g
 of 60 taken for a ride.
 
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
-above, in drum recordings only; False looks for no ride (neither part); True takes the
+above in drum recordings, and in a song by the strict gate alone at
+:data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
 :func:`stroke_weights`), in a song too — and, when that part has none to move (no
 closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` of

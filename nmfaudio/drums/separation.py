@@ -421,8 +421,8 @@ def separate_drums(
         recording (the ride's ring between strokes, and whose ring it is in the fit; it
         finds most loud rides, misses some quiet ones, and takes 1-4 % of hi-hat
         grooves for a ride); in a song by a stricter gate on the ring alone
-        (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 ride songs found, none
-        of 41 others), and the ride part's own hits are not judged there.  True:
+        (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
+        of 72 others), and the ride part's own hits are not judged there.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
