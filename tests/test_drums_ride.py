@@ -619,13 +619,86 @@ def test_ride_on_moves_the_strokes_without_asking_the_decision(loop, monkeypatch
 
 
 def test_ride_on_routes_in_a_song_and_auto_does_not(loop):
-    """In song mode (the accompaniment model) "auto" looks for no ride; "on" routes the
-    strokes there too (docs/drums.md)."""
+    """In song mode (the accompaniment model) "auto" takes the loop's hats for no ride (the
+    song gate, SONG_STEADY_SHARE); "on" routes the strokes there too (docs/drums.md)."""
     mix, sr = loop
     assert separate_drums(mix, sr, random_state=0, accompaniment=True).ride_strokes is None
     song = separate_drums(mix, sr, random_state=0, accompaniment=True, ride="on")
     assert song.accompaniment and song.ride_strokes is not None
     assert np.max(np.abs(sum(song.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+
+
+def test_a_song_takes_the_strict_gate_alone_at_its_own_share(monkeypatch):
+    """In a song (``song=True``) a ride needs SONG_STEADY_SHARE of the gaps steady, and
+    neither the loose gate nor the third cue is asked (the music's held notes pass them):
+    a share between STEADY_SHARE and it is a ride in a drum recording, not in a song; the
+    re-firing ride the third cue finds in a recording is not moved in a song."""
+    assert ride.STEADY_SHARE < 0.45 < ride.SONG_STEADY_SHARE
+    magnitude = np.zeros((N_FFT // 2 + 1, 1, N_FRAMES))
+    freqs = np.arange(N_FFT // 2 + 1) * SR / N_FFT
+    band = np.flatnonzero((freqs >= ride.RIDE_BAND_HZ[0]) & (freqs < ride.RIDE_BAND_HZ[1]))
+    magnitude[band, 0] = ride_band()[:band.size]
+    snare = np.zeros(N_FRAMES)
+    kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    model = (np.ones((N_FFT // 2 + 1, 2, 1)), np.ones((2, N_FRAMES)), 1)
+    # the third cue: the re-firing ride (no gap counts) is a ride's in a recording only
+    hat = _refiring(_strokes())
+    assert ride.stroke_weights(magnitude, hat, snare, model=model, **kw).all()
+    assert not ride.stroke_weights(magnitude, hat, snare, model=model, song=True, **kw).any()
+    # every gap steady: a ride in both
+    hat = _activation(_strokes())
+    assert ride.stroke_weights(magnitude, hat, snare, model=model, song=True, **kw).all()
+    # 0.45 of the gaps steady (the gaps' cue stood in for): a recording's ride, not a song's
+    ends = np.arange(ride.MIN_GAPS) + 10
+    monkeypatch.setattr(ride, "_gap_cue", lambda *a: (0.45, 2.0, ends))
+    assert ride.stroke_weights(magnitude, hat, snare, **kw).all()
+    assert not ride.stroke_weights(magnitude, hat, snare, model=model, song=True, **kw).any()
+
+
+def _ringing_ride(kick_snare_seconds=4.0, seed=0):
+    """A ride on every eighth (120 BPM): a noise attack above 7 kHz (the synthetic hats)
+    and a ring of 80 fixed partials between 3 and 10 kHz that each stroke strikes again
+    (decay 1 s), float32 at SR."""
+    from test_drums import synthetic_hits
+
+    attack = synthetic_hits(seconds=kick_snare_seconds)[2]
+    rng = np.random.default_rng(seed)
+    n = attack.size
+    t = np.arange(n) / SR
+    partials = np.zeros(n)
+    for f, a, phase in zip(rng.uniform(3000, 10000, 80), rng.lognormal(0, 0.5, 80), rng.uniform(0, 2 * np.pi, 80)):
+        partials += a * np.sin(2 * np.pi * f * t + phase)
+    envelope = np.exp(-(t % 0.25))  # struck again every 0.25 s
+    return (attack + 0.01 * partials * envelope).astype(np.float32)
+
+
+def test_auto_finds_a_ride_in_a_song_and_moves_its_strokes():
+    """A synthetic song (kick, snare, a ringing ride, bass and chords): "auto" decides a
+    ride and routes the closed hat part's strokes to the cymbals, as "on" does; the stems
+    still add up to the mixture.  The same song with closed hats instead: no ride."""
+    from test_drums import synthetic_hits
+    from test_drums_full_song import tonal_parts
+
+    kick, snare, hats = synthetic_hits(seconds=4.0)
+    bass, chords = tonal_parts(seconds=4.0)
+    played = _ringing_ride()
+    mix = (kick + snare + played + bass + chords).astype(np.float32)
+    auto = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    off = separate_drums(mix, SR, random_state=0, accompaniment=True, ride=False)
+    assert auto.accompaniment and auto.ride_strokes is not None and auto.ride_with_snare is not None
+    on = separate_drums(mix, SR, random_state=0, accompaniment=True, ride=True)
+    np.testing.assert_array_equal(auto.sources["cymbals"], on.sources["cymbals"])
+    assert np.max(np.abs(sum(auto.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+
+    def energy(x):
+        return float(np.sum(x.astype(np.float64) ** 2))
+
+    # measured: the hi-hat stem 0.33 -> 0.065 of the ride's energy, the cymbals 0.144 -> 0.546; 16 strokes picked
+    assert energy(auto.sources["hihat"]) <= 0.5 * energy(off.sources["hihat"])
+    assert energy(auto.sources["cymbals"]) >= 2 * energy(off.sources["cymbals"])
+    assert len(auto.hits()["cymbals_ride"].times) >= 8  # 16 strokes, some with the snare
+    hat_song = (kick + snare + hats + bass + chords).astype(np.float32)
+    assert separate_drums(hat_song, SR, random_state=0, accompaniment=True).ride_strokes is None
 
 
 @pytest.mark.parametrize("value", ["maybe", 1, None])

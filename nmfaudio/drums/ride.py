@@ -64,7 +64,8 @@ every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only g
 of 60 taken for a ride.
 
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
-above, in drum recordings only; False looks for no ride (neither part); True takes the
+above in drum recordings, and in a song by the strict gate alone at
+:data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither part); True takes the
 closed hat part's strokes for a ride's without the decision (``forced`` of
 :func:`stroke_weights`), in a song too — and, when that part has none to move (no
 closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` of
@@ -98,8 +99,8 @@ from nmfaudio.drums.hits import RIDE_NOTE, gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "HIT_RING_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights", "move_strokes",
-           "ride_part_strokes", "hat_echoes", "ride_mode"]
+           "HIT_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights",
+           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -132,6 +133,16 @@ DETREND_HZ = 161.0
 #: 0.43-0.80 and 0.9-3.5 dB; of the 112 others none above 0.29 (with 4.1 dB).
 STEADY_SHARE = 0.35
 MEDIAN_DB = 3.5
+#: In a song (``song=True`` of :func:`stroke_weights`) the strict gate alone, with at
+#: least SONG_STEADY_SHARE of the counted gaps steady: the music's sustained notes hold
+#: the band steady between hats too, and the loose gate and the third cue fire on them.
+#: Measured on the mixture of the tuning songs (docs/drums-full-song.md, twenty-fourth
+#: round; seeds 0-8 and 23-28, GMRockKit and BJA_Pacific, -6/0/+6 dB, 12 s): the ride
+#: songs' closed hat part 0.53-0.70 where found (12 of 18; 0.26-0.47 on the six missed),
+#: the 41 others with modelled hat parts at most 0.44 (a shaker, seed 7 at -6 dB); the
+#: drum recordings' gates took 9 of those 41 for a ride (the third cue up to 0.68) and
+#: found 15 of the 18.
+SONG_STEADY_SHARE = 0.5
 #: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
 #: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap
 #: of five took two kick/snare/hi-hat-only grooves for rides; docs/transcription.md).
@@ -252,7 +263,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz):
 
 
 def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE),
-                    loose_db=HAT_LOOSE_DB) -> bool:
+                    loose_db=HAT_LOOSE_DB, steady_share=STEADY_SHARE) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -275,6 +286,8 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
     loose_db : float, default HAT_LOOSE_DB
         The loose gate's bound on the gaps' median level change (dB): the closed hat
         part's; :data:`LOOSE_DB` for the ride part.
+    steady_share : float, default STEADY_SHARE
+        The strict gate's least share of steady gaps (:data:`SONG_STEADY_SHARE` in a song).
 
     Returns
     -------
@@ -284,7 +297,7 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
     if cue is None:
         return False
     share, median, ends = cue
-    strict = share >= STEADY_SHARE and median < MEDIAN_DB
+    strict = share >= steady_share and median < MEDIAN_DB
     if ring is None:
         return strict
     need_strict, need_loose = need
@@ -378,12 +391,13 @@ def ring_share(P, H, part, frames, rows) -> float:
 
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
-           loose_db=HAT_LOOSE_DB, hit_ring=False) -> bool:
+           loose_db=HAT_LOOSE_DB, hit_ring=False, steady_share=STEADY_SHARE) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
     ``need``, ``loose_db``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
-    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`)."""
+    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`);
+    ``steady_share``: the strict gate's (:func:`is_ride_pattern`)."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
     lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
@@ -394,7 +408,8 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
     band = magnitude[lo:hi].sum(axis=1)
-    if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db):
+    if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
+                       steady_share=steady_share):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     return share is not None and share >= HIT_RING_SHARE
@@ -407,7 +422,8 @@ def _ride_part(labels):
     return parts[0] if parts else None
 
 
-def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False, model=None) -> np.ndarray:
+def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False, model=None,
+                   song=False) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -429,6 +445,9 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
         summed) and the ride part's index, for the second cue (:func:`ring_share`,
         :data:`HAT_RING_SHARE`) — and with it the third (:func:`hit_ring_share`, when
         neither gate holds); None: the strict gate alone.
+    song : bool, default False
+        True: ``magnitude`` is a song's (the accompaniment model): the strict gate alone,
+        at :data:`SONG_STEADY_SHARE` (``model`` unused).
 
     Returns
     -------
@@ -439,9 +458,14 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     n = hat.shape[0]
     weights = np.zeros(n, np.float32)
     frame_rate = sr / hop_length
-    # the third cue with the second only: measured on kits with a ride part
+    # the third cue with the second only: measured on kits with a ride part; in a song
+    # neither (the music's held notes pass them), and a stricter strict gate
+    if song:
+        model, steady = None, SONG_STEADY_SHARE
+    else:
+        steady = STEADY_SHARE
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
-                                 hit_ring=model is not None):
+                                 hit_ring=model is not None, steady_share=steady):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -450,7 +474,7 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     return weights
 
 
-def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False):
+def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False, song=False):
     """Route the ride's strokes from the closed hat part to the output ``target``.
 
     The pattern is judged by :func:`stroke_weights`, with the second cue
@@ -476,6 +500,9 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         The cymbals' output.
     forced : bool, default False
         As in :func:`stroke_weights`: move the strokes without judging the pattern.
+    song : bool, default False
+        As in :func:`stroke_weights`: a song's magnitude, judged by the strict gate at
+        :data:`SONG_STEADY_SHARE` alone.
 
     Returns
     -------
@@ -507,7 +534,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     ride = _ride_part(labels)  # the second cue's part (none: the strict gate alone)
     model = None if ride is None else (P[:, :len(labels)], summed, ride)
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced, model=model)
+                             forced=forced, model=model, song=song)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
