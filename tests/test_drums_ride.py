@@ -672,17 +672,24 @@ def _ringing_ride(kick_snare_seconds=4.0, seed=0):
     return (attack + 0.01 * partials * envelope).astype(np.float32)
 
 
+def _ride_song(seconds=4.0):
+    """A synthetic song: kick, snare, bass and chords with a ringing ride
+    (:func:`_ringing_ride`), and the same with closed hats instead; float32 at SR."""
+    from test_drums import synthetic_hits
+    from test_drums_full_song import tonal_parts
+
+    kick, snare, hats = synthetic_hits(seconds=seconds)
+    bass, chords = tonal_parts(seconds=seconds)
+    played = _ringing_ride(seconds)
+    return ((kick + snare + played + bass + chords).astype(np.float32),
+            (kick + snare + hats + bass + chords).astype(np.float32))
+
+
 def test_auto_finds_a_ride_in_a_song_and_moves_its_strokes():
     """A synthetic song (kick, snare, a ringing ride, bass and chords): "auto" decides a
     ride and routes the closed hat part's strokes to the cymbals, as "on" does; the stems
     still add up to the mixture.  The same song with closed hats instead: no ride."""
-    from test_drums import synthetic_hits
-    from test_drums_full_song import tonal_parts
-
-    kick, snare, hats = synthetic_hits(seconds=4.0)
-    bass, chords = tonal_parts(seconds=4.0)
-    played = _ringing_ride()
-    mix = (kick + snare + played + bass + chords).astype(np.float32)
+    mix, hat_song = _ride_song()
     auto = separate_drums(mix, SR, random_state=0, accompaniment=True)
     off = separate_drums(mix, SR, random_state=0, accompaniment=True, ride=False)
     assert auto.accompaniment and auto.ride_strokes is not None and auto.ride_with_snare is not None
@@ -697,8 +704,32 @@ def test_auto_finds_a_ride_in_a_song_and_moves_its_strokes():
     assert energy(auto.sources["hihat"]) <= 0.5 * energy(off.sources["hihat"])
     assert energy(auto.sources["cymbals"]) >= 2 * energy(off.sources["cymbals"])
     assert len(auto.hits()["cymbals_ride"].times) >= 8  # 16 strokes, some with the snare
-    hat_song = (kick + snare + hats + bass + chords).astype(np.float32)
     assert separate_drums(hat_song, SR, random_state=0, accompaniment=True).ride_strokes is None
+
+
+def test_separate_drums_judges_a_song_by_the_song_gate_alone(monkeypatch):
+    """The song mode reaches the song gate: with SONG_STEADY_SHARE out of reach the ride
+    song's strokes stay (a drum recording's gates would take them: the same mixture
+    judged as a recording is a ride), and the ride part's own hits are not judged in a
+    song ("on" still takes them)."""
+    from nmfaudio.drums import separation
+
+    mix, _ = _ride_song()
+    monkeypatch.setattr(ride, "SONG_STEADY_SHARE", 1.01)  # no share of gaps reaches it
+    assert separate_drums(mix, SR, random_state=0, accompaniment=True).ride_strokes is None
+    assert separate_drums(mix, SR, random_state=0, accompaniment=False).ride_strokes is not None
+    judged = []
+
+    def spy(*args, forced=False, **kwargs):
+        judged.append(forced)
+        return None
+
+    monkeypatch.setattr(separation, "ride_part_strokes", spy)
+    no_hats = ("kick", "snare", "cymbals")  # no closed hat strokes to move: the ride part's turn
+    separate_drums(mix, SR, random_state=0, accompaniment=True, classes=no_hats)
+    assert judged == []
+    separate_drums(mix, SR, random_state=0, accompaniment=True, classes=no_hats, ride=True)
+    assert judged == [True]
 
 
 @pytest.mark.parametrize("value", ["maybe", 1, None])

@@ -90,8 +90,8 @@ def register(subparsers) -> None:
                             "mostly below 5 kHz); off: every class is modelled to the end (keeps a fill of one or two "
                             "quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
-                       help="auto (default): in a drum recording, decided from the signal whether the time "
-                            "is kept on a ride, whose strokes then go from the hi-hat to the cymbals stem "
+                       help="auto (default): decided from the signal whether the time is kept on a ride (in a "
+                            "song by a stricter gate), whose strokes then go from the hi-hat to the cymbals stem "
                             "(the summary says so); off: no ride is looked for — use it if the hats of a "
                             "groove become ride notes; on: the closed hi-hat's strokes are a ride's (except "
                             "at the snare's hits), in a song too — use it for a ride pattern the "

@@ -141,7 +141,8 @@ MEDIAN_DB = 3.5
 #: songs' closed hat part 0.53-0.70 where found (12 of 18; 0.26-0.47 on the six missed),
 #: the 41 others with modelled hat parts at most 0.44 (a shaker, seed 7 at -6 dB); the
 #: drum recordings' gates took 9 of those 41 for a ride (the third cue up to 0.68) and
-#: found 15 of the 18.
+#: found 15 of the 18.  At 44.1 kHz with the hat-presence test; at 22.05 kHz (no such
+#: test) 8 of the 18 and 6 of the 72 others (the review check after that round).
 SONG_STEADY_SHARE = 0.5
 #: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
 #: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap

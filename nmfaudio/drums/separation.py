@@ -424,7 +424,8 @@ def separate_drums(
         finds most loud rides, misses some quiet ones, and takes 1-4 % of hi-hat
         grooves for a ride); in a song by a stricter gate on the ring alone
         (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
-        of 72 others), and the ride part's own hits are not judged there.  True:
+        of 72 others, at 44.1 kHz with ``presence_test``; at 22.05 kHz 8 of 18 and 6 of
+        the 72), and the ride part's own hits are not judged there.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
