@@ -822,3 +822,18 @@ def test_cli_ride_on_summary_says_where_the_strokes_went(tmp_path, capsys):
     assert "to the cymbals" not in said["kick,snare,hihat"]
     assert "ride strokes picked apart in the cymbals' ride part (--ride on)" in said["kick,snare,cymbals"]
     assert "--ride on: no ride strokes taken" in said["kick,snare"]
+
+
+def test_cli_ride_on_with_hats_judged_absent_says_why_nothing_was_taken():
+    """``--ride on`` in a song whose hat parts were judged to hold no hats (and no cymbals
+    stem): the summary names that decision and the switch that keeps the hats, not the
+    hi-hat class the user did ask for."""
+    from nmfaudio.cli.drums import _ride_lines
+
+    record = {"ride": True, "ride_moved": False, "ride_found": False, "classes": ["kick", "snare", "hihat"],
+              "absent": ("hihat",)}
+    (line,) = _ride_lines(record)
+    assert "judged to hold no hats" in line and "--presence-test off" in line
+    assert "need a closed hi-hat part" not in line
+    (line,) = _ride_lines(dict(record, absent=()))
+    assert "need a closed hi-hat part and the hihat class" in line

@@ -220,6 +220,9 @@ def _ride_lines(record) -> list[str]:
         how = "--ride on" if forced else "found from the signal; --ride off for none"
         return [f"  ride strokes picked apart in the cymbals' ride part ({how})"]
     if forced:
+        if "hihat" in record.get("absent", ()):  # the hat parts were left out: no strokes to move
+            return ["  --ride on: no ride strokes taken (the hi-hat parts were judged to hold no hats: "
+                    "--presence-test off keeps them, or add the cymbals class for the ride part's hits)"]
         return ["  --ride on: no ride strokes taken (they need a closed hi-hat part and the hihat class, "
                 "or a ride part and the cymbals class)"]
     return []
