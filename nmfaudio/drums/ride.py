@@ -65,9 +65,9 @@ of 60 taken for a ride.
 
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above in drum recordings, and in a song by the strict gate alone at
-:data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither part); True takes the
-closed hat part's strokes for a ride's without the decision (``forced`` of
-:func:`stroke_weights`), in a song too — and, when that part has none to move (no
+:data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither
+part); True takes the closed hat part's strokes for a ride's without the decision
+(``forced`` of :func:`stroke_weights`), in a song too — and, when that part has none to move (no
 closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` of
 :func:`ride_part_strokes`): "on" never finds less than "auto".
 
@@ -462,9 +462,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     # the third cue with the second only: measured on kits with a ride part; in a song
     # neither (the music's held notes pass them), and a stricter strict gate
     if song:
-        model, steady = None, SONG_STEADY_SHARE
-    else:
-        steady = STEADY_SHARE
+        model = None
+    steady = SONG_STEADY_SHARE if song else STEADY_SHARE
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
                                  hit_ring=model is not None, steady_share=steady):
         return weights

@@ -422,8 +422,8 @@ def separate_drums(
         the closed hi-hat's template takes.  "auto": decided from the signal in a drum
         recording (the ride's ring between strokes, and whose ring it is in the fit; it
         finds most loud rides, misses some quiet ones, and takes 1-4 % of hi-hat
-        grooves for a ride); in a song by a stricter gate on the ring alone
-        (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
+        grooves for a ride); in a song by the strict gate alone, at a higher share of steady
+        gaps (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
         of 72 others, at 44.1 kHz with ``presence_test``; at 22.05 kHz 8 of 18 and 6 of
         the 72), and the ride part's own hits are not judged there.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
@@ -910,7 +910,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, ring=ring, spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
+                                     sustained=sustained, ring=ring,
+                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):

@@ -19,7 +19,8 @@ from nmfaudio.drums.templates import class_of
 
 __all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "FIXED_FIRST_SHARE", "GUIDE_LABELS", "LOW_ADAPT",
            "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES",
-           "LOW_CUT_HZ", "LOW_LEFT_SHARE", "SONG_LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode", "stem_index"]
+           "LOW_CUT_HZ", "LOW_LEFT_SHARE", "SONG_LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode",
+           "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
@@ -165,18 +166,18 @@ def low_cut_parts(P, H, labels, index, freqs_hz, residual, *, cut=None, to_resid
     if not cuts:
         return P, H, index
     P = P.copy()
+    freqs_hz = np.asarray(freqs_hz)
+    if not to_residual:
+        for k, hz in cuts:
+            P[freqs_hz < hz, k] *= P.dtype.type(LOW_LEFT_SHARE)
+        return P, H, index
     low_parts = []
     for k, hz in cuts:
-        low = np.asarray(freqs_hz) < hz
-        if not to_residual:
-            P[low, k] *= P.dtype.type(LOW_LEFT_SHARE)
-            continue
+        low = freqs_hz < hz
         part = np.zeros_like(P[:, k])
         part[low] = P[low, k]
         P[low, k] = 0
         low_parts.append(part)
-    if not to_residual:
-        return P, H, index
     kept = [k for k, _ in cuts]
     return (np.concatenate([P, np.stack(low_parts, axis=1)], axis=1), np.concatenate([H, H[kept]]),
             np.concatenate([index, np.full(len(kept), residual)]))
