@@ -1,7 +1,8 @@
 """Evaluation drum mixtures with known stems, built from real Hydrogen drum kits.
 
-The kits come from the Debian package ``hydrogen-data``
-(``apt-get install hydrogen-data``; kits in ``/usr/share/hydrogen/data/drumkits``).
+The kits come from the Debian packages ``hydrogen-data`` (GMRockKit, TR808EmulationKit)
+and ``hydrogen-drumkits`` (the other kits named below)
+(``apt-get install hydrogen-data hydrogen-drumkits``; kits in ``/usr/share/hydrogen/data/drumkits``).
 Nothing from that package is committed to this repository: benchmarks render
 their mixtures on the fly from the installed kit.
 
@@ -91,7 +92,7 @@ def find_kit(name_or_path):
             return cand
     raise FileNotFoundError(
         f"kit_dir={str(name_or_path)!r} has no drumkit.xml; pass a Hydrogen kit folder "
-        f"or a kit name in {KIT_ROOT} (apt-get install hydrogen-data)")
+        f"or a kit name in {KIT_ROOT} (apt-get install hydrogen-data hydrogen-drumkits)")
 
 
 def _local(tag):

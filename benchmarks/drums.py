@@ -10,9 +10,9 @@ Two benchmarks:
   3-minute track.
 * the default: kick, snare and hi-hat only grooves on GMRockKit (below).
 
-Needs the Debian package ``hydrogen-data`` (``apt-get install hydrogen-data``: recorded
-drum kits in /usr/share/hydrogen/data/drumkits; nothing from it is committed here) and,
-for the default templates, only the package itself.
+Needs the Debian packages ``hydrogen-data`` and ``hydrogen-drumkits`` (``apt-get install
+hydrogen-data hydrogen-drumkits``: recorded drum kits in /usr/share/hydrogen/data/drumkits;
+nothing from them is committed here).
 
 Evaluation mixtures: ``benchmarks/drumkits.py``'s ``render_eval_mixtures("GMRockKit")``
 (a recorded Pearl kit, GPL, rendered on the fly): 8-s rock / funk / disco patterns at

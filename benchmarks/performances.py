@@ -9,7 +9,7 @@ performance in which the hi-hat can sit 12-32 dB under the kick.
 
 Rendered from
 
-* Hydrogen kits (Debian ``hydrogen-data``, ``/usr/share/hydrogen/data/drumkits``),
+* Hydrogen kits (Debian ``hydrogen-data`` and ``hydrogen-drumkits``, ``/usr/share/hydrogen/data/drumkits``),
   sample by sample with their velocity layers; percussion a kit lacks comes from
   "Gimme A Hand 1.0" (shaker, tambourine, bongos; GPL);
 * the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render

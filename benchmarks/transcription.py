@@ -2,8 +2,8 @@
 (``DrumSeparation.hits()``, what ``nmfaudio drums --midi / --onsets`` writes), next to
 the separation's SDR, on drum mixtures with known notes.
 
-Needs the Debian package ``hydrogen-data`` (recorded kits, rendered on the fly; nothing
-from it is committed).  Material (each rendered with its exact note list):
+Needs the Debian packages ``hydrogen-data`` and ``hydrogen-drumkits`` (recorded kits,
+rendered on the fly; nothing from them is committed).  Material (each rendered with its exact note list):
 
 * ``performances`` — ``benchmarks/performances.py``: realistic 8-s drum performances
   (rock, sixteenths, funk with ghost notes, disco, ride, half time; tom fills, crashes,
