@@ -358,7 +358,10 @@ def separate_drums(
         :meth:`DrumTemplates.save`, or a :class:`DrumTemplates`.  Classes they lack
         (e.g. a kick/snare/hi-hat kit) are taken from the bundled templates
         (``result.borrowed`` names them).  Templates made with another sr / n_fft /
-        hop_length are converted (see :meth:`DrumTemplates.convert`).
+        hop_length are converted (see :meth:`DrumTemplates.convert`); in a drum
+        recording (not with the accompaniment model) above their rate, templates with a
+        measured band above their Nyquist frequency (the bundled hi-hat parts:
+        ``DrumTemplates.high_band_db``) get it at that level.
     classes : sequence of str, default ("kick", "snare", "toms", "hihat", "cymbals")
         The stems to output.  All classes are modelled whatever this says: an
         instrument that is not asked for goes to the residual, never into a requested
