@@ -541,9 +541,10 @@ def separate_drums(
     # drum recordings: the measured parts' band above the templates' Nyquist frequency at its
     # measured level (songs keep the held level: there the brighter hats took the shaker;
     # docs/drums-five-stems.md)
-    bright = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
+    bright = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
+              if kit.high_band_db is not None and sr > kit.sr else None)
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
-    bright = None if np.array_equal(bright.P, kit.P) else bright
+    bright = None if bright is None or np.array_equal(bright.P, kit.P) else bright
     # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
     # (a label whose template is the bundled one, e.g. the bundled kit passed as templates=, is not:
     # it would only guide itself)
