@@ -43,7 +43,8 @@ mixtures; time: median wall time of one ``separate_drums`` call (file already in
 ``--performances --stereo`` renders the performances in stereo, each instrument at its
 kit's pan (``performances.render(..., stereo=True)``), separates the stereo mixture and
 scores the channel average of each stem, as ``benchmarks/full_song.py`` scores stereo (the
-oracle ratio mask and the routing per channel).
+oracle ratio mask and the routing per channel).  ``--sr 44100`` renders the performances
+at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop 512).
 
     python benchmarks/drums.py            # 24 mixtures, all methods (about 10 minutes)
     python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
@@ -54,6 +55,7 @@ oracle ratio mask and the routing per channel).
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
     python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
     python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
+    python benchmarks/drums.py --performances -n 2 --set tuning --sr 44100   # rendered at 44.1 kHz
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
@@ -382,24 +384,27 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0, sets=None, stereo=False) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050) -> int:
     """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
     the held-out set unseen while choosing).  ``stereo``: the performances rendered in
     stereo at each kit's pan (:func:`performances.render`), separated as stereo, scored
-    on the channel average (as benchmarks/full_song.py scores stereo)."""
+    on the channel average (as benchmarks/full_song.py scores stereo).  ``sr``: the
+    performances' sampling rate (the bundled templates are at 22.05 kHz: above it they
+    are converted, see DrumTemplates.convert)."""
     import nmfaudio
 
     ok = True
     for label, kits, seed in PERFORMANCE_SETS:
         if sets is not None and label not in sets:
             continue
-        mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset, stereo=stereo)
+        mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset, stereo=stereo,
+                                                   sr=sr)
         if label == PERFORMANCE_SETS[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
         results = {"nmfaudio": _score_performances(mixtures, nmfaudio_outputs),
                    "oracle ratio mask": _score_performances(mixtures, oracle_outputs)}
         summary = _print_performance_table(
-            f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, 22.05 kHz "
+            f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, {sr / 1000:g} kHz "
             + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
             results)
         ours = summary["nmfaudio"]
@@ -684,6 +689,8 @@ def main(argv=None) -> int:
     parser.add_argument("--stereo", action="store_true",
                         help="with --performances: render in stereo, each instrument at its kit's pan "
                              "(scored on the channel average)")
+    parser.add_argument("--sr", type=int, default=22050,
+                        help="with --performances: the performances' sampling rate (default 22050)")
     parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
                         help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
                              "set once per kept candidate)")
@@ -716,7 +723,7 @@ def main(argv=None) -> int:
     if args.performances:
         try:
             return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,),
-                                         stereo=args.stereo)
+                                         stereo=args.stereo, sr=args.sr)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

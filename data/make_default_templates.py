@@ -7,6 +7,10 @@ Standard 0, Room 8, Power 16, Jazz 32, Brush 40) at velocities 50/90/120 with
 ``nmfaudio.DrumTemplates.from_one_shots`` (sr 22050, n_fft 2048, hop 512, Hann; 8
 frames, cymbals and toms ``LONG_FRAMES``).  A stem is the sum of its class's parts; the
 ``other:*`` parts (percussion) are modelled so that their share goes to the residual.
+The hi-hat parts (``HIGH_BAND_PARTS``) are rendered again at 44.1 kHz and learned at
+n_fft 4096, hop 1024 (the same seconds) for their band above 11.025 kHz:
+``nmfaudio.drums.templates.band_ratios_db`` of those templates is stored as the file's
+``high_band_db`` (NaN for the other parts), which drum recordings above 22.05 kHz use.
 Needs ``apt-get install fluidsynth fluid-soundfont-gm``.  Deterministic.
 
 The electronic kits (Electronic 24, TR-808 25) and Orchestra (48) are left out: on the
@@ -25,6 +29,8 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,20 +70,38 @@ FRAMES = {"cymbals:crash": LONG_FRAMES, "cymbals:ride": LONG_FRAMES,
 #: and change nothing for ``support_db`` >= -70 (the default is -50).
 STORED_DB = -70.0
 
+#: The parts whose band above 11.025 kHz is measured at 44.1 kHz: the hats only — given
+#: to every part, the measured band cost the cymbals of two tuning performances 2.7-3.9 dB
+#: (docs/drums-full-song.md, twenty-sixth round).
+HIGH_BAND_PARTS = ("hihat", "hihat:open")
+HIGH_SR = 44100
+
+
+def _shots(parts, sr):
+    """{label: [mono one-shot arrays]} of ``parts`` ({label: GM notes}) rendered at ``sr``."""
+    from nmfaudio import audio
+
+    folders = {label: label.replace(":", "-") for label in parts}
+    with tempfile.TemporaryDirectory() as tmp:
+        written = make_drum_loop.render_one_shots(
+            tmp, kits=KITS, sr=sr, class_notes={folders[label]: notes for label, notes in parts.items()})
+        return {label: [audio.load(path, sr=sr, mono=True)[0] for path in sorted(written[folders[label]])]
+                for label in parts}
+
 
 def build(output=OUTPUT, *, overwrite=True):
     """Render the one-shots, learn the templates, save them to ``output``; return them."""
-    from nmfaudio import audio
     from nmfaudio.drums import DrumTemplates
-    from nmfaudio.drums.templates import trim_support
+    from nmfaudio.drums.templates import band_ratios_db, trim_support
 
-    folders = {label: label.replace(":", "-") for label in PARTS}
-    with tempfile.TemporaryDirectory() as tmp:
-        written = make_drum_loop.render_one_shots(
-            tmp, kits=KITS, sr=22050, class_notes={folders[label]: notes for label, notes in PARTS.items()})
-        shots = {label: [audio.load(path, sr=22050, mono=True)[0] for path in sorted(written[folders[label]])]
-                 for label in PARTS}
-    templates = DrumTemplates.from_one_shots(shots, 22050, n_fft=2048, hop_length=512, n_frames=FRAMES)
+    templates = DrumTemplates.from_one_shots(_shots(PARTS, 22050), 22050, n_fft=2048, hop_length=512,
+                                             n_frames=FRAMES)
+    # the hats' band above 11.025 kHz, from the same one-shots rendered at 44.1 kHz
+    high = DrumTemplates.from_one_shots(_shots({label: PARTS[label] for label in HIGH_BAND_PARTS}, HIGH_SR),
+                                        HIGH_SR, n_fft=4096, hop_length=1024, n_frames=FRAMES)
+    ratios = np.full((len(PARTS), 2), np.nan)
+    ratios[[list(PARTS).index(label) for label in HIGH_BAND_PARTS]] = band_ratios_db(high.P, HIGH_SR, 4096)
+    templates.high_band_db = ratios
     # entries more than STORED_DB below a template's peak are stored as zeros (the fit's
     # default support, support_db=-50, zeroes them anyway): the file stays small
     trim_support(templates.P, STORED_DB)

@@ -190,3 +190,27 @@ def test_stereo_render_puts_a_hard_panned_instrument_in_one_channel(tmp_path, mo
     np.testing.assert_array_equal(total, m["mix"])
     mono = performances.render(performance, str(tmp_path))  # the default stays mono
     assert mono["mix"].shape == (2 * SR,) and not mono["stereo"]
+
+
+@needs_fluidsynth
+def test_regenerated_default_templates_match_bundled(tmp_path):
+    # data/make_default_templates.py reproduces the bundled file: each template within
+    # 40 dB SNR and the hat parts' high_band_db within 0.05 dB (bit-identical with
+    # fluidsynth 2.3.1, measured 2026-12-02; the margins allow other versions)
+    import sys
+
+    sys.path.insert(0, str(DATA))  # the script imports make_drum_loop from its folder
+    try:
+        script = _import(DATA / "make_default_templates.py", "make_default_templates")
+        built = script.build(tmp_path / "kit.npz")
+    finally:
+        sys.path.remove(str(DATA))
+    from nmfaudio.drums import default_templates
+
+    bundled = default_templates()
+    assert built.classes == bundled.classes
+    for k, label in enumerate(bundled.classes):
+        err = np.sum((built.P[:, k] - bundled.P[:, k]) ** 2)
+        snr = 10 * np.log10(np.sum(bundled.P[:, k] ** 2) / max(err, 1e-30))
+        assert snr >= 40, f"{label}: SNR {snr:.1f} dB"
+    np.testing.assert_allclose(built.high_band_db, bundled.high_band_db, atol=0.05)  # NaN where NaN

@@ -178,7 +178,7 @@ def test_parts_round_trip_and_select_by_class(tmp_path):
     assert again.classes == templates.classes
     np.testing.assert_array_equal(again.P, templates.P)
     with np.load(path) as data:
-        assert int(data["format_version"]) == 2
+        assert int(data["format_version"]) == 3
 
 
 def test_limits_and_routing_tables():

@@ -358,7 +358,10 @@ def separate_drums(
         :meth:`DrumTemplates.save`, or a :class:`DrumTemplates`.  Classes they lack
         (e.g. a kick/snare/hi-hat kit) are taken from the bundled templates
         (``result.borrowed`` names them).  Templates made with another sr / n_fft /
-        hop_length are converted (see :meth:`DrumTemplates.convert`).
+        hop_length are converted (see :meth:`DrumTemplates.convert`); in a drum
+        recording (not with the accompaniment model) above their rate, templates with a
+        measured band above their Nyquist frequency (the bundled hi-hat parts:
+        ``DrumTemplates.high_band_db``) get it at that level.
     classes : sequence of str, default ("kick", "snare", "toms", "hihat", "cymbals")
         The stems to output.  All classes are modelled whatever this says: an
         instrument that is not asked for goes to the residual, never into a requested
@@ -535,7 +538,13 @@ def separate_drums(
         known = "" if tuple(kit.stems) == tuple(KNOWN_CLASSES) else f" (known classes: {', '.join(KNOWN_CLASSES)})"
         raise ValueError(f"classes={classes!r}: no template for {', '.join(map(repr, unknown))}; the templates "
                          f"have {', '.join(kit.stems)}{known}")
+    # drum recordings: the measured parts' band above the templates' Nyquist frequency at its
+    # measured level (songs keep the held level: there the brighter hats took the shaker;
+    # docs/drums-five-stems.md)
+    bright = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
+              if kit.high_band_db is not None and sr > kit.sr else None)
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
+    bright = None if bright is None or np.array_equal(bright.P, kit.P) else bright
     # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
     # (a label whose template is the bundled one, e.g. the bundled kit passed as templates=, is not:
     # it would only guide itself)
@@ -552,7 +561,7 @@ def separate_drums(
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides)
+                         guides=guides, bright=bright)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -684,7 +693,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None, bright=None) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -699,9 +708,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
     magnitude = np.multiply(magnitude, np.float32(scale), out=magnitude).astype(np.float32, copy=False)
 
-    P0 = kit.P.astype(np.float32).copy()
-    if support_db is not None:
-        trim_support(P0, support_db)
     edges = _band_edges(F) if bands else np.arange(F + 1)
     widths = np.diff(edges)
     band_low_hz = edges[:-1] * (sr / n_fft)  # each band's lowest frequency
@@ -736,6 +742,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 fitted_out[:len(low)] += np.float32(reattack) * low
             band_magnitude = Vb  # the whole band magnitude, for the hits' levels (attack_gains)
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
+    # a drum recording starts from the templates with the measured high band (bright, if any)
+    P0 = (kit if sustained is not None or bright is None else bright).P.astype(np.float32).copy()
+    if support_db is not None:
+        trim_support(P0, support_db)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
     # the bundled templates guiding the user's own in the fixed start (_fit, stems.GUIDE_LABELS);
     # drum recordings only (not measured on songs)

@@ -25,7 +25,7 @@ from nmfaudio import audio, spectrum
 from nmfaudio._validation import check_int, check_number
 
 __all__ = ["DrumTemplates", "continue_decay", "default_templates", "floor_decay", "DEFAULT_TEMPLATES_PATH", "CLASSES",
-           "TEMPLATE_FRAMES", "KNOWN_CLASSES", "class_of", "trim_support"]
+           "HIGH_BANDS_HZ", "TEMPLATE_FRAMES", "KNOWN_CLASSES", "band_ratios_db", "class_of", "trim_support"]
 
 #: The drums separated by default (the stems, besides the residual).
 CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
@@ -78,9 +78,54 @@ def _check_template_length(n_frames: int, hop_length: int, sr: int) -> None:
 
 
 #: Template file format: 1 = one template per class (nmfaudio ≤ the three-stem version);
-#: 2 = labels may be "class:part" and templates may end in zero frames (per-part lengths).
-#: Both load.
-_FORMAT_VERSION = 2
+#: 2 = labels may be "class:part" and templates may end in zero frames (per-part lengths);
+#: 3 = may carry ``high_band_db`` (see :class:`DrumTemplates`).  All load.
+_FORMAT_VERSION = 3
+
+#: The bands of :attr:`DrumTemplates.high_band_db` (Hz): the reference band from the first
+#: edge to the second (the bundled templates' Nyquist frequency, 22.05 kHz / 2), the first
+#: band from there to the third edge, the second band from the third edge up.
+HIGH_BANDS_HZ = (5000.0, 11025.0, 16000.0)
+
+
+def band_ratios_db(P, sr: int, n_fft: int) -> np.ndarray:
+    """Each template's mean power per bin in the two bands of :data:`HIGH_BANDS_HZ` over
+    its mean power per bin in the reference band (all frames summed), in dB.
+
+    Parameters
+    ----------
+    P : ndarray, shape (n_freq, n_templates, n_frames)
+        Magnitude templates at ``sr`` and ``n_fft`` (``n_freq = 1 + n_fft // 2``).
+    sr, n_fft : int
+
+    Returns
+    -------
+    ndarray of float64, shape (n_templates, 2)
+        NaN for a band the grid does not reach (``sr / 2`` at most 16 kHz: the second).
+    """
+    freqs = np.arange(P.shape[0]) * (sr / n_fft)
+    power = np.square(np.asarray(P, dtype=np.float64)).sum(axis=2)  # (n_freq, K)
+    low, mid, split = HIGH_BANDS_HZ
+    reference = power[(freqs >= low) & (freqs < mid)].mean(axis=0)
+    out = np.full((P.shape[1], 2), np.nan)
+    for b, band in enumerate(((freqs >= mid) & (freqs < split), freqs >= split)):
+        if band.any():
+            with np.errstate(divide="ignore"):
+                out[:, b] = 10 * np.log10(power[band].mean(axis=0) / reference)
+    return out
+
+
+def _fill_high_band(P, freqs, above_hz: float, ratios_db) -> None:
+    """In place: the bins of P (n_freq, K, T) above ``above_hz`` of each template with
+    finite ``ratios_db`` (K, 2) set flat per frame, at the level that gives each band of
+    :data:`HIGH_BANDS_HZ` its ratio (mean power per bin) to the frame's reference band."""
+    low, mid, split = HIGH_BANDS_HZ
+    reference = (freqs >= low) & (freqs < mid)
+    bands = ((freqs > above_hz) & (freqs < split), (freqs > above_hz) & (freqs >= split))
+    for k in np.flatnonzero(np.all(np.isfinite(ratios_db), axis=1)):
+        level = np.square(P[reference, k]).mean(axis=0)  # (T,) mean power per bin
+        for band, ratio_db in zip(bands, ratios_db[k]):
+            P[band, k] = np.sqrt(level * 10 ** (ratio_db / 10))[None, :]
 
 
 def class_of(label: str) -> str:
@@ -234,6 +279,13 @@ class DrumTemplates:
         One-shot files each template was averaged over (provenance; 0 if unknown).
     source : str
         Where the templates came from.
+    high_band_db : ndarray of float64, shape (n_templates, 2), or None
+        Measured, for templates learned at a lower rate than some recordings: each
+        template's power in the bands of :data:`HIGH_BANDS_HZ` above the reference band,
+        from the same sounds at a higher rate (:func:`band_ratios_db`); NaN where not
+        measured.  :meth:`convert` with ``high_band=True`` fills the bins above the
+        templates' Nyquist frequency at that level (the bundled hi-hat parts; see
+        ``data/make_default_templates.py``).
     """
 
     P: np.ndarray
@@ -244,6 +296,7 @@ class DrumTemplates:
     window: str = spectrum.WINDOW
     n_shots: tuple = ()
     source: str = ""
+    high_band_db: np.ndarray | None = None
 
     def __post_init__(self):
         P = np.asarray(self.P)
@@ -265,6 +318,12 @@ class DrumTemplates:
             raise ValueError(f"the templates of {empty} are all zeros; learn them from audible one-shots")
         self.P = (P / sums[None, :, None]).astype(np.float32)
         self.n_shots = tuple(int(n) for n in self.n_shots) if self.n_shots else (0,) * P.shape[1]
+        if self.high_band_db is not None:
+            ratios = np.asarray(self.high_band_db, dtype=np.float64)
+            if ratios.shape != (P.shape[1], 2) or np.any(np.isinf(ratios)):
+                raise ValueError(f"high_band_db has shape {ratios.shape}; it must be ({P.shape[1]}, 2), finite dB "
+                                 "or NaN (not measured)")
+            self.high_band_db = None if np.all(np.isnan(ratios)) else ratios
 
     @property
     def n_frames(self) -> int:
@@ -292,7 +351,8 @@ class DrumTemplates:
         pad = lambda P: np.pad(P, ((0, 0), (0, 0), (0, T - P.shape[2])))  # noqa: E731
         return DrumTemplates(np.concatenate([pad(self.P), pad(extra.P)], axis=1), self.classes + extra.classes,
                              self.sr, self.n_fft, self.hop_length, self.window, self.n_shots + extra.n_shots,
-                             f"{self.source}; {', '.join(missing)} from {extra.source}")
+                             f"{self.source}; {', '.join(missing)} from {extra.source}",
+                             _stacked_ratios(self, extra))
 
     def __repr__(self) -> str:
         return (f"DrumTemplates(classes={self.classes}, sr={self.sr}, n_fft={self.n_fft}, "
@@ -447,7 +507,8 @@ class DrumTemplates:
                 np.savez_compressed(
                     handle, P=self.P, classes=np.array(self.classes), sr=self.sr, n_fft=self.n_fft,
                     hop_length=self.hop_length, window=np.array(self.window), n_shots=np.array(self.n_shots),
-                    source=np.array(self.source), format_version=_FORMAT_VERSION)
+                    source=np.array(self.source), format_version=_FORMAT_VERSION,
+                    **({} if self.high_band_db is None else {"high_band_db": self.high_band_db}))
         return path
 
     @classmethod
@@ -494,7 +555,7 @@ class DrumTemplates:
         return cls(P=fields["P"], classes=tuple(str(c) for c in fields["classes"]), sr=int(fields["sr"]),
                    n_fft=int(fields["n_fft"]), hop_length=int(fields["hop_length"]), window=str(fields["window"]),
                    n_shots=tuple(int(n) for n in fields.get("n_shots", ())),
-                   source=str(fields.get("source", str(path))))
+                   source=str(fields.get("source", str(path))), high_band_db=fields.get("high_band_db"))
 
     # -- conversion -------------------------------------------------------------------
     def select(self, classes) -> "DrumTemplates":
@@ -513,10 +574,10 @@ class DrumTemplates:
         used = np.flatnonzero(P.sum(axis=(0, 1)) > 0)
         P = P[:, :, :used[-1] + 1] if used.size else P  # drop frames that are zero in every selected template
         return DrumTemplates(P, tuple(self.classes[i] for i in index), self.sr, self.n_fft, self.hop_length,
-                             self.window,
-                             tuple(self.n_shots[i] for i in index), self.source)
+                             self.window, tuple(self.n_shots[i] for i in index), self.source,
+                             None if self.high_band_db is None else self.high_band_db[index])
 
-    def convert(self, *, sr, n_fft, hop_length, window=spectrum.WINDOW) -> "DrumTemplates":
+    def convert(self, *, sr, n_fft, hop_length, window=spectrum.WINDOW, high_band=False) -> "DrumTemplates":
         """The templates for other STFT parameters.
 
         A template is a magnitude spectrum sampled at frequencies ``i · sr / n_fft`` and
@@ -524,8 +585,11 @@ class DrumTemplates:
         and in time) onto the new grid, keeping its length in seconds.  Above the
         templates' own Nyquist frequency (a 44.1 kHz recording with templates made at
         22.05 kHz) each template holds its level at the top 5 % of its band, so the
-        highest octave still goes to the drum that is bright there (the hi-hat).  The
-        window must be the same: templates from another window raise ValueError.
+        highest octave still goes to the drum that is bright there (the hi-hat).  With
+        ``high_band=True``, the templates with a measured :attr:`high_band_db` get that
+        band instead, flat per frame at the measured level (drum recordings:
+        docs/drums-five-stems.md).  The window must be the same: templates from another
+        window raise ValueError.
 
         Returns
         -------
@@ -557,9 +621,11 @@ class DrumTemplates:
                 for i in range(P.shape[0]):
                     Q[i, k] = np.interp(new_t, old_t, P[i, k], right=0.0)
             P = Q
+        if high_band and self.high_band_db is not None and sr > self.sr:
+            _fill_high_band(P, new_f, self.sr / 2, self.high_band_db)
         return DrumTemplates(P, self.classes, sr, n_fft, hop_length, window, self.n_shots,
                              f"{self.source} (converted from sr={self.sr}, n_fft={self.n_fft}, "
-                             f"hop_length={self.hop_length})")
+                             f"hop_length={self.hop_length})", self.high_band_db)
 
 
 def default_templates() -> DrumTemplates:
@@ -576,6 +642,15 @@ def _load_once(path: str, mtime_ns: int, size: int) -> DrumTemplates:
     on an 8-s clip); mtime and size in the key: a rewritten file is read again."""
     return DrumTemplates.load(path)
 
+
+
+def _stacked_ratios(first, second):
+    """``first``'s and ``second``'s :attr:`~DrumTemplates.high_band_db` stacked (NaN for
+    the templates of one without), or None when neither has any."""
+    if first.high_band_db is None and second.high_band_db is None:
+        return None
+    return np.concatenate([np.full((len(t.classes), 2), np.nan) if t.high_band_db is None else t.high_band_db
+                           for t in (first, second)])
 
 
 def _check_classes(classes):
