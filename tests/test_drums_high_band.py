@@ -125,3 +125,23 @@ def test_songs_unchanged_drum_recordings_use_the_band(monkeypatch):
         np.testing.assert_array_equal(with_band[True].sources[name], stem)
     # the drum recording's hi-hat stem does change (the fill is in use there)
     assert not np.array_equal(with_band[False].sources["hihat"], without[False].sources["hihat"])
+
+
+def test_conversion_to_another_rate_drops_the_measurement():
+    # the measurement is of the band above the templates' own Nyquist frequency: once a
+    # conversion to another rate has held or filled that band, nothing is left to fill
+    # (before, the held 44.1-kHz hats used at 48 kHz got the measured level above 22.05 kHz
+    # only, 4-6 dB above the direct fill there over 11-22 kHz held 16-18 dB below it)
+    kit = default_templates()
+    np.testing.assert_array_equal(kit.convert(sr=22050, n_fft=1024, hop_length=256).high_band_db,
+                                  kit.high_band_db)  # same rate: kept (NaN where NaN)
+    for high_band in (False, True):
+        assert _converted(kit, high_band).high_band_db is None
+    held = _converted(kit, False)
+    at48 = {fill: held.convert(sr=48000, n_fft=4096, hop_length=1024, high_band=fill) for fill in (False, True)}
+    np.testing.assert_array_equal(at48[True].P, at48[False].P)
+    # a user's kit learned at 44.1 kHz, its hats borrowed from the bundled set: the same
+    rng = np.random.default_rng(0)
+    own = DrumTemplates.from_one_shots({"kick": [rng.standard_normal(8000) * np.exp(-np.arange(8000) / 1000)]},
+                                       SR44, n_fft=4096, hop_length=1024)
+    assert own.completed(kit).high_band_db is None
