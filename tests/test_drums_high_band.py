@@ -145,3 +145,26 @@ def test_conversion_to_another_rate_drops_the_measurement():
     own = DrumTemplates.from_one_shots({"kick": [rng.standard_normal(8000) * np.exp(-np.arange(8000) / 1000)]},
                                        SR44, n_fft=4096, hop_length=1024)
     assert own.completed(kit).high_band_db is None
+
+
+@pytest.mark.parametrize("block_seconds", [None, 1.0])
+def test_auto_decides_from_the_mixture_alone_in_memory_and_in_blocks(monkeypatch, block_seconds):
+    # accompaniment="auto" decides song or drums from the mixture's tonal share (block-wise:
+    # the whole recording's, before it is cut), which no template enters: with and without
+    # the measured band the same decision and share (tolerance 0); the song's stems
+    # bit-identical, the drum recording's hi-hat stem takes the band (in every block's fit)
+    drums, song = _mix44()
+
+    def run(x):
+        return separate_drums(x, SR44, random_state=0, accompaniment="auto", block_seconds=block_seconds)
+
+    with_band = {"song": run(song), "drums": run(drums)}
+    monkeypatch.setattr(templates_module, "_fill_high_band", lambda *args: None)
+    without = {"song": run(song), "drums": run(drums)}
+    assert with_band["song"].accompaniment is True and with_band["drums"].accompaniment is False
+    for name in ("song", "drums"):
+        assert without[name].accompaniment is with_band[name].accompaniment
+        assert without[name].tonal_share == with_band[name].tonal_share
+    for stem, track in without["song"].sources.items():
+        np.testing.assert_array_equal(with_band["song"].sources[stem], track)
+    assert not np.array_equal(with_band["drums"].sources["hihat"], without["drums"].sources["hihat"])
