@@ -131,7 +131,7 @@ def test_conversion_to_another_rate_drops_the_measurement():
     # the measurement is of the band above the templates' own Nyquist frequency: once a
     # conversion to another rate has held or filled that band, nothing is left to fill
     # (before, the held 44.1-kHz hats used at 48 kHz got the measured level above 22.05 kHz
-    # only, 4-6 dB above the direct fill there over 11-22 kHz held 16-18 dB below it)
+    # only, 4-6 dB above the direct fill there, with 11-22 kHz held 11-18 dB below it)
     kit = default_templates()
     np.testing.assert_array_equal(kit.convert(sr=22050, n_fft=1024, hop_length=256).high_band_db,
                                   kit.high_band_db)  # same rate: kept (NaN where NaN)
