@@ -90,10 +90,17 @@ def test_ratios_follow_select_completed_save_and_old_files_load(tmp_path):
 
 def test_bad_high_band_db_is_refused():
     kit = default_templates()
-    with pytest.raises(ValueError, match="high_band_db"):
+    with pytest.raises(ValueError, match=rf"high_band_db has shape \(2, 2\); it must be \({len(kit.classes)}, 2\)"):
         DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="high_band_db"):
+    with pytest.raises(ValueError, match="high_band_db has infinite entries"):
         DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.full((len(kit.classes), 2), np.inf))
+    with pytest.raises(ValueError, match="high_band_db of type ndarray .dtype <U1. must be numbers"):
+        DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.full((len(kit.classes), 2), "a"))
+    # the templates keep their own copy: changing the caller's array changes nothing
+    ratios = kit.high_band_db.copy()
+    own = DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=ratios)
+    ratios[:] = 0
+    np.testing.assert_array_equal(own.high_band_db, kit.high_band_db)
 
 
 def _mix44(seconds=3.0, seed=0):

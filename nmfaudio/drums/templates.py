@@ -323,10 +323,17 @@ class DrumTemplates:
         self.P = (P / sums[None, :, None]).astype(np.float32)
         self.n_shots = tuple(int(n) for n in self.n_shots) if self.n_shots else (0,) * P.shape[1]
         if self.high_band_db is not None:
-            ratios = np.asarray(self.high_band_db, dtype=np.float64)
-            if ratios.shape != (P.shape[1], 2) or np.any(np.isinf(ratios)):
-                raise ValueError(f"high_band_db has shape {ratios.shape}; it must be ({P.shape[1]}, 2), finite dB "
-                                 "or NaN (not measured)")
+            try:  # a copy: templates made from others (convert, select) must not share it
+                ratios = np.array(self.high_band_db, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"high_band_db of type {type(self.high_band_db).__name__} (dtype "
+                                 f"{getattr(self.high_band_db, 'dtype', None)}) must be numbers in dB, NaN where "
+                                 "not measured") from None
+            if ratios.shape != (P.shape[1], 2):
+                raise ValueError(f"high_band_db has shape {ratios.shape}; it must be ({P.shape[1]}, 2): two bands "
+                                 "per template")
+            if np.any(np.isinf(ratios)):
+                raise ValueError("high_band_db has infinite entries; give finite dB, or NaN where not measured")
             self.high_band_db = None if np.all(np.isnan(ratios)) else ratios
 
     @property
