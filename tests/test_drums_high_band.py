@@ -90,10 +90,17 @@ def test_ratios_follow_select_completed_save_and_old_files_load(tmp_path):
 
 def test_bad_high_band_db_is_refused():
     kit = default_templates()
-    with pytest.raises(ValueError, match="high_band_db"):
+    with pytest.raises(ValueError, match=rf"high_band_db has shape \(2, 2\); it must be \({len(kit.classes)}, 2\)"):
         DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="high_band_db"):
+    with pytest.raises(ValueError, match="high_band_db has infinite entries"):
         DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.full((len(kit.classes), 2), np.inf))
+    with pytest.raises(ValueError, match="high_band_db of type ndarray .dtype <U1. must be numbers"):
+        DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=np.full((len(kit.classes), 2), "a"))
+    # the templates keep their own copy: changing the caller's array changes nothing
+    ratios = kit.high_band_db.copy()
+    own = DrumTemplates(kit.P, kit.classes, kit.sr, high_band_db=ratios)
+    ratios[:] = 0
+    np.testing.assert_array_equal(own.high_band_db, kit.high_band_db)
 
 
 def _mix44(seconds=3.0, seed=0):
@@ -125,3 +132,46 @@ def test_songs_unchanged_drum_recordings_use_the_band(monkeypatch):
         np.testing.assert_array_equal(with_band[True].sources[name], stem)
     # the drum recording's hi-hat stem does change (the fill is in use there)
     assert not np.array_equal(with_band[False].sources["hihat"], without[False].sources["hihat"])
+
+
+def test_conversion_to_another_rate_drops_the_measurement():
+    # the measurement is of the band above the templates' own Nyquist frequency: once a
+    # conversion to another rate has held or filled that band, nothing is left to fill
+    # (before, the held 44.1-kHz hats used at 48 kHz got the measured level above 22.05 kHz
+    # only, 4-6 dB above the direct fill there, with 11-22 kHz held 11-18 dB below it)
+    kit = default_templates()
+    np.testing.assert_array_equal(kit.convert(sr=22050, n_fft=1024, hop_length=256).high_band_db,
+                                  kit.high_band_db)  # same rate: kept (NaN where NaN)
+    for high_band in (False, True):
+        assert _converted(kit, high_band).high_band_db is None
+    held = _converted(kit, False)
+    at48 = {fill: held.convert(sr=48000, n_fft=4096, hop_length=1024, high_band=fill) for fill in (False, True)}
+    np.testing.assert_array_equal(at48[True].P, at48[False].P)
+    # a user's kit learned at 44.1 kHz, its hats borrowed from the bundled set: the same
+    rng = np.random.default_rng(0)
+    own = DrumTemplates.from_one_shots({"kick": [rng.standard_normal(8000) * np.exp(-np.arange(8000) / 1000)]},
+                                       SR44, n_fft=4096, hop_length=1024)
+    assert own.completed(kit).high_band_db is None
+
+
+@pytest.mark.parametrize("block_seconds", [None, 1.0])
+def test_auto_decides_from_the_mixture_alone_in_memory_and_in_blocks(monkeypatch, block_seconds):
+    # accompaniment="auto" decides song or drums from the mixture's tonal share (block-wise:
+    # the whole recording's, before it is cut), which no template enters: with and without
+    # the measured band the same decision and share (tolerance 0); the song's stems
+    # bit-identical, the drum recording's hi-hat stem takes the band (in every block's fit)
+    drums, song = _mix44()
+
+    def run(x):
+        return separate_drums(x, SR44, random_state=0, accompaniment="auto", block_seconds=block_seconds)
+
+    with_band = {"song": run(song), "drums": run(drums)}
+    monkeypatch.setattr(templates_module, "_fill_high_band", lambda *args: None)
+    without = {"song": run(song), "drums": run(drums)}
+    assert with_band["song"].accompaniment is True and with_band["drums"].accompaniment is False
+    for name in ("song", "drums"):
+        assert without[name].accompaniment is with_band[name].accompaniment
+        assert without[name].tonal_share == with_band[name].tonal_share
+    for stem, track in without["song"].sources.items():
+        np.testing.assert_array_equal(with_band["song"].sources[stem], track)
+    assert not np.array_equal(with_band["drums"].sources["hihat"], without["drums"].sources["hihat"])

@@ -540,11 +540,12 @@ def separate_drums(
                          f"have {', '.join(kit.stems)}{known}")
     # drum recordings: the measured parts' band above the templates' Nyquist frequency at its
     # measured level (songs keep the held level: there the brighter hats took the shaker;
-    # docs/drums-five-stems.md)
-    bright = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
-              if kit.high_band_db is not None and sr > kit.sr else None)
+    # docs/drums-five-stems.md).  Only the templates' start differs: "auto" decides song or
+    # drums from the mixture alone (accompaniment.tonal_share), before any fit
+    filled_kit = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
+                  if kit.high_band_db is not None and sr > kit.sr and accompaniment is not True else None)
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
-    bright = None if bright is None or np.array_equal(bright.P, kit.P) else bright
+    filled_kit = None if filled_kit is None or np.array_equal(filled_kit.P, kit.P) else filled_kit
     # a user's own kick and snare: the bundled ones guide the fixed first iterations (stems.GUIDE_LABELS)
     # (a label whose template is the bundled one, e.g. the bundled kit passed as templates=, is not:
     # it would only guide itself)
@@ -561,7 +562,7 @@ def separate_drums(
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, bright=bright)
+                         guides=guides, filled_kit=filled_kit)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -693,7 +694,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None, bright=None) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None, filled_kit=None) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -742,8 +743,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 fitted_out[:len(low)] += np.float32(reattack) * low
             band_magnitude = Vb  # the whole band magnitude, for the hits' levels (attack_gains)
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
-    # a drum recording starts from the templates with the measured high band (bright, if any)
-    P0 = (kit if sustained is not None or bright is None else bright).P.astype(np.float32).copy()
+    # a drum recording starts from the templates with the measured high band (filled_kit, if any)
+    P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
     if support_db is not None:
         trim_support(P0, support_db)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)

@@ -97,6 +97,7 @@ def band_ratios_db(P, sr: int, n_fft: int) -> np.ndarray:
     P : ndarray, shape (n_freq, n_templates, n_frames)
         Magnitude templates at ``sr`` and ``n_fft`` (``n_freq = 1 + n_fft // 2``).
     sr, n_fft : int
+        The templates' sampling rate (Hz) and STFT size.
 
     Returns
     -------
@@ -285,7 +286,10 @@ class DrumTemplates:
         from the same sounds at a higher rate (:func:`band_ratios_db`); NaN where not
         measured.  :meth:`convert` with ``high_band=True`` fills the bins above the
         templates' Nyquist frequency at that level (the bundled hi-hat parts; see
-        ``data/make_default_templates.py``).
+        ``data/make_default_templates.py``).  Kept by :meth:`select`, :meth:`completed`,
+        :meth:`save` and conversions at the same rate; a conversion to another rate
+        drops it (the band above the old Nyquist frequency is then held or filled), as
+        do a separation's adapted templates.
     """
 
     P: np.ndarray
@@ -319,10 +323,17 @@ class DrumTemplates:
         self.P = (P / sums[None, :, None]).astype(np.float32)
         self.n_shots = tuple(int(n) for n in self.n_shots) if self.n_shots else (0,) * P.shape[1]
         if self.high_band_db is not None:
-            ratios = np.asarray(self.high_band_db, dtype=np.float64)
-            if ratios.shape != (P.shape[1], 2) or np.any(np.isinf(ratios)):
-                raise ValueError(f"high_band_db has shape {ratios.shape}; it must be ({P.shape[1]}, 2), finite dB "
-                                 "or NaN (not measured)")
+            try:  # a copy: templates made from others (convert, select) must not share it
+                ratios = np.array(self.high_band_db, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"high_band_db of type {type(self.high_band_db).__name__} (dtype "
+                                 f"{getattr(self.high_band_db, 'dtype', None)}) must be numbers in dB, NaN where "
+                                 "not measured") from None
+            if ratios.shape != (P.shape[1], 2):
+                raise ValueError(f"high_band_db has shape {ratios.shape}; it must be ({P.shape[1]}, 2): two bands "
+                                 "per template")
+            if np.any(np.isinf(ratios)):
+                raise ValueError("high_band_db has infinite entries; give finite dB, or NaN where not measured")
             self.high_band_db = None if np.all(np.isnan(ratios)) else ratios
 
     @property
@@ -485,7 +496,7 @@ class DrumTemplates:
     # -- files ------------------------------------------------------------------------
     def save(self, path, *, overwrite=False) -> Path:
         """Write the templates to an ``.npz`` file (atomically) with their sr, n_fft,
-        hop_length and window.
+        hop_length and window (and :attr:`high_band_db` when they have one).
 
         Parameters
         ----------
@@ -591,10 +602,26 @@ class DrumTemplates:
         docs/drums-five-stems.md).  The window must be the same: templates from another
         window raise ValueError.
 
+        Parameters
+        ----------
+        sr : int
+            The new sampling rate (Hz).
+        n_fft, hop_length : int
+            The new STFT size and hop (samples).
+        window : str, default "hann"
+            Must be the templates' own window.
+        high_band : bool, default False
+            Above the templates' rate, fill the measured band (:attr:`high_band_db`)
+            instead of holding the top level; nothing changes for templates without a
+            measurement or at a rate not above theirs.
+
         Returns
         -------
         DrumTemplates
-            ``self`` when nothing changes.
+            ``self`` when nothing changes.  Shape of ``P``: (1 + n_fft // 2, n_templates,
+            n_frames at the new hop).  At another rate it carries no
+            :attr:`high_band_db`: the band above the templates' Nyquist frequency is
+            decided here, and a second conversion must not fill part of it again.
         """
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length, window)
@@ -623,9 +650,12 @@ class DrumTemplates:
             P = Q
         if high_band and self.high_band_db is not None and sr > self.sr:
             _fill_high_band(P, new_f, self.sr / 2, self.high_band_db)
+        # the measurement describes the band above this rate's Nyquist frequency: at
+        # another rate that band is held or filled above, so it goes (a 44.1-kHz conversion
+        # used at 48 kHz filled 22.05-24 kHz at the measured level over held 11-22 kHz)
         return DrumTemplates(P, self.classes, sr, n_fft, hop_length, window, self.n_shots,
                              f"{self.source} (converted from sr={self.sr}, n_fft={self.n_fft}, "
-                             f"hop_length={self.hop_length})", self.high_band_db)
+                             f"hop_length={self.hop_length})", self.high_band_db if sr == self.sr else None)
 
 
 def default_templates() -> DrumTemplates:
