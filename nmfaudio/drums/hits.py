@@ -91,10 +91,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    class's strongest) is dropped where the residual holds more than ``max_residual_db``
    (-3 dB) of the class's track's energy in the same 1024 samples — what the
    separation gave to no drum (percussion, an open hat's low band) sounding there, of
-   which the track holds only a part (a shaker with an open hat, a ride stroke, a
-   conga's slap: 212 → 177 false snare hits on the regular tuning performances, 2 real
-   ones lost; docs/transcription.md, percussion round).  Only in drum recordings:
-   ``DrumSeparation.hits`` passes no residual in a song, where it is the music.
+   which the track holds only a part (mostly a shaker with an open hat: 212 → 177
+   false snare hits on the regular tuning performances, 2 real ones lost; a conga the
+   separation put wholly in the snare's stem is not caught: docs/transcription.md,
+   percussion round).  Only in drum recordings: ``DrumSeparation.hits`` passes no
+   residual in a song, where it is the music.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
