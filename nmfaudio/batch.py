@@ -473,15 +473,18 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             files = dict(zip(classes, scratch)) if two else {
                 source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
+            # the residual as result.hits() passes it: in a drum recording, not in a song
+            remainder = None if result.accompaniment else audio.FileReader(
+                dict(zip([source for source, _ in task.tracks], temporaries))["accompaniment" if two else "residual"])
             try:
                 mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
                 try:
                     # the same detection as in memory (a ride's strokes picked on their own)
-                    played = result.detect_hits_in(readers, mixture=mixture)
+                    played = result.detect_hits_in(readers, mixture=mixture, residual=remainder)
                 finally:
                     mixture.close()
             finally:
-                for reader in readers.values():
+                for reader in [*readers.values(), *([remainder] if remainder is not None else [])]:
                     reader.close()
         finally:
             for path in scratch:

@@ -484,13 +484,79 @@ def test_per_class_threshold():
         detect_hits(both, sr=SR, hop_length=HOP, threshold_db={"tom": -20})
 
 
+
+def percussion_scene():
+    """A snare track and a residual (percussion the separation gave to no drum), hop 512:
+    strong snare hits (strength 1) at frames 10, 50, ..., a conga on the residual with
+    the first of them (as loud as the snare there); weak candidates (0.1) at frames 30,
+    70, ...: every other one is only the conga's part in the snare track (the residual
+    +10 dB over it there), the others ghost notes with no conga, or with one 4 frames
+    (93 ms) later."""
+    n_frames = 250
+    strong = np.arange(10, 240, 40)
+    weak = np.arange(30, 240, 40)
+    conga_only, ghosts = weak[::2], weak[1::2]
+    n = n_frames * HOP
+    conga = burst(n, conga_only * HOP + 60, seed=1, highpass=False, decay_s=0.05)
+    snare_track = (burst(n, strong * HOP + 60, seed=2, decay_s=0.06) + 0.3 * burst(n, ghosts * HOP + 60, seed=3)
+                   + 10 ** (-10 / 20) * conga)  # the conga's part in the snare track, 10 dB under it
+    residual = conga + burst(n, strong[:1] * HOP + 60, seed=4, highpass=False, decay_s=0.06, gain=2.0) \
+        + burst(n, (ghosts + 4) * HOP + 60, seed=5, highpass=False, decay_s=0.05)
+    activation = spikes(n_frames, strong, np.ones(len(strong))) + spikes(n_frames, weak, np.full(len(weak), 0.1))
+    return activation, snare_track, residual, strong, conga_only, ghosts
+
+
+def test_a_weak_snare_hit_that_the_residual_explains_is_dropped():
+    # step 8, the residual: a weak snare candidate where what no drum took (a conga) holds
+    # more than -3 dB of the snare track's energy is that sound's part in the track
+    activation, snare_track, residual, strong, conga_only, ghosts = percussion_scene()
+    args = dict(sr=SR, hop_length=HOP, signals={"snare": snare_track}, mixture=snare_track + residual,
+                min_share_db=-200)  # the share of the mixture (step 8's first check) off: this one alone
+    frames = lambda hits: set(np.rint(hits["snare"].times * SR / HOP).astype(int))  # noqa: E731
+    kept = frames(detect_hits({"snare": activation}, residual=residual, **args))
+    assert kept == set(strong) | set(ghosts), sorted(kept)
+    # without the residual, or with the check off, the conga's part is a snare hit
+    everything = set(strong) | set(conga_only) | set(ghosts)
+    assert frames(detect_hits({"snare": activation}, **args)) == everything
+    assert frames(detect_hits({"snare": activation}, residual=residual, max_residual_db=200, **args)) == everything
+
+
+def test_a_snare_hit_with_a_conga_is_kept():
+    # the snare hit with a conga louder than it (the residual over -3 dB of the track) is
+    # strong: kept, as are the ghost notes with a conga 93 ms later (outside the 46-ms window)
+    activation, snare_track, residual, strong, _, ghosts = percussion_scene()
+    onset = strong[0] * HOP + 60
+    from nmfaudio.drums.hits import _shares
+
+    assert _shares(residual, snare_track, [onset], sr=SR, fmin=0.0, width=1024)[0] > -3  # the setup
+    hits = detect_hits({"snare": activation}, sr=SR, hop_length=HOP, signals={"snare": snare_track},
+                       mixture=snare_track + residual, residual=residual)
+    found = np.rint(hits["snare"].times * SR / HOP).astype(int)
+    assert strong[0] in found and set(ghosts) <= set(found), found
+
+
+def test_a_song_passes_no_residual_to_the_hits(monkeypatch):
+    # in a song the residual is the music: DrumSeparation.hits leaves the check off there
+    from nmfaudio.drums import separation
+
+    seen = []
+    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: seen.append(options))
+    result = separation.DrumSeparation(sources={"snare": np.zeros(SR), "residual": np.ones(SR)},
+                                       activations={"snare": np.zeros(SR // HOP)}, templates=None, sr=SR,
+                                       n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5)
+    result.hits()
+    result.accompaniment = True
+    result.hits()
+    assert seen[0]["residual"] is result.sources["residual"] and seen[1].get("residual") is None
+
+
 def test_bad_parameters_raise():
     with pytest.raises(ValueError, match="threshold_db"):
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, threshold_db=3)
     with pytest.raises(ValueError, match="hop_length"):
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=0)
     for name, value in [("mean_weight", -1), ("delta", {"kick": -0.1}), ("flux_delta", -1), ("flux_confirm", -1),
-                        ("min_share_db", 3), ("flux_fmin_hz", -5)]:
+                        ("min_share_db", 3), ("flux_fmin_hz", -5), ("max_residual_db", float("nan"))]:
         with pytest.raises(ValueError, match=name):
             detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, **{name: value})
 

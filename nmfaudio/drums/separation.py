@@ -220,7 +220,10 @@ class DrumSeparation:
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     def hits(self, **options):
         """The drum hits: :meth:`detect_hits_in` on the separated tracks (to check each
-        attack) and, with the mixture (the sum of the tracks), to time it.
+        attack) and, with the mixture (the sum of the tracks), to time it; in a drum
+        recording (not with the accompaniment model, whose residual is the music) the
+        residual is passed too: a weak snare hit where it is louder than the snare's
+        track is dropped (:func:`~nmfaudio.drums.hits.detect_hits`, step 8).
 
         Returns
         -------
@@ -230,6 +233,8 @@ class DrumSeparation:
         """
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+        if "residual" not in options and not self.accompaniment:  # residual=None turns that check off
+            options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         return self.detect_hits_in(signals, **options)
 
@@ -250,7 +255,8 @@ class DrumSeparation:
             The separated tracks by class name (shape (n_samples,) or (n_channels,
             n_samples)).
         **options
-            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` among them).
+            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` and, in a
+            drum recording, ``residual=`` among them).
 
         Returns
         -------
