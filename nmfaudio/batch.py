@@ -473,8 +473,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             files = dict(zip(classes, scratch)) if two else {
                 source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
-            # the residual as result.hits() passes it: in a drum recording, not in a song
-            remainder = None if result.accompaniment else audio.FileReader(
+            # the residual as result.hits() passes it: in a drum recording with every drum class a stem
+            remainder = None if not result.residual_checks_hits else audio.FileReader(
                 dict(zip([source for source, _ in task.tracks], temporaries))["accompaniment" if two else "residual"])
             try:
                 mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
