@@ -470,13 +470,13 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                                         block_seconds=o["block_seconds"], stream_to=write)
             finally:
                 writers.close()
-            files = dict(zip(classes, scratch)) if two else {
-                source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
+            outputs = {source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
+            files = dict(zip(classes, scratch)) if two else outputs
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
-            # the residual as result.hits() passes it: in a drum recording, not in a song
-            remainder = None if result.accompaniment else audio.FileReader(
-                dict(zip([source for source, _ in task.tracks], temporaries))["accompaniment" if two else "residual"])
+            remainder = None
             try:
+                if result.residual_checks_hits:  # the residual as result.hits() passes it (the same track)
+                    remainder = audio.FileReader(outputs["accompaniment" if two else "residual"])
                 mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
                 try:
                     # the same detection as in memory (a ride's strokes picked on their own)

@@ -252,6 +252,36 @@ def test_cli_drums_block_wise_streams_the_api_result(tmp_path, cli, file_tree):
     np.testing.assert_array_equal(read_csv(tmp_path / "two" / "loop_onsets.csv")["kick"][0], rows["kick"][0])
 
 
+def test_cli_drums_block_wise_hits_get_the_residual_the_api_passes(tmp_path, cli, monkeypatch):
+    # Block-wise, the hits read the stems from files: the residual's check (hits step 8)
+    # gets the residual's file (with --stems drums: the accompaniment's, the same track) in
+    # a drum recording with every drum class a stem, and no residual with a drum class not
+    # asked for (it went to the residual) — as DrumSeparation.hits() decides in memory.
+    import nmfaudio.drums.hits as hits
+
+    y, sr = nmfaudio.load(LOOP)
+    path = tmp_path / "loop.wav"
+    nmfaudio.save(path, y, sr)
+    detect, seen = hits.detect_hits, []
+
+    def recording(activations, **options):
+        residual = options.get("residual")
+        seen.append(None if residual is None else residual.read(0, residual.n_samples))
+        return detect(activations, **options)
+
+    monkeypatch.setattr(hits, "detect_hits", recording)
+    api = separate_drums(y, sr, random_state=0, max_iter=5, block_seconds=3)
+    assert api.residual_checks_hits
+    for folder, extra in (("all", []), ("two", ["--stems", "drums"])):
+        code, _, _ = cli(["drums", path, "-o", tmp_path / folder, "--block-seconds", "3", "--max-iter", "5",
+                          "--onsets", *extra])
+        assert code == 0 and seen[-1] is not None
+        np.testing.assert_array_equal(seen[-1].reshape(api.sources["residual"].shape), api.sources["residual"])
+    code, _, _ = cli(["drums", path, "-o", tmp_path / "snare", "--block-seconds", "3", "--max-iter", "5",
+                      "--classes", "snare", "--onsets"])
+    assert code == 0 and seen[-1] is None
+
+
 def _loop_copy(tmp_path):
     path = tmp_path / "loop.wav"
     nmfaudio.save(path, *nmfaudio.load(LOOP))

@@ -94,8 +94,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    which the track holds only a part (mostly a shaker with an open hat: 212 → 177
    false snare hits on the regular tuning performances, 2 real ones lost; a conga the
    separation put wholly in the snare's stem is not caught: docs/transcription.md,
-   percussion round).  Only in drum recordings: ``DrumSeparation.hits`` passes no
-   residual in a song, where it is the music.
+   percussion round).  Only in drum recordings with every drum class a stem:
+   ``DrumSeparation.hits`` passes no residual in a song, where it is the music, nor with
+   a drum class not asked for, which went to the residual (a kick or hats there drop the
+   real snare hits played with them: ``DrumSeparation.residual_checks_hits``).
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -894,10 +896,13 @@ def detect_hits(
         kick and hi-hat (a hat 30 dB under the kick is real).  Needs ``signals`` and
         ``mixture``; a low value such as -200 turns it off.
     residual : ndarray, shape (n_samples,) or (n_channels, n_samples), or a FileReader, optional
-        The separation's residual track (what no drum stem took).  Given with
-        ``signals``, a weak hit (under ``bleed_below`` of its class's strongest) where
-        the residual holds more than ``max_residual_db`` of the class's track's energy
-        is dropped (module notes, step 8).  None (the default): no such check.
+        The separation's residual track (what no drum stem took; the channels' mean
+        is measured, as of the tracks).  Given with ``signals``, a weak hit
+        (under ``bleed_below`` of its class's strongest) where the residual holds more
+        than ``max_residual_db`` of the class's track's energy is dropped (module notes,
+        step 8).  It must hold no drum: not a song's residual (the music), nor one from
+        ``classes=`` without a drum class (that drum is in it; see
+        ``DrumSeparation.residual_checks_hits``).  None (the default): no such check.
     max_residual_db : float or dict {str: float}, optional
         The residual's energy relative to the class's track (dB, in the 1024 samples from
         the onset) above which a weak hit is dropped; default -3 dB for the snare, off

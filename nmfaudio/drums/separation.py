@@ -218,10 +218,19 @@ class DrumSeparation:
                                  overwrite=overwrite)
 
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
+    @property
+    def residual_checks_hits(self) -> bool:
+        """Whether :meth:`hits` passes the residual (step 8 of
+        :func:`~nmfaudio.drums.hits.detect_hits`): only where it holds what no drum took —
+        a drum recording (with the accompaniment model the residual is the music) whose
+        stems include every drum class (one not asked for goes to the residual: a kick or
+        hats there would explain the real snare hits played with them)."""
+        return not self.accompaniment and set(CLASSES) <= set(self.classes)
+
     def hits(self, **options):
         """The drum hits: :meth:`detect_hits_in` on the separated tracks (to check each
-        attack) and, with the mixture (the sum of the tracks), to time it; in a drum
-        recording (not with the accompaniment model, whose residual is the music) the
+        attack) and, with the mixture (the sum of the tracks), to time it; where
+        :attr:`residual_checks_hits` (a drum recording with every drum class a stem) the
         residual is passed too: a weak snare hit where it is louder than the snare's
         track is dropped (:func:`~nmfaudio.drums.hits.detect_hits`, step 8).
 
@@ -233,7 +242,7 @@ class DrumSeparation:
         """
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
-        if "residual" not in options and not self.accompaniment:  # residual=None turns that check off
+        if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         return self.detect_hits_in(signals, **options)
@@ -255,8 +264,8 @@ class DrumSeparation:
             The separated tracks by class name (shape (n_samples,) or (n_channels,
             n_samples)).
         **options
-            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` and, in a
-            drum recording, ``residual=`` among them).
+            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` and, where
+            :attr:`residual_checks_hits`, ``residual=`` among them).
 
         Returns
         -------
