@@ -251,6 +251,9 @@ class DrumSeparation:
         """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
         (arrays, or readers of the stems written block by block: the streamed mode).
 
+        The percussion stem (``"other"``, when asked for) mixes several instruments and has
+        no General MIDI note of its own: it gets hits only with ``notes={"other": NOTE}``.
+
         A ride's strokes (``ride_strokes``, and ``ride_with_snare`` at the snare's hits)
         are picked from their own activation, as ``"cymbals_ride"`` (General MIDI 51;
         checked on the cymbals' track: a sub-template's track is its class's); the
@@ -276,6 +279,10 @@ class DrumSeparation:
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         activations = self.activations
+        if "other" in activations and "other" not in (options.get("notes") or {}):
+            # the percussion stem mixes several instruments (cowbell, shaker, congas...): no
+            # one General MIDI note is theirs, so its hits are picked only with notes={"other": N}
+            activations = {name: a for name, a in activations.items() if name != "other"}
         ride = self.ride_strokes is not None and "cymbals" in activations
         if ride:
             activations = dict(activations)
