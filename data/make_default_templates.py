@@ -72,7 +72,9 @@ STORED_DB = -70.0
 
 #: The parts whose band above 11.025 kHz is measured at 44.1 kHz: the hats only — given
 #: to every part, the measured band cost the cymbals of two tuning performances 2.7-3.9 dB
-#: (docs/drums-full-song.md, twenty-sixth round).
+#: (docs/drums-full-song.md, twenty-sixth round); given to the percussion parts, the ride
+#: or the crash as well, a tuning kit's cymbals or hi-hat 1.4-3.7 dB (docs/drums-five-stems.md,
+#: twentieth round).
 HIGH_BAND_PARTS = ("hihat", "hihat:open")
 HIGH_SR = 44100
 
