@@ -123,15 +123,18 @@ def test_classes_subset(song, tmp_path):
     assert sorted(os.listdir(out)) == ["beat_hihat.wav", "beat_kick.wav", "beat_residual.wav"]
 
 
-def test_percussion_stem_with_midi_and_onsets(song, tmp_path, capsys):
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "1"]], ids=["in-memory", "streamed"])
+def test_percussion_stem_with_midi_and_onsets(song, tmp_path, capsys, blocks):
     # "other" (percussion: several instruments, no one General MIDI note) may be asked for:
     # its stem is written, the other classes' hits are, and it gets none (it used to stop
-    # the command: "no General MIDI drum note is known for 'other'")
+    # the command: "no General MIDI drum note is known for 'other'").  Block by block the
+    # hits are read back from the stems on disk (batch's streamed path, its own call)
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), "--classes", "kick,other", "--midi",
-                 "--onsets", str(tmp_path / "hits.csv"), "--json", *FAST]) == 0
+                 "--onsets", str(tmp_path / "hits.csv"), "--json", *blocks, *FAST]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["status"] == "done" and sorted(summary["hit_counts"]) == ["kick"]
+    assert (summary["blockwise"] is not None) == bool(blocks)
     assert sorted(os.listdir(out)) == ["beat_drums.mid", "beat_kick.wav", "beat_other.wav", "beat_residual.wav"]
     rows = (tmp_path / "hits.csv").read_text().splitlines()[1:]
     assert rows and {row.split(",")[1] for row in rows} == {"kick"}
