@@ -484,8 +484,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 finally:
                     mixture.close()
             finally:
-                for reader in [*readers.values(), *([remainder] if remainder is not None else [])]:
-                    reader.close()
+                for reader in (*readers.values(), remainder):
+                    if reader is not None:
+                        reader.close()
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
