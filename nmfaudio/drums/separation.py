@@ -93,6 +93,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
+from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
                                  ride_part_strokes)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
@@ -920,6 +921,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
             forced=ride is True, song=sustained is not None)
     moved = strokes is not None
+    # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
+    # hats under a loud snare: they explain its wires), their excess over their own level
+    # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
+    # are the pedal chicks at the snare's hits)
+    if not moved and sustained is None and "hihat" in classes:
+        P_masks, H_masks, route = snare_excess_parts(P_masks, H_masks, route, kit.classes,
+                                                     frame_rate=sr / hop_length)
     # the ride part's own hits: judged in drum recordings only (not measured on songs)
     if ((judged and sustained is None) or ride is True) and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
