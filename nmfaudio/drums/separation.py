@@ -259,7 +259,8 @@ class DrumSeparation:
         checked on the cymbals' track: a sub-template's track is its class's); the
         hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
         hits at a stronger stroke, are dropped
-        (:func:`nmfaudio.drums.ride.hat_echoes`).
+        (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
+        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`).
 
         Parameters
         ----------
