@@ -1022,3 +1022,25 @@ def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
 
     assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.5, 3.0]
     assert result(None).hits()["hihat"].times.tolist() == [0.5, 1.0, 3.0]
+
+
+def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
+    # block-wise, hits() reads the stems from files: ride.stroke_bands makes the same
+    # decision on stereo files (the channels' mean) as on the arrays
+    from nmfaudio import audio
+    from nmfaudio.drums import ride
+
+    hat, cymbals = _band_scene(seed=1)
+    times = np.array([0.5, 1.0, 2.0, 3.0])
+    strengths = np.array([1.0] + [0.5 * ride.STROKE_WEAK] * 3)
+    tracks = {"hihat": np.stack([hat, 0.5 * hat]), "cymbals": np.stack([cymbals, 0.5 * cymbals])}
+    for name, x in tracks.items():
+        nmfaudio.save(tmp_path / f"{name}.wav", x.astype(np.float32), SR)
+    readers = {name: audio.FileReader(tmp_path / f"{name}.wav") for name in tracks}
+    try:
+        from_files = ride.stroke_bands(times, strengths, readers["hihat"], readers["cymbals"], sr=SR)
+    finally:
+        for reader in readers.values():
+            reader.close()
+    in_memory = ride.stroke_bands(times, strengths, tracks["hihat"], tracks["cymbals"], sr=SR)
+    assert from_files.tolist() == in_memory.tolist() == [False, True, True, False]
