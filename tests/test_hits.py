@@ -962,3 +962,85 @@ def test_streamed_mixture_is_swept_twice_whatever_the_classes(played, monkeypatc
                        min_share_db=-100)
     assert all(len(hits[name]) for name in result.activations)
     assert reads.count((0, min(4096, mixture.n_samples))) == 2
+
+
+def _band_scene(seed=0):
+    """A hi-hat track and a cymbals track (white-noise bursts, 46 ms each) at 1.0, 2.0 and
+    3.0 s: the cymbals' burst 2 dB under the hat's at 2.0 s and 4 dB under it at 3.0 s."""
+    rng = np.random.default_rng(seed)
+    hat, cymbals = np.zeros(4 * SR), np.zeros(4 * SR)
+    burst = lambda: rng.standard_normal(1024)  # noqa: E731
+    for t in (1.0, 2.0, 3.0):
+        hat[int(t * SR):int(t * SR) + 1024] += burst()
+    cymbals[int(2.0 * SR):int(2.0 * SR) + 1024] += 10 ** (-2 / 20) * hat[int(2.0 * SR):int(2.0 * SR) + 1024]
+    cymbals[int(3.0 * SR):int(3.0 * SR) + 1024] += 10 ** (-4 / 20) * hat[int(3.0 * SR):int(3.0 * SR) + 1024]
+    cymbals[int(1.0 * SR):int(1.0 * SR) + 1024] += 10 * burst()
+    return hat, cymbals
+
+
+def test_a_weak_hat_hit_held_by_the_cymbals_track_is_a_stroke():
+    # ride.stroke_bands: a weak hat hit (under STROKE_WEAK of the hat's strongest) whose
+    # band above 5 kHz the cymbals' track holds at more than -3 dB of the hat's is the
+    # ride's stroke; at -4 dB it is the hat's own; a strong hit stays whatever the band
+    from nmfaudio.drums import ride
+
+    hat, cymbals = _band_scene()
+    times = np.array([0.5, 1.0, 2.0, 3.0])
+    weak = 0.5 * ride.STROKE_WEAK
+    strengths = np.array([1.0, weak, weak, weak])
+    assert ride.stroke_bands(times, strengths, hat, cymbals, sr=SR).tolist() == [False, True, True, False]
+    # the same hit at 1.0 s strong: kept although the cymbals' track is 20 dB louder there
+    assert not ride.stroke_bands(times, np.array([1.0, 1.0, weak, weak]), hat, cymbals, sr=SR)[1]
+    # stereo tracks: the channels' mean is measured, the same decision
+    stereo = ride.stroke_bands(times, strengths, np.stack([hat, hat]), np.stack([cymbals, cymbals]), sr=SR)
+    assert stereo.tolist() == [False, True, True, False]
+    assert ride.stroke_bands(np.zeros(0), np.zeros(0), hat, cymbals, sr=SR).tolist() == []
+
+
+def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
+    # DrumSeparation.hits drops the hat's strokes (ride.stroke_bands) only where a ride
+    # was decided: without one, a weak hat hit where the cymbals' track is louder is a hat
+    # under a crash's wash, and stays
+    from nmfaudio.drums import ride, separation
+
+    hat, cymbals = _band_scene()
+    times, weak = np.array([0.5, 1.0, 3.0]), 0.5 * ride.STROKE_WEAK
+    picked = DrumHits({
+        "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0, weak, weak]),
+                           velocities=np.array([127, 30, 30])),
+        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([2.5]),
+                                     strengths=np.array([1.0]), velocities=np.array([127]))})
+    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
+    n_frames = len(hat) // HOP
+
+    def result(strokes):
+        return separation.DrumSeparation(
+            sources={"hihat": hat, "cymbals": cymbals}, activations={"hihat": np.zeros(n_frames),
+                                                                     "cymbals": np.zeros(n_frames)},
+            templates=None, sr=SR, n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5,
+            ride_strokes=strokes)
+
+    assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.5, 3.0]
+    assert result(None).hits()["hihat"].times.tolist() == [0.5, 1.0, 3.0]
+
+
+def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
+    # block-wise, hits() reads the stems from files: ride.stroke_bands makes the same
+    # decision on stereo files (the channels' mean) as on the arrays
+    from nmfaudio import audio
+    from nmfaudio.drums import ride
+
+    hat, cymbals = _band_scene(seed=1)
+    times = np.array([0.5, 1.0, 2.0, 3.0])
+    strengths = np.array([1.0] + [0.5 * ride.STROKE_WEAK] * 3)
+    tracks = {"hihat": np.stack([hat, 0.5 * hat]), "cymbals": np.stack([cymbals, 0.5 * cymbals])}
+    for name, x in tracks.items():
+        nmfaudio.save(tmp_path / f"{name}.wav", x.astype(np.float32), SR)
+    readers = {name: audio.FileReader(tmp_path / f"{name}.wav") for name in tracks}
+    try:
+        from_files = ride.stroke_bands(times, strengths, readers["hihat"], readers["cymbals"], sr=SR)
+    finally:
+        for reader in readers.values():
+            reader.close()
+    in_memory = ride.stroke_bands(times, strengths, tracks["hihat"], tracks["cymbals"], sr=SR)
+    assert from_files.tolist() == in_memory.tolist() == [False, True, True, False]

@@ -95,7 +95,7 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
-                                 ride_part_strokes)
+                                 ride_part_strokes, stroke_bands)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -260,7 +260,8 @@ class DrumSeparation:
         checked on the cymbals' track: a sub-template's track is its class's); the
         hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
         hits at a stronger stroke, are dropped
-        (:func:`nmfaudio.drums.ride.hat_echoes`).
+        (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
+        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`).
 
         Parameters
         ----------
@@ -301,6 +302,13 @@ class DrumSeparation:
                 keep = ~hat_echoes(hit.times, hit.strengths, strokes.times, strokes.strengths, share=share)
                 classes[name] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
                                                     velocities=hit.velocities[keep])
+        tracks = signals or {}
+        if "hihat" in classes and tracks.get("hihat") is not None and tracks.get("cymbals") is not None:
+            # a weak hat hit that is a stroke held by the cymbals' track (ride.stroke_bands)
+            hit = classes["hihat"]
+            keep = ~stroke_bands(hit.times, hit.strengths, tracks["hihat"], tracks["cymbals"], sr=self.sr)
+            classes["hihat"] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
+                                                   velocities=hit.velocities[keep])
         return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
