@@ -32,11 +32,12 @@ LOW_HZ = 60.0
 HIGH_HZ = 250.0
 #: An onset (a local maximum of a toms part's activation, channels summed) counts from
 #: this share of the part's largest on; the largest are often bass notes, so not only
-#: they (0.5 lost 0.1 dB against 0.1 on the screen's 14 songs).
+#: they (docs/drums-full-song.md, twenty-ninth round: from 0.2 0.02 dB of all drums less
+#: on the screen's 14 songs at -6 dB).
 ONSET_SHARE = 0.1
 #: The level at the part's bands must fall at least this fast (dB per second) from the
-#: onset's peak (its frame or the next) — 0.92 per frame at 43 frames per second; true
-#: toms onsets measured 0.83-0.94 per frame, the bass notes the toms took 0.85-1.16.
+#: onset's peak (its frame or the next) — 0.92 per frame at 43 frames per second; most
+#: true toms onsets measured 0.80-0.94 per frame, most others (bass notes) 0.91-1.05.
 FALL_DB_PER_SECOND = -20 * np.log10(0.92) * 44100 / 1024
 #: ... measured at most this far on (4 frames at 44.1 kHz), or up to the frame before the
 #: next toms onset; an onset with less than two frames to look at does not start a ring.
@@ -88,18 +89,10 @@ def tom_ring(P_bands, H, toms, drums, band_magnitude, mask_sustained, band_low_h
 
     Parameters
     ----------
-    P_bands : ndarray, shape (F_b, K, T)
-        The fitted templates on the fit's bands.
-    H : ndarray, shape (K, C, N)
-        The activations the masks use.
-    toms, drums : sequence of int
-        The toms parts and every drum part (toms included; not the residual's).
-    band_magnitude : ndarray, shape (F_b, C, N)
-        The whole band magnitude (before the sustained part left the fit).
-    mask_sustained : ndarray, shape (F_b, C, N)
-        The masks' sustained part before its weight.
-    band_low_hz : ndarray, shape (F_b,), ascending
-    frames_per_second : float
+    P_bands, H, toms, drums, band_magnitude, mask_sustained, band_low_hz, frames_per_second
+        As :func:`~nmfaudio.drums.cymbal_ring.cymbal_ring`'s (P_bands (F_b, K, T), H
+        (K, C, N), band_magnitude and mask_sustained (F_b, C, N), band_low_hz (F_b,)),
+        ``toms`` in place of its ``cymbals``.
     share : float in [0, 1], default 1
         The song's hit levels' share (:func:`~nmfaudio.drums.accompaniment.hit_share`).
 
