@@ -1059,3 +1059,34 @@ def test_the_song_low_cut_leaves_drum_recordings_alone(monkeypatch):
     assert before.keys() == after.keys()
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_tom_ring_starts_at_falling_onsets_only_in_the_toms_band():
+    # a toms onset starts a ring only where the mixture's level at its bands falls after
+    # it (a struck drum), not where it holds (a held note the toms template took)
+    from nmfaudio.drums.tom_ring import HIGH_HZ, LOW_HZ, RING_SECONDS, falling_onsets, tom_ring
+
+    band_low_hz = np.array([40.0, 60.0, 100.0, 180.0, 250.0, 1000.0])
+    F, N, fps = len(band_low_hz), 200, 43.07
+    P = np.zeros((F, 2, 3), np.float32)
+    P[:, 0, :2] = 1.0  # part 0: a kick-like template (every band)
+    P[1:4, 1, :] = np.array([1.0, 0.6, 0.36])  # part 1: a tom, 60-250 Hz
+    H = np.zeros((2, 1, N), np.float32)
+    H[1, 0, 40] = 1.0  # a tom hit: the level falls after it
+    H[1, 0, 120] = 1.0  # a held note the toms template took: the level holds
+    V = np.full((F, 1, N), 0.05, np.float32)
+    V[1:4, 0, 40:60] += 2.0 * 0.8 ** np.arange(20)  # 0.8 per frame: faster than FALL_DB_PER_SECOND
+    V[1:4, 0, 120:160] += 2.0  # held
+    level = V[1:4, 0].mean(axis=0)[None]
+    keep = falling_onsets(H[1:, 0], level, frames_per_second=fps)
+    assert keep[0, 40] and not keep[0, 120] and keep.sum() == 1
+    sustained = np.full((F, 1, N), 0.5, np.float32)
+    ring = tom_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps)
+    inside = (band_low_hz >= LOW_HZ) & (band_low_hz < HIGH_HZ)
+    assert ring.shape == V.shape and np.all(ring[~inside] == 0)
+    assert np.all(ring[inside, :, 40] > 0) and np.all(ring[:, :, :40] == 0)  # nothing before the hit
+    # after the template, 60 dB in RING_SECONDS (to float32 rounding); the held note starts none
+    decay = ring[inside, 0, 100] / ring[inside, 0, 50]
+    np.testing.assert_allclose(decay, 10 ** (-3 * 50 / (RING_SECONDS * fps)), rtol=1e-4)
+    assert np.all(ring[inside, 0, 121:160] <= ring[inside, 0, 120:159] * (1 + 1e-6))  # only the old ring's decay
+    assert tom_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps, share=0) is None

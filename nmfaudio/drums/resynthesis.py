@@ -64,10 +64,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     spatial : int >= 0, default 0
         Multichannel: per-bin updates of the outputs' models by the channels' level
         ratio (:func:`_spatial_update`) before the masks; 0: none.
-    ring : tuple (int, SpreadSustained), optional
+    ring : tuple (int, SpreadSustained), or a list of them, optional
         ``(d, part)``: at each bin ``min(part, the residual's model)`` moves from the
         residual's model to drum output d's (the cymbals' ring,
-        :mod:`nmfaudio.drums.cymbal_ring`); only with a modelled residual.
+        :mod:`nmfaudio.drums.cymbal_ring`; the toms', :mod:`nmfaudio.drums.tom_ring`),
+        each in turn; only with a modelled residual.
 
     Returns
     -------
@@ -78,6 +79,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     """
     C, F, N = X.shape
     D = len(factors) - 1
+    rings = [] if ring is None else [ring] if isinstance(ring, tuple) else list(ring)
     n_samples = out.shape[-1]
     real = np.finfo(X.dtype).dtype
     modelled = _residual_modelled(factors[D], sustained)
@@ -114,7 +116,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
         model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
         masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
-        spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and ring is None
+        spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and not rings
                   else np.empty(CHUNK_FRAMES * F, np.float32))
         own = {c: out[:, c, own0:own1] for c in channels}
         for c in channels:
@@ -135,11 +137,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                         S[D] += sustained[:, c, t0:t1].T
                     else:
                         S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
-                if ring is not None and len(outputs) > D:  # the part of the residual's model the ring explains
-                    moved = ring[1].frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                for d, part in rings if len(outputs) > D else ():  # the part of the residual's model a ring explains
+                    moved = part.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
                     np.minimum(moved, S[D], out=moved)
                     S[D] -= moved
-                    S[ring[0]] += moved
+                    S[d] += moved
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
                 # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64

@@ -77,6 +77,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
+from nmfaudio.drums.tom_ring import tom_ring
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
                                            NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
@@ -867,6 +868,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                  band_low_hz, frames_per_second=sr / hop_length, share=ring_share(energy))
         if ring_bands is not None:
             ring = (classes.index("cymbals"), SpreadSustained(magnitude, band_magnitude, ring_bands, widths))
+    # song mode with loud music: the toms' ring under the sustained level goes from the
+    # accompaniment's model to the toms stem, 60-250 Hz, from the onsets whose level falls
+    # after them (nmfaudio.drums.tom_ring; the cymbals' ring lies above 3 kHz)
+    rings = [] if ring is None else [ring]
+    if sustained is not None and hits > 0 and "toms" in classes:
+        drum_parts = np.flatnonzero([class_of(label) not in RESIDUAL_CLASSES for label in kit.classes])
+        toms_bands = tom_ring(fit.P, H_masks, parts_of("toms"), drum_parts, band_magnitude, mask_bands, band_low_hz,
+                              frames_per_second=sr / hop_length, share=hits)
+        if toms_bands is not None:
+            rings.append((classes.index("toms"), SpreadSustained(magnitude, band_magnitude, toms_bands, widths)))
 
     # song mode at 44.1 kHz and up: hat parts whose model lies mostly below 5 kHz took a
     # guitar, the snare or a ride, not hats (nmfaudio.drums.hat_presence): left out of the
@@ -959,7 +970,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, ring=ring,
+                                     sustained=sustained, ring=rings,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
