@@ -637,15 +637,15 @@ def test_hit_level_helpers_reject_bad_arguments(call, message):
         call(functions)
 
 
-def loud_held_song():
-    """The synthetic hits under held notes (a 55-Hz bass, three-note chords) 9.5 dB above
-    them (energy share about 0.65: loud music): (kick, snare, music, mix) at SR."""
+def loud_held_song(music_db=9.5):
+    """The synthetic hits under held notes (a 55-Hz bass, three-note chords) ``music_db``
+    above them (9.5 dB: energy share about 0.65, loud music): (kick, snare, music, mix) at SR."""
     kick, snare, hat = synthetic_hits(seconds=SECONDS)
     drums = kick + snare + hat
     t = np.arange(drums.size) / SR
     held = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in range(1, 6)) \
         + 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * t) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
-    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (9.5 / 20)
+    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (music_db / 20)
     return kick, snare, music, (drums + music).astype(np.float32)
 
 
@@ -667,6 +667,31 @@ def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):
     assert _projection(with_levels["drums"], kick) >= _projection(without["drums"], kick) + 0.02
     assert _projection(with_levels["drums"], snare) >= _projection(without["drums"], snare)
     assert _projection(with_levels["drums"], music) <= 0.05
+
+
+def test_the_kicks_decay_reaches_the_masks_with_loud_drums_too(monkeypatch):
+    # held notes 6 dB under the drums (loud drums: energy share 0.08, the hit levels' share
+    # 0, so none of the loud-music steps run): the kick's template is still continued past
+    # its end and held below CLEAN_HZ in the masks (templates.continue_decay and
+    # floor_decay, in every song since docs/drums-full-song.md's thirtieth round), so more
+    # of the kick stays in the drum stems.  Measured: the kick in the drums 0.946 -> 0.964;
+    # the cost, the held notes in the accompaniment 0.827 -> 0.777 (the tail takes the
+    # 55-Hz bass after each kick)
+    from nmfaudio.drums import accompaniment, separation
+
+    kick, _, music, mix = loud_held_song(music_db=-6.0)
+    shares = []
+    monkeypatch.setattr(separation, "hit_share", lambda energy: shares.append(accompaniment.hit_share(energy))
+                        or shares[-1])
+    result = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    assert shares == [0.0]  # loud drums: the path this test is about
+    with_decay = result.two_stems()
+    monkeypatch.setattr(separation, "continue_decay", lambda P, *args, **kwargs: P)
+    monkeypatch.setattr(separation, "floor_decay", lambda P, *args, **kwargs: P)
+    without = separate_drums(mix, SR, random_state=0, accompaniment=True).two_stems()
+    assert _projection(with_decay["drums"], kick) >= _projection(without["drums"], kick) + 0.01
+    assert _projection(with_decay["accompaniment"], music) >= 0.75
+    np.testing.assert_allclose(sum(result.sources.values()), mix, atol=1e-4)  # still the input
 
 
 def test_kick_hit_frames_mark_the_kicks_large_hits():

@@ -217,7 +217,8 @@ TAIL_FRAMES = 8
 TAIL_RATIO = 0.8
 #: In song mode, below :data:`CLEAN_HZ`, the masks' :data:`TAIL_CLASSES` templates decay
 #: from their peak frame no faster than this ratio per frame
-#: (:func:`nmfaudio.drums.templates.floor_decay`, with the hit levels' share): the fit
+#: (:func:`nmfaudio.drums.templates.floor_decay`; in every song, as the tail, since the
+#: thirtieth round of docs/drums-full-song.md — with loud music only before): the fit
 #: sees only what rises above the sustained part, so the kick's fitted template decays far
 #: faster than the kick (seed 6 GMRockKit at -6 dB below 60 Hz, 1-5 frames after the peak:
 #: template 0.47 0.31 0.14 0.10 0.03, the true kick 0.94 0.74 0.58 0.47 0.39).  Measured

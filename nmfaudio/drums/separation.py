@@ -832,10 +832,18 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     empty = P.sum(axis=(0, 2)) <= 0
     P[:, empty] = P0[:, empty]  # a template the fit zeroed (a clip shorter than it): report its start
     H = fit.H  # (K, C, N)
-    # song mode: the kick and snare hits at their level in the whole spectrogram, the kick's
-    # decay continued (the fit saw only what rises above the sustained part); the masks
-    # only: the reported activations and templates stay the fit's
+    # song mode: the kick's decay continued, and with loud music the kick and snare hits at
+    # their level in the whole spectrogram (the fit saw only what rises above the sustained
+    # part); the masks only: the reported activations and templates stay the fit's
     H_masks, P_masks = H, P
+    if sustained is not None:
+        # the kick's decay in every song, loud drums too (docs/drums-full-song.md, thirtieth
+        # round: at +6 dB the GMRockKit songs' accompaniment 0.34 dB up): continued past the
+        # template's end, and below CLEAN_HZ, where its body lies under the bass, no faster
+        # than TAIL_FLOOR_RATIO per frame (templates.floor_decay)
+        tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
+        P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO)
+        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)))
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
@@ -843,11 +851,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if kicks and toms:
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
-        tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
-        P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO, level=hits)
-        # below CLEAN_HZ the kick's body under the bass: not in its fitted template (templates.floor_decay)
-        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)),
-                              level=hits)
         # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
         # below NOTE_HZ, the sustained part is at least a short median of what the drum
         # model leaves (accompaniment.note_onsets_sustained); in full from HIT_ENERGY's
