@@ -319,8 +319,8 @@ _FLUX_CONFIRM = {"hihat": 0.1}
 # the snare's and toms', and a ride's strokes (``_blocks_flux``).  Not a crash-like cymbals
 # class's: in a groove its hits at the hat's strokes are mostly the hat's own leakage into
 # the cymbal templates (docs/transcription.md, cymbals round), and they kept the quiet hats
-# there out (hat-recall round: 61 hats added on the tuning draws' regular and k/s/h-only
-# performances, all at a hat note; 8 false ones in 5 grooves of an undecided ride)
+# there out (hat-recall round: 67 hats added on the tuning draws' regular and k/s/h-only
+# performances, all at a hat note; 9 false ones in 5 grooves of an undecided ride)
 _FLUX_BLOCKERS = ("snare", "toms")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
