@@ -68,11 +68,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    put little energy, marks the hat's attacks even where its activation shows no peak
    (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
    (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
-   the class is within 40 ms, no hit of the snare or toms (of another family than the
-   class's) or stroke of a ride within 30 ms (their attacks leak into the hat's track;
-   a crash-like cymbals class's hits do not count: at the hat's strokes they are mostly
-   the hat's own leakage), and the activation is within -40 dB of its maximum; they are
-   timed as in step 6.  A ride's
+   the class is within 40 ms, no hit of the snare, toms or cymbals (of another family
+   than the class's) within 30 ms (their attacks leak into the hat's track), and the
+   activation is within -40 dB of its maximum; they are timed as in step 6.  A ride's
    strokes (``"cymbals_ride"``) get their track's onsets 0.1 above the local mean
    added the same way.  The activation's hits with no flux onset
    ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
@@ -315,13 +313,7 @@ _FLUX_DELTA = {"hihat": 0.2}
 # F of the ride-style tuning performances 0.548 → 0.570, 0.08-0.12 within 0.003 of it)
 RIDE_FLUX_DELTA = 0.1
 _FLUX_CONFIRM = {"hihat": 0.1}
-# The hits near which no high-band onset is added (their attacks leak into the hat's track):
-# the snare's and toms', and a ride's strokes (``_blocks_flux``).  Not a crash-like cymbals
-# class's: in a groove its hits at the hat's strokes are mostly the hat's own leakage into
-# the cymbal templates (docs/transcription.md, cymbals round), and they kept the quiet hats
-# there out (hat-recall round: 67 hats added on the tuning draws' regular and k/s/h-only
-# performances, all at a hat note; 9 false ones in 5 grooves of an undecided ride)
-_FLUX_BLOCKERS = ("snare", "toms")
+_FLUX_BLOCKERS = ("snare", "toms", "cymbals")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
@@ -339,15 +331,6 @@ _SHARE_FMIN = {"cymbals": 4000.0}
 # ~186 ms (its stem may hold the ring but not the attack, see step 6)
 _SHARE_SAMPLES = {"cymbals": (1024, 4096)}
 _SHARE_SAMPLES_DEFAULT = (1024,)
-
-
-def _blocks_flux(other: str, name: str) -> bool:
-    """Do ``other``'s hits keep ``name``'s high-band onsets from being added within
-    ``_FLUX_MATCH_S`` of them (step 7)?  The snare's, the toms' and a ride's strokes (note
-    51) do, of another family than ``name``'s; a crash-like cymbals class does not."""
-    if _family(other) == _family(name):
-        return False
-    return _family(other) in _FLUX_BLOCKERS or _note_of(other) == RIDE_NOTE
 
 
 def _band_usable(fmin, sr) -> bool:
@@ -1026,7 +1009,7 @@ def detect_hits(
             if not _band_usable(flux_fmin_hz, sr):
                 # at low rates the band is empty: its flux would confirm no hit and drop them all
                 continue
-            others = [result[o].times for o in names if _blocks_flux(o, name)]
+            others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
@@ -1149,7 +1132,7 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
     hit explains yet — none of this class within ``_FLUX_NEW_S``, none of the snare, toms
-    or a ride's strokes (``others``, their times: ``_blocks_flux``) within ``_FLUX_MATCH_S`` — where the activation
+    or cymbals (``others``, their times) within ``_FLUX_MATCH_S`` — where the activation
     is within ``_FLUX_FLOOR_DB`` of its maximum."""
     flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
     if confirm > 0 and len(found.times):
