@@ -365,6 +365,29 @@ def test_a_ride_stroke_the_activation_missed_is_added_from_the_cymbals_track(see
     assert not np.any(np.abs(crash - truth[3]) < 0.05), crash
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_cymbal_hit_keeps_a_hat_attack_the_activation_missed_out(seed):
+    """Step 7: a cymbal hit — a crash's or a ride's stroke — within 30 ms of a hat attack
+    the activation missed keeps the hat's high-band onset out (its attack leaks into the
+    hat's track).  Letting a crash's hits through found 61 quiet hats on the tuning draws
+    but added the strokes of undecided rides as hats, and lost held out on the ride-style
+    sets (docs/transcription.md, hat-recall round): not kept, so this is the rule."""
+    n_frames, frames, track, activation = hat_scene(seed)
+    truth = (frames * HOP + 100) / SR
+    cymbal = spikes(n_frames, [frames[3]], [1.0])  # as loud as the hat's hits: played
+    cymbal_track = burst(len(track), [frames[3] * HOP + 100], seed=seed + 5)  # its attack, above 5 kHz too
+    args = dict(sr=SR, hop_length=HOP, signals={"hihat": track, "cymbals": cymbal_track},
+                mixture=track + cymbal_track)
+    for name in ("cymbals", "cymbals_ride"):
+        found = detect_hits({"hihat": activation, name: cymbal}, **args)
+        assert len(found[name]) == 1, (name, found[name].times)
+        hat = found["hihat"].times
+        assert len(hat) == 7 and not np.any(np.abs(hat - truth[3]) < 0.05), (name, hat)
+    # without the cymbal the same track's attack is added: all 8 within 10 ms (flux frames: 5.8 ms)
+    alone = detect_hits({"hihat": activation}, **args)["hihat"].times
+    assert len(alone) == 8 and np.max(np.abs(alone - truth)) <= 0.01, alone
+
+
 def test_a_hihat_hit_without_a_high_band_attack_is_dropped():
     # the hi-hat track holds a low thump (another drum's body) where its activation fired:
     # the energy rises (step 4 keeps it) but nothing happens above 5 kHz (step 7 drops it)
