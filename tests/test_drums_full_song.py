@@ -76,10 +76,11 @@ def test_hats_stay_in_the_hihat_stem_of_a_song(monkeypatch):
     bass, chords = tonal_parts()
     mix = (kick + snare + hat + bass + chords).astype(np.float32)
     result = separate_drums(mix, SR, random_state=0, accompaniment=True)
-    assert _projection(result.sources["hihat"], hat) >= 0.83  # measured 0.880 (0.885 with 8-frame toms)
+    assert _projection(result.sources["hihat"], hat) >= 0.83  # measured 0.876 (0.880 before the kick's tail in every song)
     assert _projection(result.two_stems()["accompaniment"], hat) <= 0.12  # measured 0.079
-    # measured 0.712 (0.727 with 8-frame toms); with the toms' 10-dB low band (stems.LOW_ADAPT)
-    # in song mode too 0.698: this line is what keeps that band out of song mode
+    # measured 0.711 (0.712 before the kick's tail in every song, 0.727 with 8-frame toms); with
+    # the toms' 10-dB low band (stems.LOW_ADAPT) in song mode too 0.698: this line is what keeps
+    # that band out of song mode
     assert _projection(result.two_stems()["accompaniment"], bass + chords) >= 0.7
     monkeypatch.setattr(accompaniment, "HIGH_FIT", 1.0)
     monkeypatch.setattr(accompaniment, "HIGH_MASK", 1.0)
