@@ -78,8 +78,8 @@ from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import tom_ring
-from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, NOTE_AHEAD_SECONDS, NOTE_HZ,
-                                           NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
+from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, FLOOR_CLASSES, NOTE_AHEAD_SECONDS,
+                                           NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
                                            high_band_factors, hit_share, hit_weights, kick_hit_frames, mask_weight,
                                            median_frames, note_onsets_sustained, reattack_part, reattack_share,
@@ -837,13 +837,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # part); the masks only: the reported activations and templates stay the fit's
     H_masks, P_masks = H, P
     if sustained is not None:
-        # the kick's decay in every song, loud drums too (docs/drums-full-song.md, thirtieth
-        # round: at +6 dB the GMRockKit songs' accompaniment 0.34 dB up): continued past the
-        # template's end, and below CLEAN_HZ, where its body lies under the bass, no faster
-        # than TAIL_FLOOR_RATIO per frame (templates.floor_decay)
+        # the kick's and the snare's decay in every song, loud drums too
+        # (docs/drums-full-song.md, thirtieth and thirty-first rounds: at +6 dB the
+        # accompaniment 0.17 and 0.07 dB up): continued past the template's end, and the
+        # kick's below CLEAN_HZ, where its body lies under the bass, no faster than
+        # TAIL_FLOOR_RATIO per frame (templates.floor_decay)
         tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
+        floors = [k for k, label in enumerate(kit.classes) if class_of(label) in FLOOR_CLASSES]
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO)
-        P_masks = floor_decay(P_masks, tails, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)))
+        P_masks = floor_decay(P_masks, floors, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)))
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
