@@ -78,6 +78,15 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
    the Nyquist frequency (5 kHz: sample rates up to ~10.5 kHz): the band is empty or
    holds only the resampler's roll-off, its flux would confirm no hit.
+   **Weak cymbal peaks at the hat's hits** (7b; with ``signals`` and ``mixture``,
+   crash-like cymbals by default): where no ride was decided, a ride's strokes stay in
+   the hat's stem, and the cymbals' activation holds them 12-30 dB under the crashes,
+   under the class's threshold, among the hats' leakage.  A peak there (down to -30 dB,
+   steps 4 and 6 applied, not the bleed test) becomes a hit where a hi-hat hit lies
+   within 30 ms, no hit of the class (or a ride's stroke) within its minimum interval,
+   and the class's track holds at least ``weak_share_db`` (-4 dB) of the recording's
+   energy above 4 kHz in the 1024 samples from its onset: a hat's leakage leaves the
+   band to the hat's track.  These peaks block no hat onset (step 7).
 8. **Share** (with ``signals`` and ``mixture``; snare, toms and cymbals): a drum that
    plays little or not at all has an activation made of the others' leakage, with
    peaks that stand out relative to itself.  A hit is kept only where the class's
@@ -367,6 +376,24 @@ def _default_played_db(name: str) -> float:
     if _note_of(name) == RIDE_NOTE:
         return -np.inf
     return _PLAYED_DB.get(_family(name), -np.inf)
+
+
+# Step 7b (module notes): a crash-like cymbals class's weak peaks at the hi-hat's hits, where
+# the cymbals' track holds the recording's high band — an undecided ride's strokes, which
+# the hat's stem took, 12-30 dB under the crashes.  Chosen on the tuning performances
+# (docs/transcription.md, ride-recall round; seeds 0-8, 60 per set): ride-style cymbals F
+# 0.607 -> 0.631 at -4 dB (-3 / -6 / -8 dB: 0.616 / 0.649 / 0.655, but the regular
+# performances' 0.727 -> 0.726 / 0.706 / 0.690: the crashes' own re-firings and hat
+# leakage pass); kick, snare and hi-hat identical
+_WEAK_SHARE_DB = {"cymbals": -4.0}
+WEAK_THRESHOLD_DB = -30.0
+
+
+def _default_weak_share_db(name: str) -> float:
+    """``weak_share_db`` of a class: crash-like cymbals' (not a ride's), off (inf) otherwise."""
+    if _note_of(name) == RIDE_NOTE:
+        return np.inf
+    return _WEAK_SHARE_DB.get(_family(name), np.inf)
 
 
 def _default_flux_delta(name: str) -> float:
@@ -806,6 +833,7 @@ def detect_hits(
     min_share_db=None,
     residual=None,
     max_residual_db=None,
+    weak_share_db=None,
     floor_dbfs: float = FLOOR_DBFS,
 ) -> DrumHits:
     """Pick the drum hits from NMF(D) activations.
@@ -907,6 +935,13 @@ def detect_hits(
         The residual's energy relative to the class's track (dB, in the 1024 samples from
         the onset) above which a weak hit is dropped; default -3 dB for the snare, off
         for the others; a high value such as 200 turns it off.
+    weak_share_db : float or dict {str: float}, optional
+        A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
+        — become hits where a hi-hat hit lies within 30 ms and the class's track holds
+        at least this share (dB) of the recording's energy in the 1024 samples from the
+        onset (above 4 kHz for cymbals; module notes, step 7b); default -4 dB for
+        crash-like cymbals, off for the others and a ride; a high value such as 200
+        turns it off.  Needs ``signals`` and ``mixture``.
     floor_dbfs : float <= 0, default -70
         Least peak of the ``mixture`` (dB re full scale, channel mean) in the 50 ms from
         a hit's onset (module notes, step 9); needs ``mixture``; -200 turns it off.
@@ -949,6 +984,7 @@ def detect_hits(
     min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
     played_db = _per_class(played_db, "played_db", names, _default_played_db, high=0)
     max_residual_db = _per_class(max_residual_db, "max_residual_db", names, _default_max_residual_db)
+    weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -968,6 +1004,19 @@ def detect_hits(
     silent = _unplayed({name: c.strengths for name, c in candidates.items()}, played_db)
     candidates = {name: _keep(c, np.zeros(len(c.frames), dtype=bool)) if name in silent else c
                   for name, c in candidates.items()}
+    # step 7b's weak peaks (between the class's threshold and WEAK_THRESHOLD_DB), apart from
+    # the candidates: they take no part in the bleed test nor block the hat's onsets (step 7)
+    weak = {}
+    if signals is not None and mixture is not None:
+        for name in names:
+            if (not np.isfinite(weak_share_db[name]) or name in silent or not len(candidates[name].frames)
+                    or _signal_for(name, signals) is None):
+                continue
+            low = _candidates(envelopes[name], sr=sr, hop_length=hop_length,
+                              threshold_db=min(WEAK_THRESHOLD_DB, thresholds[name]), delta=delta[name],
+                              average_s=average_s, mean_weight=mean_weight[name])
+            floor = 10 ** (thresholds[name] / 20) * low.strengths.max(initial=0.0)
+            weak[name] = _keep(low, (low.strengths < floor) & (low.strengths >= loudest * 10 ** (silence_db / 20)))
     if max_crosstalk > 0 and len(names) > 1:
         candidates = _drop_bleed(candidates, envelopes, quantile=crosstalk_quantile, cap=max_crosstalk,
                                  margin=crosstalk_margin, weak_fraction=bleed_below)
@@ -979,9 +1028,8 @@ def detect_hits(
             energies[id(signal)] = track_reads.cumulative_energy(track_reads.checked(signal, label))
         return energies[id(signal)]
 
-    result = {}
-    for name in names:
-        found = candidates[name]
+    def attack(name, found):
+        # steps 4 and 6: the track's rise at each candidate, and the onset's time
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
             centres = found.frames * hop_length
@@ -999,7 +1047,10 @@ def detect_hits(
                 timing = rises + track_reads.rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
-        result[name] = found
+        return found
+
+    result = {name: attack(name, candidates[name]) for name in names}
+    weak = {name: attack(name, found) for name, found in weak.items()}
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1032,6 +1083,29 @@ def detect_hits(
         if not mixture_mean_square:
             mixture_mean_square.append(track_reads.mono_mean_square(mix))
         return mixture_mean_square[0]
+
+    # step 7b: a weak peak at a hi-hat hit where the class's track holds the recording's band
+    # is the class's stroke that the hat's stem took too (an undecided ride's), not leakage
+    hats = [result[o].times for o in names if _family(o) == "hihat"]
+    hats = np.concatenate(hats) if hats else np.zeros(0)
+    for name, found in weak.items():
+        # ... and away from the class's own hits (and a ride's strokes): a weak peak next to
+        # a hit is that hit ringing, and the minimum interval would move the hit to it
+        own = np.concatenate([result[o].times for o in names if _family(o) == _family(name)])
+        found = _keep(found, _near(found.times, hats, _FLUX_MATCH_S) & ~_near(found.times, own, intervals[name]))
+        if not len(found.times):
+            continue
+        fmin = _SHARE_FMIN.get(_family(name), 0.0)
+        shares = _shares(track_reads.checked(_signal_for(name, signals), f"signals[{name!r}]"),
+                         track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int), sr=sr,
+                         fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
+                         mean_square=mean_square)
+        found = _keep(found, shares >= weak_share_db[name])
+        both = result[name]
+        order = np.argsort(np.concatenate([both.times, found.times]), kind="stable")
+        result[name] = _Candidates(np.concatenate([both.frames, found.frames])[order],
+                                   np.concatenate([both.strengths, found.strengths])[order],
+                                   np.concatenate([both.times, found.times])[order])
 
     hits = {}
     for name in names:
