@@ -17,10 +17,20 @@ The electronic kits (Electronic 24, TR-808 25) and Orchestra (48) are left out: 
 kick/snare/hi-hat benchmark templates from the five acoustic kits gave 16.62 dB mean
 SDR, from all eight 16.49 dB.  Why these parts and lengths: docs/drums-five-stems.md.
 
+``--more-percussion pooled|parts`` (a measurement, not the bundled file: docs/drums-five-stems.md,
+twenty-fourth round) learns the percussion from more sources than FluidR3's acoustic kits
+(``--percussion-sources``, default both): ``fluidr3``, its TR-808 kit (preset 25; MIT), and
+``hydrogen``, the percussion of installed Hydrogen kits no benchmark plays
+(``HYDROGEN_PERCUSSION``; GPL and CC BY-SA samples: a file built with them is not MIT data).
+``pooled`` averages them into the four ``other:*`` parts, ``parts`` adds four more parts
+(``other:metal2`` ...) beside the FluidR3 ones.
+
 Usage::
 
     python data/make_default_templates.py            # rewrites the bundled file
     python data/make_default_templates.py -o kit.npz  # somewhere else
+    python data/make_default_templates.py -o /tmp/more.npz --more-percussion parts
+    python data/make_default_templates.py -o /tmp/808.npz --more-percussion pooled --percussion-sources fluidr3
 """
 
 from __future__ import annotations
@@ -78,37 +88,124 @@ STORED_DB = -70.0
 HIGH_BAND_PARTS = ("hihat", "hihat:open")
 HIGH_SR = 44100
 
+#: ``--more-percussion``: FluidR3 presets whose percussion notes differ from the acoustic
+#: kits' (rendered for the ``other:*`` parts only; bit-identical renders are skipped).
+MORE_PERCUSSION_PRESETS = {25: "tr-808"}
+#: ``--more-percussion``: {part: {Hydrogen kit: instrument names}}, every velocity layer of
+#: each.  Only kits no benchmark renders: not the tuning, held-out or transcription kits
+#: (benchmarks/performances.py), not "Gimme A Hand 1.0" (the benchmarks' percussion), never
+#: the kits reserved for independent evaluation.
+HYDROGEN_PERCUSSION = {
+    "other:metal": {"TR808EmulationKit": ("Cowbell",),
+                    "circAfrique v4": ("Sangban1 Bell Hit", "Sangban1 Bell Mute", "Dununba1 Bell",
+                                       "Dununba1 Bell Mute", "Kenkeni1 Bell Hit", "Kenkeni1 Bell Mute")},
+    "other:shaker": {"TR808EmulationKit": ("Shaker",)},
+    "other:skin": {"TR808EmulationKit": ("Conga",), "ElectricEmpireKit": ("Conga 1", "Conga 2"),
+                   "circAfrique v4": tuple(f"Djembe{i} {s}" for i in range(1, 6) for s in ("Slap", "Tone"))},
+    "other:clap": {"TR808EmulationKit": ("Clap", "Clave"), "ElectricEmpireKit": ("Clap", "Clap Hard"),
+                   "HardElectro1": ("Clap 1", "Clap 2")},
+}
+HYDROGEN_DRUMKITS = Path("/usr/share/hydrogen/data/drumkits")
+PERCUSSION_SOURCES = ("fluidr3", "hydrogen")
 
-def _shots(parts, sr):
-    """{label: [mono one-shot arrays]} of ``parts`` ({label: GM notes}) rendered at ``sr``."""
+
+def _shots(parts, sr, kits=KITS, keep=None):
+    """{label: [mono one-shot arrays]} of ``parts`` ({label: GM notes}) rendered at ``sr``
+    from the FluidR3 presets ``kits``; with ``keep`` (preset names) only those presets'
+    one-shots (render_one_shots skips a render equal to an earlier preset's, so a preset
+    that reuses another's sample adds nothing)."""
     from nmfaudio import audio
 
     folders = {label: label.replace(":", "-") for label in parts}
+    kept = tuple(f"fluidr3-{name}_" for name in (kits.values() if keep is None else keep))
     with tempfile.TemporaryDirectory() as tmp:
         written = make_drum_loop.render_one_shots(
-            tmp, kits=KITS, sr=sr, class_notes={folders[label]: notes for label, notes in parts.items()})
-        return {label: [audio.load(path, sr=sr, mono=True)[0] for path in sorted(written[folders[label]])]
-                for label in parts}
+            tmp, kits=kits, sr=sr, class_notes={folders[label]: notes for label, notes in parts.items()})
+        return {label: [audio.load(path, sr=sr, mono=True)[0] for path in sorted(written[folders[label]])
+                        if path.name.startswith(kept)] for label in parts}
 
 
-def build(output=OUTPUT, *, overwrite=True):
-    """Render the one-shots, learn the templates, save them to ``output``; return them."""
+def hydrogen_shots(kit_dir, names, sr):
+    """Every velocity layer of the instruments ``names`` of a Hydrogen kit, mono at ``sr``.
+
+    Parameters
+    ----------
+    kit_dir : Path
+        The kit's folder (``drumkit.xml`` and its samples).
+    names : sequence of str
+        Instrument names as in ``drumkit.xml`` (each must be there).
+    sr : int
+
+    Returns
+    -------
+    list of ndarray (n_samples,)
+        In the order of ``names``, then of the layers in the file.
+    """
+    import xml.etree.ElementTree as ET
+
+    from nmfaudio import audio
+
+    found = {}
+    for inst in ET.parse(Path(kit_dir) / "drumkit.xml").getroot().iter():
+        if inst.tag.rsplit("}", 1)[-1] != "instrument":
+            continue
+        children = {c.tag.rsplit("}", 1)[-1]: c for c in inst}
+        name = (children["name"].text or "").strip() if "name" in children else ""
+        files = [e.text for e in inst.iter() if e.tag.rsplit("}", 1)[-1] == "filename" and e.text]
+        found.setdefault(name, files)
+    missing = [name for name in names if not found.get(name)]
+    if missing:
+        raise ValueError(f"{kit_dir}: no samples for instruments {missing}")
+    return [audio.load(Path(kit_dir) / f, sr=sr, mono=True)[0] for name in names for f in found[name]]
+
+
+def more_percussion(sr, sources=PERCUSSION_SOURCES, drumkits=HYDROGEN_DRUMKITS):
+    """{other:* label: [one-shots]}: with ``"fluidr3"`` in ``sources`` the
+    ``MORE_PERCUSSION_PRESETS``' own percussion renders, with ``"hydrogen"`` the
+    ``HYDROGEN_PERCUSSION`` samples (in ``drumkits``)."""
+    other = {label: notes for label, notes in PARTS.items() if label.startswith("other:")}
+    shots = {label: [] for label in other}
+    if "fluidr3" in sources:
+        shots = _shots(other, sr, kits={**KITS, **MORE_PERCUSSION_PRESETS}, keep=MORE_PERCUSSION_PRESETS.values())
+    if "hydrogen" in sources:
+        for label, kits in HYDROGEN_PERCUSSION.items():
+            for kit, names in kits.items():
+                shots[label] = shots[label] + hydrogen_shots(Path(drumkits) / kit, names, sr)
+    return shots
+
+
+def build(output=OUTPUT, *, overwrite=True, more="none", sources=PERCUSSION_SOURCES):
+    """Render the one-shots, learn the templates, save them to ``output``; return them.
+    ``more``: ``"none"`` (the bundled file), ``"pooled"`` or ``"parts"``, with the
+    percussion of ``sources`` (see the module docstring)."""
     from nmfaudio.drums import DrumTemplates
     from nmfaudio.drums.templates import band_ratios_db, trim_support
 
-    templates = DrumTemplates.from_one_shots(_shots(PARTS, 22050), 22050, n_fft=2048, hop_length=512,
-                                             n_frames=FRAMES)
+    shots = _shots(PARTS, 22050)
+    if more != "none":
+        extra = more_percussion(22050, sources)
+        for label, added in extra.items():
+            if more == "pooled":
+                shots[label] = shots[label] + added
+            else:
+                shots[label + "2"] = added
+    templates = DrumTemplates.from_one_shots(shots, 22050, n_fft=2048, hop_length=512, n_frames=FRAMES)
+    labels = list(shots)
     # the hats' band above 11.025 kHz, from the same one-shots rendered at 44.1 kHz
     high = DrumTemplates.from_one_shots(_shots({label: PARTS[label] for label in HIGH_BAND_PARTS}, HIGH_SR),
                                         HIGH_SR, n_fft=4096, hop_length=1024, n_frames=FRAMES)
-    ratios = np.full((len(PARTS), 2), np.nan)
-    ratios[[list(PARTS).index(label) for label in HIGH_BAND_PARTS]] = band_ratios_db(high.P, HIGH_SR, 4096)
+    ratios = np.full((len(labels), 2), np.nan)
+    ratios[[labels.index(label) for label in HIGH_BAND_PARTS]] = band_ratios_db(high.P, HIGH_SR, 4096)
     templates.high_band_db = ratios
     # entries more than STORED_DB below a template's peak are stored as zeros (the fit's
     # default support, support_db=-50, zeroes them anyway): the file stays small
     trim_support(templates.P, STORED_DB)
     templates.source = ("FluidR3 GM SoundFont (MIT), bank 128 kits " + ", ".join(
-        f"{name} ({preset})" for preset, name in KITS.items()) + "; data/make_default_templates.py")
+        f"{name} ({preset})" for preset, name in KITS.items()) + "; data/make_default_templates.py"
+        + ("" if more == "none" else f" --more-percussion {more} --percussion-sources {','.join(sources)}")
+        + ("; percussion also from Hydrogen kits " + ", ".join(sorted({k for kits in HYDROGEN_PERCUSSION.values()
+                                                                       for k in kits})) + " (GPL, CC BY-SA)"
+           if more != "none" and "hydrogen" in sources else ""))
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     templates.save(output, overwrite=overwrite)
     return templates
@@ -117,8 +214,17 @@ def build(output=OUTPUT, *, overwrite=True):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help=f"default {OUTPUT}")
+    parser.add_argument("--more-percussion", choices=("none", "pooled", "parts"), default="none",
+                        help="percussion from more sources than FluidR3's acoustic kits (a measurement)")
+    parser.add_argument("--percussion-sources", default=",".join(PERCUSSION_SOURCES),
+                        help="with --more-percussion: comma-separated, of fluidr3 (TR-808, MIT) and hydrogen "
+                             "(GPL, CC BY-SA kits); default both")
     args = parser.parse_args(argv)
-    templates = build(args.output)
+    sources = tuple(args.percussion_sources.split(","))
+    unknown = set(sources) - set(PERCUSSION_SOURCES)
+    if unknown:
+        parser.error(f"--percussion-sources: unknown {sorted(unknown)}; choose from {PERCUSSION_SOURCES}")
+    templates = build(args.output, more=args.more_percussion, sources=sources)
     print(f"{args.output}: {templates!r} ({args.output.stat().st_size / 1024:.0f} KB)")
     return 0
 

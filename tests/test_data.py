@@ -214,3 +214,64 @@ def test_regenerated_default_templates_match_bundled(tmp_path):
         snr = 10 * np.log10(np.sum(bundled.P[:, k] ** 2) / max(err, 1e-30))
         assert snr >= 40, f"{label}: SNR {snr:.1f} dB"
     np.testing.assert_allclose(built.high_band_db, bundled.high_band_db, atol=0.05)  # NaN where NaN
+
+
+def _templates_script():
+    import sys
+
+    sys.path.insert(0, str(DATA))  # the script imports make_drum_loop from its folder
+    try:
+        return _import(DATA / "make_default_templates.py", "make_default_templates")
+    finally:
+        sys.path.remove(str(DATA))
+
+
+def test_more_percussion_kits_are_none_a_benchmark_renders():
+    # --more-percussion may learn only from kits no benchmark plays (not the tuning,
+    # held-out, transcription or k/s/h kits, not the percussion lender) and never from
+    # a kit reserved for independent evaluation
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        drums = _import(ROOT / "benchmarks" / "drums.py", "drums_bench")
+        performances = _import(ROOT / "benchmarks" / "performances.py", "performances_bench")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    used = ({kit for _, kits, _ in drums.PERFORMANCE_SETS for kit in kits} | set(drums.OTHER_KITS)
+            | {drums.EVAL_KIT, performances.PERCUSSION_KIT} | set(performances.HYDROGEN_KITS)
+            | set(performances.RESERVED_KITS))
+    script = _templates_script()
+    sources = {kit for kits in script.HYDROGEN_PERCUSSION.values() for kit in kits}
+    assert sources and not sources & used, sources & used
+    assert set(script.HYDROGEN_PERCUSSION) <= {label for label in script.PARTS if label.startswith("other:")}
+
+
+@pytest.mark.skipif(not (GMROCK.parent / "TR808EmulationKit").is_dir(), reason="hydrogen-data not installed")
+def test_hydrogen_shots_reads_every_layer():
+    # every instrument named in HYDROGEN_PERCUSSION has audible samples where its kit is
+    # installed (one array per velocity layer); a name the kit lacks is an error
+    script = _templates_script()
+    for label, kits in script.HYDROGEN_PERCUSSION.items():
+        for kit, names in kits.items():
+            if not (GMROCK.parent / kit).is_dir():
+                continue
+            shots = script.hydrogen_shots(GMROCK.parent / kit, names, SR)
+            assert len(shots) >= len(names), (label, kit)
+            assert all(y.ndim == 1 and np.abs(y).max() > 1e-3 for y in shots), (label, kit)
+    with pytest.raises(ValueError, match="no samples"):
+        script.hydrogen_shots(GMROCK.parent / "TR808EmulationKit", ("Tambourine",), SR)
+
+
+@needs_fluidsynth
+def test_more_percussion_keeps_only_the_added_presets_renders():
+    # _shots(..., keep=) returns only the kept presets' one-shots, none equal to another
+    # preset's (render_one_shots skips renders equal to an earlier one)
+    script = _templates_script()
+    parts, kits = {"other:metal": (56,)}, {0: "standard", 25: "tr-808"}
+    every = script._shots(parts, SR, kits=kits)["other:metal"]  # standard's 3, then TR-808's 3
+    kept = script._shots(parts, SR, kits=kits, keep=("tr-808",))["other:metal"]
+    assert len(every) == 6 and len(kept) == 3
+    for y in kept:
+        assert any(len(y) == len(z) and np.array_equal(y, z) for z in every[3:])
+        assert not any(len(y) == len(z) and np.array_equal(y, z) for z in every[:3])
