@@ -139,24 +139,23 @@ def hydrogen_shots(kit_dir, names, sr):
     Returns
     -------
     list of ndarray (n_samples,)
-        In the order of ``names``, then of the layers in the file.
+        In the order of ``names``, then of each instrument's velocity layers (lowest first).
     """
-    import xml.etree.ElementTree as ET
-
     from nmfaudio import audio
 
+    # the benchmarks' drumkit.xml reader (every readable velocity layer, in velocity order)
+    sys.path.insert(0, str(HERE.parent / "benchmarks"))
+    try:
+        import drumkits
+    finally:
+        sys.path.remove(str(HERE.parent / "benchmarks"))
     found = {}
-    for inst in ET.parse(Path(kit_dir) / "drumkit.xml").getroot().iter():
-        if inst.tag.rsplit("}", 1)[-1] != "instrument":
-            continue
-        children = {c.tag.rsplit("}", 1)[-1]: c for c in inst}
-        name = (children["name"].text or "").strip() if "name" in children else ""
-        files = [e.text for e in inst.iter() if e.tag.rsplit("}", 1)[-1] == "filename" and e.text]
-        found.setdefault(name, files)
+    for inst in drumkits.read_instruments(kit_dir)["instruments"]:
+        found.setdefault(inst["name"].strip(), [path for *_, path in inst["layers"]])
     missing = [name for name in names if not found.get(name)]
     if missing:
         raise ValueError(f"{kit_dir}: no samples for instruments {missing}")
-    return [audio.load(Path(kit_dir) / f, sr=sr, mono=True)[0] for name in names for f in found[name]]
+    return [audio.load(path, sr=sr, mono=True)[0] for name in names for path in found[name]]
 
 
 def more_percussion(sr, sources=PERCUSSION_SOURCES, drumkits=HYDROGEN_DRUMKITS):

@@ -643,11 +643,17 @@ def loud_held_song(music_db=9.5):
     above them (9.5 dB: energy share about 0.65, loud music): (kick, snare, music, mix) at SR."""
     kick, snare, hat = synthetic_hits(seconds=SECONDS)
     drums = kick + snare + hat
+    music = held_notes(drums, music_db)
+    return kick, snare, music, (drums + music).astype(np.float32)
+
+
+def held_notes(drums, music_db):
+    """A 55-Hz bass and three-note chords held for ``drums``' length, ``music_db`` from its
+    level (rms), at SR."""
     t = np.arange(drums.size) / SR
     held = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in range(1, 6)) \
         + 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * t) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
-    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (music_db / 20)
-    return kick, snare, music, (drums + music).astype(np.float32)
+    return held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (music_db / 20)
 
 
 def test_kick_and_snare_hits_keep_their_level_under_loud_music(monkeypatch):
@@ -710,10 +716,7 @@ def ringing_snare_song(music_db=-6.0, decay=5.0):
         stop = min(n, start + t.size)
         snare[start:stop] += hit[:stop - start]
     drums = kick + snare + hat
-    tt = np.arange(n) / SR
-    held = sum(np.sin(2 * np.pi * 55.0 * h * tt) / h for h in range(1, 6)) \
-        + 0.3 * sum(np.sin(2 * np.pi * 220 * r * h * tt) / h ** 1.5 for r in (1, 1.26, 1.5) for h in range(1, 7))
-    music = held * np.sqrt(np.mean(drums ** 2) / np.mean(held ** 2)) * 10 ** (music_db / 20)
+    music = held_notes(drums, music_db)
     return snare.astype(np.float32), music, (drums + music).astype(np.float32)
 
 
