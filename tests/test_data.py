@@ -275,3 +275,142 @@ def test_more_percussion_keeps_only_the_added_presets_renders():
     for y in kept:
         assert any(len(y) == len(z) and np.array_equal(y, z) for z in every[3:])
         assert not any(len(y) == len(z) and np.array_equal(y, z) for z in every[:3])
+#: Every role of the kits the benchmarks rendered before the electronic kits, as main
+#: 486e90d mapped them (2026-12-03): the KIT_ROLES overrides must leave them alone.
+_ACOUSTIC_ROLES = {
+    "Audiophob": {
+        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
+        "hihat_closed": "Closed HH", "hihat_open": "Open HH", "hihat_pedal": "Pedal HH", "kick": "Kick",
+        "ride": "Ride Jazz", "ride_bell": "Ride Jazz", "snare": "Snare Jazz", "splash": "Crash",
+        "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
+    },
+    "BJA_Pacific": {
+        "china": "Crash Left", "crash": "Crash Left", "hihat_closed": "Hi Hat Closed",
+        "hihat_open": "Hi Hat Opened", "hihat_pedal": "Hi Hat Closed", "kick": "BassDrum", "ride": "Ride",
+        "ride_bell": "Ride Bell", "snare": "Snare", "splash": "Crash Left", "tom_floor": "Floor Tom",
+        "tom_high": "Tom", "tom_mid": "Tom",
+    },
+    "GMRockKit": {
+        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
+        "hihat_closed": "Hat Closed", "hihat_open": "Hat Open", "hihat_pedal": "Hat Pedal",
+        "hihat_semiopen": "Hat Semi-Open", "kick": "Kick", "ride": "Ride", "ride_bell": "Bell",
+        "snare": "Snare", "splash": "Splash", "tom_floor": "Floor Tom", "tom_high": "Tom 1",
+        "tom_mid": "Tom 2",
+    },
+    "Gimme A Hand 1.0": {
+        "clap": "Hand Clap", "conga_high": "Bongo Hi", "conga_low": "Bongo Lo", "cowbell": "Cowbell",
+        "shaker": "Maraca", "tambourine": "Tambourine",
+    },
+    "Millo-Drums_v.1": {
+        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
+        "hihat_closed": "Closed HH", "hihat_open": "Open HH", "hihat_pedal": "Pedal HH", "kick": "Kick",
+        "ride": "Ride Jazz", "ride_bell": "Ride Jazz", "snare": "Snare Jazz", "splash": "Crash",
+        "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
+    },
+    "The Black Pearl 1.0": {
+        "china": "Sabian Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Sabian Crash",
+        "hihat_closed": "Sabian Hat Closed", "hihat_open": "Sabian Hat Open",
+        "hihat_pedal": "Sabian Hat Pedal", "hihat_semiopen": "Sabian Hat Semi-Open", "kick": "Pearl Kick",
+        "ride": "Paiste Ride", "ride_bell": "Paiste Bell", "snare": "Pearl Snare",
+        "splash": "Zildjian Splash", "tom_floor": "Pearl Tom Floor", "tom_high": "Pearl Tom 1",
+        "tom_mid": "Pearl Tom 2",
+    },
+    "rumpf_kit_z01_h2": {
+        "china": "c#4 - crash", "clap": "d#3 - clap", "cowbell": "g#4 - cowbell", "crash": "c#4 - crash",
+        "hihat_closed": "f#3 - hi-hat closed", "hihat_open": "a#3 - hi-hat open",
+        "hihat_pedal": "g#3 - hi-hat pedal", "kick": "c3 - bass drum 1", "ride": "c#4 - crash",
+        "ride_bell": "f4 - ride bell", "snare": "d3 - snare 1", "splash": "c#4 - crash",
+        "tom_floor": "b3 - low tom", "tom_high": "d4 - high tom", "tom_mid": "c4 - middle tom",
+    },
+}
+#: The electronic kits' roles (performances.ELECTRONIC_KITS; the choices documented at
+#: performances.KIT_ROLES): no toms and no cymbals on HardElectro1 and ElectricEmpireKit,
+#: no cymbals on VariBreaks; TR808EmulationKit's one cymbal plays every cymbal role.
+_ELECTRONIC_ROLES = {
+    "TR808EmulationKit": {
+        "china": "Cymbal", "clap": "Clap", "conga_high": "Conga", "conga_low": "Conga", "cowbell": "Cowbell",
+        "crash": "Cymbal", "hihat_closed": "Closed Hat", "hihat_open": "Open Hat", "hihat_pedal": "Pedal Hat",
+        "kick": "Kick Long", "ride": "Cymbal", "ride_bell": "Cymbal", "shaker": "Shaker", "snare": "Snare 1",
+        "splash": "Cymbal", "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
+    },
+    "HardElectro1": {
+        "clap": "Clap 1", "hihat_closed": "Closed HH 1", "hihat_open": "Open HH", "hihat_pedal": "Closed HH 1",
+        "kick": "Kick 1", "snare": "Snare",
+    },
+    "ElectricEmpireKit": {
+        "clap": "Clap", "conga_high": "Conga 1", "conga_low": "Conga 2", "hihat_closed": "Hat Closed Dirty",
+        "hihat_open": "Hat Op Dirty", "hihat_pedal": "Hat Closed Dirty", "kick": "Kick Lite 1", "snare": "Snare 1",
+    },
+    "VariBreaks": {
+        "hihat_closed": "VariBreaks Hat 1 Cl", "hihat_open": "VariBreaks Hat 1 Op",
+        "hihat_pedal": "VariBreaks Hat 1 Pd", "kick": "VariBreaks Kick 1", "snare": "VariBreaks Snare 1",
+        "tom_floor": "VariBreaks Tom Low", "tom_high": "VariBreaks Tom Hi", "tom_mid": "VariBreaks Tom Mid",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def performances_bench():
+    return _import(ROOT / "benchmarks" / "performances.py", "performances_bench")
+
+
+@pytest.mark.skipif(not all((GMROCK.parent / k).is_dir() for k in list(_ACOUSTIC_ROLES) + list(_ELECTRONIC_ROLES)),
+                    reason="hydrogen-data / hydrogen-drumkits not installed")
+def test_hydrogen_roles_of_every_benchmark_kit(performances_bench):
+    # the acoustic kits (and the percussion lender) map exactly as before the electronic
+    # kits were added, so their renders stay byte-identical; the electronic kits map to
+    # the hand-checked roles, exactly (role -> instrument name, no role more or less)
+    assert set(_ELECTRONIC_ROLES) == set(performances_bench.ELECTRONIC_KITS)
+    assert set(_ACOUSTIC_ROLES) == set(performances_bench.HYDROGEN_KITS) | {performances_bench.PERCUSSION_KIT}
+    for kit, expected in {**_ACOUSTIC_ROLES, **_ELECTRONIC_ROLES}.items():
+        roles = performances_bench.hydrogen_roles(kit)
+        assert {role: inst["name"] for role, inst in roles.items()} == expected, kit
+    # a full kit plays every note of a performance: the very same list
+    performance = performances_bench.compose(3, seconds=8.0)
+    for kit in performances_bench.HYDROGEN_KITS:
+        assert performances_bench.playable_notes(performance["notes"], kit) == performance["notes"], kit
+
+
+def test_kit_without_toms_or_cymbals_renders_without_them(tmp_path, monkeypatch, performances_bench):
+    # a kit with only kick, snare and hi-hat (a drum machine) renders a performance with
+    # fills and crashes: the toms and cymbals notes are left out of the audio and the note
+    # list (their stems exactly 0), every other note is kept, the stems add up to the mix
+    # (tolerance 0); percussion still comes from the lending kit
+    monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
+    rng = np.random.default_rng(0)
+    decay = np.exp(-np.arange(SR // 4) / 800.0)
+    sf.write(tmp_path / "one.wav", (0.5 * rng.standard_normal(SR // 4) * decay).astype(np.float32), SR)
+    (tmp_path / "drumkit.xml").write_text(_TINY_KIT)
+    seed = next(s for s in range(50) if {"toms", "cymbals"} <= {
+        performances_bench.ROLE_CLASS[r] for _, r, _ in performances_bench.compose(s, seconds=4.0)["notes"]})
+    performance = performances_bench.compose(seed, seconds=4.0, percussion=False)
+    m = performances_bench.render(performance, str(tmp_path))
+    kept = [n for n in performance["notes"] if performances_bench.ROLE_CLASS[n[1]] not in ("toms", "cymbals")]
+    assert len(kept) < len(performance["notes"])
+    assert [(n["time"], n["role"], n["velocity"]) for n in m["notes"]] == kept
+    assert not np.any(m["toms"]) and not np.any(m["cymbals"])
+    assert np.abs(m["kick"]).max() > 0.01 and np.abs(m["snare"]).max() > 0.01
+    total = np.zeros_like(m["mix"])
+    for cls in performances_bench.CLASSES:
+        total += m[cls]
+    np.testing.assert_array_equal(total, m["mix"])
+
+
+def test_electronic_arrangement_plays_only_synth_programs():
+    # benchmarks/songs.py style="electronic": every role is played by a program of
+    # ELECTRONIC_INSTRUMENTS (synth bass, pads, leads, synth brass and strings, electric
+    # pianos), the bass always; the default style draws only INSTRUMENTS' programs
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        songs = _import(ROOT / "benchmarks" / "songs.py", "songs_bench")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for seed in range(20):
+        for style, table in songs.STYLES.items():
+            song = songs.compose_accompaniment(np.random.default_rng([seed, 15]), bpm=120.0, seconds=8.0, style=style)
+            assert "bass" in song and 3 <= len(song) <= 5
+            for role, (program, pan, notes) in song.items():
+                assert program in table[role][0] and pan == table[role][1] and notes, (style, role)
+    assert all(p in range(38, 40) for p in songs.ELECTRONIC_INSTRUMENTS["bass"][0])
