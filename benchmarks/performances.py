@@ -15,6 +15,10 @@ Rendered from
 * the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render
   per class so every stem is exact (the mixture is the sum of the stems).
 
+Besides the acoustic kits (``HYDROGEN_KITS``), the electronic ones (``ELECTRONIC_KITS``:
+drum machines, some without toms or cymbals, whose notes are then not played; roles
+chosen by hand in ``KIT_ROLES``) are a probe nothing was tuned on.
+
 Mono by default (a stereo sample's channels averaged, no pan).  ``stereo=True`` renders
 what the kit's own player gives: a Hydrogen kit's samples in stereo as recorded, each
 instrument at its ``drumkit.xml`` pan (Hydrogen's balance law, ``drumkits._pan_gains``:
