@@ -5,6 +5,7 @@ The bundled-file tests need only numpy + soundfile.  Tests that render
 """
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -275,78 +276,12 @@ def test_more_percussion_keeps_only_the_added_presets_renders():
     for y in kept:
         assert any(len(y) == len(z) and np.array_equal(y, z) for z in every[3:])
         assert not any(len(y) == len(z) and np.array_equal(y, z) for z in every[:3])
-#: Every role of the kits the benchmarks rendered before the electronic kits, as main
-#: 486e90d mapped them (2026-12-03): the KIT_ROLES overrides must leave them alone.
-_ACOUSTIC_ROLES = {
-    "Audiophob": {
-        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
-        "hihat_closed": "Closed HH", "hihat_open": "Open HH", "hihat_pedal": "Pedal HH", "kick": "Kick",
-        "ride": "Ride Jazz", "ride_bell": "Ride Jazz", "snare": "Snare Jazz", "splash": "Crash",
-        "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
-    },
-    "BJA_Pacific": {
-        "china": "Crash Left", "crash": "Crash Left", "hihat_closed": "Hi Hat Closed",
-        "hihat_open": "Hi Hat Opened", "hihat_pedal": "Hi Hat Closed", "kick": "BassDrum", "ride": "Ride",
-        "ride_bell": "Ride Bell", "snare": "Snare", "splash": "Crash Left", "tom_floor": "Floor Tom",
-        "tom_high": "Tom", "tom_mid": "Tom",
-    },
-    "GMRockKit": {
-        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
-        "hihat_closed": "Hat Closed", "hihat_open": "Hat Open", "hihat_pedal": "Hat Pedal",
-        "hihat_semiopen": "Hat Semi-Open", "kick": "Kick", "ride": "Ride", "ride_bell": "Bell",
-        "snare": "Snare", "splash": "Splash", "tom_floor": "Floor Tom", "tom_high": "Tom 1",
-        "tom_mid": "Tom 2",
-    },
-    "Gimme A Hand 1.0": {
-        "clap": "Hand Clap", "conga_high": "Bongo Hi", "conga_low": "Bongo Lo", "cowbell": "Cowbell",
-        "shaker": "Maraca", "tambourine": "Tambourine",
-    },
-    "Millo-Drums_v.1": {
-        "china": "Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Crash",
-        "hihat_closed": "Closed HH", "hihat_open": "Open HH", "hihat_pedal": "Pedal HH", "kick": "Kick",
-        "ride": "Ride Jazz", "ride_bell": "Ride Jazz", "snare": "Snare Jazz", "splash": "Crash",
-        "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
-    },
-    "The Black Pearl 1.0": {
-        "china": "Sabian Crash", "clap": "Hand Clap", "cowbell": "Cowbell", "crash": "Sabian Crash",
-        "hihat_closed": "Sabian Hat Closed", "hihat_open": "Sabian Hat Open",
-        "hihat_pedal": "Sabian Hat Pedal", "hihat_semiopen": "Sabian Hat Semi-Open", "kick": "Pearl Kick",
-        "ride": "Paiste Ride", "ride_bell": "Paiste Bell", "snare": "Pearl Snare",
-        "splash": "Zildjian Splash", "tom_floor": "Pearl Tom Floor", "tom_high": "Pearl Tom 1",
-        "tom_mid": "Pearl Tom 2",
-    },
-    "rumpf_kit_z01_h2": {
-        "china": "c#4 - crash", "clap": "d#3 - clap", "cowbell": "g#4 - cowbell", "crash": "c#4 - crash",
-        "hihat_closed": "f#3 - hi-hat closed", "hihat_open": "a#3 - hi-hat open",
-        "hihat_pedal": "g#3 - hi-hat pedal", "kick": "c3 - bass drum 1", "ride": "c#4 - crash",
-        "ride_bell": "f4 - ride bell", "snare": "d3 - snare 1", "splash": "c#4 - crash",
-        "tom_floor": "b3 - low tom", "tom_high": "d4 - high tom", "tom_mid": "c4 - middle tom",
-    },
-}
-#: The electronic kits' roles (performances.ELECTRONIC_KITS; the choices documented at
-#: performances.KIT_ROLES): no toms and no cymbals on HardElectro1 and ElectricEmpireKit,
-#: no cymbals on VariBreaks; TR808EmulationKit's one cymbal plays every cymbal role.
-_ELECTRONIC_ROLES = {
-    "TR808EmulationKit": {
-        "china": "Cymbal", "clap": "Clap", "conga_high": "Conga", "conga_low": "Conga", "cowbell": "Cowbell",
-        "crash": "Cymbal", "hihat_closed": "Closed Hat", "hihat_open": "Open Hat", "hihat_pedal": "Pedal Hat",
-        "kick": "Kick Long", "ride": "Cymbal", "ride_bell": "Cymbal", "shaker": "Shaker", "snare": "Snare 1",
-        "splash": "Cymbal", "tom_floor": "Tom Low", "tom_high": "Tom Hi", "tom_mid": "Tom Mid",
-    },
-    "HardElectro1": {
-        "clap": "Clap 1", "hihat_closed": "Closed HH 1", "hihat_open": "Open HH", "hihat_pedal": "Closed HH 1",
-        "kick": "Kick 1", "snare": "Snare",
-    },
-    "ElectricEmpireKit": {
-        "clap": "Clap", "conga_high": "Conga 1", "conga_low": "Conga 2", "hihat_closed": "Hat Closed Dirty",
-        "hihat_open": "Hat Op Dirty", "hihat_pedal": "Hat Closed Dirty", "kick": "Kick Lite 1", "snare": "Snare 1",
-    },
-    "VariBreaks": {
-        "hihat_closed": "VariBreaks Hat 1 Cl", "hihat_open": "VariBreaks Hat 1 Op",
-        "hihat_pedal": "VariBreaks Hat 1 Pd", "kick": "VariBreaks Kick 1", "snare": "VariBreaks Snare 1",
-        "tom_floor": "VariBreaks Tom Low", "tom_high": "VariBreaks Tom Hi", "tom_mid": "VariBreaks Tom Mid",
-    },
-}
+
+
+#: The expected roles of every benchmark kit (acoustic as main 486e90d mapped them,
+#: electronic as chosen in performances.KIT_ROLES): {"acoustic"|"electronic": {kit: {role: name}}}.
+_KIT_ROLES = json.loads((ROOT / "tests" / "hydrogen_kit_roles.json").read_text())
+_ACOUSTIC_ROLES, _ELECTRONIC_ROLES = _KIT_ROLES["acoustic"], _KIT_ROLES["electronic"]
 
 
 @pytest.fixture(scope="module")
