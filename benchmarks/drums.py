@@ -56,6 +56,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
     python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
     python benchmarks/drums.py --performances -n 2 --set tuning --sr 44100   # rendered at 44.1 kHz
+    python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
 
@@ -294,7 +295,12 @@ def oracle_outputs(m):
 def nmfaudio_outputs(m):
     import nmfaudio
 
-    return nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0).sources
+    result = nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0)
+    nmfaudio_outputs.songs.append(bool(result.accompaniment))  # what "auto" decided, for the table
+    return result.sources
+
+
+nmfaudio_outputs.songs = []
 
 
 def _score_performances(mixtures, method):
@@ -384,25 +390,30 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, kits=None) -> int:
     """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
-    the held-out set unseen while choosing).  ``stereo``: the performances rendered in
-    stereo at each kit's pan (:func:`performances.render`), separated as stereo, scored
-    on the channel average (as benchmarks/full_song.py scores stereo).  ``sr``: the
+    the held-out set unseen while choosing).  ``kits``: instead of PERFORMANCE_SETS (and
+    ``sets``), one set of these kits at seed ``seed_offset`` (e.g.
+    ``performances.ELECTRONIC_KITS``).  ``stereo``: the performances rendered in stereo at
+    each kit's pan (:func:`performances.render`), separated as stereo, scored on the
+    channel average (as benchmarks/full_song.py scores stereo).  ``sr``: the
     performances' sampling rate (the bundled templates are at 22.05 kHz: above it they
     are converted, see DrumTemplates.convert)."""
     import nmfaudio
 
     ok = True
-    for label, kits, seed in PERFORMANCE_SETS:
-        if sets is not None and label not in sets:
+    chosen = PERFORMANCE_SETS if kits is None else (("given kits", tuple(kits), 0),)
+    for label, kits, seed in chosen:
+        if sets is not None and label not in sets and chosen is PERFORMANCE_SETS:
             continue
         mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset, stereo=stereo,
                                                    sr=sr)
-        if label == PERFORMANCE_SETS[0][0]:
+        if label == chosen[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
+        nmfaudio_outputs.songs.clear()
         results = {"nmfaudio": _score_performances(mixtures, nmfaudio_outputs),
                    "oracle ratio mask": _score_performances(mixtures, oracle_outputs)}
+        songs_taken = sum(nmfaudio_outputs.songs)
         summary = _print_performance_table(
             f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, {sr / 1000:g} kHz "
             + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
@@ -415,6 +426,7 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050) -
             print(f"{'ok  ' if passed else 'MISS'} {label}: {key} {ours[key]:.2f} dB (floor {floor:g}; "
                   f"oracle {summary['oracle ratio mask'][key]:.2f})")
         print(f"     {label}: median time per 8-s mixture {results['nmfaudio'][2]:.3f} s")
+        print(f"     {label}: accompaniment=\"auto\" took {songs_taken} of {len(mixtures)} drum recordings for songs")
     track = _three_minute_track()
     with tempfile.TemporaryDirectory() as tmp:
         import soundfile as sf
@@ -694,6 +706,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
                         help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
                              "set once per kept candidate)")
+    parser.add_argument("--kit", action="append",
+                        help="with --performances: these kits (repeatable) at seed --seed instead of the tuning "
+                             "and held-out sets, e.g. the electronic kits of performances.ELECTRONIC_KITS")
     parser.add_argument("--ksh-only", action="store_true",
                         help="the issue-13 floor: kick/snare/hi-hat-only grooves with the bundled and other kits' "
                              "one-shots, routing, and --reference side by side")
@@ -723,7 +738,7 @@ def main(argv=None) -> int:
     if args.performances:
         try:
             return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,),
-                                         stereo=args.stereo, sr=args.sr)
+                                         stereo=args.stereo, sr=args.sr, kits=args.kit)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -38,6 +38,7 @@ counts such stems per class.
     python benchmarks/full_song.py                   # 4 songs × dmr -6, 0, +6 dB, GMRockKit
     python benchmarks/full_song.py --kit fluidr3:0 --seconds 20 -n 2
     python benchmarks/full_song.py --drums-only --metric snr --dmr 0
+    python benchmarks/full_song.py --kit TR808EmulationKit --style electronic   # a drum machine under synths
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each song")
     parser.add_argument("--dmr", type=float, action="append", help="drums-to-music ratio in dB (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="first song seed")
+    parser.add_argument("--style", choices=list(songs.STYLES), default="default",
+                        help="the arrangement's instruments (electronic: synth bass, pads, leads, synth brass)")
     parser.add_argument("--method", action="append", choices=list(METHODS),
                         help="run only these rows (repeatable; default all)")
     parser.add_argument("--drums-only", action="store_true", help="the performances without the music")
@@ -179,7 +182,8 @@ def main(argv=None):
     methods = {k: v for k, v in methods.items() if not args.method or k in args.method}
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()} — {_cpu()}, "
           f"load {os.getloadavg()[0]:.1f}; kits {kits}; {args.n} songs of {args.seconds:g} s per ratio, seeds "
-          f"{args.seed}..{args.seed + args.n - 1}; metric {args.metric}{'; DRUMS ONLY' if args.drums_only else ''}")
+          f"{args.seed}..{args.seed + args.n - 1}; metric {args.metric}{'; DRUMS ONLY' if args.drums_only else ''}"
+          f"{'' if args.style == 'default' else '; style ' + args.style}")
     columns = ["kick", "snare", "toms", "hihat", "cymbals", "mean3", "drums", "accompaniment", "auto→song",
                "s/song", "silent"]
     print("| dmr dB | method | " + " | ".join(columns) + " |")
@@ -190,7 +194,7 @@ def main(argv=None):
         chose = []
         for kit in kits:
             for seed in range(args.seed, args.seed + args.n):
-                song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds)
+                song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds, style=args.style)
                 if args.drums_only:
                     song = dict(song, mix=song["drums"].copy(), accompaniment=np.zeros_like(song["drums"]))
                 for name, method in methods.items():

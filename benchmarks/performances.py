@@ -15,6 +15,10 @@ Rendered from
 * the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render
   per class so every stem is exact (the mixture is the sum of the stems).
 
+Besides the acoustic kits (``HYDROGEN_KITS``), the electronic ones (``ELECTRONIC_KITS``:
+drum machines, some without toms or cymbals, whose notes are then not played; roles
+chosen by hand in ``KIT_ROLES``) are a probe nothing was tuned on.
+
 Mono by default (a stereo sample's channels averaged, no pan).  ``stereo=True`` renders
 what the kit's own player gives: a Hydrogen kit's samples in stereo as recorded, each
 instrument at its ``drumkit.xml`` pan (Hydrogen's balance law, ``drumkits._pan_gains``:
@@ -96,6 +100,27 @@ HYDROGEN_KITS = ("GMRockKit", "Audiophob", "BJA_Pacific", "rumpf_kit_z01_h2", "M
 FLUIDR3_KITS = {0: "standard", 8: "room", 16: "power", 32: "jazz", 40: "brush"}
 #: Hydrogen kit that lends percussion (shaker, tambourine, bongos as congas) to kits without.
 PERCUSSION_KIT = "Gimme A Hand 1.0"
+#: Electronic and breakbeat Hydrogen kits (drum machines: 808-style long sine kick, claps,
+#: synthetic hats), a probe of material nothing was tuned on (docs/drums-full-song.md,
+#: "Electronic kits").  HardElectro1 and ElectricEmpireKit have no toms and no cymbals,
+#: VariBreaks no cymbals: :func:`render` leaves those notes out.  (Their claps, congas,
+#: cowbell and shaker are among the sources of ``data/make_default_templates.py
+#: --more-percussion``, which the bundled templates do not use.)
+ELECTRONIC_KITS = ("TR808EmulationKit", "HardElectro1", "ElectricEmpireKit", "VariBreaks")
+#: Roles chosen by hand where the name rules pick another instrument or none:
+#: {kit folder: {role: instrument name}}.  TR808EmulationKit's kick is the long one (1.2 s,
+#: 52 Hz: the 808 boom electronic music uses; the rules take "Kick Short" for its GM note
+#: 36), its one conga plays both congas; ElectricEmpireKit's closed hat is "Hat Closed
+#: Dirty" (the rules' first, "Hat Closed Bs", has its energy at 55-450 Hz, a hat with a
+#: bass thump), its two congas the high and low conga.  Not played (no role): clave, zaps,
+#: FX, whistle, click, side hats, ElectricEmpireKit's and VariBreaks' "Drum" one-shots.
+KIT_ROLES = {
+    "TR808EmulationKit": {"kick": "Kick Long", "conga_high": "Conga", "conga_low": "Conga"},
+    "ElectricEmpireKit": {"hihat_closed": "Hat Closed Dirty", "conga_high": "Conga 1", "conga_low": "Conga 2"},
+}
+#: Classes a kit may lack: their notes are left out of a render on such a kit (a drum
+#: machine without toms or cymbals); kick, snare and hi-hat every kit must have.
+OPTIONAL_CLASSES = ("toms", "cymbals")
 
 #: Per-hit loudness of each class relative to the kick's (dB, uniform range drawn per
 #: performance; see :func:`_hit_level`).  The hi-hat often sits far under the kick.
@@ -280,7 +305,7 @@ def hydrogen_roles(kit_dir):
     -------
     dict {role: instrument}
         ``instrument`` as in :func:`drumkits.read_instruments`; roles the kit lacks are
-        absent.
+        absent.  ``KIT_ROLES`` overrides the name rules for the kits it lists.
     """
     _check_kit(kit_dir)
     roles = {}
@@ -288,7 +313,8 @@ def hydrogen_roles(kit_dir):
     for role, insts in parsed["roles"].items():
         if insts:
             roles[role] = insts[0]
-    for inst in drumkits.read_instruments(kit_dir)["instruments"]:
+    instruments = drumkits.read_instruments(kit_dir)["instruments"]
+    for inst in instruments:
         name = inst["name"].lower().strip()
         for role, pattern, excluded in _ROLE_PATTERNS:
             if re.search(pattern, name) and not (excluded and re.search(excluded, name)):
@@ -296,6 +322,9 @@ def hydrogen_roles(kit_dir):
                     continue
                 roles.setdefault(role, inst)
                 break
+    by_name = {inst["name"]: inst for inst in instruments}
+    for role, name in KIT_ROLES.get(drumkits.find_kit(kit_dir).name, {}).items():
+        roles[role] = by_name[name]  # a KeyError here: the kit changed, KIT_ROLES must follow
     for role, options in _FALLBACK.items():
         if role not in roles:
             for option in options:
@@ -303,6 +332,25 @@ def hydrogen_roles(kit_dir):
                     roles[role] = roles[option]
                     break
     return roles
+
+
+def playable_notes(notes, kit):
+    """The notes a Hydrogen kit can play: those of an ``OPTIONAL_CLASSES`` role the kit has
+    no instrument for (toms or cymbals of a drum machine) are left out; every other note
+    is kept (the same list, unchanged, on a kit with toms and cymbals).
+
+    Parameters
+    ----------
+    notes : list of (time_s, role, velocity)
+    kit : str
+        A Hydrogen kit name or folder.
+
+    Returns
+    -------
+    list of (time_s, role, velocity)
+    """
+    roles = hydrogen_roles(kit)
+    return [n for n in notes if ROLE_CLASS[n[1]] not in OPTIONAL_CLASSES or n[1] in roles]
 
 
 def _render_hydrogen(notes, kit, n_samples, sr, cache, stereo=False):
@@ -425,7 +473,9 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     performance : dict
         From :func:`compose`.
     kit : str
-        A Hydrogen kit name or folder, or ``"fluidr3:<preset>"`` (bank 128).
+        A Hydrogen kit name or folder, or ``"fluidr3:<preset>"`` (bank 128).  On a
+        Hydrogen kit without toms or cymbals those notes are not played (nor listed):
+        :func:`playable_notes`.
     sr : int
     peak : float
         The mixture's peak after one common scaling of all stems.
@@ -459,6 +509,7 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
         stems = _cached(key, lambda: _render_fluidr3(notes, preset, n_samples, sr, stereo))
     else:
         _check_kit(kit)
+        notes = playable_notes(notes, kit)
         kit_name = drumkits.read_instruments(kit)["name"]
         key = (str(drumkits.find_kit(kit)), notes, n_samples, sr) + (("stereo",) if stereo else ())
         stems = _cached(key, lambda: _render_hydrogen(notes, kit, n_samples, sr, cache, stereo))

@@ -53,6 +53,18 @@ INSTRUMENTS = {
     "pad": ((88, 89, 91), 64),  # new age, warm, choir pad
     "lead": ((80, 81), 70),  # square, saw lead
 }
+#: ``style="electronic"``: synth bass, pads, leads, synth brass (held chords, as the organ),
+#: synth strings and electric pianos only (GM programs, 0-based), the material of
+#: electronic songs; played with the same patterns as the roles above.
+ELECTRONIC_INSTRUMENTS = {
+    "bass": ((38, 39), 64),  # synth bass 1, 2
+    "piano": ((4, 5), 50),  # electric pianos
+    "organ": ((62, 63), 80),  # synth brass 1, 2
+    "strings": ((50, 51), 40),  # synth strings 1, 2
+    "pad": (tuple(range(88, 96)), 64),  # the eight pads
+    "lead": (tuple(range(80, 88)), 70),  # the eight leads
+}
+STYLES = {"default": INSTRUMENTS, "electronic": ELECTRONIC_INSTRUMENTS}
 #: Chord loops (scale degrees of the major scale, 0 = tonic) drawn per song.
 PROGRESSIONS = ((0, 4, 5, 3), (0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 4, 3), (0, 0, 3, 4))
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -69,21 +81,23 @@ def _chord(key, degree):
     return [60 + key + n for n in notes]
 
 
-def compose_accompaniment(seed, *, bpm, seconds):
+def compose_accompaniment(seed, *, bpm, seconds, style="default"):
     """A seeded arrangement: ``{role: (program, pan, [(start_beat, beats, note, velocity)])}``.
 
     The bass always plays; two to four other roles join.  Bars are 4 beats, one chord per
-    bar from a drawn loop.
+    bar from a drawn loop.  ``style``: a key of ``STYLES`` (which GM programs play the
+    roles; "default" draws exactly as before the option existed).
     """
+    instruments = STYLES[style]
     rng = np.random.default_rng(seed)
     key = int(rng.integers(-5, 7))
     progression = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
     n_bars = int(np.ceil(seconds * bpm / 60 / 4)) + 1
-    others = [r for r in INSTRUMENTS if r != "bass"]
+    others = [r for r in instruments if r != "bass"]
     roles = ["bass"] + list(rng.choice(others, size=int(rng.integers(2, 5)), replace=False))
     song = {}
     for role in roles:
-        programs, pan = INSTRUMENTS[role]
+        programs, pan = instruments[role]
         program = int(rng.choice(programs))
         notes = []
         for bar in range(n_bars):
@@ -166,7 +180,7 @@ def _rms(x):
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
 
-def render_song(seed, kit, *, dmr_db=0.0, seconds=30.0, sr=44100, peak=0.9):
+def render_song(seed, kit, *, dmr_db=0.0, seconds=30.0, sr=44100, peak=0.9, style="default"):
     """A full song on one drum kit.
 
     Parameters
@@ -178,6 +192,9 @@ def render_song(seed, kit, *, dmr_db=0.0, seconds=30.0, sr=44100, peak=0.9):
     dmr_db : float
         Drums RMS over accompaniment RMS, in dB (-6 … +6 in the benchmark).
     seconds, sr, peak : float, int, float
+    style : str
+        The arrangement's instruments: "default" (acoustic and electric instruments,
+        synths among them) or "electronic" (``ELECTRONIC_INSTRUMENTS``).
 
     Returns
     -------
@@ -192,7 +209,7 @@ def render_song(seed, kit, *, dmr_db=0.0, seconds=30.0, sr=44100, peak=0.9):
     performance = performances.compose(np.random.default_rng([seed, 14]), seconds=seconds)
     drums = performances.render(performance, kit, sr=sr)
     bpm = performance["bpm"]
-    song = compose_accompaniment(np.random.default_rng([seed, 15]), bpm=bpm, seconds=seconds)
+    song = compose_accompaniment(np.random.default_rng([seed, 15]), bpm=bpm, seconds=seconds, style=style)
     key = repr((sorted(song.items()), bpm, seconds, sr))
     path = _CACHE_DIR / (hashlib.sha1(key.encode()).hexdigest() + ".npz")
     if path.is_file():
@@ -233,10 +250,11 @@ def main(argv=None):
     parser.add_argument("-n", type=int, default=2, help="songs to write")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each song")
     parser.add_argument("--dmr", type=float, default=0.0, help="drums-to-music ratio in dB")
+    parser.add_argument("--style", choices=list(STYLES), default="default", help="the arrangement's instruments")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in range(args.n):
-        song = render_song(seed, args.kit, dmr_db=args.dmr, seconds=args.seconds)
+        song = render_song(seed, args.kit, dmr_db=args.dmr, seconds=args.seconds, style=args.style)
         for part in ("mix", "drums", "accompaniment"):
             sf.write(args.out / f"{song['name']}_{part}.wav", song[part].T, song["sr"], subtype="FLOAT")
         print(song["name"])

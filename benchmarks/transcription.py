@@ -40,6 +40,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py -n 2           # 2 per kit, quicker
     python benchmarks/transcription.py --extras       # also GMRockKit loops
     python benchmarks/transcription.py --ride         # also ride-style performances
+    python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
@@ -263,6 +264,9 @@ def main(argv=None) -> int:
                         help="also score GMRockKit loops (4 n of them)")
     parser.add_argument("--hits-options", type=json.loads, default={}, metavar="JSON",
                         help='options for result.hits() in the "hits" row, e.g. \'{"threshold_db": {"kick": -20}}\'')
+    parser.add_argument("--kit", action="append",
+                        help="these kits (repeatable) instead of the six acoustic ones, e.g. the electronic kits "
+                             "of performances.ELECTRONIC_KITS")
     parser.add_argument("--ride", action="store_true",
                         help="also score ride-style performances (n per kit; the cymbals keep time)")
     args = parser.parse_args(argv)
@@ -271,7 +275,7 @@ def main(argv=None) -> int:
     import nmfaudio
 
     n = args.n or (1 if args.quick else 4)
-    kits = list(performances.HYDROGEN_KITS)
+    kits = args.kit or list(performances.HYDROGEN_KITS)
     try:
         full = [from_performance(m) for m in performances.render_performances(kits, n=n, seed=args.seed)]
         plain = [from_performance(m) for m in performances.render_performances(

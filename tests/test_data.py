@@ -5,6 +5,7 @@ The bundled-file tests need only numpy + soundfile.  Tests that render
 """
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -275,3 +276,76 @@ def test_more_percussion_keeps_only_the_added_presets_renders():
     for y in kept:
         assert any(len(y) == len(z) and np.array_equal(y, z) for z in every[3:])
         assert not any(len(y) == len(z) and np.array_equal(y, z) for z in every[:3])
+
+
+#: The expected roles of every benchmark kit (acoustic as main 486e90d mapped them,
+#: electronic as chosen in performances.KIT_ROLES): {"acoustic"|"electronic": {kit: {role: name}}}.
+_KIT_ROLES = json.loads((ROOT / "tests" / "hydrogen_kit_roles.json").read_text())
+_ACOUSTIC_ROLES, _ELECTRONIC_ROLES = _KIT_ROLES["acoustic"], _KIT_ROLES["electronic"]
+
+
+@pytest.fixture(scope="module")
+def performances_bench():
+    return _import(ROOT / "benchmarks" / "performances.py", "performances_bench")
+
+
+@pytest.mark.skipif(not all((GMROCK.parent / k).is_dir() for k in list(_ACOUSTIC_ROLES) + list(_ELECTRONIC_ROLES)),
+                    reason="hydrogen-data / hydrogen-drumkits not installed")
+def test_hydrogen_roles_of_every_benchmark_kit(performances_bench):
+    # the acoustic kits (and the percussion lender) map exactly as before the electronic
+    # kits were added, so their renders stay byte-identical; the electronic kits map to
+    # the hand-checked roles, exactly (role -> instrument name, no role more or less)
+    assert set(_ELECTRONIC_ROLES) == set(performances_bench.ELECTRONIC_KITS)
+    assert set(_ACOUSTIC_ROLES) == set(performances_bench.HYDROGEN_KITS) | {performances_bench.PERCUSSION_KIT}
+    for kit, expected in {**_ACOUSTIC_ROLES, **_ELECTRONIC_ROLES}.items():
+        roles = performances_bench.hydrogen_roles(kit)
+        assert {role: inst["name"] for role, inst in roles.items()} == expected, kit
+    # a full kit plays every note of a performance: the very same list
+    performance = performances_bench.compose(3, seconds=8.0)
+    for kit in performances_bench.HYDROGEN_KITS:
+        assert performances_bench.playable_notes(performance["notes"], kit) == performance["notes"], kit
+
+
+def test_kit_without_toms_or_cymbals_renders_without_them(tmp_path, monkeypatch, performances_bench):
+    # a kit with only kick, snare and hi-hat (a drum machine) renders a performance with
+    # fills and crashes: the toms and cymbals notes are left out of the audio and the note
+    # list (their stems exactly 0), every other note is kept, the stems add up to the mix
+    # (tolerance 0); percussion still comes from the lending kit
+    monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
+    rng = np.random.default_rng(0)
+    decay = np.exp(-np.arange(SR // 4) / 800.0)
+    sf.write(tmp_path / "one.wav", (0.5 * rng.standard_normal(SR // 4) * decay).astype(np.float32), SR)
+    (tmp_path / "drumkit.xml").write_text(_TINY_KIT)
+    seed = next(s for s in range(50) if {"toms", "cymbals"} <= {
+        performances_bench.ROLE_CLASS[r] for _, r, _ in performances_bench.compose(s, seconds=4.0)["notes"]})
+    performance = performances_bench.compose(seed, seconds=4.0, percussion=False)
+    m = performances_bench.render(performance, str(tmp_path))
+    kept = [n for n in performance["notes"] if performances_bench.ROLE_CLASS[n[1]] not in ("toms", "cymbals")]
+    assert len(kept) < len(performance["notes"])
+    assert [(n["time"], n["role"], n["velocity"]) for n in m["notes"]] == kept
+    assert not np.any(m["toms"]) and not np.any(m["cymbals"])
+    assert np.abs(m["kick"]).max() > 0.01 and np.abs(m["snare"]).max() > 0.01
+    total = np.zeros_like(m["mix"])
+    for cls in performances_bench.CLASSES:
+        total += m[cls]
+    np.testing.assert_array_equal(total, m["mix"])
+
+
+def test_electronic_arrangement_plays_only_synth_programs():
+    # benchmarks/songs.py style="electronic": every role is played by a program of
+    # ELECTRONIC_INSTRUMENTS (synth bass, pads, leads, synth brass and strings, electric
+    # pianos), the bass always; the default style draws only INSTRUMENTS' programs
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        songs = _import(ROOT / "benchmarks" / "songs.py", "songs_bench")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for seed in range(20):
+        for style, table in songs.STYLES.items():
+            song = songs.compose_accompaniment(np.random.default_rng([seed, 15]), bpm=120.0, seconds=8.0, style=style)
+            assert "bass" in song and 3 <= len(song) <= 5
+            for role, (program, pan, notes) in song.items():
+                assert program in table[role][0] and pan == table[role][1] and notes, (style, role)
+    assert all(p in range(38, 40) for p in songs.ELECTRONIC_INSTRUMENTS["bass"][0])
