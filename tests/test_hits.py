@@ -176,6 +176,49 @@ def test_a_hihat_on_every_snare_is_not_taken_for_bleed():
     assert len(hits["hihat"]) == 38 and len(hits["snare"]) == len(frames)
 
 
+def sixteenth_hats_masked_by_the_kick(seed):
+    """Seeded activations: a kick (~10) every 20th frame; the hi-hat's 16ths (every 5th
+    frame, ~2) up to frame 195, those played with the kick weak (0.35, as its leakage:
+    under 20 % of the hat's strongest and 3 x the measured cross-talk ratio x the kick),
+    then only the kick's leakage in the hat (0.35 at each kick).  Returns (activations,
+    the hat's true frames, the weak ones among them)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    kick = np.arange(10, 390, 20)
+    hats = np.arange(10, 200, 5)
+    weak = np.intersect1d(hats, kick)
+    heights = np.where(np.isin(hats, kick), 0.35, 2.0 * rng.uniform(0.9, 1.0, len(hats)))
+    leak = kick[kick > hats.max()]
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.9, 1.0, len(kick))),
+            "hihat": spikes(n, np.concatenate([hats, leak]), np.concatenate([heights, np.full(len(leak), 0.35)]),
+                            decay=0.0)}
+    return acts, hats, weak
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_weak_hat_with_the_kick_on_the_hats_pulse_is_kept(seed):
+    acts, hats, weak = sixteenth_hats_masked_by_the_kick(seed)
+    found = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat")
+    # the weak hats inside the pulse come back (those at its two ends have no pulse on one
+    # side); frame-exact; the same peaks as the kick's leakage after the hats stop stay out
+    assert np.array_equal(found, np.setdiff1d(hats, [weak.min(), weak.max()])), found
+    assert not np.any(found > hats.max())
+    # without step 7a the bleed test drops every weak one (so the pulse is what keeps them)
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, pulse_s=0), "hihat")
+    assert np.array_equal(plain, np.setdiff1d(hats, weak)), plain
+
+
+def test_on_pulse_needs_the_pulse_on_both_sides():
+    from nmfaudio.drums.hat_pulse import on_pulse
+
+    kept = np.array([0.0, 0.125, 0.25, 0.5, 0.625, 0.75, 1.5, 1.9])
+    # 0.375 lies in a 125-ms pulse (two kept hits each side); 0.38 within the 20-ms
+    # tolerance; 0.41 not; 1.0: one side only; 1.7: a 0.2-s spacing not continued
+    assert on_pulse([0.375, 0.38, 0.41, 1.0, 1.7], kept).tolist() == [True, True, False, False, False]
+    assert on_pulse([1.125], kept * 3).tolist() == [False]  # 375-ms spacing: longer than 0.35 s
+    assert on_pulse([1.125], kept * 3, longest=0.4).tolist() == [True]
+
+
 def five_drums(seed=0):
     """Seeded activations of a groove on five drums with planted bleed and ghost notes.
 
