@@ -1160,3 +1160,41 @@ def test_tom_ring_starts_at_falling_onsets_only_in_the_toms_band():
     np.testing.assert_allclose(decay, 10 ** (-3 * 50 / (RING_SECONDS * fps)), rtol=1e-4)
     assert np.all(ring[inside, 0, 121:160] <= ring[inside, 0, 120:159] * (1 + 1e-6))  # only the old ring's decay
     assert tom_ring(P, H, [1], [0, 1], V, sustained, band_low_hz, frames_per_second=fps, share=0) is None
+
+
+def test_held_notes_leave_the_toms_only_from_onsets_whose_level_holds():
+    # a toms onset after which the level holds (a note the toms took) marks its span, from
+    # the frame before it to the next toms onset; one after which the level falls (a
+    # struck tom) or falls between the two thresholds marks nothing
+    from nmfaudio.drums import tom_ring
+    from nmfaudio.drums.tom_ring import FALL_DB_PER_SECOND, HOLD_DB_PER_SECOND, held_spans
+
+    band_low_hz = np.array([40.0, 60.0, 100.0, 180.0, 250.0, 1000.0])
+    F, N, fps = len(band_low_hz), 200, 43.07
+    per_frame = [10 ** (-db / (20 * fps)) for db in (FALL_DB_PER_SECOND, HOLD_DB_PER_SECOND)]
+    assert per_frame[0] < 0.93 < per_frame[1] - 0.01  # 0.92 and 0.95 per frame
+    P = np.zeros((F, 2, 3), np.float32)
+    P[:, 0, :2] = 1.0  # part 0: a kick-like template (every band)
+    P[1:4, 1, :] = np.array([1.0, 0.6, 0.36])  # part 1: a tom, 60-250 Hz
+    H = np.zeros((2, 1, N), np.float32)
+    H[1, 0, [40, 80, 120, 170]] = 1.0
+    V = np.full((F, 1, N), 0.05, np.float32)
+    V[1:4, 0, 40:60] += 2.0 * 0.8 ** np.arange(20)  # a struck tom: 0.8 per frame
+    V[1:4, 0, 80:100] += 2.0 * 0.935 ** np.arange(20)  # between the two thresholds
+    V[1:4, 0, 120:160] += 2.0  # a held note
+    V[1:4, 0, 170:200] += 2.0  # held to the end
+    level = V[1:4, 0].mean(axis=0)[None]
+    spans = held_spans(H[1:, 0], level, frames_per_second=fps)
+    assert spans.dtype == np.float32 and spans.shape == (1, N)
+    expected = np.zeros(N, np.float32)
+    expected[119:170] = 1  # the held note's rise to the next onset
+    expected[169:] = 1  # the last one to the end
+    np.testing.assert_array_equal(spans[0], expected)
+    # on the fit's bands: the same spans for the toms part, from 60-250 Hz only
+    held = tom_ring.held_notes(P, H, [1], V, band_low_hz, frames_per_second=fps)
+    np.testing.assert_array_equal(held, spans)
+    V_low = V.copy()
+    V_low[:1] += 100.0  # a level change below 60 Hz is not the toms'
+    np.testing.assert_array_equal(tom_ring.held_notes(P, H, [1], V_low, band_low_hz, frames_per_second=fps), spans)
+    assert tom_ring.held_notes(P, H, [], V, band_low_hz, frames_per_second=fps) is None
+

@@ -77,7 +77,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
-from nmfaudio.drums.tom_ring import tom_ring
+from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, FLOOR_CLASSES, NOTE_AHEAD_SECONDS,
                                            NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
@@ -862,6 +862,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
                                            frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames,
                                            ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
+        # a toms onset after which the level holds is a note the toms templates took (a
+        # struck drum decays): from its rise to the next toms onset the toms leave the
+        # masks (tom_ring.held_notes; docs/drums-full-song.md, thirty-second round: the
+        # 42 tuning songs at -6 dB 5.75 -> 5.88 dB of all drums), after the short notes'
+        # level, which was measured with them in the drum model
+        held = held_notes(fit.P, H_masks, toms, band_magnitude, band_low_hz, frames_per_second=sr / hop_length)
+        if held is not None and held.any():
+            H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
+            H_masks[toms] *= 1 - np.float32(hits) * held[:, None, :]
         sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
     # song mode with loud drums and loud cymbals: the cymbals' ring under the sustained level
     # goes from the accompaniment's model to the cymbals stem, from RING_HZ on
