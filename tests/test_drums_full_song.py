@@ -643,11 +643,11 @@ def loud_held_song(music_db=9.5):
     above them (9.5 dB: energy share about 0.65, loud music): (kick, snare, music, mix) at SR."""
     kick, snare, hat = synthetic_hits(seconds=SECONDS)
     drums = kick + snare + hat
-    music = held_notes(drums, music_db)
+    music = held_music(drums, music_db)
     return kick, snare, music, (drums + music).astype(np.float32)
 
 
-def held_notes(drums, music_db):
+def held_music(drums, music_db):
     """A 55-Hz bass and three-note chords held for ``drums``' length, ``music_db`` from its
     level (rms), at SR."""
     t = np.arange(drums.size) / SR
@@ -716,7 +716,7 @@ def ringing_snare_song(music_db=-6.0, decay=5.0):
         stop = min(n, start + t.size)
         snare[start:stop] += hit[:stop - start]
     drums = kick + snare + hat
-    music = held_notes(drums, music_db)
+    music = held_music(drums, music_db)
     return snare.astype(np.float32), music, (drums + music).astype(np.float32)
 
 
