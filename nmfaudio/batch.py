@@ -742,6 +742,7 @@ class _Stopped(BaseException):
 
 
 _IN_TASK = False
+_STOPPING = False  # this worker has taken its first SIGTERM
 
 
 def run_record(task: Task) -> dict:
@@ -769,6 +770,14 @@ def run_record(task: Task) -> dict:
 
 
 def _worker_sigterm(signum, frame):
+    # Only the first SIGTERM counts.  When the parent stops the pool, the executor's
+    # own manager thread sees the idle sibling exit, takes the pool for broken and
+    # terminates every worker again; a second _Stopped raised inside atomic_outputs'
+    # clean-up would cut it short and leave temporary files behind.
+    global _STOPPING
+    if _STOPPING:
+        return
+    _STOPPING = True
     if _IN_TASK:
         raise _Stopped()
     os._exit(128 + signum)
@@ -1025,6 +1034,9 @@ def _stop_executor(executor) -> None:
             pass
     for process in processes:
         process.join(timeout=30)
+        if process.is_alive():  # pragma: no cover - a worker stuck past its unwinding
+            process.kill()
+            process.join()
 
 
 def _run_dask(client, tasks, todo, finish) -> None:

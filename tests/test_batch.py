@@ -297,6 +297,37 @@ def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
     assert status == {task.input: "skipped" if task.input in finished else "done" for task in tasks}
 
 
+def test_a_second_sigterm_while_a_worker_unwinds_leaves_no_temporary_files(tmp_path, monkeypatch):
+    # The pool's manager thread terminates a worker again when the parent stops the batch
+    # (it takes the sibling's exit for a broken pool). Here the second SIGTERM lands in
+    # atomic_outputs' clean-up, at its first removal: the clean-up must still finish.
+    import signal
+
+    monkeypatch.setattr(batch, "_IN_TASK", True)
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    unlink, kills = os.unlink, []
+
+    def unlink_after_a_second_sigterm(path, *args, **kwargs):
+        if not kills:
+            kills.append(path)
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler runs before the next line
+        unlink(path, *args, **kwargs)
+
+    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
+    try:
+        with pytest.raises(batch._Stopped):
+            with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "snare", "residual")]) as temps:
+                for temporary in temps:
+                    temporary.write_bytes(b"partial")
+                monkeypatch.setattr(os, "unlink", unlink_after_a_second_sigterm)
+                os.kill(os.getpid(), signal.SIGTERM)  # the parent's stop: raises _Stopped here
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        monkeypatch.setattr(os, "unlink", unlink)
+    assert kills, "the clean-up removed nothing"
+    assert list(tmp_path.iterdir()) == []
+
+
 class _KillsItsWorker:
     """Unpickling this in a worker process ends that process at once, as a kill would."""
 
