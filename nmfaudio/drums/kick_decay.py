@@ -36,8 +36,8 @@ PEAK_FRAMES = 6
 #: 23-ms hop); a hit with another kick activation from :data:`HIT_SHARE` of its own
 #: within them is not alone and is skipped.  8 rather than 6: an acoustic kick's body
 #: falls faster after its first frames while an 808's sine keeps its rate, so the longer
-#: window parts them further (tuning songs: the 808's lowest estimate 0.876 -> 0.908,
-#: every other kit's highest 0.861 -> 0.867).
+#: window parts them further (tuning songs, with the bass-free test: the 808's lowest
+#: estimate 0.883 -> 0.908, every other kit's highest 0.868 at both).
 DECAY_FRAMES = 8
 #: The low band's level this many frames before the hit's activation peak is its level
 #: before the hit (the 4096-sample window of that frame ends a hop before the hit's
@@ -46,7 +46,7 @@ PRE_FRAMES = 4
 #: A hit is bass-free only where the low band before it is under this share of its
 #: level at the end of the decay window: a note held across the hit keeps both up (a
 #: bass under the kick: 0.8-1.4), an 808's own ring leaves the after level well above
-#: the before (0.2-0.6; tuning songs, docs/drums-full-song.md).
+#: the before (mostly 0.2-0.6; tuning songs, docs/drums-full-song.md).
 BASS_FREE = 0.5
 #: A frame-to-frame rise of the low band by more than this factor after the peak: a note
 #: (a bass note, another drum) starts there, and the hit is skipped.
