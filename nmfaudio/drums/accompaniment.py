@@ -231,7 +231,9 @@ TAIL_RATIO = 0.8
 #: thirteenth round): 4.62 → 4.84 / 5.40 → 5.74 dB, every seed gaining (seeds 5-6 BSS Eval
 #: 4.69 → 5.12); 0.6 / 0.8 / 0.85: 4.69 / 4.89 / 4.90, 5.51 / 5.82 / 5.87 but seed 4 (the
 #: bass on the kick) 5.21 → 5.20 / 5.02; below 80 Hz (0.75) 4.64 / 5.53 (seed 4 3.86: the
-#: bass); in every bin (0.75 / 0.6) 4.26 / 4.41.
+#: bass); in every bin (0.75 / 0.6) 4.26 / 4.41.  A song whose own kick decays clearly
+#: slower (a drum machine's long kick) gets its own ratio instead
+#: (:mod:`nmfaudio.drums.kick_decay`; docs/drums-full-song.md, "The kick's own decay").
 TAIL_FLOOR_RATIO = 0.75
 #: The templates that get :data:`TAIL_FLOOR_RATIO`'s floor: the kick's (a floor on the
 #: snare's bins below 1 kHz, 0.75 / 0.6 per frame, cost the 42 tuning songs at +6 dB 0.20

@@ -91,6 +91,7 @@ from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_LOW_CUT_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
+from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, floor_decay, trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -845,7 +846,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
         floors = [k for k, label in enumerate(kit.classes) if class_of(label) in FLOOR_CLASSES]
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO)
-        P_masks = floor_decay(P_masks, floors, TAIL_FLOOR_RATIO, int(np.sum(freqs < CLEAN_HZ)))
+        # a kick ringing clearly slower than that (a drum machine's long kick), read from
+        # its own hits (nmfaudio.drums.kick_decay), keeps its own decay
+        floor_ratio = TAIL_FLOOR_RATIO
+        if floors:
+            decay = kick_decay(magnitude[freqs < CLEAN_HZ].sum(axis=(0, 1)), H[floors].sum(axis=(0, 1)))
+            floor_ratio = decay if decay >= KICK_DECAY_SLOWER else TAIL_FLOOR_RATIO
+        P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)))
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
