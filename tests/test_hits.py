@@ -1149,3 +1149,73 @@ def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
             reader.close()
     in_memory = ride.stroke_bands(times, strengths, tracks["hihat"], tracks["cymbals"], sr=SR)
     assert from_files.tolist() == in_memory.tolist() == [False, True, True, False]
+
+
+def _ring_scene(seed=0):
+    """A hi-hat track of white-noise hits at 0.5, 1.0, 2.0 and 3.0 s, each steady for
+    ``ride.RING_LAG_S`` and then ringing on (for 2048 samples) at -30, -6, -10 and 0 dB
+    of its onset's level."""
+    from nmfaudio.drums import ride
+
+    rng = np.random.default_rng(seed)
+    hat = np.zeros(4 * SR)
+    lag = int(round(ride.RING_LAG_S * SR))
+    for t, ring_db in ((0.5, -30.0), (1.0, -6.0), (2.0, -10.0), (3.0, 0.0)):
+        start = int(t * SR)
+        hat[start:start + lag] = rng.standard_normal(lag)
+        hat[start + lag:start + lag + 2048] = 10 ** (ring_db / 20) * rng.standard_normal(2048)
+    return hat, np.array([0.5, 1.0, 2.0, 3.0])
+
+
+def test_a_weak_hat_hit_still_ringing_in_the_hats_track_is_a_stroke():
+    # ride.stroke_rings: a hat hit under RING_WEAK of the hat's strongest whose high band
+    # stands RING_LAG_S later within RING_DB (-8 dB) of its onset's is a stroke ringing
+    # on; the hits ringing at -6 dB and 0 dB go, those at -10 dB and -30 dB stay (the
+    # noise's band energy over 1024 samples is within 1 dB of its level on seeds 0-2:
+    # -6.9 .. -5.8 and -10.7 .. -9.7 dB, at least 1 dB either side of -8)
+    from nmfaudio import audio
+    from nmfaudio.drums import ride
+
+    for seed in range(3):
+        hat, times = _ring_scene(seed)
+        weak = np.full(4, 0.5 * ride.RING_WEAK)
+        strengths = np.concatenate([[1.0], weak])  # a strong hit elsewhere sets the reference
+        times5 = np.concatenate([[0.2], times])
+        assert ride.stroke_rings(times5, strengths, hat, sr=SR).tolist() == [False, False, True, False, True]
+        # the same hits at the strongest's level: kept whatever they ring (an open hat)
+        assert not ride.stroke_rings(times5, np.ones(5), hat, sr=SR).any()
+        # stereo and a streamed track: the channels' mean, the same decision
+        stereo = np.stack([hat, 0.5 * hat])
+        assert ride.stroke_rings(times5, strengths, stereo, sr=SR).tolist() == [False, False, True, False, True]
+        assert ride.stroke_rings(times5, strengths, audio.ArrayReader(stereo), sr=SR).tolist() == [
+            False, False, True, False, True]
+    # a rate whose spectrum ends under the band: nothing measured, nothing dropped
+    assert not ride.stroke_rings(times5, strengths, hat, sr=8000).any()
+    assert ride.stroke_rings(np.zeros(0), np.zeros(0), hat, sr=SR).tolist() == []
+
+
+def test_the_stroke_ring_rule_runs_only_in_a_ride_recording(monkeypatch):
+    # DrumSeparation.hits drops the hat's ringing weak hits (ride.stroke_rings) only where
+    # a ride was decided: without one, a ringing hat hit is an open hat
+    from nmfaudio.drums import ride, separation
+
+    hat, times = _ring_scene()
+    times = np.concatenate([[0.2], times])
+    weak = 0.5 * ride.RING_WEAK
+    picked = DrumHits({
+        "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0] + [weak] * 4),
+                           velocities=np.array([127] + [40] * 4)),
+        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([3.5]),
+                                     strengths=np.array([1.0]), velocities=np.array([127]))})
+    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
+    n_frames = len(hat) // HOP
+
+    def result(strokes):
+        return separation.DrumSeparation(
+            sources={"hihat": hat, "cymbals": np.zeros_like(hat)},
+            activations={"hihat": np.zeros(n_frames), "cymbals": np.zeros(n_frames)},
+            templates=None, sr=SR, n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5,
+            ride_strokes=strokes)
+
+    assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.2, 0.5, 2.0]
+    assert result(None).hits()["hihat"].times.tolist() == times.tolist()
