@@ -1102,31 +1102,42 @@ def test_a_weak_hat_hit_held_by_the_cymbals_track_is_a_stroke():
     assert ride.stroke_bands(np.zeros(0), np.zeros(0), hat, cymbals, sr=SR).tolist() == []
 
 
-def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
-    # DrumSeparation.hits drops the hat's strokes (ride.stroke_bands) only where a ride
-    # was decided: without one, a weak hat hit where the cymbals' track is louder is a hat
-    # under a crash's wash, and stays
+def _hat_times_with_ride(monkeypatch, hat, cymbals, times, strengths, stroke_time):
+    """A function ``decided -> list``: the hi-hat's times that DrumSeparation.hits gives
+    for these picked hat hits (and one stroke at ``stroke_time``) on these tracks, with a
+    ride decided (True) or not (False); the picking itself is replaced by these hits."""
     from nmfaudio.drums import ride, separation
 
-    hat, cymbals = _band_scene()
-    times, weak = np.array([0.5, 1.0, 3.0]), 0.5 * ride.STROKE_WEAK
     picked = DrumHits({
-        "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0, weak, weak]),
-                           velocities=np.array([127, 30, 30])),
-        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([2.5]),
+        "hihat": ClassHits(name="hihat", note=42, times=np.asarray(times, float), strengths=np.asarray(strengths, float),
+                           velocities=np.full(len(times), 64)),
+        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([stroke_time]),
                                      strengths=np.array([1.0]), velocities=np.array([127]))})
     monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
     n_frames = len(hat) // HOP
 
-    def result(strokes):
-        return separation.DrumSeparation(
+    def hat_times(decided):
+        result = separation.DrumSeparation(
             sources={"hihat": hat, "cymbals": cymbals}, activations={"hihat": np.zeros(n_frames),
                                                                      "cymbals": np.zeros(n_frames)},
             templates=None, sr=SR, n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5,
-            ride_strokes=strokes)
+            ride_strokes=np.zeros(n_frames) if decided else None)
+        return result.hits()["hihat"].times.tolist()
 
-    assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.5, 3.0]
-    assert result(None).hits()["hihat"].times.tolist() == [0.5, 1.0, 3.0]
+    return hat_times
+
+
+def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
+    # DrumSeparation.hits drops the hat's strokes (ride.stroke_bands) only where a ride
+    # was decided: without one, a weak hat hit where the cymbals' track is louder is a hat
+    # under a crash's wash, and stays
+    from nmfaudio.drums import ride
+
+    hat, cymbals = _band_scene()
+    weak = 0.5 * ride.STROKE_WEAK
+    hat_times = _hat_times_with_ride(monkeypatch, hat, cymbals, [0.5, 1.0, 3.0], [1.0, weak, weak], 2.5)
+    assert hat_times(True) == [0.5, 3.0]
+    assert hat_times(False) == [0.5, 1.0, 3.0]
 
 
 def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
@@ -1197,25 +1208,11 @@ def test_a_weak_hat_hit_still_ringing_in_the_hats_track_is_a_stroke():
 def test_the_stroke_ring_rule_runs_only_in_a_ride_recording(monkeypatch):
     # DrumSeparation.hits drops the hat's ringing weak hits (ride.stroke_rings) only where
     # a ride was decided: without one, a ringing hat hit is an open hat
-    from nmfaudio.drums import ride, separation
+    from nmfaudio.drums import ride
 
     hat, times = _ring_scene()
-    times = np.concatenate([[0.2], times])
+    times = [0.2] + times.tolist()
     weak = 0.5 * ride.RING_WEAK
-    picked = DrumHits({
-        "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0] + [weak] * 4),
-                           velocities=np.array([127] + [40] * 4)),
-        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([3.5]),
-                                     strengths=np.array([1.0]), velocities=np.array([127]))})
-    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
-    n_frames = len(hat) // HOP
-
-    def result(strokes):
-        return separation.DrumSeparation(
-            sources={"hihat": hat, "cymbals": np.zeros_like(hat)},
-            activations={"hihat": np.zeros(n_frames), "cymbals": np.zeros(n_frames)},
-            templates=None, sr=SR, n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5,
-            ride_strokes=strokes)
-
-    assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.2, 0.5, 2.0]
-    assert result(None).hits()["hihat"].times.tolist() == times.tolist()
+    hat_times = _hat_times_with_ride(monkeypatch, hat, np.zeros_like(hat), times, [1.0] + [weak] * 4, 3.5)
+    assert hat_times(True) == [0.2, 0.5, 2.0]
+    assert hat_times(False) == times
