@@ -680,17 +680,19 @@ def stroke_rings(hat_times, hat_strengths, hat_track, *, sr) -> np.ndarray:
 
     Parameters
     ----------
-    hat_times, hat_strengths : ndarray, shape (n_hat,)
-        The hi-hat's hits (s) and their strengths.
+    hat_times : ndarray, shape (n_hat,)
+        The hi-hat's hits (s).
+    hat_strengths : ndarray, shape (n_hat,)
+        Their strengths: the hits under RING_WEAK of the largest are measured.
     hat_track : ndarray, shape (n_samples,) or (n_channels, n_samples), or a FileReader
-        The separated hi-hat track.
+        The separated hi-hat track, whose ring is measured (the channels' mean).
     sr : int
         Its sampling rate (Hz).
 
     Returns
     -------
     ndarray of bool, shape (n_hat,)
-        True for the strokes (to drop).
+        True for the hits that ring on: the strokes, to drop.
     """
     hat_times, hat_strengths = np.asarray(hat_times, float), np.asarray(hat_strengths, float)
     weak = hat_strengths < RING_WEAK * hat_strengths.max(initial=0.0)
