@@ -262,7 +262,9 @@ class DrumSeparation:
         hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
         hits at a stronger stroke, are dropped
         (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
-        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`).
+        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
+        and those whose high band still rings in the hat's track
+        (:func:`nmfaudio.drums.ride.stroke_rings`).
 
         Parameters
         ----------
