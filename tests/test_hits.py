@@ -1102,31 +1102,42 @@ def test_a_weak_hat_hit_held_by_the_cymbals_track_is_a_stroke():
     assert ride.stroke_bands(np.zeros(0), np.zeros(0), hat, cymbals, sr=SR).tolist() == []
 
 
-def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
-    # DrumSeparation.hits drops the hat's strokes (ride.stroke_bands) only where a ride
-    # was decided: without one, a weak hat hit where the cymbals' track is louder is a hat
-    # under a crash's wash, and stays
+def _hat_times_with_ride(monkeypatch, hat, cymbals, times, strengths, stroke_time):
+    """A function ``decided -> list``: the hi-hat's times that DrumSeparation.hits gives
+    for these picked hat hits (and one stroke at ``stroke_time``) on these tracks, with a
+    ride decided (True) or not (False); the picking itself is replaced by these hits."""
     from nmfaudio.drums import ride, separation
 
-    hat, cymbals = _band_scene()
-    times, weak = np.array([0.5, 1.0, 3.0]), 0.5 * ride.STROKE_WEAK
     picked = DrumHits({
-        "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0, weak, weak]),
-                           velocities=np.array([127, 30, 30])),
-        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([2.5]),
+        "hihat": ClassHits(name="hihat", note=42, times=np.asarray(times, float), strengths=np.asarray(strengths, float),
+                           velocities=np.full(len(times), 64)),
+        ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([stroke_time]),
                                      strengths=np.array([1.0]), velocities=np.array([127]))})
     monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
     n_frames = len(hat) // HOP
 
-    def result(strokes):
-        return separation.DrumSeparation(
+    def hat_times(decided):
+        result = separation.DrumSeparation(
             sources={"hihat": hat, "cymbals": cymbals}, activations={"hihat": np.zeros(n_frames),
                                                                      "cymbals": np.zeros(n_frames)},
             templates=None, sr=SR, n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5,
-            ride_strokes=strokes)
+            ride_strokes=np.zeros(n_frames) if decided else None)
+        return result.hits()["hihat"].times.tolist()
 
-    assert result(np.zeros(n_frames)).hits()["hihat"].times.tolist() == [0.5, 3.0]
-    assert result(None).hits()["hihat"].times.tolist() == [0.5, 1.0, 3.0]
+    return hat_times
+
+
+def test_the_stroke_band_rule_runs_only_in_a_ride_recording(monkeypatch):
+    # DrumSeparation.hits drops the hat's strokes (ride.stroke_bands) only where a ride
+    # was decided: without one, a weak hat hit where the cymbals' track is louder is a hat
+    # under a crash's wash, and stays
+    from nmfaudio.drums import ride
+
+    hat, cymbals = _band_scene()
+    weak = 0.5 * ride.STROKE_WEAK
+    hat_times = _hat_times_with_ride(monkeypatch, hat, cymbals, [0.5, 1.0, 3.0], [1.0, weak, weak], 2.5)
+    assert hat_times(True) == [0.5, 3.0]
+    assert hat_times(False) == [0.5, 1.0, 3.0]
 
 
 def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
@@ -1149,3 +1160,59 @@ def test_the_stroke_band_rule_reads_files_as_it_reads_arrays(tmp_path):
             reader.close()
     in_memory = ride.stroke_bands(times, strengths, tracks["hihat"], tracks["cymbals"], sr=SR)
     assert from_files.tolist() == in_memory.tolist() == [False, True, True, False]
+
+
+def _ring_scene(seed=0):
+    """A hi-hat track of white-noise hits at 0.5, 1.0, 2.0 and 3.0 s, each steady for
+    ``ride.RING_LAG_S`` and then ringing on (for 2048 samples) at -30, -6, -10 and 0 dB
+    of its onset's level."""
+    from nmfaudio.drums import ride
+
+    rng = np.random.default_rng(seed)
+    hat = np.zeros(4 * SR)
+    lag = int(round(ride.RING_LAG_S * SR))
+    for t, ring_db in ((0.5, -30.0), (1.0, -6.0), (2.0, -10.0), (3.0, 0.0)):
+        start = int(t * SR)
+        hat[start:start + lag] = rng.standard_normal(lag)
+        hat[start + lag:start + lag + 2048] = 10 ** (ring_db / 20) * rng.standard_normal(2048)
+    return hat, np.array([0.5, 1.0, 2.0, 3.0])
+
+
+def test_a_weak_hat_hit_still_ringing_in_the_hats_track_is_a_stroke():
+    # ride.stroke_rings: a hat hit under RING_WEAK of the hat's strongest whose high band
+    # stands RING_LAG_S later within RING_DB (-8 dB) of its onset's is a stroke ringing
+    # on; the hits ringing at -6 dB and 0 dB go, those at -10 dB and -30 dB stay (the
+    # noise's band energy over 1024 samples is within 1 dB of its level on seeds 0-2:
+    # -6.9 .. -5.8 and -10.7 .. -9.7 dB, at least 1 dB either side of -8)
+    from nmfaudio import audio
+    from nmfaudio.drums import ride
+
+    for seed in range(3):
+        hat, times = _ring_scene(seed)
+        weak = np.full(4, 0.5 * ride.RING_WEAK)
+        strengths = np.concatenate([[1.0], weak])  # a strong hit elsewhere sets the reference
+        times5 = np.concatenate([[0.2], times])
+        assert ride.stroke_rings(times5, strengths, hat, sr=SR).tolist() == [False, False, True, False, True]
+        # the same hits at the strongest's level: kept whatever they ring (an open hat)
+        assert not ride.stroke_rings(times5, np.ones(5), hat, sr=SR).any()
+        # stereo and a streamed track: the channels' mean, the same decision
+        stereo = np.stack([hat, 0.5 * hat])
+        assert ride.stroke_rings(times5, strengths, stereo, sr=SR).tolist() == [False, False, True, False, True]
+        assert ride.stroke_rings(times5, strengths, audio.ArrayReader(stereo), sr=SR).tolist() == [
+            False, False, True, False, True]
+    # a rate whose spectrum ends under the band: nothing measured, nothing dropped
+    assert not ride.stroke_rings(times5, strengths, hat, sr=8000).any()
+    assert ride.stroke_rings(np.zeros(0), np.zeros(0), hat, sr=SR).tolist() == []
+
+
+def test_the_stroke_ring_rule_runs_only_in_a_ride_recording(monkeypatch):
+    # DrumSeparation.hits drops the hat's ringing weak hits (ride.stroke_rings) only where
+    # a ride was decided: without one, a ringing hat hit is an open hat
+    from nmfaudio.drums import ride
+
+    hat, times = _ring_scene()
+    times = [0.2] + times.tolist()
+    weak = 0.5 * ride.RING_WEAK
+    hat_times = _hat_times_with_ride(monkeypatch, hat, np.zeros_like(hat), times, [1.0] + [weak] * 4, 3.5)
+    assert hat_times(True) == [0.2, 0.5, 2.0]
+    assert hat_times(False) == times

@@ -97,7 +97,7 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
-                                 ride_part_strokes, stroke_bands)
+                                 ride_part_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -263,7 +263,9 @@ class DrumSeparation:
         hi-hat's hits that are only their echo in the other hat parts, and the cymbals'
         hits at a stronger stroke, are dropped
         (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
-        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`).
+        high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
+        and those whose high band still rings in the hat's track
+        (:func:`nmfaudio.drums.ride.stroke_rings`).
 
         Parameters
         ----------
@@ -309,6 +311,10 @@ class DrumSeparation:
             # a weak hat hit that is a stroke held by the cymbals' track (ride.stroke_bands)
             hit = classes["hihat"]
             keep = ~stroke_bands(hit.times, hit.strengths, tracks["hihat"], tracks["cymbals"], sr=self.sr)
+            # measured on the hits left: their strongest is the reference of "weak" (ride.stroke_rings)
+            hit = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
+                                      velocities=hit.velocities[keep])
+            keep = ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr)
             classes["hihat"] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
                                                    velocities=hit.velocities[keep])
         return dataclasses.replace(found, classes=classes)
