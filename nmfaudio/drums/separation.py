@@ -90,7 +90,7 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
-                                  SONG_LOW_CUT_HZ,
+                                  SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
@@ -795,11 +795,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
     if sustained is not None and song_snare is not None:
         # a song's snare starts half from drum machines' snares (stems.SONG_ELECTRONIC_SNARE):
-        # a tuned body at 150-400 Hz, where the bundled (acoustic) snare holds little
+        # a tuned body at 150-400 Hz, where the bundled (acoustic) snare holds little; not
+        # their bright noise (stems.SONG_SNARE_BODY_HZ: it took the hats)
         k, electronic = song_snare
         frames = min(P0.shape[2], electronic.shape[1])
-        P0[:, k] *= np.float32(1 - SONG_ELECTRONIC_SNARE)
-        P0[:, k, :frames] += np.float32(SONG_ELECTRONIC_SNARE) * electronic[:, :frames]
+        body = freqs < SONG_SNARE_BODY_HZ
+        P0[body, k] *= np.float32(1 - SONG_ELECTRONIC_SNARE)
+        P0[body, k, :frames] += np.float32(SONG_ELECTRONIC_SNARE) * electronic[body, :frames]
     if support_db is not None:
         trim_support(P0, support_db)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
