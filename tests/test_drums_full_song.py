@@ -76,7 +76,9 @@ def test_hats_stay_in_the_hihat_stem_of_a_song(monkeypatch):
     bass, chords = tonal_parts()
     mix = (kick + snare + hat + bass + chords).astype(np.float32)
     result = separate_drums(mix, SR, random_state=0, accompaniment=True)
-    assert _projection(result.sources["hihat"], hat) >= 0.83  # measured 0.876 (0.880 before the kick's tail in every song)
+    # measured 0.868 (0.876 before the snare's electronic start below 6 kHz, stems.SONG_SNARE_BODY_HZ;
+    # 0.880 before the kick's tail in every song)
+    assert _projection(result.sources["hihat"], hat) >= 0.83
     assert _projection(result.two_stems()["accompaniment"], hat) <= 0.12  # measured 0.079
     # measured 0.711 (0.712 before the kick's tail in every song, 0.727 with 8-frame toms); with
     # the toms' 10-dB low band (stems.LOW_ADAPT) in song mode too 0.698: this line is what keeps

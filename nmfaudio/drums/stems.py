@@ -69,9 +69,12 @@ ANCHOR = {"snare": 0.25}
 #: accompaniment.  Measured (docs/drums-full-song.md, "A drum machine's tuned snare"; SNR,
 #: tuning seeds 0-3, 12-s songs, -6 / 0 / +6 dB): TR808EmulationKit snare 2.00 / 4.00 /
 #: 11.19 -> 3.99 / 5.86 / 11.57 dB (at every frequency; below SONG_SNARE_BODY_HZ only:
-#: 2.78 / 5.64 / 11.32); the acoustic tuning songs' snare 7.97 -> 8.03, toms 4.34 -> 4.32.  A third (the one-shots pooled) gained the 808 less; two thirds cost
-#: BJA_Pacific's snare at -6 dB 0.4 dB.  Not in drum recordings: there the pooled snare cost
-#: the kick/snare/hi-hat-only grooves 0.2-0.3 dB.
+#: 2.78 / 5.64 / 11.32); the acoustic tuning songs' snare 7.97 -> 8.03, toms 4.34 -> 4.32.
+#: A third (the one-shots pooled) gained the 808 less; two thirds cost BJA_Pacific's snare
+#: at -6 dB 0.4 dB.  Not in drum recordings: there the pooled snare cost the
+#: kick/snare/hi-hat-only grooves 0.2-0.3 dB (below the issue's floor).  Held out (fresh
+#: seeds 55-56): the 808's snare at -6 dB 0.86 -> 4.00 dB SNR, but HardElectro1's hats
+#: at 0 / +6 dB 1.7-1.9 dB lower.
 SONG_ELECTRONIC_SNARE = 0.5
 #: Below this frequency (Hz) only (above it the bundled snare alone): mixed at every
 #: frequency, the drum machines' bright noise took a synthetic song's hats (the hat in the
