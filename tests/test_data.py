@@ -217,6 +217,19 @@ def test_regenerated_default_templates_match_bundled(tmp_path):
     np.testing.assert_allclose(built.high_band_db, bundled.high_band_db, atol=0.05)  # NaN where NaN
 
 
+@needs_fluidsynth
+def test_regenerated_electronic_snare_matches_bundled(tmp_path):
+    # the drum machines' snare (a song's snare starts half from it) is reproduced by
+    # data/make_default_templates.py within 40 dB SNR, as the bundled templates are
+    from nmfaudio.drums.templates import electronic_snare
+
+    built = _templates_script().build_electronic_snare(tmp_path / "snare.npz")
+    bundled = electronic_snare()
+    assert built.classes == bundled.classes == ("snare",) and built.n_shots == bundled.n_shots
+    err = np.sum((built.P - bundled.P) ** 2)
+    assert 10 * np.log10(np.sum(bundled.P ** 2) / max(err, 1e-30)) >= 40
+
+
 def _templates_script():
     import sys
 

@@ -89,11 +89,13 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_LOW_CUT_HZ,
+from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
+                                  SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
-                                      class_of, continue_decay, default_templates, floor_decay, trim_support)
+                                      class_of, continue_decay, default_templates, electronic_snare, floor_decay,
+                                      trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
@@ -593,6 +595,7 @@ def separate_drums(
     bundled = default_templates().select(own).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if own else None
     guided = [label for label in own if not _same_template(kit.select([label]).P, bundled.select([label]).P)]
     guides = bundled.select(guided) if guided else None
+    song_snare = _song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -601,7 +604,7 @@ def separate_drums(
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, filled_kit=filled_kit)
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -637,6 +640,19 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
                                activations={k: repeated(v) for k, v in result.activations.items()},
                                ride_strokes=repeated(result.ride_strokes),
                                ride_with_snare=repeated(result.ride_with_snare))
+
+
+def _song_snare(kit, *, sr, n_fft, hop_length):
+    """The drum machines' snare for a song's start (stems.SONG_ELECTRONIC_SNARE): (index of
+    the kit's ``"snare"`` template, the electronic snare template (F, T) at these STFT
+    parameters) when that template is the bundled snare (the bundled kit, or a snare
+    borrowed from it), else None (a user's own snare is left as it is)."""
+    if "snare" not in kit.classes or SONG_ELECTRONIC_SNARE <= 0:
+        return None
+    bundled = default_templates().select(["snare"]).convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
+    if not _same_template(kit.select(["snare"]).P, bundled.P):
+        return None
+    return kit.classes.index("snare"), electronic_snare().convert(sr=sr, n_fft=n_fft, hop_length=hop_length).P[:, 0]
 
 
 def _same_template(P, Q) -> bool:
@@ -733,7 +749,7 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None, filled_kit=None) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None) -> DrumSeparation:
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -784,6 +800,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     # a drum recording starts from the templates with the measured high band (filled_kit, if any)
     P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
+    if sustained is not None and song_snare is not None:
+        # a song's snare starts half from drum machines' snares (stems.SONG_ELECTRONIC_SNARE):
+        # a tuned body at 150-400 Hz, where the bundled (acoustic) snare holds little; not
+        # their bright noise (stems.SONG_SNARE_BODY_HZ: it took the hats)
+        k, electronic = song_snare
+        frames = min(P0.shape[2], electronic.shape[1])
+        body = freqs < SONG_SNARE_BODY_HZ
+        P0[body, k] *= np.float32(1 - SONG_ELECTRONIC_SNARE)
+        P0[body, k, :frames] += np.float32(SONG_ELECTRONIC_SNARE) * electronic[body, :frames]
     if support_db is not None:
         trim_support(P0, support_db)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)

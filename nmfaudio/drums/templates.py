@@ -36,6 +36,10 @@ KNOWN_CLASSES = CLASSES + ("other",)
 
 #: The bundled templates (learned by ``data/make_default_templates.py``).
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "data" / "default_drum_templates.npz"
+#: One snare template learned from drum machines' snares (FluidR3 Electronic and TR-808;
+#: ``data/make_default_templates.py``): a song's snare starts from it and the bundled
+#: snare (``nmfaudio.drums.stems.SONG_ELECTRONIC_SNARE``).
+ELECTRONIC_SNARE_PATH = DEFAULT_TEMPLATES_PATH.with_name("electronic_snare_template.npz")
 
 #: Template length in frames when learning from one-shots (at hop 512 / 22.05 kHz: 0.19 s).
 TEMPLATE_FRAMES = 8
@@ -666,7 +670,15 @@ def default_templates() -> DrumTemplates:
     return dataclasses.replace(kit, P=kit.P.copy())
 
 
-@functools.lru_cache(maxsize=2)
+def electronic_snare() -> DrumTemplates:
+    """The drum machines' snare template (one ``"snare"`` template; see
+    :data:`ELECTRONIC_SNARE_PATH`): a new object each call (its own copy of P)."""
+    stat = os.stat(ELECTRONIC_SNARE_PATH)
+    kit = _load_once(str(ELECTRONIC_SNARE_PATH), stat.st_mtime_ns, stat.st_size)
+    return dataclasses.replace(kit, P=kit.P.copy())
+
+
+@functools.lru_cache(maxsize=4)
 def _load_once(path: str, mtime_ns: int, size: int) -> DrumTemplates:
     """The file read once per version (reading and decompressing it took ~8 % of a call
     on an 8-s clip); mtime and size in the key: a rewritten file is read again."""
