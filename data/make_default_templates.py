@@ -243,8 +243,9 @@ def build(output=OUTPUT, *, overwrite=True, more="none", sources=PERCUSSION_SOUR
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help=f"default {OUTPUT}")
-    parser.add_argument("--electronic-output", type=Path, default=ELECTRONIC_OUTPUT,
-                        help=f"the drum machines' snare template; default {ELECTRONIC_OUTPUT}")
+    parser.add_argument("--electronic-output", type=Path, default=None,
+                        help=f"the drum machines' snare template; default {ELECTRONIC_OUTPUT} with the default "
+                             "-o, else beside -o (a measurement run leaves the bundled files alone)")
     parser.add_argument("--more-percussion", choices=("none", "pooled", "parts"), default="none",
                         help="percussion from more sources than FluidR3's acoustic kits (a measurement)")
     parser.add_argument("--percussion-sources", default=",".join(PERCUSSION_SOURCES),
@@ -257,8 +258,12 @@ def main(argv=None):
         parser.error(f"--percussion-sources: unknown {sorted(unknown)}; choose from {PERCUSSION_SOURCES}")
     templates = build(args.output, more=args.more_percussion, sources=sources)
     print(f"{args.output}: {templates!r} ({args.output.stat().st_size / 1024:.0f} KB)")
-    electronic = build_electronic_snare(args.electronic_output)
-    print(f"{args.electronic_output}: {electronic!r} ({args.electronic_output.stat().st_size / 1024:.0f} KB)")
+    electronic_output = args.electronic_output
+    if electronic_output is None:
+        electronic_output = (ELECTRONIC_OUTPUT if args.output.resolve() == Path(OUTPUT).resolve()
+                             else args.output.with_name(args.output.stem + "_electronic_snare.npz"))
+    electronic = build_electronic_snare(electronic_output)
+    print(f"{electronic_output}: {electronic!r} ({electronic_output.stat().st_size / 1024:.0f} KB)")
     return 0
 
 

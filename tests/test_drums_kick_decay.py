@@ -9,21 +9,17 @@ from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay
 from nmfaudio.spectrum import stft
 
 
-def _song(ratio, *, bass=0.0, held=0.0, period=28, n_hits=12, seed=0):
-    """A low band of kick hits every ``period`` frames decaying at ``ratio`` per frame,
-    over a constant ``bass`` level, and on two hits of three a note of level ``held``
-    starting ``period // 2`` frames before the hit and held across it to the next hit's
-    half-way; the kick's activation a spike per hit.  Shapes (N,), (N,)."""
+def _song(ratio, *, period=28, n_hits=12, seed=0):
+    """A low band of kick hits every ``period`` frames decaying at ``ratio`` per frame;
+    the kick's activation a spike per hit.  Shapes (N,), (N,)."""
     rng = np.random.default_rng(seed)
     N = period * n_hits + 10
-    low, kick = np.full(N, bass), np.zeros(N)
+    low, kick = np.zeros(N), np.zeros(N)
     frames = np.arange(N)
-    for i, t in enumerate(range(6, N - period, period)):
+    for t in range(6, N - period, period):
         gain = rng.uniform(0.7, 1.0)
         kick[t] = gain
         low[t:] += gain * ratio ** (frames[t:] - t)
-        if i % 3:
-            low[max(0, t - period // 2):t + period // 2] += held
     return low, kick
 
 
@@ -95,3 +91,25 @@ def test_no_estimate_without_enough_lone_hits():
     assert np.isnan(kick_decay(np.zeros(50), np.zeros(50)))
     with pytest.raises(ValueError, match="same shape"):
         kick_decay(np.ones(5), np.ones(6))
+
+
+def test_the_threshold_reads_a_decay_per_reference_hop():
+    # KICK_DECAY_SLOWER is a decay per 23.2-ms frame (kick_decay.REFERENCE_HOP_S): a kick
+    # falling 0.86 per 23.2 ms reads 0.86 ** 0.5 = 0.927 per 11.6-ms frame, which must
+    # not pass the 0.89 threshold as a drum machine's slow kick; at the reference hop the
+    # decay is unchanged (to 1e-12)
+    from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, REFERENCE_HOP_S, per_reference_hop
+
+    assert abs(per_reference_hop(0.86, REFERENCE_HOP_S) - 0.86) < 1e-12
+    per_frame_at_half_hop = 0.86 ** 0.5
+    assert per_frame_at_half_hop > KICK_DECAY_SLOWER
+    assert abs(per_reference_hop(per_frame_at_half_hop, REFERENCE_HOP_S / 2) - 0.86) < 1e-12
+    assert np.isnan(per_reference_hop(float("nan"), REFERENCE_HOP_S))
+
+
+def test_frames_must_be_a_whole_number_of_at_least_one():
+    from nmfaudio.drums.kick_decay import kick_decay
+
+    for frames in (0, -2, 2.5):
+        with pytest.raises(ValueError, match="frames"):
+            kick_decay(np.ones(64), np.ones(64), frames=frames)

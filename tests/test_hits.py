@@ -1205,6 +1205,26 @@ def test_a_weak_hat_hit_still_ringing_in_the_hats_track_is_a_stroke():
     assert ride.stroke_rings(np.zeros(0), np.zeros(0), hat, sr=SR).tolist() == []
 
 
+def test_a_weak_hat_hit_at_the_tracks_end_is_not_taken_for_a_ringing_stroke():
+    # ride.stroke_rings: where the track ends before the window RING_LAG_S later, that
+    # window would be moved back onto the onset's (the same energy: "ringing"); such a
+    # hit is not measured and is kept, however short the burst
+    from nmfaudio.drums import ride
+
+    rng = np.random.default_rng(0)
+    hat = np.zeros(SR)
+    end = SR - 300  # a 10-ms burst whose 90-ms-later window would start past the end
+    hat[end - 220:end] = rng.standard_normal(220)
+    times, strengths = np.array([0.2, (end - 220) / SR]), np.array([1.0, 0.5 * ride.RING_WEAK])
+    hat[int(0.2 * SR):int(0.2 * SR) + 220] = rng.standard_normal(220)
+    assert ride.stroke_rings(times, strengths, hat, sr=SR).tolist() == [False, False]
+    # the same track followed by a second of silence: the later window fits, is measured,
+    # and the burst has died away there: kept
+    early = np.zeros(2 * SR)
+    early[:SR] = hat
+    assert ride.stroke_rings(times, strengths, early, sr=SR).tolist() == [False, False]
+
+
 def test_the_stroke_ring_rule_runs_only_in_a_ride_recording(monkeypatch):
     # DrumSeparation.hits drops the hat's ringing weak hits (ride.stroke_rings) only where
     # a ride was decided: without one, a ringing hat hit is an open hat

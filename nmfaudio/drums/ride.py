@@ -700,10 +700,13 @@ def stroke_rings(hat_times, hat_strengths, hat_track, *, sr) -> np.ndarray:
         return np.zeros(len(hat_times), dtype=bool)  # no band to measure at this rate: keep all
     onsets = np.rint(hat_times[weak] * sr).astype(np.int64)
     at = _band_powers(hat_track, onsets, sr=sr, fmin=STROKE_BAND_HZ, width=STROKE_BAND_SAMPLES)
-    later = _band_powers(hat_track, onsets + int(round(RING_LAG_S * sr)), sr=sr, fmin=STROKE_BAND_HZ,
-                         width=STROKE_BAND_SAMPLES)
-    # a silent onset window (nothing in the band) is no evidence of a ring: kept
-    rings = (at > 0) & (later > 10 ** (RING_DB / 10) * at)
+    later_starts = onsets + int(round(RING_LAG_S * sr))
+    later = _band_powers(hat_track, later_starts, sr=sr, fmin=STROKE_BAND_HZ, width=STROKE_BAND_SAMPLES)
+    # a silent onset window (nothing in the band) is no evidence of a ring: kept; nor is a
+    # later window that the track's end would cut (_band_powers moves it back, onto the onset's)
+    n_samples = hat_track.n_samples if track_reads.is_reader(hat_track) else np.shape(hat_track)[-1]
+    measured = later_starts + STROKE_BAND_SAMPLES <= n_samples
+    rings = (at > 0) & (later > 10 ** (RING_DB / 10) * at) & measured
     drop = np.zeros(len(hat_times), dtype=bool)
     drop[np.flatnonzero(weak)[rings]] = True
     return drop

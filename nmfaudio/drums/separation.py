@@ -92,7 +92,7 @@ from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
-from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay
+from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -595,7 +595,8 @@ def separate_drums(
     bundled = default_templates().select(own).convert(sr=sr, n_fft=n_fft, hop_length=hop_length) if own else None
     guided = [label for label in own if not _same_template(kit.select([label]).P, bundled.select([label]).P)]
     guides = bundled.select(guided) if guided else None
-    song_snare = _song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
+                  if accompaniment is not False else None)  # a song's start only
 
     def separate_segment(y, mode):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -882,7 +883,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         floor_ratio = TAIL_FLOOR_RATIO
         if floors:
             decay = kick_decay(magnitude[freqs < CLEAN_HZ].sum(axis=(0, 1)), H[floors].sum(axis=(0, 1)))
-            floor_ratio = decay if decay >= KICK_DECAY_SLOWER else TAIL_FLOOR_RATIO
+            floor_ratio = decay if per_reference_hop(decay, hop_length / sr) >= KICK_DECAY_SLOWER else TAIL_FLOOR_RATIO
         P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)))
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)

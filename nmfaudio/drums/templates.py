@@ -671,8 +671,9 @@ def default_templates() -> DrumTemplates:
 
 
 def electronic_snare() -> DrumTemplates:
-    """The drum machines' snare template (one ``"snare"`` template; see
-    :data:`ELECTRONIC_SNARE_PATH`): a new object each call (its own copy of P)."""
+    """The drum machines' snare template (one ``"snare"`` template, ``P`` of shape
+    (n_freq, 1, n_frames) at the file's STFT; see :data:`ELECTRONIC_SNARE_PATH`): a new
+    object each call (its own copy of P)."""
     stat = os.stat(ELECTRONIC_SNARE_PATH)
     kit = _load_once(str(ELECTRONIC_SNARE_PATH), stat.st_mtime_ns, stat.st_size)
     return dataclasses.replace(kit, P=kit.P.copy())
