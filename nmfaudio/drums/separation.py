@@ -306,19 +306,15 @@ class DrumSeparation:
             if name in classes:  # a stroke's echo in the hat's other parts / the crash parts
                 hit = classes[name]
                 keep = ~hat_echoes(hit.times, hit.strengths, strokes.times, strokes.strengths, share=share)
-                classes[name] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
-                                                    velocities=hit.velocities[keep])
+                classes[name] = _kept_hits(hit, keep)
         tracks = signals or {}
         if "hihat" in classes and tracks.get("hihat") is not None and tracks.get("cymbals") is not None:
             # a weak hat hit that is a stroke held by the cymbals' track (ride.stroke_bands)
             hit = classes["hihat"]
-            keep = ~stroke_bands(hit.times, hit.strengths, tracks["hihat"], tracks["cymbals"], sr=self.sr)
+            hit = _kept_hits(hit, ~stroke_bands(hit.times, hit.strengths, tracks["hihat"], tracks["cymbals"],
+                                                sr=self.sr))
             # measured on the hits left: their strongest is the reference of "weak" (ride.stroke_rings)
-            hit = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
-                                      velocities=hit.velocities[keep])
-            keep = ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr)
-            classes["hihat"] = dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
-                                                   velocities=hit.velocities[keep])
+            classes["hihat"] = _kept_hits(hit, ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr))
         return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
@@ -641,6 +637,12 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
                                activations={k: repeated(v) for k, v in result.activations.items()},
                                ride_strokes=repeated(result.ride_strokes),
                                ride_with_snare=repeated(result.ride_with_snare))
+
+
+def _kept_hits(hit, keep):
+    """``hit`` (a ClassHits) with only the hits where ``keep`` (bool, shape (n_hits,)) is True."""
+    return dataclasses.replace(hit, times=hit.times[keep], strengths=hit.strengths[keep],
+                               velocities=hit.velocities[keep])
 
 
 def _song_snare(kit, *, sr, n_fft, hop_length):

@@ -665,17 +665,21 @@ class DrumTemplates:
 def default_templates() -> DrumTemplates:
     """The bundled templates (kick, snare, hi-hat from five FluidR3 GM kits; see
     ``data/make_default_templates.py``): a new object each call (its own copy of P)."""
-    stat = os.stat(DEFAULT_TEMPLATES_PATH)
-    kit = _load_once(str(DEFAULT_TEMPLATES_PATH), stat.st_mtime_ns, stat.st_size)
-    return dataclasses.replace(kit, P=kit.P.copy())
+    return _bundled(DEFAULT_TEMPLATES_PATH)
 
 
 def electronic_snare() -> DrumTemplates:
     """The drum machines' snare template (one ``"snare"`` template, ``P`` of shape
     (n_freq, 1, n_frames) at the file's STFT; see :data:`ELECTRONIC_SNARE_PATH`): a new
     object each call (its own copy of P)."""
-    stat = os.stat(ELECTRONIC_SNARE_PATH)
-    kit = _load_once(str(ELECTRONIC_SNARE_PATH), stat.st_mtime_ns, stat.st_size)
+    return _bundled(ELECTRONIC_SNARE_PATH)
+
+
+def _bundled(path: Path) -> DrumTemplates:
+    """A bundled templates file, read once per version (:func:`_load_once`), as a new
+    object with its own copy of P (callers may change it)."""
+    stat = os.stat(path)
+    kit = _load_once(str(path), stat.st_mtime_ns, stat.st_size)
     return dataclasses.replace(kit, P=kit.P.copy())
 
 
