@@ -113,3 +113,55 @@ def test_frames_must_be_a_whole_number_of_at_least_one():
     for frames in (0, -2, 2.5):
         with pytest.raises(ValueError, match="frames"):
             kick_decay(np.ones(64), np.ones(64), frames=frames)
+
+
+def _kick_over_chord(sr, kick_ratio, seconds=6.0):
+    """A 52-Hz kick with a short downward chirp for its click, decaying ``kick_ratio`` per
+    1024 samples, a hit every 0.65 s, under a held A-major chord (a song).  Shapes
+    (n,), (n,): the mixture and the kick alone."""
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    kick = np.zeros(n)
+    for onset in np.arange(int(0.3 * sr), n - int(0.7 * sr), int(0.65 * sr)):
+        k = np.arange(n - onset)
+        pitch = 52.0 + 60.0 * np.exp(-k / sr / 0.01)
+        kick[onset:] += 0.5 * np.sin(2 * np.pi * np.cumsum(pitch) / sr) * kick_ratio ** (k / 1024)
+    chord = sum(np.sin(2 * np.pi * f * h * t) / h ** 1.5 for f in (220.0, 277.2, 329.6) for h in range(1, 7))
+    return (kick + 0.05 * chord).astype(np.float32), kick
+
+
+def _kick_sdr(song, kick, sr):
+    import nmfaudio
+
+    result = nmfaudio.separate_drums(song, sr, random_state=0, accompaniment=True)
+    error = result.sources["kick"] - kick
+    return 10 * np.log10(np.sum(kick ** 2) / np.sum(error ** 2)), result
+
+
+def test_separate_drums_keeps_a_drum_machines_kick_tail_in_a_song(monkeypatch):
+    # end to end: the song mode reads the 808-like kick's own decay (0.92 per frame) and
+    # keeps its tail in the kick stem; with the estimate switched off (the threshold out
+    # of reach) the masks' fixed floor hands the tail to the accompaniment.  Measured at
+    # 16.0 vs 11.3 dB kick SDR (AMD EPYC); asserted with a 3-dB margin
+    from nmfaudio.drums import separation
+
+    sr = 44100
+    song, kick = _kick_over_chord(sr, 0.92)
+    with_estimate, _ = _kick_sdr(song, kick, sr)
+    monkeypatch.setattr(separation, "KICK_DECAY_SLOWER", np.inf)
+    without, _ = _kick_sdr(song, kick, sr)
+    assert with_estimate > without + 3.0
+
+
+def test_separate_drums_leaves_a_fast_kick_on_the_fixed_floor(monkeypatch):
+    # an acoustic-fast kick (0.75 per frame) gets no estimate past the threshold: the
+    # separation is the one with the estimate switched off, to float32 rounding
+    from nmfaudio.drums import separation
+
+    sr = 44100
+    song, kick = _kick_over_chord(sr, 0.75)
+    _, default = _kick_sdr(song, kick, sr)
+    monkeypatch.setattr(separation, "KICK_DECAY_SLOWER", np.inf)
+    _, switched_off = _kick_sdr(song, kick, sr)
+    for name, track in default.sources.items():
+        np.testing.assert_allclose(track, switched_off.sources[name], rtol=0, atol=1e-6)
