@@ -292,15 +292,17 @@ def oracle_outputs(m):
     return out
 
 
+#: What ``accompaniment="auto"`` decided for each mixture :func:`nmfaudio_outputs` separated
+#: (True: taken for a song), for the table's count; cleared per set.
+AUTO_SONG_DECISIONS = []
+
+
 def nmfaudio_outputs(m):
     import nmfaudio
 
     result = nmfaudio.separate_drums(m["mix"], m["sr"], random_state=0)
-    nmfaudio_outputs.songs.append(bool(result.accompaniment))  # what "auto" decided, for the table
+    AUTO_SONG_DECISIONS.append(bool(result.accompaniment))
     return result.sources
-
-
-nmfaudio_outputs.songs = []
 
 
 def _score_performances(mixtures, method):
@@ -410,10 +412,10 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, k
                                                    sr=sr)
         if label == chosen[0][0]:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
-        nmfaudio_outputs.songs.clear()
+        AUTO_SONG_DECISIONS.clear()
         results = {"nmfaudio": _score_performances(mixtures, nmfaudio_outputs),
                    "oracle ratio mask": _score_performances(mixtures, oracle_outputs)}
-        songs_taken = sum(nmfaudio_outputs.songs)
+        songs_taken = sum(AUTO_SONG_DECISIONS)
         summary = _print_performance_table(
             f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, {sr / 1000:g} kHz "
             + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
