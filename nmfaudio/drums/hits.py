@@ -51,6 +51,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    each instant near the peak is compared with the energy just before; a candidate
    whose best rise is below ``min_rise_db`` is the activation re-firing during a
    sustained sound (an open hi-hat's or a cymbal's ring), and is dropped.
+   **A clear attack** (the snare by default): a peak that stands ``delta`` above the
+   moving median but not above the mean part of step 1's level — a ghost note a
+   sixteenth before or after an accent, whose mass raises the mean — is a candidate
+   too, kept where the track rises ``clear_rise_db`` (6 dB): on the tuning
+   performances those ghost notes rise 5-19 dB (5th-95th percentile), the other such
+   peaks (the activation re-firing, leakage) 0-4 dB (75th percentile).  They go
+   through the bleed test as candidates but are not taken as the class's hits there
+   (docs/transcription.md, ghost-attack round).
 5. **Minimum interval**: two hits of a class closer than its minimum inter-onset
    time (after re-timing) are one hit that peaked twice as it rang (a crash's
    activation peaks again 40-100 ms after its onset): the first time is kept, with
@@ -981,7 +989,8 @@ def detect_hits(
         A peak that stands ``delta`` above the moving median but not above the mean part
         of the local level (step 1) is kept where the class's track rises at least this
         much (dB, step 4's measure) at it (module notes, step 4); default 6 dB for the
-        snare, off (inf) for the others.  Needs ``signals``.
+        snare, off for the others; a high value such as 200 turns it off.  Needs
+        ``signals``.
     floor_dbfs : float <= 0, default -70
         Least peak of the ``mixture`` (dB re full scale, channel mean) in the 50 ms from
         a hit's onset (module notes, step 9); needs ``mixture``; -200 turns it off.
