@@ -1133,7 +1133,9 @@ def detect_hits(
             if not _band_usable(flux_fmin_hz, sr):
                 # at low rates the band is empty: its flux would confirm no hit and drop them all
                 continue
-            others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
+            others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
+                      if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
