@@ -1290,3 +1290,27 @@ def test_a_clear_attack_peak_is_not_taken_as_another_drums_hit_in_the_bleed_test
     hats = [detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP,
                         signals={"snare": track}, clear_rise_db=value)["hihat"].times for value in (6.0, 200)]
     assert np.array_equal(hats[0], hats[1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_clear_attack_ghost_note_blocks_no_hat_onset(seed):
+    # a hat played with each ghost note, its activation too weak for a peak: its high-band
+    # onset makes the hit (step 7), and a ghost note kept for its clear attack does not block it
+    activation, track, accents, ghosts = ghost_before_accents(seed, 14.0)
+    hat_frames = np.arange(6, 390, 10)
+    hat = spikes(len(activation), hat_frames, np.full(len(hat_frames), 2.0))
+    hat[ghosts] += 0.05
+    signals = {"snare": track, "hihat": burst(len(activation) * HOP, np.r_[hat_frames, ghosts] * HOP + 100,
+                                              seed=seed, gain=0.3)}
+
+    def picked(**options):
+        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP, signals=signals, **options)
+        at_ghosts = np.abs(hits["hihat"].times[:, None] - ghosts[None, :] * HOP / SR).min(axis=1) < 0.03
+        return hits, hits["hihat"].times, int(at_ghosts.sum())
+
+    on, hats_on, at_on = picked()
+    assert set(np.rint(on["snare"].times * SR / HOP).astype(int)) >= set(ghosts)
+    _, hats_off, _ = picked(clear_rise_db=200)
+    assert np.array_equal(hats_on, hats_off) and at_on >= len(ghosts) // 2, (at_on, len(ghosts))
+    # the same ghosts as ordinary snare hits (no mean part in the snare's level) do block them
+    assert picked(clear_rise_db=200, mean_weight={"snare": 0})[2] == 0
