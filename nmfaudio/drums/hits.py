@@ -51,6 +51,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    each instant near the peak is compared with the energy just before; a candidate
    whose best rise is below ``min_rise_db`` is the activation re-firing during a
    sustained sound (an open hi-hat's or a cymbal's ring), and is dropped.
+   **A clear attack** (the snare by default): a peak that stands ``delta`` above the
+   moving median but not above the mean part of step 1's level — a ghost note a
+   sixteenth before or after an accent, whose mass raises the mean — is a candidate
+   too, kept where the track rises ``clear_rise_db`` (6 dB): on the tuning
+   performances those ghost notes rise 5-19 dB (5th-95th percentile), the other such
+   peaks (the activation re-firing, leakage) 0-4 dB (75th percentile).  They go
+   through the bleed test as candidates but are not taken as the class's hits there
+   (docs/transcription.md, ghost-attack round).
 5. **Minimum interval**: two hits of a class closer than its minimum inter-onset
    time (after re-timing) are one hit that peaked twice as it rang (a crash's
    activation peaks again 40-100 ms after its onset): the first time is kept, with
@@ -424,6 +432,17 @@ def _default_pulse_s(name: str) -> float:
 def _default_flux_confirm(name: str) -> float:
     """``flux_confirm`` of a class: 0.1 for the hi-hat, 0 (off) otherwise."""
     return _FLUX_CONFIRM.get(_family(name), 0.0)
+
+
+#: the least rise (dB) of a snare peak that only the moving median let through (step 4):
+#: on the tuning performances the ghost notes the mean part hid rise 5-19 dB (5th-95th
+#: percentile, median 13), the activation's other peaks there 0-4 dB (75th percentile)
+_CLEAR_RISE_DB = {"snare": 6.0}
+
+
+def _default_clear_rise_db(name: str) -> float:
+    """``clear_rise_db`` of a class: 6 dB for the snare, off (inf) otherwise."""
+    return _CLEAR_RISE_DB.get(_family(name), np.inf)
 
 
 def _default_mean_weight(name: str) -> float:
@@ -851,6 +870,7 @@ def detect_hits(
     max_residual_db=None,
     weak_share_db=None,
     pulse_s=None,
+    clear_rise_db=None,
     floor_dbfs: float = FLOOR_DBFS,
 ) -> DrumHits:
     """Pick the drum hits from NMF(D) activations.
@@ -965,6 +985,12 @@ def detect_hits(
         pulse runs through it (module notes, step 7a;
         :func:`nmfaudio.drums.hat_pulse.on_pulse`); default 0.35 s for the hi-hat, 0
         (off) for the others.
+    clear_rise_db : float or dict {str: float}, optional
+        A peak that stands ``delta`` above the moving median but not above the mean part
+        of the local level (step 1) is kept where the class's track rises at least this
+        much (dB, step 4's measure) at it (module notes, step 4); default 6 dB for the
+        snare, off for the others; a high value such as 200 turns it off.  Needs
+        ``signals``.
     floor_dbfs : float <= 0, default -70
         Least peak of the ``mixture`` (dB re full scale, channel mean) in the 50 ms from
         a hit's onset (module notes, step 9); needs ``mixture``; -200 turns it off.
@@ -1009,6 +1035,7 @@ def detect_hits(
     max_residual_db = _per_class(max_residual_db, "max_residual_db", names, _default_max_residual_db)
     weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
+    clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -1042,9 +1069,27 @@ def detect_hits(
             floor = 10 ** (thresholds[name] / 20) * low.strengths.max(initial=0.0)
             weak[name] = _keep(low, (low.strengths < floor) & (low.strengths >= loudest * 10 ** (silence_db / 20)))
     picked = candidates  # before the bleed test, the attack check and the confirmation (step 7a)
+    # step 4's clear attack: the peaks only the mean part of the local level rejected (a ghost
+    # note a sixteenth from an accent) are candidates too, that must rise clear_rise_db
+    extras = {}
+    for name in names:
+        if signals is None or not np.isfinite(clear_rise_db[name]) or not mean_weight[name] > 0 or name in silent:
+            continue
+        median_only = _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
+                                  delta=delta[name], average_s=average_s, mean_weight=0.0)
+        extras[name] = _keep(median_only, ~np.isin(median_only.frames, candidates[name].frames)
+                             & (median_only.strengths >= loudest * 10 ** (silence_db / 20)))
     if max_crosstalk > 0 and len(names) > 1:
+        if extras:
+            # the extras are tested as bleed but are not taken as another drum's hits there
+            tested = _drop_bleed({name: _merged(c, extras.get(name)) for name, c in candidates.items()}, envelopes,
+                                 quantile=crosstalk_quantile, cap=max_crosstalk, margin=crosstalk_margin,
+                                 weak_fraction=bleed_below)
+            extras = {name: _keep(tested[name], np.isin(tested[name].frames, e.frames)) for name, e in extras.items()}
         candidates = _drop_bleed(candidates, envelopes, quantile=crosstalk_quantile, cap=max_crosstalk,
                                  margin=crosstalk_margin, weak_fraction=bleed_below)
+    clear_only = {name: e.frames for name, e in extras.items()}
+    candidates = {name: _merged(c, extras.get(name)) for name, c in candidates.items()}
     window = max(1, int(round(rise_window_s * sr)))
     energies = {}
 
@@ -1061,7 +1106,9 @@ def detect_hits(
             centres = found.frames * hop_length
             rises, instants = track_reads.rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
                                      search=hop_length, step=rise_step)
-            keep = rises.max(axis=1) >= min_rise_db if check else np.ones(len(centres), dtype=bool)
+            # a peak only the median let through needs a clear attack (clear_rise_db)
+            least = np.where(np.isin(found.frames, clear_only.get(name, ())), clear_rise_db[name], min_rise_db)
+            keep = rises.max(axis=1) >= least if check else np.ones(len(centres), dtype=bool)
             timing = rises
             if mixture is not None:
                 # the attack may have gone to another stem (a crash's onset to the hi-hat's):
@@ -1086,7 +1133,9 @@ def detect_hits(
             if not _band_usable(flux_fmin_hz, sr):
                 # at low rates the band is empty: its flux would confirm no hit and drop them all
                 continue
-            others = [result[o].times for o in names if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
+            others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
+                      if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
@@ -1418,6 +1467,15 @@ def _unplayed(strengths, played_db) -> set:
     ``{class: hit strengths}``."""
     loudest = max((float(s.max()) for s in strengths.values() if len(s)), default=0.0)
     return {name for name, s in strengths.items() if len(s) and s.max() < loudest * 10 ** (played_db[name] / 20)}
+
+
+def _merged(found: _Candidates, more) -> _Candidates:
+    """``found`` and ``more`` (or None) in one set, in frame order."""
+    if more is None or not len(more.frames):
+        return found
+    order = np.argsort(np.concatenate([found.frames, more.frames]), kind="stable")
+    return _Candidates(*(np.concatenate([a, b])[order] for a, b in zip(
+        (found.frames, found.strengths, found.times), (more.frames, more.strengths, more.times))))
 
 
 def _keep(found: _Candidates, mask) -> _Candidates:
