@@ -1319,3 +1319,5 @@ def test_a_drum_like_free_component_goes_to_the_toms_stem(monkeypatch, song):
 
     monkeypatch.setattr(separation, "drum_like_free", never)
     separate_drums(drums, SR, random_state=0, accompaniment=False)
+    # nor a song whose music is loud enough for the hit levels in full (hit_share 1)
+    separate_drums((drums + 8 * tonal).astype(np.float32), SR, random_state=0, accompaniment=True)
