@@ -8,7 +8,9 @@ free component took them: on the tuning songs 44-81 % of those toms went to the
 accompaniment (docs/drums-full-song.md, thirty-fourth round).  Such a component is
 recognisable: its template lies mostly at 150-400 Hz (a tom's or a tuned snare's body)
 and its activation is percussive, most of its energy in a few frames (a held chord
-spreads its energy over the song).  Those components are given to the toms stem.
+spreads its energy over the song).  Those components are given to the toms stem, but not
+with the music loud enough for the hit levels in full: there the component holds music too
+(:func:`nmfaudio.drums.separation.separate_drums` decides).
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ __all__ = ["BODY_HZ", "BODY_SHARE", "PEAK_FRAMES", "PEAK_SHARE", "drum_like_free
 BODY_HZ = (150.0, 400.0)
 #: A component whose template holds at least this share of its band energy in
 #: :data:`BODY_HZ` may be a drum.  Measured on the tuning songs (thirty-fourth round):
-#: the percussive components that took toms 0.66-0.96, those that took music or other
-#: drums 0.44 and below.
+#: the percussive components that hold a drum body (VariBreaks' toms, an 808's tuned
+#: snare) 0.66-0.96, the other percussive ones 0.44 and below.
 BODY_SHARE = 0.5
 #: The loudest share of frames whose activation energy :func:`peak_share` measures.
 PEAK_FRAMES = 0.05
 #: ... and at least this share of the activation's energy in them: percussive.  Measured
-#: (the same songs, components with :data:`BODY_SHARE` or more): drums 0.71-0.99, the
-#: others 0.34-0.58.
+#: (the same songs, components with :data:`BODY_SHARE` or more): drum bodies 0.71-0.99,
+#: the others (music) 0.34-0.58.
 PEAK_SHARE = 0.65
 
 
