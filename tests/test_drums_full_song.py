@@ -1259,3 +1259,65 @@ def test_a_drum_recording_and_a_users_snare_keep_their_start(monkeypatch):
     after = [separate_drums(y, SR, random_state=0, **kw).sources["snare"] for y, kw in runs]
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a, b)
+
+
+def test_drum_like_free_needs_a_body_template_and_a_percussive_activation():
+    # a free component is a drum the templates missed only when its template lies mostly
+    # at 150-400 Hz and its activation holds most of its energy in its loudest 5 % of
+    # frames; a held note there (energy spread over the frames) or hits above 1 kHz are not
+    from nmfaudio.drums.free_drum import BODY_SHARE, PEAK_SHARE, drum_like_free, peak_share
+
+    band_low_hz = np.array([50.0, 100.0, 150.0, 250.0, 400.0, 1000.0, 4000.0])
+    N = 400
+    hits = np.zeros(N)
+    hits[::40] = 1.0  # 10 hits, each decaying over 3 frames
+    hits = hits + 0.3 * np.roll(hits, 1) + 0.1 * np.roll(hits, 2)
+    held = np.ones(N)  # the same level every frame
+    assert peak_share(held) == pytest.approx(0.05)
+    assert peak_share(hits) == pytest.approx(1.0, abs=0.05)  # 20 frames hold the hits' peaks
+    assert peak_share(np.zeros(N)) == 0.0
+    body = np.array([0.05, 0.1, 1.0, 1.0, 0.1, 0.05, 0.0])  # 0.97 of the energy at 150-400 Hz
+    high = body[::-1].copy()  # the same shape above 1 kHz
+    W = np.stack([body, body, high], axis=1)
+    H = np.stack([hits, held, hits])
+    np.testing.assert_array_equal(drum_like_free(W, H, band_low_hz), [True, False, False])
+    # channels are summed: (n_free, C, N) reads as (n_free, N)
+    np.testing.assert_array_equal(drum_like_free(W, np.stack([H / 2, H / 2], axis=1), band_low_hz),
+                                  [True, False, False])
+    # at the thresholds: a body share just under BODY_SHARE or a peak share under PEAK_SHARE fails
+    edge = np.zeros(7)
+    edge[2], edge[5] = np.sqrt(BODY_SHARE - 0.01), np.sqrt(1 - BODY_SHARE + 0.01)
+    assert not drum_like_free(edge[:, None], hits[None], band_low_hz)[0]
+    spread = hits + 0.5 * held  # the hits over a level held through: percussive no more
+    assert peak_share(spread) < PEAK_SHARE
+    assert not drum_like_free(body[:, None], spread[None], band_low_hz)[0]
+    with pytest.raises(ValueError):
+        drum_like_free(W, H[:2], band_low_hz)
+
+
+def test_a_drum_like_free_component_goes_to_the_toms_stem(monkeypatch, song):
+    # in a song, a free component judged a drum (free_drum.drum_like_free) goes to the toms
+    # stem instead of the residual: the toms stem gains what the residual loses (the
+    # outputs still add up to the input; with mask_power 1.5 the other stems move a
+    # little too); drum recordings never ask
+    from nmfaudio.drums import separation
+
+    drums, tonal, mix = song
+    before = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    monkeypatch.setattr(separation, "drum_like_free", lambda W, H, hz: np.ones(W.shape[1], bool))
+    after = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    np.testing.assert_allclose(sum(after.sources.values()), mix, atol=1e-4)
+
+    def energy(result, name):
+        return float(np.sum(result.sources[name].astype(np.float64) ** 2))
+
+    assert energy(after, "toms") > 1.05 * energy(before, "toms")
+    assert energy(after, "residual") < energy(before, "residual")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a drum recording judged a free component")
+
+    monkeypatch.setattr(separation, "drum_like_free", never)
+    separate_drums(drums, SR, random_state=0, accompaniment=False)
+    # nor a song whose music is loud enough for the hit levels in full (hit_share 1)
+    separate_drums((drums + 8 * tonal).astype(np.float32), SR, random_state=0, accompaniment=True)

@@ -1,0 +1,95 @@
+"""Song mode: is a free component a drum the templates could not fit?  Arrays only.
+
+In a song the residual's free components (``n_free``) are meant for the music that rises
+above the sustained part.  A drum machine's toms pitched far above the bundled toms
+(VariBreaks: 193-306 Hz, its energy 83 % at 150-400 Hz; the bundled toms peak at
+86-118 Hz and may adapt only 3 dB) are something no drum template explains, and the one
+free component took them: on the tuning songs 44-81 % of those toms went to the
+accompaniment (docs/drums-full-song.md, thirty-fourth round).  Such a component is
+recognisable: its template lies mostly at 150-400 Hz (a tom's or a tuned snare's body)
+and its activation is percussive, most of its energy in a few frames (a held chord
+spreads its energy over the song).  Those components are given to the toms stem, but not
+with the music loud enough for the hit levels in full: there the component holds music too
+(:func:`nmfaudio.drums.separation.separate_drums` decides).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BODY_HZ", "BODY_SHARE", "PEAK_FRAMES", "PEAK_SHARE", "drum_like_free", "peak_share"]
+
+#: The band (Hz) a drum body the templates miss lies in: from the bundled toms' reach
+#: (they peak at 86-118 Hz) to above the tuned snares' and high toms' fundamentals.
+BODY_HZ = (150.0, 400.0)
+#: A component whose template holds at least this share of its band energy in
+#: :data:`BODY_HZ` may be a drum.  Measured on the tuning songs (thirty-fourth round):
+#: the percussive components that hold a drum body (VariBreaks' toms, an 808's tuned
+#: snare) 0.66-0.96, the other percussive ones 0.44 and below.
+BODY_SHARE = 0.5
+#: The loudest share of frames whose activation energy :func:`peak_share` measures.
+PEAK_FRAMES = 0.05
+#: ... and at least this share of the activation's energy in them: percussive.  Measured
+#: (the same songs, components with :data:`BODY_SHARE` or more): drum bodies 0.71-0.99,
+#: the others (music) 0.34-0.58.
+PEAK_SHARE = 0.65
+
+
+def peak_share(activation, *, frames: float = PEAK_FRAMES) -> float:
+    """The share of an activation's energy in its loudest ``frames`` share of frames
+    (at least one frame).
+
+    Parameters
+    ----------
+    activation : ndarray, shape (n_frames,), non-negative
+    frames : float in (0, 1]
+
+    Returns
+    -------
+    float in [0, 1]; 0 for a silent activation.
+    """
+    h = np.asarray(activation, dtype=np.float64)
+    if h.ndim != 1:
+        raise ValueError(f"activation must have shape (n_frames,), got {h.shape}")
+    if not 0 < frames <= 1:
+        raise ValueError(f"frames must be in (0, 1], got {frames!r}")
+    energy = np.sort(h ** 2)[::-1]
+    total = energy.sum()
+    if total <= 0:
+        return 0.0
+    return float(energy[:max(1, int(h.size * frames))].sum() / total)
+
+
+def drum_like_free(W_free, H_free, band_low_hz, *, body_hz=BODY_HZ, body_share: float = BODY_SHARE,
+                   peak: float = PEAK_SHARE) -> np.ndarray:
+    """Which free components look like a drum the templates missed: a template with at
+    least ``body_share`` of its energy in ``body_hz`` and an activation with at least
+    ``peak`` of its energy in its loudest :data:`PEAK_FRAMES` of frames.
+
+    Parameters
+    ----------
+    W_free : ndarray, shape (F_b, n_free), non-negative
+        The free components' templates on the fit's bands.
+    H_free : ndarray, shape (n_free, n_frames) or (n_free, C, n_frames), non-negative
+        Their activations (channels are summed).
+    band_low_hz : ndarray, shape (F_b,)
+        Each band's lowest frequency.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_free,)
+    """
+    W = np.asarray(W_free, dtype=np.float64)
+    H = np.asarray(H_free, dtype=np.float64)
+    if W.ndim != 2 or H.shape[0] != W.shape[1] or H.ndim not in (2, 3):
+        raise ValueError(f"W_free (F_b, n_free) and H_free (n_free, [C,] n_frames) disagree: {W.shape}, {H.shape}")
+    hz = np.asarray(band_low_hz, dtype=np.float64)
+    if hz.shape != (W.shape[0],):
+        raise ValueError(f"band_low_hz must have shape ({W.shape[0]},), got {hz.shape}")
+    if H.ndim == 3:
+        H = H.sum(axis=1)
+    energy = W ** 2
+    total = energy.sum(axis=0)
+    body = energy[(hz >= body_hz[0]) & (hz < body_hz[1])].sum(axis=0)
+    in_body = np.where(total > 0, body / np.where(total > 0, total, 1), 0) >= body_share
+    return np.asarray([bool(b) and peak_share(h) >= peak for b, h in zip(in_body, H)], dtype=bool)
