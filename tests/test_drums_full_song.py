@@ -588,6 +588,24 @@ def test_hit_weights_follow_the_activation_up_to_full():
     assert w.min() >= 0 and w.max() <= 1 and np.all(w.max(axis=1) == 1)
 
 
+def test_continue_decay_caps_a_near_zero_frame_without_a_warning():
+    # a bin whose last-but-one frame is a float32 denormal: the ratio overflows to inf,
+    # which the cap turns into max_ratio -- no RuntimeWarning, no inf or NaN out
+    import warnings
+
+    from nmfaudio.drums.templates import continue_decay
+
+    P = np.zeros((2, 1, 3), np.float32)
+    P[:, 0, 0] = 1.0
+    P[0, 0, 1], P[0, 0, 2] = 1e-44, 1.0  # 1 / 1e-44 overflows float32
+    P[1, 0, 1], P[1, 0, 2] = 1.0, 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = continue_decay(P, [0], frames=3, max_ratio=0.8)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out[:, 0, 3:], [[0.8, 0.64, 0.512], [0.25, 0.125, 0.0625]], rtol=1e-6)
+
+
 def test_continue_decay_extends_only_the_given_templates():
     from nmfaudio.drums.templates import continue_decay
 

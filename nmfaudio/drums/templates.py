@@ -203,7 +203,10 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     out[:, :, :P.shape[2]] = P
     for k, last in lasts.items():
         before, end = P[:, k, last - 1], P[:, k, last]
-        ratio = np.divide(end, before, out=np.zeros(end.shape, np.result_type(end, np.float32)), where=before > 0)
+        # a bin whose last-but-one frame is near zero overflows float32 to inf here; the
+        # cap below makes that max_ratio, which is what such a bin gets anyway
+        with np.errstate(over="ignore"):
+            ratio = np.divide(end, before, out=np.zeros(end.shape, np.result_type(end, np.float32)), where=before > 0)
         ratio = np.minimum(ratio, max_ratio).astype(P.dtype)
         tail = end * P.dtype.type(level)
         for j in range(1, int(frames) + 1):
