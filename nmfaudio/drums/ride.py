@@ -118,11 +118,12 @@ SPLIT_DB = -20.0
 MIN_GAP_S = 0.155
 #: A weaker hat peak within REFIRE_GAP_S (s) after a gap's start does not split the gap
 #: (3 frames at the default hop): a ride's ring re-fires 70-90 ms after each stroke, 15-18
-#: dB under it, in the hat part's activation; an unaccented sixteenth comes 100 ms or more
-#: after its hat at up to 150 bpm.  Measured (docs/transcription.md, ride-refire round):
-#: on the tuning captures 4 more ride patterns found (BJA-Pacific 2, Millo-Drums 2) and
-#: one lost, 4 more of FluidR3 Standard's, no groove newly taken for a ride; at 4 frames
-#: (93 ms) 140-bpm disco and rock16 grooves are.
+#: dB under it, in the closed hat part's activation; an unaccented sixteenth comes 100 ms
+#: or more after its hat at up to 150 bpm.  For the closed hat part's gates only (not the
+#: ride part's, nor in a song).  Measured (docs/transcription.md, ride-refire round): on
+#: the tuning captures 2 more Hydrogen ride patterns found (BJA-Pacific) and 1 more of
+#: FluidR3 Standard's, none lost, no groove newly taken for a ride; at 4 frames (93 ms)
+#: 140-bpm disco and rock16 grooves are.
 REFIRE_GAP_S = 0.07
 #: The ring before a gap's end (and before its start) is the mean of this long (s) just
 #: before the hit: 2 frames at the default hop.
@@ -629,8 +630,10 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     # judged with the second cue required (RING_SHARE): where a hat groove's ride part
     # rings steadily, the ring is the hats' and a crash's, not the ride template's
     model = (P[:, :len(labels)], H[:len(labels)].sum(axis=1), ride)
+    # every weaker peak splits the ride part's gaps (refire_s 0): with REFIRE_GAP_S there too,
+    # ride parts' decisions were lost as well as found (docs/transcription.md, ride-refire round)
     if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB):
+                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB, refire_s=0.0):
         return None
     return strokes.copy()
 
