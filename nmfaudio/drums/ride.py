@@ -13,8 +13,9 @@ before — the same fine spectral structure (the cymbal's partials) at about the
 level.  Between two closed hats that band falls away, or holds a crash's wash that
 decays.  A gap counts when it is at least :data:`MIN_GAP_S` long (a closed hat has
 died by then) and no weaker hat peak (above :data:`SPLIT_DB`) lies inside it (the
-unaccented sixteenths of a hat groove ring like a ride otherwise) but for one within
-:data:`REFIRE_GAP_S` of its start: the ride's own ring re-firing after the stroke.  Measured on the
+unaccented sixteenths of a hat groove ring like a ride otherwise) but, in the closed hat
+part's activation, for one within :data:`REFIRE_GAP_S` of its start: the ride's own ring
+re-firing after the stroke.  Measured on the
 tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
 performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
