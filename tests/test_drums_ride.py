@@ -99,33 +99,6 @@ def _refiring(strokes):
     return _activation(frames, np.where(np.isin(frames, strokes), 1.0, 10 ** (-16 / 20)))
 
 
-def _refiring_at(strokes, lag, db=-16.0):
-    """The hat part's activation with a weaker peak ``db`` under each stroke ``lag`` frames
-    after it (a ride's re-firing ring, or an unaccented hat)."""
-    frames = np.sort(np.concatenate([strokes, strokes + lag]))
-    return _activation(frames, np.where(np.isin(frames, strokes), 1.0, 10 ** (db / 20)))
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_a_ring_refiring_just_after_each_stroke_leaves_the_gaps_counted(seed):
-    """A weaker peak 3 frames (70 ms, REFIRE_GAP_S) after each stroke is the ride's ring
-    re-firing: the gaps still count and the steady ring is found (before: every gap
-    split, no cue).  One 4 frames (93 ms) after, where an unaccented sixteenth of a
-    150-bpm groove comes, still splits every gap; over dying closed hats the re-firing
-    peaks find no ride; in a song (``refire_s=0``) every weaker peak splits, as before."""
-    strokes = _strokes()
-    assert ride._frames(ride.REFIRE_GAP_S, GRID[0]) == 3
-    refire = _refiring_at(strokes, 3)
-    cue = ride._gap_cue(ride_band(seed), refire, *GRID)
-    assert cue is not None and len(cue[2]) == len(strokes) - 1  # every gap counts
-    assert ride.is_ride_pattern(ride_band(seed), refire, *GRID)
-    assert ride._gap_cue(ride_band(seed), _refiring_at(strokes, 4), *GRID) is None
-    assert not ride.is_ride_pattern(ride_band(seed), _refiring_at(strokes, 4), *GRID)
-    assert not ride.is_ride_pattern(hats_band(seed), refire, *GRID)
-    assert not ride.is_ride_pattern(same_hat_band(seed), refire, *GRID)
-    assert ride._gap_cue(ride_band(seed), refire, *GRID, refire_s=0.0) is None
-
-
 def same_hat_band(seed=0):
     """Closed hats of one sample: the same fine spectrum at every hit (a sample kit's),
     gone within three frames, over fresh noise: (650, N_FRAMES)."""

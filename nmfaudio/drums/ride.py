@@ -13,9 +13,7 @@ before — the same fine spectral structure (the cymbal's partials) at about the
 level.  Between two closed hats that band falls away, or holds a crash's wash that
 decays.  A gap counts when it is at least :data:`MIN_GAP_S` long (a closed hat has
 died by then) and no weaker hat peak (above :data:`SPLIT_DB`) lies inside it (the
-unaccented sixteenths of a hat groove ring like a ride otherwise) but, in the closed hat
-part's activation, for one within :data:`REFIRE_GAP_S` of its start: the ride's own ring
-re-firing after the stroke.  Measured on the
+unaccented sixteenths of a hat groove ring like a ride otherwise).  Measured on the
 tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
 performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
@@ -103,8 +101,8 @@ from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
 from nmfaudio.drums.templates import class_of
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "HIT_RING_SHARE", "REFIRE_GAP_S", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share",
-           "stroke_weights", "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
+           "HIT_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights",
+           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -117,15 +115,6 @@ SPLIT_DB = -20.0
 # nmfaudio.spectrum.frames_for_rate), where each gives the frame count named.
 #: Shortest gap (s) whose end is measured: 7 frames at the default hop.
 MIN_GAP_S = 0.155
-#: A weaker hat peak within REFIRE_GAP_S (s) after a gap's start does not split the gap
-#: (3 frames at the default hop): a ride's ring re-fires 70-90 ms after each stroke, 15-18
-#: dB under it, in the closed hat part's activation; an unaccented sixteenth comes 100 ms
-#: or more after its hat at up to 150 bpm.  For the closed hat part's gates only (not the
-#: ride part's, nor in a song).  Measured (docs/transcription.md, ride-refire round): on
-#: the tuning captures 2 more Hydrogen ride patterns found (BJA-Pacific) and 1 more of
-#: FluidR3 Standard's, none lost, no groove newly taken for a ride; at 4 frames (93 ms)
-#: 140-bpm disco and rock16 grooves are.
-REFIRE_GAP_S = 0.07
 #: The ring before a gap's end (and before its start) is the mean of this long (s) just
 #: before the hit: 2 frames at the default hop.
 RING_S = 0.046
@@ -274,18 +263,14 @@ def _peaks(h, level_db, distance=1):
     return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)[0]
 
 
-def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire_s=REFIRE_GAP_S):
+def _gap_cue(band_magnitude, hat, frame_rate, bin_hz):
     """The counted gaps' share of steady ones, their median |level change| (dB) and their
     last frames (ndarray of int), or None when fewer than :data:`MIN_GAPS` count or the
-    band has fewer than two :data:`DETREND_HZ` widths of bins.  ``refire_s``: weaker
-    peaks within this of a gap's start do not split it (:data:`REFIRE_GAP_S`; 0: every
-    weaker peak does, as in a song)."""
+    band has fewer than two :data:`DETREND_HZ` widths of bins."""
     hits = _peaks(hat, PEAK_DB)
     weaker = _peaks(hat, SPLIT_DB)
     a, b = hits[:-1], hits[1:]
-    # the weaker peaks inside a gap, but for a ride's re-firing just after its start
-    refire = _frames(refire_s, frame_rate) if refire_s > 0 else 0
-    inside = np.searchsorted(weaker, b) - np.searchsorted(weaker, a + refire, side="right")
+    inside = np.searchsorted(weaker, b) - np.searchsorted(weaker, a, side="right")
     ring = _frames(RING_S, frame_rate)
     counted = (b - a >= _frames(MIN_GAP_S, frame_rate)) & (a >= ring) & (inside == 0)
     a, b = a[counted], b[counted]
@@ -301,7 +286,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire_s=REFIRE_GAP_S):
 
 
 def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE),
-                    loose_db=HAT_LOOSE_DB, steady_share=STEADY_SHARE, refire_s=REFIRE_GAP_S) -> bool:
+                    loose_db=HAT_LOOSE_DB, steady_share=STEADY_SHARE) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -326,15 +311,12 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
         part's; :data:`LOOSE_DB` for the ride part.
     steady_share : float, default STEADY_SHARE
         The strict gate's least share of steady gaps (:data:`SONG_STEADY_SHARE` in a song).
-    refire_s : float, default REFIRE_GAP_S
-        Weaker peaks within this (s) of a gap's start do not split it; 0 in a song (where
-        the re-firing rule was not measured).
 
     Returns
     -------
     bool
     """
-    cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire_s)
+    cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz)
     if cue is None:
         return False
     share, median, ends = cue
@@ -432,13 +414,13 @@ def ring_share(P, H, part, frames, rows) -> float:
 
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
-           loose_db=HAT_LOOSE_DB, hit_ring=False, steady_share=STEADY_SHARE, refire_s=REFIRE_GAP_S) -> bool:
+           loose_db=HAT_LOOSE_DB, hit_ring=False, steady_share=STEADY_SHARE) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
     ``need``, ``loose_db``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
     gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`);
-    ``steady_share``, ``refire_s``: the strict gate's and the gaps' (:func:`is_ride_pattern`)."""
+    ``steady_share``: the strict gate's (:func:`is_ride_pattern`)."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
     lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
@@ -450,7 +432,7 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
     band = magnitude[lo:hi].sum(axis=1)
     if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
-                       steady_share=steady_share, refire_s=refire_s):
+                       steady_share=steady_share):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     return share is not None and share >= HIT_RING_SHARE
@@ -504,10 +486,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     if song:
         model = None
     steady = SONG_STEADY_SHARE if song else STEADY_SHARE
-    # the re-firing rule (REFIRE_GAP_S) was measured on drum recordings only: not in a song
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
-                                 hit_ring=model is not None, steady_share=steady,
-                                 refire_s=0.0 if song else REFIRE_GAP_S):
+                                 hit_ring=model is not None, steady_share=steady):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -631,10 +611,8 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     # judged with the second cue required (RING_SHARE): where a hat groove's ride part
     # rings steadily, the ring is the hats' and a crash's, not the ride template's
     model = (P[:, :len(labels)], H[:len(labels)].sum(axis=1), ride)
-    # every weaker peak splits the ride part's gaps (refire_s 0): with REFIRE_GAP_S there too,
-    # ride parts' decisions were lost as well as found (docs/transcription.md, ride-refire round)
     if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB, refire_s=0.0):
+                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB):
         return None
     return strokes.copy()
 
