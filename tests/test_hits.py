@@ -1275,21 +1275,29 @@ def test_a_ghost_note_before_an_accent_is_kept_where_its_attack_is_clear(seed):
         assert len(frames) == len(accents) + kept * len(ghosts)
     # the rule is what keeps them: off (clear_rise_db 200), or without the tracks, the mean hides them
     activation, track, accents, ghosts = ghost_before_accents(seed, 14.0)
+    # (nor with tracks that hold none for the snare: there is no attack to check)
     for hits in (detect_hits({"snare": activation}, sr=SR, hop_length=HOP, signals={"snare": track},
                              clear_rise_db=200),
-                 detect_hits({"snare": activation}, sr=SR, hop_length=HOP)):
+                 detect_hits({"snare": activation}, sr=SR, hop_length=HOP),
+                 detect_hits({"snare": activation}, sr=SR, hop_length=HOP, signals={}),
+                 detect_hits({"snare": activation}, sr=SR, hop_length=HOP, signals={"kick": track})):
         assert set(np.rint(hits["snare"].times * SR / HOP).astype(int)) == set(accents)
 
 
 def test_a_clear_attack_peak_is_not_taken_as_another_drums_hit_in_the_bleed_test():
     # a weak snare peak only the median lets through, at a weak hat hit: the hat keeps its hit
     # (the peak is tested as bleed but is no source of bleed) whether or not the rule is on
+    # (hats with the accents make the bleed ratio the 0.15 cap: a peak under 3 x 0.15 x the
+    # ghost's 0.35 = 0.16 at a snare hit would be dropped as the snare's bleed; the quiet
+    # hats at 0.13 are found, and are dropped if the ghosts count as bleed sources)
     activation, track, accents, ghosts = ghost_before_accents(0, 14.0)
-    hat = spikes(len(activation), np.arange(6, 390, 10), np.full(39, 2.0))
-    hat[ghosts] = 0.1  # a quiet hat with each ghost: under 20 % of the hat's strongest
-    hats = [detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP,
-                        signals={"snare": track}, clear_rise_db=value)["hihat"].times for value in (6.0, 200)]
-    assert np.array_equal(hats[0], hats[1])
+    hat = spikes(len(activation), accents, np.full(len(accents), 2.0))
+    hat[ghosts] = 0.13  # a quiet hat with each ghost: under 20 % of the hat's strongest
+    for value in (6.0, 200):
+        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP,
+                           signals={"snare": track}, clear_rise_db=value)
+        frames = set(np.rint(hits["hihat"].times * SR / HOP).astype(int))
+        assert frames == set(accents) | set(ghosts), (value, sorted(frames))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -1073,8 +1073,9 @@ def detect_hits(
     # note a sixteenth from an accent) are candidates too, that must rise clear_rise_db
     extras = {}
     for name in names:
-        if signals is None or not np.isfinite(clear_rise_db[name]) or not mean_weight[name] > 0 or name in silent:
-            continue
+        if (signals is None or _signal_for(name, signals) is None or not np.isfinite(clear_rise_db[name])
+                or not mean_weight[name] > 0 or name in silent):
+            continue  # no track to check the attack in: the extras would pass unchecked
         median_only = _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
                                   delta=delta[name], average_s=average_s, mean_weight=0.0)
         extras[name] = _keep(median_only, ~np.isin(median_only.frames, candidates[name].frames)
