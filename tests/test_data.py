@@ -240,7 +240,7 @@ def _templates_script():
         sys.path.remove(str(DATA))
 
 
-def test_more_percussion_kits_are_none_a_benchmark_renders():
+def test_more_percussion_kits_are_none_a_drum_recording_benchmark_renders():
     # --more-percussion may learn only from kits no drum-recording benchmark plays (not the
     # tuning, held-out, transcription or k/s/h kits, not the percussion lender) and never from
     # a kit reserved for independent evaluation

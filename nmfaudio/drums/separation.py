@@ -43,7 +43,9 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    templates are the starting templates reshaped by the fitted band envelopes.
 4. **Residual** (``n_free``, default 1): after the drum fit, free NMF components are
    fitted to what the drums leave unexplained, then refined against the spectrogram with
-   the drum model frozen; their share joins the residual (other instruments).
+   the drum model frozen; their share joins the residual (other instruments) -- in a
+   song, one that looks like a drum the templates missed goes to the toms stem
+   (:mod:`nmfaudio.drums.free_drum`).
 5. **Full songs** (``accompaniment``, :mod:`nmfaudio.drums.accompaniment`): the
    sustained part of the spectrogram (a running median over time) is kept out of the
    drum fit and added to the residual's model, which then holds the accompaniment.
@@ -430,7 +432,9 @@ def separate_drums(
         percussion 0 dB at the default; see :mod:`nmfaudio.drums.stems`).  None: no limit.
     n_free : int >= 0, default 1
         Free components for the residual (toms, cymbals, other instruments), fitted
-        after the drums to what they leave unexplained, with the drum model frozen.
+        after the drums to what they leave unexplained, with the drum model frozen; in a
+        song, one that looks like a drum (:mod:`nmfaudio.drums.free_drum`) goes to the
+        toms stem instead (its activation is not in ``activations["toms"]``).
         0: the residual is silent (every bin goes to a drum).
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
@@ -1017,7 +1021,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # that one goes to the toms stem (docs/drums-full-song.md, thirty-fourth round).  Not
     # with the music loud enough for the hit levels in full (hit_share 1: energy share from
     # 0.45): there the component holds music too (BSS Eval on the two tuning songs at -6 dB
-    # it judged a drum: all drums -0.13 / -0.51 dB)
+    # it judged a drum: all drums -0.14 / -0.51 dB)
     free_output = np.full(fit.W_free.shape[1], D)
     if free and sustained is not None and hits < 1 and "toms" in classes:
         free_output[drum_like_free(fit.W_free, fit.H_free.reshape(-1, C, N), band_low_hz)] = classes.index("toms")
