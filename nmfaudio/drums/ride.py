@@ -17,6 +17,9 @@ unaccented sixteenths of a hat groove ring like a ride otherwise).  Measured on 
 tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
 performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
+Where the gates (below) fail on the gaps so counted, a drum recording's gaps are
+counted once more with a weaker peak within :data:`REFIRE_GAP_S` of a gap's start
+merged (the ride's ring re-firing); a ride if either count passes.
 
 **The ride part.** Some kits' strokes fit the ride template better than the closed
 hat's (Millo-Drums, Audiophob at times): the ride part takes them, the hat part only
