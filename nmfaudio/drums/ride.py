@@ -204,7 +204,9 @@ RING_SPLIT_DB = -30.0
 #: a recording the usual count decides stays decided (docs/transcription.md, ride-gate
 #: round: on the tuning captures 4 more Hydrogen rides of 72 and 4 more FluidR3
 #: Standard ones of 12, none of the 246 regular and kick/snare/hi-hat-only grooves
-#: newly taken; the ride-refire round: as the only count it lost rides held out).
+#: newly taken; ride-style cymbals F on tuning seeds 2 / 6 / 8 0.612 / 0.499 / 0.569 →
+#: 0.669 / 0.560 / 0.602; held-out seeds 49 and 51 unchanged; the ride-refire round: as
+#: the only count it lost rides held out).
 REFIRE_GAP_S = 0.07
 #: Time (s) each side of a snare hit where the closed hat part stays the hi-hat: 1 frame
 #: at the default hop.
