@@ -127,6 +127,81 @@ def test_a_ride_whose_ring_refires_is_found_by_its_hits_ringing_on(seed):
     assert ride.hit_ring_share(ride_band(seed), _refiring(_strokes()[:3]), *GRID) is None
 
 
+def _refired_at(strokes, after, lag=3):
+    """The hat part's activation with a peak 16 dB under the strokes ``strokes[after]``
+    (bool mask) ``lag`` frames after each: the ride's ring re-firing, 70 ms at lag 3."""
+    refires = strokes[after] + lag
+    frames = np.concatenate([strokes, refires])
+    levels = np.concatenate([np.ones(strokes.size), np.full(refires.size, 10 ** (-16 / 20))])
+    order = np.argsort(frames)
+    return _activation(frames[order], levels[order])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_ride_whose_ring_refires_within_70ms_is_found_by_the_second_count(seed):
+    """A re-firing 3 frames after every stroke splits every gap (SPLIT_DB): the gaps as
+    counted cannot judge the ride; counted with the re-firing merged (REFIRE_GAP_S) they
+    are the steady ride's (share >= 0.9, median change < 1 dB), and ``refire=True``
+    finds it.  A re-firing 4 frames after (93 ms) is past the merge and still splits."""
+    strokes = _strokes()
+    hat = _refired_at(strokes, np.ones(strokes.size, bool))
+    band = ride_band(seed)
+    assert ride._gap_cue(band, hat, *GRID) is None
+    assert not ride.is_ride_pattern(band, hat, *GRID)
+    share, median, _ = ride._gap_cue(band, hat, *GRID, refire=ride._frames(ride.REFIRE_GAP_S, GRID[0]))
+    assert share >= 0.9 and median < 1.0
+    assert ride.is_ride_pattern(band, hat, *GRID, refire=True)
+    assert not ride.is_ride_pattern(band, _refiring(strokes), *GRID, refire=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_second_count_loses_no_ride_the_first_one_finds(seed):
+    """Every third stroke 6 dB louder moves the ring in the two gaps next to it; a
+    re-firing after those strokes' neighbours splits exactly those gaps, so the first
+    count holds only the steady third (share >= 0.9: the strict gate passes), while the
+    merged count holds all (share <= 0.4 and median >= MEDIAN_DB: the strict gate fails
+    there).  The ride stays found with ``refire=True``: the second count only adds."""
+    rng = np.random.default_rng(seed)
+    partials = rng.lognormal(0, 1, BINS)
+    strokes = _strokes()
+    i = np.arange(strokes.size)
+    envelope = np.zeros(N_FRAMES)
+    for s, loud in zip(strokes, i % 3 == 0):
+        envelope[s:] = 10 ** ((6.0 if loud else 0.0) / 20) * np.exp(-np.arange(N_FRAMES - s) / 12.0)
+    band = partials[:, None] * envelope + 0.1 * rng.random((BINS, N_FRAMES))
+    hat = _refired_at(strokes, i % 3 != 2)
+    share, median, _ = ride._gap_cue(band, hat, *GRID)
+    assert share >= 0.9 and median < ride.MEDIAN_DB
+    merged_share, merged_median, _ = ride._gap_cue(band, hat, *GRID, refire=ride._frames(ride.REFIRE_GAP_S, GRID[0]))
+    assert merged_share <= 0.4 and merged_median >= ride.MEDIAN_DB
+    assert ride.is_ride_pattern(band, hat, *GRID) and ride.is_ride_pattern(band, hat, *GRID, refire=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dying_closed_hats_with_a_peak_after_each_are_no_ride_by_the_second_count(seed):
+    """Closed hats — fresh noise or one sample's spectrum at every hit — with a weaker
+    peak 3 frames after each: merged, their gaps end on the band's floor, not a ring, and
+    neither gate takes them even with the whole ring the ride template's."""
+    strokes = _strokes()
+    hat = _refired_at(strokes, np.ones(strokes.size, bool))
+    for band in (hats_band(seed), same_hat_band(seed)):
+        assert not ride.is_ride_pattern(band, hat, *GRID, refire=True)
+        assert not ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: 1.0, refire=True)
+
+
+def test_in_a_song_the_gaps_are_counted_once():
+    """The second count was measured on drum recordings only: in a song
+    (``stroke_weights(song=True)``) a ride whose gaps only the merged count holds is not
+    judged one; in a drum recording it is."""
+    strokes = _strokes()
+    hat = _refired_at(strokes, np.ones(strokes.size, bool))
+    magnitude = _full_band(ride_band())
+    snare = _activation(strokes[1::2])
+    kwargs = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    assert ride.stroke_weights(magnitude, hat, snare, **kwargs).any()
+    assert not ride.stroke_weights(magnitude, hat, snare, song=True, **kwargs).any()
+
+
 def test_the_third_cue_moves_the_strokes_only_with_the_kits_ride_part():
     """stroke_weights takes the third cue (HIT_RING_SHARE) when a model is given (the
     kit has a ride part, as where it was measured); without one the strict gate alone
@@ -207,6 +282,8 @@ def test_the_frame_counts_are_the_tuned_ones_at_the_default_grids(sr, n_fft, hop
     # the third cue's: the ring's re-firing skipped for 5 frames, the ring looked at up to
     # 15 (16 at 48 kHz: 0.3-0.4 s measured alike)
     assert ride._frames(ride.REFIRE_S, sr / hop) == 5 and ride._frames(ride.HIT_RING_S, sr / hop) in (15, 16)
+    # the gaps' second count merges a re-firing within 3 frames of a stroke
+    assert ride._frames(ride.REFIRE_GAP_S, sr / hop) == 3
     # at a 4x finer hop the counts scale with it
     assert ride._frames(ride.MIN_GAP_S, 4 * sr / hop) in (27, 28, 29)
 
