@@ -1332,9 +1332,9 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np
     n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
     starts = np.clip(np.asarray(onsets, dtype=int), 0, n - width)
-    window = np.hanning(width)
-    band = np.fft.rfftfreq(width, 1 / sr) >= fmin
     if not streamed:
+        window = np.hanning(width)
+        band = np.fft.rfftfreq(width, 1 / sr) >= fmin
         track = signal if signal.ndim == 1 else signal.mean(axis=0)
         mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
         index = starts[:, None] + np.arange(width)[None, :]
@@ -1345,13 +1345,8 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np
         # an array beside a streamed track is read through the same windows
         signal, mixture = (source if track_reads.is_reader(source) else audio.ArrayReader(source)
                            for source in (signal, mixture))
-        powers = []
-        for source in (signal, mixture):
-            power = np.empty(len(starts))
-            for group, windows in track_reads.mono_windows(source, starts, width):
-                power[group] = (np.abs(np.fft.rfft(windows * window, axis=1)) ** 2)[:, band].sum(axis=1)
-            powers.append(power)
-        track_power, mix_power = powers
+        track_power, mix_power = (track_reads.band_powers(source, starts, width, sr=sr, fmin=fmin)
+                                  for source in (signal, mixture))
         tiny = 1e-20 * max((mean_square or track_reads.mono_mean_square)(mixture), 1e-30) * width
     return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
 

@@ -692,11 +692,7 @@ def _band_powers(track, starts, *, sr, fmin, width) -> np.ndarray:
     reader = track if track_reads.is_reader(track) else audio.ArrayReader(np.asarray(track))
     width = min(width, reader.n_samples)
     starts = np.clip(np.asarray(starts, dtype=np.int64), 0, reader.n_samples - width)
-    window, band = np.hanning(width), np.fft.rfftfreq(width, 1 / sr) >= fmin
-    power = np.zeros(len(starts))
-    for group, windows in track_reads.mono_windows(reader, starts, width):
-        power[group] = (np.abs(np.fft.rfft(windows * window, axis=1)) ** 2)[:, band].sum(axis=1)
-    return power
+    return track_reads.band_powers(reader, starts, width, sr=sr, fmin=fmin)
 
 
 def stroke_rings(hat_times, hat_strengths, hat_track, *, sr) -> np.ndarray:

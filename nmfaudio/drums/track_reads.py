@@ -20,7 +20,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
-           "mono_frames", "mono_windows", "mono_mean_square"]
+           "mono_frames", "mono_windows", "band_powers", "mono_mean_square"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
@@ -176,6 +176,18 @@ def mono_windows(track, starts, width: int):
         lo, hi = int(starts[group].min()), int(starts[group].max()) + width
         mono = _read(track, lo, hi).mean(axis=0)
         yield group, mono[(starts[group] - lo)[:, None] + np.arange(width)[None, :]]
+
+
+def band_powers(track, starts, width: int, *, sr, fmin) -> np.ndarray:
+    """The energy above ``fmin`` Hz of a reader's channel mean in the ``width`` samples
+    (Hann-windowed) from each of ``starts`` (sample indices, each with ``start + width <=
+    n_samples``), shape (n_starts,); read a stretch at a time (:func:`mono_windows`)."""
+    window = np.hanning(width)
+    band = np.fft.rfftfreq(width, 1 / sr) >= fmin
+    power = np.zeros(len(starts))
+    for group, windows in mono_windows(track, starts, width):
+        power[group] = (np.abs(np.fft.rfft(windows * window, axis=1)) ** 2)[:, band].sum(axis=1)
+    return power
 
 
 def mono_mean_square(track) -> float:
