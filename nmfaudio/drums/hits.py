@@ -131,6 +131,13 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    1-LSB noise peaks at -90 dBFS) had its noise picked as hits: 34 on 3 s of sox's
    dither.  Real hits stand far above it.
    Steps 7, 8 and 9 run before the minimum interval (step 5).
+10. **The hats in a fill** (the hi-hat by default; ``fill_s``): on every class's hits
+   after steps 1-9, a hat hit within 30 ms of a snare or tom hit, with two tom hits
+   within 0.4 s, is dropped where no hat hit clear of the kick, snare and toms lies
+   within 0.3 s (:func:`nmfaudio.drums.hat_fill.in_fill`): the hands left the hats for
+   a fill, and the hat's stem holds part of each stroke there (docs/transcription.md,
+   hat-false round: regular tuning performances' false hats 463 → 326, 20 real ones
+   lost).
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
 least 1, per class — the loudest hit of a class gets 127, a hit 20 dB weaker
