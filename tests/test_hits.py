@@ -219,6 +219,81 @@ def test_on_pulse_needs_the_pulse_on_both_sides():
     assert on_pulse([1.125], kept * 3, longest=0.4).tolist() == [True]
 
 
+def groove_with_a_fill(seed):
+    """Seeded activations at hop 512 (23 ms frames): a kick (~10) / snare (~5) / hi-hat
+    (8ths every 10th frame, ~2) groove up to frame 190 and again from 280, the snare on
+    the backbeats with a hat; between them a fill, tom (~4) and snare strokes every 5th
+    frame from 205 to 270, where the hats stop but the hat's activation holds half its
+    strength at every stroke (the strokes' leakage into its stem: not weak, so the bleed
+    test keeps it).  Returns (activations, the hat's true frames, the fill's strokes)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    hats = np.concatenate([np.arange(0, 200, 10), np.arange(280, 400, 10)])
+    kick = np.array([0, 40, 80, 120, 160, 280, 320, 360])
+    snare = np.array([20, 60, 100, 140, 180, 300, 340, 380])
+    fill = np.arange(205, 275, 5)
+    fill_snare = fill[::4]
+    fill_toms = np.setdiff1d(fill, fill_snare)
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.9, 1.0, len(kick))),
+            "snare": spikes(n, np.concatenate([snare, fill_snare]), 5 * rng.uniform(0.9, 1.0, len(snare) + len(fill_snare))),
+            "toms": spikes(n, fill_toms, 4 * rng.uniform(0.9, 1.0, len(fill_toms))),
+            "hihat": spikes(n, np.concatenate([hats, fill]),
+                            np.concatenate([2 * rng.uniform(0.8, 1.0, len(hats)), rng.uniform(0.9, 1.1, len(fill))]))}
+    return acts, hats, fill
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_hat_hit_at_a_fills_strokes_is_dropped(seed):
+    acts, hats, fill = groove_with_a_fill(seed)
+    found = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat")
+    # exactly the played hats (frame-exact): none at the fill's strokes, those with the
+    # snare's backbeats and the kick kept (clear hats stand between them)
+    assert np.array_equal(found, hats), found
+    # without step 10 every stroke of the fill is a hat hit (so the rule is what drops them)
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_s=0), "hihat")
+    assert np.array_equal(plain, np.union1d(hats, fill)), plain
+    # the other drums' hits are untouched
+    for name in ("kick", "snare", "toms"):
+        assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), name),
+                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_s=0), name))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_hat_played_only_with_the_snare_is_kept_without_a_fill(seed):
+    # a ride groove's pedal chicks: hats only at the snare's strokes, no hat clear of the
+    # other drums anywhere; with no tom, or one tom hit alone near one of them (another
+    # drum's leakage in the toms' stem), they are no fill's strokes
+    rng = np.random.default_rng(seed)
+    n, snare = 400, np.arange(20, 390, 40)
+    acts = {"kick": spikes(n, snare - 20, 10 * rng.uniform(0.9, 1.0, len(snare))),
+            "snare": spikes(n, snare, 5 * rng.uniform(0.9, 1.0, len(snare))),
+            "toms": spikes(n, [snare[3] + 5], [4.0]),
+            "hihat": spikes(n, snare, 2 * rng.uniform(0.8, 1.0, len(snare)))}
+    assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat"), snare)
+
+
+def test_in_fill_needs_a_stroke_two_toms_and_no_clear_hat():
+    from nmfaudio.drums.hat_fill import FILL_CLEAR_S, in_fill
+
+    toms = [1.0, 1.2]
+    # a hat at a snare stroke (1.1) and at a tom's (1.2, within 30 ms: 1.225) with two tom
+    # hits within 0.4 s and no clear hat: dropped; 1.16 is at no stroke (40 ms off); the
+    # boundaries of the clear stretch: a clear hat 0.29 s away keeps it, 0.31 s not
+    assert in_fill([1.1, 1.225], snare=[1.1], toms=toms, kick=[]).tolist() == [True, True]
+    assert in_fill([1.16], snare=[1.1], toms=toms, kick=[]).tolist() == [False]
+    assert in_fill([1.1, 1.39], snare=[1.1], toms=toms, kick=[]).tolist() == [False, False]
+    assert in_fill([1.1, 1.41], snare=[1.1], toms=toms, kick=[]).tolist() == [True, False]
+    # a hat with the kick is not clear of the other drums: it keeps nothing
+    assert in_fill([1.1, 1.3], snare=[1.1], toms=toms, kick=[1.3]).tolist() == [True, False]
+    # one tom hit within 0.4 s is not a fill; the toms 0.39 s away count, 0.41 s not
+    assert in_fill([1.1], snare=[1.1], toms=[1.0], kick=[]).tolist() == [False]
+    assert in_fill([1.1], snare=[1.1], toms=[0.71, 1.49], kick=[]).tolist() == [True]
+    assert in_fill([1.1], snare=[1.1], toms=[0.69, 1.51], kick=[]).tolist() == [False]
+    # clear_s 0 turns it off; the default is FILL_CLEAR_S
+    assert not in_fill([1.1], snare=[1.1], toms=toms, kick=[], clear_s=0).any()
+    assert FILL_CLEAR_S == 0.3
+
+
 def five_drums(seed=0):
     """Seeded activations of a groove on five drums with planted bleed and ghost notes.
 
