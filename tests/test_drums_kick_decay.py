@@ -115,8 +115,9 @@ def test_frames_must_be_a_whole_number_of_at_least_one():
             kick_decay(np.ones(64), np.ones(64), frames=frames)
 
 
-def _kick_over_chord(sr, kick_ratio, seconds=6.0):
-    """A 52-Hz kick with a short downward chirp for its click, decaying ``kick_ratio`` per
+def _kick_over_chord(sr, kick_ratio, seconds=6.0, *, base=52.0, sweep=60.0, glide_s=0.01):
+    """A ``base``-Hz kick with a downward chirp for its click (``sweep`` Hz above, falling
+    with time constant ``glide_s``; by default a short one), decaying ``kick_ratio`` per
     1024 samples, a hit every 0.65 s, under a held A-major chord (a song).  Shapes
     (n,), (n,): the mixture and the kick alone."""
     n = int(seconds * sr)
@@ -124,7 +125,7 @@ def _kick_over_chord(sr, kick_ratio, seconds=6.0):
     kick = np.zeros(n)
     for onset in np.arange(int(0.3 * sr), n - int(0.7 * sr), int(0.65 * sr)):
         k = np.arange(n - onset)
-        pitch = 52.0 + 60.0 * np.exp(-k / sr / 0.01)
+        pitch = base + sweep * np.exp(-k / sr / glide_s)
         kick[onset:] += 0.5 * np.sin(2 * np.pi * np.cumsum(pitch) / sr) * kick_ratio ** (k / 1024)
     chord = sum(np.sin(2 * np.pi * f * h * t) / h ** 1.5 for f in (220.0, 277.2, 329.6) for h in range(1, 7))
     return (kick + 0.05 * chord).astype(np.float32), kick
@@ -170,17 +171,8 @@ def test_separate_drums_leaves_a_fast_kick_on_the_fixed_floor(monkeypatch):
 def _gliding_kick_over_chord(sr, seconds=6.0):
     """An 808-like kick whose pitch glides from 68 Hz down to 50 Hz over its first 0.1 s
     (its largest bin at the click lies above the bins it rings in), decaying 0.92 per
-    1024 samples, a hit every 0.65 s, under a held A-major chord.  Shapes (n,), (n,): the
-    mixture and the kick alone."""
-    n = int(seconds * sr)
-    t = np.arange(n) / sr
-    kick = np.zeros(n)
-    for onset in np.arange(int(0.3 * sr), n - int(0.7 * sr), int(0.65 * sr)):
-        k = np.arange(n - onset)
-        pitch = 50.0 + 18.0 * np.exp(-k / sr / 0.04)
-        kick[onset:] += 0.5 * np.sin(2 * np.pi * np.cumsum(pitch) / sr) * 0.92 ** (k / 1024)
-    chord = sum(np.sin(2 * np.pi * f * h * t) / h ** 1.5 for f in (220.0, 277.2, 329.6) for h in range(1, 7))
-    return (kick + 0.05 * chord).astype(np.float32), kick
+    1024 samples, under :func:`_kick_over_chord`'s chord.  Shapes (n,), (n,)."""
+    return _kick_over_chord(sr, 0.92, seconds, base=50.0, sweep=18.0, glide_s=0.04)
 
 
 def _glide_on_and_off(song, kick, sr, monkeypatch, **kwargs):
