@@ -844,6 +844,29 @@ def test_floor_decay_holds_the_low_bins_decay_from_the_peak():
             floor_decay(P, [0], **kwargs)
 
 
+def test_floor_decay_can_start_every_floored_bin_from_the_largest_low_bin():
+    # a kick gliding down after its click (an 808's sine): at the peak frame its largest
+    # low bin lies above the bins it rings in; with start_bins every floored bin starts
+    # from the largest of the lowest start_bins bins there, not from its own value
+    from nmfaudio.drums.templates import floor_decay
+
+    P = np.zeros((6, 2, 8), np.float32)
+    P[:, 0, 1] = [0.5, 1.0, 3.0, 0.2, 0.0, 0.0]  # peak frame 1, largest low bin 2
+    P[:, 0, 0] = 0.1
+    P[:, 1, :3] = 2.0
+    out = floor_decay(P, [0], ratio=0.5, n_bins=2, start_bins=3)
+    floor = 3.0 * 0.5 ** np.arange(1, 7)  # from bin 2's 3.0, in bins 0 and 1
+    np.testing.assert_allclose(out[:2, 0, 2:], np.broadcast_to(floor, (2, 6)), rtol=1e-6)
+    np.testing.assert_array_equal(out[:, 0, :2], P[:, 0, :2])  # up to the peak unchanged
+    np.testing.assert_array_equal(out[2:], P[2:])  # only the n_bins lowest bins get a floor
+    np.testing.assert_array_equal(out[:, 1], P[:, 1])  # not asked for
+    # start_bins=None is each bin's own start (the default, unchanged)
+    np.testing.assert_array_equal(floor_decay(P, [0], ratio=0.5, n_bins=2, start_bins=None),
+                                  floor_decay(P, [0], ratio=0.5, n_bins=2))
+    with pytest.raises(ValueError, match="start_bins"):
+        floor_decay(P, [0], ratio=0.5, n_bins=2, start_bins=0)
+
+
 def test_the_kicks_masks_template_decays_slowly_below_clean_hz_under_loud_music(monkeypatch):
     # held notes 9.5 dB above the drums (loud music, hit share 1): in the masks the kick's
     # template below CLEAN_HZ decays from its peak frame no faster than TAIL_FLOOR_RATIO per

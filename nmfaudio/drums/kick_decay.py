@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BASS_FREE", "DECAY_CAP", "DECAY_FRAMES", "DECAY_QUANTILE", "HIT_SHARE", "KICK_DECAY_SLOWER",
+__all__ = ["BASS_FREE", "DECAY_CAP", "DECAY_FRAMES", "DECAY_QUANTILE", "GLIDE_HZ", "HIT_SHARE", "KICK_DECAY_SLOWER",
            "MIN_HITS", "NOTE_RISE", "PEAK_FRAMES", "PRE_FRAMES", "REFERENCE_HOP_S", "kick_decay",
            "per_reference_hop"]
 
@@ -64,6 +64,14 @@ MIN_HITS = 3
 KICK_DECAY_SLOWER = 0.89
 #: The estimate is capped here (a decay, per frame).
 DECAY_CAP = 0.95
+#: A kick that keeps its own decay (from :data:`KICK_DECAY_SLOWER` on) is a drum
+#: machine's sine whose pitch glides down after its click (TR808EmulationKit's Kick Long:
+#: its largest bin 65 Hz at the template's peak frame, then 54 Hz for the ring): its floor
+#: below ``CLEAN_HZ`` starts, in every floored bin, from the template's largest bin below
+#: this frequency at the peak frame, not from each bin's own (the 54-Hz bin held 0.27 of
+#: that at the peak, the true kick rings there at 0.4-0.8 of it for 10 frames).  Tuning
+#: songs, docs/drums-full-song.md, "The 808's gliding kick".
+GLIDE_HZ = 80.0
 #: The hop (s) the per-frame decays above were measured at: 1024 samples at 44.1 kHz,
 #: 512 at 22.05 kHz (the default STFT at both rates).  :data:`KICK_DECAY_SLOWER` is
 #: compared with a decay per this hop (:func:`per_reference_hop`), so that another hop

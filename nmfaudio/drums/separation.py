@@ -95,7 +95,7 @@ from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
-from nmfaudio.drums.kick_decay import KICK_DECAY_SLOWER, kick_decay, per_reference_hop
+from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -887,11 +887,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO)
         # a kick ringing clearly slower than that (a drum machine's long kick), read from
         # its own hits (nmfaudio.drums.kick_decay), keeps its own decay
-        floor_ratio = TAIL_FLOOR_RATIO
+        floor_ratio, start_bins = TAIL_FLOOR_RATIO, None
         if floors:
             decay = kick_decay(magnitude[freqs < CLEAN_HZ].sum(axis=(0, 1)), H[floors].sum(axis=(0, 1)))
-            floor_ratio = decay if per_reference_hop(decay, hop_length / sr) >= KICK_DECAY_SLOWER else TAIL_FLOOR_RATIO
-        P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)))
+            if per_reference_hop(decay, hop_length / sr) >= KICK_DECAY_SLOWER:
+                # such a kick is a sine gliding down after its click: its ring starts from
+                # the template's largest low bin at the peak frame (kick_decay.GLIDE_HZ;
+                # docs/drums-full-song.md, "The 808's gliding kick")
+                floor_ratio, start_bins = decay, int(np.sum(freqs < GLIDE_HZ))
+        P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)), start_bins=start_bins)
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)

@@ -215,7 +215,8 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
     return out
 
 
-def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0) -> np.ndarray:
+def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0,
+                start_bins: int | None = None) -> np.ndarray:
     """The given templates' lowest ``n_bins`` bins decaying from the template's peak frame
     no faster than ``ratio`` per frame: ``max(P[f, k, τ], level · P[f, k, p] · ratio^(τ − p))``
     for τ after the peak frame p (the frame of the template's largest sum), up to the
@@ -236,6 +237,12 @@ def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0) 
     n_bins : int >= 0
         How many of the lowest bins get the floor.
     level : float in [0, 1], default 1
+    start_bins : int >= 1 or None, default None
+        None: each bin's floor starts from its own value at the peak frame.  An int: every
+        floored bin starts from the largest of the lowest ``start_bins`` bins at the peak
+        frame — for a kick whose pitch glides down after its peak frame (an 808's sine,
+        65 Hz at its click, 54 Hz in its ring), so the bins it rings in held little of it
+        at the peak (:data:`nmfaudio.drums.kick_decay.GLIDE_HZ`).
 
     Returns
     -------
@@ -254,11 +261,15 @@ def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0) 
                          expected="a number in [0, 1) (a decay)")
     n_bins = check_int(n_bins, "n_bins", 0)
     level = check_number(level, "level", minimum=0, maximum=1, expected="a number in [0, 1]")
+    if start_bins is not None:
+        start_bins = check_int(start_bins, "start_bins", 1)
     out = P.copy()
     for k in templates:
         peak = int(np.argmax(P[:, k].sum(axis=0)))
         steps = np.arange(1, P.shape[2] - peak)
-        floor = P[:n_bins, k, peak, None] * (P.dtype.type(ratio) ** steps)[None, :] * P.dtype.type(level)
+        start = (P[:n_bins, k, peak, None] if start_bins is None
+                 else np.full((n_bins, 1), P[:start_bins, k, peak].max(initial=0), P.dtype))
+        floor = start * (P.dtype.type(ratio) ** steps)[None, :] * P.dtype.type(level)
         np.maximum(out[:n_bins, k, peak + 1:], floor.astype(P.dtype), out=out[:n_bins, k, peak + 1:])
     return out
 
