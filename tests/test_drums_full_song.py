@@ -86,9 +86,14 @@ def test_hats_stay_in_the_hihat_stem_of_a_song(monkeypatch):
     assert _projection(result.two_stems()["accompaniment"], bass + chords) >= 0.7
     monkeypatch.setattr(accompaniment, "HIGH_FIT", 1.0)
     monkeypatch.setattr(accompaniment, "HIGH_MASK", 1.0)
+    # the high band alone: with the whole of it left to the accompaniment the free component
+    # fits the hats, and free_drum.high_free would hand it to the cymbals stem (0.087)
+    from nmfaudio.drums import separation
+
+    monkeypatch.setattr(separation, "high_free", lambda W, hz: np.zeros(W.shape[1], bool))
     whole = separate_drums(mix, SR, random_state=0, accompaniment=True)
     assert _projection(whole.two_stems()["accompaniment"], hat) >= \
-        _projection(result.two_stems()["accompaniment"], hat) + 0.05  # measured 0.184
+        _projection(result.two_stems()["accompaniment"], hat) + 0.05  # measured 0.220
 
 
 def test_high_band_factors_and_median_length_follow_the_tables():
@@ -1372,12 +1377,12 @@ def test_high_free_needs_a_template_almost_all_above_8_khz():
 
     band_low_hz = np.array([100.0, 1000.0, 4000.0, 6000.0, HIGH_HZ, 12000.0])
     crash = np.array([0.0, 0.05, 0.1, 0.2, 1.0, 1.0])  # 0.97 of the energy from 8 kHz
-    bright = np.array([1.0, 1.0, 0.5, 0.3, 0.6, 0.4])  # 0.17 from 8 kHz
+    bright = np.array([1.0, 1.0, 0.5, 0.3, 0.6, 0.4])  # 0.18 from 8 kHz
     edge_in = np.array([0.0, 0.0, 0.0, np.sqrt(1 - HIGH_SHARE), np.sqrt(HIGH_SHARE), 0.0])
     edge_out = np.array([0.0, 0.0, 0.0, np.sqrt(1 - HIGH_SHARE + 0.01), np.sqrt(HIGH_SHARE - 0.01), 0.0])
     W = np.stack([crash, bright, edge_in, edge_out, np.zeros(6)], axis=1)
     np.testing.assert_allclose(band_shares(W, band_low_hz, HIGH_HZ),
-                               [0.9733, 0.1722, HIGH_SHARE, HIGH_SHARE - 0.01, 0.0], atol=1e-3)
+                               [2 / 2.0525, 0.52 / 2.86, HIGH_SHARE, HIGH_SHARE - 0.01, 0.0], atol=1e-9)
     np.testing.assert_array_equal(high_free(W, band_low_hz), [True, False, True, False, False])
     with pytest.raises(ValueError):
         high_free(W, band_low_hz[:-1])

@@ -1033,7 +1033,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # ... and in a song one whose template lies almost all above 8 kHz (crash attacks, hats
     # and shakers the templates left; the music has almost nothing there) goes to the
     # cymbals stem, at every level (free_drum.high_free; docs/drums-full-song.md,
-    # thirty-fifth round: the 42 tuning songs' accompaniment at +6 dB +0.17 dB)
+    # thirty-sixth round: the 42 tuning songs' accompaniment at +6 dB +0.17 dB)
     if free and sustained is not None and "cymbals" in classes:
         free_output[high_free(fit.W_free, band_low_hz) & (free_output == D)] = classes.index("cymbals")
     factors = []
