@@ -11,13 +11,23 @@ and its activation is percussive, most of its energy in a few frames (a held cho
 spreads its energy over the song).  Those components are given to the toms stem, but not
 with the music loud enough for the hit levels in full: there the component holds music too
 (:func:`nmfaudio.drums.separation.separate_drums` decides).
+
+A free component whose template lies almost all above :data:`HIGH_HZ` (8 kHz) is the
+drums' too (:func:`high_free`): the crashes' attacks, hats and shakers that the cymbals
+and hats templates left; the songs' music (bass, keys, guitars, strings, leads, pads)
+has almost nothing there.  On the tuning songs with the drums 6 dB above the music the one
+free component took 2.4-3.1 % of the music's energy of crash attacks above 8 kHz
+(seeds 25 and 27 GMRockKit): the largest single drum leak at the hits.  Those
+components go to the cymbals stem, at every level of the music (docs/drums-full-song.md,
+thirty-sixth round).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BODY_HZ", "BODY_SHARE", "PEAK_FRAMES", "PEAK_SHARE", "drum_like_free", "peak_share"]
+__all__ = ["BODY_HZ", "BODY_SHARE", "HIGH_HZ", "HIGH_SHARE", "PEAK_FRAMES", "PEAK_SHARE", "band_shares",
+           "drum_like_free", "high_free", "peak_share"]
 
 #: The band (Hz) a drum body the templates miss lies in: from the bundled toms' reach
 #: (they peak at 86-118 Hz) to above the tuned snares' and high toms' fundamentals.
@@ -33,6 +43,19 @@ PEAK_FRAMES = 0.05
 #: (the same songs, components with :data:`BODY_SHARE` or more): drum bodies 0.71-0.99,
 #: the others (music) 0.34-0.58.
 PEAK_SHARE = 0.65
+#: A free component whose template holds at least :data:`HIGH_SHARE` of its band energy
+#: from this frequency (Hz) on is drums (:func:`high_free`) ...
+HIGH_HZ = 8000.0
+#: ... Measured (the 126 tuning songs of seeds 0-8, 23-28, 39-44 at -6 / 0 / +6 dB, both
+#: kits; thirty-sixth round): 30 components at 0.90-1.00 (23 of them 0.97 or more), the
+#: next 0.88, 0.83, 0.80, 0.78.  From 0.9 on the accompaniment gained on 29 of those 30
+#: songs (BSS Eval; one 0-dB song at 0.91 lost 0.05 dB, and 0.12 of all drums); from 0.5
+#: two 0-dB songs whose components (0.68, 0.72) held music lost 0.40 / 0.42 dB of all
+#: drums.  No test of the activation: the components from 0.9 on measured peak shares
+#: (:func:`peak_share`) of 0.39-0.69, a crash ringing long; with a test at 0.5 the 24
+#: +6-dB songs whose component holds 0.2 or more there gained 0.20 dB of accompaniment
+#: instead of 0.30 (over all 42 tuning songs at +6 dB the kept rule: 4.28 → 4.45 dB).
+HIGH_SHARE = 0.9
 
 
 def peak_share(activation, *, frames: float = PEAK_FRAMES) -> float:
@@ -60,6 +83,50 @@ def peak_share(activation, *, frames: float = PEAK_FRAMES) -> float:
     return float(energy[:max(1, int(h.size * frames))].sum() / total)
 
 
+def band_shares(W_free, band_low_hz, low_hz: float, high_hz: float = np.inf) -> np.ndarray:
+    """Each free template's share of its energy (squared band values) in the bands whose
+    lowest frequency lies in ``[low_hz, high_hz)``.
+
+    Parameters
+    ----------
+    W_free : ndarray, shape (F_b, n_free), non-negative
+    band_low_hz : ndarray, shape (F_b,)
+
+    Returns
+    -------
+    ndarray, shape (n_free,), in [0, 1]; 0 for a silent template.
+    """
+    W = np.asarray(W_free, dtype=np.float64)
+    if W.ndim != 2:
+        raise ValueError(f"W_free must have shape (F_b, n_free), got {W.shape}")
+    hz = np.asarray(band_low_hz, dtype=np.float64)
+    if hz.shape != (W.shape[0],):
+        raise ValueError(f"band_low_hz must have shape ({W.shape[0]},), got {hz.shape}")
+    energy = W ** 2
+    total = energy.sum(axis=0)
+    inside = energy[(hz >= low_hz) & (hz < high_hz)].sum(axis=0)
+    return np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+
+
+def high_free(W_free, band_low_hz, *, high_hz: float = HIGH_HZ, share: float = HIGH_SHARE) -> np.ndarray:
+    """Which free components are the drums' high band: a template with at least ``share``
+    of its energy from ``high_hz`` on (crash attacks, hats, shakers; the music of a song
+    has almost nothing there).
+
+    Parameters
+    ----------
+    W_free : ndarray, shape (F_b, n_free), non-negative
+        The free components' templates on the fit's bands.
+    band_low_hz : ndarray, shape (F_b,)
+        Each band's lowest frequency.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_free,)
+    """
+    return band_shares(W_free, band_low_hz, high_hz) >= share
+
+
 def drum_like_free(W_free, H_free, band_low_hz, *, body_hz=BODY_HZ, body_share: float = BODY_SHARE,
                    peak: float = PEAK_SHARE) -> np.ndarray:
     """Which free components look like a drum the templates missed: a template with at
@@ -83,13 +150,7 @@ def drum_like_free(W_free, H_free, band_low_hz, *, body_hz=BODY_HZ, body_share: 
     H = np.asarray(H_free, dtype=np.float64)
     if W.ndim != 2 or H.shape[0] != W.shape[1] or H.ndim not in (2, 3):
         raise ValueError(f"W_free (F_b, n_free) and H_free (n_free, [C,] n_frames) disagree: {W.shape}, {H.shape}")
-    hz = np.asarray(band_low_hz, dtype=np.float64)
-    if hz.shape != (W.shape[0],):
-        raise ValueError(f"band_low_hz must have shape ({W.shape[0]},), got {hz.shape}")
     if H.ndim == 3:
         H = H.sum(axis=1)
-    energy = W ** 2
-    total = energy.sum(axis=0)
-    body = energy[(hz >= body_hz[0]) & (hz < body_hz[1])].sum(axis=0)
-    in_body = np.where(total > 0, body / np.where(total > 0, total, 1), 0) >= body_share
+    in_body = band_shares(W, band_low_hz, body_hz[0], body_hz[1]) >= body_share
     return np.asarray([bool(b) and peak_share(h) >= peak for b, h in zip(in_body, H)], dtype=bool)

@@ -44,8 +44,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
 4. **Residual** (``n_free``, default 1): after the drum fit, free NMF components are
    fitted to what the drums leave unexplained, then refined against the spectrogram with
    the drum model frozen; their share joins the residual (other instruments) -- in a
-   song, one that looks like a drum the templates missed goes to the toms stem
-   (:mod:`nmfaudio.drums.free_drum`).
+   song, one that looks like a drum the templates missed goes to the toms stem, one
+   lying almost all above 8 kHz to the cymbals stem (:mod:`nmfaudio.drums.free_drum`).
 5. **Full songs** (``accompaniment``, :mod:`nmfaudio.drums.accompaniment`): the
    sustained part of the spectrogram (a running median over time) is kept out of the
    drum fit and added to the residual's model, which then holds the accompaniment.
@@ -90,7 +90,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.free_drum import drum_like_free
+from nmfaudio.drums.free_drum import drum_like_free, high_free
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
@@ -434,7 +434,8 @@ def separate_drums(
         Free components for the residual (toms, cymbals, other instruments), fitted
         after the drums to what they leave unexplained, with the drum model frozen; in a
         song, one that looks like a drum (:mod:`nmfaudio.drums.free_drum`) goes to the
-        toms stem instead (its activation is not in ``activations["toms"]``).
+        toms stem instead, one whose template lies almost all above 8 kHz to the cymbals
+        stem (their activations are not in ``activations``).
         0: the residual is silent (every bin goes to a drum).
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
@@ -1029,6 +1030,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     free_output = np.full(fit.W_free.shape[1], D)
     if free and sustained is not None and hits < 1 and "toms" in classes:
         free_output[drum_like_free(fit.W_free, fit.H_free.reshape(-1, C, N), band_low_hz)] = classes.index("toms")
+    # ... and in a song one whose template lies almost all above 8 kHz (crash attacks, hats
+    # and shakers the templates left; the music has almost nothing there) goes to the
+    # cymbals stem, at every level (free_drum.high_free; docs/drums-full-song.md,
+    # thirty-sixth round: the 42 tuning songs' accompaniment at +6 dB +0.17 dB)
+    if free and sustained is not None and "cymbals" in classes:
+        free_output[high_free(fit.W_free, band_low_hz) & (free_output == D)] = classes.index("cymbals")
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
