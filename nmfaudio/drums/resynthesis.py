@@ -202,16 +202,19 @@ def _share_of(part, whole, power=1.0):
     """In place: ``part ← p^power / (p^power + (whole − p)^power)``, ``p = min(part,
     whole)``, 0 where ``whole`` is 0 — a part's share of a model (both (n, F),
     non-negative), as the soft masks split it."""
-    np.minimum(part, whole, out=part)
+    np.minimum(part, whole, out=part)  # then 0 ≤ part ≤ whole: 0 where whole is 0
     if power == 1:
         np.divide(part, whole, out=part, where=whole > 0)
-        part[whole <= 0] = 0
         return
-    rest = (whole - part) ** power
-    part **= power
-    total = part + rest
-    np.divide(part, total, out=part, where=total > 0)
-    part[total <= 0] = 0
+    rest = whole - part
+    if power == 1.5:  # the drums' default: x·√x is several times faster than x ** 1.5
+        rest *= np.sqrt(rest)
+        part *= np.sqrt(part)
+    else:
+        rest **= power
+        part **= power
+    rest += part
+    np.divide(part, rest, out=part, where=rest > 0)
 
 
 def _output_models(weights, activations, c, t0, t1, out):
