@@ -21,6 +21,15 @@ def _case(rng, channels, n_samples=40000, n_fft=512, hop=128):
     return y, X, factors
 
 
+def _song_case(seed, channels, *, n_fft, hop):
+    """:func:`_case` of a seeded generator plus a sustained part (F, C, N): (rng, y, X,
+    factors, sustained), rng for further draws."""
+    rng = np.random.default_rng(seed)
+    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    C, F, N = X.shape
+    return rng, y, X, factors, rng.random((F, C, N)).astype(np.float32)
+
+
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("with_sustained", [False, True])
 def test_equals_whole_array_chain(channels, with_sustained):
@@ -169,12 +178,10 @@ def test_ring_moves_its_part_of_the_residuals_model_as_the_whole_array_chain(cha
     # output d's, a few frames at a time as on whole arrays (nmfaudio.drums.cymbal_ring)
     from nmfaudio.drums.accompaniment import SpreadSustained
 
-    rng = np.random.default_rng(2)
     n_fft, hop = 512, 128
-    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    rng, y, X, factors, sustained = _song_case(2, channels, n_fft=n_fft, hop=hop)
     C, F, N = X.shape
     magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N), each channel frame-major
-    sustained = rng.random((F, C, N)).astype(np.float32)
     ring = (rng.random((F, C, N)) * 3).astype(np.float32)
     part = SpreadSustained(magnitude, magnitude.copy(), ring, np.ones(F, int))  # one bin per band
     S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
@@ -198,11 +205,9 @@ def test_share_of_the_residual_equals_the_whole_array_chain_and_leaves_the_stems
     # the mixture masked by the residual's mask times the part's share of the residual's
     # model as the masks split (p^1.5 / (p^1.5 + (r - p)^1.5), p capped at r); the drum
     # stems are bit for bit those made without it
-    rng = np.random.default_rng(3)
     n_fft, hop = 512, 128
-    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    rng, y, X, factors, sustained = _song_case(3, channels, n_fft=n_fft, hop=hop)
     C, F, N = X.shape
-    sustained = rng.random((F, C, N)).astype(np.float32)
     P_part = rng.random((F, 1, 4)).astype(np.float32)
     H_part = (rng.random((1, C, N)) * (rng.random((1, C, N)) < 0.5)).astype(np.float32)
     S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
