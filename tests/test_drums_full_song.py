@@ -1423,3 +1423,99 @@ def test_a_high_free_component_goes_to_the_cymbals_stem_in_a_song_only(monkeypat
     again = separate_drums(drums, SR, random_state=0, accompaniment=False)
     for name in plain.sources:
         np.testing.assert_array_equal(plain.sources[name], again.sources[name])
+
+
+# ---------------------------------------------------------------------------------------
+# The kit's percussion (class "other": cowbell, shaker, congas, claps) in the two-stem view
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def percussion_song(song):
+    """The song plus cowbell hits made from the bundled "other:metal" template, 10 dB
+    under the drums' peak: (percussion, mix)."""
+    from test_drums_five import template_hits
+
+    drums, _, mix = song
+    onsets = np.arange(0.3, SECONDS - 0.5, 0.55)
+    percussion = template_hits("other:metal", len(mix), onsets, level=0.3 * np.abs(drums).max())
+    return percussion, (mix + percussion).astype(np.float32)
+
+
+def _energy_share(track, mixture, reference):
+    """Share of the reference's energy under the track's mask |STFT(track)| / |STFT(mixture)|."""
+    from nmfaudio import spectrum
+
+    X = np.abs(spectrum.stft(reference)) ** 2
+    mask = np.abs(spectrum.stft(track)) / np.maximum(np.abs(spectrum.stft(mixture)), 1e-9)
+    return float(np.sum(np.minimum(mask, 1) ** 2 * X) / np.sum(X))
+
+
+def test_song_two_stems_count_the_percussion_as_drums(percussion_song):
+    percussion, mix = percussion_song
+    result = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    assert result.accompaniment and result.percussion is not None
+    assert result.percussion.shape == mix.shape and result.percussion.dtype == np.float32
+    two = result.two_stems()
+    stems = sum(result.sources[c] for c in result.classes)  # the five stems alone (the view before)
+    in_drums, in_stems = _energy_share(two["drums"], mix, percussion), _energy_share(stems, mix, percussion)
+    # measured: 0.927 of the cowbell's energy in "drums", 0.117 in the five stems alone
+    assert in_drums >= 0.8, (in_drums, in_stems)
+    assert in_drums >= in_stems + 0.5, (in_drums, in_stems)
+    # and it left the accompaniment: measured 0.023 (0.720 in the residual)
+    assert _energy_share(two["accompaniment"], mix, percussion) <= 0.1
+    # the two stems add up to the input: float32 rounding, within 1e-5 of the peak
+    assert np.max(np.abs(two["drums"] + two["accompaniment"] - mix)) <= 1e-5 * np.abs(mix).max()
+
+
+def test_song_percussion_track_leaves_the_stems_and_residual_bit_identical(percussion_song, monkeypatch):
+    from nmfaudio.drums import separation
+
+    _, mix = percussion_song
+    stereo = np.stack([mix, 0.7 * mix]).astype(np.float32)
+    with_share = separate_drums(stereo, SR, random_state=0, accompaniment=True)
+    original = separation.masked_stems
+
+    def without_share(X, factors, out, *, share=None, **options):  # the separation before the percussion track
+        out[len(factors) - 1:] = 0
+        return original(X, factors, out[:len(factors) - 1], **options)
+
+    monkeypatch.setattr(separation, "masked_stems", without_share)
+    plain = separate_drums(stereo, SR, random_state=0, accompaniment=True)
+    assert with_share.percussion.any() and not plain.percussion.any()
+    assert list(with_share.sources) == list(plain.sources)
+    for name, track in plain.sources.items():
+        np.testing.assert_array_equal(with_share.sources[name], track, err_msg=name)
+
+
+def test_drum_recording_two_stems_unchanged(percussion_song):
+    # a drum recording: the residual holds the percussion and what no template explains;
+    # the two stems are the stems' sum and the residual as they are
+    from test_drums import synthetic_hits
+
+    percussion, _ = percussion_song
+    mix = (sum(synthetic_hits(seconds=SECONDS)) + percussion).astype(np.float32)
+    result = separate_drums(mix, SR, random_state=0, accompaniment=False)
+    assert not result.accompaniment and result.percussion is None
+    two = result.two_stems()
+    np.testing.assert_array_equal(two["accompaniment"], result.sources["residual"])
+    np.testing.assert_array_equal(two["drums"], sum((result.sources[c] for c in result.classes),
+                                                    np.zeros_like(mix)))
+
+
+def test_block_wise_song_two_stems_in_the_api_and_the_streamed_cli(tmp_path, percussion_song, cli):
+    # block-wise, the percussion track is cross-faded with the stems: the API's two stems
+    # count it as drums, and the CLI's streamed --stems drums writes the same tracks
+    _, mix = percussion_song
+    result = separate_drums(mix, SR, random_state=0, accompaniment=True, block_seconds=2)
+    assert result.blockwise_reason is None and result.percussion is not None
+    assert "percussion" not in result.sources and result.percussion.shape == mix.shape
+    two = result.two_stems()
+    assert np.max(np.abs(two["drums"] + two["accompaniment"] - mix)) <= 1e-5 * np.abs(mix).max()
+    assert not np.array_equal(two["accompaniment"], result.sources["residual"])
+    path = tmp_path / "song.wav"
+    sf.write(path, mix, SR, subtype="FLOAT")
+    code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--stems", "drums", "--accompaniment", "on",
+                        "--block-seconds", "2"])
+    assert code == 0, err
+    for name in ("drums", "accompaniment"):
+        written, _ = sf.read(tmp_path / "out" / f"song_{name}.wav", dtype="float32")
+        np.testing.assert_array_equal(written, two[name], err_msg=name)
