@@ -125,8 +125,7 @@ def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tu
     """``([(source, path), ...], plot path or None)`` for one input.
 
     drums: ``<name>_<class>.<ext>`` for each class and ``residual`` (with ``stems="drums"``:
-    ``<name>_drums.<ext>`` and ``<name>_accompaniment.<ext>``, as
-    ``DrumSeparation.two_stems()``), figure ``<name>_drums.png``;
+    ``<name>_drums.<ext>`` and ``<name>_accompaniment.<ext>``), figure ``<name>_drums.png``;
     separate: ``<name>_component_01.<ext>`` ..., figure ``<name>_separation.png``.
     """
     folder = Path(folder)
@@ -440,7 +439,6 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     (all-or-nothing, :func:`nmfaudio.audio.atomic_outputs`), the hits detected from those
     files and the input a stretch at a time (:mod:`nmfaudio.drums.track_reads`)."""
     from nmfaudio.drums import separate_drums
-    from nmfaudio.drums.blockwise import PERCUSSION
 
     o = task.options
     info = audio.audio_info(task.input)
@@ -459,13 +457,11 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + scratch, sr, channels)
 
             def write(start, block):
-                if two:  # as DrumSeparation.two_stems(): a song's percussion counts as drums
+                if two:
                     residual = block["residual"]
-                    drums = sum((block[c] for c in classes), np.zeros_like(residual))
-                    if PERCUSSION in block:
-                        drums = drums + block[PERCUSSION]
-                        residual = residual - block[PERCUSSION]
-                    block = {**block, "drums": drums.astype(residual.dtype, copy=False), "accompaniment": residual}
+                    drums = sum((block[c] for c in classes), np.zeros_like(residual)).astype(residual.dtype,
+                                                                                              copy=False)
+                    block = {**block, "drums": drums, "accompaniment": residual}
                 writers.write(start, [block[source] for source, _ in task.tracks] + [block[c] for c in classes
                                                                                      if two])
 

@@ -21,15 +21,6 @@ def _case(rng, channels, n_samples=40000, n_fft=512, hop=128):
     return y, X, factors
 
 
-def _song_case(seed, channels, *, n_fft, hop):
-    """:func:`_case` of a seeded generator plus a sustained part (F, C, N): (rng, y, X,
-    factors, sustained), rng for further draws."""
-    rng = np.random.default_rng(seed)
-    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
-    C, F, N = X.shape
-    return rng, y, X, factors, rng.random((F, C, N)).astype(np.float32)
-
-
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("with_sustained", [False, True])
 def test_equals_whole_array_chain(channels, with_sustained):
@@ -178,10 +169,12 @@ def test_ring_moves_its_part_of_the_residuals_model_as_the_whole_array_chain(cha
     # output d's, a few frames at a time as on whole arrays (nmfaudio.drums.cymbal_ring)
     from nmfaudio.drums.accompaniment import SpreadSustained
 
+    rng = np.random.default_rng(2)
     n_fft, hop = 512, 128
-    rng, y, X, factors, sustained = _song_case(2, channels, n_fft=n_fft, hop=hop)
+    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
     C, F, N = X.shape
     magnitude = np.abs(X).transpose(1, 0, 2)  # (F, C, N), each channel frame-major
+    sustained = rng.random((F, C, N)).astype(np.float32)
     ring = (rng.random((F, C, N)) * 3).astype(np.float32)
     part = SpreadSustained(magnitude, magnitude.copy(), ring, np.ones(F, int))  # one bin per band
     S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
@@ -197,42 +190,3 @@ def test_ring_moves_its_part_of_the_residuals_model_as_the_whole_array_chain(cha
     masked_stems(X, [convolutive_factors(P, H) for P, H in factors], out, mask_power=1.5, n_fft=n_fft,
                  hop_length=hop, sustained=sustained, ring=(1, part))
     np.testing.assert_allclose(out, expected, atol=2e-6 * np.abs(y).max())
-
-
-@pytest.mark.parametrize("channels", [1, 2])
-def test_share_of_the_residual_equals_the_whole_array_chain_and_leaves_the_stems(channels):
-    # share=(W, Hs), a part of the residual's model (a song's percussion): its track is
-    # the mixture masked by the residual's mask times the part's share of the residual's
-    # model as the masks split (p^1.5 / (p^1.5 + (r - p)^1.5), p capped at r); the drum
-    # stems are bit for bit those made without it
-    n_fft, hop = 512, 128
-    rng, y, X, factors, sustained = _song_case(3, channels, n_fft=n_fft, hop=hop)
-    C, F, N = X.shape
-    P_part = rng.random((F, 1, 4)).astype(np.float32)
-    H_part = (rng.random((1, C, N)) * (rng.random((1, C, N)) < 0.5)).astype(np.float32)
-    S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
-    S[-1] += sustained.transpose(1, 0, 2)
-    part = convolutive_model(P_part, H_part).transpose(1, 0, 2)  # (C, F, N)
-    # the part is larger than the residual's model in some bins (capped there), smaller in others
-    assert 0 < np.mean(part > S[-1]) < 1
-    capped = np.minimum(part, S[-1])
-    share = capped ** 1.5 / (capped ** 1.5 + (S[-1] - capped) ** 1.5)  # as the masks split, power 1.5
-    M = masks.spectrogram_masks(S, power=1.5)
-    expected = spectrum.istft(M[2] * share * X, n_fft=n_fft, hop_length=hop, length=y.shape[-1])  # (C, n)
-    plain = np.full((2, C, y.shape[-1]), np.nan, np.float32)
-    with_share = np.full((3, C, y.shape[-1]), np.nan, np.float32)
-    fitted = [convolutive_factors(P, H) for P, H in factors]
-    masked_stems(X, fitted, plain, mask_power=1.5, n_fft=n_fft, hop_length=hop, sustained=sustained)
-    masked_stems(X, fitted, with_share, mask_power=1.5, n_fft=n_fft, hop_length=hop, sustained=sustained,
-                 share=convolutive_factors(P_part, H_part))
-    np.testing.assert_array_equal(with_share[:2], plain)
-    np.testing.assert_allclose(with_share[2], expected, atol=2e-6 * np.abs(y).max())
-    # no residual model: the share's row is silent, the stems as without it
-    empty = [fitted[0], fitted[1], convolutive_factors(*factors[2][:1], np.zeros_like(factors[2][1]))]
-    plain = np.empty((2, C, y.shape[-1]), np.float32)
-    with_share = np.full((3, C, y.shape[-1]), np.nan, np.float32)
-    masked_stems(X, empty, plain, mask_power=1.5, n_fft=n_fft, hop_length=hop)
-    assert not masked_stems(X, empty, with_share, mask_power=1.5, n_fft=n_fft, hop_length=hop,
-                            share=convolutive_factors(P_part, H_part))
-    np.testing.assert_array_equal(with_share[:2], plain)
-    assert not with_share[2].any()

@@ -13,8 +13,7 @@
 
 ``drums`` writes ``OUTDIR/<input stem>_kick.wav``, ``_snare.wav``, ``_toms.wav``, ``_hihat.wav``,
 ``_cymbals.wav`` and ``_residual.wav`` (or, with ``--stems drums``, ``_drums.wav`` and
-``_accompaniment.wav`` as ``DrumSeparation.two_stems()``: in a song the kit's percussion counts
-as drums; 32-bit float WAV at the input's rate and channel count; they add up to
+``_accompaniment.wav``; 32-bit float WAV at the input's rate and channel count; they add up to
 the input) and, with ``--plot``, ``OUTDIR/<input stem>_drums.png``; with ``--midi``
 ``OUTDIR/<input stem>_drums.mid`` and with ``--onsets`` ``OUTDIR/<input stem>_onsets.csv``
 (or the CSV path given, for one input): the hits (docs/transcription.md).  Existing outputs are
@@ -79,9 +78,7 @@ def register(subparsers) -> None:
                             "not asked for and the hi-hat model below 300 Hz)")
     drums.add_argument("--stems", choices=("all", "drums"), default="all",
                        help="all: one file per drum class and the residual (default); drums: two files, "
-                            "<stem>_drums (the sum of the drum stems; in a song also the kit's percussion: "
-                            "cowbell, shaker, congas, claps) and <stem>_accompaniment (the residual; in a song "
-                            "less that percussion)")
+                            "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual)")
     drums.add_argument("--accompaniment", choices=("auto", "on", "off"), default="auto",
                        help="on: the input is a full song (bass, keys, pads...): their sustained sound is kept "
                             "out of the drum stems and goes to the residual; off: a drum recording; auto "

@@ -144,24 +144,7 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
 
     result = separate_in_blocks(reader, separate_segment, collect, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                 block_seconds=block_seconds, on_block=on_block, accompaniment=accompaniment)
-    percussion = sources.pop(PERCUSSION, None)
-    return dataclasses.replace(result, sources=sources, blockwise_reason=reason,
-                               percussion=percussion if result.accompaniment else None)
-
-
-#: The name under which a song's percussion track (DrumSeparation.percussion) goes to
-#: ``write`` with the stems, cross-faded like them.
-PERCUSSION = "percussion"
-
-
-def _tracks(part) -> dict:
-    """A block's tracks to cross-fade: its sources and, in a song, its percussion (zeros
-    when the block has none, so every block hands the same names)."""
-    if not part.accompaniment or not part.sources:
-        return part.sources
-    percussion = part.percussion
-    return {**part.sources,
-            PERCUSSION: np.zeros_like(part.sources["residual"]) if percussion is None else percussion}
+    return dataclasses.replace(result, sources=sources, blockwise_reason=reason)
 
 
 def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, hop_length: int, block_seconds,
@@ -179,8 +162,7 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
     write : callable(start, {name: ndarray})
         Receives the finished (cross-faded) samples of every track from sample
         ``start`` on, each shape (n,) or (n_channels, n): consecutive stretches in
-        order, covering the recording once.  In a song the tracks include
-        :data:`PERCUSSION` (:attr:`DrumSeparation.percussion`, a part of the residual).
+        order, covering the recording once.
     sr, n_fft, hop_length : int
     block_seconds : float > 0
     on_block : callable(done, total), optional
@@ -277,7 +259,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
                                 spans[index + 1] if index + 1 < len(spans) else None)
         keep = spans[index + 1][2] if index + 1 < len(spans) else last  # where the next segment starts
         done, held = {}, {}
-        for name, track in _tracks(part).items():
+        for name, track in part.sources.items():
             weighted = (track * weights).astype(track.dtype, copy=False)
             if pending is not None:  # the previous block's ramp down over [first, its last)
                 weighted[..., :pending[name].shape[-1]] += pending[name]
@@ -310,7 +292,6 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
                          kit.n_shots, f"{kit.source.split(' (adapted to')[0]} (adapted, mean of {len(spans)} blocks)")
     longest = max(len(loss) for loss in losses)
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
-    return dataclasses.replace(first_part, sources={}, percussion=None, activations=activations, templates=averaged,
-                               loss=loss,
+    return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
                                ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()))

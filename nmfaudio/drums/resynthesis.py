@@ -35,7 +35,7 @@ CHUNK_FRAMES = 16
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW, spatial: int = 0, ring=None, share=None) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0, ring=None) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -69,16 +69,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         residual's model to drum output d's (the cymbals' ring,
         :mod:`nmfaudio.drums.cymbal_ring`; the toms', :mod:`nmfaudio.drums.tom_ring`),
         each in turn; only with a modelled residual.
-    share : tuple (W, Hs), optional
-        A part of the residual's model (a song's percussion parts,
-        :meth:`~nmfaudio.drums.separation.DrumSeparation.two_stems`), as an item of
-        ``factors``: its track is made too, ``out`` then has D + 1 rows, the last one the
-        mixture masked by the residual's mask times the part's share of it as the masks
-        split, ``p^q / (p^q + (r − p)^q)`` with p = min(part, r), r the residual's model
-        (after the rings) and q = ``mask_power`` (the linear share p / r gave 0.1 dB less
-        of all drums, docs/drums-full-song.md, thirty-seventh round).  The
-        D drum stems and the masks are the same as without it (bit for bit); the extra
-        row is silent when the residual has no model.
 
     Returns
     -------
@@ -94,22 +84,14 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     real = np.finfo(X.dtype).dtype
     modelled = _residual_modelled(factors[D], sustained)
     outputs = list(factors) if modelled else list(factors[:D])
-    if share is not None:
-        out[D:] = 0
-        share = share if modelled else None
-    if D == 0 and share is None:
+    if D == 0:
         return modelled
-    tracks = D + (share is not None)  # the rows of `out` made here: the stems (and the share's)
     # per output and channel: the activations frame-major (N, n_d), so a stretch of
     # frames is a contiguous block of rows, and W transposed (n_d, F): the product of
     # the two is the output's model, frame-major, as the inverse FFTs read it
     weights = [None if f is None else np.ascontiguousarray(f[0].T, dtype=np.float32) for f in outputs]
     activations = [None if f is None else [np.ascontiguousarray(f[1][:, c * N:(c + 1) * N].T, dtype=np.float32)
                                             for c in range(C)] for f in outputs]
-    if share is not None:  # the share's model: made apart, not in the masks
-        share_weights = np.ascontiguousarray(share[0].T, dtype=np.float32)
-        share_activations = [np.ascontiguousarray(share[1][:, c * N:(c + 1) * N].T, dtype=np.float32)
-                             for c in range(C)]
     # frame-major (N, F) pairs of (real, imaginary) per channel: views, X is frame-major
     pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
     norm = spectrum.istft_norm(N, n_samples, n_fft=n_fft, hop_length=hop_length, window=window, dtype=real)
@@ -130,14 +112,13 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         # range after) to `tail`
         own0 = 0 if a == 0 else min(max(a * hop_length - pad + shared, 0), n_samples)
         own1 = n_samples if b == N else min(max(b * hop_length - pad, own0), n_samples)
-        head = {c: np.zeros((tracks, shared), real) if a > 0 else None for c in channels}
-        tail = {c: np.zeros((tracks, shared), real) if b < N else None for c in channels}
+        head = {c: np.zeros((D, shared), real) if a > 0 else None for c in channels}
+        tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
         model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
-        masked = np.empty(tracks * CHUNK_FRAMES * F * 2, real)
-        part_share = None if share is None else np.empty(CHUNK_FRAMES * F, np.float32)
+        masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
         spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and not rings
                   else np.empty(CHUNK_FRAMES * F, np.float32))
-        own = {c: out[:tracks, c, own0:own1] for c in channels}
+        own = {c: out[:, c, own0:own1] for c in channels}
         for c in channels:
             own[c][...] = 0  # the overlap-add adds
         for t0 in range(a, b, CHUNK_FRAMES):
@@ -161,18 +142,12 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     np.minimum(moved, S[D], out=moved)
                     S[D] -= moved
                     S[d] += moved
-                if share is not None:  # the share's part of the residual's model, before the masks overwrite S
-                    ratio = part_share[:n * F].reshape(n, F)
-                    np.matmul(share_activations[c][t0:t1], share_weights, out=ratio)
-                    _share_of(ratio, S[D], mask_power)
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
-                if share is not None:  # the residual's mask is not used further: it becomes the share's
-                    M[D] *= ratio
-                spectra = masked[:tracks * n * F * 2].reshape(tracks, n, F, 2)
+                spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
                 # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
                 # product casts through buffers
                 _mask_spectra(M, pairs[c][t0:t1], spectra)
-                frames = _irfft(spectra.view(X.dtype).reshape(tracks, n, F), n_fft)  # (tracks, n, n_fft)
+                frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
                 spectrum.overlap_add(frames, own[c], first=t0, offset=own0 + pad, hop_length=hop_length,
                                      window=window)
                 if head[c] is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
@@ -193,28 +168,9 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
             lo, hi = max(first, 0), min(first + shared, n_samples)
             if hi > lo:
                 span = slice(lo - first, hi - first)
-                np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:tracks, c, lo:hi])
-                np.divide(out[:tracks, c, lo:hi], norm[lo:hi], out=out[:tracks, c, lo:hi], where=valid[lo:hi])
+                np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:, c, lo:hi])
+                np.divide(out[:, c, lo:hi], norm[lo:hi], out=out[:, c, lo:hi], where=valid[lo:hi])
     return modelled
-
-
-def _share_of(part, whole, power=1.0):
-    """In place: ``part ← p^power / (p^power + (whole − p)^power)``, ``p = min(part,
-    whole)``, 0 where ``whole`` is 0 — a part's share of a model (both (n, F),
-    non-negative), as the soft masks split it."""
-    np.minimum(part, whole, out=part)  # then 0 ≤ part ≤ whole: 0 where whole is 0
-    if power == 1:
-        np.divide(part, whole, out=part, where=whole > 0)
-        return
-    rest = whole - part
-    if power == 1.5:  # the drums' default: x·√x is several times faster than x ** 1.5
-        rest *= np.sqrt(rest)
-        part *= np.sqrt(part)
-    else:
-        rest **= power
-        part **= power
-    rest += part
-    np.divide(part, rest, out=part, where=rest > 0)
 
 
 def _output_models(weights, activations, c, t0, t1, out):

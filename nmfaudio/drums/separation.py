@@ -190,31 +190,13 @@ class DrumSeparation:
     #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
     #: Attributes), or None.
     ride_with_snare: np.ndarray | None = None
-    #: A song with loud drums (``accompaniment`` true, the sustained part's energy share
-    #: up to 0.40: :func:`nmfaudio.drums.accompaniment.hit_share` 0): the kit's
-    #: percussion parts' track — the templates of class ``"other"`` not asked for
-    #: (cowbell, shaker/tambourine, congas, claps), a part of ``sources["residual"]``
-    #: (its mask times their share of its model) — the input's shape.  None for a drum
-    #: recording, louder music (the fixed percussion templates take music there) or no
-    #: such parts.  :meth:`two_stems` counts it as drums.
-    percussion: np.ndarray | None = None
 
     def two_stems(self) -> dict:
-        """``{"drums": ..., "accompaniment": ...}``, each the input's shape; they add up
-        to the mixture (to float rounding).
-
-        In a song with loud drums (:attr:`percussion` not None): drums = the sum of the
-        drum stems plus the kit's percussion (cowbell, shaker/tambourine, congas, claps,
-        which the five stems leave in the residual), accompaniment = the residual minus
-        that percussion.  Otherwise, and always in a drum recording: drums = the sum of the drum
-        stems, accompaniment = the residual as it is (there it holds the percussion and what no
-        template explains).  With ``classes`` a subset, the drums not asked for are in
-        the accompaniment."""
+        """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
+        input's shape; they add up to the mixture.  With ``classes`` a subset, the drums
+        not asked for are in the accompaniment."""
         residual = self.sources["residual"]
         drums = sum((self.sources[c] for c in self.classes), np.zeros_like(residual))
-        if self.accompaniment and self.percussion is not None:
-            drums = drums + self.percussion
-            residual = residual - self.percussion
         return {"drums": drums.astype(residual.dtype, copy=False), "accompaniment": residual}
 
     @property
@@ -660,8 +642,7 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
     return dataclasses.replace(result, sources={k: repeated(v) for k, v in result.sources.items()},
                                activations={k: repeated(v) for k, v in result.activations.items()},
                                ride_strokes=repeated(result.ride_strokes),
-                               ride_with_snare=repeated(result.ride_with_snare),
-                               percussion=repeated(result.percussion))
+                               ride_with_snare=repeated(result.ride_with_snare))
 
 
 def _kept_hits(hit, keep):
@@ -1066,27 +1047,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             W = W_free if W is None else np.hstack([W, W_free])
             Hs = H_free if Hs is None else np.vstack([Hs, H_free])
         factors.append(None if W is None else (W, Hs))
-    # a song with loud drums (none of the hit levels, hit_share 0: energy share up to
-    # 0.40): the kit's percussion parts left in the residual (cowbell, shaker, congas,
-    # claps: class "other" when not asked for) are drums for the two-stem view, their
-    # track the residual's mask times their share of its model (DrumSeparation.two_stems;
-    # one more inverse STFT, the stems and the residual unchanged).  Not with louder
-    # music: there the fixed percussion templates take music (docs/drums-full-song.md,
-    # thirty-seventh round: all drums -0.14 dB at -6 dB, -0.10 at 0 dB on 12 tuning songs)
-    percussion = [k for k, label in enumerate(kit.classes) if class_of(label) == "other" and route[k] == D]
-    share = (convolutive_factors(P_masks[:, percussion], H_masks[percussion])
-             if sustained is not None and hits <= 0 and percussion else None)
     n_samples = y.shape[-1]
-    drums = np.empty((D + (share is not None), C, n_samples), dtype=y.dtype)
+    drums = np.empty((D, C, n_samples), dtype=y.dtype)
     # stereo drum recordings: each bin's left/right balance moves it toward the outputs
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings,
-                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0, share=share)
+                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
-    percussion_track = None if share is None else (drums[D, 0] if y.ndim == 1 else drums[D])
-    drums = drums[:D]
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
@@ -1115,6 +1084,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
-                          sustained_share=sustained_fraction, tonal_share=tonal, percussion=percussion_track,
+                          sustained_share=sustained_fraction, tonal_share=tonal,
                           ride_strokes=strokes_out, ride_with_snare=with_snare_out,
                           absent=tuple(c for c in classes if c in judged_absent))  # stems only, in their order
