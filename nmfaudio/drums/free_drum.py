@@ -91,6 +91,9 @@ def band_shares(W_free, band_low_hz, low_hz: float, high_hz: float = np.inf) -> 
     ----------
     W_free : ndarray, shape (F_b, n_free), non-negative
     band_low_hz : ndarray, shape (F_b,)
+        Each band's lowest frequency (Hz).
+    low_hz, high_hz : float
+        The bands counted: those whose lowest frequency is in ``[low_hz, high_hz)``.
 
     Returns
     -------
