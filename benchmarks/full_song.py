@@ -21,6 +21,11 @@ Rows (methods):
 drums): per-class SDR of ``auto`` against ``accompaniment off`` and the oracle — the check
 that drum recordings do not get worse.
 
+``--hits`` also scores the drum hits of the ``separate_drums`` row (``result.hits()``,
+what ``nmfaudio drums --midi / --onsets`` writes) against the song's drum notes, as
+``benchmarks/transcription.py`` does on drum recordings: onset F-measure (±50 ms) per class,
+mean over the songs that play the class, and the median |timing error| of matched hits.
+
 ``--metric snr`` replaces BSS Eval by the plain signal-to-error ratio
 10·log10(Σ s² / Σ (s − ŝ)²) of the channel average (no distortion filter: lower than or
 equal to SDR, and far cheaper on a loaded machine; drums and accompaniment then share the
@@ -39,6 +44,7 @@ counts such stems per class.
     python benchmarks/full_song.py --kit fluidr3:0 --seconds 20 -n 2
     python benchmarks/full_song.py --drums-only --metric snr --dmr 0
     python benchmarks/full_song.py --kit TR808EmulationKit --style electronic   # a drum machine under synths
+    python benchmarks/full_song.py --hits --method separate_drums   # + onset F of the hits (MIDI)
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +65,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import songs  # noqa: E402
+import transcription  # noqa: E402
 
 N_FFT, HOP = 2048, 512
 #: What a silent stem of a class that plays counts as (dB): 0, the signal-to-error ratio of
@@ -93,6 +101,7 @@ def _separate_drums(mix, sr, accompaniment="auto"):
     stems = {c: result.sources[c] for c in result.classes}
     two = result.two_stems()
     _separate_drums.chose_song = result.accompaniment
+    _separate_drums.result = result  # for --hits
     return stems, two["drums"], two["accompaniment"]
 
 
@@ -172,6 +181,8 @@ def main(argv=None):
     parser.add_argument("--drums-only", action="store_true", help="the performances without the music")
     parser.add_argument("--metric", choices=("sdr", "snr"), default="sdr",
                         help="sdr: BSS Eval (default); snr: signal-to-error ratio (fast)")
+    parser.add_argument("--hits", action="store_true",
+                        help="also score the separate_drums row's hits (onset F, ±50 ms) against the drum notes")
     args = parser.parse_args(argv)
     kits = args.kit or ["GMRockKit"]
     ratios = args.dmr or [-6.0, 0.0, 6.0]
@@ -192,6 +203,7 @@ def main(argv=None):
         rows = {name: [] for name in methods}
         times = {name: [] for name in methods}
         chose = []
+        hit_scores, hit_errors = [], []  # --hits: per song {class: (F, P, R)}; matched errors (s)
         for kit in kits:
             for seed in range(args.seed, args.seed + args.n):
                 song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds, style=args.style)
@@ -203,6 +215,13 @@ def main(argv=None):
                     times[name].append(time.perf_counter() - started)
                     if method is _separate_drums:
                         chose.append(_separate_drums.chose_song)
+                        if args.hits:
+                            with warnings.catch_warnings():  # a class with no hit is scored 0, as it should
+                                warnings.filterwarnings("ignore", "Estimated onsets are empty")
+                                found, errors, _ = transcription.score(_separate_drums.result.hits().times,
+                                                                       _song_onsets(song))
+                            hit_scores.append(found)
+                            hit_errors += errors
                     rows[name].append(score(song, *result, metric=args.metric))
         for name, scores in rows.items():
             cells = []
@@ -224,7 +243,31 @@ def main(argv=None):
                     values = [s[column] for s in scores if column in s]
                 cells.append(f"{np.mean(values):.1f}" if values else "–")
             print(f"| {dmr:+.0f} | {name} | " + " | ".join(cells) + " |", flush=True)
+        if hit_scores:
+            print(_hits_line(dmr, hit_scores, hit_errors), flush=True)
     return 0
+
+
+def _song_onsets(song):
+    """The song's drum notes as onset times (s) per class, as ``transcription.score`` takes them."""
+    return {c: np.array(sorted(note["time"] for note in song["notes"] if note["class"] == c))
+            for c in songs.performances.CLASSES}
+
+
+def _hits_line(dmr, scores, errors):
+    """One line per ratio: onset F (P / R) per class, mean over the songs that play it; the
+    mean F over kick, snare and hi-hat; the median |timing error| of the matched hits."""
+    cells, means = [], {}
+    for c in ("kick", "snare", "hihat", "toms", "cymbals"):
+        rows = np.array([s[c] for s in scores if c in s])
+        if len(rows):
+            f, p, r = rows.mean(axis=0)
+            means[c] = f
+            cells.append(f"{c} {f:.3f} ({p:.2f} / {r:.2f})")
+    core = np.mean([means[c] for c in transcription.CORE if c in means])
+    median_ms = 1000 * np.median(np.abs(errors)) if errors else float("nan")
+    return (f"hits, dmr {dmr:+.0f} dB, {len(scores)} songs: " + ", ".join(cells)
+            + f"; mean F kick/snare/hi-hat {core:.3f}; |error| median {median_ms:.1f} ms")
 
 
 def _cpu():

@@ -125,3 +125,21 @@ def test_full_song_counts_a_silent_stem_as_zero_and_keeps_the_others(full_song_b
         assert abs(scored[c] - other[c]) < 1e-6, (c, scored[c], other[c])
     # and the table's "silent" column can count it
     assert scored["silent"] == ("hihat",) and other["silent"] == ()
+
+
+def test_full_song_hits_line_averages_the_songs_that_play_each_class(full_song_bench):
+    # --hits: a class's F is the mean over the songs that play it (a song without toms does
+    # not count as 0 for them), mean F over kick/snare/hi-hat from those means, and the
+    # median |timing error| in ms; the song's notes become onset times per class
+    import numpy as np
+
+    scores = [{"kick": (1.0, 1.0, 1.0), "snare": (0.5, 1.0, 1 / 3), "hihat": (0.9, 0.9, 0.9), "toms": (0.6, 0.5, 0.75)},
+              {"kick": (0.8, 0.8, 0.8), "snare": (0.7, 0.7, 0.7), "hihat": (0.6, 0.6, 0.6)}]
+    line = full_song_bench._hits_line(6.0, scores, [0.001, -0.003, 0.002])
+    assert "2 songs" in line and "kick 0.900 (0.90 / 0.90)" in line and "toms 0.600 (0.50 / 0.75)" in line
+    assert "mean F kick/snare/hi-hat 0.750" in line  # (0.9 + 0.6 + 0.75) / 3
+    assert "|error| median 2.0 ms" in line and "cymbals" not in line
+    song = {"notes": [{"time": 0.5, "class": "snare"}, {"time": 0.1, "class": "snare"}, {"time": 0.2, "class": "kick"}]}
+    onsets = full_song_bench._song_onsets(song)
+    np.testing.assert_array_equal(onsets["snare"], [0.1, 0.5])
+    assert len(onsets["toms"]) == 0

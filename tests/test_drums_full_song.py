@@ -1379,6 +1379,31 @@ def test_a_drum_like_free_component_goes_to_the_toms_stem(monkeypatch, song):
     separate_drums((drums + 8 * tonal).astype(np.float32), SR, random_state=0, accompaniment=True)
 
 
+def test_a_free_component_given_to_a_stem_gives_it_its_hits_too(monkeypatch, song):
+    # a free component routed to the toms stem (free_drum.drum_like_free: a drum machine's
+    # high toms) is in the toms' activation too, so hits() and the MIDI find those toms:
+    # the activation gains the component's magnitude per frame (never loses anything) and
+    # every other class's activation stays the same to the bit
+    from nmfaudio.drums import separation
+
+    drums, tonal, mix = song
+    before = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    monkeypatch.setattr(separation, "drum_like_free", lambda W, H, hz: np.ones(W.shape[1], bool))
+    after = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    gained = after.activations["toms"].astype(np.float64) - before.activations["toms"]
+    assert gained.min() >= -1e-6 * before.activations["toms"].max()
+    assert gained.sum() > 0.05 * before.activations["toms"].sum()
+    for name in before.activations:
+        if name != "toms":
+            np.testing.assert_array_equal(after.activations[name], before.activations[name])
+    # the cymbals' high_free components hold hats and shakers too: their audio, not their hits
+    monkeypatch.setattr(separation, "drum_like_free", lambda W, H, hz: np.zeros(W.shape[1], bool))
+    monkeypatch.setattr(separation, "high_free", lambda W, hz: np.ones(W.shape[1], bool))
+    high = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    for name in before.activations:
+        np.testing.assert_array_equal(high.activations[name], before.activations[name])
+
+
 def test_high_free_needs_a_template_almost_all_above_8_khz():
     # a free component is the drums' high band only when HIGH_SHARE (0.9) or more of its
     # template's energy lies from 8 kHz on; a guitar's or a lead's template with a bright

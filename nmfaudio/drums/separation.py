@@ -1078,6 +1078,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         summed = summed[0] if y.ndim == 1 else summed
         if moved and label in ("hihat", "cymbals"):  # the moved strokes are the cymbals'
             summed = np.maximum(summed - strokes_out, 0) if label == "hihat" else summed + strokes_out
+        mine = np.flatnonzero(free_output == d) if free and label == "toms" else ()
+        if len(mine):  # a free component judged a drum (free_drum.drum_like_free) gives the toms
+            # their hits too, or the MIDI would lack the toms the stem holds (docs/transcription.md,
+            # "In a song"); not the cymbals' high_free ones: they hold hats and shakers too (false
+            # crashes: an 808 tuning song's cymbals F 0.25 -> 0.18). A drum template sums to 1, so
+            # its activation is the magnitude a hit adds; a free component's per frame is its
+            # template's sum times its activation
+            H_own = (fit.H_free.reshape(-1, C, N)[mine] * fit.W_free[:, mine].sum(axis=0)[:, None, None]).sum(axis=0)
+            h = (H_own / np.float32(scale)).astype(np.float32)
+            summed = summed + (h[0] if y.ndim == 1 else h)
         activations[label] = summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
