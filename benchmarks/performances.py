@@ -16,7 +16,8 @@ Rendered from
   per class so every stem is exact (the mixture is the sum of the stems);
 * the same way, the drum kits of other SoundFonts listed in ``SOUNDFONTS`` (kit spec
   ``"sf2:<name>:<preset>"``): MuseScore General's bank-128 kits (Debian
-  ``musescore-general-soundfont-lossless``) and AVL Drumkits' "Red Zeppelin" (Debian
+  ``musescore-general-soundfont-lossless``; their kick, snare, toms, cymbals and
+  percussion are FluidR3's samples, their hats their own) and AVL Drumkits' "Red Zeppelin" (Debian
   ``avldrums.lv2-soundfont``; its "Black Pearl" SoundFont is refused: the held-out
   Hydrogen kit The Black Pearl 1.0 comes from it).  Neither package is needed by the
   tests.
