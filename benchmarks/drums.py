@@ -12,7 +12,13 @@ Two benchmarks:
 
 Needs the Debian packages ``hydrogen-data`` and ``hydrogen-drumkits`` (``apt-get install
 hydrogen-data hydrogen-drumkits``: recorded drum kits in /usr/share/hydrogen/data/drumkits;
-nothing from them is committed here).
+nothing from them is committed here).  ``--set extra`` (more tuning kits: AVL Drumkits'
+Red Zeppelin and MuseScore General's Standard, Room and Brush kits, whose hats are new but
+whose other drums are FluidR3's, at the tuning seeds 0 and 2) also needs ``apt-get install musescore-general-soundfont-lossless
+avldrums.lv2-soundfont`` (the tests do not).  Installing MuseScore General makes it the
+system's ``default-GM.sf2``; nothing here uses that link (FluidR3_GM.sf2 is named by its
+path), and ``update-alternatives --set default-GM.sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2``
+puts FluidR3 back for other programs.
 
 Evaluation mixtures: ``benchmarks/drumkits.py``'s ``render_eval_mixtures("GMRockKit")``
 (a recorded Pearl kit, GPL, rendered on the fly): 8-s rock / funk / disco patterns at
@@ -54,6 +60,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances       # five stems, tuning + held-out kits
     python benchmarks/drums.py --performances -n 2  # 2 performances per kit (quicker)
     python benchmarks/drums.py --performances -n 2 --set tuning   # the tuning set only
+    python benchmarks/drums.py --performances -n 2 --set extra    # more tuning kits (other SoundFonts, below)
     python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
     python benchmarks/drums.py --performances -n 2 --set tuning --sr 44100   # rendered at 44.1 kHz
     python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
@@ -225,11 +232,22 @@ def add_toms_and_crash(mixtures, kit_dir=EVAL_KIT, level=0.7):
 # Five stems on realistic performances
 # --------------------------------------------------------------------------------------
 FIVE = ("kick", "snare", "toms", "hihat", "cymbals")
-#: (label, kits, seed): the method's settings were chosen on the first set only.
+#: (label, kits, seed or seeds): the method's settings were chosen on the first set only
+#: until the "extra" set, more tuning material (tuning seeds 0 and 2) from two other
+#: SoundFonts (performances.SOUNDFONTS; needs the Debian packages in EXTRA_PACKAGES), run
+#: only when asked for: AVL Drumkits' Red Zeppelin, and MuseScore General's Standard, Room
+#: and Brush kits — FluidR3's kicks, snares, toms and cymbals (the same samples: log
+#: spectra correlate 0.99-1.00) with hats of their own (0.87).  MuseScore's Power and Jazz
+#: kits are left out: their drums are the held-out FluidR3 Power and Jazz kits'.
 PERFORMANCE_SETS = (
     ("tuning", ("GMRockKit", "Audiophob", "BJA_Pacific", "fluidr3:0"), 0),
     ("held out", ("The Black Pearl 1.0", "Millo-Drums_v.1", "rumpf_kit_z01_h2", "fluidr3:16", "fluidr3:32"), 1),
+    ("extra", ("sf2:redzeppelin:0", "sf2:musescore:0", "sf2:musescore:8", "sf2:musescore:40"), (0, 2)),
 )
+#: The sets ``--performances`` runs without ``--set``.
+DEFAULT_SETS = ("tuning", "held out")
+#: The Debian packages the "extra" set renders from.
+EXTRA_PACKAGES = "musescore-general-soundfont-lossless avldrums.lv2-soundfont"
 FLOORS = {"mean3": 8.0, "hihat": -2.0, "toms": 2.0, "cymbals": 2.0}
 
 
@@ -393,8 +411,8 @@ def _three_minute_song():
 
 
 def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, kits=None) -> int:
-    """``sets``: the labels of PERFORMANCE_SETS to run (None: all; ``("tuning",)`` keeps
-    the held-out set unseen while choosing).  ``kits``: instead of PERFORMANCE_SETS (and
+    """``sets``: the labels of PERFORMANCE_SETS to run (None: DEFAULT_SETS; ``("tuning",)``
+    keeps the held-out set unseen while choosing).  ``kits``: instead of PERFORMANCE_SETS (and
     ``sets``), one set of these kits at seed ``seed_offset`` (e.g.
     ``performances.ELECTRONIC_KITS``).  ``stereo``: the performances rendered in stereo at
     each kit's pan (:func:`performances.render`), separated as stereo, scored on the
@@ -405,19 +423,24 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, k
 
     ok = True
     chosen = PERFORMANCE_SETS if kits is None else (("given kits", tuple(kits), 0),)
+    sets = DEFAULT_SETS if sets is None else sets
+    warmed = False
     for label, kits, seed in chosen:
-        if sets is not None and label not in sets and chosen is PERFORMANCE_SETS:
+        if label not in sets and chosen is PERFORMANCE_SETS:
             continue
-        mixtures = performances.render_performances(kits, n=n, seed=seed + seed_offset, stereo=stereo,
-                                                   sr=sr)
-        if label == chosen[0][0]:
+        seeds = [s + seed_offset for s in np.atleast_1d(seed).tolist()]
+        mixtures = [m for s in seeds for m in performances.render_performances(kits, n=n, seed=s, stereo=stereo,
+                                                                             sr=sr)]
+        if not warmed:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
+            warmed = True
         AUTO_SONG_DECISIONS.clear()
         results = {"nmfaudio": _score_performances(mixtures, nmfaudio_outputs),
                    "oracle ratio mask": _score_performances(mixtures, oracle_outputs)}
         songs_taken = sum(AUTO_SONG_DECISIONS)
         summary = _print_performance_table(
-            f"{label} set: {n} performances × {len(kits)} kits (seed {seed + seed_offset}), 8 s, {sr / 1000:g} kHz "
+            f"{label} set: {n} performances × {len(kits)} kits (seed{'s' * (len(seeds) > 1)} "
+            f"{', '.join(map(str, seeds))}), 8 s, {sr / 1000:g} kHz "
             + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
             results)
         ours = summary["nmfaudio"]
@@ -707,7 +730,8 @@ def main(argv=None) -> int:
                         help="with --performances: the performances' sampling rate (default 22050)")
     parser.add_argument("--set", choices=[label for label, _, _ in PERFORMANCE_SETS],
                         help="with --performances: only this set (e.g. 'tuning' while choosing; the held-out "
-                             "set once per kept candidate)")
+                             "set once per kept candidate; 'extra': more tuning kits from two other SoundFonts, "
+                             f"tuning seeds 0 and 2 (+ --seed), needs 'apt-get install {EXTRA_PACKAGES}')")
     parser.add_argument("--kit", action="append",
                         help="with --performances: these kits (repeatable) at seed --seed instead of the tuning "
                              "and held-out sets, e.g. the electronic kits of performances.ELECTRONIC_KITS")

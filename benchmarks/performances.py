@@ -13,7 +13,14 @@ Rendered from
   sample by sample with their velocity layers; percussion a kit lacks comes from
   "Gimme A Hand 1.0" (shaker, tambourine, bongos; GPL);
 * the drum kits of the FluidR3 GM SoundFont (bank 128, via ``fluidsynth``), one render
-  per class so every stem is exact (the mixture is the sum of the stems).
+  per class so every stem is exact (the mixture is the sum of the stems);
+* the same way, the drum kits of other SoundFonts listed in ``SOUNDFONTS`` (kit spec
+  ``"sf2:<name>:<preset>"``): MuseScore General's bank-128 kits (Debian
+  ``musescore-general-soundfont-lossless``; their kick, snare, toms, cymbals and
+  percussion are FluidR3's samples, their hats their own) and AVL Drumkits' "Red Zeppelin" (Debian
+  ``avldrums.lv2-soundfont``; its "Black Pearl" SoundFont is refused: the held-out
+  Hydrogen kit The Black Pearl 1.0 comes from it).  Neither package is needed by the
+  tests.
 
 Besides the acoustic kits (``HYDROGEN_KITS``), the electronic ones (``ELECTRONIC_KITS``:
 drum machines, some without toms or cymbals, whose notes are then not played; roles
@@ -45,7 +52,9 @@ compose(seed, ...)
     A performance: tempo, style, balance and a note list (time, role, velocity).
 render(performance, kit, sr=22050)
     Its mixture, per-class stems and note list (times in seconds, class, velocity) on
-    one kit (a Hydrogen kit name or ``"fluidr3:<preset>"``).
+    one kit (a Hydrogen kit name, ``"fluidr3:<preset>"`` or ``"sf2:<name>:<preset>"``).
+soundfont_kit(kit)
+    The SoundFont and preset of a ``"fluidr3:..."`` or ``"sf2:..."`` kit spec.
 render_performances(kits, n, seed, ...)
     ``n`` performances per kit, seeded.
 
@@ -98,6 +107,27 @@ HYDROGEN_KITS = ("GMRockKit", "Audiophob", "BJA_Pacific", "rumpf_kit_z01_h2", "M
                  "The Black Pearl 1.0")
 #: FluidR3 GM drum kits (bank 128 presets), the ones the bundled templates are learned from.
 FLUIDR3_KITS = {0: "standard", 8: "room", 16: "power", 32: "jazz", 40: "brush"}
+#: SoundFonts whose drum kits :func:`render` plays (kit spec ``"sf2:<name>:<preset>"``):
+#: {name: (file, Debian package, bank, {preset: kit name}, percussion, {role: note})}.
+#: ``bank``: 128 for GM drum kits (played on the percussion channel), 0 for a kit stored
+#: as a melodic preset (played on MIDI channel 0, where fluidsynth looks bank 0 up).
+#: ``percussion``: where the "other" class comes from, "self" (the SoundFont's preset 0,
+#: as FluidR3's kits take FluidR3 Standard's) or "fluidr3" (FluidR3 Standard: the AVL kit
+#: has no shaker or congas).  The note map overrides GM_NOTE where the kit differs from
+#: General MIDI (read from its sample names): Red Zeppelin is a four-piece, one rack tom
+#: (45; its 48 is a hi-hat swish) and a floor tom (41), no china (its 52 is a ride choke:
+#: the K crash at 57 plays it).
+SOUNDFONTS = {
+    "fluidr3": ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "fluid-soundfont-gm", 128, FLUIDR3_KITS, "self", {}),
+    "musescore": ("/usr/share/sounds/sf2/MuseScore_General_Full.sf2", "musescore-general-soundfont-lossless", 128,
+                  {0: "MuseScore Standard", 8: "MuseScore Room", 16: "MuseScore Power", 32: "MuseScore Jazz",
+                   40: "MuseScore Brush"}, "self", {}),
+    "redzeppelin": ("/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont", 0,
+                    {0: "AVL Red Zeppelin"}, "fluidr3", {"tom_high": 45, "tom_mid": 45, "china": 57}),
+}
+#: SoundFonts refused: AVL Drumkits' Black Pearl is the source of the held-out Hydrogen
+#: kit "The Black Pearl 1.0" (a pattern over the spec's name).
+REFUSED_SOUNDFONTS = r"black.?pearl"
 #: Hydrogen kit that lends percussion (shaker, tambourine, bongos as congas) to kits without.
 PERCUSSION_KIT = "Gimme A Hand 1.0"
 #: Electronic and breakbeat Hydrogen kits (drum machines: 808-style long sine kick, claps,
@@ -396,13 +426,62 @@ _TICKS_PER_SECOND = 960  # at 120 BPM and 480 ticks per beat
 _HOLD = {"cymbals": 4.0, "hihat": 1.5, "toms": 1.5}
 
 
-def _render_fluidr3(notes, preset, n_samples, sr, stereo=False):
+def soundfont_kit(kit):
+    """The SoundFont of a kit spec: ``"fluidr3:<preset>"`` (FluidR3 GM, bank 128) or
+    ``"sf2:<name>:<preset>"`` (``name`` a key of ``SOUNDFONTS``).
+
+    Parameters
+    ----------
+    kit : str
+
+    Returns
+    -------
+    (str, int) or None
+        The ``SOUNDFONTS`` name and the preset number; None for a Hydrogen kit name.
+
+    Raises
+    ------
+    ValueError
+        A refused SoundFont (``REFUSED_SOUNDFONTS``), an unknown one, or a malformed spec.
+    """
+    kit = str(kit)
+    if kit.startswith("fluidr3:"):
+        name, preset = "fluidr3", kit.split(":", 1)[1]
+    elif kit.startswith("sf2:"):
+        parts = kit.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"kit spec {kit!r}: expected 'sf2:<name>:<preset>'")
+        name, preset = parts[1].lower(), parts[2]
+    else:
+        return None
+    if re.search(REFUSED_SOUNDFONTS, name, re.IGNORECASE):
+        raise ValueError(f"SoundFont {name!r} refused: the held-out kit The Black Pearl 1.0 comes from it")
+    if name not in SOUNDFONTS:
+        raise ValueError(f"unknown SoundFont {name!r}; known: {', '.join(SOUNDFONTS)}")
+    if not preset.isdigit():
+        raise ValueError(f"kit spec {kit!r}: the preset must be a number")
+    return name, int(preset)
+
+
+def _soundfont_file(name):
+    """The ``.sf2`` path of a ``SOUNDFONTS`` entry; FileNotFoundError naming its Debian package."""
+    path, package = Path(SOUNDFONTS[name][0]), SOUNDFONTS[name][1]
+    if not path.is_file():
+        raise FileNotFoundError(f"the SoundFont {path} not found; install the Debian package {package} "
+                                f"(sudo apt-get install {package})")
+    return path
+
+
+def _render_fluidr3(notes, preset, n_samples, sr, stereo=False, font="fluidr3"):
     """One fluidsynth run: the classes one after another, each in its own time slot
     (all voices cut between slots), so every class stem is rendered alone; with
     ``stereo`` fluidsynth's stereo output, (2, n_samples) per stem (each note at the
-    SoundFont's pan), else its channel average."""
+    SoundFont's pan), else its channel average.  ``font``: the ``SOUNDFONTS`` entry
+    (default FluidR3 GM); where it has no percussion, "other" is one more run on FluidR3
+    Standard."""
     import make_drum_loop
 
+    _, _, bank, _, percussion, note_map = SOUNDFONTS[font]
     seconds = n_samples / sr
     slot = round((seconds + _HOLD["cymbals"] + 1.0) * _TICKS_PER_SECOND)
     midi, programs, sound_off = [], [], []
@@ -411,7 +490,9 @@ def _render_fluidr3(notes, preset, n_samples, sr, stereo=False):
         # percussion ("other") always from the Standard kit: not every kit maps those notes
         programs.append((start, 0 if cls == "other" else preset))
         sound_off.append(start)
-        events = [(round(t * _TICKS_PER_SECOND), GM_NOTE[role], max(1, min(127, round(v * 127))))
+        if cls == "other" and percussion != "self":
+            continue  # rendered below on FluidR3 Standard
+        events = [(round(t * _TICKS_PER_SECOND), note_map.get(role, GM_NOTE[role]), max(1, min(127, round(v * 127))))
                   for t, role, v in notes if ROLE_CLASS[role] == cls]
         for i, (on, note, vel) in enumerate(events):
             hold = round(_HOLD.get(cls, 0.8) * _TICKS_PER_SECOND)
@@ -419,7 +500,8 @@ def _render_fluidr3(notes, preset, n_samples, sr, stereo=False):
             off = min(on + hold, later[0] - 1) if later else on + hold
             midi.append((start + on, start + max(off, on + 1), note, vel))
     y = make_drum_loop.fluidsynth_render(midi, bpm=120, end_tick=len(CLASSES) * slot, programs=programs,
-                                         sound_off=sound_off, sr=sr, stereo=stereo)
+                                         sound_off=sound_off, sr=sr, stereo=stereo, soundfont=_soundfont_file(font),
+                                         channel=make_drum_loop.DRUM_CHANNEL if bank == 128 else 0)
     pad = max(0, len(CLASSES) * slot * sr // _TICKS_PER_SECOND + sr - y.shape[-1])
     y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, pad)])
     stems = {}
@@ -428,6 +510,9 @@ def _render_fluidr3(notes, preset, n_samples, sr, stereo=False):
         stems[cls] = y[..., start:start + n_samples].copy()  # the slot's tail (after `seconds`) is dropped
         if not any(ROLE_CLASS[role] == cls for _, role, _ in notes):
             stems[cls][:] = 0  # a class that does not play is exactly silent
+    if percussion != "self":
+        other = [n for n in notes if ROLE_CLASS[n[1]] == "other"]
+        stems["other"] = _render_fluidr3(other, 0, n_samples, sr, stereo)["other"]
     return stems
 
 
@@ -473,9 +558,10 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     performance : dict
         From :func:`compose`.
     kit : str
-        A Hydrogen kit name or folder, or ``"fluidr3:<preset>"`` (bank 128).  On a
-        Hydrogen kit without toms or cymbals those notes are not played (nor listed):
-        :func:`playable_notes`.
+        A Hydrogen kit name or folder, ``"fluidr3:<preset>"`` (bank 128) or
+        ``"sf2:<name>:<preset>"`` (a kit of another SoundFont of ``SOUNDFONTS``; see
+        :func:`soundfont_kit`).  On a Hydrogen kit without toms or cymbals those notes
+        are not played (nor listed): :func:`playable_notes`.
     sr : int
     peak : float
         The mixture's peak after one common scaling of all stems.
@@ -484,7 +570,7 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     stereo : bool
         Render in stereo with each instrument at its kit's pan, as the kit's own player
         would: a Hydrogen kit's ``drumkit.xml`` pan (and its stereo samples as
-        recorded), a FluidR3 kit through fluidsynth's stereo output.  Default mono (the
+        recorded), a SoundFont kit through fluidsynth's stereo output.  Default mono (the
         channels' average, no pan).
 
     Returns
@@ -500,13 +586,19 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     cache = {} if cache is None else cache
     n_samples = round(performance["seconds"] * sr)
     notes = performance["notes"]
-    if str(kit).startswith("fluidr3:"):
-        preset = int(str(kit).split(":", 1)[1])
+    font = soundfont_kit(kit)
+    if font is not None:
+        font, preset = font
         notes = [(round(t * _TICKS_PER_SECOND) / _TICKS_PER_SECOND, r, v) for t, r, v in notes]
-        kit_name = f"FluidR3-{FLUIDR3_KITS.get(preset, preset)}"
-        # the mono key is the one mono renders always had (the cache stays valid)
-        key = ("fluidr3", preset, notes, n_samples, sr) + (("stereo",) if stereo else ())
-        stems = _cached(key, lambda: _render_fluidr3(notes, preset, n_samples, sr, stereo))
+        if font == "fluidr3":
+            kit_name = f"FluidR3-{FLUIDR3_KITS.get(preset, preset)}"
+            # the mono key is the one mono renders always had (the cache stays valid)
+            key = ("fluidr3", preset, notes, n_samples, sr)
+        else:
+            kit_name = SOUNDFONTS[font][3].get(preset, f"{font} {preset}")
+            key = ("sf2", font, preset, notes, n_samples, sr)
+        key += ("stereo",) if stereo else ()
+        stems = _cached(key, lambda: _render_fluidr3(notes, preset, n_samples, sr, stereo, font))
     else:
         _check_kit(kit)
         notes = playable_notes(notes, kit)

@@ -103,8 +103,8 @@ def _vlq(value):
     return bytes(reversed(out))
 
 
-def write_midi(path, notes, *, bpm, end_tick, programs=(), sound_off=()):
-    """Write a format-0 MIDI file of drum notes on the GM percussion channel.
+def write_midi(path, notes, *, bpm, end_tick, programs=(), sound_off=(), channel=DRUM_CHANNEL):
+    """Write a format-0 MIDI file of drum notes on the GM percussion channel (or ``channel``).
 
     Parameters
     ----------
@@ -121,14 +121,18 @@ def write_midi(path, notes, *, bpm, end_tick, programs=(), sound_off=()):
     sound_off : iterable of int
         Ticks at which every sounding voice is cut (controller 120, "all
         sound off"), so that a hit cannot ring into the next one.
+    channel : int
+        MIDI channel (0-15).  Default the percussion channel, where fluidsynth looks
+        presets up in bank 128; a drum kit stored as a bank-0 preset (the AVL Drumkits
+        SoundFonts) must play on a melodic channel, e.g. 0.
     """
     # (tick, order, bytes); order: sound off < program < note-off < note-on
-    events = [(tick, 0, bytes([0xB0 | DRUM_CHANNEL, 120, 0])) for tick in sound_off]
+    events = [(tick, 0, bytes([0xB0 | channel, 120, 0])) for tick in sound_off]
     for tick, program in programs:
-        events.append((tick, 1, bytes([0xC0 | DRUM_CHANNEL, program])))
+        events.append((tick, 1, bytes([0xC0 | channel, program])))
     for on, off, note, vel in notes:
-        events.append((on, 3, bytes([0x90 | DRUM_CHANNEL, note, vel])))
-        events.append((off, 2, bytes([0x80 | DRUM_CHANNEL, note, 64])))
+        events.append((on, 3, bytes([0x90 | channel, note, vel])))
+        events.append((off, 2, bytes([0x80 | channel, note, 64])))
     events.sort(key=lambda e: (e[0], e[1]))
     tempo = round(60_000_000 / bpm)
     track = bytearray(b"\x00\xff\x51\x03" + tempo.to_bytes(3, "big"))
@@ -157,10 +161,12 @@ def check_renderer() -> str:
     return exe
 
 
-def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, gain=0.5, stereo=False):
+def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, gain=0.5, stereo=False,
+                      soundfont=None, channel=DRUM_CHANNEL):
     """Render drum notes with fluidsynth; return a float64 mono signal, or with
     ``stereo`` fluidsynth's stereo output, shape (2, n_samples) (each drum at its
-    SoundFont pan).
+    SoundFont pan).  ``soundfont``: another ``.sf2`` file than FluidR3 GM (default
+    ``SOUNDFONT``); ``channel``: see :func:`write_midi`.
 
     Mono: the stereo output averaged (a linear operation, so stems rendered
     separately still add up to the render of all notes).
@@ -169,10 +175,10 @@ def fluidsynth_render(notes, *, bpm, end_tick, programs, sound_off=(), sr=SR, ga
     with tempfile.TemporaryDirectory() as tmp:
         mid, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
         write_midi(mid, notes, bpm=bpm, end_tick=end_tick, programs=programs,
-                   sound_off=sound_off)
+                   sound_off=sound_off, channel=channel)
         cmd = [exe, "-n", "-i", "-q", "-R", "0", "-C", "0", "-g", str(gain),
                "-r", str(sr), "-T", "wav", "-O", "float", "-o", "synth.cpu-cores=1",
-               "-F", str(wav), str(SOUNDFONT), str(mid)]
+               "-F", str(wav), str(soundfont or SOUNDFONT), str(mid)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         y, file_sr = sf.read(wav, dtype="float64", always_2d=True)
     if file_sr != sr:

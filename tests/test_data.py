@@ -6,6 +6,7 @@ The bundled-file tests need only numpy + soundfile.  Tests that render
 
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def test_midi_writer_roundtrip(script, tmp_path):
     assert b"\xc9\x19" in b and b"\x99\x24\x64" in b and b"\x99\x2a\x40" in b
     assert b.endswith(b"\xff\x2f\x00")
     assert script._vlq(0) == b"\x00" and script._vlq(128) == b"\x81\x00"
+    # channel=0 (a kit stored as a bank-0 preset): the same events on MIDI channel 1
+    script.write_midi(path, [(0, 240, 36, 100)], bpm=120, end_tick=960, programs=[(0, 0)], channel=0)
+    b = path.read_bytes()
+    assert b"\xc0\x00" in b and b"\x90\x24\x64" in b and b"\x80\x24\x40" in b and b"\x99" not in b
 
 
 needs_fluidsynth = pytest.mark.skipif(
@@ -325,6 +330,25 @@ def test_hydrogen_roles_of_every_benchmark_kit(performances_bench):
     performance = performances_bench.compose(3, seconds=8.0)
     for kit in performances_bench.HYDROGEN_KITS:
         assert performances_bench.playable_notes(performance["notes"], kit) == performance["notes"], kit
+
+
+def test_soundfont_kit_specs_parse_without_the_soundfonts(performances_bench):
+    # "fluidr3:<preset>" and "sf2:<name>:<preset>" name a SOUNDFONTS entry and a preset
+    # (parsing reads no file, so the tests need none of the SoundFont packages); AVL's
+    # Black Pearl (the held-out Hydrogen kit's source) is refused however it is spelled,
+    # an unknown name or a malformed spec is an error; a Hydrogen kit name is None
+    kit = performances_bench.soundfont_kit
+    assert kit("fluidr3:16") == ("fluidr3", 16)
+    assert kit("sf2:musescore:40") == ("musescore", 40) and kit("sf2:RedZeppelin:0") == ("redzeppelin", 0)
+    assert kit("GMRockKit") is None
+    for refused in ("sf2:blackpearl:0", "sf2:Black_Pearl:0", "sf2:black-pearl:1"):
+        with pytest.raises(ValueError, match="held-out"):
+            kit(refused)
+    for bad in ("sf2:nosuchfont:0", "sf2:musescore", "sf2:musescore:x"):
+        with pytest.raises(ValueError):
+            kit(bad)
+    assert not any(re.search(performances_bench.REFUSED_SOUNDFONTS, entry[0], re.IGNORECASE)
+                   for entry in performances_bench.SOUNDFONTS.values())
 
 
 def test_kit_without_toms_or_cymbals_renders_without_them(tmp_path, monkeypatch, performances_bench):

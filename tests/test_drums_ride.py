@@ -489,6 +489,26 @@ def test_a_crash_wash_over_closed_hats_is_not_the_hat_parts_ride(seed):
                                 loose_db=ride.LOOSE_DB)
 
 
+def test_one_steady_gap_of_four_is_not_the_hat_parts_ride():
+    """The closed hat part's loose gate needs HAT_LOOSE_STEADY (2) steady gaps: one of four
+    (share 0.25, the least LOOSE_SHARE takes; AVL Red Zeppelin's halftime groove: median
+    change 3.4 dB, ring share 0.34) is refused, two of eight pass, as does one of four
+    for the ride part (loose_steady=1, its gate as measured).  Exact: the cues are given."""
+    ring = lambda frames: 0.34  # noqa: E731 - the groove's ride part share, over HAT_RING_SHARE
+    hat_need, ride_need = (None, ride.HAT_RING_SHARE), (ride.RING_SHARE, ride.RING_SHARE)
+    one_of_four, two_of_eight = (0.25, 3.42, np.arange(4)), (0.25, 3.42, np.arange(8))
+    assert ride.HAT_LOOSE_STEADY == 2 and ride.LOOSE_SHARE == 0.25
+    assert not ride._gates(one_of_four, ring, hat_need, ride.HAT_LOOSE_DB, ride.STEADY_SHARE, ride.HAT_LOOSE_STEADY)
+    assert ride._gates(two_of_eight, ring, hat_need, ride.HAT_LOOSE_DB, ride.STEADY_SHARE, ride.HAT_LOOSE_STEADY)
+    assert ride._gates(one_of_four, ring, ride_need, ride.LOOSE_DB, ride.STEADY_SHARE, 1)
+    # the strict gate counts no gaps: a share at STEADY_SHARE of four gaps still decides
+    assert ride._gates((0.5, 3.0, np.arange(4)), None, hat_need, ride.HAT_LOOSE_DB, ride.STEADY_SHARE,
+                       ride.HAT_LOOSE_STEADY)
+    import inspect
+
+    assert inspect.signature(ride.is_ride_pattern).parameters["loose_steady"].default == ride.HAT_LOOSE_STEADY
+
+
 def test_a_ride_in_its_own_part_changes_no_stem_and_is_picked_apart(loop, monkeypatch):
     """When the closed hat part is no ride but the ride part is (the decision forced on
     the second judgement only): nothing moves — stems and activations identical to the
