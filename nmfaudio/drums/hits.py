@@ -432,6 +432,11 @@ def _default_flux_delta(name: str) -> float:
     return _FLUX_DELTA.get(_family(name), 0.0)
 
 
+def _default_mix_flux_delta(name: str) -> float:
+    """``mix_flux_delta`` of a class: the hi-hat's ``flux_delta``, 0 (off) otherwise."""
+    return _FLUX_DELTA.get(_family(name), 0.0) if _family(name) == "hihat" else 0.0
+
+
 def _default_pulse_s(name: str) -> float:
     """``pulse_s`` of a class: :data:`~nmfaudio.drums.hat_pulse.PULSE_LONGEST_S` for the
     hi-hat (it keeps time), 0 (off) otherwise."""
@@ -878,6 +883,7 @@ def detect_hits(
     rise_window_s: float = 0.01,
     rise_step: int = 16,
     flux_delta=None,
+    mix_flux_delta=None,
     flux_confirm=None,
     flux_fmin_hz: float = 5000.0,
     min_share_db=None,
@@ -1051,6 +1057,7 @@ def detect_hits(
     delta = _per_class(delta, "delta", names, lambda name: 0.01, low=0)
     mean_weight = _per_class(mean_weight, "mean_weight", names, _default_mean_weight, low=0)
     flux_delta = _per_class(flux_delta, "flux_delta", names, _default_flux_delta, low=0)
+    mix_flux_delta = _per_class(mix_flux_delta, "mix_flux_delta", names, _default_mix_flux_delta, low=0)
     flux_confirm = _per_class(flux_confirm, "flux_confirm", names, _default_flux_confirm, low=0)
     min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
     played_db = _per_class(played_db, "played_db", names, _default_played_db, high=0)
@@ -1175,6 +1182,13 @@ def detect_hits(
                 result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
                 others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+            if mixture is not None and mix_flux_delta[name] > 0:
+                # step 7, the recording's band: a hat attack the separation gave another stem
+                # (the snare's, the cymbals') has no onset in the hat's track but one here
+                result[name] = _with_band_onsets(
+                    result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
+                    hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
+                    others=np.concatenate(others) if others else np.zeros(0), retime=retime)
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
         # through, is a hat masked by the drum it was played with (hat_pulse)
