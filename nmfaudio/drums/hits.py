@@ -1172,6 +1172,7 @@ def detect_hits(
 
     result = {name: attack(name, candidates[name]) for name in names}
     weak = {name: attack(name, found) for name, found in weak.items()}
+    from_mixture = {}  # the hits step 7 took from the recording's band, by class
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1200,12 +1201,14 @@ def detect_hits(
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
                 others=np.concatenate(others) if others else np.zeros(0), retime=retime)
             if mixture is not None and mix_flux_delta[name] > 0:
+                own = result[name].times
                 # step 7, the recording's band: a hat attack the separation gave another stem
                 # (the snare's, the cymbals') has no onset in the hat's track but one here
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
                     others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+                from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
         # through, is a hat masked by the drum it was played with (hat_pulse)
@@ -1230,7 +1233,9 @@ def detect_hits(
 
     # step 7b: a weak peak at a hi-hat hit where the class's track holds the recording's band
     # is the class's stroke that the hat's stem took too (an undecided ride's), not leakage
-    hats = [result[o].times for o in names if _family(o) == "hihat"]
+    # (not the hats from the recording's band: a crash's or an undecided ride's attack is there too)
+    hats = [result[o].times[~np.isin(result[o].times, from_mixture.get(o, ()))] for o in names
+            if _family(o) == "hihat"]
     hats = np.concatenate(hats) if hats else np.zeros(0)
     for name, found in weak.items():
         # ... and away from the class's own hits (and a ride's strokes): a weak peak next to
