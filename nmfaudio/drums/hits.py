@@ -107,7 +107,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    the hat's stem, and the cymbals' activation holds them 12-30 dB under the crashes,
    under the class's threshold, among the hats' leakage.  A peak there (down to -30 dB,
    steps 4 and 6 applied, not the bleed test) becomes a hit where a hi-hat hit lies
-   within 30 ms, no hit of the class (or a ride's stroke) within its minimum interval,
+   within 30 ms (not one of step 7's from the recording's band, which a crash's attack
+   gives too), no hit of the class (or a ride's stroke) within its minimum interval,
    and the class's track holds at least ``weak_share_db`` (-4 dB) of the recording's
    energy above 4 kHz in the 1024 samples from its onset: a hat's leakage leaves the
    band to the hat's track.  These peaks block no hat onset (step 7).
