@@ -362,6 +362,10 @@ _FLUX_CONFIRM = {"hihat": 0.1}
 # (docs/transcription.md, hat-mixture round) mean F k/s/h regular 0.9060 → 0.9098, 0.05-0.08
 # more (0.9129 / 0.9113) but the ride-style set's undecided rides lose 0.007 / 0.003 there.
 _MIX_FLUX_DELTA = {"hihat": 0.1}
+# ... added only this far (s) from the class's hits: at 0.1 the recording's band flux peaks
+# again 45-70 ms after a loud hit as it rings (tests/test_cli_drums.py's one-shot); 16th
+# notes up to 187 BPM stay apart
+_MIX_FLUX_CLEAR_S = 0.08
 _FLUX_BLOCKERS = ("snare", "toms", "cymbals")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
@@ -1208,7 +1212,8 @@ def detect_hits(
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
-                    others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+                    others=np.concatenate(others) if others else np.zeros(0), retime=retime,
+                    clear_s=_MIX_FLUX_CLEAR_S)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
@@ -1361,7 +1366,7 @@ def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
 
 
 def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
-                      retime=None) -> _Candidates:
+                      retime=None, clear_s=_FLUX_NEW_S) -> _Candidates:
     """Step 7 of the module notes: drop the activation's hits that the track's high band
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
@@ -1377,7 +1382,7 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     onsets = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=delta)
     if retime is not None and len(onsets):
         onsets = retime(np.rint(onsets * sr).astype(int)) / sr
-    onsets = onsets[~_near(onsets, found.times, _FLUX_NEW_S) & ~_near(onsets, others, _FLUX_MATCH_S)]
+    onsets = onsets[~_near(onsets, found.times, clear_s) & ~_near(onsets, others, _FLUX_MATCH_S)]
     frames = np.clip(np.rint(onsets * sr / hop_length).astype(int), 0, len(envelope) - 1)
     padded = np.concatenate([[0.0], envelope, [0.0], [0.0]])
     # the activation's mass over the frame and its neighbours (frames may be one early or late)
