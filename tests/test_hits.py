@@ -455,8 +455,8 @@ def test_a_hihat_attack_the_activation_missed_is_added_from_the_track(seed):
     args = dict(sr=SR, hop_length=HOP, signals={"hihat": track}, mixture=track)
     found = detect_hits({"hihat": activation}, **args)["hihat"].times
     assert len(found) == 8 and np.max(np.abs(found - truth)) <= 0.01, (found, truth)  # 4th hit: flux frames, 5.8 ms
-    # without the track's high-band onsets (step 7) the activation alone misses it
-    plain = detect_hits({"hihat": activation}, flux_delta=0, **args)["hihat"].times
+    # without the high-band onsets (step 7: the track's and the recording's) the activation alone misses it
+    plain = detect_hits({"hihat": activation}, flux_delta=0, mix_flux_delta=0, **args)["hihat"].times
     assert len(plain) == 7 and not np.any(np.abs(plain - truth[3]) < 0.05)
     # a snare hit at that instant explains the attack: it is not added to the hi-hat
     snare = spikes(n_frames, [frames[3]], [1.0])
@@ -504,6 +504,36 @@ def test_a_cymbal_hit_keeps_a_hat_attack_the_activation_missed_out(seed):
     # without the cymbal the same track's attack is added: all 8 within 10 ms (flux frames: 5.8 ms)
     alone = detect_hits({"hihat": activation}, **args)["hihat"].times
     assert len(alone) == 8 and np.max(np.abs(alone - truth)) <= 0.01, alone
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_hat_attack_another_stem_took_is_added_from_the_recording(seed):
+    """Step 7, the recording's band: the separation gave the 4th hat attack to another
+    stem (here only the mixture holds it; the hat's track and activation do not), and the
+    mixture's onset above 5 kHz, 0.1 over its local mean, adds it where the hat's
+    activation is within 40 dB of its maximum (docs/transcription.md, hat-mixture round);
+    ``mix_flux_delta=0`` turns that off, and a snare hit there keeps it out as it keeps
+    the hat track's onsets out."""
+    n_frames, frames, track, activation = hat_scene(seed)
+    truth = (frames * HOP + 100) / SR
+    elsewhere = burst(len(track), [frames[3] * HOP + 100], seed=seed + 7)
+    hat_track = burst(len(track), np.delete(frames, 3) * HOP + 100, seed=seed)  # no 4th attack
+    args = dict(sr=SR, hop_length=HOP, signals={"hihat": hat_track}, mixture=hat_track + elsewhere)
+    found = detect_hits({"hihat": activation}, **args)["hihat"].times
+    assert len(found) == 8 and np.max(np.abs(found - truth)) <= 0.01, (found, truth)  # flux frames: 5.8 ms
+    off = detect_hits({"hihat": activation}, mix_flux_delta=0, **args)["hihat"].times
+    assert len(off) == 7 and not np.any(np.abs(off - truth[3]) < 0.05), off
+    # the hat's track alone has no onset there: the mixture's band is what finds it
+    alone = detect_hits({"hihat": activation}, sr=SR, hop_length=HOP, signals={"hihat": hat_track},
+                        mixture=hat_track)["hihat"].times
+    assert len(alone) == 7, alone
+    # a snare hit at that instant explains the recording's attack: no hat added
+    snare = spikes(n_frames, [frames[3]], [1.0])
+    snare_track = burst(len(track), [frames[3] * HOP + 100], seed=2, highpass=False)
+    with_snare = detect_hits({"hihat": activation, "snare": snare}, sr=SR, hop_length=HOP,
+                             signals={"hihat": hat_track, "snare": snare_track},
+                             mixture=hat_track + elsewhere + snare_track)
+    assert len(with_snare["snare"]) == 1 and len(with_snare["hihat"]) == 7, with_snare["hihat"].times
 
 
 def weak_cymbal_scene(cymbal_gain, *, seed=0, at_hat=True):
@@ -776,7 +806,7 @@ def test_bad_parameters_raise():
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, threshold_db=3)
     with pytest.raises(ValueError, match="hop_length"):
         detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=0)
-    for name, value in [("mean_weight", -1), ("delta", {"kick": -0.1}), ("flux_delta", -1), ("flux_confirm", -1),
+    for name, value in [("mean_weight", -1), ("delta", {"kick": -0.1}), ("flux_delta", -1), ("mix_flux_delta", -1), ("flux_confirm", -1),
                         ("min_share_db", 3), ("flux_fmin_hz", -5), ("max_residual_db", float("nan"))]:
         with pytest.raises(ValueError, match=name):
             detect_hits({"kick": np.ones(10)}, sr=SR, hop_length=HOP, **{name: value})
