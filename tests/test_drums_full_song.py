@@ -1423,3 +1423,36 @@ def test_a_high_free_component_goes_to_the_cymbals_stem_in_a_song_only(monkeypat
     again = separate_drums(drums, SR, random_state=0, accompaniment=False)
     for name in plain.sources:
         np.testing.assert_array_equal(plain.sources[name], again.sources[name])
+
+
+def test_valley_capped_holds_the_sustained_part_to_the_level_around_a_hit():
+    # a held note (level 1) with two drum hits decaying 0.6 per frame on it, under a
+    # sustained part the hits inflated (3): from each onset for SPAN frames the sustained
+    # part is at most max(the level before, the lowest level AFTER..SPAN frames on); a
+    # note that starts and holds (level 4 from frame 60) is not capped, nor anything
+    # outside the spans
+    from nmfaudio.drums.hit_valley import AFTER_SECONDS, SPAN_SECONDS, band_onsets, valley_capped
+
+    fps = 44100 / 1024
+    span, after = round(SPAN_SECONDS * fps), round(AFTER_SECONDS * fps)
+    assert (span, after) == (6, 3)
+    N = 80
+    V = np.ones((2, 1, N), np.float32)
+    for t0 in (20, 40):
+        V[:, 0, t0:t0 + 15] += 8 * 0.6 ** np.arange(15, dtype=np.float32)
+    V[:, 0, 60:] = 4.0
+    S = np.full(V.shape, 3.0, np.float32)
+    onsets, before = band_onsets(V)
+    np.testing.assert_array_equal(np.flatnonzero(onsets[0, 0]), [20, 40, 60])
+    out = valley_capped(V, S, frames_per_second=fps)
+    assert out.dtype == np.float32 and out.shape == S.shape
+    for t0 in (20, 40):
+        cap = max(1.0, float(V[0, 0, t0 + after:t0 + span + 1].min()))  # 1 + 8 · 0.6^6
+        np.testing.assert_allclose(out[:, 0, t0:t0 + span], cap, rtol=1e-6)
+        assert np.all(out[:, 0, t0 + span:t0 + 15] == 3.0)
+    assert np.all(out[:, 0, :20] == 3.0) and np.all(out[:, 0, 60:] == 3.0)  # the held note keeps its level
+    np.testing.assert_array_equal(valley_capped(V, S, frames_per_second=fps, share=0), S)
+    half = valley_capped(V, S, frames_per_second=fps, share=0.5)
+    np.testing.assert_allclose(half, (S + out) / 2, rtol=1e-6)
+    with pytest.raises(ValueError, match="F_b, C, N"):
+        valley_capped(V[0], S[0], frames_per_second=fps)
