@@ -80,6 +80,7 @@ from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
+from nmfaudio.drums.hit_valley import valley_capped
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, FLOOR_CLASSES, NOTE_AHEAD_SECONDS,
                                            NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
@@ -922,6 +923,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if held is not None and held.any():
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * held[:, None, :]
+        sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
+    # song mode: at each band's onset and for 0.14 s after it the masks' sustained part is
+    # at most the level just before the onset or, if higher, the lowest level a few frames
+    # on (nmfaudio.drums.hit_valley): where drums play densely the running median holds
+    # their bodies, which the masks gave to the accompaniment; music held through the hit
+    # keeps its level (docs/drums-full-song.md, thirty-eighth round). Before the rings,
+    # which start from the masks' sustained part too
+    if sustained is not None:
+        mask_bands = valley_capped(band_magnitude, mask_bands, frames_per_second=sr / hop_length)
         sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
     # song mode with loud drums and loud cymbals: the cymbals' ring under the sustained level
     # goes from the accompaniment's model to the cymbals stem, from RING_HZ on
