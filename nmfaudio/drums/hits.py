@@ -1191,6 +1191,7 @@ def detect_hits(
             # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
             others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
                       if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+            others = np.concatenate(others) if others else np.zeros(0)
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
@@ -1205,7 +1206,7 @@ def detect_hits(
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
-                others=np.concatenate(others) if others else np.zeros(0), retime=retime)
+                others=others, retime=retime)
             if mixture is not None and mix_flux_delta[name] > 0:
                 own = result[name].times
                 # step 7, the recording's band: a hat attack the separation gave another stem
@@ -1213,8 +1214,7 @@ def detect_hits(
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
-                    others=np.concatenate(others) if others else np.zeros(0), retime=retime,
-                    clear_s=_MIX_FLUX_CLEAR_S)
+                    others=others, retime=retime, clear_s=_MIX_FLUX_CLEAR_S)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs

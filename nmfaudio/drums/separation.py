@@ -923,13 +923,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if held is not None and held.any():
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * held[:, None, :]
-        sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
     # song mode: at each band's onset and for 0.14 s after it the masks' sustained part is
     # at most the level just before the onset or, if higher, the lowest level a few frames
     # on (nmfaudio.drums.hit_valley): where drums play densely the running median holds
     # their bodies, which the masks gave to the accompaniment; music held through the hit
     # keeps its level (docs/drums-full-song.md, thirty-eighth round). Before the rings,
-    # which start from the masks' sustained part too
+    # which start from the masks' sustained part too; the masks' sustained part is built
+    # here, from the short notes' level above (with loud music) and this cap
     if sustained is not None:
         mask_bands = valley_capped(band_magnitude, mask_bands, frames_per_second=sr / hop_length)
         sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
@@ -1096,8 +1096,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             # its activation is the magnitude a hit adds; a free component's per frame is its
             # template's sum times its activation
             H_own = (fit.H_free.reshape(-1, C, N)[mine] * fit.W_free[:, mine].sum(axis=0)[:, None, None]).sum(axis=0)
-            h = (H_own / np.float32(scale)).astype(np.float32)
-            summed = summed + (h[0] if y.ndim == 1 else h)
+            summed = summed + as_output(H_own)
         activations[label] = summed
     adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
                             f"{kit.source} (adapted to {name})")
