@@ -100,9 +100,10 @@ def between_beats(times, kept, *, longest: float = PULSE_LONGEST_S) -> np.ndarra
         True where the nearest kept hits before and after the time are ``d`` ≤
         ``longest`` apart, the pulse goes on at that spacing one more step on each side
         (within the larger of :data:`PULSE_TOLERANCE_S` and :data:`PULSE_TOLERANCE` ×
-        ``d``), the time lies at least :data:`BETWEEN_INNER` × ``d`` from both beats, and
-        no pulse of the kept hits runs through it (:func:`on_pulse`: a 16th-note groove
-        whose hats play every 16th has its 8th-note beats too).
+        ``d``) and the time lies at least :data:`BETWEEN_INNER` × ``d`` from both beats.
+        A time :func:`on_pulse` finds is never between beats (its nearest hits' next
+        ones out lie at the same spacing as they do from it, not at twice it): a hat
+        of a 16th-note groove is not.
     """
     times = np.asarray(times, dtype=float)
     kept = np.sort(np.asarray(kept, dtype=float))
@@ -117,4 +118,4 @@ def between_beats(times, kept, *, longest: float = PULSE_LONGEST_S) -> np.ndarra
         out[i] = (spacing <= longest and abs(before[0] - before[1] - spacing) <= tolerance
                   and abs(after[1] - after[0] - spacing) <= tolerance
                   and min(t - before[0], after[0] - t) >= BETWEEN_INNER * spacing)
-    return out & ~on_pulse(times, kept, longest=longest)
+    return out

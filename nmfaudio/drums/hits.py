@@ -150,7 +150,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    **Off the hats' pulse** (10b; the hi-hat by default; ``offbeat_s``): a hat hit
    within 30 ms of a snare hit that falls between two beats of the other hat hits'
    steady pulse (spacing up to 0.35 s, going on one more step each side; at least a
-   quarter of the spacing from each beat) and on no pulse of theirs is dropped
+   quarter of the spacing from each beat) is dropped
    (:func:`nmfaudio.drums.hat_pulse.between_beats`): a snare ghost note on the "e" or
    "a" of an 8th-note groove, whose wires the hat's stem holds (docs/transcription.md,
    ride-hat round: on the tuning performances 17 false against 1 real hat in the
@@ -1060,7 +1060,7 @@ def detect_hits(
     offbeat_s : float >= 0 or dict {str: float}, optional
         A hit of the class within 30 ms of a snare hit that falls between two beats of
         the class's other hits' steady pulse, whose spacing is at most ``offbeat_s`` (s),
-        and on no pulse of theirs is dropped: a snare ghost note off the hats' pulse,
+        is dropped: a snare ghost note off the hats' pulse,
         whose wires the class's stem holds (module notes, step 10b;
         :func:`nmfaudio.drums.hat_pulse.between_beats`); default 0.35 s for the hi-hat,
         0 (off) for the others.
