@@ -107,15 +107,19 @@ def between_beats(times, kept, *, longest: float = PULSE_LONGEST_S) -> np.ndarra
     """
     times = np.asarray(times, dtype=float)
     kept = np.sort(np.asarray(kept, dtype=float))
+    # by bisection: the two nearest kept hits before and after each time (a song's hats
+    # are thousands; a comparison with all of them per hit took tens of ms)
+    first_after = np.searchsorted(kept, times + PULSE_CLEAR_S, side="right")
+    last_before = np.searchsorted(kept, times - PULSE_CLEAR_S, side="left") - 1
+    measured = (last_before >= 1) & (first_after + 1 < len(kept))
     out = np.zeros(len(times), dtype=bool)
-    for i, t in enumerate(times):
-        before = kept[kept < t - PULSE_CLEAR_S][::-1]  # nearest first
-        after = kept[kept > t + PULSE_CLEAR_S]
-        if len(before) < 2 or len(after) < 2:
-            continue
-        spacing = after[0] - before[0]
-        tolerance = max(PULSE_TOLERANCE_S, PULSE_TOLERANCE * spacing)
-        out[i] = (spacing <= longest and abs(before[0] - before[1] - spacing) <= tolerance
-                  and abs(after[1] - after[0] - spacing) <= tolerance
-                  and min(t - before[0], after[0] - t) >= BETWEEN_INNER * spacing)
+    if not measured.any():
+        return out
+    t, b, a = times[measured], last_before[measured], first_after[measured]
+    before0, before1, after0, after1 = kept[b], kept[b - 1], kept[a], kept[a + 1]
+    spacing = after0 - before0
+    tolerance = np.maximum(PULSE_TOLERANCE_S, PULSE_TOLERANCE * spacing)
+    out[measured] = ((spacing <= longest) & (np.abs(before0 - before1 - spacing) <= tolerance)
+                     & (np.abs(after1 - after0 - spacing) <= tolerance)
+                     & (np.minimum(t - before0, after0 - t) >= BETWEEN_INNER * spacing))
     return out

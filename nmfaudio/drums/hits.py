@@ -1327,8 +1327,10 @@ def detect_hits(
         if offbeat_s[name] > 0 and len(found.times):
             # step 10b: a hat hit at a snare stroke between the hats' beats, off their
             # pulse, is the snare's leakage (a ghost note where the hats do not play)
-            found = _keep(found, ~(_near(found.times, by_family["snare"], FILL_AT_S)
-                                   & between_beats(found.times, found.times, longest=offbeat_s[name])))
+            at = np.flatnonzero(_near(found.times, by_family["snare"], FILL_AT_S))  # only these are measured
+            off = np.zeros(len(found.times), dtype=bool)
+            off[at] = between_beats(found.times[at], found.times, longest=offbeat_s[name])
+            found = _keep(found, ~off)
         hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
                                velocities=velocities_from_strengths(found.strengths))
     # the played check again on what steps 4-9 left: a peak they dropped may have been the
