@@ -1546,7 +1546,10 @@ def test_a_clear_attack_ghost_note_blocks_no_hat_onset(seed):
                                               seed=seed, gain=0.3)}
 
     def picked(**options):
-        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP, signals=signals, **options)
+        # step 7 alone: step 10b (offbeat_s) drops a hat hit at a snare ghost between the 8th
+        # hats' beats, as the snare's leakage it is on the tuning recordings (ride-hat round)
+        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP, signals=signals, offbeat_s=0,
+                           **options)
         at_ghosts = np.abs(hits["hihat"].times[:, None] - ghosts[None, :] * HOP / SR).min(axis=1) < 0.03
         return hits, hits["hihat"].times, int(at_ghosts.sum())
 

@@ -273,7 +273,9 @@ class DrumSeparation:
         (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
         high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
         and those whose high band still rings in the hat's track
-        (:func:`nmfaudio.drums.ride.stroke_rings`).
+        (:func:`nmfaudio.drums.ride.stroke_rings`) — but for the pedal chicks at the
+        snare's backbeat (its hits within :data:`~nmfaudio.drums.ride.PEAK_DB` of its
+        strongest, no tom hit within :data:`~nmfaudio.drums.hat_fill.FILL_TOM_S`).
 
         Parameters
         ----------
