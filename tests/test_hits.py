@@ -219,6 +219,84 @@ def test_on_pulse_needs_the_pulse_on_both_sides():
     assert on_pulse([1.125], kept * 3, longest=0.4).tolist() == [True]
 
 
+def test_between_beats_needs_a_steady_pulse_on_both_sides_and_no_pulse_through_it():
+    from nmfaudio.drums.hat_pulse import BETWEEN_INNER, between_beats, on_pulse
+
+    eighths = np.arange(0.0, 3.0, 0.25)
+    # the "e" of a beat (half-way) and a point 0.07 s after one (28 % of 0.25 s) lie
+    # between two beats; 0.05 s after one (20 %) is that beat played late; a beat itself
+    # (the hit, or its double, within 30 ms) is none
+    assert between_beats([1.125, 1.07, 1.05, 1.0, 1.02], eighths).tolist() == [True, True, False, False, False]
+    assert BETWEEN_INNER == 0.25
+    # a 16th-note groove: the hits around each 16th are 0.25 s apart but the next ones out
+    # 0.125 s (on_pulse's t - 2d, t - d | t + d, t + 2d): no steady 0.25-s pulse there
+    sixteenths = np.arange(0.0, 3.0, 0.125)
+    assert not between_beats(sixteenths[4:-4], sixteenths).any()
+    assert on_pulse(sixteenths[4:-4], sixteenths).all()
+    # the pulse must go on one more step on each side: at the groove's ends, or where the
+    # spacing changes, nothing is between beats
+    assert between_beats([0.125, 2.625], eighths).tolist() == [False, False]
+    assert between_beats([1.125], [0.5, 1.0, 1.25, 1.4]).tolist() == [False]
+    # a spacing longer than `longest` (quarter notes at 0.5 s) is no pulse of 8ths
+    quarters = np.arange(0.0, 3.0, 0.5)
+    assert between_beats([1.25], quarters).tolist() == [False]
+    assert between_beats([1.25], quarters, longest=0.55).tolist() == [True]
+    assert between_beats([], eighths).tolist() == []
+
+
+def ghosts_between_the_hats(seed, every=10):
+    """Seeded activations at hop 512: a kick (~10) on every 40th frame, snare accents (~5)
+    between them with a hat, hats (~2) every ``every`` frames, and a snare ghost note
+    (~0.5) 5 frames after every second 8th (frames 25, 45, ...): with 8th-note hats
+    (``every=10``) the ghosts fall between the hats' beats, where the hat's activation
+    holds half its strength (the ghost's wires in its stem: not weak, so the bleed test
+    keeps it); with 16ths (``every=5``) a hat is played there.  Returns (activations, the
+    hat's true frames, the ghosts' frames)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    kick = np.arange(0, 390, 40)
+    snare = kick + 20
+    hats = np.arange(0, 390, every)
+    ghosts = np.arange(25, 380, 20)
+    leak = np.setdiff1d(ghosts, hats)
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.9, 1.0, len(kick))),
+            "snare": spikes(n, np.concatenate([snare, ghosts]),
+                            np.concatenate([5 * rng.uniform(0.9, 1.0, len(snare)), 0.5 * rng.uniform(0.9, 1.1, len(ghosts))])),
+            "hihat": spikes(n, np.concatenate([hats, leak]),
+                            np.concatenate([2 * rng.uniform(0.8, 1.0, len(hats)), rng.uniform(0.9, 1.1, len(leak))]))}
+    return acts, hats, ghosts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_hat_hit_at_a_snare_ghost_between_the_hats_beats_is_dropped(seed):
+    acts, hats, ghosts = ghosts_between_the_hats(seed)
+    found = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat")
+    # exactly the played hats (frame-exact), none at the ghosts between them but the first
+    # and last (the pulse must go on one more beat each side: not measured there)
+    inner = ghosts[(ghosts > hats[1]) & (ghosts < hats[-2])]
+    assert np.array_equal(found, np.union1d(hats, np.setdiff1d(ghosts, inner))), found
+    # without step 10b every ghost is a hat hit (so the rule is what drops them)
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, offbeat_s=0), "hihat")
+    assert np.array_equal(plain, np.union1d(hats, ghosts)), plain
+    # the snare keeps its ghosts; the other drums' hits are untouched
+    for name in ("kick", "snare"):
+        assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), name),
+                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, offbeat_s=0), name))
+    assert set(ghosts) <= set(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "snare"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_hat_with_a_snare_ghost_on_the_hats_pulse_is_kept(seed):
+    # 16th-note hats: the hat played with each ghost lies on the hats' pulse and stays;
+    # and a hat at a ghost is dropped only at a snare hit (without the snare: kept)
+    acts, hats, ghosts = ghosts_between_the_hats(seed, every=5)
+    assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat"), hats)
+    acts8, hats8, ghosts8 = ghosts_between_the_hats(seed)
+    no_snare = {name: a for name, a in acts8.items() if name != "snare"}
+    assert np.array_equal(hit_frames(detect_hits(no_snare, sr=SR, hop_length=HOP), "hihat"),
+                          np.union1d(hats8, ghosts8))
+
+
 def groove_with_a_fill(seed):
     """Seeded activations at hop 512 (23 ms frames): a kick (~10) / snare (~5) / hi-hat
     (8ths every 10th frame, ~2) groove up to frame 190 and again from 280, the snare on
@@ -1343,6 +1421,57 @@ def test_the_stroke_ring_rule_runs_only_in_a_ride_recording(monkeypatch):
     assert hat_times(False) == times
 
 
+def test_a_weak_hat_hit_at_a_snare_hit_is_not_taken_for_a_ringing_stroke():
+    # ride.stroke_rings(snare_times=...): a hat hit within PEDAL_S (30 ms) of a snare hit
+    # is a pedal chick played with the snare (and a stroke): not measured, kept
+    from nmfaudio.drums import ride
+
+    hat, times = _ring_scene()
+    times5 = np.concatenate([[0.2], times])
+    strengths = np.concatenate([[1.0], np.full(4, 0.5 * ride.RING_WEAK)])
+    assert ride.PEDAL_S == 0.03
+    assert ride.stroke_rings(times5, strengths, hat, sr=SR, snare_times=[1.02, 3.05]).tolist() == [
+        False, False, False, False, True]  # 1.0 kept (20 ms from a snare hit), 3.0 not (50 ms)
+    for snare in (None, [], [0.5, 2.0]):  # no snare hit at the ringing ones: main's decision
+        assert ride.stroke_rings(times5, strengths, hat, sr=SR, snare_times=snare).tolist() == [
+            False, False, True, False, True]
+
+
+def test_a_ride_recordings_pedal_chick_at_a_backbeat_outside_a_fill_is_kept(monkeypatch):
+    # DrumSeparation.hits passes stroke_rings the snare's hits within ride.PEAK_DB (-12 dB)
+    # of its strongest with no tom hit within 0.4 s (hat_fill.FILL_TOM_S): the ringing hat
+    # hit at a backbeat (1.0 s) stays; at a ghost note (3.0 s, -20 dB) or a backbeat in a
+    # fill (toms 0.2 s before) it is a stroke ringing on, and goes
+    from nmfaudio.drums import ride, separation
+
+    hat, times = _ring_scene()
+    times = [0.2] + times.tolist()
+    weak = 0.5 * ride.RING_WEAK
+
+    def hat_times(snare_times, snare_strengths, toms=()):
+        picked = DrumHits({
+            "hihat": ClassHits(name="hihat", note=42, times=np.asarray(times, float),
+                               strengths=np.asarray([1.0] + [weak] * 4), velocities=np.full(5, 64)),
+            "snare": ClassHits(name="snare", note=38, times=np.asarray(snare_times, float),
+                               strengths=np.asarray(snare_strengths, float), velocities=np.full(len(snare_times), 64)),
+            "toms": ClassHits(name="toms", note=45, times=np.asarray(toms, float), strengths=np.ones(len(toms)),
+                              velocities=np.full(len(toms), 64)),
+            ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([3.5]),
+                                         strengths=np.array([1.0]), velocities=np.array([127]))})
+        monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", lambda activations, **options: picked)
+        n_frames = len(hat) // HOP
+        result = separation.DrumSeparation(
+            sources={"hihat": hat, "cymbals": np.zeros_like(hat)},
+            activations={"hihat": np.zeros(n_frames), "cymbals": np.zeros(n_frames)}, templates=None, sr=SR,
+            n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5, ride_strokes=np.zeros(n_frames))
+        return result.hits()["hihat"].times.tolist()
+
+    assert hat_times([1.0, 3.0], [1.0, 0.1]) == [0.2, 0.5, 1.0, 2.0]
+    assert hat_times([1.0, 3.0], [1.0, 1.0]) == times  # both backbeats: both kept
+    assert hat_times([1.0, 3.0], [1.0, 1.0], toms=[0.8]) == [0.2, 0.5, 2.0, 3.0]
+    assert hat_times([], []) == [0.2, 0.5, 2.0]  # no snare: main's decision
+
+
 def ghost_before_accents(seed, ghost_rise_db):
     """A snare's activation with accents (height 10 and a decaying tail, every 40th frame)
     and a ghost note (3.5 % of an accent) six frames before each: the accent's mass puts
@@ -1417,7 +1546,10 @@ def test_a_clear_attack_ghost_note_blocks_no_hat_onset(seed):
                                               seed=seed, gain=0.3)}
 
     def picked(**options):
-        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP, signals=signals, **options)
+        # step 7 alone: step 10b (offbeat_s) drops a hat hit at a snare ghost between the 8th
+        # hats' beats, as the snare's leakage it is on the tuning recordings (ride-hat round)
+        hits = detect_hits({"snare": activation, "hihat": hat}, sr=SR, hop_length=HOP, signals=signals, offbeat_s=0,
+                           **options)
         at_ghosts = np.abs(hits["hihat"].times[:, None] - ghosts[None, :] * HOP / SR).min(axis=1) < 0.03
         return hits, hits["hihat"].times, int(at_ghosts.sum())
 

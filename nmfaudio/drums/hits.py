@@ -147,6 +147,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    a fill, and the hat's stem holds part of each stroke there (docs/transcription.md,
    hat-false round: regular tuning performances' false hats 463 → 326, 20 real ones
    lost).
+   **Off the hats' pulse** (10b; the hi-hat by default; ``offbeat_s``): a hat hit
+   within 30 ms of a snare hit that falls between two beats of the other hat hits'
+   steady pulse (spacing up to 0.35 s, going on one more step each side; at least a
+   quarter of the spacing from each beat) is dropped
+   (:func:`nmfaudio.drums.hat_pulse.between_beats`): a snare ghost note on the "e" or
+   "a" of an 8th-note groove, whose wires the hat's stem holds (docs/transcription.md,
+   ride-hat round: on the tuning performances 17 false against 1 real hat in the
+   regular grooves, 29 against 5 in the kick/snare/hi-hat-only ones).
 
 Velocity (:func:`velocities_from_strengths`): ``round(127 · sqrt(s / s_max))``, at
 least 1, per class — the loudest hit of a class gets 127, a hit 20 dB weaker
@@ -171,8 +179,8 @@ import numpy as np
 
 from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
-from nmfaudio.drums.hat_fill import FILL_CLEAR_S, in_fill
-from nmfaudio.drums.hat_pulse import PULSE_CLEAR_S, PULSE_LONGEST_S, on_pulse
+from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, in_fill
+from nmfaudio.drums.hat_pulse import PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, on_pulse
 from nmfaudio.drums.times import near as _near
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize", "has_tempo",
@@ -481,6 +489,12 @@ def _default_fill_s(name: str) -> float:
     """``fill_s`` of a class: :data:`~nmfaudio.drums.hat_fill.FILL_CLEAR_S` for the hi-hat
     (its hands leave the hats for a fill), 0 (off) otherwise."""
     return FILL_CLEAR_S if _family(name) == "hihat" else 0.0
+
+
+def _default_offbeat_s(name: str) -> float:
+    """``offbeat_s`` of a class: :data:`~nmfaudio.drums.hat_pulse.PULSE_LONGEST_S` for the
+    hi-hat (a snare stroke between its beats leaks into its stem), 0 (off) otherwise."""
+    return PULSE_LONGEST_S if _family(name) == "hihat" else 0.0
 
 
 def _default_mean_weight(name: str) -> float:
@@ -911,6 +925,7 @@ def detect_hits(
     pulse_s=None,
     clear_rise_db=None,
     fill_s=None,
+    offbeat_s=None,
     floor_dbfs: float = FLOOR_DBFS,
 ) -> DrumHits:
     """Pick the drum hits from NMF(D) activations.
@@ -1042,6 +1057,13 @@ def detect_hits(
         within ``fill_s`` (s) of it: a stroke of a fill, where the hats have stopped
         (module notes, step 10; :func:`nmfaudio.drums.hat_fill.in_fill`); default 0.3 s
         for the hi-hat, 0 (off) for the others.
+    offbeat_s : float >= 0 or dict {str: float}, optional
+        A hit of the class within 30 ms of a snare hit that falls between two beats of
+        the class's other hits' steady pulse, whose spacing is at most ``offbeat_s`` (s),
+        is dropped: a snare ghost note off the hats' pulse,
+        whose wires the class's stem holds (module notes, step 10b;
+        :func:`nmfaudio.drums.hat_pulse.between_beats`); default 0.35 s for the hi-hat,
+        0 (off) for the others.
     floor_dbfs : float <= 0, default -70
         Least peak of the ``mixture`` (dB re full scale, channel mean) in the 50 ms from
         a hit's onset (module notes, step 9); needs ``mixture``; -200 turns it off.
@@ -1089,6 +1111,7 @@ def detect_hits(
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     fill_s = _per_class(fill_s, "fill_s", names, _default_fill_s, low=0)
+    offbeat_s = _per_class(offbeat_s, "offbeat_s", names, _default_offbeat_s, low=0)
     envelopes = {name: _envelope(activations[name], name) for name in names}
     lengths = {len(e) for e in envelopes.values()}
     if len(lengths) > 1:
@@ -1301,6 +1324,13 @@ def detect_hits(
         if fill_s[name] > 0 and len(found.times):
             found = _keep(found, ~in_fill(found.times, snare=by_family["snare"], toms=by_family["toms"],
                                           kick=by_family["kick"], clear_s=fill_s[name]))
+        if offbeat_s[name] > 0 and len(found.times):
+            # step 10b: a hat hit at a snare stroke between the hats' beats, off their
+            # pulse, is the snare's leakage (a ghost note where the hats do not play)
+            at = np.flatnonzero(_near(found.times, by_family["snare"], FILL_AT_S))  # only these are measured
+            off = np.zeros(len(found.times), dtype=bool)
+            off[at] = between_beats(found.times[at], found.times, longest=offbeat_s[name])
+            found = _keep(found, ~off)
         hits[name] = ClassHits(name=name, note=note_of[name], times=found.times, strengths=found.strengths,
                                velocities=velocities_from_strengths(found.strengths))
     # the played check again on what steps 4-9 left: a peak they dropped may have been the

@@ -100,9 +100,11 @@ from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, p
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
+from nmfaudio.drums.hat_fill import FILL_TOM_S
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
-from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
+from nmfaudio.drums.times import near
+from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, PEAK_DB, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
                                  ride_part_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
@@ -271,7 +273,9 @@ class DrumSeparation:
         (:func:`nmfaudio.drums.ride.hat_echoes`), as are the hi-hat's weak hits whose
         high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
         and those whose high band still rings in the hat's track
-        (:func:`nmfaudio.drums.ride.stroke_rings`).
+        (:func:`nmfaudio.drums.ride.stroke_rings`) — but for the pedal chicks at the
+        snare's backbeat (its hits within :data:`~nmfaudio.drums.ride.PEAK_DB` of its
+        strongest, no tom hit within :data:`~nmfaudio.drums.hat_fill.FILL_TOM_S`).
 
         Parameters
         ----------
@@ -318,7 +322,17 @@ class DrumSeparation:
             hit = _kept_hits(hit, ~stroke_bands(hit.times, hit.strengths, tracks["hihat"], tracks["cymbals"],
                                                 sr=self.sr))
             # measured on the hits left: their strongest is the reference of "weak" (ride.stroke_rings)
-            classes["hihat"] = _kept_hits(hit, ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr))
+            # ... but not the pedal chicks played with the snare's backbeat, which the routing kept in
+            # the hat's stem: its hits within PEAK_DB of its strongest (as the routing's guard takes
+            # them) outside a fill (no tom hit within FILL_TOM_S: the hats stop there, hat_fill)
+            snare = None
+            if "snare" in classes:
+                strengths, times = classes["snare"].strengths, classes["snare"].times
+                toms = [hit.times for label, hit in classes.items() if class_of(label) == "toms"]
+                snare = times[(strengths >= 10 ** (PEAK_DB / 20) * strengths.max(initial=0.0))
+                              & ~near(times, np.concatenate(toms) if toms else np.zeros(0), FILL_TOM_S)]
+            classes["hihat"] = _kept_hits(hit, ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr,
+                                                             snare_times=snare))
         return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
