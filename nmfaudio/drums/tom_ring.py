@@ -19,7 +19,9 @@ falls slower than :data:`HOLD_DB_PER_SECOND` — is a note the toms templates to
 bass, mostly), and its span leaves the toms' masks model, so that the masks give it to
 the accompaniment (docs/drums-full-song.md, thirty-second round: at −6 dB the toms stem
 held 2.4 % of the drums' energy in music where the music is the louder, twice the
-oracle's).
+oracle's).  With loud drums the level is measured without the other drums' model
+(``others``): a kick or snare right after a tom kept the level up, and a bass note starting
+with the kick fell with the kick's decay (thirty-ninth round).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ def _levels(P_bands, band_magnitude, toms, low, high):
     return weights.T @ band_magnitude[low:high].sum(axis=1)
 
 
-def held_notes(P_bands, H, toms, band_magnitude, band_low_hz, *, frames_per_second):
+def held_notes(P_bands, H, toms, band_magnitude, band_low_hz, *, frames_per_second, others=()):
     """The toms parts' spans that are notes they took (:func:`held_spans` at the level
     from :data:`LOW_HZ` to :data:`HIGH_HZ`), or None.
 
@@ -159,17 +161,26 @@ def held_notes(P_bands, H, toms, band_magnitude, band_low_hz, *, frames_per_seco
     band_magnitude : ndarray, shape (F_b, C, N)
     band_low_hz : ndarray, shape (F_b,)
     frames_per_second : float
+    others : sequence of int, default ()
+        Other drum parts (indices into K) whose model (``P_bands`` convolved with ``H``)
+        is taken out of the band magnitude, clipped at 0, before the level is measured:
+        with loud drums the level at the toms' bands is mostly drums, so a kick or snare
+        right after a tom kept it up (a struck tom judged a held note) and a bass note
+        starting with the kick fell with the kick's decay (judged a drum).
 
     Returns
     -------
     ndarray, float32, shape (len(toms), N), or None when there are no toms parts or no
     bands in the range.
     """
-    toms = list(toms)
+    toms, others = list(toms), list(others)
     low, high = (int(np.searchsorted(band_low_hz, hz)) for hz in (LOW_HZ, HIGH_HZ))
     if not toms or high <= low:
         return None
-    level = _levels(P_bands, band_magnitude, toms, low, high)
+    band = band_magnitude[low:high]
+    if others:  # what the other drums leave: (F_l, C, N)
+        band = np.maximum(band - convolutive_model(P_bands[low:high][:, others], H[others]), 0)
+    level = _levels(P_bands[low:high], band, toms, 0, high - low)
     return held_spans(H[toms].sum(axis=1), level, frames_per_second=frames_per_second)
 
 
