@@ -100,13 +100,14 @@ from scipy.signal import find_peaks
 from nmfaudio import audio
 from nmfaudio._validation import check_switch
 from nmfaudio.drums import track_reads
+from nmfaudio.drums.hat_fill import FILL_TOM_S
 from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HIT_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights",
-           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode"]
+           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -715,6 +716,30 @@ def _band_powers(track, starts, *, sr, fmin, width) -> np.ndarray:
     width = min(width, reader.n_samples)
     starts = np.clip(np.asarray(starts, dtype=np.int64), 0, reader.n_samples - width)
     return track_reads.band_powers(reader, starts, width, sr=sr, fmin=fmin)
+
+
+def backbeat_snare(classes):
+    """The snare's backbeat hits, where a ride's pedal chicks fall (:func:`stroke_rings`).
+
+    Parameters
+    ----------
+    classes : dict {str: ClassHits}
+        The picked hits per label (``DrumHits.classes``).
+
+    Returns
+    -------
+    ndarray, shape (n,), or None
+        The times (s) of the ``"snare"`` hits within :data:`PEAK_DB` of its strongest (as
+        the routing's guard takes them) outside a fill (no tom hit within
+        :data:`~nmfaudio.drums.hat_fill.FILL_TOM_S`: the hats stop there); None without a
+        snare.
+    """
+    if "snare" not in classes:
+        return None
+    strengths, times = classes["snare"].strengths, classes["snare"].times
+    toms = [hit.times for label, hit in classes.items() if class_of(label) == "toms"]
+    return times[(strengths >= 10 ** (PEAK_DB / 20) * strengths.max(initial=0.0))
+                 & ~near(times, np.concatenate(toms) if toms else np.zeros(0), FILL_TOM_S)]
 
 
 def stroke_rings(hat_times, hat_strengths, hat_track, *, sr, snare_times=None) -> np.ndarray:

@@ -100,12 +100,10 @@ from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, p
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
-from nmfaudio.drums.hat_fill import FILL_TOM_S
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
-from nmfaudio.drums.times import near
-from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, PEAK_DB, STROKE_LABEL, hat_echoes, move_strokes, ride_mode,
-                                 ride_part_strokes, stroke_bands, stroke_rings)
+from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
+                                 ride_mode, ride_part_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -274,8 +272,7 @@ class DrumSeparation:
         high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
         and those whose high band still rings in the hat's track
         (:func:`nmfaudio.drums.ride.stroke_rings`) — but for the pedal chicks at the
-        snare's backbeat (its hits within :data:`~nmfaudio.drums.ride.PEAK_DB` of its
-        strongest, no tom hit within :data:`~nmfaudio.drums.hat_fill.FILL_TOM_S`).
+        snare's backbeat (:func:`nmfaudio.drums.ride.backbeat_snare`).
 
         Parameters
         ----------
@@ -323,16 +320,9 @@ class DrumSeparation:
                                                 sr=self.sr))
             # measured on the hits left: their strongest is the reference of "weak" (ride.stroke_rings)
             # ... but not the pedal chicks played with the snare's backbeat, which the routing kept in
-            # the hat's stem: its hits within PEAK_DB of its strongest (as the routing's guard takes
-            # them) outside a fill (no tom hit within FILL_TOM_S: the hats stop there, hat_fill)
-            snare = None
-            if "snare" in classes:
-                strengths, times = classes["snare"].strengths, classes["snare"].times
-                toms = [hit.times for label, hit in classes.items() if class_of(label) == "toms"]
-                snare = times[(strengths >= 10 ** (PEAK_DB / 20) * strengths.max(initial=0.0))
-                              & ~near(times, np.concatenate(toms) if toms else np.zeros(0), FILL_TOM_S)]
+            # the hat's stem (ride.backbeat_snare)
             classes["hihat"] = _kept_hits(hit, ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr,
-                                                             snare_times=snare))
+                                                             snare_times=backbeat_snare(classes)))
         return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
@@ -749,6 +739,40 @@ def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
     return residual.reshape(y.shape)
 
 
+def _without_held_notes(H_masks, H, P_bands, toms, band_magnitude, band_low_hz, frames_per_second, *,
+                        weight=1.0, others=()):
+    """The masks' activations with the toms parts' held notes (:func:`tom_ring.held_notes`,
+    measured on ``H_masks``) scaled down by ``1 - weight``; a copy where they change and
+    ``H_masks`` is the fit's ``H`` (the reported activations stay the fit's).
+
+    Parameters
+    ----------
+    H_masks, H : ndarray, shape (K, C, N)
+        The masks' activations and the fit's.
+    P_bands : ndarray, shape (F_b, K, L)
+    toms : sequence of int
+        The toms parts (indices into K).
+    band_magnitude : ndarray, shape (F_b, C, N)
+    band_low_hz : ndarray, shape (F_b,)
+    frames_per_second : float
+    weight : float, default 1
+        How much of a held note leaves the toms' masks (the loud music's hit share).
+    others : sequence of int, default ()
+        Other drum parts whose model is taken out before the level is measured.
+
+    Returns
+    -------
+    ndarray, shape (K, C, N)
+    """
+    held = held_notes(P_bands, H_masks, toms, band_magnitude, band_low_hz, frames_per_second=frames_per_second,
+                      others=others)
+    if held is None or not held.any():
+        return H_masks
+    H_masks = H_masks.copy() if H_masks is H else H_masks
+    H_masks[toms] *= 1 - np.float32(weight) * held[:, None, :]
+    return H_masks
+
+
 def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np.ndarray:
     """Song mode: the activations for the masks, with the hits of the
     :data:`~nmfaudio.drums.accompaniment.ATTACK_CLASSES` templates scaled to their level
@@ -922,11 +946,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is not None and hits == 0:
         toms = parts_of("toms")
         others = [k for k, label in enumerate(kit.classes) if class_of(label) not in RESIDUAL_CLASSES and k not in toms]
-        held = held_notes(fit.P, H, toms, band_magnitude, band_low_hz, frames_per_second=sr / hop_length,
-                          others=others)
-        if held is not None and held.any():
-            H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
-            H_masks[toms] *= 1 - held[:, None, :]
+        H_masks = _without_held_notes(H_masks, H, fit.P, toms, band_magnitude, band_low_hz, sr / hop_length,
+                                      others=others)
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
@@ -948,10 +969,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # masks (tom_ring.held_notes; docs/drums-full-song.md, thirty-second round: the
         # 42 tuning songs at -6 dB 5.75 -> 5.88 dB of all drums), after the short notes'
         # level, which was measured with them in the drum model
-        held = held_notes(fit.P, H_masks, toms, band_magnitude, band_low_hz, frames_per_second=sr / hop_length)
-        if held is not None and held.any():
-            H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
-            H_masks[toms] *= 1 - np.float32(hits) * held[:, None, :]
+        H_masks = _without_held_notes(H_masks, H, fit.P, toms, band_magnitude, band_low_hz, sr / hop_length,
+                                      weight=hits)
     # song mode: at each band's onset and for 0.14 s after it the masks' sustained part is
     # at most the level just before the onset or, if higher, the lowest level a few frames
     # on (nmfaudio.drums.hit_valley): where drums play densely the running median holds
