@@ -76,9 +76,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    put little energy, marks the hat's attacks even where its activation shows no peak
    (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
    (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
-   the class is within 40 ms, no hit of the snare, toms or cymbals (of another family
-   than the class's) within 30 ms (their attacks leak into the hat's track), and the
-   activation is within -40 dB of its maximum; they are timed as in step 6.  The
+   the class is within 40 ms, no hit of the snare, toms or a ride's strokes (of another
+   family than the class's) within 30 ms (their attacks leak into the hat's track; not
+   a crash-like cymbals class's hits, most of which at a missed hat were the hat's own
+   leakage into the cymbals' activation: docs/transcription.md, hat-recall round
+   2026-12-04), and the activation is within -40 dB of its maximum; they are timed as in step 6.  The
    recording's (``mixture``'s) onsets in the same band, ``mix_flux_delta`` (0.1 for the
    hi-hat) above their local mean, are added the same way after them (but 80 ms clear
    of the class's hits: that flux peaks again as a loud hit rings): a hat attack
@@ -375,7 +377,13 @@ _MIX_FLUX_DELTA = {"hihat": 0.1}
 # again 45-70 ms after a loud hit as it rings (tests/test_cli_drums.py's one-shot); 16th
 # notes up to 187 BPM stay apart
 _MIX_FLUX_CLEAR_S = 0.08
-_FLUX_BLOCKERS = ("snare", "toms", "cymbals")
+# Step 7's onsets are kept out by these families' hits (their attacks leak into the hat's
+# track) and by a ride's strokes (note 51), not by a crash-like cymbals class's hits: most
+# of those at a missed hat were the hat's own leakage into the cymbals' activation, or a
+# crash played with the hat (docs/transcription.md, hat-recall round 2026-12-04: mean F
+# k/s/h of the 120 regular tuning grooves 0.9118 → 0.9150, the ride-style ones 0.8414 →
+# 0.8408, undecided rides' strokes picked as crash hits)
+_FLUX_BLOCKERS = ("snare", "toms")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
@@ -399,6 +407,16 @@ def _band_usable(fmin, sr) -> bool:
     """Does the band above ``fmin`` Hz hold enough of the spectrum at rate ``sr`` to
     measure (its edge under ``_BAND_MAX_NYQUIST_FRACTION`` of the Nyquist frequency)?"""
     return fmin < _BAND_MAX_NYQUIST_FRACTION * sr / 2
+
+
+def _blocks_band_onsets(other: str, name: str) -> bool:
+    """Whether class ``other``'s hits keep class ``name``'s high-band onsets out (step 7):
+    the snare's and the toms' and a ride's strokes (note 51), of another family than
+    ``name``'s; not a crash-like cymbals class's (:data:`_FLUX_BLOCKERS`)."""
+    family = _family(other)
+    if family == _family(name):
+        return False
+    return family in _FLUX_BLOCKERS or (family == "cymbals" and _note_of(other) == RIDE_NOTE)
 
 
 def _default_min_share_db(name: str) -> float:
@@ -1213,7 +1231,7 @@ def detect_hits(
                 continue
             # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
             others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
-                      if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
+                      if _blocks_band_onsets(o, name)]
             others = np.concatenate(others) if others else np.zeros(0)
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
@@ -1402,7 +1420,7 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
     hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of the snare, toms
-    or cymbals (``others``, their times) within ``_FLUX_MATCH_S`` — where the activation
+    or a ride's strokes (``others``, their times; :func:`_blocks_band_onsets`) within ``_FLUX_MATCH_S`` — where the activation
     is within ``_FLUX_FLOOR_DB`` of its maximum."""
     flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
     if confirm > 0 and len(found.times):
