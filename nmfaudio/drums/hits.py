@@ -1220,6 +1220,7 @@ def detect_hits(
     result = {name: attack(name, candidates[name]) for name in names}
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
+    mixture_flux = None  # that band's flux (step 7), computed once
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1244,18 +1245,26 @@ def detect_hits(
                 total = sum(r[0] for r in rises)
                 return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
 
+            mix_flux = None
+            if mixture is not None and mix_flux_delta[name] > 0:
+                # the recording's band: it confirms a hit too (a hat whose attack another stem
+                # took), and gives the onsets added below; one flux for every class
+                if mixture_flux is None:
+                    mixture_flux = _band_flux(track_reads.checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
+                                              hop=_FLUX_HOP)
+                mix_flux = mixture_flux
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
-                others=others, retime=retime)
-            if mixture is not None and mix_flux_delta[name] > 0:
+                others=others, retime=retime, confirm_also=mix_flux)
+            if mix_flux is not None:
                 own = result[name].times
                 # step 7, the recording's band: a hat attack the separation gave another stem
                 # (the snare's, the cymbals') has no onset in the hat's track but one here
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
-                    others=others, retime=retime, clear_s=_MIX_FLUX_CLEAR_S)
+                    others=others, retime=retime, clear_s=_MIX_FLUX_CLEAR_S, flux=mix_flux)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
@@ -1415,16 +1424,24 @@ def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
 
 
 def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
-                      retime=None, clear_s=_FLUX_NEW_S) -> _Candidates:
+                      retime=None, clear_s=_FLUX_NEW_S, flux=None, confirm_also=None) -> _Candidates:
     """Step 7 of the module notes: drop the activation's hits that the track's high band
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
     hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of the snare, toms
     or a ride's strokes (``others``, their times; :func:`_blocks_band_onsets`) within ``_FLUX_MATCH_S`` — where the activation
-    is within ``_FLUX_FLOOR_DB`` of its maximum."""
-    flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
+    is within ``_FLUX_FLOOR_DB`` of its maximum.  ``flux``: ``signal``'s band flux
+    (:func:`_band_flux`) when already computed; ``confirm_also``: another band flux (the
+    recording's) whose onsets ``confirm`` above their local mean confirm a hit too."""
+    if flux is None:
+        flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
     if confirm > 0 and len(found.times):
         confirmed = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=confirm)
+        if confirm_also is not None:
+            # a hat whose attack the separation gave another stem (the snare's at a backbeat,
+            # a pedal chick's under a ride stroke) has its onset in the recording's band
+            # (docs/transcription.md, hat-recall round 2026-12-04)
+            confirmed = np.concatenate([confirmed, _flux_onsets(confirm_also, sr=sr, hop=_FLUX_HOP, delta=confirm)])
         found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
     if not delta > 0:
         return found
