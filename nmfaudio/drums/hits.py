@@ -83,7 +83,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    2026-12-04), and the activation is within -40 dB of its maximum; they are timed as in step 6.  The
    recording's (``mixture``'s) onsets in the same band, ``mix_flux_delta`` (0.1 for the
    hi-hat) above their local mean, are added the same way after them (but 80 ms clear
-   of the class's hits: that flux peaks again as a loud hit rings): a hat attack
+   of the class's hits: that flux peaks again as a loud hit rings, and a crash-like
+   cymbals hit keeps them out too: its attack is always in the recording): a hat attack
    the separation gave another stem (the snare's, the cymbals', the residual) has no
    onset in the hat's track but one there (docs/transcription.md, hat-mixture round:
    mean F k/s/h of the 120 regular tuning grooves 0.9060 → 0.9099, kick/snare/hi-hat
@@ -91,8 +92,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    of rides that were not decided).  A ride's
    strokes (``"cymbals_ride"``) get their track's onsets 0.1 above the local mean
    added the same way.  The activation's hits with no flux onset
-   ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
-   re-firing as an open hat rings, or another drum's body in the track).  Skipped
+   ``flux_confirm`` above its local mean within 30 ms, in the track's band or (where
+   the recording's band is used) the recording's, are dropped (the activation
+   re-firing as an open hat rings, or another drum's body in the track; a hat whose
+   attack the snare's stem took has its onset in the recording: docs/transcription.md,
+   hat-recall round 2026-12-04).  Skipped
    (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
    the Nyquist frequency (5 kHz: sample rates up to ~10.5 kHz): the band is empty or
    holds only the resampler's roll-off, its flux would confirm no hit.
@@ -378,11 +382,12 @@ _MIX_FLUX_DELTA = {"hihat": 0.1}
 # notes up to 187 BPM stay apart
 _MIX_FLUX_CLEAR_S = 0.08
 # Step 7's onsets are kept out by these families' hits (their attacks leak into the hat's
-# track) and by a ride's strokes (note 51), not by a crash-like cymbals class's hits: most
-# of those at a missed hat were the hat's own leakage into the cymbals' activation, or a
-# crash played with the hat (docs/transcription.md, hat-recall round 2026-12-04: mean F
-# k/s/h of the 120 regular tuning grooves 0.9118 → 0.9150, the ride-style ones 0.8414 →
-# 0.8408, undecided rides' strokes picked as crash hits)
+# track) and by a ride's strokes (note 51); a crash-like cymbals class's hits keep out only
+# the recording's onsets (a crash's attack is always there), not the hat track's: most of
+# those at a missed hat were the hat's own leakage into the cymbals' activation, or a crash
+# played with the hat (docs/transcription.md, hat-recall round 2026-12-04: with the
+# recording's confirmation below, mean F k/s/h of the 120 regular tuning grooves 0.9118 →
+# 0.9139, the ride-style ones 0.8414 → 0.8422)
 _FLUX_BLOCKERS = ("snare", "toms")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
@@ -409,14 +414,15 @@ def _band_usable(fmin, sr) -> bool:
     return fmin < _BAND_MAX_NYQUIST_FRACTION * sr / 2
 
 
-def _blocks_band_onsets(other: str, name: str) -> bool:
+def _blocks_band_onsets(other: str, name: str, *, recording: bool = False) -> bool:
     """Whether class ``other``'s hits keep class ``name``'s high-band onsets out (step 7):
     the snare's and the toms' and a ride's strokes (note 51), of another family than
-    ``name``'s; not a crash-like cymbals class's (:data:`_FLUX_BLOCKERS`)."""
+    ``name``'s; a crash-like cymbals class's only those of the ``recording``'s band (a
+    crash's attack is always there; :data:`_FLUX_BLOCKERS`)."""
     family = _family(other)
     if family == _family(name):
         return False
-    return family in _FLUX_BLOCKERS or (family == "cymbals" and _note_of(other) == RIDE_NOTE)
+    return family in _FLUX_BLOCKERS or (family == "cymbals" and (recording or _note_of(other) == RIDE_NOTE))
 
 
 def _default_min_share_db(name: str) -> float:
@@ -1231,9 +1237,10 @@ def detect_hits(
                 # at low rates the band is empty: its flux would confirm no hit and drop them all
                 continue
             # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
-            others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
-                      if _blocks_band_onsets(o, name)]
-            others = np.concatenate(others) if others else np.zeros(0)
+            others, others_in_mixture = (
+                np.concatenate([result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
+                                if _blocks_band_onsets(o, name, recording=recording)] or [np.zeros(0)])
+                for recording in (False, True))
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
@@ -1264,7 +1271,7 @@ def detect_hits(
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
-                    others=others, retime=retime, clear_s=_MIX_FLUX_CLEAR_S, flux=mix_flux)
+                    others=others_in_mixture, retime=retime, clear_s=_MIX_FLUX_CLEAR_S, flux=mix_flux)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
