@@ -80,7 +80,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    family than the class's) within 30 ms (their attacks leak into the hat's track; not
    a crash-like cymbals class's hits, most of which at a missed hat were the hat's own
    leakage into the cymbals' activation: docs/transcription.md, hat-recall round
-   2026-12-04), and the activation is within -40 dB of its maximum; they are timed as in step 6.  The
+   2026-12-04), and the activation is within -40 dB of its maximum; they are timed as
+   in step 6.  The
    recording's (``mixture``'s) onsets in the same band, ``mix_flux_delta`` (0.1 for the
    hi-hat) above their local mean, are added the same way after them (but 80 ms clear
    of the class's hits: that flux peaks again as a loud hit rings, and a crash-like
@@ -1435,9 +1436,10 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     """Step 7 of the module notes: drop the activation's hits that the track's high band
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
-    hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of the snare, toms
-    or a ride's strokes (``others``, their times; :func:`_blocks_band_onsets`) within ``_FLUX_MATCH_S`` — where the activation
-    is within ``_FLUX_FLOOR_DB`` of its maximum.  ``flux``: ``signal``'s band flux
+    hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of
+    ``others`` (the times of the hits that keep them out: :func:`_blocks_band_onsets`)
+    within ``_FLUX_MATCH_S`` — where the activation is within ``_FLUX_FLOOR_DB`` of its
+    maximum.  ``flux``: ``signal``'s band flux
     (:func:`_band_flux`) when already computed; ``confirm_also``: another band flux (the
     recording's) whose onsets ``confirm`` above their local mean confirm a hit too."""
     if flux is None:
