@@ -76,12 +76,16 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    put little energy, marks the hat's attacks even where its activation shows no peak
    (a quiet hat under the kick).  Its onsets ``flux_delta`` above their local mean
    (:func:`librosa.onset.onset_detect`'s picking) are added as hits where no hit of
-   the class is within 40 ms, no hit of the snare, toms or cymbals (of another family
-   than the class's) within 30 ms (their attacks leak into the hat's track), and the
-   activation is within -40 dB of its maximum; they are timed as in step 6.  The
+   the class is within 40 ms, no hit of the snare, toms or a ride's strokes (of another
+   family than the class's) within 30 ms (their attacks leak into the hat's track; not
+   a crash-like cymbals class's hits, most of which at a missed hat were the hat's own
+   leakage into the cymbals' activation: docs/transcription.md, hat-recall round
+   2026-12-04), and the activation is within -40 dB of its maximum; they are timed as
+   in step 6.  The
    recording's (``mixture``'s) onsets in the same band, ``mix_flux_delta`` (0.1 for the
    hi-hat) above their local mean, are added the same way after them (but 80 ms clear
-   of the class's hits: that flux peaks again as a loud hit rings): a hat attack
+   of the class's hits: that flux peaks again as a loud hit rings, and a crash-like
+   cymbals hit keeps them out too: its attack is always in the recording): a hat attack
    the separation gave another stem (the snare's, the cymbals', the residual) has no
    onset in the hat's track but one there (docs/transcription.md, hat-mixture round:
    mean F k/s/h of the 120 regular tuning grooves 0.9060 → 0.9099, kick/snare/hi-hat
@@ -89,8 +93,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    of rides that were not decided).  A ride's
    strokes (``"cymbals_ride"``) get their track's onsets 0.1 above the local mean
    added the same way.  The activation's hits with no flux onset
-   ``flux_confirm`` above its local mean within 30 ms are dropped (the activation
-   re-firing as an open hat rings, or another drum's body in the track).  Skipped
+   ``flux_confirm`` above its local mean within 30 ms, in the track's band or (where
+   the recording's band is used) the recording's, are dropped (the activation
+   re-firing as an open hat rings, or another drum's body in the track; a hat whose
+   attack the snare's stem took has its onset in the recording: docs/transcription.md,
+   hat-recall round 2026-12-04).  Skipped
    (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
    the Nyquist frequency (5 kHz: sample rates up to ~10.5 kHz): the band is empty or
    holds only the resampler's roll-off, its flux would confirm no hit.
@@ -375,7 +382,14 @@ _MIX_FLUX_DELTA = {"hihat": 0.1}
 # again 45-70 ms after a loud hit as it rings (tests/test_cli_drums.py's one-shot); 16th
 # notes up to 187 BPM stay apart
 _MIX_FLUX_CLEAR_S = 0.08
-_FLUX_BLOCKERS = ("snare", "toms", "cymbals")
+# Step 7's onsets are kept out by these families' hits (their attacks leak into the hat's
+# track) and by a ride's strokes (note 51); a crash-like cymbals class's hits keep out only
+# the recording's onsets (a crash's attack is always there), not the hat track's: most of
+# those at a missed hat were the hat's own leakage into the cymbals' activation, or a crash
+# played with the hat (docs/transcription.md, hat-recall round 2026-12-04: with the
+# recording's confirmation below, mean F k/s/h of the 120 regular tuning grooves 0.9118 →
+# 0.9139, the ride-style ones 0.8414 → 0.8422)
+_FLUX_BLOCKERS = ("snare", "toms")
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
@@ -399,6 +413,17 @@ def _band_usable(fmin, sr) -> bool:
     """Does the band above ``fmin`` Hz hold enough of the spectrum at rate ``sr`` to
     measure (its edge under ``_BAND_MAX_NYQUIST_FRACTION`` of the Nyquist frequency)?"""
     return fmin < _BAND_MAX_NYQUIST_FRACTION * sr / 2
+
+
+def _blocks_band_onsets(other: str, name: str, *, recording: bool = False) -> bool:
+    """Whether class ``other``'s hits keep class ``name``'s high-band onsets out (step 7):
+    the snare's and the toms' and a ride's strokes (note 51), of another family than
+    ``name``'s; a crash-like cymbals class's only those of the ``recording``'s band (a
+    crash's attack is always there; :data:`_FLUX_BLOCKERS`)."""
+    family = _family(other)
+    if family == _family(name):
+        return False
+    return family in _FLUX_BLOCKERS or (family == "cymbals" and (recording or _note_of(other) == RIDE_NOTE))
 
 
 def _default_min_share_db(name: str) -> float:
@@ -1202,6 +1227,7 @@ def detect_hits(
     result = {name: attack(name, candidates[name]) for name in names}
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
+    mixture_flux = None  # that band's flux (step 7), computed once
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1212,9 +1238,10 @@ def detect_hits(
                 # at low rates the band is empty: its flux would confirm no hit and drop them all
                 continue
             # a clear-attack peak (a ghost note) leaks too little into this track to block an onset
-            others = [result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
-                      if _family(o) in _FLUX_BLOCKERS and _family(o) != _family(name)]
-            others = np.concatenate(others) if others else np.zeros(0)
+            others, others_in_mixture = (
+                np.concatenate([result[o].times[~np.isin(result[o].frames, clear_only.get(o, ()))] for o in names
+                                if _blocks_band_onsets(o, name, recording=recording)] or [np.zeros(0)])
+                for recording in (False, True))
             track = energy(signal, f"signals[{name!r}]")
             curves = [track] if mixture is None else [track, energy(mixture, "mixture")]
 
@@ -1226,18 +1253,26 @@ def detect_hits(
                 total = sum(r[0] for r in rises)
                 return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
 
+            mix_flux = None
+            if mixture is not None and mix_flux_delta[name] > 0:
+                # the recording's band: it confirms a hit too (a hat whose attack another stem
+                # took), and gives the onsets added below; one flux for every class
+                if mixture_flux is None:
+                    mixture_flux = _band_flux(track_reads.checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
+                                              hop=_FLUX_HOP)
+                mix_flux = mixture_flux
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
-                others=others, retime=retime)
-            if mixture is not None and mix_flux_delta[name] > 0:
+                others=others, retime=retime, confirm_also=mix_flux)
+            if mix_flux is not None:
                 own = result[name].times
                 # step 7, the recording's band: a hat attack the separation gave another stem
                 # (the snare's, the cymbals') has no onset in the hat's track but one here
                 result[name] = _with_band_onsets(
                     result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
-                    others=others, retime=retime, clear_s=_MIX_FLUX_CLEAR_S)
+                    others=others_in_mixture, retime=retime, clear_s=_MIX_FLUX_CLEAR_S, flux=mix_flux)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
     for name in names:
         # step 7a: a candidate steps 3, 4 and 7 dropped, which the kept hits' pulse runs
@@ -1397,16 +1432,25 @@ def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
 
 
 def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
-                      retime=None, clear_s=_FLUX_NEW_S) -> _Candidates:
+                      retime=None, clear_s=_FLUX_NEW_S, flux=None, confirm_also=None) -> _Candidates:
     """Step 7 of the module notes: drop the activation's hits that the track's high band
     does not confirm (no flux onset ``confirm`` above its local mean within
     ``_FLUX_MATCH_S``), and add the flux onsets (``delta`` above their local mean) that no
-    hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of the snare, toms
-    or cymbals (``others``, their times) within ``_FLUX_MATCH_S`` — where the activation
-    is within ``_FLUX_FLOOR_DB`` of its maximum."""
-    flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
+    hit explains yet — none of this class within ``clear_s`` (``_FLUX_NEW_S``), none of
+    ``others`` (the times of the hits that keep them out: :func:`_blocks_band_onsets`)
+    within ``_FLUX_MATCH_S`` — where the activation is within ``_FLUX_FLOOR_DB`` of its
+    maximum.  ``flux``: ``signal``'s band flux
+    (:func:`_band_flux`) when already computed; ``confirm_also``: another band flux (the
+    recording's) whose onsets ``confirm`` above their local mean confirm a hit too."""
+    if flux is None:
+        flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
     if confirm > 0 and len(found.times):
         confirmed = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=confirm)
+        if confirm_also is not None:
+            # a hat whose attack the separation gave another stem (the snare's at a backbeat,
+            # a pedal chick's under a ride stroke) has its onset in the recording's band
+            # (docs/transcription.md, hat-recall round 2026-12-04)
+            confirmed = np.concatenate([confirmed, _flux_onsets(confirm_also, sr=sr, hop=_FLUX_HOP, delta=confirm)])
         found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
     if not delta > 0:
         return found
