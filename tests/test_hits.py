@@ -1551,6 +1551,37 @@ def test_a_ride_recordings_pedal_chick_at_a_backbeat_outside_a_fill_is_kept(monk
     assert hat_times([], []) == [0.2, 0.5, 2.0]  # no snare: main's decision
 
 
+def test_a_ride_recordings_lone_double_is_judged_after_the_rides_rules(monkeypatch):
+    # in a decided ride a stroke's echo in the hat parts (1.0 s, dropped by hat_echoes)
+    # pairs with the pedal chick 85 ms after it: step 10c runs on the hits the ride's rules
+    # leave (detect_hits gets double_s 0 for the hat), so the chick stays; a lone pair
+    # left after them (2.0 / 2.085 s) loses its second hit
+    from nmfaudio.drums import ride, separation
+
+    times = np.array([0.5, 1.0, 1.085, 2.0, 2.085])
+    seen = {}
+
+    def picked(activations, **options):
+        seen.update(options)
+        return DrumHits({
+            "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0, 0.3, 1.0, 1.0, 1.0]),
+                               velocities=np.full(5, 64)),
+            ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([1.0]),
+                                         strengths=np.array([1.0]), velocities=np.array([127]))})
+
+    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", picked)
+    n = 3 * SR
+    result = separation.DrumSeparation(
+        sources={"hihat": np.zeros(n), "cymbals": np.zeros(n)},
+        activations={"hihat": np.zeros(n // HOP), "cymbals": np.zeros(n // HOP)}, templates=None, sr=SR,
+        n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5, ride_strokes=np.zeros(n // HOP))
+    assert result.hits()["hihat"].times.tolist() == [0.5, 1.085, 2.0]
+    assert seen["double_s"]["hihat"] == 0.0
+    assert result.hits(double_s=0)["hihat"].times.tolist() == [0.5, 1.085, 2.0, 2.085]
+    assert result.hits(double_s={"hihat": 0.05})["hihat"].times.tolist() == [0.5, 1.085, 2.0, 2.085]
+    assert seen["double_s"] == {"hihat": 0.0}
+
+
 def ghost_before_accents(seed, ghost_rise_db):
     """A snare's activation with accents (height 10 and a decaying tail, every 40th frame)
     and a ghost note (3.5 % of an accent) six frames before each: the accent's mass puts
