@@ -308,9 +308,10 @@ class DrumSeparation:
             # them a stroke's echo in the hat parts pairs with the pedal chick played with it
             given = options.get("double_s")
             double_s = _hat_double_s(given)
-            by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
-                                                                    {name: given for name in activations})
-            options = {**options, "double_s": {**by_class, "hihat": 0.0}}
+            if "hihat" in activations:  # (a ride with no hi-hat stem asked for: nothing to judge)
+                by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
+                                                                        {name: given for name in activations})
+                options = {**options, "double_s": {**by_class, "hihat": 0.0}}
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
         if not ride:
             return found
