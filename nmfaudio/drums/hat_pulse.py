@@ -56,12 +56,13 @@ PULSE_CLEAR_S = 0.03
 BETWEEN_INNER = 0.25
 #: Two hat hits closer than this (s) with none around them are one stroke peaking twice
 #: (:func:`lone_doubles`): a ridden crash's second peak lies 80-95 ms after its stroke in
-#: the tuning recordings; 16th notes at 150 BPM are 100 ms apart (0.10 s gave back 3
-#: false hats and took 1 more real one on the tuning draws).
+#: the tuning recordings; 16th notes at 150 BPM are 100 ms apart (0.10 s: 6 more real hats
+#: lost in the kick/snare/hi-hat-only tuning draws, 0.085 s: 26 more false ones kept in the
+#: ride-style ones).
 DOUBLE_S = 0.095
 #: ... "none around them": the gaps before the pair and after it longer than this
-#: multiple of ``DOUBLE_S`` (2: 32 of the 115 ridden crash's second peaks dropped; 1.25:
-#: 181, but 11 real hats of the ride-style set lost).
+#: multiple of ``DOUBLE_S`` (in the ride-style tuning draws 2 drops 32 false hats, 1.5
+#: 115, 1.25 181 — but 1.25 loses 27 real hats over the three tuning sets, 1.5 10).
 DOUBLE_CLEAR = 1.5
 
 
