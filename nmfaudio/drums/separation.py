@@ -273,7 +273,9 @@ class DrumSeparation:
         high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
         and those whose high band still rings in the hat's track
         (:func:`nmfaudio.drums.ride.stroke_rings`) — but for the pedal chicks at the
-        snare's backbeat (:func:`nmfaudio.drums.ride.backbeat_snare`).
+        snare's backbeat (:func:`nmfaudio.drums.ride.backbeat_snare`); the lone doubles
+        (``double_s``, step 10c of :func:`~nmfaudio.drums.hits.detect_hits`) are judged
+        on the hat hits those rules leave.
 
         Parameters
         ----------
