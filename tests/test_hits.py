@@ -244,6 +244,85 @@ def test_between_beats_needs_a_steady_pulse_on_both_sides_and_no_pulse_through_i
     assert between_beats([], eighths).tolist() == []
 
 
+def test_lone_doubles_is_the_second_of_a_lone_pair_only():
+    from nmfaudio.drums.hat_pulse import DOUBLE_CLEAR, DOUBLE_S, lone_doubles
+
+    assert (DOUBLE_S, DOUBLE_CLEAR) == (0.095, 1.5)
+    # strokes 0.25 s apart, each with a second peak 85 ms on: the second ones only
+    strokes = np.arange(0.0, 2.0, 0.25)
+    times = np.sort(np.concatenate([strokes, strokes + 0.085]))
+    assert np.array_equal(lone_doubles(times), np.isin(times, strokes + 0.085))
+    # in any order: the mask follows ``times``
+    shuffled = np.random.default_rng(0).permutation(times)
+    assert np.array_equal(lone_doubles(shuffled), np.isin(shuffled, strokes + 0.085))
+    # 16th notes at 160 BPM (94 ms) are a run, not lone pairs; 100 ms (150 BPM) is no pair
+    assert not lone_doubles(np.arange(0.0, 2.0, 0.094)).any()
+    assert not lone_doubles((np.arange(0.0, 2.0, 0.25)[:, None] + [0.0, 0.1]).ravel()).any()
+    # a pair with a hit within 1.5 x 95 ms before it, or after it, is not alone
+    assert lone_doubles([0.0, 0.5, 0.58, 1.0]).tolist() == [False, False, True, False]
+    assert lone_doubles([0.0, 0.4, 0.5, 0.58, 1.0]).tolist() == [False] * 5
+    assert lone_doubles([0.0, 0.5, 0.58, 0.7, 1.0]).tolist() == [False] * 5
+    # the ends count as clear; nothing to pair with one hit
+    assert lone_doubles([0.5, 0.58]).tolist() == [False, True]
+    assert lone_doubles([0.5]).tolist() == [False] and lone_doubles([]).tolist() == []
+    assert lone_doubles([0.5, 0.58], shortest=0.05).tolist() == [False, False]
+
+
+def crash_ridden_in_the_hat(seed):
+    """Seeded activations at hop 512: a kick on every 48th frame, the snare between, and a
+    hat part explaining a crash ridden on 8th notes at 108 BPM (every 12 frames, 279 ms):
+    each stroke peaks again 4 frames (93 ms) later, as strong or stronger.  Returns
+    (activations, the strokes' frames, their second peaks' frames)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    kick = np.arange(0, 370, 48)
+    strokes = np.arange(0, 390, 12)
+    echoes = strokes + 4
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.9, 1.0, len(kick))),
+            "snare": spikes(n, kick + 24, 5 * rng.uniform(0.9, 1.0, len(kick))),
+            "hihat": spikes(n, np.concatenate([strokes, echoes]),
+                            np.concatenate([2 * rng.uniform(0.8, 1.0, len(strokes)),
+                                            2 * rng.uniform(1.0, 1.3, len(echoes))]))}
+    return acts, strokes, echoes
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_strokes_second_peak_is_dropped_from_the_hat(seed):
+    acts, strokes, echoes = crash_ridden_in_the_hat(seed)
+    # frame-exact: the strokes, not their second peaks (step 10c)
+    assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat"), strokes)
+    # without it each second peak is a hat hit (so the rule is what drops them)
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, double_s={"hihat": 0}), "hihat")
+    assert np.array_equal(plain, np.union1d(strokes, echoes)), plain
+    # the other drums are untouched
+    for name in ("kick", "snare"):
+        assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), name),
+                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, double_s={"hihat": 0}), name))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_16th_note_hat_run_keeps_every_hit(seed):
+    # hats every 4 frames (93 ms, 16th notes at 161 BPM): a run, no lone pair
+    rng = np.random.default_rng(seed)
+    n = 400
+    hats = np.arange(0, 392, 4)
+    acts = {"kick": spikes(n, np.arange(0, 390, 40), 10 * rng.uniform(0.9, 1.0, 10)),
+            "hihat": spikes(n, hats, 2 * rng.uniform(0.8, 1.0, len(hats)))}
+    assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat"), hats)
+
+
+def test_double_s_is_checked():
+    acts, _, _ = crash_ridden_in_the_hat(0)
+    with pytest.raises(ValueError, match="double_s"):
+        detect_hits(acts, sr=SR, hop_length=HOP, double_s=-0.1)
+    from nmfaudio.drums.separation import _hat_double_s
+
+    assert _hat_double_s(None) == 0.095 and _hat_double_s({"kick": 0.2}) == 0.095
+    assert _hat_double_s({"hihat": 0}) == 0.0 and _hat_double_s(0.05) == 0.05
+    with pytest.raises(ValueError, match="double_s"):
+        _hat_double_s({"hihat": -1})
+
+
 def ghosts_between_the_hats(seed, every=10):
     """Seeded activations at hop 512: a kick (~10) on every 40th frame, snare accents (~5)
     between them with a hat, hats (~2) every ``every`` frames, and a snare ghost note
@@ -1502,6 +1581,37 @@ def test_a_ride_recordings_pedal_chick_at_a_backbeat_outside_a_fill_is_kept(monk
     assert hat_times([1.0, 3.0], [1.0, 1.0]) == times  # both backbeats: both kept
     assert hat_times([1.0, 3.0], [1.0, 1.0], toms=[0.8]) == [0.2, 0.5, 2.0, 3.0]
     assert hat_times([], []) == [0.2, 0.5, 2.0]  # no snare: main's decision
+
+
+def test_a_ride_recordings_lone_double_is_judged_after_the_rides_rules(monkeypatch):
+    # in a decided ride a stroke's echo in the hat parts (1.0 s, dropped by hat_echoes)
+    # pairs with the pedal chick 85 ms after it: step 10c runs on the hits the ride's rules
+    # leave (detect_hits gets double_s 0 for the hat), so the chick stays; a lone pair
+    # left after them (2.0 / 2.085 s) loses its second hit
+    from nmfaudio.drums import ride, separation
+
+    times = np.array([0.5, 1.0, 1.085, 2.0, 2.085])
+    seen = {}
+
+    def picked(activations, **options):
+        seen.update(options)
+        return DrumHits({
+            "hihat": ClassHits(name="hihat", note=42, times=times, strengths=np.array([1.0, 0.3, 1.0, 1.0, 1.0]),
+                               velocities=np.full(5, 64)),
+            ride.STROKE_LABEL: ClassHits(name=ride.STROKE_LABEL, note=51, times=np.array([1.0]),
+                                         strengths=np.array([1.0]), velocities=np.array([127]))})
+
+    monkeypatch.setattr("nmfaudio.drums.hits.detect_hits", picked)
+    n = 3 * SR
+    result = separation.DrumSeparation(
+        sources={"hihat": np.zeros(n), "cymbals": np.zeros(n)},
+        activations={"hihat": np.zeros(n // HOP), "cymbals": np.zeros(n // HOP)}, templates=None, sr=SR,
+        n_fft=2048, hop_length=HOP, loss=np.zeros(1), n_iter=0, mask_power=1.5, ride_strokes=np.zeros(n // HOP))
+    assert result.hits()["hihat"].times.tolist() == [0.5, 1.085, 2.0]
+    assert seen["double_s"]["hihat"] == 0.0
+    assert result.hits(double_s=0)["hihat"].times.tolist() == [0.5, 1.085, 2.0, 2.085]
+    assert result.hits(double_s={"hihat": 0.05})["hihat"].times.tolist() == [0.5, 1.085, 2.0, 2.085]
+    assert seen["double_s"] == {"hihat": 0.0}
 
 
 def ghost_before_accents(seed, ghost_rise_db):

@@ -93,6 +93,7 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.free_drum import drum_like_free, high_free
 from nmfaudio.drums.hat_presence import hats_absent
+from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
@@ -272,7 +273,9 @@ class DrumSeparation:
         high band the cymbals' track holds (:func:`nmfaudio.drums.ride.stroke_bands`)
         and those whose high band still rings in the hat's track
         (:func:`nmfaudio.drums.ride.stroke_rings`) — but for the pedal chicks at the
-        snare's backbeat (:func:`nmfaudio.drums.ride.backbeat_snare`).
+        snare's backbeat (:func:`nmfaudio.drums.ride.backbeat_snare`); the lone doubles
+        (``double_s``, step 10c of :func:`~nmfaudio.drums.hits.detect_hits`) are judged
+        on the hat hits those rules leave.
 
         Parameters
         ----------
@@ -303,6 +306,14 @@ class DrumSeparation:
             # the strokes played with the snare stayed in the hat's activation: picked for both
             activations[STROKE_LABEL] = (self.ride_strokes if self.ride_with_snare is None
                                          else self.ride_strokes + self.ride_with_snare)
+            # a lone double (step 10c) is judged on the hat hits the ride's rules below leave: before
+            # them a stroke's echo in the hat parts pairs with the pedal chick played with it
+            given = options.get("double_s")
+            double_s = _hat_double_s(given)
+            if "hihat" in activations:  # (a ride with no hi-hat stem asked for: nothing to judge)
+                by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
+                                                                        {name: given for name in activations})
+                options = {**options, "double_s": {**by_class, "hihat": 0.0}}
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
         if not ride:
             return found
@@ -323,6 +334,8 @@ class DrumSeparation:
             # the hat's stem (ride.backbeat_snare)
             classes["hihat"] = _kept_hits(hit, ~stroke_rings(hit.times, hit.strengths, tracks["hihat"], sr=self.sr,
                                                              snare_times=backbeat_snare(classes)))
+        if "hihat" in classes and double_s > 0:
+            classes["hihat"] = _kept_hits(classes["hihat"], ~lone_doubles(classes["hihat"].times, shortest=double_s))
         return dataclasses.replace(found, classes=classes)
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
@@ -648,6 +661,18 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
                                activations={k: repeated(v) for k, v in result.activations.items()},
                                ride_strokes=repeated(result.ride_strokes),
                                ride_with_snare=repeated(result.ride_with_snare))
+
+
+def _hat_double_s(value) -> float:
+    """The hi-hat's ``double_s`` of :func:`~nmfaudio.drums.hits.detect_hits` from the
+    option as given (None, a number, or a dict by class)."""
+    if isinstance(value, dict):
+        value = value.get("hihat")
+    if value is None:
+        return DOUBLE_S
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
+        raise ValueError(f"double_s={value!r} for 'hihat' must be a number >= 0 (seconds; 0 turns it off)")
+    return float(value)
 
 
 def _kept_hits(hit, keep):
