@@ -942,9 +942,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # part); the masks only: the reported activations and templates stay the fit's
     H_masks, P_masks = H, P
     if sustained is not None:
-        # the kick's and the snare's decay in every song, loud drums too
-        # (docs/drums-full-song.md, thirtieth and thirty-first rounds: at +6 dB the
-        # accompaniment 0.17 and 0.07 dB up): continued past the template's end, and the
+        # the kick's, the snare's and the toms' decay in every song, loud drums too
+        # (docs/drums-full-song.md, thirtieth, thirty-first and fortieth rounds: at +6 dB
+        # the accompaniment 0.17, 0.07 and 0.02 dB up): continued past the template's end, and the
         # kick's below CLEAN_HZ, where its body lies under the bass, no faster than
         # TAIL_FLOOR_RATIO per frame (templates.floor_decay)
         tails = [k for k, label in enumerate(kit.classes) if class_of(label) in TAIL_CLASSES]
