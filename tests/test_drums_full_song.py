@@ -726,20 +726,28 @@ def test_the_kicks_decay_reaches_the_masks_with_loud_drums_too(monkeypatch):
     np.testing.assert_allclose(sum(result.sources.values()), mix, atol=1e-4)  # still the input
 
 
+def ringing_hits(n, first, partials, decay, noise, noise_decay, seed):
+    """A drum struck once a second from sample ``first`` (0.9 s each): sine ``partials``
+    ((frequency Hz, amplitude), ...) ringing ``decay`` per second over a seeded noise
+    attack of rms ``noise`` decaying ``noise_decay`` per second; (n,) float64 at SR."""
+    t = np.arange(int(0.9 * SR)) / SR
+    rng = np.random.default_rng(seed)
+    body = sum(amp * np.sin(2 * np.pi * freq * t) for freq, amp in partials) * np.exp(-decay * t)
+    out = np.zeros(n)
+    for start in range(first, n, SR):
+        hit = body + noise * rng.standard_normal(t.size) * np.exp(-noise_decay * t)
+        stop = min(n, start + t.size)
+        out[start:stop] += hit[:stop - start]
+    return out
+
+
 def ringing_snare_song(music_db=-6.0, decay=5.0):
     """The synthetic kick and hats, a snare whose 190/330-Hz body rings ``decay`` per second
     (5: 60 dB in 1.4 s, far past the bundled snare template) once a second, and held notes
     ``music_db`` from the drums (-6 dB: loud drums): (snare, music, mix) at SR."""
     kick, _, hat = synthetic_hits(seconds=SECONDS)
-    n = kick.size
-    t = np.arange(int(0.9 * SR)) / SR
-    rng = np.random.default_rng(1)
-    snare = np.zeros(n)
-    for start in range(int(0.5 * SR), n, SR):
-        hit = (0.5 * np.sin(2 * np.pi * 190 * t) + 0.2 * np.sin(2 * np.pi * 330 * t)) * np.exp(-decay * t) \
-            + 0.3 * rng.standard_normal(t.size) * np.exp(-30 * t)
-        stop = min(n, start + t.size)
-        snare[start:stop] += hit[:stop - start]
+    snare = ringing_hits(kick.size, int(0.5 * SR), ((190, 0.5), (330, 0.2)), decay,
+                         noise=0.3, noise_decay=30, seed=1)
     drums = kick + snare + hat
     music = held_music(drums, music_db)
     return snare.astype(np.float32), music, (drums + music).astype(np.float32)
@@ -769,15 +777,8 @@ def ringing_tom_song(music_db=-6.0, decay=5.0, f0=120.0):
     once a second (a short noise attack), and held notes ``music_db`` from the drums (-6 dB:
     loud drums): (tom, music, mix) at SR."""
     kick, snare, hat = synthetic_hits(seconds=SECONDS)
-    n = kick.size
-    t = np.arange(int(0.9 * SR)) / SR
-    rng = np.random.default_rng(2)
-    tom = np.zeros(n)
-    for start in range(int(0.75 * SR), n, SR):
-        hit = (0.6 * np.sin(2 * np.pi * f0 * t) + 0.25 * np.sin(2 * np.pi * 1.5 * f0 * t)) * np.exp(-decay * t) \
-            + 0.2 * rng.standard_normal(t.size) * np.exp(-40 * t)
-        stop = min(n, start + t.size)
-        tom[start:stop] += hit[:stop - start]
+    tom = ringing_hits(kick.size, int(0.75 * SR), ((f0, 0.6), (1.5 * f0, 0.25)), decay,
+                       noise=0.2, noise_decay=40, seed=2)
     drums = kick + snare + hat + tom
     music = held_music(drums, music_db)
     return tom.astype(np.float32), music, (drums + music).astype(np.float32)
