@@ -666,13 +666,12 @@ def _in_channels(result: DrumSeparation, n_channels: int) -> DrumSeparation:
 def _hat_double_s(value) -> float:
     """The hi-hat's ``double_s`` of :func:`~nmfaudio.drums.hits.detect_hits` from the
     option as given (None, a number, or a dict by class)."""
+    from nmfaudio.drums.hits import _check_real  # the check detect_hits makes of the same option
+
+    label = "double_s"
     if isinstance(value, dict):
-        value = value.get("hihat")
-    if value is None:
-        return DOUBLE_S
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
-        raise ValueError(f"double_s={value!r} for 'hihat' must be a number >= 0 (seconds; 0 turns it off)")
-    return float(value)
+        value, label = value.get("hihat"), "double_s['hihat']"
+    return DOUBLE_S if value is None else _check_real(value, label, low=0)
 
 
 def _kept_hits(hit, keep):
