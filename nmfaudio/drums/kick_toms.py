@@ -21,7 +21,7 @@ import numpy as np
 
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN", "MIN_SHARED", "SHARED_SHARE",
+__all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN", "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE",
            "coverage", "kick_toms_parts", "swapped_hits"]
 
 #: A kick-part hit: a local maximum of the kick parts' model above this share of its maximum.
@@ -37,6 +37,8 @@ MIN_ALONE = 2
 MIN_SHARED = 3
 #: The lone hits come in runs (fills): at least this many per run on average.
 MIN_RUN = 2.0
+#: A toms part took the kick when it shares (at ALONE_SHARE) at least this share of the shared hits.
+TAKER_SHARE = 0.5
 #: The shared hits keep the groove, the lone ones are fills: the share of the recording
 #: within COVER_S of a shared hit exceeds the lone hits' by at least this much.
 COVER_MARGIN = 0.2
@@ -136,6 +138,15 @@ def kick_toms_parts(P, H, route, labels, *, frame_rate):
     if lone is None:
         return P, H, route
     N = H.shape[-1]
+    # the toms parts that took the kick: those sharing at least TAKER_SHARE of the shared
+    # hits; a shared hit counts only by them (a tom the kick part shares, e.g. rumpf's
+    # floor tom on the toms:high part, stays a tom)
+    windows = [slice(max(0, t - 1), min(N, t + 3)) for t in hits]
+    ratio = np.array([[summed[j, w].max() * energy[j] / max(kick_model[w].max(), 1e-30) for w in windows]
+                      for j in toms])  # (len(toms), J)
+    takers = [j for j, r in zip(toms, ratio) if np.mean(r[shared] >= ALONE_SHARE) >= TAKER_SHARE]
+    by_takers = ratio[[toms.index(j) for j in takers]].sum(axis=0) if takers else np.zeros(len(hits))
+    shared = shared & (by_takers >= SHARED_SHARE)
     # each hit owns the frames from just before it to just before the next hit
     starts = np.maximum(hits - 1, 0)
     owner = np.searchsorted(starts, np.arange(N), side="right") - 1  # -1: before the first hit
@@ -143,10 +154,10 @@ def kick_toms_parts(P, H, route, labels, *, frame_rate):
     to_kick = (owner >= 0) & shared[np.maximum(owner, 0)]
     H = H.copy()
     moved = []
-    for k, frames in [(k, to_toms) for k in kicks] + [(k, to_kick) for k in toms]:
+    for k, frames in [(k, to_toms) for k in kicks] + [(k, to_kick) for k in takers]:
         part = np.where(frames, H[k], 0).astype(H.dtype)
         H[k] -= part
         moved.append(part)
-    targets = [route[toms[0]]] * len(kicks) + [route[kicks[0]]] * len(toms)
-    return (np.concatenate([P, P[:, kicks + toms]], axis=1), np.concatenate([H, np.stack(moved)]),
+    targets = [route[toms[0]]] * len(kicks) + [route[kicks[0]]] * len(takers)
+    return (np.concatenate([P, P[:, kicks + takers]], axis=1), np.concatenate([H, np.stack(moved)]),
             np.append(route, targets))
