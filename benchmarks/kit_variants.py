@@ -2,7 +2,7 @@
 
 The held-out kit rumpf_kit_z01_h2 has a 97-Hz kick and "high" and "mid" toms at 32 and
 75 Hz: below the bundled kick template's 54 Hz, while its kick sits where the bundled
-toms do (docs/drums-five-stems.md, "Kick and toms swapped").  No tuning kit has such
+toms do (docs/drums-five-stems.md, twenty-sixth round).  No tuning kit has such
 toms, so this script builds some from the tuning kits (GMRockKit, Audiophob,
 BJA_Pacific), as folders that ``benchmarks/performances.py`` renders like any Hydrogen
 kit (``--kit <folder>``); the samples are the installed kit's (symbolic links), nothing
