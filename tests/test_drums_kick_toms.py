@@ -112,3 +112,17 @@ def test_no_kick_or_no_toms_parts_leave_the_inputs():
     route = stem_index(LABELS[:2], OUTPUTS[:2])
     out = kick_toms_parts(P, H, route, LABELS[:2], frame_rate=FRAME_RATE)
     assert out[0] is P and out[1] is H and out[2] is route
+
+
+def test_toms_not_asked_for_take_the_lone_hits_to_the_residual():
+    # classes=("kick", "snare"): the toms the kick part held go to the residual, never
+    # into a requested stem; the kick still gets its share back from the toms parts
+    P = _templates(4)
+    H, _ = _activations(groove_shared=True, fill_shared=False)
+    outputs = ("kick", "snare")
+    route = stem_index(LABELS, outputs)
+    residual = len(outputs)
+    assert route[2] == residual  # the toms parts' own output: the residual
+    _, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
+    np.testing.assert_array_equal(route2[len(LABELS):], [residual, route[0]])
+    np.testing.assert_array_equal(H2[5, 0, FILL], H[0, 0, FILL])
