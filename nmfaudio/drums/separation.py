@@ -103,6 +103,7 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
                                       trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
+from nmfaudio.drums.kick_toms import kick_toms_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
                                  ride_mode, ride_part_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
@@ -716,6 +717,8 @@ def _streamed_input(y, sr, stream_to):
 
 #: The smallest STFT size and the largest frame rate (frames per second) drum separation accepts.
 MIN_N_FFT = 256
+#: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
+KICK_TOMS_SWAP = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1071,6 +1074,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # the accompaniment (docs/drums-full-song.md, twenty-third round)
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs, residual=D,
                                                 cut=SONG_LOW_CUT_HZ, to_residual=False)
+    # a drum recording whose toms lie below its kick: the kick part took those toms and the
+    # toms parts the kick; each one's hits go to the other's output (nmfaudio.drums.kick_toms)
+    if sustained is None and KICK_TOMS_SWAP:
+        P_masks, H_masks, route = kick_toms_parts(P_masks, H_masks, route, kit.classes,
+                                                   frame_rate=sr / hop_length)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); in a song

@@ -1,0 +1,128 @@
+"""A kick part holding toms tuned below the kick, toms parts holding the kick
+(nmfaudio.drums.kick_toms): the hits swap outputs only when the kick part's hits split
+cleanly into shared ones keeping the groove and lone ones in fills; the model is
+unchanged.  Arrays only."""
+
+import numpy as np
+
+from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, swapped_hits
+from nmfaudio.drums.stems import stem_index
+
+LABELS = ("kick", "snare", "toms:low", "toms:mid", "toms:high")
+OUTPUTS = ("kick", "snare", "toms")
+FRAME_RATE = 43.0  # 22.05 kHz, hop 512
+N = 344  # 8 s
+GROOVE = np.arange(5, N, 21)  # a kick every ~0.5 s through the recording
+FILL = np.array([150, 155, 160, 165, 290, 295, 300, 305])  # two fills of four sixteenths
+
+
+def _model(P, H):
+    """The plain sum over all parts (F, C, N + T - 1): what the move must not change."""
+    F, K, T = P.shape
+    out = np.zeros((F, H.shape[1], H.shape[2] + T - 1))
+    for k in range(K):
+        for t in range(T):
+            out[:, :, t:t + H.shape[2]] += P[:, k, t][:, None, None] * H[k][None]
+    return out
+
+
+def _templates(seed):
+    P = np.random.default_rng(seed).random((6, len(LABELS), 3)).astype(np.float32)
+    return P / P.sum(axis=(0, 2), keepdims=True)  # each part sums to 1: the model is the activation
+
+
+def _activations(groove_shared, fill_shared):
+    """The kick part hits at GROOVE (the toms:mid part with it at 1.5 times its level when
+    ``groove_shared``) and at FILL (toms:mid with it when ``fill_shared``); a floor tom
+    on toms:high at frame 100, the kick part sharing it."""
+    H = np.zeros((len(LABELS), 1, N), np.float32)
+    groove = np.setdiff1d(GROOVE, np.concatenate([FILL - 2, FILL - 1, FILL, FILL + 1, FILL + 2]))
+    H[0, 0, groove] = 1.0
+    H[0, 0, FILL] = 0.8
+    if groove_shared:
+        H[3, 0, groove] = 1.5
+    if fill_shared:
+        H[3, 0, FILL] = 1.2
+    H[1, 0, np.arange(15, N, 42)] = 2.0  # the snare, not involved
+    H[4, 0, 100] = 1.0
+    H[0, 0, 100] = 0.5
+    return H, groove
+
+
+def test_kick_in_the_toms_and_toms_in_the_kick_swap_and_the_model_is_kept():
+    P = _templates(0)
+    H, groove = _activations(groove_shared=True, fill_shared=False)  # rumpf's case
+    route = stem_index(LABELS, OUTPUTS)
+    P2, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
+    # a copy of the kick part (-> toms) and of the one toms part that took the kick (-> kick)
+    assert P2.shape == (6, 7, 3) and H2.shape == (7, 1, N)
+    np.testing.assert_array_equal(route2, [*route, route[2], route[0]])
+    np.testing.assert_allclose(_model(P2, H2), _model(P, H), rtol=1e-5, atol=1e-7)
+    # the fills' kick-part hits go to the toms, the groove's toms:mid hits to the kick
+    np.testing.assert_array_equal(H2[5, 0, FILL], H[0, 0, FILL])
+    np.testing.assert_array_equal(H2[0, 0, FILL], 0)
+    np.testing.assert_array_equal(H2[6, 0, groove], H[3, 0, groove])
+    np.testing.assert_array_equal(H2[3, 0, groove], 0)
+    # the kick part keeps the groove, the snare and the floor tom (toms:high) are untouched
+    np.testing.assert_array_equal(H2[0, 0, groove], H[0, 0, groove])
+    np.testing.assert_array_equal(H2[1], H[1])
+    np.testing.assert_array_equal(H2[4], H[4])
+
+
+def test_a_kick_part_holding_only_the_kick_is_left_alone():
+    P = _templates(1)
+    H, _ = _activations(groove_shared=False, fill_shared=True)  # toms in the toms parts
+    H[0, 0, FILL] = 0  # and the kick part silent in the fills: a kit as the templates expect
+    route = stem_index(LABELS, OUTPUTS)
+    P2, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
+    assert P2 is P and H2 is H and route2 is route
+
+
+def test_lone_hits_keeping_the_groove_are_the_kick():
+    # the kick part alone through the groove, sharing the fills with a toms part (toms
+    # below a kick the kick part holds: Audiophob with its kick and toms samples
+    # exchanged, tuning seed 4): the kick part's lone hits are the kick, nothing moves
+    P = _templates(2)
+    H, _ = _activations(groove_shared=False, fill_shared=True)
+    route = stem_index(LABELS, OUTPUTS)
+    P2, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
+    assert P2 is P and H2 is H and route2 is route
+
+
+def test_lone_hits_scattered_through_the_groove_are_not_fills():
+    # every other groove hit lone (a toms part sharing only the loud kicks): no runs
+    kick = np.zeros(N, np.float32)
+    toms = np.zeros(N, np.float32)
+    kick[GROOVE] = 1.0
+    toms[GROOVE[::2]] = 1.0
+    hits, lone, shared = swapped_hits(kick, toms, frame_rate=FRAME_RATE)
+    np.testing.assert_array_equal(hits, GROOVE)
+    assert lone is None and shared is None
+
+
+def test_coverage_counts_the_frames_near_a_hit():
+    assert coverage(np.array([10]), 100, 5) == 0.11
+    assert coverage(np.array([0, 99]), 100, 0) == 0.02
+    assert coverage(np.zeros(0, int), 100, 5) == 0.0
+
+
+def test_no_kick_or_no_toms_parts_leave_the_inputs():
+    P = _templates(3)[:, :2]
+    H = np.ones((2, 1, N), np.float32)
+    route = stem_index(LABELS[:2], OUTPUTS[:2])
+    out = kick_toms_parts(P, H, route, LABELS[:2], frame_rate=FRAME_RATE)
+    assert out[0] is P and out[1] is H and out[2] is route
+
+
+def test_toms_not_asked_for_take_the_lone_hits_to_the_residual():
+    # classes=("kick", "snare"): the toms the kick part held go to the residual, never
+    # into a requested stem; the kick still gets its share back from the toms parts
+    P = _templates(4)
+    H, _ = _activations(groove_shared=True, fill_shared=False)
+    outputs = ("kick", "snare")
+    route = stem_index(LABELS, outputs)
+    residual = len(outputs)
+    assert route[2] == residual  # the toms parts' own output: the residual
+    _, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
+    np.testing.assert_array_equal(route2[len(LABELS):], [residual, route[0]])
+    np.testing.assert_array_equal(H2[5, 0, FILL], H[0, 0, FILL])
