@@ -194,6 +194,7 @@ import numpy as np
 
 from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
+from nmfaudio.drums import hit_timbre
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.times import near as _near
@@ -449,6 +450,16 @@ _MAX_RESIDUAL_DB = {"snare": -3.0}
 def _default_max_residual_db(name: str) -> float:
     """``max_residual_db`` of a class: -3 dB for the snare, off (inf) otherwise."""
     return _MAX_RESIDUAL_DB.get(_family(name), np.inf)
+
+
+# Step 8, the timbre (module notes, nmfaudio/drums/hit_timbre.py): the snare's, chosen on the
+# tuning performances (docs/transcription.md, the regf round)
+_MIN_TIMBRE = {"snare": 0.90}
+
+
+def _default_min_timbre(name: str) -> float:
+    """``min_timbre`` of a class: 0.9 for the snare, off (-inf) otherwise."""
+    return _MIN_TIMBRE.get(_family(name), -np.inf)
 
 
 # Step 2 (module notes): the cymbals' "is it played at all" check, chosen on the tuning
@@ -960,6 +971,7 @@ def detect_hits(
     min_share_db=None,
     residual=None,
     max_residual_db=None,
+    min_timbre=None,
     weak_share_db=None,
     pulse_s=None,
     clear_rise_db=None,
@@ -1153,6 +1165,7 @@ def detect_hits(
     min_share_db = _per_class(min_share_db, "min_share_db", names, _default_min_share_db, high=0)
     played_db = _per_class(played_db, "played_db", names, _default_played_db, high=0)
     max_residual_db = _per_class(max_residual_db, "max_residual_db", names, _default_max_residual_db)
+    min_timbre = _per_class(min_timbre, "min_timbre", names, _default_min_timbre, high=1)
     weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
@@ -1365,6 +1378,13 @@ def detect_hits(
             over = _shares(track_reads.checked(residual, "residual"), track, np.rint(found.times * sr).astype(int),
                            sr=sr, fmin=0.0, width=_SHARE_SAMPLES_DEFAULT[0]) > max_residual_db[name]
             found = _keep(found, ~(over & (found.strengths < bleed_below[name] * found.strengths.max())))
+        if signal is not None and np.isfinite(min_timbre[name]) and len(found.times):
+            # step 8, the timbre: a hit whose body's spectrum is not the drum's (a conga in
+            # the snare's stem) against the recording's strongest hits of the drum
+            similarity, reference = hit_timbre.similarities(
+                track_reads.checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
+                found.strengths, sr=sr)
+            found = _keep(found, reference | (similarity >= min_timbre[name]))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
