@@ -146,7 +146,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    quarter, at least 8 of them, never judged themselves) is another sound the
    separation put in the stem — a conga, struck alone or with a ride stroke, which the
    snare's stem holds whole (:mod:`nmfaudio.drums.hit_timbre`; docs/transcription.md,
-   the regf round: false snare hits on the regular tuning performances 281 → 189, 110 →
+   the snare-timbre round: false snare hits on the regular tuning performances 281 → 189, 110 →
    56 of them at a conga; real ones 1476 → 1465).
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
@@ -461,7 +461,9 @@ def _default_max_residual_db(name: str) -> float:
 
 
 # Step 8, the timbre (module notes, nmfaudio/drums/hit_timbre.py): the snare's, chosen on the
-# tuning performances (docs/transcription.md, the regf round)
+# tuning performances (docs/transcription.md, the snare-timbre round)
+# (regular k/s/h 0.9144 off; 0.88 / 0.90 / 0.92 with a reference of at least 3 hits: 0.9157 /
+# 0.9180 / 0.9162; 0.90 with at least hit_timbre.MIN_TOP = 8: 0.9183)
 _MIN_TIMBRE = {"snare": 0.90}
 
 

@@ -304,7 +304,7 @@ class DrumSeparation:
         if self.accompaniment and "min_timbre" not in options:
             # step 8's timbre compares a hit's body with the drum's strongest hits: in a song
             # the snare's stem holds the music there too (bass, keys), and real hits went
-            # (docs/transcription.md, the regf round: songs' snare recall 0.50 -> 0.45 at 0 dB)
+            # (docs/transcription.md, the snare-timbre round: songs' snare recall 0.50 -> 0.45 at 0 dB)
             options = {**options, "min_timbre": 0.0}
         ride = self.ride_strokes is not None and "cymbals" in activations
         if ride:
