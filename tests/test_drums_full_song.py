@@ -871,6 +871,9 @@ def test_toms_leave_the_masks_at_the_kicks_hits_under_loud_music(monkeypatch):
     result = separate_drums(mix, SR, random_state=0, accompaniment=True)
     monkeypatch.setattr(separation, "kick_hit_frames", lambda h: np.zeros_like(h))
     plain = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    # the short notes' drum model takes every part's activations; the toms' running median
+    # (drum_median) the toms parts' only
+    seen = [h for h in seen if h.shape[0] == len(result.templates.classes)]
     assert len(seen) == 2
     labels = result.templates.classes
     toms = [k for k, label in enumerate(labels) if label.split(":")[0] == "toms"]

@@ -81,6 +81,7 @@ from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.hit_valley import valley_capped
+from nmfaudio.drums.drum_median import MEDIAN_CLASSES, MEDIAN_SHARE, MIN_SHARE, without_drum_median
 from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, FLOOR_CLASSES, NOTE_AHEAD_SECONDS,
                                            NOTE_HZ, NOTE_SECONDS, TAIL_CLASSES, TAIL_FLOOR_RATIO, TAIL_FRAMES, TAIL_RATIO,
                                            accompaniment_mode, attack_gains, decision_share, energy_share,
@@ -863,8 +864,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             energy = energy_share(Vb, sustained_bands)
             weight = mask_weight(energy)
             frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
+            median_length, median_step = frames, DECIMATION * max(1, frames // base_frames)
             if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
-                sustained_bands = sustained_part(Vb, frames=frames, step=DECIMATION * max(1, frames // base_frames))
+                sustained_bands = sustained_part(Vb, frames=median_length, step=median_step)
             # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
             # the fit, less goes to the accompaniment
             fit_share, mask_share = high_band_factors(band_low_hz)
@@ -922,6 +924,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # the user keeps every class (presence_test=False)
     def parts_of(cls):  # the kit's templates of a class (indices into K)
         return np.flatnonzero([class_of(label) == cls for label in kit.classes])
+
+    def parts_of_any(classes):  # the kit's templates of any of these classes
+        return np.flatnonzero([class_of(label) in classes for label in kit.classes])
 
     tested = [] if sustained is not None or not presence_test else [
         (cls, parts, threshold) for cls, threshold in PRESENCE.items() if (parts := parts_of(cls)).size]
@@ -1014,6 +1019,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # here, from the short notes' level above (with loud music) and this cap
     if sustained is not None:
         mask_bands = valley_capped(band_magnitude, mask_bands, frames_per_second=sr / hop_length)
+        # ... and less the toms' own running median, in the same window: where toms play in
+        # most of its frames (a fill) the median holds their bodies, which are not the
+        # music's (nmfaudio.drums.drum_median; docs/drums-full-song.md, forty-first round)
+        median_parts = parts_of_any(MEDIAN_CLASSES)
+        if median_parts.size:
+            toms_model = convolutive_model(fit.P[:, median_parts], H_masks[median_parts])  # (F_b, C, N)
+            mask_bands = without_drum_median(mask_bands, toms_model, frames=median_length, step=median_step,
+                                             share=MEDIAN_SHARE, min_share=MIN_SHARE)
         sustained = SpreadSustained(magnitude, band_magnitude, mask_bands * mask_share[:, None, None], widths, weight)
     # song mode with loud drums and loud cymbals: the cymbals' ring under the sustained level
     # goes from the accompaniment's model to the cymbals stem, from RING_HZ on
