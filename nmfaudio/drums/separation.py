@@ -38,6 +38,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    toms that never explain their own band get zero activations for the rest, so a
    groove without toms does not lend its snare and kick to them (their stem is silent;
    ``presence_test=False`` keeps them modelled, for a fill of one or two quiet toms).
+   Toms judged absent whose fill the kick part holds (toms tuned below the kick) still
+   reach the toms stem through the masks (:mod:`nmfaudio.drums.lone_toms`).
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
