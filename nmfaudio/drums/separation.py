@@ -38,6 +38,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    toms that never explain their own band get zero activations for the rest, so a
    groove without toms does not lend its snare and kick to them (their stem is silent;
    ``presence_test=False`` keeps them modelled, for a fill of one or two quiet toms).
+   Toms judged absent whose fill the kick part holds (toms tuned below the kick) still
+   reach the toms stem through the masks (:mod:`nmfaudio.drums.lone_toms`).
 3. **Speed**: the fit runs on a compressed frequency axis (single bins up to bin 24,
    then 1/12-octave bands: 90 bands instead of 1025 at n_fft 2048); the full-resolution
    templates are the starting templates reshaped by the fitted band envelopes.
@@ -105,6 +107,7 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.kick_toms import kick_toms_parts
+from nmfaudio.drums.lone_toms import lone_toms_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
                                  ride_mode, ride_part_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
@@ -727,6 +730,9 @@ def _streamed_input(y, sr, stream_to):
 MIN_N_FFT = 256
 #: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
 KICK_TOMS_SWAP = True
+#: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
+#: a switch for the benchmark.
+LONE_TOMS = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1099,6 +1105,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and KICK_TOMS_SWAP:
         P_masks, H_masks, route = kick_toms_parts(P_masks, H_masks, route, kit.classes,
                                                    frame_rate=sr / hop_length)
+    # toms judged absent on a kit whose toms lie below its kick: the kick part holds a
+    # fill of them; its hits with a tom's spectrum, in runs, go to the toms' output
+    # (nmfaudio.drums.lone_toms)
+    if sustained is None and LONE_TOMS and "toms" in judged_absent:
+        P_masks, H_masks, route = lone_toms_parts(P_masks, H_masks, route, kit.classes, y.reshape(-1, y.shape[-1]).sum(axis=0),
+                                                   sr=sr, hop_length=hop_length)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); in a song
