@@ -7,6 +7,7 @@ import numpy as np
 
 from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, swapped_hits
 from nmfaudio.drums.stems import stem_index
+from nmfaudio.drums.times import peak_frames
 
 LABELS = ("kick", "snare", "toms:low", "toms:mid", "toms:high")
 OUTPUTS = ("kick", "snare", "toms")
@@ -126,3 +127,13 @@ def test_toms_not_asked_for_take_the_lone_hits_to_the_residual():
     _, H2, route2 = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
     np.testing.assert_array_equal(route2[len(LABELS):], [residual, route[0]])
     np.testing.assert_array_equal(H2[5, 0, FILL], H[0, 0, FILL])
+
+
+def test_peak_frames_finds_the_local_maxima_above_the_share():
+    a = np.array([0.0, 1.0, 0.2, 0.05, 0.3, 0.3, 0.1, 0.15, 0.0])
+    # 1.0 at frame 1, the plateau 0.3 once at its first frame 4, the small peak 0.15 at
+    # frame 7 only when the share lets it in
+    assert peak_frames(a, 0.2).tolist() == [1, 4]
+    assert peak_frames(a, 0.1).tolist() == [1, 4, 7]
+    assert peak_frames(np.zeros(5), 0.1).size == 0
+    assert peak_frames(np.zeros(0), 0.1).size == 0

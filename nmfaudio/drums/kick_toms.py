@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio.drums.templates import class_of
+from nmfaudio.drums.times import peak_frames
 
 __all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN",
            "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE", "coverage", "kick_toms_parts", "swapped_hits"]
@@ -46,15 +47,6 @@ TAKER_SHARE = 0.5
 #: within COVER_S of a shared hit exceeds the lone hits' by at least this much.
 COVER_MARGIN = 0.2
 COVER_S = 0.5
-
-
-def _peaks(a, share):
-    """Indices of the local maxima of ``a`` (N,) above ``share`` of its maximum."""
-    top = float(a.max()) if a.size else 0.0
-    if top <= 0 or a.size < 3:
-        return np.zeros(0, int)
-    inner = (a[1:-1] > a[:-2]) & (a[1:-1] >= a[2:]) & (a[1:-1] >= share * top)
-    return np.flatnonzero(inner) + 1
 
 
 def coverage(hits, n_frames, reach):
@@ -83,7 +75,7 @@ def swapped_hits(kick_model, toms_model, *, frame_rate):
         Which hits are lone (toms) and which shared (the kick); None when the split is
         not clean (no swap).
     """
-    hits = _peaks(kick_model, KICK_PEAK_SHARE)
+    hits = peak_frames(kick_model, KICK_PEAK_SHARE)
     if hits.size == 0:
         return hits, None, None
     N = kick_model.shape[0]

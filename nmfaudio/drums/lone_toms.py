@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from nmfaudio.drums.kick_toms import KICK_PEAK_SHARE, _peaks
+from nmfaudio.drums.kick_toms import KICK_PEAK_SHARE
 from nmfaudio.drums.templates import class_of
+from nmfaudio.drums.times import peak_frames
 
 __all__ = ["BAND_HZ", "MIN_RUN", "ODD_SIMILARITY", "WINDOW_S", "hit_spectra", "lone_tom_hits", "lone_toms_parts"]
 
@@ -94,7 +95,7 @@ def lone_tom_hits(kick_model, y, *, sr, hop_length):
     toms : ndarray of bool, shape (J,)
         Which hits are toms.
     """
-    hits = _peaks(kick_model, KICK_PEAK_SHARE)
+    hits = peak_frames(kick_model, KICK_PEAK_SHARE)
     toms = np.zeros(hits.size, bool)
     if hits.size < 2 * MIN_RUN:
         return hits, toms

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio.drums.templates import class_of
+from nmfaudio.drums.times import peak_frames
 
 __all__ = ["AT_SNARE_SHARE", "MIN_NEAR", "NEAR_S", "PEAK_SHARE", "SNARE_PEAK_SHARE", "snare_excess_parts"]
 
@@ -35,15 +36,6 @@ PEAK_SHARE = 0.05
 #: (fewer: the part keeps its activation there).
 NEAR_S = 1.0
 MIN_NEAR = 2
-
-
-def _peaks(a, share):
-    """Indices of the local maxima of ``a`` (shape (N,)) above ``share`` of its maximum."""
-    top = float(a.max()) if a.size else 0.0
-    if top <= 0:
-        return np.zeros(0, int)
-    inner = (a[1:-1] > a[:-2]) & (a[1:-1] >= a[2:]) & (a[1:-1] >= share * top)
-    return np.flatnonzero(inner) + 1
 
 
 def snare_excess_parts(P, H, route, labels, *, frame_rate):
@@ -81,7 +73,7 @@ def snare_excess_parts(P, H, route, labels, *, frame_rate):
     hat_model = (summed[hats] * energy[hats, None]).sum(axis=0)
     N = hat_model.shape[0]
     at_snare = np.zeros(N, bool)
-    for p in _peaks(summed[snares].sum(axis=0), SNARE_PEAK_SHARE):
+    for p in peak_frames(summed[snares].sum(axis=0), SNARE_PEAK_SHARE):
         at_snare[max(0, p - 1):p + 2] = True
     total = float(hat_model.sum())
     if total <= 0 or hat_model[at_snare].sum() <= AT_SNARE_SHARE * total:
@@ -92,7 +84,7 @@ def snare_excess_parts(P, H, route, labels, *, frame_rate):
     moved_parts = []
     for k in hats:
         a = summed[k]
-        away = _peaks(a, PEAK_SHARE)
+        away = peak_frames(a, PEAK_SHARE)
         away = away[~at_snare[away]]
         keep = a.copy()
         for t in frames:
