@@ -26,7 +26,8 @@ from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import peak_frames
 
 __all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN",
-           "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE", "coverage", "kick_toms_parts", "swapped_hits"]
+           "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE", "coverage", "kick_toms_parts", "moved_parts",
+           "owned_frames", "swapped_hits"]
 
 #: A kick-part hit: a local maximum of the kick parts' model above this share of its maximum.
 KICK_PEAK_SHARE = 0.1
@@ -47,6 +48,54 @@ TAKER_SHARE = 0.5
 #: within COVER_S of a shared hit exceeds the lone hits' by at least this much.
 COVER_MARGIN = 0.2
 COVER_S = 0.5
+
+
+def owned_frames(hits, chosen, n_frames):
+    """The frames the ``chosen`` hits own: each hit owns the frames from just before it to
+    just before the next hit (none before the first).
+
+    Parameters
+    ----------
+    hits : ndarray of int, shape (J,)
+        Frames, increasing.
+    chosen : ndarray of bool, shape (J,)
+    n_frames : int
+
+    Returns
+    -------
+    ndarray of bool, shape (n_frames,)
+    """
+    starts = np.maximum(hits - 1, 0)
+    owner = np.searchsorted(starts, np.arange(n_frames), side="right") - 1  # -1: before the first hit
+    return (owner >= 0) & chosen[np.maximum(owner, 0)]
+
+
+def moved_parts(P, H, route, moves):
+    """Move parts' activations in some frames to copies of those parts routed elsewhere.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K', T)
+    H : ndarray, shape (K', C, N)
+    route : ndarray of int, shape (K',)
+    moves : list of (int, ndarray of bool shape (N,), int)
+        Per move: the part, the frames whose activation moves, the copy's output.
+
+    Returns
+    -------
+    P, H, route : shapes (F, K' + B, T), (K' + B, C, N), (K' + B,)
+        One copy per move (B of them) carrying the moved activation, appended; ``H`` is a
+        new array; the model ``Σ_k P_k * H_k`` is unchanged.
+    """
+    H = H.copy()
+    moved = []
+    for k, frames, _ in moves:
+        part = np.where(frames, H[k], 0).astype(H.dtype)
+        H[k] -= part
+        moved.append(part)
+    parts = [k for k, _, _ in moves]
+    return (np.concatenate([P, P[:, parts]], axis=1), np.concatenate([H, np.stack(moved)]),
+            np.append(route, [target for _, _, target in moves]))
 
 
 def coverage(hits, n_frames, reach):
@@ -142,17 +191,6 @@ def kick_toms_parts(P, H, route, labels, *, frame_rate):
     takers = [j for j, r in zip(toms, ratio) if np.mean(r[shared] >= ALONE_SHARE) >= TAKER_SHARE]
     by_takers = ratio[[toms.index(j) for j in takers]].sum(axis=0) if takers else np.zeros(len(hits))
     shared = shared & (by_takers >= SHARED_SHARE)
-    # each hit owns the frames from just before it to just before the next hit
-    starts = np.maximum(hits - 1, 0)
-    owner = np.searchsorted(starts, np.arange(N), side="right") - 1  # -1: before the first hit
-    to_toms = (owner >= 0) & lone[np.maximum(owner, 0)]
-    to_kick = (owner >= 0) & shared[np.maximum(owner, 0)]
-    H = H.copy()
-    moved = []
-    for k, frames in [(k, to_toms) for k in kicks] + [(k, to_kick) for k in takers]:
-        part = np.where(frames, H[k], 0).astype(H.dtype)
-        H[k] -= part
-        moved.append(part)
-    targets = [route[toms[0]]] * len(kicks) + [route[kicks[0]]] * len(takers)
-    return (np.concatenate([P, P[:, kicks + takers]], axis=1), np.concatenate([H, np.stack(moved)]),
-            np.append(route, targets))
+    to_toms, to_kick = owned_frames(hits, lone, N), owned_frames(hits, shared, N)
+    return moved_parts(P, H, route, [(k, to_toms, route[toms[0]]) for k in kicks]
+                       + [(k, to_kick, route[kicks[0]]) for k in takers])

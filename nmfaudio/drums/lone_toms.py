@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from nmfaudio.drums.kick_toms import KICK_PEAK_SHARE
+from nmfaudio.drums.kick_toms import KICK_PEAK_SHARE, moved_parts, owned_frames
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import peak_frames
 
@@ -152,16 +152,5 @@ def lone_toms_parts(P, H, route, labels, y, *, sr, hop_length):
     hits, is_tom = lone_tom_hits(kick_model, y, sr=sr, hop_length=hop_length)
     if not is_tom.any():
         return P, H, route
-    N = H.shape[-1]
-    # each hit owns the frames from just before it to just before the next hit
-    starts = np.maximum(hits - 1, 0)
-    owner = np.searchsorted(starts, np.arange(N), side="right") - 1  # -1: before the first hit
-    frames = (owner >= 0) & is_tom[np.maximum(owner, 0)]
-    H = H.copy()
-    moved = []
-    for k in kicks:
-        part = np.where(frames, H[k], 0).astype(H.dtype)
-        H[k] -= part
-        moved.append(part)
-    return (np.concatenate([P, P[:, kicks]], axis=1), np.concatenate([H, np.stack(moved)]),
-            np.append(route, [route[toms[0]]] * len(kicks)))
+    frames = owned_frames(hits, is_tom, H.shape[-1])
+    return moved_parts(P, H, route, [(k, frames, route[toms[0]]) for k in kicks])
