@@ -245,6 +245,61 @@ def test_move_strokes_keeps_the_model_and_routes_the_strokes(monkeypatch):
                              target=4)[3:] == (None, None)
 
 
+def test_move_strokes_moves_the_other_hat_parts_with_the_same_weights(monkeypatch):
+    """``also``: the open hat part's activation moves with the closed part's per-frame
+    weights to copies routed to the cymbals (the model unchanged); the strokes returned
+    stay the closed part's; the closed part named in ``also`` moves once."""
+    rng = np.random.default_rng(2)
+    labels = ["kick", "snare", "hihat", "hihat:open", "cymbals:ride"]
+    P = rng.random((20, 5, 3))
+    H = rng.random((5, 2, 50))
+    route = np.array([0, 1, 3, 3, 4])
+    weights = (np.arange(50) % 3 > 0).astype(np.float32)
+    monkeypatch.setattr(ride, "stroke_weights", lambda *a, **k: weights)
+    kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP, target=4)
+    P2, H2, route2, strokes, with_snare = ride.move_strokes(P, H, route, labels, None, also=[2, 3], **kw)
+    assert route2.tolist() == [0, 1, 3, 3, 4, 4, 4]
+    np.testing.assert_allclose(strokes, H[2] * weights)
+    np.testing.assert_allclose(H2[5], H[2] * weights)
+    np.testing.assert_allclose(H2[6], H[3] * weights)
+    np.testing.assert_allclose(H2[3], H[3] * (1 - weights))
+    np.testing.assert_array_equal(P2[:, 6], P[:, 3])
+    model = np.einsum("fkt,kcn->fcn", P, H)
+    np.testing.assert_allclose(np.einsum("fkt,kcn->fcn", P2, H2), model, rtol=1e-12)
+    # without ``also``: as before, the open part untouched
+    P3, H3, route3, _, _ = ride.move_strokes(P, H, route, labels, None, **kw)
+    assert route3.tolist() == [0, 1, 3, 3, 4, 4]
+    np.testing.assert_array_equal(H3[3], H[3])
+
+
+def test_in_a_drum_recordings_ride_the_open_hat_part_goes_with_the_strokes(loop, monkeypatch):
+    """A drum recording taken for a ride (forced on the loop): with the switch on, the hi-hat
+    stem loses energy and the cymbals' gains beyond the closed part's strokes, the stems
+    still add up to the mixture, and the activations and strokes are those of the switch
+    off (only the masks' routing changes); no ride found (auto on the loop): identical
+    stems."""
+    from nmfaudio.drums import separation
+
+    mix, sr = loop
+    on = separate_drums(mix, sr, random_state=0, ride="on")
+    monkeypatch.setattr(separation, "RIDE_OPEN_HAT", False)
+    off = separate_drums(mix, sr, random_state=0, ride="on")
+    energy = {name: {s: float(np.sum(r.sources[s] ** 2)) for s in ("hihat", "cymbals")}
+              for name, r in (("on", on), ("off", off))}
+    # measured: hi-hat stem energy 0.73 x the switch off's, cymbals 1.25 x
+    assert energy["on"]["hihat"] < 0.85 * energy["off"]["hihat"]
+    assert energy["on"]["cymbals"] > 1.1 * energy["off"]["cymbals"]
+    assert np.max(np.abs(sum(on.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+    for cls in on.activations:
+        np.testing.assert_array_equal(on.activations[cls], off.activations[cls])
+    np.testing.assert_array_equal(on.ride_strokes, off.ride_strokes)
+    auto_off = separate_drums(mix, sr, random_state=0)
+    monkeypatch.setattr(separation, "RIDE_OPEN_HAT", True)
+    auto_on = separate_drums(mix, sr, random_state=0)
+    for stem in auto_on.sources:
+        np.testing.assert_array_equal(auto_on.sources[stem], auto_off.sources[stem])
+
+
 def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_stroke():
     """The strokes come from the closed hi-hat part whatever its label ("hihat:closed"
     after "hihat:open": General MIDI 42, not the open hat's 46); templates without a snare

@@ -551,7 +551,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     return weights
 
 
-def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False, song=False):
+def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, target, forced=False, song=False,
+                 also=()):
     """Route the ride's strokes from the closed hat part to the output ``target``.
 
     The pattern is judged by :func:`stroke_weights`, with the second cue
@@ -580,14 +581,19 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     song : bool, default False
         As in :func:`stroke_weights`: a song's magnitude, judged by the strict gate at
         :data:`SONG_STEADY_SHARE` alone.
+    also : sequence of int, default ()
+        Other parts (indices into the first K) whose activation moves with the same
+        per-frame weights — the open hat part in a drum recording
+        (:data:`~nmfaudio.drums.separation.RIDE_OPEN_HAT`): in a ride groove it holds the
+        ride's wash, not hats (docs/drums-five-stems.md, twenty-eighth round).
 
     Returns
     -------
-    P : ndarray, shape (F, K' + 1, T)
+    P : ndarray, shape (F, K' + 1 + A, T)
         With one extra template (the hat part, routed to ``target``) carrying the moved
-        share of its activation.
-    H : ndarray, shape (K' + 1, C, N)
-    route : ndarray of int, shape (K' + 1,)
+        share of its activation, and one per part of ``also`` (A of them), after it.
+    H : ndarray, shape (K' + 1 + A, C, N)
+    route : ndarray of int, shape (K' + 1 + A,)
     strokes : ndarray, shape (C, N)
         That moved activation.
     with_snare : ndarray, shape (C, N)
@@ -616,9 +622,14 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
     with_snare = H[hat] - strokes
-    H = np.concatenate([H, strokes[None]])
+    moved = [hat] + [k for k in also if k != hat]
+    shares = [strokes] + [H[k] * weights for k in moved[1:]]
+    H = np.concatenate([H, np.stack(shares)])
     H[hat] = with_snare
-    return (np.concatenate([P, P[:, hat:hat + 1]], axis=1), H, np.append(route, target), strokes, with_snare)
+    for k, share in zip(moved[1:], shares[1:]):
+        H[k] = H[k] - share
+    return (np.concatenate([P, P[:, moved]], axis=1), H, np.append(route, [target] * len(moved)), strokes,
+            with_snare)
 
 
 def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=False):

@@ -733,6 +733,10 @@ KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
 #: a switch for the benchmark.
 LONE_TOMS = True
+#: Whether, in a drum recording's ride groove, the open hat part's activation moves to the
+#: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
+#: twenty-eighth round); a switch for the benchmark.
+RIDE_OPEN_HAT = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1123,9 +1127,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # the closed hat part has no strokes to move (ride=True then takes the ride part's)
     if (judged or ride is True) and "hihat" in classes and not no_hats:
         target = classes.index("cymbals") if "cymbals" in classes else D
+        # in a drum recording the other hat parts (the open hat) move with the closed one:
+        # in a ride groove they hold the ride's wash, not hats (twenty-eighth round)
+        also = (parts_of("hihat") if RIDE_OPEN_HAT and sustained is None else ())
         P_masks, H_masks, route, strokes, with_snare = move_strokes(
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
-            forced=ride is True, song=sustained is not None)
+            forced=ride is True, song=sustained is not None, also=also)
     moved = strokes is not None
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
