@@ -14,9 +14,9 @@ A kick hit is a local maximum of the kick parts' activation (channels summed) fr
 :data:`HIT_LEVEL` of its largest on; the frames within :data:`REACH_SECONDS` of such a
 hit keep the kick's activations, every other frame's go to 0 in the masks (the fit, the
 reported activations and the templates are unchanged: the gated share goes to the
-other outputs by their own models, the bass to the accompaniment).  Ghost kicks quieter
-than :data:`HIT_LEVEL` of the loudest lose their stem share: 0.2 lost on the acoustic
-tuning songs (their ghost notes), 0.1 did not.
+other outputs by their own models, the bass to the accompaniment).  A kick quieter than
+:data:`HIT_LEVEL` of the loudest loses its stem share too: at 0.2 the acoustic tuning
+songs lost (quiet kicks, presumably), at 0.1 they did not.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ __all__ = ["GATE_CLASSES", "HIT_LEVEL", "REACH_SECONDS", "hit_frames", "reach_fr
 #: The classes whose activations away from their hits leave the masks (() turns the step off).
 GATE_CLASSES = ("kick",)
 #: A hit: a local maximum of the class's activation from this share of its largest on
-#: (forty-second round, tuning songs: 0.1; 0.2 lost on the acoustic kits' ghost kicks,
-#: 0.35 on every kit).
+#: (forty-second round, tuning songs: 0.1; 0.2 lost on the acoustic kits, 0.35 on
+#: every kit).
 HIT_LEVEL = 0.1
 #: Frames within this many seconds of a hit keep their activations (2 frames at the
 #: 23-ms hop of 44.1 kHz, 1024 samples: a hit's activation spreads over a frame or two).
