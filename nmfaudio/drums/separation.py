@@ -101,6 +101,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
+from nmfaudio.drums import kick_gate
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -840,6 +841,19 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
     return scaled
 
 
+def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
+    """Song mode: the masks' activations with the :data:`~nmfaudio.drums.kick_gate.GATE_CLASSES`
+    parts' activations 0 away from their hits (:func:`nmfaudio.drums.kick_gate.without_off_hit`:
+    a kick template took bass notes between the kick's hits; docs/drums-full-song.md,
+    forty-second round).  H_masks (K, C, N); a new array where anything is gated, H_masks
+    itself otherwise (the reported activations stay the fit's)."""
+    reach = kick_gate.reach_frames(frames_per_second)
+    for cls in kick_gate.GATE_CLASSES:
+        parts = np.flatnonzero([class_of(label) == cls for label in labels])
+        H_masks = kick_gate.without_off_hit(H_masks, parts, reach=reach)
+    return H_masks
+
+
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None) -> DrumSeparation:
@@ -997,8 +1011,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         others = [k for k, label in enumerate(kit.classes) if class_of(label) not in RESIDUAL_CLASSES and k not in toms]
         H_masks = _without_held_notes(H_masks, H, fit.P, toms, band_magnitude, band_low_hz, sr / hop_length,
                                       others=others)
+        # ... and the kick's activations away from its hits (bass notes a kick template
+        # took) leave the masks, in every song (nmfaudio.drums.kick_gate)
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length)
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
+        # the kick's activations away from its hits: bass notes a kick template took
+        # (nmfaudio.drums.kick_gate; docs/drums-full-song.md, forty-second round: the
+        # electronic tuning songs' kick model 5-90 times the true kick there)
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
         kicks, toms = ([k for k, label in enumerate(kit.classes) if class_of(label) == cls] for cls in ("kick", "toms"))
         if kicks and toms:
