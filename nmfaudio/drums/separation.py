@@ -887,9 +887,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             # part holds the drums' own sustain too, which weighs more the louder the drums are
             energy = energy_share(Vb, sustained_bands)
             weight = mask_weight(energy)
-            frames, base_frames = median_frames(sr, hop_length, sustain_seconds(energy)), median_frames(sr, hop_length)
-            median_length, median_step = frames, DECIMATION * max(1, frames // base_frames)
-            if frames != base_frames:  # a longer median on proportionally fewer frames: the same cost
+            median_length = median_frames(sr, hop_length, sustain_seconds(energy))
+            base_frames = median_frames(sr, hop_length)
+            median_step = DECIMATION * max(1, median_length // base_frames)
+            if median_length != base_frames:  # a longer median on proportionally fewer frames: the same cost
                 sustained_bands = sustained_part(Vb, frames=median_length, step=median_step)
             # above HIGH_HZ the sustained part is mostly hats and cymbals: less of it leaves
             # the fit, less goes to the accompaniment
@@ -913,10 +914,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # a tuned body at 150-400 Hz, where the bundled (acoustic) snare holds little; not
         # their bright noise (stems.SONG_SNARE_BODY_HZ: it took the hats)
         k, electronic = song_snare
-        frames = min(P0.shape[2], electronic.shape[1])
+        n_snare = min(P0.shape[2], electronic.shape[1])
         body = freqs < SONG_SNARE_BODY_HZ
         P0[body, k] *= np.float32(1 - SONG_ELECTRONIC_SNARE)
-        P0[body, k, :frames] += np.float32(SONG_ELECTRONIC_SNARE) * electronic[body, :frames]
+        P0[body, k, :n_snare] += np.float32(SONG_ELECTRONIC_SNARE) * electronic[body, :n_snare]
     if support_db is not None:
         trim_support(P0, support_db)
     Pb0 = np.add.reduceat(P0, edges[:-1], axis=0)  # (F_b, K, T)
@@ -925,8 +926,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     band_guides = None
     if guides is not None and sustained is None:
         G = np.zeros((F, len(guides.classes), P0.shape[2]), np.float32)
-        frames = min(P0.shape[2], guides.P.shape[2])
-        G[:, :, :frames] = guides.P[:, :, :frames]
+        n_guide = min(P0.shape[2], guides.P.shape[2])
+        G[:, :, :n_guide] = guides.P[:, :, :n_guide]
         if support_db is not None:
             trim_support(G, support_db)
         band_guides = (np.add.reduceat(G, edges[:-1], axis=0),
@@ -1032,7 +1033,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
         drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
         mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                           frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=frames,
+                                           frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=median_length,
                                            ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
         # a toms onset after which the level holds is a note the toms templates took (a
         # struck drum decays): from its rise to the next toms onset the toms leave the
