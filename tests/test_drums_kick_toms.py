@@ -5,7 +5,7 @@ unchanged.  Arrays only."""
 
 import numpy as np
 
-from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, swapped_hits
+from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, rerouted_activations, swapped_hits
 from nmfaudio.drums.stems import stem_index
 from nmfaudio.drums.times import peak_frames
 
@@ -137,3 +137,81 @@ def test_peak_frames_finds_the_local_maxima_above_the_share():
     assert peak_frames(a, 0.1).tolist() == [1, 4, 7]
     assert peak_frames(np.zeros(5), 0.1).size == 0
     assert peak_frames(np.zeros(0), 0.1).size == 0
+
+
+def _by_output(H, route, n_outputs):
+    """Each output's activation: the rows routed to it, summed (n_outputs, C, N)."""
+    return np.stack([H[route == d].sum(axis=0) for d in range(n_outputs)])
+
+
+def test_rerouted_activations_follow_the_rows_to_their_outputs():
+    # the class activations a separation reports (sums of the labelled parts by class)
+    # plus the change are each output's rows summed after the move: the fill's hits are
+    # the toms', the groove's toms:mid hits the kick's; the total is kept
+    P = _templates(5)
+    H, groove = _activations(groove_shared=True, fill_shared=False)
+    index = stem_index(LABELS, OUTPUTS)
+    _, H2, route2 = kick_toms_parts(P, H, index, LABELS, frame_rate=FRAME_RATE)
+    change = rerouted_activations(H, H2, route2, index, len(OUTPUTS))
+    classes_before = _by_output(H, index, len(OUTPUTS))
+    np.testing.assert_allclose(classes_before + change, _by_output(H2, route2, len(OUTPUTS)), atol=1e-6)
+    np.testing.assert_allclose(change.sum(axis=0), 0, atol=1e-6)  # moved, not made
+    kick, toms = OUTPUTS.index("kick"), OUTPUTS.index("toms")
+    np.testing.assert_allclose((classes_before + change)[toms, 0, FILL], H[0, 0, FILL], atol=1e-6)
+    np.testing.assert_allclose((classes_before + change)[kick, 0, FILL], 0, atol=1e-6)
+    np.testing.assert_allclose((classes_before + change)[kick, 0, groove], H[0, 0, groove] + H[3, 0, groove],
+                               atol=1e-6)
+    np.testing.assert_array_equal(change[OUTPUTS.index("snare")], 0)
+
+
+def test_rerouted_activations_drop_what_goes_to_the_residual():
+    # toms not asked for: the fill leaves the kick's activation and reaches no reported class
+    P = _templates(6)
+    H, _ = _activations(groove_shared=True, fill_shared=False)
+    outputs = ("kick", "snare")
+    index = stem_index(LABELS, outputs)
+    _, H2, route2 = kick_toms_parts(P, H, index, LABELS, frame_rate=FRAME_RATE)
+    change = rerouted_activations(H, H2, route2, index, len(outputs))
+    assert change.shape == (2, 1, N)
+    np.testing.assert_allclose(change[0, 0, FILL], -H[0, 0, FILL], atol=1e-6)
+    np.testing.assert_array_equal(change[1], 0)
+
+
+def test_the_separations_activations_and_hits_follow_the_swap(monkeypatch):
+    # wiring: when the re-routing moves the kick part's activation in some frames to the
+    # toms' output, result.activations (and so hits() and the MIDI file) move it too;
+    # the class activations' sum is kept (to float32 rounding of the fit's scale)
+    import nmfaudio
+    from nmfaudio.drums import separation
+    from nmfaudio.drums.kick_toms import moved_parts
+
+    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y = y[: 4 * sr]
+    monkeypatch.setattr(separation, "LONE_TOMS", False)
+    plain = nmfaudio.separate_drums(y, sr, random_state=0)
+    moved_frames = np.zeros(plain.activations["kick"].shape[-1], bool)
+    moved_frames[40:120] = True  # about 1 s of the kick's hits
+
+    def kick_to_toms(P, H, route, labels, frame_rate):
+        kicks = [k for k, label in enumerate(labels) if label.split(":")[0] == "kick"]
+        toms = [k for k, label in enumerate(labels) if label.split(":")[0] == "toms"]
+        return moved_parts(P, H, route, [(k, moved_frames, route[toms[0]]) for k in kicks])
+
+    monkeypatch.setattr(separation, "kick_toms_parts", kick_to_toms)
+    swapped = nmfaudio.separate_drums(y, sr, random_state=0)
+    kick, toms = plain.activations["kick"], plain.activations["toms"]
+    assert kick[moved_frames].max() > 0  # kick hits were there to move
+    np.testing.assert_allclose(swapped.activations["kick"][moved_frames], 0, atol=1e-6 * kick.max())
+    np.testing.assert_allclose(swapped.activations["kick"][~moved_frames], kick[~moved_frames], rtol=1e-5,
+                               atol=1e-6 * kick.max())
+    np.testing.assert_allclose(swapped.activations["toms"], toms + np.where(moved_frames, kick, 0), rtol=1e-5,
+                               atol=1e-6 * kick.max())
+    for label in ("snare", "hihat", "cymbals"):
+        np.testing.assert_array_equal(swapped.activations[label], plain.activations[label])
+    # the hits read them: the kick's hits in those frames are now the toms'
+    frame_s = plain.hop_length / sr
+    hits_plain, hits_swapped = plain.hits(), swapped.hits()
+    inside = lambda t: (t >= 40 * frame_s) & (t < 120 * frame_s)
+    assert np.sum(inside(hits_plain["kick"].times)) >= 1
+    assert np.sum(inside(hits_swapped["kick"].times)) == 0
+    assert np.sum(inside(hits_swapped["toms"].times)) >= 1

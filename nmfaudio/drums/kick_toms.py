@@ -27,7 +27,7 @@ from nmfaudio.drums.times import peak_frames
 
 __all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN",
            "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE", "coverage", "kick_toms_parts", "moved_parts",
-           "owned_frames", "swapped_hits"]
+           "owned_frames", "rerouted_activations", "swapped_hits"]
 
 #: A kick-part hit: a local maximum of the kick parts' model above this share of its maximum.
 KICK_PEAK_SHARE = 0.1
@@ -96,6 +96,43 @@ def moved_parts(P, H, route, moves):
     parts = [k for k, _, _ in moves]
     return (np.concatenate([P, P[:, parts]], axis=1), np.concatenate([H, np.stack(moved)]),
             np.append(route, [target for _, _, target in moves]))
+
+
+def rerouted_activations(H_before, H_after, route, index, n_outputs):
+    """How re-routing moved activation between outputs: per output, what its labelled
+    parts lost and what the appended copies routed to it carry.
+
+    The class activations a separation reports (and the hits, the MIDI file) are its
+    parts' activations summed by class; after :func:`moved_parts` a kick part's lone
+    hits sound in the toms' output, and they should be the toms' hits too.
+
+    Parameters
+    ----------
+    H_before : ndarray, shape (K', C, N)
+        The masks' activations before the re-routing steps (K' ≥ K).
+    H_after : ndarray, shape (K' + B, C, N)
+        After them: the first K' rows changed, B copies appended.
+    route : ndarray of int, shape (K' + B,)
+        Output of each row after them.
+    index : ndarray of int, shape (K,)
+        Output of each of the K labelled parts (the rows the class activations sum).
+    n_outputs : int
+        Number of outputs reported (outputs ≥ n_outputs, the residual, are dropped).
+
+    Returns
+    -------
+    ndarray, shape (n_outputs, C, N)
+        The change of each output's activation (zero where nothing moved).
+    """
+    K, K_before = len(index), H_before.shape[0]
+    change = np.zeros((n_outputs,) + H_after.shape[1:], dtype=np.float32)
+    for k in range(K):  # what a labelled part lost (or gained) stays with its class's output
+        if index[k] < n_outputs:
+            change[index[k]] += H_after[k] - H_before[k]
+    for j in range(K_before, H_after.shape[0]):  # the copies carry it to theirs
+        if route[j] < n_outputs:
+            change[route[j]] += H_after[j]
+    return change
 
 
 def coverage(hits, n_frames, reach):

@@ -107,7 +107,7 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
                                       trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
-from nmfaudio.drums.kick_toms import kick_toms_parts
+from nmfaudio.drums.kick_toms import kick_toms_parts, rerouted_activations
 from nmfaudio.drums.lone_toms import lone_toms_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
                                  ride_mode, ride_part_strokes, stroke_bands, stroke_rings)
@@ -1128,6 +1128,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                                 cut=SONG_LOW_CUT_HZ, to_residual=False)
     # a drum recording whose toms lie below its kick: the kick part took those toms and the
     # toms parts the kick; each one's hits go to the other's output (nmfaudio.drums.kick_toms)
+    H_unswapped = H_masks  # the class activations follow these two steps (kick_toms.rerouted_activations)
     if sustained is None and KICK_TOMS_SWAP:
         P_masks, H_masks, route = kick_toms_parts(P_masks, H_masks, route, kit.classes,
                                                    frame_rate=sr / hop_length)
@@ -1137,6 +1138,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and LONE_TOMS and "toms" in judged_absent:
         P_masks, H_masks, route = lone_toms_parts(P_masks, H_masks, route, kit.classes, y.reshape(-1, y.shape[-1]).sum(axis=0),
                                                    sr=sr, hop_length=hop_length)
+    # the hits of a kick part's tom fill (or of a toms part's kick) are the class's whose
+    # output they sound in: the stems, the hits and the MIDI file agree
+    rerouted = (rerouted_activations(H_unswapped, H_masks, route, index, D)
+                if H_masks is not H_unswapped else None)
     # a ride keeping time (nmfaudio.drums.ride): the closed hat part's strokes go to the
     # cymbals stem — or to the residual when the cymbals are not asked for: never into a
     # requested stem — except at the snare's hits (the pedal chicks of 2 and 4); in a song
@@ -1226,6 +1231,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     activations = {}
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
         summed = H_out[index == d].sum(axis=0)
+        if rerouted is not None:
+            summed = np.maximum(summed + rerouted[d] / np.float32(scale), 0)
         summed = summed[0] if y.ndim == 1 else summed
         if moved and label in ("hihat", "cymbals"):  # the moved strokes are the cymbals'
             summed = np.maximum(summed - strokes_out, 0) if label == "hihat" else summed + strokes_out
