@@ -1390,6 +1390,7 @@ def detect_hits(
     hats = [result[o].times[~np.isin(result[o].times, from_mixture.get(o, ()))] for o in names
             if _family(o) == "hihat"]
     hats = np.concatenate(hats) if hats else np.zeros(0)
+    added = {}
     for name, found in weak.items():
         # ... and away from the class's own hits (and a ride's strokes): a weak peak next to
         # a hit is that hit ringing, and the minimum interval would move the hit to it
@@ -1403,6 +1404,7 @@ def detect_hits(
                          fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
                          mean_square=mean_square)
         found = _keep(found, shares >= weak_share_db[name])
+        added[name] = found.times  # the ring (step 8) does not judge them: a ride's strokes
         both = result[name]
         order = np.argsort(np.concatenate([both.times, found.times]), kind="stable")
         result[name] = _Candidates(np.concatenate([both.frames, found.frames])[order],
@@ -1445,7 +1447,9 @@ def detect_hits(
             # keeps time: a ride no cue found, whose wash the hat's stem holds; not judged)
             ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
-            found = _keep(found, (ring >= min_ring_db[name])
+            # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the
+            # hat's stem holds, so the cymbals' track is quiet between them too)
+            found = _keep(found, (ring >= min_ring_db[name]) | np.isin(found.times, added.get(name, ()))
                           | (found.strengths >= RING_BELOW * found.strengths.max()))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
