@@ -154,7 +154,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
    on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
    Not judged where the class has ``RING_MAX_RATE`` (1) hits a second or more: a ride no
-   cue found, picked as "cymbals", whose wash the hat's stem holds.
+   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
