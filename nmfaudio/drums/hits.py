@@ -148,6 +148,13 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    snare's stem holds whole (:mod:`nmfaudio.drums.hit_timbre`; docs/transcription.md,
    the snare-timbre round: false snare hits on the regular tuning performances 281 → 189, 110 →
    56 of them at a conga; real ones 1476 → 1465).
+   **The ring** (with ``signals``; crash-like cymbals by default): a hit under
+   ``RING_BELOW`` (0.5) of the class's strongest whose track's quietest 20 ms above 4 kHz,
+   0.1-0.3 s after its onset, lies more than ``min_ring_db`` (-12 dB) under the onset's
+   60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
+   on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
+   Not judged where the class has ``RING_MAX_RATE`` (1) hits a second or more: a ride no
+   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -203,6 +210,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
 from nmfaudio.drums import hit_timbre
+from nmfaudio.drums import cymbal_decay
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.times import near as _near
@@ -501,6 +509,28 @@ def _default_weak_share_db(name: str) -> float:
     if _note_of(name) == RIDE_NOTE:
         return np.inf
     return _WEAK_SHARE_DB.get(_family(name), np.inf)
+
+
+#: step 8, the ring (nmfaudio/drums/cymbal_decay.py): a weak crash-like cymbal hit whose
+#: track's quietest 20 ms above 4 kHz, 0.1-0.3 s after its onset, lies more than this many
+#: dB under the onset's is a burst that stopped (the hat's leakage into the cymbals'
+#: activation at a hat stroke), not a crash ringing on.  "Weak": under RING_BELOW of the
+#: class's strongest hit.  Chosen on the tuning performances (docs/transcription.md, the
+#: cymbal-ring round).  None of it for a ride's strokes, which keep the wash up anyway.
+_MIN_RING_DB = {"cymbals": -12.0}
+RING_BELOW = 0.5
+#: ... and only where the class has fewer hits than this many a second (at step 8): more,
+#: and it keeps time (a ride no cue found, picked as "cymbals"), whose strokes' wash the
+#: hat's stem holds, so its own track is quiet between them (ride-style tuning cymbals F
+#: 0.662 -> 0.641 judged everywhere, 0.657 with this gate).
+RING_MAX_RATE = 1.0
+
+
+def _default_min_ring_db(name: str) -> float:
+    """``min_ring_db`` of a class: crash-like cymbals' −12 dB (not a ride's), off (−inf) otherwise."""
+    if _note_of(name) == RIDE_NOTE:
+        return -np.inf
+    return _MIN_RING_DB.get(_family(name), -np.inf)
 
 
 def _default_flux_delta(name: str) -> float:
@@ -982,6 +1012,7 @@ def detect_hits(
     residual=None,
     max_residual_db=None,
     min_timbre=None,
+    min_ring_db=None,
     weak_share_db=None,
     pulse_s=None,
     clear_rise_db=None,
@@ -1098,6 +1129,13 @@ def detect_hits(
         The least cosine similarity (0-1) of a hit's 80-2000 Hz spectrum to its class's
         strongest hits' (with ``signals``; module notes, step 8, and
         :mod:`nmfaudio.drums.hit_timbre`); default 0.9 for the snare, 0 (off) for the others.
+    min_ring_db : float or dict {str: float}, optional
+        A hit under ``RING_BELOW`` (0.5) of its class's strongest is dropped where the
+        class's track, above 4 kHz, is quieter than this (dB against the onset's 60 ms) in
+        some 20 ms between 0.1 and 0.3 s after the onset (with ``signals``; module notes,
+        step 8, and :mod:`nmfaudio.drums.cymbal_decay`): a hat stroke's short burst in the
+        cymbals' activation, not a crash ringing; default -12 dB for crash-like cymbals,
+        off for the others and a ride; a low value such as -200 turns it off.
     weak_share_db : float or dict {str: float}, optional
         A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
         — become hits where a hi-hat hit lies within 30 ms and the class's track holds
@@ -1181,6 +1219,7 @@ def detect_hits(
     max_residual_db = _per_class(max_residual_db, "max_residual_db", names, _default_max_residual_db)
     min_timbre = _per_class(min_timbre, "min_timbre", names, _default_min_timbre, low=0, high=1)
     weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
+    min_ring_db = _per_class(min_ring_db, "min_ring_db", names, _default_min_ring_db)
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     fill_s = _per_class(fill_s, "fill_s", names, _default_fill_s, low=0)
@@ -1351,6 +1390,7 @@ def detect_hits(
     hats = [result[o].times[~np.isin(result[o].times, from_mixture.get(o, ()))] for o in names
             if _family(o) == "hihat"]
     hats = np.concatenate(hats) if hats else np.zeros(0)
+    added = {}
     for name, found in weak.items():
         # ... and away from the class's own hits (and a ride's strokes): a weak peak next to
         # a hit is that hit ringing, and the minimum interval would move the hit to it
@@ -1364,6 +1404,7 @@ def detect_hits(
                          fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
                          mean_square=mean_square)
         found = _keep(found, shares >= weak_share_db[name])
+        added[name] = found.times  # the ring (step 8) does not judge them: a ride's strokes
         both = result[name]
         order = np.argsort(np.concatenate([both.times, found.times]), kind="stable")
         result[name] = _Candidates(np.concatenate([both.frames, found.frames])[order],
@@ -1399,6 +1440,17 @@ def detect_hits(
                 track_reads.checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
                 found.strengths, sr=sr)
             found = _keep(found, reference | (similarity >= min_timbre[name]))
+        if (signal is not None and np.isfinite(min_ring_db[name]) and len(found.times)
+                and len(found.times) < RING_MAX_RATE * len(envelopes[name]) * hop_length / sr):
+            # step 8, the ring: a weak cymbal hit whose track is quiet again 0.1-0.3 s later
+            # is a hat stroke's leakage, not a crash (a class with a hit a second or more
+            # keeps time: a ride no cue found, whose wash the hat's stem holds; not judged)
+            ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
+                                        np.rint(found.times * sr).astype(int), sr=sr)
+            # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the
+            # hat's stem holds, so the cymbals' track is quiet between them too)
+            found = _keep(found, (ring >= min_ring_db[name]) | np.isin(found.times, added.get(name, ()))
+                          | (found.strengths >= RING_BELOW * found.strengths.max()))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),

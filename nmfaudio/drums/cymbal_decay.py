@@ -1,0 +1,73 @@
+"""Does a cymbal hit ring?  The quietest stretch of the cymbals' track after a hit,
+against its onset.
+
+A crash rings for seconds: 100-300 ms after its onset the cymbals' track still holds
+its wash above 4 kHz, at most a few dB under the attack, between whatever else is
+played.  The cymbals' activation also peaks at hi-hat strokes (the hat's leakage into
+the cymbals' templates: a closed hat's noise is a cymbal's); the track then holds a short
+burst that is gone by the next stroke, so its quietest stretch in that span lies 10-20
+dB under the onset (docs/transcription.md, the cymbal-ring round: the regular tuning
+grooves' false crashes at a hat stroke −10.8 dB median, the real hits −2 dB).
+
+Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio import audio
+from nmfaudio.drums import track_reads
+
+__all__ = ["FMIN_HZ", "ONSET_S", "SPAN_S", "STEP_S", "WINDOW_S", "valleys"]
+
+#: The band read (Hz): a cymbal's wash, above the kick's, the snare's body and the toms'.
+FMIN_HZ = 4000.0
+#: The onset's stretch (s): the attack and its first ring.
+ONSET_S = 0.06
+#: Where the quietest stretch is looked for (s after the onset): past the attack and a
+#: closed hat's decay, before a crash has faded.
+SPAN_S = (0.1, 0.3)
+#: Length of each stretch (s) and the step between them.
+WINDOW_S = 0.02
+STEP_S = 0.02
+
+
+def valleys(track, onsets, *, sr) -> np.ndarray:
+    """The quietest stretch of ``track`` after each onset, in dB against the onset's.
+
+    Parameters
+    ----------
+    track : ndarray, shape (n_samples,) or (n_channels, n_samples), or a reader
+        The cymbals' separated track (the channels' mean is read).
+    onsets : array_like of int, shape (n_hits,)
+        The hits' onsets (sample indices).
+    sr : int
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    ndarray of float, shape (n_hits,)
+        ``10 log10`` of the smallest mean power above :data:`FMIN_HZ` over the
+        :data:`WINDOW_S` stretches starting every :data:`STEP_S` in :data:`SPAN_S` after
+        the onset, over the mean power of the :data:`ONSET_S` from the onset; +inf (not
+        judged) for a hit too near the track's end, or a silent onset.
+    """
+    onsets = np.asarray(onsets, dtype=np.int64)
+    out = np.full(len(onsets), np.inf)
+    reader = track if track_reads.is_reader(track) else audio.ArrayReader(track)
+    width = int(round(WINDOW_S * sr))
+    onset_width = int(round(ONSET_S * sr))
+    offsets = np.rint(np.arange(SPAN_S[0], SPAN_S[1] - WINDOW_S + 1e-9, STEP_S) * sr).astype(np.int64)
+    inside = (onsets >= 0) & (onsets + offsets[-1] + width <= reader.n_samples)
+    if not inside.any():
+        return out
+    at = onsets[inside]
+    onset_power = track_reads.band_powers(reader, at, onset_width, sr=sr, fmin=FMIN_HZ) / onset_width
+    later = np.min([track_reads.band_powers(reader, at + k, width, sr=sr, fmin=FMIN_HZ) for k in offsets],
+                   axis=0) / width
+    with np.errstate(divide="ignore"):
+        ratio = np.where(onset_power > 0, 10 * np.log10(np.maximum(later, 1e-300) / np.where(onset_power > 0, onset_power, 1.0)),
+                         np.inf)
+    out[inside] = ratio
+    return out

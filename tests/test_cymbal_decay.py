@@ -1,0 +1,101 @@
+"""Step 8's ring (nmfaudio/drums/cymbal_decay.py): a weak cymbal hit whose track is quiet
+again 0.1-0.3 s after its onset is a hat stroke's leakage, not a crash."""
+
+import numpy as np
+import pytest
+
+from nmfaudio import audio
+from nmfaudio.drums import detect_hits
+from nmfaudio.drums.cymbal_decay import valleys
+from nmfaudio.drums.hits import RING_MAX_RATE
+
+SR = 22050
+HOP = 512
+
+
+def noise_hits(n, onsets, *, decay_s, gains, seed):
+    """High-passed noise bursts (above 3 kHz) starting at ``onsets`` (samples), decaying
+    as exp(-t / decay_s)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n)
+    for onset, gain in zip(onsets, gains):
+        length = n - onset
+        t = np.arange(length) / SR
+        burst = rng.standard_normal(length)
+        spectrum = np.fft.rfft(burst)
+        spectrum[np.fft.rfftfreq(length, 1 / SR) < 3000] = 0
+        out[onset:] += gain * np.fft.irfft(spectrum, length) * np.exp(-t / decay_s)
+    return out
+
+
+def crashes_and_leakage(seed, *, leaks=(86, 108, 130, 280, 302), crashes=(20, 200)):
+    """A cymbals' stem, 8.1 s at hop 512: crashes (strength 1) that ring (0.3 s decay) and a
+    hat's leakage (0.3 of the strongest) that stops within 20 ms.  The crashes are far
+    enough from the leaks that their ring has faded there (-40 dB or more)."""
+    n_frames = 350
+    n = n_frames * HOP
+    crashes, leaks = np.asarray(crashes), np.asarray(leaks)
+    track = (noise_hits(n, crashes * HOP + 60, decay_s=0.3, gains=np.ones(len(crashes)), seed=seed)
+             + noise_hits(n, leaks * HOP + 60, decay_s=0.005, gains=np.full(len(leaks), 0.6), seed=seed + 1))
+    activation = np.zeros(n_frames)
+    activation[crashes] = 1.0
+    activation[leaks] = 0.3
+    return activation, track, crashes, leaks
+
+
+def frames(hits):
+    return set(np.rint(hits["cymbals"].times * SR / HOP).astype(int))
+
+
+def test_valleys_tell_a_ringing_crash_from_a_short_burst():
+    n = 3 * SR
+    ring = noise_hits(n, [1000], decay_s=0.3, gains=[1.0], seed=0)
+    burst = noise_hits(n, [1000], decay_s=0.005, gains=[1.0], seed=0)
+    # the crash: 0.3 s after the onset about 8.7 · 0.3 / 0.3 dB under it, within a few dB
+    assert valleys(ring, [1000], sr=SR)[0] > -12.0
+    assert valleys(burst, [1000], sr=SR)[0] < -40.0
+    # a stereo track read a stretch at a time gives the array's numbers
+    stereo = np.stack([ring, 0.5 * ring])
+    np.testing.assert_allclose(valleys(audio.ArrayReader(stereo), [1000], sr=SR), valleys(stereo, [1000], sr=SR),
+                               atol=1e-9)
+    # too near the end, or a silent onset: not judged (+inf); no hit
+    assert valleys(ring, [n - 100], sr=SR).tolist() == [np.inf]
+    assert valleys(np.zeros(n), [1000], sr=SR).tolist() == [np.inf]
+    assert valleys(ring, [], sr=SR).shape == (0,)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_weak_cymbal_hit_that_stops_is_dropped_and_crashes_kept(seed):
+    activation, track, crashes, leaks = crashes_and_leakage(seed)
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == set(crashes)
+    # off (-200), or without the tracks, the leakage is picked as cymbal hits
+    everything = set(crashes) | set(leaks)
+    assert frames(detect_hits({"cymbals": activation}, min_ring_db=-200, **args)) == everything
+    assert frames(detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP)) == everything
+
+
+def test_a_time_keeping_cymbal_is_not_judged():
+    # RING_MAX_RATE hits a second or more: a ride picked as "cymbals", whose wash the hat's
+    # stem may hold; its short strokes all stay
+    n_frames = 350
+    duration = n_frames * HOP / SR
+    leaks = np.arange(30, 340, 20)  # 16 strokes in 8.1 s
+    assert len(leaks) + 1 >= RING_MAX_RATE * duration
+    activation, track, crashes, leaks = crashes_and_leakage(0, leaks=leaks, crashes=(5,))
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == set(crashes) | set(leaks)
+
+
+def test_a_ride_is_never_judged():
+    activation, track, crashes, leaks = crashes_and_leakage(0)
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals_ride": track}, mixture=track)
+    ride = set(np.rint(detect_hits({"cymbals_ride": activation}, **args)["cymbals_ride"].times * SR / HOP)
+               .astype(int))
+    assert set(leaks) <= ride
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("-inf"), "x"])
+def test_min_ring_db_is_checked(value):
+    with pytest.raises(ValueError, match="min_ring_db"):
+        detect_hits({"cymbals": np.ones(10)}, sr=SR, hop_length=HOP, min_ring_db=value)
