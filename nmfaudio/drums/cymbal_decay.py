@@ -66,8 +66,8 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     onset_power = track_reads.band_powers(reader, at, onset_width, sr=sr, fmin=FMIN_HZ) / onset_width
     later = np.min([track_reads.band_powers(reader, at + k, width, sr=sr, fmin=FMIN_HZ) for k in offsets],
                    axis=0) / width
-    with np.errstate(divide="ignore"):
-        ratio = np.where(onset_power > 0, 10 * np.log10(np.maximum(later, 1e-300) / np.where(onset_power > 0, onset_power, 1.0)),
-                         np.inf)
+    audible = onset_power > 0  # a silent onset is not judged (+inf)
+    ratio = np.full(at.size, np.inf)
+    ratio[audible] = 10 * np.log10(np.maximum(later[audible], 1e-300) / onset_power[audible])
     out[inside] = ratio
     return out

@@ -1033,7 +1033,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
         drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
         mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                           frames=median_frames(sr, hop_length, NOTE_SECONDS), clean_frames=median_length,
+                                           frames=median_frames(sr, hop_length, NOTE_SECONDS),
+                                           clean_frames=median_length,
                                            ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
         # a toms onset after which the level holds is a note the toms templates took (a
         # struck drum decays): from its rise to the next toms onset the toms leave the
