@@ -240,10 +240,9 @@ def test_blockwise_run_killed_while_writing_leaves_no_partial_files(tmp_path, on
     out = tmp_path / "out"
     process = nmfaudio_process("separate", song, "-k", "3", "-o", out, "--block-seconds", "0.25",
                                  "--learn-frames", "200", "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
-    wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process,
-             timeout=90)
+    wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process)
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
     assert process.returncode == 143
     assert "terminated; no partial outputs were kept" in one_line_error(err, prefix=None)
     assert not out.exists()

@@ -204,7 +204,7 @@ def test_sighup_while_writing_blocks_leaves_no_part_files(tmp_path):
                         "--max-iter", "400", "--n-fft", "512", "--hop-length", "128")
     wait_for(lambda: out.exists() and any(p.stat().st_size > 10_000 for p in out.glob(".*.part")), process)
     process.send_signal(signal.SIGHUP)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
     assert process.returncode == 129
     assert "hung up (the terminal closed); no partial outputs were kept" in one_error_line(err)
     assert not out.exists()
@@ -216,7 +216,7 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     process = start_cli("separate", song, "-k", "40", "-o", tmp_path / "out", *FAST)
     process.stdout.close()  # nobody reads the summary
     err = process.stderr.read()
-    process.wait(timeout=120)
+    process.wait()
     assert err == "" and process.returncode == 141
     assert len(list((tmp_path / "out").glob("*.wav"))) == 40  # the work itself is kept
 

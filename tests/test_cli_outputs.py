@@ -86,7 +86,7 @@ def test_subprocess_usage_error(tmp_path, one_line_error, write_audio, tones, nm
     # (successful subprocess runs: test_two_runs_in_parallel_do_not_interfere)
     song = write_audio(tmp_path / "song.wav", tones(channels=2))
     bad = nmfaudio_process("separate", song, "-k", "zero", "-o", tmp_path / "out")
-    stdout, err = bad.communicate(timeout=120)
+    stdout, err = bad.communicate()
     assert bad.returncode == 2 and stdout == ""
     assert "'zero' is not a whole number" in one_line_error(err, prefix=None)
     assert not (tmp_path / "out").exists()
@@ -104,9 +104,9 @@ def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_lin
     song = write_audio(tmp_path / "long.wav", np.asarray(y, np.float32))
     out = tmp_path / "out"
     process = nmfaudio_process("separate", song, "-k", "6", "-o", out, "--max-iter", "100000")
-    wait_for(lambda: any(out.glob(".nmfaudio-run-*")), process, timeout=60)
+    wait_for(lambda: any(out.glob(".nmfaudio-run-*")), process)
     process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
     assert process.returncode == code
     assert "no partial outputs were kept" in one_line_error(err, prefix=None)
     assert not out.exists()  # no track, no temporary file, no empty folder
@@ -117,7 +117,7 @@ def test_two_runs_in_parallel_do_not_interfere(tmp_path, write_audio, file_tree,
     runs = [nmfaudio_process("separate", song, "-k", "2", "-o", tmp_path / name, "--seed", "3", *FAST)
             for name in ("a", "b")]
     for run in runs:
-        out, err = run.communicate(timeout=120)
+        out, err = run.communicate()
         assert run.returncode == 0, err
         assert "2 components" in out
     a, b = file_tree(tmp_path / "a"), file_tree(tmp_path / "b")
