@@ -4,8 +4,7 @@ excess over the hat's own level around them, and the model is unchanged.  Arrays
 
 import numpy as np
 
-from nmfaudio.drums import snare_wires
-from nmfaudio.drums.snare_wires import AFTER_FRAMES, AT_SNARE_SHARE, snare_excess_parts
+from nmfaudio.drums.snare_wires import AT_SNARE_SHARE, snare_excess_parts
 from nmfaudio.drums.stems import stem_index
 
 LABELS = ("kick", "snare", "hihat", "hihat:open")
@@ -66,52 +65,3 @@ def test_hats_at_their_own_level_at_the_snare_stay():
         < AT_SNARE_SHARE * hat_model.sum()
     P2, H2, route2 = snare_excess_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
     assert P2 is P and H2 is H and route2 is route
-
-
-def _wires_beside_the_peak():
-    """The first test's pattern on a floor of 0.02 between the hat's hits, and 0.3, 0.25,
-    0.2 in the three frames after each snare hit (the wires' decay: no peak of the hat's
-    own)."""
-    H, snare_frames = _activations(hat_at_snare=1.0)
-    floor = H[2, 0] == 0
-    H[2, 0, floor] = 0.02
-    H[2, 0, snare_frames + 1] = 0.3
-    H[2, 0, snare_frames + 2] = 0.25  # the decay, falling: no peak either
-    H[2, 0, snare_frames + 3] = 0.2
-    return H, snare_frames
-
-
-def test_beside_its_peaks_at_the_snare_the_hat_keeps_its_level_between_hits():
-    rng = np.random.default_rng(2)
-    P = rng.random((6, len(LABELS), 3)).astype(np.float32)
-    H, snare_frames = _wires_beside_the_peak()
-    route = stem_index(LABELS, OUTPUTS)
-    P2, H2, route2 = snare_excess_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)
-    np.testing.assert_allclose(_model(P2, H2), _model(P, H), rtol=1e-5, atol=1e-7)
-    # the frame after each snare hit keeps the hat's level between its hits (0.02): 0.28 moves
-    np.testing.assert_allclose(H2[2, 0, snare_frames + 1], 0.02, rtol=1e-5)
-    np.testing.assert_allclose(H2[4, 0, snare_frames + 1], 0.28, rtol=1e-5)
-    np.testing.assert_allclose(H2[2, 0, snare_frames + 2], 0.02, rtol=1e-5)  # the decay too
-    np.testing.assert_allclose(H2[2, 0, snare_frames + 3], 0.02, rtol=1e-5)
-    # at its peaks there the cap is its peaks' level, as before (0.1; 0.9 moves)
-    np.testing.assert_allclose(H2[2, 0, snare_frames], 0.1, rtol=1e-5)
-    # frames at that level around the snare, and everything farther than AFTER_FRAMES, stay
-    around = np.zeros(N, bool)
-    for p in snare_frames:
-        around[p - 1:p + AFTER_FRAMES + 1] = True
-    np.testing.assert_allclose(H2[2, 0, ~around], H[2, 0, ~around])
-    np.testing.assert_array_equal(H2[4, 0, ~around], 0)
-    assert np.all(H2[4, 0, snare_frames - 1] < 1e-7)  # 0.02 there: nothing over the floor
-
-
-def test_between_hits_switched_off_caps_at_the_peaks_level(monkeypatch):
-    """Off, the frames around the snare's hits keep up to the hat's peak level (0.1), not
-    its level between hits (0.02), and the decay after the first frame is not looked at."""
-    monkeypatch.setattr(snare_wires, "BETWEEN_HITS", False)
-    rng = np.random.default_rng(2)
-    P = rng.random((6, len(LABELS), 3)).astype(np.float32)
-    H, snare_frames = _wires_beside_the_peak()
-    P2, H2, _ = snare_excess_parts(P, H, stem_index(LABELS, OUTPUTS), LABELS, frame_rate=FRAME_RATE)
-    np.testing.assert_allclose(H2[2, 0, snare_frames + 1], 0.1, rtol=1e-5)  # a hat-peak's worth of wires stays
-    np.testing.assert_allclose(H2[2, 0, snare_frames], 0.1, rtol=1e-5)
-    np.testing.assert_array_equal(H2[2, 0, snare_frames + 2], H[2, 0, snare_frames + 2])
