@@ -12,12 +12,6 @@ twenty-second round).  Unlike a cut at every snare hit (fourth round: the hats p
 with the snare left with it) or at every recording (seventh round: the snare lost where
 the hats are loud), it acts only where the hat model sits at the snare.  Not in a ride
 groove: there the hats are the pedal chicks of 2 and 4, at the snare's hits only.
-
-The frames around a snare hit that are none of the hat part's own peaks (the frame
-before, the frames of the snare's attack and decay after it) carry no hat hit, yet the
-part's activation there rises with the snare: its wires.  There the part keeps at most
-its level between its own hits (:data:`BETWEEN_HITS`; docs/drums-five-stems.md, hat-leak
-round of 2026-12-04).
 """
 
 from __future__ import annotations
@@ -27,8 +21,7 @@ import numpy as np
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import peak_frames
 
-__all__ = ["AFTER_FRAMES", "AT_SNARE_SHARE", "BETWEEN_HITS", "MIN_NEAR", "NEAR_S", "PEAK_SHARE", "SNARE_PEAK_SHARE",
-           "snare_excess_parts"]
+__all__ = ["AT_SNARE_SHARE", "MIN_NEAR", "NEAR_S", "PEAK_SHARE", "SNARE_PEAK_SHARE", "snare_excess_parts"]
 
 #: The test: the hat parts' modelled energy within a frame of the snare's hits over all
 #: of it.  Measured on the tuning draws (seeds 0, 2, 3, 4; 2 performances × 4 kits):
@@ -43,17 +36,6 @@ PEAK_SHARE = 0.05
 #: (fewer: the part keeps its activation there).
 NEAR_S = 1.0
 MIN_NEAR = 2
-#: Switch: where the test holds, the hat part's activation at the frames from one before
-#: to :data:`AFTER_FRAMES` after each snare hit that are none of its own peaks is capped
-#: at its level between its hits — the median of its activation at the frames within
-#: :data:`NEAR_S` that are neither its peaks nor near a snare hit — and the excess goes to
-#: the snare too.  Measured on the tuning draws (seeds 0, 2, 3, 4; 2 performances × 4 kits):
-#: where the rule acts, the hat part's activation beside its peaks at the snare's hits
-#: holds the wires of a bright snare (Audiophob's halftime grooves +1.9 to +2.5 dB hi-hat);
-#: hi-hat −2.24 → −1.92 dB over the 32, mean3 10.09 → 10.27.  False: only the peaks' cap.
-BETWEEN_HITS = True
-#: How many frames after a snare hit its decay is looked at (4: 93 ms at 22.05 kHz, hop 512).
-AFTER_FRAMES = 4
 
 
 def snare_excess_parts(P, H, route, labels, *, frame_rate):
@@ -98,29 +80,16 @@ def snare_excess_parts(P, H, route, labels, *, frame_rate):
         return P, H, route
     near = int(round(NEAR_S * frame_rate))
     frames = np.flatnonzero(at_snare)
-    around = at_snare.copy()  # one frame before to AFTER_FRAMES after each snare hit
-    for p in peak_frames(summed[snares].sum(axis=0), SNARE_PEAK_SHARE):
-        around[max(0, p - 1):p + AFTER_FRAMES + 1] = True
     H = H.copy()
     moved_parts = []
     for k in hats:
         a = summed[k]
-        peaks = peak_frames(a, PEAK_SHARE)
-        away = peaks[~at_snare[peaks]]
+        away = peak_frames(a, PEAK_SHARE)
+        away = away[~at_snare[away]]
         keep = a.copy()
-        between = np.zeros(N, bool)  # frames around the snare's hits that are none of the part's peaks
-        if BETWEEN_HITS:
-            is_peak = np.zeros(N, bool)
-            is_peak[peaks] = True
-            between = around & ~is_peak
-            quiet = np.flatnonzero(~is_peak & ~around)  # its level between its hits, away from the snare
-            for t in np.flatnonzero(between):
-                ref = quiet[np.abs(quiet - t) <= near]
-                if ref.size >= MIN_NEAR:
-                    keep[t] = min(a[t], float(np.median(a[ref])))
         for t in frames:
             ref = away[np.abs(away - t) <= near]
-            if ref.size >= MIN_NEAR and not between[t]:
+            if ref.size >= MIN_NEAR:
                 keep[t] = min(a[t], float(np.median(a[ref])))
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(a > 0, 1 - keep / a, 0).astype(H.dtype)  # the share that moves, per frame
