@@ -48,10 +48,14 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     Returns
     -------
     ndarray of float, shape (n_hits,)
-        ``10 log10`` of the smallest mean power above :data:`FMIN_HZ` over the
+        ``10 log10`` of the smallest level above :data:`FMIN_HZ` over the
         :data:`WINDOW_S` stretches starting every :data:`STEP_S` in :data:`SPAN_S` after
-        the onset, over the mean power of the :data:`ONSET_S` from the onset; +inf (not
-        judged) for a hit too near the track's end, or a silent onset.
+        the onset, over the level of the :data:`ONSET_S` from the onset; +inf (not
+        judged) for a hit too near the track's end, or a silent onset.  A stretch's
+        level is its Hann-windowed band energy (:func:`~nmfaudio.drums.track_reads.band_powers`)
+        over its length in samples, which grows with the length: a steady sound reads
+        ``10 log10(WINDOW_S / ONSET_S)`` ≈ -4.8 dB, not 0: the scale of ``detect_hits``'
+        ``min_ring_db`` (-12 dB) and of the figures in this module's notes.
     """
     onsets = np.asarray(onsets, dtype=np.int64)
     out = np.full(len(onsets), np.inf)

@@ -154,7 +154,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
    on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
    Not judged where the class has ``RING_MAX_RATE`` (1) hits a second or more: a ride no
-   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks.
+   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks;
+   nor at rates up to 8.4 kHz, whose band above 4 kHz is empty or a bin or two.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -1135,7 +1136,8 @@ def detect_hits(
         some 20 ms between 0.1 and 0.3 s after the onset (with ``signals``; module notes,
         step 8, and :mod:`nmfaudio.drums.cymbal_decay`): a hat stroke's short burst in the
         cymbals' activation, not a crash ringing; default -12 dB for crash-like cymbals,
-        off for the others and a ride; a low value such as -200 turns it off.
+        off for the others and a ride; a low value such as -200 turns it off.  Not judged
+        at rates up to 8.4 kHz (the band above 4 kHz empty or a bin or two).
     weak_share_db : float or dict {str: float}, optional
         A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
         — become hits where a hi-hat hit lies within 30 ms and the class's track holds
@@ -1441,10 +1443,13 @@ def detect_hits(
                 found.strengths, sr=sr)
             found = _keep(found, reference | (similarity >= min_timbre[name]))
         if (signal is not None and np.isfinite(min_ring_db[name]) and len(found.times)
-                and len(found.times) < RING_MAX_RATE * len(envelopes[name]) * hop_length / sr):
+                and len(found.times) < RING_MAX_RATE * len(envelopes[name]) * hop_length / sr
+                and _band_usable(cymbal_decay.FMIN_HZ, sr)):
             # step 8, the ring: a weak cymbal hit whose track is quiet again 0.1-0.3 s later
             # is a hat stroke's leakage, not a crash (a class with a hit a second or more
-            # keeps time: a ride no cue found, whose wash the hat's stem holds; not judged)
+            # keeps time: a ride no cue found, whose wash the hat's stem holds; not judged;
+            # nor at rates whose band above 4 kHz is empty or a bin or two, 8 kHz: a
+            # ringing crash's few bins read 20-70 dB under the onset there)
             ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
             # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the

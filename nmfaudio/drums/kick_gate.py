@@ -40,7 +40,19 @@ REACH_SECONDS = 0.05
 
 
 def reach_frames(frames_per_second: float, seconds: float = REACH_SECONDS) -> int:
-    """:data:`REACH_SECONDS` in frames (at least 1)."""
+    """``seconds`` (default :data:`REACH_SECONDS`) in frames, at least 1.
+
+    Parameters
+    ----------
+    frames_per_second : float > 0
+        The activation's frame rate (``sr / hop_length``).
+    seconds : float >= 0, default REACH_SECONDS
+
+    Returns
+    -------
+    int >= 1
+        The ``reach`` of :func:`hit_frames` (2 at 44.1 kHz, hop 1024).
+    """
     frames_per_second = check_number(frames_per_second, "frames_per_second", minimum=0, strict=True)
     seconds = check_number(seconds, "seconds", minimum=0)
     return max(1, int(round(seconds * frames_per_second)))
@@ -54,8 +66,11 @@ def hit_frames(activation, *, level: float = HIT_LEVEL, reach: int = 2) -> np.nd
     activation : ndarray, shape (n_frames,), non-negative
         A class's activation (its parts and channels summed).
     level : float in [0, 1]
-        A hit is a local maximum (over 3 frames) from ``level`` times the largest on.
+        A hit is a local maximum (over 3 frames) from ``level`` times the largest on;
+        unlike :func:`nmfaudio.drums.times.peak_frames`, every frame of a plateau and the
+        first and last frames may be hits.
     reach : int >= 0
+        Frames kept on each side of a hit (0: the hit's frame alone).
 
     Returns
     -------

@@ -845,8 +845,9 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
     """Song mode: the masks' activations with the :data:`~nmfaudio.drums.kick_gate.GATE_CLASSES`
     parts' activations 0 away from their hits (:func:`nmfaudio.drums.kick_gate.without_off_hit`:
     a kick template took bass notes between the kick's hits; docs/drums-full-song.md,
-    forty-second round).  H_masks (K, C, N); a new array where anything is gated, H_masks
-    itself otherwise (the reported activations stay the fit's)."""
+    forty-second round).  H_masks (K, C, N); a new array where the kit has parts of a gated
+    class (even if no frame is gated), H_masks itself otherwise (the reported activations
+    stay the fit's)."""
     reach = kick_gate.reach_frames(frames_per_second)
     for cls in kick_gate.GATE_CLASSES:
         parts = np.flatnonzero([class_of(label) == cls for label in labels])
