@@ -406,13 +406,18 @@ def test_a_hat_hit_at_a_fills_strokes_is_dropped(seed):
     # exactly the played hats (frame-exact): none at the fill's strokes, those with the
     # snare's backbeats and the kick kept (clear hats stand between them)
     assert np.array_equal(found, hats), found
-    # without step 10 every stroke of the fill is a hat hit (so the rule is what drops them)
-    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_s=0), "hihat")
+    # without step 10 every stroke of the fill is a hat hit (so the rule is what drops them;
+    # step 10's hits between a fill's toms, fill_run_s, would drop the inner ones too)
+    off = {"fill_s": 0, "fill_run_s": {"hihat": 0}}
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, **off), "hihat")
     assert np.array_equal(plain, np.union1d(hats, fill)), plain
+    # in_fill alone (fill_run_s off) drops them all too
+    alone = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_run_s={"hihat": 0}), "hihat")
+    assert np.array_equal(alone, hats), alone
     # the other drums' hits are untouched
     for name in ("kick", "snare", "toms"):
         assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), name),
-                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_s=0), name))
+                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, **off), name))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -449,6 +454,80 @@ def test_in_fill_needs_a_stroke_two_toms_and_no_clear_hat():
     # clear_s 0 turns it off; the default is FILL_CLEAR_S
     assert not in_fill([1.1], snare=[1.1], toms=toms, kick=[], clear_s=0).any()
     assert FILL_CLEAR_S == 0.3
+
+
+def groove_with_a_shaker_fill(seed):
+    """Seeded activations at hop 512 (23 ms frames): a kick / snare / hi-hat (8ths every
+    10th frame) groove up to frame 190 and again from 280; between them a fill of tom
+    strokes every 10th frame (0.23 s) from 200 to 270, where the hats stop but a shaker
+    playing on between the strokes (frames 205, 215, ..., 265, ~1.5, clear of every
+    drum) is in the hat's activation.  Returns (activations, the hat's true frames, the
+    shaker's frames)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    hats = np.concatenate([np.arange(0, 200, 10), np.arange(280, 400, 10)])
+    kick = np.array([0, 40, 80, 120, 160, 280, 320, 360])
+    snare = np.array([20, 60, 100, 140, 180, 300, 340, 380])
+    toms = np.arange(200, 275, 10)
+    shaker = toms[:-1] + 5
+    acts = {"kick": spikes(n, kick, 10 * rng.uniform(0.9, 1.0, len(kick))),
+            "snare": spikes(n, snare, 5 * rng.uniform(0.9, 1.0, len(snare))),
+            "toms": spikes(n, toms, 4 * rng.uniform(0.9, 1.0, len(toms))),
+            "hihat": spikes(n, np.concatenate([hats, shaker]),
+                            np.concatenate([2 * rng.uniform(0.8, 1.0, len(hats)), 1.5 * rng.uniform(0.9, 1.0, len(shaker))]))}
+    return acts, hats, shaker
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_shaker_between_a_fills_strokes_is_dropped(seed, monkeypatch):
+    from nmfaudio.drums import hat_fill
+
+    acts, hats, shaker = groove_with_a_shaker_fill(seed)
+    # exactly the played hats (frame-exact): the groove's on both sides of the fill kept
+    # (no tom before the last one, none after the first one back), none between the strokes
+    found = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat")
+    assert np.array_equal(found, hats), found
+    # without the rule the shaker's peaks are hat hits (clear of the drums, step 10's
+    # in_fill keeps them): the rule is what drops them; the switch turns it off too
+    plain = hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_run_s={"hihat": 0}), "hihat")
+    assert np.array_equal(plain, np.union1d(hats, shaker)), plain
+    monkeypatch.setattr(hat_fill, "FILL_RUN", False)
+    assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), "hihat"), plain)
+    monkeypatch.setattr(hat_fill, "FILL_RUN", True)
+    # the other drums' hits are untouched
+    for name in ("kick", "snare", "toms"):
+        assert np.array_equal(hit_frames(detect_hits(acts, sr=SR, hop_length=HOP), name),
+                              hit_frames(detect_hits(acts, sr=SR, hop_length=HOP, fill_run_s={"hihat": 0}), name))
+    # toms 0.46 s apart (every 20th frame: two leakage hits in a groove, not a fill's
+    # strokes) leave the hats between them
+    sparse = dict(acts, toms=spikes(len(acts["toms"]), np.arange(200, 275, 20), [4.0] * 4))
+    assert np.array_equal(hit_frames(detect_hits(sparse, sr=SR, hop_length=HOP), "hihat"),
+                          hit_frames(detect_hits(sparse, sr=SR, hop_length=HOP, fill_run_s={"hihat": 0}), "hihat"))
+
+
+def test_between_toms_needs_a_tom_on_each_side_close_together():
+    from nmfaudio.drums.hat_fill import FILL_RUN, FILL_RUN_S, between_toms
+
+    # a hat between two tom hits 0.34 s apart: dropped; 0.36 s apart: kept
+    assert between_toms([1.15], toms=[1.0, 1.34]).tolist() == [True]
+    assert between_toms([1.15], toms=[1.0, 1.36]).tolist() == [False]
+    # only toms before it, or only after it (the groove's hats at a fill's edges), or one
+    # tom hit: kept; the nearest toms on each side are the ones measured
+    assert between_toms([0.9, 1.5], toms=[1.0, 1.2, 1.4]).tolist() == [False, False]
+    assert between_toms([1.1], toms=[1.0]).tolist() == [False]
+    assert between_toms([1.1, 1.3], toms=[0.5, 1.0, 1.2, 1.6]).tolist() == [True, False]
+    # a hat at a tom's time is measured against the toms strictly before and after it
+    assert between_toms([1.2], toms=[0.98, 1.2, 1.34]).tolist() == [False]
+    assert between_toms([1.2], toms=[1.1, 1.2, 1.3]).tolist() == [True]
+    # longer gaps allowed still need two tom hits within 0.4 s of the hat
+    assert between_toms([1.0], toms=[0.5, 1.5], longest=1.2).tolist() == [False]
+    assert between_toms([1.0], toms=[0.7, 1.5], longest=1.2).tolist() == [False]
+    assert between_toms([1.0], toms=[0.7, 1.3], longest=1.2).tolist() == [True]
+    # longest 0 turns it off; unsorted toms are fine; the defaults
+    assert not between_toms([1.15], toms=[1.0, 1.34], longest=0).any()
+    assert between_toms([1.15], toms=[1.34, 1.0]).tolist() == [True]
+    assert between_toms([], toms=[1.0, 1.2]).shape == (0,)
+    assert FILL_RUN_S == 0.35 and FILL_RUN is True
 
 
 def five_drums(seed=0):

@@ -169,7 +169,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    within 0.3 s (:func:`nmfaudio.drums.hat_fill.in_fill`): the hands left the hats for
    a fill, and the hat's stem holds part of each stroke there (docs/transcription.md,
    hat-false round: regular tuning performances' false hats 463 → 326, 20 real ones
-   lost).
+   lost).  **Between a fill's toms** (``fill_run_s``): a hat hit with a tom hit before
+   and one after it at most 0.35 s apart, two tom hits within 0.4 s, is dropped
+   (:func:`nmfaudio.drums.hat_fill.between_toms`): a shaker or tambourine playing on
+   through the fill, which the hat's stem holds clear of the drums (docs/transcription.md,
+   shaker round).
    **Off the hats' pulse** (10b; the hi-hat by default; ``offbeat_s``): a hat hit
    within 30 ms of a snare hit that falls between two beats of the other hat hits'
    steady pulse (spacing up to 0.35 s, going on one more step each side; at least a
@@ -212,7 +216,8 @@ from nmfaudio import audio, spectrum
 from nmfaudio.drums import track_reads
 from nmfaudio.drums import hit_timbre
 from nmfaudio.drums import cymbal_decay
-from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, in_fill
+from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
+from nmfaudio.drums import hat_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.times import near as _near
 
@@ -574,6 +579,13 @@ def _default_fill_s(name: str) -> float:
     """``fill_s`` of a class: :data:`~nmfaudio.drums.hat_fill.FILL_CLEAR_S` for the hi-hat
     (its hands leave the hats for a fill), 0 (off) otherwise."""
     return FILL_CLEAR_S if _family(name) == "hihat" else 0.0
+
+
+def _default_fill_run_s(name: str) -> float:
+    """``fill_run_s`` of a class: :data:`~nmfaudio.drums.hat_fill.FILL_RUN_S` for the hi-hat
+    (between a fill's tom strokes its stem holds a shaker, not hats) where the switch
+    :data:`~nmfaudio.drums.hat_fill.FILL_RUN` is on, 0 (off) otherwise."""
+    return FILL_RUN_S if _family(name) == "hihat" and hat_fill.FILL_RUN else 0.0
 
 
 def _default_offbeat_s(name: str) -> float:
@@ -1018,6 +1030,7 @@ def detect_hits(
     pulse_s=None,
     clear_rise_db=None,
     fill_s=None,
+    fill_run_s=None,
     offbeat_s=None,
     double_s=None,
     floor_dbfs: float = FLOOR_DBFS,
@@ -1163,6 +1176,12 @@ def detect_hits(
         within ``fill_s`` (s) of it: a stroke of a fill, where the hats have stopped
         (module notes, step 10; :func:`nmfaudio.drums.hat_fill.in_fill`); default 0.3 s
         for the hi-hat, 0 (off) for the others.
+    fill_run_s : float >= 0 or dict {str: float}, optional
+        A hit of the class between two tom hits at most ``fill_run_s`` (s) apart, with two
+        tom hits within 0.4 s, is dropped: what the class's stem holds between a fill's
+        strokes (a shaker playing on) (module notes, step 10;
+        :func:`nmfaudio.drums.hat_fill.between_toms`); default 0.35 s for the hi-hat, 0
+        (off) for the others.
     offbeat_s : float >= 0 or dict {str: float}, optional
         A hit of the class within 30 ms of a snare hit that falls between two beats of
         the class's other hits' steady pulse, whose spacing is at most ``offbeat_s`` (s),
@@ -1225,6 +1244,7 @@ def detect_hits(
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     fill_s = _per_class(fill_s, "fill_s", names, _default_fill_s, low=0)
+    fill_run_s = _per_class(fill_run_s, "fill_run_s", names, _default_fill_run_s, low=0)
     offbeat_s = _per_class(offbeat_s, "offbeat_s", names, _default_offbeat_s, low=0)
     double_s = _per_class(double_s, "double_s", names, _default_double_s, low=0)
     envelopes = {name: _envelope(activations[name], name) for name in names}
@@ -1472,6 +1492,10 @@ def detect_hits(
         if fill_s[name] > 0 and len(found.times):
             found = _keep(found, ~in_fill(found.times, snare=by_family["snare"], toms=by_family["toms"],
                                           kick=by_family["kick"], clear_s=fill_s[name]))
+        if fill_run_s[name] > 0 and len(found.times):
+            # between a fill's tom strokes the hands are off the hats: a shaker or tambourine
+            # playing on there is in the hat's stem, clear of the drums (so in_fill keeps it)
+            found = _keep(found, ~between_toms(found.times, toms=by_family["toms"], longest=fill_run_s[name]))
         if offbeat_s[name] > 0 and len(found.times):
             # step 10b: a hat hit at a snare stroke between the hats' beats, off their
             # pulse, is the snare's leakage (a ghost note where the hats do not play)
