@@ -96,6 +96,7 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.free_drum import drum_like_free, high_free
 from nmfaudio.drums.hat_presence import hats_absent
+from nmfaudio.drums import hat_snare
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
@@ -1089,6 +1090,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # templates only, as the toms' test (fixed ones are the kit's, not the song's: the
     # bundled hats hold 0.82 of their model above 5 kHz in any song)
     hats = parts_of("hihat")
+    # song mode: at the snare's hits the hat parts are capped at their own pulse (the
+    # median of their strokes between the snare's hits): a drum machine's snare or clap
+    # noise above 5 kHz is what they explain there (nmfaudio.drums.hat_snare;
+    # docs/drums-full-song.md, "2026-12-04, electronic hat round (ehat)")
+    if sustained is not None and hat_snare.HAT_SNARE_CAP and "hihat" in classes:
+        H_masks = hat_snare.capped_at_snare(H_masks, hats, parts_of("snare"))
     no_hats = (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes
                and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
     if no_hats:
