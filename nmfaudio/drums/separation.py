@@ -96,7 +96,6 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
 from nmfaudio.drums.free_drum import drum_like_free, high_free
 from nmfaudio.drums.hat_presence import hats_absent
-from nmfaudio.drums import hat_snare
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
@@ -739,6 +738,11 @@ LONE_TOMS = True
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
 RIDE_OPEN_HAT = True
+#: Whether in a song too (not a ride groove) the hat parts' excess at the snare's hits goes
+#: to the snare stem (nmfaudio.drums.snare_wires, measured on drum recordings first): a drum
+#: machine's snare or clap noise above 5 kHz filled the electronic songs' hi-hat stems
+#: (docs/drums-full-song.md, "2026-12-04, electronic hat round (ehat)"); a switch.
+SONG_SNARE_WIRES = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1090,12 +1094,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # templates only, as the toms' test (fixed ones are the kit's, not the song's: the
     # bundled hats hold 0.82 of their model above 5 kHz in any song)
     hats = parts_of("hihat")
-    # song mode: at the snare's hits the hat parts are capped at their own pulse (the
-    # median of their strokes between the snare's hits): a drum machine's snare or clap
-    # noise above 5 kHz is what they explain there (nmfaudio.drums.hat_snare;
-    # docs/drums-full-song.md, "2026-12-04, electronic hat round (ehat)")
-    if sustained is not None and hat_snare.HAT_SNARE_CAP and "hihat" in classes:
-        H_masks = hat_snare.capped_at_snare(H_masks, hats, parts_of("snare"))
     no_hats = (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes
                and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
     if no_hats:
@@ -1169,11 +1167,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
             forced=ride is True, song=sustained is not None, also=also)
     moved = strokes is not None
-    # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
-    # hats under a loud snare: they explain its wires), their excess over their own level
-    # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
-    # are the pedal chicks at the snare's hits)
-    if not moved and sustained is None and "hihat" in classes:
+    # no ride: where the hat parts' model sits at the snare's hits (quiet hats under a loud
+    # snare: they explain its wires), their excess over their own level around is the
+    # snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats are the pedal
+    # chicks at the snare's hits); in a song too with SONG_SNARE_WIRES (a drum machine's
+    # snare or clap noise filled the hi-hat stem)
+    if not moved and (sustained is None or SONG_SNARE_WIRES) and "hihat" in classes:
         P_masks, H_masks, route = snare_excess_parts(P_masks, H_masks, route, kit.classes,
                                                      frame_rate=sr / hop_length)
     # the ride part's own hits: judged in drum recordings only (not measured on songs)
