@@ -977,7 +977,7 @@ def _at_44k(*tracks):
     return [resample_poly(t, 2, 1).astype(np.float32) for t in tracks]
 
 
-def test_a_song_without_hats_gets_a_silent_hihat_stem(monkeypatch):
+def test_a_song_without_hats_gets_a_silent_hihat_stem():
     # kick, snare, bass and chords, no hats: the hat parts took the snare and the chords
     # (their model 0.40 above 5 kHz, HAT_HIGH_SHARE 0.9): silent stem, no hat activations
     kick, snare, _ = synthetic_hits(seconds=SECONDS)
@@ -988,15 +988,7 @@ def test_a_song_without_hats_gets_a_silent_hihat_stem(monkeypatch):
     assert result.absent == ("hihat",)  # said, so the CLI can tell why the stem is silent
     # the tracks still add up to the mixture (to float rounding, 1e-4 of its peak)
     np.testing.assert_allclose(sum(result.sources.values()), mix, atol=1e-4 * float(np.abs(mix).max()))
-    # without the test, the hat parts' excess at the snare's hits goes to the snare stem
-    # (separation.SONG_SNARE_WIRES): the stem keeps 1.3 % of the mixture's rms (measured)
-    kept = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True, presence_test=False)
-    assert _rms(kept.sources["hihat"]) <= 0.03 * _rms(mix) and kept.absent == ()
-    # the test is what silences it: without it, and without that step, the stem holds 7.7 %
-    # of the mixture's rms
-    from nmfaudio.drums import separation
-
-    monkeypatch.setattr(separation, "SONG_SNARE_WIRES", False)
+    # the test is what silences it: without it the stem holds 7.7 % of the mixture's rms
     kept = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True, presence_test=False)
     assert _rms(kept.sources["hihat"]) >= 0.04 * _rms(mix) and kept.absent == ()
     # under HAT_MIN_SR the test does not run (measured at 44.1 kHz only)

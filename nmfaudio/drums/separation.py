@@ -738,11 +738,6 @@ LONE_TOMS = True
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
 RIDE_OPEN_HAT = True
-#: Whether in a song too (not a ride groove) the hat parts' excess at the snare's hits goes
-#: to the snare stem (nmfaudio.drums.snare_wires, measured on drum recordings first): a drum
-#: machine's snare or clap noise above 5 kHz filled the electronic songs' hi-hat stems
-#: (docs/drums-full-song.md, "2026-12-04, electronic hat round (ehat)"); a switch.
-SONG_SNARE_WIRES = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1167,12 +1162,11 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
             forced=ride is True, song=sustained is not None, also=also)
     moved = strokes is not None
-    # no ride: where the hat parts' model sits at the snare's hits (quiet hats under a loud
-    # snare: they explain its wires), their excess over their own level around is the
-    # snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats are the pedal
-    # chicks at the snare's hits); in a song too with SONG_SNARE_WIRES (a drum machine's
-    # snare or clap noise filled the hi-hat stem)
-    if not moved and (sustained is None or SONG_SNARE_WIRES) and "hihat" in classes:
+    # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
+    # hats under a loud snare: they explain its wires), their excess over their own level
+    # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
+    # are the pedal chicks at the snare's hits)
+    if not moved and sustained is None and "hihat" in classes:
         P_masks, H_masks, route = snare_excess_parts(P_masks, H_masks, route, kit.classes,
                                                      frame_rate=sr / hop_length)
     # the ride part's own hits: judged in drum recordings only (not measured on songs)
