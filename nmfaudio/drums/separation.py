@@ -146,7 +146,9 @@ class DrumSeparation:
         File stem for :meth:`save` (the input file's stem, or "mixture").
     ride_strokes : ndarray or None
         In a recording whose time is kept on a ride (:mod:`nmfaudio.drums.ride`), the
-        strokes taken from the closed hi-hat part — or, when that part's hits are no
+        strokes taken from the closed hi-hat part (in a drum recording with the other hat
+        parts' share moved with them: :data:`RIDE_OPEN_HAT`, :data:`RIDE_OPEN_HAT_HITS`)
+        — or, when that part's hits are no
         ride's but the ride part's are, the ride part's own activation (nothing moved:
         :func:`~nmfaudio.drums.ride.ride_part_strokes`): shape (n_frames,) for mono
         input, (n_channels, n_frames) otherwise.  Part of ``activations["cymbals"]``
