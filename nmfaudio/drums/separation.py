@@ -146,7 +146,9 @@ class DrumSeparation:
         File stem for :meth:`save` (the input file's stem, or "mixture").
     ride_strokes : ndarray or None
         In a recording whose time is kept on a ride (:mod:`nmfaudio.drums.ride`), the
-        strokes taken from the closed hi-hat part — or, when that part's hits are no
+        strokes taken from the closed hi-hat part (in a drum recording with the other hat
+        parts' share moved with them: :data:`RIDE_OPEN_HAT`, :data:`RIDE_OPEN_HAT_HITS`)
+        — or, when that part's hits are no
         ride's but the ride part's are, the ride part's own activation (nothing moved:
         :func:`~nmfaudio.drums.ride.ride_part_strokes`): shape (n_frames,) for mono
         input, (n_channels, n_frames) otherwise.  Part of ``activations["cymbals"]``
@@ -738,6 +740,11 @@ LONE_TOMS = True
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
 RIDE_OPEN_HAT = True
+#: Whether the open hat part's moved share (:data:`RIDE_OPEN_HAT`) moves in the activations
+#: too: off the hi-hat's, onto the ride's strokes (``ride_strokes``, picked as
+#: ``"cymbals_ride"``), as the stems hold it (docs/transcription.md, the ride open-hat hits
+#: round); a switch for the benchmark.
+RIDE_OPEN_HAT_HITS = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1159,9 +1166,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # in a drum recording the other hat parts (the open hat) move with the closed one:
         # in a ride groove they hold the ride's wash, not hats (twenty-eighth round)
         also = (parts_of("hihat") if RIDE_OPEN_HAT and sustained is None else ())
+        n_before = len(route)
         P_masks, H_masks, route, strokes, with_snare = move_strokes(
             P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
             forced=ride is True, song=sustained is not None, also=also)
+        if strokes is not None and RIDE_OPEN_HAT_HITS and len(route) > n_before + 1:
+            # the other hat parts' moved shares (appended after the closed part's) are the
+            # ride's strokes in the cymbals' stem: the activations follow, or the hi-hat's
+            # hits would keep what its stem lost (as kick_toms.rerouted_activations)
+            strokes = strokes + H_masks[n_before + 1:].sum(axis=0)
     moved = strokes is not None
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
