@@ -1481,7 +1481,8 @@ def detect_hits(
             ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
             # (at those rates the hat's leakage at every hat stroke: a burst that stops dead)
-            rings = ring >= (FAST_RING_DB if fast else min_ring_db[name])
+            # (min_ring_db lower still, e.g. -200, turns both off)
+            rings = ring >= (min(FAST_RING_DB, min_ring_db[name]) if fast else min_ring_db[name])
             rings |= found.strengths >= RING_BELOW * found.strengths.max()
             # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the
             # hat's stem holds, so the cymbals' track is quiet between them too)
