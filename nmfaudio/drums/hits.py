@@ -153,8 +153,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    0.1-0.3 s after its onset, lies more than ``min_ring_db`` (-12 dB) under the onset's
    60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
    on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
-   Not judged where the class has ``RING_MAX_RATE`` (1) hits a second or more: a ride no
-   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks;
+   Where the class has ``RING_MAX_RATE`` (1) hits a second or more (a ride no cue found,
+   picked as "cymbals", whose wash the hat's stem holds) the bar is ``FAST_RING_DB`` (-28
+   dB) instead: there the hat's leakage at every hat stroke of a groove without cymbals
+   stops dead (docs/transcription.md, stray cymbals round).  Not judged: step 7b's weak peaks;
    nor at rates up to 8.4 kHz, whose band above 4 kHz is empty or a bin or two.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
