@@ -7,7 +7,8 @@ import pytest
 from nmfaudio import audio
 from nmfaudio.drums import detect_hits
 from nmfaudio.drums.cymbal_decay import valleys
-from nmfaudio.drums.hits import RING_MAX_RATE
+from nmfaudio.drums import hits as hits_module
+from nmfaudio.drums.hits import FAST_RING_DB, RING_MAX_RATE
 
 SR = 22050
 HOP = 512
@@ -28,7 +29,7 @@ def noise_hits(n, onsets, *, decay_s, gains, seed, sr=SR):
     return out
 
 
-def crashes_and_leakage(seed, *, leaks=(86, 108, 130, 280, 302), crashes=(20, 200)):
+def crashes_and_leakage(seed, *, leaks=(86, 108, 130, 280, 302), crashes=(20, 200), leak_decay_s=0.005):
     """A cymbals' stem, 8.1 s at hop 512: crashes (strength 1) that ring (0.3 s decay) and a
     hat's leakage (0.3 of the strongest) that stops within 20 ms.  The crashes are far
     enough from the leaks that their ring has faded there (-40 dB or more)."""
@@ -36,7 +37,7 @@ def crashes_and_leakage(seed, *, leaks=(86, 108, 130, 280, 302), crashes=(20, 20
     n = n_frames * HOP
     crashes, leaks = np.asarray(crashes), np.asarray(leaks)
     track = (noise_hits(n, crashes * HOP + 60, decay_s=0.3, gains=np.ones(len(crashes)), seed=seed)
-             + noise_hits(n, leaks * HOP + 60, decay_s=0.005, gains=np.full(len(leaks), 0.6), seed=seed + 1))
+             + noise_hits(n, leaks * HOP + 60, decay_s=leak_decay_s, gains=np.full(len(leaks), 0.6), seed=seed + 1))
     activation = np.zeros(n_frames)
     activation[crashes] = 1.0
     activation[leaks] = 0.3
@@ -106,16 +107,40 @@ def test_weak_ringing_crashes_are_kept_at_8_khz(seed):
     assert frames(detect_hits({"cymbals": activation}, **args), sr=8000) == set(crashes)
 
 
-def test_a_time_keeping_cymbal_is_not_judged():
-    # RING_MAX_RATE hits a second or more: a ride picked as "cymbals", whose wash the hat's
-    # stem may hold; its short strokes all stay
-    n_frames = 350
-    duration = n_frames * HOP / SR
-    leaks = np.arange(30, 340, 20)  # 16 strokes in 8.1 s
+def time_keeping(seed, leak_decay_s):
+    """18 weak strokes in 8.1 s (RING_MAX_RATE hits a second or more) and one crash."""
+    duration = 350 * HOP / SR
+    leaks = np.arange(60, 340, 16)  # 18 strokes, from 1.3 s after the crash (its ring faded there)
     assert len(leaks) + 1 >= RING_MAX_RATE * duration
-    activation, track, crashes, leaks = crashes_and_leakage(0, leaks=leaks, crashes=(5,))
+    return crashes_and_leakage(seed, leaks=leaks, crashes=(5,), leak_decay_s=leak_decay_s)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_time_keeping_cymbal_whose_strokes_ring_is_kept(seed):
+    # RING_MAX_RATE hits a second or more: a ride picked as "cymbals", whose wash the hat's
+    # stem may hold; strokes decaying over 0.2 s read about -16 dB (under the -12 dB of
+    # slower classes, above FAST_RING_DB): they all stay
+    activation, track, crashes, leaks = time_keeping(seed, 0.2)
+    ring = valleys(track, leaks * HOP + 60, sr=SR)
+    assert FAST_RING_DB + 6 < ring.min() and ring.max() < -12
     args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
     assert frames(detect_hits({"cymbals": activation}, **args)) == set(crashes) | set(leaks)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_time_keeping_cymbal_whose_weak_strokes_stop_dead_loses_them(seed, monkeypatch):
+    # the same rate, but every weak stroke gone within 20 ms (the hat's leakage at each hat
+    # stroke of a groove without cymbals): under FAST_RING_DB, dropped; the crash stays
+    activation, track, crashes, leaks = time_keeping(seed, 0.02)
+    assert valleys(track, leaks * HOP + 60, sr=SR).max() < FAST_RING_DB - 5
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == set(crashes)
+    # the switch off (-inf): not judged at that rate, as before the stray cymbals round
+    monkeypatch.setattr(hits_module, "FAST_RING_DB", -np.inf)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == set(crashes) | set(leaks)
+    # and min_ring_db off turns it off too
+    monkeypatch.undo()
+    assert frames(detect_hits({"cymbals": activation}, min_ring_db=-200, **args)) == set(crashes) | set(leaks)
 
 
 def test_a_ride_is_never_judged():

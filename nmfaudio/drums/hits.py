@@ -153,8 +153,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    0.1-0.3 s after its onset, lies more than ``min_ring_db`` (-12 dB) under the onset's
    60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
    on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
-   Not judged where the class has ``RING_MAX_RATE`` (1) hits a second or more: a ride no
-   cue found, picked as "cymbals", whose wash the hat's stem holds; nor step 7b's weak peaks;
+   Where the class has ``RING_MAX_RATE`` (1) hits a second or more (a ride no cue found,
+   picked as "cymbals", whose wash the hat's stem holds) the bar is ``FAST_RING_DB`` (-28
+   dB) instead: there the hat's leakage at every hat stroke of a groove without cymbals
+   stops dead (docs/transcription.md, stray cymbals round).  Not judged: step 7b's weak peaks;
    nor at rates up to 8.4 kHz, whose band above 4 kHz is empty or a bin or two.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
@@ -530,6 +532,13 @@ RING_BELOW = 0.5
 #: hat's stem holds, so its own track is quiet between them (ride-style tuning cymbals F
 #: 0.662 -> 0.641 judged everywhere, 0.657 with this gate).
 RING_MAX_RATE = 1.0
+#: ... where it has that many or more, a weak hit (under RING_BELOW of the strongest) is
+#: judged against this lower bar instead: a ride's strokes picked as "cymbals" keep some
+#: wash in the cymbals' track (−20 dB at the 5th percentile), the hat's leakage at every hat
+#: stroke of a groove without cymbals often stops dead (docs/transcription.md, stray cymbals
+#: round: k/s/h-only tuning stray cymbal hits 528 -> 509, cymbals F unchanged).  -inf turns
+#: it off (no judgement at those rates, as before).
+FAST_RING_DB = -28.0
 
 
 def _default_min_ring_db(name: str) -> float:
@@ -1462,20 +1471,24 @@ def detect_hits(
                 track_reads.checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
                 found.strengths, sr=sr)
             found = _keep(found, reference | (similarity >= min_timbre[name]))
+        fast = len(found.times) >= RING_MAX_RATE * len(envelopes[name]) * hop_length / sr
         if (signal is not None and np.isfinite(min_ring_db[name]) and len(found.times)
-                and len(found.times) < RING_MAX_RATE * len(envelopes[name]) * hop_length / sr
-                and _band_usable(cymbal_decay.FMIN_HZ, sr)):
+                and (not fast or np.isfinite(FAST_RING_DB)) and _band_usable(cymbal_decay.FMIN_HZ, sr)):
             # step 8, the ring: a weak cymbal hit whose track is quiet again 0.1-0.3 s later
             # is a hat stroke's leakage, not a crash (a class with a hit a second or more
-            # keeps time: a ride no cue found, whose wash the hat's stem holds; not judged;
-            # nor at rates whose band above 4 kHz is empty or a bin or two, 8 kHz: a
-            # ringing crash's few bins read 20-70 dB under the onset there)
+            # keeps time: a ride no cue found, whose wash the hat's stem holds; judged there
+            # only against the lower FAST_RING_DB; nor at rates whose band above 4 kHz is
+            # empty or a bin or two, 8 kHz: a ringing crash's few bins read 20-70 dB under
+            # the onset there)
             ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
+            # (at those rates the hat's leakage at every hat stroke: a burst that stops dead)
+            # (min_ring_db lower still, e.g. -200, turns both off)
+            rings = ring >= (min(FAST_RING_DB, min_ring_db[name]) if fast else min_ring_db[name])
+            rings |= found.strengths >= RING_BELOW * found.strengths.max()
             # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the
             # hat's stem holds, so the cymbals' track is quiet between them too)
-            found = _keep(found, (ring >= min_ring_db[name]) | np.isin(found.times, added.get(name, ()))
-                          | (found.strengths >= RING_BELOW * found.strengths.max()))
+            found = _keep(found, rings | np.isin(found.times, added.get(name, ())))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
