@@ -180,10 +180,17 @@ def test_an_interrupt_while_save_tracks_writes_on_threads_leaves_no_file(tmp_pat
 
     monkeypatch.setattr(audio, "write_wav", write)
     monkeypatch.setattr(audio.os, "cpu_count", lambda: 2)  # two writers, the rest queued
+    # Ctrl-C as a terminal delivers it: a test runner started in the background ('cmd &' in
+    # a script) inherits SIGINT ignored, and the signal would then never arrive (as
+    # hostile.start_cli resets it for the subprocess tests)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     tracks = [np.full(20000, 1.0 if i == 0 else 0.5, np.float32) for i in range(6)]
     before = set(threading.enumerate())
-    with pytest.raises(KeyboardInterrupt):
-        audio.save_tracks(tmp_path, [f"t{i}.wav" for i in range(6)], tracks, 8000)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            audio.save_tracks(tmp_path, [f"t{i}.wav" for i in range(6)], tracks, 8000)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     for thread in set(threading.enumerate()) - before:  # writes still running or queued
         thread.join()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
