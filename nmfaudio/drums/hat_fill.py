@@ -84,10 +84,7 @@ def in_fill(hats, *, snare, toms, kick, clear_s: float = FILL_CLEAR_S) -> np.nda
     toms = np.sort(np.asarray(toms, dtype=float))
     at = _near(hats, np.concatenate([np.asarray(snare, dtype=float), toms]), FILL_AT_S)
     clear = hats[~(at | _near(hats, kick, FILL_AT_S))]
-    # tom hits strictly within FILL_TOM_S on either side
-    n_toms = np.searchsorted(toms, hats + FILL_TOM_S, side="left") - np.searchsorted(toms, hats - FILL_TOM_S,
-                                                                                       side="right")
-    return at & (n_toms >= FILL_TOMS) & ~_near(hats, clear, clear_s)
+    return at & (_toms_within(hats, toms) >= FILL_TOMS) & ~_near(hats, clear, clear_s)
 
 
 def between_toms(hats, *, toms, longest: float = FILL_RUN_S) -> np.ndarray:
@@ -119,6 +116,11 @@ def between_toms(hats, *, toms, longest: float = FILL_RUN_S) -> np.ndarray:
     before = np.searchsorted(toms, hats, side="left") - 1  # the last tom hit before it
     has_both = (before >= 0) & (after < len(toms))
     gap = np.where(has_both, toms[np.minimum(after, len(toms) - 1)] - toms[np.maximum(before, 0)], np.inf)
-    n_toms = np.searchsorted(toms, hats + FILL_TOM_S, side="left") - np.searchsorted(toms, hats - FILL_TOM_S,
-                                                                                       side="right")
-    return has_both & (gap <= longest) & (n_toms >= FILL_TOMS)
+    return has_both & (gap <= longest) & (_toms_within(hats, toms) >= FILL_TOMS)
+
+
+def _toms_within(hats, toms) -> np.ndarray:
+    """How many tom hits lie strictly within :data:`FILL_TOM_S` of each hat hit: hats (n,),
+    toms (m,) sorted, both float seconds; returns int (n,)."""
+    return np.searchsorted(toms, hats + FILL_TOM_S, side="left") - np.searchsorted(toms, hats - FILL_TOM_S,
+                                                                                     side="right")

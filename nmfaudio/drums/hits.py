@@ -215,11 +215,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
-from nmfaudio.drums import track_reads
-from nmfaudio.drums import hit_timbre
-from nmfaudio.drums import cymbal_decay
+from nmfaudio.drums import cymbal_decay, hat_fill, hit_timbre, track_reads
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
-from nmfaudio.drums import hat_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.times import near as _near
 
@@ -1475,15 +1472,15 @@ def detect_hits(
         if (signal is not None and np.isfinite(min_ring_db[name]) and len(found.times)
                 and (not fast or np.isfinite(FAST_RING_DB)) and _band_usable(cymbal_decay.FMIN_HZ, sr)):
             # step 8, the ring: a weak cymbal hit whose track is quiet again 0.1-0.3 s later
-            # is a hat stroke's leakage, not a crash (a class with a hit a second or more
-            # keeps time: a ride no cue found, whose wash the hat's stem holds; judged there
-            # only against the lower FAST_RING_DB; nor at rates whose band above 4 kHz is
-            # empty or a bin or two, 8 kHz: a ringing crash's few bins read 20-70 dB under
-            # the onset there)
+            # is a hat stroke's leakage, not a crash.  A class with a hit a second or more
+            # keeps time (a ride no cue found, whose wash the hat's stem holds): judged there
+            # only against the lower FAST_RING_DB, which the hat's leakage at every stroke of
+            # a groove without cymbals still crosses (it stops dead); a min_ring_db lower
+            # still, e.g. -200, turns both off.  Not judged at rates whose band above 4 kHz
+            # is empty or a bin or two (8 kHz: a ringing crash's few bins read 20-70 dB under
+            # the onset there).
             ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
-            # (at those rates the hat's leakage at every hat stroke: a burst that stops dead)
-            # (min_ring_db lower still, e.g. -200, turns both off)
             rings = ring >= (min(FAST_RING_DB, min_ring_db[name]) if fast else min_ring_db[name])
             rings |= found.strengths >= RING_BELOW * found.strengths.max()
             # (not the weak peaks step 7b added: an undecided ride's strokes, whose wash the
