@@ -66,6 +66,13 @@ snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Hel
 every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
 of 60 taken for a ride.
 
+**Thin evidence.** The strict gate on the closed hat part, passed on at most
+:data:`FEW_GAPS` counted gaps, needs the second cue or the third too (drum recordings
+whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
+several parts leaves that part a few accents, and the gaps between them end on the
+previous 16th's identical tail — steady, with nothing ringing (docs/transcription.md,
+ride decision round: the four such grooves of the tuning seeds taken for rides no more).
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above in drum recordings, and in a song by the strict gate alone at
 :data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither
@@ -210,8 +217,9 @@ HIT_RING_SHARE = 0.4
 #: identical tail: steady, though nothing rings.  Measured (docs/transcription.md,
 #: ride decision round; tuning seeds 0, 2, 4): the four kick/snare/hi-hat-only 16th grooves
 #: taken for rides passed on 4-6 gaps with the ride part's share 0.01-0.08 and their hits'
-#: ring share 0.00-0.05; of the 44 rides the strict gate found, the 12 on at most 6 gaps
-#: read 0.20-0.76 or hit ring 0.44-0.59, but for one (Millo-Drums, 0.06 and 0.00).  0: off.
+#: ring share 0.00-0.05; of the 40 rides the strict gate found (ride-style and regular
+#: sets), the 10 on at most 6 gaps read a ride part's share of 0.20-0.76 or (BJA-Pacific)
+#: a hit ring share of 0.44 — all but one, Millo-Drums' (0.06 and 0.00).  0: off.
 FEW_GAPS = 6
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
