@@ -1093,3 +1093,24 @@ def test_a_strict_pass_on_a_few_gaps_needs_the_second_or_third_cue(monkeypatch):
                        lambda: 0.0)  # no model: the strict gate alone
     monkeypatch.setattr(ride, "FEW_GAPS", 0)
     assert gates(few, 0.0, 0.0)
+
+
+def test_the_few_gaps_check_takes_the_ride_parts_ringing_hits_too(monkeypatch):
+    """A kit whose strokes the ride part took (Millo-Drums) leaves the closed hat part a
+    hit a second: a strict pass on a few gaps, the hat part's hits not ringing, but the
+    ride part's do (0.46 on the tuning ride groove; the 16th grooves 0.00-0.11) — a ride.
+    The third cue itself (where no gate passes) still reads the judged part alone."""
+    band, hat = sixteenth_hats_band(0, accents=7)
+    magnitude = np.zeros((N_FFT // 2 + 1, 1, N_FRAMES))
+    lo = int(np.ceil(ride.RIDE_BAND_HZ[0] / (SR / N_FFT)))
+    magnitude[lo:lo + BINS, 0] = band
+    ride_row = np.full(N_FRAMES, 0.5)
+    H = np.zeros((2, N_FRAMES))
+    H[1] = ride_row
+    model = (np.zeros((N_FFT // 2 + 1, 2, 1)), H, 1)  # the ride part explains none of the band
+    for ride_share, decided in ((0.46, True), (0.11, False)):
+        monkeypatch.setattr(ride, "hit_ring_share",
+                            lambda b, part, *grid, s=ride_share: s if part is ride_row or np.array_equal(part, ride_row)
+                            else 0.0)
+        assert ride._rings(magnitude, hat, sr=SR, n_fft=N_FFT, hop_length=HOP, model=model,
+                           hit_ring=True) is decided

@@ -210,16 +210,18 @@ HIT_RING_DB = -10.0
 HIT_RING_SHARE = 0.4
 #: Thin evidence (the ridedec round): the closed hat part's strict gate passed on at most
 #: FEW_GAPS counted gaps is a ride's only with the second cue (:func:`ring_share` at least
-#: :data:`RING_SHARE`) or the third (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`)
-#: — in a drum recording whose kit has a ride part (the cues' model).  A 16th-note hat
+#: :data:`RING_SHARE`) or the third (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`,
+#: on the hat part's hits or on the ride part's) — in a drum recording whose kit has a
+#: ride part (the cues' model).  A 16th-note hat
 #: groove whose hats the fit spreads over the hat, open-hat and ride parts leaves the
 #: closed hat part a few accents, and the gaps between them end on the previous 16th's
 #: identical tail: steady, though nothing rings.  Measured (docs/transcription.md,
 #: ride decision round; tuning seeds 0, 2, 4): the four kick/snare/hi-hat-only 16th grooves
 #: taken for rides passed on 4-6 gaps with the ride part's share 0.01-0.08 and their hits'
 #: ring share 0.00-0.05; of the 40 rides the strict gate found (ride-style and regular
-#: sets), the 10 on at most 6 gaps read a ride part's share of 0.20-0.76 or (BJA-Pacific)
-#: a hit ring share of 0.44 — all but one, Millo-Drums' (0.06 and 0.00).  0: off.
+#: sets), the 10 on at most 6 gaps read a ride part's share of 0.20-0.76 or a hit ring
+#: share of 0.44 (BJA-Pacific) or, Millo-Drums' (the hat part a hit a second, the strokes
+#: in the ride part), 0.46 on the ride part's hits (the four grooves: 0.00-0.11).  0: off.
 FEW_GAPS = 6
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
@@ -518,12 +520,20 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
     band = magnitude[lo:hi].sum(axis=1)
-    # the third cue, also the thin-evidence check's (FEW_GAPS; where it is used)
-    third = (lambda: hit_ring_share(band, activation, frame_rate, bin_hz)) if hit_ring else None
+
+    def either_rings():
+        # the thin-evidence check (FEW_GAPS): the third cue on the judged part's hits or on
+        # the ride part's — a kit whose strokes the ride part took (Millo-Drums) leaves the
+        # hat part a hit a second, steady gaps between them, and the ringing hits there
+        shares = [hit_ring_share(band, part, frame_rate, bin_hz) for part in (activation, model[1][model[2]])]
+        shares = [share for share in shares if share is not None]
+        return max(shares) if shares else None
+
+    confirm = either_rings if hit_ring and model is not None else None
     if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
-                       loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=third):
+                       loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=confirm):
         return True
-    share = third() if hit_ring else None
+    share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     return share is not None and share >= HIT_RING_SHARE
 
 
