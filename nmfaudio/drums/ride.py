@@ -67,8 +67,8 @@ every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only g
 of 60 taken for a ride.
 
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
-:data:`FEW_GAPS` counted gaps, needs the second cue or the third too (drum recordings
-whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
+:data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
+part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
 several parts leaves that part a few accents, and the gaps between them end on the
 previous 16th's identical tail — steady, with nothing ringing (docs/transcription.md,
 ride decision round: the four such grooves of the tuning seeds taken for rides no more).
@@ -508,7 +508,8 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
     ``need``, ``loose_db``, ``loose_steady``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
-    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`);
+    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`) — and, with
+    ``model``, the few-gaps check (:data:`FEW_GAPS`) on this part's or the ride part's hits;
     ``steady_share``, ``refire``: as in :func:`is_ride_pattern`."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
