@@ -1030,3 +1030,87 @@ def test_cli_ride_on_with_hats_judged_absent_says_why_nothing_was_taken():
     assert "need a closed hi-hat part" not in line
     (line,) = _ride_lines(dict(record, absent=()))
     assert "need a closed hi-hat part and the hihat class" in line
+
+
+def sixteenth_hats_band(seed=0, accents=4):
+    """A 16th-note hat groove of one hat sample: the same fine spectrum at every 16th (every
+    GAP // 2 frames), gone within three frames (−35 dB two frames on), over fresh noise;
+    the returned activation holds only ``accents`` of its accented hits — the fit spread
+    the rest over the open-hat and ride parts: ((650, N_FRAMES), (N_FRAMES,))."""
+    rng = np.random.default_rng(seed)
+    spectrum = rng.lognormal(0, 1, BINS)
+    magnitude = 1e-3 * rng.random((BINS, N_FRAMES))
+    sixteenths = np.arange(3, N_FRAMES - 4, GAP // 2)
+    for s in sixteenths:
+        for k in range(4):
+            magnitude[:, s + k] += spectrum * np.exp(-2.0 * k)
+    return magnitude, _activation(sixteenths[::4][:accents])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_sixteenth_hat_groove_steady_on_a_few_gaps_is_no_ride_without_a_ring(seed, monkeypatch):
+    """The ridedec round: the gaps between a 16th groove's few accents the closed hat part
+    holds end on the previous 16th's tail — the same sample at the same level, steady — so
+    the strict gate passes on a few gaps (4-6 in the tuning grooves taken for rides).  With
+    no ring in the model (second cue 0) and none in the hits (third cue under 0.1) that
+    thin evidence is no ride (FEW_GAPS); FEW_GAPS = 0 (the switch) takes it, as before."""
+    band, hat = sixteenth_hats_band(seed, accents=7)
+    share, median, ends = ride._gap_cue(band, hat, *GRID)
+    assert ends.size == 6 <= ride.FEW_GAPS and share >= ride.STEADY_SHARE and median < ride.MEDIAN_DB
+    third = ride.hit_ring_share(band, hat, *GRID)
+    assert third is not None and third <= 0.1
+
+    def judged():
+        return ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: 0.0, refire=True,
+                                    hit_ring=lambda: ride.hit_ring_share(band, hat, *GRID))
+
+    assert not judged()
+    # without the check (the ride part's call, a song's, a kit with no ride part) it decides
+    assert ride.is_ride_pattern(band, hat, *GRID, ring=lambda frames: 0.0, refire=True)
+    monkeypatch.setattr(ride, "FEW_GAPS", 0)
+    assert judged()
+
+
+def test_a_strict_pass_on_a_few_gaps_needs_the_second_or_third_cue(monkeypatch):
+    """Exact, the cues given: on FEW_GAPS gaps or fewer the strict pass needs the ride
+    part's ring (RING_SHARE) or the hits' (HIT_RING_SHARE); on more it needs neither, and
+    the ride part's own gate (which needs RING_SHARE anyway) and the strict-only call are
+    unchanged."""
+    hat_need = (None, ride.HAT_RING_SHARE)
+    few, many = (0.5, 2.0, np.arange(ride.FEW_GAPS)), (0.5, 2.0, np.arange(ride.FEW_GAPS + 1))
+
+    def gates(cue, ring_value, hit_value, need=hat_need):
+        return ride._gates(cue, lambda frames: ring_value, need, ride.HAT_LOOSE_DB, ride.STEADY_SHARE,
+                           ride.HAT_LOOSE_STEADY, lambda: hit_value)
+
+    assert not gates(few, 0.08, 0.05)  # the tuning grooves' largest: no ride
+    assert not gates(few, 0.0, None)  # too few hits measured: no third cue
+    assert gates(few, ride.RING_SHARE, 0.0)
+    assert gates(few, 0.0, ride.HIT_RING_SHARE)
+    assert gates(many, 0.0, 0.0)
+    assert gates(few, 0.2, 0.0, need=(ride.RING_SHARE, ride.RING_SHARE))
+    assert ride._gates(few, None, hat_need, ride.HAT_LOOSE_DB, ride.STEADY_SHARE, ride.HAT_LOOSE_STEADY,
+                       lambda: 0.0)  # no model: the strict gate alone
+    monkeypatch.setattr(ride, "FEW_GAPS", 0)
+    assert gates(few, 0.0, 0.0)
+
+
+def test_the_few_gaps_check_takes_the_ride_parts_ringing_hits_too(monkeypatch):
+    """A kit whose strokes the ride part took (Millo-Drums) leaves the closed hat part a
+    hit a second: a strict pass on a few gaps, the hat part's hits not ringing, but the
+    ride part's do (0.46 on the tuning ride groove; the 16th grooves 0.00-0.11) — a ride.
+    The third cue itself (where no gate passes) still reads the judged part alone."""
+    band, hat = sixteenth_hats_band(0, accents=7)
+    magnitude = np.zeros((N_FFT // 2 + 1, 1, N_FRAMES))
+    lo = int(np.ceil(ride.RIDE_BAND_HZ[0] / (SR / N_FFT)))
+    magnitude[lo:lo + BINS, 0] = band
+    ride_row = np.full(N_FRAMES, 0.5)
+    H = np.zeros((2, N_FRAMES))
+    H[1] = ride_row
+    model = (np.zeros((N_FFT // 2 + 1, 2, 1)), H, 1)  # the ride part explains none of the band
+    for ride_share, decided in ((0.46, True), (0.11, False)):
+        monkeypatch.setattr(ride, "hit_ring_share",
+                            lambda b, part, *grid, s=ride_share: s if part is ride_row or np.array_equal(part, ride_row)
+                            else 0.0)
+        assert ride._rings(magnitude, hat, sr=SR, n_fft=N_FFT, hop_length=HOP, model=model,
+                           hit_ring=True) is decided

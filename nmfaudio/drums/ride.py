@@ -66,6 +66,13 @@ snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Hel
 every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
 of 60 taken for a ride.
 
+**Thin evidence.** The strict gate on the closed hat part, passed on at most
+:data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
+part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
+several parts leaves that part a few accents, and the gaps between them end on the
+previous 16th's identical tail — steady, with nothing ringing (docs/transcription.md,
+ride decision round: the four such grooves of the tuning seeds taken for rides no more).
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above in drum recordings, and in a song by the strict gate alone at
 :data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither
@@ -201,6 +208,21 @@ HAT_LOOSE_STEADY = 2
 HIT_RING_CORR = 0.4
 HIT_RING_DB = -10.0
 HIT_RING_SHARE = 0.4
+#: Thin evidence (the ridedec round): the closed hat part's strict gate passed on at most
+#: FEW_GAPS counted gaps is a ride's only with the second cue (:func:`ring_share` at least
+#: :data:`RING_SHARE`) or the third (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`,
+#: on the hat part's hits or on the ride part's) — in a drum recording whose kit has a
+#: ride part (the cues' model).  A 16th-note hat
+#: groove whose hats the fit spreads over the hat, open-hat and ride parts leaves the
+#: closed hat part a few accents, and the gaps between them end on the previous 16th's
+#: identical tail: steady, though nothing rings.  Measured (docs/transcription.md,
+#: ride decision round; tuning seeds 0, 2, 4): the four kick/snare/hi-hat-only 16th grooves
+#: taken for rides passed on 4-6 gaps with the ride part's share 0.01-0.08 and their hits'
+#: ring share 0.00-0.05; of the 40 rides the strict gate found (ride-style and regular
+#: sets), the 10 on at most 6 gaps read a ride part's share of 0.20-0.76 or a hit ring
+#: share of 0.44 (BJA-Pacific) or, Millo-Drums' (the hat part a hit a second, the strokes
+#: in the ride part), 0.46 on the ride part's hits (the four grooves: 0.00-0.11).  0: off.
+FEW_GAPS = 6
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
@@ -319,7 +341,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=0):
 
 def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE),
                     loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, steady_share=STEADY_SHARE,
-                    refire=False) -> bool:
+                    refire=False, hit_ring=None) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -351,24 +373,30 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
         True: where the gates fail on the gaps as counted, they judge them once more
         counted with the ride's re-firing merged (:data:`REFIRE_GAP_S`); a ride if
         either count passes.
+    hit_ring : callable or None, default None
+        ``hit_ring()``: the third cue's share (:func:`hit_ring_share`, float or None).
+        Given (with ``ring``), a strict pass with no second cue needed, on at most
+        :data:`FEW_GAPS` counted gaps, needs ``ring`` at least :data:`RING_SHARE` or
+        this at least :data:`HIT_RING_SHARE`.  None: no such check.
 
     Returns
     -------
     bool
     """
-    if _gates(_gap_cue(band_magnitude, hat, frame_rate, bin_hz), ring, need, loose_db, steady_share, loose_steady):
+    if _gates(_gap_cue(band_magnitude, hat, frame_rate, bin_hz), ring, need, loose_db, steady_share, loose_steady,
+              hit_ring):
         return True
     if not refire:
         return False
     # the second count only adds: with the re-fired gaps counted some rides' share falls
     cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=_frames(REFIRE_GAP_S, frame_rate))
-    return _gates(cue, ring, need, loose_db, steady_share, loose_steady)
+    return _gates(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring)
 
 
-def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1) -> bool:
+def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None) -> bool:
     """The strict and loose gates of :func:`is_ride_pattern` on one count of the gaps
     (``cue``: :func:`_gap_cue`'s result; ``loose_steady``: the loose gate's least number
-    of steady gaps)."""
+    of steady gaps; ``hit_ring``: the thin-evidence check's third cue, :data:`FEW_GAPS`)."""
     if cue is None:
         return False
     share, median, ends = cue
@@ -377,7 +405,14 @@ def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1) -> bool:
         return strict
     need_strict, need_loose = need
     if strict and need_strict is None:
-        return True
+        if hit_ring is None or ends.size > FEW_GAPS:
+            return True
+        # a decision on a few gaps: the ride's ring must show in the model or in its hits
+        # (a 16th-note hat groove's gaps end on its previous 16th's tail, steady too)
+        if ring(ends) >= RING_SHARE:
+            return True
+        confirmed = hit_ring()
+        return confirmed is not None and confirmed >= HIT_RING_SHARE
     loose = (need_loose is not None and share >= LOOSE_SHARE and median < loose_db
              and round(share * ends.size) >= loose_steady)
     if not (strict or loose):
@@ -473,7 +508,8 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
     ``need``, ``loose_db``, ``loose_steady``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
-    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`);
+    gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`) — and, with
+    ``model``, the few-gaps check (:data:`FEW_GAPS`) on this part's or the ride part's hits;
     ``steady_share``, ``refire``: as in :func:`is_ride_pattern`."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     # the band's bins as a slice: a view, not a copy of the band
@@ -485,8 +521,18 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
     band = magnitude[lo:hi].sum(axis=1)
+
+    def either_rings():
+        # the thin-evidence check (FEW_GAPS): the third cue on the judged part's hits or on
+        # the ride part's — a kit whose strokes the ride part took (Millo-Drums) leaves the
+        # hat part a hit a second, steady gaps between them, and the ringing hits there
+        shares = [hit_ring_share(band, part, frame_rate, bin_hz) for part in (activation, model[1][model[2]])]
+        shares = [share for share in shares if share is not None]
+        return max(shares) if shares else None
+
+    confirm = either_rings if hit_ring and model is not None else None
     if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
-                       loose_steady=loose_steady, steady_share=steady_share, refire=refire):
+                       loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=confirm):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     return share is not None and share >= HIT_RING_SHARE
