@@ -102,6 +102,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
+from nmfaudio.drums import song_ride
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -1167,9 +1168,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # in a ride groove they hold the ride's wash, not hats (twenty-eighth round)
         also = (parts_of("hihat") if RIDE_OPEN_HAT and sustained is None else ())
         n_before = len(route)
-        P_masks, H_masks, route, strokes, with_snare = move_strokes(
-            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
-            forced=ride is True, song=sustained is not None, also=also)
+        # in a song the steady-gap gate's ride must also keep one ring shape from gap to gap
+        # (nmfaudio.drums.song_ride): the hats of some drum machines pass the gate
+        # (docs/drums-full-song.md, songride round)
+        if not (judged and sustained is not None and song_ride.SONG_RING_SHAPE
+                and not song_ride.is_shape_ride(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
+                                                hop_length=hop_length)):
+            P_masks, H_masks, route, strokes, with_snare = move_strokes(
+                P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                target=target, forced=ride is True, song=sustained is not None, also=also)
         if strokes is not None and RIDE_OPEN_HAT_HITS and len(route) > n_before + 1:
             # the other hat parts' moved shares (appended after the closed part's) are the
             # ride's strokes in the cymbals' stem: the activations follow, or the hi-hat's
