@@ -505,7 +505,9 @@ def separate_drums(
         grooves for a ride); in a song by the strict gate alone, at a higher share of steady
         gaps (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
         of 72 others, at 44.1 kHz with ``presence_test``; at 22.05 kHz 8 of 18 and 6 of
-        the 72), and the ride part's own hits are not judged there.  True:
+        the 72) with one ring shape kept at the gaps' ends
+        (:func:`nmfaudio.drums.song_ride.is_shape_ride`: some drum machines' hats pass the
+        gate), and the ride part's own hits are not judged there.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
