@@ -102,6 +102,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
+from nmfaudio.drums import song_ride
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
                                       class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -504,7 +505,9 @@ def separate_drums(
         grooves for a ride); in a song by the strict gate alone, at a higher share of steady
         gaps (:data:`~nmfaudio.drums.ride.SONG_STEADY_SHARE`: 12 of 18 tuning ride songs, none
         of 72 others, at 44.1 kHz with ``presence_test``; at 22.05 kHz 8 of 18 and 6 of
-        the 72), and the ride part's own hits are not judged there.  True:
+        the 72) with one ring shape kept at the gaps' ends
+        (:func:`nmfaudio.drums.song_ride.is_shape_ride`: some drum machines' hats pass the
+        gate), and the ride part's own hits are not judged there.  True:
         the closed hi-hat part's strokes are a ride's without asking — they go to the
         cymbals stem (the residual without a cymbals output) except at the snare's hits,
         and ``hits()`` names them ``"cymbals_ride"`` — in a song too; without a closed
@@ -1167,9 +1170,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # in a ride groove they hold the ride's wash, not hats (twenty-eighth round)
         also = (parts_of("hihat") if RIDE_OPEN_HAT and sustained is None else ())
         n_before = len(route)
-        P_masks, H_masks, route, strokes, with_snare = move_strokes(
-            P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length, target=target,
-            forced=ride is True, song=sustained is not None, also=also)
+        # in a song the steady-gap gate's ride must also keep one ring shape from gap to gap
+        # (nmfaudio.drums.song_ride): the hats of some drum machines pass the gate
+        # (docs/drums-full-song.md, songride round)
+        if not (judged and sustained is not None and song_ride.SONG_RING_SHAPE
+                and not song_ride.is_shape_ride(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
+                                                hop_length=hop_length)):
+            P_masks, H_masks, route, strokes, with_snare = move_strokes(
+                P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                target=target, forced=ride is True, song=sustained is not None, also=also)
         if strokes is not None and RIDE_OPEN_HAT_HITS and len(route) > n_before + 1:
             # the other hat parts' moved shares (appended after the closed part's) are the
             # ride's strokes in the cymbals' stem: the activations follow, or the hi-hat's
