@@ -86,11 +86,14 @@ def bass_cells(magnitude, *, sr: float, n_fft: int, hop_length: int) -> np.ndarr
         True where the cell is a bass line's; ``n_low`` the bins below :data:`LOW_HZ`.
     """
     check_number(sr, "sr", minimum=0, strict=True)
-    magnitude = np.asarray(magnitude, dtype=np.float64)
-    F, N = magnitude.shape
+    F, N = np.shape(magnitude)
     n_low = int(min(F, np.ceil(LOW_HZ * n_fft / sr)))
     if n_low < 1 or N == 0:
         return np.zeros((max(n_low, 0), N), dtype=bool)
+    # only the rows the cue reads: up to one bin over twice LOW_HZ, plus the peaks' median
+    # and neighbours (the same cells as on the whole spectrum, far less work on a long song)
+    F = int(min(F, 2 * n_low + 2 + PEAK_WIDTH))
+    magnitude = np.asarray(magnitude[:F], dtype=np.float64)
     # the level over [t, t + hold - 1] stays at HOLD_SHARE of the cell's or above
     hold = max(1, int(round(HOLD_SECONDS * sr / hop_length)))
     twice = np.minimum(2 * np.arange(n_low), F - 1)
