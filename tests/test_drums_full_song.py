@@ -1626,8 +1626,11 @@ def test_notes_the_toms_took_leave_their_masks_with_loud_drums(monkeypatch):
     # hit levels' share 0): the toms' spans from onsets whose level, without the other
     # drums' model, holds leave the masks (tom_ring.held_notes with others=); the reported
     # activations stay the fit's and the tracks still add up to the input
-    from nmfaudio.drums import accompaniment, separation
+    from nmfaudio.drums import accompaniment, bass_lines, separation
 
+    # this step alone: these held harmonic notes are also what bass_lines takes out of the
+    # toms stem afterwards (with it the plain run's accompaniment reads 0.870, not 0.799)
+    monkeypatch.setattr(bass_lines, "BASS_LINES", False)
     kick, snare, hat = synthetic_hits(seconds=SECONDS)
     drums = kick + snare + hat
     t = np.arange(drums.size) / SR

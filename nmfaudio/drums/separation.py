@@ -80,6 +80,7 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
+from nmfaudio.drums import bass_lines
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.hit_valley import valley_capped
@@ -1235,6 +1236,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
+    # song mode: a held, harmonic bass note's cells below 250 Hz leave the kick and toms
+    # stems for the residual (nmfaudio.drums.bass_lines; docs/drums-full-song.md, "song
+    # bass round"): the toms' and the kick's decays lie over the bass notes after a hit
+    if sustained is not None and residual_modelled and bass_lines.BASS_LINES:
+        lined = [classes.index(c) for c in bass_lines.CLASSES if c in classes]
+        if lined:
+            drums[lined] = bass_lines.without_bass_lines(drums[lined], magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
