@@ -131,15 +131,26 @@ def without_bass_lines(stems, magnitude, *, sr: float, n_fft: int, hop_length: i
     K, C, n = stems.shape
     if K == 0 or n == 0:
         return stems
+    F = 1 + n_fft // 2
     for c in range(C):
         cells = bass_cells(magnitude[:, c, :], sr=sr, n_fft=n_fft, hop_length=hop_length)
         if not cells.any():
             continue
         n_low = cells.shape[0]
-        for k in range(K):
-            S = spectrum.stft(stems[k, c], n_fft=n_fft, hop_length=hop_length)
-            frames = min(S.shape[1], cells.shape[1])
-            taken = np.zeros_like(S)
-            taken[:n_low, :frames] = np.where(cells[:, :frames], S[:n_low, :frames], 0)
-            stems[k, c] -= spectrum.istft(taken, length=n, n_fft=n_fft, hop_length=hop_length).astype(stems.dtype)
+        # only the low rows are read and changed: their STFT as one small GEMM and the
+        # inverse of a spectrogram that is zero above them, chunk by chunk (the whole
+        # STFT and inverse of every stem cost 1.9 s on a 3-minute stereo song)
+        low = spectrum.low_band_stft(stems[:, c], n_low, n_fft=n_fft, hop_length=hop_length)
+        frames = min(low.shape[-1], cells.shape[1])
+        low[..., :frames] *= cells[:, :frames]
+        low[..., frames:] = 0
+
+        def taken_frames(t0, t1, low=low):
+            spectra = np.zeros((K, F, t1 - t0), dtype=low.dtype)
+            spectra[:, :n_low] = low[..., t0:t1]
+            return spectra
+
+        taken = np.empty((K, n), dtype=stems.dtype)
+        spectrum.istft_from_frames(taken_frames, taken, n_frames=low.shape[-1], n_fft=n_fft, hop_length=hop_length)
+        stems[:, c] -= taken
     return stems
