@@ -501,6 +501,23 @@ def ring_share(P, H, part, frames, rows) -> float:
     return float(np.median(np.where(total > 0, energy[part] / np.where(total > 0, total, 1), 0)))
 
 
+def band_rows(sr, n_fft, n_freq):
+    """The bins of :data:`RIDE_BAND_HZ` as a slice (a view, not a copy of the band), or
+    None when part of the band lies above the Nyquist frequency (``n_freq`` bins): the
+    cues were measured over the whole band, so with part of it missing (rates below
+    20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of the
+    bundled loop passed for a ride."""
+    bin_hz = sr / n_fft
+    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
+    return None if hi > n_freq else slice(lo, hi)
+
+
+def closed_hat_part(labels):
+    """The index in ``labels`` of the first closed hi-hat part (:data:`HAT_NOTE`), or None."""
+    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == HAT_NOTE]
+    return hats[0] if hats else None
+
+
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
            loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, hit_ring=False, steady_share=STEADY_SHARE,
            refire=True) -> bool:
@@ -512,15 +529,11 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     ``model``, the few-gaps check (:data:`FEW_GAPS`) on this part's or the ride part's hits;
     ``steady_share``, ``refire``: as in :func:`is_ride_pattern`."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
-    # the band's bins as a slice: a view, not a copy of the band
-    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
-    # the cue was measured over the whole band: with part of it above the Nyquist frequency
-    # (below 20 kHz) no ride is judged — at 8 kHz (3-4 kHz left, 64-ms frames) the hats of
-    # the bundled loop passed for a ride
-    if hi > magnitude.shape[0]:
+    rows = band_rows(sr, n_fft, magnitude.shape[0])
+    if rows is None:
         return False
-    ring = None if model is None else (lambda frames: ring_share(*model, frames, slice(lo, hi)))
-    band = magnitude[lo:hi].sum(axis=1)
+    ring = None if model is None else (lambda frames: ring_share(*model, frames, rows))
+    band = magnitude[rows].sum(axis=1)
 
     def either_rings():
         # the thin-evidence check (FEW_GAPS): the third cue on the judged part's hits or on
@@ -652,10 +665,9 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         templates have no closed hi-hat part).  The model ``Σ_k P_k * H_k`` is unchanged.
     """
     labels = list(labels)
-    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == HAT_NOTE]
-    if not hats:
+    hat = closed_hat_part(labels)
+    if hat is None:
         return P, H, route, None, None
-    hat = hats[0]
     snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
     summed = H[:len(labels)].sum(axis=1)
     # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)

@@ -1174,9 +1174,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # in a song the steady-gap gate's ride must also keep one ring shape from gap to gap
         # (nmfaudio.drums.song_ride): the hats of some drum machines pass the gate
         # (docs/drums-full-song.md, songride round)
-        if not (judged and sustained is not None and song_ride.SONG_RING_SHAPE
-                and not song_ride.is_shape_ride(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
-                                                hop_length=hop_length)):
+        no_ring_shape = (judged and sustained is not None and song_ride.SONG_RING_SHAPE
+                         and not song_ride.is_shape_ride(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
+                                                         hop_length=hop_length))
+        if not no_ring_shape:
             P_masks, H_masks, route, strokes, with_snare = move_strokes(
                 P_masks, H_masks, route, kit.classes, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length,
                 target=target, forced=ride is True, song=sustained is not None, also=also)

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio.drums.ride import (DETREND_HZ, HAT_NOTE, RIDE_BAND_HZ, RING_S, _columns_corr, _detrended_log,
-                                 _frames, _gap_cue)
-from nmfaudio.drums.hits import gm_notes
-from nmfaudio.drums.templates import class_of
+from nmfaudio.drums.ride import (DETREND_HZ, RING_S, _columns_corr, _detrended_log, _frames, _gap_cue, band_rows,
+                                 closed_hat_part)
 
 __all__ = ["SONG_RING_SHAPE", "SHAPE_CORR", "ring_shape", "is_shape_ride"]
 
@@ -100,19 +98,10 @@ def is_shape_ride(H, labels, magnitude, *, sr, n_fft, hop_length) -> bool:
         False without a closed hi-hat part, with part of the band above the Nyquist
         frequency, or with too few counted gaps.
     """
-    hat = _closed_hat(list(labels))
-    if hat is None:
+    hat = closed_hat_part(list(labels))
+    rows = band_rows(sr, n_fft, magnitude.shape[0])  # as the steady gate: the whole band or no judgement
+    if hat is None or rows is None:
         return False
-    bin_hz = sr / n_fft
-    lo, hi = (int(np.ceil(edge / bin_hz)) for edge in RIDE_BAND_HZ)
-    if hi > magnitude.shape[0]:  # as the steady gate: the whole band or no judgement
-        return False
-    shape = ring_shape(magnitude[lo:hi].sum(axis=1), H[hat].sum(axis=0), sr / hop_length, bin_hz)
+    shape = ring_shape(magnitude[rows].sum(axis=1), H[hat].sum(axis=0), sr / hop_length, sr / n_fft)
     return shape is not None and shape >= SHAPE_CORR
-
-
-def _closed_hat(labels):
-    """The index of the first closed hi-hat part (:data:`~nmfaudio.drums.ride.HAT_NOTE`), or None."""
-    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == HAT_NOTE]
-    return hats[0] if hats else None
 
