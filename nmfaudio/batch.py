@@ -1008,8 +1008,12 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
 
 #: Imported once by the fork server, before it forks the workers: each worker then starts
 #: with them loaded instead of importing them itself (seconds each, at the same time).
+#: ``librosa.util.utils`` compiles its numba gufuncs (``localmax``, ``peak_pick``) when
+#: imported (about 20 s on an empty cache, e.g. the first run after installing): workers
+#: doing that at the same time can write one gufunc's two cache files from two processes,
+#: which crashes a later run with a segmentation fault (numba issue #10128).
 PRELOAD = ["nmfaudio.batch", "nmfaudio.drums", "nmfaudio.pipeline", "nmfaudio.blockwise", "scipy.signal",
-           "librosa.core.spectrum"]
+           "librosa.core.spectrum", "librosa.util.utils", "librosa.onset"]
 
 
 def _worker_context(multiprocessing):

@@ -490,3 +490,31 @@ def test_drum_frames_are_checked_before_the_memory_estimate(hits, tmp_path, opti
     _write_song(folder / "a.wav", hits, 1)
     records = batch.separate_many([folder], tmp_path / "api", job="drums", options=options, jobs=1, manifest=False)
     assert records[0]["status"] == "failed" and message in records[0]["error"], records[0]
+
+
+def test_the_fork_server_compiles_every_gufunc_a_worker_uses(library, tmp_path):
+    """A worker imports no module that compiles numba gufuncs at import: the fork server's
+    PRELOAD did (workers compiling them at once on an empty cache can write one gufunc's
+    cache files from two processes, a later crash: numba issue #10128)."""
+    script = f"""
+import sys
+from nmfaudio import batch
+for name in batch.PRELOAD:
+    __import__(name)
+before = set(sys.modules)
+options = dict({DRUM_OPTIONS!r}, midi=True, onsets=True)
+for job, opts in (("drums", options), ("separate", {SEPARATE_OPTIONS!r})):
+    for task in batch.plan([{str(library / "a.wav")!r}], {str(tmp_path / "out")!r} + "/" + job, job=job,
+                           options=opts):
+        assert batch.run_record(task)["status"] == "done", job
+from numba.np.ufunc.gufunc import GUFunc
+from numba.np.ufunc.dufunc import DUFunc
+late = sorted(name for name in set(sys.modules) - before
+              if any(isinstance(v, (GUFunc, DUFunc)) for v in vars(sys.modules[name] or object).values()))
+print(late)
+"""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
