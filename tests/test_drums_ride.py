@@ -1114,3 +1114,41 @@ def test_the_few_gaps_check_takes_the_ride_parts_ringing_hits_too(monkeypatch):
                             else 0.0)
         assert ride._rings(magnitude, hat, sr=SR, n_fft=N_FFT, hop_length=HOP, model=model,
                            hit_ring=True) is decided
+
+
+def test_a_pass_needs_the_ride_and_hat_parts_to_hold_the_band_at_the_gaps_ends():
+    """HELD_SHARE: with ``held`` given, a strict or loose pass also needs the ride and hat
+    parts' share of the band at the counted gaps' ends (quiet hats under a crash's wash
+    read 0.15-0.35, the tuning rides 0.46-0.93); a gate that fails still fails, and
+    without ``held`` the gates decide as before.  Exact: the cues are given."""
+    hat_need = (None, ride.HAT_RING_SHARE)
+    strict = (0.45, 3.38, np.arange(11))  # FluidR3 Standard's quiet-hat rock8 groove's cue
+    gates = lambda cue, held: ride._gates(cue, lambda frames: 0.09, hat_need, ride.HAT_LOOSE_DB,  # noqa: E731
+                                          ride.STEADY_SHARE, ride.HAT_LOOSE_STEADY, None, held)
+    assert ride.HELD_SHARE == 0.4
+    assert gates(strict, None)
+    assert not gates(strict, lambda frames: 0.18)
+    assert gates(strict, lambda frames: 0.46)
+    seen = []
+    assert gates(strict, lambda frames: seen.append(frames) or 0.5) and np.array_equal(seen[0], strict[2])
+    assert not gates((0.1, 6.0, np.arange(11)), lambda frames: 1.0)  # no pass: nothing to hold
+    # the loose gate too (two steady gaps of eight, the ride part's share over HAT_RING_SHARE)
+    loose = ride._gates((0.25, 3.42, np.arange(8)), lambda frames: 0.34, hat_need, ride.HAT_LOOSE_DB,
+                        ride.STEADY_SHARE, ride.HAT_LOOSE_STEADY, None, lambda frames: 0.2)
+    assert not loose
+
+
+def test_ring_share_of_several_parts_is_their_summed_share():
+    """``ring_share`` with a sequence of parts: the median of their summed energy share, which
+    for frames where the parts hold fixed shares is the sum of those shares (to 1e-9)."""
+    rng = np.random.default_rng(0)
+    F, K, T, N = 12, 4, 3, 40
+    P = rng.random((F, K, T))
+    H = np.zeros((K, N))
+    frames = np.array([10, 20, 30])
+    H[:, frames - 1] = rng.random((K, 1)) + 0.1  # each part struck one frame before each end
+    rows = slice(2, 10)
+    one = [ride.ring_share(P, H, k, frames, rows) for k in range(K)]
+    assert abs(sum(one) - 1) < 1e-9
+    assert abs(ride.ring_share(P, H, [0, 2], frames, rows) - (one[0] + one[2])) < 1e-9
+    assert abs(ride.ring_share(P, H, [1], frames, rows) - one[1]) < 1e-9

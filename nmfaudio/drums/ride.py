@@ -113,6 +113,7 @@ from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
+           "HELD_SHARE",
            "HIT_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
@@ -189,6 +190,17 @@ HAT_LOOSE_DB = 4.25
 #: hats went to the cymbals stem (hi-hat 3.0 dB oracle, −13.8 dB); docs/drums-five-stems.md,
 #: the hat-kits round.
 HAT_LOOSE_STEADY = 2
+#: In a drum recording the closed hat part's gates (strict or loose) also need the ride
+#: part and the hat parts together to hold at least this share of the band's model at the
+#: counted gaps' ends (the median over the ends; :func:`ring_share` of those parts): a
+#: ride's ring is the ride template's or, for the kits whose ride the hat templates take,
+#: theirs.  Hats 23-27 dB under the kick leave the band at their gaps' ends to a crash's
+#: wash or the snare's and kick's tails — as steady from gap to gap as a ride — and five
+#: such regular grooves of the tuning kits (FluidR3 Standard, MuseScore Standard) were
+#: taken for rides, their hats sent to the cymbals stem (hi-hat −5.7 / −5.7 / −11.0 dB;
+#: 1.0 / −1.0 / 3.6 without the ride decision): 0.15-0.35 there, 0.46-0.93 on the 31 tuning
+#: ride-style grooves the gates pass (docs/drums-five-stems.md, hat-snare round).  0: off.
+HELD_SHARE = 0.4
 #: The third cue, on the closed hat part's hits one by one (:func:`hit_ring_share`): a ride
 #: still rings with the stroke's own partials when the next stroke comes; a closed hat is
 #: gone in under 80 ms, and what the band holds then (a crash's wash, an open hat's noise)
@@ -341,7 +353,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=0):
 
 def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE),
                     loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, steady_share=STEADY_SHARE,
-                    refire=False, hit_ring=None) -> bool:
+                    refire=False, hit_ring=None, held=None) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -378,27 +390,42 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
         Given (with ``ring``), a strict pass with no second cue needed, on at most
         :data:`FEW_GAPS` counted gaps, needs ``ring`` at least :data:`RING_SHARE` or
         this at least :data:`HIT_RING_SHARE`.  None: no such check.
+    held : callable or None, default None
+        ``held(frames)``: the ride and hat parts' share of the band's model there
+        (:func:`ring_share` of those parts); given, a pass of either gate needs it at least
+        :data:`HELD_SHARE` at the counted gaps' ends.  None: no such check.
 
     Returns
     -------
     bool
     """
     if _gates(_gap_cue(band_magnitude, hat, frame_rate, bin_hz), ring, need, loose_db, steady_share, loose_steady,
-              hit_ring):
+              hit_ring, held):
         return True
     if not refire:
         return False
     # the second count only adds: with the re-fired gaps counted some rides' share falls
     cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=_frames(REFIRE_GAP_S, frame_rate))
-    return _gates(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring)
+    return _gates(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring, held)
 
 
-def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None) -> bool:
+def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None, held=None) -> bool:
     """The strict and loose gates of :func:`is_ride_pattern` on one count of the gaps
     (``cue``: :func:`_gap_cue`'s result; ``loose_steady``: the loose gate's least number
-    of steady gaps; ``hit_ring``: the thin-evidence check's third cue, :data:`FEW_GAPS`)."""
+    of steady gaps; ``hit_ring``: the thin-evidence check's third cue, :data:`FEW_GAPS`;
+    ``held``: the ride and hat parts' share, :data:`HELD_SHARE`)."""
     if cue is None:
         return False
+    if held is not None and HELD_SHARE > 0 and _passes(cue, ring, need, loose_db, steady_share, loose_steady,
+                                                       hit_ring):
+        # the band at the gaps' ends must be the ride's ring (or the hats'), not a crash's
+        # wash or the drums' tails over quiet hats
+        return held(cue[2]) >= HELD_SHARE
+    return _passes(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring)
+
+
+def _passes(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None) -> bool:
+    """:func:`_gates` without the :data:`HELD_SHARE` check (``cue`` not None)."""
     share, median, ends = cue
     strict = share >= steady_share and median < MEDIAN_DB
     if ring is None:
@@ -476,8 +503,9 @@ def ring_share(P, H, part, frames, rows) -> float:
         The kit's templates (full resolution).
     H : ndarray, shape (K, N)
         Their activations (channels summed).
-    part : int
-        The part whose share is measured (the ride's).
+    part : int or sequence of int
+        The part whose share is measured (the ride's), or parts measured together
+        (:data:`HELD_SHARE`).
     frames : ndarray of int, shape (n,)
         The frames (the counted gaps' last ones).
     rows : slice
@@ -498,7 +526,8 @@ def ring_share(P, H, part, frames, rows) -> float:
     lagged = np.where(source >= 0, H[:, np.maximum(source, 0)], 0)  # (K, T, n)
     energy = (np.einsum("fkt,ktn->fkn", band, lagged) ** 2).sum(axis=0)  # (K, n)
     total = energy.sum(axis=0)
-    return float(np.median(np.where(total > 0, energy[part] / np.where(total > 0, total, 1), 0)))
+    held = energy[np.atleast_1d(part)].sum(axis=0)  # one part, or several parts together
+    return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
 def band_rows(sr, n_fft, n_freq):
@@ -520,19 +549,22 @@ def closed_hat_part(labels):
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
            loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, hit_ring=False, steady_share=STEADY_SHARE,
-           refire=True) -> bool:
+           refire=True, held_parts=None) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
     ``need``, ``loose_db``, ``loose_steady``: as in :func:`is_ride_pattern`; ``hit_ring``: True when the
     gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`) — and, with
     ``model``, the few-gaps check (:data:`FEW_GAPS`) on this part's or the ride part's hits;
-    ``steady_share``, ``refire``: as in :func:`is_ride_pattern`."""
+    ``steady_share``, ``refire``: as in :func:`is_ride_pattern`; ``held_parts``: with ``model``,
+    the parts (indices into its P and H) whose share :data:`HELD_SHARE` asks of a pass."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     rows = band_rows(sr, n_fft, magnitude.shape[0])
     if rows is None:
         return False
     ring = None if model is None else (lambda frames: ring_share(*model, frames, rows))
+    held = (None if model is None or held_parts is None
+            else (lambda frames: ring_share(model[0], model[1], held_parts, frames, rows)))
     band = magnitude[rows].sum(axis=1)
 
     def either_rings():
@@ -545,7 +577,8 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
 
     confirm = either_rings if hit_ring and model is not None else None
     if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
-                       loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=confirm):
+                       loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=confirm,
+                       held=held):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     return share is not None and share >= HIT_RING_SHARE
@@ -559,7 +592,7 @@ def _ride_part(labels):
 
 
 def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False, model=None,
-                   song=False) -> np.ndarray:
+                   song=False, held_parts=None) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -584,6 +617,9 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     song : bool, default False
         True: ``magnitude`` is a song's (the accompaniment model): the strict gate alone,
         at :data:`SONG_STEADY_SHARE` (``model`` unused).
+    held_parts : sequence of int or None, default None
+        With ``model``: the ride and hat parts (indices into its P and H) whose share of
+        the band a gate's pass needs (:data:`HELD_SHARE`); None: no such check.
 
     Returns
     -------
@@ -601,7 +637,8 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
         model = None
     steady = SONG_STEADY_SHARE if song else STEADY_SHARE
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
-                                 hit_ring=model is not None, steady_share=steady, refire=not song):
+                                 hit_ring=model is not None, steady_share=steady, refire=not song,
+                                 held_parts=held_parts):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -674,8 +711,10 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     snare_activation = summed[snare].sum(axis=0) if snare else np.zeros_like(summed[hat])
     ride = _ride_part(labels)  # the second cue's part (none: the strict gate alone)
     model = None if ride is None else (P[:, :len(labels)], summed, ride)
+    # the parts a ride's ring between strokes lies in (HELD_SHARE): the ride's and the hats'
+    held = None if ride is None else [ride] + [k for k, label in enumerate(labels) if class_of(label) == "hihat"]
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced, model=model, song=song)
+                             forced=forced, model=model, song=song, held_parts=held)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
