@@ -18,7 +18,7 @@ import numpy as np
 from nmfaudio._validation import check_int
 
 __all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "istft_from_frames", "frames_for_rate",
-           "frames_or_defaults", "overlap_add", "istft_norm", "low_band_stft"]
+           "frames_or_defaults", "overlap_add", "istft_norm"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -312,46 +312,6 @@ def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int
         segment = segment * np.float64(scale) if y.dtype == np.float64 else (
             segment.astype(np.float64) * scale).astype(y.dtype)
     return stft(segment, n_fft=n_fft, hop_length=hop_length, window=window, center=False)
-
-
-def low_band_stft(y, n_bins: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW) -> np.ndarray:
-    """The first ``n_bins`` rows of the centred :func:`stft` of ``y``, computed as a
-    matrix product of the windowed frames with those bins' Fourier basis: a few low bins
-    of a long signal cost a small GEMM instead of every frame's whole FFT (0.05 against
-    0.3 s per channel of 3 minutes at 44.1 kHz, n_fft 4096, 24 bins).  Agrees with
-    :func:`stft` to float32 rounding (~1e-6 of the peak).
-
-    Parameters
-    ----------
-    y : ndarray, shape (n_samples,) or (n_channels, n_samples), real and finite
-    n_bins : int
-        Rows wanted, ``1 <= n_bins <= 1 + n_fft // 2``.
-
-    Returns
-    -------
-    ndarray, complex64 for float32 input (else complex128), shape (n_bins, n_frames) or
-    (n_channels, n_bins, n_frames)
-    """
-    n_fft, hop_length = check_frames(n_fft, hop_length, window)
-    n_bins = check_int(n_bins, "n_bins", 1)
-    if n_bins > 1 + n_fft // 2:
-        raise ValueError(f"n_bins={n_bins} is more than the {1 + n_fft // 2} bins of n_fft={n_fft}")
-    y = _checked_samples(y)
-    signals = y[None] if y.ndim == 1 else y
-    n = n_frames(signals.shape[-1], hop_length=hop_length, n_fft=n_fft)
-    frame_window = _frame_window(window, n_fft, "<f8")
-    phase = 2 * np.pi * np.outer(np.arange(n_fft), np.arange(n_bins)) / n_fft
-    # real and imaginary parts side by side: one real GEMM per chunk of frames
-    basis = np.concatenate([frame_window[:, None] * np.cos(phase), -frame_window[:, None] * np.sin(phase)],
-                           axis=1).astype(signals.dtype)
-    out = np.empty((signals.shape[0], n, 2 * n_bins), dtype=signals.dtype)
-    chunk = max(1, _STFT_CHUNK_BYTES // (n_fft * signals.dtype.itemsize))
-    for c in range(signals.shape[0]):
-        frames = np.lib.stride_tricks.sliding_window_view(np.pad(signals[c], n_fft // 2), n_fft)[::hop_length]
-        for t0 in range(0, n, chunk):
-            np.matmul(frames[t0:t0 + chunk], basis, out=out[c, t0:t0 + chunk])
-    X = (out[..., :n_bins] + 1j * out[..., n_bins:]).transpose(0, 2, 1)
-    return X[0] if y.ndim == 1 else X
 
 
 def istft_from_frames(frames_of, out: np.ndarray, *, n_frames: int, n_fft: int = N_FFT,

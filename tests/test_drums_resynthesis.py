@@ -190,3 +190,47 @@ def test_ring_moves_its_part_of_the_residuals_model_as_the_whole_array_chain(cha
     masked_stems(X, [convolutive_factors(P, H) for P, H in factors], out, mask_power=1.5, n_fft=n_fft,
                  hop_length=hop, sustained=sustained, ring=(1, part))
     np.testing.assert_allclose(out, expected, atol=2e-6 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_leave_out_gives_its_cells_to_the_residual_as_the_whole_array_chain(channels):
+    # leave_out=(d, cells): output d's mask is 0 in the cells marked (the low rows), a few
+    # frames at a time as on whole arrays; the other output's stem is unchanged; frames
+    # without a cell (a third of them here) are skipped
+    rng = np.random.default_rng(8)
+    n_fft, hop = 512, 128
+    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    C, F, N = X.shape
+    cells = rng.random((C, 20, N)) < 0.3
+    cells[:, :, N // 3:2 * N // 3] = False
+    S = np.stack([convolutive_model(P, H) for P, H in factors]).transpose(0, 2, 1, 3)  # (3, C, F, N)
+    M = masks.spectrogram_masks(S, power=1.5)
+    M[1, :, :20][cells] = 0
+    expected = spectrum.istft(M[:2] * X[None], n_fft=n_fft, hop_length=hop, length=y.shape[-1])
+    out = np.full((2, C, y.shape[-1]), np.nan, np.float32)
+    plain = np.empty_like(out)
+    models = [convolutive_factors(P, H) for P, H in factors]
+    masked_stems(X, models, out, mask_power=1.5, n_fft=n_fft, hop_length=hop, leave_out=[(1, cells)])
+    masked_stems(X, models, plain, mask_power=1.5, n_fft=n_fft, hop_length=hop)
+    np.testing.assert_allclose(out, expected, atol=2e-6 * np.abs(y).max())
+    np.testing.assert_array_equal(out[0], plain[0])
+    assert np.abs(out[1] - plain[1]).max() > 1e-3 * np.abs(y).max()  # the cells did leave
+
+
+def test_leave_out_needs_a_modelled_residual_and_checks_its_cells():
+    # no residual model: every bin is the drums' (the cells have nowhere to go), so
+    # leave_out changes nothing; cells of the wrong shape or a non-drum output are refused
+    rng = np.random.default_rng(9)
+    y, X, factors = _case(rng, 1)
+    C, F, N = X.shape
+    P, H = factors[-1]
+    models = [convolutive_factors(P_, H_) for P_, H_ in factors[:2]] + [convolutive_factors(P, np.zeros_like(H))]
+    cells = np.ones((C, 20, N), bool)
+    out, plain = np.empty((2, 1, y.shape[-1]), np.float32), np.empty((2, 1, y.shape[-1]), np.float32)
+    assert not masked_stems(X, models, out, mask_power=1.5, n_fft=512, hop_length=128, leave_out=(0, cells))
+    masked_stems(X, models, plain, mask_power=1.5, n_fft=512, hop_length=128)
+    np.testing.assert_array_equal(out, plain)
+    with pytest.raises(ValueError, match="leave_out cells"):
+        masked_stems(X, models, out, mask_power=1.5, n_fft=512, hop_length=128, leave_out=(0, cells[:, :, 1:]))
+    with pytest.raises(ValueError, match="leave_out output"):
+        masked_stems(X, models, out, mask_power=1.5, n_fft=512, hop_length=128, leave_out=(2, cells))

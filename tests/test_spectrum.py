@@ -219,21 +219,3 @@ def test_a_window_given_as_an_array_works_as_its_name_does():
     named = istft(X_named, hop_length=128, window="hann", length=y.shape[-1])
     assert np.abs(out - named).max() <= 1e-6 * np.abs(named).max()
     assert window.flags.writeable and np.array_equal(window, kept)
-
-
-@pytest.mark.parametrize("n_samples, n_fft, hop", [(44100, 4096, 1024), (5000, 2048, 512), (1000, 4096, 1024)])
-def test_low_band_stft_is_the_stfts_first_rows(n_samples, n_fft, hop):
-    # the GEMM of the windowed frames with the low bins' basis is the same transform:
-    # equal to the FFT's rows to float32 rounding (1e-5 of the peak), mono and per channel
-    y = np.random.default_rng(3).standard_normal((2, n_samples)).astype(np.float32)
-    full = spectrum.stft(y, n_fft=n_fft, hop_length=hop)
-    low = spectrum.low_band_stft(y, 24, n_fft=n_fft, hop_length=hop)
-    assert low.shape == (2, 24, full.shape[-1]) and low.dtype == np.complex64
-    assert np.abs(low - full[:, :24]).max() <= 1e-5 * np.abs(full).max()
-    mono = spectrum.low_band_stft(y[1], 24, n_fft=n_fft, hop_length=hop)
-    assert np.array_equal(mono, low[1])
-
-
-def test_low_band_stft_rejects_more_bins_than_the_fft_has():
-    with pytest.raises(ValueError, match="n_bins=1026"):
-        spectrum.low_band_stft(np.zeros(4096, np.float32), 1026, n_fft=2048)

@@ -35,7 +35,7 @@ CHUNK_FRAMES = 16
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW, spatial: int = 0, ring=None) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -69,6 +69,12 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         residual's model to drum output d's (the cymbals' ring,
         :mod:`nmfaudio.drums.cymbal_ring`; the toms', :mod:`nmfaudio.drums.tom_ring`),
         each in turn; only with a modelled residual.
+    leave_out : tuple (int, ndarray), or a list of them, optional
+        ``(d, cells)``, ``cells`` bool of shape (C, n_rows, N), ``n_rows <= F``: drum
+        output d's mask is 0 at the cells marked (bins ``0 … n_rows − 1``), so its share
+        there is the residual's (the song's bass lines, :mod:`nmfaudio.drums.bass_lines`);
+        applied after the masks, only with a modelled residual, only in the frames that
+        hold a marked cell.
 
     Returns
     -------
@@ -80,6 +86,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     C, F, N = X.shape
     D = len(factors) - 1
     rings = [] if ring is None else [ring] if isinstance(ring, tuple) else list(ring)
+    left_out = _left_out_cells(leave_out, C, F, N, D)
     n_samples = out.shape[-1]
     real = np.finfo(X.dtype).dtype
     modelled = _residual_modelled(factors[D], sustained)
@@ -143,6 +150,9 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     S[D] -= moved
                     S[d] += moved
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
+                for d, held, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
+                    if held[c, t0:t1].any():
+                        M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
                 spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
                 # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
                 # product casts through buffers
@@ -171,6 +181,24 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:, c, lo:hi])
                 np.divide(out[:, c, lo:hi], norm[lo:hi], out=out[:, c, lo:hi], where=valid[lo:hi])
     return modelled
+
+
+def _left_out_cells(leave_out, C: int, F: int, N: int, D: int) -> list:
+    """``leave_out`` of :func:`masked_stems` checked, as ``(d, held, cells)``: ``held``
+    (C, N) whether frame t holds a cell, ``cells`` per channel frame-major (N, n_rows),
+    as a chunk of masks (n, F) is laid out."""
+    pairs = [] if leave_out is None else [leave_out] if isinstance(leave_out, tuple) else list(leave_out)
+    checked = []
+    for d, cells in pairs:
+        cells = np.asarray(cells, dtype=bool)
+        if not 0 <= int(d) < D:
+            raise ValueError(f"leave_out output d={d} must be a drum output in [0, {D})")
+        if cells.ndim != 3 or cells.shape[0] != C or cells.shape[1] > F or cells.shape[2] != N:
+            raise ValueError(f"leave_out cells of shape {cells.shape} must be (C, n_rows <= F, N) = "
+                             f"({C}, <= {F}, {N}): the STFT's channels, low bins and frames")
+        if cells.any():
+            checked.append((int(d), cells.any(axis=1), [np.ascontiguousarray(cells[c].T) for c in range(C)]))
+    return checked
 
 
 def _output_models(weights, activations, c, t0, t1, out):

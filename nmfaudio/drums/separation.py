@@ -1231,19 +1231,21 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         factors.append(None if W is None else (W, Hs))
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
+    # song mode: a held, harmonic bass note's cells below 250 Hz leave the kick and toms
+    # stems for the residual, their masks 0 there (nmfaudio.drums.bass_lines;
+    # docs/drums-full-song.md, "song bass round" and "bass step in the masks"): the toms'
+    # and the kick's decays lie over the bass notes after a hit
+    leave_out = None
+    lined = [classes.index(c) for c in bass_lines.CLASSES if c in classes]
+    if sustained is not None and bass_lines.BASS_LINES and lined:
+        cells = bass_lines.channel_cells(magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
+        leave_out = [(d, cells) for d in lined]
     # stereo drum recordings: each bin's left/right balance moves it toward the outputs
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, ring=rings,
+                                     sustained=sustained, ring=rings, leave_out=leave_out,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
-    # song mode: a held, harmonic bass note's cells below 250 Hz leave the kick and toms
-    # stems for the residual (nmfaudio.drums.bass_lines; docs/drums-full-song.md, "song
-    # bass round"): the toms' and the kick's decays lie over the bass notes after a hit
-    if sustained is not None and residual_modelled and bass_lines.BASS_LINES:
-        lined = [classes.index(c) for c in bass_lines.CLASSES if c in classes]
-        if lined:
-            drums[lined] = bass_lines.without_bass_lines(drums[lined], magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
