@@ -63,6 +63,19 @@ def test_bass_cells_shapes_and_arguments():
         bass_cells(M, sr=0, n_fft=N_FFT, hop_length=HOP)
 
 
+def test_channel_cells_are_each_channels_own():
+    # stereo (F, C, N) -> (C, n_low, N): a held bass note in the right channel only marks
+    # cells there and none in the silent left one (each channel judged on its own)
+    pad = np.zeros(int(0.3 * SR))
+    bass = np.r_[pad, _note(98.0, 0.6, (1, 2, 3, 4), decay_per_s=3.0), pad]
+    magnitude = np.stack([_magnitude(np.zeros_like(bass)), _magnitude(bass)], axis=1)  # (F, 2, N)
+    cells = channel_cells(magnitude, sr=SR, n_fft=N_FFT, hop_length=HOP)
+    right = bass_cells(magnitude[:, 1], sr=SR, n_fft=N_FFT, hop_length=HOP)
+    assert cells.shape == (2,) + right.shape and cells.dtype == bool
+    assert not cells[0].any() and right.any()
+    np.testing.assert_array_equal(cells[1], right)
+
+
 def test_the_marked_cells_leave_the_stem_through_its_mask():
     # a stem whose model is the whole mixture (a held bass note and a high tone), the
     # residual's model 60 dB below it: the stem is the mixture; with the bass lines' cells

@@ -127,5 +127,6 @@ def channel_cells(magnitude, *, sr: float, n_fft: int, hop_length: int) -> np.nd
         True where the cell is a bass line's in that channel; ``n_low`` the bins below
         :data:`LOW_HZ`.
     """
-    F, C, N = np.shape(magnitude)
-    return np.stack([bass_cells(magnitude[:, c, :], sr=sr, n_fft=n_fft, hop_length=hop_length) for c in range(C)])
+    n_channels = np.shape(magnitude)[1]
+    return np.stack([bass_cells(magnitude[:, c, :], sr=sr, n_fft=n_fft, hop_length=hop_length)
+                     for c in range(n_channels)])

@@ -150,8 +150,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     S[D] -= moved
                     S[d] += moved
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
-                for d, held, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
-                    if held[c, t0:t1].any():
+                for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
+                    if marked[c, t0:t1].any():
                         M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
                 spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
                 # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
@@ -184,8 +184,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
 
 
 def _left_out_cells(leave_out, C: int, F: int, N: int, D: int) -> list:
-    """``leave_out`` of :func:`masked_stems` checked, as ``(d, held, cells)``: ``held``
-    (C, N) whether frame t holds a cell, ``cells`` per channel frame-major (N, n_rows),
+    """``leave_out`` of :func:`masked_stems` checked, as ``(d, marked, cells)``: ``marked``
+    (C, N) whether frame t holds a marked cell, ``cells`` per channel frame-major (N, n_rows),
     as a chunk of masks (n, F) is laid out."""
     pairs = [] if leave_out is None else [leave_out] if isinstance(leave_out, tuple) else list(leave_out)
     checked = []

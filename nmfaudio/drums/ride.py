@@ -416,12 +416,13 @@ def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=Non
     ``held``: the ride and hat parts' share, :data:`HELD_SHARE`)."""
     if cue is None:
         return False
-    if held is not None and HELD_SHARE > 0 and _passes(cue, ring, need, loose_db, steady_share, loose_steady,
-                                                       hit_ring):
+    # evaluated once: a failing pass measures the ring share and maybe the hits' ring
+    passed = _passes(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring)
+    if passed and held is not None and HELD_SHARE > 0:
         # the band at the gaps' ends must be the ride's ring (or the hats'), not a crash's
         # wash or the drums' tails over quiet hats
         return held(cue[2]) >= HELD_SHARE
-    return _passes(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring)
+    return passed
 
 
 def _passes(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None) -> bool:
@@ -712,9 +713,10 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     ride = _ride_part(labels)  # the second cue's part (none: the strict gate alone)
     model = None if ride is None else (P[:, :len(labels)], summed, ride)
     # the parts a ride's ring between strokes lies in (HELD_SHARE): the ride's and the hats'
-    held = None if ride is None else [ride] + [k for k, label in enumerate(labels) if class_of(label) == "hihat"]
+    held_parts = (None if ride is None
+                  else [ride] + [k for k, label in enumerate(labels) if class_of(label) == "hihat"])
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced, model=model, song=song, held_parts=held)
+                             forced=forced, model=model, song=song, held_parts=held_parts)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
