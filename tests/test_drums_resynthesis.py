@@ -234,3 +234,24 @@ def test_leave_out_needs_a_modelled_residual_and_checks_its_cells():
         masked_stems(X, models, out, mask_power=1.5, n_fft=512, hop_length=128, leave_out=(0, cells[:, :, 1:]))
     with pytest.raises(ValueError, match="leave_out output"):
         masked_stems(X, models, out, mask_power=1.5, n_fft=512, hop_length=128, leave_out=(2, cells))
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_stems_do_not_depend_on_the_thread_count(channels, monkeypatch):
+    # a file gives the same bytes alone (2 threads), on a --jobs 2 worker (1 thread) or on a
+    # Dask worker: the frame ranges (whose shared samples are summed from both) must not
+    # follow the threads (RANGE_TASKS); 313 frames make several ranges per channel
+    from nmfaudio.drums import resynthesis
+    from nmfaudio.nmf import kernels
+
+    rng = np.random.default_rng(11)
+    n_fft, hop = 512, 128
+    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
+    models = [convolutive_factors(P, H) for P, H in factors]
+    outs = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(kernels, "THREADS", threads)
+        outs[threads] = np.full((2, channels, y.shape[-1]), np.nan, np.float32)
+        masked_stems(X, models, outs[threads], mask_power=1.5, n_fft=n_fft, hop_length=hop)
+    assert len(resynthesis._frame_ranges(X.shape[-1], channels, n_fft, hop)) > 1
+    assert outs[1].tobytes() == outs[2].tobytes() == outs[3].tobytes()

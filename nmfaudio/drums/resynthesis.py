@@ -25,13 +25,19 @@ import numpy as np
 from nmfaudio import masks, spectrum
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
-__all__ = ["CHUNK_FRAMES", "masked_stems"]
+__all__ = ["CHUNK_FRAMES", "RANGE_TASKS", "masked_stems"]
 
 #: Frames of one channel made at a time: the six outputs' models of 16 frames of 2049
 #: bins are 0.8 MB of float32, within a core's L2 cache.  Measured on 60 s of stereo
 #: 44.1 kHz (CPU s, median of 3, load 3; docs/performance.md 2026-12-01): 8 → 1.50,
 #: 16 → 1.23, 32 → 3.04, 64 → 2.58.
 CHUNK_FRAMES = 16
+#: Tasks (channel × range of frames) the stems are made in, whatever the thread count: the
+#: samples two ranges share are summed from both ranges' frames, so the ranges must not
+#: follow the threads — a file gives the same bytes alone (2 threads here), on a
+#: ``--jobs 2`` worker (1 thread) or on a Dask worker (docs/batch.md).  Four keeps the
+#: ranges 2 threads used to get (two tasks per thread); more threads than tasks idle here.
+RANGE_TASKS = 4
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
@@ -311,10 +317,9 @@ def _residual_modelled(factor, sustained) -> bool:
 
 
 def _frame_ranges(n_frames: int, n_channels: int, n_fft: int, hop_length: int) -> list[tuple[int, int]]:
-    """Ranges of frames, the same for every channel: enough (channel, range) tasks to keep
-    the threads busy on a shared machine (two per thread), each much longer than the
-    frames' overlap."""
-    wanted = -(-2 * num_threads() // n_channels)
+    """Ranges of frames, the same for every channel: :data:`RANGE_TASKS` (channel, range)
+    tasks, each much longer than the frames' overlap, independent of the thread count."""
+    wanted = -(-RANGE_TASKS // n_channels)
     shortest = max(4 * CHUNK_FRAMES, -(-n_fft // hop_length))
     count = max(1, min(wanted, n_frames // shortest))
     bounds = np.linspace(0, n_frames, count + 1).round().astype(int)
