@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from nmfaudio import spectrum
 from nmfaudio.spectrum import istft, n_frames, stft, stft_frame_major
 
 
