@@ -66,6 +66,16 @@ snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Hel
 every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
 of 60 taken for a ride.
 
+**The fourth cue.** Where the gates and the third cue fail in a drum recording whose kit
+has a ride part, and the ride part's own hits are no ride's (:func:`ride_part_strokes`),
+the cymbal parts' share of the kit's model of the band over the whole recording
+(:func:`cymbals_hold`) decides: at least :data:`CYMBALS_HOLD`, a ride rings under the
+groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal templates
+hold while the closed hat part takes the strokes' attacks).  Measured
+(docs/transcription.md, cymbals-hold round): at most 0.58 on the 372 regular and
+kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
+grooves none finds at 0.70 or more (all Audiophob's).
+
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
 part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
@@ -624,7 +634,19 @@ def cymbals_hold(P, H, parts, rows) -> float:
         The median over the recording's N frames of those parts' energy in the band's
         model over all parts' (:func:`ring_share` at every frame).
     """
-    return ring_share(P, H, parts, np.arange(H.shape[1]), rows)
+    # ring_share at every frame without the model itself: a part's energy in the band at
+    # frame n is l' G l, l its activation's last T frames (H[k, n - t]) and G the Gram
+    # matrix of its band template (T × T) — ring_share's einsum took 44 s on a 5-minute
+    # recording, this a fraction of a second
+    band = P[rows].astype(np.float64)  # (F_band, K, T)
+    T = P.shape[2]
+    padded = np.concatenate([np.zeros((H.shape[0], T - 1)), H.astype(np.float64)], axis=1)
+    lagged = np.lib.stride_tricks.sliding_window_view(padded, T, axis=1)[:, :, ::-1]  # (K, N, T): H[k, n - t]
+    gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
+    energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
+    total = energy.sum(axis=0)
+    held = energy[np.atleast_1d(parts)].sum(axis=0)
+    return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
 def _ride_part(labels):
