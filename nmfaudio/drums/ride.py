@@ -255,8 +255,8 @@ FEW_GAPS = 6
 #: attacks; crashes ring over a bar or two, hats not at all.  Measured
 #: (docs/transcription.md, cymbals-hold round; tuning seeds 0, 2, 4, 6, 8 and 9-20, -n 2):
 #: at most 0.58 on the 372 regular and kick/snare/hi-hat-only grooves no gate takes for a
-#: ride (a halftime groove's crashes), 0.44-0.90 on the 91 ride grooves none finds, 15 of
-#: them at 0.70 or more.  0: off.
+#: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
+#: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
