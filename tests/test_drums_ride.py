@@ -528,6 +528,31 @@ def test_ring_share_is_each_parts_share_of_the_bands_model():
     assert ride.ring_share(P, only, 4, np.array([], dtype=int), rows) == 0.0
 
 
+def test_cymbals_holding_the_band_under_the_whole_groove_make_a_ride(monkeypatch):
+    """The fourth cue (``ride.CYMBALS_HOLD``): closed hats that die within three frames
+    pass no gate and no ringing-hits cue, and the ride part, held on at every frame, has
+    no hits of its own to judge — but the cymbal parts hold the band's model under the
+    whole groove (share ~1, at least CYMBALS_HOLD), so the hat part's strokes move; with
+    the cymbal parts quiet (share ~0) or the cue off (``CYMBALS_HOLD = 0``, main before the
+    cymbals-hold round) they stay."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    band = _full_band(hats_band())
+    P, H, labels = _parts(np.full(N_FRAMES, 0.5))
+    H[2, 0] = _activation(_strokes())
+    route = np.arange(5)
+    lo, hi = (int(np.ceil(edge * N_FFT / SR)) for edge in ride.RIDE_BAND_HZ)
+    assert ride.cymbals_hold(P, H.sum(axis=1), [3, 4], slice(lo, hi)) > 0.99
+    assert ride.ride_part_strokes(P, H, labels, band, **grid) is None  # the ride part judges nothing
+    moved = ride.move_strokes(P, H, route, labels, band, target=4, **grid)
+    assert moved[3] is not None and moved[0].shape[1] == 6
+    quiet = H.copy()
+    quiet[3:, 0] = 1e-7  # no crash, no ride: the kick's and snare's parts hold the band
+    assert ride.cymbals_hold(P, quiet.sum(axis=1), [3, 4], slice(lo, hi)) < 0.01
+    assert ride.move_strokes(P, quiet, route, labels, band, target=4, **grid)[3] is None
+    monkeypatch.setattr(ride, "CYMBALS_HOLD", 0)
+    assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
+
+
 def test_a_looser_gate_with_the_ride_ring_finds_a_ride_the_strict_one_misses():
     """Strokes whose accents move the ring by 4 dB every third gap (a third of the gaps
     steady, median |change| 4 dB: under STEADY_SHARE, over MEDIAN_DB) are no ride by the

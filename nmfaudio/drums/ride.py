@@ -66,6 +66,16 @@ snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Hel
 every ride-style draw of five above 0.60 cymbals F, one kick/snare/hi-hat-only groove
 of 60 taken for a ride.
 
+**The fourth cue.** Where the gates and the third cue fail in a drum recording whose kit
+has a ride part, and the ride part's own hits are no ride's (:func:`ride_part_strokes`),
+the cymbal parts' share of the kit's model of the band over the whole recording
+(:func:`cymbals_hold`) decides: at least :data:`CYMBALS_HOLD`, a ride rings under the
+groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal templates
+hold while the closed hat part takes the strokes' attacks).  Measured
+(docs/transcription.md, cymbals-hold round): at most 0.58 on the 372 regular and
+kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
+grooves none finds at 0.70 or more (all Audiophob's).
+
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
 part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
@@ -114,7 +124,8 @@ from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
-           "HIT_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share", "stroke_weights",
+           "HIT_RING_SHARE", "CYMBALS_HOLD", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share",
+           "stroke_weights", "cymbals_hold",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
@@ -235,6 +246,18 @@ HIT_RING_SHARE = 0.4
 #: share of 0.44 (BJA-Pacific) or, Millo-Drums' (the hat part a hit a second, the strokes
 #: in the ride part), 0.46 on the ride part's hits (the four grooves: 0.00-0.11).  0: off.
 FEW_GAPS = 6
+#: The fourth cue (:func:`cymbals_hold`; drum recordings whose kit has a ride part, where the
+#: gates and the third cue fail and the ride part's own hits are no ride's): the cymbal
+#: parts' share of the kit's model of the band, the median over every frame of the
+#: recording, at least CYMBALS_HOLD.  A ride rings under the whole groove, and where its
+#: strokes are quiet or its gaps wander (Audiophob's, Millo-Drums') the cymbal templates
+#: still explain the band most of the time while the closed hat part takes the strokes'
+#: attacks; crashes ring over a bar or two, hats not at all.  Measured
+#: (docs/transcription.md, cymbals-hold round; tuning seeds 0, 2, 4, 6, 8 and 9-20, -n 2):
+#: at most 0.58 on the 372 regular and kick/snare/hi-hat-only grooves no gate takes for a
+#: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
+#: them (all Audiophob's) at 0.70 or more.  0: off.
+CYMBALS_HOLD = 0.7
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
@@ -550,7 +573,7 @@ def closed_hat_part(labels):
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
            loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, hit_ring=False, steady_share=STEADY_SHARE,
-           refire=True, held_parts=None) -> bool:
+           refire=True, held_parts=None, hold=None) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
@@ -558,7 +581,9 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     gates fail, the third cue (:func:`hit_ring_share` at least :data:`HIT_RING_SHARE`) — and, with
     ``model``, the few-gaps check (:data:`FEW_GAPS`) on this part's or the ride part's hits;
     ``steady_share``, ``refire``: as in :func:`is_ride_pattern`; ``held_parts``: with ``model``,
-    the parts (indices into its P and H) whose share :data:`HELD_SHARE` asks of a pass."""
+    the parts (indices into its P and H) whose share :data:`HELD_SHARE` asks of a pass;
+    ``hold``: ``hold(rows)`` (rows the band's slice), the fourth cue (:data:`CYMBALS_HOLD`),
+    asked where every other cue fails (None: not asked)."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     rows = band_rows(sr, n_fft, magnitude.shape[0])
     if rows is None:
@@ -582,7 +607,46 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
                        held=held):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
-    return share is not None and share >= HIT_RING_SHARE
+    if share is not None and share >= HIT_RING_SHARE:
+        return True
+    # the fourth cue: the ride's ring holds the band under the whole groove
+    return hold is not None and CYMBALS_HOLD > 0 and bool(hold(rows))
+
+
+def cymbals_hold(P, H, parts, rows) -> float:
+    """The cymbal parts' share of the kit's model of a band over a whole recording (the
+    fourth cue, :data:`CYMBALS_HOLD`).
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+        The kit's templates (full resolution).
+    H : ndarray, shape (K, N)
+        Their activations (channels summed).
+    parts : sequence of int
+        The cymbal parts (the crashes' and the ride's).
+    rows : slice
+        The band's bins (:data:`RIDE_BAND_HZ`).
+
+    Returns
+    -------
+    float
+        The median over the recording's N frames of those parts' energy in the band's
+        model over all parts' (:func:`ring_share` at every frame).
+    """
+    # ring_share at every frame without the model itself: a part's energy in the band at
+    # frame n is l' G l, l its activation's last T frames (H[k, n - t]) and G the Gram
+    # matrix of its band template (T × T) — ring_share's einsum took 44 s on a 5-minute
+    # recording, this a fraction of a second
+    band = P[rows].astype(np.float64)  # (F_band, K, T)
+    T = P.shape[2]
+    padded = np.concatenate([np.zeros((H.shape[0], T - 1)), H.astype(np.float64)], axis=1)
+    lagged = np.lib.stride_tricks.sliding_window_view(padded, T, axis=1)[:, :, ::-1]  # (K, N, T): H[k, n - t]
+    gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
+    energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
+    total = energy.sum(axis=0)
+    held = energy[np.atleast_1d(parts)].sum(axis=0)
+    return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
 def _ride_part(labels):
@@ -593,7 +657,7 @@ def _ride_part(labels):
 
 
 def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False, model=None,
-                   song=False, held_parts=None) -> np.ndarray:
+                   song=False, held_parts=None, hold=None) -> np.ndarray:
     """The share of the closed hat part's activation that is the ride's, per frame.
 
     Parameters
@@ -621,6 +685,10 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     held_parts : sequence of int or None, default None
         With ``model``: the ride and hat parts (indices into its P and H) whose share of
         the band a gate's pass needs (:data:`HELD_SHARE`); None: no such check.
+    hold : callable or None, default None
+        ``hold(rows)`` (``rows`` the band's bins, a slice): the fourth cue
+        (:func:`cymbals_hold` at least :data:`CYMBALS_HOLD`), asked where every other cue
+        fails (not in a song); None: not asked.
 
     Returns
     -------
@@ -639,7 +707,7 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     steady = SONG_STEADY_SHARE if song else STEADY_SHARE
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
                                  hit_ring=model is not None, steady_share=steady, refire=not song,
-                                 held_parts=held_parts):
+                                 held_parts=held_parts, hold=None if song else hold):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -715,8 +783,18 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     # the parts a ride's ring between strokes lies in (HELD_SHARE): the ride's and the hats'
     held_parts = (None if ride is None
                   else [ride] + [k for k, label in enumerate(labels) if class_of(label) == "hihat"])
+    # the fourth cue (CYMBALS_HOLD): the cymbal parts hold the band under the whole groove
+    # — unless the ride part's own hits are a ride's (ride_part_strokes): the strokes are
+    # in that part then, picked apart from it, and the hat part holds the pedal chicks
+    cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
+
+    def hold(rows):
+        return (cymbals_hold(P[:, :len(labels)], summed, cymbals, rows) >= CYMBALS_HOLD
+                and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
+
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced, model=model, song=song, held_parts=held_parts)
+                             forced=forced, model=model, song=song, held_parts=held_parts,
+                             hold=None if ride is None else hold)
     if not weights.any():
         return P, H, route, None, None
     strokes = H[hat] * weights  # (C, N)
