@@ -553,6 +553,65 @@ def test_cymbals_holding_the_band_under_the_whole_groove_make_a_ride(monkeypatch
     assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
 
 
+def test_cymbals_hold_is_each_frames_share_of_the_bands_model_and_0_without_parts_or_frames():
+    """``ride.cymbals_hold`` against the model built outright (each part's band model
+    ``Σ_t P[:, k, t] H[k, n - t]``, its energy per frame, the parts' share, the median),
+    to 1e-12 on random float32 / float64 cases with T = 1 and N < T among them; no cymbal
+    parts (an empty list) or no frames gives 0, all-zero activations 0."""
+    rng = np.random.default_rng(5)
+
+    def direct(P, H, parts, rows):
+        F, K, T = P.shape
+        N = H.shape[1]
+        V = np.zeros((K, F, N))
+        for k in range(K):
+            for t in range(min(T, N)):
+                V[k, :, t:] += np.outer(P[:, k, t], H[k, :N - t])
+        energy = (V[:, rows] ** 2).sum(axis=1)  # (K, N)
+        total = energy.sum(axis=0)
+        share = np.where(total > 0, energy[np.atleast_1d(parts)].sum(axis=0) / np.where(total > 0, total, 1), 0)
+        return float(np.median(share))
+
+    for T, N, dtype in [(1, 20, np.float64), (6, 3, np.float32), (8, 40, np.float64), (5, 25, np.float32)]:
+        P = rng.random((24, 4, T)).astype(dtype)
+        H = rng.random((4, N)) * (rng.random((4, N)) > 0.4)
+        rows = slice(6, 18)
+        for parts in ([3], [2, 3], 1):
+            assert abs(ride.cymbals_hold(P, H, parts, rows) - direct(P.astype(float), H, parts, rows)) < 1e-12
+    assert ride.cymbals_hold(P, H, [], rows) == 0.0  # a kit without cymbal parts
+    assert ride.cymbals_hold(P, H[:, :0], [3], rows) == 0.0
+    assert ride.cymbals_hold(P, np.zeros_like(H), [3], rows) == 0.0
+
+
+def test_the_fourth_cue_is_not_asked_in_a_song_nor_past_the_ride_parts_own_ride(monkeypatch):
+    """The fourth cue's setting of the test above: in a song (``song=True``) it is never
+    asked (``cymbals_hold`` not called, nothing moves); in a drum recording a stereo H
+    (two channels, the right at half the left) moves the strokes as a mono one does; the
+    ride part's own hits judged a ride's (``ride_part_strokes`` not None) keep the strokes
+    where they are; and with the cymbals quiet ``ride_part_strokes`` is not computed."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    band = _full_band(hats_band())
+    P, H, labels = _parts(np.full(N_FRAMES, 0.5))
+    H[2, 0] = _activation(_strokes())
+    route = np.arange(5)
+    holds, judged = [], []
+    cymbals_hold, ride_part_strokes = ride.cymbals_hold, ride.ride_part_strokes
+    monkeypatch.setattr(ride, "cymbals_hold", lambda *a: holds.append(1) or cymbals_hold(*a))
+    monkeypatch.setattr(ride, "ride_part_strokes", lambda *a, **k: judged.append(1) or ride_part_strokes(*a, **k))
+    assert ride.move_strokes(P, H, route, labels, band, target=4, song=True, **grid)[3] is None
+    assert holds == [] and judged == []
+    stereo = ride.move_strokes(P, np.concatenate([H, H / 2], axis=1), route, labels,
+                               np.concatenate([band, band / 2], axis=1), target=4, **grid)
+    assert stereo[3] is not None and stereo[3].shape == (2, N_FRAMES)
+    quiet = H.copy()
+    quiet[3:, 0] = 1e-7
+    holds.clear(), judged.clear()
+    assert ride.move_strokes(P, quiet, route, labels, band, target=4, **grid)[3] is None
+    assert holds == [1] and judged == []
+    monkeypatch.setattr(ride, "ride_part_strokes", lambda *a, **k: np.ones((1, N_FRAMES)))
+    assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
+
+
 def test_a_looser_gate_with_the_ride_ring_finds_a_ride_the_strict_one_misses():
     """Strokes whose accents move the ring by 4 dB every third gap (a third of the gaps
     steady, median |change| 4 dB: under STEADY_SHARE, over MEDIAN_DB) are no ride by the

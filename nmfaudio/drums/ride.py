@@ -632,8 +632,12 @@ def cymbals_hold(P, H, parts, rows) -> float:
     -------
     float
         The median over the recording's N frames of those parts' energy in the band's
-        model over all parts' (:func:`ring_share` at every frame).
+        model over all parts' (:func:`ring_share` at every frame); 0 with no parts (a kit
+        without cymbal parts) or no frames.
     """
+    parts = np.asarray(parts, dtype=int).reshape(-1)  # [] indexes nothing (a float array would raise)
+    if parts.size == 0 or H.shape[1] == 0:
+        return 0.0
     # ring_share at every frame without the model itself: a part's energy in the band at
     # frame n is l' G l, l its activation's last T frames (H[k, n - t]) and G the Gram
     # matrix of its band template (T × T) — ring_share's einsum took 44 s on a 5-minute
@@ -645,7 +649,7 @@ def cymbals_hold(P, H, parts, rows) -> float:
     gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
     energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
     total = energy.sum(axis=0)
-    held = energy[np.atleast_1d(parts)].sum(axis=0)
+    held = energy[parts].sum(axis=0)
     return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
