@@ -549,8 +549,15 @@ def ring_share(P, H, part, frames, rows) -> float:
     source = frames[None, :] - lags[:, None]  # (T, n): the activation frame each lag reads
     lagged = np.where(source >= 0, H[:, np.maximum(source, 0)], 0)  # (K, T, n)
     energy = (np.einsum("fkt,ktn->fkn", band, lagged) ** 2).sum(axis=0)  # (K, n)
+    return _median_share(energy, part)
+
+
+def _median_share(energy, parts) -> float:
+    """The median over frames of ``parts``' share of ``energy`` (shape (K, n): each part's
+    energy in the band's model per frame), 0 at frames where the model is silent;
+    ``parts`` one index or several, summed."""
     total = energy.sum(axis=0)
-    held = energy[np.atleast_1d(part)].sum(axis=0)  # one part, or several parts together
+    held = energy[np.asarray(parts, dtype=int).reshape(-1)].sum(axis=0)
     return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
@@ -648,9 +655,7 @@ def cymbals_hold(P, H, parts, rows) -> float:
     lagged = np.lib.stride_tricks.sliding_window_view(padded, T, axis=1)[:, :, ::-1]  # (K, N, T): H[k, n - t]
     gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
     energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
-    total = energy.sum(axis=0)
-    held = energy[parts].sum(axis=0)
-    return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
+    return _median_share(energy, parts)
 
 
 def _ride_part(labels):
@@ -792,8 +797,8 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     # in that part then, picked apart from it, and the hat part holds the pedal chicks
     cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
 
-    def hold(rows):
-        return (cymbals_hold(P[:, :len(labels)], summed, cymbals, rows) >= CYMBALS_HOLD
+    def hold(rows):  # asked only with a ride part, so with ``model``
+        return (cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
 
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
