@@ -1212,6 +1212,35 @@ def test_quantize_snaps_to_the_played_grid(played):
         quantize(hits, mixture, SR, grid=5)
 
 
+def test_quantize_keeps_every_hit_inside_the_recording(played):
+    # A hit in the last few ms of a file, played early of the grid point after it, snapped
+    # to that point: past the file's last sample (a MIDI note and a CSV row after the end;
+    # main before 2026-12-05 wrote it at 3.867 s in a 3.850-s file).  It goes to the grid
+    # point before it instead; every other hit snaps as before.
+    mixture, _, _, _, hits = played
+    grid_point = 0.05 + 0.125 * int((len(mixture) / SR - 0.3) / 0.125)  # on the played 120-BPM grid
+    end = grid_point - 0.01  # the recording stops 10 ms before that grid point
+    cut = mixture[: int(round(end * SR))]
+    last = (len(cut) - 1) / SR
+    kept = {c.name: c.times < grid_point - 0.125 / 2 for c in hits}  # hits of the cut whose grid point is inside
+    trimmed = DrumHits({c.name: ClassHits(c.name, c.note, c.times[kept[c.name]], c.strengths[kept[c.name]],
+                                          c.velocities[kept[c.name]]) for c in hits})
+    late = grid_point - 0.02  # 20 ms early of the grid point, inside the file
+    kick = trimmed["kick"]
+    with_late = DrumHits({**trimmed.classes, "kick": ClassHits(
+        "kick", 36, np.append(kick.times, late), np.append(kick.strengths, kick.strengths.max()),
+        np.append(kick.velocities, 127))})
+    snapped = quantize(with_late, cut, SR, grid=16)
+    before = quantize(trimmed, cut, SR, grid=16)
+    step = 60 / snapped.bpm / 4
+    for c in snapped:
+        assert c.times.max(initial=0.0) <= last + 1e-9, (c.name, c.times[-3:], last)
+    assert abs(snapped["kick"].times[-1] - (late - step / 2)) <= step / 2 + 1e-6  # the grid point before it
+    assert abs(snapped.bpm - before.bpm) < 0.5
+    for c in before:  # the hits inside the file snap as they did without the late one
+        np.testing.assert_allclose(snapped[c.name].times[: len(c)], c.times, atol=0.005)
+
+
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
     # none, or every hit at one instant (a one-shot): the beat tracker's prior alone would
     # give the grid (126.3 BPM on silence); the hits come back as they are, at 120 BPM

@@ -808,8 +808,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     tempo), the first that leaves the hits within 1/8 of a step (RMS) is kept; the
     grid's phase is the strength-weighted circular mean of the hit times modulo the
     step, so the grid sits on the hits to sub-millisecond precision (the tracker's own
-    beats are frame-accurate only).  Each hit moves to the nearest grid point; two
-    hits of a class on one point become one (the stronger).  Velocities are kept.  A
+    beats are frame-accurate only).  Each hit moves to the nearest grid point inside the
+    recording (a hit in its last half step whose nearest point is after the last sample
+    goes to the one before); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
 
@@ -847,12 +848,17 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         period = 60.0 / tempo if tempo > 0 else 60.0 / MIDI_BPM
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
+    last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
     step, phase = _fit_grid(times, weights, period / (grid // 4))  # 16 → 4 sixteenths per beat
     period = step * (grid // 4)
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
         points = np.maximum(points, 0.0)  # a hit just after 0 s whose grid point is before it
+        # a hit in the last half step whose grid point is after the last sample: the grid
+        # point before it, so no note or CSV row lies past the end of the recording
+        late = points > last
+        points[late] = np.clip(points[late] - step, 0.0, last)
         keep = {}
         for i, t in enumerate(np.round(points, 9)):  # one hit per grid point: the stronger
             if t not in keep or c.strengths[i] > c.strengths[keep[t]]:
