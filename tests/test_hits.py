@@ -919,6 +919,23 @@ def test_a_noise_floor_alone_gives_no_hits(played):
         assert np.array_equal(kept[name].times, unfloored[name].times)
 
 
+def test_a_quiet_recording_keeps_its_hits_and_dither_still_gives_none(played):
+    """The played groove 55 dB down (its peak near -58 dBFS, RMS -76 dBFS: a recording
+    made with far too much headroom) separates as at full level, and keeps every hit the
+    floor-free detection finds: the level floor (step 9) is lowered for a recording that
+    quiet, never under -85 dBFS, so 16-bit dither (peaks at -90 dBFS) still gives no hits.
+    On main before 2026-12-05 the plain -70-dBFS floor dropped its quiet hits."""
+    quiet = nmfaudio.separate_drums(played[0] * np.float32(10 ** (-55 / 20)), SR, random_state=0, max_iter=40,
+                                    classes=KSH)
+    kept, unfloored = quiet.hits(), quiet.hits(floor_dbfs=-200)
+    assert len(unfloored) >= 20
+    for name in KSH:
+        assert np.array_equal(kept[name].times, unfloored[name].times), name
+    rng = np.random.default_rng(1)
+    dither = (rng.integers(-1, 2, size=(2, 3 * SR)) * 2.0 ** -15).astype(np.float32)  # stereo, peaks -90 dBFS
+    assert len(nmfaudio.separate_drums(dither, SR, random_state=0, max_iter=40, classes=KSH).hits()) == 0
+
+
 def test_minimum_interval_keeps_one_hit_per_class():
     a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
