@@ -318,6 +318,7 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
 
     info = audio.audio_info(task.input)  # an output format that cannot hold it: before any work
     audio.check_writable(task.file_format, info.samplerate, info.channels)
+    audio.check_name_lengths(task.outputs)  # an input name too long for "_accompaniment.wav": before the work
     # One BLAS thread: its result bits depend on its thread count, and a batch must give
     # the bytes a single run gives.  (The compiled kernels still use every thread allowed.)
     with threadpool_limits(1, user_api="blas"):
