@@ -93,6 +93,24 @@ def test_hits_land_on_the_played_onsets(played):
     assert errors.max() <= 0.020 and np.median(errors) <= 0.010, errors
 
 
+def test_hits_of_channels_of_opposite_polarity_land(played):
+    # A stereo file whose right channel is the left one inverted (L = -R: a miswired
+    # microphone): the stems are right, but the hits are read from the channels' mean,
+    # which cancelled — 0 hits in every class on main before 2026-12-05.  The tracks are
+    # now read with their channels in phase (track_reads.polarity_signs).
+    mixture, onsets, _, _, _ = played
+    inverted = np.stack([mixture, -mixture])
+    result = nmfaudio.separate_drums(inverted, SR, random_state=0, max_iter=40, classes=KSH)
+    hits = result.hits()
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, hits[name].times, window=0.05)[0] == 1.0, (name, hits[name].times)
+    from nmfaudio.drums import track_reads
+
+    assert list(track_reads.polarity_signs(inverted)) == [1.0, -1.0]
+    assert track_reads.polarity_signs(np.stack([mixture, 0.5 * mixture])) is None  # in phase: nothing changes
+    assert track_reads.polarity_signs(mixture) is None
+
+
 def test_hits_timed_from_the_tracks_alone_also_land(played):
     # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
     _, onsets, _, result, hits = played
