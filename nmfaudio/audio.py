@@ -840,6 +840,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     paths = [check_path(p) for p in paths]
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
+    check_name_lengths(paths)
     if not overwrite:
         check_new_outputs(paths)
     for folder in {p.parent for p in paths}:
@@ -903,6 +904,35 @@ def check_path(path) -> Path:
     return Path(path)
 
 
+#: Bytes a file name may have (Linux ext4/xfs/btrfs, macOS APFS, Windows NTFS in UTF-16
+#: units): an output or temporary name longer than this cannot be created.
+NAME_MAX = 255
+#: What :func:`create_temporary` adds to a name: ``.`` before it, ``.<8 hex>.part`` after.
+_TEMPORARY_EXTRA = len(".") + len(".01234567.part")
+
+
+def _name_max(folder) -> int:
+    """The longest file name (bytes) ``folder``'s file system takes (``NAME_MAX`` when
+    it cannot say: a folder not made yet)."""
+    try:
+        return min(NAME_MAX, int(os.pathconf(folder, "PC_NAME_MAX")))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
+
+
+def check_name_lengths(paths) -> None:
+    """Raise ValueError, before any work, for an output whose file name is longer than
+    its file system allows (255 bytes of UTF-8): ``song_accompaniment.wav`` of a
+    245-character input name.  Without it the run failed after the separation, naming
+    a hidden temporary file (``File name too long: 'out/.<name>.1a2b3c4d.part'``)."""
+    for path in (Path(p) for p in paths):
+        size = len(os.fsencode(path.name))
+        limit = _name_max(path.parent)
+        if size > limit:
+            raise ValueError(f"the output name {path.name!r} is {size} bytes long, more than the {limit} a file "
+                             f"name can have; give the input a shorter name (its name is part of every output's)")
+
+
 def create_temporary(folder: Path, name: str, temporaries: list) -> None:
     """Create a new hidden, empty file next to the destination and append its path to
     ``temporaries``.
@@ -913,6 +943,12 @@ def create_temporary(folder: Path, name: str, temporaries: list) -> None:
     final file gets the same permissions as any other new file (``tempfile.mkstemp``
     would make it private).
     """
+    # the destination's name, cut to leave room for the dot and ".<hex>.part" (a name of
+    # 241-255 bytes is a valid output whose temporary file was too long to create)
+    room = _name_max(folder) - _TEMPORARY_EXTRA
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = encoded[:max(room, 1)].decode("utf-8", "ignore") or "nmfaudio"
     for _ in range(100):
         candidate = folder / f".{name}.{secrets.token_hex(4)}.part"
         temporaries.append(candidate)

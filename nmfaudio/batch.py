@@ -36,6 +36,7 @@ import numpy as np
 
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
+from nmfaudio.plot import save_figure
 
 __all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME",
            "JOBS"]
@@ -317,6 +318,7 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
 
     info = audio.audio_info(task.input)  # an output format that cannot hold it: before any work
     audio.check_writable(task.file_format, info.samplerate, info.channels)
+    audio.check_name_lengths(task.outputs)  # an input name too long for "_accompaniment.wav": before the work
     # One BLAS thread: its result bits depend on its thread count, and a batch must give
     # the bytes a single run gives.  (The compiled kernels still use every thread allowed.)
     with threadpool_limits(1, user_api="blas"):
@@ -345,7 +347,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
         for temporary, (source, _) in zip(temporaries, task.tracks):
             audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
         if figure is not None:
-            figure.savefig(temporaries[len(task.tracks)], format="png", dpi=100)
+            save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
             if kind == "midi":
                 hits.write_midi(temporary, overwrite=True)
@@ -692,7 +694,7 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
             from nmfaudio.plot.audio import separation_figure
 
             figure = separation_figure(result, title=Path(task.input).name)
-            figure.savefig(temporary, format="png", dpi=100)
+            save_figure(figure, temporary, format="png", dpi=100)
             plt.close(figure)
 
         extra.append((Path(task.plot), write_figure))

@@ -99,3 +99,19 @@ def test_names_with_spaces_and_non_ascii(name, tmp_path, write_audio, tones, cli
     folder.mkdir()
     path = write_audio(folder / name, tones(channels=2))
     _separate_and_check(path, tmp_path, cli)
+
+
+def test_plot_of_a_name_the_font_cannot_draw_warns_nothing(tmp_path, write_audio, tones, cli):
+    # The figure's title is the file name; DejaVu Sans (matplotlib's default) has no CJK
+    # glyphs, and each missing one was a UserWarning (two stderr lines, one quoting
+    # nmfaudio's source) on a run that succeeded: three for 日本語 on main before 2026-12-05.
+    import warnings
+
+    path = write_audio(tmp_path / "chanson 日本語.wav", tones(channels=2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, err = cli(["drums", path, "-o", tmp_path / "out", "--plot", "--max-iter", "5"])
+    assert code == 0, err
+    assert (tmp_path / "out" / "chanson 日本語_drums.png").stat().st_size > 0
+    glyphs = [str(w.message) for w in caught if "missing from" in str(w.message)]
+    assert glyphs == [] and "Glyph" not in err, glyphs

@@ -123,3 +123,34 @@ def test_two_runs_in_parallel_do_not_interfere(tmp_path, write_audio, file_tree,
     a, b = file_tree(tmp_path / "a"), file_tree(tmp_path / "b")
     assert sorted(a) == ["song_component_01.wav", "song_component_02.wav"]
     assert a == b  # same input and seed: the same bytes, nothing mixed up or missing
+
+
+# --- long file names ------------------------------------------------------------------------
+
+
+def test_an_output_name_near_the_file_systems_limit_is_written(tmp_path, cli, write_audio, file_tree, tones):
+    # 235 characters: every output (<= 248 bytes) fits the 255-byte limit, but the hidden
+    # temporary file ".<name>.<8 hex>.part" (263 bytes) did not: on main before 2026-12-05
+    # the run failed after the separation with "File name too long: '.../.aaa....part'"
+    song = write_audio(tmp_path / ("a" * 235 + ".wav"), tones(channels=2))
+    out = tmp_path / "out"
+    code, _, err = cli(["drums", song, "-o", out, "--max-iter", "5", "--midi", "--onsets"])
+    assert code == 0, err
+    names = sorted(file_tree(out))
+    assert len(names) == 8 and not any(name.startswith(".") for name in names), names
+    assert all(len(name.encode()) <= 255 for name in names)
+
+
+def test_an_output_name_over_the_limit_is_refused_before_any_work(tmp_path, cli, one_line_error, write_audio,
+                                                                  tones, monkeypatch):
+    # 245 characters + "_residual.wav": 258 bytes, no file system takes it; said before
+    # the separation starts (which is never called), naming the output and the fix
+    import nmfaudio.drums
+
+    song = write_audio(tmp_path / ("é" * 122 + "x.wav"), tones(channels=2))  # a 245-byte stem (UTF-8)
+    monkeypatch.setattr(nmfaudio.drums, "separate_drums", lambda *a, **k: pytest.fail("the work started"))
+    code, _, err = cli(["drums", song, "-o", tmp_path / "out", "--max-iter", "5"])
+    assert code == 1
+    line = one_line_error(err, "bytes long, more than the 255", "shorter name")
+    assert "_residual.wav" in line or "_cymbals.wav" in line or "_kick.wav" in line
+    assert not (tmp_path / "out").exists()

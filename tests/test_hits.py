@@ -93,6 +93,24 @@ def test_hits_land_on_the_played_onsets(played):
     assert errors.max() <= 0.020 and np.median(errors) <= 0.010, errors
 
 
+def test_hits_of_channels_of_opposite_polarity_land(played):
+    # A stereo file whose right channel is the left one inverted (L = -R: a miswired
+    # microphone): the stems are right, but the hits are read from the channels' mean,
+    # which cancelled — 0 hits in every class on main before 2026-12-05.  The tracks are
+    # now read with their channels in phase (track_reads.polarity_signs).
+    mixture, onsets, _, _, _ = played
+    inverted = np.stack([mixture, -mixture])
+    result = nmfaudio.separate_drums(inverted, SR, random_state=0, max_iter=40, classes=KSH)
+    hits = result.hits()
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, hits[name].times, window=0.05)[0] == 1.0, (name, hits[name].times)
+    from nmfaudio.drums import track_reads
+
+    assert list(track_reads.polarity_signs(inverted)) == [1.0, -1.0]
+    assert track_reads.polarity_signs(np.stack([mixture, 0.5 * mixture])) is None  # in phase: nothing changes
+    assert track_reads.polarity_signs(mixture) is None
+
+
 def test_hits_timed_from_the_tracks_alone_also_land(played):
     # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
     _, onsets, _, result, hits = played
@@ -919,6 +937,23 @@ def test_a_noise_floor_alone_gives_no_hits(played):
         assert np.array_equal(kept[name].times, unfloored[name].times)
 
 
+def test_a_quiet_recording_keeps_its_hits_and_dither_still_gives_none(played):
+    """The played groove 55 dB down (its peak near -58 dBFS, RMS -76 dBFS: a recording
+    made with far too much headroom) separates as at full level, and keeps every hit the
+    floor-free detection finds: the level floor (step 9) is lowered for a recording that
+    quiet, never under -85 dBFS, so 16-bit dither (peaks at -90 dBFS) still gives no hits.
+    On main before 2026-12-05 the plain -70-dBFS floor dropped its quiet hits."""
+    quiet = nmfaudio.separate_drums(played[0] * np.float32(10 ** (-55 / 20)), SR, random_state=0, max_iter=40,
+                                    classes=KSH)
+    kept, unfloored = quiet.hits(), quiet.hits(floor_dbfs=-200)
+    assert len(unfloored) >= 20
+    for name in KSH:
+        assert np.array_equal(kept[name].times, unfloored[name].times), name
+    rng = np.random.default_rng(1)
+    dither = (rng.integers(-1, 2, size=(2, 3 * SR)) * 2.0 ** -15).astype(np.float32)  # stereo, peaks -90 dBFS
+    assert len(nmfaudio.separate_drums(dither, SR, random_state=0, max_iter=40, classes=KSH).hits()) == 0
+
+
 def test_minimum_interval_keeps_one_hit_per_class():
     a = spikes(100, [20, 22, 60], [1.0, 0.8, 1.0], decay=0)
     assert len(detect_hits({"kick": a}, sr=SR, hop_length=HOP)["kick"]) == 2  # 46 ms < 50 ms for kicks
@@ -1210,6 +1245,35 @@ def test_quantize_snaps_to_the_played_grid(played):
         assert np.all(np.diff(c.times) >= step * 0.99)
     with pytest.raises(ValueError, match="grid"):
         quantize(hits, mixture, SR, grid=5)
+
+
+def test_quantize_keeps_every_hit_inside_the_recording(played):
+    # A hit in the last few ms of a file, played early of the grid point after it, snapped
+    # to that point: past the file's last sample (a MIDI note and a CSV row after the end;
+    # main before 2026-12-05 wrote it at 3.867 s in a 3.850-s file).  It goes to the grid
+    # point before it instead; every other hit snaps as before.
+    mixture, _, _, _, hits = played
+    grid_point = 0.05 + 0.125 * int((len(mixture) / SR - 0.3) / 0.125)  # on the played 120-BPM grid
+    end = grid_point - 0.01  # the recording stops 10 ms before that grid point
+    cut = mixture[: int(round(end * SR))]
+    last = (len(cut) - 1) / SR
+    kept = {c.name: c.times < grid_point - 0.125 / 2 for c in hits}  # hits of the cut whose grid point is inside
+    trimmed = DrumHits({c.name: ClassHits(c.name, c.note, c.times[kept[c.name]], c.strengths[kept[c.name]],
+                                          c.velocities[kept[c.name]]) for c in hits})
+    late = grid_point - 0.02  # 20 ms early of the grid point, inside the file
+    kick = trimmed["kick"]
+    with_late = DrumHits({**trimmed.classes, "kick": ClassHits(
+        "kick", 36, np.append(kick.times, late), np.append(kick.strengths, kick.strengths.max()),
+        np.append(kick.velocities, 127))})
+    snapped = quantize(with_late, cut, SR, grid=16)
+    before = quantize(trimmed, cut, SR, grid=16)
+    step = 60 / snapped.bpm / 4
+    for c in snapped:
+        assert c.times.max(initial=0.0) <= last + 1e-9, (c.name, c.times[-3:], last)
+    assert abs(snapped["kick"].times[-1] - (late - step / 2)) <= step / 2 + 1e-6  # the grid point before it
+    assert abs(snapped.bpm - before.bpm) < 0.5
+    for c in before:  # the hits inside the file snap as they did without the late one
+        np.testing.assert_allclose(snapped[c.name].times[: len(c)], c.times, atol=0.005)
 
 
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():

@@ -24,6 +24,7 @@ import numpy as np
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, count, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, number, positive_int
+from nmfaudio.plot import save_figure
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -202,7 +203,7 @@ def run_compress(args) -> int:
     with atomic_outputs(outputs, overwrite=args.force) as temporaries:
         Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
         if args.plot is not None:
-            _compress_figure(image, result, svd_psnr).savefig(temporaries[1], format="png", dpi=120)
+            save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
     kind = "gray" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
     height, width = image.shape[:2]
@@ -276,7 +277,7 @@ def run_sweep(args) -> int:
         fig = error_vs_rank(sweep.ranks, sweep.errors, reference=sweep.noisy_error,
                             reference_label="noisy input", title=title)
         with atomic_outputs(outputs, overwrite=args.force) as temporaries:
-            fig.savefig(temporaries[0], format="png", dpi=120)
+            save_figure(fig, temporaries[0], format="png", dpi=120)
 
     if args.json:
         print(json.dumps({

@@ -27,6 +27,7 @@ import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
+from nmfaudio.plot import save_figure
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
 
@@ -159,7 +160,7 @@ def run(args) -> int:
     with output_folder(args.output_dir):
         with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
             Path(temporaries[0]).write_bytes(_labels_csv(result.labels))
-            figure.savefig(temporaries[1], format="png", dpi=100)
+            save_figure(figure, temporaries[1], format="png", dpi=100)
 
     counts = [int(c) for c in result.counts]
     if args.json:

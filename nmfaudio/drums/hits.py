@@ -163,7 +163,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    other step is relative — to the class's strongest hit, to the other drums — so a
    recording of nothing but a noise floor (an empty track exported with dither, whose
    1-LSB noise peaks at -90 dBFS) had its noise picked as hits: 34 on 3 s of sox's
-   dither.  Real hits stand far above it.
+   dither.  Real hits stand far above it — except in a quiet recording (a groove whose
+   peak is -50 dBFS has its hats at -75 to -85 dBFS): where the recording's RMS is
+   under ``floor_dbfs`` + 15 dB the floor is its RMS - 15 dB, at most 15 dB under
+   ``floor_dbfs`` (-85 dBFS; ``QUIET_BELOW_RMS_DB``, ``QUIET_FLOOR_DB``).
    Steps 7, 8 and 9 run before the minimum interval (step 5).
 10. **The hats in a fill** (the hi-hat by default; ``fill_s``): on every class's hits
    after steps 1-9, a hat hit within 30 ms of a snare or tom hit, with two tom hits
@@ -240,6 +243,14 @@ KICK_THRESHOLD_DB = -12.0
 SPARSE_THRESHOLD_DB = -12.0
 FLOOR_DBFS = -70.0  # the recording's level under which nothing is a hit (module notes, step 9)
 FLOOR_SECONDS = 0.05  # the stretch from the onset whose peak is compared with it
+# A quiet recording (channel-mean RMS under floor + QUIET_BELOW_RMS_DB: -55 dBFS with the
+# default floor) has the floor lowered to its RMS - QUIET_BELOW_RMS_DB, at most
+# QUIET_FLOOR_DB under floor_dbfs (-85 dBFS, above 16-bit TPDF dither's -90-dBFS peaks):
+# the hats of a groove whose peak is -50 dBFS are at -75 to -85 dBFS, and the plain
+# -70 dBFS floor dropped 30 of 78 of them while the stems were those of the loud file
+# (module notes, step 9).  A recording louder than that keeps the plain floor.
+QUIET_BELOW_RMS_DB = 15.0
+QUIET_FLOOR_DB = 15.0
 NOTE_SECONDS = 0.05  # length of every written note (drum sounds ignore note-off in GM)
 PERCUSSION_CHANNEL = 9  # "channel 10" counted from 1
 CSV_HEADER = ("time_s", "class", "velocity", "strength")
@@ -808,8 +819,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     tempo), the first that leaves the hits within 1/8 of a step (RMS) is kept; the
     grid's phase is the strength-weighted circular mean of the hit times modulo the
     step, so the grid sits on the hits to sub-millisecond precision (the tracker's own
-    beats are frame-accurate only).  Each hit moves to the nearest grid point; two
-    hits of a class on one point become one (the stronger).  Velocities are kept.  A
+    beats are frame-accurate only).  Each hit moves to the nearest grid point inside the
+    recording (a hit in its last half step whose nearest point is after the last sample
+    goes to the one before); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
 
@@ -847,12 +859,17 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         period = 60.0 / tempo if tempo > 0 else 60.0 / MIDI_BPM
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
+    last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
     step, phase = _fit_grid(times, weights, period / (grid // 4))  # 16 → 4 sixteenths per beat
     period = step * (grid // 4)
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
         points = np.maximum(points, 0.0)  # a hit just after 0 s whose grid point is before it
+        # a hit in the last half step whose grid point is after the last sample: the grid
+        # point before it, so no note or CSV row lies past the end of the recording
+        late = points > last
+        points[late] = np.clip(points[late] - step, 0.0, last)
         keep = {}
         for i, t in enumerate(np.round(points, 9)):  # one hit per grid point: the stronger
             if t not in keep or c.strengths[i] > c.strengths[keep[t]]:
@@ -1203,7 +1220,8 @@ def detect_hits(
         0 (off) for the others.
     floor_dbfs : float <= 0, default -70
         Least peak of the ``mixture`` (dB re full scale, channel mean) in the 50 ms from
-        a hit's onset (module notes, step 9); needs ``mixture``; -200 turns it off.
+        a hit's onset (module notes, step 9; lowered by at most 15 dB in a recording
+        whose RMS is under ``floor_dbfs`` + 15 dB); needs ``mixture``; -200 turns it off.
 
     Returns
     -------
@@ -1488,9 +1506,10 @@ def detect_hits(
             found = _keep(found, rings | np.isin(found.times, added.get(name, ())))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
-            peaks = _peak_levels(track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int),
+            checked_mixture = track_reads.checked(mixture, "mixture")
+            peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
                                  width=max(1, int(round(FLOOR_SECONDS * sr))))
-            found = _keep(found, peaks >= 10 ** (floor_dbfs / 20))
+            found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
         final[name] = _enforce_interval(found, intervals[name])
     hits = {}
     # step 10: a hat hit at a snare or tom stroke where the hats have stopped (a fill) is
@@ -1650,6 +1669,17 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np
                                   for source in (signal, mixture))
         tiny = 1e-20 * max((mean_square or track_reads.mono_mean_square)(mixture), 1e-30) * width
     return 10 * np.log10((track_power + tiny) / (mix_power + tiny))
+
+
+def _level_floor_db(mixture, floor_dbfs, mean_square) -> float:
+    """Step 9's floor (dBFS) for ``mixture``: ``floor_dbfs``, lowered for a quiet
+    recording to its channel mean's RMS - ``QUIET_BELOW_RMS_DB``, but never more than
+    ``QUIET_FLOOR_DB`` under ``floor_dbfs``.  ``mean_square``: :func:`detect_hits`'s
+    cached pass over the mixture (one for every class)."""
+    reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)
+    power = mean_square(reader)
+    rms_db = 10 * np.log10(power) if power > 0 else -np.inf
+    return max(min(floor_dbfs, rms_db - QUIET_BELOW_RMS_DB), floor_dbfs - QUIET_FLOOR_DB)
 
 
 def _peak_levels(mixture, onsets, *, width) -> np.ndarray:

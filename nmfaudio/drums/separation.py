@@ -80,7 +80,7 @@ from threadpoolctl import threadpool_limits
 from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
-from nmfaudio.drums import bass_lines
+from nmfaudio.drums import bass_lines, track_reads
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.hit_valley import valley_capped
@@ -331,6 +331,14 @@ class DrumSeparation:
                 by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
                                                                         {name: given for name in activations})
                 options = {**options, "double_s": {**by_class, "hihat": 0.0}}
+        signs = track_reads.polarity_signs(options["mixture"]) if options.get("mixture") is not None else None
+        if signs is not None:
+            # channels of opposite polarity (L = -R): the hits read the channels' mean, which
+            # cancels there (no hits at all); read every track with its channels in phase
+            signals = None if signals is None else {name: track_reads.with_signs(track, signs)
+                                                    for name, track in signals.items()}
+            options = {**options, **{key: track_reads.with_signs(options[key], signs)
+                                     for key in ("mixture", "residual") if options.get(key) is not None}}
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
         if not ride:
             return found

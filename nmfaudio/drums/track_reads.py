@@ -20,7 +20,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
-           "mono_frames", "mono_windows", "band_powers", "mono_mean_square"]
+           "mono_frames", "mono_windows", "band_powers", "mono_mean_square", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
@@ -197,3 +197,72 @@ def mono_mean_square(track) -> float:
         mono = _read(track, start, min(start + CHUNK_SAMPLES, track.n_samples)).mean(axis=0, dtype=np.float64)
         total += float(np.dot(mono, mono))
     return total / max(track.n_samples, 1)
+
+
+#: A channel whose correlation with the first is below this is taken as the first one
+#: with its polarity inverted (L = -R: a miswired microphone, a bad M/S decode).
+INVERTED_CORRELATION = -0.5
+
+
+def polarity_signs(mixture):
+    """Per-channel signs (+1 or -1) that put every channel of ``mixture`` in phase with
+    the first: -1 where its correlation with the first is below ``INVERTED_CORRELATION``.
+
+    The hits read the channels' mean (their flux, shares and levels), which cancels when
+    one channel is the other inverted: a stereo file with L = -R got no hits at all while
+    its stems were right.
+
+    Parameters
+    ----------
+    mixture : ndarray, shape (n_samples,) or (n_channels, n_samples), or a reader
+
+    Returns
+    -------
+    ndarray of float, shape (n_channels,), or None
+        None when no channel is inverted (mono, or channels in phase: every ordinary
+        recording), so the caller changes nothing.
+    """
+    reader = mixture if is_reader(mixture) else audio.ArrayReader(np.asarray(mixture))
+    if reader.n_channels < 2:
+        return None
+    dots = np.zeros(reader.n_channels)
+    powers = np.zeros(reader.n_channels)
+    for start in range(0, reader.n_samples, CHUNK_SAMPLES):
+        stretch = _read(reader, start, min(start + CHUNK_SAMPLES, reader.n_samples)).astype(np.float64)
+        dots += stretch @ stretch[0]
+        powers += np.einsum("ij,ij->i", stretch, stretch)
+    scale = np.sqrt(powers * powers[0])
+    correlation = np.divide(dots, scale, out=np.zeros_like(dots), where=scale > 0)
+    signs = np.where(correlation < INVERTED_CORRELATION, -1.0, 1.0)
+    return None if np.all(signs > 0) else signs
+
+
+class _SignedReader(audio.ArrayReader):
+    """A reader whose channels are multiplied by ``signs`` (the wrapped reader is its
+    owner's to close)."""
+
+    def __init__(self, reader, signs):
+        self.reader = reader
+        self.path = getattr(reader, "path", "track")
+        self.mono, self.n_channels, self.n_samples, self.dtype = (reader.mono, reader.n_channels,
+                                                                  reader.n_samples, reader.dtype)
+        self.signs = np.asarray(signs, dtype=reader.dtype)[:, None]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.reader.read(start, stop) * self.signs
+
+    def close(self) -> None:
+        pass
+
+
+def with_signs(track, signs):
+    """``track`` (an array or a reader) with channel c multiplied by ``signs[c]``; ``track``
+    itself when ``signs`` is None or its channels are not ``signs``'s."""
+    if track is None or signs is None:
+        return track
+    if is_reader(track):
+        return _SignedReader(track, signs) if track.n_channels == len(signs) else track
+    y = np.asarray(track)
+    if y.ndim != 2 or y.shape[0] != len(signs):
+        return track
+    return y * np.asarray(signs, dtype=y.dtype)[:, None]
