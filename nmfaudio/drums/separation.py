@@ -95,7 +95,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.free_drum import drum_like_free, high_free
+from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
@@ -743,6 +743,10 @@ def _streamed_input(y, sr, stream_to):
 
 #: The smallest STFT size and the largest frame rate (frames per second) drum separation accepts.
 MIN_N_FFT = 256
+#: Whether, in a drum recording, a free component whose activation follows the cymbal
+#: parts' model goes to the cymbals stem (nmfaudio.drums.free_drum.follows_cymbals; the
+#: hat-and-cymbals error round); a switch for the benchmark.
+FREE_CYMBALS = True
 #: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
 KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
@@ -1226,6 +1230,18 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # thirty-sixth round: the 42 tuning songs' accompaniment at +6 dB +0.17 dB)
     if free and sustained is not None and "cymbals" in classes:
         free_output[high_free(fit.W_free, band_low_hz) & (free_output == D)] = classes.index("cymbals")
+    # ... and in a drum recording one whose activation follows the cymbal parts' model (a
+    # cymbal's ring the templates left; free_drum.follows_cymbals, docs/drums-five-stems.md,
+    # the hat-and-cymbals error round)
+    if free and sustained is None and FREE_CYMBALS and "cymbals" in classes and parts_of("cymbals").size:
+        labelled = np.arange(len(kit.classes))
+        cymbal_parts = parts_of("cymbals")
+        other_parts = labelled[~np.isin(labelled, cymbal_parts)]
+        cymbal_model = convolutive_model(fit.P[:, cymbal_parts], H_masks[cymbal_parts]).sum(axis=(0, 1))
+        other_model = convolutive_model(fit.P[:, other_parts], H_masks[other_parts]).sum(axis=(0, 1))
+        free_model = fit.W_free.sum(axis=0)[:, None] * fit.H_free.reshape(-1, C, N).sum(axis=1)
+        free_output[follows_cymbals(cymbal_model, other_model, free_model) & (free_output == D)] = \
+            classes.index("cymbals")
     factors = []
     for d in range(D + 1):
         parts = np.flatnonzero(route == d)
