@@ -1276,6 +1276,35 @@ def test_quantize_keeps_every_hit_inside_the_recording(played):
         np.testing.assert_allclose(snapped[c.name].times[: len(c)], c.times, atol=0.005)
 
 
+def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
+    # The late hit of the test above moves to the grid point before its own, which is past
+    # the end; when another kick is on that point the two became one (the stronger, the late
+    # one): a kick played was lost (main fa3b62f: 31 kicks in, 30 out).  The late hit goes
+    # to the last sample instead, and every kick is kept.
+    mixture, _, _, _, hits = played
+    grid_point = 0.05 + 0.125 * int((len(mixture) / SR - 0.3) / 0.125)  # on the played 120-BPM grid
+    cut = mixture[: int(round((grid_point - 0.01) * SR))]
+    last = (len(cut) - 1) / SR
+    kept = {c.name: c.times < grid_point - 0.125 - 0.125 / 2 for c in hits}  # inside, and not on the point before
+    trimmed = {c.name: ClassHits(c.name, c.note, c.times[kept[c.name]], c.strengths[kept[c.name]],
+                                 c.velocities[kept[c.name]]) for c in hits}
+    kick = trimmed["kick"]
+
+    def with_kicks(*times):
+        n = len(times)
+        return DrumHits({**trimmed, "kick": ClassHits(
+            "kick", 36, np.append(kick.times, times), np.append(kick.strengths, [0.5 * kick.strengths.max()] * n),
+            np.append(kick.velocities, [100] * n))})
+
+    early = grid_point - 0.125 + 0.003  # a kick on the grid point before the end's
+    late = grid_point - 0.02  # a kick 20 ms early of the grid point after the end
+    alone = quantize(with_kicks(early), cut, SR, grid=16)["kick"]
+    both = quantize(with_kicks(early, late), cut, SR, grid=16)["kick"]
+    assert len(both) == len(alone) + 1, (alone.times[-3:], both.times[-3:])
+    np.testing.assert_allclose(both.times[:-1], alone.times, atol=0.005)  # the others as without it
+    assert last - 0.125 / 2 < both.times[-1] <= last + 1e-9, (both.times[-2:], last)
+
+
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
     # none, or every hit at one instant (a one-shot): the beat tracker's prior alone would
     # give the grid (126.3 BPM on silence); the hits come back as they are, at 120 BPM
