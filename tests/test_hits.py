@@ -104,11 +104,39 @@ def test_hits_of_channels_of_opposite_polarity_land(played):
     hits = result.hits()
     for name, reference in onsets.items():
         assert mir_eval.onset.f_measure(reference, hits[name].times, window=0.05)[0] == 1.0, (name, hits[name].times)
+    # ... and from the tracks alone (mixture=None: their sum is the reference; main fa3b62f
+    # read no signs there, and found 0 hits)
+    alone = result.hits(mixture=None)
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, alone[name].times, window=0.05)[0] >= 0.9, (name, alone[name].times)
     from nmfaudio.drums import track_reads
 
     assert list(track_reads.polarity_signs(inverted)) == [1.0, -1.0]
     assert track_reads.polarity_signs(np.stack([mixture, 0.5 * mixture])) is None  # in phase: nothing changes
     assert track_reads.polarity_signs(mixture) is None
+
+
+def test_polarity_signs_take_the_strongest_channel_as_reference(monkeypatch):
+    # The reference is the strongest channel, not the first: a 3-channel file whose first
+    # channel is silent and whose others are opposite (0, x, -x) has a cancelling mean, and
+    # main fa3b62f (the first channel as reference: no correlation) returned None.  A reader
+    # read in stretches gives the signs and the signed samples the array gives.
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    silent_first = np.stack([np.zeros_like(x), x, -x])
+    signs = track_reads.polarity_signs(silent_first)
+    assert signs is not None and signs[1] == -signs[2]
+    signed = track_reads.with_signs(silent_first, signs)
+    assert np.abs(signed.mean(axis=0)).mean() > 0.5 * np.abs(x).mean()  # the mean no longer cancels
+    # a quiet inverted first channel: it is flipped, the louder ones are not (the first keeps its sign)
+    assert list(track_reads.polarity_signs(np.stack([-0.1 * x, x, x]))) == [1.0, -1.0, -1.0]
+    assert track_reads.polarity_signs(np.stack([x, np.zeros_like(x)])) is None  # a silent channel: nothing
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 300)  # four stretches
+    reader = audio.ArrayReader(silent_first)
+    np.testing.assert_array_equal(track_reads.polarity_signs(reader), signs)
+    np.testing.assert_array_equal(track_reads.with_signs(reader, signs).read(250, 700), signed[:, 250:700])
 
 
 def test_hits_timed_from_the_tracks_alone_also_land(played):
