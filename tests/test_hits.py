@@ -1307,7 +1307,7 @@ def test_quantize_keeps_every_hit_inside_the_recording(played):
 def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
     # The late hit of the test above moves to the grid point before its own, which is past
     # the end; when another kick is on that point the two became one (the stronger, the late
-    # one): a kick played was lost (main fa3b62f: 31 kicks in, 30 out).  The late hit goes
+    # one): a kick played was lost (main fa3b62f: 5 kicks out with the late one, as without it).  The late hit goes
     # to the last sample instead, and every kick is kept.
     mixture, _, _, _, hits = played
     grid_point = 0.05 + 0.125 * int((len(mixture) / SR - 0.3) / 0.125)  # on the played 120-BPM grid
