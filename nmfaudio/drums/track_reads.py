@@ -260,8 +260,21 @@ class _SignedReader(audio.ArrayReader):
 
 
 def with_signs(track, signs):
-    """``track`` (an array or a reader) with channel c multiplied by ``signs[c]``; ``track``
-    itself when ``signs`` is None or its channels are not ``signs``'s."""
+    """``track`` with channel c multiplied by ``signs[c]``.
+
+    Parameters
+    ----------
+    track : ndarray, shape (n_channels, n_samples), or a reader, or None
+    signs : ndarray, shape (n_channels,), or None
+        :func:`polarity_signs`' answer.
+
+    Returns
+    -------
+    ndarray, shape (n_channels, n_samples), or a reader
+        A new array (or a reader of the signed samples, whose ``close`` leaves ``track``
+        open); ``track`` itself when ``signs`` is None, or ``track`` is None, mono or of
+        another channel count.
+    """
     if track is None or signs is None:
         return track
     if is_reader(track):
