@@ -924,7 +924,16 @@ def check_name_lengths(paths) -> None:
     """Raise ValueError, before any work, for an output whose file name is longer than
     its file system allows (255 bytes of UTF-8): ``song_accompaniment.wav`` of a
     245-character input name.  Without it the run failed after the separation, naming
-    a hidden temporary file (``File name too long: 'out/.<name>.1a2b3c4d.part'``)."""
+    a hidden temporary file (``File name too long: 'out/.<name>.1a2b3c4d.part'``).
+
+    Parameters
+    ----------
+    paths : iterable of str or path-like
+        The outputs; each folder's limit is asked of its file system (255 bytes when the
+        folder does not exist yet).  The size is counted in UTF-8 bytes (``os.fsencode``),
+        which is the limit on Linux and macOS; NTFS counts UTF-16 units, so on Windows a
+        non-ASCII name may be refused that NTFS would take.
+    """
     for path in (Path(p) for p in paths):
         size = len(os.fsencode(path.name))
         limit = _name_max(path.parent)

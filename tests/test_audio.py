@@ -1,6 +1,7 @@
 """nmfaudio.audio: load/save round trips, librosa's shape convention, atomic no-clobber writes."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,26 @@ def test_decoded_copy_is_seekable_and_holds_the_whole_reads_samples(tmp_path, fm
         np.testing.assert_array_equal(copied.read(-10, copied.n_samples), np.pad(whole, ((0, 0), (10, 0))))
     finally:
         copied.close()
+
+
+def test_a_long_name_cut_inside_a_multibyte_character_still_gets_its_temporary(tmp_path):
+    # "x" + 125 "é" + ".wav": 255 bytes of UTF-8, a valid output name; its temporary
+    # ".<name>.<8 hex>.part" is cut to 240 bytes of the name, which falls inside an "é"
+    # (2 bytes): the half character is dropped, not a UnicodeDecodeError
+    target = tmp_path / ("x" + "é" * 125 + ".wav")
+    assert len(os.fsencode(target.name)) == 255
+    with audio.atomic_outputs([target]) as (temporary,):
+        assert len(os.fsencode(Path(temporary).name)) <= 255
+        Path(temporary).write_bytes(b"data")
+    assert target.read_bytes() == b"data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]  # no temporary left
+
+
+def test_atomic_outputs_refuses_a_name_too_long_before_creating_anything(tmp_path):
+    # every caller (image, spikes, batch) gets the check, not the drums CLI alone: 256 bytes
+    # would otherwise fail at the rename, after the work
+    target = tmp_path / "out" / ("a" * 252 + ".wav")
+    with pytest.raises(ValueError, match="256 bytes long, more than the 255"):
+        with audio.atomic_outputs([tmp_path / "short.wav", target]):
+            pytest.fail("the body ran")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -60,6 +60,19 @@ def test_the_correlation_must_reach_the_minimum_and_beat_the_other_drums():
     assert follows_cymbals(cymbals, others, weak[None], minimum=r - 1e-9)[0]
 
 
+def test_a_component_following_the_other_drums_more_than_the_cymbals_does_not():
+    # correlated with the cymbals above the minimum, but more with the other drums: False
+    # (the second condition alone decides; dropping it passed every test on main fa3b62f)
+    cymbals = _rings(CRASHES, 8.0)
+    others = _hits(GROOVE)
+    both = others / others.std() + 0.5 * cymbals / cymbals.std()
+    with_cymbals, with_others = np.corrcoef(both, cymbals)[0, 1], np.corrcoef(both, others)[0, 1]
+    assert FOLLOW_MIN <= with_cymbals < with_others, (with_cymbals, with_others)
+    np.testing.assert_array_equal(follows_cymbals(cymbals, others, both[None]), [False])
+    # the same component against other drums it does not follow: True
+    np.testing.assert_array_equal(follows_cymbals(cymbals, np.roll(others, 5), both[None]), [True])
+
+
 def _loop():
     import nmfaudio
 

@@ -104,11 +104,39 @@ def test_hits_of_channels_of_opposite_polarity_land(played):
     hits = result.hits()
     for name, reference in onsets.items():
         assert mir_eval.onset.f_measure(reference, hits[name].times, window=0.05)[0] == 1.0, (name, hits[name].times)
+    # ... and from the tracks alone (mixture=None: their sum is the reference; main fa3b62f
+    # read no signs there, and found 0 hits)
+    alone = result.hits(mixture=None)
+    for name, reference in onsets.items():
+        assert mir_eval.onset.f_measure(reference, alone[name].times, window=0.05)[0] >= 0.9, (name, alone[name].times)
     from nmfaudio.drums import track_reads
 
     assert list(track_reads.polarity_signs(inverted)) == [1.0, -1.0]
     assert track_reads.polarity_signs(np.stack([mixture, 0.5 * mixture])) is None  # in phase: nothing changes
     assert track_reads.polarity_signs(mixture) is None
+
+
+def test_polarity_signs_take_the_strongest_channel_as_reference(monkeypatch):
+    # The reference is the strongest channel, not the first: a 3-channel file whose first
+    # channel is silent and whose others are opposite (0, x, -x) has a cancelling mean, and
+    # main fa3b62f (the first channel as reference: no correlation) returned None.  A reader
+    # read in stretches gives the signs and the signed samples the array gives.
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    silent_first = np.stack([np.zeros_like(x), x, -x])
+    signs = track_reads.polarity_signs(silent_first)
+    assert signs is not None and signs[1] == -signs[2]
+    signed = track_reads.with_signs(silent_first, signs)
+    assert np.abs(signed.mean(axis=0)).mean() > 0.5 * np.abs(x).mean()  # the mean no longer cancels
+    # a quiet inverted first channel: it is flipped, the louder ones are not (the first keeps its sign)
+    assert list(track_reads.polarity_signs(np.stack([-0.1 * x, x, x]))) == [1.0, -1.0, -1.0]
+    assert track_reads.polarity_signs(np.stack([x, np.zeros_like(x)])) is None  # a silent channel: nothing
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 300)  # four stretches
+    reader = audio.ArrayReader(silent_first)
+    np.testing.assert_array_equal(track_reads.polarity_signs(reader), signs)
+    np.testing.assert_array_equal(track_reads.with_signs(reader, signs).read(250, 700), signed[:, 250:700])
 
 
 def test_hits_timed_from_the_tracks_alone_also_land(played):
@@ -1274,6 +1302,35 @@ def test_quantize_keeps_every_hit_inside_the_recording(played):
     assert abs(snapped.bpm - before.bpm) < 0.5
     for c in before:  # the hits inside the file snap as they did without the late one
         np.testing.assert_allclose(snapped[c.name].times[: len(c)], c.times, atol=0.005)
+
+
+def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
+    # The late hit of the test above moves to the grid point before its own, which is past
+    # the end; when another kick is on that point the two became one (the stronger, the late
+    # one): a kick played was lost (main fa3b62f: 5 kicks out with the late one, as without it).  The late hit goes
+    # to the last sample instead, and every kick is kept.
+    mixture, _, _, _, hits = played
+    grid_point = 0.05 + 0.125 * int((len(mixture) / SR - 0.3) / 0.125)  # on the played 120-BPM grid
+    cut = mixture[: int(round((grid_point - 0.01) * SR))]
+    last = (len(cut) - 1) / SR
+    kept = {c.name: c.times < grid_point - 0.125 - 0.125 / 2 for c in hits}  # inside, and not on the point before
+    trimmed = {c.name: ClassHits(c.name, c.note, c.times[kept[c.name]], c.strengths[kept[c.name]],
+                                 c.velocities[kept[c.name]]) for c in hits}
+    kick = trimmed["kick"]
+
+    def with_kicks(*times):
+        n = len(times)
+        return DrumHits({**trimmed, "kick": ClassHits(
+            "kick", 36, np.append(kick.times, times), np.append(kick.strengths, [0.5 * kick.strengths.max()] * n),
+            np.append(kick.velocities, [100] * n))})
+
+    early = grid_point - 0.125 + 0.003  # a kick on the grid point before the end's
+    late = grid_point - 0.02  # a kick 20 ms early of the grid point after the end
+    alone = quantize(with_kicks(early), cut, SR, grid=16)["kick"]
+    both = quantize(with_kicks(early, late), cut, SR, grid=16)["kick"]
+    assert len(both) == len(alone) + 1, (alone.times[-3:], both.times[-3:])
+    np.testing.assert_allclose(both.times[:-1], alone.times, atol=0.005)  # the others as without it
+    assert last - 0.125 / 2 < both.times[-1] <= last + 1e-9, (both.times[-2:], last)
 
 
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():

@@ -198,17 +198,11 @@ def follows_cymbals(cymbal_model, other_model, free_model, *, minimum: float = F
         signal (no correlation defined).
     """
     free_model = np.atleast_2d(np.asarray(free_model, dtype=np.float64))
-
-    def correlation(a, b):
-        a = a - a.mean()
-        b = b - b.mean()
-        norm = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
-        return float(np.sum(a * b)) / norm if norm > 0 else np.nan
-
-    cymbal_model = np.asarray(cymbal_model, dtype=np.float64)
-    other_model = np.asarray(other_model, dtype=np.float64)
-    out = np.zeros(free_model.shape[0], bool)
-    for i, f in enumerate(free_model):
-        with_cymbals, with_others = correlation(f, cymbal_model), correlation(f, other_model)
-        out[i] = bool(with_cymbals >= minimum and with_cymbals > with_others)  # NaN compares False
-    return out
+    rows = np.vstack([np.asarray(cymbal_model, dtype=np.float64), np.asarray(other_model, dtype=np.float64),
+                      free_model])
+    if rows.shape[1] < 2:  # one frame: no correlation (np.corrcoef would warn)
+        return np.zeros(free_model.shape[0], bool)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant row: NaN, which compares False
+        correlation = np.corrcoef(rows)
+    with_cymbals, with_others = correlation[2:, 0], correlation[2:, 1]
+    return (with_cymbals >= minimum) & (with_cymbals > with_others)

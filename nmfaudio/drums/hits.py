@@ -821,7 +821,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     step, so the grid sits on the hits to sub-millisecond precision (the tracker's own
     beats are frame-accurate only).  Each hit moves to the nearest grid point inside the
     recording (a hit in its last half step whose nearest point is after the last sample
-    goes to the one before); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
+    goes to the one before, or to the last sample when another hit of its class is on
+    that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
 
@@ -867,9 +868,14 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         points = phase + np.rint((c.times - phase) / step) * step
         points = np.maximum(points, 0.0)  # a hit just after 0 s whose grid point is before it
         # a hit in the last half step whose grid point is after the last sample: the grid
-        # point before it, so no note or CSV row lies past the end of the recording
+        # point before it, so no note or CSV row lies past the end of the recording -- or
+        # the last sample when another hit of the class snaps to that point (the two would
+        # become one: a hit played lost to the end of the file)
         late = points > last
-        points[late] = np.clip(points[late] - step, 0.0, last)
+        if late.any():
+            before = np.clip(points[late] - step, 0.0, last)
+            taken = np.isin(np.round(before, 9), np.round(points[~late], 9))
+            points[late] = np.where(taken, last, before)
         keep = {}
         for i, t in enumerate(np.round(points, 9)):  # one hit per grid point: the stronger
             if t not in keep or c.strengths[i] > c.strengths[keep[t]]:

@@ -331,7 +331,12 @@ class DrumSeparation:
                 by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
                                                                         {name: given for name in activations})
                 options = {**options, "double_s": {**by_class, "hihat": 0.0}}
-        signs = track_reads.polarity_signs(options["mixture"]) if options.get("mixture") is not None else None
+        reference = options.get("mixture")
+        tracks = [t for t in (signals or {}).values() if t is not None]
+        if (reference is None and tracks and not any(track_reads.is_reader(t) for t in tracks)
+                and len({np.shape(t) for t in tracks}) == 1):
+            reference = sum(np.asarray(t) for t in tracks)  # mixture=None: the tracks add up to it
+        signs = track_reads.polarity_signs(reference) if reference is not None else None
         if signs is not None:
             # channels of opposite polarity (L = -R): the hits read the channels' mean, which
             # cancels there (no hits at all); read every track with its channels in phase

@@ -199,14 +199,17 @@ def mono_mean_square(track) -> float:
     return total / max(track.n_samples, 1)
 
 
-#: A channel whose correlation with the first is below this is taken as the first one
+#: A channel whose correlation with the strongest is below this is taken as that one
 #: with its polarity inverted (L = -R: a miswired microphone, a bad M/S decode).
 INVERTED_CORRELATION = -0.5
 
 
 def polarity_signs(mixture):
-    """Per-channel signs (+1 or -1) that put every channel of ``mixture`` in phase with
-    the first: -1 where its correlation with the first is below ``INVERTED_CORRELATION``.
+    """Per-channel signs (+1 or -1) that put every channel of ``mixture`` in phase: -1
+    where a channel's correlation with the strongest channel is below
+    ``INVERTED_CORRELATION`` (then all flipped if need be so the first channel keeps its
+    sign).  A silent channel (a stereo file with an empty left channel) is never the
+    reference; it gets +1.
 
     The hits read the channels' mean (their flux, shares and levels), which cancels when
     one channel is the other inverted: a stereo file with L = -R got no hits at all while
@@ -225,15 +228,16 @@ def polarity_signs(mixture):
     reader = mixture if is_reader(mixture) else audio.ArrayReader(np.asarray(mixture))
     if reader.n_channels < 2:
         return None
-    dots = np.zeros(reader.n_channels)
-    powers = np.zeros(reader.n_channels)
+    gram = np.zeros((reader.n_channels, reader.n_channels))  # the channels' dot products
     for start in range(0, reader.n_samples, CHUNK_SAMPLES):
         stretch = _read(reader, start, min(start + CHUNK_SAMPLES, reader.n_samples)).astype(np.float64)
-        dots += stretch @ stretch[0]
-        powers += np.einsum("ij,ij->i", stretch, stretch)
-    scale = np.sqrt(powers * powers[0])
-    correlation = np.divide(dots, scale, out=np.zeros_like(dots), where=scale > 0)
+        gram += stretch @ stretch.T
+    powers = np.diag(gram)
+    reference = int(np.argmax(powers))  # the first channel may be silent (and then correlates with nothing)
+    scale = np.sqrt(powers * powers[reference])
+    correlation = np.divide(gram[:, reference], scale, out=np.zeros(len(powers)), where=scale > 0)
     signs = np.where(correlation < INVERTED_CORRELATION, -1.0, 1.0)
+    signs *= signs[0]  # the first channel as it is
     return None if np.all(signs > 0) else signs
 
 
@@ -256,8 +260,21 @@ class _SignedReader(audio.ArrayReader):
 
 
 def with_signs(track, signs):
-    """``track`` (an array or a reader) with channel c multiplied by ``signs[c]``; ``track``
-    itself when ``signs`` is None or its channels are not ``signs``'s."""
+    """``track`` with channel c multiplied by ``signs[c]``.
+
+    Parameters
+    ----------
+    track : ndarray, shape (n_channels, n_samples), or a reader, or None
+    signs : ndarray, shape (n_channels,), or None
+        :func:`polarity_signs`' answer.
+
+    Returns
+    -------
+    ndarray, shape (n_channels, n_samples), or a reader
+        A new array (or a reader of the signed samples, whose ``close`` leaves ``track``
+        open); ``track`` itself when ``signs`` is None, or ``track`` is None, mono or of
+        another channel count.
+    """
     if track is None or signs is None:
         return track
     if is_reader(track):
