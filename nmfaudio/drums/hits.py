@@ -1549,6 +1549,11 @@ def detect_hits(
 #: Frames of the flux's STFT made at a time (a 10-minute stem at hop 128 has 206 720: its
 #: whole spectrogram and the level, difference and band copies were 2-3 GB).
 _FLUX_CHUNK_FRAMES = 8192
+#: Bytes of band magnitudes :func:`_band_flux` keeps from its first pass (the band's
+#: peak) for its second (the flux), instead of making them again: the whole band of a
+#: track up to ~3.9 minutes at 44.1 kHz (396 bins above 5 kHz, 98 MB for 3 minutes),
+#: ~8.7 minutes at 22.05 kHz; the chunks of a longer one past these are made twice.
+_FLUX_KEEP_BYTES = 2**27
 
 
 def _band_flux(y, sr, *, fmin, hop):
@@ -1556,10 +1561,13 @@ def _band_flux(y, sr, *, fmin, hop):
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
     maximum of 1.  Shape (n_frames,).
 
-    Two passes over the frames, a chunk at a time, so memory does not grow with the
-    track's length: the band's peak magnitude (the level is relative to it), then the
-    flux."""
+    Two passes over the frames, a chunk at a time (on the engine's threads for an array),
+    so memory does not grow with the track's length: the band's peak magnitude (the level
+    is relative to it), then the flux.  The first pass's magnitudes are kept for the
+    second up to :data:`_FLUX_KEEP_BYTES`."""
     import librosa
+
+    from nmfaudio.nmf.kernels import run_in_threads
 
     # an array's channel mean at once; a streamed track's a chunk of frames at a time
     mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
@@ -1567,25 +1575,44 @@ def _band_flux(y, sr, *, fmin, hop):
     bins = librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin
     if not bins.any():
         return np.zeros(n_frames)
+    first_bin = int(np.argmax(bins))  # the band: every bin from the first at or above fmin
     chunks = [(t0, min(t0 + _FLUX_CHUNK_FRAMES, n_frames)) for t0 in range(0, n_frames, _FLUX_CHUNK_FRAMES)]
+    n_kept = _FLUX_KEEP_BYTES // ((bins.size - first_bin) * (_FLUX_CHUNK_FRAMES + 1) * 4)
+    # a reader's file is read by one thread at a time
+    n_threads = 1 if track_reads.is_reader(mono) else None
 
-    def band(t0, t1):
-        # the project's stft (frames of the centred STFT): a track shorter than a frame is
-        # zero-padded without librosa's warning
-        return np.abs(track_reads.mono_frames(mono, t0, t1, n_fft=_FLUX_N_FFT, hop_length=hop)[bins])
+    def band(i):
+        # the chunk's band magnitudes from the frame before it on (its first frame's rise);
+        # the project's stft frames (centred): a track shorter than a frame is zero-padded
+        t0, t1 = chunks[i]
+        return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=_FLUX_N_FFT, hop_length=hop,
+                                           first_bin=first_bin)
 
-    peak = max(float(band(t0, t1).max()) for t0, t1 in chunks)
+    kept = [None] * len(chunks)
+    peaks = np.zeros(len(chunks), dtype=np.float32)
+
+    def peak_of(i):
+        magnitudes = band(i)
+        peaks[i] = magnitudes.max()
+        if i < n_kept:
+            kept[i] = magnitudes
+
+    run_in_threads(peak_of, len(chunks), n_threads)
+    peak = peaks.max()
     if not peak > 0:
         return np.zeros(n_frames)
-    peak = np.float32(peak)
     flux = np.empty(n_frames, dtype=np.float32)
-    previous = None
-    for t0, t1 in chunks:
+
+    def flux_of(i):
+        magnitudes = band(i) if kept[i] is None else kept[i]
+        kept[i] = None
         # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
-        level = np.log1p(1000 * band(t0, t1) / peak)
-        rise = np.diff(level, axis=1, prepend=level[:, :1] if previous is None else previous)
+        level = np.log1p(1000 * magnitudes / peak)
+        rise = np.diff(level, axis=1, prepend=level[:, :1]) if i == 0 else np.diff(level, axis=1)
+        t0, t1 = chunks[i]
         flux[t0:t1] = np.maximum(0.0, rise).mean(axis=0)
-        previous = level[:, -1:]
+
+    run_in_threads(flux_of, len(chunks), n_threads)
     top = flux.max()
     return flux / top if top > 0 else flux
 

@@ -20,7 +20,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
-           "mono_frames", "mono_windows", "band_powers", "mono_mean_square", "polarity_signs", "with_signs"]
+           "mono_frames", "band_magnitudes", "mono_windows", "band_powers", "mono_mean_square", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
@@ -165,6 +165,26 @@ def mono_frames(track, start: int, stop: int, *, n_fft: int, hop_length: int) ->
     segment = _read(track, start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft)
     mono = np.asarray(segment.mean(axis=0), dtype=np.float32)
     return spectrum.stft(mono, n_fft=n_fft, hop_length=hop_length, center=False)
+
+
+def band_magnitudes(track, start: int, stop: int, *, n_fft: int, hop_length: int, first_bin: int) -> np.ndarray:
+    """``np.abs(mono_frames(track, start, stop, ...)[first_bin:])``, bit for bit, made by
+    :func:`nmfaudio.spectrum.band_magnitude` (faster, no complex spectrogram): the
+    magnitudes of bins ``first_bin`` and up of frames [start, stop) of the centred STFT
+    of the track's channel mean; float32, shape (1 + n_fft // 2 - first_bin, stop - start).
+    An array's channel mean is taken over the frames' samples only."""
+    pad = n_fft // 2
+    first, last = start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft
+    if is_reader(track):
+        segment = np.asarray(_read(track, first, last).mean(axis=0), dtype=np.float32)
+    else:
+        track = np.asarray(track)
+        segment = np.zeros(last - first, dtype=np.float32)  # zero outside the track, as the centred STFT pads
+        lo, hi = max(first, 0), min(last, track.shape[-1])
+        if hi > lo:
+            stretch = track[..., lo:hi]
+            segment[lo - first:hi - first] = stretch if stretch.ndim == 1 else stretch.mean(axis=0)
+    return spectrum.band_magnitude(segment, n_fft=n_fft, hop_length=hop_length, first_bin=first_bin)
 
 
 def mono_windows(track, starts, width: int):
