@@ -1438,6 +1438,105 @@ def test_band_flux_in_chunks_equals_the_whole_spectrogram(monkeypatch, chunk):
         np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
 
 
+def _two_pass_band_flux(y, sr, *, fmin, hop, chunk):
+    """The band flux as it was made before the band's magnitudes were kept (and made
+    frame-major): each chunk's centred STFT twice (the band's peak, then the flux), the
+    band's bins picked by a mask, as the bit-for-bit reference."""
+    import librosa
+
+    from nmfaudio import spectrum
+    from nmfaudio.drums import track_reads
+    from nmfaudio.drums.hits import _FLUX_N_FFT
+
+    mono = np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
+    n = spectrum.n_frames(mono.size, hop_length=hop, n_fft=_FLUX_N_FFT)
+    bins = librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin
+    if not bins.any():
+        return np.zeros(n)
+    chunks = [(t0, min(t0 + chunk, n)) for t0 in range(0, n, chunk)]
+
+    def band(t0, t1):
+        return np.abs(track_reads.mono_frames(mono, t0, t1, n_fft=_FLUX_N_FFT, hop_length=hop)[bins])
+
+    peak = max(float(band(t0, t1).max()) for t0, t1 in chunks)
+    if not peak > 0:
+        return np.zeros(n)
+    peak = np.float32(peak)
+    flux = np.empty(n, dtype=np.float32)
+    previous = None
+    for t0, t1 in chunks:
+        level = np.log1p(1000 * band(t0, t1) / peak)
+        rise = np.diff(level, axis=1, prepend=level[:, :1] if previous is None else previous)
+        flux[t0:t1] = np.maximum(0.0, rise).mean(axis=0)
+        previous = level[:, -1:]
+    return flux / flux.max() if flux.max() > 0 else flux
+
+
+@pytest.mark.parametrize("keep", ["none", "some", "all"])
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_band_flux_keeping_the_band_equals_making_it_twice(monkeypatch, chunk, keep):
+    # The flux's first pass (the band's peak) keeps the chunks' band magnitudes for the
+    # second (the flux) up to _FLUX_KEEP_BYTES, made frame-major (spectrum.band_magnitude),
+    # the chunks on the engine's threads: bit for bit the flux that made every chunk's
+    # STFT twice, whatever the chunk and however much is kept; a streamed track's too.
+    from nmfaudio import audio
+    from nmfaudio.drums import hits
+
+    rng = np.random.default_rng(4)
+    y = (rng.standard_normal((2, 20_001)) * (rng.random(20_001) > 0.7)).astype(np.float32)
+    monkeypatch.setattr(hits, "_FLUX_CHUNK_FRAMES", chunk)
+    n_bins = 1 + hits._FLUX_N_FFT // 2
+    monkeypatch.setattr(hits, "_FLUX_KEEP_BYTES", {"none": 0, "some": 3 * n_bins * (chunk + 1) * 4,
+                                                   "all": 2**40}[keep])
+    for signal, fmin in ((y, 3000.0), (y[0].astype(np.float64), 0.0), (np.zeros(5000, np.float32), 3000.0),
+                         (y, 1e6)):
+        expected = _two_pass_band_flux(signal, 22050, fmin=fmin, hop=128, chunk=chunk)
+        np.testing.assert_array_equal(hits._band_flux(signal, 22050, fmin=fmin, hop=128), expected)
+        streamed = audio.ArrayReader(np.asarray(signal, dtype=np.float32))
+        np.testing.assert_array_equal(hits._band_flux(streamed, 22050, fmin=fmin, hop=128),
+                                      _two_pass_band_flux(np.asarray(signal, dtype=np.float32), 22050, fmin=fmin,
+                                                          hop=128, chunk=chunk))
+
+
+def test_band_magnitudes_of_a_track_equal_its_frames_magnitudes():
+    # track_reads.band_magnitudes: the |STFT| of the channel mean's bins from first_bin
+    # on, bit for bit those of mono_frames, for an array (stereo, mono) and a reader,
+    # frames at the track's edges (zero-padded) included
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    y = np.random.default_rng(5).standard_normal((2, 9000)).astype(np.float32)
+    for track in (y, y[1], audio.ArrayReader(y)):
+        for start, stop, first_bin in ((0, 3, 0), (2, 40, 117), (60, 71, 512)):
+            expected = np.abs(track_reads.mono_frames(track, start, stop, n_fft=1024, hop_length=128)[first_bin:])
+            got = track_reads.band_magnitudes(track, start, stop, n_fft=1024, hop_length=128, first_bin=first_bin)
+            assert got.dtype == np.float32 and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_an_arrays_windows_equal_those_read_a_stretch_at_a_time(monkeypatch):
+    # track_reads.mono_windows takes an ArrayReader's windows straight from the array:
+    # the same channel means as the stretches a reader gives (a subclass of ArrayReader
+    # still goes through its reads), groups of any size
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    class Stretches(audio.ArrayReader):
+        pass
+
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 4096)
+    y = np.random.default_rng(6).standard_normal((3, 50_000)).astype(np.float32)
+    starts = np.array([0, 17, 4000, 4001, 49_000 - 1000, 25_000, 12])
+    for track in (y, y[:1], y[2:3]):
+        def gathered(reader, width=1000):
+            out = np.full((len(starts), width), np.nan, dtype=np.float32)
+            for group, windows in track_reads.mono_windows(reader, starts, width):
+                out[group] = windows
+            return out
+
+        np.testing.assert_array_equal(gathered(audio.ArrayReader(track)), gathered(Stretches(track)))
+
+
 @pytest.mark.parametrize("shape, dtype", [((3, 5000), np.float32), ((2, 5000), np.float64), ((5000,), np.float32)])
 def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
     # bit for bit the float64 computation it replaced (channels summed in float64 in

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nmfaudio.spectrum import istft, n_frames, stft, stft_frame_major
+from nmfaudio.spectrum import band_magnitude, istft, n_frames, stft, stft_frame_major
 
 
 @pytest.mark.parametrize("n", [1, 7, 100, 2047, 2048, 2049, 12345])
@@ -218,3 +218,25 @@ def test_a_window_given_as_an_array_works_as_its_name_does():
     named = istft(X_named, hop_length=128, window="hann", length=y.shape[-1])
     assert np.abs(out - named).max() <= 1e-6 * np.abs(named).max()
     assert window.flags.writeable and np.array_equal(window, kept)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("first_bin", [0, 117, 512])
+def test_band_magnitude_is_the_stfts_magnitude_bit_for_bit(dtype, first_bin):
+    # band_magnitude makes |stft(y, center=False)[first_bin:]| frame-major (librosa's
+    # float64 window and FFT, rounded to the input's precision): the same bits, C-contiguous
+    y = np.random.default_rng(7).standard_normal(20_000).astype(dtype)
+    expected = np.abs(stft(y, n_fft=1024, hop_length=128, center=False)[first_bin:])
+    got = band_magnitude(y, n_fft=1024, hop_length=128, first_bin=first_bin)
+    assert got.dtype == dtype and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_band_magnitude_refuses_what_it_cannot_frame():
+    y = np.zeros(2000, np.float32)
+    with pytest.raises(ValueError, match="one channel"):
+        band_magnitude(np.zeros((2, 2000), np.float32), n_fft=1024, hop_length=128)
+    with pytest.raises(ValueError, match="at least n_fft"):
+        band_magnitude(y[:1000], n_fft=1024, hop_length=128)
+    with pytest.raises(ValueError, match="first_bin=513"):
+        band_magnitude(y, n_fft=1024, hop_length=128, first_bin=513)

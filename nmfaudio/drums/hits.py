@@ -1334,10 +1334,18 @@ def detect_hits(
     candidates = {name: _merged(c, extras.get(name)) for name, c in candidates.items()}
     window = max(1, int(round(rise_window_s * sr)))
     energies = {}
+    checked_tracks = {}
+
+    def checked(track, label):
+        # each track checked once (a whole pass over it), however many steps read it; the
+        # track is kept with its check, so its id stays its own
+        if id(track) not in checked_tracks:
+            checked_tracks[id(track)] = (track, track_reads.checked(track, label))
+        return checked_tracks[id(track)][1]
 
     def energy(signal, label):
         if id(signal) not in energies:
-            energies[id(signal)] = track_reads.cumulative_energy(track_reads.checked(signal, label))
+            energies[id(signal)] = track_reads.cumulative_energy(checked(signal, label))
         return energies[id(signal)]
 
     def attack(name, found, check=True):
@@ -1398,11 +1406,11 @@ def detect_hits(
                 # the recording's band: it confirms a hit too (a hat whose attack another stem
                 # took), and gives the onsets added below; one flux for every class
                 if mixture_flux is None:
-                    mixture_flux = _band_flux(track_reads.checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
+                    mixture_flux = _band_flux(checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
                                               hop=_FLUX_HOP)
                 mix_flux = mixture_flux
             result[name] = _with_band_onsets(
-                result[name], envelopes[name], track_reads.checked(signal, f"signals[{name!r}]"), sr=sr,
+                result[name], envelopes[name], checked(signal, f"signals[{name!r}]"), sr=sr,
                 hop_length=hop_length, fmin=flux_fmin_hz, delta=flux_delta[name], confirm=flux_confirm[name],
                 others=others, retime=retime, confirm_also=mix_flux)
             if mix_flux is not None:
@@ -1410,7 +1418,7 @@ def detect_hits(
                 # step 7, the recording's band: a hat attack the separation gave another stem
                 # (the snare's, the cymbals') has no onset in the hat's track but one here
                 result[name] = _with_band_onsets(
-                    result[name], envelopes[name], track_reads.checked(mixture, "mixture"), sr=sr,
+                    result[name], envelopes[name], checked(mixture, "mixture"), sr=sr,
                     hop_length=hop_length, fmin=flux_fmin_hz, delta=mix_flux_delta[name], confirm=0.0,
                     others=others_in_mixture, retime=retime, clear_s=_MIX_FLUX_CLEAR_S, flux=mix_flux)
                 from_mixture[name] = result[name].times[~np.isin(result[name].times, own)]
@@ -1429,6 +1437,7 @@ def detect_hits(
                                        np.concatenate([kept.strengths, back.strengths])[order],
                                        np.concatenate([kept.times, back.times])[order])
     mixture_mean_square = []  # one pass over a streamed mixture for every class and width (step 8)
+    array_mean_squares = {}  # and over an array's (_shares)
 
     def mean_square(mix):
         # the one mixture, maybe wrapped in a reader by _shares: its mean square once
@@ -1451,10 +1460,10 @@ def detect_hits(
         if not len(found.times):
             continue
         fmin = _SHARE_FMIN.get(_family(name), 0.0)
-        shares = _shares(track_reads.checked(_signal_for(name, signals), f"signals[{name!r}]"),
-                         track_reads.checked(mixture, "mixture"), np.rint(found.times * sr).astype(int), sr=sr,
+        shares = _shares(checked(_signal_for(name, signals), f"signals[{name!r}]"),
+                         checked(mixture, "mixture"), np.rint(found.times * sr).astype(int), sr=sr,
                          fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
-                         mean_square=mean_square)
+                         mean_square=mean_square, array_mean_squares=array_mean_squares)
         found = _keep(found, shares >= weak_share_db[name])
         added[name] = found.times  # the ring (step 8) does not judge them: a ride's strokes
         both = result[name]
@@ -1470,26 +1479,27 @@ def detect_hits(
         if signal is not None and mixture is not None and np.isfinite(min_share_db[name]) and len(found.times):
             # step 8: leakage of the other drums fires as hits of a drum that plays little or
             # not at all; keep a hit only where the track holds a share of the recording
-            track = track_reads.checked(signal, f"signals[{name!r}]")
-            mix = track_reads.checked(mixture, "mixture")
+            track = checked(signal, f"signals[{name!r}]")
+            mix = checked(mixture, "mixture")
             starts, fmin = np.rint(found.times * sr).astype(int), _SHARE_FMIN.get(_family(name), 0.0)
             if not _band_usable(fmin, sr):
                 fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
-            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width, mean_square=mean_square)
+            shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width, mean_square=mean_square,
+                                     array_mean_squares=array_mean_squares)
                              for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
         if signal is not None and residual is not None and np.isfinite(max_residual_db[name]) and len(found.times):
             # step 8, the residual: a weak hit where what no drum took (percussion) sounds
             # louder than the track is that sound's part in the track
-            track = track_reads.checked(signal, f"signals[{name!r}]")
-            over = _shares(track_reads.checked(residual, "residual"), track, np.rint(found.times * sr).astype(int),
+            track = checked(signal, f"signals[{name!r}]")
+            over = _shares(checked(residual, "residual"), track, np.rint(found.times * sr).astype(int),
                            sr=sr, fmin=0.0, width=_SHARE_SAMPLES_DEFAULT[0]) > max_residual_db[name]
             found = _keep(found, ~(over & (found.strengths < bleed_below[name] * found.strengths.max())))
         if signal is not None and min_timbre[name] > 0 and len(found.times):
             # step 8, the timbre: a hit whose body's spectrum is not the drum's (a conga in
             # the snare's stem) against the recording's strongest hits of the drum
             similarity, reference = hit_timbre.similarities(
-                track_reads.checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
+                checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
                 found.strengths, sr=sr)
             found = _keep(found, reference | (similarity >= min_timbre[name]))
         fast = len(found.times) >= RING_MAX_RATE * len(envelopes[name]) * hop_length / sr
@@ -1503,7 +1513,7 @@ def detect_hits(
             # still, e.g. -200, turns both off.  Not judged at rates whose band above 4 kHz
             # is empty or a bin or two (8 kHz: a ringing crash's few bins read 20-70 dB under
             # the onset there).
-            ring = cymbal_decay.valleys(track_reads.checked(signal, f"signals[{name!r}]"),
+            ring = cymbal_decay.valleys(checked(signal, f"signals[{name!r}]"),
                                         np.rint(found.times * sr).astype(int), sr=sr)
             rings = ring >= (min(FAST_RING_DB, min_ring_db[name]) if fast else min_ring_db[name])
             rings |= found.strengths >= RING_BELOW * found.strengths.max()
@@ -1512,7 +1522,7 @@ def detect_hits(
             found = _keep(found, rings | np.isin(found.times, added.get(name, ())))
         if mixture is not None and len(found.times):
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
-            checked_mixture = track_reads.checked(mixture, "mixture")
+            checked_mixture = checked(mixture, "mixture")
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
                                  width=max(1, int(round(FLOOR_SECONDS * sr))))
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
@@ -1555,6 +1565,11 @@ def detect_hits(
 #: Frames of the flux's STFT made at a time (a 10-minute stem at hop 128 has 206 720: its
 #: whole spectrogram and the level, difference and band copies were 2-3 GB).
 _FLUX_CHUNK_FRAMES = 8192
+#: Bytes of band magnitudes :func:`_band_flux` keeps from its first pass (the band's
+#: peak) for its second (the flux), instead of making them again: the whole band of a
+#: track up to ~3.9 minutes at 44.1 kHz (396 bins above 5 kHz, 98 MB for 3 minutes),
+#: ~8.7 minutes at 22.05 kHz; the chunks of a longer one past these are made twice.
+_FLUX_KEEP_BYTES = 2**27
 
 
 def _band_flux(y, sr, *, fmin, hop):
@@ -1562,10 +1577,13 @@ def _band_flux(y, sr, *, fmin, hop):
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
     maximum of 1.  Shape (n_frames,).
 
-    Two passes over the frames, a chunk at a time, so memory does not grow with the
-    track's length: the band's peak magnitude (the level is relative to it), then the
-    flux."""
+    Two passes over the frames, a chunk at a time (on the engine's threads for an array),
+    so memory does not grow with the track's length: the band's peak magnitude (the level
+    is relative to it), then the flux.  The first pass's magnitudes are kept for the
+    second up to :data:`_FLUX_KEEP_BYTES`."""
     import librosa
+
+    from nmfaudio.nmf.kernels import run_in_threads
 
     # an array's channel mean at once; a streamed track's a chunk of frames at a time
     mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
@@ -1573,25 +1591,44 @@ def _band_flux(y, sr, *, fmin, hop):
     bins = librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin
     if not bins.any():
         return np.zeros(n_frames)
+    first_bin = int(np.argmax(bins))  # the band: every bin from the first at or above fmin
     chunks = [(t0, min(t0 + _FLUX_CHUNK_FRAMES, n_frames)) for t0 in range(0, n_frames, _FLUX_CHUNK_FRAMES)]
+    n_kept = _FLUX_KEEP_BYTES // ((bins.size - first_bin) * (_FLUX_CHUNK_FRAMES + 1) * 4)
+    # a reader's file is read by one thread at a time
+    n_threads = 1 if track_reads.is_reader(mono) else None
 
-    def band(t0, t1):
-        # the project's stft (frames of the centred STFT): a track shorter than a frame is
-        # zero-padded without librosa's warning
-        return np.abs(track_reads.mono_frames(mono, t0, t1, n_fft=_FLUX_N_FFT, hop_length=hop)[bins])
+    def band(i):
+        # the chunk's band magnitudes from the frame before it on (its first frame's rise);
+        # the project's stft frames (centred): a track shorter than a frame is zero-padded
+        t0, t1 = chunks[i]
+        return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=_FLUX_N_FFT, hop_length=hop,
+                                           first_bin=first_bin)
 
-    peak = max(float(band(t0, t1).max()) for t0, t1 in chunks)
+    kept = [None] * len(chunks)
+    peaks = np.zeros(len(chunks), dtype=np.float32)
+
+    def peak_of(i):
+        magnitudes = band(i)
+        peaks[i] = magnitudes.max()
+        if i < n_kept:
+            kept[i] = magnitudes
+
+    run_in_threads(peak_of, len(chunks), n_threads)
+    peak = peaks.max()
     if not peak > 0:
         return np.zeros(n_frames)
-    peak = np.float32(peak)
     flux = np.empty(n_frames, dtype=np.float32)
-    previous = None
-    for t0, t1 in chunks:
+
+    def flux_of(i):
+        magnitudes = band(i) if kept[i] is None else kept[i]
+        kept[i] = None
         # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
-        level = np.log1p(1000 * band(t0, t1) / peak)
-        rise = np.diff(level, axis=1, prepend=level[:, :1] if previous is None else previous)
+        level = np.log1p(1000 * magnitudes / peak)
+        rise = np.diff(level, axis=1, prepend=level[:, :1]) if i == 0 else np.diff(level, axis=1)
+        t0, t1 = chunks[i]
         flux[t0:t1] = np.maximum(0.0, rise).mean(axis=0)
-        previous = level[:, -1:]
+
+    run_in_threads(flux_of, len(chunks), n_threads)
     top = flux.max()
     return flux / top if top > 0 else flux
 
@@ -1647,13 +1684,14 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
                        np.concatenate([found.times, added.times])[order])
 
 
-def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np.ndarray:
+def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array_mean_squares=None) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
     ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,).
     Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).  ``mean_square``
     (default :func:`~nmfaudio.drums.track_reads.mono_mean_square`) gives a streamed
     mixture's mean square: :func:`detect_hits` computes it once for all classes (a
-    whole pass over the file)."""
+    whole pass over the file); ``array_mean_squares``, a dict :func:`detect_hits` keeps,
+    an array mixture's (its channel mean's, float32) once too."""
     streamed = track_reads.is_reader(signal) or track_reads.is_reader(mixture)
     n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
@@ -1661,12 +1699,17 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None) -> np
     if not streamed:
         window = np.hanning(width)
         band = np.fft.rfftfreq(width, 1 / sr) >= fmin
-        track = signal if signal.ndim == 1 else signal.mean(axis=0)
-        mix = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
         index = starts[:, None] + np.arange(width)[None, :]
-        track_power = (np.abs(np.fft.rfft(track[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
-        mix_power = (np.abs(np.fft.rfft(mix[index] * window, axis=1)) ** 2)[:, band].sum(axis=1)
-        tiny = 1e-20 * max(float(np.mean(mix[:n] ** 2)), 1e-30) * width
+        # the windows' channel means: the whole tracks' means' samples, without making them
+        track = signal[index] if signal.ndim == 1 else signal[:, index].mean(axis=0)
+        mix = mixture[index] if mixture.ndim == 1 else mixture[:, index].mean(axis=0)
+        track_power = (np.abs(np.fft.rfft(track * window, axis=1)) ** 2)[:, band].sum(axis=1)
+        mix_power = (np.abs(np.fft.rfft(mix * window, axis=1)) ** 2)[:, band].sum(axis=1)
+        cache = {} if array_mean_squares is None else array_mean_squares
+        if (id(mixture), n) not in cache:  # (the array is kept with it: its id stays its own)
+            whole = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+            cache[id(mixture), n] = (mixture, float(np.mean(whole[:n] ** 2)))
+        tiny = 1e-20 * max(cache[id(mixture), n][1], 1e-30) * width
     else:  # a stretch of onsets at a time (windows read from the files)
         # an array beside a streamed track is read through the same windows
         signal, mixture = (source if track_reads.is_reader(source) else audio.ArrayReader(source)
