@@ -1,0 +1,180 @@
+"""The command line's start-up and exit (docs/performance.md, the start-up round of
+2026-12-05): ``--help``, ``--version`` and usage or input errors import none of the heavy
+modules; the entry point :func:`nmfaudio.cli.run` exits with main's code after the
+threads and ``atexit`` functions Python's exit would run; the stems written while the hits
+are detected (:func:`nmfaudio.batch._write_while`) are the bytes written after them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOP = ROOT / "data" / "drum_loop.wav"
+
+#: Modules the parser, --help, --version and the refusal of a bad input must not import:
+#: the separation (scipy.signal, the engine) and the libraries it brings.
+HEAVY = ("nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.nmf", "scipy.signal", "librosa",
+         "sklearn", "matplotlib")
+
+
+def _modules_after(argv: list[str], cwd) -> tuple[int, list[str]]:
+    """Run ``nmfaudio.cli.main(argv)`` in a fresh interpreter; (its code, the heavy modules
+    it imported)."""
+    script = f"""
+import contextlib, io, json, sys
+from nmfaudio.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main({argv!r})
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith({HEAVY!r}))]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, modules
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["--help"], 0),
+    (["--version"], 0),
+    (["drums", "--help"], 0),
+    (["separate", "--help"], 0),
+    (["image", "--help"], 0),
+    (["spikes", "--help"], 0),
+    (["drums", "x.wav"], 2),  # usage error: -o missing
+    (["drums", "missing.wav", "-o", "out"], 1),  # no such input
+    (["drums", "not_audio.wav", "-o", "out"], 1),  # not audio
+])
+def test_help_version_and_bad_inputs_import_no_heavy_module(tmp_path, argv, code):
+    (tmp_path / "not_audio.wav").write_text("hello")
+    got, modules = _modules_after(argv, tmp_path)
+    assert got == code
+    assert modules == [], f"{argv} imported {modules}"
+    assert not (tmp_path / "out").exists()  # refused before any output folder
+
+
+def test_the_default_classes_are_every_class(tmp_path):
+    """``--classes`` defaults to None in the parser (no templates import there); the run
+    reads it as every class, as the parser's default used to be."""
+    from nmfaudio.cli import build_parser
+    from nmfaudio.drums import CLASSES
+
+    args = build_parser().parse_args(["drums", str(LOOP), "-o", str(tmp_path)])
+    assert args.classes is None
+    from nmfaudio.cli.drums import drum_options
+
+    args.classes = CLASSES  # what run_drums does first
+    assert drum_options(args)["classes"] == CLASSES == ("kick", "snare", "toms", "hihat", "cymbals")
+
+
+def _entry(code: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+
+def test_run_exits_with_mains_code_after_threads_and_atexit(tmp_path):
+    """run() skips only the interpreter's tear-down: a non-daemon thread still running is
+    joined, atexit functions run (after it, as in Python's exit), and the code and the
+    printed lines come through."""
+    code = """
+import atexit, sys, threading, time
+def late():
+    time.sleep(0.3)
+    print("thread done", flush=True)
+threading.Thread(target=late).start()
+atexit.register(lambda: print("atexit ran"))  # not flushed here: run() flushes
+sys.argv = ["nmfaudio", "--version"]
+from nmfaudio.cli import run
+run()
+print("not reached")
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["nmfaudio 0.1.0", "thread done", "atexit ran"], done.stdout
+
+
+@pytest.mark.parametrize("argv, code, needle", [
+    (["drums", "missing.wav", "-o", "out"], 1, "nmfaudio: error: input"),
+    (["drums"], 2, "nmfaudio drums: error:"),
+])
+def test_python_m_nmfaudio_keeps_the_exit_codes(tmp_path, argv, code, needle):
+    done = subprocess.run([sys.executable, "-m", "nmfaudio", *argv], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith(needle) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_the_entry_point_is_run():
+    """The installed ``nmfaudio`` command calls run() (the quick exit), not main()."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'nmfaudio = "nmfaudio.cli:run"' in text
+
+
+# --- the stems written while the hits are detected -------------------------------------
+@pytest.fixture(scope="module")
+def loop_result():
+    from nmfaudio import audio
+    from nmfaudio.drums import separate_drums
+
+    y, sr = audio.load(LOOP)
+    return separate_drums(y, sr, max_iter=10, random_state=0), sr
+
+
+def _task(folder, **options):
+    from nmfaudio import batch
+
+    (task,) = batch.plan([LOOP], folder, job="drums",
+                         options=dict({"max_iter": 10, "midi": True, "onsets": True}, **options))
+    return task
+
+
+def test_writing_while_detecting_gives_the_bytes_of_writing_after(loop_result, tmp_path):
+    from nmfaudio import batch
+
+    result, sr = loop_result
+    before = _task(tmp_path / "after")
+    hits = result.hits()
+    batch._write(before, result.sources, sr, None, hits)
+    during = _task(tmp_path / "during")
+    found, rms = batch._write_while(during, result.sources, sr, result.hits)
+    assert [c.times.tolist() for c in found] == [c.times.tolist() for c in hits]
+    assert rms == {name: batch._rms(result.sources[name]) for name, _ in during.tracks}
+    names = sorted(p.name for p in (tmp_path / "after").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "during").iterdir())
+    assert len(names) == len(result.sources) + 2  # the stems, the MIDI and the CSV files; no temporary left
+    for name in names:
+        assert (tmp_path / "after" / name).read_bytes() == (tmp_path / "during" / name).read_bytes(), name
+
+
+def test_a_failing_detection_leaves_no_output(loop_result, tmp_path):
+    from nmfaudio import batch
+
+    result, sr = loop_result
+    task = _task(tmp_path / "out")
+
+    def fails():
+        raise RuntimeError("detection failed")
+
+    with pytest.raises(RuntimeError, match="detection failed"):
+        batch._write_while(task, result.sources, sr, fails)
+    assert list((tmp_path / "out").iterdir()) == []  # the writer removed its temporary files
+
+
+def test_a_failing_write_is_raised_after_the_detection(loop_result, tmp_path, monkeypatch):
+    from nmfaudio import audio, batch
+
+    result, sr = loop_result
+    task = _task(tmp_path / "out")
+    detected = []
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(audio, "write_wav", refuse)
+    with pytest.raises(OSError):
+        batch._write_while(task, result.sources, sr, lambda: detected.append(1) or result.hits())
+    assert detected == [1]
+    assert list((tmp_path / "out").iterdir()) == []
