@@ -441,11 +441,13 @@ def run() -> None:
     after a drum run, measured (docs/performance.md, the start-up round).  What that
     tear-down does first still happens, in its order: non-daemon threads are joined
     (``threading._shutdown``), ``atexit`` functions run, stdout and stderr are flushed.
-    Where this Python lacks ``threading._shutdown`` the exit is Python's usual one.
+    Where this Python lacks ``threading._shutdown``, or under a profiler or tracer
+    (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
+    code has returned), the exit is Python's usual one.
     """
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
-    if shutdown is None:  # pragma: no cover - another Python
+    if shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
         shutdown()  # join the non-daemon threads (as Python's exit does first)
