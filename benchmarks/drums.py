@@ -66,6 +66,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
+    python benchmarks/drums.py --speed --shell-only --rounds 3 --compare /path/to/other/checkout  # from a shell
 
 ``--speed`` times, each in a fresh process per round (so imports and compilation stay out
 of the timings, which start after a warm-up call): ``separate_drums`` in memory on the
@@ -79,7 +80,13 @@ at 0 dB), end to end, both its drum recording alone and the full song (defaults,
 meets the floors: ``nmfaudio drums FILE -o OUTDIR`` run by the CLI's ``main`` (argv) in the
 same process (interpreter start-up and imports excluded, after a warm-up run on the 8-s
 file), which also detects the hits (its summary counts them) and writes the summary
-(median of 3 each; the floor marks say whether this checkout meets them).  With ``--compare PATH`` the same runs use
+(median of 3 each; the floor marks say whether this checkout meets them).  Then as a user
+measures them from a shell: ``nmfaudio drums FILE -o OUTDIR`` as a new process
+(``/bin/sh -c 'exec python -m nmfaudio drums ...'``: the interpreter's start-up, the imports,
+numba loading its cached kernels and the exit included; after one warm-up run per tree on
+the 8-s file) on the 3-minute performance at 22.05 and at 44.1 kHz (mono) and on the
+stereo song, one run per round and file, the trees alternating: wall, CPU (user + system)
+and peak RSS, medians over the rounds (``--shell-only``: these rows alone).  With ``--compare PATH`` the same runs use
 the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
 table gives both and their ratio; the two outputs' difference (SNR of one against the
 other, per stem) says whether the change altered the result.
