@@ -660,7 +660,16 @@ def speed_benchmark(compare=None, rounds=2, repeats=7, shell_only=False) -> int:
     loads = [_load_average()]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        _speed_files(tmp)
+        # rendered in another process: a child's peak RSS starts from its parent's at the
+        # fork, so this one stays small for the shell rows' RSS (the song takes GBs to render)
+        import multiprocessing
+
+        render = multiprocessing.get_context("spawn").Process(target=_speed_files, args=(tmp,))
+        render.start()
+        render.join()
+        if render.exitcode:
+            print(f"error: rendering the inputs failed ({render.exitcode})", file=sys.stderr)
+            return 1
         shell_loads = [_load_average()]
         shell = shell_rows(trees, tmp, rounds)
         shell_loads.append(_load_average())
