@@ -191,8 +191,17 @@ def run_drums(args) -> int:
         spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
-    # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
-    spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
+    # Load now what the work loads on first use, so the time reported is the separation's:
+    # librosa's windows and utilities (its numba gufuncs load when imported), and its STFT
+    # (0.5-3 s more: librosa.core.spectrum brings its audio module) only for the runs that
+    # use it, the figure and the blocks — the in-memory separation and the hits make their
+    # spectrograms without librosa.stft, and loading it anyway cost every run 0.5-0.9 s
+    # (docs/performance.md, the start-up round of 2026-12-05).
+    import librosa.filters
+    import librosa.util.utils  # noqa: F401
+
+    if args.plot or args.block_seconds is not None:
+        spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
     from nmfaudio.drums import FREE_ITER
 
     with output_folder(args.output_dir), _onsets_folder(args):
