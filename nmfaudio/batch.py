@@ -336,10 +336,9 @@ def _rms(track) -> float:
     return float(np.sqrt(total / flat.size))
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, *, wait_hits=None) -> None:
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
-    headroom check.  ``wait_hits``: instead of ``hits``, a function that returns them, called
-    after the audio is written (:func:`_write_while`: the hits are detected meanwhile)."""
+    headroom check."""
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
@@ -349,8 +348,6 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, *, wait_h
             audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
-        if wait_hits is not None:
-            hits = wait_hits()
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
             if kind == "midi":
                 hits.write_midi(temporary, overwrite=True)
@@ -384,64 +381,25 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
+    # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
+    played = result.hits()
+    figure = None
+    if task.plot:
+        from nmfaudio.plot.drums import drums_figure
+
+        figure = drums_figure(result, title=Path(task.input).name, hits=played)
+    hits = played
+    if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
+        from nmfaudio.drums.hits import quantize
+
+        hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
-    if task.plot or (o["quantize"] and task.hit_files):  # the figure and the quantized hits need the hits first
-        # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
-        played = result.hits()
-        figure = None
-        if task.plot:
-            from nmfaudio.plot.drums import drums_figure
-
-            figure = drums_figure(result, title=Path(task.input).name, hits=played)
-        hits = played
-        if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
-            from nmfaudio.drums.hits import quantize
-
-            hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
-        _write(task, outputs, sr, figure, hits)
-        rms = {name: _rms(outputs[name]) for name, _ in task.tracks}
-    else:
-        played, rms = _write_while(task, outputs, sr, result.hits)
-        hits = played
+    _write(task, outputs, sr, figure, hits)
     residual = result.sources["residual"]
+    rms = {name: _rms(outputs[name]) for name, _ in task.tracks}
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)
-
-
-def _write_while(task: Task, outputs: dict, sr: int, detect) -> tuple:
-    """Write the stems (:func:`_write`) in a thread while ``detect()`` finds the hits here
-    — the writing is mostly waiting for the disk (and the fsync), the hits mostly
-    computing, so together they take about the longer of the two instead of the sum (on
-    the 3-minute stereo song: hits ~1 s, writing ~0.4 s; docs/performance.md).  The hit
-    files are written, and the outputs renamed, once both are done.  The arrays are only
-    read by both, so the bytes are those of writing after the hits.
-
-    Returns
-    -------
-    (hits, rms)
-        ``detect()``'s hits and the RMS of each written output by source name.
-
-    Raises
-    ------
-    Whatever ``detect`` or the writing raised; either way the writer has finished (its
-    temporary files removed on an error) before this returns or raises.
-    """
-    from concurrent.futures import Future, ThreadPoolExecutor, wait
-
-    detected = Future()
-    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-write") as pool:
-        writing = pool.submit(_write, task, outputs, sr, wait_hits=detected.result)
-        try:
-            hits = detect()
-        except BaseException as exc:
-            detected.set_exception(exc)  # the writer stops: its temporary files are removed
-            wait([writing])
-            raise
-        detected.set_result(hits)
-        rms = {name: _rms(outputs[name]) for name, _ in task.tracks}
-        writing.result()  # the writer's error, if any
-    return hits, rms
 
 
 def _drum_kwargs(o: dict) -> dict:
@@ -1056,9 +1014,9 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
 #: imported (about 20 s on an empty cache, e.g. the first run after installing): workers
 #: doing that at the same time can write one gufunc's two cache files from two processes,
 #: which crashes a later run with a segmentation fault (numba issue #10128).
-#: ``librosa.onset`` brings the rest a drums job reads (``librosa.core.pitch``'s gufunc
-#: through its spectral-feature imports); ``librosa.beat`` (``--quantize``) is left to the
-#: workers: its gufuncs are not cached, so nothing is written.
+#: ``librosa.onset`` (which ``--quantize``'s ``librosa.beat`` imports; the hits themselves no
+#: longer do) brings ``librosa.core.pitch``'s gufunc through its spectral-feature imports;
+#: ``librosa.beat`` is left to the workers: its gufuncs are not cached, so nothing is written.
 PRELOAD = ["nmfaudio.batch", "nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.pipeline",
            "nmfaudio.blockwise", "scipy.signal",
            "librosa.core.spectrum", "librosa.util.utils", "librosa.onset"]

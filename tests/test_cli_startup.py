@@ -1,8 +1,7 @@
 """The command line's start-up and exit (docs/performance.md, the start-up round of
 2026-12-05): ``--help``, ``--version`` and usage or input errors import none of the heavy
 modules; the entry point :func:`nmfaudio.cli.run` exits with main's code after the
-threads and ``atexit`` functions Python's exit would run; the stems written while the hits
-are detected (:func:`nmfaudio.batch._write_while`) are the bytes written after them."""
+threads and ``atexit`` functions Python's exit would run."""
 
 from __future__ import annotations
 
@@ -114,70 +113,3 @@ def test_the_entry_point_is_run():
     """The installed ``nmfaudio`` command calls run() (the quick exit), not main()."""
     text = (ROOT / "pyproject.toml").read_text()
     assert 'nmfaudio = "nmfaudio.cli:run"' in text
-
-
-# --- the stems written while the hits are detected -------------------------------------
-@pytest.fixture(scope="module")
-def loop_result():
-    from nmfaudio import audio
-    from nmfaudio.drums import separate_drums
-
-    y, sr = audio.load(LOOP)
-    return separate_drums(y, sr, max_iter=10, random_state=0), sr
-
-
-def _task(folder, **options):
-    from nmfaudio import batch
-
-    (task,) = batch.plan([LOOP], folder, job="drums",
-                         options=dict({"max_iter": 10, "midi": True, "onsets": True}, **options))
-    return task
-
-
-def test_writing_while_detecting_gives_the_bytes_of_writing_after(loop_result, tmp_path):
-    from nmfaudio import batch
-
-    result, sr = loop_result
-    before = _task(tmp_path / "after")
-    hits = result.hits()
-    batch._write(before, result.sources, sr, None, hits)
-    during = _task(tmp_path / "during")
-    found, rms = batch._write_while(during, result.sources, sr, result.hits)
-    assert [c.times.tolist() for c in found] == [c.times.tolist() for c in hits]
-    assert rms == {name: batch._rms(result.sources[name]) for name, _ in during.tracks}
-    names = sorted(p.name for p in (tmp_path / "after").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "during").iterdir())
-    assert len(names) == len(result.sources) + 2  # the stems, the MIDI and the CSV files; no temporary left
-    for name in names:
-        assert (tmp_path / "after" / name).read_bytes() == (tmp_path / "during" / name).read_bytes(), name
-
-
-def test_a_failing_detection_leaves_no_output(loop_result, tmp_path):
-    from nmfaudio import batch
-
-    result, sr = loop_result
-    task = _task(tmp_path / "out")
-
-    def fails():
-        raise RuntimeError("detection failed")
-
-    with pytest.raises(RuntimeError, match="detection failed"):
-        batch._write_while(task, result.sources, sr, fails)
-    assert list((tmp_path / "out").iterdir()) == []  # the writer removed its temporary files
-
-
-def test_a_failing_write_is_raised_after_the_detection(loop_result, tmp_path, monkeypatch):
-    from nmfaudio import audio, batch
-
-    result, sr = loop_result
-    task = _task(tmp_path / "out")
-    detected = []
-
-    def refuse(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(audio, "write_wav", refuse)
-    with pytest.raises(OSError):
-        batch._write_while(task, result.sources, sr, lambda: detected.append(1) or result.hits())
-    assert detected == [1]
-    assert list((tmp_path / "out").iterdir()) == []
