@@ -66,6 +66,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
+    python benchmarks/drums.py --speed --shell-only --rounds 3 --compare /path/to/other/checkout  # from a shell
 
 ``--speed`` times, each in a fresh process per round (so imports and compilation stay out
 of the timings, which start after a warm-up call): ``separate_drums`` in memory on the
@@ -79,7 +80,13 @@ at 0 dB), end to end, both its drum recording alone and the full song (defaults,
 meets the floors: ``nmfaudio drums FILE -o OUTDIR`` run by the CLI's ``main`` (argv) in the
 same process (interpreter start-up and imports excluded, after a warm-up run on the 8-s
 file), which also detects the hits (its summary counts them) and writes the summary
-(median of 3 each; the floor marks say whether this checkout meets them).  With ``--compare PATH`` the same runs use
+(median of 3 each; the floor marks say whether this checkout meets them).  Then as a user
+measures them from a shell: ``nmfaudio drums FILE -o OUTDIR`` as a new process
+(``/bin/sh -c 'exec python -m nmfaudio drums ...'``: the interpreter's start-up, the imports,
+numba loading its cached kernels and the exit included; after one warm-up run per tree on
+the 8-s file) on the 3-minute performance at 22.05 and at 44.1 kHz (mono) and on the
+stereo song, one run per round and file, the trees alternating: wall, CPU (user + system)
+and peak RSS, medians over the rounds (``--shell-only``: these rows alone).  With ``--compare PATH`` the same runs use
 the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
 table gives both and their ratio; the two outputs' difference (SNR of one against the
 other, per stem) says whether the change altered the result.
@@ -543,16 +550,107 @@ def _load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
+#: The rows timed from a shell (:func:`shell_rows`): key, input file (in the benchmark's
+#: folder), title, floor (s).
+SHELL_ROWS = (("shell_track", "track.wav", "3-minute GMRockKit performance (22.05 kHz mono), from a shell", 2.5),
+              ("shell_track44", "track44.wav", "3-minute GMRockKit performance (44.1 kHz mono), from a shell", 2.5),
+              ("shell_song", "song44.wav", "3-minute stereo 44.1 kHz full song, from a shell", 5.0))
+
+
+def shell_run(tree, path, out, *, extra=()) -> dict:
+    """Run ``nmfaudio drums PATH -o OUT --force`` as a user does, from a shell: a new
+    process (``/bin/sh -c 'exec python -m nmfaudio ...'`` with ``PYTHONPATH=tree``, this
+    interpreter, so without a version manager's shim), the interpreter's start-up, the
+    imports and the exit included.  ``python -m nmfaudio`` runs what the installed
+    ``nmfaudio`` command runs (its entry point, :func:`nmfaudio.cli.run`, or ``main`` in
+    older trees).  Returns {"wall", "cpu" (user + system), "rss_mb" (peak)}."""
+    import os
+    import shlex
+    import subprocess
+
+    command = " ".join(shlex.quote(str(part)) for part in
+                       ("exec", sys.executable, "-m", "nmfaudio", "drums", path, "-o", out, "--force", *extra))
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    started = time.perf_counter()
+    process = subprocess.Popen(["/bin/sh", "-c", command], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if process.returncode:
+        raise SystemExit(f"{command} (PYTHONPATH={tree}) failed ({process.returncode}): {error[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def shell_rows(trees: dict, folder: Path, rounds: int) -> dict:
+    """{tree name: {row key: [{"wall", "cpu", "rss_mb"} per round]}} for :data:`SHELL_ROWS`,
+    the trees alternating within each round (both see the same load), after one warm-up
+    run per tree on ``folder/eight.wav`` (byte-compiled modules and numba's cache in place,
+    as on a user's second run)."""
+    timings = {name: {key: [] for key, *_ in SHELL_ROWS} for name in trees}
+    for index, tree in enumerate(trees.values()):
+        shell_run(tree, folder / "eight.wav", folder / f"shell_warm{index}")
+    for _ in range(rounds):
+        for key, file, *_ in SHELL_ROWS:
+            for index, (name, tree) in enumerate(trees.items()):
+                timings[name][key].append(shell_run(tree, folder / file, folder / f"shell{index}"))
+    return timings
+
+
+def _print_shell_table(trees: dict, timings: dict, rounds: int, loads: list) -> bool:
+    """The from-a-shell rows side by side; True when this checkout meets their floors."""
+    compare = len(trees) > 1
+    print(f"\n`nmfaudio drums FILE -o OUT` from a shell (a new process: start-up, imports and exit "
+          f"included), {rounds} rounds, medians; load average (1/5/15 min): {', '.join(loads)}\n")
+    header = "| what | " + " | ".join(f"{name} wall | {name} CPU | {name} peak RSS" for name in trees)
+    print(header + (" | wall ratio (this / --compare) |" if compare else " |") + " floor |")
+    print("|---|" + "---:|" * (3 * len(trees) + (1 if compare else 0)) + "---:|")
+    ok = True
+
+    def median(name, key, what):
+        return statistics.median(run[what] for run in timings[name][key])
+
+    for key, _, title, floor in SHELL_ROWS:
+        cells = [cell for name in trees for cell in (f"{median(name, key, 'wall'):.2f} s",
+                                                     f"{median(name, key, 'cpu'):.2f} s",
+                                                     f"{median(name, key, 'rss_mb'):.0f} MB")]
+        if compare:
+            cells.append(f"{median('this checkout', key, 'wall') / median('--compare', key, 'wall'):.2f}")
+        seconds = median("this checkout", key, "wall")
+        ok &= seconds <= floor
+        print(f"| {title} | " + " | ".join(cells) + f" | {floor:g} s {'ok' if seconds <= floor else 'MISS'} |")
+    for name in trees:
+        walls = {key: ", ".join(f"{run['wall']:.2f}" for run in timings[name][key]) for key, *_ in SHELL_ROWS}
+        print(f"\n{name}, each round's wall time (s): " + "; ".join(f"{key} {w}" for key, w in walls.items()))
+    return ok
+
+
+def _speed_files(tmp: Path, sr: int = 22050) -> None:
+    """The benchmark's inputs, written to ``tmp``: eight.wav (8-s performance), track.wav
+    and track44.wav (the 3-minute performance at 22.05 and 44.1 kHz, mono),
+    drums44.wav and song44.wav (the 3-minute stereo 44.1 kHz song's drums and mix)."""
+    import soundfile as sf
+
+    eight = performances.render(performances.compose(np.random.default_rng(2027), seconds=8.0), "GMRockKit",
+                                sr=sr)["mix"]
+    sf.write(tmp / "eight.wav", eight, sr, subtype="FLOAT")
+    sf.write(tmp / "track.wav", _three_minute_track(sr), sr, subtype="FLOAT")
+    sf.write(tmp / "track44.wav", _three_minute_track(44100), 44100, subtype="FLOAT")
+    song = _three_minute_song()
+    sf.write(tmp / "drums44.wav", song["drums"].T, song["sr"], subtype="FLOAT")
+    sf.write(tmp / "song44.wav", song["mix"].T, song["sr"], subtype="FLOAT")
+
+
+def speed_benchmark(compare=None, rounds=2, repeats=7, shell_only=False) -> int:
     """Time the speed floors (see the module docstring); ``compare``: another checkout
-    run side by side.  Returns 0 when the floors hold for this checkout."""
+    run side by side; ``shell_only``: only the rows timed from a shell.  Returns 0 when
+    the floors hold for this checkout."""
     import json
     import os
     import subprocess
 
-    import soundfile as sf
-
-    sr = 22050
     trees = {"this checkout": str(HERE.parent)}
     if compare:
         trees["--compare"] = str(Path(compare).resolve())
@@ -562,14 +660,25 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
     loads = [_load_average()]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        eight = performances.render(performances.compose(np.random.default_rng(2027), seconds=8.0), "GMRockKit",
-                                    sr=sr)["mix"]
-        sf.write(tmp / "eight.wav", eight, sr, subtype="FLOAT")
-        sf.write(tmp / "track.wav", _three_minute_track(sr), sr, subtype="FLOAT")
-        song = _three_minute_song()
-        sf.write(tmp / "drums44.wav", song["drums"].T, song["sr"], subtype="FLOAT")
-        sf.write(tmp / "song44.wav", song["mix"].T, song["sr"], subtype="FLOAT")
-        del song
+        # rendered in another process: a child's peak RSS starts from its parent's at the
+        # fork, so this one stays small for the shell rows' RSS (the song takes GBs to render)
+        import multiprocessing
+
+        render = multiprocessing.get_context("spawn").Process(target=_speed_files, args=(tmp,))
+        render.start()
+        render.join()
+        if render.exitcode:
+            print(f"error: rendering the inputs failed ({render.exitcode})", file=sys.stderr)
+            return 1
+        shell_loads = [_load_average()]
+        shell = shell_rows(trees, tmp, rounds)
+        shell_loads.append(_load_average())
+        if shell_only:
+            ok = _print_shell_table(trees, shell, rounds, shell_loads)
+            print(f"\n{'ok  ' if ok else 'MISS'} speed floors from a shell (this checkout, wall time on this "
+                  "machine's load)")
+            _print_machine()
+            return 0 if ok else 1
         for round_ in range(rounds):
             for name, tree in trees.items():  # alternating: both see the same load
                 outputs = tmp / f"out{list(trees).index(name)}"
@@ -630,6 +739,7 @@ def speed_benchmark(compare=None, rounds=2, repeats=7) -> int:
     for label, stems in differences.items():
         print(f"\n{label}: this checkout's stems against --compare's, SNR (dB): "
               + ", ".join(f"{stem} {value:.0f}" for stem, value in stems.items()))
+    ok &= _print_shell_table(trees, shell, rounds, shell_loads)
     print(f"\n{'ok  ' if ok else 'MISS'} speed floors (this checkout, wall time on this machine's load)")
     _print_machine()
     return 0 if ok else 1
@@ -777,11 +887,14 @@ def main(argv=None) -> int:
                         help="with --speed: also time the nmfaudio of this other checkout, side by side")
     parser.add_argument("--rounds", type=int, default=2, help="with --speed: alternating rounds (default 2)")
     parser.add_argument("--repeats", type=int, default=7, help="with --speed: calls per 8-s timing (default 7)")
+    parser.add_argument("--shell-only", action="store_true",
+                        help="with --speed: only the rows timed from a shell (nmfaudio drums as a new process)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.speed:
         try:
-            return speed_benchmark(args.compare, rounds=args.rounds, repeats=args.repeats)
+            return speed_benchmark(args.compare, rounds=args.rounds, repeats=args.repeats,
+                                   shell_only=args.shell_only)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -7,16 +7,16 @@ scikit-learn's own orientation (rows of ``X`` are samples).
 
 __version__ = "0.1.0"
 
-from nmfaudio.nmf import (  # noqa: E402
-    ConvergenceWarning,
-    NMFResult,
-    beta_divergence,
-    factorize,
-)
-
-# Everything beyond the engine loads on first use (PEP 562): librosa and scikit-learn take
-# seconds to import, and the command line's --help should not wait for them.
+# Everything, the engine too, loads on first use (PEP 562): librosa and scikit-learn take
+# seconds to import, the engine (numba, scipy) a third of a second, and the command line's
+# --help, --version and usage errors should not wait for them (the CLI imports
+# ``nmfaudio`` first; tests/test_cli_startup.py holds it).
 _LAZY = {
+    "ConvergenceWarning": ("nmfaudio.nmf", "ConvergenceWarning"),
+    "NMFResult": ("nmfaudio.nmf", "NMFResult"),
+    "beta_divergence": ("nmfaudio.nmf", "beta_divergence"),
+    "factorize": ("nmfaudio.nmf", "factorize"),
+    "nmf": ("nmfaudio.nmf", None),
     "metrics": ("nmfaudio.metrics", None),
     "load": ("nmfaudio.audio", "load"),
     "save": ("nmfaudio.audio", "save"),

@@ -1,6 +1,4 @@
 """``python -m nmfaudio``: the command line."""
-import sys
+from nmfaudio.cli import run
 
-from nmfaudio.cli import main
-
-sys.exit(main())
+run()

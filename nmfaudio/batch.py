@@ -1014,10 +1014,11 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
 #: imported (about 20 s on an empty cache, e.g. the first run after installing): workers
 #: doing that at the same time can write one gufunc's two cache files from two processes,
 #: which crashes a later run with a segmentation fault (numba issue #10128).
-#: ``librosa.onset`` brings the rest a drums job reads (``librosa.core.pitch``'s gufunc
-#: through its spectral-feature imports); ``librosa.beat`` (``--quantize``) is left to the
-#: workers: its gufuncs are not cached, so nothing is written.
-PRELOAD = ["nmfaudio.batch", "nmfaudio.drums", "nmfaudio.pipeline", "nmfaudio.blockwise", "scipy.signal",
+#: ``librosa.onset`` (which ``--quantize``'s ``librosa.beat`` imports; the hits themselves no
+#: longer do) brings ``librosa.core.pitch``'s gufunc through its spectral-feature imports;
+#: ``librosa.beat`` is left to the workers: its gufuncs are not cached, so nothing is written.
+PRELOAD = ["nmfaudio.batch", "nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.pipeline",
+           "nmfaudio.blockwise", "scipy.signal",
            "librosa.core.spectrum", "librosa.util.utils", "librosa.onset"]
 
 

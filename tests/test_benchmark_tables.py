@@ -143,3 +143,24 @@ def test_full_song_hits_line_averages_the_songs_that_play_each_class(full_song_b
     onsets = full_song_bench._song_onsets(song)
     np.testing.assert_array_equal(onsets["snare"], [0.1, 0.5])
     assert len(onsets["toms"]) == 0
+
+
+def test_shell_table_gives_medians_ratios_and_floor_marks(drums_bench, capsys):
+    # --speed's rows timed from a shell: the median over rounds of each tree, this / --compare,
+    # and the floor judged on this checkout's median wall time
+    def runs(*walls):
+        return [{"wall": w, "cpu": 2 * w, "rss_mb": 100.0 * w} for w in walls]
+
+    trees = {"this checkout": "a", "--compare": "b"}
+    timings = {"this checkout": {"shell_track": runs(2.0, 9.0, 2.4), "shell_track44": runs(3.0, 3.0, 3.0),
+                                 "shell_song": runs(4.0, 5.0, 4.5)},
+               "--compare": {"shell_track": runs(4.0, 2.8, 3.2), "shell_track44": runs(6.0, 6.0, 6.0),
+                             "shell_song": runs(8.0, 9.0, 10.0)}}
+    ok = drums_bench._print_shell_table(trees, timings, 3, ["1.0/1.0/1.0"])
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| 3-minute")}
+    track, track44, song = (rows[title] for _, _, title, _ in drums_bench.SHELL_ROWS)
+    assert "| 2.40 s | 4.80 s | 240 MB | 3.20 s | 6.40 s | 320 MB | 0.75 | 2.5 s ok |" in track
+    assert track44.endswith("| 0.50 | 2.5 s MISS |")
+    assert song.endswith("| 0.50 | 5 s ok |")
+    assert not ok  # the 44.1 kHz track misses its floor

@@ -2098,3 +2098,30 @@ def test_the_timbre_check_is_off_in_a_song_unless_asked_for(monkeypatch):
     assert seen.pop()["min_timbre"] == 0.0
     result(True).hits(min_timbre={"snare": 0.8})
     assert seen.pop()["min_timbre"] == {"snare": 0.8}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_flux_onsets_are_librosa_onset_detect_bit_for_bit(seed):
+    """_flux_onsets writes out librosa.onset.onset_detect's steps (so that librosa.onset,
+    0.3-0.5 s of imports, is not loaded): the same times, bit for bit, on band fluxes of
+    every kind — dense, sparse spikes, one spike, a constant stretch after a rise, float32
+    and float64, 11 and 22 kHz hops."""
+    import librosa
+
+    from nmfaudio.drums.hits import _flux_onsets
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 3000))
+    fluxes = [rng.random(n), np.where(rng.random(n) < 0.05, rng.random(n), 0.0), np.zeros(n),
+              np.concatenate([np.linspace(0, 1, n // 2), np.ones(n - n // 2)])]
+    fluxes[2][n // 3] = 0.7
+    for flux in fluxes:
+        for dtype in (np.float64, np.float32):
+            for sr, hop, delta in ((44100, 441, 0.07), (22050, 256, 0.2), (48000, 480, 0.0)):
+                x = flux.astype(dtype)
+                ours = _flux_onsets(x, sr=sr, hop=hop, delta=delta)
+                theirs = librosa.onset.onset_detect(onset_envelope=x, sr=sr, hop_length=hop, units="time",
+                                                    pre_max=3, post_max=3, pre_avg=20, post_avg=20, delta=delta,
+                                                    wait=4)
+                assert ours.dtype == theirs.dtype
+                np.testing.assert_array_equal(ours, theirs)

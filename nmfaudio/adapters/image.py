@@ -34,8 +34,8 @@ from nmfaudio._validation import (
     check_number,
     check_random_state,
 )
-from nmfaudio.nmf import CHECK_EVERY, ConvergenceWarning, factorize
-from nmfaudio.nmf.init import nndsvd_init
+# The engine (numba, scipy) is imported where it is used, not here: the command line
+# reads SWEEP_MAX_ITER / SWEEP_TOL to build its parser, which --help alone should not pay for.
 
 __all__ = [
     "SWEEP_MAX_ITER",
@@ -148,6 +148,8 @@ class _Settled:
         self.errors = []
 
     def __call__(self, iteration, loss) -> bool:
+        from nmfaudio.nmf import CHECK_EVERY
+
         self.errors.append(np.sqrt(max(2.0 * loss, 0.0)) / self.scale if self.scale > 0 else 0.0)
         if self.tol <= 0 or iteration % CHECK_EVERY or len(self.errors) <= CHECK_EVERY:
             return False
@@ -186,6 +188,8 @@ def _fit(V, rank, *, max_iter, tol, beta, solver, init, random_state, W=None, H=
     Warns :class:`~nmfaudio.ConvergenceWarning` (as the engine does) when ``max_iter``
     came first.
     """
+    from nmfaudio.nmf import ConvergenceWarning, factorize
+
     settled = _Settled(tol, V)
     if W is not None:
         init = "custom"
@@ -582,6 +586,8 @@ def grow_factors(A, W, H, n_new, *, random_state=None):
     H : ndarray, shape (k + n_new, N)
         In A's dtype.
     """
+    from nmfaudio.nmf.init import nndsvd_init
+
     if n_new == 0:
         return W.astype(A.dtype, copy=True), H.astype(A.dtype, copy=True)
     with small_blas(A.shape[0] * A.shape[1] * (W.shape[1] + n_new)):

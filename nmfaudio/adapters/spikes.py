@@ -50,7 +50,6 @@ from nmfaudio.adapters.clustering import (
     squared_distances,
     weighted_means,
 )
-from nmfaudio.nmf import ConvergenceWarning, factorize
 
 __all__ = [
     "METHODS",
@@ -241,6 +240,8 @@ class SpikeClustering:
 
 
 def _factorize(V, n_components, rng, max_iter):
+    from nmfaudio.nmf import ConvergenceWarning, factorize  # here: the CLI's parser imports this module
+
     with warnings.catch_warnings():
         # The codes only seed the clustering; a few more iterations change nothing there.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -53,9 +53,9 @@ def _classes(text: str) -> tuple:
 
 
 def register(subparsers) -> None:
-    """Add ``drums`` and ``templates learn``."""
-    from nmfaudio.drums import CLASSES
-
+    """Add ``drums`` and ``templates learn``.  Nothing heavy is imported here: the parser
+    serves ``--help`` and usage errors, which should not wait for the separation's
+    modules (``--classes`` defaults to None, read as every class by :func:`run_drums`)."""
     drums = subparsers.add_parser(
         "drums", help="split drums (a drum recording or a full song) into kick, snare, toms, hi-hat, cymbals "
                       "and residual WAVs",
@@ -69,7 +69,7 @@ def register(subparsers) -> None:
                        help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/ sub-folders; missing "
                             "classes come from the bundled templates) or a .npz from 'nmfaudio templates learn' "
                             "(default: the bundled templates)")
-    drums.add_argument("--classes", type=_classes, default=CLASSES, metavar="NAMES",
+    drums.add_argument("--classes", type=_classes, default=None, metavar="NAMES",
                        help="stems to write, comma-separated (default kick,snare,toms,hihat,cymbals); every "
                             "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
@@ -170,8 +170,10 @@ def drum_options(args) -> dict:
 
 def run_drums(args) -> int:
     from nmfaudio import batch, spectrum
-    from nmfaudio.drums import FREE_ITER
+    from nmfaudio.drums import CLASSES  # the templates module: not the engine (usage errors stay quick)
 
+    if args.classes is None:  # the parser's default: every class
+        args.classes = CLASSES
     file_format(args)  # a bad --format/--subtype pair: a usage error before any work
     if args.n_fft is not None:  # else scaled with each file's rate: the hop alone is checked per file
         spectrum.check_frames(args.n_fft, args.hop_length or max(1, args.n_fft // 4))
@@ -189,8 +191,19 @@ def run_drums(args) -> int:
         spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
-    # librosa loads its STFT code on first use (1-3 s): do that now, so the time reported is the separation's
-    spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
+    # Load now what the work loads on first use, so the time reported is the separation's:
+    # librosa's windows and utilities (its numba gufuncs load when imported), and its STFT
+    # (0.5-3 s more: librosa.core.spectrum brings its audio module) only for the runs that
+    # use it, the figure and the blocks — the in-memory separation and the hits make their
+    # spectrograms without librosa.stft, and loading it anyway cost every run 0.5-0.9 s
+    # (docs/performance.md, the start-up round of 2026-12-05).
+    import librosa.filters
+    import librosa.util.utils  # noqa: F401
+
+    if args.plot or args.block_seconds is not None:
+        spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
+    from nmfaudio.drums import FREE_ITER
+
     with output_folder(args.output_dir), _onsets_folder(args):
         started = time.perf_counter()
         bar, callback = progress_bar(args.max_iter + (FREE_ITER[1] if args.free else 0))

@@ -1635,13 +1635,27 @@ def _band_flux(y, sr, *, fmin, hop):
 
 def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
     """Onset times (s) of a band flux: :func:`librosa.onset.onset_detect`'s peak picking
-    (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart)."""
-    import librosa
+    (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart).
+
+    Its steps written out with the same calls — the envelope scaled to [0, 1] as it does
+    (``normalize=True``), :func:`librosa.util.peak_pick`, :func:`librosa.frames_to_time` —
+    so the times are its own bit for bit (tests/test_hits.py), without importing
+    ``librosa.onset``: that module brings librosa's feature and audio modules (0.3-0.5 s
+    of a command-line run's start-up; docs/performance.md, the start-up round)."""
+    import librosa.util
 
     if not flux.max() > 0:
         return np.zeros(0)
-    return librosa.onset.onset_detect(onset_envelope=flux, sr=sr, hop_length=hop, units="time", pre_max=3,
-                                      post_max=3, pre_avg=20, post_avg=20, delta=delta, wait=4)
+    envelope = flux - np.min(flux, keepdims=True, axis=-1)
+    envelope /= np.max(envelope, keepdims=True, axis=-1) + librosa.util.tiny(envelope)
+    if not envelope.any() or not np.all(np.isfinite(envelope)):
+        frames = np.array([], dtype=int)
+    else:
+        frames = librosa.util.peak_pick(envelope, sparse=True, axis=-1, pre_max=3, post_max=3, pre_avg=20,
+                                        post_avg=20, delta=delta, wait=4)
+    from librosa.core.convert import frames_to_time
+
+    return frames_to_time(frames, hop_length=hop, sr=sr)
 
 
 def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,

@@ -1,0 +1,115 @@
+"""The command line's start-up and exit (docs/performance.md, the start-up round of
+2026-12-05): ``--help``, ``--version`` and usage or input errors import none of the heavy
+modules; the entry point :func:`nmfaudio.cli.run` exits with main's code after the
+threads and ``atexit`` functions Python's exit would run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOP = ROOT / "data" / "drum_loop.wav"
+
+#: Modules the parser, --help, --version and the refusal of a bad input must not import:
+#: the separation (scipy.signal, the engine) and the libraries it brings.
+HEAVY = ("nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.nmf", "scipy.signal", "librosa",
+         "sklearn", "matplotlib")
+
+
+def _modules_after(argv: list[str], cwd) -> tuple[int, list[str]]:
+    """Run ``nmfaudio.cli.main(argv)`` in a fresh interpreter; (its code, the heavy modules
+    it imported)."""
+    script = f"""
+import contextlib, io, json, sys
+from nmfaudio.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main({argv!r})
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith({HEAVY!r}))]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, modules
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["--help"], 0),
+    (["--version"], 0),
+    (["drums", "--help"], 0),
+    (["separate", "--help"], 0),
+    (["image", "--help"], 0),
+    (["spikes", "--help"], 0),
+    (["drums", "x.wav"], 2),  # usage error: -o missing
+    (["drums", "missing.wav", "-o", "out"], 1),  # no such input
+    (["drums", "not_audio.wav", "-o", "out"], 1),  # not audio
+])
+def test_help_version_and_bad_inputs_import_no_heavy_module(tmp_path, argv, code):
+    (tmp_path / "not_audio.wav").write_text("hello")
+    got, modules = _modules_after(argv, tmp_path)
+    assert got == code
+    assert modules == [], f"{argv} imported {modules}"
+    assert not (tmp_path / "out").exists()  # refused before any output folder
+
+
+def test_the_default_classes_are_every_class(tmp_path):
+    """``--classes`` defaults to None in the parser (no templates import there); the run
+    reads it as every class, as the parser's default used to be."""
+    from nmfaudio.cli import build_parser
+    from nmfaudio.drums import CLASSES
+
+    args = build_parser().parse_args(["drums", str(LOOP), "-o", str(tmp_path)])
+    assert args.classes is None
+    from nmfaudio.cli.drums import drum_options
+
+    args.classes = CLASSES  # what run_drums does first
+    assert drum_options(args)["classes"] == CLASSES == ("kick", "snare", "toms", "hihat", "cymbals")
+
+
+def _entry(code: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+
+def test_run_exits_with_mains_code_after_threads_and_atexit(tmp_path):
+    """run() skips only the interpreter's tear-down: a non-daemon thread still running is
+    joined, atexit functions run (after it, as in Python's exit), and the code and the
+    printed lines come through."""
+    code = """
+import atexit, sys, threading, time
+def late():
+    time.sleep(0.3)
+    print("thread done", flush=True)
+threading.Thread(target=late).start()
+atexit.register(lambda: print("atexit ran"))  # not flushed here: run() flushes
+sys.argv = ["nmfaudio", "--version"]
+from nmfaudio.cli import run
+run()
+print("not reached")
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # the thread's line may come before or after the version's (when the thread ran out
+    # while the CLI was being imported); the atexit function's comes after both
+    assert sorted(lines[:2]) == ["nmfaudio 0.1.0", "thread done"] and lines[2:] == ["atexit ran"], done.stdout
+
+
+@pytest.mark.parametrize("argv, code, needle", [
+    (["drums", "missing.wav", "-o", "out"], 1, "nmfaudio: error: input"),
+    (["drums"], 2, "nmfaudio drums: error:"),
+])
+def test_python_m_nmfaudio_keeps_the_exit_codes(tmp_path, argv, code, needle):
+    done = subprocess.run([sys.executable, "-m", "nmfaudio", *argv], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith(needle) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_the_entry_point_is_run():
+    """The installed ``nmfaudio`` command calls run() (the quick exit), not main()."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'nmfaudio = "nmfaudio.cli:run"' in text
