@@ -124,8 +124,8 @@ from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
-           "HIT_RING_SHARE", "CYMBALS_HOLD", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share",
-           "stroke_weights", "cymbals_hold",
+           "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern",
+           "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_held",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
@@ -258,6 +258,21 @@ FEW_GAPS = 6
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
+#: The fifth cue (:func:`hat_ring_held`; drum recordings whose kit has a ride part, asked with
+#: the fourth where every other cue fails): the band at the end of the closed hat part's gaps
+#: (the mean over RING_S before the next hit) no more than HELD_RING_DB (dB, the median over
+#: the gaps) under the band at the hits, and the closed hat part itself holding at least
+#: HELD_RING_SHARE of the band's model there (:func:`ring_share`).  A closed hat is gone by
+#: a gap's end; a ride or a ridden crash whose strokes the hat template takes still rings,
+#: and the fit explains the ring by the hat part again (rumpf's ridden crash: its ring
+#: wanders from gap to gap, no gate holds).  Where a groove's band stays that loud, an open
+#: hat's or a crash's part holds it.  Measured (docs/transcription.md, ride-held round; the
+#: 360 performances of tuning seeds 0, 2, 4, 6, 8): the 40 undecided rides −20 to −3 dB and
+#: 0.03-0.59; the 225 grooves no cue takes −43 to −3.9 dB, those at −5.5 dB or more all under
+#: 0.21 (those at 0.3 or more all −6.3 dB or less); 8 undecided rides pass (rumpf 7,
+#: BJA-Pacific 1).  0: off.
+HELD_RING_DB = -5.5
+HELD_RING_SHARE = 0.3
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
@@ -620,6 +635,48 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     return hold is not None and CYMBALS_HOLD > 0 and bool(hold(rows))
 
 
+def hat_ring_held(band_magnitude, P, H, part, rows, frame_rate):
+    """How loud the band stays at the end of the closed hat part's gaps, and how much of it
+    that part holds there (the fifth cue, :data:`HELD_RING_DB`, :data:`HELD_RING_SHARE`).
+
+    Parameters
+    ----------
+    band_magnitude : ndarray, shape (F_band, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
+    P : ndarray, shape (F, K, T)
+        The kit's templates (full resolution).
+    H : ndarray, shape (K, N)
+        Their activations (channels summed).
+    part : int
+        The closed hat part.
+    rows : slice
+        The band's bins (:data:`RIDE_BAND_HZ`) in ``P``.
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+
+    Returns
+    -------
+    (float, float) or None
+        The median over the gaps of the band's energy over the :data:`RING_S` before each
+        gap's end against the :data:`RING_S` from its hit (dB), and the part's share of the
+        band's model at the gaps' last frames (:func:`ring_share`); None with fewer than
+        :data:`MIN_GAPS` gaps of at least :data:`MIN_GAP_S` between the part's hits
+        (:data:`PEAK_DB`; every gap, a weaker peak inside or not).
+    """
+    hits = _peaks(H[part], PEAK_DB)
+    ring = _frames(RING_S, frame_rate)
+    a, b = hits[:-1], hits[1:]
+    counted = (b - a >= _frames(MIN_GAP_S, frame_rate)) & (a >= ring)
+    a, b = a[counted], b[counted]
+    if a.size < MIN_GAPS:
+        return None
+    energy = (band_magnitude.astype(np.float64) ** 2).sum(axis=0)
+    at = sum(energy[a + k] for k in range(ring)) / ring  # the hit
+    end = sum(energy[b - 1 - k] for k in range(ring)) / ring  # the gap's end
+    level = float(np.median(10 * np.log10((end + 1e-30) / (at + 1e-30))))
+    return level, ring_share(P, H, part, b - 1, rows)
+
+
 def cymbals_hold(P, H, parts, rows) -> float:
     """The cymbal parts' share of the kit's model of a band over a whole recording (the
     fourth cue, :data:`CYMBALS_HOLD`).
@@ -798,8 +855,14 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
 
     def hold(rows):  # asked only with a ride part, so with ``model``
-        return (cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD
+        return ((cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD or held_ring(rows))
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
+
+    def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
+        if HELD_RING_SHARE <= 0:
+            return False
+        cue = hat_ring_held(magnitude[rows].sum(axis=1), model[0], summed, hat, rows, sr / hop_length)
+        return cue is not None and cue[0] >= HELD_RING_DB and cue[1] >= HELD_RING_SHARE
 
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
                              forced=forced, model=model, song=song, held_parts=held_parts,
