@@ -76,6 +76,16 @@ hold while the closed hat part takes the strokes' attacks).  Measured
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
 grooves none finds at 0.70 or more (all Audiophob's).
 
+**The fifth cue.** Asked with the fourth (and, as it, only where the ride part's own hits
+are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to gap, so no
+gate holds, and the fit explains its ring by the closed hat part again.  The band at the end
+of that part's gaps no more than :data:`HELD_RING_DB` under the band at its hits, with that
+part holding at least :data:`HELD_RING_SHARE` of the band's model there
+(:func:`hat_ring_held`), make a ride; a groove whose band stays that loud has an open hat's
+or a crash's part holding it.  Measured (docs/transcription.md, ride-held round): 7 of the
+40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
+their 225 regular and kick/snare/hi-hat-only grooves taken.
+
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
 part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
