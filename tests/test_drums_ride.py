@@ -623,26 +623,21 @@ def wash_band(seed=0, decay=30.0):
     return rng.lognormal(0, 1, (BINS, N_FRAMES)) * envelope
 
 
-def test_hat_ring_held_reads_the_bands_level_at_the_gaps_ends_and_the_hat_parts_share():
-    """``ride.hat_ring_held``: the median level at the gaps' ends against the hits is the
+def test_hat_ring_level_reads_the_bands_level_at_the_gaps_ends():
+    """``ride.hat_ring_level``: the median level at the gaps' ends against the hits is the
     envelope's (a wash decaying over 30 frames: 10 frames from the hit's 2-frame mean to the
-    end's, -2.9 dB within 0.5 dB; closed hats gone in three frames: under -20 dB), and the
-    hat part's share is ``ring_share`` at the gaps' last frames; fewer than MIN_GAPS gaps:
-    None."""
-    P, H, labels = _parts(np.full(N_FRAMES, 1e-7))
-    H = H.sum(axis=1)
-    H[3] = 1e-7
-    H[2] = _activation(_strokes())
-    rows = slice(200, 600)
+    end's, -2.9 dB within 0.5 dB; closed hats gone in three frames: under -20 dB), with the
+    gaps' last frames (each next hit's frame - 1); fewer than MIN_GAPS gaps: None."""
     frame_rate = SR / HOP
-    level, share = ride.hat_ring_held(wash_band(), P, H, 2, rows, frame_rate)
+    hat = _activation(_strokes())
+    level, ends = ride.hat_ring_level(wash_band(), hat, frame_rate)
     expected = 10 * np.log10(np.mean(np.exp(-2 * np.arange(9, 11) / 30.0)) / np.mean(np.exp(-2 * np.arange(2) / 30.0)))
     assert abs(level - expected) < 0.5 and -3.5 < expected < -2.5
-    assert share == ride.ring_share(P, H, 2, _strokes()[1:] - 1, rows) and share > 0.9
-    assert ride.hat_ring_held(hats_band(), P, H, 2, rows, frame_rate)[0] < -20
-    few = _activation(_strokes()[:4])
-    H[2] = few  # three gaps
-    assert ride.hat_ring_held(wash_band(), P, H, 2, rows, frame_rate) is None
+    assert ends.tolist() == (_strokes()[1:] - 1).tolist()
+    assert ride.hat_ring_level(hats_band(), hat, frame_rate)[0] < -20
+    stereo = np.stack([wash_band(), wash_band()], axis=1)  # (F, C, N): the channels summed, the same level
+    assert abs(ride.hat_ring_level(stereo, hat, frame_rate)[0] - level) < 1e-9
+    assert ride.hat_ring_level(wash_band(), _activation(_strokes()[:4]), frame_rate) is None  # three gaps
 
 
 def test_the_fifth_cue_moves_a_ridden_crashs_strokes_and_not_dying_hats(monkeypatch):
@@ -663,7 +658,9 @@ def test_the_fifth_cue_moves_a_ridden_crashs_strokes_and_not_dying_hats(monkeypa
     assert moved[3] is not None and moved[0].shape[1] == 6
     assert ride.move_strokes(P, H, route, labels, _full_band(hats_band()), target=4, **grid)[3] is None
     assert ride.move_strokes(P, H, route, labels, _full_band(wash_band(decay=8.0)), target=4, **grid)[3] is None
-    monkeypatch.setattr(ride, "HELD_RING_SHARE", 1.01)  # the hat part's share is under 1
+    share = ride.ring_share(P, H.sum(axis=1), 2, _strokes()[1:] - 1, slice(None))
+    assert 0.3 < share < 1
+    monkeypatch.setattr(ride, "HELD_RING_SHARE", (1 + share) / 2)  # the hat part's share under it
     assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
     monkeypatch.setattr(ride, "HELD_RING_SHARE", 0)
     assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None

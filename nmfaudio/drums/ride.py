@@ -81,7 +81,7 @@ are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to
 gate holds, and the fit explains its ring by the closed hat part again.  The band at the end
 of that part's gaps no more than :data:`HELD_RING_DB` under the band at its hits, with that
 part holding at least :data:`HELD_RING_SHARE` of the band's model there
-(:func:`hat_ring_held`), make a ride; a groove whose band stays that loud has an open hat's
+(:func:`hat_ring_level`), make a ride; a groove whose band stays that loud has an open hat's
 or a crash's part holding it.  Measured (docs/transcription.md, ride-held round): 7 of the
 40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
 their 225 regular and kick/snare/hi-hat-only grooves taken.
@@ -135,7 +135,7 @@ from nmfaudio.drums.times import near
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern",
-           "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_held",
+           "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
@@ -268,7 +268,7 @@ FEW_GAPS = 6
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
-#: The fifth cue (:func:`hat_ring_held`; drum recordings whose kit has a ride part, asked with
+#: The fifth cue (:func:`hat_ring_level`; drum recordings whose kit has a ride part, asked with
 #: the fourth where every other cue fails): the band at the end of the closed hat part's gaps
 #: (the mean over RING_S before the next hit) no more than HELD_RING_DB (dB, the median over
 #: the gaps) under the band at the hits, and the closed hat part itself holding at least
@@ -646,46 +646,45 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     return hold is not None and CYMBALS_HOLD > 0 and bool(hold(rows))
 
 
-def hat_ring_held(band_magnitude, P, H, part, rows, frame_rate):
-    """How loud the band stays at the end of the closed hat part's gaps, and how much of it
-    that part holds there (the fifth cue, :data:`HELD_RING_DB`, :data:`HELD_RING_SHARE`).
+def hat_ring_level(band_magnitude, hat, frame_rate):
+    """How loud the band stays at the end of the closed hat part's gaps (the fifth cue's
+    level, :data:`HELD_RING_DB`).
 
     Parameters
     ----------
-    band_magnitude : ndarray, shape (F_band, N)
-        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed).
-    P : ndarray, shape (F, K, T)
-        The kit's templates (full resolution).
-    H : ndarray, shape (K, N)
-        Their activations (channels summed).
-    part : int
-        The closed hat part.
-    rows : slice
-        The band's bins (:data:`RIDE_BAND_HZ`) in ``P``.
+    band_magnitude : ndarray, shape (F_band, N) or (F_band, C, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed, or
+        summed here at the frames read).
+    hat : ndarray, shape (N,)
+        The closed hat part's activation (channels summed).
     frame_rate : float
         Frames per second (``sr / hop_length``).
 
     Returns
     -------
-    (float, float) or None
+    (float, ndarray of int) or None
         The median over the gaps of the band's energy over the :data:`RING_S` before each
-        gap's end against the :data:`RING_S` from its hit (dB), and the part's share of the
-        band's model at the gaps' last frames (:func:`ring_share`); None with fewer than
-        :data:`MIN_GAPS` gaps of at least :data:`MIN_GAP_S` between the part's hits
-        (:data:`PEAK_DB`; every gap, a weaker peak inside or not).
+        gap's end against the :data:`RING_S` from its hit (dB), and the gaps' last frames
+        (where the fifth cue asks the part's share, :func:`ring_share`,
+        :data:`HELD_RING_SHARE`); None with fewer than :data:`MIN_GAPS` gaps of at least
+        :data:`MIN_GAP_S` between the part's hits (:data:`PEAK_DB`; every gap, a weaker
+        peak inside or not).
     """
-    hits = _peaks(H[part], PEAK_DB)
+    hits = _peaks(hat, PEAK_DB)
     ring = _frames(RING_S, frame_rate)
     a, b = hits[:-1], hits[1:]
     counted = (b - a >= _frames(MIN_GAP_S, frame_rate)) & (a >= ring)
     a, b = a[counted], b[counted]
     if a.size < MIN_GAPS:
         return None
-    energy = (band_magnitude.astype(np.float64) ** 2).sum(axis=0)
-    at = sum(energy[a + k] for k in range(ring)) / ring  # the hit
-    end = sum(energy[b - 1 - k] for k in range(ring)) / ring  # the gap's end
-    level = float(np.median(10 * np.log10((end + 1e-30) / (at + 1e-30))))
-    return level, ring_share(P, H, part, b - 1, rows)
+    # only the frames read: the band's energy at the hits and at the gaps' ends
+    def energy(frames):
+        m = band_magnitude[..., frames].astype(np.float64)
+        return ((m.sum(axis=1) if m.ndim == 3 else m) ** 2).sum(axis=0)
+
+    at = sum(energy(a + k) for k in range(ring)) / ring  # the hit
+    end = sum(energy(b - 1 - k) for k in range(ring)) / ring  # the gap's end
+    return float(np.median(10 * np.log10((end + 1e-30) / (at + 1e-30)))), b - 1
 
 
 def cymbals_hold(P, H, parts, rows) -> float:
@@ -872,8 +871,10 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
         if HELD_RING_SHARE <= 0:
             return False
-        cue = hat_ring_held(magnitude[rows].sum(axis=1), model[0], summed, hat, rows, sr / hop_length)
-        return cue is not None and cue[0] >= HELD_RING_DB and cue[1] >= HELD_RING_SHARE
+        cue = hat_ring_level(magnitude[rows].sum(axis=1), summed[hat], sr / hop_length)
+        # the part's share (ring_share) only where the level holds: most grooves' band falls away
+        return (cue is not None and cue[0] >= HELD_RING_DB
+                and ring_share(model[0], summed, hat, cue[1], rows) >= HELD_RING_SHARE)
 
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
                              forced=forced, model=model, song=song, held_parts=held_parts,
