@@ -612,6 +612,60 @@ def test_the_fourth_cue_is_not_asked_in_a_song_nor_past_the_ride_parts_own_ride(
     assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
 
 
+def wash_band(seed=0, decay=30.0):
+    """A ridden crash: a fresh noise spectrum every frame (no partials held from gap to
+    gap), struck every GAP frames and ringing on (``decay`` frames: -2.9 dB over a gap at
+    30): (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    envelope = np.full(N_FRAMES, 1e-3)
+    for s in _strokes():
+        envelope[s:] = np.exp(-np.arange(N_FRAMES - s) / decay)
+    return rng.lognormal(0, 1, (BINS, N_FRAMES)) * envelope
+
+
+def test_hat_ring_level_reads_the_bands_level_at_the_gaps_ends():
+    """``ride.hat_ring_level``: the median level at the gaps' ends against the hits is the
+    envelope's (a wash decaying over 30 frames: 10 frames from the hit's 2-frame mean to the
+    end's, -2.9 dB within 0.5 dB; closed hats gone in three frames: under -20 dB), with the
+    gaps' last frames (each next hit's frame - 1); fewer than MIN_GAPS gaps: None."""
+    frame_rate = SR / HOP
+    hat = _activation(_strokes())
+    level, ends = ride.hat_ring_level(wash_band(), hat, frame_rate)
+    expected = 10 * np.log10(np.mean(np.exp(-2 * np.arange(9, 11) / 30.0)) / np.mean(np.exp(-2 * np.arange(2) / 30.0)))
+    assert abs(level - expected) < 0.5 and -3.5 < expected < -2.5
+    assert ends.tolist() == (_strokes()[1:] - 1).tolist()
+    assert ride.hat_ring_level(hats_band(), hat, frame_rate)[0] < -20
+    stereo = np.stack([wash_band(), wash_band()], axis=1)  # (F, C, N): the channels summed, the same level
+    assert abs(ride.hat_ring_level(stereo, hat, frame_rate)[0] - level) < 1e-9
+    assert ride.hat_ring_level(wash_band(), _activation(_strokes()[:4]), frame_rate) is None  # three gaps
+
+
+def test_the_fifth_cue_moves_a_ridden_crashs_strokes_and_not_dying_hats(monkeypatch):
+    """The fifth cue (``ride.HELD_RING_DB``, ``HELD_RING_SHARE``): a ridden crash whose wash
+    holds no partials from gap to gap passes no gate, no ringing-hits cue and (cymbals
+    quiet) no fourth cue — but the band stays within 3 dB of the hits at the gaps' ends
+    and the hat part holds it there: the strokes move.  Closed hats gone in three frames,
+    the same hat part, stay; with the hat part's share under HELD_RING_SHARE, the level
+    under HELD_RING_DB (a wash decaying over 8 frames: -11 dB) or the cue off (0, main
+    before the ride-held round), the wash stays too."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    P, H, labels = _parts(np.full(N_FRAMES, 1e-7))
+    H[3, 0] = 1e-7  # no crash hit: the fourth cue fails
+    H[2, 0] = _activation(_strokes())
+    route = np.arange(5)
+    wash = _full_band(wash_band())
+    moved = ride.move_strokes(P, H, route, labels, wash, target=4, **grid)
+    assert moved[3] is not None and moved[0].shape[1] == 6
+    assert ride.move_strokes(P, H, route, labels, _full_band(hats_band()), target=4, **grid)[3] is None
+    assert ride.move_strokes(P, H, route, labels, _full_band(wash_band(decay=8.0)), target=4, **grid)[3] is None
+    share = ride.ring_share(P, H.sum(axis=1), 2, _strokes()[1:] - 1, slice(None))
+    assert 0.3 < share < 1
+    monkeypatch.setattr(ride, "HELD_RING_SHARE", (1 + share) / 2)  # the hat part's share under it
+    assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
+    monkeypatch.setattr(ride, "HELD_RING_SHARE", 0)
+    assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
+
+
 def test_a_looser_gate_with_the_ride_ring_finds_a_ride_the_strict_one_misses():
     """Strokes whose accents move the ring by 4 dB every third gap (a third of the gaps
     steady, median |change| 4 dB: under STEADY_SHARE, over MEDIAN_DB) are no ride by the

@@ -76,6 +76,16 @@ hold while the closed hat part takes the strokes' attacks).  Measured
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
 grooves none finds at 0.70 or more (all Audiophob's).
 
+**The fifth cue.** Asked with the fourth (and, as it, only where the ride part's own hits
+are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to gap, so no
+gate holds, and the fit explains its ring by the closed hat part again.  The band at the end
+of that part's gaps no more than :data:`HELD_RING_DB` under the band at its hits, with that
+part holding at least :data:`HELD_RING_SHARE` of the band's model there
+(:func:`hat_ring_level`), make a ride; a groove whose band stays that loud has an open hat's
+or a crash's part holding it.  Measured (docs/transcription.md, ride-held round): 7 of the
+40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
+their 225 regular and kick/snare/hi-hat-only grooves taken.
+
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
 part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
@@ -124,8 +134,8 @@ from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
-           "HIT_RING_SHARE", "CYMBALS_HOLD", "SONG_STEADY_SHARE", "is_ride_pattern", "hit_ring_share", "ring_share",
-           "stroke_weights", "cymbals_hold",
+           "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern",
+           "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
@@ -258,6 +268,22 @@ FEW_GAPS = 6
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
+#: The fifth cue (:func:`hat_ring_level`; drum recordings whose kit has a ride part, asked with
+#: the fourth where every other cue fails): the band at the end of the closed hat part's gaps
+#: (the mean over RING_S before the next hit) no more than HELD_RING_DB (dB, the median over
+#: the gaps) under the band at the hits, and the closed hat part itself holding at least
+#: HELD_RING_SHARE of the band's model there (:func:`ring_share`).  A closed hat is gone by
+#: a gap's end; a ride or a ridden crash whose strokes the hat template takes still rings,
+#: and the fit explains the ring by the hat part again (rumpf's ridden crash: its ring
+#: wanders from gap to gap, no gate holds).  Where a groove's band stays that loud, an open
+#: hat's or a crash's part holds it.  Measured (docs/transcription.md, ride-held round; the
+#: 360 performances of ``benchmarks/transcription.py --ride``, tuning seeds 0, 2, 4, 6, 8):
+#: the 40 undecided ride-style rides (37 with enough gaps) −20 to −3 dB and 0.03-0.59; the
+#: 225 regular and kick/snare/hi-hat-only grooves measured −43 to −3.9 dB, those at −5.5 dB
+#: or more all at 0.20 or less (those at 0.3 or more all −6.3 dB or less); 7 undecided rides
+#: pass (all rumpf's ridden crash), no groove.  0: off.
+HELD_RING_DB = -5.5
+HELD_RING_SHARE = 0.3
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
@@ -620,6 +646,47 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     return hold is not None and CYMBALS_HOLD > 0 and bool(hold(rows))
 
 
+def hat_ring_level(band_magnitude, hat, frame_rate):
+    """How loud the band stays at the end of the closed hat part's gaps (the fifth cue's
+    level, :data:`HELD_RING_DB`).
+
+    Parameters
+    ----------
+    band_magnitude : ndarray, shape (F_band, N) or (F_band, C, N)
+        The recording's magnitude in the bins of :data:`RIDE_BAND_HZ` (channels summed, or
+        summed here at the frames read).
+    hat : ndarray, shape (N,)
+        The closed hat part's activation (channels summed).
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+
+    Returns
+    -------
+    (float, ndarray of int) or None
+        The median over the gaps of the band's energy over the :data:`RING_S` before each
+        gap's end against the :data:`RING_S` from its hit (dB), and the gaps' last frames
+        (where the fifth cue asks the part's share, :func:`ring_share`,
+        :data:`HELD_RING_SHARE`); None with fewer than :data:`MIN_GAPS` gaps of at least
+        :data:`MIN_GAP_S` between the part's hits (:data:`PEAK_DB`; every gap, a weaker
+        peak inside or not).
+    """
+    hits = _peaks(hat, PEAK_DB)
+    ring = _frames(RING_S, frame_rate)
+    a, b = hits[:-1], hits[1:]
+    counted = (b - a >= _frames(MIN_GAP_S, frame_rate)) & (a >= ring)
+    a, b = a[counted], b[counted]
+    if a.size < MIN_GAPS:
+        return None
+    # only the frames read: the band's energy at the hits and at the gaps' ends
+    def energy(frames):
+        m = band_magnitude[..., frames].astype(np.float64)
+        return ((m.sum(axis=1) if m.ndim == 3 else m) ** 2).sum(axis=0)
+
+    at = sum(energy(a + k) for k in range(ring)) / ring  # the hit
+    end = sum(energy(b - 1 - k) for k in range(ring)) / ring  # the gap's end
+    return float(np.median(10 * np.log10((end + 1e-30) / (at + 1e-30)))), b - 1
+
+
 def cymbals_hold(P, H, parts, rows) -> float:
     """The cymbal parts' share of the kit's model of a band over a whole recording (the
     fourth cue, :data:`CYMBALS_HOLD`).
@@ -798,8 +865,16 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
 
     def hold(rows):  # asked only with a ride part, so with ``model``
-        return (cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD
+        return ((cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD or held_ring(rows))
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
+
+    def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
+        if HELD_RING_SHARE <= 0:
+            return False
+        cue = hat_ring_level(magnitude[rows].sum(axis=1), summed[hat], sr / hop_length)
+        # the part's share (ring_share) only where the level holds: most grooves' band falls away
+        return (cue is not None and cue[0] >= HELD_RING_DB
+                and ring_share(model[0], summed, hat, cue[1], rows) >= HELD_RING_SHARE)
 
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
                              forced=forced, model=model, song=song, held_parts=held_parts,
