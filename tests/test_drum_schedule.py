@@ -126,6 +126,54 @@ def test_anchor_activations_keeps_only_the_peaks_and_their_neighbours():
     assert not anchor_activations(H, [0], 0.25, reach=0)[0][:, [4, 6]].any()  # reach 0: the peak frame only
 
 
+
+def test_model_share_is_each_templates_share_of_the_model():
+    from nmfaudio.drums.model import model_share
+
+    rng = np.random.default_rng(0)
+    H = rng.random((3, 2, 40)).astype(np.float32)
+    H[:, :, 30:] = 0  # a silent stretch (the templates are 4 frames long)
+    P = rng.random((6, 3, 4)).astype(np.float32)
+    shares = np.stack([model_share(H, P, k) for k in range(3)])  # (3, N)
+    assert shares.shape == (3, 40) and (shares >= 0).all() and (shares <= 1).all()
+    np.testing.assert_allclose(shares[:, :33].sum(axis=0), 1, atol=1e-6)  # the shares add up where it plays
+    assert not shares[:, 33:].any()  # 0 where the model is silent
+    # a template alone at a frame holds all of it
+    H2 = np.zeros((2, 1, 20), np.float32)
+    H2[0, 0, 5] = 1.0
+    assert model_share(H2, P[:, :2], 0)[5] == 1.0
+
+
+def test_anchor_activations_keeps_the_peaks_the_template_shares_with_the_others():
+    # with the templates and quantile 0.5, only the half of the peaks where the anchored
+    # template's share of the model is the lowest are hits: a peak it explains alone is
+    # more often a music onset than a drum hit (stems.ANCHOR_SHARE_QUANTILE)
+    from nmfaudio.drums.model import anchor_activations
+
+    H = np.zeros((2, 1, 60), np.float32)
+    P = np.ones((4, 2, 1), np.float32)  # one-frame templates of equal energy
+    for frame in (5, 15, 25, 35):
+        H[0, 0, frame] = 1.0
+    for frame in (15, 35):  # the other template plays with two of the peaks
+        H[1, 0, frame] = 2.0
+    out = anchor_activations(H, [0], 0.25, P=P, quantile=0.5)
+    assert np.flatnonzero(out[0, 0]).tolist() == [15, 35]
+    np.testing.assert_array_equal(out[1], H[1])
+    # quantile 1 (or no templates): every peak over the level, as before
+    for kwargs in ({"P": P, "quantile": 1.0}, {}):
+        assert np.flatnonzero(anchor_activations(H, [0], 0.25, **kwargs)[0, 0]).tolist() == [5, 15, 25, 35]
+    # with a reference (the kick's parts): only where the template has more than `crowded`
+    # times as many peaks as the reference; template 1 has 2 peaks, template 0 has 4
+    crowded = anchor_activations(H, [0], 0.25, P=P, quantile=0.5, reference=[1], crowded=1.5)
+    assert np.flatnonzero(crowded[0, 0]).tolist() == [15, 35]  # 4 > 1.5 x 2: selected
+    sparse = anchor_activations(H, [0], 0.25, P=P, quantile=0.5, reference=[1], crowded=2.0)
+    assert np.flatnonzero(sparse[0, 0]).tolist() == [5, 15, 25, 35]  # 4 = 2 x 2: not crowded, every peak
+    # a single peak is kept whatever its share
+    H1 = np.zeros((2, 1, 20), np.float32)
+    H1[0, 0, 8] = 1.0
+    assert np.flatnonzero(anchor_activations(H1, [0], 0.25, P=P, quantile=0.5)[0, 0]).tolist() == [8]
+
+
 def test_anchored_templates_are_kept_for_the_release_and_the_loss_is_counted_once():
     V, P0 = _problem(seed=3)
     seen = []

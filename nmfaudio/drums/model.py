@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import factorize
-from nmfaudio.drums.stems import ANCHOR_RELEASE_SHARE, FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
+from nmfaudio.drums.stems import ANCHOR_CROWDED, ANCHOR_RELEASE_SHARE, ANCHOR_SHARE_QUANTILE, FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
 from nmfaudio.nmf.kernels import run_in_threads
 from nmfaudio.nmf.nmfd import convolutive_components, convolutive_model, factorize_convolutive
 
@@ -101,7 +101,8 @@ def dominance(V, P, H, parts, *, loud=0.05) -> float:
     return float(np.max(mine[frames] / everything[frames]))
 
 
-def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
+def anchor_activations(H, parts, level, *, reach=1, P=None, quantile=1.0, reference=None,
+                       crowded=0.0) -> np.ndarray:
     """Activations kept only at their own hits: for each template of ``parts``, zero
     everywhere but within ``reach`` frames of the peaks of its activation (summed over the
     channels) above ``level`` × its maximum.  The engine's multiplicative updates keep
@@ -118,6 +119,21 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
         A peak counts as a hit above this share of the activation's maximum.
     reach : int >= 0
         Frames kept on each side of a hit.
+    P : ndarray, shape (F, K, T), optional
+        The templates.  With ``quantile`` < 1, a peak is a hit only where the template's
+        share of the whole model's energy at that frame (each template's energy summed over
+        F, convolved with its activation) is at most that quantile of the shares at its
+        peaks: a peak the template explains alone is a music onset more often than a drum
+        hit (see :data:`nmfaudio.drums.stems.ANCHOR_SHARE_QUANTILE`).
+    quantile : float in (0, 1]
+        See ``P``; 1 keeps every peak above ``level``.
+    reference : sequence of int, optional
+        Templates (the kick's) whose peaks above ``level`` (summed activation) are counted:
+        the selection by ``quantile`` applies only where a template has more than
+        ``crowded`` times as many peaks as they (see
+        :data:`nmfaudio.drums.stems.ANCHOR_CROWDED`).  Without it, always.
+    crowded : float >= 0
+        See ``reference``.
 
     Returns
     -------
@@ -125,10 +141,19 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
         A copy of ``H`` with the ``parts`` rows zeroed away from their peaks.
     """
     H = np.array(H, copy=True)
+    if reference is not None:
+        r = H[np.asarray(reference, dtype=int)].sum(axis=(0, 1))  # (N,)
+        padded = np.concatenate([[-np.inf], r, [-np.inf]])
+        n_reference = int(((r >= padded[:-2]) & (r >= padded[2:]) & (r > level * r.max())).sum())
     for k in np.asarray(parts, dtype=int):
         a = H[k].sum(axis=0)  # (N,)
         padded = np.concatenate([[-np.inf], a, [-np.inf]])
         peaks = (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
+        if (P is not None and quantile < 1 and peaks.sum() > 1
+                and (reference is None or peaks.sum() > crowded * n_reference)):
+            share = model_share(H, P, k)
+            at = share[peaks]
+            peaks[peaks] = at <= np.quantile(at, quantile)
         # a hit's frame and its neighbours: an onset can land a frame early or late
         # the full convolution, centred by hand: mode="same" returns the kernel's length
         # when it is the longer (a clip of one or two frames)
@@ -137,8 +162,34 @@ def anchor_activations(H, parts, level, *, reach=1) -> np.ndarray:
     return H
 
 
+def model_share(H, P, k) -> np.ndarray:
+    """Template ``k``'s share of the model's energy per frame: each template's energy (summed
+    over frequency, per lag) convolved with its activation (summed over the channels).
+
+    Parameters
+    ----------
+    H : ndarray, shape (K, C, N)
+        Activations.
+    P : ndarray, shape (F, K, T)
+        Templates.
+    k : int
+        The template.
+
+    Returns
+    -------
+    ndarray, shape (N,)
+        Its share in [0, 1] (0 where the model is silent).
+    """
+    N = H.shape[-1]
+    energy = P.sum(axis=0)  # (K, T)
+    a = H.sum(axis=1)  # (K, N)
+    model = np.stack([np.convolve(a[j], energy[j])[:N] for j in range(a.shape[0])])  # (K, N)
+    total = model.sum(axis=0)
+    return np.where(total > 0, model[k] / np.where(total > 0, total, 1), 0.0)
+
+
 def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callback, presence=(),
-         anchored=(), guides=None) -> _Fit:
+         anchored=(), guides=None, anchor_reference=None) -> _Fit:
     """Fit the drums (the engine's NMFD, :func:`nmfaudio.nmf.factorize_convolutive`) to
     V (F, C, N) from the templates P0 (F, K, T), then (with ``n_free``) the residual's
     free components: an NMF by ``engine`` of what the drum model leaves unexplained,
@@ -206,7 +257,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
                 # activations move freely again (nmfaudio.drums.stems.ANCHOR)
                 start, fixed = H, np.concatenate([np.asarray(parts, dtype=int) for parts, _ in anchored])
                 for parts, level in anchored:
-                    H = anchor_activations(H, parts, level)
+                    H = anchor_activations(H, parts, level, P=P, quantile=ANCHOR_SHARE_QUANTILE if anchor_reference is not None else 1.0,
+                                           reference=anchor_reference, crowded=ANCHOR_CROWDED)
             runs = [(n, fix_P) for n, fix_P in ((min(end, release_at) - begin, False),
                                                 (end - max(begin, release_at), fixed)) if n > 0]
         begin = end

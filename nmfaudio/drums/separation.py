@@ -991,7 +991,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     fit = _fit(Vb.sum(axis=1, keepdims=True) if summed else Vb, Pb0, beta=beta, max_iter=max_iter, adapt=adapt,
                max_gain=max_gain, n_free=n_free, engine=engine, rng=rng, callback=callback,
                presence=[(parts, threshold) for _, parts, threshold in tested], anchored=anchored,
-               guides=band_guides)
+               guides=band_guides, anchor_reference=parts_of("kick") if anchored and parts_of("kick").size else None)
     judged_absent = {tested[position][0] for position in fit.absent}  # the fit's own outcome, by class
     if summed:
         gains = channel_gains(Vb, fit, beta=beta)  # (K + n_free, C)
