@@ -7,6 +7,8 @@ scikit-learn's own orientation (rows of ``X`` are samples).
 
 __version__ = "0.1.0"
 
+from nmfaudio._lazy import attach as _attach  # noqa: E402
+
 # Everything, the engine too, loads on first use (PEP 562): librosa and scikit-learn take
 # seconds to import, the engine (numba, scipy) a third of a second, and the command line's
 # --help, --version and usage errors should not wait for them (the CLI imports
@@ -31,23 +33,7 @@ _LAZY = {
     "DrumTemplates": ("nmfaudio.drums", "DrumTemplates"),
 }
 
-
-def __getattr__(name):
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'nmfaudio' has no attribute {name!r}") from None
-    import importlib
-
-    module = importlib.import_module(module_name)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = _attach(__name__, _LAZY)
 
 __all__ = [
     "ConvergenceWarning",

@@ -143,17 +143,19 @@ class _Settled:
     """
 
     def __init__(self, tol: float, V):
+        from nmfaudio.nmf import CHECK_EVERY
+
         self.tol = tol
         self.scale = float(np.linalg.norm(V.astype(np.float64, copy=False)))
         self.errors = []
+        self.every = CHECK_EVERY  # read once here, not on every iteration's call
 
     def __call__(self, iteration, loss) -> bool:
-        from nmfaudio.nmf import CHECK_EVERY
-
+        every = self.every
         self.errors.append(np.sqrt(max(2.0 * loss, 0.0)) / self.scale if self.scale > 0 else 0.0)
-        if self.tol <= 0 or iteration % CHECK_EVERY or len(self.errors) <= CHECK_EVERY:
+        if self.tol <= 0 or iteration % every or len(self.errors) <= every:
             return False
-        return self.errors[-1 - CHECK_EVERY] - self.errors[-1] < self.tol
+        return self.errors[-1 - every] - self.errors[-1] < self.tol
 
 
 #: Below this size (n_features · n_samples · rank, the multiply-adds of one product

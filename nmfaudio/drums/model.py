@@ -142,13 +142,9 @@ def anchor_activations(H, parts, level, *, reach=1, P=None, quantile=1.0, refere
     """
     H = np.array(H, copy=True)
     if reference is not None:
-        r = H[np.asarray(reference, dtype=int)].sum(axis=(0, 1))  # (N,)
-        padded = np.concatenate([[-np.inf], r, [-np.inf]])
-        n_reference = int(((r >= padded[:-2]) & (r >= padded[2:]) & (r > level * r.max())).sum())
+        n_reference = int(_peaks_above(H[np.asarray(reference, dtype=int)].sum(axis=(0, 1)), level).sum())
     for k in np.asarray(parts, dtype=int):
-        a = H[k].sum(axis=0)  # (N,)
-        padded = np.concatenate([[-np.inf], a, [-np.inf]])
-        peaks = (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
+        peaks = _peaks_above(H[k].sum(axis=0), level)
         if (P is not None and quantile < 1 and peaks.sum() > 1
                 and (reference is None or peaks.sum() > crowded * n_reference)):
             share = model_share(H, P, k)
@@ -157,9 +153,15 @@ def anchor_activations(H, parts, level, *, reach=1, P=None, quantile=1.0, refere
         # a hit's frame and its neighbours: an onset can land a frame early or late
         # the full convolution, centred by hand: mode="same" returns the kernel's length
         # when it is the longer (a clip of one or two frames)
-        kept = np.convolve(peaks, np.ones(2 * reach + 1))[reach:reach + len(a)] > 0
+        kept = np.convolve(peaks, np.ones(2 * reach + 1))[reach:reach + peaks.size] > 0
         H[k][:, ~kept] = 0
     return H
+
+
+def _peaks_above(a, level) -> np.ndarray:
+    """Local maxima of ``a`` (N,) above ``level`` × its maximum (a plateau's every frame)."""
+    padded = np.concatenate([[-np.inf], a, [-np.inf]])
+    return (a >= padded[:-2]) & (a >= padded[2:]) & (a > level * a.max())
 
 
 def model_share(H, P, k) -> np.ndarray:
@@ -257,8 +259,8 @@ def _fit(V, P0, *, beta, max_iter, adapt, max_gain, n_free, engine, rng, callbac
                 # activations move freely again (nmfaudio.drums.stems.ANCHOR)
                 start, fixed = H, np.concatenate([np.asarray(parts, dtype=int) for parts, _ in anchored])
                 for parts, level in anchored:
-                    H = anchor_activations(H, parts, level, P=P, quantile=ANCHOR_SHARE_QUANTILE if anchor_reference is not None else 1.0,
-                                           reference=anchor_reference, crowded=ANCHOR_CROWDED)
+                    H = anchor_activations(H, parts, level, P=P, reference=anchor_reference, crowded=ANCHOR_CROWDED,
+                                           quantile=1.0 if anchor_reference is None else ANCHOR_SHARE_QUANTILE)
             runs = [(n, fix_P) for n, fix_P in ((min(end, release_at) - begin, False),
                                                 (end - max(begin, release_at), fixed)) if n > 0]
         begin = end

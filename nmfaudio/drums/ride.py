@@ -281,7 +281,7 @@ CYMBALS_HOLD = 0.7
 #: the 40 undecided ride-style rides (37 with enough gaps) −20 to −3 dB and 0.03-0.59; the
 #: 225 regular and kick/snare/hi-hat-only grooves measured −43 to −3.9 dB, those at −5.5 dB
 #: or more all at 0.20 or less (those at 0.3 or more all −6.3 dB or less); 7 undecided rides
-#: pass (all rumpf's ridden crash), no groove.  0: off.
+#: pass (all rumpf's ridden crash), no groove.  HELD_RING_SHARE 0: off.
 HELD_RING_DB = -5.5
 HELD_RING_SHARE = 0.3
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
