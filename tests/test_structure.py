@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nmfaudio"
 #: Layers from the math up: a module may import modules of lower layers, and modules of
 #: its own package (``nmfaudio.nmf.*`` among themselves, ...).  Patterns are fnmatch's.
 LAYERS = [
-    ["nmfaudio._validation"],  # the shared checks: numpy only
+    ["nmfaudio._validation", "nmfaudio._lazy"],  # the shared checks (numpy only), the lazy loader (stdlib)
     ["nmfaudio.nmf", "nmfaudio.nmf.*"],  # the engine, arrays only
     ["nmfaudio", "nmfaudio.masks", "nmfaudio.spectrum", "nmfaudio.audio", "nmfaudio.metrics", "nmfaudio.budget"],
     ["nmfaudio.fitting", "nmfaudio.estimator", "nmfaudio.adapters", "nmfaudio.adapters.*", "nmfaudio.plot",
@@ -31,7 +31,7 @@ LAYERS = [
 ]
 
 #: Modules whose job is to be shared: their underscore names may be imported anywhere.
-SHARED = {"nmfaudio._validation", "nmfaudio.nmf._checks", "nmfaudio.cli._args"}
+SHARED = {"nmfaudio._validation", "nmfaudio._lazy", "nmfaudio.nmf._checks", "nmfaudio.cli._args"}
 
 #: Known private imports across packages, left to the owner of the importing module
 #: (the drum work switches to nmfaudio._validation.as_generator); each entry must still
