@@ -18,7 +18,7 @@ import numpy as np
 from nmfaudio._validation import check_int
 
 __all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "band_magnitude", "istft_from_frames",
-           "frames_for_rate", "frames_or_defaults", "overlap_add", "istft_norm"]
+           "frames_for_rate", "frames_or_defaults", "overlap_add", "istft_norm", "window_values"]
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -76,19 +76,74 @@ def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
 @functools.lru_cache(maxsize=64)
 def _check_overlap(n_fft: int, hop_length: int, window) -> None:
     """Raise ValueError unless ``window`` frames of ``n_fft`` every ``hop_length`` samples
-    cover every sample (scipy's check_NOLA)."""
-    import librosa
-    from scipy.signal import check_NOLA
-
+    cover every sample (scipy's check_NOLA: the squared windows overlap-added exceed
+    1e-10 everywhere; read here on the steady part of :func:`_window_sumsquare`)."""
+    q = -(-n_fft // hop_length)  # most frames that reach one sample
     try:
-        frame_window = librosa.filters.get_window(window, n_fft, fftbins=True)
+        squares = _window_sumsquare(window, q + 1, n_fft, hop_length, np.float64)
     except Exception as exc:
         raise ValueError(f"window={window!r} is not a window librosa knows ({exc}); use 'hann'") from None
-    if not check_NOLA(frame_window, n_fft, n_fft - hop_length):
+    steady = squares[q * hop_length:(q + 1) * hop_length]  # every frame reaching these samples is there
+    if not steady.min() > _NOLA_TOL:
         raise ValueError(
             f"hop_length={hop_length} leaves samples that no {window!r} window of n_fft={n_fft} covers, "
             f"so the signal cannot be rebuilt; use hop_length <= {n_fft // 2} (usually n_fft // 4)"
         )
+
+
+#: scipy.signal.check_NOLA's tolerance on the overlap-added squared window.
+_NOLA_TOL = 1e-10
+
+
+def window_values(window, n_fft: int) -> np.ndarray:
+    """The periodic analysis window of the STFTs here, as ``librosa.filters.get_window(window,
+    n_fft, fftbins=True)`` gives it.
+
+    The default ``"hann"`` is computed as scipy computes it
+    (``scipy.signal.windows.hann(n_fft, sym=False)``: the same ``linspace``, cosines and
+    sum, so the same values; tests/test_spectrum.py), because importing ``scipy.signal``,
+    which ``librosa.filters`` does, cost a command-line run 0.4-0.6 s of its start-up
+    (docs/performance.md, the second start-up round); any other window comes from librosa.
+
+    Parameters
+    ----------
+    window : str, tuple, callable or ndarray
+        Anything librosa's ``get_window`` takes.
+    n_fft : int
+
+    Returns
+    -------
+    ndarray, float64, shape (n_fft,)
+    """
+    if isinstance(window, str) and window == "hann" and n_fft > 1:
+        fac = np.linspace(-np.pi, np.pi, n_fft + 1)  # one more point, then dropped: periodic
+        values = np.zeros(n_fft + 1)
+        for k, weight in enumerate((0.5, 0.5)):  # scipy's general_cosine with a = (0.5, 0.5)
+            values += weight * np.cos(k * fac)
+        return values[:-1]
+    import librosa
+
+    return librosa.filters.get_window(window, n_fft, fftbins=True)
+
+
+def _window_sumsquare(window, n_frames: int, n_fft: int, hop_length: int, dtype) -> np.ndarray:
+    """librosa's ``window_sumsquare(window=window, n_frames=n_frames, n_fft=n_fft,
+    win_length=n_fft, hop_length=hop_length, dtype=dtype)``: the squared window summed
+    over ``n_frames`` frames ``hop_length`` apart, frame by frame in time order, in
+    ``dtype`` (the same additions, so the same values), without importing
+    ``librosa.filters`` (see :func:`window_values`).
+
+    Returns
+    -------
+    ndarray, ``dtype``, shape (n_fft + hop_length * (n_frames - 1),)
+    """
+    size = n_fft + hop_length * (n_frames - 1)
+    squares = np.zeros(size, dtype=dtype)
+    window_squared = window_values(window, n_fft) ** 2
+    for frame in range(n_frames):
+        start = frame * hop_length
+        squares[start:min(size, start + n_fft)] += window_squared[:max(0, min(n_fft, size - start))]
+    return squares
 
 
 def n_frames(n_samples: int, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT) -> int:
@@ -468,9 +523,7 @@ def _frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _cached_frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
-    import librosa
-
-    frame_window = librosa.filters.get_window(window, n_fft, fftbins=True).astype(np.dtype(dtype))
+    frame_window = window_values(window, n_fft).astype(np.dtype(dtype))
     frame_window.flags.writeable = False
     return frame_window
 
@@ -501,7 +554,6 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     zeroed ``out`` (n_signals, size), whose first sample is index ``start`` of the uncut
     frames' signal — the samples outside it are dropped — then divide by the window's
     sum of squares."""
-    import librosa
     import scipy.fft
 
     from nmfaudio.nmf.kernels import num_threads
@@ -518,7 +570,7 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
             del spectra
             _overlap_add(frames.astype(real, copy=False), frame_window, hop_length, first, start, out)
     norm = _window_norm(window, n_frames, n_fft, hop_length, real, start, size)
-    np.divide(out, norm, out=out, where=norm > librosa.util.tiny(norm))
+    np.divide(out, norm, out=out, where=norm > np.finfo(norm.dtype).tiny)  # librosa.util.tiny
     return out
 
 
@@ -532,8 +584,6 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
     Only those few-frame parts are cached (a signal-length cache would keep tens of MB
     alive after the call); tiling them costs a copy, not an overlap-add pass.
     """
-    import librosa
-
     dtype = np.dtype(dtype)
     try:
         head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
@@ -541,8 +591,7 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
         head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
     m = (head.size - n_fft) // hop_length + 1  # frames in head
     if n_frames <= m:
-        norm = librosa.filters.window_sumsquare(window=window, n_frames=n_frames, win_length=n_fft, n_fft=n_fft,
-                                                hop_length=hop_length, dtype=dtype)
+        norm = _window_sumsquare(window, n_frames, n_fft, hop_length, dtype)
     else:
         norm = np.empty(n_fft + hop_length * (n_frames - 1), dtype=dtype)
         # Samples before frame m: only frames 0..m-1 reach them, as in head.
@@ -554,7 +603,8 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
         lo, hi = m * hop_length, (n_frames - m) * hop_length + tail_from
         if hi > lo:
             norm[lo:hi] = np.tile(period, -(-(hi - lo) // hop_length))[:hi - lo]
-    return librosa.util.fix_length(norm[start:], size=size)
+    norm = norm[start:start + size]  # librosa.util.fix_length: cut or zero-padded to size
+    return norm if norm.size == size else np.pad(norm, (0, size - norm.size))
 
 
 @functools.lru_cache(maxsize=16)
@@ -562,11 +612,8 @@ def _window_norm_parts(window, n_fft, hop_length, dtype):
     """``(head, period)`` for :func:`_window_norm`: the window sum-square of the first
     ``ceil(n_fft / hop_length) + 1`` frames, and one hop of its steady part (read-only;
     a few n_fft long, so caching them is cheap)."""
-    import librosa
-
     q = -(-n_fft // hop_length)  # most frames that reach one sample
-    head = librosa.filters.window_sumsquare(window=window, n_frames=q + 1, win_length=n_fft, n_fft=n_fft,
-                                            hop_length=hop_length, dtype=np.dtype(dtype))
+    head = _window_sumsquare(window, q + 1, n_fft, hop_length, np.dtype(dtype))
     period = head[q * hop_length:(q + 1) * hop_length].copy()
     head.flags.writeable = False
     period.flags.writeable = False

@@ -21,15 +21,22 @@ HEAVY = ("nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.nmf", "sc
          "sklearn", "matplotlib")
 
 
-def _modules_after(argv: list[str], cwd) -> tuple[int, list[str]]:
-    """Run ``nmfaudio.cli.main(argv)`` in a fresh interpreter; (its code, the heavy modules
-    it imported)."""
+#: Modules a default ``nmfaudio drums`` run does not need (0.9-1.0 s of its start-up
+#: together): scipy.signal (and the scipy.stats it brings), librosa's windows, utilities,
+#: onsets and STFT modules; the drum code picks peaks and makes windows itself.
+NOT_FOR_A_SEPARATION = ("scipy.signal", "scipy.stats", "librosa.filters", "librosa.util.utils", "librosa.onset",
+                        "librosa.core.spectrum", "librosa.core.audio", "librosa.feature", "sklearn", "matplotlib")
+
+
+def _modules_after(argv: list[str], cwd, watched=HEAVY) -> tuple[int, list[str]]:
+    """Run ``nmfaudio.cli.main(argv)`` in a fresh interpreter; (its code, the modules
+    starting with one of ``watched`` it imported)."""
     script = f"""
 import contextlib, io, json, sys
 from nmfaudio.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     code = main({argv!r})
-print(json.dumps([code, sorted(m for m in sys.modules if m.startswith({HEAVY!r}))]))
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith({tuple(watched)!r}))]))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -54,6 +61,16 @@ def test_help_version_and_bad_inputs_import_no_heavy_module(tmp_path, argv, code
     assert got == code
     assert modules == [], f"{argv} imported {modules}"
     assert not (tmp_path / "out").exists()  # refused before any output folder
+
+
+@pytest.mark.parametrize("extra", [[], ["--midi", "--onsets", "--json"]])
+def test_a_drum_separation_imports_neither_scipy_signal_nor_librosas_utilities(tmp_path, extra):
+    """The separation, its hits and their files load none of :data:`NOT_FOR_A_SEPARATION`
+    (docs/performance.md, the second start-up round of 2026-12-05)."""
+    code, modules = _modules_after(["drums", str(LOOP), "-o", "out", *extra], tmp_path, NOT_FOR_A_SEPARATION)
+    assert code == 0
+    assert modules == [], modules
+    assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
 
 
 def test_the_default_classes_are_every_class(tmp_path):

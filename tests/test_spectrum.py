@@ -240,3 +240,35 @@ def test_band_magnitude_refuses_what_it_cannot_frame():
         band_magnitude(y[:1000], n_fft=1024, hop_length=128)
     with pytest.raises(ValueError, match="first_bin=513"):
         band_magnitude(y, n_fft=1024, hop_length=128, first_bin=513)
+
+
+@pytest.mark.parametrize("n_fft", [2, 3, 16, 511, 2048, 4096])
+def test_hann_window_is_librosas(n_fft):
+    """The Hann window computed here (scipy.signal not imported: the start-up rounds of
+    docs/performance.md) is the one librosa's get_window gives, value for value."""
+    import librosa
+
+    from nmfaudio.spectrum import window_values
+
+    np.testing.assert_array_equal(window_values("hann", n_fft), librosa.filters.get_window("hann", n_fft, fftbins=True))
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", ("tukey", 0.5), "boxcar"])
+def test_the_overlap_check_is_scipys_check_nola(window):
+    """check_frames refuses exactly the (n_fft, hop_length) that scipy.signal.check_NOLA
+    refuses, read from the overlap-added squared window instead of importing scipy.signal."""
+    import librosa
+    import scipy.signal
+
+    from nmfaudio import spectrum
+
+    for n_fft in (64, 100, 2048):
+        for hop_length in sorted({1, n_fft // 4, n_fft // 3, n_fft // 2, n_fft // 2 + 1, n_fft - 1, n_fft}):
+            expected = scipy.signal.check_NOLA(librosa.filters.get_window(window, n_fft, fftbins=True), n_fft,
+                                               n_fft - hop_length)
+            try:
+                spectrum._check_overlap.__wrapped__(n_fft, hop_length, window)
+                got = True
+            except ValueError:
+                got = False
+            assert got == expected, (window, n_fft, hop_length)

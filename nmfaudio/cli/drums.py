@@ -192,14 +192,10 @@ def run_drums(args) -> int:
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks)))
     # Load now what the work loads on first use, so the time reported is the separation's:
-    # librosa's windows and utilities (its numba gufuncs load when imported), and its STFT
-    # (0.5-3 s more: librosa.core.spectrum brings its audio module) only for the runs that
-    # use it, the figure and the blocks — the in-memory separation and the hits make their
-    # spectrograms without librosa.stft, and loading it anyway cost every run 0.5-0.9 s
-    # (docs/performance.md, the start-up round of 2026-12-05).
-    import librosa.filters
-    import librosa.util.utils  # noqa: F401
-
+    # librosa's STFT (0.5-3 s: librosa.core.spectrum brings its audio module) only for the
+    # runs that use it, the figure and the blocks — the in-memory separation and the hits
+    # need neither librosa's STFT nor its windows and peak picking, nor scipy.signal
+    # (docs/performance.md, the start-up rounds of 2026-12-05).
     if args.plot or args.block_seconds is not None:
         spectrum.stft(np.zeros(spectrum.N_FFT, dtype=np.float32))
     from nmfaudio.drums import FREE_ITER

@@ -221,6 +221,7 @@ from nmfaudio import audio, spectrum
 from nmfaudio.drums import cymbal_decay, hat_fill, hit_timbre, track_reads
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
+from nmfaudio.drums.peaks import peak_pick
 from nmfaudio.drums.times import near as _near
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize", "has_tempo",
@@ -1581,14 +1582,12 @@ def _band_flux(y, sr, *, fmin, hop):
     so memory does not grow with the track's length: the band's peak magnitude (the level
     is relative to it), then the flux.  The first pass's magnitudes are kept for the
     second up to :data:`_FLUX_KEEP_BYTES`."""
-    import librosa
-
     from nmfaudio.nmf.kernels import run_in_threads
 
     # an array's channel mean at once; a streamed track's a chunk of frames at a time
     mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
     n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
-    bins = librosa.fft_frequencies(sr=sr, n_fft=_FLUX_N_FFT) >= fmin
+    bins = np.fft.rfftfreq(_FLUX_N_FFT, 1.0 / sr) >= fmin  # librosa.fft_frequencies
     if not bins.any():
         return np.zeros(n_frames)
     first_bin = int(np.argmax(bins))  # the band: every bin from the first at or above fmin
@@ -1637,25 +1636,21 @@ def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
     """Onset times (s) of a band flux: :func:`librosa.onset.onset_detect`'s peak picking
     (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart).
 
-    Its steps written out with the same calls — the envelope scaled to [0, 1] as it does
-    (``normalize=True``), :func:`librosa.util.peak_pick`, :func:`librosa.frames_to_time` —
-    so the times are its own bit for bit (tests/test_hits.py), without importing
-    ``librosa.onset``: that module brings librosa's feature and audio modules (0.3-0.5 s
-    of a command-line run's start-up; docs/performance.md, the start-up round)."""
-    import librosa.util
-
+    Its steps written out — the envelope scaled to [0, 1] as it does (``normalize=True``),
+    librosa's peak picking (:func:`nmfaudio.drums.peaks.peak_pick`, its loop), frames to
+    seconds as ``librosa.frames_to_time`` — so the times are its own bit for bit
+    (tests/test_hits.py), without importing ``librosa.onset`` (its feature and audio
+    modules: 0.3-0.5 s of a command-line run's start-up) or ``librosa.util`` (docs/
+    performance.md, the start-up rounds)."""
     if not flux.max() > 0:
         return np.zeros(0)
     envelope = flux - np.min(flux, keepdims=True, axis=-1)
-    envelope /= np.max(envelope, keepdims=True, axis=-1) + librosa.util.tiny(envelope)
+    envelope /= np.max(envelope, keepdims=True, axis=-1) + np.finfo(envelope.dtype).tiny  # librosa.util.tiny
     if not envelope.any() or not np.all(np.isfinite(envelope)):
         frames = np.array([], dtype=int)
     else:
-        frames = librosa.util.peak_pick(envelope, sparse=True, axis=-1, pre_max=3, post_max=3, pre_avg=20,
-                                        post_avg=20, delta=delta, wait=4)
-    from librosa.core.convert import frames_to_time
-
-    return frames_to_time(frames, hop_length=hop, sr=sr)
+        frames = peak_pick(envelope, pre_max=3, post_max=3, pre_avg=20, post_avg=20, delta=delta, wait=4)
+    return (np.asanyarray(frames) * hop).astype(int) / float(sr)  # librosa.frames_to_time's two steps
 
 
 def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, confirm, others,
@@ -1773,8 +1768,6 @@ def _per_class(value, label, names, default, *, low=None, high=None) -> dict:
 
 def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mean_weight=0.0) -> _Candidates:
     """Peaks of one class's activation above the adaptive and the absolute threshold."""
-    import librosa
-
     top = float(envelope.max())
     empty = _Candidates(np.zeros(0, dtype=int), np.zeros(0), np.zeros(0))
     if not top > 0:
@@ -1791,9 +1784,11 @@ def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mea
         from scipy.ndimage import uniform_filter1d
 
         level = np.maximum(level, mean_weight * uniform_filter1d(x, size=2 * half + 1, mode="constant", cval=0.0))
-    # a maximum at the first or last frame counts (librosa's localmax pads by repeating the edge)
+    # a maximum at the first or last frame counts: zeros on both sides; a local maximum as
+    # librosa.util.localmax has it (above the frame before, not below the frame after)
     padded_x = np.concatenate([[0.0], x, [0.0]])
-    frames = np.flatnonzero(librosa.util.localmax(padded_x)[1:-1] & (x >= level + delta))
+    local_max = (padded_x[1:-1] > padded_x[:-2]) & (padded_x[1:-1] >= padded_x[2:])
+    frames = np.flatnonzero(local_max & (x >= level + delta))
     frames = np.asarray(frames, dtype=int)
     if not len(frames):
         return empty

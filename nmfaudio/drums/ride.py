@@ -122,11 +122,11 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
 from nmfaudio import audio
 from nmfaudio._validation import check_switch
 from nmfaudio.drums import track_reads
+from nmfaudio.drums.peaks import find_peaks
 from nmfaudio.drums.hat_fill import FILL_TOM_S
 from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
 from nmfaudio.drums.templates import class_of
@@ -374,7 +374,7 @@ def _columns_corr(a, b):
 def _peaks(h, level_db, distance=1):
     if not h.max() > 0:
         return np.zeros(0, dtype=int)
-    return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)[0]
+    return find_peaks(h, height=h.max() * 10 ** (level_db / 20), distance=distance)
 
 
 def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=0):
