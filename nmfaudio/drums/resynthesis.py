@@ -41,7 +41,7 @@ RANGE_TASKS = 4
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None, yielding=None) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -81,11 +81,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         there is the residual's (the song's bass lines, :mod:`nmfaudio.drums.bass_lines`);
         applied after the masks, only with a modelled residual, only in the frames that
         hold a marked cell.
-    yielding : tuple (int, float), optional
-        ``(d, weight)``: drum output d and the residual re-split their summed share with
-        output d's model times ``weight`` (:func:`_yield_share`; the hats against the
-        free component in a drum recording); the other outputs' masks unchanged.  Only
-        with a modelled residual.
 
     Returns
     -------
@@ -160,11 +155,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     np.minimum(moved, S[D], out=moved)
                     S[D] -= moved
                     S[d] += moved
-                kept = (None if yielding is None or len(outputs) == D
-                        else (S[yielding[0]].copy(), S[D].copy()))  # the masks below overwrite S
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
-                if kept is not None:
-                    _yield_share(M, *kept, yielding[0], D, yielding[1], mask_power)
                 for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
                     if marked[c, t0:t1].any():
                         M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
@@ -196,32 +187,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:, c, lo:hi])
                 np.divide(out[:, c, lo:hi], norm[lo:hi], out=out[:, c, lo:hi], where=valid[lo:hi])
     return modelled
-
-
-def _yield_share(M, S_d, S_r, d: int, r: int, weight: float, power: float) -> None:
-    """Re-split, in place, the share output d and the residual r hold together by output
-    d's model times ``weight`` against the residual's: ``M_d + M_r`` split as
-    ``(weight·S_d)^p : S_r^p``.  Where both models are zero the split stays.  The other
-    outputs' masks are not touched, so the masks still sum to 1.
-
-    Parameters
-    ----------
-    M : ndarray, float, shape (outputs, n, F)
-        The masks (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' models).
-    S_d, S_r : ndarray, float, shape (n, F)
-        Output d's and the residual's models the masks were made from.
-    d, r : int
-        Their rows in ``M``.
-    weight : float > 0
-    power : float > 0
-        The masks' power.
-    """
-    a = (np.float32(weight) * S_d) ** power
-    b = S_r ** power
-    total = a + b
-    both = M[d] + M[r]
-    np.divide(both * a, total, out=M[d], where=total > 0)
-    np.subtract(both, M[d], out=M[r], where=total > 0)
 
 
 def _left_out_cells(leave_out, C: int, F: int, N: int, D: int) -> list:

@@ -767,14 +767,6 @@ RIDE_OPEN_HAT = True
 #: round); a switch for the benchmark.
 RIDE_OPEN_HAT_HITS = True
 MAX_FRAME_RATE = 1000
-#: In a drum recording the hi-hat output's model counts this much against the residual's
-#: (the free component's) where the two share a bin in the masks; the other outputs'
-#: masks unchanged (resynthesis._yield_share).  The hats' model, adapting up to 20 dB,
-#: also explains the percussion and leftovers the free component holds: on the 56 tuning
-#: recordings (docs/drums-five-stems.md, hat-floor round) 0.7 raised the hi-hat stem
-#: +0.10 dB (41 up, 13 down), the other stems identical; 0.5 / 0.35 gained more there but
-#: cost the kick/snare/hi-hat-only grooves' hats 0.4 / 0.8 dB.  1: off.
-HAT_RESIDUAL_WEIGHT = 0.7
 
 
 def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
@@ -1280,12 +1272,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # stereo drum recordings: each bin's left/right balance moves it toward the outputs
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
-    # a drum recording: the hats yield some of the bins they share with the free component
-    # (HAT_RESIDUAL_WEIGHT; not in a song, where the residual's model holds the music)
-    yielding = (classes.index("hihat"), HAT_RESIDUAL_WEIGHT) if (
-        sustained is None and "hihat" in classes and HAT_RESIDUAL_WEIGHT != 1) else None
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, ring=rings, leave_out=leave_out, yielding=yielding,
+                                     sustained=sustained, ring=rings, leave_out=leave_out,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
