@@ -571,8 +571,12 @@ def shell_run(tree, path, out, *, extra=()) -> dict:
     command = " ".join(shlex.quote(str(part)) for part in
                        ("exec", sys.executable, "-m", "nmfaudio", "drums", path, "-o", out, "--force", *extra))
     env = dict(os.environ, PYTHONPATH=str(tree))
+    # run from the input's folder: ``python -m`` puts the working directory first on
+    # sys.path, so from a checkout's root every tree ran that checkout's nmfaudio (the
+    # shell rows of --compare before 2026-12-05 05:40 UTC); _shell_imports checks it
+    cwd = Path(path).parent
     started = time.perf_counter()
-    process = subprocess.Popen(["/bin/sh", "-c", command], env=env, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(["/bin/sh", "-c", command], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -584,6 +588,20 @@ def shell_run(tree, path, out, *, extra=()) -> dict:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
+def _check_shell_imports(tree, folder: Path) -> None:
+    """Exit unless a process started as :func:`shell_run` starts one (same environment and
+    working directory) imports nmfaudio from ``tree``."""
+    import os
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", "import nmfaudio; print(nmfaudio.__file__)"],
+                          env=dict(os.environ, PYTHONPATH=str(tree)), cwd=folder, capture_output=True, text=True,
+                          check=True)
+    imported = Path(done.stdout.strip()).resolve().parent.parent
+    if imported != Path(tree).resolve():
+        raise SystemExit(f"error: the shell rows of {tree} would import nmfaudio from {imported}")
+
+
 def shell_rows(trees: dict, folder: Path, rounds: int) -> dict:
     """{tree name: {row key: [{"wall", "cpu", "rss_mb"} per round]}} for :data:`SHELL_ROWS`,
     the trees alternating within each round (both see the same load), after one warm-up
@@ -591,6 +609,7 @@ def shell_rows(trees: dict, folder: Path, rounds: int) -> dict:
     as on a user's second run)."""
     timings = {name: {key: [] for key, *_ in SHELL_ROWS} for name in trees}
     for index, tree in enumerate(trees.values()):
+        _check_shell_imports(tree, folder)
         shell_run(tree, folder / "eight.wav", folder / f"shell_warm{index}")
     for _ in range(rounds):
         for key, file, *_ in SHELL_ROWS:

@@ -1014,12 +1014,14 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
 #: imported (about 20 s on an empty cache, e.g. the first run after installing): workers
 #: doing that at the same time can write one gufunc's two cache files from two processes,
 #: which crashes a later run with a segmentation fault (numba issue #10128).
-#: ``librosa.onset`` (which ``--quantize``'s ``librosa.beat`` imports; the hits themselves no
-#: longer do) brings ``librosa.core.pitch``'s gufunc through its spectral-feature imports;
-#: ``librosa.beat`` is left to the workers: its gufuncs are not cached, so nothing is written.
+#: ``librosa.onset`` (which ``--quantize``'s ``librosa.beat`` imports) brings
+#: ``librosa.core.pitch``'s gufunc through its spectral-feature imports; ``librosa.beat`` is
+#: left to the workers: its gufuncs are not cached, so nothing is written.  The separation
+#: and the hits use neither librosa's utilities nor scipy.signal any more (nmfaudio.drums.peaks;
+#: `--quantize`, `--plot` and the block-wise runs still reach librosa), so scipy.signal is
+#: not loaded.
 PRELOAD = ["nmfaudio.batch", "nmfaudio.drums.separation", "nmfaudio.drums.hits", "nmfaudio.pipeline",
-           "nmfaudio.blockwise", "scipy.signal",
-           "librosa.core.spectrum", "librosa.util.utils", "librosa.onset"]
+           "nmfaudio.blockwise", "librosa.core.spectrum", "librosa.util.utils", "librosa.onset"]
 
 
 def _worker_context(multiprocessing):

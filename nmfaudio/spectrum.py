@@ -76,15 +76,18 @@ def check_frames(n_fft, hop_length, window=WINDOW) -> tuple[int, int]:
 @functools.lru_cache(maxsize=64)
 def _check_overlap(n_fft: int, hop_length: int, window) -> None:
     """Raise ValueError unless ``window`` frames of ``n_fft`` every ``hop_length`` samples
-    cover every sample (scipy's check_NOLA: the squared windows overlap-added exceed
-    1e-10 everywhere; read here on the steady part of :func:`_window_sumsquare`)."""
-    q = -(-n_fft // hop_length)  # most frames that reach one sample
+    cover every sample: scipy's ``check_NOLA``, its sums in its order (the squared window
+    folded into rows one hop long and added row after row; every sample of the steady
+    part gets one of these sums) — written out so that a run does not import
+    ``scipy.signal`` (see :func:`window_values`)."""
     try:
-        squares = _window_sumsquare(window, q + 1, n_fft, hop_length, np.float64)
+        squares = window_values(window, n_fft) ** 2
     except Exception as exc:
         raise ValueError(f"window={window!r} is not a window librosa knows ({exc}); use 'hann'") from None
-    steady = squares[q * hop_length:(q + 1) * hop_length]  # every frame reaching these samples is there
-    if not steady.min() > _NOLA_TOL:
+    rows = -(-n_fft // hop_length)
+    folded = np.zeros(rows * hop_length, dtype=squares.dtype)
+    folded[:n_fft] = squares
+    if not folded.reshape(rows, hop_length).sum(axis=0).min() > _NOLA_TOL:
         raise ValueError(
             f"hop_length={hop_length} leaves samples that no {window!r} window of n_fft={n_fft} covers, "
             f"so the signal cannot be rebuilt; use hop_length <= {n_fft // 2} (usually n_fft // 4)"

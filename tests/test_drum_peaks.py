@@ -68,3 +68,11 @@ def test_peak_pick_on_a_flat_signal_with_no_delta_is_librosas(wait):
     got = peak_pick(x, **options)
     np.testing.assert_array_equal(got, librosa.util.peak_pick(x, sparse=True, **options))
     np.testing.assert_array_equal(got, np.arange(0, 30, wait + 1))
+
+
+def test_fractional_window_sizes_are_rounded_up_as_librosa_does():
+    x = np.random.default_rng(3).random(100)
+    options = dict(pre_max=2.5, post_max=0.5, pre_avg=3.2, post_avg=3.7, delta=0.01, wait=1.5)
+    np.testing.assert_array_equal(peak_pick(x, **options), librosa.util.peak_pick(x, sparse=True, **options))
+    np.testing.assert_array_equal(find_peaks(x, height=0.2, distance=2.5),
+                                  scipy.signal.find_peaks(x, height=0.2, distance=2.5)[0])

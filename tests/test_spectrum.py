@@ -272,3 +272,13 @@ def test_the_overlap_check_is_scipys_check_nola(window):
             except ValueError:
                 got = False
             assert got == expected, (window, n_fft, hop_length)
+
+
+def test_the_overlap_check_folds_a_long_window_once():
+    """A window of 2**20 samples every sample: the check folds the window once (n_fft
+    values), it does not overlap-add n_fft windows (the first version's n_fft² / hop)."""
+    from nmfaudio import spectrum
+
+    spectrum._check_overlap.__wrapped__(2**20, 1, "hann")  # covered: returns, after ~1e6 additions
+    with pytest.raises(ValueError, match="hop_length"):
+        spectrum._check_overlap.__wrapped__(2**20, 2**20, "hann")  # sample 0 only under a zero

@@ -223,6 +223,7 @@ from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.peaks import peak_pick
 from nmfaudio.drums.times import near as _near
+from nmfaudio.drums.times import peak_frames
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize", "has_tempo",
            "read_midi", "read_csv", "track_of", "MIDI_PPQ", "MIDI_BPM"]
@@ -1786,9 +1787,8 @@ def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mea
         level = np.maximum(level, mean_weight * uniform_filter1d(x, size=2 * half + 1, mode="constant", cval=0.0))
     # a maximum at the first or last frame counts: zeros on both sides; a local maximum as
     # librosa.util.localmax has it (above the frame before, not below the frame after)
-    padded_x = np.concatenate([[0.0], x, [0.0]])
-    local_max = (padded_x[1:-1] > padded_x[:-2]) & (padded_x[1:-1] >= padded_x[2:])
-    frames = np.flatnonzero(local_max & (x >= level + delta))
+    frames = peak_frames(np.concatenate([[0.0], x, [0.0]]), 0.0) - 1
+    frames = frames[x[frames] >= level[frames] + delta]
     frames = np.asarray(frames, dtype=int)
     if not len(frames):
         return empty

@@ -35,9 +35,10 @@ def find_peaks(x, *, height: float, distance: int = 1) -> np.ndarray:
     x : array_like, shape (n,)
         Read as float64.
     height : float
-        The lowest peak kept.
-    distance : int >= 1, default 1
-        Samples at least between two kept peaks.
+        The lowest peak kept (a number: scipy's arrays and ``(min, max)`` pairs are not
+        taken).
+    distance : number >= 1, default 1
+        Samples at least between two kept peaks (rounded up, as scipy does); finite.
 
     Returns
     -------
@@ -46,8 +47,8 @@ def find_peaks(x, *, height: float, distance: int = 1) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"x has shape {x.shape}; find_peaks takes a 1-D signal")
-    if distance < 1:
-        raise ValueError(f"distance={distance} must be >= 1")
+    if not 1 <= distance < np.inf:
+        raise ValueError(f"distance={distance} must be a finite number >= 1")
     peaks = _local_maxima(x)
     peaks = peaks[height <= x[peaks]]
     return peaks[_kept_by_distance(peaks, x[peaks], int(np.ceil(distance)))]
@@ -97,8 +98,9 @@ def peak_pick(x, *, pre_max: int, post_max: int, pre_avg: int, post_avg: int, de
     Parameters
     ----------
     x : ndarray, shape (n,), float32 or float64
-    pre_max, pre_avg, wait : int >= 0
-    post_max, post_avg : int >= 1
+    pre_max, pre_avg, wait : number >= 0
+    post_max, post_avg : number > 0
+        Rounded up to whole samples, as librosa does.
     delta : float >= 0
         Compared in float32, as librosa's compiled loop takes it.
 
@@ -111,9 +113,11 @@ def peak_pick(x, *, pre_max: int, post_max: int, pre_avg: int, post_avg: int, de
         raise ValueError(f"x has shape {x.shape} and dtype {x.dtype}; peak_pick takes a 1-D float array")
     if min(pre_max, pre_avg, wait, delta) < 0 or min(post_max, post_avg) <= 0:
         raise ValueError("pre_max, pre_avg, wait and delta must be >= 0, post_max and post_avg > 0")
+    pre_max, post_max, pre_avg, post_avg, wait = (int(np.ceil(v)) for v in (pre_max, post_max, pre_avg, post_avg,
+                                                                            wait))
     peaks = np.zeros(x.size, dtype=np.bool_)
     if x.size:
-        _peak_pick(x, int(pre_max), int(post_max), int(pre_avg), int(post_avg), np.float32(delta), int(wait), peaks)
+        _peak_pick(x, pre_max, post_max, pre_avg, post_avg, np.float32(delta), wait, peaks)
     return np.flatnonzero(peaks)
 
 

@@ -126,9 +126,9 @@ from scipy.ndimage import uniform_filter1d
 from nmfaudio import audio
 from nmfaudio._validation import check_switch
 from nmfaudio.drums import track_reads
-from nmfaudio.drums.peaks import find_peaks
 from nmfaudio.drums.hat_fill import FILL_TOM_S
 from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
+from nmfaudio.drums.peaks import find_peaks
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
 
