@@ -573,7 +573,7 @@ def shell_run(tree, path, out, *, extra=()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree))
     # run from the input's folder: ``python -m`` puts the working directory first on
     # sys.path, so from a checkout's root every tree ran that checkout's nmfaudio (the
-    # shell rows of --compare before 2026-12-05 05:40 UTC); _shell_imports checks it
+    # shell rows of --compare before 2026-12-05 05:40 UTC); _check_shell_imports checks it
     cwd = Path(path).parent
     started = time.perf_counter()
     process = subprocess.Popen(["/bin/sh", "-c", command], env=env, cwd=cwd, stdout=subprocess.DEVNULL,

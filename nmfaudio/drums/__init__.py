@@ -6,7 +6,7 @@
 - :mod:`nmfaudio.drums.hits`: onset picking, velocities, MIDI and CSV files.
 
 The names below load their module on first use (PEP 562): ``from nmfaudio.drums import
-CLASSES`` reads the templates module alone, not the separation's (scipy.signal, the
+CLASSES`` reads the templates module alone, not the separation's (scipy, numba, the
 engine: about a second), so the command line's parser and its usage errors stay quick.
 """
 

@@ -222,8 +222,7 @@ from nmfaudio.drums import cymbal_decay, hat_fill, hit_timbre, track_reads
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
 from nmfaudio.drums.peaks import peak_pick
-from nmfaudio.drums.times import near as _near
-from nmfaudio.drums.times import peak_frames
+from nmfaudio.drums.times import near as _near, peak_frames
 
 __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_strengths", "quantize", "has_tempo",
            "read_midi", "read_csv", "track_of", "MIDI_PPQ", "MIDI_BPM"]
@@ -1789,7 +1788,6 @@ def _candidates(envelope, *, sr, hop_length, threshold_db, delta, average_s, mea
     # librosa.util.localmax has it (above the frame before, not below the frame after)
     frames = peak_frames(np.concatenate([[0.0], x, [0.0]]), 0.0) - 1
     frames = frames[x[frames] >= level[frames] + delta]
-    frames = np.asarray(frames, dtype=int)
     if not len(frames):
         return empty
     padded = np.concatenate([[0.0], envelope, [0.0]])

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import factorize
-from nmfaudio.drums.stems import ANCHOR_CROWDED, ANCHOR_RELEASE_SHARE, ANCHOR_SHARE_QUANTILE, FIXED_FIRST_SHARE, PRESENCE_AT_SHARE
+from nmfaudio.drums.stems import (ANCHOR_CROWDED, ANCHOR_RELEASE_SHARE, ANCHOR_SHARE_QUANTILE, FIXED_FIRST_SHARE,
+                                  PRESENCE_AT_SHARE)
 from nmfaudio.nmf.kernels import run_in_threads
 from nmfaudio.nmf.nmfd import convolutive_components, convolutive_model, factorize_convolutive
 

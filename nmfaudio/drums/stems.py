@@ -17,10 +17,10 @@ import numpy as np
 from nmfaudio._validation import check_switch
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "ANCHOR_SHARE_QUANTILE", "ANCHOR_CROWDED", "FIXED_FIRST_SHARE", "GUIDE_LABELS", "LOW_ADAPT",
-           "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES", "SONG_ELECTRONIC_SNARE", "SONG_SNARE_BODY_HZ",
-           "LOW_CUT_HZ", "LOW_LEFT_SHARE", "SONG_LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts", "presence_mode",
-           "stem_index"]
+__all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "ANCHOR_SHARE_QUANTILE", "ANCHOR_CROWDED", "FIXED_FIRST_SHARE",
+           "GUIDE_LABELS", "LOW_ADAPT", "PRESENCE", "PRESENCE_AT_SHARE", "RESIDUAL_CLASSES", "SONG_ELECTRONIC_SNARE",
+           "SONG_SNARE_BODY_HZ", "LOW_CUT_HZ", "LOW_LEFT_SHARE", "SONG_LOW_CUT_HZ", "adapt_limits_db", "low_cut_parts",
+           "presence_mode", "stem_index"]
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
