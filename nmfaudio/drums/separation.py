@@ -202,6 +202,12 @@ class DrumSeparation:
     #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
     #: Attributes), or None.
     ride_with_snare: np.ndarray | None = None
+    #: Each channel's DC offset (its mean over the recording), shape (1,) for mono input,
+    #: (n_channels, 1) otherwise: kept out of the fit and the masks, it is in the residual
+    #: (:func:`separate_drums`); :meth:`hits` reads the mixture and the residual without
+    #: it.  None when not known (the stems streamed block by block: each block's own
+    #: mean was kept out of its fit).
+    offset: np.ndarray | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -260,10 +266,14 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        # the mixture and the residual as the fit saw them: without the recording's DC offset
+        # (a constant under every hit: 0.01 of full scale lost 2 % of the hits of the
+        # tuning performances; docs/drums-five-stems.md, the DC-offset round)
+        offset = 0 if self.offset is None or not self.offset.any() else self.offset
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+            options["mixture"] = sum(self.sources.values()) - offset  # the tracks add up to the mixture
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
-            options["residual"] = self.sources["residual"]
+            options["residual"] = self.sources["residual"] - offset
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         return self.detect_hits_in(signals, **options)
 
@@ -650,14 +660,18 @@ def separate_drums(
     song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
                   if accompaniment is not False else None)  # a song's start only
 
-    def separate_segment(y, mode):
+    # each channel's DC offset over the whole recording (streamed: each block's own, below)
+    offset = None if stream_to is not None else dc_offset(y)
+
+    def separate_segment(y, mode, offset=offset):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
-            return _in_channels(separate_segment(y[0], mode), y.shape[0])
+            return _in_channels(separate_segment(y[0], mode, None if offset is None else offset[0]), y.shape[0])
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, filled_kit=filled_kit, song_snare=song_snare)
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare,
+                         offset=dc_offset(y) if offset is None else offset)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -673,7 +687,15 @@ def separate_drums(
                 y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
                 block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment)
     result.borrowed = borrowed
+    result.offset = offset
     return result
+
+
+def dc_offset(y) -> np.ndarray:
+    """Each channel's mean (accumulated in float64), in ``y``'s dtype: shape (1,) for
+    ``y`` of shape (n_samples,), (n_channels, 1) for (n_channels, n_samples)."""
+    y = np.asarray(y)
+    return y.mean(axis=-1, keepdims=True, dtype=np.float64).astype(y.dtype)
 
 
 def _same_channels(y) -> bool:
@@ -789,7 +811,8 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
 def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
     """The result for an all-zero recording: silent stems and activations, the templates
     unchanged, no iterations."""
-    sources = {label: np.zeros_like(y) for label in classes + ("residual",)}
+    sources = {label: np.zeros_like(y) for label in classes}
+    sources["residual"] = y.copy()  # zeros, or a constant (a DC offset alone): no drum
     shape = (n_frames,) if y.ndim == 1 else (y.shape[0], n_frames)
     activations = {label: np.zeros(shape, np.float32) for label in classes}
     return DrumSeparation(sources=sources, activations=activations, templates=kit, sr=sr, n_fft=n_fft,
@@ -885,16 +908,23 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
+              offset=None) -> DrumSeparation:
+    # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
+    # performances' kick 2.4 dB, docs/drums-five-stems.md, the DC-offset round) is no drum:
+    # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
+    # (C, 1)), which stays in the residual, the mixture minus the drums (below)
+    offset = np.zeros((1,) * y.ndim, y.dtype) if offset is None else offset
+    centred = y - offset if offset.any() else y
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
-    X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
+    X, magnitude = spectrum.stft_frame_major(centred.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
                                              magnitude=True)
     C, F, N = X.shape
     magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
     freqs = np.arange(F) * (sr / n_fft)  # each bin's frequency (Hz)
     peak = float(magnitude.max())
-    if peak == 0:  # silence: nothing to separate, every stem silent
+    if peak == 0:  # silence (or a constant): nothing to separate, every stem silent
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
@@ -1279,7 +1309,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
-    residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
+    # (no model for it: the masks gave every bin to a drum, so the residual is the offset alone)
+    residual = _mixture_minus(y, drums) if residual_modelled else np.broadcast_to(offset, y.shape).copy()
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     if no_hats:  # no hats: no hat activations either (hits() finds none)
