@@ -440,7 +440,9 @@ def separate_drums(
 
     Every class of the templates is modelled (five drums and percussion, several
     templates per class); ``classes`` only chooses which get their own stem: the share
-    of any other class (and of percussion, ``"other"``) goes to the residual.
+    of any other class (and of percussion, ``"other"``) goes to the residual.  Each
+    channel's DC offset (its mean) is kept out of the model and stays in the residual
+    (``result.offset``).
 
     Parameters
     ----------
@@ -494,7 +496,7 @@ def separate_drums(
         song, one that looks like a drum (:mod:`nmfaudio.drums.free_drum`) goes to the
         toms stem instead, one whose template lies almost all above 8 kHz to the cymbals
         stem (their activations are not in ``activations``).
-        0: the residual is silent (every bin goes to a drum).
+        0: the residual is silent but for the DC offset (every bin goes to a drum).
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
         False: fit every frequency bin.
