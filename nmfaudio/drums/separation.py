@@ -204,9 +204,8 @@ class DrumSeparation:
     ride_with_snare: np.ndarray | None = None
     #: Each channel's DC offset (its mean over the recording), shape (1,) for mono input,
     #: (n_channels, 1) otherwise: kept out of the fit and the masks, it is in the residual
-    #: (:func:`separate_drums`); :meth:`hits` reads the mixture and the residual without
-    #: it.  None when not known (the stems streamed block by block: each block's own
-    #: mean was kept out of its fit).
+    #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
+    #: and the residual without it.  None: not known (no offset taken off).
     offset: np.ndarray | None = None
 
     def two_stems(self) -> dict:
@@ -266,14 +265,10 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
-        # the mixture and the residual as the fit saw them: without the recording's DC offset
-        # (a constant under every hit: 0.01 of full scale lost 2 % of the hits of the
-        # tuning performances; docs/drums-five-stems.md, the DC-offset round)
-        offset = 0 if self.offset is None or not self.offset.any() else self.offset
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = sum(self.sources.values()) - offset  # the tracks add up to the mixture
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
-            options["residual"] = self.sources["residual"] - offset
+            options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
         return self.detect_hits_in(signals, **options)
 
@@ -341,6 +336,11 @@ class DrumSeparation:
                 by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
                                                                         {name: given for name in activations})
                 options = {**options, "double_s": {**by_class, "hihat": 0.0}}
+        # the mixture and the residual as the fit saw them: without the recording's DC offset
+        # (a constant under every hit: 0.03 of full scale lost 30 of the tuning performances'
+        # 458 hits; docs/drums-five-stems.md, the DC-offset round)
+        options = {**options, **{key: track_reads.without_offset(options[key], self.offset)
+                                 for key in ("mixture", "residual") if options.get(key) is not None}}
         reference = options.get("mixture")
         tracks = [t for t in (signals or {}).values() if t is not None]
         if (reference is None and tracks and not any(track_reads.is_reader(t) for t in tracks)
@@ -662,8 +662,8 @@ def separate_drums(
     song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
                   if accompaniment is not False else None)  # a song's start only
 
-    # each channel's DC offset over the whole recording (streamed: each block's own, below)
-    offset = None if stream_to is not None else dc_offset(y)
+    # each channel's DC offset over the whole recording (streamed: one pass over the file)
+    offset = _file_offset(y) if stream_to is not None else dc_offset(y)
 
     def separate_segment(y, mode, offset=offset):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
@@ -691,6 +691,22 @@ def separate_drums(
     result.borrowed = borrowed
     result.offset = offset
     return result
+
+
+def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
+    """:func:`dc_offset` of an audio file, read ``block`` samples at a time (float64 sums
+    of float32 samples, as :func:`nmfaudio.load` reads them): shape (1,) for a mono file,
+    (n_channels, 1) otherwise."""
+    reader = audio.FileReader(path)
+    try:
+        total = np.zeros((reader.n_channels, 1))
+        for start in range(0, reader.n_samples, block):
+            total += reader.read(start, min(start + block, reader.n_samples)).sum(axis=1, keepdims=True,
+                                                                                    dtype=np.float64)
+        mean = total / max(reader.n_samples, 1)
+    finally:
+        reader.close()
+    return (mean[0] if reader.mono else mean).astype(np.float32)
 
 
 def dc_offset(y) -> np.ndarray:
