@@ -681,13 +681,14 @@ def separate_drums(
             try:
                 result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
                                             hop_length=hop_length, accompaniment=accompaniment,
-                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds)
+                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds,
+                                            offset=offset)
             finally:
                 reader.close()
         else:
             result = separate_in_blocks_if_needed(
                 y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
-                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment)
+                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset)
     result.borrowed = borrowed
     result.offset = offset
     return result
