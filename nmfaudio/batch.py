@@ -448,7 +448,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     classes = tuple(o["classes"])
     two = o["stems"] == "drums"  # the outputs are the drums' sum and the residual: the classes go to scratch files
     Path(task.folder).mkdir(parents=True, exist_ok=True)
-    # an input that cannot seek exactly (Ogg, MP3) is decoded once to a scratch copy for the hits
+    # an input that cannot seek exactly (Ogg, MP3) is decoded once, to a scratch copy that the
+    # separation (its DC-offset pass and its blocks) and the hits read with seek
     copy = info.format in audio.SEQUENTIAL_FORMATS
     need = audio.audio_bytes(n_samples, channels, len(task.tracks) + (len(classes) if two else 0) + copy)
     scratch = []
@@ -467,8 +468,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 writers.write(start, [block[source] for source, _ in task.tracks] + [block[c] for c in classes
                                                                                      if two])
 
+            source = _seekable_input(task, copy, scratch)  # the stems add up to it (to float rounding)
             try:
-                result = separate_drums(task.input, templates=templates, callback=callback, **_drum_kwargs(o),
+                result = separate_drums(source, templates=templates, callback=callback, **_drum_kwargs(o),
                                         block_seconds=o["block_seconds"], stream_to=write)
             finally:
                 writers.close()
@@ -479,7 +481,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             try:
                 if result.residual_checks_hits:  # the residual as result.hits() passes it (the same track)
                     remainder = audio.FileReader(outputs["accompaniment" if two else "residual"])
-                mixture = _mixture_reader(task, copy, scratch)  # the stems add up to it (to float rounding)
+                mixture = audio.FileReader(source)
                 try:
                     # the same detection as in memory (a ride's strokes picked on their own)
                     played = result.detect_hits_in(readers, mixture=mixture, residual=remainder)
@@ -503,23 +505,24 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     return _drums_summary(task, result, sr, channels, n_samples, rms, played, played, blocks)
 
 
-def _mixture_reader(task: Task, copy: bool, scratch: list):
-    """A :class:`nmfaudio.audio.FileReader` of the drum task's input for the hit detection.
+def _seekable_input(task: Task, copy: bool, scratch: list) -> Path:
+    """The drum task's input as the streamed separation and the hit detection read it.
 
-    The detection reads the mixture many times (its total energy, near every class's
-    hits, its mean square): an Ogg or MP3 file, which cannot seek exactly, would be
-    decoded from its start each time; with ``copy`` it is decoded once to a float scratch
-    file in the output folder (appended to ``scratch``, which the caller removes), read
-    with seek — the same float32 samples."""
-    reader = audio.FileReader(Path(task.input))
+    Both read it many times (the DC offset's pass, the blocks, the accompaniment
+    decision's excerpts; the mixture's energy near every class's hits, its mean square):
+    an Ogg or MP3 file, which cannot seek exactly, would be decoded from its start each
+    time; with ``copy`` it is decoded once to a float scratch file in the output folder
+    (appended to ``scratch``, which the caller removes), read with seek — the same
+    float32 samples.  Without ``copy``: the input's own path."""
     if not copy:
-        return reader
+        return Path(task.input)
+    reader = audio.FileReader(Path(task.input))
     try:
         path = _scratch_file(task, "mixture", scratch)
         audio.decoded_copy(reader, path)
     finally:
         reader.close()
-    return audio.FileReader(path)
+    return path
 
 
 def _scratch_file(task: Task, label: str, scratch: list) -> Path:

@@ -788,8 +788,12 @@ def test_the_toms_ring_reaches_the_masks_in_a_song(monkeypatch):
     # a tom ringing past its template under held notes 6 dB below the drums (loud drums):
     # the masks continue the toms' templates too (accompaniment.TAIL_CLASSES,
     # docs/drums-full-song.md's fortieth round), so more of its ring stays in the toms stem.
-    # Measured: the toms stem 0.25-0.7 s after each hit 0.268 -> 0.275 of the tom's energy
-    # there; the held notes in the accompaniment 0.738 -> 0.735
+    # Measured when the round was merged: the toms stem 0.25-0.7 s after each hit 0.268 ->
+    # 0.275 of the tom's energy there; the held notes in the accompaniment 0.738 -> 0.735.
+    # Measured again on 2026-12-05 (the DC-offset round): the energy share 0.2680 -> 0.2724
+    # with the mixture's DC offset (0.0023) in the fit, 0.2682 -> 0.2722 without it — part
+    # of the stem's energy there was that constant — so the test reads the tom's own share:
+    # the stem's projection on the tom there, 0.1202 -> 0.1252 of the tom's energy (both)
     from nmfaudio.drums import accompaniment, separation
     from nmfaudio.drums.templates import continue_decay
 
@@ -815,10 +819,11 @@ def test_the_toms_ring_reaches_the_masks_in_a_song(monkeypatch):
     assert any(label.startswith("toms") for label in labels)
     assert not any(label.startswith("toms") for label in labels_without)
 
-    def late_share(result):
-        return np.sum(result.sources["toms"][late] ** 2) / np.sum(tom[late] ** 2)
+    def late_share(result):  # the tom's energy the toms stem holds there (its projection on the tom)
+        stem, reference = result.sources["toms"][late], tom[late]
+        return float(stem @ reference) ** 2 / float(reference @ reference) ** 2
 
-    assert late_share(with_tail) >= late_share(without) + 0.004
+    assert late_share(with_tail) >= late_share(without) + 0.003
     assert _projection(with_tail.two_stems()["accompaniment"], music) >= 0.72
     np.testing.assert_allclose(sum(with_tail.sources.values()), mix, atol=1e-4)  # still the input
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from nmfaudio import audio, budget
 from nmfaudio._validation import check_number
+from nmfaudio.drums import track_reads
 from nmfaudio.drums.accompaniment import DECISION_HZ, decision_spans, tonal_sums, use_accompaniment
 
 __all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks", "separate_in_blocks_if_needed"]
@@ -87,7 +88,7 @@ def _fade_weights(span, previous_span, next_span) -> np.ndarray:
 
 def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: int, n_fft: int, n_stems: int,
                                  block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None,
-                                 accompaniment=False):
+                                 accompaniment=False, offset=None):
     """``separate_segment(y)`` (a :class:`nmfaudio.drums.DrumSeparation`), or the same
     computation block by block when ``block_seconds`` is given or the separation in
     memory would exceed ``max_memory``.
@@ -110,6 +111,9 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     accompaniment : "auto", True or False
         From :func:`nmfaudio.drums.accompaniment.accompaniment_mode`.  Block-wise, "auto"
         is decided once on the whole recording and every block gets the decision.
+    offset : ndarray, shape (1,) or (n_channels, 1), optional
+        The recording's DC offset, which ``separate_segment`` keeps out of the fit: the
+        decision reads the recording without it too.
 
     Returns
     -------
@@ -143,12 +147,13 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
             sources[name][..., start:start + track.shape[-1]] = track
 
     result = separate_in_blocks(reader, separate_segment, collect, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                block_seconds=block_seconds, on_block=on_block, accompaniment=accompaniment)
+                                block_seconds=block_seconds, on_block=on_block, accompaniment=accompaniment,
+                                offset=offset)
     return dataclasses.replace(result, sources=sources, blockwise_reason=reason)
 
 
 def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, hop_length: int, block_seconds,
-                       on_block=None, accompaniment=False):
+                       on_block=None, accompaniment=False, offset=None):
     """The block-wise drum separation of everything ``reader`` holds, the tracks handed
     to ``write`` as they are finished: memory bounded by the block, not the duration.
 
@@ -167,7 +172,9 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
     block_seconds : float > 0
     on_block : callable(done, total), optional
     accompaniment : "auto", True or False
-        "auto" is decided once, on the whole recording.
+        "auto" is decided once, on the whole recording (without ``offset``).
+    offset : ndarray, shape (1,) or (n_channels, 1), optional
+        As for :func:`separate_in_blocks_if_needed`.
 
     Returns
     -------
@@ -182,7 +189,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
                                  expected="a number of seconds > 0 (e.g. 30)")
     spans = block_spans(reader.n_samples, block=round(block_seconds * sr), overlap=round(OVERLAP_SECONDS * sr),
                         hop=hop_length)
-    tonal = None if accompaniment is False else whole_tonal_share(reader, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    tonal = None if accompaniment is False else whole_tonal_share(track_reads.without_offset(reader, offset), sr=sr,
+                                                                  n_fft=n_fft, hop_length=hop_length)
     decided = use_accompaniment(accompaniment, tonal) if tonal is not None else False
 
     def read(first, last):

@@ -202,6 +202,11 @@ class DrumSeparation:
     #: The closed hi-hat part's activation at the snare's hits in a ride recording (see
     #: Attributes), or None.
     ride_with_snare: np.ndarray | None = None
+    #: Each channel's DC offset (its mean over the recording), shape (1,) for mono input,
+    #: (n_channels, 1) otherwise: kept out of the fit and the masks, it is in the residual
+    #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
+    #: and the residual without it.  None: not known (no offset taken off).
+    offset: np.ndarray | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -331,6 +336,11 @@ class DrumSeparation:
                 by_class = dict(given) if isinstance(given, dict) else ({} if given is None else
                                                                         {name: given for name in activations})
                 options = {**options, "double_s": {**by_class, "hihat": 0.0}}
+        # the mixture and the residual as the fit saw them: without the recording's DC offset
+        # (a constant under every hit: 0.03 of full scale lost 30 of the tuning performances'
+        # 458 hits; docs/drums-five-stems.md, the DC-offset round)
+        options = {**options, **{key: track_reads.without_offset(options[key], self.offset)
+                                 for key in ("mixture", "residual") if options.get(key) is not None}}
         reference = options.get("mixture")
         tracks = [t for t in (signals or {}).values() if t is not None]
         if (reference is None and tracks and not any(track_reads.is_reader(t) for t in tracks)
@@ -430,7 +440,9 @@ def separate_drums(
 
     Every class of the templates is modelled (five drums and percussion, several
     templates per class); ``classes`` only chooses which get their own stem: the share
-    of any other class (and of percussion, ``"other"``) goes to the residual.
+    of any other class (and of percussion, ``"other"``) goes to the residual.  Each
+    channel's DC offset (its mean) is kept out of the model and stays in the residual
+    (``result.offset``).
 
     Parameters
     ----------
@@ -484,7 +496,7 @@ def separate_drums(
         song, one that looks like a drum (:mod:`nmfaudio.drums.free_drum`) goes to the
         toms stem instead, one whose template lies almost all above 8 kHz to the cymbals
         stem (their activations are not in ``activations``).
-        0: the residual is silent (every bin goes to a drum).
+        0: the residual is silent but for the DC offset (every bin goes to a drum).
     bands : bool, default True
         Fit on 1/12-octave bands above 258 Hz (single bins below; about 5× faster);
         False: fit every frequency bin.
@@ -650,14 +662,18 @@ def separate_drums(
     song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
                   if accompaniment is not False else None)  # a song's start only
 
-    def separate_segment(y, mode):
+    # each channel's DC offset over the whole recording (streamed: one pass over the file)
+    offset = _file_offset(y) if stream_to is not None else dc_offset(y)
+
+    def separate_segment(y, mode, offset=offset):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
-            return _in_channels(separate_segment(y[0], mode), y.shape[0])
+            return _in_channels(separate_segment(y[0], mode, None if offset is None else offset[0]), y.shape[0])
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, filled_kit=filled_kit, song_snare=song_snare)
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare,
+                         offset=dc_offset(y) if offset is None else offset)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -665,15 +681,40 @@ def separate_drums(
             try:
                 result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
                                             hop_length=hop_length, accompaniment=accompaniment,
-                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds)
+                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds,
+                                            offset=offset)
             finally:
                 reader.close()
         else:
             result = separate_in_blocks_if_needed(
                 y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
-                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment)
+                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset)
     result.borrowed = borrowed
+    result.offset = offset
     return result
+
+
+def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
+    """:func:`dc_offset` of an audio file, read ``block`` samples at a time (float64 sums
+    of float32 samples, as :func:`nmfaudio.load` reads them): shape (1,) for a mono file,
+    (n_channels, 1) otherwise."""
+    reader = audio.FileReader(path)
+    try:
+        total = np.zeros((reader.n_channels, 1))
+        for start in range(0, reader.n_samples, block):
+            total += reader.read(start, min(start + block, reader.n_samples)).sum(axis=1, keepdims=True,
+                                                                                    dtype=np.float64)
+        mean = total / max(reader.n_samples, 1)
+    finally:
+        reader.close()
+    return (mean[0] if reader.mono else mean).astype(np.float32)
+
+
+def dc_offset(y) -> np.ndarray:
+    """Each channel's mean (accumulated in float64), in ``y``'s dtype: shape (1,) for
+    ``y`` of shape (n_samples,), (n_channels, 1) for (n_channels, n_samples)."""
+    y = np.asarray(y)
+    return y.mean(axis=-1, keepdims=True, dtype=np.float64).astype(y.dtype)
 
 
 def _same_channels(y) -> bool:
@@ -789,7 +830,8 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
 def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
     """The result for an all-zero recording: silent stems and activations, the templates
     unchanged, no iterations."""
-    sources = {label: np.zeros_like(y) for label in classes + ("residual",)}
+    sources = {label: np.zeros_like(y) for label in classes}
+    sources["residual"] = y.copy()  # zeros, or a constant (a DC offset alone): no drum
     shape = (n_frames,) if y.ndim == 1 else (y.shape[0], n_frames)
     activations = {label: np.zeros(shape, np.float32) for label in classes}
     return DrumSeparation(sources=sources, activations=activations, templates=kit, sr=sr, n_fft=n_fft,
@@ -885,16 +927,23 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
 
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
-              presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None) -> DrumSeparation:
+              presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
+              offset=None) -> DrumSeparation:
+    # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
+    # performances' kick 2.4 dB, docs/drums-five-stems.md, the DC-offset round) is no drum:
+    # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
+    # (C, 1)), which stays in the residual, the mixture minus the drums (below)
+    offset = np.zeros((1,) * y.ndim, y.dtype) if offset is None else offset
+    centred = y - offset if offset.any() else y
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
-    X, magnitude = spectrum.stft_frame_major(y.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
+    X, magnitude = spectrum.stft_frame_major(centred.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
                                              magnitude=True)
     C, F, N = X.shape
     magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
     freqs = np.arange(F) * (sr / n_fft)  # each bin's frequency (Hz)
     peak = float(magnitude.max())
-    if peak == 0:  # silence: nothing to separate, every stem silent
+    if peak == 0:  # silence (or a constant): nothing to separate, every stem silent
         return _silent_separation(y, sr, kit, classes, name=name, beta=beta, n_fft=n_fft, hop_length=hop_length,
                                   mask_power=mask_power, n_frames=N)
     scale = 1.0 / peak  # fit at unit level (KL and float32 need sane magnitudes)
@@ -1279,7 +1328,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
-    residual = _mixture_minus(y, drums) if residual_modelled else np.zeros_like(y)
+    # (no model for it: the masks gave every bin to a drum, so the residual is the offset alone)
+    residual = _mixture_minus(y, drums) if residual_modelled else np.broadcast_to(offset, y.shape).copy()
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     if no_hats:  # no hats: no hat activations either (hits() finds none)

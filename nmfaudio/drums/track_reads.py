@@ -319,6 +319,45 @@ class _SignedReader(audio.ArrayReader):
         pass
 
 
+class _CentredReader(audio.ArrayReader):
+    """A reader whose channels have ``offset`` (shape (n_channels, 1)) taken off inside the
+    signal (zero outside it, as every reader; the wrapped reader is its owner's to close)."""
+
+    def __init__(self, reader, offset):
+        self.reader = reader
+        self.path = getattr(reader, "path", "track")
+        self.mono, self.n_channels, self.n_samples, self.dtype = (reader.mono, reader.n_channels,
+                                                                  reader.n_samples, reader.dtype)
+        self.offset = np.asarray(offset, dtype=reader.dtype).reshape(-1, 1)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = self.reader.read(start, stop)
+        lo, hi = max(start, 0) - start, min(stop, self.n_samples) - start
+        if hi > lo:
+            out[:, lo:hi] -= self.offset
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def without_offset(track, offset):
+    """``track`` less each channel's ``offset`` (a DC offset, shape (1,) or (n_channels, 1)).
+
+    Returns
+    -------
+    ndarray of ``track``'s shape, or a reader
+        A new array (or a reader of the centred samples, whose ``close`` leaves ``track``
+        open); ``track`` itself when it or ``offset`` is None or the offset is zero.
+    """
+    if track is None or offset is None or not np.any(offset):
+        return track
+    if is_reader(track):
+        return _CentredReader(track, offset)
+    y = np.asarray(track)
+    return y - np.asarray(offset, dtype=y.dtype)
+
+
 def with_signs(track, signs):
     """``track`` with channel c multiplied by ``signs[c]``.
 
