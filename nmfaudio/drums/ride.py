@@ -293,11 +293,12 @@ HELD_RING_SHARE = 0.3
 #: band only after its open hats — its closed hats' gaps die by 10-45 dB, so the median of the
 #: two kinds of gap lies on a steep slope and moved over HELD_RING_DB with the fit (at 44.1
 #: kHz: Audiophob's and BJA-Pacific's disco grooves of the drums benchmark's tuning set, −5.1 /
-#: −5.3 dB, −6.3 / −6.4 at 22.05 kHz; their hats sent to the cymbals, hi-hat 3.2 / 4.2 →
-#: −9.2 / −11.4 dB).  Measured (docs/drums-five-stems.md, rate-robust ride round; the drums
+#: −5.3 dB, −6.3 / −6.4 at 22.05 kHz; their hats sent to the cymbals, hi-hat SDR 3.2 / 4.2 dB
+#: at 22.05 kHz, −9.2 / −11.4 at 44.1).  Measured (docs/drums-five-stems.md, rate-robust ride round; the drums
 #: benchmark's tuning set and ``benchmarks/transcription.py --ride``, tuning seeds 0, 2, 4, 6,
-#: 8, at 22.05, 44.1 and 48 kHz): the five rides the fifth cue finds (22.05 kHz) at −8.7 dB or
-#: more, the 13 grooves at −5.5 dB or more (none a ride) at −10.3 dB or less.
+#: 8, at 22.05, 44.1 and 48 kHz; transcription sets at ``-n 2``): the four rides the fifth cue
+#: finds (rumpf's ridden crash, 22.05 kHz) at −8.7 dB or more, the 13 groove recordings whose
+#: median reaches −5.5 dB (disco grooves, none a ride) at −10.3 dB or less.
 HELD_RING_LOW_DB = -9.5
 HELD_RING_QUANTILE = 25.0
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
