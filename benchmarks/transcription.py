@@ -40,6 +40,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py -n 2           # 2 per kit, quicker
     python benchmarks/transcription.py --extras       # also GMRockKit loops
     python benchmarks/transcription.py --ride         # also ride-style performances
+    python benchmarks/transcription.py --ride --sr 44100   # every performance rendered at 44.1 kHz
     python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
 
@@ -101,14 +102,15 @@ def from_performance(rendered):
     return {**rendered, "onsets": onsets}
 
 
-def ride_performances(kits, *, n, seed):
+def ride_performances(kits, *, n, seed, sr=22050):
     """``n`` ride-style performances per kit (``performances.compose`` with
-    ``styles=("ride",)``, seeds ``(seed, i)``): the cymbals class keeps time on the ride."""
+    ``styles=("ride",)``, seeds ``(seed, i)``), rendered at ``sr`` (Hz): the cymbals class
+    keeps time on the ride."""
     drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",)) for i in range(n)]
     cache, out = {}, []
     for kit in kits:
         for i, performance in enumerate(drawn):
-            rendered = performances.render(performance, kit, sr=22050, cache=cache)
+            rendered = performances.render(performance, kit, sr=sr, cache=cache)
             rendered["name"] += f"-ride-{seed}.{i}"
             out.append(from_performance(rendered))
     return out
@@ -269,6 +271,8 @@ def main(argv=None) -> int:
                              "of performances.ELECTRONIC_KITS")
     parser.add_argument("--ride", action="store_true",
                         help="also score ride-style performances (n per kit; the cymbals keep time)")
+    parser.add_argument("--sr", type=int, default=22050,
+                        help="the performances' sampling rate (default 22050; the loops of --extras stay at 22050)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -277,9 +281,10 @@ def main(argv=None) -> int:
     n = args.n or (1 if args.quick else 4)
     kits = args.kit or list(performances.HYDROGEN_KITS)
     try:
-        full = [from_performance(m) for m in performances.render_performances(kits, n=n, seed=args.seed)]
+        full = [from_performance(m)
+                for m in performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr)]
         plain = [from_performance(m) for m in performances.render_performances(
-            kits, n=n, seed=args.seed, toms=False, cymbals=False, percussion=False)]
+            kits, n=n, seed=args.seed, sr=args.sr, toms=False, cymbals=False, percussion=False)]
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -292,7 +297,8 @@ def main(argv=None) -> int:
     summary = evaluate(full, f"performances ({n} per kit)", options)
     evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)", options)
     if args.ride:
-        evaluate(ride_performances(kits, n=n, seed=args.seed), f"ride-style performances ({n} per kit)", options)
+        evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr), f"ride-style performances ({n} per kit)",
+                 options)
     if args.extras:
         evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops",
                  options)

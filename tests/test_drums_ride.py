@@ -630,7 +630,7 @@ def test_hat_ring_level_reads_the_bands_level_at_the_gaps_ends():
     gaps' last frames (each next hit's frame - 1); fewer than MIN_GAPS gaps: None."""
     frame_rate = SR / HOP
     hat = _activation(_strokes())
-    level, ends = ride.hat_ring_level(wash_band(), hat, frame_rate)
+    level, ends, low = ride.hat_ring_level(wash_band(), hat, frame_rate)
     expected = 10 * np.log10(np.mean(np.exp(-2 * np.arange(9, 11) / 30.0)) / np.mean(np.exp(-2 * np.arange(2) / 30.0)))
     assert abs(level - expected) < 0.5 and -3.5 < expected < -2.5
     assert ends.tolist() == (_strokes()[1:] - 1).tolist()
@@ -664,6 +664,68 @@ def test_the_fifth_cue_moves_a_ridden_crashs_strokes_and_not_dying_hats(monkeypa
     assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
     monkeypatch.setattr(ride, "HELD_RING_SHARE", 0)
     assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
+
+
+def disco_band(seed=0):
+    """A disco groove's band in small: every third gap dies (a closed hat gone in three
+    frames, about -40 dB at the gap's end), the other two ring on (an open hat's wash
+    decaying over 30 frames, -2.9 dB): the median gap rings, the lower quartile does not;
+    a fresh noise spectrum every frame, (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    envelope = np.full(N_FRAMES, 1e-3)
+    for i, s in enumerate(_strokes()):
+        envelope[s:] = np.exp(-np.arange(N_FRAMES - s) / (30.0 if i % 3 else 1.5))
+    return rng.lognormal(0, 1, (BINS, N_FRAMES)) * envelope
+
+
+def test_the_fifth_cue_needs_the_lower_quartile_of_the_gaps_to_ring(monkeypatch):
+    """``ride.HELD_RING_LOW_DB``: a groove whose median gap rings (two of three gaps an open
+    hat's wash, within HELD_RING_DB of the hits) but whose closed hats' gaps die (the lower
+    quartile under HELD_RING_LOW_DB) is no ride, its strokes stay; with that bound off
+    (-inf, main before the rate-robust ride round) the fifth cue moved them.  A ridden
+    crash ringing at every gap's end (``wash_band``) still moves: its lower quartile is
+    its median within 1 dB."""
+    frame_rate = SR / HOP
+    hat = _activation(_strokes())
+    level, _, low = ride.hat_ring_level(disco_band(), hat, frame_rate)
+    assert level >= ride.HELD_RING_DB and low < ride.HELD_RING_LOW_DB - 10
+    level, _, low = ride.hat_ring_level(wash_band(), hat, frame_rate)
+    assert abs(low - level) < 1.0 and low >= ride.HELD_RING_LOW_DB
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    P, H, labels = _parts(np.full(N_FRAMES, 1e-7))
+    H[3, 0] = 1e-7  # no crash hit: the fourth cue fails
+    H[2, 0] = hat
+    route = np.arange(5)
+    assert ride.move_strokes(P, H, route, labels, _full_band(disco_band()), target=4, **grid)[3] is None
+    assert ride.move_strokes(P, H, route, labels, _full_band(wash_band()), target=4, **grid)[3] is not None
+    monkeypatch.setattr(ride, "HELD_RING_LOW_DB", -np.inf)
+    assert ride.move_strokes(P, H, route, labels, _full_band(disco_band()), target=4, **grid)[3] is not None
+
+
+def test_the_cues_read_the_same_hz_and_times_at_44100():
+    """At 44.1 kHz (n_fft 4096, hop 1024: ``spectrum.frames_for_rate``) the ride cues read
+    the same 10.8-Hz bins of RIDE_BAND_HZ and the same 23.2-ms frames as at 22.05 kHz: the
+    same band and parts give the same verdict and the same moved activation for a ride
+    (``ride_band``), a ridden crash (the fifth cue), a disco groove and dying hats — what
+    differs between the rates is the fit's activations, not the cues' view (the rate-robust
+    ride round)."""
+    P, H, labels = _parts(np.full(N_FRAMES, 1e-7))
+    H[3, 0] = 1e-7
+    H[2, 0] = _activation(_strokes())
+    route = np.arange(5)
+    n_fft = 2 * N_FFT
+    wide_P = np.concatenate([P, np.repeat(P[-1:], n_fft // 2 + 1 - P.shape[0], axis=0)])
+    for band in (ride_band(), wash_band(), disco_band(), hats_band()):
+        low = ride.move_strokes(P, H, route, labels, _full_band(band), target=4, sr=SR, n_fft=N_FFT, hop_length=HOP)
+        wide = np.full((n_fft // 2 + 1, 1, N_FRAMES), 1e-3)
+        wide[:N_FFT // 2 + 1] = _full_band(band)
+        high = ride.move_strokes(wide_P, H, route, labels, wide, target=4, sr=2 * SR, n_fft=n_fft, hop_length=2 * HOP)
+        assert (low[3] is None) == (high[3] is None)
+        if low[3] is not None:
+            np.testing.assert_array_equal(low[3], high[3])
+    verdicts = [ride.move_strokes(P, H, route, labels, _full_band(band), target=4, sr=SR, n_fft=N_FFT,
+                                  hop_length=HOP)[3] is not None for band in (wash_band(), disco_band())]
+    assert verdicts == [True, False]
 
 
 def test_a_looser_gate_with_the_ride_ring_finds_a_ride_the_strict_one_misses():

@@ -82,7 +82,10 @@ gate holds, and the fit explains its ring by the closed hat part again.  The ban
 of that part's gaps no more than :data:`HELD_RING_DB` under the band at its hits, with that
 part holding at least :data:`HELD_RING_SHARE` of the band's model there
 (:func:`hat_ring_level`), make a ride; a groove whose band stays that loud has an open hat's
-or a crash's part holding it.  Measured (docs/transcription.md, ride-held round): 7 of the
+or a crash's part holding it.  The band must stay within :data:`HELD_RING_LOW_DB` of the hits
+at the lower quartile of the gaps too (:data:`HELD_RING_QUANTILE`): a disco groove's median
+sits between its open hats' ringing gaps and its closed hats' dying ones and crossed
+:data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/drums-five-stems.md, rate-robust ride round).  Measured (docs/transcription.md, ride-held round): 7 of the
 40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
 their 225 regular and kick/snare/hi-hat-only grooves taken.
 
@@ -134,7 +137,8 @@ from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
-           "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "SONG_STEADY_SHARE", "is_ride_pattern",
+           "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
+           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "is_ride_pattern",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
 
@@ -284,6 +288,19 @@ CYMBALS_HOLD = 0.7
 #: pass (all rumpf's ridden crash), no groove.  HELD_RING_SHARE 0: off.
 HELD_RING_DB = -5.5
 HELD_RING_SHARE = 0.3
+#: ... and the band at most HELD_RING_LOW_DB (dB) under the hits at the HELD_RING_QUANTILE-th
+#: percentile of the gaps too: a ride rings at the end of (nearly) every gap, a disco groove's
+#: band only after its open hats — its closed hats' gaps die by 10-45 dB, so the median of the
+#: two kinds of gap lies on a steep slope and moved over HELD_RING_DB with the fit (at 44.1
+#: kHz: Audiophob's and BJA-Pacific's disco grooves of the drums benchmark's tuning set, −5.1 /
+#: −5.3 dB, −6.3 / −6.4 at 22.05 kHz; their hats sent to the cymbals, hi-hat SDR 3.2 / 4.2 dB
+#: at 22.05 kHz, −9.2 / −11.4 at 44.1).  Measured (docs/drums-five-stems.md, rate-robust ride round; the drums
+#: benchmark's tuning set and ``benchmarks/transcription.py --ride``, tuning seeds 0, 2, 4, 6,
+#: 8, at 22.05, 44.1 and 48 kHz; transcription sets at ``-n 2``): the four rides the fifth cue
+#: finds (rumpf's ridden crash, 22.05 kHz) at −8.7 dB or more, the 13 groove recordings whose
+#: median reaches −5.5 dB (disco grooves, none a ride) at −10.3 dB or less.
+HELD_RING_LOW_DB = -9.5
+HELD_RING_QUANTILE = 25.0
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
@@ -662,13 +679,14 @@ def hat_ring_level(band_magnitude, hat, frame_rate):
 
     Returns
     -------
-    (float, ndarray of int) or None
+    (float, ndarray of int, float) or None
         The median over the gaps of the band's energy over the :data:`RING_S` before each
-        gap's end against the :data:`RING_S` from its hit (dB), and the gaps' last frames
+        gap's end against the :data:`RING_S` from its hit (dB), the gaps' last frames
         (where the fifth cue asks the part's share, :func:`ring_share`,
-        :data:`HELD_RING_SHARE`); None with fewer than :data:`MIN_GAPS` gaps of at least
-        :data:`MIN_GAP_S` between the part's hits (:data:`PEAK_DB`; every gap, a weaker
-        peak inside or not).
+        :data:`HELD_RING_SHARE`) and the :data:`HELD_RING_QUANTILE`-th percentile of the
+        same levels (dB; :data:`HELD_RING_LOW_DB`); None with fewer than :data:`MIN_GAPS`
+        gaps of at least :data:`MIN_GAP_S` between the part's hits (:data:`PEAK_DB`;
+        every gap, a weaker peak inside or not).
     """
     hits = _peaks(hat, PEAK_DB)
     ring = _frames(RING_S, frame_rate)
@@ -684,7 +702,8 @@ def hat_ring_level(band_magnitude, hat, frame_rate):
 
     at = sum(energy(a + k) for k in range(ring)) / ring  # the hit
     end = sum(energy(b - 1 - k) for k in range(ring)) / ring  # the gap's end
-    return float(np.median(10 * np.log10((end + 1e-30) / (at + 1e-30)))), b - 1
+    levels = 10 * np.log10((end + 1e-30) / (at + 1e-30))
+    return float(np.median(levels)), b - 1, float(np.percentile(levels, HELD_RING_QUANTILE))
 
 
 def cymbals_hold(P, H, parts, rows) -> float:
@@ -873,7 +892,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
             return False
         cue = hat_ring_level(magnitude[rows].sum(axis=1), summed[hat], sr / hop_length)
         # the part's share (ring_share) only where the level holds: most grooves' band falls away
-        return (cue is not None and cue[0] >= HELD_RING_DB
+        return (cue is not None and cue[0] >= HELD_RING_DB and cue[2] >= HELD_RING_LOW_DB
                 and ring_share(model[0], summed, hat, cue[1], rows) >= HELD_RING_SHARE)
 
     weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
