@@ -331,11 +331,14 @@ class _CentredReader(audio.ArrayReader):
         self.offset = np.asarray(offset, dtype=reader.dtype).reshape(-1, 1)
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        out = self.reader.read(start, stop)
-        lo, hi = max(start, 0) - start, min(stop, self.n_samples) - start
+        # read SILENT_RUN more on each side: a run of zeros cut by the window is judged whole
+        # (as on the whole array), digital silence staying at zero
+        margin = SILENT_RUN
+        out = self.reader.read(start - margin, stop + margin)
+        lo, hi = max(start - margin, 0) - (start - margin), min(stop + margin, self.n_samples) - (start - margin)
         if hi > lo:
-            out[:, lo:hi] -= self.offset
-        return out
+            out[:, lo:hi] = _centred(out[:, lo:hi], self.offset)
+        return out[:, margin:margin + stop - start]
 
     def close(self) -> None:
         pass
@@ -355,7 +358,32 @@ def without_offset(track, offset):
     if is_reader(track):
         return _CentredReader(track, offset)
     y = np.asarray(track)
-    return y - np.asarray(offset, dtype=y.dtype)
+    return _centred(y, np.asarray(offset, dtype=y.dtype))
+
+
+#: Exact zeros in runs of at least this many samples are digital silence (a gap or padding
+#: an editor left; an isolated zero is a zero crossing): it holds no DC offset.
+SILENT_RUN = 32
+
+
+def digital_silence(y) -> np.ndarray:
+    """Which samples of ``y`` (..., n) lie in a run of at least :data:`SILENT_RUN` exact
+    zeros (along the last axis), bool of ``y``'s shape."""
+    zero = np.asarray(y) == 0
+    flat = zero.reshape(-1, zero.shape[-1])
+    edges = np.diff(np.pad(flat, ((0, 0), (1, 1))).astype(np.int8), axis=-1)  # +1 a run's start, -1 past its end
+    rows, starts = np.nonzero(edges == 1)
+    stops = np.nonzero(edges == -1)[1]  # in the same (row, position) order
+    keep = stops - starts >= SILENT_RUN
+    marks = np.zeros((flat.shape[0], flat.shape[1] + 1), np.int32)
+    np.add.at(marks, (rows[keep], starts[keep]), 1)
+    np.add.at(marks, (rows[keep], stops[keep]), -1)
+    return (np.cumsum(marks[:, :-1], axis=-1) > 0).reshape(zero.shape)
+
+
+def _centred(y, offset):
+    """``y`` less ``offset`` but in its digital silence (:func:`digital_silence`), which stays 0."""
+    return np.where(digital_silence(y), y.dtype.type(0), y - offset).astype(y.dtype, copy=False)
 
 
 def with_signs(track, signs):
