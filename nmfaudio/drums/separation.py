@@ -705,8 +705,7 @@ def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
         for start in range(0, reader.n_samples, block):
             segment = reader.read(start, min(start + block, reader.n_samples))
             total += segment.sum(axis=1, keepdims=True, dtype=np.float64)
-            silent = track_reads.digital_silence(segment)
-            count += (~silent).sum(axis=1)[:, None]
+            count += segment.shape[1] - track_reads.n_silent(segment)[:, None]
         mean = total / np.maximum(count, 1)
     finally:
         reader.close()
@@ -721,8 +720,8 @@ def dc_offset(y) -> np.ndarray:
     n_samples)."""
     y = np.asarray(y)
     total = y.sum(axis=-1, keepdims=True, dtype=np.float64)
-    kept = (~track_reads.digital_silence(y)).sum(axis=-1)
-    count = kept[..., None] if y.ndim > 1 else np.array([kept])
+    kept = y.shape[-1] - track_reads.n_silent(y)
+    count = kept[..., None] if y.ndim > 1 else np.reshape(kept, (1,))
     return (total / np.maximum(count, 1)).astype(y.dtype)
 
 

@@ -366,24 +366,45 @@ def without_offset(track, offset):
 SILENT_RUN = 32
 
 
+def silent_runs(y):
+    """The runs of at least :data:`SILENT_RUN` exact zeros of each row of ``y`` (..., n):
+    a list (one per row of ``y.reshape(-1, n)``) of (starts, stops) int arrays.  Memory:
+    two bytes a sample of one row at a time."""
+    flat = np.asarray(y).reshape(-1, np.shape(y)[-1])
+    runs = []
+    for row in flat:
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], row == 0, [False]]).view(np.int8)))
+        starts, stops = edges[::2], edges[1::2]
+        keep = stops - starts >= SILENT_RUN
+        runs.append((starts[keep], stops[keep]))
+    return runs
+
+
 def digital_silence(y) -> np.ndarray:
     """Which samples of ``y`` (..., n) lie in a run of at least :data:`SILENT_RUN` exact
     zeros (along the last axis), bool of ``y``'s shape."""
-    zero = np.asarray(y) == 0
-    flat = zero.reshape(-1, zero.shape[-1])
-    edges = np.diff(np.pad(flat, ((0, 0), (1, 1))).astype(np.int8), axis=-1)  # +1 a run's start, -1 past its end
-    rows, starts = np.nonzero(edges == 1)
-    stops = np.nonzero(edges == -1)[1]  # in the same (row, position) order
-    keep = stops - starts >= SILENT_RUN
-    marks = np.zeros((flat.shape[0], flat.shape[1] + 1), np.int32)
-    np.add.at(marks, (rows[keep], starts[keep]), 1)
-    np.add.at(marks, (rows[keep], stops[keep]), -1)
-    return (np.cumsum(marks[:, :-1], axis=-1) > 0).reshape(zero.shape)
+    y = np.asarray(y)
+    out = np.zeros(y.shape, bool)
+    flat = out.reshape(-1, y.shape[-1])
+    for row, (starts, stops) in zip(flat, silent_runs(y)):
+        for start, stop in zip(starts, stops):
+            row[start:stop] = True
+    return out
+
+
+def n_silent(y) -> np.ndarray:
+    """How many samples of each row of ``y`` (..., n) are digital silence, shape y.shape[:-1]."""
+    return np.array([int((stops - starts).sum()) for starts, stops in silent_runs(y)]).reshape(np.shape(y)[:-1])
 
 
 def _centred(y, offset):
     """``y`` less ``offset`` but in its digital silence (:func:`digital_silence`), which stays 0."""
-    return np.where(digital_silence(y), y.dtype.type(0), y - offset).astype(y.dtype, copy=False)
+    out = (y - offset).astype(y.dtype, copy=False)
+    flat = out.reshape(-1, out.shape[-1])
+    for row, (starts, stops) in zip(flat, silent_runs(y)):
+        for start, stop in zip(starts, stops):
+            row[start:stop] = 0
+    return out
 
 
 def with_signs(track, signs):
