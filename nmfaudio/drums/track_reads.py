@@ -345,7 +345,8 @@ class _CentredReader(audio.ArrayReader):
 
 
 def without_offset(track, offset):
-    """``track`` less each channel's ``offset`` (a DC offset, shape (1,) or (n_channels, 1)).
+    """``track`` less each channel's ``offset`` (a DC offset, shape (1,) or (n_channels, 1)),
+    but in its digital silence (:func:`digital_silence`), which holds no offset and stays 0.
 
     Returns
     -------
