@@ -121,3 +121,27 @@ def test_the_command_line_hits_ignore_an_offset(loop, tmp_path, cli, blocks):
         counts[label] = json.loads(out)["hit_counts"]
     assert counts["shifted"] == counts["plain"]
     assert counts["plain"]["kick"] == 14 and counts["plain"]["snare"] == 15
+
+
+def test_digital_silence_around_a_take_holds_no_offset(loop, tmp_path):
+    """A take with a DC offset between stretches of digital silence (an editor's gap or
+    padding): the offset is the take's (not the mean over the silence too), the silence
+    stays silent in every stem, and the hits are the take's — in memory, block-wise and
+    streamed.  (Centred by the whole recording's mean the silence held −0.026 on 0.9 × the
+    loop + 0.05 with 4 s either side: the kick stem and residual ±1.7e-3 rms there, a kick
+    hit in the silence, the take's hits 16 / 9 / 13 toms instead of 14 / 15 / 0.)"""
+    y, sr = loop
+    silence = np.zeros(4 * sr, np.float32)
+    x = np.concatenate([silence, np.float32(0.9) * y + np.float32(0.05), silence])
+    clean = separate_drums(np.concatenate([silence, np.float32(0.9) * y, silence]), sr, random_state=0).hits()
+    expected = {name: len(hits.times) for name, hits in clean.classes.items()}
+    path = tmp_path / "padded.wav"
+    sf.write(path, x, sr, subtype="FLOAT")
+    streamed = separate_drums(path, random_state=0, block_seconds=3, stream_to=lambda start, tracks: None)
+    assert abs(float(streamed.offset[0]) - 0.05) < 1e-3
+    for kwargs in ({}, {"block_seconds": 3}):
+        result = separate_drums(x, sr, random_state=0, **kwargs)
+        assert abs(float(result.offset[0]) - 0.05) < 1e-3, kwargs
+        for name, track in result.sources.items():
+            assert not track[: silence.size - 2048].any() and not track[-silence.size + 2048:].any(), (kwargs, name)
+        assert {name: len(hits.times) for name, hits in result.hits().classes.items()} == expected, kwargs

@@ -1567,7 +1567,8 @@ def test_hits_from_streamed_tracks_equal_the_arrays_at_stretch_seams(played, mon
     signals = {name: audio.ArrayReader(result.sources[name]) for name in result.activations}
     # the mixture as result.hits() reads it: without the recording's DC offset
     streamed = detect_hits(result.activations, sr=SR, hop_length=result.hop_length, signals=signals,
-                           mixture=audio.ArrayReader(sum(result.sources.values()) - result.offset))
+                           mixture=audio.ArrayReader(track_reads.without_offset(sum(result.sources.values()),
+                                                                                result.offset)))
     for name in result.activations:
         assert len(streamed[name]) == len(expected[name]) > 0, name
         np.testing.assert_allclose(streamed[name].times, expected[name].times, rtol=0, atol=16 / SR)
@@ -1599,7 +1600,8 @@ def test_hits_from_streamed_tracks_beside_an_array(played, monkeypatch, streamed
     _, _, _, result, expected = played
     monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 4096)
     signals = {name: result.sources[name] for name in result.activations}
-    mixture = sum(result.sources.values()) - result.offset  # as result.hits() reads it: without the DC offset
+    # as result.hits() reads it: without the DC offset (its digital silence left at zero)
+    mixture = track_reads.without_offset(sum(result.sources.values()), result.offset)
     if streamed == "signals":
         signals = {name: audio.ArrayReader(track) for name, track in signals.items()}
     else:

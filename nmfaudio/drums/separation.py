@@ -701,20 +701,28 @@ def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
     reader = audio.FileReader(path)
     try:
         total = np.zeros((reader.n_channels, 1))
+        count = np.zeros((reader.n_channels, 1))
         for start in range(0, reader.n_samples, block):
-            total += reader.read(start, min(start + block, reader.n_samples)).sum(axis=1, keepdims=True,
-                                                                                    dtype=np.float64)
-        mean = total / max(reader.n_samples, 1)
+            segment = reader.read(start, min(start + block, reader.n_samples))
+            total += segment.sum(axis=1, keepdims=True, dtype=np.float64)
+            count += segment.shape[1] - track_reads.n_silent(segment)[:, None]
+        mean = total / np.maximum(count, 1)
     finally:
         reader.close()
     return (mean[0] if reader.mono else mean).astype(np.float32)
 
 
 def dc_offset(y) -> np.ndarray:
-    """Each channel's mean (accumulated in float64), in ``y``'s dtype: shape (1,) for
-    ``y`` of shape (n_samples,), (n_channels, 1) for (n_channels, n_samples)."""
+    """Each channel's mean over its samples that are not digital silence (runs of exact
+    zeros, :func:`~nmfaudio.drums.track_reads.digital_silence`: a gap or padding an editor
+    left holds no offset; accumulated in float64), in ``y``'s
+    dtype: shape (1,) for ``y`` of shape (n_samples,), (n_channels, 1) for (n_channels,
+    n_samples)."""
     y = np.asarray(y)
-    return y.mean(axis=-1, keepdims=True, dtype=np.float64).astype(y.dtype)
+    total = y.sum(axis=-1, keepdims=True, dtype=np.float64)
+    kept = y.shape[-1] - track_reads.n_silent(y)
+    count = kept[..., None] if y.ndim > 1 else np.reshape(kept, (1,))
+    return (total / np.maximum(count, 1)).astype(y.dtype)
 
 
 def _same_channels(y) -> bool:
@@ -934,7 +942,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
     # (C, 1)), which stays in the residual, the mixture minus the drums (below)
     offset = np.zeros((1,) * y.ndim, y.dtype) if offset is None else offset
-    centred = y - offset if offset.any() else y
+    centred = track_reads.without_offset(y, offset)  # digital silence stays silent
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(centred.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
@@ -1329,7 +1337,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
     # one inverse STFT fewer, and the tracks add up to the input to float rounding.
     # (no model for it: the masks gave every bin to a drum, so the residual is the offset alone)
-    residual = _mixture_minus(y, drums) if residual_modelled else np.broadcast_to(offset, y.shape).copy()
+    residual = (_mixture_minus(y, drums) if residual_modelled
+                else np.where(track_reads.digital_silence(y), y.dtype.type(0), np.broadcast_to(offset, y.shape)))
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
     if no_hats:  # no hats: no hat activations either (hits() finds none)
