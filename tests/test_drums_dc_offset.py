@@ -145,3 +145,19 @@ def test_digital_silence_around_a_take_holds_no_offset(loop, tmp_path):
         for name, track in result.sources.items():
             assert not track[: silence.size - 2048].any() and not track[-silence.size + 2048:].any(), (kwargs, name)
         assert {name: len(hits.times) for name, hits in result.hits().classes.items()} == expected, kwargs
+
+
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "4"]], ids=["in-memory", "streamed"])
+def test_nan_samples_are_refused_naming_the_file(loop, tmp_path, cli, one_line_error, blocks):
+    """The streamed run's first pass (the offset's) refuses NaN or infinite samples with the
+    file's name and their count, as a run in memory does; streamed, the accompaniment
+    decision's excerpts used to refuse them first as "y holds NaN or infinite samples"."""
+    y, sr = loop
+    damaged = np.stack([y, y], axis=1)
+    damaged[100, 0], damaged[5000, 1], damaged[150000, 0] = np.nan, np.inf, np.nan
+    path = tmp_path / "damaged.wav"
+    sf.write(path, damaged, sr, subtype="FLOAT")
+    code, _, err = cli(["drums", path, "-o", tmp_path / "out", *blocks])
+    assert code == 1
+    one_line_error(err, "damaged.wav", "holds 3 NaN or infinite samples")
+    assert not (tmp_path / "out").exists()

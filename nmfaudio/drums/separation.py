@@ -697,15 +697,21 @@ def separate_drums(
 def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
     """:func:`dc_offset` of an audio file, read ``block`` samples at a time (float64 sums
     of float32 samples, as :func:`nmfaudio.load` reads them): shape (1,) for a mono file,
-    (n_channels, 1) otherwise."""
+    (n_channels, 1) otherwise.  The first pass over a streamed input: NaN or infinite
+    samples are refused here, naming the file with their count (as a file read whole is;
+    the accompaniment decision that reads excerpts next would name no file)."""
     reader = audio.FileReader(path)
     try:
         total = np.zeros((reader.n_channels, 1))
         count = np.zeros((reader.n_channels, 1))
+        n_bad = 0
         for start in range(0, reader.n_samples, block):
             segment = reader.read(start, min(start + block, reader.n_samples))
+            n_bad += int(np.count_nonzero(~np.isfinite(segment)))
             total += segment.sum(axis=1, keepdims=True, dtype=np.float64)
             count += segment.shape[1] - track_reads.n_silent(segment)[:, None]
+        if n_bad:
+            raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
         mean = total / np.maximum(count, 1)
     finally:
         reader.close()
