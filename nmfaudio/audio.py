@@ -465,8 +465,13 @@ def _disk_full(exc: BaseException, folder: Path) -> bool:
 def check_finite_samples(y: np.ndarray, path) -> None:
     """Raise ValueError if ``y`` (read from ``path``) holds NaN or infinite samples."""
     if not np.all(np.isfinite(y)):
-        n_bad = int(np.count_nonzero(~np.isfinite(y)))
-        raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
+        raise non_finite_error(path, int(np.count_nonzero(~np.isfinite(y))))
+
+
+def non_finite_error(path, n_bad: int) -> ValueError:
+    """The error for a file at ``path`` holding ``n_bad`` NaN or infinite samples (counted
+    over the whole file by a caller reading it a stretch at a time)."""
+    return ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
 
 
 def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:

@@ -457,7 +457,10 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
         try:
             for name in classes if two else ():
                 _scratch_file(task, name, scratch)
-            writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + scratch, sr, channels)
+            class_files = list(scratch)
+            # before the writers open: a failing decode leaves none of them open
+            mixture_path = _seekable_input(task, copy, scratch)  # the stems add up to it (to float rounding)
+            writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + class_files, sr, channels)
 
             def write(start, block):
                 if two:
@@ -468,20 +471,19 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 writers.write(start, [block[source] for source, _ in task.tracks] + [block[c] for c in classes
                                                                                      if two])
 
-            source = _seekable_input(task, copy, scratch)  # the stems add up to it (to float rounding)
             try:
-                result = separate_drums(source, templates=templates, callback=callback, **_drum_kwargs(o),
+                result = separate_drums(mixture_path, templates=templates, callback=callback, **_drum_kwargs(o),
                                         block_seconds=o["block_seconds"], stream_to=write)
             finally:
                 writers.close()
             outputs = {source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
-            files = dict(zip(classes, scratch)) if two else outputs
+            files = dict(zip(classes, class_files)) if two else outputs
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
             remainder = None
             try:
                 if result.residual_checks_hits:  # the residual as result.hits() passes it (the same track)
                     remainder = audio.FileReader(outputs["accompaniment" if two else "residual"])
-                mixture = audio.FileReader(source)
+                mixture = audio.FileReader(mixture_path)
                 try:
                     # the same detection as in memory (a ride's strokes picked on their own)
                     played = result.detect_hits_in(readers, mixture=mixture, residual=remainder)

@@ -667,13 +667,12 @@ def separate_drums(
 
     def separate_segment(y, mode, offset=offset):
         if _same_channels(y):  # centred: the mono file's separation, in every channel
-            return _in_channels(separate_segment(y[0], mode, None if offset is None else offset[0]), y.shape[0])
+            return _in_channels(separate_segment(y[0], mode, offset[0]), y.shape[0])
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, filled_kit=filled_kit, song_snare=song_snare,
-                         offset=dc_offset(y) if offset is None else offset)
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -711,7 +710,7 @@ def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
             total += segment.sum(axis=1, keepdims=True, dtype=np.float64)
             count += segment.shape[1] - track_reads.n_silent(segment)[:, None]
         if n_bad:
-            raise ValueError(f"{str(path)!r} holds {n_bad} NaN or infinite samples; repair or re-export it first")
+            raise audio.non_finite_error(path, n_bad)
         mean = total / np.maximum(count, 1)
     finally:
         reader.close()
