@@ -85,7 +85,8 @@ part holding at least :data:`HELD_RING_SHARE` of the band's model there
 or a crash's part holding it.  The band must stay within :data:`HELD_RING_LOW_DB` of the hits
 at the lower quartile of the gaps too (:data:`HELD_RING_QUANTILE`): a disco groove's median
 sits between its open hats' ringing gaps and its closed hats' dying ones and crossed
-:data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/drums-five-stems.md, rate-robust ride round).  Measured (docs/transcription.md, ride-held round): 7 of the
+:data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/drums-five-stems.md, rate-robust ride round).
+Measured (docs/transcription.md, ride-held round): 7 of the
 40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
 their 225 regular and kick/snare/hi-hat-only grooves taken.
 
