@@ -1,0 +1,87 @@
+"""The recording's effective bandwidth, read off the magnitude spectrogram the separation
+already has.
+
+Many 44.1/48-kHz files hold nothing above some frequency: material upsampled from 22.05 or
+32 kHz, low-bitrate MP3s (lowpass 16 kHz or lower), phone and video audio.  Above the
+bundled templates' own Nyquist frequency (11.025 kHz) the converted hat templates predict
+energy there (``DrumTemplates.convert``), which such a recording does not have: the hats'
+activations then fall, and their hits go elsewhere (docs/drums-five-stems.md, 2026-12-05).
+
+The estimate: the highest bin whose long-term mean magnitude is within
+:data:`FLOOR_DB` of the loudest bin's.  A resampler's or an MP3's stopband lies 100 dB and
+more below a drum recording's loudest bin (measured: −100 to −137 dB on the five-stem
+tuning set lowpassed at 8-16 kHz, the bundled loop resampled to 44.1-96 kHz), while the
+top bins of full-band recordings and songs stayed within −45 to −71 dB of it.  librosa's
+``spectral_rolloff`` is an energy fraction: the band above a cut holds 1e-7 of the energy
+or less, beyond float32's cumulative sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FLOOR_DB", "FULL_BAND_SHARE", "bandwidth_hz", "band_limit_hz"]
+
+#: A bin is in the recording's band while its long-term mean magnitude is within this many
+#: dB of the loudest bin's (see the module docstring for the measured margins).
+FLOOR_DB = 90.0
+
+#: An estimate at or above this share of the Nyquist frequency is full band: nothing is cut
+#: (an ADC's anti-alias filter, a 44.1-kHz source at 48 kHz; full-band recordings stay as
+#: they were).
+FULL_BAND_SHARE = 0.9
+
+
+def bandwidth_hz(magnitude, freqs) -> float:
+    """The highest frequency whose long-term mean magnitude is within :data:`FLOOR_DB` of
+    the loudest bin's (DC left out: an offset is not the recording's band).
+
+    Parameters
+    ----------
+    magnitude : ndarray, shape (n_freq, ...)
+        A magnitude spectrogram, frequency first (e.g. (F, C, N)).
+    freqs : ndarray, shape (n_freq,)
+        Each bin's frequency (Hz), increasing.
+
+    Returns
+    -------
+    float
+        That bin's frequency (Hz); the top bin's for a silent input.
+    """
+    level = np.asarray(magnitude).reshape(len(freqs), -1).mean(axis=1, dtype=np.float64)
+    peak = level[1:].max() if len(level) > 1 else level.max()
+    if peak <= 0:
+        return float(freqs[-1])
+    inside = np.flatnonzero(level[1:] >= peak * 10 ** (-FLOOR_DB / 20)) + 1
+    return float(freqs[inside[-1]])
+
+
+def band_limit_hz(magnitude, freqs, *, sr: int, above_hz: float | None) -> float | None:
+    """Where the templates should stop: the recording's bandwidth (:func:`bandwidth_hz`)
+    when it is below :data:`FULL_BAND_SHARE` of the Nyquist frequency, but not below
+    ``above_hz`` (the templates' own Nyquist frequency: below it they hold what they
+    measured, as at their own rate); None when nothing is cut.
+
+    Parameters
+    ----------
+    magnitude : ndarray, shape (n_freq, ...)
+        The recording's magnitude spectrogram, frequency first.
+    freqs : ndarray, shape (n_freq,)
+        Each bin's frequency (Hz).
+    sr : int
+        The recording's sampling rate (Hz).
+    above_hz : float or None
+        The templates' own Nyquist frequency when ``sr`` is above their rate, else None
+        (nothing is cut: their band is the recording's).
+
+    Returns
+    -------
+    float or None
+        Templates are zero in the bins above this frequency (Hz); None: nothing changes.
+    """
+    if above_hz is None:
+        return None
+    found = bandwidth_hz(magnitude, freqs)
+    if found >= FULL_BAND_SHARE * sr / 2:
+        return None
+    return max(found, float(above_hz))
