@@ -1008,7 +1008,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # a recording with nothing above some frequency (upsampled, an MP3's lowpass): above the
     # templates' own rate they hold nothing there either (nmfaudio.drums.bandwidth); the
     # converted hats' band there drew their activations down
-    limit_hz = band_limit_hz(magnitude, freqs, sr=sr, above_hz=above_hz)
+    limit_hz = band_limit_hz(magnitude, freqs, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                             above_hz=above_hz)
     cut = None if limit_hz is None else freqs > limit_hz
     if cut is not None:
         P0[cut] = 0
