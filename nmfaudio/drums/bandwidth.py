@@ -28,8 +28,10 @@ FLOOR_DB = 90.0
 
 #: An estimate at or above this share of the Nyquist frequency is full band: nothing is cut
 #: (an ADC's anti-alias filter, a 44.1-kHz source at 48 kHz; full-band recordings stay as
-#: they were).
-FULL_BAND_SHARE = 0.9
+#: they were).  The five-stem tuning renders at 48 kHz, from 44.1-kHz one-shots, read
+#: 21.57-24 kHz (0.899-1 of 24 kHz; 0.9 cut one of them); at 44.1 kHz 21.70-22.05 kHz;
+#: lowpassed at 16 kHz 16.9-17.6 kHz (0.73-0.78 of 22.05 kHz).
+FULL_BAND_SHARE = 0.85
 
 
 def bandwidth_hz(magnitude, freqs, *, edge_frames: int = 0) -> float:
