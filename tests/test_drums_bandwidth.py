@@ -39,9 +39,11 @@ def test_white_noise_lowpassed_at_f_has_bandwidth_f(cut_hz):
     # than 1 kHz above the cut (measured: 22050, 17786, 22050 Hz)
     assert bandwidth_hz(magnitude, freqs) > cut_hz + 1000
     # the limit: at the cut for a 44.1-kHz recording, never below the templates' 11.025 kHz,
-    # nothing at the templates' own rate (above_hz None)
+    # nothing for a band reaching CUT_BELOW_HZ (14 kHz: the 16-kHz cut) or at the templates'
+    # own rate (above_hz None)
     limit = band_limit_hz(magnitude, freqs, sr=SR44, n_fft=n_fft, hop_length=hop, above_hz=11025.0)
-    assert limit == max(found, 11025.0)
+    assert limit == (max(found, 11025.0) if found < bandwidth_module.CUT_BELOW_HZ else None)
+    assert (limit is None) == (cut_hz == 16000)
     assert band_limit_hz(magnitude, freqs, sr=SR44, n_fft=n_fft, hop_length=hop, above_hz=None) is None
 
 

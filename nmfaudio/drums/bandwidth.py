@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FLOOR_DB", "FULL_BAND_SHARE", "bandwidth_hz", "band_limit_hz"]
+__all__ = ["CUT_BELOW_HZ", "FLOOR_DB", "FULL_BAND_SHARE", "bandwidth_hz", "band_limit_hz"]
 
 #: A bin is in the recording's band while its long-term mean magnitude is within this many
 #: dB of the loudest bin's (see the module docstring for the measured margins).
@@ -32,6 +32,15 @@ FLOOR_DB = 90.0
 #: 21.57-24 kHz (0.899-1 of 24 kHz; 0.9 cut one of them); at 44.1 kHz 21.70-22.05 kHz;
 #: lowpassed at 16 kHz 16.9-17.6 kHz (0.73-0.78 of 22.05 kHz).
 FULL_BAND_SHARE = 0.85
+
+#: Nothing is cut either when the band reaches this frequency (Hz): the step acts on
+#: material with a wide missing band (upsampled from 22.05 kHz: a band of 11.025 kHz; from
+#: 32 kHz; a strong lowpass), not on a lowpass near 16 kHz (a 128-kbit/s MP3's).  Read off
+#: the 44.1-kHz tuning set (seeds 0, 2, 4, 6, 8; docs/drums-five-stems.md, the second
+#: band-limited round): lowpassed at 11 kHz (bands read 12.5-13.1 kHz) the cut gained on
+#: every seed, mean3 7.50 -> 9.05 dB; at 13 and 16 kHz (bands 14.3-15.0 and 16.9-17.6 kHz)
+#: its changes were mixed in sign and within the draws' noise (mean3 +0.12, +0.07).
+CUT_BELOW_HZ = 14000.0
 
 
 def bandwidth_hz(magnitude, freqs, *, edge_frames: int = 0) -> float:
@@ -69,7 +78,8 @@ def bandwidth_hz(magnitude, freqs, *, edge_frames: int = 0) -> float:
 def band_limit_hz(magnitude, freqs, *, sr: int, n_fft: int, hop_length: int,
                   above_hz: float | None) -> float | None:
     """Where the templates should stop: the recording's bandwidth (:func:`bandwidth_hz`)
-    when it is below :data:`FULL_BAND_SHARE` of the Nyquist frequency, but not below
+    when it is below :data:`FULL_BAND_SHARE` of the Nyquist frequency and below
+    :data:`CUT_BELOW_HZ`, but not below
     ``above_hz`` (the templates' own Nyquist frequency: below it they hold what they
     measured, as at their own rate); None when nothing is cut.
 
@@ -94,6 +104,6 @@ def band_limit_hz(magnitude, freqs, *, sr: int, n_fft: int, hop_length: int,
     if above_hz is None:
         return None
     found = bandwidth_hz(magnitude, freqs, edge_frames=-(-(n_fft // 2) // hop_length))
-    if found >= FULL_BAND_SHARE * sr / 2:
+    if found >= min(FULL_BAND_SHARE * sr / 2, CUT_BELOW_HZ):
         return None
     return max(found, float(above_hz))
