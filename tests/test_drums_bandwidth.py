@@ -2,6 +2,8 @@
 bandwidth read off the spectrogram, the templates zero above it; full-band recordings and
 22.05-kHz input unchanged."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.signal import butter, sosfiltfilt
@@ -11,6 +13,8 @@ from nmfaudio import separate_drums, spectrum
 from nmfaudio.drums.bandwidth import band_limit_hz, bandwidth_hz
 
 from test_drums_high_band import SR44, _mix44  # noqa: E402
+
+LOOP = Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav"
 
 
 def _brick(x, sr, cut_hz):
@@ -102,12 +106,37 @@ def test_bundled_loop_upsampled_keeps_its_hats():
     # ride found (before the step: 8 hi-hat hits of 42, the rest taken for ride strokes)
     import librosa
     import soundfile as sf
-    from pathlib import Path
 
-    y, sr = sf.read(Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav", dtype="float32")
+    y, sr = sf.read(LOOP, dtype="float32")
     own = separate_drums(y, sr, random_state=0)
     up = separate_drums(librosa.resample(y, orig_sr=sr, target_sr=SR44), SR44, random_state=0)
     assert up.ride_strokes is None
     own_hits, up_hits = own.hits(), up.hits()
     for name in ("kick", "snare", "hihat"):
         assert abs(len(up_hits[name].times) - len(own_hits[name].times)) <= 2, name
+
+
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "4"]], ids=["in-memory", "streamed"])
+def test_the_command_line_says_where_the_templates_stop(tmp_path, cli, blocks):
+    # the loop upsampled to 44.1 kHz: the summary and --json name the limit (the templates'
+    # own 11.025 kHz: the upsampled band ends there, within the resampler's 300-Hz
+    # transition) and the hi-hat keeps its hits in memory and streamed (40 or more of the
+    # 42 at 22.05 kHz); the loop at its own rate says nothing (None)
+    import json
+
+    import librosa
+    import soundfile as sf
+
+    y, sr = sf.read(LOOP, dtype="float32")
+    path = tmp_path / "up.wav"
+    sf.write(path, librosa.resample(y, orig_sr=sr, target_sr=SR44), SR44, subtype="FLOAT")
+    code, out, err = cli(["drums", path, "-o", tmp_path / "up", "--json", *blocks])
+    assert code == 0, err
+    record = json.loads(out)
+    assert 11025 <= record["band_limit_hz"] <= 11325
+    assert record["hit_counts"]["hihat"] >= 40 and not record["ride_found"]
+    code, out, err = cli(["drums", path, "-o", tmp_path / "up_text", *blocks])
+    assert code == 0 and "band-limited input (nothing above 11.0 kHz" in out
+    code, out, err = cli(["drums", LOOP, "-o", tmp_path / "own", "--json", *blocks])
+    assert code == 0, err
+    assert json.loads(out)["band_limit_hz"] is None

@@ -208,6 +208,10 @@ class DrumSeparation:
     #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
     #: and the residual without it.  None: not known (no offset taken off).
     offset: np.ndarray | None = None
+    #: Where the templates stopped (Hz) for a band-limited recording above their rate
+    #: (:mod:`nmfaudio.drums.bandwidth`: nothing above it, e.g. upsampled from 22.05 kHz),
+    #: or None (nothing cut).  Block-wise: the highest of the blocks' that were cut.
+    band_limit_hz: float | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -1396,4 +1400,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
                           sustained_share=sustained_fraction, tonal_share=tonal,
                           ride_strokes=strokes_out, ride_with_snare=with_snare_out,
-                          absent=tuple(c for c in classes if c in judged_absent))  # stems only, in their order
+                          absent=tuple(c for c in classes if c in judged_absent),  # stems only, in their order
+                          band_limit_hz=limit_hz)
