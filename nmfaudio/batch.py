@@ -562,6 +562,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # whether they were moved out of the hi-hat (not when the ride part held them)
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,
         "ride_moved": result.ride_with_snare is not None,
+        # a band-limited input above the templates' rate: where its templates stopped (Hz)
+        "band_limit_hz": result.band_limit_hz,
         "sources": [{"name": name, "path": path, "rms": rms[name],
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,

@@ -253,6 +253,9 @@ def _done_lines(record) -> list[str]:
         lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
                      "the residual holds the music")
     lines += _ride_lines(record)
+    if record.get("band_limit_hz"):  # nmfaudio.drums.bandwidth: said only where it acted
+        lines.append(f"  band-limited input (nothing above {record['band_limit_hz'] / 1000:.1f} kHz, "
+                     "e.g. upsampled): the templates stop there")
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")

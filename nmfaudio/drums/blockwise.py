@@ -251,7 +251,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     activations = pending = None  # pending: the weighted tracks the next block cross-fades into
     # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
     # resolution templates were 470 MB for an hour of 44.1 kHz audio)
-    weighted_P, losses, n_iters = None, [], []
+    weighted_P, losses, n_iters, limits = None, [], [], []
     absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
     for index, span in enumerate(spans):
         start, stop, first, last = span
@@ -289,6 +289,8 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         weighted_P = block_P if weighted_P is None else weighted_P + block_P
         losses.append(np.asarray(part.loss, dtype=np.float64))
         n_iters.append(part.n_iter)
+        if part.band_limit_hz is not None:
+            limits.append(part.band_limit_hz)
         if judged:  # silence judges nothing: it neither adds to nor clears the others' list
             absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
         del part, done, weighted, block_P
@@ -302,4 +304,5 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
-                               ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()))
+                               ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()),
+                               band_limit_hz=max(limits, default=None))

@@ -81,6 +81,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums import bass_lines, track_reads
+from nmfaudio.drums.bandwidth import band_limit_hz
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.hit_valley import valley_capped
@@ -207,6 +208,10 @@ class DrumSeparation:
     #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
     #: and the residual without it.  None: not known (no offset taken off).
     offset: np.ndarray | None = None
+    #: Where the templates stopped (Hz) for a band-limited recording above their rate
+    #: (:mod:`nmfaudio.drums.bandwidth`: nothing above it, e.g. upsampled from 22.05 kHz),
+    #: or None (nothing cut).  Block-wise: the highest of the blocks' that were cut.
+    band_limit_hz: float | None = None
 
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
@@ -647,6 +652,9 @@ def separate_drums(
     # measured level (songs keep the held level: there the brighter hats took the shaker;
     # docs/drums-five-stems.md).  Only the templates' start differs: "auto" decides song or
     # drums from the mixture alone (accompaniment.tonal_share), before any fit
+    # above the templates' rate, a band-limited recording's templates stop at its bandwidth
+    # (nmfaudio.drums.bandwidth, decided per segment from its spectrogram)
+    above_hz = kit.sr / 2 if sr > kit.sr else None
     filled_kit = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
                   if kit.high_band_db is not None and sr > kit.sr and accompaniment is not True else None)
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
@@ -672,7 +680,8 @@ def separate_drums(
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
                          max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
                          callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                         guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset)
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset,
+                         above_hz=above_hz)
 
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
@@ -941,7 +950,7 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
-              offset=None) -> DrumSeparation:
+              offset=None, above_hz=None) -> DrumSeparation:
     # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
     # performances' kick 2.4 dB, docs/drums-five-stems.md, the DC-offset round) is no drum:
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
@@ -1000,6 +1009,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     # a drum recording starts from the templates with the measured high band (filled_kit, if any)
     P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
+    # a recording with nothing above some frequency (upsampled, an MP3's lowpass): above the
+    # templates' own rate they hold nothing there either (nmfaudio.drums.bandwidth); the
+    # converted hats' band there drew their activations down
+    limit_hz = band_limit_hz(magnitude, freqs, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                             above_hz=above_hz)
+    cut = None if limit_hz is None else freqs > limit_hz
+    if cut is not None:
+        P0[cut] = 0
     if sustained is not None and song_snare is not None:
         # a song's snare starts half from drum machines' snares (stems.SONG_ELECTRONIC_SNARE):
         # a tuned body at 150-400 Hz, where the bundled (acoustic) snare holds little; not
@@ -1019,6 +1036,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         G = np.zeros((F, len(guides.classes), P0.shape[2]), np.float32)
         n_guide = min(P0.shape[2], guides.P.shape[2])
         G[:, :, :n_guide] = guides.P[:, :, :n_guide]
+        if cut is not None:
+            G[cut] = 0
         if support_db is not None:
             trim_support(G, support_db)
         band_guides = (np.add.reduceat(G, edges[:-1], axis=0),
@@ -1381,4 +1400,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
                           sustained_share=sustained_fraction, tonal_share=tonal,
                           ride_strokes=strokes_out, ride_with_snare=with_snare_out,
-                          absent=tuple(c for c in classes if c in judged_absent))  # stems only, in their order
+                          absent=tuple(c for c in classes if c in judged_absent),  # stems only, in their order
+                          band_limit_hz=limit_hz)
