@@ -281,8 +281,11 @@ def test_in_a_drum_recordings_ride_the_open_hat_part_goes_with_the_strokes(loop,
     from nmfaudio.drums import separation
 
     mix, sr = loop
-    # the activations' share of the open hat part (RIDE_OPEN_HAT_HITS) is the next test's
+    # the activations' share of the open hat part (RIDE_OPEN_HAT_HITS) is the next test's;
+    # the moved parts' split between the cymbals and the residual (RIDE_STROKE_SPLIT: the
+    # loop's hats, not a cymbal's, would leave for the residual) is tested on its own
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT_HITS", False)
+    monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", False)
     on = separate_drums(mix, sr, random_state=0, ride="on")
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT", False)
     off = separate_drums(mix, sr, random_state=0, ride="on")
