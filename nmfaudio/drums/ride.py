@@ -107,7 +107,11 @@ closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` 
 
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
-hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
+hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.  In a drum
+recording whose ride was decided (not forced), the moved model stays in the cymbals stem
+only in the bins where the kit's cymbal parts' model holds as much; the rest — a shaker or
+tambourine the hat template took with the strokes — goes to the residual
+(:func:`split_strokes`, :data:`STROKE_SPLIT`; docs/drums-five-stems.md, ridden-crash round).
 
 **The hits.** The ride is struck on 2 and 4 too, so
 :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
