@@ -1,4 +1,5 @@
-"""Rumpf-like tuning material: tuning Hydrogen kits whose toms sit below their kick.
+"""Rumpf-like tuning material: tuning Hydrogen kits whose toms sit below their kick, or
+with no ride (its notes played on the crash).
 
 The held-out kit rumpf_kit_z01_h2 has a 97-Hz kick and "high" and "mid" toms at 32 and
 75 Hz: below the bundled kick template's 54 Hz, while its kick sits where the bundled
@@ -11,12 +12,18 @@ is committed:
 - ``<kit>-lowtoms``: the kick and two toms exchange samples (the kick plays a tom, two
   toms play the kick);
 - ``<kit>-downtoms``: the toms an octave lower (resampled to twice their length), the
-  kick unchanged.
+  kick unchanged;
+- ``<kit>-noride``: the kit's ride instruments (ride, ride 2, ride bell) left out, so that
+  ``performances.hydrogen_roles`` gives the benchmark's "ride" and "ride bell" notes to the
+  crash (its ``_FALLBACK``): a ridden crash, as a held-out kit without a ride sample
+  plays it (docs/drums-five-stems.md, ridden-crash round) and as drummers ride a crash
+  in a loud chorus.  Everything else is the installed kit's.
 
 Usage::
 
     python benchmarks/kit_variants.py --out /tmp/kits
     python benchmarks/drums.py --performances -n 2 --seed 4 --kit /tmp/kits/Audiophob-downtoms
+    python benchmarks/drums.py --performances -n 2 --seed 0 --kit /tmp/kits/GMRockKit-noride
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ DOWN_TOMS = {
     "GMRockKit-downtoms": ("GMRockKit", ("Floor Tom", "Tom 1", "Tom 2")),
     "BJA_Pacific-downtoms": ("BJA_Pacific", ("Tom", "Floor Tom")),
     "Audiophob-downtoms": ("Audiophob", ("Tom Low", "Tom Mid", "Tom Hi")),
+}
+
+#: {variant: (tuning kit, instruments left out)}: the kit's ride instruments
+NO_RIDE = {
+    "GMRockKit-noride": ("GMRockKit", ("Ride", "Ride 2", "Bell")),
+    "Audiophob-noride": ("Audiophob", ("Ride Jazz",)),
+    "BJA_Pacific-noride": ("BJA_Pacific", ("Ride Bell", "Ride", "Ride 2")),
 }
 
 
@@ -101,6 +115,21 @@ def down_toms(name, root, factor=2):
     return out
 
 
+def no_ride(name, root):
+    """Build the ``NO_RIDE`` variant ``name`` under ``root`` (its ride instruments' elements
+    removed from drumkit.xml); returns its folder."""
+    src, rides = NO_RIDE[name]
+    out = Path(root) / name
+    xml = _start(src, out)
+
+    def kept(match):
+        found = re.search(r"<name>(.*?)</name>", match.group(0))
+        return "" if found and found.group(1) in rides else match.group(0)
+
+    _finish(re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL), src, out)
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the variant kits (not committed)")
@@ -109,6 +138,8 @@ def main(argv=None):
         print(low_toms(name, args.out))
     for name in DOWN_TOMS:
         print(down_toms(name, args.out))
+    for name in NO_RIDE:
+        print(no_ride(name, args.out))
     return 0
 
 

@@ -281,8 +281,11 @@ def test_in_a_drum_recordings_ride_the_open_hat_part_goes_with_the_strokes(loop,
     from nmfaudio.drums import separation
 
     mix, sr = loop
-    # the activations' share of the open hat part (RIDE_OPEN_HAT_HITS) is the next test's
+    # the activations' share of the open hat part (RIDE_OPEN_HAT_HITS) is the next test's;
+    # the moved parts' split between the cymbals and the residual (RIDE_STROKE_SPLIT: the
+    # loop's hats, not a cymbal's, would leave for the residual) is tested on its own
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT_HITS", False)
+    monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", False)
     on = separate_drums(mix, sr, random_state=0, ride="on")
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT", False)
     off = separate_drums(mix, sr, random_state=0, ride="on")
@@ -1352,3 +1355,74 @@ def test_ring_share_of_several_parts_is_their_summed_share():
     assert abs(sum(one) - 1) < 1e-9
     assert abs(ride.ring_share(P, H, [0, 2], frames, rows) - (one[0] + one[2])) < 1e-9
     assert abs(ride.ring_share(P, H, [1], frames, rows) - one[1]) < 1e-9
+
+
+def test_split_strokes_keeps_in_the_cymbals_only_what_the_cymbal_parts_hold(rng):
+    """The moved hat part (index 4) holds the strokes in bins 0-9 and a shaker in bins
+    10-19, where the kit's cymbal part (index 3) is silent: per bin the kept share is the
+    cymbal parts' model over the moved part's, at most 1 — bins 0-9 stay whole in the
+    cymbals, bins 10-19 go whole to the residual (a new part after the others, the same
+    activation); the model Σ P H is unchanged (to float rounding).  No cymbal part, or
+    STROKE_SPLIT 0: the inputs themselves."""
+    labels = ["kick", "snare", "hihat", "cymbals:ride"]
+    P = rng.random((20, 5, 3))
+    P[10:, 3] = 0  # the cymbal part: nothing in the shaker's bins
+    P[:10, 3] *= 10  # ... and louder than the strokes in its own
+    H = rng.random((5, 2, 50))
+    route = np.array([0, 1, 3, 4, 4])
+    P2, H2, route2 = ride.split_strokes(P, H, route, labels, [4], 5)
+    assert route2.tolist() == [0, 1, 3, 4, 4, 5]
+    np.testing.assert_array_equal(P2[:10, 4], P[:10, 4])  # kept share 1 (the ratio is capped)
+    np.testing.assert_array_equal(P2[10:, 4], 0)
+    np.testing.assert_array_equal(P2[10:, 5], P[10:, 4])
+    np.testing.assert_array_equal(P2[:10, 5], 0)
+    np.testing.assert_array_equal(H2[5], H[4])
+    np.testing.assert_allclose(np.einsum("fkt,kcn->fcn", P2, H2), np.einsum("fkt,kcn->fcn", P, H), rtol=1e-12)
+    # a bin the moved part holds twice as loud as the cymbal parts: half of it stays (±1e-6)
+    P[0, 3] = 0.5 * P[0, 4] * H[4].sum() / H[3].sum()
+    assert abs(ride.split_strokes(P, H, route, labels, [4], 5)[0][0, 4, 0] / P[0, 4, 0] - 0.5) < 1e-6
+    for other_labels in (["kick", "snare", "hihat", "toms"],):
+        out = ride.split_strokes(P, H, route, other_labels, [4], 5)
+        assert out[0] is P and out[1] is H and out[2] is route
+
+
+def test_split_strokes_off_and_no_moved_part_change_nothing(rng, monkeypatch):
+    """STROKE_SPLIT 0 or nothing moved: the inputs themselves."""
+    labels = ["kick", "snare", "hihat", "cymbals:ride"]
+    P, H, route = rng.random((20, 5, 3)), rng.random((5, 1, 30)), np.array([0, 1, 3, 4, 4])
+    out = ride.split_strokes(P, H, route, labels, [], 5)
+    assert out[0] is P and out[1] is H and out[2] is route
+    monkeypatch.setattr(ride, "STROKE_SPLIT", 0.0)
+    out = ride.split_strokes(P, H, route, labels, [4], 5)
+    assert out[0] is P and out[1] is H and out[2] is route
+
+
+def test_a_decided_rides_hats_the_cymbal_parts_do_not_hold_leave_the_cymbals_for_the_residual(loop, monkeypatch):
+    """The loop's hats taken for a ride by the decision (ride="auto", the decision's weights
+    patched to every frame): with RIDE_STROKE_SPLIT the cymbals stem keeps only the moved
+    model the kit's cymbal parts hold as much of — the loop's hats are no cymbal's, so most
+    of their energy leaves it (measured: 0.016 × the energy without the split) — and what it
+    loses the residual gains: with mask power 1 the kick, snare, toms and hi-hat stems and
+    the cymbals + residual sum are those without the split (1e-4 of the peak), and so are
+    the activations and the strokes; ride="on" (the user's word) moves everything as before."""
+    from nmfaudio.drums import separation
+
+    mix, sr = loop
+    monkeypatch.setattr(ride, "stroke_weights", lambda magnitude, hat, *a, **k: np.ones(hat.shape[0], np.float32))
+    split = separate_drums(mix, sr, random_state=0, mask_power=1)
+    monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", False)
+    whole = separate_drums(mix, sr, random_state=0, mask_power=1)
+    assert split.ride_strokes is not None
+    peak = float(np.max(np.abs(mix)))
+    for stem in ("kick", "snare", "toms", "hihat"):
+        np.testing.assert_allclose(split.sources[stem], whole.sources[stem], atol=1e-4 * peak)
+    np.testing.assert_allclose(split.sources["cymbals"] + split.sources["residual"],
+                               whole.sources["cymbals"] + whole.sources["residual"], atol=1e-4 * peak)
+    energy = {name: float(np.sum(r.sources["cymbals"] ** 2)) for name, r in (("split", split), ("whole", whole))}
+    assert energy["split"] < 0.1 * energy["whole"]
+    for cls in split.activations:
+        np.testing.assert_array_equal(split.activations[cls], whole.activations[cls])
+    np.testing.assert_array_equal(split.ride_strokes, whole.ride_strokes)
+    monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", True)
+    forced = separate_drums(mix, sr, random_state=0, mask_power=1, ride="on")
+    np.testing.assert_array_equal(forced.sources["cymbals"], whole.sources["cymbals"])

@@ -107,7 +107,11 @@ closed hat part, or no hi-hat stem asked for), the ride part's hits (``forced`` 
 
 **The routing.** In a ride recording the closed hat part's model goes to the cymbals
 stem at every frame except within :data:`SNARE_GUARD_S` of the snare's hits: the
-hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.
+hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.  In a drum
+recording whose ride was decided (not forced), the moved model stays in the cymbals stem
+only in the bins where the kit's cymbal parts' model holds as much; the rest — a shaker or
+tambourine the hat template took with the strokes — goes to the residual
+(:func:`split_strokes`, :data:`STROKE_SPLIT`; docs/drums-five-stems.md, ridden-crash round).
 
 **The hits.** The ride is struck on 2 and 4 too, so
 :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
@@ -141,7 +145,8 @@ __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SH
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
            "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "is_ride_pattern",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
-           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare"]
+           "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare", "STROKE_SPLIT",
+           "split_strokes"]
 
 #: The band whose ring is compared (Hz): above the snare's body, below the air.
 RIDE_BAND_HZ = (3000.0, 10000.0)
@@ -365,6 +370,19 @@ RING_LAG_S = 0.09
 #: tuning performances 22 real hats given back against 1 false one, with the snare hits
 #: ``DrumSeparation.hits`` passes: within PEAK_DB of its strongest, none in a fill).
 PEDAL_S = 0.03
+#: In a drum recording's ride groove the moved hat parts (:func:`move_strokes`) hold the
+#: strokes and whatever else the hat template took: a shaker or a tambourine on the same
+#: eighths, in the bands where the stroke is weak.  Per frequency bin, the share of their
+#: model the cymbals stem keeps is the kit's cymbal parts' model there over theirs (over
+#: the recording) times STROKE_SPLIT, at most 1; the rest goes to the residual
+#: (:func:`split_strokes`).  Measured (docs/drums-five-stems.md, ridden-crash round) on
+#: the ride grooves of tuning seeds 0, 2, 4, 6, 8 (the Hydrogen tuning kits, their
+#: ``-noride`` variants, FluidR3 Standard and the extra set's SoundFont kits; 88
+#: recordings, 64 taken for rides): cymbals 6.88 → 7.45 dB (41 up, 3 down, the largest
+#: loss 0.85 dB: BJA-Pacific, whose ride the hat template takes), seed 0's shaker groove
+#: −2.9 to −1.2 → 1.4 to 2.1 dB where taken for a ride; 0.5 and 0.25 gain more on the
+#: ``-noride`` variants but lose up to 1.7 and 2.4 dB.
+STROKE_SPLIT = 1.0
 
 
 def ride_mode(value):
@@ -911,6 +929,63 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         H[k] = H[k] - share
     return (np.concatenate([P, P[:, moved]], axis=1), H, np.append(route, [target] * len(moved)), strokes,
             with_snare)
+
+
+def split_strokes(P, H, route, labels, moved, residual):
+    """Leave the moved hat parts' model in the cymbals stem only where the kit's cymbal
+    parts' model holds as much (:data:`STROKE_SPLIT`); the rest to the residual.
+
+    In a ride groove the closed hat part's template explains the strokes' attacks and
+    anything hat-like played with them (a shaker, a tambourine: docs/drums-five-stems.md,
+    ridden-crash round); :func:`move_strokes` moves all of it to the cymbals.  The crash
+    and ride parts hold the cymbals' own ring, so per bin their model against the moved
+    parts' tells how much of those is a cymbal's.  Each moved part becomes two: its
+    template times the kept share (still routed to the cymbals) and times the rest
+    (routed to ``residual``), with the same activation: the model ``Σ P H`` and the
+    activations the hits read are unchanged (the other outputs' masks move only through
+    the mask power).
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K', T)
+        The masks' templates (full resolution; the first K labelled).
+    H : ndarray, shape (K', C, N)
+        Their activations.
+    route : ndarray of int, shape (K',)
+        Output of each template.
+    labels : sequence of K str
+        The labels of the first K templates.
+    moved : sequence of int
+        The moved parts (indices ≥ K: :func:`move_strokes`' appended templates).
+    residual : int
+        The residual's output.
+
+    Returns
+    -------
+    P : ndarray, shape (F, K' + M, T)
+        With the moved parts' kept shares in place and one template per moved part (M of
+        them) after them, holding the rest.
+    H : ndarray, shape (K' + M, C, N)
+    route : ndarray of int, shape (K' + M,)
+        The inputs unchanged when nothing is moved, the kit has no cymbal parts, or
+        :data:`STROKE_SPLIT` is 0.
+    """
+    moved = np.asarray(moved, dtype=int).reshape(-1)
+    cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
+    if moved.size == 0 or not cymbals or STROKE_SPLIT <= 0:
+        return P, H, route
+
+    def model(parts):  # each bin's model magnitude summed over the recording: Σ_k Σ_t P[f, k, t] Σ_{c,n} H[k, c, n]
+        return np.einsum("fkt,k->f", P[:, parts].astype(np.float64), H[parts].sum(axis=(1, 2), dtype=np.float64))
+
+    held = model(moved)
+    kept = np.clip(STROKE_SPLIT * model(cymbals) / np.maximum(held, np.finfo(np.float64).tiny), 0, 1)
+    kept = kept.astype(P.dtype)[:, None, None]  # (F, 1, 1)
+    rest = P[:, moved] * (1 - kept)
+    P = P.copy()
+    P[:, moved] = P[:, moved] * kept
+    return (np.concatenate([P, rest], axis=1), np.concatenate([H, H[moved]]),
+            np.append(route, np.full(moved.size, residual, dtype=route.dtype)))
 
 
 def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=False):

@@ -113,7 +113,7 @@ from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.kick_toms import kick_toms_parts, rerouted_activations
 from nmfaudio.drums.lone_toms import lone_toms_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
-                                 ride_mode, ride_part_strokes, stroke_bands, stroke_rings)
+                                 ride_mode, ride_part_strokes, split_strokes, stroke_bands, stroke_rings)
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
 from nmfaudio.nmf.kernels import run_in_threads
 
@@ -829,6 +829,11 @@ RIDE_OPEN_HAT = True
 #: ``"cymbals_ride"``), as the stems hold it (docs/transcription.md, the ride open-hat hits
 #: round); a switch for the benchmark.
 RIDE_OPEN_HAT_HITS = True
+#: Whether, in a drum recording's ride groove, the moved hat parts' model stays in the
+#: cymbals stem only where the kit's cymbal parts' model holds as much, the rest going to
+#: the residual (nmfaudio.drums.ride.split_strokes; docs/drums-five-stems.md, ridden-crash
+#: round); a switch for the benchmark.
+RIDE_STROKE_SPLIT = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1284,6 +1289,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             # ride's strokes in the cymbals' stem: the activations follow, or the hi-hat's
             # hits would keep what its stem lost (as kick_toms.rerouted_activations)
             strokes = strokes + H_masks[n_before + 1:].sum(axis=0)
+        if strokes is not None and RIDE_STROKE_SPLIT and judged and sustained is None and target != D:
+            # ... where the kit's cymbal parts hold as much: a shaker or tambourine the hat
+            # template took with the strokes goes to the residual (measured on drum
+            # recordings only; ride=True: the user says the part's strokes are a ride's,
+            # all of them move)
+            P_masks, H_masks, route = split_strokes(P_masks, H_masks, route, kit.classes,
+                                                    np.arange(n_before, len(route)), D)
     moved = strokes is not None
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
