@@ -232,6 +232,18 @@ def test_band_magnitude_is_the_stfts_magnitude_bit_for_bit(dtype, first_bin):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("first_bin", [0, 117, 512])
+def test_band_magnitude_in_the_samples_precision_is_near_the_exact_one(dtype, tolerance, first_bin):
+    # exact=False: the window and scipy.fft's real FFT in the samples' precision; within
+    # that precision's rounding of the exact (librosa) magnitudes, relative to the peak
+    y = np.random.default_rng(7).standard_normal(20_000).astype(dtype)
+    exact = band_magnitude(y, n_fft=1024, hop_length=128, first_bin=first_bin)
+    got = band_magnitude(y, n_fft=1024, hop_length=128, first_bin=first_bin, exact=False)
+    assert got.dtype == dtype and got.flags.c_contiguous and got.shape == exact.shape
+    assert np.abs(got - exact).max() <= tolerance * exact.max()
+
+
 def test_band_magnitude_refuses_what_it_cannot_frame():
     y = np.zeros(2000, np.float32)
     with pytest.raises(ValueError, match="one channel"):
@@ -282,3 +294,41 @@ def test_the_overlap_check_folds_a_long_window_once():
     spectrum._check_overlap.__wrapped__(2**20, 1, "hann")  # covered: returns, after ~1e6 additions
     with pytest.raises(ValueError, match="hop_length"):
         spectrum._check_overlap.__wrapped__(2**20, 2**20, "hann")  # sample 0 only under a zero
+
+
+def _frame_major_reference(y, n_fft, hop_length, chunk):
+    """stft_frame_major as it was before its spans: each whole channel zero-padded
+    (np.pad), windowed and transformed ``chunk`` frames at a time."""
+    import scipy.fft
+
+    from nmfaudio import spectrum
+
+    window = spectrum._frame_window("hann", n_fft, y.dtype.str)
+    out = []
+    for channel in y:
+        frames = np.lib.stride_tricks.sliding_window_view(np.pad(channel, n_fft // 2), n_fft)[::hop_length]
+        out.append(np.concatenate([scipy.fft.rfft(frames[t0:t0 + chunk] * window, axis=-1, workers=1)
+                                   for t0 in range(0, len(frames), chunk)]).T)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("n_channels", [1, 2])
+@pytest.mark.parametrize("n_samples", [100, 2048, 9000, 300_001])
+def test_stft_frame_major_in_spans_of_frames_is_the_whole_channels_stft(monkeypatch, threads, n_channels,
+                                                                       n_samples):
+    """With fewer channels than threads each channel's frames are split into spans (cut at
+    the chunks' boundaries, each span's samples zero outside the track); the spectrogram
+    and the magnitudes are bit for bit those of each whole channel padded and transformed
+    in one pass (as before the spans), at any thread count."""
+    from nmfaudio import spectrum
+    from nmfaudio.nmf import kernels
+
+    y = np.random.default_rng(n_samples + n_channels).standard_normal((n_channels, n_samples)).astype(np.float32)
+    monkeypatch.setattr(spectrum, "_STFT_CHUNK_BYTES", 2**14)  # 4 frames of 1024 a chunk: many spans' edges
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    X, M = stft_frame_major(y, n_fft=1024, hop_length=256, magnitude=True)
+    assert X.shape == (n_channels, 513, n_frames(n_samples, hop_length=256, n_fft=1024))
+    expected = _frame_major_reference(y, 1024, 256, chunk=4)
+    np.testing.assert_array_equal(X, expected)
+    np.testing.assert_array_equal(M, np.abs(expected))

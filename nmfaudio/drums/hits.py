@@ -1578,6 +1578,15 @@ _FLUX_CHUNK_FRAMES = 8192
 _FLUX_KEEP_BYTES = 2**27
 
 
+#: Whether the band flux's magnitudes are librosa's STFT's bit for bit (a float64 window
+#: and transform); False: the window and the real FFT in float32 (scipy.fft), ~0.14 ->
+#: 0.08 s of CPU per 30 000 frames, the magnitudes to float32 rounding.  The hits of the
+#: transcription benchmark's seed-0 material (72 performances with --ride, 5337 hits) and
+#: of the speed benchmark's three 3-minute files came out the same, every one
+#: (docs/performance.md, the shell-speed round).
+_FLUX_EXACT = False
+
+
 def _energies_ahead(tracks, mixture, checked, energies) -> None:
     """Fill ``energies`` (by ``id``, as :func:`detect_hits`' ``energy``) with the
     cumulative energies (:func:`nmfaudio.drums.track_reads.cumulative_energy`) of
@@ -1651,7 +1660,7 @@ def _band_flux(y, sr, *, fmin, hop):
         # the project's stft frames (centred): a track shorter than a frame is zero-padded
         t0, t1 = chunks[i]
         return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=_FLUX_N_FFT, hop_length=hop,
-                                           first_bin=first_bin)
+                                           first_bin=first_bin, exact=_FLUX_EXACT)
 
     kept = [None] * len(chunks)
     peaks = np.zeros(len(chunks), dtype=np.float32)
