@@ -403,7 +403,7 @@ def _drums_file(task: Task, callback) -> dict:
     no figure and no quantized hits, the file is streamed (:func:`_drums_streamed`)."""
     import warnings
 
-    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums import DrumTemplates, separate_drums
 
     o = task.options
     templates = o["templates"]
@@ -415,9 +415,7 @@ def _drums_file(task: Task, callback) -> dict:
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
-        y, sr = _load_while_importing(task.input, "nmfaudio.drums.separation")
-        from nmfaudio.drums import separate_drums
-
+        y, sr = audio.load(task.input)
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
@@ -440,26 +438,6 @@ def _drums_file(task: Task, callback) -> dict:
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)
-
-
-def _load_while_importing(path, module: str) -> tuple:
-    """:func:`nmfaudio.audio.load` of ``path`` on a thread while this one imports
-    ``module``: libsndfile reads with the GIL released, so a new process's first drum run
-    reads its input during the separation's imports (scipy.ndimage, the engine: 0.3-0.6 s
-    of Python) instead of after them.  The same samples; the import's error, else the
-    read's, is raised, after both are done.
-
-    Returns
-    -------
-    (y, sr) as :func:`nmfaudio.audio.load`.
-    """
-    import importlib
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-read") as pool:
-        reading = pool.submit(audio.load, path)
-        importlib.import_module(module)
-        return reading.result()
 
 
 def _drum_kwargs(o: dict) -> dict:

@@ -222,8 +222,7 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     result is a (C, F, N) view of a C-contiguous (C, N, F) array, so ``X[c].T`` is
     contiguous — the layout the inverse FFTs read (a multichannel :func:`stft` has the
     channel axis innermost, and each channel's frames would need a copy).  The channels
-    are transformed on the engine's threads, each in spans of frames when there are fewer
-    channels than threads (a mono track's two halves on two cores).
+    are transformed on the engine's threads.
 
     Computed as the real FFT (``scipy.fft.rfft``) of the windowed frames, a stretch of
     frames at a time, in the input's precision: librosa windows float32 samples with a
@@ -244,7 +243,7 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     X : ndarray, complex64 for float32 input (else complex128), shape (n_channels, 1 + n_fft // 2, n_frames)
     magnitude : ndarray, float32 or float64, the shape and layout of X (with ``magnitude=True``)
     """
-    from nmfaudio.nmf.kernels import num_threads, run_in_threads
+    from nmfaudio.nmf.kernels import run_in_threads
 
     n_fft, hop_length = check_frames(n_fft, hop_length, window)
     y = _checked_samples(y)
@@ -256,36 +255,21 @@ def stft_frame_major(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, win
     M = np.empty(X.shape, dtype=y.dtype) if magnitude else None
     frame_window = _frame_window(window, n_fft, y.dtype.str)
     chunk = max(1, _STFT_CHUNK_BYTES // (n_fft * y.dtype.itemsize))
-    # each channel's frames in as many spans as it takes to give every thread one (a mono
-    # track: two on two cores, where it was one thread's work), cut at chunk boundaries:
-    # every chunk is the same rfft call on the same frames, so the same numbers
-    n_chunks = -(-n // chunk)
-    parts = max(1, min(n_chunks, -(-num_threads() // y.shape[0])))
-    bounds = [chunk * (n_chunks * i // parts) for i in range(parts)] + [n]
-    spans = [(c, bounds[i], bounds[i + 1]) for c in range(y.shape[0]) for i in range(parts)
-             if bounds[i + 1] > bounds[i]]
 
-    def span(i):
+    def channel(c):
         import scipy.fft
 
-        c, start, stop = spans[i]
-        # the span's samples, zero outside the track: the centred frames' np.pad (pad_mode "constant")
-        first = start * hop_length - n_fft // 2
-        last = (stop - 1) * hop_length - n_fft // 2 + n_fft
-        segment = np.zeros(last - first, y.dtype)
-        lo, hi = max(first, 0), min(last, y.shape[-1])
-        if hi > lo:
-            segment[lo - first:hi - first] = y[c, lo:hi]
-        frames = np.lib.stride_tricks.sliding_window_view(segment, n_fft)[::hop_length]
+        padded = np.pad(y[c], n_fft // 2)  # centred frames, zeros outside (pad_mode "constant")
+        frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
         windowed = np.empty((chunk, n_fft), y.dtype)
-        for t0 in range(start, stop, chunk):
-            t1 = min(t0 + chunk, stop)
-            block = np.multiply(frames[t0 - start:t1 - start], frame_window, out=windowed[:t1 - t0])
+        for t0 in range(0, n, chunk):
+            t1 = min(t0 + chunk, n)
+            block = np.multiply(frames[t0:t1], frame_window, out=windowed[:t1 - t0])
             X[c, t0:t1] = scipy.fft.rfft(block, axis=-1, workers=1)
             if M is not None:
                 np.abs(X[c, t0:t1], out=M[c, t0:t1])
 
-    run_in_threads(span, len(spans))
+    run_in_threads(channel, y.shape[0])
     if magnitude:
         return X.transpose(0, 2, 1), M.transpose(0, 2, 1)
     return X.transpose(0, 2, 1)

@@ -520,7 +520,7 @@ print(late)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
 
-# ----------------------------------------------------------------------------- the stems on two threads, the input read while importing
+# ----------------------------------------------------------------------------- the stems on two threads
 
 @pytest.mark.parametrize("subtype", ["FLOAT", "PCM_16"])
 def test_tracks_written_on_threads_are_the_bytes_written_one_at_a_time(tmp_path, subtype):
@@ -551,26 +551,10 @@ def test_tracks_on_threads_raise_the_first_jobs_error_once_none_is_written(tmp_p
     assert not [t for t in threading.enumerate() if t.name.startswith("nmfaudio-write")]
 
 
-def test_the_input_read_while_importing_is_the_input_read_after(tmp_path, hits):
-    """batch._load_while_importing: the samples and rate audio.load gives; the read's
-    error when the file is bad, the import's when the module is missing (it comes first)."""
-    path = _write_song(tmp_path / "s.wav", hits, 4, stereo=True)
-    y, sr = batch._load_while_importing(path, "nmfaudio.drums.separation")
-    expected, expected_sr = audio.load(path)
-    assert sr == expected_sr and y.dtype == expected.dtype
-    np.testing.assert_array_equal(y, expected)
-    bad = tmp_path / "nan.wav"
-    sf.write(bad, np.array([0.0, np.nan, 0.0], dtype=np.float32), SR, subtype="FLOAT")
-    with pytest.raises(ValueError, match="nan.wav"):
-        batch._load_while_importing(bad, "nmfaudio.drums.separation")
-    with pytest.raises(ModuleNotFoundError):
-        batch._load_while_importing(bad, "nmfaudio.no_such_module")
-
-
 def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off(library, tmp_path, monkeypatch):
-    """nmfaudio drums with the stems written on threads, the input read while importing
-    and the hits' energies computed ahead, and with all three done one at a time as
-    before: the same stems, MIDI and CSV, byte for byte (mono and stereo)."""
+    """nmfaudio drums with the stems written on threads and the hits' energies computed
+    ahead, and with both done one at a time as before: the same stems, MIDI and CSV,
+    byte for byte (mono and stereo)."""
     from nmfaudio.drums import hits as hits_module
 
     for path in (library / "a.wav", library / "b.wav"):
@@ -578,7 +562,6 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
     serial_write = batch._write_tracks
     monkeypatch.setattr(batch, "_write_tracks", lambda jobs, sr, fmt, subtype: serial_write(jobs, sr, fmt, subtype,
                                                                                              n_threads=1))
-    monkeypatch.setattr(batch, "_load_while_importing", lambda path, module: audio.load(path))
     monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
     for path in (library / "a.wav", library / "b.wav"):
         assert main(["drums", str(path), "-o", str(tmp_path / "off"), *DRUMS, "--midi", "--onsets"]) == 0
