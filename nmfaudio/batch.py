@@ -344,8 +344,8 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
-        for temporary, (source, _) in zip(temporaries, task.tracks):
-            audio.write_wav(temporary, sources[source], sr, format=fmt, subtype=subtype)
+        _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
+                      sr, fmt, subtype)
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
@@ -357,6 +357,44 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
+
+
+def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None) -> None:
+    """:func:`nmfaudio.audio.write_wav` of each ``(path, samples)`` job, the files on
+    ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`).
+
+    Each file is written by one thread, as alone, so the bytes are the same; libsndfile
+    releases the GIL, and writing was a one-core stretch of every run (the 3-minute
+    stereo song's six stems: ~0.4 s of CPU; docs/performance.md, the shell-speed round).
+    Errors are raised in the jobs' order, once no file is being written any more (none
+    started after the first error): the caller's :func:`nmfaudio.audio.atomic_outputs`
+    then removes every temporary file.
+
+    Parameters
+    ----------
+    jobs : list of (path, ndarray of shape (n_samples,) or (n_channels, n_samples))
+    sr : int
+    fmt, subtype : str
+        libsndfile's container and subtype (``task.file_format``).
+    n_threads : int, optional
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nmfaudio.nmf.kernels import num_threads
+
+    n_threads = min(len(jobs), num_threads() if n_threads is None else max(1, int(n_threads)))
+    if n_threads <= 1:
+        for path, samples in jobs:
+            audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+        return
+    pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
+    try:
+        futures = [pool.submit(audio.write_wav, path, samples, sr, format=fmt, subtype=subtype)
+                   for path, samples in jobs]
+        for future in futures:
+            future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # the files not yet begun are not begun
 
 
 def _drums_file(task: Task, callback) -> dict:

@@ -373,7 +373,7 @@ def stft_frames(y, start: int, stop: int, *, n_fft: int = N_FFT, hop_length: int
 
 
 def band_magnitude(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, first_bin: int = 0,
-                   window=WINDOW) -> np.ndarray:
+                   window=WINDOW, exact: bool = True) -> np.ndarray:
     """``np.abs(stft(y, center=False)[first_bin:])``, bit for bit, in a quarter less time
     and without the complex spectrogram: the magnitude of bins ``first_bin`` and up of
     the frames of a 1-D signal (frame t starts at sample ``t · hop_length``).
@@ -392,6 +392,11 @@ def band_magnitude(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, first
         float32 stays float32 (float64 gives float64).
     first_bin : int, default 0
         The lowest bin kept (bin ``f`` is at ``f · sr / n_fft`` Hz).
+    exact : bool, default True
+        False: the window and the real FFT (``scipy.fft``) in the samples' precision, as
+        :func:`stft_frame_major` — for float32 samples about half the time, the
+        magnitudes within float32 rounding of the exact ones (1.4e-6 of the peak on a
+        3-minute track), not bit for bit.
 
     Returns
     -------
@@ -411,11 +416,16 @@ def band_magnitude(y, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, first
         raise ValueError(f"first_bin={first_bin} must be <= n_fft // 2 = {n_fft // 2} (the last bin)")
     complex_dtype = np.complex64 if y.dtype == np.float32 else np.complex128
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length]
-    fft_window = _frame_window(window, n_fft, "<f8")  # librosa's: float64 whatever the samples
-    rfft = librosa.get_fftlib().rfft
+    if exact:  # librosa's: a float64 window and transform whatever the samples
+        fft_window, work_dtype, rfft = _frame_window(window, n_fft, "<f8"), np.float64, librosa.get_fftlib().rfft
+    else:
+        import scipy.fft
+
+        fft_window, work_dtype = _frame_window(window, n_fft, y.dtype.str), y.dtype
+        rfft = functools.partial(scipy.fft.rfft, workers=1)
     out = np.empty((1 + n_fft // 2 - first_bin, frames.shape[0]), dtype=y.dtype)
     block = max(1, _BAND_BLOCK_BYTES // (n_fft * 8))
-    windowed = np.empty((block, n_fft))
+    windowed = np.empty((block, n_fft), dtype=work_dtype)
     for t0 in range(0, frames.shape[0], block):
         t1 = min(t0 + block, frames.shape[0])
         product = np.multiply(frames[t0:t1], fft_window, out=windowed[:t1 - t0])

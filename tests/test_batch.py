@@ -518,3 +518,52 @@ print(late)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+# ----------------------------------------------------------------------------- the stems on two threads
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "PCM_16"])
+def test_tracks_written_on_threads_are_the_bytes_written_one_at_a_time(tmp_path, subtype):
+    """batch._write_tracks: mono and stereo tracks written on 1, 2 or 3 threads, the same
+    files byte for byte."""
+    rng = np.random.default_rng(3)
+    tracks = [0.5 * rng.uniform(-1, 1, size=(2, 70_001) if i % 2 else 90_000).astype(np.float32) for i in range(5)]
+    written = {}
+    for threads in (1, 2, 3):
+        folder = tmp_path / str(threads)
+        folder.mkdir()
+        batch._write_tracks([(folder / f"{i}.wav", y) for i, y in enumerate(tracks)], SR, "WAV", subtype,
+                            n_threads=threads)
+        written[threads] = _tree(folder)
+    assert len(written[1]) == 5 and written[2] == written[1] and written[3] == written[1]
+
+
+def test_tracks_on_threads_raise_the_first_jobs_error_once_none_is_written(tmp_path):
+    """Two of four jobs fail (folders that do not exist): the error raised is the first
+    job's in order, and when it is raised no writer thread is left running."""
+    import threading
+
+    y = np.zeros(50_000, dtype=np.float32)
+    jobs = [(tmp_path / "a.wav", y), (tmp_path / "no" / "b.wav", y), (tmp_path / "c.wav", y),
+            (tmp_path / "gone" / "d.wav", y)]
+    with pytest.raises(Exception, match="b.wav"):
+        batch._write_tracks(jobs, SR, "WAV", "FLOAT", n_threads=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("nmfaudio-write")]
+
+
+def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off(library, tmp_path, monkeypatch):
+    """nmfaudio drums with the stems written on threads and the hits' energies computed
+    ahead, and with both done one at a time as before: the same stems, MIDI and CSV,
+    byte for byte (mono and stereo)."""
+    from nmfaudio.drums import hits as hits_module
+
+    for path in (library / "a.wav", library / "b.wav"):
+        assert main(["drums", str(path), "-o", str(tmp_path / "on"), *DRUMS, "--midi", "--onsets"]) == 0
+    serial_write = batch._write_tracks
+    monkeypatch.setattr(batch, "_write_tracks", lambda jobs, sr, fmt, subtype: serial_write(jobs, sr, fmt, subtype,
+                                                                                             n_threads=1))
+    monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
+    for path in (library / "a.wav", library / "b.wav"):
+        assert main(["drums", str(path), "-o", str(tmp_path / "off"), *DRUMS, "--midi", "--onsets"]) == 0
+    on, off = _tree(tmp_path / "on"), _tree(tmp_path / "off")
+    assert len(on) == 2 * (6 + 2) and on == off

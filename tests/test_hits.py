@@ -1478,10 +1478,12 @@ def test_band_flux_keeping_the_band_equals_making_it_twice(monkeypatch, chunk, k
     # The flux's first pass (the band's peak) keeps the chunks' band magnitudes for the
     # second (the flux) up to _FLUX_KEEP_BYTES, made frame-major (spectrum.band_magnitude),
     # the chunks on the engine's threads: bit for bit the flux that made every chunk's
-    # STFT twice, whatever the chunk and however much is kept; a streamed track's too.
+    # STFT twice, whatever the chunk and however much is kept; a streamed track's too
+    # (with the magnitudes exact, librosa's STFT's: the float32 ones are tested below)
     from nmfaudio import audio
     from nmfaudio.drums import hits
 
+    monkeypatch.setattr(hits, "_FLUX_EXACT", True)
     rng = np.random.default_rng(4)
     y = (rng.standard_normal((2, 20_001)) * (rng.random(20_001) > 0.7)).astype(np.float32)
     monkeypatch.setattr(hits, "_FLUX_CHUNK_FRAMES", chunk)
@@ -1496,6 +1498,52 @@ def test_band_flux_keeping_the_band_equals_making_it_twice(monkeypatch, chunk, k
         np.testing.assert_array_equal(hits._band_flux(streamed, 22050, fmin=fmin, hop=128),
                                       _two_pass_band_flux(np.asarray(signal, dtype=np.float32), 22050, fmin=fmin,
                                                           hop=128, chunk=chunk))
+
+
+@pytest.mark.parametrize("keep", ["none", "some", "all"])
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_band_flux_in_float32_is_the_same_in_any_chunks_and_near_the_exact_one(monkeypatch, chunk, keep):
+    # The flux from float32 magnitudes (_FLUX_EXACT False, the default): an array's and a
+    # streamed track's bit for bit the same (the same FFT calls), however much is kept;
+    # within float32 rounding (1e-6; the flux peaks at 1) of the flux made in one chunk
+    # (scipy's float32 FFT rounds a row a little differently in a block of other size),
+    # and within 1e-5 of the flux from librosa's exact STFT
+    from nmfaudio import audio
+    from nmfaudio.drums import hits
+
+    monkeypatch.setattr(hits, "_FLUX_EXACT", False)
+    rng = np.random.default_rng(4)
+    y = (rng.standard_normal((2, 20_001)) * (rng.random(20_001) > 0.7)).astype(np.float32)
+    n_bins = 1 + hits._FLUX_N_FFT // 2
+    for signal, fmin in ((y, 3000.0), (y[0], 0.0), (np.zeros(5000, np.float32), 3000.0), (y, 1e6)):
+        monkeypatch.setattr(hits, "_FLUX_CHUNK_FRAMES", 10**6)
+        monkeypatch.setattr(hits, "_FLUX_KEEP_BYTES", 2**40)
+        whole = hits._band_flux(signal, 22050, fmin=fmin, hop=128)
+        monkeypatch.setattr(hits, "_FLUX_CHUNK_FRAMES", chunk)
+        monkeypatch.setattr(hits, "_FLUX_KEEP_BYTES", {"none": 0, "some": 3 * n_bins * (chunk + 1) * 4,
+                                                       "all": 2**40}[keep])
+        chunked = hits._band_flux(signal, 22050, fmin=fmin, hop=128)
+        np.testing.assert_array_equal(hits._band_flux(audio.ArrayReader(signal), 22050, fmin=fmin, hop=128), chunked)
+        assert chunked.shape == whole.shape and np.abs(chunked - whole).max() <= 1e-6
+        exact = _two_pass_band_flux(signal, 22050, fmin=fmin, hop=128, chunk=chunk)
+        assert whole.shape == exact.shape and np.abs(whole - exact).max() <= 1e-5
+
+
+def test_the_hits_from_the_float32_band_flux_are_the_exact_ones(played, monkeypatch):
+    # the band flux's float32 magnitudes (the default) move no hit of the synthetic groove:
+    # times, strengths and velocities bit for bit those from librosa's exact STFT (on the
+    # transcription benchmark's seed-0 material too: docs/performance.md)
+    from nmfaudio.drums import hits
+
+    result = played[3]
+    found = {}
+    for exact in (True, False):
+        monkeypatch.setattr(hits, "_FLUX_EXACT", exact)
+        found[exact] = result.hits()
+    for name in KSH:
+        assert len(found[True][name].times)
+        for field in ("times", "strengths", "velocities"):
+            np.testing.assert_array_equal(getattr(found[False][name], field), getattr(found[True][name], field))
 
 
 def test_band_magnitudes_of_a_track_equal_its_frames_magnitudes():
@@ -2128,3 +2176,72 @@ def test_flux_onsets_are_librosa_onset_detect_bit_for_bit(seed):
                                                     wait=4)
                 assert ours.dtype == theirs.dtype
                 np.testing.assert_array_equal(ours, theirs)
+
+
+# ---------------------------------------------------------------------------------------
+# The cumulative energies computed ahead, on the engine's threads
+# ---------------------------------------------------------------------------------------
+def _energy_calls(monkeypatch):
+    """Record every cumulative_energy call: (the array's shape, the thread's name)."""
+    import threading
+
+    from nmfaudio.drums import track_reads
+
+    calls, original = [], track_reads.cumulative_energy
+
+    def spy(track):
+        calls.append((np.shape(track), threading.current_thread().name))
+        return original(track)
+
+    monkeypatch.setattr(track_reads, "cumulative_energy", spy)
+    return calls
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_energies_computed_ahead_give_the_hits_of_one_at_a_time(played, monkeypatch, threads):
+    """detect_hits computes the attacked tracks' and the mixture's cumulative energies
+    before the attacks, on the engine's threads: the same hits (times, strengths,
+    velocities bit for bit) as with each computed where first used, and each track's
+    computed once either way."""
+    from nmfaudio.drums import hits as hits_module
+    from nmfaudio.nmf import kernels
+
+    result = played[3]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    calls = _energy_calls(monkeypatch)
+    ahead = result.hits()
+    ahead_calls = list(calls)
+    calls.clear()
+    monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
+    lazy = result.hits()
+    assert sorted(shape for shape, _ in ahead_calls) == sorted(shape for shape, _ in calls)
+    assert len(ahead_calls) == len(KSH) + 1  # each track once, and the mixture
+    if threads > 1:
+        assert any(name.startswith("nmfaudio") for _, name in ahead_calls)  # on the engine's pool
+    for name in KSH:
+        for field in ("times", "strengths", "velocities"):
+            np.testing.assert_array_equal(getattr(ahead[name], field), getattr(lazy[name], field))
+
+
+@pytest.mark.parametrize("case", ["short mixture, NaN snare", "infinite kick"])
+def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monkeypatch, case):
+    """Tracks that fail: the error is the one the attacks raise in their order, as without
+    the energies computed ahead — a mixture of the wrong length (checked at the first
+    class's attack) before a later class's NaN, a first class's infinite sample."""
+    from nmfaudio.drums import hits as hits_module
+
+    mixture, tracks, _, _ = render()
+    activations = {name: spikes(len(mixture) // HOP + 1, [10, 30], [1.0, 0.8]) for name in ("kick", "snare")}
+    signals = {"kick": tracks["kick"].copy(), "snare": tracks["snare"].copy()}
+    if case == "infinite kick":
+        signals["kick"][7], expected = np.inf, "kick"
+    else:
+        signals["snare"][5], mixture, expected = np.nan, mixture[:-7], "mixture has"
+    messages = []
+    for ahead in (True, False):
+        if not ahead:
+            monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
+        with pytest.raises(ValueError) as raised:
+            detect_hits(activations, sr=SR, hop_length=HOP, signals=signals, mixture=mixture)
+        messages.append(str(raised.value))
+    assert expected in messages[0] and messages[0] == messages[1], messages

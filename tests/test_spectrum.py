@@ -232,6 +232,18 @@ def test_band_magnitude_is_the_stfts_magnitude_bit_for_bit(dtype, first_bin):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("first_bin", [0, 117, 512])
+def test_band_magnitude_in_the_samples_precision_is_near_the_exact_one(dtype, tolerance, first_bin):
+    # exact=False: the window and scipy.fft's real FFT in the samples' precision; within
+    # that precision's rounding of the exact (librosa) magnitudes, relative to the peak
+    y = np.random.default_rng(7).standard_normal(20_000).astype(dtype)
+    exact = band_magnitude(y, n_fft=1024, hop_length=128, first_bin=first_bin)
+    got = band_magnitude(y, n_fft=1024, hop_length=128, first_bin=first_bin, exact=False)
+    assert got.dtype == dtype and got.flags.c_contiguous and got.shape == exact.shape
+    assert np.abs(got - exact).max() <= tolerance * exact.max()
+
+
 def test_band_magnitude_refuses_what_it_cannot_frame():
     y = np.zeros(2000, np.float32)
     with pytest.raises(ValueError, match="one channel"):

@@ -1373,6 +1373,11 @@ def detect_hits(
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         return found
 
+    # the first attacks' cumulative energies (their tracks', the mixture's), on the engine's
+    # threads: the compiled pass releases the GIL, and one at a time they were the hits'
+    # longest one-core stretch (docs/performance.md, the shell-speed round)
+    _energies_ahead([(_signal_for(name, signals), f"signals[{name!r}]") for name in names
+                     if len(candidates[name].frames)], mixture, checked, energies)
     result = {name: attack(name, candidates[name]) for name in names}
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
@@ -1573,6 +1578,60 @@ _FLUX_CHUNK_FRAMES = 8192
 _FLUX_KEEP_BYTES = 2**27
 
 
+#: Whether the band flux's magnitudes are librosa's STFT's bit for bit (a float64 window
+#: and transform); False: the window and the real FFT in float32 (scipy.fft), ~0.14 ->
+#: 0.08 s of CPU per 30 000 frames, the magnitudes to float32 rounding.  The hits of the
+#: transcription benchmark's seed-0 material (72 performances with --ride, 5337 hits) and
+#: of the speed benchmark's three 3-minute files came out the same, every one
+#: (docs/performance.md, the shell-speed round).
+_FLUX_EXACT = False
+
+
+def _energies_ahead(tracks, mixture, checked, energies) -> None:
+    """Fill ``energies`` (by ``id``, as :func:`detect_hits`' ``energy``) with the
+    cumulative energies (:func:`nmfaudio.drums.track_reads.cumulative_energy`) of
+    ``tracks`` and of ``mixture``, computed on the engine's threads: the same arrays as
+    one at a time, the compiled pass releasing the GIL.
+
+    Each track is checked here, in the order the attacks check them (each track, then the
+    mixture after the first); a track that fails its check stops this, and the attacks
+    raise the error where they did.  Readers (streamed stems) are left to the attacks:
+    each reads its file a stretch at a time.
+
+    Parameters
+    ----------
+    tracks : list of (ndarray or reader or None, str)
+        Each attacked class's track, shape (n_samples,) or (n_channels, n_samples), and
+        its label; None (no track) is skipped.
+    mixture : ndarray or reader or None
+    checked : callable(track, label) -> checked track
+        :func:`detect_hits`' ``checked`` (it keeps each check).
+    energies : dict {id(track): ndarray, shape (n_samples + 1,)}
+        Filled in place.
+    """
+    from nmfaudio.nmf.kernels import run_in_threads
+
+    order, seen = [], set()
+    for track, label in tracks:
+        if track is None:
+            continue
+        for item in [(track, label)] + ([(mixture, "mixture")] if mixture is not None else []):
+            if id(item[0]) not in seen and id(item[0]) not in energies:
+                seen.add(id(item[0]))
+                order.append(item)
+    if any(track_reads.is_reader(track) for track, _ in order):
+        return
+    try:
+        arrays = [checked(track, label) for track, label in order]
+    except (ValueError, TypeError):
+        return  # the attacks raise it, in their order (a mismatched length may come first)
+
+    def one(i):
+        energies[id(order[i][0])] = track_reads.cumulative_energy(arrays[i])
+
+    run_in_threads(one, len(order))
+
+
 def _band_flux(y, sr, *, fmin, hop):
     """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
@@ -1601,7 +1660,7 @@ def _band_flux(y, sr, *, fmin, hop):
         # the project's stft frames (centred): a track shorter than a frame is zero-padded
         t0, t1 = chunks[i]
         return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=_FLUX_N_FFT, hop_length=hop,
-                                           first_bin=first_bin)
+                                           first_bin=first_bin, exact=_FLUX_EXACT)
 
     kept = [None] * len(chunks)
     peaks = np.zeros(len(chunks), dtype=np.float32)

@@ -193,12 +193,14 @@ def mono_frames(track, start: int, stop: int, *, n_fft: int, hop_length: int) ->
     return spectrum.stft(mono, n_fft=n_fft, hop_length=hop_length, center=False)
 
 
-def band_magnitudes(track, start: int, stop: int, *, n_fft: int, hop_length: int, first_bin: int) -> np.ndarray:
+def band_magnitudes(track, start: int, stop: int, *, n_fft: int, hop_length: int, first_bin: int,
+                    exact: bool = True) -> np.ndarray:
     """``np.abs(mono_frames(track, start, stop, ...)[first_bin:])``, bit for bit, made by
     :func:`nmfaudio.spectrum.band_magnitude` (faster, no complex spectrogram): the
     magnitudes of bins ``first_bin`` and up of frames [start, stop) of the centred STFT
     of the track's channel mean; float32, shape (1 + n_fft // 2 - first_bin, stop - start).
-    An array's channel mean is taken over the frames' samples only."""
+    An array's channel mean is taken over the frames' samples only.  ``exact=False``:
+    transformed in float32 (``band_magnitude``'s), to float32 rounding."""
     pad = n_fft // 2
     first, last = start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft
     if is_reader(track):
@@ -210,7 +212,7 @@ def band_magnitudes(track, start: int, stop: int, *, n_fft: int, hop_length: int
         if hi > lo:
             stretch = track[..., lo:hi]
             segment[lo - first:hi - first] = stretch if stretch.ndim == 1 else stretch.mean(axis=0)
-    return spectrum.band_magnitude(segment, n_fft=n_fft, hop_length=hop_length, first_bin=first_bin)
+    return spectrum.band_magnitude(segment, n_fft=n_fft, hop_length=hop_length, first_bin=first_bin, exact=exact)
 
 
 def mono_windows(track, starts, width: int):
