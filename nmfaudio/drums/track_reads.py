@@ -387,12 +387,7 @@ def digital_silence(y) -> np.ndarray:
     """Which samples of ``y`` (..., n) lie in a run of at least :data:`SILENT_RUN` exact
     zeros (along the last axis), bool of ``y``'s shape."""
     y = np.asarray(y)
-    out = np.zeros(y.shape, bool)
-    flat = out.reshape(-1, y.shape[-1])
-    for row, (starts, stops) in zip(flat, silent_runs(y)):
-        for start, stop in zip(starts, stops):
-            row[start:stop] = True
-    return out
+    return _fill_silence(np.zeros(y.shape, bool), y, True)
 
 
 def n_silent(y) -> np.ndarray:
@@ -402,11 +397,15 @@ def n_silent(y) -> np.ndarray:
 
 def _centred(y, offset):
     """``y`` less ``offset`` but in its digital silence (:func:`digital_silence`), which stays 0."""
-    out = (y - offset).astype(y.dtype, copy=False)
-    flat = out.reshape(-1, out.shape[-1])
-    for row, (starts, stops) in zip(flat, silent_runs(y)):
+    return _fill_silence((y - offset).astype(y.dtype, copy=False), y, 0)
+
+
+def _fill_silence(out, y, value):
+    """``out`` (``y``'s shape, written in place and returned) set to ``value`` in ``y``'s
+    digital silence (:func:`silent_runs`)."""
+    for row, (starts, stops) in zip(out.reshape(-1, out.shape[-1]), silent_runs(y)):
         for start, stop in zip(starts, stops):
-            row[start:stop] = 0
+            row[start:stop] = value
     return out
 
 
