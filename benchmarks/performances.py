@@ -24,7 +24,7 @@ Rendered from
 * the same way, the bank-128 kits of Csound's GM SoundFont (Debian ``csound-soundfont``,
   ``/usr/share/sounds/sf2/sf_GMbank.sf2``, "GM GS Bank", public domain: its ``ICOP`` field
   and ``debian/copyright`` say so; kit spec ``"sf2:csound:<preset>"``): its own samples,
-  not FluidR3's (log-spectrum correlations 0.48-0.93 against FluidR3's same notes, where
+  not FluidR3's (log-spectrum correlations 0.27-0.93 against FluidR3's same notes, where
   MuseScore's FluidR3 samples give 0.99), short mono one-shots, one velocity layer,
   toms and cymbals looped with volume envelopes, every GM note the performances play
   present; its percussion its own (preset 0, as FluidR3's kits take FluidR3 Standard's);
