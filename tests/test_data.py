@@ -479,7 +479,7 @@ def test_csound_kit_renders_exact_stems(monkeypatch, performances_bench):
     # Csound's GM bank plays every note of a performance (its own percussion too): each
     # class that plays has a non-zero stem, the stems add up to the mix (tolerance 0)
     monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
-    performance = performances_bench.compose(1, seconds=3.0)
+    performance = performances_bench.compose(5, seconds=3.0)
     m = performances_bench.render(performance, "sf2:csound:0")
     assert m["kit"] == "Csound GM Standard"
     for cls in {performances_bench.ROLE_CLASS[r] for _, r, _ in performance["notes"]}:
