@@ -18,7 +18,9 @@ whose other drums are FluidR3's, at the tuning seeds 0 and 2) also needs ``apt-g
 avldrums.lv2-soundfont`` (the tests do not).  Installing MuseScore General makes it the
 system's ``default-GM.sf2``; nothing here uses that link (FluidR3_GM.sf2 is named by its
 path), and ``update-alternatives --set default-GM.sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2``
-puts FluidR3 back for other programs.
+puts FluidR3 back for other programs.  ``--kit sf2:csound:<preset>`` and ``--kit
+samples:exadrums`` (Csound's GM SoundFont kits and eXaDrums' acoustic one-shots, a probe
+nobody tuned on; ``performances.py``) need ``apt-get install csound-soundfont exadrums``.
 
 Evaluation mixtures: ``benchmarks/drumkits.py``'s ``render_eval_mixtures("GMRockKit")``
 (a recorded Pearl kit, GPL, rendered on the fly): 8-s rock / funk / disco patterns at
@@ -893,7 +895,8 @@ def main(argv=None) -> int:
                              f"tuning seeds 0 and 2 (+ --seed), needs 'apt-get install {EXTRA_PACKAGES}')")
     parser.add_argument("--kit", action="append",
                         help="with --performances: these kits (repeatable) at seed --seed instead of the tuning "
-                             "and held-out sets, e.g. the electronic kits of performances.ELECTRONIC_KITS")
+                             "and held-out sets, e.g. the electronic kits of performances.ELECTRONIC_KITS, "
+                             "sf2:csound:0 or samples:exadrums")
     parser.add_argument("--ksh-only", action="store_true",
                         help="the issue-13 floor: kick/snare/hi-hat-only grooves with the bundled and other kits' "
                              "one-shots, routing, and --reference side by side")

@@ -20,7 +20,23 @@ Rendered from
   percussion are FluidR3's samples, their hats their own) and AVL Drumkits' "Red Zeppelin" (Debian
   ``avldrums.lv2-soundfont``; its "Black Pearl" SoundFont is refused: the held-out
   Hydrogen kit The Black Pearl 1.0 comes from it).  Neither package is needed by the
-  tests.
+  tests;
+* the same way, the bank-128 kits of Csound's GM SoundFont (Debian ``csound-soundfont``,
+  ``/usr/share/sounds/sf2/sf_GMbank.sf2``, "GM GS Bank", public domain: its ``ICOP`` field
+  and ``debian/copyright`` say so; kit spec ``"sf2:csound:<preset>"``): its own samples,
+  not FluidR3's (log-spectrum correlations 0.27-0.93 against FluidR3's same notes, where
+  MuseScore's FluidR3 samples give 0.99), short mono one-shots, one velocity layer,
+  toms and cymbals looped with volume envelopes, every GM note the performances play
+  present; its percussion its own (preset 0, as FluidR3's kits take FluidR3 Standard's);
+* a folder of one-shot samples (``SAMPLE_KITS``, kit spec ``"samples:<name>"``): the
+  acoustic kit eXaDrums installs (Debian ``exadrums``, ``/usr/share/exadrums/*.wav``,
+  recorded by Phill Mason; BSD-3-Clause per ``debian/copyright``), placed sample by
+  sample as a Hydrogen kit's (stereo as recorded, centred), velocity as a linear gain.
+  It has one hi-hat (closed: open and pedal hats play it, as the Hydrogen fallback
+  does), two toms (the high and mid tom play the rack tom) and one crash (splash and
+  china play it); percussion comes from "Gimme A Hand 1.0", as for the Hydrogen kits.
+  Neither package is needed by the tests.  LMMS's samples (``lmms-common``) are not
+  used: LMMS's demo songs, reserved for independent evaluation, play them.
 
 Besides the acoustic kits (``HYDROGEN_KITS``), the electronic ones (``ELECTRONIC_KITS``:
 drum machines, some without toms or cymbals, whose notes are then not played; roles
@@ -52,9 +68,12 @@ compose(seed, ...)
     A performance: tempo, style, balance and a note list (time, role, velocity).
 render(performance, kit, sr=22050)
     Its mixture, per-class stems and note list (times in seconds, class, velocity) on
-    one kit (a Hydrogen kit name, ``"fluidr3:<preset>"`` or ``"sf2:<name>:<preset>"``).
+    one kit (a Hydrogen kit name, ``"fluidr3:<preset>"``, ``"sf2:<name>:<preset>"`` or
+    ``"samples:<name>"``).
 soundfont_kit(kit)
     The SoundFont and preset of a ``"fluidr3:..."`` or ``"sf2:..."`` kit spec.
+sample_kit(kit)
+    The ``SAMPLE_KITS`` name of a ``"samples:<name>"`` kit spec.
 render_performances(kits, n, seed, ...)
     ``n`` performances per kit, seeded.
 
@@ -124,12 +143,35 @@ SOUNDFONTS = {
                    40: "MuseScore Brush"}, "self", {}),
     "redzeppelin": ("/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont", 0,
                     {0: "AVL Red Zeppelin"}, "fluidr3", {"tom_high": 45, "tom_mid": 45, "china": 57}),
+    # Csound's GM bank: Jazz (32) is Standard note for note, Room (8) Standard with a
+    # reverberant snare layered on the toms; 24 and 25 are drum machines (Electronic, TR 808)
+    "csound": ("/usr/share/sounds/sf2/sf_GMbank.sf2", "csound-soundfont", 128,
+               {0: "Csound GM Standard", 8: "Csound GM Room", 16: "Csound GM Power", 24: "Csound GM Electronic",
+                25: "Csound GM TR 808", 32: "Csound GM Jazz", 40: "Csound GM Brush"}, "self", {}),
 }
 #: SoundFonts refused: AVL Drumkits' Black Pearl is the source of the held-out Hydrogen
 #: kit "The Black Pearl 1.0" (a pattern over the spec's name).
 REFUSED_SOUNDFONTS = r"black.?pearl"
 #: Hydrogen kit that lends percussion (shaker, tambourine, bongos as congas) to kits without.
 PERCUSSION_KIT = "Gimme A Hand 1.0"
+#: Kits that are a folder of one-shots (kit spec ``"samples:<name>"``):
+#: {name: (folder, Debian package, kit name, {role: (file, gain)})}.  Every role of
+#: ``ROLE_CLASS`` but the percussion ("other": from ``PERCUSSION_KIT``) is listed; where the
+#: kit lacks an instrument the role plays the nearest one it has.  eXaDrums' default kit
+#: (its ``Default.xml``; files flattened into one folder by the Debian package): one hat
+#: (a closed one, -40 dB after 0.23 s) plays the closed, open and pedal hats; its "Tom"
+#: plays the high and mid toms, its "Floor Tom" the floor tom; its one crash the splash
+#: and china; the ride's rim sound (RideBell) the ride bell.  Gains: Default.xml's
+#: instrument volumes over 100 (crash 35, toms 50, the rest 100), read as linear.
+SAMPLE_KITS = {
+    "exadrums": ("/usr/share/exadrums", "exadrums", "eXaDrums Default", {
+        "kick": ("BD_Acou_01.wav", 1.0), "snare": ("Snr_Acou_01.wav", 1.0),
+        "tom_high": ("Tom01.wav", 0.5), "tom_mid": ("Tom01.wav", 0.5), "tom_floor": ("Tom03.wav", 0.5),
+        "hihat_closed": ("HiHat.wav", 1.0), "hihat_open": ("HiHat.wav", 1.0), "hihat_pedal": ("HiHat.wav", 1.0),
+        "crash": ("Crash_High.wav", 0.35), "splash": ("Crash_High.wav", 0.35), "china": ("Crash_High.wav", 0.35),
+        "ride": ("RideEdge.wav", 1.0), "ride_bell": ("RideBell.wav", 1.0),
+    }),
+}
 #: Electronic and breakbeat Hydrogen kits (drum machines: 808-style long sine kick, claps,
 #: synthetic hats), a probe of material nothing was tuned on (docs/drums-full-song.md,
 #: "Electronic kits").  HardElectro1 and ElectricEmpireKit have no toms and no cymbals,
@@ -383,11 +425,69 @@ def playable_notes(notes, kit):
     return [n for n in notes if ROLE_CLASS[n[1]] not in OPTIONAL_CLASSES or n[1] in roles]
 
 
-def _render_hydrogen(notes, kit, n_samples, sr, cache, stereo=False):
+def sample_kit(kit):
+    """The ``SAMPLE_KITS`` name of a ``"samples:<name>"`` kit spec.
+
+    Parameters
+    ----------
+    kit : str
+
+    Returns
+    -------
+    str or None
+        The name (lower case); None for any other kit spec.
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    """
+    kit = str(kit)
+    if not kit.startswith("samples:"):
+        return None
+    name = kit.split(":", 1)[1].lower()
+    if name not in SAMPLE_KITS:
+        raise ValueError(f"unknown sample kit {name!r}; known: {', '.join(SAMPLE_KITS)}")
+    return name
+
+
+def sample_kit_roles(name):
+    """A ``SAMPLE_KITS`` kit's roles as :func:`hydrogen_roles` gives a Hydrogen kit's.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``SAMPLE_KITS``.
+
+    Returns
+    -------
+    dict {role: instrument}
+        ``instrument``: ``name`` (the file), ``gain``, ``pan`` (1, 1: centred, a stereo
+        sample as recorded) and ``layers``, one layer over every velocity.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or a file is missing (naming the Debian package).
+    """
+    folder, package, _, table = SAMPLE_KITS[name]
+    roles = {}
+    for role, (file, gain) in table.items():
+        path = Path(folder) / file
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found; install the Debian package {package} "
+                                    f"(sudo apt-get install {package})")
+        roles[role] = {"name": file, "gain": float(gain), "pan": (1.0, 1.0), "layers": [(0.0, 1.0, 1.0, str(path))]}
+    return roles
+
+
+def _render_hydrogen(notes, kit, n_samples, sr, cache, stereo=False, roles=None):
     """Per-class stems, (n_samples,) each, or with ``stereo`` (2, n_samples): every
     sample in stereo as recorded (a mono one in both channels), times its instrument's
-    pan gains (:func:`drumkits._pan_gains`, Hydrogen's balance law)."""
-    roles = hydrogen_roles(kit)
+    pan gains (:func:`drumkits._pan_gains`, Hydrogen's balance law).  ``roles``: the
+    kit's {role: instrument} if not a Hydrogen kit's (:func:`sample_kit_roles`); roles
+    it lacks come from ``PERCUSSION_KIT`` either way."""
+    roles = hydrogen_roles(kit) if roles is None else roles
     lent = None
     shape = (2, n_samples) if stereo else (n_samples,)
     stems = {c: np.zeros(shape) for c in CLASSES}
@@ -558,9 +658,10 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
     performance : dict
         From :func:`compose`.
     kit : str
-        A Hydrogen kit name or folder, ``"fluidr3:<preset>"`` (bank 128) or
+        A Hydrogen kit name or folder, ``"fluidr3:<preset>"`` (bank 128),
         ``"sf2:<name>:<preset>"`` (a kit of another SoundFont of ``SOUNDFONTS``; see
-        :func:`soundfont_kit`).  On a Hydrogen kit without toms or cymbals those notes
+        :func:`soundfont_kit`) or ``"samples:<name>"`` (a folder of one-shots of
+        ``SAMPLE_KITS``).  On a Hydrogen kit without toms or cymbals those notes
         are not played (nor listed): :func:`playable_notes`.
     sr : int
     peak : float
@@ -599,6 +700,14 @@ def render(performance, kit, *, sr=22050, peak=0.9, cache=None, stereo=False):
             key = ("sf2", font, preset, notes, n_samples, sr)
         key += ("stereo",) if stereo else ()
         stems = _cached(key, lambda: _render_fluidr3(notes, preset, n_samples, sr, stereo, font))
+    elif sample_kit(kit) is not None:
+        name = sample_kit(kit)
+        roles = sample_kit_roles(name)
+        kit_name = SAMPLE_KITS[name][2]
+        # the role table in the key: a changed mapping or gain is a new render
+        key = ("samples", name, sorted(SAMPLE_KITS[name][3].items()), notes, n_samples, sr)
+        key += ("stereo",) if stereo else ()
+        stems = _cached(key, lambda: _render_hydrogen(notes, kit, n_samples, sr, cache, stereo, roles))
     else:
         _check_kit(kit)
         notes = playable_notes(notes, kit)

@@ -394,3 +394,97 @@ def test_electronic_arrangement_plays_only_synth_programs():
             for role, (program, pan, notes) in song.items():
                 assert program in table[role][0] and pan == table[role][1] and notes, (style, role)
     assert all(p in range(38, 40) for p in songs.ELECTRONIC_INSTRUMENTS["bass"][0])
+
+
+def test_new_kit_specs_parse_without_their_packages(performances_bench):
+    # "sf2:csound:<preset>" names Csound's GM SoundFont and "samples:<name>" a folder of
+    # one-shots; parsing reads no file (the tests need neither Debian package). A sample
+    # kit's table plays every role but the percussion (which the lending kit plays),
+    # each from a .wav at a positive gain; another spec is None, an unknown name an error
+    assert performances_bench.soundfont_kit("sf2:csound:16") == ("csound", 16)
+    sample_kit = performances_bench.sample_kit
+    assert sample_kit("samples:eXaDrums") == "exadrums"
+    assert sample_kit("GMRockKit") is None and sample_kit("sf2:csound:0") is None
+    with pytest.raises(ValueError, match="unknown sample kit"):
+        sample_kit("samples:nosuchkit")
+    drums = {r for r, c in performances_bench.ROLE_CLASS.items() if c != "other"}
+    for name, (folder, package, kit_name, table) in performances_bench.SAMPLE_KITS.items():
+        assert set(table) == drums, name
+        assert all(file.endswith(".wav") and gain > 0 for file, gain in table.values()), name
+
+
+def _sample_folder(folder, files, seed=0):
+    """Synthetic one-shots under the names of ``files``: decaying noise, 0.2-0.45 s, each
+    its own length (so a mix-up of files shows)."""
+    rng = np.random.default_rng(seed)
+    for i, file in enumerate(sorted(set(files))):
+        n = SR // 5 + i * SR // 40
+        y = 0.5 * rng.standard_normal((n, 2)) * np.exp(-np.arange(n) / (n / 4))[:, None]
+        sf.write(folder / file, y.astype(np.float32), SR)
+
+
+def test_sample_kit_renders_exact_stems_velocity_as_gain(tmp_path, monkeypatch, performances_bench):
+    # a "samples:" kit on a synthetic stand-in folder (the real one is a Debian package):
+    # every note of a performance with fills and crashes is played and listed unchanged,
+    # a class's stem is non-zero exactly when the class plays, the stems add up to the
+    # mix (tolerance 0; mono and stereo); a hit's samples are the file's times velocity
+    # times the gain of the table (1e-6 relative), and a hi-hat hit is cut at the next
+    # hat hit (its 10-ms fade), so after it the stem is the next hit's alone
+    monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
+    name = "exadrums"
+    folder, package, kit_name, table = performances_bench.SAMPLE_KITS[name]
+    _sample_folder(tmp_path, [file for file, _ in table.values()])
+    monkeypatch.setitem(performances_bench.SAMPLE_KITS, name, (str(tmp_path), package, kit_name, table))
+    seed = next(s for s in range(50) if {"toms", "cymbals"} <= {
+        performances_bench.ROLE_CLASS[r] for _, r, _ in performances_bench.compose(s, seconds=4.0)["notes"]})
+    performance = performances_bench.compose(seed, seconds=4.0, percussion=False)
+    for stereo in (False, True):
+        m = performances_bench.render(performance, f"samples:{name}", stereo=stereo)
+        assert m["kit"] == kit_name and m["mix"].shape == ((2, 4 * SR) if stereo else (4 * SR,))
+        assert [(n["time"], n["role"], n["velocity"]) for n in m["notes"]] == performance["notes"]
+        playing = {performances_bench.ROLE_CLASS[r] for _, r, _ in performance["notes"]}
+        for cls in performances_bench.CLASSES:
+            assert bool(np.any(m[cls])) == (cls in playing), (stereo, cls)
+        total = np.zeros_like(m["mix"])
+        for cls in performances_bench.CLASSES:
+            total += m[cls]
+        np.testing.assert_array_equal(total, m["mix"])
+    # two kicks (velocity 0.4 then 1.0) and two hats 50 ms apart, by hand
+    hand = {"bpm": 120.0, "style": "rock8", "seconds": 2.0, "levels": performance["levels"],
+            "notes": [(0.1, "hihat_closed", 0.8), (0.15, "hihat_open", 0.5), (0.5, "kick", 0.4), (1.0, "kick", 1.0)]}
+    m = performances_bench.render(hand, f"samples:{name}")
+    kick = sf.read(tmp_path / table["kick"][0], dtype="float32")[0].mean(axis=1)
+    first, second = m["kick"][SR // 2:SR // 2 + len(kick)], m["kick"][SR:SR + len(kick)]
+    np.testing.assert_allclose(first, 0.4 * second, rtol=1e-6, atol=1e-9)
+    assert np.corrcoef(second, kick)[0, 1] > 1 - 1e-9
+    hat = sf.read(tmp_path / table["hihat_open"][0], dtype="float32")[0].mean(axis=1)
+    start = round(0.15 * SR)
+    after = m["hihat"][start:start + len(hat)]
+    assert np.corrcoef(after, hat)[0, 1] > 1 - 1e-9
+
+
+def test_sample_kit_missing_names_its_package(tmp_path, monkeypatch, performances_bench):
+    # without the Debian package, rendering a "samples:" kit fails with the package's name
+    monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
+    folder, package, kit_name, table = performances_bench.SAMPLE_KITS["exadrums"]
+    monkeypatch.setitem(performances_bench.SAMPLE_KITS, "exadrums",
+                        (str(tmp_path / "absent"), package, kit_name, table))
+    with pytest.raises(FileNotFoundError, match=package):
+        performances_bench.render(performances_bench.compose(0, seconds=2.0, percussion=False), "samples:exadrums")
+
+
+@pytest.mark.skipif(not Path("/usr/share/sounds/sf2/sf_GMbank.sf2").is_file() or shutil.which("fluidsynth") is None,
+                    reason="csound-soundfont / fluidsynth not installed")
+def test_csound_kit_renders_exact_stems(monkeypatch, performances_bench):
+    # Csound's GM bank plays every note of a performance (its own percussion too): each
+    # class that plays has a non-zero stem, the stems add up to the mix (tolerance 0)
+    monkeypatch.setattr(performances_bench, "CACHE_DIR", None)
+    performance = performances_bench.compose(5, seconds=3.0)
+    m = performances_bench.render(performance, "sf2:csound:0")
+    assert m["kit"] == "Csound GM Standard"
+    for cls in {performances_bench.ROLE_CLASS[r] for _, r, _ in performance["notes"]}:
+        assert np.abs(m[cls]).max() > 1e-4, cls
+    total = np.zeros_like(m["mix"])
+    for cls in performances_bench.CLASSES:
+        total += m[cls]
+    np.testing.assert_array_equal(total, m["mix"])
