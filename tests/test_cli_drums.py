@@ -140,6 +140,30 @@ def test_percussion_stem_with_midi_and_onsets(song, tmp_path, capsys, blocks):
     assert rows and {row.split(",")[1] for row in rows} == {"kick"}
 
 
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "1"]], ids=["in-memory", "streamed"])
+def test_percussion_stem_alone_gets_no_hits(song, tmp_path, capsys, blocks):
+    # "other" alone has no General MIDI note: no class has hits to pick, and the run writes
+    # its stems with empty hit files (it used to separate, then stop on "activations must be
+    # a non-empty dict", an internal message, with nothing written)
+    out = tmp_path / "stems"
+    assert main(["drums", str(song), "-o", str(out), "--classes", "other", "--midi", "--onsets", "--json",
+                 *blocks, *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "done" and summary["hit_counts"] == {}
+    assert sorted(os.listdir(out)) == ["beat_drums.mid", "beat_onsets.csv", "beat_other.wav", "beat_residual.wav"]
+    assert (out / "beat_onsets.csv").read_text().splitlines() == ["time_s,class,velocity,strength"]
+
+
+def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):
+    # the residual is always written: naming it used to be refused as two inputs colliding
+    # ("'beat.wav' and 'beat.wav' would both write ..._residual.wav"), the same file named twice
+    for classes in ("residual", "kick,residual"):
+        assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--classes", classes]) == 2
+        err = capsys.readouterr().err
+        assert "residual" in err and "always written" in err and "would both write" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_presence_test_off_keeps_the_toms(tmp_path, capsys):
     # the bundled loop and one quiet tom, which the toms' presence test judges absent
     mix, _ = with_a_quiet_tom(*sf.read(DATA / "drum_loop.wav", dtype="float32"))

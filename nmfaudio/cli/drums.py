@@ -49,6 +49,9 @@ def _classes(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"{text!r} names no drum; give e.g. kick,snare,hihat")
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"{text!r} names a drum twice")
+    if "residual" in names:  # nmfaudio.drums.templates.RESIDUAL (not imported here: --help stays light)
+        raise argparse.ArgumentTypeError(f"{text!r} names residual, which is always written (what the drums do not "
+                                         "take); name drums only, e.g. kick,snare")
     return names
 
 

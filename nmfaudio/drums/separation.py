@@ -321,6 +321,10 @@ class DrumSeparation:
             # the percussion stem mixes several instruments (cowbell, shaker, congas...): no
             # one General MIDI note is theirs, so its hits are picked only with notes={"other": N}
             activations = {name: a for name, a in activations.items() if name != "other"}
+        if not activations:  # classes=("other",): no class has a note, so no hits (and empty hit files)
+            from nmfaudio.drums.hits import DrumHits
+
+            return DrumHits({})
         if self.accompaniment and "min_timbre" not in options:
             # step 8's timbre compares a hit's body with the drum's strongest hits: in a song
             # the snare's stem holds the music there too (bass, keys), and real hits went

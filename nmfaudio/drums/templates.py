@@ -34,6 +34,11 @@ CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
 #: the five drums and "other" (percussion, modelled but sent to the residual).
 KNOWN_CLASSES = CLASSES + ("other",)
 
+#: The track of what no class took, written with every separation: no template class may
+#: have its name (its stem would replace the residual, and the tracks would no longer add
+#: up to the mixture).
+RESIDUAL = "residual"
+
 #: The bundled templates (learned by ``data/make_default_templates.py``).
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "data" / "default_drum_templates.npz"
 #: One snare template learned from drum machines' snares (FluidR3 Electronic and TR-808;
@@ -329,6 +334,7 @@ class DrumTemplates:
         self.classes = tuple(str(c) for c in self.classes)
         if len(self.classes) != P.shape[1] or len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
+        _check_not_residual(self.classes, "classes")
         self.sr = audio.check_sr(self.sr)
         self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
         _check_template_length(P.shape[2], self.hop_length, self.sr)
@@ -725,7 +731,15 @@ def _check_classes(classes):
         raise ValueError(f"classes={classes!r} must be non-empty names like ('kick', 'snare', 'hihat')")
     if len(set(classes)) != len(classes):
         raise ValueError(f"classes={classes!r} names a drum twice; name each once")
+    _check_not_residual(classes, "classes")
     return classes
+
+
+def _check_not_residual(labels, name):
+    """Refuse a class named :data:`RESIDUAL` (``labels``: class names or template labels)."""
+    if any(class_of(label) == RESIDUAL for label in labels):
+        raise ValueError(f"{name}={tuple(labels)!r} names {RESIDUAL!r}, which is not a drum class: the residual "
+                         "is always written (what the drum classes do not take); name a drum, e.g. kick")
 
 
 def _shot_template(y, *, n_fft, hop_length, n_frames, label):
