@@ -152,6 +152,8 @@ def test_percussion_stem_alone_gets_no_hits(song, tmp_path, capsys, blocks):
     assert summary["status"] == "done" and summary["hit_counts"] == {}
     assert sorted(os.listdir(out)) == ["beat_drums.mid", "beat_onsets.csv", "beat_other.wav", "beat_residual.wav"]
     assert (out / "beat_onsets.csv").read_text().splitlines() == ["time_s,class,velocity,strength"]
+    lines = _done_lines(summary)  # the text summary: "no hits", not an empty list "()"
+    assert f"  {out / 'beat_drums.mid'}  (no hits)" in lines and f"  {out / 'beat_onsets.csv'}  (no hits)" in lines
 
 
 def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):

@@ -271,7 +271,8 @@ def _done_lines(record) -> list[str]:
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
     if record.get("hit_files"):
-        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
+        # no class with a note (--classes other alone): "no hits", not an empty list
+        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
