@@ -394,6 +394,23 @@ def test_a_class_named_residual_is_refused(tmp_path, synthetic):
         separate_drums(refs[0], SR, templates=kit, classes=("kick", "residual"))
 
 
+def test_class_folders_named_in_another_case_are_named(tmp_path, synthetic):
+    # sample packs name folders "Kick", "HiHat": they used to be skipped without a word
+    # (kick/, snare/, HiHat/ learned kick and snare only; the hats then came from the
+    # bundled templates), or called "none of the class folders"
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    (tmp_path / "kit" / "hihat").rename(tmp_path / "kit" / "HiHat")
+    with pytest.raises(ValueError, match=r"'HiHat': class folders are lower-case .*; rename HiHat -> hihat$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    for name in ("kick", "snare"):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / name.capitalize())
+    with pytest.raises(ValueError, match=r"'HiHat', 'Kick', 'Snare'.* lower-case"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    # asked for by name, the folder named is the one read (custom classes keep their names)
+    assert DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick",)).classes == ("Kick",)
+
+
 def test_silent_one_shot_is_named(tmp_path):
     for name in STEMS:
         (tmp_path / name).mkdir()

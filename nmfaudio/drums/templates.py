@@ -491,6 +491,7 @@ class DrumTemplates:
             raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
                              f"with sub-folders {', '.join(classes or CLASSES)}")
         if classes is None:
+            _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
             if not classes:
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
@@ -718,6 +719,19 @@ def _stacked_ratios(first, second):
         return None
     return np.concatenate([np.full((len(t.classes), 2), np.nan) if t.high_band_db is None else t.high_band_db
                            for t in (first, second)])
+
+
+def _check_folder_case(folder: Path) -> None:
+    """Refuse sub-folders of ``folder`` named like a class in another case (``Kick/``,
+    ``HiHat/``, as sample packs name them) when the class's own folder is absent: the
+    classes are read from lower-case folders only, and these were skipped without a word."""
+    other_case = sorted(sub.name for sub in folder.iterdir()
+                        if sub.is_dir() and sub.name != sub.name.lower() and sub.name.lower() in KNOWN_CLASSES
+                        and not (folder / sub.name.lower()).is_dir())
+    if other_case:
+        renames = ", ".join(f"{name} -> {name.lower()}" for name in other_case)
+        raise ValueError(f"one-shot folder {str(folder)!r} has {', '.join(map(repr, other_case))}: class folders are "
+                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}")
 
 
 def _check_classes(classes):
