@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
-from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, seconds, soft_mask_power
+from nmfaudio.cli._args import add_max_memory, non_negative_int, path_arg, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 #: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
@@ -64,11 +64,11 @@ def register(subparsers) -> None:
                       "and residual WAVs",
         description="Separate kick, snare, toms, hi-hat and cymbals with drum templates that adapt to the "
                     "recording (semi-supervised NMFD); the stems add up to the input.")
-    drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+    drums.add_argument("inputs", metavar="INPUT", type=path_arg, nargs="+",
                        help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
-    drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+    drums.add_argument("-o", "--output-dir", type=path_arg, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
-    drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
+    drums.add_argument("--templates", type=path_arg, default=None, metavar="DIR_OR_NPZ",
                        help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/ sub-folders; missing "
                             "classes come from the bundled templates) or a .npz from 'nmfaudio templates learn' "
                             "(default: the bundled templates)")
@@ -134,8 +134,8 @@ def register(subparsers) -> None:
         "learn", help="learn templates from a folder of one-shots",
         description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, hihat/ (audio files of any "
                     "format and rate) and save them with their STFT parameters.")
-    learn.add_argument("folder", metavar="ONESHOT_DIR", type=Path, help="folder with one sub-folder per drum")
-    learn.add_argument("-o", "--output", type=Path, required=True, metavar="KIT.npz", help="templates to write (.npz)")
+    learn.add_argument("folder", metavar="ONESHOT_DIR", type=path_arg, help="folder with one sub-folder per drum")
+    learn.add_argument("-o", "--output", type=path_arg, required=True, metavar="KIT.npz", help="templates to write (.npz)")
     learn.add_argument("--classes", type=_classes, default=None, metavar="NAMES",
                        help="drum sub-folders, comma-separated (default: every one of kick, snare, toms, hihat, "
                             "cymbals, other that exists)")
@@ -303,7 +303,7 @@ def _register_hits(drums) -> None:
     group = drums.add_argument_group("drum hits (transcription)")
     group.add_argument("--midi", action="store_true",
                        help="also write OUTDIR/<stem>_drums.mid: one General MIDI drum note (channel 10) per hit")
-    group.add_argument("--onsets", nargs="?", type=Path, const=True, default=None, metavar="CSV",
+    group.add_argument("--onsets", nargs="?", type=path_arg, const=True, default=None, metavar="CSV",
                        help="also write the hits as CSV time_s,class,velocity,strength "
                             "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
