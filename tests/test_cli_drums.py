@@ -156,6 +156,23 @@ def test_percussion_stem_alone_gets_no_hits(song, tmp_path, capsys, blocks):
     assert f"  {out / 'beat_drums.mid'}  (no hits)" in lines and f"  {out / 'beat_onsets.csv'}  (no hits)" in lines
 
 
+@pytest.mark.parametrize("how", ["a folder of one file", "--jobs", "two files"])
+def test_onsets_path_in_a_batch_names_what_made_it_one(how, song, tmp_path, capsys, one_line_error):
+    # --onsets PATH is for one input; a folder holding one file or --jobs on one file used
+    # to be refused with "but there are several inputs", which there were not
+    folder = tmp_path / "in"
+    folder.mkdir()
+    song = song.rename(folder / song.name)
+    other = tmp_path / "b.wav"
+    other.write_bytes(song.read_bytes())
+    inputs = {"a folder of one file": [folder], "--jobs": [song, "--jobs", "2"], "two files": [song, other]}
+    code = main(["drums", *map(str, inputs[how]), "-o", str(tmp_path / "out"), "--onsets", str(tmp_path / "h.csv")])
+    assert code == 1
+    line = one_line_error(capsys.readouterr().err, "--onsets", "a batch")
+    assert "several inputs" not in line or how == "two files"
+    assert not (tmp_path / "out").exists()
+
+
 def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):
     # the residual is always written: naming it used to be refused as two inputs colliding
     # ("'beat.wav' and 'beat.wav' would both write ..._residual.wav"), the same file named twice

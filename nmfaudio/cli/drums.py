@@ -319,7 +319,9 @@ def _check_hit_options(args) -> None:
         return
     csv = args.onsets
     if is_batch(args):
-        raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
+        why = ("several inputs" if len(args.inputs) > 1 else "a folder" if args.inputs[0].is_dir() else
+               "--jobs" if args.jobs is not None else "--scheduler")
+        raise CLIError(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
                        "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
