@@ -116,6 +116,18 @@ def test_an_empty_path_is_a_usage_error(argv, tmp_path, cli, one_line_error, wri
     assert sorted(os.listdir(tmp_path)) == ["in.wav"]
 
 
+@pytest.mark.parametrize("command", [["drums"], ["separate", "-k", "2"]])
+def test_jobs_with_a_scheduler_is_a_usage_error(command, tmp_path, cli, one_line_error, write_audio, tones):
+    # --jobs was ignored without a word when --scheduler was given (the cluster's workers run
+    # the files); refused before any connection is tried
+    wav = write_audio(tmp_path / "in.wav", tones())
+    code, _, err = cli([command[0], wav, *command[1:], "-o", tmp_path / "out", "--jobs", "2",
+                        "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2
+    one_line_error(err, "--jobs 2", "--scheduler", "give one of them", prefix=None)
+    assert not (tmp_path / "out").exists()
+
+
 def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, cli, one_line_error, write_audio, tones):
     song = write_audio(tmp_path / "song.wav", tones())
     target = tmp_path / "notes.txt"
