@@ -411,6 +411,25 @@ def test_class_folders_named_in_another_case_are_named(tmp_path, synthetic):
     assert DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick",)).classes == ("Kick",)
 
 
+def test_a_stereo_one_shot_of_opposite_polarity_learns_its_own_template(tmp_path, synthetic):
+    # L = -R: the channels' mean cancelled, and the template was learned from what the
+    # 16-bit rounding left (0.96 of the template's peak off); now the channel is turned
+    # back, and the template is the in-phase one-shot's.  (_write_one_shots' stereo AIFF
+    # snare is in phase: read as before.)
+    refs, _, _ = synthetic
+    for name in ("in_phase", "inverted"):
+        _write_one_shots(tmp_path / name, *refs)
+    path = tmp_path / "inverted" / "snare" / "s2.aiff"
+    y, sr = sf.read(path, dtype="int16")
+    inverted = np.clip(-y[:, 0].astype(np.int32), -32768, 32767).astype(np.int16)  # -(-32768): 32767
+    sf.write(path, np.stack([y[:, 0], inverted], axis=1), sr, subtype="PCM_16")
+    kits = {name: DrumTemplates.from_folder(tmp_path / name) for name in ("in_phase", "inverted")}
+    snare = kits["in_phase"].classes.index("snare")
+    reference = kits["in_phase"].P[:, snare]
+    error = np.abs(kits["inverted"].P[:, snare] - reference).max() / reference.max()
+    assert error < 1e-4, error  # one sample 1 LSB off (the clipped -32768) and float32 rounding
+
+
 def test_silent_one_shot_is_named(tmp_path):
     for name in STEMS:
         (tmp_path / name).mkdir()

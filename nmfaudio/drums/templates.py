@@ -515,7 +515,7 @@ class DrumTemplates:
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files; add {name} one-shots "
                                  "(WAV, FLAC, OGG, MP3, AIFF)")
-            labelled[name] = [(repr(str(p)), audio.load(p, sr=sr, mono=True)[0]) for p in files]
+            labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
     # -- files ------------------------------------------------------------------------
@@ -719,6 +719,26 @@ def _stacked_ratios(first, second):
         return None
     return np.concatenate([np.full((len(t.classes), 2), np.nan) if t.high_band_db is None else t.high_band_db
                            for t in (first, second)])
+
+
+def _load_shot(path: Path, sr: int) -> np.ndarray:
+    """A one-shot file as mono samples at ``sr``: its channels' mean, with a channel of
+    opposite polarity (L = -R: a miswired microphone, a bad M/S decode) turned back
+    first (:func:`nmfaudio.drums.track_reads.polarity_signs`), or the mean cancels and the
+    template is learned from the rounding noise left.  In-phase files are read as before."""
+    if audio.audio_info(path).channels > 1:
+        from nmfaudio.drums.track_reads import polarity_signs
+
+        y, file_sr = audio.load(path)  # (n_channels, n_samples) at the file's rate
+        signs = polarity_signs(y)
+        if signs is not None:
+            mono = (signs[:, None] * y).mean(axis=0, dtype=np.float32)
+            if file_sr == sr:
+                return mono
+            import librosa
+
+            return librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32)
+    return audio.load(path, sr=sr, mono=True)[0]
 
 
 def _check_folder_case(folder: Path) -> None:
