@@ -173,6 +173,26 @@ def test_onsets_path_in_a_batch_names_what_made_it_one(how, song, tmp_path, caps
     assert not (tmp_path / "out").exists()
 
 
+def test_a_class_with_no_midi_note_is_refused_before_the_work(one_shots, song, tmp_path, capsys, one_line_error,
+                                                              monkeypatch):
+    # a kit learned with --classes cowbell (any sub-folder name is a class) separated, then
+    # stopped on "pass notes={'cowbell': NOTE}", a Python argument the command line has no
+    # option for: every run counts each class's hits, --midi or not
+    import nmfaudio.drums
+
+    (one_shots / "snare").rename(one_shots / "cowbell")
+    kit = tmp_path / "cb.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--classes", "cowbell"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(nmfaudio.drums, "separate_drums", lambda *a, **k: pytest.fail("the work started"))
+    for extra in ([], ["--midi"]):
+        out = tmp_path / "out"
+        code = main(["drums", str(song), "-o", str(out), "--templates", str(kit), "--classes", "kick,cowbell", *extra])
+        assert code == 1
+        one_line_error(capsys.readouterr().err, "--classes kick,cowbell", "'cowbell'", "General MIDI", "other")
+        assert not out.exists()
+
+
 def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):
     # the residual is always written: naming it used to be refused as two inputs colliding
     # ("'beat.wav' and 'beat.wav' would both write ..._residual.wav"), the same file named twice

@@ -311,8 +311,30 @@ def _register_hits(drums) -> None:
                             "tempo (e.g. 16); default: the hits as played")
 
 
+def _check_notes(classes) -> None:
+    """Every class asked for but "other" needs a General MIDI note: every run picks each
+    class's hits (the summary counts them), and the command line has no option for the
+    library's ``notes=``.  A kit's class named otherwise (``templates learn --classes
+    cowbell``) stopped the run after the separation."""
+    from nmfaudio.drums import KNOWN_CLASSES  # each has a note, or is "other" (no note, no hits)
+
+    custom = [name for name in classes if name not in KNOWN_CLASSES]
+    if not custom:  # (the hits module stays unimported: a usage error answers quickly)
+        return
+    from nmfaudio.drums.hits import gm_notes
+
+    for name in custom:
+        try:
+            gm_notes([name])
+        except ValueError:
+            raise CLIError(f"--classes {','.join(classes)}: no General MIDI drum note is known for {name!r}, and "
+                           "every run picks each class's hits; name its one-shot folder after a drum (kick, snare, "
+                           "toms, hihat, cymbals), or other for percussion that gets no hits") from None
+
+
 def _check_hit_options(args) -> None:
     """Usage errors of the hit options, before any work."""
+    _check_notes(args.classes)
     if args.quantize and not (args.midi or args.onsets is not None):
         raise CLIError("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
