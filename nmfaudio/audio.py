@@ -814,6 +814,24 @@ def check_new_outputs(paths) -> None:
                               "pass overwrite=True to replace them")
 
 
+#: Checks (callables, no arguments) :func:`atomic_outputs` runs once its files are written
+#: and flushed, before the first is renamed into place: one that raises makes every output
+#: go (all or nothing).  The command line adds the check for a signal it deferred while the
+#: work ran (:func:`commit_check`), so a run stopped after the fit's last iteration (hits,
+#: figure, writes) publishes nothing rather than every output followed by "terminated".
+_COMMIT_CHECKS: list = []
+
+
+@contextmanager
+def commit_check(check):
+    """Run ``check()`` before every :func:`atomic_outputs` commit inside the block."""
+    _COMMIT_CHECKS.append(check)
+    try:
+        yield
+    finally:
+        _COMMIT_CHECKS.remove(check)
+
+
 @contextmanager
 def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = None):
     """Write several files all-or-nothing.
@@ -862,6 +880,8 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
         yield list(temporaries)
         for temporary in temporaries:
             _fsync(temporary)  # the data are on disk before any name points at them
+        for check in tuple(_COMMIT_CHECKS):  # e.g. a signal the command line deferred: nothing published
+            check()
         for temporary, path in zip(temporaries, paths):
             renaming = (temporary, path)
             if overwrite:

@@ -140,6 +140,69 @@ def test_percussion_stem_with_midi_and_onsets(song, tmp_path, capsys, blocks):
     assert rows and {row.split(",")[1] for row in rows} == {"kick"}
 
 
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "1"]], ids=["in-memory", "streamed"])
+def test_percussion_stem_alone_gets_no_hits(song, tmp_path, capsys, blocks):
+    # "other" alone has no General MIDI note: no class has hits to pick, and the run writes
+    # its stems with empty hit files (it used to separate, then stop on "activations must be
+    # a non-empty dict", an internal message, with nothing written)
+    out = tmp_path / "stems"
+    assert main(["drums", str(song), "-o", str(out), "--classes", "other", "--midi", "--onsets", "--json",
+                 *blocks, *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "done" and summary["hit_counts"] == {}
+    assert sorted(os.listdir(out)) == ["beat_drums.mid", "beat_onsets.csv", "beat_other.wav", "beat_residual.wav"]
+    assert (out / "beat_onsets.csv").read_text().splitlines() == ["time_s,class,velocity,strength"]
+    lines = _done_lines(summary)  # the text summary: "no hits", not an empty list "()"
+    assert f"  {out / 'beat_drums.mid'}  (no hits)" in lines and f"  {out / 'beat_onsets.csv'}  (no hits)" in lines
+
+
+@pytest.mark.parametrize("how", ["a folder of one file", "--jobs", "two files"])
+def test_onsets_path_in_a_batch_names_what_made_it_one(how, song, tmp_path, capsys, one_line_error):
+    # --onsets PATH is for one input; a folder holding one file or --jobs on one file used
+    # to be refused with "but there are several inputs", which there were not
+    folder = tmp_path / "in"
+    folder.mkdir()
+    song = song.rename(folder / song.name)
+    other = tmp_path / "b.wav"
+    other.write_bytes(song.read_bytes())
+    inputs = {"a folder of one file": [folder], "--jobs": [song, "--jobs", "2"], "two files": [song, other]}
+    code = main(["drums", *map(str, inputs[how]), "-o", str(tmp_path / "out"), "--onsets", str(tmp_path / "h.csv")])
+    assert code == 1
+    line = one_line_error(capsys.readouterr().err, "--onsets", "a batch")
+    assert "several inputs" not in line or how == "two files"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_class_with_no_midi_note_is_refused_before_the_work(one_shots, song, tmp_path, capsys, one_line_error,
+                                                              monkeypatch):
+    # a kit learned with --classes cowbell (any sub-folder name is a class) separated, then
+    # stopped on "pass notes={'cowbell': NOTE}", a Python argument the command line has no
+    # option for: every run counts each class's hits, --midi or not
+    import nmfaudio.drums
+
+    (one_shots / "snare").rename(one_shots / "cowbell")
+    kit = tmp_path / "cb.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--classes", "cowbell"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(nmfaudio.drums, "separate_drums", lambda *a, **k: pytest.fail("the work started"))
+    for extra in ([], ["--midi"]):
+        out = tmp_path / "out"
+        code = main(["drums", str(song), "-o", str(out), "--templates", str(kit), "--classes", "kick,cowbell", *extra])
+        assert code == 1
+        one_line_error(capsys.readouterr().err, "--classes kick,cowbell", "'cowbell'", "General MIDI", "other")
+        assert not out.exists()
+
+
+def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):
+    # the residual is always written: naming it used to be refused as two inputs colliding
+    # ("'beat.wav' and 'beat.wav' would both write ..._residual.wav"), the same file named twice
+    for classes in ("residual", "kick,residual"):
+        assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--classes", classes]) == 2
+        err = capsys.readouterr().err
+        assert "residual" in err and "always written" in err and "would both write" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_presence_test_off_keeps_the_toms(tmp_path, capsys):
     # the bundled loop and one quiet tom, which the toms' presence test judges absent
     mix, _ = with_a_quiet_tom(*sf.read(DATA / "drum_loop.wav", dtype="float32"))

@@ -97,6 +97,37 @@ def test_missing_required_option_is_a_one_line_usage_error(tmp_path, cli, one_li
     assert "required" in one_line_error(err, prefix=None)
 
 
+@pytest.mark.parametrize("argv", [
+    ["drums", "", "-o", "{out}"], ["drums", "{wav}", "-o", ""], ["separate", "", "-k", "2", "-o", "{out}"],
+    ["separate", "{wav}", "-k", "2", "-o", ""], ["drums", "{wav}", "-o", "{out}", "--templates", ""],
+    ["drums", "{wav}", "-o", "{out}", "--onsets", ""], ["templates", "learn", "", "-o", "{out}/k.npz"],
+    ["spikes", "", "-k", "2", "-o", "{out}"], ["image", "compress", "", "-r", "2", "-o", "{out}/c.png"],
+], ids=["drums input", "drums -o", "separate input", "separate -o", "drums --templates", "drums --onsets",
+        "templates learn folder", "spikes file", "image compress photo"])
+def test_an_empty_path_is_a_usage_error(argv, tmp_path, cli, one_line_error, write_audio, tones, monkeypatch):
+    # "" (an unset shell variable: -o "$OUT") used to be read as the current folder: the
+    # stems went there, or every audio file under it was separated as a batch
+    monkeypatch.chdir(tmp_path)
+    wav = write_audio(tmp_path / "in.wav", tones())
+    argv = [a.format(wav=wav, out=tmp_path / "out") for a in argv]
+    code, _, err = cli(argv)
+    assert code == 2
+    one_line_error(err, "empty path", prefix=None)
+    assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
+@pytest.mark.parametrize("command", [["drums"], ["separate", "-k", "2"]])
+def test_jobs_with_a_scheduler_is_a_usage_error(command, tmp_path, cli, one_line_error, write_audio, tones):
+    # --jobs was ignored without a word when --scheduler was given (the cluster's workers run
+    # the files); refused before any connection is tried
+    wav = write_audio(tmp_path / "in.wav", tones())
+    code, _, err = cli([command[0], wav, *command[1:], "-o", tmp_path / "out", "--jobs", "2",
+                        "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2
+    one_line_error(err, "--jobs 2", "--scheduler", "give one of them", prefix=None)
+    assert not (tmp_path / "out").exists()
+
+
 def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, cli, one_line_error, write_audio, tones):
     song = write_audio(tmp_path / "song.wav", tones())
     target = tmp_path / "notes.txt"

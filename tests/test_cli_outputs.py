@@ -112,6 +112,36 @@ def test_a_signal_midway_leaves_no_partial_files(signum, code, tmp_path, one_lin
     assert not out.exists()  # no track, no temporary file, no empty folder
 
 
+@pytest.mark.parametrize("phase", ["hits", "write"])
+def test_a_signal_after_the_fit_publishes_nothing(phase, tmp_path, cli, one_line_error, write_audio, tones,
+                                                   monkeypatch):
+    # SIGTERM while the hits are picked or the files written (after the fit's last
+    # iteration, the last safe point): the signal waited for the end of the run, so every
+    # output was published and the run then exited 143 "terminated; no partial outputs
+    # were kept" (tour7: a 1-minute file with --plot --midi, SIGTERM after 4 s)
+    import os
+
+    from nmfaudio import audio
+    from nmfaudio.drums.separation import DrumSeparation
+
+    def signalled(function):
+        def run(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGTERM)  # recorded (deferred), not raised here
+            return function(*args, **kwargs)
+        return run
+
+    if phase == "hits":
+        monkeypatch.setattr(DrumSeparation, "hits", signalled(DrumSeparation.hits))
+    else:
+        monkeypatch.setattr(audio, "write_wav", signalled(audio.write_wav))
+    song = write_audio(tmp_path / "song.wav", tones(channels=2))
+    out = tmp_path / "out"
+    code, _, err = cli(["drums", song, "-o", out, "--max-iter", "5", "--midi"])
+    assert code == 143
+    assert "no partial outputs were kept" in one_line_error(err, prefix=None)
+    assert not out.exists()  # no output, no temporary file, no folder
+
+
 def test_two_runs_in_parallel_do_not_interfere(tmp_path, write_audio, file_tree, tones, nmfaudio_process):
     song = write_audio(tmp_path / "song.wav", tones(channels=2))
     runs = [nmfaudio_process("separate", song, "-k", "2", "-o", tmp_path / name, "--seed", "3", *FAST)

@@ -1195,6 +1195,17 @@ def test_midi_round_trip(tmp_path):
     assert np.abs(back[38][0] - hits["snare"].times).max() <= 0.5 * 60 / 97.3 / 480 + 1e-9
 
 
+def test_midi_resolution_past_the_files_field_is_refused(tmp_path):
+    # a Standard MIDI File holds at most 32767 ticks per quarter note (15 bits): ppq=100000
+    # used to end in mido's "struct.error: 'h' format requires -32768 <= number <= 32767"
+    hits = sample_hits()
+    with pytest.raises(ValueError, match=r"ppq=100000 .*32767"):
+        hits.write_midi(tmp_path / "fine.mid", ppq=100000)
+    assert list(tmp_path.iterdir()) == []
+    back = read_midi(hits.write_midi(tmp_path / "fine.mid", ppq=32767))
+    assert np.abs(back[38][0] - hits["snare"].times).max() <= 0.5 * 60 / 120 / 32767 + 1e-9
+
+
 def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
     """Hi-hat hits 30 ms apart (closer than the 50-ms notes; the hi-hat's minimum interval
     is 30 ms): the first note ends where the second starts, so every note-off closes the

@@ -341,6 +341,18 @@ def test_stream_to_needs_a_file_at_its_own_rate(loop, tmp_path):
         separate_drums(path, stream_to=3)
 
 
+def test_a_streamed_result_says_it_holds_no_tracks(loop, tmp_path):
+    # stream_to= hands the stems to its callable and keeps none: save() used to return []
+    # after creating an empty folder, hits() and two_stems() to raise KeyError: 'residual'
+    path = _loop_copy(tmp_path)
+    result = separate_drums(path, random_state=0, max_iter=5, block_seconds=6, stream_to=lambda start, tracks: None)
+    assert result.sources == {} and result.activations
+    for call in (lambda: result.save(tmp_path / "out"), result.hits, result.two_stems):
+        with pytest.raises(ValueError, match="streamed to stream_to"):
+            call()
+    assert not (tmp_path / "out").exists()
+
+
 def _decodes(monkeypatch):
     """Count the samples :class:`nmfaudio.audio.FileReader` decodes, per file name."""
     from nmfaudio import audio

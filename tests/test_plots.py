@@ -147,3 +147,64 @@ def test_drum_figure_marks_a_sub_templates_hits_on_its_class_row():
     np.testing.assert_allclose(sorted(markers["cymbals"].get_xdata()), [0.25, 1.0, 1.5],
                                atol=0.5 * result.hop_length / SR)  # drawn at the nearest frame
     assert len(markers["kick"].get_xdata()) == 1 and len(markers["snare"].get_xdata()) == 0
+
+
+def test_a_long_recordings_spectrograms_are_pooled_and_keep_a_one_frame_click():
+    """Past plot.audio.MAX_COLUMNS frames each spectrogram panel is pooled (the loudest
+    frame of each column): drawn frame by frame, a 10-minute file's drum figure took 11 GB
+    and 100 s.  A click one frame long keeps its level (to 1e-6 dB) in the pooled panel."""
+    import types
+
+    from matplotlib.collections import QuadMesh
+
+    from nmfaudio import spectrum
+    from nmfaudio.plot.audio import MAX_COLUMNS
+    from nmfaudio.plot.drums import drums_figure
+
+    sr, hop, n_fft = 8000, 64, 256
+    n = (3 * MAX_COLUMNS + 7) * hop  # 3 frames per column, the last column of fewer
+    rng = np.random.default_rng(0)
+    quiet = (1e-3 * rng.standard_normal(n)).astype(np.float32)
+    kick = np.zeros(n, np.float32)
+    kick[n // 2] = 1.0  # a one-sample click
+    result = types.SimpleNamespace(sources={"kick": kick, "residual": quiet}, sr=sr, n_fft=n_fft, hop_length=hop,
+                                   activations={"kick": np.zeros(1 + n // hop)}, name="long")
+    fig = drums_figure(result)
+    panels = {ax.get_title(): [c for c in ax.collections if isinstance(c, QuadMesh)][0] for ax in fig.axes
+              if ax.get_title() and any(isinstance(c, QuadMesh) for c in ax.collections)}  # not the colorbar
+    assert set(panels) == {"mixture", "kick (separated)", "residual (separated)"}
+    for mesh in panels.values():
+        columns = mesh.get_coordinates().shape[1] - 1
+        assert columns <= MAX_COLUMNS
+        edges = mesh.get_coordinates()[0, :, 0]
+        np.testing.assert_allclose([edges[0], edges[-1]], [0, n / sr], rtol=0, atol=1e-9)
+    mixture = np.abs(spectrum.stft(kick + quiet, n_fft=n_fft, hop_length=hop))
+    full_db = 20 * np.log10(np.abs(spectrum.stft(kick, n_fft=n_fft, hop_length=hop))[1:].max() / mixture.max())
+    assert abs(float(panels["kick (separated)"].get_array().max()) - full_db) < 1e-6
+
+
+def test_a_long_separations_mixture_panel_is_pooled():
+    """``nmfaudio separate --plot``'s mixture panel is pooled the same way (the loudest
+    frame of each column), so its size does not grow with the recording."""
+    import types
+
+    from matplotlib.collections import QuadMesh
+
+    from nmfaudio.plot.audio import MAX_COLUMNS, separation_figure
+
+    hop, k = 64, 2
+    n = (2 * MAX_COLUMNS + 1) * hop
+    components = np.random.default_rng(0).standard_normal((k, n)).astype(np.float32) * 1e-3
+    components[0, n // 3] = 1.0  # a one-sample click
+    n_frames = 1 + n // hop
+    separation = types.SimpleNamespace(components=components, sr=SR, n_fft=256, hop_length=hop, n_components=k,
+                                       W=np.ones((129, k)), H=np.ones((k, n_frames)), loss=[2.0, 1.0], n_iter=1,
+                                       beta="frobenius", name="long")
+    ax = _axis(separation_figure(separation), "mixture")
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert mesh.get_coordinates().shape[1] - 1 <= MAX_COLUMNS
+    from nmfaudio import spectrum
+
+    magnitude = np.abs(spectrum.stft(components.sum(axis=0), n_fft=256, hop_length=hop))
+    full_db = 20 * np.log10(magnitude[1:].max() / magnitude.max())  # the panel leaves 0 Hz out
+    assert abs(float(mesh.get_array().max()) - full_db) < 1e-6  # the click's column keeps its level

@@ -336,11 +336,15 @@ def stop_if_signalled() -> None:
 def signals_deferred():
     """Run the block with SIGINT/SIGTERM/SIGHUP recorded instead of raised; raise a
     recorded one at the block's safe points (:func:`stop_if_signalled`, called by the
-    progress callback) or when it ends.  For the engine's compiled, threaded work."""
+    progress callback, and before :func:`nmfaudio.audio.atomic_outputs` renames its files
+    into place) or when it ends.  For the engine's compiled, threaded work."""
+    from nmfaudio import audio  # (imported by the work already; not at start-up)
+
     global _deferring
     _deferring += 1
     try:
-        yield
+        with audio.commit_check(stop_if_signalled):  # a signal recorded by then: no output is published
+            yield
     finally:
         _deferring -= 1
     stop_if_signalled()

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
+
+
+def path_arg(text: str) -> Path:
+    """``text`` as a path, refusing the empty string: ``Path("")`` is the current folder,
+    so an unset shell variable (``-o "$OUT"``) would write the stems there, or separate
+    every audio file under it as a batch."""
+    if not text:
+        raise argparse.ArgumentTypeError("'' is an empty path (an unset shell variable?); give a file or folder")
+    return Path(text)
 
 
 def whole_number(text: str, *, minimum: int = 1) -> int:

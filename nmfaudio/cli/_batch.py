@@ -75,6 +75,9 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
     """
     from nmfaudio import batch
 
+    if args.jobs is not None and args.scheduler is not None:  # separate_many ignores jobs with a client
+        args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
+                          "cluster's workers instead; give one of them")
     check_output_dir(args)
     try:
         tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
-from nmfaudio.cli._args import add_max_memory, non_negative_int, positive_int, seconds, soft_mask_power
+from nmfaudio.cli._args import add_max_memory, non_negative_int, path_arg, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 #: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
@@ -49,6 +49,9 @@ def _classes(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"{text!r} names no drum; give e.g. kick,snare,hihat")
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"{text!r} names a drum twice")
+    if "residual" in names:  # nmfaudio.drums.templates.RESIDUAL (not imported here: --help stays light)
+        raise argparse.ArgumentTypeError(f"{text!r} names residual, which is always written (what the drums do not "
+                                         "take); name drums only, e.g. kick,snare")
     return names
 
 
@@ -61,11 +64,11 @@ def register(subparsers) -> None:
                       "and residual WAVs",
         description="Separate kick, snare, toms, hi-hat and cymbals with drum templates that adapt to the "
                     "recording (semi-supervised NMFD); the stems add up to the input.")
-    drums.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+    drums.add_argument("inputs", metavar="INPUT", type=path_arg, nargs="+",
                        help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
-    drums.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+    drums.add_argument("-o", "--output-dir", type=path_arg, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
-    drums.add_argument("--templates", type=Path, default=None, metavar="DIR_OR_NPZ",
+    drums.add_argument("--templates", type=path_arg, default=None, metavar="DIR_OR_NPZ",
                        help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/ sub-folders; missing "
                             "classes come from the bundled templates) or a .npz from 'nmfaudio templates learn' "
                             "(default: the bundled templates)")
@@ -131,8 +134,8 @@ def register(subparsers) -> None:
         "learn", help="learn templates from a folder of one-shots",
         description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, hihat/ (audio files of any "
                     "format and rate) and save them with their STFT parameters.")
-    learn.add_argument("folder", metavar="ONESHOT_DIR", type=Path, help="folder with one sub-folder per drum")
-    learn.add_argument("-o", "--output", type=Path, required=True, metavar="KIT.npz", help="templates to write (.npz)")
+    learn.add_argument("folder", metavar="ONESHOT_DIR", type=path_arg, help="folder with one sub-folder per drum")
+    learn.add_argument("-o", "--output", type=path_arg, required=True, metavar="KIT.npz", help="templates to write (.npz)")
     learn.add_argument("--classes", type=_classes, default=None, metavar="NAMES",
                        help="drum sub-folders, comma-separated (default: every one of kick, snare, toms, hihat, "
                             "cymbals, other that exists)")
@@ -268,7 +271,8 @@ def _done_lines(record) -> list[str]:
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
     if record.get("hit_files"):
-        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items())
+        # no class with a note (--classes other alone): "no hits", not an empty list
+        counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
@@ -299,7 +303,7 @@ def _register_hits(drums) -> None:
     group = drums.add_argument_group("drum hits (transcription)")
     group.add_argument("--midi", action="store_true",
                        help="also write OUTDIR/<stem>_drums.mid: one General MIDI drum note (channel 10) per hit")
-    group.add_argument("--onsets", nargs="?", type=Path, const=True, default=None, metavar="CSV",
+    group.add_argument("--onsets", nargs="?", type=path_arg, const=True, default=None, metavar="CSV",
                        help="also write the hits as CSV time_s,class,velocity,strength "
                             "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
@@ -307,15 +311,39 @@ def _register_hits(drums) -> None:
                             "tempo (e.g. 16); default: the hits as played")
 
 
+def _check_notes(classes) -> None:
+    """Every class asked for but "other" needs a General MIDI note: every run picks each
+    class's hits (the summary counts them), and the command line has no option for the
+    library's ``notes=``.  A kit's class named otherwise (``templates learn --classes
+    cowbell``) stopped the run after the separation."""
+    from nmfaudio.drums import KNOWN_CLASSES  # each has a note, or is "other" (no note, no hits)
+
+    custom = [name for name in classes if name not in KNOWN_CLASSES]
+    if not custom:  # (the hits module stays unimported: a usage error answers quickly)
+        return
+    from nmfaudio.drums.hits import gm_notes
+
+    for name in custom:
+        try:
+            gm_notes([name])
+        except ValueError:
+            raise CLIError(f"--classes {','.join(classes)}: no General MIDI drum note is known for {name!r}, and "
+                           "every run picks each class's hits; name its one-shot folder after a drum (kick, snare, "
+                           "toms, hihat, cymbals), or other for percussion that gets no hits") from None
+
+
 def _check_hit_options(args) -> None:
     """Usage errors of the hit options, before any work."""
+    _check_notes(args.classes)
     if args.quantize and not (args.midi or args.onsets is not None):
         raise CLIError("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
         return
     csv = args.onsets
     if is_batch(args):
-        raise CLIError(f"--onsets {str(csv)!r} names one file, but there are several inputs; give --onsets "
+        why = ("several inputs" if len(args.inputs) > 1 else "a folder" if args.inputs[0].is_dir() else
+               "--jobs" if args.jobs is not None else "--scheduler")
+        raise CLIError(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
                        "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing

@@ -23,7 +23,7 @@ import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, count, refuse_outputs
-from nmfaudio.cli._args import non_negative_int, number, positive_int
+from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
 def register(subparsers) -> None:
@@ -39,14 +39,14 @@ def register(subparsers) -> None:
         "compress", help="approximate a photo by rank-r non-negative factors",
         description="Factorize PHOTO (gray, RGB stacked side by side, or RGBA with its "
                     "opacity kept) at rank R and write the reconstruction.")
-    compress.add_argument("photo", metavar="PHOTO", type=Path, help="an image file Pillow reads")
+    compress.add_argument("photo", metavar="PHOTO", type=path_arg, help="an image file Pillow reads")
     compress.add_argument("-r", "--rank", type=positive_int, required=True, help="number of components")
-    compress.add_argument("-o", "--output", type=Path, required=True,
+    compress.add_argument("-o", "--output", type=path_arg, required=True,
                           help="reconstruction to write (format from the suffix, e.g. .png)")
     compress.add_argument("--gray", action="store_true", help="convert the photo to grayscale first")
     compress.add_argument("--svd", action="store_true",
                           help="also report the PSNR of the truncated SVD (the rank-r limit)")
-    compress.add_argument("--plot", type=Path, default=None, metavar="PNG",
+    compress.add_argument("--plot", type=path_arg, default=None, metavar="PNG",
                           help="also write a figure: original, reconstruction, loss curve")
     _add_fit_options(compress, max_iter=500, tol=5e-5)
     compress.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -58,14 +58,14 @@ def register(subparsers) -> None:
                     "per rank.  With --sigma > 0 the NTNU noise model is applied first and "
                     "the error is measured against the clean images (the U-shaped "
                     "denoising curve).")
-    sweep.add_argument("images", metavar="IMAGES", type=Path,
+    sweep.add_argument("images", metavar="IMAGES", type=path_arg,
                        help="an .npz with an 'images' array, or a folder of equally sized images")
     sweep.add_argument("--ranks", type=_rank_list, default=[16, 32, 64, 128, 256],
                        help="comma-separated ranks (default 16,32,64,128,256)")
     sweep.add_argument("--sigma", type=_sigma, default=0.0,
                        help="noise standard deviation on the [0, 1] scale (default 0: no noise)")
     sweep.add_argument("--n", type=positive_int, default=None, help="use the first N images only")
-    sweep.add_argument("-o", "--output", type=Path, default=None, metavar="PNG",
+    sweep.add_argument("-o", "--output", type=path_arg, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL)

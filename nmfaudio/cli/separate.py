@@ -30,7 +30,7 @@ import numpy as np
 
 from nmfaudio.cli import (CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred,
                           stop_if_signalled)
-from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, positive_int, seconds
+from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, path_arg, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
 BETA_ALIASES = {
@@ -64,11 +64,11 @@ def register(subparsers) -> None:
                     "component into a soft mask and write one track per component; the "
                     "tracks add up to the input.",
     )
-    parser.add_argument("inputs", metavar="INPUT", type=Path, nargs="+",
+    parser.add_argument("inputs", metavar="INPUT", type=path_arg, nargs="+",
                         help="audio files (WAV, FLAC, OGG, MP3, ...) or folders (searched recursively)")
     parser.add_argument("-k", "--n-components", type=positive_int, required=True, metavar="K",
                         help="number of components (tracks)")
-    parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+    parser.add_argument("-o", "--output-dir", type=path_arg, required=True, metavar="OUTDIR",
                         help="folder for the tracks (created if missing)")
     parser.add_argument("--beta", type=_beta, default="frobenius", metavar="B",
                         help="divergence: frobenius (fro), kullback-leibler (kl), itakura-saito (is) "

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
-from nmfaudio.cli._args import non_negative_int, positive_int, positive_number
+from nmfaudio.cli._args import non_negative_int, path_arg, positive_int, positive_number
 from nmfaudio.plot import save_figure
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -44,11 +44,11 @@ def register(subparsers) -> None:
         "spikes", help="cluster spike waveforms by neuron",
         description="Cluster extracellular spike snippets into K putative neurons with NMF "
                     "and write the labels (CSV) and a figure (PNG).")
-    parser.add_argument("file", metavar="FILE", type=Path,
+    parser.add_argument("file", metavar="FILE", type=path_arg,
                         help=".npy, .npz (array 'waveforms') or .csv (one waveform per row)")
     parser.add_argument("-k", "--n-clusters", type=positive_int, required=True, metavar="K",
                         help="number of neurons")
-    parser.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+    parser.add_argument("-o", "--output-dir", type=path_arg, required=True, metavar="OUTDIR",
                         help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
     parser.add_argument("--method", choices=METHODS, default=METHODS[0],
                         help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")

@@ -228,6 +228,9 @@ __all__ = ["ClassHits", "DrumHits", "detect_hits", "gm_notes", "velocities_from_
            "read_midi", "read_csv", "track_of", "MIDI_PPQ", "MIDI_BPM"]
 
 MIDI_PPQ = 960  # ticks per quarter note: at 120 BPM one tick is 0.52 ms
+#: The most ticks per quarter note a Standard MIDI File holds (its 16-bit division field,
+#: whose top bit marks SMPTE time instead).
+MIDI_PPQ_MAX = 32767
 MIDI_BPM = 120.0
 #: The General MIDI ride cymbal: a ride keeps time, so its hits are picked at the hi-hat's
 #: settings rather than a crash's (threshold, bleed test, played check).
@@ -753,6 +756,9 @@ class DrumHits:
         """
         mido = _mido()
         ppq = _check_positive_int(ppq, "ppq")
+        if ppq > MIDI_PPQ_MAX:
+            raise ValueError(f"ppq={ppq} is more than a MIDI file holds: at most {MIDI_PPQ_MAX} ticks per quarter "
+                             f"note (default {MIDI_PPQ})")
         bpm = self.bpm if bpm is None else bpm
         if isinstance(bpm, (bool, np.bool_)) or not isinstance(bpm, numbers.Real) or not 1 <= bpm <= 1000:
             raise ValueError(f"bpm={bpm!r} must be a number in [1, 1000]")

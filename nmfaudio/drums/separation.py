@@ -217,9 +217,18 @@ class DrumSeparation:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
         input's shape; they add up to the mixture.  With ``classes`` a subset, the drums
         not asked for are in the accompaniment."""
+        self._check_tracks("two_stems()")
         residual = self.sources["residual"]
         drums = sum((self.sources[c] for c in self.classes), np.zeros_like(residual))
         return {"drums": drums.astype(residual.dtype, copy=False), "accompaniment": residual}
+
+    def _check_tracks(self, what: str) -> None:
+        """Refuse ``what`` (a method needing the tracks) on a streamed result, whose tracks
+        went to ``separate_drums(..., stream_to=)`` and whose ``sources`` is empty."""
+        if not self.sources:
+            raise ValueError(f"{what} needs the tracks, and this result holds none: they were streamed to stream_to "
+                             "(result.sources is empty). Write them there, or leave stream_to out; for the hits, "
+                             "result.detect_hits_in({class: track}, mixture=...) with the tracks written")
 
     @property
     def classes(self) -> tuple:
@@ -242,6 +251,7 @@ class DrumSeparation:
         -------
         list of pathlib.Path, in the order of ``sources``
         """
+        self._check_tracks("save()")
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array, then save")
         return audio.save_tracks(directory, self.file_names(name), self.sources.values(), self.sr,
@@ -270,6 +280,7 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        self._check_tracks("hits()")
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
@@ -321,6 +332,10 @@ class DrumSeparation:
             # the percussion stem mixes several instruments (cowbell, shaker, congas...): no
             # one General MIDI note is theirs, so its hits are picked only with notes={"other": N}
             activations = {name: a for name, a in activations.items() if name != "other"}
+        if not activations:  # classes=("other",): no class has a note, so no hits (and empty hit files)
+            from nmfaudio.drums.hits import DrumHits
+
+            return DrumHits({})
         if self.accompaniment and "min_timbre" not in options:
             # step 8's timbre compares a hit's body with the drum's strongest hits: in a song
             # the snare's stem holds the music there too (bass, keys), and real hits went

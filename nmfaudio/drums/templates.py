@@ -34,6 +34,11 @@ CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
 #: the five drums and "other" (percussion, modelled but sent to the residual).
 KNOWN_CLASSES = CLASSES + ("other",)
 
+#: The track of what no class took, written with every separation: no template class may
+#: have its name (its stem would replace the residual, and the tracks would no longer add
+#: up to the mixture).
+RESIDUAL = "residual"
+
 #: The bundled templates (learned by ``data/make_default_templates.py``).
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "data" / "default_drum_templates.npz"
 #: One snare template learned from drum machines' snares (FluidR3 Electronic and TR-808;
@@ -329,6 +334,7 @@ class DrumTemplates:
         self.classes = tuple(str(c) for c in self.classes)
         if len(self.classes) != P.shape[1] or len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
+        _check_not_residual(self.classes, "classes")
         self.sr = audio.check_sr(self.sr)
         self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
         _check_template_length(P.shape[2], self.hop_length, self.sr)
@@ -485,6 +491,7 @@ class DrumTemplates:
             raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
                              f"with sub-folders {', '.join(classes or CLASSES)}")
         if classes is None:
+            _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
             if not classes:
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
@@ -508,7 +515,7 @@ class DrumTemplates:
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files; add {name} one-shots "
                                  "(WAV, FLAC, OGG, MP3, AIFF)")
-            labelled[name] = [(repr(str(p)), audio.load(p, sr=sr, mono=True)[0]) for p in files]
+            labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
     # -- files ------------------------------------------------------------------------
@@ -714,6 +721,39 @@ def _stacked_ratios(first, second):
                            for t in (first, second)])
 
 
+def _load_shot(path: Path, sr: int) -> np.ndarray:
+    """A one-shot file as mono samples at ``sr``: its channels' mean, with a channel of
+    opposite polarity (L = -R: a miswired microphone, a bad M/S decode) turned back
+    first (:func:`nmfaudio.drums.track_reads.polarity_signs`), or the mean cancels and the
+    template is learned from the rounding noise left.  In-phase files are read as before."""
+    if audio.audio_info(path).channels > 1:
+        from nmfaudio.drums.track_reads import polarity_signs
+
+        y, file_sr = audio.load(path)  # (n_channels, n_samples) at the file's rate
+        signs = polarity_signs(y)
+        if signs is not None:
+            mono = (signs[:, None] * y).mean(axis=0, dtype=np.float32)
+            if file_sr == sr:
+                return mono
+            import librosa
+
+            return librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32)
+    return audio.load(path, sr=sr, mono=True)[0]
+
+
+def _check_folder_case(folder: Path) -> None:
+    """Refuse sub-folders of ``folder`` named like a class in another case (``Kick/``,
+    ``HiHat/``, as sample packs name them) when the class's own folder is absent: the
+    classes are read from lower-case folders only, and these were skipped without a word."""
+    other_case = sorted(sub.name for sub in folder.iterdir()
+                        if sub.is_dir() and sub.name != sub.name.lower() and sub.name.lower() in KNOWN_CLASSES
+                        and not (folder / sub.name.lower()).is_dir())
+    if other_case:
+        renames = ", ".join(f"{name} -> {name.lower()}" for name in other_case)
+        raise ValueError(f"one-shot folder {str(folder)!r} has {', '.join(map(repr, other_case))}: class folders are "
+                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}")
+
+
 def _check_classes(classes):
     if isinstance(classes, str):
         classes = (classes,)
@@ -725,7 +765,15 @@ def _check_classes(classes):
         raise ValueError(f"classes={classes!r} must be non-empty names like ('kick', 'snare', 'hihat')")
     if len(set(classes)) != len(classes):
         raise ValueError(f"classes={classes!r} names a drum twice; name each once")
+    _check_not_residual(classes, "classes")
     return classes
+
+
+def _check_not_residual(labels, name):
+    """Refuse a class named :data:`RESIDUAL` (``labels``: class names or template labels)."""
+    if any(class_of(label) == RESIDUAL for label in labels):
+        raise ValueError(f"{name}={tuple(labels)!r} names {RESIDUAL!r}, which is not a drum class: the residual "
+                         "is always written (what the drum classes do not take); name a drum, e.g. kick")
 
 
 def _shot_template(y, *, n_fft, hop_length, n_frames, label):

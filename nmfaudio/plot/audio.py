@@ -62,6 +62,41 @@ def log_frequency_image(ax, decibels, *, sr, n_fft, x_edges, **style):
     return mesh
 
 
+#: Most time columns drawn in a spectrogram panel: about the figures' width in pixels at
+#: dpi 100-150.  A longer recording's frames are pooled (each column the loudest of its
+#: frames, so a hit stays visible): drawn frame by frame, a 10-minute file's seven drum
+#: panels took 11 GB and 100 s (docs/errors-and-limits.md, Outputs).
+MAX_COLUMNS = 1500
+
+
+def pooled_columns(magnitude, duration: float, *, max_columns: int = MAX_COLUMNS):
+    """``magnitude``'s frames pooled to at most ``max_columns`` columns, and their edges.
+
+    Parameters
+    ----------
+    magnitude : ndarray, shape (n_freq, n_frames)
+    duration : float
+        The time ``n_frames`` frames span (the last edge).
+    max_columns : int
+
+    Returns
+    -------
+    pooled : ndarray, shape (n_freq, n_columns)
+        Each column the maximum of ``step = ceil(n_frames / max_columns)`` consecutive
+        frames (the last of fewer); ``magnitude`` itself when it has no more columns.
+    x_edges : ndarray, shape (n_columns + 1,)
+        The columns' edges in time, on the frames' grid (frame ``t`` spans
+        ``[t, t + 1] * duration / n_frames``).
+    """
+    n_frames = magnitude.shape[1]
+    frame_edges = np.linspace(0, duration, n_frames + 1)
+    step = max(1, -(-n_frames // max_columns))
+    if step == 1:
+        return magnitude, frame_edges
+    starts = np.arange(0, n_frames, step)
+    return np.maximum.reduceat(magnitude, starts, axis=1), frame_edges[np.append(starts, n_frames)]
+
+
 def thin_ticks(count: int, *, first: int = 1) -> list[int]:
     """Tick positions first..first+count-1, every n-th so at most MAX_TICK_LABELS show."""
     every = max(1, int(np.ceil(count / MAX_TICK_LABELS)))
@@ -112,8 +147,9 @@ def separation_figure(separation, *, title: str | None = None):
 
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     axes = fig.subplots(2, 2, width_ratios=(3, 2))
+    magnitude, x_edges = pooled_columns(magnitude, duration)
     mesh = log_frequency_image(axes[0, 0], _decibels(magnitude), sr=sr, n_fft=separation.n_fft,
-                               x_edges=np.linspace(0, duration, magnitude.shape[1] + 1), cmap="magma")
+                               x_edges=x_edges, cmap="magma")
     axes[0, 0].set(title="mixture |STFT|", xlabel=f"time ({unit_t})", ylabel=f"frequency ({unit_f}, log)")
     fig.colorbar(mesh, ax=axes[0, 0], label="dB re peak")
 

@@ -56,6 +56,16 @@ def _detected_hits(result, hits=None):
         return None
 
 
+def _panel(track, result, duration):
+    """One spectrogram panel's magnitude, channel-averaged and pooled in time
+    (:func:`nmfaudio.plot.audio.pooled_columns`), and its column edges."""
+    from nmfaudio import spectrum
+    from nmfaudio.plot.audio import pooled_columns
+
+    X = np.abs(spectrum.stft(track, n_fft=result.n_fft, hop_length=result.hop_length))
+    return pooled_columns(X if X.ndim == 2 else X.mean(axis=0), duration)
+
+
 def drums_figure(result, *, title: str | None = None, hits=None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
@@ -82,21 +92,17 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     """
     from matplotlib.figure import Figure
 
-    from nmfaudio import spectrum
     from nmfaudio.plot.audio import log_frequency_image
 
     sr = result.sr or 1
     names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
-    spectrograms = {}
-    for name in names:
-        X = np.abs(spectrum.stft(result.sources[name], n_fft=result.n_fft, hop_length=result.hop_length))
-        spectrograms[name] = X if X.ndim == 2 else X.mean(axis=0)
     mixture = sum(result.sources.values())
-    X = np.abs(spectrum.stft(mixture, n_fft=result.n_fft, hop_length=result.hop_length))
-    mixture_spec = X if X.ndim == 2 else X.mean(axis=0)
-    peak = float(mixture_spec.max()) or 1.0
     duration = mixture.shape[-1] / sr
-    x_edges = np.linspace(0, duration, mixture_spec.shape[1] + 1)
+    # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
+    # full-resolution spectrogram in memory at a time
+    spectrograms = {name: _panel(result.sources[name], result, duration)[0] for name in names}
+    mixture_spec, x_edges = _panel(mixture, result, duration)
+    peak = float(mixture_spec.max()) or 1.0
 
     def decibels(magnitude):
         with np.errstate(divide="ignore"):
