@@ -1286,6 +1286,25 @@ def test_quantize_snaps_to_the_played_grid(played):
         quantize(hits, mixture, SR, grid=5)
 
 
+def test_quantize_to_a_coarser_grid_keeps_the_tempo(played):
+    # eighth-note hats (and sixteenth-note ghost snares) quantized to quarter or eighth
+    # notes: the tempo is fitted on sixteenth notes, so the hats between the quarter
+    # notes do not double it (before 2026-12-05 --quantize 4 here, and --quantize 8 on the
+    # bundled loop's sixteenth-note hats, fitted half the step: 240 / 219.9 BPM); every hit
+    # lands on the coarse grid of the played beat (50 ms + n steps, within 4 ms: the hits
+    # were jittered by ±6 ms), one per grid point and class
+    mixture, _, _, _, hits = played
+    for grid in (4, 8):
+        snapped = quantize(hits, mixture, SR, grid=grid)
+        assert abs(snapped.bpm - 120) < 1.5, (grid, snapped.bpm)
+        step = 0.5 / (grid // 4)
+        for c in snapped:
+            offgrid = (c.times - 0.05) / step - np.rint((c.times - 0.05) / step)
+            assert np.abs(offgrid).max() * step < 0.004, (grid, c.name, c.times)
+            assert np.all(np.diff(c.times) >= step * 0.99), (grid, c.name)
+    assert len(quantize(hits, mixture, SR, grid=4)["hihat"].times) < len(hits["hihat"].times)
+
+
 def test_quantize_keeps_every_hit_inside_the_recording(played):
     # A hit in the last few ms of a file, played early of the grid point after it, snapped
     # to that point: past the file's last sample (a MIDI note and a CSV row after the end;

@@ -815,18 +815,29 @@ class DrumHits:
         return path
 
 
+#: The grid each ``quantize`` grid's tempo is fitted on: sixteenth notes for the coarser
+#: binary grids, which they divide.  The triplet grids are fitted on themselves: fitted on
+#: sixteenth-note triplets, a binary groove (sixteenth-note hats) fits their half step and
+#: --quantize 12 would double its tempo, which fitting on 12 does not.
+FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
+
+
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
     """Snap the hits to a constant-tempo grid fitted to the recording.
 
     The beat period starts from the least-squares slope of the beats
     :func:`librosa.beat.beat_track` finds in ``y`` (its tempo estimate when it finds
     fewer than 4 beats); the grid has ``grid / 4`` steps per beat (``grid`` 16: sixteenth
-    notes, 12: eighth-note triplets).  The step is then fitted to the hits: searched
-    within ±5 % of the tracker's, and of half of it (a tracker locked on half the
-    tempo), the first that leaves the hits within 1/8 of a step (RMS) is kept; the
-    grid's phase is the strength-weighted circular mean of the hit times modulo the
-    step, so the grid sits on the hits to sub-millisecond precision (the tracker's own
-    beats are frame-accurate only).  Each hit moves to the nearest grid point inside the
+    notes, 12: eighth-note triplets).  The step is then fitted to the hits on a grid at
+    least as fine as sixteenth notes (``FIT_GRID``: 16 for 4 and 8, so sixteenth notes
+    played between a coarse grid's points do not change the tempo; the triplet grids on
+    themselves): searched within ±5 %
+    of the tracker's, and of half of it (a tracker locked on half the tempo), the first
+    that leaves the hits within 1/8 of a step (RMS) is kept; the grid's phase is the
+    strength-weighted circular mean of the hit times modulo the step, so the grid sits on
+    the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
+    only).  A coarser grid takes every few points of that one, starting at the point
+    nearest the hits' weighted circular mean on its own step.  Each hit moves to the nearest grid point inside the
     recording (a hit in its last half step whose nearest point is after the last sample
     goes to the one before, or to the last sample when another hit of its class is on
     that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
@@ -868,8 +879,14 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
-    step, phase = _fit_grid(times, weights, period / (grid // 4))  # 16 → 4 sixteenths per beat
-    period = step * (grid // 4)
+    # the tempo is fitted on a grid at least as fine as sixteenth notes (or sixteenth-note
+    # triplets): on a coarser one, hits played between its points (sixteenth-note hats
+    # under --quantize 8) fit no step near the tracker's, and half the step -- meant for a
+    # tracker locked on half the tempo -- would be taken, doubling the tempo
+    fine = FIT_GRID[grid]
+    fine_step, fine_phase = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
+    period = fine_step * (fine // 4)
+    step, phase = _coarse_grid(times, weights, fine_step, fine_phase, fine // grid)
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
@@ -909,6 +926,20 @@ def _grid_phase(times, weights, step) -> tuple:
     phase = float(np.angle(np.sum(weights * np.exp(2j * np.pi * times / step)))) / (2 * np.pi) * step
     off = times - phase - np.rint((times - phase) / step) * step
     return phase, float(np.sqrt(np.mean(off ** 2)))
+
+
+def _coarse_grid(times, weights, fine_step, fine_phase, ratio) -> tuple:
+    """A grid of ``ratio`` fine steps through one of the fine grid's points: the one of the
+    ``ratio`` candidate phases nearest the hits' strength-weighted circular mean on the
+    coarse step (the beats' strong hits, not the off-beat ones, set it).  ``ratio`` 1: the
+    fine grid itself."""
+    if ratio == 1:
+        return fine_step, fine_phase
+    step = fine_step * ratio
+    mean = _grid_phase(times, weights, step)[0]
+    candidates = fine_phase + fine_step * np.arange(ratio)
+    distance = np.abs((candidates - mean + step / 2) % step - step / 2)
+    return step, float(candidates[int(np.argmin(distance))] % step)
 
 
 def _fit_grid(times, weights, step) -> tuple:
