@@ -311,13 +311,17 @@ def _register_hits(drums) -> None:
                             "tempo (e.g. 16); default: the hits as played")
 
 
-def _check_notes(classes) -> None:
+def _check_notes(classes, templates) -> None:
     """Every class asked for but "other" needs a General MIDI note: every run picks each
     class's hits (the summary counts them), and the command line has no option for the
     library's ``notes=``.  A kit's class named otherwise (``templates learn --classes
-    cowbell``) stopped the run after the separation."""
+    cowbell``) stopped the run after the separation.  With the bundled templates
+    (``templates`` None) every class they have has a note; a name they lack is refused by
+    the separation's own check ("no template for ..."), which says what they have."""
     from nmfaudio.drums import KNOWN_CLASSES  # each has a note, or is "other" (no note, no hits)
 
+    if templates is None:
+        return
     custom = [name for name in classes if name not in KNOWN_CLASSES]
     if not custom:  # (the hits module stays unimported: a usage error answers quickly)
         return
@@ -334,7 +338,7 @@ def _check_notes(classes) -> None:
 
 def _check_hit_options(args) -> None:
     """Usage errors of the hit options, before any work."""
-    _check_notes(args.classes)
+    _check_notes(args.classes, args.templates)
     if args.quantize and not (args.midi or args.onsets is not None):
         raise CLIError("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
