@@ -669,6 +669,27 @@ def test_the_fifth_cue_moves_a_ridden_crashs_strokes_and_not_dying_hats(monkeypa
     assert ride.move_strokes(P, H, route, labels, wash, target=4, **grid)[3] is None
 
 
+def test_the_fifth_cue_takes_a_ring_7_db_under_the_hits(monkeypatch):
+    """``ride.HELD_RING_DB`` (the ridenew round): a ridden crash whose wash decays over 11
+    frames reads about -7.1 dB at every gap's end (its lower quartile too, within 1 dB) — under
+    the -5.5 dB main had, over HELD_RING_DB and HELD_RING_LOW_DB — and its strokes move; with
+    the median's bound at -5.5 dB (main before this round) they stay."""
+    frame_rate = SR / HOP
+    hat = _activation(_strokes())
+    wash = wash_band(decay=11.0)
+    level, _, low = ride.hat_ring_level(wash, hat, frame_rate)
+    assert ride.HELD_RING_DB + 0.5 < level < -5.5 - 0.5 and abs(low - level) < 1.0
+    assert low >= ride.HELD_RING_LOW_DB + 0.5
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    P, H, labels = _parts(np.full(N_FRAMES, 1e-7))
+    H[3, 0] = 1e-7  # no crash hit: the fourth cue fails
+    H[2, 0] = hat
+    route = np.arange(5)
+    assert ride.move_strokes(P, H, route, labels, _full_band(wash), target=4, **grid)[3] is not None
+    monkeypatch.setattr(ride, "HELD_RING_DB", -5.5)
+    assert ride.move_strokes(P, H, route, labels, _full_band(wash), target=4, **grid)[3] is None
+
+
 def disco_band(seed=0):
     """A disco groove's band in small: every third gap dies (a closed hat gone in three
     frames, about -40 dB at the gap's end), the other two ring on (an open hat's wash

@@ -88,7 +88,9 @@ sits between its open hats' ringing gaps and its closed hats' dying ones and cro
 :data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/drums-five-stems.md, rate-robust ride round).
 Measured (docs/transcription.md, ride-held round): 7 of the
 40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
-their 225 regular and kick/snare/hi-hat-only grooves taken.
+their 225 regular and kick/snare/hi-hat-only grooves taken.  With the lower quartile's bound
+in place the median's could go from −5.5 to −8.5 dB (docs/drums-five-stems.md, ridenew round):
+three more tuning rides found, no groove taken.
 
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
@@ -291,8 +293,14 @@ CYMBALS_HOLD = 0.7
 #: the 40 undecided ride-style rides (37 with enough gaps) −20 to −3 dB and 0.03-0.59; the
 #: 225 regular and kick/snare/hi-hat-only grooves measured −43 to −3.9 dB, those at −5.5 dB
 #: or more all at 0.20 or less (those at 0.3 or more all −6.3 dB or less); 7 undecided rides
-#: pass (all rumpf's ridden crash), no groove.  HELD_RING_SHARE 0: off.
-HELD_RING_DB = -5.5
+#: pass (all rumpf's ridden crash), no groove.  HELD_RING_SHARE 0: off.  −5.5 dB then; since
+#: the lower quartile's bound (HELD_RING_LOW_DB) keeps the disco grooves out, −8.5: the grooves
+#: with a share of 0.3 or more and a median from −8.5 to −5.5 dB all read a lower quartile of
+#: −10.3 dB or less, and three tuning rides whose ring the median bound alone kept out read
+#: −7.4 to −5.8 dB, quartile −8.8 to −8.4 (docs/drums-five-stems.md, ridenew round: rumpf's
+#: two regular ride grooves of seeds 4 and 8, BJA-Pacific's ride-style 6.0; no groove of the
+#: 1,400 tuning, extra, variant and new-kit recordings traced at 22.05 and 44.1 kHz newly taken).
+HELD_RING_DB = -8.5
 HELD_RING_SHARE = 0.3
 #: ... and the band at most HELD_RING_LOW_DB (dB) under the hits at the HELD_RING_QUANTILE-th
 #: percentile of the gaps too: a ride rings at the end of (nearly) every gap, a disco groove's
