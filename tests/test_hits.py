@@ -1305,6 +1305,45 @@ def test_quantize_to_a_coarser_grid_keeps_the_tempo(played):
     assert len(quantize(hits, mixture, SR, grid=4)["hihat"].times) < len(hits["hihat"].times)
 
 
+def _click_groove(onsets, seconds, sr=SR):
+    """Decaying noise clicks at ``onsets`` (s): a recording for the beat tracker."""
+    rng = np.random.default_rng(3)
+    y = np.zeros(int(seconds * sr), np.float32)
+    click = (rng.standard_normal(sr // 20) * np.exp(-np.arange(sr // 20) / (sr / 200))).astype(np.float32)
+    for t in onsets:
+        start = int(round(t * sr))
+        y[start:start + len(click)] += click[:len(y) - start]
+    return y
+
+
+def test_quantize_triplet_grids_keep_a_binary_grooves_tempo_and_fit_a_swung_one(played):
+    # --quantize 12 / 24 on a binary groove (eighth-note hats, sixteenth-note ghosts): the
+    # tempo of its sixteenth notes and the triplet grid through its beats (before
+    # 2026-12-05 --quantize 24 fitted half its step: 240 BPM here, 219.9 on the bundled
+    # loop); the beats' hits land on beats (4 ms, the hits' ±6-ms jitter). A swung groove
+    # (eighth notes at 0 and 2/3 of a 100-BPM beat, 3 ms jitter) is no binary one: it keeps
+    # its triplet fit, every hit on the eighth-note-triplet grid (4 ms)
+    mixture, onsets, _, _, hits = played
+    for grid in (12, 24):
+        snapped = quantize(hits, mixture, SR, grid=grid)
+        assert abs(snapped.bpm - 120) < 1.5, (grid, snapped.bpm)
+        for name in ("kick",):
+            on_beat = (snapped[name].times - 0.05) / 0.5
+            assert np.abs(on_beat - np.rint(on_beat)).max() * 0.5 < 0.004, (grid, snapped[name].times)
+    rng = np.random.default_rng(5)
+    beat = 0.6
+    times = np.sort(np.concatenate([0.1 + beat * np.arange(12), 0.1 + beat * (np.arange(12) + 2 / 3)]))
+    times = times + rng.uniform(-0.003, 0.003, times.size)
+    swung = DrumHits({"hihat": ClassHits("hihat", 42, times, np.where(np.arange(times.size) % 2, 0.5, 1.0),
+                                         np.full(times.size, 100))})
+    y = _click_groove(times, 8.0)
+    for grid in (12, 24):
+        snapped = quantize(swung, y, SR, grid=grid)
+        assert abs(snapped.bpm - 100) < 1.5, (grid, snapped.bpm)
+        third = (snapped["hihat"].times - 0.1) / (beat / 3)
+        assert np.abs(third - np.rint(third)).max() * beat / 3 < 0.004, (grid, snapped["hihat"].times)
+
+
 def test_quantize_keeps_every_hit_inside_the_recording(played):
     # A hit in the last few ms of a file, played early of the grid point after it, snapped
     # to that point: past the file's last sample (a MIDI note and a CSV row after the end;

@@ -820,6 +820,9 @@ class DrumHits:
 #: sixteenth-note triplets, a binary groove (sixteenth-note hats) fits their half step and
 #: --quantize 12 would double its tempo, which fitting on 12 does not.
 FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
+#: The triplet grids: on a groove whose hits fit sixteenth notes (grid 16's fit) they take
+#: that tempo and are laid through its beats instead of being fitted themselves.
+TRIPLET_GRIDS = (12, 24)
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -884,9 +887,18 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # under --quantize 8) fit no step near the tracker's, and half the step -- meant for a
     # tracker locked on half the tempo -- would be taken, doubling the tempo
     fine = FIT_GRID[grid]
-    fine_step, fine_phase = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
-    period = fine_step * (fine // 4)
-    step, phase = _coarse_grid(times, weights, fine_step, fine_phase, fine // grid)
+    binary = _fit_grid(times, weights, period / 4, fallback=False) if grid in TRIPLET_GRIDS else None
+    if binary is not None:
+        # a triplet grid on a groove whose hits sit on sixteenth notes (the fit of grid 16):
+        # that tempo, the triplet grid through its beats (fitted on the triplets, the hits
+        # would fit half their step and double the tempo)
+        period, beat_phase = _coarse_grid(times, weights, *binary, 4)
+        step = period / (grid // 4)
+        phase = beat_phase % step
+    else:
+        fine_step, fine_phase = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
+        period = fine_step * (fine // 4)
+        step, phase = _coarse_grid(times, weights, fine_step, fine_phase, fine // grid)
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
@@ -942,20 +954,24 @@ def _coarse_grid(times, weights, fine_step, fine_phase, ratio) -> tuple:
     return step, float(candidates[int(np.argmin(distance))] % step)
 
 
-def _fit_grid(times, weights, step) -> tuple:
-    """Grid step and phase fitted to the hits, starting from the beat tracker's step.
+def _fit_near(times, weights, step):
+    """The grid step within ±5 % of ``step`` (a beat tracker's tempo is often a few percent
+    off on a short excerpt) that fits the hits best, and its phase, if it leaves them within
+    1/8 of a step (RMS); else None."""
+    fits = [(_grid_phase(times, weights, step * f), step * f) for f in np.linspace(0.95, 1.05, 201)]
+    (phase, spread), best = min(fits, key=lambda fit: fit[0][1] / fit[1])
+    return (best, phase) if spread <= best / 8 else None
 
-    The step is searched within ±5 % of the tracker's (its tempo is often a few percent
-    off on a short excerpt), then of half of it (a tracker locked on half the tempo);
-    the first whose best fit leaves the hits within 1/8 of a step (RMS) wins.
-    """
-    factors = np.linspace(0.95, 1.05, 201)
+
+def _fit_grid(times, weights, step, *, fallback: bool = True):
+    """Grid step and phase fitted to the hits, starting from the beat tracker's step:
+    :func:`_fit_near` the tracker's step, then half of it (a tracker locked on half the
+    tempo); neither: the tracker's step and the hits' phase on it (``fallback``), or None."""
     for base in (step, step / 2):
-        fits = [(_grid_phase(times, weights, base * f), base * f) for f in factors]
-        (phase, spread), best = min(fits, key=lambda fit: fit[0][1] / fit[1])
-        if spread <= best / 8:
-            return best, phase
-    return step, _grid_phase(times, weights, step)[0]
+        fit = _fit_near(times, weights, base)
+        if fit is not None:
+            return fit
+    return (step, _grid_phase(times, weights, step)[0]) if fallback else None
 
 
 def _mido():
