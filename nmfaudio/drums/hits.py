@@ -816,9 +816,8 @@ class DrumHits:
 
 
 #: The grid each ``quantize`` grid's tempo is fitted on: sixteenth notes for the coarser
-#: binary grids, which they divide.  The triplet grids are fitted on themselves: fitted on
-#: sixteenth-note triplets, a binary groove (sixteenth-note hats) fits their half step and
-#: --quantize 12 would double its tempo, which fitting on 12 does not.
+#: binary grids, which they divide; the others on themselves (the triplet grids only where
+#: the hits do not fit sixteenth notes: ``TRIPLET_GRIDS``).
 FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
 #: The triplet grids: on a groove whose hits fit sixteenth notes (grid 16's fit) they take
 #: that tempo and are laid through its beats instead of being fitted themselves.
@@ -833,14 +832,15 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     fewer than 4 beats); the grid has ``grid / 4`` steps per beat (``grid`` 16: sixteenth
     notes, 12: eighth-note triplets).  The step is then fitted to the hits on a grid at
     least as fine as sixteenth notes (``FIT_GRID``: 16 for 4 and 8, so sixteenth notes
-    played between a coarse grid's points do not change the tempo; the triplet grids on
-    themselves): searched within ±5 %
+    played between a coarse grid's points do not change the tempo): searched within ±5 %
     of the tracker's, and of half of it (a tracker locked on half the tempo), the first
     that leaves the hits within 1/8 of a step (RMS) is kept; the grid's phase is the
     strength-weighted circular mean of the hit times modulo the step, so the grid sits on
     the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
     only).  A coarser grid takes every few points of that one, starting at the point
-    nearest the hits' weighted circular mean on its own step.  Each hit moves to the nearest grid point inside the
+    nearest the hits' weighted circular mean on its own step.  A triplet grid (12, 24) on
+    hits that fit sixteenth notes (grid 16's fit: a binary groove) takes that tempo and
+    is laid through its beats; otherwise it is fitted on itself.  Each hit moves to the nearest grid point inside the
     recording (a hit in its last half step whose nearest point is after the last sample
     goes to the one before, or to the last sample when another hit of its class is on
     that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
@@ -882,10 +882,10 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
-    # the tempo is fitted on a grid at least as fine as sixteenth notes (or sixteenth-note
-    # triplets): on a coarser one, hits played between its points (sixteenth-note hats
-    # under --quantize 8) fit no step near the tracker's, and half the step -- meant for a
-    # tracker locked on half the tempo -- would be taken, doubling the tempo
+    # the tempo is fitted on a grid at least as fine as sixteenth notes: on a coarser one,
+    # hits played between its points (sixteenth-note hats under --quantize 8) fit no step
+    # near the tracker's, and half the step -- meant for a tracker locked on half the
+    # tempo -- would be taken, doubling the tempo
     fine = FIT_GRID[grid]
     binary = _fit_grid(times, weights, period / 4, fallback=False) if grid in TRIPLET_GRIDS else None
     if binary is not None:

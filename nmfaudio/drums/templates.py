@@ -725,20 +725,19 @@ def _load_shot(path: Path, sr: int) -> np.ndarray:
     """A one-shot file as mono samples at ``sr``: its channels' mean, with a channel of
     opposite polarity (L = -R: a miswired microphone, a bad M/S decode) turned back
     first (:func:`nmfaudio.drums.track_reads.polarity_signs`), or the mean cancels and the
-    template is learned from the rounding noise left.  In-phase files are read as before."""
-    if audio.audio_info(path).channels > 1:
+    template is learned from the rounding noise left.  Read once; in-phase files give
+    ``audio.load(path, sr=sr, mono=True)``'s samples (the same mean, then the same resampler)."""
+    y, file_sr = audio.load(path)  # at the file's rate: (n_samples,), or (n_channels, n_samples)
+    if y.ndim == 2:
         from nmfaudio.drums.track_reads import polarity_signs
 
-        y, file_sr = audio.load(path)  # (n_channels, n_samples) at the file's rate
         signs = polarity_signs(y)
-        if signs is not None:
-            mono = (signs[:, None] * y).mean(axis=0, dtype=np.float32)
-            if file_sr == sr:
-                return mono
-            import librosa
+        y = (y if signs is None else signs[:, None] * y).mean(axis=0, dtype=np.float32)
+    if file_sr != sr:
+        import librosa
 
-            return librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32)
-    return audio.load(path, sr=sr, mono=True)[0]
+        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32, copy=False)
+    return y
 
 
 def _check_folder_case(folder: Path) -> None:
