@@ -21,16 +21,24 @@ __all__ = ["read_picture", "read_image_stack", "load_waveforms"]
 
 # Pillow modes read as they are; others are converted to one of these.
 _DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+# Pillow modes wider than 8 bits per value: 16-bit (PNG, TIFF) and 32-bit integer, float.
+# Refused, with --gray too: Pillow's conversion to "L" clips them (a 16-bit photo comes
+# out white, a float one in [0, 1] black) instead of scaling them.
+_WIDE_MODES = ("I", "F")
+# Bilevel (1 bit per pixel) pictures are gray: read as "L" (0 or 255), not as RGB.
+_GRAY_MODES = ("1",)
 
 
-def _to_array(picture, *, gray: bool = False) -> np.ndarray:
-    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4)."""
+def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.ndarray:
+    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
     mode = picture.mode
-    if gray:
+    if mode in _WIDE_MODES or mode.startswith("I;16"):
+        kind = "16-bit" if mode.startswith("I;16") else ("float" if mode == "F" else "32-bit")
+        raise ValueError(f"{name} is a {kind} picture (Pillow mode {mode}), which nmfaudio does not read "
+                         "(--gray neither: Pillow would clip it, not scale it); convert it to 8 bits per "
+                         "value first")
+    if gray or mode in _GRAY_MODES:
         return np.asarray(picture.convert("L"))
-    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        raise ValueError(f"{mode}-mode (16-bit or float) pictures are not supported; "
-                         "convert to 8-bit first")
     if mode not in _DIRECT_MODES:
         has_alpha = "A" in mode or "transparency" in picture.info
         picture = picture.convert("RGBA" if has_alpha else "RGB")
@@ -49,14 +57,16 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     Returns
     -------
     ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
-        Palette and other modes become RGB, or RGBA when they carry transparency.
+        Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
+        they carry transparency.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a picture Pillow reads, a 16-bit / float picture, a pipe or device, or a
+        Not a picture Pillow reads, a 16-bit, 32-bit or float picture (with ``gray`` too), a
+        pipe or device, or a
         header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
     """
     import warnings
@@ -72,7 +82,7 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
             # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as picture:
-                return _to_array(picture, gray=gray)
+                return _to_array(picture, gray=gray, name=repr(str(path)))
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
