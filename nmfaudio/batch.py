@@ -172,7 +172,9 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
         except hidden files and folders).
     exclude : str or os.PathLike, optional
         A folder whose contents are never taken (the output folder, so a rerun does not
-        separate its own outputs).
+        separate its own outputs).  Sub-folders holding a :data:`MANIFEST_NAME` (an
+        earlier batch's output folder inside a folder searched) are not taken either;
+        a folder given in ``paths`` is searched even when it holds one.
 
     Returns
     -------
@@ -212,6 +214,8 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             continue
         files = []
         in_excluded = 0  # audio files skipped because they are in the output folder
+        in_outputs = 0  # ... because they are in an earlier batch's output folder
+        earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
             if any(part.startswith(".") for part in relative.parts) or not file.is_file():
@@ -221,17 +225,39 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
                 in_excluded += 1
                 continue
+            if any(parent in earlier for parent in relative.parents):
+                in_outputs += 1
+                continue
             files.append((file, relative.parent))
         if not files and in_excluded:
             raise ValueError(f"the audio files of {str(path)!r} are all inside the output folder "
                              f"{str(exclude)!r}, whose files are never taken as inputs (a rerun must not "
                              "separate its own outputs); choose another output folder")
+        if not files and in_outputs:
+            raise ValueError(f"the audio files of {str(path)!r} are all inside earlier output folders (holding an "
+                             f"{MANIFEST_NAME}), whose files are not taken from a folder searched; give such a "
+                             "folder itself to separate its files")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def _earlier_outputs(folder: Path) -> set[Path]:
+    """The sub-folders of ``folder`` (relative to it) that hold a :data:`MANIFEST_NAME`:
+    earlier batches' output folders.  Their stems are not inputs: ``drums songs -o
+    songs/stems`` then ``drums songs -o songs/kicks`` would otherwise separate every stem
+    of the first batch again (``song_kick_kick.wav``, ...).
+
+    Returns
+    -------
+    set of pathlib.Path
+        Relative to ``folder``; never ``.`` (a folder given as an input is searched).
+    """
+    return {manifest.parent.relative_to(folder) for manifest in folder.rglob(MANIFEST_NAME)
+            if manifest.parent != folder and manifest.is_file()}
 
 
 def output_name(path) -> str:

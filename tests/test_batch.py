@@ -167,6 +167,27 @@ def test_a_folder_whose_audio_is_all_in_the_output_folder_says_so(library, tmp_p
     assert _tree(library) == before
 
 
+def test_an_earlier_batchs_output_folder_is_not_searched_again(library, tmp_path, capsys, one_line_error):
+    """``separate in -o in/stems`` then ``separate in -o in/more``: the second batch takes the
+    three inputs, not the first batch's six stems too (main separated them again, writing
+    ``in/more/stems/a_component_01_component_01.wav`` ...). Its output folder, given
+    itself, is still an input folder; a folder holding nothing but earlier outputs says so."""
+    assert main(["separate", str(library), "-o", str(library / "stems"), *SEPARATE]) == 0
+    found = batch.find_inputs([library], exclude=library / "more")
+    assert [p.relative_to(library).as_posix() for p, _ in found] == ["a.wav", "b.wav", "sub/c.flac"]
+    assert main(["separate", str(library), "-o", str(library / "more"), *SEPARATE]) == 0
+    assert not (library / "more" / "stems").exists()
+    again = batch.find_inputs([library / "stems"])  # the folder itself, given: its stems are inputs
+    assert len(again) == 6 and all("_component_0" in p.name for p, _ in again)
+    holder = tmp_path / "holder"  # a folder whose only audio is an earlier batch's stems
+    holder.mkdir()
+    (library / "stems").rename(holder / "stems")
+    capsys.readouterr()
+    assert main(["separate", str(holder), "-o", str(tmp_path / "x"), *SEPARATE]) == 1
+    one_line_error(capsys.readouterr().err, "inside earlier output folders", "give such a folder itself")
+    assert not (tmp_path / "x").exists()
+
+
 # ----------------------------------------------------------------------------- same bytes everywhere
 
 @pytest.fixture(scope="module")
