@@ -181,7 +181,7 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     list of (file, relative folder)
         In the order given, folders sorted; the relative folder is ``.`` for a file given
         directly, else the file's sub-folder under the folder given.  A file named twice is
-        kept once.
+        kept once, under its own name rather than a symbolic link's.
 
     Raises
     ------
@@ -198,13 +198,17 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     excluded = Path(exclude).resolve() if exclude is not None else None
     extensions = audio.audio_extensions()
     found: list[tuple[Path, Path]] = []
-    seen = set()
+    seen: dict[Path, int] = {}  # resolved file -> its index in found
 
     def add(file: Path, relative: Path) -> None:
         key = file.resolve()
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(found)
             found.append((file, relative))
+        elif found[seen[key]][0].is_symlink() and not file.is_symlink():
+            # A file and a link to it: the outputs take the file's name (loop.flac and
+            # link.flac -> loop.flac in a folder, where "link" sorts first: loop_kick.wav).
+            found[seen[key]] = (file, relative)
 
     for path in paths:
         if not path.exists():

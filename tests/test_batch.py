@@ -87,6 +87,19 @@ def test_folders_are_searched_recursively_keeping_sub_folders(library, tmp_path)
         batch.find_inputs([tmp_path / "empty"])
 
 
+def test_a_file_and_a_link_to_it_are_one_input_under_the_files_name(library):
+    """A folder holding take.wav and a symbolic link to it named alias.wav ("alias" sorts
+    first): one input, named take.wav, so the outputs are take_*.wav (main kept the first
+    name found, the link's: alias_kick.wav, and no take_kick.wav)."""
+    take = library / "take.wav"
+    take.write_bytes((library / "a.wav").read_bytes())
+    (library / "alias.wav").symlink_to(take)
+    names = [p.name for p, _ in batch.find_inputs([library])]
+    assert names.count("take.wav") == 1 and "alias.wav" not in names
+    assert [p.name for p, _ in batch.find_inputs([library / "alias.wav", take])] == ["take.wav"]
+    assert [p.name for p, _ in batch.find_inputs([library / "alias.wav"])] == ["alias.wav"]  # a link alone: kept
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
