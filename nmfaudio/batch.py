@@ -638,6 +638,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and has_tempo(played) else None,
+        # False: no constant tempo fitted the hits (a tempo change?), the grid is the beat tracker's
+        "hits_tempo_fit": hits.tempo_fit if o["quantize"] and task.hit_files and has_tempo(played) else None,
         "blockwise": blocks,
     }
 
