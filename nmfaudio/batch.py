@@ -681,12 +681,48 @@ def load_templates(path: str, classes: tuple):
     return _TEMPLATES_CACHE[key]
 
 
+def component_limit(n_samples: int, channels: int, n_fft: int, hop_length: int) -> tuple[int, int, int]:
+    """The most components a recording's spectrogram can hold: its columns (frames ×
+    channels) or rows (frequency bins), whichever is fewer, and two at least (a clip
+    shorter than a frame still splits in two).  More could only be silent or duplicate
+    tracks, at a cost growing with their number.
+
+    Returns
+    -------
+    (most, frames, bins) : tuple of int
+    """
+    from nmfaudio import spectrum
+
+    frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
+    bins = 1 + int(n_fft) // 2
+    return max(2, min(frames * int(channels), bins)), frames, bins
+
+
+def _check_components(task: Task) -> None:
+    """Refuse, before the file is read, more components than its spectrogram holds
+    (:func:`component_limit`), as one file given alone is refused (a batch separated a
+    0.005-s file into 20 components, the CLI alone refused it); the library's names, which
+    the CLI turns into its options."""
+    o = task.options
+    info = audio.audio_info(task.input)
+    most, frames, bins = component_limit(info.frames, info.channels, o["n_fft"], o["hop_length"])
+    k = int(o["n_components"])
+    if k > most:
+        what = (f"the {frames} spectrogram frames of {Path(task.input).name!r} ({info.frames / info.samplerate:.3g} s "
+                f"at hop_length={o['hop_length']}" + (f", x {info.channels} channels)" if info.channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of n_fft={o['n_fft']}")
+        raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
+                         f"use n_components={most} or less" + (", or a longer recording" if most < bins
+                                                                 else f", or n_fft={2 * (k - 1)} or more"))
+
+
 def _separate_file(task: Task, callback, on_block) -> dict:
     """The per-file NMF work: load, separate (in memory or block-wise), write, summarize."""
     import warnings
 
     o = task.options
     k = int(o["n_components"])
+    _check_components(task)
     block = None
     reason = None if o["block_seconds"] is not None else _separate_over_budget(task)
     with warnings.catch_warnings():

@@ -201,6 +201,24 @@ def test_an_earlier_batchs_output_folder_is_not_searched_again(library, tmp_path
     assert not (tmp_path / "x").exists()
 
 
+def test_a_batch_refuses_more_components_than_a_files_spectrogram_holds(library, tmp_path, capsys):
+    """-k 3 on a 50-sample clip (one frame: at most 2 components) fails that file with the
+    message a single run gives, before it is read; the other files are separated. Main
+    separated the clip into 3 tracks in a batch, while the same clip alone was refused."""
+    clip = library / "clip.wav"
+    nmfaudio.save(clip, np.random.default_rng(0).uniform(-0.5, 0.5, 50).astype(np.float32), SR)
+    options = ["-k", "3", "--max-iter", "20", "--n-fft", "512", "--hop-length", "128"]
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *options]) == 1
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "clip.wav" in line]
+    assert ("--n-components 3 is more than the 1 spectrogram frames of 'clip.wav'" in line
+            and "use --n-components 2 or less" in line), line
+    assert not list(out.glob("clip_*")) and len(list(out.glob("a_component_*"))) == 3
+    assert main(["separate", str(clip), "-o", str(tmp_path / "alone"), *options]) == 1  # alone: the same limit
+    assert "is more than the 1 spectrogram frames of 'clip.wav'" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- same bytes everywhere
 
 @pytest.fixture(scope="module")
