@@ -210,14 +210,21 @@ def _flag(value, name: str):
 
 
 def _read_csv(path: Path, index_column, label_column):
-    with open(path, newline="") as handle:
-        sample = handle.read(65536)
-        handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    # utf-8-sig: the byte-order mark Excel's "CSV UTF-8" puts first is dropped (read as
+    # text it made the first row's first cell "\ufeff-0.12", not a number: the first
+    # waveform was taken for a header and lost); plain UTF-8 and ASCII read the same.
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            sample = handle.read(65536)
+            handle.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+            except csv.Error:
+                dialect = csv.excel
+            rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{str(path)!r} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as "
+                         "UTF-8 CSV (a header in another encoding, e.g. Latin-1, is the usual cause)") from None
     if not rows:
         raise ValueError(f"{str(path)!r} is empty; expected one waveform per row")
     header = None
