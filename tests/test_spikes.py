@@ -382,3 +382,21 @@ def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):
     (tmp_path / "latin1.csv").write_bytes("a,b,unit\xe9\n0.1,0.2,1\n0.3,0.4,0\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"'.*latin1\.csv' is not UTF-8 text .*save it as UTF-8 CSV"):
         load_waveforms(tmp_path / "latin1.csv")
+
+
+def test_csv_rows_ending_in_a_delimiter_read_and_a_bad_cell_is_located(tmp_path):
+    """Every row ending in "," (a loop printing "value,"): the empty last column is dropped
+    and the waveforms read as without it (main refused the file: "could not convert string
+    to float: ''"). A cell that is not a number is named with its row and column."""
+    rows = np.round(np.random.default_rng(1).normal(size=(5, 7)), 4)
+    lines = [",".join(f"{v:.4f}" for v in row) for row in rows]
+    (tmp_path / "trailing.csv").write_text("\n".join(line + "," for line in lines) + "\n")
+    got, labels = load_waveforms(tmp_path / "trailing.csv")
+    np.testing.assert_allclose(got, rows, atol=1e-12)
+    assert labels is None
+    cells = lines[3].split(",")
+    cells[4] = ""
+    broken = lines[:3] + [",".join(cells)] + lines[4:]
+    (tmp_path / "hole.csv").write_text("\n".join(broken) + "\n")
+    with pytest.raises(ValueError, match=r"not a number: '' in waveform row 4, column 5"):
+        load_waveforms(tmp_path / "hole.csv")

@@ -209,6 +209,17 @@ def _flag(value, name: str):
     raise ValueError(f"{name}={value!r} must be True, False or 'auto'")
 
 
+def _first_non_number(rows) -> tuple[int, int, str]:
+    """(row index, 1-based column, cell) of the first cell of ``rows`` that is not a number."""
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            try:
+                float(cell)
+            except ValueError:
+                return i, j + 1, cell
+    raise AssertionError("every cell is a number")  # only called after float() failed
+
+
 def _read_csv(path: Path, index_column, label_column):
     # utf-8-sig: the byte-order mark Excel's "CSV UTF-8" puts first is dropped (read as
     # text it made the first row's first cell "\ufeff-0.12", not a number: the first
@@ -227,6 +238,10 @@ def _read_csv(path: Path, index_column, label_column):
                          "UTF-8 CSV (a header in another encoding, e.g. Latin-1, is the usual cause)") from None
     if not rows:
         raise ValueError(f"{str(path)!r} is empty; expected one waveform per row")
+    # A delimiter ending every row ("0.1,0.2,0.3,", as a loop printing "value," writes)
+    # makes an empty last column: dropped, not read as a value that is not a number.
+    while all(len(row) > 1 and not row[-1].strip() for row in rows):
+        rows = [row[:-1] for row in rows]
     header = None
     try:
         [float(cell) for cell in rows[0] if cell.strip()]
@@ -240,9 +255,10 @@ def _read_csv(path: Path, index_column, label_column):
                          "expected one waveform per row, all of the same length")
     try:
         table = np.array([[float(cell) for cell in row] for row in rows])
-    except ValueError as exc:
-        raise ValueError(f"{str(path)!r} holds a value that is not a number ({exc}); "
-                         "expected numbers only (plus an optional header row)") from None
+    except ValueError:
+        row, column, cell = _first_non_number(rows)  # counted as the waveforms are: no header, no blank line
+        raise ValueError(f"{str(path)!r} holds a value that is not a number: {cell!r} in waveform row {row + 1}, "
+                         f"column {column}; expected numbers only (plus an optional header row)") from None
 
     if header is not None and len(header) == table.shape[1]:
         if index_column == "auto":
