@@ -828,7 +828,8 @@ FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
 #: that tempo and are laid through its beats instead of being fitted themselves.
 TRIPLET_GRIDS = (12, 24)
 #: A grid fits the hits when they lie within this fraction of its step of it (RMS); a
-#: groove played to a click lies within a few hundredths (the bundled loop: 0.0006).
+#: groove played to a click lies within a few hundredths (the bundled loop's hits as
+#: played: 0.013 of a sixteenth note).
 GRID_FIT = 1 / 8
 
 
@@ -897,7 +898,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # near the tracker's, and half the step -- meant for a tracker locked on half the
     # tempo -- would be taken, doubling the tempo
     fine = FIT_GRID[grid]
-    binary = _fit_grid(times, weights, period / 4, fallback=False) if grid in TRIPLET_GRIDS else None
+    binary = _fit_grid(times, weights, period / 4) if grid in TRIPLET_GRIDS else None
     fit = None  # the fine grid's fit, when the triplet grid does not take grid 16's
     if binary is not None:
         # a triplet grid on a groove whose hits sit on sixteenth notes (the fit of grid 16):
@@ -907,7 +908,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         step = period / (grid // 4)
         phase = beat_phase % step
     else:
-        fit = _fit_grid(times, weights, period / (fine // 4), fallback=False)  # 16 → 4 sixteenths per beat
+        fit = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
         # no step near the tracker's fits (a tempo change, a free performance): the
         # tracker's step, and the caller is told (tempo_fit False) -- hits move up to half a step
         fine_step, fine_phase = fit if fit is not None else (period / (fine // 4),
@@ -978,15 +979,16 @@ def _fit_near(times, weights, step):
     return (best, phase) if spread <= best * GRID_FIT else None
 
 
-def _fit_grid(times, weights, step, *, fallback: bool = True):
+def _fit_grid(times, weights, step):
     """Grid step and phase fitted to the hits, starting from the beat tracker's step:
     :func:`_fit_near` the tracker's step, then half of it (a tracker locked on half the
-    tempo); neither: the tracker's step and the hits' phase on it (``fallback``), or None."""
+    tempo); None when neither fits (:func:`quantize` then takes the tracker's step and
+    says so: ``tempo_fit`` False)."""
     for base in (step, step / 2):
         fit = _fit_near(times, weights, base)
         if fit is not None:
             return fit
-    return (step, _grid_phase(times, weights, step)[0]) if fallback else None
+    return None
 
 
 def _mido():
