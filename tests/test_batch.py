@@ -323,6 +323,35 @@ def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(libr
     assert len(_audio_outputs(out)) == 6
 
 
+def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_path, capsys, monkeypatch,
+                                                               one_line_error):
+    """Ctrl-C after two of three files: exit 130 and one line that says 2 of 3 inputs are
+    finished and a rerun does the other one (main said only "interrupted; no partial
+    outputs were kept", which reads as if the finished files were gone too); the rerun
+    skips the two and does the third."""
+    real = batch.separate_many
+
+    def stop_after_two(*args, on_record, **kwargs):
+        seen = []
+
+        def record_then_stop(record):
+            on_record(record)
+            seen.append(record)
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after two files
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 130
+    one_line_error(capsys.readouterr().err, "interrupted; no partial outputs were kept; 2 of 3 inputs finished",
+                   "rerun the same command for the other 1", prefix="nmfaudio:")
+    monkeypatch.setattr(batch, "separate_many", real)
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
+
+
 def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
     out = tmp_path / "out"
     for i in range(3):

@@ -67,6 +67,16 @@ def plan_one(args, job: str, options: dict):
     return task
 
 
+def _finished_note(counts: dict, total: int) -> None:
+    """Keep the note an interrupted batch ends its message with (``cli.stop_note``): how
+    many inputs are finished, and that a rerun does the rest (it skips finished ones)."""
+    import nmfaudio.cli
+
+    finished = counts.get("done", 0) + counts.get("skipped", 0)
+    nmfaudio.cli.stop_note = (f"{finished} of {total} inputs finished (their outputs are kept); rerun the "
+                              f"same command for the other {total - finished}: finished inputs are skipped")
+
+
 def run_batch(args, job: str, options: dict, done_lines) -> int:
     """Separate every input of ``args``; print one report per input; return the exit code.
 
@@ -100,6 +110,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
 
             def on_record(record):
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
+                _finished_note(counts, len(tasks))
                 if record.get("error"):  # the library's hop_length=5000 as the --hop-length 5000 typed
                     record = {**record, "error": option_names(record["error"], args.parser)}
                 bar.update(1)
@@ -115,6 +126,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                     bar.write(line, file=stream)
                 stream.flush()
 
+            _finished_note(counts, len(tasks))
             try:
                 batch.separate_many(None, args.output_dir, tasks=tasks, jobs=args.jobs, client=client,
                                     on_record=on_record)
