@@ -161,7 +161,7 @@ def hit_files(job: str, name: str, folder, options: dict) -> tuple:
     return tuple(files)
 
 
-def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
+def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -175,6 +175,9 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
         separate its own outputs).  Sub-folders holding a :data:`MANIFEST_NAME` (an
         earlier batch's output folder inside a folder searched) are not taken either;
         a folder given in ``paths`` is searched even when it holds one.
+    skipped : list, optional
+        Appended with ``(folder, n_files)`` for each such earlier output folder whose
+        audio files were left out (the CLI names them in a note).
 
     Returns
     -------
@@ -219,6 +222,7 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
         files = []
         in_excluded = 0  # audio files skipped because they are in the output folder
         in_outputs = 0  # ... because they are in an earlier batch's output folder
+        left_out: dict[Path, int] = {}  # those folders: how many audio files each held
         earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
@@ -229,10 +233,14 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
                 in_excluded += 1
                 continue
-            if any(parent in earlier for parent in relative.parents):
+            holder = next((parent for parent in relative.parents if parent in earlier), None)
+            if holder is not None:
                 in_outputs += 1
+                left_out[path / holder] = left_out.get(path / holder, 0) + 1
                 continue
             files.append((file, relative.parent))
+        if skipped is not None:
+            skipped.extend(left_out.items())
         if not files and in_excluded:
             raise ValueError(f"the audio files of {str(path)!r} are all inside the output folder "
                              f"{str(exclude)!r}, whose files are never taken as inputs (a rerun must not "
@@ -276,8 +284,9 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False) -> list[Task]:
-    """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`).
+         force: bool = False, skipped: list | None = None) -> list[Task]:
+    """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
+    ``skipped`` is passed to).
 
     Raises
     ------
@@ -289,7 +298,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).

@@ -184,12 +184,17 @@ def test_an_earlier_batchs_output_folder_is_not_searched_again(library, tmp_path
     """``separate in -o in/stems`` then ``separate in -o in/more``: the second batch takes the
     three inputs, not the first batch's six stems too (main separated them again, writing
     ``in/more/stems/a_component_01_component_01.wav`` ...). Its output folder, given
-    itself, is still an input folder; a folder holding nothing but earlier outputs says so."""
+    itself, is still an input folder; a note names the folder left out; a folder holding
+    nothing but earlier outputs says so."""
     assert main(["separate", str(library), "-o", str(library / "stems"), *SEPARATE]) == 0
     found = batch.find_inputs([library], exclude=library / "more")
     assert [p.relative_to(library).as_posix() for p, _ in found] == ["a.wav", "b.wav", "sub/c.flac"]
+    capsys.readouterr()
     assert main(["separate", str(library), "-o", str(library / "more"), *SEPARATE]) == 0
     assert not (library / "more" / "stems").exists()
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nmfaudio: note:")]
+    assert notes == [f"nmfaudio: note: {str(library / 'stems')!r} not searched: it is an earlier batch's output "
+                     f"folder (it holds {batch.MANIFEST_NAME}); give it as an input to separate its 6 audio files"]
     again = batch.find_inputs([library / "stems"])  # the folder itself, given: its stems are inputs
     assert len(again) == 6 and all("_component_0" in p.name for p, _ in again)
     holder = tmp_path / "holder"  # a folder whose only audio is an earlier batch's stems

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, option_names, output_folder
+from nmfaudio.cli import CLIError, count, option_names, output_folder
 from nmfaudio.cli._args import positive_int
 
 
@@ -89,11 +89,16 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
         args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
                           "cluster's workers instead; give one of them")
     check_output_dir(args)
+    skipped = []
     try:
         tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
-                           force=args.force)
+                           force=args.force, skipped=skipped)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
+    for folder, n_files in skipped:  # left out of a folder searched: say so, and how to include it
+        print(f"nmfaudio: note: {str(folder)!r} not searched: it is an earlier batch's output folder (it holds "
+              f"{batch.MANIFEST_NAME}); give it as an input to separate its {count(n_files, 'audio file')}",
+              file=sys.stderr)
     client = None
     if args.scheduler is not None:
         try:
