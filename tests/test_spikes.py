@@ -400,3 +400,17 @@ def test_csv_rows_ending_in_a_delimiter_read_and_a_bad_cell_is_located(tmp_path)
     (tmp_path / "hole.csv").write_text("\n".join(broken) + "\n")
     with pytest.raises(ValueError, match=r"not a number: '' in waveform row 4, column 5"):
         load_waveforms(tmp_path / "hole.csv")
+
+
+def test_a_scalar_array_picked_with_key_is_a_clear_error(tmp_path, capsys):
+    """--key naming a 0-d array of an .npz that has labels too (the bundled file's "fs"):
+    the usual shape error, exit 1 (main: "unexpected IndexError: tuple index out of range
+    (please report this as a bug)")."""
+    archive = tmp_path / "rec.npz"
+    np.savez(archive, waveforms=np.random.default_rng(0).normal(size=(6, 10)), labels=np.arange(6) % 2,
+             fs=np.float64(30000.0))
+    code = main(["spikes", str(archive), "-k", "2", "-o", str(tmp_path / "out"), "--key", "fs"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert "waveforms has shape () (ndim=0)" in err and "IndexError" not in err
+    assert not (tmp_path / "out").exists()

@@ -351,7 +351,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
             labels = archive["labels"] if "labels" in names and key != "labels" else None
         if labels is not None:
             labels = np.asarray(labels)
-            if labels.shape != (waveforms.shape[0],) or labels.dtype.kind not in "iu":
+            # shape[:1], not (shape[0],): a 0-d array picked with key= (an .npz's "fs") has
+            # no shape[0]; its shape is refused by the caller, in the words of the others
+            if waveforms.ndim == 0 or labels.shape != waveforms.shape[:1] or labels.dtype.kind not in "iu":
                 labels = None  # not per-spike integer labels: ignore them
             else:
                 labels = labels.astype(np.int64)
