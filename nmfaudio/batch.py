@@ -161,7 +161,7 @@ def hit_files(job: str, name: str, folder, options: dict) -> tuple:
     return tuple(files)
 
 
-def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
+def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -172,14 +172,19 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
         except hidden files and folders).
     exclude : str or os.PathLike, optional
         A folder whose contents are never taken (the output folder, so a rerun does not
-        separate its own outputs).
+        separate its own outputs).  Sub-folders holding a :data:`MANIFEST_NAME` (an
+        earlier batch's output folder inside a folder searched) are not taken either;
+        a folder given in ``paths`` is searched even when it holds one.
+    skipped : list, optional
+        Appended with ``(folder, n_files)`` for each such earlier output folder whose
+        audio files were left out (the CLI names them in a note).
 
     Returns
     -------
     list of (file, relative folder)
         In the order given, folders sorted; the relative folder is ``.`` for a file given
         directly, else the file's sub-folder under the folder given.  A file named twice is
-        kept once.
+        kept once, under its own name rather than a symbolic link's.
 
     Raises
     ------
@@ -196,13 +201,17 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
     excluded = Path(exclude).resolve() if exclude is not None else None
     extensions = audio.audio_extensions()
     found: list[tuple[Path, Path]] = []
-    seen = set()
+    seen: dict[Path, int] = {}  # resolved file -> its index in found
 
     def add(file: Path, relative: Path) -> None:
         key = file.resolve()
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(found)
             found.append((file, relative))
+        elif found[seen[key]][0].is_symlink() and not file.is_symlink():
+            # A file and a link to it: the outputs take the file's name (loop.flac and
+            # link.flac -> loop.flac in a folder, where "link" sorts first: loop_kick.wav).
+            found[seen[key]] = (file, relative)
 
     for path in paths:
         if not path.exists():
@@ -212,6 +221,9 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             continue
         files = []
         in_excluded = 0  # audio files skipped because they are in the output folder
+        in_outputs = 0  # ... because they are in an earlier batch's output folder
+        left_out: dict[Path, int] = {}  # those folders: how many audio files each held
+        earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
             if any(part.startswith(".") for part in relative.parts) or not file.is_file():
@@ -221,17 +233,43 @@ def find_inputs(paths, *, exclude=None) -> list[tuple[Path, Path]]:
             if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
                 in_excluded += 1
                 continue
+            holder = next((parent for parent in relative.parents if parent in earlier), None)
+            if holder is not None:
+                in_outputs += 1
+                left_out[path / holder] = left_out.get(path / holder, 0) + 1
+                continue
             files.append((file, relative.parent))
+        if skipped is not None:
+            skipped.extend(left_out.items())
         if not files and in_excluded:
             raise ValueError(f"the audio files of {str(path)!r} are all inside the output folder "
                              f"{str(exclude)!r}, whose files are never taken as inputs (a rerun must not "
                              "separate its own outputs); choose another output folder")
+        if not files and in_outputs:
+            raise ValueError(f"the audio files of {str(path)!r} are all inside earlier output folders (holding an "
+                             f"{MANIFEST_NAME}), whose files are not taken from a folder searched; give such a "
+                             "folder itself to separate its files")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def _earlier_outputs(folder: Path) -> set[Path]:
+    """The sub-folders of ``folder`` (relative to it) that hold a :data:`MANIFEST_NAME`:
+    earlier batches' output folders.  Their stems are not inputs: ``drums songs -o
+    songs/stems`` then ``drums songs -o songs/kicks`` would otherwise separate every stem
+    of the first batch again (``song_kick_kick.wav``, ...).
+
+    Returns
+    -------
+    set of pathlib.Path
+        Relative to ``folder``; never ``.`` (a folder given as an input is searched).
+    """
+    return {manifest.parent.relative_to(folder) for manifest in folder.rglob(MANIFEST_NAME)
+            if manifest.parent != folder and manifest.is_file()}
 
 
 def output_name(path) -> str:
@@ -246,8 +284,9 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False) -> list[Task]:
-    """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`).
+         force: bool = False, skipped: list | None = None) -> list[Task]:
+    """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
+    ``skipped`` is passed to).
 
     Raises
     ------
@@ -259,7 +298,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).
@@ -608,6 +647,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and has_tempo(played) else None,
+        # False: no constant tempo fitted the hits (a tempo change?), the grid is the beat tracker's
+        "hits_tempo_fit": hits.tempo_fit if o["quantize"] and task.hit_files and has_tempo(played) else None,
         "blockwise": blocks,
     }
 
@@ -649,12 +690,48 @@ def load_templates(path: str, classes: tuple):
     return _TEMPLATES_CACHE[key]
 
 
+def component_limit(n_samples: int, channels: int, n_fft: int, hop_length: int) -> tuple[int, int, int]:
+    """The most components a recording's spectrogram can hold: its columns (frames ×
+    channels) or rows (frequency bins), whichever is fewer, and two at least (a clip
+    shorter than a frame still splits in two).  More could only be silent or duplicate
+    tracks, at a cost growing with their number.
+
+    Returns
+    -------
+    (most, frames, bins) : tuple of int
+    """
+    from nmfaudio import spectrum
+
+    frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
+    bins = 1 + int(n_fft) // 2
+    return max(2, min(frames * int(channels), bins)), frames, bins
+
+
+def _check_components(task: Task) -> None:
+    """Refuse, before the file is read, more components than its spectrogram holds
+    (:func:`component_limit`), as one file given alone is refused (a batch separated a
+    0.005-s file into 20 components, the CLI alone refused it); the library's names, which
+    the CLI turns into its options."""
+    o = task.options
+    info = audio.audio_info(task.input)
+    most, frames, bins = component_limit(info.frames, info.channels, o["n_fft"], o["hop_length"])
+    k = int(o["n_components"])
+    if k > most:
+        what = (f"the {frames} spectrogram frames of {Path(task.input).name!r} ({info.frames / info.samplerate:.3g} s "
+                f"at hop_length={o['hop_length']}" + (f", x {info.channels} channels)" if info.channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of n_fft={o['n_fft']}")
+        raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
+                         f"use n_components={most} or less" + (", or a longer recording" if most < bins
+                                                                 else f", or n_fft={2 * (k - 1)} or more"))
+
+
 def _separate_file(task: Task, callback, on_block) -> dict:
     """The per-file NMF work: load, separate (in memory or block-wise), write, summarize."""
     import warnings
 
     o = task.options
     k = int(o["n_components"])
+    _check_components(task)
     block = None
     reason = None if o["block_seconds"] is not None else _separate_over_budget(task)
     with warnings.catch_warnings():

@@ -87,6 +87,19 @@ def test_folders_are_searched_recursively_keeping_sub_folders(library, tmp_path)
         batch.find_inputs([tmp_path / "empty"])
 
 
+def test_a_file_and_a_link_to_it_are_one_input_under_the_files_name(library):
+    """A folder holding take.wav and a symbolic link to it named alias.wav ("alias" sorts
+    first): one input, named take.wav, so the outputs are take_*.wav (main kept the first
+    name found, the link's: alias_kick.wav, and no take_kick.wav)."""
+    take = library / "take.wav"
+    take.write_bytes((library / "a.wav").read_bytes())
+    (library / "alias.wav").symlink_to(take)
+    names = [p.name for p, _ in batch.find_inputs([library])]
+    assert names.count("take.wav") == 1 and "alias.wav" not in names
+    assert [p.name for p, _ in batch.find_inputs([library / "alias.wav", take])] == ["take.wav"]
+    assert [p.name for p, _ in batch.find_inputs([library / "alias.wav"])] == ["alias.wav"]  # a link alone: kept
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
@@ -165,6 +178,50 @@ def test_a_folder_whose_audio_is_all_in_the_output_folder_says_so(library, tmp_p
     line = one_line_error(capsys.readouterr().err, "inside the output folder", "choose another output folder")
     assert "holds no audio" not in line
     assert _tree(library) == before
+
+
+def test_an_earlier_batchs_output_folder_is_not_searched_again(library, tmp_path, capsys, one_line_error):
+    """``separate in -o in/stems`` then ``separate in -o in/more``: the second batch takes the
+    three inputs, not the first batch's six stems too (main separated them again, writing
+    ``in/more/stems/a_component_01_component_01.wav`` ...). Its output folder, given
+    itself, is still an input folder; a note names the folder left out; a folder holding
+    nothing but earlier outputs says so."""
+    assert main(["separate", str(library), "-o", str(library / "stems"), *SEPARATE]) == 0
+    found = batch.find_inputs([library], exclude=library / "more")
+    assert [p.relative_to(library).as_posix() for p, _ in found] == ["a.wav", "b.wav", "sub/c.flac"]
+    capsys.readouterr()
+    assert main(["separate", str(library), "-o", str(library / "more"), *SEPARATE]) == 0
+    assert not (library / "more" / "stems").exists()
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nmfaudio: note:")]
+    assert notes == [f"nmfaudio: note: {str(library / 'stems')!r} not searched: it is an earlier batch's output "
+                     f"folder (it holds {batch.MANIFEST_NAME}); give it as an input to separate its 6 audio files"]
+    again = batch.find_inputs([library / "stems"])  # the folder itself, given: its stems are inputs
+    assert len(again) == 6 and all("_component_0" in p.name for p, _ in again)
+    holder = tmp_path / "holder"  # a folder whose only audio is an earlier batch's stems
+    holder.mkdir()
+    (library / "stems").rename(holder / "stems")
+    capsys.readouterr()
+    assert main(["separate", str(holder), "-o", str(tmp_path / "x"), *SEPARATE]) == 1
+    one_line_error(capsys.readouterr().err, "inside earlier output folders", "give such a folder itself")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_batch_refuses_more_components_than_a_files_spectrogram_holds(library, tmp_path, capsys):
+    """-k 3 on a 50-sample clip (one frame: at most 2 components) fails that file with the
+    message a single run gives, before it is read; the other files are separated. Main
+    separated the clip into 3 tracks in a batch, while the same clip alone was refused."""
+    clip = library / "clip.wav"
+    nmfaudio.save(clip, np.random.default_rng(0).uniform(-0.5, 0.5, 50).astype(np.float32), SR)
+    options = ["-k", "3", "--max-iter", "20", "--n-fft", "512", "--hop-length", "128"]
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *options]) == 1
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "clip.wav" in line]
+    assert ("--n-components 3 is more than the 1 spectrogram frames of 'clip.wav'" in line
+            and "use --n-components 2 or less" in line), line
+    assert not list(out.glob("clip_*")) and len(list(out.glob("a_component_*"))) == 3
+    assert main(["separate", str(clip), "-o", str(tmp_path / "alone"), *options]) == 1  # alone: the same limit
+    assert "is more than the 1 spectrogram frames of 'clip.wav'" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- same bytes everywhere
@@ -269,6 +326,35 @@ def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(libr
     records = batch.separate_many([library], out, job="separate", options=SEPARATE_OPTIONS, jobs=1)
     assert [r["status"] for r in records] == ["skipped", "skipped", "done"]
     assert len(_audio_outputs(out)) == 6
+
+
+def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_path, capsys, monkeypatch,
+                                                               one_line_error):
+    """Ctrl-C after two of three files: exit 130 and one line that says 2 of 3 inputs are
+    finished and a rerun does the other one (main said only "interrupted; no partial
+    outputs were kept", which reads as if the finished files were gone too); the rerun
+    skips the two and does the third."""
+    real = batch.separate_many
+
+    def stop_after_two(*args, on_record, **kwargs):
+        seen = []
+
+        def record_then_stop(record):
+            on_record(record)
+            seen.append(record)
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after two files
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 130
+    one_line_error(capsys.readouterr().err, "interrupted; no partial outputs were kept; 2 of 3 inputs finished",
+                   "rerun the same command for the other 1", prefix="nmfaudio:")
+    monkeypatch.setattr(batch, "separate_many", real)
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
 def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):

@@ -279,6 +279,27 @@ def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
     assert record["hits_bpm"] is None and record["quantize"] == 16 and sum(record["hit_counts"].values()) == 0
 
 
+def test_quantize_says_when_no_tempo_fits_the_hits(tmp_path, capsys):
+    """5 s of an eighth-note groove at 120 BPM, then 5 s at 84 BPM: no one tempo fits, and
+    the summary says so after "quantized to ..." (--json: hits_tempo_fit false); the same
+    groove at 120 BPM throughout says nothing more (hits_tempo_fit true). Main said
+    "quantized to 1/16 notes at 118.2 BPM" and nothing else, its hits moved up to half a step."""
+    from nmfaudio.cli.drums import UNFIT_TEXT
+
+    first = sum(synthetic_hits(seconds=5.0, bpm=120))
+    out = tmp_path / "out"
+    for name, bpm, fits in (("steady", 120, True), ("change", 84, False)):
+        y = np.concatenate([first, sum(synthetic_hits(seconds=5.0, bpm=bpm, seed=1))])
+        nmfaudio.save(tmp_path / f"{name}.wav", (0.5 * y / np.abs(y).max()).astype(np.float32), SR)
+        args = ["drums", str(tmp_path / f"{name}.wav"), "-o", str(out), "--midi", "--quantize", "16", *FAST]
+        assert main([*args, "--json"]) == 0
+        record = json.loads(capsys.readouterr().out)
+        assert record["hits_tempo_fit"] is fits and record["hits_bpm"] is not None, (name, record["hits_bpm"])
+        assert main([*args, "--force"]) == 0
+        (line,) = [line for line in capsys.readouterr().out.splitlines() if line.endswith(")") and ".mid" in line]
+        assert ("quantized to 1/16 notes at" in line) and ((UNFIT_TEXT in line) is not fits), line
+
+
 def test_quantize_a_one_shot_invents_no_tempo(hits, tmp_path, capsys):
     """Hits at one instant (a one-shot: kick and hi-hat at 0 s) give no tempo either: the
     file is left unquantized at 120 BPM, not snapped to the beat tracker's prior."""

@@ -1402,6 +1402,29 @@ def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
     assert last - 0.125 / 2 < both.times[-1] <= last + 1e-9, (both.times[-2:], last)
 
 
+def test_quantize_says_when_no_tempo_fits_the_hits(played):
+    # Eighth notes at 120 BPM for 6 s, then at 90 BPM (a tempo change): no constant grid
+    # fits both halves, and quantize used the beat tracker's tempo anyway, moving hits by
+    # up to half a step without a word (main: no way to tell; the CLI said "quantized to
+    # 1/16 notes at 90.4 BPM" on a rendered 141-BPM disco groove). tempo_fit says it:
+    # False there (but on grid 24), True on the steady groove (the same clicks at 120 BPM
+    # throughout) and on the jittered played fixture, at every grid.
+    def eighths(times):
+        return DrumHits({"hihat": ClassHits("hihat", 42, times, np.ones(times.size), np.full(times.size, 100))})
+
+    steady = 0.1 + 0.25 * np.arange(48)
+    change = np.concatenate([0.1 + 0.25 * np.arange(24), 6.1 + np.arange(18) / 3])
+    mixture, _, _, _, hits = played
+    for grid in (4, 8, 16, 32, 12, 24):
+        assert quantize(eighths(steady), _click_groove(steady, 12.5), SR, grid=grid).tempo_fit is True, grid
+        assert quantize(hits, mixture, SR, grid=grid).tempo_fit is True, grid
+        unfit = quantize(eighths(change), _click_groove(change, 12.5), SR, grid=grid)
+        # on 1/24 notes at 120 BPM (1/12 s) both halves do lie on one grid: 1/4 s and 1/3 s
+        # are multiples of 1/12 s, and the fit is a true one
+        assert unfit.tempo_fit is (grid == 24), (grid, unfit.bpm)
+    assert hits.tempo_fit is None  # not quantized
+
+
 def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
     # none, or every hit at one instant (a one-shot): the beat tracker's prior alone would
     # give the grid (126.3 BPM on silence); the hits come back as they are, at 120 BPM

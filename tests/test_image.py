@@ -651,3 +651,37 @@ def test_small_blas_limits_threads_only_inside_and_only_for_small_problems():
         assert blas_threads() == before  # restored on exit
         with small_blas(SMALL_BLAS_MACS * 2):
             assert blas_threads() == before  # large problems keep it
+
+
+@pytest.mark.parametrize("mode, values", [("I;16", np.uint16), ("F", np.float32)])
+def test_cli_compress_refuses_wide_pictures_with_gray_too(tmp_path, cli, one_line_error, mode, values):
+    """A 16-bit PNG or a float TIFF with --gray is refused, naming the file, as it is without
+    --gray. On main, --gray let Pillow convert it to 8 bits by clipping: a 16-bit photo came
+    out white (every pixel 255 on a ramp up to 65535) with PSNR 67 dB, and no error."""
+    from PIL import Image
+
+    ramp = np.linspace(0, 1, 24 * 16, dtype=np.float32).reshape(24, 16)
+    pixels = (ramp * 65535).astype(np.uint16) if values is np.uint16 else ramp
+    photo = tmp_path / ("wide.png" if values is np.uint16 else "wide.tiff")
+    Image.fromarray(pixels).save(photo)
+    assert Image.open(photo).mode == mode
+    for gray in ([], ["--gray"]):
+        code, _, stderr = cli(["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", *gray])
+        assert code == 1
+        one_line_error(stderr, repr(str(photo)), f"(Pillow mode {mode})", "convert it to 8 bits")
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_read_picture_reads_a_bilevel_picture_as_gray(tmp_path):
+    """A 1-bit picture (Pillow mode "1") is gray: (m, n) of 0 and 255, not three equal RGB
+    channels (main read it as RGB: three times the numbers to factorize and store)."""
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_picture
+
+    bits = np.random.default_rng(0).random((9, 7)) > 0.5
+    Image.fromarray(bits).save(tmp_path / "bits.png")
+    assert Image.open(tmp_path / "bits.png").mode == "1"
+    pixels = read_picture(tmp_path / "bits.png")
+    assert pixels.shape == (9, 7) and pixels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels, np.where(bits, 255, 0))

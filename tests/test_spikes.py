@@ -360,3 +360,57 @@ def test_cli_errors_leave_nothing(tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("nmfaudio: error:") and needle in err[0], err
         assert not out.exists()
     assert main(["spikes", str(path), "-k", "0", "-o", str(out)]) == 2  # argparse usage error
+
+
+def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):
+    """Excel's "CSV UTF-8" starts with a byte-order mark: the first row is a waveform, not a
+    header (main read "\\ufeff0.1000" as text, took the row for a header and returned 3 of
+    4 waveforms); a header after the mark is still read as one. A Latin-1 file is a
+    ValueError naming the file and the fix, not a bare UnicodeDecodeError."""
+    rows = np.round(np.random.default_rng(0).normal(size=(4, 6)), 4)
+    text = "\n".join(",".join(f"{v:.4f}" for v in row) for row in rows) + "\n"
+    (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")
+    got, labels = load_waveforms(tmp_path / "bom.csv")
+    np.testing.assert_allclose(got, rows, atol=1e-12)
+    assert labels is None
+    header = "index," + ",".join(f"s{i}" for i in range(5)) + ",unit\n"
+    table = "\n".join(f"{i}," + ",".join(f"{v:.4f}" for v in row[:5]) + f",{i % 2}" for i, row in enumerate(rows))
+    (tmp_path / "named.csv").write_text(header + table + "\n", encoding="utf-8-sig")
+    got, labels = load_waveforms(tmp_path / "named.csv")
+    np.testing.assert_allclose(got, rows[:, :5], atol=1e-12)
+    np.testing.assert_array_equal(labels, [0, 1, 0, 1])
+    (tmp_path / "latin1.csv").write_bytes("a,b,unit\xe9\n0.1,0.2,1\n0.3,0.4,0\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"'.*latin1\.csv' is not UTF-8 text .*save it as UTF-8 CSV"):
+        load_waveforms(tmp_path / "latin1.csv")
+
+
+def test_csv_rows_ending_in_a_delimiter_read_and_a_bad_cell_is_located(tmp_path):
+    """Every row ending in "," (a loop printing "value,"): the empty last column is dropped
+    and the waveforms read as without it (main refused the file: "could not convert string
+    to float: ''"). A cell that is not a number is named with its row and column."""
+    rows = np.round(np.random.default_rng(1).normal(size=(5, 7)), 4)
+    lines = [",".join(f"{v:.4f}" for v in row) for row in rows]
+    (tmp_path / "trailing.csv").write_text("\n".join(line + "," for line in lines) + "\n")
+    got, labels = load_waveforms(tmp_path / "trailing.csv")
+    np.testing.assert_allclose(got, rows, atol=1e-12)
+    assert labels is None
+    cells = lines[3].split(",")
+    cells[4] = ""
+    broken = lines[:3] + [",".join(cells)] + lines[4:]
+    (tmp_path / "hole.csv").write_text("\n".join(broken) + "\n")
+    with pytest.raises(ValueError, match=r"not a number: '' in waveform row 4, column 5"):
+        load_waveforms(tmp_path / "hole.csv")
+
+
+def test_a_scalar_array_picked_with_key_is_a_clear_error(tmp_path, capsys):
+    """--key naming a 0-d array of an .npz that has labels too (the bundled file's "fs"):
+    the usual shape error, exit 1 (main: "unexpected IndexError: tuple index out of range
+    (please report this as a bug)")."""
+    archive = tmp_path / "rec.npz"
+    np.savez(archive, waveforms=np.random.default_rng(0).normal(size=(6, 10)), labels=np.arange(6) % 2,
+             fs=np.float64(30000.0))
+    code = main(["spikes", str(archive), "-k", "2", "-o", str(tmp_path / "out"), "--key", "fs"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert "waveforms has shape () (ndim=0)" in err and "IndexError" not in err
+    assert not (tmp_path / "out").exists()

@@ -21,16 +21,24 @@ __all__ = ["read_picture", "read_image_stack", "load_waveforms"]
 
 # Pillow modes read as they are; others are converted to one of these.
 _DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+# Pillow modes wider than 8 bits per value: 16-bit (PNG, TIFF) and 32-bit integer, float.
+# Refused, with --gray too: Pillow's conversion to "L" clips them (a 16-bit photo comes
+# out white, a float one in [0, 1] black) instead of scaling them.
+_WIDE_MODES = ("I", "F")
+# Bilevel (1 bit per pixel) pictures are gray: read as "L" (0 or 255), not as RGB.
+_GRAY_MODES = ("1",)
 
 
-def _to_array(picture, *, gray: bool = False) -> np.ndarray:
-    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4)."""
+def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.ndarray:
+    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
     mode = picture.mode
-    if gray:
+    if mode in _WIDE_MODES or mode.startswith("I;16"):
+        kind = "16-bit" if mode.startswith("I;16") else ("float" if mode == "F" else "32-bit")
+        raise ValueError(f"{name} is a {kind} picture (Pillow mode {mode}), which nmfaudio does not read "
+                         "(--gray neither: Pillow would clip it, not scale it); convert it to 8 bits per "
+                         "value first")
+    if gray or mode in _GRAY_MODES:
         return np.asarray(picture.convert("L"))
-    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        raise ValueError(f"{mode}-mode (16-bit or float) pictures are not supported; "
-                         "convert to 8-bit first")
     if mode not in _DIRECT_MODES:
         has_alpha = "A" in mode or "transparency" in picture.info
         picture = picture.convert("RGBA" if has_alpha else "RGB")
@@ -49,14 +57,16 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     Returns
     -------
     ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
-        Palette and other modes become RGB, or RGBA when they carry transparency.
+        Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
+        they carry transparency.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a picture Pillow reads, a 16-bit / float picture, a pipe or device, or a
+        Not a picture Pillow reads, a 16-bit, 32-bit or float picture (with ``gray`` too), a
+        pipe or device, or a
         header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
     """
     import warnings
@@ -72,7 +82,7 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
             # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as picture:
-                return _to_array(picture, gray=gray)
+                return _to_array(picture, gray=gray, name=repr(str(path)))
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -199,17 +209,39 @@ def _flag(value, name: str):
     raise ValueError(f"{name}={value!r} must be True, False or 'auto'")
 
 
+def _first_non_number(rows) -> tuple[int, int, str]:
+    """(row index, 1-based column, cell) of the first cell of ``rows`` that is not a number."""
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            try:
+                float(cell)
+            except ValueError:
+                return i, j + 1, cell
+    raise AssertionError("every cell is a number")  # only called after float() failed
+
+
 def _read_csv(path: Path, index_column, label_column):
-    with open(path, newline="") as handle:
-        sample = handle.read(65536)
-        handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    # utf-8-sig: the byte-order mark Excel's "CSV UTF-8" puts first is dropped (read as
+    # text it made the first row's first cell "\ufeff-0.12", not a number: the first
+    # waveform was taken for a header and lost); plain UTF-8 and ASCII read the same.
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            sample = handle.read(65536)
+            handle.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+            except csv.Error:
+                dialect = csv.excel
+            rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{str(path)!r} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as "
+                         "UTF-8 CSV (a header in another encoding, e.g. Latin-1, is the usual cause)") from None
     if not rows:
         raise ValueError(f"{str(path)!r} is empty; expected one waveform per row")
+    # A delimiter ending every row ("0.1,0.2,0.3,", as a loop printing "value," writes)
+    # makes an empty last column: dropped, not read as a value that is not a number.
+    while all(len(row) > 1 and not row[-1].strip() for row in rows):
+        rows = [row[:-1] for row in rows]
     header = None
     try:
         [float(cell) for cell in rows[0] if cell.strip()]
@@ -223,9 +255,10 @@ def _read_csv(path: Path, index_column, label_column):
                          "expected one waveform per row, all of the same length")
     try:
         table = np.array([[float(cell) for cell in row] for row in rows])
-    except ValueError as exc:
-        raise ValueError(f"{str(path)!r} holds a value that is not a number ({exc}); "
-                         "expected numbers only (plus an optional header row)") from None
+    except ValueError:
+        row, column, cell = _first_non_number(rows)  # counted as the waveforms are: no header, no blank line
+        raise ValueError(f"{str(path)!r} holds a value that is not a number: {cell!r} in waveform row {row + 1}, "
+                         f"column {column}; expected numbers only (plus an optional header row)") from None
 
     if header is not None and len(header) == table.shape[1]:
         if index_column == "auto":
@@ -318,7 +351,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
             labels = archive["labels"] if "labels" in names and key != "labels" else None
         if labels is not None:
             labels = np.asarray(labels)
-            if labels.shape != (waveforms.shape[0],) or labels.dtype.kind not in "iu":
+            # shape[:1], not (shape[0],): a 0-d array picked with key= (an .npz's "fs") has
+            # no shape[0]; its shape is refused by the caller, in the words of the others
+            if waveforms.ndim == 0 or labels.shape != waveforms.shape[:1] or labels.dtype.kind not in "iu":
                 labels = None  # not per-spike integer labels: ignore them
             else:
                 labels = labels.astype(np.int64)

@@ -304,6 +304,12 @@ def _plain(value: str) -> str:
 _stopping_signal = None
 
 
+#: Said after "no partial outputs were kept" when a run is stopped (:func:`_stopped`): a
+#: batch keeps it up to date with how many inputs are finished (their outputs stay, and
+#: a rerun skips them); None for one file.
+stop_note = None
+
+
 #: While > 0, signals are only recorded, not raised: inside the compiled engine (numba
 #: compiling or loading its cache, worker threads writing shared arrays) an exception
 #: raised from a signal handler can crash the process (SIGSEGV/SIGABRT) or be swallowed.
@@ -354,7 +360,8 @@ def _stopped(signum) -> int:
     """Report a run stopped by ``signum``; return its exit code (128 + signal)."""
     what = {signal.SIGINT: "interrupted", signal.SIGHUP: "hung up (the terminal closed)"}.get(signum, "terminated")
     try:
-        print(f"nmfaudio: {what}; no partial outputs were kept", file=sys.stderr)
+        print(f"nmfaudio: {what}; no partial outputs were kept" + (f"; {stop_note}" if stop_note else ""),
+              file=sys.stderr)
     except OSError:  # the terminal that would show it is gone (SIGHUP)
         pass
     return 128 + signum
@@ -395,8 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exit_.code or 0)
-    global _stopping_signal, _deferring
-    _stopping_signal, _deferring = None, 0
+    global _stopping_signal, _deferring, stop_note
+    _stopping_signal, _deferring, stop_note = None, 0, None
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)

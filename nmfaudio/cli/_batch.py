@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, option_names, output_folder
+from nmfaudio.cli import CLIError, count, option_names, output_folder
 from nmfaudio.cli._args import positive_int
 
 
@@ -67,6 +67,16 @@ def plan_one(args, job: str, options: dict):
     return task
 
 
+def _finished_note(counts: dict, total: int) -> None:
+    """Keep the note an interrupted batch ends its message with (``cli.stop_note``): how
+    many inputs are finished, and that a rerun does the rest (it skips finished ones)."""
+    import nmfaudio.cli
+
+    finished = counts.get("done", 0) + counts.get("skipped", 0)
+    nmfaudio.cli.stop_note = (f"{finished} of {total} inputs finished (their outputs are kept); rerun the "
+                              f"same command for the other {total - finished}: finished inputs are skipped")
+
+
 def run_batch(args, job: str, options: dict, done_lines) -> int:
     """Separate every input of ``args``; print one report per input; return the exit code.
 
@@ -79,11 +89,16 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
         args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
                           "cluster's workers instead; give one of them")
     check_output_dir(args)
+    skipped = []
     try:
         tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
-                           force=args.force)
+                           force=args.force, skipped=skipped)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
+    for folder, n_files in skipped:  # left out of a folder searched: say so, and how to include it
+        print(f"nmfaudio: note: {str(folder)!r} not searched: it is an earlier batch's output folder (it holds "
+              f"{batch.MANIFEST_NAME}); give it as an input to separate its {count(n_files, 'audio file')}",
+              file=sys.stderr)
     client = None
     if args.scheduler is not None:
         try:
@@ -100,6 +115,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
 
             def on_record(record):
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
+                _finished_note(counts, len(tasks))
                 if record.get("error"):  # the library's hop_length=5000 as the --hop-length 5000 typed
                     record = {**record, "error": option_names(record["error"], args.parser)}
                 bar.update(1)
@@ -115,6 +131,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                     bar.write(line, file=stream)
                 stream.flush()
 
+            _finished_note(counts, len(tasks))
             try:
                 batch.separate_many(None, args.output_dir, tasks=tasks, jobs=args.jobs, client=client,
                                     on_record=on_record)

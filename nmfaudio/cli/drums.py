@@ -41,6 +41,10 @@ from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_
 #: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
 #: how to keep it.
 ABSENT_TEXT = "judged not playing: --presence-test off keeps every class"
+#: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
+#: False): the grid is the beat tracker's, and hits moved by up to half a step.
+UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
+              "half a step; leave out --quantize to keep them as played")
 
 
 def _classes(text: str) -> tuple:
@@ -274,6 +278,7 @@ def _done_lines(record) -> list[str]:
         # no class with a note (--classes other alone): "no hits", not an empty list
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
+                + (UNFIT_TEXT if record.get("hits_tempo_fit") is False else "")
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
                 ", not quantized: no hits to fit a tempo to" if not sum(record["hit_counts"].values()) else

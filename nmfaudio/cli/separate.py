@@ -137,11 +137,9 @@ def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> Non
     channels) or rows (frequency bins), two at least — the extra ones could only be
     silent or duplicate tracks, at a cost growing with -k — and room on the disk for
     the tracks."""
-    from nmfaudio import audio, spectrum
+    from nmfaudio import audio, batch
 
-    frames = spectrum.n_frames(n_samples, hop_length=args.hop_length, n_fft=args.n_fft)
-    bins = 1 + args.n_fft // 2
-    most = max(2, min(frames * channels, bins))  # two always: a clip shorter than a frame still splits
+    most, frames, bins = batch.component_limit(n_samples, channels, args.n_fft, args.hop_length)
     if args.n_components > most:
         what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at --hop-length "
                 f"{args.hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")

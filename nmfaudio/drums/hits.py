@@ -700,10 +700,15 @@ class DrumHits:
         In the order of the activations given to :func:`detect_hits`.
     bpm : float, default 120
         Tempo written into the MIDI file (:func:`quantize` sets the detected one).
+    tempo_fit : bool or None, default None
+        Set by :func:`quantize`: whether a constant tempo fitted the hits (within
+        ``GRID_FIT`` of a step, RMS); False when none did (a tempo change, a free
+        performance) and the beat tracker's tempo was used as it was; None: not quantized.
     """
 
     classes: dict
     bpm: float = MIDI_BPM
+    tempo_fit: bool | None = None
 
     def __getitem__(self, name) -> ClassHits:
         return self.classes[name]
@@ -822,6 +827,10 @@ FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
 #: The triplet grids: on a groove whose hits fit sixteenth notes (grid 16's fit) they take
 #: that tempo and are laid through its beats instead of being fitted themselves.
 TRIPLET_GRIDS = (12, 24)
+#: A grid fits the hits when they lie within this fraction of its step of it (RMS); a
+#: groove played to a click lies within a few hundredths (the bundled loop's hits as
+#: played: 0.013 of a sixteenth note).
+GRID_FIT = 1 / 8
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -860,8 +869,10 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     Returns
     -------
     DrumHits
-        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid matches); the
-        hits as given when they cannot carry a tempo (:func:`has_tempo`).
+        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid matches) and
+        ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that fit none
+        -- the grid moved some of them by up to half a step); the hits as given when they
+        cannot carry a tempo (:func:`has_tempo`).
     """
     import librosa
 
@@ -887,7 +898,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # near the tracker's, and half the step -- meant for a tracker locked on half the
     # tempo -- would be taken, doubling the tempo
     fine = FIT_GRID[grid]
-    binary = _fit_grid(times, weights, period / 4, fallback=False) if grid in TRIPLET_GRIDS else None
+    binary = _fit_grid(times, weights, period / 4) if grid in TRIPLET_GRIDS else None
+    fit = None  # the fine grid's fit, when the triplet grid does not take grid 16's
     if binary is not None:
         # a triplet grid on a groove whose hits sit on sixteenth notes (the fit of grid 16):
         # that tempo, the triplet grid through its beats (fitted on the triplets, the hits
@@ -896,7 +908,11 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         step = period / (grid // 4)
         phase = beat_phase % step
     else:
-        fine_step, fine_phase = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
+        fit = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
+        # no step near the tracker's fits (a tempo change, a free performance): the
+        # tracker's step, and the caller is told (tempo_fit False) -- hits move up to half a step
+        fine_step, fine_phase = fit if fit is not None else (period / (fine // 4),
+                                                             _grid_phase(times, weights, period / (fine // 4))[0])
         period = fine_step * (fine // 4)
         step, phase = _coarse_grid(times, weights, fine_step, fine_phase, fine // grid)
     snapped = {}
@@ -918,7 +934,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                 keep[t] = i
         chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
-    return DrumHits(snapped, bpm=60.0 / period)
+    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=binary is not None or fit is not None)
 
 
 def has_tempo(hits: DrumHits) -> bool:
@@ -957,21 +973,22 @@ def _coarse_grid(times, weights, fine_step, fine_phase, ratio) -> tuple:
 def _fit_near(times, weights, step):
     """The grid step within ±5 % of ``step`` (a beat tracker's tempo is often a few percent
     off on a short excerpt) that fits the hits best, and its phase, if it leaves them within
-    1/8 of a step (RMS); else None."""
+    ``GRID_FIT`` of a step (RMS); else None."""
     fits = [(_grid_phase(times, weights, step * f), step * f) for f in np.linspace(0.95, 1.05, 201)]
     (phase, spread), best = min(fits, key=lambda fit: fit[0][1] / fit[1])
-    return (best, phase) if spread <= best / 8 else None
+    return (best, phase) if spread <= best * GRID_FIT else None
 
 
-def _fit_grid(times, weights, step, *, fallback: bool = True):
+def _fit_grid(times, weights, step):
     """Grid step and phase fitted to the hits, starting from the beat tracker's step:
     :func:`_fit_near` the tracker's step, then half of it (a tracker locked on half the
-    tempo); neither: the tracker's step and the hits' phase on it (``fallback``), or None."""
+    tempo); None when neither fits (:func:`quantize` then takes the tracker's step and
+    says so: ``tempo_fit`` False)."""
     for base in (step, step / 2):
         fit = _fit_near(times, weights, base)
         if fit is not None:
             return fit
-    return (step, _grid_phase(times, weights, step)[0]) if fallback else None
+    return None
 
 
 def _mido():

@@ -213,6 +213,22 @@ class DrumSeparation:
     #: or None (nothing cut).  Block-wise: the highest of the blocks' that were cut.
     band_limit_hz: float | None = None
 
+    def __repr__(self) -> str:
+        """One line: the name, sources and their shape, rate, STFT and fit -- not the
+        arrays (the dataclass's own repr printed every track, activation and template:
+        30 KB, 421 lines for the bundled loop in a REPL)."""
+        tracks = next(iter(self.sources.values()), None)
+        shape = (f"{tuple(tracks.shape)} {tracks.dtype}" if tracks is not None
+                 else "none: streamed to stream_to")
+        loss = f"{float(self.loss[-1]):.4g}" if len(self.loss) else "n/a"
+        extras = "".join(f", {key}={value!r}" for key, value in
+                         (("absent", self.absent), ("borrowed", self.borrowed),
+                          ("band_limit_hz", self.band_limit_hz), ("blockwise_reason", self.blockwise_reason))
+                         if value)
+        return (f"DrumSeparation(name={self.name!r}, sources={list(self.sources)} of {shape}, sr={self.sr}, "
+                f"n_fft={self.n_fft}, hop_length={self.hop_length}, n_iter={self.n_iter}, final loss {loss}, "
+                f"accompaniment={self.accompaniment}{extras})")
+
     def two_stems(self) -> dict:
         """``{"drums": the sum of the drum stems, "accompaniment": the residual}``, each the
         input's shape; they add up to the mixture.  With ``classes`` a subset, the drums
