@@ -551,6 +551,18 @@ RING_MAX_RATE = 1.0
 #: round: k/s/h-only tuning stray cymbal hits 528 -> 509, cymbals F unchanged).  -inf turns
 #: it off (no judgement at those rates, as before).
 FAST_RING_DB = -28.0
+#: step 8, the crash's ring: a crash-like cymbal hit that rises at most RING_SITS_DB above
+#: what the class's track held in the 0.19 s before it (above 4 kHz,
+#: ``cymbal_decay.rises``; a steady sound reads +4.8 dB), with a hit at least
+#: RING_STRONGER times as strong that rose RING_STRUCK_DB or more (a crash struck out of
+#: the groove) at most RING_WITHIN_S before it, is that crash's ring peaking again under
+#: another drum's leakage (a hat stroke 0.15-0.5 s after the crash), not a new strike: its
+#: ring is the crash's, so the valley above keeps it (docs/transcription.md, the cymbals'
+#: precision round: regular tuning cymbals F 0.761 -> 0.778).  -inf turns it off.
+RING_SITS_DB = 6.0
+RING_STRUCK_DB = 12.0
+RING_STRONGER = 1.5
+RING_WITHIN_S = 0.5
 
 
 def _default_min_ring_db(name: str) -> float:
@@ -1585,7 +1597,18 @@ def detect_hits(
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
                                  width=max(1, int(round(FLOOR_SECONDS * sr))))
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
-        final[name] = _enforce_interval(found, intervals[name])
+        found = _enforce_interval(found, intervals[name])
+        if (signal is not None and np.isfinite(min_ring_db[name]) and np.isfinite(RING_SITS_DB)
+                and len(found.times) > 1 and _band_usable(cymbal_decay.FMIN_HZ, sr)):
+            # step 8, the crash's ring: a weaker peak on the ring of a crash just struck,
+            # rising little above it, is another drum's leakage on that ring (the valley
+            # above reads the crash's wash there); not step 7b's weak peaks (a ride's strokes)
+            rise = cymbal_decay.rises(checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
+                                      sr=sr)
+            ringing = cymbal_decay.in_ring(found.times, found.strengths, rise, within_s=RING_WITHIN_S,
+                                           stronger=RING_STRONGER, struck_db=RING_STRUCK_DB, sits_db=RING_SITS_DB)
+            found = _keep(found, ~ringing | np.isin(found.times, added.get(name, ())))
+        final[name] = found
     hits = {}
     # step 10: a hat hit at a snare or tom stroke where the hats have stopped (a fill) is
     # that stroke's leakage into the hat's stem; read on every class's final hits
