@@ -106,9 +106,10 @@ def rises(track, onsets, *, sr) -> np.ndarray:
         ``10 log10`` of the level above :data:`FMIN_HZ` of the :data:`ONSET_S` from the onset
         over the largest level of the :data:`WINDOW_S` stretches before it (every
         :data:`STEP_S`, the first starting :data:`PRE_SPAN_S` before the onset, the last
-        ending ``STEP_S`` / 2 before it; only those inside the track), on :func:`valleys`' scale (a steady sound reads about +4.8 dB);
-        +inf where no stretch fits before the onset (the recording starts: it rose out of
-        silence), NaN for a silent onset or one too near the end.
+        ending ``STEP_S`` / 2 before it; only those inside the track), on :func:`valleys`'
+        scale (a steady sound reads about +4.8 dB); +inf where no stretch fits before the
+        onset (the recording starts: it rose out of silence), NaN for a silent onset or one
+        too near the end.
     """
     onsets = np.asarray(onsets, dtype=np.int64)
     out = np.full(len(onsets), np.nan)
@@ -140,10 +141,10 @@ def rises(track, onsets, *, sr) -> np.ndarray:
 def in_ring(times, strengths, rise_db, *, within_s, stronger, struck_db, sits_db) -> np.ndarray:
     """Which hits are a crash's ring peaking again, not a new strike.
 
-    A hit is one where it rises at most ``sits_db`` above what the track held just before
-    it and, at most ``within_s`` before it, lies a hit at least ``stronger`` times as
-    strong that rose ``struck_db`` or more out of what preceded it (a crash struck out of
-    the groove).
+    A hit is in a crash's ring where it rises at most ``sits_db`` above what the track held
+    just before it and, at most ``within_s`` before it, lies a hit at least ``stronger``
+    times as strong that rose ``struck_db`` or more out of what preceded it (a crash struck
+    out of the groove).
 
     Parameters
     ----------
