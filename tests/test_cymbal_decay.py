@@ -6,7 +6,7 @@ import pytest
 
 from nmfaudio import audio
 from nmfaudio.drums import detect_hits
-from nmfaudio.drums.cymbal_decay import valleys
+from nmfaudio.drums.cymbal_decay import in_ring, rises, valleys
 from nmfaudio.drums import hits as hits_module
 from nmfaudio.drums.hits import FAST_RING_DB, RING_MAX_RATE
 
@@ -155,3 +155,95 @@ def test_a_ride_is_never_judged():
 def test_min_ring_db_is_checked(value):
     with pytest.raises(ValueError, match="min_ring_db"):
         detect_hits({"cymbals": np.ones(10)}, sr=SR, hop_length=HOP, min_ring_db=value)
+
+
+def leak_on_a_crash(seed, *, with_second_crash=False):
+    """A crash at frame 40 ringing on (1 s decay), a hat's leakage burst 11 frames (0.26 s)
+    after it on its ring (activation 0.4 of the crash's; a burst loud enough for the
+    attack check), and optionally a second crash struck at frame 58 (0.6 of the first's
+    activation, its attack well above the first's ring).  8.1 s at hop 512."""
+    n_frames = 350
+    n = n_frames * HOP
+    crash, leak, second = 40, 51, 58
+    track = noise_hits(n, [crash * HOP + 60], decay_s=1.0, gains=[1.0], seed=seed)
+    track += noise_hits(n, [leak * HOP + 60], decay_s=0.005, gains=[2.5], seed=seed + 1)
+    activation = np.zeros(n_frames)
+    activation[[crash, leak]] = [1.0, 0.4]
+    if with_second_crash:
+        track += noise_hits(n, [second * HOP + 60], decay_s=1.0, gains=[3.0], seed=seed + 2)
+        activation[second] = 0.6
+    return activation, track, crash, leak, second
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_peak_on_a_crashs_ring_is_dropped(seed):
+    # the hat's leakage 0.26 s after a crash: weak, but its valley reads the crash's wash
+    # (above min_ring_db), so the ring alone keeps it; it rises little above the ring
+    # before it, and the crash rose out of silence: the crash's ring rule drops it
+    activation, track, crash, leak, _ = leak_on_a_crash(seed)
+    onsets = np.array([crash, leak]) * HOP + 60
+    assert valleys(track, onsets[1:], sr=SR)[0] > -12.0
+    rise = rises(track, onsets, sr=SR)
+    assert rise[0] == np.inf and rise[1] < 6.0 - 1.0
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == {crash}
+    # off (-200), or without the tracks: the leakage is a hit
+    assert frames(detect_hits({"cymbals": activation}, ring_rise_db=-200, **args)) == {crash, leak}
+    assert frames(detect_hits({"cymbals": activation}, sr=SR, hop_length=HOP)) == {crash, leak}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_crash_struck_on_a_crashs_ring_is_kept(seed):
+    # a second crash 0.42 s after the first, weaker in the activation, rises well above
+    # the first's ring: a new strike, kept (the leakage before it still dropped)
+    activation, track, crash, leak, second = leak_on_a_crash(seed, with_second_crash=True)
+    assert rises(track, [second * HOP + 60], sr=SR)[0] > 6.0 + 3.0
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits({"cymbals": activation}, **args)) == {crash, second}
+
+
+def test_a_ride_is_not_judged_by_the_crashs_ring():
+    activation, track, crash, leak, _ = leak_on_a_crash(0)
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals_ride": track}, mixture=track)
+    ride = detect_hits({"cymbals_ride": activation}, **args)["cymbals_ride"].times
+    assert leak in set(np.rint(ride * SR / HOP).astype(int))
+
+
+def test_rises_reads_silence_before_the_start_and_skips_silent_onsets():
+    n = 2 * SR
+    ring = noise_hits(n, [1000], decay_s=1.0, gains=[1.0], seed=0)
+    # steady noise rises by the windows' length ratio, 10 log10(ONSET_S / WINDOW_S) = +4.8 dB
+    from nmfaudio.drums.cymbal_decay import ONSET_S, WINDOW_S
+
+    steady = np.random.default_rng(0).standard_normal(20 * SR)
+    values = rises(steady, np.arange(SR, 19 * SR, SR // 2), sr=SR)
+    assert abs(np.median(values) - 10 * np.log10(ONSET_S / WINDOW_S)) < 1.5
+    # nothing before the onset fits (the recording starts): it rose out of silence (+inf);
+    # a silent onset, or one too near the end, is not judged (NaN); a stereo reader = the array
+    assert rises(ring, [100], sr=SR).tolist() == [np.inf]
+    assert np.isnan(rises(np.zeros(n), [5000], sr=SR)[0]) and np.isnan(rises(ring, [n - 10], sr=SR)[0])
+    stereo = np.stack([ring, 0.5 * ring])
+    np.testing.assert_allclose(rises(audio.ArrayReader(stereo), [3000, 9000], sr=SR),
+                               rises(stereo, [3000, 9000], sr=SR), atol=1e-9)
+
+
+def test_in_ring_needs_an_earlier_stronger_struck_hit_within_the_span():
+    times = np.array([0.0, 0.3, 0.9, 1.0])
+    strengths = np.array([1.0, 0.5, 0.5, 0.9])
+    rise = np.array([20.0, 2.0, 2.0, 2.0])
+    kwargs = dict(within_s=0.5, stronger=1.5, struck_db=12.0, sits_db=6.0)
+    # 0.3 s after a struck hit twice as strong: in its ring; 0.9 s after it: out of the span;
+    # the hit at 1.0 s has no struck hit within 0.5 s before it
+    assert in_ring(times, strengths, rise, **kwargs).tolist() == [False, True, False, False]
+    # the earlier hit not struck (rose 10 dB), or not 1.5 times as strong: nothing
+    assert not in_ring(times, strengths, np.array([10.0, 2.0, 2.0, 2.0]), **kwargs).any()
+    assert not in_ring(times, np.array([0.7, 0.5, 0.5, 0.9]), rise, **kwargs).any()
+    # a NaN rise (not judged) is neither struck nor in a ring
+    assert not in_ring(times, strengths, np.array([np.nan, 2.0, 2.0, 2.0]), **kwargs).any()
+    assert not in_ring(times, strengths, np.array([20.0, np.nan, 2.0, 2.0]), **kwargs).any()
+
+
+@pytest.mark.parametrize("value", [float("nan"), "x"])
+def test_ring_rise_db_is_checked(value):
+    with pytest.raises(ValueError, match="ring_rise_db"):
+        detect_hits({"cymbals": np.ones(10)}, sr=SR, hop_length=HOP, ring_rise_db=value)

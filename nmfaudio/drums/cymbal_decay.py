@@ -9,6 +9,13 @@ burst that is gone by the next stroke, so its quietest stretch in that span lies
 dB under the onset (docs/transcription.md, the cymbal-ring round: the regular tuning
 grooves' false crashes at a hat stroke −10.8 dB median, the real hits −2 dB).
 
+A crash's own ring hides the leakage on top of it: a hat stroke 0.15-0.5 s after a crash
+makes the cymbals' activation peak again, and the track rings on after it (the crash's
+wash), so the valley above does not tell it.  What does is the rise: a new strike stands
+far above what the track held just before it (a crash out of a groove, 12 dB or more), a
+peak on a crash's ring does not (:func:`rises`, :func:`in_ring`; docs/transcription.md,
+the cymbals' precision round).
+
 Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).
 """
 
@@ -19,7 +26,7 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio.drums import track_reads
 
-__all__ = ["FMIN_HZ", "ONSET_S", "SPAN_S", "STEP_S", "WINDOW_S", "valleys"]
+__all__ = ["FMIN_HZ", "ONSET_S", "PRE_SPAN_S", "SPAN_S", "STEP_S", "WINDOW_S", "in_ring", "rises", "valleys"]
 
 #: The band read (Hz): a cymbal's wash, above the kick's, the snare's body and the toms'.
 FMIN_HZ = 4000.0
@@ -31,6 +38,10 @@ SPAN_S = (0.1, 0.3)
 #: Length of each stretch (s) and the step between them.
 WINDOW_S = 0.02
 STEP_S = 0.02
+#: Where the level a hit rises from is read (s before the onset): the stretches (``WINDOW_S``
+#: each, every ``STEP_S``) from this long before the onset to ``STEP_S`` / 2 before it, past
+#: the onset's timing error (16 samples) and the attack's start.
+PRE_SPAN_S = 0.19
 
 
 def valleys(track, onsets, *, sr) -> np.ndarray:
@@ -74,4 +85,88 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     ratio = np.full(at.size, np.inf)
     ratio[audible] = 10 * np.log10(np.maximum(later[audible], 1e-300) / onset_power[audible])
     out[inside] = ratio
+    return out
+
+
+def rises(track, onsets, *, sr) -> np.ndarray:
+    """How far each onset stands above the loudest stretch of ``track`` just before it, dB.
+
+    Parameters
+    ----------
+    track : ndarray, shape (n_samples,) or (n_channels, n_samples), or a reader
+        The cymbals' separated track (the channels' mean is read).
+    onsets : array_like of int, shape (n_hits,)
+        The hits' onsets (sample indices).
+    sr : int
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    ndarray of float, shape (n_hits,)
+        ``10 log10`` of the level above :data:`FMIN_HZ` of the :data:`ONSET_S` from the onset
+        over the largest level of the :data:`WINDOW_S` stretches before it (every
+        :data:`STEP_S`, the first starting :data:`PRE_SPAN_S` before the onset, the last
+        ending ``STEP_S`` / 2 before it; only those inside the track), on :func:`valleys`'
+        scale (a steady sound reads about +4.8 dB); +inf where no stretch fits before the
+        onset (the recording starts: it rose out of silence), NaN for a silent onset or one
+        too near the end.
+    """
+    onsets = np.asarray(onsets, dtype=np.int64)
+    out = np.full(len(onsets), np.nan)
+    reader = track if track_reads.is_reader(track) else audio.ArrayReader(track)
+    width = int(round(WINDOW_S * sr))
+    onset_width = int(round(ONSET_S * sr))
+    back = np.rint(np.arange(STEP_S / 2 + WINDOW_S, PRE_SPAN_S + 1e-9, STEP_S) * sr).astype(np.int64)
+    inside = (onsets >= 0) & (onsets + onset_width <= reader.n_samples)
+    if not inside.any():
+        return out
+    at = onsets[inside]
+    onset_power = track_reads.band_powers(reader, at, onset_width, sr=sr, fmin=FMIN_HZ) / onset_width
+    before = np.zeros(at.size)  # before the recording starts: silence
+    for k in back:
+        fits = at - k >= 0
+        if fits.any():
+            before[fits] = np.maximum(before[fits], track_reads.band_powers(reader, at[fits] - k, width, sr=sr,
+                                                                            fmin=FMIN_HZ) / width)
+    ratio = np.full(at.size, np.nan)
+    audible = onset_power > 0
+    quiet = audible & (before == 0)
+    ratio[quiet] = np.inf
+    loud = audible & (before > 0)
+    ratio[loud] = 10 * np.log10(onset_power[loud] / before[loud])
+    out[inside] = ratio
+    return out
+
+
+def in_ring(times, strengths, rise_db, *, within_s, stronger, struck_db, sits_db) -> np.ndarray:
+    """Which hits are a crash's ring peaking again, not a new strike.
+
+    A hit is in a crash's ring where it rises at most ``sits_db`` above what the track held
+    just before it and, at most ``within_s`` before it, lies a hit at least ``stronger``
+    times as strong that rose ``struck_db`` or more out of what preceded it (a crash struck
+    out of the groove).
+
+    Parameters
+    ----------
+    times : ndarray, shape (n_hits,)
+        Onsets (s), ascending.
+    strengths : ndarray, shape (n_hits,)
+        The hits' strengths.
+    rise_db : ndarray, shape (n_hits,)
+        :func:`rises` of each hit (NaN: not judged, and no crash).
+    within_s, stronger, struck_db, sits_db : float
+        The rule's bounds (above).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hits,)
+    """
+    times, strengths, rise_db = (np.asarray(a, dtype=float) for a in (times, strengths, rise_db))
+    out = np.zeros(len(times), dtype=bool)
+    struck = np.flatnonzero(rise_db >= struck_db)  # NaN compares False: no crash
+    if not len(struck):
+        return out
+    for i in np.flatnonzero(rise_db <= sits_db):
+        earlier = struck[(times[struck] < times[i]) & (times[struck] >= times[i] - within_s)]
+        out[i] = bool(np.any(strengths[earlier] >= stronger * strengths[i]))
     return out

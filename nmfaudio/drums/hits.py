@@ -158,6 +158,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    dB) instead: there the hat's leakage at every hat stroke of a groove without cymbals
    stops dead (docs/transcription.md, stray cymbals round).  Not judged: step 7b's weak peaks;
    nor at rates up to 8.4 kHz, whose band above 4 kHz is empty or a bin or two.
+   **The crash's ring** (with ``signals``; crash-like cymbals by default; after the minimum
+   interval): a hit within ``RING_WITHIN_S`` (0.5 s) after a hit ``RING_STRONGER`` (1.5)
+   times as strong that rose ``RING_STRUCK_DB`` (12 dB) or more above the track's last
+   0.19 s (above 4 kHz: a crash struck out of the groove), which itself rises at most
+   ``ring_rise_db`` (6 dB) above it, is dropped: a hat stroke's leakage peaking on the
+   crash's ring, which the valley above reads as the crash's wash
+   (:func:`nmfaudio.drums.cymbal_decay.in_ring`; docs/transcription.md, the cymbals'
+   precision round).  Not step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -551,6 +559,25 @@ RING_MAX_RATE = 1.0
 #: round: k/s/h-only tuning stray cymbal hits 528 -> 509, cymbals F unchanged).  -inf turns
 #: it off (no judgement at those rates, as before).
 FAST_RING_DB = -28.0
+#: step 8, the crash's ring: a crash-like cymbal hit that rises at most ``ring_rise_db`` (6
+#: dB) above what the class's track held in the 0.19 s before it (above 4 kHz,
+#: ``cymbal_decay.rises``; a steady sound reads +4.8 dB), with a hit at least
+#: RING_STRONGER times as strong that rose RING_STRUCK_DB or more (a crash struck out of
+#: the groove) at most RING_WITHIN_S before it, is that crash's ring peaking again under
+#: another drum's leakage (a hat stroke 0.15-0.5 s after the crash), not a new strike: its
+#: ring is the crash's, so the valley above keeps it (docs/transcription.md, the cymbals'
+#: precision round: regular tuning cymbals F 0.761 -> 0.778).  None of it for a ride.
+_RING_RISE_DB = {"cymbals": 6.0}
+RING_STRUCK_DB = 12.0
+RING_STRONGER = 1.5
+RING_WITHIN_S = 0.5
+
+
+def _default_ring_rise_db(name: str) -> float:
+    """``ring_rise_db`` of a class: crash-like cymbals' 6 dB (not a ride's), off (−inf) otherwise."""
+    if _note_of(name) == RIDE_NOTE:
+        return -np.inf
+    return _RING_RISE_DB.get(_family(name), -np.inf)
 
 
 def _default_min_ring_db(name: str) -> float:
@@ -1126,6 +1153,7 @@ def detect_hits(
     max_residual_db=None,
     min_timbre=None,
     min_ring_db=None,
+    ring_rise_db=None,
     weak_share_db=None,
     pulse_s=None,
     clear_rise_db=None,
@@ -1251,6 +1279,15 @@ def detect_hits(
         cymbals' activation, not a crash ringing; default -12 dB for crash-like cymbals,
         off for the others and a ride; a low value such as -200 turns it off.  Not judged
         at rates up to 8.4 kHz (the band above 4 kHz empty or a bin or two).
+    ring_rise_db : float or dict {str: float}, optional
+        A hit that rises at most this much (dB) above the loudest 20 ms of the class's
+        track (above 4 kHz) in the 0.19 s before its onset, within ``RING_WITHIN_S`` (0.5 s)
+        after a hit ``RING_STRONGER`` (1.5) times as strong that rose ``RING_STRUCK_DB``
+        (12 dB) or more, is dropped (with ``signals``; module notes, step 8, and
+        :func:`nmfaudio.drums.cymbal_decay.in_ring`): another drum's leakage peaking on a
+        crash's ring, not a new strike; default 6 dB for crash-like cymbals, off for the
+        others and a ride; a low value such as -200 turns it off.  Not judged at rates up to
+        8.4 kHz, nor step 7b's weak peaks.
     weak_share_db : float or dict {str: float}, optional
         A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
         — become hits where a hi-hat hit lies within 30 ms and the class's track holds
@@ -1342,6 +1379,7 @@ def detect_hits(
     min_timbre = _per_class(min_timbre, "min_timbre", names, _default_min_timbre, low=0, high=1)
     weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
     min_ring_db = _per_class(min_ring_db, "min_ring_db", names, _default_min_ring_db)
+    ring_rise_db = _per_class(ring_rise_db, "ring_rise_db", names, _default_ring_rise_db)
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     fill_s = _per_class(fill_s, "fill_s", names, _default_fill_s, low=0)
@@ -1602,7 +1640,18 @@ def detect_hits(
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
                                  width=max(1, int(round(FLOOR_SECONDS * sr))))
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
-        final[name] = _enforce_interval(found, intervals[name])
+        found = _enforce_interval(found, intervals[name])
+        if (signal is not None and np.isfinite(ring_rise_db[name]) and len(found.times) > 1
+                and _band_usable(cymbal_decay.FMIN_HZ, sr)):
+            # step 8, the crash's ring: a weaker peak on the ring of a crash just struck,
+            # rising little above it, is another drum's leakage on that ring (the valley
+            # above reads the crash's wash there); not step 7b's weak peaks (a ride's strokes)
+            rise = cymbal_decay.rises(checked(signal, f"signals[{name!r}]"), np.rint(found.times * sr).astype(int),
+                                      sr=sr)
+            ringing = cymbal_decay.in_ring(found.times, found.strengths, rise, within_s=RING_WITHIN_S,
+                                           stronger=RING_STRONGER, struck_db=RING_STRUCK_DB, sits_db=ring_rise_db[name])
+            found = _keep(found, ~ringing | np.isin(found.times, added.get(name, ())))
+        final[name] = found
     hits = {}
     # step 10: a hat hit at a snare or tom stroke where the hats have stopped (a fill) is
     # that stroke's leakage into the hat's stem; read on every class's final hits
