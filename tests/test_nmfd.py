@@ -164,6 +164,56 @@ def test_compiled_kl_equals_the_numpy_updates(channels, N, monkeypatch):
                                        err_msg=f"{name} {options}")
 
 
+def reference_passes(V, Wall, H, Hf, lags, owners, eps):
+    """The convolutive KL passes in float64 NumPy: (loss, H_next, Hf_next) of h_pass and
+    the template numerators of w_pass (on the same factors), and h_pass's den_H."""
+    from nmfaudio.nmf import nmfd
+
+    K, C, N = H.shape
+    n_columns = len(lags)
+    W64, Hf64 = Wall.astype(np.float64), Hf.astype(np.float64)
+    rows = np.vstack([nmfd._shift(H.astype(np.float64), lags, owners), Hf64])  # (n_all, C·N)
+    L = np.maximum(W64 @ rows, eps)
+    Q = V / L
+    loss = float(np.sum(L - V + V * np.log(Q)))
+    G = W64.T @ Q
+    ones = np.ones((n_columns, C * N))
+    den_H = nmfd._unshift(W64[:, :n_columns].sum(axis=0)[:, None] * ones, lags, owners, K, C, N)[:, 0]  # (K, N)
+    H_next = H * nmfd._unshift(G[:n_columns], lags, owners, K, C, N) / den_H[:, None, :]
+    Hf_next = Hf64 * G[n_columns:] / W64[:, n_columns:].sum(axis=0)[:, None]
+    return loss, H_next, Hf_next, Q @ rows.T, den_H
+
+
+@needs_numba
+@pytest.mark.parametrize("F", [8, 9, 10, 11, 90], ids=lambda F: f"F={F}")
+@pytest.mark.parametrize("channels, N", [(1, 2 * 256 + 37), (2, 300)], ids=["mono", "stereo"])
+def test_compiled_passes_equal_float64_products(F, channels, N):
+    """h_pass and w_pass (four rows at a time, the rest one or two at a time: every
+    F mod 4, and the drums' 90 bands) against the float64 NumPy computation of the same
+    products, with ragged templates and a free component: loss, updated activations and
+    template numerators within 1e-5 relative (float32 sums of positive terms)."""
+    from nmfaudio.nmf import convolutive, nmfd
+
+    rng = np.random.default_rng(F + channels)
+    P = ragged_templates(F=F, seed=F)
+    lags, owners = nmfd._support(P)
+    K = P.shape[1]
+    W_free = (0.1 + rng.random((F, 1))).astype(np.float32)
+    Wall = np.ascontiguousarray(np.hstack([P[:, owners, lags], W_free]))
+    H = (0.5 + rng.random((K, channels, N))).astype(np.float32)
+    Hf = (0.1 + rng.random((1, channels * N))).astype(np.float32)
+    V = (0.05 + rng.random((F, channels * N))).astype(np.float32)
+    eps = 1e-6
+    loss, H_next, Hf_next, numerators, den_H = reference_passes(V.astype(np.float64), Wall, H, Hf, lags, owners,
+                                                                eps)
+    fast_loss, fast_H, fast_Hf = convolutive.h_pass(V, Wall, H, Hf, lags, owners, eps, den_H.astype(np.float32),
+                                                    True)
+    assert fast_loss == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(fast_H, H_next, rtol=1e-5)
+    np.testing.assert_allclose(fast_Hf, Hf_next, rtol=1e-5)
+    np.testing.assert_allclose(convolutive.w_pass(V, Wall, H, Hf, lags, owners, eps), numerators, rtol=1e-5)
+
+
 def ragged_templates(F=23, seed=3):
     """Unit-sum templates of 8, 3 and 5 frames padded with zero frames to T = 8, the
     last one also with an all-zero frame inside (frame 1), float32."""

@@ -38,7 +38,8 @@ from nmfaudio.nmf.kernels import HAVE_NUMBA, MAX_TASKS, run_in_threads, task_bou
 BLOCK = 256
 
 if HAVE_NUMBA:
-    from nmfaudio.nmf.kernels import _accumulate_cols, _jit, _model_row, _reduce_rows, fast_log
+    from nmfaudio.nmf.kernels import (_accumulate_cols, _accumulate_cols4, _jit, _model_row, _model_rows4,
+                                      _reduce_rows, _reduce_rows4, fast_log)
 
     @_jit
     def _shifted_block(H, Hf, c, N, lags, owners, t0, width, out):
@@ -86,9 +87,17 @@ if HAVE_NUMBA:
             base = c * N + j0
             for f in range(0, F, 4):
                 nr = min(4, F - f)
+                # four rows at once (kernels' 4 × 4 blocking): one row at a time is load-bound
+                # (17.5 → 10.8 ms a pass on the drums' 90 × 184 × 7752); each entry sums the
+                # same terms in the same groups of four (bit-identical on the Xeon measured,
+                # docs/performance.md 2026-12-05 "fitspeed")
+                if nr == 4:
+                    _model_rows4(Wall, f, hs, A, width, zero)
+                else:
+                    for i in range(nr):
+                        _model_row(Wall, f + i, hs, A[i], width, zero)
                 for i in range(nr):
                     a = A[i]
-                    _model_row(Wall, f + i, hs, a, width, zero)
                     row = zero
                     for j in range(width):
                         v = V[f + i, base + j]
@@ -98,7 +107,10 @@ if HAVE_NUMBA:
                         if j < b:  # the look-ahead frames belong to the next block's loss
                             row += x - v + v * fast_log(max(q, tiny))
                     loss += np.float64(row)
-                _accumulate_cols(Wall, f, nr, A, G, width)
+                if nr == 4:
+                    _accumulate_cols4(Wall, f, A, G, width)
+                else:
+                    _accumulate_cols(Wall, f, nr, A, G, width)
             if update_H:
                 # numerator of H[k, t]: Σ over k's columns i of G[i, t + lags[i]] (columns in
                 # increasing lag, so each sum runs over τ in order, as the full layout's)
@@ -131,13 +143,21 @@ if HAVE_NUMBA:
         dt = V.dtype
         zero = dt.type(0)
         hs = np.empty((n_all, BLOCK), dt)
-        A = np.empty((2, BLOCK), dt)
+        A = np.empty((4, BLOCK), dt)
         spare = np.empty(n_all, dt)
+        F4 = F - F % 4
         for j0 in range(t0, t1, BLOCK):
             b = min(BLOCK, t1 - j0)
             _shifted_block(H, Hf, c, N, lags, owners, j0, b, hs)
             base = c * N + j0
-            for f in range(0, F, 2):
+            for f in range(0, F4, 4):  # four rows at once, as _h_task; the last F mod 4 two at a time
+                _model_rows4(Wall, f, hs, A, b, zero)
+                for i in range(4):
+                    a = A[i]
+                    for j in range(b):
+                        a[j] = V[f + i, base + j] / max(a[j], eps)
+                _reduce_rows4(A, hs, P, f, b, zero)
+            for f in range(F4, F, 2):
                 g = min(f + 1, F - 1)  # an odd last row is done twice, its second result dropped
                 for i, row in ((0, f), (1, g)):
                     a = A[i]
