@@ -185,15 +185,21 @@ def reference_passes(V, Wall, H, Hf, lags, owners, eps):
 
 
 @needs_numba
+@pytest.mark.parametrize("blas", [True, False], ids=["BLAS products", "compiled loops"])
 @pytest.mark.parametrize("F", [8, 9, 10, 11, 90], ids=lambda F: f"F={F}")
-@pytest.mark.parametrize("channels, N", [(1, 2 * 256 + 37), (2, 300)], ids=["mono", "stereo"])
-def test_compiled_passes_equal_float64_products(F, channels, N):
-    """h_pass and w_pass (four rows at a time, the rest one or two at a time: every
-    F mod 4, and the drums' 90 bands) against the float64 NumPy computation of the same
-    products, with ragged templates and a free component: loss, updated activations and
-    template numerators within 1e-5 relative (float32 sums of positive terms)."""
+@pytest.mark.parametrize("channels, N", [(1, 17 * 256 + 37), (2, 300)], ids=["mono, tasks of two blocks", "stereo"])
+def test_compiled_passes_equal_float64_products(F, channels, N, blas, monkeypatch):
+    """h_pass and w_pass — with BLAS's products and with the compiled loops (four rows
+    at a time, the rest one or two at a time: every F mod 4, and the drums' 90 bands) —
+    against the float64 NumPy computation of the same products, with ragged templates
+    and a free component, tasks of one block and of two (17 blocks in 16 tasks): loss,
+    updated activations and template numerators within 1e-5 relative (float32 sums of
+    positive terms)."""
     from nmfaudio.nmf import convolutive, nmfd
 
+    if blas and convolutive._blas(np.float32) is None:
+        pytest.skip("no BLAS routine found: the passes use the compiled loops")
+    monkeypatch.setattr(convolutive, "USE_BLAS", blas)
     rng = np.random.default_rng(F + channels)
     P = ragged_templates(F=F, seed=F)
     lags, owners = nmfd._support(P)
@@ -212,6 +218,33 @@ def test_compiled_passes_equal_float64_products(F, channels, N):
     np.testing.assert_allclose(fast_H, H_next, rtol=1e-5)
     np.testing.assert_allclose(fast_Hf, Hf_next, rtol=1e-5)
     np.testing.assert_allclose(convolutive.w_pass(V, Wall, H, Hf, lags, owners, eps), numerators, rtol=1e-5)
+
+
+@needs_numba
+def test_passes_in_float64_use_blas_and_the_loops_alike(monkeypatch):
+    """float64 factors (dgemm): the BLAS passes give the compiled loops' loss,
+    activations and template numerators within 1e-12 relative."""
+    from nmfaudio.nmf import convolutive, nmfd
+
+    if convolutive._blas(np.float64) is None:
+        pytest.skip("no BLAS routine found")
+    rng = np.random.default_rng(7)
+    P = ragged_templates(F=13, seed=7).astype(np.float64)
+    lags, owners = nmfd._support(P)
+    Wall = np.ascontiguousarray(P[:, owners, lags])
+    H = 0.5 + rng.random((3, 2, 400))
+    Hf = np.zeros((0, 800))
+    V = 0.05 + rng.random((13, 800))
+    den_H = reference_passes(V, Wall, H, Hf, lags, owners, 1e-9)[4]
+    results = []
+    for blas in (True, False):
+        monkeypatch.setattr(convolutive, "USE_BLAS", blas)
+        results.append((convolutive.h_pass(V, Wall, H, Hf, lags, owners, 1e-9, den_H, True),
+                        convolutive.w_pass(V, Wall, H, Hf, lags, owners, 1e-9)))
+    (fast_h, fast_w), (loop_h, loop_w) = results
+    assert fast_h[0] == pytest.approx(loop_h[0], rel=1e-12)
+    np.testing.assert_allclose(fast_h[1], loop_h[1], rtol=1e-12)
+    np.testing.assert_allclose(fast_w, loop_w, rtol=1e-12)
 
 
 def ragged_templates(F=23, seed=3):
