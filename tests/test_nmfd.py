@@ -247,6 +247,31 @@ def test_passes_in_float64_use_blas_and_the_loops_alike(monkeypatch):
     np.testing.assert_allclose(fast_w, loop_w, rtol=1e-12)
 
 
+@needs_numba
+def test_activation_denominator_equals_the_lag_by_lag_sweep():
+    """CompiledKLConvolutiveMU._denominator (whole-template sums for all but the last
+    T − 1 frames) equals the lag-by-lag unshift of the column sums it replaced, bit for
+    bit, on 200 random supports (templates with zero frames, clips shorter than T)."""
+    from nmfaudio.nmf import nmfd
+    from nmfaudio.nmf.solvers import Problem
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        K, T, N = int(rng.integers(1, 6)), int(rng.integers(1, 12)), int(rng.integers(1, 40))
+        P = (rng.random((5, K, T)) * (rng.random((1, K, T)) < 0.7)).astype(np.float32)
+        lags, owners = nmfd._support(P)
+        W = np.ascontiguousarray(P[:, owners, lags])
+        V = (0.1 + rng.random((5, 2 * N))).astype(np.float32)
+        problem = Problem(beta=1, free_W=np.ones(len(lags), bool), free_H=np.ones(K, bool), eps=1e-6)
+        solver = nmfd.CompiledKLConvolutiveMU(V, W, rng.random((K, 2, N)).astype(np.float32), problem,
+                                              lags=lags, owners=owners)
+        column_sums = W.sum(axis=0)
+        sweep = np.zeros((K, N), np.float32)
+        for tau, a, b in solver.blocks:
+            sweep[owners[a:b], :N - tau] += column_sums[a:b][:, None]
+        np.testing.assert_array_equal(solver._denominator(), sweep, err_msg=f"K={K} T={T} N={N}")
+
+
 def ragged_templates(F=23, seed=3):
     """Unit-sum templates of 8, 3 and 5 frames padded with zero frames to T = 8, the
     last one also with an all-zero frame inside (frame 1), float32."""

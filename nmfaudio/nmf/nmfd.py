@@ -346,14 +346,29 @@ class CompiledKLConvolutiveMU(ConvolutiveMU):
     def _free_activations(self) -> np.ndarray:
         return self.H_free if self.H_free is not None else np.zeros((0, self.C * self.N), self.W.dtype)
 
-    def _h_pass(self):
+    def _denominator(self) -> np.ndarray:
+        """The activations' KL denominator (K, N): the unshift of the ones, as the NumPy
+        step — frame t of template k sums the column sums of k's frames whose lag reaches
+        no further than the end (t + τ < N), in increasing lag.  Every frame but the last
+        T − 1 has all of them, so their sums are made once per template, in the same
+        order (the same floats), and only the tail frame by frame: a lag-by-lag sweep over
+        all N frames took ~1 ms per iteration in Python (24 lags × 13 × 7752 frames)."""
         K, N = self.K, self.N
         column_sums = self.W.sum(axis=0)
-        denominator = np.zeros((K, N), self.W.dtype)  # unshift of the ones (as the NumPy step)
+        head = max(N - self.T + 1, 0)  # frames t ≤ N − T: every lag τ ≤ T − 1 is inside
+        full = np.zeros(K, self.W.dtype)
+        tail = np.zeros((K, N - head), self.W.dtype)
         for tau, a, b in self.blocks:
-            denominator[self.owners[a:b], :N - tau] += column_sums[a:b][:, None]
+            full[self.owners[a:b]] += column_sums[a:b]
+            tail[self.owners[a:b], :max(N - tau - head, 0)] += column_sums[a:b][:, None]
+        denominator = np.empty((K, N), self.W.dtype)
+        denominator[:, :head] = full[:, None]
+        denominator[:, head:] = tail
+        return denominator
+
+    def _h_pass(self):
         return convolutive.h_pass(self.V, self._templates(), self.H, self._free_activations(), self.lags,
-                                  self.owners, self.problem.eps, denominator, self.update_H)
+                                  self.owners, self.problem.eps, self._denominator(), self.update_H)
 
     def start(self) -> float:
         self._prepared = self._h_pass()
