@@ -248,6 +248,73 @@ if HAVE_NUMBA:
             _gemm(gemm, Xw, hs[:, :b], P, False, True, True, ints, scalars, chars)
 
 
+    @_jit
+    def _fixed_h_task(V, fixed, Wf, Hf, Hf_next, den, eps, j0, j1):
+        """Columns j0 … j1 − 1 of the fixed-templates problem (:func:`fixed_h_pass`): returns
+        their loss terms (float64) and writes their updated free activations into Hf_next."""
+        F, n_free = Wf.shape
+        dt = V.dtype
+        zero = dt.type(0)
+        tiny = np.finfo(dt).tiny
+        x = np.empty(BLOCK, dt)
+        numerators = np.empty((n_free, BLOCK), dt)
+        loss = 0.0
+        for b0 in range(j0, j1, BLOCK):
+            b = min(BLOCK, j1 - b0)
+            numerators[:, :b] = zero
+            for f in range(F):
+                for j in range(b):  # the model: the fixed part plus the free components
+                    x[j] = fixed[f, b0 + j]
+                for r in range(n_free):
+                    w = Wf[f, r]
+                    h = Hf[r]
+                    for j in range(b):
+                        x[j] += w * h[b0 + j]
+                row = zero
+                for j in range(b):
+                    v = V[f, b0 + j]
+                    m = max(x[j], eps)
+                    q = v / m
+                    x[j] = q
+                    row += m - v + v * fast_log(max(q, tiny))
+                loss += np.float64(row)
+                for r in range(n_free):
+                    w = Wf[f, r]
+                    num = numerators[r]
+                    for j in range(b):
+                        num[j] += w * x[j]
+            for r in range(n_free):
+                for j in range(b):
+                    Hf_next[r, b0 + j] = Hf[r, b0 + j] * (numerators[r, j] / max(den[r], tiny))
+        return loss
+
+    @_jit
+    def _fixed_w_task(V, fixed, Wf, Hf, eps, j0, j1, P):
+        """Columns j0 … j1 − 1: adds Σ_j (V / L)[f, j] · Hf[r, j] to P (F, n_free)."""
+        F, n_free = Wf.shape
+        dt = V.dtype
+        zero = dt.type(0)
+        x = np.empty(BLOCK, dt)
+        for b0 in range(j0, j1, BLOCK):
+            b = min(BLOCK, j1 - b0)
+            for f in range(F):
+                for j in range(b):
+                    x[j] = fixed[f, b0 + j]
+                for r in range(n_free):
+                    w = Wf[f, r]
+                    h = Hf[r]
+                    for j in range(b):
+                        x[j] += w * h[b0 + j]
+                for j in range(b):
+                    x[j] = V[f, b0 + j] / max(x[j], eps)
+                for r in range(n_free):
+                    h = Hf[r]
+                    s = zero
+                    for j in range(b):
+                        s += x[j] * h[b0 + j]
+                    P[f, r] += s
+
+
 def _blas(dtype):
     """(gemm, integer dtype of its scratch) for the passes' products, or None: the
     compiled loops (:data:`USE_BLAS` off, or no usable BLAS found)."""
@@ -363,4 +430,53 @@ def w_pass(V, Wall, H, Hf, lags, owners, eps):
                          *_scratch(blas, V.dtype))
 
     _run(task, len(tasks), blas)
+    return partial.sum(axis=0)
+
+
+def fixed_h_pass(V, fixed, Wf, Hf, eps):
+    """Loss and updated free activations (KL MU) of the model ``fixed + Wf Hf``: the
+    templates and their activations fixed (their model ``fixed`` made once), only the free
+    components learning — one pass over V and ``fixed``, columns in fixed tasks.
+
+    Parameters
+    ----------
+    V, fixed : ndarray, shape (F, M), C-contiguous, one dtype
+        The data (floored) and the fixed part of the model.
+    Wf : ndarray, shape (F, n_free)
+    Hf : ndarray, shape (n_free, M)
+    eps : float
+        Floor of the model.
+
+    Returns
+    -------
+    loss : float
+        D(V | max(fixed + Wf Hf, eps)), the current factors' (terms summed in float32 per
+        row of a block, in float64 across them).
+    Hf_next : ndarray, shape (n_free, M)
+    """
+    Hf_next = np.empty_like(Hf)
+    den = Wf.sum(axis=0)
+    bounds = task_bounds(V.shape[1], MAX_TASKS, BLOCK)
+    losses = np.zeros(len(bounds) - 1)
+    dt = V.dtype.type
+
+    def task(i):
+        losses[i] = _fixed_h_task(V, fixed, Wf, Hf, Hf_next, den, dt(eps), bounds[i], bounds[i + 1])
+
+    run_in_threads(task, len(losses))
+    return float(losses.sum()), Hf_next
+
+
+def fixed_w_pass(V, fixed, Wf, Hf, eps):
+    """The numerators of the free templates' KL update, Σ_j (V / L)[f, j] · Hf[r, j] with
+    L = max(fixed + Wf Hf, eps): shapes as :func:`fixed_h_pass`; returns (F, n_free), the
+    tasks' sums added in a fixed order."""
+    bounds = task_bounds(V.shape[1], MAX_TASKS, BLOCK)
+    partial = np.zeros((len(bounds) - 1,) + Wf.shape, V.dtype)
+    dt = V.dtype.type
+
+    def task(i):
+        _fixed_w_task(V, fixed, Wf, Hf, dt(eps), bounds[i], bounds[i + 1], partial[i])
+
+    run_in_threads(task, len(partial))
     return partial.sum(axis=0)

@@ -432,10 +432,41 @@ class FixedTemplatesMU(ConvolutiveMU):
         return kernels.divergence(self.V, self.WH, self.beta)
 
 
+class CompiledKLFixedTemplatesMU(FixedTemplatesMU):
+    """:class:`FixedTemplatesMU` for β = 1 with each half-step one compiled pass over V and
+    the fixed model (:func:`nmfaudio.nmf.convolutive.fixed_h_pass`, ``fixed_w_pass``) on the
+    engine's threads: the same updates to float32 rounding, without the NumPy step's
+    full-size temporaries on one core (7 → ~1 ms an iteration on the drums' 3-minute
+    residual refinement, docs/performance.md 2026-12-05 "fitspeed").  As
+    :class:`CompiledKLConvolutiveMU`, the activation pass over the current factors gives
+    their loss and their updated activations: :meth:`start` and :meth:`step` end with it."""
+
+    def __init__(self, V, W, H, problem: Problem, **kwargs):
+        super().__init__(np.ascontiguousarray(V), W, H, problem, **kwargs)
+        self._prepared = None
+
+    def _h_pass(self):
+        return convolutive.fixed_h_pass(self.V, self._fixed, self.W_free, self.H_free, self.problem.eps)
+
+    def start(self) -> float:
+        self._prepared = self._h_pass()
+        return self._prepared[0]
+
+    def step(self) -> float:
+        _, self.H_free = self._prepared
+        numerators = convolutive.fixed_w_pass(self.V, self._fixed, self.W_free, self.H_free, self.problem.eps)
+        self.W_free *= self._factor(numerators, self.H_free.sum(axis=1)[None, :])
+        self._prepared = self._h_pass()
+        return self._prepared[0]
+
+
 def make_convolutive_mu(V, W, H, problem: Problem, **kwargs) -> ConvolutiveMU:
-    """Only free components learning: :class:`FixedTemplatesMU`; else the compiled
-    passes for β = 1 when numba is available, else the NumPy updates."""
+    """Only free components learning: :class:`FixedTemplatesMU` (compiled for β = 1 when
+    numba is available); else the compiled passes for β = 1 when numba is available, else
+    the NumPy updates."""
     if not problem.free_W.any() and not problem.free_H.any() and kwargs.get("W_free") is not None:
+        if problem.beta == 1 and kernels.HAVE_NUMBA:
+            return CompiledKLFixedTemplatesMU(V, W, H, problem, **kwargs)
         return FixedTemplatesMU(V, W, H, problem, **kwargs)
     if problem.beta == 1 and kernels.HAVE_NUMBA:
         return CompiledKLConvolutiveMU(V, W, H, problem, **kwargs)
