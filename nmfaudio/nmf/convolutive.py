@@ -44,9 +44,9 @@ BLOCK = 256
 #: Form each block's products (the model W·hs, Wᵀ(V / L), (V / L)·hsᵀ) by BLAS's GEMM
 #: (:func:`nmfaudio.nmf.gemm_pass.blas_gemm`, held to one thread per task) when one is
 #: found, rather than by the compiled loops: with the drums' 184 template frames over 90
-#: bands the loops reach a third of OpenBLAS's rate (an iteration's two passes 18 → 12 ms on
-#: one thread, the 3-minute track; docs/performance.md, 2026-12-05 "fitspeed").  The
-#: same products, summed in BLAS's order: float32 rounding apart, the same results.
+#: bands an iteration's two passes took 17.9 ms with the loops, 12.6 ms with OpenBLAS (one
+#: thread, the 3-minute track; docs/performance.md, 2026-12-05 "fitspeed").  The same
+#: products, summed in BLAS's order: float32 rounding apart, the same results.
 USE_BLAS = True
 
 if HAVE_NUMBA:

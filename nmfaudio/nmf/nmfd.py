@@ -436,8 +436,8 @@ class CompiledKLFixedTemplatesMU(FixedTemplatesMU):
     """:class:`FixedTemplatesMU` for β = 1 with each half-step one compiled pass over V and
     the fixed model (:func:`nmfaudio.nmf.convolutive.fixed_h_pass`, ``fixed_w_pass``) on the
     engine's threads: the same updates to float32 rounding, without the NumPy step's
-    full-size temporaries on one core (7 → ~1 ms an iteration on the drums' 3-minute
-    residual refinement, docs/performance.md 2026-12-05 "fitspeed").  As
+    full-size temporaries (4.0 → 2.3 ms an iteration on the drums' 3-minute residual
+    refinement, one thread; docs/performance.md 2026-12-05 "fitspeed").  As
     :class:`CompiledKLConvolutiveMU`, the activation pass over the current factors gives
     their loss and their updated activations: :meth:`start` and :meth:`step` end with it."""
 
