@@ -164,6 +164,114 @@ def test_compiled_kl_equals_the_numpy_updates(channels, N, monkeypatch):
                                        err_msg=f"{name} {options}")
 
 
+def reference_passes(V, Wall, H, Hf, lags, owners, eps):
+    """The convolutive KL passes in float64 NumPy: (loss, H_next, Hf_next) of h_pass and
+    the template numerators of w_pass (on the same factors), and h_pass's den_H."""
+    from nmfaudio.nmf import nmfd
+
+    K, C, N = H.shape
+    n_columns = len(lags)
+    W64, Hf64 = Wall.astype(np.float64), Hf.astype(np.float64)
+    rows = np.vstack([nmfd._shift(H.astype(np.float64), lags, owners), Hf64])  # (n_all, C·N)
+    L = np.maximum(W64 @ rows, eps)
+    Q = V / L
+    loss = float(np.sum(L - V + V * np.log(Q)))
+    G = W64.T @ Q
+    ones = np.ones((n_columns, C * N))
+    den_H = nmfd._unshift(W64[:, :n_columns].sum(axis=0)[:, None] * ones, lags, owners, K, C, N)[:, 0]  # (K, N)
+    H_next = H * nmfd._unshift(G[:n_columns], lags, owners, K, C, N) / den_H[:, None, :]
+    Hf_next = Hf64 * G[n_columns:] / W64[:, n_columns:].sum(axis=0)[:, None]
+    return loss, H_next, Hf_next, Q @ rows.T, den_H
+
+
+@needs_numba
+@pytest.mark.parametrize("blas", [True, False], ids=["BLAS products", "compiled loops"])
+@pytest.mark.parametrize("F", [8, 9, 10, 11, 90], ids=lambda F: f"F={F}")
+@pytest.mark.parametrize("channels, N", [(1, 17 * 256 + 37), (2, 300)], ids=["mono, tasks of two blocks", "stereo"])
+def test_compiled_passes_equal_float64_products(F, channels, N, blas, monkeypatch):
+    """h_pass and w_pass — with BLAS's products and with the compiled loops (four rows
+    at a time, the rest one or two at a time: every F mod 4, and the drums' 90 bands) —
+    against the float64 NumPy computation of the same products, with ragged templates
+    and a free component, tasks of one block and of two (17 blocks in 16 tasks): loss,
+    updated activations and template numerators within 1e-5 relative (float32 sums of
+    positive terms)."""
+    from nmfaudio.nmf import convolutive, nmfd
+
+    if blas and convolutive._blas(np.float32) is None:
+        pytest.skip("no BLAS routine found: the passes use the compiled loops")
+    monkeypatch.setattr(convolutive, "USE_BLAS", blas)
+    rng = np.random.default_rng(F + channels)
+    P = ragged_templates(F=F, seed=F)
+    lags, owners = nmfd._support(P)
+    K = P.shape[1]
+    W_free = (0.1 + rng.random((F, 1))).astype(np.float32)
+    Wall = np.ascontiguousarray(np.hstack([P[:, owners, lags], W_free]))
+    H = (0.5 + rng.random((K, channels, N))).astype(np.float32)
+    Hf = (0.1 + rng.random((1, channels * N))).astype(np.float32)
+    V = (0.05 + rng.random((F, channels * N))).astype(np.float32)
+    eps = 1e-6
+    loss, H_next, Hf_next, numerators, den_H = reference_passes(V.astype(np.float64), Wall, H, Hf, lags, owners,
+                                                                eps)
+    fast_loss, fast_H, fast_Hf = convolutive.h_pass(V, Wall, H, Hf, lags, owners, eps, den_H.astype(np.float32),
+                                                    True)
+    assert fast_loss == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(fast_H, H_next, rtol=1e-5)
+    np.testing.assert_allclose(fast_Hf, Hf_next, rtol=1e-5)
+    np.testing.assert_allclose(convolutive.w_pass(V, Wall, H, Hf, lags, owners, eps), numerators, rtol=1e-5)
+
+
+@needs_numba
+def test_passes_in_float64_use_blas_and_the_loops_alike(monkeypatch):
+    """float64 factors (dgemm): the BLAS passes give the compiled loops' loss,
+    activations and template numerators within 1e-12 relative."""
+    from nmfaudio.nmf import convolutive, nmfd
+
+    if convolutive._blas(np.float64) is None:
+        pytest.skip("no BLAS routine found")
+    rng = np.random.default_rng(7)
+    P = ragged_templates(F=13, seed=7).astype(np.float64)
+    lags, owners = nmfd._support(P)
+    Wall = np.ascontiguousarray(P[:, owners, lags])
+    H = 0.5 + rng.random((3, 2, 400))
+    Hf = np.zeros((0, 800))
+    V = 0.05 + rng.random((13, 800))
+    den_H = reference_passes(V, Wall, H, Hf, lags, owners, 1e-9)[4]
+    results = []
+    for blas in (True, False):
+        monkeypatch.setattr(convolutive, "USE_BLAS", blas)
+        results.append((convolutive.h_pass(V, Wall, H, Hf, lags, owners, 1e-9, den_H, True),
+                        convolutive.w_pass(V, Wall, H, Hf, lags, owners, 1e-9)))
+    (fast_h, fast_w), (loop_h, loop_w) = results
+    assert fast_h[0] == pytest.approx(loop_h[0], rel=1e-12)
+    np.testing.assert_allclose(fast_h[1], loop_h[1], rtol=1e-12)
+    np.testing.assert_allclose(fast_w, loop_w, rtol=1e-12)
+
+
+@needs_numba
+def test_activation_denominator_equals_the_lag_by_lag_sweep():
+    """CompiledKLConvolutiveMU._denominator (whole-template sums for all but the last
+    T − 1 frames) equals the lag-by-lag unshift of the column sums it replaced, bit for
+    bit, on 200 random supports (templates with zero frames, clips shorter than T)."""
+    from nmfaudio.nmf import nmfd
+    from nmfaudio.nmf.solvers import Problem
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        K, T, N = int(rng.integers(1, 6)), int(rng.integers(1, 12)), int(rng.integers(1, 40))
+        P = (rng.random((5, K, T)) * (rng.random((1, K, T)) < 0.7)).astype(np.float32)
+        lags, owners = nmfd._support(P)
+        W = np.ascontiguousarray(P[:, owners, lags])
+        V = (0.1 + rng.random((5, 2 * N))).astype(np.float32)
+        problem = Problem(beta=1, free_W=np.ones(len(lags), bool), free_H=np.ones(K, bool), eps=1e-6)
+        solver = nmfd.CompiledKLConvolutiveMU(V, W, rng.random((K, 2, N)).astype(np.float32), problem,
+                                              lags=lags, owners=owners)
+        column_sums = W.sum(axis=0)
+        sweep = np.zeros((K, N), np.float32)
+        for tau, a, b in solver.blocks:
+            sweep[owners[a:b], :N - tau] += column_sums[a:b][:, None]
+        np.testing.assert_array_equal(solver._denominator(), sweep, err_msg=f"K={K} T={T} N={N}")
+
+
 def ragged_templates(F=23, seed=3):
     """Unit-sum templates of 8, 3 and 5 frames padded with zero frames to T = 8, the
     last one also with an all-zero frame inside (frame 1), float32."""
@@ -269,6 +377,35 @@ def test_fixed_templates_fast_path_equals_the_general_updates(beta, monkeypatch)
         np.testing.assert_array_equal(fast.P, P0)
         np.testing.assert_array_equal(fast.H, H0)
         assert np.diff(fast.loss).max() <= 1e-6 * fast.loss[0]
+
+
+@needs_numba
+@pytest.mark.parametrize("channels, N, n_free", [(1, 17 * 256 + 37, 1), (2, 300, 2)],
+                         ids=["mono, tasks of two blocks, one free", "stereo, two free"])
+def test_compiled_fixed_templates_equal_the_numpy_fixed_templates(channels, N, n_free):
+    """CompiledKLFixedTemplatesMU (one compiled pass over V and the fixed model per
+    half-step) against the NumPy FixedTemplatesMU it replaces for KL: losses within
+    1e-5, free factors within 1e-4 relative after 10 iterations (float32 rounding)."""
+    from nmfaudio.nmf import nmfd
+    from nmfaudio.nmf.solvers import Problem
+
+    P = ragged_templates()
+    lags, owners = nmfd._support(P)
+    V, _ = planted(F=23, K=3, T=8, C=channels, N=N, seed=10)
+    V = np.maximum(V, np.float32(1e-6)).reshape(23, channels * N)
+    H = (0.5 + np.random.default_rng(11).random((3, channels, N))).astype(np.float32)
+    W_free, H_free = free_start(23, channels, N, n_free=n_free)
+    problem = Problem(beta=1, free_W=np.zeros(len(lags), bool), free_H=np.zeros(3, bool), eps=1e-6)
+    runs = []
+    for solver_class in (nmfd.CompiledKLFixedTemplatesMU, nmfd.FixedTemplatesMU):
+        solver = solver_class(V, np.ascontiguousarray(P[:, owners, lags]), H.copy(), problem, lags=lags,
+                              owners=owners, W_free=W_free.copy(), H_free=H_free.reshape(n_free, -1).copy())
+        losses = [solver.start()] + [solver.step() for _ in range(10)]
+        runs.append((np.array(losses), solver.W_free, solver.H_free))
+    (fast_loss, fast_W, fast_H), (loss, W, H_plain) = runs
+    np.testing.assert_allclose(fast_loss, loss, rtol=1e-5)
+    np.testing.assert_allclose(fast_W, W, rtol=1e-4)
+    np.testing.assert_allclose(fast_H, H_plain, rtol=1e-4, atol=1e-6 * float(H_plain.max()))
 
 
 def test_convolutive_model_is_the_sum_of_the_components_plus_the_free_part():
