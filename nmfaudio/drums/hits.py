@@ -990,6 +990,13 @@ def _prior_distance(period) -> float:
     return abs(np.log(60.0 / period / PRIOR_BPM))
 
 
+def _beat_concentration(times, weights, period) -> float:
+    """How closely the hits gather on beats of ``period`` (s): the length of their
+    strength-weighted mean phasor on it, 1 when every hit is on a beat, 0 when they
+    spread evenly (or in equal weight on and half-way between the beats)."""
+    return float(np.abs(np.sum(weights * np.exp(2j * np.pi * times / period))) / max(weights.sum(), 1e-12))
+
+
 def _lay(times, weights, sixteenth, phase, grid) -> tuple:
     """The ``grid``'s (beat period, step, phase) on fitted sixteenth notes: every few of
     their points for 4 and 8 (:func:`_coarse_grid`), half their step for 32, a triplet
@@ -1010,16 +1017,17 @@ def _fit_tempo(times, weights, period, grid):
 
     1. sixteenth notes at the tracker's tempo -- or at half of it, when eighth notes fit
        too and half the tempo lies nearer ``PRIOR_BPM`` (a tracker locked on double);
-    2. for a triplet grid, that grid at the tracker's tempo, or at twice it when that lies
-       nearer ``PRIOR_BPM`` (a swung groove: its eighth notes at 0 and 2/3 of a beat are
-       sixteenth notes of 3/2 the tempo too -- the tracker decides);
-    3. sixteenth notes at ``TEMPO_RATIOS`` of the tracker's step whose tempo lies nearer
+    2. sixteenth notes at ``TEMPO_RATIOS`` of the tracker's step whose tempo lies nearer
        ``PRIOR_BPM`` than the tracker's, the nearest (a tracker locked on half or 2/3 of
        the tempo; a tempo change of 3:4 also fits a fine grid of 3/2 the tempo, away from
-       the prior);
-    4. for grid 32, 32nd notes at the tracker's tempo.
+       the prior); for a triplet grid, that grid itself at the tracker's tempo (or twice
+       it, nearer ``PRIOR_BPM``: a swung groove) -- when both fit (a swung groove's eighth
+       notes at 0 and 2/3 of a beat are sixteenth notes of 3/2 its tempo too; a binary
+       groove's eighth notes, triplets of 2/3 its tempo) the one whose beats hold the hits
+       (:func:`_beat_concentration`);
+    3. for grid 32, 32nd notes at the tracker's tempo.
 
-    Sixteenth notes fitted (1, 3) lay every grid through them (:func:`_lay`), so all grids
+    Sixteenth notes fitted (1, 2) lay every grid through them (:func:`_lay`), so all grids
     read one tempo: fitted on a coarser grid, hits played between its points would fit
     half its step and double the tempo.
     """
@@ -1029,18 +1037,24 @@ def _fit_tempo(times, weights, period, grid):
         if half is not None and _prior_distance(4 * half[0]) < _prior_distance(4 * own[0]):
             own = half
         return _lay(times, weights, *own, grid)
+    triplet = None
     if grid in TRIPLET_GRIDS:
         per_beat = grid // 4
         fit = _fit_near(times, weights, period / per_beat)
         if fit is None:  # a tracker locked on half the tempo
             fit = _fit_near(times, weights, period / per_beat / 2)
             fit = fit if fit is not None and _prior_distance(per_beat * fit[0]) < _prior_distance(period) else None
-        if fit is not None:
-            return fit[0] * per_beat, *fit
+        triplet = None if fit is None else (fit[0] * per_beat, *fit)
     fits = [fit for fit in (_fit_near(times, weights, period / 4 * ratio) for ratio in TEMPO_RATIOS)
             if fit is not None and _prior_distance(4 * fit[0]) < _prior_distance(period)]
-    if fits:
-        return _lay(times, weights, *min(fits, key=lambda fit: _prior_distance(4 * fit[0])), grid)
+    binary = _lay(times, weights, *min(fits, key=lambda fit: _prior_distance(4 * fit[0])), grid) if fits else None
+    if triplet is not None and binary is not None:
+        # 3:2 apart, both fit: the one whose beats hold the hits (a swung groove's beats
+        # fall on and between the beats of 3/2 its tempo, a binary groove's on and
+        # between those of 2/3 its tempo)
+        return max(triplet, binary, key=lambda fit: _beat_concentration(times, weights, fit[0]))
+    if triplet is not None or binary is not None:
+        return binary if triplet is None else triplet
     if grid == 32:
         fit = _fit_near(times, weights, period / 8)
         if fit is not None:
