@@ -857,18 +857,19 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     notes (:func:`_fit_tempo`), searched within ``TEMPO_SPAN`` (±7 %) of the tracker's
     step and kept when it leaves the hits within 1/8 of a step (RMS): the tracker's own,
     or half its tempo when that fits too and lies nearer ``PRIOR_BPM`` (a tracker locked
-    on double); else, for a triplet grid, the triplet grid at the tracker's tempo (a
-    swung groove); else ``TEMPO_RATIOS`` of the tracker's step (a tracker locked on half
-    or 2/3 of the tempo...) whose tempo lies nearer ``PRIOR_BPM`` than the tracker's;
-    else, for grid 32, 32nd notes.  The grid's phase is the
+    on double); else ``TEMPO_RATIOS`` of the tracker's step (a tracker locked on half
+    or 2/3 of the tempo...) whose tempo lies nearer ``PRIOR_BPM`` than the tracker's and,
+    for a triplet grid, that grid at the tracker's tempo (a swung groove) -- both fitting,
+    the tempo whose beats hold the hits; else, for grid 32, 32nd notes.  The grid's phase is the
     strength-weighted circular mean of the hit times modulo the step, so the grid sits on
     the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
     only).  Every grid is laid through the fitted sixteenth notes, so sixteenth notes
     played between a coarse grid's points do not change the tempo: 4 and 8 take every
     few of their points, starting at the one nearest the hits' weighted circular mean
     on their own step; 32 halves their step; a triplet grid (12, 24) is laid through
-    their beats.  Each hit moves to the nearest grid point inside the recording (a hit in its last half step whose nearest point is after the last sample
-    goes to the one before, or to the last sample when another hit of its class is on
+    their beats.  Each hit moves to the nearest grid point inside the recording (a hit
+    in its last half step whose nearest point is after the last sample goes to the one
+    before, or to the last sample when another hit of its class is on
     that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
@@ -1054,7 +1055,7 @@ def _fit_tempo(times, weights, period, grid):
         # between those of 2/3 its tempo)
         return max(triplet, binary, key=lambda fit: _beat_concentration(times, weights, fit[0]))
     if triplet is not None or binary is not None:
-        return binary if triplet is None else triplet
+        return triplet or binary
     if grid == 32:
         fit = _fit_near(times, weights, period / 8)
         if fit is not None:
