@@ -1316,7 +1316,7 @@ def _click_groove(onsets, seconds, sr=SR):
     return y
 
 
-def test_quantize_triplet_grids_keep_a_binary_grooves_tempo_and_fit_a_swung_one(played):
+def test_quantize_triplet_grids_keep_a_binary_grooves_tempo_and_fit_a_swung_one(played, monkeypatch):
     # --quantize 12 / 24 on a binary groove (eighth-note hats, sixteenth-note ghosts): the
     # tempo of its sixteenth notes and the triplet grid through its beats (before
     # 2026-12-05 --quantize 24 fitted half its step: 240 BPM here, 219.9 on the bundled
@@ -1342,6 +1342,70 @@ def test_quantize_triplet_grids_keep_a_binary_grooves_tempo_and_fit_a_swung_one(
         assert abs(snapped.bpm - 100) < 1.5, (grid, snapped.bpm)
         third = (snapped["hihat"].times - 0.1) / (beat / 3)
         assert np.abs(third - np.rint(third)).max() * beat / 3 < 0.004, (grid, snapped["hihat"].times)
+    # so does a slow one (85 BPM: its eighth notes are sixteenth notes of 127.5 BPM too,
+    # nearer librosa's 120-BPM prior) with the tracker on its tempo, or on half of it under
+    # grid 12 (under 24, half the tempo fits as it is: its 1/24 notes are the 1/12 notes
+    # of 85 BPM)
+    beat = 60 / 85
+    times = np.sort(np.concatenate([0.1 + beat * np.arange(12), 0.1 + beat * (np.arange(12) + 2 / 3)]))
+    times = times + rng.uniform(-0.003, 0.003, times.size)
+    swung = DrumHits({"hihat": ClassHits("hihat", 42, times, np.where(np.arange(times.size) % 2, 0.5, 1.0),
+                                         np.full(times.size, 100))})
+    y = _click_groove(times, 9.0)
+    for tracked, grids in ((85.0, (12, 24)), (42.5, (12,))):
+        _tracker_at(monkeypatch, tracked, 9.0)
+        for grid in grids:
+            snapped = quantize(swung, y, SR, grid=grid)
+            assert abs(snapped.bpm - 85) < 1.0 and snapped.tempo_fit, (tracked, grid, snapped.bpm)
+            third = (snapped["hihat"].times - 0.1) / (beat / 3)
+            assert np.abs(third - np.rint(third)).max() * beat / 3 < 0.004, (tracked, grid, snapped["hihat"].times)
+
+
+def _tracker_at(monkeypatch, bpm, seconds):
+    """Make librosa's beat tracker report beats at ``bpm`` over ``seconds`` (a tracker
+    locked on that tempo), as ``quantize`` calls it."""
+    import librosa
+
+    beats = 0.1 + np.arange(int((seconds - 0.2) * bpm / 60)) * 60.0 / bpm
+    monkeypatch.setattr(librosa.beat, "beat_track", lambda **kwargs: (np.array([bpm]), beats))
+
+
+def _disco_groove(bpm, seconds=8.0, seed=7):
+    """Hits of a binary groove at ``bpm``: kick on the beats, hats on the eighth notes, a
+    snare on 2 and 4 and a ghost on the last sixteenth of every other beat, ±4 ms of
+    uniform jitter; the 16th-note grid starts at 0.1 s."""
+    rng = np.random.default_rng(seed)
+    sixteenth = 60.0 / bpm / 4
+    n = int((seconds - 0.3) / sixteenth)
+    k = np.arange(n)
+    positions = {"kick": k[k % 4 == 0], "snare": k[(k % 8 == 4) | (k % 8 == 7)], "hihat": k[k % 2 == 0]}
+    hits = {}
+    for name, note in (("kick", 36), ("snare", 38), ("hihat", 42)):
+        times = 0.1 + positions[name] * sixteenth + rng.uniform(-0.004, 0.004, positions[name].size)
+        hits[name] = ClassHits(name, note, times, np.ones(times.size), np.full(times.size, 100))
+    return DrumHits(hits)
+
+
+@pytest.mark.parametrize("ratio", [2 / 3, 3 / 2, 4 / 3, 2])
+def test_quantize_fits_the_tempo_when_the_tracker_locked_on_a_multiple(monkeypatch, ratio):
+    # A binary groove at 141 BPM (the tour's disco groove) with the beat tracker locked on
+    # 2/3 of its tempo (94 BPM, as librosa was on that render), on 3/2, 4/3 or twice it:
+    # the tempo read is 141 BPM (within 1 %) at every grid, the fit a true one, and every
+    # hit of grid 16 on the played sixteenth notes (within 5 ms: the ±4-ms jitter).  Main
+    # (d8695d2) tried the tracker's step and half of it only; at grid 4 it read 94 BPM
+    # (tempo_fit False) at 2/3, 188 at 4/3, 423 at 3/2, 282 at 2.
+    bpm, seconds = 141.0, 8.0
+    groove = _disco_groove(bpm, seconds)
+    y = _click_groove(np.concatenate([c.times for c in groove]), seconds)
+    _tracker_at(monkeypatch, bpm * ratio, seconds)
+    for grid in (4, 8, 16, 32, 12, 24):
+        snapped = quantize(groove, y, SR, grid=grid)
+        assert abs(snapped.bpm / bpm - 1) < 0.01, (ratio, grid, snapped.bpm)
+        assert snapped.tempo_fit is True, (ratio, grid)
+    sixteenth = 60.0 / bpm / 4
+    for c in quantize(groove, y, SR, grid=16):
+        off = (c.times - 0.1) / sixteenth
+        assert np.abs(off - np.rint(off)).max() * sixteenth < 0.005, (ratio, c.name)
 
 
 def test_quantize_keeps_every_hit_inside_the_recording(played):

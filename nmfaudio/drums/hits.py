@@ -847,17 +847,31 @@ class DrumHits:
         return path
 
 
-#: The grid each ``quantize`` grid's tempo is fitted on: sixteenth notes for the coarser
-#: binary grids, which they divide; the others on themselves (the triplet grids only where
-#: the hits do not fit sixteenth notes: ``TRIPLET_GRIDS``).
+#: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
+#: notes for the coarser binary grids, which they divide; the others their own.
 FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
-#: The triplet grids: on a groove whose hits fit sixteenth notes (grid 16's fit) they take
-#: that tempo and are laid through its beats instead of being fitted themselves.
+#: The triplet grids: on a groove whose hits fit sixteenth notes at the beat tracker's tempo
+#: they take that tempo and are laid through its beats; otherwise (a swung groove) they are
+#: fitted on themselves before any other tempo is tried.
 TRIPLET_GRIDS = (12, 24)
 #: A grid fits the hits when they lie within this fraction of its step of it (RMS); a
 #: groove played to a click lies within a few hundredths (the bundled loop's hits as
 #: played: 0.013 of a sixteenth note).
 GRID_FIT = 1 / 8
+#: A step is searched within this fraction either side of each one tried: the least-squares
+#: slope of librosa's beats was 5-6 % off the played tempo on 4 of the 160 tuning renders
+#: (tempofit round, docs/transcription.md), which ±5 % missed.
+TEMPO_SPAN = 0.07
+#: Ratios of the played tempo's sixteenth note to the beat tracker's tried when the
+#: tracker's own does not fit the hits: a tracker locked on half, 2/3, 3/4, 4/3 or 3/2 of
+#: the tempo (the step is the tempo's inverse: 2/3 of the step for a tracker on 2/3 of
+#: the tempo).  On the tuning renders librosa locked on 1/2 (5 of 160) and 2/3 (1 of 160).
+TEMPO_RATIOS = (1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2)
+#: Where librosa's beat tracker centres its tempo prior (``start_bpm``): its octave and
+#: 3:2 errors took the tempo away from it on every tuning render where it erred (94 for
+#: 141, 70 for 140, 182 for 91, 74 for 147 BPM), so another tempo is taken only when it
+#: lies nearer this one (in log tempo) than the tracker's.
+PRIOR_BPM = 120.0
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -866,19 +880,23 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     The beat period starts from the least-squares slope of the beats
     :func:`librosa.beat.beat_track` finds in ``y`` (its tempo estimate when it finds
     fewer than 4 beats); the grid has ``grid / 4`` steps per beat (``grid`` 16: sixteenth
-    notes, 12: eighth-note triplets).  The step is then fitted to the hits on a grid at
-    least as fine as sixteenth notes (``FIT_GRID``: 16 for 4 and 8, so sixteenth notes
-    played between a coarse grid's points do not change the tempo): searched within ±5 %
-    of the tracker's, and of half of it (a tracker locked on half the tempo), the first
-    that leaves the hits within 1/8 of a step (RMS) is kept; the grid's phase is the
+    notes, 12: eighth-note triplets).  The tempo is then fitted to the hits on sixteenth
+    notes (:func:`_fit_tempo`), searched within ``TEMPO_SPAN`` (±7 %) of the tracker's
+    step and kept when it leaves the hits within 1/8 of a step (RMS): the tracker's own,
+    or half its tempo when that fits too and lies nearer ``PRIOR_BPM`` (a tracker locked
+    on double); else ``TEMPO_RATIOS`` of the tracker's step (a tracker locked on half
+    or 2/3 of the tempo...) whose tempo lies nearer ``PRIOR_BPM`` than the tracker's and,
+    for a triplet grid, that grid at the tracker's tempo (a swung groove) -- both fitting,
+    the tempo whose beats hold the hits; else, for grid 32, 32nd notes.  The grid's phase is the
     strength-weighted circular mean of the hit times modulo the step, so the grid sits on
     the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
-    only).  A coarser grid takes every few points of that one, starting at the point
-    nearest the hits' weighted circular mean on its own step.  A triplet grid (12, 24) on
-    hits that fit sixteenth notes (grid 16's fit: a binary groove) takes that tempo and
-    is laid through its beats; otherwise it is fitted on itself.  Each hit moves to the nearest grid point inside the
-    recording (a hit in its last half step whose nearest point is after the last sample
-    goes to the one before, or to the last sample when another hit of its class is on
+    only).  Every grid is laid through the fitted sixteenth notes, so sixteenth notes
+    played between a coarse grid's points do not change the tempo: 4 and 8 take every
+    few of their points, starting at the one nearest the hits' weighted circular mean
+    on their own step; 32 halves their step; a triplet grid (12, 24) is laid through
+    their beats.  Each hit moves to the nearest grid point inside the recording (a hit
+    in its last half step whose nearest point is after the last sample goes to the one
+    before, or to the last sample when another hit of its class is on
     that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
@@ -920,28 +938,16 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
-    # the tempo is fitted on a grid at least as fine as sixteenth notes: on a coarser one,
-    # hits played between its points (sixteenth-note hats under --quantize 8) fit no step
-    # near the tracker's, and half the step -- meant for a tracker locked on half the
-    # tempo -- would be taken, doubling the tempo
-    fine = FIT_GRID[grid]
-    binary = _fit_grid(times, weights, period / 4) if grid in TRIPLET_GRIDS else None
-    fit = None  # the fine grid's fit, when the triplet grid does not take grid 16's
-    if binary is not None:
-        # a triplet grid on a groove whose hits sit on sixteenth notes (the fit of grid 16):
-        # that tempo, the triplet grid through its beats (fitted on the triplets, the hits
-        # would fit half their step and double the tempo)
-        period, beat_phase = _coarse_grid(times, weights, *binary, 4)
-        step = period / (grid // 4)
-        phase = beat_phase % step
+    fit = _fit_tempo(times, weights, period, grid)
+    if fit is not None:
+        period, step, phase = fit
     else:
-        fit = _fit_grid(times, weights, period / (fine // 4))  # 16 → 4 sixteenths per beat
-        # no step near the tracker's fits (a tempo change, a free performance): the
-        # tracker's step, and the caller is told (tempo_fit False) -- hits move up to half a step
-        fine_step, fine_phase = fit if fit is not None else (period / (fine // 4),
-                                                             _grid_phase(times, weights, period / (fine // 4))[0])
-        period = fine_step * (fine // 4)
-        step, phase = _coarse_grid(times, weights, fine_step, fine_phase, fine // grid)
+        # no tempo fits (a tempo change, a free performance): the tracker's step, and the
+        # caller is told (tempo_fit False) -- hits move up to half a step
+        fine = FIT_GRID[grid]
+        fine_step = period / (fine // 4)
+        step, phase = _coarse_grid(times, weights, fine_step, _grid_phase(times, weights, fine_step)[0],
+                                   fine // grid)
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
@@ -961,7 +967,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                 keep[t] = i
         chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
-    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=binary is not None or fit is not None)
+    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=fit is not None)
 
 
 def has_tempo(hits: DrumHits) -> bool:
@@ -998,23 +1004,89 @@ def _coarse_grid(times, weights, fine_step, fine_phase, ratio) -> tuple:
 
 
 def _fit_near(times, weights, step):
-    """The grid step within ±5 % of ``step`` (a beat tracker's tempo is often a few percent
-    off on a short excerpt) that fits the hits best, and its phase, if it leaves them within
-    ``GRID_FIT`` of a step (RMS); else None."""
-    fits = [(_grid_phase(times, weights, step * f), step * f) for f in np.linspace(0.95, 1.05, 201)]
+    """The grid step within ``TEMPO_SPAN`` of ``step`` (a beat tracker's tempo is often a few
+    percent off on a short excerpt) that fits the hits best, and its phase, if it leaves
+    them within ``GRID_FIT`` of a step (RMS); else None."""
+    factors = np.linspace(1 - TEMPO_SPAN, 1 + TEMPO_SPAN, int(round(TEMPO_SPAN * 4000)) + 1)  # 0.05 % apart
+    fits = [(_grid_phase(times, weights, step * f), step * f) for f in factors]
     (phase, spread), best = min(fits, key=lambda fit: fit[0][1] / fit[1])
     return (best, phase) if spread <= best * GRID_FIT else None
 
 
-def _fit_grid(times, weights, step):
-    """Grid step and phase fitted to the hits, starting from the beat tracker's step:
-    :func:`_fit_near` the tracker's step, then half of it (a tracker locked on half the
-    tempo); None when neither fits (:func:`quantize` then takes the tracker's step and
-    says so: ``tempo_fit`` False)."""
-    for base in (step, step / 2):
-        fit = _fit_near(times, weights, base)
+def _prior_distance(period) -> float:
+    """How far a beat period (s) lies from ``PRIOR_BPM``, in log tempo."""
+    return abs(np.log(60.0 / period / PRIOR_BPM))
+
+
+def _beat_concentration(times, weights, period) -> float:
+    """How closely the hits gather on beats of ``period`` (s): the length of their
+    strength-weighted mean phasor on it, 1 when every hit is on a beat, 0 when they
+    spread evenly (or in equal weight on and half-way between the beats)."""
+    return float(np.abs(np.sum(weights * np.exp(2j * np.pi * times / period))) / max(weights.sum(), 1e-12))
+
+
+def _lay(times, weights, sixteenth, phase, grid) -> tuple:
+    """The ``grid``'s (beat period, step, phase) on fitted sixteenth notes: every few of
+    their points for 4 and 8 (:func:`_coarse_grid`), half their step for 32, a triplet
+    grid through their beats."""
+    period = 4 * sixteenth
+    if grid == 32:
+        return period, sixteenth / 2, phase
+    if grid in TRIPLET_GRIDS:
+        beat_phase = _coarse_grid(times, weights, sixteenth, phase, 4)[1]
+        step = period / (grid // 4)
+        return period, step, beat_phase % step
+    return (period, *_coarse_grid(times, weights, sixteenth, phase, 16 // grid))
+
+
+def _fit_tempo(times, weights, period, grid):
+    """Beat period, grid step and phase fitted to the hits from the beat tracker's
+    ``period`` (s), or None when no tempo fits.  Tried in turn, the first that fits kept:
+
+    1. sixteenth notes at the tracker's tempo -- or at half of it, when eighth notes fit
+       too and half the tempo lies nearer ``PRIOR_BPM`` (a tracker locked on double);
+    2. sixteenth notes at ``TEMPO_RATIOS`` of the tracker's step whose tempo lies nearer
+       ``PRIOR_BPM`` than the tracker's, the nearest (a tracker locked on half or 2/3 of
+       the tempo; a tempo change of 3:4 also fits a fine grid of 3/2 the tempo, away from
+       the prior); for a triplet grid, that grid itself at the tracker's tempo (or twice
+       it, nearer ``PRIOR_BPM``: a swung groove) -- when both fit (a swung groove's eighth
+       notes at 0 and 2/3 of a beat are sixteenth notes of 3/2 its tempo too; a binary
+       groove's eighth notes, triplets of 2/3 its tempo) the one whose beats hold the hits
+       (:func:`_beat_concentration`);
+    3. for grid 32, 32nd notes at the tracker's tempo.
+
+    Sixteenth notes fitted (1, 2) lay every grid through them (:func:`_lay`), so all grids
+    read one tempo: fitted on a coarser grid, hits played between its points would fit
+    half its step and double the tempo.
+    """
+    own = _fit_near(times, weights, period / 4)
+    if own is not None:
+        half = _fit_near(times, weights, period / 2)  # the sixteenth notes of half the tempo
+        if half is not None and _prior_distance(4 * half[0]) < _prior_distance(4 * own[0]):
+            own = half
+        return _lay(times, weights, *own, grid)
+    triplet = None
+    if grid in TRIPLET_GRIDS:
+        per_beat = grid // 4
+        fit = _fit_near(times, weights, period / per_beat)
+        if fit is None:  # a tracker locked on half the tempo
+            fit = _fit_near(times, weights, period / per_beat / 2)
+            fit = fit if fit is not None and _prior_distance(per_beat * fit[0]) < _prior_distance(period) else None
+        triplet = None if fit is None else (fit[0] * per_beat, *fit)
+    fits = [fit for fit in (_fit_near(times, weights, period / 4 * ratio) for ratio in TEMPO_RATIOS)
+            if fit is not None and _prior_distance(4 * fit[0]) < _prior_distance(period)]
+    binary = _lay(times, weights, *min(fits, key=lambda fit: _prior_distance(4 * fit[0])), grid) if fits else None
+    if triplet is not None and binary is not None:
+        # 3:2 apart, both fit: the one whose beats hold the hits (a swung groove's beats
+        # fall on and between the beats of 3/2 its tempo, a binary groove's on and
+        # between those of 2/3 its tempo)
+        return max(triplet, binary, key=lambda fit: _beat_concentration(times, weights, fit[0]))
+    if triplet is not None or binary is not None:
+        return triplet or binary
+    if grid == 32:
+        fit = _fit_near(times, weights, period / 8)
         if fit is not None:
-            return fit
+            return fit[0] * 8, *fit
     return None
 
 
