@@ -614,8 +614,10 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
         norm[(n_frames - m) * hop_length + tail_from:] = head[tail_from:]
         # Between: every frame reaching a sample exists, so it repeats with the hop.
         lo, hi = m * hop_length, (n_frames - m) * hop_length + tail_from
-        if hi > lo:
-            norm[lo:hi] = np.tile(period, -(-(hi - lo) // hop_length))[:hi - lo]
+        if hi > lo:  # whole hops as rows of one broadcast copy (no signal-length temporary), then the rest
+            whole = (hi - lo) // hop_length
+            norm[lo:lo + whole * hop_length].reshape(whole, hop_length)[...] = period
+            norm[lo + whole * hop_length:hi] = period[:hi - lo - whole * hop_length]
     norm = norm[start:start + size]  # librosa.util.fix_length: cut or zero-padded to size
     return norm if norm.size == size else np.pad(norm, (0, size - norm.size))
 

@@ -255,3 +255,43 @@ def test_stems_do_not_depend_on_the_thread_count(channels, monkeypatch):
         masked_stems(X, models, outs[threads], mask_power=1.5, n_fft=n_fft, hop_length=hop)
     assert len(resynthesis._frame_ranges(X.shape[-1], channels, n_fft, hop)) > 1
     assert outs[1].tobytes() == outs[2].tobytes() == outs[3].tobytes()
+
+
+@pytest.mark.parametrize("outer_hold", [False, True])
+def test_tasks_run_with_blas_on_one_thread_and_the_same_bytes(outer_hold, monkeypatch):
+    # the chunks' products are the tasks' own: a threaded BLAS under two tasks
+    # oversubscribes the cores (docs/performance.md, stemspeed), so masked_stems holds BLAS
+    # to one thread while they run — whether or not its caller already does (separate_drums
+    # does; a script may not) — restores the caller's limit after, and gives the same bytes
+    # on 1 and 2 threads either way
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    from nmfaudio.drums import resynthesis
+    from nmfaudio.nmf import kernels
+
+    rng = np.random.default_rng(5)
+    n_fft, hop = 512, 128
+    y, X, factors = _case(rng, 2, n_fft=n_fft, hop=hop)
+    models = [convolutive_factors(P, H) for P, H in factors]
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("no BLAS library threadpoolctl can see")
+    seen = []
+    products = resynthesis._output_models
+
+    def recording(*args):
+        seen.append(max(lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers))
+        return products(*args)
+
+    monkeypatch.setattr(resynthesis, "_output_models", recording)
+    outs = {}
+    with threadpool_limits(limits=1 if outer_hold else 2, user_api="blas"):
+        before = [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
+        for threads in (1, 2):
+            monkeypatch.setattr(kernels, "THREADS", threads)
+            outs[threads] = np.full((2, 2, y.shape[-1]), np.nan, np.float32)
+            masked_stems(X, models, outs[threads], mask_power=1.5, n_fft=n_fft, hop_length=hop)
+        after = [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
+    assert seen and set(seen) == {1}
+    assert after == before
+    assert outs[1].tobytes() == outs[2].tobytes()
