@@ -231,7 +231,7 @@ def test_blas_limit_is_restored_when_passes_finish_out_of_order():
 
     with threadpool_limits(2, user_api="blas"):
         original = blas_threads()
-        first, second = gemm_pass._blas_on_one_thread(), gemm_pass._blas_on_one_thread()
+        first, second = gemm_pass.blas_on_one_thread(), gemm_pass.blas_on_one_thread()
         first.__enter__()
         second.__enter__()
         assert blas_threads() == [1]
@@ -272,12 +272,12 @@ def test_blas_limit_covers_a_library_loaded_after_the_controller(monkeypatch):
         assert {n for api, n in found.values() if api == "blas"} == {2}
         for hold_first in (False, True):
             monkeypatch.setattr(gemm_pass, "_CONTROLLER", everything.select(filepath=others))
-            first = gemm_pass._blas_on_one_thread()
+            first = gemm_pass.blas_on_one_thread()
             if hold_first:  # another pass holds the limit when the new library is chosen
                 monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", set())
                 first.__enter__()
                 monkeypatch.setattr(gemm_pass, "_CHOSEN_LIBRARIES", chosen)
-            with gemm_pass._blas_on_one_thread():
+            with gemm_pass.blas_on_one_thread():
                 assert threads(chosen) == [1], hold_first
             if hold_first:
                 first.__exit__(None, None, None)

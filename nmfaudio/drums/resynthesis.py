@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio.nmf.gemm_pass import _blas_on_one_thread
+from nmfaudio.nmf.gemm_pass import blas_on_one_thread
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
 __all__ = ["CHUNK_FRAMES", "RANGE_TASKS", "masked_stems"]
@@ -183,7 +183,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     # cores (the song's stems called without this hold, as a script may: median 19.7 s
     # against 0.95 s, docs/performance.md 2026-12-05 "stemspeed").  separate_drums already
     # holds BLAS to one thread around the whole separation; nested holds share one limit.
-    with _blas_on_one_thread():
+    with blas_on_one_thread():
         run_in_threads(task, n_tasks, min(num_threads(), n_tasks))
     for c in range(C):  # the samples two ranges share: the sum of both ranges' frames
         for a, _ in ranges[1:]:

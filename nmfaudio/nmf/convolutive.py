@@ -332,7 +332,7 @@ def _run(task, n_tasks: int, blas) -> None:
     if blas is None:
         run_in_threads(task, n_tasks)
         return
-    with gemm_pass._blas_on_one_thread():
+    with gemm_pass.blas_on_one_thread():
         run_in_threads(task, n_tasks)
 
 

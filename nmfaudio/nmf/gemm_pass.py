@@ -266,7 +266,7 @@ def _openblas_gemm(name):
                 continue
             config.restype = ctypes.c_char_p
             width = np.dtype(np.int64 if b"USE64BITINT" in (config() or b"") else np.int32)
-            _CHOSEN_LIBRARIES.add(info["filepath"])  # _blas_on_one_thread holds it to one thread
+            _CHOSEN_LIBRARIES.add(info["filepath"])  # blas_on_one_thread holds it to one thread
             return _signature()(ctypes.cast(routine, ctypes.c_void_p).value), width
     return None
 
@@ -282,7 +282,7 @@ _LIMIT_USERS = 0
 
 
 @contextmanager
-def _blas_on_one_thread():
+def blas_on_one_thread():
     """A context holding BLAS to one thread.  threadpoolctl's controller is made once:
     ``threadpool_limits`` scans the loaded libraries on every call (1.5 ms, a tenth of
     a pass at k = 32), ``controller.limit`` takes 15 µs.  It is made again when
@@ -431,7 +431,7 @@ class GemmBetaPass(kernels.TaskProducts):
         n_threads = min(n_tasks, kernels.num_threads()) if self.parallel else 1
         with_loss = bool(with_loss)
         if n_threads > 1:
-            with _blas_on_one_thread():
+            with blas_on_one_thread():
                 run_in_threads(lambda t: self._run_tasks(t, t + 1, W, H, H_next, colsumW, with_loss), n_tasks,
                                n_threads)
         else:
