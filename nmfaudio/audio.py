@@ -29,7 +29,7 @@ from nmfaudio._validation import is_real
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
-           "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
+           "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
@@ -75,6 +75,12 @@ def input_signal(y, sr=None, *, sr_needed_because: str | None = None):
             raise ValueError(f"sr is required when y is an array (e.g. sr=22050): {sr_needed_because}")
         return samples, None, "mixture"
     return samples, check_sr(sr), "mixture"
+
+
+def source_path(y) -> Path | None:
+    """The file a user passed as the input (``y`` a path), or None for an array: what a
+    result's ``save()`` must never write over (:func:`check_not_inputs`)."""
+    return Path(y) if isinstance(y, (str, os.PathLike)) else None
 
 
 def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
@@ -308,12 +314,13 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     return path
 
 
-def check_not_inputs(outputs, inputs) -> None:
+def check_not_inputs(outputs, inputs, *, force: str = "--force") -> None:
     """Refuse any output that is one of the inputs — the same file, however it is named.
 
     Links are followed and files compared by device and inode (``os.path.samefile``),
     so a symbolic or hard link to an input is caught whatever its name.  Applies with
-    or without overwriting: an input is never replaced.
+    or without overwriting: an input is never replaced.  ``force`` names the overwrite
+    switch in the message (the CLI's ``--force``, the API's ``overwrite=True``).
 
     Raises
     ------
@@ -332,7 +339,7 @@ def check_not_inputs(outputs, inputs) -> None:
                 how = "" if output.absolute() == source.absolute() else " (through a link)"
                 raise ValueError(
                     f"the output {str(output)!r} is the input {str(source)!r}{how}; nmfaudio never overwrites "
-                    "an input, even with --force: choose another output path"
+                    f"an input, even with {force}: choose another output path"
                 )
 
 
@@ -720,7 +727,7 @@ def make_folder(directory, name: str = "directory") -> Path:
     return directory
 
 
-def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -> list[Path]:
+def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, inputs=()) -> list[Path]:
     """Write several tracks as WAVs in ``directory``, all or nothing.
 
     Parameters
@@ -732,6 +739,9 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -
     sr : int
     overwrite : bool, default False
         Without it, any existing output raises FileExistsError before anything is written.
+    inputs : sequence of path or None, optional
+        Files the tracks came from: an output that is one of them raises ValueError
+        before anything is written, even with ``overwrite`` (:func:`check_not_inputs`).
 
     Returns
     -------
@@ -739,6 +749,7 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False) -
     """
     directory = Path(directory)
     paths = [directory / file_name for file_name in file_names]
+    check_not_inputs(paths, inputs, force="overwrite=True")
     if not overwrite:
         check_new_outputs(paths)
     make_folder(directory)

@@ -14,6 +14,7 @@ import numbers
 import os
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -327,6 +328,8 @@ class SeparationBase:
         The noise floor used, relative to the spectrogram's mean (0: none).
     engine_result : object
         What the engine returned (e.g. :class:`nmfaudio.NMFResult`).
+    source : pathlib.Path or None
+        The input file (None for an array): ``save()`` never writes over it.
     """
 
     W: np.ndarray
@@ -342,6 +345,7 @@ class SeparationBase:
     name: str = "mixture"
     noise_floor: float = 0.0
     engine_result: object = field(default=None, repr=False)
+    source: Path | None = field(default=None, repr=False)
 
     @property
     def n_components(self) -> int:

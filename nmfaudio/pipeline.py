@@ -91,7 +91,8 @@ class Separation(SeparationBase):
         Files are named ``<name>_component_01.wav``, ``..._02.wav``, …, 32-bit float
         WAV at ``sr`` with the input's channel count.  All files are written to temporary
         names first and renamed only when every one succeeded; without ``overwrite`` an
-        existing file raises FileExistsError before anything is written.
+        existing file raises FileExistsError before anything is written, and a file that
+        is the input (:attr:`source`) raises ValueError even with ``overwrite``.
 
         Parameters
         ----------
@@ -107,7 +108,7 @@ class Separation(SeparationBase):
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate() when giving an array, then save")
         return audio.save_tracks(directory, self.file_names(name), self.components, self.sr,
-                                 overwrite=overwrite)
+                                 overwrite=overwrite, inputs=[self.source])
 
 
 
@@ -227,9 +228,11 @@ def separate(
         block_seconds = blockwise.BLOCK_SECONDS
         warnings.warn(f"separate(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= to "
                       "choose the blocks, or a larger max_memory)", UserWarning, stacklevel=2)
+    source = audio.source_path(y)
     if block_seconds is not None:
         return Separation(**blockwise.separate_in_blocks(y, sr, settings, block_seconds=block_seconds,
-                                                         learn_frames=learn_frames), blockwise_reason=reason)
+                                                         learn_frames=learn_frames), blockwise_reason=reason,
+                          source=source)
     y, sr, name = audio.input_signal(y, sr)
     k, n_fft, hop_length, mask_power = settings.k, settings.n_fft, settings.hop_length, settings.mask_power
 
@@ -251,7 +254,7 @@ def separate(
     if scale != 1:  # back to the input's level: V was scale·V, so H scales back
         components = scaled(components, 1 / scale)
         H_out = unscale_activations(H_out, scale)
-    return Separation(components=components, W=W_out, H=H_out, sr=sr, name=name,
+    return Separation(components=components, W=W_out, H=H_out, sr=sr, name=name, source=source,
                       **settings.result_fields(fit, scale))
 
 

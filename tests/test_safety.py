@@ -77,6 +77,37 @@ def test_api_separate_file_refuses_to_write_over_its_input(tmp_path):
     assert recording.read_bytes() == before
 
 
+def test_api_separation_save_never_writes_over_its_input(tmp_path):
+    # Before: re-separating a stem (take_component_01.wav) and saving it beside itself under
+    # its old name with overwrite=True replaced the input with its own first component.
+    recording = write(tmp_path / "take_component_01.wav", tones(4000), subtype="FLOAT")
+    before = recording.read_bytes()
+    result = nmfaudio.separate(recording, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+    with pytest.raises(ValueError, match="is the input .* even with overwrite=True"):
+        result.save(tmp_path, name="take", overwrite=True)
+    assert recording.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["take_component_01.wav"]  # all or nothing
+
+
+@pytest.mark.parametrize("write_to", ["save", "write_midi", "write_onsets"])
+def test_api_drum_separation_never_writes_over_its_input(write_to, tmp_path):
+    # The same for separate_drums' result: a stem re-separated and saved under its own name,
+    # or hits written to the recording's path (a symlink to it too), with overwrite=True.
+    recording = write(tmp_path / "take_kick.wav", tones(8000, sr=22050), sr=22050, subtype="FLOAT")
+    os.symlink(recording, tmp_path / "link.wav")
+    before = recording.read_bytes()
+    result = nmfaudio.separate_drums(recording, max_iter=5)
+    assert result.source == recording
+    with pytest.raises(ValueError, match="is the input .* even with overwrite=True"):
+        if write_to == "save":
+            result.save(tmp_path, name="take", overwrite=True)
+        else:
+            getattr(result, write_to)(tmp_path / "link.wav", overwrite=True)
+    assert recording.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["link.wav", "take_kick.wav"]
+    assert nmfaudio.separate_drums(np.zeros(8000, np.float32), sr=22050, max_iter=5).source is None
+
+
 # --- inputs that are not regular files ----------------------------------------------------
 
 

@@ -71,7 +71,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +208,9 @@ class DrumSeparation:
     #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
     #: and the residual without it.  None: not known (no offset taken off).
     offset: np.ndarray | None = None
+    #: The input file (None for an array): :meth:`save`, :meth:`write_midi` and
+    #: :meth:`write_onsets` never write over it, even with ``overwrite``.
+    source: Path | None = field(default=None, repr=False)
     #: Where the templates stopped (Hz) for a band-limited recording above their rate
     #: (:mod:`nmfaudio.drums.bandwidth`: nothing above it, e.g. upsampled from 22.05 kHz),
     #: or None (nothing cut).  Block-wise: the highest of the blocks' that were cut.
@@ -261,7 +264,8 @@ class DrumSeparation:
     def save(self, directory, *, overwrite: bool = False, name: str | None = None) -> list[Path]:
         """Write ``<name>_<source>.wav`` for every source into ``directory`` (created if
         missing): 32-bit float WAV at ``sr``, all-or-nothing (temporary files renamed
-        at the end); existing files raise FileExistsError unless ``overwrite``.
+        at the end); existing files raise FileExistsError unless ``overwrite``, and the
+        input file (:attr:`source`) is never written over: ValueError, even with ``overwrite``.
 
         Returns
         -------
@@ -271,7 +275,7 @@ class DrumSeparation:
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array, then save")
         return audio.save_tracks(directory, self.file_names(name), self.sources.values(), self.sr,
-                                 overwrite=overwrite)
+                                 overwrite=overwrite, inputs=[self.source])
 
     # --- hits (the logic is in nmfaudio.drums.hits) ------------------------------------
     @property
@@ -416,12 +420,16 @@ class DrumSeparation:
 
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
-        ``options`` go to :meth:`hits`."""
+        ``options`` go to :meth:`hits`.  The input file (:attr:`source`) is never written
+        over: ValueError, even with ``overwrite``."""
+        audio.check_not_inputs([path], [self.source], force="overwrite=True")
         return self.hits(**options).write_midi(path, overwrite=overwrite)
 
     def write_onsets(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as CSV ``time_s,class,velocity,strength`` (see
-        :meth:`DrumHits.write_csv`); ``options`` go to :meth:`hits`."""
+        :meth:`DrumHits.write_csv`); ``options`` go to :meth:`hits`.  The input file
+        (:attr:`source`) is never written over: ValueError, even with ``overwrite``."""
+        audio.check_not_inputs([path], [self.source], force="overwrite=True")
         return self.hits(**options).write_csv(path, overwrite=overwrite)
 
 
@@ -667,6 +675,7 @@ def separate_drums(
     presence_test = presence_mode(presence_test)
     ride = ride_mode(ride)
     rng = as_generator(random_state)
+    source = audio.source_path(y)
 
     if stream_to is not None:
         y, sr, name = _streamed_input(y, sr, stream_to)  # the checked path: read a block at a time below
@@ -730,6 +739,7 @@ def separate_drums(
                 block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset)
     result.borrowed = borrowed
     result.offset = offset
+    result.source = source
     return result
 
 
