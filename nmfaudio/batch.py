@@ -707,22 +707,34 @@ def component_limit(n_samples: int, channels: int, n_fft: int, hop_length: int) 
     return max(2, min(frames * int(channels), bins)), frames, bins
 
 
-def _check_components(task: Task) -> None:
+def check_component_limit(k: int, n_samples: int, channels: int, sr: int, *, n_fft: int, hop_length: int,
+                          name: str) -> None:
     """Refuse, before the file is read, more components than its spectrogram holds
-    (:func:`component_limit`), as one file given alone is refused (a batch separated a
-    0.005-s file into 20 components, the CLI alone refused it); the library's names, which
-    the CLI turns into its options."""
-    o = task.options
-    info = audio.audio_info(task.input)
-    most, frames, bins = component_limit(info.frames, info.channels, o["n_fft"], o["hop_length"])
-    k = int(o["n_components"])
+    (:func:`component_limit`): one message for a file given alone and for a batch's file
+    (a batch separated a 0.005-s file into 20 components, the CLI alone refused it), in
+    the library's names, which the CLI turns into its options.
+
+    Raises
+    ------
+    ValueError
+        Naming the file's frames (or the n_fft's bins), the most components and the fix.
+    """
+    most, frames, bins = component_limit(n_samples, channels, n_fft, hop_length)
     if k > most:
-        what = (f"the {frames} spectrogram frames of {Path(task.input).name!r} ({info.frames / info.samplerate:.3g} s "
-                f"at hop_length={o['hop_length']}" + (f", x {info.channels} channels)" if info.channels > 1 else ")")
-                if most < bins else f"the {bins} frequency bins of n_fft={o['n_fft']}")
+        what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at hop_length={hop_length}"
+                + (f", x {channels} channels)" if channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of n_fft={n_fft}")
         raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
                          f"use n_components={most} or less" + (", or a longer recording" if most < bins
                                                                  else f", or n_fft={2 * (k - 1)} or more"))
+
+
+def _check_components(task: Task) -> None:
+    """:func:`check_component_limit` for a task's file and options."""
+    o = task.options
+    info = audio.audio_info(task.input)
+    check_component_limit(int(o["n_components"]), info.frames, info.channels, info.samplerate, n_fft=o["n_fft"],
+                          hop_length=o["hop_length"], name=Path(task.input).name)
 
 
 def _separate_file(task: Task, callback, on_block) -> dict:

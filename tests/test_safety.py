@@ -293,10 +293,21 @@ def test_more_components_than_frames_is_refused_naming_the_frames(tmp_path, caps
     song = write(tmp_path / "short.wav", tones(800))  # 0.1 s: 13 frames at hop 64
     code, _, err = cli(["separate", song, "-k", "10000", "-o", tmp_path / "out", *FAST], capsys)
     line = one_error_line(err)
-    assert code == 1 and "-k 10000 is more than the 13 spectrogram frames of 'short.wav'" in line
-    assert "use -k 13 or less" in line and not (tmp_path / "out").exists()
+    # the batch's message (tests/test_batch.py), in the CLI's long option names
+    assert code == 1 and "--n-components 10000 is more than the 13 spectrogram frames of 'short.wav'" in line
+    assert "use --n-components 13 or less" in line and not (tmp_path / "out").exists()
     stereo = write(tmp_path / "stereo.wav", tones(800, channels=2))  # each channel adds columns
     assert cli(["separate", stereo, "-k", "26", "-o", tmp_path / "ok", *FAST], capsys)[0] == 0
+
+
+def test_more_components_than_bins_names_the_n_fft_that_holds_them(tmp_path, capsys):
+    # 800 samples at hop 4: 201 frames, but n_fft 256 has 129 bins; 300 components need n_fft >= 598
+    song = write(tmp_path / "short.wav", tones(800))
+    code, _, err = cli(["separate", song, "-k", "300", "-o", tmp_path / "out", "--n-fft", "256",
+                        "--hop-length", "4", "--max-iter", "5"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "--n-components 300 is more than the 129 frequency bins of --n-fft 256" in line
+    assert "use --n-components 129 or less, or --n-fft 598 or more" in line and not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("beta", ["1e9", "-6", "100"])

@@ -135,17 +135,13 @@ def run(args) -> int:
 def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> None:
     """Before any work: no more components than the spectrogram has columns (frames ×
     channels) or rows (frequency bins), two at least — the extra ones could only be
-    silent or duplicate tracks, at a cost growing with -k — and room on the disk for
-    the tracks."""
+    silent or duplicate tracks, at a cost growing with -k (the batch's message, in the
+    library's names that the CLI's error report turns into options) — and room on the
+    disk for the tracks."""
     from nmfaudio import audio, batch
 
-    most, frames, bins = batch.component_limit(n_samples, channels, args.n_fft, args.hop_length)
-    if args.n_components > most:
-        what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at --hop-length "
-                f"{args.hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")
-                if most < bins else f"the {bins} frequency bins of --n-fft {args.n_fft}")
-        raise CLIError(f"-k {args.n_components} is more than {what}: at most {most} components can differ; "
-                       f"use -k {most} or less" + (", or a longer recording" if most < bins else ", or a larger --n-fft"))
+    batch.check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft,
+                                hop_length=args.hop_length, name=name)
     audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components))
 
 
