@@ -667,21 +667,10 @@ def write_wav(destination, y, sr, *, format: str = "WAV", subtype: str = "FLOAT"
     y = np.asarray(y)
     channels = 1 if y.ndim == 1 else y.shape[0]
     with open_wav_writer(destination, sr, channels, format=format, subtype=subtype) as handle:
-        if y.ndim != 2:  # one channel (or a shape soundfile refuses, with its message)
-            for start in range(0, max(y.shape[-1], 1), _WRITE_BLOCK):
-                block = y[..., start:start + _WRITE_BLOCK]
-                handle.write(block if y.ndim == 1 else block.T)
-            return
-        # A block at a time in (n_samples, n_channels) order, as libsndfile takes frames,
-        # through one buffer: soundfile would copy each transposed block into a new array,
-        # whose allocation and release (an mmap and munmap each 2 MB) cost system time
-        # when other threads of the process run (docs/performance.md, songspeed round).
-        frames = np.empty((min(max(y.shape[-1], 1), _WRITE_BLOCK), channels), dtype=y.dtype)
+        # a block at a time: soundfile copies what it writes to (n_samples, n_channels) order
         for start in range(0, max(y.shape[-1], 1), _WRITE_BLOCK):
-            block = y[:, start:start + _WRITE_BLOCK]
-            out = frames[:block.shape[1]]
-            np.copyto(out, block.T)
-            handle.write(out)
+            block = y[..., start:start + _WRITE_BLOCK]
+            handle.write(block if y.ndim == 1 else block.T)
 
 
 #: Samples per channel that :func:`write_wav` hands to libsndfile at a time.

@@ -366,49 +366,25 @@ def run_task(task: Task, *, callback=None, on_block=None) -> dict:
         return _separate_file(task, callback, on_block)
 
 
-#: Samples :func:`_rms` squares in float64 at a time.
-RMS_STRETCH = 2**20
-
-
 def _rms(track) -> float:
     """RMS level, accumulated in float64 a stretch at a time (no float64 copy of the track)."""
     flat = np.asarray(track).reshape(-1)
     if flat.size == 0:
         return float("nan")
-    # one float64 buffer for every stretch: a new 8-MB array each time was an mmap and a
-    # munmap, costly beside other running threads (the stems' writes, the hits)
-    squares = np.empty(min(flat.size, RMS_STRETCH), dtype=np.float64)
-    total = 0
-    for start in range(0, flat.size, RMS_STRETCH):
-        part = flat[start:start + RMS_STRETCH]
-        total += float(np.square(part, dtype=np.float64, out=squares[:part.size]).sum())
+    total = sum(float(np.square(flat[i:i + 2**20], dtype=np.float64).sum()) for i in range(0, flat.size, 2**20))
     return float(np.sqrt(total / flat.size))
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> list[float]:
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
-    headroom check; return each track's RMS level (:func:`_rms`, in ``task.tracks``' order).
-
-    Parameters
-    ----------
-    task : Task
-    sources : dict of str to ndarray of shape (n_samples,) or (n_channels, n_samples)
-        The tracks by source name (``task.tracks``' first items).
-    sr : int
-    figure, hits : optional
-        A matplotlib figure and the hits (``DrumHits``) to write to the task's other outputs.
-
-    Returns
-    -------
-    list of float
-    """
+    headroom check."""
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
-        jobs = [(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)]
-        levels = _write_tracks(jobs, sr, fmt, subtype)
+        _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
+                      sr, fmt, subtype)
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
@@ -420,21 +396,11 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> list[f
         import matplotlib.pyplot as plt
 
         plt.close(figure)
-    return levels
 
 
-def _write_track(path, samples, sr: int, fmt: str, subtype: str) -> float:
-    """:func:`nmfaudio.audio.write_wav` of one track, then its :func:`_rms`, both on the
-    writing thread: the levels were a one-core stretch of the main thread after the
-    writes (~0.1 s of CPU for a 3-minute stereo song's six stems)."""
-    audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
-    return _rms(samples)
-
-
-def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None) -> list[float]:
+def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None) -> None:
     """:func:`nmfaudio.audio.write_wav` of each ``(path, samples)`` job, the files on
-    ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`);
-    return each track's :func:`_rms`, in the jobs' order.
+    ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`).
 
     Each file is written by one thread, as alone, so the bytes are the same; libsndfile
     releases the GIL, and writing was a one-core stretch of every run (the 3-minute
@@ -450,10 +416,6 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     fmt, subtype : str
         libsndfile's container and subtype (``task.file_format``).
     n_threads : int, optional
-
-    Returns
-    -------
-    list of float
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -461,11 +423,15 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
 
     n_threads = min(len(jobs), num_threads() if n_threads is None else max(1, int(n_threads)))
     if n_threads <= 1:
-        return [_write_track(path, samples, sr, fmt, subtype) for path, samples in jobs]
+        for path, samples in jobs:
+            audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+        return
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
     try:
-        futures = [pool.submit(_write_track, path, samples, sr, fmt, subtype) for path, samples in jobs]
-        return [future.result() for future in futures]
+        futures = [pool.submit(audio.write_wav, path, samples, sr, format=fmt, subtype=subtype)
+                   for path, samples in jobs]
+        for future in futures:
+            future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # the files not yet begun are not begun
 
@@ -505,9 +471,9 @@ def _drums_file(task: Task, callback) -> dict:
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
-    levels = _write(task, outputs, sr, figure, hits)  # the levels too, on the writing threads
+    _write(task, outputs, sr, figure, hits)
     residual = result.sources["residual"]
-    rms = {name: level for (name, _), level in zip(task.tracks, levels)}
+    rms = {name: _rms(outputs[name]) for name, _ in task.tracks}
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)
@@ -784,8 +750,8 @@ def _separate_file(task: Task, callback, on_block) -> dict:
                 from nmfaudio.plot.audio import separation_figure
 
                 figure = separation_figure(result, title=Path(task.input).name)
-            rms = _write(task, {source: track for (source, _), track in zip(task.tracks, result.components)}, sr,
-                         figure)
+            _write(task, {source: track for (source, _), track in zip(task.tracks, result.components)}, sr, figure)
+            rms = [_rms(track) for track in result.components]
             channels = 1 if result.components.ndim == 2 else result.components.shape[1]
             n_samples = int(result.components.shape[-1])
     bins_hz = np.arange(result.W.shape[0]) * sr / o["n_fft"]

@@ -273,19 +273,3 @@ def test_atomic_outputs_refuses_a_name_too_long_before_creating_anything(tmp_pat
         with audio.atomic_outputs([tmp_path / "short.wav", target]):
             pytest.fail("the body ran")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("subtype", ["FLOAT", "PCM_16"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_write_wav_through_one_frame_buffer_gives_the_bytes_of_one_whole_write(tmp_path, monkeypatch, subtype, dtype):
-    """write_wav copies a stereo track's blocks through one (block, channels) buffer: the
-    file is byte for byte the one libsndfile writes from the whole track transposed
-    (many blocks and a short last one; one block; one sample)."""
-    monkeypatch.setattr(audio, "_WRITE_BLOCK", 1000)
-    rng = np.random.default_rng(7)
-    for n in (10_500, 1000, 1):
-        y = (0.5 * rng.uniform(-1, 1, size=(2, n))).astype(dtype)
-        audio.write_wav(tmp_path / "blocks.wav", y, 22050, subtype=subtype)
-        with audio.open_wav_writer(tmp_path / "whole.wav", 22050, 2, subtype=subtype) as handle:
-            handle.write(np.ascontiguousarray(y.T))
-        assert (tmp_path / "blocks.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()

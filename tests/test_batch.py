@@ -653,37 +653,3 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
         assert main(["drums", str(path), "-o", str(tmp_path / "off"), *DRUMS, "--midi", "--onsets"]) == 0
     on, off = _tree(tmp_path / "on"), _tree(tmp_path / "off")
     assert len(on) == 2 * (6 + 2) and on == off
-
-
-# ----------------------------------------------------------------------------- the levels on the writers' threads
-
-def _rms_whole_stretches(track, stretch):
-    """_rms as main computed it before the songspeed round: a new float64 array per stretch."""
-    flat = np.asarray(track).reshape(-1)
-    total = sum(float(np.square(flat[i:i + stretch], dtype=np.float64).sum()) for i in range(0, flat.size, stretch))
-    return float(np.sqrt(total / flat.size))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_rms_through_one_buffer_is_the_level_of_fresh_stretches(monkeypatch, dtype):
-    """batch._rms squares each stretch into one reused float64 buffer: the same level,
-    bit for bit, as a new array per stretch (mono and stereo, a length that is not a
-    multiple of the stretch, one stretch and many), NaN for an empty track."""
-    rng = np.random.default_rng(5)
-    monkeypatch.setattr(batch, "RMS_STRETCH", 1000)
-    for shape in ((12_345,), (2, 12_345), (999,), (2, 500)):
-        track = rng.standard_normal(shape).astype(dtype) * 0.3
-        assert batch._rms(track) == _rms_whole_stretches(track, 1000)
-    assert np.isnan(batch._rms(np.zeros((2, 0), np.float32)))
-
-
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_tracks_written_return_each_tracks_level_in_the_jobs_order(tmp_path, threads):
-    """batch._write_tracks returns each track's _rms in the jobs' order, on any number of
-    threads (the levels are computed by the thread that wrote the track)."""
-    rng = np.random.default_rng(6)
-    tracks = [0.1 * (i + 1) * rng.standard_normal((2, 30_001) if i % 2 else 40_000).astype(np.float32)
-              for i in range(5)]
-    levels = batch._write_tracks([(tmp_path / f"{i}.wav", y) for i, y in enumerate(tracks)], SR, "WAV", "FLOAT",
-                                 n_threads=threads)
-    assert levels == [batch._rms(y) for y in tracks]

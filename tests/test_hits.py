@@ -2401,30 +2401,3 @@ def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monke
             detect_hits(activations, sr=SR, hop_length=HOP, signals=signals, mixture=mixture)
         messages.append(str(raised.value))
     assert expected in messages[0] and messages[0] == messages[1], messages
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-def test_the_hits_mixture_sum_on_threads_is_the_sum_of_the_tracks_bit_for_bit(monkeypatch, threads):
-    """separation._track_sum (result.hits()' mixture) gives sum()'s bits — each sample's
-    adds in the tracks' order from 0, so -0.0 everywhere sums to +0.0 — on one or two
-    threads, in blocks that do not divide the length; tracks of mixed dtypes or shapes,
-    or one track, are summed by sum() itself."""
-    from nmfaudio.drums import separation
-    from nmfaudio.nmf import kernels
-
-    monkeypatch.setattr(kernels, "THREADS", threads)
-    rng = np.random.default_rng(11)
-    for shape in ((2, 10_007), (9_999,)):
-        for dtype in (np.float32, np.float64):
-            tracks = [(rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3)).astype(dtype) for _ in range(6)]
-            for track in tracks:
-                track.reshape(-1)[::5] = -0.0
-            expected = sum(tracks)
-            got = separation._track_sum(tracks, block=1000)
-            assert got.dtype == expected.dtype and got.shape == expected.shape
-            assert got.tobytes() == expected.tobytes()
-            assert np.signbit(got.reshape(-1)[::5]).sum() == 0  # the all -0.0 samples: +0.0, as sum() gives
-    mixed = [np.ones(10, np.float32), np.ones(10, np.float64)]
-    assert separation._track_sum(mixed).dtype == np.float64 and separation._track_sum(mixed).tolist() == [2.0] * 10
-    alone = np.full(4, -0.0, np.float32)
-    assert separation._track_sum([alone]).tobytes() == sum([alone]).tobytes()

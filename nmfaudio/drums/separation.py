@@ -298,7 +298,7 @@ class DrumSeparation:
         """
         self._check_tracks("hits()")
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = _track_sum(list(self.sources.values()))  # the tracks add up to the mixture
+            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
@@ -895,45 +895,6 @@ def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, ma
     return DrumSeparation(sources=sources, activations=activations, templates=kit, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.zeros(1), n_iter=0, mask_power=mask_power,
                           name=name, beta=beta)
-
-
-def _track_sum(tracks, *, block: int = 2**18) -> np.ndarray:
-    """``sum(tracks)`` with the same bits (each sample's adds in the tracks' order, from
-    0), a block of samples per task on the engine's threads into one new array.
-
-    Summed whole, each add made a new array of the track's size (five of them for six
-    stems: page faults, and ~0.1 s of one core for a 3-minute stereo song at 44.1 kHz,
-    the hits' mixture; docs/performance.md, the songspeed round).  Tracks of different
-    shapes or dtypes, or not floating point, are summed as ``sum`` does.
-
-    Parameters
-    ----------
-    tracks : list of ndarray, each of shape (n_samples,) or (n_channels, n_samples)
-    block : int
-        Samples per task (of the flattened tracks).
-
-    Returns
-    -------
-    ndarray of the tracks' shape and dtype
-    """
-    first = tracks[0] if tracks else None
-    if (len(tracks) < 2 or any(not isinstance(t, np.ndarray) or t.shape != first.shape or t.dtype != first.dtype
-                               or not t.flags.c_contiguous for t in tracks) or first.dtype.kind != "f"):
-        return sum(tracks)
-    total = np.empty(first.shape, dtype=first.dtype)
-    flat_total, flats = total.reshape(-1), [t.reshape(-1) for t in tracks]
-    starts = range(0, flat_total.size, block)
-    zero = first.dtype.type(0)  # sum() starts from 0: 0 + (-0.0) is +0.0
-
-    def task(i):
-        part = slice(starts[i], starts[i] + block)
-        out = flat_total[part]
-        np.add(zero, flats[0][part], out=out)
-        for flat in flats[1:]:
-            np.add(out, flat[part], out=out)
-
-    run_in_threads(task, len(starts))
-    return total
 
 
 def _mixture_minus(y, drums, *, block: int = 2**18) -> np.ndarray:
