@@ -347,7 +347,8 @@ _Usage = namedtuple("_Usage", "total used free")
 def test_full_disk_is_named_before_the_work(tmp_path, capsys, monkeypatch):
     song = write(tmp_path / "t.wav", tones(4000, channels=2))
     monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - 5000, 5000))
-    monkeypatch.setattr(nmfaudio.pipeline, "separate", lambda *a, **k: pytest.fail("work started"))
+    # by its dotted name: imported on first use (run alone, nmfaudio.pipeline is not loaded yet)
+    monkeypatch.setattr("nmfaudio.pipeline.separate", lambda *a, **k: pytest.fail("work started"))
     code, _, err = cli(["separate", song, "-k", "3", "-o", tmp_path / "out", *FAST], capsys)
     line = one_error_line(err)
     # 3 tracks x 2 channels x 4000 samples x 4 bytes + headers = 108 KB
