@@ -381,7 +381,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
-    need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
+    need = sum(audio.audio_bytes(sources[source].size, subtype=subtype) for source, _ in task.tracks)
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
                       sr, fmt, subtype)

@@ -357,6 +357,29 @@ def test_full_disk_is_named_before_the_work(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command, n_tracks", [(["separate", "-k", "3", *FAST], 3), (["drums", "--max-iter", "5"], 6)])
+@pytest.mark.parametrize("options, sample_bytes", [(["--subtype", "pcm16"], 2), (["--format", "flac"], 3)])
+def test_free_space_check_counts_the_output_subtype(command, n_tracks, options, sample_bytes, tmp_path, capsys,
+                                                    monkeypatch):
+    # 16-bit WAV (or 24-bit FLAC) tracks take half (three quarters) of 32-bit float ones:
+    # room for them but not for float tracks must not refuse the run (before tour9 it did,
+    # saying the outputs needed the float size).
+    n = 4000
+    song = write(tmp_path / "t.wav", tones(n, channels=2))
+    need = n_tracks * (sample_bytes * 2 * n + 4096)
+    float_need = n_tracks * (4 * 2 * n + 4096)
+    free = (need + float_need) // 2
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - free, free))
+    code, _, err = cli([command[0], song, "-o", tmp_path / "out", *command[1:], *options], capsys)
+    assert code == 0, err
+    assert len(list((tmp_path / "out").iterdir())) == n_tracks
+    # with less room, the message names the subtype's size (whole KB, as printed)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - 5000, 5000))
+    code, _, err = cli([command[0], song, "-o", tmp_path / "out2", *command[1:], *options], capsys)
+    assert code == 1 and f"has 5 KB free and the outputs need about {need / 1e3:.0f} KB" in one_error_line(err)
+    assert not (tmp_path / "out2").exists()
+
+
 def test_disk_filling_up_while_writing_is_named_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     # libsndfile reports ENOSPC only as "System error."; the free space tells.
     song = write(tmp_path / "t.wav", tones(4000))
