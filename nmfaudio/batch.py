@@ -438,8 +438,8 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
 
 def _drums_file(task: Task, callback) -> dict:
     """The per-file drum work: load, separate_drums, write stems (and figure), summarize.
-    Block-wise (``block_seconds``, or past ``max_memory``) with 32-bit float WAV outputs,
-    no figure and no quantized hits, the file is streamed (:func:`_drums_streamed`)."""
+    Block-wise (``block_seconds``, or past ``max_memory``) with 32-bit float WAV outputs
+    and no figure, the file is streamed (:func:`_drums_streamed`)."""
     import warnings
 
     from nmfaudio.drums import DrumTemplates, separate_drums
@@ -506,10 +506,10 @@ def _drums_over_budget(task: Task) -> str | None:
 
 def _can_stream(task: Task) -> bool:
     """Can the drum task stream its stems to disk?  32-bit float WAV outputs (as the
-    block-wise ``separate``), no figure and no quantized hits: those still read whole
-    stems (the figure's spectrograms, the beat tracker), so they take the in-memory result."""
-    return tuple(task.file_format[:2]) == ("WAV", "FLOAT") and not task.plot and not (
-        task.options["quantize"] and task.hit_files)
+    block-wise ``separate``) and no figure: its spectrograms read whole stems, so it takes
+    the in-memory result.  Quantized hits stream: the beat tracker reads only the
+    mixture's channel mean (:func:`_mono_mixture`)."""
+    return tuple(task.file_format[:2]) == ("WAV", "FLOAT") and not task.plot
 
 
 def _drums_streamed(task: Task, callback, templates, reason) -> dict:
@@ -570,18 +570,49 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 for reader in (*readers.values(), remainder):
                     if reader is not None:
                         reader.close()
+            hits = played
+            if o["quantize"] and task.hit_files:  # as in memory: the grid of the mixture's channel mean
+                from nmfaudio.drums.hits import quantize
+
+                hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
+                                hop_length=result.hop_length)
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
         for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
             if kind == "midi":
-                played.write_midi(temporary, overwrite=True)
+                hits.write_midi(temporary, overwrite=True)
             else:
-                played.write_csv(temporary, overwrite=True)
+                hits.write_csv(temporary, overwrite=True)
     count = n_samples * channels
     rms = {source: float(np.sqrt(total / count)) for (source, _), total in zip(task.tracks, writers.sum_squares)}
     blocks = _drum_blocks(o, reason, n_samples, result.hop_length, sr)
-    return _drums_summary(task, result, sr, channels, n_samples, rms, played, played, blocks)
+    return _drums_summary(task, result, sr, channels, n_samples, rms, played, hits, blocks)
+
+
+def _mono_mixture(path) -> np.ndarray:
+    """The channel mean of the audio file at ``path``, read a stretch at a time.
+
+    What :func:`nmfaudio.drums.hits.quantize` takes of a recording (the beat tracker
+    reads the channels' mean), without the whole multichannel file in memory: the same
+    float32 values as ``audio.load(path).mean(axis=0)``, a mono file's samples as they are.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples,)
+    """
+    from nmfaudio.drums.track_reads import CHUNK_SAMPLES
+
+    reader = audio.FileReader(Path(path))
+    try:
+        mono = np.empty(reader.n_samples, dtype=np.float32)
+        for start in range(0, reader.n_samples, CHUNK_SAMPLES):
+            stop = min(start + CHUNK_SAMPLES, reader.n_samples)
+            stretch = reader.read(start, stop)
+            mono[start:stop] = stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0)
+    finally:
+        reader.close()
+    return mono
 
 
 def _seekable_input(task: Task, copy: bool, scratch: list) -> Path:
