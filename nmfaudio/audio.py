@@ -450,9 +450,32 @@ def check_free_space(folder, need_bytes: int) -> None:
         raise NoSpaceError(folder, need_bytes, free)
 
 
-def audio_bytes(n_samples: int, n_channels: int = 1, n_files: int = 1) -> int:
-    """Bytes that ``n_files`` 32-bit float WAVs of this size take (header included)."""
-    return int(n_files) * (4 * int(n_samples) * int(n_channels) + 4096)
+#: Bytes per sample of the output subtypes (:data:`SUBTYPES`).
+SAMPLE_BYTES = {"FLOAT": 4, "PCM_24": 3, "PCM_16": 2}
+
+
+def audio_bytes(n_samples: int, n_channels: int = 1, n_files: int = 1, subtype: str = "FLOAT") -> int:
+    """Bytes that ``n_files`` audio files of ``n_samples`` x ``n_channels`` samples of
+    ``subtype`` take, about (header included).
+
+    The size of uncompressed PCM (WAV) in the subtype's bytes per sample, which is also
+    about the most FLAC of that subtype takes: FLAC compresses, and stores a block it
+    cannot compress (noise) as it is, with about 20 bytes of framing per 4096 samples.
+    An unknown subtype counts 4 bytes a sample (32-bit float, the largest written).
+
+    Parameters
+    ----------
+    n_samples, n_channels, n_files : int
+    subtype : str, default "FLOAT"
+        libsndfile subtype of the outputs (``"FLOAT"``, ``"PCM_24"``, ``"PCM_16"``).
+
+    Returns
+    -------
+    int
+    """
+    samples = int(n_samples) * int(n_channels)
+    data = SAMPLE_BYTES.get(str(subtype).upper(), 4) * samples
+    return int(n_files) * (data + 4096)
 
 
 #: Free bytes below which a failed write is taken for a full device (libsndfile reports

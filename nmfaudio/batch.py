@@ -381,7 +381,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
-    need = sum(audio.audio_bytes(sources[source].size) for source, _ in task.tracks)  # 32-bit float at most
+    need = sum(audio.audio_bytes(sources[source].size, subtype=subtype) for source, _ in task.tracks)
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
                       sr, fmt, subtype)
@@ -438,8 +438,8 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
 
 def _drums_file(task: Task, callback) -> dict:
     """The per-file drum work: load, separate_drums, write stems (and figure), summarize.
-    Block-wise (``block_seconds``, or past ``max_memory``) with 32-bit float WAV outputs,
-    no figure and no quantized hits, the file is streamed (:func:`_drums_streamed`)."""
+    Block-wise (``block_seconds``, or past ``max_memory``) without a figure, the file is
+    streamed (:func:`_drums_streamed`)."""
     import warnings
 
     from nmfaudio.drums import DrumTemplates, separate_drums
@@ -505,11 +505,12 @@ def _drums_over_budget(task: Task) -> str | None:
 
 
 def _can_stream(task: Task) -> bool:
-    """Can the drum task stream its stems to disk?  32-bit float WAV outputs (as the
-    block-wise ``separate``), no figure and no quantized hits: those still read whole
-    stems (the figure's spectrograms, the beat tracker), so they take the in-memory result."""
-    return tuple(task.file_format[:2]) == ("WAV", "FLOAT") and not task.plot and not (
-        task.options["quantize"] and task.hit_files)
+    """Can the drum task stream its stems to disk?  Without a figure: its spectrograms
+    read whole stems, so it takes the in-memory result.  Quantized hits stream (the beat
+    tracker reads only the mixture's channel mean, :func:`_mono_mixture`), and so do
+    outputs other than 32-bit float WAV (converted from float scratch files at the end,
+    :func:`_convert_tracks`)."""
+    return not task.plot
 
 
 def _drums_streamed(task: Task, callback, templates, reason) -> dict:
@@ -528,16 +529,24 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     # an input that cannot seek exactly (Ogg, MP3) is decoded once, to a scratch copy that the
     # separation (its DC-offset pass and its blocks) and the hits read with seek
     copy = info.format in audio.SEQUENTIAL_FORMATS
-    need = audio.audio_bytes(n_samples, channels, len(task.tracks) + (len(classes) if two else 0) + copy)
+    # outputs other than 32-bit float WAV (FLAC, 16/24-bit PCM): the stems stream to float
+    # scratch files first, converted into the outputs at the end (their peaks known then)
+    converted = tuple(task.file_format[:2]) != ("WAV", "FLOAT")
+    fmt, subtype, _ = task.file_format
+    n_tracks = len(task.tracks)
+    need = audio.audio_bytes(n_samples, channels, (n_tracks if converted else 0) + (len(classes) if two else 0) + copy)
+    need += audio.audio_bytes(n_samples, channels, n_tracks, subtype)
     scratch = []
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         try:
             for name in classes if two else ():
                 _scratch_file(task, name, scratch)
             class_files = list(scratch)
+            track_files = ([_scratch_file(task, source, scratch) for source, _ in task.tracks] if converted
+                           else list(temporaries[:n_tracks]))
             # before the writers open: a failing decode leaves none of them open
             mixture_path = _seekable_input(task, copy, scratch)  # the stems add up to it (to float rounding)
-            writers = audio.WavWriters(list(temporaries[:len(task.tracks)]) + class_files, sr, channels)
+            writers = audio.WavWriters(track_files + class_files, sr, channels)
 
             def write(start, block):
                 if two:
@@ -553,7 +562,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                                         block_seconds=o["block_seconds"], stream_to=write)
             finally:
                 writers.close()
-            outputs = {source: temporary for (source, _), temporary in zip(task.tracks, temporaries)}
+            outputs = {source: path for (source, _), path in zip(task.tracks, track_files)}
             files = dict(zip(classes, class_files)) if two else outputs
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
             remainder = None
@@ -570,18 +579,86 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 for reader in (*readers.values(), remainder):
                     if reader is not None:
                         reader.close()
+            hits = played
+            if o["quantize"] and task.hit_files:  # as in memory: the grid of the mixture's channel mean
+                from nmfaudio.drums.hits import quantize
+
+                hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
+                                hop_length=result.hop_length)
+            if converted:
+                _convert_tracks([(Path(path).name, track, temporary) for (_, path), track, temporary
+                                 in zip(task.tracks, track_files, temporaries)], sr, fmt, subtype)
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
         for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
             if kind == "midi":
-                played.write_midi(temporary, overwrite=True)
+                hits.write_midi(temporary, overwrite=True)
             else:
-                played.write_csv(temporary, overwrite=True)
+                hits.write_csv(temporary, overwrite=True)
     count = n_samples * channels
     rms = {source: float(np.sqrt(total / count)) for (source, _), total in zip(task.tracks, writers.sum_squares)}
     blocks = _drum_blocks(o, reason, n_samples, result.hop_length, sr)
-    return _drums_summary(task, result, sr, channels, n_samples, rms, played, played, blocks)
+    return _drums_summary(task, result, sr, channels, n_samples, rms, played, hits, blocks)
+
+
+def _convert_tracks(jobs, sr: int, fmt: str, subtype: str) -> None:
+    """Write each 32-bit float WAV ``track`` into ``destination`` as ``fmt`` / ``subtype``,
+    a stretch at a time, after the headroom check on its peak (:func:`nmfaudio.audio.check_headroom`:
+    a track that would clip is refused, named, before any is written) — the bytes the
+    in-memory path writes from the same float32 samples.
+
+    Parameters
+    ----------
+    jobs : sequence of (name, track, destination)
+        The output's file name (for the message), the float WAV, the temporary to write.
+    sr : int
+    fmt, subtype : str
+        libsndfile's container and subtype (``task.file_format``).
+    """
+    from nmfaudio.drums.track_reads import CHUNK_SAMPLES
+
+    def stretches(path):
+        reader = audio.FileReader(Path(path))
+        try:
+            for start in range(0, reader.n_samples, CHUNK_SAMPLES):
+                yield reader.read(start, min(start + CHUNK_SAMPLES, reader.n_samples))
+        finally:
+            reader.close()
+
+    peaks = {name: max((float(np.abs(s).max()) for s in stretches(track) if s.size), default=0.0)
+             for name, track, _ in jobs}
+    audio.check_headroom({name: np.array([peak]) for name, peak in peaks.items()}, subtype, fmt)
+    for _, track, destination in jobs:
+        n_channels = int(audio.audio_info(Path(track)).channels)
+        with audio.open_wav_writer(destination, sr, n_channels, format=fmt, subtype=subtype) as handle:
+            for stretch in stretches(track):
+                handle.write(np.ascontiguousarray(stretch[0] if n_channels == 1 else stretch.T))
+
+
+def _mono_mixture(path) -> np.ndarray:
+    """The channel mean of the audio file at ``path``, read a stretch at a time.
+
+    What :func:`nmfaudio.drums.hits.quantize` takes of a recording (the beat tracker
+    reads the channels' mean), without the whole multichannel file in memory: the same
+    float32 values as ``audio.load(path).mean(axis=0)``, a mono file's samples as they are.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples,)
+    """
+    from nmfaudio.drums.track_reads import CHUNK_SAMPLES
+
+    reader = audio.FileReader(Path(path))
+    try:
+        mono = np.empty(reader.n_samples, dtype=np.float32)
+        for start in range(0, reader.n_samples, CHUNK_SAMPLES):
+            stop = min(start + CHUNK_SAMPLES, reader.n_samples)
+            stretch = reader.read(start, stop)
+            mono[start:stop] = stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0)
+    finally:
+        reader.close()
+    return mono
 
 
 def _seekable_input(task: Task, copy: bool, scratch: list) -> Path:

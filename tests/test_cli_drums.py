@@ -156,6 +156,73 @@ def test_percussion_stem_alone_gets_no_hits(song, tmp_path, capsys, blocks):
     assert f"  {out / 'beat_drums.mid'}  (no hits)" in lines and f"  {out / 'beat_onsets.csv'}  (no hits)" in lines
 
 
+def test_quantized_hits_stream_block_wise(song, tmp_path, monkeypatch):
+    # --quantize reads only the mixture's channel mean (the beat tracker): a block-wise run
+    # streams with it, never loading the input and its stems whole (before tour9 it took
+    # the in-memory path: a 20-minute stereo file's `drums --quantize 16 --midi` peaked at
+    # 7.1 GB, past the 4 GiB budget that sent it to blocks); the hit files are byte for
+    # byte the in-memory block-wise run's (--plot still takes that path).
+    options = ["--block-seconds", "1", "--midi", "--onsets", "--quantize", "16", *FAST]
+    assert main(["drums", str(song), "-o", str(tmp_path / "in_memory"), "--plot", *options]) == 0
+    load = nmfaudio.audio.load
+
+    def load_no_input(path, *args, **kwargs):
+        assert os.path.abspath(path) != os.path.abspath(song), "the input was loaded whole"
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(nmfaudio.audio, "load", load_no_input)
+    assert main(["drums", str(song), "-o", str(tmp_path / "streamed"), *options]) == 0
+    for name in ("beat_drums.mid", "beat_onsets.csv"):
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "in_memory" / name).read_bytes(), name
+    rows = (tmp_path / "streamed" / "beat_onsets.csv").read_text().splitlines()[1:]
+    assert rows  # the groove's hits, on the grid of its tempo
+    # a mono file's samples are read as they are (no channel mean to take)
+    mono = tmp_path / "mono.wav"
+    nmfaudio.save(mono, load(song)[0][0], SR)
+    from nmfaudio.batch import _mono_mixture
+
+    np.testing.assert_array_equal(_mono_mixture(mono), load(mono)[0])
+    np.testing.assert_array_equal(_mono_mixture(song), load(song)[0].mean(axis=0))
+
+
+@pytest.mark.parametrize("file_format", [["--subtype", "pcm16"], ["--format", "flac"]], ids=["pcm16", "flac"])
+def test_other_output_formats_stream_block_wise(song, tmp_path, monkeypatch, capsys, one_line_error,
+                                                 file_format):
+    # FLAC and 16/24-bit outputs stream too: the stems go to float scratch files, converted
+    # at the end (before tour9 they took the in-memory path: a 20-minute stereo file's
+    # `drums --format flac` peaked at 7.1 GB past the 4 GiB budget that sent it to blocks);
+    # the same bytes as the in-memory block-wise run (--plot still takes that path), and no
+    # scratch file left.
+    quiet = tmp_path / "quiet.wav"  # the fixture's stems peak over full scale: PCM refuses them
+    nmfaudio.save(quiet, 0.25 * load_samples(song), SR)
+    song = quiet
+    loud = tmp_path / "loud.wav"
+    nmfaudio.save(loud, 16 * load_samples(song), SR)
+    options = ["--block-seconds", "1", "--midi", *file_format, *FAST]
+    assert main(["drums", str(song), "-o", str(tmp_path / "in_memory"), "--plot", *options]) == 0
+    load = nmfaudio.audio.load
+
+    def load_no_input(path, *args, **kwargs):
+        assert os.path.abspath(path) not in (os.path.abspath(song), os.path.abspath(loud)), "an input was loaded whole"
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(nmfaudio.audio, "load", load_no_input)
+    assert main(["drums", str(song), "-o", str(tmp_path / "streamed"), *options]) == 0
+    names = sorted(os.listdir(tmp_path / "streamed"))  # hidden scratch files would be listed too
+    assert names == sorted(n for n in os.listdir(tmp_path / "in_memory") if not n.endswith(".png"))
+    for name in names:
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "in_memory" / name).read_bytes(), name
+    # streamed, a stem over full scale is refused as in memory, naming it, and nothing is left
+    capsys.readouterr()
+    assert main(["drums", str(loud), "-o", str(tmp_path / "loud"), *options]) == 1
+    one_line_error(capsys.readouterr().err, "peaks at", "would clip as PCM_")
+    assert not (tmp_path / "loud").exists()
+
+
+def load_samples(path):
+    return nmfaudio.load(path)[0]
+
+
 @pytest.mark.parametrize("how", ["a folder of one file", "--jobs", "two files"])
 def test_onsets_path_in_a_batch_names_what_made_it_one(how, song, tmp_path, capsys, one_line_error):
     # --onsets PATH is for one input; a folder holding one file or --jobs on one file used

@@ -685,3 +685,45 @@ def test_read_picture_reads_a_bilevel_picture_as_gray(tmp_path):
     pixels = read_picture(tmp_path / "bits.png")
     assert pixels.shape == (9, 7) and pixels.dtype == np.uint8
     np.testing.assert_array_equal(pixels, np.where(bits, 255, 0))
+
+
+@pytest.mark.parametrize("orientation, turn", [(6, -1), (8, 1), (3, 2)])
+def test_read_picture_turns_a_photo_upright_as_its_exif_says(orientation, turn, tmp_path):
+    """A phone's portrait photo is stored sideways with an EXIF orientation tag; viewers
+    turn it.  The reconstruction carries no EXIF, so the pixels must be read upright: main
+    read them as stored, and `image compress` wrote the photo sideways (a 30x40 portrait
+    came out 40x30)."""
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_picture
+
+    stored = (np.random.default_rng(0).random((9, 7, 3)) * 255).astype(np.uint8)
+    picture = Image.fromarray(stored)
+    exif = picture.getexif()
+    exif[0x0112] = orientation  # 6: turn 90° clockwise to view, 8: counter-clockwise, 3: 180°
+    picture.save(tmp_path / "portrait.png", exif=exif)
+    np.testing.assert_array_equal(read_picture(tmp_path / "portrait.png"), np.rot90(stored, turn))
+    np.testing.assert_array_equal(read_picture(tmp_path / "portrait.png", gray=True),
+                                  np.rot90(np.asarray(Image.fromarray(stored).convert("L")), turn))
+    # a tag saying "as stored" (1) changes nothing
+    exif[0x0112] = 1
+    picture.save(tmp_path / "as_stored.png", exif=exif)
+    np.testing.assert_array_equal(read_picture(tmp_path / "as_stored.png"), stored)
+
+
+def test_image_compress_writes_a_tagged_photo_the_way_it_is_viewed(tmp_path, cli):
+    from PIL import Image, ImageOps
+
+    stored = (np.random.default_rng(1).random((12, 20)) * 255).astype(np.uint8)
+    picture = Image.fromarray(stored)
+    exif = picture.getexif()
+    exif[0x0112] = 6
+    picture.save(tmp_path / "portrait.png", exif=exif)
+    code, _, stderr = cli(["image", "compress", str(tmp_path / "portrait.png"), "-r", "12", "-o",
+                               str(tmp_path / "o.png")])
+    assert code == 0, stderr
+    viewed = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "portrait.png")))
+    written = np.asarray(Image.open(tmp_path / "o.png"))
+    assert written.shape == viewed.shape == (20, 12)
+    # rank 12 of a 20 x 12 matrix: the reconstruction is the viewed photo, to a few grey levels
+    assert np.abs(written.astype(int) - viewed.astype(int)).mean() < 3.0

@@ -347,13 +347,37 @@ _Usage = namedtuple("_Usage", "total used free")
 def test_full_disk_is_named_before_the_work(tmp_path, capsys, monkeypatch):
     song = write(tmp_path / "t.wav", tones(4000, channels=2))
     monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - 5000, 5000))
-    monkeypatch.setattr(nmfaudio.pipeline, "separate", lambda *a, **k: pytest.fail("work started"))
+    # by its dotted name: imported on first use (run alone, nmfaudio.pipeline is not loaded yet)
+    monkeypatch.setattr("nmfaudio.pipeline.separate", lambda *a, **k: pytest.fail("work started"))
     code, _, err = cli(["separate", song, "-k", "3", "-o", tmp_path / "out", *FAST], capsys)
     line = one_error_line(err)
     # 3 tracks x 2 channels x 4000 samples x 4 bytes + headers = 108 KB
     assert code == 1 and "No space left on device: the device holding" in line
     assert "has 5 KB free and the outputs need about 108 KB" in line
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, n_tracks", [(["separate", "-k", "3", *FAST], 3), (["drums", "--max-iter", "5"], 6)])
+@pytest.mark.parametrize("options, sample_bytes", [(["--subtype", "pcm16"], 2), (["--format", "flac"], 3)])
+def test_free_space_check_counts_the_output_subtype(command, n_tracks, options, sample_bytes, tmp_path, capsys,
+                                                    monkeypatch):
+    # 16-bit WAV (or 24-bit FLAC) tracks take half (three quarters) of 32-bit float ones:
+    # room for them but not for float tracks must not refuse the run (before tour9 it did,
+    # saying the outputs needed the float size).
+    n = 4000
+    song = write(tmp_path / "t.wav", tones(n, channels=2))
+    need = n_tracks * (sample_bytes * 2 * n + 4096)
+    float_need = n_tracks * (4 * 2 * n + 4096)
+    free = (need + float_need) // 2
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - free, free))
+    code, _, err = cli([command[0], song, "-o", tmp_path / "out", *command[1:], *options], capsys)
+    assert code == 0, err
+    assert len(list((tmp_path / "out").iterdir())) == n_tracks
+    # with less room, the message names the subtype's size (whole KB, as printed)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9 - 5000, 5000))
+    code, _, err = cli([command[0], song, "-o", tmp_path / "out2", *command[1:], *options], capsys)
+    assert code == 1 and f"has 5 KB free and the outputs need about {need / 1e3:.0f} KB" in one_error_line(err)
+    assert not (tmp_path / "out2").exists()
 
 
 def test_disk_filling_up_while_writing_is_named_and_leaves_nothing(tmp_path, capsys, monkeypatch):

@@ -58,7 +58,8 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     -------
     ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
         Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
-        they carry transparency.
+        they carry transparency.  Turned upright as its EXIF orientation tag says (a
+        phone's portrait photo: m rows as a viewer shows it, not as stored).
 
     Raises
     ------
@@ -82,7 +83,7 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
             # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as picture:
-                return _to_array(picture, gray=gray, name=repr(str(path)))
+                return _to_array(_upright(picture), gray=gray, name=repr(str(path)))
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -90,6 +91,24 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
         raise ValueError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
                          f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
                          "or hostile file, or a picture to scale down first") from None
+
+
+#: The EXIF tag saying how a viewer turns the stored pixels (1: as stored).
+_ORIENTATION = 0x0112
+
+
+def _upright(picture):
+    """``picture`` turned the way its EXIF orientation tag says viewers show it.
+
+    Cameras and phones store a portrait photo's pixels sideways and set the tag; the
+    pixels written back (a reconstruction carries no EXIF) must be the ones the user saw,
+    not the sideways ones.  A picture without the tag is returned as it is (no copy).
+    """
+    from PIL import ImageOps
+
+    if picture.getexif().get(_ORIENTATION, 1) in (0, 1):
+        return picture
+    return ImageOps.exif_transpose(picture)
 
 
 def _declared_size(path: Path) -> tuple[int, int]:

@@ -142,7 +142,8 @@ def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> Non
 
     batch.check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft,
                                 hop_length=args.hop_length, name=name)
-    audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components))
+    audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components,
+                                                              file_format(args).subtype))
 
 
 def _separate_and_report(args, task) -> None:
