@@ -1063,7 +1063,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
     # ... and, with the presence test, a dark cymbal part beside the bright ones: a kit whose
     # only cymbal is a dark crash left the cymbals stem the hats' leak (nmfaudio.drums.dark_cymbal)
-    dark = (dark_source(kit.classes) if DARK_CYMBAL and sustained is None and presence_test else None)
+    # (only where the presence test runs: adapting, in a drum recording, unless the user keeps
+    # every class; the reported templates are the kit's own, as the free components are not)
+    reported = kit
+    dark = (dark_source(kit.classes) if DARK_CYMBAL and sustained is None and presence_test and adapt else None)
     if dark is not None:
         P0 = np.concatenate([P0, dark_template(P0[:, dark])[:, None]], axis=1)
         kit = _with_dark_part(kit, dark)
@@ -1460,8 +1463,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             H_own = (fit.H_free.reshape(-1, C, N)[mine] * fit.W_free[:, mine].sum(axis=0)[:, None, None]).sum(axis=0)
             summed = summed + as_output(H_own)
         activations[label] = summed
-    adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
-                            f"{kit.source} (adapted to {name})")
+    n_reported = len(reported.classes)  # without the dark cymbal part, if any
+    adapted = DrumTemplates(P[:, :n_reported], reported.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
+                            reported.n_shots, f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,
