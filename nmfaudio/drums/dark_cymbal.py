@@ -12,8 +12,9 @@ SDR −9 to −49 dB (docs/drums-five-stems.md, dark-cymbals round).
 
 So a drum recording's model gets one more cymbal part, :data:`DARK_LABEL`: the crash
 template's spectrum compressed :data:`DARK_SHIFT` times toward 0 Hz (its time course,
-the crash's ring, kept), which goes to the cymbals stem like the other cymbal parts.  It
-has its own presence test (:data:`DARK_PRESENCE`, the toms' statistic,
+the crash's ring, kept), which goes to the cymbals stem like the other cymbal parts and
+adapts at most 6 dB (``stems.ADAPT_DB``; at the cymbals' 10 dB it took a ride groove's
+congas).  It has its own presence test (:data:`DARK_PRESENCE`, the toms' statistic,
 :func:`nmfaudio.drums.model.dominance`): on a kit whose cymbals the bright parts fit it
 only shares what the snare, toms or bright cymbals explain, and is judged absent for the
 last iterations.  Not in a song (the music fills 200-2000 Hz; no presence test runs
@@ -39,10 +40,12 @@ SOURCE_LABEL = "cymbals:crash"
 #: cymbals 6.75 → 7.05 / 6.81 / 6.49; 8 times (0.7) −13.86, plain 6.29.
 DARK_SHIFT = 6.0
 #: The dark part plays when its dominance reaches this (as ``stems.PRESENCE``).
-#: Measured (the same recordings, shift 6): dark variants 0.28-0.96 (16 of 30 at 0.7 or
+#: Measured (the same recordings, shift 6, 10 dB): dark variants 0.28-0.96 (16 of 30 at 0.7 or
 #: more), plain tuning kits 0.08-0.71 (only Audiophob's seed-8 ride groove over 0.65),
 #: the extra tuning set 0.14-0.60.  At 0.5 the plain kits' cymbals lost up to 3.1 dB on
 #: 5 of 40 (GMRockKit's and BJA_Pacific's crashes, whose first 0.5 s peak near 500 Hz).
+#: Dark / plain cymbals at 0.5 / 0.6 / 0.7 / 0.75: −5.88 / −6.90 / −10.03 / −10.49 and
+#: 6.49 / 6.68 / 6.73 / 6.74 (main: −22.40 and 6.75).
 DARK_PRESENCE = 0.7
 
 
