@@ -125,3 +125,21 @@ def test_no_dark_part_where_no_presence_test_runs(monkeypatch, options):
     off = nmfaudio.separate_drums(mix, SR, random_state=0, **options)
     for label in on.sources:
         np.testing.assert_array_equal(on.sources[label], off.sources[label])
+
+
+def test_a_struck_activation_is_percussive_a_spread_one_is_not():
+    from nmfaudio.drums.dark_cymbal import DARK_PEAK_SHARE, percussive
+
+    n = 400
+    struck = np.zeros(n)
+    struck[[20, 180, 340]] = 1.0  # three crashes: all the energy in under 5 % of the frames
+    assert percussive(struck)
+    rng = np.random.default_rng(0)
+    held = 1.0 + 0.1 * rng.random(n)  # a held note's level: its loudest 5 % hold about 5 %
+    assert not percussive(held)
+    assert not percussive(np.zeros(n))  # silent
+    # the bound itself: an activation holding exactly DARK_PEAK_SHARE in its loudest 20 frames
+    edge = np.full(n, 1.0)
+    top = np.sqrt(DARK_PEAK_SHARE * (n - 20) / (1 - DARK_PEAK_SHARE) / 20)
+    edge[:20] = top
+    assert percussive(edge, share=DARK_PEAK_SHARE - 1e-9) and not percussive(edge, share=DARK_PEAK_SHARE + 1e-6)

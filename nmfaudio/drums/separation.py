@@ -96,7 +96,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.dark_cymbal import DARK_LABEL, DARK_PRESENCE, dark_source, dark_template
+from nmfaudio.drums.dark_cymbal import DARK_LABEL, DARK_PRESENCE, dark_source, dark_template, percussive
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
@@ -1272,6 +1272,13 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
     index = stem_index(kit.classes, classes)
+    if dark is not None and DARK_LABEL not in judged_absent:
+        # the dark part playing but not struck (its activation spread over the recording, not
+        # in hits: a song's held notes at 0.2-2 kHz when the drum-recording model meets music)
+        # is not a cymbal: its share goes to the residual (nmfaudio.drums.dark_cymbal.percussive)
+        k = kit.classes.index(DARK_LABEL)
+        if not percussive(H[k].sum(axis=0)):
+            index[k] = D
     D = len(classes)
     free = {}
     if has_free:
