@@ -143,3 +143,24 @@ def test_a_struck_activation_is_percussive_a_spread_one_is_not():
     top = np.sqrt(DARK_PEAK_SHARE * (n - 20) / (1 - DARK_PEAK_SHARE) / 20)
     edge[:20] = top
     assert percussive(edge, share=DARK_PEAK_SHARE - 1e-9) and not percussive(edge, share=DARK_PEAK_SHARE + 1e-6)
+
+
+def test_a_dark_part_that_is_not_struck_goes_to_the_residual(monkeypatch):
+    # wiring: judged not struck, the playing dark part's share leaves the cymbals stem for
+    # the residual and nothing else moves (mask power 1: the masks are linear in the models)
+    import nmfaudio
+    from nmfaudio.drums import separation
+
+    mix, stems = _dark_crash_recording()
+    struck = nmfaudio.separate_drums(mix, SR, random_state=0, mask_power=1)
+    monkeypatch.setattr(separation, "percussive", lambda h: False)
+    held = nmfaudio.separate_drums(mix, SR, random_state=0, mask_power=1)
+    peak = float(np.abs(mix).max())
+    for label in ("kick", "snare", "toms", "hihat"):
+        np.testing.assert_allclose(held.sources[label], struck.sources[label], atol=1e-5 * peak)
+    np.testing.assert_allclose(held.sources["cymbals"] + held.sources["residual"],
+                               struck.sources["cymbals"] + struck.sources["residual"], atol=1e-4 * peak)
+    # measured: the crash's share in the cymbals stem 0.96 struck, under 0.1 held
+    assert _share(struck.sources["cymbals"], stems["cymbals"]) > 0.9
+    assert _share(held.sources["cymbals"], stems["cymbals"]) < 0.5
+    assert _share(held.sources["residual"], stems["cymbals"]) > 0.5

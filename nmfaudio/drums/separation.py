@@ -1272,6 +1272,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
     index = stem_index(kit.classes, classes)
+    D = len(classes)
     if dark is not None and DARK_LABEL not in judged_absent:
         # the dark part playing but not struck (its activation spread over the recording, not
         # in hits: a song's held notes at 0.2-2 kHz when the drum-recording model meets music)
@@ -1279,7 +1280,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         k = kit.classes.index(DARK_LABEL)
         if not percussive(H[k].sum(axis=0)):
             index[k] = D
-    D = len(classes)
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
