@@ -18,7 +18,14 @@ congas).  It has its own presence test (:data:`DARK_PRESENCE`, the toms' statist
 :func:`nmfaudio.drums.model.dominance`): on a kit whose cymbals the bright parts fit it
 only shares what the snare, toms or bright cymbals explain, and is judged absent for the
 last iterations.  Not in a song (the music fills 200-2000 Hz; no presence test runs
-there), nor with ``presence_test=False`` (then it could not leave).
+there), nor with ``presence_test=False`` or fixed templates (then it could not leave).  A
+part that plays but is not struck (:func:`percussive`: the drum-recording model forced on a
+song, whose held notes pass the presence test) goes to the residual instead.
+
+What it does not reach: a crash at pitch with its highs cut (the ``-darkcym`` variants of
+GMRockKit and BJA_Pacific stay near −21 dB; the part is judged absent there), and the
+drum-recording model forced on songs loses cymbals at −6 / 0 dB (docs/drums-five-stems.md,
+dark-cymbals round).
 """
 
 from __future__ import annotations
