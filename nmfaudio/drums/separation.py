@@ -96,7 +96,6 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_int
-from nmfaudio.drums.dark_cymbal import DARK_LABEL, DARK_PRESENCE, dark_source, dark_template, percussive
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
@@ -852,9 +851,6 @@ KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
 #: a switch for the benchmark.
 LONE_TOMS = True
-#: Whether a drum recording's model has a dark cymbal part (nmfaudio.drums.dark_cymbal;
-#: the dark-cymbals round); a switch for the benchmark.
-DARK_CYMBAL = True
 #: Whether, in a drum recording's ride groove, the open hat part's activation moves to the
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
@@ -887,18 +883,6 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
         raise ValueError(f"hop_length={hop_length} is too small for drum separation at {sr} Hz: use "
                          f"hop_length={sr // MAX_FRAME_RATE} or larger (the default is {scaled_hop})")
     return n_fft, hop_length
-
-
-def _with_dark_part(kit: DrumTemplates, source: int) -> DrumTemplates:
-    """``kit`` with a :data:`~nmfaudio.drums.dark_cymbal.DARK_LABEL` part made from part
-    ``source`` (:func:`~nmfaudio.drums.dark_cymbal.dark_template`) appended: the labels,
-    shots and the reported (adapted) templates follow the fit's parts."""
-    P = np.concatenate([kit.P, dark_template(kit.P[:, source])[:, None]], axis=1)
-    high = (None if kit.high_band_db is None
-            else np.vstack([kit.high_band_db, np.full((1, 2), np.nan)]))  # not measured
-    n_shots = tuple(kit.n_shots) + (kit.n_shots[source],) if kit.n_shots else ()
-    return DrumTemplates(P, kit.classes + (DARK_LABEL,), kit.sr, kit.n_fft, kit.hop_length, kit.window,
-                         n_shots, kit.source, high)
 
 
 def _silent_separation(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, n_frames) -> DrumSeparation:
@@ -1061,15 +1045,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             Vb = np.maximum(Vb - fitted_out * fit_share[:, None, None], 0)
     # a drum recording starts from the templates with the measured high band (filled_kit, if any)
     P0 = (kit if sustained is not None or filled_kit is None else filled_kit).P.astype(np.float32).copy()
-    # ... and, with the presence test, a dark cymbal part beside the bright ones: a kit whose
-    # only cymbal is a dark crash left the cymbals stem the hats' leak (nmfaudio.drums.dark_cymbal)
-    # (only where the presence test runs: adapting, in a drum recording, unless the user keeps
-    # every class; the reported templates are the kit's own, as the free components are not)
-    reported = kit
-    dark = (dark_source(kit.classes) if DARK_CYMBAL and sustained is None and presence_test and adapt else None)
-    if dark is not None:
-        P0 = np.concatenate([P0, dark_template(P0[:, dark])[:, None]], axis=1)
-        kit = _with_dark_part(kit, dark)
     # a recording with nothing above some frequency (upsampled, an MP3's lowpass): above the
     # templates' own rate they hold nothing there either (nmfaudio.drums.bandwidth); the
     # converted hats' band there drew their activations down
@@ -1118,16 +1093,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # classes that may not play (stems.PRESENCE): tested before the last iterations, in drum
     # recordings only (not measured on songs, where the music fills the toms' band), unless
     # the user keeps every class (presence_test=False)
-    def parts_of(cls):  # the kit's templates of a class, or of one label (indices into K)
-        return np.flatnonzero([class_of(label) == cls or label == cls for label in kit.classes])
+    def parts_of(cls):  # the kit's templates of a class (indices into K)
+        return np.flatnonzero([class_of(label) == cls for label in kit.classes])
 
     def parts_of_any(classes):  # the kit's templates of any of these classes
         return np.flatnonzero([class_of(label) in classes for label in kit.classes])
 
     tested = [] if sustained is not None or not presence_test else [
         (cls, parts, threshold) for cls, threshold in PRESENCE.items() if (parts := parts_of(cls)).size]
-    if dark is not None:  # the dark cymbal part plays only where it explains its band alone
-        tested.append((DARK_LABEL, parts_of(DARK_LABEL), DARK_PRESENCE))
     # in a song, the snare's template adapts from its own hits only (stems.ANCHOR): with the
     # kick on its every hit it learned the music's chord onsets instead
     anchored = [] if sustained is None else [
@@ -1273,13 +1246,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
     index = stem_index(kit.classes, classes)
     D = len(classes)
-    if dark is not None and DARK_LABEL not in judged_absent:
-        # the dark part playing but not struck (its activation spread over the recording, not
-        # in hits: a song's held notes at 0.2-2 kHz when the drum-recording model meets music)
-        # is not a cymbal: its share goes to the residual (nmfaudio.drums.dark_cymbal.percussive)
-        k = kit.classes.index(DARK_LABEL)
-        if not percussive(H[k].sum(axis=0)):
-            index[k] = D
     free = {}
     if has_free:
         # spread each band of the free templates over its bins like the mixture's average spectrum
@@ -1470,9 +1436,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             H_own = (fit.H_free.reshape(-1, C, N)[mine] * fit.W_free[:, mine].sum(axis=0)[:, None, None]).sum(axis=0)
             summed = summed + as_output(H_own)
         activations[label] = summed
-    n_reported = len(reported.classes)  # without the dark cymbal part, if any
-    adapted = DrumTemplates(P[:, :n_reported], reported.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
-                            reported.n_shots, f"{kit.source} (adapted to {name})")
+    adapted = DrumTemplates(P, kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window, kit.n_shots,
+                            f"{kit.source} (adapted to {name})")
     return DrumSeparation(sources=sources, activations=activations, templates=adapted, sr=sr, n_fft=n_fft,
                           hop_length=hop_length, loss=np.asarray(fit.loss), n_iter=fit.n_iter, mask_power=mask_power,
                           name=name, beta=beta, accompaniment=sustained is not None,

@@ -24,13 +24,9 @@ __all__ = ["ADAPT_DB", "ANCHOR", "ANCHOR_RELEASE_SHARE", "ANCHOR_SHARE_QUANTILE"
 
 #: Largest adaptation (dB above its start) of any entry of a template, by label, else by
 #: class; ``max_gain_db`` of :func:`separate_drums` is the limit of the first group
-#: (kick, snare, closed hi-hat) and scales the others.  The dark cymbal part
-#: (nmfaudio.drums.dark_cymbal) 6 dB: at the cymbals' 10 it took a ride groove's congas into
-#: the cymbals stem (a ridden GMRockKit crash 8.99 -> 2.55 dB; the dark-cymbals round: 30
-#: dark-crash recordings -10.03 / -11.17 / -11.61 dB at 10 / 6 / 3, 30 ridden crashes 5.96
-#: / 6.16 / 6.16 against 6.17 without the part).
+#: (kick, snare, closed hi-hat) and scales the others.
 ADAPT_DB = {"kick": 20.0, "snare": 20.0, "hihat": 20.0, "hihat:open": 3.0, "toms": 3.0, "cymbals": 10.0,
-            "cymbals:dark": 6.0, "other": 0.0}
+            "other": 0.0}
 #: Below a frequency some classes may adapt further than ``ADAPT_DB`` says, by label or
 #: class: (frequency in Hz, limit in dB).  A kit's toms differ from the bundled ones most
 #: in their fundamental (80-130 Hz on the tuning kits); with 3 dB there the tom templates
