@@ -17,13 +17,24 @@ is committed:
   ``performances.hydrogen_roles`` gives the benchmark's "ride" and "ride bell" notes to the
   crash (its ``_FALLBACK``): a ridden crash, as a held-out kit without a ride sample
   plays it (docs/drums-five-stems.md, ridden-crash round) and as drummers ride a crash
-  in a loud chorus.  Everything else is the installed kit's.
+  in a loud chorus.  Everything else is the installed kit's;
+- ``<kit>-darkcym``: every cymbal instrument (ride, ride 2, ride bell, splash, the other
+  crashes) left out and the one crash kept made dark and short, so that the crash, ride,
+  ride-bell, splash and china notes all play it (``_FALLBACK``): a kit whose only cymbal
+  is a dark crash (docs/drums-five-stems.md, twenty-sixth and dark-cymbals rounds).  Each
+  layer of the crash is resampled down by the fewest octaves (0, 1 or 2:
+  ``DARK_OCTAVES``) that put the spectral peak of its first ``DARK_SECONDS`` under
+  ``DARK_PEAK_HZ``, low-passed (2nd-order Butterworth at ``DARK_LOWPASS_HZ``) and cut to
+  ``DARK_SECONDS`` under an exponential fade to ``DARK_FADE_DB``: GMRockKit's and
+  BJA_Pacific's crashes stay at pitch (peaks 484-571 Hz, centroids 552-844 Hz), Audiophob's
+  goes two octaves down (538 Hz, 1087 Hz).
 
 Usage::
 
     python benchmarks/kit_variants.py --out /tmp/kits
     python benchmarks/drums.py --performances -n 2 --seed 4 --kit /tmp/kits/Audiophob-downtoms
     python benchmarks/drums.py --performances -n 2 --seed 0 --kit /tmp/kits/GMRockKit-noride
+    python benchmarks/drums.py --performances -n 2 --seed 2 --kit /tmp/kits/BJA_Pacific-darkcym
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 
 from drumkits import KIT_ROOT
 
@@ -55,6 +67,25 @@ NO_RIDE = {
     "Audiophob-noride": ("Audiophob", ("Ride Jazz",)),
     "BJA_Pacific-noride": ("BJA_Pacific", ("Ride Bell", "Ride", "Ride 2")),
 }
+
+#: {variant: (tuning kit, the crash kept and darkened, the other cymbal instruments left out)}
+DARK_CYMBALS = {
+    "GMRockKit-darkcym": ("GMRockKit", "Crash", ("Ride", "Ride 2", "Bell", "Splash")),
+    "Audiophob-darkcym": ("Audiophob", "Crash", ("Ride Jazz",)),
+    "BJA_Pacific-darkcym": ("BJA_Pacific", "Crash Left", ("Crash Right", "Ride Bell", "Ride", "Ride 2")),
+}
+#: The dark crash's length (s): a short, trashy one (the held-out kit of the twenty-sixth
+#: round plays a 0.46-s crash)
+DARK_SECONDS = 0.46
+#: Its level at the end of ``DARK_SECONDS`` (dB under the start; an exponential fade)
+DARK_FADE_DB = -40.0
+#: Corner of its low-pass (Hz): a dark cymbal's energy sits under 1-2 kHz
+DARK_LOWPASS_HZ = 2000.0
+#: The spectral peak its resampling aims under (Hz): near 400-600 Hz, as the twenty-sixth
+#: round's dark crash (495 Hz)
+DARK_PEAK_HZ = 650.0
+#: Octaves down tried, fewest first
+DARK_OCTAVES = (0, 1, 2)
 
 
 def _blocks(xml):
@@ -130,6 +161,75 @@ def no_ride(name, root):
     return out
 
 
+def _peak_hz(y, sr):
+    """Frequency (Hz) of the largest Welch PSD bin of ``y`` (samples, channels)."""
+    from scipy.signal import welch
+
+    freqs, power = welch(y.mean(axis=1), sr, nperseg=4096)
+    return float(freqs[np.argmax(power)])
+
+
+def darkened(y, sr):
+    """A crash sample made dark and short (see the module docstring).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples, n_channels)
+        The crash sample.
+    sr : int
+        Its sample rate (kept: resampling down by ``2**k`` plays it ``k`` octaves lower).
+
+    Returns
+    -------
+    ndarray, shape (round(DARK_SECONDS * sr), n_channels) or shorter
+        The dark crash; its spectral peak under ``DARK_PEAK_HZ`` unless two octaves
+        down are not enough (then two octaves down).
+    """
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    lowpass = butter(2, DARK_LOWPASS_HZ, fs=sr, output="sos")
+    n = round(DARK_SECONDS * sr)
+    for octaves in DARK_OCTAVES:
+        z = resample_poly(y, 2**octaves, 1, axis=0) if octaves else y
+        z = sosfilt(lowpass, z, axis=0)[:n]
+        fade = 10.0 ** (DARK_FADE_DB / 20.0 * np.arange(len(z)) / n)  # the sample's decay, shortened
+        z = z * fade[:, None]
+        if _peak_hz(z, sr) < DARK_PEAK_HZ:
+            break
+    return z
+
+
+def dark_cymbals(name, root):
+    """Build the ``DARK_CYMBALS`` variant ``name`` under ``root`` (the other cymbals removed
+    from drumkit.xml, the crash's layers replaced by :func:`darkened` copies); returns its
+    folder."""
+    import soundfile as sf
+
+    src, crash, removed = DARK_CYMBALS[name]
+    out = Path(root) / name
+    xml = _start(src, out)
+
+    def dark_file(match):
+        file = match.group(1)
+        dst = f"dark_{Path(file).stem}.wav"
+        if not (out / dst).exists():
+            y, sr = sf.read(KIT_ROOT / src / file, always_2d=True)
+            sf.write(out / dst, darkened(y, sr), sr)
+        return f"<filename>{dst}</filename>"
+
+    def kept(match):
+        block = match.group(0)
+        found = re.search(r"<name>(.*?)</name>", block)
+        if found and found.group(1) in removed:
+            return ""
+        if found and found.group(1) == crash:
+            return re.sub(r"<filename>(.*?)</filename>", dark_file, block)
+        return block
+
+    _finish(re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL), src, out)
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the variant kits (not committed)")
@@ -140,6 +240,8 @@ def main(argv=None):
         print(down_toms(name, args.out))
     for name in NO_RIDE:
         print(no_ride(name, args.out))
+    for name in DARK_CYMBALS:
+        print(dark_cymbals(name, args.out))
     return 0
 
 
