@@ -1562,6 +1562,16 @@ def detect_hits(
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
     mixture_flux = None  # that band's flux (step 7), computed once
+    mixture_means = []
+
+    def mixture_mono():
+        # an array mixture's channel mean (its own dtype), made once for the band flux (step 7),
+        # the shares (step 8) and the level floor (step 9): each averaged the channels again;
+        # None for a reader (read a stretch at a time)
+        if not mixture_means:
+            mix = checked(mixture, "mixture")
+            mixture_means.append(None if track_reads.is_reader(mix) else (mix if mix.ndim == 1 else mix.mean(axis=0)))
+        return mixture_means[0]
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1593,7 +1603,7 @@ def detect_hits(
                 # took), and gives the onsets added below; one flux for every class
                 if mixture_flux is None:
                     mixture_flux = _band_flux(checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
-                                              hop=_FLUX_HOP)
+                                              hop=_FLUX_HOP, mono=mixture_mono())
                 mix_flux = mixture_flux
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], checked(signal, f"signals[{name!r}]"), sr=sr,
@@ -1649,7 +1659,7 @@ def detect_hits(
         shares = _shares(checked(_signal_for(name, signals), f"signals[{name!r}]"),
                          checked(mixture, "mixture"), np.rint(found.times * sr).astype(int), sr=sr,
                          fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
-                         mean_square=mean_square, array_mean_squares=array_mean_squares)
+                         mean_square=mean_square, array_mean_squares=array_mean_squares, mix_mono=mixture_mono())
         found = _keep(found, shares >= weak_share_db[name])
         added[name] = found.times  # the ring (step 8) does not judge them: a ride's strokes
         both = result[name]
@@ -1671,7 +1681,7 @@ def detect_hits(
             if not _band_usable(fmin, sr):
                 fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
             shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width, mean_square=mean_square,
-                                     array_mean_squares=array_mean_squares)
+                                     array_mean_squares=array_mean_squares, mix_mono=mixture_mono())
                              for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
         if signal is not None and residual is not None and np.isfinite(max_residual_db[name]) and len(found.times):
@@ -1710,7 +1720,7 @@ def detect_hits(
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             checked_mixture = checked(mixture, "mixture")
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
-                                 width=max(1, int(round(FLOOR_SECONDS * sr))))
+                                 width=max(1, int(round(FLOOR_SECONDS * sr))), mono=mixture_mono())
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
         found = _enforce_interval(found, intervals[name])
         if (signal is not None and np.isfinite(ring_rise_db[name]) and len(found.times) > 1
@@ -1823,7 +1833,7 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     run_in_threads(one, len(order))
 
 
-def _band_flux(y, sr, *, fmin, hop):
+def _band_flux(y, sr, *, fmin, hop, mono=None):
     """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
     maximum of 1.  Shape (n_frames,).
@@ -1831,11 +1841,15 @@ def _band_flux(y, sr, *, fmin, hop):
     Two passes over the frames, a chunk at a time (on the engine's threads for an array),
     so memory does not grow with the track's length: the band's peak magnitude (the level
     is relative to it), then the flux.  The first pass's magnitudes are kept for the
-    second up to :data:`_FLUX_KEEP_BYTES`."""
+    second up to :data:`_FLUX_KEEP_BYTES`.  ``mono``: an array ``y``'s channel mean
+    (``y.mean(axis=0)``, shape (n_samples,)) when the caller has it already."""
     from nmfaudio.nmf.kernels import run_in_threads
 
     # an array's channel mean at once; a streamed track's a chunk of frames at a time
-    mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
+    if track_reads.is_reader(y):
+        mono = y
+    else:
+        mono = np.asarray((y if y.ndim == 1 else y.mean(axis=0)) if mono is None else mono, dtype=np.float32)
     n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
     bins = np.fft.rfftfreq(_FLUX_N_FFT, 1.0 / sr) >= fmin  # librosa.fft_frequencies
     if not bins.any():
@@ -1869,13 +1883,17 @@ def _band_flux(y, sr, *, fmin, hop):
     flux = np.empty(n_frames, dtype=np.float32)
 
     def flux_of(i):
-        magnitudes = band(i) if kept[i] is None else kept[i]
+        level = band(i) if kept[i] is None else kept[i]  # the chunk's own: made into its level in place
         kept[i] = None
         # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
-        level = np.log1p(1000 * magnitudes / peak)
-        rise = np.diff(level, axis=1, prepend=level[:, :1]) if i == 0 else np.diff(level, axis=1)
+        # (1000 * x / peak, as written: the same float32 steps, without two temporaries)
+        np.multiply(level, np.float32(1000), out=level)
+        np.divide(level, peak, out=level)
+        np.log1p(level, out=level)
         t0, t1 = chunks[i]
-        flux[t0:t1] = np.maximum(0.0, rise).mean(axis=0)
+        # the mean rise over the bins in one pass (the difference and its maximum were two
+        # more arrays of the chunk's size)
+        flux[t0:t1] = track_reads.rise_means(level, first_zero=i == 0)
 
     run_in_threads(flux_of, len(chunks), n_threads)
     top = flux.max()
@@ -1943,14 +1961,17 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
                        np.concatenate([found.times, added.times])[order])
 
 
-def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array_mean_squares=None) -> np.ndarray:
+def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array_mean_squares=None,
+            mix_mono=None) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
     ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,).
     Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).  ``mean_square``
     (default :func:`~nmfaudio.drums.track_reads.mono_mean_square`) gives a streamed
     mixture's mean square: :func:`detect_hits` computes it once for all classes (a
     whole pass over the file); ``array_mean_squares``, a dict :func:`detect_hits` keeps,
-    an array mixture's (its channel mean's, float32) once too."""
+    an array mixture's (its channel mean's, float32) once too; ``mix_mono``: an array
+    mixture's channel mean (``mixture.mean(axis=0)``, shape (n_samples,)) when the caller
+    has it, read instead of averaging the channels again (the same numbers)."""
     streamed = track_reads.is_reader(signal) or track_reads.is_reader(mixture)
     n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
@@ -1961,12 +1982,15 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array
         index = starts[:, None] + np.arange(width)[None, :]
         # the windows' channel means: the whole tracks' means' samples, without making them
         track = signal[index] if signal.ndim == 1 else signal[:, index].mean(axis=0)
-        mix = mixture[index] if mixture.ndim == 1 else mixture[:, index].mean(axis=0)
+        if mix_mono is not None:  # the windows' samples of the same channel mean
+            mix = mix_mono[index]
+        else:
+            mix = mixture[index] if mixture.ndim == 1 else mixture[:, index].mean(axis=0)
         track_power = (np.abs(np.fft.rfft(track * window, axis=1)) ** 2)[:, band].sum(axis=1)
         mix_power = (np.abs(np.fft.rfft(mix * window, axis=1)) ** 2)[:, band].sum(axis=1)
         cache = {} if array_mean_squares is None else array_mean_squares
         if (id(mixture), n) not in cache:  # (the array is kept with it: its id stays its own)
-            whole = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+            whole = mix_mono if mix_mono is not None else (mixture if mixture.ndim == 1 else mixture.mean(axis=0))
             cache[id(mixture), n] = (mixture, float(np.mean(whole[:n] ** 2)))
         tiny = 1e-20 * max(cache[id(mixture), n][1], 1e-30) * width
     else:  # a stretch of onsets at a time (windows read from the files)
@@ -1983,19 +2007,23 @@ def _level_floor_db(mixture, floor_dbfs, mean_square) -> float:
     """Step 9's floor (dBFS) for ``mixture``: ``floor_dbfs``, lowered for a quiet
     recording to its channel mean's RMS - ``QUIET_BELOW_RMS_DB``, but never more than
     ``QUIET_FLOOR_DB`` under ``floor_dbfs``.  ``mean_square``: :func:`detect_hits`'s
-    cached pass over the mixture (one for every class)."""
-    reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)
-    power = mean_square(reader)
+    cached pass over the mixture (one for every class), given the array or reader as it is
+    (:func:`~nmfaudio.drums.track_reads.mono_mean_square` takes both)."""
+    power = mean_square(mixture)
     rms_db = 10 * np.log10(power) if power > 0 else -np.inf
     return max(min(floor_dbfs, rms_db - QUIET_BELOW_RMS_DB), floor_dbfs - QUIET_FLOOR_DB)
 
 
-def _peak_levels(mixture, onsets, *, width) -> np.ndarray:
+def _peak_levels(mixture, onsets, *, width, mono=None) -> np.ndarray:
     """The largest magnitude of the recording's channel mean in the ``width`` samples
-    from each onset (sample index), shape (n_onsets,); an array or a streamed track."""
+    from each onset (sample index), shape (n_onsets,); an array or a streamed track.
+    ``mono``: an array's channel mean (``mixture.mean(axis=0)``, shape (n_samples,)), read
+    without gathering and averaging the channels' windows (the same numbers)."""
     reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)
     width = max(1, min(width, reader.n_samples))
     starts = np.clip(np.asarray(onsets, dtype=np.int64), 0, reader.n_samples - width)
+    if mono is not None and not track_reads.is_reader(mixture):
+        return track_reads.window_peaks(mono, starts, width)
     peaks = np.empty(len(starts))
     for group, windows in track_reads.mono_windows(reader, starts, width):
         peaks[group] = np.abs(windows).max(axis=1)

@@ -20,7 +20,7 @@ import numpy as np
 from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
-           "mono_frames", "band_magnitudes", "mono_windows", "band_powers", "mono_mean_square", "polarity_signs", "with_signs"]
+           "mono_frames", "band_magnitudes", "rise_means", "mono_windows", "band_powers", "mono_mean_square", "channel_mean64", "window_peaks", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
@@ -87,8 +87,46 @@ try:
                 x += np.float64(y[c, i])
             total += x * x
             out[i + 1] = total
+    @numba.njit(nogil=True, cache=True)
+    def _channel_mean64(y, out):
+        """out[i] = (Σ_c float64(y[c, i])) / n_channels, channels in order: numpy's
+        ``mean(axis=0, dtype=float64)`` (its reduction over the outer axis adds the rows
+        in order, then divides by the count; no fastmath)."""
+        count = np.float64(y.shape[0])
+        for i in range(y.shape[1]):
+            x = np.float64(y[0, i])
+            for c in range(1, y.shape[0]):
+                x += np.float64(y[c, i])
+            out[i] = x / count
+
+    @numba.njit(nogil=True, cache=True)
+    def _window_peaks(mono, starts, width, out):
+        """out[k] = max |mono[starts[k] : starts[k] + width]|."""
+        for k in range(starts.shape[0]):
+            top = abs(mono[starts[k]])
+            for i in range(starts[k] + 1, starts[k] + width):
+                value = abs(mono[i])
+                if value > top:
+                    top = value
+            out[k] = top
+    @numba.njit(nogil=True, cache=True)
+    def _rise_means(level, shift, out):
+        """out[t - 1 + shift] (zeros on entry) = Σ_b max(0, level[b, t] - level[b, t - 1])
+        / n_bins for t >= 1 (``shift`` 1: out[0], the first frame's, stays 0), bins in
+        order (numpy's reduction over the outer axis adds the rows in order; a rise of 0
+        adds nothing to a sum of non-negative terms); in the level's precision, no
+        fastmath."""
+        n_bins = level.shape[0]
+        for b in range(n_bins):
+            for t in range(1, level.shape[1]):
+                rise = level[b, t] - level[b, t - 1]
+                if rise > 0:
+                    out[t - 1 + shift] += rise
+        for t in range(out.shape[0]):
+            # float32 / int in float64 rounds to float32's own quotient (53 >= 2 * 24 + 2 bits)
+            out[t] = out[t] / n_bins
 except ImportError:  # pragma: no cover - numba comes with librosa
-    _energy_pass = None
+    _energy_pass = _channel_mean64 = _window_peaks = _rise_means = None
 
 
 class StreamedEnergy:
@@ -215,6 +253,32 @@ def band_magnitudes(track, start: int, stop: int, *, n_fft: int, hop_length: int
     return spectrum.band_magnitude(segment, n_fft=n_fft, hop_length=hop_length, first_bin=first_bin, exact=exact)
 
 
+def rise_means(level, *, first_zero: bool) -> np.ndarray:
+    """The mean over bins of each frame's rise in ``level``, negative rises as zero:
+    ``np.maximum(0.0, np.diff(level, axis=1)).mean(axis=0)`` bit for bit (``first_zero``:
+    with ``prepend=level[:, :1]``, a first frame of rise 0), in one pass without the
+    difference and its maximum (two arrays of ``level``'s size).
+
+    Parameters
+    ----------
+    level : ndarray, float, shape (n_bins, n_frames), C-contiguous, finite
+        ``n_frames >= 1`` (>= 2 unless ``first_zero``).
+    first_zero : bool
+
+    Returns
+    -------
+    ndarray, ``level``'s dtype, shape (n_frames,) if ``first_zero`` else (n_frames - 1,)
+    """
+    level = np.ascontiguousarray(level)
+    n_out = level.shape[1] - (0 if first_zero else 1)
+    if _rise_means is None or level.dtype.kind != "f" or level.shape[0] == 0:
+        rise = np.diff(level, axis=1, prepend=level[:, :1]) if first_zero else np.diff(level, axis=1)
+        return np.maximum(0.0, rise).mean(axis=0)
+    out = np.zeros(n_out, dtype=level.dtype)
+    _rise_means(level, 1 if first_zero else 0, out)
+    return out
+
+
 def mono_windows(track, starts, width: int):
     """Yield ``(indices, windows)``: for groups of ``starts`` (sample indices, each with
     ``start + width <= n_samples``), a reader's channel mean's samples [start, start +
@@ -253,12 +317,77 @@ def band_powers(track, starts, width: int, *, sr, fmin) -> np.ndarray:
 
 
 def mono_mean_square(track) -> float:
-    """The mean square of a reader's channel mean (float64 sums, a stretch at a time)."""
+    """The mean square of a track's channel mean (float64 sums, a stretch of
+    :data:`CHUNK_SAMPLES` at a time).
+
+    A reader's stretches are read and checked; an array's (n_samples,) or (n_channels,
+    n_samples), already checked by the caller, are averaged straight from it into one
+    float64 buffer (:func:`channel_mean64`): the same stretches, channel means and dot
+    products, so the same number, without a copy, a check and a new float64 array per
+    stretch (0.12 s of the hits' one-thread time on a 3-minute stereo song)."""
+    if not is_reader(track):
+        y = np.asarray(track)
+        y = y if y.ndim == 2 else y[None]
+        n = y.shape[-1]
+        buffer = np.empty(min(CHUNK_SAMPLES, n))
+        total = 0.0
+        for start in range(0, n, CHUNK_SAMPLES):
+            mono = channel_mean64(y[:, start:start + CHUNK_SAMPLES], buffer)
+            total += float(np.dot(mono, mono))
+        return total / max(n, 1)
     total = 0.0
     for start in range(0, track.n_samples, CHUNK_SAMPLES):
         mono = _read(track, start, min(start + CHUNK_SAMPLES, track.n_samples)).mean(axis=0, dtype=np.float64)
         total += float(np.dot(mono, mono))
     return total / max(track.n_samples, 1)
+
+
+def channel_mean64(y, out) -> np.ndarray:
+    """``y.mean(axis=0, dtype=np.float64)`` bit for bit, written into ``out[:n]``.
+
+    Parameters
+    ----------
+    y : ndarray, float, shape (n_channels, n)
+    out : ndarray, float64, shape (>= n,)
+
+    Returns
+    -------
+    ndarray, float64, shape (n,)
+        A view of ``out``.
+    """
+    mono = out[:y.shape[-1]]
+    if _channel_mean64 is not None and y.dtype.kind == "f" and y.shape[0] > 0:
+        _channel_mean64(y, mono)
+        return mono
+    np.mean(y, axis=0, dtype=np.float64, out=mono)
+    return mono
+
+
+def window_peaks(mono, starts, width: int) -> np.ndarray:
+    """The largest magnitude of ``mono[start:start + width]`` for each of ``starts``.
+
+    Parameters
+    ----------
+    mono : ndarray, float, shape (n,)
+    starts : ndarray of int, shape (n_starts,)
+        Each with ``0 <= start`` and ``start + width <= n``.
+    width : int >= 1
+
+    Returns
+    -------
+    ndarray, float64, shape (n_starts,)
+        ``np.abs(mono[starts[:, None] + np.arange(width)]).max(axis=1)`` (a maximum: the
+        same numbers in any order), without the (n_starts, width) copy.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    peaks = np.empty(len(starts))
+    if _window_peaks is not None and mono.dtype.kind == "f":
+        _window_peaks(mono, starts, width, peaks)
+        return peaks
+    for first in range(0, len(starts), max(1, CHUNK_SAMPLES // width)):
+        group = starts[first:first + max(1, CHUNK_SAMPLES // width)]
+        peaks[first:first + len(group)] = np.abs(mono[group[:, None] + np.arange(width)[None, :]]).max(axis=1)
+    return peaks
 
 
 #: A channel whose correlation with the strongest is below this is taken as that one
