@@ -1517,11 +1517,12 @@ def detect_hits(
     energies = {}
     checked_tracks = {}
 
-    def checked(track, label):
+    def checked(track, label, verified=None):
         # each track checked once (a whole pass over it), however many steps read it; the
-        # track is kept with its check, so its id stays its own
+        # track is kept with its check, so its id stays its own.  `verified`: the track as
+        # checked already (_energies_ahead's checks)
         if id(track) not in checked_tracks:
-            checked_tracks[id(track)] = (track, track_reads.checked(track, label))
+            checked_tracks[id(track)] = (track, track_reads.checked(track, label) if verified is None else verified)
         return checked_tracks[id(track)][1]
 
     def energy(signal, label):
@@ -1797,7 +1798,11 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     Each track is checked here, in the order the attacks check them (each track, then the
     mixture after the first); a track that fails its check stops this, and the attacks
     raise the error where they did.  Readers (streamed stems) are left to the attacks:
-    each reads its file a stretch at a time.
+    each reads its file a stretch at a time.  The NaN/inf test is the energy's: a NaN or
+    infinite sample makes the cumulative energy's total NaN or infinite, so a finite
+    total clears its track without a pass of its own (0.05 s of one-thread time over a
+    3-minute stereo song's seven arrays); a track whose total is not finite gets the
+    whole check (which raises, or passes a float64 track whose squares overflow).
 
     Parameters
     ----------
@@ -1805,8 +1810,9 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
         Each attacked class's track, shape (n_samples,) or (n_channels, n_samples), and
         its label; None (no track) is skipped.
     mixture : ndarray or reader or None
-    checked : callable(track, label) -> checked track
-        :func:`detect_hits`' ``checked`` (it keeps each check).
+    checked : callable(track, label, verified=None) -> checked track
+        :func:`detect_hits`' ``checked`` (it keeps each check; ``verified``: the track
+        as checked here).
     energies : dict {id(track): ndarray, shape (n_samples + 1,)}
         Filled in place.
     """
@@ -1823,14 +1829,25 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     if any(track_reads.is_reader(track) for track, _ in order):
         return
     try:
-        arrays = [checked(track, label) for track, label in order]
+        # all but the NaN/inf test, in order
+        arrays = [audio.check_audio(track, label, finite=False) for track, label in order]
     except (ValueError, TypeError):
         return  # the attacks raise it, in their order (a mismatched length may come first)
+    results = [None] * len(order)
 
     def one(i):
-        energies[id(order[i][0])] = track_reads.cumulative_energy(arrays[i])
+        results[i] = track_reads.cumulative_energy(arrays[i])
 
     run_in_threads(one, len(order))
+    for (track, label), array, energy in zip(order, arrays, results):
+        try:
+            # a finite total: every sample finite; else the whole check, which raises for a
+            # NaN or infinite sample (the attacks raise it again, in their order)
+            checked(track, label, array if np.isfinite(energy[-1]) else None)
+        except (ValueError, TypeError):
+            return
+    for (track, _), energy in zip(order, results):
+        energies[id(track)] = energy
 
 
 def _band_flux(y, sr, *, fmin, hop, mono=None):
@@ -1845,11 +1862,13 @@ def _band_flux(y, sr, *, fmin, hop, mono=None):
     (``y.mean(axis=0)``, shape (n_samples,)) when the caller has it already."""
     from nmfaudio.nmf.kernels import run_in_threads
 
-    # an array's channel mean at once; a streamed track's a chunk of frames at a time
-    if track_reads.is_reader(y):
+    # the channel mean a chunk of frames at a time, on the chunks' threads (an array's whole
+    # mean was a one-thread pass over the track: the same samples, float32 either way), or
+    # the one given
+    if mono is None or track_reads.is_reader(y):
         mono = y
     else:
-        mono = np.asarray((y if y.ndim == 1 else y.mean(axis=0)) if mono is None else mono, dtype=np.float32)
+        mono = np.asarray(mono, dtype=np.float32)
     n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
     bins = np.fft.rfftfreq(_FLUX_N_FFT, 1.0 / sr) >= fmin  # librosa.fft_frequencies
     if not bins.any():
