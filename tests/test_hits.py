@@ -139,6 +139,33 @@ def test_polarity_signs_take_the_strongest_channel_as_reference(monkeypatch):
     np.testing.assert_array_equal(track_reads.with_signs(reader, signs).read(250, 700), signed[:, 250:700])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_polarity_signs_of_an_array_read_unchecked_are_the_readers(monkeypatch, dtype):
+    # a float32 array's stretches are read straight from it, the NaN/inf check left to the
+    # Gram matrix's finiteness: the same matrix, so the same signs as its reader's (float64
+    # arrays, whose squares may overflow, go the reader's way); a NaN or an infinite sample
+    # raises the reader's error either way
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 300)
+    x = np.random.default_rng(1).standard_normal(1000).astype(dtype)
+    for y in (np.stack([x, -0.8 * x]), np.stack([x, 0.5 * x, -x]), np.stack([x, x])):
+        expected = track_reads.polarity_signs(audio.ArrayReader(y))
+        got = track_reads.polarity_signs(y)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_array_equal(got, expected)
+    for bad in (np.nan, np.inf):
+        y = np.stack([x, -x])
+        y[1, 555] = bad
+        with pytest.raises(ValueError) as from_reader:
+            track_reads.polarity_signs(audio.ArrayReader(y))
+        with pytest.raises(ValueError) as from_array:
+            track_reads.polarity_signs(y)
+        assert str(from_array.value) == str(from_reader.value)
+
+
 def test_hits_timed_from_the_tracks_alone_also_land(played):
     # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
     _, onsets, _, result, hits = played

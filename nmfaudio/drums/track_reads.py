@@ -117,11 +117,15 @@ try:
         adds nothing to a sum of non-negative terms); in the level's precision, no
         fastmath."""
         n_bins = level.shape[0]
+        zero = out[0] - out[0]  # +0 in the level's dtype (out is zeros)
+        sums = out[shift:]  # (a view: indexing out[t - 1 + shift] kept the loop scalar, 5 times slower)
         for b in range(n_bins):
+            row = level[b]
             for t in range(1, level.shape[1]):
-                rise = level[b, t] - level[b, t - 1]
-                if rise > 0:
-                    out[t - 1 + shift] += rise
+                rise = row[t] - row[t - 1]
+                # adding +0 leaves a sum of non-negative terms as it is; without a branch the
+                # loop is vectorised (0.5 ms for 396 x 8193 float32, 12 ms with an `if`)
+                sums[t - 1] += rise if rise > 0 else zero
         for t in range(out.shape[0]):
             # float32 / int in float64 rounds to float32's own quotient (53 >= 2 * 24 + 2 bits)
             out[t] = out[t] / n_bins
@@ -488,10 +492,15 @@ def polarity_signs(mixture):
     reader = mixture if is_reader(mixture) else audio.ArrayReader(np.asarray(mixture))
     if reader.n_channels < 2:
         return None
-    gram = np.zeros((reader.n_channels, reader.n_channels))  # the channels' dot products
-    for start in range(0, reader.n_samples, CHUNK_SAMPLES):
-        stretch = _read(reader, start, min(start + CHUNK_SAMPLES, reader.n_samples)).astype(np.float64)
-        gram += stretch @ stretch.T
+    gram = None
+    if not is_reader(mixture) and reader.dtype == np.float32:
+        # an array's stretches straight from it, unchecked: a NaN or infinite sample makes
+        # the channels' products NaN or infinite (float32 squares cannot overflow in
+        # float64), so a finite Gram matrix needs no check; else the reader's way, which raises
+        gram = _gram(lambda start, stop: reader.y[:, start:stop], reader.n_channels, reader.n_samples)
+        gram = gram if np.all(np.isfinite(gram)) else None
+    if gram is None:
+        gram = _gram(lambda start, stop: _read(reader, start, stop), reader.n_channels, reader.n_samples)
     powers = np.diag(gram)
     reference = int(np.argmax(powers))  # the first channel may be silent (and then correlates with nothing)
     scale = np.sqrt(powers * powers[reference])
@@ -499,6 +508,17 @@ def polarity_signs(mixture):
     signs = np.where(correlation < INVERTED_CORRELATION, -1.0, 1.0)
     signs *= signs[0]  # the first channel as it is
     return None if np.all(signs > 0) else signs
+
+
+def _gram(stretch, n_channels: int, n_samples: int) -> np.ndarray:
+    """The channels' dot products (float64), summed over stretches of :data:`CHUNK_SAMPLES`
+    read by ``stretch(start, stop)`` -> (n_channels, stop - start); shape (n_channels,
+    n_channels)."""
+    gram = np.zeros((n_channels, n_channels))
+    for start in range(0, n_samples, CHUNK_SAMPLES):
+        samples = stretch(start, min(start + CHUNK_SAMPLES, n_samples)).astype(np.float64)
+        gram += samples @ samples.T
+    return gram
 
 
 class _SignedReader(audio.ArrayReader):
