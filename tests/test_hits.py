@@ -1878,7 +1878,7 @@ def test_track_sum_is_sums_bits(monkeypatch, shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(2, 20_000), (20_000,)])
+@pytest.mark.parametrize("shape", [(2, 20_000), (20_000,), (1,), (2, 1)])
 def test_array_rises_are_the_numpy_forms(shape, dtype):
     # the attacks' rises of an energy array, compiled: the same instants and decibels as
     # the gathers they replaced, centres at the track's ends and none at all, silence
