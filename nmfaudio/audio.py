@@ -83,11 +83,13 @@ def source_path(y) -> Path | None:
     return Path(y) if isinstance(y, (str, os.PathLike)) else None
 
 
-def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
+def check_audio(y, name: str = "y", *, allow_empty: bool = False, finite: bool = True) -> np.ndarray:
     """Return ``y`` as a finite real float array of shape (n_samples,) or (n_channels, n_samples).
 
     float32 and float64 are kept; integers and other floats become float32 (integer PCM
-    is not rescaled: pass floats in [-1, 1] for the usual full scale).
+    is not rescaled: pass floats in [-1, 1] for the usual full scale).  ``finite=False``
+    leaves out the NaN/inf test (a whole pass over the samples) for a caller that makes
+    it otherwise (the hit detection's energy pass, :mod:`nmfaudio.drums.hits`).
 
     Raises
     ------
@@ -118,7 +120,7 @@ def check_audio(y, name: str = "y", *, allow_empty: bool = False) -> np.ndarray:
         )
     if not allow_empty and array.shape[-1] == 0:
         raise ValueError(f"{name} has shape {array.shape}: no samples (the audio is empty)")
-    if not np.all(np.isfinite(array)):
+    if finite and not np.all(np.isfinite(array)):
         n_bad = int(np.count_nonzero(~np.isfinite(array)))
         raise ValueError(f"{name} holds {n_bad} NaN or infinite samples; repair or re-export the audio first")
     return array

@@ -139,6 +139,33 @@ def test_polarity_signs_take_the_strongest_channel_as_reference(monkeypatch):
     np.testing.assert_array_equal(track_reads.with_signs(reader, signs).read(250, 700), signed[:, 250:700])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_polarity_signs_of_an_array_read_unchecked_are_the_readers(monkeypatch, dtype):
+    # a float32 array's stretches are read straight from it, the NaN/inf check left to the
+    # Gram matrix's finiteness: the same matrix, so the same signs as its reader's (float64
+    # arrays, whose squares may overflow, go the reader's way); a NaN or an infinite sample
+    # raises the reader's error either way
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 300)
+    x = np.random.default_rng(1).standard_normal(1000).astype(dtype)
+    for y in (np.stack([x, -0.8 * x]), np.stack([x, 0.5 * x, -x]), np.stack([x, x])):
+        expected = track_reads.polarity_signs(audio.ArrayReader(y))
+        got = track_reads.polarity_signs(y)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_array_equal(got, expected)
+    for bad in (np.nan, np.inf):
+        y = np.stack([x, -x])
+        y[1, 555] = bad
+        with pytest.raises(ValueError) as from_reader:
+            track_reads.polarity_signs(audio.ArrayReader(y))
+        with pytest.raises(ValueError) as from_array:
+            track_reads.polarity_signs(y)
+        assert str(from_array.value) == str(from_reader.value)
+
+
 def test_hits_timed_from_the_tracks_alone_also_land(played):
     # hits() times onsets from each track and the mixture; mixture=None uses the tracks alone
     _, onsets, _, result, hits = played
@@ -1776,6 +1803,164 @@ def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
 
 
 # ---------------------------------------------------------------------------------------
+# The hits' compiled passes (docs/performance.md, the hitspeed2 round): each the numpy form
+# it replaced, bit for bit (tolerance 0), on edge cases
+# ---------------------------------------------------------------------------------------
+def _levels(shape, dtype, seed=0):
+    """A band's log levels as the flux makes them (log1p of 1000 x), with silent bins."""
+    rng = np.random.default_rng(seed)
+    magnitudes = rng.random(shape) ** 4 * (rng.random(shape) > 0.2)
+    return np.log1p(1000 * magnitudes).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(396, 8193), (1, 1), (1, 2), (3, 2), (9, 3), (130, 17), (2, 1000)])
+def test_rise_means_are_the_numpy_form(shape, dtype):
+    # the band flux's mean rise over the bins, one pass: numpy's maximum of the difference
+    # averaged over axis 0, to the bit, with and without the first frame's zero rise; a
+    # single frame out (numpy sums that column pairwise) goes through numpy itself
+    from nmfaudio.drums.track_reads import rise_means
+
+    for level in (_levels(shape, dtype), np.zeros(shape, dtype)):  # and silence: no rise anywhere
+        for first_zero in (True, False):
+            if not first_zero and shape[1] < 2:
+                continue
+            rise = np.diff(level, axis=1, prepend=level[:, :1]) if first_zero else np.diff(level, axis=1)
+            expected = np.maximum(0.0, rise).mean(axis=0)
+            got = rise_means(level, first_zero=first_zero)
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_channels, n", [(1, 1), (2, 1), (2, 4097), (3, 1000), (6, 333)])
+def test_channel_mean64_is_numpys_float64_mean(n_channels, n, dtype):
+    # the float64 channel mean a mean square is made of: numpy's mean(axis=0, dtype=float64)
+    # to the bit, into a longer buffer
+    from nmfaudio.drums.track_reads import channel_mean64
+
+    y = np.random.default_rng(2).standard_normal((n_channels, n)).astype(dtype)
+    out = np.full(n + 5, np.nan)
+    got = channel_mean64(y, out)
+    np.testing.assert_array_equal(got, y.mean(axis=0, dtype=np.float64))
+    assert np.shares_memory(got, out)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (5000,), (2, 5000), (3, 1234)])
+def test_an_arrays_mean_square_is_its_readers(monkeypatch, shape, dtype):
+    # mono_mean_square of an array (straight from it, one buffer) and of its ArrayReader
+    # (stretches read, checked and averaged): the same number, stretch seams included
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    monkeypatch.setattr(track_reads, "CHUNK_SAMPLES", 1000)
+    rng = np.random.default_rng(3)
+    for y in (rng.standard_normal(shape).astype(dtype), np.zeros(shape, dtype)):
+        assert track_reads.mono_mean_square(y) == track_reads.mono_mean_square(audio.ArrayReader(y))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_window_peaks_are_the_windows_largest_magnitudes(dtype):
+    # the level floor's peaks: the windows' largest |sample|, windows at both ends, one
+    # sample wide, none at all, silence
+    from nmfaudio.drums.track_reads import window_peaks
+
+    mono = np.random.default_rng(5).standard_normal(3000).astype(dtype)
+    for width, starts in ((1, [0, 2999, 17]), (2205 - 2000, [0, 3000 - 205, 1000, 1000]), (3000, [0]),
+                          (50, [])):
+        starts = np.array(starts, dtype=np.int64)
+        expected = np.abs(mono[starts[:, None] + np.arange(width)[None, :]]).max(axis=1) if len(starts) else []
+        got = window_peaks(mono, starts, width)
+        assert got.dtype == np.float64 and got.shape == (len(starts),)
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(window_peaks(np.zeros(100, dtype), np.array([0, 50]), 50), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (2, 1), (1000,), (2, 1001)])
+def test_track_sum_is_sums_bits(monkeypatch, shape, dtype):
+    # the hits' mixture, the stems added a block at a time: sum()'s bits (0 + t0 + t1 ...:
+    # signed zeros too), blocks of 7 samples crossing the tracks' ends; tracks of another
+    # shape or dtype go to sum() itself
+    from nmfaudio.drums import track_reads
+
+    monkeypatch.setattr(track_reads, "SUM_BLOCK", 7)
+    rng = np.random.default_rng(6)
+    tracks = [rng.standard_normal(shape).astype(dtype) for _ in range(6)]
+    tracks[0].flat[0] = -0.0
+    tracks[1].flat[-1] = -0.0
+    for group in (tracks, tracks[:2], [np.full(shape, -0.0, dtype)] * 3):
+        got, expected = track_reads.track_sum(group), sum(group)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
+    mixed = [tracks[0], tracks[1].astype(np.float16)]
+    assert track_reads.track_sum(mixed).tobytes() == sum(mixed).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 20_000), (20_000,), (1,), (2, 1)])
+def test_array_rises_are_the_numpy_forms(shape, dtype):
+    # the attacks' rises of an energy array, compiled: the same instants and decibels as
+    # the gathers they replaced, centres at the track's ends and none at all, silence
+    from nmfaudio.drums import track_reads
+
+    y = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    n = shape[-1]
+    for track in (y, np.zeros(shape, dtype)):
+        energy = track_reads.mono_energy(track)
+        for centres in (np.array([0, 1, 512, 9000, n - 1, n]), np.random.default_rng(8).integers(0, n, 300),
+                        np.zeros(0, dtype=np.int64)):
+            expected = track_reads._rises(energy.__getitem__, n, energy[-1], centres, window=441, search=512,
+                                          step=16)
+            got = track_reads.rises(energy, centres, window=441, search=512, step=16)
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("shape", [(2, 30_000), (30_000,)])
+def test_the_mixtures_channel_mean_given_changes_nothing(shape):
+    # detect_hits makes the mixture's channel mean once and hands it to the band flux, the
+    # shares and the level floor: each gives what it gave averaging the channels itself
+    from nmfaudio.drums import hits as hits_module
+
+    rng = np.random.default_rng(9)
+    mixture = (rng.standard_normal(shape) * (rng.random(shape[-1]) > 0.6)).astype(np.float32)
+    track = (0.5 * mixture).astype(np.float32)
+    mono = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+    np.testing.assert_array_equal(hits_module._band_flux(mixture, SR, fmin=3000.0, hop=128, mono=mono),
+                                  hits_module._band_flux(mixture, SR, fmin=3000.0, hop=128))
+    onsets = np.array([0, 100, 15_000, 29_000, 30_000])
+    for width in (1024, 4096):
+        np.testing.assert_array_equal(
+            hits_module._shares(track, mixture, onsets, sr=SR, fmin=4000.0, width=width, mix_mono=mono),
+            hits_module._shares(track, mixture, onsets, sr=SR, fmin=4000.0, width=width))
+    for width in (1, 1102, 30_000):
+        np.testing.assert_array_equal(hits_module._peak_levels(mixture, onsets, width=width, mono=mono),
+                                      hits_module._peak_levels(mixture, onsets, width=width))
+
+
+def test_a_float64_track_whose_energy_overflows_still_gets_its_hits_ahead(monkeypatch):
+    # the energies ahead take a finite total as the tracks' NaN/inf check; a float64 track
+    # of finite samples whose squares overflow has an infinite total and gets the whole
+    # check, which it passes: the same hits as with the energies where first used
+    from nmfaudio.drums import hits as hits_module
+
+    mixture, tracks, _, _ = render()
+    activations = {name: spikes(len(mixture) // HOP + 1, [10, 30], [1.0, 0.8]) for name in ("kick", "snare")}
+    signals = {"kick": tracks["kick"].astype(np.float64), "snare": tracks["snare"].astype(np.float64)}
+    signals["snare"][3] = 1e300  # finite, squared inf
+    found = []
+    for ahead in (True, False):
+        if not ahead:
+            monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
+        found.append(detect_hits(activations, sr=SR, hop_length=HOP, signals=signals, mixture=mixture))
+    for name in activations:
+        np.testing.assert_array_equal(found[0][name].times, found[1][name].times)
+        np.testing.assert_array_equal(found[0][name].strengths, found[1][name].strengths)
+
+
+# ---------------------------------------------------------------------------------------
 # Long files: tracks read a stretch at a time (nmfaudio.drums.track_reads)
 # ---------------------------------------------------------------------------------------
 def test_hits_from_streamed_tracks_equal_the_arrays_at_stretch_seams(played, monkeypatch):
@@ -2400,7 +2585,7 @@ def test_the_energies_computed_ahead_give_the_hits_of_one_at_a_time(played, monk
             np.testing.assert_array_equal(getattr(ahead[name], field), getattr(lazy[name], field))
 
 
-@pytest.mark.parametrize("case", ["short mixture, NaN snare", "infinite kick"])
+@pytest.mark.parametrize("case", ["short mixture, NaN snare", "infinite kick", "NaN mixture"])
 def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monkeypatch, case):
     """Tracks that fail: the error is the one the attacks raise in their order, as without
     the energies computed ahead — a mixture of the wrong length (checked at the first
@@ -2412,6 +2597,9 @@ def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monke
     signals = {"kick": tracks["kick"].copy(), "snare": tracks["snare"].copy()}
     if case == "infinite kick":
         signals["kick"][7], expected = np.inf, "kick"
+    elif case == "NaN mixture":
+        mixture, expected = mixture.copy(), "mixture holds 1 NaN"
+        mixture[11] = np.nan
     else:
         signals["snare"][5], mixture, expected = np.nan, mixture[:-7], "mixture has"
     messages = []

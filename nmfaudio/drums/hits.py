@@ -1525,11 +1525,12 @@ def detect_hits(
     energies = {}
     checked_tracks = {}
 
-    def checked(track, label):
+    def checked(track, label, verified=None):
         # each track checked once (a whole pass over it), however many steps read it; the
-        # track is kept with its check, so its id stays its own
+        # track is kept with its check, so its id stays its own.  `verified`: the track as
+        # checked already (_energies_ahead's checks)
         if id(track) not in checked_tracks:
-            checked_tracks[id(track)] = (track, track_reads.checked(track, label))
+            checked_tracks[id(track)] = (track, track_reads.checked(track, label) if verified is None else verified)
         return checked_tracks[id(track)][1]
 
     def energy(signal, label):
@@ -1570,6 +1571,16 @@ def detect_hits(
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
     mixture_flux = None  # that band's flux (step 7), computed once
+    mixture_means = []
+
+    def mixture_mono():
+        # an array mixture's channel mean (its own dtype), made once for the band flux (step 7),
+        # the shares (step 8) and the level floor (step 9): each averaged the channels again;
+        # None for a reader (read a stretch at a time)
+        if not mixture_means:
+            mix = checked(mixture, "mixture")
+            mixture_means.append(None if track_reads.is_reader(mix) else (mix if mix.ndim == 1 else mix.mean(axis=0)))
+        return mixture_means[0]
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:
@@ -1601,7 +1612,7 @@ def detect_hits(
                 # took), and gives the onsets added below; one flux for every class
                 if mixture_flux is None:
                     mixture_flux = _band_flux(checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
-                                              hop=_FLUX_HOP)
+                                              hop=_FLUX_HOP, mono=mixture_mono())
                 mix_flux = mixture_flux
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], checked(signal, f"signals[{name!r}]"), sr=sr,
@@ -1657,7 +1668,7 @@ def detect_hits(
         shares = _shares(checked(_signal_for(name, signals), f"signals[{name!r}]"),
                          checked(mixture, "mixture"), np.rint(found.times * sr).astype(int), sr=sr,
                          fmin=fmin if _band_usable(fmin, sr) else 0.0, width=_SHARE_SAMPLES_DEFAULT[0],
-                         mean_square=mean_square, array_mean_squares=array_mean_squares)
+                         mean_square=mean_square, array_mean_squares=array_mean_squares, mix_mono=mixture_mono())
         found = _keep(found, shares >= weak_share_db[name])
         added[name] = found.times  # the ring (step 8) does not judge them: a ride's strokes
         both = result[name]
@@ -1679,7 +1690,7 @@ def detect_hits(
             if not _band_usable(fmin, sr):
                 fmin = 0.0  # at low rates the cymbals' high band is empty or one bin: the whole band
             shares = np.max([_shares(track, mix, starts, sr=sr, fmin=fmin, width=width, mean_square=mean_square,
-                                     array_mean_squares=array_mean_squares)
+                                     array_mean_squares=array_mean_squares, mix_mono=mixture_mono())
                              for width in _SHARE_SAMPLES.get(_family(name), _SHARE_SAMPLES_DEFAULT)], axis=0)
             found = _keep(found, shares >= min_share_db[name])
         if signal is not None and residual is not None and np.isfinite(max_residual_db[name]) and len(found.times):
@@ -1718,7 +1729,7 @@ def detect_hits(
             # step 9: an absolute floor; every step above is relative, and picks a noise floor's bumps
             checked_mixture = checked(mixture, "mixture")
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
-                                 width=max(1, int(round(FLOOR_SECONDS * sr))))
+                                 width=max(1, int(round(FLOOR_SECONDS * sr))), mono=mixture_mono())
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
         found = _enforce_interval(found, intervals[name])
         if (signal is not None and np.isfinite(ring_rise_db[name]) and len(found.times) > 1
@@ -1795,7 +1806,11 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     Each track is checked here, in the order the attacks check them (each track, then the
     mixture after the first); a track that fails its check stops this, and the attacks
     raise the error where they did.  Readers (streamed stems) are left to the attacks:
-    each reads its file a stretch at a time.
+    each reads its file a stretch at a time.  The NaN/inf test is the energy's: a NaN or
+    infinite sample makes the cumulative energy's total NaN or infinite, so a finite
+    total clears its track without a pass of its own (0.05 s of one-thread time over a
+    3-minute stereo song's seven arrays); a track whose total is not finite gets the
+    whole check (which raises, or passes a float64 track whose squares overflow).
 
     Parameters
     ----------
@@ -1803,8 +1818,9 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
         Each attacked class's track, shape (n_samples,) or (n_channels, n_samples), and
         its label; None (no track) is skipped.
     mixture : ndarray or reader or None
-    checked : callable(track, label) -> checked track
-        :func:`detect_hits`' ``checked`` (it keeps each check).
+    checked : callable(track, label, verified=None) -> checked track
+        :func:`detect_hits`' ``checked`` (it keeps each check; ``verified``: the track
+        as checked here).
     energies : dict {id(track): ndarray, shape (n_samples + 1,)}
         Filled in place.
     """
@@ -1821,17 +1837,28 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     if any(track_reads.is_reader(track) for track, _ in order):
         return
     try:
-        arrays = [checked(track, label) for track, label in order]
+        # all but the NaN/inf test, in order
+        arrays = [audio.check_audio(track, label, finite=False) for track, label in order]
     except (ValueError, TypeError):
         return  # the attacks raise it, in their order (a mismatched length may come first)
+    results = [None] * len(order)
 
     def one(i):
-        energies[id(order[i][0])] = track_reads.cumulative_energy(arrays[i])
+        results[i] = track_reads.cumulative_energy(arrays[i])
 
     run_in_threads(one, len(order))
+    for (track, label), array, energy in zip(order, arrays, results):
+        try:
+            # a finite total: every sample finite; else the whole check, which raises for a
+            # NaN or infinite sample (the attacks raise it again, in their order)
+            checked(track, label, array if np.isfinite(energy[-1]) else None)
+        except (ValueError, TypeError):
+            return
+    for (track, _), energy in zip(order, results):
+        energies[id(track)] = energy
 
 
-def _band_flux(y, sr, *, fmin, hop):
+def _band_flux(y, sr, *, fmin, hop, mono=None):
     """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
     maximum of 1.  Shape (n_frames,).
@@ -1839,11 +1866,17 @@ def _band_flux(y, sr, *, fmin, hop):
     Two passes over the frames, a chunk at a time (on the engine's threads for an array),
     so memory does not grow with the track's length: the band's peak magnitude (the level
     is relative to it), then the flux.  The first pass's magnitudes are kept for the
-    second up to :data:`_FLUX_KEEP_BYTES`."""
+    second up to :data:`_FLUX_KEEP_BYTES`.  ``mono``: an array ``y``'s channel mean
+    (``y.mean(axis=0)``, shape (n_samples,)) when the caller has it already."""
     from nmfaudio.nmf.kernels import run_in_threads
 
-    # an array's channel mean at once; a streamed track's a chunk of frames at a time
-    mono = y if track_reads.is_reader(y) else np.asarray(y if y.ndim == 1 else y.mean(axis=0), dtype=np.float32)
+    # the channel mean a chunk of frames at a time, on the chunks' threads (an array's whole
+    # mean was a one-thread pass over the track: the same samples, float32 either way), or
+    # the one given
+    if mono is None or track_reads.is_reader(y):
+        mono = y
+    else:
+        mono = np.asarray(mono, dtype=np.float32)
     n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
     bins = np.fft.rfftfreq(_FLUX_N_FFT, 1.0 / sr) >= fmin  # librosa.fft_frequencies
     if not bins.any():
@@ -1877,13 +1910,17 @@ def _band_flux(y, sr, *, fmin, hop):
     flux = np.empty(n_frames, dtype=np.float32)
 
     def flux_of(i):
-        magnitudes = band(i) if kept[i] is None else kept[i]
+        level = band(i) if kept[i] is None else kept[i]  # the chunk's own: made into its level in place
         kept[i] = None
         # log(1 + 1000 x): compresses the range so a quiet hat's attack counts next to a loud one
-        level = np.log1p(1000 * magnitudes / peak)
-        rise = np.diff(level, axis=1, prepend=level[:, :1]) if i == 0 else np.diff(level, axis=1)
+        # (1000 * x / peak, as written: the same float32 steps, without two temporaries)
+        np.multiply(level, np.float32(1000), out=level)
+        np.divide(level, peak, out=level)
+        np.log1p(level, out=level)
         t0, t1 = chunks[i]
-        flux[t0:t1] = np.maximum(0.0, rise).mean(axis=0)
+        # the mean rise over the bins in one pass (the difference and its maximum were two
+        # more arrays of the chunk's size)
+        flux[t0:t1] = track_reads.rise_means(level, first_zero=i == 0)
 
     run_in_threads(flux_of, len(chunks), n_threads)
     top = flux.max()
@@ -1951,14 +1988,17 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
                        np.concatenate([found.times, added.times])[order])
 
 
-def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array_mean_squares=None) -> np.ndarray:
+def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array_mean_squares=None,
+            mix_mono=None) -> np.ndarray:
     """The track's share (dB) of the recording's energy above ``fmin`` Hz in the
     ``width`` samples from each onset (sample index), Hann-windowed; shape (n_onsets,).
     Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).  ``mean_square``
     (default :func:`~nmfaudio.drums.track_reads.mono_mean_square`) gives a streamed
     mixture's mean square: :func:`detect_hits` computes it once for all classes (a
     whole pass over the file); ``array_mean_squares``, a dict :func:`detect_hits` keeps,
-    an array mixture's (its channel mean's, float32) once too."""
+    an array mixture's (its channel mean's, float32) once too; ``mix_mono``: an array
+    mixture's channel mean (``mixture.mean(axis=0)``, shape (n_samples,)) when the caller
+    has it, read instead of averaging the channels again (the same numbers)."""
     streamed = track_reads.is_reader(signal) or track_reads.is_reader(mixture)
     n = min(track_reads.n_samples(signal), track_reads.n_samples(mixture))
     width = min(width, n)
@@ -1969,12 +2009,15 @@ def _shares(signal, mixture, onsets, *, sr, fmin, width, mean_square=None, array
         index = starts[:, None] + np.arange(width)[None, :]
         # the windows' channel means: the whole tracks' means' samples, without making them
         track = signal[index] if signal.ndim == 1 else signal[:, index].mean(axis=0)
-        mix = mixture[index] if mixture.ndim == 1 else mixture[:, index].mean(axis=0)
+        if mix_mono is not None:  # the windows' samples of the same channel mean
+            mix = mix_mono[index]
+        else:
+            mix = mixture[index] if mixture.ndim == 1 else mixture[:, index].mean(axis=0)
         track_power = (np.abs(np.fft.rfft(track * window, axis=1)) ** 2)[:, band].sum(axis=1)
         mix_power = (np.abs(np.fft.rfft(mix * window, axis=1)) ** 2)[:, band].sum(axis=1)
         cache = {} if array_mean_squares is None else array_mean_squares
         if (id(mixture), n) not in cache:  # (the array is kept with it: its id stays its own)
-            whole = mixture if mixture.ndim == 1 else mixture.mean(axis=0)
+            whole = mix_mono if mix_mono is not None else (mixture if mixture.ndim == 1 else mixture.mean(axis=0))
             cache[id(mixture), n] = (mixture, float(np.mean(whole[:n] ** 2)))
         tiny = 1e-20 * max(cache[id(mixture), n][1], 1e-30) * width
     else:  # a stretch of onsets at a time (windows read from the files)
@@ -1991,19 +2034,23 @@ def _level_floor_db(mixture, floor_dbfs, mean_square) -> float:
     """Step 9's floor (dBFS) for ``mixture``: ``floor_dbfs``, lowered for a quiet
     recording to its channel mean's RMS - ``QUIET_BELOW_RMS_DB``, but never more than
     ``QUIET_FLOOR_DB`` under ``floor_dbfs``.  ``mean_square``: :func:`detect_hits`'s
-    cached pass over the mixture (one for every class)."""
-    reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)
-    power = mean_square(reader)
+    cached pass over the mixture (one for every class), given the array or reader as it is
+    (:func:`~nmfaudio.drums.track_reads.mono_mean_square` takes both)."""
+    power = mean_square(mixture)
     rms_db = 10 * np.log10(power) if power > 0 else -np.inf
     return max(min(floor_dbfs, rms_db - QUIET_BELOW_RMS_DB), floor_dbfs - QUIET_FLOOR_DB)
 
 
-def _peak_levels(mixture, onsets, *, width) -> np.ndarray:
+def _peak_levels(mixture, onsets, *, width, mono=None) -> np.ndarray:
     """The largest magnitude of the recording's channel mean in the ``width`` samples
-    from each onset (sample index), shape (n_onsets,); an array or a streamed track."""
+    from each onset (sample index), shape (n_onsets,); an array or a streamed track.
+    ``mono``: an array's channel mean (``mixture.mean(axis=0)``, shape (n_samples,)), read
+    without gathering and averaging the channels' windows (the same numbers)."""
     reader = mixture if track_reads.is_reader(mixture) else audio.ArrayReader(mixture)
     width = max(1, min(width, reader.n_samples))
     starts = np.clip(np.asarray(onsets, dtype=np.int64), 0, reader.n_samples - width)
+    if mono is not None and not track_reads.is_reader(mixture):
+        return track_reads.window_peaks(mono, starts, width)
     peaks = np.empty(len(starts))
     for group, windows in track_reads.mono_windows(reader, starts, width):
         peaks[group] = np.abs(windows).max(axis=1)

@@ -302,7 +302,8 @@ class DrumSeparation:
         """
         self._check_tracks("hits()")
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            options["mixture"] = sum(self.sources.values())  # the tracks add up to the mixture
+            # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum)
+            options["mixture"] = track_reads.track_sum(list(self.sources.values()))
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
