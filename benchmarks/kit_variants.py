@@ -123,24 +123,32 @@ def low_toms(name, root):
     return out
 
 
+def _rewritten_layers(src, out, prefix, transform):
+    """A ``re.sub`` callback for a drumkit.xml layer's ``<filename>``: the sample ``src/file``
+    written once as ``out/<prefix>_<stem>.wav`` = ``transform(y, sr)`` (y of shape
+    (n_samples, n_channels)), and the layer pointed at it."""
+    import soundfile as sf
+
+    def rewrite(match):
+        file = match.group(1)
+        dst = f"{prefix}_{Path(file).stem}.wav"
+        if not (out / dst).exists():
+            y, sr = sf.read(KIT_ROOT / src / file, always_2d=True)
+            sf.write(out / dst, transform(y, sr), sr)
+        return f"<filename>{dst}</filename>"
+
+    return rewrite
+
+
 def down_toms(name, root, factor=2):
     """Build the ``DOWN_TOMS`` variant ``name`` under ``root`` (toms ``factor`` times slower:
     an octave lower for 2); returns its folder."""
-    import soundfile as sf
     from scipy.signal import resample_poly
 
     src, toms = DOWN_TOMS[name]
     out = Path(root) / name
     xml = _start(src, out)
-
-    def lowered(match):
-        file = match.group(1)
-        dst = f"down_{Path(file).stem}.wav"
-        if not (out / dst).exists():
-            y, sr = sf.read(KIT_ROOT / src / file, always_2d=True)
-            sf.write(out / dst, resample_poly(y, factor, 1, axis=0), sr)
-        return f"<filename>{dst}</filename>"
-
+    lowered = _rewritten_layers(src, out, "down", lambda y, sr: resample_poly(y, factor, 1, axis=0))
     parts = [re.sub(r"<filename>(.*?)</filename>", lowered, b) if n in toms else b for b, n in _blocks(xml)]
     _finish("".join(parts), src, out)
     return out
@@ -203,19 +211,10 @@ def dark_cymbals(name, root):
     """Build the ``DARK_CYMBALS`` variant ``name`` under ``root`` (the other cymbals removed
     from drumkit.xml, the crash's layers replaced by :func:`darkened` copies); returns its
     folder."""
-    import soundfile as sf
-
     src, crash, removed = DARK_CYMBALS[name]
     out = Path(root) / name
     xml = _start(src, out)
-
-    def dark_file(match):
-        file = match.group(1)
-        dst = f"dark_{Path(file).stem}.wav"
-        if not (out / dst).exists():
-            y, sr = sf.read(KIT_ROOT / src / file, always_2d=True)
-            sf.write(out / dst, darkened(y, sr), sr)
-        return f"<filename>{dst}</filename>"
+    dark_file = _rewritten_layers(src, out, "dark", darkened)
 
     def kept(match):
         block = match.group(0)
