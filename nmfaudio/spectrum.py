@@ -25,26 +25,19 @@ HOP_LENGTH = 512
 WINDOW = "hann"
 #: The rate at which N_FFT / HOP_LENGTH give the frame durations :func:`frames_for_rate` keeps.
 REFERENCE_SR = 22050
-#: The smallest power-of-two exponent :func:`frames_for_rate` scales by (-1: 1024 / 256).
-MIN_RATE_EXPONENT = -1
 
 
 def frames_for_rate(sr) -> tuple[int, int]:
     """``(n_fft, hop_length)`` with the durations of the defaults at 22.05 kHz (2048 / 512:
-    93-ms frames, a 23-ms hop) at ``sr``, scaled by the power of two nearest the rate's
-    ratio (in log2): 4096 / 1024 at 44.1 and 48 kHz, 8192 / 2048 at 88.2 and 96 kHz,
-    1024 / 256 below about 15.6 kHz (11.025 and 8 kHz); never below 1024 / 256.
+    93-ms frames, a 23-ms hop) at ``sr``, scaled by a power of two: 4096 / 1024 at 44.1
+    and 48 kHz, 8192 / 2048 at 88.2 and 96 kHz; never below 2048 / 512.
 
     Why: a model tuned at 22.05 kHz sees the same time-frequency grid at any rate, and
     at 44.1 kHz a frame-domain fit costs a quarter (half the frames, convolutive
     templates half as many frames long) with as many spectrogram values as 2048 / 512.
-    At 11.025 kHz, 1024 / 256 is exactly the 22.05-kHz grid (10.8-Hz bins, a 23-ms hop)
-    cut at the lower Nyquist; 2048 / 512 there doubled the hop to 46 ms.
     """
-    exponent = max(MIN_RATE_EXPONENT, int(round(np.log2(float(sr) / REFERENCE_SR))))
-    if exponent < 0:
-        return N_FFT >> -exponent, HOP_LENGTH >> -exponent
-    return N_FFT << exponent, HOP_LENGTH << exponent
+    factor = 2 ** max(0, int(round(np.log2(float(sr) / REFERENCE_SR))))
+    return N_FFT * factor, HOP_LENGTH * factor
 
 
 def frames_or_defaults(n_fft, hop_length, sr) -> tuple[int, int]:
