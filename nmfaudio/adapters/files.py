@@ -20,7 +20,7 @@ __all__ = ["read_picture", "read_image_stack", "load_waveforms"]
 # --------------------------------------------------------------------------- pictures
 
 # Pillow modes read as they are; others are converted to one of these.
-_DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+_DIRECT_MODES = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA"}
 # Pillow modes wider than 8 bits per value: 16-bit (PNG, TIFF) and 32-bit integer, float.
 # Refused, with --gray too: Pillow's conversion to "L" clips them (a 16-bit photo comes
 # out white, a float one in [0, 1] black) instead of scaling them.
@@ -30,7 +30,7 @@ _GRAY_MODES = ("1",)
 
 
 def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.ndarray:
-    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
+    """A Pillow image as uint8 (m, n), (m, n, 2), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
     mode = picture.mode
     if mode in _WIDE_MODES or mode.startswith("I;16"):
         kind = "16-bit" if mode.startswith("I;16") else ("float" if mode == "F" else "32-bit")
@@ -42,7 +42,21 @@ def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.n
     if mode not in _DIRECT_MODES:
         has_alpha = "A" in mode or "transparency" in picture.info
         picture = picture.convert("RGBA" if has_alpha else "RGB")
+        if has_alpha:
+            return _gray_with_opacity(np.asarray(picture))
     return np.asarray(picture)
+
+
+def _gray_with_opacity(rgba: np.ndarray) -> np.ndarray:
+    """(m, n, 4) → (m, n, 2) gray + opacity when every pixel has R = G = B, else ``rgba``.
+
+    A palette picture with a transparent entry ("P" with transparency, "PA") only becomes
+    RGBA through Pillow's conversion; when its palette is gray, fitting three equal channels
+    would triple the numbers fitted and stored and write a colour file for a gray one.
+    """
+    if np.array_equal(rgba[..., 0], rgba[..., 1]) and np.array_equal(rgba[..., 0], rgba[..., 2]):
+        return np.ascontiguousarray(rgba[..., [0, 3]])
+    return rgba
 
 
 def read_picture(path, *, gray: bool = False) -> np.ndarray:
@@ -56,9 +70,10 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
 
     Returns
     -------
-    ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
+    ndarray of uint8, shape (m, n) gray, (m, n, 2) gray + opacity (LA), (m, n, 3) RGB or
+        (m, n, 4) RGBA
         Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
-        they carry transparency.  Turned upright as its EXIF orientation tag says (a
+        they carry transparency (gray + opacity when that transparent palette is gray).  Turned upright as its EXIF orientation tag says (a
         phone's portrait photo: m rows as a viewer shows it, not as stored).
 
     Raises
@@ -162,10 +177,9 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         if len(shapes) > 1:
             raise ValueError(f"the pictures in {str(path)!r} have different sizes {sorted(shapes)}; "
                              "resize them to one size first")
-        channels = max((p.shape[2] if p.ndim == 3 else 1) for p in pictures)
-        if channels > 1:
-            pictures = [_with_channels(p, channels) for p in pictures]
-        return np.stack(pictures)
+        colour = 3 if any(p.ndim == 3 and p.shape[2] >= 3 for p in pictures) else 1
+        opacity = any(p.ndim == 3 and p.shape[2] in (2, 4) for p in pictures)
+        return np.stack([_with_channels(p, colour, opacity) for p in pictures])
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
     if not zipfile.is_zipfile(path):
@@ -186,14 +200,23 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     return images[:n] if n is not None else images
 
 
-def _with_channels(picture: np.ndarray, channels: int) -> np.ndarray:
-    """Gray → RGB(A), RGB → RGBA (opaque), so a folder of mixed pictures stacks."""
-    if picture.ndim == 2:
-        picture = np.repeat(picture[..., None], 3, axis=2)
-    if picture.shape[2] == 3 and channels == 4:
-        opaque = np.full(picture.shape[:2] + (1,), 255, dtype=picture.dtype)
-        picture = np.concatenate([picture, opaque], axis=2)
-    return picture
+def _with_channels(picture: np.ndarray, colour: int, opacity: bool) -> np.ndarray:
+    """``picture`` with ``colour`` (1 or 3) colour channels, plus an opacity channel (opaque
+    where it had none) when ``opacity``, so a folder of mixed pictures stacks.
+
+    Returns shape (m, n), (m, n, 2), (m, n, 3) or (m, n, 4), the gray / gray + opacity /
+    RGB / RGBA layouts of :func:`read_picture`.
+    """
+    channels = picture[..., None] if picture.ndim == 2 else picture
+    alpha = channels[..., -1:] if channels.shape[2] in (2, 4) else None
+    values = channels[..., :-1] if alpha is not None else channels
+    if values.shape[2] < colour:  # gray → RGB: three equal channels
+        values = np.repeat(values, colour, axis=2)
+    if opacity:
+        if alpha is None:
+            alpha = np.full(values.shape[:2] + (1,), 255, dtype=values.dtype)
+        return np.concatenate([values, alpha], axis=2)
+    return values[..., 0] if colour == 1 else values
 
 
 # --------------------------------------------------------------------------- spike waveforms
