@@ -819,3 +819,48 @@ def test_image_sweep_bounds_the_rank_of_gray_with_opacity_by_one_channel(tmp_pat
     code, _, stderr = cli(["image", "sweep", tmp_path, "--ranks", "1,5"])
     assert code == 1
     one_line_error(stderr, "--ranks 5", "at most 4 independent parts", "use ranks up to 4")
+
+
+def _three_frames(path, fmt):
+    """Write three different 20 x 16 gray frames to ``path`` as an animation / multi-page file."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (20, 16), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:])
+    return np.asarray(frames[0])
+
+
+@pytest.mark.parametrize("name, fmt", [("anim.gif", "GIF"), ("pages.tiff", "TIFF")])
+def test_read_picture_warns_that_only_the_first_of_several_frames_is_used(name, fmt, tmp_path):
+    """An animated GIF or multi-page TIFF: main read the first frame without a word."""
+    from nmfaudio.adapters.files import FirstFrameWarning, read_picture
+
+    first = _three_frames(tmp_path / name, fmt)
+    with pytest.warns(FirstFrameWarning, match=r"holds 3 frames.*only the first is used.*save it as a picture"):
+        pixels = read_picture(tmp_path / name)
+    assert pixels.shape[:2] == (20, 16)
+    np.testing.assert_array_equal(pixels if pixels.ndim == 2 else pixels[..., 0], first)
+    # a still picture: no warning
+    from PIL import Image
+
+    Image.fromarray(first).save(tmp_path / "still.tiff")
+    # a phone's JPEG with a second picture (preview, depth map) after the photo: Pillow's
+    # MPO, two frames, but the first is the photo: no warning either
+    photo = Image.fromarray(np.stack([first] * 3, axis=-1))
+    photo.save(tmp_path / "phone.jpg", format="MPO", save_all=True, append_images=[photo])
+    with Image.open(tmp_path / "phone.jpg") as opened:
+        assert (opened.format, opened.n_frames) == ("MPO", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_picture(tmp_path / "still.tiff")
+        assert read_picture(tmp_path / "phone.jpg").shape == (20, 16, 3)
+
+
+def test_image_compress_notes_the_frame_count_in_one_line(tmp_path, cli):
+    _three_frames(tmp_path / "anim.gif", "GIF")
+    code, out, err = cli(["image", "compress", tmp_path / "anim.gif", "-r", "2", "-o", tmp_path / "o.png"])
+    assert code == 0 and (tmp_path / "o.png").exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nmfaudio: note: ")
+    assert "'" + str(tmp_path / "anim.gif") + "' holds 3 frames" in lines[0] and "only the first" in lines[0]

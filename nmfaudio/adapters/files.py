@@ -15,9 +15,15 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["read_picture", "read_image_stack", "load_waveforms"]
+__all__ = ["FirstFrameWarning", "read_picture", "read_image_stack", "load_waveforms"]
 
 # --------------------------------------------------------------------------- pictures
+
+
+class FirstFrameWarning(UserWarning):
+    """A picture file holds several frames (an animated GIF, a multi-page TIFF) and only the
+    first is read; the command line prints it as one ``nmfaudio: note:`` line."""
+
 
 # Pillow modes read as they are; others are converted to one of these.
 _DIRECT_MODES = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA"}
@@ -84,6 +90,12 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
         Not a picture Pillow reads, a 16-bit, 32-bit or float picture (with ``gray`` too), a
         pipe or device, or a
         header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
+
+    Warns
+    -----
+    FirstFrameWarning
+        The file holds several frames (an animated GIF, PNG or WebP, a multi-page TIFF):
+        only the first is read.
     """
     import warnings
 
@@ -98,7 +110,8 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
             # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as picture:
-                return _to_array(_upright(picture), gray=gray, name=repr(str(path)))
+                pixels = _to_array(_upright(picture), gray=gray, name=repr(str(path)))
+                n_frames = _frame_count(picture)
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -106,6 +119,23 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
         raise ValueError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
                          f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
                          "or hostile file, or a picture to scale down first") from None
+    if n_frames > 1:  # warned outside the catch above, which turns only bomb warnings into errors
+        warnings.warn(f"{str(path)!r} holds {n_frames} frames (an animation or a multi-page file); "
+                      "only the first is used: to use another, save it as a picture of its own "
+                      "first (e.g. Pillow: im.seek(2); im.save('frame3.png'))", FirstFrameWarning,
+                      stacklevel=2)
+    return pixels
+
+
+def _frame_count(picture) -> int:
+    """Frames of an animation or pages of a multi-page file; 1 for a still picture.
+
+    A JPEG with an MPF extension (Pillow's "MPO": many phones' photos, holding a preview
+    or depth map after the photo) counts as one: its first frame *is* the photo.
+    """
+    if picture.format == "MPO":
+        return 1
+    return int(getattr(picture, "n_frames", 1))
 
 
 #: The EXIF tag saying how a viewer turns the stored pixels (1: as stored).

@@ -173,6 +173,22 @@ def _convergence_note():
               "for a closer fit", file=sys.stderr)
 
 
+@contextmanager
+def _frame_notes():
+    """Print each :class:`~nmfaudio.adapters.files.FirstFrameWarning` raised while reading
+    as one ``nmfaudio: note:`` line on stderr, not as Python's warning with its source line."""
+    from nmfaudio.adapters.files import FirstFrameWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FirstFrameWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, FirstFrameWarning):
+            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 def run_compress(args) -> int:
     from PIL import Image
 
@@ -186,7 +202,8 @@ def run_compress(args) -> int:
     _check_folder(args.output, "-o")
     _check_folder(args.plot, "--plot")
     fmt = _pillow_format(args.output)
-    image = read_picture(args.photo, gray=args.gray)
+    with _frame_notes():
+        image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
     height, width = image.shape[:2]
     rgb = _mode(image).startswith("RGB")
@@ -243,7 +260,8 @@ def run_sweep(args) -> int:
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
     _check_folder(args.output, "-o")
-    images = read_image_stack(args.images, args.n)
+    with _frame_notes():
+        images = read_image_stack(args.images, args.n)
     rgb = images.ndim == 4 and images.shape[3] >= 3  # RGB(A); gray with opacity has one colour
     rows = int(np.prod(images.shape[1:3])) * (3 if rgb else 1)  # colour channels stacked
     most = min(len(images), rows)
