@@ -375,6 +375,11 @@ def _rms(track) -> float:
     return float(np.sqrt(total / flat.size))
 
 
+def _track_seconds(sources: dict, sr: int) -> float:
+    """The length in seconds of the tracks in ``sources`` (each the input's length)."""
+    return np.shape(next(iter(sources.values())))[-1] / sr
+
+
 def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
     headroom check."""
@@ -388,8 +393,8 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
-            if kind == "midi":
-                hits.write_midi(temporary, overwrite=True)
+            if kind == "midi":  # the track ends with the recording (the tracks' length)
+                hits.write_midi(temporary, overwrite=True, duration=_track_seconds(sources, sr))
             else:
                 hits.write_csv(temporary, overwrite=True)
     if figure is not None:
@@ -592,8 +597,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             for path in scratch:
                 path.unlink(missing_ok=True)
         for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
-            if kind == "midi":
-                hits.write_midi(temporary, overwrite=True)
+            if kind == "midi":  # the track ends with the recording
+                hits.write_midi(temporary, overwrite=True, duration=n_samples / sr)
             else:
                 hits.write_csv(temporary, overwrite=True)
     count = n_samples * channels
