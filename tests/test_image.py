@@ -864,3 +864,21 @@ def test_image_compress_notes_the_frame_count_in_one_line(tmp_path, cli):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nmfaudio: note: ")
     assert "'" + str(tmp_path / "anim.gif") + "' holds 3 frames" in lines[0] and "only the first" in lines[0]
+
+
+def test_a_gray_palette_picture_is_read_as_gray(tmp_path):
+    """A palette picture (a GIF) of grays without transparency is gray, (m, n): main read it
+    as RGB, three equal channels (three times the numbers to fit and store); a palette with
+    a colour stays RGB."""
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_picture
+
+    gray, _ = _gray_and_opacity(9, 7)
+    Image.fromarray(gray).convert("P").save(tmp_path / "gray.gif")
+    assert Image.open(tmp_path / "gray.gif").mode == "P"
+    np.testing.assert_array_equal(read_picture(tmp_path / "gray.gif"),
+                                  np.asarray(Image.open(tmp_path / "gray.gif").convert("L")))
+    colour = np.stack([gray, gray, 255 - gray], axis=-1)
+    Image.fromarray(colour).convert("P").save(tmp_path / "colour.gif")
+    assert read_picture(tmp_path / "colour.gif").shape == (9, 7, 3)

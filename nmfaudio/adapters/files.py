@@ -48,21 +48,21 @@ def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.n
     if mode not in _DIRECT_MODES:
         has_alpha = "A" in mode or "transparency" in picture.info
         picture = picture.convert("RGBA" if has_alpha else "RGB")
-        if has_alpha:
-            return _gray_with_opacity(np.asarray(picture))
+        return _gray_if_gray(np.asarray(picture))
     return np.asarray(picture)
 
 
-def _gray_with_opacity(rgba: np.ndarray) -> np.ndarray:
-    """(m, n, 4) → (m, n, 2) gray + opacity when every pixel has R = G = B, else ``rgba``.
+def _gray_if_gray(pixels: np.ndarray) -> np.ndarray:
+    """(m, n, 3) → (m, n) gray, (m, n, 4) → (m, n, 2) gray + opacity, when every pixel has
+    R = G = B; else ``pixels`` as they are.
 
-    A palette picture with a transparent entry ("P" with transparency, "PA") only becomes
-    RGBA through Pillow's conversion; when its palette is gray, fitting three equal channels
+    For pictures that only become RGB(A) through Pillow's conversion (a palette, with or
+    without a transparent entry): when the palette is gray, fitting three equal channels
     would triple the numbers fitted and stored and write a colour file for a gray one.
     """
-    if np.array_equal(rgba[..., 0], rgba[..., 1]) and np.array_equal(rgba[..., 0], rgba[..., 2]):
-        return np.ascontiguousarray(rgba[..., [0, 3]])
-    return rgba
+    if not (np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 0], pixels[..., 2])):
+        return pixels
+    return np.ascontiguousarray(pixels[..., [0, 3]] if pixels.shape[2] == 4 else pixels[..., 0])
 
 
 def read_picture(path, *, gray: bool = False) -> np.ndarray:
@@ -79,7 +79,7 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     ndarray of uint8, shape (m, n) gray, (m, n, 2) gray + opacity (LA), (m, n, 3) RGB or
         (m, n, 4) RGBA
         Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
-        they carry transparency (gray + opacity when that transparent palette is gray).  Turned upright as its EXIF orientation tag says (a
+        they carry transparency — gray, or gray + opacity, when all their colours are gray.  Turned upright as its EXIF orientation tag says (a
         phone's portrait photo: m rows as a viewer shows it, not as stored).
 
     Raises
