@@ -375,6 +375,40 @@ def _rms(track) -> float:
     return float(np.sqrt(total / flat.size))
 
 
+#: Free space counted for a figure (``--plot``): a drums figure is 1100 pixels wide and
+#: 210 a panel, 7.6 MB as uncompressed RGBA with 8 panels (PNG compresses it: a minute of
+#: noise drew 1.3 MB); twice that, to be safe.
+FIGURE_BYTES = 16 * 2**20
+#: Free space counted for a MIDI or CSV hit file: a minute of noise (811 hits, more than a
+#: groove has) wrote 22 KB of CSV and 6 KB of MIDI, so 4 MiB holds hours of hits.
+HIT_FILE_BYTES = 4 * 2**20
+
+
+def side_file_bytes(task: Task) -> int:
+    """Free space to count, besides the audio, for the task's figure and hit files.
+
+    Parameters
+    ----------
+    task : Task
+
+    Returns
+    -------
+    int
+        :data:`FIGURE_BYTES` for the figure and :data:`HIT_FILE_BYTES` per hit file, of
+        those in ``task.folder`` (an ``--onsets`` CSV elsewhere is on another folder's
+        space): small next to the stems, but not nothing when the disk is nearly full.
+    """
+    folder = Path(task.folder)
+    n_figures = int(task.plot is not None and Path(task.plot).parent == folder)
+    n_hit_files = sum(Path(path).parent == folder for _, path in task.hit_files)
+    return n_figures * FIGURE_BYTES + n_hit_files * HIT_FILE_BYTES
+
+
+def _track_seconds(sources: dict, sr: int) -> float:
+    """The length in seconds of the tracks in ``sources`` (each the input's length)."""
+    return np.shape(next(iter(sources.values())))[-1] / sr
+
+
 def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
     headroom check."""
@@ -382,14 +416,15 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size, subtype=subtype) for source, _ in task.tracks)
+    need += side_file_bytes(task)
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
                       sr, fmt, subtype)
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
-            if kind == "midi":
-                hits.write_midi(temporary, overwrite=True)
+            if kind == "midi":  # the track ends with the recording (the tracks' length)
+                hits.write_midi(temporary, overwrite=True, duration=_track_seconds(sources, sr))
             else:
                 hits.write_csv(temporary, overwrite=True)
     if figure is not None:
@@ -535,7 +570,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     fmt, subtype, _ = task.file_format
     n_tracks = len(task.tracks)
     need = audio.audio_bytes(n_samples, channels, (n_tracks if converted else 0) + (len(classes) if two else 0) + copy)
-    need += audio.audio_bytes(n_samples, channels, n_tracks, subtype)
+    need += audio.audio_bytes(n_samples, channels, n_tracks, subtype) + side_file_bytes(task)
     scratch = []
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
         try:
@@ -592,8 +627,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             for path in scratch:
                 path.unlink(missing_ok=True)
         for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
-            if kind == "midi":
-                hits.write_midi(temporary, overwrite=True)
+            if kind == "midi":  # the track ends with the recording
+                hits.write_midi(temporary, overwrite=True, duration=n_samples / sr)
             else:
                 hits.write_csv(temporary, overwrite=True)
     count = n_samples * channels

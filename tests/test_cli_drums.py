@@ -406,3 +406,38 @@ def test_block_wise_summary_gives_the_block_that_ran(song, tmp_path, capsys):
     assert block["block_seconds"] == pytest.approx(record["hop_length"] / record["sr"])
     assert block["blocks"] * block["block_seconds"] == pytest.approx(record["n_samples"] / record["sr"],
                                                                       abs=2 * block["block_seconds"])
+
+
+@pytest.mark.parametrize("extras, n_figures, n_hit_files", [
+    ([], 0, 0), (["--plot", "--midi", "--onsets"], 1, 2), (["--midi"], 0, 1)])
+def test_free_space_asked_for_counts_the_figure_and_hit_files(song, tmp_path, monkeypatch, extras, n_figures,
+                                                             n_hit_files):
+    """The free space asked for before `drums` (and again when the outputs are written) is
+    the stems' plus a bound per figure and hit file; main asked for the stems' alone."""
+    from nmfaudio import audio
+    from nmfaudio.batch import FIGURE_BYTES, HIT_FILE_BYTES
+
+    asked = []
+    monkeypatch.setattr(audio, "check_free_space", lambda folder, need: asked.append(need))
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), *extras, *FAST]) == 0
+    info = sf.info(song)
+    stems = audio.audio_bytes(info.frames, info.channels, len(CLASSES) + 1)  # 32-bit float WAV
+    assert FIGURE_BYTES >= 2**20 and HIT_FILE_BYTES >= 2**20  # a bound, generous next to the files
+    assert len(asked) == 2 and set(asked) == {stems + n_figures * FIGURE_BYTES + n_hit_files * HIT_FILE_BYTES}
+    sizes = {p.suffix: p.stat().st_size for p in out.iterdir()}
+    assert sizes.get(".png", 0) <= FIGURE_BYTES and max(sizes.get(".mid", 0), sizes.get(".csv", 0)) <= HIT_FILE_BYTES
+
+
+def test_free_space_asked_for_block_by_block_counts_the_figure_and_hit_files(song, tmp_path, monkeypatch):
+    """Streamed block by block, the space asked for grows by the same bounds."""
+    from nmfaudio import audio
+    from nmfaudio.batch import FIGURE_BYTES, HIT_FILE_BYTES
+
+    asked = []
+    monkeypatch.setattr(audio, "check_free_space", lambda folder, need: asked.append(need))
+    for extras in ([], ["--plot", "--midi", "--onsets"]):
+        assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--block-seconds", "1", "--force",
+                     *extras, *FAST]) == 0
+    assert len(asked) == 4  # before the work and at the write, each run
+    assert asked[2] - asked[0] == asked[3] - asked[1] == FIGURE_BYTES + 2 * HIT_FILE_BYTES

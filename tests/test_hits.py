@@ -1261,6 +1261,38 @@ def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
         assert np.allclose(back[c.note][0], c.times, atol=tick) and back[c.note][1].tolist() == c.velocities.tolist()
 
 
+def _notes_and_end(path):
+    """(every message but the end-of-track, with its absolute tick; the end-of-track's tick)."""
+    track = mido.MidiFile(path).tracks[0]
+    assert track[-1].type == "end_of_track" and all(m.type != "end_of_track" for m in track[:-1])
+    ticks = np.cumsum([m.time for m in track])
+    return [(int(t), m.copy(time=0)) for t, m in zip(ticks[:-1], track[:-1])], int(ticks[-1])
+
+
+@pytest.mark.parametrize("bpm, ppq", [(None, 960), (97.3, 480)])
+def test_midi_track_ends_at_the_recordings_duration(bpm, ppq, tmp_path):
+    """With ``duration`` the track ends at the end of the recording (main: at its last
+    note-off, so a DAW showed a clip 1.7 s shorter than this 3-s recording), the notes
+    unchanged; a note-off past the end (a hit in the last 50 ms) ends the track instead."""
+    hits = sample_hits()
+    tick = 60 / (bpm or MIDI_BPM) / ppq  # seconds per tick
+    notes, end = _notes_and_end(hits.write_midi(tmp_path / "plain.mid", bpm=bpm, ppq=ppq))
+    assert end * tick == pytest.approx(1.25 + 0.05, abs=tick)  # without a duration: the last note-off
+    path = hits.write_midi(tmp_path / "long.mid", bpm=bpm, ppq=ppq, duration=3.0)
+    assert _notes_and_end(path)[0] == notes
+    assert abs(_notes_and_end(path)[1] * tick - 3.0) <= tick
+    assert abs(mido.MidiFile(path).length - 3.0) <= tick  # what a player or DAW reads
+    # the last note (kick at 1.25 s) ends at 1.30 s: a duration of 1.27 s does not cut it
+    assert _notes_and_end(hits.write_midi(tmp_path / "short.mid", bpm=bpm, ppq=ppq, duration=1.27)) == (notes, end)
+
+
+@pytest.mark.parametrize("duration", [-1.0, float("nan"), float("inf"), True, "3"])
+def test_midi_duration_must_be_a_length(duration, tmp_path):
+    with pytest.raises(ValueError, match="duration=.*length in seconds"):
+        sample_hits().write_midi(tmp_path / "x.mid", duration=duration)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_csv_format(tmp_path):
     hits = sample_hits()
     path = hits.write_csv(tmp_path / "hits.csv")
@@ -1297,6 +1329,17 @@ def test_separation_writes_midi_and_onsets(played, tmp_path):
     for c in hits:
         assert np.abs(back[c.note][0] - c.times).max() <= 0.5 / 1920 + 1e-9
     assert sum(len(v[0]) for v in read_csv(tmp_path / "a.csv").values()) == len(hits)
+
+
+def test_separation_midi_ends_with_the_recording(played, tmp_path):
+    """DrumSeparation.write_midi ends the track at the recording's end (len / sr), within a
+    tick; its notes are the hits' file's without a duration."""
+    mixture, _, _, result, hits = played
+    seconds = mixture.shape[-1] / SR
+    assert result.duration == seconds and seconds - max(c.times.max() for c in hits) > 0.1
+    notes, end = _notes_and_end(result.write_midi(tmp_path / "a.mid"))
+    assert abs(end / 1920 - seconds) <= 1 / 1920  # 120 BPM, 960 PPQ: 1920 ticks a second
+    assert notes == _notes_and_end(hits.write_midi(tmp_path / "b.mid"))[0]
 
 
 def test_quantize_snaps_to_the_played_grid(played):
@@ -1577,6 +1620,19 @@ def test_cli_writes_midi_and_onsets(song, tmp_path, capsys):
                  "--quantize", "16", "--force",
                  "--max-iter", "40"]) == 0
     assert "quantized to 1/16" in capsys.readouterr().out and csv_path.is_file()
+
+
+@pytest.mark.parametrize("blocks", [[], ["--block-seconds", "1"]], ids=["in-memory", "streamed"])
+def test_cli_midi_ends_with_the_recording(song, played, blocks, tmp_path, capsys):
+    """`drums --midi`: the track is as long as the recording (main: it ended at the last
+    note-off), in a run in memory and in one streamed block by block."""
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--midi", "--max-iter", "40",
+                 "--classes", ",".join(KSH), *blocks]) == 0
+    capsys.readouterr()
+    seconds = played[0].shape[-1] / SR
+    midi = mido.MidiFile(out / "beat_drums.mid")  # the detected tempo (not quantized: 120 BPM)
+    assert abs(midi.length - seconds) <= 60 / MIDI_BPM / midi.ticks_per_beat
 
 
 def test_cli_refuses_to_overwrite_hit_files(song, tmp_path, capsys):

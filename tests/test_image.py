@@ -268,12 +268,12 @@ def test_denoise_sweep_without_clean_reports_fit_error_and_progress(planted):
 @pytest.mark.parametrize("bad, match", [
     (np.zeros(10), "shape"),
     (np.zeros((2, 3, 4, 5, 3)), "shape"),
-    (np.zeros((4, 4, 2)), "shape"),
+    (np.zeros((4, 4, 5)), "shape"),  # 2 channels is gray + opacity (LA), 5 is nothing
     (np.full((4, 4), 1.5), r"\[0, 1\]"),
     (np.full((4, 4), -0.1), r"\[0, 1\]"),
     (np.full((4, 4), np.nan), "NaN"),
     (np.zeros((0, 4)), "at least one pixel"),
-], ids=["1-D", "5-D", "2 channels", "above 1", "below 0", "nan", "empty"])
+], ids=["1-D", "5-D", "5 channels", "above 1", "below 0", "nan", "empty"])
 def test_compress_bad_image_values(bad, match):
     with pytest.raises(ValueError, match=match):
         compress(bad, 2)
@@ -727,3 +727,158 @@ def test_image_compress_writes_a_tagged_photo_the_way_it_is_viewed(tmp_path, cli
     assert written.shape == viewed.shape == (20, 12)
     # rank 12 of a 20 x 12 matrix: the reconstruction is the viewed photo, to a few grey levels
     assert np.abs(written.astype(int) - viewed.astype(int)).mean() < 3.0
+
+
+def _gray_and_opacity(m=40, n=30):
+    """A rank-1 gray ramp (uint8) and a random opacity of the same (m, n) shape."""
+    gray = (np.outer(np.linspace(0, 1, m), np.linspace(1, 0.3, n)) * 255).astype(np.uint8)
+    alpha = np.random.default_rng(0).integers(0, 256, (m, n), dtype=np.uint8)
+    return gray, alpha
+
+
+@pytest.mark.parametrize("kind", ["LA", "P"])
+def test_image_compress_fits_gray_with_opacity_as_gray_and_writes_la(kind, tmp_path, cli):
+    """A gray picture with transparency (mode LA, or a gray palette with a transparent
+    entry) is one gray channel plus opacity: main read it as RGBA (three channels fitted,
+    "stores 390 of 3,600 numbers", an RGBA file written).  Now: an LA file of the same size,
+    opacity byte-identical, the gray channel exactly the gray picture's reconstruction, and
+    the stored count the gray one's."""
+    from PIL import Image
+
+    gray, alpha = _gray_and_opacity()
+    if kind == "LA":
+        Image.fromarray(np.stack([gray, alpha], axis=-1)).save(tmp_path / "in.png")
+    else:  # palette of grays; entry 0 transparent, the rest opaque
+        picture = Image.fromarray(gray).convert("P")
+        picture.info["transparency"] = 0
+        picture.save(tmp_path / "in.png")
+        alpha = np.where(np.asarray(picture) == 0, 0, 255).astype(np.uint8)
+    assert Image.open(tmp_path / "in.png").mode == ("LA" if kind == "LA" else "P")
+    Image.fromarray(gray).save(tmp_path / "gray.png")
+
+    code, out, _ = cli(["image", "compress", tmp_path / "in.png", "-r", "2", "-o", tmp_path / "out.png"])
+    assert code == 0
+    code, gray_out, _ = cli(["image", "compress", tmp_path / "gray.png", "-r", "2", "-o", tmp_path / "gray_out.png"])
+    assert code == 0
+    written = Image.open(tmp_path / "out.png")
+    assert written.mode == "LA" and written.size == (30, 40)
+    pixels = np.asarray(written)
+    np.testing.assert_array_equal(pixels[..., 1], alpha)  # opacity untouched, bit for bit
+    np.testing.assert_array_equal(pixels[..., 0], np.asarray(Image.open(tmp_path / "gray_out.png")))
+    stored = re.search(r"stores ([\d,]+) of ([\d,]+) numbers", out).groups()
+    assert stored == re.search(r"stores ([\d,]+) of ([\d,]+) numbers", gray_out).groups()
+    assert stored == (f"{2 * (40 + 30)}", f"{40 * 30:,}")  # rank 2: m·r + r·n of m·n
+    assert "gray + opacity" in out
+
+
+def test_compress_and_stacks_take_gray_with_opacity_as_gray():
+    """The array API: (m, n, 2) is gray + opacity; the fit is the gray picture's (same
+    factors, same count), the opacity is put back unchanged; stacks (N, h, w, 2) too."""
+    gray, alpha = _gray_and_opacity()
+    la = np.stack([gray, alpha], axis=-1)
+    fit, gray_fit = compress(la, 2, random_state=0), compress(gray, 2, random_state=0)
+    assert fit.H.shape == gray_fit.H.shape == (2, 30) and fit.n_stored == gray_fit.n_stored
+    out = fit.reconstruct()
+    assert out.shape == la.shape and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., 1], alpha)
+    np.testing.assert_array_equal(out[..., 0], gray_fit.reconstruct())
+    assert fit.psnr == gray_fit.psnr
+    svd = truncated_svd(la, 2)
+    assert svd.shape == la.shape and np.array_equal(svd[..., 1], alpha)
+
+    stack = np.stack([la, la[::-1]])
+    assert to_matrix(stack).shape == (40 * 30, 2)
+    factors = factorize_images(stack, 2, max_iter=20, tol=0, random_state=0)
+    assert factors.basis.shape == (2, 40, 30)
+    np.testing.assert_array_equal(factors.reconstruct()[..., 1], stack[..., 1])
+
+
+def test_a_folder_mixing_gray_and_gray_with_opacity_stacks_as_gray_with_opacity(tmp_path):
+    """Gray pictures next to LA ones are promoted to LA (opaque), not to RGB or RGBA."""
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_image_stack
+
+    gray, alpha = _gray_and_opacity(6, 5)
+    Image.fromarray(gray).save(tmp_path / "a.png")
+    Image.fromarray(np.stack([gray, alpha], axis=-1)).save(tmp_path / "b.png")
+    stack = read_image_stack(tmp_path)
+    assert stack.shape == (2, 6, 5, 2)
+    np.testing.assert_array_equal(stack[..., 0], [gray, gray])
+    np.testing.assert_array_equal(stack[..., 1], [np.full_like(alpha, 255), alpha])
+
+
+def test_image_sweep_bounds_the_rank_of_gray_with_opacity_by_one_channel(tmp_path, cli, one_line_error):
+    """Six 2 x 2 LA pictures are a 4 x 6 gray matrix: rank 5 is refused before the fit
+    (main read them as RGBA, a 12 x 6 matrix, and fitted three channels)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (2, 2, 2), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    code, _, stderr = cli(["image", "sweep", tmp_path, "--ranks", "1,5"])
+    assert code == 1
+    one_line_error(stderr, "--ranks 5", "at most 4 independent parts", "use ranks up to 4")
+
+
+def _three_frames(path, fmt):
+    """Write three different 20 x 16 gray frames to ``path`` as an animation / multi-page file."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (20, 16), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:])
+    return np.asarray(frames[0])
+
+
+@pytest.mark.parametrize("name, fmt", [("anim.gif", "GIF"), ("pages.tiff", "TIFF")])
+def test_read_picture_warns_that_only_the_first_of_several_frames_is_used(name, fmt, tmp_path):
+    """An animated GIF or multi-page TIFF: main read the first frame without a word."""
+    from nmfaudio.adapters.files import FirstFrameWarning, read_picture
+
+    first = _three_frames(tmp_path / name, fmt)
+    with pytest.warns(FirstFrameWarning, match=r"holds 3 frames.*only the first is used.*save it as a picture"):
+        pixels = read_picture(tmp_path / name)
+    assert pixels.shape[:2] == (20, 16)
+    np.testing.assert_array_equal(pixels if pixels.ndim == 2 else pixels[..., 0], first)
+    # a still picture: no warning
+    from PIL import Image
+
+    Image.fromarray(first).save(tmp_path / "still.tiff")
+    # a phone's JPEG with a second picture (preview, depth map) after the photo: Pillow's
+    # MPO, two frames, but the first is the photo: no warning either
+    photo = Image.fromarray(np.stack([first] * 3, axis=-1))
+    photo.save(tmp_path / "phone.jpg", format="MPO", save_all=True, append_images=[photo])
+    with Image.open(tmp_path / "phone.jpg") as opened:
+        assert (opened.format, opened.n_frames) == ("MPO", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_picture(tmp_path / "still.tiff")
+        assert read_picture(tmp_path / "phone.jpg").shape == (20, 16, 3)
+
+
+def test_image_compress_notes_the_frame_count_in_one_line(tmp_path, cli):
+    _three_frames(tmp_path / "anim.gif", "GIF")
+    code, out, err = cli(["image", "compress", tmp_path / "anim.gif", "-r", "2", "-o", tmp_path / "o.png"])
+    assert code == 0 and (tmp_path / "o.png").exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nmfaudio: note: ")
+    assert "'" + str(tmp_path / "anim.gif") + "' holds 3 frames" in lines[0] and "only the first" in lines[0]
+
+
+def test_a_gray_palette_picture_is_read_as_gray(tmp_path):
+    """A palette picture (a GIF) of grays without transparency is gray, (m, n): main read it
+    as RGB, three equal channels (three times the numbers to fit and store); a palette with
+    a colour stays RGB."""
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_picture
+
+    gray, _ = _gray_and_opacity(9, 7)
+    Image.fromarray(gray).convert("P").save(tmp_path / "gray.gif")
+    assert Image.open(tmp_path / "gray.gif").mode == "P"
+    np.testing.assert_array_equal(read_picture(tmp_path / "gray.gif"),
+                                  np.asarray(Image.open(tmp_path / "gray.gif").convert("L")))
+    colour = np.stack([gray, gray, 255 - gray], axis=-1)
+    Image.fromarray(colour).convert("P").save(tmp_path / "colour.gif")
+    assert read_picture(tmp_path / "colour.gif").shape == (9, 7, 3)

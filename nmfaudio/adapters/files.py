@@ -15,12 +15,18 @@ import numpy as np
 
 from nmfaudio._validation import check_int
 
-__all__ = ["read_picture", "read_image_stack", "load_waveforms"]
+__all__ = ["FirstFrameWarning", "read_picture", "read_image_stack", "load_waveforms"]
 
 # --------------------------------------------------------------------------- pictures
 
+
+class FirstFrameWarning(UserWarning):
+    """A picture file holds several frames (an animated GIF, a multi-page TIFF) and only the
+    first is read; the command line prints it as one ``nmfaudio: note:`` line."""
+
+
 # Pillow modes read as they are; others are converted to one of these.
-_DIRECT_MODES = {"L": "L", "RGB": "RGB", "RGBA": "RGBA"}
+_DIRECT_MODES = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA"}
 # Pillow modes wider than 8 bits per value: 16-bit (PNG, TIFF) and 32-bit integer, float.
 # Refused, with --gray too: Pillow's conversion to "L" clips them (a 16-bit photo comes
 # out white, a float one in [0, 1] black) instead of scaling them.
@@ -30,7 +36,7 @@ _GRAY_MODES = ("1",)
 
 
 def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.ndarray:
-    """A Pillow image as uint8 (m, n), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
+    """A Pillow image as uint8 (m, n), (m, n, 2), (m, n, 3) or (m, n, 4); ``name`` is for errors."""
     mode = picture.mode
     if mode in _WIDE_MODES or mode.startswith("I;16"):
         kind = "16-bit" if mode.startswith("I;16") else ("float" if mode == "F" else "32-bit")
@@ -42,7 +48,21 @@ def _to_array(picture, *, gray: bool = False, name: str = "the picture") -> np.n
     if mode not in _DIRECT_MODES:
         has_alpha = "A" in mode or "transparency" in picture.info
         picture = picture.convert("RGBA" if has_alpha else "RGB")
+        return _gray_if_gray(np.asarray(picture))
     return np.asarray(picture)
+
+
+def _gray_if_gray(pixels: np.ndarray) -> np.ndarray:
+    """(m, n, 3) → (m, n) gray, (m, n, 4) → (m, n, 2) gray + opacity, when every pixel has
+    R = G = B; else ``pixels`` as they are.
+
+    For pictures that only become RGB(A) through Pillow's conversion (a palette, with or
+    without a transparent entry): when the palette is gray, fitting three equal channels
+    would triple the numbers fitted and stored and write a colour file for a gray one.
+    """
+    if not (np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 0], pixels[..., 2])):
+        return pixels
+    return np.ascontiguousarray(pixels[..., [0, 3]] if pixels.shape[2] == 4 else pixels[..., 0])
 
 
 def read_picture(path, *, gray: bool = False) -> np.ndarray:
@@ -56,9 +76,10 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
 
     Returns
     -------
-    ndarray of uint8, shape (m, n) gray, (m, n, 3) RGB or (m, n, 4) RGBA
+    ndarray of uint8, shape (m, n) gray, (m, n, 2) gray + opacity (LA), (m, n, 3) RGB or
+        (m, n, 4) RGBA
         Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
-        they carry transparency.  Turned upright as its EXIF orientation tag says (a
+        they carry transparency — gray, or gray + opacity, when all their colours are gray.  Turned upright as its EXIF orientation tag says (a
         phone's portrait photo: m rows as a viewer shows it, not as stored).
 
     Raises
@@ -69,6 +90,12 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
         Not a picture Pillow reads, a 16-bit, 32-bit or float picture (with ``gray`` too), a
         pipe or device, or a
         header declaring more than Pillow's ``MAX_IMAGE_PIXELS`` (89 megapixels).
+
+    Warns
+    -----
+    FirstFrameWarning
+        The file holds several frames (an animated GIF, PNG or WebP, a multi-page TIFF):
+        only the first is read.
     """
     import warnings
 
@@ -83,7 +110,8 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
             # before the pixels are decoded (a 200-byte file can declare 30000 x 30000).
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as picture:
-                return _to_array(_upright(picture), gray=gray, name=repr(str(path)))
+                pixels = _to_array(_upright(picture), gray=gray, name=repr(str(path)))
+                n_frames = _frame_count(picture)
     except UnidentifiedImageError:
         raise ValueError(f"{str(path)!r} is not a picture Pillow can read (PNG, JPEG, ...)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -91,6 +119,23 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
         raise ValueError(f"{str(path)!r} declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
                          f"more than the {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels nmfaudio reads: a damaged "
                          "or hostile file, or a picture to scale down first") from None
+    if n_frames > 1:  # warned outside the catch above, which turns only bomb warnings into errors
+        warnings.warn(f"{str(path)!r} holds {n_frames} frames (an animation or a multi-page file); "
+                      "only the first is used: to use another, save it as a picture of its own "
+                      "first (e.g. Pillow: im.seek(2); im.save('frame3.png'))", FirstFrameWarning,
+                      stacklevel=2)
+    return pixels
+
+
+def _frame_count(picture) -> int:
+    """Frames of an animation or pages of a multi-page file; 1 for a still picture.
+
+    A JPEG with an MPF extension (Pillow's "MPO": many phones' photos, holding a preview
+    or depth map after the photo) counts as one: its first frame *is* the photo.
+    """
+    if picture.format == "MPO":
+        return 1
+    return int(getattr(picture, "n_frames", 1))
 
 
 #: The EXIF tag saying how a viewer turns the stored pixels (1: as stored).
@@ -162,10 +207,9 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         if len(shapes) > 1:
             raise ValueError(f"the pictures in {str(path)!r} have different sizes {sorted(shapes)}; "
                              "resize them to one size first")
-        channels = max((p.shape[2] if p.ndim == 3 else 1) for p in pictures)
-        if channels > 1:
-            pictures = [_with_channels(p, channels) for p in pictures]
-        return np.stack(pictures)
+        colour = 3 if any(p.ndim == 3 and p.shape[2] >= 3 for p in pictures) else 1
+        opacity = any(p.ndim == 3 and p.shape[2] in (2, 4) for p in pictures)
+        return np.stack([_with_channels(p, colour, opacity) for p in pictures])
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
     if not zipfile.is_zipfile(path):
@@ -186,14 +230,23 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     return images[:n] if n is not None else images
 
 
-def _with_channels(picture: np.ndarray, channels: int) -> np.ndarray:
-    """Gray → RGB(A), RGB → RGBA (opaque), so a folder of mixed pictures stacks."""
-    if picture.ndim == 2:
-        picture = np.repeat(picture[..., None], 3, axis=2)
-    if picture.shape[2] == 3 and channels == 4:
-        opaque = np.full(picture.shape[:2] + (1,), 255, dtype=picture.dtype)
-        picture = np.concatenate([picture, opaque], axis=2)
-    return picture
+def _with_channels(picture: np.ndarray, colour: int, opacity: bool) -> np.ndarray:
+    """``picture`` with ``colour`` (1 or 3) colour channels, plus an opacity channel (opaque
+    where it had none) when ``opacity``, so a folder of mixed pictures stacks.
+
+    Returns shape (m, n), (m, n, 2), (m, n, 3) or (m, n, 4), the gray / gray + opacity /
+    RGB / RGBA layouts of :func:`read_picture`.
+    """
+    channels = picture[..., None] if picture.ndim == 2 else picture
+    alpha = channels[..., -1:] if channels.shape[2] in (2, 4) else None
+    values = channels[..., :-1] if alpha is not None else channels
+    if values.shape[2] < colour:  # gray → RGB: three equal channels
+        values = np.repeat(values, colour, axis=2)
+    if opacity:
+        if alpha is None:
+            alpha = np.full(values.shape[:2] + (1,), 255, dtype=values.dtype)
+        return np.concatenate([values, alpha], axis=2)
+    return values[..., 0] if colour == 1 else values
 
 
 # --------------------------------------------------------------------------- spike waveforms

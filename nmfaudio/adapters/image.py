@@ -12,7 +12,8 @@ Two layouts, both fitted with :func:`nmfaudio.factorize`:
 Values are uint8 (0..255) or float in [0, 1]; everything is fitted in [0, 1] (uint8 is
 divided by 255) and given back in the input's dtype and range, clipped (and rounded for
 uint8).  With RGBA input the opacity channel is kept aside and put back bit for bit; only
-colour is learned (as in the NTNU CryptoPunks project).  Arrays only: reading and writing
+colour is learned (as in the NTNU CryptoPunks project).  Gray with opacity (LA, shape
+``(m, n, 2)``) is gray plus an opacity kept aside in the same way.  Arrays only: reading and writing
 files is the command line's job.
 """
 
@@ -66,8 +67,9 @@ def _working_dtype(dtype: np.dtype) -> np.dtype:
 def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     """Return ``images`` as an array after checking dtype, shape and value range.
 
-    ``stack=False``: one image (m, n), (m, n, 3) or (m, n, 4).  ``stack=True``: a stack
-    (N, h, w), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in [0, 1], no NaN.
+    ``stack=False``: one image (m, n), (m, n, 2), (m, n, 3) or (m, n, 4).  ``stack=True``:
+    a stack (N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in
+    [0, 1], no NaN.
     """
     array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
                      content="an array of pixels")
@@ -77,11 +79,12 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
             f"(e.g. {name}.astype(np.float32) / 255 for 8-bit data in another integer type)"
         )
     gray_ndim = 3 if stack else 2
-    expected = "(N, h, w), (N, h, w, 3) or (N, h, w, 4)" if stack else "(m, n), (m, n, 3) or (m, n, 4)"
-    colour = array.ndim == gray_ndim + 1 and array.shape[-1] in (3, 4)
-    if array.ndim != gray_ndim and not colour:
+    expected = ("(N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4)" if stack
+                else "(m, n), (m, n, 2), (m, n, 3) or (m, n, 4)")
+    channels = array.ndim == gray_ndim + 1 and array.shape[-1] in (2, 3, 4)
+    if array.ndim != gray_ndim and not channels:
         raise ValueError(f"{name} has shape {array.shape}; expected {expected} "
-                         "(gray, RGB or RGBA)")
+                         "(gray, gray with opacity, RGB or RGBA)")
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must hold at least one pixel")
     if array.dtype.kind == "f":
@@ -98,18 +101,36 @@ def _split_alpha(array: np.ndarray, *, stack: bool):
     """(colour in [0, 1] as float, alpha or None); alpha is a copy in the input's dtype.
 
     Whether the last axis holds channels follows from ``ndim`` alone (a stack of gray
-    images 4 pixels wide is not RGBA).
+    images 4 pixels wide is not RGBA).  The opacity of LA (2 channels) and RGBA (4) is
+    the last channel; LA's colour is gray, shape (m, n) (or (N, h, w)), not (m, n, 1).
     """
     alpha = None
-    if array.ndim == (4 if stack else 3) and array.shape[-1] == 4:
-        alpha = array[..., 3].copy()
-        array = array[..., :3]
+    if _has_opacity(array.shape, stack=stack):
+        alpha = array[..., -1].copy()
+        array = array[..., 0] if array.shape[-1] == 2 else array[..., :3]
     work = _working_dtype(array.dtype)
     if array.dtype == np.uint8:
         colour = array.astype(work) / work.type(255)
     else:
         colour = array.astype(work, copy=True)
     return colour, alpha
+
+
+def _has_opacity(shape: tuple, *, stack: bool) -> bool:
+    """Whether an image (``stack=False``) or stack of shape ``shape`` is LA or RGBA."""
+    return len(shape) == (4 if stack else 3) and shape[-1] in (2, 4)
+
+
+def _colour_part(array: np.ndarray, *, stack: bool) -> np.ndarray:
+    """``array`` without its opacity channel (LA keeps a length-1 channel axis)."""
+    return array[..., :-1] if _has_opacity(array.shape, stack=stack) else array
+
+
+def _colour_shape(shape: tuple, *, stack: bool) -> tuple:
+    """The fitted colour's shape for input of shape ``shape``: gray and LA give no channel
+    axis, RGB and RGBA give 3."""
+    plain = shape[:3] if stack else shape[:2]
+    return plain + ((3,) if len(shape) > len(plain) and shape[-1] >= 3 else ())
 
 
 def _to_input_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -255,8 +276,11 @@ def _picture_from_matrix(matrix: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _restore(colour: np.ndarray, alpha, dtype) -> np.ndarray:
+    """Colour back in ``dtype`` with ``alpha`` appended as the last channel (LA or RGBA)."""
     out = _to_input_range(colour, dtype)
     if alpha is not None:
+        if out.ndim == alpha.ndim:  # gray colour: give it a channel axis (→ LA)
+            out = out[..., None]
         out = np.concatenate([out, alpha[..., None]], axis=-1)
     return out
 
@@ -272,11 +296,11 @@ class CompressedImage:
     H : ndarray, shape (rank, c·n)
         Their weights, one block of n columns per colour channel (c = 1 for gray).
     shape : tuple
-        The input's shape, (m, n), (m, n, 3) or (m, n, 4).
+        The input's shape, (m, n), (m, n, 2), (m, n, 3) or (m, n, 4).
     dtype : numpy.dtype
         The input's dtype (uint8 or a float dtype).
     alpha : ndarray, shape (m, n), or None
-        The opacity channel of RGBA input, unchanged (not learned, not counted in
+        The opacity channel of LA or RGBA input, unchanged (not learned, not counted in
         ``storage_ratio``).
     loss : ndarray, shape (n_iter + 1,)
         The engine's loss per iteration (½‖V − WH‖²_F for Frobenius, V in [0, 1]).
@@ -323,8 +347,7 @@ class CompressedImage:
         -------
         ndarray, shape ``self.shape``, dtype ``self.dtype``
         """
-        colour_shape = self.shape[:2] + ((3,) if len(self.shape) == 3 else ())
-        colour = _picture_from_matrix(self.W @ self.H, colour_shape)
+        colour = _picture_from_matrix(self.W @ self.H, _colour_shape(self.shape, stack=False))
         return _restore(colour, self.alpha, self.dtype)
 
 
@@ -334,9 +357,10 @@ def compress(image, rank, *, max_iter=500, tol=5e-5, beta="frobenius", solver="a
 
     Parameters
     ----------
-    image : ndarray, shape (m, n), (m, n, 3) or (m, n, 4)
-        Gray, RGB or RGBA; uint8 or float in [0, 1].  RGB channels are stacked side by
-        side into V = [R | G | B] of shape (m, 3n) (they share W); RGBA opacity is kept
+    image : ndarray, shape (m, n), (m, n, 2), (m, n, 3) or (m, n, 4)
+        Gray, gray with opacity (LA), RGB or RGBA; uint8 or float in [0, 1].  RGB
+        channels are stacked side by side into V = [R | G | B] of shape (m, 3n) (they
+        share W); LA is fitted as gray, V of shape (m, n); LA and RGBA opacity is kept
         aside unchanged.
     rank : int >= 1
         Number of components r.
@@ -373,10 +397,8 @@ def compress(image, rank, *, max_iter=500, tol=5e-5, beta="frobenius", solver="a
                           max_iter=max_iter, tol=tol, random_state=random_state)
     result = CompressedImage(res.W, res.H, tuple(array.shape), array.dtype, alpha,
                              res.loss, res.n_iter, converged)
-    colour_in = array[..., :3] if alpha is not None else array
-    colour_out = result.reconstruct()
-    colour_out = colour_out[..., :3] if alpha is not None else colour_out
-    object.__setattr__(result, "psnr", psnr(colour_in, colour_out))
+    colour_out = _colour_part(result.reconstruct(), stack=False)
+    object.__setattr__(result, "psnr", psnr(_colour_part(array, stack=False), colour_out))
     return result
 
 
@@ -385,11 +407,11 @@ def truncated_svd(image, rank) -> np.ndarray:
 
     The bound any rank-r factorization, non-negative or not, can reach in squared error;
     used as the reference for :func:`compress`.  Same layout as :func:`compress`
-    (RGB stacked side by side, RGBA opacity kept).
+    (RGB stacked side by side, LA and RGBA opacity kept).
 
     Parameters
     ----------
-    image : ndarray, shape (m, n), (m, n, 3) or (m, n, 4)
+    image : ndarray, shape (m, n), (m, n, 2), (m, n, 3) or (m, n, 4)
         uint8 or float in [0, 1].
     rank : int >= 1
 
@@ -414,13 +436,13 @@ def to_matrix(images) -> np.ndarray:
 
     Parameters
     ----------
-    images : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
-        uint8 or float in [0, 1]; the opacity of RGBA is left out.
+    images : ndarray, shape (N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4)
+        uint8 or float in [0, 1]; the opacity of LA and RGBA is left out.
 
     Returns
     -------
     ndarray, shape (h·w·c, N)
-        c = 1 for gray, 3 for RGB and RGBA (24×24 RGBA punks: 1728 × N).  float32 for
+        c = 1 for gray and LA, 3 for RGB and RGBA (24×24 RGBA punks: 1728 × N).  float32 for
         uint8/float32 input, float64 for float64.
     """
     array = _check_images(images, "images", stack=True)
@@ -435,7 +457,7 @@ class ImageFactorization:
     Attributes
     ----------
     W : ndarray, shape (h·w·c, k)
-        Basis images, one per column (c = 1 for gray, 3 for RGB and RGBA).
+        Basis images, one per column (c = 1 for gray and LA, 3 for RGB and RGBA).
     H : ndarray, shape (k, N)
         Codes: how much of each basis image each input image uses.
     shape : tuple
@@ -443,7 +465,7 @@ class ImageFactorization:
     dtype : numpy.dtype
         The input's dtype.
     alpha : ndarray, shape (N, h, w), or None
-        The opacity channel of RGBA input, unchanged.
+        The opacity channel of LA or RGBA input, unchanged.
     loss : ndarray, shape (n_iter + 1,)
         The engine's loss (½‖A − WH‖²_F for Frobenius, A in [0, 1]).
     n_iter : int
@@ -469,12 +491,11 @@ class ImageFactorization:
 
     @property
     def _colour_shape(self) -> tuple:
-        h, w = self.shape[1:3]
-        return (h, w, 3) if len(self.shape) == 4 else (h, w)
+        return _colour_shape(self.shape, stack=True)[1:]
 
     @property
     def basis(self) -> np.ndarray:
-        """Basis images, shape (k, h, w) for gray input, (k, h, w, 3) for RGB/RGBA.
+        """Basis images, shape (k, h, w) for gray and LA input, (k, h, w, 3) for RGB/RGBA.
 
         Raw (not clipped): a basis image's scale is shared with its code, so show each
         one divided by its maximum.

@@ -197,8 +197,11 @@ def run_drums(args) -> int:
         # separate_drums' n_fft for this file's rate (4096 at 44.1 kHz), not the 22.05-kHz 2048
         spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
     _templates(args)  # errors (bad folder, bad file) before any output folder exists
+    from nmfaudio.batch import side_file_bytes
+
+    # the stems, and a generous bound for the figure and the MIDI / CSV files
     audio.check_free_space(args.output_dir, audio.audio_bytes(info.frames, info.channels, len(task.tracks),
-                                                              file_format(args).subtype))
+                                                              file_format(args).subtype) + side_file_bytes(task))
     # Load now what the work loads on first use, so the time reported is the separation's:
     # librosa's STFT (0.5-3 s: librosa.core.spectrum brings its audio module) only for the
     # runs that use it, the figure and the blocks — the in-memory separation and the hits

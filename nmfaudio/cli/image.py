@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
     compress = commands.add_parser(
         "compress", help="approximate a photo by rank-r non-negative factors",
-        description="Factorize PHOTO (gray, RGB stacked side by side, or RGBA with its "
+        description="Factorize PHOTO (gray, RGB stacked side by side, or either with its "
                     "opacity kept) at rank R and write the reconstruction.")
     compress.add_argument("photo", metavar="PHOTO", type=path_arg, help="an image file Pillow reads")
     compress.add_argument("-r", "--rank", type=positive_int, required=True, help="number of components")
@@ -130,6 +130,12 @@ def _check_folder(path, option: str) -> None:
         raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
+def _mode(image: np.ndarray) -> str:
+    """The Pillow mode of a picture from ``read_picture``: L, LA, RGB or RGBA."""
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    return {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+
+
 def _check_storable(path: Path, fmt: str, image) -> None:
     """Refuse, before the fit, an output format that cannot store the picture (JPEG holds no
     opacity): a 1-pixel picture of the same kind is saved to memory first."""
@@ -137,11 +143,11 @@ def _check_storable(path: Path, fmt: str, image) -> None:
 
     from PIL import Image
 
-    mode = "L" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
+    mode = _mode(image)
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
     except (OSError, KeyError, ValueError) as exc:
-        kind = {"L": "gray", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
+        kind = {"L": "gray", "LA": "gray (with opacity)", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
         raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {kind} picture ({exc}); "
                        "use a .png output") from None
 
@@ -167,6 +173,22 @@ def _convergence_note():
               "for a closer fit", file=sys.stderr)
 
 
+@contextmanager
+def _frame_notes():
+    """Print each :class:`~nmfaudio.adapters.files.FirstFrameWarning` raised while reading
+    as one ``nmfaudio: note:`` line on stderr, not as Python's warning with its source line."""
+    from nmfaudio.adapters.files import FirstFrameWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FirstFrameWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, FirstFrameWarning):
+            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 def run_compress(args) -> int:
     from PIL import Image
 
@@ -180,13 +202,15 @@ def run_compress(args) -> int:
     _check_folder(args.output, "-o")
     _check_folder(args.plot, "--plot")
     fmt = _pillow_format(args.output)
-    image = read_picture(args.photo, gray=args.gray)
+    with _frame_notes():
+        image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
     height, width = image.shape[:2]
-    columns = width * (3 if image.ndim == 3 else 1)  # colour channels are factorized side by side
+    rgb = _mode(image).startswith("RGB")
+    columns = width * (3 if rgb else 1)  # colour channels are factorized side by side
     if args.rank > min(height, columns):  # the matrix has no more independent parts than this
         raise CLIError(f"-r {args.rank} is larger than the picture: {width} x {height} pixels "
-                       f"({'RGB side by side, ' if image.ndim == 3 else ''}a {height} x {columns} matrix) "
+                       f"({'RGB side by side, ' if rgb else ''}a {height} x {columns} matrix) "
                        f"have at most {min(height, columns)} independent parts; use -r {min(height, columns)} or less")
     started = time.perf_counter()
     with _convergence_note():
@@ -197,7 +221,7 @@ def run_compress(args) -> int:
     svd_psnr = None
     if args.svd:
         svd_image = truncated_svd(image, args.rank)
-        colour = slice(0, 3) if image.ndim == 3 and image.shape[2] == 4 else slice(None)
+        colour = slice(0, -1) if _mode(image).endswith("A") else slice(None)  # opacity left out
         svd_psnr = psnr(image[..., colour], svd_image[..., colour])
 
     with atomic_outputs(outputs, overwrite=args.force) as temporaries:
@@ -205,7 +229,7 @@ def run_compress(args) -> int:
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
-    kind = "gray" if image.ndim == 2 else ("RGB" if image.shape[2] == 3 else "RGBA")
+    kind = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}[_mode(image)]
     height, width = image.shape[:2]
     line = (f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: PSNR {result.psnr:.2f} dB")
     if svd_psnr is not None:
@@ -236,8 +260,10 @@ def run_sweep(args) -> int:
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
     _check_folder(args.output, "-o")
-    images = read_image_stack(args.images, args.n)
-    rows = int(np.prod(images.shape[1:3])) * (3 if images.ndim == 4 else 1)  # colour channels stacked
+    with _frame_notes():
+        images = read_image_stack(args.images, args.n)
+    rgb = images.ndim == 4 and images.shape[3] >= 3  # RGB(A); gray with opacity has one colour
+    rows = int(np.prod(images.shape[1:3])) * (3 if rgb else 1)  # colour channels stacked
     most = min(len(images), rows)
     too_high = [rank for rank in args.ranks if rank > most]
     if too_high:  # refused before the first (long) fit, not after the others

@@ -718,6 +718,14 @@ class ClassHits:
         return len(self.times)
 
 
+def _check_duration(duration) -> float:
+    """``duration`` as a float, or ValueError: a recording's length is finite and >= 0."""
+    if (isinstance(duration, (bool, np.bool_)) or not isinstance(duration, numbers.Real)
+            or not np.isfinite(duration) or duration < 0):
+        raise ValueError(f"duration={duration!r} must be the recording's length in seconds (a finite number >= 0)")
+    return float(duration)
+
+
 @dataclass(frozen=True)
 class DrumHits:
     """Hits per drum class, and their MIDI and CSV files.
@@ -771,7 +779,8 @@ class DrumHits:
         rows.sort(key=lambda r: (r[0], r[5]))
         return [r[:5] for r in rows]
 
-    def write_midi(self, path, *, overwrite: bool = False, ppq: int = MIDI_PPQ, bpm: float | None = None) -> Path:
+    def write_midi(self, path, *, overwrite: bool = False, ppq: int = MIDI_PPQ, bpm: float | None = None,
+                   duration: float | None = None) -> Path:
         """Write a Standard MIDI File (type 0): one General MIDI percussion note
         (channel 10) per hit at its onset, 50 ms long (shorter when the next hit of the
         same note comes sooner: notes of one pitch never overlap), velocity from its strength.
@@ -779,6 +788,15 @@ class DrumHits:
         The file's tempo is ``bpm`` (default ``self.bpm``; one tempo event) and its resolution ``ppq`` ticks per
         quarter note, so a note starts within half a tick of its onset (0.26 ms at
         120 BPM, 960 PPQ).  Written to a temporary name and renamed: no partial file.
+
+        Parameters
+        ----------
+        duration : float >= 0, optional
+            The recording's length in seconds.  The track then ends there (its
+            end-of-track event, within half a tick), so a DAW shows a clip as long as the
+            audio and files of several recordings line up; a last note-off after it (a hit
+            in the final 50 ms) ends it there instead.  None: the track ends at its last
+            note-off.  The notes are the same either way.
 
         Raises
         ------
@@ -795,6 +813,8 @@ class DrumHits:
         bpm = self.bpm if bpm is None else bpm
         if isinstance(bpm, (bool, np.bool_)) or not isinstance(bpm, numbers.Real) or not 1 <= bpm <= 1000:
             raise ValueError(f"bpm={bpm!r} must be a number in [1, 1000]")
+        if duration is not None:
+            duration = _check_duration(duration)
         tempo = mido.bpm2tempo(bpm)  # microseconds per quarter note (an int)
         ticks_per_second = ppq * 1e6 / tempo
         length = max(1, int(round(NOTE_SECONDS * ticks_per_second)))
@@ -821,7 +841,9 @@ class DrumHits:
         for tick, _, message in events:
             track.append(message.copy(time=tick - now))
             now = tick
-        track.append(mido.MetaMessage("end_of_track", time=0))
+        # The end of the recording, in ticks of the one tempo event, unless a note-off is later.
+        end = now if duration is None else max(now, int(round(duration * ticks_per_second)))
+        track.append(mido.MetaMessage("end_of_track", time=end - now))
         midi = mido.MidiFile(type=0, ticks_per_beat=ppq)
         midi.tracks.append(track)
         path = Path(path)

@@ -419,12 +419,22 @@ class DrumSeparation:
             classes["hihat"] = _kept_hits(classes["hihat"], ~lone_doubles(classes["hihat"].times, shortest=double_s))
         return dataclasses.replace(found, classes=classes)
 
+    @property
+    def duration(self) -> float | None:
+        """The recording's length in seconds (samples / ``sr``); None when the tracks were
+        streamed to files (``stream_to``: ``sources`` is empty) or ``sr`` is not known."""
+        tracks = next(iter(self.sources.values()), None)
+        if tracks is None or self.sr is None:
+            return None
+        return np.shape(tracks)[-1] / self.sr
+
     def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
-        """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`);
+        """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`)
+        whose track ends at the end of the recording (:attr:`duration`, when known);
         ``options`` go to :meth:`hits`.  The input file (:attr:`source`) is never written
         over: ValueError, even with ``overwrite``."""
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
-        return self.hits(**options).write_midi(path, overwrite=overwrite)
+        return self.hits(**options).write_midi(path, overwrite=overwrite, duration=self.duration)
 
     def write_onsets(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as CSV ``time_s,class,velocity,strength`` (see

@@ -26,6 +26,8 @@ def _display_values(image: np.ndarray, normalize: bool) -> np.ndarray:
     """float in [0, 1] for imshow; ``normalize`` divides the colour by its maximum."""
     array = np.asarray(image)
     values = array.astype(np.float64) / (255.0 if array.dtype == np.uint8 else 1.0)
+    if values.ndim == 3 and values.shape[-1] == 2:  # gray + opacity: imshow draws RGBA only
+        values = values[..., [0, 0, 0, 1]]
     if normalize:
         rgba = values.ndim == 3 and values.shape[-1] == 4
         colour = values[..., :3] if rgba else values
@@ -42,8 +44,9 @@ def image_grid(images, *, ncols=None, titles=None, title=None, normalize=False, 
 
     Parameters
     ----------
-    images : array-like, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4), or a list of such images
-        uint8 or float (shown clipped to [0, 1]).  RGBA is drawn over ``background``.
+    images : array-like, shape (N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4), or a list of such images
+        uint8 or float (shown clipped to [0, 1]).  Gray + opacity (LA) and RGBA are drawn
+        over ``background``.
     ncols : int, optional
         Columns; default about sqrt(N), at most 10.
     titles : sequence of str, optional
