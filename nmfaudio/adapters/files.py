@@ -79,8 +79,9 @@ def read_picture(path, *, gray: bool = False) -> np.ndarray:
     ndarray of uint8, shape (m, n) gray, (m, n, 2) gray + opacity (LA), (m, n, 3) RGB or
         (m, n, 4) RGBA
         Bilevel (1-bit) pictures are gray; palette and other modes become RGB, or RGBA when
-        they carry transparency — gray, or gray + opacity, when all their colours are gray.  Turned upright as its EXIF orientation tag says (a
-        phone's portrait photo: m rows as a viewer shows it, not as stored).
+        they carry transparency — gray, or gray + opacity, when all their colours are gray.
+        Turned upright as its EXIF orientation tag says (a phone's portrait photo: m rows
+        as a viewer shows it, not as stored).
 
     Raises
     ------
