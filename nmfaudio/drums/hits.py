@@ -218,6 +218,7 @@ to high, crash 49, ride 51 (ride bell 53, china 52, splash 55).
 from __future__ import annotations
 
 import csv
+import functools
 import numbers
 import re
 import warnings
@@ -1593,16 +1594,15 @@ def detect_hits(
     weak = {name: attack(name, found) for name, found in weak.items()}
     from_mixture = {}  # the hits step 7 took from the recording's band, by class
     mixture_flux = None  # that band's flux (step 7), computed once
-    mixture_means = []
 
+    @functools.cache
     def mixture_mono():
         # an array mixture's channel mean (its own dtype), made once for the band flux (step 7),
         # the shares (step 8) and the level floor (step 9): each averaged the channels again;
         # None for a reader (read a stretch at a time)
-        if not mixture_means:
-            mix = checked(mixture, "mixture")
-            mixture_means.append(None if track_reads.is_reader(mix) else (mix if mix.ndim == 1 else mix.mean(axis=0)))
-        return mixture_means[0]
+        mix = checked(mixture, "mixture")
+        return None if track_reads.is_reader(mix) else (mix if mix.ndim == 1 else mix.mean(axis=0))
+
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
         for name in names:

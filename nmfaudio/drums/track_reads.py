@@ -20,7 +20,8 @@ import numpy as np
 from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "is_reader", "checked", "n_samples", "mono_energy", "cumulative_energy", "rises",
-           "mono_frames", "band_magnitudes", "rise_means", "mono_windows", "band_powers", "mono_mean_square", "track_sum", "channel_mean64", "window_peaks", "polarity_signs", "with_signs"]
+           "mono_frames", "band_magnitudes", "rise_means", "mono_windows", "band_powers", "mono_mean_square",
+           "track_sum", "channel_mean64", "window_peaks", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
@@ -87,6 +88,7 @@ try:
                 x += np.float64(y[c, i])
             total += x * x
             out[i + 1] = total
+
     @numba.njit(nogil=True, cache=True)
     def _channel_mean64(y, out):
         """out[i] = (Σ_c float64(y[c, i])) / n_channels, channels in order: numpy's
@@ -109,6 +111,7 @@ try:
                 if value > top:
                     top = value
             out[k] = top
+
     @numba.njit(nogil=True, cache=True)
     def _rise_means(level, shift, out):
         """out[t - 1 + shift] (zeros on entry) = Σ_b max(0, level[b, t] - level[b, t - 1])
@@ -129,6 +132,7 @@ try:
         for t in range(out.shape[0]):
             # float32 / int in float64 rounds to float32's own quotient (53 >= 2 * 24 + 2 bits)
             out[t] = out[t] / n_bins
+
     @numba.njit(nogil=True, cache=True)
     def _rise_ratios(energy, centres, offsets, window, floor, ratios, tau):
         """:func:`_rises`' steps per instant: τ = clip(centre + offset, 0, n), the energy
