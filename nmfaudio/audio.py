@@ -1180,9 +1180,11 @@ def decoded_copy(reader: FileReader, destination) -> None:
 class WavWriters:
     """One open WAV writer per track (temporary paths of :func:`atomic_outputs`); each
     :meth:`write` appends a block of samples (n_tracks, n_channels, n) to all of them,
-    in order, and adds each track's sum of squares (float64) to ``sum_squares``."""
+    in order, and adds each track's sum of squares (float64) to ``sum_squares`` and, with
+    ``peaks``, keeps each track's largest magnitude in ``peaks`` (a headroom check on
+    outputs converted afterwards, without reading them back)."""
 
-    def __init__(self, paths, sr: int, n_channels: int):
+    def __init__(self, paths, sr: int, n_channels: int, *, peaks: bool = False):
         self.handles = []
         try:
             for path in paths:
@@ -1192,6 +1194,7 @@ class WavWriters:
             raise
         self.position = 0
         self.sum_squares = np.zeros(len(self.handles))
+        self.peaks = np.zeros(len(self.handles)) if peaks else None
 
     def write(self, start: int, block) -> None:
         """Append ``block`` (one track per writer, each (n_channels, n) or (n,) for one
@@ -1204,6 +1207,10 @@ class WavWriters:
             handle.write(np.ascontiguousarray(track.T))
             flat = track.reshape(-1, track.shape[-1])  # (n_channels, n): one channel as a row
             self.sum_squares[index] += dot64(flat, flat)  # float64 sums without a float64 copy
+            if self.peaks is not None and track.size:
+                # as the float32 file holds it (rounding keeps the order: the peak rounded)
+                top = max(float(track.max()), -float(track.min()))
+                self.peaks[index] = max(self.peaks[index], float(np.float32(top)))
         self.position += block[0].shape[-1]
 
     def close(self) -> None:

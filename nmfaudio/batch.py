@@ -581,7 +581,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                            else list(temporaries[:n_tracks]))
             # before the writers open: a failing decode leaves none of them open
             mixture_path = _seekable_input(task, copy, scratch)  # the stems add up to it (to float rounding)
-            writers = audio.WavWriters(track_files + class_files, sr, channels)
+            writers = audio.WavWriters(track_files + class_files, sr, channels, peaks=converted)
 
             def write(start, block):
                 if two:
@@ -621,8 +621,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
             if converted:
-                _convert_tracks([(Path(path).name, track, temporary) for (_, path), track, temporary
-                                 in zip(task.tracks, track_files, temporaries)], sr, fmt, subtype)
+                _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
+                                 in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
@@ -639,36 +639,32 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
 
 def _convert_tracks(jobs, sr: int, fmt: str, subtype: str) -> None:
     """Write each 32-bit float WAV ``track`` into ``destination`` as ``fmt`` / ``subtype``,
-    a stretch at a time, after the headroom check on its peak (:func:`nmfaudio.audio.check_headroom`:
+    a stretch at a time, after the headroom check on the peaks (:func:`nmfaudio.audio.check_headroom`:
     a track that would clip is refused, named, before any is written) — the bytes the
     in-memory path writes from the same float32 samples.
 
     Parameters
     ----------
-    jobs : sequence of (name, track, destination)
-        The output's file name (for the message), the float WAV, the temporary to write.
+    jobs : sequence of (name, track, destination, peak)
+        The output's file name (for the message), the float WAV, the temporary to write,
+        and the track's largest magnitude (kept by :class:`nmfaudio.audio.WavWriters`
+        while the float WAV was written: no pass to read it back for the check).
     sr : int
     fmt, subtype : str
         libsndfile's container and subtype (``task.file_format``).
     """
     from nmfaudio.drums.track_reads import CHUNK_SAMPLES
 
-    def stretches(path):
-        reader = audio.FileReader(Path(path))
+    audio.check_headroom({name: np.array([peak]) for name, _, _, peak in jobs}, subtype, fmt)
+    for _, track, destination, _ in jobs:
+        reader = audio.FileReader(Path(track))
         try:
-            for start in range(0, reader.n_samples, CHUNK_SAMPLES):
-                yield reader.read(start, min(start + CHUNK_SAMPLES, reader.n_samples))
+            with audio.open_wav_writer(destination, sr, reader.n_channels, format=fmt, subtype=subtype) as handle:
+                for start in range(0, reader.n_samples, CHUNK_SAMPLES):
+                    stretch = reader.read(start, min(start + CHUNK_SAMPLES, reader.n_samples))
+                    handle.write(np.ascontiguousarray(stretch[0] if reader.n_channels == 1 else stretch.T))
         finally:
             reader.close()
-
-    peaks = {name: max((float(np.abs(s).max()) for s in stretches(track) if s.size), default=0.0)
-             for name, track, _ in jobs}
-    audio.check_headroom({name: np.array([peak]) for name, peak in peaks.items()}, subtype, fmt)
-    for _, track, destination in jobs:
-        n_channels = int(audio.audio_info(Path(track)).channels)
-        with audio.open_wav_writer(destination, sr, n_channels, format=fmt, subtype=subtype) as handle:
-            for stretch in stretches(track):
-                handle.write(np.ascontiguousarray(stretch[0] if n_channels == 1 else stretch.T))
 
 
 def _mono_mixture(path) -> np.ndarray:
