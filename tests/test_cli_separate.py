@@ -153,3 +153,21 @@ def test_mono_input_gives_mono_tracks(tmp_path):
     assert main(["separate", str(path), "-k", "2", "-o", str(tmp_path), *FAST]) == 0
     info = sf.info(tmp_path / "mono_component_01.wav")
     assert info.channels == 1 and info.frames == SR and info.samplerate == SR
+
+
+@pytest.mark.parametrize("extras, n_figures", [([], 0), (["--plot"], 1)])
+def test_free_space_asked_for_counts_the_figure(song, tmp_path, monkeypatch, extras, n_figures):
+    """The free space asked for before `separate` (and at the write) is the tracks' plus a
+    bound for the --plot figure, as `drums` asks; before, the check before the work asked
+    for the tracks' alone."""
+    from nmfaudio import audio
+    from nmfaudio.batch import FIGURE_BYTES
+
+    asked = []
+    monkeypatch.setattr(audio, "check_free_space", lambda folder, need: asked.append(need))
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), *extras, *FAST]) == 0
+    info = sf.info(song)
+    tracks = audio.audio_bytes(info.frames, info.channels, 2)  # 32-bit float WAV
+    assert len(asked) == 2 and set(asked) == {tracks + n_figures * FIGURE_BYTES}
+    assert sum(p.suffix == ".png" for p in out.iterdir()) == n_figures

@@ -126,24 +126,25 @@ def run(args) -> int:
                    inputs=[task.input])
     spectrum.check_frames(args.n_fft, args.hop_length)
     info = audio.audio_info(task.input)  # a missing or broken input fails before the folder is made
-    _check_sizes(args, Path(task.input).name, info.frames, info.channels, info.samplerate)
+    _check_sizes(args, task, info.frames, info.channels, info.samplerate)
     with output_folder(args.output_dir):
         _separate_and_report(args, task)
     return 0
 
 
-def _check_sizes(args, name: str, n_samples: int, channels: int, sr: int) -> None:
+def _check_sizes(args, task, n_samples: int, channels: int, sr: int) -> None:
     """Before any work: no more components than the spectrogram has columns (frames ×
     channels) or rows (frequency bins), two at least — the extra ones could only be
     silent or duplicate tracks, at a cost growing with -k (the batch's message, in the
     library's names that the CLI's error report turns into options) — and room on the
-    disk for the tracks."""
+    disk for the tracks and the ``--plot`` figure (``task``: the file's plan)."""
     from nmfaudio import audio, batch
 
     batch.check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft,
-                                hop_length=args.hop_length, name=name)
+                                hop_length=args.hop_length, name=Path(task.input).name)
     audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components,
-                                                              file_format(args).subtype))
+                                                              file_format(args).subtype)
+                           + batch.side_file_bytes(task))
 
 
 def _separate_and_report(args, task) -> None:
