@@ -58,7 +58,7 @@ BLOCK_SECONDS = 30.0
 _FIGURE_COLUMNS = 1500
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)  # SeparationBase's one-line repr, not every array
 class BlockSeparation(SeparationBase):
     """What :func:`separate_file` wrote and learned: the fields of
     :class:`nmfaudio.fitting.SeparationBase` (``W``, ``H``, ``loss``, ``sr``, ``n_iter``,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio._validation import check_int, check_number, free_mask
+from nmfaudio._validation import check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf import beta_divergence, factorize
 from nmfaudio.nmf.divergence import beta_from_name
 
@@ -346,6 +346,11 @@ class SeparationBase:
     noise_floor: float = 0.0
     engine_result: object = field(default=None, repr=False)
     source: Path | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`);
+        the subclasses keep it (``repr=False`` in their ``@dataclass``)."""
+        return summary_repr(self)
 
     @property
     def n_components(self) -> int:

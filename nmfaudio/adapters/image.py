@@ -34,6 +34,7 @@ from nmfaudio._validation import (
     check_int,
     check_number,
     check_random_state,
+    summary_repr,
 )
 # The engine (numba, scipy) is imported where it is used, not here: the command line
 # reads SWEEP_MAX_ITER / SWEEP_TOL to build its parser, which --help alone should not pay for.
@@ -320,6 +321,10 @@ class CompressedImage:
     converged: bool
     psnr: float = field(default=float("nan"))
 
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
+
     @property
     def rank(self) -> int:
         """Number of components r."""
@@ -483,6 +488,10 @@ class ImageFactorization:
     n_iter: int
     converged: bool
     relative_error: float
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
     @property
     def n_components(self) -> int:
@@ -683,6 +692,10 @@ class DenoiseSweep:
     best_error: float
     noisy_error: float | None
     fits: list
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
 
 #: A sweep's stopping rule, looser than one fit's (tol=5e-5, max_iter=1000): a sweep
