@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
-           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "summary_repr"]
+           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr"]
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
@@ -148,6 +148,23 @@ def check_switch(value, name: str, *, auto: bool = False, meaning: str = ""):
         return words[value.lower()]
     accepted = "'auto', True or False" if auto else "True or False"
     raise ValueError(f"{name}={value!r} must be {accepted} ('on' / 'off'); {meaning}")
+
+
+def check_engine(engine):
+    """Return ``engine`` -- a callable like ``nmfaudio.factorize`` or a scikit-learn-style
+    transformer instance (``fit_transform``) -- or raise TypeError.
+
+    A transformer's class (``engine=NMF``, the parentheses forgotten) has ``fit_transform``
+    too, and failed later inside the fit with ``NMF.fit_transform() missing 1 required
+    positional argument: 'X'``; it is refused here, naming the fix.
+    """
+    if isinstance(engine, type):
+        raise TypeError(f"engine={engine.__name__} is a class; pass an instance, e.g. "
+                        f"engine={engine.__name__}(n_components=...)")
+    if not hasattr(engine, "fit_transform") and not callable(engine):
+        raise TypeError(f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with "
+                        "fit_transform")
+    return engine
 
 
 def check_random_state(random_state):

@@ -276,6 +276,8 @@ def test_bad_engines_are_clear_errors(synthetic):
     _, mix, _ = synthetic
     with pytest.raises(TypeError, match="engine=42 must be a callable"):
         separate_drums(mix, SR, engine=42)
+    with pytest.raises(TypeError, match=r"^engine=NMF is a class; pass an instance"):  # not NMF(...)
+        separate_drums(mix, SR, engine=sklearn.decomposition.NMF)
     with pytest.raises(ValueError, match="n_free=1 but the engine NMF has n_components=2"):
         separate_drums(mix, SR, max_iter=2, engine=sklearn.decomposition.NMF(n_components=2))
 
