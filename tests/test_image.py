@@ -882,3 +882,27 @@ def test_a_gray_palette_picture_is_read_as_gray(tmp_path):
     colour = np.stack([gray, gray, 255 - gray], axis=-1)
     Image.fromarray(colour).convert("P").save(tmp_path / "colour.gif")
     assert read_picture(tmp_path / "colour.gif").shape == (9, 7, 3)
+
+
+def test_pillow_pictures_whose_array_is_not_their_pixels_are_refused():
+    """``compress(Image.open(...))`` takes the picture's array: right for gray and RGB(A),
+    but a palette picture's array is its palette indices and a CMYK one's its inks.  Before
+    2026-12-05 (tour10) those were factorized as gray levels / RGB + opacity without a word
+    (the camera photo as a 64-colour GIF: "PSNR 34.4 dB" of indices).  Refused, naming the
+    conversion; the pixel modes give what their array gives."""
+    from PIL import Image
+
+    rgb = Image.fromarray((np.random.default_rng(0).random((12, 10, 3)) * 255).astype(np.uint8))
+    refused = {"P": ("palette indices", "convert('RGB')"), "CMYK": ("ink amounts", "convert('RGB')"),
+               "1": ("booleans", "convert('L')"), "I;16": ("wider than the 8 bits", "/ 65535")}
+    for mode, (contents, fix) in refused.items():
+        picture = rgb.convert("L").convert(mode) if mode in ("1", "I;16") else rgb.convert(mode)
+        with pytest.raises(ValueError, match=rf"^image is a Pillow picture in mode {re.escape(mode)}, .*"
+                                             rf"{contents}.*{re.escape(fix)}"):
+            compress(picture, 2)
+        with pytest.raises(ValueError, match=re.escape(mode)):
+            truncated_svd(picture, 2)
+    for picture in (rgb, rgb.convert("L"), rgb.convert("RGBA")):
+        from_picture = compress(picture, 2, max_iter=20, random_state=0)
+        from_array = compress(np.asarray(picture), 2, max_iter=20, random_state=0)
+        np.testing.assert_array_equal(from_picture.reconstruct(), from_array.reconstruct())  # exact: same input

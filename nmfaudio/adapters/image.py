@@ -65,13 +65,47 @@ def _working_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
+#: Pillow modes whose numpy array holds pixel values as nmfaudio reads them (gray, gray with
+#: opacity, RGB, RGBA, float gray).  Any other mode's array holds something else -- palette
+#: indices (P, PA), inks (CMYK), luma and chroma (YCbCr), booleans (1), 16-bit values --
+#: and a Pillow picture in such a mode is refused, naming the conversion.
+PIXEL_MODES = ("L", "LA", "RGB", "RGBA", "F")
+#: What the array of a Pillow picture in another mode holds, for the message.
+MODE_CONTENTS = {"P": "palette indices", "PA": "palette indices", "CMYK": "ink amounts",
+                 "YCbCr": "luma and chroma", "LAB": "L*a*b* values", "HSV": "hue, saturation, value",
+                 "1": "booleans"}
+
+
+def _check_pillow_mode(image, name: str) -> None:
+    """Refuse a Pillow picture whose ``np.asarray`` is not its pixels (see PIXEL_MODES).
+
+    ``compress(Image.open("photo.gif"), r)`` factorized the palette indices as gray levels,
+    a CMYK JPEG's inks as RGB and opacity, without a word.  Duck-typed (a ``mode`` string
+    and ``convert``): this module takes arrays and does not import Pillow.
+    """
+    mode = getattr(image, "mode", None)
+    if not isinstance(mode, str) or not callable(getattr(image, "convert", None)) or mode in PIXEL_MODES:
+        return
+    if mode not in MODE_CONTENTS:  # 16- and 32-bit integers: Pillow's convert clips them, not scales them
+        scale = "65535" if mode.startswith("I;16") else "its maximum"
+        raise ValueError(f"{name} is a Pillow picture in mode {mode}, wider than the 8 bits per value read as "
+                         f"pixels; pass floats in [0, 1], e.g. np.asarray({name}) / {scale}")
+    opacity = "A" in mode or "transparency" in getattr(image, "info", {})
+    target = "L" if mode == "1" else ("RGBA" if opacity else "RGB")
+    raise ValueError(f"{name} is a Pillow picture in mode {mode}, whose array holds {MODE_CONTENTS[mode]}, not "
+                     f"pixel values; pass {name}.convert({target!r}), or nmfaudio.adapters.files.read_picture(path) "
+                     "(what the command line reads)")
+
+
 def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     """Return ``images`` as an array after checking dtype, shape and value range.
 
     ``stack=False``: one image (m, n), (m, n, 2), (m, n, 3) or (m, n, 4).  ``stack=True``:
     a stack (N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in
-    [0, 1], no NaN.
+    [0, 1], no NaN.  A Pillow picture is taken as its array when that holds its pixels
+    (:func:`_check_pillow_mode`).
     """
+    _check_pillow_mode(images, name)
     array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
                      content="an array of pixels")
     if array.dtype != np.uint8 and array.dtype.kind != "f":
