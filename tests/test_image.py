@@ -906,3 +906,20 @@ def test_pillow_pictures_whose_array_is_not_their_pixels_are_refused():
         from_picture = compress(picture, 2, max_iter=20, random_state=0)
         from_array = compress(np.asarray(picture), 2, max_iter=20, random_state=0)
         np.testing.assert_array_equal(from_picture.reconstruct(), from_array.reconstruct())  # exact: same input
+
+
+def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
+    """Black pictures stay black under the NTNU noise (it touches non-zero pixels only), so
+    the noisy input's error against the clean one is 0/0: it was NaN, printed as ``NaN`` --
+    not JSON (jq and JavaScript refuse it) -- after a numpy RuntimeWarning on stderr.  Now
+    0, as the fit errors of a black stack already were; nothing on stderr."""
+    stack = tmp_path / "black.npz"
+    np.savez(stack, images=np.zeros((4, 6, 5), dtype=np.uint8))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "1,2", "--sigma", "0.1", "--json"])
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    record = json.loads(stdout, parse_constant=refuse)
+    assert code == 0 and stderr == "", stderr
+    assert record["noisy_error"] == 0.0 and record["best_error"] == 0.0, record

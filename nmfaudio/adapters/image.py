@@ -178,8 +178,15 @@ def _to_input_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _relative_error(target: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
     """‖target − WH‖_F / ‖target‖_F in float64 (0 when target is all zeros and WH too)."""
+    return _relative_distance(target, W.astype(np.float64) @ H.astype(np.float64))
+
+
+def _relative_distance(target: np.ndarray, estimate: np.ndarray) -> float:
+    """‖target − estimate‖_F / ‖target‖_F in float64: 0 when both are all zeros (black
+    pictures: 0/0 was NaN, printed as ``NaN`` in ``image sweep --json``, not JSON), inf
+    when only the target is."""
     target = np.asarray(target, dtype=np.float64)
-    residual = np.linalg.norm(target - W.astype(np.float64) @ H.astype(np.float64))
+    residual = np.linalg.norm(target - estimate)
     norm = np.linalg.norm(target)
     if norm == 0:
         return 0.0 if residual == 0 else float("inf")
@@ -796,8 +803,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
             raise ValueError(f"clean has shape {clean_array.shape} but noisy has {array.shape}; "
                              "pass the same images before noise")
         target = to_matrix(clean_array)
-        noisy_error = float(np.linalg.norm(A_noisy.astype(np.float64) - target)
-                            / np.linalg.norm(target.astype(np.float64)))
+        noisy_error = _relative_distance(target, A_noisy.astype(np.float64))
     check_random_state(random_state)  # validate before the first (long) fit
     options = dict(max_iter=max_iter, tol=tol, beta=beta, solver=solver, init=init,
                    random_state=random_state)
