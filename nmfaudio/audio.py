@@ -27,7 +27,8 @@ import numpy as np
 from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
+           "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
+           "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
@@ -85,7 +86,8 @@ def source_path(y) -> Path | None:
 
 #: How integer PCM samples come to float samples with full scale [-1, 1], per numpy dtype
 #: (soundfile's scale for each width; 8-bit WAV is unsigned, centred on 128).
-PCM_TO_FLOAT = {"int8": "{0} / 128", "uint8": "({0} - 128) / 128", "int16": "{0} / 32768", "int32": "{0} / 2**31"}
+PCM_TO_FLOAT = {"int8": "{0} / 128", "uint8": "({0} - 128) / 128", "int16": "{0} / 32768",
+                "int32": "{0} / 2**31"}
 
 
 def check_float_samples(y, name: str = "y"):
