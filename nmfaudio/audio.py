@@ -396,7 +396,7 @@ def check_array_file(path, *, max_bytes: int | None = None, what: str = "array f
     """
     import zipfile
 
-    path = check_input_file(path, what=f"an {what}")
+    path = check_input_file(path, what=f"{'an' if what[:1] in 'aeiou' else 'a'} {what}")  # not "an drum-..."
     total = 0
     if zipfile.is_zipfile(path):
         try:

@@ -432,6 +432,13 @@ def test_a_stereo_one_shot_of_opposite_polarity_learns_its_own_template(tmp_path
     assert error < 1e-4, error  # one sample 1 LSB off (the clipped -32768) and float32 rounding
 
 
+def test_loading_templates_from_a_folder_names_the_file_to_give(tmp_path):
+    """``DrumTemplates.load(folder)`` (the one-shot folder given where the .npz goes) said
+    "give an drum-template file" before 2026-12-05 (tour10)."""
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give a drum-template file$"):
+        DrumTemplates.load(tmp_path)
+
+
 def test_silent_one_shot_is_named(tmp_path):
     for name in STEMS:
         (tmp_path / name).mkdir()
