@@ -923,3 +923,30 @@ def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
     record = json.loads(stdout, parse_constant=refuse)
     assert code == 0 and stderr == "", stderr
     assert record["noisy_error"] == 0.0 and record["best_error"] == 0.0, record
+
+
+def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
+    """``image compress --json`` (every other command had --json; compress printed text
+    only before 2026-12-05, tour10): the numbers of the fit the library gives for the same
+    seed, the files written; an exact reconstruction (a black picture: PSNR infinite) is
+    null, since JSON has no Infinity."""
+    from PIL import Image
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    pixels = (np.random.default_rng(3).random((16, 12, 3)) * 255).astype(np.uint8)
+    for name, picture in (("noise", pixels), ("black", np.zeros((16, 12), np.uint8))):
+        photo, output = tmp_path / f"{name}.png", tmp_path / f"{name}_r2.png"
+        Image.fromarray(picture).save(photo)
+        code, stdout, stderr = cli(["image", "compress", photo, "-r", "2", "-o", output, "--svd", "--json"])
+        record = json.loads(stdout, parse_constant=refuse)
+        assert code == 0 and output.is_file() and record["output"] == str(output), (code, stderr)
+        expected = compress(picture, 2, random_state=0)
+        assert record["rank"] == 2 and record["n_iter"] == expected.n_iter
+        assert record["n_stored"] == expected.n_stored and record["n_original"] == expected.n_original
+        if name == "black":
+            assert record["psnr_db"] is None and record["svd_psnr_db"] is None, record
+        else:
+            assert record["psnr_db"] == pytest.approx(expected.psnr, rel=1e-12), record
+            assert record["svd_psnr_db"] == pytest.approx(psnr(picture, truncated_svd(picture, 2)), rel=1e-12)
