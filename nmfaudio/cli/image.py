@@ -50,7 +50,7 @@ def register(subparsers) -> None:
                           help="also write a figure: original, reconstruction, loss curve")
     compress.add_argument("--json", action="store_true",
                           help="print the summary as JSON (psnr_db null when the reconstruction is exact)")
-    _add_fit_options(compress, max_iter=500, tol=5e-5)
+    _add_fit_options(compress, max_iter=500, tol=5e-5, each="")
     compress.add_argument("--force", action="store_true", help="overwrite existing outputs")
     compress.set_defaults(handler=run_compress)
 
@@ -70,14 +70,15 @@ def register(subparsers) -> None:
     sweep.add_argument("-o", "--output", type=path_arg, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL)
+    _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL, each=" per rank")
     sweep.add_argument("--force", action="store_true", help="overwrite existing outputs")
     sweep.set_defaults(handler=run_sweep)
 
 
-def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
+def _add_fit_options(parser, *, max_iter: int, tol: float, each: str) -> None:
+    """--max-iter, --tol and --seed; ``each`` words what --max-iter bounds (" per rank")."""
     parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
-                        help=f"iterations at most (per rank for sweep; default {max_iter})")
+                        help=f"iterations at most{each} (default {max_iter})")
     parser.add_argument("--tol", type=_tol, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
