@@ -1,4 +1,5 @@
-"""The argument checks shared across nmfaudio, and ``random_state`` handling — one copy each.
+"""The argument checks shared across nmfaudio, and ``random_state`` handling — one copy each
+(and the results' one-line ``repr``, which every layer's result dataclasses share).
 
 Every public function validates its arguments at its boundary with these helpers, so the
 same mistake gives the same one-line message everywhere: the argument's name, the value,
@@ -9,13 +10,14 @@ numpy only: this module sits below the engine and imports no other nmfaudio modu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 
 import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
-           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite"]
+           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr"]
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
@@ -148,6 +150,23 @@ def check_switch(value, name: str, *, auto: bool = False, meaning: str = ""):
     raise ValueError(f"{name}={value!r} must be {accepted} ('on' / 'off'); {meaning}")
 
 
+def check_engine(engine):
+    """Return ``engine`` -- a callable like ``nmfaudio.factorize`` or a scikit-learn-style
+    transformer instance (``fit_transform``) -- or raise TypeError.
+
+    A transformer's class (``engine=NMF``, the parentheses forgotten) has ``fit_transform``
+    too, and failed later inside the fit with ``NMF.fit_transform() missing 1 required
+    positional argument: 'X'``; it is refused here, naming the fix.
+    """
+    if isinstance(engine, type):
+        raise TypeError(f"engine={engine.__name__} is a class; pass an instance, e.g. "
+                        f"engine={engine.__name__}(n_components=...)")
+    if not hasattr(engine, "fit_transform") and not callable(engine):
+        raise TypeError(f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with "
+                        "fit_transform")
+    return engine
+
+
 def check_random_state(random_state):
     """Return ``random_state`` unchanged if :func:`as_generator` accepts it, without
     drawing from it (to validate before a long computation that uses it later).
@@ -215,3 +234,46 @@ def free_mask(fix, n_components: int, name: str) -> np.ndarray:
     free = np.ones(n_components, dtype=bool)
     free[array] = False
     return free
+
+
+#: Arrays up to this many entries are shown in full by :func:`summary_repr` (a cluster's
+#: counts, a sweep's ranks); larger ones by their shape and dtype.
+REPR_ENTRIES = 8
+
+
+def summary_repr(result) -> str:
+    """One line for a result dataclass: its fields, arrays by shape and dtype.
+
+    The dataclasses' own ``repr`` printed every array -- 14 KB for a ``Separation`` of
+    the bundled loop, the whole of an image's factors -- which is what a notebook or a
+    REPL shows for a result left on the last line.  Fields declared ``repr=False`` stay out.
+
+    Parameters
+    ----------
+    result : dataclass instance
+
+    Returns
+    -------
+    str
+        ``Name(field=value, ...)``; an array is ``ndarray(shape=(1025, 3), dtype=float32)``
+        unless it has at most :data:`REPR_ENTRIES` entries.
+    """
+    fields = ", ".join(f"{field.name}={_short(getattr(result, field.name))}"
+                       for field in dataclasses.fields(result) if field.repr)
+    return f"{type(result).__name__}({fields})"
+
+
+def _short(value) -> str:
+    """``repr(value)``, with large arrays (also inside dicts, lists, tuples) by shape and dtype."""
+    if isinstance(value, np.ndarray):
+        if value.size <= REPR_ENTRIES:
+            return np.array2string(value, separator=", ", max_line_width=np.inf)  # never wrapped
+        return f"ndarray(shape={value.shape}, dtype={value.dtype})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {_short(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list) and value and all(dataclasses.is_dataclass(item) for item in value):
+        return f"[{len(value)} {type(value[0]).__name__}]"  # a sweep's fits: one line, not one each
+    if isinstance(value, (list, tuple)) and any(isinstance(item, np.ndarray) for item in value):
+        items = ", ".join(_short(item) for item in value)
+        return f"[{items}]" if isinstance(value, list) else f"({items}{',' if len(value) == 1 else ''})"
+    return repr(value)

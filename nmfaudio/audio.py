@@ -27,7 +27,8 @@ import numpy as np
 from nmfaudio._validation import is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat", "output_format",
+           "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
+           "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
@@ -69,7 +70,7 @@ def input_signal(y, sr=None, *, sr_needed_because: str | None = None):
     if isinstance(y, (str, os.PathLike)):
         samples, rate = load(y, sr=sr)
         return samples, rate, Path(y).stem or "mixture"
-    samples = check_audio(y)
+    samples = check_audio(check_float_samples(y))
     if sr is None:
         if sr_needed_because is not None:
             raise ValueError(f"sr is required when y is an array (e.g. sr=22050): {sr_needed_because}")
@@ -83,11 +84,41 @@ def source_path(y) -> Path | None:
     return Path(y) if isinstance(y, (str, os.PathLike)) else None
 
 
+#: How integer PCM samples come to float samples with full scale [-1, 1], per numpy dtype
+#: (soundfile's scale for each width; 8-bit WAV is unsigned, centred on 128).
+PCM_TO_FLOAT = {"int8": "{0} / 128", "uint8": "({0} - 128) / 128", "int16": "{0} / 32768",
+                "int32": "{0} / 2**31"}
+
+
+def check_float_samples(y, name: str = "y"):
+    """Return ``y`` unchanged, or raise TypeError when its samples are integers or booleans.
+
+    Where the samples' level is kept -- a separation's tracks, a written file -- integer
+    PCM taken as floats (``scipy.io.wavfile.read`` returns int16) is up to 32768 times
+    full scale: stems and files 90 dB too loud.  librosa refuses integer audio too.
+
+    Parameters
+    ----------
+    y : array_like, shape (n_samples,) or (n_channels, n_samples)
+    name : str, default "y"
+        The argument's name, for the message.
+    """
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or dtype.kind not in "biu":  # lists, floats, the rest: check_audio's business
+        return y
+    if dtype.kind == "b":
+        raise TypeError(f"{name} has dtype bool; audio must be float samples in [-1, 1]")
+    fix = PCM_TO_FLOAT.get(dtype.name, PCM_TO_FLOAT["int16"] + " for 16-bit PCM").format(name)
+    raise TypeError(f"{name} has dtype {dtype.name}: integer samples (as scipy.io.wavfile.read returns), which "
+                    f"nmfaudio, like librosa, does not rescale; pass float samples in [-1, 1]: {fix}")
+
+
 def check_audio(y, name: str = "y", *, allow_empty: bool = False, finite: bool = True) -> np.ndarray:
     """Return ``y`` as a finite real float array of shape (n_samples,) or (n_channels, n_samples).
 
     float32 and float64 are kept; integers and other floats become float32 (integer PCM
-    is not rescaled: pass floats in [-1, 1] for the usual full scale).  ``finite=False``
+    is not rescaled: pass floats in [-1, 1] for the usual full scale; where the level is
+    kept, :func:`check_float_samples` refuses integers first).  ``finite=False``
     leaves out the NaN/inf test (a whole pass over the samples) for a caller that makes
     it otherwise (the hit detection's energy pass, :mod:`nmfaudio.drums.hits`).
 
@@ -365,7 +396,7 @@ def check_array_file(path, *, max_bytes: int | None = None, what: str = "array f
     """
     import zipfile
 
-    path = check_input_file(path, what=f"an {what}")
+    path = check_input_file(path, what=f"{'an' if what[:1] in 'aeiou' else 'a'} {what}")  # not "an drum-..."
     total = 0
     if zipfile.is_zipfile(path):
         try:
@@ -609,7 +640,7 @@ def check_writable(file_format, sr: int, channels: int) -> None:
                          "use format='wav'") from None
 
 
-def check_headroom(tracks, subtype: str, format: str = "WAV") -> None:
+def check_headroom(tracks, subtype: str, format: str = "WAV", *, fix: str | None = None) -> None:
     """Raise ValueError if a track would clip when stored as the integer ``subtype``.
 
     Integer PCM holds [-1, 1]; libsndfile would clip (or wrap) louder samples, so they are
@@ -624,12 +655,15 @@ def check_headroom(tracks, subtype: str, format: str = "WAV") -> None:
     format : str, default "WAV"
         The libsndfile container, e.g. ``"FLAC"``: it words the fix (FLAC stores no floats,
         so the fix there is WAV, not ``subtype float``).
+    fix : str, optional
+        The fix to name instead (default: the command line's options and their
+        ``output_format`` names).
     """
     if not subtype.upper().startswith("PCM"):
         return
-    if str(format).upper() == "WAV":
+    if fix is None and str(format).upper() == "WAV":
         fix = "use subtype float (CLI: --subtype float)"
-    else:  # FLAC cannot hold float samples: --subtype float alone would be refused
+    elif fix is None:  # FLAC cannot hold float samples: --subtype float alone would be refused
         fix = (f"{str(format).upper()} stores no float samples: use format wav, whose default is float "
                "(CLI: --format wav)")
     for name, track in tracks.items():
@@ -677,13 +711,20 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
+    TypeError
+        If ``y`` holds integer samples (:func:`check_float_samples`: pass floats in [-1, 1]).
     ValueError
-        If ``y`` or ``sr`` is invalid, or the extension/subtype is unknown.
+        If ``y`` or ``sr`` is invalid, the extension/subtype is unknown, or the subtype is
+        integer PCM (PCM_16, PCM_24: the FLAC default) and ``y`` peaks above 1, which it
+        would clip (:func:`check_headroom`).
     """
     path = check_path(path)
-    y = check_audio(y)
+    y = check_audio(check_float_samples(y))
     sr = check_sr(sr)
     fmt, subtype = _format_for(path, subtype)
+    # libsndfile would clip louder samples to integer PCM without a word (the CLI refuses them too)
+    fix = "use subtype='FLOAT'" if fmt == "WAV" else f"{fmt} stores no float samples: save to a .wav path"
+    check_headroom({path.name: y}, subtype, fmt, fix=fix)
     with atomic_outputs([path], overwrite=overwrite) as (temporary,):
         write_wav(temporary, y, sr, format=fmt, subtype=subtype)
     return path

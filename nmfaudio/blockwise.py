@@ -58,7 +58,7 @@ BLOCK_SECONDS = 30.0
 _FIGURE_COLUMNS = 1500
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)  # SeparationBase's one-line repr, not every array
 class BlockSeparation(SeparationBase):
     """What :func:`separate_file` wrote and learned: the fields of
     :class:`nmfaudio.fitting.SeparationBase` (``W``, ``H``, ``loss``, ``sr``, ``n_iter``,
@@ -352,7 +352,7 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
                              "resample — resample the file first, or leave sr=None")
         sr = source.sr
     else:
-        source = audio.ArrayReader(audio.check_audio(y))
+        source = audio.ArrayReader(audio.check_audio(audio.check_float_samples(y)))
         if sr is None:
             raise ValueError("sr=None: block_seconds needs the sampling rate of an array (pass sr=..., e.g. 44100)")
         sr = audio.check_sr(sr)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio._validation import check_int, check_number, free_mask
+from nmfaudio._validation import check_engine, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf import beta_divergence, factorize
 from nmfaudio.nmf.divergence import beta_from_name
 
@@ -230,13 +230,8 @@ class Settings:
         floor = _noise_floor_value(noise_floor, beta_value)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         mask_power = masks.check_mask_power(mask_power)
-        if engine is None:
-            engine = factorize
+        engine = factorize if engine is None else check_engine(engine)
         is_transformer = hasattr(engine, "fit_transform")
-        if not is_transformer and not callable(engine):
-            raise TypeError(
-                f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
-            )
         if is_transformer and (W is not None or not (fix_W is False) or callback is not None):
             raise ValueError(
                 "W, fix_W and callback need a callable engine (nmfaudio.factorize); "
@@ -346,6 +341,11 @@ class SeparationBase:
     noise_floor: float = 0.0
     engine_result: object = field(default=None, repr=False)
     source: Path | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`);
+        the subclasses keep it (``repr=False`` in their ``@dataclass``)."""
+        return summary_repr(self)
 
     @property
     def n_components(self) -> int:

@@ -38,7 +38,7 @@ __all__ = ["separate", "Separation", "NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RA
            "level_scale"]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)  # SeparationBase's one-line repr, not every array
 class Separation(SeparationBase):
     """The result of :func:`separate`: the fields of
     :class:`nmfaudio.fitting.SeparationBase` (``W``, ``H``, ``loss``, ``sr``, ``n_iter``,

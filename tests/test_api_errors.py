@@ -45,6 +45,22 @@ def test_separate_save_stft_reject_bad_audio_naming_y(y, exc, match, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("dtype, fix", [(np.int16, "y / 32768"), (np.int32, r"y / 2\*\*31"),
+                                        (np.uint8, r"\(y - 128\) / 128"), (np.int64, "y / 32768 for 16-bit")])
+def test_integer_samples_are_refused_where_their_level_is_kept(dtype, fix, tmp_path):
+    """Integer PCM (scipy.io.wavfile.read's int16) taken as floats was 32768 times full
+    scale: separate_drums' stems and nmfaudio.save's float WAV peaked at ~29000 (+89 dBFS).
+    Refused, naming the division that brings them to [-1, 1]; no file written."""
+    y = (np.random.default_rng(0).uniform(-0.5, 0.5, 4000) * 100).astype(dtype)
+    for call in (lambda: nmfaudio.separate(y, SR, n_components=2),
+                 lambda: nmfaudio.separate(y, SR, n_components=2, block_seconds=0.2),
+                 lambda: nmfaudio.separate_drums(y, SR),
+                 lambda: nmfaudio.save(tmp_path / "x.wav", y, SR)):
+        with pytest.raises(TypeError, match=f"y has dtype {np.dtype(dtype).name}: integer samples.*: {fix}"):
+            call()
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("sr", [-1, 0, -44100.0, 22050.5, float("nan"), "44100", True])
 def test_bad_sr_is_named(sr, tmp_path, write_audio, tones):
     y = tones()

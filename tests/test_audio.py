@@ -76,6 +76,20 @@ def test_failed_save_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("name, subtype, fix", [("x.wav", "PCM_16", "subtype='FLOAT'"),
+                                                ("x.flac", None, "FLAC stores no float samples")])
+def test_save_refuses_samples_an_integer_subtype_would_clip(tmp_path, name, subtype, fix):
+    """PCM holds [-1, 1]: libsndfile clipped a louder track without a word (a 4x track's
+    peak read back as 1.0) -- FLAC's default PCM_24 included.  Refused with the peak, as
+    the command line does; nothing written.  Float WAV keeps the samples unchanged."""
+    loud = 4 * _noise((2, 500))
+    with pytest.raises(ValueError, match=rf"{name} peaks at 3\.\d+ \(\+11\.\d+ dBFS\) and would clip.*{fix}"):
+        audio.save(tmp_path / name, loud, SR, subtype=subtype)
+    assert os.listdir(tmp_path) == []
+    audio.save(tmp_path / name, loud / 4, SR, subtype=subtype)  # within full scale: written
+    np.testing.assert_array_equal(audio.load(audio.save(tmp_path / "f.wav", loud, SR))[0], loud)  # float: exact
+
+
 def test_saved_file_has_normal_permissions(tmp_path):
     path = audio.save(tmp_path / "x.wav", _noise(10), SR)
     umask = os.umask(0)

@@ -276,6 +276,8 @@ def test_bad_engines_are_clear_errors(synthetic):
     _, mix, _ = synthetic
     with pytest.raises(TypeError, match="engine=42 must be a callable"):
         separate_drums(mix, SR, engine=42)
+    with pytest.raises(TypeError, match=r"^engine=NMF is a class; pass an instance"):  # not NMF(...)
+        separate_drums(mix, SR, engine=sklearn.decomposition.NMF)
     with pytest.raises(ValueError, match="n_free=1 but the engine NMF has n_components=2"):
         separate_drums(mix, SR, max_iter=2, engine=sklearn.decomposition.NMF(n_components=2))
 
@@ -428,6 +430,13 @@ def test_a_stereo_one_shot_of_opposite_polarity_learns_its_own_template(tmp_path
     reference = kits["in_phase"].P[:, snare]
     error = np.abs(kits["inverted"].P[:, snare] - reference).max() / reference.max()
     assert error < 1e-4, error  # one sample 1 LSB off (the clipped -32768) and float32 rounding
+
+
+def test_loading_templates_from_a_folder_names_the_file_to_give(tmp_path):
+    """``DrumTemplates.load(folder)`` (the one-shot folder given where the .npz goes) said
+    "give an drum-template file" before 2026-12-05 (tour10)."""
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give a drum-template file$"):
+        DrumTemplates.load(tmp_path)
 
 
 def test_silent_one_shot_is_named(tmp_path):

@@ -882,3 +882,71 @@ def test_a_gray_palette_picture_is_read_as_gray(tmp_path):
     colour = np.stack([gray, gray, 255 - gray], axis=-1)
     Image.fromarray(colour).convert("P").save(tmp_path / "colour.gif")
     assert read_picture(tmp_path / "colour.gif").shape == (9, 7, 3)
+
+
+def test_pillow_pictures_whose_array_is_not_their_pixels_are_refused():
+    """``compress(Image.open(...))`` takes the picture's array: right for gray and RGB(A),
+    but a palette picture's array is its palette indices and a CMYK one's its inks.  Before
+    2026-12-05 (tour10) those were factorized as gray levels / RGB + opacity without a word
+    (the camera photo as a 64-colour GIF: "PSNR 34.4 dB" of indices).  Refused, naming the
+    conversion; the pixel modes give what their array gives."""
+    from PIL import Image
+
+    rgb = Image.fromarray((np.random.default_rng(0).random((12, 10, 3)) * 255).astype(np.uint8))
+    refused = {"P": ("palette indices", "convert('RGB')"), "CMYK": ("ink amounts", "convert('RGB')"),
+               "1": ("booleans", "convert('L')"), "I;16": ("wider than the 8 bits", "/ 65535")}
+    for mode, (contents, fix) in refused.items():
+        picture = rgb.convert("L").convert(mode) if mode in ("1", "I;16") else rgb.convert(mode)
+        with pytest.raises(ValueError, match=rf"^image is a Pillow picture in mode {re.escape(mode)}, .*"
+                                             rf"{contents}.*{re.escape(fix)}"):
+            compress(picture, 2)
+        with pytest.raises(ValueError, match=re.escape(mode)):
+            truncated_svd(picture, 2)
+    for picture in (rgb, rgb.convert("L"), rgb.convert("RGBA")):
+        from_picture = compress(picture, 2, max_iter=20, random_state=0)
+        from_array = compress(np.asarray(picture), 2, max_iter=20, random_state=0)
+        np.testing.assert_array_equal(from_picture.reconstruct(), from_array.reconstruct())  # exact: same input
+
+
+def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
+    """Black pictures stay black under the NTNU noise (it touches non-zero pixels only), so
+    the noisy input's error against the clean one is 0/0: it was NaN, printed as ``NaN`` --
+    not JSON (jq and JavaScript refuse it) -- after a numpy RuntimeWarning on stderr.  Now
+    0, as the fit errors of a black stack already were; nothing on stderr."""
+    stack = tmp_path / "black.npz"
+    np.savez(stack, images=np.zeros((4, 6, 5), dtype=np.uint8))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "1,2", "--sigma", "0.1", "--json"])
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    record = json.loads(stdout, parse_constant=refuse)
+    assert code == 0 and stderr == "", stderr
+    assert record["noisy_error"] == 0.0 and record["best_error"] == 0.0, record
+
+
+def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
+    """``image compress --json`` (every other command had --json; compress printed text
+    only before 2026-12-05, tour10): the numbers of the fit the library gives for the same
+    seed, the files written; an exact reconstruction (a black picture: PSNR infinite) is
+    null, since JSON has no Infinity."""
+    from PIL import Image
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    pixels = (np.random.default_rng(3).random((16, 12, 3)) * 255).astype(np.uint8)
+    for name, picture in (("noise", pixels), ("black", np.zeros((16, 12), np.uint8))):
+        photo, output = tmp_path / f"{name}.png", tmp_path / f"{name}_r2.png"
+        Image.fromarray(picture).save(photo)
+        code, stdout, stderr = cli(["image", "compress", photo, "-r", "2", "-o", output, "--svd", "--json"])
+        record = json.loads(stdout, parse_constant=refuse)
+        assert code == 0 and output.is_file() and record["output"] == str(output), (code, stderr)
+        expected = compress(picture, 2, random_state=0)
+        assert record["rank"] == 2 and record["n_iter"] == expected.n_iter
+        assert record["n_stored"] == expected.n_stored and record["n_original"] == expected.n_original
+        if name == "black":
+            assert record["psnr_db"] is None and record["svd_psnr_db"] is None, record
+        else:
+            assert record["psnr_db"] == pytest.approx(expected.psnr, rel=1e-12), record
+            assert record["svd_psnr_db"] == pytest.approx(psnr(picture, truncated_svd(picture, 2)), rel=1e-12)

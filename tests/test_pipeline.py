@@ -206,6 +206,11 @@ def test_bad_audio_and_transformer_misuse(tmp_path):
         separate(np.ones(1000), SR, n_components=3, engine=NMF(n_components=2))
     with pytest.raises(ValueError, match="callable engine"):
         separate(np.ones(1000), SR, n_components=2, engine=NMF(n_components=2), callback=print)
+    # The class, not an instance (the parentheses forgotten): named before any work; before
+    # 2026-12-05 (tour10), "NMF.fit_transform() missing 1 required positional argument: 'X'".
+    for engine in (NMF, nmfaudio.NMF):
+        with pytest.raises(TypeError, match=r"^engine=NMF is a class; pass an instance, e\.g\. engine=NMF\("):
+            separate(np.ones(1000), SR, n_components=2, engine=engine)
     with pytest.raises(ValueError, match="sr"):
         separate(np.ones(1000), n_components=1, max_iter=2, tol=0).save(tmp_path)
 

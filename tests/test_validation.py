@@ -104,3 +104,37 @@ def test_random_state_is_one_behaviour_everywhere():
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
     generated = _random_state_users(np.random.default_rng(7))
     assert generated.keys() == by_int.keys()
+
+
+def _results():
+    """One small result of each public result type, with arrays larger than a REPL shows."""
+    from nmfaudio.drums.hits import ClassHits, DrumHits
+
+    rng = np.random.default_rng(0)
+    V = rng.random((40, 30))
+    y = rng.uniform(-0.5, 0.5, (2, 8000)).astype(np.float32)
+    times = np.sort(rng.uniform(0, 8, 50))
+    kick = ClassHits("kick", 36, times, np.ones(50), np.full(50, 100))
+    return {
+        "NMFResult": (nmfaudio.factorize(V, 3, random_state=0, max_iter=20), "W=ndarray(shape=(40, 3)"),
+        "Separation": (nmfaudio.separate(y, 8000, n_components=2, max_iter=5, random_state=0),
+                       "components=ndarray(shape=(2, 2, 8000), dtype=float32)"),
+        "CompressedImage": (image.compress(rng.random((30, 20)), 3, max_iter=5, random_state=0),
+                            "W=ndarray(shape=(30, 3)"),
+        "SpikeClustering": (spikes.cluster(rng.random((60, 2, 20)), 2, random_state=0),
+                            "labels=ndarray(shape=(60,), dtype=int64)"),
+        "ClassHits": (kick, "times=ndarray(shape=(50,), dtype=float64)"),
+        "DrumHits": (DrumHits({"kick": kick}), "DrumHits(hits={'kick': 50}, bpm=120.0"),
+    }
+
+
+@pytest.mark.filterwarnings("ignore::nmfaudio.ConvergenceWarning")  # a few iterations are enough here
+def test_results_repr_is_one_line_with_arrays_by_shape():
+    """What a notebook shows for a result on its last line: one line naming each array's
+    shape and dtype.  Before 2026-12-05 (tour10) the dataclasses' own repr printed the
+    arrays (numpy's summaries of them): a Separation of the bundled loop 14,665
+    characters, a SpikeClustering of the bundled spikes 4,268, DrumHits 3,131."""
+    for name, (result, needle) in _results().items():
+        text = repr(result)
+        assert text.startswith(f"{name}(") and "\n" not in text and len(text) < 500, (name, text)
+        assert needle in text and "array([" not in text, (name, text)

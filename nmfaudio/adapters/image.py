@@ -34,6 +34,7 @@ from nmfaudio._validation import (
     check_int,
     check_number,
     check_random_state,
+    summary_repr,
 )
 # The engine (numba, scipy) is imported where it is used, not here: the command line
 # reads SWEEP_MAX_ITER / SWEEP_TOL to build its parser, which --help alone should not pay for.
@@ -64,13 +65,47 @@ def _working_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
+#: Pillow modes whose numpy array holds pixel values as nmfaudio reads them (gray, gray with
+#: opacity, RGB, RGBA, float gray).  Any other mode's array holds something else -- palette
+#: indices (P, PA), inks (CMYK), luma and chroma (YCbCr), booleans (1), 16-bit values --
+#: and a Pillow picture in such a mode is refused, naming the conversion.
+PIXEL_MODES = ("L", "LA", "RGB", "RGBA", "F")
+#: What the array of a Pillow picture in another mode holds, for the message.
+MODE_CONTENTS = {"P": "palette indices", "PA": "palette indices", "CMYK": "ink amounts",
+                 "YCbCr": "luma and chroma", "LAB": "L*a*b* values", "HSV": "hue, saturation, value",
+                 "1": "booleans"}
+
+
+def _check_pillow_mode(image, name: str) -> None:
+    """Refuse a Pillow picture whose ``np.asarray`` is not its pixels (see PIXEL_MODES).
+
+    ``compress(Image.open("photo.gif"), r)`` factorized the palette indices as gray levels,
+    a CMYK JPEG's inks as RGB and opacity, without a word.  Duck-typed (a ``mode`` string
+    and ``convert``): this module takes arrays and does not import Pillow.
+    """
+    mode = getattr(image, "mode", None)
+    if not isinstance(mode, str) or not callable(getattr(image, "convert", None)) or mode in PIXEL_MODES:
+        return
+    if mode not in MODE_CONTENTS:  # 16- and 32-bit integers: Pillow's convert clips them, not scales them
+        scale = "65535" if mode.startswith("I;16") else "its maximum"
+        raise ValueError(f"{name} is a Pillow picture in mode {mode}, wider than the 8 bits per value read as "
+                         f"pixels; pass floats in [0, 1], e.g. np.asarray({name}) / {scale}")
+    opacity = "A" in mode or "transparency" in getattr(image, "info", {})
+    target = "L" if mode == "1" else ("RGBA" if opacity else "RGB")
+    raise ValueError(f"{name} is a Pillow picture in mode {mode}, whose array holds {MODE_CONTENTS[mode]}, not "
+                     f"pixel values; pass {name}.convert({target!r}), or nmfaudio.adapters.files.read_picture(path) "
+                     "(what the command line reads)")
+
+
 def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     """Return ``images`` as an array after checking dtype, shape and value range.
 
     ``stack=False``: one image (m, n), (m, n, 2), (m, n, 3) or (m, n, 4).  ``stack=True``:
     a stack (N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4).  uint8 or float in
-    [0, 1], no NaN.
+    [0, 1], no NaN.  A Pillow picture is taken as its array when that holds its pixels
+    (:func:`_check_pillow_mode`).
     """
+    _check_pillow_mode(images, name)
     array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
                      content="an array of pixels")
     if array.dtype != np.uint8 and array.dtype.kind != "f":
@@ -143,8 +178,15 @@ def _to_input_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _relative_error(target: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
     """‖target − WH‖_F / ‖target‖_F in float64 (0 when target is all zeros and WH too)."""
+    return _relative_distance(target, W.astype(np.float64) @ H.astype(np.float64))
+
+
+def _relative_distance(target: np.ndarray, estimate: np.ndarray) -> float:
+    """‖target − estimate‖_F / ‖target‖_F in float64: 0 when both are all zeros (black
+    pictures: 0/0 was NaN, printed as ``NaN`` in ``image sweep --json``, not JSON), inf
+    when only the target is."""
     target = np.asarray(target, dtype=np.float64)
-    residual = np.linalg.norm(target - W.astype(np.float64) @ H.astype(np.float64))
+    residual = np.linalg.norm(target - estimate)
     norm = np.linalg.norm(target)
     if norm == 0:
         return 0.0 if residual == 0 else float("inf")
@@ -320,6 +362,10 @@ class CompressedImage:
     converged: bool
     psnr: float = field(default=float("nan"))
 
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
+
     @property
     def rank(self) -> int:
         """Number of components r."""
@@ -483,6 +529,10 @@ class ImageFactorization:
     n_iter: int
     converged: bool
     relative_error: float
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
     @property
     def n_components(self) -> int:
@@ -684,6 +734,10 @@ class DenoiseSweep:
     noisy_error: float | None
     fits: list
 
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
+
 
 #: A sweep's stopping rule, looser than one fit's (tol=5e-5, max_iter=1000): a sweep
 #: draws an error-versus-rank curve, and at high rank the tight rule keeps going for
@@ -749,8 +803,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
             raise ValueError(f"clean has shape {clean_array.shape} but noisy has {array.shape}; "
                              "pass the same images before noise")
         target = to_matrix(clean_array)
-        noisy_error = float(np.linalg.norm(A_noisy.astype(np.float64) - target)
-                            / np.linalg.norm(target.astype(np.float64)))
+        noisy_error = _relative_distance(target, A_noisy.astype(np.float64))
     check_random_state(random_state)  # validate before the first (long) fit
     options = dict(max_iter=max_iter, tol=tol, beta=beta, solver=solver, init=init,
                    random_state=random_state)

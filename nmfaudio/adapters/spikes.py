@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmfaudio._validation import as_array, as_generator, check_finite, check_int, check_number
+from nmfaudio._validation import as_array, as_generator, check_finite, check_int, check_number, summary_repr
 from nmfaudio.adapters.clustering import (
     eliminate,
     kmeans_plusplus,
@@ -214,6 +214,10 @@ class SpikeClustering:
     objective: float
     tau: float
     nmf_loss: float
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
     @property
     def counts(self) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 ::
 
-    nmfaudio image compress PHOTO -r 20 -o out.png [--gray] [--svd] [--plot fig.png] [--force]
+    nmfaudio image compress PHOTO -r 20 -o out.png [--gray] [--svd] [--plot fig.png] [--json] [--force]
     nmfaudio image sweep IMAGES [--ranks 16,32,64,128,256] [--sigma 0.1] [--n 500]
                          [-o sweep.png] [--json] [--force]
 
@@ -48,7 +48,9 @@ def register(subparsers) -> None:
                           help="also report the PSNR of the truncated SVD (the rank-r limit)")
     compress.add_argument("--plot", type=path_arg, default=None, metavar="PNG",
                           help="also write a figure: original, reconstruction, loss curve")
-    _add_fit_options(compress, max_iter=500, tol=5e-5)
+    compress.add_argument("--json", action="store_true",
+                          help="print the summary as JSON (psnr_db null when the reconstruction is exact)")
+    _add_fit_options(compress, max_iter=500, tol=5e-5, each="")
     compress.add_argument("--force", action="store_true", help="overwrite existing outputs")
     compress.set_defaults(handler=run_compress)
 
@@ -68,14 +70,15 @@ def register(subparsers) -> None:
     sweep.add_argument("-o", "--output", type=path_arg, default=None, metavar="PNG",
                        help="write the error-versus-rank plot here")
     sweep.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL)
+    _add_fit_options(sweep, max_iter=SWEEP_MAX_ITER, tol=SWEEP_TOL, each=" per rank")
     sweep.add_argument("--force", action="store_true", help="overwrite existing outputs")
     sweep.set_defaults(handler=run_sweep)
 
 
-def _add_fit_options(parser, *, max_iter: int, tol: float) -> None:
+def _add_fit_options(parser, *, max_iter: int, tol: float, each: str) -> None:
+    """--max-iter, --tol and --seed; ``each`` words what --max-iter bounds (" per rank")."""
     parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
-                        help=f"iterations at most (per rank for sweep; default {max_iter})")
+                        help=f"iterations at most{each} (default {max_iter})")
     parser.add_argument("--tol", type=_tol, default=tol,
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
@@ -231,6 +234,9 @@ def run_compress(args) -> int:
 
     kind = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}[_mode(image)]
     height, width = image.shape[:2]
+    if args.json:
+        print(json.dumps(_compress_record(args, result, svd_psnr, kind, width, height, seconds), indent=2))
+        return 0
     line = (f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: PSNR {result.psnr:.2f} dB")
     if svd_psnr is not None:
         line += f" (truncated SVD {svd_psnr:.2f} dB)"
@@ -239,6 +245,23 @@ def run_compress(args) -> int:
     print(line)
     print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
     return 0
+
+
+def _finite_db(value):
+    """A PSNR for JSON: infinite (an exact reconstruction, e.g. a black picture) is null,
+    as JSON has no Infinity; None stays None."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _compress_record(args, result, svd_psnr, kind, width, height, seconds) -> dict:
+    """``image compress --json``: the summary line's numbers and the files written."""
+    return {"photo": str(args.photo), "output": str(args.output),
+            "plot": None if args.plot is None else str(args.plot), "width": int(width), "height": int(height),
+            "kind": kind, "rank": int(result.rank), "psnr_db": _finite_db(result.psnr),
+            "svd_psnr_db": _finite_db(svd_psnr), "n_stored": int(result.n_stored),
+            "n_original": int(result.n_original), "storage_ratio": float(result.storage_ratio),
+            "n_iter": int(result.n_iter), "converged": bool(result.converged), "max_iter": args.max_iter,
+            "tol": args.tol, "seed": args.seed, "seconds": round(seconds, 3)}
 
 
 def _compress_figure(image, result, svd_psnr):

@@ -228,6 +228,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
+from nmfaudio._validation import summary_repr
 from nmfaudio.drums import cymbal_decay, hat_fill, hit_timbre, track_reads
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
@@ -718,6 +719,10 @@ class ClassHits:
     def __len__(self) -> int:
         return len(self.times)
 
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
+
 
 def _check_duration(duration) -> float:
     """``duration`` as a float, or ValueError: a recording's length is finite and >= 0."""
@@ -749,6 +754,12 @@ class DrumHits:
 
     def __getitem__(self, name) -> ClassHits:
         return self.classes[name]
+
+    def __repr__(self) -> str:
+        """One line: the hits per class and the tempo (the dataclass's own repr printed every
+        class's times, strengths and velocities: 3 KB for the bundled loop)."""
+        counts = {name: len(c) for name, c in self.classes.items()}
+        return f"DrumHits(hits={counts}, bpm={self.bpm!r}, tempo_fit={self.tempo_fit!r})"
 
     def __iter__(self):
         return iter(self.classes.values())

@@ -95,7 +95,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
                                            use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
-from nmfaudio._validation import as_generator, check_int
+from nmfaudio._validation import as_generator, check_engine, check_int
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
@@ -674,10 +674,8 @@ def separate_drums(
             raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
-    if engine is not None and not hasattr(engine, "fit_transform") and not callable(engine):
-        raise TypeError(
-            f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with fit_transform"
-        )
+    if engine is not None:
+        check_engine(engine)
     declared = getattr(engine, "n_components", None) if hasattr(engine, "fit_transform") else None
     if n_free and declared is not None and declared != n_free:
         raise ValueError(f"n_free={n_free} but the engine {type(engine).__name__} has n_components={declared}; "

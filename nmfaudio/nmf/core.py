@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmfaudio._validation import as_generator, check_int, check_number, free_mask
+from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf._checks import check_data
 from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
@@ -70,6 +70,10 @@ class NMFResult:
     solver: str
     eps: float
     stop_reason: str
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
 
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 
 from nmfaudio.nmf import convolutive, kernels
 from nmfaudio.nmf._checks import check_data
-from nmfaudio._validation import as_generator, check_int, check_number, free_mask
+from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
@@ -74,6 +74,10 @@ class NMFDResult:
     beta: float
     eps: float
     stop_reason: str
+
+    def __repr__(self) -> str:
+        """One line, arrays by shape and dtype (:func:`nmfaudio._validation.summary_repr`)."""
+        return summary_repr(self)
 
 
 def _support(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
