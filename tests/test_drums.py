@@ -373,8 +373,11 @@ def test_missing_or_empty_class_folder_is_a_clear_error(tmp_path, synthetic):
     with pytest.raises(ValueError, match=r"class folder .*snare.* is missing"):
         DrumTemplates.from_folder(tmp_path / "kit", classes=STEMS)  # asked for, so required
     assert DrumTemplates.from_folder(tmp_path / "kit").classes == ("kick", "hihat")  # default: the folders there
-    with pytest.raises(ValueError, match="does not exist"):
+    # a path that is not a folder: the built-in errors nmfaudio.load raises for a path (DESIGN.md)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         DrumTemplates.from_folder(tmp_path / "nowhere")
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        DrumTemplates.from_folder(next((tmp_path / "kit" / "kick").iterdir()))  # a one-shot, not its folder
     # a folder of kick and hi-hat only is fine when only those are asked for
     kit = DrumTemplates.from_folder(tmp_path / "kit", classes=("kick", "hihat"))
     assert kit.classes == ("kick", "hihat")

@@ -482,14 +482,18 @@ class DrumTemplates:
 
         Raises
         ------
+        FileNotFoundError, NotADirectoryError
+            ``path`` does not exist, or is a file.
         ValueError
-            ``path`` or a class folder is missing, a class folder has no audio file, or a
-            file is silent or unreadable (the message names the folder or file).
+            A class folder is missing, a class folder has no audio file, or a file is
+            silent or unreadable (the message names the folder or file).
         """
         folder = Path(path)
         if not folder.is_dir():
-            raise ValueError(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
-                             f"with sub-folders {', '.join(classes or CLASSES)}")
+            # the built-in error for a path, as nmfaudio.load raises for a missing file
+            error = NotADirectoryError if folder.exists() else FileNotFoundError
+            raise error(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
+                        f"with sub-folders {', '.join(classes or CLASSES)}")
         if classes is None:
             _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
