@@ -332,6 +332,9 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
+        if path.is_symlink():
+            raise FileNotFoundError(f"{str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
+                                    "check the link or its target") from None
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path") from None
     except NotADirectoryError:
         raise FileNotFoundError(f"{str(path)!r} does not exist (a part of the path is a file); check the path") from None

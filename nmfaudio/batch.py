@@ -169,7 +169,8 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
     paths : str, os.PathLike or a sequence of them
         Files (taken whatever their extension) and folders (every file inside, at any
         depth, whose extension is one libsndfile reads — :func:`audio.audio_extensions` —
-        except hidden files and folders).
+        except hidden files and folders; a broken symbolic link is taken, so that the run
+        reports it as a failed input instead of losing it without a word).
     exclude : str or os.PathLike, optional
         A folder whose contents are never taken (the output folder, so a rerun does not
         separate its own outputs).  Sub-folders holding a :data:`MANIFEST_NAME` (an
@@ -214,6 +215,9 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             found[seen[key]] = (file, relative)
 
     for path in paths:
+        if _broken_link(path):
+            raise FileNotFoundError(f"input {str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
+                                    "check the link or its target")
         if not path.exists():
             raise FileNotFoundError(f"input {str(path)!r} does not exist; check the path")
         if not path.is_dir():
@@ -226,7 +230,9 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
-            if any(part.startswith(".") for part in relative.parts) or not file.is_file():
+            # a broken link is kept (audio extension): the run reports it as a failed file
+            # naming the link, where skipping it lost the file without a word
+            if any(part.startswith(".") for part in relative.parts) or not (file.is_file() or _broken_link(file)):
                 continue
             if file.suffix.lower().lstrip(".") not in extensions:
                 continue
@@ -255,6 +261,11 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def _broken_link(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target does not exist."""
+    return path.is_symlink() and not path.exists()
 
 
 def _earlier_outputs(folder: Path) -> set[Path]:

@@ -100,6 +100,22 @@ def test_a_file_and_a_link_to_it_are_one_input_under_the_files_name(library):
     assert [p.name for p, _ in batch.find_inputs([library / "alias.wav"])] == ["alias.wav"]  # a link alone: kept
 
 
+
+def test_a_broken_link_in_a_folder_is_a_failed_input_naming_the_link(library, tmp_path, capsys):
+    """A symbolic link whose target is gone, in a folder given: one failed input naming the
+    link and its target, the other files separated (it was skipped without a word: the
+    summary counted 3 inputs, and the file was lost to the user); given alone, the same
+    words as the one-line error."""
+    (library / "gone.wav").symlink_to(tmp_path / "moved_away.wav")
+    assert "gone.wav" in [p.name for p, _ in batch.find_inputs([library])]
+    out = tmp_path / "out"
+    assert main(["drums", str(library), "-o", str(out), *DRUMS]) == 1
+    captured = capsys.readouterr()
+    assert "4 inputs: 3 done, 0 skipped, 1 failed" in captured.out
+    assert "gone.wav' is a link to" in captured.err and "moved_away.wav', which does not exist" in captured.err
+    with pytest.raises(FileNotFoundError, match="is a link to .*moved_away.wav', which does not exist"):
+        batch.find_inputs([library / "gone.wav"])
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
