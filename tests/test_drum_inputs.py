@@ -72,6 +72,20 @@ def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_p
     assert file_tree(tmp_path) == before
 
 
+
+def test_a_class_folder_given_as_the_kit_names_its_parent(tmp_path):
+    """kit/kick given where the kit is meant: the message names 'kit' (it suggested
+    'kit/kick/kick'); a folder of loose one-shots that is no class folder keeps the old hint."""
+    from nmfaudio.drums import DrumTemplates
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    with pytest.raises(ValueError, match=f"; give the kit folder above it, '{kit}'$"):
+        DrumTemplates.from_folder(kit / "kick")
+    loose = tmp_path / "shots"
+    loose.mkdir()
+    with pytest.raises(ValueError, match=f"; put one-shots in e.g. '{loose / 'kick'}'$"):
+        DrumTemplates.from_folder(loose)
+
 # --- nmfaudio drums / templates learn with bad inputs (CLI) ------------------------------
 
 DRUMS_FAST = ["--max-iter", "5", "--n-fft", "512", "--hop-length", "128"]

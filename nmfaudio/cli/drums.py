@@ -136,8 +136,8 @@ def register(subparsers) -> None:
     commands.required = True
     learn = commands.add_parser(
         "learn", help="learn templates from a folder of one-shots",
-        description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, hihat/ (audio files of any "
-                    "format and rate) and save them with their STFT parameters.")
+        description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, toms/, hihat/, cymbals/ "
+                    "(those that exist; audio files of any format and rate) and save them with their STFT parameters.")
     learn.add_argument("folder", metavar="ONESHOT_DIR", type=path_arg, help="folder with one sub-folder per drum")
     learn.add_argument("-o", "--output", type=path_arg, required=True, metavar="KIT.npz", help="templates to write (.npz)")
     learn.add_argument("--classes", type=_classes, default=None, metavar="NAMES",

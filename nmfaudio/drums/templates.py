@@ -498,8 +498,11 @@ class DrumTemplates:
             _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
             if not classes:
+                # a class folder itself given (kit/kick): the kit is its parent
+                fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
+                       else f"put one-shots in e.g. {str(folder / 'kick')!r}")
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
-                                 f"{', '.join(KNOWN_CLASSES)}; put one-shots in e.g. {str(folder / 'kick')!r}")
+                                 f"{', '.join(KNOWN_CLASSES)}; {fix}")
         classes = _check_classes(classes)
         if n_frames is None:
             n_frames = CLASS_FRAMES
