@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import is_real
+from nmfaudio._validation import check_number, is_real
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
@@ -157,8 +157,9 @@ def check_audio(y, name: str = "y", *, allow_empty: bool = False, finite: bool =
     return array
 
 
-def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
-    """Read an audio file.
+def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: float | None = None,
+         dtype=np.float32):
+    """Read an audio file, or a stretch of it.
 
     Parameters
     ----------
@@ -169,6 +170,11 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
         the file's rate.
     mono : bool, default False
         Average the channels into one.
+    offset : float, default 0.0
+        Start reading this many seconds into the file (as librosa.load's ``offset``),
+        rounded to the nearest sample of the file's rate.
+    duration : float, optional
+        Read at most this many seconds (default: to the end).
     dtype : numpy float dtype, default float32
 
     Returns
@@ -186,19 +192,28 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
         If ``path`` is a folder.
     ValueError
         If the file is not audio libsndfile can read, is a truncated WAV, holds no
-        samples, or holds NaN/inf.
+        samples, or holds NaN/inf; or ``offset`` is at or past the file's end.
     """
     import soundfile as sf
 
     path = check_path(path)
     if sr is not None:
         sr = check_sr(sr)
+    offset = check_number(offset, "offset", minimum=0)
+    if duration is not None:
+        duration = check_number(duration, "duration", minimum=0, strict=True)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64")
-    audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
+    info = audio_info(path)  # missing, folder, not audio, truncated, empty: one clear error each
+    start, stop = _stretch(info, path, offset, duration)
     with reading(path):
-        data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
+        if info.format in SEQUENTIAL_FORMATS and (start, stop) != (0, None):
+            # Ogg and MP3 seek only approximately: decode from the start, then cut
+            data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
+            data = data[start:stop]
+        else:
+            data, file_sr = sf.read(str(path), start=start, stop=stop, dtype=dtype.name, always_2d=True)
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
@@ -211,6 +226,20 @@ def load(path, *, sr=None, mono: bool = False, dtype=np.float32):
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
         file_sr = sr
     return y, int(file_sr)
+
+
+def _stretch(info, path, offset: float, duration: float | None) -> tuple[int, int | None]:
+    """The first sample and the end (None: the file's end) of :func:`load`'s stretch:
+    ``offset`` and ``duration`` seconds at the file's rate, rounded to whole samples."""
+    if offset == 0 and duration is None:
+        return 0, None
+    start = int(round(offset * info.samplerate))
+    if start >= info.frames:
+        raise ValueError(f"offset={offset:g} s is at or past the end of {str(path)!r} "
+                         f"({info.frames / info.samplerate:.3f} s long); give a smaller offset")
+    if duration is None:
+        return start, None
+    return start, min(info.frames, start + max(1, int(round(duration * info.samplerate))))
 
 
 #: ``data : <declared> (should be <present>)``: libsndfile's log line for a WAV whose

@@ -54,6 +54,26 @@ def test_load_mono_and_resample(tmp_path):
     assert np.abs(r[0, 200:-200] - expected[200:-200]).max() < 5e-3
 
 
+
+@pytest.mark.parametrize("name, subtype", [("s.wav", "FLOAT"), ("s.flac", "PCM_24"), ("s.ogg", "VORBIS")])
+def test_load_a_stretch_by_offset_and_duration(tmp_path, name, subtype):
+    """offset / duration (s, as librosa.load's) read exactly the samples of the whole file's
+    stretch (tolerance 0: the same decode cut), Ogg included (decoded, then cut); a
+    duration past the end stops at the end; an offset at the end is refused."""
+    y = _noise((2, 4 * SR))
+    sf.write(tmp_path / name, y.T, SR, subtype=subtype)
+    whole, _ = audio.load(tmp_path / name)
+    part, sr = audio.load(tmp_path / name, offset=1.25, duration=0.5)
+    assert sr == SR
+    np.testing.assert_array_equal(part, whole[:, int(1.25 * SR):int(1.75 * SR)])
+    tail, _ = audio.load(tmp_path / name, offset=3.5, duration=10)
+    np.testing.assert_array_equal(tail, whole[:, int(3.5 * SR):])
+    with pytest.raises(ValueError, match=r"offset=4 s is at or past the end of .* \(4\.000 s long\)"):
+        audio.load(tmp_path / name, offset=4)
+    for bad in (dict(offset=-1), dict(duration=0), dict(offset=float("nan"))):
+        with pytest.raises(ValueError, match="must be a finite number"):
+            audio.load(tmp_path / name, **bad)
+
 def test_save_refuses_to_overwrite_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "x.wav"
     audio.save(path, _noise(100), SR)
