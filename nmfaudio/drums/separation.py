@@ -110,7 +110,6 @@ from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _ch
                                       trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
-from nmfaudio.drums.cymbal_leak import hats_in_cymbals
 from nmfaudio.drums.kick_toms import kick_toms_parts, rerouted_activations
 from nmfaudio.drums.lone_toms import lone_toms_parts
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, move_strokes,
@@ -887,11 +886,6 @@ RIDE_OPEN_HAT_HITS = True
 #: the residual (nmfaudio.drums.ride.split_strokes; docs/drums-five-stems.md, ridden-crash
 #: round); a switch for the benchmark.
 RIDE_STROKE_SPLIT = True
-#: Whether, in a drum recording without a ride, cymbal parts whose every stroke lies under
-#: the hat parts' model (the hats' leak: no cymbal part fits the kit's cymbal) go to the
-#: hi-hat stem (nmfaudio.drums.cymbal_leak; docs/drums-five-stems.md, cymbal-leak round);
-#: a switch for the benchmark.
-CYMBAL_LEAK = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1362,16 +1356,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if not moved and sustained is None and "hihat" in classes:
         P_masks, H_masks, route = snare_excess_parts(P_masks, H_masks, route, kit.classes,
                                                      frame_rate=sr / hop_length)
-    # ... and cymbal parts whose every stroke lies under the hats' model hold the hats' leak
-    # (no cymbal part fits the kit's cymbal): their model goes to the hi-hat stem, and no
-    # ride part's strokes or free component are the cymbals' then (nmfaudio.drums.cymbal_leak)
-    leaked = False
-    if not moved and sustained is None and CYMBAL_LEAK and "hihat" in classes and "cymbals" in classes:
-        before = route
-        route = hats_in_cymbals(P_masks, H_masks, route, kit.classes, hihat=classes.index("hihat"))
-        leaked = route is not before
     # the ride part's own hits: judged in drum recordings only (not measured on songs)
-    if ((judged and sustained is None) or ride is True) and not moved and not leaked and "cymbals" in classes:
+    if ((judged and sustained is None) or ride is True) and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
         # (ride=True: the closed hat part had none to move — no such part, no hi-hat
         # stem, or hat parts judged to hold no hats — so the ride part's hits are the
@@ -1397,7 +1383,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # ... and in a drum recording one whose activation follows the cymbal parts' model (a
     # cymbal's ring the templates left; free_drum.follows_cymbals, docs/drums-five-stems.md,
     # the hat-and-cymbals error round)
-    if free and sustained is None and FREE_CYMBALS and not leaked and "cymbals" in classes and parts_of("cymbals").size:
+    if free and sustained is None and FREE_CYMBALS and "cymbals" in classes and parts_of("cymbals").size:
         labelled = np.arange(len(kit.classes))
         cymbal_parts = parts_of("cymbals")
         other_parts = labelled[~np.isin(labelled, cymbal_parts)]
@@ -1454,13 +1440,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
 
     strokes_out, with_snare_out = as_output(strokes), as_output(with_snare)
     activations = {}
-    # cymbal parts judged to hold the hats' leak (leaked) are the hi-hat's in the hits too
-    act_index = index
-    if leaked:
-        act_index = index.copy()
-        act_index[parts_of("cymbals")] = classes.index("hihat")
     for d, label in enumerate(classes):  # a class's activation: the sum of its parts'
-        summed = H_out[act_index == d].sum(axis=0)
+        summed = H_out[index == d].sum(axis=0)
         if rerouted is not None:
             summed = np.maximum(summed + rerouted[d] / np.float32(scale), 0)
         summed = summed[0] if y.ndim == 1 else summed
