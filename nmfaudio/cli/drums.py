@@ -364,6 +364,12 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
+        from nmfaudio.audio import file_in_the_way
+
+        blocking = file_in_the_way(csv.parent)  # a file has its name: creating the folder would fail
+        if blocking is not None:
+            raise CLIError(f"--onsets {str(csv)!r}: {str(blocking)!r} is a file, not a folder; "
+                           "give a path in a folder")
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
 
 
