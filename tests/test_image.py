@@ -559,6 +559,21 @@ def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     assert code == 1 and "not an .npz" in stderr and stderr.count("\n") == 1
 
 
+def test_cli_sweep_json_names_the_figure_it_wrote(tmp_path, cli, planted):
+    """--json names the -o figure (null without -o), as compress's record names its files;
+    before 2026-12-05 (tour11) the sweep's record did not say where the figure went."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))
+    plot = tmp_path / "sweep.png"
+    for output in (plot, None):
+        code, stdout, _ = cli(["image", "sweep", str(stack), "--ranks", "1", "--max-iter", "20", "--json",
+                               *(["-o", str(output)] if output else [])])
+        assert code == 0
+        assert json.loads(stdout)["output"] == (None if output is None else str(plot))
+    assert plot.read_bytes()[:4] == b"\x89PNG" and sorted(p.name for p in tmp_path.iterdir()) == ["stack.npz",
+                                                                                                 "sweep.png"]
+
+
 def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, cli):
     from PIL import Image
 

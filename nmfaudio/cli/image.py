@@ -340,6 +340,8 @@ def run_sweep(args) -> int:
             "measure": what, "max_iter": args.max_iter, "tol": args.tol, "seed": args.seed,
             "rows": rows, "best_rank": int(sweep.best_rank), "best_error": sweep.best_error,
             "noisy_error": sweep.noisy_error,
+            # the figure written (-o), as compress's record names its files; null without -o
+            "output": None if args.output is None else str(args.output),
         }, indent=2))
     else:
         summary = f"best rank {sweep.best_rank}: {what} {sweep.best_error:.4f}"
