@@ -1,4 +1,4 @@
-"""Separate the bundled drum loop into kick, snare, hi-hat (and residual) and score it.
+"""Separate the bundled drum loop into kick, snare, toms, hi-hat, cymbals (and residual) and score it.
 
 The loop (data/drum_loop.wav: 8.7 s, 22.05 kHz, FluidR3 Standard kit) comes with its true
 stems (data/drum_loop_{kick,snare,hihat}.wav), so the separation can be scored: BSS Eval
@@ -8,8 +8,9 @@ comparison, the same templates kept fixed (classic supervised NMFD).
     python examples/drum_separation.py [OUTDIR] [--templates DIR_OR_NPZ] [--force]
 
 Writes OUTDIR (default ./out/drums): drum_loop_kick.wav, drum_loop_snare.wav,
-drum_loop_hihat.wav, drum_loop_residual.wav and drum_loop_drums.png (spectrograms and
-activations).
+drum_loop_toms.wav, drum_loop_hihat.wav, drum_loop_cymbals.wav, drum_loop_residual.wav and
+drum_loop_drums.png (spectrograms and activations).  Existing ones are refused before the
+work unless --force.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import numpy as np
 
 import nmfaudio
 from nmfaudio.audio import atomic_outputs
+from nmfaudio.drums import CLASSES
 from nmfaudio.metrics import sdr, si_sdr
 from nmfaudio.plot.drums import drums_figure
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-STEMS = ("kick", "snare", "hihat")
+STEMS = ("kick", "snare", "hihat")  # the loop's stems with a reference in data/
 
 
 def main(argv=None) -> int:
@@ -39,7 +41,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     png = args.outdir / "drum_loop_drums.png"
-    planned = [args.outdir / f"drum_loop_{name}.wav" for name in (*STEMS, "residual")] + [png]
+    # every stem separate_drums writes (its default classes), not only the scored ones: a
+    # leftover toms or cymbals file was found by result.save after the work
+    planned = [args.outdir / f"drum_loop_{name}.wav" for name in (*CLASSES, "residual")] + [png]
     existing = [path for path in planned if path.exists()]
     if existing and not args.force:  # before the work, not after it
         print(f"drum_separation.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)

@@ -105,6 +105,7 @@ def main(argv=None) -> int:
         from nmfaudio.plot.spikes import plot_clusters
 
         figure = plot_clusters(waveforms, default, fs=fs, title=f"{args.file.name}: default method")
+        args.plot.parent.mkdir(parents=True, exist_ok=True)  # as the other examples make their folders
         with atomic_outputs([args.plot], overwrite=args.force) as (temporary,):
             # the temporary name has no suffix matplotlib reads: the format from the user's name
             figure.savefig(temporary, format=args.plot.suffix.lstrip(".").lower() or "png", dpi=100)

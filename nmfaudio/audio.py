@@ -813,6 +813,17 @@ def _no_peak_chunk(handle) -> None:
         pass
 
 
+def file_in_the_way(folder) -> Path | None:
+    """The file standing where ``folder`` or one of its parents should be, or None.
+
+    An output's folder that "does not exist" cannot be created when a file has its name (or
+    a parent's): the message must name that file, not ask for a ``mkdir`` that fails."""
+    for place in (Path(folder), *Path(folder).parents):
+        if place.exists():
+            return None if place.is_dir() else place
+    return None
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -976,6 +987,9 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     if not overwrite:
         check_new_outputs(paths)
     for folder in {p.parent for p in paths}:
+        blocking = file_in_the_way(folder)  # "create it first" would fail: a file has the name
+        if blocking is not None:
+            raise NotADirectoryError(f"{str(blocking)!r} is a file, not a folder; give a path in a folder")
         if not folder.is_dir():
             raise FileNotFoundError(f"folder {str(folder)!r} does not exist; create it first")
     if need_bytes:

@@ -768,6 +768,9 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and has_tempo(played) else None,
         # False: no constant tempo fitted the hits (a tempo change?), the grid is the beat tracker's
         "hits_tempo_fit": hits.tempo_fit if o["quantize"] and task.hit_files and has_tempo(played) else None,
+        # the grid's first point (s): the notes sit this far after a DAW's grid lines
+        "hits_grid_start_s": (round(hits.grid_start, 6) if o["quantize"] and task.hit_files and has_tempo(played)
+                              else None),
         "blockwise": blocks,
     }
 

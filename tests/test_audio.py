@@ -1,6 +1,7 @@
 """nmfaudio.audio: load/save round trips, librosa's shape convention, atomic no-clobber writes."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,19 @@ def test_same_data_gives_identical_bytes(tmp_path):
     # apart would differ.  It must not be there.
     assert b"PEAK" not in a[:200]
     assert sf.info(tmp_path / "a.wav").subtype == "FLOAT"
+
+
+def test_an_output_inside_a_file_is_refused_naming_the_file(tmp_path):
+    """save('notes/x.wav') where 'notes' is a file: NotADirectoryError naming it (before
+    2026-12-05, tour11, "folder 'notes' does not exist; create it first", which mkdir
+    refuses); a missing folder still says to create it; nothing is written."""
+    (tmp_path / "notes").write_text("keep")
+    for inside in ("x.wav", "deeper/x.wav"):
+        with pytest.raises(NotADirectoryError, match=f"'{re.escape(str(tmp_path / 'notes'))}' is a file, not a folder"):
+            audio.save(tmp_path / "notes" / inside, _noise((300,)), SR)
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        audio.save(tmp_path / "nowhere" / "x.wav", _noise((300,)), SR)
+    assert (tmp_path / "notes").read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["notes"]
 
 
 def test_load_errors(tmp_path):

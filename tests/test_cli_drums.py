@@ -344,6 +344,7 @@ def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
                  "--max-iter", "5", "--force", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["hits_bpm"] is None and record["quantize"] == 16 and sum(record["hit_counts"].values()) == 0
+    assert record["hits_grid_start_s"] is None
 
 
 def test_quantize_says_when_no_tempo_fits_the_hits(tmp_path, capsys):
@@ -362,6 +363,7 @@ def test_quantize_says_when_no_tempo_fits_the_hits(tmp_path, capsys):
         assert main([*args, "--json"]) == 0
         record = json.loads(capsys.readouterr().out)
         assert record["hits_tempo_fit"] is fits and record["hits_bpm"] is not None, (name, record["hits_bpm"])
+        assert 0 <= record["hits_grid_start_s"] < 60 / record["hits_bpm"] / 4  # the first sixteenth-note line
         assert main([*args, "--force"]) == 0
         (line,) = [line for line in capsys.readouterr().out.splitlines() if line.endswith(")") and ".mid" in line]
         assert ("quantized to 1/16 notes at" in line) and ((UNFIT_TEXT in line) is not fits), line

@@ -116,6 +116,9 @@ def drum_setup(tmp_path, write_audio):
     (["drums", "loop.wav", "-o", "file.txt"], 1, "-o '{d}/file.txt' is a file; give a folder"),
     (["drums", "loop.wav", "-o", "file.txt/sub"], 1, "which is a file; give a folder"),
     (["drums", "loop.wav", "-o", "out", "--templates", "no_kit"], 1, "--templates '{d}/no_kit' does not exist"),
+    # not "folder 'file.txt' does not exist" (before 2026-12-05, tour11): it does, as a file
+    (["drums", "loop.wav", "-o", "out", "--onsets", "file.txt/hits.csv"], 1,
+     "--onsets '{d}/file.txt/hits.csv': '{d}/file.txt' is a file, not a folder; give a path in a folder"),
     (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for 'cowbell'; the templates have kick, snare, toms, hihat, cymbals, other"),
     # numpy's own words ("... allow_pickle= ...", unsafe advice in Python terms) are not shown
     (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
@@ -131,14 +134,16 @@ def drum_setup(tmp_path, write_audio):
      "class folder '{d}/no_snare/snare' is missing"),
     (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
     (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
-], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "unknown class",
+], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "--onsets below a file",
+        "unknown class",
         "kit not an npz", "kit of pickled objects",
         "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
         "learn: empty hihat", "learn: not .npz"])
 def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
                                                  file_tree):
     d = drum_setup
-    argv = [str(d / a) if a in {"missing.wav", "text.wav", "loop.wav", "out", "file.txt", "file.txt/sub", "no_kit",
+    argv = [str(d / a) if a in {"missing.wav", "text.wav", "loop.wav", "out", "file.txt", "file.txt/sub",
+                                "file.txt/hits.csv", "no_kit",
                                 "no_snare", "empty_hihat", "kit", "kit.npz", "kit.txt", "objects.npz"} else a for a in argv]
     extra = DRUMS_FAST if argv[0] == "drums" and code == 1 else []
     before = file_tree(d)

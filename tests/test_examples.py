@@ -75,6 +75,32 @@ def test_drum_separation_refuses_existing_outputs_before_the_work(tmp_path, caps
     assert "already exists; use --force" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("leftover", ["drum_loop_toms.wav", "drum_loop_cymbals.wav"])
+def test_drum_separation_refuses_every_stem_it_writes_before_the_work(leftover, tmp_path, capsys, monkeypatch):
+    """The toms and cymbals stems are written too: one left from an earlier run is refused
+    before the separation (before 2026-12-05, tour11, only the kick, snare, hi-hat,
+    residual and figure were checked, and result.save refused it after the work)."""
+    import nmfaudio
+
+    example = _import(ROOT / "examples" / "drum_separation.py")
+    (tmp_path / leftover).write_bytes(b"keep")
+    monkeypatch.setattr(nmfaudio, "separate_drums", lambda *a, **k: pytest.fail("the work ran first"))
+    assert example.main([str(tmp_path)]) == 1
+    assert f"{leftover} already exists; use --force" in capsys.readouterr().err
+    assert (tmp_path / leftover).read_bytes() == b"keep"
+
+
+def test_spike_clustering_makes_the_plots_folder(tmp_path, capsys):
+    """'--plot figs/clusters.png' with no figs/ yet: the folder is made, as the other
+    examples make theirs (before 2026-12-05, tour11, a FileNotFoundError traceback after
+    the clustering)."""
+    example = _import(ROOT / "examples" / "spike_clustering.py")
+    plot = tmp_path / "figs" / "clusters.png"
+    assert example.main(["--plot", str(plot)]) == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {plot}" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("name", ["image_compression", "punks"])
 def test_image_examples_write_under_the_working_folder_and_refuse_existing_figures(name, tmp_path, capsys,
                                                                                    monkeypatch):

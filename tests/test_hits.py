@@ -1356,6 +1356,32 @@ def test_quantize_snaps_to_the_played_grid(played):
         quantize(hits, mixture, SR, grid=5)
 
 
+@pytest.mark.parametrize("grid", [16, 4])
+def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
+    """The played grid starts 50 ms into the recording (50 ms + n sixteenth notes at 120
+    BPM): ``grid_start`` says so (within 4 ms: the hits' ±6-ms jitter), every hit lies on
+    ``grid_start + n * step`` (1 µs), and in the MIDI file every note sits that many ticks
+    after a grid line of the file's tempo (within a tick).  Before 2026-12-05 (tour11)
+    nothing said where the grid was, and the page said the DAW's grid lined up with the
+    notes: a recording with 0.3 s before its first beat had every "quantized" note 53
+    ticks (of a 240-tick sixteenth) off the DAW's lines."""
+    mixture, _, _, _, hits = played
+    snapped = quantize(hits, mixture, SR, grid=grid)
+    step = 60 / snapped.bpm / (grid // 4)
+    assert 0 <= snapped.grid_start < step and abs(snapped.grid_start - 0.05) < 0.004, snapped.grid_start
+    for c in snapped:
+        off = (c.times - snapped.grid_start) / step
+        assert np.abs(off - np.rint(off)).max() * step < 1e-6, c.name
+    path = snapped.write_midi(tmp_path / "grid.mid")
+    ppq = mido.MidiFile(path).ticks_per_beat
+    tempo = mido.bpm2tempo(snapped.bpm)
+    start = snapped.grid_start * ppq * 1e6 / tempo  # in ticks
+    onsets = np.array([t for t, m in _notes_and_end(path)[0] if m.type == "note_on"])
+    beyond = (onsets - start) / (ppq * 4 / grid)  # grid steps after the grid's first point
+    assert np.abs(beyond - np.rint(beyond)).max() * (ppq * 4 / grid) <= 1.0
+    assert quantize(DrumHits({}), mixture, SR).grid_start is None  # not quantized: no grid
+
+
 def test_quantize_at_192_khz_prints_no_librosa_warning():
     """At 192 kHz the beat tracker's 2048-point mel onset envelope has empty low bands, and
     librosa warned on every run ("Empty filters detected in mel frequency basis": two lines

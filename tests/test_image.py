@@ -447,6 +447,24 @@ def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 
+@pytest.mark.parametrize("inside", ["x.png", "deeper/x.png"])
+def test_cli_output_inside_a_file_names_the_file(inside, tmp_path, cli, one_line_error):
+    """-o notes/x.png where 'notes' is a file: the error names the file, not a folder
+    "that does not exist; create it first" (before 2026-12-05, tour11), which mkdir then
+    refuses; before the fit, nothing written, the file untouched."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    (tmp_path / "notes").write_text("keep")
+    code, _, stderr = cli(["image", "compress", photo, "-r", "2", "-o", tmp_path / "notes" / inside])
+    assert code == 1
+    one_line_error(stderr, f"'{tmp_path / 'notes'}' is a file, not a folder; give a path in a folder")
+    assert "does not exist" not in stderr
+    assert (tmp_path / "notes").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "photo.png"]
+
+
 def test_cli_figures_must_be_png(tmp_path, cli, one_line_error):
     """The figures are PNG: a .jpg name is refused before any work (PNG bytes used to be
     written under it)."""
@@ -539,6 +557,21 @@ def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     assert code == 1 and "exists" in stderr
     code, _, stderr = cli(["image", "sweep", str(DATA / "camera.png"), "--ranks", "1"])
     assert code == 1 and "not an .npz" in stderr and stderr.count("\n") == 1
+
+
+def test_cli_sweep_json_names_the_figure_it_wrote(tmp_path, cli, planted):
+    """--json names the -o figure (null without -o), as compress's record names its files;
+    before 2026-12-05 (tour11) the sweep's record did not say where the figure went."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))
+    plot = tmp_path / "sweep.png"
+    for output in (plot, None):
+        code, stdout, _ = cli(["image", "sweep", str(stack), "--ranks", "1", "--max-iter", "20", "--json",
+                               *(["-o", str(output)] if output else [])])
+        assert code == 0
+        assert json.loads(stdout)["output"] == (None if output is None else str(plot))
+    assert plot.read_bytes()[:4] == b"\x89PNG" and sorted(p.name for p in tmp_path.iterdir()) == ["stack.npz",
+                                                                                                 "sweep.png"]
 
 
 def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, cli):

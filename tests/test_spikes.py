@@ -326,6 +326,29 @@ def test_cli_writes_labels_and_figure(tmp_path, capsys):
     assert "adjusted Rand index 1.000" in text and "30 samples" in text
 
 
+@pytest.mark.parametrize("index, header", [(np.arange(1, 121), None),  # found: exactly 1..n
+                                           (np.arange(120) * 7 + 1001, ["spike_id"])])  # named
+def test_cli_labels_keep_the_csvs_own_spike_index(index, header, tmp_path, capsys):
+    """A CSV that numbers its spikes (1-based, or a sorter's ids) gets labels against those
+    numbers, so they join back to the file; before 2026-12-05 (tour11) the spike column was
+    the row from 0 whatever the file said: every 1-based label one spike off."""
+    waveforms, truth = _synthetic()
+    samples = np.round(waveforms.astype(np.float64), 4) + 0.0001
+    names = None if header is None else header + [f"s{i}" for i in range(30)]
+    _write_csv(tmp_path / "sorted.csv", np.column_stack([index, samples]), names)
+    out = tmp_path / "out"
+    assert main(["spikes", str(tmp_path / "sorted.csv"), "-k", "3", "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    table = np.loadtxt(out / "sorted_labels.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    np.testing.assert_array_equal(table[:, 0], index)  # exactly the file's numbers, in its order
+    assert summary["spike_column"] == "index"
+    assert _ari(truth, table[:, 1]) == 1.0  # each label still on its own spike
+    got, _, read_index = load_waveforms(tmp_path / "sorted.csv", return_index=True)
+    assert got.shape == (120, 30) and read_index.dtype == np.int64
+    np.testing.assert_array_equal(read_index, index)
+    assert load_waveforms(tmp_path / "sorted.csv", index_column=False, return_index=True)[2] is None
+
+
 def test_cli_a_hidden_input_writes_visible_outputs(tmp_path, capsys):
     """'.units.npz' writes units_labels.csv and units_clusters.png (as drums and separate
     name theirs: nmfaudio.batch.output_name), not hidden '.units_...' files."""

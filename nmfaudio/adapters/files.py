@@ -355,10 +355,18 @@ def _read_csv(path: Path, index_column, label_column):
             raise ValueError(f"the last column of {str(path)!r} is not integer; it cannot be "
                              "labels (pass label_column=False)")
         labels = column.astype(np.int64)
-    return table[:, start:stop], labels
+    return table[:, start:stop], labels, (_index_values(table[:, 0]) if index_column else None)
 
 
-def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
+def _index_values(column: np.ndarray) -> np.ndarray:
+    """A CSV's index column as int64 when every value is a whole number (spike ids), else
+    as the float64 it was read as."""
+    if np.all(np.isfinite(column)) and np.all(column == np.round(column)):
+        return column.astype(np.int64)
+    return column
+
+
+def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", return_index=False):
     """Read spike waveforms (and labels when the file has them).
 
     Parameters
@@ -377,11 +385,17 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
         0..n−1 (or 1..n), and the last column holds labels when it is non-negative
         integers with few distinct values while the samples are not all integers.  With
         integer samples (ADC counts) say ``label_column=True`` explicitly.
+    return_index : bool, default False
+        Also return the CSV's index column, so results can be written against the spike
+        ids the file gave (a 1-based index stays 1-based).
 
     Returns
     -------
     waveforms : ndarray, shape (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)
     labels : ndarray of int64, shape (n_spikes,), or None
+    index : ndarray, shape (n_spikes,), or None
+        Only with ``return_index``: the CSV's index column (int64 when its values are whole
+        numbers, else float64); None for ``.npy`` / ``.npz`` files and a CSV without one.
 
     Raises
     ------
@@ -393,6 +407,8 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
     path = Path(path)
     index_column = _flag(index_column, "index_column")
     label_column = _flag(label_column, "label_column")
+    if not isinstance(return_index, (bool, np.bool_)):
+        raise TypeError(f"return_index={return_index!r} must be True or False")
     from nmfaudio.audio import check_array_file, check_input_file
 
     check_input_file(path, what="a waveform file")  # missing, folder, pipe: one clear error each
@@ -403,8 +419,8 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
         with open(path, "rb") as handle:  # else numpy tries it as a pickle, and says so
             if handle.read(6) != b"\x93NUMPY":
                 raise ValueError(f"{str(path)!r} is not an .npy file (no NumPy header); give a .npy, .npz or .csv file")
-        return np.load(path, allow_pickle=False), None
-    if suffix == ".npz":
+        read = np.load(path, allow_pickle=False), None, None
+    elif suffix == ".npz":
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{str(path)!r} is not a valid .npz archive")
         with np.load(path, allow_pickle=False) as archive:
@@ -430,7 +446,9 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto"):
                 labels = None  # not per-spike integer labels: ignore them
             else:
                 labels = labels.astype(np.int64)
-        return waveforms, labels
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, index_column, label_column)
-    raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")
+        read = waveforms, labels, None
+    elif suffix in (".csv", ".txt", ".tsv"):
+        read = _read_csv(path, index_column, label_column)
+    else:
+        raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")
+    return read if return_index else read[:2]

@@ -281,7 +281,8 @@ def _done_lines(record) -> list[str]:
     if record.get("hit_files"):
         # no class with a note (--classes other alone): "no hits", not an empty list
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
-        grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM"
+        grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM, "
+                f"grid from {record['hits_grid_start_s']:.3f} s"
                 + (UNFIT_TEXT if record.get("hits_tempo_fit") is False else "")
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
@@ -363,6 +364,12 @@ def _check_hit_options(args) -> None:
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     if not csv.parent.is_dir() and csv.parent != args.output_dir:
+        from nmfaudio.audio import file_in_the_way
+
+        blocking = file_in_the_way(csv.parent)  # a file has its name: creating the folder would fail
+        if blocking is not None:
+            raise CLIError(f"--onsets {str(csv)!r}: {str(blocking)!r} is a file, not a folder; "
+                           "give a path in a folder")
         raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
 
 

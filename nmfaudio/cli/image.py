@@ -130,6 +130,12 @@ def _check_folder(path, option: str) -> None:
     """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``):
     the write after the fit would fail on it."""
     if path is not None and not path.parent.is_dir():
+        from nmfaudio.audio import file_in_the_way
+
+        blocking = file_in_the_way(path.parent)  # a file has its name: creating the folder would fail
+        if blocking is not None:
+            raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; "
+                           "give a path in a folder")
         raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
@@ -334,6 +340,8 @@ def run_sweep(args) -> int:
             "measure": what, "max_iter": args.max_iter, "tol": args.tol, "seed": args.seed,
             "rows": rows, "best_rank": int(sweep.best_rank), "best_error": sweep.best_error,
             "noisy_error": sweep.noisy_error,
+            # the figure written (-o), as compress's record names its files; null without -o
+            "output": None if args.output is None else str(args.output),
         }, indent=2))
     else:
         summary = f"best rank {sweep.best_rank}: {what} {sweep.best_error:.4f}"

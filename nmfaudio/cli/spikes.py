@@ -8,7 +8,8 @@
 
 FILE is ``.npy``, ``.npz`` (array ``waveforms`` or ``--key``; ``labels`` when present) or
 ``.csv`` (one waveform per row, optional index column first and label column last).
-Writes ``OUTDIR/<stem>_labels.csv`` (columns ``spike,label``) and
+Writes ``OUTDIR/<stem>_labels.csv`` (columns ``spike,label``; ``spike`` is a CSV's own
+index column when it has one, else the row from 0) and
 ``OUTDIR/<stem>_clusters.png`` (all waveforms, then one panel per cluster with the mean
 dashed in black).  When FILE carries ground-truth labels, the adjusted Rand index and the
 accuracy (clusters matched to units one-to-one) are reported too.  Existing outputs are
@@ -60,7 +61,8 @@ def register(subparsers) -> None:
     parser.add_argument("--key", default=None, help="the .npz array holding the waveforms")
     parser.add_argument("--index-column", choices=tuple(_FLAGS), default="auto",
                         help="CSV: is the first column a spike index? (default auto: yes when "
-                             "it is exactly 0..n-1 or 1..n, or the header names it)")
+                             "it is exactly 0..n-1 or 1..n, or the header names it); the "
+                             "labels file's spike column then holds its values")
     parser.add_argument("--label-column", choices=tuple(_FLAGS), default="auto",
                         help="CSV: is the last column a label? (default auto: yes when the "
                              "header says label/unit/cluster, or it holds few non-negative "
@@ -81,13 +83,13 @@ def _outputs(args) -> tuple[Path, Path]:
 
 
 def _read(args):
-    """waveforms, true labels or None, sampling rate or None."""
+    """waveforms, true labels or None, the CSV's spike index or None, sampling rate or None."""
     from nmfaudio.adapters.files import load_waveforms
 
     _check_applies(args)
-    waveforms, truth = load_waveforms(args.file, key=args.key,
-                                      index_column=_FLAGS[args.index_column],
-                                      label_column=_FLAGS[args.label_column])
+    waveforms, truth, index = load_waveforms(args.file, key=args.key,
+                                             index_column=_FLAGS[args.index_column],
+                                             label_column=_FLAGS[args.label_column], return_index=True)
     fs = args.fs
     if fs is None and args.file.suffix.lower() == ".npz":
         with np.load(args.file, allow_pickle=False) as archive:
@@ -102,7 +104,7 @@ def _read(args):
             raise CLIError(f"--channel {args.channel} is out of range; {args.file.name} has "
                            f"{count(waveforms.shape[1], 'channel')} (0..{waveforms.shape[1] - 1})")
         waveforms = waveforms[:, args.channel, :]
-    return waveforms, truth, fs
+    return waveforms, truth, index, fs
 
 
 def _check_applies(args) -> None:
@@ -131,11 +133,15 @@ def _agreement(truth: np.ndarray, labels: np.ndarray, n_clusters: int) -> dict:
             "n_units": int(units.size)}
 
 
-def _labels_csv(labels: np.ndarray) -> bytes:
+def _labels_csv(labels: np.ndarray, index: np.ndarray | None = None) -> bytes:
+    """``spike,label`` rows: ``spike`` is the input CSV's own index (``index``, so labels
+    join back to the file's spike ids, a 1-based index staying 1-based), else the row
+    number from 0."""
+    spikes = range(len(labels)) if index is None else index.tolist()  # ints stay ints, floats repr
     text = io.StringIO()
     text.write("spike,label\n")
-    for index, label in enumerate(labels):
-        text.write(f"{index},{int(label)}\n")
+    for spike, label in zip(spikes, labels):
+        text.write(f"{spike!r},{int(label)}\n")
     return text.getvalue().encode()
 
 
@@ -146,7 +152,7 @@ def run(args) -> int:
 
     labels_path, figure_path = _outputs(args)
     refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir, inputs=[args.file])
-    waveforms, truth, fs = _read(args)
+    waveforms, truth, index, fs = _read(args)
     started = time.perf_counter()
     result = cluster(waveforms, args.n_clusters, method=args.method, n_init=args.n_init,
                      random_state=args.seed)
@@ -159,7 +165,7 @@ def run(args) -> int:
                            title=f"{args.file.name}: {count(result.n_clusters, 'cluster')} ({args.method})")
     with output_folder(args.output_dir):
         with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
-            Path(temporaries[0]).write_bytes(_labels_csv(result.labels))
+            Path(temporaries[0]).write_bytes(_labels_csv(result.labels, index))
             save_figure(figure, temporaries[1], format="png", dpi=100)
 
     counts = [int(c) for c in result.counts]
@@ -171,6 +177,8 @@ def run(args) -> int:
             "n_components": int(result.W.shape[1]), "shift": result.shift,
             "counts": counts, "objective": result.objective, "seconds": round(seconds, 3),
             "labels": str(labels_path), "plot": str(figure_path),
+            # what the labels file's spike column holds: the CSV's own index, or row numbers from 0
+            "spike_column": "index" if index is not None else "row",
             "ground_truth": scores,
         }
         print(json.dumps(summary, indent=2))
@@ -183,6 +191,8 @@ def run(args) -> int:
     if scores is not None:
         print(f"  against the file's labels ({scores['n_units']} units): adjusted Rand index "
               f"{scores['ari']:.3f}, accuracy {scores['accuracy']:.1%}")
-    print(f"  {labels_path}  (spike,label)")
+    # the spike column is the row from 0, unless the CSV numbered its spikes itself
+    numbered = "; spike: the file's index column" if index is not None else ""
+    print(f"  {labels_path}  (spike,label{numbered})")
     print(f"  {figure_path}  (all waveforms, then each cluster with its mean dashed)")
     return 0

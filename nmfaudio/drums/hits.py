@@ -746,11 +746,18 @@ class DrumHits:
         Set by :func:`quantize`: whether a constant tempo fitted the hits (within
         ``GRID_FIT`` of a step, RMS); False when none did (a tempo change, a free
         performance) and the beat tracker's tempo was used as it was; None: not quantized.
+    grid_start : float or None, default None
+        Set by :func:`quantize`: the grid's first point at or after 0 s, in seconds
+        (``0 <= grid_start < step``); the hits lie at ``grid_start + n * step`` (but for one
+        kept at the file's first or last sample, its grid point being outside).  The grid is
+        the recording's, so in a MIDI file (which starts with the recording) the notes sit
+        this far after the DAW's grid lines, as the recording's beats do; None: not quantized.
     """
 
     classes: dict
     bpm: float = MIDI_BPM
     tempo_fit: bool | None = None
+    grid_start: float | None = None
 
     def __getitem__(self, name) -> ClassHits:
         return self.classes[name]
@@ -759,7 +766,8 @@ class DrumHits:
         """One line: the hits per class and the tempo (the dataclass's own repr printed every
         class's times, strengths and velocities: 3 KB for the bundled loop)."""
         counts = {name: len(c) for name, c in self.classes.items()}
-        return f"DrumHits(hits={counts}, bpm={self.bpm!r}, tempo_fit={self.tempo_fit!r})"
+        return (f"DrumHits(hits={counts}, bpm={self.bpm!r}, tempo_fit={self.tempo_fit!r}, "
+                f"grid_start={self.grid_start!r})")
 
     def __iter__(self):
         return iter(self.classes.values())
@@ -949,10 +957,11 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     Returns
     -------
     DrumHits
-        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid matches) and
-        ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that fit none
-        -- the grid moved some of them by up to half a step); the hits as given when they
-        cannot carry a tempo (:func:`has_tempo`).
+        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid has the notes'
+        spacing), ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that
+        fit none -- the grid moved some of them by up to half a step) and ``grid_start``
+        the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
+        hits as given when they cannot carry a tempo (:func:`has_tempo`).
     """
     import librosa
 
@@ -1009,7 +1018,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                 keep[t] = i
         chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
-    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=fit is not None)
+    # where the grid starts in the file: a DAW lays its grid from the file's start, so the
+    # notes sit this far after its lines unless the recording begins on a grid point
+    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=fit is not None, grid_start=float(phase % step))
 
 
 def has_tempo(hits: DrumHits) -> bool:

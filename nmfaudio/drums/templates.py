@@ -544,6 +544,9 @@ class DrumTemplates:
         if path.suffix.lower() != ".npz":
             raise ValueError(f"path={str(path)!r} must end in .npz")
         if not path.parent.is_dir():
+            blocking = audio.file_in_the_way(path.parent)  # a file has its name: mkdir would fail
+            if blocking is not None:
+                raise NotADirectoryError(f"{str(blocking)!r} is a file, not a folder; give a path in a folder")
             raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
         with audio.atomic_outputs([path], overwrite=overwrite) as (temporary,):
             with open(temporary, "wb") as handle:
