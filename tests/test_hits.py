@@ -1712,11 +1712,11 @@ def _noise_bursts(sr, seconds=3.0, every=0.25):
 
 
 def test_band_flux_at_44_1_and_48_khz_has_the_22_05_khz_grid():
-    # The flux's frames scale with the rate (hits._flux_frames): at 44.1 kHz it has the
-    # frame count of the same duration at 22.05 kHz (at 48 kHz that of 24 kHz: the
-    # durations of 1024 / 128 there), and its onsets land within one half-rate hop
-    # (5.8 ms at 22.05 kHz) of the half-rate ones; at 22.05 kHz the frames are unchanged
-    # (1024 / 128) and the flux is the whole-spectrogram reference's (1e-6 of its peak 1).
+    # The flux's hop scales with the rate (hits._flux_frames; the frame stays 1024): at
+    # 44.1 kHz it has the frame count of the same duration at 22.05 kHz (at 48 kHz that
+    # of 24 kHz: hop 128 there), and its onsets land within one half-rate hop (5.8 ms at
+    # 22.05 kHz) of the half-rate ones; at 22.05 kHz the frames are unchanged (1024 / 128)
+    # and the flux is the whole-spectrogram reference's (1e-6 of its peak 1).
     from nmfaudio.drums import hits
 
     assert hits._flux_frames(22050) == (hits._FLUX_N_FFT, hits._FLUX_HOP) == (1024, 128)
@@ -1729,7 +1729,7 @@ def test_band_flux_at_44_1_and_48_khz_has_the_22_05_khz_grid():
         half_onsets = hits._flux_onsets(half, sr=sr // 2, hop=128, delta=0.2)
         assert len(half_onsets) == 12
         n_fft, hop = hits._flux_frames(sr)
-        assert (n_fft, hop) == (2048, 256)
+        assert (n_fft, hop) == (1024, 256)
         flux = hits._band_flux(_noise_bursts(sr), sr, fmin=5000.0, hop=hop, n_fft=n_fft)
         assert flux.size == half.size
         onsets = hits._flux_onsets(flux, sr=sr, hop=hop, delta=0.2)

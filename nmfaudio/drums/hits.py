@@ -446,8 +446,9 @@ _MIX_FLUX_CLEAR_S = 0.08
 # recording's confirmation below, mean F k/s/h of the 120 regular tuning grooves 0.9118 →
 # 0.9139, the ride-style ones 0.8414 → 0.8422)
 _FLUX_BLOCKERS = ("snare", "toms")
-# The band flux's frames at 22.05 kHz (46 ms, a 5.8-ms hop); at other rates scaled as the
-# fit's frames (_flux_frames), so the flux and its peak picking (in frames) keep durations
+# The band flux's frame and hop (46 ms, 5.8 ms at 22.05 kHz); at other rates the hop is
+# scaled as the fit's frames are (_flux_frames), so the flux has the 22.05-kHz frame count
+# and its peak picking (in frames) the same durations
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
@@ -1965,15 +1966,20 @@ def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
 
 
 def _flux_frames(sr) -> tuple[int, int]:
-    """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT` /
+    """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT` and
     :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
     (1 up to ~31 kHz, 2 at 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
 
-    Why: in samples the flux at 44.1 kHz made twice the frames of 22.05 kHz (a 2.9-ms
-    hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned half the time; scaled,
-    it has the 22.05-kHz grid's frames and durations at half the cost."""
+    Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
+    22.05 kHz (a 2.9-ms hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned
+    half the time; with the hop scaled it has the 22.05-kHz grid's frame count, and
+    ``result.hits()`` on the 3-minute 44.1-kHz track takes ~0.40 s warm instead of ~0.52 s.
+    The frame stays :data:`_FLUX_N_FFT` samples (23 ms at 44.1 kHz): scaled with the hop
+    (2048 / 256) it cost as much as before (twice the bins in half the frames) and lost
+    hi-hat hits at 44.1 kHz (transcription seed 2 hi-hat F 0.989 -> 0.970; docs/
+    performance.md, the hits44 round)."""
     factor = spectrum.frames_for_rate(sr)[1] // spectrum.HOP_LENGTH
-    return _FLUX_N_FFT * factor, _FLUX_HOP * factor
+    return _FLUX_N_FFT, _FLUX_HOP * factor
 
 
 def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
