@@ -1966,9 +1966,9 @@ def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
 
 
 def _flux_frames(sr) -> tuple[int, int]:
-    """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT` and
+    """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT`, and
     :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
-    (1 up to ~31 kHz, 2 at 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
+    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
 
     Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
     22.05 kHz (a 2.9-ms hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned
