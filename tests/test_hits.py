@@ -1724,6 +1724,47 @@ def test_band_flux_in_chunks_equals_the_whole_spectrogram(monkeypatch, chunk):
         np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
 
 
+def _noise_bursts(sr, seconds=3.0, every=0.25):
+    """Decaying white-noise bursts (a hat-like attack) every ``every`` s at rate ``sr``,
+    the same seeded pattern at any rate (one burst's noise drawn per burst)."""
+    rng = np.random.default_rng(11)
+    y = np.zeros(int(seconds * sr), np.float32)
+    length = int(0.05 * sr)
+    decay = np.exp(-np.arange(length) / (0.01 * sr))
+    for start in np.arange(0.1, seconds - 0.1, every):
+        i = int(round(start * sr))
+        y[i:i + length] += (rng.standard_normal(length) * decay).astype(np.float32) * rng.uniform(0.3, 1.0)
+    return y
+
+
+def test_band_flux_at_44_1_and_48_khz_has_the_22_05_khz_grid():
+    # The flux's hop scales with the rate (hits._flux_frames; the frame stays 1024): at
+    # 44.1 kHz it has the frame count of the same duration at 22.05 kHz (at 48 kHz that
+    # of 24 kHz: hop 128 there), and its onsets are those of the hop-128 flux at the same
+    # rate (the same frame) within one of its hops; at 22.05 kHz the frames are unchanged
+    # (1024 / 128) and the flux is the whole-spectrogram reference's (1e-6 of its peak 1).
+    from nmfaudio.drums import hits
+
+    assert hits._flux_frames(22050) == (hits._FLUX_N_FFT, hits._FLUX_HOP) == (1024, 128)
+    assert hits._flux_frames(24000) == (1024, 128)
+    reference = _noise_bursts(22050)
+    np.testing.assert_allclose(hits._band_flux(reference, 22050, fmin=5000.0, hop=128),
+                               _whole_band_flux(reference, 22050, fmin=5000.0, hop=128), rtol=0, atol=1e-6)
+    for sr in (44100, 48000):
+        half = hits._band_flux(_noise_bursts(sr // 2), sr // 2, fmin=5000.0, hop=128)
+        n_fft, hop = hits._flux_frames(sr)
+        assert (n_fft, hop) == (1024, 256)
+        bursts = _noise_bursts(sr)
+        flux = hits._band_flux(bursts, sr, fmin=5000.0, hop=hop, n_fft=n_fft)
+        assert flux.size == half.size
+        fine = hits._band_flux(bursts, sr, fmin=5000.0, hop=128)
+        assert fine.size >= 2 * flux.size - 2
+        onsets = hits._flux_onsets(flux, sr=sr, hop=hop, delta=0.2)
+        fine_onsets = hits._flux_onsets(fine, sr=sr, hop=128, delta=0.2)
+        assert len(fine_onsets) == 12 and onsets.shape == fine_onsets.shape
+        assert np.abs(onsets - fine_onsets).max() <= hop / sr + 1e-9  # one hop, to float rounding
+
+
 def _two_pass_band_flux(y, sr, *, fmin, hop, chunk):
     """The band flux as it was made before the band's magnitudes were kept (and made
     frame-major): each chunk's centred STFT twice (the band's peak, then the flux), the

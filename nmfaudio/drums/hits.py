@@ -446,6 +446,9 @@ _MIX_FLUX_CLEAR_S = 0.08
 # recording's confirmation below, mean F k/s/h of the 120 regular tuning grooves 0.9118 →
 # 0.9139, the ride-style ones 0.8414 → 0.8422)
 _FLUX_BLOCKERS = ("snare", "toms")
+# The band flux's frame and hop (46 ms, 5.8 ms at 22.05 kHz); at other rates the hop is
+# scaled as the fit's frames are (_flux_frames), so the flux has the 22.05-kHz frame count
+# and its peak picking (in frames) the same durations
 _FLUX_N_FFT = 1024
 _FLUX_HOP = 128
 _FLUX_MATCH_S = 0.03
@@ -1627,6 +1630,7 @@ def detect_hits(
 
     if signals is not None:
         # step 7: the track's high-band onsets, for the classes that use them (the hi-hat)
+        flux_n_fft, flux_hop = _flux_frames(sr)
         for name in names:
             signal = _signal_for(name, signals)
             if signal is None or not (flux_delta[name] > 0 or flux_confirm[name] > 0):
@@ -1645,7 +1649,7 @@ def detect_hits(
             def retime(samples, curves=curves):
                 # the flux frame's window starts up to half a window before the attack:
                 # time the onset as in step 6, where the track (and the mixture) rise most
-                rises = [track_reads.rises(c, samples, window=window, search=_FLUX_N_FFT // 4, step=rise_step)
+                rises = [track_reads.rises(c, samples, window=window, search=flux_n_fft // 4, step=rise_step)
                          for c in curves]
                 total = sum(r[0] for r in rises)
                 return rises[0][1][np.arange(len(samples)), np.argmax(total, axis=1)]
@@ -1656,7 +1660,7 @@ def detect_hits(
                 # took), and gives the onsets added below; one flux for every class
                 if mixture_flux is None:
                     mixture_flux = _band_flux(checked(mixture, "mixture"), sr, fmin=flux_fmin_hz,
-                                              hop=_FLUX_HOP, mono=mixture_mono())
+                                              hop=flux_hop, n_fft=flux_n_fft, mono=mixture_mono())
                 mix_flux = mixture_flux
             result[name] = _with_band_onsets(
                 result[name], envelopes[name], checked(signal, f"signals[{name!r}]"), sr=sr,
@@ -1902,7 +1906,7 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
         energies[id(track)] = energy
 
 
-def _band_flux(y, sr, *, fmin, hop, mono=None):
+def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
     """Spectral flux of ``y`` (mono mix of its channels) above ``fmin`` Hz: the mean over
     those bins of the rise in log magnitude, frames ``hop`` samples apart, scaled to a
     maximum of 1.  Shape (n_frames,).
@@ -1911,7 +1915,8 @@ def _band_flux(y, sr, *, fmin, hop, mono=None):
     so memory does not grow with the track's length: the band's peak magnitude (the level
     is relative to it), then the flux.  The first pass's magnitudes are kept for the
     second up to :data:`_FLUX_KEEP_BYTES`.  ``mono``: an array ``y``'s channel mean
-    (``y.mean(axis=0)``, shape (n_samples,)) when the caller has it already."""
+    (``y.mean(axis=0)``, shape (n_samples,)) when the caller has it already; ``n_fft``:
+    the frame (:func:`_flux_frames` gives both at a rate)."""
     from nmfaudio.nmf.kernels import run_in_threads
 
     # the channel mean a chunk of frames at a time, on the chunks' threads (an array's whole
@@ -1921,8 +1926,8 @@ def _band_flux(y, sr, *, fmin, hop, mono=None):
         mono = y
     else:
         mono = np.asarray(mono, dtype=np.float32)
-    n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=_FLUX_N_FFT)
-    bins = np.fft.rfftfreq(_FLUX_N_FFT, 1.0 / sr) >= fmin  # librosa.fft_frequencies
+    n_frames = spectrum.n_frames(track_reads.n_samples(mono), hop_length=hop, n_fft=n_fft)
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sr) >= fmin  # librosa.fft_frequencies
     if not bins.any():
         return np.zeros(n_frames)
     first_bin = int(np.argmax(bins))  # the band: every bin from the first at or above fmin
@@ -1935,7 +1940,7 @@ def _band_flux(y, sr, *, fmin, hop, mono=None):
         # the chunk's band magnitudes from the frame before it on (its first frame's rise);
         # the project's stft frames (centred): a track shorter than a frame is zero-padded
         t0, t1 = chunks[i]
-        return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=_FLUX_N_FFT, hop_length=hop,
+        return track_reads.band_magnitudes(mono, max(t0 - 1, 0), t1, n_fft=n_fft, hop_length=hop,
                                            first_bin=first_bin, exact=_FLUX_EXACT)
 
     kept = [None] * len(chunks)
@@ -1971,6 +1976,23 @@ def _band_flux(y, sr, *, fmin, hop, mono=None):
     return flux / top if top > 0 else flux
 
 
+def _flux_frames(sr) -> tuple[int, int]:
+    """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT`, and
+    :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
+    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
+
+    Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
+    22.05 kHz (a 2.9-ms hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned
+    half the time; with the hop scaled it has the 22.05-kHz grid's frame count, and
+    ``result.hits()`` on the 3-minute 44.1-kHz track takes ~0.40 s warm instead of ~0.52 s.
+    The frame stays :data:`_FLUX_N_FFT` samples (23 ms at 44.1 kHz): scaled with the hop
+    (2048 / 256) it cost as much as before (twice the bins in half the frames) and lost
+    hi-hat hits at 44.1 kHz (transcription seed 2 hi-hat F 0.989 -> 0.970; docs/
+    performance.md, the hits44 round)."""
+    factor = spectrum.frames_for_rate(sr)[1] // spectrum.HOP_LENGTH
+    return _FLUX_N_FFT, _FLUX_HOP * factor
+
+
 def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
     """Onset times (s) of a band flux: :func:`librosa.onset.onset_detect`'s peak picking
     (a local maximum over ±3 frames, ``delta`` above the mean of ±20 frames, 4 frames apart).
@@ -2003,19 +2025,20 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
     maximum.  ``flux``: ``signal``'s band flux
     (:func:`_band_flux`) when already computed; ``confirm_also``: another band flux (the
     recording's) whose onsets ``confirm`` above their local mean confirm a hit too."""
+    n_fft, hop = _flux_frames(sr)  # ``flux``'s given at the same rate has these frames
     if flux is None:
-        flux = _band_flux(signal, sr, fmin=fmin, hop=_FLUX_HOP)
+        flux = _band_flux(signal, sr, fmin=fmin, hop=hop, n_fft=n_fft)
     if confirm > 0 and len(found.times):
-        confirmed = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=confirm)
+        confirmed = _flux_onsets(flux, sr=sr, hop=hop, delta=confirm)
         if confirm_also is not None:
             # a hat whose attack the separation gave another stem (the snare's at a backbeat,
             # a pedal chick's under a ride stroke) has its onset in the recording's band
             # (docs/transcription.md, hat-recall round 2026-12-04)
-            confirmed = np.concatenate([confirmed, _flux_onsets(confirm_also, sr=sr, hop=_FLUX_HOP, delta=confirm)])
+            confirmed = np.concatenate([confirmed, _flux_onsets(confirm_also, sr=sr, hop=hop, delta=confirm)])
         found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
     if not delta > 0:
         return found
-    onsets = _flux_onsets(flux, sr=sr, hop=_FLUX_HOP, delta=delta)
+    onsets = _flux_onsets(flux, sr=sr, hop=hop, delta=delta)
     if retime is not None and len(onsets):
         onsets = retime(np.rint(onsets * sr).astype(int)) / sr
     onsets = onsets[~_near(onsets, found.times, clear_s) & ~_near(onsets, others, _FLUX_MATCH_S)]
