@@ -87,7 +87,7 @@ measures them from a shell: ``nmfaudio drums FILE -o OUTDIR`` as a new process
 (``/bin/sh -c 'exec python -m nmfaudio drums ...'``: the interpreter's start-up, the imports,
 numba loading its cached kernels and the exit included; after one warm-up run per tree on
 the 8-s file) on the 3-minute performance at 22.05 and at 44.1 kHz (mono) and on the
-stereo song, one run per round and file, the trees alternating: wall, CPU (user + system)
+stereo song, one run per round and file, the trees alternating (each going first in turn): wall, CPU (user + system)
 and peak RSS, medians over the rounds (``--shell-only``: these rows alone).  With ``--compare PATH`` the same runs use
 the nmfaudio of another checkout (``PYTHONPATH=PATH``) in alternating rounds, and the
 table gives both and their ratio; the two outputs' difference (SNR of one against the
@@ -606,18 +606,26 @@ def _check_shell_imports(tree, folder: Path) -> None:
 
 def shell_rows(trees: dict, folder: Path, rounds: int) -> dict:
     """{tree name: {row key: [{"wall", "cpu", "rss_mb"} per round]}} for :data:`SHELL_ROWS`,
-    the trees alternating within each round (both see the same load), after one warm-up
-    run per tree on ``folder/eight.wav`` (byte-compiled modules and numba's cache in place,
-    as on a user's second run)."""
+    the trees alternating within each round (both see the same load) and taking turns at
+    going first, after one warm-up run per tree on ``folder/eight.wav`` (byte-compiled
+    modules and numba's cache in place, as on a user's second run)."""
     timings = {name: {key: [] for key, *_ in SHELL_ROWS} for name in trees}
     for index, tree in enumerate(trees.values()):
         _check_shell_imports(tree, folder)
         shell_run(tree, folder / "eight.wav", folder / f"shell_warm{index}")
-    for _ in range(rounds):
+    for round_ in range(rounds):
         for key, file, *_ in SHELL_ROWS:
-            for index, (name, tree) in enumerate(trees.items()):
+            for index, name, tree in _in_turn(trees, round_):
                 timings[name][key].append(shell_run(tree, folder / file, folder / f"shell{index}"))
     return timings
+
+
+def _in_turn(trees: dict, round_: int) -> list:
+    """(index, name, tree) of ``trees``, reversed on odd rounds: the tree run first in a
+    round read 7-12 % slower on the 44.1-kHz rows whichever tree it was (2026-12-05, two
+    5-round runs with the trees swapped, docs/performance.md), so each goes first in turn."""
+    order = [(index, name, tree) for index, (name, tree) in enumerate(trees.items())]
+    return order[::-1] if round_ % 2 else order
 
 
 def _print_shell_table(trees: dict, timings: dict, rounds: int, loads: list) -> bool:
@@ -701,8 +709,8 @@ def speed_benchmark(compare=None, rounds=2, repeats=7, shell_only=False) -> int:
             _print_machine()
             return 0 if ok else 1
         for round_ in range(rounds):
-            for name, tree in trees.items():  # alternating: both see the same load
-                outputs = tmp / f"out{list(trees).index(name)}"
+            for index, name, tree in _in_turn(trees, round_):  # alternating: both see the same load
+                outputs = tmp / f"out{index}"
                 outputs.mkdir(exist_ok=True)
                 env = dict(os.environ, PYTHONPATH=tree)
                 done = subprocess.run(
