@@ -742,6 +742,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
     onsets = {owner: [round(float(t), 3) for t in times]
               for owner, times in played.times_by_track([name for name, _ in task.tracks]).items()}
+    # the hit files hold quantized hits (the tempo, the fit and the grid's start are theirs)
+    quantized = bool(o["quantize"] and task.hit_files and has_tempo(played))
     source = "bundled templates" if o["templates"] is None else (
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {
@@ -765,12 +767,11 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
-        "hits_bpm": float(hits.bpm) if o["quantize"] and task.hit_files and has_tempo(played) else None,
+        "hits_bpm": float(hits.bpm) if quantized else None,
         # False: no constant tempo fitted the hits (a tempo change?), the grid is the beat tracker's
-        "hits_tempo_fit": hits.tempo_fit if o["quantize"] and task.hit_files and has_tempo(played) else None,
+        "hits_tempo_fit": hits.tempo_fit if quantized else None,
         # the grid's first point (s): the notes sit this far after a DAW's grid lines
-        "hits_grid_start_s": (round(hits.grid_start, 6) if o["quantize"] and task.hit_files and has_tempo(played)
-                              else None),
+        "hits_grid_start_s": round(hits.grid_start, 6) if quantized else None,
         "blockwise": blocks,
     }
 

@@ -228,7 +228,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, spectrum
-from nmfaudio._validation import summary_repr
+from nmfaudio._validation import check_number, summary_repr
 from nmfaudio.drums import cymbal_decay, hat_fill, hit_timbre, track_reads
 from nmfaudio.drums.hat_fill import FILL_AT_S, FILL_CLEAR_S, FILL_RUN_S, between_toms, in_fill
 from nmfaudio.drums.hat_pulse import DOUBLE_S, PULSE_CLEAR_S, PULSE_LONGEST_S, between_beats, lone_doubles, on_pulse
@@ -727,14 +727,6 @@ class ClassHits:
         return summary_repr(self)
 
 
-def _check_duration(duration) -> float:
-    """``duration`` as a float, or ValueError: a recording's length is finite and >= 0."""
-    if (isinstance(duration, (bool, np.bool_)) or not isinstance(duration, numbers.Real)
-            or not np.isfinite(duration) or duration < 0):
-        raise ValueError(f"duration={duration!r} must be the recording's length in seconds (a finite number >= 0)")
-    return float(duration)
-
-
 @dataclass(frozen=True)
 class DrumHits:
     """Hits per drum class, and their MIDI and CSV files.
@@ -837,7 +829,8 @@ class DrumHits:
         if isinstance(bpm, (bool, np.bool_)) or not isinstance(bpm, numbers.Real) or not 1 <= bpm <= 1000:
             raise ValueError(f"bpm={bpm!r} must be a number in [1, 1000]")
         if duration is not None:
-            duration = _check_duration(duration)
+            duration = check_number(duration, "duration", minimum=0,
+                                    expected="the recording's length in seconds (a finite number >= 0)")
         tempo = mido.bpm2tempo(bpm)  # microseconds per quarter note (an int)
         ticks_per_second = ppq * 1e6 / tempo
         length = max(1, int(round(NOTE_SECONDS * ticks_per_second)))
