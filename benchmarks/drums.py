@@ -12,8 +12,9 @@ Two benchmarks:
 
 Needs the Debian packages ``hydrogen-data`` and ``hydrogen-drumkits`` (``apt-get install
 hydrogen-data hydrogen-drumkits``: recorded drum kits in /usr/share/hydrogen/data/drumkits;
-nothing from them is committed here).  ``--set proxy`` plays the tuning kits on eight more draws (``PROXY_SEEDS``, even seeds 10-24),
-held-out-like (quiet hats, ride grooves), to choose on without the held-out set.  ``--set extra`` (more tuning kits: AVL Drumkits'
+nothing from them is committed here).  ``--set proxy`` plays the tuning kits on eight more
+draws (``PROXY_SEEDS``, even seeds 10-24), held-out-like (quiet hats, ride grooves), to
+choose on without the held-out set.  ``--set extra`` (more tuning kits: AVL Drumkits'
 Red Zeppelin and MuseScore General's Standard, Room and Brush kits, whose hats are new but
 whose other drums are FluidR3's, at the tuning seeds 0 and 2) also needs ``apt-get install musescore-general-soundfont-lossless
 avldrums.lv2-soundfont`` (the tests do not).  Installing MuseScore General makes it the
