@@ -164,3 +164,28 @@ def test_shell_table_gives_medians_ratios_and_floor_marks(drums_bench, capsys):
     assert track44.endswith("| 0.50 | 2.5 s MISS |")
     assert song.endswith("| 0.50 | 5 s ok |")
     assert not ok  # the 44.1 kHz track misses its floor
+
+
+def test_proxy_set_plays_no_held_out_or_reserved_kit_and_no_held_out_draw(drums_bench):
+    # the "proxy" set stands in for the held-out set while choosing: it may play neither a
+    # held-out kit (nor a SoundFont kit made of one's samples: MuseScore's Power and Jazz
+    # are FluidR3's held-out Power and Jazz) nor a reserved one, and none of the held-out
+    # draws' performances (odd seeds) nor the tuning set's own draws
+    import re
+
+    sets = {label: (kits, seed if isinstance(seed, tuple) else (seed,)) for label, kits, seed in
+            drums_bench.PERFORMANCE_SETS}
+    proxy_kits, proxy_seeds = sets["proxy"]
+    held_kits, held_seeds = sets["held out"]
+    performances = drums_bench.performances
+    held_fonts = {f"sf2:musescore:{performances.soundfont_kit(k)[1]}" for k in held_kits
+                  if performances.soundfont_kit(k) is not None}
+    assert held_fonts == {"sf2:musescore:16", "sf2:musescore:32"}
+    forbidden = set(held_kits) | held_fonts | set(performances.RESERVED_KITS)
+    assert proxy_kits and not set(proxy_kits) & forbidden, set(proxy_kits) & forbidden
+    assert not any(re.search(performances.REFUSED_SOUNDFONTS, k, re.I) for k in proxy_kits)
+    # the tuning set's kits: no package beyond the tuning set's is needed
+    assert set(proxy_kits) <= set(sets["tuning"][0])
+    assert len(proxy_seeds) == len(set(proxy_seeds)) >= 4
+    assert all(s % 2 == 0 for s in proxy_seeds), "held-out draws play odd seeds"
+    assert not set(proxy_seeds) & (set(held_seeds) | set(sets["tuning"][1]) | set(range(0, 9)))
