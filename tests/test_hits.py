@@ -2041,6 +2041,32 @@ def test_array_rises_are_the_numpy_forms(shape, dtype):
             np.testing.assert_array_equal(got[1], expected[1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 20_000), (20_000,), (3, 5_000), (1,), (2, 1), (256,), (257,), (2, 0)])
+def test_checkpointed_rises_are_the_whole_arrays(shape, dtype):
+    # an array's cumulative energy kept every ENERGY_CHECKPOINT samples: its total and
+    # rises are mono_energy's whole array's, bit for bit (tolerance 0), centres on and
+    # either side of a stored point, at and past the ends, none at all, and silence
+    from nmfaudio.drums import track_reads
+
+    y = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    n = shape[-1]
+    step = track_reads.ENERGY_CHECKPOINT
+    for track in (y, np.zeros(shape, dtype)):
+        whole = track_reads.mono_energy(track)
+        kept = track_reads.cumulative_energy(track)
+        assert isinstance(kept, track_reads.CheckpointedEnergy)
+        assert kept.points.nbytes <= 8 * (n // step + 1)
+        assert len(kept) == len(whole) and track_reads.total_energy(kept) == whole[-1]
+        for centres in (np.array([-3, 0, 1, step - 1, step, step + 1, 9000, n - 1, n, n + 5]),
+                        np.random.default_rng(8).integers(0, max(n, 1), 300), np.zeros(0, dtype=np.int64)):
+            for window, search in ((441, 512), (7, 3)):
+                expected = track_reads.rises(whole, centres, window=window, search=search, step=16)
+                got = track_reads.rises(kept, centres, window=window, search=search, step=16)
+                np.testing.assert_array_equal(got[1], expected[1])
+                np.testing.assert_array_equal(got[0], expected[0])
+
+
 @pytest.mark.parametrize("shape", [(2, 30_000), (30_000,)])
 def test_the_mixtures_channel_mean_given_changes_nothing(shape):
     # detect_hits makes the mixture's channel mean once and hands it to the band flux, the
