@@ -1912,6 +1912,39 @@ def test_an_arrays_windows_equal_those_read_a_stretch_at_a_time(monkeypatch):
         np.testing.assert_array_equal(gathered(audio.ArrayReader(track)), gathered(Stretches(track)))
 
 
+def test_silent_runs_compiled_are_the_numpy_forms():
+    # digital silence's runs of exact zeros found in one compiled pass: the starts and
+    # stops (values and dtype) of the numpy form it replaced, exactly, on 400 random rows
+    # with runs across the kernel's blocks, at either end, of -0.0, shorter than
+    # SILENT_RUN, NaN beside zeros, and all-zero and empty rows
+    from nmfaudio.drums import track_reads
+
+    def numpy_form(row):
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], row == 0, [False]]).view(np.int8)))
+        starts, stops = edges[::2], edges[1::2]
+        keep = stops - starts >= track_reads.SILENT_RUN
+        return starts[keep], stops[keep]
+
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        n = int(rng.integers(0, 1000))
+        y = rng.standard_normal((2, n)).astype(np.float32 if trial % 2 else np.float64)
+        for _ in range(int(rng.integers(0, 8))):
+            a = int(rng.integers(0, max(n, 1)))
+            y[:, a:a + int(rng.integers(0, 150))] = -0.0 if trial % 3 else 0.0
+        if trial % 5 == 0:
+            y[0, : n // 2] = 0
+        if trial % 7 == 0:
+            y[1, ::9] = np.nan
+        if trial % 11 == 0:
+            y[1] = 0
+        for row, (starts, stops) in zip(y, track_reads.silent_runs(y)):
+            expected = numpy_form(row)
+            assert starts.dtype == expected[0].dtype and stops.dtype == expected[1].dtype
+            np.testing.assert_array_equal(starts, expected[0])
+            np.testing.assert_array_equal(stops, expected[1])
+
+
 @pytest.mark.parametrize("shape, dtype", [((3, 5000), np.float32), ((2, 5000), np.float64), ((5000,), np.float32)])
 def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
     # bit for bit the float64 computation it replaced (channels summed in float64 in

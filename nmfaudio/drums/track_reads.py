@@ -27,6 +27,8 @@ __all__ = ["CHUNK_SAMPLES", "ENERGY_CHECKPOINT", "is_reader", "checked", "n_samp
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
 CHUNK_SAMPLES = 2**20
+#: Samples :func:`_zero_runs` checks for a zero at once outside a run of zeros.
+_ZERO_BLOCK = 64
 #: Samples between the stored points of an array track's cumulative energy
 #: (:class:`CheckpointedEnergy`): a centre's rises remake at most this many samples more
 #: than their own reach (3 · search + 2 · window, ~4000 at 44.1 kHz), and the points of a
@@ -198,9 +200,47 @@ try:
                 after = local[min(t + window, n) - start] - at
                 before = at - local[max(t - window, 0) - start]
                 ratios[i, j] = (after + floor) / (before + floor)
+
+    @numba.njit(nogil=True, cache=True)
+    def _zero_runs(row, shortest, starts, stops):
+        """The runs of at least ``shortest`` exact zeros (``x == 0``: -0.0 too, not NaN)
+        of ``row``, written to ``starts`` / ``stops`` (each of at least
+        ``row.size // shortest + 1`` entries) in order; returns their count.  Outside a
+        run, a block of :data:`_ZERO_BLOCK` samples without a zero is passed over after
+        a count of its zeros (a loop LLVM vectorizes; the sample-by-sample one branches
+        at every sample: 11 against 20 ms for 3 minutes at 44.1 kHz)."""
+        count = 0
+        start = -1  # the current run's first index, -1 outside a run
+        n = row.shape[0]
+        i = 0
+        while i < n:
+            if start < 0 and i + _ZERO_BLOCK <= n:
+                zeros = 0
+                for k in range(i, i + _ZERO_BLOCK):
+                    zeros += row[k] == 0
+                if zeros == 0:
+                    i += _ZERO_BLOCK
+                    continue
+            stop = min(i + _ZERO_BLOCK, n)
+            for k in range(i, stop):
+                if row[k] == 0:
+                    if start < 0:
+                        start = k
+                elif start >= 0:
+                    if k - start >= shortest:
+                        starts[count] = start
+                        stops[count] = k
+                        count += 1
+                    start = -1
+            i = stop
+        if start >= 0 and n - start >= shortest:
+            starts[count] = start
+            stops[count] = n
+            count += 1
+        return count
 except ImportError:  # pragma: no cover - numba comes with librosa
     _energy_pass = _channel_mean64 = _window_peaks = _rise_means = _rise_ratios = None
-    _energy_points = _local_rise_ratios = None
+    _energy_points = _local_rise_ratios = _zero_runs = None
 
 
 class StreamedEnergy:
@@ -712,6 +752,14 @@ def silent_runs(y):
     flat = np.asarray(y).reshape(-1, np.shape(y)[-1])
     runs = []
     for row in flat:
+        if _zero_runs is not None and row.dtype.kind == "f":
+            # one compiled pass (the numpy form below makes four row-long arrays: 0.03 s for
+            # a 3-minute 44.1-kHz track against 0.01, and a separation and its hits ask four times)
+            starts = np.empty(row.size // SILENT_RUN + 1, dtype=np.intp)
+            stops = np.empty_like(starts)
+            count = _zero_runs(row, SILENT_RUN, starts, stops)
+            runs.append((starts[:count].copy(), stops[:count].copy()))
+            continue
         edges = np.flatnonzero(np.diff(np.concatenate([[False], row == 0, [False]]).view(np.int8)))
         starts, stops = edges[::2], edges[1::2]
         keep = stops - starts >= SILENT_RUN
