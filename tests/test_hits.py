@@ -1912,6 +1912,39 @@ def test_an_arrays_windows_equal_those_read_a_stretch_at_a_time(monkeypatch):
         np.testing.assert_array_equal(gathered(audio.ArrayReader(track)), gathered(Stretches(track)))
 
 
+def test_silent_runs_compiled_are_the_numpy_forms():
+    # digital silence's runs of exact zeros found in one compiled pass: the starts and
+    # stops (values and dtype) of the numpy form it replaced, exactly, on 400 random rows
+    # with runs across the kernel's blocks, at either end, of -0.0, shorter than
+    # SILENT_RUN, NaN beside zeros, and all-zero and empty rows
+    from nmfaudio.drums import track_reads
+
+    def numpy_form(row):
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], row == 0, [False]]).view(np.int8)))
+        starts, stops = edges[::2], edges[1::2]
+        keep = stops - starts >= track_reads.SILENT_RUN
+        return starts[keep], stops[keep]
+
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        n = int(rng.integers(0, 1000))
+        y = rng.standard_normal((2, n)).astype(np.float32 if trial % 2 else np.float64)
+        for _ in range(int(rng.integers(0, 8))):
+            a = int(rng.integers(0, max(n, 1)))
+            y[:, a:a + int(rng.integers(0, 150))] = -0.0 if trial % 3 else 0.0
+        if trial % 5 == 0:
+            y[0, : n // 2] = 0
+        if trial % 7 == 0:
+            y[1, ::9] = np.nan
+        if trial % 11 == 0:
+            y[1] = 0
+        for row, (starts, stops) in zip(y, track_reads.silent_runs(y)):
+            expected = numpy_form(row)
+            assert starts.dtype == expected[0].dtype and stops.dtype == expected[1].dtype
+            np.testing.assert_array_equal(starts, expected[0])
+            np.testing.assert_array_equal(stops, expected[1])
+
+
 @pytest.mark.parametrize("shape, dtype", [((3, 5000), np.float32), ((2, 5000), np.float64), ((5000,), np.float32)])
 def test_mono_energy_is_the_cumulative_energy_of_the_channel_sum(shape, dtype):
     # bit for bit the float64 computation it replaced (channels summed in float64 in
@@ -2039,6 +2072,32 @@ def test_array_rises_are_the_numpy_forms(shape, dtype):
             got = track_reads.rises(energy, centres, window=441, search=512, step=16)
             np.testing.assert_array_equal(got[0], expected[0])
             np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 20_000), (20_000,), (3, 5_000), (1,), (2, 1), (256,), (257,), (2, 0)])
+def test_checkpointed_rises_are_the_whole_arrays(shape, dtype):
+    # an array's cumulative energy kept every ENERGY_CHECKPOINT samples: its total and
+    # rises are mono_energy's whole array's, bit for bit (tolerance 0), centres on and
+    # either side of a stored point, at and past the ends, none at all, and silence
+    from nmfaudio.drums import track_reads
+
+    y = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    n = shape[-1]
+    step = track_reads.ENERGY_CHECKPOINT
+    for track in (y, np.zeros(shape, dtype)):
+        whole = track_reads.mono_energy(track)
+        kept = track_reads.cumulative_energy(track)
+        assert isinstance(kept, track_reads.CheckpointedEnergy)
+        assert kept.points.nbytes <= 8 * (n // step + 1)
+        assert len(kept) == len(whole) and track_reads.total_energy(kept) == whole[-1]
+        for centres in (np.array([-3, 0, 1, step - 1, step, step + 1, 9000, n - 1, n, n + 5]),
+                        np.random.default_rng(8).integers(0, max(n, 1), 300), np.zeros(0, dtype=np.int64)):
+            for window, search in ((441, 512), (7, 3)):
+                expected = track_reads.rises(whole, centres, window=window, search=search, step=16)
+                got = track_reads.rises(kept, centres, window=window, search=search, step=16)
+                np.testing.assert_array_equal(got[1], expected[1])
+                np.testing.assert_array_equal(got[0], expected[0])
 
 
 @pytest.mark.parametrize("shape", [(2, 30_000), (30_000,)])

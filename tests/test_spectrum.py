@@ -115,6 +115,37 @@ def test_stft_frame_major_equals_stft_with_each_channel_frame_major():
     assert all(X[c].T.flags.c_contiguous for c in range(2))
 
 
+@pytest.mark.parametrize("shape", [(70_000,), (2, 70_000), (3, 9_000), (100,)])
+@pytest.mark.parametrize("tasks", [1, 2, 4, 7])
+def test_stft_frame_major_gives_the_same_numbers_in_any_number_of_tasks(monkeypatch, shape, tasks):
+    """The frames cut into ranges of whole chunks (STFT_TASKS, the chunk made small here so
+    a range holds several): each FFT call transforms the frames it transforms in one task
+    per channel, so X and the magnitude are the same bit for bit (tolerance 0); the
+    ranges cover every frame once, each starting on a chunk, and a range's samples are
+    np.pad's."""
+    from nmfaudio import spectrum
+
+    y = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    monkeypatch.setattr(spectrum, "_STFT_CHUNK_BYTES", 7 * 512 * 4)  # 7 frames of 512 float32
+    runs = []
+    for count in (1, tasks):
+        monkeypatch.setattr(spectrum, "STFT_TASKS", count)
+        runs.append(stft_frame_major(y, n_fft=512, hop_length=128, magnitude=True))
+    for one, many in zip(*runs):
+        np.testing.assert_array_equal(many, one)
+    n = n_frames(shape[-1], hop_length=128, n_fft=512)
+    channels = 1 if len(shape) == 1 else shape[0]
+    split = spectrum._stft_tasks(channels, n, 7)
+    for c in range(channels):
+        ranges = [(a, b) for ch, a, b in split if ch == c]
+        assert ranges[0][0] == 0 and ranges[-1][1] == n
+        assert all(b == a2 for (_, b), (a2, _) in zip(ranges[:-1], ranges[1:])) and all(a % 7 == 0 for a, _ in ranges)
+        padded = np.pad(y.reshape(channels, -1)[c], 256)
+        for a, b in ranges:
+            stretch = spectrum._padded_stretch(y.reshape(channels, -1)[c], a, b, 512, 128)
+            np.testing.assert_array_equal(stretch, padded[a * 128:(b - 1) * 128 + 512])
+
+
 @pytest.mark.parametrize("n_fft, hop_length, n_frames_", [(1024, 256, 1), (1024, 256, 5), (1024, 256, 300),
                                                            (1000, 300, 40), (4096, 1024, 200), (64, 7, 90)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1862,8 +1862,8 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
     checked : callable(track, label, verified=None) -> checked track
         :func:`detect_hits`' ``checked`` (it keeps each check; ``verified``: the track
         as checked here).
-    energies : dict {id(track): ndarray, shape (n_samples + 1,)}
-        Filled in place.
+    energies : dict {id(track): CheckpointedEnergy, or ndarray of shape (n_samples + 1,)}
+        Filled in place (:func:`~nmfaudio.drums.track_reads.cumulative_energy`'s).
     """
     from nmfaudio.nmf.kernels import run_in_threads
 
@@ -1892,7 +1892,7 @@ def _energies_ahead(tracks, mixture, checked, energies) -> None:
         try:
             # a finite total: every sample finite; else the whole check, which raises for a
             # NaN or infinite sample (the attacks raise it again, in their order)
-            checked(track, label, array if np.isfinite(energy[-1]) else None)
+            checked(track, label, array if np.isfinite(track_reads.total_energy(energy)) else None)
         except (ValueError, TypeError):
             return
     for (track, _), energy in zip(order, results):
