@@ -204,3 +204,28 @@ def test_an_unexpected_exception_is_still_one_line(tmp_path, monkeypatch, cli, o
     assert code == 1
     assert "unexpected ZeroDivisionError: simulated bug" in one_line_error(err, prefix=None)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, given", [
+    (["drums", "{bad}", "-o", "{out}"], "{bad}"),
+    (["separate", "{bad}", "-k", "2", "-o", "{out}"], "{bad}"),
+    (["drums", "{bad}", "{missing}", "-o", "{out}"], None),  # a batch refused before any input ran
+    (["image", "compress", "{bad}", "-r", "2", "-o", "{out}/c.png"], "{bad}"),
+    (["spikes", "{missing}", "-k", "2", "-o", "{out}"], "{missing}"),
+    (["templates", "learn", "{missing}", "-o", "{out}/k.npz"], "{missing}"),
+], ids=["drums", "separate", "drums batch", "image compress", "spikes", "templates learn"])
+def test_json_run_that_fails_prints_a_failed_record(argv, given, tmp_path, cli, one_line_error):
+    # --json of one file printed nothing on stdout when it failed (only the stderr line), where a
+    # batch prints a failed record: a script reading stdout got nothing to parse
+    import json
+
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    names = {"bad": bad, "missing": tmp_path / "missing.wav", "out": tmp_path / "out"}
+    code, stdout, err = cli([a.format(**names) for a in argv] + ["--json"])
+    assert code == 1
+    line = one_line_error(err)
+    record = json.loads(stdout)
+    assert record == {"input": None if given is None else given.format(**names), "status": "failed",
+                      "error": line.removeprefix("nmfaudio: error: ")}
+    assert not (tmp_path / "out").exists()
