@@ -29,7 +29,7 @@ from nmfaudio._validation import check_number, is_real
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
            "output_format",
-           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
+           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
@@ -341,6 +341,23 @@ def _check_declared_length(path: Path, info) -> None:
         )
 
 
+def not_found(path) -> FileNotFoundError:
+    """The error for an input ``path`` that does not exist: the one wording of it, for a
+    file read (:func:`check_input_file`) and for a batch's inputs
+    (:func:`nmfaudio.batch.find_inputs`).  A symbolic link whose target is gone is named
+    with that target: ``'x.wav' is a link to 'moved/x.wav', which does not exist``; a target
+    that is itself a link leading nowhere (a chain of links, a loop) is said to be one."""
+    path = Path(path)
+    if path.is_symlink():
+        target = os.readlink(path)
+        if os.path.lexists(path.parent / target):  # a link too: it, or one after it, is broken or loops
+            return FileNotFoundError(f"{str(path)!r} is a link to {target!r}, a link that leads to no file (a "
+                                     "missing target or a loop of links); check the links")
+        return FileNotFoundError(f"{str(path)!r} is a link to {target!r}, which does not exist; "
+                                 "check the link or its target")
+    return FileNotFoundError(f"{str(path)!r} does not exist; check the path")
+
+
 def check_input_file(path, *, what: str = "a file") -> Path:
     """Return ``path`` as a Path if it is a regular file (or a link to one) that can be read.
 
@@ -361,10 +378,7 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        if path.is_symlink():
-            raise FileNotFoundError(f"{str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
-                                    "check the link or its target") from None
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path") from None
+        raise not_found(path) from None
     except NotADirectoryError:
         raise FileNotFoundError(f"{str(path)!r} does not exist (a part of the path is a file); check the path") from None
     if stat.S_ISDIR(mode):

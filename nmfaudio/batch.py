@@ -215,11 +215,8 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             found[seen[key]] = (file, relative)
 
     for path in paths:
-        if _broken_link(path):
-            raise FileNotFoundError(f"input {str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
-                                    "check the link or its target")
-        if not path.exists():
-            raise FileNotFoundError(f"input {str(path)!r} does not exist; check the path")
+        if not path.exists():  # (a broken link too: its message names the missing target)
+            raise audio.not_found(path)
         if not path.is_dir():
             add(path, Path("."))
             continue
