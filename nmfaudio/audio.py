@@ -381,6 +381,10 @@ def check_input_file(path, *, what: str = "a file") -> Path:
         raise not_found(path) from None
     except NotADirectoryError:
         raise FileNotFoundError(f"{str(path)!r} does not exist (a part of the path is a file); check the path") from None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise not_found(path) from None  # a loop of links: named as such, not "Too many levels ..."
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(f"{str(path)!r} is a folder; give {what}")
     if not stat.S_ISREG(mode):

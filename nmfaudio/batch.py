@@ -205,7 +205,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
     seen: dict[Path, int] = {}  # resolved file -> its index in found
 
     def add(file: Path, relative: Path) -> None:
-        key = file.resolve()
+        key = _resolved(file)
         if key not in seen:
             seen[key] = len(found)
             found.append((file, relative))
@@ -233,7 +233,8 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
                 continue
             if file.suffix.lower().lstrip(".") not in extensions:
                 continue
-            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+            where = _resolved(file)
+            if excluded is not None and (excluded == where.parent or excluded in where.parents):
                 in_excluded += 1
                 continue
             holder = next((parent for parent in relative.parents if parent in earlier), None)
@@ -258,6 +259,15 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, or its absolute path where a loop of links has no end (resolve
+    raises there: one such link in a folder stopped the whole batch with "Symlink loop")."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
 
 
 def _broken_link(path: Path) -> bool:

@@ -116,14 +116,15 @@ def test_a_broken_link_in_a_folder_is_a_failed_input_naming_the_link(library, tm
     with pytest.raises(FileNotFoundError, match="is a link to .*moved_away.wav', which does not exist"):
         batch.find_inputs([library / "gone.wav"])
 
-@pytest.mark.parametrize("case", ["broken", "chain", "missing"])
+@pytest.mark.parametrize("case", ["broken", "chain", "loop", "missing"])
 def test_a_missing_input_has_one_wording_alone_in_a_batch_and_read(case, tmp_path, capsys):
     """The one-line error for an input that is not there is the same whether the file is
     given alone, found in a folder (a failed input's line) or read by the library: the
     single-file CLI said "input 'x.wav' is a link to ...", the batch "'x.wav' is a link to
-    ..." (two copies of the message); a link to a broken link, or a loop of links, was "a
-    link to 'b', which does not exist" (b exists: it is the broken link) or Python's "Too
-    many levels of symbolic links"."""
+    ..." (two copies of the message); a link to a broken link was "a link to 'b', which does
+    not exist" (b exists: it is the broken link).  A loop of links: Python's "Too many levels
+    of symbolic links" from load, and in a folder it stopped the whole batch ("Symlink loop
+    from ...") instead of being one failed input."""
     folder = tmp_path / "in"
     folder.mkdir()
     path = folder / "x.wav"
@@ -146,6 +147,10 @@ def test_a_missing_input_has_one_wording_alone_in_a_batch_and_read(case, tmp_pat
     with pytest.raises(FileNotFoundError) as raised:
         nmfaudio.load(path)
     assert str(raised.value) == expected
+    if case == "missing":  # below a file: said so (the loop's check must not catch it first)
+        (tmp_path / "notes.txt").write_text("a file")
+        with pytest.raises(FileNotFoundError, match="a part of the path is a file"):
+            nmfaudio.load(tmp_path / "notes.txt" / "x.wav")
     if case != "missing":  # a folder's broken link is a failed input, its line naming it
         assert main(["drums", str(folder), "-o", str(tmp_path / "many"), *DRUMS]) == 1
         assert f"nmfaudio: error: {path}: {expected}" in capsys.readouterr().err.splitlines()
