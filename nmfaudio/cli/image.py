@@ -139,6 +139,11 @@ def _check_folder(path, option: str) -> None:
         raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
+#: The words for a picture's Pillow mode (a picture from ``read_picture``): the summary's
+#: and ``--json``'s ``kind``, and the refusal of an output format that cannot store it.
+KINDS = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}
+
+
 def _mode(image: np.ndarray) -> str:
     """The Pillow mode of a picture from ``read_picture``: L, LA, RGB or RGBA."""
     channels = 1 if image.ndim == 2 else image.shape[2]
@@ -156,8 +161,7 @@ def _check_storable(path: Path, fmt: str, image) -> None:
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
     except (OSError, KeyError, ValueError) as exc:
-        kind = {"L": "gray", "LA": "gray (with opacity)", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
-        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {kind} picture ({exc}); "
+        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {KINDS[mode]} picture ({exc}); "
                        "use a .png output") from None
 
 
@@ -238,7 +242,7 @@ def run_compress(args) -> int:
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
-    kind = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}[_mode(image)]
+    kind = KINDS[_mode(image)]
     height, width = image.shape[:2]
     if args.json:
         print(json.dumps(_compress_record(args, result, svd_psnr, kind, width, height, seconds), indent=2))
