@@ -2792,3 +2792,20 @@ def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monke
             detect_hits(activations, sr=SR, hop_length=HOP, signals=signals, mixture=mixture)
         messages.append(str(raised.value))
     assert expected in messages[0] and messages[0] == messages[1], messages
+
+
+def test_a_recording_of_one_frame_has_no_hits():
+    """A recording shorter than one hop has one spectrogram frame: no frame around it for a
+    peak to stand above, so every class that explained any of it peaked there (4.5 ms of
+    noise or of the loop's first kick got a kick and a snare hit).  It gets none; two
+    frames (the loop's first 45 ms: its kick and hi-hat at 0 s) keep theirs."""
+    loop, sr = nmfaudio.load(Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav")
+    noise = (0.3 * np.random.default_rng(0).standard_normal(100)).astype(np.float32)
+    for clip in (noise, loop[:100], loop[:511]):  # 4.5 ms, 23 ms - 1 sample: one frame at hop 512
+        hits = nmfaudio.separate_drums(clip, sr=sr, random_state=0).hits()
+        assert sum(len(hits[name].times) for name in hits.classes) == 0
+    hits = nmfaudio.separate_drums(loop[:1000], sr=sr, random_state=0).hits()  # two frames
+    assert {name for name in hits.classes if len(hits[name].times)} == {"kick", "hihat"}
+    assert np.allclose([hits["kick"].times[0], hits["hihat"].times[0]], 0.0, atol=0.005)
+    one = detect_hits({"kick": np.ones((1, 1)), "snare": np.ones((1, 1))}, sr=SR, hop_length=512)
+    assert all(len(one[name].times) == 0 and one[name].velocities.dtype.kind == "i" for name in one.classes)

@@ -13,7 +13,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
    ~0.14 s after each hit (its decay outlasts the template).  The 3/4 weight was chosen
    by measurement (docs/transcription.md, "How hits are picked"); ``delta`` and
-   ``mean_weight`` can be set per class.
+   ``mean_weight`` can be set per class.  An activation of fewer than ``MIN_FRAMES``
+   (2) frames — a recording shorter than one hop, 23 ms by default — has no frames for a
+   peak to stand above, and gets no hits.
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
@@ -256,6 +258,9 @@ SNARE_THRESHOLD_DB = -36.0
 KICK_THRESHOLD_DB = -12.0
 # toms and cymbals: few hits, and the other drums' leakage 12-30 dB under them
 SPARSE_THRESHOLD_DB = -12.0
+#: Frames an activation needs for any hit (module notes, step 1): a peak stands above the
+#: frames around it, and a recording of one frame (shorter than one hop) has none.
+MIN_FRAMES = 2
 FLOOR_DBFS = -70.0  # the recording's level under which nothing is a hit (module notes, step 9)
 FLOOR_SECONDS = 0.05  # the stretch from the onset whose peak is compared with it
 # A quiet recording (channel-mean RMS under floor + QUIET_BELOW_RMS_DB: -55 dBFS with the
@@ -1513,6 +1518,12 @@ def detect_hits(
         raise ValueError(f"activations have different numbers of frames {sorted(lengths)}; give one separation's")
     if signals is not None and not isinstance(signals, dict):
         raise ValueError("signals must be a dict {class name: separated track} or None")
+    if min(lengths) < MIN_FRAMES:  # (one length: checked above)
+        # one frame (a recording shorter than one hop, 23 ms by default): no frame around
+        # it to stand above, so every class that explains any of it would peak there (a
+        # 4.5-ms click got a kick and a snare hit)
+        return DrumHits({name: ClassHits(name=name, note=note_of[name], times=np.zeros(0), strengths=np.zeros(0),
+                                         velocities=velocities_from_strengths(np.zeros(0))) for name in names})
 
     candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
                                     delta=delta[name], average_s=average_s, mean_weight=mean_weight[name])
