@@ -2809,3 +2809,13 @@ def test_a_recording_of_one_frame_has_no_hits():
     assert np.allclose([hits["kick"].times[0], hits["hihat"].times[0]], 0.0, atol=0.005)
     one = detect_hits({"kick": np.ones((1, 1)), "snare": np.ones((1, 1))}, sr=SR, hop_length=512)
     assert all(len(one[name].times) == 0 and one[name].velocities.dtype.kind == "i" for name in one.classes)
+
+
+def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
+    # hits["kik"] (or a class not asked for) raised a bare KeyError: 'kik'
+    hits = detect_hits({"kick": np.ones(40), "snare": np.ones(40)}, sr=SR, hop_length=512)
+    with pytest.raises(KeyError, match="'kik' is not a class of these hits; they have kick, snare"):
+        hits["kik"]
+    assert hits["kick"] is hits.classes["kick"]
+    with pytest.raises(KeyError, match="'kick' is not a class of these hits; they have none"):
+        DrumHits({})["kick"]

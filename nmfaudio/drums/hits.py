@@ -760,7 +760,13 @@ class DrumHits:
     grid_start: float | None = None
 
     def __getitem__(self, name) -> ClassHits:
-        return self.classes[name]
+        """The hits of class ``name``; KeyError naming the classes there are (a bare
+        ``KeyError: 'kik'`` said neither; a class not asked for has no hits)."""
+        try:
+            return self.classes[name]
+        except KeyError:
+            have = ", ".join(self.classes) or "none (no class has a General MIDI note)"
+            raise KeyError(f"{name!r} is not a class of these hits; they have {have}") from None
 
     def __repr__(self) -> str:
         """One line: the hits per class and the tempo (the dataclass's own repr printed every
