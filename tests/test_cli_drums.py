@@ -443,3 +443,16 @@ def test_free_space_asked_for_block_by_block_counts_the_figure_and_hit_files(son
                      *extras, *FAST]) == 0
     assert len(asked) == 4  # before the work and at the write, each run
     assert asked[2] - asked[0] == asked[3] - asked[1] == FIGURE_BYTES + 2 * HIT_FILE_BYTES
+
+
+@pytest.mark.parametrize("spelling", ["absolute csv", "absolute -o", "dot-dot"])
+def test_onsets_in_the_output_folder_however_it_is_spelled(spelling, song, tmp_path, capsys, monkeypatch):
+    """--onsets in the -o folder the run makes was refused ("folder ... does not exist") when
+    the two paths were spelled differently: -o out --onsets /abs/out/hits.csv."""
+    monkeypatch.chdir(tmp_path)
+    out, csv = {"absolute csv": ("out", str(tmp_path / "out" / "hits.csv")),
+                "absolute -o": (str(tmp_path / "out"), "out/hits.csv"),
+                "dot-dot": ("out", "out/../out/hits.csv")}[spelling]
+    assert main(["drums", str(song), "-o", out, "--onsets", csv, *FAST]) == 0
+    assert "hits.csv" in capsys.readouterr().out
+    assert (tmp_path / "out" / "hits.csv").read_text().startswith("time_s,class,velocity,strength")

@@ -363,7 +363,8 @@ def _check_hit_options(args) -> None:
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
-    if not csv.parent.is_dir() and csv.parent != args.output_dir:
+    # -o's folder, made by the run, however it is spelled (absolute, relative, with '..')
+    if not csv.parent.is_dir() and csv.parent.resolve() != args.output_dir.resolve():
         from nmfaudio.audio import file_in_the_way
 
         blocking = file_in_the_way(csv.parent)  # a file has its name: creating the folder would fail
