@@ -372,11 +372,11 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     IsADirectoryError
         ``path`` is a folder.
     ValueError
-        ``path`` is a pipe, socket or device.
+        ``path`` is a pipe, socket or device, or an empty file (0 bytes).
     """
     path = check_path(path)
     try:
-        mode = os.stat(path).st_mode
+        status = os.stat(path)
     except FileNotFoundError:
         raise not_found(path) from None
     except NotADirectoryError:
@@ -385,8 +385,13 @@ def check_input_file(path, *, what: str = "a file") -> Path:
         if exc.errno != errno.ELOOP:
             raise
         raise not_found(path) from None  # a loop of links: named as such, not "Too many levels ..."
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(f"{str(path)!r} is a folder; give {what}")
+    if stat.S_ISREG(mode) and status.st_size == 0:
+        # each reader said "not audio" / "not a picture" / "not an .npz", not that it holds nothing
+        raise ValueError(f"{str(path)!r} is an empty file (0 bytes; an interrupted copy, download or export?); "
+                         "copy or export it again")
     if not stat.S_ISREG(mode):
         kind = ("a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")

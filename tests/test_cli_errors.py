@@ -36,6 +36,8 @@ def _bad_input(case: str, folder: Path, write_audio, tones) -> Path:
         data = bytearray(good.read_bytes())
         data[8:16] = b"GARBAGE!"  # the WAVE/fmt markers
         path.write_bytes(bytes(data))
+    elif case == "0 bytes":  # libsndfile: "Format not recognised.", as for text
+        path.write_bytes(b"")
     elif case == "empty (0 frames)":
         write_audio(path, np.zeros(0, np.float32))
     elif case == "NaN samples":
@@ -57,6 +59,7 @@ BAD_INPUTS = {
     "truncated header": "cannot read",
     "truncated data": "truncated",
     "corrupt": "cannot read",
+    "0 bytes": "is an empty file (0 bytes; an interrupted copy, download or export?); copy or export it again",
     "empty (0 frames)": "no samples",
     "NaN samples": "NaN or infinite",
     "inf samples": "NaN or infinite",
@@ -228,4 +231,26 @@ def test_json_run_that_fails_prints_a_failed_record(argv, given, tmp_path, cli, 
     record = json.loads(stdout)
     assert record == {"input": None if given is None else given.format(**names), "status": "failed",
                       "error": line.removeprefix("nmfaudio: error: ")}
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["drums", "{wav}", "-o", "{out}"], ["drums", "{good}", "-o", "{out}", "--templates", "{npz}"],
+    ["templates", "learn", "{kit}", "-o", "{out}/k.npz"], ["image", "compress", "{png}", "-r", "1", "-o", "{out}.png"],
+    ["image", "sweep", "{npz}"], ["spikes", "{npy}", "-k", "2", "-o", "{out}"], ["spikes", "{csv}", "-k", "2", "-o", "{out}"],
+], ids=["audio", "templates file", "one-shot", "picture", "image stack", "waveforms npy", "waveforms csv"])
+def test_an_empty_file_is_named_as_one_whatever_it_should_hold(argv, tmp_path, cli, one_line_error, write_audio,
+                                                                tones):
+    # each reader said what the 0 bytes were not: "cannot read ... as audio (Format not
+    # recognised.)", "not a picture Pillow can read", "not a valid .npz archive", "is empty;
+    # expected one waveform per row", ...
+    names = {suffix: tmp_path / f"empty.{suffix}" for suffix in ("wav", "npz", "png", "npy", "csv")}
+    for path in names.values():
+        path.write_bytes(b"")
+    (tmp_path / "kit" / "kick").mkdir(parents=True)
+    (tmp_path / "kit" / "kick" / "a.wav").write_bytes(b"")
+    good = write_audio(tmp_path / "good.wav", tones())
+    code, _, err = cli([a.format(**names, kit=tmp_path / "kit", good=good, out=tmp_path / "out") for a in argv])
+    assert code == 1
+    one_line_error(err, "is an empty file (0 bytes; an interrupted copy, download or export?); copy or export it again")
     assert not (tmp_path / "out").exists()
