@@ -1765,6 +1765,32 @@ def test_band_flux_at_44_1_and_48_khz_has_the_22_05_khz_grid():
         assert np.abs(onsets - fine_onsets).max() <= hop / sr + 1e-9  # one hop, to float rounding
 
 
+@pytest.mark.parametrize("sr", [88200, 96000, 128000, 176400, 192000, 384000])
+def test_band_flux_frames_are_valid_at_every_rate(sr):
+    """From ~125 kHz the flux's hop (128 × the rate's power of two) reached its 1024-sample
+    frame: at 192 kHz hop 1024, at 384 kHz 2048, and every drum run with hits stopped after
+    the separation ("--hop-length 1024 leaves samples that no 'hann' window of --n-fft 1024
+    covers", options the user never gave).  The hop stops at half the frame, 96 kHz's; the
+    hi-hat's bursts at 192 kHz are found as at 96 kHz."""
+    from nmfaudio import spectrum
+    from nmfaudio.drums import hits
+
+    n_fft, hop = hits._flux_frames(sr)
+    assert spectrum.check_frames(n_fft, hop) == (1024, min(128 * spectrum.frames_for_rate(sr)[1] // 512, 512))
+    if sr == 192000:
+        bursts = _noise_bursts(sr, seconds=2.0)
+        onsets = hits._flux_onsets(hits._band_flux(bursts, sr, fmin=5000.0, hop=hop, n_fft=n_fft), sr=sr, hop=hop,
+                                   delta=0.2)
+        played = np.arange(0.1, 2.0 - 0.1, 0.25)
+        assert len(onsets) == len(played) and np.abs(onsets - played).max() < 0.01
+        # and the hits of a hat track at that rate (the drum hop there: 4096), as a drum run picks them
+        activation = np.zeros(1 + bursts.size // 4096)
+        activation[np.rint(played * sr / 4096).astype(int)] = 1.0
+        found = detect_hits({"hihat": activation}, sr=sr, hop_length=4096, signals={"hihat": bursts},
+                            mixture=bursts)
+        assert len(found["hihat"].times) == len(played) and np.abs(found["hihat"].times - played).max() < 0.01
+
+
 def _two_pass_band_flux(y, sr, *, fmin, hop, chunk):
     """The band flux as it was made before the band's magnitudes were kept (and made
     frame-major): each chunk's centred STFT twice (the band's peak, then the flux), the

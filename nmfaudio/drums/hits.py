@@ -1989,7 +1989,8 @@ def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
 def _flux_frames(sr) -> tuple[int, int]:
     """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT`, and
     :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
-    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
+    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz), at most half of
+    :data:`_FLUX_N_FFT` (the hop at 96 kHz, kept above it: 176.4 and 192 kHz).
 
     Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
     22.05 kHz (a 2.9-ms hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned
@@ -2000,7 +2001,10 @@ def _flux_frames(sr) -> tuple[int, int]:
     hi-hat hits at 44.1 kHz (transcription seed 2 hi-hat F 0.989 -> 0.970; docs/
     performance.md, the hits44 round)."""
     factor = spectrum.frames_for_rate(sr)[1] // spectrum.HOP_LENGTH
-    return _FLUX_N_FFT, _FLUX_HOP * factor
+    # at most half the frame (96 kHz's 512 / 1024), as spectrum.check_frames asks: from
+    # ~125 kHz the factor is 8 and more, and hop 1024 (192 kHz) or 2048 (384 kHz) left
+    # samples no frame covers -- every such run stopped on that error after the separation
+    return _FLUX_N_FFT, min(_FLUX_HOP * factor, _FLUX_N_FFT // 2)
 
 
 def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:
