@@ -201,6 +201,9 @@ def check_random_state(random_state):
     ValueError
         As :func:`as_generator`.
     """
+    if is_int(random_state) and random_state < 0:  # numpy said "expected non-negative integer", naming nothing
+        raise ValueError(f"random_state={int(random_state)} must be an int >= 0 (a seed), or None, a numpy Generator "
+                         "or a numpy RandomState")
     if (random_state is None or is_int(random_state)
             or isinstance(random_state, (np.random.Generator, np.random.RandomState))):
         return random_state
@@ -222,7 +225,7 @@ def as_generator(random_state) -> np.random.Generator:
     Raises
     ------
     ValueError
-        For anything else (bools, floats, strings); numpy's own ValueError for negative ints.
+        For anything else (bools, floats, strings, negative ints).
     """
     if isinstance(check_random_state(random_state), np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
