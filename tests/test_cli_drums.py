@@ -456,3 +456,14 @@ def test_onsets_in_the_output_folder_however_it_is_spelled(spelling, song, tmp_p
     assert main(["drums", str(song), "-o", out, "--onsets", csv, *FAST]) == 0
     assert "hits.csv" in capsys.readouterr().out
     assert (tmp_path / "out" / "hits.csv").read_text().startswith("time_s,class,velocity,strength")
+
+
+def test_onsets_in_a_missing_folder_is_worded_as_the_other_outputs(song, tmp_path, capsys, one_line_error):
+    # drums --onsets said "folder 'x' does not exist", image compress -o / --plot "...; create
+    # it first": two copies of the check (cli.check_output_parent now), two wordings
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--onsets", str(tmp_path / "nodir" / "x.csv"), *FAST]) == 1
+    one_line_error(capsys.readouterr().err,
+                   f"--onsets {str(tmp_path / 'nodir' / 'x.csv')!r}: folder {str(tmp_path / 'nodir')!r} does not exist; "
+                   "create it first")
+    assert not out.exists()

@@ -116,6 +116,26 @@ def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inpu
                            "use --force to overwrite them")
 
 
+def check_output_parent(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file ``path`` (given to ``option``) whose folder
+    does not exist: the write after the work would fail on it.  The one wording of it
+    (``image compress -o``/``--plot``, ``drums --onsets``), naming a file that has the
+    folder's name when there is one.
+
+    Raises
+    ------
+    CLIError
+    """
+    if path.parent.is_dir():
+        return
+    from nmfaudio.audio import file_in_the_way
+
+    blocking = file_in_the_way(path.parent)  # a file has its name: creating the folder would fail
+    if blocking is not None:
+        raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; give a path in a folder")
+    raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+
+
 @contextmanager
 def output_folder(folder, option: str = "-o"):
     """Make sure ``folder`` exists and is writable before the work starts.

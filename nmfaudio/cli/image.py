@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, count, refuse_outputs
+from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
@@ -127,16 +127,9 @@ def _check_png(path, option: str) -> None:
 
 
 def _check_folder(path, option: str) -> None:
-    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``):
-    the write after the fit would fail on it."""
-    if path is not None and not path.parent.is_dir():
-        from nmfaudio.audio import file_in_the_way
-
-        blocking = file_in_the_way(path.parent)  # a file has its name: creating the folder would fail
-        if blocking is not None:
-            raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; "
-                           "give a path in a folder")
-        raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``)."""
+    if path is not None:
+        check_output_parent(path, option)
 
 
 #: The words for a picture's Pillow mode (a picture from ``read_picture``): the summary's
