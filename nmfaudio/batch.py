@@ -921,7 +921,7 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     warm_up = min(int(result.n_iter), planned_iterations(o["beta"], o["max_iter"]) - o["max_iter"])
     summary = {
         "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "n_components": result.n_components,
-        "beta": o["beta"], "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
+        "beta": result.beta, "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
         "seed": o["random_state"], "n_iter": int(result.n_iter), "warm_up_iter": warm_up,
         "converged": bool(result.converged),
         "final_loss": float(result.loss[-1]) if len(result.loss) else None, "max_iter": o["max_iter"],

@@ -726,3 +726,14 @@ def test_levels_on_threads_are_each_tracks_rms(monkeypatch, threads):
     expected = [batch._rms(track) for track in tracks]
     assert len(got) == len(tracks)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_records_beta_is_the_divergences_full_name(tmp_path):
+    # separate_many(options={"beta": "KL"}) recorded "KL" (the option as given), where the
+    # Separation and the CLI's records say "kullback-leibler"
+    wav = tmp_path / "in.wav"
+    sf.write(wav, np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1, 8000)
+    (record,) = batch.separate_many([wav], tmp_path / "out", job="separate",
+                                    options={"n_components": 2, "beta": "KL", "max_iter": 3, "n_fft": 256,
+                                             "hop_length": 64})
+    assert record["status"] == "done" and record["beta"] == "kullback-leibler"
