@@ -29,7 +29,7 @@ from nmfaudio._validation import check_number, is_real
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
            "output_format",
-           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_inputs", "check_free_space",
+           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
@@ -882,6 +882,7 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     directory = Path(directory)
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")
+    check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
     make_folder(directory)
@@ -947,6 +948,17 @@ def _write_wavs(paths, tracks, sr) -> None:
             raise error
 
 
+def check_not_folders(paths) -> None:
+    """Raise IsADirectoryError naming the first of ``paths`` that is a folder: an output file
+    cannot go there, with ``overwrite`` or not (the rename onto it failed with "[Errno 21] Is
+    a directory: '.x.1a2b3c4d.part' -> 'x'", naming a temporary file, and without
+    ``overwrite`` the message said to pass it)."""
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    if folders:
+        raise IsADirectoryError(f"{str(folders[0])!r} is a folder where an output file must go; give a file name "
+                                "(a folder is never replaced, even with overwrite=True)")
+
+
 def check_new_outputs(paths) -> None:
     """Raise FileExistsError naming the first of ``paths`` that exists (and how many do)."""
     existing = [Path(p) for p in paths if os.path.lexists(p)]
@@ -1007,6 +1019,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
     check_name_lengths(paths)
+    check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
     for folder in {p.parent for p in paths}:
