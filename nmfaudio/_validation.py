@@ -17,7 +17,32 @@ import numbers
 import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
-           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr"]
+           "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr",
+           "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text"]
+
+#: The β-divergences by name, and their β.
+BETA_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
+#: Short names of the divergences, taken wherever a divergence name is (``beta="kl"``, ``--beta kl``).
+BETA_ALIASES = {"fro": "frobenius", "euclidean": "frobenius", "kl": "kullback-leibler", "is": "itakura-saito"}
+
+
+def beta_name(text: str):
+    """The divergence ``text`` names (case and surrounding spaces aside; an alias of
+    :data:`BETA_ALIASES` gives its full name), or None if it names none.  Here, below the
+    engine, so the command line checks ``--beta`` without importing the engine."""
+    name = text.strip().lower()
+    name = BETA_ALIASES.get(name, name)
+    return name if name in BETA_NAMES else None
+
+
+def beta_names_text() -> str:
+    """The names :func:`beta_name` takes, for messages: ``frobenius (fro, euclidean), ...``."""
+    parts = []
+    for name in BETA_NAMES:
+        short = [alias for alias, full in BETA_ALIASES.items() if full == name]
+        parts.append(f"{name} ({', '.join(short)})" if short else name)
+    return ", ".join(parts)
+
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
@@ -176,6 +201,9 @@ def check_random_state(random_state):
     ValueError
         As :func:`as_generator`.
     """
+    if is_int(random_state) and random_state < 0:  # numpy said "expected non-negative integer", naming nothing
+        raise ValueError(f"random_state={int(random_state)} must be an int >= 0 (a seed), or None, a numpy Generator "
+                         "or a numpy RandomState")
     if (random_state is None or is_int(random_state)
             or isinstance(random_state, (np.random.Generator, np.random.RandomState))):
         return random_state
@@ -197,7 +225,7 @@ def as_generator(random_state) -> np.random.Generator:
     Raises
     ------
     ValueError
-        For anything else (bools, floats, strings); numpy's own ValueError for negative ints.
+        For anything else (bools, floats, strings, negative ints).
     """
     if isinstance(check_random_state(random_state), np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))

@@ -29,7 +29,7 @@ from nmfaudio._validation import check_number, is_real
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
            "output_format",
-           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "check_not_inputs", "check_free_space",
+           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
 
@@ -341,6 +341,23 @@ def _check_declared_length(path: Path, info) -> None:
         )
 
 
+def not_found(path) -> FileNotFoundError:
+    """The error for an input ``path`` that does not exist: the one wording of it, for a
+    file read (:func:`check_input_file`) and for a batch's inputs
+    (:func:`nmfaudio.batch.find_inputs`).  A symbolic link whose target is gone is named
+    with that target: ``'x.wav' is a link to 'moved/x.wav', which does not exist``; a target
+    that is itself a link leading nowhere (a chain of links, a loop) is said to be one."""
+    path = Path(path)
+    if path.is_symlink():
+        target = os.readlink(path)
+        if os.path.lexists(path.parent / target):  # a link too: it, or one after it, is broken or loops
+            return FileNotFoundError(f"{str(path)!r} is a link to {target!r}, a link that leads to no file (a "
+                                     "missing target or a loop of links); check the links")
+        return FileNotFoundError(f"{str(path)!r} is a link to {target!r}, which does not exist; "
+                                 "check the link or its target")
+    return FileNotFoundError(f"{str(path)!r} does not exist; check the path")
+
+
 def check_input_file(path, *, what: str = "a file") -> Path:
     """Return ``path`` as a Path if it is a regular file (or a link to one) that can be read.
 
@@ -355,20 +372,26 @@ def check_input_file(path, *, what: str = "a file") -> Path:
     IsADirectoryError
         ``path`` is a folder.
     ValueError
-        ``path`` is a pipe, socket or device.
+        ``path`` is a pipe, socket or device, or an empty file (0 bytes).
     """
     path = check_path(path)
     try:
-        mode = os.stat(path).st_mode
+        status = os.stat(path)
     except FileNotFoundError:
-        if path.is_symlink():
-            raise FileNotFoundError(f"{str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
-                                    "check the link or its target") from None
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path") from None
+        raise not_found(path) from None
     except NotADirectoryError:
         raise FileNotFoundError(f"{str(path)!r} does not exist (a part of the path is a file); check the path") from None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise not_found(path) from None  # a loop of links: named as such, not "Too many levels ..."
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(f"{str(path)!r} is a folder; give {what}")
+    if stat.S_ISREG(mode) and status.st_size == 0:
+        # each reader said "not audio" / "not a picture" / "not an .npz", not that it holds nothing
+        raise ValueError(f"{str(path)!r} is an empty file (0 bytes; an interrupted copy, download or export?); "
+                         "copy or export it again")
     if not stat.S_ISREG(mode):
         kind = ("a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
@@ -859,6 +882,7 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     directory = Path(directory)
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")
+    check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
     make_folder(directory)
@@ -924,6 +948,17 @@ def _write_wavs(paths, tracks, sr) -> None:
             raise error
 
 
+def check_not_folders(paths) -> None:
+    """Raise IsADirectoryError naming the first of ``paths`` that is a folder: an output file
+    cannot go there, with ``overwrite`` or not (the rename onto it failed with "[Errno 21] Is
+    a directory: '.x.1a2b3c4d.part' -> 'x'", naming a temporary file, and without
+    ``overwrite`` the message said to pass it)."""
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    if folders:
+        raise IsADirectoryError(f"{str(folders[0])!r} is a folder where an output file must go; give a file name "
+                                "(a folder is never replaced, even with overwrite=True)")
+
+
 def check_new_outputs(paths) -> None:
     """Raise FileExistsError naming the first of ``paths`` that exists (and how many do)."""
     existing = [Path(p) for p in paths if os.path.lexists(p)]
@@ -984,6 +1019,7 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     if len({p.resolve() for p in paths}) != len(paths):
         raise ValueError("the output paths are not all different; give each output its own name")
     check_name_lengths(paths)
+    check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
     for folder in {p.parent for p in paths}:

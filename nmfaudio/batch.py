@@ -205,7 +205,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
     seen: dict[Path, int] = {}  # resolved file -> its index in found
 
     def add(file: Path, relative: Path) -> None:
-        key = file.resolve()
+        key = _resolved(file)
         if key not in seen:
             seen[key] = len(found)
             found.append((file, relative))
@@ -215,11 +215,8 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             found[seen[key]] = (file, relative)
 
     for path in paths:
-        if _broken_link(path):
-            raise FileNotFoundError(f"input {str(path)!r} is a link to {os.readlink(path)!r}, which does not exist; "
-                                    "check the link or its target")
-        if not path.exists():
-            raise FileNotFoundError(f"input {str(path)!r} does not exist; check the path")
+        if not path.exists():  # (a broken link too: its message names the missing target)
+            raise audio.not_found(path)
         if not path.is_dir():
             add(path, Path("."))
             continue
@@ -236,7 +233,8 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
                 continue
             if file.suffix.lower().lstrip(".") not in extensions:
                 continue
-            if excluded is not None and (excluded == file.resolve().parent or excluded in file.resolve().parents):
+            where = _resolved(file)
+            if excluded is not None and (excluded == where.parent or excluded in where.parents):
                 in_excluded += 1
                 continue
             holder = next((parent for parent in relative.parents if parent in earlier), None)
@@ -261,6 +259,15 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, or its absolute path where a loop of links has no end (resolve
+    raises there: one such link in a folder stopped the whole batch with "Symlink loop")."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
 
 
 def _broken_link(path: Path) -> bool:
@@ -914,7 +921,7 @@ def _separate_file(task: Task, callback, on_block) -> dict:
     warm_up = min(int(result.n_iter), planned_iterations(o["beta"], o["max_iter"]) - o["max_iter"])
     summary = {
         "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "n_components": result.n_components,
-        "beta": o["beta"], "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
+        "beta": result.beta, "n_fft": o["n_fft"], "hop_length": o["hop_length"], "mask_power": o["mask_power"],
         "seed": o["random_state"], "n_iter": int(result.n_iter), "warm_up_iter": warm_up,
         "converged": bool(result.converged),
         "final_loss": float(result.loss[-1]) if len(result.loss) else None, "max_iter": o["max_iter"],

@@ -427,6 +427,7 @@ def separate_file(
     paths = [directory / file_name for file_name in component_file_names(stem, settings.k)]
     extra = list(extra_outputs)
     outputs = paths + [Path(p) for p, _ in extra]
+    audio.check_not_folders(outputs)
     if not overwrite:
         audio.check_new_outputs(outputs)
     audio.check_not_inputs(outputs, [path])  # never write over the input, even with overwrite

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio._validation import check_engine, check_int, check_number, free_mask, summary_repr
+from nmfaudio._validation import beta_name, check_engine, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf import beta_divergence, factorize
 from nmfaudio.nmf.divergence import beta_from_name
 
@@ -227,6 +227,8 @@ class Settings:
         """Validate ``separate()``'s parameters (the defaults are its defaults)."""
         k = check_int(n_components, "n_components")
         beta_value = beta_from_name(beta)
+        if isinstance(beta, str):  # "kl", " KL": the result and its summary name the divergence in full
+            beta = beta_name(beta)
         floor = _noise_floor_value(noise_floor, beta_value)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         mask_power = masks.check_mask_power(mask_power)

@@ -321,3 +321,26 @@ def test_atomic_outputs_refuses_a_name_too_long_before_creating_anything(tmp_pat
         with audio.atomic_outputs([tmp_path / "short.wav", target]):
             pytest.fail("the body ran")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_folder_where_an_output_file_must_go_is_named_and_kept(overwrite, tmp_path):
+    """An output path that is a folder: with overwrite=True the rename onto it failed with
+    "[Errno 21] Is a directory: '.x.1a2b3c4d.part' -> 'x'" (a temporary file's name), and
+    without it the message said to pass overwrite=True, which cannot replace a folder."""
+    from nmfaudio.drums.hits import ClassHits, DrumHits
+
+    csv_folder, wav_folder = tmp_path / "hits.csv", tmp_path / "take.wav"
+    for folder in (csv_folder, wav_folder):
+        (folder / "inner").mkdir(parents=True)
+        (folder / "inner" / "keep.txt").write_text("mine")
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.ones(1), np.full(1, 100))})
+    writes = [lambda: hits.write_csv(csv_folder, overwrite=overwrite),
+              lambda: hits.write_midi(csv_folder, overwrite=overwrite),
+              lambda: audio.save(wav_folder, np.zeros(100, np.float32), 8000, overwrite=overwrite)]
+    for write in writes:
+        with pytest.raises(IsADirectoryError, match="is a folder where an output file must go; give a file name"):
+            write()
+    for folder in (csv_folder, wav_folder):
+        assert (folder / "inner" / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv", "take.wav"]  # no temporary file left

@@ -116,6 +116,46 @@ def test_a_broken_link_in_a_folder_is_a_failed_input_naming_the_link(library, tm
     with pytest.raises(FileNotFoundError, match="is a link to .*moved_away.wav', which does not exist"):
         batch.find_inputs([library / "gone.wav"])
 
+@pytest.mark.parametrize("case", ["broken", "chain", "loop", "missing"])
+def test_a_missing_input_has_one_wording_alone_in_a_batch_and_read(case, tmp_path, capsys):
+    """The one-line error for an input that is not there is the same whether the file is
+    given alone, found in a folder (a failed input's line) or read by the library: the
+    single-file CLI said "input 'x.wav' is a link to ...", the batch "'x.wav' is a link to
+    ..." (two copies of the message); a link to a broken link was "a link to 'b', which does
+    not exist" (b exists: it is the broken link).  A loop of links: Python's "Too many levels
+    of symbolic links" from load, and in a folder it stopped the whole batch ("Symlink loop
+    from ...") instead of being one failed input."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "x.wav"
+    if case == "broken":
+        path.symlink_to("moved/x.wav")
+    elif case == "chain":
+        (folder / "y.wav").symlink_to("moved/x.wav")
+        path.symlink_to("y.wav")
+    elif case == "loop":
+        (folder / "y.wav").symlink_to("x.wav")
+        path.symlink_to("y.wav")
+    expected = {"broken": f"{str(path)!r} is a link to 'moved/x.wav', which does not exist; check the link or its target",
+                "chain": f"{str(path)!r} is a link to 'y.wav', a link that leads to no file (a missing target or a "
+                         "loop of links); check the links",
+                "loop": f"{str(path)!r} is a link to 'y.wav', a link that leads to no file (a missing target or a "
+                        "loop of links); check the links",
+                "missing": f"{str(path)!r} does not exist; check the path"}[case]
+    assert main(["drums", str(path), "-o", str(tmp_path / "one"), *DRUMS]) == 1
+    assert capsys.readouterr().err.strip() == f"nmfaudio: error: {expected}"
+    with pytest.raises(FileNotFoundError) as raised:
+        nmfaudio.load(path)
+    assert str(raised.value) == expected
+    if case == "missing":  # below a file: said so (the loop's check must not catch it first)
+        (tmp_path / "notes.txt").write_text("a file")
+        with pytest.raises(FileNotFoundError, match="a part of the path is a file"):
+            nmfaudio.load(tmp_path / "notes.txt" / "x.wav")
+    if case != "missing":  # a folder's broken link is a failed input, its line naming it
+        assert main(["drums", str(folder), "-o", str(tmp_path / "many"), *DRUMS]) == 1
+        assert f"nmfaudio: error: {path}: {expected}" in capsys.readouterr().err.splitlines()
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
@@ -686,3 +726,14 @@ def test_levels_on_threads_are_each_tracks_rms(monkeypatch, threads):
     expected = [batch._rms(track) for track in tracks]
     assert len(got) == len(tracks)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_records_beta_is_the_divergences_full_name(tmp_path):
+    # separate_many(options={"beta": "KL"}) recorded "KL" (the option as given), where the
+    # Separation and the CLI's records say "kullback-leibler"
+    wav = tmp_path / "in.wav"
+    sf.write(wav, np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1, 8000)
+    (record,) = batch.separate_many([wav], tmp_path / "out", job="separate",
+                                    options={"n_components": 2, "beta": "KL", "max_iter": 3, "n_fft": 256,
+                                             "hop_length": 64})
+    assert record["status"] == "done" and record["beta"] == "kullback-leibler"

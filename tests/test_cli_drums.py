@@ -443,3 +443,27 @@ def test_free_space_asked_for_block_by_block_counts_the_figure_and_hit_files(son
                      *extras, *FAST]) == 0
     assert len(asked) == 4  # before the work and at the write, each run
     assert asked[2] - asked[0] == asked[3] - asked[1] == FIGURE_BYTES + 2 * HIT_FILE_BYTES
+
+
+@pytest.mark.parametrize("spelling", ["absolute csv", "absolute -o", "dot-dot"])
+def test_onsets_in_the_output_folder_however_it_is_spelled(spelling, song, tmp_path, capsys, monkeypatch):
+    """--onsets in the -o folder the run makes was refused ("folder ... does not exist") when
+    the two paths were spelled differently: -o out --onsets /abs/out/hits.csv."""
+    monkeypatch.chdir(tmp_path)
+    out, csv = {"absolute csv": ("out", str(tmp_path / "out" / "hits.csv")),
+                "absolute -o": (str(tmp_path / "out"), "out/hits.csv"),
+                "dot-dot": ("out", "out/../out/hits.csv")}[spelling]
+    assert main(["drums", str(song), "-o", out, "--onsets", csv, *FAST]) == 0
+    assert "hits.csv" in capsys.readouterr().out
+    assert (tmp_path / "out" / "hits.csv").read_text().startswith("time_s,class,velocity,strength")
+
+
+def test_onsets_in_a_missing_folder_is_worded_as_the_other_outputs(song, tmp_path, capsys, one_line_error):
+    # drums --onsets said "folder 'x' does not exist", image compress -o / --plot "...; create
+    # it first": two copies of the check (cli.check_output_parent now), two wordings
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--onsets", str(tmp_path / "nodir" / "x.csv"), *FAST]) == 1
+    one_line_error(capsys.readouterr().err,
+                   f"--onsets {str(tmp_path / 'nodir' / 'x.csv')!r}: folder {str(tmp_path / 'nodir')!r} does not exist; "
+                   "create it first")
+    assert not out.exists()

@@ -36,6 +36,8 @@ def _bad_input(case: str, folder: Path, write_audio, tones) -> Path:
         data = bytearray(good.read_bytes())
         data[8:16] = b"GARBAGE!"  # the WAVE/fmt markers
         path.write_bytes(bytes(data))
+    elif case == "0 bytes":  # libsndfile: "Format not recognised.", as for text
+        path.write_bytes(b"")
     elif case == "empty (0 frames)":
         write_audio(path, np.zeros(0, np.float32))
     elif case == "NaN samples":
@@ -57,6 +59,7 @@ BAD_INPUTS = {
     "truncated header": "cannot read",
     "truncated data": "truncated",
     "corrupt": "cannot read",
+    "0 bytes": "is an empty file (0 bytes; an interrupted copy, download or export?); copy or export it again",
     "empty (0 frames)": "no samples",
     "NaN samples": "NaN or infinite",
     "inf samples": "NaN or infinite",
@@ -203,4 +206,51 @@ def test_an_unexpected_exception_is_still_one_line(tmp_path, monkeypatch, cli, o
     code, _, err = cli(["separate", song, "-k", "2", "-o", tmp_path / "out", *FAST])
     assert code == 1
     assert "unexpected ZeroDivisionError: simulated bug" in one_line_error(err, prefix=None)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, given", [
+    (["drums", "{bad}", "-o", "{out}"], "{bad}"),
+    (["separate", "{bad}", "-k", "2", "-o", "{out}"], "{bad}"),
+    (["drums", "{bad}", "{missing}", "-o", "{out}"], None),  # a batch refused before any input ran
+    (["image", "compress", "{bad}", "-r", "2", "-o", "{out}/c.png"], "{bad}"),
+    (["spikes", "{missing}", "-k", "2", "-o", "{out}"], "{missing}"),
+    (["templates", "learn", "{missing}", "-o", "{out}/k.npz"], "{missing}"),
+], ids=["drums", "separate", "drums batch", "image compress", "spikes", "templates learn"])
+def test_json_run_that_fails_prints_a_failed_record(argv, given, tmp_path, cli, one_line_error):
+    # --json of one file printed nothing on stdout when it failed (only the stderr line), where a
+    # batch prints a failed record: a script reading stdout got nothing to parse
+    import json
+
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    names = {"bad": bad, "missing": tmp_path / "missing.wav", "out": tmp_path / "out"}
+    code, stdout, err = cli([a.format(**names) for a in argv] + ["--json"])
+    assert code == 1
+    line = one_line_error(err)
+    record = json.loads(stdout)
+    assert record == {"input": None if given is None else given.format(**names), "status": "failed",
+                      "error": line.removeprefix("nmfaudio: error: ")}
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["drums", "{wav}", "-o", "{out}"], ["drums", "{good}", "-o", "{out}", "--templates", "{npz}"],
+    ["templates", "learn", "{kit}", "-o", "{out}/k.npz"], ["image", "compress", "{png}", "-r", "1", "-o", "{out}.png"],
+    ["image", "sweep", "{npz}"], ["spikes", "{npy}", "-k", "2", "-o", "{out}"], ["spikes", "{csv}", "-k", "2", "-o", "{out}"],
+], ids=["audio", "templates file", "one-shot", "picture", "image stack", "waveforms npy", "waveforms csv"])
+def test_an_empty_file_is_named_as_one_whatever_it_should_hold(argv, tmp_path, cli, one_line_error, write_audio,
+                                                                tones):
+    # each reader said what the 0 bytes were not: "cannot read ... as audio (Format not
+    # recognised.)", "not a picture Pillow can read", "not a valid .npz archive", "is empty;
+    # expected one waveform per row", ...
+    names = {suffix: tmp_path / f"empty.{suffix}" for suffix in ("wav", "npz", "png", "npy", "csv")}
+    for path in names.values():
+        path.write_bytes(b"")
+    (tmp_path / "kit" / "kick").mkdir(parents=True)
+    (tmp_path / "kit" / "kick" / "a.wav").write_bytes(b"")
+    good = write_audio(tmp_path / "good.wav", tones())
+    code, _, err = cli([a.format(**names, kit=tmp_path / "kit", good=good, out=tmp_path / "out") for a in argv])
+    assert code == 1
+    one_line_error(err, "is an empty file (0 bytes; an interrupted copy, download or export?); copy or export it again")
     assert not (tmp_path / "out").exists()

@@ -171,3 +171,33 @@ def test_free_space_asked_for_counts_the_figure(song, tmp_path, monkeypatch, ext
     tracks = audio.audio_bytes(info.frames, info.channels, 2)  # 32-bit float WAV
     assert len(asked) == 2 and set(asked) == {tracks + n_figures * FIGURE_BYTES}
     assert sum(p.suffix == ".png" for p in out.iterdir()) == n_figures
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # max_iter=3: not converged
+@pytest.mark.parametrize("text", ["frobenius", "fro", "euclidean", "kullback-leibler", "kl", "KL", " kl ",
+                                  "itakura-saito", "Itakura-Saito", "is", "euclid", "ks", "l2", "2", "0.5"])
+def test_beta_names_are_the_same_in_the_cli_and_the_api(text):
+    """``--beta`` and the library's ``beta=`` take the same names: the CLI took fro, euclidean,
+    kl and is, which factorize, separate and separate_drums refused ("beta='kl' is not a known
+    divergence"); a name gives the same β either way, and the result names it in full."""
+    import argparse
+
+    from nmfaudio.cli.separate import _beta
+    from nmfaudio.nmf.divergence import beta_from_name
+
+    try:
+        cli_value = _beta(text)
+    except argparse.ArgumentTypeError:
+        cli_value = None
+    numeric = cli_value is not None and not isinstance(cli_value, str)
+    try:
+        api_value = beta_from_name(float(text) if numeric else text)
+    except ValueError:
+        api_value = None
+    assert (cli_value is None) == (api_value is None), (cli_value, api_value)
+    if isinstance(cli_value, str):  # the name the CLI passes on gives the same β as the text given
+        assert beta_from_name(cli_value) == api_value
+        rng = np.random.default_rng(0)
+        result = nmfaudio.separate(rng.standard_normal(2048).astype(np.float32), 8000, n_components=2, beta=text,
+                                   n_fft=256, hop_length=64, max_iter=3, random_state=0)
+        assert result.beta == cli_value

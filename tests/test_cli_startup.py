@@ -116,7 +116,7 @@ print("not reached")
 
 
 @pytest.mark.parametrize("argv, code, needle", [
-    (["drums", "missing.wav", "-o", "out"], 1, "nmfaudio: error: input"),
+    (["drums", "missing.wav", "-o", "out"], 1, "nmfaudio: error: 'missing.wav' does not exist"),
     (["drums"], 2, "nmfaudio drums: error:"),
 ])
 def test_python_m_nmfaudio_keeps_the_exit_codes(tmp_path, argv, code, needle):

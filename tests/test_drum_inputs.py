@@ -182,3 +182,18 @@ def test_frames_too_fine_for_drum_templates_are_refused(n_fft, hop_length, messa
     y = np.zeros(22050, dtype=np.float32)
     with pytest.raises(ValueError, match=message):
         nmfaudio.separate_drums(y, 22050, n_fft=n_fft, hop_length=hop_length)
+
+
+@pytest.mark.parametrize("sr, hop_length, message", [
+    (100, None, r"a sample rate of 100 Hz is too low for drum separation: one STFT hop \(512 samples, the least at "
+                r"any rate\) lasts 5.12 s, longer than a drum template may \(4 s\); resample the audio to 8000 Hz"),
+    (1000, 8192, r"hop_length=8192 lasts 8.19 s at 1000 Hz, longer than a drum template may \(4 s\): use "
+                 r"hop_length=4000 or smaller"),
+])
+def test_a_hop_longer_than_a_template_is_refused_naming_the_rate(sr, hop_length, message):
+    # a 100-Hz file said "n_fft=1 at --hop-length 512 and sr=100 makes templates 5.12 s long;
+    # drum templates are at most 4 s long ...: use at most 0 frames" (options nobody gave)
+    y = (0.1 * np.random.default_rng(0).standard_normal(3000)).astype(np.float32)
+    with pytest.raises(ValueError, match=message):
+        nmfaudio.separate_drums(y, sr, hop_length=hop_length, n_fft=None if hop_length is None else 2 * hop_length)
+    assert nmfaudio.separate_drums(y, 128, max_iter=2).sr == 128  # the hop's 4 s at 128 Hz: still taken

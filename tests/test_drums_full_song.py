@@ -350,6 +350,25 @@ def test_blockwise_tonal_share_of_a_long_recording_reads_the_same_excerpts():
     assert whole_tonal_share(y, sr=sr, n_fft=n_fft, hop_length=hop) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("sr", [1000, 2000])
+def test_blockwise_tonal_share_where_the_decision_band_passes_nyquist(sr):
+    # below ~3 kHz DECISION_HZ (1.5 kHz) lies past the Nyquist frequency: tonal_share reads
+    # every bin (a slice past the end), and block-wise made rows for the bins past it too, so
+    # `nmfaudio drums --block-seconds 1` on a 2-kHz file stopped on "could not broadcast
+    # input array from shape (1025,1,6) into shape (1536,1,6)"; the same share now, and a run
+    from nmfaudio import spectrum
+    from nmfaudio.drums.blockwise import whole_tonal_share
+
+    rng = np.random.default_rng(3)
+    t = np.arange(3 * sr) / sr
+    y = (0.05 * rng.standard_normal(t.size) + 0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+    n_fft, hop = spectrum.frames_for_rate(sr)
+    expected = tonal_share(np.abs(spectrum.stft(y, n_fft=n_fft, hop_length=hop)), sr=sr, n_fft=n_fft, hop_length=hop)
+    assert whole_tonal_share(y, sr=sr, n_fft=n_fft, hop_length=hop) == pytest.approx(expected, rel=1e-5)
+    result = separate_drums(y, sr=sr, block_seconds=1.0, max_iter=5, random_state=0)
+    assert np.abs(sum(result.sources.values()) - y).max() < 1e-4 * np.abs(y).max()
+
+
 def test_reattack_part_takes_a_held_note_struck_again_not_a_drum_hit():
     # bands 0-39 at 10 Hz: a held note's partial at band 10 (the sustained part has a peak
     # there), struck again; a drum hit's smooth excess over bands 0-30; a lone excess peak

@@ -1765,6 +1765,32 @@ def test_band_flux_at_44_1_and_48_khz_has_the_22_05_khz_grid():
         assert np.abs(onsets - fine_onsets).max() <= hop / sr + 1e-9  # one hop, to float rounding
 
 
+@pytest.mark.parametrize("sr", [88200, 96000, 128000, 176400, 192000, 384000])
+def test_band_flux_frames_are_valid_at_every_rate(sr):
+    """From ~125 kHz the flux's hop (128 × the rate's power of two) reached its 1024-sample
+    frame: at 192 kHz hop 1024, at 384 kHz 2048, and every drum run with hits stopped after
+    the separation ("--hop-length 1024 leaves samples that no 'hann' window of --n-fft 1024
+    covers", options the user never gave).  The hop stops at half the frame, 96 kHz's; the
+    hi-hat's bursts at 192 kHz are found as at 96 kHz."""
+    from nmfaudio import spectrum
+    from nmfaudio.drums import hits
+
+    n_fft, hop = hits._flux_frames(sr)
+    assert spectrum.check_frames(n_fft, hop) == (1024, min(128 * spectrum.frames_for_rate(sr)[1] // 512, 512))
+    if sr == 192000:
+        bursts = _noise_bursts(sr, seconds=2.0)
+        onsets = hits._flux_onsets(hits._band_flux(bursts, sr, fmin=5000.0, hop=hop, n_fft=n_fft), sr=sr, hop=hop,
+                                   delta=0.2)
+        played = np.arange(0.1, 2.0 - 0.1, 0.25)
+        assert len(onsets) == len(played) and np.abs(onsets - played).max() < 0.01
+        # and the hits of a hat track at that rate (the drum hop there: 4096), as a drum run picks them
+        activation = np.zeros(1 + bursts.size // 4096)
+        activation[np.rint(played * sr / 4096).astype(int)] = 1.0
+        found = detect_hits({"hihat": activation}, sr=sr, hop_length=4096, signals={"hihat": bursts},
+                            mixture=bursts)
+        assert len(found["hihat"].times) == len(played) and np.abs(found["hihat"].times - played).max() < 0.01
+
+
 def _two_pass_band_flux(y, sr, *, fmin, hop, chunk):
     """The band flux as it was made before the band's magnitudes were kept (and made
     frame-major): each chunk's centred STFT twice (the band's peak, then the flux), the
@@ -2792,3 +2818,30 @@ def test_the_energies_ahead_leave_the_errors_to_the_attacks_in_their_order(monke
             detect_hits(activations, sr=SR, hop_length=HOP, signals=signals, mixture=mixture)
         messages.append(str(raised.value))
     assert expected in messages[0] and messages[0] == messages[1], messages
+
+
+def test_a_recording_of_one_frame_has_no_hits():
+    """A recording shorter than one hop has one spectrogram frame: no frame around it for a
+    peak to stand above, so every class that explained any of it peaked there (4.5 ms of
+    noise or of the loop's first kick got a kick and a snare hit).  It gets none; two
+    frames (the loop's first 45 ms: its kick and hi-hat at 0 s) keep theirs."""
+    loop, sr = nmfaudio.load(Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav")
+    noise = (0.3 * np.random.default_rng(0).standard_normal(100)).astype(np.float32)
+    for clip in (noise, loop[:100], loop[:511]):  # 4.5 ms, 23 ms - 1 sample: one frame at hop 512
+        hits = nmfaudio.separate_drums(clip, sr=sr, random_state=0).hits()
+        assert sum(len(hits[name].times) for name in hits.classes) == 0
+    hits = nmfaudio.separate_drums(loop[:1000], sr=sr, random_state=0).hits()  # two frames
+    assert {name for name in hits.classes if len(hits[name].times)} == {"kick", "hihat"}
+    assert np.allclose([hits["kick"].times[0], hits["hihat"].times[0]], 0.0, atol=0.005)
+    one = detect_hits({"kick": np.ones((1, 1)), "snare": np.ones((1, 1))}, sr=SR, hop_length=512)
+    assert all(len(one[name].times) == 0 and one[name].velocities.dtype.kind == "i" for name in one.classes)
+
+
+def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
+    # hits["kik"] (or a class not asked for) raised a bare KeyError: 'kik'
+    hits = detect_hits({"kick": np.ones(40), "snare": np.ones(40)}, sr=SR, hop_length=512)
+    with pytest.raises(KeyError, match="'kik' is not a class of these hits; they have kick, snare"):
+        hits["kik"]
+    assert hits["kick"] is hits.classes["kick"]
+    with pytest.raises(KeyError, match="'kick' is not a class of these hits; they have none"):
+        DrumHits({})["kick"]

@@ -983,3 +983,23 @@ def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
         else:
             assert record["psnr_db"] == pytest.approx(expected.psnr, rel=1e-12), record
             assert record["svd_psnr_db"] == pytest.approx(psnr(picture, truncated_svd(picture, 2)), rel=1e-12)
+
+
+def test_a_pictures_kind_has_one_wording(tmp_path, cli, one_line_error):
+    """The summary's (and --json's) word for a gray picture with opacity is the refusal's
+    too: cli/image.py held two tables of them ("gray + opacity" in the summary, "gray (with
+    opacity)" when JPEG could not store it)."""
+    import json
+
+    from PIL import Image
+
+    photo = tmp_path / "la.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((12, 10, 2)) * 255).astype(np.uint8), "LA").save(photo)
+    code, stdout, _ = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.png"), "--json"])
+    assert code == 0
+    kind = json.loads(stdout)["kind"]
+    assert kind == "gray + opacity"
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.jpg")])
+    assert code == 1
+    one_line_error(stderr, f"JPEG cannot store this {kind} picture", "use a .png output")

@@ -437,8 +437,9 @@ def test_bad_n_components(k):
 
 
 def test_bad_beta_lists_valid_names():
-    with pytest.raises(ValueError, match="'frobenius', 'kullback-leibler', 'itakura-saito'"):
-        factorize(np.ones((3, 3)), 1, beta="kl")
+    with pytest.raises(ValueError, match=r"beta='ks' is not a known divergence; use frobenius \(fro, euclidean\), "
+                                         r"kullback-leibler \(kl\), itakura-saito \(is\) or a float"):
+        factorize(np.ones((3, 3)), 1, beta="ks")
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -383,6 +383,10 @@ def test_cli_errors_leave_nothing(tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("nmfaudio: error:") and needle in err[0], err
         assert not out.exists()
     assert main(["spikes", str(path), "-k", "0", "-o", str(out)]) == 2  # argparse usage error
+    # --channel's usage error in the words of the others (argparse's own "invalid int value: 'abc'")
+    assert main(["spikes", str(path), "-k", "3", "-o", str(out), "--channel", "abc"]) == 2
+    assert "argument --channel: 'abc' is not a whole number; give a channel index, e.g. 0" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):

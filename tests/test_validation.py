@@ -68,6 +68,18 @@ def test_as_generator_rejects_anything_else(value):
         check_random_state(value)
 
 
+@pytest.mark.parametrize("value", [-1, np.int64(-3)], ids=["int", "numpy int"])
+def test_a_negative_seed_is_named(value):
+    # numpy's own "expected non-negative integer" named no argument, from factorize,
+    # separate, the adapters alike
+    message = rf"random_state={int(value)} must be an int >= 0 \(a seed\)"
+    with pytest.raises(ValueError, match=message):
+        check_random_state(value)
+    with pytest.raises(ValueError, match=message):
+        nmfaudio.factorize(np.ones((3, 3)), 1, random_state=value)
+    assert as_generator(2**70).random() == as_generator(2**70).random()  # a large seed stays a seed
+
+
 def test_check_random_state_does_not_draw():
     state = np.random.RandomState(0)
     before = state.get_state()[1].copy()

@@ -8,6 +8,7 @@ FileNotFoundError or ValueError naming the file and the fix.
 from __future__ import annotations
 
 import csv
+import os
 import zipfile
 from pathlib import Path
 
@@ -211,13 +212,14 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         colour = 3 if any(p.ndim == 3 and p.shape[2] >= 3 for p in pictures) else 1
         opacity = any(p.ndim == 3 and p.shape[2] in (2, 4) for p in pictures)
         return np.stack([_with_channels(p, colour, opacity) for p in pictures])
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"{str(path)!r} does not exist; give an .npz file or a folder of pictures")
+    from nmfaudio.audio import check_array_file, check_input_file
+
+    check_input_file(path, what="an .npz file or a folder of pictures")  # a broken link, a pipe, 0 bytes
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{str(path)!r} is not an .npz file; give an .npz with an 'images' array "
                          "or a folder of pictures (for one picture use 'nmfaudio image compress')")
-    from nmfaudio.audio import check_array_file
-
     check_array_file(path, what="image stack")  # declared shapes against the file's size, before loading
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -366,6 +368,10 @@ def _index_values(column: np.ndarray) -> np.ndarray:
     return column
 
 
+#: The file suffixes :func:`load_waveforms` reads.
+WAVEFORM_SUFFIXES = (".npy", ".npz", ".csv", ".txt", ".tsv")
+
+
 def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", return_index=False):
     """Read spike waveforms (and labels when the file has them).
 
@@ -411,8 +417,10 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", 
         raise TypeError(f"return_index={return_index!r} must be True or False")
     from nmfaudio.audio import check_array_file, check_input_file
 
-    check_input_file(path, what="a waveform file")  # missing, folder, pipe: one clear error each
     suffix = path.suffix.lower()
+    if suffix not in WAVEFORM_SUFFIXES and not path.is_dir():  # the wrong kind of file, empty or not
+        raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")
+    check_input_file(path, what="a waveform file")  # missing, folder, pipe, 0 bytes: one clear error each
     if suffix in (".npy", ".npz"):
         check_array_file(path, what="waveform file")  # declared shapes against the file's size
     if suffix == ".npy":
@@ -447,8 +455,6 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", 
             else:
                 labels = labels.astype(np.int64)
         read = waveforms, labels, None
-    elif suffix in (".csv", ".txt", ".tsv"):
+    else:  # .csv, .txt, .tsv
         read = _read_csv(path, index_column, label_column)
-    else:
-        raise ValueError(f"{str(path)!r} has suffix {suffix!r}; give a .npy, .npz or .csv file")
     return read if return_index else read[:2]

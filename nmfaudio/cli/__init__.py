@@ -7,7 +7,8 @@ Each sub-command lives in its own module of this package and exposes
     with ``parser.set_defaults``.
 
 This package is the only part of nmfaudio that prints.  Errors reach the user
-as one line on stderr (``nmfaudio: error: ...``) and exit code 1; usage errors
+as one line on stderr (``nmfaudio: error: ...``) and exit code 1 (with ``--json``, also
+as a ``"status": "failed"`` record on stdout: :func:`failure_record`); usage errors
 exit with 2 (argparse's convention), also as one line, pointing to the sub-command's
 own ``--help``.  No traceback is ever shown.  The library's messages name Python
 arguments (``hop_length=4096``); the CLI shows them as the options that set them
@@ -22,6 +23,7 @@ import argparse
 import ast
 import errno
 import importlib
+import json
 import os
 import re
 import secrets
@@ -112,6 +114,26 @@ def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inpu
         if existing:
             raise CLIError(f"{str(existing[0])!r} exists, as do {len(existing) - 1} more of the outputs; "
                            "use --force to overwrite them")
+
+
+def check_output_parent(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file ``path`` (given to ``option``) whose folder
+    does not exist: the write after the work would fail on it.  The one wording of it
+    (``image compress -o``/``--plot``, ``drums --onsets``), naming a file that has the
+    folder's name when there is one.
+
+    Raises
+    ------
+    CLIError
+    """
+    if path.parent.is_dir():
+        return
+    from nmfaudio.audio import file_in_the_way
+
+    blocking = file_in_the_way(path.parent)  # a file has its name: creating the folder would fail
+    if blocking is not None:
+        raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; give a path in a folder")
+    raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
 @contextmanager
@@ -244,7 +266,14 @@ _MEMORY_FIXES = {
 
 
 def error_line(exc: BaseException, *, command: str | None = None, parser=None) -> str:
-    """One line naming the problem (and, for operating-system errors, the fix).
+    """One line naming the problem (and, for operating-system errors, the fix):
+    ``nmfaudio: error: `` and :func:`error_message`."""
+    return f"nmfaudio: error: {error_message(exc, command=command, parser=parser)}"
+
+
+def error_message(exc: BaseException, *, command: str | None = None, parser=None) -> str:
+    """The problem (and, for operating-system errors, the fix) on one line, without the
+    ``nmfaudio: error:`` prefix (the ``"error"`` of a ``--json`` record).
 
     ``command`` picks the advice for running out of memory; ``parser`` (the sub-command's)
     turns the library's Python argument names into its options."""
@@ -259,7 +288,24 @@ def error_line(exc: BaseException, *, command: str | None = None, parser=None) -
         message = (str(exc) or type(exc).__name__).replace("pass overwrite=True", "use --force")
         if parser is not None:
             message = option_names(message, parser)
-    return f"nmfaudio: error: {' '.join(message.split())}"
+    return " ".join(message.split())
+
+
+#: The argument that holds a sub-command's input, by ``dest``: named by a ``--json``
+#: failure record (:func:`failure_record`).
+_INPUT_ARGUMENTS = ("inputs", "photo", "images", "file", "folder")
+
+
+def failure_record(args, message: str) -> dict:
+    """The ``--json`` record of a run that stopped on an error: ``{"input": ..., "status":
+    "failed", "error": message}``, as a batch prints for a failed input, so a script reading
+    stdout gets a record whether the run worked or not.  ``input`` is the one input given
+    (a path as typed), or None when several were (the error is the command's, not one
+    input's: a batch's records are printed per input as it runs)."""
+    given = next((getattr(args, name) for name in _INPUT_ARGUMENTS if getattr(args, name, None) is not None), None)
+    if isinstance(given, list):
+        given = given[0] if len(given) == 1 else None
+    return {"input": None if given is None else str(given), "status": "failed", "error": message}
 
 
 #: ``name=value`` in a library message; value: a tuple/list literal, a quoted string or a word.
@@ -428,18 +474,28 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
-        print(error_line(exc, command=getattr(args, "command", None), parser=command_parser(parser, args)),
-              file=sys.stderr)
-        return 1
+        return _failed(args, error_message(exc, command=getattr(args, "command", None),
+                                           parser=command_parser(parser, args)))
     except Exception as exc:  # a bug: still one line, naming it
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
-        print(f"nmfaudio: error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
-              "(please report this as a bug)", file=sys.stderr)
-        return 1
+        return _failed(args, f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
+                             "(please report this as a bug)")
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _failed(args, message: str) -> int:
+    """Report a run that stopped on an error: the one line on stderr and, with ``--json``,
+    its record on stdout (:func:`failure_record`); return the exit code, 1."""
+    print(f"nmfaudio: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        try:
+            print(json.dumps(failure_record(args, message)), flush=True)
+        except OSError:  # stdout's reader has gone (| head): the line on stderr said it
+            pass
+    return 1
 
 
 def run() -> None:

@@ -28,6 +28,16 @@ def whole_number(text: str, *, minimum: int = 1) -> int:
     return value
 
 
+def channel_index(text: str) -> int:
+    """``text`` as a channel index: a whole number, negative counting from the last
+    (argparse's own ``type=int`` said "invalid int value: 'abc'", unlike every other option)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give a channel index, e.g. 0 "
+                                         "(-1 for the last)") from None
+
+
 def positive_int(text: str) -> int:
     """``text`` as an int >= 1."""
     return whole_number(text, minimum=1)

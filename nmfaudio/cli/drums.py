@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred
+from nmfaudio.cli import (CLIError, check_output_parent, count, output_folder, progress_bar, refuse_outputs,
+                          signals_deferred)
 from nmfaudio.cli._args import add_max_memory, non_negative_int, path_arg, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -363,14 +364,9 @@ def _check_hit_options(args) -> None:
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
-    if not csv.parent.is_dir() and csv.parent != args.output_dir:
-        from nmfaudio.audio import file_in_the_way
-
-        blocking = file_in_the_way(csv.parent)  # a file has its name: creating the folder would fail
-        if blocking is not None:
-            raise CLIError(f"--onsets {str(csv)!r}: {str(blocking)!r} is a file, not a folder; "
-                           "give a path in a folder")
-        raise CLIError(f"--onsets {str(csv)!r}: folder {str(csv.parent)!r} does not exist")
+    # -o's folder, made by the run, however it is spelled (absolute, relative, with '..')
+    if csv.parent.resolve() != args.output_dir.resolve():
+        check_output_parent(csv, "--onsets")
 
 
 def _onsets_folder(args):

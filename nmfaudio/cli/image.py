@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, count, refuse_outputs
+from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
@@ -127,16 +127,14 @@ def _check_png(path, option: str) -> None:
 
 
 def _check_folder(path, option: str) -> None:
-    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``):
-    the write after the fit would fail on it."""
-    if path is not None and not path.parent.is_dir():
-        from nmfaudio.audio import file_in_the_way
+    """Refuse, before the fit, an output whose folder does not exist (as ``drums --onsets``)."""
+    if path is not None:
+        check_output_parent(path, option)
 
-        blocking = file_in_the_way(path.parent)  # a file has its name: creating the folder would fail
-        if blocking is not None:
-            raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; "
-                           "give a path in a folder")
-        raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+
+#: The words for a picture's Pillow mode (a picture from ``read_picture``): the summary's
+#: and ``--json``'s ``kind``, and the refusal of an output format that cannot store it.
+KINDS = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}
 
 
 def _mode(image: np.ndarray) -> str:
@@ -156,8 +154,7 @@ def _check_storable(path: Path, fmt: str, image) -> None:
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
     except (OSError, KeyError, ValueError) as exc:
-        kind = {"L": "gray", "LA": "gray (with opacity)", "RGB": "RGB", "RGBA": "RGBA (with opacity)"}[mode]
-        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {kind} picture ({exc}); "
+        raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {KINDS[mode]} picture ({exc}); "
                        "use a .png output") from None
 
 
@@ -238,7 +235,7 @@ def run_compress(args) -> int:
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
-    kind = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}[_mode(image)]
+    kind = KINDS[_mode(image)]
     height, width = image.shape[:2]
     if args.json:
         print(json.dumps(_compress_record(args, result, svd_psnr, kind, width, height, seconds), indent=2))

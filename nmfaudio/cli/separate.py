@@ -33,23 +33,18 @@ from nmfaudio.cli import (CLIError, count, output_folder, progress_bar, refuse_o
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, path_arg, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
-BETA_ALIASES = {
-    "frobenius": "frobenius", "fro": "frobenius", "euclidean": "frobenius",
-    "kullback-leibler": "kullback-leibler", "kl": "kullback-leibler",
-    "itakura-saito": "itakura-saito", "is": "itakura-saito",
-}
-
-
 def _beta(text: str):
-    name = BETA_ALIASES.get(text.strip().lower())
+    """``--beta``: a divergence's name or short name (the library's own table,
+    :func:`nmfaudio._validation.beta_name`: the engine is not imported to parse), or a number."""
+    from nmfaudio._validation import beta_name, beta_names_text
+
+    name = beta_name(text)
     if name is not None:
         return name
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a divergence; use frobenius (fro), kullback-leibler (kl), itakura-saito (is) or a number"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a divergence; use {beta_names_text()} or a number") from None
     if not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
     return value

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
-from nmfaudio.cli._args import non_negative_int, path_arg, positive_int, positive_number
+from nmfaudio.cli._args import channel_index, non_negative_int, path_arg, positive_int, positive_number
 from nmfaudio.plot import save_figure
 
 _FLAGS = {"auto": "auto", "yes": True, "no": False}
@@ -56,8 +56,8 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--n-init", type=positive_int, default=4,
                         help="k-means++ restarts (default 4)")
-    parser.add_argument("--channel", type=int, default=None, metavar="C",
-                        help="use only channel C of (n_spikes, n_channels, n_samples) data")
+    parser.add_argument("--channel", type=channel_index, default=None, metavar="C",
+                        help="use only channel C of (n_spikes, n_channels, n_samples) data (-1: the last)")
     parser.add_argument("--key", default=None, help="the .npz array holding the waveforms")
     parser.add_argument("--index-column", choices=tuple(_FLAGS), default="auto",
                         help="CSV: is the first column a spike index? (default auto: yes when "

@@ -224,7 +224,9 @@ def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
     from nmfaudio import spectrum
 
     reader = y if isinstance(y, audio.ArrayReader) else audio.ArrayReader(y)
-    low = max(1, int(DECISION_HZ * n_fft / sr))  # as tonal_share slices it
+    # as tonal_share slices it: at most every bin (below ~3 kHz DECISION_HZ is past the Nyquist
+    # frequency, and the rows made for it did not fit the frames: "could not broadcast")
+    low = min(max(1, int(DECISION_HZ * n_fft / sr)), n_fft // 2 + 1)
     n_frames = spectrum.n_frames(reader.n_samples, hop_length=hop_length, n_fft=n_fft)
     pad = n_fft // 2
     peaks, total = 0.0, 0.0

@@ -13,7 +13,9 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ghosts 0.2 s after it); the mean part rejects the kick's activation firing again
    ~0.14 s after each hit (its decay outlasts the template).  The 3/4 weight was chosen
    by measurement (docs/transcription.md, "How hits are picked"); ``delta`` and
-   ``mean_weight`` can be set per class.
+   ``mean_weight`` can be set per class.  An activation of fewer than ``MIN_FRAMES``
+   (2) frames — a recording shorter than one hop, 23 ms by default — has no frames for a
+   peak to stand above, and gets no hits.
 2. **Strength**: the activation's mass over the peak frame and its two neighbours (a hit
    that falls between two frames spreads over both), in the activation's units (the
    mixture's magnitude explained by that drum).  Peaks weaker than ``threshold_db``
@@ -256,6 +258,9 @@ SNARE_THRESHOLD_DB = -36.0
 KICK_THRESHOLD_DB = -12.0
 # toms and cymbals: few hits, and the other drums' leakage 12-30 dB under them
 SPARSE_THRESHOLD_DB = -12.0
+#: Frames an activation needs for any hit (module notes, step 1): a peak stands above the
+#: frames around it, and a recording of one frame (shorter than one hop) has none.
+MIN_FRAMES = 2
 FLOOR_DBFS = -70.0  # the recording's level under which nothing is a hit (module notes, step 9)
 FLOOR_SECONDS = 0.05  # the stretch from the onset whose peak is compared with it
 # A quiet recording (channel-mean RMS under floor + QUIET_BELOW_RMS_DB: -55 dBFS with the
@@ -755,7 +760,13 @@ class DrumHits:
     grid_start: float | None = None
 
     def __getitem__(self, name) -> ClassHits:
-        return self.classes[name]
+        """The hits of class ``name``; KeyError naming the classes there are (a bare
+        ``KeyError: 'kik'`` said neither; a class not asked for has no hits)."""
+        try:
+            return self.classes[name]
+        except KeyError:
+            have = ", ".join(self.classes) or "none (no class has a General MIDI note)"
+            raise KeyError(f"{name!r} is not a class of these hits; they have {have}") from None
 
     def __repr__(self) -> str:
         """One line: the hits per class and the tempo (the dataclass's own repr printed every
@@ -1513,6 +1524,12 @@ def detect_hits(
         raise ValueError(f"activations have different numbers of frames {sorted(lengths)}; give one separation's")
     if signals is not None and not isinstance(signals, dict):
         raise ValueError("signals must be a dict {class name: separated track} or None")
+    if min(lengths) < MIN_FRAMES:  # (one length: checked above)
+        # one frame (a recording shorter than one hop, 23 ms by default): no frame around
+        # it to stand above, so every class that explains any of it would peak there (a
+        # 4.5-ms click got a kick and a snare hit)
+        return DrumHits({name: ClassHits(name=name, note=note_of[name], times=np.zeros(0), strengths=np.zeros(0),
+                                         velocities=velocities_from_strengths(np.zeros(0))) for name in names})
 
     candidates = {name: _candidates(envelopes[name], sr=sr, hop_length=hop_length, threshold_db=thresholds[name],
                                     delta=delta[name], average_s=average_s, mean_weight=mean_weight[name])
@@ -1972,7 +1989,8 @@ def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
 def _flux_frames(sr) -> tuple[int, int]:
     """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT`, and
     :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
-    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz).
+    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz), at most half of
+    :data:`_FLUX_N_FFT` (the hop at 96 kHz, kept above it: 176.4 and 192 kHz).
 
     Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
     22.05 kHz (a 2.9-ms hop) and its peak picking (±3 / ±20 frames, 4 apart) spanned
@@ -1983,7 +2001,10 @@ def _flux_frames(sr) -> tuple[int, int]:
     hi-hat hits at 44.1 kHz (transcription seed 2 hi-hat F 0.989 -> 0.970; docs/
     performance.md, the hits44 round)."""
     factor = spectrum.frames_for_rate(sr)[1] // spectrum.HOP_LENGTH
-    return _FLUX_N_FFT, _FLUX_HOP * factor
+    # at most half the frame (96 kHz's 512 / 1024), as spectrum.check_frames asks: from
+    # ~125 kHz the factor is 8 and more, and hop 1024 (192 kHz) or 2048 (384 kHz) left
+    # samples no frame covers -- every such run stopped on that error after the separation
+    return _FLUX_N_FFT, min(_FLUX_HOP * factor, _FLUX_N_FFT // 2)
 
 
 def _flux_onsets(flux, *, sr, hop, delta) -> np.ndarray:

@@ -105,8 +105,8 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
-from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, DrumTemplates, _check_classes, _resolve_templates,
-                                      class_of, continue_decay, default_templates, electronic_snare, floor_decay,
+from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, DrumTemplates, _check_classes,
+                                      _resolve_templates, class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
@@ -901,6 +901,16 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
     if hop_length < sr // MAX_FRAME_RATE:
         raise ValueError(f"hop_length={hop_length} is too small for drum separation at {sr} Hz: use "
                          f"hop_length={sr // MAX_FRAME_RATE} or larger (the default is {scaled_hop})")
+    if hop_length / sr > MAX_TEMPLATE_SECONDS:
+        # a template is at least one frame: the templates' own check said "n_frames=1 at
+        # hop_length=512 and sr=100 makes templates 5.12 s long ...: use at most 0 frames"
+        if hop_length == scaled_hop:  # the default: the rate is what is wrong
+            raise ValueError(f"a sample rate of {sr} Hz is too low for drum separation: one STFT hop ({hop_length} "
+                             f"samples, the least at any rate) lasts {hop_length / sr:.3g} s, longer than a drum "
+                             f"template may ({MAX_TEMPLATE_SECONDS:g} s); resample the audio to 8000 Hz or more first")
+        raise ValueError(f"hop_length={hop_length} lasts {hop_length / sr:.3g} s at {sr} Hz, longer than a drum "
+                         f"template may ({MAX_TEMPLATE_SECONDS:g} s): use hop_length={int(MAX_TEMPLATE_SECONDS * sr)} "
+                         f"or smaller (the default is {scaled_hop})")
     return n_fft, hop_length
 
 

@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmfaudio._validation import is_real
+from nmfaudio._validation import BETA_NAMES, beta_name, beta_names_text, is_real
 from nmfaudio.nmf._checks import check_beta_range
 
 #: Default floor, relative to ``max(V)``, for V (β ≤ 1) and WH (β < 2).  float32's
 #: machine epsilon: entries below it are float32 rounding noise of the largest one.
 FLOOR_RELATIVE = float(np.finfo(np.float32).eps)
 
-BETA_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
-
 
 def beta_from_name(beta) -> float:
     """Return β as a float from a name (``"frobenius"``, ``"kullback-leibler"``,
-    ``"itakura-saito"``) or a real number.
+    ``"itakura-saito"``, or a short name: ``"fro"``, ``"euclidean"``, ``"kl"``, ``"is"``,
+    as ``nmfaudio separate --beta`` takes them) or a real number.
 
     Raises
     ------
@@ -39,13 +38,10 @@ def beta_from_name(beta) -> float:
         For an unknown name or a non-finite number; the message lists the valid names.
     """
     if isinstance(beta, str):
-        try:
-            return BETA_NAMES[beta.lower()]
-        except KeyError:
-            names = ", ".join(repr(n) for n in BETA_NAMES)
-            raise ValueError(
-                f"beta={beta!r} is not a known divergence; use one of {names} or a float"
-            ) from None
+        name = beta_name(beta)
+        if name is None:
+            raise ValueError(f"beta={beta!r} is not a known divergence; use {beta_names_text()} or a float")
+        return BETA_NAMES[name]
     if not is_real(beta):  # bools, complex numbers and other objects
         raise TypeError(f"beta={beta!r} must be a divergence name or a float, got {type(beta).__name__}")
     if not np.isfinite(beta):
