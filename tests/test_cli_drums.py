@@ -98,6 +98,19 @@ def test_existing_outputs_need_force(song, tmp_path, capsys, one_line_error):
     assert sf.info(out / "beat_snare.wav").frames > 0
 
 
+def test_an_unknown_class_is_said_before_existing_outputs(song, tmp_path, capsys, one_line_error):
+    # "--classes Kick" over a folder of earlier stems: the class is the problem to name —
+    # "use --force" would only lead to this error after a second try
+    out = tmp_path / "stems"
+    out.mkdir()
+    (out / "beat_residual.wav").write_bytes(b"keep me")
+    assert main(["drums", str(song), "-o", str(out), "--classes", "Kick", *FAST]) == 1
+    err = capsys.readouterr().err
+    one_line_error(err, "'Kick'", "kick")
+    assert "--force" not in err
+    assert (out / "beat_residual.wav").read_bytes() == b"keep me"
+
+
 def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys, one_line_error):
     kit = tmp_path / "out" / "kit.npz"
     assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 0

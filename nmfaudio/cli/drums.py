@@ -159,6 +159,12 @@ def _templates(args):
     from nmfaudio.batch import load_templates
 
     if args.templates is None:
+        from nmfaudio.drums import KNOWN_CLASSES  # the bundled templates' classes
+
+        unknown = [name for name in args.classes if name not in KNOWN_CLASSES]
+        if unknown:  # the separation's own check, said before the outputs' and the input's
+            raise CLIError(f"--classes {','.join(args.classes)}: no template for {', '.join(map(repr, unknown))}; "
+                           f"the templates have {', '.join(KNOWN_CLASSES)}")
         return None
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
@@ -190,6 +196,9 @@ def run_drums(args) -> int:
         _templates(args)
         return run_batch(args, "drums", drum_options(args), _done_lines)
     task = _with_onsets_path(args, plan_one(args, "drums", drum_options(args)))
+    # a class the templates lack (--classes Kick), a bad folder or file: said before the
+    # outputs' "already exists", which --force would only trade for this error
+    _templates(args)
     refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
     from nmfaudio import audio
 
@@ -197,7 +206,6 @@ def run_drums(args) -> int:
     if args.n_fft is None and args.hop_length is not None:
         # separate_drums' n_fft for this file's rate (4096 at 44.1 kHz), not the 22.05-kHz 2048
         spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
-    _templates(args)  # errors (bad folder, bad file) before any output folder exists
     from nmfaudio.batch import side_file_bytes
 
     # the stems, and a generous bound for the figure and the MIDI / CSV files
