@@ -117,6 +117,18 @@ def test_compress_rgb_is_stacked_and_rgba_keeps_alpha():
     assert result.storage_ratio == pytest.approx((20 * 4 + 4 * 48) / (20 * 48), rel=1e-12)
 
 
+@pytest.mark.parametrize("shape, most", [((40, 60), 40), ((12, 5, 3), 12), ((12, 3, 4), 9), ((6, 20), 6)])
+def test_compress_refuses_a_rank_above_what_the_picture_holds(shape, most):
+    # min(height, colour channels x width) independent parts (opacity aside); a larger rank
+    # stored more numbers than the pixels (rank 600 of 40 x 60: 60,000 for 2,400) — refused
+    # before the fit, naming the most; the most itself is taken
+    picture = np.random.default_rng(0).random(shape)
+    with pytest.raises(ValueError, match=rf"rank={most + 1} is larger than the picture: .*at most {most} "
+                                         rf"independent parts; use rank={most} or less"):
+        compress(picture, most + 1, max_iter=2)
+    assert compress(picture, most, max_iter=2).rank == most
+
+
 def test_compress_recovers_a_planted_low_rank_image(planted):
     image = planted_image(planted, (40, 48), 3, 2)
     result = compress(image, 3, max_iter=400, tol=0, random_state=0)

@@ -271,7 +271,8 @@ def test_image_rank_larger_than_the_picture_is_refused(tmp_path, capsys):
     Image.fromarray((np.random.default_rng(0).random((16, 12, 3)) * 255).astype(np.uint8)).save(photo)
     code, _, err = cli(["image", "compress", photo, "-r", "100000", "-o", tmp_path / "o.png"], capsys)
     line = one_error_line(err)
-    assert code == 1 and "-r 100000 is larger than the picture" in line and "at most 16" in line
+    assert code == 1 and "--rank 100000 is larger than the picture" in line and "at most 16" in line
+    assert "use --rank 16 or less" in line  # the library's rank= in the command's words
     assert not (tmp_path / "o.png").exists()
 
 

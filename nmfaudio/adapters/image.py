@@ -301,6 +301,20 @@ def psnr(reference, estimate) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
 
 
+def _check_rank(rank: int, shape: tuple) -> None:
+    """Refuse a rank above what a picture of colour shape ``shape`` ((m, n) or (m, n, c))
+    can hold: its matrix (:func:`_picture_matrix`, m × c·n) has at most min(m, c·n)
+    independent parts, and a larger rank stores more numbers than the pixels themselves
+    (rank 600 of a 40 × 60 picture: 60,000 numbers for 2,400 pixels)."""
+    height, width = shape[:2]
+    columns = width * (shape[2] if len(shape) == 3 else 1)  # colour channels side by side
+    most = min(height, columns)
+    if rank > most:
+        side = "RGB side by side, " if len(shape) == 3 else ""
+        raise ValueError(f"rank={rank} is larger than the picture: {width} x {height} pixels ({side}a {height} x "
+                         f"{columns} matrix) have at most {most} independent parts; use rank={most} or less")
+
+
 def _picture_matrix(colour: np.ndarray) -> np.ndarray:
     """(m, n) → itself; (m, n, c) → [ch0 | ch1 | …] of shape (m, c·n)."""
     if colour.ndim == 2:
@@ -425,7 +439,8 @@ def compress(image, rank, *, max_iter=500, tol=5e-5, beta="frobenius", solver="a
     TypeError
         ``image`` is not uint8 or float.
     ValueError
-        Wrong shape, NaN, float values outside [0, 1], or ``rank`` < 1.
+        Wrong shape, NaN, float values outside [0, 1], ``rank`` < 1, or ``rank`` above
+        what the picture can hold (its height, or its width times its colour channels).
 
     Examples
     --------
@@ -439,6 +454,7 @@ def compress(image, rank, *, max_iter=500, tol=5e-5, beta="frobenius", solver="a
     array = _check_images(image, "image", stack=False)
     rank = check_int(rank, "rank")
     colour, alpha = _split_alpha(array, stack=False)
+    _check_rank(rank, colour.shape)
     res, converged = _fit(_picture_matrix(colour), rank, beta=beta, solver=solver, init=init,
                           max_iter=max_iter, tol=tol, random_state=random_state)
     result = CompressedImage(res.W, res.H, tuple(array.shape), array.dtype, alpha,

@@ -211,13 +211,6 @@ def run_compress(args) -> int:
     with _frame_notes():
         image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
-    height, width = image.shape[:2]
-    rgb = _mode(image).startswith("RGB")
-    columns = width * (3 if rgb else 1)  # colour channels are factorized side by side
-    if args.rank > min(height, columns):  # the matrix has no more independent parts than this
-        raise CLIError(f"-r {args.rank} is larger than the picture: {width} x {height} pixels "
-                       f"({'RGB side by side, ' if rgb else ''}a {height} x {columns} matrix) "
-                       f"have at most {min(height, columns)} independent parts; use -r {min(height, columns)} or less")
     started = time.perf_counter()
     with _convergence_note():
         result = compress(image, args.rank, max_iter=args.max_iter, tol=args.tol,
