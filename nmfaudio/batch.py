@@ -820,18 +820,12 @@ _TEMPLATES_CACHE: dict = {}
 
 def load_templates(path: str, classes: tuple):
     """Drum templates from a one-shot folder or an .npz, once per process."""
-    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import read_templates
 
     key = (path, classes)
     if key not in _TEMPLATES_CACHE:
-        source = Path(path)
-        if source.is_dir():
-            # every class folder it has (classes= picks outputs; missing classes are borrowed)
-            _TEMPLATES_CACHE[key] = DrumTemplates.from_folder(source)
-        elif not source.exists():
-            raise FileNotFoundError(f"templates {path!r} does not exist; give a one-shot folder or a .npz file")
-        else:
-            _TEMPLATES_CACHE[key] = DrumTemplates.load(source)
+        # a folder: every class folder it has (classes= picks outputs; missing classes are borrowed)
+        _TEMPLATES_CACHE[key] = read_templates(path)
     return _TEMPLATES_CACHE[key]
 
 

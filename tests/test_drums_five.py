@@ -390,3 +390,24 @@ def test_unknown_class_is_a_clear_error(loop):
     mix, sr, _ = loop
     with pytest.raises(ValueError, match="no template for 'cowbell'; "):
         separate_drums(mix[:sr], sr, classes=("kick", "cowbell"))
+
+
+@pytest.mark.parametrize("case", ["missing npz", "missing folder", "broken link"])
+def test_templates_not_there_have_one_wording_in_separate_drums_and_a_batch(case, tmp_path):
+    # separate_drums(templates=) and the batch's loader (what --templates reads) said it
+    # three ways: a missing .npz "drum templates ... do not exist; check the path" from one
+    # and "templates ... does not exist; give ..." from the other
+    from nmfaudio.batch import load_templates
+
+    path = tmp_path / ("kit.npz" if case == "missing npz" else "kit")
+    if case == "broken link":
+        path.symlink_to(tmp_path / "moved")
+        expected = r"is a link to .*moved.*which does not exist"
+    else:
+        expected = rf"templates='{path}' does not exist; give a one-shot folder or a \.npz file"
+    y = np.zeros(SR // 2, np.float32)
+    with pytest.raises(FileNotFoundError, match=expected) as direct:
+        separate_drums(y, SR, templates=path)
+    with pytest.raises(FileNotFoundError, match=expected) as batch:
+        load_templates(str(path), ("kick",))
+    assert str(direct.value) == str(batch.value)

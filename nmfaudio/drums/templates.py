@@ -25,7 +25,7 @@ from nmfaudio import audio, spectrum
 from nmfaudio._validation import check_int, check_number
 
 __all__ = ["DrumTemplates", "continue_decay", "default_templates", "floor_decay", "DEFAULT_TEMPLATES_PATH", "CLASSES",
-           "HIGH_BANDS_HZ", "TEMPLATE_FRAMES", "KNOWN_CLASSES", "band_ratios_db", "class_of", "trim_support"]
+           "HIGH_BANDS_HZ", "TEMPLATE_FRAMES", "KNOWN_CLASSES", "band_ratios_db", "class_of", "read_templates", "trim_support"]
 
 #: The drums separated by default (the stems, besides the residual).
 CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
@@ -806,6 +806,26 @@ def _shot_template(y, *, n_fft, hop_length, n_frames, label):
     return acc / len(_ONSET_OFFSETS)
 
 
+def read_templates(path) -> DrumTemplates:
+    """The templates of a one-shot folder (:meth:`DrumTemplates.from_folder`) or of an
+    ``.npz`` (:meth:`DrumTemplates.load`) at ``path``: what ``templates=`` and ``nmfaudio
+    drums --templates`` take, with one wording for a path that is not there.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist (a symbolic link whose target is gone: named with it).
+    """
+    path = Path(path)
+    if path.is_dir():
+        return DrumTemplates.from_folder(path)
+    if path.is_symlink() and not path.exists():
+        raise audio.not_found(path)
+    if not path.exists():
+        raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+    return DrumTemplates.load(path)
+
+
 def _resolve_templates(templates):
     """The templates to model with: ``templates`` (None: the bundled ones; a folder, an
     ``.npz`` or a :class:`DrumTemplates`) completed with the bundled templates of every
@@ -815,13 +835,7 @@ def _resolve_templates(templates):
     elif isinstance(templates, DrumTemplates):
         kit = templates
     elif isinstance(templates, (str, os.PathLike)):
-        path = Path(templates)
-        if path.is_dir():
-            kit = DrumTemplates.from_folder(path)
-        elif path.suffix.lower() == ".npz" or path.is_file():
-            kit = DrumTemplates.load(path)
-        else:
-            raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+        kit = read_templates(templates)
     else:
         raise TypeError(f"templates={templates!r} must be None, a DrumTemplates, a one-shot folder or a .npz path")
     if templates is None:
