@@ -86,8 +86,9 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         hold a marked cell.
     hat_ceiling : tuple (int, ndarray, int or None), optional
         ``(d, ceilings, kept)``, ``ceilings`` of shape (C, F): drum output d's model held
-        under ``ceilings[c]`` in channel c before the masks, output ``kept``'s mask
-        unchanged (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
+        under ``ceilings[c]`` in channel c before the masks (with ``spatial``, before the
+        per-bin updates, which rescale the models), output ``kept``'s mask unchanged
+        (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
         :mod:`nmfaudio.drums.hat_ceiling`).
 
     Returns
@@ -149,6 +150,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 every = model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F)
                 for c in channels:
                     _output_models(weights, activations, c, t0, t1, every[c])
+                    if hat_ceiling is not None:  # in the models' own units (the
+                        # update rescales them per bin): the hat model's excess over its usual level
+                        capped_models(every[c], hat_ceiling[0], hat_ceiling[1][c], power=mask_power,
+                                      kept=hat_ceiling[2])
                 _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
             for c in channels:
                 S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
@@ -163,7 +168,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     np.minimum(moved, S[D], out=moved)
                     S[D] -= moved
                     S[d] += moved
-                if hat_ceiling is not None:  # the hat model's excess over its usual level
+                if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
                     capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
