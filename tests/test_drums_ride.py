@@ -286,6 +286,10 @@ def test_in_a_drum_recordings_ride_the_open_hat_part_goes_with_the_strokes(loop,
     # loop's hats, not a cymbal's, would leave for the residual) is tested on its own
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT_HITS", False)
     monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", False)
+    # ... and the hat ceiling (HAT_CEILING) caps the hat output's model by its own median,
+    # which the open part's move changes: with it on, the loop's forced-ride hat stem reads
+    # 35.6 against 33.8 with the open part kept (hat-proxy round, not resolved)
+    monkeypatch.setattr(separation, "HAT_CEILING", False)
     on = separate_drums(mix, sr, random_state=0, ride="on")
     monkeypatch.setattr(separation, "RIDE_OPEN_HAT", False)
     off = separate_drums(mix, sr, random_state=0, ride="on")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio import masks, spectrum
+from nmfaudio.drums.hat_ceiling import capped_models
 from nmfaudio.nmf.gemm_pass import blas_on_one_thread
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
@@ -42,7 +43,8 @@ RANGE_TASKS = 4
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
-                 window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None) -> bool:
+                 window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None,
+                 hat_ceiling=None) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -82,6 +84,12 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         there is the residual's (the song's bass lines, :mod:`nmfaudio.drums.bass_lines`);
         applied after the masks, only with a modelled residual, only in the frames that
         hold a marked cell.
+    hat_ceiling : tuple (int, ndarray, int or None), optional
+        ``(d, ceilings, kept)``, ``ceilings`` of shape (C, F): drum output d's model held
+        under ``ceilings[c]`` in channel c before the masks (with ``spatial``, before the
+        per-bin updates, which rescale the models), output ``kept``'s mask unchanged
+        (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
+        :mod:`nmfaudio.drums.hat_ceiling`).
 
     Returns
     -------
@@ -142,6 +150,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 every = model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F)
                 for c in channels:
                     _output_models(weights, activations, c, t0, t1, every[c])
+                    if hat_ceiling is not None:  # in the models' own units (the
+                        # update rescales them per bin): the hat model's excess over its usual level
+                        capped_models(every[c], hat_ceiling[0], hat_ceiling[1][c], power=mask_power,
+                                      kept=hat_ceiling[2])
                 _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
             for c in channels:
                 S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
@@ -156,6 +168,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     np.minimum(moved, S[D], out=moved)
                     S[D] -= moved
                     S[d] += moved
+                if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
+                    capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
                 M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
                     if marked[c, t0:t1].any():

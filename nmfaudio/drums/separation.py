@@ -97,6 +97,7 @@ from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_engine, check_int
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
+from nmfaudio.drums.hat_ceiling import hat_ceilings
 from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
@@ -865,6 +866,10 @@ MIN_N_FFT = 256
 #: parts' model goes to the cymbals stem (nmfaudio.drums.free_drum.follows_cymbals; the
 #: hat-and-cymbals error round); a switch for the benchmark.
 FREE_CYMBALS = True
+#: Whether, in a drum recording, the hi-hat output's model is held under a ceiling per bin
+#: before the masks, the kick's mask kept (nmfaudio.drums.hat_ceiling; docs/drums-five-stems.md,
+#: hat-proxy round); a switch for the benchmark.
+HAT_CEILING = True
 #: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
 KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
@@ -1425,8 +1430,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # stereo drum recordings: each bin's left/right balance moves it toward the outputs
     # whose pan explains it (drum_model.SPATIAL_ITER); not in a song (not measured there:
     # the music's pans are not the drums')
+    # drum recordings: the hi-hat's model held under its usual level per bin, so that the
+    # hats' excess at louder classes' hits (snare wires, percussion, cymbal attacks) leaves
+    # the hat stem (nmfaudio.drums.hat_ceiling; not in a song: not measured there)
+    ceiling = None
+    if HAT_CEILING and sustained is None and "hihat" in classes and factors[classes.index("hihat")] is not None:
+        hat = classes.index("hihat")
+        ceiling = (hat, hat_ceilings(*factors[hat], C), classes.index("kick") if "kick" in classes else None)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
-                                     sustained=sustained, ring=rings, leave_out=leave_out,
+                                     sustained=sustained, ring=rings, leave_out=leave_out, hat_ceiling=ceiling,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's

@@ -1,0 +1,97 @@
+"""The hi-hat output's model held under a ceiling per bin before the masks, the kick's mask
+kept (nmfaudio.drums.hat_ceiling; docs/drums-five-stems.md, hat-proxy round).
+
+Offline and small: planted factors, and the bundled drum loop (data/drum_loop.wav)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from nmfaudio import masks, separate_drums
+from nmfaudio.drums import separation
+from nmfaudio.drums.hat_ceiling import ACTIVE_SHARE, MIN_FRAMES, capped_models, hat_ceilings
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+POWER = 1.5  # the drums' mask power
+
+
+def _hat_factors(rng, n_channels=1, n=60, silent=()):
+    """Planted factors (W (F, 3), Hs (3, n_channels·n)): sparse hits, frames ``silent`` of
+    channel 0 with no activation."""
+    W = rng.random((20, 3)) + 0.1
+    Hs = rng.random((3, n_channels * n)) * (rng.random((1, n_channels * n)) < 0.3)
+    Hs[:, list(silent)] = 0
+    return W, Hs
+
+
+def test_the_ceiling_is_the_ratio_times_the_median_of_the_active_frames(rng):
+    W, Hs = _hat_factors(rng, n_channels=2)
+    got = hat_ceilings(W, Hs, 2, ratio=2.0)
+    for c in range(2):
+        model = W @ Hs[:, c * 60:(c + 1) * 60]
+        total = model.sum(axis=0)
+        active = total > ACTIVE_SHARE * np.quantile(total, 0.95)
+        np.testing.assert_allclose(got[c], 2.0 * np.median(model[:, active], axis=1), rtol=1e-5)
+
+
+def test_no_ceiling_where_the_hats_barely_play(rng):
+    W, Hs = _hat_factors(rng, n=60)
+    Hs[:] = 0
+    Hs[:, 5] = 1.0  # one frame: fewer than MIN_FRAMES
+    assert MIN_FRAMES > 1
+    assert np.isinf(hat_ceilings(W, Hs, 1)).all()
+    assert np.isinf(hat_ceilings(W, np.zeros_like(Hs), 1)).all()
+
+
+def test_the_cap_keeps_the_kicks_mask_and_the_others_proportions(rng):
+    S = (rng.random((6, 16, 20)) ** 3).astype(np.float32)  # kick, snare, toms, hi-hat, cymbals, residual
+    ceiling = np.quantile(S[3], 0.5, axis=0).astype(np.float32)
+    before = masks.spectrogram_masks(S.copy(), power=POWER)
+    capped = capped_models(S.copy(), 3, ceiling, power=POWER, kept=0)
+    after = masks.spectrogram_masks(capped.copy(), power=POWER)
+    assert (capped[3] <= ceiling).all()
+    over = S[3] > ceiling
+    assert over.any()
+    np.testing.assert_allclose(after[0], before[0], atol=1e-5)  # the kick's mask as it was
+    # the hat's mask falls where the cap acts, nowhere else; the others rise in proportion
+    assert (after[3][over] < before[3][over]).all()
+    np.testing.assert_allclose(after[:, ~over], before[:, ~over], atol=1e-6)
+    others = [1, 2, 4, 5]
+    np.testing.assert_allclose(after[others][:, over] / after[others].sum(axis=0)[over],
+                               before[others][:, over] / before[others].sum(axis=0)[over], rtol=1e-4)
+
+
+def test_without_a_kept_output_every_other_output_takes_its_share(rng):
+    S = (rng.random((6, 16, 20)) ** 3).astype(np.float32)
+    ceiling = np.quantile(S[3], 0.5, axis=0).astype(np.float32)
+    before = masks.spectrogram_masks(S.copy(), power=POWER)
+    after = masks.spectrogram_masks(capped_models(S.copy(), 3, ceiling, power=POWER), power=POWER)
+    over = S[3] > ceiling
+    assert (after[0][over] > before[0][over]).all()
+
+
+@pytest.fixture(scope="module")
+def loop():
+    mix, sr = sf.read(DATA / "drum_loop.wav", dtype="float32")
+    return mix, sr
+
+
+@pytest.mark.parametrize("accompaniment", [False, True])
+def test_the_loop_keeps_its_kick_and_a_song_is_untouched(loop, monkeypatch, accompaniment):
+    """With the ceiling the kick stem keeps its samples (its mask is kept) and the hat stem
+    changes; the tracks still add up to the mixture.  In a song (accompaniment) nothing
+    changes."""
+    mix, sr = loop
+    on = separate_drums(mix, sr, random_state=0, accompaniment=accompaniment).sources
+    monkeypatch.setattr(separation, "HAT_CEILING", False)
+    off = separate_drums(mix, sr, random_state=0, accompaniment=accompaniment).sources
+    peak = np.abs(mix).max()
+    np.testing.assert_allclose(on["kick"], off["kick"], atol=1e-5 * peak)
+    if accompaniment:
+        for name in on:
+            np.testing.assert_allclose(on[name], off[name], atol=1e-5 * peak)
+    else:
+        assert np.abs(on["hihat"] - off["hihat"]).max() > 1e-3 * peak
+    np.testing.assert_allclose(sum(on.values()), mix, atol=1e-4 * peak)
