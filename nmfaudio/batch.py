@@ -435,17 +435,40 @@ def _track_seconds(sources: dict, sr: int) -> float:
     return np.shape(next(iter(sources.values())))[-1] / sr
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None) -> tuple | None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
-    headroom check."""
+    headroom check.
+
+    Parameters
+    ----------
+    task : Task
+    sources : dict {str: ndarray of shape (n_samples,) or (n_channels, n_samples)}
+    sr : int
+    figure, hits : optional
+        The figure (``task.plot``) and the hits (``task.hit_files``), if made already.
+    side : callable () -> (figure, hits, ...), optional
+        Makes them instead, on this thread while the tracks are written on others
+        (:func:`_tracks_meanwhile`); its error, else the writing's, is raised, and no
+        file is left either way.
+
+    Returns
+    -------
+    tuple or None
+        What ``side`` returned.
+    """
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size, subtype=subtype) for source, _ in task.tracks)
     need += side_file_bytes(task)
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
-        _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
-                      sr, fmt, subtype)
+        jobs = [(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)]
+        made = None
+        if side is None:
+            _write_tracks(jobs, sr, fmt, subtype)
+        else:
+            made = _tracks_meanwhile(jobs, sr, fmt, subtype, side)
+            figure, hits = made[:2]
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
@@ -457,9 +480,47 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
+    return made
 
 
-def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None) -> None:
+def _tracks_meanwhile(jobs, sr: int, fmt: str, subtype: str, side):
+    """:func:`_write_tracks` on a background thread while ``side()`` runs on this one;
+    return what ``side`` returns.
+
+    libsndfile and ``fsync`` release the GIL, so the stems reach the disk while the hits
+    are picked (a 3-minute 44.1-kHz track: six 31-MB files, ~0.3 s of a run's wall
+    clock; docs/performance.md, the speed44b round).  The writer is joined before this
+    returns or raises — the caller's :func:`nmfaudio.audio.atomic_outputs` removes its
+    temporary files only once nothing writes them.  ``side``'s error comes first (the
+    sequential order made it first: the hits were picked before any file was written),
+    else the writing's, each as it is.
+
+    Parameters
+    ----------
+    jobs : list of (path, ndarray of shape (n_samples,) or (n_channels, n_samples))
+    sr : int
+    fmt, subtype : str
+    side : callable () -> object
+
+    Returns
+    -------
+    object
+        ``side()``.
+    """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-stems") as runner:
+        writing = runner.submit(_write_tracks, jobs, sr, fmt, subtype, flush=True)
+        try:
+            made = side()
+        except BaseException:
+            wait([writing])  # finished, whatever it raised: side's error is the one to raise
+            raise
+        writing.result()
+    return made
+
+
+def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False) -> None:
     """:func:`nmfaudio.audio.write_wav` of each ``(path, samples)`` job, the files on
     ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`).
 
@@ -477,20 +538,28 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     fmt, subtype : str
         libsndfile's container and subtype (``task.file_format``).
     n_threads : int, optional
+    flush : bool, default False
+        Also ``fsync`` each file once written (on its thread): what
+        :func:`nmfaudio.audio.atomic_outputs` does before renaming, done early (its own
+        ``fsync`` of a flushed file then costs next to nothing).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from nmfaudio.nmf.kernels import num_threads
 
     n_threads = min(len(jobs), num_threads() if n_threads is None else max(1, int(n_threads)))
+    def one(path, samples):
+        audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+        if flush:
+            audio._fsync(path)
+
     if n_threads <= 1:
         for path, samples in jobs:
-            audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+            one(path, samples)
         return
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
     try:
-        futures = [pool.submit(audio.write_wav, path, samples, sr, format=fmt, subtype=subtype)
-                   for path, samples in jobs]
+        futures = [pool.submit(one, path, samples) for path, samples in jobs]
         for future in futures:
             future.result()
     finally:
@@ -519,7 +588,29 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
-    # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
+    outputs = result.two_stems() if o["stems"] == "drums" else result.sources
+    # the hits picked (and the figure drawn) while the stems are written
+    _, hits, played = _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr))
+    residual = result.sources["residual"]
+    rms = dict(zip([name for name, _ in task.tracks], _levels([outputs[name] for name, _ in task.tracks])))
+    blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
+    return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
+                          int(residual.shape[-1]), rms, played, hits, blocks)
+
+
+def _drum_hits(task: Task, result, y, sr) -> tuple:
+    """The hits of a separated input (:mod:`nmfaudio.drums.hits`, picked once: the hit
+    files, the summary's onsets and the figure's markers) and its figure.
+
+    Returns
+    -------
+    figure : matplotlib Figure or None
+        With ``task.plot``.
+    hits : DrumHits
+        ``played`` quantized (``--quantize``, with hit files), else ``played``.
+    played : DrumHits
+    """
+    o = task.options
     played = result.hits()
     figure = None
     if task.plot:
@@ -531,13 +622,7 @@ def _drums_file(task: Task, callback) -> dict:
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
-    outputs = result.two_stems() if o["stems"] == "drums" else result.sources
-    _write(task, outputs, sr, figure, hits)
-    residual = result.sources["residual"]
-    rms = dict(zip([name for name, _ in task.tracks], _levels([outputs[name] for name, _ in task.tracks])))
-    blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
-    return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
-                          int(residual.shape[-1]), rms, played, hits, blocks)
+    return figure, hits, played
 
 
 def _drum_kwargs(o: dict) -> dict:
