@@ -448,7 +448,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
         The figure (``task.plot``) and the hits (``task.hit_files``), if made already.
     side : callable () -> (figure, hits, ...), optional
         Makes them instead, on this thread while the tracks are written on others
-        (:func:`_tracks_meanwhile`); its error, else the writing's, is raised, and no
+        (:func:`_meanwhile`); its error, else the writing's, is raised, and no
         file is left either way.
 
     Returns
@@ -467,7 +467,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
         if side is None:
             _write_tracks(jobs, sr, fmt, subtype)
         else:
-            made = _tracks_meanwhile(jobs, sr, fmt, subtype, side)
+            _, made = _meanwhile(lambda: _write_tracks(jobs, sr, fmt, subtype, flush=True), side)
             figure, hits = made[:2]
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
@@ -483,41 +483,36 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
     return made
 
 
-def _tracks_meanwhile(jobs, sr: int, fmt: str, subtype: str, side):
-    """:func:`_write_tracks` on a background thread while ``side()`` runs on this one;
-    return what ``side`` returns.
+def _meanwhile(background, foreground) -> tuple:
+    """``background()`` on a thread of its own while ``foreground()`` runs on this one;
+    return ``(background(), foreground())``.
 
-    libsndfile and ``fsync`` release the GIL, so the stems reach the disk while the hits
-    are picked (a 3-minute 44.1-kHz track: six 31-MB files, ~0.3 s of a run's wall
-    clock; docs/performance.md, the speed44b round).  The writer is joined before this
-    returns or raises — the caller's :func:`nmfaudio.audio.atomic_outputs` removes its
-    temporary files only once nothing writes them.  ``side``'s error comes first (the
-    sequential order made it first: the hits were picked before any file was written),
-    else the writing's, each as it is.
+    For work that releases the GIL (libsndfile's writing, ``fsync``, NumPy's sums) beside
+    the hits' Python: the stems of a 3-minute 44.1-kHz track, six 31-MB files, reach the
+    disk while the hits are picked (docs/performance.md, the speed44b round).  The
+    background work is over before this returns or raises (the caller's
+    :func:`nmfaudio.audio.atomic_outputs` removes its temporary files only once nothing
+    writes them).  ``foreground``'s error comes first, else ``background``'s, each as it
+    is: the order of the sequential form, ``foreground()`` then ``background()``.
 
     Parameters
     ----------
-    jobs : list of (path, ndarray of shape (n_samples,) or (n_channels, n_samples))
-    sr : int
-    fmt, subtype : str
-    side : callable () -> object
+    background, foreground : callable () -> object
 
     Returns
     -------
-    object
-        ``side()``.
+    tuple (object, object)
     """
     from concurrent.futures import ThreadPoolExecutor, wait
 
-    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-stems") as runner:
-        writing = runner.submit(_write_tracks, jobs, sr, fmt, subtype, flush=True)
+    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-meanwhile") as runner:
+        behind = runner.submit(background)
         try:
-            made = side()
+            made = foreground()
         except BaseException:
-            wait([writing])  # finished, whatever it raised: side's error is the one to raise
+            wait([behind])  # over, whatever it raised: foreground's error is the one to raise
             raise
-        writing.result()
-    return made
+        return behind.result(), made
 
 
 def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False) -> None:
@@ -589,10 +584,13 @@ def _drums_file(task: Task, callback) -> dict:
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
-    # the hits picked (and the figure drawn) while the stems are written
-    _, hits, played = _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr))
+    tracks = [outputs[name] for name, _ in task.tracks]
+    # the hits picked (and the figure drawn) while the stems are written, and the stems'
+    # levels measured (one thread: the engine's are the hits')
+    levels, (_, hits, played) = _meanwhile(lambda: [_rms(track) for track in tracks],
+                                           lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
     residual = result.sources["residual"]
-    rms = dict(zip([name for name, _ in task.tracks], _levels([outputs[name] for name, _ in task.tracks])))
+    rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
                           int(residual.shape[-1]), rms, played, hits, blocks)

@@ -664,7 +664,7 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
     serial_write = batch._write_tracks
     monkeypatch.setattr(batch, "_write_tracks", lambda jobs, sr, fmt, subtype, **kw: serial_write(jobs, sr, fmt,
                                                                                                    subtype, n_threads=1))
-    monkeypatch.setattr(batch, "_tracks_meanwhile", _one_after_the_other)
+    monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
     monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
     for path in (library / "a.wav", library / "b.wav"):
         assert main(["drums", str(path), "-o", str(tmp_path / "off"), *DRUMS, "--midi", "--onsets"]) == 0
@@ -691,11 +691,11 @@ def test_levels_on_threads_are_each_tracks_rms(monkeypatch, threads):
 
 # ----------------------------------------------------------------------------- the stems written while the hits are picked
 
-def _one_after_the_other(jobs, sr, fmt, subtype, side):
-    """batch._tracks_meanwhile's sequential form: ``side()`` (the hits), then the tracks."""
-    made = side()
-    batch._write_tracks(jobs, sr, fmt, subtype)
-    return made
+def _one_after_the_other(background, foreground):
+    """batch._meanwhile's sequential form: ``foreground()`` (the hits; the stems' writing),
+    then ``background()`` (the stems' writing; their levels)."""
+    made = foreground()
+    return background(), made
 
 
 def _drums_run(path, out, capsys, *options) -> tuple[int, str, dict]:
@@ -705,20 +705,31 @@ def _drums_run(path, out, capsys, *options) -> tuple[int, str, dict]:
     return code, err, _tree(out) if out.exists() else {}
 
 
+def _summary_levels(path, out, capsys, *options) -> list:
+    """The ``--json`` summary's per-stem ``rms`` of ``nmfaudio drums PATH -o OUT --midi``."""
+    assert main(["drums", str(path), "-o", str(out), *DRUMS, "--json", "--midi", *options]) == 0
+    return [source["rms"] for source in json.loads(capsys.readouterr().out)["sources"]]
+
+
 @pytest.mark.parametrize("options", [(), ("--quantize", "16"), ("--stems", "drums", "--subtype", "pcm24")])
 def test_stems_written_while_the_hits_are_picked_are_the_sequential_bytes(library, tmp_path, capsys, monkeypatch,
                                                                           options):
-    """The stems on a background thread while the hits are picked, and the hits first and
-    then the stems (the order before): every stem, the MIDI and the CSV the same bytes
+    """The stems on a background thread while the hits are picked (and their levels on
+    another), and the hits, the stems, the levels one after the other (the order before):
+    every stem, the MIDI and the CSV the same bytes, the summary's levels the same numbers
     (tolerance 0), mono and stereo, quantized or not, two stems as PCM."""
-    for path in (library / "a.wav", library / "b.wav"):
-        assert _drums_run(path, tmp_path / "meanwhile", capsys, *options)[0] == 0
-    monkeypatch.setattr(batch, "_tracks_meanwhile", _one_after_the_other)
-    for path in (library / "a.wav", library / "b.wav"):
-        assert _drums_run(path, tmp_path / "sequential", capsys, *options)[0] == 0
+    levels = {}
+    for how in ("meanwhile", "sequential"):
+        if how == "sequential":
+            monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
+        for path in (library / "a.wav", library / "b.wav"):
+            assert _drums_run(path, tmp_path / how, capsys, *options)[0] == 0
+            levels[how, path.name] = _summary_levels(path, tmp_path / f"{how}-json", capsys, *options)
     meanwhile, sequential = _tree(tmp_path / "meanwhile"), _tree(tmp_path / "sequential")
     n_stems = 2 if "--stems" in options else 6
     assert len(meanwhile) == 2 * (n_stems + 2) and meanwhile == sequential
+    for name in ("a.wav", "b.wav"):  # the summary's levels, measured beside the writing: the same numbers
+        assert len(levels["meanwhile", name]) == n_stems and levels["meanwhile", name] == levels["sequential", name]
 
 
 def _fail_in(monkeypatch, where: str) -> None:
@@ -753,10 +764,10 @@ def test_an_error_while_the_stems_are_written_meanwhile_is_the_sequential_error(
 
     _fail_in(monkeypatch, where)
     code, err, left = _drums_run(library / "a.wav", tmp_path / "meanwhile", capsys)
-    monkeypatch.setattr(batch, "_tracks_meanwhile", _one_after_the_other)
+    monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
     code_seq, err_seq, left_seq = _drums_run(library / "a.wav", tmp_path / "sequential", capsys)
     needle = "the hits went wrong" if where != "writing" else "No space left on device: the device holding"
     line = one_line_error(err, needle, prefix=None)
     assert code == code_seq == 1 and line.replace("meanwhile", "sequential") == one_line_error(err_seq, prefix=None)
     assert left == left_seq == {}
-    assert not [t for t in threading.enumerate() if t.name.startswith(("nmfaudio-write", "nmfaudio-stems"))]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("nmfaudio-write", "nmfaudio-meanwhile"))]
