@@ -386,21 +386,6 @@ def _rms(track) -> float:
     return float(np.sqrt(total / flat.size))
 
 
-def _levels(tracks: list) -> list[float]:
-    """:func:`_rms` of each track, the tracks on the engine's threads (each measured as
-    alone: the same numbers; NumPy's square and sum release the GIL).  One core read the
-    six stems of a 3-minute 44.1-kHz track one after another: ~0.07 s of a run."""
-    from nmfaudio.nmf.kernels import run_in_threads
-
-    levels = [0.0] * len(tracks)
-
-    def one(i):
-        levels[i] = _rms(tracks[i])
-
-    run_in_threads(one, len(tracks))
-    return levels
-
-
 #: Free space counted for a figure (``--plot``): a drums figure is 1100 pixels wide and
 #: 210 a panel, 7.6 MB as uncompressed RGBA with 8 panels (PNG compresses it: a minute of
 #: noise drew 1.3 MB); twice that, to be safe.

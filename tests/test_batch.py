@@ -672,23 +672,6 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
     assert len(on) == 2 * (6 + 2) and on == off
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_levels_on_threads_are_each_tracks_rms(monkeypatch, threads):
-    """The summary's levels measured on the engine's threads: each track's :func:`_rms`
-    as alone, exactly (tolerance 0), mono, stereo, float64, empty and longer than a
-    2**20-sample stretch, in the tracks' order."""
-    from nmfaudio.nmf import kernels
-
-    monkeypatch.setattr(kernels, "THREADS", threads)
-    rng = np.random.default_rng(4)
-    tracks = [rng.standard_normal(3 * 2**20 + 5).astype(np.float32), rng.standard_normal((2, 70_000)),
-              np.zeros(0, np.float32), np.float32(0.5) * rng.standard_normal((2, 2**20 + 1)).astype(np.float32)]
-    got = batch._levels(tracks)
-    expected = [batch._rms(track) for track in tracks]
-    assert len(got) == len(tracks)
-    np.testing.assert_array_equal(got, expected)
-
-
 # ----------------------------------------------------------------------------- the stems written while the hits are picked
 
 def _one_after_the_other(background, foreground):
