@@ -528,6 +528,7 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     from nmfaudio.nmf.kernels import num_threads
 
     n_threads = min(len(jobs), num_threads() if n_threads is None else max(1, int(n_threads)))
+
     def one(path, samples):
         audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
         if flush:
@@ -572,8 +573,9 @@ def _drums_file(task: Task, callback) -> dict:
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'
     # levels measured (one thread: the engine's are the hits')
-    levels, (_, hits, played) = _meanwhile(lambda: [_rms(track) for track in tracks],
-                                           lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
+    levels, (_, hits, played) = _meanwhile(
+        lambda: [_rms(track) for track in tracks],
+        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
     residual = result.sources["residual"]
     rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)

@@ -662,8 +662,8 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
     for path in (library / "a.wav", library / "b.wav"):
         assert main(["drums", str(path), "-o", str(tmp_path / "on"), *DRUMS, "--midi", "--onsets"]) == 0
     serial_write = batch._write_tracks
-    monkeypatch.setattr(batch, "_write_tracks", lambda jobs, sr, fmt, subtype, **kw: serial_write(jobs, sr, fmt,
-                                                                                                   subtype, n_threads=1))
+    monkeypatch.setattr(batch, "_write_tracks",
+                        lambda jobs, sr, fmt, subtype, **kw: serial_write(jobs, sr, fmt, subtype, n_threads=1))
     monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
     monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
     for path in (library / "a.wav", library / "b.wav"):
@@ -672,7 +672,7 @@ def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off
     assert len(on) == 2 * (6 + 2) and on == off
 
 
-# ----------------------------------------------------------------------------- the stems written while the hits are picked
+# ------------------------------------------------------------------- the stems written while the hits are picked
 
 def _one_after_the_other(background, foreground):
     """batch._meanwhile's sequential form: ``foreground()`` (the hits; the stems' writing),
