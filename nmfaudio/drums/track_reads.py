@@ -82,6 +82,15 @@ def mono_energy(y) -> np.ndarray:
 try:
     import numba
 
+    @numba.njit(nogil=True, cache=True, inline="always")
+    def _sample_sum(y, i):
+        """Σ_c y[c, i] in float64, the channels in order (``y.sum(axis=0, dtype=float64)``'s
+        additions): the one copy :func:`_energy_pass` and :func:`_energy_points` share."""
+        x = np.float64(y[0, i])
+        for c in range(1, y.shape[0]):
+            x += np.float64(y[c, i])
+        return x
+
     @numba.njit(nogil=True, cache=True)
     def _energy_pass(y, out):
         """out[0] = 0, out[i + 1] = out[i] + (Σ_c y[c, i])² in float64: the sums of
@@ -91,9 +100,7 @@ try:
         total = 0.0
         out[0] = 0.0
         for i in range(y.shape[1]):
-            x = np.float64(y[0, i])
-            for c in range(1, y.shape[0]):
-                x += np.float64(y[c, i])
+            x = _sample_sum(y, i)
             total += x * x
             out[i + 1] = total
 
@@ -164,9 +171,7 @@ try:
         total = 0.0
         points[0] = 0.0
         for i in range(y.shape[1]):
-            x = np.float64(y[0, i])
-            for c in range(1, y.shape[0]):
-                x += np.float64(y[c, i])
+            x = _sample_sum(y, i)
             total += x * x
             if (i + 1) % step == 0:
                 points[(i + 1) // step] = total
