@@ -9,6 +9,8 @@ import pytest
 from nmfaudio.drums import stems
 from nmfaudio.drums.model import _fit
 
+from test_drums import DATA  # the repository's data/, whatever the working directory
+
 
 def _problem(seed=0, F=24, K=3, T=4, N=80):
     rng = np.random.default_rng(seed)
@@ -259,7 +261,7 @@ def test_guides_only_for_a_users_kick_and_snare_and_the_stems_still_add_up():
     from nmfaudio.drums import separation
     from nmfaudio.drums.templates import default_templates
 
-    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y, sr = nmfaudio.load(DATA / "drum_loop.wav")
     y = y[..., : 4 * sr]
     seen = []
     original = separation._fit
@@ -340,7 +342,7 @@ def test_guides_only_in_drum_recordings_with_adapting_templates(monkeypatch):
     from nmfaudio.drums import separation
     from nmfaudio.drums.templates import default_templates
 
-    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y, sr = nmfaudio.load(DATA / "drum_loop.wav")
     y = y[..., : 2 * sr]
     seen, original = [], separation._fit
     monkeypatch.setattr(separation, "_fit", lambda *a, guides=None, **k: seen.append(guides) or original(

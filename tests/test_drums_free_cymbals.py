@@ -6,6 +6,8 @@ import numpy as np
 
 from nmfaudio.drums.free_drum import FOLLOW_MIN, follows_cymbals
 
+from test_drums import DATA  # the repository's data/, whatever the working directory
+
 N = 344  # 8 s at 22.05 kHz, hop 512
 
 
@@ -76,7 +78,7 @@ def test_a_component_following_the_other_drums_more_than_the_cymbals_does_not():
 def _loop():
     import nmfaudio
 
-    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y, sr = nmfaudio.load(DATA / "drum_loop.wav")
     return y[: 4 * sr], sr
 
 

@@ -9,6 +9,8 @@ from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, rerouted_activat
 from nmfaudio.drums.stems import stem_index
 from nmfaudio.drums.times import peak_frames
 
+from test_drums import DATA  # the repository's data/, whatever the working directory
+
 LABELS = ("kick", "snare", "toms:low", "toms:mid", "toms:high")
 OUTPUTS = ("kick", "snare", "toms")
 FRAME_RATE = 43.0  # 22.05 kHz, hop 512
@@ -185,7 +187,7 @@ def test_the_separations_activations_and_hits_follow_the_swap(monkeypatch):
     from nmfaudio.drums import separation
     from nmfaudio.drums.kick_toms import moved_parts
 
-    y, sr = nmfaudio.load("data/drum_loop.wav")
+    y, sr = nmfaudio.load(DATA / "drum_loop.wav")
     y = y[: 4 * sr]
     monkeypatch.setattr(separation, "LONE_TOMS", False)
     plain = nmfaudio.separate_drums(y, sr, random_state=0)
