@@ -187,6 +187,8 @@ def test_frames_too_fine_for_drum_templates_are_refused(n_fft, hop_length, messa
 @pytest.mark.parametrize("sr, hop_length, message", [
     (100, None, r"a sample rate of 100 Hz is too low for drum separation: one STFT hop \(512 samples, the least at "
                 r"any rate\) lasts 5.12 s, longer than a drum template may \(4 s\); resample the audio to 8000 Hz"),
+    # a hop the user did not give (n_fft=4096: hop 1024) offered the default 512, refused too
+    (100, 1024, r"a sample rate of 100 Hz is too low for drum separation: one STFT hop \(512 samples"),
     (1000, 8192, r"hop_length=8192 lasts 8.19 s at 1000 Hz, longer than a drum template may \(4 s\): use "
                  r"hop_length=4000 or smaller"),
 ])

@@ -909,9 +909,9 @@ def _frames(n_fft, hop_length, sr) -> tuple[int, int]:
     if hop_length / sr > MAX_TEMPLATE_SECONDS:
         # a template is at least one frame: the templates' own check said "n_frames=1 at
         # hop_length=512 and sr=100 makes templates 5.12 s long ...: use at most 0 frames"
-        if hop_length == scaled_hop:  # the default: the rate is what is wrong
-            raise ValueError(f"a sample rate of {sr} Hz is too low for drum separation: one STFT hop ({hop_length} "
-                             f"samples, the least at any rate) lasts {hop_length / sr:.3g} s, longer than a drum "
+        if scaled_hop / sr > MAX_TEMPLATE_SECONDS:  # the default fails too: the rate is what is wrong
+            raise ValueError(f"a sample rate of {sr} Hz is too low for drum separation: one STFT hop ({scaled_hop} "
+                             f"samples, the least at any rate) lasts {scaled_hop / sr:.3g} s, longer than a drum "
                              f"template may ({MAX_TEMPLATE_SECONDS:g} s); resample the audio to 8000 Hz or more first")
         raise ValueError(f"hop_length={hop_length} lasts {hop_length / sr:.3g} s at {sr} Hz, longer than a drum "
                          f"template may ({MAX_TEMPLATE_SECONDS:g} s): use hop_length={int(MAX_TEMPLATE_SECONDS * sr)} "
