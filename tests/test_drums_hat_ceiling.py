@@ -32,7 +32,7 @@ def test_the_ceiling_is_the_ratio_times_the_median_of_the_active_frames(rng):
     for c in range(2):
         model = W @ Hs[:, c * 60:(c + 1) * 60]
         total = model.sum(axis=0)
-        active = total > ACTIVE_SHARE * np.quantile(total, 0.95)
+        active = total > ACTIVE_SHARE * total.max()
         np.testing.assert_allclose(got[c], 2.0 * np.median(model[:, active], axis=1), rtol=1e-5)
 
 
@@ -95,3 +95,36 @@ def test_the_loop_keeps_its_kick_and_a_song_is_untouched(loop, monkeypatch, acco
     else:
         assert np.abs(on["hihat"] - off["hihat"]).max() > 1e-3 * peak
     np.testing.assert_allclose(sum(on.values()), mix, atol=1e-4 * peak)
+
+
+def test_a_zero_median_bin_gets_no_ceiling():
+    # a part silent in most active frames puts a 0 median in the bins only it covers: a cap
+    # of 0 there, where nothing else is modelled, split the cell evenly (the kick's mask moved)
+    W = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    Hs = np.zeros((2, 8), np.float32)
+    Hs[0] = 1.0
+    Hs[1, 3] = 5.0
+    ceilings = hat_ceilings(W, Hs, 1)
+    assert ceilings[0, 0] == pytest.approx(2.0) and np.isinf(ceilings[0, 1])
+
+
+def test_hats_in_a_short_stretch_keep_their_strokes():
+    # hats only in the loop's first 0.45 s (under 5 % of the frames): the ceiling's active
+    # frames must be the strokes, not the activations' small leak elsewhere — with them
+    # taken against the 95th percentile, the stem fell 12.2 -> 9.5 dB SDR.  Tolerance:
+    # the ceiling may cost at most 0.5 dB here (measured 0.2)
+    from nmfaudio.metrics import sdr
+
+    stems = [sf.read(DATA / f"drum_loop_{name}.wav", dtype="float32")[0] for name in ("kick", "snare", "hihat")]
+    sr = sf.info(DATA / "drum_loop_kick.wav").samplerate
+    hats = stems[2].copy()
+    hats[int(0.45 * sr):] = 0
+    mix = stems[0] + stems[1] + hats
+    scores = {}
+    for on in (False, True):
+        separation.HAT_CEILING = on
+        try:
+            scores[on] = sdr(hats, separate_drums(mix, sr, random_state=0).sources["hihat"])
+        finally:
+            separation.HAT_CEILING = True
+    assert scores[True] >= scores[False] - 0.5, scores
