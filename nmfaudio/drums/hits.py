@@ -168,6 +168,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    crash's ring, which the valley above reads as the crash's wash
    (:func:`nmfaudio.drums.cymbal_decay.in_ring`; docs/transcription.md, the cymbals'
    precision round).  Not step 7b's weak peaks.
+   **The hat's burst** (with ``signals``; crash-like cymbals by default; on the final hits
+   of every class): a hit at a hi-hat hit (within 30 ms) where the class's activation is
+   at least ``BURST_RATIO`` (1) times the hi-hat's, whose valley (the ring's, above) lies
+   under ``burst_ring_db`` (-20 dB) and which rose less than ``RING_STRUCK_DB`` above its
+   track's last 0.19 s, is dropped whatever its strength or the class's rate: the hat's
+   stroke that the cymbals' templates explain, no crash struck nor ringing
+   (:func:`nmfaudio.drums.cymbal_decay.hat_bursts`; docs/transcription.md, the cymbal
+   phantoms round).  Not step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
