@@ -598,10 +598,11 @@ RING_WITHIN_S = 0.5
 #: RING_STRUCK_DB above what its track held before it, is the hat's stroke that the
 #: cymbals' templates explain: no crash struck, none rings.  Judged whatever its strength
 #: or the class's rate (the ring above spares strong hits and time-keeping classes); read
-#: on the final hits.  A ride no cue found keeps its strokes: at the hat hits there (the
-#: ride's, in the hat's stem) the cymbals' activation stays under the hat's, or they ring
-#: on more than -20 dB (docs/transcription.md, the cymbal phantoms round: the k/s/h-only
-#: tuning grooves' phantom cymbal hits 434 -> 398, ride-style cymbals F unchanged).
+#: on the final hits.  A ride no cue found kept its strokes on the tuning set: at the hat
+#: hits there (the ride's, in the hat's stem) the cymbals' activation stayed under the
+#: hat's, or they rang on above -20 dB (docs/transcription.md, the cymbal phantoms round:
+#: the k/s/h-only tuning grooves' phantom cymbal hits 434 -> 398, ride-style cymbals F
+#: unchanged; held out, seed 123, no phantom met it).
 _BURST_RING_DB = {"cymbals": -20.0}
 BURST_RATIO = 1.0
 
