@@ -16,6 +16,12 @@ far above what the track held just before it (a crash out of a groove, 12 dB or 
 peak on a crash's ring does not (:func:`rises`, :func:`in_ring`; docs/transcription.md,
 the cymbals' precision round).
 
+A hat's stroke the cymbals' templates explain whole: where the cymbals' activation at a
+hi-hat hit is as large as the hat's, and the cymbals' track neither rose out of what it
+held before (no crash struck) nor rings on (its quietest 20 ms 0.1-0.3 s later far under
+the onset), the hit is the hat's burst, strong or not (:func:`hat_bursts`;
+docs/transcription.md, the cymbal phantoms round).
+
 Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).
 """
 
@@ -26,7 +32,8 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio.drums import track_reads
 
-__all__ = ["FMIN_HZ", "ONSET_S", "PRE_SPAN_S", "SPAN_S", "STEP_S", "WINDOW_S", "in_ring", "rises", "valleys"]
+__all__ = ["FMIN_HZ", "ONSET_S", "PRE_SPAN_S", "SPAN_S", "STEP_S", "WINDOW_S", "hat_bursts", "in_ring", "rises",
+           "valleys"]
 
 #: The band read (Hz): a cymbal's wash, above the kick's, the snare's body and the toms'.
 FMIN_HZ = 4000.0
@@ -170,3 +177,33 @@ def in_ring(times, strengths, rise_db, *, within_s, stronger, struck_db, sits_db
         earlier = struck[(times[struck] < times[i]) & (times[struck] >= times[i] - within_s)]
         out[i] = bool(np.any(strengths[earlier] >= stronger * strengths[i]))
     return out
+
+
+def hat_bursts(valley_db, rise_db, ratio, at_hat, *, ring_db, struck_db, least_ratio) -> np.ndarray:
+    """Which hits are a hi-hat stroke's burst in the cymbals' track, not a cymbal.
+
+    A hit is a burst where a hi-hat hit lies at it (``at_hat``), the cymbals' activation
+    there is at least ``least_ratio`` times the hat's, its track's valley (:func:`valleys`)
+    lies under ``ring_db`` (it stops: no cymbal rings) and it rose less than ``struck_db``
+    above what the track held before it (:func:`rises`: no crash struck out of the groove).
+
+    Parameters
+    ----------
+    valley_db : ndarray, shape (n_hits,)
+        :func:`valleys` of each hit (+inf: not judged, never a burst).
+    rise_db : ndarray, shape (n_hits,)
+        :func:`rises` of each hit (NaN, +inf: not judged, never a burst).
+    ratio : ndarray, shape (n_hits,)
+        The cymbals' activation over the hi-hat's at each hit.
+    at_hat : ndarray of bool, shape (n_hits,)
+        Whether a hi-hat hit lies at the hit.
+    ring_db, struck_db, least_ratio : float
+        The rule's bounds (above).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hits,)
+    """
+    valley_db, rise_db, ratio = (np.asarray(a, dtype=float) for a in (valley_db, rise_db, ratio))
+    rise_db = np.where(np.isnan(rise_db), np.inf, rise_db)  # not judged: kept
+    return np.asarray(at_hat, dtype=bool) & (ratio >= least_ratio) & (valley_db < ring_db) & (rise_db < struck_db)

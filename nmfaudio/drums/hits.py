@@ -168,6 +168,14 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    crash's ring, which the valley above reads as the crash's wash
    (:func:`nmfaudio.drums.cymbal_decay.in_ring`; docs/transcription.md, the cymbals'
    precision round).  Not step 7b's weak peaks.
+   **The hat's burst** (with ``signals``; crash-like cymbals by default; on the final hits
+   of every class): a hit at a hi-hat hit (within 30 ms) where the class's activation is
+   at least ``BURST_RATIO`` (1) times the hi-hat's, whose valley (the ring's, above) lies
+   under ``burst_ring_db`` (-20 dB) and which rose less than ``RING_STRUCK_DB`` above its
+   track's last 0.19 s, is dropped whatever its strength or the class's rate: the hat's
+   stroke that the cymbals' templates explain, no crash struck nor ringing
+   (:func:`nmfaudio.drums.cymbal_decay.hat_bursts`; docs/transcription.md, the cymbal
+   phantoms round).  Not step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -582,6 +590,28 @@ _RING_RISE_DB = {"cymbals": 6.0}
 RING_STRUCK_DB = 12.0
 RING_STRONGER = 1.5
 RING_WITHIN_S = 0.5
+
+
+#: step 8, the hat's burst: a crash-like cymbal hit at a hi-hat hit (within 30 ms) where the
+#: cymbals' activation is at least BURST_RATIO times the hat's, whose track's valley (the
+#: ring's, 0.1-0.3 s) lies under ``burst_ring_db`` (-20 dB) and which rose less than
+#: RING_STRUCK_DB above what its track held before it, is the hat's stroke that the
+#: cymbals' templates explain: no crash struck, none rings.  Judged whatever its strength
+#: or the class's rate (the ring above spares strong hits and time-keeping classes); read
+#: on the final hits.  A ride no cue found kept its strokes on the tuning set: at the hat
+#: hits there (the ride's, in the hat's stem) the cymbals' activation stayed under the
+#: hat's, or they rang on above -20 dB (docs/transcription.md, the cymbal phantoms round:
+#: the k/s/h-only tuning grooves' phantom cymbal hits 434 -> 398, ride-style cymbals F
+#: unchanged; held out, seed 123, no phantom met it).
+_BURST_RING_DB = {"cymbals": -20.0}
+BURST_RATIO = 1.0
+
+
+def _default_burst_ring_db(name: str) -> float:
+    """``burst_ring_db`` of a class: crash-like cymbals' −20 dB (not a ride's), off (−inf) otherwise."""
+    if _note_of(name) == RIDE_NOTE:
+        return -np.inf
+    return _BURST_RING_DB.get(_family(name), -np.inf)
 
 
 def _default_ring_rise_db(name: str) -> float:
@@ -1286,6 +1316,7 @@ def detect_hits(
     min_timbre=None,
     min_ring_db=None,
     ring_rise_db=None,
+    burst_ring_db=None,
     weak_share_db=None,
     pulse_s=None,
     clear_rise_db=None,
@@ -1420,6 +1451,15 @@ def detect_hits(
         crash's ring, not a new strike; default 6 dB for crash-like cymbals, off for the
         others and a ride; a low value such as -200 turns it off.  Not judged at rates up to
         8.4 kHz, nor step 7b's weak peaks.
+    burst_ring_db : float or dict {str: float}, optional
+        A hit at a hi-hat hit (within 30 ms) where the class's activation is at least
+        ``BURST_RATIO`` (1) times the hi-hat's, whose track's valley (as ``min_ring_db``'s)
+        lies under this (dB) and which rose less than ``RING_STRUCK_DB`` (12 dB) above the
+        track's 0.19 s before it, is dropped whatever its strength (with ``signals``;
+        module notes, step 8, and :func:`nmfaudio.drums.cymbal_decay.hat_bursts`): the hat's
+        stroke in the cymbals' templates, neither struck nor ringing; default -20 dB for
+        crash-like cymbals, off for the others and a ride; a low value such as -200 turns it
+        off.  Not judged at rates up to 8.4 kHz, nor step 7b's weak peaks.
     weak_share_db : float or dict {str: float}, optional
         A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
         — become hits where a hi-hat hit lies within 30 ms and the class's track holds
@@ -1512,6 +1552,7 @@ def detect_hits(
     weak_share_db = _per_class(weak_share_db, "weak_share_db", names, _default_weak_share_db)
     min_ring_db = _per_class(min_ring_db, "min_ring_db", names, _default_min_ring_db)
     ring_rise_db = _per_class(ring_rise_db, "ring_rise_db", names, _default_ring_rise_db)
+    burst_ring_db = _per_class(burst_ring_db, "burst_ring_db", names, _default_burst_ring_db)
     pulse_s = _per_class(pulse_s, "pulse_s", names, _default_pulse_s, low=0)
     clear_rise_db = _per_class(clear_rise_db, "clear_rise_db", names, _default_clear_rise_db)
     fill_s = _per_class(fill_s, "fill_s", names, _default_fill_s, low=0)
@@ -1801,6 +1842,7 @@ def detect_hits(
                                            stronger=RING_STRONGER, struck_db=RING_STRUCK_DB, sits_db=ring_rise_db[name])
             found = _keep(found, ~ringing | np.isin(found.times, added.get(name, ())))
         final[name] = found
+    _drop_hat_bursts(final, envelopes, names, signals, checked, added, burst_ring_db, sr=sr, hop_length=hop_length)
     hits = {}
     # step 10: a hat hit at a snare or tom stroke where the hats have stopped (a fill) is
     # that stroke's leakage into the hat's stem; read on every class's final hits
@@ -1834,6 +1876,56 @@ def detect_hits(
     return DrumHits({name: ClassHits(name=name, note=c.note, times=c.times[:0], strengths=c.strengths[:0],
                                      velocities=c.velocities[:0]) if name in silent else c
                      for name, c in hits.items()})
+
+
+def _drop_hat_bursts(final, envelopes, names, signals, checked, added, burst_ring_db, *, sr, hop_length) -> None:
+    """Step 8, the hat's burst (``burst_ring_db``): drop, in place, the crash-like cymbal
+    hits of ``final`` (``{name: _Candidates}``) that
+    :func:`nmfaudio.drums.cymbal_decay.hat_bursts` takes for a hi-hat stroke's burst, read
+    against the hi-hat family's hits of ``final``; step 7b's peaks (``added``) are kept.
+
+    Parameters
+    ----------
+    final : dict {str: _Candidates}
+        Each class's hits after step 9 and the minimum interval; replaced where judged.
+    envelopes : dict {str: ndarray, shape (n_frames,)}
+        The classes' activations (channels summed).
+    names : list of str
+        The classes.
+    signals : dict or None
+        The separated tracks (:func:`detect_hits`' ``signals``).
+    checked : callable
+        ``detect_hits``' track check (each track checked once).
+    added : dict {str: ndarray}
+        Step 7b's weak peaks' times by class (not judged).
+    burst_ring_db : dict {str: float}
+        The valley's bar per class (−inf: not judged).
+    sr, hop_length : int
+        Sampling rate (Hz) and the activations' hop (samples).
+    """
+    hats = [o for o in names if _family(o) == "hihat"]
+    if signals is None or not hats or not _band_usable(cymbal_decay.FMIN_HZ, sr):
+        return
+    hat_times = np.concatenate([final[o].times for o in hats])
+    hat_envelope = np.sum([envelopes[o] for o in hats], axis=0)
+    for name in names:
+        found, signal = final[name], _signal_for(name, signals)
+        if signal is None or not np.isfinite(burst_ring_db[name]) or not len(found.times) or not len(hat_times):
+            continue
+        track = checked(signal, f"signals[{name!r}]")
+        onsets = np.rint(found.times * sr).astype(int)
+        # the activations' largest within a frame either side of the hit's (its onset may
+        # lie a frame before the peak, and the two classes' peaks a frame apart)
+        frames = np.clip(np.rint(found.times * sr / hop_length).astype(int), 0, len(hat_envelope) - 1)
+        spans = [slice(max(0, f - 1), f + 2) for f in frames]
+        own = np.array([envelopes[name][span].max() for span in spans])
+        hat = np.array([hat_envelope[span].max() for span in spans])
+        ratio = np.divide(own, hat, out=np.full(len(own), np.inf), where=hat > 0)
+        burst = cymbal_decay.hat_bursts(cymbal_decay.valleys(track, onsets, sr=sr),
+                                        cymbal_decay.rises(track, onsets, sr=sr), ratio,
+                                        _near(found.times, hat_times, _FLUX_MATCH_S), ring_db=burst_ring_db[name],
+                                        struck_db=RING_STRUCK_DB, least_ratio=BURST_RATIO)
+        final[name] = _keep(found, ~burst | np.isin(found.times, added.get(name, ())))
 
 
 #: Frames of the flux's STFT made at a time (a 10-minute stem at hop 128 has 206 720: its
