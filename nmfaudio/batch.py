@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -481,11 +482,13 @@ def _meanwhile(background, foreground) -> tuple:
 
     For work that releases the GIL (libsndfile's writing, ``fsync``, NumPy's sums) beside
     the hits' Python: the stems of a 3-minute 44.1-kHz track, six 31-MB files, reach the
-    disk while the hits are picked (docs/performance.md, the speed44b round).  The
-    background work is over before this returns or raises (the caller's
-    :func:`nmfaudio.audio.atomic_outputs` removes its temporary files only once nothing
-    writes them).  ``foreground``'s error comes first, else ``background``'s, each as it
-    is: the order of the sequential form, ``foreground()`` then ``background()``.
+    disk while the hits are picked (docs/performance.md, the speed44b round).  Whatever
+    this thread raises, wherever (a stop landing inside ``submit``, as the thread starts,
+    included), the background work is over or called off before the exception leaves
+    (:class:`_Gate`): the caller's :func:`nmfaudio.audio.atomic_outputs` then removes its
+    temporary files, and nothing writes them any more.  ``foreground``'s error comes
+    first, else ``background``'s, each as it is: the order of the sequential form,
+    ``foreground()`` then ``background()``.
 
     Parameters
     ----------
@@ -495,16 +498,55 @@ def _meanwhile(background, foreground) -> tuple:
     -------
     tuple (object, object)
     """
-    from concurrent.futures import ThreadPoolExecutor, wait
+    from concurrent.futures import ThreadPoolExecutor
 
+    gate = _Gate()
     with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-meanwhile") as runner:
-        behind = runner.submit(background)
-        try:
+        try:  # submit inside: a stop landing as the thread starts must close the gate too
+            behind = runner.submit(gate.run, background)
             made = foreground()
+            return behind.result(), made
         except BaseException:
-            wait([behind])  # over, whatever it raised: foreground's error is the one to raise
+            gate.close()  # foreground's error (or the stop) is the one to raise
             raise
-        return behind.result(), made
+
+
+class _Gate:
+    """Work handed to other threads, called off by the thread that handed it.
+
+    A ThreadPoolExecutor loses track of a thread when an exception (a signal's: SIGTERM
+    in a worker, Ctrl-C) lands in ``submit`` as the thread starts: ``shutdown`` does not
+    join it, and it goes on to write a stem after :func:`nmfaudio.audio.atomic_outputs`
+    removed the temporary file, recreating it (the speed44b revert: six ``.part`` files
+    left by a stopped worker).  Work run through :meth:`run` instead begins only while
+    the gate is open, and :meth:`close` waits for what began: once it returns, nothing
+    handed through the gate writes any more, whichever threads the pool still knows of.
+    ``audio._write_wavs`` does the same for ``nmfaudio.save_tracks``.
+    """
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._open = True
+        self._running = 0
+
+    def run(self, fn, *args):
+        """``fn(*args)``, on any thread, if the gate is still open; else nothing (None)."""
+        with self._changed:
+            if not self._open:
+                return None
+            self._running += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Let nothing begin any more, and return once what began has ended."""
+        with self._changed:
+            self._open = False
+            self._changed.wait_for(lambda: self._running == 0)
 
 
 def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False) -> None:
@@ -545,13 +587,17 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
         for path, samples in jobs:
             one(path, samples)
         return
+    gate = _Gate()  # a stop landing in submit: the thread it starts writes nothing after it
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
     try:
-        futures = [pool.submit(one, path, samples) for path, samples in jobs]
+        futures = [pool.submit(gate.run, one, path, samples) for path, samples in jobs]
         for future in futures:
             future.result()
+    except BaseException:
+        gate.close()  # the files not yet begun are not begun; those begun are ended
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # the files not yet begun are not begun
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _drums_file(task: Task, callback) -> dict:

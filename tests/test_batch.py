@@ -470,6 +470,64 @@ def test_a_second_sigterm_while_a_worker_unwinds_leaves_no_temporary_files(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+#: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
+#: hang, never reached when the code under test is right or wrong: only a design that
+#: waits for a writer that has not begun would reach it, and the test then fails).
+_HANG_GUARD_S = 60
+
+
+@pytest.mark.parametrize("job, threads", [("drums", 1), ("drums", 2), ("separate", 2)])
+def test_a_stop_landing_as_a_writer_thread_starts_leaves_no_temporary_files(library, tmp_path, monkeypatch, job,
+                                                                            threads):
+    """The parent's SIGTERM lands in a worker's main thread just as it starts a thread to
+    write the stems (inside ``Thread.start``: a ThreadPoolExecutor does not yet count that
+    thread, so its ``shutdown`` does not join it), and that thread only begins once the
+    temporary files are removed: none may be left (the speed44b revert's CI failure,
+    forced here; before the fix the writer recreated every stem's ``.part``).  Drums with
+    the stems on a background thread (1 and 2 threads), and ``separate``, whose stems are
+    written on the main thread's pool with 2 threads."""
+    import signal
+    import threading
+
+    from nmfaudio.nmf import kernels
+
+    out = tmp_path / "out"
+    options = DRUM_OPTIONS if job == "drums" else SEPARATE_OPTIONS
+    task = batch.plan([library / "a.wav"], out, job=job, options=options)[0]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    monkeypatch.setattr(batch, "_IN_TASK", True)  # as in run_record: the handler raises _Stopped
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    real_start, hooked, removed, gave_up = threading.Thread.start, [], threading.Event(), []
+
+    def start(thread):
+        temporaries = list(out.glob(".*.part")) if out.is_dir() else []
+        if hooked or not temporaries or threading.current_thread() is not threading.main_thread():
+            return real_start(thread)
+        hooked.append(thread)  # the first thread started while the stems' temporaries exist
+        run = thread.run
+
+        def after_the_clean_up():
+            if not removed.wait(_HANG_GUARD_S):
+                gave_up.append(thread.name)
+            run()
+
+        thread.run = after_the_clean_up
+        real_start(thread)
+        batch._worker_sigterm(signal.SIGTERM, None)  # the stop lands here, as the thread has started
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(batch._Stopped):
+        batch.run_task(task)
+    removed.set()  # the exception left run_task: atomic_outputs' clean-up is over
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    assert hooked, "no thread was started while the temporary files existed"
+    for thread in hooked:
+        thread.join(_HANG_GUARD_S)
+        assert not thread.is_alive()
+    assert not gave_up, "a writer waited for the clean-up, and the clean-up for it"
+    assert sorted(p.name for p in out.iterdir()) == []  # neither a .part nor an output
+
+
 class _KillsItsWorker:
     """Unpickling this in a worker process ends that process at once, as a kill would."""
 
