@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -393,21 +394,6 @@ def _rms(track) -> float:
     return float(np.sqrt(total / flat.size))
 
 
-def _levels(tracks: list) -> list[float]:
-    """:func:`_rms` of each track, the tracks on the engine's threads (each measured as
-    alone: the same numbers; NumPy's square and sum release the GIL).  One core read the
-    six stems of a 3-minute 44.1-kHz track one after another: ~0.07 s of a run."""
-    from nmfaudio.nmf.kernels import run_in_threads
-
-    levels = [0.0] * len(tracks)
-
-    def one(i):
-        levels[i] = _rms(tracks[i])
-
-    run_in_threads(one, len(tracks))
-    return levels
-
-
 #: Free space counted for a figure (``--plot``): a drums figure is 1100 pixels wide and
 #: 210 a panel, 7.6 MB as uncompressed RGBA with 8 panels (PNG compresses it: a minute of
 #: noise drew 1.3 MB); twice that, to be safe.
@@ -442,17 +428,40 @@ def _track_seconds(sources: dict, sr: int) -> float:
     return np.shape(next(iter(sources.values())))[-1] / sr
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None) -> tuple | None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
-    headroom check."""
+    headroom check.
+
+    Parameters
+    ----------
+    task : Task
+    sources : dict {str: ndarray of shape (n_samples,) or (n_channels, n_samples)}
+    sr : int
+    figure, hits : optional
+        The figure (``task.plot``) and the hits (``task.hit_files``), if made already.
+    side : callable () -> (figure, hits, ...), optional
+        Makes them instead, on this thread while the tracks are written on others
+        (:func:`_meanwhile`); its error, else the writing's, is raised, and no
+        file is left either way.
+
+    Returns
+    -------
+    tuple or None
+        What ``side`` returned.
+    """
     fmt, subtype, _ = task.file_format
     audio.check_headroom({Path(path).name: sources[source] for source, path in task.tracks}, subtype, fmt)
     Path(task.folder).mkdir(parents=True, exist_ok=True)
     need = sum(audio.audio_bytes(sources[source].size, subtype=subtype) for source, _ in task.tracks)
     need += side_file_bytes(task)
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
-        _write_tracks([(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)],
-                      sr, fmt, subtype)
+        jobs = [(temporary, sources[source]) for temporary, (source, _) in zip(temporaries, task.tracks)]
+        made = None
+        if side is None:
+            _write_tracks(jobs, sr, fmt, subtype)
+        else:
+            _, made = _meanwhile(lambda: _write_tracks(jobs, sr, fmt, subtype, flush=True), side)
+            figure, hits = made[:2]
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
         for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
@@ -464,9 +473,83 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None) -> None:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
+    return made
 
 
-def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None) -> None:
+def _meanwhile(background, foreground) -> tuple:
+    """``background()`` on a thread of its own while ``foreground()`` runs on this one;
+    return ``(background(), foreground())``.
+
+    For work that releases the GIL (libsndfile's writing, ``fsync``, NumPy's sums) beside
+    the hits' Python: the stems of a 3-minute 44.1-kHz track, six 31-MB files, reach the
+    disk while the hits are picked (docs/performance.md, the speed44b round).  Whatever
+    this thread raises, wherever (a stop landing inside ``submit``, as the thread starts,
+    included), the background work is over or called off before the exception leaves
+    (:class:`_Gate`): the caller's :func:`nmfaudio.audio.atomic_outputs` then removes its
+    temporary files, and nothing writes them any more.  ``foreground``'s error comes
+    first, else ``background``'s, each as it is: the order of the sequential form,
+    ``foreground()`` then ``background()``.
+
+    Parameters
+    ----------
+    background, foreground : callable () -> object
+
+    Returns
+    -------
+    tuple (object, object)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = _Gate()
+    with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-meanwhile") as runner:
+        try:  # submit inside: a stop landing as the thread starts must close the gate too
+            behind = runner.submit(gate.run, background)
+            made = foreground()
+            return behind.result(), made
+        except BaseException:
+            gate.close()  # foreground's error (or the stop) is the one to raise
+            raise
+
+
+class _Gate:
+    """Work handed to other threads, called off by the thread that handed it.
+
+    A ThreadPoolExecutor loses track of a thread when an exception (a signal's: SIGTERM
+    in a worker, Ctrl-C) lands in ``submit`` as the thread starts: ``shutdown`` does not
+    join it, and it goes on to write a stem after :func:`nmfaudio.audio.atomic_outputs`
+    removed the temporary file, recreating it (the speed44b revert: six ``.part`` files
+    left by a stopped worker).  Work run through :meth:`run` instead begins only while
+    the gate is open, and :meth:`close` waits for what began: once it returns, nothing
+    handed through the gate writes any more, whichever threads the pool still knows of.
+    ``audio._write_wavs`` does the same for ``nmfaudio.save_tracks``.
+    """
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._open = True
+        self._running = 0
+
+    def run(self, fn, *args):
+        """``fn(*args)``, on any thread, if the gate is still open; else nothing (None)."""
+        with self._changed:
+            if not self._open:
+                return None
+            self._running += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Let nothing begin any more, and return once what began has ended."""
+        with self._changed:
+            self._open = False
+            self._changed.wait_for(lambda: self._running == 0)
+
+
+def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False) -> None:
     """:func:`nmfaudio.audio.write_wav` of each ``(path, samples)`` job, the files on
     ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`).
 
@@ -484,24 +567,37 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     fmt, subtype : str
         libsndfile's container and subtype (``task.file_format``).
     n_threads : int, optional
+    flush : bool, default False
+        Also ``fsync`` each file once written (on its thread): what
+        :func:`nmfaudio.audio.atomic_outputs` does before renaming, done early (its own
+        ``fsync`` of a flushed file then costs next to nothing).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from nmfaudio.nmf.kernels import num_threads
 
     n_threads = min(len(jobs), num_threads() if n_threads is None else max(1, int(n_threads)))
+
+    def one(path, samples):
+        audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+        if flush:
+            audio._fsync(path)
+
     if n_threads <= 1:
         for path, samples in jobs:
-            audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
+            one(path, samples)
         return
+    gate = _Gate()  # a stop landing in submit: the thread it starts writes nothing after it
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
     try:
-        futures = [pool.submit(audio.write_wav, path, samples, sr, format=fmt, subtype=subtype)
-                   for path, samples in jobs]
+        futures = [pool.submit(gate.run, one, path, samples) for path, samples in jobs]
         for future in futures:
             future.result()
+    except BaseException:
+        gate.close()  # the files not yet begun are not begun; those begun are ended
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # the files not yet begun are not begun
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _drums_file(task: Task, callback) -> dict:
@@ -526,7 +622,33 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
-    # nmfaudio.drums.hits: the hit files, the summary's onsets_s and the plot's markers, once
+    outputs = result.two_stems() if o["stems"] == "drums" else result.sources
+    tracks = [outputs[name] for name, _ in task.tracks]
+    # the hits picked (and the figure drawn) while the stems are written, and the stems'
+    # levels measured (one thread: the engine's are the hits')
+    levels, (_, hits, played) = _meanwhile(
+        lambda: [_rms(track) for track in tracks],
+        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
+    residual = result.sources["residual"]
+    rms = dict(zip([name for name, _ in task.tracks], levels))
+    blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
+    return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
+                          int(residual.shape[-1]), rms, played, hits, blocks)
+
+
+def _drum_hits(task: Task, result, y, sr) -> tuple:
+    """The hits of a separated input (:mod:`nmfaudio.drums.hits`, picked once: the hit
+    files, the summary's onsets and the figure's markers) and its figure.
+
+    Returns
+    -------
+    figure : matplotlib Figure or None
+        With ``task.plot``.
+    hits : DrumHits
+        ``played`` quantized (``--quantize``, with hit files), else ``played``.
+    played : DrumHits
+    """
+    o = task.options
     played = result.hits()
     figure = None
     if task.plot:
@@ -538,13 +660,7 @@ def _drums_file(task: Task, callback) -> dict:
         from nmfaudio.drums.hits import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
-    outputs = result.two_stems() if o["stems"] == "drums" else result.sources
-    _write(task, outputs, sr, figure, hits)
-    residual = result.sources["residual"]
-    rms = dict(zip([name for name, _ in task.tracks], _levels([outputs[name] for name, _ in task.tracks])))
-    blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
-    return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
-                          int(residual.shape[-1]), rms, played, hits, blocks)
+    return figure, hits, played
 
 
 def _drum_kwargs(o: dict) -> dict:

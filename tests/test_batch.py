@@ -470,6 +470,64 @@ def test_a_second_sigterm_while_a_worker_unwinds_leaves_no_temporary_files(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+#: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
+#: hang, never reached when the code under test is right or wrong: only a design that
+#: waits for a writer that has not begun would reach it, and the test then fails).
+_HANG_GUARD_S = 60
+
+
+@pytest.mark.parametrize("job, threads", [("drums", 1), ("drums", 2), ("separate", 2)])
+def test_a_stop_landing_as_a_writer_thread_starts_leaves_no_temporary_files(library, tmp_path, monkeypatch, job,
+                                                                            threads):
+    """The parent's SIGTERM lands in a worker's main thread just as it starts a thread to
+    write the stems (inside ``Thread.start``: a ThreadPoolExecutor does not yet count that
+    thread, so its ``shutdown`` does not join it), and that thread only begins once the
+    temporary files are removed: none may be left (the speed44b revert's CI failure,
+    forced here; before the fix the writer recreated every stem's ``.part``).  Drums with
+    the stems on a background thread (1 and 2 threads), and ``separate``, whose stems are
+    written on the main thread's pool with 2 threads."""
+    import signal
+    import threading
+
+    from nmfaudio.nmf import kernels
+
+    out = tmp_path / "out"
+    options = DRUM_OPTIONS if job == "drums" else SEPARATE_OPTIONS
+    task = batch.plan([library / "a.wav"], out, job=job, options=options)[0]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    monkeypatch.setattr(batch, "_IN_TASK", True)  # as in run_record: the handler raises _Stopped
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    real_start, hooked, removed, gave_up = threading.Thread.start, [], threading.Event(), []
+
+    def start(thread):
+        temporaries = list(out.glob(".*.part")) if out.is_dir() else []
+        if hooked or not temporaries or threading.current_thread() is not threading.main_thread():
+            return real_start(thread)
+        hooked.append(thread)  # the first thread started while the stems' temporaries exist
+        run = thread.run
+
+        def after_the_clean_up():
+            if not removed.wait(_HANG_GUARD_S):
+                gave_up.append(thread.name)
+            run()
+
+        thread.run = after_the_clean_up
+        real_start(thread)
+        batch._worker_sigterm(signal.SIGTERM, None)  # the stop lands here, as the thread has started
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(batch._Stopped):
+        batch.run_task(task)
+    removed.set()  # the exception left run_task: atomic_outputs' clean-up is over
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    assert hooked, "no thread was started while the temporary files existed"
+    for thread in hooked:
+        thread.join(_HANG_GUARD_S)
+        assert not thread.is_alive()
+    assert not gave_up, "a writer waited for the clean-up, and the clean-up for it"
+    assert sorted(p.name for p in out.iterdir()) == []  # neither a .part nor an output
+
+
 class _KillsItsWorker:
     """Unpickling this in a worker process ends that process at once, as a kill would."""
 
@@ -694,38 +752,22 @@ def test_tracks_on_threads_raise_the_first_jobs_error_once_none_is_written(tmp_p
 
 
 def test_drum_outputs_are_the_same_with_the_threads_of_the_shell_speed_round_off(library, tmp_path, monkeypatch):
-    """nmfaudio drums with the stems written on threads and the hits' energies computed
-    ahead, and with both done one at a time as before: the same stems, MIDI and CSV,
-    byte for byte (mono and stereo)."""
+    """nmfaudio drums with the stems written on threads (while the hits are picked) and the
+    hits' energies computed ahead, and with all done one at a time as before: the same
+    stems, MIDI and CSV, byte for byte (mono and stereo)."""
     from nmfaudio.drums import hits as hits_module
 
     for path in (library / "a.wav", library / "b.wav"):
         assert main(["drums", str(path), "-o", str(tmp_path / "on"), *DRUMS, "--midi", "--onsets"]) == 0
     serial_write = batch._write_tracks
-    monkeypatch.setattr(batch, "_write_tracks", lambda jobs, sr, fmt, subtype: serial_write(jobs, sr, fmt, subtype,
-                                                                                             n_threads=1))
+    monkeypatch.setattr(batch, "_write_tracks",
+                        lambda jobs, sr, fmt, subtype, **kw: serial_write(jobs, sr, fmt, subtype, n_threads=1))
+    monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
     monkeypatch.setattr(hits_module, "_energies_ahead", lambda *args: None)
     for path in (library / "a.wav", library / "b.wav"):
         assert main(["drums", str(path), "-o", str(tmp_path / "off"), *DRUMS, "--midi", "--onsets"]) == 0
     on, off = _tree(tmp_path / "on"), _tree(tmp_path / "off")
     assert len(on) == 2 * (6 + 2) and on == off
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-def test_levels_on_threads_are_each_tracks_rms(monkeypatch, threads):
-    """The summary's levels measured on the engine's threads: each track's :func:`_rms`
-    as alone, exactly (tolerance 0), mono, stereo, float64, empty and longer than a
-    2**20-sample stretch, in the tracks' order."""
-    from nmfaudio.nmf import kernels
-
-    monkeypatch.setattr(kernels, "THREADS", threads)
-    rng = np.random.default_rng(4)
-    tracks = [rng.standard_normal(3 * 2**20 + 5).astype(np.float32), rng.standard_normal((2, 70_000)),
-              np.zeros(0, np.float32), np.float32(0.5) * rng.standard_normal((2, 2**20 + 1)).astype(np.float32)]
-    got = batch._levels(tracks)
-    expected = [batch._rms(track) for track in tracks]
-    assert len(got) == len(tracks)
-    np.testing.assert_array_equal(got, expected)
 
 
 def test_a_records_beta_is_the_divergences_full_name(tmp_path):
@@ -737,3 +779,87 @@ def test_a_records_beta_is_the_divergences_full_name(tmp_path):
                                     options={"n_components": 2, "beta": "KL", "max_iter": 3, "n_fft": 256,
                                              "hop_length": 64})
     assert record["status"] == "done" and record["beta"] == "kullback-leibler"
+
+
+# ------------------------------------------------------------------- the stems written while the hits are picked
+
+def _one_after_the_other(background, foreground):
+    """batch._meanwhile's sequential form: ``foreground()`` (the hits; the stems' writing),
+    then ``background()`` (the stems' writing; their levels)."""
+    made = foreground()
+    return background(), made
+
+
+def _drums_run(path, out, capsys, *options) -> tuple[int, str, dict]:
+    """``nmfaudio drums PATH -o OUT --midi --onsets``: exit code, stderr, the files left."""
+    code = main(["drums", str(path), "-o", str(out), *DRUMS, "--midi", "--onsets", *options])
+    err = capsys.readouterr().err
+    return code, err, _tree(out) if out.exists() else {}
+
+
+def _summary_levels(path, out, capsys, *options) -> list:
+    """The ``--json`` summary's per-stem ``rms`` of ``nmfaudio drums PATH -o OUT --midi``."""
+    assert main(["drums", str(path), "-o", str(out), *DRUMS, "--json", "--midi", *options]) == 0
+    return [source["rms"] for source in json.loads(capsys.readouterr().out)["sources"]]
+
+
+@pytest.mark.parametrize("options", [(), ("--quantize", "16"), ("--stems", "drums", "--subtype", "pcm24")])
+def test_stems_written_while_the_hits_are_picked_are_the_sequential_bytes(library, tmp_path, capsys, monkeypatch,
+                                                                          options):
+    """The stems on a background thread while the hits are picked (and their levels on
+    another), and the hits, the stems, the levels one after the other (the order before):
+    every stem, the MIDI and the CSV the same bytes, the summary's levels the same numbers
+    (tolerance 0), mono and stereo, quantized or not, two stems as PCM."""
+    levels = {}
+    for how in ("meanwhile", "sequential"):
+        if how == "sequential":
+            monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
+        for path in (library / "a.wav", library / "b.wav"):
+            assert _drums_run(path, tmp_path / how, capsys, *options)[0] == 0
+            levels[how, path.name] = _summary_levels(path, tmp_path / f"{how}-json", capsys, *options)
+    meanwhile, sequential = _tree(tmp_path / "meanwhile"), _tree(tmp_path / "sequential")
+    n_stems = 2 if "--stems" in options else 6
+    assert len(meanwhile) == 2 * (n_stems + 2) and meanwhile == sequential
+    for name in ("a.wav", "b.wav"):  # the summary's levels, measured beside the writing: the same numbers
+        assert len(levels["meanwhile", name]) == n_stems and levels["meanwhile", name] == levels["sequential", name]
+
+
+def _fail_in(monkeypatch, where: str) -> None:
+    """Make the stems' writing (a full disk at the third stem) or the hits fail."""
+    import errno
+
+    from nmfaudio.drums.separation import DrumSeparation
+
+    if where in ("writing", "both"):
+        write_wav = audio.write_wav
+
+        def full(path, *args, **kwargs):
+            if "_toms" in str(path):  # the third stem: two written, one failing, the rest begun or not
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            write_wav(path, *args, **kwargs)
+
+        monkeypatch.setattr(audio, "write_wav", full)
+    if where in ("hits", "both"):
+        def broken(self, **options):
+            raise RuntimeError("the hits went wrong")
+
+        monkeypatch.setattr(DrumSeparation, "hits", broken)
+
+
+@pytest.mark.parametrize("where", ["writing", "hits", "both"])
+def test_an_error_while_the_stems_are_written_meanwhile_is_the_sequential_error(library, tmp_path, capsys,
+                                                                                 monkeypatch, one_line_error, where):
+    """A full disk under the background writer, an error in the hits (on this thread), or
+    both: the same one-line message as the sequential path's (the hits' first, as they
+    came first), exit code 1, no output or temporary file left, no writer thread left."""
+    import threading
+
+    _fail_in(monkeypatch, where)
+    code, err, left = _drums_run(library / "a.wav", tmp_path / "meanwhile", capsys)
+    monkeypatch.setattr(batch, "_meanwhile", _one_after_the_other)
+    code_seq, err_seq, left_seq = _drums_run(library / "a.wav", tmp_path / "sequential", capsys)
+    needle = "the hits went wrong" if where != "writing" else "No space left on device: the device holding"
+    line = one_line_error(err, needle, prefix=None)
+    assert code == code_seq == 1 and line.replace("meanwhile", "sequential") == one_line_error(err_seq, prefix=None)
+    assert left == left_seq == {}
+    assert not [t for t in threading.enumerate() if t.name.startswith(("nmfaudio-write", "nmfaudio-meanwhile"))]
