@@ -95,7 +95,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
                                            use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
-from nmfaudio._validation import as_generator, check_engine, check_int
+from nmfaudio._validation import as_generator, check_engine, check_int, check_keywords
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_ceiling import hat_ceilings
 from nmfaudio.drums.hat_presence import hats_absent
@@ -301,6 +301,7 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        _check_hit_options(options, "hits")
         self._check_tracks("hits()")
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
             # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum)
@@ -347,6 +348,7 @@ class DrumSeparation:
         """
         from nmfaudio.drums.hits import detect_hits
 
+        _check_hit_options(options, "detect_hits_in")
         if self.sr is None:
             raise ValueError("sr is unknown: pass sr= to separate_drums() when giving an array")
         activations = self.activations
@@ -443,6 +445,22 @@ class DrumSeparation:
         (:attr:`source`) is never written over: ValueError, even with ``overwrite``."""
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
         return self.hits(**options).write_csv(path, overwrite=overwrite)
+
+
+def _check_hit_options(options, called: str) -> None:
+    """The keywords of ``hits(**options)`` / ``detect_hits_in(signals, **options)`` are
+    :func:`~nmfaudio.drums.hits.detect_hits`' own (but those the method passes itself);
+    a misspelt one is named with the method the user called and the closest option."""
+    import inspect
+
+    from nmfaudio.drums.hits import detect_hits
+
+    passed = {"activations", "sr", "hop_length", "signals"}  # the method gives these itself
+    given = sorted(passed & set(options))
+    if given:  # Python's "got multiple values for keyword argument" named detect_hits
+        raise TypeError(f"{called}() sets {given[0]!r} itself (the separation's); leave it out")
+    accepted = [name for name in inspect.signature(detect_hits).parameters if name not in passed]
+    check_keywords(options, accepted, called)
 
 
 def _check_number(value, name, *, low=None, high=None, allow_none=False):
