@@ -100,6 +100,33 @@ def test_missing_required_option_is_a_one_line_usage_error(tmp_path, cli, one_li
     assert "required" in one_line_error(err, prefix=None)
 
 
+@pytest.mark.parametrize("argv, fix", [
+    (["separate", "-x.wav", "-k", "2", "-o", "out"], "nmfaudio separate -k 2 -o out -- -x.wav"),
+    (["drums", "in.wav", "-x.wav", "-o", "out", "--midi"], "nmfaudio drums in.wav -o out --midi -- -x.wav"),
+    (["drums", "-o", "out", "-x.wav"], "nmfaudio drums -o out -- -x.wav"),
+], ids=["alone", "in a batch", "last"])
+def test_an_input_named_like_an_option_is_told_to_go_after_dashes(argv, fix, tmp_path, cli, one_line_error,
+                                                                   write_audio, tones, monkeypatch):
+    """An input named '-x.wav' was read as an option: 'the following arguments are required:
+    INPUT' (or 'unrecognized arguments: -x.wav'), which does not say why.  Now one line with
+    the command to type (the file after '--', last: after '--' every word is an input, so
+    '-o' must come before it); that command then runs."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "-x.wav", tones())
+    write_audio(tmp_path / "in.wav", tones())
+    code, _, err = cli(argv)
+    assert code == 2
+    line = one_line_error(err, "'-x.wav' starts with '-'", fix, "./-x.wav", prefix=None)
+    assert line.startswith(f"nmfaudio {argv[0]}: error:")
+    assert sorted(os.listdir(tmp_path)) == ["-x.wav", "in.wav"]
+    if argv[0] == "separate":  # the command the line gives works as typed
+        words = fix.split()[1:]
+        code, _, err = cli(words[:-2] + FAST + words[-2:])  # FAST's options before the '--'
+
+        assert code == 0, err
+        assert (tmp_path / "out" / "-x_component_02.wav").is_file()
+
+
 @pytest.mark.parametrize("argv", [
     ["drums", "", "-o", "{out}"], ["drums", "{wav}", "-o", ""], ["separate", "", "-k", "2", "-o", "{out}"],
     ["separate", "{wav}", "-k", "2", "-o", ""], ["drums", "{wav}", "-o", "{out}", "--templates", ""],

@@ -50,11 +50,37 @@ class OneLineParser(argparse.ArgumentParser):
     points to the help of the (sub-)command that failed."""
 
     def error(self, message):
+        # an input named '-x.wav' is read as an unknown option: "INPUT ... required" or "unrecognized"
+        read_as_option = "unrecognized arguments" in message or "arguments are required" in message
+        dashed = self._dashed_paths() if read_as_option and getattr(self, "_is_sub_command", False) else []
+        if dashed:
+            self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
+                         f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
+                         f"(or write ./{dashed[0]})\n")
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+
+    def _dashed_paths(self) -> list:
+        """The words of the command line that start with '-', are no option of this
+        parser and name an existing file or folder (an input named ``-x.wav``)."""
+        import os
+
+        words = getattr(self, "_words", None) or []
+        if "--" in words:
+            words = words[:words.index("--")]
+        return [w for w in words if w.startswith("-") and len(w) > 1 and w.split("=")[0] not in self._option_string_actions
+                and os.path.lexists(w)]
+
+    def _with_dashed_last(self, dashed) -> str:
+        """The command line again with the ``dashed`` inputs after ``--``, at the end."""
+        import shlex
+
+        rest = [w for w in self._words if w not in dashed]
+        return shlex.join([*self.prog.split(), *rest, "--", *dashed])
 
     def parse_known_args(self, args=None, namespace=None):
         # A sub-command's parser reports its own unknown options, so the error points to
         # 'nmfaudio separate --help' rather than to the top-level help.
+        self._words = list(sys.argv[1:] if args is None else args)  # for error(): inputs named -x.wav
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and getattr(self, "_is_sub_command", False):
             self.error(f"unrecognized arguments: {' '.join(extras)}")
