@@ -569,7 +569,15 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    return budget.over_budget(estimate, max_memory, "--max-memory")
+    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    if reason is not None:
+        from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS
+
+        # each block is separated as a short file is: its own estimate, overlap included
+        segment = min(int(info.frames), round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * info.samplerate))
+        reason += budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
+                                                       n_fft=n_fft, hop_length=hop_length), max_memory)
+    return reason
 
 
 def _can_stream(task: Task) -> bool:
@@ -798,6 +806,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     }
 
 
+def _whole_seconds(n_samples: int, sr: int) -> float:
+    """The length of an input that is one block, in seconds (3 significant digits, at
+    least 0.001: what the summary's "1 block of S s" says)."""
+    return max(float(f"{n_samples / sr:.3g}"), 0.001)
+
+
 def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> dict | None:
     """The summary's ``blockwise`` entry of a drum separation (None: it ran in memory)."""
     if o["block_seconds"] is None and reason is None:
@@ -807,7 +821,9 @@ def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> d
     seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr), hop=hop_length)
     core = spans[0][1] - spans[0][0]
-    if len(spans) > 1 and abs(core - seconds * sr) > hop_length / 2:
+    if len(spans) == 1:  # the whole input is the block: "1 block of 30 s" said of an 8.7-s file
+        seconds = _whole_seconds(n_samples, sr)
+    elif abs(core - seconds * sr) > hop_length / 2:
         # blocks are whole hops, one at least: under half a hop (1e-3 s) one hop ran, not
         # what was asked (the nearest hop elsewhere: "30 s" stays as asked)
         seconds = core / sr
@@ -945,7 +961,13 @@ def _separate_over_budget(task: Task) -> str | None:
     estimate = budget.separate_bytes(int(info.frames), int(info.channels), k=int(o["n_components"]),
                                      n_fft=o["n_fft"], hop_length=o["hop_length"], beta=beta,
                                      noise_floor=beta < 1)
-    return budget.over_budget(estimate, max_memory, "--max-memory")
+    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    from nmfaudio.blockwise import BLOCK_SECONDS
+
+    if reason is not None and info.frames <= BLOCK_SECONDS * info.samplerate:
+        # one block, the whole input: it holds the spectrogram, the fit and the tracks as in memory
+        reason += budget.block_note(estimate, max_memory)
+    return reason
 
 
 def _separate_blocks(task: Task, callback, on_block, reason=None):
@@ -977,6 +999,8 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
                            on_block=on_block, extra_outputs=extra, beta=o["beta"], n_fft=o["n_fft"],
                            hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                            random_state=o["random_state"], callback=callback, **kwargs)
+    if result.blocks == 1:  # the whole input is the block: "1 block of 30 s" said of an 8.7-s file
+        block_seconds = _whole_seconds(result.n_samples, result.sr)
     block = {"block_seconds": block_seconds, "blocks": result.blocks, "learn_stride": result.learn_stride,
              "reason": reason}
     return result, result.sr, list(result.rms), result.n_channels, result.n_samples, block
