@@ -2845,3 +2845,23 @@ def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
     assert hits["kick"] is hits.classes["kick"]
     with pytest.raises(KeyError, match="'kick' is not a class of these hits; they have none"):
         DrumHits({})["kick"]
+
+
+def test_a_sound_held_to_the_recordings_end_is_no_hit_there():
+    """The last frames' windows run past the end and are zero-padded: a 3-s 440-Hz sine
+    (22.05 kHz) got a velocity-127 hi-hat hit at 2.990 s, 10 ms before its end (a 100-Hz one
+    a kick at 2.980 s too), from the padding's broadband edge.  Now a hit in the last two
+    hops needs the recording to rise (step 9); a hit struck there keeps it: the bundled
+    loop cut 46 ms after a snare + hi-hat stroke keeps both (2.731 s), as the whole loop
+    has them.  (The tone's start, at the first sample, is an onset and keeps its hit.)"""
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+    for hz in (440, 100):
+        tone = (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+        hits = nmfaudio.separate_drums(tone, sr, random_state=0).hits()
+        late = {c.name: c.times[c.times > 2.9] for c in hits if (c.times > 2.9).any()}
+        assert not late, f"{hz} Hz: hits at the end {late}"
+    loop, sr = nmfaudio.load(Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav")
+    hits = nmfaudio.separate_drums(loop[:61234], sr, random_state=0).hits()
+    for name in ("snare", "hihat"):
+        assert np.min(np.abs(hits[name].times - 2.731)) < 0.002, name  # 46 ms (1014 samples) from the end
