@@ -128,6 +128,30 @@ def test_an_input_named_like_an_option_is_told_to_go_after_dashes(argv, fix, tmp
 
 
 @pytest.mark.parametrize("argv", [
+    ["drums", "in.wav", "-o", "out.wav"], ["separate", "in.wav", "-k", "2", "-o", "comps.WAV"],
+    ["drums", "in.wav", "in2.wav", "-o", "stems.flac"],
+], ids=["drums", "separate", "batch"])
+def test_an_output_folder_named_like_a_file_is_refused(argv, tmp_path, cli, one_line_error, write_audio, tones,
+                                                       monkeypatch):
+    """-o is the folder the outputs go in; '-o out.wav' (a user expecting one file) made a
+    folder named out.wav holding out.wav/in_kick.wav ....  Refused before any work, with the
+    folder to give instead; a folder of that name that exists is used as before."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "in.wav", tones())
+    write_audio(tmp_path / "in2.wav", tones())
+    code, _, err = cli(argv + FAST[2:] if argv[0] == "separate" else argv + ["--max-iter", "2"])
+    assert code == 1
+    folder = argv[-1]
+    one_line_error(err, f"-o '{folder}' looks like a", "file name, but -o is the folder the outputs go in; give a "
+                   f"folder, e.g. -o '{folder.rsplit('.', 1)[0]}'")
+    assert sorted(os.listdir(tmp_path)) == ["in.wav", "in2.wav"]
+    (tmp_path / folder).mkdir()  # the user's own folder of that name: used
+    code, _, err = cli(argv + FAST[2:] if argv[0] == "separate" else argv + ["--max-iter", "2"])
+    assert code == 0, err
+    assert any((tmp_path / folder).iterdir())
+
+
+@pytest.mark.parametrize("argv", [
     ["drums", "", "-o", "{out}"], ["drums", "{wav}", "-o", ""], ["separate", "", "-k", "2", "-o", "{out}"],
     ["separate", "{wav}", "-k", "2", "-o", ""], ["drums", "{wav}", "-o", "{out}", "--templates", ""],
     ["drums", "{wav}", "-o", "{out}", "--onsets", ""], ["templates", "learn", "", "-o", "{out}/k.npz"],

@@ -162,6 +162,29 @@ def check_output_parent(path: Path, option: str) -> None:
     raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
+#: Suffixes of the files the commands read or write: a missing output *folder* named so
+#: (``-o out.wav``) is a file name given where a folder goes.
+FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
+                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
+
+
+def check_not_file_name(folder: Path, option: str = "-o") -> None:
+    """Refuse a missing output folder named like a file (``-o out.wav``, ``-o labels.csv``):
+    ``-o`` is the folder the outputs go in, and such a name made a folder ``out.wav``
+    holding ``out.wav/x_kick.wav``.  A folder that exists already is the user's, whatever
+    its name; other dotted names (``stems.v2``) are folders.
+
+    Raises
+    ------
+    CLIError
+    """
+    suffix = folder.suffix.lower()
+    if suffix in FILE_SUFFIXES and not folder.exists() and folder.stem:
+        raise CLIError(f"{option} {str(folder)!r} looks like a {suffix} file name, but {option} is the folder the "
+                       f"outputs go in; give a folder, e.g. {option} {str(folder.with_suffix(''))!r} (or create "
+                       f"the folder {str(folder)!r} first to use that name)")
+
+
 @contextmanager
 def output_folder(folder, option: str = "-o"):
     """Make sure ``folder`` exists and is writable before the work starts.
@@ -179,6 +202,7 @@ def output_folder(folder, option: str = "-o"):
         ``folder`` (or one of its parents) is a file, cannot be created, or is not writable.
     """
     folder = Path(folder)
+    check_not_file_name(folder, option)
     missing = []
     current = folder
     while not current.exists() and current != current.parent:
