@@ -18,7 +18,8 @@ import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
            "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr",
-           "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text", "check_keywords"]
+           "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text", "check_keywords",
+           "least_seconds"]
 
 #: The β-divergences by name, and their β.
 BETA_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
@@ -74,6 +75,15 @@ def check_keywords(options, accepted, called: str) -> None:
             close = difflib.get_close_matches(key, accepted, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(accepted)}"
             raise TypeError(f"{called}() got an unexpected keyword argument {key!r}{hint}")
+
+
+def least_seconds(samples: int, sr: int) -> float:
+    """``samples`` at ``sr`` in seconds, rounded *up* to 3 significant digits: a value a
+    message can offer as the least allowed one (0.0233 s for a 512-sample hop at 22050 Hz,
+    whose 0.02322 s would fall short)."""
+    seconds = samples / sr
+    digits = 2 - math.floor(math.log10(seconds))  # 3 significant digits
+    return math.ceil(seconds * 10**digits - 1e-9) / 10**digits
 
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).

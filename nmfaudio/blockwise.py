@@ -33,7 +33,6 @@ pipeline_memory.py`` measures the difference and the memory.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio._validation import check_int, check_number
+from nmfaudio._validation import check_int, check_number, least_seconds
 from nmfaudio.fitting import SeparationBase, Settings, component_file_names, level_scale, scaled, unscale_activations
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
 
 __all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS",
-           "check_block_length", "least_seconds"]
+           "check_block_length"]
 
 #: Default for ``learn_frames``: at most this many spectrogram columns (frames ×
 #: channels) are kept for learning the templates — about 4 minutes of stereo at 44.1 kHz
@@ -124,14 +123,6 @@ class _ArraySink:
 def _check_block_seconds(block_seconds) -> float:
     return check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                         expected="a number of seconds > 0 (e.g. 30)")
-
-
-def least_seconds(samples: int, sr: int) -> float:
-    """``samples`` at ``sr`` in seconds, rounded *up* to 3 significant digits: a value a
-    message can offer as the least allowed one (0.0232 s for a 512-sample hop at 22050 Hz)."""
-    seconds = samples / sr
-    digits = 2 - math.floor(math.log10(seconds))  # 3 significant digits
-    return math.ceil(seconds * 10**digits - 1e-9) / 10**digits
 
 
 def check_block_length(block_seconds: float, hop_length: int, sr: int) -> None:

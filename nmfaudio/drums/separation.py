@@ -95,7 +95,7 @@ from nmfaudio.drums.accompaniment import (ATTACK_CLASSES, CLEAN_HZ, DECIMATION, 
                                            use_accompaniment)
 from nmfaudio.drums import model as drum_model
 from nmfaudio.drums.model import _band_edges, _fit, channel_gains
-from nmfaudio._validation import as_generator, check_engine, check_int, check_keywords
+from nmfaudio._validation import as_generator, check_engine, check_int, check_keywords, least_seconds
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_ceiling import hat_ceilings
 from nmfaudio.drums.hat_presence import hats_absent
@@ -478,8 +478,6 @@ def _check_block_length(block_seconds: float, n_frames: int, hop_length: int, sr
     ValueError
         Naming the least value allowed.
     """
-    from nmfaudio.blockwise import least_seconds
-
     if block_seconds * sr < n_frames * hop_length:
         least = least_seconds(n_frames * hop_length, sr)
         raise ValueError(f"block_seconds={block_seconds!r} is shorter than the drum templates ({n_frames} frames of "
