@@ -127,6 +127,28 @@ def test_an_input_named_like_an_option_is_told_to_go_after_dashes(argv, fix, tmp
         assert (tmp_path / "out" / "-x_component_02.wav").is_file()
 
 
+@pytest.mark.parametrize("argv, code, start", [
+    (["drums", "in.wav", "-o", "out", "--classes", "kick,", "snare,", "hihat"], 2,
+     "nmfaudio drums: error: unrecognized arguments: snare, hihat; "),
+    (["drums", "--classes", "kick,", "snare", "in.wav", "-o", "out"], 1,
+     "nmfaudio: error: 'snare' does not exist; check the path; "),
+], ids=["after the input", "before the input"])
+def test_a_list_split_by_spaces_says_how_to_write_it(argv, code, start, tmp_path, cli, one_line_error, write_audio,
+                                                     tones, monkeypatch):
+    """'--classes kick, snare' (a space after the comma: the shell makes two words) said
+    'unrecognized arguments: snare', or, with the option before the input, that the file
+    'snare' does not exist; now with how the list is written."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "in.wav", tones())
+    got, _, err = cli(argv)
+    assert got == code
+    line = one_line_error(err, prefix=None)
+    assert line.startswith(start)
+    fix = "--classes kick,snare,hihat" if "hihat" in argv else "--classes kick,snare"
+    assert f"a comma-separated list takes no spaces: {fix}" in line
+    assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
 @pytest.mark.parametrize("argv", [
     ["drums", "in.wav", "-o", "out.wav"], ["separate", "in.wav", "-k", "2", "-o", "comps.WAV"],
     ["drums", "in.wav", "in2.wav", "-o", "stems.flac"],

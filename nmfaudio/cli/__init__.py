@@ -57,7 +57,15 @@ class OneLineParser(argparse.ArgumentParser):
             self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
                          f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
                          f"(or write ./{dashed[0]})\n")
-        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}{self._split_list_hint(message)} "
+                     f"(see '{self.prog} --help')\n")
+
+    def _split_list_hint(self, message: str) -> str:
+        """``--classes kick, snare`` (a space after the comma: the shell makes two words) left
+        'snare' unrecognized without a word on why: say how the list is written."""
+        if "unrecognized arguments" not in message:
+            return ""
+        return split_list_hint(getattr(self, "_words", None) or [])
 
     def _dashed_paths(self) -> list:
         """The words of the command line that start with '-', are no option of this
@@ -85,6 +93,22 @@ class OneLineParser(argparse.ArgumentParser):
         if extras and getattr(self, "_is_sub_command", False):
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
+
+
+def split_list_hint(words, stray: str | None = None) -> str:
+    """``; a comma-separated list takes no spaces: --classes kick,snare`` when ``words`` (a
+    command line) holds an option's value ending with a comma followed by a loose word
+    (``--classes kick, snare``: the shell split the list), else "".  ``stray``: only when
+    that loose word is this one (an input said not to exist)."""
+    for i, word in enumerate(words[1:-1], start=1):
+        if word.endswith(",") and words[i - 1].startswith("-") and not words[i + 1].startswith("-"):
+            if stray is not None and words[i + 1] != stray:
+                continue
+            joined, j = word, i + 1
+            while joined.endswith(",") and j < len(words) and not words[j].startswith("-"):
+                joined, j = joined + words[j], j + 1  # "kick, snare, hihat": every piece
+            return f"; a comma-separated list takes no spaces: {words[i - 1]} {joined}"
+    return ""
 
 
 def _mark_sub_commands(parser: argparse.ArgumentParser) -> None:
@@ -524,8 +548,12 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
-        return _failed(args, error_message(exc, command=getattr(args, "command", None),
-                                           parser=command_parser(parser, args)))
+        sub = command_parser(parser, args)
+        message = error_message(exc, command=getattr(args, "command", None), parser=sub)
+        missing = re.match(r"^'([^']*)' does not exist; check the path$", message)
+        if missing:  # "--classes kick, snare x.wav": 'snare' was taken for an input
+            message += split_list_hint(getattr(sub, "_words", None) or [], missing.group(1))
+        return _failed(args, message)
     except Exception as exc:  # a bug: still one line, naming it
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
