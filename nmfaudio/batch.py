@@ -161,7 +161,14 @@ def hit_files(job: str, name: str, folder, options: dict) -> tuple:
     return tuple(files)
 
 
-def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tuple[Path, Path]]:
+#: Extensions of audio formats libsndfile does not decode (phones' and stores' AAC, WMA,
+#: video containers): a folder search passes them by, and says so (:func:`find_inputs`).
+UNREAD_AUDIO = frozenset({"m4a", "m4b", "aac", "alac", "wma", "mp4", "m4v", "mov", "webm", "mka", "ape", "amr",
+                          "3gp"})
+
+
+def find_inputs(paths, *, exclude=None, skipped: list | None = None,
+                unread: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -179,6 +186,10 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
     skipped : list, optional
         Appended with ``(folder, n_files)`` for each such earlier output folder whose
         audio files were left out (the CLI names them in a note).
+    unread : list, optional
+        Appended with ``(folder, {extension: n_files})`` for each folder given whose
+        search passed by audio files of formats libsndfile does not decode
+        (:data:`UNREAD_AUDIO`: ``.m4a``, ``.aac``, ...; the CLI names them in a note).
 
     Returns
     -------
@@ -224,6 +235,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         in_excluded = 0  # audio files skipped because they are in the output folder
         in_outputs = 0  # ... because they are in an earlier batch's output folder
         left_out: dict[Path, int] = {}  # those folders: how many audio files each held
+        undecoded: dict[str, int] = {}  # audio files of formats libsndfile does not read, by extension
         earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
@@ -231,7 +243,10 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             # naming the link, where skipping it lost the file without a word
             if any(part.startswith(".") for part in relative.parts) or not (file.is_file() or _broken_link(file)):
                 continue
-            if file.suffix.lower().lstrip(".") not in extensions:
+            extension = file.suffix.lower().lstrip(".")
+            if extension not in extensions:
+                if extension in UNREAD_AUDIO:  # passed by, but said: a phone's .m4a is someone's song
+                    undecoded[extension] = undecoded.get(extension, 0) + 1
                 continue
             where = _resolved(file)
             if excluded is not None and (excluded == where.parent or excluded in where.parents):
@@ -253,12 +268,23 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             raise ValueError(f"the audio files of {str(path)!r} are all inside earlier output folders (holding an "
                              f"{MANIFEST_NAME}), whose files are not taken from a folder searched; give such a "
                              "folder itself to separate its files")
+        if not files and undecoded:
+            raise ValueError(f"{str(path)!r} holds {undecoded_text(undecoded)}, which nmfaudio does not read; "
+                             "convert them to WAV or FLAC first (e.g. ffmpeg -i song.m4a song.wav)")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
+        if undecoded and unread is not None:
+            unread.append((path, undecoded))
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def undecoded_text(undecoded: dict) -> str:
+    """``3 .m4a files and 1 .aac file`` of ``{"m4a": 3, "aac": 1}``."""
+    parts = [f"{n} .{extension} file{'s' if n != 1 else ''}" for extension, n in sorted(undecoded.items())]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _resolved(path: Path) -> Path:
@@ -302,9 +328,9 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False, skipped: list | None = None) -> list[Task]:
+         force: bool = False, skipped: list | None = None, unread: list | None = None) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
-    ``skipped`` is passed to).
+    ``skipped`` and ``unread`` are passed to).
 
     Raises
     ------
@@ -316,7 +342,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).
