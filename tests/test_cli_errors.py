@@ -127,6 +127,23 @@ def test_an_input_named_like_an_option_is_told_to_go_after_dashes(argv, fix, tmp
         assert (tmp_path / "out" / "-x_component_02.wav").is_file()
 
 
+@pytest.mark.parametrize("argv, code", [
+    (["drums", "--", "-x.wav", "-o", "out", "--midi"], 2), (["drums", "-o", "out", "--", "-x.wav", "--midi"], 1),
+], ids=["-o after", "--midi after"])
+def test_options_written_after_the_dashes_are_moved_before_them(argv, code, tmp_path, cli, one_line_error,
+                                                                 write_audio, tones, monkeypatch):
+    """After '--' every word is an input: 'nmfaudio drums -- -x.wav -o out' said '-o/--output-dir
+    is required', and '-o out -- -x.wav --midi' that the file '--midi' did not exist.  Both
+    now give the command with the options before '--'."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "-x.wav", tones())
+    got, _, err = cli(argv)
+    assert got == code
+    one_line_error(err, "every word is an input, so ", " was read as one; give the options before '--': "
+                   "nmfaudio drums -o out --midi -- -x.wav", prefix=None)
+    assert sorted(os.listdir(tmp_path)) == ["-x.wav"]
+
+
 @pytest.mark.parametrize("argv, code, start", [
     (["drums", "in.wav", "-o", "out", "--classes", "kick,", "snare,", "hihat"], 2,
      "nmfaudio drums: error: unrecognized arguments: snare, hihat; "),

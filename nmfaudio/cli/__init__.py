@@ -53,6 +53,9 @@ class OneLineParser(argparse.ArgumentParser):
         # an input named '-x.wav' is read as an unknown option: "INPUT ... required" or "unrecognized"
         read_as_option = "unrecognized arguments" in message or "arguments are required" in message
         dashed = self._dashed_paths() if read_as_option and getattr(self, "_is_sub_command", False) else []
+        late = self._options_after_dashes() if read_as_option and getattr(self, "_is_sub_command", False) else []
+        if late and not dashed:  # "nmfaudio drums -- -x.wav -o out": -o was read as an input
+            self.exit(2, f"{self.prog}: error: {self.dashes_fix()}\n")
         if dashed:
             self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
                          f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
@@ -77,6 +80,38 @@ class OneLineParser(argparse.ArgumentParser):
             words = words[:words.index("--")]
         return [w for w in words if w.startswith("-") and len(w) > 1 and w.split("=")[0] not in self._option_string_actions
                 and os.path.lexists(w)]
+
+    def dashes_fix(self) -> str | None:
+        """``after '--' every word is an input, so -o was read as one; give the options
+        before '--': nmfaudio drums -o out -- -x.wav`` when options of this parser were
+        written after ``--`` (:meth:`parse_known_args` keeps the words), else None."""
+        import shlex
+
+        late = self._options_after_dashes()
+        if not late:
+            return None
+        words = self._words
+        cut = words.index("--")
+        inputs = [w for w in words[cut + 1:] if w not in late and w not in self._values_of(late, words)]
+        options = [w for w in words[cut + 1:] if w not in inputs]
+        fixed = shlex.join([*self.prog.split(), *words[:cut], *options, *(["--", *inputs] if inputs else [])])
+        return f"after '--' every word is an input, so {late[0]} was read as one; give the options before '--': {fixed}"
+
+    def _options_after_dashes(self) -> list:
+        """This parser's options written after ``--`` (where they are inputs)."""
+        words = getattr(self, "_words", None) or []
+        if "--" not in words:
+            return []
+        return [w for w in words[words.index("--") + 1:] if w.split("=")[0] in self._option_string_actions]
+
+    def _values_of(self, options, words) -> list:
+        """The words that follow each of ``options`` that takes a value (``-o out``: out)."""
+        values = []
+        for option in options:
+            action = self._option_string_actions[option.split("=")[0]]
+            if "=" not in option and action.nargs != 0 and words.index(option) + 1 < len(words):
+                values.append(words[words.index(option) + 1])
+        return values
 
     def _with_dashed_last(self, dashed) -> str:
         """The command line again with the ``dashed`` inputs after ``--``, at the end."""
@@ -551,7 +586,9 @@ def main(argv: list[str] | None = None) -> int:
         sub = command_parser(parser, args)
         message = error_message(exc, command=getattr(args, "command", None), parser=sub)
         missing = re.match(r"^'([^']*)' does not exist; check the path$", message)
-        if missing:  # "--classes kick, snare x.wav": 'snare' was taken for an input
+        if missing and isinstance(sub, OneLineParser) and missing.group(1) in sub._options_after_dashes():
+            message = sub.dashes_fix()  # "-o out -- -x.wav --midi": '--midi' was taken for an input
+        elif missing:  # "--classes kick, snare x.wav": 'snare' was taken for an input
             message += split_list_hint(getattr(sub, "_words", None) or [], missing.group(1))
         return _failed(args, message)
     except Exception as exc:  # a bug: still one line, naming it
