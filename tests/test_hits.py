@@ -2870,3 +2870,18 @@ def test_a_sound_held_to_the_recordings_end_is_no_hit_there(tmp_path):
     hits = nmfaudio.separate_drums(loop[:61234], sr, random_state=0).hits()
     for name in ("snare", "hihat"):
         assert np.min(np.abs(hits[name].times - 2.731)) < 0.002, name  # 46 ms (1014 samples) from the end
+
+
+def test_hits_dot_hits_says_where_the_hits_are():
+    """The repr reads ``DrumHits(hits={'kick': 14, ...})``, so ``hits.hits`` is a natural try;
+    it was a bare "no attribute 'hits'".  Now it names .classes and hits['kick']; pickling
+    and copying (which look attributes up) still work."""
+    import copy
+    import pickle
+
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))})
+    with pytest.raises(AttributeError, match=r"no attribute 'hits': the hits per class are hits.classes"):
+        hits.hits
+    with pytest.raises(AttributeError, match=r"^'DrumHits' object has no attribute 'bogus'$"):
+        hits.bogus
+    assert repr(pickle.loads(pickle.dumps(hits))) == repr(copy.deepcopy(hits)) == repr(hits)

@@ -771,6 +771,14 @@ class DrumHits:
             have = ", ".join(self.classes) or "none (no class has a General MIDI note)"
             raise KeyError(f"{name!r} is not a class of these hits; they have {have}") from None
 
+    def __getattr__(self, name):
+        """``hits.hits`` (the repr reads ``DrumHits(hits={...})``) names where the hits are;
+        any other missing attribute is Python's own error."""
+        if name == "hits":
+            raise AttributeError("'DrumHits' object has no attribute 'hits': the hits per class are "
+                                 "hits.classes (a dict), or hits['kick'], or iterate over hits")
+        raise AttributeError(f"'DrumHits' object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         """One line: the hits per class and the tempo (the dataclass's own repr printed every
         class's times, strengths and velocities: 3 KB for the bundled loop)."""
