@@ -306,8 +306,8 @@ def audio_info(path):
             raise ValueError(
                 f"{str(path)!r} declares no audio (its header's data size is 0) but holds {unfinished} bytes after "
                 "it: a recording still in progress, or one whose recorder stopped before finishing the header; wait "
-                f"for it to finish, or rewrite it reading to the end (e.g. sox --ignore-length {shlex.quote(str(path))} "
-                "fixed.wav)")
+                "for it to finish, or rewrite it reading to the end (e.g. sox --ignore-length "
+                f"{shlex.quote(str(path))} fixed.wav)")
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
     _check_declared_length(path, info)
     return info

@@ -73,13 +73,11 @@ class OneLineParser(argparse.ArgumentParser):
     def _dashed_paths(self) -> list:
         """The words of the command line that start with '-', are no option of this
         parser and name an existing file or folder (an input named ``-x.wav``)."""
-        import os
-
         words = getattr(self, "_words", None) or []
         if "--" in words:
             words = words[:words.index("--")]
-        return [w for w in words if w.startswith("-") and len(w) > 1 and w.split("=")[0] not in self._option_string_actions
-                and os.path.lexists(w)]
+        return [w for w in words if w.startswith("-") and len(w) > 1
+                and w.split("=")[0] not in self._option_string_actions and os.path.lexists(w)]
 
     def dashes_fix(self) -> str | None:
         """``after '--' every word is an input, so -o was read as one; give the options
