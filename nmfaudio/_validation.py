@@ -18,7 +18,8 @@ import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
            "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr",
-           "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text"]
+           "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text", "check_keywords",
+           "least_seconds"]
 
 #: The β-divergences by name, and their β.
 BETA_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
@@ -42,6 +43,47 @@ def beta_names_text() -> str:
         short = [alias for alias, full in BETA_ALIASES.items() if full == name]
         parts.append(f"{name} ({', '.join(short)})" if short else name)
     return ", ".join(parts)
+
+
+def check_keywords(options, accepted, called: str) -> None:
+    """Refuse a keyword of ``options`` that ``accepted`` lacks, naming ``called`` (the
+    function the user called) and the closest accepted name.
+
+    A method that passes ``**options`` on (``result.hits(**options)`` to
+    :func:`nmfaudio.drums.hits.detect_hits`) otherwise lets Python's TypeError name the
+    inner function, which the user never called, and suggest nothing.
+
+    Parameters
+    ----------
+    options : mapping
+        The keywords given.
+    accepted : iterable of str
+        The keywords the call takes.
+    called : str
+        The name to report, e.g. ``"hits"``.
+
+    Raises
+    ------
+    TypeError
+        ``hits() got an unexpected keyword argument 'treshold_db'; did you mean 'threshold_db'?``
+    """
+    import difflib
+
+    accepted = list(accepted)
+    for key in options:
+        if key not in accepted:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(accepted)}"
+            raise TypeError(f"{called}() got an unexpected keyword argument {key!r}{hint}")
+
+
+def least_seconds(samples: int, sr: int) -> float:
+    """``samples`` at ``sr`` in seconds, rounded *up* to 3 significant digits: a value a
+    message can offer as the least allowed one (0.0233 s for a 512-sample hop at 22050 Hz,
+    whose 0.02322 s would fall short)."""
+    seconds = samples / sr
+    digits = 2 - math.floor(math.log10(seconds))  # 3 significant digits
+    return math.ceil(seconds * 10**digits - 1e-9) / 10**digits
 
 
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).

@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import secrets
+import shlex
 import shutil
 import stat
 import threading
@@ -300,9 +301,35 @@ def audio_info(path):
                     f"{present} are there; copy or export the file again"
                 )
     if info.frames == 0:
+        unfinished = _unfinished_wav_bytes(path, info)
+        if unfinished:
+            raise ValueError(
+                f"{str(path)!r} declares no audio (its header's data size is 0) but holds {unfinished} bytes after "
+                "it: a recording still in progress, or one whose recorder stopped before finishing the header; wait "
+                "for it to finish, or rewrite it reading to the end (e.g. sox --ignore-length "
+                f"{shlex.quote(str(path))} fixed.wav)")
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
     _check_declared_length(path, info)
     return info
+
+
+#: libsndfile's log of a WAV whose data chunk declares 0 bytes, and where its parser
+#: stopped (the first byte after the data chunk's header, which it took for a chunk).
+_WAV_DATA_ZERO = re.compile(r"^data\s*:\s*0\s*$", re.MULTILINE)
+_WAV_STOPPED_AT = re.compile(r"chunk marker \(\w+\) at position (\d+)")
+
+
+def _unfinished_wav_bytes(path: Path, info) -> int:
+    """Bytes after the data chunk's header of a WAV that declares 0 bytes of audio (a
+    recorder writes the size when it stops: a file copied while recording, or left by a
+    crashed recorder), or 0 when there are none or the log does not say where they start.
+    libsndfile reads such a file as empty: it was said to hold no samples."""
+    if info.format not in ("WAV", "WAVEX") or not _WAV_DATA_ZERO.search(info.extra_info or ""):
+        return 0
+    stopped = _WAV_STOPPED_AT.search(info.extra_info or "")
+    if stopped is None:
+        return 0
+    return max(0, os.path.getsize(path) - int(stopped.group(1)))
 
 
 #: Decoded float32 bytes per byte of file above which a compressed file's declared

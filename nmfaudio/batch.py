@@ -162,7 +162,14 @@ def hit_files(job: str, name: str, folder, options: dict) -> tuple:
     return tuple(files)
 
 
-def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tuple[Path, Path]]:
+#: Extensions of audio formats libsndfile does not decode (phones' and stores' AAC, WMA,
+#: video containers): a folder search passes them by, and says so (:func:`find_inputs`).
+UNREAD_AUDIO = frozenset({"m4a", "m4b", "aac", "alac", "wma", "mp4", "m4v", "mov", "webm", "mka", "ape", "amr",
+                          "3gp"})
+
+
+def find_inputs(paths, *, exclude=None, skipped: list | None = None,
+                unread: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -180,6 +187,10 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
     skipped : list, optional
         Appended with ``(folder, n_files)`` for each such earlier output folder whose
         audio files were left out (the CLI names them in a note).
+    unread : list, optional
+        Appended with ``(folder, {extension: n_files})`` for each folder given whose
+        search passed by audio files of formats libsndfile does not decode
+        (:data:`UNREAD_AUDIO`: ``.m4a``, ``.aac``, ...; the CLI names them in a note).
 
     Returns
     -------
@@ -225,6 +236,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
         in_excluded = 0  # audio files skipped because they are in the output folder
         in_outputs = 0  # ... because they are in an earlier batch's output folder
         left_out: dict[Path, int] = {}  # those folders: how many audio files each held
+        undecoded: dict[str, int] = {}  # audio files of formats libsndfile does not read, by extension
         earlier = _earlier_outputs(path)
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
@@ -232,7 +244,10 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             # naming the link, where skipping it lost the file without a word
             if any(part.startswith(".") for part in relative.parts) or not (file.is_file() or _broken_link(file)):
                 continue
-            if file.suffix.lower().lstrip(".") not in extensions:
+            extension = file.suffix.lower().lstrip(".")
+            if extension not in extensions:
+                if extension in UNREAD_AUDIO:  # passed by, but said: a phone's .m4a is someone's song
+                    undecoded[extension] = undecoded.get(extension, 0) + 1
                 continue
             where = _resolved(file)
             if excluded is not None and (excluded == where.parent or excluded in where.parents):
@@ -254,12 +269,23 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None) -> list[tup
             raise ValueError(f"the audio files of {str(path)!r} are all inside earlier output folders (holding an "
                              f"{MANIFEST_NAME}), whose files are not taken from a folder searched; give such a "
                              "folder itself to separate its files")
+        if not files and undecoded:
+            raise ValueError(f"{str(path)!r} holds {undecoded_text(undecoded)}, which nmfaudio does not read; "
+                             "convert them to WAV or FLAC first (e.g. ffmpeg -i song.m4a song.wav)")
         if not files:
             raise ValueError(f"{str(path)!r} is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, ...); "
                              "give audio files or a folder of them")
+        if undecoded and unread is not None:
+            unread.append((path, undecoded))
         for file, relative in files:
             add(file, relative)
     return found
+
+
+def undecoded_text(undecoded: dict) -> str:
+    """``3 .m4a files and 1 .aac file`` of ``{"m4a": 3, "aac": 1}``."""
+    parts = [f"{n} .{extension} file{'s' if n != 1 else ''}" for extension, n in sorted(undecoded.items())]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _resolved(path: Path) -> Path:
@@ -303,9 +329,9 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False, skipped: list | None = None) -> list[Task]:
+         force: bool = False, skipped: list | None = None, unread: list | None = None) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
-    ``skipped`` is passed to).
+    ``skipped`` and ``unread`` are passed to).
 
     Raises
     ------
@@ -317,7 +343,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).
@@ -685,7 +711,15 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    return budget.over_budget(estimate, max_memory, "--max-memory")
+    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    if reason is not None:
+        from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS
+
+        # each block is separated as a short file is: its own estimate, overlap included
+        segment = min(int(info.frames), round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * info.samplerate))
+        reason += budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
+                                                       n_fft=n_fft, hop_length=hop_length), max_memory)
+    return reason
 
 
 def _can_stream(task: Task) -> bool:
@@ -914,6 +948,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     }
 
 
+def _whole_seconds(n_samples: int, sr: int) -> float:
+    """The length of an input that is one block, in seconds (3 significant digits, at
+    least 0.001: what the summary's "1 block of S s" says)."""
+    return max(float(f"{n_samples / sr:.3g}"), 0.001)
+
+
 def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> dict | None:
     """The summary's ``blockwise`` entry of a drum separation (None: it ran in memory)."""
     if o["block_seconds"] is None and reason is None:
@@ -923,7 +963,9 @@ def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> d
     seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     spans = block_spans(n_samples, block=round(seconds * sr), overlap=round(OVERLAP_SECONDS * sr), hop=hop_length)
     core = spans[0][1] - spans[0][0]
-    if len(spans) > 1 and abs(core - seconds * sr) > hop_length / 2:
+    if len(spans) == 1:  # the whole input is the block: "1 block of 30 s" said of an 8.7-s file
+        seconds = _whole_seconds(n_samples, sr)
+    elif abs(core - seconds * sr) > hop_length / 2:
         # blocks are whole hops, one at least: under half a hop (1e-3 s) one hop ran, not
         # what was asked (the nearest hop elsewhere: "30 s" stays as asked)
         seconds = core / sr
@@ -1061,7 +1103,13 @@ def _separate_over_budget(task: Task) -> str | None:
     estimate = budget.separate_bytes(int(info.frames), int(info.channels), k=int(o["n_components"]),
                                      n_fft=o["n_fft"], hop_length=o["hop_length"], beta=beta,
                                      noise_floor=beta < 1)
-    return budget.over_budget(estimate, max_memory, "--max-memory")
+    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    from nmfaudio.blockwise import BLOCK_SECONDS
+
+    if reason is not None and info.frames <= BLOCK_SECONDS * info.samplerate:
+        # one block, the whole input: it holds the spectrogram, the fit and the tracks as in memory
+        reason += budget.block_note(estimate, max_memory)
+    return reason
 
 
 def _separate_blocks(task: Task, callback, on_block, reason=None):
@@ -1093,6 +1141,8 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
                            on_block=on_block, extra_outputs=extra, beta=o["beta"], n_fft=o["n_fft"],
                            hop_length=o["hop_length"], mask_power=o["mask_power"], max_iter=o["max_iter"],
                            random_state=o["random_state"], callback=callback, **kwargs)
+    if result.blocks == 1:  # the whole input is the block: "1 block of 30 s" said of an 8.7-s file
+        block_seconds = _whole_seconds(result.n_samples, result.sr)
     block = {"block_seconds": block_seconds, "blocks": result.blocks, "learn_stride": result.learn_stride,
              "reason": reason}
     return result, result.sr, list(result.rms), result.n_channels, result.n_samples, block

@@ -40,11 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio, masks, spectrum
-from nmfaudio._validation import check_int, check_number
+from nmfaudio._validation import check_int, check_number, least_seconds
 from nmfaudio.fitting import SeparationBase, Settings, component_file_names, level_scale, scaled, unscale_activations
 from nmfaudio.nmf.divergence import FLOOR_RELATIVE
 
-__all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS"]
+__all__ = ["separate_file", "separate_in_blocks", "BlockSeparation", "LEARN_FRAMES", "BLOCK_SECONDS",
+           "check_block_length"]
 
 #: Default for ``learn_frames``: at most this many spectrogram columns (frames ×
 #: channels) are kept for learning the templates — about 4 minutes of stereo at 44.1 kHz
@@ -122,6 +123,23 @@ class _ArraySink:
 def _check_block_seconds(block_seconds) -> float:
     return check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                         expected="a number of seconds > 0 (e.g. 30)")
+
+
+def check_block_length(block_seconds: float, hop_length: int, sr: int) -> None:
+    """Refuse a block shorter than one STFT hop: each block recomputes the frames that
+    touch it (``n_fft / hop_length`` of them), so blocks of a few samples gave the same
+    tracks hundreds of times slower (``--block-seconds 0.001``: 8748 blocks for the
+    8.7-s loop, 11 s instead of 0.3 s; an hour would not end).
+
+    Raises
+    ------
+    ValueError
+        Naming the least value allowed.
+    """
+    if block_seconds * sr < hop_length:
+        least = least_seconds(hop_length, sr)
+        raise ValueError(f"block_seconds={block_seconds!r} is shorter than one STFT hop ({hop_length} samples, "
+                         f"{least:g} s at {sr} Hz); use block_seconds={least:g} or more (30 by default)")
 
 
 def _check_learn_frames(learn_frames) -> int:
@@ -356,6 +374,11 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
         if sr is None:
             raise ValueError("sr=None: block_seconds needs the sampling rate of an array (pass sr=..., e.g. 44100)")
         sr = audio.check_sr(sr)
+    try:
+        check_block_length(block_seconds, settings.hop_length, sr)
+    except ValueError:
+        source.close()
+        raise
     sink = _ArraySink(settings.k, source)
     try:
         run = _run(source, lambda: sink, settings, block_seconds=block_seconds, learn_frames=learn_frames, sr=sr,
@@ -434,6 +457,7 @@ def separate_file(
     source = audio.FileReader(path)
     count = source.n_samples * source.n_channels
     try:
+        check_block_length(block_seconds, settings.hop_length, source.sr)  # before the folder is made
         audio.make_folder(directory)
         need = audio.audio_bytes(source.n_samples, source.n_channels, settings.k)
         with audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:

@@ -121,3 +121,26 @@ def test_saving_into_a_file_names_the_directory(where, tmp_path, write_audio, to
         with pytest.raises(NotADirectoryError, match="^directory=.*give a folder"):
             separate_file(song, target, n_components=2, n_fft=256, hop_length=64, max_iter=5)
     assert sorted(os.listdir(tmp_path)) == ["file.txt", "song.wav"]
+
+
+# --- keywords passed on: named with the method the user called (tour13) ---------------
+
+
+def test_hits_misspelt_option_names_hits_and_the_close_match():
+    """``result.hits(treshold_db=...)`` said ``detect_hits() got an unexpected keyword
+    argument`` (a function the user never called) and suggested nothing; now the method's
+    own name and the closest option, as one TypeError line.  The check comes before any
+    hit is picked."""
+    y = np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32)  # 1 s of noise
+    result = nmfaudio.separate_drums(y, SR, random_state=0, max_iter=2)
+    with pytest.raises(TypeError, match=r"^hits\(\) got an unexpected keyword argument 'treshold_db'; "
+                                        r"did you mean 'threshold_db'\?$"):
+        result.hits(treshold_db=-20)
+    with pytest.raises(TypeError, match=r"^detect_hits_in\(\) got an unexpected keyword argument 'mixtur'; "
+                                        r"did you mean 'mixture'\?$"):
+        result.detect_hits_in(None, mixtur=None)
+    with pytest.raises(TypeError, match=r"^hits\(\) sets 'sr' itself"):  # was "multiple values", naming detect_hits
+        result.hits(sr=SR)
+    with pytest.raises(TypeError, match=r"^hits\(\) .* 'qqqzzz'; it takes mixture, notes, "):
+        result.hits(qqqzzz=1)
+    assert len(result.hits(threshold_db=-20)) >= 0  # the right spelling still works

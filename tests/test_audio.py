@@ -344,3 +344,26 @@ def test_a_folder_where_an_output_file_must_go_is_named_and_kept(overwrite, tmp_
     for folder in (csv_folder, wav_folder):
         assert (folder / "inner" / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv", "take.wav"]  # no temporary file left
+
+
+def test_a_wav_still_being_recorded_is_named_as_such(tmp_path):
+    """A recorder writes the WAV's data size when it stops: a file copied while recording
+    (or left by a crashed recorder) declares 0 bytes of audio with the audio after it.  It
+    was called empty ('holds no samples'), though 44 KB of audio were there; now the bytes
+    are counted and the fix given.  A WAV that is really empty keeps its message."""
+    import struct
+
+    payload = (np.sin(np.arange(22050) * 0.05) * 10000).astype("<i2").tobytes()
+    header = (b"RIFF" + struct.pack("<I", 36) + b"WAVE"
+              + struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, 22050, 44100, 2, 16) + b"data" + struct.pack("<I", 0))
+    recording = tmp_path / "take 1.wav"
+    recording.write_bytes(header + payload)
+    message = (r"'.*take 1.wav' declares no audio \(its header's data size is 0\) but holds 44100 bytes after it: a "
+               r"recording still in progress.*sox --ignore-length '.*take 1.wav' fixed.wav\)$")
+    for call in (audio.audio_info, audio.load):
+        with pytest.raises(ValueError, match=message):
+            call(recording)
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0), 22050)
+    with pytest.raises(ValueError, match="holds no samples"):
+        audio.load(empty)

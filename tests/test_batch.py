@@ -863,3 +863,26 @@ def test_an_error_while_the_stems_are_written_meanwhile_is_the_sequential_error(
     assert code == code_seq == 1 and line.replace("meanwhile", "sequential") == one_line_error(err_seq, prefix=None)
     assert left == left_seq == {}
     assert not [t for t in threading.enumerate() if t.name.startswith(("nmfaudio-write", "nmfaudio-meanwhile"))]
+
+
+def test_audio_files_nmfaudio_cannot_read_are_named_not_passed_by(tmp_path, capsys, one_line_error, write_audio,
+                                                                  tones):
+    """A folder search took only formats libsndfile reads, and passed by a phone's .m4a
+    without a word: a folder of nothing else said it held no audio files at all, a mixed
+    one separated the rest as if that was everything.  Now the files passed by are
+    counted by extension, in the error (nothing to do) or in a note on stderr, with the fix."""
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    for name in ("a.m4a", "b.m4a", "c.aac"):
+        (phone / name).write_bytes(b"\x00" * 64)  # their contents are never read
+    assert main(["separate", str(phone), "-o", str(tmp_path / "out"), *SEPARATE]) == 1
+    one_line_error(capsys.readouterr().err, "'", "phone' holds 1 .aac file and 2 .m4a files, which nmfaudio does not "
+                   "read; convert them to WAV or FLAC first")
+    assert not (tmp_path / "out").exists()
+    write_audio(phone / "d.wav", tones())
+    assert main(["separate", str(phone), "-o", str(tmp_path / "out"), *SEPARATE]) == 0
+    err = capsys.readouterr().err
+    assert ("note: '" + str(phone) + "' also holds 1 .aac file and 2 .m4a files, which nmfaudio does not read "
+            "(left out); convert them to WAV or FLAC") in err
+    assert sorted(os.listdir(tmp_path / "out")) == ["d_component_01.wav", "d_component_02.wav",
+                                                    "nmfaudio-manifest.json"]

@@ -246,3 +246,30 @@ def test_blockwise_run_killed_while_writing_leaves_no_partial_files(tmp_path, on
     assert process.returncode == 143
     assert "terminated; no partial outputs were kept" in one_line_error(err, prefix=None)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command, least", [
+    (["separate", "-k", "2", *FAST], "one STFT hop (64 samples, 0.008 s at 8000 Hz); use --block-seconds 0.008 or"),
+    (["drums", "--max-iter", "2"], "the drum templates (9 frames of hop 512: 0.576 s at 8000 Hz), which every "
+                                   "block must hold; use --block-seconds 0.576 or"),
+], ids=["separate", "drums"])
+def test_a_block_shorter_than_the_model_needs_is_refused_naming_the_least(command, least, tmp_path, cli,
+                                                                          one_line_error, write_audio):
+    """--block-seconds 0.001 ran: `separate` 8748 blocks of 22 samples for the 8.7-s loop
+    (the same tracks, 11 s instead of 0.3 s: each block recomputes the frames touching it),
+    `drums` 376 one-hop blocks that cut every template at a seam (3 of the loop's 15 snare
+    hits lost).  Refused with the least value allowed, before any output or folder; that
+    value itself runs."""
+    song = write_audio(tmp_path / "song.wav", melody(seconds=1.0, channels=1))
+    out = tmp_path / "out"
+    code, _, err = cli([command[0], song, "-o", out, "--block-seconds", "0.001", *command[1:]])
+    assert code == 1
+    one_line_error(err, "--block-seconds 0.001 is shorter than ", least)
+    assert not out.exists()
+    given = least.split("use --block-seconds ")[1].split()[0]
+    code, _, err = cli([command[0], song, "-o", out, "--block-seconds", given, *command[1:]])
+    assert code == 0, err
+    with pytest.raises(ValueError, match="block_seconds=0.001 is shorter than one STFT hop"):
+        nmfaudio.separate(song, n_components=2, block_seconds=0.001)
+    with pytest.raises(ValueError, match="block_seconds=0.001 is shorter than the drum templates"):
+        nmfaudio.separate_drums(song, block_seconds=0.001)

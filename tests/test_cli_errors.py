@@ -100,6 +100,96 @@ def test_missing_required_option_is_a_one_line_usage_error(tmp_path, cli, one_li
     assert "required" in one_line_error(err, prefix=None)
 
 
+@pytest.mark.parametrize("argv, fix", [
+    (["separate", "-x.wav", "-k", "2", "-o", "out"], "nmfaudio separate -k 2 -o out -- -x.wav"),
+    (["drums", "in.wav", "-x.wav", "-o", "out", "--midi"], "nmfaudio drums in.wav -o out --midi -- -x.wav"),
+    (["drums", "-o", "out", "-x.wav"], "nmfaudio drums -o out -- -x.wav"),
+], ids=["alone", "in a batch", "last"])
+def test_an_input_named_like_an_option_is_told_to_go_after_dashes(argv, fix, tmp_path, cli, one_line_error,
+                                                                   write_audio, tones, monkeypatch):
+    """An input named '-x.wav' was read as an option: 'the following arguments are required:
+    INPUT' (or 'unrecognized arguments: -x.wav'), which does not say why.  Now one line with
+    the command to type (the file after '--', last: after '--' every word is an input, so
+    '-o' must come before it); that command then runs."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "-x.wav", tones())
+    write_audio(tmp_path / "in.wav", tones())
+    code, _, err = cli(argv)
+    assert code == 2
+    line = one_line_error(err, "'-x.wav' starts with '-'", fix, "./-x.wav", prefix=None)
+    assert line.startswith(f"nmfaudio {argv[0]}: error:")
+    assert sorted(os.listdir(tmp_path)) == ["-x.wav", "in.wav"]
+    if argv[0] == "separate":  # the command the line gives works as typed
+        words = fix.split()[1:]
+        code, _, err = cli(words[:-2] + FAST + words[-2:])  # FAST's options before the '--'
+
+        assert code == 0, err
+        assert (tmp_path / "out" / "-x_component_02.wav").is_file()
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["drums", "--", "-x.wav", "-o", "out", "--midi"], 2), (["drums", "-o", "out", "--", "-x.wav", "--midi"], 1),
+], ids=["-o after", "--midi after"])
+def test_options_written_after_the_dashes_are_moved_before_them(argv, code, tmp_path, cli, one_line_error,
+                                                                 write_audio, tones, monkeypatch):
+    """After '--' every word is an input: 'nmfaudio drums -- -x.wav -o out' said '-o/--output-dir
+    is required', and '-o out -- -x.wav --midi' that the file '--midi' did not exist.  Both
+    now give the command with the options before '--'."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "-x.wav", tones())
+    got, _, err = cli(argv)
+    assert got == code
+    one_line_error(err, "every word is an input, so ", " was read as one; give the options before '--': "
+                   "nmfaudio drums -o out --midi -- -x.wav", prefix=None)
+    assert sorted(os.listdir(tmp_path)) == ["-x.wav"]
+
+
+@pytest.mark.parametrize("argv, code, start", [
+    (["drums", "in.wav", "-o", "out", "--classes", "kick,", "snare,", "hihat"], 2,
+     "nmfaudio drums: error: unrecognized arguments: snare, hihat; "),
+    (["drums", "--classes", "kick,", "snare", "in.wav", "-o", "out"], 1,
+     "nmfaudio: error: 'snare' does not exist; check the path; "),
+], ids=["after the input", "before the input"])
+def test_a_list_split_by_spaces_says_how_to_write_it(argv, code, start, tmp_path, cli, one_line_error, write_audio,
+                                                     tones, monkeypatch):
+    """'--classes kick, snare' (a space after the comma: the shell makes two words) said
+    'unrecognized arguments: snare', or, with the option before the input, that the file
+    'snare' does not exist; now with how the list is written."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "in.wav", tones())
+    got, _, err = cli(argv)
+    assert got == code
+    line = one_line_error(err, prefix=None)
+    assert line.startswith(start)
+    fix = "--classes kick,snare,hihat" if "hihat" in argv else "--classes kick,snare"
+    assert f"a comma-separated list takes no spaces: {fix}" in line
+    assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["drums", "in.wav", "-o", "out.wav"], ["separate", "in.wav", "-k", "2", "-o", "comps.WAV"],
+    ["drums", "in.wav", "in2.wav", "-o", "stems.flac"],
+], ids=["drums", "separate", "batch"])
+def test_an_output_folder_named_like_a_file_is_refused(argv, tmp_path, cli, one_line_error, write_audio, tones,
+                                                       monkeypatch):
+    """-o is the folder the outputs go in; '-o out.wav' (a user expecting one file) made a
+    folder named out.wav holding out.wav/in_kick.wav ....  Refused before any work, with the
+    folder to give instead; a folder of that name that exists is used as before."""
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "in.wav", tones())
+    write_audio(tmp_path / "in2.wav", tones())
+    code, _, err = cli(argv + FAST[2:] if argv[0] == "separate" else argv + ["--max-iter", "2"])
+    assert code == 1
+    folder = argv[-1]
+    one_line_error(err, f"-o '{folder}' looks like a", "file name, but -o is the folder the outputs go in; give a "
+                   f"folder, e.g. -o '{folder.rsplit('.', 1)[0]}'")
+    assert sorted(os.listdir(tmp_path)) == ["in.wav", "in2.wav"]
+    (tmp_path / folder).mkdir()  # the user's own folder of that name: used
+    code, _, err = cli(argv + FAST[2:] if argv[0] == "separate" else argv + ["--max-iter", "2"])
+    assert code == 0, err
+    assert any((tmp_path / folder).iterdir())
+
+
 @pytest.mark.parametrize("argv", [
     ["drums", "", "-o", "{out}"], ["drums", "{wav}", "-o", ""], ["separate", "", "-k", "2", "-o", "{out}"],
     ["separate", "{wav}", "-k", "2", "-o", ""], ["drums", "{wav}", "-o", "{out}", "--templates", ""],

@@ -970,6 +970,21 @@ def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
     assert record["noisy_error"] == 0.0 and record["best_error"] == 0.0, record
 
 
+def test_compress_of_a_black_picture_is_exact(tmp_path, cli):
+    """An all-black picture (a blank scan, a lens cap on) stopped `image compress` with
+    "nmfaudio: error: ARPACK error -9: Starting vector is zero." (its SVD start); now its
+    reconstruction is black, exact (PSNR null in JSON, "inf" in text), with --svd too."""
+    from PIL import Image
+
+    photo = tmp_path / "black.png"
+    Image.fromarray(np.zeros((64, 80), np.uint8)).save(photo)
+    code, stdout, stderr = cli(["image", "compress", photo, "-r", "3", "-o", tmp_path / "r3.png", "--svd", "--json"])
+    assert code == 0, stderr
+    record = json.loads(stdout)
+    assert record["psnr_db"] is None and record["svd_psnr_db"] is None
+    assert not np.asarray(Image.open(tmp_path / "r3.png")).any()
+
+
 def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
     """``image compress --json`` (every other command had --json; compress printed text
     only before 2026-12-05, tour10): the numbers of the fit the library gives for the same

@@ -184,9 +184,35 @@ def test_cli_separate_says_once_that_it_went_block_wise(tmp_path, cli):
                           "128", "--max-memory", "64M"])
     assert code == 0
     assert out.count("chosen because in memory it would need about") == 1 and "--max-memory 64 MiB" in out
-    assert "block-wise: 1 block of 30 s" in out
+    # the 2-s input is the one block: its length, not the 30 s a block could hold (tour13)
+    assert "block-wise: 1 block of 2 s" in out
     code, out, _ = cli(["separate", path, "-k", "2", "-o", tmp_path / "mem", "--n-fft", "512", "--hop-length", "128"])
     assert code == 0 and "block-wise" not in out
+
+
+@pytest.mark.parametrize("command", ["drums", "separate"])
+def test_cli_budget_says_the_block_it_ran_and_when_blocks_do_not_meet_it(tmp_path, cli, command):
+    """--max-memory 64M on the 8.7-s loop said "block-wise: 1 block of 30 s (chosen because
+    in memory it would need about 139 MiB, more than --max-memory 64 MiB)": the block was
+    the whole loop, which needs as much (the run's peak rose, 230 -> 289 MB), so the
+    budget was not met and the line suggested it was.  Now the block's true length and,
+    where one block alone needs more than the budget, that it is not met; a budget the
+    blocks do meet gets no such clause."""
+    path = tmp_path / "loop.wav"
+    nmfaudio.save(path, *nmfaudio.load(LOOP))
+    extra = ["-k", "2"] if command == "separate" else ["--max-iter", "2"]
+    code, out, err = cli([command, path, *extra, "-o", tmp_path / "a", "--max-memory", "64M"])
+    assert code == 0, err
+    line = out.splitlines()[0]
+    assert "block-wise: 1 block of 8.73 s" in line and "30 s" not in line
+    assert "more than --max-memory 64 MiB; a block needs about" in line and "so --max-memory is not met)" in line
+    if command == "drums":  # 8 x the loop (70 s) under 300M: 3 blocks of 30 s, each within the budget
+        y, sr = nmfaudio.load(LOOP)
+        nmfaudio.save(tmp_path / "long.wav", np.tile(y, 8), sr)
+        code, out, err = cli([command, tmp_path / "long.wav", *extra, "-o", tmp_path / "b", "--max-memory", "300M"])
+        assert code == 0, err
+        line = out.splitlines()[0]
+        assert "block-wise: 3 blocks of 30 s (chosen because" in line and "not met" not in line
 
 
 def test_cli_drums_block_seconds(tmp_path, cli):

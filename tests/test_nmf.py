@@ -318,6 +318,22 @@ def test_all_zero_input_gives_zero_factors(beta):
     assert res.loss.tolist() == [0.0] and res.converged
 
 
+@pytest.mark.parametrize("init", ["nndsvd", "nndsvda", "nndsvdar"])
+def test_all_zero_input_larger_than_50_gives_zero_factors_with_an_svd_start(init):
+    """Past 50 rows and columns the SVD start is ARPACK's, which stopped on an all-zero V
+    ("ARPACK error -9: Starting vector is zero": a black picture's `image compress`, and
+    nmfaudio.NMF where scikit-learn's returns zeros).  Now zero factors, loss 0, as the
+    random start and the small-matrix SVD give; scipy.sparse V alike."""
+    import scipy.sparse
+
+    from nmfaudio import NMF
+
+    for V in (np.zeros((64, 70), np.float32), scipy.sparse.csr_matrix((200, 300))):
+        res = factorize(V, 3, init=init, random_state=0)
+        assert not res.W.any() and not res.H.any() and res.loss.tolist() == [0.0]
+        assert not NMF(3, init=init).fit_transform(V).any()
+
+
 @pytest.mark.parametrize("beta, solver", BETA_SOLVERS)
 def test_same_seed_same_result(beta, solver):
     V = np.random.default_rng(14).random((20, 30))

@@ -50,15 +50,98 @@ class OneLineParser(argparse.ArgumentParser):
     points to the help of the (sub-)command that failed."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+        # an input named '-x.wav' is read as an unknown option: "INPUT ... required" or "unrecognized"
+        read_as_option = "unrecognized arguments" in message or "arguments are required" in message
+        dashed = self._dashed_paths() if read_as_option and getattr(self, "_is_sub_command", False) else []
+        late = self._options_after_dashes() if read_as_option and getattr(self, "_is_sub_command", False) else []
+        if late and not dashed:  # "nmfaudio drums -- -x.wav -o out": -o was read as an input
+            self.exit(2, f"{self.prog}: error: {self.dashes_fix()}\n")
+        if dashed:
+            self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
+                         f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
+                         f"(or write ./{dashed[0]})\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}{self._split_list_hint(message)} "
+                     f"(see '{self.prog} --help')\n")
+
+    def _split_list_hint(self, message: str) -> str:
+        """``--classes kick, snare`` (a space after the comma: the shell makes two words) left
+        'snare' unrecognized without a word on why: say how the list is written."""
+        if "unrecognized arguments" not in message:
+            return ""
+        return split_list_hint(getattr(self, "_words", None) or [])
+
+    def _dashed_paths(self) -> list:
+        """The words of the command line that start with '-', are no option of this
+        parser and name an existing file or folder (an input named ``-x.wav``)."""
+        words = getattr(self, "_words", None) or []
+        if "--" in words:
+            words = words[:words.index("--")]
+        return [w for w in words if w.startswith("-") and len(w) > 1
+                and w.split("=")[0] not in self._option_string_actions and os.path.lexists(w)]
+
+    def dashes_fix(self) -> str | None:
+        """``after '--' every word is an input, so -o was read as one; give the options
+        before '--': nmfaudio drums -o out -- -x.wav`` when options of this parser were
+        written after ``--`` (:meth:`parse_known_args` keeps the words), else None."""
+        import shlex
+
+        late = self._options_after_dashes()
+        if not late:
+            return None
+        words = self._words
+        cut = words.index("--")
+        inputs = [w for w in words[cut + 1:] if w not in late and w not in self._values_of(late, words)]
+        options = [w for w in words[cut + 1:] if w not in inputs]
+        fixed = shlex.join([*self.prog.split(), *words[:cut], *options, *(["--", *inputs] if inputs else [])])
+        return f"after '--' every word is an input, so {late[0]} was read as one; give the options before '--': {fixed}"
+
+    def _options_after_dashes(self) -> list:
+        """This parser's options written after ``--`` (where they are inputs)."""
+        words = getattr(self, "_words", None) or []
+        if "--" not in words:
+            return []
+        return [w for w in words[words.index("--") + 1:] if w.split("=")[0] in self._option_string_actions]
+
+    def _values_of(self, options, words) -> list:
+        """The words that follow each of ``options`` that takes a value (``-o out``: out)."""
+        values = []
+        for option in options:
+            action = self._option_string_actions[option.split("=")[0]]
+            if "=" not in option and action.nargs != 0 and words.index(option) + 1 < len(words):
+                values.append(words[words.index(option) + 1])
+        return values
+
+    def _with_dashed_last(self, dashed) -> str:
+        """The command line again with the ``dashed`` inputs after ``--``, at the end."""
+        import shlex
+
+        rest = [w for w in self._words if w not in dashed]
+        return shlex.join([*self.prog.split(), *rest, "--", *dashed])
 
     def parse_known_args(self, args=None, namespace=None):
         # A sub-command's parser reports its own unknown options, so the error points to
         # 'nmfaudio separate --help' rather than to the top-level help.
+        self._words = list(sys.argv[1:] if args is None else args)  # for error(): inputs named -x.wav
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and getattr(self, "_is_sub_command", False):
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
+
+
+def split_list_hint(words, stray: str | None = None) -> str:
+    """``; a comma-separated list takes no spaces: --classes kick,snare`` when ``words`` (a
+    command line) holds an option's value ending with a comma followed by a loose word
+    (``--classes kick, snare``: the shell split the list), else "".  ``stray``: only when
+    that loose word is this one (an input said not to exist)."""
+    for i, word in enumerate(words[1:-1], start=1):
+        if word.endswith(",") and words[i - 1].startswith("-") and not words[i + 1].startswith("-"):
+            if stray is not None and words[i + 1] != stray:
+                continue
+            joined, j = word, i + 1
+            while joined.endswith(",") and j < len(words) and not words[j].startswith("-"):
+                joined, j = joined + words[j], j + 1  # "kick, snare, hihat": every piece
+            return f"; a comma-separated list takes no spaces: {words[i - 1]} {joined}"
+    return ""
 
 
 def _mark_sub_commands(parser: argparse.ArgumentParser) -> None:
@@ -136,6 +219,29 @@ def check_output_parent(path: Path, option: str) -> None:
     raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
+#: Suffixes of the files the commands read or write: a missing output *folder* named so
+#: (``-o out.wav``) is a file name given where a folder goes.
+FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
+                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
+
+
+def check_not_file_name(folder: Path, option: str = "-o") -> None:
+    """Refuse a missing output folder named like a file (``-o out.wav``, ``-o labels.csv``):
+    ``-o`` is the folder the outputs go in, and such a name made a folder ``out.wav``
+    holding ``out.wav/x_kick.wav``.  A folder that exists already is the user's, whatever
+    its name; other dotted names (``stems.v2``) are folders.
+
+    Raises
+    ------
+    CLIError
+    """
+    suffix = folder.suffix.lower()
+    if suffix in FILE_SUFFIXES and not folder.exists() and folder.stem:
+        raise CLIError(f"{option} {str(folder)!r} looks like a {suffix} file name, but {option} is the folder the "
+                       f"outputs go in; give a folder, e.g. {option} {str(folder.with_suffix(''))!r} (or create "
+                       f"the folder {str(folder)!r} first to use that name)")
+
+
 @contextmanager
 def output_folder(folder, option: str = "-o"):
     """Make sure ``folder`` exists and is writable before the work starts.
@@ -153,6 +259,7 @@ def output_folder(folder, option: str = "-o"):
         ``folder`` (or one of its parents) is a file, cannot be created, or is not writable.
     """
     folder = Path(folder)
+    check_not_file_name(folder, option)
     missing = []
     current = folder
     while not current.exists() and current != current.parent:
@@ -474,8 +581,14 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, ValueError, TypeError, OSError, RuntimeError, MemoryError) as exc:
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)
-        return _failed(args, error_message(exc, command=getattr(args, "command", None),
-                                           parser=command_parser(parser, args)))
+        sub = command_parser(parser, args)
+        message = error_message(exc, command=getattr(args, "command", None), parser=sub)
+        missing = re.match(r"^'([^']*)' does not exist; check the path$", message)
+        if missing and isinstance(sub, OneLineParser) and missing.group(1) in sub._options_after_dashes():
+            message = sub.dashes_fix()  # "-o out -- -x.wav --midi": '--midi' was taken for an input
+        elif missing:  # "--classes kick, snare x.wav": 'snare' was taken for an input
+            message += split_list_hint(getattr(sub, "_words", None) or [], missing.group(1))
+        return _failed(args, message)
     except Exception as exc:  # a bug: still one line, naming it
         if _stopping_signal is not None:
             return _stopped(_stopping_signal)

@@ -89,12 +89,16 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
         args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
                           "cluster's workers instead; give one of them")
     check_output_dir(args)
-    skipped = []
+    skipped, unread = [], []
     try:
         tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
-                           force=args.force, skipped=skipped)
+                           force=args.force, skipped=skipped, unread=unread)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
+    for folder, undecoded in unread:  # passed by in a folder searched: say so, and how to include them
+        print(f"nmfaudio: note: {str(folder)!r} also holds {batch.undecoded_text(undecoded)}, which nmfaudio "
+              "does not read (left out); convert them to WAV or FLAC to separate them (e.g. ffmpeg -i song.m4a "
+              "song.wav)", file=sys.stderr)
     for folder, n_files in skipped:  # left out of a folder searched: say so, and how to include it
         print(f"nmfaudio: note: {str(folder)!r} not searched: it is an earlier batch's output folder (it holds "
               f"{batch.MANIFEST_NAME}); give it as an input to separate its {count(n_files, 'audio file')}",

@@ -119,8 +119,9 @@ def register(subparsers) -> None:
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--block-seconds", type=seconds, default=None, metavar="S",
-                       help="separate block by block, S seconds at a time (cross-faded over 4 s), holding one "
-                            "block's spectrograms at a time (for long files)")
+                       help="separate block by block, S seconds at a time (cross-faded over 4 s; a quarter of "
+                            "blocks under 8 s), holding one block's spectrograms at a time (for long files); a "
+                            "block must hold the drum templates (0.558 s with the defaults)")
     add_max_memory(drums, "drum separation")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
     drums.add_argument("--force", action="store_true", help="overwrite existing outputs (a batch: redo inputs "

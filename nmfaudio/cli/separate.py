@@ -79,7 +79,8 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--block-seconds", type=seconds, default=None, metavar="S",
                         help="separate block by block, S seconds at a time, with memory independent of the "
-                             "duration (for long files; templates learned on a subsample of the frames)")
+                             "duration (for long files; templates learned on a subsample of the frames); at least "
+                             "one STFT hop")
     parser.add_argument("--learn-frames", type=positive_int, default=None, metavar="N",
                         help="with --block-seconds: learn the templates on at most N spectrogram columns "
                              "(frames x channels; default 20000)")

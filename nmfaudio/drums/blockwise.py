@@ -135,7 +135,14 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
             reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
                        "which blocks do not reduce (the CLI writes them block by block)")
         block_seconds = BLOCK_SECONDS
-        warnings.warn(f"separate_drums(): block-wise, {block_seconds:g} s blocks: {reason} (pass block_seconds= "
+        # each block is separated as a short file is: its own estimate, overlap included
+        segment = min(y.shape[-1], round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * sr))
+        reason += budget.block_note(budget.drums_bytes(segment, n_channels, n_stems=n_stems, n_fft=n_fft,
+                                                       hop_length=hop_length, itemsize=y.dtype.itemsize),
+                                    max_memory, "max_memory")
+        blocks = (f"{block_seconds:g} s blocks" if y.shape[-1] > block_seconds * sr else
+                  f"one block, the whole {y.shape[-1] / sr:.3g} s")  # not "30 s blocks" of an 8.7-s clip
+        warnings.warn(f"separate_drums(): block-wise, {blocks}: {reason} (pass block_seconds= "
                       "to choose the blocks, or a larger max_memory)", UserWarning, stacklevel=3)
     reader = audio.ArrayReader(y)
     sources = {}

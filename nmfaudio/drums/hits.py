@@ -269,6 +269,9 @@ SPARSE_THRESHOLD_DB = -12.0
 #: Frames an activation needs for any hit (module notes, step 1): a peak stands above the
 #: frames around it, and a recording of one frame (shorter than one hop) has none.
 MIN_FRAMES = 2
+#: Hops from the recording's end within which a frame's window is zero-padded (n_fft / 2 with
+#: the default n_fft = 4 hops): a hit there needs the recording to rise (module notes, step 9).
+EDGE_HOPS = 2
 FLOOR_DBFS = -70.0  # the recording's level under which nothing is a hit (module notes, step 9)
 FLOOR_SECONDS = 0.05  # the stretch from the onset whose peak is compared with it
 # A quiet recording (channel-mean RMS under floor + QUIET_BELOW_RMS_DB: -55 dBFS with the
@@ -797,6 +800,14 @@ class DrumHits:
         except KeyError:
             have = ", ".join(self.classes) or "none (no class has a General MIDI note)"
             raise KeyError(f"{name!r} is not a class of these hits; they have {have}") from None
+
+    def __getattr__(self, name):
+        """``hits.hits`` (the repr reads ``DrumHits(hits={...})``) names where the hits are;
+        any other missing attribute is Python's own error."""
+        if name == "hits":
+            raise AttributeError("'DrumHits' object has no attribute 'hits': the hits per class are "
+                                 "hits.classes (a dict), or hits['kick'], or iterate over hits")
+        raise AttributeError(f"'DrumHits' object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         """One line: the hits per class and the tempo (the dataclass's own repr printed every
@@ -1830,6 +1841,8 @@ def detect_hits(
             peaks = _peak_levels(checked_mixture, np.rint(found.times * sr).astype(int),
                                  width=max(1, int(round(FLOOR_SECONDS * sr))), mono=mixture_mono())
             found = _keep(found, peaks >= 10 ** (_level_floor_db(checked_mixture, floor_dbfs, mean_square) / 20))
+            found = _keep(found, ~_padding_edge(found.times, energy(mixture, "mixture"), sr=sr, hop_length=hop_length,
+                                                window=window, step=rise_step, min_rise_db=min_rise_db))
         found = _enforce_interval(found, intervals[name])
         if (signal is not None and np.isfinite(ring_rise_db[name]) and len(found.times) > 1
                 and _band_usable(cymbal_decay.FMIN_HZ, sr)):
@@ -1926,6 +1939,39 @@ def _drop_hat_bursts(final, envelopes, names, signals, checked, added, burst_rin
                                         _near(found.times, hat_times, _FLUX_MATCH_S), ring_db=burst_ring_db[name],
                                         struck_db=RING_STRUCK_DB, least_ratio=BURST_RATIO)
         final[name] = _keep(found, ~burst | np.isin(found.times, added.get(name, ())))
+
+
+def _padding_edge(times, mix_energy, *, sr, hop_length, window, step, min_rise_db) -> np.ndarray:
+    """Which hits lie in the recording's last :data:`EDGE_HOPS` hops with no rise of the
+    recording there (step 9).
+
+    The frames there reach past the end and are zero-padded: a sound still playing at
+    the cut (a steady tone, a chord held to the end) looks like an attack to the stems
+    and band fluxes the padding leaks into — a 3-s 440-Hz sine got a velocity-127
+    hi-hat hit 10 ms before its end, from the hat's high-band onsets.  A hit struck
+    there raises the recording (``min_rise_db`` over ``window`` samples, searched as
+    step 4 searches); a sound that only goes on does not.
+
+    Parameters
+    ----------
+    times : ndarray, shape (n_hits,)
+        Onsets (s).
+    mix_energy : cumulative energy of the mixture (:func:`track_reads.cumulative_energy`)
+    sr, hop_length, window, step : int
+    min_rise_db : float
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hits,)
+    """
+    n_samples = len(mix_energy) - 1
+    samples = np.rint(np.asarray(times) * sr).astype(np.int64)
+    edge = samples > n_samples - EDGE_HOPS * hop_length
+    if not edge.any():
+        return edge
+    rises = track_reads.rises(mix_energy, samples[edge], window=window, search=hop_length, step=step)[0]
+    edge[edge] = rises.max(axis=1) < min_rise_db
+    return edge
 
 
 #: Frames of the flux's STFT made at a time (a 10-minute stem at hop 128 has 206 720: its

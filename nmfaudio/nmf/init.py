@@ -42,6 +42,11 @@ def _truncated_svd(V, n_components: int, rng: np.random.Generator):
             f"init='nndsvd*' on a large sparse V needs n_components < min(V.shape) - 1 = "
             f"{min(V.shape) - 1}, got {n_components}; use init='random'"
         )
+    if (V.nnz == 0 or not V.data.any()) if sparse else not V.any():
+        # an all-zero V (a black picture, digital silence): every singular value is 0, and
+        # ARPACK stops on it ("error -9: Starting vector is zero"); no direction is better
+        U = np.zeros((V.shape[0], n_components))
+        return U, np.zeros(n_components), np.zeros((n_components, V.shape[1]))
     if sparse or (n_components < min(V.shape) - 1 and min(V.shape) > 50):
         # ARPACK needs k < min(shape); its start vector comes from rng, so it is reproducible.
         from scipy.sparse.linalg import svds  # imported here: it costs ~0.3 s at start-up
