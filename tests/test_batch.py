@@ -783,7 +783,7 @@ def test_a_records_beta_is_the_divergences_full_name(tmp_path):
 
 # ------------------------------------------------------------------- the stems written while the hits are picked
 
-def _one_after_the_other(background, foreground):
+def _one_after_the_other(background, foreground, gate=None):
     """batch._meanwhile's sequential form: ``foreground()`` (the hits; the stems' writing),
     then ``background()`` (the stems' writing; their levels)."""
     made = foreground()
@@ -886,3 +886,50 @@ def test_audio_files_nmfaudio_cannot_read_are_named_not_passed_by(tmp_path, caps
             "(left out); convert them to WAV or FLAC") in err
     assert sorted(os.listdir(tmp_path / "out")) == ["d_component_01.wav", "d_component_02.wav",
                                                     "nmfaudio-manifest.json"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_error_while_the_stems_are_written_meanwhile_begins_no_further_stem(library, tmp_path, monkeypatch,
+                                                                                threads):
+    """The hits fail (or a stop lands) once the background writer has begun the stems: the
+    stems not yet begun are not begun (the gate is checked at each file, not only as the
+    writer thread starts), so the unwinding waits for the one or ``threads`` stems being
+    written, not for all six, and nothing is left.  The first writes are held until the
+    gate has closed, so the order is forced: no timing, no sleep."""
+    import threading
+
+    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.nmf import kernels
+
+    out = tmp_path / "out"
+    task = batch.plan([library / "a.wav"], out, job="drums", options=DRUM_OPTIONS)[0]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    writing, closed, begun, gave_up = threading.Event(), threading.Event(), [], []
+    write_wav, close = audio.write_wav, batch._Gate.close
+
+    def held(path, *args, **kwargs):
+        begun.append(Path(path).name)
+        writing.set()
+        if not closed.wait(_HANG_GUARD_S):
+            gave_up.append(path)
+        write_wav(path, *args, **kwargs)
+
+    def broken(self, **options):
+        if not writing.wait(_HANG_GUARD_S):
+            gave_up.append("hits")
+        raise RuntimeError("the hits went wrong")
+
+    def closing(gate):
+        with gate._changed:
+            gate._open = False  # closed before the held writes go on
+        closed.set()
+        close(gate)
+
+    monkeypatch.setattr(audio, "write_wav", held)
+    monkeypatch.setattr(DrumSeparation, "hits", broken)
+    monkeypatch.setattr(batch._Gate, "close", closing)
+    with pytest.raises(RuntimeError, match="the hits went wrong"):
+        batch.run_task(task)
+    assert not gave_up
+    assert 1 <= len(begun) <= threads < len(task.tracks)
+    assert sorted(p.name for p in out.iterdir()) == []
