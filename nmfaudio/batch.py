@@ -24,6 +24,7 @@ number of threads, so they keep using several).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -486,7 +487,11 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
         if side is None:
             _write_tracks(jobs, sr, fmt, subtype)
         else:
-            _, made = _meanwhile(lambda: _write_tracks(jobs, sr, fmt, subtype, flush=True), side)
+            # one gate for the thread and each file it writes: an error or a stop here lets
+            # no further stem begin, and waits only for those being written
+            gate = _Gate()
+            _, made = _meanwhile(lambda: _write_tracks(jobs, sr, fmt, subtype, flush=True, gate=gate), side,
+                                 gate=gate)
             figure, hits = made[:2]
         if figure is not None:
             save_figure(figure, temporaries[len(task.tracks)], format="png", dpi=100)
@@ -502,7 +507,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
     return made
 
 
-def _meanwhile(background, foreground) -> tuple:
+def _meanwhile(background, foreground, gate: _Gate | None = None) -> tuple:
     """``background()`` on a thread of its own while ``foreground()`` runs on this one;
     return ``(background(), foreground())``.
 
@@ -519,6 +524,11 @@ def _meanwhile(background, foreground) -> tuple:
     Parameters
     ----------
     background, foreground : callable () -> object
+    gate : _Gate, optional
+        The gate ``background`` runs through (default: a new one); ``background`` may
+        hand its own pieces through it too (:func:`_write_tracks`' files), so that once
+        it is closed the pieces not yet begun are not begun, and the close waits only
+        for those running rather than for the whole of ``background``.
 
     Returns
     -------
@@ -526,7 +536,7 @@ def _meanwhile(background, foreground) -> tuple:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    gate = _Gate()
+    gate = _Gate() if gate is None else gate
     with ThreadPoolExecutor(1, thread_name_prefix="nmfaudio-meanwhile") as runner:
         try:  # submit inside: a stop landing as the thread starts must close the gate too
             behind = runner.submit(gate.run, background)
@@ -575,7 +585,8 @@ class _Gate:
             self._changed.wait_for(lambda: self._running == 0)
 
 
-def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False) -> None:
+def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None = None, flush: bool = False,
+                  gate: _Gate | None = None) -> None:
     """:func:`nmfaudio.audio.write_wav` of each ``(path, samples)`` job, the files on
     ``n_threads`` threads at once (default: the engine's, :func:`nmfaudio.nmf.kernels.num_threads`).
 
@@ -597,6 +608,13 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
         Also ``fsync`` each file once written (on its thread): what
         :func:`nmfaudio.audio.atomic_outputs` does before renaming, done early (its own
         ``fsync`` of a flushed file then costs next to nothing).
+    gate : _Gate, optional
+        The caller's (:func:`_meanwhile`'s, whose thread runs this): each file begins
+        only while it is open.  Closed (an error or a stop on the caller's thread), the
+        files not yet begun are skipped: its close waits for the one or two being
+        written, not for every stem (seconds of a long track's, in which a second and a
+        third Ctrl-C could cut the waiting short and leave the rest to be written after
+        the clean-up).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -609,18 +627,19 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
         if flush:
             audio._fsync(path)
 
+    begin = one if gate is None else functools.partial(gate.run, one)
     if n_threads <= 1:
         for path, samples in jobs:
-            one(path, samples)
+            begin(path, samples)
         return
-    gate = _Gate()  # a stop landing in submit: the thread it starts writes nothing after it
+    own = _Gate()  # a stop landing in submit: the thread it starts writes nothing after it
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nmfaudio-write")
     try:
-        futures = [pool.submit(gate.run, one, path, samples) for path, samples in jobs]
+        futures = [pool.submit(own.run, begin, path, samples) for path, samples in jobs]
         for future in futures:
             future.result()
     except BaseException:
-        gate.close()  # the files not yet begun are not begun; those begun are ended
+        own.close()  # the files not yet begun are not begun; those begun are ended
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -783,7 +783,7 @@ def test_a_records_beta_is_the_divergences_full_name(tmp_path):
 
 # ------------------------------------------------------------------- the stems written while the hits are picked
 
-def _one_after_the_other(background, foreground):
+def _one_after_the_other(background, foreground, gate=None):
     """batch._meanwhile's sequential form: ``foreground()`` (the hits; the stems' writing),
     then ``background()`` (the stems' writing; their levels)."""
     made = foreground()
@@ -886,3 +886,113 @@ def test_audio_files_nmfaudio_cannot_read_are_named_not_passed_by(tmp_path, caps
             "(left out); convert them to WAV or FLAC") in err
     assert sorted(os.listdir(tmp_path / "out")) == ["d_component_01.wav", "d_component_02.wav",
                                                     "nmfaudio-manifest.json"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_error_while_the_stems_are_written_meanwhile_begins_no_further_stem(library, tmp_path, monkeypatch,
+                                                                                threads):
+    """The hits fail (or a stop lands) once the background writer has begun the stems: the
+    stems not yet begun are not begun (the gate is checked at each file, not only as the
+    writer thread starts), so the unwinding waits for the one or ``threads`` stems being
+    written, not for all six, and nothing is left.  The first writes are held until the
+    gate has closed, so the order is forced: no timing, no sleep."""
+    import threading
+
+    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.nmf import kernels
+
+    out = tmp_path / "out"
+    task = batch.plan([library / "a.wav"], out, job="drums", options=DRUM_OPTIONS)[0]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    writing, closed, begun, gave_up = threading.Event(), threading.Event(), [], []
+    write_wav, close = audio.write_wav, batch._Gate.close
+
+    def held(path, *args, **kwargs):
+        begun.append(Path(path).name)
+        writing.set()
+        if not closed.wait(_HANG_GUARD_S):
+            gave_up.append(path)
+        write_wav(path, *args, **kwargs)
+
+    def broken(self, **options):
+        if not writing.wait(_HANG_GUARD_S):
+            gave_up.append("hits")
+        raise RuntimeError("the hits went wrong")
+
+    def closing(gate):
+        with gate._changed:
+            gate._open = False  # closed before the held writes go on
+        closed.set()
+        close(gate)
+
+    monkeypatch.setattr(audio, "write_wav", held)
+    monkeypatch.setattr(DrumSeparation, "hits", broken)
+    monkeypatch.setattr(batch._Gate, "close", closing)
+    with pytest.raises(RuntimeError, match="the hits went wrong"):
+        batch.run_task(task)
+    assert not gave_up
+    assert 1 <= len(begun) <= threads < len(task.tracks)
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_pressed_again_while_the_stems_are_written_meanwhile_leaves_no_temporary_files(library, tmp_path,
+                                                                                             monkeypatch, threads):
+    """A one-process run's Ctrl-C raises each time: the first lands in the hits (the stems
+    being written behind), a second in the gate's wait, a third in the pool's join, so
+    ``atomic_outputs`` cleans up while the writer still runs.  The stems it had not begun
+    must not begin after that (the gate is checked at each file): on 2bfd7bf the stems
+    not begun by then were written after the clean-up: five ``.part`` files (four with two threads)
+    left.  Forced with events, no timing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.nmf import kernels
+
+    out = tmp_path / "out"
+    task = batch.plan([library / "a.wav"], out, job="drums", options=DRUM_OPTIONS)[0]
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    writing, cleaned, gave_up, pressed = threading.Event(), threading.Event(), [], []
+    write_wav, shutdown = audio.write_wav, ThreadPoolExecutor.shutdown
+
+    def slow(path, *args, **kwargs):  # written, then a slow end (fsync) past the clean-up
+        write_wav(path, *args, **kwargs)
+        writing.set()
+        if not cleaned.wait(_HANG_GUARD_S):
+            gave_up.append(path)
+
+    def broken(self, **options):  # Ctrl-C 1, in the hits
+        if not writing.wait(_HANG_GUARD_S):
+            gave_up.append("hits")
+        pressed.append(1)
+        raise KeyboardInterrupt
+
+    def closing(gate):  # Ctrl-C 2, in the gate's wait (once it is closed)
+        with gate._changed:
+            gate._open = False
+        if len(pressed) == 1:
+            pressed.append(2)
+            raise KeyboardInterrupt
+
+    def joining(pool, wait=True, **kwargs):  # Ctrl-C 3, in the writer thread's join
+        shutdown(pool, wait=False, **kwargs)
+        if wait and len(pressed) == 2 and pool._thread_name_prefix.startswith("nmfaudio-meanwhile"):
+            pressed.append(3)
+            raise KeyboardInterrupt
+        shutdown(pool, wait=wait, **kwargs)
+
+    monkeypatch.setattr(audio, "write_wav", slow)
+    monkeypatch.setattr(DrumSeparation, "hits", broken)
+    monkeypatch.setattr(batch._Gate, "close", closing)
+    monkeypatch.setattr(ThreadPoolExecutor, "shutdown", joining)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_task(task)
+    cleaned.set()
+    monkeypatch.undo()
+    for thread in threading.enumerate():
+        if thread.name.startswith(("nmfaudio-meanwhile", "nmfaudio-write")):
+            thread.join(_HANG_GUARD_S)
+    assert pressed == [1, 2, 3] and not gave_up
+    left = sorted(p.name for p in out.iterdir())
+    assert left == [], f"left after the clean-up: {left}"

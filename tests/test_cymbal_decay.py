@@ -337,3 +337,15 @@ def test_hat_bursts_needs_every_condition():
 def test_burst_ring_db_is_checked(value):
     with pytest.raises(ValueError, match="burst_ring_db"):
         detect_hits({"cymbals": np.ones(10)}, sr=SR, hop_length=HOP, burst_ring_db=value)
+
+
+@pytest.mark.parametrize("value", [-20.0, {"hihat": -20.0}])
+def test_the_hats_own_hits_are_not_judged_as_hat_bursts(value):
+    # one number applies to every class, the hi-hat's too: its hits lie at a hi-hat hit
+    # (themselves) with a ratio of 1 to the hats' activation, so they were all taken for
+    # bursts but the first (1 of 40 kept)
+    activations, track, strokes = hat_strokes_in_the_cymbals(0, hat_gain=0.8)
+    activations = {"hihat": activations["hihat"]}
+    args = dict(sr=SR, hop_length=HOP, signals={"hihat": track}, mixture=track)
+    kept = detect_hits(activations, burst_ring_db=value, **args)["hihat"].times
+    assert len(kept) == len(detect_hits(activations, **args)["hihat"].times) == len(strokes)

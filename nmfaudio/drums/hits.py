@@ -1470,7 +1470,8 @@ def detect_hits(
         module notes, step 8, and :func:`nmfaudio.drums.cymbal_decay.hat_bursts`): the hat's
         stroke in the cymbals' templates, neither struck nor ringing; default -20 dB for
         crash-like cymbals, off for the others and a ride; a low value such as -200 turns it
-        off.  Not judged at rates up to 8.4 kHz, nor step 7b's weak peaks.
+        off.  Not judged at rates up to 8.4 kHz, nor step 7b's weak peaks, nor the hi-hat's
+        own classes (each of whose hits lies at itself).
     weak_share_db : float or dict {str: float}, optional
         A class's weak peaks — between its ``threshold_db`` and -30 dB under its strongest
         — become hits where a hi-hat hit lies within 30 ms and the class's track holds
@@ -1923,7 +1924,9 @@ def _drop_hat_bursts(final, envelopes, names, signals, checked, added, burst_rin
     hat_envelope = np.sum([envelopes[o] for o in hats], axis=0)
     for name in names:
         found, signal = final[name], _signal_for(name, signals)
-        if signal is None or not np.isfinite(burst_ring_db[name]) or not len(found.times) or not len(hat_times):
+        # not the hats' own classes: each hat hit lies at itself, its ratio to the hats' sum >= 1
+        if (signal is None or name in hats or not np.isfinite(burst_ring_db[name]) or not len(found.times)
+                or not len(hat_times)):
             continue
         track = checked(signal, f"signals[{name!r}]")
         onsets = np.rint(found.times * sr).astype(int)
