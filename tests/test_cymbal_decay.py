@@ -400,7 +400,7 @@ def test_the_hats_burst_is_not_judged_at_8_khz(seed):
     20 ms there reads 20-60 dB under its onset, and its rise is as noisy.  A crash ridden
     with the hat, every stroke ringing on, then looks like the hat's burst at 14-19 of its
     40 strokes on seeds 0-2 (at least 10 asserted); not judged, every stroke is kept
-    (one hit a stroke; without the guard 14-19 were dropped).
+    (one hit a stroke; without the guard 11-14 of the 40 were dropped).
     """
     sr = 8000
     activations, track, strokes = crash_ridden_with_the_hat(seed, sr=sr)
