@@ -349,3 +349,94 @@ def test_the_hats_own_hits_are_not_judged_as_hat_bursts(value):
     args = dict(sr=SR, hop_length=HOP, signals={"hihat": track}, mixture=track)
     kept = detect_hits(activations, burst_ring_db=value, **args)["hihat"].times
     assert len(kept) == len(detect_hits(activations, **args)["hihat"].times) == len(strokes)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_step_7bs_weak_peaks_are_not_judged_as_hat_bursts(seed):
+    """Guards ``_drop_hat_bursts``' exemption of step 7b's weak peaks (``added``).
+
+    The hat strokes' bursts of ``hat_strokes_in_the_cymbals`` under a crash 5 times as
+    strong (frame 336, near the end: its ring is not judged): every stroke's peak is 14 dB
+    under it, a weak peak (under the -12 dB threshold) at a hi-hat hit whose cymbals' track
+    holds the whole of the recording's band (0 dB >= -4 dB), so step 7b adds it as a stroke
+    of an undecided ride, whose wash the hat's stem holds.  Those peaks meet the hat's
+    burst (valley near -33 dB, rise under 12 dB but the first's, ratio 1.25) and are kept
+    all the same: the 40 strokes and the crash, exactly (without the exemption the rule
+    drops 39 of the 40 strokes).
+    """
+    activations, track, strokes = hat_strokes_in_the_cymbals(seed, hat_gain=0.8)
+    crash = 336
+    track = track + noise_hits(len(track), [crash * HOP + 60], decay_s=1.0, gains=[3.0], seed=seed + 5)
+    activations["cymbals"][crash] = 5.0
+    onsets = strokes * HOP + 60
+    assert valleys(track, onsets, sr=SR).max() < BURST_RING_DB - 10  # every stroke a burst...
+    assert rises(track, onsets, sr=SR)[1:].max() < RING_STRUCK_DB - 4  # ... but the first, not struck
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits(activations, **args)) == set(strokes) | {crash}
+    # they are step 7b's: without it the -12 dB threshold leaves the crash alone
+    assert frames(detect_hits(activations, weak_share_db=200, **args)) == {crash}
+
+
+def crash_ridden_with_the_hat(seed, *, sr):
+    """A crash ridden with the hat at rate ``sr``: 40 strokes every 8 frames (0.51 s at
+    8 kHz), each ringing on (1 s decay: it rises about 5-10 dB over the last stroke's
+    ring), where the cymbals' activation is 1.25 times the hi-hat's (1.0 and 0.8)."""
+    n_frames = 350
+    strokes = np.arange(10, 330, 8)
+    track = noise_hits(n_frames * HOP, strokes * HOP + 60, decay_s=1.0, gains=np.ones(len(strokes)), seed=seed,
+                       sr=sr)
+    cymbals, hat = np.zeros(n_frames), np.zeros(n_frames)
+    cymbals[strokes] = 1.0
+    hat[strokes] = 0.8
+    return {"cymbals": cymbals, "hihat": hat}, track, strokes
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_hats_burst_is_not_judged_at_8_khz(seed):
+    """Guards ``_drop_hat_bursts``' low-rate guard (``_band_usable(cymbal_decay.FMIN_HZ,
+    sr)``: not judged at rates up to 8.4 kHz).
+
+    At 8 kHz the band above 4 kHz is the Nyquist bin alone: a ringing crash's quietest
+    20 ms there reads 20-60 dB under its onset, and its rise is as noisy.  A crash ridden
+    with the hat, every stroke ringing on, then looks like the hat's burst at 14-19 of its
+    40 strokes on seeds 0-2 (at least 10 asserted); not judged, every stroke is kept
+    (one hit a stroke; without the guard 11-14 of the 40 were dropped).
+    """
+    sr = 8000
+    activations, track, strokes = crash_ridden_with_the_hat(seed, sr=sr)
+    onsets = strokes * HOP + 60
+    judged = hat_bursts(valleys(track, onsets, sr=sr), rises(track, onsets, sr=sr), np.full(len(strokes), 1.25),
+                        np.ones(len(strokes), bool), ring_db=BURST_RING_DB, struck_db=RING_STRUCK_DB, least_ratio=1.0)
+    assert judged.sum() >= 10
+    args = dict(sr=sr, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    times = detect_hits(activations, **args)["cymbals"].times
+    # one hit a stroke: as many, each within 3 hops (0.19 s, 3/8 of the strokes' spacing, so
+    # no hit can stand for two) of its onset; step 4 times a ring's onset up to 0.12 s off
+    # on these seeds (the onset search on a sound that rises little)
+    assert len(times) == len(strokes) and np.abs(times - onsets / sr).max() <= 3 * HOP / sr, times * sr / HOP
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_hats_burst_reads_a_stereo_track_and_activations_as_their_mono_sum(seed):
+    """Guards the hat's burst on stereo input (tracks and activations of shape (2, n)):
+    the rule reads the track's channels' mean and the activations' channels' sum.
+
+    ``hat_strokes_in_the_cymbals``' bursts in both channels, a crash struck on the 31st
+    stroke ringing in the second channel only (panned; twice its mono level, so the mean is
+    the mono fixture's), and activations split unevenly over the channels (the cymbals'
+    0.2/0.8, the hat's 0.6/0.4: the first channel alone has the ratio 0.42, under
+    BURST_RATIO).  The cymbal hits are exactly those of the mono sum: the first stroke,
+    and the strokes on the crash's ring (at least 5); a rule that read the first channel
+    alone would drop the ringing strokes (its track) or keep every burst (its activations).
+    """
+    activations, bursts, strokes = hat_strokes_in_the_cymbals(seed, hat_gain=0.8)
+    # the crash of hat_strokes_in_the_cymbals(seed, ring_at=30), made here (each fixture: ~0.4 s)
+    crash = noise_hits(len(bursts), [strokes[30] * HOP + 60], decay_s=1.0, gains=[1.0], seed=seed + 1)
+    ringing = bursts + crash
+    stereo = np.stack([bursts, bursts + 2 * crash])
+    split = {"cymbals": np.stack([0.2 * activations["cymbals"], 0.8 * activations["cymbals"]]),
+             "hihat": np.stack([0.6 * activations["hihat"], 0.4 * activations["hihat"]])}
+    mono = frames(detect_hits(activations, sr=SR, hop_length=HOP, signals={"cymbals": ringing}, mixture=ringing))
+    assert strokes[0] in mono and len(mono & set(strokes[30:])) >= 5 and not mono & set(strokes[1:30])
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": stereo}, mixture=stereo)
+    assert frames(detect_hits(split, **args)) == mono
