@@ -32,7 +32,9 @@ __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomi
            "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
-           "FileReader", "WavWriters", "create_temporary", "decoded_copy"]
+           "FileReader", "WavWriters", "create_temporary", "decoded_copy", "remove_stale_temporaries",
+           "sweep_stale_temporaries",
+           "on_stale_removed", "stale_note", "pid_alive"]
 
 #: A 2-D array with more rows than this and more rows than columns is (n_samples,
 #: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
@@ -1015,14 +1017,16 @@ def commit_check(check):
 
 
 @contextmanager
-def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = None):
+def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = None, scratch=()):
     """Write several files all-or-nothing.
 
     Yields one temporary path per destination (a hidden ``.part`` file in the same
     folder); write each, and on leaving the block they are flushed to disk (fsync) and
     renamed onto the destinations.  If the block raises, or an existing destination is found without
     ``overwrite``, every temporary file (and any destination already created by this
-    call) is removed, so a failed run leaves no partial files.
+    call) is removed, so a failed run leaves no partial files.  What only ``kill -9`` (or an
+    out-of-memory kill) leaves, a dead run's temporary files of the same destinations, is
+    removed before the new ones are made (:func:`sweep_stale_temporaries`).
 
     Parameters
     ----------
@@ -1032,6 +1036,9 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
         What the outputs will take; checked against the free space first.  Whether or not
         it is given, a write that fails because the device is full raises
         :class:`NoSpaceError` naming the folder (after removing the temporary files).
+    scratch : iterable of (folder, name), optional
+        Scratch files the block will make with :func:`create_temporary` (``sweep=False``):
+        a dead run's are swept with the outputs', in the same note.
 
     Yields
     ------
@@ -1061,8 +1068,11 @@ def atomic_outputs(paths, *, overwrite: bool = False, need_bytes: int | None = N
     created: list[Path] = []
     renaming = None
     try:
+        # a killed run's temporary files of these outputs (and of the caller's scratch files)
+        # go first, one note for them all
+        sweep_stale_temporaries([*((path.parent, path.name) for path in paths), *scratch])
         for path in paths:
-            create_temporary(path.parent, path.name, temporaries)
+            create_temporary(path.parent, path.name, temporaries, sweep=False)
         yield list(temporaries)
         for temporary in temporaries:
             _fsync(temporary)  # the data are on disk before any name points at them
@@ -1118,8 +1128,9 @@ def check_path(path) -> Path:
 #: Bytes a file name may have (Linux ext4/xfs/btrfs, macOS APFS, Windows NTFS in UTF-16
 #: units): an output or temporary name longer than this cannot be created.
 NAME_MAX = 255
-#: What :func:`create_temporary` adds to a name: ``.`` before it, ``.<8 hex>.part`` after.
-_TEMPORARY_EXTRA = len(".") + len(".01234567.part")
+#: What :func:`create_temporary` adds to a name: ``.`` before it, ``.<pid>-<host>-<8 hex>.part``
+#: after (room for a 7-digit pid: Linux's largest ``pid_max`` is 4194304).
+_TEMPORARY_EXTRA = len(".") + len(".4194304-0123-01234567.part")
 
 
 def _name_max(folder) -> int:
@@ -1153,24 +1164,164 @@ def check_name_lengths(paths) -> None:
                              f"name can have; give the input a shorter name (its name is part of every output's)")
 
 
-def create_temporary(folder: Path, name: str, temporaries: list) -> None:
+def _host_tag() -> str:
+    """Four hex digits naming this machine (its host name hashed): a temporary file's pid
+    means something only on the machine, and in the container, that wrote it."""
+    import hashlib
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:4]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running on this machine (True when unsure).
+
+    ``os.kill(pid, 0)`` sends nothing: ProcessLookupError means no such process; a
+    PermissionError means one exists (another user's).  A pid taken again by an unrelated
+    process reads as alive: its files are kept, never another run's removed.  Off POSIX
+    (Windows' ``os.kill`` ends the process) every pid reads as alive.
+    """
+    if pid <= 0 or pid == os.getpid() or os.name != "posix":
+        return True  # 0 and negative pids name process groups: never signalled
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's live process; anything else: unsure
+        return True
+    return True
+
+
+#: Per thread, the hooks :func:`sweep_stale_temporaries` calls with ``(folder, {pid:
+#: [paths]})`` when it removed files a dead run left; the innermost (last) one only.  The
+#: command line prints a note, a batch worker puts it in the input's record
+#: (:func:`on_stale_removed`).  Per thread: two Dask tasks running on one worker's threads
+#: each get their own removals.
+_STALE_HOOKS = threading.local()
+
+
+def _stale_hooks() -> list:
+    if not hasattr(_STALE_HOOKS, "stack"):
+        _STALE_HOOKS.stack = []
+    return _STALE_HOOKS.stack
+
+
+@contextmanager
+def on_stale_removed(hook):
+    """Call ``hook(folder, {pid: [paths]})`` for the stale temporary files removed inside
+    the block, on this thread (:func:`sweep_stale_temporaries`); an enclosing hook is not
+    called for them.
+
+    Without any hook the removal is silent: the library's callers are told nothing, as
+    for any other file it cleans up."""
+    stack = _stale_hooks()
+    stack.append(hook)
+    try:
+        yield
+    finally:
+        stack.remove(hook)
+
+
+def stale_note(folder, removed: dict) -> str:
+    """The note for :func:`on_stale_removed`'s ``(folder, removed)``: ``removed 6
+    temporary files left by an interrupted run (pid 1234) in 'out'``."""
+    n_files = sum(len(paths) for paths in removed.values())
+    pids = ", ".join(str(pid) for pid in sorted(removed))
+    files = "a temporary file" if n_files == 1 else f"{n_files} temporary files"
+    runs = f"an interrupted run (pid {pids})" if len(removed) == 1 else f"interrupted runs (pids {pids})"
+    return f"removed {files} left by {runs} in {str(folder)!r}"
+
+
+def remove_stale_temporaries(folder: Path, name: str) -> dict:
+    """Remove the temporary files of ``name`` in ``folder`` that a run no longer alive left
+    (killed with ``kill -9``, or by the kernel when out of memory); return ``{pid: [paths]}``.
+
+    Only names :func:`create_temporary` makes, ``.<name>.<pid>-<host>-<8 hex>.part``, with
+    this machine's ``<host>`` tag and a ``<pid>`` that is not running (:func:`pid_alive`):
+    never a live run's (two runs may share a folder; a worker of this very run), nor one
+    written from another machine or container sharing the folder, whose pids mean nothing
+    here.  Older names (``.<name>.<8 hex>.part``, before 2026-12-06) carry no pid and are
+    left alone, as is every other file.  A file already gone (another run sweeping too)
+    is no error.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+    name : str
+        The destination's name as :func:`create_temporary` uses it (already shortened).
+
+    Returns
+    -------
+    dict {int: list of pathlib.Path}
+    """
+    pattern = re.compile(re.escape(f".{name}.") + r"([0-9]{1,9})-" + re.escape(_host_tag())
+                         + r"-[0-9a-f]{8}\.part")
+    removed: dict = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or pid_alive(int(match.group(1))):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError:  # not ours to remove after all (permissions): left, as before
+            continue
+        removed.setdefault(int(match.group(1)), []).append(Path(entry.path))
+    return removed
+
+
+def _temporary_stem(folder: Path, name: str) -> str:
+    """``name`` as its temporary file's name holds it: cut to leave room for the dot and
+    ``.<pid>-<host>-<hex>.part`` (a name of 229-255 bytes is a valid output whose temporary
+    file was too long to create)."""
+    room = _name_max(folder) - _TEMPORARY_EXTRA
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = encoded[:max(room, 1)].decode("utf-8", "ignore") or "nmfaudio"
+    return name
+
+
+def sweep_stale_temporaries(names) -> None:
+    """:func:`remove_stale_temporaries` for each ``(folder, name)`` of ``names``, then one
+    call of the innermost :func:`on_stale_removed` hook per folder that had some: one
+    note for a killed run's six stems, not six."""
+    by_folder: dict = {}
+    for folder, name in names:
+        for pid, paths in remove_stale_temporaries(Path(folder), _temporary_stem(Path(folder), name)).items():
+            by_folder.setdefault(Path(folder), {}).setdefault(pid, []).extend(paths)
+    hooks = _stale_hooks()
+    for folder, removed in by_folder.items():
+        if hooks:
+            hooks[-1](folder, removed)
+
+
+def create_temporary(folder: Path, name: str, temporaries: list, *, sweep: bool = True) -> None:
     """Create a new hidden, empty file next to the destination and append its path to
     ``temporaries``.
 
+    The name, ``.<name>.<pid>-<host>-<8 hex>.part``, says which process on which machine
+    writes it: the stale ones of the same ``name`` that a killed run left are removed first
+    (:func:`remove_stale_temporaries`; before 2026-12-06 they stayed until deleted by hand),
+    unless ``sweep`` is False (the caller swept them already, all its names at once).
     The path is appended *before* the file is created, so that a signal landing between
     the two still finds it in the list the caller cleans up (removing a path that was
     never created is a no-op there).  ``os.open(..., 0o666)`` honours the umask, so the
     final file gets the same permissions as any other new file (``tempfile.mkstemp``
     would make it private).
     """
-    # the destination's name, cut to leave room for the dot and ".<hex>.part" (a name of
-    # 241-255 bytes is a valid output whose temporary file was too long to create)
-    room = _name_max(folder) - _TEMPORARY_EXTRA
-    encoded = os.fsencode(name)
-    if len(encoded) > room:
-        name = encoded[:max(room, 1)].decode("utf-8", "ignore") or "nmfaudio"
+    name = _temporary_stem(folder, name)
+    if sweep:
+        sweep_stale_temporaries([(folder, name)])
+    prefix = f".{name}.{os.getpid()}-{_host_tag()}-"
     for _ in range(100):
-        candidate = folder / f".{name}.{secrets.token_hex(4)}.part"
+        candidate = folder / f"{prefix}{secrets.token_hex(4)}.part"
         temporaries.append(candidate)
         try:
             descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -14,7 +14,9 @@ returns) is a JSON-able dict::
      "outputs": ["out/a_kick.wav", ...], "seconds": 3.2, "error": null, ...}
 
 ``done`` records also carry the job's summary (``sr``, ``channels``, ``n_iter``,
-``final_loss``, and per output its ``rms`` ...; see :func:`run_task`).
+``final_loss``, and per output its ``rms`` ...; see :func:`run_task`).  A record whose run
+removed temporary files a killed run had left (:func:`nmfaudio.audio.remove_stale_temporaries`)
+says so in ``notes`` (one line each), which the command line prints as notes.
 
 The same input and options give the same bytes however the file is run (alone, in a
 batch, on workers or on Dask): BLAS runs single-threaded inside every task (its result
@@ -774,7 +776,10 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     need = audio.audio_bytes(n_samples, channels, (n_tracks if converted else 0) + (len(classes) if two else 0) + copy)
     need += audio.audio_bytes(n_samples, channels, n_tracks, subtype) + side_file_bytes(task)
     scratch = []
-    with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need) as temporaries:
+    labels = [*(classes if two else ()), *(source for source, _ in task.tracks if converted), *(["mixture"] * copy)]
+    scratch_names = [(Path(task.folder), f"{task.name}_{label}") for label in labels]  # _scratch_file's
+    with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need,
+                              scratch=scratch_names) as temporaries:
         try:
             for name in classes if two else ():
                 _scratch_file(task, name, scratch)
@@ -916,8 +921,9 @@ def _seekable_input(task: Task, copy: bool, scratch: list) -> Path:
 
 def _scratch_file(task: Task, label: str, scratch: list) -> Path:
     """A new empty hidden file ``.<name>_<label>.*.part`` in the task's output folder,
-    appended to ``scratch`` (the caller removes every one of them at the end)."""
-    audio.create_temporary(Path(task.folder), f"{task.name}_{label}", scratch)
+    appended to ``scratch`` (the caller removes every one of them at the end; a killed
+    run's were swept with the outputs', ``atomic_outputs(scratch=...)``)."""
+    audio.create_temporary(Path(task.folder), f"{task.name}_{label}", scratch, sweep=False)
     return scratch[-1]
 
 
@@ -1170,14 +1176,17 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
 # --------------------------------------------------------------------------- records
 
 def make_record(task: Task, status: str, *, seconds=None, error=None, summary=None, worker=None,
-                cpu_seconds=None) -> dict:
-    """A record (see the module docstring) for ``task``."""
+                cpu_seconds=None, notes=None) -> dict:
+    """A record (see the module docstring) for ``task``; ``notes`` (what the run cleaned up
+    that a killed run left) only when there are some."""
     record = {"input": task.input, "status": status, "outputs": task.outputs,
               "seconds": None if seconds is None else round(seconds, 3), "error": error}
     if worker is not None:
         record["worker"] = worker
     if cpu_seconds is not None:
         record["cpu_seconds"] = round(cpu_seconds, 3)
+    if notes:
+        record["notes"] = list(notes)
     if summary:
         record.update(summary)
     return record
@@ -1216,17 +1225,19 @@ def run_record(task: Task) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     _IN_TASK = True
+    notes: list[str] = []  # stale temporary files removed (a killed run's): said with the record
     try:
-        summary = run_task(task)
+        with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
+            summary = run_task(task)
     except _Stopped:
         os._exit(128 + signal.SIGTERM)  # the temporary files are gone: the exception unwound through them
     except Exception as exc:  # one input's failure must not stop the others
         return make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
-                           worker=worker, cpu_seconds=time.process_time() - cpu)
+                           worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
     finally:
         _IN_TASK = False
     return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker,
-                       cpu_seconds=time.process_time() - cpu)
+                       cpu_seconds=time.process_time() - cpu, notes=notes)
 
 
 def _worker_sigterm(signum, frame):

@@ -367,3 +367,67 @@ def test_a_wav_still_being_recorded_is_named_as_such(tmp_path):
     sf.write(empty, np.zeros(0), 22050)
     with pytest.raises(ValueError, match="holds no samples"):
         audio.load(empty)
+
+
+# ----------------------------------------------------------------------------- stale temporaries
+
+def _dead_pid() -> int:
+    """A pid no process has: a child that has exited and been waited for (not a zombie)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _host_tag() -> str:
+    """This machine's tag in a temporary file's name (the host name's SHA-1, 4 hex digits),
+    worked out here rather than asked of the module under test."""
+    import hashlib
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:4]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="liveness is asked with os.kill(pid, 0): POSIX only")
+def test_a_killed_runs_temporaries_of_an_output_are_removed_when_it_is_written_again(tmp_path):
+    """A ``kill -9`` (or the kernel's out-of-memory kill) of a run while it wrote left its
+    hidden ``.x.wav.<pid>-<host>-<hex>.part`` files, tens of MB each, for good: the next
+    write of ``x.wav`` removes those of a dead pid, and only those — a live process's
+    (another run sharing the folder), another machine's, another output's, the old
+    names without a pid and any other hidden file are kept — and says what it removed.
+    On main nothing was removed."""
+    dead, tag = _dead_pid(), _host_tag()
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    clean.mkdir()
+    out.mkdir()
+    y = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 4000)).astype(np.float32)
+    audio.save(clean / "x.wav", y, 8000)
+    stale = [out / f".x.wav.{dead}-{tag}-0123abcd.part", out / f".x.wav.{dead}-{tag}-deadbeef.part"]
+    kept = [out / f".x.wav.{os.getppid()}-{tag}-0123abcd.part",  # a live run's (the parent: os.kill says alive)
+            out / f".x.wav.{os.getpid()}-{tag}-0123abcd.part",  # this process's own
+            out / f".x.wav.{dead}-{'f' if tag[0] != 'f' else 'e'}{tag[1:]}-0123abcd.part",  # another machine's
+            out / f".y.wav.{dead}-{tag}-0123abcd.part",  # another output's
+            out / f".x.wav.wav.{dead}-{tag}-0123abcd.part",  # another output's, named like it
+            out / ".x.wav.1a2b3c4d.part",  # the old name, without a pid: who wrote it is unknown
+            out / ".x.wav", out / ".hidden"]
+    for i, path in enumerate(stale + kept):
+        path.write_bytes(bytes([i]) * 1000)
+    notes = []
+    with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
+        audio.save(out / "x.wav", y, 8000)
+    assert not any(path.exists() for path in stale)
+    assert [path.read_bytes() for path in kept] == [bytes([i]) * 1000 for i in range(len(stale), len(stale + kept))]
+    assert (out / "x.wav").read_bytes() == (clean / "x.wav").read_bytes()
+    assert notes == [f"removed 2 temporary files left by an interrupted run (pid {dead}) in {str(out)!r}"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([path.name for path in kept] + ["x.wav"])
+
+
+def test_pid_alive_is_conservative():
+    """Only a pid that certainly has no process reads as dead: this process, the parent
+    (os.kill's answer), pid 0 and negative pids (process groups: never signalled)."""
+    assert audio.pid_alive(os.getpid()) and audio.pid_alive(os.getppid())
+    assert audio.pid_alive(0) and audio.pid_alive(-1)
+    if os.name == "posix":
+        assert not audio.pid_alive(_dead_pid())

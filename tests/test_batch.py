@@ -996,3 +996,45 @@ def test_ctrl_c_pressed_again_while_the_stems_are_written_meanwhile_leaves_no_te
     assert pressed == [1, 2, 3] and not gave_up
     left = sorted(p.name for p in out.iterdir())
     assert left == [], f"left after the clean-up: {left}"
+
+
+# ----------------------------------------------------------------------------- a killed run's temporaries
+
+@pytest.mark.skipif(os.name != "posix", reason="liveness is asked with os.kill(pid, 0): POSIX only")
+@pytest.mark.parametrize("run", ["one-file", "batch", "streamed"])
+def test_a_rerun_removes_the_temporaries_a_killed_run_left(library, tmp_path, capsys, run):
+    """A run killed with ``kill -9`` (or out of memory) while it wrote its stems left hidden
+    ``.a_kick.wav.<pid>-<host>-<hex>.part`` files the size of the stems (streamed to FLAC:
+    also the float scratch files ``.a_kick.<pid>-<host>-<hex>.part``); the rerun removes
+    those of the dead pid, says so in one note (a batch: in the input's record too), keeps
+    a live run's and any other hidden file, and writes the same bytes.  On main they
+    stayed."""
+    from test_audio import _dead_pid, _host_tag
+
+    song = library / "a.wav"
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    options = [*DRUMS, "--block-seconds", "0.6", "--format", "flac"] if run == "streamed" else DRUMS
+    assert main(["drums", str(song), "-o", str(clean), *options]) == 0
+    names = sorted(_audio_outputs(clean))
+    if run == "streamed":  # the float scratch file each stem streams to before its conversion
+        names += [Path(name).stem for name in names]
+    dead, tag = _dead_pid(), _host_tag()
+    out.mkdir()
+    stale = [out / f".{name}.{dead}-{tag}-0123abcd.part" for name in names]
+    kept = [out / f".{names[0]}.{os.getppid()}-{tag}-0123abcd.part", out / ".a_kick.wav.1a2b3c4d.part",
+            out / ".hidden"]
+    for path in stale + kept:
+        path.write_bytes(b"x" * 5000)
+    capsys.readouterr()
+    batch_args = ["--jobs", "1", "--json"] if run == "batch" else []
+    assert main(["drums", str(song), "-o", str(out), *options, *batch_args]) == 0
+    captured = capsys.readouterr()
+    note = f"removed {len(stale)} temporary files left by an interrupted run (pid {dead}) in {str(out)!r}"
+    assert not any(path.exists() for path in stale)
+    assert all(path.read_bytes() == b"x" * 5000 for path in kept)
+    assert _audio_outputs(out) == _audio_outputs(clean)
+    assert sum(f"nmfaudio: note: {note}" in line for line in captured.err.splitlines()) == 1
+    if run == "batch":
+        (record,) = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
+        assert record["notes"] == [note]
+        assert json.loads((out / batch.MANIFEST_NAME).read_text())["records"][0]["notes"] == [note]

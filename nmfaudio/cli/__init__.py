@@ -287,7 +287,8 @@ def output_folder(folder, option: str = "-o"):
             missing = [p for p in [folder, *folder.parents] if not p.exists()]
         else:  # pragma: no cover - ten races in a row
             raise CLIError(f"cannot keep the folder {option} {str(folder)!r}: something removes it")
-        yield folder
+        with stale_notes():
+            yield folder
     except BaseException:
         _remove(marker)
         for path in reversed(created):
@@ -297,6 +298,23 @@ def output_folder(folder, option: str = "-o"):
                 pass
         raise
     _remove(marker)
+
+
+@contextmanager
+def stale_notes():
+    """Inside the block, say on stderr what the writes removed that a killed run left:
+    ``nmfaudio: note: removed 6 temporary files left by an interrupted run (pid 1234) in
+    'out'`` (:func:`nmfaudio.audio.remove_stale_temporaries`).  A batch worker's removals
+    come back in its input's record instead (``notes``), printed with it."""
+    from tqdm import tqdm
+
+    from nmfaudio import audio  # here, not at the top: --help and usage errors load no NumPy
+
+    def note(folder, removed):  # tqdm's write: above a progress bar drawn meanwhile, not through it
+        tqdm.write(f"nmfaudio: note: {audio.stale_note(folder, removed)}", file=sys.stderr)
+
+    with audio.on_stale_removed(note):
+        yield
 
 
 def _run_marker(folder: Path, option: str):

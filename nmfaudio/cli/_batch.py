@@ -134,6 +134,8 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                 for line in lines:
                     bar.write(line, file=stream)
                 stream.flush()
+                for line in record.get("notes", ()):  # a worker's clean-up of a killed run's files
+                    bar.write(f"nmfaudio: note: {line}", file=sys.stderr)
 
             _finished_note(counts, len(tasks))
             try:

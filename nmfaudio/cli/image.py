@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs
+from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
@@ -223,7 +223,7 @@ def run_compress(args) -> int:
         colour = slice(0, -1) if _mode(image).endswith("A") else slice(None)  # opacity left out
         svd_psnr = psnr(image[..., colour], svd_image[..., colour])
 
-    with atomic_outputs(outputs, overwrite=args.force) as temporaries:
+    with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
         Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
@@ -321,7 +321,7 @@ def run_sweep(args) -> int:
         title = f"{count(len(images), 'image')}, {what}" + (f", sigma={args.sigma:g}" if clean is not None else "")
         fig = error_vs_rank(sweep.ranks, sweep.errors, reference=sweep.noisy_error,
                             reference_label="noisy input", title=title)
-        with atomic_outputs(outputs, overwrite=args.force) as temporaries:
+        with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
             save_figure(fig, temporaries[0], format="png", dpi=120)
 
     if args.json:
