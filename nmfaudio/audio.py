@@ -1232,7 +1232,7 @@ def stale_note(folder, removed: dict) -> str:
     return f"removed {files} left by {runs} in {str(folder)!r}"
 
 
-def remove_stale_temporaries(folder: Path, name: str) -> dict:
+def remove_stale_temporaries(folder: Path, name) -> dict:
     """Remove the temporary files of ``name`` in ``folder`` that a run no longer alive left
     (killed with ``kill -9``, or by the kernel when out of memory); return ``{pid: [paths]}``.
 
@@ -1247,16 +1247,22 @@ def remove_stale_temporaries(folder: Path, name: str) -> dict:
     Parameters
     ----------
     folder : pathlib.Path
-    name : str
-        The destination's name as :func:`create_temporary` uses it (already shortened).
+    name : str or iterable of str
+        The destination's name as :func:`create_temporary` uses it (already shortened), or
+        several: the folder is read once for them all (a batch's six stems into a folder
+        of thousands of files).
 
     Returns
     -------
     dict {int: list of pathlib.Path}
     """
-    pattern = re.compile(re.escape(f".{name}.") + r"([0-9]{1,9})-" + re.escape(_host_tag())
-                         + r"-[0-9a-f]{8}\.part")
+    names = [name] if isinstance(name, str) else list(name)
     removed: dict = {}
+    if not names:
+        return removed
+    alternatives = "|".join(re.escape(f".{one}.") for one in names)
+    pattern = re.compile(f"(?:{alternatives})" + r"([0-9]{1,9})-" + re.escape(_host_tag())
+                         + r"-[0-9a-f]{8}\.part")
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -1292,10 +1298,11 @@ def sweep_stale_temporaries(names) -> None:
     """:func:`remove_stale_temporaries` for each ``(folder, name)`` of ``names``, then one
     call of the innermost :func:`on_stale_removed` hook per folder that had some: one
     note for a killed run's six stems, not six."""
-    by_folder: dict = {}
+    wanted: dict = {}  # each folder read once, for all its names
     for folder, name in names:
-        for pid, paths in remove_stale_temporaries(Path(folder), _temporary_stem(Path(folder), name)).items():
-            by_folder.setdefault(Path(folder), {}).setdefault(pid, []).extend(paths)
+        wanted.setdefault(Path(folder), []).append(_temporary_stem(Path(folder), name))
+    by_folder = {folder: removed for folder, stems in wanted.items()
+                 if (removed := remove_stale_temporaries(folder, stems))}
     hooks = _stale_hooks()
     for folder, removed in by_folder.items():
         if hooks:

@@ -424,6 +424,29 @@ def test_a_killed_runs_temporaries_of_an_output_are_removed_when_it_is_written_a
     assert sorted(p.name for p in out.iterdir()) == sorted([path.name for path in kept] + ["x.wav"])
 
 
+def test_the_stale_sweep_reads_each_folder_once_for_all_its_outputs(tmp_path, monkeypatch):
+    """Six stems written together into one folder read it once for the dead runs' files,
+    not once per stem (a batch into a folder of thousands of files read it six times per
+    input), and each stem's stale temporaries are still removed (a name that is another's
+    prefix included); the folder-read count is exact."""
+    dead, tag = _dead_pid(), _host_tag()
+    names = ["a_kick.wav", "a_snare.wav", "a_toms.wav", "a_hihat.wav", "a_cymbals.wav", "a_cymbals.wav.wav"]
+    stale = [tmp_path / f".{name}.{dead}-{tag}-0123abcd.part" for name in names]
+    for path in stale:
+        path.write_bytes(b"x")
+    other = tmp_path / f".b_kick.wav.{dead}-{tag}-0123abcd.part"  # an output not written now
+    other.write_bytes(b"x")
+    reads = []
+    scandir = os.scandir
+    monkeypatch.setattr(audio.os, "scandir", lambda folder: reads.append(Path(folder)) or scandir(folder))
+    with audio.atomic_outputs([tmp_path / name for name in names]) as temporaries:
+        for temporary in temporaries:
+            temporary.write_bytes(b"y")
+    assert reads == [tmp_path]
+    assert not any(path.exists() for path in stale) and other.exists()
+    assert all((tmp_path / name).read_bytes() == b"y" for name in names)
+
+
 def test_pid_alive_is_conservative():
     """Only a pid that certainly has no process reads as dead: this process, the parent
     (os.kill's answer), pid 0 and negative pids (process groups: never signalled)."""
