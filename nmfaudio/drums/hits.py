@@ -610,25 +610,27 @@ _BURST_RING_DB = {"cymbals": -20.0}
 BURST_RATIO = 1.0
 
 
-def _default_burst_ring_db(name: str) -> float:
-    """``burst_ring_db`` of a class: crash-like cymbals' −20 dB (not a ride's), off (−inf) otherwise."""
+def _crash_like_default(table: dict, name: str) -> float:
+    """A class's default from ``table`` (by family) for the rules of crash-like cymbals:
+    off (−inf) for a ride's sub-template and for the families ``table`` lacks."""
     if _note_of(name) == RIDE_NOTE:
         return -np.inf
-    return _BURST_RING_DB.get(_family(name), -np.inf)
+    return table.get(_family(name), -np.inf)
+
+
+def _default_burst_ring_db(name: str) -> float:
+    """``burst_ring_db`` of a class: crash-like cymbals' −20 dB (not a ride's), off (−inf) otherwise."""
+    return _crash_like_default(_BURST_RING_DB, name)
 
 
 def _default_ring_rise_db(name: str) -> float:
     """``ring_rise_db`` of a class: crash-like cymbals' 6 dB (not a ride's), off (−inf) otherwise."""
-    if _note_of(name) == RIDE_NOTE:
-        return -np.inf
-    return _RING_RISE_DB.get(_family(name), -np.inf)
+    return _crash_like_default(_RING_RISE_DB, name)
 
 
 def _default_min_ring_db(name: str) -> float:
     """``min_ring_db`` of a class: crash-like cymbals' −12 dB (not a ride's), off (−inf) otherwise."""
-    if _note_of(name) == RIDE_NOTE:
-        return -np.inf
-    return _MIN_RING_DB.get(_family(name), -np.inf)
+    return _crash_like_default(_MIN_RING_DB, name)
 
 
 def _default_flux_delta(name: str) -> float:
