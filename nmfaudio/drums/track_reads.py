@@ -85,7 +85,8 @@ try:
     @numba.njit(nogil=True, cache=True, inline="always")
     def _sample_sum(y, i):
         """Σ_c y[c, i] in float64, the channels in order (``y.sum(axis=0, dtype=float64)``'s
-        additions): the one copy :func:`_energy_pass` and :func:`_energy_points` share."""
+        additions): the one copy :func:`_energy_pass`, :func:`_energy_points` and
+        :func:`_local_rise_ratios` share (the last must add as the first two did)."""
         x = np.float64(y[0, i])
         for c in range(1, y.shape[0]):
             x += np.float64(y[c, i])
@@ -193,9 +194,7 @@ try:
             total = points[start // step]
             local[0] = total
             for k in range(start, stop):
-                x = np.float64(y[0, k])
-                for c in range(1, y.shape[0]):
-                    x += np.float64(y[c, k])
+                x = _sample_sum(y, k)
                 total += x * x
                 local[k + 1 - start] = total
             for j in range(offsets.shape[0]):
