@@ -40,6 +40,7 @@ import numpy as np
 
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
+from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
 
 __all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME",
@@ -760,6 +761,10 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     from nmfaudio.drums import separate_drums
 
     o = task.options
+    # the input is read again and again (its length here, its DC offset, each block, the
+    # hits): one replaced or rewritten meanwhile is named before anything is published
+    # (not a length mismatch between two of the reads, naming arrays the user never gave)
+    state = file_state(task.input)
     info = audio.audio_info(task.input)
     sr, channels, n_samples = int(info.samplerate), int(info.channels), int(info.frames)
     classes = tuple(o["classes"])
@@ -779,7 +784,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     labels = [*(classes if two else ()), *(source for source, _ in task.tracks if converted), *(["mixture"] * copy)]
     scratch_names = [(Path(task.folder), f"{task.name}_{label}") for label in labels]  # _scratch_file's
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need,
-                              scratch=scratch_names) as temporaries:
+                              scratch=scratch_names) as temporaries, unchanged_during(task.input, state):
         try:
             for name in classes if two else ():
                 _scratch_file(task, name, scratch)
