@@ -144,3 +144,30 @@ def test_hits_misspelt_option_names_hits_and_the_close_match():
     with pytest.raises(TypeError, match=r"^hits\(\) .* 'qqqzzz'; it takes mixture, notes, "):
         result.hits(qqqzzz=1)
     assert len(result.hits(threshold_db=-20)) >= 0  # the right spelling still works
+
+
+def test_quantize_asked_of_the_hits_or_their_files_points_to_quantize(tmp_path):
+    """The CLI's ``--quantize 16`` asked of ``result.hits(quantize=16)`` or
+    ``result.write_midi(path, quantize=16)`` was answered ``hits() got an unexpected
+    keyword argument 'quantize'; it takes mixture, notes, ...`` — 40 options, none of them
+    a grid, and ``hits()`` named when ``write_midi()`` was called (tour14).  Now the method
+    called and the function that quantizes; the MIDI file's own ``bpm`` and ``ppq`` are
+    taken by ``result.write_midi`` as by ``DrumHits.write_midi`` (they were refused the
+    same way).  Nothing is written by a refused call."""
+    import mido
+
+    y = np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32)  # 1 s of noise
+    result = nmfaudio.separate_drums(y, SR, random_state=0, max_iter=2)
+    pointer = r"; the hits are snapped to a grid by nmfaudio\.drums\.hits\.quantize\(result\.hits\(\), y, sr, grid=16\)"
+    for call, method, key in ((lambda: result.hits(quantize=16), "hits", "quantize"),
+                              (lambda: result.write_midi(tmp_path / "a.mid", quantize=16), "write_midi", "quantize"),
+                              (lambda: result.write_onsets(tmp_path / "a.csv", grid=16), "write_onsets", "grid")):
+        with pytest.raises(TypeError, match=rf"^{method}\(\) got an unexpected keyword argument '{key}'{pointer}"):
+            call()
+    with pytest.raises(TypeError, match=r"^write_midi\(\) got an unexpected keyword argument 'treshold_db'; did you"):
+        result.write_midi(tmp_path / "a.mid", treshold_db=-20)
+    assert sorted(os.listdir(tmp_path)) == []
+    midi = mido.MidiFile(result.write_midi(tmp_path / "b.mid", bpm=100, ppq=480))
+    assert midi.ticks_per_beat == 480
+    assert [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"] == [mido.bpm2tempo(100)]
+    assert mido.MidiFile(result.write_midi(tmp_path / "c.mid")).ticks_per_beat == 960  # the default kept
