@@ -512,3 +512,26 @@ def test_an_input_replaced_during_a_block_wise_run_is_named(song, tmp_path, monk
     one_line_error(capsys.readouterr().err, repr(str(song)), "changed while it was being read",
                    "no output was written")
     assert not out.exists()
+
+
+def test_a_class_subset_says_where_the_other_drums_went(song, tmp_path, capsys):
+    # `--stems drums --classes kick,snare` sums the kick and snare into _drums and leaves
+    # the hats with the residual in _accompaniment, as documented; the summary said only
+    # `_drums.wav (rms ...)`, so a drums file without the hats (or, with --classes cymbals,
+    # one at -60 dB beside an "accompaniment" holding the whole kit) looked like the drums
+    # (tour14).  Both lines name what they hold; --json lists the classes in the residual;
+    # the files still add up to the input (float32 rounding), and a full run says nothing new.
+    out = tmp_path / "two"
+    assert main(["drums", str(song), "-o", str(out), "--stems", "drums", "--classes", "kick,snare", *FAST]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("; kick, snare only)") and "beat_drums.wav" in lines[1]
+    assert lines[2].endswith("; with the toms, hihat, cymbals: not in --classes)"), lines[2]
+    total = load_samples(out / "beat_drums.wav") + load_samples(out / "beat_accompaniment.wav")
+    assert np.abs(total - load_samples(song)).max() < 1e-5
+    assert main(["drums", str(song), "-o", str(tmp_path / "one"), "--classes", "hihat", "--json", *FAST]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["classes_in_residual"] == ["kick", "snare", "toms", "cymbals"]
+    assert _done_lines(record)[-1].endswith("; with the kick, snare, toms, cymbals: not in --classes)")
+    assert main(["drums", str(song), "-o", str(tmp_path / "all"), "--stems", "drums", "--json", *FAST]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["classes_in_residual"] == [] and not any("--classes" in line for line in _done_lines(record))
