@@ -77,12 +77,12 @@ def register(subparsers) -> None:
 
 def _add_fit_options(parser, *, max_iter: int, tol: float, each: str) -> None:
     """--max-iter, --tol and --seed; ``each`` words what --max-iter bounds (" per rank")."""
-    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
+    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter, metavar="M",
                         help=f"iterations at most{each} (default {max_iter})")
-    parser.add_argument("--tol", type=_tol, default=tol,
+    parser.add_argument("--tol", type=_tol, default=tol, metavar="T",
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
 
 
 def _tol(text: str) -> float:
