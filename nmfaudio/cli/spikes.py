@@ -3,7 +3,7 @@
 ::
 
     nmfaudio spikes FILE -k K -o OUTDIR [--method {templates,codes,argmax}] [--seed S]
-                    [--n-init N] [--channel C] [--key KEY] [--index-column {auto,yes,no}]
+                    [--n-init N] [--channel C] [--key NAME] [--index-column {auto,yes,no}]
                     [--label-column {auto,yes,no}] [--fs HZ] [--force] [--json]
 
 FILE is ``.npy``, ``.npz`` (array ``waveforms`` or ``--key``; ``labels`` when present) or
