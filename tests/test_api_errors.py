@@ -171,3 +171,36 @@ def test_quantize_asked_of_the_hits_or_their_files_points_to_quantize(tmp_path):
     assert midi.ticks_per_beat == 480
     assert [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"] == [mido.bpm2tempo(100)]
     assert mido.MidiFile(result.write_midi(tmp_path / "c.mid")).ticks_per_beat == 960  # the default kept
+
+
+# --- a file name where the file's contents go (tour14) -----------------------------------
+
+
+def test_a_path_given_for_pixels_or_spikes_names_the_reader(tmp_path):
+    """``compress("photo.png", 20)`` — the command line takes a path — said ``got str``,
+    and ``compress(Path("photo.png"), 20)`` ``image has dtype object; pass uint8 (0..255)
+    ... image.astype(np.float32) / 255``, a fix that cannot work; the spike clusterer the
+    same, and ``cluster(load_waveforms(path), 5)`` (the pair passed whole) numpy's
+    ``inhomogeneous shape``.  Now each names the reader to call.  Two spikes of (n_channels,
+    n_samples) given as a tuple are still two spikes."""
+    from pathlib import Path
+
+    from nmfaudio.adapters.image import compress, factorize_images
+    from nmfaudio.adapters.spikes import cluster
+
+    for path in ("photo.png", Path("photo.png")):
+        with pytest.raises(TypeError, match=r"^image must be an array of pixels .*, got the path 'photo\.png'; read "
+                                            r"the file first: nmfaudio\.adapters\.files\.read_picture\('photo\.png'\)$"):
+            compress(path, 2)
+    with pytest.raises(TypeError, match=r"got the path 'punks\.npz'; .*read_image_stack\('punks\.npz'\)$"):
+        factorize_images(Path("punks.npz"), 2)
+    with pytest.raises(TypeError, match=r"got the path 's\.npz'; read the file first: waveforms, labels = "
+                                        r"nmfaudio\.adapters\.files\.load_waveforms\('s\.npz'\)$"):
+        cluster(Path("s.npz"), 2)
+    spikes = np.random.default_rng(0).normal(size=(6, 2, 16))
+    with pytest.raises(TypeError, match=r"^waveforms is a tuple \(waveforms, labels, \.\.\.\), as load_waveforms "
+                                        r"returns; unpack it first"):
+        cluster((spikes, np.arange(6)), 2)
+    assert len(cluster((spikes[0], spikes[1]), 2, random_state=0).labels) == 2
+    with pytest.raises(TypeError, match=r"^V must be a 2-D array of non-negative numbers, got PosixPath$"):
+        nmfaudio.factorize(Path("v.npy"), 2)  # no reader to name: the type, not "dtype object"
