@@ -2885,3 +2885,20 @@ def test_hits_dot_hits_says_where_the_hits_are():
     with pytest.raises(AttributeError, match=r"^'DrumHits' object has no attribute 'bogus'$"):
         hits.bogus
     assert repr(pickle.loads(pickle.dumps(hits))) == repr(copy.deepcopy(hits)) == repr(hits)
+
+
+def test_hits_dot_a_class_says_it_is_an_item():
+    """``hits.kick`` (the classes read like fields in the repr) was a bare "no attribute
+    'kick'" (tour14); now it names ``hits['kick']``.  Other names, pickling and copying as
+    before."""
+    import copy
+    import pickle
+
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))})
+    with pytest.raises(AttributeError, match=r"^'DrumHits' object has no attribute 'kick': a class's hits are "
+                                             r"hits\['kick'\]$"):
+        hits.kick
+    with pytest.raises(AttributeError, match=r"^'DrumHits' object has no attribute 'snare'$"):
+        hits.snare  # not one of these hits' classes
+    assert hits["kick"].times.tolist() == [0.5]
+    assert repr(pickle.loads(pickle.dumps(hits))) == repr(copy.deepcopy(hits)) == repr(hits)

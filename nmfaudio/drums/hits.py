@@ -809,6 +809,9 @@ class DrumHits:
         if name == "hits":
             raise AttributeError("'DrumHits' object has no attribute 'hits': the hits per class are "
                                  "hits.classes (a dict), or hits['kick'], or iterate over hits")
+        classes = self.__dict__.get("classes") or {}  # (not self.classes: no recursion before __init__)
+        if name in classes:  # hits.kick: a class is an item, not an attribute
+            raise AttributeError(f"'DrumHits' object has no attribute {name!r}: a class's hits are hits[{name!r}]")
         raise AttributeError(f"'DrumHits' object has no attribute {name!r}")
 
     def __repr__(self) -> str:
