@@ -81,8 +81,9 @@ def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
         # n_samples) are no such pair (their second is 2-D)
         raise TypeError(f"{name} is a tuple (waveforms, labels, ...), as load_waveforms returns; unpack it first: "
                         f"{name}, labels = nmfaudio.adapters.files.load_waveforms(path)")
-    array = as_array(waveforms, name, content="a numeric array", read_with=f"{name}, labels = nmfaudio.adapters.files.load_waveforms({{path}})",
-                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)")
+    array = as_array(waveforms, name, content="a numeric array",
+                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)",
+                     read_with=f"{name}, labels = nmfaudio.adapters.files.load_waveforms({{path}})")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; pass real numbers "
                         f"(e.g. {name}.astype(np.float32))")

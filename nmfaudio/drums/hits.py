@@ -1195,7 +1195,8 @@ def _fit_tempo(times, weights, period, grid):
     # about 170 BPM (120 x sqrt 2) half the tempo lies nearer PRIOR_BPM, where librosa's
     # tracker locks (a 187-BPM render read 93.5 BPM), and step 2 passes the double by; a
     # groove with sixteenth notes there fitted no step, and --quantize 16 merged its hat
-    # sixteenths in pairs (64 of the 74 hi-hat hits written).  A grid that holds every hit beats none.
+    # sixteenths in pairs (64 of the 74 hi-hat hits written).  A grid that holds every hit
+    # beats none.
     # (This was grid 32's own fallback, 32nd notes at the tracker's tempo: the same points,
     # read now at the played tempo, as every other grid.)
     double = _fit_near(times, weights, period / 8)
