@@ -270,6 +270,24 @@ def test_a_kit_is_held_to_its_own_classes_default_lengths(tmp_path, capsys):
     assert code == 0  # the hop offered fits (24 x 333 / 2000 = 4.0 s)
 
 
+def test_a_misspelt_class_in_a_frames_table_is_named(tmp_path):
+    # DrumTemplates.from_folder(kit, n_frames={"kik": 4}) learned the kick at the default
+    # 8 frames without a word (tour14); a name that is no drum class is refused, naming
+    # it, before any one-shot is read; a drum class the kit lacks is fine (one table for
+    # several kits), and the lengths given are used.
+    from nmfaudio.drums import DrumTemplates
+
+    for name in ("kick", "snare"):
+        (tmp_path / "kit" / name).mkdir(parents=True)
+        write(tmp_path / "kit" / name / "a.wav", tones(400))
+    with pytest.raises(ValueError, match=r"^n_frames names 'kik', which is neither a class learned here "
+                                         r"\(kick, snare\) nor a drum class .*; check its spelling$"):
+        DrumTemplates.from_folder(tmp_path / "kit", n_frames={"kik": 4})
+    templates = DrumTemplates.from_folder(tmp_path / "kit", n_frames={"kick": 4, "cymbals": 30})
+    assert templates.P.shape[-1] == 8  # the snare's default 8; the kick's 4 (zero-padded to the longest)
+    assert not templates.P[:, templates.classes.index("kick"), 4:].any()
+
+
 def _png_declaring(path: Path, width: int, height: int) -> Path:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)

@@ -520,6 +520,14 @@ class DrumTemplates:
         default = n_frames is None
         if default:
             n_frames = CLASS_FRAMES
+        elif isinstance(n_frames, dict):
+            # a misspelt class would be ignored without a word (its class at the default length);
+            # a known class this kit lacks is fine: one table may serve several kits
+            unknown = sorted((set(n_frames) - set(classes) - set(KNOWN_CLASSES)), key=str)
+            if unknown:
+                raise ValueError(f"n_frames names {unknown[0]!r}, which is neither a class learned here "
+                                 f"({', '.join(classes)}) nor a drum class ({', '.join(KNOWN_CLASSES)}); "
+                                 "check its spelling")
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         # the classes learned here, each at its length (a dict's missing class: TEMPLATE_FRAMES):
