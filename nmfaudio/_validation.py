@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def as_array(value, name: str, *, expected: str, content: str) -> np.ndarray:
+def as_array(value, name: str, *, expected: str, content: str, read_with: str | None = None) -> np.ndarray:
     """``np.asarray(value)``, refusing what is no array at all.
 
     Parameters
@@ -114,12 +115,19 @@ def as_array(value, name: str, *, expected: str, content: str) -> np.ndarray:
     content : str
         What it must hold, for values numpy cannot make an array of, e.g. ragged lists
         (``"<name> must be <content>: <numpy's message>"``).
+    read_with : str, optional
+        The call that reads such an array from a file, ``{path}`` standing for the path
+        (``"nmfaudio.adapters.files.read_picture({path})"``), named when ``value`` is one.
 
     Raises
     ------
     TypeError
     """
-    if value is None or isinstance(value, (str, bytes, dict, set)):
+    if read_with is not None and isinstance(value, (str, os.PathLike)):  # a file name where its contents go
+        raise TypeError(f"{name} must be {expected}, got the path {os.fspath(value)!r}; read the file first: "
+                        + read_with.format(path=repr(os.fspath(value))))
+    if value is None or isinstance(value, (str, bytes, dict, set, os.PathLike)):
+        # a pathlib.Path made a 0-d object array, then refused by dtype ("pass uint8 ...")
         raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
     try:
         return np.asarray(value)

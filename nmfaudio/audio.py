@@ -740,16 +740,18 @@ def check_headroom(tracks, subtype: str, format: str = "WAV", *, fix: str | None
         The libsndfile container, e.g. ``"FLAC"``: it words the fix (FLAC stores no floats,
         so the fix there is WAV, not ``subtype float``).
     fix : str, optional
-        The fix to name instead (default: the command line's options and their
-        ``output_format`` names).
+        The fix to name instead (default: :func:`output_format`'s arguments, ``use
+        subtype='float'`` / ``use format='wav'``, which the command line's messages read
+        as ``--subtype float`` / ``--format wav``).
     """
     if not subtype.upper().startswith("PCM"):
         return
+    # Written as output_format's arguments (name='value'), which the command line's
+    # messages turn into its options (--subtype float, --format wav: cli.option_names).
     if fix is None and str(format).upper() == "WAV":
-        fix = "use subtype float (CLI: --subtype float)"
+        fix = "use subtype='float'"
     elif fix is None:  # FLAC cannot hold float samples: --subtype float alone would be refused
-        fix = (f"{str(format).upper()} stores no float samples: use format wav, whose default is float "
-               "(CLI: --format wav)")
+        fix = f"{str(format).upper()} stores no float samples: use format='wav' (32-bit float by default)"
     for name, track in tracks.items():
         peak = float(np.max(np.abs(track))) if np.size(track) else 0.0
         if peak > 1.0:

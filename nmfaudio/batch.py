@@ -40,6 +40,7 @@ import numpy as np
 
 from nmfaudio import audio
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
+from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
 
 __all__ = ["Task", "separate_many", "plan", "find_inputs", "output_name", "run_task", "default_jobs", "MANIFEST_NAME",
@@ -760,6 +761,10 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     from nmfaudio.drums import separate_drums
 
     o = task.options
+    # the input is read again and again (its length here, its DC offset, each block, the
+    # hits): one replaced or rewritten meanwhile is named before anything is published
+    # (not a length mismatch between two of the reads, naming arrays the user never gave)
+    state = file_state(task.input)
     info = audio.audio_info(task.input)
     sr, channels, n_samples = int(info.samplerate), int(info.channels), int(info.frames)
     classes = tuple(o["classes"])
@@ -779,7 +784,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     labels = [*(classes if two else ()), *(source for source, _ in task.tracks if converted), *(["mixture"] * copy)]
     scratch_names = [(Path(task.folder), f"{task.name}_{label}") for label in labels]  # _scratch_file's
     with audio.atomic_outputs(task.outputs, overwrite=task.force, need_bytes=need,
-                              scratch=scratch_names) as temporaries:
+                              scratch=scratch_names) as temporaries, unchanged_during(task.input, state):
         try:
             for name in classes if two else ():
                 _scratch_file(task, name, scratch)
@@ -945,7 +950,10 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "DrumTemplates object" if isinstance(o["templates"], DrumTemplates) else str(o["templates"]))
     return {
         "sr": int(sr), "channels": int(channels), "n_samples": int(n_samples), "templates": source,
-        "classes": list(result.classes), "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]),
+        "classes": list(result.classes),
+        # the drums modelled but not asked for (--classes): in the residual (the accompaniment)
+        "classes_in_residual": _classes_in_residual(result),
+        "adapt": bool(o["adapt"]), "n_free": int(o["n_free"]),
         "mask_power": o["mask_power"], "n_fft": int(result.n_fft), "hop_length": int(result.hop_length),
         "seed": o["random_state"], "n_iter": int(result.n_iter), "final_loss": float(result.loss[-1]),
         "borrowed_from_bundled": list(result.borrowed), "accompaniment": bool(result.accompaniment),
@@ -971,6 +979,16 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_grid_start_s": round(hits.grid_start, 6) if quantized else None,
         "blockwise": blocks,
     }
+
+
+def _classes_in_residual(result) -> list:
+    """The drum classes the templates model that are not stems (not in ``--classes``):
+    their sound is in the residual, and with ``--stems drums`` in the accompaniment, not
+    the drums.  Sub-templates count as their class (``toms:low`` as toms); the percussion
+    parts (``other``) are the residual's in every run, so they are not listed."""
+    asked = set(result.classes)
+    families = dict.fromkeys(name.split(":")[0] for name in result.templates.classes)
+    return [name for name in families if name not in asked and name not in ("other", "residual")]
 
 
 def _whole_seconds(n_samples: int, sr: int) -> float:

@@ -144,3 +144,63 @@ def test_hits_misspelt_option_names_hits_and_the_close_match():
     with pytest.raises(TypeError, match=r"^hits\(\) .* 'qqqzzz'; it takes mixture, notes, "):
         result.hits(qqqzzz=1)
     assert len(result.hits(threshold_db=-20)) >= 0  # the right spelling still works
+
+
+def test_quantize_asked_of_the_hits_or_their_files_points_to_quantize(tmp_path):
+    """The CLI's ``--quantize 16`` asked of ``result.hits(quantize=16)`` or
+    ``result.write_midi(path, quantize=16)`` was answered ``hits() got an unexpected
+    keyword argument 'quantize'; it takes mixture, notes, ...`` — 40 options, none of them
+    a grid, and ``hits()`` named when ``write_midi()`` was called (tour14).  Now the method
+    called and the function that quantizes; the MIDI file's own ``bpm`` and ``ppq`` are
+    taken by ``result.write_midi`` as by ``DrumHits.write_midi`` (they were refused the
+    same way).  Nothing is written by a refused call."""
+    import mido
+
+    y = np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32)  # 1 s of noise
+    result = nmfaudio.separate_drums(y, SR, random_state=0, max_iter=2)
+    pointer = r"; the hits are snapped to a grid by nmfaudio\.drums\.hits\.quantize\(result\.hits\(\), y, sr, grid=16\)"
+    for call, method, key in ((lambda: result.hits(quantize=16), "hits", "quantize"),
+                              (lambda: result.write_midi(tmp_path / "a.mid", quantize=16), "write_midi", "quantize"),
+                              (lambda: result.write_onsets(tmp_path / "a.csv", grid=16), "write_onsets", "grid")):
+        with pytest.raises(TypeError, match=rf"^{method}\(\) got an unexpected keyword argument '{key}'{pointer}"):
+            call()
+    with pytest.raises(TypeError, match=r"^write_midi\(\) got an unexpected keyword argument 'treshold_db'; did you"):
+        result.write_midi(tmp_path / "a.mid", treshold_db=-20)
+    assert sorted(os.listdir(tmp_path)) == []
+    midi = mido.MidiFile(result.write_midi(tmp_path / "b.mid", bpm=100, ppq=480))
+    assert midi.ticks_per_beat == 480
+    assert [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"] == [mido.bpm2tempo(100)]
+    assert mido.MidiFile(result.write_midi(tmp_path / "c.mid")).ticks_per_beat == 960  # the default kept
+
+
+# --- a file name where the file's contents go (tour14) -----------------------------------
+
+
+def test_a_path_given_for_pixels_or_spikes_names_the_reader(tmp_path):
+    """``compress("photo.png", 20)`` — the command line takes a path — said ``got str``,
+    and ``compress(Path("photo.png"), 20)`` ``image has dtype object; pass uint8 (0..255)
+    ... image.astype(np.float32) / 255``, a fix that cannot work; the spike clusterer the
+    same, and ``cluster(load_waveforms(path), 5)`` (the pair passed whole) numpy's
+    ``inhomogeneous shape``.  Now each names the reader to call.  Two spikes of (n_channels,
+    n_samples) given as a tuple are still two spikes."""
+    from pathlib import Path
+
+    from nmfaudio.adapters.image import compress, factorize_images
+    from nmfaudio.adapters.spikes import cluster
+
+    for path in ("photo.png", Path("photo.png")):
+        with pytest.raises(TypeError, match=r"^image must be an array of pixels .*, got the path 'photo\.png'; read "
+                                            r"the file first: nmfaudio\.adapters\.files\.read_picture\('photo\.png'\)$"):
+            compress(path, 2)
+    with pytest.raises(TypeError, match=r"got the path 'punks\.npz'; .*read_image_stack\('punks\.npz'\)$"):
+        factorize_images(Path("punks.npz"), 2)
+    with pytest.raises(TypeError, match=r"got the path 's\.npz'; read the file first: waveforms, labels = "
+                                        r"nmfaudio\.adapters\.files\.load_waveforms\('s\.npz'\)$"):
+        cluster(Path("s.npz"), 2)
+    spikes = np.random.default_rng(0).normal(size=(6, 2, 16))
+    with pytest.raises(TypeError, match=r"^waveforms is a tuple \(waveforms, labels, \.\.\.\), as load_waveforms "
+                                        r"returns; unpack it first"):
+        cluster((spikes, np.arange(6)), 2)
+    assert len(cluster((spikes[0], spikes[1]), 2, random_state=0).labels) == 2
+    with pytest.raises(TypeError, match=r"^V must be a 2-D array of non-negative numbers, got PosixPath$"):
+        nmfaudio.factorize(Path("v.npy"), 2)  # no reader to name: the type, not "dtype object"

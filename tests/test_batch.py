@@ -598,13 +598,19 @@ def test_a_subtype_that_would_clip_says_so(hits, tmp_path, capsys, one_line_erro
     assert np.abs(nmfaudio.load(loud)[0]).max() > 1.5
     out = tmp_path / "out"
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--subtype", "pcm16"]) == 1
-    one_line_error(capsys.readouterr().err, "peaks at", "PCM_16", "--subtype float")
+    line = one_line_error(capsys.readouterr().err, "peaks at", "PCM_16", "; use --subtype float, or lower")
+    # the options only (tour14: "use subtype float (CLI: --subtype float)", "use format wav,
+    # whose default is float (CLI: --format wav)": the library's words beside the options')
+    assert "CLI:" not in line and "subtype float" not in line.replace("--subtype float", "")
     assert not out.exists()
     # FLAC stores no floats: the fix offered there is WAV, not --subtype float (itself refused)
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE, "--format", "flac"]) == 1
-    line = one_line_error(capsys.readouterr().err, "peaks at", "PCM_24", "FLAC stores no float", "--format wav")
-    assert "--subtype float" not in line
+    line = one_line_error(capsys.readouterr().err, "peaks at", "PCM_24",
+                          "FLAC stores no float samples: use --format wav (32-bit float by default), or lower")
+    assert "--subtype float" not in line and "CLI:" not in line
     assert not out.exists()
+    with pytest.raises(ValueError, match=r"samples: use format='wav' \(32-bit float by default\), or lower"):  # the library's words
+        audio.check_headroom({"x.flac": np.full(4, 1.5)}, "PCM_24", "FLAC")
     assert main(["separate", str(loud), "-o", str(out), *SEPARATE]) == 0  # float: kept as is
     capsys.readouterr()
 

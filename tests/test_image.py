@@ -385,6 +385,27 @@ def test_cli_compress_bad_input_is_one_line(tmp_path, cli):
     assert not (tmp_path / "o.png").exists()
 
 
+def test_cli_compress_output_without_a_suffix_is_told_it_names_a_file(tmp_path, cli, one_line_error):
+    """`-o out` or `-o out/` (a folder, as drums and separate take) said `cannot tell the
+    picture format of 'out'; use a suffix like .png` (tour14); now that -o is the picture
+    file, with a file name beside it and one inside it.  Nothing is written; a suffix
+    Pillow does not know keeps its message."""
+    from PIL import Image
+
+    photo = tmp_path / "cam.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    out = tmp_path / "out"
+    for given in (str(out), str(out) + "/"):
+        code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", given])
+        line = one_line_error(stderr, f"-o {str(out)!r} has no suffix to tell the picture format from; -o is the "
+                                      f"picture file to write, not a folder: e.g. -o {str(out) + '.png'!r}, or "
+                                      f"-o {str(out / 'cam_r2.png')!r} inside a folder")
+        assert code == 1 and line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.png"]
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "c.txt")])
+    assert code == 1 and "cannot tell the picture format of" in one_line_error(stderr)
+
+
 def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, monkeypatch, cli, one_line_error):
     """An RGBA photo to -o .jpg (JPEG holds no opacity) is refused before the fit, naming
     the format and the fix (it failed after the fit with Pillow's 'cannot write mode RGBA

@@ -245,6 +245,49 @@ def test_template_length_is_checked_before_reading_one_shots(tmp_path, capsys, m
     assert "memory" not in line
 
 
+def test_a_kit_is_held_to_its_own_classes_default_lengths(tmp_path, capsys):
+    # `templates learn kit --sr 2000` on a kick/snare/hihat kit (8 frames each: 2.05 s) was
+    # refused for the cymbals' default 24 frames, which no folder of it asked for, and the
+    # message named `--frames 24`, which nobody typed (tour14).  The check reads the
+    # classes learned; a default too long for the rate is called the default, with a hop
+    # that fits; a kit with cymbals/ is held to their 24 frames.
+    for name in ("kick", "snare", "hihat"):
+        (tmp_path / "kit" / name).mkdir(parents=True)
+        write(tmp_path / "kit" / name / "a.wav", tones(400))
+    code, out, _ = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit.npz", "--sr", "2000"], capsys)
+    assert code == 0 and "sr 2000" in out and (tmp_path / "kit.npz").is_file()
+    (tmp_path / "kit" / "cymbals").mkdir()
+    write(tmp_path / "kit" / "cymbals" / "a.wav", tones(400))
+    code, _, err = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit2.npz", "--sr", "2000"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "the default template length for cymbals, 24 frames, at --hop-length 512 and --sr 2000 " \
+        "lasts 6.14 s" in line and line.endswith("use --hop-length 333 or smaller, or --frames 15")
+    assert "--frames 24" not in line and not (tmp_path / "kit2.npz").exists()
+    code, _, err = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit2.npz", "--sr", "100"], capsys)
+    assert code == 1 and one_error_line(err).endswith("use --hop-length 16 or smaller")  # no frame count fits
+    code, _, _ = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit2.npz", "--sr", "2000",
+                      "--hop-length", "333"], capsys)
+    assert code == 0  # the hop offered fits (24 x 333 / 2000 = 4.0 s)
+
+
+def test_a_misspelt_class_in_a_frames_table_is_named(tmp_path):
+    # DrumTemplates.from_folder(kit, n_frames={"kik": 4}) learned the kick at the default
+    # 8 frames without a word (tour14); a name that is no drum class is refused, naming
+    # it, before any one-shot is read; a drum class the kit lacks is fine (one table for
+    # several kits), and the lengths given are used.
+    from nmfaudio.drums import DrumTemplates
+
+    for name in ("kick", "snare"):
+        (tmp_path / "kit" / name).mkdir(parents=True)
+        write(tmp_path / "kit" / name / "a.wav", tones(400))
+    with pytest.raises(ValueError, match=r"^n_frames names 'kik', which is neither a class learned here "
+                                         r"\(kick, snare\) nor a drum class .*; check its spelling$"):
+        DrumTemplates.from_folder(tmp_path / "kit", n_frames={"kik": 4})
+    templates = DrumTemplates.from_folder(tmp_path / "kit", n_frames={"kick": 4, "cymbals": 30})
+    assert templates.P.shape[-1] == 8  # the snare's default 8; the kick's 4 (zero-padded to the longest)
+    assert not templates.P[:, templates.classes.index("kick"), 4:].any()
+
+
 def _png_declaring(path: Path, width: int, height: int) -> Path:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)

@@ -429,6 +429,41 @@ def test_csv_rows_ending_in_a_delimiter_read_and_a_bad_cell_is_located(tmp_path)
         load_waveforms(tmp_path / "hole.csv")
 
 
+def test_csv_with_decimal_commas_reads_as_its_spreadsheet_wrote_it(tmp_path):
+    """A spreadsheet in a locale that writes decimal commas (German, French, ...) saves
+    "-0,1234;0,5678": main's sniffer took the commas for the delimiter and refused the file
+    (`holds a value that is not a number: '1234;0' in waveform row 1, column 2`; tour14).
+    Read now as ";"-separated with commas as decimal points — a header, an index and a label
+    column, Windows line ends and whole numbers included — the same waveforms as the "."
+    file; ";" with "." decimals, and "," files, read as before; a file mixing both
+    decimal marks is still refused, naming the cell."""
+    rows = np.round(np.random.default_rng(2).normal(size=(5, 6)), 4)
+    rows[1, 2] = 3.0  # a whole number, written "3,0000"
+    plain = "\n".join(",".join(f"{v:.4f}" for v in row) for row in rows) + "\n"
+    (tmp_path / "dot.csv").write_text(plain)
+    expected = load_waveforms(tmp_path / "dot.csv")[0]
+    comma = "\r\n".join(";".join(f"{v:.4f}".replace(".", ",") for v in row) for row in rows) + "\r\n"
+    (tmp_path / "de.csv").write_text(comma)
+    got, labels = load_waveforms(tmp_path / "de.csv")
+    np.testing.assert_allclose(got, expected, atol=0)
+    assert labels is None
+    header = "id;" + ";".join(f"t{i}" for i in range(6)) + ";unit\n"
+    table = "\n".join(f"{i + 1};" + ";".join(f"{v:.4f}".replace(".", ",") for v in row) + f";{i % 2}"
+                      for i, row in enumerate(rows))
+    (tmp_path / "fr.csv").write_text(header + table + "\n")
+    got, labels, index = load_waveforms(tmp_path / "fr.csv", return_index=True)
+    np.testing.assert_allclose(got, expected, atol=0)
+    np.testing.assert_array_equal(labels, [0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(index, [1, 2, 3, 4, 5])
+    (tmp_path / "semi.csv").write_text(plain.replace(",", ";"))
+    np.testing.assert_allclose(load_waveforms(tmp_path / "semi.csv")[0], expected, atol=0)
+    mixed = comma.splitlines()
+    mixed[2] = mixed[2].replace(",", ".", 1)  # one cell with a point
+    (tmp_path / "mixed.csv").write_text("\n".join(mixed) + "\n")
+    with pytest.raises(ValueError, match=r"not a number: .* in waveform row \d+, column \d+"):
+        load_waveforms(tmp_path / "mixed.csv")
+
+
 def test_a_scalar_array_picked_with_key_is_a_clear_error(tmp_path, capsys):
     """--key naming a 0-d array of an .npz that has labels too (the bundled file's "fs"):
     the usual shape error, exit 1 (main: "unexpected IndexError: tuple index out of range

@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nmfaudio"
 LAYERS = [
     ["nmfaudio._validation", "nmfaudio._lazy"],  # the shared checks (numpy only), the lazy loader (stdlib)
     ["nmfaudio.nmf", "nmfaudio.nmf.*"],  # the engine, arrays only
-    ["nmfaudio", "nmfaudio.masks", "nmfaudio.spectrum", "nmfaudio.audio", "nmfaudio.metrics", "nmfaudio.budget"],
+    ["nmfaudio", "nmfaudio.masks", "nmfaudio.spectrum", "nmfaudio.audio", "nmfaudio.metrics", "nmfaudio.budget",
+     "nmfaudio.file_state"],
     ["nmfaudio.fitting", "nmfaudio.estimator", "nmfaudio.adapters", "nmfaudio.adapters.*", "nmfaudio.plot",
      "nmfaudio.plot.*"],
     ["nmfaudio.blockwise", "nmfaudio.drums", "nmfaudio.drums.*"],

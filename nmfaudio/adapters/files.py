@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -295,6 +296,30 @@ def _first_non_number(rows) -> tuple[int, int, str]:
     raise AssertionError("every cell is a number")  # only called after float() failed
 
 
+#: A number written with a decimal comma (``-0,17764``, ``3``, ``1,2e-05``): a spreadsheet
+#: saved in a locale that writes them (German, French, ...), which separates cells with ";".
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+
+class _Semicolons(csv.excel):
+    """Excel's CSV dialect with ";" between cells (its export where commas are decimal points)."""
+
+    delimiter = ";"
+
+
+def _decimal_commas(sample: str, complete: bool) -> bool:
+    """Whether ``sample`` (the file's start; ``complete``: the whole file) is ";"-separated
+    with decimal commas: every line after the first (a header) splits on ";" into numbers
+    written that way, one at least with a comma.  csv.Sniffer took the commas for the
+    delimiter (``-0,17764;-0,2`` read as cells ``-0`` and ``17764;-0``)."""
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if not complete:
+        lines = lines[:-1]  # the last may be cut
+    cells = [cell.strip() for line in lines[1:] for cell in line.split(";")]
+    return (len(lines) > 1 and all(";" in line for line in lines[1:]) and any("," in cell for cell in cells)
+            and all(not cell or _DECIMAL_COMMA.fullmatch(cell) for cell in cells))
+
+
 def _read_csv(path: Path, index_column, label_column):
     # utf-8-sig: the byte-order mark Excel's "CSV UTF-8" puts first is dropped (read as
     # text it made the first row's first cell "\ufeff-0.12", not a number: the first
@@ -302,12 +327,19 @@ def _read_csv(path: Path, index_column, label_column):
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(65536)
+            complete = not handle.read(1)
             handle.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
-            except csv.Error:
-                dialect = csv.excel
+            decimal_commas = _decimal_commas(sample, complete)
+            if decimal_commas:  # "-0,17764;-0,2": cells between ";", commas as decimal points
+                dialect = _Semicolons
+            else:
+                try:
+                    dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+                except csv.Error:
+                    dialect = csv.excel
             rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+            if decimal_commas:
+                rows = [[cell.replace(",", ".") for cell in row] for row in rows]
     except UnicodeDecodeError as exc:
         raise ValueError(f"{str(path)!r} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as "
                          "UTF-8 CSV (a header in another encoding, e.g. Latin-1, is the usual cause)") from None

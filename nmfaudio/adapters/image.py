@@ -106,8 +106,9 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     (:func:`_check_pillow_mode`).
     """
     _check_pillow_mode(images, name)
+    reader = f"nmfaudio.adapters.files.{'read_image_stack' if stack else 'read_picture'}({{path}})"
     array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
-                     content="an array of pixels")
+                     content="an array of pixels", read_with=reader)
     if array.dtype != np.uint8 and array.dtype.kind != "f":
         raise TypeError(
             f"{name} has dtype {array.dtype}; pass uint8 (0..255) or float in [0, 1] "

@@ -74,8 +74,16 @@ CLIP_FACTOR = 2.0
 
 def _check_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
     """Return ``waveforms`` as a float array (n_spikes, n_samples[, ...]) after checks."""
+    if isinstance(waveforms, tuple) and len(waveforms) in (2, 3) and isinstance(waveforms[0], np.ndarray) and (
+            waveforms[0].ndim in (2, 3)) and (waveforms[1] is None or (
+            np.ndim(waveforms[1]) == 1 and len(waveforms[1]) == len(waveforms[0]))):
+        # load_waveforms' (waveforms, labels[, index]) passed whole; two spikes of (n_channels,
+        # n_samples) are no such pair (their second is 2-D)
+        raise TypeError(f"{name} is a tuple (waveforms, labels, ...), as load_waveforms returns; unpack it first: "
+                        f"{name}, labels = nmfaudio.adapters.files.load_waveforms(path)")
     array = as_array(waveforms, name, content="a numeric array",
-                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)")
+                     expected="an array (n_spikes, n_samples) or (n_spikes, n_channels, n_samples)",
+                     read_with=f"{name}, labels = nmfaudio.adapters.files.load_waveforms({{path}})")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; pass real numbers "
                         f"(e.g. {name}.astype(np.float32))")

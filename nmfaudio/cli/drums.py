@@ -86,7 +86,8 @@ def register(subparsers) -> None:
                             "not asked for and the hi-hat model below 300 Hz)")
     drums.add_argument("--stems", choices=("all", "drums"), default="all",
                        help="all: one file per drum class and the residual (default); drums: two files, "
-                            "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual)")
+                            "<stem>_drums (the sum of the drum stems) and <stem>_accompaniment (the residual; "
+                            "with --classes, also the drums not listed: the summary names them)")
     drums.add_argument("--accompaniment", choices=("auto", "on", "off"), default="auto",
                        help="on: the input is a full song (bass, keys, pads...): their sustained sound is kept "
                             "out of the drum stems and goes to the residual; off: a drum recording; auto "
@@ -285,7 +286,7 @@ def _done_lines(record) -> list[str]:
         hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         # a stem silenced by a presence decision: why, and how to keep it (on the same line)
         why = f"; {ABSENT_TEXT}" if source["name"] in absent else ""
-        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why})")
+        lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why}{_holds(source['name'], record)})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
     if record.get("hit_files"):
@@ -300,6 +301,21 @@ def _done_lines(record) -> list[str]:
                 ", not quantized: the hits fall on one instant, no tempo to fit")
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
+
+
+def _holds(name: str, record) -> str:
+    """What a subset of ``--classes`` left where (said only then): ``--stems drums
+    --classes kick,snare`` sums the kick and snare into ``_drums`` and leaves the hats with
+    the music in ``_accompaniment`` (the residual) — a drums file without the hats is not
+    what its name says, so the two lines name what each holds."""
+    others = record.get("classes_in_residual") or []
+    if not others:
+        return ""
+    if name == "drums":
+        return f"; {', '.join(record['classes'])} only"
+    if name in ("accompaniment", "residual"):
+        return f"; with the {', '.join(others)}: not in --classes"
+    return ""
 
 
 def _blockwise_text(block) -> str:

@@ -77,12 +77,12 @@ def register(subparsers) -> None:
 
 def _add_fit_options(parser, *, max_iter: int, tol: float, each: str) -> None:
     """--max-iter, --tol and --seed; ``each`` words what --max-iter bounds (" per rank")."""
-    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter,
+    parser.add_argument("--max-iter", type=non_negative_int, default=max_iter, metavar="M",
                         help=f"iterations at most{each} (default {max_iter})")
-    parser.add_argument("--tol", type=_tol, default=tol,
+    parser.add_argument("--tol", type=_tol, default=tol, metavar="T",
                         help="stop when the relative error improved by less than this over 10 "
                              f"iterations (default {tol:g}; 0: run all)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
 
 
 def _tol(text: str) -> float:
@@ -111,9 +111,16 @@ def _rank_list(text: str) -> list[int]:
 # --------------------------------------------------------------------------- file I/O
 
 
-def _pillow_format(path: Path) -> str:
+def _pillow_format(path: Path, example: str = "out.png") -> str:
+    """Pillow's format for ``path``'s suffix.  No suffix at all is most likely a folder
+    meant (``-o out``, as ``drums`` and ``separate`` take one): said so, with ``example``,
+    a file name in it."""
     from PIL import Image
 
+    if not path.suffix:
+        raise CLIError(f"-o {str(path)!r} has no suffix to tell the picture format from; -o is the picture "
+                       f"file to write, not a folder: e.g. -o {str(path.with_suffix('.png'))!r}, or "
+                       f"-o {str(path / example)!r} inside a folder")
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise CLIError(f"cannot tell the picture format of {str(path)!r}; use a suffix like .png")
@@ -207,7 +214,7 @@ def run_compress(args) -> int:
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     _check_folder(args.output, "-o")
     _check_folder(args.plot, "--plot")
-    fmt = _pillow_format(args.output)
+    fmt = _pillow_format(args.output, f"{args.photo.stem}_r{args.rank}.png")
     with _frame_notes():
         image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)

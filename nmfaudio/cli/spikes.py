@@ -3,7 +3,7 @@
 ::
 
     nmfaudio spikes FILE -k K -o OUTDIR [--method {templates,codes,argmax}] [--seed S]
-                    [--n-init N] [--channel C] [--key KEY] [--index-column {auto,yes,no}]
+                    [--n-init N] [--channel C] [--key NAME] [--index-column {auto,yes,no}]
                     [--label-column {auto,yes,no}] [--fs HZ] [--force] [--json]
 
 FILE is ``.npy``, ``.npz`` (array ``waveforms`` or ``--key``; ``labels`` when present) or
@@ -53,12 +53,12 @@ def register(subparsers) -> None:
                         help="folder for <stem>_labels.csv and <stem>_clusters.png (created if missing)")
     parser.add_argument("--method", choices=METHODS, default=METHODS[0],
                         help=f"clustering method (default {METHODS[0]}; argmax is the tutorial's recipe)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    parser.add_argument("--n-init", type=positive_int, default=4,
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--n-init", type=positive_int, default=4, metavar="N",
                         help="k-means++ restarts (default 4)")
     parser.add_argument("--channel", type=channel_index, default=None, metavar="C",
                         help="use only channel C of (n_spikes, n_channels, n_samples) data (-1: the last)")
-    parser.add_argument("--key", default=None, help="the .npz array holding the waveforms")
+    parser.add_argument("--key", default=None, metavar="NAME", help="the .npz array holding the waveforms")
     parser.add_argument("--index-column", choices=tuple(_FLAGS), default="auto",
                         help="CSV: is the first column a spike index? (default auto: yes when "
                              "it is exactly 0..n-1 or 1..n, or the header names it); the "

@@ -809,6 +809,9 @@ class DrumHits:
         if name == "hits":
             raise AttributeError("'DrumHits' object has no attribute 'hits': the hits per class are "
                                  "hits.classes (a dict), or hits['kick'], or iterate over hits")
+        classes = self.__dict__.get("classes") or {}  # (not self.classes: no recursion before __init__)
+        if name in classes:  # hits.kick: a class is an item, not an attribute
+            raise AttributeError(f"'DrumHits' object has no attribute {name!r}: a class's hits are hits[{name!r}]")
         raise AttributeError(f"'DrumHits' object has no attribute {name!r}")
 
     def __repr__(self) -> str:
@@ -1156,7 +1159,9 @@ def _fit_tempo(times, weights, period, grid):
        notes at 0 and 2/3 of a beat are sixteenth notes of 3/2 its tempo too; a binary
        groove's eighth notes, triplets of 2/3 its tempo) the one whose beats hold the hits
        (:func:`_beat_concentration`);
-    3. for grid 32, 32nd notes at the tracker's tempo.
+    3. sixteenth notes at twice the tracker's tempo, even though farther from the prior (a
+       tracker locked on half of a tempo past about 170 BPM; for grid 32 these are the
+       32nd notes of the tracker's tempo).
 
     Sixteenth notes fitted (1, 2) lay every grid through them (:func:`_lay`), so all grids
     read one tempo: fitted on a coarser grid, hits played between its points would fit
@@ -1186,10 +1191,17 @@ def _fit_tempo(times, weights, period, grid):
         return max(triplet, binary, key=lambda fit: _beat_concentration(times, weights, fit[0]))
     if triplet is not None or binary is not None:
         return triplet or binary
-    if grid == 32:
-        fit = _fit_near(times, weights, period / 8)
-        if fit is not None:
-            return fit[0] * 8, *fit
+    # Sixteenth notes at twice the tracker's tempo, farther from the prior than its own: past
+    # about 170 BPM (120 x sqrt 2) half the tempo lies nearer PRIOR_BPM, where librosa's
+    # tracker locks (a 187-BPM render read 93.5 BPM), and step 2 passes the double by; a
+    # groove with sixteenth notes there fitted no step, and --quantize 16 merged its hat
+    # sixteenths in pairs (64 of the 74 hi-hat hits written).  A grid that holds every hit
+    # beats none.
+    # (This was grid 32's own fallback, 32nd notes at the tracker's tempo: the same points,
+    # read now at the played tempo, as every other grid.)
+    double = _fit_near(times, weights, period / 8)
+    if double is not None:
+        return _lay(times, weights, *double, grid)
     return None
 
 

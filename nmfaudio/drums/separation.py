@@ -431,20 +431,30 @@ class DrumSeparation:
             return None
         return np.shape(tracks)[-1] / self.sr
 
-    def write_midi(self, path, *, overwrite: bool = False, **options) -> Path:
-        """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`)
-        whose track ends at the end of the recording (:attr:`duration`, when known);
-        ``options`` go to :meth:`hits`.  The input file (:attr:`source`) is never written
-        over: ValueError, even with ``overwrite``."""
+    def write_midi(self, path, *, overwrite: bool = False, bpm: float | None = None, ppq: int | None = None,
+                   **options) -> Path:
+        """Write the hits as a General MIDI drum file (see :meth:`DrumHits.write_midi`:
+        ``bpm``, its tempo, default 120; ``ppq``, its ticks per quarter note) whose track
+        ends at the end of the recording (:attr:`duration`, when known); ``options`` go to
+        :meth:`hits`.  The input file (:attr:`source`) is never written over: ValueError,
+        even with ``overwrite``.  Hits on a grid: :func:`nmfaudio.drums.hits.quantize`,
+        then its result's ``write_midi``."""
+        _check_hit_options(options, "write_midi")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
-        return self.hits(**options).write_midi(path, overwrite=overwrite, duration=self.duration)
+        tempo = {} if ppq is None else {"ppq": ppq}  # DrumHits.write_midi's default otherwise
+        return self.hits(**options).write_midi(path, overwrite=overwrite, duration=self.duration, bpm=bpm, **tempo)
 
     def write_onsets(self, path, *, overwrite: bool = False, **options) -> Path:
         """Write the hits as CSV ``time_s,class,velocity,strength`` (see
         :meth:`DrumHits.write_csv`); ``options`` go to :meth:`hits`.  The input file
         (:attr:`source`) is never written over: ValueError, even with ``overwrite``."""
+        _check_hit_options(options, "write_onsets")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
         return self.hits(**options).write_csv(path, overwrite=overwrite)
+
+
+#: Keywords a user of ``--quantize GRID`` passes to ``hits()`` / ``write_midi()`` for it.
+GRID_WORDS = frozenset({"quantize", "grid"})
 
 
 def _check_hit_options(options, called: str) -> None:
@@ -459,6 +469,11 @@ def _check_hit_options(options, called: str) -> None:
     given = sorted(passed & set(options))
     if given:  # Python's "got multiple values for keyword argument" named detect_hits
         raise TypeError(f"{called}() sets {given[0]!r} itself (the separation's); leave it out")
+    grid = sorted(GRID_WORDS & set(options))
+    if grid:  # the CLI's --quantize: a function of its own (it needs the recording's beats)
+        raise TypeError(f"{called}() got an unexpected keyword argument {grid[0]!r}; the hits are snapped to a "
+                        "grid by nmfaudio.drums.hits.quantize(result.hits(), y, sr, grid=16) (y: the recording), "
+                        "then the quantized hits' .write_midi(path) or .write_csv(path)")
     parameters = inspect.signature(detect_hits).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return  # a wrapper taking any keyword (a test's spy): it passes them on, to be checked there

@@ -75,14 +75,27 @@ MAX_TEMPLATE_SECONDS = 4.0
 MAX_TEMPLATE_FILE_BYTES = 64 << 20
 
 
-def _check_template_length(n_frames: int, hop_length: int, sr: int) -> None:
+def _check_template_length(n_frames: int, hop_length: int, sr: int, *, default_for: str | None = None) -> None:
+    """Refuse templates longer than ``MAX_TEMPLATE_SECONDS``.  ``default_for``: the class
+    whose default length (``CLASS_FRAMES`` / ``TEMPLATE_FRAMES``, not a length the user
+    gave) is ``n_frames`` — the message then says so, and offers a shorter hop first,
+    instead of naming ``n_frames=24`` (``--frames 24``), which nobody typed."""
     seconds = n_frames * hop_length / sr
-    if seconds > MAX_TEMPLATE_SECONDS:
+    if seconds <= MAX_TEMPLATE_SECONDS:
+        return
+    fit = int(MAX_TEMPLATE_SECONDS * sr / hop_length)
+    if default_for is None:
         raise ValueError(
             f"n_frames={n_frames} at hop_length={hop_length} and sr={sr} makes templates {seconds:.3g} s long; "
             f"drum templates are at most {MAX_TEMPLATE_SECONDS:g} s long (8 frames, 0.19 s, by default): use at most "
-            f"{int(MAX_TEMPLATE_SECONDS * sr / hop_length)} frames"
-        )
+            f"{fit} frames")
+    what = ("the default template length" if n_frames == TEMPLATE_FRAMES else
+            f"the default template length for {default_for}")
+    hop = int(MAX_TEMPLATE_SECONDS * sr / n_frames)
+    fixes = ([f"hop_length={hop} or smaller"] if hop >= 1 else []) + ([f"n_frames={fit}"] if fit >= 1 else [])
+    raise ValueError(
+        f"{what}, {n_frames} frames, at hop_length={hop_length} and sr={sr} lasts {seconds:.3g} s, more than "
+        f"the {MAX_TEMPLATE_SECONDS:g} s a drum template may: use {', or '.join(fixes) or 'a higher sr'}")
 
 
 
@@ -504,13 +517,26 @@ class DrumTemplates:
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
                                  f"{', '.join(KNOWN_CLASSES)}; {fix}")
         classes = _check_classes(classes)
-        if n_frames is None:
+        default = n_frames is None
+        if default:
             n_frames = CLASS_FRAMES
+        elif isinstance(n_frames, dict):
+            # a misspelt class would be ignored without a word (its class at the default length);
+            # a known class this kit lacks is fine: one table may serve several kits
+            unknown = sorted((set(n_frames) - set(classes) - set(KNOWN_CLASSES)), key=str)
+            if unknown:
+                raise ValueError(f"n_frames names {unknown[0]!r}, which is neither a class learned here "
+                                 f"({', '.join(classes)}) nor a drum class ({', '.join(KNOWN_CLASSES)}); "
+                                 "check its spelling")
         sr = audio.check_sr(sr)
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        lengths = n_frames.values() if isinstance(n_frames, dict) else [n_frames]
-        longest = max(check_int(frames, "n_frames", 1) for frames in lengths)
-        _check_template_length(longest, hop_length, sr)  # before reading the shots
+        # the classes learned here, each at its length (a dict's missing class: TEMPLATE_FRAMES):
+        # a kit without cymbals/ is not held to the cymbals' 24 frames
+        lengths = {name: check_int(n_frames.get(name, TEMPLATE_FRAMES) if isinstance(n_frames, dict) else n_frames,
+                                   "n_frames", 1) for name in classes}
+        longest = max(lengths, key=lengths.get)
+        _check_template_length(lengths[longest], hop_length, sr,  # before reading the shots
+                               default_for=longest if default else None)
         labelled = {}
         for name in classes:
             sub = folder / name
