@@ -26,10 +26,12 @@ number of threads, so they keep using several).
 
 from __future__ import annotations
 
+import _thread
 import functools
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -1230,6 +1232,8 @@ class _Stopped(BaseException):
 
 _IN_TASK = False
 _STOPPING = False  # this worker has taken its first SIGTERM
+_REDELIVER = False  # that SIGTERM's _Stopped was swallowed (see _worker_unraisable): raise it again
+_IN_HOOK = False  # _worker_unraisable is running: a _Stopped raised there would be swallowed too
 
 
 def run_record(task: Task) -> dict:
@@ -1263,13 +1267,45 @@ def _worker_sigterm(signum, frame):
     # own manager thread sees the idle sibling exit, takes the pool for broken and
     # terminates every worker again; a second _Stopped raised inside atomic_outputs'
     # clean-up would cut it short and leave temporary files behind.
-    global _STOPPING
-    if _STOPPING:
+    global _STOPPING, _REDELIVER
+    if _IN_HOOK or (_STOPPING and not _REDELIVER):
         return
-    _STOPPING = True
+    _STOPPING, _REDELIVER = True, False
     if _IN_TASK:
         raise _Stopped()
     os._exit(128 + signum)
+
+
+def _worker_unraisable(unraisable) -> None:
+    """``sys.unraisablehook`` of a local worker: a :class:`_Stopped` that could not be
+    raised is delivered again.
+
+    A signal handler runs between two bytecodes of the main thread, and these may be Python
+    code called from C — llvmlite's ctypes callbacks while numba loads its cache, say.  An
+    exception cannot leave such a callback: CPython prints "Exception ignored" and returns
+    to C, and the worker went on separating with its one stop spent (tour14, 2026-12-06: a
+    batch stopped at load 5 left two stems' ``.part`` files).  A thread asks for the
+    handler again until the main thread takes the stop outside such a callback (and outside
+    this hook, where it would be swallowed as well)."""
+    global _REDELIVER, _IN_HOOK
+    if not isinstance(unraisable.exc_value, _Stopped):
+        sys.__unraisablehook__(unraisable)
+        return
+    _IN_HOOK = True
+    try:
+        if not _REDELIVER:
+            _REDELIVER = True
+            threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+    finally:
+        _IN_HOOK = False
+
+
+def _redeliver_stop() -> None:
+    # The main thread runs the handler at its next bytecode, which may still lie in a
+    # callback or in the hook: ask again until the handler has raised (it clears the flag).
+    while _REDELIVER:
+        _thread.interrupt_main(signal.SIGTERM)
+        time.sleep(0.01)
 
 
 def _init_worker(threads: int) -> None:
@@ -1281,6 +1317,7 @@ def _init_worker(threads: int) -> None:
     kernels.THREADS = threads
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
+    sys.unraisablehook = _worker_unraisable
 
 
 def _dask_record(task: Task, threads: int) -> dict:

@@ -470,6 +470,46 @@ def test_a_second_sigterm_while_a_worker_unwinds_leaves_no_temporary_files(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_stop_swallowed_inside_a_c_callback_is_raised_again(tmp_path, monkeypatch):
+    # A SIGTERM whose handler runs while the worker's main thread is in Python code called
+    # from C (llvmlite's ctypes callbacks as numba loads its cache: tour14 saw it at load 5)
+    # cannot raise there: CPython prints "Exception ignored" and the callback returns. The
+    # worker must still unwind once it is back in its own code, with its temporaries gone.
+    import ctypes
+    import signal
+    import time
+
+    monkeypatch.setattr(batch, "_IN_TASK", True)
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    monkeypatch.setattr(batch, "_REDELIVER", False)
+    monkeypatch.setattr(sys, "unraisablehook", batch._worker_unraisable)  # as _init_worker sets it
+    left_the_callback = []
+
+    @ctypes.CFUNCTYPE(None)
+    def callback():
+        signal.raise_signal(signal.SIGTERM)  # the handler runs here and its _Stopped stays here
+        left_the_callback.append(False)  # not reached: the exception ended the callback's code
+
+    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
+    try:
+        with pytest.raises(batch._Stopped):
+            with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "residual")]) as temps:
+                for temporary in temps:
+                    temporary.write_bytes(b"partial")
+                callback()
+                left_the_callback.append(True)
+                deadline = time.monotonic() + _HANG_GUARD_S
+                while time.monotonic() < deadline:  # the stop is delivered again here
+                    pass
+                left_the_callback.append("not stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert left_the_callback == [True]  # stopped after the callback, in the worker's own code
+    assert list(tmp_path.iterdir()) == []
+    # a later SIGTERM (the pool's second one) while unwinding is still ignored
+    assert batch._STOPPING and not batch._REDELIVER
+
+
 #: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
 #: hang, never reached when the code under test is right or wrong: only a design that
 #: waits for a writer that has not begun would reach it, and the test then fails).
