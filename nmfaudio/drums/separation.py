@@ -303,13 +303,17 @@ class DrumSeparation:
         """
         _check_hit_options(options, "hits")
         self._check_tracks("hits()")
+        centred = ()
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum)
-            options["mixture"] = track_reads.track_sum(list(self.sources.values()))
+            # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum);
+            # this array is ours, so it loses the offset in place (detect_hits_in would copy it)
+            mixture = track_reads.track_sum(list(self.sources.values()))
+            options["mixture"] = track_reads.without_offset(mixture, self.offset, in_place=True)
+            centred = ("mixture",)
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
-        return self.detect_hits_in(signals, **options)
+        return self._detect_hits_in(signals, options, centred)
 
     def detect_hits_in(self, signals, **options):
         """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
@@ -346,6 +350,11 @@ class DrumSeparation:
         -------
         DrumHits
         """
+        return self._detect_hits_in(signals, options)
+
+    def _detect_hits_in(self, signals, options: dict, centred: tuple = ()):
+        """:meth:`detect_hits_in`; ``centred``: the keys of ``options`` ("mixture",
+        "residual") already without the offset (:meth:`hits`' own mixture)."""
         from nmfaudio.drums.hits import detect_hits
 
         _check_hit_options(options, "detect_hits_in")
@@ -384,7 +393,8 @@ class DrumSeparation:
         # (a constant under every hit: 0.03 of full scale lost 30 of the tuning performances'
         # 458 hits; docs/drums-five-stems.md, the DC-offset round)
         options = {**options, **{key: track_reads.without_offset(options[key], self.offset)
-                                 for key in ("mixture", "residual") if options.get(key) is not None}}
+                                 for key in ("mixture", "residual")
+                                 if options.get(key) is not None and key not in centred}}
         reference = options.get("mixture")
         tracks = [t for t in (signals or {}).values() if t is not None]
         if (reference is None and tracks and not any(track_reads.is_reader(t) for t in tracks)
