@@ -42,24 +42,6 @@ def test_equals_whole_array_chain(channels, with_sustained):
     np.testing.assert_allclose(out, expected, atol=2e-6 * np.abs(y).max())
 
 
-@pytest.mark.parametrize("channels", [1, 2])
-def test_zeroed_out_gives_the_same_bits_as_an_overwritten_one(channels):
-    """``zeroed=True`` (separate_drums' np.zeros stems: no zeroing pass) adds into the zeros
-    given and gives the bits ``out`` full of NaN gets once zeroed (tolerance 0), with the
-    ranges' shared samples (several tasks) and spatial updates."""
-    rng = np.random.default_rng(45)
-    n_fft, hop = 512, 128
-    y, X, factors = _case(rng, channels, n_fft=n_fft, hop=hop)
-    models = [convolutive_factors(P, H) for P, H in factors]
-    filled = np.full((2, channels, y.shape[-1]), np.nan, np.float32)
-    zeros = np.zeros_like(filled)
-    for out, zeroed in ((filled, False), (zeros, True)):
-        masked_stems(X, models, out, mask_power=1.5, n_fft=n_fft, hop_length=hop, spatial=channels - 1,
-                     zeroed=zeroed)
-    assert np.all(np.isfinite(zeros)) and np.abs(zeros).max() > 0
-    np.testing.assert_array_equal(zeros.view(np.uint32), filled.view(np.uint32))
-
-
 def test_zero_residual_model_gives_every_bin_to_the_drums():
     rng = np.random.default_rng(1)
     y, X, factors = _case(rng, 1)

@@ -1496,12 +1496,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # array is made, so that array takes its pages rather than fresh ones
     del magnitude
     n_samples = y.shape[-1]
-    # np.zeros: pages the kernel zeroes as they are first touched (by the overlap-add on the
-    # stems' threads), not a zeroing pass of their own
-    drums = np.zeros((D, C, n_samples), dtype=y.dtype)
+    drums = np.empty((D, C, n_samples), dtype=y.dtype)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings, leave_out=leave_out, hat_ceiling=ceiling,
-                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0, zeroed=True)
+                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
     del X  # the STFT (the largest array here) is done with: the residual takes its pages
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
