@@ -584,7 +584,7 @@ def shell_run(tree, path, out, *, extra=()) -> dict:
 
     command = " ".join(shlex.quote(str(part)) for part in
                        ("exec", sys.executable, "-m", "nmfaudio", "drums", path, "-o", out, "--force", *extra))
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    env = _shell_env(tree)
     # run from the input's folder: ``python -m`` puts the working directory first on
     # sys.path, so from a checkout's root every tree ran that checkout's nmfaudio (the
     # shell rows of --compare before 2026-12-05 05:40 UTC); _check_shell_imports checks it
@@ -602,14 +602,26 @@ def shell_run(tree, path, out, *, extra=()) -> dict:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
+def _shell_env(tree) -> dict:
+    """The environment of :func:`shell_run`'s processes: this one's, with ``PYTHONPATH=tree``
+    and without ``PYTHONDONTWRITEBYTECODE`` — with it set (as in the sessions' shells) the
+    warm-up run wrote no ``.pyc`` files, so every timed run compiled the tree's ~56 modules
+    from source (~0.1 s of CPU before the work; docs/performance.md, the speed45 round),
+    which a user's run, on an installed package or a second run of a checkout, does not."""
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _check_shell_imports(tree, folder: Path) -> None:
     """Exit unless a process started as :func:`shell_run` starts one (same environment and
     working directory) imports nmfaudio from ``tree``."""
-    import os
     import subprocess
 
     done = subprocess.run([sys.executable, "-c", "import nmfaudio; print(nmfaudio.__file__)"],
-                          env=dict(os.environ, PYTHONPATH=str(tree)), cwd=folder, capture_output=True, text=True,
+                          env=_shell_env(tree), cwd=folder, capture_output=True, text=True,
                           check=True)
     imported = Path(done.stdout.strip()).resolve().parent.parent
     if imported != Path(tree).resolve():

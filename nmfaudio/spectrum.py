@@ -542,17 +542,27 @@ def overlap_add(frames, out, *, first: int, offset: int, hop_length: int = HOP_L
 
 
 def istft_norm(n_frames: int, length: int, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window=WINDOW,
-               dtype=np.float32) -> np.ndarray:
+               dtype=np.float32, span: tuple[int, int] | None = None) -> np.ndarray:
     """What the centred inverse STFT divides the overlap-added samples by (the squared
     window overlap-added, librosa's ``window_sumsquare``), for a signal of ``length``
     samples made from ``n_frames`` frames; divide only where it exceeds
     ``librosa.util.tiny`` (as :func:`istft` does).
 
+    Parameters
+    ----------
+    span : (int, int), optional
+        ``(lo, hi)``: only samples ``lo … hi − 1`` of it, the same values, made without
+        the whole signal's array (a track's length of float32: fresh memory is what a
+        3-minute 44.1-kHz run pays most for; docs/performance.md, the speed45 round).
+
     Returns
     -------
-    ndarray, shape (length,)
+    ndarray, shape (length,), or (hi − lo,) with ``span``
     """
-    return _window_norm(window, n_frames, n_fft, hop_length, np.dtype(dtype), n_fft // 2, length)
+    if span is None:
+        return _window_norm(window, n_frames, n_fft, hop_length, np.dtype(dtype), n_fft // 2, length)
+    lo, hi = max(0, int(span[0])), min(length, int(span[1]))
+    return _window_norm_span(window, n_frames, n_fft, hop_length, np.dtype(dtype), n_fft // 2 + lo, max(hi - lo, 0))
 
 
 def _frame_window(window, n_fft: int, dtype: str) -> np.ndarray:
@@ -650,6 +660,42 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
             norm[lo + whole * hop_length:hi] = period[:hi - lo - whole * hop_length]
     norm = norm[start:start + size]  # librosa.util.fix_length: cut or zero-padded to size
     return norm if norm.size == size else np.pad(norm, (0, size - norm.size))
+
+
+def _window_norm_span(window, n_frames, n_fft, hop_length, dtype, start, size):
+    """:func:`_window_norm`'s values (the same copies of the same parts, so the same bits)
+    without its whole-signal array: samples ``start … start + size − 1`` of the uncut
+    overlap-added squared window, 0 past its end (``fix_length``'s padding)."""
+    dtype = np.dtype(dtype)
+    try:
+        head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
+    except TypeError:  # an unhashable window (an array): not cached
+        head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
+    m = (head.size - n_fft) // hop_length + 1  # frames in head
+    if n_frames <= m:  # a few frames: the whole norm is small
+        return _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size)
+    total = n_fft + hop_length * (n_frames - 1)  # the uncut norm's length
+    out = np.zeros(size, dtype=dtype)
+    stop = start + size
+
+    def fill(a, b, values):  # uncut samples [a, b) from values(a', b') of the part's overlap
+        a, b = max(a, start), min(b, stop, total)
+        if b > a:
+            out[a - start:b - start] = values(a, b)
+
+    # in _window_norm's order of assignment (the tail's part wins where the head's overlaps it)
+    tail_from = n_fft - hop_length
+    shift = (n_frames - m) * hop_length
+    fill(0, m * hop_length, lambda a, b: head[a:b])
+    fill(shift + tail_from, total, lambda a, b: head[a - shift:b - shift])
+    middle_lo, middle_hi = m * hop_length, shift + tail_from
+    if middle_hi > middle_lo:  # every hop the same values: the period, from the phase of a
+        def periodic(a, b):
+            phase = (a - middle_lo) % hop_length
+            return np.resize(np.concatenate([period[phase:], period[:phase]]), b - a)
+
+        fill(middle_lo, middle_hi, periodic)
+    return out
 
 
 @functools.lru_cache(maxsize=16)

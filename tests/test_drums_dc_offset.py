@@ -103,6 +103,53 @@ def test_without_offset_on_arrays_and_readers():
     assert np.array_equal(audio.ArrayReader(y).read(0, 10), y)  # the wrapped reader is unchanged
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3000,), (2, 3000)])
+def test_without_offset_in_place_is_the_copys_bits(shape, dtype):
+    """``in_place=True`` (hits() centres its own mixture so, not in a second array) gives
+    the copy's values bit for bit (tolerance 0): the offset off, digital silence (runs of
+    32 zeros, read before the subtraction) still 0, an isolated zero and a -0.0 shifted;
+    an array it may not overwrite (read-only, integer) is copied as without it."""
+    from nmfaudio.drums.track_reads import without_offset
+
+    rng = np.random.default_rng(45)
+    y = rng.standard_normal(shape).astype(dtype)
+    y[..., 100:180] = 0  # digital silence
+    y[..., 400:420] = 0  # a run too short for silence: shifted
+    y[..., 500] = -0.0
+    y[..., -32:] = 0
+    offset = np.full((1,) if len(shape) == 1 else (shape[0], 1), 0.03, dtype)
+    expected = without_offset(y, offset)
+    own = y.copy()
+    centred = without_offset(own, offset, in_place=True)
+    assert centred is own and centred.dtype == expected.dtype
+    np.testing.assert_array_equal(centred.view(np.uint8), expected.view(np.uint8))
+    assert not centred[..., 100:180].any() and (centred[..., 400:420] == -dtype(0.03)).all()
+    frozen = y.copy()
+    frozen.flags.writeable = False
+    for other in (frozen, np.ones(shape, np.int16)):
+        assert without_offset(other, offset, in_place=True) is not other
+    np.testing.assert_array_equal(frozen, y)
+
+
+def test_hits_centre_their_own_mixture_once(loop):
+    """hits() takes the offset off the mixture it sums (in place) and not a second time:
+    its hits equal detect_hits_in's given that mixture and residual (tolerance 0), on the
+    loop with an offset (0.03 of full scale: centring twice moves the mixture by 0.06)."""
+    from nmfaudio.drums.track_reads import track_sum
+
+    y, sr = loop
+    result = separate_drums(y + np.float32(OFFSET), sr, random_state=0)
+    signals = {name: result.sources[name] for name in result.activations}
+    given = result.detect_hits_in(signals, mixture=track_sum(list(result.sources.values())),
+                                  residual=result.sources["residual"])
+    found = result.hits()
+    assert set(found.classes) == set(given.classes) and sum(len(h.times) for h in found.classes.values()) > 0
+    for name, hits in given.classes.items():
+        np.testing.assert_array_equal(found.classes[name].times, hits.times, err_msg=name)
+        np.testing.assert_array_equal(found.classes[name].strengths, hits.strengths, err_msg=name)
+
+
 @pytest.mark.parametrize("blocks", [[], ["--block-seconds", "4"]], ids=["in-memory", "streamed"])
 def test_the_command_line_hits_ignore_an_offset(loop, tmp_path, cli, blocks):
     """Streamed (the stems written block by block, the hits read back from the files) the

@@ -166,6 +166,31 @@ def test_window_norm_is_librosas_window_sumsquare_bit_for_bit(n_fft, hop_length,
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("n_fft, hop_length, n_frames_", [(1024, 256, 1), (1024, 256, 5), (1024, 256, 300),
+                                                           (1000, 300, 40), (4096, 1024, 200), (64, 7, 90),
+                                                           (4096, 1024, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_istft_norm_span_is_the_whole_norms_samples(n_fft, hop_length, n_frames_, dtype):
+    """``istft_norm(span=(lo, hi))`` (masked_stems' ranges make their own, not the whole
+    track's) is the whole norm's samples lo … hi − 1, bit for bit (tolerance 0): spans at
+    the head, the tail, the periodic middle, across their borders, past the signal's end
+    (the zero padding), empty, and lengths longer and shorter than the frames reach."""
+    from nmfaudio import spectrum
+
+    rng = np.random.default_rng(45)
+    reach = n_fft + hop_length * (n_frames_ - 1) - n_fft // 2 * 2  # the centred frames' samples
+    for length in sorted({1, max(reach, 1), reach + n_fft, max(reach - hop_length, 1)}):
+        whole = spectrum.istft_norm(n_frames_, length, n_fft=n_fft, hop_length=hop_length, dtype=dtype)
+        edges = [0, 1, hop_length, n_fft, length // 2, length - n_fft, length - 1, length]
+        spans = [(lo, hi) for lo in edges for hi in edges if 0 <= lo <= hi <= length]
+        spans += [tuple(sorted(rng.integers(0, length + 1, 2))) for _ in range(20)]
+        for lo, hi in spans:
+            part = spectrum.istft_norm(n_frames_, length, n_fft=n_fft, hop_length=hop_length, dtype=dtype,
+                                       span=(lo, hi))
+            assert part.dtype == whole.dtype and part.shape == (hi - lo,)
+            np.testing.assert_array_equal(part.view(np.uint8), whole[lo:hi].view(np.uint8))
+
+
 def test_istft_keeps_no_signal_length_array_after_it_returns():
     """Nothing the length of the signal stays allocated once istft's output is gone
     (the normalization used to be cached whole: 31.7 MB for 3 minutes at 44.1 kHz).

@@ -116,8 +116,12 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                                             for c in range(C)] for f in outputs]
     # frame-major (N, F) pairs of (real, imaginary) per channel: views, X is frame-major
     pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
-    norm = spectrum.istft_norm(N, n_samples, n_fft=n_fft, hop_length=hop_length, window=window, dtype=real)
-    valid = norm > np.finfo(real).tiny  # librosa.util.tiny: where istft divides
+    tiny = np.finfo(real).tiny  # librosa.util.tiny: istft divides only where the norm exceeds it
+
+    def norm(lo, hi):  # istft_norm's samples lo … hi − 1: each range makes its own, not the
+        # whole track's (40 MB of fresh memory at 44.1 kHz; docs/performance.md, the speed45 round)
+        return spectrum.istft_norm(N, n_samples, n_fft=n_fft, hop_length=hop_length, window=window, dtype=real,
+                                   span=(lo, hi))
     shared = n_fft - hop_length  # samples that the frames of neighbouring ranges both reach
     pad = n_fft // 2
     # spatial: each chunk's models of every channel are needed at once (the update reads
@@ -187,8 +191,9 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 if tail[c] is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
                     spectrum.overlap_add(frames, tail[c], first=t0, offset=b * hop_length, hop_length=hop_length,
                                          window=window)
+        divisor = norm(own0, own1)
         for c in channels:
-            np.divide(own[c], norm[own0:own1], out=own[c], where=valid[own0:own1])
+            np.divide(own[c], divisor, out=own[c], where=divisor > tiny)
             heads[c, a], tails[c, b] = head[c], tail[c]
 
     n_tasks = len(ranges) * (1 if joint else C)
@@ -206,7 +211,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
             if hi > lo:
                 span = slice(lo - first, hi - first)
                 np.add(heads[c, a][:, span], tails[c, a][:, span], out=out[:, c, lo:hi])
-                np.divide(out[:, c, lo:hi], norm[lo:hi], out=out[:, c, lo:hi], where=valid[lo:hi])
+                divisor = norm(lo, hi)
+                np.divide(out[:, c, lo:hi], divisor, out=out[:, c, lo:hi], where=divisor > tiny)
     return modelled
 
 

@@ -303,13 +303,17 @@ class DrumSeparation:
         """
         _check_hit_options(options, "hits")
         self._check_tracks("hits()")
+        centred = ()
         if "mixture" not in options:  # mixture=None turns the mixture's timing off
-            # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum)
-            options["mixture"] = track_reads.track_sum(list(self.sources.values()))
+            # the tracks add up to the mixture: sum()'s bits, a block at a time (track_reads.track_sum);
+            # this array is ours, so it loses the offset in place (detect_hits_in would copy it)
+            mixture = track_reads.track_sum(list(self.sources.values()))
+            options["mixture"] = track_reads.without_offset(mixture, self.offset, in_place=True)
+            centred = ("mixture",)
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
-        return self.detect_hits_in(signals, **options)
+        return self._detect_hits_in(signals, options, centred)
 
     def detect_hits_in(self, signals, **options):
         """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
@@ -346,6 +350,11 @@ class DrumSeparation:
         -------
         DrumHits
         """
+        return self._detect_hits_in(signals, options)
+
+    def _detect_hits_in(self, signals, options: dict, centred: tuple = ()):
+        """:meth:`detect_hits_in`; ``centred``: the keys of ``options`` ("mixture",
+        "residual") already without the offset (:meth:`hits`' own mixture)."""
         from nmfaudio.drums.hits import detect_hits
 
         _check_hit_options(options, "detect_hits_in")
@@ -384,7 +393,8 @@ class DrumSeparation:
         # (a constant under every hit: 0.03 of full scale lost 30 of the tuning performances'
         # 458 hits; docs/drums-five-stems.md, the DC-offset round)
         options = {**options, **{key: track_reads.without_offset(options[key], self.offset)
-                                 for key in ("mixture", "residual") if options.get(key) is not None}}
+                                 for key in ("mixture", "residual")
+                                 if options.get(key) is not None and key not in centred}}
         reference = options.get("mixture")
         tracks = [t for t in (signals or {}).values() if t is not None]
         if (reference is None and tracks and not any(track_reads.is_reader(t) for t in tracks)
@@ -1088,6 +1098,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(centred.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
                                              magnitude=True)
+    # the centred copy (a track's length) is read by the STFT alone: freed now, its pages
+    # are the fit's and the stems' (fresh memory costs this machine's runs the most;
+    # docs/performance.md, the speed45 round)
+    del centred
     C, F, N = X.shape
     magnitude = magnitude.transpose(1, 0, 2)  # (F, C, N), each channel frame-major
     freqs = np.arange(F) * (sr / n_fft)  # each bin's frequency (Hz)
@@ -1473,8 +1487,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             W = W_free if W is None else np.hstack([W, W_free])
             Hs = H_free if Hs is None else np.vstack([Hs, H_free])
         factors.append(None if W is None else (W, Hs))
-    n_samples = y.shape[-1]
-    drums = np.empty((D, C, n_samples), dtype=y.dtype)
     # song mode: a held, harmonic bass note's cells below 250 Hz leave the kick and toms
     # stems for the residual, their masks 0 there (nmfaudio.drums.bass_lines;
     # docs/drums-full-song.md, "song bass round" and "bass step in the masks"): the toms'
@@ -1494,9 +1506,16 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if HAT_CEILING and sustained is None and "hihat" in classes and factors[classes.index("hihat")] is not None:
         hat = classes.index("hihat")
         ceiling = (hat, hat_ceilings(*factors[hat], C), classes.index("kick") if "kick" in classes else None)
+    # the full-resolution magnitude is read no further here (in a song, the accompaniment's
+    # and the rings' SpreadSustained keep it for the masks): released before the stems'
+    # array is made, so that array takes its pages rather than fresh ones
+    del magnitude
+    n_samples = y.shape[-1]
+    drums = np.empty((D, C, n_samples), dtype=y.dtype)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings, leave_out=leave_out, hat_ceiling=ceiling,
                                      spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
+    del X  # the STFT (the largest array here) is done with: the residual takes its pages
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):

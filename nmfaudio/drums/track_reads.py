@@ -726,22 +726,35 @@ class _CentredReader(audio.ArrayReader):
         pass
 
 
-def without_offset(track, offset):
+def without_offset(track, offset, *, in_place: bool = False):
     """``track`` less each channel's ``offset`` (a DC offset, shape (1,) or (n_channels, 1)),
     but in its digital silence (:func:`digital_silence`), which holds no offset and stays 0.
+
+    Parameters
+    ----------
+    in_place : bool, default False
+        Overwrite ``track`` (the caller's own, when a writeable float ndarray; else as
+        without) instead of making a new array: the same values, and no second
+        track-length array (fresh memory is what a long 44.1-kHz run pays most for;
+        docs/performance.md, the speed45 round).
 
     Returns
     -------
     ndarray of ``track``'s shape, or a reader
         A new array (or a reader of the centred samples, whose ``close`` leaves ``track``
-        open); ``track`` itself when it or ``offset`` is None or the offset is zero.
+        open; ``track`` itself with ``in_place``); ``track`` itself when it or ``offset``
+        is None or the offset is zero.
     """
     if track is None or offset is None or not np.any(offset):
         return track
     if is_reader(track):
         return _CentredReader(track, offset)
     y = np.asarray(track)
-    return _centred(y, np.asarray(offset, dtype=y.dtype))
+    offset = np.asarray(offset, dtype=y.dtype)
+    if in_place and y is track and y.dtype.kind == "f" and y.flags.writeable:
+        runs = silent_runs(y)  # read before the subtraction moves their zeros
+        return _fill_runs(np.subtract(y, offset, out=y), runs, 0)
+    return _centred(y, offset)
 
 
 #: Exact zeros in runs of at least this many samples are digital silence (a gap or padding
@@ -791,7 +804,13 @@ def _centred(y, offset):
 def _fill_silence(out, y, value):
     """``out`` (``y``'s shape, written in place and returned) set to ``value`` in ``y``'s
     digital silence (:func:`silent_runs`)."""
-    for row, (starts, stops) in zip(out.reshape(-1, out.shape[-1]), silent_runs(y)):
+    return _fill_runs(out, silent_runs(y), value)
+
+
+def _fill_runs(out, runs, value):
+    """``out`` (written in place and returned) set to ``value`` in ``runs`` (:func:`silent_runs`
+    of an array of its shape)."""
+    for row, (starts, stops) in zip(out.reshape(-1, out.shape[-1]), runs):
         for start, stop in zip(starts, stops):
             row[start:stop] = value
     return out
