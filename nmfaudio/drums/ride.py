@@ -74,13 +74,7 @@ groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal
 hold while the closed hat part takes the strokes' attacks).  Measured
 (docs/transcription.md, cymbals-hold round): at most 0.58 on the 372 regular and
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
-grooves none finds at 0.70 or more (all Audiophob's).  Its lower quartile over the frames at
-least :data:`CYMBALS_HOLD_LOW` decides too: a ride's ring holds the band at nearly every
-frame, a groove's crashes over a bar or two and then decay (a halftime groove's crashes:
-median 0.58, lower quartile 0.11).  Measured (docs/transcription.md, ridedec2 round; tuning
-seeds 0, 2, 4, 6, 8 and, at ``-n 2``, 9-20): at most 0.20 on the 488 regular and
-kick/snare/hi-hat-only grooves no cue takes, 0.27-0.35 on 6 of the 72 undecided rides (3 of
-the 32 of seeds 0-8; Audiophob's and Millo-Drums'), no groove newly taken.
+grooves none finds at 0.70 or more (all Audiophob's).
 
 **The fifth cue.** Asked with the fourth (and, as it, only where the ride part's own hits
 are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to gap, so no
