@@ -144,7 +144,7 @@ from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
-           "HIT_RING_SHARE", "CYMBALS_HOLD", "CYMBALS_HOLD_LOW", "HOLD_LOW_QUANTILE", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
+           "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
            "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "is_ride_pattern",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare", "STROKE_SPLIT",
@@ -280,17 +280,6 @@ FEW_GAPS = 6
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
-#: ... or the HOLD_LOW_QUANTILE-th percentile of the same share over the frames at least
-#: CYMBALS_HOLD_LOW: a ride's ring holds the band at (nearly) every frame, between its
-#: strokes too, where a groove's crashes hold it over a bar or two and then decay (a
-#: halftime groove's crashes read a median of 0.58, its lower quartile 0.11).  Measured
-#: (docs/transcription.md, ridedec2 round; the captures of tuning seeds 0, 2, 4, 6, 8 and,
-#: at -n 2, 9-20): the lower quartile at most 0.20 on the 488 regular and
-#: kick/snare/hi-hat-only grooves no cue takes for a ride (0.11 but one, BJA-Pacific's
-#: rock16 of seed 11, median 0.55), 0.27-0.35 on 6 of the 72 undecided rides (Audiophob's
-#: and Millo-Drums'; the next 0.24).  0: off.
-CYMBALS_HOLD_LOW = 0.25
-HOLD_LOW_QUANTILE = 25.0
 #: The fifth cue (:func:`hat_ring_level`; drum recordings whose kit has a ride part, asked with
 #: the fourth where every other cue fails): the band at the end of the closed hat part's gaps
 #: (the mean over RING_S before the next hit) no more than HELD_RING_DB (dB, the median over
@@ -633,18 +622,13 @@ def ring_share(P, H, part, frames, rows) -> float:
     return _median_share(energy, part)
 
 
-def _frame_shares(energy, parts):
-    """``parts``' share of ``energy`` (shape (K, n): each part's energy in the band's model
-    per frame) at each frame, shape (n,); 0 at frames where the model is silent; ``parts``
-    one index or several, summed."""
+def _median_share(energy, parts) -> float:
+    """The median over frames of ``parts``' share of ``energy`` (shape (K, n): each part's
+    energy in the band's model per frame), 0 at frames where the model is silent;
+    ``parts`` one index or several, summed."""
     total = energy.sum(axis=0)
     held = energy[np.asarray(parts, dtype=int).reshape(-1)].sum(axis=0)
-    return np.where(total > 0, held / np.where(total > 0, total, 1), 0)
-
-
-def _median_share(energy, parts) -> float:
-    """The median over frames of :func:`_frame_shares`."""
-    return float(np.median(_frame_shares(energy, parts)))
+    return float(np.median(np.where(total > 0, held / np.where(total > 0, total, 1), 0)))
 
 
 def band_rows(sr, n_fft, n_freq):
@@ -749,7 +733,7 @@ def hat_ring_level(band_magnitude, hat, frame_rate):
     return float(np.median(levels)), b - 1, float(np.percentile(levels, HELD_RING_QUANTILE))
 
 
-def cymbals_hold(P, H, parts, rows, q=50.0):
+def cymbals_hold(P, H, parts, rows) -> float:
     """The cymbal parts' share of the kit's model of a band over a whole recording (the
     fourth cue, :data:`CYMBALS_HOLD`).
 
@@ -763,24 +747,17 @@ def cymbals_hold(P, H, parts, rows, q=50.0):
         The cymbal parts (the crashes' and the ride's).
     rows : slice
         The band's bins (:data:`RIDE_BAND_HZ`).
-    q : float or sequence of float, default 50.0
-        The percentiles (0-100) over the frames to return: the median for
-        :data:`CYMBALS_HOLD`, the :data:`HOLD_LOW_QUANTILE`-th for :data:`CYMBALS_HOLD_LOW`
-        (one pass over the model for both).
 
     Returns
     -------
-    float or tuple of float
-        The ``q``-th percentile over the recording's N frames of those parts' energy in the
-        band's model over all parts' (:func:`ring_share` at every frame; a frame where the
-        model is silent counts 0); 0 with no parts (a kit without cymbal parts) or no
-        frames.  A float for a scalar ``q``, else one per ``q``.
+    float
+        The median over the recording's N frames of those parts' energy in the band's
+        model over all parts' (:func:`ring_share` at every frame); 0 with no parts (a kit
+        without cymbal parts) or no frames.
     """
-    scalar = np.ndim(q) == 0
-    quantiles = np.atleast_1d(np.asarray(q, dtype=float))
     parts = np.asarray(parts, dtype=int).reshape(-1)  # [] indexes nothing (a float array would raise)
     if parts.size == 0 or H.shape[1] == 0:
-        return 0.0 if scalar else (0.0,) * quantiles.size
+        return 0.0
     # ring_share at every frame without the model itself: a part's energy in the band at
     # frame n is l' G l, l its activation's last T frames (H[k, n - t]) and G the Gram
     # matrix of its band template (T × T) — ring_share's einsum took 44 s on a 5-minute
@@ -791,8 +768,7 @@ def cymbals_hold(P, H, parts, rows, q=50.0):
     lagged = np.lib.stride_tricks.sliding_window_view(padded, T, axis=1)[:, :, ::-1]  # (K, N, T): H[k, n - t]
     gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
     energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
-    values = tuple(float(v) for v in np.percentile(_frame_shares(energy, parts), quantiles))
-    return values[0] if scalar else values
+    return _median_share(energy, parts)
 
 
 def _ride_part(labels):
@@ -935,10 +911,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
 
     def hold(rows):  # asked only with a ride part, so with ``model``
-        # the median (CYMBALS_HOLD) or the lower quartile (CYMBALS_HOLD_LOW) of the cymbal
-        # parts' share: a ride's ring holds the band at (nearly) every frame
-        median, low = cymbals_hold(model[0], summed, cymbals, rows, q=(50.0, HOLD_LOW_QUANTILE))
-        return ((median >= CYMBALS_HOLD or (CYMBALS_HOLD_LOW > 0 and low >= CYMBALS_HOLD_LOW) or held_ring(rows))
+        return ((cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD or held_ring(rows))
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
 
     def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
