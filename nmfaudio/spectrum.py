@@ -627,6 +627,16 @@ def _istft_chunks(frames_of, out, n_signals, n_frames, n_fft, hop_length, window
     return out
 
 
+def _cached_norm_parts(window, n_fft, hop_length, dtype):
+    """:func:`_window_norm_parts` (cached where the window is hashable) and ``m``, the
+    number of frames its head holds."""
+    try:
+        head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
+    except TypeError:  # an unhashable window (an array): not cached
+        head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
+    return head, period, (head.size - n_fft) // hop_length + 1
+
+
 def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
     """The overlap-added squared window the inverse STFT divides by (librosa's
     ``window_sumsquare``), ``size`` samples from ``start``, bit for bit.
@@ -638,11 +648,7 @@ def _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size):
     alive after the call); tiling them costs a copy, not an overlap-add pass.
     """
     dtype = np.dtype(dtype)
-    try:
-        head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
-    except TypeError:  # an unhashable window (an array): not cached
-        head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
-    m = (head.size - n_fft) // hop_length + 1  # frames in head
+    head, period, m = _cached_norm_parts(window, n_fft, hop_length, dtype)
     if n_frames <= m:
         norm = _window_sumsquare(window, n_frames, n_fft, hop_length, dtype)
     else:
@@ -667,11 +673,7 @@ def _window_norm_span(window, n_frames, n_fft, hop_length, dtype, start, size):
     without its whole-signal array: samples ``start … start + size − 1`` of the uncut
     overlap-added squared window, 0 past its end (``fix_length``'s padding)."""
     dtype = np.dtype(dtype)
-    try:
-        head, period = _window_norm_parts(window, n_fft, hop_length, dtype.str)
-    except TypeError:  # an unhashable window (an array): not cached
-        head, period = _window_norm_parts.__wrapped__(window, n_fft, hop_length, dtype.str)
-    m = (head.size - n_fft) // hop_length + 1  # frames in head
+    head, period, m = _cached_norm_parts(window, n_fft, hop_length, dtype)
     if n_frames <= m:  # a few frames: the whole norm is small
         return _window_norm(window, n_frames, n_fft, hop_length, dtype, start, size)
     total = n_fft + hop_length * (n_frames - 1)  # the uncut norm's length
