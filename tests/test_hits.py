@@ -1549,6 +1549,43 @@ def test_quantize_reads_a_fast_groove_the_tracker_halved(monkeypatch, bpm):
         assert np.abs(off - np.rint(off)).max() * sixteenth < 0.005, c.name
 
 
+def _rolled_groove(bpm, seconds=8.0, seed=7):
+    """Hits of a groove at ``bpm`` with 32nd-note hat rolls (trap): kick on the beats,
+    snare on 2 and 4, hats on the eighth notes plus 32nd notes over the last quarter of
+    every other beat, ±3 ms of uniform jitter; the grid starts at 0.1 s."""
+    rng = np.random.default_rng(seed)
+    t32 = 60.0 / bpm / 8
+    k = np.arange(int((seconds - 0.3) / t32))
+    positions = {"kick": k[k % 8 == 0], "snare": k[k % 16 == 8], "hihat": k[(k % 2 == 0) | (k % 16 >= 12)]}
+    hits = {}
+    for name, note in (("kick", 36), ("snare", 38), ("hihat", 42)):
+        times = 0.1 + positions[name] * t32 + rng.uniform(-0.003, 0.003, positions[name].size)
+        hits[name] = ClassHits(name, note, times, np.ones(times.size), np.full(times.size, 100))
+    return DrumHits(hits)
+
+
+def test_quantize_keeps_a_right_tracker_on_a_groove_with_32nd_notes(monkeypatch):
+    # A 140-BPM groove with 32nd-note hat rolls and the tracker right (140, above the
+    # 120-BPM prior, so it halved no fast tempo): its hits fit sixteenth notes of 280 BPM
+    # too, and the doubled reading for a tracker on half of a fast tempo (tour14) read 280
+    # BPM at every grid, grid 32 laid on 64th notes -- where it had fitted 140 on the
+    # rolls' own 32nd notes (review9).  Grid 32 reads 140 (within 1 %), fitted, every hit
+    # on the played 32nd notes (within 4 ms: the ±3-ms jitter); no grid reads double.
+    bpm, seconds = 140.0, 8.0
+    groove = _rolled_groove(bpm, seconds)
+    y = _click_groove(np.concatenate([c.times for c in groove]), seconds)
+    _tracker_at(monkeypatch, bpm, seconds)
+    snapped = quantize(groove, y, SR, grid=32)
+    assert abs(snapped.bpm / bpm - 1) < 0.01 and snapped.tempo_fit is True, snapped.bpm
+    t32 = 60.0 / bpm / 8
+    for c in snapped:
+        assert len(c) == len(groove[c.name]), c.name
+        off = (c.times - 0.1) / t32
+        assert np.abs(off - np.rint(off)).max() * t32 < 0.004, c.name
+    for grid in (4, 8, 16):
+        assert abs(quantize(groove, y, SR, grid=grid).bpm / bpm - 1) < 0.01, grid
+
+
 def test_quantize_keeps_every_hit_inside_the_recording(played):
     # A hit in the last few ms of a file, played early of the grid point after it, snapped
     # to that point: past the file's last sample (a MIDI note and a CSV row after the end;

@@ -464,6 +464,25 @@ def test_csv_with_decimal_commas_reads_as_its_spreadsheet_wrote_it(tmp_path):
         load_waveforms(tmp_path / "mixed.csv")
 
 
+def test_tab_separated_decimal_commas_read_as_the_semicolon_file(tmp_path):
+    """Excel's "Text (Tab delimited)" in a decimal-comma locale writes "-0,1234\t0,5678":
+    read as the ";" file (tab cells, commas as decimal points; a header and a label column
+    included), not refused as "'-0,1234' ... not a number" (review9); a tab file with "."
+    decimals reads as before."""
+    rows = np.round(np.random.default_rng(3).normal(size=(4, 5)), 4)
+    (tmp_path / "dot.csv").write_text("\n".join(",".join(f"{v:.4f}" for v in row) for row in rows) + "\n")
+    expected = load_waveforms(tmp_path / "dot.csv")[0]
+    header = "\t".join(f"t{i}" for i in range(5)) + "\tunit\n"
+    table = "\n".join("\t".join(f"{v:.4f}".replace(".", ",") for v in row) + f"\t{i % 2}"
+                      for i, row in enumerate(rows))
+    (tmp_path / "de.txt").write_text(header + table + "\n")
+    got, labels = load_waveforms(tmp_path / "de.txt", label_column=True)
+    np.testing.assert_allclose(got, expected, atol=0)
+    np.testing.assert_array_equal(labels, [0, 1, 0, 1])
+    (tmp_path / "tab.csv").write_text("\n".join("\t".join(f"{v:.4f}" for v in row) for row in rows) + "\n")
+    np.testing.assert_allclose(load_waveforms(tmp_path / "tab.csv")[0], expected, atol=0)
+
+
 def test_a_scalar_array_picked_with_key_is_a_clear_error(tmp_path, capsys):
     """--key naming a 0-d array of an .npz that has labels too (the bundled file's "fs"):
     the usual shape error, exit 1 (main: "unexpected IndexError: tuple index out of range

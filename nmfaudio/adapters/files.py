@@ -297,7 +297,8 @@ def _first_non_number(rows) -> tuple[int, int, str]:
 
 
 #: A number written with a decimal comma (``-0,17764``, ``3``, ``1,2e-05``): a spreadsheet
-#: saved in a locale that writes them (German, French, ...), which separates cells with ";".
+#: saved in a locale that writes them (German, French, ...), which separates cells with ";"
+#: (its CSV) or a tab (its "Text (Tab delimited)").
 _DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
 
 
@@ -307,17 +308,21 @@ class _Semicolons(csv.excel):
     delimiter = ";"
 
 
-def _decimal_commas(sample: str, complete: bool) -> bool:
-    """Whether ``sample`` (the file's start; ``complete``: the whole file) is ";"-separated
-    with decimal commas: every line after the first (a header) splits on ";" into numbers
-    written that way, one at least with a comma.  csv.Sniffer took the commas for the
-    delimiter (``-0,17764;-0,2`` read as cells ``-0`` and ``17764;-0``)."""
+def _decimal_commas(sample: str, complete: bool):
+    """The dialect of ``sample`` (the file's start; ``complete``: the whole file) when it is
+    ";"- or tab-separated with decimal commas, else None: every line after the first (a
+    header) splits on that delimiter into numbers written that way, one at least with a
+    comma.  csv.Sniffer took the commas for the delimiter (``-0,17764;-0,2`` read as cells
+    ``-0`` and ``17764;-0``)."""
     lines = [line for line in sample.splitlines() if line.strip()]
     if not complete:
         lines = lines[:-1]  # the last may be cut
-    cells = [cell.strip() for line in lines[1:] for cell in line.split(";")]
-    return (len(lines) > 1 and all(";" in line for line in lines[1:]) and any("," in cell for cell in cells)
-            and all(not cell or _DECIMAL_COMMA.fullmatch(cell) for cell in cells))
+    for delimiter, dialect in ((";", _Semicolons), ("\t", csv.excel_tab)):
+        cells = [cell.strip() for line in lines[1:] for cell in line.split(delimiter)]
+        if (len(lines) > 1 and all(delimiter in line for line in lines[1:]) and any("," in cell for cell in cells)
+                and all(not cell or _DECIMAL_COMMA.fullmatch(cell) for cell in cells)):
+            return dialect
+    return None
 
 
 def _read_csv(path: Path, index_column, label_column):
@@ -330,8 +335,8 @@ def _read_csv(path: Path, index_column, label_column):
             complete = not handle.read(1)
             handle.seek(0)
             decimal_commas = _decimal_commas(sample, complete)
-            if decimal_commas:  # "-0,17764;-0,2": cells between ";", commas as decimal points
-                dialect = _Semicolons
+            if decimal_commas:  # "-0,17764;-0,2": cells between ";" (or tabs), commas as decimal points
+                dialect = decimal_commas
             else:
                 try:
                     dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")

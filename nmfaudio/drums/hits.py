@@ -983,7 +983,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     on double); else ``TEMPO_RATIOS`` of the tracker's step (a tracker locked on half
     or 2/3 of the tempo...) whose tempo lies nearer ``PRIOR_BPM`` than the tracker's and,
     for a triplet grid, that grid at the tracker's tempo (a swung groove) -- both fitting,
-    the tempo whose beats hold the hits; else, for grid 32, 32nd notes.  The grid's phase is the
+    the tempo whose beats hold the hits; else sixteenth notes at twice the tracker's tempo
+    when it lies below ``PRIOR_BPM`` (a tracker locked on half of a fast tempo), or, for
+    grid 32, 32nd notes at the tracker's tempo.  The grid's phase is the
     strength-weighted circular mean of the hit times modulo the step, so the grid sits on
     the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
     only).  Every grid is laid through the fitted sixteenth notes, so sixteenth notes
@@ -1159,9 +1161,9 @@ def _fit_tempo(times, weights, period, grid):
        notes at 0 and 2/3 of a beat are sixteenth notes of 3/2 its tempo too; a binary
        groove's eighth notes, triplets of 2/3 its tempo) the one whose beats hold the hits
        (:func:`_beat_concentration`);
-    3. sixteenth notes at twice the tracker's tempo, even though farther from the prior (a
-       tracker locked on half of a tempo past about 170 BPM; for grid 32 these are the
-       32nd notes of the tracker's tempo).
+    3. sixteenth notes at twice the tracker's tempo, even though farther from the prior,
+       when the tracker's lies below ``PRIOR_BPM`` (a tracker locked on half of a tempo
+       past about 170 BPM); else, for grid 32, 32nd notes at the tracker's tempo.
 
     Sixteenth notes fitted (1, 2) lay every grid through them (:func:`_lay`), so all grids
     read one tempo: fitted on a coarser grid, hits played between its points would fit
@@ -1197,11 +1199,16 @@ def _fit_tempo(times, weights, period, grid):
     # groove with sixteenth notes there fitted no step, and --quantize 16 merged its hat
     # sixteenths in pairs (64 of the 74 hi-hat hits written).  A grid that holds every hit
     # beats none.
-    # (This was grid 32's own fallback, 32nd notes at the tracker's tempo: the same points,
-    # read now at the played tempo, as every other grid.)
+    # (Grid 32 lays 32nd notes of that doubled tempo: 64th notes of the tracker's.)
+    # Only a tracker below PRIOR_BPM can have halved such a tempo (half of 170-240 BPM lies
+    # at 85-120): one reading 140 is right, and a groove there with 32nd-note hat rolls
+    # (trap) fits sixteenth notes of 280 BPM too -- read as 280 BPM at every grid, grid 32
+    # laid on 64th notes, where it had fitted 140 on its own 32nd notes (review9).
     double = _fit_near(times, weights, period / 8)
-    if double is not None:
+    if double is not None and 60.0 / period < PRIOR_BPM:
         return _lay(times, weights, *double, grid)
+    if double is not None and grid == 32:  # 32nd notes at the tracker's tempo
+        return double[0] * 8, *double
     return None
 
 
