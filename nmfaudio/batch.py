@@ -1268,7 +1268,11 @@ def _worker_sigterm(signum, frame):
     # terminates every worker again; a second _Stopped raised inside atomic_outputs'
     # clean-up would cut it short and leave temporary files behind.
     global _STOPPING, _REDELIVER
-    if _IN_HOOK or (_STOPPING and not _REDELIVER):
+    if _STOPPING and not _REDELIVER:
+        return
+    if _IN_HOOK:  # raised here it would be swallowed as well: taken once the hook has returned
+        _STOPPING = True
+        _ask_again()
         return
     _STOPPING, _REDELIVER = True, False
     if _IN_TASK:
@@ -1287,17 +1291,23 @@ def _worker_unraisable(unraisable) -> None:
     batch stopped at load 5 left two stems' ``.part`` files).  A thread asks for the
     handler again until the main thread takes the stop outside such a callback (and outside
     this hook, where it would be swallowed as well)."""
-    global _REDELIVER, _IN_HOOK
-    if not isinstance(unraisable.exc_value, _Stopped):
-        sys.__unraisablehook__(unraisable)
-        return
-    _IN_HOOK = True
+    global _IN_HOOK
+    _IN_HOOK = True  # also around the default hook: a stop landing in it is asked for again
     try:
-        if not _REDELIVER:
-            _REDELIVER = True
-            threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+        if not isinstance(unraisable.exc_value, _Stopped):
+            sys.__unraisablehook__(unraisable)
+        else:
+            _ask_again()
     finally:
         _IN_HOOK = False
+
+
+def _ask_again() -> None:
+    """Have :func:`_redeliver_stop` ask for the handler until it has raised."""
+    global _REDELIVER
+    if not _REDELIVER:
+        _REDELIVER = True
+        threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
 
 
 def _redeliver_stop() -> None:

@@ -35,8 +35,8 @@ def file_state(path) -> tuple | None:
 
 def _changed(path) -> InputChangedError:
     return InputChangedError(
-        f"{str(path)!r} changed while it was being read (replaced or rewritten during the run), so its "
-        "passes read different audio; no output was written: run again once nothing writes to it")
+        f"{str(path)!r} changed while it was being read (replaced, rewritten or touched during the run), so "
+        "its passes may have read different audio; no output was written: run again once nothing writes to it")
 
 
 @contextmanager

@@ -510,6 +510,37 @@ def test_a_stop_swallowed_inside_a_c_callback_is_raised_again(tmp_path, monkeypa
     assert batch._STOPPING and not batch._REDELIVER
 
 
+def test_a_first_stop_landing_in_the_unraisable_hook_is_taken_after_it(monkeypatch):
+    # The hook prints another unraisable error (Python code: a stop can land in it); raised
+    # there the stop would be swallowed like one in a C callback. It is taken after the hook.
+    import signal
+    import time
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(batch, "_IN_TASK", True)
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    monkeypatch.setattr(batch, "_REDELIVER", False)
+    printed, reached = [], []
+
+    def default_hook(unraisable):
+        signal.raise_signal(signal.SIGTERM)  # the parent's stop, while the error is printed
+        printed.append(unraisable.exc_value)
+
+    monkeypatch.setattr(sys, "__unraisablehook__", default_hook)
+    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
+    try:
+        with pytest.raises(batch._Stopped):
+            batch._worker_unraisable(SimpleNamespace(exc_value=ValueError("another error")))
+            reached.append(True)
+            deadline = time.monotonic() + _HANG_GUARD_S
+            while time.monotonic() < deadline:  # the stop is delivered again here
+                pass
+            reached.append("not stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(printed) == 1 and reached == [True]  # the hook finished; the stop came after it
+
+
 #: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
 #: hang, never reached when the code under test is right or wrong: only a design that
 #: waits for a writer that has not begun would reach it, and the test then fails).
