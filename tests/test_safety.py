@@ -261,7 +261,7 @@ def test_a_kit_is_held_to_its_own_classes_default_lengths(tmp_path, capsys):
     code, _, err = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit2.npz", "--sr", "2000"], capsys)
     line = one_error_line(err)
     assert code == 1 and "the default template length for cymbals, 24 frames, at --hop-length 512 and --sr 2000 " \
-        "lasts 6.14 s" in line and line.endswith("use --hop-length 333 or smaller, or --frames 15")
+        "lasts 6.14 s" in line and line.endswith("use --hop-length 333 or smaller, or --frames 15 (it sets every class's length)")
     assert "--frames 24" not in line and not (tmp_path / "kit2.npz").exists()
     code, _, err = cli(["templates", "learn", tmp_path / "kit", "-o", tmp_path / "kit2.npz", "--sr", "100"], capsys)
     assert code == 1 and one_error_line(err).endswith("use --hop-length 16 or smaller")  # no frame count fits

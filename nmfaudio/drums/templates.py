@@ -92,7 +92,7 @@ def _check_template_length(n_frames: int, hop_length: int, sr: int, *, default_f
     what = ("the default template length" if n_frames == TEMPLATE_FRAMES else
             f"the default template length for {default_for}")
     hop = int(MAX_TEMPLATE_SECONDS * sr / n_frames)
-    fixes = ([f"hop_length={hop} or smaller"] if hop >= 1 else []) + ([f"n_frames={fit}"] if fit >= 1 else [])
+    fixes = ([f"hop_length={hop} or smaller"] if hop >= 1 else []) + ([f"n_frames={fit} (it sets every class's length)"] if fit >= 1 else [])
     raise ValueError(
         f"{what}, {n_frames} frames, at hop_length={hop_length} and sr={sr} lasts {seconds:.3g} s, more than "
         f"the {MAX_TEMPLATE_SECONDS:g} s a drum template may: use {', or '.join(fixes) or 'a higher sr'}")
