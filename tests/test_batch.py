@@ -153,7 +153,21 @@ def test_a_missing_input_has_one_wording_alone_in_a_batch_and_read(case, tmp_pat
             nmfaudio.load(tmp_path / "notes.txt" / "x.wav")
     if case != "missing":  # a folder's broken link is a failed input, its line naming it
         assert main(["drums", str(folder), "-o", str(tmp_path / "many"), *DRUMS]) == 1
-        assert f"nmfaudio: error: {path}: {expected}" in capsys.readouterr().err.splitlines()
+        # the error names the input already: not twice (tour14 saw "error: x.wav: ... 'x.wav' ...")
+        assert f"nmfaudio: error: {expected}" in capsys.readouterr().err.splitlines()
+
+
+def test_a_failed_inputs_line_names_it_once():
+    # an error naming the input stands alone; one that does not is prefixed with the input
+    from nmfaudio.cli._batch import failure_line
+
+    named = {"input": "in/x.wav", "error": "cannot read 'in/x.wav' as audio (no data chunk); give a WAV file"}
+    assert failure_line(named) == "nmfaudio: error: cannot read 'in/x.wav' as audio (no data chunk); give a WAV file"
+    other = {"input": "in/x.wav", "error": "the recording is silent; nothing to separate"}
+    assert failure_line(other) == "nmfaudio: error: in/x.wav: the recording is silent; nothing to separate"
+    # a name that is only part of another path is not taken for it
+    prefix = {"input": "x.wav", "error": "cannot read 'in/x.wav' as audio"}
+    assert failure_line(prefix) == "nmfaudio: error: x.wav: cannot read 'in/x.wav' as audio"
 
 
 def test_one_path_is_one_input_not_its_characters(library):

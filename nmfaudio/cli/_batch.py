@@ -130,7 +130,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                 elif record["status"] == "skipped":
                     lines, stream = [f"{record['input']}: skipped (its outputs exist; --force to redo)"], sys.stdout
                 else:
-                    lines, stream = [f"nmfaudio: error: {record['input']}: {record['error']}"], sys.stderr
+                    lines, stream = [failure_line(record)], sys.stderr
                 for line in lines:
                     bar.write(line, file=stream)
                 stream.flush()
@@ -151,3 +151,12 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
             f"{counts['skipped']} skipped, {counts['failed']} failed; manifest {manifest}")
     print(line, file=sys.stderr if args.json else sys.stdout)
     return 1 if counts["failed"] else 0
+
+
+def failure_line(record: dict) -> str:
+    """The stderr line of a failed input: its error, after the input's path unless the
+    error already names it (``error: a.wav: cannot read 'a.wav' as audio`` read it twice)."""
+    error = record["error"]
+    if repr(str(record["input"])) in error:
+        return f"nmfaudio: error: {error}"
+    return f"nmfaudio: error: {record['input']}: {error}"
