@@ -484,18 +484,41 @@ def test_a_second_sigterm_while_a_worker_unwinds_leaves_no_temporary_files(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_stop_swallowed_inside_a_c_callback_is_raised_again(tmp_path, monkeypatch):
+@pytest.fixture
+def worker_in_a_task(monkeypatch):
+    """This process as a local worker inside a task: its SIGTERM handler installed, no stop
+    taken yet (restored afterwards)."""
+    import signal
+
+    monkeypatch.setattr(batch, "_IN_TASK", True)
+    monkeypatch.setattr(batch, "_STOPPING", False)
+    monkeypatch.setattr(batch, "_REDELIVER", False)
+    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def _run_until_stopped(reached: list) -> None:
+    """Run bytecodes, on which a stop asked for again is delivered: ``reached`` gets True
+    first, then "not stopped" if no stop came within the hang guard (the test then fails;
+    a right stop ends the loop at once, so only wrong code waits for the guard)."""
+    import time
+
+    reached.append(True)
+    deadline = time.monotonic() + _HANG_GUARD_S
+    while time.monotonic() < deadline:
+        pass
+    reached.append("not stopped")
+
+
+def test_a_stop_swallowed_inside_a_c_callback_is_raised_again(tmp_path, monkeypatch, worker_in_a_task):
     # A SIGTERM whose handler runs while the worker's main thread is in Python code called
     # from C (llvmlite's ctypes callbacks as numba loads its cache: tour14 saw it at load 5)
     # cannot raise there: CPython prints "Exception ignored" and the callback returns. The
     # worker must still unwind once it is back in its own code, with its temporaries gone.
     import ctypes
     import signal
-    import time
 
-    monkeypatch.setattr(batch, "_IN_TASK", True)
-    monkeypatch.setattr(batch, "_STOPPING", False)
-    monkeypatch.setattr(batch, "_REDELIVER", False)
     monkeypatch.setattr(sys, "unraisablehook", batch._worker_unraisable)  # as _init_worker sets it
     left_the_callback = []
 
@@ -504,36 +527,24 @@ def test_a_stop_swallowed_inside_a_c_callback_is_raised_again(tmp_path, monkeypa
         signal.raise_signal(signal.SIGTERM)  # the handler runs here and its _Stopped stays here
         left_the_callback.append(False)  # not reached: the exception ended the callback's code
 
-    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
-    try:
-        with pytest.raises(batch._Stopped):
-            with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "residual")]) as temps:
-                for temporary in temps:
-                    temporary.write_bytes(b"partial")
-                callback()
-                left_the_callback.append(True)
-                deadline = time.monotonic() + _HANG_GUARD_S
-                while time.monotonic() < deadline:  # the stop is delivered again here
-                    pass
-                left_the_callback.append("not stopped")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with pytest.raises(batch._Stopped):
+        with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "residual")]) as temps:
+            for temporary in temps:
+                temporary.write_bytes(b"partial")
+            callback()
+            _run_until_stopped(left_the_callback)
     assert left_the_callback == [True]  # stopped after the callback, in the worker's own code
     assert list(tmp_path.iterdir()) == []
     # a later SIGTERM (the pool's second one) while unwinding is still ignored
     assert batch._STOPPING and not batch._REDELIVER
 
 
-def test_a_first_stop_landing_in_the_unraisable_hook_is_taken_after_it(monkeypatch):
+def test_a_first_stop_landing_in_the_unraisable_hook_is_taken_after_it(monkeypatch, worker_in_a_task):
     # The hook prints another unraisable error (Python code: a stop can land in it); raised
     # there the stop would be swallowed like one in a C callback. It is taken after the hook.
     import signal
-    import time
     from types import SimpleNamespace
 
-    monkeypatch.setattr(batch, "_IN_TASK", True)
-    monkeypatch.setattr(batch, "_STOPPING", False)
-    monkeypatch.setattr(batch, "_REDELIVER", False)
     printed, reached = [], []
 
     def default_hook(unraisable):
@@ -541,17 +552,9 @@ def test_a_first_stop_landing_in_the_unraisable_hook_is_taken_after_it(monkeypat
         printed.append(unraisable.exc_value)
 
     monkeypatch.setattr(sys, "__unraisablehook__", default_hook)
-    previous = signal.signal(signal.SIGTERM, batch._worker_sigterm)
-    try:
-        with pytest.raises(batch._Stopped):
-            batch._worker_unraisable(SimpleNamespace(exc_value=ValueError("another error")))
-            reached.append(True)
-            deadline = time.monotonic() + _HANG_GUARD_S
-            while time.monotonic() < deadline:  # the stop is delivered again here
-                pass
-            reached.append("not stopped")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with pytest.raises(batch._Stopped):
+        batch._worker_unraisable(SimpleNamespace(exc_value=ValueError("another error")))
+        _run_until_stopped(reached)
     assert len(printed) == 1 and reached == [True]  # the hook finished; the stop came after it
 
 
