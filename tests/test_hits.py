@@ -1644,6 +1644,23 @@ def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
     assert last - 0.125 / 2 < both.times[-1] <= last + 1e-9, (both.times[-2:], last)
 
 
+def test_quantize_refuses_a_recording_the_hits_do_not_fit_in(played):
+    # quantize(hits, y, sr) with y cut short, or the sr of another rate (the rate of a
+    # resampled copy): the hits past its end were all snapped to its last grid points and
+    # merged there, without a word (main before 2026-12-06, tour15: the bundled loop's 71
+    # hits quantized with sr=44100 came back as 32).  They are refused, naming both lengths.
+    mixture, _, _, _, hits = played
+    end = max(c.times.max() for c in hits)
+    for y, sr in ((mixture[: len(mixture) // 2], SR), (mixture, 2 * SR)):
+        with pytest.raises(ValueError, match=rf"the hits run to {end:.3f} s but y lasts .* at sr={sr}\): give "
+                                             r"quantize the recording the hits come from, whole"):
+            quantize(hits, y, sr, grid=16)
+    # the hits' own recording, and one that stops right after the last hit, are fine
+    assert len(quantize(hits, mixture, SR, grid=16)) > 0
+    cut = mixture[: int(np.ceil(end * SR)) + 1]
+    assert len(quantize(hits, cut, SR, grid=16)) > 0
+
+
 def test_quantize_says_when_no_tempo_fits_the_hits(played):
     # Eighth notes at 120 BPM for 6 s, then at 90 BPM (a tempo change): no constant grid
     # fits both halves, and quantize used the beat tracker's tempo anyway, moving hits by

@@ -968,6 +968,10 @@ TEMPO_RATIOS = (1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2)
 #: 141, 70 for 140, 182 for 91, 74 for 147 BPM), so another tempo is taken only when it
 #: lies nearer this one (in log tempo) than the tracker's.
 PRIOR_BPM = 120.0
+#: How far past the last sample of ``y`` a hit given to :func:`quantize` may lie (a CSV's
+#: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
+#: recording.
+LATE_TOLERANCE_S = 0.001
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -1003,8 +1007,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     ----------
     hits : DrumHits
     y : ndarray, shape (n_samples,) or (n_channels, n_samples)
-        The recording the hits come from.
+        The recording the hits come from (whole: the hits' times count from its start).
     sr : int
+        Its sampling rate.
     grid : {4, 8, 16, 32, 12, 24}, default 16
     hop_length : int, default 512
         Hop of the beat tracker's onset envelope.
@@ -1017,6 +1022,12 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         fit none -- the grid moved some of them by up to half a step) and ``grid_start``
         the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
         hits as given when they cannot carry a tempo (:func:`has_tempo`).
+
+    Raises
+    ------
+    ValueError
+        A hit lies after ``y``'s last sample (by more than ``LATE_TOLERANCE_S``): ``y`` is
+        not the whole recording, or ``sr`` not its rate.
     """
     import librosa
 
@@ -1044,6 +1055,13 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
+    if times.size and float(times.max()) > last + LATE_TOLERANCE_S:
+        # hits lie inside the recording they come from: these do not, so y or sr is not
+        # theirs (a part of it, another file, the rate of a resampled copy), and snapping
+        # them inside it would merge every late hit into the last grid points
+        raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {y.shape[-1] / sr:.3f} s "
+                         f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
+                         f"from, whole, and its own sampling rate")
     fit = _fit_tempo(times, weights, period, grid)
     if fit is not None:
         period, step, phase = fit
