@@ -1331,6 +1331,32 @@ def test_separation_writes_midi_and_onsets(played, tmp_path):
     assert sum(len(v[0]) for v in read_csv(tmp_path / "a.csv").values()) == len(hits)
 
 
+def test_hit_files_read_back_after_a_spreadsheet_and_wrong_files_are_named(played, tmp_path):
+    # read_csv of the onsets CSV saved again by a spreadsheet ("CSV UTF-8": a byte-order
+    # mark, CRLF, a blank last line) said the file started with '\ufefftime_s,...'; a MIDI
+    # file given to read_csv raised UnicodeDecodeError, a CSV given to read_midi mido's
+    # "MThd not found", neither naming the file (main before 2026-12-06, tour15).
+    _, _, _, _, hits = played
+    written = read_csv(hits.write_csv(tmp_path / "hits.csv"))
+    text = (tmp_path / "hits.csv").read_text(encoding="utf-8")
+    saved = tmp_path / "saved.csv"
+    saved.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode() + b"\r\n")
+    back = read_csv(saved)
+    assert list(back) == list(written)
+    for name in written:
+        for a, b in zip(back[name], written[name]):
+            np.testing.assert_array_equal(a, b)
+    midi = hits.write_midi(tmp_path / "hits.mid")
+    with pytest.raises(ValueError, match=r"'.*hits\.mid' is not a CSV of hits \(not UTF-8 text\)"):
+        read_csv(midi)
+    with pytest.raises(ValueError, match=r"cannot read '.*hits\.csv' as a MIDI file \(.*\); give a Standard MIDI"):
+        read_midi(tmp_path / "hits.csv")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("time_s,class,velocity,strength\n0.5,kick,loud,3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'.*broken\.csv' line 2 is not a hit .*'0\.5,kick,loud,3'"):
+        read_csv(broken)
+
+
 def test_separation_midi_ends_with_the_recording(played, tmp_path):
     """DrumSeparation.write_midi ends the track at the recording's end (len / sr), within a
     tick; its notes are the hits' file's without a duration."""

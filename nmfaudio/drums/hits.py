@@ -1247,6 +1247,13 @@ def read_midi(path) -> dict:
     Returns
     -------
     dict {int: (ndarray of float, ndarray of int)}, notes in increasing order
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is not a MIDI file mido reads (named, with mido's reason).
     """
     mido = _mido()
     path = Path(path)
@@ -1254,7 +1261,12 @@ def read_midi(path) -> dict:
         raise FileNotFoundError(f"MIDI file {str(path)!r} does not exist")
     found: dict = {}
     now = 0.0
-    for message in mido.MidiFile(str(path)):  # iterating a MidiFile yields times in seconds
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:  # mido's words name no file
+        raise ValueError(f"cannot read {str(path)!r} as a MIDI file ({exc}); give a Standard MIDI File "
+                         f"(.mid), e.g. one written by 'nmfaudio drums --midi' or DrumHits.write_midi") from None
+    for message in midi:  # iterating a MidiFile yields times in seconds
         now += message.time
         if message.type == "note_on" and message.velocity > 0 and message.channel == PERCUSSION_CHANNEL:
             found.setdefault(message.note, []).append((now, message.velocity))
@@ -1264,18 +1276,34 @@ def read_midi(path) -> dict:
 
 def read_csv(path) -> dict:
     """Read a file written by :meth:`DrumHits.write_csv`:
-    ``{class: (times_s, velocities, strengths)}`` in the order classes first appear."""
+    ``{class: (times_s, velocities, strengths)}`` in the order classes first appear.
+
+    The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
+    ends, a blank last line).  A file that is not such a table (not UTF-8 text, another
+    header, a row that is not a hit) is a ValueError naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
-    with open(path, newline="", encoding="utf-8") as handle:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != CSV_HEADER:
-            raise ValueError(f"{str(path)!r} starts with {','.join(header)!r}, not {','.join(CSV_HEADER)!r}")
-        found: dict = {}
-        for row in reader:
-            found.setdefault(row[1], []).append((float(row[0]), int(row[2]), float(row[3])))
+        try:
+            header = tuple(next(reader, ()))
+            if header != CSV_HEADER:
+                raise ValueError(f"{str(path)!r} starts with {','.join(header)!r}, not {','.join(CSV_HEADER)!r}")
+            found: dict = {}
+            for row in reader:
+                if not any(cell.strip() for cell in row):  # a blank line (a spreadsheet's last)
+                    continue
+                try:
+                    hit = (float(row[0]), int(row[2]), float(row[3]))
+                except (ValueError, IndexError):
+                    raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
+                                     f"({','.join(CSV_HEADER)}): {','.join(row)!r}") from None
+                found.setdefault(row[1], []).append(hit)
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
+                             f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
     return {name: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
                    np.array([r[2] for r in rows])) for name, rows in found.items()}
 
