@@ -242,6 +242,23 @@ def check_engine(engine):
     return engine
 
 
+def engine_factors(result, engine, n_features: int, k: int, n_samples: int):
+    """``(W, H)`` as arrays from what a callable ``engine`` returned, or ValueError naming
+    the engine, what it returned and the shapes expected (W (n_features, k), H (k,
+    n_samples)).  Without this an engine returning None, a tuple or transposed factors
+    failed deep inside with ``'NoneType' object has no attribute 'W'`` or an IndexError."""
+    name = getattr(engine, "__name__", type(engine).__name__)
+    expected = (f"an object with .W ({n_features}, {k}) and .H ({k}, {n_samples}), "
+                "as nmfaudio.factorize's NMFResult")
+    if not (hasattr(result, "W") and hasattr(result, "H")):
+        raise ValueError(f"engine {name} returned {type(result).__name__}; a callable engine must return {expected}")
+    W, H = np.asarray(result.W), np.asarray(result.H)
+    if W.shape != (n_features, k) or H.shape != (k, n_samples):
+        raise ValueError(f"engine {name} returned W {W.shape} and H {H.shape}; a callable engine must return "
+                         f"{expected}")
+    return W, H
+
+
 def check_random_state(random_state):
     """Return ``random_state`` unchanged if :func:`as_generator` accepts it, without
     drawing from it (to validate before a long computation that uses it later).

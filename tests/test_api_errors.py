@@ -204,3 +204,38 @@ def test_a_path_given_for_pixels_or_spikes_names_the_reader(tmp_path):
     assert len(cluster((spikes[0], spikes[1]), 2, random_state=0).labels) == 2
     with pytest.raises(TypeError, match=r"^V must be a 2-D array of non-negative numbers, got PosixPath$"):
         nmfaudio.factorize(Path("v.npy"), 2)  # no reader to name: the type, not "dtype object"
+
+
+# --- a callable engine's result -------------------------------------------------------------
+
+
+def test_a_callable_engine_returning_no_factors_is_named():
+    # engine= a callable that returns None, a (W, H) tuple or transposed factors: separate
+    # and separate_drums stopped deep inside on "'NoneType' object has no attribute 'W'",
+    # "'tuple' object has no attribute 'W'" or an IndexError (main before 2026-12-06, tour15).
+    # Each names the engine, what it returned and the shapes it must return, for every fit
+    # path (Frobenius; Itakura-Saito's warm start and floor; the drums' free components).
+    from types import SimpleNamespace
+
+    y = (np.random.default_rng(0).standard_normal(4000) * 0.1).astype(np.float32)
+
+    def returns_none(V, k, **options):
+        return None
+
+    def returns_tuple(V, k, **options):
+        result = nmfaudio.factorize(V, k, **options)
+        return result.W, result.H
+
+    def returns_transposed(V, k, **options):
+        result = nmfaudio.factorize(V, k, **options)
+        return SimpleNamespace(W=result.W.T, H=result.H.T, loss=result.loss, n_iter=1, converged=True)
+
+    for engine, said in ((returns_none, r"returned NoneType"), (returns_tuple, r"returned tuple"),
+                         (returns_transposed, r"returned W \(2, 129\) and H \(\d+, 2\)")):
+        for beta in ("frobenius", "itakura-saito"):
+            with pytest.raises(ValueError, match=rf"engine {engine.__name__} {said}; a callable engine must return "
+                                                 r"an object with \.W \(129, 2\) and \.H \(2, \d+\)"):
+                nmfaudio.separate(y, SR, n_components=2, n_fft=256, hop_length=64, beta=beta, engine=engine,
+                                  max_iter=5)
+    with pytest.raises(ValueError, match=r"engine returns_none returned NoneType; a callable engine must return"):
+        nmfaudio.separate_drums(y, SR, engine=returns_none, max_iter=3)
