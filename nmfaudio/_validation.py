@@ -135,6 +135,20 @@ def as_array(value, name: str, *, expected: str, content: str, read_with: str | 
         raise TypeError(f"{name} must be {content}: {exc}") from None
 
 
+def refuse_load_pair(value, name: str) -> None:
+    """Raise TypeError when ``value``, given where samples go, is the ``(samples, sr)`` pair
+    ``nmfaudio.load`` / ``librosa.load`` return (a tuple or list of an array of samples and
+    one number): ``separate_drums(nmfaudio.load(path))`` failed on numpy's "setting an array
+    element with a sequence ... inhomogeneous shape", which named neither."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return
+    samples, rate = value
+    if (isinstance(rate, numbers.Real) and not isinstance(rate, (bool, np.bool_)) and np.ndim(rate) == 0
+            and isinstance(samples, np.ndarray) and samples.ndim in (1, 2) and samples.size > 1):
+        raise TypeError(f"{name} is a (samples, sr) pair, as nmfaudio.load (and librosa.load) return; unpack it "
+                        "first: y, sr = nmfaudio.load(path), then pass y and sr")
+
+
 def check_finite(array: np.ndarray, name: str, *, fix: str) -> None:
     """Raise ``ValueError("<name> holds <count> NaN or infinite values; <fix>")`` unless
     every entry of ``array`` is finite."""

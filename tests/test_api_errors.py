@@ -239,3 +239,33 @@ def test_a_callable_engine_returning_no_factors_is_named():
                                   max_iter=5)
     with pytest.raises(ValueError, match=r"engine returns_none returned NoneType; a callable engine must return"):
         nmfaudio.separate_drums(y, SR, engine=returns_none, max_iter=3)
+
+
+def test_the_pair_load_returns_given_for_the_samples_says_to_unpack_it(tmp_path):
+    # nmfaudio.separate_drums(nmfaudio.load(path)) -- the (samples, sr) pair where the
+    # samples go, as librosa.load's users write by habit -- and the same pair given to
+    # separate, save, stft, quantize, DrumTemplates.from_one_shots or metrics.sdr: numpy's
+    # "setting an array element with a sequence ... inhomogeneous shape", naming nothing
+    # (main before 2026-12-06, tour15).  Each says what it is and how to unpack it.
+    from nmfaudio.drums.hits import ClassHits, DrumHits, quantize
+    from nmfaudio.metrics import sdr
+
+    y = (0.1 * np.sin(np.arange(4000) * 0.3)).astype(np.float32)
+    path = nmfaudio.save(tmp_path / "x.wav", y, SR)
+    pair = nmfaudio.load(path)
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.1, 0.3]), np.ones(2), np.full(2, 100))})
+    unpack = r"is a \(samples, sr\) pair, as nmfaudio\.load \(and librosa\.load\) return; unpack it first: " \
+             r"y, sr = nmfaudio\.load\(path\), then pass y and sr"
+    for call, name in ((lambda: nmfaudio.separate_drums(pair), "y"),
+                       (lambda: nmfaudio.separate(pair, n_components=2), "y"),
+                       (lambda: nmfaudio.separate(pair, SR, n_components=2), "y"),
+                       (lambda: nmfaudio.save(tmp_path / "y.wav", pair, SR), "y"),
+                       (lambda: nmfaudio.stft(pair), "y"),
+                       (lambda: quantize(hits, pair, SR), "y"),
+                       (lambda: nmfaudio.DrumTemplates.from_one_shots({"kick": [pair]}, SR), r"one_shots\['kick'\]\[0\]"),
+                       (lambda: sdr(pair, y), "reference")):
+        with pytest.raises(TypeError, match=rf"^{name} {unpack}$"):
+            call()
+    assert not (tmp_path / "y.wav").exists()
+    # two channels given as a tuple of arrays are still audio
+    assert nmfaudio.stft((y, y)).shape[0] == 2
