@@ -269,3 +269,18 @@ def test_the_pair_load_returns_given_for_the_samples_says_to_unpack_it(tmp_path)
     assert not (tmp_path / "y.wav").exists()
     # two channels given as a tuple of arrays are still audio
     assert nmfaudio.stft((y, y)).shape[0] == 2
+
+
+def test_from_one_shots_given_one_recording_instead_of_a_list_says_so():
+    # DrumTemplates.from_one_shots({"kick": y}) -- one array where the list of recordings
+    # goes -- iterated over its samples: "one_shots['kick'][0] has shape (); audio must be
+    # (n_samples,) ..."; a path, over its letters: "one_shots['kick'][0] must be an array of
+    # samples, got str" (main before 2026-12-06, tour15).
+    y = (np.random.default_rng(0).standard_normal(4000) * np.exp(-np.arange(4000) / 500)).astype(np.float32)
+    with pytest.raises(TypeError, match=r"^one_shots\['kick'\] is one array; give a list of recordings \(arrays\), "
+                                        r"even for one: \{'kick': \[y\]\}$"):
+        nmfaudio.DrumTemplates.from_one_shots({"kick": y}, 22050)
+    with pytest.raises(TypeError, match=r"^one_shots\['kick'\] is the path 'kick\.wav'; .* "
+                                        r"DrumTemplates\.from_folder\(kit\)$"):
+        nmfaudio.DrumTemplates.from_one_shots({"kick": "kick.wav"}, 22050)
+    assert nmfaudio.DrumTemplates.from_one_shots({"kick": [y]}, 22050).classes == ("kick",)
