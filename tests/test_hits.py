@@ -1357,6 +1357,29 @@ def test_hit_files_read_back_after_a_spreadsheet_and_wrong_files_are_named(playe
         read_csv(broken)
 
 
+def test_hits_built_by_hand_are_checked_and_lists_work(played, tmp_path):
+    # ClassHits from another tool's table: lists made quantize fail on "only integer scalar
+    # arrays can be converted to a scalar index"; a velocity of 300 made write_midi fail on
+    # mido's "data byte must be in range 0..127", a negative time on "message time must be
+    # non-negative in MIDI file", and a NaN time was written to the CSV as 'nan' (main
+    # before 2026-12-06, tour15).  Lists become arrays; bad values are named when built.
+    mixture, _, _, _, hits = played
+    kick = hits["kick"]
+    by_hand = DrumHits({"kick": ClassHits("kick", 36, kick.times.tolist(), kick.strengths.tolist(),
+                                          kick.velocities.tolist())})
+    np.testing.assert_array_equal(quantize(by_hand, mixture, SR)["kick"].times,
+                                  quantize(DrumHits({"kick": kick}), mixture, SR)["kick"].times)
+    for times, velocities, note, said in (
+            ([0.5, 0.1], [300, -5], 36, r"velocities holds \[300, -5\]; MIDI velocities are whole numbers 1-127"),
+            ([0.5, float("nan")], [100, 100], 36, r"times holds \[nan\]; hit times are seconds .* finite and >= 0"),
+            ([-0.5, 0.1], [100, 100], 36, r"times holds \[-0.5\]"),
+            ([0.5, 0.1], [100, 100, 90], 36, r"has 2 times, 2 strengths and 3 velocities; give one of each per hit"),
+            ([0.5, 0.1], [100, 100], 360, r"note=360 must be a General MIDI note number 0-127")):
+        with pytest.raises(ValueError, match=rf"^ClassHits\('kick'\)[. ]{said}"):
+            ClassHits("kick", note, times, [1.0, 1.0], velocities)
+    assert not list(tmp_path.iterdir())
+
+
 def test_separation_midi_ends_with_the_recording(played, tmp_path):
     """DrumSeparation.write_midi ends the track at the recording's end (len / sr), within a
     tick; its notes are the hits' file's without a duration."""

@@ -759,6 +759,45 @@ class ClassHits:
     strengths: np.ndarray
     velocities: np.ndarray
 
+    def __post_init__(self):
+        """Arrays of one length, times finite and >= 0, velocities and note MIDI's: hits
+        built by hand (from another tool's table, lists) failed later in ``quantize`` on
+        "only integer scalar arrays can be converted to a scalar index", in ``write_midi`` on
+        mido's "data byte must be in range 0..127" naming no hit, and a NaN time was written
+        to the CSV as ``nan``."""
+        label = f"ClassHits({self.name!r})"
+        arrays = {}
+        for field_name, dtype in (("times", np.float64), ("strengths", np.float64), ("velocities", None)):
+            value = getattr(self, field_name)
+            try:
+                array = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+            except (TypeError, ValueError):
+                raise TypeError(f"{label}.{field_name} must be an array of numbers, one per hit") from None
+            if array.ndim != 1 or array.dtype.kind not in "biuf":
+                raise ValueError(f"{label}.{field_name} has shape {array.shape} and dtype {array.dtype}; "
+                                 "give a 1-D array of numbers, one per hit")
+            arrays[field_name] = array
+        times, strengths, velocities = arrays["times"], arrays["strengths"], arrays["velocities"]
+        if not len(times) == len(strengths) == len(velocities):
+            raise ValueError(f"{label} has {len(times)} times, {len(strengths)} strengths and {len(velocities)} "
+                             "velocities; give one of each per hit")
+        if not np.all(np.isfinite(times)) or np.any(times < 0):
+            bad = times[~(np.isfinite(times) & (times >= 0))]
+            raise ValueError(f"{label}.times holds {bad[:3].tolist()}; hit times are seconds from the recording's "
+                             "start, finite and >= 0")
+        if velocities.size and (velocities.dtype.kind == "f" and not np.all(velocities == np.rint(velocities))
+                                or velocities.min() < 1 or velocities.max() > 127):
+            bad = velocities[(velocities < 1) | (velocities > 127) | (velocities != np.rint(velocities))]
+            raise ValueError(f"{label}.velocities holds {bad[:3].tolist()}; MIDI velocities are whole numbers "
+                             "1-127 (velocities_from_strengths makes them from strengths)")
+        if isinstance(self.note, (bool, np.bool_)) or not isinstance(self.note, numbers.Integral) \
+                or not 0 <= self.note <= 127:
+            raise ValueError(f"{label}.note={self.note!r} must be a General MIDI note number 0-127 "
+                             "(e.g. 36 for a kick)")
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "strengths", strengths)
+        object.__setattr__(self, "velocities", velocities.astype(int, copy=False))
+
     def __len__(self) -> int:
         return len(self.times)
 
