@@ -1704,6 +1704,11 @@ def test_quantize_refuses_a_recording_the_hits_do_not_fit_in(played):
         with pytest.raises(ValueError, match=rf"the hits run to {end:.3f} s but y lasts .* at sr={sr}\): give "
                                              r"quantize the recording the hits come from, whole"):
             quantize(hits, y, sr, grid=16)
+    # a bad hop_length of the beat tracker is a ValueError naming it (librosa's
+    # ParameterError, which is no ValueError, before 2026-12-06, tour15)
+    for hop_length in (0, 512.0):
+        with pytest.raises(ValueError, match=rf"^hop_length={hop_length!r} must be an int >= 1$"):
+            quantize(hits, mixture, SR, grid=16, hop_length=hop_length)
     # the hits' own recording, and one that stops right after the last hit, are fine
     assert len(quantize(hits, mixture, SR, grid=16)) > 0
     cut = mixture[: int(np.ceil(end * SR)) + 1]

@@ -1074,6 +1074,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
     y = audio.check_audio(y)
     sr = _check_positive_int(sr, "sr")
+    hop_length = _check_positive_int(hop_length, "hop_length")  # librosa's ParameterError is no ValueError
     if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
         return hits
     mono = y if y.ndim == 1 else y.mean(axis=0)
