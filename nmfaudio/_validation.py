@@ -135,6 +135,20 @@ def as_array(value, name: str, *, expected: str, content: str, read_with: str | 
         raise TypeError(f"{name} must be {content}: {exc}") from None
 
 
+def refuse_load_pair(value, name: str) -> None:
+    """Raise TypeError when ``value``, given where samples go, is the ``(samples, sr)`` pair
+    ``nmfaudio.load`` / ``librosa.load`` return (a tuple or list of an array of samples and
+    one number): ``separate_drums(nmfaudio.load(path))`` failed on numpy's "setting an array
+    element with a sequence ... inhomogeneous shape", which named neither."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return
+    samples, rate = value
+    if (isinstance(rate, numbers.Real) and not isinstance(rate, (bool, np.bool_)) and np.ndim(rate) == 0
+            and isinstance(samples, np.ndarray) and samples.ndim in (1, 2) and samples.size > 1):
+        raise TypeError(f"{name} is a (samples, sr) pair, as nmfaudio.load (and librosa.load) return; unpack it "
+                        "first: y, sr = nmfaudio.load(path), then pass y and sr")
+
+
 def check_finite(array: np.ndarray, name: str, *, fix: str) -> None:
     """Raise ``ValueError("<name> holds <count> NaN or infinite values; <fix>")`` unless
     every entry of ``array`` is finite."""
@@ -240,6 +254,23 @@ def check_engine(engine):
         raise TypeError(f"engine={engine!r} must be a callable like nmfaudio.factorize or an object with "
                         "fit_transform")
     return engine
+
+
+def engine_factors(result, engine, n_features: int, k: int, n_samples: int):
+    """``(W, H)`` as arrays from what a callable ``engine`` returned, or ValueError naming
+    the engine, what it returned and the shapes expected (W (n_features, k), H (k,
+    n_samples)).  Without this an engine returning None, a tuple or transposed factors
+    failed deep inside with ``'NoneType' object has no attribute 'W'`` or an IndexError."""
+    name = getattr(engine, "__name__", type(engine).__name__)
+    expected = (f"an object with .W ({n_features}, {k}) and .H ({k}, {n_samples}), "
+                "as nmfaudio.factorize's NMFResult")
+    if not (hasattr(result, "W") and hasattr(result, "H")):
+        raise ValueError(f"engine {name} returned {type(result).__name__}; a callable engine must return {expected}")
+    W, H = np.asarray(result.W), np.asarray(result.H)
+    if W.shape != (n_features, k) or H.shape != (k, n_samples):
+        raise ValueError(f"engine {name} returned W {W.shape} and H {H.shape}; a callable engine must return "
+                         f"{expected}")
+    return W, H
 
 
 def check_random_state(random_state):

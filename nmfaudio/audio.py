@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import check_number, is_real
+from nmfaudio._validation import check_number, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
@@ -136,6 +136,7 @@ def check_audio(y, name: str = "y", *, allow_empty: bool = False, finite: bool =
     """
     if isinstance(y, (str, bytes, os.PathLike)) or y is None:
         raise TypeError(f"{name} must be an array of samples, got {type(y).__name__}")
+    refuse_load_pair(y, name)
     array = np.asarray(y)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; audio must be real numbers (float in [-1, 1])")

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import masks, spectrum
-from nmfaudio._validation import beta_name, check_engine, check_int, check_number, free_mask, summary_repr
+from nmfaudio._validation import (beta_name, check_engine, check_int, check_number, engine_factors, free_mask,
+                                  summary_repr)
 from nmfaudio.nmf import beta_divergence, factorize
 from nmfaudio.nmf.divergence import beta_from_name
 
@@ -155,7 +156,8 @@ def _fit_callable(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random
     if delta <= 0:
         result = engine(V, k, beta=beta, solver=solver, W=W, fix_W=fix if fix.any() else False,
                         max_iter=max_iter, tol=tol, random_state=random_state, callback=callback)
-        return Fit(np.asarray(result.W), np.asarray(result.H), np.asarray(getattr(result, "loss", [np.nan])),
+        W_out, H_out = engine_factors(result, engine, V.shape[0], k, V.shape[1])
+        return Fit(W_out, H_out, np.asarray(getattr(result, "loss", [np.nan])),
                    int(getattr(result, "n_iter", 0)), bool(getattr(result, "converged", True)), result)
 
     stopped = []
@@ -169,19 +171,21 @@ def _fit_callable(engine, V, k, *, beta, solver, max_iter, tol, W, fix_W, random
     warm = engine(V, k, beta="frobenius", solver="mu", W=W, fix_W=fix if fix.any() else False,
                   max_iter=WARM_START_ITER, tol=0, random_state=random_state, callback=warm_callback)
     warm_iter = int(getattr(warm, "n_iter", WARM_START_ITER))
+    warm_W, warm_H = engine_factors(warm, engine, V.shape[0], k, V.shape[1])
     if stopped:
-        return Fit(np.asarray(warm.W), np.asarray(warm.H), np.asarray(warm.loss), warm_iter, False, warm)
+        return Fit(warm_W, warm_H, np.asarray(warm.loss), warm_iter, False, warm)
 
     def main_callback(iteration, loss):
         return callback(warm_iter + iteration, loss) if callback is not None else None
 
     dtype = V.dtype
-    W0 = np.hstack([np.asarray(warm.W, dtype=dtype), np.full((V.shape[0], 1), delta, dtype=dtype)])
-    H0 = np.vstack([np.asarray(warm.H, dtype=dtype), np.ones((1, V.shape[1]), dtype=dtype)])
+    W0 = np.hstack([warm_W.astype(dtype, copy=False), np.full((V.shape[0], 1), delta, dtype=dtype)])
+    H0 = np.vstack([warm_H.astype(dtype, copy=False), np.ones((1, V.shape[1]), dtype=dtype)])
     result = engine(V + dtype.type(delta), k + 1, beta=beta, solver=solver, W=W0, H=H0,
                     fix_W=np.append(fix, True), fix_H=[k], max_iter=max_iter, tol=tol,
                     random_state=random_state, callback=main_callback)
-    return Fit(np.asarray(result.W)[:, :k], np.asarray(result.H)[:k], np.asarray(result.loss),
+    W_out, H_out = engine_factors(result, engine, V.shape[0], k + 1, V.shape[1])
+    return Fit(W_out[:, :k], H_out[:k], np.asarray(result.loss),
                warm_iter + int(result.n_iter), bool(result.converged), result)
 
 

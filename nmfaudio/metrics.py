@@ -14,10 +14,14 @@ import warnings
 
 import numpy as np
 
+from nmfaudio._validation import refuse_load_pair
+
 __all__ = ["si_sdr", "sdr", "best_permutation"]
 
 
 def _pair(reference, estimate, *, min_ndim: int = 1, max_ndim: int | None = None):
+    refuse_load_pair(reference, "reference")  # sdr(nmfaudio.load(path), ...): unpack it first
+    refuse_load_pair(estimate, "estimate")
     reference = np.asarray(reference)
     estimate = np.asarray(estimate)
     for name, array in (("reference", reference), ("estimate", estimate)):

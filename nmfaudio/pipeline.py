@@ -312,7 +312,10 @@ def _over_budget(y, sr, settings: Settings, max_memory) -> str | None:
             return None
         n_samples, n_channels, itemsize = int(info.frames), int(info.channels), 4
     else:
-        shape = np.shape(y)
+        try:
+            shape = np.shape(y)
+        except ValueError:  # ragged, or a (samples, sr) pair: check_audio names it
+            return None
         if len(shape) not in (1, 2) or sr is None:
             return None  # check_audio reports the shape; without sr there are no seconds to block by
         n_samples, n_channels = shape[-1], (1 if len(shape) == 1 else shape[0])

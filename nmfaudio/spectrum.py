@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from nmfaudio._validation import check_int
+from nmfaudio._validation import check_int, refuse_load_pair
 
 __all__ = ["stft", "stft_frame_major", "istft", "n_frames", "stft_frames", "band_magnitude", "istft_from_frames",
            "frames_for_rate", "frames_or_defaults", "overlap_add", "istft_norm", "window_values"]
@@ -160,6 +160,7 @@ def _checked_samples(y) -> np.ndarray:
     (other real dtypes become float32); TypeError/ValueError for complex, badly shaped,
     channel-less or non-finite input.  The input check of :func:`stft` and
     :func:`stft_frame_major`."""
+    refuse_load_pair(y, "y")
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y has dtype {y.dtype}; stft needs real samples")

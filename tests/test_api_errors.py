@@ -204,3 +204,83 @@ def test_a_path_given_for_pixels_or_spikes_names_the_reader(tmp_path):
     assert len(cluster((spikes[0], spikes[1]), 2, random_state=0).labels) == 2
     with pytest.raises(TypeError, match=r"^V must be a 2-D array of non-negative numbers, got PosixPath$"):
         nmfaudio.factorize(Path("v.npy"), 2)  # no reader to name: the type, not "dtype object"
+
+
+# --- a callable engine's result -------------------------------------------------------------
+
+
+def test_a_callable_engine_returning_no_factors_is_named():
+    # engine= a callable that returns None, a (W, H) tuple or transposed factors: separate
+    # and separate_drums stopped deep inside on "'NoneType' object has no attribute 'W'",
+    # "'tuple' object has no attribute 'W'" or an IndexError (main before 2026-12-06, tour15).
+    # Each names the engine, what it returned and the shapes it must return, for every fit
+    # path (Frobenius; Itakura-Saito's warm start and floor; the drums' free components).
+    from types import SimpleNamespace
+
+    y = (np.random.default_rng(0).standard_normal(4000) * 0.1).astype(np.float32)
+
+    def returns_none(V, k, **options):
+        return None
+
+    def returns_tuple(V, k, **options):
+        result = nmfaudio.factorize(V, k, **options)
+        return result.W, result.H
+
+    def returns_transposed(V, k, **options):
+        result = nmfaudio.factorize(V, k, **options)
+        return SimpleNamespace(W=result.W.T, H=result.H.T, loss=result.loss, n_iter=1, converged=True)
+
+    for engine, said in ((returns_none, r"returned NoneType"), (returns_tuple, r"returned tuple"),
+                         (returns_transposed, r"returned W \(2, 129\) and H \(\d+, 2\)")):
+        for beta in ("frobenius", "itakura-saito"):
+            with pytest.raises(ValueError, match=rf"engine {engine.__name__} {said}; a callable engine must return "
+                                                 r"an object with \.W \(129, 2\) and \.H \(2, \d+\)"):
+                nmfaudio.separate(y, SR, n_components=2, n_fft=256, hop_length=64, beta=beta, engine=engine,
+                                  max_iter=5)
+    with pytest.raises(ValueError, match=r"engine returns_none returned NoneType; a callable engine must return"):
+        nmfaudio.separate_drums(y, SR, engine=returns_none, max_iter=3)
+
+
+def test_the_pair_load_returns_given_for_the_samples_says_to_unpack_it(tmp_path):
+    # nmfaudio.separate_drums(nmfaudio.load(path)) -- the (samples, sr) pair where the
+    # samples go, as librosa.load's users write by habit -- and the same pair given to
+    # separate, save, stft, quantize, DrumTemplates.from_one_shots or metrics.sdr: numpy's
+    # "setting an array element with a sequence ... inhomogeneous shape", naming nothing
+    # (main before 2026-12-06, tour15).  Each says what it is and how to unpack it.
+    from nmfaudio.drums.hits import ClassHits, DrumHits, quantize
+    from nmfaudio.metrics import sdr
+
+    y = (0.1 * np.sin(np.arange(4000) * 0.3)).astype(np.float32)
+    path = nmfaudio.save(tmp_path / "x.wav", y, SR)
+    pair = nmfaudio.load(path)
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.1, 0.3]), np.ones(2), np.full(2, 100))})
+    unpack = r"is a \(samples, sr\) pair, as nmfaudio\.load \(and librosa\.load\) return; unpack it first: " \
+             r"y, sr = nmfaudio\.load\(path\), then pass y and sr"
+    for call, name in ((lambda: nmfaudio.separate_drums(pair), "y"),
+                       (lambda: nmfaudio.separate(pair, n_components=2), "y"),
+                       (lambda: nmfaudio.separate(pair, SR, n_components=2), "y"),
+                       (lambda: nmfaudio.save(tmp_path / "y.wav", pair, SR), "y"),
+                       (lambda: nmfaudio.stft(pair), "y"),
+                       (lambda: quantize(hits, pair, SR), "y"),
+                       (lambda: nmfaudio.DrumTemplates.from_one_shots({"kick": [pair]}, SR), r"one_shots\['kick'\]\[0\]"),
+                       (lambda: sdr(pair, y), "reference")):
+        with pytest.raises(TypeError, match=rf"^{name} {unpack}$"):
+            call()
+    assert not (tmp_path / "y.wav").exists()
+    # two channels given as a tuple of arrays are still audio
+    assert nmfaudio.stft((y, y)).shape[0] == 2
+
+
+def test_from_one_shots_given_one_recording_instead_of_a_list_says_so():
+    # DrumTemplates.from_one_shots({"kick": y}) -- one array where the list of recordings
+    # goes -- iterated over its samples: "one_shots['kick'][0] has shape (); audio must be
+    # (n_samples,) ..."; a path, over its letters: "one_shots['kick'][0] must be an array of
+    # samples, got str" (main before 2026-12-06, tour15).
+    y = (np.random.default_rng(0).standard_normal(4000) * np.exp(-np.arange(4000) / 500)).astype(np.float32)
+    with pytest.raises(TypeError, match=r"^one_shots\['kick'\] is one array; give a list of recordings \(arrays\), "
+                                        r"even for one: \{'kick': \[y\]\}$"):
+        nmfaudio.DrumTemplates.from_one_shots({"kick": y}, 22050)
+    with pytest.raises(TypeError, match=r"^one_shots\['kick'\] is the path 'kick\.wav'; .* "
+                                        r"DrumTemplates\.from_folder\(kit\)$"):
+        nmfaudio.DrumTemplates.from_one_shots({"kick": "kick.wav"}, 22050)
+    assert nmfaudio.DrumTemplates.from_one_shots({"kick": [y]}, 22050).classes == ("kick",)

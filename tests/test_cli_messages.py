@@ -182,6 +182,27 @@ def test_summaries_count_one_in_the_singular(song, tmp_path, capsys):
     assert code == 0 and "block-wise: 1 block of 0.25 s," in out.splitlines()[0]
 
 
+def test_a_stdout_that_cannot_encode_the_input_name_still_gets_the_summary(tmp_path, monkeypatch, capsys):
+    # A summary naming 'été 日本.wav' printed to a stdout in ascii (PYTHONIOENCODING=ascii,
+    # a Windows file redirect in cp1252, a latin-1 terminal): the outputs were written, then
+    # the run failed, exit 1, "nmfaudio: error: 'ascii' codec can't encode characters in
+    # position 0-1" (main before 2026-12-06, tour15).  The characters are escaped instead,
+    # as Python's stderr does, and the caller's stream is left as it was.
+    import io
+
+    song = write(tmp_path / "été 日本.wav", tones())
+    buffer = io.BytesIO()
+    stdout = io.TextIOWrapper(buffer, encoding="ascii", errors="strict", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = main(["separate", str(song), "-k", "2", "-o", str(tmp_path / "o"), "--n-fft", "256",
+                 "--hop-length", "64", "--max-iter", "2"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "\\xe9t\\xe9 \\u65e5\\u672c.wav: 2 components" in buffer.getvalue().decode("ascii")
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["été 日本_component_01.wav", "été 日本_component_02.wav"]
+    assert stdout.errors == "strict"
+
+
 def test_drums_summary_splits_the_iterations_and_free_0_still_writes_the_residual(song, tmp_path, capsys):
     code, out, _ = cli(["drums", song, "-o", tmp_path / "a", "--max-iter", "10"], capsys)
     assert code == 0 and "30 iterations (10 drum fit + 20 residual)" in out.splitlines()[0]

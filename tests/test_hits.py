@@ -1331,6 +1331,55 @@ def test_separation_writes_midi_and_onsets(played, tmp_path):
     assert sum(len(v[0]) for v in read_csv(tmp_path / "a.csv").values()) == len(hits)
 
 
+def test_hit_files_read_back_after_a_spreadsheet_and_wrong_files_are_named(played, tmp_path):
+    # read_csv of the onsets CSV saved again by a spreadsheet ("CSV UTF-8": a byte-order
+    # mark, CRLF, a blank last line) said the file started with '\ufefftime_s,...'; a MIDI
+    # file given to read_csv raised UnicodeDecodeError, a CSV given to read_midi mido's
+    # "MThd not found", neither naming the file (main before 2026-12-06, tour15).
+    _, _, _, _, hits = played
+    written = read_csv(hits.write_csv(tmp_path / "hits.csv"))
+    text = (tmp_path / "hits.csv").read_text(encoding="utf-8")
+    saved = tmp_path / "saved.csv"
+    saved.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode() + b"\r\n")
+    back = read_csv(saved)
+    assert list(back) == list(written)
+    for name in written:
+        for a, b in zip(back[name], written[name]):
+            np.testing.assert_array_equal(a, b)
+    midi = hits.write_midi(tmp_path / "hits.mid")
+    with pytest.raises(ValueError, match=r"'.*hits\.mid' is not a CSV of hits \(not UTF-8 text\)"):
+        read_csv(midi)
+    with pytest.raises(ValueError, match=r"cannot read '.*hits\.csv' as a MIDI file \(.*\); give a Standard MIDI"):
+        read_midi(tmp_path / "hits.csv")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("time_s,class,velocity,strength\n0.5,kick,loud,3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'.*broken\.csv' line 2 is not a hit .*'0\.5,kick,loud,3'"):
+        read_csv(broken)
+
+
+def test_hits_built_by_hand_are_checked_and_lists_work(played, tmp_path):
+    # ClassHits from another tool's table: lists made quantize fail on "only integer scalar
+    # arrays can be converted to a scalar index"; a velocity of 300 made write_midi fail on
+    # mido's "data byte must be in range 0..127", a negative time on "message time must be
+    # non-negative in MIDI file", and a NaN time was written to the CSV as 'nan' (main
+    # before 2026-12-06, tour15).  Lists become arrays; bad values are named when built.
+    mixture, _, _, _, hits = played
+    kick = hits["kick"]
+    by_hand = DrumHits({"kick": ClassHits("kick", 36, kick.times.tolist(), kick.strengths.tolist(),
+                                          kick.velocities.tolist())})
+    np.testing.assert_array_equal(quantize(by_hand, mixture, SR)["kick"].times,
+                                  quantize(DrumHits({"kick": kick}), mixture, SR)["kick"].times)
+    for times, velocities, note, said in (
+            ([0.5, 0.1], [300, -5], 36, r"velocities holds \[300, -5\]; MIDI velocities are whole numbers 1-127"),
+            ([0.5, float("nan")], [100, 100], 36, r"times holds \[nan\]; hit times are seconds .* finite and >= 0"),
+            ([-0.5, 0.1], [100, 100], 36, r"times holds \[-0.5\]"),
+            ([0.5, 0.1], [100, 100, 90], 36, r"has 2 times, 2 strengths and 3 velocities; give one of each per hit"),
+            ([0.5, 0.1], [100, 100], 360, r"note=360 must be a General MIDI note number 0-127")):
+        with pytest.raises(ValueError, match=rf"^ClassHits\('kick'\)[. ]{said}"):
+            ClassHits("kick", note, times, [1.0, 1.0], velocities)
+    assert not list(tmp_path.iterdir())
+
+
 def test_separation_midi_ends_with_the_recording(played, tmp_path):
     """DrumSeparation.write_midi ends the track at the recording's end (len / sr), within a
     tick; its notes are the hits' file's without a duration."""
@@ -1642,6 +1691,28 @@ def test_quantize_keeps_a_late_hit_whose_grid_point_before_is_taken(played):
     assert len(both) == len(alone) + 1, (alone.times[-3:], both.times[-3:])
     np.testing.assert_allclose(both.times[:-1], alone.times, atol=0.005)  # the others as without it
     assert last - 0.125 / 2 < both.times[-1] <= last + 1e-9, (both.times[-2:], last)
+
+
+def test_quantize_refuses_a_recording_the_hits_do_not_fit_in(played):
+    # quantize(hits, y, sr) with y cut short, or the sr of another rate (the rate of a
+    # resampled copy): the hits past its end were all snapped to its last grid points and
+    # merged there, without a word (main before 2026-12-06, tour15: the bundled loop's 71
+    # hits quantized with sr=44100 came back as 32).  They are refused, naming both lengths.
+    mixture, _, _, _, hits = played
+    end = max(c.times.max() for c in hits)
+    for y, sr in ((mixture[: len(mixture) // 2], SR), (mixture, 2 * SR)):
+        with pytest.raises(ValueError, match=rf"the hits run to {end:.3f} s but y lasts .* at sr={sr}\): give "
+                                             r"quantize the recording the hits come from, whole"):
+            quantize(hits, y, sr, grid=16)
+    # a bad hop_length of the beat tracker is a ValueError naming it (librosa's
+    # ParameterError, which is no ValueError, before 2026-12-06, tour15)
+    for hop_length in (0, 512.0):
+        with pytest.raises(ValueError, match=rf"^hop_length={hop_length!r} must be an int >= 1$"):
+            quantize(hits, mixture, SR, grid=16, hop_length=hop_length)
+    # the hits' own recording, and one that stops right after the last hit, are fine
+    assert len(quantize(hits, mixture, SR, grid=16)) > 0
+    cut = mixture[: int(np.ceil(end * SR)) + 1]
+    assert len(quantize(hits, cut, SR, grid=16)) > 0
 
 
 def test_quantize_says_when_no_tempo_fits_the_hits(played):

@@ -1051,3 +1051,25 @@ def test_a_pictures_kind_has_one_wording(tmp_path, cli, one_line_error):
     code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.jpg")])
     assert code == 1
     one_line_error(stderr, f"JPEG cannot store this {kind} picture", "use a .png output")
+
+
+@pytest.mark.parametrize("pixels, said", [
+    (np.arange(4 * 6 * 5).reshape(4, 6, 5) % 256, r"holds images of dtype int64; an image stack is uint8"),
+    (np.full((4, 6, 5), 0.5).clip(0, 1) * np.array([np.nan, 1, 1, 1])[:, None, None],
+     r"holds 30 NaN or infinite pixel values; replace them"),
+    (np.linspace(0, 255, 4 * 6 * 5).reshape(4, 6, 5), r"holds images with values in \[0, 255\]; float images must "
+                                                       r"lie in \[0, 1\]: save it divided by 255"),
+    (np.linspace(-3, 3, 4 * 6 * 5).reshape(4, 6, 5), r"values in \[-3, 3\]; .*: rescale them to \[0, 1\]"),
+], ids=["int64", "nan", "0-255 floats", "negative"])
+@pytest.mark.parametrize("sigma", ["0", "0.1"])
+def test_cli_sweep_names_the_stack_file_whose_pixels_it_cannot_use(pixels, said, sigma, tmp_path, cli,
+                                                                   one_line_error):
+    """An .npz stack of int64 pixels, NaN, 0-255 floats or negative values: 'nmfaudio image
+    sweep' said 'noisy has dtype int64' / 'images has values in [0, 255]', naming its own
+    variables, not the file (main before 2026-12-06, tour15).  The reader names the file."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=pixels)
+    code, _, stderr = cli(["image", "sweep", stack, "--ranks", "1", "--sigma", sigma])
+    assert code == 1
+    one_line_error(stderr, f"'{stack}' ")
+    assert re.search(said, stderr), stderr

@@ -208,3 +208,31 @@ def test_a_long_separations_mixture_panel_is_pooled():
     magnitude = np.abs(spectrum.stft(components.sum(axis=0), n_fft=256, hop_length=hop))
     full_db = 20 * np.log10(magnitude[1:].max() / magnitude.max())  # the panel leaves 0 Hz out
     assert abs(float(mesh.get_array().max()) - full_db) < 1e-6  # the click's column keeps its level
+
+
+def test_each_figure_names_the_other_for_the_other_result(tmp_path):
+    # separation_figure(separate_drums(...)) raised AttributeError: 'DrumSeparation' object
+    # has no attribute 'magnitude', drums_figure(separate(...)) "'Separation' object has no
+    # attribute 'sources'", and drums_figure of a streamed result (stream_to: no stems kept)
+    # "'int' object has no attribute 'shape'" (main before 2026-12-06, tour15).
+    from nmfaudio.plot.audio import separation_figure
+    from nmfaudio.plot.drums import drums_figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drums = nmfaudio.separate_drums(_mixture(0.5), SR, max_iter=3, random_state=0)
+    with pytest.raises(TypeError, match=r"separation_figure draws the result of nmfaudio\.separate .*"
+                                        r"got DrumSeparation: draw it with nmfaudio\.plot\.drums\.drums_figure"):
+        separation_figure(drums)
+    with pytest.raises(TypeError, match=r"drums_figure draws the result of nmfaudio\.separate_drums .*"
+                                        r"got Separation: draw it with nmfaudio\.plot\.audio\.separation_figure"):
+        drums_figure(_separation(2))
+    with pytest.raises(TypeError, match=r"got ndarray: give the result of nmfaudio\.separate_drums"):
+        drums_figure(_mixture(0.5))
+    path = tmp_path / "take.wav"
+    nmfaudio.save(path, _mixture(0.5), SR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        streamed = nmfaudio.separate_drums(path, max_iter=3, random_state=0, stream_to=lambda start, tracks: None)
+    with pytest.raises(ValueError, match=r"holds no stems to draw: separate_drums\(\.\.\., stream_to=\.\.\.\)"):
+        drums_figure(streamed)

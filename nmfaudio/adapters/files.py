@@ -192,7 +192,7 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         No such file or folder.
     ValueError
         No pictures, pictures of different sizes, not an .npz, no ``images`` array,
-        or ``n`` < 1.
+        pixels neither uint8 nor float in [0, 1] (NaN included), or ``n`` < 1.
     """
     if n is not None:
         n = check_int(n, "n")
@@ -231,7 +231,27 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     if images is None:
         raise ValueError(f"{str(path)!r} has no 'images' array (it has {', '.join(names)}); "
                          "save the stack as np.savez(path, images=...)")
+    _check_stack_values(images, path)
     return images[:n] if n is not None else images
+
+
+def _check_stack_values(images: np.ndarray, path) -> None:
+    """Refuse an ``.npz`` stack whose pixels no image function takes, naming the file (the
+    functions' own checks named their argument: ``nmfaudio image sweep`` said ``noisy has
+    dtype int64`` or ``images has values in [-3.27, 3.14]`` of a file it never named)."""
+    if images.dtype != np.uint8 and images.dtype.kind != "f":
+        raise ValueError(f"{str(path)!r} holds images of dtype {images.dtype}; an image stack is uint8 (0..255) "
+                         "or float in [0, 1]: save it as images.astype(np.uint8) (8-bit values) or scaled to [0, 1]")
+    if images.dtype.kind == "f" and images.size:
+        finite = np.isfinite(images)
+        if not finite.all():
+            raise ValueError(f"{str(path)!r} holds {int(images.size - finite.sum())} NaN or infinite pixel values; "
+                             "replace them (e.g. np.nan_to_num) and save it again")
+        low, high = float(images.min()), float(images.max())
+        if low < 0 or high > 1:
+            fix = "save it divided by 255 (or as uint8)" if low >= 0 and high <= 255 else "rescale them to [0, 1]"
+            raise ValueError(f"{str(path)!r} holds images with values in [{low:.4g}, {high:.4g}]; float images "
+                             f"must lie in [0, 1]: {fix}")
 
 
 def _with_channels(picture: np.ndarray, colour: int, opacity: bool) -> np.ndarray:

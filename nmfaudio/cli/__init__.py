@@ -575,6 +575,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     global _stopping_signal, _deferring, stop_note
     _stopping_signal, _deferring, stop_note = None, 0, None
+    # A stdout that cannot encode every character (a Windows console or file redirect in
+    # cp1252, PYTHONIOENCODING=ascii, a latin-1 terminal) failed the summary line of an
+    # input named in another script *after* the outputs were written: exit 1, "'ascii' codec
+    # can't encode characters ...".  Such characters are written as escapes instead, as
+    # Python's stderr does.
+    encoding_errors = getattr(sys.stdout, "errors", None)
+    if encoding_errors == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -615,6 +623,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if encoding_errors == "strict" and hasattr(sys.stdout, "reconfigure"):
+            try:
+                sys.stdout.reconfigure(errors="strict")  # a caller's stream as it was
+            except (ValueError, OSError):  # closed (| head)
+                pass
 
 
 def _failed(args, message: str) -> int:

@@ -759,6 +759,45 @@ class ClassHits:
     strengths: np.ndarray
     velocities: np.ndarray
 
+    def __post_init__(self):
+        """Arrays of one length, times finite and >= 0, velocities and note MIDI's: hits
+        built by hand (from another tool's table, lists) failed later in ``quantize`` on
+        "only integer scalar arrays can be converted to a scalar index", in ``write_midi`` on
+        mido's "data byte must be in range 0..127" naming no hit, and a NaN time was written
+        to the CSV as ``nan``."""
+        label = f"ClassHits({self.name!r})"
+        arrays = {}
+        for field_name, dtype in (("times", np.float64), ("strengths", np.float64), ("velocities", None)):
+            value = getattr(self, field_name)
+            try:
+                array = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+            except (TypeError, ValueError):
+                raise TypeError(f"{label}.{field_name} must be an array of numbers, one per hit") from None
+            if array.ndim != 1 or array.dtype.kind not in "biuf":
+                raise ValueError(f"{label}.{field_name} has shape {array.shape} and dtype {array.dtype}; "
+                                 "give a 1-D array of numbers, one per hit")
+            arrays[field_name] = array
+        times, strengths, velocities = arrays["times"], arrays["strengths"], arrays["velocities"]
+        if not len(times) == len(strengths) == len(velocities):
+            raise ValueError(f"{label} has {len(times)} times, {len(strengths)} strengths and {len(velocities)} "
+                             "velocities; give one of each per hit")
+        if not np.all(np.isfinite(times)) or np.any(times < 0):
+            bad = times[~(np.isfinite(times) & (times >= 0))]
+            raise ValueError(f"{label}.times holds {bad[:3].tolist()}; hit times are seconds from the recording's "
+                             "start, finite and >= 0")
+        if velocities.size and (velocities.dtype.kind == "f" and not np.all(velocities == np.rint(velocities))
+                                or velocities.min() < 1 or velocities.max() > 127):
+            bad = velocities[(velocities < 1) | (velocities > 127) | (velocities != np.rint(velocities))]
+            raise ValueError(f"{label}.velocities holds {bad[:3].tolist()}; MIDI velocities are whole numbers "
+                             "1-127 (velocities_from_strengths makes them from strengths)")
+        if isinstance(self.note, (bool, np.bool_)) or not isinstance(self.note, numbers.Integral) \
+                or not 0 <= self.note <= 127:
+            raise ValueError(f"{label}.note={self.note!r} must be a General MIDI note number 0-127 "
+                             "(e.g. 36 for a kick)")
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "strengths", strengths)
+        object.__setattr__(self, "velocities", velocities.astype(int, copy=False))
+
     def __len__(self) -> int:
         return len(self.times)
 
@@ -968,6 +1007,10 @@ TEMPO_RATIOS = (1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2)
 #: 141, 70 for 140, 182 for 91, 74 for 147 BPM), so another tempo is taken only when it
 #: lies nearer this one (in log tempo) than the tracker's.
 PRIOR_BPM = 120.0
+#: How far past the last sample of ``y`` a hit given to :func:`quantize` may lie (a CSV's
+#: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
+#: recording.
+LATE_TOLERANCE_S = 0.001
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -1003,8 +1046,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     ----------
     hits : DrumHits
     y : ndarray, shape (n_samples,) or (n_channels, n_samples)
-        The recording the hits come from.
+        The recording the hits come from (whole: the hits' times count from its start).
     sr : int
+        Its sampling rate.
     grid : {4, 8, 16, 32, 12, 24}, default 16
     hop_length : int, default 512
         Hop of the beat tracker's onset envelope.
@@ -1017,6 +1061,12 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         fit none -- the grid moved some of them by up to half a step) and ``grid_start``
         the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
         hits as given when they cannot carry a tempo (:func:`has_tempo`).
+
+    Raises
+    ------
+    ValueError
+        A hit lies after ``y``'s last sample (by more than ``LATE_TOLERANCE_S``): ``y`` is
+        not the whole recording, or ``sr`` not its rate.
     """
     import librosa
 
@@ -1024,6 +1074,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
     y = audio.check_audio(y)
     sr = _check_positive_int(sr, "sr")
+    hop_length = _check_positive_int(hop_length, "hop_length")  # librosa's ParameterError is no ValueError
     if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
         return hits
     mono = y if y.ndim == 1 else y.mean(axis=0)
@@ -1044,6 +1095,13 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
+    if times.size and float(times.max()) > last + LATE_TOLERANCE_S:
+        # hits lie inside the recording they come from: these do not, so y or sr is not
+        # theirs (a part of it, another file, the rate of a resampled copy), and snapping
+        # them inside it would merge every late hit into the last grid points
+        raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {y.shape[-1] / sr:.3f} s "
+                         f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
+                         f"from, whole, and its own sampling rate")
     fit = _fit_tempo(times, weights, period, grid)
     if fit is not None:
         period, step, phase = fit
@@ -1229,6 +1287,13 @@ def read_midi(path) -> dict:
     Returns
     -------
     dict {int: (ndarray of float, ndarray of int)}, notes in increasing order
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is not a MIDI file mido reads (named, with mido's reason).
     """
     mido = _mido()
     path = Path(path)
@@ -1236,7 +1301,12 @@ def read_midi(path) -> dict:
         raise FileNotFoundError(f"MIDI file {str(path)!r} does not exist")
     found: dict = {}
     now = 0.0
-    for message in mido.MidiFile(str(path)):  # iterating a MidiFile yields times in seconds
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:  # mido's words name no file
+        raise ValueError(f"cannot read {str(path)!r} as a MIDI file ({exc}); give a Standard MIDI File "
+                         f"(.mid), e.g. one written by 'nmfaudio drums --midi' or DrumHits.write_midi") from None
+    for message in midi:  # iterating a MidiFile yields times in seconds
         now += message.time
         if message.type == "note_on" and message.velocity > 0 and message.channel == PERCUSSION_CHANNEL:
             found.setdefault(message.note, []).append((now, message.velocity))
@@ -1246,18 +1316,34 @@ def read_midi(path) -> dict:
 
 def read_csv(path) -> dict:
     """Read a file written by :meth:`DrumHits.write_csv`:
-    ``{class: (times_s, velocities, strengths)}`` in the order classes first appear."""
+    ``{class: (times_s, velocities, strengths)}`` in the order classes first appear.
+
+    The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
+    ends, a blank last line).  A file that is not such a table (not UTF-8 text, another
+    header, a row that is not a hit) is a ValueError naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
-    with open(path, newline="", encoding="utf-8") as handle:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != CSV_HEADER:
-            raise ValueError(f"{str(path)!r} starts with {','.join(header)!r}, not {','.join(CSV_HEADER)!r}")
-        found: dict = {}
-        for row in reader:
-            found.setdefault(row[1], []).append((float(row[0]), int(row[2]), float(row[3])))
+        try:
+            header = tuple(next(reader, ()))
+            if header != CSV_HEADER:
+                raise ValueError(f"{str(path)!r} starts with {','.join(header)!r}, not {','.join(CSV_HEADER)!r}")
+            found: dict = {}
+            for row in reader:
+                if not any(cell.strip() for cell in row):  # a blank line (a spreadsheet's last)
+                    continue
+                try:
+                    hit = (float(row[0]), int(row[2]), float(row[3]))
+                except (ValueError, IndexError):
+                    raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
+                                     f"({','.join(CSV_HEADER)}): {','.join(row)!r}") from None
+                found.setdefault(row[1], []).append(hit)
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
+                             f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
     return {name: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
                    np.array([r[2] for r in rows])) for name, rows in found.items()}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nmfaudio._validation import engine_factors
 from nmfaudio.nmf import factorize
 from nmfaudio.drums.stems import (ANCHOR_CROWDED, ANCHOR_RELEASE_SHARE, ANCHOR_SHARE_QUANTILE, FIXED_FIRST_SHARE,
                                   PRESENCE_AT_SHARE)
@@ -323,7 +324,7 @@ def _residual_nmf(R, n_free, *, engine, n_iter, rng):
         H *= np.float32(max(float(R.mean()), 1e-30) / max(float((W @ H).mean()), 1e-30))
         result = (engine or factorize)(R, n_free, beta="kullback-leibler", solver="mu", W=W, H=H,
                                        max_iter=n_iter, tol=0, random_state=rng)
-        W, H = np.asarray(result.W), np.asarray(result.H)
+        W, H = engine_factors(result, engine or factorize, F, n_free, M)
     if W.shape != (F, n_free) or H.shape != (n_free, M):
         raise ValueError(f"engine {type(engine).__name__} returned templates {W.shape} and activations "
                          f"{H.shape}; expected ({F}, {n_free}) and ({n_free}, {M})")

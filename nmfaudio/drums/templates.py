@@ -430,6 +430,14 @@ class DrumTemplates:
             raise ValueError("one_shots must be a non-empty dict {class name: list of arrays}")
         labelled = {}
         for name, shots in one_shots.items():
+            if isinstance(shots, np.ndarray) or isinstance(shots, (str, os.PathLike)):
+                # {"kick": y}: one recording where a list goes was read sample by sample
+                # ("one_shots['kick'][0] has shape ()"), a path letter by letter
+                what = "one array" if isinstance(shots, np.ndarray) else f"the path {os.fspath(shots)!r}"
+                raise TypeError(f"one_shots[{name!r}] is {what}; give a list of recordings (arrays), even for one: "
+                                f"{{{name!r}: [y]}}" + ("" if isinstance(shots, np.ndarray) else
+                                                         " — or learn from a folder of files: "
+                                                         "DrumTemplates.from_folder(kit)"))
             shots = list(shots)
             if not shots:
                 raise ValueError(f"one_shots[{name!r}] is empty; give at least one recording per drum")

@@ -124,11 +124,23 @@ def separation_figure(separation, *, title: str | None = None):
     -------
     matplotlib.figure.Figure
         Save it with ``fig.savefig("separation.png", dpi=100)``.
+
+    Raises
+    ------
+    TypeError
+        ``separation`` is not such a result (a DrumSeparation: use
+        :func:`nmfaudio.plot.drums.drums_figure`).
     """
     from matplotlib.figure import Figure
 
     from nmfaudio import spectrum
 
+    if not all(hasattr(separation, name) for name in ("W", "H", "n_components")):
+        # a DrumSeparation (or anything else) failed on a missing attribute deep inside
+        other = ("draw it with nmfaudio.plot.drums.drums_figure(result)" if hasattr(separation, "activations")
+                 else "give the result of nmfaudio.separate")
+        raise TypeError(f"separation_figure draws the result of nmfaudio.separate (W, H, loss); "
+                        f"got {type(separation).__name__}: {other}")
     sr = separation.sr or 1
     unit_t = "s" if separation.sr else "frames·hop"
     unit_f = "Hz" if separation.sr else "bins/n_fft"

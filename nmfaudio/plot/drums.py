@@ -89,11 +89,28 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     -------
     matplotlib.figure.Figure
         Save it with ``fig.savefig("drums.png", dpi=100)``.
+
+    Raises
+    ------
+    TypeError
+        ``result`` is not a DrumSeparation (a Separation: use
+        :func:`nmfaudio.plot.audio.separation_figure`).
+    ValueError
+        ``result`` holds no stems (separated with ``stream_to``).
     """
     from matplotlib.figure import Figure
 
     from nmfaudio.plot.audio import log_frequency_image
 
+    if not all(hasattr(result, name) for name in ("sources", "activations", "n_fft")):
+        # a Separation (or anything else) failed on a missing attribute deep inside
+        other = ("draw it with nmfaudio.plot.audio.separation_figure(result)" if hasattr(result, "components")
+                 else "give the result of nmfaudio.separate_drums")
+        raise TypeError(f"drums_figure draws the result of nmfaudio.separate_drums (stems, activations); "
+                        f"got {type(result).__name__}: {other}")
+    if not result.sources:
+        raise ValueError("this result holds no stems to draw: separate_drums(..., stream_to=...) hands them on "
+                         "instead of keeping them; separate without stream_to (or read the written stems) to draw it")
     sr = result.sr or 1
     names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
     mixture = sum(result.sources.values())
