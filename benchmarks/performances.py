@@ -1,8 +1,9 @@
 """Realistic drum performances with exact per-class stems and note lists.
 
 What a drummer plays, not a loop: seeded grooves (rock, sixteenths, funk with ghost
-notes, disco with open and pedal hats, ride patterns with the hat pedal on 2 and 4,
-half time) in 2- or 4-bar phrases that end in tom fills, a crash on the downbeat after
+notes, disco with open and pedal hats, ride patterns with the hat pedal on 2 and 4 —
+or, asked for, on every beat, the off-beats, 2 and 4 under a comping snare, or not at
+all (``HAT_FEET``) — half time) in 2- or 4-bar phrases that end in tom fills, a crash on the downbeat after
 each fill (and now and then elsewhere), humanized timing and velocity, percussion on top
 (cowbell, shaker, tambourine, claps, congas, bongos) and a mixing balance drawn per
 performance in which the hi-hat can sit 12-32 dB under the kick.
@@ -199,6 +200,17 @@ OPTIONAL_CLASSES = ("toms", "cymbals")
 LEVEL_DB = {"kick": (0.0, 0.0), "snare": (-4.0, 2.0), "toms": (-6.0, 0.0), "hihat": (-32.0, -12.0),
             "cymbals": (-16.0, -6.0), "other": (-22.0, -8.0)}
 STYLES = ("rock8", "rock16", "funk", "disco", "ride", "halftime")
+#: Where the ride style's hat foot plays (``compose(..., hat_foot=...)``): "backbeat" on 2
+#: and 4 with the snare (the style's default); "quarters" on every beat (the foot keeping
+#: time under a rock ride); "offbeats" on the "and" of every beat; "jazz" on 2 and 4 while
+#: the snare leaves the backbeat and comps: one to three hits a bar, 0.3-0.75, on the
+#: off-beat eighths and the "a" of a beat (where no foot plays); "none" no foot at all.
+HAT_FEET = ("backbeat", "quarters", "offbeats", "jazz", "none")
+#: The foot's steps (16ths of the bar) per pattern.
+_FOOT_STEPS = {"backbeat": (4, 12), "quarters": (0, 4, 8, 12), "offbeats": (2, 6, 10, 14), "jazz": (4, 12),
+               "none": ()}
+#: Where a jazz snare comps (16ths of the bar): the off-beat eighths and the "a" of a beat.
+_COMP_STEPS = (2, 3, 6, 7, 10, 11, 14, 15)
 #: Largest timing deviation (ms) and its standard deviation.
 JITTER_MS = (15.0, 6.0)
 
@@ -207,7 +219,7 @@ JITTER_MS = (15.0, 6.0)
 # Composition
 # --------------------------------------------------------------------------------------
 def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=True, percussion=True,
-            styles=STYLES):
+            styles=STYLES, hat_foot=None):
     """A seeded drum performance.
 
     Parameters
@@ -221,6 +233,11 @@ def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=Tr
         played.  All False: kick, snare and hi-hat only.
     styles : sequence of str
         Grooves to draw from (``STYLES``).
+    hat_foot : str, optional
+        In a ride groove, where the hat's foot plays (``HAT_FEET``); None: on 2 and 4
+        with the snare, as "backbeat" (the same performance, note for note).  Only
+        "jazz" draws more from the seed (its comping), so every other pattern plays the
+        default's groove with the foot moved.  Other styles ignore it.
 
     Returns
     -------
@@ -228,6 +245,9 @@ def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=Tr
         ``bpm``, ``style``, ``seconds``, ``levels`` ({class: dB re kick}),
         ``notes``: list of ``(time_s, role, velocity in (0, 1])`` sorted by time.
     """
+    if hat_foot is not None and hat_foot not in HAT_FEET:
+        raise ValueError(f"hat_foot={hat_foot!r}: expected one of {', '.join(HAT_FEET)} or None")
+    foot = _FOOT_STEPS[hat_foot or "backbeat"]
     rng = np.random.default_rng(seed)
     styles = [s for s in styles if cymbals or s != "ride"]
     style = str(rng.choice(styles))
@@ -261,6 +281,9 @@ def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=Tr
             kick |= {10} if rng.random() < 0.5 else {6}
         elif style == "disco":
             kick = {0, 4, 8, 12}
+        elif style == "ride" and hat_foot == "jazz":
+            snare = set()  # the snare comps (below), off the backbeat
+            kick |= {8}
         else:
             kick |= {8}
             if style in ("funk", "rock16"):
@@ -277,6 +300,10 @@ def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=Tr
         for k in range(fill_start):
             if k not in snare and k % 4 != 0 and rng.random() < ghost_rate:
                 add(base + k, "snare", rng.uniform(0.15, 0.35))  # ghost note
+        if style == "ride" and hat_foot == "jazz":  # comping: 1-3 hits off the beat, where no foot plays
+            for k in rng.choice(_COMP_STEPS, size=int(rng.integers(1, 4)), replace=False):
+                if k < fill_start:
+                    add(base + int(k), "snare", rng.uniform(0.3, 0.75))
         # -- time keeping: hats or ride
         for k in range(fill_start):
             accent = k % 4 == 0
@@ -284,7 +311,7 @@ def compose(seed, *, seconds=8.0, bpm_range=(85.0, 150.0), toms=True, cymbals=Tr
                 if k % 2 == 0 or (k % 4 == 3 and rng.random() < 0.5):
                     bell = accent and rng.random() < 0.15
                     add(base + k, "ride_bell" if bell else "ride", 0.75 if accent else 0.6)
-                if k in (4, 12):
+                if k in foot:
                     add(base + k, "hihat_pedal", 0.7)
             elif style == "disco":
                 if k % 4 == 2:

@@ -41,6 +41,9 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --extras       # also GMRockKit loops
     python benchmarks/transcription.py --ride         # also ride-style performances
     python benchmarks/transcription.py --ride --sr 44100   # every performance rendered at 44.1 kHz
+    python benchmarks/transcription.py --ride-feet    # ride grooves with the hat foot on every beat, the
+                                                      # off-beats, jazz (2 and 4, the snare comping) or none
+    python benchmarks/transcription.py --ride-feet quarters jazz   # only these
     python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --kit samples:exadrums --kit sf2:csound:0   # any performances.render kit spec
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
@@ -103,16 +106,20 @@ def from_performance(rendered):
     return {**rendered, "onsets": onsets}
 
 
-def ride_performances(kits, *, n, seed, sr=22050):
+def ride_performances(kits, *, n, seed, sr=22050, hat_foot=None):
     """``n`` ride-style performances per kit (``performances.compose`` with
     ``styles=("ride",)``, seeds ``(seed, i)``), rendered at ``sr`` (Hz): the cymbals class
-    keeps time on the ride."""
-    drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",)) for i in range(n)]
+    keeps time on the ride.  ``hat_foot``: where the hat's foot plays
+    (``performances.HAT_FEET``; None: on 2 and 4 with the snare, the same performances
+    as "backbeat"); every pattern but "jazz" plays the default's grooves with the foot
+    moved."""
+    drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",), hat_foot=hat_foot)
+             for i in range(n)]
     cache, out = {}, []
     for kit in kits:
         for i, performance in enumerate(drawn):
             rendered = performances.render(performance, kit, sr=sr, cache=cache)
-            rendered["name"] += f"-ride-{seed}.{i}"
+            rendered["name"] += f"-ride-{seed}.{i}" if hat_foot is None else f"-ride-{hat_foot}-{seed}.{i}"
             out.append(from_performance(rendered))
     return out
 
@@ -272,6 +279,10 @@ def main(argv=None) -> int:
                              "of performances.ELECTRONIC_KITS")
     parser.add_argument("--ride", action="store_true",
                         help="also score ride-style performances (n per kit; the cymbals keep time)")
+    parser.add_argument("--ride-feet", nargs="*", choices=performances.HAT_FEET, metavar="FOOT",
+                        help="also score ride-style performances (n per kit, the --ride seeds) with the hat's foot "
+                             "elsewhere, one set per pattern: " + ", ".join(performances.HAT_FEET)
+                             + "; no pattern named: all but backbeat (--ride's)")
     parser.add_argument("--sr", type=int, default=22050,
                         help="the performances' sampling rate (default 22050; the loops of --extras stay at 22050)")
     args = parser.parse_args(argv)
@@ -300,6 +311,10 @@ def main(argv=None) -> int:
     if args.ride:
         evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr), f"ride-style performances ({n} per kit)",
                  options)
+    if args.ride_feet is not None:
+        for foot in args.ride_feet or [f for f in performances.HAT_FEET if f != "backbeat"]:
+            evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, hat_foot=foot),
+                     f"ride-style performances, hat foot {foot} ({n} per kit)", options)
     if args.extras:
         evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops",
                  options)

@@ -189,3 +189,22 @@ def test_proxy_set_plays_no_held_out_or_reserved_kit_and_no_held_out_draw(drums_
     assert len(proxy_seeds) == len(set(proxy_seeds)) >= 4
     assert all(s % 2 == 0 for s in proxy_seeds), "held-out draws play odd seeds"
     assert not set(proxy_seeds) & (set(held_seeds) | set(sets["tuning"][1]) | set(range(0, 9)))
+
+
+def test_ride_sets_with_the_hat_foot_elsewhere(transcription, monkeypatch):
+    # ride_performances(..., hat_foot=...): the --ride draws (seeds (seed, i)) with the foot
+    # moved, named after the pattern; without it the --ride set as before (its names too)
+    played = []
+    monkeypatch.setattr(transcription.performances, "render",
+                        lambda performance, kit, **_: played.append(performance) or {
+                            "notes": [], "name": f"{kit}-{performance['style']}"})
+    sets = {foot: transcription.ride_performances(["A", "B"], n=2, seed=3, hat_foot=foot)
+            for foot in (None, "quarters")}
+    assert [m["name"] for m in sets[None]] == ["A-ride-ride-3.0", "A-ride-ride-3.1", "B-ride-ride-3.0",
+                                               "B-ride-ride-3.1"]
+    assert [m["name"] for m in sets["quarters"]] == ["A-ride-ride-quarters-3.0", "A-ride-ride-quarters-3.1",
+                                                     "B-ride-ride-quarters-3.0", "B-ride-ride-quarters-3.1"]
+    default, quarters = played[:2], played[4:6]
+    assert [p["bpm"] for p in quarters] == [p["bpm"] for p in default]
+    chicks = [sum(r == "hihat_pedal" for _, r, _ in p["notes"]) for p in default + quarters]
+    assert all(c > 0 for c in chicks) and sum(chicks[2:]) > 1.5 * sum(chicks[:2])

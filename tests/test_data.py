@@ -351,6 +351,43 @@ def test_soundfont_kit_specs_parse_without_the_soundfonts(performances_bench):
                    for entry in performances_bench.SOUNDFONTS.values())
 
 
+def _steps(performance, roles):
+    """The 16th-note steps (of the bar) of the notes of ``roles``: humanized by at most 15 ms,
+    a 16th is at least 100 ms (150 BPM), so rounding finds each note's step."""
+    step = 60.0 / performance["bpm"] / 4
+    return [round(t / step) % 16 for t, r, _ in performance["notes"] if r in roles]
+
+
+def test_ride_grooves_hat_foot_patterns(performances_bench):
+    # compose(..., hat_foot=...) moves the ride style's hat foot and leaves every existing
+    # draw as it was: None and "backbeat" are the very same performance, note for note;
+    # "quarters", "offbeats" and "none" play the same grooves (the same steps of every other
+    # role) with the pedal chicks on every beat / on the "and"s / nowhere; "jazz" keeps the
+    # foot on 2 and 4 and moves the snare off the backbeat (no fills: toms=False)
+    compose = performances_bench.compose
+    assert set(performances_bench.HAT_FEET) == {"backbeat", "quarters", "offbeats", "jazz", "none"}
+    feet = {"backbeat": {4, 12}, "quarters": {0, 4, 8, 12}, "offbeats": {2, 6, 10, 14}, "jazz": {4, 12}, "none": set()}
+    others = [r for r in performances_bench.ROLE_CLASS if r != "hihat_pedal"]
+    for seed in range(4):
+        default = compose(np.random.default_rng([seed, 0]), styles=("ride",), toms=False)
+        assert compose(np.random.default_rng([seed, 0]), styles=("ride",), toms=False, hat_foot="backbeat") == default
+        for foot, steps in feet.items():
+            played = compose(np.random.default_rng([seed, 0]), styles=("ride",), toms=False, hat_foot=foot)
+            assert set(_steps(played, ("hihat_pedal",))) == steps, (seed, foot)
+            assert not _steps(played, ("hihat_closed", "hihat_open")), (seed, foot)
+            snare = _steps(played, ("snare",))
+            if foot == "jazz":
+                assert snare and not {4, 12} & set(snare), seed  # comping, no backbeat
+            else:
+                assert sorted(_steps(played, others)) == sorted(_steps(default, others)), (seed, foot)
+                assert {4, 12} <= set(snare)
+    # another style ignores the foot: the same performance
+    plain = next(s for s in range(20) if compose(s)["style"] != "ride")
+    assert compose(plain, hat_foot="quarters") == compose(plain)
+    with pytest.raises(ValueError, match="hat_foot"):
+        compose(0, hat_foot="heel")
+
+
 def test_kit_without_toms_or_cymbals_renders_without_them(tmp_path, monkeypatch, performances_bench):
     # a kit with only kick, snare and hi-hat (a drum machine) renders a performance with
     # fills and crashes: the toms and cymbals notes are left out of the audio and the note
