@@ -612,7 +612,10 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     flush : bool, default False
         Also ``fsync`` each file once written (on its thread): what
         :func:`nmfaudio.audio.atomic_outputs` does before renaming, done early (its own
-        ``fsync`` of a flushed file then costs next to nothing).
+        ``fsync`` of a flushed file then costs next to nothing); and then drop the file's
+        pages from the page cache (``audio._fsync(drop=True)``: the run reads the stems
+        from memory, not from the files, and their 190 MB of cached pages at 44.1 kHz
+        were fresh memory the hits' arrays then could not reuse).
     gate : _Gate, optional
         The caller's (:func:`_meanwhile`'s, whose thread runs this): each file begins
         only while it is open.  Closed (an error or a stop on the caller's thread), the
@@ -630,7 +633,7 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
     def one(path, samples):
         audio.write_wav(path, samples, sr, format=fmt, subtype=subtype)
         if flush:
-            audio._fsync(path)
+            audio._fsync(path, drop=True)
 
     begin = one if gate is None else functools.partial(gate.run, one)
     if n_threads <= 1:
@@ -672,6 +675,10 @@ def _drums_file(task: Task, callback) -> dict:
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
+    if not (o["quantize"] and task.hit_files):
+        # read again only by the quantizer's beat tracker: freed before the hits' mixture
+        # (the stems' sum) is made, which then takes its pages instead of fresh ones
+        y = None
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'

@@ -918,6 +918,59 @@ def test_stems_written_while_the_hits_are_picked_are_the_sequential_bytes(librar
         assert len(levels["meanwhile", name]) == n_stems and levels["meanwhile", name] == levels["sequential", name]
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this platform")
+def test_stems_written_meanwhile_leave_the_page_cache_once_on_disk(library, tmp_path, monkeypatch):
+    """Each stem the background writer writes is flushed, then its pages are dropped from
+    the page cache (``POSIX_FADV_DONTNEED`` on the same descriptor, after its ``fsync``):
+    the run never reads them back, and kept they were 190 MB of fresh memory at 44.1 kHz
+    (docs/performance.md, the speed46 round).  The files hold the same bytes (the test
+    above)."""
+    from nmfaudio.nmf import kernels
+
+    monkeypatch.setattr(kernels, "THREADS", 1)  # one writer thread: the calls in the stems' order
+    synced, dropped = [], []
+    fsync, fadvise = os.fsync, os.posix_fadvise
+
+    def recording_fsync(descriptor):
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}") if os.path.exists("/proc/self/fd") else descriptor)
+        return fsync(descriptor)
+
+    def recording_fadvise(descriptor, offset, length, advice):
+        if advice == os.POSIX_FADV_DONTNEED:
+            name = os.readlink(f"/proc/self/fd/{descriptor}") if os.path.exists("/proc/self/fd") else descriptor
+            dropped.append((name, offset, length, name in synced))
+        return fadvise(descriptor, offset, length, advice)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "posix_fadvise", recording_fadvise)
+    task = batch.plan([library / "a.wav"], tmp_path / "out", job="drums", options=DRUM_OPTIONS)[0]
+    batch.run_task(task)
+    assert len(dropped) == len(task.tracks) == 6
+    assert all(offset == 0 and length == 0 and was_synced for _, offset, length, was_synced in dropped)
+    assert len({name for name, *_ in dropped}) == 6
+
+
+def test_the_input_is_released_before_the_hits_unless_the_quantizer_reads_it(library, tmp_path, monkeypatch):
+    """The command line's loaded input was held to the end of the run for the quantizer's
+    beat tracker alone: without ``--quantize`` the hits get None instead, so the input's
+    pages go to the hits' mixture (31.8 MB at 44.1 kHz; docs/performance.md, the speed46
+    round); with it (and a hit file) they get the input."""
+    given = []
+    drum_hits = batch._drum_hits
+
+    def spy(task, result, y, sr):
+        given.append(y)
+        return drum_hits(task, result, y, sr)
+
+    monkeypatch.setattr(batch, "_drum_hits", spy)
+    for name, extra in (("plain", {}), ("quantized", {"quantize": 16, "midi": True})):
+        task = batch.plan([library / "a.wav"], tmp_path / name, job="drums", options={**DRUM_OPTIONS, **extra})[0]
+        batch.run_task(task)
+    plain, quantized = given
+    assert plain is None
+    assert isinstance(quantized, np.ndarray) and quantized.shape == (sf.info(str(library / "a.wav")).frames,)
+
+
 def _fail_in(monkeypatch, where: str) -> None:
     """Make the stems' writing (a full disk at the third stem) or the hits fail."""
     import errno

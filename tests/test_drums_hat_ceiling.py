@@ -128,3 +128,38 @@ def test_hats_in_a_short_stretch_keep_their_strokes():
         finally:
             separation.HAT_CEILING = True
     assert scores[True] >= scores[False] - 0.5, scores
+
+
+def test_the_compiled_cap_is_the_numpy_forms_bits():
+    """The compiled cap (the cells over the ceiling gathered, their powers NumPy's, the
+    sums and ratios in the NumPy form's order) gives the NumPy form's float32 bits, tolerance
+    0: chunks of every size, powers 1, 1.5, 2 and 1.7, the kept output before and after the
+    hat's, bins without a ceiling (inf), silent cells, tiny models (1e-30 of the level) and
+    chunks with nothing over the ceiling.  (It runs in every drum recording's stems:
+    docs/performance.md, the speed46 round.)"""
+    import warnings
+
+    from nmfaudio.drums import hat_ceiling
+
+    rng = np.random.default_rng(46)
+    n_capped = 0
+    for trial in range(240):
+        D, n, F = int(rng.integers(3, 8)), int(rng.integers(1, 20)), int(rng.integers(1, 300))
+        S = (rng.random((D, n, F)) ** rng.uniform(1, 6)).astype(np.float32)
+        S[:, rng.random((n, F)) < 0.1] = 0
+        if trial % 7 == 0:
+            S *= np.float32(1e-30)
+        hat = int(rng.integers(D))
+        kept = (hat + int(rng.integers(1, D))) % D
+        ceiling = (np.quantile(S[hat], rng.uniform(0.1, 0.99), axis=0) * rng.uniform(0.5, 2)).astype(np.float32)
+        ceiling[rng.random(F) < 0.1] = np.inf
+        if trial % 11 == 0:
+            ceiling[:] = np.inf  # nothing over it
+        power = (1.5, 1.0, 2.0, 1.7)[trial % 4]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a rounding-negative ratio's root, in both forms
+            expected = hat_ceiling._capped_models_numpy(S.copy(), hat, ceiling, power=power, kept=kept)
+            got = capped_models(S.copy(), hat, ceiling, power=power, kept=kept)
+        n_capped += bool((S[hat] > ceiling).any())
+        assert np.array_equal(got.view(np.uint32), expected.view(np.uint32)), (trial, D, n, F, power)
+    assert n_capped > 150

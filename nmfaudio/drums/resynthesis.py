@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio import masks, spectrum
+from nmfaudio.drums import pages
 from nmfaudio.drums.hat_ceiling import capped_models
 from nmfaudio.nmf.gemm_pass import blas_on_one_thread
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
@@ -44,7 +45,7 @@ RANGE_TASKS = 4
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
                  window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None,
-                 hat_ceiling=None) -> bool:
+                 hat_ceiling=None, release: bool = False) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -90,6 +91,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         per-bin updates, which rescale the models), output ``kept``'s mask unchanged
         (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
         :mod:`nmfaudio.drums.hat_ceiling`).
+    release : bool, default False
+        The caller reads ``X`` no more: each range gives back the pages of the frames it
+        has finished with as it goes (:func:`nmfaudio.drums.pages.give_back`), so the
+        stems' samples take them instead of fresh memory; ``X`` then holds zeros there.
 
     Returns
     -------
@@ -116,6 +121,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                                             for c in range(C)] for f in outputs]
     # frame-major (N, F) pairs of (real, imaginary) per channel: views, X is frame-major
     pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
+    frame_bytes = F * 2 * np.dtype(real).itemsize  # one frame of a channel's pairs
     tiny = np.finfo(real).tiny  # librosa.util.tiny: istft divides only where the norm exceeds it
 
     def norm(lo, hi):  # istft_norm's samples lo … hi − 1: each range makes its own, not the
@@ -147,6 +153,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         own = {c: out[:, c, own0:own1] for c in channels}
         for c in channels:
             own[c][...] = 0  # the overlap-add adds
+        given = {c: a * frame_bytes for c in channels}  # release: X's bytes given back up to here
         for t0 in range(a, b, CHUNK_FRAMES):
             t1 = min(t0 + CHUNK_FRAMES, b)
             n = t1 - t0
@@ -191,6 +198,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 if tail[c] is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
                     spectrum.overlap_add(frames, tail[c], first=t0, offset=b * hop_length, hop_length=hop_length,
                                          window=window)
+                if release:  # frames t0 … t1 − 1 of this channel are read no more (nor by other ranges)
+                    given[c] = pages.give_back(pairs[c], given[c], t1 * frame_bytes)
         divisor = norm(own0, own1)
         for c in channels:
             np.divide(own[c], divisor, out=own[c], where=divisor > tiny)

@@ -1514,8 +1514,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings, leave_out=leave_out, hat_ceiling=ceiling,
-                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0)
-    del X  # the STFT (the largest array here) is done with: the residual takes its pages
+                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0, release=True)
+    # the STFT (the largest array here) is done with, its pages given back as the stems were
+    # made (release): the residual takes the rest
+    del X
     sources = {label: (drums[k, 0] if y.ndim == 1 else drums[k]) for k, label in enumerate(classes)}
     # The masks partition the mixture and the inverse STFT is linear, so the residual's
     # track is the mixture minus the drums (to the STFT round trip's ~1e-7 of the peak):
