@@ -127,6 +127,26 @@ def test_compress_refuses_a_rank_above_what_the_picture_holds(shape, most):
                                          rf"independent parts; use rank={most} or less"):
         compress(picture, most + 1, max_iter=2)
     assert compress(picture, most, max_iter=2).rank == most
+    # truncated_svd follows the same rule with the same message (before 2026-12-06, polish15,
+    # it took any rank and returned the full SVD above the most)
+    with pytest.raises(ValueError, match=rf"rank={most + 1} is larger than the picture: .*at most {most} "
+                                         rf"independent parts; use rank={most} or less"):
+        truncated_svd(picture, most + 1)
+    assert truncated_svd(picture, most).shape == picture.shape
+
+
+def test_image_of_integer_lists_says_how_to_make_the_array():
+    """A list of lists of ints is int64 to numpy, refused as an int64 array is; the fix
+    named ``image.astype(...)``, which a list does not have (before 2026-12-06, polish15)."""
+    pixels = [[0, 128, 255], [255, 0, 64]]
+    for call in (lambda: compress(pixels, 1), lambda: truncated_svd(pixels, 1)):
+        with pytest.raises(TypeError, match=r"^image has dtype int64; pass uint8 \(0\.\.255\) or float in \[0, 1\] "
+                                            r"\(e\.g\. np\.asarray\(image, dtype=np\.float32\) / 255 "):
+            call()
+    with pytest.raises(TypeError, match=r"e\.g\. images\.astype\(np\.float32\) / 255"):  # an array: its method
+        factorize_images(np.array([pixels, pixels]), 1)
+    # what the message says works
+    assert compress(np.asarray(pixels, dtype=np.float32) / 255, 1, max_iter=2).rank == 1
 
 
 def test_compress_recovers_a_planted_low_rank_image(planted):
