@@ -585,6 +585,19 @@ def test_cli_sweep_rank_above_one_picture_counts_in_the_singular(tmp_path, cli, 
     one_line_error(stderr, "--ranks 2: 1 picture of 5 x 6 pixels has at most 1 independent part; use ranks up to 1")
 
 
+def test_cli_sweep_says_when_n_asks_for_more_images_than_the_stack_holds(tmp_path, cli):
+    """--n 100 on a stack of 4 used the 4 without a word (before 2026-12-06, polish15): one
+    note names the count; --n within the stack, no note."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--n", "100", "--ranks", "1", "--max-iter", "3", "--json"])
+    assert code == 0 and json.loads(stdout)["n_images"] == 4
+    notes = [line for line in stderr.splitlines() if "--n" in line]
+    assert notes == [f"nmfaudio: note: --n 100: {stack} holds 4 images; using all 4"]
+    code, _, stderr = cli(["image", "sweep", stack, "--n", "4", "--ranks", "1", "--max-iter", "3"])
+    assert code == 0 and "--n" not in stderr
+
+
 def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
     """--ranks 2,2,1 used to fit rank 2 twice and print two rows for it."""
     stack = tmp_path / "stack.npz"
