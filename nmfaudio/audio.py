@@ -28,7 +28,7 @@ import numpy as np
 from nmfaudio._validation import check_number, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_float_samples", "check_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
+           "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
            "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
@@ -50,6 +50,25 @@ def check_sr(sr, name: str = "sr") -> int:
     if not is_real(sr) or not np.isfinite(sr) or sr < 1 or int(sr) != sr:
         raise ValueError(f"{name}={sr!r} must be a whole number of samples per second >= 1 (e.g. 22050)")
     return int(sr)
+
+
+#: The highest rate libsndfile stores: a C int (soundfile raised OverflowError above it).
+MOST_SR = 2**31 - 1
+#: Formats that store less (libsndfile 1.2): FLAC refuses more than 655350 Hz; OGG Vorbis
+#: (libvorbis's encoder modes end at 200 kHz) crashed the interpreter above 200000 Hz.
+MOST_SR_BY_FORMAT = {"FLAC": 655350, "OGG": 200000}
+
+
+def check_stored_sr(sr: int, fmt: str) -> None:
+    """Refuse a rate (a checked int, :func:`check_sr`) that format ``fmt`` (libsndfile's
+    name, e.g. ``"WAV"``) cannot store, with a ValueError naming the range: soundfile
+    raised a raw OverflowError above :data:`MOST_SR`, a LibsndfileError naming a
+    temporary file for FLAC, and OGG crashed (:data:`MOST_SR_BY_FORMAT`)."""
+    most = MOST_SR_BY_FORMAT.get(fmt, MOST_SR)
+    if sr > most:
+        kind, fix = ((f"{fmt} files store", "save to a .wav path, or resample first") if fmt in MOST_SR_BY_FORMAT
+                     else ("libsndfile stores", "pass the rate in Hz (e.g. 44100)"))
+        raise ValueError(f"sr={sr} is above {most}, the highest rate {kind} (1 to {most} Hz); {fix}")
 
 
 def input_signal(y, sr=None, *, sr_needed_because: str | None = None):
@@ -801,7 +820,8 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     TypeError
         If ``y`` holds integer samples (:func:`check_float_samples`: pass floats in [-1, 1]).
     ValueError
-        If ``y`` or ``sr`` is invalid, the extension/subtype is unknown, or the subtype is
+        If ``y`` or ``sr`` is invalid (``sr`` above what the format stores, too:
+        :func:`check_stored_sr`), the extension/subtype is unknown, or the subtype is
         integer PCM (PCM_16, PCM_24: the FLAC default) and ``y`` peaks above 1, which it
         would clip (:func:`check_headroom`).
     """
@@ -809,6 +829,7 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     y = check_audio(check_float_samples(y))
     sr = check_sr(sr)
     fmt, subtype = _format_for(path, subtype)
+    check_stored_sr(sr, fmt)
     # libsndfile would clip louder samples to integer PCM without a word (the CLI refuses them too)
     fix = "use subtype='FLOAT'" if fmt == "WAV" else f"{fmt} stores no float samples: save to a .wav path"
     check_headroom({path.name: y}, subtype, fmt, fix=fix)
@@ -911,6 +932,7 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     -------
     list of pathlib.Path, in the order of ``file_names``
     """
+    check_stored_sr(check_sr(sr), "WAV")
     directory = Path(directory)
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")

@@ -976,6 +976,9 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "ride_moved": result.ride_with_snare is not None,
         # a band-limited input above the templates' rate: where its templates stopped (Hz)
         "band_limit_hz": result.band_limit_hz,
+        # the input's band when it reaches far above templates made at a lower rate (the hats
+        # may be lost), and that rate: the summary names the rate to learn them at
+        "input_band_hz": result.input_band_hz, "templates_sr": result.templates_sr,
         "sources": [{"name": name, "path": path, "rms": rms[name],
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
         "plot": task.plot,

@@ -6,6 +6,9 @@
   (``mir_eval.separation.bss_eval_sources``), not a home-made copy.
 - :func:`best_permutation`: which estimate goes with which reference — NMF components
   come in no particular order relative to the true sources.
+
+A perfect estimate scores :data:`MAX_DB` (200 dB) in both, never ``inf``: values are capped
+there (as ``fast_bss_eval``'s ``clamp_db`` does), so means over stems and files stay finite.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ import numpy as np
 
 from nmfaudio._validation import refuse_load_pair
 
-__all__ = ["si_sdr", "sdr", "best_permutation"]
+__all__ = ["si_sdr", "sdr", "best_permutation", "MAX_DB"]
+
+#: The highest score (dB) :func:`sdr` and :func:`si_sdr` return: a perfect estimate's.  Its
+#: error is float64 rounding, which read 241-316 dB or ``inf`` by chance (mir_eval's own
+#: SDR of a signal against itself: 241-308 dB on noise, tones, drums; SI-SDR: ``inf`` when
+#: the scale came out exact, else 295-316 dB) — before 2026-12-06 (polish15) ``sdr(a, a)``
+#: gave ~300 dB and ``si_sdr(a, a)`` ``inf``, which made a table's mean ``inf``.  Below the
+#: cap every value is kept: tracks equal up to float32 rounding read 140-155 dB.
+MAX_DB = 200.0
 
 
 def _pair(reference, estimate, *, min_ndim: int = 1, max_ndim: int | None = None):
@@ -55,7 +66,8 @@ def si_sdr(reference, estimate, *, zero_mean: bool = False):
     Returns
     -------
     float, or ndarray of shape ``reference.shape[:-1]``
-        +inf for a perfect estimate (up to scale), -inf for a silent or orthogonal one.
+        At most :data:`MAX_DB` (200 dB), a perfect estimate's (up to scale; never +inf);
+        -inf for a silent or orthogonal one.
 
     Raises
     ------
@@ -76,6 +88,7 @@ def si_sdr(reference, estimate, *, zero_mean: bool = False):
         ratio = np.einsum("...n,...n->...", target, target) / np.einsum("...n,...n->...", residual, residual)
         value = 10 * np.log10(ratio)
     value = np.where(np.isnan(value), -np.inf, value)  # 0/0: a silent estimate
+    value = np.minimum(value, MAX_DB)  # a perfect estimate: rounding's inf or ~300 dB
     return float(value) if np.ndim(value) == 0 else value
 
 
@@ -91,6 +104,8 @@ def sdr(reference, estimate):
     Returns
     -------
     float for 1-D input, else ndarray of shape (n_sources,)
+        At most :data:`MAX_DB` (200 dB), a perfect estimate's (mir_eval's own value is
+        its rounding error's, 241-308 dB, or inf).
     """
     s, s_hat = _pair(reference, estimate, max_ndim=2)
     for name, array in (("reference", s), ("estimate", s_hat)):
@@ -110,7 +125,8 @@ def sdr(reference, estimate):
         # mir_eval 0.8 flags its separation module as deprecated; the numbers are unchanged.
         warnings.simplefilter("ignore", FutureWarning)
         values = bss_eval_sources(np.atleast_2d(s), np.atleast_2d(s_hat), compute_permutation=False)[0]
-    return float(values[0]) if s.ndim == 1 else np.asarray(values, dtype=np.float64)
+    values = np.minimum(np.asarray(values, dtype=np.float64), MAX_DB)  # a perfect estimate (see MAX_DB)
+    return float(values[0]) if s.ndim == 1 else values
 
 
 def best_permutation(references, estimates, *, metric=si_sdr):

@@ -111,6 +111,25 @@ def test_save_refuses_samples_an_integer_subtype_would_clip(tmp_path, name, subt
     np.testing.assert_array_equal(audio.load(audio.save(tmp_path / "f.wav", loud, SR))[0], loud)  # float: exact
 
 
+@pytest.mark.parametrize("name, sr, most, fix", [
+    ("x.wav", 10**10, 2**31 - 1, "pass the rate in Hz"),
+    ("x.flac", 10**6, 655350, "save to a .wav path"),
+    ("x.ogg", 250000, 200000, "save to a .wav path"),
+])
+def test_save_refuses_a_rate_the_format_cannot_store(tmp_path, name, sr, most, fix):
+    """sr above what libsndfile stores: a raw OverflowError ('integer 10000000000 does not fit
+    'int''), for FLAC a LibsndfileError naming the temporary file, and for OGG Vorbis above
+    200 kHz a crash of the interpreter (before 2026-12-06, polish15)."""
+    y = np.zeros(100, dtype=np.float32)
+    with pytest.raises(ValueError, match=rf"^sr={sr} is above {most}, the highest rate .*\(1 to {most} Hz\); {fix}"):
+        audio.save(tmp_path / name, y, sr)
+    with pytest.raises(ValueError, match=r"^sr=10000000000 is above 2147483647"):  # WAVs only
+        audio.save_tracks(tmp_path / "tracks", ["a.wav"], [y], 10**10)
+    assert sorted(tmp_path.iterdir()) == []  # nothing written, no folder made
+    audio.save(tmp_path / name, y, most)  # the highest rate itself is stored
+    assert sf.info(str(tmp_path / name)).samplerate == most
+
+
 def test_saved_file_has_normal_permissions(tmp_path):
     path = audio.save(tmp_path / "x.wav", _noise(10), SR)
     umask = os.umask(0)

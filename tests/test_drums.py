@@ -475,6 +475,20 @@ def test_templates_convert_to_other_stft_parameters(synthetic):
     assert sdr(kick, result.sources["kick"]) > 30  # measured 44.0 dB
 
 
+def test_templates_convert_with_sr_alone_takes_the_separations_frames():
+    """convert(sr=44100) was a TypeError naming n_fft and hop_length (before 2026-12-06,
+    polish15): the frames default to what separate_drums uses at that rate, only n_fft
+    given to hop n_fft // 4, and nothing given returns the templates themselves."""
+    kit = default_templates()
+    wide = kit.convert(sr=44100)
+    assert (wide.sr, wide.n_fft, wide.hop_length) == (44100, 4096, 1024)
+    np.testing.assert_array_equal(wide.P, kit.convert(sr=44100, n_fft=4096, hop_length=1024).P)
+    assert (kit.convert(sr=44100, n_fft=2048).hop_length, kit.convert(n_fft=1024).sr) == (512, 22050)
+    assert kit.convert(sr=22050) is kit and kit.convert() is kit
+    with pytest.raises(ValueError, match=r"^sr=0 must be"):
+        kit.convert(sr=0)
+
+
 def test_bad_arguments_raise_clear_errors(synthetic):
     _, mix, _ = synthetic
     with pytest.raises(ValueError, match="sr is required"):

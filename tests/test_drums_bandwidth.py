@@ -140,3 +140,50 @@ def test_the_command_line_says_where_the_templates_stop(tmp_path, cli, blocks):
     code, out, err = cli(["drums", LOOP, "-o", tmp_path / "own", "--json", *blocks])
     assert code == 0, err
     assert json.loads(out)["band_limit_hz"] is None
+
+
+def test_templates_made_far_below_the_recordings_band_are_named_once(tmp_path, cli):
+    """Templates made at 8 kHz (they stop at 4 kHz) on the 22.05-kHz loop: the hats' band is
+    missing from them (hi-hat SDR 0.67 dB, learned at 22.05 kHz 8.50: the measurements at
+    bandwidth.HAT_BAND_HZ) — before 2026-12-06 (polish15) without a word.  One warning (also
+    block-wise) naming the rate to learn them at, the result's input_band_hz and
+    templates_sr, the command line's summary line; nothing with the bundled templates, nor
+    at the templates' own rate."""
+    import json
+    import warnings
+
+    import soundfile as sf
+
+    from nmfaudio.drums import default_templates
+
+    y, sr = sf.read(LOOP, dtype="float32", frames=2 * 22050)
+    low = default_templates().convert(sr=8000, n_fft=1024, hop_length=256)
+    said = ("the templates were made at 8000 Hz and stop at 4.0 kHz, but the recording holds sound up to 11.0 kHz: "
+            "the hi-hat's band is missing from its template, and its hits may go to the cymbals or the residual; "
+            "learn the templates at 22050 Hz")
+
+    def run(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = separate_drums(*args, random_state=0, max_iter=3, **kwargs)
+        return result, [str(w.message) for w in caught if "templates were made" in str(w.message)]
+
+    result, notes = run(y, sr, templates=low)
+    assert notes == [said + " (nmfaudio templates learn DIR --sr 22050, or DrumTemplates.from_folder(path, "
+                            "sr=22050))"]
+    assert result.templates_sr == 8000 and 10000 < result.input_band_hz <= 11025
+    assert len(run(y, sr, templates=low, block_seconds=1.0)[1]) == 1  # once, whatever the blocks
+    result, notes = run(y, sr)  # the bundled templates (22.05 kHz): their band holds the hats'
+    assert notes == [] and result.input_band_hz is None and result.templates_sr == 22050
+    import librosa
+
+    assert run(librosa.resample(y, orig_sr=sr, target_sr=8000), 8000, templates=low)[1] == []  # their own rate
+    low.save(tmp_path / "low.npz")
+    sf.write(tmp_path / "loop.wav", y, sr)
+    code, out, err = cli(["drums", tmp_path / "loop.wav", "--templates", tmp_path / "low.npz", "-o", tmp_path / "out"])
+    assert code == 0, err
+    assert f"  {said} (nmfaudio templates learn DIR --sr 22050 -o kit.npz)" in out.splitlines()
+    code, out, err = cli(["drums", tmp_path / "loop.wav", "--templates", tmp_path / "low.npz", "-o", tmp_path / "j",
+                          "--json"])
+    record = json.loads(out)
+    assert record["templates_sr"] == 8000 and 10000 < record["input_band_hz"] <= 11025

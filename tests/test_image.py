@@ -127,6 +127,26 @@ def test_compress_refuses_a_rank_above_what_the_picture_holds(shape, most):
                                          rf"independent parts; use rank={most} or less"):
         compress(picture, most + 1, max_iter=2)
     assert compress(picture, most, max_iter=2).rank == most
+    # truncated_svd follows the same rule with the same message (before 2026-12-06, polish15,
+    # it took any rank and returned the full SVD above the most)
+    with pytest.raises(ValueError, match=rf"rank={most + 1} is larger than the picture: .*at most {most} "
+                                         rf"independent parts; use rank={most} or less"):
+        truncated_svd(picture, most + 1)
+    assert truncated_svd(picture, most).shape == picture.shape
+
+
+def test_image_of_integer_lists_says_how_to_make_the_array():
+    """A list of lists of ints is int64 to numpy, refused as an int64 array is; the fix
+    named ``image.astype(...)``, which a list does not have (before 2026-12-06, polish15)."""
+    pixels = [[0, 128, 255], [255, 0, 64]]
+    for call in (lambda: compress(pixels, 1), lambda: truncated_svd(pixels, 1)):
+        with pytest.raises(TypeError, match=r"^image has dtype int64; pass uint8 \(0\.\.255\) or float in \[0, 1\] "
+                                            r"\(e\.g\. np\.asarray\(image, dtype=np\.float32\) / 255 "):
+            call()
+    with pytest.raises(TypeError, match=r"e\.g\. images\.astype\(np\.float32\) / 255"):  # an array: its method
+        factorize_images(np.array([pixels, pixels]), 1)
+    # what the message says works
+    assert compress(np.asarray(pixels, dtype=np.float32) / 255, 1, max_iter=2).rank == 1
 
 
 def test_compress_recovers_a_planted_low_rank_image(planted):
@@ -563,6 +583,19 @@ def test_cli_sweep_rank_above_one_picture_counts_in_the_singular(tmp_path, cli, 
     code, _, stderr = cli(["image", "sweep", stack, "--n", "1", "--ranks", "2"])
     assert code == 1
     one_line_error(stderr, "--ranks 2: 1 picture of 5 x 6 pixels has at most 1 independent part; use ranks up to 1")
+
+
+def test_cli_sweep_says_when_n_asks_for_more_images_than_the_stack_holds(tmp_path, cli):
+    """--n 100 on a stack of 4 used the 4 without a word (before 2026-12-06, polish15): one
+    note names the count; --n within the stack, no note."""
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    code, stdout, stderr = cli(["image", "sweep", stack, "--n", "100", "--ranks", "1", "--max-iter", "3", "--json"])
+    assert code == 0 and json.loads(stdout)["n_images"] == 4
+    notes = [line for line in stderr.splitlines() if "--n" in line]
+    assert notes == [f"nmfaudio: note: --n 100: {stack} holds 4 images; using all 4"]
+    code, _, stderr = cli(["image", "sweep", stack, "--n", "4", "--ranks", "1", "--max-iter", "3"])
+    assert code == 0 and "--n" not in stderr
 
 
 def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):

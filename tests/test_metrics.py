@@ -18,8 +18,24 @@ def test_si_sdr_is_scale_invariant_and_matches_known_noise_level():
     estimate = s + noise
     assert metrics.si_sdr(s, estimate) == pytest.approx(20.0, abs=1e-9)
     assert metrics.si_sdr(s, 0.01 * estimate) == pytest.approx(20.0, abs=1e-9)  # scale invariant
-    assert metrics.si_sdr(s, s) == np.inf
+    assert metrics.si_sdr(s, s) == metrics.MAX_DB  # capped, not inf (test_a_perfect_estimate_...)
     assert metrics.si_sdr(s, np.zeros_like(s)) == -np.inf
+
+
+def test_a_perfect_estimate_scores_the_same_finite_cap_in_both():
+    """sdr(a, a) read ~300 dB (mir_eval's rounding) and si_sdr(a, a) inf, which made a mean
+    over stems inf (before 2026-12-06, polish15): both are MAX_DB (200 dB), scaled copies
+    too; values below the cap are unchanged (a float32 rounding of the estimate)."""
+    s, noise = _signals(4)
+    tone = np.sin(np.arange(4000) * 0.01)
+    for a in (s, tone, np.ones(4000)):
+        assert metrics.sdr(a, a) == metrics.si_sdr(a, a) == metrics.si_sdr(a, 0.3 * a) == 200.0
+    table = metrics.si_sdr(np.stack([s, noise]), np.stack([s, noise + 0.1 * s]))
+    assert table[0] == 200.0 and np.isfinite(table.mean())
+    assert list(metrics.sdr(np.stack([s, tone]), np.stack([s, tone]))) == [200.0, 200.0]
+    rounded = s.astype(np.float32)  # not perfect: float32 rounding, about 150 dB
+    assert 130 < metrics.si_sdr(s, rounded) < 170 and 130 < metrics.sdr(s, rounded) < 170
+    assert metrics.si_sdr(s, np.zeros_like(s)) == -np.inf  # a silent estimate stays -inf
 
 
 def test_si_sdr_batches_over_leading_axes():

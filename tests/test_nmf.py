@@ -480,6 +480,30 @@ def test_bad_arguments(kwargs, match):
         factorize(np.ones((3, 3)), 2, **kwargs)
 
 
+def test_negative_templates_and_activations_are_not_told_to_shift():
+    """A negative template is a bad template, not data to shift: the fix for W (and NMFD's
+    P) names magnitudes or clipping, for H clipping; V keeps the data's advice.  Before
+    2026-12-06 (polish15) every one said 'use magnitudes, or shift the data by its minimum'."""
+    from nmfaudio.nmf.nmfd import factorize_convolutive
+
+    V = np.ones((3, 4))
+    templates = r"its columns are templates \(>= 0\) — take magnitudes \(np\.abs, or undo a dB scale\), or clip " \
+                r"rounding errors with np\.maximum\({0}, 0\); shifting {0} by its minimum would change every template$"
+    for kwargs, name in ((dict(W=-np.ones((3, 2))), "W"), (dict(H=-np.ones((2, 4))), "H")):
+        fix = templates.format(name) if name == "W" else r"activations are gains \(>= 0\) — clip them with np\.maximum\(H, 0\)$"
+        with pytest.raises(ValueError, match=rf"^{name} has negative values \(min -1\); {fix}"):
+            factorize(V, 2, **kwargs)
+        with pytest.raises(ValueError, match=rf"^{name} has negative values \(min -1\); {fix}"):
+            beta_divergence(V, kwargs.get("W", np.ones((3, 2))), kwargs.get("H", np.ones((2, 4))))
+    with pytest.raises(ValueError, match=r"^P has negative values \(min -1\); " + templates.format("P")):
+        factorize_convolutive(V, -np.ones((3, 1, 2)))
+    y = np.random.default_rng(0).standard_normal(4096).astype(np.float32) * 0.1
+    with pytest.raises(ValueError, match=r"^W has negative values .*np\.maximum\(W, 0\)"):  # separate's own templates
+        nmfaudio.separate(y, 22050, n_components=2, n_fft=256, hop_length=64, W=-np.ones((129, 2)))
+    with pytest.raises(ValueError, match="shift the data by its minimum"):  # data: unchanged
+        factorize(-V, 2)
+
+
 def test_bad_callback_type():
     with pytest.raises(TypeError, match="callback"):
         factorize(np.ones((3, 3)), 1, callback=3)

@@ -110,9 +110,12 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     array = as_array(images, name, expected="an array of pixels (uint8 or float in [0, 1])",
                      content="an array of pixels", read_with=reader)
     if array.dtype != np.uint8 and array.dtype.kind != "f":
+        # a list has no .astype: say how to make the array (polish15)
+        convert = (f"{name}.astype(np.float32)" if isinstance(images, np.ndarray)
+                   else f"np.asarray({name}, dtype=np.float32)")
         raise TypeError(
             f"{name} has dtype {array.dtype}; pass uint8 (0..255) or float in [0, 1] "
-            f"(e.g. {name}.astype(np.float32) / 255 for 8-bit data in another integer type)"
+            f"(e.g. {convert} / 255 for 8-bit data in another integer type)"
         )
     gray_ndim = 3 if stack else 2
     expected = ("(N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4)" if stack
@@ -477,14 +480,22 @@ def truncated_svd(image, rank) -> np.ndarray:
     image : ndarray, shape (m, n), (m, n, 2), (m, n, 3) or (m, n, 4)
         uint8 or float in [0, 1].
     rank : int >= 1
+        At most what the picture can hold, as for :func:`compress` (its height, or its
+        width times its colour channels).
 
     Returns
     -------
     ndarray, same shape and dtype as ``image`` (clipped to its range; uint8 rounded)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`compress`: the image's dtype, shape or values, or ``rank``.
     """
     array = _check_images(image, "image", stack=False)
     rank = check_int(rank, "rank")
     colour, alpha = _split_alpha(array, stack=False)
+    _check_rank(rank, colour.shape)  # compress's rule (before polish15 any rank, the full SVD above it)
     matrix = _picture_matrix(colour).astype(np.float64)
     U, S, Vt = np.linalg.svd(matrix, full_matrices=False)
     approx = (U[:, :rank] * S[:rank]) @ Vt[:rank]

@@ -278,6 +278,13 @@ def _done_lines(record) -> list[str]:
     if record.get("band_limit_hz"):  # nmfaudio.drums.bandwidth: said only where it acted
         lines.append(f"  band-limited input (nothing above {record['band_limit_hz'] / 1000:.1f} kHz, "
                      "e.g. upsampled): the templates stop there")
+    if record.get("input_band_hz"):  # templates made far below the input's band (nmfaudio.drums.bandwidth)
+        from nmfaudio.drums.bandwidth import rate_for_band
+        from nmfaudio.drums.separation import short_templates_text
+
+        rate = rate_for_band(record["input_band_hz"], record["sr"])
+        lines.append(f"  {short_templates_text(record['templates_sr'], record['input_band_hz'], record['sr'])} "
+                     f"(nmfaudio templates learn DIR --sr {rate} -o kit.npz)")
     if record.get("borrowed_from_bundled"):
         lines.append(f"  {', '.join(record['borrowed_from_bundled'])}: not in {record['templates']}; "
                      "modelled with the bundled templates")

@@ -288,6 +288,9 @@ def run_sweep(args) -> int:
     _check_folder(args.output, "-o")
     with _frame_notes():
         images = read_image_stack(args.images, args.n)
+    if args.n is not None and args.n > len(images):  # "the first N": said, not silently fewer (polish15)
+        print(f"nmfaudio: note: --n {args.n}: {args.images} holds {count(len(images), 'image')}; "
+              f"using all {len(images)}", file=sys.stderr)
     rgb = images.ndim == 4 and images.shape[3] >= 3  # RGB(A); gray with opacity has one colour
     rows = int(np.prod(images.shape[1:3])) * (3 if rgb else 1)  # colour channels stacked
     most = min(len(images), rows)

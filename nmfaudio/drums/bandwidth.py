@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CUT_BELOW_HZ", "FLOOR_DB", "FULL_BAND_SHARE", "bandwidth_hz", "band_limit_hz"]
+__all__ = ["CUT_BELOW_HZ", "FLOOR_DB", "FULL_BAND_SHARE", "HAT_BAND_HZ", "BEYOND_TEMPLATES", "bandwidth_hz",
+           "band_limit_hz", "band_beyond_templates_hz", "rate_for_band"]
 
 #: A bin is in the recording's band while its long-term mean magnitude is within this many
 #: dB of the loudest bin's (see the module docstring for the measured margins).
@@ -110,3 +111,43 @@ def band_limit_hz(magnitude, freqs, *, sr: int, n_fft: int, hop_length: int,
     if found >= min(FULL_BAND_SHARE * sr / 2, CUT_BELOW_HZ):
         return None
     return max(found, float(above_hz))
+
+
+#: Templates whose band stops below this frequency (Hz: learned below 20 kHz) lack much of the
+#: hats' band.  Measured (2026-12-06, polish15; hi-hat SDR, dB, the bundled loop's FluidR3
+#: one-shots learned with ``nmfaudio templates learn --sr R``): on the loop at 22.05 kHz,
+#: templates learned at 8 / 11.025 / 16 / 22.05 kHz gave 0.67 / 0.33 / 3.34 / 8.50; on it
+#: resampled to 44.1 kHz 0.83 / 0.44 / 3.27 / 8.90; rendered at 44.1 kHz 1.67 / 1.24 / 0.92 /
+#: 9.82 (learned at 44.1 kHz: 9.93).  Templates stopping at 11.025 kHz (the bundled ones
+#: too) lost nothing worth a word; below, the hats went to the cymbals and the residual.
+HAT_BAND_HZ = 10000.0
+
+#: ... and the recording's band (:func:`bandwidth_hz`) reaches at least this many times
+#: their top (a recording at their own rate: 1).
+BEYOND_TEMPLATES = 1.25
+
+
+def band_beyond_templates_hz(magnitude, freqs, *, n_fft: int, hop_length: int,
+                             above_hz: float | None) -> float | None:
+    """The recording's bandwidth (Hz) when templates made at a lower rate stop short of the
+    hats' band (their Nyquist frequency ``above_hz`` below :data:`HAT_BAND_HZ`) and the
+    recording reaches :data:`BEYOND_TEMPLATES` times above it; else None.
+
+    Parameters are :func:`band_limit_hz`'s; ``above_hz`` None (the recording is not above
+    the templates' rate) or at least :data:`HAT_BAND_HZ` returns None without reading
+    ``magnitude``.
+    """
+    if above_hz is None or above_hz >= HAT_BAND_HZ:
+        return None
+    found = bandwidth_hz(magnitude, freqs, edge_frames=-(-(n_fft // 2) // hop_length))
+    return found if found >= BEYOND_TEMPLATES * above_hz else None
+
+
+def rate_for_band(band_hz: float, sr: int) -> int:
+    """The rate to learn templates at for a recording at ``sr`` whose band reaches
+    ``band_hz``: ``sr`` itself when it is full band (:data:`FULL_BAND_SHARE`), else the
+    lowest of 22050, 32000, 44100 and 48000 Hz that holds the band (templates learned at
+    44.1 kHz lost the hats of the loop upsampled from 22.05 kHz: 1.71 dB, at 22.05 kHz 8.90)."""
+    if band_hz >= FULL_BAND_SHARE * sr / 2:
+        return int(sr)
+    return next((rate for rate in (22050, 32000, 44100, 48000) if 2 * band_hz <= rate < sr), int(sr))

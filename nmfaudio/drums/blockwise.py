@@ -260,7 +260,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     activations = pending = None  # pending: the weighted tracks the next block cross-fades into
     # the templates' length-weighted sum as it goes (kept per block, 120 blocks of full-
     # resolution templates were 470 MB for an hour of 44.1 kHz audio)
-    weighted_P, losses, n_iters, limits = None, [], [], []
+    weighted_P, losses, n_iters, limits, bands = None, [], [], [], []
     absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
     for index, span in enumerate(spans):
         start, stop, first, last = span
@@ -300,6 +300,8 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
         n_iters.append(part.n_iter)
         if part.band_limit_hz is not None:
             limits.append(part.band_limit_hz)
+        if part.input_band_hz is not None:
+            bands.append(part.input_band_hz)
         if judged:  # silence judges nothing: it neither adds to nor clears the others' list
             absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
         del part, done, weighted, block_P
@@ -314,4 +316,4 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
                                ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()),
-                               band_limit_hz=max(limits, default=None))
+                               band_limit_hz=max(limits, default=None), input_band_hz=max(bands, default=None))

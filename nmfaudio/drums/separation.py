@@ -71,6 +71,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +82,7 @@ from nmfaudio import audio, masks, spectrum
 from nmfaudio.budget import DEFAULT_MAX_MEMORY, check_max_memory
 from nmfaudio.drums.blockwise import BLOCK_SECONDS, separate_in_blocks, separate_in_blocks_if_needed
 from nmfaudio.drums import bass_lines, track_reads
-from nmfaudio.drums.bandwidth import band_limit_hz
+from nmfaudio.drums.bandwidth import band_beyond_templates_hz, band_limit_hz, rate_for_band
 from nmfaudio.drums.cymbal_ring import cymbal_ring, ring_share
 from nmfaudio.drums.tom_ring import held_notes, tom_ring
 from nmfaudio.drums.hit_valley import valley_capped
@@ -216,6 +217,13 @@ class DrumSeparation:
     #: (:mod:`nmfaudio.drums.bandwidth`: nothing above it, e.g. upsampled from 22.05 kHz),
     #: or None (nothing cut).  Block-wise: the highest of the blocks' that were cut.
     band_limit_hz: float | None = None
+    #: The rate (Hz) the templates were made at (before their conversion to ``sr``).
+    templates_sr: int | None = None
+    #: The recording's band (Hz) when it reaches far above templates made at a lower rate
+    #: whose band stops short of the hats' (:func:`nmfaudio.drums.bandwidth.band_beyond_templates_hz`:
+    #: learned below 20 kHz); the hats may then go to the cymbals or the residual, and
+    #: :func:`separate_drums` warns.  None otherwise.  Block-wise: the highest of the blocks'.
+    input_band_hz: float | None = None
 
     def __repr__(self) -> str:
         """One line: the name, sources and their shape, rate, STFT and fit -- not the
@@ -770,6 +778,7 @@ def separate_drums(
     # above the templates' rate, a band-limited recording's templates stop at its bandwidth
     # (nmfaudio.drums.bandwidth, decided per segment from its spectrogram)
     above_hz = kit.sr / 2 if sr > kit.sr else None
+    templates_sr = kit.sr
     filled_kit = (kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length, high_band=True)
                   if kit.high_band_db is not None and sr > kit.sr and accompaniment is not True else None)
     kit = kit.convert(sr=sr, n_fft=n_fft, hop_length=hop_length)
@@ -817,7 +826,21 @@ def separate_drums(
     result.borrowed = borrowed
     result.offset = offset
     result.source = source
+    result.templates_sr = templates_sr
+    if result.input_band_hz is not None:  # said once, whatever the blocks (polish15)
+        warnings.warn(short_templates_text(templates_sr, result.input_band_hz, sr) + " (nmfaudio templates learn "
+                      f"DIR --sr {rate_for_band(result.input_band_hz, sr)}, or DrumTemplates.from_folder(path, "
+                      f"sr={rate_for_band(result.input_band_hz, sr)}))", UserWarning, stacklevel=2)
     return result
+
+
+def short_templates_text(templates_sr: int, band_hz: float, sr: int) -> str:
+    """What :attr:`DrumSeparation.input_band_hz` means, for the warning and the CLI's summary
+    (each adds its own way to learn them again)."""
+    return (f"the templates were made at {templates_sr} Hz and stop at {templates_sr / 2000:.1f} kHz, but the "
+            f"recording holds sound up to {band_hz / 1000:.1f} kHz: the hi-hat's band is missing from its template, "
+            f"and its hits may go to the cymbals or the residual; learn the templates at "
+            f"{rate_for_band(band_hz, sr)} Hz")
 
 
 def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
@@ -1156,6 +1179,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     limit_hz = band_limit_hz(magnitude, freqs, sr=sr, n_fft=n_fft, hop_length=hop_length,
                              above_hz=above_hz)
     cut = None if limit_hz is None else freqs > limit_hz
+    # templates made far below the recording's band (learned at 8 kHz, a 44.1-kHz recording):
+    # the hats' band is missing from them; separate_drums warns (polish15)
+    band_hz = band_beyond_templates_hz(magnitude, freqs, n_fft=n_fft, hop_length=hop_length, above_hz=above_hz)
     if cut is not None:
         P0[cut] = 0
     if sustained is not None and song_snare is not None:
@@ -1563,4 +1589,4 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           sustained_share=sustained_fraction, tonal_share=tonal,
                           ride_strokes=strokes_out, ride_with_snare=with_snare_out,
                           absent=tuple(c for c in classes if c in judged_absent),  # stems only, in their order
-                          band_limit_hz=limit_hz)
+                          band_limit_hz=limit_hz, input_band_hz=band_hz)

@@ -657,7 +657,8 @@ class DrumTemplates:
                              self.window, tuple(self.n_shots[i] for i in index), self.source,
                              None if self.high_band_db is None else self.high_band_db[index])
 
-    def convert(self, *, sr, n_fft, hop_length, window=spectrum.WINDOW, high_band=False) -> "DrumTemplates":
+    def convert(self, *, sr=None, n_fft=None, hop_length=None, window=spectrum.WINDOW,
+                high_band=False) -> "DrumTemplates":
         """The templates for other STFT parameters.
 
         A template is a magnitude spectrum sampled at frequencies ``i · sr / n_fft`` and
@@ -673,10 +674,13 @@ class DrumTemplates:
 
         Parameters
         ----------
-        sr : int
-            The new sampling rate (Hz).
-        n_fft, hop_length : int
-            The new STFT size and hop (samples).
+        sr : int, optional
+            The new sampling rate (Hz); default the templates' own.
+        n_fft, hop_length : int, optional
+            The new STFT size and hop (samples).  Default: what :func:`separate_drums` uses
+            at ``sr`` (:func:`nmfaudio.spectrum.frames_for_rate`: 2048 / 512 at 22.05 kHz,
+            4096 / 1024 at 44.1 and 48 kHz); only ``n_fft`` given: ``hop_length = n_fft // 4``.
+            None of ``sr``, ``n_fft``, ``hop_length`` given: the templates' own (``self``).
         window : str, default "hann"
             Must be the templates' own window.
         high_band : bool, default False
@@ -692,8 +696,11 @@ class DrumTemplates:
             :attr:`high_band_db`: the band above the templates' Nyquist frequency is
             decided here, and a second conversion must not fill part of it again.
         """
-        sr = audio.check_sr(sr)
-        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length, window)
+        # sr alone was a TypeError naming n_fft and hop_length (before 2026-12-06, polish15)
+        if sr is None and n_fft is None and hop_length is None:
+            n_fft, hop_length = self.n_fft, self.hop_length
+        sr = self.sr if sr is None else audio.check_sr(sr)
+        n_fft, hop_length = spectrum.check_frames(*spectrum.frames_or_defaults(n_fft, hop_length, sr), window)
         if window != self.window:
             raise ValueError(f"the templates were made with window={self.window!r}, not {window!r}; learn them "
                              f"again with window={window!r} (or use window={self.window!r})")

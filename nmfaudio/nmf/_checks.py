@@ -59,7 +59,19 @@ def check_sparse_data(X, name: str, *, dtype=None):
     return array
 
 
-def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False):
+#: What to do about negative values, by the factor they are in (:func:`check_data`'s
+#: ``negative``): a template is a magnitude spectrum and an activation a gain, so shifting
+#: them by their minimum (the advice for data) makes a different template (polish15).
+NEGATIVE_FIXES = {
+    "data": "NMF needs non-negative data — use magnitudes, or shift the data by its minimum",
+    "templates": ("its columns are templates (>= 0) — take magnitudes (np.abs, or undo a dB scale), "
+                  "or clip rounding errors with np.maximum({name}, 0); shifting {name} by its minimum "
+                  "would change every template"),
+    "activations": "activations are gains (>= 0) — clip them with np.maximum({name}, 0)",
+}
+
+
+def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negative: str = "data"):
     """Return X as a finite, non-negative 2-D float array (never a view that could be
     written back into the caller's data: callers copy before updating in place).
 
@@ -73,6 +85,8 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False):
     accept_sparse : bool, default False
         Accept scipy.sparse input and return it as a CSR array (see
         :func:`check_sparse_data`); otherwise sparse input is a TypeError.
+    negative : {"data", "templates", "activations"}, default "data"
+        What X is, for the fix a negative value's message names (:data:`NEGATIVE_FIXES`).
 
     Raises
     ------
@@ -101,10 +115,8 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False):
     check_finite(array, name, fix="replace them (e.g. np.nan_to_num) first")
     minimum = float(array.min())
     if minimum < 0:
-        raise ValueError(
-            f"{name} has negative values (min {minimum:.3g}); NMF needs non-negative data — "
-            "use magnitudes, or shift the data by its minimum"
-        )
+        raise ValueError(f"{name} has negative values (min {minimum:.3g}); "
+                         + NEGATIVE_FIXES[negative].format(name=name))
     return array
 
 

@@ -77,7 +77,7 @@ class NMFResult:
 
 
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
-    array = check_data(factor, name, dtype=dtype)
+    array = check_data(factor, name, dtype=dtype, negative="templates" if name == "W" else "activations")
     if array.shape != expected_shape:
         raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape}")
     return array.copy()  # the engine updates its factors in place; the caller's stay untouched

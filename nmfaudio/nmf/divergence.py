@@ -145,8 +145,8 @@ def beta_divergence(V, W, H, beta="frobenius", *, eps: float | None = None) -> f
     from nmfaudio.nmf._checks import check_data
 
     V = check_data(V, "V")
-    W = check_data(W, "W", dtype=V.dtype)
-    H = check_data(H, "H", dtype=V.dtype)
+    W = check_data(W, "W", dtype=V.dtype, negative="templates")
+    H = check_data(H, "H", dtype=V.dtype, negative="activations")
     if W.shape[0] != V.shape[0] or H.shape[1] != V.shape[1] or W.shape[1] != H.shape[0]:
         raise ValueError(
             f"shapes V {V.shape}, W {W.shape}, H {H.shape} do not fit V ≈ W @ H; "

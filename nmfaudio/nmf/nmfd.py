@@ -477,6 +477,10 @@ def make_convolutive_mu(V, W, H, problem: Problem, **kwargs) -> ConvolutiveMU:
     return ConvolutiveMU(V, W, H, problem, **kwargs)
 
 
+#: What each of the engine's arrays holds, for the fix of a negative value (check_data's ``negative``).
+_NEGATIVE = {"P": "templates", "W_free": "templates", "H": "activations", "H_free": "activations"}
+
+
 def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None, *, copy=True) -> np.ndarray:
     """``array`` as a finite, non-negative float array with one of ``ndims`` dimensions;
     a private copy unless ``copy=False`` (the engine updates its factors in place)."""
@@ -490,7 +494,7 @@ def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None, *, cop
         raise ValueError(f"{name} must have shape {shapes}, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must not be empty")
-    flat = check_data(array.reshape(array.shape[0], -1), name, dtype=dtype)
+    flat = check_data(array.reshape(array.shape[0], -1), name, dtype=dtype, negative=_NEGATIVE.get(name, "data"))
     flat = flat.reshape(array.shape)
     return flat.copy() if copy else flat
 
