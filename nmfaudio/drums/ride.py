@@ -1209,3 +1209,83 @@ def hat_echoes(hat_times, hat_strengths, stroke_times, stroke_strengths, *, shar
         inside = index < stop
         loudest[inside] = np.maximum(loudest[inside], stroke_strengths[index[inside]])
     return (stop > first) & (hat_strengths < share * loudest)
+
+
+#: The pedal chicks under a decided ride (:func:`chick_strokes`): the closed hat part's
+#: peaks within CHICK_PEAK_DB of its largest are the strokes; their spacing's median
+#: (between CHICK_EIGHTH_S) is the eighth note; a stroke's place in the two-beat cycle is
+#: its count of eighths from the first, modulo CHICK_CYCLE.
+CHICK_PEAK_DB = -20.0
+CHICK_EIGHTH_S = (0.15, 0.45)
+CHICK_CYCLE = 4
+#: A peak further than CHICK_GRID eighths from the grid is no stroke of it.
+CHICK_GRID = 0.25
+#: A place of the cycle holds a chick when its strokes' median level (dB, the part's
+#: activation; strokes at the snare's hits left out) stands at least CHICK_DB over the
+#: quietest place's, with at least CHICK_MIN strokes at every place.
+CHICK_DB = 5.0
+CHICK_MIN = 3
+CHICK_ALONE = True
+CHICK_BUSY = 0.5
+
+
+def chick_strokes(hat, snare, frame_rate, kick=None):
+    """The closed hat part's peaks (frames) that hold a pedal chick, under a decided ride.
+
+    Parameters
+    ----------
+    hat, snare : ndarray, shape (N,)
+        The closed hat part's and the snare's activations (channels summed).
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    ndarray of int
+        The frames of the peaks at the places of the two-beat cycle that hold a chick
+        (:data:`CHICK_DB`); empty when none does or the strokes keep no eighth-note grid.
+    """
+    # the eighth note: the activation's autocorrelation's strongest lag in CHICK_EIGHTH_S,
+    # halved when the half lag holds nearly as much (the quarter note's)
+    h = hat - hat.mean()
+    lo, hi = (int(round(s * frame_rate)) for s in CHICK_EIGHTH_S)
+    if hi * 2 >= h.size or not hat.max() > 0:
+        return np.zeros(0, dtype=int)
+    corr = np.array([np.dot(h[:-lag], h[lag:]) / (h.size - lag) for lag in range(1, 2 * hi + 1)])
+    lag = lo + int(np.argmax(corr[lo - 1:hi]))
+    if lag // 2 >= lo and corr[lag // 2 - 1] >= 0.7 * corr[lag - 1]:
+        lag = lag // 2
+    peaks = _peaks(hat, CHICK_PEAK_DB, distance=max(1, int(0.7 * lag)))
+    if peaks.size < CHICK_CYCLE * CHICK_MIN:
+        return np.zeros(0, dtype=int)
+    slope, start = float(lag), float(peaks[np.argmax(hat[peaks])])
+    for _ in range(3):  # the grid fitted to the peaks near it (the lag is a whole frame)
+        count = np.rint((peaks - start) / slope)
+        on = np.abs(peaks - start - count * slope) <= CHICK_GRID * slope
+        if on.sum() < CHICK_CYCLE * CHICK_MIN or np.ptp(count[on]) == 0:
+            return np.zeros(0, dtype=int)
+        slope, start = np.polyfit(count[on], peaks[on], 1)
+    count = np.rint((peaks - start) / slope)
+    on = np.abs(peaks - start - count * slope) <= CHICK_GRID * slope
+    peaks, place = peaks[on], count[on].astype(int) % CHICK_CYCLE
+    guard = _frames(SNARE_GUARD_S, frame_rate)
+    alone = np.ones(peaks.size, dtype=bool)
+    busy = np.zeros(CHICK_CYCLE, dtype=bool)  # places where the kick or the snare mostly plays
+    for other in (snare, kick):
+        if other is not None and CHICK_ALONE:
+            hits = _peaks(other, PEAK_DB, distance=_frames(SNARE_DISTANCE_S, frame_rate))
+            if hits.size:
+                at = (np.abs(peaks[:, None] - hits[None, :]) <= guard).any(axis=1)
+                alone &= ~at
+                busy |= np.array([at[place == k].mean() >= CHICK_BUSY if (place == k).any() else False
+                                  for k in range(CHICK_CYCLE)])
+    level = 20 * np.log10(hat[peaks] / hat[peaks].max())
+    medians = np.full(CHICK_CYCLE, np.nan)
+    for k in range(CHICK_CYCLE):
+        mine = level[(place == k) & alone]
+        if mine.size >= CHICK_MIN:  # a place of the snare's hits: guarded already
+            medians[k] = np.median(mine)
+    if np.isfinite(medians).sum() < 2:
+        return np.zeros(0, dtype=int)
+    held = (medians >= np.nanmin(medians) + CHICK_DB) & ~busy  # nan: False
+    return peaks[held[place]]
