@@ -219,6 +219,21 @@ def test_main_from_python_with_a_closed_stdout_still_returns_its_code(tmp_path, 
     assert "missing.wav' does not exist" in one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("command", ["separate", "drums"])
+def test_a_run_without_stdout_finishes_with_code_0(command, tmp_path, monkeypatch, capsys):
+    # 'nmfaudio ... >&-' (or pythonw): Python's sys.stdout is None.  The outputs were
+    # written, then the summary's flush failed: exit 1, "unexpected AttributeError:
+    # 'NoneType' object has no attribute 'flush' (please report this as a bug)" (review10).
+    song = write(tmp_path / "t.wav", tones(8000))
+    monkeypatch.setattr(sys, "stdout", None)
+    extra = ["-k", "2", *FAST] if command == "separate" else ["--max-iter", "3"]
+    code = main([command, str(song), "-o", str(tmp_path / "o"), *extra])
+    err = capsys.readouterr().err
+    assert code == 0 and err == "", err
+    assert sys.stdout is None  # as the caller had it
+    assert len(list((tmp_path / "o").glob("*.wav"))) == (2 if command == "separate" else 6)
+
+
 def test_concurrent_mains_on_one_ascii_stdout_both_escape(tmp_path, monkeypatch):
     # Two main() calls at once on threads (a script's workers), one stdout in ascii: the call
     # that began first set it back to "strict" when it ended while the other still ran, and

@@ -549,6 +549,28 @@ def _quiet_broken_pipe() -> int:
     return 128 + signal.SIGPIPE
 
 
+def _attach_streams() -> dict:
+    """``sys.stdout`` / ``sys.stderr`` that are None (Python's when its file descriptor was
+    closed at start, ``nmfaudio ... >&-``, or under pythonw) set to the null device for the
+    run: the summary's flush failed on "'NoneType' object has no attribute 'flush'" after
+    the outputs were written, exit 1 with "please report this as a bug" (review10).  Returns
+    the streams set, for :func:`_detach_streams`."""
+    attached = {}
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            attached[name] = open(os.devnull, "w", encoding="utf-8")
+            setattr(sys, name, attached[name])
+    return attached
+
+
+def _detach_streams(attached: dict) -> None:
+    """``sys.stdout`` / ``sys.stderr`` None again where :func:`_attach_streams` set them (and
+    nothing replaced them since); the null device is left to whoever still holds it."""
+    for name, stream in attached.items():
+        if getattr(sys, name) is stream:
+            setattr(sys, name, None)
+
+
 #: The streams :func:`_escape_stdout` set to ``errors="backslashreplace"``, by id: [stream,
 #: how many main() calls still run on it].  Calls on threads share one stdout: the last to
 #: end sets it back to "strict" (the first to end did, while the others still printed).
@@ -624,8 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     # cp1252, PYTHONIOENCODING=ascii, a latin-1 terminal) failed the summary line of an
     # input named in another script *after* the outputs were written: exit 1, "'ascii' codec
     # can't encode characters ...".  Such characters are written as escapes instead, as
-    # Python's stderr does (_escaping_stdout: also for main() called from Python, where
+    # Python's stderr does (_escape_stdout: also for main() called from Python, where
     # stdout may be closed, or shared by calls on other threads).
+    detached = _attach_streams()
     escaped = _escape_stdout()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -668,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         _restore_stdout(escaped)
+        _detach_streams(detached)
 
 
 def _failed(args, message: str) -> int:
