@@ -549,26 +549,45 @@ def _quiet_broken_pipe() -> int:
     return 128 + signal.SIGPIPE
 
 
-def _attach_streams() -> dict:
+#: The null devices :func:`_attach_streams` set as ``sys.stdout`` / ``sys.stderr``, by name:
+#: [stream, how many main() calls still run on it] (the last to end closes it).
+_ATTACHED: dict = {}
+
+
+def _attach_streams() -> list:
     """``sys.stdout`` / ``sys.stderr`` that are None (Python's when its file descriptor was
     closed at start, ``nmfaudio ... >&-``, or under pythonw) set to the null device for the
     run: the summary's flush failed on "'NoneType' object has no attribute 'flush'" after
     the outputs were written, exit 1 with "please report this as a bug" (review10).  Returns
-    the streams set, for :func:`_detach_streams`."""
-    attached = {}
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            attached[name] = open(os.devnull, "w", encoding="utf-8")
-            setattr(sys, name, attached[name])
-    return attached
+    the names set, for :func:`_detach_streams`."""
+    names = []
+    with _ESCAPED_LOCK:
+        for name in ("stdout", "stderr"):
+            entry = _ATTACHED.get(name)
+            if entry is not None and getattr(sys, name) is entry[0]:  # another main() set it
+                entry[1] += 1
+            elif getattr(sys, name) is None:
+                _ATTACHED[name] = [open(os.devnull, "w", encoding="utf-8"), 1]
+                setattr(sys, name, _ATTACHED[name][0])
+            else:
+                continue
+            names.append(name)
+    return names
 
 
-def _detach_streams(attached: dict) -> None:
-    """``sys.stdout`` / ``sys.stderr`` None again where :func:`_attach_streams` set them (and
-    nothing replaced them since); the null device is left to whoever still holds it."""
-    for name, stream in attached.items():
-        if getattr(sys, name) is stream:
-            setattr(sys, name, None)
+def _detach_streams(names: list) -> None:
+    """``sys.stdout`` / ``sys.stderr`` None again (unless replaced since) once the last main()
+    that :func:`_attach_streams` counted ends; the null device closed."""
+    with _ESCAPED_LOCK:
+        for name in names:
+            entry = _ATTACHED[name]
+            entry[1] -= 1
+            if entry[1] > 0:
+                continue
+            del _ATTACHED[name]
+            if getattr(sys, name) is entry[0]:
+                setattr(sys, name, None)
+            entry[0].close()
 
 
 #: The streams :func:`_escape_stdout` set to ``errors="backslashreplace"``, by id: [stream,
