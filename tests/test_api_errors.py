@@ -284,3 +284,17 @@ def test_from_one_shots_given_one_recording_instead_of_a_list_says_so():
                                         r"DrumTemplates\.from_folder\(kit\)$"):
         nmfaudio.DrumTemplates.from_one_shots({"kick": "kick.wav"}, 22050)
     assert nmfaudio.DrumTemplates.from_one_shots({"kick": [y]}, 22050).classes == ("kick",)
+
+
+
+def test_from_one_shots_reads_a_2d_array_as_one_shot_a_row():
+    # {"kick": shots} with shots an (n_shots, n_samples) array of equal-length one-shots was
+    # read row by row (numpy's iteration) before tour15, which refused every array as "one
+    # array; give a list of recordings (arrays), even for one" -- a working call, and not one
+    # recording (review10).  The same templates as the list of its rows.
+    rng = np.random.default_rng(10)
+    shots = (rng.standard_normal((3, 4000)) * np.exp(-np.arange(4000) / 500)).astype(np.float32) * 0.3
+    stacked = nmfaudio.DrumTemplates.from_one_shots({"kick": shots}, 22050)
+    listed = nmfaudio.DrumTemplates.from_one_shots({"kick": list(shots)}, 22050)
+    assert stacked.n_shots == listed.n_shots == (3,)
+    np.testing.assert_array_equal(stacked.P, listed.P)

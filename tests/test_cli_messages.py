@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,6 +201,87 @@ def test_a_stdout_that_cannot_encode_the_input_name_still_gets_the_summary(tmp_p
     assert code == 0, err
     assert "\\xe9t\\xe9 \\u65e5\\u672c.wav: 2 components" in buffer.getvalue().decode("ascii")
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["été 日本_component_01.wav", "été 日本_component_02.wav"]
+    assert stdout.errors == "strict"
+
+
+def test_main_from_python_with_a_closed_stdout_still_returns_its_code(tmp_path, monkeypatch, capsys):
+    # main() called from Python (a test, a batch worker) after the caller closed sys.stdout:
+    # the escapes for an ascii stdout (tour15) reconfigured it before anything ran, and
+    # reconfigure raised "ValueError: I/O operation on closed file" out of main() -- before
+    # them, main() returned 1 with its one error line (review10).
+    import io
+
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="strict")
+    stdout.close()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = main(["drums", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "o")])
+    assert code == 1
+    assert "missing.wav' does not exist" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("command", ["separate", "drums"])
+def test_a_run_without_stdout_finishes_with_code_0(command, tmp_path, monkeypatch, capsys):
+    # 'nmfaudio ... >&-' (or pythonw): Python's sys.stdout is None.  The outputs were
+    # written, then the summary's flush failed: exit 1, "unexpected AttributeError:
+    # 'NoneType' object has no attribute 'flush' (please report this as a bug)" (review10).
+    song = write(tmp_path / "t.wav", tones(8000))
+    monkeypatch.setattr(sys, "stdout", None)
+    extra = ["-k", "2", *FAST] if command == "separate" else ["--max-iter", "3"]
+    code = main([command, str(song), "-o", str(tmp_path / "o"), *extra])
+    err = capsys.readouterr().err
+    assert code == 0 and err == "", err
+    assert sys.stdout is None  # as the caller had it
+    assert len(list((tmp_path / "o").glob("*.wav"))) == (2 if command == "separate" else 6)
+
+
+def test_concurrent_mains_on_one_ascii_stdout_both_escape(tmp_path, monkeypatch):
+    # Two main() calls at once on threads (a script's workers), one stdout in ascii: the call
+    # that began first set it back to "strict" when it ended while the other still ran, and
+    # the other's summary naming 'été.wav' failed on "'ascii' codec can't encode" (review10).
+    # The stream is set back once the last call ends.  Events order the calls, no timing.
+    import io
+    import threading
+
+    import nmfaudio.cli.separate
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    printed = {}
+
+    def handler(args):
+        if Path(args.inputs[0]).name == "first.wav":
+            first_in.set()
+            assert second_in.wait(60)
+            return 0
+        assert first_in.wait(60)
+        second_in.set()
+        assert first_out.wait(60)
+        try:
+            print("été.wav: done")
+            printed["second"] = True
+        except UnicodeEncodeError as exc:
+            printed["second"] = str(exc)
+        return 0
+
+    monkeypatch.setattr(nmfaudio.cli.separate, "run", handler)
+    buffer = io.BytesIO()
+    stdout = io.TextIOWrapper(buffer, encoding="ascii", errors="strict", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    codes = {}
+
+    def call(name):
+        codes[name] = main(["separate", str(tmp_path / f"{name}.wav"), "-k", "2", "-o", str(tmp_path / name)])
+        if name == "first":
+            first_out.set()
+
+    threads = [threading.Thread(target=call, args=(name,)) for name in ("first", "second")]
+    threads[0].start()
+    assert first_in.wait(60)
+    threads[1].start()
+    for thread in threads:
+        thread.join(120)
+    assert codes == {"first": 0, "second": 0}
+    assert printed == {"second": True}
+    assert buffer.getvalue().decode("ascii") == "\\xe9t\\xe9.wav: done\n"
     assert stdout.errors == "strict"
 
 

@@ -388,6 +388,22 @@ def test_ride_grooves_hat_foot_patterns(performances_bench):
         compose(0, hat_foot="heel")
 
 
+def test_jazz_ride_grooves_play_one_snare_stroke_a_step(performances_bench):
+    # hat_foot="jazz": the comping snare (1-3 hits a bar on the off-beat eighths and the "a"s)
+    # was added beside the ghost notes drawn on the same steps: two snare notes ms apart
+    # (25 of the 445 snare notes of seeds (0, 0..39), in 19 of the 40 performances), two
+    # reference onsets of which a detector can find one (review10).  The comp takes the step.
+    compose = performances_bench.compose
+    comped = 0
+    for i in range(40):
+        played = compose(np.random.default_rng([0, i]), styles=("ride",), hat_foot="jazz")
+        step = 60.0 / played["bpm"] / 4
+        bars = [round(t / step) for t, r, _ in played["notes"] if r == "snare"]
+        assert len(bars) == len(set(bars)), i  # one snare note per 16th of the performance
+        comped += sum(v >= 0.3 for t, r, v in played["notes"] if r == "snare")
+    assert comped > 40  # the comps are there
+
+
 def test_kit_without_toms_or_cymbals_renders_without_them(tmp_path, monkeypatch, performances_bench):
     # a kit with only kick, snare and hi-hat (a drum machine) renders a performance with
     # fills and crashes: the toms and cymbals notes are left out of the audio and the note

@@ -163,3 +163,25 @@ def test_the_compiled_cap_is_the_numpy_forms_bits():
         n_capped += bool((S[hat] > ceiling).any())
         assert np.array_equal(got.view(np.uint32), expected.view(np.uint32)), (trial, D, n, F, power)
     assert n_capped > 150
+
+
+def test_ceilings_other_than_float32_rows_give_the_numpy_forms_bits():
+    """capped_models' ceiling as the NumPy form takes it: a float64 row (compared in float64,
+    not rounded to float32 first), a scalar and a (1, F) row (broadcast).  The compiled cap
+    (speed46) read a scalar's one value and then past its end (NaN or garbage models),
+    failed on a (1, F) row with numba's "truth value of an array", and rounded a float64
+    row, capping other cells (review10); hat_ceilings' float32 (F,) rows still take it."""
+    import warnings
+
+    from nmfaudio.drums import hat_ceiling
+
+    rng = np.random.default_rng(10)
+    S = rng.random((4, 7, 300)).astype(np.float32)
+    row = np.quantile(S[1], 0.6, axis=0)  # float64, between float32 values
+    for ceiling in (row, np.float32(0.5), 0.5, row.astype(np.float32)[None]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            expected = hat_ceiling._capped_models_numpy(S.copy(), 1, ceiling, power=1.5, kept=0)
+            got = capped_models(S.copy(), 1, ceiling, power=1.5, kept=0)
+        assert np.all(np.isfinite(got))
+        assert np.array_equal(got.view(np.uint32), expected.view(np.uint32)), np.shape(ceiling)

@@ -549,6 +549,92 @@ def _quiet_broken_pipe() -> int:
     return 128 + signal.SIGPIPE
 
 
+#: The null devices :func:`_attach_streams` set as ``sys.stdout`` / ``sys.stderr``, by name:
+#: [stream, how many main() calls still run on it] (the last to end closes it).
+_ATTACHED: dict = {}
+
+
+def _attach_streams() -> list:
+    """``sys.stdout`` / ``sys.stderr`` that are None (Python's when its file descriptor was
+    closed at start, ``nmfaudio ... >&-``, or under pythonw) set to the null device for the
+    run: the summary's flush failed on "'NoneType' object has no attribute 'flush'" after
+    the outputs were written, exit 1 with "please report this as a bug" (review10).  Returns
+    the names set, for :func:`_detach_streams`."""
+    names = []
+    with _ESCAPED_LOCK:
+        for name in ("stdout", "stderr"):
+            entry = _ATTACHED.get(name)
+            if entry is not None and getattr(sys, name) is entry[0]:  # another main() set it
+                entry[1] += 1
+            elif getattr(sys, name) is None:
+                _ATTACHED[name] = [open(os.devnull, "w", encoding="utf-8"), 1]
+                setattr(sys, name, _ATTACHED[name][0])
+            else:
+                continue
+            names.append(name)
+    return names
+
+
+def _detach_streams(names: list) -> None:
+    """``sys.stdout`` / ``sys.stderr`` None again (unless replaced since) once the last main()
+    that :func:`_attach_streams` counted ends; the null device closed."""
+    with _ESCAPED_LOCK:
+        for name in names:
+            entry = _ATTACHED[name]
+            entry[1] -= 1
+            if entry[1] > 0:
+                continue
+            del _ATTACHED[name]
+            if getattr(sys, name) is entry[0]:
+                setattr(sys, name, None)
+            entry[0].close()
+
+
+#: The streams :func:`_escape_stdout` set to ``errors="backslashreplace"``, by id: [stream,
+#: how many main() calls still run on it].  Calls on threads share one stdout: the last to
+#: end sets it back to "strict" (the first to end did, while the others still printed).
+_ESCAPED: dict = {}
+_ESCAPED_LOCK = threading.Lock()
+
+
+def _escape_stdout():
+    """``sys.stdout`` set to write what its encoding cannot hold as escapes, when it is a
+    strict text stream; the stream to give to :func:`_restore_stdout`, or None.  A stream
+    that cannot be reconfigured (closed by the caller, a pipe whose pending bytes cannot be
+    flushed) is left as it is: main()'s own handling of a closed stdout then applies (it
+    returned 1 with the error line on stderr before the escapes, 2026-12-06, tour15)."""
+    stream = sys.stdout
+    with _ESCAPED_LOCK:
+        entry = _ESCAPED.get(id(stream))
+        if entry is not None and entry[0] is stream:  # another main() on it: escaped already
+            entry[1] += 1
+            return stream
+        if getattr(stream, "errors", None) != "strict" or not hasattr(stream, "reconfigure"):
+            return None
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # closed, or its pending bytes cannot be written
+            return None
+        _ESCAPED[id(stream)] = [stream, 1]
+        return stream
+
+
+def _restore_stdout(stream) -> None:
+    """The caller's stream as it was (``errors="strict"``) once the last main() on it ends."""
+    if stream is None:
+        return
+    with _ESCAPED_LOCK:
+        entry = _ESCAPED[id(stream)]
+        entry[1] -= 1
+        if entry[1] > 0:
+            return
+        del _ESCAPED[id(stream)]
+        try:
+            stream.reconfigure(errors="strict")
+        except (ValueError, OSError):  # closed meanwhile (| head)
+            pass
+
+
 def progress_bar(total: int):
     """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
     from tqdm import tqdm
@@ -579,10 +665,10 @@ def main(argv: list[str] | None = None) -> int:
     # cp1252, PYTHONIOENCODING=ascii, a latin-1 terminal) failed the summary line of an
     # input named in another script *after* the outputs were written: exit 1, "'ascii' codec
     # can't encode characters ...".  Such characters are written as escapes instead, as
-    # Python's stderr does.
-    encoding_errors = getattr(sys.stdout, "errors", None)
-    if encoding_errors == "strict" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="backslashreplace")
+    # Python's stderr does (_escape_stdout: also for main() called from Python, where
+    # stdout may be closed, or shared by calls on other threads).
+    detached = _attach_streams()
+    escaped = _escape_stdout()
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -623,11 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if encoding_errors == "strict" and hasattr(sys.stdout, "reconfigure"):
-            try:
-                sys.stdout.reconfigure(errors="strict")  # a caller's stream as it was
-            except (ValueError, OSError):  # closed (| head)
-                pass
+        _restore_stdout(escaped)
+        _detach_streams(detached)
 
 
 def _failed(args, message: str) -> int:

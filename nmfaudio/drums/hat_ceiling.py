@@ -105,15 +105,21 @@ def capped_models(S, hat: int, ceiling, *, power: float, kept=None):
     ndarray
         ``S``.
     """
+    # the compiled form reads ceiling[f] for f < F unchecked and compares in float32: only a
+    # float32 ceiling of shape (F,) (hat_ceilings'); another (a float64 one, a scalar or a
+    # (1, F) row the NumPy form broadcasts) goes the NumPy way (a scalar read past its end:
+    # NaN models; a float64 one rounded first: other cells capped; review10)
     if (_over_cells is None or kept is None or kept == hat or S.dtype != np.float32 or S.ndim != 3
-            or not S.flags.c_contiguous or not S.flags.writeable):
+            or not S.flags.c_contiguous or not S.flags.writeable
+            or not (isinstance(ceiling, np.ndarray) and ceiling.dtype == np.float32
+                    and ceiling.shape == (S.shape[2],))):
         return _capped_models_numpy(S, hat, ceiling, power=power, kept=kept)
     # compiled: the cells over the ceiling found, gathered and written back in one pass
     # each (the boolean masks of the NumPy form cost ~0.5 ms a chunk: 0.25 s of CPU on the
     # 3-minute 44.1-kHz track, ~15 % of its stems'; docs/performance.md, the speed46
     # round); the powers are NumPy's own on the gathered cells, the rest the same float
     # operations in the same order: the same bits
-    ceiling = np.ascontiguousarray(ceiling, dtype=np.float32)
+    ceiling = np.ascontiguousarray(ceiling)
     cells = np.empty(S.shape[1] * S.shape[2], dtype=np.intp)
     count = _over_cells(S[hat], ceiling, cells)
     if count == 0:

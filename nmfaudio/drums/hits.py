@@ -760,7 +760,7 @@ class ClassHits:
     velocities: np.ndarray
 
     def __post_init__(self):
-        """Arrays of one length, times finite and >= 0, velocities and note MIDI's: hits
+        """Arrays of one length, times and strengths finite and >= 0, velocities and note MIDI's: hits
         built by hand (from another tool's table, lists) failed later in ``quantize`` on
         "only integer scalar arrays can be converted to a scalar index", in ``write_midi`` on
         mido's "data byte must be in range 0..127" naming no hit, and a NaN time was written
@@ -785,6 +785,11 @@ class ClassHits:
             bad = times[~(np.isfinite(times) & (times >= 0))]
             raise ValueError(f"{label}.times holds {bad[:3].tolist()}; hit times are seconds from the recording's "
                              "start, finite and >= 0")
+        if not np.all(np.isfinite(strengths)) or np.any(strengths < 0):
+            # a NaN strength was written to the CSV as nan and weighed quantize's tempo fit
+            bad = strengths[~(np.isfinite(strengths) & (strengths >= 0))]
+            raise ValueError(f"{label}.strengths holds {bad[:3].tolist()}; hit strengths are finite and >= 0 "
+                             "(the activation's mass at the hit; np.ones(n) when a table has none)")
         if velocities.size and (velocities.dtype.kind == "f" and not np.all(velocities == np.rint(velocities))
                                 or velocities.min() < 1 or velocities.max() > 127):
             bad = velocities[(velocities < 1) | (velocities > 127) | (velocities != np.rint(velocities))]

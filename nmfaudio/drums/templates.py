@@ -415,7 +415,8 @@ class DrumTemplates:
         Parameters
         ----------
         one_shots : dict {class name: list of ndarray (n_samples,) or (n_channels, n_samples)}
-            One-shots at ``sr`` (multichannel ones are averaged to mono).
+            One-shots at ``sr`` (multichannel ones are averaged to mono); a 2-D array
+            (n_shots, n_samples) is one mono shot a row.
         sr : int
         n_fft, hop_length : int, default 2048, 512
         n_frames : int or dict {name: int}, default 8
@@ -430,9 +431,11 @@ class DrumTemplates:
             raise ValueError("one_shots must be a non-empty dict {class name: list of arrays}")
         labelled = {}
         for name, shots in one_shots.items():
-            if isinstance(shots, np.ndarray) or isinstance(shots, (str, os.PathLike)):
+            if isinstance(shots, np.ndarray) and shots.ndim < 2 or isinstance(shots, (str, os.PathLike)):
                 # {"kick": y}: one recording where a list goes was read sample by sample
-                # ("one_shots['kick'][0] has shape ()"), a path letter by letter
+                # ("one_shots['kick'][0] has shape ()"), a path letter by letter.  A 2-D
+                # array is read row by row, as before tour15: one shot a row (refused by
+                # tour15 as "one array ... even for one", a working call; review10)
                 what = "one array" if isinstance(shots, np.ndarray) else f"the path {os.fspath(shots)!r}"
                 raise TypeError(f"one_shots[{name!r}] is {what}; give a list of recordings (arrays), even for one: "
                                 f"{{{name!r}: [y]}}" + ("" if isinstance(shots, np.ndarray) else
