@@ -1411,6 +1411,26 @@ def test_split_strokes_keeps_in_the_cymbals_only_what_the_cymbal_parts_hold(rng)
         assert out[0] is P and out[1] is H and out[2] is route
 
 
+def test_split_strokes_bins_the_moved_parts_leave_empty_raise_no_warning(rng):
+    """Bins where the moved part's template is 0 but a cymbal part's is not (a ride's
+    ring above a hat template's band): no overflow warning, no NaN, the bins stay 0
+    in both the kept and the moved-on parts, and the other bins read as before."""
+    import warnings
+    labels = ["kick", "snare", "hihat", "cymbals:ride"]
+    P = rng.random((20, 5, 3))
+    P[15:, 4] = 0  # the moved part: nothing in the top bins, the cymbal part rings there
+    H = rng.random((5, 2, 50))
+    route = np.array([0, 1, 3, 4, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        P2, H2, route2 = ride.split_strokes(P, H, route, labels, [4], 5)
+    assert np.isfinite(P2).all()
+    np.testing.assert_array_equal(P2[15:, 4:], 0)
+    held = np.einsum("fkt,k->f", P[:15, [4]], H[[4]].sum(axis=(1, 2)))
+    cym = np.einsum("fkt,k->f", P[:15, [3]], H[[3]].sum(axis=(1, 2)))
+    np.testing.assert_allclose(P2[:15, 4], P[:15, 4] * np.clip(cym / held, 0, 1)[:, None], rtol=1e-6)
+
+
 def test_split_strokes_off_and_no_moved_part_change_nothing(rng, monkeypatch):
     """STROKE_SPLIT 0 or nothing moved: the inputs themselves."""
     labels = ["kick", "snare", "hihat", "cymbals:ride"]

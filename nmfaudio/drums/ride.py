@@ -987,7 +987,10 @@ def split_strokes(P, H, route, labels, moved, residual):
         return np.einsum("fkt,k->f", P[:, parts].astype(np.float64), H[parts].sum(axis=(1, 2), dtype=np.float64))
 
     held = model(moved)
-    kept = np.clip(STROKE_SPLIT * model(cymbals) / np.maximum(held, np.finfo(np.float64).tiny), 0, 1)
+    # min(a, h) / h is clip(a / h, 0, 1) bit for bit where the moved parts hold anything;
+    # a / max(h, tiny) overflowed (a RuntimeWarning) in bins they leave empty, where the
+    # share multiplies zeros anyway
+    kept = np.minimum(STROKE_SPLIT * model(cymbals), held) / np.maximum(held, np.finfo(np.float64).tiny)
     kept = kept.astype(P.dtype)[:, None, None]  # (F, 1, 1)
     rest = P[:, moved] * (1 - kept)
     P = P.copy()
