@@ -215,13 +215,17 @@ def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: fl
         If ``path`` is a folder.
     ValueError
         If the file is not audio libsndfile can read, is a truncated WAV, holds no
-        samples, or holds NaN/inf; or ``offset`` is at or past the file's end.
+        samples, or holds NaN/inf; ``offset`` is at or past the file's end; or ``sr`` is
+        above 2**31 - 1 (:data:`MOST_SR`, more than any file stores).
+    MemoryError
+        If the audio resampled to ``sr`` does not fit in memory (the message names the size).
     """
     import soundfile as sf
 
     path = check_path(path)
     if sr is not None:
         sr = check_sr(sr)
+        check_stored_sr(sr, "WAV")  # a rate nothing can save (soxr failed with a bare std::bad_alloc)
     offset = check_number(offset, "offset", minimum=0)
     if duration is not None:
         duration = check_number(duration, "duration", minimum=0, strict=True)
@@ -246,7 +250,14 @@ def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: fl
     if sr is not None and sr != file_sr:
         import librosa
 
-        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
+        try:
+            y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
+        except MemoryError:  # soxr's is a bare "std::bad_alloc": say what the resampled audio needs
+            from nmfaudio.budget import format_bytes
+
+            need = format_bytes(y.size * sr / file_sr * dtype.itemsize)
+            raise MemoryError(f"resampling {str(path)!r} from {file_sr} Hz to sr={sr} needs {need} for the "
+                              "samples alone, more than is free; choose a lower sr") from None
         file_sr = sr
     return y, int(file_sr)
 

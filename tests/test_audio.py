@@ -130,6 +130,25 @@ def test_save_refuses_a_rate_the_format_cannot_store(tmp_path, name, sr, most, f
     assert sf.info(str(tmp_path / name)).samplerate == most
 
 
+def test_load_refuses_a_rate_no_file_stores_and_names_what_a_resample_needs(tmp_path, monkeypatch):
+    """load(sr=10**10) raised a bare MemoryError("std::bad_alloc") from soxr (before
+    2026-12-06); now the same one-line ValueError as save().  A resample that does run out
+    of memory names the file, the rates and the size the samples need."""
+    path = audio.save(tmp_path / "x.wav", _noise(2205), 22050)
+    with pytest.raises(ValueError, match=r"^sr=10000000000 is above 2147483647, the highest rate libsndfile stores"):
+        audio.load(path, sr=10**10)
+    import librosa
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("std::bad_alloc")
+
+    monkeypatch.setattr(librosa, "resample", no_memory)
+    with pytest.raises(MemoryError, match=r"^resampling '.*x\.wav' from 22050 Hz to sr=2000000000 needs "
+                                          r"[0-9.]+ (MiB|GiB) for the samples alone, more than is free; choose a lower sr$"):
+        audio.load(path, sr=2 * 10**9)
+    assert audio.load(path)[1] == 22050  # the file untouched
+
+
 def test_saved_file_has_normal_permissions(tmp_path):
     path = audio.save(tmp_path / "x.wav", _noise(10), SR)
     umask = os.umask(0)
