@@ -1106,3 +1106,18 @@ def test_cli_sweep_names_the_stack_file_whose_pixels_it_cannot_use(pixels, said,
     assert code == 1
     one_line_error(stderr, f"'{stack}' ")
     assert re.search(said, stderr), stderr
+
+
+def test_a_stack_is_checked_only_over_the_images_n_keeps(tmp_path):
+    """--n 2 of an .npz stack whose third image holds NaN: read_image_stack refused the
+    whole file though the run never uses that image (before 2026-12-06); now the kept
+    images are checked — and a bad one among them is still named."""
+    from nmfaudio.adapters.files import read_image_stack
+
+    pixels = np.full((3, 6, 5), 0.5)
+    pixels[2, 0, 0] = np.nan
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=pixels)
+    np.testing.assert_array_equal(read_image_stack(stack, n=2), pixels[:2])
+    with pytest.raises(ValueError, match=r"holds 1 NaN or infinite pixel values"):
+        read_image_stack(stack, n=3)

@@ -231,8 +231,9 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     if images is None:
         raise ValueError(f"{str(path)!r} has no 'images' array (it has {', '.join(names)}); "
                          "save the stack as np.savez(path, images=...)")
-    _check_stack_values(images, path)
-    return images[:n] if n is not None else images
+    images = images[:n] if n is not None else images
+    _check_stack_values(images, path)  # the kept images only: a bad one past --n is not used
+    return images
 
 
 def _check_stack_values(images: np.ndarray, path) -> None:
