@@ -61,8 +61,7 @@ PARTS = {
     "toms:low": (41, 43),
     "toms:mid": (45, 47),
     "toms:high": (48, 50),
-    "hihat": (42,),  # closed
-    "hihat:pedal": (44,),  # the foot's chick (its own part: a ride groove's chicks, docs/transcription.md, pedal48 round)
+    "hihat": (42, 44),  # closed and pedal
     "hihat:open": (46,),
     "cymbals:crash": (49, 57, 52, 55),  # crash 1 and 2, china, splash
     "cymbals:ride": (51, 59, 53),  # ride 1 and 2, ride bell
@@ -90,7 +89,7 @@ STORED_DB = -70.0
 #: (docs/drums-full-song.md, twenty-sixth round); given to the percussion parts, the ride
 #: or the crash as well, a tuning kit's cymbals or hi-hat 1.4-3.7 dB (docs/drums-five-stems.md,
 #: twentieth round).
-HIGH_BAND_PARTS = ("hihat", "hihat:pedal", "hihat:open")
+HIGH_BAND_PARTS = ("hihat", "hihat:open")
 HIGH_SR = 44100
 
 #: ``--more-percussion``: FluidR3 presets whose percussion notes differ from the acoustic

@@ -642,18 +642,6 @@ def band_rows(sr, n_fft, n_freq):
     return None if hi > n_freq else slice(lo, hi)
 
 
-PEDAL_NOTE = 44
-PEDAL_JOINED = True
-PEDAL_CHICK_DB = None
-PEDAL_CHICK_RATIO = 0.0
-PEDAL_CHICK_DISTANCE_S = 0.1
-
-
-def pedal_hat_parts(labels):
-    """The indices in ``labels`` of the pedal hi-hat parts (:data:`PEDAL_NOTE`)."""
-    return [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == PEDAL_NOTE]
-
-
 def closed_hat_part(labels):
     """The index in ``labels`` of the first closed hi-hat part (:data:`HAT_NOTE`), or None."""
     hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat" and gm_notes([label])[label] == HAT_NOTE]
@@ -910,12 +898,6 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         return P, H, route, None, None
     snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
     summed = H[:len(labels)].sum(axis=1)
-    pedal = pedal_hat_parts(labels)
-    chicks = summed[pedal].sum(axis=0) if pedal else None
-    if pedal and PEDAL_JOINED:  # the pattern judged on the closed and pedal parts as one (as one template before)
-        summed = summed.copy()
-        summed[hat] += chicks
-        summed[pedal] = 0
     # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)
     snare_activation = summed[snare].sum(axis=0) if snare else np.zeros_like(summed[hat])
     ride = _ride_part(labels)  # the second cue's part (none: the strict gate alone)
@@ -945,12 +927,6 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
                              hold=None if ride is None else hold)
     if not weights.any():
         return P, H, route, None, None
-    if chicks is not None and PEDAL_CHICK_DB is not None:  # the pedal part's peaks: chicks, kept as at the snare's
-        frame_rate = sr / hop_length
-        guard = _frames(SNARE_GUARD_S, frame_rate)
-        for p in _peaks(chicks, PEDAL_CHICK_DB, distance=_frames(PEDAL_CHICK_DISTANCE_S, frame_rate)):
-            if chicks[p] >= PEDAL_CHICK_RATIO * H[hat, :, p].sum():
-                weights[max(0, p - guard):p + guard + 1] = 0
     strokes = H[hat] * weights  # (C, N)
     with_snare = H[hat] - strokes
     moved = [hat] + [k for k in also if k != hat]
