@@ -253,10 +253,8 @@ def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: fl
         try:
             y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=RES_TYPE).astype(dtype, copy=False)
         except MemoryError:  # soxr's is a bare "std::bad_alloc": say what the resampled audio needs
-            from nmfaudio.budget import format_bytes
-
-            need = format_bytes(y.size * sr / file_sr * dtype.itemsize)
-            raise MemoryError(f"resampling {str(path)!r} from {file_sr} Hz to sr={sr} needs {need} for the "
+            need = y.size * sr / file_sr * dtype.itemsize / 2**30  # (budget.format_bytes sits a layer above)
+            raise MemoryError(f"resampling {str(path)!r} from {file_sr} Hz to sr={sr} needs {need:.1f} GiB for the "
                               "samples alone, more than is free; choose a lower sr") from None
         file_sr = sr
     return y, int(file_sr)
