@@ -2993,6 +2993,19 @@ def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
         DrumHits({})["kick"]
 
 
+def test_a_class_name_is_in_the_hits_as_for_a_dict():
+    """``"kick" in hits`` was False (Python compared the name with each ClassHits the
+    iteration yields) while ``hits["kick"]`` worked: ``if "toms" in hits:`` never ran
+    (tour16).  A name is in the hits when ``hits[name]`` is; a ClassHits of them is too."""
+    kick = ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))
+    hits = DrumHits({"kick": kick, "toms": ClassHits("toms", 45, np.zeros(0), np.zeros(0), np.zeros(0, int))})
+    assert "kick" in hits and "toms" in hits  # a class with no hits is still a class
+    assert "kik" not in hits and "snare" not in hits and 36 not in hits
+    assert kick in hits and ClassHits("kick", 36, [0.5], [1.0], [127]) not in hits
+    assert [c.name for c in hits] == ["kick", "toms"] and len(hits) == 1  # iteration and len as before
+    assert "kick" not in DrumHits({})
+
+
 def test_a_sound_held_to_the_recordings_end_is_no_hit_there(tmp_path):
     """The last frames' windows run past the end and are zero-padded: a 3-s 440-Hz sine
     (22.05 kHz) got a velocity-127 hi-hat hit at 2.990 s, 10 ms before its end (a 100-Hz one

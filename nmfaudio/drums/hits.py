@@ -868,6 +868,15 @@ class DrumHits:
     def __iter__(self):
         return iter(self.classes.values())
 
+    def __contains__(self, item) -> bool:
+        """``"kick" in hits``: whether ``hits["kick"]`` exists (a class name, as for a
+        dict); a :class:`ClassHits` is looked for among the classes.  Without it Python
+        compared the name with each ClassHits the iteration yields, and ``"kick" in hits``
+        was False while ``hits["kick"]`` worked."""
+        if isinstance(item, str):
+            return item in self.classes
+        return any(item is c for c in self.classes.values())
+
     def __len__(self) -> int:
         return sum(len(c) for c in self.classes.values())
 
