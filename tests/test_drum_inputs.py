@@ -31,7 +31,11 @@ def _one_shot_kit(folder: Path, sr=22050) -> Path:
 
 @pytest.mark.parametrize("case, needle", [
     ("no class folder", "one-shot folder '{kit}' has none of the class folders"),
-    ("no audio", "class folder '{kit}/hihat' holds no audio files"),
+    ("no audio", "class folder '{kit}/hihat' holds no audio files; add hihat one-shots"),
+    # a sample pack's layers (hihat/closed/, hihat/open/) were "no audio files" alone (tour16)
+    ("shots in sub-folders", "class folder '{kit}/hihat' holds no audio files itself, only in its sub-folders "
+                             "(closed/: 1, open/: 2), which are not read (one template per class folder, from the "
+                             "files directly in it); move the hihat one-shots to learn from into '{kit}/hihat'"),
     ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
     ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
     ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
@@ -49,6 +53,13 @@ def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_p
     elif case == "no audio":
         (kit / "hihat" / "one.wav").unlink()
         (kit / "hihat" / "README.txt").write_text("hi-hat samples go here")
+    elif case == "shots in sub-folders":
+        for layer, names in (("closed", ["one.wav"]), ("open", ["a.flac", "b.wav"]), (".trash", ["c.wav"])):
+            (kit / "hihat" / layer).mkdir()
+            for name in names:
+                sf.write(kit / "hihat" / layer / name, np.full(2000, 0.1, np.float32), 22050)
+        (kit / "hihat" / "one.wav").unlink()
+        (kit / "hihat" / "empty").mkdir()  # no audio: not named
     elif case == "text named .wav":
         (kit / "kick" / "two.wav").write_text("not audio")
     elif case == "silent one-shot":
