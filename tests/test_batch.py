@@ -170,6 +170,28 @@ def test_a_failed_inputs_line_names_it_once():
     assert failure_line(prefix) == "nmfaudio: error: x.wav: cannot read 'in/x.wav' as audio"
 
 
+def test_outputs_another_run_wrote_meanwhile_are_refused_in_the_clis_words(library, tmp_path, capsys, monkeypatch):
+    """Two runs into one folder (two terminals, a cron job overlapping itself): the outputs
+    are not there when the batch looks, and are when it writes.  The failed input's line
+    said "pass overwrite=True to replace them", the library's words (tour16); it says
+    --force, as a file given alone does.  The other run's files are kept."""
+    out = tmp_path / "out"
+    info = audio.audio_info
+
+    def other_run_meanwhile(path):  # run_task's first step: the other run has just finished
+        for name in ("a_component_01.wav", "a_component_02.wav"):
+            (out / name).write_bytes(b"the other run's")
+        return info(path)
+
+    monkeypatch.setattr(audio, "audio_info", other_run_meanwhile)
+    assert main(["separate", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *SEPARATE,
+                 "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "a_component_01.wav' exists, as do 1 more of the outputs; use --force to replace them" in err, err
+    assert "overwrite=True" not in err
+    assert (out / "a_component_01.wav").read_bytes() == b"the other run's"
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):

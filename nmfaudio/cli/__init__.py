@@ -410,10 +410,17 @@ def error_message(exc: BaseException, *, command: str | None = None, parser=None
         fix = _MEMORY_FIXES.get(command, "use a smaller input")
         message = f"out of memory: this input and these options need more memory than is free; {fix}"
     else:
-        message = (str(exc) or type(exc).__name__).replace("pass overwrite=True", "use --force")
-        if parser is not None:
-            message = option_names(message, parser)
+        message = cli_words(str(exc) or type(exc).__name__, parser)
     return " ".join(message.split())
+
+
+def cli_words(message: str, parser=None) -> str:
+    """A library message in the CLI's words: ``pass overwrite=True`` is ``use --force``, and
+    with ``parser`` (the sub-command's) the Python argument names are its options
+    (:func:`option_names`).  One place for a file given alone and a batch's failed input
+    (whose line said "pass overwrite=True" when another run wrote its outputs meanwhile)."""
+    message = message.replace("pass overwrite=True", "use --force")
+    return message if parser is None else option_names(message, parser)
 
 
 #: The argument that holds a sub-command's input, by ``dest``: named by a ``--json``
