@@ -909,6 +909,21 @@ def file_in_the_way(folder) -> Path | None:
     return None
 
 
+#: Suffixes of the files nmfaudio reads or writes: a missing output *folder* named so
+#: (``-o out.wav``, ``result.save("stems.wav")``) is a file name given where a folder goes.
+FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
+                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
+
+
+def file_named_folder(folder) -> str | None:
+    """The suffix (``".wav"``) when ``folder``, an output folder that does not exist yet, is
+    named like a file (:data:`FILE_SUFFIXES`), else None.  A folder that exists is the
+    user's, whatever its name; other dotted names (``stems.v2``) are folders."""
+    folder = Path(folder)
+    suffix = folder.suffix.lower()
+    return suffix if suffix in FILE_SUFFIXES and folder.stem and not folder.exists() else None
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -943,6 +958,12 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     """
     check_stored_sr(check_sr(sr), "WAV")
     directory = Path(directory)
+    suffix = file_named_folder(directory)
+    if suffix:  # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
+        raise ValueError(f"directory={str(directory)!r} looks like a {suffix} file name, but save() writes one "
+                         f"file per track into the folder it is given; give a folder, e.g. "
+                         f"{str(directory.with_suffix(''))!r} (or create the folder {str(directory)!r} first to "
+                         "use that name)")
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")
     check_not_folders(paths)

@@ -219,12 +219,6 @@ def check_output_parent(path: Path, option: str) -> None:
     raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
 
 
-#: Suffixes of the files the commands read or write: a missing output *folder* named so
-#: (``-o out.wav``) is a file name given where a folder goes.
-FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
-                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
-
-
 def check_not_file_name(folder: Path, option: str = "-o") -> None:
     """Refuse a missing output folder named like a file (``-o out.wav``, ``-o labels.csv``):
     ``-o`` is the folder the outputs go in, and such a name made a folder ``out.wav``
@@ -235,8 +229,10 @@ def check_not_file_name(folder: Path, option: str = "-o") -> None:
     ------
     CLIError
     """
-    suffix = folder.suffix.lower()
-    if suffix in FILE_SUFFIXES and not folder.exists() and folder.stem:
+    from nmfaudio.audio import file_named_folder
+
+    suffix = file_named_folder(folder)
+    if suffix:
         raise CLIError(f"{option} {str(folder)!r} looks like a {suffix} file name, but {option} is the folder the "
                        f"outputs go in; give a folder, e.g. {option} {str(folder.with_suffix(''))!r} (or create "
                        f"the folder {str(folder)!r} first to use that name)")
