@@ -1174,7 +1174,9 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
     block_seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     if tuple(task.file_format[:2]) != ("WAV", "FLOAT"):
         if reason is not None:
-            raise ValueError(f"{Path(task.input).name}: {reason}, and the block-wise mode writes 32-bit float WAV "
+            # the input quoted, as other reasons name it: a batch's line then names it once
+            # ("error: in/x.wav: x.wav: in memory ..." read it twice; tour16)
+            raise ValueError(f"{str(task.input)!r}: {reason}, and the block-wise mode writes 32-bit float WAV "
                              "only; drop --format/--subtype or raise --max-memory")
         raise ValueError("block-wise separation writes 32-bit float WAV only; drop --block-seconds or "
                          "--format/--subtype")

@@ -192,6 +192,24 @@ def test_outputs_another_run_wrote_meanwhile_are_refused_in_the_clis_words(libra
     assert (out / "a_component_01.wav").read_bytes() == b"the other run's"
 
 
+def test_an_input_past_the_budget_in_flac_is_named_once(library, tmp_path, capsys):
+    """``separate`` past --max-memory goes block-wise, which writes float WAV only: with
+    --format flac the input is refused.  Its batch line read the name twice, the path and
+    then the bare name ('error: in/a.wav: a.wav: in memory it would need ...', tour16); the
+    reason now quotes the input, so the line names it once, as other reasons do."""
+    out = tmp_path / "out"
+    inputs = [str(library / "a.wav"), str(library / "b.wav")]
+    assert main(["separate", *inputs, "-o", str(out), *SEPARATE, "--max-memory", "64M", "--format", "flac",
+                 "--jobs", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2, err
+    for line, path in zip(err, inputs):
+        assert line.startswith(f"nmfaudio: error: {path!r}: in memory it would need about "), line
+        assert line.count("a.wav") + line.count("b.wav") == 1, line
+        assert line.endswith("the block-wise mode writes 32-bit float WAV only; drop --format/--subtype or raise "
+                             "--max-memory"), line
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
