@@ -1314,9 +1314,11 @@ def test_files_are_not_overwritten(tmp_path):
     path.write_bytes(b"keep")
     with pytest.raises(FileExistsError, match="overwrite"):
         hits.write_midi(path)
+    table = tmp_path / "beat.csv"  # (a CSV named .mid is refused: tour16)
+    table.write_bytes(b"keep")
     with pytest.raises(FileExistsError):
-        hits.write_csv(path)
-    assert path.read_bytes() == b"keep"
+        hits.write_csv(table)
+    assert path.read_bytes() == b"keep" and table.read_bytes() == b"keep"
     hits.write_midi(path, overwrite=True)
     assert sorted(read_midi(path)) == [36, 38]
 
@@ -3004,6 +3006,31 @@ def test_a_class_name_is_in_the_hits_as_for_a_dict():
     assert kick in hits and ClassHits("kick", 36, [0.5], [1.0], [127]) not in hits
     assert [c.name for c in hits] == ["kick", "toms"] and len(hits) == 1  # iteration and len as before
     assert "kick" not in DrumHits({})
+
+
+def test_a_hit_file_named_as_the_other_kind_is_refused(tmp_path):
+    """write_midi("hits.csv") wrote a MIDI file named .csv and write_onsets("hits.mid") a CSV
+    named .mid (the two swapped), or either as "x.wav", without a word (tour16).  Each is a
+    ValueError naming the method to use, nothing written; names of their own kind (any
+    case) and others (.txt, none) are written as before."""
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))})
+    result = nmfaudio.separate_drums(np.zeros(4000, np.float32), 22050, max_iter=2)
+    for write, name, needle in [
+        (hits.write_midi, "hits.csv", "ends in .csv, but write_midi writes a Standard MIDI File; give a path ending "
+                                      "in .mid (the CSV: write_onsets, or the hits' write_csv)"),
+        (result.write_midi, "hits.WAV", "ends in .wav, but write_midi writes"),
+        (hits.write_csv, "hits.mid", "ends in .mid, but this writes the hits as CSV; give a path ending in .csv "
+                                     "(the MIDI file: write_midi)"),
+        (result.write_onsets, "hits.midi", "ends in .midi, but this writes the hits as CSV"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            write(tmp_path / name)
+        assert str(info.value).startswith(f"path={str(tmp_path / name)!r} {needle}"), info.value
+    assert list(tmp_path.iterdir()) == []
+    for write, name in [(hits.write_midi, "a.MID"), (hits.write_midi, "b.midi"), (result.write_midi, "c"),
+                        (hits.write_csv, "d.CSV"), (result.write_onsets, "e.txt")]:
+        assert write(tmp_path / name) == tmp_path / name
+    assert read_midi(tmp_path / "a.MID")[36][0].tolist() == [0.5]
 
 
 def test_a_sound_held_to_the_recordings_end_is_no_hit_there(tmp_path):
