@@ -1445,6 +1445,9 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     beyond = (onsets - start) / (ppq * 4 / grid)  # grid steps after the grid's first point
     assert np.abs(beyond - np.rint(beyond)).max() * (ppq * 4 / grid) <= 1.0
     assert quantize(DrumHits({}), mixture, SR).grid_start is None  # not quantized: no grid
+    # a Python float, as grid_start: the repr showed "bpm=np.float64(120.0...)" (tour16)
+    assert type(snapped.bpm) is float and type(snapped.grid_start) is float
+    assert repr(snapped).startswith("DrumHits(hits={") and "np." not in repr(snapped), repr(snapped)
 
 
 def test_quantize_at_192_khz_prints_no_librosa_warning():

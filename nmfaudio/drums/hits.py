@@ -1169,7 +1169,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
     # where the grid starts in the file: a DAW lays its grid from the file's start, so the
     # notes sit this far after its lines unless the recording begins on a grid point
-    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=fit is not None, grid_start=float(phase % step))
+    # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
+    # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=float(phase % step))
 
 
 def has_tempo(hits: DrumHits) -> bool:
