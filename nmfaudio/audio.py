@@ -911,8 +911,8 @@ def file_in_the_way(folder) -> Path | None:
 
 #: Suffixes of the files nmfaudio reads or writes: a missing output *folder* named so
 #: (``-o out.wav``, ``result.save("stems.wav")``) is a file name given where a folder goes.
-FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
-                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
+AUDIO_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a"})
+FILE_SUFFIXES = AUDIO_SUFFIXES | {".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"}
 
 
 def file_named_folder(folder) -> str | None:

@@ -145,11 +145,19 @@ def drum_setup(tmp_path, write_audio):
      "class folder '{d}/no_snare/snare' is missing"),
     (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
     (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
+    # --onsets [CSV] took the input written after it: "the following arguments are required:
+    # INPUT", or "--onsets 'loop.wav' must end in .csv" alone, before tour16
+    (["drums", "--onsets", "loop.wav", "-o", "out"], 2,
+     "nmfaudio drums: error: --onsets takes an optional CSV path and took '{d}/loop.wav' as it, so no input is left; "
+     "write --onsets after the inputs: nmfaudio drums {d}/loop.wav -o {d}/out --onsets"),
+    (["drums", "--onsets", "loop.wav", "loop.wav", "-o", "out"], 1,
+     "--onsets '{d}/loop.wav' must end in .csv; --onsets takes an optional path and took this input as it: to "
+     "separate it, write --onsets after the inputs"),
 ], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "--onsets below a file",
         "unknown class",
         "kit not an npz", "kit of pickled objects",
         "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
-        "learn: empty hihat", "learn: not .npz"])
+        "learn: empty hihat", "learn: not .npz", "--onsets took the input", "--onsets took one input"])
 def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
                                                  file_tree):
     d = drum_setup

@@ -56,6 +56,9 @@ class OneLineParser(argparse.ArgumentParser):
         late = self._options_after_dashes() if read_as_option and getattr(self, "_is_sub_command", False) else []
         if late and not dashed:  # "nmfaudio drums -- -x.wav -o out": -o was read as an input
             self.exit(2, f"{self.prog}: error: {self.dashes_fix()}\n")
+        swallowed = self.swallowed_input_fix() if "arguments are required" in message else None
+        if swallowed and not dashed:  # "nmfaudio drums --onsets song.wav -o out": the input went to --onsets
+            self.exit(2, f"{self.prog}: error: {swallowed}\n")
         if dashed:
             self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
                          f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
@@ -94,6 +97,28 @@ class OneLineParser(argparse.ArgumentParser):
         options = [w for w in words[cut + 1:] if w not in inputs]
         fixed = shlex.join([*self.prog.split(), *words[:cut], *options, *(["--", *inputs] if inputs else [])])
         return f"after '--' every word is an input, so {late[0]} was read as one; give the options before '--': {fixed}"
+
+    def swallowed_input_fix(self) -> str | None:
+        """``--onsets took 'song.wav' as its CSV path ...; write it after the inputs: nmfaudio
+        drums song.wav -o out --onsets`` when an option whose value is optional (``--onsets
+        [CSV]``) took the word after it, an existing file or folder that is no such file (the
+        input: ``nmfaudio drums --onsets song.wav -o out``), else None.  argparse said only
+        that INPUT was required."""
+        import shlex
+
+        words = getattr(self, "_words", None) or []
+        if "--" in words:
+            words = words[:words.index("--")]
+        for i, word in enumerate(words[:-1]):
+            action = self._option_string_actions.get(word)
+            value = words[i + 1]
+            if action is None or action.nargs != "?" or value.startswith("-") or not action.metavar:
+                continue
+            if Path(value).suffix.lower() != f".{action.metavar.lower()}" and os.path.exists(value):
+                fixed = shlex.join([*self.prog.split(), *words[:i], *words[i + 1:], word])
+                return (f"{word} takes an optional {action.metavar} path and took {value!r} as it, so no input is "
+                        f"left; write {word} after the inputs: {fixed}")
+        return None
 
     def _options_after_dashes(self) -> list:
         """This parser's options written after ``--`` (where they are inputs)."""
