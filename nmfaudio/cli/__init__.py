@@ -226,7 +226,7 @@ def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inpu
 
 def check_output_parent(path: Path, option: str) -> None:
     """Refuse, before any work, an output file ``path`` (given to ``option``) whose folder
-    does not exist: the write after the work would fail on it.  The one wording of it
+    does not exist, or cannot be written in: the write after the work would fail on it.  The one wording of it
     (``image compress -o``/``--plot``, ``drums --onsets``), naming a file that has the
     folder's name when there is one.
 
@@ -235,6 +235,12 @@ def check_output_parent(path: Path, option: str) -> None:
     CLIError
     """
     if path.parent.is_dir():
+        # writable, by a real write (root ignores permission bits): a read-only folder failed
+        # after the work, naming a hidden temporary file (image compress / sweep; tour16)
+        marker = _run_marker(path.parent, f"the {option} folder")
+        if marker is None:  # removed meanwhile
+            raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+        _remove(marker)
         return
     from nmfaudio.audio import file_in_the_way
 
