@@ -1388,6 +1388,7 @@ def create_temporary(folder: Path, name: str, temporaries: list, *, sweep: bool 
     final file gets the same permissions as any other new file (``tempfile.mkstemp``
     would make it private).
     """
+    destination = folder / name
     name = _temporary_stem(folder, name)
     if sweep:
         sweep_stale_temporaries([(folder, name)])
@@ -1400,6 +1401,9 @@ def create_temporary(folder: Path, name: str, temporaries: list, *, sweep: bool 
         except FileExistsError:  # another writer's file (a 1-in-4-billion name clash): not ours
             temporaries.pop()
             continue
+        except OSError as exc:  # read-only, no permission: name the output asked for, not the
+            temporaries.pop()   # hidden temporary nobody asked for (tour16)
+            raise type(exc)(exc.errno, exc.strerror, str(destination)) from None
         os.close(descriptor)
         return
     raise FileExistsError(f"cannot create a temporary file in {str(folder)!r}")  # pragma: no cover

@@ -361,6 +361,28 @@ def test_atomic_outputs_refuses_a_name_too_long_before_creating_anything(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc (no new files there, even as root)")
+def test_a_folder_that_takes_no_new_file_is_named_with_the_output(tmp_path):
+    """Writing into a folder that takes no new file (read-only, no permission; /proc/self
+    even for root) raised the OSError of the hidden temporary file: "[Errno 30] Read-only
+    file system: 'ro/.x_component_01.wav.1234-0a7c-eb52f03d.part'", a name nobody asked for
+    (tour16).  The error now names the output; nothing is left behind."""
+    from nmfaudio.drums.hits import ClassHits, DrumHits
+
+    folder = Path("/proc/self")
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.ones(1), np.full(1, 100))})
+    writes = {"x.wav": lambda: audio.save(folder / "x.wav", np.zeros(100, np.float32), 8000),
+              "a_component_01.wav": lambda: audio.save_tracks(folder, ["a_component_01.wav"],
+                                                              [np.zeros(100, np.float32)], 8000),
+              "hits.mid": lambda: hits.write_midi(folder / "hits.mid"),
+              "hits.csv": lambda: hits.write_csv(folder / "hits.csv")}
+    for name, write in writes.items():
+        with pytest.raises(OSError) as info:
+            write()
+        assert info.value.filename == str(folder / name) and ".part" not in str(info.value), info.value
+    assert not any(p.name.endswith(".part") for p in folder.iterdir())
+
+
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_a_folder_where_an_output_file_must_go_is_named_and_kept(overwrite, tmp_path):
     """An output path that is a folder: with overwrite=True the rename onto it failed with
