@@ -1374,14 +1374,14 @@ class Manifest:
     "records": [record, ...]}`` — one record per input, in input order.
     """
 
-    def __init__(self, path, *, job: str, options: dict, output_dir, records: list[dict]):
+    def __init__(self, path, *, job: str, options: dict, output_dir, records: list[dict], file_format=None):
         from nmfaudio import __version__
 
         self.path = Path(path)
         self.records = records
         self.header = {"nmfaudio": __version__, "manifest_version": MANIFEST_VERSION, "job": job,
-                       "options": _jsonable(options), "output_dir": str(output_dir),
-                       "started": _now()}
+                       "options": _jsonable(options), **_format_names(file_format),
+                       "output_dir": str(output_dir), "started": _now()}
 
     def write(self) -> None:
         counts: dict[str, int] = {}
@@ -1403,6 +1403,19 @@ class Manifest:
             except FileNotFoundError:
                 pass
             raise
+
+
+def _format_names(file_format) -> dict:
+    """``{"format": "flac", "subtype": "pcm16"}``: the audio the batch writes, in the words
+    of ``--format`` / ``--subtype`` (:func:`nmfaudio.audio.output_format`'s); the manifest
+    said nothing of it, so a batch written as 16-bit FLAC read like one of float WAVs
+    (tour16).  Empty without a format (no task)."""
+    if file_format is None:
+        return {}
+    fmt, subtype = tuple(file_format)[:2]
+    names = {sf_format: name for name, (sf_format, _) in audio.FORMATS.items()}
+    subtypes = {sf_subtype: name for name, sf_subtype in audio.SUBTYPES.items()}
+    return {"format": names.get(fmt, fmt), "subtype": subtypes.get(subtype, subtype)}
 
 
 def _now() -> str:
@@ -1494,7 +1507,8 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
     if manifest:
         out_dir.mkdir(parents=True, exist_ok=True)
         book = Manifest(out_dir / MANIFEST_NAME, job=tasks[0].job if tasks else job,
-                        options=tasks[0].options if tasks else {}, output_dir=out_dir, records=records)
+                        options=tasks[0].options if tasks else {}, output_dir=out_dir, records=records,
+                        file_format=tasks[0].file_format if tasks else None)
         book.write()
     for i, record in enumerate(records):
         if record["status"] != "pending" and on_record is not None:

@@ -416,6 +416,25 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     _no_temporaries(out)
 
 
+def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
+    """The manifest's options held no word of --format / --subtype: a batch of 16-bit FLAC
+    stems read like one of float WAVs (tour16).  It says both, in the options' words."""
+    for argv, words in [([], ("wav", "float")), (["--format", "flac"], ("flac", "pcm24")),
+                        (["--format", "flac", "--subtype", "pcm16"], ("flac", "pcm16")),
+                        (["--subtype", "pcm24"], ("wav", "pcm24"))]:
+        out = tmp_path / "_".join(words)
+        assert main(["separate", str(library / "a.wav"), "-o", str(out), *SEPARATE, "--jobs", "1", *argv]) == 0
+        manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
+        assert (manifest["format"], manifest["subtype"]) == words, manifest
+        assert manifest["records"][0]["outputs"][0].endswith(f"a_component_01.{words[0]}")
+    records = batch.separate_many([library / "a.wav"], tmp_path / "py", job="separate", options=SEPARATE_OPTIONS,
+                                  file_format=audio.output_format("flac", "pcm16"), jobs=1)
+    assert records[0]["status"] == "done"
+    manifest = json.loads((tmp_path / "py" / batch.MANIFEST_NAME).read_text())
+    assert (manifest["format"], manifest["subtype"]) == ("flac", "pcm16")
+    capsys.readouterr()
+
+
 def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(library, tmp_path):
     out = tmp_path / "out"
     seen = []
