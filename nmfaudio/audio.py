@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import check_number, is_real, refuse_load_pair
+from nmfaudio._validation import MAX_CHANNELS, check_number, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
@@ -36,10 +36,6 @@ __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomi
            "sweep_stale_temporaries",
            "on_stale_removed", "stale_note", "pid_alive"]
 
-#: A 2-D array with more rows than this and more rows than columns is (n_samples,
-#: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
-#: than turned into thousands of two-sample channels.
-MAX_CHANNELS = 64
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
