@@ -658,12 +658,17 @@ def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
     fmt = aliases.get(extension) or formats.get(extension)
     if fmt is None:
         raise ValueError(f"path={str(path)!r} has no known audio extension; use .wav (or .flac, .ogg, .aiff)")
+    given = subtype
+    if isinstance(subtype, str) and subtype.lower() in SUBTYPES:
+        # the CLI's and output_format's names (--subtype pcm16) as libsndfile's: 'pcm16' was
+        # refused with a list of libsndfile's names that did not say which one it is (tour16)
+        subtype = SUBTYPES[subtype.lower()]
     if subtype is None:
         preferred = [name for name in ("FLOAT", "PCM_24") if sf.check_format(fmt, name)]
         subtype = preferred[0] if preferred else sf.default_subtype(fmt)
     elif not sf.check_format(fmt, subtype):
         known = ", ".join(sorted(sf.available_subtypes(fmt)))
-        raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
+        raise ValueError(f"subtype={given!r} is not valid for {fmt} files; use one of {known}")
     return fmt, subtype
 
 
@@ -808,7 +813,8 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     overwrite : bool, default False
         Replace an existing file.  Without it an existing ``path`` raises FileExistsError.
     subtype : str, optional
-        libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...).  Default:
+        libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...), or the command
+        line's name for one (``"pcm16"``, ``"pcm24"``, ``"float"``).  Default:
         ``"FLOAT"`` (32-bit float) where the format allows it, so samples are stored
         unchanged, without clipping or quantization, and separated tracks still add up to
         the mixture; otherwise PCM_24 where allowed (FLAC), else the format's default.

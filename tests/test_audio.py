@@ -97,6 +97,22 @@ def test_failed_save_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_save_takes_the_command_lines_subtype_names(tmp_path):
+    """``--subtype pcm16`` (and output_format's 'pcm16') given to save: refused with
+    libsndfile's 16 names, none of them said to be it (tour16).  'pcm16', 'pcm24' and
+    'float' (any case) are libsndfile's PCM_16, PCM_24 and FLOAT; a FLAC of floats is still
+    refused, in the name given."""
+    import soundfile as sf
+
+    for name, subtype, stored in [("a.wav", "pcm16", "PCM_16"), ("b.flac", "PCM24", "PCM_24"),
+                                  ("c.wav", "Float", "FLOAT"), ("d.wav", "PCM_16", "PCM_16")]:
+        audio.save(tmp_path / name, _noise(100) / 4, SR, subtype=subtype)
+        assert sf.info(str(tmp_path / name)).subtype == stored, name
+    with pytest.raises(ValueError, match="^subtype='float' is not valid for FLAC files"):
+        audio.save(tmp_path / "e.flac", _noise(10), SR, subtype="float")
+    assert sorted(os.listdir(tmp_path)) == ["a.wav", "b.flac", "c.wav", "d.wav"]
+
+
 @pytest.mark.parametrize("name, subtype, fix", [("x.wav", "PCM_16", "subtype='FLOAT'"),
                                                 ("x.flac", None, "FLAC stores no float samples")])
 def test_save_refuses_samples_an_integer_subtype_would_clip(tmp_path, name, subtype, fix):
