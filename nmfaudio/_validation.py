@@ -90,6 +90,12 @@ def least_seconds(samples: int, sr: int) -> float:
 #: What ``random_state`` may be, everywhere in nmfaudio (for messages and docstrings).
 RANDOM_STATE_TYPES = "None, an int, a numpy Generator or a numpy RandomState"
 
+#: A 2-D array with more rows than this and more rows than columns is (n_samples,
+#: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
+#: than turned into thousands of two-sample channels (``nmfaudio.audio.check_audio``, the
+#: metrics' sources).
+MAX_CHANNELS = 64
+
 
 def is_int(value) -> bool:
     """True for Python and numpy integers, False for bools (``True`` is no count)."""

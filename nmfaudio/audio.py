@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import check_number, is_real, refuse_load_pair
+from nmfaudio._validation import MAX_CHANNELS, check_number, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
@@ -36,10 +36,6 @@ __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomi
            "sweep_stale_temporaries",
            "on_stale_removed", "stale_note", "pid_alive"]
 
-#: A 2-D array with more rows than this and more rows than columns is (n_samples,
-#: n_channels) — soundfile's layout — not (n_channels, n_samples): it is refused rather
-#: than turned into thousands of two-sample channels.
-MAX_CHANNELS = 64
 
 #: Resampler used by ``load(..., sr=...)`` (librosa's soxr binding, "high quality").
 RES_TYPE = "soxr_hq"
@@ -662,12 +658,17 @@ def _format_for(path: Path, subtype: str | None = None) -> tuple[str, str]:
     fmt = aliases.get(extension) or formats.get(extension)
     if fmt is None:
         raise ValueError(f"path={str(path)!r} has no known audio extension; use .wav (or .flac, .ogg, .aiff)")
+    given = subtype
+    if isinstance(subtype, str) and subtype.lower() in SUBTYPES:
+        # the CLI's and output_format's names (--subtype pcm16) as libsndfile's: 'pcm16' was
+        # refused with a list of libsndfile's names that did not say which one it is (tour16)
+        subtype = SUBTYPES[subtype.lower()]
     if subtype is None:
         preferred = [name for name in ("FLOAT", "PCM_24") if sf.check_format(fmt, name)]
         subtype = preferred[0] if preferred else sf.default_subtype(fmt)
     elif not sf.check_format(fmt, subtype):
         known = ", ".join(sorted(sf.available_subtypes(fmt)))
-        raise ValueError(f"subtype={subtype!r} is not valid for {fmt} files; use one of {known}")
+        raise ValueError(f"subtype={given!r} is not valid for {fmt} files; use one of {known}")
     return fmt, subtype
 
 
@@ -812,7 +813,8 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     overwrite : bool, default False
         Replace an existing file.  Without it an existing ``path`` raises FileExistsError.
     subtype : str, optional
-        libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...).  Default:
+        libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...), or the command
+        line's name for one (``"pcm16"``, ``"pcm24"``, ``"float"``).  Default:
         ``"FLOAT"`` (32-bit float) where the format allows it, so samples are stored
         unchanged, without clipping or quantization, and separated tracks still add up to
         the mixture; otherwise PCM_24 where allowed (FLAC), else the format's default.
@@ -909,6 +911,21 @@ def file_in_the_way(folder) -> Path | None:
     return None
 
 
+#: Suffixes of the files nmfaudio reads or writes: a missing output *folder* named so
+#: (``-o out.wav``, ``result.save("stems.wav")``) is a file name given where a folder goes.
+AUDIO_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a"})
+FILE_SUFFIXES = AUDIO_SUFFIXES | {".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"}
+
+
+def file_named_folder(folder) -> str | None:
+    """The suffix (``".wav"``) when ``folder``, an output folder that does not exist yet, is
+    named like a file (:data:`FILE_SUFFIXES`), else None.  A folder that exists is the
+    user's, whatever its name; other dotted names (``stems.v2``) are folders."""
+    folder = Path(folder)
+    suffix = folder.suffix.lower()
+    return suffix if suffix in FILE_SUFFIXES and folder.stem and not folder.exists() else None
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -943,6 +960,12 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     """
     check_stored_sr(check_sr(sr), "WAV")
     directory = Path(directory)
+    suffix = file_named_folder(directory)
+    if suffix:  # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
+        raise ValueError(f"directory={str(directory)!r} looks like a {suffix} file name, but save() writes one "
+                         f"file per track into the folder it is given; give a folder, e.g. "
+                         f"{str(directory.with_suffix(''))!r} (or create the folder {str(directory)!r} first to "
+                         "use that name)")
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")
     check_not_folders(paths)
@@ -1367,6 +1390,7 @@ def create_temporary(folder: Path, name: str, temporaries: list, *, sweep: bool 
     final file gets the same permissions as any other new file (``tempfile.mkstemp``
     would make it private).
     """
+    destination = folder / name
     name = _temporary_stem(folder, name)
     if sweep:
         sweep_stale_temporaries([(folder, name)])
@@ -1379,6 +1403,9 @@ def create_temporary(folder: Path, name: str, temporaries: list, *, sweep: bool 
         except FileExistsError:  # another writer's file (a 1-in-4-billion name clash): not ours
             temporaries.pop()
             continue
+        except OSError as exc:  # read-only, no permission: name the output asked for, not the
+            temporaries.pop()   # hidden temporary nobody asked for (tour16)
+            raise type(exc)(exc.errno, exc.strerror, str(destination)) from None
         os.close(descriptor)
         return
     raise FileExistsError(f"cannot create a temporary file in {str(folder)!r}")  # pragma: no cover

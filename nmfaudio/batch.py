@@ -1174,7 +1174,9 @@ def _separate_blocks(task: Task, callback, on_block, reason=None):
     block_seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
     if tuple(task.file_format[:2]) != ("WAV", "FLOAT"):
         if reason is not None:
-            raise ValueError(f"{Path(task.input).name}: {reason}, and the block-wise mode writes 32-bit float WAV "
+            # the input quoted, as other reasons name it: a batch's line then names it once
+            # ("error: in/x.wav: x.wav: in memory ..." read it twice; tour16)
+            raise ValueError(f"{str(task.input)!r}: {reason}, and the block-wise mode writes 32-bit float WAV "
                              "only; drop --format/--subtype or raise --max-memory")
         raise ValueError("block-wise separation writes 32-bit float WAV only; drop --block-seconds or "
                          "--format/--subtype")
@@ -1372,14 +1374,14 @@ class Manifest:
     "records": [record, ...]}`` — one record per input, in input order.
     """
 
-    def __init__(self, path, *, job: str, options: dict, output_dir, records: list[dict]):
+    def __init__(self, path, *, job: str, options: dict, output_dir, records: list[dict], file_format=None):
         from nmfaudio import __version__
 
         self.path = Path(path)
         self.records = records
         self.header = {"nmfaudio": __version__, "manifest_version": MANIFEST_VERSION, "job": job,
-                       "options": _jsonable(options), "output_dir": str(output_dir),
-                       "started": _now()}
+                       "options": _jsonable(options), **_format_names(file_format),
+                       "output_dir": str(output_dir), "started": _now()}
 
     def write(self) -> None:
         counts: dict[str, int] = {}
@@ -1401,6 +1403,19 @@ class Manifest:
             except FileNotFoundError:
                 pass
             raise
+
+
+def _format_names(file_format) -> dict:
+    """``{"format": "flac", "subtype": "pcm16"}``: the audio the batch writes, in the words
+    of ``--format`` / ``--subtype`` (:func:`nmfaudio.audio.output_format`'s); the manifest
+    said nothing of it, so a batch written as 16-bit FLAC read like one of float WAVs
+    (tour16).  Empty without a format (no task)."""
+    if file_format is None:
+        return {}
+    fmt, subtype = tuple(file_format)[:2]
+    names = {sf_format: name for name, (sf_format, _) in audio.FORMATS.items()}
+    subtypes = {sf_subtype: name for name, sf_subtype in audio.SUBTYPES.items()}
+    return {"format": names.get(fmt, fmt), "subtype": subtypes.get(subtype, subtype)}
 
 
 def _now() -> str:
@@ -1492,7 +1507,8 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
     if manifest:
         out_dir.mkdir(parents=True, exist_ok=True)
         book = Manifest(out_dir / MANIFEST_NAME, job=tasks[0].job if tasks else job,
-                        options=tasks[0].options if tasks else {}, output_dir=out_dir, records=records)
+                        options=tasks[0].options if tasks else {}, output_dir=out_dir, records=records,
+                        file_format=tasks[0].file_format if tasks else None)
         book.write()
     for i, record in enumerate(records):
         if record["status"] != "pending" and on_record is not None:

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from nmfaudio._validation import refuse_load_pair
+from nmfaudio._validation import MAX_CHANNELS, refuse_load_pair
 
 __all__ = ["si_sdr", "sdr", "best_permutation", "MAX_DB"]
 
@@ -30,7 +30,13 @@ __all__ = ["si_sdr", "sdr", "best_permutation", "MAX_DB"]
 MAX_DB = 200.0
 
 
-def _pair(reference, estimate, *, min_ndim: int = 1, max_ndim: int | None = None):
+#: si_sdr scores any number of signals (..., n_samples): a 2-D array is taken for
+#: soundfile's (n_samples, n_channels) only with at most this many columns (the channels
+#: of an audio file; no one scores 8-sample signals), so a batch of short clips still works.
+LAYOUT_COLUMNS = 8
+
+
+def _pair(reference, estimate, *, min_ndim: int = 1, max_ndim: int | None = None, columns: int | None = None):
     refuse_load_pair(reference, "reference")  # sdr(nmfaudio.load(path), ...): unpack it first
     refuse_load_pair(estimate, "estimate")
     reference = np.asarray(reference)
@@ -44,6 +50,13 @@ def _pair(reference, estimate, *, min_ndim: int = 1, max_ndim: int | None = None
             raise ValueError(f"{name} has shape {array.shape}: no samples")
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} holds NaN or infinite samples")
+        if (array.ndim == 2 and array.shape[0] > MAX_CHANNELS and array.shape[0] > array.shape[1]
+                and (columns is None or array.shape[1] <= columns)):
+            # soundfile.read's stereo, (n_samples, 2): scored as 192436 two-sample sources
+            # (sdr listed them all as silent, a 760-KB message; tour16)
+            raise ValueError(f"{name} has shape {array.shape}, which looks like (n_samples, n_channels) "
+                             "(soundfile's layout); the metrics score (n_sources, n_samples), the samples last, "
+                             "like librosa: pass reference.T and estimate.T")
     if reference.shape != estimate.shape:
         raise ValueError(
             f"reference has shape {reference.shape} but estimate has shape {estimate.shape}; they must match"
@@ -74,7 +87,7 @@ def si_sdr(reference, estimate, *, zero_mean: bool = False):
     ValueError
         If the shapes differ, or a reference is silent (SI-SDR is undefined then).
     """
-    s, s_hat = _pair(reference, estimate)
+    s, s_hat = _pair(reference, estimate, columns=LAYOUT_COLUMNS)
     if zero_mean:
         s = s - s.mean(axis=-1, keepdims=True)
         s_hat = s_hat - s_hat.mean(axis=-1, keepdims=True)
@@ -109,10 +122,12 @@ def sdr(reference, estimate):
     """
     s, s_hat = _pair(reference, estimate, max_ndim=2)
     for name, array in (("reference", s), ("estimate", s_hat)):
-        silent = ~np.any(np.atleast_2d(array), axis=-1)
-        if silent.any():
+        silent = np.flatnonzero(~np.any(np.atleast_2d(array), axis=-1))
+        if silent.size:  # the first few named: a message stays one line
+            named = (silent.tolist() if silent.size <= 10
+                     else f"[{', '.join(map(str, silent[:9].tolist()))}, ...] ({silent.size} in all)")
             raise ValueError(
-                f"{name} source(s) {np.flatnonzero(silent).tolist()} are silent (all zeros); "
+                f"{name} source(s) {named} are silent (all zeros); "
                 "BSS Eval SDR is undefined for them — drop them or use si_sdr"
             )
     try:

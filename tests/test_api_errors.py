@@ -123,6 +123,33 @@ def test_saving_into_a_file_names_the_directory(where, tmp_path, write_audio, to
     assert sorted(os.listdir(tmp_path)) == ["file.txt", "song.wav"]
 
 
+def test_saving_into_a_folder_named_like_a_file_is_refused(tmp_path, tones):
+    """``result.save("stems.wav")`` (one file expected) made a folder ``stems.wav`` holding a
+    WAV per track, which ``nmfaudio drums -o stems.wav`` refuses since tour13 (tour16).  Both
+    results say to give a folder; a folder of that name that exists, or a dotted name that
+    is no file name (``stems.v2``), is used as before."""
+    sr = 8000
+    y = tones(sr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = [nmfaudio.separate(y, sr, n_components=2, n_fft=256, hop_length=64, max_iter=5),
+                   nmfaudio.separate_drums(y, sr, max_iter=2, random_state=0)]
+    for result, first in zip(results, ("x_component_01.wav", "x_kick.wav")):
+        for name, suffix, stem in (("stems.wav", ".wav", "stems"), ("hits.MID", ".mid", "hits"),
+                                   ("out.flac", ".flac", "out")):
+            with pytest.raises(ValueError, match=rf"^directory='.*/{name}' looks like a \{suffix} file name, but "
+                                                 r"save\(\) writes one file per track into the folder it is given; "
+                                                 rf"give a folder, e.g. '.*/{stem}' \(or create the folder"):
+                result.save(tmp_path / name, name="x")
+        assert not {"stems.wav", "hits.MID", "out.flac"} & set(os.listdir(tmp_path))  # nothing made
+        assert result.save(tmp_path / "stems.v2", name="x")[0] == tmp_path / "stems.v2" / first
+        (tmp_path / "made.wav").mkdir(exist_ok=True)
+        assert result.save(tmp_path / "made.wav", name="x")[0] == tmp_path / "made.wav" / first
+        for folder in ("stems.v2", "made.wav"):
+            for file in (tmp_path / folder).iterdir():
+                file.unlink()
+
+
 # --- keywords passed on: named with the method the user called (tour13) ---------------
 
 

@@ -97,6 +97,22 @@ def test_failed_save_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_save_takes_the_command_lines_subtype_names(tmp_path):
+    """``--subtype pcm16`` (and output_format's 'pcm16') given to save: refused with
+    libsndfile's 16 names, none of them said to be it (tour16).  'pcm16', 'pcm24' and
+    'float' (any case) are libsndfile's PCM_16, PCM_24 and FLOAT; a FLAC of floats is still
+    refused, in the name given."""
+    import soundfile as sf
+
+    for name, subtype, stored in [("a.wav", "pcm16", "PCM_16"), ("b.flac", "PCM24", "PCM_24"),
+                                  ("c.wav", "Float", "FLOAT"), ("d.wav", "PCM_16", "PCM_16")]:
+        audio.save(tmp_path / name, _noise(100) / 4, SR, subtype=subtype)
+        assert sf.info(str(tmp_path / name)).subtype == stored, name
+    with pytest.raises(ValueError, match="^subtype='float' is not valid for FLAC files"):
+        audio.save(tmp_path / "e.flac", _noise(10), SR, subtype="float")
+    assert sorted(os.listdir(tmp_path)) == ["a.wav", "b.flac", "c.wav", "d.wav"]
+
+
 @pytest.mark.parametrize("name, subtype, fix", [("x.wav", "PCM_16", "subtype='FLOAT'"),
                                                 ("x.flac", None, "FLAC stores no float samples")])
 def test_save_refuses_samples_an_integer_subtype_would_clip(tmp_path, name, subtype, fix):
@@ -359,6 +375,28 @@ def test_atomic_outputs_refuses_a_name_too_long_before_creating_anything(tmp_pat
         with audio.atomic_outputs([tmp_path / "short.wav", target]):
             pytest.fail("the body ran")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc (no new files there, even as root)")
+def test_a_folder_that_takes_no_new_file_is_named_with_the_output(tmp_path):
+    """Writing into a folder that takes no new file (read-only, no permission; /proc/self
+    even for root) raised the OSError of the hidden temporary file: "[Errno 30] Read-only
+    file system: 'ro/.x_component_01.wav.1234-0a7c-eb52f03d.part'", a name nobody asked for
+    (tour16).  The error now names the output; nothing is left behind."""
+    from nmfaudio.drums.hits import ClassHits, DrumHits
+
+    folder = Path("/proc/self")
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.ones(1), np.full(1, 100))})
+    writes = {"x.wav": lambda: audio.save(folder / "x.wav", np.zeros(100, np.float32), 8000),
+              "a_component_01.wav": lambda: audio.save_tracks(folder, ["a_component_01.wav"],
+                                                              [np.zeros(100, np.float32)], 8000),
+              "hits.mid": lambda: hits.write_midi(folder / "hits.mid"),
+              "hits.csv": lambda: hits.write_csv(folder / "hits.csv")}
+    for name, write in writes.items():
+        with pytest.raises(OSError) as info:
+            write()
+        assert info.value.filename == str(folder / name) and ".part" not in str(info.value), info.value
+    assert not any(p.name.endswith(".part") for p in folder.iterdir())
 
 
 @pytest.mark.parametrize("overwrite", [False, True])

@@ -170,6 +170,46 @@ def test_a_failed_inputs_line_names_it_once():
     assert failure_line(prefix) == "nmfaudio: error: x.wav: cannot read 'in/x.wav' as audio"
 
 
+def test_outputs_another_run_wrote_meanwhile_are_refused_in_the_clis_words(library, tmp_path, capsys, monkeypatch):
+    """Two runs into one folder (two terminals, a cron job overlapping itself): the outputs
+    are not there when the batch looks, and are when it writes.  The failed input's line
+    said "pass overwrite=True to replace them", the library's words (tour16); it says
+    --force, as a file given alone does.  The other run's files are kept."""
+    out = tmp_path / "out"
+    info = audio.audio_info
+
+    def other_run_meanwhile(path):  # run_task's first step: the other run has just finished
+        for name in ("a_component_01.wav", "a_component_02.wav"):
+            (out / name).write_bytes(b"the other run's")
+        return info(path)
+
+    monkeypatch.setattr(audio, "audio_info", other_run_meanwhile)
+    assert main(["separate", str(library / "a.wav"), str(library / "b.wav"), "-o", str(out), *SEPARATE,
+                 "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "a_component_01.wav' exists, as do 1 more of the outputs; use --force to replace them" in err, err
+    assert "overwrite=True" not in err
+    assert (out / "a_component_01.wav").read_bytes() == b"the other run's"
+
+
+def test_an_input_past_the_budget_in_flac_is_named_once(library, tmp_path, capsys):
+    """``separate`` past --max-memory goes block-wise, which writes float WAV only: with
+    --format flac the input is refused.  Its batch line read the name twice, the path and
+    then the bare name ('error: in/a.wav: a.wav: in memory it would need ...', tour16); the
+    reason now quotes the input, so the line names it once, as other reasons do."""
+    out = tmp_path / "out"
+    inputs = [str(library / "a.wav"), str(library / "b.wav")]
+    assert main(["separate", *inputs, "-o", str(out), *SEPARATE, "--max-memory", "64M", "--format", "flac",
+                 "--jobs", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2, err
+    for line, path in zip(err, inputs):
+        assert line.startswith(f"nmfaudio: error: {path!r}: in memory it would need about "), line
+        assert line.count("a.wav") + line.count("b.wav") == 1, line
+        assert line.endswith("the block-wise mode writes 32-bit float WAV only; drop --format/--subtype or raise "
+                             "--max-memory"), line
+
+
 def test_one_path_is_one_input_not_its_characters(library):
     # a single str or Path used to be iterated: a str char by char, a Path raised TypeError
     for one in (library / "a.wav", str(library / "a.wav")):
@@ -374,6 +414,25 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     assert "3 done, 0 skipped, 0 failed" in capsys.readouterr().out
     assert _audio_outputs(out) == first  # redone: the same bytes
     _no_temporaries(out)
+
+
+def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
+    """The manifest's options held no word of --format / --subtype: a batch of 16-bit FLAC
+    stems read like one of float WAVs (tour16).  It says both, in the options' words."""
+    for argv, words in [([], ("wav", "float")), (["--format", "flac"], ("flac", "pcm24")),
+                        (["--format", "flac", "--subtype", "pcm16"], ("flac", "pcm16")),
+                        (["--subtype", "pcm24"], ("wav", "pcm24"))]:
+        out = tmp_path / "_".join(words)
+        assert main(["separate", str(library / "a.wav"), "-o", str(out), *SEPARATE, "--jobs", "1", *argv]) == 0
+        manifest = json.loads((out / batch.MANIFEST_NAME).read_text())
+        assert (manifest["format"], manifest["subtype"]) == words, manifest
+        assert manifest["records"][0]["outputs"][0].endswith(f"a_component_01.{words[0]}")
+    records = batch.separate_many([library / "a.wav"], tmp_path / "py", job="separate", options=SEPARATE_OPTIONS,
+                                  file_format=audio.output_format("flac", "pcm16"), jobs=1)
+    assert records[0]["status"] == "done"
+    manifest = json.loads((tmp_path / "py" / batch.MANIFEST_NAME).read_text())
+    assert (manifest["format"], manifest["subtype"]) == ("flac", "pcm16")
+    capsys.readouterr()
 
 
 def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(library, tmp_path):

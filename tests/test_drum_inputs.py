@@ -31,7 +31,11 @@ def _one_shot_kit(folder: Path, sr=22050) -> Path:
 
 @pytest.mark.parametrize("case, needle", [
     ("no class folder", "one-shot folder '{kit}' has none of the class folders"),
-    ("no audio", "class folder '{kit}/hihat' holds no audio files"),
+    ("no audio", "class folder '{kit}/hihat' holds no audio files; add hihat one-shots"),
+    # a sample pack's layers (hihat/closed/, hihat/open/) were "no audio files" alone (tour16)
+    ("shots in sub-folders", "class folder '{kit}/hihat' holds no audio files itself, only in its sub-folders "
+                             "(closed/: 1, open/: 2), which are not read (one template per class folder, from the "
+                             "files directly in it); move the hihat one-shots to learn from into '{kit}/hihat'"),
     ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
     ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
     ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
@@ -49,6 +53,13 @@ def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_p
     elif case == "no audio":
         (kit / "hihat" / "one.wav").unlink()
         (kit / "hihat" / "README.txt").write_text("hi-hat samples go here")
+    elif case == "shots in sub-folders":
+        for layer, names in (("closed", ["one.wav"]), ("open", ["a.flac", "b.wav"]), (".trash", ["c.wav"])):
+            (kit / "hihat" / layer).mkdir()
+            for name in names:
+                sf.write(kit / "hihat" / layer / name, np.full(2000, 0.1, np.float32), 22050)
+        (kit / "hihat" / "one.wav").unlink()
+        (kit / "hihat" / "empty").mkdir()  # no audio: not named
     elif case == "text named .wav":
         (kit / "kick" / "two.wav").write_text("not audio")
     elif case == "silent one-shot":
@@ -134,11 +145,19 @@ def drum_setup(tmp_path, write_audio):
      "class folder '{d}/no_snare/snare' is missing"),
     (["templates", "learn", "empty_hihat", "-o", "kit.npz"], 1, "holds no audio files"),
     (["templates", "learn", "kit", "-o", "kit.txt"], 1, "must end in .npz"),
+    # --onsets [CSV] took the input written after it: "the following arguments are required:
+    # INPUT", or "--onsets 'loop.wav' must end in .csv" alone, before tour16
+    (["drums", "--onsets", "loop.wav", "-o", "out"], 2,
+     "nmfaudio drums: error: --onsets takes an optional CSV path and took '{d}/loop.wav' as it, so no input is left; "
+     "write --onsets after the inputs: nmfaudio drums {d}/loop.wav -o {d}/out --onsets"),
+    (["drums", "--onsets", "loop.wav", "loop.wav", "-o", "out"], 1,
+     "--onsets '{d}/loop.wav' must end in .csv; --onsets takes an optional path and took this input as it: to "
+     "separate it, write --onsets after the inputs"),
 ], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "--onsets below a file",
         "unknown class",
         "kit not an npz", "kit of pickled objects",
         "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
-        "learn: empty hihat", "learn: not .npz"])
+        "learn: empty hihat", "learn: not .npz", "--onsets took the input", "--onsets took one input"])
 def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
                                                  file_tree):
     d = drum_setup

@@ -1314,9 +1314,11 @@ def test_files_are_not_overwritten(tmp_path):
     path.write_bytes(b"keep")
     with pytest.raises(FileExistsError, match="overwrite"):
         hits.write_midi(path)
+    table = tmp_path / "beat.csv"  # (a CSV named .mid is refused: tour16)
+    table.write_bytes(b"keep")
     with pytest.raises(FileExistsError):
-        hits.write_csv(path)
-    assert path.read_bytes() == b"keep"
+        hits.write_csv(table)
+    assert path.read_bytes() == b"keep" and table.read_bytes() == b"keep"
     hits.write_midi(path, overwrite=True)
     assert sorted(read_midi(path)) == [36, 38]
 
@@ -1443,6 +1445,9 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     beyond = (onsets - start) / (ppq * 4 / grid)  # grid steps after the grid's first point
     assert np.abs(beyond - np.rint(beyond)).max() * (ppq * 4 / grid) <= 1.0
     assert quantize(DrumHits({}), mixture, SR).grid_start is None  # not quantized: no grid
+    # a Python float, as grid_start: the repr showed "bpm=np.float64(120.0...)" (tour16)
+    assert type(snapped.bpm) is float and type(snapped.grid_start) is float
+    assert repr(snapped).startswith("DrumHits(hits={") and "np." not in repr(snapped), repr(snapped)
 
 
 def test_quantize_at_192_khz_prints_no_librosa_warning():
@@ -2991,6 +2996,44 @@ def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
     assert hits["kick"] is hits.classes["kick"]
     with pytest.raises(KeyError, match="'kick' is not a class of these hits; they have none"):
         DrumHits({})["kick"]
+
+
+def test_a_class_name_is_in_the_hits_as_for_a_dict():
+    """``"kick" in hits`` was False (Python compared the name with each ClassHits the
+    iteration yields) while ``hits["kick"]`` worked: ``if "toms" in hits:`` never ran
+    (tour16).  A name is in the hits when ``hits[name]`` is; a ClassHits of them is too."""
+    kick = ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))
+    hits = DrumHits({"kick": kick, "toms": ClassHits("toms", 45, np.zeros(0), np.zeros(0), np.zeros(0, int))})
+    assert "kick" in hits and "toms" in hits  # a class with no hits is still a class
+    assert "kik" not in hits and "snare" not in hits and 36 not in hits
+    assert kick in hits and ClassHits("kick", 36, [0.5], [1.0], [127]) not in hits
+    assert [c.name for c in hits] == ["kick", "toms"] and len(hits) == 1  # iteration and len as before
+    assert "kick" not in DrumHits({})
+
+
+def test_a_hit_file_named_as_the_other_kind_is_refused(tmp_path):
+    """write_midi("hits.csv") wrote a MIDI file named .csv and write_onsets("hits.mid") a CSV
+    named .mid (the two swapped), or either as "x.wav", without a word (tour16).  Each is a
+    ValueError naming the method to use, nothing written; names of their own kind (any
+    case) and others (.txt, none) are written as before."""
+    hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.array([1.0]), np.array([127]))})
+    result = nmfaudio.separate_drums(np.zeros(4000, np.float32), 22050, max_iter=2)
+    for write, name, needle in [
+        (hits.write_midi, "hits.csv", "ends in .csv, but write_midi writes a Standard MIDI File; give a path ending "
+                                      "in .mid (the CSV: write_onsets, or the hits' write_csv)"),
+        (result.write_midi, "hits.WAV", "ends in .wav, but write_midi writes"),
+        (hits.write_csv, "hits.mid", "ends in .mid, but this writes the hits as CSV; give a path ending in .csv "
+                                     "(the MIDI file: write_midi)"),
+        (result.write_onsets, "hits.midi", "ends in .midi, but this writes the hits as CSV"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            write(tmp_path / name)
+        assert str(info.value).startswith(f"path={str(tmp_path / name)!r} {needle}"), info.value
+    assert list(tmp_path.iterdir()) == []
+    for write, name in [(hits.write_midi, "a.MID"), (hits.write_midi, "b.midi"), (result.write_midi, "c"),
+                        (hits.write_csv, "d.CSV"), (result.write_onsets, "e.txt")]:
+        assert write(tmp_path / name) == tmp_path / name
+    assert read_midi(tmp_path / "a.MID")[36][0].tolist() == [0.5]
 
 
 def test_a_sound_held_to_the_recordings_end_is_no_hit_there(tmp_path):

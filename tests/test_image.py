@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 import math
+import os
 import re
 import warnings
 from pathlib import Path
@@ -497,6 +498,38 @@ def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_p
     code, _, stderr = cli(argv)
     assert code == 1
     one_line_error(stderr, f"{command.split()[-1]} '{missing}'", "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc (no new files there, even as root)")
+@pytest.mark.parametrize("command", ["compress -o", "compress --plot", "sweep -o"])
+def test_cli_output_in_a_folder_that_cannot_be_written_is_refused_before_the_fit(command, tmp_path, cli,
+                                                                                 one_line_error, monkeypatch):
+    """A folder that exists but takes no new file (read-only, another user's; /proc/self
+    even for root) failed after the fit — sweep: after every rank, its table printed —
+    naming a hidden temporary file: "Read-only file system: 'ro/.x.png.1234-...part'"
+    (tour16).  Now refused first by a real test write, as drums' -o and --onsets are."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", must_not_fit)
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    closed = Path("/proc/self/x.png")
+    argv = {"compress -o": ["image", "compress", photo, "-r", "2", "-o", closed],
+            "compress --plot": ["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", "--plot", closed],
+            "sweep -o": ["image", "sweep", stack, "--ranks", "1", "-o", closed]}[command]
+    code, stdout, stderr = cli(argv)
+    assert code == 1 and stdout == ""
+    one_line_error(stderr, f"cannot write in the {command.split()[-1]} folder '/proc/self' (No such file or "
+                           "directory); give a folder you can write to")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "stack.npz"]
 
 

@@ -78,3 +78,27 @@ def test_errors_name_the_problem():
         metrics.sdr(s, np.zeros_like(s))
     with pytest.raises(ValueError, match="estimates"):
         metrics.best_permutation(np.ones((3, 10)), np.ones((2, 10)))
+
+
+def test_soundfiles_layout_is_named_and_many_silent_sources_stay_one_line():
+    """``sf.read`` gives stereo as (n_samples, 2): sdr scored 2000 two-sample sources and
+    listed the silent ones — every index, a 760-KB message on the bundled loop — and
+    si_sdr returned 2000 numbers without a word (tour16).  Both say to pass .T, as
+    separate, save and stft do; a batch of short clips still scores (si_sdr's
+    (..., n_samples)), and a list of many silent sources is cut to its first few."""
+    rng = np.random.default_rng(0)
+    left = rng.standard_normal(2000)
+    left[::7] = 0  # some all-zero "sources" of two samples in the wrong layout
+    stereo = np.stack([left, np.roll(left, 1)]).T  # (2000, 2): soundfile's layout
+    noisy = stereo + 0.1 * rng.standard_normal(stereo.shape)
+    for score in (metrics.sdr, metrics.si_sdr):
+        with pytest.raises(ValueError, match=r"^reference has shape \(2000, 2\), which looks like \(n_samples, "
+                                             r"n_channels\) \(soundfile's layout\); .*pass reference.T and "
+                                             r"estimate.T$"):
+            score(stereo, noisy)
+        assert np.all(np.isfinite(score(stereo.T, noisy.T)))
+    clips = rng.standard_normal((100, 40))  # 100 short clips: not a recording's layout
+    assert metrics.si_sdr(clips, clips + 0.1).shape == (100,)
+    with pytest.raises(ValueError) as info:
+        metrics.sdr(np.zeros((30, 100)), np.ones((30, 100)))
+    assert str(info.value).startswith("reference source(s) [0, 1, 2, 3, 4, 5, 6, 7, 8, ...] (30 in all) are silent")

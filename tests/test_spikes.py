@@ -389,6 +389,33 @@ def test_cli_errors_leave_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_cli_nan_samples_name_the_file_and_the_spikes(tmp_path, capsys):
+    """A file with NaN or infinite samples was refused in the library's words, naming
+    neither the file nor the spikes: 'waveforms holds 20 NaN or infinite values' (tour16).
+    The line names the file and the spikes as the labels file would (the CSV's own index,
+    else the row from 0); --channel picks the channel first, and a clean one is clustered."""
+    waveforms, _ = _synthetic(n_channels=2)
+    waveforms = waveforms.astype(np.float64)
+    waveforms[[3, 7, 9, 11, 12, 40], 1, 5] = [np.nan, np.inf, -np.inf, np.nan, np.nan, np.nan]
+    np.save(tmp_path / "bad.npy", waveforms)
+    flat = waveforms[:, 1, :]
+    _write_csv(tmp_path / "bad.csv", np.column_stack([np.arange(1, len(flat) + 1), np.round(flat, 4) + 0.0001]),
+               ["index"] + [f"s{i}" for i in range(flat.shape[1])])
+    out = tmp_path / "out"
+    for path, needle in [
+        ("bad.npy", "'{d}/bad.npy' holds NaN or infinite samples in 6 of its 120 spikes (rows 3, 7, 9, 11, 12, ..., "
+                    "counted from 0); drop those spikes or replace the values before clustering"),
+        ("bad.csv", "'{d}/bad.csv' holds NaN or infinite samples in 6 of its 120 spikes (spikes 4, 8, 10, 12, 13, ... "
+                    "of its index column); drop those spikes"),
+    ]:
+        assert main(["spikes", str(tmp_path / path), "-k", "3", "-o", str(out)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"nmfaudio: error: {needle.format(d=tmp_path)}"), err
+        assert not out.exists()
+    assert main(["spikes", str(tmp_path / "bad.npy"), "-k", "3", "-o", str(out), "--channel", "0"]) == 0
+    capsys.readouterr()
+
+
 def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):
     """Excel's "CSV UTF-8" starts with a byte-order mark: the first row is a waveform, not a
     header (main read "\\ufeff0.1000" as text, took the row for a header and returned 3 of

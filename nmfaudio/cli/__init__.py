@@ -56,6 +56,9 @@ class OneLineParser(argparse.ArgumentParser):
         late = self._options_after_dashes() if read_as_option and getattr(self, "_is_sub_command", False) else []
         if late and not dashed:  # "nmfaudio drums -- -x.wav -o out": -o was read as an input
             self.exit(2, f"{self.prog}: error: {self.dashes_fix()}\n")
+        swallowed = self.swallowed_input_fix() if "arguments are required" in message else None
+        if swallowed and not dashed:  # "nmfaudio drums --onsets song.wav -o out": the input went to --onsets
+            self.exit(2, f"{self.prog}: error: {swallowed}\n")
         if dashed:
             self.exit(2, f"{self.prog}: error: {dashed[0]!r} starts with '-', so it is read as an option; "
                          f"give such inputs after '--', last: {self._with_dashed_last(dashed)} "
@@ -94,6 +97,28 @@ class OneLineParser(argparse.ArgumentParser):
         options = [w for w in words[cut + 1:] if w not in inputs]
         fixed = shlex.join([*self.prog.split(), *words[:cut], *options, *(["--", *inputs] if inputs else [])])
         return f"after '--' every word is an input, so {late[0]} was read as one; give the options before '--': {fixed}"
+
+    def swallowed_input_fix(self) -> str | None:
+        """``--onsets took 'song.wav' as its CSV path ...; write it after the inputs: nmfaudio
+        drums song.wav -o out --onsets`` when an option whose value is optional (``--onsets
+        [CSV]``) took the word after it, an existing file or folder that is no such file (the
+        input: ``nmfaudio drums --onsets song.wav -o out``), else None.  argparse said only
+        that INPUT was required."""
+        import shlex
+
+        words = getattr(self, "_words", None) or []
+        if "--" in words:
+            words = words[:words.index("--")]
+        for i, word in enumerate(words[:-1]):
+            action = self._option_string_actions.get(word)
+            value = words[i + 1]
+            if action is None or action.nargs != "?" or value.startswith("-") or not action.metavar:
+                continue
+            if Path(value).suffix.lower() != f".{action.metavar.lower()}" and os.path.exists(value):
+                fixed = shlex.join([*self.prog.split(), *words[:i], *words[i + 1:], word])
+                return (f"{word} takes an optional {action.metavar} path and took {value!r} as it, so no input is "
+                        f"left; write {word} after the inputs: {fixed}")
+        return None
 
     def _options_after_dashes(self) -> list:
         """This parser's options written after ``--`` (where they are inputs)."""
@@ -201,7 +226,7 @@ def refuse_outputs(outputs, *, force: bool, output_dir: Path | None = None, inpu
 
 def check_output_parent(path: Path, option: str) -> None:
     """Refuse, before any work, an output file ``path`` (given to ``option``) whose folder
-    does not exist: the write after the work would fail on it.  The one wording of it
+    does not exist, or cannot be written in: the write after the work would fail on it.  The one wording of it
     (``image compress -o``/``--plot``, ``drums --onsets``), naming a file that has the
     folder's name when there is one.
 
@@ -210,6 +235,12 @@ def check_output_parent(path: Path, option: str) -> None:
     CLIError
     """
     if path.parent.is_dir():
+        # writable, by a real write (root ignores permission bits): a read-only folder failed
+        # after the work, naming a hidden temporary file (image compress / sweep; tour16)
+        marker = _run_marker(path.parent, f"the {option} folder")
+        if marker is None:  # removed meanwhile
+            raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
+        _remove(marker)
         return
     from nmfaudio.audio import file_in_the_way
 
@@ -217,12 +248,6 @@ def check_output_parent(path: Path, option: str) -> None:
     if blocking is not None:
         raise CLIError(f"{option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; give a path in a folder")
     raise CLIError(f"{option} {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first")
-
-
-#: Suffixes of the files the commands read or write: a missing output *folder* named so
-#: (``-o out.wav``) is a file name given where a folder goes.
-FILE_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a",
-                           ".mid", ".midi", ".csv", ".png", ".jpg", ".jpeg", ".npz", ".npy", ".json"})
 
 
 def check_not_file_name(folder: Path, option: str = "-o") -> None:
@@ -235,8 +260,10 @@ def check_not_file_name(folder: Path, option: str = "-o") -> None:
     ------
     CLIError
     """
-    suffix = folder.suffix.lower()
-    if suffix in FILE_SUFFIXES and not folder.exists() and folder.stem:
+    from nmfaudio.audio import file_named_folder
+
+    suffix = file_named_folder(folder)
+    if suffix:
         raise CLIError(f"{option} {str(folder)!r} looks like a {suffix} file name, but {option} is the folder the "
                        f"outputs go in; give a folder, e.g. {option} {str(folder.with_suffix(''))!r} (or create "
                        f"the folder {str(folder)!r} first to use that name)")
@@ -410,10 +437,17 @@ def error_message(exc: BaseException, *, command: str | None = None, parser=None
         fix = _MEMORY_FIXES.get(command, "use a smaller input")
         message = f"out of memory: this input and these options need more memory than is free; {fix}"
     else:
-        message = (str(exc) or type(exc).__name__).replace("pass overwrite=True", "use --force")
-        if parser is not None:
-            message = option_names(message, parser)
+        message = cli_words(str(exc) or type(exc).__name__, parser)
     return " ".join(message.split())
+
+
+def cli_words(message: str, parser=None) -> str:
+    """A library message in the CLI's words: ``pass overwrite=True`` is ``use --force``, and
+    with ``parser`` (the sub-command's) the Python argument names are its options
+    (:func:`option_names`).  One place for a file given alone and a batch's failed input
+    (whose line said "pass overwrite=True" when another run wrote its outputs meanwhile)."""
+    message = message.replace("pass overwrite=True", "use --force")
+    return message if parser is None else option_names(message, parser)
 
 
 #: The argument that holds a sub-command's input, by ``dest``: named by a ``--json``

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, count, option_names, output_folder
+from nmfaudio.cli import CLIError, cli_words, count, output_folder
 from nmfaudio.cli._args import positive_int
 
 
@@ -121,7 +121,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
                 _finished_note(counts, len(tasks))
                 if record.get("error"):  # the library's hop_length=5000 as the --hop-length 5000 typed
-                    record = {**record, "error": option_names(record["error"], args.parser)}
+                    record = {**record, "error": cli_words(record["error"], args.parser)}
                 bar.update(1)
                 if args.json:
                     lines, stream = [json.dumps(record)], sys.stdout

@@ -394,7 +394,12 @@ def _check_hit_options(args) -> None:
                        "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
-        raise CLIError(f"--onsets {str(csv)!r} must end in .csv" if csv.name.lower() != ".csv" else
+        # an input written after --onsets, which takes an optional path, became the path (tour16)
+        from nmfaudio.audio import AUDIO_SUFFIXES
+
+        taken = ("; --onsets takes an optional path and took this input as it: to separate it, write --onsets "
+                 "after the inputs" if csv.is_file() and csv.suffix.lower() in AUDIO_SUFFIXES else "")
+        raise CLIError(f"--onsets {str(csv)!r} must end in .csv{taken}" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     # -o's folder, made by the run, however it is spelled (absolute, relative, with '..')
     if csv.parent.resolve() != args.output_dir.resolve():

@@ -104,7 +104,27 @@ def _read(args):
             raise CLIError(f"--channel {args.channel} is out of range; {args.file.name} has "
                            f"{count(waveforms.shape[1], 'channel')} (0..{waveforms.shape[1] - 1})")
         waveforms = waveforms[:, args.channel, :]
+    _check_finite_spikes(waveforms, index, args)
     return waveforms, truth, index, fs
+
+
+def _check_finite_spikes(waveforms: np.ndarray, index, args) -> None:
+    """NaN or infinite samples named with the file and the spikes holding them (as the
+    labels file's spike column names them: a CSV's own index, else the row from 0); the
+    library's words, "waveforms holds 20 NaN or infinite values", named neither (tour16)."""
+    if waveforms.dtype.kind != "f" or waveforms.ndim not in (2, 3) or waveforms.size == 0:
+        return  # (other shapes: the library's shape error)
+    bad = ~np.isfinite(waveforms.reshape(len(waveforms), -1)).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        names = rows if index is None else np.asarray(index)[rows]
+        listed = ", ".join(str(n) for n in names[:5].tolist()) + (", ..." if rows.size > 5 else "")
+        plural = "s" if rows.size > 1 else ""
+        which = (f"row{plural} {listed}, counted from 0" if index is None
+                 else f"spike{plural} {listed} of its index column")
+        raise CLIError(f"{str(args.file)!r} holds NaN or infinite samples in {rows.size} of its "
+                       f"{count(len(waveforms), 'spike')} ({which}); drop those spikes or replace the values "
+                       "before clustering")
 
 
 def _check_applies(args) -> None:

@@ -868,6 +868,15 @@ class DrumHits:
     def __iter__(self):
         return iter(self.classes.values())
 
+    def __contains__(self, item) -> bool:
+        """``"kick" in hits``: whether ``hits["kick"]`` exists (a class name, as for a
+        dict); a :class:`ClassHits` is looked for among the classes.  Without it Python
+        compared the name with each ClassHits the iteration yields, and ``"kick" in hits``
+        was False while ``hits["kick"]`` worked."""
+        if isinstance(item, str):
+            return item in self.classes
+        return any(item is c for c in self.classes.values())
+
     def __len__(self) -> int:
         return sum(len(c) for c in self.classes.values())
 
@@ -963,7 +972,7 @@ class DrumHits:
         track.append(mido.MetaMessage("end_of_track", time=end - now))
         midi = mido.MidiFile(type=0, ticks_per_beat=ppq)
         midi.tracks.append(track)
-        path = Path(path)
+        path = _hit_file_path(path, "midi")
         with audio.atomic_outputs([path], overwrite=overwrite) as (temporary,):
             midi.save(filename=str(temporary))
         return path
@@ -976,8 +985,10 @@ class DrumHits:
         ------
         FileExistsError
             ``path`` exists and not ``overwrite``.
+        ValueError
+            ``path`` ends in another kind of file's suffix (``hits.mid``, ``hits.wav``).
         """
-        path = Path(path)
+        path = _hit_file_path(path, "csv")
         with audio.atomic_outputs([path], overwrite=overwrite) as (temporary,):
             with open(temporary, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
@@ -985,6 +996,26 @@ class DrumHits:
                 for time_s, name, velocity, strength, _ in self.rows():
                     writer.writerow([f"{time_s:.6f}", name, velocity, f"{strength:.6g}"])
         return path
+
+
+#: The suffixes of each hit file; another file's (:data:`nmfaudio.audio.FILE_SUFFIXES`) is refused.
+HIT_FILE_SUFFIXES = {"midi": (".mid", ".midi"), "csv": (".csv",)}
+
+
+def _hit_file_path(path, kind: str) -> Path:
+    """``path`` as a Path, unless it ends in the suffix of another kind of file: the MIDI
+    file written to ``hits.csv``, the CSV to ``hits.mid`` (write_midi and write_onsets
+    swapped) or either to ``x.wav`` was written without a word (tour16).  Other names
+    (``hits.txt``, none) are the caller's."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in audio.FILE_SUFFIXES and suffix not in HIT_FILE_SUFFIXES[kind] and not path.is_dir():
+        # (a folder there is named as such by atomic_outputs)
+        what, fix = (("write_midi writes a Standard MIDI File", "the CSV: write_onsets, or the hits' write_csv")
+                     if kind == "midi" else ("this writes the hits as CSV", "the MIDI file: write_midi"))
+        raise ValueError(f"path={str(path)!r} ends in {suffix}, but {what}; give a path ending in "
+                         f"{HIT_FILE_SUFFIXES[kind][0]} ({fix})")
+    return path
 
 
 #: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
@@ -1138,7 +1169,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
     # where the grid starts in the file: a DAW lays its grid from the file's start, so the
     # notes sit this far after its lines unless the recording begins on a grid point
-    return DrumHits(snapped, bpm=60.0 / period, tempo_fit=fit is not None, grid_start=float(phase % step))
+    # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
+    # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=float(phase % step))
 
 
 def has_tempo(hits: DrumHits) -> bool:

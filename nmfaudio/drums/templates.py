@@ -557,8 +557,8 @@ class DrumTemplates:
             files = sorted(p for p in sub.iterdir()
                            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
-                raise ValueError(f"class folder {str(sub)!r} holds no audio files; add {name} one-shots "
-                                 "(WAV, FLAC, OGG, MP3, AIFF)")
+                raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
+                    _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
             labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
@@ -792,6 +792,23 @@ def _load_shot(path: Path, sr: int) -> np.ndarray:
 
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32, copy=False)
     return y
+
+
+def _nested_shots(sub: Path, name: str) -> str:
+    """The words to add when a class folder holds its one-shots in sub-folders (a sample
+    pack's ``kick/soft/``, ``kick/hard/``), which are not read: "holds no audio files" alone
+    sent the user looking for files that are there (tour16).  Empty when there are none."""
+    counts = {}
+    for folder in sorted(p for p in sub.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        n = sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+                and p.suffix.lower() in AUDIO_EXTENSIONS)
+        if n:
+            counts[folder.name] = n
+    if not counts:
+        return ""
+    found = ", ".join(f"{folder}/: {n}" for folder, n in counts.items())
+    return (f" itself, only in its sub-folders ({found}), which are not read (one template per class folder, "
+            f"from the files directly in it); move the {name} one-shots to learn from into {str(sub)!r}")
 
 
 def _check_folder_case(folder: Path) -> None:
