@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import MAX_CHANNELS, check_number, is_real, refuse_load_pair
+from nmfaudio._validation import MAX_CHANNELS, check_number, check_switch, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
@@ -211,14 +211,16 @@ def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: fl
         If ``path`` is a folder.
     ValueError
         If the file is not audio libsndfile can read, is a truncated WAV, holds no
-        samples, or holds NaN/inf; ``offset`` is at or past the file's end; or ``sr`` is
-        above 2**31 - 1 (:data:`MOST_SR`, more than any file stores).
+        samples, or holds NaN/inf; ``offset`` is at or past the file's end; ``sr`` is
+        above 2**31 - 1 (:data:`MOST_SR`, more than any file stores); or ``mono`` is not
+        True / False ("on" / "off").
     MemoryError
         If the audio resampled to ``sr`` does not fit in memory (the message names the size).
     """
     import soundfile as sf
 
     path = check_path(path)
+    mono = check_switch(mono, "mono", meaning="True averages the channels into one")  # "no" read as True
     if sr is not None:
         sr = check_sr(sr)
         check_stored_sr(sr, "WAV")  # a rate nothing can save (soxr failed with a bare std::bad_alloc)

@@ -165,6 +165,16 @@ def test_load_refuses_a_rate_no_file_stores_and_names_what_a_resample_needs(tmp_
     assert audio.load(path)[1] == 22050  # the file untouched
 
 
+@pytest.mark.parametrize("mono", ["no", "false", 0, None])
+def test_load_refuses_a_mono_that_is_not_a_switch(tmp_path, mono):
+    """load(mono="no") averaged the channels ("no" is truthy) before 2026-12-06 (tour16)."""
+    path = audio.save(tmp_path / "x.wav", np.stack([_noise(100), _noise(100)]), 22050)
+    with pytest.raises(ValueError, match=rf"^mono={mono!r} must be True or False \('on' / 'off'\); True averages"):
+        audio.load(path, mono=mono)
+    assert audio.load(path, mono="off")[0].shape == (2, 100)
+    assert audio.load(path, mono=np.True_)[0].shape == (100,)
+
+
 def test_saved_file_has_normal_permissions(tmp_path):
     path = audio.save(tmp_path / "x.wav", _noise(10), SR)
     umask = os.umask(0)
