@@ -5,6 +5,8 @@ threads and ``atexit`` functions Python's exit would run."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -174,3 +176,30 @@ cli.run()
     assert seen["paused"] and seen["passes"] == 0, seen  # nothing collected before the fit iterated
     assert seen["enabled"] and seen["frozen"] > 10_000, seen  # then collecting again, the start-up frozen
     assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+
+
+def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
+    """Several inputs in one process: run_batch ends run()'s pause of the collector before
+    the batch starts (the pause is for one file's start-up)."""
+    import gc
+    import shutil
+
+    from nmfaudio import batch, cli
+
+    (tmp_path / "in").mkdir()
+    shutil.copy(LOOP, tmp_path / "in")
+    seen = []
+
+    def plan(*args, **kwargs):  # the batch's first step: record the collector's state, stop there
+        seen.append(gc.isenabled())
+        raise cli.CLIError("stopped by the test")
+
+    monkeypatch.setattr(batch, "plan", plan)
+    monkeypatch.setattr(cli, "_collector_paused", True, raising=False)  # as run() leaves it
+    gc.disable()
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            code = cli.main(["drums", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
+    finally:
+        gc.enable()
+    assert code == 1 and seen == [True]

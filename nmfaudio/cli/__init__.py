@@ -663,8 +663,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     global _stopping_signal, _deferring, stop_note
     _stopping_signal, _deferring, stop_note = None, 0, None
-    if not _fits_one_file(args):  # no progress callback ends run()'s pause of the collector: end it now
-        resume_collector()
+    if getattr(args, "command", None) not in ("drums", "separate"):  # no fit's callback ends run()'s pause
+        resume_collector()  # of the collector (drums / separate batches end it in run_batch)
     # A stdout that cannot encode every character (a Windows console or file redirect in
     # cp1252, PYTHONIOENCODING=ascii, a latin-1 terminal) failed the summary line of an
     # input named in another script *after* the outputs were written: exit 1, "'ascii' codec
@@ -733,16 +733,6 @@ def _failed(args, message: str) -> int:
 _collector_paused = False
 
 
-def _fits_one_file(args) -> bool:
-    """A single-file ``drums`` or ``separate`` run: its fit calls :func:`progress_bar`'s
-    callback, where :func:`run`'s pause of the collector ends."""
-    if getattr(args, "command", None) not in ("drums", "separate"):
-        return False
-    from nmfaudio.cli._batch import is_batch
-
-    return not is_batch(args)
-
-
 def resume_collector() -> None:
     """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
     far — the start-up's modules, numba's and SciPy's tables, ~130 000 of them, none of them
@@ -776,8 +766,9 @@ def run() -> None:
     # a whole drum run), yet the collector passed over them ~290 times, 2 of them full
     # passes, 0.09-0.14 s of a 3-minute track's one-core start-up (docs/performance.md,
     # speed48).  So the collector is paused until the fit iterates (a single-file
-    # ``drums`` / ``separate`` run) or until the parsed command is known (the others,
-    # batches included); then :func:`resume_collector` freezes what exists and resumes.
+    # ``drums`` / ``separate`` run), until the batch starts (several inputs: run_batch) or
+    # until the parsed command is known (the others); then :func:`resume_collector`
+    # freezes what exists and resumes.
     if gc.isenabled():
         gc.disable()
         _collector_paused = True
