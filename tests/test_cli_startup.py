@@ -136,7 +136,7 @@ def test_the_entry_point_is_run():
 
 def test_run_pauses_the_collector_until_the_fit_iterates(tmp_path):
     """run() (the process's entry point) keeps Python's cyclic garbage collector from
-    passing over the start-up's ~130 000 long-lived objects (0.07-0.14 s of a drum run's
+    passing over the start-up's ~190 000 long-lived objects (0.07-0.14 s of a drum run's
     one-core start-up, docs/performance.md, speed48): no collection before the fit's first
     iteration; from there on it collects again, the start-up's objects frozen.  main()
     called from Python leaves the collector alone."""

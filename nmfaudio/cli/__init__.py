@@ -735,8 +735,8 @@ _collector_paused = False
 
 def resume_collector() -> None:
     """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
-    far — the start-up's modules, numba's and SciPy's tables, ~130 000 of them, none of them
-    garbage worth a pass — go to the collector's permanent generation (``gc.freeze``), so
+    far — the start-up's modules, numba's and SciPy's tables, ~190 000 objects, almost none
+    of them garbage — go to the collector's permanent generation (``gc.freeze``), so
     later full collections skip them, and collection resumes.  A no-op unless run() paused
     it (:func:`main` called from Python leaves the collector alone)."""
     global _collector_paused
@@ -758,13 +758,14 @@ def run() -> None:
     (``threading._shutdown``), ``atexit`` functions run, stdout and stderr are flushed.
     Where this Python lacks ``threading._shutdown``, or under a profiler or tracer
     (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
-    code has returned), the exit is Python's usual one.
+    code has returned), the exit is Python's usual one.  Before :func:`main`, Python's
+    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`).
     """
     global _collector_paused
     # The start-up (imports of NumPy, SciPy and numba, numba's first kernel load) makes
-    # ~130 000 long-lived objects and almost no garbage (~2 600 unreachable objects after
-    # a whole drum run), yet the collector passed over them ~290 times, 2 of them full
-    # passes, 0.09-0.14 s of a 3-minute track's one-core start-up (docs/performance.md,
+    # ~190 000 objects, nearly all long-lived (~2 600 unreachable after a whole drum run
+    # without the collector), yet the collector passed over them ~290 times, 2 of them
+    # full passes: 0.07-0.14 s of a 3-minute track's one-core start-up (docs/performance.md,
     # speed48).  So the collector is paused until the fit iterates (a single-file
     # ``drums`` / ``separate`` run), until the batch starts (several inputs: run_batch) or
     # until the parsed command is known (the others); then :func:`resume_collector`
