@@ -5,6 +5,8 @@ threads and ``atexit`` functions Python's exit would run."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -130,3 +132,74 @@ def test_the_entry_point_is_run():
     """The installed ``nmfaudio`` command calls run() (the quick exit), not main()."""
     text = (ROOT / "pyproject.toml").read_text()
     assert 'nmfaudio = "nmfaudio.cli:run"' in text
+
+
+def test_run_pauses_the_collector_until_the_fit_iterates(tmp_path):
+    """run() (the process's entry point) keeps Python's cyclic garbage collector from
+    passing over the start-up's ~190 000 long-lived objects (0.07-0.14 s of a drum run's
+    one-core start-up, docs/performance.md, speed48): no collection before the fit's first
+    iteration; from there on it collects again, the start-up's objects frozen.  main()
+    called from Python leaves the collector alone."""
+    code = f"""
+import gc, json, sys
+passes = []
+gc.callbacks.append(lambda phase, info: passes.append(info["generation"]) if phase == "start" else None)
+import contextlib, io
+from nmfaudio import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["drums", {str(LOOP)!r}, "-o", "lib"]) == 0
+library = [gc.isenabled(), gc.get_freeze_count()]
+import nmfaudio.cli.drums as drums
+made = drums.progress_bar
+seen = {{}}
+def progress_bar(total):
+    bar, callback = made(total)
+    def first(iteration, loss):
+        if not seen:
+            seen["passes"], seen["paused"] = len(passes), not gc.isenabled()
+        out = callback(iteration, loss)
+        seen.setdefault("enabled", gc.isenabled())
+        seen.setdefault("frozen", gc.get_freeze_count())
+        return out
+    return bar, first
+drums.progress_bar = progress_bar
+passes.clear()
+import atexit
+atexit.register(lambda: print(json.dumps([library, seen])))
+sys.argv = ["nmfaudio", "drums", {str(LOOP)!r}, "-o", "out"]
+cli.run()
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    library, seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert library == [True, 0]  # main(): the collector untouched
+    assert seen["paused"] and seen["passes"] == 0, seen  # nothing collected before the fit iterated
+    assert seen["enabled"] and seen["frozen"] > 10_000, seen  # then collecting again, the start-up frozen
+    assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+
+
+def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
+    """Several inputs in one process: run_batch ends run()'s pause of the collector before
+    the batch starts (the pause is for one file's start-up)."""
+    import gc
+    import shutil
+
+    from nmfaudio import batch, cli
+
+    (tmp_path / "in").mkdir()
+    shutil.copy(LOOP, tmp_path / "in")
+    seen = []
+
+    def plan(*args, **kwargs):  # the batch's first step: record the collector's state, stop there
+        seen.append(gc.isenabled())
+        raise cli.CLIError("stopped by the test")
+
+    monkeypatch.setattr(batch, "plan", plan)
+    monkeypatch.setattr(cli, "_collector_paused", True, raising=False)  # as run() leaves it
+    gc.disable()
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            code = cli.main(["drums", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
+    finally:
+        gc.enable()
+    assert code == 1 and seen == [True]

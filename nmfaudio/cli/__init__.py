@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import errno
+import gc
 import importlib
 import json
 import os
@@ -677,6 +678,7 @@ def progress_bar(total: int):
                dynamic_ncols=True)
 
     def callback(iteration, loss):
+        resume_collector()  # the start-up is over once the fit iterates (see run())
         stop_if_signalled()  # a safe point: between iterations, no worker thread running
         bar.update(iteration - bar.n)
         if iteration % 10 == 0:
@@ -695,6 +697,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     global _stopping_signal, _deferring, stop_note
     _stopping_signal, _deferring, stop_note = None, 0, None
+    if getattr(args, "command", None) not in ("drums", "separate"):  # no fit's callback ends run()'s pause
+        resume_collector()  # of the collector (drums / separate batches end it in run_batch)
     # A stdout that cannot encode every character (a Windows console or file redirect in
     # cp1252, PYTHONIOENCODING=ascii, a latin-1 terminal) failed the summary line of an
     # input named in another script *after* the outputs were written: exit 1, "'ascii' codec
@@ -759,6 +763,23 @@ def _failed(args, message: str) -> int:
     return 1
 
 
+#: True while :func:`run` keeps Python's cyclic garbage collector paused for the start-up.
+_collector_paused = False
+
+
+def resume_collector() -> None:
+    """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
+    far — the start-up's modules, numba's and SciPy's tables, ~190 000 objects, almost none
+    of them garbage — go to the collector's permanent generation (``gc.freeze``), so
+    later full collections skip them, and collection resumes.  A no-op unless run() paused
+    it (:func:`main` called from Python leaves the collector alone)."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
+
+
 def run() -> None:
     """The program's entry point (the ``nmfaudio`` command, ``python -m nmfaudio``):
     :func:`main` with ``sys.argv``, then exit with its code.
@@ -771,8 +792,21 @@ def run() -> None:
     (``threading._shutdown``), ``atexit`` functions run, stdout and stderr are flushed.
     Where this Python lacks ``threading._shutdown``, or under a profiler or tracer
     (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
-    code has returned), the exit is Python's usual one.
+    code has returned), the exit is Python's usual one.  Before :func:`main`, Python's
+    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`).
     """
+    global _collector_paused
+    # The start-up (imports of NumPy, SciPy and numba, numba's first kernel load) makes
+    # ~190 000 objects, nearly all long-lived (~2 600 unreachable after a whole drum run
+    # without the collector), yet the collector passed over them ~290 times, 2 of them
+    # full passes: 0.07-0.14 s of a 3-minute track's one-core start-up (docs/performance.md,
+    # speed48).  So the collector is paused until the fit iterates (a single-file
+    # ``drums`` / ``separate`` run), until the batch starts (several inputs: run_batch) or
+    # until the parsed command is known (the others); then :func:`resume_collector`
+    # freezes what exists and resumes.
+    if gc.isenabled():
+        gc.disable()
+        _collector_paused = True
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, cli_words, count, output_folder
+from nmfaudio.cli import CLIError, cli_words, count, output_folder, resume_collector
 from nmfaudio.cli._args import positive_int
 
 
@@ -85,6 +85,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
     """
     from nmfaudio import batch
 
+    resume_collector()  # many inputs in this process: collect as usual (nmfaudio.cli.run paused it)
     if args.jobs is not None and args.scheduler is not None:  # separate_many ignores jobs with a client
         args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
                           "cluster's workers instead; give one of them")
