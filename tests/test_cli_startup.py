@@ -202,4 +202,5 @@ def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
             code = cli.main(["drums", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
     finally:
         gc.enable()
+        gc.unfreeze()  # resume_collector froze this test process's objects: give them back to the collector
     assert code == 1 and seen == [True]
