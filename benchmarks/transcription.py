@@ -44,6 +44,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --ride-feet    # ride grooves with the hat foot on every beat, the
                                                       # off-beats, jazz (2 and 4, the snare comping) or none
     python benchmarks/transcription.py --ride-feet quarters jazz   # only these
+    python benchmarks/transcription.py --ride --ride-feet --stereo  # stereo, each instrument at its kit's pan
     python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --kit samples:exadrums --kit sf2:csound:0   # any performances.render kit spec
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
@@ -106,22 +107,29 @@ def from_performance(rendered):
     return {**rendered, "onsets": onsets}
 
 
-def ride_performances(kits, *, n, seed, sr=22050, hat_foot=None):
+def ride_performances(kits, *, n, seed, sr=22050, hat_foot=None, stereo=False):
     """``n`` ride-style performances per kit (``performances.compose`` with
     ``styles=("ride",)``, seeds ``(seed, i)``), rendered at ``sr`` (Hz): the cymbals class
     keeps time on the ride.  ``hat_foot``: where the hat's foot plays
     (``performances.HAT_FEET``; None: on 2 and 4 with the snare, the same performances
     as "backbeat"); every pattern but "jazz" plays the default's grooves with the foot
-    moved."""
+    moved.  ``stereo``: rendered in stereo, each instrument at its kit's pan
+    (``performances.render``)."""
     drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",), hat_foot=hat_foot)
              for i in range(n)]
     cache, out = {}, []
     for kit in kits:
         for i, performance in enumerate(drawn):
-            rendered = performances.render(performance, kit, sr=sr, cache=cache)
+            rendered = performances.render(performance, kit, sr=sr, cache=cache, stereo=stereo)
             rendered["name"] += f"-ride-{seed}.{i}" if hat_foot is None else f"-ride-{hat_foot}-{seed}.{i}"
             out.append(from_performance(rendered))
     return out
+
+
+def channel_average(x):
+    """A stereo (2, n) signal's channel average, as benchmarks/drums.py scores stereo;
+    mono unchanged."""
+    return x.mean(axis=0) if x.ndim == 2 else x
 
 
 def class_of(name, reference):
@@ -207,8 +215,8 @@ def evaluate(mixtures, label, options=None):
         separation_times.append(time.perf_counter() - started)
         # BSS Eval needs audible references: classes a mixture does not play are left out
         stems = [s for s in result.classes if s in m and np.any(m[s]) and np.any(result.sources[s])]
-        sdrs.append(dict(zip(stems, sdr(np.stack([m[s] for s in stems]),
-                                        np.stack([result.sources[s] for s in stems])))))
+        sdrs.append(dict(zip(stems, sdr(np.stack([channel_average(m[s]) for s in stems]),
+                                        np.stack([channel_average(result.sources[s]) for s in stems])))))
         started = time.perf_counter()
         hits = result.hits(**(options or {}))
         hit_times.append(time.perf_counter() - started)
@@ -229,7 +237,8 @@ def evaluate(mixtures, label, options=None):
     unscored = [c for c in ("toms", "cymbals")
                 if any(len(m["onsets"].get(c, ())) for m in mixtures) and c not in classes]
 
-    print(f"\n### {label}: {len(mixtures)} mixtures, {mixtures[0]['sr']} Hz\n")
+    channels = " stereo at each kit's pan (SDR of the channel average)" if mixtures[0].get("stereo") else ""
+    print(f"\n### {label}: {len(mixtures)} mixtures, {mixtures[0]['sr']} Hz{channels}\n")
     head = " | ".join(f"{c} F (P / R)" for c in classes)
     print(f"| method | {head} | mean F kick/snare/hi-hat | |error| median | |error| p95 |")
     print("|---|" + "---:|" * (len(classes) + 3))
@@ -285,6 +294,10 @@ def main(argv=None) -> int:
                              + "; no pattern named: all but backbeat (--ride's)")
     parser.add_argument("--sr", type=int, default=22050,
                         help="the performances' sampling rate (default 22050; the loops of --extras stay at 22050)")
+    parser.add_argument("--stereo", action="store_true",
+                        help="render the performances (and ride grooves) in stereo, each instrument at its kit's pan "
+                             "(performances.render), separate them as stereo and score the SDR of the channel "
+                             "average (the loops of --extras stay mono)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -294,9 +307,10 @@ def main(argv=None) -> int:
     kits = args.kit or list(performances.HYDROGEN_KITS)
     try:
         full = [from_performance(m)
-                for m in performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr)]
+                for m in performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr,
+                                                                         stereo=args.stereo)]
         plain = [from_performance(m) for m in performances.render_performances(
-            kits, n=n, seed=args.seed, sr=args.sr, toms=False, cymbals=False, percussion=False)]
+            kits, n=n, seed=args.seed, sr=args.sr, toms=False, cymbals=False, percussion=False, stereo=args.stereo)]
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -309,11 +323,11 @@ def main(argv=None) -> int:
     summary = evaluate(full, f"performances ({n} per kit)", options)
     evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)", options)
     if args.ride:
-        evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr), f"ride-style performances ({n} per kit)",
+        evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, stereo=args.stereo), f"ride-style performances ({n} per kit)",
                  options)
     if args.ride_feet is not None:
         for foot in args.ride_feet or [f for f in performances.HAT_FEET if f != "backbeat"]:
-            evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, hat_foot=foot),
+            evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, hat_foot=foot, stereo=args.stereo),
                      f"ride-style performances, hat foot {foot} ({n} per kit)", options)
     if args.extras:
         evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops",

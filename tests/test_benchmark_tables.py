@@ -208,3 +208,20 @@ def test_ride_sets_with_the_hat_foot_elsewhere(transcription, monkeypatch):
     assert [p["bpm"] for p in quarters] == [p["bpm"] for p in default]
     chicks = [sum(r == "hihat_pedal" for _, r, _ in p["notes"]) for p in default + quarters]
     assert all(c > 0 for c in chicks) and sum(chicks[2:]) > 1.5 * sum(chicks[:2])
+
+
+def test_ride_sets_in_stereo_and_their_sdr_on_the_channel_average(transcription, monkeypatch):
+    # --stereo: the ride grooves rendered at each kit's pan (performances.render's stereo),
+    # mono as before when not asked; a stereo stem is scored on its channels' average
+    asked = []
+    monkeypatch.setattr(transcription.performances, "render",
+                        lambda performance, kit, **kw: asked.append(kw.get("stereo", False)) or {
+                            "notes": [], "name": kit})
+    transcription.ride_performances(["A"], n=1, seed=3)
+    transcription.ride_performances(["A"], n=1, seed=3, hat_foot="jazz", stereo=True)
+    assert asked == [False, True]
+    stereo = [[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]
+    import numpy as np
+
+    assert transcription.channel_average(np.array(stereo)).tolist() == [2.0, 3.0, 4.0]
+    assert transcription.channel_average(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
