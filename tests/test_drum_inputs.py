@@ -153,11 +153,16 @@ def drum_setup(tmp_path, write_audio):
     (["drums", "--onsets", "loop.wav", "loop.wav", "-o", "out"], 1,
      "--onsets '{d}/loop.wav' must end in .csv; --onsets takes an optional path and took this input as it: to "
      "separate it, write --onsets after the inputs"),
+    # a folder of inputs taken so said nothing of it, as the parser's words for the only input do (review11)
+    (["drums", "--onsets", "kit", "loop.wav", "-o", "out"], 1,
+     "--onsets '{d}/kit' must end in .csv; --onsets takes an optional path and took this input as it: to "
+     "separate it, write --onsets after the inputs"),
 ], ids=["missing input", "text input", "-o is a file", "-o below a file", "missing kit", "--onsets below a file",
         "unknown class",
         "kit not an npz", "kit of pickled objects",
         "kit with empty hihat", "max-iter 0", "empty classes", "no -o", "learn: kit without snare",
-        "learn: empty hihat", "learn: not .npz", "--onsets took the input", "--onsets took one input"])
+        "learn: empty hihat", "learn: not .npz", "--onsets took the input", "--onsets took one input",
+        "--onsets took a folder"])
 def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup, cli, one_line_error,
                                                  file_tree):
     d = drum_setup
@@ -172,6 +177,19 @@ def test_drums_cli_bad_inputs_fail_with_one_line(argv, code, needle, drum_setup,
     assert needle.format(d=d) in line, line
     assert stdout == ""
     assert file_tree(d) == before and not (d / "out").exists()
+
+
+@pytest.mark.parametrize("name, fmt", [("take.aifc", "AIFF"), ("take.w64", "W64")])
+def test_onsets_that_took_an_input_in_any_audio_format_says_so(name, fmt, drum_setup, cli, one_line_error):
+    """--onsets took an input of a format libsndfile reads but the short list of suffixes
+    lacked (.aifc, .w64): "must end in .csv" alone, where a .wav got the reason (review11)."""
+    d = drum_setup
+    sf.write(d / name, np.full(2000, 0.1, np.float32), 22050, format=fmt)
+    code, stdout, err = cli(["drums", "--onsets", d / name, d / "loop.wav", "-o", d / "out", *DRUMS_FAST])
+    assert code == 1 and stdout == ""
+    one_line_error(err, f"--onsets '{d / name}' must end in .csv; --onsets takes an optional path and took this "
+                        "input as it: to separate it, write --onsets after the inputs")
+    assert not (d / "out").exists()
 
 
 def test_drums_cli_keeps_existing_outputs_without_force(drum_setup, cli, one_line_error, file_tree):

@@ -3036,6 +3036,22 @@ def test_a_hit_file_named_as_the_other_kind_is_refused(tmp_path):
     assert read_midi(tmp_path / "a.MID")[36][0].tolist() == [0.5]
 
 
+def test_a_results_hit_file_named_as_the_other_kind_is_refused_before_the_hits_are_picked(tmp_path, monkeypatch):
+    """DrumSeparation.write_midi("hits.csv") / write_onsets("hits.mid") picked every hit
+    (seconds on a long recording, files read again for a streamed one) before refusing the
+    name (review11): refused first now, hits() not called."""
+    result = nmfaudio.separate_drums(np.zeros(4000, np.float32), 22050, max_iter=2)
+
+    def picked(**options):
+        raise AssertionError("hits() ran before the path was checked")
+
+    monkeypatch.setattr(result, "hits", picked)
+    for write, name in [(result.write_midi, "hits.csv"), (result.write_onsets, "hits.mid")]:
+        with pytest.raises(ValueError, match=rf"^path='.*{name}' ends in "):
+            write(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_sound_held_to_the_recordings_end_is_no_hit_there(tmp_path):
     """The last frames' windows run past the end and are zero-padded: a 3-s 440-Hz sine
     (22.05 kHz) got a velocity-127 hi-hat hit at 2.990 s, 10 ms before its end (a 100-Hz one

@@ -1154,3 +1154,27 @@ def test_a_stack_is_checked_only_over_the_images_n_keeps(tmp_path):
     np.testing.assert_array_equal(read_image_stack(stack, n=2), pixels[:2])
     with pytest.raises(ValueError, match=r"holds 1 NaN or infinite pixel values"):
         read_image_stack(stack, n=3)
+
+
+@pytest.mark.parametrize("pixels, said", [
+    (np.float64(0.5), r"shape \(\); an image stack is \(N, h, w\), \(N, h, w, 2\), \(N, h, w, 3\) or \(N, h, w, 4\)"),
+    (np.full(5, 0.5), r"shape \(5,\); an image stack is"),
+    (np.zeros((3, 6, 5, 7)), r"shape \(3, 6, 5, 7\); an image stack is"),
+    (np.zeros((0, 6, 5)), r"shape \(0, 6, 5\), no pixels; save at least one picture"),
+])
+@pytest.mark.parametrize("n", [None, 2])
+def test_a_stack_that_is_no_stack_of_pictures_is_named_with_the_file(pixels, said, n, tmp_path, cli, one_line_error):
+    """An .npz whose 'images' array is no stack of pictures: a 0-d one raised "too many
+    indices" with --n (the CLI's "unexpected IndexError ... please report this as a bug")
+    or "len() of unsized object", a (5,) or 4-channel-7 one named the command's variable
+    ('noisy has shape (5,)'), an empty one asked for --ranks up to 0 (review11).  The
+    file and the shapes a stack takes are named, before any fit."""
+    from nmfaudio.adapters.files import read_image_stack
+
+    stack = tmp_path / "stack.npz"
+    np.savez(stack, images=pixels)
+    with pytest.raises(ValueError, match=rf"^'{re.escape(str(stack))}' holds an 'images' array of {said}"):
+        read_image_stack(stack, n=n)
+    code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "1", *(["--n", str(n)] if n else [])])
+    assert code == 1 and stdout == ""
+    one_line_error(stderr, f"'{stack}' holds an 'images' array of shape")

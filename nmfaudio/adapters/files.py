@@ -231,9 +231,26 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     if images is None:
         raise ValueError(f"{str(path)!r} has no 'images' array (it has {', '.join(names)}); "
                          "save the stack as np.savez(path, images=...)")
+    _check_stack_shape(images, path)  # before --n slices it (a 0-d array raised a bare IndexError)
     images = images[:n] if n is not None else images
     _check_stack_values(images, path)  # the kept images only: a bad one past --n is not used
     return images
+
+
+def _check_stack_shape(images: np.ndarray, path) -> None:
+    """Refuse an ``.npz`` stack whose ``images`` array is no stack of pictures, naming the
+    file: a 0-d array raised "too many indices" (an "unexpected IndexError" from
+    ``nmfaudio image sweep --n``) or "len() of unsized object", a (5,) or (3, 6, 5, 7) one
+    named the command's variable (``noisy has shape (5,)``), an empty one asked for
+    ``--ranks`` up to 0 (review11)."""
+    channels = images.ndim == 4 and images.shape[3] in (2, 3, 4)
+    if images.ndim != 3 and not channels:
+        raise ValueError(f"{str(path)!r} holds an 'images' array of shape {images.shape}; an image stack is "
+                         "(N, h, w), (N, h, w, 2), (N, h, w, 3) or (N, h, w, 4) (gray, gray with opacity, RGB or "
+                         "RGBA): stack the pictures along the first axis and save them as np.savez(path, images=...)")
+    if images.size == 0:
+        raise ValueError(f"{str(path)!r} holds an 'images' array of shape {images.shape}, no pixels; save at least "
+                         "one picture of at least one pixel in it")
 
 
 def _check_stack_values(images: np.ndarray, path) -> None:

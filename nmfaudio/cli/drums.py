@@ -395,10 +395,14 @@ def _check_hit_options(args) -> None:
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         # an input written after --onsets, which takes an optional path, became the path (tour16)
-        from nmfaudio.audio import AUDIO_SUFFIXES
+        # (a folder of inputs, or any audio file an input may be: .aifc, .caf, .w64 too, as the
+        # parser's words for --onsets taking the only input say; review11)
+        from nmfaudio.audio import AUDIO_SUFFIXES, audio_extensions
 
+        suffix = csv.suffix.lower()
+        an_input = csv.is_dir() or (csv.is_file() and (suffix in AUDIO_SUFFIXES or suffix[1:] in audio_extensions()))
         taken = ("; --onsets takes an optional path and took this input as it: to separate it, write --onsets "
-                 "after the inputs" if csv.is_file() and csv.suffix.lower() in AUDIO_SUFFIXES else "")
+                 "after the inputs" if an_input else "")
         raise CLIError(f"--onsets {str(csv)!r} must end in .csv{taken}" if csv.name.lower() != ".csv" else
                        f"--onsets {str(csv)!r} has no name before .csv; give e.g. {str(csv.parent / 'hits.csv')!r}")
     # -o's folder, made by the run, however it is spelled (absolute, relative, with '..')

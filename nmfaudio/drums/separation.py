@@ -459,6 +459,9 @@ class DrumSeparation:
         then its result's ``write_midi``."""
         _check_hit_options(options, "write_midi")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
+        from nmfaudio.drums.hits import _hit_file_path
+
+        path = _hit_file_path(path, "midi")  # before the hits are picked, not after (review11)
         tempo = {} if ppq is None else {"ppq": ppq}  # DrumHits.write_midi's default otherwise
         return self.hits(**options).write_midi(path, overwrite=overwrite, duration=self.duration, bpm=bpm, **tempo)
 
@@ -468,6 +471,9 @@ class DrumSeparation:
         (:attr:`source`) is never written over: ValueError, even with ``overwrite``."""
         _check_hit_options(options, "write_onsets")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
+        from nmfaudio.drums.hits import _hit_file_path
+
+        path = _hit_file_path(path, "csv")  # before the hits are picked, not after (review11)
         return self.hits(**options).write_csv(path, overwrite=overwrite)
 
 
