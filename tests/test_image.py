@@ -473,11 +473,9 @@ def test_cli_one_path_for_two_outputs_is_refused_before_the_fit(tmp_path, cli, o
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
 
 
-@pytest.mark.parametrize("command", ["compress -o", "compress --plot", "sweep -o"])
-def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_path, cli, one_line_error,
-                                                                  monkeypatch):
-    """An output in a folder that does not exist used to fail after the fit (sweep: after
-    every rank); now refused first, naming the option."""
+def _photo_and_stack_with_no_fit(tmp_path, monkeypatch):
+    """A 12x10 gray photo and a (4, 6, 5) float stack in ``tmp_path``, with the image fits
+    made to fail the test if they run (for refusals that must come before the fit)."""
     from PIL import Image
 
     import nmfaudio.adapters.image
@@ -491,6 +489,15 @@ def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_p
     Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
     stack = tmp_path / "stack.npz"
     np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    return photo, stack
+
+
+@pytest.mark.parametrize("command", ["compress -o", "compress --plot", "sweep -o"])
+def test_cli_output_in_a_missing_folder_is_refused_before_the_fit(command, tmp_path, cli, one_line_error,
+                                                                  monkeypatch):
+    """An output in a folder that does not exist used to fail after the fit (sweep: after
+    every rank); now refused first, naming the option."""
+    photo, stack = _photo_and_stack_with_no_fit(tmp_path, monkeypatch)
     missing = tmp_path / "nowhere" / "x.png"
     argv = {"compress -o": ["image", "compress", photo, "-r", "2", "-o", missing],
             "compress --plot": ["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", "--plot", missing],
@@ -509,19 +516,7 @@ def test_cli_output_in_a_folder_that_cannot_be_written_is_refused_before_the_fit
     even for root) failed after the fit — sweep: after every rank, its table printed —
     naming a hidden temporary file: "Read-only file system: 'ro/.x.png.1234-...part'"
     (tour16).  Now refused first by a real test write, as drums' -o and --onsets are."""
-    from PIL import Image
-
-    import nmfaudio.adapters.image
-
-    def must_not_fit(*args, **kwargs):
-        raise AssertionError("the fit ran")
-
-    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
-    monkeypatch.setattr(nmfaudio.adapters.image, "denoise_sweep", must_not_fit)
-    photo = tmp_path / "photo.png"
-    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
-    stack = tmp_path / "stack.npz"
-    np.savez(stack, images=np.random.default_rng(1).random((4, 6, 5)))
+    photo, stack = _photo_and_stack_with_no_fit(tmp_path, monkeypatch)
     closed = Path("/proc/self/x.png")
     argv = {"compress -o": ["image", "compress", photo, "-r", "2", "-o", closed],
             "compress --plot": ["image", "compress", photo, "-r", "2", "-o", tmp_path / "o.png", "--plot", closed],
