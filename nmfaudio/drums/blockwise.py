@@ -88,7 +88,7 @@ def _fade_weights(span, previous_span, next_span) -> np.ndarray:
 
 def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: int, n_fft: int, n_stems: int,
                                  block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None,
-                                 accompaniment=False, offset=None, before_blocks=None):
+                                 accompaniment=False, offset=None):
     """``separate_segment(y)`` (a :class:`nmfaudio.drums.DrumSeparation`), or the same
     computation block by block when ``block_seconds`` is given or the separation in
     memory would exceed ``max_memory``.
@@ -114,9 +114,6 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     offset : ndarray, shape (1,) or (n_channels, 1), optional
         The recording's DC offset, which ``separate_segment`` keeps out of the fit: the
         decision reads the recording without it too.
-    before_blocks : callable(), optional
-        Called before the block-wise path starts (separate_drums: the join of numba's
-        first load, which the path's compiled kernels need).
 
     Returns
     -------
@@ -147,8 +144,6 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
                   f"one block, the whole {y.shape[-1] / sr:.3g} s")  # not "30 s blocks" of an 8.7-s clip
         warnings.warn(f"separate_drums(): block-wise, {blocks}: {reason} (pass block_seconds= "
                       "to choose the blocks, or a larger max_memory)", UserWarning, stacklevel=3)
-    if before_blocks is not None:
-        before_blocks()
     reader = audio.ArrayReader(y)
     sources = {}
 

@@ -796,42 +796,33 @@ def separate_drums(
     song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
                   if accompaniment is not False else None)  # a song's start only
 
-    # in memory, numba's first load runs on a thread beside the DC offset and the STFT (GIL-free
-    # NumPy and FFTs), which find the digital silence in NumPy until it is joined: in _separate
-    # right after the STFT, before a block-wise start, and in any case before this returns
-    loading = track_reads.KernelLoad() if stream_to is None else None
-    try:
-        # each channel's DC offset over the whole recording (streamed: one pass over the file)
-        offset = _file_offset(y) if stream_to is not None else dc_offset(y, compiled=not loading.running)
+    # each channel's DC offset over the whole recording (streamed: one pass over the file)
+    offset = _file_offset(y) if stream_to is not None else dc_offset(y)
 
-        def separate_segment(y, mode, offset=offset):
-            if _same_channels(y):  # centred: the mono file's separation, in every channel
-                return _in_channels(separate_segment(y[0], mode, offset[0]), y.shape[0])
-            return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
-                             mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
-                             max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                             callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
-                             guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset,
-                             above_hz=above_hz, loading=loading)
+    def separate_segment(y, mode, offset=offset):
+        if _same_channels(y):  # centred: the mono file's separation, in every channel
+            return _in_channels(separate_segment(y[0], mode, offset[0]), y.shape[0])
+        return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
+                         mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
+                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
+                         callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
+                         guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset,
+                         above_hz=above_hz)
 
-        with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
-            if stream_to is not None:
-                reader = audio.FileReader(y)
-                try:
-                    result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
-                                                hop_length=hop_length, accompaniment=accompaniment,
-                                                block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds,
-                                                offset=offset)
-                finally:
-                    reader.close()
-            else:
-                result = separate_in_blocks_if_needed(
-                    y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
-                    block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset,
-                    before_blocks=None if loading is None else loading.join)
-    finally:
-        if loading is not None:
-            loading.join()
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
+        if stream_to is not None:
+            reader = audio.FileReader(y)
+            try:
+                result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
+                                            hop_length=hop_length, accompaniment=accompaniment,
+                                            block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds,
+                                            offset=offset)
+            finally:
+                reader.close()
+        else:
+            result = separate_in_blocks_if_needed(
+                y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
+                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset)
     result.borrowed = borrowed
     result.offset = offset
     result.source = source
@@ -876,15 +867,15 @@ def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
     return (mean[0] if reader.mono else mean).astype(np.float32)
 
 
-def dc_offset(y, *, compiled: bool = True) -> np.ndarray:
+def dc_offset(y) -> np.ndarray:
     """Each channel's mean over its samples that are not digital silence (runs of exact
     zeros, :func:`~nmfaudio.drums.track_reads.digital_silence`: a gap or padding an editor
     left holds no offset; accumulated in float64), in ``y``'s
     dtype: shape (1,) for ``y`` of shape (n_samples,), (n_channels, 1) for (n_channels,
-    n_samples).  ``compiled=False``: the silence found in NumPy (the same numbers)."""
+    n_samples)."""
     y = np.asarray(y)
     total = y.sum(axis=-1, keepdims=True, dtype=np.float64)
-    kept = y.shape[-1] - track_reads.n_silent(y, compiled=compiled)
+    kept = y.shape[-1] - track_reads.n_silent(y)
     count = kept[..., None] if y.ndim > 1 else np.reshape(kept, (1,))
     return (total / np.maximum(count, 1)).astype(y.dtype)
 
@@ -1119,22 +1110,17 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
-              offset=None, above_hz=None, loading=None) -> DrumSeparation:
+              offset=None, above_hz=None) -> DrumSeparation:
     # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
     # performances' kick 2.4 dB, docs/drums-five-stems.md, the DC-offset round) is no drum:
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
     # (C, 1)), which stays in the residual, the mixture minus the drums (below)
     offset = np.zeros((1,) * y.ndim, y.dtype) if offset is None else offset
-    # digital silence stays silent (found in NumPy while numba's first load runs: ``loading``,
-    # a running track_reads.KernelLoad, joined after the STFT: the compiled kernels from there on)
-    running = loading is not None and loading.running
-    centred = track_reads.without_offset(y, offset, compiled=not running)
+    centred = track_reads.without_offset(y, offset)  # digital silence stays silent
     # (C, F, N), each channel frame-major (as a mono STFT is): the masked inverse below
     # reads X[c].T without a copy
     X, magnitude = spectrum.stft_frame_major(centred.reshape(-1, y.shape[-1]), n_fft=n_fft, hop_length=hop_length,
                                              magnitude=True)
-    if running:
-        loading.join()
     # the centred copy (a track's length) is read by the STFT alone: freed now, its pages
     # are the fit's and the stems' (fresh memory costs this machine's runs the most;
     # docs/performance.md, the speed45 round)

@@ -15,8 +15,6 @@ stretch).
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from nmfaudio import audio, spectrum
@@ -728,48 +726,7 @@ class _CentredReader(audio.ArrayReader):
         pass
 
 
-class KernelLoad:
-    """numba's first load (the typing and target contexts, LLVM, and :func:`_zero_runs` from
-    the cache: 0.2-0.37 s of Python under the GIL, docs/performance.md, the speed47 round)
-    on a thread of its own, started at construction, so that GIL-free work (the STFT's
-    FFTs) runs beside it instead of after it.  Nothing is started when numba is missing or
-    already loaded (:attr:`running` False).
-
-    Until :meth:`join` has returned, the caller calls no compiled kernel: the digital
-    silence is read with ``compiled=False`` (the same runs, in NumPy).  :meth:`join` waits
-    for the thread and raises what it raised; call it before the first kernel and in a
-    ``finally`` (nothing is left running)."""
-
-    def __init__(self):
-        self.thread, self._error = None, None
-        if _zero_runs is None or _zero_runs.signatures:
-            return
-        self.thread = threading.Thread(target=self._load, name="nmfaudio-numba-load", daemon=True)
-        self.thread.start()
-
-    def _load(self):
-        try:
-            starts = np.empty(2, dtype=np.intp)
-            _zero_runs(np.zeros(_ZERO_BLOCK, dtype=np.float32), SILENT_RUN, starts, np.empty_like(starts))
-        except BaseException as error:  # given to join()'s caller
-            self._error = error
-
-    @property
-    def running(self) -> bool:
-        """Started and not yet joined (call no compiled kernel while it is)."""
-        return self.thread is not None
-
-    def join(self) -> None:
-        """Wait for the load; its error, if any, raised here (once)."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
-
-
-def without_offset(track, offset, *, in_place: bool = False, compiled: bool = True):
+def without_offset(track, offset, *, in_place: bool = False):
     """``track`` less each channel's ``offset`` (a DC offset, shape (1,) or (n_channels, 1)),
     but in its digital silence (:func:`digital_silence`), which holds no offset and stays 0.
 
@@ -780,9 +737,6 @@ def without_offset(track, offset, *, in_place: bool = False, compiled: bool = Tr
         without) instead of making a new array: the same values, and no second
         track-length array (fresh memory is what a long 44.1-kHz run pays most for;
         docs/performance.md, the speed45 round).
-    compiled : bool, default True
-        Find the digital silence with the compiled kernel (False: in NumPy, the same runs;
-        while a :class:`KernelLoad` runs).
 
     Returns
     -------
@@ -798,9 +752,9 @@ def without_offset(track, offset, *, in_place: bool = False, compiled: bool = Tr
     y = np.asarray(track)
     offset = np.asarray(offset, dtype=y.dtype)
     if in_place and y is track and y.dtype.kind == "f" and y.flags.writeable:
-        runs = silent_runs(y, compiled=compiled)  # read before the subtraction moves their zeros
+        runs = silent_runs(y)  # read before the subtraction moves their zeros
         return _fill_runs(np.subtract(y, offset, out=y), runs, 0)
-    return _centred(y, offset, compiled=compiled)
+    return _centred(y, offset)
 
 
 #: Exact zeros in runs of at least this many samples are digital silence (a gap or padding
@@ -808,15 +762,14 @@ def without_offset(track, offset, *, in_place: bool = False, compiled: bool = Tr
 SILENT_RUN = 32
 
 
-def silent_runs(y, *, compiled: bool = True):
+def silent_runs(y):
     """The runs of at least :data:`SILENT_RUN` exact zeros of each row of ``y`` (..., n):
     a list (one per row of ``y.reshape(-1, n)``) of (starts, stops) int arrays.  Memory:
-    two bytes a sample of one row at a time.  ``compiled=False``: found in NumPy (the same
-    runs; while a :class:`KernelLoad` runs)."""
+    two bytes a sample of one row at a time."""
     flat = np.asarray(y).reshape(-1, np.shape(y)[-1])
     runs = []
     for row in flat:
-        if compiled and _zero_runs is not None and row.dtype.kind == "f":
+        if _zero_runs is not None and row.dtype.kind == "f":
             # one compiled pass (the numpy form below makes four row-long arrays: 0.03 s for
             # a 3-minute 44.1-kHz track against 0.01, and a separation and its hits ask four times)
             starts = np.empty(row.size // SILENT_RUN + 1, dtype=np.intp)
@@ -838,22 +791,20 @@ def digital_silence(y) -> np.ndarray:
     return _fill_silence(np.zeros(y.shape, bool), y, True)
 
 
-def n_silent(y, *, compiled: bool = True) -> np.ndarray:
-    """How many samples of each row of ``y`` (..., n) are digital silence, shape y.shape[:-1]
-    (``compiled``: as :func:`silent_runs`)."""
-    return np.array([int((stops - starts).sum())
-                     for starts, stops in silent_runs(y, compiled=compiled)]).reshape(np.shape(y)[:-1])
+def n_silent(y) -> np.ndarray:
+    """How many samples of each row of ``y`` (..., n) are digital silence, shape y.shape[:-1]."""
+    return np.array([int((stops - starts).sum()) for starts, stops in silent_runs(y)]).reshape(np.shape(y)[:-1])
 
 
-def _centred(y, offset, *, compiled: bool = True):
+def _centred(y, offset):
     """``y`` less ``offset`` but in its digital silence (:func:`digital_silence`), which stays 0."""
-    return _fill_silence((y - offset).astype(y.dtype, copy=False), y, 0, compiled=compiled)
+    return _fill_silence((y - offset).astype(y.dtype, copy=False), y, 0)
 
 
-def _fill_silence(out, y, value, *, compiled: bool = True):
+def _fill_silence(out, y, value):
     """``out`` (``y``'s shape, written in place and returned) set to ``value`` in ``y``'s
     digital silence (:func:`silent_runs`)."""
-    return _fill_runs(out, silent_runs(y, compiled=compiled), value)
+    return _fill_runs(out, silent_runs(y), value)
 
 
 def _fill_runs(out, runs, value):
