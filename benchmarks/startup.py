@@ -7,7 +7,9 @@ Each run is a new process started as ``python -m nmfaudio`` is (``nmfaudio.cli.r
 shell rows), through a small launcher that first wraps the CLI's progress callback (so
 nothing heavy is imported before ``run()``) and counts the collector's passes.  Per run:
 wall and main-thread CPU from the launcher's first line to the fit's first iteration
-(imports, parser, reading, numba's first kernel loads, the STFT), the collector's passes
+(imports, parser, reading, numba's first kernel loads, the STFT) and the whole process's CPU
+(all threads: work moved off the main thread shows here; docs/performance.md, the speed49
+round), the collector's passes
 and time in that stretch and in the whole run, and the whole run's wall.  With
 ``--compare PATH`` the two trees alternate (each going first in turn); the table gives
 medians and the median of the pairs' ratios (this / --compare).
@@ -35,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 #: Run in the child: time to the first iteration of the fit, the collector's passes.
 LAUNCHER = r"""
 import gc, json, sys, threading, time
-T0, C0 = time.perf_counter(), time.thread_time()
+T0, C0, P0 = time.perf_counter(), time.thread_time(), time.process_time()
 passes, started, first = [], {}, {}
 def count(phase, info):
     if phase == "start":
@@ -50,8 +52,8 @@ def progress_bar(total):
     bar, callback = made(total)
     def timed(iteration, loss):
         if not first:
-            first.update(wall=time.perf_counter() - T0, cpu=time.thread_time() - C0, passes=len(passes),
-                         gc=sum(passes))
+            first.update(wall=time.perf_counter() - T0, cpu=time.thread_time() - C0, proc=time.process_time() - P0,
+                         passes=len(passes), gc=sum(passes))
         return callback(iteration, loss)
     return bar, timed
 cli.progress_bar = progress_bar
@@ -63,6 +65,7 @@ cli.run()
 """
 
 ROWS = (("wall", "to the first iteration, wall (s)"), ("cpu", "to the first iteration, main thread's CPU (s)"),
+        ("proc", "to the first iteration, the process's CPU, all threads (s)"),
         ("passes", "collector passes before it"), ("gc", "collector time before it (ms)"),
         ("run_wall", "whole run in process, wall (s)"), ("run_gc", "collector time in the whole run (ms)"))
 
