@@ -359,3 +359,19 @@ def test_errors_page_quotes_what_the_cli_prints(command, quote, tmp_path, monkey
     printed = " ".join(capsys.readouterr().err.split())
     assert code in (1, 2)
     assert quote in printed, f"{command!r} printed {printed!r}; the page quotes {quote!r}"
+
+
+def test_readme_names_every_dependency():
+    """The Quick start paragraph lists what pip installs; pyproject.toml's list is the truth
+    (Pillow, mido, tqdm and threadpoolctl were missing from it until tour17)."""
+    toml = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # no tomllib on Python 3.10
+    lists = re.findall(r"^(?:dependencies|test) = \[(.*?)\]$", toml, re.S | re.M)
+    assert len(lists) == 2, "pyproject.toml: the dependencies and test lists were not found"
+    names = {re.match(r"[A-Za-z0-9_.-]+", spec).group().lower()
+             for spec in re.findall(r'"([^"]+)"', " ".join(lists))}
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = re.search(r"everything comes\s+from PyPI \((.*?)\)\.", text, re.S)
+    assert paragraph, "README.md's Quick start no longer says what comes from PyPI"
+    listed = {name.strip().lower() for name in re.split(r"[,;]|the tests add", paragraph.group(1))}
+    missing = sorted(name for name in names if name not in listed)
+    assert not missing, f"README.md's Quick start does not name {missing} (pyproject.toml's dependencies)"
