@@ -14,7 +14,8 @@ clusters to units one-to-one (Hungarian algorithm).
     python examples/spike_clustering.py [FILE.npz] [--seed 0] [--single-channel] [--plot out.png] [--force]
 
 FILE defaults to the bundled 5-unit set; the 3- and 8-unit sets of the same series
-(../shared/data/spikes_gt_{3,8}u_noise10.npz) work too.
+(spikes_gt_{3,8}u_noise10.npz) work too, but are not in the repository (data/README.md;
+benchmarks/spikes.py looks for them in ../shared/data/, beside the checkout).
 """
 
 from __future__ import annotations

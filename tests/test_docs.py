@@ -13,6 +13,8 @@ Conventions for the pages (summed up in README.md, section Development):
   ``nmfaudio ARGS`` runs ``nmfaudio.cli.main(ARGS)`` in the same process and must exit 0.
 - Output names (``-o NAME``, ``.save("NAME")``, ``.savefig("NAME")``) are unique across
   all pages, so the examples can be run one after the other in one clone.
+- Error messages docs/errors-and-limits.md quotes (``QUOTED_MESSAGES`` below) are what their
+  commands print on stderr now.
 """
 from __future__ import annotations
 
@@ -288,3 +290,88 @@ def test_examples_run_and_print_what_the_page_says(page, page_runs):
             assert matches(block["expected"], got), (
                 f"{block['where']} printed\n{got}\ninstead of\n{block['expected']}")
     assert len(results) == len(blocks)
+
+
+# Messages docs/errors-and-limits.md quotes, each with a command that prints it now: the quote
+# must stand in the page (line breaks aside) and in what the command prints on stderr. The
+# other tests check that each refusal happens; this one that the page still quotes its words.
+QUOTED_MESSAGES = [
+    ("separate x.wav -k 2 -o out", "'x.wav' does not exist; check the path"),
+    ("separate x -k 2 -o out", "'x' is a folder that holds no audio files (.wav, .flac, .ogg, .mp3, "
+                               "...); give audio files or a folder of them"),
+    ("image compress x.png -r 3 -o y.png", "'x.png' is a folder; give a picture"),
+    ("separate song.wav -k 2 -o notes.txt", "-o 'notes.txt' is a file; give a folder"),
+    ("separate song.wav -k 2 -o out.wav", "-o 'out.wav' looks like a .wav file name, but -o is the folder "
+     "the outputs go in; give a folder, e.g. -o 'out' (or create the folder 'out.wav' first to use that name)"),
+    ("separate song.wav -k 2 -o out --beta 1e9", "--beta 1000000000.0 is outside -5..5: such divergences "
+     "overflow floating point; use 0 (itakura-saito), 1 (kullback-leibler), 2 (frobenius) or a value in between"),
+    ("separate song.wav -k abc -o out", "nmfaudio separate: error: argument -k/--n-components: 'abc' is not "
+     "a whole number; give an int >= 1 (see 'nmfaudio separate --help')"),
+    ("separate song.wav -k 2 -o out --bogus",
+     "nmfaudio separate: error: unrecognized arguments: --bogus (see 'nmfaudio separate --help')"),
+    ("separate song.wav -k 2 -o out --seed -1", "argument --seed: '-1' must be an int >= 0"),
+    ("separate song.wav -k 2 -o out --max-memory 12Q", "argument --max-memory: '12Q' is not a memory size; "
+     "write it like 4G, 512M or 2.5GiB (or none for no limit)"),
+    ("separate song.wav -k 2 -o out", "'out/song_component_02.wav' already exists; "
+     "use --force to overwrite it"),
+    ("separate song.wav -k 3 -o out", "'out/song_component_01.wav' exists, as do 2 more of the "
+     "outputs; use --force to overwrite them"),
+    ("separate song.wav -k 2 -o out --block-seconds 0.001", "--block-seconds 0.001 is shorter than one STFT "
+     "hop (512 samples, 0.0233 s at 22050 Hz); use --block-seconds 0.0233 or more (30 by default)"),
+    ("drums song.wav -o out --templates kit",
+     "--templates 'kit' does not exist; give a one-shot folder or a .npz file"),
+    ("drums song.wav -o out --n-fft 7", "--n-fft 7 is too small for drum separation: use --n-fft 256 or "
+     "larger (the default at 22050 Hz is 2048)"),
+    ("drums -x.wav -o out", "nmfaudio drums: error: '-x.wav' starts with '-', so it is read as an option; "
+     "give such inputs after '--', last: nmfaudio drums -o out -- -x.wav (or write ./-x.wav)"),
+    ("drums --onsets song.wav -o out", "--onsets takes an optional CSV path and took 'song.wav' as it, so no "
+     "input is left; write --onsets after the inputs: nmfaudio drums song.wav -o out --onsets"),
+]
+
+
+@pytest.mark.parametrize("command, quote", QUOTED_MESSAGES, ids=[c for c, _ in QUOTED_MESSAGES])
+def test_errors_page_quotes_what_the_cli_prints(command, quote, tmp_path, monkeypatch, capsys):
+    import shlex
+
+    import numpy as np
+    import soundfile
+
+    from nmfaudio.cli import main
+
+    page = " ".join((ROOT / "docs" / "errors-and-limits.md").read_text(encoding="utf-8").split())
+    assert f"`{quote}" in page, f"docs/errors-and-limits.md no longer quotes {quote!r}"
+    monkeypatch.chdir(tmp_path)
+    noise = np.random.default_rng(0).standard_normal(22050).astype(np.float32) * 0.1
+    for name in ("song.wav", "-x.wav"):
+        soundfile.write(name, noise, 22050, subtype="FLOAT")
+    for folder in ("x", "x.png"):
+        os.mkdir(folder)
+    Path("notes.txt").write_text("notes\n")
+    existing = re.findall(r"'(out/song_component_0\d\.wav)'", quote)  # the outputs the quote finds
+    if existing:
+        os.mkdir("out")
+        for i in range(int(existing[0][-5]), int(command.split()[3]) + 1):
+            Path(f"out/song_component_0{i}.wav").write_bytes(b"")
+    try:
+        code = main(shlex.split(command))
+    except SystemExit as exc:  # argparse's own exit, should a usage error take that path
+        code = exc.code
+    printed = " ".join(capsys.readouterr().err.split())
+    assert code in (1, 2)
+    assert quote in printed, f"{command!r} printed {printed!r}; the page quotes {quote!r}"
+
+
+def test_readme_names_every_dependency():
+    """The Quick start paragraph lists what pip installs; pyproject.toml's list is the truth
+    (Pillow, mido, tqdm and threadpoolctl were missing from it until tour17)."""
+    toml = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # no tomllib on Python 3.10
+    lists = re.findall(r"^(?:dependencies|test) = \[(.*?)\]$", toml, re.S | re.M)
+    assert len(lists) == 2, "pyproject.toml: the dependencies and test lists were not found"
+    names = {re.match(r"[A-Za-z0-9_.-]+", spec).group().lower()
+             for spec in re.findall(r'"([^"]+)"', " ".join(lists))}
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = re.search(r"everything comes\s+from PyPI \((.*?)\)\.", text, re.S)
+    assert paragraph, "README.md's Quick start no longer says what comes from PyPI"
+    listed = {name.strip().lower() for name in re.split(r"[,;]|the tests add", paragraph.group(1))}
+    missing = sorted(name for name in names if name not in listed)
+    assert not missing, f"README.md's Quick start does not name {missing} (pyproject.toml's dependencies)"
