@@ -947,6 +947,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     from nmfaudio.drums import DrumTemplates
     from nmfaudio.drums.hits import has_tempo
     from nmfaudio.drums.ride import ride_mode
+    from nmfaudio.drums.accompaniment import accompaniment_mode
     from nmfaudio.drums.stems import presence_mode
 
     o = task.options
@@ -966,6 +967,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "mask_power": o["mask_power"], "n_fft": int(result.n_fft), "hop_length": int(result.hop_length),
         "seed": o["random_state"], "n_iter": int(result.n_iter), "final_loss": float(result.loss[-1]),
         "borrowed_from_bundled": list(result.borrowed), "accompaniment": bool(result.accompaniment),
+        # the setting ("auto", True, False) beside the decision: the summary's advice is for "auto"
+        "accompaniment_setting": accompaniment_mode(o["accompaniment"]),
         "sustained_share": result.sustained_share, "tonal_share": result.tonal_share,
         "presence_test": presence_mode(o["presence_test"]),
         # the stems left silent because a presence decision judged their class not playing

@@ -187,7 +187,10 @@ def test_cli_two_stems_writes_drums_and_accompaniment(tmp_path, song, cli):
     accompaniment, _ = sf.read(tmp_path / "out" / "song_accompaniment.wav", dtype="float32")
     assert np.max(np.abs(drums + accompaniment - mix)) <= 1e-5 * np.abs(mix).max()
     assert "treated as a full song" in out
-    assert re.search(r"tonal share \d\.\d\d", out), out  # the number "auto" decides on
+    assert re.search(r"tonal share \d\.\d\d; --accompaniment on\)", out), out  # the number "auto" decides on
+    # the advice to turn it off is for "auto"'s decision, not for a song the user said was one
+    # (it was printed with --accompaniment on too before 2026-12-06, tour17's note)
+    assert "--accompaniment off for a drum recording" not in out
 
 
 def test_decision_share_looks_below_1500_hz_only():

@@ -272,8 +272,10 @@ def _done_lines(record) -> list[str]:
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
         share = record.get("tonal_share")  # the number "auto" decided on (threshold AUTO_TONAL)
         detail = "" if share is None else f"tonal share {share:.2f}; "
-        lines.append(f"  treated as a full song ({detail}--accompaniment off for a drum recording): "
-                     "the residual holds the music")
+        # the advice is for "auto"'s decision: with --accompaniment on the user chose it
+        why = ("--accompaniment on" if record.get("accompaniment_setting") is True
+               else "--accompaniment off for a drum recording")
+        lines.append(f"  treated as a full song ({detail}{why}): the residual holds the music")
     lines += _ride_lines(record)
     if record.get("band_limit_hz"):  # nmfaudio.drums.bandwidth: said only where it acted
         lines.append(f"  band-limited input (nothing above {record['band_limit_hz'] / 1000:.1f} kHz, "
