@@ -664,7 +664,11 @@ def _drums_file(task: Task, callback) -> dict:
     o = task.options
     templates = o["templates"]
     if templates is not None and not isinstance(templates, DrumTemplates):
-        templates = load_templates(str(templates), tuple(o["classes"]))
+        from nmfaudio.drums.templates import SkippedShotsWarning
+
+        with warnings.catch_warnings():  # the command said it once; a worker reading the folder again stays quiet
+            warnings.simplefilter("ignore", SkippedShotsWarning)
+            templates = load_templates(str(templates), tuple(o["classes"]))
     reason = None if o["block_seconds"] is not None else _drums_over_budget(task)
     streamed = (o["block_seconds"] is not None or reason is not None) and _can_stream(task)
     with warnings.catch_warnings():
