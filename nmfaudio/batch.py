@@ -1172,7 +1172,8 @@ def _separate_over_budget(task: Task) -> str | None:
 
 
 def _separate_blocks(task: Task, callback, on_block, reason=None):
-    from nmfaudio.blockwise import BLOCK_SECONDS, separate_file
+    from nmfaudio.blockwise import BLOCK_SECONDS
+    from nmfaudio.blockwise import separate_into as separate_file  # sub-folders keep the input folders' names
 
     o = task.options
     block_seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]
