@@ -928,6 +928,23 @@ def file_named_folder(folder) -> str | None:
     return suffix if suffix in FILE_SUFFIXES and folder.stem and not folder.exists() else None
 
 
+def check_folder_name(directory, writes: str) -> None:
+    """Refuse an output folder ``directory=`` that does not exist and is named like a file
+    (:func:`file_named_folder`); ``writes`` says what the function puts in it ("save()
+    writes one file per track").
+
+    Raises
+    ------
+    ValueError
+    """
+    directory = Path(directory)
+    suffix = file_named_folder(directory)
+    if suffix:
+        raise ValueError(f"directory={str(directory)!r} looks like a {suffix} file name, but {writes} into the "
+                         f"folder it is given; give a folder, e.g. {str(directory.with_suffix(''))!r} (or create "
+                         f"the folder {str(directory)!r} first to use that name)")
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -962,12 +979,8 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     """
     check_stored_sr(check_sr(sr), "WAV")
     directory = Path(directory)
-    suffix = file_named_folder(directory)
-    if suffix:  # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
-        raise ValueError(f"directory={str(directory)!r} looks like a {suffix} file name, but save() writes one "
-                         f"file per track into the folder it is given; give a folder, e.g. "
-                         f"{str(directory.with_suffix(''))!r} (or create the folder {str(directory)!r} first to "
-                         "use that name)")
+    # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
+    check_folder_name(directory, "save() writes one file per track")
     paths = [directory / file_name for file_name in file_names]
     check_not_inputs(paths, inputs, force="overwrite=True")
     check_not_folders(paths)

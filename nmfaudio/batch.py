@@ -664,7 +664,11 @@ def _drums_file(task: Task, callback) -> dict:
     o = task.options
     templates = o["templates"]
     if templates is not None and not isinstance(templates, DrumTemplates):
-        templates = load_templates(str(templates), tuple(o["classes"]))
+        from nmfaudio.drums.templates import SkippedShotsWarning
+
+        with warnings.catch_warnings():  # the command said it once; a worker reading the folder again stays quiet
+            warnings.simplefilter("ignore", SkippedShotsWarning)
+            templates = load_templates(str(templates), tuple(o["classes"]))
     reason = None if o["block_seconds"] is not None else _drums_over_budget(task)
     streamed = (o["block_seconds"] is not None or reason is not None) and _can_stream(task)
     with warnings.catch_warnings():
@@ -1171,7 +1175,8 @@ def _separate_over_budget(task: Task) -> str | None:
 
 
 def _separate_blocks(task: Task, callback, on_block, reason=None):
-    from nmfaudio.blockwise import BLOCK_SECONDS, separate_file
+    from nmfaudio.blockwise import BLOCK_SECONDS
+    from nmfaudio.blockwise import separate_into as separate_file  # sub-folders keep the input folders' names
 
     o = task.options
     block_seconds = BLOCK_SECONDS if o["block_seconds"] is None else o["block_seconds"]

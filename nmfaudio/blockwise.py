@@ -437,7 +437,26 @@ def separate_file(
     Returns
     -------
     BlockSeparation
+
+    Raises
+    ------
+    ValueError
+        Among others: ``directory`` does not exist and is named like a file
+        (``"out.wav"``: it made a folder ``out.wav``), as ``result.save()`` refuses it.
     """
+    # separate_file(path, "out.wav") made a folder out.wav (polish16); the batch's sub-folders,
+    # named after the input's folders, go through separate_into unchecked, as the CLI's do
+    audio.check_folder_name(directory, "separate_file() writes one file per component")
+    return separate_into(path, directory, n_components=n_components, block_seconds=block_seconds,
+                          learn_frames=learn_frames, overwrite=overwrite, name=name, on_block=on_block,
+                          extra_outputs=extra_outputs, **kwargs)
+
+
+def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK_SECONDS,
+                   learn_frames: int = LEARN_FRAMES, overwrite: bool = False, name: str | None = None,
+                   on_block=None, extra_outputs=(), **kwargs) -> BlockSeparation:
+    """:func:`separate_file` without its check of ``directory``'s name (the batch's
+    sub-folders are named after the input's folders, whatever their names)."""
     unknown = sorted(set(kwargs) - set(Settings.options()))
     if unknown:
         raise TypeError(f"separate_file() got unexpected keyword argument(s) {', '.join(unknown)}")
@@ -469,7 +488,7 @@ def separate_file(
 
             try:
                 run = _run(source, sink_factory, settings, block_seconds=block_seconds, learn_frames=learn_frames,
-                           sr=source.sr, stacklevel=4, on_block=on_block)
+                           sr=source.sr, stacklevel=5, on_block=on_block)
             finally:
                 for sink in sinks:
                     sink.close()

@@ -28,7 +28,10 @@ _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb"
           "g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40}
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 
-#: Smallest budget accepted: below it even one block of the block-wise mode does not fit.
+#: Smallest budget accepted (a floor against typos such as ``64K``).  It is below
+#: :data:`IN_MEMORY_FLOOR`: under that every input, however short, runs block-wise and
+#: the summary says a block does not meet the budget either (polish16: this comment said
+#: one block fits above 64 MiB, which no estimate allows).
 MIN_MAX_MEMORY = 64 * 2**20
 
 
@@ -72,6 +75,10 @@ def format_bytes(n_bytes: float) -> str:
 #: Bytes held besides the arrays counted below: a chunk of frames being masked and
 #: inverted, the FFT's work buffers, the fit's k-sized arrays.
 _OVERHEAD = 96 * 2**20
+
+#: The smallest in-memory estimate (its fixed part, :data:`_OVERHEAD`): a ``max_memory``
+#: below it sends every input block-wise.
+IN_MEMORY_FLOOR = _OVERHEAD
 
 
 def _fit_copies(beta: float, transformer: bool, noise_floor: bool) -> float:

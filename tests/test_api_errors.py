@@ -150,6 +150,36 @@ def test_saving_into_a_folder_named_like_a_file_is_refused(tmp_path, tones):
                 file.unlink()
 
 
+def test_separate_file_into_a_folder_named_like_a_file_is_refused_but_not_in_a_batch(tmp_path, write_audio, tones,
+                                                                                      cli):
+    """``separate_file(path, "out.wav")`` made a folder ``out.wav`` holding the components,
+    as ``result.save("out.wav")`` did until tour16 (polish16): the same ValueError now,
+    before any work; a folder of that name that exists is used.  A batch's sub-folders keep
+    the names of the input's folders: ``in/take.wav/a.wav`` still writes into
+    ``OUT/take.wav/``."""
+    from nmfaudio.blockwise import separate_file
+
+    song = write_audio(tmp_path / "song.wav", tones())
+    fast = dict(n_components=2, n_fft=256, hop_length=64, max_iter=5, block_seconds=0.5)
+    with pytest.raises(ValueError, match=r"^directory='.*/out.wav' looks like a \.wav file name, but "
+                                         r"separate_file\(\) writes one file per component into the folder it is "
+                                         r"given; give a folder, e.g. '.*/out' \(or create the folder"):
+        separate_file(song, tmp_path / "out.wav", **fast)
+    assert sorted(os.listdir(tmp_path)) == ["song.wav"]
+    (tmp_path / "out.wav").mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = separate_file(song, tmp_path / "out.wav", **fast)
+    assert result.paths[0] == tmp_path / "out.wav" / "song_component_01.wav" and result.paths[0].is_file()
+    (tmp_path / "in" / "take.wav").mkdir(parents=True)
+    write_audio(tmp_path / "in" / "take.wav" / "a.wav", tones())
+    write_audio(tmp_path / "in" / "b.wav", tones())
+    code, _, err = cli(["separate", tmp_path / "in", "-o", tmp_path / "batch", "-k", "2", "--n-fft", "256",
+                        "--hop-length", "64", "--max-iter", "5", "--block-seconds", "0.5"])
+    assert code == 0, err
+    assert (tmp_path / "batch" / "take.wav" / "a_component_02.wav").is_file()
+
+
 # --- keywords passed on: named with the method the user called (tour13) ---------------
 
 

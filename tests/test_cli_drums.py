@@ -113,6 +113,12 @@ def test_an_unknown_class_is_said_before_existing_outputs(song, tmp_path, capsys
 
 def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys, one_line_error):
     kit = tmp_path / "out" / "kit.npz"
+    # a missing folder is asked for, as for image compress -o and drums --onsets (it was made; polish16)
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
+    one_line_error(capsys.readouterr().err,
+                   f"-o {str(kit)!r}: folder {str(kit.parent)!r} does not exist; create it first")
+    assert not kit.parent.exists()
+    kit.parent.mkdir()
     assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 0
     assert "1 kick, 1 snare, 1 hihat one-shots" in capsys.readouterr().out
     templates = nmfaudio.DrumTemplates.load(kit)

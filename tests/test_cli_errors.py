@@ -326,7 +326,7 @@ def test_json_run_that_fails_prints_a_failed_record(argv, given, tmp_path, cli, 
 
 @pytest.mark.parametrize("argv", [
     ["drums", "{wav}", "-o", "{out}"], ["drums", "{good}", "-o", "{out}", "--templates", "{npz}"],
-    ["templates", "learn", "{kit}", "-o", "{out}/k.npz"], ["image", "compress", "{png}", "-r", "1", "-o", "{out}.png"],
+    ["templates", "learn", "{kit}", "-o", "{out}.npz"], ["image", "compress", "{png}", "-r", "1", "-o", "{out}.png"],
     ["image", "sweep", "{npz}"], ["spikes", "{npy}", "-k", "2", "-o", "{out}"], ["spikes", "{csv}", "-k", "2", "-o", "{out}"],
 ], ids=["audio", "templates file", "one-shot", "picture", "image stack", "waveforms npy", "waveforms csv"])
 def test_an_empty_file_is_named_as_one_whatever_it_should_hold(argv, tmp_path, cli, one_line_error, write_audio,

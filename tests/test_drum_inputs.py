@@ -84,6 +84,35 @@ def test_drum_template_folder_errors_name_the_folder_or_file(case, needle, tmp_p
 
 
 
+def test_shots_in_sub_folders_beside_direct_ones_are_said_once(tmp_path, cli):
+    """A class folder holding one-shots directly and in sub-folders learned from the direct
+    ones only, without a word (polish16): Python warns once, naming every such class
+    folder; templates learn prints it as one note line; a kit without them stays quiet."""
+    import warnings
+
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning for a plain kit
+        DrumTemplates.from_folder(kit)
+    for folder, layer in (("kick", "soft"), ("kick", "hard"), ("hihat", "open")):
+        (kit / folder / layer).mkdir()
+        sf.write(kit / folder / layer / "x.wav", np.full(2000, 0.1, np.float32), 22050)
+    with pytest.warns(SkippedShotsWarning) as caught:
+        templates = DrumTemplates.from_folder(kit)
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        f"one-shots in sub-folders of '{kit / 'kick'}' (hard/: 1, soft/: 1); '{kit / 'hihat'}' (open/: 1) are not "
+        "read, only the files directly in each class folder (one template per class folder); move the ones to "
+        "learn from up into the class folder")
+    assert templates.n_shots == (1, 1, 1)
+    code, out, err = cli(["templates", "learn", kit, "-o", tmp_path / "kit.npz"])
+    assert code == 0 and "from 1 kick, 1 snare, 1 hihat one-shots" in out
+    assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
+
+
 def test_a_class_folder_given_as_the_kit_names_its_parent(tmp_path):
     """kit/kick given where the kit is meant: the message names 'kit' (it suggested
     'kit/kick/kick'); a folder of loose one-shots that is no class folder keeps the old hint."""

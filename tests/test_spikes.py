@@ -326,6 +326,27 @@ def test_cli_writes_labels_and_figure(tmp_path, capsys):
     assert "adjusted Rand index 1.000" in text and "30 samples" in text
 
 
+def test_cli_summary_counts_read_right_and_names_empty_clusters(tmp_path, capsys):
+    # "1 spikes of 1 samples" read wrong, and argmax's empty clusters showed only as ": 0"
+    # among the member counts, with no word on them (polish16)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "one.npy", np.ones((1, 30), np.float32))
+    assert main(["spikes", str(tmp_path / "one.npy"), "-k", "1", "-o", str(tmp_path / "a")]) == 0
+    assert "one.npy: 1 spike of 30 samples, 1 cluster (" in capsys.readouterr().out
+    np.save(tmp_path / "short.npy", rng.normal(0, 1, (20, 1)).astype(np.float32))
+    assert main(["spikes", str(tmp_path / "short.npy"), "-k", "2", "-o", str(tmp_path / "b")]) == 0
+    text = capsys.readouterr().out
+    assert "short.npy: 20 spikes of 1 sample, 2 clusters (" in text and "empty" not in text
+    t = np.linspace(0, 1, 30)  # ten copies of one unit: argmax puts them all in one cluster
+    same = -80 * np.exp(-((t - 0.3) / 0.05) ** 2) + rng.normal(0, 1, (10, 30))
+    np.save(tmp_path / "same.npy", same.astype(np.float32))
+    assert main(["spikes", str(tmp_path / "same.npy"), "-k", "6", "-o", str(tmp_path / "c"), "--method", "argmax"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  members per cluster: 0: 10, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0"
+    assert lines[2] == ("  5 of 6 clusters empty (1, 2, 3, 4, 5): no spike went to them; "
+                        "try a smaller -k or --method templates")
+
+
 @pytest.mark.parametrize("index, header", [(np.arange(1, 121), None),  # found: exactly 1..n
                                            (np.arange(120) * 7 + 1001, ["spike_id"])])  # named
 def test_cli_labels_keep_the_csvs_own_spike_index(index, header, tmp_path, capsys):

@@ -109,9 +109,11 @@ def memory_size(text: str):
 
 def add_max_memory(parser, what: str) -> None:
     """The ``--max-memory`` option (same wording in every sub-command)."""
-    from nmfaudio.budget import DEFAULT_MAX_MEMORY, format_bytes
+    from nmfaudio.budget import DEFAULT_MAX_MEMORY, IN_MEMORY_FLOOR, MIN_MAX_MEMORY, format_bytes
 
     parser.add_argument("--max-memory", type=memory_size, default=DEFAULT_MAX_MEMORY, metavar="SIZE",
                         help=f"memory budget, e.g. 4G or 512M, or none (default {format_bytes(DEFAULT_MAX_MEMORY)}): "
                              f"inputs whose {what} in memory would need more run block-wise by themselves "
-                             "(--block-seconds 30), and the summary says so")
+                             f"(--block-seconds 30), and the summary says so; at least {MIN_MAX_MEMORY // 2**20}M, "
+                             f"and under {IN_MEMORY_FLOOR // 2**20}M every input runs block-wise (the estimates "
+                             f"count {format_bytes(IN_MEMORY_FLOOR)} of working buffers whatever its length)")

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -170,7 +173,24 @@ def _templates(args):
         return None
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
-    return load_templates(str(args.templates), tuple(args.classes))
+    with _skipped_shots_note():
+        return load_templates(str(args.templates), tuple(args.classes))
+
+
+@contextmanager
+def _skipped_shots_note():
+    """Print a one-shot folder's :class:`~nmfaudio.drums.templates.SkippedShotsWarning` as
+    one ``nmfaudio: note:`` line on stderr, not as Python's warning with its source line."""
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedShotsWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, SkippedShotsWarning):
+            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def drum_options(args) -> dict:
@@ -439,11 +459,13 @@ def run_learn(args) -> int:
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
     refuse_outputs([output], force=args.force)
-    if not output.parent.is_dir() and output.parent.exists():
-        raise CLIError(f"-o {str(output)!r} is inside a file; give a path in a folder")
+    # a missing folder is asked for, as for every output file (image compress -o, drums --onsets,
+    # DrumTemplates.save): it was made here, -o a/b/kit.npz creating a/b (polish16)
+    check_output_parent(output, "-o")
     started = time.perf_counter()
-    templates = DrumTemplates.from_folder(args.folder, classes=args.classes, sr=args.sr, n_fft=args.n_fft,
-                                          hop_length=args.hop_length, n_frames=args.frames)
+    with _skipped_shots_note():
+        templates = DrumTemplates.from_folder(args.folder, classes=args.classes, sr=args.sr, n_fft=args.n_fft,
+                                              hop_length=args.hop_length, n_frames=args.frames)
     with output_folder(output.parent):
         templates.save(output, overwrite=args.force)
     seconds = time.perf_counter() - started

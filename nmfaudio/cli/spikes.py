@@ -166,7 +166,7 @@ def _labels_csv(labels: np.ndarray, index: np.ndarray | None = None) -> bytes:
 
 
 def run(args) -> int:
-    from nmfaudio.adapters.spikes import cluster
+    from nmfaudio.adapters.spikes import METHODS, cluster
     from nmfaudio.audio import atomic_outputs
     from nmfaudio.plot.spikes import plot_clusters
 
@@ -204,10 +204,15 @@ def run(args) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     shape = " x ".join(map(str, result.waveform_shape))
-    print(f"{args.file.name}: {result.labels.size} spikes of {shape} samples, "
+    samples = "sample" if np.prod(result.waveform_shape) == 1 else "samples"  # "1 sample", "4 x 30 samples"
+    print(f"{args.file.name}: {count(result.labels.size, 'spike')} of {shape} {samples}, "
           f"{count(result.n_clusters, 'cluster')} ({args.method}, NMF rank {result.W.shape[1]}, "
           f"shift {result.shift:.4g}), {seconds:.1f} s")
     print("  members per cluster: " + ", ".join(f"{j}: {c}" for j, c in enumerate(counts)))
+    empty = [j for j, c in enumerate(counts) if c == 0]
+    if empty:  # argmax leaves clusters no spike's largest activation falls in (polish16)
+        print(f"  {len(empty)} of {count(len(counts), 'cluster')} empty ({', '.join(map(str, empty))}): no spike "
+              f"went {'to it' if len(empty) == 1 else 'to them'}; try a smaller -k" + ("" if args.method == METHODS[0] else f" or --method {METHODS[0]}"))
     if scores is not None:
         print(f"  against the file's labels ({scores['n_units']} units): adjusted Rand index "
               f"{scores['ari']:.3f}, accuracy {scores['accuracy']:.1%}")

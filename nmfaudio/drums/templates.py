@@ -27,6 +27,12 @@ from nmfaudio._validation import check_int, check_number
 __all__ = ["DrumTemplates", "continue_decay", "default_templates", "floor_decay", "DEFAULT_TEMPLATES_PATH", "CLASSES",
            "HIGH_BANDS_HZ", "TEMPLATE_FRAMES", "KNOWN_CLASSES", "band_ratios_db", "class_of", "read_templates", "trim_support"]
 
+class SkippedShotsWarning(UserWarning):
+    """A class folder holds one-shots both directly and in sub-folders: only the files
+    directly in it are read (one template per class folder).  ``nmfaudio templates learn``
+    and ``nmfaudio drums --templates DIR`` print it as one ``nmfaudio: note:`` line."""
+
+
 #: The drums separated by default (the stems, besides the residual).
 CLASSES = ("kick", "snare", "toms", "hihat", "cymbals")
 
@@ -511,6 +517,12 @@ class DrumTemplates:
         ValueError
             A class folder is missing, a class folder has no audio file, or a file is
             silent or unreadable (the message names the folder or file).
+
+        Warns
+        -----
+        SkippedShotsWarning
+            A class folder also holds one-shots in sub-folders, which are not read (once
+            per call, naming every such class folder and its sub-folders).
         """
         folder = Path(path)
         if not folder.is_dir():
@@ -549,6 +561,7 @@ class DrumTemplates:
         _check_template_length(lengths[longest], hop_length, sr,  # before reading the shots
                                default_for=longest if default else None)
         labelled = {}
+        skipped = []
         for name in classes:
             sub = folder / name
             if not sub.is_dir():
@@ -560,6 +573,16 @@ class DrumTemplates:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
             labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
+            nested = _nested_counts(sub)
+            if nested:  # read the files beside them without a word (polish16)
+                found = ", ".join(f"{folder}/: {n}" for folder, n in nested.items())
+                skipped.append(f"{str(sub)!r} ({found})")
+        if skipped:
+            import warnings
+
+            warnings.warn(f"one-shots in sub-folders of {'; '.join(skipped)} are not read, only the files directly "
+                          "in each class folder (one template per class folder); move the ones to learn from up "
+                          "into the class folder", SkippedShotsWarning, stacklevel=2)
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
     # -- files ------------------------------------------------------------------------
@@ -798,17 +821,24 @@ def _nested_shots(sub: Path, name: str) -> str:
     """The words to add when a class folder holds its one-shots in sub-folders (a sample
     pack's ``kick/soft/``, ``kick/hard/``), which are not read: "holds no audio files" alone
     sent the user looking for files that are there (tour16).  Empty when there are none."""
+    counts = _nested_counts(sub)
+    if not counts:
+        return ""
+    found = ", ".join(f"{folder}/: {n}" for folder, n in counts.items())
+    return (f" itself, only in its sub-folders ({found}), which are not read (one template per class folder, "
+            f"from the files directly in it); move the {name} one-shots to learn from into {str(sub)!r}")
+
+
+def _nested_counts(sub: Path) -> dict:
+    """{sub-folder name: its audio files, at any depth} for the sub-folders of the class
+    folder ``sub`` that hold audio (hidden ones skipped)."""
     counts = {}
     for folder in sorted(p for p in sub.iterdir() if p.is_dir() and not p.name.startswith(".")):
         n = sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
                 and p.suffix.lower() in AUDIO_EXTENSIONS)
         if n:
             counts[folder.name] = n
-    if not counts:
-        return ""
-    found = ", ".join(f"{folder}/: {n}" for folder, n in counts.items())
-    return (f" itself, only in its sub-folders ({found}), which are not read (one template per class folder, "
-            f"from the files directly in it); move the {name} one-shots to learn from into {str(sub)!r}")
+    return counts
 
 
 def _check_folder_case(folder: Path) -> None:
