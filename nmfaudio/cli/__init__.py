@@ -670,6 +670,23 @@ def _restore_stdout(stream) -> None:
             pass
 
 
+@contextmanager
+def warnings_as_notes(category):
+    """Print each warning of ``category`` raised inside the block as one ``nmfaudio: note:``
+    line on stderr, not as Python's warning with its source line; other warnings pass on
+    as they were (``warnings.warn_explicit``)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, category):
+            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 def progress_bar(total: int):
     """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
     from tqdm import tqdm

@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from nmfaudio.cli import (CLIError, check_output_parent, count, output_folder, progress_bar, refuse_outputs,
-                          signals_deferred)
+                          signals_deferred, warnings_as_notes)
 from nmfaudio.cli._args import add_max_memory, non_negative_int, path_arg, positive_int, seconds, soft_mask_power
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
 
@@ -177,20 +174,12 @@ def _templates(args):
         return load_templates(str(args.templates), tuple(args.classes))
 
 
-@contextmanager
 def _skipped_shots_note():
-    """Print a one-shot folder's :class:`~nmfaudio.drums.templates.SkippedShotsWarning` as
-    one ``nmfaudio: note:`` line on stderr, not as Python's warning with its source line."""
+    """A one-shot folder's :class:`~nmfaudio.drums.templates.SkippedShotsWarning` as one
+    ``nmfaudio: note:`` line on stderr (:func:`~nmfaudio.cli.warnings_as_notes`)."""
     from nmfaudio.drums.templates import SkippedShotsWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedShotsWarning)
-        yield
-    for warning in caught:
-        if issubclass(warning.category, SkippedShotsWarning):
-            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return warnings_as_notes(SkippedShotsWarning)
 
 
 def drum_options(args) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
-from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes
+from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes, warnings_as_notes
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
@@ -186,20 +186,12 @@ def _convergence_note():
               "for a closer fit", file=sys.stderr)
 
 
-@contextmanager
 def _frame_notes():
-    """Print each :class:`~nmfaudio.adapters.files.FirstFrameWarning` raised while reading
-    as one ``nmfaudio: note:`` line on stderr, not as Python's warning with its source line."""
+    """Each :class:`~nmfaudio.adapters.files.FirstFrameWarning` raised while reading as one
+    ``nmfaudio: note:`` line on stderr (:func:`~nmfaudio.cli.warnings_as_notes`)."""
     from nmfaudio.adapters.files import FirstFrameWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", FirstFrameWarning)
-        yield
-    for warning in caught:
-        if issubclass(warning.category, FirstFrameWarning):
-            print(f"nmfaudio: note: {warning.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return warnings_as_notes(FirstFrameWarning)
 
 
 def run_compress(args) -> int:
