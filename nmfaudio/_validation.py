@@ -14,13 +14,24 @@ import dataclasses
 import math
 import numbers
 import os
+import sys
 
 import numpy as np
 
 __all__ = ["is_int", "is_real", "check_int", "check_number", "as_generator", "check_random_state",
            "RANDOM_STATE_TYPES", "free_mask", "as_array", "check_finite", "check_engine", "summary_repr",
            "BETA_NAMES", "BETA_ALIASES", "beta_name", "beta_names_text", "check_keywords",
-           "least_seconds"]
+           "least_seconds", "caller_stacklevel"]
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside
+    nmfaudio and scikit-learn (to be called directly by the function that warns)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in ("nmfaudio", "sklearn"):
+        frame, level = frame.f_back, level + 1
+    return level
+
 
 #: The β-divergences by name, and their β.
 BETA_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}

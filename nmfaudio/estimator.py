@@ -16,7 +16,6 @@ templates fixed (``fix_W=True``) and solves only for the activations.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -29,6 +28,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative
 
+from nmfaudio._validation import caller_stacklevel as _caller_stacklevel
 from nmfaudio.nmf import CHECK_EVERY, SOLVERS, factorize
 from nmfaudio.nmf import ConvergenceWarning as _EngineConvergenceWarning
 from nmfaudio.nmf.divergence import beta_from_name
@@ -45,15 +45,6 @@ logger = logging.getLogger(__name__)
 
 #: ``solver`` names scikit-learn uses that mean one of the engine's solvers.
 SOLVER_ALIASES = {"cd": "hals"}
-
-
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` that makes a warning point at the first caller outside
-    nmfaudio and scikit-learn (to be called directly by the function that warns)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in ("nmfaudio", "sklearn"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class NMFConvergenceWarning(_EngineConvergenceWarning, _SklearnConvergenceWarning):

@@ -113,6 +113,24 @@ def test_shots_in_sub_folders_beside_direct_ones_are_said_once(tmp_path, cli):
     assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
 
 
+def test_skipped_shots_warning_points_at_the_users_line(tmp_path):
+    """templates="kit" (read_templates, separate_drums) warned at templates.py's own
+    ``DrumTemplates.from_folder(path)`` line (stacklevel=2, review12): the caller's now."""
+    import warnings
+
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning, read_templates
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    (kit / "kick" / "soft").mkdir()
+    sf.write(kit / "kick" / "soft" / "x.wav", np.full(2000, 0.1, np.float32), 22050)
+    for load in (read_templates, DrumTemplates.from_folder):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load(kit)
+        assert [(w.category, w.filename) for w in caught] == [(SkippedShotsWarning, __file__)], load
+
+
 def test_a_class_folder_given_as_the_kit_names_its_parent(tmp_path):
     """kit/kick given where the kit is meant: the message names 'kit' (it suggested
     'kit/kick/kick'); a folder of loose one-shots that is no class folder keeps the old hint."""

@@ -580,9 +580,12 @@ class DrumTemplates:
         if skipped:
             import warnings
 
+            from nmfaudio._validation import caller_stacklevel
+
             warnings.warn(f"one-shots in sub-folders of {'; '.join(skipped)} are not read, only the files directly "
                           "in each class folder (one template per class folder); move the ones to learn from up "
-                          "into the class folder", SkippedShotsWarning, stacklevel=2)
+                          "into the class folder", SkippedShotsWarning,
+                          stacklevel=caller_stacklevel())  # the user's line, also via templates="kit"
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
     # -- files ------------------------------------------------------------------------
