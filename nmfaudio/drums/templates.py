@@ -27,6 +27,7 @@ from nmfaudio._validation import check_int, check_number
 __all__ = ["DrumTemplates", "continue_decay", "default_templates", "floor_decay", "DEFAULT_TEMPLATES_PATH", "CLASSES",
            "HIGH_BANDS_HZ", "TEMPLATE_FRAMES", "KNOWN_CLASSES", "band_ratios_db", "class_of", "read_templates", "trim_support"]
 
+
 class SkippedShotsWarning(UserWarning):
     """A class folder holds one-shots both directly and in sub-folders: only the files
     directly in it are read (one template per class folder).  ``nmfaudio templates learn``
@@ -575,7 +576,7 @@ class DrumTemplates:
             labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
-                found = ", ".join(f"{folder}/: {n}" for folder, n in nested.items())
+                found = ", ".join(f"{sub_name}/: {n}" for sub_name, n in nested.items())
                 skipped.append(f"{str(sub)!r} ({found})")
         if skipped:
             import warnings
@@ -827,7 +828,7 @@ def _nested_shots(sub: Path, name: str) -> str:
     counts = _nested_counts(sub)
     if not counts:
         return ""
-    found = ", ".join(f"{folder}/: {n}" for folder, n in counts.items())
+    found = ", ".join(f"{sub_name}/: {n}" for sub_name, n in counts.items())
     return (f" itself, only in its sub-folders ({found}), which are not read (one template per class folder, "
             f"from the files directly in it); move the {name} one-shots to learn from into {str(sub)!r}")
 
