@@ -31,6 +31,7 @@ import secrets
 import signal
 import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -675,8 +676,6 @@ def warnings_as_notes(category):
     """Print each warning of ``category`` raised inside the block as one ``nmfaudio: note:``
     line on stderr, not as Python's warning with its source line; other warnings pass on
     as they were (``warnings.warn_explicit``)."""
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", category)
         yield

@@ -211,8 +211,9 @@ def run(args) -> int:
     print("  members per cluster: " + ", ".join(f"{j}: {c}" for j, c in enumerate(counts)))
     empty = [j for j, c in enumerate(counts) if c == 0]
     if empty:  # argmax leaves clusters no spike's largest activation falls in (polish16)
+        other_method = "" if args.method == METHODS[0] else f" or --method {METHODS[0]}"
         print(f"  {len(empty)} of {count(len(counts), 'cluster')} empty ({', '.join(map(str, empty))}): no spike "
-              f"went {'to it' if len(empty) == 1 else 'to them'}; try a smaller -k" + ("" if args.method == METHODS[0] else f" or --method {METHODS[0]}"))
+              f"went {'to it' if len(empty) == 1 else 'to them'}; try a smaller -k{other_method}")
     if scores is not None:
         print(f"  against the file's labels ({scores['n_units']} units): adjusted Rand index "
               f"{scores['ari']:.3f}, accuracy {scores['accuracy']:.1%}")

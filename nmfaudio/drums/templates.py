@@ -576,8 +576,7 @@ class DrumTemplates:
             labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
-                found = ", ".join(f"{sub_name}/: {n}" for sub_name, n in nested.items())
-                skipped.append(f"{str(sub)!r} ({found})")
+                skipped.append(f"{str(sub)!r} ({_listed(nested)})")
         if skipped:
             import warnings
 
@@ -828,9 +827,13 @@ def _nested_shots(sub: Path, name: str) -> str:
     counts = _nested_counts(sub)
     if not counts:
         return ""
-    found = ", ".join(f"{sub_name}/: {n}" for sub_name, n in counts.items())
-    return (f" itself, only in its sub-folders ({found}), which are not read (one template per class folder, "
+    return (f" itself, only in its sub-folders ({_listed(counts)}), which are not read (one template per class folder, "
             f"from the files directly in it); move the {name} one-shots to learn from into {str(sub)!r}")
+
+
+def _listed(counts: dict) -> str:
+    """``"soft/: 3, hard/: 2"``: :func:`_nested_counts`' sub-folders and their files."""
+    return ", ".join(f"{name}/: {n}" for name, n in counts.items())
 
 
 def _nested_counts(sub: Path) -> dict:
