@@ -565,6 +565,29 @@ def test_float32_extreme_scales_stay_finite(beta, scale):
     assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding
 
 
+@pytest.mark.parametrize("beta, scale", [(2.0, 1e-160), (2.0, 1e-300), (0.0, 1e160), (-1.0, 1e200)])
+def test_float64_data_far_from_one_fits_where_its_loss_is_representable(beta, scale):
+    # The scaled problem's unused penalty weights were converted back with Python's float
+    # power, which raised OverflowError: (34, 'Numerical result out of range') for data
+    # below 1e-154 (Frobenius) or above 1e154 (IS, beta = -1) although no number of the fit overflows.
+    rng = np.random.default_rng(25)
+    V = rng.random((12, 16)) * scale
+    res = factorize(V, 2, beta=beta, random_state=0, max_iter=20, tol=0)
+    reference = factorize(V / scale, 2, beta=beta, random_state=0, max_iter=20, tol=0)
+    assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
+    np.testing.assert_allclose(res.W @ res.H, (reference.W @ reference.H) * scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale, kwargs", [(1e200, {}), (1e-160, {"l1_H": 1.0})])
+def test_data_whose_loss_overflows_float64_is_refused_naming_v(scale, kwargs):
+    # The Frobenius loss of 1e200-scale data is about 1e400; a penalty on 1e-160-scale data
+    # weighs 1e320 in the scaled problem: a ValueError naming V and the fix, not Python's
+    # bare OverflowError.
+    V = np.random.default_rng(26).random((12, 16)) * scale
+    with pytest.raises(ValueError, match=r"V's largest value .* too far from 1 for beta=2.*V / V.max\(\)"):
+        factorize(V, 2, beta=2, random_state=0, max_iter=5, **kwargs)
+
+
 # --- sparse V -------------------------------------------------------------------------
 
 def _sparse_problem(seed=0, shape=(30, 40), density=0.3, k=4):

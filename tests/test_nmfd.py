@@ -500,6 +500,16 @@ def test_dtypes_scales_inputs_and_zero_data():
     np.testing.assert_array_equal(zero.P, P)
 
 
+def test_data_whose_loss_overflows_float64_is_refused_naming_v():
+    # The Frobenius loss of 1e200-scale data (about 1e400) raised Python's bare
+    # OverflowError: (34, 'Numerical result out of range') when converted back.
+    V, P = planted()
+    with pytest.raises(ValueError, match=r"V's largest value .* too far from 1 for beta=2"):
+        factorize_convolutive(V.astype(np.float64) * 1e200, P, beta=2, max_iter=5, random_state=0)
+    loud = factorize_convolutive(V.astype(np.float64) * 1e200, P, beta=1, max_iter=5, tol=0, random_state=0)
+    assert np.all(np.isfinite(loud.loss)) and np.all(np.isfinite(loud.H))
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(V=-np.ones((4, 10))), ValueError, "negative"),
     (dict(V=np.ones((4, 2, 3, 10))), ValueError, r"V must have shape \(F, N\) or \(F, C, N\)"),

@@ -25,7 +25,7 @@ import numpy as np
 from nmfaudio.nmf import convolutive, kernels
 from nmfaudio.nmf._checks import check_data
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
+from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, scale_power, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
@@ -645,7 +645,7 @@ def factorize_convolutive(
         if W_free is not None:
             H_free *= dtype.type(scale)
         eps *= scale
-    loss_unit = scale ** -beta
+    loss_unit = scale_power(scale, -beta, V2, beta)
 
     def result(W, H, W_free, H_free, loss, n_iter, converged, n_floored, stop_reason):
         H = H * dtype.type(1 / scale) if scale != 1 else H
