@@ -504,6 +504,29 @@ def test_negative_templates_and_activations_are_not_told_to_shift():
         factorize(-V, 2)
 
 
+@pytest.mark.parametrize("beta", [1.0, 0.0, -1.0])
+def test_a_zero_floor_where_v_has_zeros_is_refused_for_beta_at_most_one(beta):
+    # eps=0 left 0·log 0 (KL) or log 0 (IS) in the divergence: NaN losses, and a KL fit
+    # stopped after 10 iterations as "tol" (the NaN start passed the decrease test); NMFD
+    # returned NaN activations.
+    from nmfaudio.nmf.nmfd import factorize_convolutive
+
+    rng = np.random.default_rng(27)
+    V = np.maximum(rng.random((20, 30)) - 0.5, 0)
+    n_zeros = int(np.count_nonzero(V == 0))
+    message = rf"^eps=0 with beta={beta:g} leaves the divergence undefined at the {n_zeros} zero entries of V"
+    with pytest.raises(ValueError, match=message):
+        factorize(V, 3, beta=beta, solver="mu", eps=0, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        factorize_convolutive(V, rng.random((20, 2, 3)), beta=beta, eps=0, random_state=0)
+    positive = factorize(V + 0.1, 3, beta=beta, solver="mu", eps=0, random_state=0, max_iter=20, tol=0)
+    assert np.all(np.isfinite(positive.loss))  # no zeros: eps=0 stays allowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tiny = factorize(V, 3, beta=beta, solver="mu", eps=1e-30, random_state=0)
+    assert np.all(np.isfinite(tiny.loss))
+
+
 def test_bad_callback_type():
     with pytest.raises(TypeError, match="callback"):
         factorize(np.ones((3, 3)), 1, callback=3)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf._checks import check_data
+from nmfaudio.nmf._checks import check_data, check_zero_floor
 from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
@@ -309,7 +309,8 @@ def factorize(
         iteration's loss is computed, whatever ``loss_every``.
     eps : float, optional
         Floor for V (β ≤ 1) and WH (β < 2); default ``FLOOR_RELATIVE * max(V)``
-        (float32 machine epsilon times the largest entry).
+        (float32 machine epsilon times the largest entry).  ``eps=0`` with β ≤ 1 and
+        zeros in a dense V is refused (the divergence is undefined there).
     tol_rule : {"relative", "sklearn"}, default "relative"
         What ``tol`` is compared with.  ``"relative"``: as described under ``tol``.
         ``"sklearn"``: scikit-learn's NMF rules — multiplicative updates stop, every 10
@@ -384,6 +385,7 @@ def factorize(
         raise ValueError("init='custom' needs both W and H")
     rng = as_generator(random_state)
     eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
+    check_zero_floor(eps, V, beta)
 
     # Solve for V scaled by a power of two that brings max(V) near 1.  The scaling is exact
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import convolutive, kernels
-from nmfaudio.nmf._checks import check_data
+from nmfaudio.nmf._checks import check_data, check_zero_floor
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, scale_power, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
@@ -565,7 +565,7 @@ def factorize_convolutive(
         Called after every iteration; returning True stops early.
     eps : float, optional
         Floor for V (β ≤ 1) and the model (β < 2); default as :func:`nmfaudio.factorize`
-        (``FLOOR_RELATIVE * max(V)``).
+        (``FLOOR_RELATIVE * max(V)``); ``eps=0`` with β ≤ 1 and zeros in V is refused.
 
     Returns
     -------
@@ -627,6 +627,7 @@ def factorize_convolutive(
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
     rng = as_generator(random_state)
     eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
+    check_zero_floor(eps, V, beta)
 
     scale_start = H is None  # a random start gets the model's mean to V's (below)
     H = (0.5 + rng.random((K, C, N))).astype(dtype) if H is None else H.reshape(K, C, N)
