@@ -1094,6 +1094,43 @@ def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
             assert record["svd_psnr_db"] == pytest.approx(psnr(picture, truncated_svd(picture, 2)), rel=1e-12)
 
 
+@pytest.mark.parametrize("channels, mode, suffix, said", [
+    (2, "LA", ".gif", "GIF would drop or change the opacity of this gray + opacity picture"),
+    (4, "RGBA", ".bmp", "BMP would drop or change the opacity of this RGBA picture"),
+    (3, "RGB", ".ico", "ICO would store this 40x30 picture at 24x18"),
+], ids=["LA to GIF", "RGBA to BMP", "RGB to ICO"])
+def test_cli_compress_refuses_a_format_that_would_change_the_picture(tmp_path, monkeypatch, cli, one_line_error,
+                                                                     channels, mode, suffix, said):
+    """Pillow writes these without a word: GIF keeps one transparent colour at most, BMP
+    no opacity, ICO only its icon sizes (a 40x30 picture came back 24x18).  Before
+    2026-12-06 (tour18) the reconstruction was written so, its opacity — which the fit keeps
+    bit for bit — dropped; now refused before the fit, naming the format and the fix."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    photo = tmp_path / "in.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((30, 40, channels)) * 255).astype(np.uint8), mode).save(photo)
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    real = nmfaudio.adapters.image.compress
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / f"o{suffix}")])
+    assert code == 1
+    one_line_error(stderr, said, "use a .png output")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", real)
+    code, _, _ = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.tif")])
+    assert code == 0  # TIFF keeps the size and the opacity, bit for bit
+    written, given = np.asarray(Image.open(tmp_path / "o.tif")), np.asarray(Image.open(photo))
+    assert written.shape == given.shape
+    if mode != "RGB":
+        np.testing.assert_array_equal(written[..., -1], given[..., -1])
+
+
 def test_a_pictures_kind_has_one_wording(tmp_path, cli, one_line_error):
     """The summary's (and --json's) word for a gray picture with opacity is the refusal's
     too: cli/image.py held two tables of them ("gray + opacity" in the summary, "gray (with

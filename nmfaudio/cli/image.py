@@ -163,6 +163,42 @@ def _check_storable(path: Path, fmt: str, image) -> None:
     except (OSError, KeyError, ValueError) as exc:
         raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {KINDS[mode]} picture ({exc}); "
                        "use a .png output") from None
+    height, width = image.shape[:2]
+    problem = _round_trip_problem(fmt, mode, width, height)
+    if problem is not None:
+        raise CLIError(f"-o {str(path)!r}: {fmt} would {problem}; use a .png output")
+
+
+def _round_trip_problem(fmt: str, mode: str, width: int, height: int) -> str | None:
+    """What ``fmt`` would lose of a ``width`` x ``height`` picture in ``mode``, or None: a
+    probe of that size (every opacity level for LA and RGBA) is saved to memory and read
+    back.  ICO stores a 40x30 picture as a 24x18 icon; GIF keeps one transparent colour at
+    most, BMP and PPM no opacity, AVIF and ICNS change it — Pillow writes all of them
+    without a word.  A format Pillow cannot read back (PDF) passes unless the picture has
+    opacity, which then cannot be shown to be kept."""
+    import io
+
+    from PIL import Image
+
+    levels = np.resize(np.arange(256, dtype=np.uint8), (height, width))
+    channels = [np.full((height, width), 128, dtype=np.uint8)] * (len(mode) - mode.endswith("A"))
+    if mode.endswith("A"):
+        channels.append(levels)
+    probe = Image.fromarray(np.dstack(channels).squeeze(axis=2) if len(channels) == 1 else np.dstack(channels), mode)
+    opacity = f"drop or change the opacity of this {KINDS[mode]} picture (the fit keeps it bit for bit)"
+    buffer = io.BytesIO()
+    try:
+        probe.save(buffer, format=fmt)
+        buffer.seek(0)
+        with Image.open(buffer) as back:
+            if back.size != probe.size:
+                return (f"store this {width}x{height} picture at {back.size[0]}x{back.size[1]} "
+                        "(its pictures come in fixed sizes)")
+            if mode.endswith("A") and not np.array_equal(np.asarray(back.convert(mode))[..., -1], levels):
+                return opacity
+    except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds; the write was checked above
+        return opacity if mode.endswith("A") else None
+    return None
 
 
 # --------------------------------------------------------------------------- commands
