@@ -492,21 +492,26 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_components)
-            Transformed data (W).
+        X : array-like or sparse matrix, shape (n_samples, n_components) or (n_components,)
+            Transformed data (W); one sample may be 1-D, as scikit-learn's
+            ``X @ components_`` takes it.
 
         Returns
         -------
-        X_original : ndarray, shape (n_samples, n_features)
+        X_original : ndarray, shape (n_samples, n_features), or (n_features,) for 1-D X
+            float32 for float32 X (scikit-learn returns components_'s dtype).
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=[np.float64, np.float32])
+        one_sample = not issparse(X) and np.ndim(X) == 1
+        X = check_array(np.reshape(X, (1, -1)) if one_sample else X, accept_sparse=("csr", "csc", "coo"),
+                        dtype=[np.float64, np.float32])
         if X.shape[1] != self.components_.shape[0]:
             raise ValueError(
                 f"X has {X.shape[1]} columns; inverse_transform needs n_components="
                 f"{self.components_.shape[0]} columns (the output of transform)"
             )
-        return X @ self.components_.astype(X.dtype, copy=False)
+        X_original = np.asarray(X @ self.components_.astype(X.dtype, copy=False))
+        return X_original[0] if one_sample else X_original
 
     @property
     def _n_features_out(self):

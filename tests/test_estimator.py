@@ -220,6 +220,27 @@ def test_inverse_transform_shape_and_value():
         model.inverse_transform(W[:, :2])
 
 
+@pytest.mark.parametrize("container", [scipy.sparse.csr_matrix, scipy.sparse.csc_array, scipy.sparse.coo_matrix])
+def test_inverse_transform_takes_what_sklearns_does(container):
+    """scikit-learn's inverse_transform is ``X @ components_``: it takes sparse W (the
+    product is an ndarray) and one sample as a 1-D array.  Before 2026-12-06 (tour18) ours
+    refused both (`Sparse data was passed, but dense data is required`, `Expected 2D
+    array`), so code written for scikit-learn broke on the switch."""
+    X, _, _ = _low_rank()
+    model = NMF(n_components=3, random_state=0)
+    W = model.fit_transform(X)
+    theirs = sklearn.decomposition.NMF(n_components=3, random_state=0, max_iter=1000).fit(X)
+    for estimator, activations in ((model, W), (theirs, theirs.transform(X))):
+        back = estimator.inverse_transform(container(activations))
+        assert isinstance(back, np.ndarray) and back.shape == X.shape
+        np.testing.assert_allclose(back, activations @ estimator.components_, rtol=1e-12)
+        one = estimator.inverse_transform(activations[0])
+        assert one.shape == (X.shape[1],)
+        np.testing.assert_allclose(one, activations[0] @ estimator.components_, rtol=1e-12)
+    with pytest.raises(ValueError, match="X has 2 columns; inverse_transform needs n_components=3"):
+        model.inverse_transform(W[0, :2])
+
+
 def test_float32_preserved_and_close_to_float64():
     X, _, _ = _low_rank()
     model32 = NMF(n_components=3, random_state=0)
