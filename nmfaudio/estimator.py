@@ -277,14 +277,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         return result
 
-    def _resolve_n_components(self, n_features, H):
+    def _resolve_n_components(self, n_features, W, H):
         """scikit-learn's ``_n_components``: None → n_features; "auto" → H's rows with
-        ``init="custom"`` (when H is given), else n_features."""
+        ``init="custom"`` (when H is given; W's columns when only W is, so the message
+        asking for H names the shape that goes with W), else n_features."""
         if self.n_components is None:
             return n_features
         if self.n_components == "auto":
             if self.init == "custom" and H is not None:
                 return np.shape(H)[0]
+            if self.init == "custom" and W is not None and np.ndim(W) == 2:
+                return np.shape(W)[1]
             return n_features
         return int(self.n_components)
 
@@ -358,7 +361,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_samples, n_features = X.shape
         beta = self._beta()
         solver = self._engine_solver(beta)
-        k = self._resolve_n_components(n_features, H)
+        k = self._resolve_n_components(n_features, W, H)
         self._n_components = k
         start = self._start(X, W, H, k)
         result = self._factorize(

@@ -186,6 +186,17 @@ def test_custom_init_and_nndsvd_checks_use_sklearns_messages():
     assert model._n_components == model.n_components_ == 3
 
 
+def test_auto_components_with_only_w_ask_for_the_h_that_goes_with_it():
+    """n_components="auto", init="custom" and W alone: the missing H's shape follows W's
+    columns.  Before 2026-12-06 (tour18) the message asked for H of shape (n_features,
+    n_features), which W (n_samples, 3) cannot go with."""
+    X, W0, H0 = _low_rank()
+    with pytest.raises(ValueError, match=rf"^init='custom' needs H of shape \(3, {X.shape[1]}\): pass"):
+        NMF(n_components="auto", init="custom").fit(X, W=W0)
+    with pytest.raises(ValueError, match=rf"^init='custom' needs W of shape \({X.shape[0]}, 3\): pass"):
+        NMF(n_components="auto", init="custom").fit(X, H=H0)
+
+
 def test_extra_components_keep_o1_scales():
     # k = 12 above the rank 5: HALS from NNDSVD used to give components_ up to 1e16
     # against activations of 1e-16.  Both stay within 100× the data's scale now.
