@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import convolutive, kernels
-from nmfaudio.nmf._checks import check_data, check_zero_floor
+from nmfaudio.nmf._checks import check_data, check_zero_floor, is_sparse
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
 from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, scale_power, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
@@ -125,6 +125,18 @@ def _unshift(G: np.ndarray, lags: np.ndarray, owners: np.ndarray, K: int, C: int
     return out
 
 
+def _model_pair(P, H) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P (F, K, T) and H (K, N) or (K, C, N) as arrays, and H as (K, C, N); a ValueError
+    when H's rows are not P's K templates (more were ignored, fewer an IndexError)."""
+    P, H = np.asarray(P), np.asarray(H)
+    if P.ndim != 3:
+        raise ValueError(f"P must have shape (F, K, T), got shape {P.shape}")
+    if H.ndim not in (2, 3) or H.shape[0] != P.shape[1]:
+        raise ValueError(f"H has shape {H.shape}; with P of shape {P.shape} it must be (K={P.shape[1]}, N) "
+                         f"or (K={P.shape[1]}, C, N): one row of activations per template")
+    return P, H, (H[:, None, :] if H.ndim == 2 else H)
+
+
 def convolutive_components(P, H, *, out=None) -> np.ndarray:
     """Each template's part of the NMFD model: ``S[k, :, t] = Σ_τ P[:, k, τ] H[k, t − τ]``.
 
@@ -141,8 +153,7 @@ def convolutive_components(P, H, *, out=None) -> np.ndarray:
     ndarray, shape (K, F, N) or (K, F, C, N)
         ``S.sum(axis=0)`` is the model of the templates (without free components).
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     F, K, T = P.shape
     _, C, N = H3.shape
     if out is None:
@@ -175,8 +186,7 @@ def convolutive_factors(P, H) -> tuple[np.ndarray, np.ndarray]:
     Hs : ndarray, shape (n_columns, C·N) (C = 1 for 2-D H), H's dtype; channel c's
         frames are columns ``c·N … (c + 1)·N − 1``
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     lags, owners = _support(P)
     return P[:, owners, lags], _shift(H3, lags, owners)
 
@@ -203,8 +213,7 @@ def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray
     -------
     ndarray, shape (F, N) or (F, C, N)
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     F, K, T = P.shape
     _, C, N = H3.shape
     dtype = np.result_type(P, H)
@@ -484,8 +493,8 @@ _NEGATIVE = {"P": "templates", "W_free": "templates", "H": "activations", "H_fre
 def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None, *, copy=True) -> np.ndarray:
     """``array`` as a finite, non-negative float array with one of ``ndims`` dimensions;
     a private copy unless ``copy=False`` (the engine updates its factors in place)."""
-    if array is None or isinstance(array, (str, bytes, dict, set)):
-        check_data(array, name)  # raises the engine's TypeError
+    if array is None or isinstance(array, (str, bytes, dict, set)) or is_sparse(array):
+        check_data(array, name)  # raises the engine's TypeError (for sparse: pass .toarray())
     try:
         array = np.asarray(array)
     except Exception as exc:  # ragged lists and the like
