@@ -427,6 +427,25 @@ def test_cli_compress_output_without_a_suffix_is_told_it_names_a_file(tmp_path, 
     assert code == 1 and "cannot tell the picture format of" in one_line_error(stderr)
 
 
+def test_cli_compress_output_that_is_an_existing_folder_is_told_it_names_a_file(tmp_path, cli, one_line_error):
+    """`-o out/` where out exists (separate's or drums' -o made it) said `'out' is a folder
+    where an output file must go; move it or choose another path` — as if to move the
+    user's folder (before 2026-12-06, tour18); now the no-suffix line with a file name
+    inside it, and the folder is left alone."""
+    from PIL import Image
+
+    photo = tmp_path / "cam.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    for given in (str(out), str(out) + "/"):
+        code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", given, "--force"])
+        assert code == 1
+        one_line_error(stderr, f"-o {str(out)!r} has no suffix to tell the picture format from",
+                       f"-o {str(out / 'cam_r2.png')!r} inside a folder")
+    assert out.is_dir() and not any(out.iterdir())
+
+
 def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, monkeypatch, cli, one_line_error):
     """An RGBA photo to -o .jpg (JPEG holds no opacity) is refused before the fit, naming
     the format and the fix (it failed after the fit with Pillow's 'cannot write mode RGBA

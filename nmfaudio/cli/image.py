@@ -239,10 +239,12 @@ def run_compress(args) -> int:
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
     _check_png(args.plot, "--plot")
+    # before refuse_outputs: `-o out/` where out is an existing folder (as separate's -o)
+    # is told -o names the picture file, not "'out' is a folder ...; move it" (tour18)
+    fmt = _pillow_format(args.output, f"{args.photo.stem}_r{args.rank}.png")
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     _check_folder(args.output, "-o")
     _check_folder(args.plot, "--plot")
-    fmt = _pillow_format(args.output, f"{args.photo.stem}_r{args.rank}.png")
     with _frame_notes():
         image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)
