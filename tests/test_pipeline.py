@@ -177,6 +177,31 @@ def test_engine_sklearn_transformer():
     assert scores.min() >= 20, f"sklearn engine SI-SDR {scores}"
 
 
+def test_a_transformer_engine_fits_the_beta_the_result_names():
+    """A transformer fits its own beta_loss: separate(beta="itakura-saito", engine=NMF())
+    named an Itakura-Saito separation of a Frobenius fit, its loss converted to the input's
+    level with the wrong power (before 2026-12-06, tour18).  Unequal betas are refused
+    naming both; equal ones (a float, a name) fit.  An engine with no components_ (a
+    Pipeline) is a TypeError naming it, not an AttributeError."""
+    from sklearn.decomposition import NMF
+    from sklearn.pipeline import make_pipeline
+
+    refs, y = two_tones()
+    with pytest.raises(ValueError, match=r"^beta='itakura-saito' but the engine NMF has beta_loss='frobenius'; make "
+                                         r"them equal, e\.g\. beta='frobenius'"):
+        separate(y, SR, n_components=2, beta="is", engine=NMF(n_components=2), **FRAMES)
+    with pytest.raises(ValueError, match=r"^beta='frobenius' but the engine NMF has beta_loss='kullback-leibler'"):
+        separate(y, SR, n_components=2, engine=nmfaudio.NMF(n_components=2, beta_loss="kullback-leibler"), **FRAMES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the engines' convergence warnings
+        for beta, loss in (("kl", "kullback-leibler"), (1.0, 1.0)):
+            result = separate(y, SR, n_components=2, beta=beta, max_iter=20, random_state=0,
+                              engine=NMF(n_components=2, beta_loss=loss, solver="mu", max_iter=20), **FRAMES)
+            assert result.beta == ("kullback-leibler" if beta == "kl" else 1.0)
+        with pytest.raises(TypeError, match=r"^engine Pipeline has no components_ after fit_transform"):
+            separate(y, SR, n_components=2, engine=make_pipeline(NMF(n_components=2, max_iter=20)), **FRAMES)
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [({"n_components": 0}, ValueError, "n_components=0"),
