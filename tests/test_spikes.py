@@ -291,6 +291,23 @@ def test_plot_clusters_panels_and_dashed_means(n_channels):
         plot_clusters(waveforms, result.labels[:-1])
 
 
+@pytest.mark.parametrize("fs", [0, -30000.0, float("nan"), "30k"])
+def test_plots_refuse_a_rate_that_is_no_rate(fs):
+    """fs=0 drew a time axis of NaN and infinities (numpy's divide-by-zero warnings), a
+    negative rate one running backwards; before 2026-12-06 (tour18) both were drawn."""
+    from nmfaudio.plot.spikes import plot_clusters, plot_parts
+
+    waveforms, _ = _synthetic()
+    result = cluster(waveforms, 3, random_state=0)
+    expected = r"^fs=.* must be a sampling rate in Hz > 0 \(e\.g\. 30000\), or None to number the samples$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning on the way
+        with pytest.raises(ValueError, match=expected):
+            plot_clusters(waveforms, result, fs=fs)
+        with pytest.raises(ValueError, match=expected):
+            plot_parts(result, fs=fs)
+
+
 # --------------------------------------------------------------------------- command line
 
 
