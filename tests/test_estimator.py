@@ -301,6 +301,22 @@ def test_convergence_warning_is_both_kinds():
     assert len(record) == 1
 
 
+@pytest.mark.parametrize("kw", [{}, {"solver": "mu", "beta_loss": "kullback-leibler"}])
+def test_fit_transform_warns_once_as_sklearn(kw):
+    """fit_transform re-solves the activations: that solve reaching max_iter added a second
+    NMFConvergenceWarning ('NMF transform: ...') to the fit's, where scikit-learn gives one
+    (before 2026-12-06, tour18).  transform alone still warns for its own solve."""
+    X, _, _ = _low_rank()
+    with pytest.warns(SklearnConvergenceWarning) as ours:
+        model = NMF(n_components=3, max_iter=2, random_state=0, **kw)
+        model.fit_transform(X)
+    with pytest.warns(SklearnConvergenceWarning) as theirs:
+        sklearn.decomposition.NMF(n_components=3, max_iter=2, random_state=0, **kw).fit_transform(X)
+    assert len(ours) == len(theirs) == 1 and "NMF fit" in str(ours[0].message)
+    with pytest.warns(SklearnConvergenceWarning, match="NMF transform"):
+        model.transform(X)
+
+
 def test_verbose_logs_and_never_prints(caplog, capsys):
     X, _, _ = _low_rank()
     with caplog.at_level(logging.INFO, logger="nmfaudio"):
