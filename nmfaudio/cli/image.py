@@ -169,31 +169,40 @@ def _check_storable(path: Path, fmt: str, image) -> None:
         raise CLIError(f"-o {str(path)!r}: {fmt} would {problem}; use a .png output")
 
 
+#: The largest side of :func:`_round_trip_problem`'s probe: above every fixed icon size
+#: Pillow writes but ICNS's (which comes back larger), so a changed size still shows, while
+#: a 12-megapixel probe took up to 2 s to encode (WebP with opacity).
+PROBE_SIDE = 300
+
+
 def _round_trip_problem(fmt: str, mode: str, width: int, height: int) -> str | None:
     """What ``fmt`` would lose of a ``width`` x ``height`` picture in ``mode``, or None: a
-    probe of that size (every opacity level for LA and RGBA) is saved to memory and read
-    back.  ICO stores a 40x30 picture as a 24x18 icon; GIF keeps one transparent colour at
-    most, BMP and PPM no opacity, AVIF and ICNS change it — Pillow writes all of them
-    without a word.  A format Pillow cannot read back (PDF) passes unless the picture has
-    opacity, which then cannot be shown to be kept."""
+    probe of that size (each side at most :data:`PROBE_SIDE`; every opacity level for LA
+    and RGBA) is saved to memory and read back.  ICO stores a 40x30 picture as a 24x18
+    icon; GIF keeps one transparent colour at most, BMP and PPM no opacity, AVIF and ICNS
+    change it — Pillow writes all of them without a word.  A format Pillow cannot read
+    back (PDF) passes unless the picture has opacity, which then cannot be shown to be kept."""
     import io
 
     from PIL import Image
 
-    levels = np.resize(np.arange(256, dtype=np.uint8), (height, width))
-    channels = [np.full((height, width), 128, dtype=np.uint8)] * (len(mode) - mode.endswith("A"))
+    size = (min(width, PROBE_SIDE), min(height, PROBE_SIDE))
+    levels = np.resize(np.arange(256, dtype=np.uint8), size[::-1])
+    channels = [np.full(size[::-1], 128, dtype=np.uint8)] * (len(mode) - mode.endswith("A"))
     if mode.endswith("A"):
         channels.append(levels)
-    probe = Image.fromarray(np.dstack(channels).squeeze(axis=2) if len(channels) == 1 else np.dstack(channels), mode)
+    probe = Image.fromarray(channels[0] if len(channels) == 1 else np.dstack(channels), mode)
     opacity = f"drop or change the opacity of this {KINDS[mode]} picture (the fit keeps it bit for bit)"
     buffer = io.BytesIO()
     try:
         probe.save(buffer, format=fmt)
         buffer.seek(0)
         with Image.open(buffer) as back:
-            if back.size != probe.size:
-                return (f"store this {width}x{height} picture at {back.size[0]}x{back.size[1]} "
-                        "(its pictures come in fixed sizes)")
+            if back.size != size:
+                if size == (width, height):
+                    return (f"store this {width}x{height} picture at {back.size[0]}x{back.size[1]} "
+                            "(its pictures come in fixed sizes)")
+                return f"not keep the size of this {width}x{height} picture (its pictures come in fixed sizes)"
             if mode.endswith("A") and not np.array_equal(np.asarray(back.convert(mode))[..., -1], levels):
                 return opacity
     except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds; the write was checked above
