@@ -337,6 +337,24 @@ def test_bad_dtypes_and_arguments():
         psnr(np.zeros((2, 2)), np.zeros((3, 3)))
 
 
+def test_a_stack_refuses_more_basis_images_than_it_holds_as_compress_and_the_cli_do():
+    """factorize_images(20 pictures, 100) fitted 100 basis images to 20 pictures, and
+    denoise_sweep took any rank, where compress and `nmfaudio image sweep --ranks` refuse
+    a rank above what the pictures hold (before 2026-12-06, tour18).  Refused before any
+    fit, naming the stack and the most."""
+    rng = np.random.default_rng(0)
+    stack = (rng.random((3, 4, 5, 4)) * 255).astype(np.uint8)  # 3 RGBA pictures: a 60 x 3 matrix
+    said = r"is larger than the stack: 3 pictures of 5 x 4 pixels \(a 60 x 3 matrix\) have at most 3 independent parts"
+    with pytest.raises(ValueError, match=rf"^n_components=4 {said}; use n_components=3 or less$"):
+        factorize_images(stack, 4)
+    with pytest.raises(ValueError, match=rf"^ranks=5 {said}; use ranks=3 or less$"):
+        denoise_sweep(stack, [2, 5])
+    assert factorize_images(stack, 3, max_iter=5, random_state=0).n_components == 3
+    one = np.zeros((1, 2, 2))  # one gray picture: a 4 x 1 matrix
+    with pytest.raises(ValueError, match=r"^n_components=2 is larger than the stack: 1 picture of 2 x 2 pixels .* has at most 1"):
+        factorize_images(one, 2)
+
+
 def test_gray_stack_four_pixels_wide_is_not_rgba():
     images = np.random.default_rng(10).random((5, 6, 4))
     assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
