@@ -144,10 +144,14 @@ def _check_transformer_beta(transformer, beta, beta_value: float) -> None:
 def _fit_transformer(transformer, V, k, beta) -> Fit:
     """A scikit-learn-style transformer: X = Vᵀ (frames are samples), as librosa.decompose."""
     declared = getattr(transformer, "n_components", None)
-    if isinstance(declared, numbers.Integral) and declared != k:
+    if (isinstance(declared, numbers.Integral) and declared != k) or (
+            hasattr(transformer, "n_components") and (declared is None or declared == "auto")):
+        # None / "auto" fit one component per frequency bin — 1025 at n_fft=2048, a long
+        # fit before the shapes were refused (tour18)
         raise ValueError(
-            f"n_components={k} but the engine {type(transformer).__name__} has n_components={declared}; "
-            "make them equal"
+            f"n_components={k} but the engine {type(transformer).__name__} has n_components={declared!r}"
+            + (f" (one component per frequency bin, {V.shape[0]})" if not isinstance(declared, numbers.Integral)
+               else "") + f"; make them equal: {type(transformer).__name__}(n_components={k}, ...)"
         )
     activations = np.asarray(transformer.fit_transform(V.T))  # (n_frames, k)
     if not hasattr(transformer, "components_"):  # a Pipeline, a selector: no templates to mask with

@@ -202,6 +202,22 @@ def test_a_transformer_engine_fits_the_beta_the_result_names():
             separate(y, SR, n_components=2, engine=make_pipeline(NMF(n_components=2, max_iter=20)), **FRAMES)
 
 
+def test_a_transformer_engine_left_at_auto_components_is_refused_before_its_fit(monkeypatch):
+    """engine=NMF() (n_components="auto", scikit-learn's default too) fitted one component
+    per frequency bin — 513 here, 1025 at the default n_fft — and only then was refused
+    for its shapes (before 2026-12-06, tour18); now before the fit, naming the fix."""
+    from sklearn.decomposition import NMF
+
+    _, y = two_tones()
+    for engine in (NMF(), nmfaudio.NMF(n_components=None)):
+        monkeypatch.setattr(type(engine), "fit_transform", lambda *a, **k: pytest.fail("the engine was fitted"))
+        declared = "'auto'" if engine.n_components == "auto" else "None"
+        with pytest.raises(ValueError, match=rf"^n_components=2 but the engine NMF has n_components={declared} \(one "
+                                             r"component per frequency bin, 513\); make them equal: "
+                                             r"NMF\(n_components=2, \.\.\.\)$"):
+            separate(y, SR, n_components=2, engine=engine, **FRAMES)
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [({"n_components": 0}, ValueError, "n_components=0"),
