@@ -20,9 +20,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from nmfaudio import ConvergenceWarning
+from nmfaudio.adapters.files import read_picture
 from nmfaudio.adapters.image import compress, psnr, truncated_svd
 from nmfaudio.audio import atomic_outputs
 from nmfaudio.plot.image import error_vs_rank, image_grid, loss_curves, storage_vs_rank
@@ -36,11 +36,24 @@ FIGURES = (  # written into --out
 )
 
 
+def rank_list(text: str) -> list[int]:
+    """``--ranks``: comma-separated ints >= 1, each once (a usage error otherwise, not a
+    traceback from the first fit; tour18)."""
+    try:
+        ranks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated ints, e.g. 5,10,20") from None
+    if not ranks or min(ranks) < 1 or len(set(ranks)) != len(ranks):
+        raise argparse.ArgumentTypeError(f"{text!r} must list ranks >= 1, each once, e.g. 5,10,20")
+    return ranks
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("photo", nargs="?", type=Path, default=ROOT / "data" / "camera.png",
                         help="picture to compress, read as gray (default data/camera.png)")
-    parser.add_argument("--ranks", default="5,10,20,50,100", help="comma-separated ranks (default 5,10,20,50,100)")
+    parser.add_argument("--ranks", type=rank_list, default=[5, 10, 20, 50, 100],
+                        help="comma-separated ranks (default 5,10,20,50,100)")
     parser.add_argument("--max-iter", type=int, default=500, help="iterations at most per rank (default 500)")
     parser.add_argument("--tol", type=float, default=5e-5,
                         help="stop when the relative error improved by less than this over 10 iterations (default 5e-5)")
@@ -54,12 +67,18 @@ def main(argv=None) -> int:
     if existing and not args.force:  # before the work, not after it
         print(f"image_compression.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
         return 1
-    ranks = [int(r) for r in args.ranks.split(",")]
-    args.out.mkdir(parents=True, exist_ok=True)
-
-    with Image.open(args.photo) as picture:
-        image = np.asarray(picture.convert("L"))
+    ranks = args.ranks
+    try:  # the command line's reader: a missing or unreadable file is one line, not a traceback
+        image = read_picture(args.photo, gray=True)
+    except (OSError, ValueError) as exc:
+        print(f"image_compression.py: error: {exc}", file=sys.stderr)
+        return 1
     m, n = image.shape
+    if max(ranks) > min(m, n):  # before the first fit, not after the others
+        print(f"image_compression.py: error: --ranks {max(ranks)} is larger than the picture: {n} x {m} pixels "
+              f"have at most {min(m, n)} independent parts; use ranks up to {min(m, n)}", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
     print(f"{args.photo.name}: {m} x {n} gray; NMF (engine default, max_iter={args.max_iter}, "
           f"tol={args.tol:g}) vs truncated SVD")
     print(f"{'rank':>5} {'NMF PSNR':>9} {'SVD PSNR':>9} {'gap dB':>7} {'stored':>8} {'iters':>6} {'s':>6}")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import ConvergenceWarning
+from nmfaudio.adapters.files import read_image_stack
 from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL, add_noise, denoise_sweep
 from nmfaudio.audio import atomic_outputs
 from nmfaudio.plot.image import basis_grid, error_vs_rank, image_grid
@@ -39,14 +40,48 @@ FIGURES = (  # written into --out
 )
 
 
+def positive_int(text: str) -> int:
+    """An int >= 1 for --n and --basis-d (a usage error otherwise; tour18)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an int >= 1")
+    return value
+
+
+def d_list(text: str) -> list[int]:
+    """``--ds``: comma-separated ints >= 1, each once (0 ended in a traceback; tour18)."""
+    try:
+        ds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated ints, e.g. 16,32,64") from None
+    if not ds or min(ds) < 1 or len(set(ds)) != len(ds):
+        raise argparse.ArgumentTypeError(f"{text!r} must list numbers of basis images >= 1, each once, e.g. 16,32,64")
+    return ds
+
+
+def non_negative_float(text: str) -> float:
+    """--sigma: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--punks", type=Path, default=ROOT / "data" / "punks_500.npz",
                         help="an .npz with an 'images' array (default data/punks_500.npz)")
-    parser.add_argument("--n", type=int, default=500, help="number of punks (default 500)")
-    parser.add_argument("--ds", default="16,32,64,128,256", help="comma-separated numbers of basis images d (default 16,32,64,128,256)")
-    parser.add_argument("--basis-d", type=int, default=64, help="d whose basis is drawn (default 64)")
-    parser.add_argument("--sigma", type=float, default=0.1,
+    parser.add_argument("--n", type=positive_int, default=500, help="number of punks (default 500)")
+    parser.add_argument("--ds", type=d_list, default=[16, 32, 64, 128, 256],
+                        help="comma-separated numbers of basis images d (default 16,32,64,128,256)")
+    parser.add_argument("--basis-d", type=positive_int, default=64, help="d whose basis is drawn (default 64)")
+    parser.add_argument("--sigma", type=non_negative_float, default=0.1,
                         help="noise standard deviation on the [0, 1] scale for the denoising study (default 0.1)")
     parser.add_argument("--max-iter", type=int, default=SWEEP_MAX_ITER,
                         help=f"iterations at most per fit (default {SWEEP_MAX_ITER}, the sweep's)")
@@ -63,14 +98,22 @@ def main(argv=None) -> int:
     if existing and not args.force:  # before the work, not after it
         print(f"punks.py: error: {existing[0]} already exists; use --force to overwrite", file=sys.stderr)
         return 1
-    ds = [int(d) for d in args.ds.split(",")]
+    ds = args.ds
     if args.basis_d not in ds:
-        parser.error(f"--basis-d {args.basis_d} must be one of --ds {args.ds}")
+        parser.error(f"--basis-d {args.basis_d} must be one of --ds {','.join(map(str, ds))}")
+    try:  # the command line's reader: a missing or malformed stack is one line, not a traceback
+        punks = read_image_stack(args.punks, args.n)
+    except (OSError, ValueError) as exc:
+        print(f"punks.py: error: {exc}", file=sys.stderr)
+        return 1
+    most = min(len(punks), int(np.prod(punks.shape[1:3])) * 3)
+    if max(ds) > most:  # before the first fit, not after the others
+        print(f"punks.py: error: --ds {max(ds)}: {len(punks)} pictures have at most {most} independent parts; "
+              f"use d up to {most}", file=sys.stderr)
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
-
-    with np.load(args.punks) as archive:
-        punks = archive["images"][: args.n]
-    clean = punks.astype(np.float32) / 255  # RGBA in [0, 1], as in the NTNU project
+    # RGBA in [0, 1], as in the NTNU project
+    clean = punks.astype(np.float32) / 255 if punks.dtype == np.uint8 else punks.astype(np.float32)
     fit_options = dict(max_iter=args.max_iter, tol=args.tol, random_state=args.seed)
     print(f"{len(punks)} punks, colour matrix {24 * 24 * 3} x {len(punks)}; "
           f"max_iter={args.max_iter}, tol={args.tol:g}, seed={args.seed}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,29 @@ def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     np.add.at(table, (truth, labels), 1)
     rows, cols = linear_sum_assignment(-table)
     return table[rows, cols].sum() / truth.size
+
+
+#: The arrays a spike set with ground truth holds (the simulated sets in data/).
+GROUND_TRUTH = ("waveforms", "labels", "templates", "single_channel", "fs")
+
+
+def read_ground_truth(path: Path):
+    """waveforms, labels (int64), templates, the single channel and fs of a spike set with
+    ground truth; a ValueError naming the file and what to run instead for other files (a
+    user's own .npy, .csv or .npz without labels ended in a traceback: tour18)."""
+    instead = ("; this example scores against ground truth (arrays " + ", ".join(GROUND_TRUTH) +
+               ", as data/spikes_gt_5u_noise10.npz holds): to cluster your own waveforms, run "
+               f"nmfaudio spikes {path} -k K -o OUTDIR")
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} is not a file{instead}")
+    if not zipfile.is_zipfile(path):  # an .npy, a CSV, anything but an .npz
+        raise ValueError(f"{str(path)!r} is not an .npz spike set{instead}")
+    with np.load(path, allow_pickle=False) as data:
+        missing = [name for name in GROUND_TRUTH if name not in data.files]
+        if missing:
+            raise ValueError(f"{str(path)!r} holds no {', '.join(missing)}{instead}")
+        return (data["waveforms"], data["labels"].astype(np.int64), data["templates"],
+                int(data["single_channel"]), float(data["fs"]))
 
 
 def main(argv=None) -> int:
@@ -67,10 +91,11 @@ def main(argv=None) -> int:
                   "use .png, .pdf or .svg", file=sys.stderr)
             return 1
 
-    with np.load(args.file) as data:
-        waveforms, truth, templates = data["waveforms"], data["labels"].astype(np.int64), data["templates"]
-        channel = int(data["single_channel"])
-        fs = float(data["fs"])
+    try:
+        waveforms, truth, templates, channel, fs = read_ground_truth(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"spike_clustering.py: error: {exc}", file=sys.stderr)
+        return 1
     if args.single_channel:
         waveforms, templates = waveforms[:, channel], templates[:, channel]
     k = templates.shape[0]

@@ -142,8 +142,17 @@ def check_block_length(block_seconds: float, hop_length: int, sr: int) -> None:
                          f"{least:g} s at {sr} Hz); use block_seconds={least:g} or more (30 by default)")
 
 
-def _check_learn_frames(learn_frames) -> int:
-    return LEARN_FRAMES if learn_frames is None else check_int(learn_frames, "learn_frames", example=LEARN_FRAMES)
+def _check_learn_frames(learn_frames, k: int) -> int:
+    """``learn_frames`` (default :data:`LEARN_FRAMES`), at least ``k``: k templates learned
+    on fewer spectrogram columns leave all but that many dead (``learn_frames=1`` with k = 3
+    gave a fit of loss 0 on one column, then three tracks; tour18)."""
+    learn_frames = LEARN_FRAMES if learn_frames is None else check_int(learn_frames, "learn_frames",
+                                                                        example=LEARN_FRAMES)
+    if learn_frames < k:
+        raise ValueError(f"learn_frames={learn_frames} is fewer than n_components={k}: the templates are learned on "
+                         f"at most that many spectrogram columns, and {k} templates need {k} at least; use "
+                         f"learn_frames={k} or more ({LEARN_FRAMES} by default)")
+    return learn_frames
 
 
 @dataclass
@@ -358,7 +367,7 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
     collected in memory; returns the fields of a :class:`nmfaudio.Separation`
     (``components``, ``W``, ``H``, ``sr``, ``name`` and the settings' and fit's)."""
     block_seconds = _check_block_seconds(BLOCK_SECONDS if block_seconds is None else block_seconds)
-    learn_frames = _check_learn_frames(learn_frames)
+    learn_frames = _check_learn_frames(learn_frames, settings.k)
     name = "mixture"
     if isinstance(y, (str, os.PathLike)):
         path = audio.check_path(y)
@@ -462,7 +471,7 @@ def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK
         raise TypeError(f"separate_file() got unexpected keyword argument(s) {', '.join(unknown)}")
     settings = Settings.check(n_components=n_components, **kwargs)  # separate()'s defaults
     block_seconds = _check_block_seconds(block_seconds)
-    learn_frames = _check_learn_frames(learn_frames)
+    learn_frames = _check_learn_frames(learn_frames, settings.k)
     path = audio.check_path(path)
     directory = Path(directory)
     stem = (path.stem or "input") if name is None else str(name)

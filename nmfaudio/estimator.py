@@ -277,14 +277,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         return result
 
-    def _resolve_n_components(self, n_features, H):
+    def _resolve_n_components(self, n_features, W, H):
         """scikit-learn's ``_n_components``: None → n_features; "auto" → H's rows with
-        ``init="custom"`` (when H is given), else n_features."""
+        ``init="custom"`` (when H is given; W's columns when only W is, so the message
+        asking for H names the shape that goes with W), else n_features."""
         if self.n_components is None:
             return n_features
         if self.n_components == "auto":
             if self.init == "custom" and H is not None:
                 return np.shape(H)[0]
+            if self.init == "custom" and W is not None and np.ndim(W) == 2:
+                return np.shape(W)[1]
             return n_features
         return int(self.n_components)
 
@@ -358,7 +361,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_samples, n_features = X.shape
         beta = self._beta()
         solver = self._engine_solver(beta)
-        k = self._resolve_n_components(n_features, H)
+        k = self._resolve_n_components(n_features, W, H)
         self._n_components = k
         start = self._start(X, W, H, k)
         result = self._factorize(
@@ -441,7 +444,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         After the joint fit, the activations are solved again with the learned
         components fixed, exactly as :meth:`transform` does; those are returned unless
         they fit X worse (divergence plus penalties, 1e-9 relative) than the joint fit's
-        last activations, which are then returned instead.
+        last activations, which are then returned instead.  Only the joint fit warns
+        when it reaches ``max_iter`` (one NMFConvergenceWarning, as scikit-learn).
 
         Parameters
         ----------
@@ -461,7 +465,12 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = _validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
                            ensure_non_negative=True)
         fitted, fitted_objective = self._fit(X, W, H)
-        solved, solved_objective = self._transform(X, with_objective=True)
+        # The re-solve is this method's own detail: its max_iter warning came on top of the
+        # fit's (two NMFConvergenceWarnings per call where scikit-learn gives one, tour18),
+        # and what it returns never fits worse than the fit, which warns for itself.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NMFConvergenceWarning)
+            solved, solved_objective = self._transform(X, with_objective=True)
         # Never return a worse fit than the joint fit found (the re-solve starts afresh,
         # so with a loose tol or max_iter it can stop short of it); a relative 1e-9 absorbs
         # the rounding of two separately computed losses.
@@ -492,21 +501,26 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_components)
-            Transformed data (W).
+        X : array-like or sparse matrix, shape (n_samples, n_components) or (n_components,)
+            Transformed data (W); one sample may be 1-D, as scikit-learn's
+            ``X @ components_`` takes it.
 
         Returns
         -------
-        X_original : ndarray, shape (n_samples, n_features)
+        X_original : ndarray, shape (n_samples, n_features), or (n_features,) for 1-D X
+            float32 for float32 X (scikit-learn returns components_'s dtype).
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=[np.float64, np.float32])
+        one_sample = not issparse(X) and np.ndim(X) == 1
+        X = check_array(np.reshape(X, (1, -1)) if one_sample else X, accept_sparse=("csr", "csc", "coo"),
+                        dtype=[np.float64, np.float32])
         if X.shape[1] != self.components_.shape[0]:
             raise ValueError(
                 f"X has {X.shape[1]} columns; inverse_transform needs n_components="
                 f"{self.components_.shape[0]} columns (the output of transform)"
             )
-        return X @ self.components_.astype(X.dtype, copy=False)
+        X_original = np.asarray(X @ self.components_.astype(X.dtype, copy=False))
+        return X_original[0] if one_sample else X_original
 
     @property
     def _n_features_out(self):

@@ -122,15 +122,43 @@ class Fit:
     result: object = None
 
 
+def _check_transformer_beta(transformer, beta, beta_value: float) -> None:
+    """Refuse a transformer whose ``beta_loss`` is not ``beta``: it fits its own divergence,
+    while the result named ``beta`` and converted the loss to the input's level with its
+    power — ``separate(beta="itakura-saito", engine=NMF())`` reported an Itakura-Saito
+    separation of a Frobenius fit, its loss scaled by the wrong power (tour18)."""
+    declared = getattr(transformer, "beta_loss", None)
+    if declared is None:
+        return
+    try:
+        engine_beta = beta_from_name(declared)
+    except (TypeError, ValueError):
+        return  # the engine's own validation speaks for its own parameter
+    if engine_beta != beta_value:
+        raise ValueError(
+            f"beta={beta!r} but the engine {type(transformer).__name__} has beta_loss={declared!r}; "
+            f"make them equal, e.g. beta={declared!r}"
+        )
+
+
 def _fit_transformer(transformer, V, k, beta) -> Fit:
     """A scikit-learn-style transformer: X = Vᵀ (frames are samples), as librosa.decompose."""
     declared = getattr(transformer, "n_components", None)
-    if isinstance(declared, numbers.Integral) and declared != k:
+    if (isinstance(declared, numbers.Integral) and declared != k) or (
+            hasattr(transformer, "n_components") and (declared is None or declared == "auto")):
+        # None / "auto" fit one component per frequency bin — 1025 at n_fft=2048, a long
+        # fit before the shapes were refused (tour18)
         raise ValueError(
-            f"n_components={k} but the engine {type(transformer).__name__} has n_components={declared}; "
-            "make them equal"
+            f"n_components={k} but the engine {type(transformer).__name__} has n_components={declared!r}"
+            + (f" (one component per frequency bin, {V.shape[0]})" if not isinstance(declared, numbers.Integral)
+               else "") + f"; make them equal: {type(transformer).__name__}(n_components={k}, ...)"
         )
     activations = np.asarray(transformer.fit_transform(V.T))  # (n_frames, k)
+    if not hasattr(transformer, "components_"):  # a Pipeline, a selector: no templates to mask with
+        raise TypeError(
+            f"engine {type(transformer).__name__} has no components_ after fit_transform; a transformer "
+            "engine must hold its templates there, as sklearn.decomposition.NMF and nmfaudio.NMF do"
+        )
     components = np.asarray(transformer.components_)  # (k, n_freq)
     if activations.shape != (V.shape[1], k) or components.shape != (k, V.shape[0]):
         raise ValueError(
@@ -243,6 +271,8 @@ class Settings:
                 "W, fix_W and callback need a callable engine (nmfaudio.factorize); "
                 f"the transformer {type(engine).__name__} uses its own initialization"
             )
+        if is_transformer:
+            _check_transformer_beta(engine, beta, beta_value)
         if W is not None:
             W = np.asarray(W)
             expected = (1 + n_fft // 2, k)

@@ -270,11 +270,13 @@ def masks(W, H, *, power: float | str = 1.0) -> np.ndarray:
 
 
 def check_mask_power(power):
-    """Return ``power`` as a float > 0, or ``"binary"`` (also for ``float("inf")``)."""
+    """Return ``power`` as a float > 0, or ``"binary"`` (also for ``float("inf")``, and in
+    any case and spacing — ``" Binary"`` —, as ``--mask-power`` and ``beta=``'s names take
+    it; before 2026-12-06, tour18, Python refused what the command line took)."""
     if isinstance(power, str):
-        if power != "binary":
+        if power.strip().lower() != "binary":
             raise ValueError(f"mask_power={power!r} must be a number > 0 or 'binary'")
-        return power
+        return "binary"
     if is_real(power) and power == float("inf"):
         return "binary"
     return _check_power(power)

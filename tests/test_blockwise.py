@@ -170,6 +170,22 @@ def test_blockwise_bad_arguments_name_themselves(kwargs, match):
         nmfaudio.separate(melody(seconds=0.5), SR, n_components=2, **kwargs)
 
 
+def test_fewer_learning_columns_than_components_is_refused(tmp_path, cli, one_line_error, write_audio):
+    """k templates learned on fewer than k spectrogram columns: learn_frames=1 with k = 3
+    fitted one column (loss 0) and wrote three tracks (before 2026-12-06, tour18); now
+    refused in Python and on the command line, naming both options and the fix."""
+    with pytest.raises(ValueError, match=r"^learn_frames=2 is fewer than n_components=3: .* use learn_frames=3 or more"):
+        nmfaudio.separate(melody(seconds=0.5), SR, n_components=3, block_seconds=0.25, learn_frames=2)
+    song = write_audio(tmp_path / "song.wav", melody(seconds=0.5))
+    code, _, err = cli(["separate", song, "-k", "3", "-o", tmp_path / "out", "--block-seconds", "0.25",
+                        "--learn-frames", "2"])
+    assert code == 1
+    one_line_error(err, "--learn-frames 2 is fewer than --n-components 3", "use --learn-frames 3 or more")
+    assert not (tmp_path / "out").exists()
+    assert nmfaudio.separate(melody(seconds=0.5), SR, n_components=3, block_seconds=0.25, learn_frames=3,
+                             max_iter=5, tol=0).W.shape[1] == 3
+
+
 def test_blockwise_array_needs_sr():
     with pytest.raises(ValueError, match="^sr=None: block_seconds needs the sampling rate"):
         nmfaudio.separate(melody(seconds=0.5), n_components=2, block_seconds=1)

@@ -318,6 +318,9 @@ QUOTED_MESSAGES = [
      "outputs; use --force to overwrite them"),
     ("separate song.wav -k 2 -o out --block-seconds 0.001", "--block-seconds 0.001 is shorter than one STFT "
      "hop (512 samples, 0.0233 s at 22050 Hz); use --block-seconds 0.0233 or more (30 by default)"),
+    ("separate song.wav -k 3 -o out --block-seconds 0.5 --learn-frames 2", "--learn-frames 2 is fewer than "
+     "--n-components 3: the templates are learned on at most that many spectrogram columns, and 3 templates need 3 "
+     "at least; use --learn-frames 3 or more (20000 by default)"),
     ("drums song.wav -o out --templates kit",
      "--templates 'kit' does not exist; give a one-shot folder or a .npz file"),
     ("drums song.wav -o out --n-fft 7", "--n-fft 7 is too small for drum separation: use --n-fft 256 or "

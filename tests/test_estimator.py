@@ -186,6 +186,17 @@ def test_custom_init_and_nndsvd_checks_use_sklearns_messages():
     assert model._n_components == model.n_components_ == 3
 
 
+def test_auto_components_with_only_w_ask_for_the_h_that_goes_with_it():
+    """n_components="auto", init="custom" and W alone: the missing H's shape follows W's
+    columns.  Before 2026-12-06 (tour18) the message asked for H of shape (n_features,
+    n_features), which W (n_samples, 3) cannot go with."""
+    X, W0, H0 = _low_rank()
+    with pytest.raises(ValueError, match=rf"^init='custom' needs H of shape \(3, {X.shape[1]}\): pass"):
+        NMF(n_components="auto", init="custom").fit(X, W=W0)
+    with pytest.raises(ValueError, match=rf"^init='custom' needs W of shape \({X.shape[0]}, 3\): pass"):
+        NMF(n_components="auto", init="custom").fit(X, H=H0)
+
+
 def test_extra_components_keep_o1_scales():
     # k = 12 above the rank 5: HALS from NNDSVD used to give components_ up to 1e16
     # against activations of 1e-16.  Both stay within 100× the data's scale now.
@@ -218,6 +229,27 @@ def test_inverse_transform_shape_and_value():
     np.testing.assert_allclose(X_back, W @ model.components_, rtol=1e-12)
     with pytest.raises(ValueError, match="n_components=3"):
         model.inverse_transform(W[:, :2])
+
+
+@pytest.mark.parametrize("container", [scipy.sparse.csr_matrix, scipy.sparse.csc_array, scipy.sparse.coo_matrix])
+def test_inverse_transform_takes_what_sklearns_does(container):
+    """scikit-learn's inverse_transform is ``X @ components_``: it takes sparse W (the
+    product is an ndarray) and one sample as a 1-D array.  Before 2026-12-06 (tour18) ours
+    refused both (`Sparse data was passed, but dense data is required`, `Expected 2D
+    array`), so code written for scikit-learn broke on the switch."""
+    X, _, _ = _low_rank()
+    model = NMF(n_components=3, random_state=0)
+    W = model.fit_transform(X)
+    theirs = sklearn.decomposition.NMF(n_components=3, random_state=0, max_iter=1000).fit(X)
+    for estimator, activations in ((model, W), (theirs, theirs.transform(X))):
+        back = estimator.inverse_transform(container(activations))
+        assert isinstance(back, np.ndarray) and back.shape == X.shape
+        np.testing.assert_allclose(back, activations @ estimator.components_, rtol=1e-12)
+        one = estimator.inverse_transform(activations[0])
+        assert one.shape == (X.shape[1],)
+        np.testing.assert_allclose(one, activations[0] @ estimator.components_, rtol=1e-12)
+    with pytest.raises(ValueError, match="X has 2 columns; inverse_transform needs n_components=3"):
+        model.inverse_transform(W[0, :2])
 
 
 def test_float32_preserved_and_close_to_float64():
@@ -267,6 +299,22 @@ def test_convergence_warning_is_both_kinds():
     assert all(isinstance(w.message, nmfaudio.ConvergenceWarning) for w in record)
     # Only the converted warning leaves the estimator, once per solve.
     assert len(record) == 1
+
+
+@pytest.mark.parametrize("kw", [{}, {"solver": "mu", "beta_loss": "kullback-leibler"}])
+def test_fit_transform_warns_once_as_sklearn(kw):
+    """fit_transform re-solves the activations: that solve reaching max_iter added a second
+    NMFConvergenceWarning ('NMF transform: ...') to the fit's, where scikit-learn gives one
+    (before 2026-12-06, tour18).  transform alone still warns for its own solve."""
+    X, _, _ = _low_rank()
+    with pytest.warns(SklearnConvergenceWarning) as ours:
+        model = NMF(n_components=3, max_iter=2, random_state=0, **kw)
+        model.fit_transform(X)
+    with pytest.warns(SklearnConvergenceWarning) as theirs:
+        sklearn.decomposition.NMF(n_components=3, max_iter=2, random_state=0, **kw).fit_transform(X)
+    assert len(ours) == len(theirs) == 1 and "NMF fit" in str(ours[0].message)
+    with pytest.warns(SklearnConvergenceWarning, match="NMF transform"):
+        model.transform(X)
 
 
 def test_verbose_logs_and_never_prints(caplog, capsys):

@@ -153,3 +153,45 @@ def test_spike_clustering_refuses_a_figure_format_matplotlib_cannot_write(tmp_pa
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "cannot write .xyz figures" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, argv, exit_code, said", [
+    ("image_compression", ["--ranks", "0,2"], 2, "argument --ranks: '0,2' must list ranks >= 1"),
+    ("image_compression", ["{tmp}/row.png", "--ranks", "5"], 1,
+     "--ranks 5 is larger than the picture: 40 x 1 pixels have at most 1 independent parts"),
+    ("image_compression", ["{tmp}/missing.png"], 1, "does not exist"),
+    ("punks", ["--ds", "0,2", "--basis-d", "2"], 2, "argument --ds: '0,2' must list numbers of basis images >= 1"),
+    ("punks", ["--n", "0"], 2, "argument --n: '0' must be an int >= 1"),
+    ("punks", ["--punks", "{tmp}/missing.npz"], 1, "does not exist"),
+    ("punks", ["--punks", "{tmp}/p.npz", "--ds", "2,50", "--basis-d", "2"], 1,
+     "--ds 50: 4 pictures have at most 4 independent parts"),
+    ("spike_clustering", ["{tmp}/own.npy"], 1, "is not an .npz spike set; this example scores against ground truth"),
+    ("spike_clustering", ["{tmp}/own.npz"], 1, "holds no labels, templates, single_channel, fs; "),
+], ids=["ranks 0", "rank above the picture", "missing photo", "ds 0", "n 0", "missing punks", "d above the stack",
+        "own .npy", "npz without ground truth"])
+def test_examples_refuse_bad_input_in_one_line_before_the_work(name, argv, exit_code, said, tmp_path, capsys,
+                                                               monkeypatch):
+    """Each ended in a traceback before 2026-12-06 (tour18): `ValueError: rank=0 must be an
+    int >= 1` after the work began, `FileNotFoundError`, `TypeError: 'numpy.ndarray' object
+    does not support the context manager protocol` for one's own spike file.  Now one line
+    (argparse's usage error, exit 2, for an option's value), nothing written."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((1, 40)) * 255).astype(np.uint8)).save(tmp_path / "row.png")
+    np.savez(tmp_path / "p.npz", images=(rng.random((4, 24, 24, 4)) * 255).astype(np.uint8))
+    np.save(tmp_path / "own.npy", rng.normal(size=(20, 30)))
+    np.savez(tmp_path / "own.npz", waveforms=rng.normal(size=(20, 30)))
+    example = _import(ROOT / "examples" / f"{name}.py")
+    monkeypatch.chdir(tmp_path)
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    try:
+        code = example.main(argv)
+    except SystemExit as exit_:  # argparse's usage error
+        code = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == exit_code and "Traceback" not in "\n".join(err)
+    # argparse names the program after sys.argv[0] (pytest's own under pytest)
+    assert said in err[-1] and (err[-1].startswith(f"{name}.py: error: ") or exit_code == 2), err
+    assert not (tmp_path / "out").exists()

@@ -337,6 +337,24 @@ def test_bad_dtypes_and_arguments():
         psnr(np.zeros((2, 2)), np.zeros((3, 3)))
 
 
+def test_a_stack_refuses_more_basis_images_than_it_holds_as_compress_and_the_cli_do():
+    """factorize_images(20 pictures, 100) fitted 100 basis images to 20 pictures, and
+    denoise_sweep took any rank, where compress and `nmfaudio image sweep --ranks` refuse
+    a rank above what the pictures hold (before 2026-12-06, tour18).  Refused before any
+    fit, naming the stack and the most."""
+    rng = np.random.default_rng(0)
+    stack = (rng.random((3, 4, 5, 4)) * 255).astype(np.uint8)  # 3 RGBA pictures: a 60 x 3 matrix
+    said = r"is larger than the stack: 3 pictures of 5 x 4 pixels \(a 60 x 3 matrix\) have at most 3 independent parts"
+    with pytest.raises(ValueError, match=rf"^n_components=4 {said}; use n_components=3 or less$"):
+        factorize_images(stack, 4)
+    with pytest.raises(ValueError, match=rf"^ranks=5 {said}; use ranks=3 or less$"):
+        denoise_sweep(stack, [2, 5])
+    assert factorize_images(stack, 3, max_iter=5, random_state=0).n_components == 3
+    one = np.zeros((1, 2, 2))  # one gray picture: a 4 x 1 matrix
+    with pytest.raises(ValueError, match=r"^n_components=2 is larger than the stack: 1 picture of 2 x 2 pixels .* has at most 1"):
+        factorize_images(one, 2)
+
+
 def test_gray_stack_four_pixels_wide_is_not_rgba():
     images = np.random.default_rng(10).random((5, 6, 4))
     assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
@@ -425,6 +443,25 @@ def test_cli_compress_output_without_a_suffix_is_told_it_names_a_file(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.png"]
     code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "c.txt")])
     assert code == 1 and "cannot tell the picture format of" in one_line_error(stderr)
+
+
+def test_cli_compress_output_that_is_an_existing_folder_is_told_it_names_a_file(tmp_path, cli, one_line_error):
+    """`-o out/` where out exists (separate's or drums' -o made it) said `'out' is a folder
+    where an output file must go; move it or choose another path` — as if to move the
+    user's folder (before 2026-12-06, tour18); now the no-suffix line with a file name
+    inside it, and the folder is left alone."""
+    from PIL import Image
+
+    photo = tmp_path / "cam.png"
+    Image.fromarray((np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)).save(photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    for given in (str(out), str(out) + "/"):
+        code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", given, "--force"])
+        assert code == 1
+        one_line_error(stderr, f"-o {str(out)!r} has no suffix to tell the picture format from",
+                       f"-o {str(out / 'cam_r2.png')!r} inside a folder")
+    assert out.is_dir() and not any(out.iterdir())
 
 
 def test_cli_compress_refuses_a_format_that_cannot_store_the_picture(tmp_path, monkeypatch, cli, one_line_error):
@@ -1092,6 +1129,43 @@ def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):
         else:
             assert record["psnr_db"] == pytest.approx(expected.psnr, rel=1e-12), record
             assert record["svd_psnr_db"] == pytest.approx(psnr(picture, truncated_svd(picture, 2)), rel=1e-12)
+
+
+@pytest.mark.parametrize("channels, mode, suffix, said", [
+    (2, "LA", ".gif", "GIF would drop or change the opacity of this gray + opacity picture"),
+    (4, "RGBA", ".bmp", "BMP would drop or change the opacity of this RGBA picture"),
+    (3, "RGB", ".ico", "ICO would store this 40x30 picture at 24x18"),
+], ids=["LA to GIF", "RGBA to BMP", "RGB to ICO"])
+def test_cli_compress_refuses_a_format_that_would_change_the_picture(tmp_path, monkeypatch, cli, one_line_error,
+                                                                     channels, mode, suffix, said):
+    """Pillow writes these without a word: GIF keeps one transparent colour at most, BMP
+    no opacity, ICO only its icon sizes (a 40x30 picture came back 24x18).  Before
+    2026-12-06 (tour18) the reconstruction was written so, its opacity — which the fit keeps
+    bit for bit — dropped; now refused before the fit, naming the format and the fix."""
+    from PIL import Image
+
+    import nmfaudio.adapters.image
+
+    photo = tmp_path / "in.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((30, 40, channels)) * 255).astype(np.uint8), mode).save(photo)
+
+    def must_not_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    real = nmfaudio.adapters.image.compress
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", must_not_fit)
+    code, _, stderr = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / f"o{suffix}")])
+    assert code == 1
+    one_line_error(stderr, said, "use a .png output")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    monkeypatch.setattr(nmfaudio.adapters.image, "compress", real)
+    code, _, _ = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "o.tif")])
+    assert code == 0  # TIFF keeps the size and the opacity, bit for bit
+    written, given = np.asarray(Image.open(tmp_path / "o.tif")), np.asarray(Image.open(photo))
+    assert written.shape == given.shape
+    if mode != "RGB":
+        np.testing.assert_array_equal(written[..., -1], given[..., -1])
 
 
 def test_a_pictures_kind_has_one_wording(tmp_path, cli, one_line_error):

@@ -71,6 +71,18 @@ def test_bad_input(W, H, power, exc, match):
         masks.masks(W, H, power=power)
 
 
+def test_binary_is_taken_in_any_case_as_the_command_line_takes_it():
+    """--mask-power Binary worked on the command line while separate(mask_power="Binary")
+    and masks(power="Binary") were refused (before 2026-12-06, tour18)."""
+    rng = np.random.default_rng(0)
+    W, H = rng.random((5, 2)), rng.random((2, 6))
+    for given in ("Binary", " BINARY ", "binary"):
+        np.testing.assert_array_equal(masks.masks(W, H, power=given), masks.binary_masks(W, H))
+        assert masks.check_mask_power(given) == "binary"
+    with pytest.raises(ValueError, match="mask_power='binry' must be a number > 0 or 'binary'"):
+        masks.check_mask_power("binry")
+
+
 @pytest.mark.skipif(not masks.HAVE_NUMBA, reason="numba not installed")
 @pytest.mark.parametrize("power", [1.0, 1.5, 2.0, 0.7, 3.0])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -504,6 +504,29 @@ def test_negative_templates_and_activations_are_not_told_to_shift():
         factorize(-V, 2)
 
 
+@pytest.mark.parametrize("beta", [1.0, 0.0, -1.0])
+def test_a_zero_floor_where_v_has_zeros_is_refused_for_beta_at_most_one(beta):
+    # eps=0 left 0·log 0 (KL) or log 0 (IS) in the divergence: NaN losses, and a KL fit
+    # stopped after 10 iterations as "tol" (the NaN start passed the decrease test); NMFD
+    # returned NaN activations.
+    from nmfaudio.nmf.nmfd import factorize_convolutive
+
+    rng = np.random.default_rng(27)
+    V = np.maximum(rng.random((20, 30)) - 0.5, 0)
+    n_zeros = int(np.count_nonzero(V == 0))
+    message = rf"^eps=0 with beta={beta:g} leaves the divergence undefined at the {n_zeros} zero entries of V"
+    with pytest.raises(ValueError, match=message):
+        factorize(V, 3, beta=beta, solver="mu", eps=0, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        factorize_convolutive(V, rng.random((20, 2, 3)), beta=beta, eps=0, random_state=0)
+    positive = factorize(V + 0.1, 3, beta=beta, solver="mu", eps=0, random_state=0, max_iter=20, tol=0)
+    assert np.all(np.isfinite(positive.loss))  # no zeros: eps=0 stays allowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tiny = factorize(V, 3, beta=beta, solver="mu", eps=1e-30, random_state=0)
+    assert np.all(np.isfinite(tiny.loss))
+
+
 def test_bad_callback_type():
     with pytest.raises(TypeError, match="callback"):
         factorize(np.ones((3, 3)), 1, callback=3)
@@ -563,6 +586,29 @@ def test_float32_extreme_scales_stay_finite(beta, scale):
     res = factorize(V, 2, beta=beta, solver="mu", random_state=3, max_iter=40, tol=0)
     assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
     assert np.diff(res.loss).max() <= 1e-5 * res.loss[0]  # float32 rounding
+
+
+@pytest.mark.parametrize("beta, scale", [(2.0, 1e-160), (2.0, 1e-300), (0.0, 1e160), (-1.0, 1e200)])
+def test_float64_data_far_from_one_fits_where_its_loss_is_representable(beta, scale):
+    # The scaled problem's unused penalty weights were converted back with Python's float
+    # power, which raised OverflowError: (34, 'Numerical result out of range') for data
+    # below 1e-154 (Frobenius) or above 1e154 (IS, beta = -1) although no number of the fit overflows.
+    rng = np.random.default_rng(25)
+    V = rng.random((12, 16)) * scale
+    res = factorize(V, 2, beta=beta, random_state=0, max_iter=20, tol=0)
+    reference = factorize(V / scale, 2, beta=beta, random_state=0, max_iter=20, tol=0)
+    assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H)) and np.all(np.isfinite(res.loss))
+    np.testing.assert_allclose(res.W @ res.H, (reference.W @ reference.H) * scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale, kwargs", [(1e200, {}), (1e-160, {"l1_H": 1.0})])
+def test_data_whose_loss_overflows_float64_is_refused_naming_v(scale, kwargs):
+    # The Frobenius loss of 1e200-scale data is about 1e400; a penalty on 1e-160-scale data
+    # weighs 1e320 in the scaled problem: a ValueError naming V and the fix, not Python's
+    # bare OverflowError.
+    V = np.random.default_rng(26).random((12, 16)) * scale
+    with pytest.raises(ValueError, match=r"V's largest value .* too far from 1 for beta=2.*V / V.max\(\)"):
+        factorize(V, 2, beta=2, random_state=0, max_iter=5, **kwargs)
 
 
 # --- sparse V -------------------------------------------------------------------------

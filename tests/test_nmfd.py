@@ -1,6 +1,8 @@
 """nmfaudio.nmf.factorize_convolutive (NMFD): monotone loss for each β, frozen factors,
 support, the gain cap, free components, compiled = NumPy, seeds, shapes and errors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -498,6 +500,40 @@ def test_dtypes_scales_inputs_and_zero_data():
     zero = factorize_convolutive(np.zeros_like(V), P, max_iter=5, random_state=0)
     assert zero.stop_reason == "zero" and not zero.H.any() and zero.n_iter == 0
     np.testing.assert_array_equal(zero.P, P)
+
+
+def test_model_functions_refuse_activations_that_are_not_one_row_per_template():
+    """convolutive_components / _model / _factors with H of the wrong K: extra rows were
+    ignored without a word (a (3, N) H with two templates gave a model), too few raised
+    an IndexError.  Before 2026-12-06 (tour18)."""
+    from nmfaudio.nmf import convolutive_factors, convolutive_model
+
+    P = np.random.default_rng(0).random((6, 2, 3))
+    for H in (np.ones((3, 10)), np.ones((1, 10)), np.ones((3, 2, 10)), np.ones(10)):
+        for function in (convolutive_components, convolutive_model, convolutive_factors):
+            expected = re.escape(f"H has shape {H.shape}; with P of shape (6, 2, 3) it must be (K=2, N) or (K=2, C, N)")
+            with pytest.raises(ValueError, match="^" + expected):
+                function(P, H)
+
+
+def test_sparse_data_is_named_with_the_fix():
+    """A scipy.sparse V (NMFD works on dense arrays) said `V must have shape (F, N) or (F, C,
+    N), got shape ()` — numpy's 0-d object array of it; now the engine's TypeError."""
+    import scipy.sparse
+
+    V, P = planted()
+    with pytest.raises(TypeError, match=r"^V is a scipy.sparse matrix; pass V.toarray\(\) here"):
+        factorize_convolutive(scipy.sparse.csr_matrix(V[:, 0]), P)
+
+
+def test_data_whose_loss_overflows_float64_is_refused_naming_v():
+    # The Frobenius loss of 1e200-scale data (about 1e400) raised Python's bare
+    # OverflowError: (34, 'Numerical result out of range') when converted back.
+    V, P = planted()
+    with pytest.raises(ValueError, match=r"V's largest value .* too far from 1 for beta=2"):
+        factorize_convolutive(V.astype(np.float64) * 1e200, P, beta=2, max_iter=5, random_state=0)
+    loud = factorize_convolutive(V.astype(np.float64) * 1e200, P, beta=1, max_iter=5, tol=0, random_state=0)
+    assert np.all(np.isfinite(loud.loss)) and np.all(np.isfinite(loud.H))
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

@@ -177,6 +177,47 @@ def test_engine_sklearn_transformer():
     assert scores.min() >= 20, f"sklearn engine SI-SDR {scores}"
 
 
+def test_a_transformer_engine_fits_the_beta_the_result_names():
+    """A transformer fits its own beta_loss: separate(beta="itakura-saito", engine=NMF())
+    named an Itakura-Saito separation of a Frobenius fit, its loss converted to the input's
+    level with the wrong power (before 2026-12-06, tour18).  Unequal betas are refused
+    naming both; equal ones (a float, a name) fit.  An engine with no components_ (a
+    Pipeline) is a TypeError naming it, not an AttributeError."""
+    from sklearn.decomposition import NMF
+    from sklearn.pipeline import make_pipeline
+
+    refs, y = two_tones()
+    with pytest.raises(ValueError, match=r"^beta='itakura-saito' but the engine NMF has beta_loss='frobenius'; make "
+                                         r"them equal, e\.g\. beta='frobenius'"):
+        separate(y, SR, n_components=2, beta="is", engine=NMF(n_components=2), **FRAMES)
+    with pytest.raises(ValueError, match=r"^beta='frobenius' but the engine NMF has beta_loss='kullback-leibler'"):
+        separate(y, SR, n_components=2, engine=nmfaudio.NMF(n_components=2, beta_loss="kullback-leibler"), **FRAMES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the engines' convergence warnings
+        for beta, loss in (("kl", "kullback-leibler"), (1.0, 1.0)):
+            result = separate(y, SR, n_components=2, beta=beta, max_iter=20, random_state=0,
+                              engine=NMF(n_components=2, beta_loss=loss, solver="mu", max_iter=20), **FRAMES)
+            assert result.beta == ("kullback-leibler" if beta == "kl" else 1.0)
+        with pytest.raises(TypeError, match=r"^engine Pipeline has no components_ after fit_transform"):
+            separate(y, SR, n_components=2, engine=make_pipeline(NMF(n_components=2, max_iter=20)), **FRAMES)
+
+
+def test_a_transformer_engine_left_at_auto_components_is_refused_before_its_fit(monkeypatch):
+    """engine=NMF() (n_components="auto", scikit-learn's default too) fitted one component
+    per frequency bin — 513 here, 1025 at the default n_fft — and only then was refused
+    for its shapes (before 2026-12-06, tour18); now before the fit, naming the fix."""
+    from sklearn.decomposition import NMF
+
+    _, y = two_tones()
+    for engine in (NMF(), nmfaudio.NMF(n_components=None)):
+        monkeypatch.setattr(type(engine), "fit_transform", lambda *a, **k: pytest.fail("the engine was fitted"))
+        declared = "'auto'" if engine.n_components == "auto" else "None"
+        with pytest.raises(ValueError, match=rf"^n_components=2 but the engine NMF has n_components={declared} \(one "
+                                             r"component per frequency bin, 513\); make them equal: "
+                                             r"NMF\(n_components=2, \.\.\.\)$"):
+            separate(y, SR, n_components=2, engine=engine, **FRAMES)
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [({"n_components": 0}, ValueError, "n_components=0"),

@@ -291,6 +291,23 @@ def test_plot_clusters_panels_and_dashed_means(n_channels):
         plot_clusters(waveforms, result.labels[:-1])
 
 
+@pytest.mark.parametrize("fs", [0, -30000.0, float("nan"), "30k"])
+def test_plots_refuse_a_rate_that_is_no_rate(fs):
+    """fs=0 drew a time axis of NaN and infinities (numpy's divide-by-zero warnings), a
+    negative rate one running backwards; before 2026-12-06 (tour18) both were drawn."""
+    from nmfaudio.plot.spikes import plot_clusters, plot_parts
+
+    waveforms, _ = _synthetic()
+    result = cluster(waveforms, 3, random_state=0)
+    expected = r"^fs=.* must be a sampling rate in Hz > 0 \(e\.g\. 30000\), or None to number the samples$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning on the way
+        with pytest.raises(ValueError, match=expected):
+            plot_clusters(waveforms, result, fs=fs)
+        with pytest.raises(ValueError, match=expected):
+            plot_parts(result, fs=fs)
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -437,6 +454,36 @@ def test_cli_nan_samples_name_the_file_and_the_spikes(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_cli_an_array_that_is_no_waveforms_names_the_file(tmp_path, capsys):
+    """An .npy/.npz array of the wrong shape or kind was refused in the library's words,
+    naming its argument, not the file: 'waveforms has shape (60,) (ndim=1); expected ...',
+    'waveforms has dtype complex128; pass real numbers (e.g. waveforms.astype(...))'.  An
+    .npz 'fs' that is no number stopped the run with 'could not convert string to float:
+    'x''; it is ignored, as a non-finite one is (tour18)."""
+    flat, _ = _synthetic()
+    flat = flat.astype(np.float64)
+    np.save(tmp_path / "one.npy", flat[0])
+    np.save(tmp_path / "complex.npy", flat.astype(complex))
+    np.save(tmp_path / "empty.npy", flat[:, :0])
+    np.savez(tmp_path / "rate.npz", waveforms=flat, fs=np.array("30 kHz"))
+    out = tmp_path / "out"
+    for name, needle in [
+        ("one.npy", "'{d}/one.npy' holds an array of shape (30,); spike waveforms are (n_spikes, n_samples) or "
+                    "(n_spikes, n_channels, n_samples), one spike per row"),
+        ("complex.npy", "'{d}/complex.npy' holds complex128 values where spike waveforms go; they must be real numbers"),
+        ("empty.npy", "'{d}/empty.npy' holds waveforms of shape (120, 0), with no samples"),
+    ]:
+        assert main(["spikes", str(tmp_path / name), "-k", "3", "-o", str(out)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"nmfaudio: error: {needle.format(d=tmp_path)}"), err
+        assert not out.exists()
+    assert main(["spikes", str(tmp_path / "rate.npz"), "-k", "3", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["spikes", str(tmp_path / "rate.npz"), "-k", "3", "-o", str(tmp_path / "b"), "--key", "fs"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "(--key NAME picks another of its arrays)" in err[0], err
+
+
 def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):
     """Excel's "CSV UTF-8" starts with a byte-order mark: the first row is a waveform, not a
     header (main read "\\ufeff0.1000" as text, took the row for a header and returned 3 of
@@ -541,5 +588,5 @@ def test_a_scalar_array_picked_with_key_is_a_clear_error(tmp_path, capsys):
     code = main(["spikes", str(archive), "-k", "2", "-o", str(tmp_path / "out"), "--key", "fs"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1, err
-    assert "waveforms has shape () (ndim=0)" in err and "IndexError" not in err
+    assert "rec.npz' holds an array of shape (); spike waveforms are" in err and "IndexError" not in err
     assert not (tmp_path / "out").exists()

@@ -319,6 +319,21 @@ def _check_rank(rank: int, shape: tuple) -> None:
                          f"{columns} matrix) have at most {most} independent parts; use rank={most} or less")
 
 
+def _check_stack_rank(rank: int, A_shape: tuple, stack_shape: tuple, name: str) -> None:
+    """Refuse a rank above what a stack can hold, as :func:`_check_rank` does for one
+    picture and ``nmfaudio image sweep --ranks`` for a stack: its colour matrix A
+    (h·w·c × N) has at most min(h·w·c, N) independent parts.  Before 2026-12-06 (tour18)
+    ``factorize_images(20 punks, 100)`` fitted 100 basis images to 20 pictures."""
+    most = min(A_shape)
+    if rank > most:
+        count = stack_shape[0]
+        height, width = stack_shape[1:3]
+        pictures = f"{count} picture{'s' if count != 1 else ''} of {width} x {height} pixels"
+        verb = "has" if count == 1 else "have"
+        raise ValueError(f"{name}={rank} is larger than the stack: {pictures} (a {A_shape[0]} x {A_shape[1]} "
+                         f"matrix) {verb} at most {most} independent parts; use {name}={most} or less")
+
+
 def _picture_matrix(colour: np.ndarray) -> np.ndarray:
     """(m, n) → itself; (m, n, c) → [ch0 | ch1 | …] of shape (m, c·n)."""
     if colour.ndim == 2:
@@ -652,6 +667,7 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=5e-5, beta="fro
         raise ValueError("a warm start needs both W and H (or neither); pass the other "
                          "factor too")
     A = np.ascontiguousarray(colour.reshape(colour.shape[0], -1).T)
+    _check_stack_rank(k, A.shape, array.shape, "n_components")
     return _fit_stack(A, array, alpha, k, max_iter=max_iter, tol=tol, beta=beta, solver=solver,
                       init=init, random_state=random_state, W=W, H=H)
 
@@ -824,6 +840,8 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
     if on_rank is not None and not callable(on_rank):
         raise TypeError(f"on_rank={on_rank!r} must be callable(rank, error)")
     A_noisy = to_matrix(array)
+    for rank in rank_list:  # before the first (long) fit, as the command line does
+        _check_stack_rank(rank, A_noisy.shape, array.shape, "ranks")
     target, noisy_error = A_noisy, None
     if clean is not None:
         clean_array = _check_images(clean, "clean", stack=True)

@@ -163,6 +163,51 @@ def _check_storable(path: Path, fmt: str, image) -> None:
     except (OSError, KeyError, ValueError) as exc:
         raise CLIError(f"-o {str(path)!r}: {fmt} cannot store this {KINDS[mode]} picture ({exc}); "
                        "use a .png output") from None
+    height, width = image.shape[:2]
+    problem = _round_trip_problem(fmt, mode, width, height)
+    if problem is not None:
+        raise CLIError(f"-o {str(path)!r}: {fmt} would {problem}; use a .png output")
+
+
+#: The largest side of :func:`_round_trip_problem`'s probe: above every fixed icon size
+#: Pillow writes but ICNS's (which comes back larger), so a changed size still shows, while
+#: a 12-megapixel probe took up to 2 s to encode (WebP with opacity).
+PROBE_SIDE = 300
+
+
+def _round_trip_problem(fmt: str, mode: str, width: int, height: int) -> str | None:
+    """What ``fmt`` would lose of a ``width`` x ``height`` picture in ``mode``, or None: a
+    probe of that size (each side at most :data:`PROBE_SIDE`; every opacity level for LA
+    and RGBA) is saved to memory and read back.  ICO stores a 40x30 picture as a 24x18
+    icon; GIF keeps one transparent colour at most, BMP and PPM no opacity, AVIF and ICNS
+    change it — Pillow writes all of them without a word.  A format Pillow cannot read
+    back (PDF) passes unless the picture has opacity, which then cannot be shown to be kept."""
+    import io
+
+    from PIL import Image
+
+    size = (min(width, PROBE_SIDE), min(height, PROBE_SIDE))
+    levels = np.resize(np.arange(256, dtype=np.uint8), size[::-1])
+    channels = [np.full(size[::-1], 128, dtype=np.uint8)] * (len(mode) - mode.endswith("A"))
+    if mode.endswith("A"):
+        channels.append(levels)
+    probe = Image.fromarray(channels[0] if len(channels) == 1 else np.dstack(channels), mode)
+    opacity = f"drop or change the opacity of this {KINDS[mode]} picture (the fit keeps it bit for bit)"
+    buffer = io.BytesIO()
+    try:
+        probe.save(buffer, format=fmt)
+        buffer.seek(0)
+        with Image.open(buffer) as back:
+            if back.size != size:
+                if size == (width, height):
+                    return (f"store this {width}x{height} picture at {back.size[0]}x{back.size[1]} "
+                            "(its pictures come in fixed sizes)")
+                return f"not keep the size of this {width}x{height} picture (its pictures come in fixed sizes)"
+            if mode.endswith("A") and not np.array_equal(np.asarray(back.convert(mode))[..., -1], levels):
+                return opacity
+    except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds; the write was checked above
+        return opacity if mode.endswith("A") else None
+    return None
 
 
 # --------------------------------------------------------------------------- commands
@@ -203,10 +248,12 @@ def run_compress(args) -> int:
 
     outputs = [args.output] + ([args.plot] if args.plot is not None else [])
     _check_png(args.plot, "--plot")
+    # before refuse_outputs: `-o out/` where out is an existing folder (as separate's -o)
+    # is told -o names the picture file, not "'out' is a folder ...; move it" (tour18)
+    fmt = _pillow_format(args.output, f"{args.photo.stem}_r{args.rank}.png")
     refuse_outputs(outputs, force=args.force, inputs=[args.photo])
     _check_folder(args.output, "-o")
     _check_folder(args.plot, "--plot")
-    fmt = _pillow_format(args.output, f"{args.photo.stem}_r{args.rank}.png")
     with _frame_notes():
         image = read_picture(args.photo, gray=args.gray)
     _check_storable(args.output, fmt, image)

@@ -83,7 +83,7 @@ def register(subparsers) -> None:
                              "one STFT hop")
     parser.add_argument("--learn-frames", type=positive_int, default=None, metavar="N",
                         help="with --block-seconds: learn the templates on at most N spectrogram columns "
-                             "(frames x channels; default 20000)")
+                             "(frames x channels; default 20000; at least K)")
     add_max_memory(parser, "separation")
     parser.add_argument("--plot", action="store_true",
                         help="also write OUTDIR/<stem>_separation.png (spectrogram, W, H, loss)")

@@ -90,11 +90,14 @@ def _read(args):
     waveforms, truth, index = load_waveforms(args.file, key=args.key,
                                              index_column=_FLAGS[args.index_column],
                                              label_column=_FLAGS[args.label_column], return_index=True)
+    _check_waveform_array(waveforms, args)
     fs = args.fs
     if fs is None and args.file.suffix.lower() == ".npz":
         with np.load(args.file, allow_pickle=False) as archive:
-            if "fs" in archive.files and archive["fs"].size == 1:
-                value = float(archive["fs"])
+            # a rate that is no real number (a string, a complex) is ignored as a non-finite
+            # one is: float() of it stopped the run with "could not convert string to float"
+            if "fs" in archive.files and archive["fs"].size == 1 and archive["fs"].dtype.kind in "biuf":
+                value = float(archive["fs"].item())
                 fs = value if np.isfinite(value) and value > 0 else None
     if args.channel is not None:
         if waveforms.ndim != 3:
@@ -106,6 +109,24 @@ def _read(args):
         waveforms = waveforms[:, args.channel, :]
     _check_finite_spikes(waveforms, index, args)
     return waveforms, truth, index, fs
+
+
+def _check_waveform_array(waveforms: np.ndarray, args) -> None:
+    """An array in FILE that is no set of spike waveforms, refused naming the file (and for
+    an .npz, --key): the library's words named its own argument, ``waveforms has shape
+    (60,) (ndim=1); expected ...``, which the command line never showed (tour18)."""
+    where = repr(str(args.file))
+    other = " (--key NAME picks another of its arrays)" if args.file.suffix.lower() == ".npz" else ""
+    layout = "(n_spikes, n_samples) or (n_spikes, n_channels, n_samples)"
+    if waveforms.dtype.kind not in "biuf":
+        raise CLIError(f"{where} holds {waveforms.dtype} values where spike waveforms go; they must be real "
+                       f"numbers{other}")
+    if waveforms.ndim not in (2, 3):
+        raise CLIError(f"{where} holds an array of shape {waveforms.shape}; spike waveforms are {layout}, "
+                       f"one spike per row{other}")
+    if waveforms.size == 0:
+        raise CLIError(f"{where} holds waveforms of shape {waveforms.shape}, with no samples; give at least "
+                       "one spike of at least one sample")
 
 
 def _check_finite_spikes(waveforms: np.ndarray, index, args) -> None:

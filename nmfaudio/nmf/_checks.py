@@ -133,3 +133,20 @@ def check_beta_range(beta: float) -> float:
         raise ValueError(f"beta={beta!r} is outside {low:g}..{high:g}: such divergences overflow floating point; "
                          "use 0 (itakura-saito), 1 (kullback-leibler), 2 (frobenius) or a value in between")
     return beta
+
+
+def check_zero_floor(eps: float, V, beta: float) -> None:
+    """Refuse ``eps=0`` where it leaves the β-divergence undefined: β <= 1 and a dense V
+    with zeros (0·log 0 for KL, log 0 and 0⁻¹ for β <= 0).  Such fits returned NaN losses
+    — NMFD NaN activations — and KL ones stopped after 10 iterations as ``"tol"``
+    (a NaN start made the decrease test pass).  A sparse V's implicit zeros are exact
+    zeros (β > 0) or refused (β <= 0) and its stored entries are not zero, so it passes."""
+    if eps != 0 or beta > 1 or hasattr(V, "indptr"):
+        return
+    n_zeros = int(V.size - np.count_nonzero(V))
+    if n_zeros:
+        raise ValueError(
+            f"eps=0 with beta={beta:g} leaves the divergence undefined at the {n_zeros} zero entries of V "
+            "(log 0, division by 0: NaN losses); use eps > 0, or eps=None for the default "
+            "floor (float32 machine epsilon × max(V))"
+        )

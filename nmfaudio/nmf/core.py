@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf._checks import check_data
+from nmfaudio.nmf._checks import check_data, check_zero_floor
 from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
@@ -198,15 +198,30 @@ def unit_scale(V) -> float:
     return float(np.ldexp(1.0, -int(np.frexp(vmax)[1])))
 
 
-def _scaled_penalties(penalties, scale, beta):
+def scale_power(scale: float, exponent: float, V, beta: float) -> float:
+    """``scale ** exponent`` — a power of :func:`unit_scale`'s s, converting the scaled
+    problem's loss (s^-β) or a penalty weight back — or a ValueError naming V's largest
+    value when that number is outside float64's range (V's values far from 1, e.g. above
+    1e154 or below 1e-154 for the Frobenius loss, whose loss scales as max(V)²): Python
+    raised a bare ``OverflowError: (34, 'Numerical result out of range')`` there."""
+    try:
+        return scale**exponent
+    except OverflowError:
+        raise ValueError(
+            f"V's largest value {float(V.max()) / scale:.3g} is too far from 1 for beta={beta:g}: the loss "
+            f"(which scales as max(V)**{beta:g}) or a penalty weight overflows float64; divide V by a "
+            "constant first (e.g. V / V.max(); W scales with it)"
+        ) from None
+
+
+def _scaled_penalties(penalties, scale, beta, V):
     """Penalty weights for the problem on s·V (W → s·W, H unchanged), whose objective is
-    s^β times the original: l1_W·s^(β−1), l2_W·s^(β−2), l1_H·s^β, l2_H·s^β."""
-    return {
-        "l1_W": penalties["l1_W"] * scale ** (beta - 1),
-        "l2_W": penalties["l2_W"] * scale ** (beta - 2),
-        "l1_H": penalties["l1_H"] * scale**beta,
-        "l2_H": penalties["l2_H"] * scale**beta,
-    }
+    s^β times the original: l1_W·s^(β−1), l2_W·s^(β−2), l1_H·s^β, l2_H·s^β.  A zero
+    weight stays zero without computing its power (which may be out of float64's range
+    where the weight does not matter)."""
+    exponents = {"l1_W": beta - 1, "l2_W": beta - 2, "l1_H": beta, "l2_H": beta}
+    return {name: penalties[name] * scale_power(scale, exponent, V, beta) if penalties[name] else 0.0
+            for name, exponent in exponents.items()}
 
 
 def _penalty(W, H, penalties) -> float:
@@ -294,7 +309,8 @@ def factorize(
         iteration's loss is computed, whatever ``loss_every``.
     eps : float, optional
         Floor for V (β ≤ 1) and WH (β < 2); default ``FLOOR_RELATIVE * max(V)``
-        (float32 machine epsilon times the largest entry).
+        (float32 machine epsilon times the largest entry).  ``eps=0`` with β ≤ 1 and
+        zeros in a dense V is refused (the divergence is undefined there).
     tol_rule : {"relative", "sklearn"}, default "relative"
         What ``tol`` is compared with.  ``"relative"``: as described under ``tol``.
         ``"sklearn"``: scikit-learn's NMF rules — multiplicative updates stop, every 10
@@ -369,6 +385,7 @@ def factorize(
         raise ValueError("init='custom' needs both W and H")
     rng = as_generator(random_state)
     eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
+    check_zero_floor(eps, V, beta)
 
     # Solve for V scaled by a power of two that brings max(V) near 1.  The scaling is exact
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
@@ -383,8 +400,8 @@ def factorize(
             V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
         W *= W.dtype.type(scale)
         eps *= scale
-        penalties = _scaled_penalties(penalties, scale, beta)
-    loss_unit = scale ** -beta  # loss of the scaled problem → loss of the user's problem
+        penalties = _scaled_penalties(penalties, scale, beta, V)
+    loss_unit = scale_power(scale, -beta, V, beta)  # loss of the scaled problem → the user's problem's
 
     if not (V.nnz if sparse else V.any()):
         # Nothing to model: the best non-negative fit of zeros is zero.

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio.nmf import convolutive, kernels
-from nmfaudio.nmf._checks import check_data
+from nmfaudio.nmf._checks import check_data, check_zero_floor, is_sparse
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, unit_scale
+from nmfaudio.nmf.core import CHECK_EVERY, ConvergenceWarning, scale_power, unit_scale
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.solvers import BetaMU, Problem, mu_ratio
 
@@ -125,6 +125,18 @@ def _unshift(G: np.ndarray, lags: np.ndarray, owners: np.ndarray, K: int, C: int
     return out
 
 
+def _model_pair(P, H) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P (F, K, T) and H (K, N) or (K, C, N) as arrays, and H as (K, C, N); a ValueError
+    when H's rows are not P's K templates (more were ignored, fewer an IndexError)."""
+    P, H = np.asarray(P), np.asarray(H)
+    if P.ndim != 3:
+        raise ValueError(f"P must have shape (F, K, T), got shape {P.shape}")
+    if H.ndim not in (2, 3) or H.shape[0] != P.shape[1]:
+        raise ValueError(f"H has shape {H.shape}; with P of shape {P.shape} it must be (K={P.shape[1]}, N) "
+                         f"or (K={P.shape[1]}, C, N): one row of activations per template")
+    return P, H, (H[:, None, :] if H.ndim == 2 else H)
+
+
 def convolutive_components(P, H, *, out=None) -> np.ndarray:
     """Each template's part of the NMFD model: ``S[k, :, t] = Σ_τ P[:, k, τ] H[k, t − τ]``.
 
@@ -141,8 +153,7 @@ def convolutive_components(P, H, *, out=None) -> np.ndarray:
     ndarray, shape (K, F, N) or (K, F, C, N)
         ``S.sum(axis=0)`` is the model of the templates (without free components).
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     F, K, T = P.shape
     _, C, N = H3.shape
     if out is None:
@@ -175,8 +186,7 @@ def convolutive_factors(P, H) -> tuple[np.ndarray, np.ndarray]:
     Hs : ndarray, shape (n_columns, C·N) (C = 1 for 2-D H), H's dtype; channel c's
         frames are columns ``c·N … (c + 1)·N − 1``
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     lags, owners = _support(P)
     return P[:, owners, lags], _shift(H3, lags, owners)
 
@@ -203,8 +213,7 @@ def convolutive_model(P, H, *, W_free=None, H_free=None, out=None) -> np.ndarray
     -------
     ndarray, shape (F, N) or (F, C, N)
     """
-    P, H = np.asarray(P), np.asarray(H)
-    H3 = H[:, None, :] if H.ndim == 2 else H
+    P, H, H3 = _model_pair(P, H)
     F, K, T = P.shape
     _, C, N = H3.shape
     dtype = np.result_type(P, H)
@@ -484,8 +493,8 @@ _NEGATIVE = {"P": "templates", "W_free": "templates", "H": "activations", "H_fre
 def _check_array(array, name: str, shapes: str, ndims: tuple, dtype=None, *, copy=True) -> np.ndarray:
     """``array`` as a finite, non-negative float array with one of ``ndims`` dimensions;
     a private copy unless ``copy=False`` (the engine updates its factors in place)."""
-    if array is None or isinstance(array, (str, bytes, dict, set)):
-        check_data(array, name)  # raises the engine's TypeError
+    if array is None or isinstance(array, (str, bytes, dict, set)) or is_sparse(array):
+        check_data(array, name)  # raises the engine's TypeError (for sparse: pass .toarray())
     try:
         array = np.asarray(array)
     except Exception as exc:  # ragged lists and the like
@@ -565,7 +574,7 @@ def factorize_convolutive(
         Called after every iteration; returning True stops early.
     eps : float, optional
         Floor for V (β ≤ 1) and the model (β < 2); default as :func:`nmfaudio.factorize`
-        (``FLOOR_RELATIVE * max(V)``).
+        (``FLOOR_RELATIVE * max(V)``); ``eps=0`` with β ≤ 1 and zeros in V is refused.
 
     Returns
     -------
@@ -627,6 +636,7 @@ def factorize_convolutive(
         raise TypeError(f"callback={callback!r} must be callable(iteration, loss)")
     rng = as_generator(random_state)
     eps = default_floor(V) if eps is None else check_number(eps, "eps", minimum=0)
+    check_zero_floor(eps, V, beta)
 
     scale_start = H is None  # a random start gets the model's mean to V's (below)
     H = (0.5 + rng.random((K, C, N))).astype(dtype) if H is None else H.reshape(K, C, N)
@@ -645,7 +655,7 @@ def factorize_convolutive(
         if W_free is not None:
             H_free *= dtype.type(scale)
         eps *= scale
-    loss_unit = scale ** -beta
+    loss_unit = scale_power(scale, -beta, V2, beta)
 
     def result(W, H, W_free, H_free, loss, n_iter, converged, n_floored, stop_reason):
         H = H * dtype.type(1 / scale) if scale != 1 else H

@@ -32,6 +32,17 @@ def _subset(indices: np.ndarray, max_traces: int | None) -> np.ndarray:
     return indices[np.linspace(0, indices.size - 1, max_traces).round().astype(int)]
 
 
+def _check_fs(fs):
+    """``fs`` as a float > 0, or None: 0 drew a time axis of NaN and infinities (with
+    numpy's divide-by-zero warnings), a negative rate one running backwards (tour18)."""
+    if fs is None:
+        return None
+    from nmfaudio._validation import check_number
+
+    return check_number(fs, "fs", minimum=0, strict=True,
+                        expected="a sampling rate in Hz > 0 (e.g. 30000), or None to number the samples")
+
+
 def _time_axis(length: int, n_channels: int, n_samples: int, fs):
     x = np.arange(length, dtype=np.float64)
     if fs is not None:
@@ -54,7 +65,7 @@ def plot_clusters(waveforms, labels, *, n_clusters=None, fs=None, max_traces=300
         Cluster of each spike (``result.labels`` is taken from a clustering result).
     n_clusters : int, optional
         Number of cluster panels; default ``max(labels) + 1`` (or the result's).
-    fs : float, optional
+    fs : float > 0, optional
         Sampling rate in Hz: the x axis is then in milliseconds.
     max_traces : int or None, default 300
         Draw at most this many evenly spaced members per panel (the mean uses all).
@@ -71,6 +82,7 @@ def plot_clusters(waveforms, labels, *, n_clusters=None, fs=None, max_traces=300
     """
     from matplotlib.figure import Figure
 
+    fs = _check_fs(fs)
     if hasattr(labels, "labels") and hasattr(labels, "n_clusters"):
         n_clusters = labels.n_clusters if n_clusters is None else n_clusters
         labels = labels.labels
@@ -135,7 +147,7 @@ def plot_parts(result, *, fs=None, figsize=None):
     ----------
     result : SpikeClustering
         From :func:`nmfaudio.adapters.spikes.cluster`.
-    fs : float, optional
+    fs : float > 0, optional
         Sampling rate in Hz (x axis in ms).
     figsize : (float, float), optional
 
@@ -147,6 +159,7 @@ def plot_parts(result, *, fs=None, figsize=None):
     """
     from matplotlib.figure import Figure
 
+    fs = _check_fs(fs)
     parts, n_channels, n_samples = _as_traces(result.parts)
     fig = Figure(figsize=figsize or (7, 5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
