@@ -137,7 +137,8 @@ from nmfaudio import audio
 from nmfaudio._validation import check_switch
 from nmfaudio.drums import track_reads
 from nmfaudio.drums.hat_fill import FILL_TOM_S
-from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
+from nmfaudio.drums.general_midi import RIDE_NOTE, gm_notes
+from nmfaudio.drums.hits import _band_usable, _shares
 from nmfaudio.drums.peaks import find_peaks
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
@@ -844,7 +845,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
 
     The pattern is judged by :func:`stroke_weights`, with the second cue
     (:func:`ring_share`, :data:`HAT_RING_SHARE`) on the labelled parts' model when the
-    labels have a ride part (:data:`~nmfaudio.drums.hits.RIDE_NOTE`); without one, by the
+    labels have a ride part (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`); without one, by the
     strict gate alone.
 
     Parameters
@@ -1003,7 +1004,7 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     """The ride part's own activation, when its hits are a ride's and the closed hat
     part's were not.
 
-    Some kits' strokes fit the ride template (:data:`~nmfaudio.drums.hits.RIDE_NOTE`) better than the
+    Some kits' strokes fit the ride template (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`) better than the
     closed hat's: the ride part then takes them (a few dB under its largest hit, the
     closed hat part 20-30 dB under its own) and rings between them, while the hat part
     holds the pedal chicks and a crash.  That part already goes to the cymbals stem;

@@ -374,7 +374,7 @@ class DrumSeparation:
             # one General MIDI note is theirs, so its hits are picked only with notes={"other": N}
             activations = {name: a for name, a in activations.items() if name != "other"}
         if not activations:  # classes=("other",): no class has a note, so no hits (and empty hit files)
-            from nmfaudio.drums.hits import DrumHits
+            from nmfaudio.drums.hit_results import DrumHits
 
             return DrumHits({})
         if self.accompaniment and "min_timbre" not in options:
@@ -455,11 +455,11 @@ class DrumSeparation:
         ``bpm``, its tempo, default 120; ``ppq``, its ticks per quarter note) whose track
         ends at the end of the recording (:attr:`duration`, when known); ``options`` go to
         :meth:`hits`.  The input file (:attr:`source`) is never written over: ValueError,
-        even with ``overwrite``.  Hits on a grid: :func:`nmfaudio.drums.hits.quantize`,
+        even with ``overwrite``.  Hits on a grid: :func:`nmfaudio.drums.tempo_grid.quantize`,
         then its result's ``write_midi``."""
         _check_hit_options(options, "write_midi")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
-        from nmfaudio.drums.hits import _hit_file_path
+        from nmfaudio.drums.hit_files import _hit_file_path
 
         path = _hit_file_path(path, "midi")  # before the hits are picked, not after (review11)
         tempo = {} if ppq is None else {"ppq": ppq}  # DrumHits.write_midi's default otherwise
@@ -471,7 +471,7 @@ class DrumSeparation:
         (:attr:`source`) is never written over: ValueError, even with ``overwrite``."""
         _check_hit_options(options, "write_onsets")
         audio.check_not_inputs([path], [self.source], force="overwrite=True")
-        from nmfaudio.drums.hits import _hit_file_path
+        from nmfaudio.drums.hit_files import _hit_file_path
 
         path = _hit_file_path(path, "csv")  # before the hits are picked, not after (review11)
         return self.hits(**options).write_csv(path, overwrite=overwrite)
