@@ -142,3 +142,24 @@ def test_no_private_name_is_imported_from_another_package():
                and target not in SHARED and _package(target) != _package(module)}
     assert private - PENDING == set()
     assert PENDING <= private, "a pending private import is gone: remove it from PENDING"
+
+
+#: The transcription's modules under the picking (nmfaudio.drums.hits): the result types,
+#: their files, the General MIDI notes and the tempo grid serve hits from anywhere (another
+#: tool's table, a CSV read back), so none of them reaches the picking or the separation.
+UNDER_THE_PICKING = ("nmfaudio.drums.general_midi", "nmfaudio.drums.hit_files", "nmfaudio.drums.hit_results",
+                     "nmfaudio.drums.tempo_grid")
+
+
+def test_the_hits_types_files_notes_and_grid_do_not_reach_the_picking():
+    def reached(module):
+        seen, todo = set(), [module]
+        while todo:
+            for target in GRAPH[todo.pop()] - seen:
+                seen.add(target)
+                todo.append(target)
+        return seen
+
+    above = {"nmfaudio.drums.hits", "nmfaudio.drums.separation", "nmfaudio.drums.model"}
+    assert {module: sorted(reached(module) & above) for module in UNDER_THE_PICKING} == \
+        {module: [] for module in UNDER_THE_PICKING}
