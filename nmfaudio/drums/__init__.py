@@ -2,7 +2,9 @@
 
 - :mod:`nmfaudio.drums.templates`: learn, save, load, convert and select templates;
 - :mod:`nmfaudio.drums.model`: the NMFD fit (arrays only);
-- :mod:`nmfaudio.drums.separation`: :func:`separate_drums` and its result.
+- :mod:`nmfaudio.drums.separation`: :func:`separate_drums`;
+- :mod:`nmfaudio.drums.separation_result`: its result, :class:`DrumSeparation` (the stems, and the hits picked from
+  them);
 - :mod:`nmfaudio.drums.hits`: onset picking (:func:`detect_hits`);
 - :mod:`nmfaudio.drums.hit_results`: the hits it returns (:class:`DrumHits`, :class:`ClassHits`);
 - :mod:`nmfaudio.drums.general_midi`: their General MIDI notes and velocities;
@@ -22,7 +24,8 @@ _LAZY = {name: (module, name) for module, names in (
     ("nmfaudio.drums.hit_results", ("ClassHits", "DrumHits")),
     ("nmfaudio.drums.hits", ("detect_hits",)),
     ("nmfaudio.drums.model", ("FREE_ITER",)),
-    ("nmfaudio.drums.separation", ("DrumSeparation", "separate_drums")),
+    ("nmfaudio.drums.separation", ("separate_drums",)),
+    ("nmfaudio.drums.separation_result", ("DrumSeparation",)),
     ("nmfaudio.drums.templates", ("CLASSES", "DEFAULT_TEMPLATES_PATH", "KNOWN_CLASSES", "TEMPLATE_FRAMES",
                                   "DrumTemplates", "class_of", "default_templates")),
 ) for name in names}
