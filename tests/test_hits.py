@@ -392,7 +392,7 @@ def test_double_s_is_checked():
     acts, _, _ = crash_ridden_in_the_hat(0)
     with pytest.raises(ValueError, match="double_s"):
         detect_hits(acts, sr=SR, hop_length=HOP, double_s=-0.1)
-    from nmfaudio.drums.separation import _hat_double_s
+    from nmfaudio.drums.separation_result import _hat_double_s
 
     assert _hat_double_s(None) == 0.095 and _hat_double_s({"kick": 0.2}) == 0.095
     assert _hat_double_s({"hihat": 0}) == 0.0 and _hat_double_s(0.05) == 0.05
