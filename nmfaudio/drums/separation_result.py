@@ -28,7 +28,7 @@ __all__ = ["DrumSeparation"]
 
 @dataclass
 class DrumSeparation:
-    """The result of :func:`separate_drums`.
+    """The result of :func:`~nmfaudio.drums.separation.separate_drums`.
 
     Attributes
     ----------
@@ -86,7 +86,7 @@ class DrumSeparation:
     #: Classes whose templates came from the bundled ones (the given templates lacked them).
     borrowed: tuple = ()
     #: Requested classes whose stem was left silent because a presence decision judged
-    #: them not playing (``presence_test`` of :func:`separate_drums`): the toms by the
+    #: them not playing (``presence_test`` of :func:`~nmfaudio.drums.separation.separate_drums`): the toms by the
     #: presence test in a drum recording, the hi-hat in a song at 44.1 kHz and up with
     #: adapted templates (:mod:`nmfaudio.drums.hat_presence`).  Block-wise: the classes
     #: absent in every block but those of digital silence (a class playing in one block
@@ -113,7 +113,7 @@ class DrumSeparation:
     ride_with_snare: np.ndarray | None = None
     #: Each channel's DC offset (its mean over the recording), shape (1,) for mono input,
     #: (n_channels, 1) otherwise: kept out of the fit and the masks, it is in the residual
-    #: (:func:`separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
+    #: (:func:`~nmfaudio.drums.separation.separate_drums`); :meth:`hits` and :meth:`detect_hits_in` read the mixture
     #: and the residual without it.  None: not known (no offset taken off).
     offset: np.ndarray | None = None
     #: The input file (None for an array): :meth:`save`, :meth:`write_midi` and
@@ -128,7 +128,8 @@ class DrumSeparation:
     #: The recording's band (Hz) when it reaches far above templates made at a lower rate
     #: whose band stops short of the hats' (:func:`nmfaudio.drums.bandwidth.band_beyond_templates_hz`:
     #: learned below 20 kHz); the hats may then go to the cymbals or the residual, and
-    #: :func:`separate_drums` warns.  None otherwise.  Block-wise: the highest of the blocks'.
+    #: :func:`~nmfaudio.drums.separation.separate_drums` warns.  None otherwise.  Block-wise: the
+    #: highest of the blocks'.
     input_band_hz: float | None = None
 
     def __repr__(self) -> str:
