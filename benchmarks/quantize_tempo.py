@@ -62,7 +62,7 @@ def _memoize_tracker():
 
 def known_hits(rendered):
     """The performance's notes as ``DrumHits`` (strength: the velocity)."""
-    from nmfaudio.drums.hits import ClassHits, DrumHits
+    from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
     hits = {}
     for name in performances.CLASSES:
@@ -110,7 +110,7 @@ def material(args):
 def main(argv=None) -> int:
     import librosa
 
-    from nmfaudio.drums.hits import quantize
+    from nmfaudio.drums.tempo_grid import quantize
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 2, 4, 6, 8])

@@ -718,7 +718,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
         figure = drums_figure(result, title=Path(task.input).name, hits=played)
     hits = played
     if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
-        from nmfaudio.drums.hits import quantize
+        from nmfaudio.drums.tempo_grid import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
     return figure, hits, played
@@ -841,7 +841,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                         reader.close()
             hits = played
             if o["quantize"] and task.hit_files:  # as in memory: the grid of the mixture's channel mean
-                from nmfaudio.drums.hits import quantize
+                from nmfaudio.drums.tempo_grid import quantize
 
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
@@ -895,7 +895,7 @@ def _convert_tracks(jobs, sr: int, fmt: str, subtype: str) -> None:
 def _mono_mixture(path) -> np.ndarray:
     """The channel mean of the audio file at ``path``, read a stretch at a time.
 
-    What :func:`nmfaudio.drums.hits.quantize` takes of a recording (the beat tracker
+    What :func:`nmfaudio.drums.tempo_grid.quantize` takes of a recording (the beat tracker
     reads the channels' mean), without the whole multichannel file in memory: the same
     float32 values as ``audio.load(path).mean(axis=0)``, a mono file's samples as they are.
 
@@ -949,7 +949,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     """The JSON-able summary of one drum task (``played``: the hits as played, for the
     onsets; ``hits``: as written, maybe quantized)."""
     from nmfaudio.drums import DrumTemplates
-    from nmfaudio.drums.hits import has_tempo
+    from nmfaudio.drums.tempo_grid import has_tempo
     from nmfaudio.drums.ride import ride_mode
     from nmfaudio.drums.accompaniment import accompaniment_mode
     from nmfaudio.drums.stems import presence_mode

@@ -304,7 +304,8 @@ def test_the_pair_load_returns_given_for_the_samples_says_to_unpack_it(tmp_path)
     # separate, save, stft, quantize, DrumTemplates.from_one_shots or metrics.sdr: numpy's
     # "setting an array element with a sequence ... inhomogeneous shape", naming nothing
     # (main before 2026-12-06, tour15).  Each says what it is and how to unpack it.
-    from nmfaudio.drums.hits import ClassHits, DrumHits, quantize
+    from nmfaudio.drums.hit_results import ClassHits, DrumHits
+    from nmfaudio.drums.tempo_grid import quantize
     from nmfaudio.metrics import sdr
 
     y = (0.1 * np.sin(np.arange(4000) * 0.3)).astype(np.float32)

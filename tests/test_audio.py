@@ -393,7 +393,7 @@ def test_a_folder_that_takes_no_new_file_is_named_with_the_output(tmp_path):
     even for root) raised the OSError of the hidden temporary file: "[Errno 30] Read-only
     file system: 'ro/.x_component_01.wav.1234-0a7c-eb52f03d.part'", a name nobody asked for
     (tour16).  The error now names the output; nothing is left behind."""
-    from nmfaudio.drums.hits import ClassHits, DrumHits
+    from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
     folder = Path("/proc/self")
     hits = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5]), np.ones(1), np.full(1, 100))})
@@ -414,7 +414,7 @@ def test_a_folder_where_an_output_file_must_go_is_named_and_kept(overwrite, tmp_
     """An output path that is a folder: with overwrite=True the rename onto it failed with
     "[Errno 21] Is a directory: '.x.1a2b3c4d.part' -> 'x'" (a temporary file's name), and
     without it the message said to pass overwrite=True, which cannot replace a folder."""
-    from nmfaudio.drums.hits import ClassHits, DrumHits
+    from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
     csv_folder, wav_folder = tmp_path / "hits.csv", tmp_path / "take.wav"
     for folder in (csv_folder, wav_folder):

@@ -1034,7 +1034,7 @@ def _fail_in(monkeypatch, where: str) -> None:
     """Make the stems' writing (a full disk at the third stem) or the hits fail."""
     import errno
 
-    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.drums.separation_result import DrumSeparation
 
     if where in ("writing", "both"):
         write_wav = audio.write_wav
@@ -1104,7 +1104,7 @@ def test_an_error_while_the_stems_are_written_meanwhile_begins_no_further_stem(l
     gate has closed, so the order is forced: no timing, no sleep."""
     import threading
 
-    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.drums.separation_result import DrumSeparation
     from nmfaudio.nmf import kernels
 
     out = tmp_path / "out"
@@ -1153,7 +1153,7 @@ def test_ctrl_c_pressed_again_while_the_stems_are_written_meanwhile_leaves_no_te
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.drums.separation_result import DrumSeparation
     from nmfaudio.nmf import kernels
 
     out = tmp_path / "out"

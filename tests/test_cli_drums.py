@@ -347,7 +347,7 @@ def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
     --quantize, instead of one the beat tracker made up from silence."""
     import mido
 
-    from nmfaudio.drums.hits import MIDI_BPM
+    from nmfaudio.drums.hit_files import MIDI_BPM
 
     silent = tmp_path / "silence.wav"
     nmfaudio.save(silent, np.zeros(2 * SR, dtype=np.float32), SR)
@@ -393,7 +393,7 @@ def test_quantize_a_one_shot_invents_no_tempo(hits, tmp_path, capsys):
     file is left unquantized at 120 BPM, not snapped to the beat tracker's prior."""
     import mido
 
-    from nmfaudio.drums.hits import MIDI_BPM
+    from nmfaudio.drums.hit_files import MIDI_BPM
 
     shot = tmp_path / "shot.wav"
     nmfaudio.save(shot, np.asarray(sum(hits), dtype=np.float32)[: int(0.2 * SR)], SR)

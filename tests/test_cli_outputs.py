@@ -122,7 +122,7 @@ def test_a_signal_after_the_fit_publishes_nothing(phase, tmp_path, cli, one_line
     import os
 
     from nmfaudio import audio
-    from nmfaudio.drums.separation import DrumSeparation
+    from nmfaudio.drums.separation_result import DrumSeparation
 
     def signalled(function):
         def run(*args, **kwargs):

@@ -1,6 +1,7 @@
-"""nmfaudio.drums.hits: hits of synthetic drums at known times (timing, ghost notes,
-bleed, sustain), velocities, GM notes, MIDI round trip through mido, CSV, quantizing,
-errors; ``nmfaudio drums --midi / --onsets / --quantize``."""
+"""nmfaudio.drums.hits and the modules beside it (general_midi, hit_results, hit_files,
+tempo_grid): hits of synthetic drums at known times (timing, ghost notes, bleed, sustain),
+velocities, GM notes, MIDI round trip through mido, CSV, quantizing, errors; ``nmfaudio
+drums --midi / --onsets / --quantize``."""
 
 import csv
 import sys
@@ -15,7 +16,10 @@ import pytest
 import nmfaudio
 from nmfaudio.cli import main
 from nmfaudio.drums import DrumHits, detect_hits, gm_notes
-from nmfaudio.drums.hits import MIDI_BPM, ClassHits, has_tempo, quantize, read_csv, read_midi, velocities_from_strengths
+from nmfaudio.drums.general_midi import velocities_from_strengths
+from nmfaudio.drums.hit_files import MIDI_BPM, read_csv, read_midi
+from nmfaudio.drums.hit_results import ClassHits
+from nmfaudio.drums.tempo_grid import has_tempo, quantize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_drums import SR, synthetic_hits  # noqa: E402
@@ -388,7 +392,7 @@ def test_double_s_is_checked():
     acts, _, _ = crash_ridden_in_the_hat(0)
     with pytest.raises(ValueError, match="double_s"):
         detect_hits(acts, sr=SR, hop_length=HOP, double_s=-0.1)
-    from nmfaudio.drums.separation import _hat_double_s
+    from nmfaudio.drums.separation_result import _hat_double_s
 
     assert _hat_double_s(None) == 0.095 and _hat_double_s({"kick": 0.2}) == 0.095
     assert _hat_double_s({"hihat": 0}) == 0.0 and _hat_double_s(0.05) == 0.05
@@ -3107,3 +3111,19 @@ def test_hits_dot_a_class_says_it_is_an_item():
         hits.snare  # not one of these hits' classes
     assert hits["kick"].times.tolist() == [0.5]
     assert repr(pickle.loads(pickle.dumps(hits))) == repr(copy.deepcopy(hits)) == repr(hits)
+
+
+def test_the_hits_modules_public_names_are_still_importable_from_it():
+    # The result types, General MIDI notes, hit files and tempo grid have modules of their
+    # own (2026-12-06, hitsplit); ``nmfaudio.drums.hits.quantize``, ``read_midi`` ... the
+    # user guide named there stay the same objects.
+    from nmfaudio.drums import general_midi, hit_files, hit_results, hits, tempo_grid
+
+    homes = {"ClassHits": hit_results, "DrumHits": hit_results, "track_of": hit_results,
+             "gm_notes": general_midi, "velocities_from_strengths": general_midi, "quantize": tempo_grid,
+             "has_tempo": tempo_grid, "read_midi": hit_files, "read_csv": hit_files, "MIDI_PPQ": hit_files,
+             "MIDI_BPM": hit_files, "detect_hits": hits}
+    assert sorted(homes) == sorted(hits.__all__)
+    for name, home in homes.items():
+        assert getattr(hits, name) is getattr(home, name), name
+    assert DrumHits is hit_results.DrumHits and gm_notes is general_midi.gm_notes  # nmfaudio.drums' names

@@ -266,7 +266,7 @@ def test_cli_drums_block_wise_streams_the_api_result(tmp_path, cli, file_tree):
     # Block-wise, the CLI reads the input and writes the stems a block at a time; the files
     # hold exactly what separate_drums(..., block_seconds=) returns as arrays (the same
     # blocks and cross-fades: equal to float32 bits), and the onsets CSV its hits().
-    from nmfaudio.drums.hits import read_csv
+    from nmfaudio.drums.hit_files import read_csv
 
     y, sr = loop_file = nmfaudio.load(LOOP)
     path = tmp_path / "loop.wav"

@@ -142,3 +142,33 @@ def test_no_private_name_is_imported_from_another_package():
                and target not in SHARED and _package(target) != _package(module)}
     assert private - PENDING == set()
     assert PENDING <= private, "a pending private import is gone: remove it from PENDING"
+
+
+#: The transcription's modules under the picking (nmfaudio.drums.hits): the result types,
+#: their files, the General MIDI notes and the tempo grid serve hits from anywhere (another
+#: tool's table, a CSV read back), so none of them reaches the picking or the separation.
+UNDER_THE_PICKING = ("nmfaudio.drums.general_midi", "nmfaudio.drums.hit_files", "nmfaudio.drums.hit_results",
+                     "nmfaudio.drums.tempo_grid")
+
+
+def _reached(module: str) -> set:
+    """Every nmfaudio module ``module`` imports, directly or through others."""
+    seen, todo = set(), [module]
+    while todo:
+        for target in GRAPH[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
+def test_the_hits_types_files_notes_and_grid_do_not_reach_the_picking():
+    above = {"nmfaudio.drums.hits", "nmfaudio.drums.separation", "nmfaudio.drums.model"}
+    assert {module: sorted(_reached(module) & above) for module in UNDER_THE_PICKING} == \
+        {module: [] for module in UNDER_THE_PICKING}
+
+
+def test_the_separations_result_does_not_reach_the_fit():
+    # DrumSeparation (nmfaudio.drums.separation_result) picks hits from stems it is given:
+    # neither separate_drums' module nor the NMFD fit is behind it (2026-12-06, hitsplit)
+    fit = {"nmfaudio.drums.separation", "nmfaudio.drums.model", "nmfaudio.drums.blockwise"}
+    assert _reached("nmfaudio.drums.separation_result") & fit == set()

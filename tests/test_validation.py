@@ -120,7 +120,7 @@ def test_random_state_is_one_behaviour_everywhere():
 
 def _results():
     """One small result of each public result type, with arrays larger than a REPL shows."""
-    from nmfaudio.drums.hits import ClassHits, DrumHits
+    from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
     rng = np.random.default_rng(0)
     V = rng.random((40, 30))

@@ -344,7 +344,7 @@ def _blockwise_text(block) -> str:
     return text + (f" (chosen because {block['reason']})" if block.get("reason") else "")
 
 
-# --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums.hits) -----
+# --- drum hits: --midi, --onsets, --quantize (the logic is in nmfaudio.drums: hits, hit_files, tempo_grid)
 def _grid(text: str) -> int:
     value = text.strip().removeprefix("1/")
     if value not in {"4", "8", "16", "32", "12", "24"}:
@@ -379,7 +379,7 @@ def _check_notes(classes, templates) -> None:
     custom = [name for name in classes if name not in KNOWN_CLASSES]
     if not custom:  # (the hits module stays unimported: a usage error answers quickly)
         return
-    from nmfaudio.drums.hits import gm_notes
+    from nmfaudio.drums.general_midi import gm_notes
 
     for name in custom:
         try:

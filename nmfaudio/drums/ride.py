@@ -116,7 +116,7 @@ tambourine the hat template took with the strokes — goes to the residual
 (:func:`split_strokes`, :data:`STROKE_SPLIT`; docs/drums-five-stems.md, ridden-crash round).
 
 **The hits.** The ride is struck on 2 and 4 too, so
-:meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks its strokes from the moved
+:meth:`~nmfaudio.drums.separation_result.DrumSeparation.hits` picks its strokes from the moved
 activation *and* the hat part's activation kept at the snare's hits (a note of each
 there), adding the cymbals' track's high-band onsets as for the hi-hat
 (:data:`~nmfaudio.drums.hits.RIDE_FLUX_DELTA`); the hi-hat's hits that are only a
@@ -137,7 +137,8 @@ from nmfaudio import audio
 from nmfaudio._validation import check_switch
 from nmfaudio.drums import track_reads
 from nmfaudio.drums.hat_fill import FILL_TOM_S
-from nmfaudio.drums.hits import RIDE_NOTE, _band_usable, _shares, gm_notes
+from nmfaudio.drums.general_midi import RIDE_NOTE, gm_notes
+from nmfaudio.drums.hits import _band_usable, _shares
 from nmfaudio.drums.peaks import find_peaks
 from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
@@ -844,7 +845,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
 
     The pattern is judged by :func:`stroke_weights`, with the second cue
     (:func:`ring_share`, :data:`HAT_RING_SHARE`) on the labelled parts' model when the
-    labels have a ride part (:data:`~nmfaudio.drums.hits.RIDE_NOTE`); without one, by the
+    labels have a ride part (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`); without one, by the
     strict gate alone.
 
     Parameters
@@ -886,7 +887,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     with_snare : ndarray, shape (C, N)
         The hat part's activation where it stays (within :data:`SNARE_GUARD_S` of the
         snare's hits, 0 elsewhere) — a ride struck with the snare is there too, so
-        :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` picks the strokes from
+        :meth:`~nmfaudio.drums.separation_result.DrumSeparation.hits` picks the strokes from
         both.
 
         The inputs and None, None when the recording is not a ride pattern (or the
@@ -1003,14 +1004,14 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     """The ride part's own activation, when its hits are a ride's and the closed hat
     part's were not.
 
-    Some kits' strokes fit the ride template (:data:`~nmfaudio.drums.hits.RIDE_NOTE`) better than the
+    Some kits' strokes fit the ride template (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`) better than the
     closed hat's: the ride part then takes them (a few dB under its largest hit, the
     closed hat part 20-30 dB under its own) and rings between them, while the hat part
     holds the pedal chicks and a crash.  That part already goes to the cymbals stem;
     the same cue as :func:`is_ride_pattern`, on its activation, tells that it keeps time
     — the strict or the loose gate, with the part's own ring (:func:`ring_share`) at
     least :data:`RING_SHARE` in either — and
-    :meth:`~nmfaudio.drums.separation.DrumSeparation.hits` then picks its strokes as
+    :meth:`~nmfaudio.drums.separation_result.DrumSeparation.hits` then picks its strokes as
     :data:`STROKE_LABEL` (a ride sits 10-30 dB under the crashes in the cymbals'
     activation, under their threshold).  Nothing is moved: the model and the stems are
     unchanged.

@@ -81,7 +81,7 @@ def drums_figure(result, *, title: str | None = None, hits=None):
         Multichannel results show the channel average.
     title : str, optional
         Default: the result's name.
-    hits : nmfaudio.drums.hits.DrumHits, optional
+    hits : nmfaudio.drums.hit_results.DrumHits, optional
         ``result.hits()`` when the caller has it already (the CLI writes them too):
         marked as given instead of being detected a second time.
 

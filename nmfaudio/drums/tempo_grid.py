@@ -1,0 +1,309 @@
+"""Hits on a grid: :func:`quantize` snaps :class:`~nmfaudio.drums.hit_results.DrumHits` to
+a constant-tempo grid fitted to the recording (librosa's beat tracker gives the starting
+tempo, the hits the step and phase: :func:`_fit_tempo`); :func:`has_tempo` tells whether
+hits can carry a tempo at all.  What the fit tries, in order, and why:
+docs/transcription.md ("--quantize fits one constant tempo").
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from nmfaudio import audio
+from nmfaudio._validation import check_int
+from nmfaudio.drums.hit_files import MIDI_BPM
+from nmfaudio.drums.hit_results import ClassHits, DrumHits
+
+__all__ = ["quantize", "has_tempo"]
+
+
+#: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
+#: notes for the coarser binary grids, which they divide; the others their own.
+FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
+#: The triplet grids: on a groove whose hits fit sixteenth notes at the beat tracker's tempo
+#: they take that tempo and are laid through its beats; otherwise (a swung groove) they are
+#: fitted on themselves before any other tempo is tried.
+TRIPLET_GRIDS = (12, 24)
+#: A grid fits the hits when they lie within this fraction of its step of it (RMS); a
+#: groove played to a click lies within a few hundredths (the bundled loop's hits as
+#: played: 0.013 of a sixteenth note).
+GRID_FIT = 1 / 8
+#: A step is searched within this fraction either side of each one tried: the least-squares
+#: slope of librosa's beats was 5-6 % off the played tempo on 4 of the 160 tuning renders
+#: (tempofit round, docs/transcription.md), which ±5 % missed.
+TEMPO_SPAN = 0.07
+#: Ratios of the played tempo's sixteenth note to the beat tracker's tried when the
+#: tracker's own does not fit the hits: a tracker locked on half, 2/3, 3/4, 4/3 or 3/2 of
+#: the tempo (the step is the tempo's inverse: 2/3 of the step for a tracker on 2/3 of
+#: the tempo).  On the tuning renders librosa locked on 1/2 (5 of 160) and 2/3 (1 of 160).
+TEMPO_RATIOS = (1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2)
+#: Where librosa's beat tracker centres its tempo prior (``start_bpm``): its octave and
+#: 3:2 errors took the tempo away from it on every tuning render where it erred (94 for
+#: 141, 70 for 140, 182 for 91, 74 for 147 BPM), so another tempo is taken only when it
+#: lies nearer this one (in log tempo) than the tracker's.
+PRIOR_BPM = 120.0
+#: How far past the last sample of ``y`` a hit given to :func:`quantize` may lie (a CSV's
+#: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
+#: recording.
+LATE_TOLERANCE_S = 0.001
+
+
+def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
+    """Snap the hits to a constant-tempo grid fitted to the recording.
+
+    The beat period starts from the least-squares slope of the beats
+    :func:`librosa.beat.beat_track` finds in ``y`` (its tempo estimate when it finds
+    fewer than 4 beats); the grid has ``grid / 4`` steps per beat (``grid`` 16: sixteenth
+    notes, 12: eighth-note triplets).  The tempo is then fitted to the hits on sixteenth
+    notes (:func:`_fit_tempo`), searched within ``TEMPO_SPAN`` (±7 %) of the tracker's
+    step and kept when it leaves the hits within 1/8 of a step (RMS): the tracker's own,
+    or half its tempo when that fits too and lies nearer ``PRIOR_BPM`` (a tracker locked
+    on double); else ``TEMPO_RATIOS`` of the tracker's step (a tracker locked on half
+    or 2/3 of the tempo...) whose tempo lies nearer ``PRIOR_BPM`` than the tracker's and,
+    for a triplet grid, that grid at the tracker's tempo (a swung groove) -- both fitting,
+    the tempo whose beats hold the hits; else sixteenth notes at twice the tracker's tempo
+    when it lies below ``PRIOR_BPM`` (a tracker locked on half of a fast tempo), or, for
+    grid 32, 32nd notes at the tracker's tempo.  The grid's phase is the
+    strength-weighted circular mean of the hit times modulo the step, so the grid sits on
+    the hits to sub-millisecond precision (the tracker's own beats are frame-accurate
+    only).  Every grid is laid through the fitted sixteenth notes, so sixteenth notes
+    played between a coarse grid's points do not change the tempo: 4 and 8 take every
+    few of their points, starting at the one nearest the hits' weighted circular mean
+    on their own step; 32 halves their step; a triplet grid (12, 24) is laid through
+    their beats.  Each hit moves to the nearest grid point inside the recording (a hit
+    in its last half step whose nearest point is after the last sample goes to the one
+    before, or to the last sample when another hit of its class is on
+    that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
+    constant grid suits recordings played to a click; a performance that drifts in
+    tempo is better left unquantized.
+
+    Parameters
+    ----------
+    hits : DrumHits
+    y : ndarray, shape (n_samples,) or (n_channels, n_samples)
+        The recording the hits come from (whole: the hits' times count from its start).
+    sr : int
+        Its sampling rate.
+    grid : {4, 8, 16, 32, 12, 24}, default 16
+    hop_length : int, default 512
+        Hop of the beat tracker's onset envelope.
+
+    Returns
+    -------
+    DrumHits
+        The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid has the notes'
+        spacing), ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that
+        fit none -- the grid moved some of them by up to half a step) and ``grid_start``
+        the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
+        hits as given when they cannot carry a tempo (:func:`has_tempo`).
+
+    Raises
+    ------
+    ValueError
+        A hit lies after ``y``'s last sample (by more than ``LATE_TOLERANCE_S``): ``y`` is
+        not the whole recording, or ``sr`` not its rate.
+    """
+    import librosa
+
+    if grid not in (4, 8, 16, 32, 12, 24):
+        raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
+    y = audio.check_audio(y)
+    sr = check_int(sr, "sr")
+    hop_length = check_int(hop_length, "hop_length")  # librosa's ParameterError is no ValueError
+    if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
+        return hits
+    mono = y if y.ndim == 1 else y.mean(axis=0)
+    with warnings.catch_warnings():
+        # Above ~100 kHz the tracker's onset envelope (2048-point FFT, 128 mel bands) has
+        # low mel bands narrower than a bin, and librosa warns on every such run: two lines
+        # on stderr from a run that worked (192 kHz tuning renders: the tempo right on 18 of
+        # 18 with those bands empty, as at 22.05 kHz).
+        warnings.filterwarnings("ignore", message="Empty filters detected in mel frequency basis",
+                                category=UserWarning)
+        tempo, beats = librosa.beat.beat_track(y=mono, sr=sr, hop_length=hop_length, units="time")
+    tempo = float(np.atleast_1d(tempo)[0])
+    beats = np.asarray(beats, dtype=np.float64)
+    if len(beats) >= 4:
+        period = float(np.polyfit(np.arange(len(beats)), beats, 1)[0])
+    else:
+        period = 60.0 / tempo if tempo > 0 else 60.0 / MIDI_BPM
+    times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
+    weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
+    last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
+    if times.size and float(times.max()) > last + LATE_TOLERANCE_S:
+        # hits lie inside the recording they come from: these do not, so y or sr is not
+        # theirs (a part of it, another file, the rate of a resampled copy), and snapping
+        # them inside it would merge every late hit into the last grid points
+        raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {y.shape[-1] / sr:.3f} s "
+                         f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
+                         f"from, whole, and its own sampling rate")
+    fit = _fit_tempo(times, weights, period, grid)
+    if fit is not None:
+        period, step, phase = fit
+    else:
+        # no tempo fits (a tempo change, a free performance): the tracker's step, and the
+        # caller is told (tempo_fit False) -- hits move up to half a step
+        fine = FIT_GRID[grid]
+        fine_step = period / (fine // 4)
+        step, phase = _coarse_grid(times, weights, fine_step, _grid_phase(times, weights, fine_step)[0],
+                                   fine // grid)
+    snapped = {}
+    for c in hits:
+        points = phase + np.rint((c.times - phase) / step) * step
+        points = np.maximum(points, 0.0)  # a hit just after 0 s whose grid point is before it
+        # a hit in the last half step whose grid point is after the last sample: the grid
+        # point before it, so no note or CSV row lies past the end of the recording -- or
+        # the last sample when another hit of the class snaps to that point (the two would
+        # become one: a hit played lost to the end of the file)
+        late = points > last
+        if late.any():
+            before = np.clip(points[late] - step, 0.0, last)
+            taken = np.isin(np.round(before, 9), np.round(points[~late], 9))
+            points[late] = np.where(taken, last, before)
+        keep = {}
+        for i, t in enumerate(np.round(points, 9)):  # one hit per grid point: the stronger
+            if t not in keep or c.strengths[i] > c.strengths[keep[t]]:
+                keep[t] = i
+        chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
+        snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
+    # where the grid starts in the file: a DAW lays its grid from the file's start, so the
+    # notes sit this far after its lines unless the recording begins on a grid point
+    # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
+    # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=float(phase % step))
+
+
+def has_tempo(hits: DrumHits) -> bool:
+    """Whether ``hits`` can carry a tempo for :func:`quantize`: hits at two instants at
+    least (10 ms apart).  With none, or one (a one-shot: kick and hi-hat together), the
+    grid would come from the beat tracker's prior alone (126.3 BPM on silence): a made-up
+    tempo."""
+    times = np.concatenate([np.zeros(0), *(np.asarray(c.times, float) for c in hits)])
+    return times.size > 1 and float(np.ptp(times)) > 0.01
+
+
+def _grid_phase(times, weights, step) -> tuple:
+    """Strength-weighted circular mean phase of ``times`` on a grid of ``step`` seconds,
+    and the RMS distance (s) of the times (every hit alike) to that grid."""
+    if not weights.sum() > 0:
+        return 0.0, 0.0
+    phase = float(np.angle(np.sum(weights * np.exp(2j * np.pi * times / step)))) / (2 * np.pi) * step
+    off = times - phase - np.rint((times - phase) / step) * step
+    return phase, float(np.sqrt(np.mean(off ** 2)))
+
+
+def _coarse_grid(times, weights, fine_step, fine_phase, ratio) -> tuple:
+    """A grid of ``ratio`` fine steps through one of the fine grid's points: the one of the
+    ``ratio`` candidate phases nearest the hits' strength-weighted circular mean on the
+    coarse step (the beats' strong hits, not the off-beat ones, set it).  ``ratio`` 1: the
+    fine grid itself."""
+    if ratio == 1:
+        return fine_step, fine_phase
+    step = fine_step * ratio
+    mean = _grid_phase(times, weights, step)[0]
+    candidates = fine_phase + fine_step * np.arange(ratio)
+    distance = np.abs((candidates - mean + step / 2) % step - step / 2)
+    return step, float(candidates[int(np.argmin(distance))] % step)
+
+
+def _fit_near(times, weights, step):
+    """The grid step within ``TEMPO_SPAN`` of ``step`` (a beat tracker's tempo is often a few
+    percent off on a short excerpt) that fits the hits best, and its phase, if it leaves
+    them within ``GRID_FIT`` of a step (RMS); else None."""
+    factors = np.linspace(1 - TEMPO_SPAN, 1 + TEMPO_SPAN, int(round(TEMPO_SPAN * 4000)) + 1)  # 0.05 % apart
+    fits = [(_grid_phase(times, weights, step * f), step * f) for f in factors]
+    (phase, spread), best = min(fits, key=lambda fit: fit[0][1] / fit[1])
+    return (best, phase) if spread <= best * GRID_FIT else None
+
+
+def _prior_distance(period) -> float:
+    """How far a beat period (s) lies from ``PRIOR_BPM``, in log tempo."""
+    return abs(np.log(60.0 / period / PRIOR_BPM))
+
+
+def _beat_concentration(times, weights, period) -> float:
+    """How closely the hits gather on beats of ``period`` (s): the length of their
+    strength-weighted mean phasor on it, 1 when every hit is on a beat, 0 when they
+    spread evenly (or in equal weight on and half-way between the beats)."""
+    return float(np.abs(np.sum(weights * np.exp(2j * np.pi * times / period))) / max(weights.sum(), 1e-12))
+
+
+def _lay(times, weights, sixteenth, phase, grid) -> tuple:
+    """The ``grid``'s (beat period, step, phase) on fitted sixteenth notes: every few of
+    their points for 4 and 8 (:func:`_coarse_grid`), half their step for 32, a triplet
+    grid through their beats."""
+    period = 4 * sixteenth
+    if grid == 32:
+        return period, sixteenth / 2, phase
+    if grid in TRIPLET_GRIDS:
+        beat_phase = _coarse_grid(times, weights, sixteenth, phase, 4)[1]
+        step = period / (grid // 4)
+        return period, step, beat_phase % step
+    return (period, *_coarse_grid(times, weights, sixteenth, phase, 16 // grid))
+
+
+def _fit_tempo(times, weights, period, grid):
+    """Beat period, grid step and phase fitted to the hits from the beat tracker's
+    ``period`` (s), or None when no tempo fits.  Tried in turn, the first that fits kept:
+
+    1. sixteenth notes at the tracker's tempo -- or at half of it, when eighth notes fit
+       too and half the tempo lies nearer ``PRIOR_BPM`` (a tracker locked on double);
+    2. sixteenth notes at ``TEMPO_RATIOS`` of the tracker's step whose tempo lies nearer
+       ``PRIOR_BPM`` than the tracker's, the nearest (a tracker locked on half or 2/3 of
+       the tempo; a tempo change of 3:4 also fits a fine grid of 3/2 the tempo, away from
+       the prior); for a triplet grid, that grid itself at the tracker's tempo (or twice
+       it, nearer ``PRIOR_BPM``: a swung groove) -- when both fit (a swung groove's eighth
+       notes at 0 and 2/3 of a beat are sixteenth notes of 3/2 its tempo too; a binary
+       groove's eighth notes, triplets of 2/3 its tempo) the one whose beats hold the hits
+       (:func:`_beat_concentration`);
+    3. sixteenth notes at twice the tracker's tempo, even though farther from the prior,
+       when the tracker's lies below ``PRIOR_BPM`` (a tracker locked on half of a tempo
+       past about 170 BPM); else, for grid 32, 32nd notes at the tracker's tempo.
+
+    Sixteenth notes fitted (1, 2) lay every grid through them (:func:`_lay`), so all grids
+    read one tempo: fitted on a coarser grid, hits played between its points would fit
+    half its step and double the tempo.
+    """
+    own = _fit_near(times, weights, period / 4)
+    if own is not None:
+        half = _fit_near(times, weights, period / 2)  # the sixteenth notes of half the tempo
+        if half is not None and _prior_distance(4 * half[0]) < _prior_distance(4 * own[0]):
+            own = half
+        return _lay(times, weights, *own, grid)
+    triplet = None
+    if grid in TRIPLET_GRIDS:
+        per_beat = grid // 4
+        fit = _fit_near(times, weights, period / per_beat)
+        if fit is None:  # a tracker locked on half the tempo
+            fit = _fit_near(times, weights, period / per_beat / 2)
+            fit = fit if fit is not None and _prior_distance(per_beat * fit[0]) < _prior_distance(period) else None
+        triplet = None if fit is None else (fit[0] * per_beat, *fit)
+    fits = [fit for fit in (_fit_near(times, weights, period / 4 * ratio) for ratio in TEMPO_RATIOS)
+            if fit is not None and _prior_distance(4 * fit[0]) < _prior_distance(period)]
+    binary = _lay(times, weights, *min(fits, key=lambda fit: _prior_distance(4 * fit[0])), grid) if fits else None
+    if triplet is not None and binary is not None:
+        # 3:2 apart, both fit: the one whose beats hold the hits (a swung groove's beats
+        # fall on and between the beats of 3/2 its tempo, a binary groove's on and
+        # between those of 2/3 its tempo)
+        return max(triplet, binary, key=lambda fit: _beat_concentration(times, weights, fit[0]))
+    if triplet is not None or binary is not None:
+        return triplet or binary
+    # Sixteenth notes at twice the tracker's tempo, farther from the prior than its own: past
+    # about 170 BPM (120 x sqrt 2) half the tempo lies nearer PRIOR_BPM, where librosa's
+    # tracker locks (a 187-BPM render read 93.5 BPM), and step 2 passes the double by; a
+    # groove with sixteenth notes there fitted no step, and --quantize 16 merged its hat
+    # sixteenths in pairs (64 of the 74 hi-hat hits written).  A grid that holds every hit
+    # beats none.
+    # (Grid 32 lays 32nd notes of that doubled tempo: 64th notes of the tracker's.)
+    # Only a tracker below PRIOR_BPM can have halved such a tempo (half of 170-240 BPM lies
+    # at 85-120): one reading 140 is right, and a groove there with 32nd-note hat rolls
+    # (trap) fits sixteenth notes of 280 BPM too -- read as 280 BPM at every grid, grid 32
+    # laid on 64th notes, where it had fitted 140 on its own 32nd notes (review9).
+    double = _fit_near(times, weights, period / 8)
+    if double is not None and 60.0 / period < PRIOR_BPM:
+        return _lay(times, weights, *double, grid)
+    if double is not None and grid == 32:  # 32nd notes at the tracker's tempo
+        return double[0] * 8, *double
+    return None
