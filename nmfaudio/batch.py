@@ -1266,20 +1266,27 @@ def run_record(task: Task) -> dict:
 
     started, cpu = time.perf_counter(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    _IN_TASK = True
     notes: list[str] = []  # stale temporary files removed (a killed run's): said with the record
-    try:
-        with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
-            summary = run_task(task)
+    try:  # a stop raised anywhere while _IN_TASK is set ends the worker here, never in its caller
+        _IN_TASK = True
+        try:
+            with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
+                summary = run_task(task)
+        except Exception as exc:  # one input's failure must not stop the others
+            record = make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
+                                 worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
+        else:
+            record = make_record(task, "done", seconds=time.perf_counter() - started, summary=summary,
+                                 worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
+        finally:
+            _IN_TASK = False
     except _Stopped:
-        os._exit(128 + signal.SIGTERM)  # the temporary files are gone: the exception unwound through them
-    except Exception as exc:  # one input's failure must not stop the others
-        return make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
-                           worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
-    finally:
-        _IN_TASK = False
-    return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker,
-                       cpu_seconds=time.process_time() - cpu, notes=notes)
+        # the temporary files are gone: the exception unwound through them.  Raised in the
+        # record's making or in the finally above, it would otherwise leave this function:
+        # the pool's worker loop takes it for the task's error and runs the next queued
+        # file with the stop spent (race47)
+        os._exit(128 + signal.SIGTERM)
+    return record
 
 
 def _worker_sigterm(signum, frame):
@@ -1290,7 +1297,15 @@ def _worker_sigterm(signum, frame):
     global _STOPPING, _REDELIVER
     if _STOPPING and not _REDELIVER:
         return
-    if _IN_HOOK:  # raised here it would be swallowed as well: taken once the hook has returned
+    # Not raised where it would be swallowed as well (in the hook), nor while the main thread
+    # handles an exception (an except or finally block, a with block's __exit__ on an error):
+    # those are clean-ups — _meanwhile's gate.close() waiting for the stems' writer,
+    # atomic_outputs removing the temporaries — and a _Stopped raised inside one cuts it
+    # short.  A stop swallowed in numba's ctypes callback makes numba raise its own error
+    # ("no compiled object yet"); the stop asked for again then landed in that error's
+    # clean-up and left the stems not yet removed (race47).  Asked for again until taken
+    # outside.
+    if _IN_HOOK or (_IN_TASK and sys.exc_info()[1] is not None):
         _STOPPING = True
         _ask_again()
         return
