@@ -1254,6 +1254,7 @@ _IN_TASK = False
 _STOPPING = False  # this worker has taken its first SIGTERM
 _REDELIVER = False  # that SIGTERM's _Stopped was swallowed (see _worker_unraisable): raise it again
 _IN_HOOK = False  # _worker_unraisable is running: a _Stopped raised there would be swallowed too
+_ASKING = False  # _ask_again is starting the thread that asks for the stop again
 
 
 def run_record(task: Task) -> dict:
@@ -1303,9 +1304,13 @@ def _worker_sigterm(signum, frame):
     # atomic_outputs removing the temporaries — and a _Stopped raised inside one cuts it
     # short.  A stop swallowed in numba's ctypes callback makes numba raise its own error
     # ("no compiled object yet"); the stop asked for again then landed in that error's
-    # clean-up and left the stems not yet removed (race47).  Asked for again until taken
-    # outside.
-    if _IN_HOOK or (_IN_TASK and sys.exc_info()[1] is not None):
+    # clean-up and left the stems not yet removed (race47).  Nor inside a context manager's
+    # __enter__: raised there after it took a lock (threading.Condition's, in
+    # Future.result), its __exit__ never runs and the lock stays taken — the writer thread
+    # then waits for it forever, and so does the join of that thread.  Asked for again
+    # until taken outside.
+    if _IN_HOOK or _ASKING or (_IN_TASK and (sys.exc_info()[1] is not None
+                                  or (frame is not None and frame.f_code.co_name == "__enter__"))):
         _STOPPING = True
         _ask_again()
         return
@@ -1339,10 +1344,17 @@ def _worker_unraisable(unraisable) -> None:
 
 def _ask_again() -> None:
     """Have :func:`_redeliver_stop` ask for the handler until it has raised."""
-    global _REDELIVER
+    global _REDELIVER, _ASKING
     if not _REDELIVER:
         _REDELIVER = True
-        threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+        # the thread's first request can land while it starts (Thread.start waits for it),
+        # inside the handler that defers: a _Stopped raised there would leave from the
+        # very place the stop was deferred from
+        _ASKING = True
+        try:
+            threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+        finally:
+            _ASKING = False
 
 
 def _redeliver_stop() -> None:

@@ -711,6 +711,53 @@ def test_a_stop_landing_as_a_failed_record_is_made_ends_the_worker(hits, tmp_pat
     assert exited.value.args == (128 + signal.SIGTERM,)
 
 
+def test_a_stop_landing_in_a_context_managers_enter_is_taken_inside_its_block(worker_in_a_task, monkeypatch):
+    """race47: a stop raised in a context manager's ``__enter__`` once it has taken its lock
+    (threading.Condition's, as ``Future.result`` enters it while the stems are written)
+    skips the ``__exit__``: the lock stays taken, and the writer thread waits for it
+    forever (then the parent kills the worker after 30 s, its stems' ``.part`` files left).
+    The stop must be taken inside the block, the lock released — also when the thread that
+    asks for it again sends its first request while it is being started, inside the
+    handler that deferred the stop (held here until that request has reached the handler)."""
+    import signal
+    import threading
+    import time
+
+    asked = []
+
+    def handler(signum, frame):  # the worker's, counting its calls
+        asked.append(signum)
+        batch._worker_sigterm(signum, frame)
+
+    signal.signal(signal.SIGTERM, handler)  # the fixture restores the previous handler
+    start = threading.Thread.start
+
+    def start_until_asked(self):
+        start(self)
+        deadline = time.monotonic() + _HANG_GUARD_S
+        while self.name == "nmfaudio-stop" and len(asked) < 2 and time.monotonic() < deadline:
+            pass  # bytecodes: the thread's first request lands here, in the deferring handler
+
+    monkeypatch.setattr(threading.Thread, "start", start_until_asked)
+    lock = threading.Lock()
+
+    class Condition:  # threading.Condition's __enter__ and __exit__, the stop between
+        def __enter__(self):
+            lock.acquire()
+            signal.raise_signal(signal.SIGTERM)  # its handler runs here, the lock taken
+            return self
+
+        def __exit__(self, *exc):
+            lock.release()
+
+    reached = []
+    with pytest.raises(batch._Stopped):
+        with Condition():
+            _run_until_stopped(reached)
+    assert not lock.locked()
+    assert len(asked) >= 3 and reached == [True]  # deferred twice, then taken in the block
+
+
 #: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
 #: hang, never reached when the code under test is right or wrong: only a design that
 #: waits for a writer that has not begun would reach it, and the test then fails).
