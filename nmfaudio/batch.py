@@ -1287,6 +1287,8 @@ def run_record(task: Task) -> dict:
         # the pool's worker loop takes it for the task's error and runs the next queued
         # file with the stop spent (race47)
         os._exit(128 + signal.SIGTERM)
+    if _STOPPING:  # a stop deferred while the task's error was handled: no further file for this worker
+        os._exit(128 + signal.SIGTERM)
     return record
 
 

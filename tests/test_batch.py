@@ -681,7 +681,9 @@ def test_a_stop_landing_as_a_failed_record_is_made_ends_the_worker(hits, tmp_pat
     """race47: a stop raised while run_record made a failed input's record left run_record:
     the pool's worker loop took the _Stopped for the task's error and went on to the next
     queued file with its stop spent (the parent then kills it after 30 s, mid-file, its
-    temporaries left).  The worker must exit with 143 instead."""
+    temporaries left).  Deferred there (the error is being handled), the stop must still
+    end the worker, with 143, before run_record returns: not after the pool's loop has
+    begun the next queued file."""
     import signal
 
     class Exited(BaseException):
@@ -704,10 +706,8 @@ def test_a_stop_landing_as_a_failed_record_is_made_ends_the_worker(hits, tmp_pat
     monkeypatch.setattr(batch, "make_record", make_record_then_stop)
     task = batch.plan([_write_song(tmp_path / "a.wav", hits, 1)], tmp_path / "out", job="drums",
                       options=DRUM_OPTIONS)[0]
-    reached = []
     with pytest.raises(Exited) as exited:
         batch.run_record(task)
-        _run_until_stopped(reached)
     assert exited.value.args == (128 + signal.SIGTERM,)
 
 
