@@ -672,6 +672,15 @@ def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
     one_line_error(stderr, "argument --ranks: '2,2,1' names rank 2 twice", prefix="nmfaudio image sweep: error:")
 
 
+def test_denoise_sweep_refuses_a_rank_given_twice_as_the_command_line():
+    """denoise_sweep(stack, [2, 2, 1]) fitted rank 2 twice and returned two rows for it,
+    where --ranks 2,2,1 is refused (before 2026-12-06, polish17); refused before any fit."""
+    stack = np.random.default_rng(1).random((4, 6, 5))
+    with pytest.raises(ValueError, match=r"^ranks=\[2, 2, 1\] names rank 2 twice; give each rank once$"):
+        denoise_sweep(stack, [2, 2, 1], max_iter=3)
+    assert list(denoise_sweep(stack, [2, 1], max_iter=3, tol=0).ranks) == [2, 1]
+
+
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
     stack = tmp_path / "stack.npz"
     np.savez(stack, images=(planted_stack(planted, 20, (6, 6, 3), 2, 12) * 255).astype(np.uint8))

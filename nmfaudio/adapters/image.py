@@ -802,7 +802,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
     noisy : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
         uint8 or float in [0, 1] (e.g. from :func:`add_noise`).
     ranks : sequence of int >= 1
-        The ranks to try, e.g. ``[16, 32, 64, 128, 256]``.
+        The ranks to try, each once, e.g. ``[16, 32, 64, 128, 256]``.
     clean : ndarray, same shape as ``noisy``, optional
         The noise-free stack; errors are then measured against it.
     max_iter : int, default 200
@@ -837,6 +837,9 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
         raise TypeError(f"ranks={ranks!r} must be a sequence of ints >= 1") from None
     if not rank_list:
         raise ValueError("ranks=[] is empty; give at least one rank, e.g. [16, 32, 64]")
+    twice = sorted({rank for rank in rank_list if rank_list.count(rank) > 1})
+    if twice:  # fitted twice, two rows for it (before 2026-12-06, polish17; the command line refused it)
+        raise ValueError(f"ranks={ranks!r} names rank {twice[0]} twice; give each rank once")
     if on_rank is not None and not callable(on_rank):
         raise TypeError(f"on_rank={on_rank!r} must be callable(rank, error)")
     A_noisy = to_matrix(array)
