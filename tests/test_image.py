@@ -1101,7 +1101,7 @@ def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
 def test_compress_of_a_black_picture_is_exact(tmp_path, cli):
     """An all-black picture (a blank scan, a lens cap on) stopped `image compress` with
     "nmfaudio: error: ARPACK error -9: Starting vector is zero." (its SVD start); now its
-    reconstruction is black, exact (PSNR null in JSON, "inf" in text), with --svd too."""
+    reconstruction is black, exact (PSNR null in JSON, "exact" in text), with --svd too."""
     from PIL import Image
 
     photo = tmp_path / "black.png"
@@ -1111,6 +1111,48 @@ def test_compress_of_a_black_picture_is_exact(tmp_path, cli):
     record = json.loads(stdout)
     assert record["psnr_db"] is None and record["svd_psnr_db"] is None
     assert not np.asarray(Image.open(tmp_path / "r3.png")).any()
+
+
+def test_compress_text_summary_calls_an_exact_reconstruction_exact(tmp_path, cli):
+    """The text summary printed "PSNR inf dB (truncated SVD inf dB)" for a black picture
+    (before 2026-12-06, polish17); now it says exact, as JSON's null does."""
+    from PIL import Image
+
+    photo = tmp_path / "black.png"
+    Image.fromarray(np.zeros((20, 16), np.uint8)).save(photo)
+    code, stdout, stderr = cli(["image", "compress", photo, "-r", "2", "-o", tmp_path / "r2.png", "--svd"])
+    assert code == 0, stderr
+    assert "inf" not in stdout and "nan" not in stdout
+    assert "rank 2: exact, every pixel as in the photo (truncated SVD exact), stores" in stdout
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".gif", "GIF"), (".jpg", "JPEG")])
+def test_compress_prints_the_psnr_of_the_picture_written(tmp_path, cli, suffix, fmt):
+    """GIF keeps 256 colours, JPEG is lossy: the summary printed the PSNR of the fit's
+    reconstruction, not of the file written (before 2026-12-06, polish17).  Now the printed
+    number (and --json's output_psnr_db) is the written file's, read back, and the fit's
+    is named beside it; a PNG keeps every pixel and prints one number, the fit's."""
+    from PIL import Image
+
+    rng = np.random.default_rng(4)  # 1200 pixels of smooth colour plus noise: > 256 colours
+    ramp = np.linspace(0, 1, 40)[:, None, None] * np.linspace(1, 0.3, 30)[None, :, None]
+    picture = np.clip(ramp * [1.0, 0.6, 0.3] + 0.15 * rng.random((40, 30, 3)), 0, 1)
+    photo, output = tmp_path / "photo.png", tmp_path / f"r3{suffix}"
+    Image.fromarray((picture * 255).round().astype(np.uint8)).save(photo)
+    original = np.asarray(Image.open(photo))
+    code, stdout, stderr = cli(["image", "compress", photo, "-r", "3", "-o", output])
+    assert code == 0, stderr
+    written = psnr(original, np.asarray(Image.open(output).convert("RGB")))
+    fit = compress(original, 3, random_state=0).psnr
+    assert abs(written - fit) > 0.01  # the format did change the picture
+    assert f"rank 3: PSNR {written:.2f} dB as written ({fmt} changed the fit's {fit:.2f} dB)" in stdout
+    code, stdout, _ = cli(["image", "compress", photo, "-r", "3", "-o", output, "--force", "--json"])
+    record = json.loads(stdout)
+    assert record["output_psnr_db"] == pytest.approx(written, rel=1e-12) and record["output_changed"] is True
+    assert record["psnr_db"] == pytest.approx(fit, rel=1e-12)
+    code, stdout, _ = cli(["image", "compress", photo, "-r", "3", "-o", tmp_path / "r3.png"])
+    assert f"rank 3: PSNR {fit:.2f} dB, stores" in stdout
+    assert psnr(original, np.asarray(Image.open(tmp_path / "r3.png"))) == pytest.approx(fit, rel=1e-12)
 
 
 def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):

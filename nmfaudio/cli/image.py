@@ -271,22 +271,70 @@ def run_compress(args) -> int:
 
     with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
         Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
+        written = _written_psnr(temporaries[0], image, reconstruction, result.psnr)
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
     kind = KINDS[_mode(image)]
     height, width = image.shape[:2]
     if args.json:
-        print(json.dumps(_compress_record(args, result, svd_psnr, kind, width, height, seconds), indent=2))
+        print(json.dumps(_compress_record(args, result, svd_psnr, written, kind, width, height, seconds), indent=2))
         return 0
-    line = (f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: PSNR {result.psnr:.2f} dB")
+    main, asides = _psnr_words(result.psnr, written, fmt)
     if svd_psnr is not None:
-        line += f" (truncated SVD {svd_psnr:.2f} dB)"
+        asides.append(f"truncated SVD {_db(svd_psnr)}")
+    line = f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: {main}"
+    if asides:
+        line += f" ({'; '.join(asides)})"
     line += (f", stores {result.n_stored:,} of {result.n_original:,} numbers "
              f"({result.storage_ratio:.1%}), {count(result.n_iter, 'iteration')} in {seconds:.1f} s")
     print(line)
     print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
     return 0
+
+
+def _db(value: float) -> str:
+    """A PSNR for a reader: "30.55 dB", or "exact" for an exact reconstruction (infinite
+    PSNR, which printed as "inf dB" before 2026-12-06, polish17)."""
+    return "exact" if value == float("inf") else f"{value:.2f} dB"
+
+
+def _written_psnr(path, image, reconstruction, fit_psnr):
+    """(PSNR, changed) of the picture as written to ``path``, read back: a format may change
+    the reconstruction — GIF keeps 256 colours, JPEG and (Pillow's default) WebP are lossy —
+    while the fit's PSNR is of the reconstruction before writing (tour18 saw a GIF's summary
+    print the fit's).  ``(fit_psnr, False)`` when every pixel was kept; ``(None, None)`` for
+    a format Pillow cannot read back (PDF)."""
+    from PIL import Image
+
+    from nmfaudio.adapters.image import psnr
+
+    mode = _mode(image)
+    try:
+        with Image.open(path) as back:
+            pixels = np.asarray(back.convert(mode))
+    except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds (PDF: cannot identify)
+        return None, None
+    if pixels.shape != reconstruction.shape:  # the size is checked before the fit: not expected
+        return None, None
+    if np.array_equal(pixels, reconstruction):
+        return fit_psnr, False
+    colour = slice(0, -1) if mode.endswith("A") else slice(None)  # opacity left out, as the fit's
+    return psnr(image[..., colour], pixels[..., colour]), True
+
+
+def _psnr_words(fit_psnr: float, written, fmt: str) -> tuple[str, list[str]]:
+    """The summary's PSNR and its asides: of the picture written, which is the fit's unless
+    the format changed it (the fit's is then an aside), or the fit's, said so, when the file
+    is not read back; an exact reconstruction is called exact."""
+    value, changed = written
+    if changed is None:
+        return f"PSNR {_db(fit_psnr)} before writing", [f"{fmt} files are not read back to check"]
+    if changed:
+        return f"PSNR {_db(value)} as written", [f"{fmt} changed the fit's {_db(fit_psnr)}"]
+    if fit_psnr == float("inf"):
+        return "exact, every pixel as in the photo", []
+    return f"PSNR {fit_psnr:.2f} dB", []
 
 
 def _finite_db(value):
@@ -295,12 +343,15 @@ def _finite_db(value):
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def _compress_record(args, result, svd_psnr, kind, width, height, seconds) -> dict:
-    """``image compress --json``: the summary line's numbers and the files written."""
+def _compress_record(args, result, svd_psnr, written, kind, width, height, seconds) -> dict:
+    """``image compress --json``: the summary line's numbers and the files written
+    (``output_psnr_db`` of the picture as written, ``output_changed`` whether the format
+    changed the fit's reconstruction, null when the file is not read back)."""
     return {"photo": str(args.photo), "output": str(args.output),
             "plot": None if args.plot is None else str(args.plot), "width": int(width), "height": int(height),
             "kind": kind, "rank": int(result.rank), "psnr_db": _finite_db(result.psnr),
-            "svd_psnr_db": _finite_db(svd_psnr), "n_stored": int(result.n_stored),
+            "svd_psnr_db": _finite_db(svd_psnr), "output_psnr_db": _finite_db(written[0]),
+            "output_changed": written[1], "n_stored": int(result.n_stored),
             "n_original": int(result.n_original), "storage_ratio": float(result.storage_ratio),
             "n_iter": int(result.n_iter), "converged": bool(result.converged), "max_iter": args.max_iter,
             "tol": args.tol, "seed": args.seed, "seconds": round(seconds, 3)}
@@ -309,9 +360,9 @@ def _compress_record(args, result, svd_psnr, kind, width, height, seconds) -> di
 def _compress_figure(image, result, svd_psnr):
     from nmfaudio.plot.image import image_grid
 
-    title = f"rank {result.rank}: PSNR {result.psnr:.2f} dB"
+    title = f"rank {result.rank}: " + ("exact" if result.psnr == float("inf") else f"PSNR {result.psnr:.2f} dB")
     if svd_psnr is not None:
-        title += f" (SVD {svd_psnr:.2f} dB)"
+        title += f" (SVD {_db(svd_psnr)})"
     return image_grid([image, result.reconstruct()], ncols=2, panel_size=3.5,
                       titles=["original", f"{title}, {result.storage_ratio:.1%} storage"])
 
