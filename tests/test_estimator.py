@@ -1,6 +1,7 @@
 """nmfaudio.NMF: the scikit-learn-compatible estimator over nmfaudio.factorize."""
 
 import logging
+import warnings
 
 import numpy as np
 import pytest
@@ -169,6 +170,21 @@ def test_kl_zeros_stay_exact_zeros():
     model = NMF(n_components=2, solver="mu", beta_loss="kullback-leibler", random_state=0, max_iter=500)
     W = model.fit_transform(X)
     assert np.all((W @ model.components_)[3:] == 0)
+
+
+def test_init_none_picks_as_sklearn():
+    """NMF(init=None), the default, starts from NNDSVDa when n_components <= min(X.shape)
+    and at random otherwise, as scikit-learn's NMF does (polish17 checked it; it did already)."""
+    from sklearn.decomposition import NMF as SkNMF
+
+    X = np.random.default_rng(0).random((8, 12))
+    for k, chosen in ((3, "nndsvda"), (10, "random")):
+        for Model in (NMF, SkNMF):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # 20 iterations: not converged
+                a = Model(n_components=k, init=None, random_state=0, max_iter=20).fit(X).components_
+                b = Model(n_components=k, init=chosen, random_state=0, max_iter=20).fit(X).components_
+            assert np.array_equal(a, b), (Model, k)
 
 
 def test_custom_init_and_nndsvd_checks_use_sklearns_messages():

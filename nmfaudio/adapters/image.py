@@ -260,6 +260,8 @@ def _fit(V, rank, *, max_iter, tol, beta, solver, init, random_state, W=None, H=
     from nmfaudio.nmf import ConvergenceWarning, factorize
 
     settled = _Settled(tol, V)
+    if init is None:  # "the default" here, as factorize's None is its own default
+        init = "nndsvda"
     if W is not None:
         init = "custom"
     transpose = V.shape[0] > V.shape[1]
@@ -631,7 +633,8 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=5e-5, beta="fro
         less than ``tol`` over the last 10 (it has settled); 0 runs ``max_iter``.
     beta, solver, init, random_state
         Passed to :func:`nmfaudio.factorize`.  The defaults (Frobenius, HALS, NNDSVDa
-        start) reach scikit-learn's coordinate descent's error sooner (docs/images.md).
+        start; ``init=None`` is that default) reach scikit-learn's coordinate descent's
+        error sooner (docs/images.md).
     W : ndarray, shape (h·w·c, n_components), optional
         Starting basis (a warm start, e.g. a fit at a lower rank plus new columns); needs ``H``.
     H : ndarray, shape (n_components, N), optional
