@@ -172,21 +172,6 @@ def test_kl_zeros_stay_exact_zeros():
     assert np.all((W @ model.components_)[3:] == 0)
 
 
-def test_init_none_picks_as_sklearn():
-    """NMF(init=None), the default, starts from NNDSVDa when n_components <= min(X.shape)
-    and at random otherwise, as scikit-learn's NMF does (polish17 checked it; it did already)."""
-    from sklearn.decomposition import NMF as SkNMF
-
-    X = np.random.default_rng(0).random((8, 12))
-    for k, chosen in ((3, "nndsvda"), (10, "random")):
-        for Model in (NMF, SkNMF):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # 20 iterations: not converged
-                a = Model(n_components=k, init=None, random_state=0, max_iter=20).fit(X).components_
-                b = Model(n_components=k, init=chosen, random_state=0, max_iter=20).fit(X).components_
-            assert np.array_equal(a, b), (Model, k)
-
-
 def test_sklearn_page_quotes_the_messages_raised():
     """docs/sklearn.md quotes scikit-learn's messages; it said "Negative values in data
     passed to NMF" where the estimator (and scikit-learn's check_array) says "... passed to
