@@ -357,7 +357,10 @@ def test_a_stack_refuses_more_basis_images_than_it_holds_as_compress_and_the_cli
 
 def test_gray_stack_four_pixels_wide_is_not_rgba():
     images = np.random.default_rng(10).random((5, 6, 4))
-    assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
+    from nmfaudio.adapters.image import StackShapeWarning
+
+    with pytest.warns(StackShapeWarning):  # it might be one 6 x 4 RGBA picture: said, not refused
+        assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
 
 
 # --------------------------------------------------------------------------- plots
@@ -679,6 +682,34 @@ def test_denoise_sweep_refuses_a_rank_given_twice_as_the_command_line():
     with pytest.raises(ValueError, match=r"^ranks=\[2, 2, 1\] names rank 2 twice; give each rank once$"):
         denoise_sweep(stack, [2, 2, 1], max_iter=3)
     assert list(denoise_sweep(stack, [2, 1], max_iter=3, tol=0).ranks) == [2, 1]
+
+
+def test_one_rgba_picture_given_as_a_stack_is_warned_naming_the_fix(tmp_path, cli):
+    """factorize_images(picture) of one RGBA picture (24, 24, 4) fitted 24 gray pictures of
+    24 x 4 pixels without a word (before 2026-12-06, polish17).  A 3-D stack is (N, h, w)
+    — thin gray pictures stay possible — so every stack function warns, naming the stack of
+    one to pass; the command line says it as a note."""
+    from nmfaudio.adapters.image import StackShapeWarning
+
+    picture = np.random.default_rng(0).integers(0, 256, (24, 24, 4), dtype=np.uint8)
+    said = (r"^images: shape \(24, 24, 4\) is read as 24 gray pictures of 24 x 4 pixels \(a stack is \(N, h, w\) "
+            r"or \(N, h, w, c\)\); if it is one RGBA picture, pass a stack of one: images\[None\] or \[picture\]$")
+    for call in (lambda: factorize_images(picture, 2, max_iter=2), lambda: to_matrix(picture),
+                 lambda: add_noise(picture, 0.1), lambda: denoise_sweep(picture, [1], max_iter=2)):
+        with pytest.warns(StackShapeWarning, match=said.replace("images", "(images|noisy)")):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StackShapeWarning)
+        assert factorize_images(picture[None], 1, max_iter=2).basis.shape == (1, 24, 24, 3)
+        assert factorize_images([picture], 1, max_iter=2).codes.shape == (1, 1)
+        to_matrix(picture[:3]), to_matrix(picture[:, :4])  # 3 pictures; 24 x 4 x 4: not a picture's shape
+    stack = tmp_path / "one.npz"
+    np.savez(stack, images=picture)
+    code, _, stderr = cli(["image", "sweep", stack, "--ranks", "1", "--max-iter", "2"])
+    assert code == 0 and "Warning" not in stderr, stderr
+    assert (f"nmfaudio: note: {stack}: the images' shape (24, 24, 4) is read as 24 gray pictures of 24 x 4 "
+            "pixels (a stack is (N, h, w) or (N, h, w, c)); if it is one RGBA picture, save it as images[None] "
+            "(shape (1, 24, 24, 4))") in stderr
 
 
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from nmfaudio._validation import (
     as_array,
     as_generator,
+    caller_stacklevel,
     check_finite,
     check_int,
     check_number,
@@ -43,6 +44,7 @@ __all__ = [
     "SWEEP_MAX_ITER",
     "SWEEP_TOL",
     "CompressedImage",
+    "StackShapeWarning",
     "DenoiseSweep",
     "ImageFactorization",
     "add_noise",
@@ -52,6 +54,7 @@ __all__ = [
     "grow_factors",
     "psnr",
     "small_blas",
+    "stack_reading",
     "to_matrix",
     "truncated_svd",
 ]
@@ -97,6 +100,28 @@ def _check_pillow_mode(image, name: str) -> None:
                      "(what the command line reads)")
 
 
+class StackShapeWarning(UserWarning):
+    """A 3-D stack whose last axis could be colour channels: (24, 24, 4) is read as 24
+    gray pictures of 24 x 4 pixels, as a stack (N, h, w) is, though it may be one RGBA
+    picture (see :func:`stack_reading`)."""
+
+
+#: The kinds of picture a last axis of 2, 3 or 4 would make.
+_CHANNEL_KINDS = {2: "gray + opacity (LA)", 3: "RGB", 4: "RGBA"}
+
+
+def stack_reading(shape: tuple) -> str | None:
+    """How a stack of shape ``shape`` is read, when that may not be what was meant, else
+    None: a 3-D stack (N, h, w) whose w is 2, 3 or 4 while N and h are above 4 looks like
+    one picture (h, w, c) with colour channels — a single RGBA CryptoPunk (24, 24, 4) was
+    fitted as 24 gray pictures of 24 x 4 pixels without a word before 2026-12-06 (polish17).
+    Thin gray pictures are a stack too, so this is a warning, not an error."""
+    if len(shape) == 3 and shape[2] in _CHANNEL_KINDS and shape[0] > 4 and shape[1] > 4:
+        return (f"shape {tuple(shape)} is read as {shape[0]} gray pictures of {shape[1]} x {shape[2]} pixels "
+                f"(a stack is (N, h, w) or (N, h, w, c)); if it is one {_CHANNEL_KINDS[shape[2]]} picture")
+    return None
+
+
 def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     """Return ``images`` as an array after checking dtype, shape and value range.
 
@@ -133,6 +158,10 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
             hint = " (divide by 255, or pass uint8)" if high <= 255 and low >= 0 else " (rescale them)"
             raise ValueError(f"{name} has values in [{low:.4g}, {high:.4g}]; float images must "
                              f"lie in [0, 1]{hint}")
+    reading = stack_reading(array.shape) if stack else None
+    if reading is not None:
+        warnings.warn(f"{name}: {reading}, pass a stack of one: {name}[None] or [picture]",
+                      StackShapeWarning, stacklevel=caller_stacklevel())
     return array
 
 

@@ -369,7 +369,7 @@ def _compress_figure(image, result, svd_psnr):
 
 def run_sweep(args) -> int:
     from nmfaudio.adapters.files import read_image_stack
-    from nmfaudio.adapters.image import add_noise, denoise_sweep
+    from nmfaudio.adapters.image import StackShapeWarning, add_noise, denoise_sweep, stack_reading
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
@@ -381,6 +381,10 @@ def run_sweep(args) -> int:
     if args.n is not None and args.n > len(images):  # "the first N": said, not silently fewer (polish15)
         print(f"nmfaudio: note: --n {args.n}: {args.images} holds {count(len(images), 'image')}; "
               f"using all {len(images)}", file=sys.stderr)
+    reading = stack_reading(images.shape)
+    if reading is not None:  # one RGBA picture saved without its stack axis? (polish17)
+        print(f"nmfaudio: note: {args.images}: the images' {reading}, save it as images[None] "
+              f"(shape {(1, *images.shape)})", file=sys.stderr)
     rgb = images.ndim == 4 and images.shape[3] >= 3  # RGB(A); gray with opacity has one colour
     rows = int(np.prod(images.shape[1:3])) * (3 if rgb else 1)  # colour channels stacked
     most = min(len(images), rows)
@@ -394,7 +398,9 @@ def run_sweep(args) -> int:
     if args.sigma > 0:
         # Noise on the [0, 1] scale, unquantized: work in float32.
         clean = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images
-        noisy = add_noise(clean, args.sigma, random_state=args.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StackShapeWarning)
+            noisy = add_noise(clean, args.sigma, random_state=args.seed)
 
     rows = []
     clock = [time.perf_counter()]
@@ -408,7 +414,8 @@ def run_sweep(args) -> int:
                 print(f"{'rank':>6}  {'rel. error':>10}  {'seconds':>8}")
             print(f"{rank:>6}  {error:>10.4f}  {rows[-1]['seconds']:>8.1f}", flush=True)
 
-    with _convergence_note():
+    with _convergence_note(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StackShapeWarning)  # said above, in the command line's words
         sweep = denoise_sweep(noisy, args.ranks, clean=clean, max_iter=args.max_iter,
                               tol=args.tol, random_state=args.seed, on_rank=on_rank)
     for row, fit in zip(rows, sweep.fits):
