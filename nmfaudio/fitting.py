@@ -360,7 +360,11 @@ class Settings:
         return np.ascontiguousarray(fit.W[:, order]), np.ascontiguousarray(fit.H[order]), fit
 
     def check_size(self, n_samples: int, channels: int, sr: int | None, name: str | None) -> None:
-        """:func:`check_component_limit` for a recording of ``n_samples`` × ``channels``."""
+        """:func:`check_component_limit` for a recording of ``n_samples`` × ``channels``,
+        unless the templates are given (``W``): then each component has its own template
+        and the tracks differ whatever the length (the limit is for templates learned)."""
+        if self.W is not None:
+            return
         check_component_limit(self.k, n_samples, channels, sr, n_fft=self.n_fft, hop_length=self.hop_length,
                               name=name)
 

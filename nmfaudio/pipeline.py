@@ -147,7 +147,7 @@ def separate(
     n_components : int
         Number of components (tracks) k: at most the spectrogram's columns (frames ×
         channels) or frequency bins, whichever is fewer (2 at least), as on the command
-        line (:func:`nmfaudio.fitting.check_component_limit`).
+        line (:func:`nmfaudio.fitting.check_component_limit`), unless ``W`` is given.
     beta : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
     n_fft, hop_length : int, default 2048, 512
         STFT frame length and hop (Hann window, centred frames).

@@ -376,6 +376,10 @@ def test_separate_in_python_refuses_more_components_than_frames_as_the_cli(tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # five iterations: not converged
         assert nmfaudio.separate(y, SR, n_components=13, n_fft=256, hop_length=64, max_iter=5).W.shape[1] == 13
+        # given templates (W) differ whatever the length: not limited
+        W = np.random.default_rng(0).random((129, 20)).astype(np.float32)
+        assert nmfaudio.separate(y, SR, n_components=20, n_fft=256, hop_length=64, W=W, fix_W=True,
+                                 max_iter=5).components.shape == (20, 800)
 
 
 @pytest.mark.parametrize("beta", ["1e9", "-6", "100"])
