@@ -135,9 +135,10 @@ def _check_sizes(args, task, n_samples: int, channels: int, sr: int) -> None:
     library's names that the CLI's error report turns into options) — and room on the
     disk for the tracks and the ``--plot`` figure (``task``: the file's plan)."""
     from nmfaudio import audio, batch
+    from nmfaudio.fitting import check_component_limit
 
-    batch.check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft,
-                                hop_length=args.hop_length, name=Path(task.input).name)
+    check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft, hop_length=args.hop_length,
+                          name=Path(task.input).name)
     audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components,
                                                               file_format(args).subtype)
                            + batch.side_file_bytes(task))
