@@ -75,6 +75,71 @@ def test_a_drum_separation_imports_neither_scipy_signal_nor_librosas_utilities(t
     assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
 
 
+#: Modules a drum run whose stderr is no terminal (a script's, the benchmark's) does not
+#: need: tqdm (its bar would not show) and the multiprocessing its lock loads; the image
+#: and spike adapters (the parser read three defaults from them): ~14 ms of the one-core
+#: start-up together (docs/performance.md, the speed50 round).
+NOT_FOR_A_SCRIPTED_RUN = ("tqdm", "multiprocessing", "nmfaudio.adapters")
+
+
+def test_a_scripted_drum_run_imports_neither_tqdm_nor_the_adapters(tmp_path):
+    code, modules = _modules_after(["drums", str(LOOP), "-o", "out", "--midi", "--onsets"], tmp_path,
+                                   NOT_FOR_A_SCRIPTED_RUN)
+    assert code == 0
+    assert modules == [], modules
+    assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+    # the parser's copies of the adapters' defaults are the adapters' own
+    from nmfaudio.adapters import image, spikes
+    from nmfaudio.cli import image as image_cli
+    from nmfaudio.cli import spikes as spikes_cli
+
+    assert (image_cli.SWEEP_MAX_ITER, image_cli.SWEEP_TOL) == (image.SWEEP_MAX_ITER, image.SWEEP_TOL)
+    assert spikes_cli.METHODS == spikes.METHODS
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_hidden_bar_does_what_a_disabled_tqdm_does(monkeypatch):
+    """Without a terminal, :func:`nmfaudio.cli.new_bar` is a :class:`~nmfaudio.cli.HiddenBar`
+    (tqdm not imported) that draws nothing and writes lines as ``tqdm.write`` does; on a
+    terminal it is tqdm's bar, as before."""
+    from tqdm import tqdm
+
+    from nmfaudio import cli
+
+    streams = {}
+    for name in ("tqdm", "hidden"):
+        streams[name] = stream = io.StringIO()
+        monkeypatch.setattr("sys.stderr", stream)
+        bar = (tqdm(total=5, desc="NMF", unit="it", file=stream, disable=None, leave=False, dynamic_ncols=True)
+               if name == "tqdm" else cli.new_bar(total=5, desc="NMF", unit="it", leave=False))
+        assert isinstance(bar, cli.HiddenBar) == (name == "hidden")
+        bar.update(3 - bar.n)
+        bar.set_postfix(loss="1.5", refresh=False)
+        bar.reset(total=2)
+        bar.update(1)
+        bar.write("a line", file=stream)
+        bar.write("another", file=stream, end="!")
+        streams[name + " n"] = bar.n
+        bar.close()
+    assert streams["hidden"].getvalue() == streams["tqdm"].getvalue() == "a line\nanother!"
+    assert streams["hidden n"] == streams["tqdm n"] == 0  # a disabled tqdm does not count
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert cli.bar_writer() is tqdm
+    bar, callback = cli.progress_bar(10)
+    try:
+        assert isinstance(bar, tqdm) and not bar.disable
+        callback(4, 1.0)
+        assert bar.n == 4
+    finally:
+        bar.close()
+    assert "NMF" in terminal.getvalue()
+
+
 def test_the_default_classes_are_every_class(tmp_path):
     """``--classes`` defaults to None in the parser (no templates import there); the run
     reads it as every class, as the parser's default used to be."""

@@ -335,12 +335,10 @@ def stale_notes():
     ``nmfaudio: note: removed 6 temporary files left by an interrupted run (pid 1234) in
     'out'`` (:func:`nmfaudio.audio.remove_stale_temporaries`).  A batch worker's removals
     come back in its input's record instead (``notes``), printed with it."""
-    from tqdm import tqdm
-
     from nmfaudio import audio  # here, not at the top: --help and usage errors load no NumPy
 
     def note(folder, removed):  # tqdm's write: above a progress bar drawn meanwhile, not through it
-        tqdm.write(f"nmfaudio: note: {audio.stale_note(folder, removed)}", file=sys.stderr)
+        bar_writer().write(f"nmfaudio: note: {audio.stale_note(folder, removed)}", file=sys.stderr)
 
     with audio.on_stale_removed(note):
         yield
@@ -686,12 +684,69 @@ def warnings_as_notes(category):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
-def progress_bar(total: int):
-    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
+def bar_shown(stream=None) -> bool:
+    """Whether a tqdm bar made with ``disable=None`` draws on ``stream`` (default
+    ``sys.stderr``): tqdm's own test — not when the stream says it is no terminal."""
+    stream = sys.stderr if stream is None else stream
+    return not (hasattr(stream, "isatty") and not stream.isatty())
+
+
+class HiddenBar:
+    """What a tqdm bar made with ``disable=None`` does on a stream that is no terminal
+    (a file, a pipe: a script's run), without importing tqdm: nothing drawn, its count
+    left at 0, :meth:`write` writing the text and ``end`` as ``tqdm.write`` does (it has
+    no bar to clear).  tqdm and the ``multiprocessing`` its lock loads are ~9 ms of a
+    drum run's single-core start-up (docs/performance.md, the speed50 round)."""
+
+    n = 0
+
+    def __init__(self, total=None):
+        self.total = total
+
+    def update(self, n=1):
+        return None
+
+    def set_postfix(self, *args, **kwargs):
+        return None
+
+    def reset(self, total=None):
+        if total is not None:
+            self.total = total
+
+    def close(self):
+        return None
+
+    @staticmethod
+    def write(s, file=None, end="\n"):
+        stream = sys.stdout if file is None else file
+        if stream is not None:
+            stream.write(s)
+            stream.write(end)
+
+
+def new_bar(**options):
+    """``tqdm(file=sys.stderr, disable=None, dynamic_ncols=True, **options)``: a progress bar
+    on stderr when it is a terminal; a :class:`HiddenBar` (tqdm not imported) when it is not."""
+    if not bar_shown():
+        return HiddenBar(options.get("total"))
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc="NMF", unit="it", file=sys.stderr, disable=None, leave=False,
-               dynamic_ncols=True)
+    return tqdm(**{"file": sys.stderr, "disable": None, "dynamic_ncols": True, **options})
+
+
+def bar_writer():
+    """What writes a line above the bars: ``tqdm`` (its ``write``) when a bar may be drawn
+    on stderr, else :class:`HiddenBar` (tqdm not imported)."""
+    if not bar_shown():
+        return HiddenBar
+    from tqdm import tqdm
+
+    return tqdm
+
+
+def progress_bar(total: int):
+    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
+    bar = new_bar(total=total, desc="NMF", unit="it", leave=False)
 
     def callback(iteration, loss):
         resume_collector()  # the start-up is over once the fit iterates (see run())
