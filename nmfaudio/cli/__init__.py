@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import ast
 import errno
+import functools
 import gc
 import importlib
+import importlib.machinery
 import json
 import os
 import re
@@ -837,6 +839,100 @@ def _failed(args, message: str) -> int:
 #: True while :func:`run` keeps Python's cyclic garbage collector paused for the start-up.
 _collector_paused = False
 
+#: The SciPy module whose ``xp_capabilities`` decorator rewrites the docstrings of the
+#: functions it marks as they are defined, and the name it reads the parser from.
+_ARRAY_API, _PARSER = "scipy._lib._array_api", "FunctionDoc"
+
+
+class _NotelessDoc:
+    """What :data:`_ARRAY_API`'s decorator gets for its docstring parser while :func:`run`'s
+    start-up lasts: for each of the ~210 SciPy functions a drum run's imports mark
+    (``scipy.special``, ``ndimage``, ``fft``, ``linalg``), SciPy 1.17 parses the docstring
+    (numpydoc's reader, ``copy.deepcopy`` of its sections), appends a note on array-API
+    backends to its Notes and renders it again — 0.1-0.2 s of the one-core start-up,
+    measured (docs/performance.md, the speed50 round), for docstrings no command prints.
+    Here ``doc["Notes"].append(note)`` is kept aside and ``str(doc)`` is a first line
+    (the signature, which the decorator drops) and the docstring as it was.  Any other use
+    is the real parser's, the notes given to it: a SciPy that uses the parser otherwise
+    gets its own behaviour."""
+
+    def __init__(self, parser, function, *args, **kwargs):
+        self._parser, self._function, self._args, self._kwargs = parser, function, args, kwargs
+        self._notes, self._doc = [], None
+
+    def _real(self):
+        if self._doc is None:
+            self._doc = self._parser(self._function, *self._args, **self._kwargs)
+            self._doc["Notes"].extend(self._notes)
+        return self._doc
+
+    def __getitem__(self, key):
+        if key == "Notes" and self._doc is None:
+            return self._notes
+        return self._real()[key]
+
+    def __getattr__(self, name):  # only for names not set in __init__
+        return getattr(self._real(), name)
+
+    def __str__(self):
+        if self._doc is not None:
+            return str(self._doc)
+        return "\n" + (getattr(self._function, "__doc__", None) or "")
+
+
+class _PlainScipyDocs:
+    """A ``sys.meta_path`` finder for :data:`_ARRAY_API` alone: the module is found and
+    loaded as usual, then its docstring parser is replaced by :class:`_NotelessDoc` (when
+    it has the decorator and the parser this is written for; else left alone).
+    :func:`_end_plain_scipy_docs` puts the parser back."""
+
+    replaced = None  # (module, the real parser) once replaced
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != _ARRAY_API:
+            return None
+        _remove_finder(self)  # once; and the search below does not come back here
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module = loader.exec_module
+
+        def exec_and_replace(module):
+            exec_module(module)
+            parser = getattr(module, _PARSER, None)
+            if parser is not None and callable(getattr(module, "xp_capabilities", None)):
+                setattr(module, _PARSER, functools.partial(_NotelessDoc, parser))
+                _PlainScipyDocs.replaced = (module, parser)
+
+        loader.exec_module = exec_and_replace  # this module's own loader object
+        return spec
+
+
+def _remove_finder(finder) -> None:
+    try:
+        sys.meta_path.remove(finder)
+    except ValueError:
+        pass
+
+
+def _plain_scipy_docs() -> None:
+    """For :func:`run`'s start-up: SciPy's array-API docstring notes not written (see
+    :class:`_NotelessDoc`) — unless SciPy's array-API module is loaded already."""
+    if _ARRAY_API not in sys.modules and not any(isinstance(f, _PlainScipyDocs) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PlainScipyDocs())
+
+
+def _end_plain_scipy_docs() -> None:
+    """SciPy's docstring parser back, the finder gone: modules imported from here on get
+    SciPy's notes as usual."""
+    for finder in [f for f in sys.meta_path if isinstance(f, _PlainScipyDocs)]:
+        _remove_finder(finder)
+    if _PlainScipyDocs.replaced is not None:
+        module, parser = _PlainScipyDocs.replaced
+        setattr(module, _PARSER, parser)
+        _PlainScipyDocs.replaced = None
+
 
 def resume_collector() -> None:
     """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
@@ -847,6 +943,7 @@ def resume_collector() -> None:
     global _collector_paused
     if _collector_paused:
         _collector_paused = False
+        _end_plain_scipy_docs()
         gc.freeze()
         gc.enable()
 
@@ -878,6 +975,7 @@ def run() -> None:
     if gc.isenabled():
         gc.disable()
         _collector_paused = True
+        _plain_scipy_docs()  # ended with the pause: SciPy's docstrings as they are (_NotelessDoc)
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:
