@@ -839,36 +839,42 @@ def _failed(args, message: str) -> int:
 #: True while :func:`run` keeps Python's cyclic garbage collector paused for the start-up.
 _collector_paused = False
 
-#: The SciPy module whose ``xp_capabilities`` decorator rewrites the docstrings of the
-#: functions it marks as they are defined, and the name it reads the parser from.
-_ARRAY_API, _PARSER = "scipy._lib._array_api", "FunctionDoc"
+#: The SciPy modules whose decorators rewrite the docstrings of the functions they mark as
+#: they are defined (array-API notes; the batching note of ``scipy.linalg``'s functions):
+#: {module: the decorator it must have}; the parser is read as ``FunctionDoc`` in each.
+_SCIPY_DOCS = {"scipy._lib._array_api": "xp_capabilities", "scipy._lib._util": "_apply_over_batch"}
+_PARSER = "FunctionDoc"
 
 
 class _NotelessDoc:
-    """What :data:`_ARRAY_API`'s decorator gets for its docstring parser while :func:`run`'s
-    start-up lasts: for each of the ~210 SciPy functions a drum run's imports mark
-    (``scipy.special``, ``ndimage``, ``fft``, ``linalg``), SciPy 1.17 parses the docstring
-    (numpydoc's reader, ``copy.deepcopy`` of its sections), appends a note on array-API
-    backends to its Notes and renders it again — 0.1-0.2 s of the one-core start-up,
+    """What :data:`_SCIPY_DOCS`' decorators get for their docstring parser while
+    :func:`run`'s start-up lasts.  For each of the ~280 SciPy functions a drum run's imports
+    mark (``scipy.special``, ``ndimage``, ``fft``, ``linalg``), SciPy 1.17 parses the
+    docstring (numpydoc's reader, ``copy.deepcopy`` of its sections), appends a note to its
+    Notes (or Extended Summary) and renders it again — 0.1-0.2 s of the one-core start-up,
     measured (docs/performance.md, the speed50 round), for docstrings no command prints.
-    Here ``doc["Notes"].append(note)`` is kept aside and ``str(doc)`` is a first line
-    (the signature, which the decorator drops) and the docstring as it was.  Any other use
-    is the real parser's, the notes given to it: a SciPy that uses the parser otherwise
-    gets its own behaviour."""
+    Here what is appended to those two sections is kept aside, and ``str(doc)`` is a first
+    line (the signature, which the decorators drop) and the docstring as it was.  Any other
+    use (another section read, an attribute) is the real parser's, the notes given to it:
+    a decorator that reads the docstring, or a SciPy that uses the parser otherwise, gets
+    SciPy's own behaviour."""
+
+    APPENDED = ("Notes", "Extended Summary")
 
     def __init__(self, parser, function, *args, **kwargs):
         self._parser, self._function, self._args, self._kwargs = parser, function, args, kwargs
-        self._notes, self._doc = [], None
+        self._kept, self._doc = {key: [] for key in self.APPENDED}, None
 
     def _real(self):
         if self._doc is None:
             self._doc = self._parser(self._function, *self._args, **self._kwargs)
-            self._doc["Notes"].extend(self._notes)
+            for key, lines in self._kept.items():
+                self._doc[key].extend(lines)
         return self._doc
 
     def __getitem__(self, key):
-        if key == "Notes" and self._doc is None:
-            return self._notes
+        if key in self.APPENDED and self._doc is None:
+            return self._kept[key]
         return self._real()[key]
 
     def __getattr__(self, name):  # only for names not set in __init__
@@ -881,17 +887,22 @@ class _NotelessDoc:
 
 
 class _PlainScipyDocs:
-    """A ``sys.meta_path`` finder for :data:`_ARRAY_API` alone: the module is found and
-    loaded as usual, then its docstring parser is replaced by :class:`_NotelessDoc` (when
-    it has the decorator and the parser this is written for; else left alone).
-    :func:`_end_plain_scipy_docs` puts the parser back."""
+    """A ``sys.meta_path`` finder for :data:`_SCIPY_DOCS`' modules alone: each is found and
+    loaded as usual, then its docstring parser is replaced by :class:`_NotelessDoc` (when it
+    has the decorator and the parser this is written for; else left alone).
+    :func:`_end_plain_scipy_docs` puts the parsers back."""
 
-    replaced = None  # (module, the real parser) once replaced
+    replaced = []  # (module, its real parser) of each replaced
+
+    def __init__(self):
+        self.waiting = set(_SCIPY_DOCS)
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != _ARRAY_API:
+        if fullname not in self.waiting:
             return None
-        _remove_finder(self)  # once; and the search below does not come back here
+        self.waiting.discard(fullname)  # once; and the search below does not come back here
+        if not self.waiting:
+            _remove_finder(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         loader = getattr(spec, "loader", None)
         if loader is None or not hasattr(loader, "exec_module"):
@@ -901,9 +912,9 @@ class _PlainScipyDocs:
         def exec_and_replace(module):
             exec_module(module)
             parser = getattr(module, _PARSER, None)
-            if parser is not None and callable(getattr(module, "xp_capabilities", None)):
+            if parser is not None and callable(getattr(module, _SCIPY_DOCS[fullname], None)):
                 setattr(module, _PARSER, functools.partial(_NotelessDoc, parser))
-                _PlainScipyDocs.replaced = (module, parser)
+                _PlainScipyDocs.replaced.append((module, parser))
 
         loader.exec_module = exec_and_replace  # this module's own loader object
         return spec
@@ -917,21 +928,21 @@ def _remove_finder(finder) -> None:
 
 
 def _plain_scipy_docs() -> None:
-    """For :func:`run`'s start-up: SciPy's array-API docstring notes not written (see
-    :class:`_NotelessDoc`) — unless SciPy's array-API module is loaded already."""
-    if _ARRAY_API not in sys.modules and not any(isinstance(f, _PlainScipyDocs) for f in sys.meta_path):
+    """For :func:`run`'s start-up: SciPy's docstring notes not written (see
+    :class:`_NotelessDoc`) — unless SciPy's modules are loaded already."""
+    if (not any(name in sys.modules for name in _SCIPY_DOCS)
+            and not any(isinstance(f, _PlainScipyDocs) for f in sys.meta_path)):
         sys.meta_path.insert(0, _PlainScipyDocs())
 
 
 def _end_plain_scipy_docs() -> None:
-    """SciPy's docstring parser back, the finder gone: modules imported from here on get
+    """SciPy's docstring parsers back, the finder gone: modules imported from here on get
     SciPy's notes as usual."""
     for finder in [f for f in sys.meta_path if isinstance(f, _PlainScipyDocs)]:
         _remove_finder(finder)
-    if _PlainScipyDocs.replaced is not None:
-        module, parser = _PlainScipyDocs.replaced
+    while _PlainScipyDocs.replaced:
+        module, parser = _PlainScipyDocs.replaced.pop()
         setattr(module, _PARSER, parser)
-        _PlainScipyDocs.replaced = None
 
 
 def resume_collector() -> None:
