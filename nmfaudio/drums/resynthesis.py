@@ -43,10 +43,6 @@ CHUNK_FRAMES = 16
 #: ``--jobs 2`` worker (1 thread) or on a Dask worker (docs/batch.md).  Four keeps the
 #: ranges 2 threads used to get (two tasks per thread); more threads than tasks idle here.
 RANGE_TASKS = 4
-#: Chunks of a task that may be made ahead of the one its overlap-add waits for (each
-#: waits with its frames, D × CHUNK_FRAMES × n_fft floats: 1.3 MB at 44.1 kHz): a thread
-#: further ahead takes another task's chunk, or waits.
-AHEAD_CHUNKS = 4
 
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
@@ -245,7 +241,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     # with whole tasks the faster one idled while the slower finished its last; docs/
     # performance.md, the speed47 round); a chunk made ahead of its task's order waits
     # (its frames, D × 16 × n_fft floats) for the thread making the one before it
-    changed = threading.Condition()
+    lock = threading.Lock()
     made_next = [0] * n_tasks
     added_next = [0] * n_tasks
     waiting = [{} for _ in range(n_tasks)]
@@ -255,45 +251,35 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     def worker(_):
         index = None
         while True:
-            with changed:
-                while True:
-                    if failed or all(made_next[i] >= len(chunks[i]) for i in range(n_tasks)):
+            with lock:
+                if failed:
+                    return
+                if index is None or made_next[index] >= len(chunks[index]):
+                    index = max(range(n_tasks), key=lambda i: (len(chunks[i]) - made_next[i], -i))
+                    if made_next[index] >= len(chunks[index]):
                         return
-                    if (index is None or made_next[index] >= len(chunks[index])
-                            or made_next[index] - added_next[index] > AHEAD_CHUNKS):
-                        # at most AHEAD_CHUNKS made ahead of a task's order wait (memory):
-                        # else another task's, or wait for the adding to catch up
-                        free = [i for i in range(n_tasks) if made_next[i] < len(chunks[i])
-                                and made_next[i] - added_next[i] <= AHEAD_CHUNKS]
-                        if not free:
-                            changed.wait()
-                            continue
-                        index = max(free, key=lambda i: (len(chunks[i]) - made_next[i], -i))
-                    break
                 j = made_next[index]
                 made_next[index] += 1
             try:
                 made = frames_of(index, *chunks[index][j])
-                with changed:
+                with lock:
                     waiting[index][j] = made
                     if adding[index] or added_next[index] != j:
                         continue  # the thread adding this task's chunks adds it in turn
                     adding[index] = True
                 while True:
-                    with changed:
+                    with lock:
                         k = added_next[index]
                         ready = waiting[index].pop(k, None)
                         if ready is None:
                             adding[index] = False
                             break
                     commit(index, k, ready)
-                    with changed:
+                    with lock:
                         added_next[index] = k + 1
-                        changed.notify_all()
             except BaseException:
-                with changed:
+                with lock:
                     failed.append(True)
-                    changed.notify_all()
                 raise
 
     for index in range(n_tasks):
