@@ -259,53 +259,6 @@ def test_stems_do_not_depend_on_the_thread_count(channels, monkeypatch):
     assert outs[1].tobytes() == outs[2].tobytes() == outs[3].tobytes()
 
 
-def test_a_slow_thread_leaves_its_tasks_chunks_to_the_other_and_the_same_bytes(monkeypatch):
-    # unequal threads (a virtual machine's vCPUs): with whole tasks a thread, the faster one
-    # idled while the slower made its last task (0.17 s of a 44.1-kHz track's stems;
-    # docs/performance.md, the speed47 round).  The chunks go to whichever thread is free,
-    # and are overlap-added in each task's order (a chunk made early waits): the same bytes
-    import threading
-    import time
-
-    from nmfaudio.drums import resynthesis
-    from nmfaudio.nmf import kernels
-
-    rng = np.random.default_rng(5)
-    n_fft, hop = 512, 128
-    y, X, factors = _case(rng, 1, n_samples=80000, n_fft=n_fft, hop=hop)
-    models = [convolutive_factors(P, H) for P, H in factors]
-    ranges = resynthesis._frame_ranges(X.shape[-1], 1, n_fft, hop)
-    assert len(ranges) == 4
-    monkeypatch.setattr(kernels, "THREADS", 1)
-    alone = np.full((2, 1, y.shape[-1]), np.nan, np.float32)
-    masked_stems(X, models, alone, mask_power=1.5, n_fft=n_fft, hop_length=hop)
-
-    made = {}  # thread -> chunks it made
-    slow = []  # the thread that made task 1's first chunk: 50 ms a chunk from then on
-    lock = threading.Lock()
-    original = resynthesis._output_models
-
-    def output_models(weights, activations, c, t0, t1, out):
-        me = threading.current_thread()
-        with lock:
-            if t0 == ranges[1][0] and not slow:
-                slow.append(me)
-            made[me] = made.get(me, 0) + 1
-        if slow and me is slow[0]:
-            time.sleep(0.05)
-        return original(weights, activations, c, t0, t1, out)
-
-    monkeypatch.setattr(resynthesis, "_output_models", output_models)
-    monkeypatch.setattr(kernels, "THREADS", 2)
-    two = np.full((2, 1, y.shape[-1]), np.nan, np.float32)
-    masked_stems(X, models, two, mask_power=1.5, n_fft=n_fft, hop_length=hop)
-    task_chunks = -(-(ranges[1][1] - ranges[1][0]) // resynthesis.CHUNK_FRAMES)
-    assert slow
-    # whole tasks: the slow thread made all of task 1's chunks; now the other takes most
-    assert made[slow[0]] <= task_chunks // 2, (made[slow[0]], task_chunks)
-    assert two.tobytes() == alone.tobytes()
-
-
 @pytest.mark.parametrize("outer_hold", [False, True])
 def test_tasks_run_with_blas_on_one_thread_and_the_same_bytes(outer_hold, monkeypatch):
     # the chunks' products are the tasks' own: a threaded BLAS under two tasks

@@ -20,8 +20,6 @@ samples.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from nmfaudio import masks, spectrum
@@ -137,162 +135,84 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     joint = bool(spatial) and C > 1
     ranges = _frame_ranges(N, 1 if joint else C, n_fft, hop_length)
     heads, tails = {}, {}
-    n_tasks = len(ranges) * (1 if joint else C)
-    # each task's chunks of CHUNK_FRAMES frames: made by any thread, overlap-added in order
-    chunks = []
-    for index in range(n_tasks):
-        a, b = ranges[index % len(ranges)]
-        chunks.append([(t0, min(t0 + CHUNK_FRAMES, b)) for t0 in range(a, b, CHUNK_FRAMES)])
-    scratch = threading.local()  # each thread's chunk buffers, made once
 
-    def buffers():
-        if not hasattr(scratch, "model"):
-            scratch.model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
-            scratch.masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
-            scratch.spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and not rings
-                              else np.empty(CHUNK_FRAMES * F, np.float32))
-        return scratch.model, scratch.masked, scratch.spread
-
-    def frames_of(index, t0, t1):
-        """{channel: the inverse FFTs (D, n, n_fft) of the task's frames t0 … t1 − 1}."""
-        channels = range(C) if joint else [index // len(ranges)]
-        model, masked, spread = buffers()
-        n = t1 - t0
-        made = {}
-        if joint:  # every channel's models, then the per-bin updates by the channels' levels
-            every = model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F)
-            for c in channels:
-                _output_models(weights, activations, c, t0, t1, every[c])
-                if hat_ceiling is not None:  # in the models' own units (the
-                    # update rescales them per bin): the hat model's excess over its usual level
-                    capped_models(every[c], hat_ceiling[0], hat_ceiling[1][c], power=mask_power,
-                                  kept=hat_ceiling[2])
-            _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
-        for c in channels:
-            S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
-                                                       model[:len(outputs) * n * F].reshape(len(outputs), n, F))
-            if len(outputs) > D and sustained is not None:
-                if isinstance(sustained, np.ndarray):
-                    S[D] += sustained[:, c, t0:t1].T
-                else:
-                    S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
-            for d, part in rings if len(outputs) > D else ():  # the part of the residual's model a ring explains
-                moved = part.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
-                np.minimum(moved, S[D], out=moved)
-                S[D] -= moved
-                S[d] += moved
-            if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
-                capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
-            M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
-            for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
-                if marked[c, t0:t1].any():
-                    M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
-            spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
-            # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
-            # product casts through buffers
-            _mask_spectra(M, pairs[c][t0:t1], spectra)
-            made[c] = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft), its own array
-        return made
-
-    states = [None] * n_tasks
-
-    def commit(index, j, made):
-        """Overlap-add chunk j of the task (every chunk before it is in): as one thread
-        going through the task's chunks in order would, so the same sums.  ``made``
-        None: a task without frames (its samples zero, divided as the others)."""
+    def task(index):
         (a, b) = ranges[index % len(ranges)]
         channels = range(C) if joint else [index // len(ranges)]
-        if j == 0:
-            # samples only this range's frames reach: [own0, own1); its first `shared` samples
-            # (reached by the range before) go to `head`, its last ones (reached by the
-            # range after) to `tail`
-            own0 = 0 if a == 0 else min(max(a * hop_length - pad + shared, 0), n_samples)
-            own1 = n_samples if b == N else min(max(b * hop_length - pad, own0), n_samples)
-            head = {c: np.zeros((D, shared), real) if a > 0 else None for c in channels}
-            tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
-            own = {c: out[:, c, own0:own1] for c in channels}
+        # samples only this range's frames reach: [own0, own1); its first `shared` samples
+        # (reached by the range before) go to `head`, its last ones (reached by the
+        # range after) to `tail`
+        own0 = 0 if a == 0 else min(max(a * hop_length - pad + shared, 0), n_samples)
+        own1 = n_samples if b == N else min(max(b * hop_length - pad, own0), n_samples)
+        head = {c: np.zeros((D, shared), real) if a > 0 else None for c in channels}
+        tail = {c: np.zeros((D, shared), real) if b < N else None for c in channels}
+        model = np.empty((C if joint else 1) * len(outputs) * CHUNK_FRAMES * F, np.float32)
+        masked = np.empty(D * CHUNK_FRAMES * F * 2, real)
+        spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and not rings
+                  else np.empty(CHUNK_FRAMES * F, np.float32))
+        own = {c: out[:, c, own0:own1] for c in channels}
+        for c in channels:
+            own[c][...] = 0  # the overlap-add adds
+        given = {c: a * frame_bytes for c in channels}  # release: X's bytes given back up to here
+        for t0 in range(a, b, CHUNK_FRAMES):
+            t1 = min(t0 + CHUNK_FRAMES, b)
+            n = t1 - t0
+            if joint:  # every channel's models, then the per-bin updates by the channels' levels
+                every = model[:C * len(outputs) * n * F].reshape(C, len(outputs), n, F)
+                for c in channels:
+                    _output_models(weights, activations, c, t0, t1, every[c])
+                    if hat_ceiling is not None:  # in the models' own units (the
+                        # update rescales them per bin): the hat model's excess over its usual level
+                        capped_models(every[c], hat_ceiling[0], hat_ceiling[1][c], power=mask_power,
+                                      kept=hat_ceiling[2])
+                _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
             for c in channels:
-                own[c][...] = 0  # the overlap-add adds
-            given = {c: a * frame_bytes for c in channels}  # release: X's bytes given back up to here
-            states[index] = (own0, own1, head, tail, own, given)
-        own0, own1, head, tail, own, given = states[index]
-        t0, t1 = chunks[index][j] if made is not None else (a, a)
-        for c in channels if made is not None else ():
-            frames = made[c]
-            spectrum.overlap_add(frames, own[c], first=t0, offset=own0 + pad, hop_length=hop_length, window=window)
-            if head[c] is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
-                spectrum.overlap_add(frames, head[c], first=t0, offset=a * hop_length, hop_length=hop_length,
+                S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
+                                                           model[:len(outputs) * n * F].reshape(len(outputs), n, F))
+                if len(outputs) > D and sustained is not None:
+                    if isinstance(sustained, np.ndarray):
+                        S[D] += sustained[:, c, t0:t1].T
+                    else:
+                        S[D] += sustained.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                for d, part in rings if len(outputs) > D else ():  # the part of the residual's model a ring explains
+                    moved = part.frames(c, t0, t1, out=spread[:n * F].reshape(n, F))
+                    np.minimum(moved, S[D], out=moved)
+                    S[D] -= moved
+                    S[d] += moved
+                if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
+                    capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
+                M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
+                for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
+                    if marked[c, t0:t1].any():
+                        M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
+                spectra = masked[:D * n * F * 2].reshape(D, n, F, 2)
+                # masks × STFT as real × (real, imaginary) pairs: NumPy's float32 × complex64
+                # product casts through buffers
+                _mask_spectra(M, pairs[c][t0:t1], spectra)
+                frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
+                spectrum.overlap_add(frames, own[c], first=t0, offset=own0 + pad, hop_length=hop_length,
                                      window=window)
-            if tail[c] is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
-                spectrum.overlap_add(frames, tail[c], first=t0, offset=b * hop_length, hop_length=hop_length,
-                                     window=window)
-            if release:  # frames up to t1 of this channel are read no more: every chunk before is in,
-                # and those being made read frames from t1 on (whole blocks below t1 only)
-                given[c] = pages.give_back(pairs[c], given[c], t1 * frame_bytes)
-        if j >= len(chunks[index]) - 1:
-            divisor = norm(own0, own1)
-            for c in channels:
-                np.divide(own[c], divisor, out=own[c], where=divisor > tiny)
-                heads[c, a], tails[c, b] = head[c], tail[c]
-            states[index] = None
+                if head[c] is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
+                    spectrum.overlap_add(frames, head[c], first=t0, offset=a * hop_length, hop_length=hop_length,
+                                         window=window)
+                if tail[c] is not None and t1 * hop_length - pad + shared > b * hop_length - pad:
+                    spectrum.overlap_add(frames, tail[c], first=t0, offset=b * hop_length, hop_length=hop_length,
+                                         window=window)
+                if release:  # frames t0 … t1 − 1 of this channel are read no more (nor by other ranges)
+                    given[c] = pages.give_back(pairs[c], given[c], t1 * frame_bytes)
+        divisor = norm(own0, own1)
+        for c in channels:
+            np.divide(own[c], divisor, out=own[c], where=divisor > tiny)
+            heads[c, a], tails[c, b] = head[c], tail[c]
 
-    # which chunk each thread makes next: its task's next one, else the next one of the task
-    # with the most left (the threads may run at unequal speeds — a virtual machine's vCPUs:
-    # with whole tasks the faster one idled while the slower finished its last; docs/
-    # performance.md, the speed47 round); a chunk made ahead of its task's order waits
-    # (its frames, D × 16 × n_fft floats) for the thread making the one before it
-    lock = threading.Lock()
-    made_next = [0] * n_tasks
-    added_next = [0] * n_tasks
-    waiting = [{} for _ in range(n_tasks)]
-    adding = [False] * n_tasks
-    failed = []
-
-    def worker(_):
-        index = None
-        while True:
-            with lock:
-                if failed:
-                    return
-                if index is None or made_next[index] >= len(chunks[index]):
-                    index = max(range(n_tasks), key=lambda i: (len(chunks[i]) - made_next[i], -i))
-                    if made_next[index] >= len(chunks[index]):
-                        return
-                j = made_next[index]
-                made_next[index] += 1
-            try:
-                made = frames_of(index, *chunks[index][j])
-                with lock:
-                    waiting[index][j] = made
-                    if adding[index] or added_next[index] != j:
-                        continue  # the thread adding this task's chunks adds it in turn
-                    adding[index] = True
-                while True:
-                    with lock:
-                        k = added_next[index]
-                        ready = waiting[index].pop(k, None)
-                        if ready is None:
-                            adding[index] = False
-                            break
-                    commit(index, k, ready)
-                    with lock:
-                        added_next[index] = k + 1
-            except BaseException:
-                with lock:
-                    failed.append(True)
-                raise
-
-    for index in range(n_tasks):
-        if not chunks[index]:  # no frames (an empty spectrogram): its samples are zeros
-            commit(index, 0, None)
-    n_workers = min(num_threads(), n_tasks)
+    n_tasks = len(ranges) * (1 if joint else C)
     # BLAS on one thread while the tasks run: the chunks' products (16 frames × n_d ×
     # F) are the tasks' own, and a threaded BLAS under two tasks oversubscribes the
     # cores (the song's stems called without this hold, as a script may: median 19.7 s
     # against 0.95 s, docs/performance.md 2026-12-05 "stemspeed").  separate_drums already
     # holds BLAS to one thread around the whole separation; nested holds share one limit.
     with blas_on_one_thread():
-        run_in_threads(worker, n_workers, n_workers)
+        run_in_threads(task, n_tasks, min(num_threads(), n_tasks))
     for c in range(C):  # the samples two ranges share: the sum of both ranges' frames
         for a, _ in ranges[1:]:
             first = a * hop_length - pad
