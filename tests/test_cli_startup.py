@@ -326,6 +326,9 @@ def test_the_noteless_doc_keeps_the_docstring_and_falls_back_to_scipys_parser():
         real = FunctionDoc(f)
         real[section].append("the note")
         assert str(doc) == str(real) and "the note" in str(doc)
+    doc = _NotelessDoc(FunctionDoc, f)
+    doc["Notes"] = ["replaced"]  # a section set: the real parser's
+    assert "replaced" in str(doc) and "Plain." not in str(doc)
 
 
 def test_a_batch_collects_as_usual(tmp_path, monkeypatch):

@@ -877,6 +877,9 @@ class _NotelessDoc:
             return self._kept[key]
         return self._real()[key]
 
+    def __setitem__(self, key, value):
+        self._real()[key] = value
+
     def __getattr__(self, name):  # only for names not set in __init__
         return getattr(self._real(), name)
 
