@@ -913,6 +913,7 @@ class _PlainScipyDocs:
         exec_module = loader.exec_module
 
         def exec_and_replace(module):
+            del loader.exec_module  # the loader's own method again (a reload is SciPy's own)
             exec_module(module)
             parser = getattr(module, _PARSER, None)
             if parser is not None and callable(getattr(module, _SCIPY_DOCS[fullname], None)):
