@@ -21,10 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes, warnings_as_notes
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
+
+#: ``image sweep``'s defaults: :data:`nmfaudio.adapters.image.SWEEP_MAX_ITER` and
+#: :data:`~nmfaudio.adapters.image.SWEEP_TOL` (a test holds them equal), copied so the
+#: parser, which every command builds, does not import the image adapters (~5 ms of a
+#: drum run's start-up; docs/performance.md, the speed50 round).
+SWEEP_MAX_ITER = 200
+SWEEP_TOL = 2e-4
+
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
