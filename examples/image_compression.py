@@ -48,6 +48,12 @@ def rank_list(text: str) -> list[int]:
     return ranks
 
 
+def db(value: float, width: int = 0, digits: int = 2) -> str:
+    """A PSNR in the table and the titles: "exact" for an exact reconstruction (infinite
+    PSNR; it printed "inf", and the gap "nan", before 2026-12-06, polish17)."""
+    return f"{'exact':>{width}}" if value == float("inf") else f"{value:>{width}.{digits}f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("photo", nargs="?", type=Path, default=ROOT / "data" / "camera.png",
@@ -93,12 +99,15 @@ def main(argv=None) -> int:
         svd_psnr = psnr(image, truncated_svd(image, rank))
         results[rank] = result
         svd_psnrs.append(svd_psnr)
-        print(f"{rank:>5} {result.psnr:>9.2f} {svd_psnr:>9.2f} {svd_psnr - result.psnr:>7.2f} "
+        exact = np.isinf([result.psnr, svd_psnr])
+        gap = f"{'-':>7}" if exact.any() and not exact.all() else f"{0.0 if exact.all() else svd_psnr - result.psnr:>7.2f}"
+        print(f"{rank:>5} {db(result.psnr, 9)} {db(svd_psnr, 9)} {gap} "
               f"{result.storage_ratio:>8.1%} {result.n_iter:>6} {seconds:>6.1f}", flush=True)
 
     pictures = [image] + [r.reconstruct() for r in results.values()]
     titles = ["original"] + [
-        f"r={rank}: {r.psnr:.1f} dB (SVD {s:.1f})\n{r.storage_ratio:.1%} of the numbers"
+        f"r={rank}: " + (f"{r.psnr:.1f} dB (SVD {db(s, digits=1)})" if np.isfinite(r.psnr) else "exact")
+        + f"\n{r.storage_ratio:.1%} of the numbers"
         for (rank, r), s in zip(results.items(), svd_psnrs)
     ]
     figures = {

@@ -1049,47 +1049,10 @@ def load_templates(path: str, classes: tuple):
     return _TEMPLATES_CACHE[key]
 
 
-def component_limit(n_samples: int, channels: int, n_fft: int, hop_length: int) -> tuple[int, int, int]:
-    """The most components a recording's spectrogram can hold: its columns (frames ×
-    channels) or rows (frequency bins), whichever is fewer, and two at least (a clip
-    shorter than a frame still splits in two).  More could only be silent or duplicate
-    tracks, at a cost growing with their number.
-
-    Returns
-    -------
-    (most, frames, bins) : tuple of int
-    """
-    from nmfaudio import spectrum
-
-    frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
-    bins = 1 + int(n_fft) // 2
-    return max(2, min(frames * int(channels), bins)), frames, bins
-
-
-def check_component_limit(k: int, n_samples: int, channels: int, sr: int, *, n_fft: int, hop_length: int,
-                          name: str) -> None:
-    """Refuse, before the file is read, more components than its spectrogram holds
-    (:func:`component_limit`): one message for a file given alone and for a batch's file
-    (a batch separated a 0.005-s file into 20 components, the CLI alone refused it), in
-    the library's names, which the CLI turns into its options.
-
-    Raises
-    ------
-    ValueError
-        Naming the file's frames (or the n_fft's bins), the most components and the fix.
-    """
-    most, frames, bins = component_limit(n_samples, channels, n_fft, hop_length)
-    if k > most:
-        what = (f"the {frames} spectrogram frames of {name!r} ({n_samples / sr:.3g} s at hop_length={hop_length}"
-                + (f", x {channels} channels)" if channels > 1 else ")")
-                if most < bins else f"the {bins} frequency bins of n_fft={n_fft}")
-        raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
-                         f"use n_components={most} or less" + (", or a longer recording" if most < bins
-                                                                 else f", or n_fft={2 * (k - 1)} or more"))
-
-
 def _check_components(task: Task) -> None:
-    """:func:`check_component_limit` for a task's file and options."""
+    """:func:`nmfaudio.fitting.check_component_limit` for a task's file and options."""
+    from nmfaudio.fitting import check_component_limit
+
     o = task.options
     info = audio.audio_info(task.input)
     check_component_limit(int(o["n_components"]), info.frames, info.channels, info.samplerate, n_fft=o["n_fft"],

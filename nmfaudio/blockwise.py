@@ -368,10 +368,10 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
     (``components``, ``W``, ``H``, ``sr``, ``name`` and the settings' and fit's)."""
     block_seconds = _check_block_seconds(BLOCK_SECONDS if block_seconds is None else block_seconds)
     learn_frames = _check_learn_frames(learn_frames, settings.k)
-    name = "mixture"
+    name, shown = "mixture", None  # shown: the file's name in messages (None: an array)
     if isinstance(y, (str, os.PathLike)):
         path = audio.check_path(y)
-        name = path.stem or name
+        name, shown = path.stem or name, path.name
         source = audio.FileReader(path)
         if sr is not None and audio.check_sr(sr) != source.sr:
             source.close()
@@ -385,6 +385,7 @@ def separate_in_blocks(y, sr, settings: Settings, *, block_seconds, learn_frames
         sr = audio.check_sr(sr)
     try:
         check_block_length(block_seconds, settings.hop_length, sr)
+        settings.check_size(source.n_samples, source.n_channels, sr, shown)
     except ValueError:
         source.close()
         raise
@@ -486,6 +487,7 @@ def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK
     count = source.n_samples * source.n_channels
     try:
         check_block_length(block_seconds, settings.hop_length, source.sr)  # before the folder is made
+        settings.check_size(source.n_samples, source.n_channels, source.sr, path.name)
         audio.make_folder(directory)
         need = audio.audio_bytes(source.n_samples, source.n_channels, settings.k)
         with audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:

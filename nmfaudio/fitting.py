@@ -25,7 +25,8 @@ from nmfaudio.nmf import beta_divergence, factorize
 from nmfaudio.nmf.divergence import beta_from_name
 
 __all__ = ["NOISE_FLOOR", "WARM_START_ITER", "LEVEL_RANGE", "level_scale", "scaled", "unscale_activations",
-           "planned_iterations", "component_file_names", "Settings", "Fit", "SeparationBase"]
+           "planned_iterations", "component_file_names", "component_limit", "check_component_limit", "Settings",
+           "Fit", "SeparationBase"]
 
 #: Default noise floor for β < 1 (Itakura-Saito and below), relative to the mean of the
 #: magnitude spectrogram.  See :func:`nmfaudio.separate`.
@@ -108,6 +109,47 @@ def component_file_names(stem, k: int) -> list[str]:
         raise ValueError(f"name={stem!r} must be a plain file stem, without folders")
     width = max(2, len(str(k)))
     return [f"{stem}_component_{i + 1:0{width}d}.wav" for i in range(k)]
+
+
+def component_limit(n_samples: int, channels: int, n_fft: int, hop_length: int) -> tuple[int, int, int]:
+    """The most components a recording's spectrogram can hold: its columns (frames ×
+    channels) or rows (frequency bins), whichever is fewer, and two at least (a clip
+    shorter than a frame still splits in two).  More could only be silent or duplicate
+    tracks, at a cost growing with their number.
+
+    Returns
+    -------
+    (most, frames, bins) : tuple of int
+    """
+    frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
+    bins = 1 + int(n_fft) // 2
+    return max(2, min(frames * int(channels), bins)), frames, bins
+
+
+def check_component_limit(k: int, n_samples: int, channels: int, sr: int | None, *, n_fft: int, hop_length: int,
+                          name: str | None) -> None:
+    """Refuse more components than a recording's spectrogram holds (:func:`component_limit`):
+    one check for :func:`nmfaudio.separate` (in memory and block-wise), a file given alone
+    to the CLI and a batch's file — before 2026-12-06 (polish17) only the CLI and the batch
+    checked, ``separate()`` split 2000 samples into 20 tracks of which most were silent.
+    In the library's names, which the CLI turns into its options.  ``name``: the file's
+    (None: an array, "the input"); ``sr`` None: the length is given in samples.
+
+    Raises
+    ------
+    ValueError
+        Naming the recording's frames (or the n_fft's bins), the most components and the fix.
+    """
+    most, frames, bins = component_limit(n_samples, channels, n_fft, hop_length)
+    if k > most:
+        length = f"{n_samples} samples" if sr is None else f"{n_samples / sr:.3g} s"
+        of = "the input" if name is None else repr(name)
+        what = (f"the {frames} spectrogram frames of {of} ({length} at hop_length={hop_length}"
+                + (f", x {channels} channels)" if channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bins of n_fft={n_fft}")
+        raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
+                         f"use n_components={most} or less" + (", or a longer recording" if most < bins
+                                                                 else f", or n_fft={2 * (k - 1)} or more"))
 
 
 @dataclass
@@ -316,6 +358,15 @@ class Settings:
                 warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
         order = _centroid_order(fit.W)
         return np.ascontiguousarray(fit.W[:, order]), np.ascontiguousarray(fit.H[order]), fit
+
+    def check_size(self, n_samples: int, channels: int, sr: int | None, name: str | None) -> None:
+        """:func:`check_component_limit` for a recording of ``n_samples`` × ``channels``,
+        unless the templates are given (``W``): then each component has its own template
+        and the tracks differ whatever the length (the limit is for templates learned)."""
+        if self.W is not None:
+            return
+        check_component_limit(self.k, n_samples, channels, sr, n_fft=self.n_fft, hop_length=self.hop_length,
+                              name=name)
 
     def unscale_loss(self, loss: np.ndarray, scale: float) -> np.ndarray:
         """The loss at the input's level: d_β(sV | sWH) = s^β d_β(V | WH)."""

@@ -145,7 +145,9 @@ def separate(
         Sampling rate of ``y`` when it is an array (needed only to save).  For a file:
         resample to this rate (default: keep the file's).
     n_components : int
-        Number of components (tracks) k.
+        Number of components (tracks) k: at most the spectrogram's columns (frames ×
+        channels) or frequency bins, whichever is fewer (2 at least), as on the command
+        line (:func:`nmfaudio.fitting.check_component_limit`), unless ``W`` is given.
     beta : {"frobenius", "kullback-leibler", "itakura-saito"} or float, default "frobenius"
     n_fft, hop_length : int, default 2048, 512
         STFT frame length and hop (Hann window, centred frames).
@@ -199,7 +201,8 @@ def separate(
     Raises
     ------
     FileNotFoundError, ValueError, TypeError
-        Missing or unreadable file, empty or non-finite audio, bad parameters.
+        Missing or unreadable file, empty or non-finite audio, bad parameters, more
+        components than the spectrogram holds.
 
     Notes
     -----
@@ -238,6 +241,7 @@ def separate(
 
     channels = y[None] if y.ndim == 1 else y  # (n_channels, n_samples), a view
     n_channels, n_samples = channels.shape
+    settings.check_size(n_samples, n_channels, sr, None if source is None else source.name)
     n_frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
     scale = level_scale(max(float(y.max()), -float(y.min())))  # the peak, without an |y| copy
     V = _magnitudes(channels, n_frames, scale=scale, n_fft=n_fft, hop_length=hop_length)

@@ -75,6 +75,71 @@ def test_a_drum_separation_imports_neither_scipy_signal_nor_librosas_utilities(t
     assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
 
 
+#: Modules a drum run whose stderr is no terminal (a script's, the benchmark's) does not
+#: need: tqdm (its bar would not show) and the multiprocessing its lock loads; the image
+#: and spike adapters (the parser read three defaults from them): ~14 ms of the one-core
+#: start-up together (docs/performance.md, the speed50 round).
+NOT_FOR_A_SCRIPTED_RUN = ("tqdm", "multiprocessing", "nmfaudio.adapters")
+
+
+def test_a_scripted_drum_run_imports_neither_tqdm_nor_the_adapters(tmp_path):
+    code, modules = _modules_after(["drums", str(LOOP), "-o", "out", "--midi", "--onsets"], tmp_path,
+                                   NOT_FOR_A_SCRIPTED_RUN)
+    assert code == 0
+    assert modules == [], modules
+    assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+    # the parser's copies of the adapters' defaults are the adapters' own
+    from nmfaudio.adapters import image, spikes
+    from nmfaudio.cli import image as image_cli
+    from nmfaudio.cli import spikes as spikes_cli
+
+    assert (image_cli.SWEEP_MAX_ITER, image_cli.SWEEP_TOL) == (image.SWEEP_MAX_ITER, image.SWEEP_TOL)
+    assert spikes_cli.METHODS == spikes.METHODS
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_hidden_bar_does_what_a_disabled_tqdm_does(monkeypatch):
+    """Without a terminal, :func:`nmfaudio.cli.new_bar` is a :class:`~nmfaudio.cli.HiddenBar`
+    (tqdm not imported) that draws nothing and writes lines as ``tqdm.write`` does; on a
+    terminal it is tqdm's bar, as before."""
+    from tqdm import tqdm
+
+    from nmfaudio import cli
+
+    streams = {}
+    for name in ("tqdm", "hidden"):
+        streams[name] = stream = io.StringIO()
+        monkeypatch.setattr("sys.stderr", stream)
+        bar = (tqdm(total=5, desc="NMF", unit="it", file=stream, disable=None, leave=False, dynamic_ncols=True)
+               if name == "tqdm" else cli.new_bar(total=5, desc="NMF", unit="it", leave=False))
+        assert isinstance(bar, cli.HiddenBar) == (name == "hidden")
+        bar.update(3 - bar.n)
+        bar.set_postfix(loss="1.5", refresh=False)
+        bar.reset(total=2)
+        bar.update(1)
+        bar.write("a line", file=stream)
+        bar.write("another", file=stream, end="!")
+        streams[name + " n"] = bar.n
+        bar.close()
+    assert streams["hidden"].getvalue() == streams["tqdm"].getvalue() == "a line\nanother!"
+    assert streams["hidden n"] == streams["tqdm n"] == 0  # a disabled tqdm does not count
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert cli.bar_writer() is tqdm
+    bar, callback = cli.progress_bar(10)
+    try:
+        assert isinstance(bar, tqdm) and not bar.disable
+        callback(4, 1.0)
+        assert bar.n == 4
+    finally:
+        bar.close()
+    assert "NMF" in terminal.getvalue()
+
+
 def test_the_default_classes_are_every_class(tmp_path):
     """``--classes`` defaults to None in the parser (no templates import there); the run
     reads it as every class, as the parser's default used to be."""
@@ -176,6 +241,111 @@ cli.run()
     assert seen["paused"] and seen["passes"] == 0, seen  # nothing collected before the fit iterated
     assert seen["enabled"] and seen["frozen"] > 10_000, seen  # then collecting again, the start-up frozen
     assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+
+
+def _scipy_writes_docstring_notes() -> None:
+    """Skip unless this SciPy is one whose import writes the notes run() skips: its modules of
+    :data:`nmfaudio.cli._SCIPY_DOCS` with their decorators and the ``FunctionDoc`` parser
+    (SciPy 1.17).  Another SciPy (the names moved or gone) gets nothing swapped in, and
+    these tests would be testing SciPy's layout rather than nmfaudio."""
+    import importlib
+
+    from nmfaudio import cli
+
+    for name, decorator in cli._SCIPY_DOCS.items():
+        module = importlib.import_module(name)
+        if not (callable(getattr(module, decorator, None)) and callable(getattr(module, cli._PARSER, None))):
+            pytest.skip(f"this SciPy's {name} has no {decorator} / {cli._PARSER}: no docstring notes to skip")
+
+
+def test_run_skips_scipys_docstring_notes_during_the_start_up(tmp_path):
+    """run()'s start-up imports SciPy without its docstring notes (the parsing and
+    rendering of ~280 docstrings: 0.1-0.2 s of the one-core start-up, docs/performance.md,
+    speed50); SciPy's parsers are back once the fit iterates, the finder gone; main() called
+    from Python leaves SciPy's docstrings alone.  The outputs are the same bytes either way."""
+    _scipy_writes_docstring_notes()
+    code = f"""
+import json, sys
+import contextlib, io
+from nmfaudio import cli
+import nmfaudio.cli.drums as drums
+made = drums.progress_bar
+seen = {{}}
+def progress_bar(total):
+    bar, callback = made(total)
+    def first(iteration, loss):
+        if not seen:
+            import scipy.fft, scipy.linalg, scipy.ndimage, scipy.special
+            seen["notes"] = ["dev-arrayapi" in (f.__doc__ or "")
+                             for f in (scipy.fft.rfft, scipy.ndimage.median_filter, scipy.special.gamma)]
+            seen["notes"].append("linalg_batch" in scipy.linalg.cholesky.__doc__)
+            seen["median_filter"] = scipy.ndimage.median_filter.__doc__.lstrip().startswith("Calculate")
+        out = callback(iteration, loss)
+        import scipy._lib._array_api as api, scipy._lib._util as util, scipy._lib._docscrape as docscrape
+        seen.setdefault("parser back", api.FunctionDoc is util.FunctionDoc is docscrape.FunctionDoc)
+        seen.setdefault("finders", [type(f).__name__ for f in sys.meta_path if "Scipy" in type(f).__name__])
+        return out
+    return bar, first
+drums.progress_bar = progress_bar
+import atexit
+atexit.register(lambda: print(json.dumps(seen)))
+sys.argv = ["nmfaudio", "drums", {str(LOOP)!r}, "-o", "out"]
+cli.run()
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["notes"] == [False, False, False, False] and seen["median_filter"], seen
+    assert seen["parser back"] and seen["finders"] == [], seen
+    assert (tmp_path / "out" / "drum_loop_kick.wav").exists()
+    library = f"""
+import contextlib, io
+from nmfaudio import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["drums", {str(LOOP)!r}, "-o", "lib"]) == 0
+import scipy.fft, scipy.linalg
+print("dev-arrayapi" in scipy.fft.rfft.__doc__ and "linalg_batch" in scipy.linalg.cholesky.__doc__)
+"""
+    done = _entry(library, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_noteless_doc_keeps_the_docstring_and_falls_back_to_scipys_parser():
+    """What SciPy's ``xp_capabilities`` does with its parser — append a note to Notes, render,
+    drop the first line — leaves the docstring as it was; any other use is the real
+    parser's, with the notes given to it."""
+    _scipy_writes_docstring_notes()
+    from scipy._lib._docscrape import FunctionDoc
+
+    from nmfaudio.cli import _NotelessDoc
+
+    def f(x):
+        """Add one.
+
+        Parameters
+        ----------
+        x : float
+
+        Notes
+        -----
+        Plain.
+        """
+        return x + 1
+
+    for section in ("Notes", "Extended Summary"):  # xp_capabilities', _apply_over_batch's
+        doc = _NotelessDoc(FunctionDoc, f)
+        doc[section].append("the note")
+        assert str(doc).split("\n", 1)[1].lstrip(" \n") == f.__doc__.lstrip(" \n")
+        doc = _NotelessDoc(FunctionDoc, f)
+        doc[section].append("the note")
+        assert [p.name for p in doc["Parameters"]] == ["x"]  # another section: the real parser
+        real = FunctionDoc(f)
+        real[section].append("the note")
+        assert str(doc) == str(real) and "the note" in str(doc)
+    doc = _NotelessDoc(FunctionDoc, f)
+    doc["Notes"] = ["replaced"]  # a section set: the real parser's
+    assert "replaced" in str(doc) and "Plain." not in str(doc)
 
 
 def test_a_batch_collects_as_usual(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """nmfaudio.NMF: the scikit-learn-compatible estimator over nmfaudio.factorize."""
 
 import logging
+import warnings
 
 import numpy as np
 import pytest
@@ -169,6 +170,37 @@ def test_kl_zeros_stay_exact_zeros():
     model = NMF(n_components=2, solver="mu", beta_loss="kullback-leibler", random_state=0, max_iter=500)
     W = model.fit_transform(X)
     assert np.all((W @ model.components_)[3:] == 0)
+
+
+def test_sklearn_page_quotes_the_messages_raised():
+    """docs/sklearn.md quotes scikit-learn's messages; it said "Negative values in data
+    passed to NMF" where the estimator (and scikit-learn's check_array) says "... passed to
+    X in NMF." (before 2026-12-06, polish17).  Each quote is checked against the message."""
+    from pathlib import Path
+
+    page = " ".join((Path(__file__).resolve().parents[1] / "docs" / "sklearn.md").read_text("utf-8").split())
+    X = np.random.default_rng(0).random((6, 5))
+    W0, H0 = np.ones((6, 3)), np.ones((3, 5))
+    cases = [
+        ("Invalid beta_loss parameter: solver 'cd' does not handle beta_loss = 'kullback-leibler'",
+         lambda: NMF(2, solver="cd", beta_loss="kullback-leibler").fit(X)),
+        ("Negative values in data passed to X in NMF.", lambda: NMF(2).fit(-X)),
+        ("Negative values in data passed to X in NMF.", lambda: NMF(2, max_iter=5).fit(X).transform(-X)),
+        ("init = 'nndsvd' can only be used when n_components <= min(n_samples, n_features)",
+         lambda: NMF(6, init="nndsvd").fit(X)),
+        ("Array with wrong first dimension passed to NMF (input W)",
+         lambda: NMF(3, init="custom").fit(X, W=W0[:-1], H=H0)),
+        ("Array passed to NMF (input H) is full of zeros.", lambda: NMF(3, init="custom").fit(X, W=W0, H=0 * H0)),
+        ("H and W should have the same dtype as X",
+         lambda: NMF(3, init="custom").fit(X, W=W0, H=H0.astype(np.float32))),
+    ]
+    for quote, call in cases:
+        assert f"`{quote}" in page, f"docs/sklearn.md no longer quotes {quote!r}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises((ValueError, TypeError)) as raised:
+                call()
+        assert quote in str(raised.value), (quote, str(raised.value))
 
 
 def test_custom_init_and_nndsvd_checks_use_sklearns_messages():

@@ -133,6 +133,24 @@ def test_image_examples_write_under_the_working_folder_and_refuse_existing_figur
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_image_compression_calls_an_exact_reconstruction_exact(tmp_path, capsys, monkeypatch):
+    """A black photo's table read "inf inf nan" (PSNR, SVD PSNR, gap) before 2026-12-06
+    (polish17); the command line says exact, and so does the example."""
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    example = _import(ROOT / "examples" / "image_compression.py")
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.zeros((16, 12), np.uint8)).save(tmp_path / "black.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the loss plot of a zero loss cannot be log-scaled
+        assert example.main([str(tmp_path / "black.png"), "--ranks", "2", "--max-iter", "20"]) == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    assert row[:4] == ["2", "exact", "exact", "0.00"], row
+
+
 def test_spike_clustering_refuses_an_existing_plot_before_the_work(tmp_path, capsys, monkeypatch):
     example = _import(ROOT / "examples" / "spike_clustering.py")
     plot = tmp_path / "clusters.png"

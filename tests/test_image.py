@@ -357,7 +357,10 @@ def test_a_stack_refuses_more_basis_images_than_it_holds_as_compress_and_the_cli
 
 def test_gray_stack_four_pixels_wide_is_not_rgba():
     images = np.random.default_rng(10).random((5, 6, 4))
-    assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
+    from nmfaudio.adapters.image import StackShapeWarning
+
+    with pytest.warns(StackShapeWarning):  # it might be one 6 x 4 RGBA picture: said, not refused
+        assert to_matrix(images).shape == (24, 5), "(N, h, 4) is a gray stack, not RGBA"
 
 
 # --------------------------------------------------------------------------- plots
@@ -670,6 +673,43 @@ def test_cli_sweep_refuses_a_rank_given_twice(tmp_path, cli, one_line_error):
     code, stdout, stderr = cli(["image", "sweep", stack, "--ranks", "2,2,1"])
     assert code == 2 and stdout == ""
     one_line_error(stderr, "argument --ranks: '2,2,1' names rank 2 twice", prefix="nmfaudio image sweep: error:")
+
+
+def test_denoise_sweep_refuses_a_rank_given_twice_as_the_command_line():
+    """denoise_sweep(stack, [2, 2, 1]) fitted rank 2 twice and returned two rows for it,
+    where --ranks 2,2,1 is refused (before 2026-12-06, polish17); refused before any fit."""
+    stack = np.random.default_rng(1).random((4, 6, 5))
+    with pytest.raises(ValueError, match=r"^ranks=\[2, 2, 1\] names rank 2 twice; give each rank once$"):
+        denoise_sweep(stack, [2, 2, 1], max_iter=3)
+    assert list(denoise_sweep(stack, [2, 1], max_iter=3, tol=0).ranks) == [2, 1]
+
+
+def test_one_rgba_picture_given_as_a_stack_is_warned_naming_the_fix(tmp_path, cli):
+    """factorize_images(picture) of one RGBA picture (24, 24, 4) fitted 24 gray pictures of
+    24 x 4 pixels without a word (before 2026-12-06, polish17).  A 3-D stack is (N, h, w)
+    — thin gray pictures stay possible — so every stack function warns, naming the stack of
+    one to pass; the command line says it as a note."""
+    from nmfaudio.adapters.image import StackShapeWarning
+
+    picture = np.random.default_rng(0).integers(0, 256, (24, 24, 4), dtype=np.uint8)
+    said = (r"^images: shape \(24, 24, 4\) is read as 24 gray pictures of 24 x 4 pixels \(a stack is \(N, h, w\) "
+            r"or \(N, h, w, c\)\); if it is one RGBA picture, pass a stack of one: images\[None\] or \[picture\]$")
+    for call in (lambda: factorize_images(picture, 2, max_iter=2), lambda: to_matrix(picture),
+                 lambda: add_noise(picture, 0.1), lambda: denoise_sweep(picture, [1], max_iter=2)):
+        with pytest.warns(StackShapeWarning, match=said.replace("images", "(images|noisy)")):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StackShapeWarning)
+        assert factorize_images(picture[None], 1, max_iter=2).basis.shape == (1, 24, 24, 3)
+        assert factorize_images([picture], 1, max_iter=2).codes.shape == (1, 1)
+        to_matrix(picture[:3]), to_matrix(picture[:, :4])  # 3 pictures; 24 x 4 x 4: not a picture's shape
+    stack = tmp_path / "one.npz"
+    np.savez(stack, images=picture)
+    code, _, stderr = cli(["image", "sweep", stack, "--ranks", "1", "--max-iter", "2"])
+    assert code == 0 and "Warning" not in stderr, stderr
+    assert (f"nmfaudio: note: {stack}: the images' shape (24, 24, 4) is read as 24 gray pictures of 24 x 4 "
+            "pixels (a stack is (N, h, w) or (N, h, w, c)); if it is one RGBA picture, save it as images[None] "
+            "(shape (1, 24, 24, 4))") in stderr
 
 
 def test_cli_sweep_json_and_plot(tmp_path, cli, planted):
@@ -1092,7 +1132,7 @@ def test_sweep_of_black_pictures_prints_strict_json(tmp_path, cli):
 def test_compress_of_a_black_picture_is_exact(tmp_path, cli):
     """An all-black picture (a blank scan, a lens cap on) stopped `image compress` with
     "nmfaudio: error: ARPACK error -9: Starting vector is zero." (its SVD start); now its
-    reconstruction is black, exact (PSNR null in JSON, "inf" in text), with --svd too."""
+    reconstruction is black, exact (PSNR null in JSON, "exact" in text), with --svd too."""
     from PIL import Image
 
     photo = tmp_path / "black.png"
@@ -1102,6 +1142,48 @@ def test_compress_of_a_black_picture_is_exact(tmp_path, cli):
     record = json.loads(stdout)
     assert record["psnr_db"] is None and record["svd_psnr_db"] is None
     assert not np.asarray(Image.open(tmp_path / "r3.png")).any()
+
+
+def test_compress_text_summary_calls_an_exact_reconstruction_exact(tmp_path, cli):
+    """The text summary printed "PSNR inf dB (truncated SVD inf dB)" for a black picture
+    (before 2026-12-06, polish17); now it says exact, as JSON's null does."""
+    from PIL import Image
+
+    photo = tmp_path / "black.png"
+    Image.fromarray(np.zeros((20, 16), np.uint8)).save(photo)
+    code, stdout, stderr = cli(["image", "compress", photo, "-r", "2", "-o", tmp_path / "r2.png", "--svd"])
+    assert code == 0, stderr
+    assert "inf" not in stdout and "nan" not in stdout
+    assert "rank 2: exact, every pixel as in the photo (truncated SVD exact), stores" in stdout
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".gif", "GIF"), (".jpg", "JPEG")])
+def test_compress_prints_the_psnr_of_the_picture_written(tmp_path, cli, suffix, fmt):
+    """GIF keeps 256 colours, JPEG is lossy: the summary printed the PSNR of the fit's
+    reconstruction, not of the file written (before 2026-12-06, polish17).  Now the printed
+    number (and --json's output_psnr_db) is the written file's, read back, and the fit's
+    is named beside it; a PNG keeps every pixel and prints one number, the fit's."""
+    from PIL import Image
+
+    rng = np.random.default_rng(4)  # 1200 pixels of smooth colour plus noise: > 256 colours
+    ramp = np.linspace(0, 1, 40)[:, None, None] * np.linspace(1, 0.3, 30)[None, :, None]
+    picture = np.clip(ramp * [1.0, 0.6, 0.3] + 0.15 * rng.random((40, 30, 3)), 0, 1)
+    photo, output = tmp_path / "photo.png", tmp_path / f"r3{suffix}"
+    Image.fromarray((picture * 255).round().astype(np.uint8)).save(photo)
+    original = np.asarray(Image.open(photo))
+    code, stdout, stderr = cli(["image", "compress", photo, "-r", "3", "-o", output])
+    assert code == 0, stderr
+    written = psnr(original, np.asarray(Image.open(output).convert("RGB")))
+    fit = compress(original, 3, random_state=0).psnr
+    assert abs(written - fit) > 0.01  # the format did change the picture
+    assert f"rank 3: PSNR {written:.2f} dB as written ({fmt} changed the fit's {fit:.2f} dB)" in stdout
+    code, stdout, _ = cli(["image", "compress", photo, "-r", "3", "-o", output, "--force", "--json"])
+    record = json.loads(stdout)
+    assert record["output_psnr_db"] == pytest.approx(written, rel=1e-12) and record["output_changed"] is True
+    assert record["psnr_db"] == pytest.approx(fit, rel=1e-12)
+    code, stdout, _ = cli(["image", "compress", photo, "-r", "3", "-o", tmp_path / "r3.png"])
+    assert f"rank 3: PSNR {fit:.2f} dB, stores" in stdout
+    assert psnr(original, np.asarray(Image.open(tmp_path / "r3.png"))) == pytest.approx(fit, rel=1e-12)
 
 
 def test_compress_json_is_strict_json_with_the_fits_numbers(tmp_path, cli):

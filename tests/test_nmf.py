@@ -480,6 +480,24 @@ def test_bad_arguments(kwargs, match):
         factorize(np.ones((3, 3)), 2, **kwargs)
 
 
+def test_init_none_is_the_default_as_in_scikit_learn():
+    """init=None means "the default" in scikit-learn; factorize refused it (before
+    2026-12-06, polish17): now it is factorize's default, "random", bit for bit, and the
+    image functions' None is their default, "nndsvda"."""
+    from nmfaudio.adapters.image import compress
+
+    V = np.random.default_rng(0).random((12, 9))
+    default = factorize(V, 3, random_state=0, max_iter=20, tol=0)
+    given = factorize(V, 3, init=None, random_state=0, max_iter=20, tol=0)
+    assert np.array_equal(default.W, given.W) and np.array_equal(default.H, given.H)
+    with pytest.raises(ValueError, match=r"^init='svd' is not known; use one of 'random', 'nndsvd', 'nndsvda', "
+                                         r"'nndsvdar' \(None: the default, 'random'\)$"):
+        factorize(V, 3, init="svd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # five iterations: not settled
+        assert compress(V, 2, init=None, max_iter=5).psnr == compress(V, 2, max_iter=5).psnr
+
+
 def test_negative_templates_and_activations_are_not_told_to_shift():
     """A negative template is a bad template, not data to shift: the fix for W (and NMFD's
     P) names magnitudes or clipping, for H clipping; V keeps the data's advice.  Before

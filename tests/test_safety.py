@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 import struct
+import warnings
 import zipfile
 import zlib
 from collections import namedtuple
@@ -352,6 +353,33 @@ def test_more_components_than_bins_names_the_n_fft_that_holds_them(tmp_path, cap
     line = one_error_line(err)
     assert code == 1 and "--n-components 300 is more than the 129 frequency bins of --n-fft 256" in line
     assert "use --n-components 129 or less, or --n-fft 598 or more" in line and not (tmp_path / "out").exists()
+
+
+def test_separate_in_python_refuses_more_components_than_frames_as_the_cli(tmp_path):
+    """One check for Python and the command line: separate() split 0.1 s (13 frames at
+    hop 64) into 20 tracks, in memory and block-wise, while the CLI refused (before
+    2026-12-06, polish17).  The same words, in the library's names."""
+    y = tones(800)
+    song = write(tmp_path / "short.wav", y)
+    frames = r"is more than the 13 spectrogram frames of {} \(0.1 s at hop_length=64\): at most 13 components"
+    for kwargs in ({}, {"block_seconds": 0.05}):
+        with pytest.raises(ValueError, match="^n_components=20 " + frames.format("the input")
+                           + ".*use n_components=13 or less, or a longer recording$"):
+            nmfaudio.separate(y, SR, n_components=20, n_fft=256, hop_length=64, **kwargs)
+        with pytest.raises(ValueError, match="^n_components=20 " + frames.format("'short.wav'")):
+            nmfaudio.separate(song, n_components=20, n_fft=256, hop_length=64, **kwargs)
+    with pytest.raises(ValueError, match="13 spectrogram frames of the input \\(800 samples at hop_length=64\\)"):
+        nmfaudio.separate(y, n_components=20, n_fft=256, hop_length=64)  # no sr: the length in samples
+    with pytest.raises(ValueError, match="^n_components=20 " + frames.format("'short.wav'")):
+        nmfaudio.blockwise.separate_file(song, tmp_path / "out", n_components=20, n_fft=256, hop_length=64)
+    assert not (tmp_path / "out").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # five iterations: not converged
+        assert nmfaudio.separate(y, SR, n_components=13, n_fft=256, hop_length=64, max_iter=5).W.shape[1] == 13
+        # given templates (W) differ whatever the length: not limited
+        W = np.random.default_rng(0).random((129, 20)).astype(np.float32)
+        assert nmfaudio.separate(y, SR, n_components=20, n_fft=256, hop_length=64, W=W, fix_W=True,
+                                 max_iter=5).components.shape == (20, 800)
 
 
 @pytest.mark.parametrize("beta", ["1e9", "-6", "100"])

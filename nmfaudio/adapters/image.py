@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from nmfaudio._validation import (
     as_array,
     as_generator,
+    caller_stacklevel,
     check_finite,
     check_int,
     check_number,
@@ -43,6 +44,7 @@ __all__ = [
     "SWEEP_MAX_ITER",
     "SWEEP_TOL",
     "CompressedImage",
+    "StackShapeWarning",
     "DenoiseSweep",
     "ImageFactorization",
     "add_noise",
@@ -52,6 +54,7 @@ __all__ = [
     "grow_factors",
     "psnr",
     "small_blas",
+    "stack_reading",
     "to_matrix",
     "truncated_svd",
 ]
@@ -97,6 +100,28 @@ def _check_pillow_mode(image, name: str) -> None:
                      "(what the command line reads)")
 
 
+class StackShapeWarning(UserWarning):
+    """A 3-D stack whose last axis could be colour channels: (24, 24, 4) is read as 24
+    gray pictures of 24 x 4 pixels, as a stack (N, h, w) is, though it may be one RGBA
+    picture (see :func:`stack_reading`)."""
+
+
+#: The kinds of picture a last axis of 2, 3 or 4 would make.
+_CHANNEL_KINDS = {2: "gray + opacity (LA)", 3: "RGB", 4: "RGBA"}
+
+
+def stack_reading(shape: tuple) -> str | None:
+    """How a stack of shape ``shape`` is read, when that may not be what was meant, else
+    None: a 3-D stack (N, h, w) whose w is 2, 3 or 4 while N and h are above 4 looks like
+    one picture (h, w, c) with colour channels — a single RGBA CryptoPunk (24, 24, 4) was
+    fitted as 24 gray pictures of 24 x 4 pixels without a word before 2026-12-06 (polish17).
+    Thin gray pictures are a stack too, so this is a warning, not an error."""
+    if len(shape) == 3 and shape[2] in _CHANNEL_KINDS and shape[0] > 4 and shape[1] > 4:
+        return (f"shape {tuple(shape)} is read as {shape[0]} gray pictures of {shape[1]} x {shape[2]} pixels "
+                f"(a stack is (N, h, w) or (N, h, w, c)); if it is one {_CHANNEL_KINDS[shape[2]]} picture")
+    return None
+
+
 def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
     """Return ``images`` as an array after checking dtype, shape and value range.
 
@@ -133,6 +158,10 @@ def _check_images(images, name: str, *, stack: bool) -> np.ndarray:
             hint = " (divide by 255, or pass uint8)" if high <= 255 and low >= 0 else " (rescale them)"
             raise ValueError(f"{name} has values in [{low:.4g}, {high:.4g}]; float images must "
                              f"lie in [0, 1]{hint}")
+    reading = stack_reading(array.shape) if stack else None
+    if reading is not None:
+        warnings.warn(f"{name}: {reading}, pass a stack of one: {name}[None] or [picture]",
+                      StackShapeWarning, stacklevel=caller_stacklevel())
     return array
 
 
@@ -260,6 +289,8 @@ def _fit(V, rank, *, max_iter, tol, beta, solver, init, random_state, W=None, H=
     from nmfaudio.nmf import ConvergenceWarning, factorize
 
     settled = _Settled(tol, V)
+    if init is None:  # "the default" here, as factorize's None is its own default
+        init = "nndsvda"
     if W is not None:
         init = "custom"
     transpose = V.shape[0] > V.shape[1]
@@ -631,7 +662,8 @@ def factorize_images(images, n_components, *, max_iter=1000, tol=5e-5, beta="fro
         less than ``tol`` over the last 10 (it has settled); 0 runs ``max_iter``.
     beta, solver, init, random_state
         Passed to :func:`nmfaudio.factorize`.  The defaults (Frobenius, HALS, NNDSVDa
-        start) reach scikit-learn's coordinate descent's error sooner (docs/images.md).
+        start; ``init=None`` is that default) reach scikit-learn's coordinate descent's
+        error sooner (docs/images.md).
     W : ndarray, shape (h·w·c, n_components), optional
         Starting basis (a warm start, e.g. a fit at a lower rank plus new columns); needs ``H``.
     H : ndarray, shape (n_components, N), optional
@@ -802,7 +834,7 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
     noisy : ndarray, shape (N, h, w), (N, h, w, 3) or (N, h, w, 4)
         uint8 or float in [0, 1] (e.g. from :func:`add_noise`).
     ranks : sequence of int >= 1
-        The ranks to try, e.g. ``[16, 32, 64, 128, 256]``.
+        The ranks to try, each once, e.g. ``[16, 32, 64, 128, 256]``.
     clean : ndarray, same shape as ``noisy``, optional
         The noise-free stack; errors are then measured against it.
     max_iter : int, default 200
@@ -837,6 +869,9 @@ def denoise_sweep(noisy, ranks, *, clean=None, max_iter=SWEEP_MAX_ITER, tol=SWEE
         raise TypeError(f"ranks={ranks!r} must be a sequence of ints >= 1") from None
     if not rank_list:
         raise ValueError("ranks=[] is empty; give at least one rank, e.g. [16, 32, 64]")
+    twice = sorted({rank for rank in rank_list if rank_list.count(rank) > 1})
+    if twice:  # fitted twice, two rows for it (before 2026-12-06, polish17; the command line refused it)
+        raise ValueError(f"ranks={ranks!r} names rank {twice[0]} twice; give each rank once")
     if on_rank is not None and not callable(on_rank):
         raise TypeError(f"on_rank={on_rank!r} must be callable(rank, error)")
     A_noisy = to_matrix(array)

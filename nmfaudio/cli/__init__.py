@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import ast
 import errno
+import functools
 import gc
 import importlib
+import importlib.machinery
 import json
 import os
 import re
@@ -335,12 +337,10 @@ def stale_notes():
     ``nmfaudio: note: removed 6 temporary files left by an interrupted run (pid 1234) in
     'out'`` (:func:`nmfaudio.audio.remove_stale_temporaries`).  A batch worker's removals
     come back in its input's record instead (``notes``), printed with it."""
-    from tqdm import tqdm
-
     from nmfaudio import audio  # here, not at the top: --help and usage errors load no NumPy
 
     def note(folder, removed):  # tqdm's write: above a progress bar drawn meanwhile, not through it
-        tqdm.write(f"nmfaudio: note: {audio.stale_note(folder, removed)}", file=sys.stderr)
+        bar_writer().write(f"nmfaudio: note: {audio.stale_note(folder, removed)}", file=sys.stderr)
 
     with audio.on_stale_removed(note):
         yield
@@ -686,12 +686,69 @@ def warnings_as_notes(category):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
-def progress_bar(total: int):
-    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
+def bar_shown(stream=None) -> bool:
+    """Whether a tqdm bar made with ``disable=None`` draws on ``stream`` (default
+    ``sys.stderr``): tqdm's own test — not when the stream says it is no terminal."""
+    stream = sys.stderr if stream is None else stream
+    return not (hasattr(stream, "isatty") and not stream.isatty())
+
+
+class HiddenBar:
+    """What a tqdm bar made with ``disable=None`` does on a stream that is no terminal
+    (a file, a pipe: a script's run), without importing tqdm: nothing drawn, its count
+    left at 0, :meth:`write` writing the text and ``end`` as ``tqdm.write`` does (it has
+    no bar to clear).  tqdm and the ``multiprocessing`` its lock loads are ~9 ms of a
+    drum run's single-core start-up (docs/performance.md, the speed50 round)."""
+
+    n = 0
+
+    def __init__(self, total=None):
+        self.total = total
+
+    def update(self, n=1):
+        return None
+
+    def set_postfix(self, *args, **kwargs):
+        return None
+
+    def reset(self, total=None):
+        if total is not None:
+            self.total = total
+
+    def close(self):
+        return None
+
+    @staticmethod
+    def write(s, file=None, end="\n"):
+        stream = sys.stdout if file is None else file
+        if stream is not None:
+            stream.write(s)
+            stream.write(end)
+
+
+def new_bar(**options):
+    """``tqdm(file=sys.stderr, disable=None, dynamic_ncols=True, **options)``: a progress bar
+    on stderr when it is a terminal; a :class:`HiddenBar` (tqdm not imported) when it is not."""
+    if not bar_shown():
+        return HiddenBar(options.get("total"))
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc="NMF", unit="it", file=sys.stderr, disable=None, leave=False,
-               dynamic_ncols=True)
+    return tqdm(**{"file": sys.stderr, "disable": None, "dynamic_ncols": True, **options})
+
+
+def bar_writer():
+    """What writes a line above the bars: ``tqdm`` (its ``write``) when a bar may be drawn
+    on stderr, else :class:`HiddenBar` (tqdm not imported)."""
+    if not bar_shown():
+        return HiddenBar
+    from tqdm import tqdm
+
+    return tqdm
+
+
+def progress_bar(total: int):
+    """A tqdm bar on stderr (shown when stderr is a terminal) and the engine callback."""
+    bar = new_bar(total=total, desc="NMF", unit="it", leave=False)
 
     def callback(iteration, loss):
         resume_collector()  # the start-up is over once the fit iterates (see run())
@@ -782,6 +839,115 @@ def _failed(args, message: str) -> int:
 #: True while :func:`run` keeps Python's cyclic garbage collector paused for the start-up.
 _collector_paused = False
 
+#: The SciPy modules whose decorators rewrite the docstrings of the functions they mark as
+#: they are defined (array-API notes; the batching note of ``scipy.linalg``'s functions):
+#: {module: the decorator it must have}; the parser is read as ``FunctionDoc`` in each.
+_SCIPY_DOCS = {"scipy._lib._array_api": "xp_capabilities", "scipy._lib._util": "_apply_over_batch"}
+_PARSER = "FunctionDoc"
+
+
+class _NotelessDoc:
+    """What :data:`_SCIPY_DOCS`' decorators get for their docstring parser while
+    :func:`run`'s start-up lasts.  For each of the ~280 SciPy functions a drum run's imports
+    mark (``scipy.special``, ``ndimage``, ``fft``, ``linalg``), SciPy 1.17 parses the
+    docstring (numpydoc's reader, ``copy.deepcopy`` of its sections), appends a note to its
+    Notes (or Extended Summary) and renders it again — 0.1-0.2 s of the one-core start-up,
+    measured (docs/performance.md, the speed50 round), for docstrings no command prints.
+    Here what is appended to those two sections is kept aside, and ``str(doc)`` is a first
+    line (the signature, which the decorators drop) and the docstring as it was.  Any other
+    use (another section read, an attribute) is the real parser's, the notes given to it:
+    a decorator that reads the docstring, or a SciPy that uses the parser otherwise, gets
+    SciPy's own behaviour."""
+
+    APPENDED = ("Notes", "Extended Summary")
+
+    def __init__(self, parser, function, *args, **kwargs):
+        self._parser, self._function, self._args, self._kwargs = parser, function, args, kwargs
+        self._kept, self._doc = {key: [] for key in self.APPENDED}, None
+
+    def _real(self):
+        if self._doc is None:
+            self._doc = self._parser(self._function, *self._args, **self._kwargs)
+            for key, lines in self._kept.items():
+                self._doc[key].extend(lines)
+        return self._doc
+
+    def __getitem__(self, key):
+        if key in self.APPENDED and self._doc is None:
+            return self._kept[key]
+        return self._real()[key]
+
+    def __setitem__(self, key, value):
+        self._real()[key] = value
+
+    def __getattr__(self, name):  # only for names not set in __init__
+        return getattr(self._real(), name)
+
+    def __str__(self):
+        if self._doc is not None:
+            return str(self._doc)
+        return "\n" + (getattr(self._function, "__doc__", None) or "")
+
+
+class _PlainScipyDocs:
+    """A ``sys.meta_path`` finder for :data:`_SCIPY_DOCS`' modules alone: each is found and
+    loaded as usual, then its docstring parser is replaced by :class:`_NotelessDoc` (when it
+    has the decorator and the parser this is written for; else left alone).
+    :func:`_end_plain_scipy_docs` puts the parsers back."""
+
+    replaced = []  # (module, its real parser) of each replaced
+
+    def __init__(self):
+        self.waiting = set(_SCIPY_DOCS)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.waiting:
+            return None
+        self.waiting.discard(fullname)  # once; and the search below does not come back here
+        if not self.waiting:
+            _remove_finder(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module = loader.exec_module
+
+        def exec_and_replace(module):
+            del loader.exec_module  # the loader's own method again (a reload is SciPy's own)
+            exec_module(module)
+            parser = getattr(module, _PARSER, None)
+            if parser is not None and callable(getattr(module, _SCIPY_DOCS[fullname], None)):
+                setattr(module, _PARSER, functools.partial(_NotelessDoc, parser))
+                _PlainScipyDocs.replaced.append((module, parser))
+
+        loader.exec_module = exec_and_replace  # this module's own loader object
+        return spec
+
+
+def _remove_finder(finder) -> None:
+    try:
+        sys.meta_path.remove(finder)
+    except ValueError:
+        pass
+
+
+def _plain_scipy_docs() -> None:
+    """For :func:`run`'s start-up: SciPy's docstring notes not written (see
+    :class:`_NotelessDoc`) — unless SciPy's modules are loaded already."""
+    if (not any(name in sys.modules for name in _SCIPY_DOCS)
+            and not any(isinstance(f, _PlainScipyDocs) for f in sys.meta_path)):
+        sys.meta_path.insert(0, _PlainScipyDocs())
+
+
+def _end_plain_scipy_docs() -> None:
+    """SciPy's docstring parsers back, the finder gone: modules imported from here on get
+    SciPy's notes as usual."""
+    for finder in [f for f in sys.meta_path if isinstance(f, _PlainScipyDocs)]:
+        _remove_finder(finder)
+    while _PlainScipyDocs.replaced:
+        module, parser = _PlainScipyDocs.replaced.pop()
+        setattr(module, _PARSER, parser)
+
 
 def resume_collector() -> None:
     """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
@@ -792,6 +958,7 @@ def resume_collector() -> None:
     global _collector_paused
     if _collector_paused:
         _collector_paused = False
+        _end_plain_scipy_docs()
         gc.freeze()
         gc.enable()
 
@@ -823,6 +990,7 @@ def run() -> None:
     if gc.isenabled():
         gc.disable()
         _collector_paused = True
+        _plain_scipy_docs()  # ended with the pause: SciPy's docstrings as they are (_NotelessDoc)
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, cli_words, count, output_folder, resume_collector
+from nmfaudio.cli import CLIError, cli_words, count, new_bar, output_folder, resume_collector
 from nmfaudio.cli._args import positive_int
 
 
@@ -110,12 +110,9 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
             client = batch.connect(args.scheduler)
         except ImportError as exc:
             raise CLIError(str(exc)) from None
-    from tqdm import tqdm
-
     try:
         with output_folder(args.output_dir):
-            bar = tqdm(total=len(tasks), desc="files", unit="file", file=sys.stderr, disable=None,
-                       dynamic_ncols=True)
+            bar = new_bar(total=len(tasks), desc="files", unit="file")
             counts = {"done": 0, "skipped": 0, "failed": 0}
 
             def on_record(record):

@@ -21,10 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.adapters.image import SWEEP_MAX_ITER, SWEEP_TOL
 from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes, warnings_as_notes
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
+
+#: ``image sweep``'s defaults: :data:`nmfaudio.adapters.image.SWEEP_MAX_ITER` and
+#: :data:`~nmfaudio.adapters.image.SWEEP_TOL` (a test holds them equal), copied so the
+#: parser, which every command builds, does not import the image adapters (~5 ms of a
+#: drum run's start-up; docs/performance.md, the speed50 round).
+SWEEP_MAX_ITER = 200
+SWEEP_TOL = 2e-4
+
 
 def register(subparsers) -> None:
     """Add ``image compress`` and ``image sweep``."""
@@ -271,22 +278,70 @@ def run_compress(args) -> int:
 
     with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
         Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
+        written = _written_psnr(temporaries[0], image, reconstruction, result.psnr)
         if args.plot is not None:
             save_figure(_compress_figure(image, result, svd_psnr), temporaries[1], format="png", dpi=120)
 
     kind = KINDS[_mode(image)]
     height, width = image.shape[:2]
     if args.json:
-        print(json.dumps(_compress_record(args, result, svd_psnr, kind, width, height, seconds), indent=2))
+        print(json.dumps(_compress_record(args, result, svd_psnr, written, kind, width, height, seconds), indent=2))
         return 0
-    line = (f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: PSNR {result.psnr:.2f} dB")
+    main, asides = _psnr_words(result.psnr, written, fmt)
     if svd_psnr is not None:
-        line += f" (truncated SVD {svd_psnr:.2f} dB)"
+        asides.append(f"truncated SVD {_db(svd_psnr)}")
+    line = f"{args.photo.name}: {width}x{height} {kind}, rank {result.rank}: {main}"
+    if asides:
+        line += f" ({'; '.join(asides)})"
     line += (f", stores {result.n_stored:,} of {result.n_original:,} numbers "
              f"({result.storage_ratio:.1%}), {count(result.n_iter, 'iteration')} in {seconds:.1f} s")
     print(line)
     print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot is not None else ""))
     return 0
+
+
+def _db(value: float) -> str:
+    """A PSNR for a reader: "30.55 dB", or "exact" for an exact reconstruction (infinite
+    PSNR, which printed as "inf dB" before 2026-12-06, polish17)."""
+    return "exact" if value == float("inf") else f"{value:.2f} dB"
+
+
+def _written_psnr(path, image, reconstruction, fit_psnr):
+    """(PSNR, changed) of the picture as written to ``path``, read back: a format may change
+    the reconstruction — GIF keeps 256 colours, JPEG and (Pillow's default) WebP are lossy —
+    while the fit's PSNR is of the reconstruction before writing (tour18 saw a GIF's summary
+    print the fit's).  ``(fit_psnr, False)`` when every pixel was kept; ``(None, None)`` for
+    a format Pillow cannot read back (PDF)."""
+    from PIL import Image
+
+    from nmfaudio.adapters.image import psnr
+
+    mode = _mode(image)
+    try:
+        with Image.open(path) as back:
+            pixels = np.asarray(back.convert(mode))
+    except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds (PDF: cannot identify)
+        return None, None
+    if pixels.shape != reconstruction.shape:  # the size is checked before the fit: not expected
+        return None, None
+    if np.array_equal(pixels, reconstruction):
+        return fit_psnr, False
+    colour = slice(0, -1) if mode.endswith("A") else slice(None)  # opacity left out, as the fit's
+    return psnr(image[..., colour], pixels[..., colour]), True
+
+
+def _psnr_words(fit_psnr: float, written, fmt: str) -> tuple[str, list[str]]:
+    """The summary's PSNR and its asides: of the picture written, which is the fit's unless
+    the format changed it (the fit's is then an aside), or the fit's, said so, when the file
+    is not read back; an exact reconstruction is called exact."""
+    value, changed = written
+    if changed is None:
+        return f"PSNR {_db(fit_psnr)} before writing", [f"{fmt} files are not read back to check"]
+    if changed:
+        return f"PSNR {_db(value)} as written", [f"{fmt} changed the fit's {_db(fit_psnr)}"]
+    if fit_psnr == float("inf"):
+        return "exact, every pixel as in the photo", []
+    return f"PSNR {fit_psnr:.2f} dB", []
 
 
 def _finite_db(value):
@@ -295,12 +350,15 @@ def _finite_db(value):
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def _compress_record(args, result, svd_psnr, kind, width, height, seconds) -> dict:
-    """``image compress --json``: the summary line's numbers and the files written."""
+def _compress_record(args, result, svd_psnr, written, kind, width, height, seconds) -> dict:
+    """``image compress --json``: the summary line's numbers and the files written
+    (``output_psnr_db`` of the picture as written, ``output_changed`` whether the format
+    changed the fit's reconstruction, null when the file is not read back)."""
     return {"photo": str(args.photo), "output": str(args.output),
             "plot": None if args.plot is None else str(args.plot), "width": int(width), "height": int(height),
             "kind": kind, "rank": int(result.rank), "psnr_db": _finite_db(result.psnr),
-            "svd_psnr_db": _finite_db(svd_psnr), "n_stored": int(result.n_stored),
+            "svd_psnr_db": _finite_db(svd_psnr), "output_psnr_db": _finite_db(written[0]),
+            "output_changed": written[1], "n_stored": int(result.n_stored),
             "n_original": int(result.n_original), "storage_ratio": float(result.storage_ratio),
             "n_iter": int(result.n_iter), "converged": bool(result.converged), "max_iter": args.max_iter,
             "tol": args.tol, "seed": args.seed, "seconds": round(seconds, 3)}
@@ -309,16 +367,16 @@ def _compress_record(args, result, svd_psnr, kind, width, height, seconds) -> di
 def _compress_figure(image, result, svd_psnr):
     from nmfaudio.plot.image import image_grid
 
-    title = f"rank {result.rank}: PSNR {result.psnr:.2f} dB"
+    title = f"rank {result.rank}: " + ("exact" if result.psnr == float("inf") else f"PSNR {result.psnr:.2f} dB")
     if svd_psnr is not None:
-        title += f" (SVD {svd_psnr:.2f} dB)"
+        title += f" (SVD {_db(svd_psnr)})"
     return image_grid([image, result.reconstruct()], ncols=2, panel_size=3.5,
                       titles=["original", f"{title}, {result.storage_ratio:.1%} storage"])
 
 
 def run_sweep(args) -> int:
     from nmfaudio.adapters.files import read_image_stack
-    from nmfaudio.adapters.image import add_noise, denoise_sweep
+    from nmfaudio.adapters.image import StackShapeWarning, add_noise, denoise_sweep, stack_reading
     from nmfaudio.audio import atomic_outputs
 
     outputs = [args.output] if args.output is not None else []
@@ -330,6 +388,10 @@ def run_sweep(args) -> int:
     if args.n is not None and args.n > len(images):  # "the first N": said, not silently fewer (polish15)
         print(f"nmfaudio: note: --n {args.n}: {args.images} holds {count(len(images), 'image')}; "
               f"using all {len(images)}", file=sys.stderr)
+    reading = stack_reading(images.shape)
+    if reading is not None:  # one RGBA picture saved without its stack axis? (polish17)
+        print(f"nmfaudio: note: {args.images}: the images' {reading}, save it as images[None] "
+              f"(shape {(1, *images.shape)})", file=sys.stderr)
     rgb = images.ndim == 4 and images.shape[3] >= 3  # RGB(A); gray with opacity has one colour
     rows = int(np.prod(images.shape[1:3])) * (3 if rgb else 1)  # colour channels stacked
     most = min(len(images), rows)
@@ -343,7 +405,9 @@ def run_sweep(args) -> int:
     if args.sigma > 0:
         # Noise on the [0, 1] scale, unquantized: work in float32.
         clean = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images
-        noisy = add_noise(clean, args.sigma, random_state=args.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StackShapeWarning)
+            noisy = add_noise(clean, args.sigma, random_state=args.seed)
 
     rows = []
     clock = [time.perf_counter()]
@@ -357,7 +421,8 @@ def run_sweep(args) -> int:
                 print(f"{'rank':>6}  {'rel. error':>10}  {'seconds':>8}")
             print(f"{rank:>6}  {error:>10.4f}  {rows[-1]['seconds']:>8.1f}", flush=True)
 
-    with _convergence_note():
+    with _convergence_note(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StackShapeWarning)  # said above, in the command line's words
         sweep = denoise_sweep(noisy, args.ranks, clean=clean, max_iter=args.max_iter,
                               tol=args.tol, random_state=args.seed, on_rank=on_rank)
     for row, fit in zip(rows, sweep.fits):

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import (CLIError, count, output_folder, progress_bar, refuse_outputs, signals_deferred,
+from nmfaudio.cli import (CLIError, count, new_bar, output_folder, progress_bar, refuse_outputs, signals_deferred,
                           stop_if_signalled)
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, path_arg, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
@@ -135,23 +134,22 @@ def _check_sizes(args, task, n_samples: int, channels: int, sr: int) -> None:
     library's names that the CLI's error report turns into options) — and room on the
     disk for the tracks and the ``--plot`` figure (``task``: the file's plan)."""
     from nmfaudio import audio, batch
+    from nmfaudio.fitting import check_component_limit
 
-    batch.check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft,
-                                hop_length=args.hop_length, name=Path(task.input).name)
+    check_component_limit(args.n_components, n_samples, channels, sr, n_fft=args.n_fft, hop_length=args.hop_length,
+                          name=Path(task.input).name)
     audio.check_free_space(args.output_dir, audio.audio_bytes(n_samples, channels, args.n_components,
                                                               file_format(args).subtype)
                            + batch.side_file_bytes(task))
 
 
 def _separate_and_report(args, task) -> None:
-    from tqdm import tqdm
-
     from nmfaudio import batch
     from nmfaudio.pipeline import planned_iterations
 
     started = time.perf_counter()
     bar, callback = progress_bar(planned_iterations(args.beta, args.max_iter))
-    blocks = tqdm(desc="blocks", unit="block", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+    blocks = new_bar(desc="blocks", unit="block", leave=False)
 
     def on_block(done, total):
         stop_if_signalled()  # a safe point: between blocks

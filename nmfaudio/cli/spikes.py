@@ -37,10 +37,13 @@ def _rate(text: str) -> float:
     return positive_number(text, what="a rate in Hz", example="30000")
 
 
+#: :data:`nmfaudio.adapters.spikes.METHODS` (a test holds them equal), copied so the
+#: parser, which every command builds, does not import the spike adapters.
+METHODS = ("templates", "codes", "argmax")
+
+
 def register(subparsers) -> None:
     """Add ``spikes``."""
-    from nmfaudio.adapters.spikes import METHODS
-
     parser = subparsers.add_parser(
         "spikes", help="cluster spike waveforms by neuron",
         description="Cluster extracellular spike snippets into K putative neurons with NMF "

@@ -281,9 +281,11 @@ def factorize(
         iterations).  ``"hals"``: accelerated hierarchical ALS, β = 2 only.
         ``"auto"``: HALS for β = 2, AMU otherwise (MU where numba is missing or V is
         sparse) — the fastest to a given loss as measured in docs/engine.md.
-    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default "random"
-        Used for factors not given.  ``"random"``: uniform [0, 1) scaled by
-        sqrt(mean(V) / k).  With only one of ``W``/``H`` given, the other starts random,
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"} or None, default "random"
+        Used for factors not given.  None: the default, ``"random"`` (scikit-learn's
+        ``NMF(init=None)`` picks ``"nndsvda"`` when k <= min(V.shape), and so does
+        :class:`nmfaudio.NMF`; the engine keeps its own default).  ``"random"``:
+        uniform [0, 1) scaled by sqrt(mean(V) / k).  With only one of ``W``/``H`` given, the other starts random,
         rescaled so mean(WH) = mean(V).
     W : array-like, shape (n_features, n_components), optional
         Starting (or, with ``fix_W``, fixed) templates.  Copied, never modified.
@@ -367,8 +369,11 @@ def factorize(
     solver_name = resolve_solver(solver, beta) if isinstance(solver, str) else None
     if solver_name is None:
         raise ValueError(f"solver={solver!r} must be a name: 'auto', {', '.join(map(repr, SOLVERS))}")
+    if init is None:  # "the default", as scikit-learn's init=None (refused before 2026-12-06, polish17)
+        init = "random"
     if not isinstance(init, str) or init not in (*INITS, "custom"):
-        raise ValueError(f"init={init!r} is not known; use one of {', '.join(map(repr, INITS))}")
+        raise ValueError(f"init={init!r} is not known; use one of {', '.join(map(repr, INITS))} "
+                         "(None: the default, 'random')")
     max_iter = check_int(max_iter, "max_iter", 0)
     tol = check_number(tol, "tol", minimum=0)
     penalties = {name: check_number(value, name, minimum=0)
