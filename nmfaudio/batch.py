@@ -1274,8 +1274,7 @@ def _worker_sigterm(signum, frame):
     # Future.result), its __exit__ never runs and the lock stays taken — the writer thread
     # then waits for it forever, and so does the join of that thread.  Asked for again
     # until taken outside.
-    if _IN_HOOK or _ASKING or (_IN_TASK and (sys.exc_info()[1] is not None
-                                  or (frame is not None and frame.f_code.co_name == "__enter__"))):
+    if _IN_HOOK or _ASKING or (_IN_TASK and (sys.exc_info()[1] is not None or _in_unsafe_frame(frame))):
         _STOPPING = True
         _ask_again()
         return
@@ -1283,6 +1282,26 @@ def _worker_sigterm(signum, frame):
     if _IN_TASK:
         raise _Stopped()
     os._exit(128 + signum)
+
+
+#: llvmlite's object-cache callbacks, which numba's code loading calls from C: a _Stopped
+#: raised in one is swallowed, and the callback cut short then made numba raise "no compiled
+#: object yet" (notify) or the worker die in LLVM, every stem's temporary left (getbuffer;
+#: race47's warm-cache loop, 3 runs in 100)
+_C_CALLBACKS = ("_raw_object_cache_notify", "_raw_object_cache_getbuffer")
+
+
+def _in_unsafe_frame(frame) -> bool:
+    """Whether a stop raised at ``frame`` would skip a clean-up: in a context manager's own
+    ``__enter__`` (a lock just taken, its ``__exit__`` not to run), or anywhere inside one of
+    llvmlite's callbacks (:data:`_C_CALLBACKS`)."""
+    if frame is not None and frame.f_code.co_name == "__enter__":
+        return True
+    while frame is not None:
+        if frame.f_code.co_name in _C_CALLBACKS:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _worker_unraisable(unraisable) -> None:

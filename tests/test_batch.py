@@ -758,6 +758,33 @@ def test_a_stop_landing_in_a_context_managers_enter_is_taken_inside_its_block(wo
     assert len(asked) >= 3 and reached == [True]  # deferred twice, then taken in the block
 
 
+def test_a_stop_landing_in_llvmlites_object_cache_callback_lets_it_finish(tmp_path, monkeypatch, worker_in_a_task):
+    """race47: a stop raised in llvmlite's object-cache callback (numba loading a cached
+    kernel calls ``_raw_object_cache_getbuffer`` from C) is swallowed and cuts the callback
+    short: numba then raised "no compiled object yet", or the worker died in LLVM with every
+    stem's temporary left.  The callback must run to its end, the stop taken after it."""
+    import ctypes
+    import signal
+
+    monkeypatch.setattr(sys, "unraisablehook", batch._worker_unraisable)  # as _init_worker sets it
+    steps = []
+
+    def _raw_object_cache_getbuffer():  # llvmlite's name; the stop lands in what it calls
+        signal.raise_signal(signal.SIGTERM)
+        steps.append("buffer handed to LLVM")
+
+    callback = ctypes.CFUNCTYPE(None)(_raw_object_cache_getbuffer)
+    reached = []
+    with pytest.raises(batch._Stopped):
+        with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "residual")]) as temps:
+            for temporary in temps:
+                temporary.write_bytes(b"partial")
+            callback()
+            _run_until_stopped(reached)
+    assert steps == ["buffer handed to LLVM"] and reached == [True]
+    assert list(tmp_path.iterdir()) == []
+
+
 #: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
 #: hang, never reached when the code under test is right or wrong: only a design that
 #: waits for a writer that has not begun would reach it, and the test then fails).
