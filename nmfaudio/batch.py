@@ -1217,6 +1217,7 @@ _IN_TASK = False
 _STOPPING = False  # this worker has taken its first SIGTERM
 _REDELIVER = False  # that SIGTERM's _Stopped was swallowed (see _worker_unraisable): raise it again
 _IN_HOOK = False  # _worker_unraisable is running: a _Stopped raised there would be swallowed too
+_ASKING = False  # _ask_again is starting the thread that asks for the stop again
 
 
 def run_record(task: Task) -> dict:
@@ -1229,20 +1230,29 @@ def run_record(task: Task) -> dict:
 
     started, cpu = time.perf_counter(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    _IN_TASK = True
     notes: list[str] = []  # stale temporary files removed (a killed run's): said with the record
-    try:
-        with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
-            summary = run_task(task)
+    try:  # a stop raised anywhere while _IN_TASK is set ends the worker here, never in its caller
+        _IN_TASK = True
+        try:
+            with audio.on_stale_removed(lambda folder, removed: notes.append(audio.stale_note(folder, removed))):
+                summary = run_task(task)
+        except Exception as exc:  # one input's failure must not stop the others
+            record = make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
+                                 worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
+        else:
+            record = make_record(task, "done", seconds=time.perf_counter() - started, summary=summary,
+                                 worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
+        finally:
+            _IN_TASK = False
     except _Stopped:
-        os._exit(128 + signal.SIGTERM)  # the temporary files are gone: the exception unwound through them
-    except Exception as exc:  # one input's failure must not stop the others
-        return make_record(task, "failed", seconds=time.perf_counter() - started, error=error_text(exc),
-                           worker=worker, cpu_seconds=time.process_time() - cpu, notes=notes)
-    finally:
-        _IN_TASK = False
-    return make_record(task, "done", seconds=time.perf_counter() - started, summary=summary, worker=worker,
-                       cpu_seconds=time.process_time() - cpu, notes=notes)
+        # the temporary files are gone: the exception unwound through them.  Raised in the
+        # record's making or in the finally above, it would otherwise leave this function:
+        # the pool's worker loop takes it for the task's error and runs the next queued
+        # file with the stop spent (race47)
+        os._exit(128 + signal.SIGTERM)
+    if _STOPPING:  # a stop deferred while the task's error was handled: no further file for this worker
+        os._exit(128 + signal.SIGTERM)
+    return record
 
 
 def _worker_sigterm(signum, frame):
@@ -1253,7 +1263,18 @@ def _worker_sigterm(signum, frame):
     global _STOPPING, _REDELIVER
     if _STOPPING and not _REDELIVER:
         return
-    if _IN_HOOK:  # raised here it would be swallowed as well: taken once the hook has returned
+    # Not raised where it would be swallowed as well (in the hook), nor while the main thread
+    # handles an exception (an except or finally block, a with block's __exit__ on an error):
+    # those are clean-ups — _meanwhile's gate.close() waiting for the stems' writer,
+    # atomic_outputs removing the temporaries — and a _Stopped raised inside one cuts it
+    # short.  A stop swallowed in numba's ctypes callback makes numba raise its own error
+    # ("no compiled object yet"); the stop asked for again then landed in that error's
+    # clean-up and left the stems not yet removed (race47).  Nor inside a context manager's
+    # __enter__: raised there after it took a lock (threading.Condition's, in
+    # Future.result), its __exit__ never runs and the lock stays taken — the writer thread
+    # then waits for it forever, and so does the join of that thread.  Asked for again
+    # until taken outside.
+    if _IN_HOOK or _ASKING or (_IN_TASK and (sys.exc_info()[1] is not None or _in_unsafe_frame(frame))):
         _STOPPING = True
         _ask_again()
         return
@@ -1261,6 +1282,26 @@ def _worker_sigterm(signum, frame):
     if _IN_TASK:
         raise _Stopped()
     os._exit(128 + signum)
+
+
+#: llvmlite's object-cache callbacks, which numba's code loading calls from C: a _Stopped
+#: raised in one is swallowed, and the callback cut short then made numba raise "no compiled
+#: object yet" (notify) or the worker die in LLVM, every stem's temporary left (getbuffer;
+#: race47's warm-cache loop, 3 runs in 100)
+_C_CALLBACKS = ("_raw_object_cache_notify", "_raw_object_cache_getbuffer")
+
+
+def _in_unsafe_frame(frame) -> bool:
+    """Whether a stop raised at ``frame`` would skip a clean-up: in a context manager's own
+    ``__enter__`` (a lock just taken, its ``__exit__`` not to run), or anywhere inside one of
+    llvmlite's callbacks (:data:`_C_CALLBACKS`)."""
+    if frame is not None and frame.f_code.co_name == "__enter__":
+        return True
+    while frame is not None:
+        if frame.f_code.co_name in _C_CALLBACKS:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _worker_unraisable(unraisable) -> None:
@@ -1287,10 +1328,17 @@ def _worker_unraisable(unraisable) -> None:
 
 def _ask_again() -> None:
     """Have :func:`_redeliver_stop` ask for the handler until it has raised."""
-    global _REDELIVER
+    global _REDELIVER, _ASKING
     if not _REDELIVER:
         _REDELIVER = True
-        threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+        # the thread's first request can land while it starts (Thread.start waits for it),
+        # inside the handler that defers: a _Stopped raised there would leave from the
+        # very place the stop was deferred from
+        _ASKING = True
+        try:
+            threading.Thread(target=_redeliver_stop, name="nmfaudio-stop", daemon=True).start()
+        finally:
+            _ASKING = False
 
 
 def _redeliver_stop() -> None:

@@ -617,6 +617,174 @@ def test_a_first_stop_landing_in_the_unraisable_hook_is_taken_after_it(monkeypat
     assert len(printed) == 1 and reached == [True]  # the hook finished; the stop came after it
 
 
+def test_a_swallowed_stop_asked_again_waits_for_the_clean_up_of_the_error_it_caused(tmp_path, monkeypatch,
+                                                                                    worker_in_a_task):
+    """race47: a stop swallowed in numba's ctypes callback (``_raw_object_cache_notify``) cut
+    the callback short, and numba then raised its own error (``RuntimeError: no compiled
+    object yet for <Library '_peak_pick'>``); the stop asked for again landed in that
+    error's clean-up, atomic_outputs' removals, and the stems not yet removed stayed.  Here
+    the first removal waits until the stop asked for again has reached the handler: it
+    must be taken after the clean-up, with every temporary gone."""
+    import ctypes
+    import signal
+    import threading
+    import time
+
+    monkeypatch.setattr(sys, "unraisablehook", batch._worker_unraisable)  # as _init_worker sets it
+    asked = []
+
+    def handler(signum, frame):  # the worker's, counting its calls
+        asked.append(signum)
+        batch._worker_sigterm(signum, frame)
+
+    signal.signal(signal.SIGTERM, handler)  # the fixture restores the previous handler
+
+    @ctypes.CFUNCTYPE(None)
+    def cache_notify():
+        signal.raise_signal(signal.SIGTERM)  # the parent's stop, swallowed here
+
+    # the thread asking again begins once the clean-up has (here it could come earlier too)
+    cleaning, redeliver = threading.Event(), batch._redeliver_stop
+
+    def redeliver_once_cleaning():
+        cleaning.wait(_HANG_GUARD_S)
+        redeliver()
+
+    monkeypatch.setattr(batch, "_redeliver_stop", redeliver_once_cleaning)
+    unlink = os.unlink
+
+    def unlink_once_asked_again(path, *args, **kwargs):
+        cleaning.set()
+        deadline = time.monotonic() + _HANG_GUARD_S
+        while len(asked) < 2 and time.monotonic() < deadline:  # bytecodes: the request lands here
+            pass
+        unlink(path, *args, **kwargs)
+
+    names = ("kick", "snare", "toms", "hihat", "cymbals", "residual")
+    reached = []
+    with pytest.raises(batch._Stopped):
+        try:
+            with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in names]) as temps:
+                for temporary in temps:
+                    temporary.write_bytes(b"partial")
+                cache_notify()
+                monkeypatch.setattr(os, "unlink", unlink_once_asked_again)
+                raise RuntimeError("no compiled object yet for <Library '_peak_pick'>")  # numba's, after it
+        except RuntimeError:  # the task's error, as run_record takes it
+            monkeypatch.setattr(os, "unlink", unlink)
+        _run_until_stopped(reached)
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
+    assert len(asked) >= 2 and reached == [True]  # asked again, and taken once the error was handled
+
+
+def test_a_stop_landing_as_a_failed_record_is_made_ends_the_worker(hits, tmp_path, monkeypatch, worker_in_a_task):
+    """race47: a stop raised while run_record made a failed input's record left run_record:
+    the pool's worker loop took the _Stopped for the task's error and went on to the next
+    queued file with its stop spent (the parent then kills it after 30 s, mid-file, its
+    temporaries left).  Deferred there (the error is being handled), the stop must still
+    end the worker, with 143, before run_record returns: not after the pool's loop has
+    begun the next queued file."""
+    import signal
+
+    class Exited(BaseException):
+        pass
+
+    def exit_(code):
+        raise Exited(code)
+
+    def run_task(task):
+        raise ValueError("not audio")  # one input's failure
+
+    make_record = batch.make_record
+
+    def make_record_then_stop(*args, **kwargs):
+        signal.raise_signal(signal.SIGTERM)  # the parent's stop, as the record is made
+        return make_record(*args, **kwargs)
+
+    monkeypatch.setattr(os, "_exit", exit_)
+    monkeypatch.setattr(batch, "run_task", run_task)
+    monkeypatch.setattr(batch, "make_record", make_record_then_stop)
+    task = batch.plan([_write_song(tmp_path / "a.wav", hits, 1)], tmp_path / "out", job="drums",
+                      options=DRUM_OPTIONS)[0]
+    with pytest.raises(Exited) as exited:
+        batch.run_record(task)
+    assert exited.value.args == (128 + signal.SIGTERM,)
+
+
+def test_a_stop_landing_in_a_context_managers_enter_is_taken_inside_its_block(worker_in_a_task, monkeypatch):
+    """race47: a stop raised in a context manager's ``__enter__`` once it has taken its lock
+    (threading.Condition's, as ``Future.result`` enters it while the stems are written)
+    skips the ``__exit__``: the lock stays taken, and the writer thread waits for it
+    forever (then the parent kills the worker after 30 s, its stems' ``.part`` files left).
+    The stop must be taken inside the block, the lock released — also when the thread that
+    asks for it again sends its first request while it is being started, inside the
+    handler that deferred the stop (held here until that request has reached the handler)."""
+    import signal
+    import threading
+    import time
+
+    asked = []
+
+    def handler(signum, frame):  # the worker's, counting its calls
+        asked.append(signum)
+        batch._worker_sigterm(signum, frame)
+
+    signal.signal(signal.SIGTERM, handler)  # the fixture restores the previous handler
+    start = threading.Thread.start
+
+    def start_until_asked(self):
+        start(self)
+        deadline = time.monotonic() + _HANG_GUARD_S
+        while self.name == "nmfaudio-stop" and len(asked) < 2 and time.monotonic() < deadline:
+            pass  # bytecodes: the thread's first request lands here, in the deferring handler
+
+    monkeypatch.setattr(threading.Thread, "start", start_until_asked)
+    lock = threading.Lock()
+
+    class Condition:  # threading.Condition's __enter__ and __exit__, the stop between
+        def __enter__(self):
+            lock.acquire()
+            signal.raise_signal(signal.SIGTERM)  # its handler runs here, the lock taken
+            return self
+
+        def __exit__(self, *exc):
+            lock.release()
+
+    reached = []
+    with pytest.raises(batch._Stopped):
+        with Condition():
+            _run_until_stopped(reached)
+    assert not lock.locked()
+    assert len(asked) >= 3 and reached == [True]  # deferred twice, then taken in the block
+
+
+def test_a_stop_landing_in_llvmlites_object_cache_callback_lets_it_finish(tmp_path, monkeypatch, worker_in_a_task):
+    """race47: a stop raised in llvmlite's object-cache callback (numba loading a cached
+    kernel calls ``_raw_object_cache_getbuffer`` from C) is swallowed and cuts the callback
+    short: numba then raised "no compiled object yet", or the worker died in LLVM with every
+    stem's temporary left.  The callback must run to its end, the stop taken after it."""
+    import ctypes
+    import signal
+
+    monkeypatch.setattr(sys, "unraisablehook", batch._worker_unraisable)  # as _init_worker sets it
+    steps = []
+
+    def _raw_object_cache_getbuffer():  # llvmlite's name; the stop lands in what it calls
+        signal.raise_signal(signal.SIGTERM)
+        steps.append("buffer handed to LLVM")
+
+    callback = ctypes.CFUNCTYPE(None)(_raw_object_cache_getbuffer)
+    reached = []
+    with pytest.raises(batch._Stopped):
+        with audio.atomic_outputs([tmp_path / f"{name}.wav" for name in ("kick", "residual")]) as temps:
+            for temporary in temps:
+                temporary.write_bytes(b"partial")
+            callback()
+            _run_until_stopped(reached)
+    assert steps == ["buffer handed to LLVM"] and reached == [True]
+    assert list(tmp_path.iterdir()) == []
+
+
 #: Seconds a hooked writer waits for the clean-up before giving up (a guard against a
 #: hang, never reached when the code under test is right or wrong: only a design that
 #: waits for a writer that has not begun would reach it, and the test then fails).
