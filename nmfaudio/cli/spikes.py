@@ -190,7 +190,7 @@ def _labels_csv(labels: np.ndarray, index: np.ndarray | None = None) -> bytes:
 
 
 def run(args) -> int:
-    from nmfaudio.adapters.spikes import METHODS, cluster
+    from nmfaudio.adapters.spikes import cluster
     from nmfaudio.audio import atomic_outputs
     from nmfaudio.plot.spikes import plot_clusters
 
