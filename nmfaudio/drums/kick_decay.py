@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["BASS_FREE", "DECAY_CAP", "DECAY_FRAMES", "DECAY_QUANTILE", "GLIDE_HZ", "HIT_SHARE", "KICK_DECAY_SLOWER",
-           "MIN_HITS", "NOTE_RISE", "PEAK_FRAMES", "PRE_FRAMES", "REFERENCE_HOP_S", "RING_UNTIL", "kick_decay",
+           "MIN_HITS", "NOTE_RISE", "PEAK_FRAMES", "PRE_FRAMES", "REFERENCE_HOP_S", "kick_decay",
            "per_reference_hop"]
 
 #: The hits measured: local maxima of the kick's activation from this share of its
@@ -72,14 +72,6 @@ DECAY_CAP = 0.95
 #: that at the peak, the true kick rings there at 0.4-0.8 of it for 10 frames).  Tuning
 #: songs, docs/drums-full-song.md, "The 808's gliding kick".
 GLIDE_HZ = 80.0
-#: A kick that keeps its own decay rings past the masks' kick template (the bundled kick's
-#: 0.19 s plus its 8-frame continuation: 16 frames, where an 808's floor at 0.92 per frame
-#: is still 0.29 of its start; TR808EmulationKit's Kick Long rings 1.2 s): its floor runs on,
-#: past the template's last frame, until it falls to this share of its start
-#: (:func:`nmfaudio.drums.templates.floor_decay`'s ``until``; 28 frames at 0.92).  None:
-#: the floor ends with the template.  docs/drums-full-song.md, "2026-12-06, the 808's kick
-#: ring lengthened (song51)".
-RING_UNTIL = 0.1
 #: The hop (s) the per-frame decays above were measured at: 1024 samples at 44.1 kHz,
 #: 512 at 22.05 kHz (the default STFT at both rates).  :data:`KICK_DECAY_SLOWER` is
 #: compared with a decay per this hop (:func:`per_reference_hop`), so that another hop

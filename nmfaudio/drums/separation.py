@@ -104,7 +104,6 @@ from nmfaudio.drums.hat_presence import hats_absent
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
-from nmfaudio.drums import kick_decay as kick_decay_module
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
@@ -876,17 +875,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         P_masks = continue_decay(P, tails, TAIL_FRAMES, TAIL_RATIO)
         # a kick ringing clearly slower than that (a drum machine's long kick), read from
         # its own hits (nmfaudio.drums.kick_decay), keeps its own decay
-        floor_ratio, start_bins, until = TAIL_FLOOR_RATIO, None, None
+        floor_ratio, start_bins = TAIL_FLOOR_RATIO, None
         if floors:
             decay = kick_decay(magnitude[freqs < CLEAN_HZ].sum(axis=(0, 1)), H[floors].sum(axis=(0, 1)))
             if per_reference_hop(decay, hop_length / sr) >= KICK_DECAY_SLOWER:
                 # such a kick is a sine gliding down after its click: its ring starts from
                 # the template's largest low bin at the peak frame (kick_decay.GLIDE_HZ;
                 # docs/drums-full-song.md, "The 808's gliding kick")
-                # ... and rings on past the template's end (kick_decay.RING_UNTIL)
-                floor_ratio, start_bins, until = decay, int(np.sum(freqs < GLIDE_HZ)), kick_decay_module.RING_UNTIL
-        P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)), start_bins=start_bins,
-                              until=until)
+                floor_ratio, start_bins = decay, int(np.sum(freqs < GLIDE_HZ))
+        P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)), start_bins=start_bins)
     # song mode with loud drums (no hit levels): a toms onset whose level holds is a note the
     # toms templates took, as with loud music below (tom_ring.held_notes), its level measured
     # without the other drums' model, which with loud drums is most of it: a kick or snare

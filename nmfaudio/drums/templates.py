@@ -241,7 +241,7 @@ def continue_decay(P, templates, frames: int, max_ratio: float, *, level: float 
 
 
 def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0,
-                start_bins: int | None = None, until: float | None = None) -> np.ndarray:
+                start_bins: int | None = None) -> np.ndarray:
     """The given templates' lowest ``n_bins`` bins decaying from the template's peak frame
     no faster than ``ratio`` per frame: ``max(P[f, k, τ], level · P[f, k, p] · ratio^(τ − p))``
     for τ after the peak frame p (the frame of the template's largest sum), up to the
@@ -268,18 +268,10 @@ def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0,
         frame — for a kick whose pitch glides down after its peak frame (an 808's sine,
         65 Hz at its click, 54 Hz in its ring), so the bins it rings in held little of it
         at the peak (:data:`nmfaudio.drums.kick_decay.GLIDE_HZ`).
-    until : float in (0, 1) or None, default None
-        None: the floor ends at the template's last frame.  A share: every template is
-        padded with zero frames, where needed, so that each floored template's floor runs
-        on past its last frame until ``ratio^(τ − p)`` falls to this share (a drum
-        machine's long kick that rings past its template:
-        :data:`nmfaudio.drums.kick_decay.RING_UNTIL`).
 
     Returns
     -------
-    ndarray, shape (n_freq, n_templates, n_frames'), P's dtype
-        ``n_frames' >= n_frames`` (``n_frames' == n_frames`` with ``until=None``); the
-        frames past ``n_frames`` are zero but for the floors.
+    ndarray, P's shape and dtype
 
     Raises
     ------
@@ -296,20 +288,10 @@ def floor_decay(P, templates, ratio: float, n_bins: int, *, level: float = 1.0,
     level = check_number(level, "level", minimum=0, maximum=1, expected="a number in [0, 1]")
     if start_bins is not None:
         start_bins = check_int(start_bins, "start_bins", 1)
-    if until is not None:
-        until = check_number(until, "until", minimum=0, strict=True, maximum=1, strict_maximum=True,
-                             expected="a share in (0, 1) or None")
     out = P.copy()
-    if until is not None and ratio > 0 and len(templates):
-        # the floor ratio^steps reaches `until` after this many frames past the peak
-        reach = int(np.ceil(np.log(until) / np.log(ratio)))
-        n_frames = max([P.shape[2]] + [int(np.argmax(P[:, k].sum(axis=0))) + reach + 1 for k in templates])
-        if n_frames > P.shape[2]:
-            out = np.zeros(P.shape[:2] + (n_frames,), P.dtype)
-            out[:, :, :P.shape[2]] = P
     for k in templates:
         peak = int(np.argmax(P[:, k].sum(axis=0)))
-        steps = np.arange(1, out.shape[2] - peak)
+        steps = np.arange(1, P.shape[2] - peak)
         start = (P[:n_bins, k, peak, None] if start_bins is None
                  else np.full((n_bins, 1), P[:start_bins, k, peak].max(initial=0), P.dtype))
         floor = start * (P.dtype.type(ratio) ** steps)[None, :] * P.dtype.type(level)
