@@ -76,11 +76,9 @@ def snare_excess_parts(P, H, route, labels, *, frame_rate):
     for p in peak_frames(summed[snares].sum(axis=0), SNARE_PEAK_SHARE):
         at_snare[max(0, p - 1):p + 2] = True
     total = float(hat_model.sum())
-    near = int(round(NEAR_S * frame_rate))
     if total <= 0 or hat_model[at_snare].sum() <= AT_SNARE_SHARE * total:
-        if HOLD_AT_SNARE and HOLD_ALWAYS and total > 0:
-            return P, _held_at_snare(H, summed, hats, snares, at_snare, near, frame_rate), route
         return P, H, route
+    near = int(round(NEAR_S * frame_rate))
     frames = np.flatnonzero(at_snare)
     H = H.copy()
     moved_parts = []
@@ -98,58 +96,5 @@ def snare_excess_parts(P, H, route, labels, *, frame_rate):
         moved = H[k] * share
         H[k] -= moved
         moved_parts.append(moved)
-    if HOLD_AT_SNARE:
-        H = _held_at_snare(H, H[:K].sum(axis=1), hats, snares, at_snare, near, frame_rate)
     return (np.concatenate([P, P[:, hats]], axis=1), np.concatenate([H, np.stack(moved_parts)]),
             np.append(route, np.full(len(hats), route[snares[0]])))
-
-
-#: EXPERIMENT (hatsnare51): at a snare hit where a hat is expected, each hat part's onset held
-#: at least at its level around (the median of its peaks away from the snare within NEAR_S)
-HOLD_AT_SNARE = False
-HOLD_ALWAYS = False
-HOLD_CUE = "grid"  # "grid" or "any"
-HOLD_SHARE = 1.0  # the floor: this share of the level around
-GRID_TOL = 1
-
-
-def _expected(away, t, lo, hi):
-    """Whether the part's peaks away from the snare continue a regular pulse onto frame t:
-    peaks at t - d and t - 2d, or t + d and t + 2d (within GRID_TOL frames), lo <= d <= hi."""
-    have = np.zeros(0, bool)
-    s = set(int(x) for x in away)
-    def near(x):
-        return any((x + e) in s for e in range(-GRID_TOL, GRID_TOL + 1))
-    for d in range(lo, hi + 1):
-        if (near(t - d) and near(t - 2 * d)) or (near(t + d) and near(t + 2 * d)):
-            return True
-    return False
-
-
-def _held_at_snare(H, summed, hats, snares, at_snare, near, frame_rate):
-    H = H.copy()
-    lo, hi = max(2, int(round(0.08 * frame_rate))), int(round(0.6 * frame_rate))
-    snare_peaks = peak_frames(summed[snares].sum(axis=0), SNARE_PEAK_SHARE)
-    N = summed.shape[1]
-    for k in hats:
-        a = H[k].sum(axis=0)
-        away = peak_frames(a, PEAK_SHARE)
-        away = away[~at_snare[away]]
-        if away.size < MIN_NEAR:
-            continue
-        for p in snare_peaks:
-            ref = away[np.abs(away - p) <= near]
-            if ref.size < MIN_NEAR:
-                continue
-            if HOLD_CUE == "grid" and not _expected(away, p, lo, hi):
-                continue
-            level = HOLD_SHARE * float(np.median(a[ref]))
-            w0, w1 = max(0, p - 1), min(N, p + 2)
-            j = w0 + int(np.argmax(a[w0:w1]))
-            if a[j] >= level:
-                continue
-            split = H[k][:, ref].sum(axis=1)
-            split = split / split.sum() if split.sum() > 0 else np.full(H.shape[1], 1 / H.shape[1])
-            H[k][:, j] += (level - a[j]) * split.astype(H.dtype)
-            a[j] = level
-    return H
