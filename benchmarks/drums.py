@@ -6,8 +6,9 @@ Two benchmarks:
   drum performances (``benchmarks/performances.py``: grooves with tom fills, crash and
   ride, open and pedal hats, ghost notes, percussion, quiet hats, humanized), per kit,
   on the kits and seeds the method was tuned on and on held-out ones; the oracle ratio
-  mask over the same classes; a routing table; the time per 8-s mixture and for a
-  3-minute track.
+  mask over the same classes; a routing table (with the hats split into the frames of
+  the snare's accents and the others: ``hat_routing_at_snare``); the time per 8-s mixture
+  and for a 3-minute track.
 * the default: kick, snare and hi-hat only grooves on GMRockKit (below).
 
 Needs the Debian packages ``hydrogen-data`` and ``hydrogen-drumkits`` (``apt-get install
@@ -327,6 +328,40 @@ def routing(m, outputs, classes=performances.CLASSES):
     return table
 
 
+#: The snare's hits in :func:`hat_routing_at_snare`: its notes over this velocity (the
+#: accents; the performances' ghost notes are 0.15-0.35), from one frame before to two after.
+SNARE_HIT_VELOCITY = 0.4
+#: The routing table's rows of the hats split by :func:`hat_routing_at_snare`.
+HAT_SPLIT_ROWS = ("hihat at the snare's hits", "hihat elsewhere")
+
+
+def hat_routing_at_snare(m, outputs, hop_length=512):
+    """The hats' routing (as :func:`routing`: the masks recovered from the outputs, each
+    output's share Σ mask² |S_hihat|² normalized over the outputs) split into the frames of
+    the snare's hits — one before to two after each snare note of velocity over
+    SNARE_HIT_VELOCITY, read off the performance's notes — and the other frames:
+    ``{"at": {output: share}, "away": {output: share}, "at_energy": the share of the hats'
+    energy in the snare's frames}``; None when the hats are silent or no snare note is
+    played there.  Whether the hat stem's loss sits where the hats are played with the snare
+    (hatsnare51 round, docs/drums-five-stems.md)."""
+    S = _magnitude(m["hihat"]) ** 2
+    n_frames = S.shape[-1]
+    at = np.zeros(n_frames, bool)
+    for note in m.get("notes", ()):
+        if note["class"] == "snare" and note["velocity"] > SNARE_HIT_VELOCITY:
+            f = int(round(note["time"] * m["sr"] / hop_length))
+            at[max(0, f - 1):max(0, f + 3)] = True
+    if not at.any() or at.all() or not S.sum() > 0:
+        return None
+    E = np.stack([_magnitude(outputs[o]) for o in outputs])
+    M2 = (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
+    split = {"at_energy": float(S[..., at].sum() / S.sum())}
+    for key, frames in (("at", at), ("away", ~at)):
+        shares = (M2[..., frames] * S[None, ..., frames]).reshape(len(E), -1).sum(axis=1)
+        split[key] = dict(zip(outputs, (shares / max(float(shares.sum()), 1e-30)).tolist()))
+    return split
+
+
 def oracle_outputs(m):
     """The oracle ratio mask over the six classes (stereo: per channel); "other" is the
     residual."""
@@ -357,7 +392,12 @@ def _score_performances(mixtures, method):
         times.append(time.perf_counter() - started)
         rows.append({"kit": m["kit"], **{f"sdr_{c}": _sdr_one(m[c], outputs[c]) for c in FIVE},
                      **{f"si_{c}": _si_sdr_one(m[c], outputs[c]) for c in FIVE}})
-        routes.append(routing(m, outputs))
+        route = routing(m, outputs)
+        split = hat_routing_at_snare(m, outputs)
+        if split is not None:
+            route.update(zip(HAT_SPLIT_ROWS, (split["at"], split["away"])))
+            route["hihat at the snare's hits, energy"] = split["at_energy"]
+        routes.append(route)
     return rows, routes, statistics.median(times)
 
 
@@ -411,6 +451,14 @@ def _print_performance_table(title, results):
             if shares:
                 print(f"| {cls} | " + " | ".join(f"{100 * np.mean([s[o] for s in shares]):.0f}" for o in outputs)
                       + " |")
+        # the hats split at the snare's hits (hat_routing_at_snare): each row over its own frames
+        energy = [r["hihat at the snare's hits, energy"] for r in routes if HAT_SPLIT_ROWS[0] in r]
+        for label in HAT_SPLIT_ROWS:
+            shares = [r[label] for r in routes if label in r]
+            if shares:
+                held = 100 * np.mean(energy) if label == HAT_SPLIT_ROWS[0] else 100 - 100 * np.mean(energy)
+                print(f"| {label} ({held:.0f} % of its energy) | "
+                      + " | ".join(f"{100 * np.mean([s[o] for s in shares]):.0f}" for o in outputs) + " |")
     return summary
 
 

@@ -84,6 +84,37 @@ def test_routing_over_kick_snare_hihat(drums_bench):
     assert abs(table["hihat"]["hihat"] - 0.5) < 0.01 and abs(table["hihat"]["cymbals"] - 0.5) < 0.01, table
 
 
+def test_hat_routing_split_at_the_snares_hits(drums_bench):
+    # --performances' hat rows: the hats' routing over the frames of the snare's accents (one
+    # before to two after each note over SNARE_HIT_VELOCITY) and over the others, each
+    # normalized over the outputs; here the hat (a steady 8-kHz tone) goes to the snare stem
+    # in the first second only, where the one accented snare note is, and to the hat stem after
+    import numpy as np
+
+    sr, n = 22050, 3 * 22050
+    t = np.arange(n) / sr
+    hat = (0.1 * np.sin(2 * np.pi * 8000 * t)).astype(np.float32)
+    first = (t < 1.0).astype(np.float32)
+    silent = np.zeros(n, np.float32)
+    notes = [{"time": 0.5, "class": "snare", "velocity": 0.9}, {"time": 2.0, "class": "snare", "velocity": 0.2},
+             {"time": 2.5, "class": "hihat", "velocity": 0.9}]
+    m = {"hihat": hat, "sr": sr, "notes": notes}
+    outputs = {"kick": silent, "snare": hat * first, "toms": silent, "hihat": hat * (1 - first), "cymbals": silent,
+               "residual": silent}
+    split = drums_bench.hat_routing_at_snare(m, outputs)
+    assert split["at"]["snare"] > 0.99 and split["at"]["hihat"] < 0.01, split  # the ghost note at 2 s: not a hit
+    assert 0.5 < split["away"]["hihat"] < 0.8, split  # 2 of the 3 s away from the hit
+    assert all(abs(sum(split[k].values()) - 1) < 1e-6 for k in ("at", "away"))
+    frames = 1 + n // 512
+    assert abs(split["at_energy"] - 4 / frames) < 0.01, split  # 4 of 130 frames, the hat steady
+    assert drums_bench.hat_routing_at_snare(dict(m, notes=notes[1:]), outputs) is None  # no accent
+    assert drums_bench.hat_routing_at_snare(dict(m, hihat=silent), outputs) is None  # no hats
+    # the benchmark's routing rows carry the split
+    played = dict(m, kit="k", mix=hat, **{c: silent for c in ("kick", "snare", "toms", "cymbals", "other")})
+    route = drums_bench._score_performances([played], lambda _: outputs)[1][0]
+    assert route[drums_bench.HAT_SPLIT_ROWS[0]] == split["at"] and route[drums_bench.HAT_SPLIT_ROWS[1]] == split["away"]
+
+
 def test_silent_stem_of_a_played_class_counts_and_is_counted(drums_bench):
     # --performances: a toms stem the presence test silenced while toms play (BSS Eval
     # −inf) was skipped in the toms mean, hiding it; it counts as SILENT_SDR_DB (0 dB) and
