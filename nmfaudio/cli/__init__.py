@@ -1103,7 +1103,10 @@ def run() -> None:
     Where this Python lacks ``threading._shutdown``, or under a profiler or tracer
     (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
     code has returned), the exit is Python's usual one.  Before :func:`main`, Python's
-    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`).
+    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`),
+    NumPy's parts that SciPy imports and no command uses are loaded at their first use for
+    the start-up (:data:`_LAZY_AT_START`), and nmfaudio's kernels are loaded from numba's
+    cache without numba's refresh of its compiler (:func:`_light_load_overload`).
     """
     global _collector_paused
     # The start-up (imports of NumPy, SciPy and numba, numba's first kernel load) makes
