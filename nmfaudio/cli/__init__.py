@@ -1031,22 +1031,25 @@ def _light_numba_loads() -> None:
         sys.meta_path.insert(0, _LightNumbaLoads())
 
 
-#: NumPy's submodules that SciPy's array-API layer imports at start-up and a command does
-#: not use: ``scipy._lib.array_api_compat.numpy`` copies NumPy's namespace, and its
-#: ``hasattr`` on every name imports NumPy's lazily loaded submodules — ``numpy.f2py``
-#: (and through its Fortran reader ``charset_normalizer``), ``numpy.testing`` (with
-#: ``unittest``): 0.04-0.08 s of the one-core start-up, measured (docs/performance.md,
-#: the speed51 round).  Not ``numpy.ma``, which numba reads as it types every array
-#: argument (``np.ma.MaskedArray``).
-_LAZY_AT_START = ("numpy.f2py", "numpy.testing")
+#: Modules the start-up imports and a command does not use, loaded at their first use
+#: while :func:`run`'s start-up lasts (:class:`_LazyParts`): NumPy's submodules that
+#: SciPy's array-API layer imports — ``scipy._lib.array_api_compat.numpy`` copies NumPy's
+#: namespace, and its ``hasattr`` on every name imports NumPy's lazily loaded submodules,
+#: ``numpy.f2py`` (and through its Fortran reader ``charset_normalizer``) and
+#: ``numpy.testing`` (with ``unittest``) —, and ``yaml``, which numba's configuration
+#: imports to read a ``.numba_config.yaml`` should the working folder hold one: 0.05-0.1 s
+#: of the one-core start-up together, measured (docs/performance.md, the speed51 round).
+#: Not ``numpy.ma``, which numba reads as it types every array argument
+#: (``np.ma.MaskedArray``).
+_LAZY_AT_START = ("numpy.f2py", "numpy.testing", "yaml")
 
 
-class _LazyNumpyParts:
+class _LazyParts:
     """A ``sys.meta_path`` finder for :data:`_LAZY_AT_START` while :func:`run`'s start-up
     lasts: each is found as usual and loaded by Python's own
     ``importlib.util.LazyLoader`` — the module object made (so SciPy's copy of NumPy's
     namespace holds the very module it would), its code run at the first use of one of
-    its attributes.  :func:`_end_lazy_numpy_parts` removes the finder."""
+    its attributes.  :func:`_end_lazy_parts` removes the finder."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in _LAZY_AT_START:
@@ -1061,17 +1064,17 @@ class _LazyNumpyParts:
         return spec
 
 
-def _lazy_numpy_parts() -> None:
-    """For :func:`run`'s start-up: :data:`_LAZY_AT_START` loaded at their first use
-    (:class:`_LazyNumpyParts`) — unless NumPy is loaded already."""
-    if "numpy" not in sys.modules and not any(isinstance(f, _LazyNumpyParts) for f in sys.meta_path):
-        sys.meta_path.insert(0, _LazyNumpyParts())
+def _lazy_parts() -> None:
+    """For :func:`run`'s start-up: :data:`_LAZY_AT_START` (those not imported yet) loaded
+    at their first use (:class:`_LazyParts`)."""
+    if not any(isinstance(f, _LazyParts) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LazyParts())
 
 
-def _end_lazy_numpy_parts() -> None:
+def _end_lazy_parts() -> None:
     """The finder gone: those modules imported from here on (any not imported during the
     start-up) are loaded as usual; those imported lazily load at their first use."""
-    for finder in [f for f in sys.meta_path if isinstance(f, _LazyNumpyParts)]:
+    for finder in [f for f in sys.meta_path if isinstance(f, _LazyParts)]:
         _remove_finder(finder)
 
 
@@ -1085,7 +1088,7 @@ def resume_collector() -> None:
     if _collector_paused:
         _collector_paused = False
         _end_plain_scipy_docs()
-        _end_lazy_numpy_parts()
+        _end_lazy_parts()
         gc.freeze()
         gc.enable()
 
@@ -1104,8 +1107,8 @@ def run() -> None:
     (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
     code has returned), the exit is Python's usual one.  Before :func:`main`, Python's
     cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`),
-    NumPy's parts that SciPy imports and no command uses are loaded at their first use for
-    the start-up (:data:`_LAZY_AT_START`), and nmfaudio's kernels are loaded from numba's
+    modules the start-up imports and no command uses are loaded at their first use
+    (:data:`_LAZY_AT_START`), and nmfaudio's kernels are loaded from numba's
     cache without numba's refresh of its compiler (:func:`_light_load_overload`).
     """
     global _collector_paused
@@ -1121,7 +1124,7 @@ def run() -> None:
         gc.disable()
         _collector_paused = True
         _plain_scipy_docs()  # ended with the pause: SciPy's docstrings as they are (_NotelessDoc)
-        _lazy_numpy_parts()  # ended with the pause too: NumPy's unused parts loaded at their first use
+        _lazy_parts()  # ended with the pause too: modules no command uses loaded at their first use
     # for the whole process: a kernel first loaded after the fit began (the stems', the
     # hits') would otherwise pay numba's refresh there (speed51)
     _light_numba_loads()
