@@ -374,3 +374,106 @@ def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
         gc.enable()
         gc.unfreeze()  # resume_collector froze this test process's objects: give them back to the collector
     assert code == 1 and seen == [True]
+
+
+#: Modules numba's compiler refresh imports (its implementations of NumPy's functions, of
+#: print, of cffi calls) and loading a compiled kernel from the cache does not.
+_REFRESH_ONLY = ("numba.np.npyimpl", "numba.cpython.printimpl", "numba.misc.cffiimpl")
+
+
+def test_run_loads_the_kernels_without_refreshing_numbas_compiler(tmp_path):
+    """run()'s process loads nmfaudio's kernels from numba's cache without numba's refresh
+    of its compiler before the first load (~320 implementation modules: ~0.15 s of the
+    one-core start-up, docs/performance.md, speed51): the outputs are the bytes of a run
+    through main(), which leaves numba as it is."""
+    library = f"""
+import contextlib, io, json, sys
+from nmfaudio import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["drums", {str(LOOP)!r}, "-o", "lib"]) == 0  # compiles and caches the kernels if need be
+from numba.core import caching
+print(json.dumps([getattr(caching.Cache.load_overload, "light", False),
+                  [m for m in {_REFRESH_ONLY!r} if m in sys.modules]]))
+"""
+    done = _entry(library, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    light, refreshed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not light and refreshed == list(_REFRESH_ONLY)  # main(): numba's own loads, refreshed
+    code = f"""
+import atexit, json, sys
+from nmfaudio import cli
+def seen():
+    from numba.core import caching
+    print(json.dumps([getattr(caching.Cache.load_overload, "light", False),
+                      [m for m in {_REFRESH_ONLY!r} if m in sys.modules]]))
+atexit.register(seen)
+sys.argv = ["nmfaudio", "drums", {str(LOOP)!r}, "-o", "out"]
+cli.run()
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    light, refreshed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert light and refreshed == [], (light, refreshed)
+    for stem in ("kick", "snare", "toms", "hihat", "cymbals", "residual"):
+        name = f"drum_loop_{stem}.wav"
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "lib" / name).read_bytes(), name
+
+
+def test_a_light_load_is_for_nmfaudios_kernels_only():
+    """Another function's cache load (a user's, a library's) is numba's own, refresh and all."""
+    from nmfaudio import cli
+
+    calls = []
+
+    def numbas(cache, sig, context):
+        calls.append(sig)
+        return "numba's"
+
+    class Cache:  # numba's Cache as far as the light load reads it
+        def __init__(self, function):
+            self._py_func = function
+
+        def _guard_against_spurious_io_errors(self):
+            return contextlib.nullcontext()
+
+        def _load_overload(self, sig, context):
+            return "light"
+
+    load = cli._light_load_overload(numbas)
+    assert load(Cache(json.dumps), "sig", None) == "numba's" and calls == ["sig"]
+    assert load.light and load.__wrapped__ is numbas
+
+
+def test_run_loads_the_unused_parts_at_their_first_use(tmp_path):
+    """During run()'s start-up SciPy's copy of NumPy's namespace gets ``numpy.f2py`` and
+    ``numpy.testing`` as modules whose code runs at their first use (their import with
+    ``charset_normalizer`` and ``unittest``), and numba's configuration gets ``yaml`` so
+    (0.05-0.1 s of the one-core start-up together, docs/performance.md, speed51): the same
+    module objects, loaded when read; the finder gone once the fit iterates."""
+    code = f"""
+import atexit, json, sys
+from nmfaudio import cli
+def seen():
+    import scipy._lib.array_api_compat.numpy as xp
+    ran = ("numpy.f2py.crackfortran", "numpy.testing._private", "yaml.cyaml")
+    state = {{"same": xp.f2py is sys.modules["numpy.f2py"] and xp.testing is sys.modules["numpy.testing"],
+              "ran": [m for m in ran if m in sys.modules],
+              "finders": [type(f).__name__ for f in sys.meta_path if "Lazy" in type(f).__name__]}}
+    import numba.core.config as config  # a .numba_config.yaml read through the lazy yaml
+    with open(".numba_config.yaml", "w") as f:
+        f.write("show_help: 1\\n")
+    config.reload_config()
+    state["used"] = (callable(xp.testing.assert_array_equal) and callable(xp.f2py.run_main)
+                     and config.SHOW_HELP == 1)
+    state["ran after"] = [m for m in ran if m in sys.modules]
+    print(json.dumps(state))
+atexit.register(seen)
+sys.argv = ["nmfaudio", "drums", {str(LOOP)!r}, "-o", "out"]
+cli.run()
+"""
+    done = _entry(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["same"] and state["ran"] == [] and state["finders"] == [], state
+    assert state["used"] and len(state["ran after"]) == 3, state
+

@@ -2197,6 +2197,25 @@ def test_an_arrays_mean_square_is_its_readers(monkeypatch, shape, dtype):
         assert track_reads.mono_mean_square(y) == track_reads.mono_mean_square(audio.ArrayReader(y))
 
 
+def test_a_mean_square_does_not_follow_blas_threads():
+    # the hits' floor (_shares) from the mixture's mean square, and a streamed track's total
+    # energy: the same numbers on one BLAS thread or two (OpenBLAS splits a long dot product
+    # between its threads, and the sum's last bits followed the split; docs/performance.md,
+    # speed51 — on one thread, too, its threads no longer spin beside the hits afterwards)
+    from threadpoolctl import threadpool_limits
+
+    from nmfaudio import audio
+    from nmfaudio.drums import track_reads
+
+    y = np.random.default_rng(7).standard_normal((2, 3 * 2**20 + 5)).astype(np.float32)
+    seen = {}
+    for threads in (2, 1):
+        with threadpool_limits(threads, user_api="blas"):
+            seen[threads] = (track_reads.mono_mean_square(y), track_reads.mono_mean_square(y[0]),
+                             track_reads.StreamedEnergy(audio.ArrayReader(y)).total)
+    assert seen[1] == seen[2]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_window_peaks_are_the_windows_largest_magnitudes(dtype):
     # the level floor's peaks: the windows' largest |sample|, windows at both ends, one

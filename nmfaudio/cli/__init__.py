@@ -949,6 +949,135 @@ def _end_plain_scipy_docs() -> None:
         setattr(module, _PARSER, parser)
 
 
+#: numba's module of the per-function caches that load the compiled kernels from disk.
+_NUMBA_CACHING = "numba.core.caching"
+#: The kernels :func:`_light_load_overload` loads: nmfaudio's own (their modules' prefix).
+_OWN_KERNELS = "nmfaudio."
+
+
+def _light_load_overload(load_overload):
+    """``numba.core.caching.Cache.load_overload`` for :func:`run`'s process: a cached
+    kernel of nmfaudio's loaded without refreshing numba's compiler first.
+
+    numba refreshes its target context before every cache load: the first one imports
+    and registers the implementations of everything its compiler can compile (~320
+    modules, ``numba.np.arraymath`` and through it ``scipy.linalg``, ``cffi``'s parser,
+    ...): 0.3 s of the one-core start-up, measured (docs/performance.md, the speed51
+    round), before the first kernel, ``dc_offset``'s, runs.  Loading a compiled kernel
+    needs none of it: its object code is linked against the symbols of numba's runtime
+    (NRT, made ready here as the refresh does), numba's C helpers, the C math functions
+    and Python's C API, all registered when numba's target context is made, not by the
+    refresh; and a kernel that is not in the cache is compiled by numba's compiler,
+    which refreshes the context itself.  Other functions' cache loads (a user's, a
+    library's) are numba's own, ``load_overload`` as it was."""
+    @functools.wraps(load_overload)
+    def load(self, sig, target_context):
+        module = getattr(getattr(self, "_py_func", None), "__module__", None) or ""
+        if not module.startswith(_OWN_KERNELS):
+            return load_overload(self, sig, target_context)
+        from numba.core.runtime import nrt
+
+        nrt.rtsys.initialize(target_context)  # what the refresh does first (idempotent)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+        # None when the guard swallowed an I/O error: compiled instead, as numba does
+
+    load.light = True
+    return load
+
+
+def _lighten_numba_caching(module) -> None:
+    """Put :func:`_light_load_overload` in ``module`` (``numba.core.caching``) when its
+    ``Cache`` has the methods it is written for; else leave numba as it is."""
+    cache = getattr(module, "Cache", None)
+    load_overload = getattr(cache, "load_overload", None)
+    if (load_overload is None or getattr(load_overload, "light", False)
+            or not all(hasattr(cache, name) for name in ("_load_overload", "_guard_against_spurious_io_errors"))):
+        return
+    cache.load_overload = _light_load_overload(load_overload)
+
+
+class _LightNumbaLoads:
+    """A ``sys.meta_path`` finder for :data:`_NUMBA_CACHING` alone: found and loaded as
+    usual, then lightened (:func:`_lighten_numba_caching`)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != _NUMBA_CACHING:
+            return None
+        _remove_finder(self)  # once; and the search below does not come back here
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module = loader.exec_module
+
+        def exec_and_lighten(module):
+            del loader.exec_module  # the loader's own method again (a reload is numba's own)
+            exec_module(module)
+            _lighten_numba_caching(module)
+
+        loader.exec_module = exec_and_lighten  # this module's own loader object
+        return spec
+
+
+def _light_numba_loads() -> None:
+    """For :func:`run`'s process: nmfaudio's compiled kernels loaded from numba's cache
+    without refreshing its compiler (:func:`_light_load_overload`), from numba's import
+    on, or now if numba is loaded already."""
+    module = sys.modules.get(_NUMBA_CACHING)
+    if module is not None:
+        _lighten_numba_caching(module)
+    elif not any(isinstance(f, _LightNumbaLoads) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LightNumbaLoads())
+
+
+#: Modules the start-up imports and a command does not use, loaded at their first use
+#: while :func:`run`'s start-up lasts (:class:`_LazyParts`): NumPy's submodules that
+#: SciPy's array-API layer imports — ``scipy._lib.array_api_compat.numpy`` copies NumPy's
+#: namespace, and its ``hasattr`` on every name imports NumPy's lazily loaded submodules,
+#: ``numpy.f2py`` (and through its Fortran reader ``charset_normalizer``) and
+#: ``numpy.testing`` (with ``unittest``) —, and ``yaml``, which numba's configuration
+#: imports to read a ``.numba_config.yaml`` should the working folder hold one: 0.05-0.1 s
+#: of the one-core start-up together, measured (docs/performance.md, the speed51 round).
+#: Not ``numpy.ma``, which numba reads as it types every array argument
+#: (``np.ma.MaskedArray``).
+_LAZY_AT_START = ("numpy.f2py", "numpy.testing", "yaml")
+
+
+class _LazyParts:
+    """A ``sys.meta_path`` finder for :data:`_LAZY_AT_START` while :func:`run`'s start-up
+    lasts: each is found as usual and loaded by Python's own
+    ``importlib.util.LazyLoader`` — the module object made (so SciPy's copy of NumPy's
+    namespace holds the very module it would), its code run at the first use of one of
+    its attributes.  :func:`_end_lazy_parts` removes the finder."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _LAZY_AT_START:
+            return None
+        import importlib.util
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        spec.loader = importlib.util.LazyLoader(loader)
+        return spec
+
+
+def _lazy_parts() -> None:
+    """For :func:`run`'s start-up: :data:`_LAZY_AT_START` (those not imported yet) loaded
+    at their first use (:class:`_LazyParts`)."""
+    if not any(isinstance(f, _LazyParts) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LazyParts())
+
+
+def _end_lazy_parts() -> None:
+    """The finder gone: those modules imported from here on (any not imported during the
+    start-up) are loaded as usual; those imported lazily load at their first use."""
+    for finder in [f for f in sys.meta_path if isinstance(f, _LazyParts)]:
+        _remove_finder(finder)
+
+
 def resume_collector() -> None:
     """End :func:`run`'s pause of the cyclic garbage collector, once: the objects made so
     far — the start-up's modules, numba's and SciPy's tables, ~190 000 objects, almost none
@@ -959,6 +1088,7 @@ def resume_collector() -> None:
     if _collector_paused:
         _collector_paused = False
         _end_plain_scipy_docs()
+        _end_lazy_parts()
         gc.freeze()
         gc.enable()
 
@@ -976,7 +1106,10 @@ def run() -> None:
     Where this Python lacks ``threading._shutdown``, or under a profiler or tracer
     (``python -m cProfile -m nmfaudio ...`` writes its statistics after the program's
     code has returned), the exit is Python's usual one.  Before :func:`main`, Python's
-    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`).
+    cyclic garbage collector is paused for the start-up (below, :func:`resume_collector`),
+    modules the start-up imports and no command uses are loaded at their first use
+    (:data:`_LAZY_AT_START`), and nmfaudio's kernels are loaded from numba's
+    cache without numba's refresh of its compiler (:func:`_light_load_overload`).
     """
     global _collector_paused
     # The start-up (imports of NumPy, SciPy and numba, numba's first kernel load) makes
@@ -991,6 +1124,10 @@ def run() -> None:
         gc.disable()
         _collector_paused = True
         _plain_scipy_docs()  # ended with the pause: SciPy's docstrings as they are (_NotelessDoc)
+        _lazy_parts()  # ended with the pause too: modules no command uses loaded at their first use
+    # for the whole process: a kernel first loaded after the fit began (the stems', the
+    # hits') would otherwise pay numba's refresh there (speed51)
+    _light_numba_loads()
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:

@@ -21,7 +21,7 @@ from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "ENERGY_CHECKPOINT", "is_reader", "checked", "n_samples", "mono_energy",
            "CheckpointedEnergy", "cumulative_energy", "total_energy", "rises", "mono_frames", "band_magnitudes",
-           "rise_means", "mono_windows", "band_powers", "mono_mean_square", "track_sum", "channel_mean64",
+           "rise_means", "mono_windows", "band_powers", "mono_mean_square", "one_blas_thread", "track_sum", "channel_mean64",
            "window_peaks", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
@@ -255,9 +255,10 @@ class StreamedEnergy:
         self.track = track
         self.n = track.n_samples
         total = 0.0
-        for start in range(0, self.n, CHUNK_SAMPLES):
-            mono = _read(track, start, min(start + CHUNK_SAMPLES, self.n)).sum(axis=0, dtype=np.float64)
-            total += float(np.dot(mono, mono))
+        with one_blas_thread():  # the same total whatever BLAS's thread count
+            for start in range(0, self.n, CHUNK_SAMPLES):
+                mono = _read(track, start, min(start + CHUNK_SAMPLES, self.n)).sum(axis=0, dtype=np.float64)
+                total += float(np.dot(mono, mono))
         self.total = total
 
     def __len__(self) -> int:  # as the cumulative array's: n + 1
@@ -522,22 +523,41 @@ def mono_mean_square(track) -> float:
     n_samples), already checked by the caller, are averaged straight from it into one
     float64 buffer (:func:`channel_mean64`): the same stretches, channel means and dot
     products, so the same number, without a copy, a check and a new float64 array per
-    stretch (0.12 s of the hits' one-thread time on a 3-minute stereo song)."""
-    if not is_reader(track):
-        y = np.asarray(track)
-        y = y if y.ndim == 2 else y[None]
-        n = y.shape[-1]
-        buffer = np.empty(min(CHUNK_SAMPLES, n))
+    stretch (0.12 s of the hits' one-thread time on a 3-minute stereo song).
+
+    The dot products run on one BLAS thread (:func:`one_blas_thread`): the same number
+    whatever BLAS's thread count."""
+    with one_blas_thread():
+        if not is_reader(track):
+            y = np.asarray(track)
+            y = y if y.ndim == 2 else y[None]
+            n = y.shape[-1]
+            buffer = np.empty(min(CHUNK_SAMPLES, n))
+            total = 0.0
+            for start in range(0, n, CHUNK_SAMPLES):
+                mono = channel_mean64(y[:, start:start + CHUNK_SAMPLES], buffer)
+                total += float(np.dot(mono, mono))
+            return total / max(n, 1)
         total = 0.0
-        for start in range(0, n, CHUNK_SAMPLES):
-            mono = channel_mean64(y[:, start:start + CHUNK_SAMPLES], buffer)
+        for start in range(0, track.n_samples, CHUNK_SAMPLES):
+            mono = _read(track, start, min(start + CHUNK_SAMPLES, track.n_samples)).mean(axis=0, dtype=np.float64)
             total += float(np.dot(mono, mono))
-        return total / max(n, 1)
-    total = 0.0
-    for start in range(0, track.n_samples, CHUNK_SAMPLES):
-        mono = _read(track, start, min(start + CHUNK_SAMPLES, track.n_samples)).mean(axis=0, dtype=np.float64)
-        total += float(np.dot(mono, mono))
-    return total / max(track.n_samples, 1)
+        return total / max(track.n_samples, 1)
+
+
+def one_blas_thread():
+    """A context holding BLAS to one thread (:func:`nmfaudio.nmf.gemm_pass.blas_on_one_thread`)
+    for the tracks' sums of squares (``np.dot`` of a float64 stretch with itself).
+
+    Why: OpenBLAS splits a long dot product between its threads and adds the parts, so the
+    sum's last bits followed the thread count (a 3-minute track's mean square: 0.006032825358540068
+    on 2 threads, ...540112 on 1); and after each threaded call its threads spin waiting for
+    more work, on the cores the hits' threads and the stems' writer need — the hits of the
+    3-minute 44.1-kHz track 0.60 s of CPU with the mean square's eight dot products on two
+    threads, 0.50 s on one (docs/performance.md, the speed51 round)."""
+    from nmfaudio.nmf.gemm_pass import blas_on_one_thread
+
+    return blas_on_one_thread()
 
 
 def channel_mean64(y, out) -> np.ndarray:
