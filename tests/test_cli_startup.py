@@ -245,17 +245,17 @@ cli.run()
 
 def _scipy_writes_docstring_notes() -> None:
     """Skip unless this SciPy is one whose import writes the notes run() skips: its modules of
-    :data:`nmfaudio.cli._SCIPY_DOCS` with their decorators and the ``FunctionDoc`` parser
+    :data:`nmfaudio.cli._startup._SCIPY_DOCS` with their decorators and the ``FunctionDoc`` parser
     (SciPy 1.17).  Another SciPy (the names moved or gone) gets nothing swapped in, and
     these tests would be testing SciPy's layout rather than nmfaudio."""
     import importlib
 
-    from nmfaudio import cli
+    from nmfaudio.cli import _startup
 
-    for name, decorator in cli._SCIPY_DOCS.items():
+    for name, decorator in _startup._SCIPY_DOCS.items():
         module = importlib.import_module(name)
-        if not (callable(getattr(module, decorator, None)) and callable(getattr(module, cli._PARSER, None))):
-            pytest.skip(f"this SciPy's {name} has no {decorator} / {cli._PARSER}: no docstring notes to skip")
+        if not (callable(getattr(module, decorator, None)) and callable(getattr(module, _startup._PARSER, None))):
+            pytest.skip(f"this SciPy's {name} has no {decorator} / {_startup._PARSER}: no docstring notes to skip")
 
 
 def test_run_skips_scipys_docstring_notes_during_the_start_up(tmp_path):
@@ -318,7 +318,7 @@ def test_the_noteless_doc_keeps_the_docstring_and_falls_back_to_scipys_parser():
     _scipy_writes_docstring_notes()
     from scipy._lib._docscrape import FunctionDoc
 
-    from nmfaudio.cli import _NotelessDoc
+    from nmfaudio.cli._startup import _NotelessDoc
 
     def f(x):
         """Add one.
@@ -355,6 +355,7 @@ def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
     import shutil
 
     from nmfaudio import batch, cli
+    from nmfaudio.cli import _startup
 
     (tmp_path / "in").mkdir()
     shutil.copy(LOOP, tmp_path / "in")
@@ -365,7 +366,7 @@ def test_a_batch_collects_as_usual(tmp_path, monkeypatch):
         raise cli.CLIError("stopped by the test")
 
     monkeypatch.setattr(batch, "plan", plan)
-    monkeypatch.setattr(cli, "_collector_paused", True, raising=False)  # as run() leaves it
+    monkeypatch.setattr(_startup, "_collector_paused", True, raising=False)  # as run() leaves it (_startup.begin)
     gc.disable()
     try:
         with contextlib.redirect_stderr(io.StringIO()):
@@ -421,7 +422,7 @@ cli.run()
 
 def test_a_light_load_is_for_nmfaudios_kernels_only():
     """Another function's cache load (a user's, a library's) is numba's own, refresh and all."""
-    from nmfaudio import cli
+    from nmfaudio.cli import _startup
 
     calls = []
 
@@ -439,7 +440,7 @@ def test_a_light_load_is_for_nmfaudios_kernels_only():
         def _load_overload(self, sig, context):
             return "light"
 
-    load = cli._light_load_overload(numbas)
+    load = _startup._light_load_overload(numbas)
     assert load(Cache(json.dumps), "sig", None) == "numba's" and calls == ["sig"]
     assert load.light and load.__wrapped__ is numbas
 
