@@ -52,6 +52,7 @@ COVER_HZ = (30.0, 250.0)
 #: it, at +6 dB, the test lost on electronic tuning songs).
 COVER_ENERGY = 0.3
 
+
 def _rise(X: np.ndarray) -> np.ndarray:
     """``max(X - min(X[t-1], X[t-2]), 0)`` along the last axis (X[t-1] alone at t = 1, 0 at t = 0)."""
     prev = np.zeros_like(X)
@@ -153,6 +154,10 @@ def without_off_hit(H_masks, parts, *, level: float = HIT_LEVEL, reach: int = 2,
     parts : sequence of int
         The gated templates (a class's parts: their summed activation finds the hits).
     level, reach : see :func:`hit_frames`
+    cover : ndarray, shape (n_frames,), optional
+        :func:`coverage` of the parts; with ``cover_min`` > 0 a hit whose ``cover`` is
+        under ``cover_min`` is no hit (the level still from the largest activation).
+    cover_min : float, default 0 (not tested)
 
     Returns
     -------
