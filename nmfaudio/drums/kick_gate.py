@@ -63,6 +63,14 @@ def _rise(X: np.ndarray) -> np.ndarray:
     return np.maximum(X - prev, 0)
 
 
+def _three(x: np.ndarray) -> np.ndarray:
+    """Each frame's value plus its neighbours' (any length, 1 frame too)."""
+    out = np.array(x, dtype=np.float64)
+    out[1:] += x[:-1]
+    out[:-1] += x[1:]
+    return out
+
+
 def coverage(band_magnitude, P_bands, H, band_hz, *, hz=COVER_HZ) -> np.ndarray:
     """Per frame, the share of the model's rise at ``hz`` found in the mixture's rise there,
     over the frame and its two neighbours: ``sum(min(R_mix, R_model)) / sum(R_model)``, 1
@@ -82,8 +90,7 @@ def coverage(band_magnitude, P_bands, H, band_hz, *, hz=COVER_HZ) -> np.ndarray:
         model[:, tau:] += P[:, :, tau] @ H[:, :N - tau]
     R, M = _rise(V[sel]), _rise(model)
     # over the hit's frame and its two neighbours (a hit's rise spreads over a frame or two)
-    found = np.convolve(np.minimum(R, M).sum(axis=0), np.ones(3), mode="same")
-    total = np.convolve(M.sum(axis=0), np.ones(3), mode="same")
+    found, total = _three(np.minimum(R, M).sum(axis=0)), _three(M.sum(axis=0))
     return np.divide(found, total, out=np.ones(N), where=total > 0).astype(np.float32)
 
 
