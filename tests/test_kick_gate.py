@@ -106,3 +106,32 @@ def test_bass_notes_between_the_kicks_leave_the_kick_stem_in_a_song(monkeypatch)
     calls.clear()
     separate_drums(mix, SR, random_state=0, accompaniment=False)
     assert calls == []
+
+
+def test_a_bass_note_the_kick_took_is_no_hit_but_a_kick_struck_with_one_is():
+    """Fifty-fifth round: a gate hit whose kick model's rise at 30-250 Hz the mixture's
+    rise does not hold (a bass note's partials, nothing between them) leaves the masks; a
+    kick with a bass note's partials on top keeps its hit."""
+    from nmfaudio.drums.separation import _without_off_hit
+
+    band_hz = np.arange(40) * 10.77  # single bins of 44.1 kHz / 4096, as the low bands are
+    low = (band_hz >= 30) & (band_hz < 250)
+    p = np.where((band_hz >= 40) & (band_hz < 140), 1.0, 0.05).astype(np.float32)
+    P = (p / p.sum())[:, None, None]  # one kick part, one frame
+    N = 40
+    H = np.zeros((1, 2, N), np.float32)
+    H[0, :, 5], H[0, :, 20], H[0, :, 30] = 5.0, 2.0, 4.0
+    partials = np.zeros(40, np.float32)
+    partials[[5, 10, 15]] = 1.0  # a bass note's partials at 54, 108, 162 Hz
+    V = np.full((40, 2, N), 0.01, np.float32)
+    V[:, :, 5] += 5.0 * P[:, 0, 0][:, None]  # the kick
+    V[:, :, 20] += partials[:, None]  # a bass note the kick template took (activation 2)
+    V[:, :, 30] += 4.0 * P[:, 0, 0][:, None] + partials[:, None]  # a kick struck with a bass note
+    cover = kick_gate.coverage(V.sum(axis=1), P, H.sum(axis=1), band_hz)
+    assert cover[5] > 0.9 and cover[30] > 0.9 and cover[20] < kick_gate.COVER_MIN
+    assert low.sum() == 21
+    out = _without_off_hit(H, ["kick"], SR / 1024, V, P, band_hz)
+    assert out[0, :, 5].all() and out[0, :, 30].all() and not out[0, :, 20].any()
+    # without the band magnitude (a song whose music is not loud): the gate as before
+    out = _without_off_hit(H, ["kick"], SR / 1024)
+    assert out[0, :, 20].all()

@@ -700,7 +700,8 @@ def _attack_scaled(H, P_bands, band_magnitude, labels, share: float = 1.0) -> np
     return scaled
 
 
-def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
+def _without_off_hit(H_masks, labels, frames_per_second, band_magnitude=None, P_bands=None,
+                     band_hz=None) -> np.ndarray:
     """Song mode: the masks' activations with the :data:`~nmfaudio.drums.kick_gate.GATE_CLASSES`
     parts' activations 0 away from their hits (:func:`nmfaudio.drums.kick_gate.without_off_hit`:
     a kick template took bass notes between the kick's hits; docs/drums-full-song.md,
@@ -710,7 +711,12 @@ def _without_off_hit(H_masks, labels, frames_per_second) -> np.ndarray:
     reach = kick_gate.reach_frames(frames_per_second)
     for cls in kick_gate.GATE_CLASSES:
         parts = np.flatnonzero([class_of(label) == cls for label in labels])
-        H_masks = kick_gate.without_off_hit(H_masks, parts, reach=reach)
+        cover = None
+        if kick_gate.COVER_MIN > 0 and band_magnitude is not None and parts.size:
+            cover = kick_gate.coverage(band_magnitude.sum(axis=1), P_bands[:, parts],
+                                       np.asarray(H_masks)[parts].sum(axis=1), band_hz)
+        H_masks = kick_gate.without_off_hit(H_masks, parts, reach=reach, cover=cover,
+                                            cover_min=kick_gate.COVER_MIN)
     return H_masks
 
 
@@ -898,13 +904,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                       others=others)
         # ... and the kick's activations away from its hits (bass notes a kick template
         # took) leave the masks, in every song (nmfaudio.drums.kick_gate)
-        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length)
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length,
+                                   *((band_magnitude, fit.P, band_low_hz) if energy >= kick_gate.COVER_ENERGY else ()))
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # the kick's activations away from its hits: bass notes a kick template took
         # (nmfaudio.drums.kick_gate; docs/drums-full-song.md, forty-second round: the
         # electronic tuning songs' kick model 5-90 times the true kick there)
-        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length)
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length,
+                                   *((band_magnitude, fit.P, band_low_hz) if energy >= kick_gate.COVER_ENERGY else ()))
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
         kicks, toms = ([k for k, label in enumerate(kit.classes) if class_of(label) == cls] for cls in ("kick", "toms"))
         if kicks and toms:
