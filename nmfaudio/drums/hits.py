@@ -324,7 +324,7 @@ def _family(name: str) -> str:
 
 
 # Step 7 (module notes): the hi-hat's track, high band.  Chosen on the tuning performances
-# (docs/transcription.md, "What the measurements decided").
+# (docs/log/transcription-decisions.md, "What the measurements decided").
 _FLUX_DELTA = {"hihat": 0.2}
 # A ride's strokes (note 51): their track's onsets added as the hi-hat's, lower since the
 # cymbals' track rings between the strokes (docs/transcription.md, ride-hits round: cymbals
