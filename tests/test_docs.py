@@ -1,4 +1,5 @@
-"""README.md and docs/*.md: links resolve, examples run, printed output is still true.
+"""README.md, docs/*.md and the decision logs in docs/log/*.md: links resolve, examples run,
+printed output is still true.
 
 Conventions for the pages (summed up in README.md, section Development):
 
@@ -31,7 +32,8 @@ import pytest
 import nmfaudio
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+         *sorted((ROOT / "docs" / "log").glob("*.md"))]
 PAGE_IDS = [str(p.relative_to(ROOT)) for p in PAGES]
 
 FENCE = re.compile(r"^```(\w*)\s*$")
