@@ -113,7 +113,7 @@ def reach_frames(frames_per_second: float, seconds: float = REACH_SECONDS) -> in
     return max(1, int(round(seconds * frames_per_second)))
 
 
-def hit_frames(activation, *, level: float = HIT_LEVEL, reach: int = 2) -> np.ndarray:
+def hit_frames(activation, *, level: float = HIT_LEVEL, reach: int = 2, found=None) -> np.ndarray:
     """1 in the frames within ``reach`` frames of a hit, else 0.
 
     Parameters
@@ -126,6 +126,9 @@ def hit_frames(activation, *, level: float = HIT_LEVEL, reach: int = 2) -> np.nd
         first and last frames may be hits.
     reach : int >= 0
         Frames kept on each side of a hit (0: the hit's frame alone).
+    found : ndarray of bool, shape (n_frames,), optional
+        Frames where a hit may be (:func:`without_off_hit`'s coverage test); the level is
+        still taken from the largest activation.
 
     Returns
     -------
@@ -146,6 +149,8 @@ def hit_frames(activation, *, level: float = HIT_LEVEL, reach: int = 2) -> np.nd
     if top <= 0:
         return np.zeros(h.shape, np.float32)
     peaks = (h >= maximum_filter1d(h, size=3, mode="nearest")) & (h >= np.float32(level) * np.float32(top)) & (h > 0)
+    if found is not None:
+        peaks &= np.asarray(found, dtype=bool)
     return (maximum_filter1d(peaks.astype(np.float32), size=2 * reach + 1, mode="constant") > 0).astype(np.float32)
 
 
@@ -177,15 +182,9 @@ def without_off_hit(H_masks, parts, *, level: float = HIT_LEVEL, reach: int = 2,
         raise ValueError(f"H_masks must have shape (K, C, N), got {H_masks.shape}")
     if not parts.size:
         return H_masks
-    h = H_masks[parts].sum(axis=(0, 1))
-    if cover is not None and cover_min > 0:
-        # the level from the largest activation; hits whose model is not in the mixture dropped
-        top = np.float32(level) * np.float32(h.max()) if h.size else 0
-        peaks = (h >= maximum_filter1d(h, size=3, mode="nearest")) & (h >= top) & (h > 0)
-        peaks &= np.asarray(cover) >= np.float32(cover_min)
-        keep = (maximum_filter1d(peaks.astype(np.float32), size=2 * reach + 1, mode="constant") > 0).astype(np.float32)
-    else:
-        keep = hit_frames(h, level=level, reach=reach)
+    # hits whose model is not in the mixture (coverage under cover_min) are no hits
+    found = np.asarray(cover) >= np.float32(cover_min) if cover is not None and cover_min > 0 else None
+    keep = hit_frames(H_masks[parts].sum(axis=(0, 1)), level=level, reach=reach, found=found)
     out = np.array(H_masks, dtype=np.float32)
     out[parts] *= keep[None, None, :]
     return out
