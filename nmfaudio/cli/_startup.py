@@ -33,8 +33,9 @@ class _NotelessDoc:
     """What :data:`_SCIPY_DOCS`' decorators get for their docstring parser while the
     start-up lasts (:func:`begin` to :func:`resume_collector`).  For each of the ~280 SciPy
     functions a drum run's imports mark (``scipy.special``, ``ndimage``, ``fft``,
-    ``linalg``), SciPy 1.17 parses the docstring (numpydoc's reader, ``copy.deepcopy`` of its sections), appends a note to its
-    Notes (or Extended Summary) and renders it again — 0.1-0.2 s of the one-core start-up,
+    ``linalg``), SciPy 1.17 parses the docstring (numpydoc's reader, ``copy.deepcopy`` of
+    its sections), appends a note to its Notes (or Extended Summary) and renders it again —
+    0.1-0.2 s of the one-core start-up,
     measured (docs/performance.md, the speed50 round), for docstrings no command prints.
     Here what is appended to those two sections is kept aside, and ``str(doc)`` is a first
     line (the signature, which the decorators drop) and the docstring as it was.  Any other

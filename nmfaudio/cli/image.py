@@ -306,6 +306,11 @@ def _db(value: float) -> str:
     return "exact" if value == float("inf") else f"{value:.2f} dB"
 
 
+def _psnr_text(value: float) -> str:
+    """"PSNR 30.55 dB", or "exact" (:func:`_db`)."""
+    return "exact" if value == float("inf") else f"PSNR {_db(value)}"
+
+
 def _written_psnr(path, image, reconstruction, fit_psnr):
     """(PSNR, changed) of the picture as written to ``path``, read back: a format may change
     the reconstruction — GIF keeps 256 colours, JPEG and (Pillow's default) WebP are lossy —
@@ -341,7 +346,7 @@ def _psnr_words(fit_psnr: float, written, fmt: str) -> tuple[str, list[str]]:
         return f"PSNR {_db(value)} as written", [f"{fmt} changed the fit's {_db(fit_psnr)}"]
     if fit_psnr == float("inf"):
         return "exact, every pixel as in the photo", []
-    return f"PSNR {fit_psnr:.2f} dB", []
+    return _psnr_text(fit_psnr), []
 
 
 def _finite_db(value):
@@ -367,7 +372,7 @@ def _compress_record(args, result, svd_psnr, written, kind, width, height, secon
 def _compress_figure(image, result, svd_psnr):
     from nmfaudio.plot.image import image_grid
 
-    title = f"rank {result.rank}: " + ("exact" if result.psnr == float("inf") else f"PSNR {result.psnr:.2f} dB")
+    title = f"rank {result.rank}: {_psnr_text(result.psnr)}"
     if svd_psnr is not None:
         title += f" (SVD {_db(svd_psnr)})"
     return image_grid([image, result.reconstruct()], ncols=2, panel_size=3.5,

@@ -21,8 +21,8 @@ from nmfaudio import audio, spectrum
 
 __all__ = ["CHUNK_SAMPLES", "ENERGY_CHECKPOINT", "is_reader", "checked", "n_samples", "mono_energy",
            "CheckpointedEnergy", "cumulative_energy", "total_energy", "rises", "mono_frames", "band_magnitudes",
-           "rise_means", "mono_windows", "band_powers", "mono_mean_square", "one_blas_thread", "track_sum", "channel_mean64",
-           "window_peaks", "polarity_signs", "with_signs"]
+           "rise_means", "mono_windows", "band_powers", "mono_mean_square", "one_blas_thread", "track_sum",
+           "channel_mean64", "window_peaks", "polarity_signs", "with_signs"]
 
 #: Samples (per channel) of a stretch read at once from a streamed track: 8 MB of
 #: float32 stereo, 8 MB for its float64 cumulative energy.
