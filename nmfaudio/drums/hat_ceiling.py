@@ -128,12 +128,7 @@ def capped_models(S, hat: int, ceiling, *, power: float, kept=None):
     values = np.empty((S.shape[0], count))
     capped = np.empty(count)
     _gathered(S, ceiling, cells, values, capped)
-    # (outputs, cells); ±0 ** power is +0: NumPy's power (SVML here) is called on the
-    # non-zero values only — it takes a slow path for zeros (3-4 times a non-zero's time),
-    # and a drum's model is 0 at every cell above its band (the kick's above 7 kHz at
-    # 44.1 kHz: 30 % of the values; docs/performance.md, the speed54 round)
-    powered = np.zeros_like(values)
-    np.power(values, power, out=powered, where=values != 0)
+    powered = values ** power  # (outputs, cells)
     capped = capped ** power
     ratio = np.empty(count)
     _ratios(powered, capped, kept, hat, ratio)
