@@ -30,7 +30,8 @@ snare hits get their level in the whole spectrogram back (:func:`attack_gains`,
 rises above the sustained part, they were modelled too quietly, and their body and decay
 went to the accompaniment.  Also in the masks, below :data:`NOTE_HZ` the sustained part
 is at least a short median of what the drum model leaves (:func:`note_onsets_sustained`):
-bass notes shorter than half the 0.7-s window were not in it, and the toms took them.
+bass notes shorter than half the 0.7-s window were not in it, and the toms took them (and
+a chord starting with a snare hit: the snare stem took its onset).
 These three in the masks start at a lower level of the music than the re-attacks
 (:func:`hit_share` from energy share 0.40, :func:`reattack_share` from 0.45).
 
@@ -254,8 +255,16 @@ FLOOR_CLASSES = ("kick",)
 #: 0.12 dB.  Measured (scale-invariant SDR, the six seed 0-2 songs at -6 dB, all drums;
 #: docs/drums-full-song.md, ninth round): 3.86 → 4.25 dB, no song losing (seed 0
 #: 4.16 / 4.52 → 5.17 / 5.61); 0.4 s 4.16, 0.2 s 4.26 (a seed-2 song losing); up to
-#: 350 Hz 4.16 (0.4 s).
-NOTE_HZ = 250.0
+#: 350 Hz 4.16 (0.4 s).  2000 Hz since the fifty-sixth round (docs/drums-full-song.md,
+#: song54): the chords' and leads' notes that start with a snare or kick hit (on the beat)
+#: are in no running median at their onset either, and the snare and kick stems took them
+#: at 250 Hz-2 kHz (acoustic tuning songs at -6 dB: music in the snare stem 3.7 → 3.2 %
+#: of the drums' energy, in the kick stem 4.7 → 4.4).  Measured (BSS Eval SDR of all
+#: drums, the 24 acoustic / 24 electronic tuning songs): -6 dB 6.287 → 6.457 / 5.335 →
+#: 5.447, 0 dB 9.222 → 9.272 / 8.126 → 8.155, +6 dB unchanged (no hit levels there);
+#: one song losing more than 0.02 dB (BJA_Pacific 4 at -6 dB, -0.05); 1000 Hz 6.413 /
+#: 5.439, 4000 Hz 6.467 / 5.448 at -6 dB.
+NOTE_HZ = 2000.0
 NOTE_SECONDS = 0.3
 #: ... on every this many frames (the 0.7-s median's :data:`DECIMATION` is too coarse for
 #: note onsets).

@@ -918,8 +918,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if kicks and toms:
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
-        # a bass note shorter than half the 0.7-s window is not in its median: in the masks,
-        # below NOTE_HZ, the sustained part is at least a short median of what the drum
+        # a bass note shorter than half the 0.7-s window is not in its median, nor a chord's
+        # onset on a snare hit: in the masks, below NOTE_HZ, the sustained part is at least a short median of what the drum
         # model leaves (accompaniment.note_onsets_sustained); in full from HIT_ENERGY's
         # lowest level on (scaled by the share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
