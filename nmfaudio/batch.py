@@ -460,8 +460,7 @@ def _track_seconds(sources: dict, sr: int) -> float:
     return np.shape(next(iter(sources.values())))[-1] / sr
 
 
-def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None,
-           share=None) -> tuple | None:
+def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None) -> tuple | None:
     """Write the task's audio outputs (and figure, and hit files) all-or-nothing, after the
     headroom check.
 
@@ -476,9 +475,6 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
         Makes them instead, on this thread while the tracks are written on others
         (:func:`_meanwhile`); its error, else the writing's, is raised, and no
         file is left either way.
-    share : threading.Semaphore, optional
-        With ``side``: each track is written on the cores the engine's threads leave
-        free, until ``side`` returns (:meth:`_Gate.piece`).
 
     Returns
     -------
@@ -498,7 +494,7 @@ def _write(task: Task, sources: dict, sr: int, figure=None, hits=None, side=None
         else:
             # one gate for the thread and each file it writes: an error or a stop here lets
             # no further stem begin, and waits only for those being written
-            gate = _Gate(share=share)
+            gate = _Gate()
             _, made = _meanwhile(lambda: _write_tracks(jobs, sr, fmt, subtype, flush=True, gate=gate), side,
                                  gate=gate)
             figure, hits = made[:2]
@@ -550,7 +546,6 @@ def _meanwhile(background, foreground, gate: _Gate | None = None) -> tuple:
         try:  # submit inside: a stop landing as the thread starts must close the gate too
             behind = runner.submit(gate.run, background)
             made = foreground()
-            gate.release()  # the foreground's threads are done: what waits for them begins
             return behind.result(), made
         except BaseException:
             gate.close()  # foreground's error (or the stop) is the one to raise
@@ -570,30 +565,10 @@ class _Gate:
     ``audio._write_wavs`` does the same for ``nmfaudio.save_tracks``.
     """
 
-    def __init__(self, share=None):
+    def __init__(self):
         self._changed = threading.Condition()
         self._open = True
         self._running = 0
-        # share: pieces (:meth:`piece`) wait for the engine's threads and take turns, until release()
-        self._share = share
-        self._yielding = share is not None
-
-    def piece(self, fn, *args):
-        """:meth:`run`, for one piece of the work handed through the gate (a stem to
-        write, a level to measure).  With a ``share`` (a ``threading.Semaphore`` of the
-        cores the engine's threads leave free), until :meth:`release` or :meth:`close`,
-        the piece first waits for no threaded pass of the engine to be running
-        (:func:`nmfaudio.nmf.kernels.wait_for_idle`), then for its turn of the
-        ``share``: the stems' writing and levels run in the hits' one-thread stretches,
-        on the core the hits leave free, instead of sharing the two cores with their
-        threaded passes (docs/performance.md, the hitspeed55 round)."""
-        if not self._yielding:
-            return self.run(fn, *args)
-        from nmfaudio.nmf.kernels import wait_for_idle
-
-        wait_for_idle(lambda: not self._yielding or not self._open)
-        with self._share:
-            return self.run(fn, *args)
 
     def run(self, fn, *args):
         """``fn(*args)``, on any thread, if the gate is still open; else nothing (None)."""
@@ -608,20 +583,10 @@ class _Gate:
                 self._running -= 1
                 self._changed.notify_all()
 
-    def release(self) -> None:
-        """Let what waits for the engine's threads (a yielding gate's pieces) begin now."""
-        if self._yielding:
-            from nmfaudio.nmf.kernels import wake
-
-            self._yielding = False
-            wake()
-
     def close(self) -> None:
         """Let nothing begin any more, and return once what began has ended."""
         with self._changed:
             self._open = False
-        self.release()  # a piece waiting for the engine's threads: it begins nothing now
-        with self._changed:
             self._changed.wait_for(lambda: self._running == 0)
 
 
@@ -670,7 +635,7 @@ def _write_tracks(jobs, sr: int, fmt: str, subtype: str, n_threads: int | None =
         if flush:
             audio._fsync(path, drop=True)
 
-    begin = one if gate is None else functools.partial(gate.piece, one)
+    begin = one if gate is None else functools.partial(gate.run, one)
     if n_threads <= 1:
         for path, samples in jobs:
             begin(path, samples)
@@ -722,15 +687,9 @@ def _drums_file(task: Task, callback) -> dict:
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'
     # levels measured (one thread: the engine's are the hits')
-    # levels measured (one thread: the engine's are the hits'); both begin each file or
-    # level in the hits' one-thread stretches, not beside their threaded passes
-    from nmfaudio.nmf.kernels import num_threads
-
-    share = threading.Semaphore(max(1, num_threads() - 1))
-    gate = _Gate(share=share)
     levels, (_, hits, played) = _meanwhile(
-        lambda: [gate.piece(_rms, track) for track in tracks],
-        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr), share=share), gate=gate)
+        lambda: [_rms(track) for track in tracks],
+        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
     residual = result.sources["residual"]
     rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)

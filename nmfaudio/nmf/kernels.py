@@ -36,7 +36,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -848,7 +847,7 @@ def run_in_threads(fn, n_tasks: int, n_threads: int | None = None) -> None:
     """Call fn(0) … fn(n_tasks − 1) on ``n_threads`` threads (default :func:`num_threads`,
     never more than tasks); each thread takes the next task when it finishes one.  One
     thread: a plain loop in this thread.  Exceptions propagate."""
-    global _POOL, _POOL_PID, _N_BUSY
+    global _POOL, _POOL_PID
     n_threads = min(n_tasks, num_threads() if n_threads is None else n_threads)
     if n_threads <= 1:
         for t in range(n_tasks):
@@ -867,38 +866,9 @@ def run_in_threads(fn, n_tasks: int, n_threads: int | None = None) -> None:
                 return
             fn(t)
 
-    with _BUSY:
-        _N_BUSY += 1
-    try:
-        futures = [_POOL.submit(worker) for _ in range(n_threads)]
-        for future in futures:
-            future.result()
-    finally:
-        with _BUSY:
-            _N_BUSY -= 1
-            _BUSY.notify_all()
-
-
-#: Calls of :func:`run_in_threads` on several threads under way (:func:`wait_for_idle`).
-_N_BUSY = 0
-_BUSY = threading.Condition()
-
-
-def wait_for_idle(done=None) -> None:
-    """Return once no :func:`run_in_threads` call runs tasks on several threads, or
-    ``done()`` is true (checked whenever :func:`wake` or such a call's end notifies).
-
-    For work that may wait for the cores (the stems' writing beside the hits:
-    ``nmfaudio.batch._Gate``): begun in the hits' one-thread stretches, it does not
-    share the cores with their threaded passes."""
-    with _BUSY:
-        _BUSY.wait_for(lambda: _N_BUSY == 0 or (done is not None and done()))
-
-
-def wake() -> None:
-    """Have :func:`wait_for_idle`'s waiters check their ``done`` again."""
-    with _BUSY:
-        _BUSY.notify_all()
+    futures = [_POOL.submit(worker) for _ in range(n_threads)]
+    for future in futures:
+        future.result()
 
 
 class TaskProducts:
