@@ -25,6 +25,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from nmfaudio._validation import check_int, check_number
+from nmfaudio.nmf.nmfd import convolutive_model
 
 __all__ = ["COVER_ENERGY", "COVER_HZ", "COVER_MIN", "GATE_CLASSES", "HIT_LEVEL", "REACH_SECONDS", "coverage",
            "hit_frames", "reach_frames", "without_off_hit"]
@@ -83,11 +84,7 @@ def coverage(band_magnitude, P_bands, H, band_hz, *, hz=COVER_HZ) -> np.ndarray:
     N = V.shape[1]
     if not sel.any():
         return np.ones(N, np.float32)
-    P = np.asarray(P_bands, dtype=np.float32)[sel]
-    H = np.asarray(H, dtype=np.float32)
-    model = np.zeros((P.shape[0], N), np.float32)
-    for tau in range(min(P.shape[2], N)):
-        model[:, tau:] += P[:, :, tau] @ H[:, :N - tau]
+    model = convolutive_model(np.asarray(P_bands, dtype=np.float32)[sel], np.asarray(H, dtype=np.float32))
     R, M = _rise(V[sel]), _rise(model)
     # over the hit's frame and its two neighbours (a hit's rise spreads over a frame or two)
     found, total = _three(np.minimum(R, M).sum(axis=0)), _three(M.sum(axis=0))

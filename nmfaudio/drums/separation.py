@@ -897,6 +897,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # kick's decay (docs/drums-full-song.md, thirty-ninth round: the tuning songs at +6 dB,
     # BSS Eval accompaniment electronic 5.12 -> 5.37 dB, acoustic 4.646 -> 4.640; all drums
     # +0.43 / +0.04; at -6 dB every song the same)
+    # in a song with loud music (kick_gate.COVER_ENERGY) the kick gate's coverage test reads
+    # the band spectrogram, the templates and the bands' frequencies
+    loud = sustained is not None and energy >= kick_gate.COVER_ENERGY
+    gate_cover = (band_magnitude, fit.P, band_low_hz) if loud else ()
     if sustained is not None and hits == 0:
         toms = parts_of("toms")
         others = [k for k, label in enumerate(kit.classes) if class_of(label) not in RESIDUAL_CLASSES and k not in toms]
@@ -904,24 +908,23 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                                       others=others)
         # ... and the kick's activations away from its hits (bass notes a kick template
         # took) leave the masks, in every song (nmfaudio.drums.kick_gate)
-        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length,
-                                   *((band_magnitude, fit.P, band_low_hz) if energy >= kick_gate.COVER_ENERGY else ()))
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length, *gate_cover)
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # the kick's activations away from its hits: bass notes a kick template took
         # (nmfaudio.drums.kick_gate; docs/drums-full-song.md, forty-second round: the
         # electronic tuning songs' kick model 5-90 times the true kick there)
-        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length,
-                                   *((band_magnitude, fit.P, band_low_hz) if energy >= kick_gate.COVER_ENERGY else ()))
+        H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length, *gate_cover)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
         kicks, toms = ([k for k, label in enumerate(kit.classes) if class_of(label) == cls] for cls in ("kick", "toms"))
         if kicks and toms:
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
         # a bass note shorter than half the 0.7-s window is not in its median, nor a chord's
-        # onset on a snare hit: in the masks, below NOTE_HZ, the sustained part is at least a short median of what the drum
-        # model leaves (accompaniment.note_onsets_sustained); in full from HIT_ENERGY's
-        # lowest level on (scaled by the share: seeds 0-2 at -6 dB 0.05 dB less, SI-SDR)
+        # onset on a snare hit: in the masks, below NOTE_HZ, the sustained part is at least
+        # a short median of what the drum model leaves (accompaniment.note_onsets_sustained);
+        # in full from HIT_ENERGY's lowest level on (scaled by the share: seeds 0-2 at -6 dB
+        # 0.05 dB less, SI-SDR)
         n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
         drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
         mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
