@@ -311,19 +311,26 @@ def _magnitude(x):
     return np.abs(spectrum.stft(x, n_fft=2048, hop_length=512))
 
 
-def routing(m, outputs, classes=performances.CLASSES):
+def masks_squared(outputs):
+    """The masks recovered from the outputs, squared: |STFT(output)| / Σ |STFT(outputs)|,
+    shape (n_outputs, …, n_bins, n_frames), in the order of ``outputs``."""
+    E = np.stack([_magnitude(outputs[o]) for o in outputs])
+    return (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
+
+
+def routing(m, outputs, classes=performances.CLASSES, M2=None):
     """{true class: {output: share of the class's energy}}: each output's mask is taken as
     |STFT(output)| / Σ |STFT(outputs)| (the masks recovered from the outputs), and the
     share is Σ mask² |S_class|² normalized over the outputs (the classes of ``classes``
     that ``m`` has and that play; stereo: the masks of each channel over its own
-    spectrogram, summed over the channels)."""
-    E = np.stack([_magnitude(outputs[o]) for o in outputs])
-    M2 = (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
+    spectrogram, summed over the channels).  ``M2``: :func:`masks_squared` of the outputs,
+    if the caller has it."""
+    M2 = masks_squared(outputs) if M2 is None else M2
     table = {}
     for cls in classes:
         S = _magnitude(m[cls]) ** 2
         if S.sum() > 0:
-            shares = (M2 * S).reshape(len(E), -1).sum(axis=1)
+            shares = (M2 * S).reshape(len(M2), -1).sum(axis=1)
             table[cls] = dict(zip(outputs, shares / shares.sum()))
     return table
 
@@ -335,7 +342,7 @@ SNARE_HIT_VELOCITY = 0.4
 HAT_SPLIT_ROWS = ("hihat at the snare's hits", "hihat elsewhere")
 
 
-def hat_routing_at_snare(m, outputs, hop_length=512):
+def hat_routing_at_snare(m, outputs, hop_length=512, M2=None):
     """The hats' routing (as :func:`routing`: the masks recovered from the outputs, each
     output's share Σ mask² |S_hihat|² normalized over the outputs) split into the frames of
     the snare's hits — one before to two after each snare note of velocity over
@@ -343,7 +350,7 @@ def hat_routing_at_snare(m, outputs, hop_length=512):
     ``{"at": {output: share}, "away": {output: share}, "at_energy": the share of the hats'
     energy in the snare's frames}``; None when the hats are silent or no snare note is
     played there.  Whether the hat stem's loss sits where the hats are played with the snare
-    (hatsnare51 round, docs/drums-five-stems.md)."""
+    (hatsnare51 round, docs/drums-five-stems.md).  ``M2``: as in :func:`routing`."""
     S = _magnitude(m["hihat"]) ** 2
     n_frames = S.shape[-1]
     at = np.zeros(n_frames, bool)
@@ -353,11 +360,10 @@ def hat_routing_at_snare(m, outputs, hop_length=512):
             at[max(0, f - 1):max(0, f + 3)] = True
     if not at.any() or at.all() or not S.sum() > 0:
         return None
-    E = np.stack([_magnitude(outputs[o]) for o in outputs])
-    M2 = (E / np.maximum(E.sum(axis=0), 1e-12)) ** 2
+    M2 = masks_squared(outputs) if M2 is None else M2
     split = {"at_energy": float(S[..., at].sum() / S.sum())}
     for key, frames in (("at", at), ("away", ~at)):
-        shares = (M2[..., frames] * S[None, ..., frames]).reshape(len(E), -1).sum(axis=1)
+        shares = (M2[..., frames] * S[None, ..., frames]).reshape(len(M2), -1).sum(axis=1)
         split[key] = dict(zip(outputs, (shares / max(float(shares.sum()), 1e-30)).tolist()))
     return split
 
@@ -392,8 +398,9 @@ def _score_performances(mixtures, method):
         times.append(time.perf_counter() - started)
         rows.append({"kit": m["kit"], **{f"sdr_{c}": _sdr_one(m[c], outputs[c]) for c in FIVE},
                      **{f"si_{c}": _si_sdr_one(m[c], outputs[c]) for c in FIVE}})
-        route = routing(m, outputs)
-        split = hat_routing_at_snare(m, outputs)
+        M2 = masks_squared(outputs)  # once for both tables
+        route = routing(m, outputs, M2=M2)
+        split = hat_routing_at_snare(m, outputs, M2=M2)
         if split is not None:
             route.update(zip(HAT_SPLIT_ROWS, (split["at"], split["away"])))
             route["hihat at the snare's hits, energy"] = split["at_energy"]
