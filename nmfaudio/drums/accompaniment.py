@@ -222,7 +222,7 @@ ATTACK_FULL = 0.5
 #: 2-s sustained level, the largest cell of the drums left in the accompaniment (2.4 % of
 #: the music's energy over-assigned to it on the 42 tuning songs at +6 dB); signal-to-error
 #: ratio of the accompaniment there 5.576 → 5.594 (14 songs gain, none loses), electronic
-#: tuning 5.827 → 5.845; BSS Eval in docs/drums-full-song.md.
+#: tuning 5.827 → 5.845; BSS Eval in docs/log/drums-full-song-decisions.md.
 TAIL_CLASSES = ("kick", "snare", "toms")
 TAIL_FRAMES = 8
 TAIL_RATIO = 0.8
