@@ -15,13 +15,14 @@ A citation is a ``docs/<page>.md`` path in a comment or a string literal, with w
 Where text is compared: case-insensitive, runs of whitespace as one space, Markdown's ``*``
 and backticks dropped, the page's fenced code blocks left out.
 
-The page holds round NAME when NAME is where rounds are introduced, not merely mentioned:
+The page holds round NAME when it introduces the round, not merely mentions it:
 
 - a heading or a bold span starts, after an optional date ("2026-12-04, ",
-  "2026-12-05 (04:35–05:30 UTC): ") and an optional "the", with "NAME round";
-- a paragraph, or a line starting with a date, starts (after the optional date) with
-  "NAME round" and then "(", ",", ":", "." or ";" — "Fourth round (2026-12-01 ...",
-  "**Toms round (branch toms16, ...**";
+  "2026-12-05 (04:35–05:30 UTC): ") and an optional "the", with "NAME round" ("**Toms
+  round (branch toms16, ...**", "### 2026-12-04, song ride round (songride)");
+- a paragraph, or a line starting with a date, starts (after the optional date and "the")
+  with "NAME round" and then "(", ",", ":", "." or ";" ("Fourth round (2026-12-01 ...",
+  not "The ride-gap round moved seed 1's ...");
 - NAME is the round's branch: such an opening reads "... round (NAME" or has "(branch NAME"
   / "(..., branch NAME" in its first 300 characters (so do table rows of the decision
   tables), or a heading ends with "(NAME)" (docs/performance.md's "... (speed45)");
@@ -172,7 +173,7 @@ def round_index(page_openings) -> tuple[set[str], set[str]]:
             if kind == "heading" and end:
                 branches.add(_squash(end.group(1)))
         elif kind == "paragraph":
-            names.update(re.findall(r"^(.{1,80}?) rounds? ?[(,:.;]", t2))
+            names.update(re.findall(r"^(?:the )?(.{1,80}?) rounds? ?[(,:.;]", t2))
         branch = re.match(r"(?:the )?[^()]{1,60}? rounds? \(([\w.-]+)[,)]", t2)
         if branch:
             branches.add(_squash(branch.group(1)))
