@@ -158,11 +158,13 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                   else np.empty(CHUNK_FRAMES * F, np.float32))
         own = {c: out[:, c, own0:own1] for c in channels}
         # the overlap-add adds: each chunk zeroes the samples its frames are the first to
-        # reach just before it adds to them (while they are in cache), rather than the
-        # whole range at once (a pass over the stems' memory: 159 MB at 44.1 kHz)
+        # reach just before it adds to them, rather than the whole range at once, so the
+        # stems' pages are first touched as X's are given back (`release`), not all before:
+        # the 3-minute stereo song's peak RSS 996 -> 877 MB at the same CPU and bytes
+        # (docs/performance.md, the mem56 round)
         zeroed = {c: 0 for c in channels}  # own[c][:, :zeroed[c]] is zeroed
         # ... and divides by the window norm the samples no later frame reaches, while in
-        # cache too (a second pass over the stems' memory, with NumPy's masked loop)
+        # cache (no second pass over the stems' memory)
         done = {c: 0 for c in channels}  # own[c][:, :done[c]] is divided
         given = {c: a * frame_bytes for c in channels}  # release: X's bytes given back up to here
         for t0 in range(a, b, CHUNK_FRAMES):
