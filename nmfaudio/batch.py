@@ -1416,11 +1416,15 @@ class Manifest:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(temporary)
             except FileNotFoundError:
                 pass
+            if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, str(temporary)):
+                # a full disk's write error names no file, an open's the hidden temporary: the
+                # command line said "[Errno 28] No space left on device" alone (review56)
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from None
             raise
 
 

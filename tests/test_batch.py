@@ -435,6 +435,30 @@ def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_a_manifest_that_cannot_be_written_is_named_with_the_fix(library, tmp_path, capsys, monkeypatch,
+                                                                  one_line_error):
+    """A full disk's write error names no file: a batch whose manifest could not be written
+    (the disk full after its first input, review56's probe) stopped with "nmfaudio: error:
+    [Errno 28] No space left on device" alone.  The line names the manifest and the fix."""
+    import errno
+
+    real_fsync = os.fsync
+
+    def full_for_the_manifest(descriptor):
+        if batch.MANIFEST_NAME in os.readlink(f"/proc/self/fd/{descriptor}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a write's: no file name
+        return real_fsync(descriptor)
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd")
+    monkeypatch.setattr(os, "fsync", full_for_the_manifest)
+    out = tmp_path / "out"
+    assert main(["separate", str(library / "a.wav"), "-o", str(out), *SEPARATE, "--jobs", "1"]) == 1
+    manifest = str(out / batch.MANIFEST_NAME)
+    one_line_error(capsys.readouterr().err, f"No space left on device: {manifest!r}", "free some disk space")
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+
+
 def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(library, tmp_path):
     out = tmp_path / "out"
     seen = []
