@@ -1613,15 +1613,47 @@ def _worker_context(multiprocessing):
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
+        _start_forkserver()
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - not Linux/macOS
 
 
+def _start_forkserver() -> None:
+    """Start the fork server (if it is not running) with SIGINT ignored, which it keeps
+    across its ``exec`` (Python leaves an ignored SIGINT ignored), and so do the workers
+    it forks (they ignore it anyway: the parent stops them with SIGTERM).
+
+    A Ctrl-C reaches the terminal's whole process group: the fork server, importing
+    :data:`PRELOAD` for its first seconds (CPython ignores its SIGINT only after that),
+    printed a KeyboardInterrupt traceback of that import, or numba's "Exception ignored on
+    calling ctypes callback function" (review56: ``timeout -s INT 2`` on a ``--jobs 2``
+    batch).  This process blocks SIGINT meanwhile, so one arriving in the few milliseconds
+    of the start stays pending and is raised here once the handler is back (a thread of
+    its own that does not block it, e.g. a progress bar's monitor, could still take it
+    then: that Ctrl-C is lost, and a second one stops the batch).  Off the main thread the
+    handler cannot be changed: the server is started as before."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        forkserver.ensure_running()
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _stop_executor(executor) -> None:
     """Cancel what has not started and stop the workers now (SIGTERM: each removes its
-    temporary files)."""
+    temporary files), and the fork server (:func:`_stop_forkserver`)."""
     processes = list(getattr(executor, "_processes", {}).values())  # no public API to stop them
     executor.shutdown(wait=False, cancel_futures=True)
+    _stop_forkserver()
     for process in processes:
         try:
             process.terminate()
@@ -1632,6 +1664,30 @@ def _stop_executor(executor) -> None:
         if process.is_alive():  # pragma: no cover - a worker stuck past its unwinding
             process.kill()
             process.join()
+
+
+def _stop_forkserver() -> None:
+    """Stop the fork server (SIGTERM: it ends without a word), so that it forks no worker
+    after this: a stop that landed while a worker was being started (``executor.submit``
+    waiting for the fork server, busy importing :data:`PRELOAD` for seconds) left a worker
+    the pool did not know of and so did not stop; forked once this process had gone, it
+    printed a traceback (``FileNotFoundError`` rebuilding the pool's semaphores; review56,
+    Ctrl-C 3-5 s into a ``--jobs 2`` batch).  A later batch in this process starts a new
+    one (multiprocessing does when it finds it gone)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:  # pragma: no cover - gone already
+        pass
+    try:
+        server._stop()  # its pipe closed and the process reaped, so the next start makes a new one
+    except Exception:  # pragma: no cover - another Python's internals: the next start finds it gone
+        pass
 
 
 def _run_dask(client, tasks, todo, finish) -> None:

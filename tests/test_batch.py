@@ -1436,3 +1436,54 @@ def test_a_rerun_removes_the_temporaries_a_killed_run_left(library, tmp_path, ca
         (record,) = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
         assert record["notes"] == [note]
         assert json.loads((out / batch.MANIFEST_NAME).read_text())["records"][0]["notes"] == [note]
+
+
+# ----------------------------------------------------------------------------- the fork server
+
+def _signals_ignored(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return int(line.split()[1], 16)
+    raise AssertionError("no SigIgn line")  # pragma: no cover
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists() or sys.platform != "linux", reason="reads /proc")
+def test_the_fork_server_ignores_ctrl_c_from_its_start():
+    """A Ctrl-C reaches the terminal's whole process group, the fork server too: it imports
+    batch.PRELOAD for seconds before CPython has it ignore SIGINT, and printed a
+    KeyboardInterrupt traceback of that import (review56: Ctrl-C 1.5-4 s into a --jobs 2
+    batch).  It is started with SIGINT ignored; this process's handler is back after."""
+    import multiprocessing
+    import signal
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # (a server another test started: this test starts its own)
+    before = signal.getsignal(signal.SIGINT)
+    batch._worker_context(multiprocessing)
+    forkserver.ensure_running()  # what the pool's first worker does (started already by then)
+    pid = forkserver._forkserver._forkserver_pid
+    try:
+        assert _signals_ignored(pid) & (1 << (signal.SIGINT - 1)), "the fork server takes Ctrl-C while it imports"
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        forkserver._forkserver._stop()
+
+
+def test_a_stopped_batch_stops_the_fork_server():
+    """A stop that landed while a worker was being started (executor.submit waiting for the
+    fork server, busy importing batch.PRELOAD) left a worker the pool did not know of, so
+    did not stop: the fork server forked it once the batch had gone, and it printed a
+    traceback (FileNotFoundError rebuilding the pool's semaphores; review56, Ctrl-C 3-5 s
+    into a --jobs 2 batch).  The stop ends the fork server too; the next batch starts one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver
+
+    context = batch._worker_context(multiprocessing)
+    forkserver.ensure_running()
+    pid = forkserver._forkserver._forkserver_pid
+    batch._stop_executor(ProcessPoolExecutor(1, mp_context=context))
+    assert forkserver._forkserver._forkserver_pid is None
+    with pytest.raises(ChildProcessError):  # reaped: no such child any more
+        os.waitpid(pid, os.WNOHANG)
