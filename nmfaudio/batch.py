@@ -1619,9 +1619,12 @@ def _worker_context(multiprocessing):
 
 
 def _start_forkserver() -> None:
-    """Start the fork server (if it is not running) with SIGINT ignored, which it keeps
-    across its ``exec`` (Python leaves an ignored SIGINT ignored), and so do the workers
-    it forks (they ignore it anyway: the parent stops them with SIGTERM).
+    """Start the fork server (if it is not running) with SIGINT and SIGHUP ignored, which
+    it keeps across its ``exec`` (Python leaves an ignored SIGINT ignored), and so do the
+    workers it forks (the parent stops them with SIGTERM) and multiprocessing's resource
+    tracker, started with it (a hang-up killed the tracker, and the batch's last lines were
+    multiprocessing's "UserWarning: resource_tracker: process died unexpectedly,
+    relaunching.  Some resources might leak.").
 
     A Ctrl-C reaches the terminal's whole process group: the fork server, importing
     :data:`PRELOAD` for its first seconds (CPython ignores its SIGINT only after that),
@@ -1637,23 +1640,27 @@ def _start_forkserver() -> None:
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         forkserver.ensure_running()
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    quiet = [signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, quiet)
     try:
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in quiet}
         try:
             forkserver.ensure_running()
         finally:
-            signal.signal(signal.SIGINT, handler)
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _stop_executor(executor) -> None:
     """Cancel what has not started and stop the workers now (SIGTERM: each removes its
-    temporary files), and the fork server (:func:`_stop_forkserver`)."""
+    temporary files), then the fork server (:func:`_stop_forkserver`) — after them: a
+    worker's exit is learned from the fork server, and with it gone first the joins
+    returned at once, so the batch said "no partial outputs were kept" while its workers
+    were still removing their temporary files."""
     processes = list(getattr(executor, "_processes", {}).values())  # no public API to stop them
     executor.shutdown(wait=False, cancel_futures=True)
-    _stop_forkserver()
     for process in processes:
         try:
             process.terminate()
@@ -1664,6 +1671,7 @@ def _stop_executor(executor) -> None:
         if process.is_alive():  # pragma: no cover - a worker stuck past its unwinding
             process.kill()
             process.join()
+    _stop_forkserver()
 
 
 def _stop_forkserver() -> None:

@@ -1452,7 +1452,7 @@ def test_the_fork_server_ignores_ctrl_c_from_its_start():
     """A Ctrl-C reaches the terminal's whole process group, the fork server too: it imports
     batch.PRELOAD for seconds before CPython has it ignore SIGINT, and printed a
     KeyboardInterrupt traceback of that import (review56: Ctrl-C 1.5-4 s into a --jobs 2
-    batch).  It is started with SIGINT ignored; this process's handler is back after."""
+    batch).  It is started with SIGINT (and SIGHUP) ignored; this process's handler is back after."""
     import multiprocessing
     import signal
     from multiprocessing import forkserver
@@ -1464,6 +1464,9 @@ def test_the_fork_server_ignores_ctrl_c_from_its_start():
     pid = forkserver._forkserver._forkserver_pid
     try:
         assert _signals_ignored(pid) & (1 << (signal.SIGINT - 1)), "the fork server takes Ctrl-C while it imports"
+        # a hang-up killed the resource tracker started with it ("UserWarning: resource_tracker:
+        # process died unexpectedly, relaunching") as the batch stopped
+        assert _signals_ignored(pid) & (1 << (signal.SIGHUP - 1))
         assert signal.getsignal(signal.SIGINT) is before
     finally:
         os.kill(pid, signal.SIGTERM)
