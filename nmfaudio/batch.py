@@ -1640,7 +1640,8 @@ def _start_forkserver() -> None:
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         forkserver.ensure_running()
         return
-    quiet = [signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    quiet = [signum for signum in (signal.SIGINT, getattr(signal, "SIGHUP", None))
+             if signum is not None and signal.getsignal(signum) is not None]  # None: set in C, not restorable
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, quiet)
     try:
         handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in quiet}
