@@ -1359,6 +1359,30 @@ def _init_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
     sys.unraisablehook = _worker_unraisable
+    _stop_with_the_batch()
+
+
+def _stop_with_the_batch() -> None:
+    """Stop this worker (its own SIGTERM: the file it runs is unwound, its temporary files
+    removed) when the batch's process is gone — killed with ``kill -9``, or by the kernel
+    out of memory, where it could stop no worker.  The workers waited for their next file
+    forever otherwise (each holds both ends of the pool's queue, so it never reads its
+    end), each with the separation's modules loaded, and kept the fork server and
+    multiprocessing's resource tracker alive with them (review56: four processes left
+    after ``kill -9`` of a ``--jobs 2`` batch).  A daemon thread waits on the parent's
+    sentinel (:func:`multiprocessing.parent_process`), which ends with that process."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    sentinel = getattr(multiprocessing.parent_process(), "sentinel", None)
+    if sentinel is None:  # pragma: no cover - not started by multiprocessing
+        return
+
+    def watch():
+        wait([sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="nmfaudio-batch-watch", daemon=True).start()
 
 
 def _dask_record(task: Task, threads: int) -> dict:

@@ -1490,3 +1490,56 @@ def test_a_stopped_batch_stops_the_fork_server():
     assert forkserver._forkserver._forkserver_pid is None
     with pytest.raises(ChildProcessError):  # reaped: no such child any more
         os.waitpid(pid, os.WNOHANG)
+
+
+_ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from nmfaudio import batch
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(1, mp_context=context, initializer=batch._init_worker, initargs=(1,))
+    print(executor.submit(os.getpid).result(), flush=True)
+    time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped, as in a container without an init, has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_stops_when_the_batch_is_killed(tmp_path):
+    """kill -9 (or the kernel, out of memory) of a --jobs batch left its workers waiting for
+    a next file forever, with the separation's modules loaded, and the fork server and
+    resource tracker alive with them (review56: four processes after kill -9 of a --jobs 2
+    batch).  A worker stops itself once the batch's process is gone."""
+    import signal
+    import subprocess
+    import time
+
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(nmfaudio.__file__).parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    worker = None
+    try:
+        worker = int(parent.stdout.readline())
+        assert _running(worker)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 60  # a bound for a busy machine, not a speed claim
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(worker), "the worker outlived the batch"
+    finally:
+        parent.kill()
+        parent.wait()
+        if worker is not None and _running(worker):
+            os.kill(worker, signal.SIGKILL)
