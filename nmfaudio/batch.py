@@ -1595,9 +1595,11 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
     executor = ProcessPoolExecutor(n_jobs, mp_context=_worker_context(multiprocessing),
                                    initializer=_init_worker, initargs=(threads,))
     pending = {}
+    starting = True  # executor.submit starts the workers (and waits for the fork server)
     try:
         for i in todo:
             pending[executor.submit(run_record, tasks[i])] = i
+        starting = False
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -1611,6 +1613,8 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
                 finish(i, record)
     except BaseException:
         _stop_executor(executor)
+        if starting:  # a worker being started, the pool not yet knowing it: the fork server must fork none
+            _stop_forkserver()
         raise
     executor.shutdown(wait=True)
 
@@ -1680,10 +1684,7 @@ def _start_forkserver() -> None:
 
 def _stop_executor(executor) -> None:
     """Cancel what has not started and stop the workers now (SIGTERM: each removes its
-    temporary files), then the fork server (:func:`_stop_forkserver`) — after them: a
-    worker's exit is learned from the fork server, and with it gone first the joins
-    returned at once, so the batch said "no partial outputs were kept" while its workers
-    were still removing their temporary files."""
+    temporary files)."""
     processes = list(getattr(executor, "_processes", {}).values())  # no public API to stop them
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -1696,7 +1697,6 @@ def _stop_executor(executor) -> None:
         if process.is_alive():  # pragma: no cover - a worker stuck past its unwinding
             process.kill()
             process.join()
-    _stop_forkserver()
 
 
 def _stop_forkserver() -> None:
@@ -1705,8 +1705,11 @@ def _stop_forkserver() -> None:
     waiting for the fork server, busy importing :data:`PRELOAD` for seconds) left a worker
     the pool did not know of and so did not stop; forked once this process had gone, it
     printed a traceback (``FileNotFoundError`` rebuilding the pool's semaphores; review56,
-    Ctrl-C 3-5 s into a ``--jobs 2`` batch).  A later batch in this process starts a new
-    one (multiprocessing does when it finds it gone)."""
+    Ctrl-C 3-5 s into a ``--jobs 2`` batch).  Called once the known workers are joined (a
+    worker's exit is learned through the fork server: stopped first, the joins returned at
+    once and the batch reported before its workers had removed their temporary files), and
+    only for such a stop (the server is shared by every pool of this process).  A later
+    batch starts a new one (multiprocessing does when it finds it gone)."""
     from multiprocessing import forkserver
 
     server = getattr(forkserver, "_forkserver", None)
