@@ -175,7 +175,7 @@ UNREAD_AUDIO = frozenset({"m4a", "m4b", "aac", "alac", "wma", "mp4", "m4v", "mov
 
 
 def find_inputs(paths, *, exclude=None, skipped: list | None = None,
-                unread: list | None = None) -> list[tuple[Path, Path]]:
+                unread: list | None = None, linked: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -197,6 +197,11 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
         Appended with ``(folder, {extension: n_files})`` for each folder given whose
         search passed by audio files of formats libsndfile does not decode
         (:data:`UNREAD_AUDIO`: ``.m4a``, ``.aac``, ...; the CLI names them in a note).
+    linked : list, optional
+        Appended with ``(link, target)`` for each symbolic link of a folder searched that
+        leads into ``exclude`` (a link to an earlier output): left out as the files there
+        are, but it sits outside it, so the CLI names it in a note (it was left out without
+        a word; review56).
 
     Returns
     -------
@@ -258,6 +263,9 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
             where = _resolved(file)
             if excluded is not None and (excluded == where.parent or excluded in where.parents):
                 in_excluded += 1
+                home = _resolved(file.parent)  # where the entry itself lies (a link's own folder)
+                if linked is not None and not (excluded == home or excluded in home.parents):
+                    linked.append((file, where))
                 continue
             holder = next((parent for parent in relative.parents if parent in earlier), None)
             if holder is not None:
@@ -335,9 +343,10 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False, skipped: list | None = None, unread: list | None = None) -> list[Task]:
+         force: bool = False, skipped: list | None = None, unread: list | None = None,
+         linked: list | None = None) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
-    ``skipped`` and ``unread`` are passed to).
+    ``skipped``, ``unread`` and ``linked`` are passed to).
 
     Raises
     ------
@@ -349,7 +358,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread, linked=linked)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).

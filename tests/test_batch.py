@@ -416,6 +416,25 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     _no_temporaries(out)
 
 
+def test_a_link_into_the_output_folder_is_left_out_with_a_note(library, tmp_path, capsys):
+    """A folder searched holding a link to a file in the output folder (an earlier stem
+    linked next to the songs) left it out without a word, as the output folder's own files
+    are (a rerun must not separate its outputs) — while the files that lie in the output
+    folder itself (songs/stems under songs) are left out quietly as before (review56)."""
+    out = library / "stems"
+    out.mkdir()
+    (out / "old_kick.wav").write_bytes((library / "a.wav").read_bytes())
+    (library / "link.wav").symlink_to(out / "old_kick.wav")
+    linked = []
+    found = batch.find_inputs([library], exclude=out, linked=linked)
+    assert [p.name for p, _ in found] == ["a.wav", "b.wav", "c.flac"]
+    assert linked == [(library / "link.wav", (out / "old_kick.wav").resolve())]
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("nmfaudio: note:") == 1 and f"{str(library / 'link.wav')!r} left out: it is a link into " \
+        f"the output folder {str(out)!r}" in err, err
+
+
 def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
     """The manifest's options held no word of --format / --subtype: a batch of 16-bit FLAC
     stems read like one of float WAVs (tour16).  It says both, in the options' words."""
