@@ -222,7 +222,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no inputs; give audio files or folders")
-    excluded = Path(exclude).resolve() if exclude is not None else None
+    excluded = _resolved(Path(exclude)) if exclude is not None else None  # (a loop of links: -o says so)
     extensions = audio.audio_extensions()
     found: list[tuple[Path, Path]] = []
     seen: dict[Path, int] = {}  # resolved file -> its index in found

@@ -567,3 +567,23 @@ def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
         y, _ = nmfaudio.load(os.path.join(out, "caf\udce9_kick.wav"))
         assert np.isfinite(y).all()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_an_output_folder_that_is_a_broken_link_is_named(song, tmp_path, capsys, one_line_error, batch):
+    """-o a symbolic link to nothing (a moved disk, a renamed folder) or a loop of links:
+    it was taken for a folder removed meanwhile ("cannot keep the folder -o 'out':
+    something removes it") or failed with "Symlink loop from ..." (review56).  The link is
+    named, before any work."""
+    gone = tmp_path / "gone"
+    gone.symlink_to(tmp_path / "moved")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    inputs = [str(song), str(song)] if batch else [str(song)]
+    for out, words in [(gone, "which does not exist; check the link or its target"),
+                       (gone / "sub", "which does not exist"), (loop, "a loop of links"),
+                       (loop / "sub", "a loop of links")]:
+        assert main(["drums", *inputs, "-o", str(out), *FAST]) == 1
+        line = one_line_error(capsys.readouterr().err, f"-o {str(out)!r}: ", words)
+        assert "something removes it" not in line
+    assert not (tmp_path / "moved").exists()

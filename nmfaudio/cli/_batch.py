@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, cli_words, count, new_bar, output_folder, resume_collector
+from nmfaudio.cli import CLIError, check_no_broken_link, cli_words, count, new_bar, output_folder, resume_collector
 from nmfaudio.cli._args import positive_int
 
 
@@ -50,6 +50,7 @@ def is_batch(args) -> bool:
 
 
 def check_output_dir(args) -> None:
+    check_no_broken_link(args.output_dir)  # before the outputs' paths are resolved
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
 
