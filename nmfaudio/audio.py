@@ -19,6 +19,7 @@ import secrets
 import shlex
 import shutil
 import stat
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,24 @@ MOST_SR = 2**31 - 1
 #: Formats that store less (libsndfile 1.2): FLAC refuses more than 655350 Hz; OGG Vorbis
 #: (libvorbis's encoder modes end at 200 kHz) crashed the interpreter above 200000 Hz.
 MOST_SR_BY_FORMAT = {"FLAC": 655350, "OGG": 200000}
+
+
+def sf_name(path):
+    """``path`` as soundfile (libsndfile) is given it: the str, or the name's bytes when the
+    str holds bytes the file system's encoding cannot write back (a name that is not UTF-8,
+    ``caf\xe9.wav`` from an old archive or a Latin-1 disk: Python reads it with its bytes
+    escaped as surrogates, and soundfile's strict encoding failed on them, "'utf-8' codec
+    can't encode character '\udce9' ...: surrogates not allowed", naming nothing; review56).
+    Other names stay str (libsndfile takes a str as UTF-16 on Windows, bytes in the ANSI
+    code page)."""
+    name = os.fspath(path)
+    if isinstance(name, bytes):
+        return name
+    try:
+        name.encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
 
 
 def check_stored_sr(sr: int, fmt: str) -> None:
@@ -235,10 +254,10 @@ def load(path, *, sr=None, mono: bool = False, offset: float = 0.0, duration: fl
     with reading(path):
         if info.format in SEQUENTIAL_FORMATS and (start, stop) != (0, None):
             # Ogg and MP3 seek only approximately: decode from the start, then cut
-            data, file_sr = sf.read(str(path), dtype=dtype.name, always_2d=True)
+            data, file_sr = sf.read(sf_name(path), dtype=dtype.name, always_2d=True)
             data = data[start:stop]
         else:
-            data, file_sr = sf.read(str(path), start=start, stop=stop, dtype=dtype.name, always_2d=True)
+            data, file_sr = sf.read(sf_name(path), start=start, stop=stop, dtype=dtype.name, always_2d=True)
     y = np.ascontiguousarray(data.T)  # (n_channels, n_samples)
     if y.shape[1] == 0:
         raise ValueError(f"{str(path)!r} holds no samples (the audio is empty)")
@@ -319,7 +338,7 @@ def audio_info(path):
 
     path = check_input_file(path, what="an audio file")
     with reading(path):
-        info = sf.info(str(path))
+        info = sf.info(sf_name(path))
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
         short = _WAV_DATA_SHORT.search(info.extra_info or "")
         if short:
@@ -384,7 +403,7 @@ def _check_declared_length(path: Path, info) -> None:
     if declared <= max(_SUSPICIOUS_RATIO * size, 16 << 20):
         return
     try:
-        with sf.SoundFile(str(path)) as handle:
+        with sf.SoundFile(sf_name(path)) as handle:
             handle.seek(info.frames - 1)
             present = handle.read(1).shape[0] == 1
     except (sf.SoundFileError, RuntimeError, ValueError):
@@ -881,7 +900,7 @@ def open_wav_writer(destination, sr, channels, *, format: str = "WAV", subtype: 
     """
     import soundfile as sf
 
-    handle = sf.SoundFile(str(destination), "w", int(sr), int(channels), subtype, format=format)
+    handle = sf.SoundFile(sf_name(destination), "w", int(sr), int(channels), subtype, format=format)
     _no_peak_chunk(handle)
     return handle
 
@@ -1512,7 +1531,7 @@ class FileReader(ArrayReader):
         self._position = 0  # the sample the handle decodes next (sequential formats)
         self._last, self._last_start = np.zeros((self.n_channels, 0), np.float32), 0  # the last stretch decoded
         with reading(path):
-            self.handle = sf.SoundFile(str(path))
+            self.handle = sf.SoundFile(sf_name(path))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         out = np.zeros((self.n_channels, stop - start), dtype=self.dtype)

@@ -175,7 +175,7 @@ UNREAD_AUDIO = frozenset({"m4a", "m4b", "aac", "alac", "wma", "mp4", "m4v", "mov
 
 
 def find_inputs(paths, *, exclude=None, skipped: list | None = None,
-                unread: list | None = None) -> list[tuple[Path, Path]]:
+                unread: list | None = None, linked: list | None = None) -> list[tuple[Path, Path]]:
     """The audio files named by ``paths``: files as given, folders searched recursively.
 
     Parameters
@@ -197,6 +197,11 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
         Appended with ``(folder, {extension: n_files})`` for each folder given whose
         search passed by audio files of formats libsndfile does not decode
         (:data:`UNREAD_AUDIO`: ``.m4a``, ``.aac``, ...; the CLI names them in a note).
+    linked : list, optional
+        Appended with ``(link, target)`` for each symbolic link of a folder searched that
+        leads into ``exclude`` (a link to an earlier output): left out as the files there
+        are, but it sits outside it, so the CLI names it in a note (it was left out without
+        a word; review56).
 
     Returns
     -------
@@ -217,7 +222,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no inputs; give audio files or folders")
-    excluded = Path(exclude).resolve() if exclude is not None else None
+    excluded = _resolved(Path(exclude)) if exclude is not None else None  # (a loop of links: -o says so)
     extensions = audio.audio_extensions()
     found: list[tuple[Path, Path]] = []
     seen: dict[Path, int] = {}  # resolved file -> its index in found
@@ -258,6 +263,9 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
             where = _resolved(file)
             if excluded is not None and (excluded == where.parent or excluded in where.parents):
                 in_excluded += 1
+                home = _resolved(file.parent)  # where the entry itself lies (a link's own folder)
+                if linked is not None and not (excluded == home or excluded in home.parents):
+                    linked.append((file, where))
                 continue
             holder = next((parent for parent in relative.parents if parent in earlier), None)
             if holder is not None:
@@ -335,9 +343,10 @@ def output_name(path) -> str:
 
 
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
-         force: bool = False, skipped: list | None = None, unread: list | None = None) -> list[Task]:
+         force: bool = False, skipped: list | None = None, unread: list | None = None,
+         linked: list | None = None) -> list[Task]:
     """One :class:`Task` per input found in ``paths`` (see :func:`find_inputs`, which
-    ``skipped`` and ``unread`` are passed to).
+    ``skipped``, ``unread`` and ``linked`` are passed to).
 
     Raises
     ------
@@ -349,7 +358,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     out_dir = Path(out_dir)
     tasks = []
     writers: dict[Path, str] = {}
-    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread)
+    inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread, linked=linked)
     # (device, inode) of every input: with force, an output that is an input (under any
     # name or link) would replace a file the user gave; refused like a single file's.
     # Without force an existing output is never written (its input is skipped or failed).
@@ -1359,6 +1368,30 @@ def _init_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
     sys.unraisablehook = _worker_unraisable
+    _stop_with_the_batch()
+
+
+def _stop_with_the_batch() -> None:
+    """Stop this worker (its own SIGTERM: the file it runs is unwound, its temporary files
+    removed) when the batch's process is gone — killed with ``kill -9``, or by the kernel
+    out of memory, where it could stop no worker.  The workers waited for their next file
+    forever otherwise (each holds both ends of the pool's queue, so it never reads its
+    end), each with the separation's modules loaded, and kept the fork server and
+    multiprocessing's resource tracker alive with them (review56: four processes left
+    after ``kill -9`` of a ``--jobs 2`` batch).  A daemon thread waits on the parent's
+    sentinel (:func:`multiprocessing.parent_process`), which ends with that process."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    sentinel = getattr(multiprocessing.parent_process(), "sentinel", None)
+    if sentinel is None:  # pragma: no cover - not started by multiprocessing
+        return
+
+    def watch():
+        wait([sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="nmfaudio-batch-watch", daemon=True).start()
 
 
 def _dask_record(task: Task, threads: int) -> dict:
@@ -1416,11 +1449,15 @@ class Manifest:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(temporary)
             except FileNotFoundError:
                 pass
+            if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, str(temporary)):
+                # a full disk's write error names no file, an open's the hidden temporary: the
+                # command line said "[Errno 28] No space left on device" alone (review56)
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from None
             raise
 
 
@@ -1567,9 +1604,11 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
     executor = ProcessPoolExecutor(n_jobs, mp_context=_worker_context(multiprocessing),
                                    initializer=_init_worker, initargs=(threads,))
     pending = {}
+    starting = True  # executor.submit starts the workers (and waits for the fork server)
     try:
         for i in todo:
             pending[executor.submit(run_record, tasks[i])] = i
+        starting = False
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -1583,6 +1622,8 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
                 finish(i, record)
     except BaseException:
         _stop_executor(executor)
+        if starting:  # a worker being started, the pool not yet knowing it: the fork server must fork none
+            _stop_forkserver()
         raise
     executor.shutdown(wait=True)
 
@@ -1609,8 +1650,45 @@ def _worker_context(multiprocessing):
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
+        _start_forkserver()
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - not Linux/macOS
+
+
+def _start_forkserver() -> None:
+    """Start the fork server (if it is not running) with SIGINT and SIGHUP ignored, which
+    it keeps across its ``exec`` (Python leaves an ignored SIGINT ignored), and so do the
+    workers it forks (the parent stops them with SIGTERM) and multiprocessing's resource
+    tracker, started with it (a hang-up killed the tracker, and the batch's last lines were
+    multiprocessing's "UserWarning: resource_tracker: process died unexpectedly,
+    relaunching.  Some resources might leak.").
+
+    A Ctrl-C reaches the terminal's whole process group: the fork server, importing
+    :data:`PRELOAD` for its first seconds (CPython ignores its SIGINT only after that),
+    printed a KeyboardInterrupt traceback of that import, or numba's "Exception ignored on
+    calling ctypes callback function" (review56: ``timeout -s INT 2`` on a ``--jobs 2``
+    batch).  This process blocks SIGINT meanwhile, so one arriving in the few milliseconds
+    of the start stays pending and is raised here once the handler is back (a thread of
+    its own that does not block it, e.g. a progress bar's monitor, could still take it
+    then: that Ctrl-C is lost, and a second one stops the batch).  Off the main thread the
+    handler cannot be changed: the server is started as before."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        forkserver.ensure_running()
+        return
+    quiet = [signum for signum in (signal.SIGINT, getattr(signal, "SIGHUP", None))
+             if signum is not None and signal.getsignal(signum) is not None]  # None: set in C, not restorable
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, quiet)
+    try:
+        handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in quiet}
+        try:
+            forkserver.ensure_running()
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _stop_executor(executor) -> None:
@@ -1628,6 +1706,33 @@ def _stop_executor(executor) -> None:
         if process.is_alive():  # pragma: no cover - a worker stuck past its unwinding
             process.kill()
             process.join()
+
+
+def _stop_forkserver() -> None:
+    """Stop the fork server (SIGTERM: it ends without a word), so that it forks no worker
+    after this: a stop that landed while a worker was being started (``executor.submit``
+    waiting for the fork server, busy importing :data:`PRELOAD` for seconds) left a worker
+    the pool did not know of and so did not stop; forked once this process had gone, it
+    printed a traceback (``FileNotFoundError`` rebuilding the pool's semaphores; review56,
+    Ctrl-C 3-5 s into a ``--jobs 2`` batch).  Called once the known workers are joined (a
+    worker's exit is learned through the fork server: stopped first, the joins returned at
+    once and the batch reported before its workers had removed their temporary files), and
+    only for such a stop (the server is shared by every pool of this process).  A later
+    batch starts a new one (multiprocessing does when it finds it gone)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:  # pragma: no cover - gone already
+        pass
+    try:
+        server._stop()  # its pipe closed and the process reaped, so the next start makes a new one
+    except Exception:  # pragma: no cover - another Python's internals: the next start finds it gone
+        pass
 
 
 def _run_dask(client, tasks, todo, finish) -> None:

@@ -416,6 +416,25 @@ def test_resume_skips_finished_inputs_and_reports_failures(library, tmp_path, ca
     _no_temporaries(out)
 
 
+def test_a_link_into_the_output_folder_is_left_out_with_a_note(library, tmp_path, capsys):
+    """A folder searched holding a link to a file in the output folder (an earlier stem
+    linked next to the songs) left it out without a word, as the output folder's own files
+    are (a rerun must not separate its outputs) — while the files that lie in the output
+    folder itself (songs/stems under songs) are left out quietly as before (review56)."""
+    out = library / "stems"
+    out.mkdir()
+    (out / "old_kick.wav").write_bytes((library / "a.wav").read_bytes())
+    (library / "link.wav").symlink_to(out / "old_kick.wav")
+    linked = []
+    found = batch.find_inputs([library], exclude=out, linked=linked)
+    assert [p.name for p, _ in found] == ["a.wav", "b.wav", "c.flac"]
+    assert linked == [(library / "link.wav", (out / "old_kick.wav").resolve())]
+    assert main(["drums", str(library), "-o", str(out), *DRUMS, "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("nmfaudio: note:") == 1 and f"{str(library / 'link.wav')!r} left out: it is a link into " \
+        f"the output folder {str(out)!r}" in err, err
+
+
 def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
     """The manifest's options held no word of --format / --subtype: a batch of 16-bit FLAC
     stems read like one of float WAVs (tour16).  It says both, in the options' words."""
@@ -433,6 +452,30 @@ def test_the_manifest_says_the_audio_format_written(library, tmp_path, capsys):
     manifest = json.loads((tmp_path / "py" / batch.MANIFEST_NAME).read_text())
     assert (manifest["format"], manifest["subtype"]) == ("flac", "pcm16")
     capsys.readouterr()
+
+
+def test_a_manifest_that_cannot_be_written_is_named_with_the_fix(library, tmp_path, capsys, monkeypatch,
+                                                                  one_line_error):
+    """A full disk's write error names no file: a batch whose manifest could not be written
+    (the disk full after its first input, review56's probe) stopped with "nmfaudio: error:
+    [Errno 28] No space left on device" alone.  The line names the manifest and the fix."""
+    import errno
+
+    real_fsync = os.fsync
+
+    def full_for_the_manifest(descriptor):
+        if batch.MANIFEST_NAME in os.readlink(f"/proc/self/fd/{descriptor}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a write's: no file name
+        return real_fsync(descriptor)
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd")
+    monkeypatch.setattr(os, "fsync", full_for_the_manifest)
+    out = tmp_path / "out"
+    assert main(["separate", str(library / "a.wav"), "-o", str(out), *SEPARATE, "--jobs", "1"]) == 1
+    manifest = str(out / batch.MANIFEST_NAME)
+    one_line_error(capsys.readouterr().err, f"No space left on device: {manifest!r}", "free some disk space")
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
 
 
 def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(library, tmp_path):
@@ -1412,3 +1455,114 @@ def test_a_rerun_removes_the_temporaries_a_killed_run_left(library, tmp_path, ca
         (record,) = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
         assert record["notes"] == [note]
         assert json.loads((out / batch.MANIFEST_NAME).read_text())["records"][0]["notes"] == [note]
+
+
+# ----------------------------------------------------------------------------- the fork server
+
+def _signals_ignored(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return int(line.split()[1], 16)
+    raise AssertionError("no SigIgn line")  # pragma: no cover
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists() or sys.platform != "linux", reason="reads /proc")
+def test_the_fork_server_ignores_ctrl_c_from_its_start():
+    """A Ctrl-C reaches the terminal's whole process group, the fork server too: it imports
+    batch.PRELOAD for seconds before CPython has it ignore SIGINT, and printed a
+    KeyboardInterrupt traceback of that import (review56: Ctrl-C 1.5-4 s into a --jobs 2
+    batch).  It is started with SIGINT (and SIGHUP) ignored; this process's handler is back after."""
+    import multiprocessing
+    import signal
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # (a server another test started: this test starts its own)
+    before = signal.getsignal(signal.SIGINT)
+    batch._worker_context(multiprocessing)
+    forkserver.ensure_running()  # what the pool's first worker does (started already by then)
+    pid = forkserver._forkserver._forkserver_pid
+    try:
+        assert _signals_ignored(pid) & (1 << (signal.SIGINT - 1)), "the fork server takes Ctrl-C while it imports"
+        # a hang-up killed the resource tracker started with it ("UserWarning: resource_tracker:
+        # process died unexpectedly, relaunching") as the batch stopped
+        assert _signals_ignored(pid) & (1 << (signal.SIGHUP - 1))
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        forkserver._forkserver._stop()
+
+
+def test_a_batch_stopped_while_a_worker_starts_stops_the_fork_server(monkeypatch):
+    """A stop that landed while a worker was being started (executor.submit waiting for the
+    fork server, busy importing batch.PRELOAD) left a worker the pool did not know of, so
+    did not stop: the fork server forked it once the batch had gone, and it printed a
+    traceback (FileNotFoundError rebuilding the pool's semaphores; review56, Ctrl-C 3-5 s
+    into a --jobs 2 batch).  Such a stop ends the fork server too; the next batch starts one."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver
+
+    def interrupted(self, *args, **kwargs):
+        forkserver.ensure_running()  # the server the worker was asked of
+        raise KeyboardInterrupt  # Ctrl-C while it starts the worker
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch._run_processes([None], [0], lambda i, record: None, 1)
+    pid = forkserver._forkserver._forkserver_pid
+    if pid is not None:  # (main: still running)
+        os.kill(pid, 15)
+        forkserver._forkserver._stop()
+    assert pid is None, "the fork server outlived the stopped batch"
+
+
+_ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from nmfaudio import batch
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(1, mp_context=context, initializer=batch._init_worker, initargs=(1,))
+    print(executor.submit(os.getpid).result(), flush=True)
+    time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped, as in a container without an init, has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_stops_when_the_batch_is_killed(tmp_path):
+    """kill -9 (or the kernel, out of memory) of a --jobs batch left its workers waiting for
+    a next file forever, with the separation's modules loaded, and the fork server and
+    resource tracker alive with them (review56: four processes after kill -9 of a --jobs 2
+    batch).  A worker stops itself once the batch's process is gone."""
+    import signal
+    import subprocess
+    import time
+
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(nmfaudio.__file__).parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    worker = None
+    try:
+        worker = int(parent.stdout.readline())
+        assert _running(worker)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 60  # a bound for a busy machine, not a speed claim
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(worker), "the worker outlived the batch"
+    finally:
+        parent.kill()
+        parent.wait()
+        if worker is not None and _running(worker):
+            os.kill(worker, signal.SIGKILL)

@@ -541,3 +541,49 @@ def test_a_class_subset_says_where_the_other_drums_went(song, tmp_path, capsys):
     assert main(["drums", str(song), "-o", str(tmp_path / "all"), "--stems", "drums", "--json", *FAST]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["classes_in_residual"] == [] and not any("--classes" in line for line in _done_lines(record))
+
+
+def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
+    """A file name that is not UTF-8 (``caf\\xe9.wav`` from an old archive or a Latin-1
+    disk; Python holds the byte as a surrogate) failed in a batch and alone with "'utf-8'
+    codec can't encode character '\\udce9' in position 7: surrogates not allowed" (soundfile
+    encodes names strictly), naming no file; with --plot matplotlib then refused the title
+    (review56).  The stems, hit files and figure get the input's own bytes in their names."""
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    raw = os.path.join(os.fsencode(folder), b"caf\xe9.wav")
+    try:
+        with open(raw, "wb") as handle:
+            handle.write(song.read_bytes())
+    except OSError:  # pragma: no cover - a file system that takes UTF-8 names only (macOS)
+        pytest.skip("the file system refuses a name that is not UTF-8")
+    name = os.fsdecode(raw)
+    for argv, out in [([name], tmp_path / "one"), ([str(folder), "--jobs", "1"], tmp_path / "batch")]:
+        assert main(["drums", *argv, "-o", str(out), *FAST, "--plot", "--midi", "--onsets"]) == 0, \
+            capsys.readouterr().err
+        written = sorted(os.listdir(os.fsencode(out)))
+        assert b"caf\xe9_kick.wav" in written and b"caf\xe9_drums.png" in written
+        assert b"caf\xe9_drums.mid" in written and b"caf\xe9_onsets.csv" in written
+        y, _ = nmfaudio.load(os.path.join(out, "caf\udce9_kick.wav"))
+        assert np.isfinite(y).all()
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_an_output_folder_that_is_a_broken_link_is_named(song, tmp_path, capsys, one_line_error, batch):
+    """-o a symbolic link to nothing (a moved disk, a renamed folder) or a loop of links:
+    it was taken for a folder removed meanwhile ("cannot keep the folder -o 'out':
+    something removes it") or failed with "Symlink loop from ..." (review56).  The link is
+    named, before any work."""
+    gone = tmp_path / "gone"
+    gone.symlink_to(tmp_path / "moved")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    inputs = [str(song), str(song)] if batch else [str(song)]
+    for out, words in [(gone, "which does not exist; check the link or its target"),
+                       (gone / "sub", "which does not exist"), (loop, "a loop of links"),
+                       (loop / "sub", "a loop of links")]:
+        assert main(["drums", *inputs, "-o", str(out), *FAST]) == 1
+        line = one_line_error(capsys.readouterr().err, f"-o {str(out)!r}: ", words)
+        assert "something removes it" not in line
+    assert not (tmp_path / "moved").exists()

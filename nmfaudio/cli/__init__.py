@@ -273,6 +273,25 @@ def check_not_file_name(folder: Path, option: str = "-o") -> None:
                        f"the folder {str(folder)!r} first to use that name)")
 
 
+def check_no_broken_link(folder: Path, option: str = "-o") -> None:
+    """Refuse an output ``folder`` that is (or lies below) a symbolic link leading nowhere — a
+    missing target or a loop of links — naming the link: no folder can be made there, nor a
+    file in it.  It was taken for a folder removed meanwhile ("cannot keep the folder -o
+    'out': something removes it") or failed in the library ("Symlink loop from ..."; review56).
+
+    Raises
+    ------
+    CLIError
+    """
+    current = Path(folder)
+    while current != current.parent and not current.exists():
+        if current.is_symlink():
+            from nmfaudio.audio import not_found
+
+            raise CLIError(f"{option} {str(folder)!r}: {not_found(current)}")
+        current = current.parent
+
+
 @contextmanager
 def output_folder(folder, option: str = "-o"):
     """Make sure ``folder`` exists and is writable before the work starts.
@@ -293,6 +312,7 @@ def output_folder(folder, option: str = "-o"):
     check_not_file_name(folder, option)
     missing = []
     current = folder
+    check_no_broken_link(folder, option)
     while not current.exists() and current != current.parent:
         missing.append(current)
         current = current.parent

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nmfaudio.cli import CLIError, cli_words, count, new_bar, output_folder, resume_collector
+from nmfaudio.cli import CLIError, check_no_broken_link, cli_words, count, new_bar, output_folder, resume_collector
 from nmfaudio.cli._args import positive_int
 
 
@@ -50,6 +50,7 @@ def is_batch(args) -> bool:
 
 
 def check_output_dir(args) -> None:
+    check_no_broken_link(args.output_dir)  # before the outputs' paths are resolved
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise CLIError(f"-o {str(args.output_dir)!r} is a file; give a folder")
 
@@ -90,10 +91,10 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
         args.parser.error(f"--jobs {args.jobs} starts local workers, and --scheduler runs the files on the "
                           "cluster's workers instead; give one of them")
     check_output_dir(args)
-    skipped, unread = [], []
+    skipped, unread, linked = [], [], []
     try:
         tasks = batch.plan(args.inputs, args.output_dir, job=job, options=options, file_format=file_format(args),
-                           force=args.force, skipped=skipped, unread=unread)
+                           force=args.force, skipped=skipped, unread=unread, linked=linked)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
     for folder, undecoded in unread:  # passed by in a folder searched: say so, and how to include them
@@ -103,6 +104,11 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
     for folder, n_files in skipped:  # left out of a folder searched: say so, and how to include it
         print(f"nmfaudio: note: {str(folder)!r} not searched: it is an earlier batch's output folder (it holds "
               f"{batch.MANIFEST_NAME}); give it as an input to separate its {count(n_files, 'audio file')}",
+              file=sys.stderr)
+    for link, target in linked:  # a link into the output folder, left out as its files are: said
+        print(f"nmfaudio: note: {str(link)!r} left out: it is a link into the output folder "
+              f"{str(args.output_dir)!r} (to {str(target)!r}), whose files are never taken from a folder searched "
+              "(a rerun must not separate its own outputs); give the link itself as an input to separate it",
               file=sys.stderr)
     client = None
     if args.scheduler is not None:

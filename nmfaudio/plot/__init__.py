@@ -11,6 +11,15 @@ import warnings
 _MISSING_GLYPH = r"Glyph \d+ .*missing from"
 
 
+def shown_title(text) -> str:
+    """``text`` as a figure's title can draw it: a file name that is not UTF-8 (``caf\xe9.wav``
+    from an old archive: Python holds its bytes as surrogates) has them as the replacement
+    character; matplotlib refused the title, and with it the run (``set_text(): incompatible
+    function arguments``; review56)."""
+    text = str(text)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def save_figure(figure, path, **kwargs) -> None:
     """``figure.savefig(path, **kwargs)`` without matplotlib's missing-glyph warnings.
 

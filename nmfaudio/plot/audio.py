@@ -180,7 +180,9 @@ def separation_figure(separation, *, title: str | None = None):
                    yticks=thin_ticks(k), xlim=(0, duration), ylim=(0.8, k + 1))
 
     _loss_panel(axes[1, 1], separation)
-    fig.suptitle(title if title is not None else separation.name)
+    from nmfaudio.plot import shown_title
+
+    fig.suptitle(shown_title(title if title is not None else separation.name))
     return fig
 
 

@@ -156,5 +156,7 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     ax.set(title=f"activations (each drum / its max), ▼ = hit ({hits_total} in all)",
            xlabel="time (s)" if result.sr else "time (frames·hop)", yticks=range(len(result.activations)),
            yticklabels=list(result.activations), xlim=(0, duration), ylim=(-0.1, len(result.activations) + 0.05))
-    fig.suptitle(title if title is not None else result.name)
+    from nmfaudio.plot import shown_title
+
+    fig.suptitle(shown_title(title if title is not None else result.name))
     return fig
