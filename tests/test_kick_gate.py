@@ -47,6 +47,8 @@ def test_without_off_hit_zeroes_only_the_gated_parts_between_hits():
     (lambda: hit_frames(np.ones((2, 3))), "n_frames"),
     (lambda: hit_frames(np.ones(3), level=1.5), "level"),
     (lambda: hit_frames(np.ones(3), reach=-1), "reach"),
+    (lambda: hit_frames(np.ones(3), after=-1), "after"),
+    (lambda: kick_gate.after_frames(0), "frames_per_second"),
     (lambda: without_off_hit(np.ones((2, 3)), [0]), "K, C, N"),
     (lambda: reach_frames(0), "frames_per_second"),
 ])
@@ -135,3 +137,41 @@ def test_a_bass_note_the_kick_took_is_no_hit_but_a_kick_struck_with_one_is():
     # without the band magnitude (a song whose music is not loud): the gate as before
     out = _without_off_hit(H, ["kick"], SR / 1024)
     assert out[0, :, 20].all()
+
+
+def test_a_peak_in_the_kicks_decay_is_no_hit_but_a_new_stroke_is():
+    """The songdrums56 round: with loud music, a peak of the kick's activation within
+    ``AFTER_SECONDS`` after a larger hit, where the mixture at 30-250 Hz rises by less than
+    ``AFTER_RISE_DB`` (a held bass note under it), leaves the masks; a stroke as soon after
+    a larger hit, where the mixture rises, keeps its hit."""
+    from nmfaudio.drums.separation import _without_off_hit
+
+    band_hz = np.arange(40) * 10.77  # single bins of 44.1 kHz / 4096, as the low bands are
+    p = np.where((band_hz >= 40) & (band_hz < 140), 1.0, 0.05).astype(np.float32)
+    P = (p / p.sum())[:, None, None]  # one kick part, one frame
+    N = 40
+    H = np.zeros((1, 2, N), np.float32)
+    H[0, :, 5], H[0, :, 9], H[0, :, 20], H[0, :, 23] = 5.0, 2.0, 4.0, 3.0
+    partials = np.zeros(40, np.float32)
+    partials[[5, 10, 15]] = 3.0  # a bass note held from frame 3 to 14 (54, 108, 162 Hz)
+    V = np.full((40, 2, N), 0.01, np.float32)
+    V[:, :, 3:15] += partials[:, None, None]
+    for t, a in ((5, 5.0), (9, 2.0), (20, 4.0), (23, 3.0)):
+        V[:, :, t] += a * P[:, 0, 0][:, None]
+    cover = kick_gate.coverage(V.sum(axis=1), P, H.sum(axis=1), band_hz)
+    assert np.all(cover[[5, 9, 20, 23]] >= kick_gate.COVER_MIN)  # the coverage test keeps all four
+    fps = 44100 / 1024  # the 23-ms hop
+    out = _without_off_hit(H, ["kick"], fps, V, P, band_hz)
+    assert out[0, :, 5].all() and out[0, :, 20].all() and out[0, :, 23].all()
+    assert not out[0, :, 9:12].any()  # the peak 4 frames after the larger hit, and its reach
+    assert kick_gate.after_frames(fps) == 5 and kick_gate.after_frames(22050 / 512) == 5
+    rise = kick_gate.low_rise_db(V.sum(axis=1), band_hz)
+    assert rise[9] < kick_gate.AFTER_RISE_DB <= rise[23] and rise[5] >= kick_gate.AFTER_RISE_DB
+    # without the band magnitude (a song whose music is not loud): the gate as before
+    out = _without_off_hit(H, ["kick"], fps)
+    assert out[0, :, 9].all()
+    # the same in hit_frames: a larger hit 4 frames before drops the peak unless it rises
+    h = H[0, 0]
+    assert hit_frames(h, after=5)[9] == 0 and hit_frames(h, after=3)[9] == 1 and hit_frames(h)[9] == 1
+    assert hit_frames(h, after=5, rises=np.arange(N) == 9)[9] == 1
+    assert hit_frames(h, after=5)[23] == 0  # without the rise test the stroke goes too

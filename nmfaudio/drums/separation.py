@@ -715,8 +715,14 @@ def _without_off_hit(H_masks, labels, frames_per_second, band_magnitude=None, P_
         if kick_gate.COVER_MIN > 0 and band_magnitude is not None and parts.size:
             cover = kick_gate.coverage(band_magnitude.sum(axis=1), P_bands[:, parts],
                                        np.asarray(H_masks)[parts].sum(axis=1), band_hz)
+        # ... and a hit soon after a larger one, with no rise in the mixture, is the kick's
+        # activation peaking again in its decay (kick_gate.AFTER_SECONDS; loud music only)
+        after, rises = 0, None
+        if kick_gate.AFTER_SECONDS > 0 and band_magnitude is not None and parts.size:
+            after = kick_gate.after_frames(frames_per_second, kick_gate.AFTER_SECONDS)
+            rises = kick_gate.low_rise_db(band_magnitude.sum(axis=1), band_hz) >= kick_gate.AFTER_RISE_DB
         H_masks = kick_gate.without_off_hit(H_masks, parts, reach=reach, cover=cover,
-                                            cover_min=kick_gate.COVER_MIN)
+                                            cover_min=kick_gate.COVER_MIN, after=after, rises=rises)
     return H_masks
 
 
