@@ -56,11 +56,11 @@ COVER_ENERGY = 0.3
 #: unless the mixture rises there (:data:`AFTER_RISE_DB`): the kick's activation peaks again
 #: in its own decay (a drum machine's long kick the template's decay does not hold, or a
 #: bass note under it), and each such peak gave another kick template's worth of the bass
-#: to the kick stem (docs/drums-full-song.md, the songdrums56 round: on 16 electronic
-#: tuning songs at -6 dB it drops 78 of 586 gate hits, 59 of them with no note within 2
-#: frames, 46 of those 3-7 frames after a kick note; 6 at a kick note, 0.10-0.21 of the
-#: largest activation; 0.12 s, 5 frames at the 23-ms hop; 0.16 s lost on an acoustic
-#: song).  0: not tested.
+#: to the kick stem (docs/log/drums-full-song-decisions.md, the songdrums56 round: on 16
+#: electronic tuning songs at -6 dB it drops 78 of 586 gate hits, 59 of them with no note
+#: within 2 frames, 46 of those 3-7 frames after a kick note; 6 at a kick note, 0.10-0.21
+#: of the largest activation; 0.12 s, 5 frames at the 23-ms hop; 0.16 s lost on an
+#: acoustic song).  0: not tested.
 AFTER_SECONDS = 0.12
 #: ... a hit where the mixture's magnitude at :data:`COVER_HZ` (:func:`low_rise_db`) rises by
 #: at least this many dB is a new stroke and stays a hit (a snare or tom the kick template
