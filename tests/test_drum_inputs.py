@@ -113,6 +113,40 @@ def test_shots_in_sub_folders_beside_direct_ones_are_said_once(tmp_path, cli):
     assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
 
 
+def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
+    """kit/cowbell/ (no drum class) was skipped without a word (review56): Python warns once,
+    naming it and its files and the folders that are read; templates learn prints it as
+    one note line; the templates are the class folders' as before, and a folder without
+    audio or a hidden one stays unsaid."""
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    plain = DrumTemplates.from_folder(kit)
+    for folder, files in (("cowbell", 2), ("claps", 1), ("notes", 0), (".cache", 1)):
+        (kit / folder).mkdir()
+        for i in range(files):
+            sf.write(kit / folder / f"{i}.wav", np.full(2000, 0.1, np.float32), 22050)
+    (kit / "notes" / "README.txt").write_text("no audio here")
+    with pytest.warns(SkippedShotsWarning) as caught:
+        templates = DrumTemplates.from_folder(kit)
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        f"folders of '{kit}' that are no drum class are not read (claps/: 1, cowbell/: 2); name a drum's folder "
+        "kick, snare, toms, hihat, cymbals, or put percussion to leave in the residual in other/")
+    assert templates.classes == plain.classes and templates.n_shots == plain.n_shots
+    np.testing.assert_array_equal(templates.P, plain.P)
+    code, out, err = cli(["templates", "learn", kit, "-o", tmp_path / "kit.npz"])
+    assert code == 0 and "from 1 kick, 1 snare, 1 hihat one-shots" in out
+    assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
+    # the classes named: the user chose them, nothing to say
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DrumTemplates.from_folder(kit, classes=("kick", "snare"))
+
+
 def test_skipped_shots_warning_points_at_the_users_line(tmp_path):
     """templates="kit" (read_templates, separate_drums) warned at templates.py's own
     ``DrumTemplates.from_folder(path)`` line (stacklevel=2, review12): the caller's now."""

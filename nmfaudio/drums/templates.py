@@ -30,8 +30,10 @@ __all__ = ["DrumTemplates", "continue_decay", "default_templates", "floor_decay"
 
 class SkippedShotsWarning(UserWarning):
     """A class folder holds one-shots both directly and in sub-folders: only the files
-    directly in it are read (one template per class folder).  ``nmfaudio templates learn``
-    and ``nmfaudio drums --templates DIR`` print it as one ``nmfaudio: note:`` line."""
+    directly in it are read (one template per class folder); or a kit folder holds
+    folders of one-shots that are no class (``cowbell/``), which are not read.
+    ``nmfaudio templates learn`` and ``nmfaudio drums --templates DIR`` print it as one
+    ``nmfaudio: note:`` line."""
 
 
 #: The drums separated by default (the stems, besides the residual).
@@ -522,8 +524,10 @@ class DrumTemplates:
         Warns
         -----
         SkippedShotsWarning
-            A class folder also holds one-shots in sub-folders, which are not read (once
-            per call, naming every such class folder and its sub-folders).
+            A class folder also holds one-shots in sub-folders, which are not read, or
+            (``classes`` not given) the kit holds folders of one-shots that are no class
+            (``cowbell/``), which are not read either (once per call, naming every such
+            folder).
         """
         folder = Path(path)
         if not folder.is_dir():
@@ -531,9 +535,11 @@ class DrumTemplates:
             error = NotADirectoryError if folder.exists() else FileNotFoundError
             raise error(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
+        unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
         if classes is None:
             _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
+            unread = _unread_folders(folder)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
                 fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
@@ -577,14 +583,21 @@ class DrumTemplates:
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
                 skipped.append(f"{str(sub)!r} ({_listed(nested)})")
-        if skipped:
+        if skipped or unread:
             import warnings
 
             from nmfaudio._validation import caller_stacklevel
 
-            warnings.warn(f"one-shots in sub-folders of {'; '.join(skipped)} are not read, only the files directly "
-                          "in each class folder (one template per class folder); move the ones to learn from up "
-                          "into the class folder", SkippedShotsWarning,
+            said = []
+            if unread:  # kit/cowbell/ was skipped without a word (review56)
+                said.append(f"folders of {str(folder)!r} that are no drum class are not read ({_listed(dict(unread))}); "
+                            f"name a drum's folder {', '.join(CLASSES)}, or put percussion to leave in the residual "
+                            "in other/")
+            if skipped:
+                said.append(f"one-shots in sub-folders of {'; '.join(skipped)} are not read, only the files directly "
+                            "in each class folder (one template per class folder); move the ones to learn from up "
+                            "into the class folder")
+            warnings.warn("; and ".join(said), SkippedShotsWarning,
                           stacklevel=caller_stacklevel())  # the user's line, also via templates="kit"
         return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
 
@@ -834,6 +847,12 @@ def _nested_shots(sub: Path, name: str) -> str:
 def _listed(counts: dict) -> str:
     """``"soft/: 3, hard/: 2"``: :func:`_nested_counts`' sub-folders and their files."""
     return ", ".join(f"{name}/: {n}" for name, n in counts.items())
+
+
+def _unread_folders(folder: Path) -> list:
+    """[(name, audio files at any depth)] of the sub-folders of the kit ``folder`` that hold
+    audio but are no class folder (``cowbell/``, ``claps/``; hidden ones skipped)."""
+    return [(name, n) for name, n in _nested_counts(folder).items() if name not in KNOWN_CLASSES]
 
 
 def _nested_counts(sub: Path) -> dict:
