@@ -254,7 +254,7 @@ FIVE = ("kick", "snare", "toms", "hihat", "cymbals")
 #: while choosing.  The held-out set's hi-hat failure follows the draw (the hats' level
 #: under the kick, the groove), not the kits: over the even seeds 0-30 the tuning kits'
 #: hi-hat reads like the 22 held-out draws (median −7.2 against −6.4 dB), seeds 0 and 2
-#: being their two easiest draws (docs/drums-five-stems.md, hat-gap round).  Even seeds
+#: being their two easiest draws (docs/log/drums-five-stems-decisions.md, hat-gap round).  Even seeds
 #: only (the held-out draws play odd ones), none of the tuning set's (0, 2) nor of the
 #: tuning rounds' 4-8, so that ``--set proxy --seed S`` with an even S stays off both.
 PROXY_SEEDS = (10, 12, 14, 16, 18, 20, 22, 24)
@@ -350,7 +350,7 @@ def hat_routing_at_snare(m, outputs, hop_length=512, M2=None):
     ``{"at": {output: share}, "away": {output: share}, "at_energy": the share of the hats'
     energy in the snare's frames}``; None when the hats are silent or no snare note is
     played there.  Whether the hat stem's loss sits where the hats are played with the snare
-    (hatsnare51 round, docs/drums-five-stems.md).  ``M2``: as in :func:`routing`."""
+    (hatsnare51 round, docs/log/drums-five-stems-decisions.md).  ``M2``: as in :func:`routing`."""
     S = _magnitude(m["hihat"]) ** 2
     n_frames = S.shape[-1]
     at = np.zeros(n_frames, bool)

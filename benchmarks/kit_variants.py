@@ -3,7 +3,7 @@ with no ride (its notes played on the crash).
 
 The held-out kit rumpf_kit_z01_h2 has a 97-Hz kick and "high" and "mid" toms at 32 and
 75 Hz: below the bundled kick template's 54 Hz, while its kick sits where the bundled
-toms do (docs/drums-five-stems.md, twenty-sixth round).  No tuning kit has such
+toms do (docs/log/drums-five-stems-decisions.md, twenty-sixth round).  No tuning kit has such
 toms, so this script builds some from the tuning kits (GMRockKit, Audiophob,
 BJA_Pacific), as folders that ``benchmarks/performances.py`` renders like any Hydrogen
 kit (``--kit <folder>``); the samples are the installed kit's (symbolic links), nothing
@@ -16,12 +16,12 @@ is committed:
 - ``<kit>-noride``: the kit's ride instruments (ride, ride 2, ride bell) left out, so that
   ``performances.hydrogen_roles`` gives the benchmark's "ride" and "ride bell" notes to the
   crash (its ``_FALLBACK``): a ridden crash, as a held-out kit without a ride sample
-  plays it (docs/drums-five-stems.md, ridden-crash round) and as drummers ride a crash
+  plays it (docs/log/drums-five-stems-decisions.md, ridden-crash round) and as drummers ride a crash
   in a loud chorus.  Everything else is the installed kit's;
 - ``<kit>-darkcym``: every cymbal instrument (ride, ride 2, ride bell, splash, the other
   crashes) left out and the one crash kept made dark and short, so that the crash, ride,
   ride-bell, splash and china notes all play it (``_FALLBACK``): a kit whose only cymbal
-  is a dark crash (docs/drums-five-stems.md, twenty-sixth and dark-cymbals rounds).  Each
+  is a dark crash (docs/log/drums-five-stems-decisions.md, twenty-sixth and dark-cymbals rounds).  Each
   layer of the crash is resampled down by the fewest octaves (0, 1 or 2:
   ``DARK_OCTAVES``) that put the spectral peak of its first ``DARK_SECONDS`` under
   ``DARK_PEAK_HZ``, low-passed (2nd-order Butterworth at ``DARK_LOWPASS_HZ``) and cut to

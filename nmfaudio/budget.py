@@ -4,7 +4,7 @@ large is allocated.
 
 :func:`nmfaudio.separate` and :func:`nmfaudio.separate_drums` compare the estimate with
 ``max_memory`` and, past it, switch to their block-wise form by themselves (see
-docs/separate.md, "Long files").  The estimates count the arrays each computation holds
+docs/separate.md, "Long recordings").  The estimates count the arrays each computation holds
 at its peak (measured against the process's peak resident memory in
 ``benchmarks/pipeline_memory.py``), not the ~250 MB of libraries a Python process with
 NumPy, SciPy and librosa loaded already holds.

@@ -125,7 +125,7 @@ WEIGHT = (0.25, 0.35, 0.65)
 #: guitars, strings and pads have little energy there.  So only :data:`HIGH_FIT` of it
 #: is taken out of the drum fit, and its weight in the masks is :data:`HIGH_MASK` times
 #: the rest's (:func:`high_band_factors`).  Measured (scale-invariant SDR, seeds 1-2,
-#: GMRockKit and BJA_Pacific, 12-s stereo songs; docs/drums-full-song.md, fourth round):
+#: GMRockKit and BJA_Pacific, 12-s stereo songs; docs/log/drums-full-song-decisions.md, fourth round):
 #: mean kick/snare/hi-hat -11.8 → -7.0 dB at -6 dB drums-to-music, -2.2 → -0.1 at 0 dB,
 #: -0.1 → 1.9 at +6 dB; all drums +0.1 / +0.7 / +0.8 dB, accompaniment +0.1 / +0.5 /
 #: +0.7.  Against 3 and 5 kHz, fit shares 0, 0.5, 1 and mask factors 0, 0.3.
@@ -146,7 +146,7 @@ HIGH_MASK = 0.15
 #: The ramp was 0.30-0.40 until 12-02: songs with tom fills or held pads read 0.38-0.43
 #: at +6 dB (the fills ring through the 0.7-s median), got 0.7-0.9 s, and the toms'
 #: decays went to the accompaniment (seed 44 GMRockKit 0.9 dB, oracle 10.1).  0.35-0.45
-#: (BSS Eval, seeds 0-8, 23-28, 39-44, both kits; docs/drums-full-song.md, twenty-eighth
+#: (BSS Eval, seeds 0-8, 23-28, 39-44, both kits; docs/log/drums-full-song-decisions.md, twenty-eighth
 #: round): +6 dB accompaniment +0.27, all drums +0.21 (no song loses either); 0 dB
 #: accompaniment +0.14, all drums +0.01, mean3 -0.02 (13 of 28 changed songs lose drums,
 #: up to 1 dB); -6 dB unchanged (every song reads 0.455 or more).
@@ -160,7 +160,7 @@ SUSTAIN_LEVEL_SECONDS = (2.0, 0.7)
 #: held 0.22-0.24 of the drums' energy, 0.12-0.18 in the toms stem alone) and the snare
 #: template the guitar's.  Measured (scale-invariant SDR, the two seed-0 songs of
 #: GMRockKit and BJA_Pacific at -6 dB, the first form: also in the masks, at every
-#: level; docs/drums-full-song.md, sixth round): all drums 2.61 dB before, 3.83 up to
+#: level; docs/log/drums-full-song-decisions.md, sixth round): all drums 2.61 dB before, 3.83 up to
 #: 258 Hz (the fit's single bins), 4.14 up to 650 Hz, 4.52 up to 2 kHz, 4.51 up to 3.7 kHz.
 REATTACK_HZ = 2000.0
 #: ... and only with loud music: the share of that excess taken out of the fit rises
@@ -183,7 +183,7 @@ REATTACK_CAP = 2.0
 #: to what rises above the sustained part, so a hit on a loud sustained level (a kick on a
 #: bass note, a snare in a busy fill) is modelled too quiet, and its body and decay went
 #: to the accompaniment.  Measured (scale-invariant SDR, the six seed 0-2 songs of
-#: GMRockKit and BJA_Pacific, docs/drums-full-song.md, eighth round), first at every
+#: GMRockKit and BJA_Pacific, docs/log/drums-full-song-decisions.md, eighth round), first at every
 #: level: all drums 3.57 → 3.82 / 7.05 → 7.21 / 10.60 → 10.68 dB at -6 / 0 / +6 dB
 #: drums-to-music (kick alone 3.73 at -6 dB, snare alone 3.64; with the toms 3.71: the
 #: toms templates hold the bass on seed 0, and louder toms hits took more of it).  Used
@@ -213,7 +213,7 @@ ATTACK_FULL = 0.5
 #: Measured on top of :func:`attack_gains` (as above): all drums 3.82 → 3.87 / 7.21 →
 #: 7.26 / 10.68 → 10.81 dB at -6 / 0 / +6 dB (4 frames 3.86, 16 frames 3.87; ratio 0.7
 #: 3.86, 0.9 3.87; kick and snare 3.86, the snare's own tail losing on seed 2).  The
-#: snare too since the thirty-first round of docs/drums-full-song.md: with the drums 6 dB
+#: snare too since the thirty-first round of docs/log/drums-full-song-decisions.md: with the drums 6 dB
 #: above the music its body rings under the 2-s sustained level at 250 Hz-1 kHz and went
 #: to the accompaniment (the largest drum leak there); the 42 tuning songs (BSS Eval,
 #: all drums / accompaniment) 12.18 / 4.25 → 12.22 / 4.32 at +6 dB, 8.61 / 7.73 → 8.61 /
@@ -222,24 +222,24 @@ ATTACK_FULL = 0.5
 #: 2-s sustained level, the largest cell of the drums left in the accompaniment (2.4 % of
 #: the music's energy over-assigned to it on the 42 tuning songs at +6 dB); signal-to-error
 #: ratio of the accompaniment there 5.576 → 5.594 (14 songs gain, none loses), electronic
-#: tuning 5.827 → 5.845; BSS Eval in docs/drums-full-song.md.
+#: tuning 5.827 → 5.845; BSS Eval in docs/log/drums-full-song-decisions.md.
 TAIL_CLASSES = ("kick", "snare", "toms")
 TAIL_FRAMES = 8
 TAIL_RATIO = 0.8
 #: In song mode, below :data:`CLEAN_HZ`, the masks' :data:`TAIL_CLASSES` templates decay
 #: from their peak frame no faster than this ratio per frame
 #: (:func:`nmfaudio.drums.templates.floor_decay`; in every song, as the tail, since the
-#: thirtieth round of docs/drums-full-song.md — with loud music only before): the fit
+#: thirtieth round of docs/log/drums-full-song-decisions.md — with loud music only before): the fit
 #: sees only what rises above the sustained part, so the kick's fitted template decays far
 #: faster than the kick (seed 6 GMRockKit at -6 dB below 60 Hz, 1-5 frames after the peak:
 #: template 0.47 0.31 0.14 0.10 0.03, the true kick 0.94 0.74 0.58 0.47 0.39).  Measured
-#: (the 18 songs of seeds 0-8 at -6 dB, all drums, SI-SDR / BSS Eval; docs/drums-full-song.md,
+#: (the 18 songs of seeds 0-8 at -6 dB, all drums, SI-SDR / BSS Eval; docs/log/drums-full-song-decisions.md,
 #: thirteenth round): 4.62 → 4.84 / 5.40 → 5.74 dB, every seed gaining (seeds 5-6 BSS Eval
 #: 4.69 → 5.12); 0.6 / 0.8 / 0.85: 4.69 / 4.89 / 4.90, 5.51 / 5.82 / 5.87 but seed 4 (the
 #: bass on the kick) 5.21 → 5.20 / 5.02; below 80 Hz (0.75) 4.64 / 5.53 (seed 4 3.86: the
 #: bass); in every bin (0.75 / 0.6) 4.26 / 4.41.  A song whose own kick decays clearly
 #: slower (a drum machine's long kick) gets its own ratio instead
-#: (:mod:`nmfaudio.drums.kick_decay`; docs/drums-full-song.md, "The kick's own decay").
+#: (:mod:`nmfaudio.drums.kick_decay`; docs/log/drums-full-song-decisions.md, "The kick's own decay").
 TAIL_FLOOR_RATIO = 0.75
 #: The templates that get :data:`TAIL_FLOOR_RATIO`'s floor: the kick's (a floor on the
 #: snare's bins below 1 kHz, 0.75 / 0.6 per frame, cost the 42 tuning songs at +6 dB 0.20
@@ -253,9 +253,9 @@ FLOOR_CLASSES = ("kick",)
 #: energy in the drum stems, 0.07 in the toms stem).  With the drum model subtracted, the
 #: short median skips the kick and tom hits; without it (0.4 s, 250 Hz) seeds 1-2 lost
 #: 0.12 dB.  Measured (scale-invariant SDR, the six seed 0-2 songs at -6 dB, all drums;
-#: docs/drums-full-song.md, ninth round): 3.86 → 4.25 dB, no song losing (seed 0
+#: docs/log/drums-full-song-decisions.md, ninth round): 3.86 → 4.25 dB, no song losing (seed 0
 #: 4.16 / 4.52 → 5.17 / 5.61); 0.4 s 4.16, 0.2 s 4.26 (a seed-2 song losing); up to
-#: 350 Hz 4.16 (0.4 s).  2000 Hz since the fifty-sixth round (docs/drums-full-song.md,
+#: 350 Hz 4.16 (0.4 s).  2000 Hz since the fifty-sixth round (docs/log/drums-full-song-decisions.md,
 #: song54): the chords' and leads' notes that start with a snare or kick hit (on the beat)
 #: are in no running median at their onset either, and the snare and kick stems took them
 #: at 250 Hz-2 kHz (acoustic tuning songs at -6 dB: music in the snare stem 3.7 → 3.2 %
@@ -276,7 +276,7 @@ NOTE_STEP = 2
 #: accompaniment (seed 6 at -6 dB: the GMRockKit kick lost 0.108 of the drums' energy,
 #: 86 % of it below 60 Hz, 3-16 frames after its hits, where the kick is louder than the
 #: music).  Measured (scale-invariant SDR, the 18 songs of seeds 0-8, all drums;
-#: docs/drums-full-song.md, eleventh round): 4.45 → 4.51 / 7.64 → 7.68 / 11.48 → 11.49 dB
+#: docs/log/drums-full-song-decisions.md, eleventh round): 4.45 → 4.51 / 7.64 → 7.68 / 11.48 → 11.49 dB
 #: at -6 / 0 / +6 dB, no seed losing (the kick 6.73 → 6.89 at -6 dB); tried on another
 #: form of the code, 50 / 70 / 90 / 130 Hz gave -0.02 / 0 / -0.02 / 0 dB against 60 Hz
 #: (130 Hz: seeds 0 and 6 lose, the bass), and from 250 Hz or in every band it lost.
@@ -292,7 +292,7 @@ CLEAN_HZ = 60.0
 #: / 0.042 → 0.033 / 0.039, in the kick stem only 0.046 / 0.075 → 0.044 / 0.072 (at a
 #: hit the kick's model still outweighs the note's weighted level).
 #: Measured (scale-invariant SDR, the 18 songs of seeds 0-8, all drums;
-#: docs/drums-full-song.md, twelfth round): 4.51 → 4.58 / 7.68 → 7.70 / 11.49 → 11.48 dB
+#: docs/log/drums-full-song-decisions.md, twelfth round): 4.51 → 4.58 / 7.68 → 7.70 / 11.49 → 11.48 dB
 #: at -6 / 0 / +6 dB, no seed losing more than 0.01 dB; over the next 1 / 2 / 3 / 5
 #: frames 4.37 / 4.51 / 4.57 / 4.57, 70 % of the level 4.54, only at frames where the
 #: low bands' drum model rises (a hit) 4.53.
@@ -304,7 +304,7 @@ NOTE_AHEAD_SECONDS = 0.09
 #: template cannot explain its harmonics: the toms templates took it (seed 6 GMRockKit at
 #: -6 dB: the song's largest toms activation is such a note, 20 times the real tom hits').
 #: Measured (the 18 songs of seeds 0-8 at -6 dB, all drums, scale-invariant SDR / BSS Eval;
-#: docs/drums-full-song.md, thirteenth round): 4.58 → 4.62 / 5.34 → 5.40 dB, toms -4.05 →
+#: docs/log/drums-full-song-decisions.md, thirteenth round): 4.58 → 4.62 / 5.34 → 5.40 dB, toms -4.05 →
 #: -3.75, no seed losing more than 0.01 dB; from 0.25 of the largest 4.62 / 5.41 but seed
 #: 7's tom fills over the kick lost 0.07 dB BSS Eval; the toms at 0.3 instead of 0: 4.62 / 5.40.
 KICK_HIT_LEVEL = 0.5

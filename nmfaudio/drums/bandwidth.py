@@ -37,8 +37,8 @@ FULL_BAND_SHARE = 0.85
 #: Nothing is cut either when the band reaches this frequency (Hz): the step acts on
 #: material with a wide missing band (upsampled from 22.05 kHz: a band of 11.025 kHz; from
 #: 32 kHz; a strong lowpass), not on a lowpass near 16 kHz (a 128-kbit/s MP3's).  Read off
-#: the 44.1-kHz tuning set (seeds 0, 2, 4, 6, 8; docs/drums-five-stems.md, the second
-#: band-limited round): lowpassed at 11 kHz (bands read 12.5-13.1 kHz) the cut gained on
+#: the 44.1-kHz tuning set (seeds 0, 2, 4, 6, 8; docs/log/drums-five-stems-decisions.md,
+#: the bandlimit2 round): lowpassed at 11 kHz (bands read 12.5-13.1 kHz) the cut gained on
 #: every seed, mean3 7.50 -> 9.05 dB; at 13 and 16 kHz (bands 14.3-15.0 and 16.9-17.6 kHz)
 #: its changes were mixed in sign and within the draws' noise (mean3 +0.12, +0.07).
 CUT_BELOW_HZ = 14000.0

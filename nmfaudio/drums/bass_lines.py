@@ -4,7 +4,7 @@ In a song the kick and toms templates also take the bass below 250 Hz: their dec
 toms' 24 frames, the kick's tail) lie over the bass notes that start with or after a hit.
 On the acoustic tuning songs with a synth bass (GM 38; seeds 0, 4, 27, 28, 42 and 1), at
 -6 / +6 dB 37 / 30 % of the bass in the kick and toms stems lay in cells where the bass
-was 10 dB above every drum (docs/drums-full-song.md, "song bass round").  The synth bass
+was 10 dB above every drum (docs/log/drums-full-song-decisions.md, "song bass round").  The synth bass
 decays about as fast as a tom rings (half of its energy below 250 Hz falls 0.4-1.5 dB
 per 23-ms frame), so neither its sustain nor a steady pitch alone tells it from a tom: a
 held level over the next 0.14 s kept 52-58 % of that bass but 12-15 % of the stems'

@@ -6,21 +6,21 @@ its wash above 4 kHz, at most a few dB under the attack, between whatever else i
 played.  The cymbals' activation also peaks at hi-hat strokes (the hat's leakage into
 the cymbals' templates: a closed hat's noise is a cymbal's); the track then holds a short
 burst that is gone by the next stroke, so its quietest stretch in that span lies 10-20
-dB under the onset (docs/transcription.md, the cymbal-ring round: the regular tuning
+dB under the onset (docs/log/transcription-decisions.md, the cymbal-ring round: the regular tuning
 grooves' false crashes at a hat stroke −10.8 dB median, the real hits −2 dB).
 
 A crash's own ring hides the leakage on top of it: a hat stroke 0.15-0.5 s after a crash
 makes the cymbals' activation peak again, and the track rings on after it (the crash's
 wash), so the valley above does not tell it.  What does is the rise: a new strike stands
 far above what the track held just before it (a crash out of a groove, 12 dB or more), a
-peak on a crash's ring does not (:func:`rises`, :func:`in_ring`; docs/transcription.md,
+peak on a crash's ring does not (:func:`rises`, :func:`in_ring`; docs/log/transcription-decisions.md,
 the cymbals' precision round).
 
 A hat's stroke the cymbals' templates explain whole: where the cymbals' activation at a
 hi-hat hit is as large as the hat's, and the cymbals' track neither rose out of what it
 held before (no crash struck) nor rings on (its quietest 20 ms 0.1-0.3 s later far under
 the onset), the hit is the hat's burst, strong or not (:func:`hat_bursts`;
-docs/transcription.md, the cymbal phantoms round).
+docs/log/transcription-decisions.md, the cymbal phantoms round).
 
 Arrays or streamed tracks (:mod:`nmfaudio.drums.track_reads`).
 """

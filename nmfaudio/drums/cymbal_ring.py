@@ -4,7 +4,7 @@ The drums are fitted to what rises above the running median (the sustained part,
 the masks give to the accompaniment), so a crash or ride that rings for seconds and
 recurs every bar is partly "sustained": the cymbals' templates model mostly the attacks,
 and the masks gave the ring to the accompaniment's sustained part and to the free
-components (docs/drums-full-song.md, seventeenth round: in the loud-cymbal songs the
+components (docs/log/drums-full-song-decisions.md, seventeenth round: in the loud-cymbal songs the
 cymbals leaked 6-18 % of the music's energy into the accompaniment).  Here each large
 cymbal hit starts a ring at the cymbals' share of the band magnitude, decaying
 geometrically (60 dB in :data:`RING_SECONDS`); the running maximum over hits is the

@@ -6,7 +6,7 @@ part; 2 s long with loud drums).  Where a drum plays in more than half the frame
 window — toms in a fill — the median holds that drum's body too, and the masks gave it
 to the accompaniment: at +6 dB drum-to-music ratio, 78 % of the drums left in the
 accompaniment lay under the sustained part, the toms' bodies at 60–250 Hz the largest
-share (docs/drums-full-song.md, fortieth round), in cells interleaved with cells where the
+share (docs/log/drums-full-song-decisions.md, fortieth round), in cells interleaved with cells where the
 music was given away, so no global weight or per-band factor could tell them apart.  The
 cue here is per cell and comes from the drum model: the same running median of the
 fitted toms' own band model is the part of the sustained level they explain, and only
@@ -16,7 +16,7 @@ sustained part is unchanged; where their median is a small part of the sustained
 
 Only the toms (:data:`MEDIAN_CLASSES`): the kick's, hats' and cymbals' models hold some
 of the music in some songs (templates adapted to a bass or a guitar), and their median
-gave it away (docs/drums-full-song.md, forty-first round: per class on the 42 acoustic
+gave it away (docs/log/drums-full-song-decisions.md, forty-first round: per class on the 42 acoustic
 tuning songs at +6 dB).
 """
 

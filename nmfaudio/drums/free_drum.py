@@ -5,7 +5,7 @@ above the sustained part.  A drum machine's toms pitched far above the bundled t
 (VariBreaks: 193-306 Hz, its energy 83 % at 150-400 Hz; the bundled toms peak at
 86-118 Hz and may adapt only 3 dB) are something no drum template explains, and the one
 free component took them: on the tuning songs 44-81 % of those toms went to the
-accompaniment (docs/drums-full-song.md, thirty-fourth round).  Such a component is
+accompaniment (docs/log/drums-full-song-decisions.md, thirty-fourth round).  Such a component is
 recognisable: its template lies mostly at 150-400 Hz (a tom's or a tuned snare's body)
 and its activation is percussive, most of its energy in a few frames (a held chord
 spreads its energy over the song).  Those components are given to the toms stem, but not
@@ -18,7 +18,7 @@ and hats templates left; the songs' music (bass, keys, guitars, strings, leads, 
 has almost nothing there.  On the tuning songs with the drums 6 dB above the music the one
 free component took 2.4-3.1 % of the music's energy of crash attacks above 8 kHz
 (seeds 25 and 27 GMRockKit): the largest single drum leak at the hits.  Those
-components go to the cymbals stem, at every level of the music (docs/drums-full-song.md,
+components go to the cymbals stem, at every level of the music (docs/log/drums-full-song-decisions.md,
 thirty-sixth round).
 
 In a **drum recording** (no music) the one free component takes what the templates leave,
@@ -26,7 +26,7 @@ on some kits mostly a cymbal's ring (AVL Red Zeppelin: the cymbals stem kept 13 
 its cymbals than they hold, BSS Eval's projection).  Such a component's activation rises
 and falls with the cymbal parts' model, not with the other drums' (:func:`follows_cymbals`:
 Pearson correlation over frames); it goes to the cymbals stem
-(docs/drums-five-stems.md, the hat-and-cymbals error round).
+(docs/log/drums-five-stems-decisions.md, the hat-and-cymbals error round).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Arrays only.
 Quiet hats (20-30 dB under the kick) are played at a steady level, while the hat parts,
 free to adapt, also explain part of the louder classes' hits — the snare's wires,
 percussion, cymbal attacks — where the hi-hat stem then takes a share of something much
-louder than the hats (docs/drums-five-stems.md, hat-gap round: the stem 38 % hats against
+louder than the hats (docs/log/drums-five-stems-decisions.md, hat-gap round: the stem 38 % hats against
 the oracle's 60 %).  Each bin's ceiling is :data:`CEILING_RATIO` times the hat model's
 median over the frames where it plays: the cells where the hat model rises far over its
 usual level lose the excess to the other outputs.  The kick's mask is kept as it was (its

@@ -5,14 +5,14 @@ A drummer's hands leave the hats for a fill: the toms and the snare play and the
 until the crash or the groove comes back.  The hat's stem still holds part of every
 snare and tom stroke there (their attacks reach the hat's band), and its activation fires
 at them as strongly as at the quiet hats of the same recording — no level, band or decay
-told the two apart at a snare stroke (docs/transcription.md: the hat-onset round and the
+told the two apart at a snare stroke (docs/log/transcription-decisions.md: the hat-onset round and the
 hat-false round).  What does is the place: a real hat at a snare stroke has hats clear
 of the other drums near it (the 8ths between the backbeats); one inside a fill has none,
 and the toms play around it.  The picking (:func:`nmfaudio.drums.hits.detect_hits`,
 step 10) drops a hat hit that lies within :data:`FILL_AT_S` of a snare or tom hit, has
 :data:`FILL_TOMS` tom hits within :data:`FILL_TOM_S`, and no hat hit clear of the kick,
 snare and toms within ``clear_s``.  Measured on the tuning performances
-(docs/transcription.md, hat-false round): on the 120 regular ones the hat's false hits
+(docs/log/transcription-decisions.md, hat-false round): on the 120 regular ones the hat's false hits
 fell 463 → 326 and its matched ones 3127 → 3107; on the 120 ride-style ones 1666 → 1486
 and 715 → 713; the 120 kick/snare/hi-hat-only ones (no toms) are unchanged.  A hat
 played with the snare outside a fill (a ride groove's pedal chicks on 2 and 4) has no
@@ -24,7 +24,7 @@ just before and just after it lie at most :data:`FILL_RUN_S` apart and two lie w
 their strokes is a shaker or tambourine that goes on playing through the fill (the
 percussion's 16ths or 8ths: the hat's stem takes a shaker whole) or a stroke's ring.
 :func:`in_fill` keeps those — they are clear of the other drums, so they even count as
-the hats still playing (docs/transcription.md, shaker round: on the 192 regular tuning
+the hats still playing (docs/log/transcription-decisions.md, shaker round: on the 192 regular tuning
 performances 85 false against 8 real hats, on the 192 ride-style ones 86 against 1; the
 kick/snare/hi-hat-only ones, which have no toms, are unchanged).
 """

@@ -5,7 +5,7 @@ parts (which may adapt 20 dB) take what else is there: the guitar or synth lead,
 snare, the ride.  What tells them apart is where the fitted hat model's energy lies: a
 hat part that explains hats has nearly all of its model above 5 kHz in a song (the
 sustained part is kept out of the fit), one that took a guitar or the snare has a
-large share below.  Measured (docs/drums-full-song.md, fifteenth round) on the
+large share below.  Measured (docs/log/drums-full-song-decisions.md, fifteenth round) on the
 benchmark's songs, GMRockKit and BJA_Pacific at -6 dB: songs with hats at 1.6-4 % of
 the drums' energy 0.917-0.981 above 5 kHz; songs with hats at 0.05-0.3 % 0.486-0.871,
 except the two seed-7 songs, whose hat stem holds a shaker (0.942, 0.969: as high as

@@ -7,7 +7,7 @@ no rise in the hat's track (the louder drum's attack masks it) or the high-band
 confirmation no onset.  The picking (:func:`nmfaudio.drums.hits.detect_hits`, step 7a)
 gives such a candidate back where the kept hats stand at the same spacing on both of its
 sides, and the pulse goes on one more step on each side: ``t - 2d, t - d | t | t + d,
-t + 2d``.  Measured (docs/transcription.md, hat-pulse round) on the tuning performances:
+t + 2d``.  Measured (docs/log/transcription-decisions.md, hat-pulse round) on the tuning performances:
 it gives back 27 real hats against 2 false ones in the 60 regular grooves, 38 against 0
 in the 60 kick/snare/hi-hat-only ones and none in the 60 ride-style ones.  Asking the
 pulse to go on at one side only (and giving back the local level's drops too) gave back
@@ -18,7 +18,7 @@ pulse too).
 The other way round (:func:`between_beats`, step 10b of the picking): a hat hit played
 with a snare stroke that falls between two beats of the other hats' steady pulse, off
 it, is the snare's leakage into the hat's stem — a ghost note on the "e" or "a" of an
-8th-note groove, where the hats do not play.  Measured (docs/transcription.md, ride-hat
+8th-note groove, where the hats do not play.  Measured (docs/log/transcription-decisions.md, ride-hat
 round) on the tuning performances' final hits: 17 false against 1 real hat in the 120
 regular grooves, 29 against 5 in the 120 kick/snare/hi-hat-only ones, 4 false in the
 120 ride-style ones.
@@ -29,7 +29,7 @@ regular grooves, 29 against 5 in the 120 kick/snare/hi-hat-only ones, 4 false in
 peaked twice, not two strokes.  A crash ridden on 8th notes whose strokes the hat's
 parts explain (rumpf_kit_z01_h2's "ride" in the drums benchmark, its crash) peaks again
 80-95 ms after each stroke, often stronger; hats played that fast come in runs (16th
-notes at 150 BPM are 100 ms apart), not in lone pairs.  Measured (docs/transcription.md,
+notes at 150 BPM are 100 ms apart), not in lone pairs.  Measured (docs/log/transcription-decisions.md,
 ride-crash round) on the tuning performances' final hits: 115 false against 0 real hats
 in the 120 ride-style grooves, 29 against 6 in the regular ones, 7 against 4 in the
 kick/snare/hi-hat-only ones.

@@ -4,7 +4,7 @@ snare's, or another membrane the separation put in the snare's stem (a conga)?
 The snare's stem holds every sound its templates explain best.  A conga, struck alone or
 with a ride stroke, is one: its body sits where the snare's does (150-600 Hz), the mask
 gives the snare's stem all of it, and its activation peaks as high as a snare's accents
-(docs/transcription.md, the percussion round: level, residual, the percussion parts'
+(docs/log/transcription-decisions.md, the percussion round: level, residual, the percussion parts'
 activations and the track's band tilt did not tell the two apart).  What does is the
 shape of the body's spectrum: a drum's resonances are its own, the same at an accent and
 at a ghost note, and a conga's are at other frequencies.  So each hit's magnitude
@@ -12,7 +12,7 @@ spectrum (square root, 80-2000 Hz, the :data:`WIDTH` samples from its onset, Han
 compared with the median of the drum's strongest hits' (cosine similarity): the
 reference is the recording's own snare, not a template.
 
-Measured on the regular tuning performances (docs/transcription.md, the snare-timbre
+Measured on the regular tuning performances (docs/log/transcription-decisions.md, the snare-timbre
 round), the snare's hits of ``result.hits()``: the real ones' similarity 0.92 / 0.96 /
 0.99 (5th / 25th / 50th percentile), the false ones' at a conga 0.82 / 0.84 / 0.90.  With
 :func:`~nmfaudio.drums.hits.detect_hits`'s 0.9, the snare's false hits there fell 281 →

@@ -3,7 +3,7 @@
 The masks give the accompaniment the running median of the band magnitude (the sustained
 part; 2 s long with loud drums).  Where drums play densely, that median holds the drums'
 own bodies and rings, so at a hit and in the frames after it the accompaniment's model
-stands above the music and takes the drums' body (docs/drums-full-song.md, thirty-sixth
+stands above the music and takes the drums' body (docs/log/drums-full-song-decisions.md, thirty-sixth
 round: on the worst tuning songs at +6 dB 29 % of the music's energy of drums in the
 accompaniment, most of it within a quarter second of a hit, under the sustained part).
 A lower median everywhere gave the music to the drum stems (same round: a percentile of
@@ -13,7 +13,7 @@ rising :data:`RISE` times over the lowest of the :data:`LAG` frames before) and 
 before the onset and the lowest level from :data:`AFTER_SECONDS` after it to the first
 frame past the span.
 Music held through the hit is in both, so it keeps its level; a drum's body is in
-neither (docs/drums-full-song.md, thirty-eighth round).
+neither (docs/log/drums-full-song-decisions.md, thirty-eighth round).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    drum, with peaks within 12 dB of its own maximum (so its own threshold keeps them);
    real crashes sat 0-26 dB under it.  A kit whose cymbals the separation barely keeps
    (rumpf_kit_z01_h2) has real ones under -26 dB too, and loses them
-   (docs/transcription.md, cymbals round).
+   (docs/log/transcription-decisions.md, cymbals round).
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -65,7 +65,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    performances those ghost notes rise 5-19 dB (5th-95th percentile), the other such
    peaks (the activation re-firing, leakage) 0-4 dB (75th percentile).  They go
    through the bleed test as candidates but are not taken as the class's hits there
-   (docs/transcription.md, ghost-attack round).
+   (docs/log/transcription-decisions.md, ghost-attack round).
 5. **Minimum interval**: two hits of a class closer than its minimum inter-onset
    time (after re-timing) are one hit that peaked twice as it rang (a crash's
    activation peaks again 40-100 ms after its onset): the first time is kept, with
@@ -86,7 +86,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    the class is within 40 ms, no hit of the snare, toms or a ride's strokes (of another
    family than the class's) within 30 ms (their attacks leak into the hat's track; not
    a crash-like cymbals class's hits, most of which at a missed hat were the hat's own
-   leakage into the cymbals' activation: docs/transcription.md, hat-recall round
+   leakage into the cymbals' activation: docs/log/transcription-decisions.md, hat-recall round
    2026-12-04), and the activation is within -40 dB of its maximum; they are timed as
    in step 6.  The
    recording's (``mixture``'s) onsets in the same band, ``mix_flux_delta`` (0.1 for the
@@ -94,7 +94,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    of the class's hits: that flux peaks again as a loud hit rings, and a crash-like
    cymbals hit keeps them out too: its attack is always in the recording): a hat attack
    the separation gave another stem (the snare's, the cymbals', the residual) has no
-   onset in the hat's track but one there (docs/transcription.md, hat-mixture round:
+   onset in the hat's track but one there (docs/log/transcription-decisions.md, hat-mixture round:
    mean F k/s/h of the 120 regular tuning grooves 0.9060 → 0.9099, kick/snare/hi-hat
    only 0.9548 → 0.9561; the ride-style ones 0.8389 → 0.8376, false hats at the strokes
    of rides that were not decided).  A ride's
@@ -103,7 +103,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ``flux_confirm`` above its local mean within 30 ms, in the track's band or (where
    the recording's band is used) the recording's, are dropped (the activation
    re-firing as an open hat rings, or another drum's body in the track; a hat whose
-   attack the snare's stem took has its onset in the recording: docs/transcription.md,
+   attack the snare's stem took has its onset in the recording: docs/log/transcription-decisions.md,
    hat-recall round 2026-12-04).  Skipped
    (both the adding and the dropping) where ``flux_fmin_hz`` is at or above 95 % of
    the Nyquist frequency (5 kHz: sample rates up to ~10.5 kHz): the band is empty or
@@ -114,7 +114,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    and the pulse goes on one more step each side
    (:func:`nmfaudio.drums.hat_pulse.on_pulse`): a 16th-note hat played with the kick
    or the snare, whose activation peak is as weak as that drum's leakage and whose
-   attack that drum masks (docs/transcription.md, hat-pulse round: 27 real hats against
+   attack that drum masks (docs/log/transcription-decisions.md, hat-pulse round: 27 real hats against
    2 false ones given back in the 60 regular tuning grooves, 38 against 0 in the
    kick/snare/hi-hat-only ones, none in the ride-style ones).  Timed as in step 6.
    **Weak cymbal peaks at the hat's hits** (7b; with ``signals`` and ``mixture``,
@@ -142,7 +142,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    separation gave to no drum (percussion, an open hat's low band) sounding there, of
    which the track holds only a part (mostly a shaker with an open hat: 212 → 177
    false snare hits on the regular tuning performances, 2 real ones lost; a conga the
-   separation put wholly in the snare's stem is not caught: docs/transcription.md,
+   separation put wholly in the snare's stem is not caught: docs/log/transcription-decisions.md,
    percussion round).  Only in drum recordings with every drum class a stem:
    ``DrumSeparation.hits`` passes no residual in a song, where it is the music, nor with
    a drum class not asked for, which went to the residual (a kick or hats there drop the
@@ -152,18 +152,18 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    ``min_timbre`` (0.9) to the median of the class's strongest hits' (the strongest
    quarter, at least 8 of them, never judged themselves) is another sound the
    separation put in the stem — a conga, struck alone or with a ride stroke, which the
-   snare's stem holds whole (:mod:`nmfaudio.drums.hit_timbre`; docs/transcription.md,
+   snare's stem holds whole (:mod:`nmfaudio.drums.hit_timbre`; docs/log/transcription-decisions.md,
    the snare-timbre round: false snare hits on the regular tuning performances 281 → 189, 110 →
    56 of them at a conga; real ones 1476 → 1465).
    **The ring** (with ``signals``; crash-like cymbals by default): a hit under
    ``RING_BELOW`` (0.5) of the class's strongest whose track's quietest 20 ms above 4 kHz,
    0.1-0.3 s after its onset, lies more than ``min_ring_db`` (-12 dB) under the onset's
    60 ms is the hat's leakage at a hat stroke, a burst that stopped, not a crash ringing
-   on (:mod:`nmfaudio.drums.cymbal_decay`; docs/transcription.md, the cymbal-ring round).
+   on (:mod:`nmfaudio.drums.cymbal_decay`; docs/log/transcription-decisions.md, the cymbal-ring round).
    Where the class has ``RING_MAX_RATE`` (1) hits a second or more (a ride no cue found,
    picked as "cymbals", whose wash the hat's stem holds) the bar is ``FAST_RING_DB`` (-28
    dB) instead: there the hat's leakage at every hat stroke of a groove without cymbals
-   stops dead (docs/transcription.md, stray cymbals round).  Not judged: step 7b's weak peaks;
+   stops dead (docs/log/transcription-decisions.md, stray cymbals round).  Not judged: step 7b's weak peaks;
    nor at rates up to 8.4 kHz, whose band above 4 kHz is empty or a bin or two.
    **The crash's ring** (with ``signals``; crash-like cymbals by default; after the minimum
    interval): a hit within ``RING_WITHIN_S`` (0.5 s) after a hit ``RING_STRONGER`` (1.5)
@@ -171,7 +171,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    0.19 s (above 4 kHz: a crash struck out of the groove), which itself rises at most
    ``ring_rise_db`` (6 dB) above it, is dropped: a hat stroke's leakage peaking on the
    crash's ring, which the valley above reads as the crash's wash
-   (:func:`nmfaudio.drums.cymbal_decay.in_ring`; docs/transcription.md, the cymbals'
+   (:func:`nmfaudio.drums.cymbal_decay.in_ring`; docs/log/transcription-decisions.md, the cymbals'
    precision round).  Not step 7b's weak peaks.
    **The hat's burst** (with ``signals``; crash-like cymbals by default; on the final hits
    of every class): a hit at a hi-hat hit (within 30 ms) where the class's activation is
@@ -179,7 +179,7 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    under ``burst_ring_db`` (-20 dB) and which rose less than ``RING_STRUCK_DB`` above its
    track's last 0.19 s, is dropped whatever its strength or the class's rate: the hat's
    stroke that the cymbals' templates explain, no crash struck nor ringing
-   (:func:`nmfaudio.drums.cymbal_decay.hat_bursts`; docs/transcription.md, the cymbal
+   (:func:`nmfaudio.drums.cymbal_decay.hat_bursts`; docs/log/transcription-decisions.md, the cymbal
    phantoms round).  Not step 7b's weak peaks.
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
@@ -195,26 +195,26 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    after steps 1-9, a hat hit within 30 ms of a snare or tom hit, with two tom hits
    within 0.4 s, is dropped where no hat hit clear of the kick, snare and toms lies
    within 0.3 s (:func:`nmfaudio.drums.hat_fill.in_fill`): the hands left the hats for
-   a fill, and the hat's stem holds part of each stroke there (docs/transcription.md,
+   a fill, and the hat's stem holds part of each stroke there (docs/log/transcription-decisions.md,
    hat-false round: regular tuning performances' false hats 463 → 326, 20 real ones
    lost).  **Between a fill's toms** (``fill_run_s``): a hat hit with a tom hit before
    and one after it at most 0.35 s apart, two tom hits within 0.4 s, is dropped
    (:func:`nmfaudio.drums.hat_fill.between_toms`): a shaker or tambourine playing on
-   through the fill, which the hat's stem holds clear of the drums (docs/transcription.md,
+   through the fill, which the hat's stem holds clear of the drums (docs/log/transcription-decisions.md,
    shaker round).
    **Off the hats' pulse** (10b; the hi-hat by default; ``offbeat_s``): a hat hit
    within 30 ms of a snare hit that falls between two beats of the other hat hits'
    steady pulse (spacing up to 0.35 s, going on one more step each side; at least a
    quarter of the spacing from each beat) is dropped
    (:func:`nmfaudio.drums.hat_pulse.between_beats`): a snare ghost note on the "e" or
-   "a" of an 8th-note groove, whose wires the hat's stem holds (docs/transcription.md,
+   "a" of an 8th-note groove, whose wires the hat's stem holds (docs/log/transcription-decisions.md,
    ride-hat round: on the tuning performances 17 false against 1 real hat in the
    regular grooves, 29 against 5 in the kick/snare/hi-hat-only ones).
    **A lone double** (10c; the hi-hat by default; ``double_s``): a hat hit less than
    95 ms after another, with no other hat hit within 1.5 × 95 ms before the pair or
    after it, is dropped (:func:`nmfaudio.drums.hat_pulse.lone_doubles`): one stroke
    whose activation peaked twice — a crash ridden on 8th notes that the hat's parts
-   explain peaks again 80-95 ms after each stroke (docs/transcription.md, ride-crash
+   explain peaks again 80-95 ms after each stroke (docs/log/transcription-decisions.md, ride-crash
    round: on the tuning performances 115 false against 0 real hats in the ride-style
    grooves, 29 against 6 in the regular ones, 7 against 4 in the kick/snare/hi-hat-only
    ones).
@@ -327,13 +327,13 @@ def _family(name: str) -> str:
 # (docs/log/transcription-decisions.md, "What the measurements decided").
 _FLUX_DELTA = {"hihat": 0.2}
 # A ride's strokes (note 51): their track's onsets added as the hi-hat's, lower since the
-# cymbals' track rings between the strokes (docs/transcription.md, ride-hits round: cymbals
+# cymbals' track rings between the strokes (docs/log/transcription-decisions.md, ride-hits round: cymbals
 # F of the ride-style tuning performances 0.548 → 0.570, 0.08-0.12 within 0.003 of it)
 RIDE_FLUX_DELTA = 0.1
 _FLUX_CONFIRM = {"hihat": 0.1}
 # Step 7, the recording's band: a hat attack the separation gave another stem (the snare's,
 # the cymbals') has its onset there.  The confirmation's height; on the tuning performances
-# (docs/transcription.md, hat-mixture round) mean F k/s/h regular 0.9060 → 0.9099, 0.05-0.08
+# (docs/log/transcription-decisions.md, hat-mixture round) mean F k/s/h regular 0.9060 → 0.9099, 0.05-0.08
 # more (0.9129 / 0.9113) but the ride-style set's undecided rides lose 0.007 / 0.003 there.
 _MIX_FLUX_DELTA = {"hihat": 0.1}
 # ... added only this far (s) from the class's hits: at 0.1 the recording's band flux peaks
@@ -344,7 +344,7 @@ _MIX_FLUX_CLEAR_S = 0.08
 # track) and by a ride's strokes (note 51); a crash-like cymbals class's hits keep out only
 # the recording's onsets (a crash's attack is always there), not the hat track's: most of
 # those at a missed hat were the hat's own leakage into the cymbals' activation, or a crash
-# played with the hat (docs/transcription.md, hat-recall round 2026-12-04: with the
+# played with the hat (docs/log/transcription-decisions.md, hat-recall round 2026-12-04: with the
 # recording's confirmation below, mean F k/s/h of the 120 regular tuning grooves 0.9118 →
 # 0.9139, the ride-style ones 0.8414 → 0.8422)
 _FLUX_BLOCKERS = ("snare", "toms")
@@ -394,7 +394,7 @@ def _default_min_share_db(name: str) -> float:
 
 
 # Step 8, the residual's share (module notes): the snare's, chosen on the tuning performances
-# (docs/transcription.md, percussion round: -6 / -3 / 0 dB gave regular k/s/h +0.0018 /
+# (docs/log/transcription-decisions.md, percussion round: -6 / -3 / 0 dB gave regular k/s/h +0.0018 /
 # +0.0032 / +0.0024; the hi-hat's lost on the kick/snare/hi-hat-only grooves)
 _MAX_RESIDUAL_DB = {"snare": -3.0}
 
@@ -405,7 +405,7 @@ def _default_max_residual_db(name: str) -> float:
 
 
 # Step 8, the timbre (module notes, nmfaudio/drums/hit_timbre.py): the snare's, chosen on the
-# tuning performances (docs/transcription.md, the snare-timbre round)
+# tuning performances (docs/log/transcription-decisions.md, the snare-timbre round)
 # (regular k/s/h 0.9144 off; 0.88 / 0.90 / 0.92 with a reference of at least 3 hits: 0.9157 /
 # 0.9180 / 0.9162; 0.90 with at least hit_timbre.MIN_TOP = 8: 0.9183)
 _MIN_TIMBRE = {"snare": 0.90}
@@ -417,7 +417,7 @@ def _default_min_timbre(name: str) -> float:
 
 
 # Step 2 (module notes): the cymbals' "is it played at all" check, chosen on the tuning
-# performances (docs/transcription.md, "Cymbals round")
+# performances (docs/log/transcription-decisions.md, "Cymbals round")
 _PLAYED_DB = {"cymbals": -26.0}
 
 
@@ -432,7 +432,7 @@ def _default_played_db(name: str) -> float:
 # Step 7b (module notes): a crash-like cymbals class's weak peaks at the hi-hat's hits, where
 # the cymbals' track holds the recording's high band — an undecided ride's strokes, which
 # the hat's stem took, 12-30 dB under the crashes.  Chosen on the tuning performances
-# (docs/transcription.md, ride-recall round; seeds 0-8, 60 per set): ride-style cymbals F
+# (docs/log/transcription-decisions.md, ride-recall round; seeds 0-8, 60 per set): ride-style cymbals F
 # 0.607 -> 0.631 at -4 dB (-3 / -6 / -8 dB: 0.616 / 0.649 / 0.655, but the regular
 # performances' 0.727 -> 0.726 / 0.706 / 0.690: the crashes' own re-firings and hat
 # leakage pass); kick, snare and hi-hat identical
@@ -451,7 +451,7 @@ def _default_weak_share_db(name: str) -> float:
 #: track's quietest 20 ms above 4 kHz, 0.1-0.3 s after its onset, lies more than this many
 #: dB under the onset's is a burst that stopped (the hat's leakage into the cymbals'
 #: activation at a hat stroke), not a crash ringing on.  "Weak": under RING_BELOW of the
-#: class's strongest hit.  Chosen on the tuning performances (docs/transcription.md, the
+#: class's strongest hit.  Chosen on the tuning performances (docs/log/transcription-decisions.md, the
 #: cymbal-ring round).  None of it for a ride's strokes, which keep the wash up anyway.
 _MIN_RING_DB = {"cymbals": -12.0}
 RING_BELOW = 0.5
@@ -463,7 +463,7 @@ RING_MAX_RATE = 1.0
 #: ... where it has that many or more, a weak hit (under RING_BELOW of the strongest) is
 #: judged against this lower bar instead: a ride's strokes picked as "cymbals" keep some
 #: wash in the cymbals' track (−20 dB at the 5th percentile), the hat's leakage at every hat
-#: stroke of a groove without cymbals often stops dead (docs/transcription.md, stray cymbals
+#: stroke of a groove without cymbals often stops dead (docs/log/transcription-decisions.md, stray cymbals
 #: round: k/s/h-only tuning stray cymbal hits 528 -> 509, cymbals F unchanged).  -inf turns
 #: it off (no judgement at those rates, as before).
 FAST_RING_DB = -28.0
@@ -473,7 +473,7 @@ FAST_RING_DB = -28.0
 #: RING_STRONGER times as strong that rose RING_STRUCK_DB or more (a crash struck out of
 #: the groove) at most RING_WITHIN_S before it, is that crash's ring peaking again under
 #: another drum's leakage (a hat stroke 0.15-0.5 s after the crash), not a new strike: its
-#: ring is the crash's, so the valley above keeps it (docs/transcription.md, the cymbals'
+#: ring is the crash's, so the valley above keeps it (docs/log/transcription-decisions.md, the cymbals'
 #: precision round: regular tuning cymbals F 0.761 -> 0.778).  None of it for a ride.
 _RING_RISE_DB = {"cymbals": 6.0}
 RING_STRUCK_DB = 12.0
@@ -489,7 +489,7 @@ RING_WITHIN_S = 0.5
 #: or the class's rate (the ring above spares strong hits and time-keeping classes); read
 #: on the final hits.  A ride no cue found kept its strokes on the tuning set: at the hat
 #: hits there (the ride's, in the hat's stem) the cymbals' activation stayed under the
-#: hat's, or they rang on above -20 dB (docs/transcription.md, the cymbal phantoms round:
+#: hat's, or they rang on above -20 dB (docs/log/transcription-decisions.md, the cymbal phantoms round:
 #: the k/s/h-only tuning grooves' phantom cymbal hits 434 -> 398, ride-style cymbals F
 #: unchanged; held out, seed 123, no phantom met it).
 _BURST_RING_DB = {"cymbals": -20.0}
@@ -1530,7 +1530,7 @@ def _with_band_onsets(found, envelope, signal, *, sr, hop_length, fmin, delta, c
         if confirm_also is not None:
             # a hat whose attack the separation gave another stem (the snare's at a backbeat,
             # a pedal chick's under a ride stroke) has its onset in the recording's band
-            # (docs/transcription.md, hat-recall round 2026-12-04)
+            # (docs/log/transcription-decisions.md, hat-recall round 2026-12-04)
             confirmed = np.concatenate([confirmed, _flux_onsets(confirm_also, sr=sr, hop=hop, delta=confirm)])
         found = _keep(found, _near(found.times, confirmed, _FLUX_MATCH_S))
     if not delta > 0:

@@ -13,7 +13,7 @@ across the hit, and used only when it is clearly slower than the fixed ratio.
 A bass note held across a hit keeps the low band up both before the hit and after its
 decay, and reads as a slow kick (the first version of this estimate, without that test,
 fired on acoustic songs with a bass under nearly every lone kick and cost their kick
-0.5-1.3 dB; docs/drums-full-song.md, "The kick's own decay" and "The kick's own decay,
+0.5-1.3 dB; docs/log/drums-full-song-decisions.md, "The kick's own decay" and "The kick's own decay,
 bass-free hits").  So a hit counts only where the low band just before it is under
 :data:`BASS_FREE` of its level at the end of the decay window: an 808's own ring leaves
 the level after its decay well above the (earlier kick's tail) level before the hit.
@@ -70,7 +70,7 @@ DECAY_CAP = 0.95
 #: below ``CLEAN_HZ`` starts, in every floored bin, from the template's largest bin below
 #: this frequency at the peak frame, not from each bin's own (the 54-Hz bin held 0.27 of
 #: that at the peak, the true kick rings there at 0.4-0.8 of it for 10 frames).  Tuning
-#: songs, docs/drums-full-song.md, "The 808's gliding kick".
+#: songs, docs/log/drums-full-song-decisions.md, "The 808's gliding kick".
 GLIDE_HZ = 80.0
 #: The hop (s) the per-frame decays above were measured at: 1024 samples at 44.1 kHz,
 #: 512 at 22.05 kHz (the default STFT at both rates).  :data:`KICK_DECAY_SLOWER` is

@@ -8,7 +8,7 @@ On the electronic tuning songs (TR808EmulationKit, HardElectro1, ElectricEmpireK
 VariBreaks) with the music 6 dB above the drums, the kick's masks model more than 16
 frames (0.37 s) after the last true kick onset was 5-90 times the true kick below 250 Hz
 and, below 60 Hz, as large as the accompaniment's model or larger; on the acoustic kits
-2-3 times (docs/drums-full-song.md, forty-second round).
+2-3 times (docs/log/drums-full-song-decisions.md, forty-second round).
 
 A kick hit is a local maximum of the kick parts' activation (channels summed) from
 :data:`HIT_LEVEL` of its largest on; the frames within :data:`REACH_SECONDS` of such a
@@ -44,7 +44,7 @@ REACH_SECONDS = 0.05
 #: of the model's rise over the hit's frame and its neighbours (:func:`coverage`), at least this.
 #: The clip takes out what the mixture holds above the model (a bass note's partials on a
 #: kick struck with it); a bass note the kick templates took leaves the model's rise
-#: between its partials uncovered (docs/drums-full-song.md, fifty-fifth round: on the
+#: between its partials uncovered (docs/log/drums-full-song-decisions.md, fifty-fifth round: on the
 #: tuning songs 0.5; 0.6 and 0.7 lost on the acoustic kits at -6 dB).  0: not tested.
 COVER_MIN = 0.5
 COVER_HZ = (30.0, 250.0)

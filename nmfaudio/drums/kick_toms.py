@@ -5,7 +5,7 @@ The bundled kick template sits at 54 Hz, the toms' at 75-118 Hz.  On a kit whose
 are tuned below its kick (held-out rumpf_kit_z01_h2: kick 97 Hz, "high" and "mid" toms
 32 and 75 Hz) the kick part takes those toms' hits whole, and the kick's body is taken
 by the toms parts, the kick part keeping only a share of it: kick -6.3 dB, toms -22 dB
-(docs/drums-five-stems.md, twenty-sixth round).  The kick part's hits then fall in
+(docs/log/drums-five-stems-decisions.md, twenty-sixth round).  The kick part's hits then fall in
 two kinds: hits the toms parts share (the kick) and hits the kick part has alone (the
 toms), the latter in runs (fills).  Where that split is clean, the kick part's
 activation from each lone hit to the next hit goes to the toms' output, and the toms

@@ -3,7 +3,7 @@
 On a kit whose toms are tuned below its kick, a fill of two or three toms can be taken
 whole by the kick part, the toms parts then holding too little of the model to count
 as playing (:data:`nmfaudio.drums.stems.PRESENCE`): the toms stem is silent and the
-kick stem holds the toms (docs/drums-five-stems.md, twenty-seventh round; form (b) of
+kick stem holds the toms (docs/log/drums-five-stems-decisions.md, twenty-seventh round; form (b) of
 the twenty-sixth).  The toms' presence statistic does not tell those recordings from
 ones without toms (0.32-0.48 against 0.10-0.54 on the variant tuning kits), so the
 kick part's own hits are looked at: the kick's hits share one low spectrum, a tom's

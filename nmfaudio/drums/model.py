@@ -335,7 +335,7 @@ def _residual_nmf(R, n_free, *, engine, n_iter, rng):
 #: Multichannel input: fit the drum model once, to the sum of the channels' magnitudes,
 #: then find each component's level per channel (:func:`channel_gains`) — instead of one
 #: activation row per template and channel in the fit.  Halves the fit's cost for stereo;
-#: measured in docs/performance.md ("Stereo: one fit").
+#: measured in docs/performance.md ("Stereo fitted once").
 FIT_CHANNEL_SUM = True
 #: Multiplicative updates of the per-channel levels (:func:`channel_gains`).
 GAIN_ITER = 10

@@ -128,6 +128,12 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         # whole track's (40 MB of fresh memory at 44.1 kHz; docs/performance.md, the speed45 round)
         return spectrum.istft_norm(N, n_samples, n_fft=n_fft, hop_length=hop_length, window=window, dtype=real,
                                    span=(lo, hi))
+    def divide(samples, done, c, upto, start):  # samples[:, done[c]:upto] /= the norm, where > tiny
+        if upto > done[c]:
+            stretch = samples[:, done[c]:upto]
+            divisor = norm(start + done[c], start + upto)
+            np.divide(stretch, divisor, out=stretch, where=divisor > tiny)
+            done[c] = upto
     shared = n_fft - hop_length  # samples that the frames of neighbouring ranges both reach
     pad = n_fft // 2
     # spatial: each chunk's models of every channel are needed at once (the update reads
@@ -151,8 +157,15 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         spread = (None if (sustained is None or isinstance(sustained, np.ndarray)) and not rings
                   else np.empty(CHUNK_FRAMES * F, np.float32))
         own = {c: out[:, c, own0:own1] for c in channels}
-        for c in channels:
-            own[c][...] = 0  # the overlap-add adds
+        # the overlap-add adds: each chunk zeroes the samples its frames are the first to
+        # reach just before it adds to them, rather than the whole range at once, so the
+        # stems' pages are first touched as X's are given back (`release`), not all before:
+        # the 3-minute stereo song's peak RSS 996 -> 877 MB at the same CPU and bytes
+        # (docs/performance.md, the mem56 round)
+        zeroed = {c: 0 for c in channels}  # own[c][:, :zeroed[c]] is zeroed
+        # ... and divides by the window norm the samples no later frame reaches, while in
+        # cache (no second pass over the stems' memory)
+        done = {c: 0 for c in channels}  # own[c][:, :done[c]] is divided
         given = {c: a * frame_bytes for c in channels}  # release: X's bytes given back up to here
         for t0 in range(a, b, CHUNK_FRAMES):
             t1 = min(t0 + CHUNK_FRAMES, b)
@@ -190,6 +203,10 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                 # product casts through buffers
                 _mask_spectra(M, pairs[c][t0:t1], spectra)
                 frames = _irfft(spectra.view(X.dtype).reshape(D, n, F), n_fft)  # (D, n, n_fft)
+                reach = min(max((t1 - 1) * hop_length - pad + n_fft - own0, 0), own1 - own0)
+                if reach > zeroed[c]:
+                    own[c][:, zeroed[c]:reach] = 0
+                    zeroed[c] = reach
                 spectrum.overlap_add(frames, own[c], first=t0, offset=own0 + pad, hop_length=hop_length,
                                      window=window)
                 if head[c] is not None and t0 * hop_length - pad < a * hop_length - pad + shared:
@@ -200,9 +217,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                                          window=window)
                 if release:  # frames t0 … t1 − 1 of this channel are read no more (nor by other ranges)
                     given[c] = pages.give_back(pairs[c], given[c], t1 * frame_bytes)
-        divisor = norm(own0, own1)
-        for c in channels:
-            np.divide(own[c], divisor, out=own[c], where=divisor > tiny)
+                # frames t1 and on start at sample t1·hop − pad: the samples before it are complete
+                divide(own[c], done, c, min(max(t1 * hop_length - pad - own0, 0), zeroed[c]), own0)
+        for c in channels:  # samples no frame of the range reached: 0 (0 / norm is 0, as whole)
+            own[c][:, zeroed[c]:] = 0
+            divide(own[c], done, c, zeroed[c], own0)
             heads[c, a], tails[c, b] = head[c], tail[c]
 
     n_tasks = len(ranges) * (1 if joint else C)

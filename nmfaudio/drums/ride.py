@@ -2,7 +2,7 @@
 send the ride's strokes — which the closed hi-hat's template takes — to the cymbals.
 
 Arrays only.  The bundled ride template does not match most kits' strokes, so in a ride
-pattern the closed hi-hat part explains every stroke's attack (docs/drums-five-stems.md,
+pattern the closed hi-hat part explains every stroke's attack (docs/log/drums-five-stems-decisions.md,
 fourth round); no adaptation limit or template tried changed that.  This module decides
 after the fit, from the signal, whether the hat part's hits are a ride's, and routes
 them.
@@ -14,7 +14,7 @@ level.  Between two closed hats that band falls away, or holds a crash's wash th
 decays.  A gap counts when it is at least :data:`MIN_GAP_S` long (a closed hat has
 died by then) and no weaker hat peak (above :data:`SPLIT_DB`) lies inside it (the
 unaccented sixteenths of a hat groove ring like a ride otherwise).  Measured on the
-tuning material (docs/drums-five-stems.md, tenth round): 18 of 24 ride-style
+tuning material (docs/log/drums-five-stems-decisions.md, tenth round): 18 of 24 ride-style
 performances found, none of 112 others (regular performances of seeds 0, 4 and 5, and
 kick/snare/hi-hat grooves with the bundled and three kits' templates).
 Where the gates (below) fail on the gaps so counted, a drum recording's gaps are
@@ -28,7 +28,7 @@ activation is the crash's and the ride's summed, and the strokes, 10-30 dB under
 crashes there, fall under its threshold.  When the hat part's hits are no ride's, the
 same cue judges the ride part's activation (:func:`ride_part_strokes`); when it holds,
 ``hits()`` picks that part apart as :data:`STROKE_LABEL`.  Measured on the tuning
-ride-style performances of six kits, seeds 0, 2 and 4 (36; docs/transcription.md,
+ride-style performances of six kits, seeds 0, 2 and 4 (36; docs/log/transcription-decisions.md,
 ride-part round): 22 found instead of 19, cymbals F per seed 0.614 / 0.504 / 0.569 →
 0.680 / 0.509 / 0.639 (mean 0.562 → 0.609); none of 76 regular, kick/snare/hi-hat-only
 and loop recordings decided (the ride part's share of steady gaps 0.00-0.14 there, one
@@ -44,7 +44,7 @@ closed hat part's pass the strict gate as before, or the loose one — its media
 change under :data:`HAT_LOOSE_DB` — with at least :data:`HAT_RING_SHARE` (for the kits
 whose ride the hat template takes, BJA-Pacific's, the share is 0.01-0.08: it cannot be
 required there).  Measured on the tuning
-material (docs/transcription.md, ride-cue round; 456 regular performances of seeds 0,
+material (docs/log/transcription-decisions.md, ride-cue round; 456 regular performances of seeds 0,
 2, 4-20 and 72 ride-style ones of seeds 0, 2, 4): ride patterns found 81 → 94 of 150,
 regular recordings taken for a ride 5 → 5 of 378 (the same five), kick/snare/hi-hat-only
 ones 22 → 20 of 456.  The hat part's tighter level bound (ride false-positive round)
@@ -59,7 +59,7 @@ an unaccented one past the re-firing), still hold the hit's own partials, not fa
 it?  A ride's stroke does; a closed hat has died (the band holds the floor, a crash's
 wash or an open hat's noise, of other fine structure).  At least :data:`HIT_RING_SHARE`
 of the hits ringing make a ride — only for a kit with a ride part, as measured.
-Measured on the tuning material (docs/transcription.md, ride-gap round): ride patterns
+Measured on the tuning material (docs/log/transcription-decisions.md, ride-gap round): ride patterns
 found 94 → 101 of 150 and 31 → 34 of the ride-hits round's 60, regular recordings taken
 for a ride unchanged (5 of 378 Hydrogen, 7 of 63 FluidR3 Standard, 11 of 264 kick /
 snare / hi-hat-only grooves; the share at most 0.33 where no gate decided).  Held out:
@@ -72,7 +72,7 @@ the cymbal parts' share of the kit's model of the band over the whole recording
 (:func:`cymbals_hold`) decides: at least :data:`CYMBALS_HOLD`, a ride rings under the
 groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal templates
 hold while the closed hat part takes the strokes' attacks).  Measured
-(docs/transcription.md, cymbals-hold round): at most 0.58 on the 372 regular and
+(docs/log/transcription-decisions.md, cymbals-hold round): at most 0.58 on the 372 regular and
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
 grooves none finds at 0.70 or more (all Audiophob's).
 
@@ -85,18 +85,18 @@ part holding at least :data:`HELD_RING_SHARE` of the band's model there
 or a crash's part holding it.  The band must stay within :data:`HELD_RING_LOW_DB` of the hits
 at the lower quartile of the gaps too (:data:`HELD_RING_QUANTILE`): a disco groove's median
 sits between its open hats' ringing gaps and its closed hats' dying ones and crossed
-:data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/drums-five-stems.md, rate-robust ride round).
-Measured (docs/transcription.md, ride-held round): 7 of the
+:data:`HELD_RING_DB` at 44.1 and 48 kHz (docs/log/drums-five-stems-decisions.md, rate-robust ride round).
+Measured (docs/log/transcription-decisions.md, ride-held round): 7 of the
 40 undecided ride-style rides of the tuning seeds 0, 2, 4, 6, 8 found (all rumpf's), none of
 their 225 regular and kick/snare/hi-hat-only grooves taken.  With the lower quartile's bound
-in place the median's could go from −5.5 to −8.5 dB (docs/drums-five-stems.md, ridenew round):
+in place the median's could go from −5.5 to −8.5 dB (docs/log/drums-five-stems-decisions.md, ridenew round):
 three more tuning rides found, no groove taken.
 
 **Thin evidence.** The strict gate on the closed hat part, passed on at most
 :data:`FEW_GAPS` counted gaps, needs the second cue or the third (on its hits or the ride
 part's) too (drum recordings whose kit has a ride part): a 16th-note hat groove whose hats the fit spreads over
 several parts leaves that part a few accents, and the gaps between them end on the
-previous 16th's identical tail — steady, with nothing ringing (docs/transcription.md,
+previous 16th's identical tail — steady, with nothing ringing (docs/log/transcription-decisions.md,
 ride decision round: the four such grooves of the tuning seeds taken for rides no more).
 
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
@@ -113,7 +113,7 @@ hi-hat's pedal chicks of a ride pattern fall on 2 and 4, with the snare.  In a d
 recording whose ride was decided (not forced), the moved model stays in the cymbals stem
 only in the bins where the kit's cymbal parts' model holds as much; the rest — a shaker or
 tambourine the hat template took with the strokes — goes to the residual
-(:func:`split_strokes`, :data:`STROKE_SPLIT`; docs/drums-five-stems.md, ridden-crash round).
+(:func:`split_strokes`, :data:`STROKE_SPLIT`; docs/log/drums-five-stems-decisions.md, ridden-crash round).
 
 **The hits.** The ride is struck on 2 and 4 too, so
 :meth:`~nmfaudio.drums.separation_result.DrumSeparation.hits` picks its strokes from the moved
@@ -123,8 +123,8 @@ there), adding the cymbals' track's high-band onsets as for the hi-hat
 stroke's echo in its other parts are dropped (:func:`hat_echoes`), and so are the
 cymbals' hits within :data:`ECHO_S` of a stronger stroke (the crash parts' echo of it,
 :data:`CRASH_SHARE`).  Measured on the tuning ride-style performances
-(docs/drums-five-stems.md, the tenth round's follow-ups): cymbals F 0.633 → 0.739 →
-0.747, hi-hat F 0.602 → 0.710 (seed 0); the onsets, docs/transcription.md's ride-hits
+(docs/log/drums-five-stems-decisions.md, the tenth round's follow-ups): cymbals F 0.633 → 0.739 →
+0.747, hi-hat F 0.602 → 0.710 (seed 0); the onsets, docs/log/transcription-decisions.md's ride-hits
 round: 0.548 → 0.570 (seeds 0, 2, 4, 6, 8).
 """
 
@@ -185,7 +185,7 @@ MEDIAN_DB = 3.5
 #: In a song (``song=True`` of :func:`stroke_weights`) the strict gate alone, with at
 #: least SONG_STEADY_SHARE of the counted gaps steady: the music's sustained notes hold
 #: the band steady between hats too, and the loose gate and the third cue fire on them.
-#: Measured on the mixture of the tuning songs (docs/drums-full-song.md, twenty-fourth
+#: Measured on the mixture of the tuning songs (docs/log/drums-full-song-decisions.md, twenty-fourth
 #: round; seeds 0-8 and 23-28, GMRockKit and BJA_Pacific, -6/0/+6 dB, 12 s): the ride
 #: songs' closed hat part 0.53-0.70 where found (12 of 18; 0.26-0.47 on the six missed),
 #: the 41 others with modelled hat parts at most 0.44 (a shaker, seed 7 at -6 dB); the
@@ -202,7 +202,7 @@ LOOSE_DB = 5.0
 #: the counted gaps — the ring between the strokes is the ride template's.  The ride
 #: part's hits are a ride's only with at least RING_SHARE (in the loose gate, which holds
 #: the strict one); the closed hat part's, either by the strict gate alone or by the
-#: loose one with at least HAT_RING_SHARE.  Measured (docs/transcription.md, ride-cue
+#: loose one with at least HAT_RING_SHARE.  Measured (docs/log/transcription-decisions.md, ride-cue
 #: round; 528 tuning recordings, 150 of them ride patterns): where the ride part passes
 #: the loose gate, 0.01-0.08 on the 5 that play none, 0.09 and 0.18-0.82 on the 27 ride
 #: patterns; where the hat part passes it but not the strict gate, at most 0.21 on the 11
@@ -214,14 +214,14 @@ HAT_RING_SHARE = 0.3
 #: (closed hats, two crashes, no ride: the crashes' wash over the bar, which the ride
 #: template explains, 0.33) passed it at 4.6 dB, its hats sent to the cymbals (hi-hat
 #: 0.37 → −7.21 dB); the 3 ride patterns found there are at 3.5-3.9 dB, 4.25 the middle
-#: (docs/transcription.md, ride false-positive round: 94 of 150 rides found as before).
+#: (docs/log/transcription-decisions.md, ride false-positive round: 94 of 150 rides found as before).
 HAT_LOOSE_DB = 4.25
 #: The closed hat part's loose gate also needs at least this many steady gaps: one steady
 #: gap of four (0.25, the least LOOSE_SHARE takes) is no ring held from stroke to stroke.
 #: AVL Drumkits' Red Zeppelin halftime groove of the drums benchmark's "extra" set (seed 0:
 #: closed hats 24 dB under the kick, crashes, no ride) passed the loose gate so — 4
 #: counted gaps, 1 steady, median change 3.4 dB, the ride part's share 0.34 — and its
-#: hats went to the cymbals stem (hi-hat 3.0 dB oracle, −13.8 dB); docs/drums-five-stems.md,
+#: hats went to the cymbals stem (hi-hat 3.0 dB oracle, −13.8 dB); docs/log/drums-five-stems-decisions.md,
 #: the hat-kits round.
 HAT_LOOSE_STEADY = 2
 #: In a drum recording the closed hat part's gates (strict or loose) also need the ride
@@ -233,7 +233,7 @@ HAT_LOOSE_STEADY = 2
 #: such regular grooves of the tuning kits (FluidR3 Standard, MuseScore Standard) were
 #: taken for rides, their hats sent to the cymbals stem (hi-hat −5.7 / −5.7 / −11.0 dB;
 #: 1.0 / −1.0 / 3.6 without the ride decision): 0.15-0.35 there, 0.46-0.93 on the 31 tuning
-#: ride-style grooves the gates pass (docs/drums-five-stems.md, hat-snare round).  0: off.
+#: ride-style grooves the gates pass (docs/log/drums-five-stems-decisions.md, hat-snare round).  0: off.
 HELD_SHARE = 0.4
 #: The third cue, on the closed hat part's hits one by one (:func:`hit_ring_share`): a ride
 #: still rings with the stroke's own partials when the next stroke comes; a closed hat is
@@ -247,7 +247,7 @@ HELD_SHARE = 0.4
 #: after the hit; shorter than MIN_GAP_S, the hit is not measured.  A ride: at least
 #: HIT_RING_SHARE of the measured hits (at least MIN_GAPS of them) ring.  It judges the
 #: recordings whose gaps split or wander (the gate needs no gap, and no gap to gap
-#: steadiness).  Measured (docs/transcription.md, ride-gap round): the share is at most
+#: steadiness).  Measured (docs/log/transcription-decisions.md, ride-gap round): the share is at most
 #: 0.33 on the 429 regular Hydrogen and FluidR3 Standard grooves no other gate takes for a
 #: ride (0.25 on 253 kick/snare/hi-hat-only ones), 0.40-0.81 on the 10 rides it finds
 #: (BJA-Pacific, GMRockKit, The Black Pearl).
@@ -261,7 +261,7 @@ HIT_RING_SHARE = 0.4
 #: ride part (the cues' model).  A 16th-note hat
 #: groove whose hats the fit spreads over the hat, open-hat and ride parts leaves the
 #: closed hat part a few accents, and the gaps between them end on the previous 16th's
-#: identical tail: steady, though nothing rings.  Measured (docs/transcription.md,
+#: identical tail: steady, though nothing rings.  Measured (docs/log/transcription-decisions.md,
 #: ride decision round; tuning seeds 0, 2, 4): the four kick/snare/hi-hat-only 16th grooves
 #: taken for rides passed on 4-6 gaps with the ride part's share 0.01-0.08 and their hits'
 #: ring share 0.00-0.05; of the 40 rides the strict gate found (ride-style and regular
@@ -276,7 +276,7 @@ FEW_GAPS = 6
 #: strokes are quiet or its gaps wander (Audiophob's, Millo-Drums') the cymbal templates
 #: still explain the band most of the time while the closed hat part takes the strokes'
 #: attacks; crashes ring over a bar or two, hats not at all.  Measured
-#: (docs/transcription.md, cymbals-hold round; tuning seeds 0, 2, 4, 6, 8 and 9-20, -n 2):
+#: (docs/log/transcription-decisions.md, cymbals-hold round; tuning seeds 0, 2, 4, 6, 8 and 9-20, -n 2):
 #: at most 0.58 on the 372 regular and kick/snare/hi-hat-only grooves no gate takes for a
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
@@ -289,7 +289,7 @@ CYMBALS_HOLD = 0.7
 #: a gap's end; a ride or a ridden crash whose strokes the hat template takes still rings,
 #: and the fit explains the ring by the hat part again (rumpf's ridden crash: its ring
 #: wanders from gap to gap, no gate holds).  Where a groove's band stays that loud, an open
-#: hat's or a crash's part holds it.  Measured (docs/transcription.md, ride-held round; the
+#: hat's or a crash's part holds it.  Measured (docs/log/transcription-decisions.md, ride-held round; the
 #: 360 performances of ``benchmarks/transcription.py --ride``, tuning seeds 0, 2, 4, 6, 8):
 #: the 40 undecided ride-style rides (37 with enough gaps) −20 to −3 dB and 0.03-0.59; the
 #: 225 regular and kick/snare/hi-hat-only grooves measured −43 to −3.9 dB, those at −5.5 dB
@@ -298,7 +298,7 @@ CYMBALS_HOLD = 0.7
 #: the lower quartile's bound (HELD_RING_LOW_DB) keeps the disco grooves out, −8.5: the grooves
 #: with a share of 0.3 or more and a median from −8.5 to −5.5 dB all read a lower quartile of
 #: −10.3 dB or less, and three tuning rides whose ring the median bound alone kept out read
-#: −7.4 to −5.8 dB, quartile −8.8 to −8.4 (docs/drums-five-stems.md, ridenew round: rumpf's
+#: −7.4 to −5.8 dB, quartile −8.8 to −8.4 (docs/log/drums-five-stems-decisions.md, ridenew round: rumpf's
 #: two regular ride grooves of seeds 4 and 8, BJA-Pacific's ride-style 6.0; no groove of the
 #: 1,400 tuning, extra, variant and new-kit recordings traced at 22.05 and 44.1 kHz newly taken).
 HELD_RING_DB = -8.5
@@ -309,11 +309,12 @@ HELD_RING_SHARE = 0.3
 #: two kinds of gap lies on a steep slope and moved over HELD_RING_DB with the fit (at 44.1
 #: kHz: Audiophob's and BJA-Pacific's disco grooves of the drums benchmark's tuning set, −5.1 /
 #: −5.3 dB, −6.3 / −6.4 at 22.05 kHz; their hats sent to the cymbals, hi-hat SDR 3.2 / 4.2 dB
-#: at 22.05 kHz, −9.2 / −11.4 at 44.1).  Measured (docs/drums-five-stems.md, rate-robust ride round; the drums
-#: benchmark's tuning set and ``benchmarks/transcription.py --ride``, tuning seeds 0, 2, 4, 6,
-#: 8, at 22.05, 44.1 and 48 kHz; transcription sets at ``-n 2``): the four rides the fifth cue
-#: finds (rumpf's ridden crash, 22.05 kHz) at −8.7 dB or more, the 13 groove recordings whose
-#: median reaches −5.5 dB (disco grooves, none a ride) at −10.3 dB or less.
+#: at 22.05 kHz, −9.2 / −11.4 at 44.1).  Measured (docs/log/drums-five-stems-decisions.md,
+#: rate-robust ride round; the drums benchmark's tuning set and ``benchmarks/transcription.py
+#: --ride``, tuning seeds 0, 2, 4, 6, 8, at 22.05, 44.1 and 48 kHz; transcription sets at
+#: ``-n 2``): the four rides the fifth cue finds (rumpf's ridden crash, 22.05 kHz) at −8.7 dB
+#: or more, the 13 groove recordings whose median reaches −5.5 dB (disco grooves, none a ride)
+#: at −10.3 dB or less.
 HELD_RING_LOW_DB = -9.5
 HELD_RING_QUANTILE = 25.0
 #: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
@@ -326,7 +327,7 @@ RING_SPLIT_DB = -30.0
 #: does not split it — a ride's ring re-fires 2-4 frames after each stroke, 12-20 dB
 #: under it, and that peak split the gaps of BJA-Pacific's and Millo-Drums' rides.  It
 #: can only add decisions: counting those gaps too lowered some rides' steady share, so
-#: a recording the usual count decides stays decided (docs/transcription.md, ride-gate
+#: a recording the usual count decides stays decided (docs/log/transcription-decisions.md, ride-gate
 #: round: on the tuning captures 4 more Hydrogen rides of 72 and 4 more FluidR3
 #: Standard ones of 12, none of the 246 regular and kick/snare/hi-hat-only grooves
 #: newly taken; ride-style cymbals F on tuning seeds 2 / 6 / 8 0.612 / 0.499 / 0.569 →
@@ -344,20 +345,20 @@ HAT_NOTE = 42
 STROKE_LABEL = "cymbals_ride"
 #: A hi-hat hit within ECHO_S (s) of a stroke and under ECHO_SHARE of its strength is the
 #: stroke's echo in the other hat parts (:func:`hat_echoes`; measured in
-#: docs/drums-five-stems.md, tenth round's follow-up).
+#: docs/log/drums-five-stems-decisions.md, tenth round's follow-up).
 ECHO_S = 0.03
 ECHO_SHARE = 0.6
 #: A crash hit (the cymbals' own activation) within ECHO_S of a stronger stroke is the
 #: stroke again — the crash parts explain a little of each stroke — not a crash
 #: played with it (:func:`hat_echoes` with ``share=CRASH_SHARE``; measured in
-#: docs/drums-five-stems.md, tenth round's second follow-up: cymbals F 0.739 → 0.747 on
+#: docs/log/drums-five-stems-decisions.md, tenth round's second follow-up: cymbals F 0.739 → 0.747 on
 #: the tuning ride-style performances of seed 0, 0.676 unchanged on seed 2).
 CRASH_SHARE = 1.0
 #: In a ride recording a weak hi-hat hit (under STROKE_WEAK of the hat's strongest, the
 #: bleed test's "weak") where the cymbals' track holds more than STROKE_BAND_DB of the hat
 #: track's energy above STROKE_BAND_HZ, in the STROKE_BAND_SAMPLES from its onset, is a
 #: stroke the hat's activation explains too (:func:`stroke_bands`; measured in
-#: docs/transcription.md, hat-onset round: of the hat's hits in the decided rides of the
+#: docs/log/transcription-decisions.md, hat-onset round: of the hat's hits in the decided rides of the
 #: tuning captures the real ones (pedal chicks) sit at a median −14 dB, 0.8 of the hat's
 #: strongest, the false ones at the strokes at +5 dB, 0.1).
 STROKE_WEAK = 0.2
@@ -368,14 +369,14 @@ STROKE_BAND_SAMPLES = 1024
 #: above STROKE_BAND_HZ in the hat's track, RING_LAG_S after its onset, stands within
 #: RING_DB of the onset's (STROKE_BAND_SAMPLES each) is a stroke ringing on in the hat's
 #: stem, not a hat: a closed hat or a pedal chick is gone by then (:func:`stroke_rings`;
-#: measured in docs/transcription.md, hat-precision round: in the decided rides of the
+#: measured in docs/log/transcription-decisions.md, hat-precision round: in the decided rides of the
 #: tuning captures 38 + 41 false hats against 4 + 2 real ones, regular + ride-style).
 RING_WEAK = 0.6
 RING_DB = -8.0
 RING_LAG_S = 0.09
 #: ... except a hit within PEDAL_S (s) of a snare hit: the pedal chick the routing keeps in
 #: the hat's stem there (:data:`SNARE_GUARD_S`), played with a stroke whose ring the hat's
-#: track holds too (docs/transcription.md, ride-hat round: in the decided rides of the
+#: track holds too (docs/log/transcription-decisions.md, ride-hat round: in the decided rides of the
 #: tuning performances 22 real hats given back against 1 false one, with the snare hits
 #: ``DrumSeparation.hits`` passes: within PEAK_DB of its strongest, none in a fill).
 PEDAL_S = 0.03
@@ -384,7 +385,7 @@ PEDAL_S = 0.03
 #: eighths, in the bands where the stroke is weak.  Per frequency bin, the share of their
 #: model the cymbals stem keeps is the kit's cymbal parts' model there over theirs (over
 #: the recording) times STROKE_SPLIT, at most 1; the rest goes to the residual
-#: (:func:`split_strokes`).  Measured (docs/drums-five-stems.md, ridden-crash round) on
+#: (:func:`split_strokes`).  Measured (docs/log/drums-five-stems-decisions.md, ridden-crash round) on
 #: the ride grooves of tuning seeds 0, 2, 4, 6, 8 (the Hydrogen tuning kits, their
 #: ``-noride`` variants, FluidR3 Standard and the extra set's SoundFont kits; 88
 #: recordings, 64 taken for rides): cymbals 6.88 → 7.45 dB (41 up, 3 down, the largest
@@ -873,7 +874,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         Other parts (indices into the first K) whose activation moves with the same
         per-frame weights — the open hat part in a drum recording
         (:data:`~nmfaudio.drums.separation.RIDE_OPEN_HAT`): in a ride groove it holds the
-        ride's wash, not hats (docs/drums-five-stems.md, twenty-eighth round).
+        ride's wash, not hats (docs/log/drums-five-stems-decisions.md, twenty-eighth round).
 
     Returns
     -------
@@ -945,7 +946,7 @@ def split_strokes(P, H, route, labels, moved, residual):
     parts' model holds as much (:data:`STROKE_SPLIT`); the rest to the residual.
 
     In a ride groove the closed hat part's template explains the strokes' attacks and
-    anything hat-like played with them (a shaker, a tambourine: docs/drums-five-stems.md,
+    anything hat-like played with them (a shaker, a tambourine: docs/log/drums-five-stems-decisions.md,
     ridden-crash round); :func:`move_strokes` moves all of it to the cymbals.  The crash
     and ride parts hold the cymbals' own ring, so per bin their model against the moved
     parts' tells how much of those is a cymbal's.  Each moved part becomes two: its

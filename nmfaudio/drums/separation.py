@@ -564,7 +564,7 @@ MIN_N_FFT = 256
 #: hat-and-cymbals error round); a switch for the benchmark.
 FREE_CYMBALS = True
 #: Whether, in a drum recording, the hi-hat output's model is held under a ceiling per bin
-#: before the masks, the kick's mask kept (nmfaudio.drums.hat_ceiling; docs/drums-five-stems.md,
+#: before the masks, the kick's mask kept (nmfaudio.drums.hat_ceiling; docs/log/drums-five-stems-decisions.md,
 #: hat-proxy round); a switch for the benchmark.
 HAT_CEILING = True
 #: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
@@ -578,12 +578,12 @@ LONE_TOMS = True
 RIDE_OPEN_HAT = True
 #: Whether the open hat part's moved share (:data:`RIDE_OPEN_HAT`) moves in the activations
 #: too: off the hi-hat's, onto the ride's strokes (``ride_strokes``, picked as
-#: ``"cymbals_ride"``), as the stems hold it (docs/transcription.md, the ride open-hat hits
+#: ``"cymbals_ride"``), as the stems hold it (docs/log/transcription-decisions.md, the ride open-hat hits
 #: round); a switch for the benchmark.
 RIDE_OPEN_HAT_HITS = True
 #: Whether, in a drum recording's ride groove, the moved hat parts' model stays in the
 #: cymbals stem only where the kit's cymbal parts' model holds as much, the rest going to
-#: the residual (nmfaudio.drums.ride.split_strokes; docs/drums-five-stems.md, ridden-crash
+#: the residual (nmfaudio.drums.ride.split_strokes; docs/log/drums-five-stems-decisions.md, ridden-crash
 #: round); a switch for the benchmark.
 RIDE_STROKE_SPLIT = True
 MAX_FRAME_RATE = 1000
@@ -704,7 +704,7 @@ def _without_off_hit(H_masks, labels, frames_per_second, band_magnitude=None, P_
                      band_hz=None) -> np.ndarray:
     """Song mode: the masks' activations with the :data:`~nmfaudio.drums.kick_gate.GATE_CLASSES`
     parts' activations 0 away from their hits (:func:`nmfaudio.drums.kick_gate.without_off_hit`:
-    a kick template took bass notes between the kick's hits; docs/drums-full-song.md,
+    a kick template took bass notes between the kick's hits; docs/log/drums-full-song-decisions.md,
     forty-second round).  H_masks (K, C, N); a new array where the kit has parts of a gated
     class (even if no frame is gated), H_masks itself otherwise (the reported activations
     stay the fit's)."""
@@ -725,7 +725,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
               offset=None, above_hz=None) -> DrumSeparation:
     # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
-    # performances' kick 2.4 dB, docs/drums-five-stems.md, the DC-offset round) is no drum:
+    # performances' kick 2.4 dB, docs/log/drums-five-stems-decisions.md, the DC-offset round) is no drum:
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
     # (C, 1)), which stays in the residual, the mixture minus the drums (below)
     offset = np.zeros((1,) * y.ndim, y.dtype) if offset is None else offset
@@ -872,7 +872,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     H_masks, P_masks = H, P
     if sustained is not None:
         # the kick's, the snare's and the toms' decay in every song, loud drums too
-        # (docs/drums-full-song.md, thirtieth, thirty-first and fortieth rounds: at +6 dB
+        # (docs/log/drums-full-song-decisions.md, thirtieth, thirty-first and fortieth rounds: at +6 dB
         # the accompaniment 0.17, 0.07 and 0.02 dB up): continued past the template's end, and the
         # kick's below CLEAN_HZ, where its body lies under the bass, no faster than
         # TAIL_FLOOR_RATIO per frame (templates.floor_decay)
@@ -887,14 +887,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             if per_reference_hop(decay, hop_length / sr) >= KICK_DECAY_SLOWER:
                 # such a kick is a sine gliding down after its click: its ring starts from
                 # the template's largest low bin at the peak frame (kick_decay.GLIDE_HZ;
-                # docs/drums-full-song.md, "The 808's gliding kick")
+                # docs/log/drums-full-song-decisions.md, "The 808's gliding kick")
                 floor_ratio, start_bins = decay, int(np.sum(freqs < GLIDE_HZ))
         P_masks = floor_decay(P_masks, floors, floor_ratio, int(np.sum(freqs < CLEAN_HZ)), start_bins=start_bins)
     # song mode with loud drums (no hit levels): a toms onset whose level holds is a note the
     # toms templates took, as with loud music below (tom_ring.held_notes), its level measured
     # without the other drums' model, which with loud drums is most of it: a kick or snare
     # right after a tom kept the level up, a bass note starting with the kick fell with the
-    # kick's decay (docs/drums-full-song.md, thirty-ninth round: the tuning songs at +6 dB,
+    # kick's decay (docs/log/drums-full-song-decisions.md, thirty-ninth round: the tuning songs at +6 dB,
     # BSS Eval accompaniment electronic 5.12 -> 5.37 dB, acoustic 4.646 -> 4.640; all drums
     # +0.43 / +0.04; at -6 dB every song the same)
     # in a song with loud music (kick_gate.COVER_ENERGY) the kick gate's coverage test reads
@@ -931,7 +931,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # the kick's activations away from its hits: bass notes a kick template took
-        # (nmfaudio.drums.kick_gate; docs/drums-full-song.md, forty-second round: the
+        # (nmfaudio.drums.kick_gate; docs/log/drums-full-song-decisions.md, forty-second round: the
         # electronic tuning songs' kick model 5-90 times the true kick there)
         H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length, *gate_cover)
         # a bass note starting with the kick: the toms templates took it (accompaniment.kick_hit_frames)
@@ -943,7 +943,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         mask_bands = note_levels(H_masks)
         # a toms onset after which the level holds is a note the toms templates took (a
         # struck drum decays): from its rise to the next toms onset the toms leave the
-        # masks (tom_ring.held_notes; docs/drums-full-song.md, thirty-second round: the
+        # masks (tom_ring.held_notes; docs/log/drums-full-song-decisions.md, thirty-second round: the
         # 42 tuning songs at -6 dB 5.75 -> 5.88 dB of all drums), after the short notes'
         # level, which was measured with them in the drum model
         H_masks = _without_held_notes(H_masks, H, fit.P, toms, band_magnitude, band_low_hz, sr / hop_length,
@@ -952,14 +952,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # at most the level just before the onset or, if higher, the lowest level a few frames
     # on (nmfaudio.drums.hit_valley): where drums play densely the running median holds
     # their bodies, which the masks gave to the accompaniment; music held through the hit
-    # keeps its level (docs/drums-full-song.md, thirty-eighth round). Before the rings,
+    # keeps its level (docs/log/drums-full-song-decisions.md, thirty-eighth round). Before the rings,
     # which start from the masks' sustained part too; the masks' sustained part is built
     # here, from the short notes' level above (with loud music) and this cap
     if sustained is not None:
         mask_bands = valley_capped(band_magnitude, mask_bands, frames_per_second=sr / hop_length)
         # ... and less the toms' own running median, in the same window: where toms play in
         # most of its frames (a fill) the median holds their bodies, which are not the
-        # music's (nmfaudio.drums.drum_median; docs/drums-full-song.md, forty-first round)
+        # music's (nmfaudio.drums.drum_median; docs/log/drums-full-song-decisions.md, forty-first round)
         median_parts = parts_of_any(MEDIAN_CLASSES)
         if median_parts.size:
             toms_model = convolutive_model(fit.P[:, median_parts], H_masks[median_parts])  # (F_b, C, N)
@@ -1029,7 +1029,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     elif sustained is not None:
         # in a song the hat parts' model below 1 kHz (bass, chords, snare bodies) leaves
         # the masks: those bins go to the other outputs by their own models, not all to
-        # the accompaniment (docs/drums-full-song.md, twenty-third round)
+        # the accompaniment (docs/log/drums-full-song-decisions.md, twenty-third round)
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs, residual=D,
                                                 cut=SONG_LOW_CUT_HZ, to_residual=False)
     # a drum recording whose toms lie below its kick: the kick part took those toms and the
@@ -1066,7 +1066,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         n_before = len(route)
         # in a song the steady-gap gate's ride must also keep one ring shape from gap to gap
         # (nmfaudio.drums.song_ride): the hats of some drum machines pass the gate
-        # (docs/drums-full-song.md, songride round)
+        # (docs/log/drums-full-song-decisions.md, songride round)
         no_ring_shape = (judged and sustained is not None and song_ride.SONG_RING_SHAPE
                          and not song_ride.is_shape_ride(H_masks, kit.classes, magnitude, sr=sr, n_fft=n_fft,
                                                          hop_length=hop_length))
@@ -1105,7 +1105,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # each free component goes to the residual, except in a song one that looks like a
     # drum the templates could not fit (a tom pitched far above the bundled ones: its
     # template at 150-400 Hz, its activation percussive; nmfaudio.drums.free_drum):
-    # that one goes to the toms stem (docs/drums-full-song.md, thirty-fourth round).  Not
+    # that one goes to the toms stem (docs/log/drums-full-song-decisions.md, thirty-fourth round).  Not
     # with the music loud enough for the hit levels in full (hit_share 1: energy share from
     # 0.45): there the component holds music too (BSS Eval on the two tuning songs at -6 dB
     # it judged a drum: all drums -0.14 / -0.51 dB)
@@ -1114,12 +1114,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         free_output[drum_like_free(fit.W_free, fit.H_free.reshape(-1, C, N), band_low_hz)] = classes.index("toms")
     # ... and in a song one whose template lies almost all above 8 kHz (crash attacks, hats
     # and shakers the templates left; the music has almost nothing there) goes to the
-    # cymbals stem, at every level (free_drum.high_free; docs/drums-full-song.md,
+    # cymbals stem, at every level (free_drum.high_free; docs/log/drums-full-song-decisions.md,
     # thirty-sixth round: the 42 tuning songs' accompaniment at +6 dB +0.17 dB)
     if free and sustained is not None and "cymbals" in classes:
         free_output[high_free(fit.W_free, band_low_hz) & (free_output == D)] = classes.index("cymbals")
     # ... and in a drum recording one whose activation follows the cymbal parts' model (a
-    # cymbal's ring the templates left; free_drum.follows_cymbals, docs/drums-five-stems.md,
+    # cymbal's ring the templates left; free_drum.follows_cymbals, docs/log/drums-five-stems-decisions.md,
     # the hat-and-cymbals error round)
     if free and sustained is None and FREE_CYMBALS and "cymbals" in classes and parts_of("cymbals").size:
         labelled = np.arange(len(kit.classes))
@@ -1143,7 +1143,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         factors.append(None if W is None else (W, Hs))
     # song mode: a held, harmonic bass note's cells below 250 Hz leave the kick and toms
     # stems for the residual, their masks 0 there (nmfaudio.drums.bass_lines;
-    # docs/drums-full-song.md, "song bass round" and "bass step in the masks"): the toms'
+    # docs/log/drums-full-song-decisions.md, "song bass round" and "bass step in the masks"): the toms'
     # and the kick's decays lie over the bass notes after a hit
     leave_out = None
     lined = [classes.index(c) for c in bass_lines.CLASSES if c in classes]

@@ -287,7 +287,7 @@ class DrumSeparation:
         if self.accompaniment and "min_timbre" not in options:
             # step 8's timbre compares a hit's body with the drum's strongest hits: in a song
             # the snare's stem holds the music there too (bass, keys), and real hits went
-            # (docs/transcription.md, the snare-timbre round: songs' snare recall 0.50 -> 0.45 at 0 dB)
+            # (docs/log/transcription-decisions.md, the snare-timbre round: songs' snare recall 0.50 -> 0.45 at 0 dB)
             options = {**options, "min_timbre": 0.0}
         ride = self.ride_strokes is not None and "cymbals" in activations
         if ride:
@@ -306,7 +306,7 @@ class DrumSeparation:
                 options = {**options, "double_s": {**by_class, "hihat": 0.0}}
         # the mixture and the residual as the fit saw them: without the recording's DC offset
         # (a constant under every hit: 0.03 of full scale lost 30 of the tuning performances'
-        # 458 hits; docs/drums-five-stems.md, the DC-offset round)
+        # 458 hits; docs/log/drums-five-stems-decisions.md, the DC-offset round)
         options = {**options, **{key: track_reads.without_offset(options[key], self.offset)
                                  for key in ("mixture", "residual")
                                  if options.get(key) is not None and key not in centred}}

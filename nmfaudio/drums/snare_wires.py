@@ -7,7 +7,7 @@ most of the hi-hat stem (tuning seeds 0, 2-4: Audiophob's hat stem 26-97 % snare
 of it within a frame of the snare's hits).  Where that happens the hat parts' activation is
 concentrated at the snare's hits; then, at those frames, each hat part keeps at most its
 own level around them — the median of its peaks away from the snare within
-:data:`NEAR_S` — and the excess is modelled as snare (docs/drums-five-stems.md,
+:data:`NEAR_S` — and the excess is modelled as snare (docs/log/drums-five-stems-decisions.md,
 twenty-second round).  Unlike a cut at every snare hit (fourth round: the hats played
 with the snare left with it) or at every recording (seventh round: the snare lost where
 the hats are loud), it acts only where the hat model sits at the snare.  Not in a ride

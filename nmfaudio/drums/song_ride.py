@@ -6,7 +6,7 @@ closed hi-hat part's hits for a ride's strokes when at least
 before a gap's end has the fine spectral shape of the gap before it and about its level.
 Some drum machines' hats pass that gate — ElectricEmpireKit's (0.52-0.65 of the gaps
 steady, inside the acoustic ride songs' 0.50-0.70) — and go to the cymbals stem
-(docs/drums-full-song.md, ehat round).
+(docs/log/drums-full-song-decisions.md, ehat round).
 
 **The cue.** A ride rings with the same partials all song long, so the ring at the end of
 every counted gap has about one fine spectral shape (log magnitude minus its running mean
@@ -16,7 +16,7 @@ with its chords over the song, and a closed hat is gone by a gap's end.
 :func:`ring_shape` is the median correlation of the gap ends' fine shapes with their
 median fine shape; its level is not used.  In a song the gate's ride stands only with it
 at least :data:`SHAPE_CORR` (:func:`is_shape_ride`, called from
-:func:`nmfaudio.drums.separation.separate_drums`).  Measured in docs/drums-full-song.md,
+:func:`nmfaudio.drums.separation.separate_drums`).  Measured in docs/log/drums-full-song-decisions.md,
 "2026-12-04, song ride round (songride)": the acoustic tuning ride songs 0.60-0.82,
 ElectricEmpireKit's hats 0.37-0.53.  As a cue that *adds* rides the gate misses it was
 tried and not kept (there).

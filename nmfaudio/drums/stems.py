@@ -32,7 +32,7 @@ ADAPT_DB = {"kick": 20.0, "snare": 20.0, "hihat": 20.0, "hihat:open": 3.0, "toms
 #: in their fundamental (80-130 Hz on the tuning kits); with 3 dB there the tom templates
 #: could not fit it and the kick (20 dB) explained the toms' lows: toms 12-22 % into the
 #: kick stem.  10 dB below 120 Hz only — above it (the snare's body starts at ~150 Hz)
-#: freer toms took the snare.  Measured (docs/drums-five-stems.md, sixth round): tuning
+#: freer toms took the snare.  Measured (docs/log/drums-five-stems-decisions.md, sixth round): tuning
 #: seeds 5-6 kick 15.35 -> 17.59 dB, toms 8.92 -> 10.39; seed 0 kick +0.26, toms -0.28.
 #: Not in a song (accompaniment modelled): there a bass plays below 120 Hz.
 LOW_ADAPT = {"toms": (120.0, 10.0)}
@@ -53,7 +53,7 @@ FIXED_FIRST_SHARE = 0.2
 #: iterations' (ghost notes and quieter hits come back).  Why: a snare that always plays
 #: with the kick (disco, four on the floor) is half explained by the kick at its hits, and
 #: its template (20 dB free) learned the music's chord onsets (400-1000 Hz) instead of its
-#: own hits — the snare stem empty, -30 dB SI-SDR.  Measured (docs/drums-five-stems.md,
+#: own hits — the snare stem empty, -30 dB SI-SDR.  Measured (docs/log/drums-five-stems-decisions.md,
 #: fifteenth round; SI-SDR, GMRockKit and BJA_Pacific, 12-s songs): seeds 7-8 at -6 dB
 #: snare -12.3 -> 1.5 dB, seeds 0-6 3.5 -> 4.7 (0 dB: 4.3 -> 5.3, 7.5 -> 7.7).  Levels 0.2 and
 #: 0.3 gave seed 7 -0.4 / -5.8 (one kit found at one level, lost at the other): the level
@@ -66,7 +66,7 @@ ANCHOR = {"snare": 0.25}
 #: the bundled one.  Why: a drum machine's snare is a tuned body (TR808EmulationKit's: 93 %
 #: of its energy at 150-400 Hz, peak 258 Hz) where the acoustic snares hold little, and a
 #: template adapts multiplicatively from its start: under music 40-63 % of it went to the
-#: accompaniment.  Measured (docs/drums-full-song.md, "A drum machine's tuned snare"; SNR,
+#: accompaniment.  Measured (docs/log/drums-full-song-decisions.md, "A drum machine's tuned snare"; SNR,
 #: tuning seeds 0-3, 12-s songs, -6 / 0 / +6 dB): TR808EmulationKit snare 2.00 / 4.00 /
 #: 11.19 -> 3.99 / 5.86 / 11.57 dB (at every frequency; below SONG_SNARE_BODY_HZ only:
 #: 2.78 / 5.64 / 11.32); the acoustic tuning songs' snare 7.97 -> 8.03, toms 4.34 -> 4.32.
@@ -92,7 +92,7 @@ ANCHOR_RELEASE_SHARE = 0.2
 #: onsets more often than its hits.  Why: on TR808EmulationKit songs with a guitar, the
 #: snare's anchors landed on the strums (15-31 % at a snare note) and its template learned
 #: the guitar; the 808's snare, a tuned body the start template fits badly, holds 1-8 % of
-#: the model's energy at its notes, the strums 3-31 %.  Measured (docs/drums-full-song.md,
+#: the model's energy at its notes, the strums 3-31 %.  Measured (docs/log/drums-full-song-decisions.md,
 #: "Snare anchors away from the strums (snareanchor)"; SNR, the electronic tuning songs,
 #: seeds 0-3 and 51-64, -6 / 0 / +6 dB): see there.  0.5 gained the 808 more (-6 dB all
 #: drums +0.40) but cost the other electronic kits' snares (VariBreaks 51 -7.8 dB: there
@@ -130,7 +130,7 @@ GUIDE_LABELS = ("kick", "snare")
 #: or two quiet toms can be judged "not playing" (3 of 24 held-out performances of
 #: ``benchmarks/transcription.py --seed 1``, with 1-7 tom notes; 3 of 72 on the tuning
 #: kits' seeds 0, 2, 4, 5, 6, each a single tom note 19-20 dB under the kick: no rule
-#: tried did better, docs/drums-five-stems.md, twelfth round): ``presence_test=False``
+#: tried did better, docs/log/drums-five-stems-decisions.md, twelfth round): ``presence_test=False``
 #: of :func:`nmfaudio.separate_drums` (``--presence-test off``) models every class to the end.
 PRESENCE = {"toms": 0.5}
 #: Share of the iterations after which the presence test runs (the rest are fitted without
@@ -139,7 +139,7 @@ PRESENCE_AT_SHARE = 0.8
 #: Below this frequency (Hz) a class's stem holds nothing: in the masks, what its parts'
 #: model explains there goes to the residual (the fit is unchanged).  A hi-hat has next to
 #: no energy below 300 Hz; what its templates (adapting 20 dB) explain there is snare
-#: bodies, congas and kick.  Measured (docs/drums-five-stems.md, seventh round), mean3 /
+#: bodies, congas and kick.  Measured (docs/log/drums-five-stems-decisions.md, seventh round), mean3 /
 #: hi-hat SDR: tuning seed 0 11.25 / 1.20 -> 11.26 / 1.23 dB, seeds 5-6 8.88 / -6.46 ->
 #: 9.08 / -5.86, seed 4 3.58 / -17.21 -> 4.07 / -15.73 (the percussion's energy in the
 #: hat stem 31 -> 10 %); kick/snare/hi-hat-only grooves +0.01 to +0.03 dB; held-out
@@ -152,7 +152,7 @@ LOW_CUT_HZ = {"hihat": 300.0}
 #: shared among the other outputs — kick, snare, toms, cymbals, accompaniment — by their
 #: own models, so what the hat parts explain there goes to whatever models it next.  Why:
 #: below 1 kHz the hat parts (20 dB free) also explain bass, chords and snare bodies
-#: (docs/drums-full-song.md, twenty-first round); sent to the accompaniment instead
+#: (docs/log/drums-full-song-decisions.md, twenty-first round); sent to the accompaniment instead
 #: (twenty-second round) the snare's and kick's share went with it.
 SONG_LOW_CUT_HZ = {"hihat": 1000.0}
 #: Share of the cut parts' model left below the cut when it leaves the masks: where the

@@ -3,7 +3,7 @@
 The drums are fitted to what rises above the running median (the sustained part, which
 the masks give to the accompaniment), so on a tom-heavy song the toms' ring is
 "sustained": the toms' templates model their attacks, and the masks gave 46-67 % of the
-toms' energy to the accompaniment (docs/drums-full-song.md, twenty-seventh round).  A
+toms' energy to the accompaniment (docs/log/drums-full-song-decisions.md, twenty-seventh round).  A
 ring predicted from the large toms activations took bass notes, which those activations
 often are (same round).  Here a toms onset starts a ring only if the mixture's level at
 the part's own bands, weighted by its template, *falls* after it — by
@@ -17,7 +17,7 @@ starts a ring at the toms' share of the band magnitude, decaying 60 dB in
 The other way round (:func:`held_notes`): an onset after which the level *holds* —
 falls slower than :data:`HOLD_DB_PER_SECOND` — is a note the toms templates took (the
 bass, mostly), and its span leaves the toms' masks model, so that the masks give it to
-the accompaniment (docs/drums-full-song.md, thirty-second round: at −6 dB the toms stem
+the accompaniment (docs/log/drums-full-song-decisions.md, thirty-second round: at −6 dB the toms stem
 held 2.4 % of the drums' energy in music where the music is the louder, twice the
 oracle's).  With loud drums the level is measured without the other drums' model
 (``others``): a kick or snare right after a tom kept the level up, and a bass note starting
@@ -41,7 +41,7 @@ LOW_HZ = 60.0
 HIGH_HZ = 250.0
 #: An onset (a local maximum of a toms part's activation, channels summed) counts from
 #: this share of the part's largest on; the largest are often bass notes, so not only
-#: they (docs/drums-full-song.md, twenty-ninth round: from 0.2 0.02 dB of all drums less
+#: they (docs/log/drums-full-song-decisions.md, twenty-ninth round: from 0.2 0.02 dB of all drums less
 #: on the screen's 14 songs at -6 dB).
 ONSET_SHARE = 0.1
 #: The level at the part's bands must fall at least this fast (dB per second) from the
