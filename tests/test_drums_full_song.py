@@ -781,8 +781,9 @@ def test_note_onsets_reach_the_masks_with_loud_drums_too(monkeypatch):
     # hits (loud drums: the hit levels' share 0): the notes' onsets on the hits are in no
     # running median, and the drum stems took them; the short notes' level and the level
     # ahead (accompaniment.note_onsets_sustained) now reach the masks in every song, not
-    # with loud music only (docs/drums-full-song.md, songacc56 round).  Measured: the music
-    # in the accompaniment 0.817 -> 0.835, the drums in the drum stems 0.959 -> 0.953
+    # with loud music only (docs/log/drums-full-song-decisions.md, songacc56 round).
+    # Measured: the music in the accompaniment 0.817 -> 0.835, the drums in the drum
+    # stems 0.959 -> 0.953
     from nmfaudio.drums import accompaniment, separation
 
     drums = sum(synthetic_hits(seconds=SECONDS)).astype(np.float32)
