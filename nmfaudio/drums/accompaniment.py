@@ -261,7 +261,8 @@ FLOOR_CLASSES = ("kick",)
 #: at 250 Hz-2 kHz (acoustic tuning songs at -6 dB: music in the snare stem 3.7 → 3.2 %
 #: of the drums' energy, in the kick stem 4.7 → 4.4).  Measured (BSS Eval SDR of all
 #: drums, the 24 acoustic / 24 electronic tuning songs): -6 dB 6.287 → 6.457 / 5.335 →
-#: 5.447, 0 dB 9.222 → 9.272 / 8.126 → 8.155, +6 dB unchanged (no hit levels there);
+#: 5.447, 0 dB 9.222 → 9.272 / 8.126 → 8.155, +6 dB unchanged (no short notes there
+#: until the songacc56 round);
 #: one song losing more than 0.02 dB (BJA_Pacific 4 at -6 dB, -0.05); 1000 Hz 6.413 /
 #: 5.439, 4000 Hz 6.467 / 5.448 at -6 dB.
 NOTE_HZ = 2000.0
@@ -312,7 +313,9 @@ KICK_HIT_LEVEL = 0.5
 #: frame off the kick's onset; 0: 4.60 / 5.38 dB with 0.25 of the largest).
 KICK_HIT_REACH = 1
 #: The masks' hit levels, the kick's tail and the short notes (:func:`attack_gains`,
-#: :data:`TAIL_CLASSES`, :func:`note_onsets_sustained`) are used with a share rising from
+#: :data:`TAIL_CLASSES`, :func:`note_onsets_sustained`; since the thirtieth round the tail
+#: and since the songacc56 round the short notes are in every song, loud drums too,
+#: docs/log/drums-full-song-decisions.md) are used with a share rising from
 #: 0 to 1 over these :func:`energy_share` values (:func:`hit_share`): from where the
 #: running median stopped lengthening when this was chosen (0.40; since 12-02
 #: :data:`SUSTAIN_ENERGY` ends at 0.45, so over 0.40-0.45 both ramps move), under the
@@ -526,7 +529,8 @@ def kick_hit_frames(kick_activation, *, level: float = KICK_HIT_LEVEL, reach: in
 
 def note_onsets_sustained(band_magnitude, band_sustained, drum_model, band_hz, *, frames: int,
                           step: int = NOTE_STEP, clean_frames: int | None = None, ahead: int = 0) -> np.ndarray:
-    """The sustained part for the masks with loud music: below :data:`NOTE_HZ` at least
+    """The sustained part for the masks (every song; with loud music only before the
+    songacc56 round, docs/log/drums-full-song-decisions.md): below :data:`NOTE_HZ` at least
     the running median over ``frames`` (short: :data:`NOTE_SECONDS`) of
     ``max(V − drum model, 0)``, so a bass note gets its level from its first frames, and
     at least the minimum of the same over the next ``ahead`` frames (at most ``V``), so

@@ -907,6 +907,22 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # the band spectrogram, the templates and the bands' frequencies
     loud = sustained is not None and energy >= kick_gate.COVER_ENERGY
     gate_cover = (band_magnitude, fit.P, band_low_hz) if loud else ()
+
+    def note_levels(H_masks):
+        # a bass note shorter than half the 0.7-s window is not in its median, nor a chord's
+        # onset on a snare or kick hit: in the masks, below NOTE_HZ, the sustained part is at
+        # least a short median of what the drum model leaves and the level it holds over the
+        # next frames (accompaniment.note_onsets_sustained), in every song: with loud music
+        # in full from HIT_ENERGY's lowest level on (scaled by the share: seeds 0-2 at -6 dB
+        # 0.05 dB less, SI-SDR), with loud drums too since the songacc56 round
+        # (docs/log/drums-full-song-decisions.md)
+        n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
+        drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
+        return note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
+                                     frames=median_frames(sr, hop_length, NOTE_SECONDS),
+                                     clean_frames=median_length,
+                                     ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
+
     if sustained is not None and hits == 0:
         toms = parts_of("toms")
         others = [k for k, label in enumerate(kit.classes) if class_of(label) not in RESIDUAL_CLASSES and k not in toms]
@@ -915,6 +931,12 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # ... and the kick's activations away from its hits (bass notes a kick template
         # took) leave the masks, in every song (nmfaudio.drums.kick_gate)
         H_masks = _without_off_hit(H_masks, kit.classes, sr / hop_length, *gate_cover)
+        # the note onsets' level as with loud music (below), from this model: with loud
+        # drums a chord's or bass note's onset on a hit went to the drum stems too
+        # (docs/log/drums-full-song-decisions.md, songacc56 round: the tuning songs at +6 dB,
+        # BSS Eval accompaniment acoustic 5.06 -> 5.23 dB, electronic 4.46 -> 5.15; all
+        # drums at 0 dB 9.27 -> 9.53 / 8.16 -> 9.01)
+        mask_bands = note_levels(H_masks)
     if sustained is not None and hits > 0:  # only with loud music (accompaniment.HIT_ENERGY)
         H_masks = _attack_scaled(H, fit.P, band_magnitude, kit.classes, share=hits)
         # the kick's activations away from its hits: bass notes a kick template took
@@ -926,17 +948,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         if kicks and toms:
             H_masks = H_masks.copy() if H_masks is H else H_masks  # the reported activations stay the fit's
             H_masks[toms] *= 1 - np.float32(hits) * kick_hit_frames(H[kicks].sum(axis=(0, 1)))
-        # a bass note shorter than half the 0.7-s window is not in its median, nor a chord's
-        # onset on a snare hit: in the masks, below NOTE_HZ, the sustained part is at least
-        # a short median of what the drum model leaves (accompaniment.note_onsets_sustained);
-        # in full from HIT_ENERGY's lowest level on (scaled by the share: seeds 0-2 at -6 dB
-        # 0.05 dB less, SI-SDR)
-        n_low = int(np.sum(band_low_hz < NOTE_HZ))  # the drum model of those bands only
-        drum_bands = convolutive_model(fit.P[:n_low], H_masks)  # (n_low, C, N)
-        mask_bands = note_onsets_sustained(band_magnitude, sustained_bands, drum_bands, band_low_hz,
-                                           frames=median_frames(sr, hop_length, NOTE_SECONDS),
-                                           clean_frames=median_length,
-                                           ahead=max(1, int(round(NOTE_AHEAD_SECONDS * sr / hop_length))))
+        # the note onsets (note_levels, above), from the hit-scaled model
+        mask_bands = note_levels(H_masks)
         # a toms onset after which the level holds is a note the toms templates took (a
         # struck drum decays): from its rise to the next toms onset the toms leave the
         # masks (tom_ring.held_notes; docs/log/drums-full-song-decisions.md, thirty-second round: the
