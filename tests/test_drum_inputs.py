@@ -4,6 +4,7 @@ inputs: one clear error naming the folder or file, nothing written.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,31 @@ def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         DrumTemplates.from_folder(kit, classes=("kick", "snare"))
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_class_folder_under_another_name_is_not_said_unread(tmp_path):
+    """The note on folders that are no class (review56) named a folder whose files are
+    read: ``Kick/`` with ``kick -> Kick`` (as a case-insensitive file system reads ``Kick/``
+    as ``kick/``) was said "not read" (review57).  A folder that is another class's own
+    stays unsaid; a true non-class folder beside it is still said."""
+    import warnings
+
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    (kit / "kick").rename(kit / "Kick")
+    os.symlink("Kick", kit / "kick")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        templates = DrumTemplates.from_folder(kit)
+    assert templates.n_shots == (1, 1, 1)
+    (kit / "cowbell").mkdir()
+    sf.write(kit / "cowbell" / "0.wav", np.full(2000, 0.1, np.float32), 22050)
+    with pytest.warns(SkippedShotsWarning) as caught:
+        DrumTemplates.from_folder(kit)
+    assert len(caught) == 1 and "(cowbell/: 1)" in str(caught[0].message)
 
 
 def test_skipped_shots_warning_points_at_the_users_line(tmp_path):

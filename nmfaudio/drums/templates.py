@@ -539,7 +539,7 @@ class DrumTemplates:
         if classes is None:
             _check_folder_case(folder)
             classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
-            unread = _unread_folders(folder)
+            unread = _unread_folders(folder, classes)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
                 fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
@@ -849,10 +849,26 @@ def _listed(counts: dict) -> str:
     return ", ".join(f"{name}/: {n}" for name, n in counts.items())
 
 
-def _unread_folders(folder: Path) -> list:
+def _unread_folders(folder: Path, classes=()) -> list:
     """[(name, audio files at any depth)] of the sub-folders of the kit ``folder`` that hold
-    audio but are no class folder (``cowbell/``, ``claps/``; hidden ones skipped)."""
-    return [(name, n) for name, n in _nested_counts(folder).items() if name not in KNOWN_CLASSES]
+    audio but are no class folder (``cowbell/``, ``claps/``; hidden ones skipped), nor the
+    very folder of one of ``classes`` under another name (``Kick/`` where a case-insensitive
+    file system reads it as ``kick/``, or the target of a link ``kick -> Kick``: read)."""
+    read = []
+    for name in classes:
+        try:
+            read.append(os.stat(folder / name))
+        except OSError:  # pragma: no cover - removed meanwhile: the read below says so
+            pass
+
+    def is_read(name):
+        try:
+            found = os.stat(folder / name)
+        except OSError:  # pragma: no cover - removed meanwhile
+            return False
+        return any(os.path.samestat(found, other) for other in read)
+
+    return [(name, n) for name, n in _nested_counts(folder).items() if name not in KNOWN_CLASSES and not is_read(name)]
 
 
 def _nested_counts(sub: Path) -> dict:
