@@ -114,11 +114,11 @@ def low_rise_db(band_magnitude, band_hz, *, hz=COVER_HZ) -> np.ndarray:
     V = np.asarray(band_magnitude)
     sel = (np.asarray(band_hz) >= hz[0]) & (np.asarray(band_hz) < hz[1])
     low = V[sel].sum(axis=0, dtype=np.float64)
-    n = np.arange(low.size)
-    last = max(low.size - 1, 0)
-    at = lambda i: low[np.clip(i, 0, last)]  # noqa: E731
-    peak = np.maximum(at(n), at(n + 1))
-    before = np.minimum(at(n - 1), at(n - 2))
+    if low.size == 0:
+        return low
+    edged = np.pad(low, (2, 1), mode="edge")  # edged[i + 2] is frame i
+    peak = np.maximum(edged[2:-1], edged[3:])
+    before = np.minimum(edged[1:-2], edged[:-3])
     return 20 * np.log10((peak + 1e-12) / (before + 1e-12))
 
 

@@ -868,14 +868,18 @@ def _unread_folders(folder: Path, classes=()) -> list:
             return False
         return any(os.path.samestat(found, other) for other in read)
 
-    return [(name, n) for name, n in _nested_counts(folder).items() if name not in KNOWN_CLASSES and not is_read(name)]
+    # the class folders are left out before their files are counted (a sample pack's kick/
+    # may hold thousands, walked again when the class is read)
+    return list(_nested_counts(folder, skip=lambda name: name in KNOWN_CLASSES or is_read(name)).items())
 
 
-def _nested_counts(sub: Path) -> dict:
+def _nested_counts(sub: Path, skip=None) -> dict:
     """{sub-folder name: its audio files, at any depth} for the sub-folders of the class
-    folder ``sub`` that hold audio (hidden ones skipped)."""
+    folder ``sub`` that hold audio (hidden ones skipped, and those whose name ``skip`` is
+    true of)."""
     counts = {}
-    for folder in sorted(p for p in sub.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(p for p in sub.iterdir() if p.is_dir() and not p.name.startswith(".")
+                         and (skip is None or not skip(p.name))):
         n = sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
                 and p.suffix.lower() in AUDIO_EXTENSIONS)
         if n:
