@@ -30,6 +30,17 @@ def _one_shot_kit(folder: Path, sr=22050) -> Path:
     return folder
 
 
+def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one_line_error):
+    # 'templates learn kit/kick/one.wav' said the one-shot "does not exist (or is not a
+    # folder)" (review58): it exists, and is a file
+    kit = _one_shot_kit(tmp_path / "kit")
+    shot = kit / "kick" / "one.wav"
+    code, _, err = cli(["templates", "learn", shot, "-o", tmp_path / "k.npz"])
+    assert code == 1
+    one_line_error(err, f"one-shot folder {str(shot)!r} is a file, not a folder; give a folder with sub-folders")
+    assert not (tmp_path / "k.npz").exists()
+
+
 @pytest.mark.parametrize("case, needle", [
     ("no class folder", "one-shot folder '{kit}' has none of the class folders"),
     ("no audio", "class folder '{kit}/hihat' holds no audio files; add hihat one-shots"),
