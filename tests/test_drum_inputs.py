@@ -37,7 +37,7 @@ def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one
     shot = kit / "kick" / "one.wav"
     code, _, err = cli(["templates", "learn", shot, "-o", tmp_path / "k.npz"])
     assert code == 1
-    one_line_error(err, f"one-shot folder {str(shot)!r} is a file, not a folder; give a folder with sub-folders")
+    one_line_error(err, f"one-shot folder {str(shot)!r} is not a folder but a file; give a folder with sub-folders")
     assert not (tmp_path / "k.npz").exists()
 
 

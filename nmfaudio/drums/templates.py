@@ -533,7 +533,7 @@ class DrumTemplates:
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
             error = NotADirectoryError if folder.exists() else FileNotFoundError
-            what = "is a file, not a folder" if folder.exists() else "does not exist (or is not a folder)"
+            what = "is not a folder but a file" if folder.exists() else "does not exist (or is not a folder)"
             raise error(f"one-shot folder {str(folder)!r} {what}; give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
