@@ -575,8 +575,11 @@ class DrumTemplates:
             if not sub.is_dir():
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
+            # a link whose target is gone is read too, so that it is named (review58: it was left
+            # out without a word, and the template learned from the other one-shots)
             files = sorted(p for p in sub.iterdir()
-                           if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS)
+                           if (p.is_file() or (p.is_symlink() and not p.exists())) and not p.name.startswith(".")
+                           and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
