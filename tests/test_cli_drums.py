@@ -466,17 +466,21 @@ def test_free_space_asked_for_block_by_block_counts_the_figure_and_hit_files(son
     assert asked[2] - asked[0] == asked[3] - asked[1] == FIGURE_BYTES + 2 * HIT_FILE_BYTES
 
 
-@pytest.mark.parametrize("spelling", ["absolute csv", "absolute -o", "dot-dot"])
+@pytest.mark.parametrize("spelling", ["absolute csv", "absolute -o", "dot-dot", "through a new folder"])
 def test_onsets_in_the_output_folder_however_it_is_spelled(spelling, song, tmp_path, capsys, monkeypatch):
     """--onsets in the -o folder the run makes was refused ("folder ... does not exist") when
-    the two paths were spelled differently: -o out --onsets /abs/out/hits.csv."""
+    the two paths were spelled differently: -o out --onsets /abs/out/hits.csv.  Through a
+    folder that does not exist (out/sub/../hits.csv) the CSV was written, and an empty
+    out/sub left behind (made on the way, as mkdir -p does; review58)."""
     monkeypatch.chdir(tmp_path)
     out, csv = {"absolute csv": ("out", str(tmp_path / "out" / "hits.csv")),
                 "absolute -o": (str(tmp_path / "out"), "out/hits.csv"),
-                "dot-dot": ("out", "out/../out/hits.csv")}[spelling]
+                "dot-dot": ("out", "out/../out/hits.csv"),
+                "through a new folder": ("out", "out/sub/../hits.csv")}[spelling]
     assert main(["drums", str(song), "-o", out, "--onsets", csv, *FAST]) == 0
     assert "hits.csv" in capsys.readouterr().out
     assert (tmp_path / "out" / "hits.csv").read_text().startswith("time_s,class,velocity,strength")
+    assert not [path.name for path in (tmp_path / "out").iterdir() if path.is_dir()]
 
 
 def test_onsets_in_a_missing_folder_is_worded_as_the_other_outputs(song, tmp_path, capsys, one_line_error):

@@ -221,6 +221,19 @@ def test_jobs_with_a_scheduler_is_a_usage_error(command, tmp_path, cli, one_line
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", [["drums"], ["drums", "--jobs", "1"]], ids=["alone", "batch"])
+def test_quantize_without_hit_files_is_a_usage_error(command, tmp_path, cli, one_line_error, write_audio, tones):
+    # an option that needs another (--quantize without --midi or --onsets) was exit 1, an
+    # input's error, where --learn-frames without --block-seconds, --subtype pcm16 with
+    # --format flac and --jobs with --scheduler are usage errors, exit 2 (review58)
+    wav = write_audio(tmp_path / "in.wav", tones())
+    code, out, err = cli([command[0], wav, "-o", tmp_path / "out", "--quantize", "16", "--json", *command[1:]])
+    assert code == 2 and out == ""  # a usage error prints no --json record
+    one_line_error(err, "--quantize changes the hit files; add --midi or --onsets", "'nmfaudio drums --help'",
+                   prefix="nmfaudio drums: error:")
+    assert not (tmp_path / "out").exists()
+
+
 def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, cli, one_line_error, write_audio, tones):
     song = write_audio(tmp_path / "song.wav", tones())
     target = tmp_path / "notes.txt"

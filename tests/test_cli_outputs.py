@@ -184,3 +184,12 @@ def test_an_output_name_over_the_limit_is_refused_before_any_work(tmp_path, cli,
     line = one_line_error(err, "bytes long, more than the 255", "shorter name")
     assert "_residual.wav" in line or "_cymbals.wav" in line or "_kick.wav" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_made_on_the_way_to_the_output_folder_is_not_left(tmp_path, cli, write_audio, tones, monkeypatch):
+    """-o out/sub/.. made out/sub on the way (as mkdir -p does) and left it there, empty,
+    once the tracks were written in out (review58; drums --onsets out/sub/../x.csv the same)."""
+    monkeypatch.chdir(tmp_path)
+    song = write_audio(tmp_path / "song.wav", tones())
+    assert cli(["separate", song, "-k", "2", "-o", "out/sub/..", *FAST])[0] == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["song_component_01.wav", "song_component_02.wav"]

@@ -30,6 +30,29 @@ def _one_shot_kit(folder: Path, sr=22050) -> Path:
     return folder
 
 
+def test_a_one_shot_that_is_a_broken_link_is_named(tmp_path, cli, one_line_error):
+    # a link to a one-shot on a moved drive was left out without a word, and the template
+    # learned from the class's other one-shots (review58); a batch's input names it too
+    kit = _one_shot_kit(tmp_path / "kit")
+    (kit / "snare" / "two.wav").symlink_to(tmp_path / "moved" / "two.wav")
+    code, _, err = cli(["templates", "learn", kit, "-o", tmp_path / "k.npz"])
+    assert code == 1
+    one_line_error(err, f"{str(kit / 'snare' / 'two.wav')!r} is a link to {str(tmp_path / 'moved' / 'two.wav')!r}, "
+                        "which does not exist; check the link or its target")
+    assert not (tmp_path / "k.npz").exists()
+
+
+def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one_line_error):
+    # 'templates learn kit/kick/one.wav' said the one-shot "does not exist (or is not a
+    # folder)" (review58): it exists, and is a file
+    kit = _one_shot_kit(tmp_path / "kit")
+    shot = kit / "kick" / "one.wav"
+    code, _, err = cli(["templates", "learn", shot, "-o", tmp_path / "k.npz"])
+    assert code == 1
+    one_line_error(err, f"one-shot folder {str(shot)!r} is not a folder but a file; give a folder with sub-folders")
+    assert not (tmp_path / "k.npz").exists()
+
+
 @pytest.mark.parametrize("case, needle", [
     ("no class folder", "one-shot folder '{kit}' has none of the class folders"),
     ("no audio", "class folder '{kit}/hihat' holds no audio files; add hihat one-shots"),

@@ -762,6 +762,41 @@ def test_cli_sweep_reads_a_folder_of_pictures(tmp_path, cli):
     assert code == 1 and "different sizes" in stderr
 
 
+def test_cli_sweep_names_a_picture_that_is_a_broken_link(tmp_path, cli, one_line_error):
+    # a link to a picture on a moved drive was left out of the stack without a word (review58)
+    from PIL import Image
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    rng = np.random.default_rng(13)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(folder / f"{i}.png")
+    (folder / "3.png").symlink_to(tmp_path / "moved.png")
+    code, _, err = cli(["image", "sweep", str(folder), "--ranks", "1", "--max-iter", "5"])
+    assert code == 1
+    one_line_error(err, f"{str(folder / '3.png')!r} is a link to {str(tmp_path / 'moved.png')!r}, which does not exist")
+
+
+def test_cli_sweep_refuses_a_figure_in_the_folder_it_sweeps(tmp_path, cli, one_line_error, monkeypatch):
+    # -o pictures/curve.png was written, and the next sweep of pictures/ read the figure as
+    # one of its pictures: "have different sizes [(8, 8), (432, 660)]" (review58)
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    rng = np.random.default_rng(13)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(folder / f"{i}.png")
+    for output in ["pictures/curve.png", "pictures/../pictures/curve.png", str(folder / "curve.png")]:
+        code, _, err = cli(["image", "sweep", "pictures", "--ranks", "1", "--max-iter", "5", "-o", output])
+        assert code == 1
+        one_line_error(err, f"-o {output!r} is in the folder of pictures 'pictures'", "e.g. -o 'curve.png'")
+    assert sorted(p.name for p in folder.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
+    code, _, _ = cli(["image", "sweep", "pictures", "--ranks", "1", "--max-iter", "5", "-o", "curve.png"])
+    assert code == 0 and (tmp_path / "curve.png").is_file()
+
+
 # --------------------------------------------------------------------------- defaults vs scikit-learn, warm starts
 
 

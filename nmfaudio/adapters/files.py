@@ -201,7 +201,10 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         from PIL import Image
 
         extensions = Image.registered_extensions()
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in extensions and p.is_file())
+        # a link whose target is gone is read too, so that it is named (review58: the stack was
+        # swept without it, without a word)
+        files = sorted(p for p in path.iterdir()
+                       if p.suffix.lower() in extensions and (p.is_file() or (p.is_symlink() and not p.exists())))
         if not files:
             raise ValueError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
         files = files[:n] if n is not None else files

@@ -301,7 +301,9 @@ def output_folder(folder, option: str = "-o"):
     ``.nmfaudio-run-<pid>-<random>``, stays there for the whole run and is removed at
     the end.  If the block raises (or is interrupted), the folders created here are
     removed again — only when empty, so never while another run is using them (its
-    marker keeps the folder), and never with anyone's files in them.
+    marker keeps the folder), and never with anyone's files in them.  A folder made only
+    on the way, which ``folder`` leaves again through ``..`` (``q/sub`` of ``q/sub/..``), is
+    removed at the end too, when empty.
 
     Raises
     ------
@@ -349,6 +351,15 @@ def output_folder(folder, option: str = "-o"):
                 pass
         raise
     _remove(marker)
+    # a folder made only on the way, which the path then leaves ('q/sub' of '--onsets
+    # q/sub/../x.csv', as mkdir -p makes it), holds nothing of the run: removed if empty (review58)
+    kept = folder.resolve()
+    for path in reversed(created):
+        if path.resolve() != kept and path.resolve() not in kept.parents:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
 
 
 @contextmanager

@@ -394,7 +394,9 @@ def _check_hit_options(args) -> None:
     """Usage errors of the hit options, before any work."""
     _check_notes(args.classes, args.templates)
     if args.quantize and not (args.midi or args.onsets is not None):
-        raise CLIError("--quantize changes the hit files; add --midi or --onsets")
+        # an option that needs another: a usage error (exit 2), as --learn-frames without
+        # --block-seconds is; it was exit 1, an input's error (review58)
+        args.parser.error("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
         return
     csv = args.onsets

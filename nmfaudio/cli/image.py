@@ -146,6 +146,19 @@ def _check_folder(path, option: str) -> None:
         check_output_parent(path, option)
 
 
+def _check_outside_stack(output, images) -> None:
+    """Refuse, before the fit, a figure written into the folder of pictures it is a sweep of:
+    the next sweep of that folder read it as one of them, and stopped on "the pictures in
+    'faces' have different sizes [(8, 8), (432, 660)]", a size the user never had (review58)."""
+    if output is None or not Path(images).is_dir() or output.parent.resolve() != Path(images).resolve():
+        return
+    elsewhere = Path(images).parent / output.name
+    if elsewhere.parent.resolve() == Path(images).resolve():  # IMAGES is '.': the folder above, spelled out
+        elsewhere = Path(images).resolve().parent / output.name
+    raise CLIError(f"-o {str(output)!r} is in the folder of pictures {str(images)!r}: the next sweep of it "
+                   f"would read the figure as one of its pictures; write it outside, e.g. -o {str(elsewhere)!r}")
+
+
 #: The words for a picture's Pillow mode (a picture from ``read_picture``): the summary's
 #: and ``--json``'s ``kind``, and the refusal of an output format that cannot store it.
 KINDS = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}
@@ -388,6 +401,7 @@ def run_sweep(args) -> int:
     _check_png(args.output, "-o")
     refuse_outputs(outputs, force=args.force, inputs=[args.images])
     _check_folder(args.output, "-o")
+    _check_outside_stack(args.output, args.images)
     with _frame_notes():
         images = read_image_stack(args.images, args.n)
     if args.n is not None and args.n > len(images):  # "the first N": said, not silently fewer (polish15)

@@ -533,7 +533,8 @@ class DrumTemplates:
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
             error = NotADirectoryError if folder.exists() else FileNotFoundError
-            raise error(f"one-shot folder {str(folder)!r} does not exist (or is not a folder); give a folder "
+            what = "is not a folder but a file" if folder.exists() else "does not exist (or is not a folder)"
+            raise error(f"one-shot folder {str(folder)!r} {what}; give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
         if classes is None:
@@ -574,8 +575,11 @@ class DrumTemplates:
             if not sub.is_dir():
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
+            # a link whose target is gone is read too, so that it is named (review58: it was left
+            # out without a word, and the template learned from the other one-shots)
             files = sorted(p for p in sub.iterdir()
-                           if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS)
+                           if (p.is_file() or (p.is_symlink() and not p.exists())) and not p.name.startswith(".")
+                           and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))

@@ -136,7 +136,9 @@ def plot_clusters(waveforms, labels, *, n_clusters=None, fs=None, max_traces=300
     for row in range(nrows):
         axes[row * ncols].set_ylabel("amplitude", fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        from nmfaudio.plot import shown_title
+
+        fig.suptitle(shown_title(title), fontsize=10)  # a name that is not UTF-8 (review58)
     return fig
 
 
