@@ -3165,3 +3165,7 @@ def test_sum_of_squares_is_numpys_stretch_sums(dtype):
                 expected = sum(float(np.square(flat[i:i + chunk], dtype=np.float64).sum())
                                for i in range(0, flat.size, chunk))
                 assert track_reads.sum_of_squares(flat, chunk) == expected, (n, scale, chunk)
+    # a strided track (NumPy's form) gives the same sum
+    flat = np.random.default_rng(59).standard_normal(20_001).astype(dtype)
+    assert track_reads.sum_of_squares(flat[::3], 4096) == sum(
+        float(np.square(flat[::3][i:i + 4096], dtype=np.float64).sum()) for i in range(0, flat[::3].size, 4096))

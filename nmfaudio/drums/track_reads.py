@@ -611,7 +611,8 @@ def sum_of_squares(flat, chunk: int = CHUNK_SAMPLES) -> float:
     float
     """
     flat = np.asarray(flat)
-    fast = _pairwise_squares is not None and flat.ndim == 1 and flat.dtype in (np.float32, np.float64)
+    fast = (_pairwise_squares is not None and flat.ndim == 1 and flat.dtype in (np.float32, np.float64)
+            and flat.flags.c_contiguous)  # (other layouts: NumPy's form, no second compiled variant)
     total = 0
     for start in range(0, flat.size, chunk):
         stretch = flat[start:start + chunk]
