@@ -3146,3 +3146,26 @@ def test_the_hits_modules_public_names_are_still_importable_from_it():
     for name, home in homes.items():
         assert getattr(hits, name) is getattr(home, name), name
     assert DrumHits is hit_results.DrumHits and gm_notes is general_midi.gm_notes  # nmfaudio.drums' names
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_of_squares_is_numpys_stretch_sums(dtype):
+    # the stems' RMS (batch._rms): the compiled pairwise sum of squares equals NumPy's
+    # float64 square-and-sum of each stretch, added in order, bit for bit (tolerance 0):
+    # lengths under 8, up to 128 and above, at and either side of a stretch's end, and
+    # values from silence to full scale and tiny ones
+    from nmfaudio.drums import track_reads
+
+    rng = np.random.default_rng(58)
+    lengths = [0, 1, 7, 8, 9, 127, 128, 129, 1000, 4095, 4096, 4097, 12_345, 100_003]
+    for n in lengths:
+        for scale in (1.0, 0.01, 1e-20):
+            flat = (rng.standard_normal(n) * scale).astype(dtype)
+            for chunk in (4096, 2**20):
+                expected = sum(float(np.square(flat[i:i + chunk], dtype=np.float64).sum())
+                               for i in range(0, flat.size, chunk))
+                assert track_reads.sum_of_squares(flat, chunk) == expected, (n, scale, chunk)
+    # a strided track (NumPy's form) gives the same sum
+    flat = np.random.default_rng(59).standard_normal(20_001).astype(dtype)
+    assert track_reads.sum_of_squares(flat[::3], 4096) == sum(
+        float(np.square(flat[::3][i:i + 4096], dtype=np.float64).sum()) for i in range(0, flat[::3].size, 4096))
