@@ -253,8 +253,8 @@ def test_onsets_path_in_a_batch_names_what_made_it_one(how, song, tmp_path, caps
     other.write_bytes(song.read_bytes())
     inputs = {"a folder of one file": [folder], "--jobs": [song, "--jobs", "2"], "two files": [song, other]}
     code = main(["drums", *map(str, inputs[how]), "-o", str(tmp_path / "out"), "--onsets", str(tmp_path / "h.csv")])
-    assert code == 1
-    line = one_line_error(capsys.readouterr().err, "--onsets", "a batch")
+    assert code == 2  # a usage error since review59 (exit 1 before)
+    line = one_line_error(capsys.readouterr().err, "--onsets", "a batch", prefix="nmfaudio drums: error:")
     assert "several inputs" not in line or how == "two files"
     assert not (tmp_path / "out").exists()
 

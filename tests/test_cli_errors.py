@@ -234,6 +234,19 @@ def test_quantize_without_hit_files_is_a_usage_error(command, tmp_path, cli, one
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("why", ["several inputs", "--jobs"])
+def test_onsets_path_in_a_batch_is_a_usage_error(why, tmp_path, cli, one_line_error, write_audio, tones):
+    # --onsets PATH names one file, which a batch cannot use: the command line itself is wrong,
+    # as with --jobs and --scheduler (exit 2); it was exit 1 with a --json record (review59)
+    wav = write_audio(tmp_path / "in.wav", tones())
+    inputs = [wav, write_audio(tmp_path / "two.wav", tones())] if why == "several inputs" else [wav, "--jobs", "1"]
+    code, out, err = cli(["drums", *inputs, "-o", tmp_path / "out", "--json", "--onsets", tmp_path / "h.csv"])
+    assert code == 2 and out == ""
+    one_line_error(err, f"names one file, but this is a batch ({why}); give --onsets alone",
+                   "'nmfaudio drums --help'", prefix="nmfaudio drums: error:")
+    assert not (tmp_path / "out").exists()
+
+
 def test_output_path_that_is_a_file_is_refused_and_kept(tmp_path, cli, one_line_error, write_audio, tones):
     song = write_audio(tmp_path / "song.wav", tones())
     target = tmp_path / "notes.txt"

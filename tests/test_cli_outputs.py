@@ -193,3 +193,27 @@ def test_a_folder_made_on_the_way_to_the_output_folder_is_not_left(tmp_path, cli
     song = write_audio(tmp_path / "song.wav", tones())
     assert cli(["separate", song, "-k", "2", "-o", "out/sub/..", *FAST])[0] == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["song_component_01.wav", "song_component_02.wav"]
+
+
+def test_a_parent_removed_by_another_run_meanwhile_is_made_again(tmp_path, monkeypatch):
+    """Another run's folder made on the way (q of '-o q/sub/..') is removed at its end, when
+    empty; a run making q/x in it at that moment stopped on "cannot create the folder -o
+    'q/x' (No such file or directory)" instead of making q again (review59)."""
+    from pathlib import Path
+
+    from nmfaudio.cli import output_folder
+
+    (tmp_path / "q").mkdir()
+    mkdir = Path.mkdir
+    ended = []
+
+    def other_run_ends_first(path, *args, **kwargs):
+        if path == tmp_path / "q" / "x" and not ended:
+            (tmp_path / "q").rmdir()  # the other run's cleanup, between our look and our mkdir
+            ended.append(True)
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", other_run_ends_first)
+    with output_folder(tmp_path / "q" / "x") as folder:
+        (folder / "a.wav").write_bytes(b"")
+    assert sorted(p.name for p in (tmp_path / "q" / "x").iterdir()) == ["a.wav"]

@@ -330,6 +330,10 @@ def output_folder(folder, option: str = "-o"):
                     path.mkdir()
                 except FileExistsError:
                     continue
+                except FileNotFoundError:
+                    # its parent, seen a moment ago, is gone: another run's folder made on the way,
+                    # removed at its end (q of '-o q/sub/..'); the next round makes it again (review59)
+                    break
                 except OSError as exc:
                     raise CLIError(f"cannot create the folder {option} {str(path)!r} ({exc.strerror}); "
                                    "give a folder you can write to") from None

@@ -403,8 +403,10 @@ def _check_hit_options(args) -> None:
     if is_batch(args):
         why = ("several inputs" if len(args.inputs) > 1 else "a folder" if args.inputs[0].is_dir() else
                "--jobs" if args.jobs is not None else "--scheduler")
-        raise CLIError(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
-                       "alone (each input gets OUTDIR/<stem>_onsets.csv)")
+        # the command line itself: a usage error (exit 2, no --json record), as --quantize without
+        # hit files and --jobs with --scheduler are; it was exit 1 (review59)
+        args.parser.error(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
+                          "alone (each input gets OUTDIR/<stem>_onsets.csv)")
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         # an input written after --onsets, which takes an optional path, became the path (tour16)

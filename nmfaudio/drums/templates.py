@@ -539,7 +539,10 @@ class DrumTemplates:
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
         if classes is None:
             _check_folder_case(folder)
-            classes = tuple(c for c in KNOWN_CLASSES if (folder / c).is_dir())
+            # a class folder that is a link leading nowhere (a moved drive) is kept, so that the
+            # loop below names it: the class was left out without a word (review59)
+            classes = tuple(c for c in KNOWN_CLASSES
+                            if (folder / c).is_dir() or _broken_link(folder / c))
             unread = _unread_folders(folder, classes)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
@@ -572,6 +575,8 @@ class DrumTemplates:
         skipped = []
         for name in classes:
             sub = folder / name
+            if _broken_link(sub):  # 'kit/toms' is a link to '/Volumes/old/toms', which does not exist
+                raise audio.not_found(sub)
             if not sub.is_dir():
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
@@ -889,6 +894,11 @@ def _nested_counts(sub: Path, skip=None) -> dict:
         if n:
             counts[folder.name] = n
     return counts
+
+
+def _broken_link(path: Path) -> bool:
+    """``path`` is a symbolic link leading nowhere (a missing target or a loop of links)."""
+    return path.is_symlink() and not path.exists()
 
 
 def _check_folder_case(folder: Path) -> None:
