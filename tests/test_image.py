@@ -777,6 +777,23 @@ def test_cli_sweep_names_a_picture_that_is_a_broken_link(tmp_path, cli, one_line
     one_line_error(err, f"{str(folder / '3.png')!r} is a link to {str(tmp_path / 'moved.png')!r}, which does not exist")
 
 
+def test_a_folder_of_pictures_skips_hidden_files(tmp_path):
+    # macOS leaves AppleDouble files ('._0.png', not pictures) beside the pictures on a copied
+    # drive; the stack stopped on "not a picture Pillow can read" (exactly the 3 pictures read)
+    from PIL import Image
+
+    from nmfaudio.adapters.files import read_image_stack
+
+    clean, folder = tmp_path / "clean", tmp_path / "copied"
+    clean.mkdir(), folder.mkdir()
+    rng = np.random.default_rng(13)
+    for i in range(3):
+        picture = Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8))
+        picture.save(clean / f"{i}.png"), picture.save(folder / f"{i}.png")
+        (folder / f"._{i}.png").write_bytes(b"\x00\x05\x16\x07" + bytes(60))
+    np.testing.assert_array_equal(read_image_stack(folder), read_image_stack(clean))
+
+
 def test_cli_sweep_refuses_a_figure_in_the_folder_it_sweeps(tmp_path, cli, one_line_error, monkeypatch):
     # -o pictures/curve.png was written, and the next sweep of pictures/ read the figure as
     # one of its pictures: "have different sizes [(8, 8), (432, 660)]" (review58)

@@ -202,9 +202,12 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
 
         extensions = Image.registered_extensions()
         # a link whose target is gone is read too, so that it is named (review58: the stack was
-        # swept without it, without a word)
+        # swept without it, without a word); hidden files are no pictures of the stack (macOS
+        # leaves '._x.png' beside 'x.png' on a copied drive: the sweep stopped on it), as the
+        # kit folders' one-shots skip them
         files = sorted(p for p in path.iterdir()
-                       if p.suffix.lower() in extensions and (p.is_file() or (p.is_symlink() and not p.exists())))
+                       if p.suffix.lower() in extensions and not p.name.startswith(".")
+                       and (p.is_file() or (p.is_symlink() and not p.exists())))
         if not files:
             raise ValueError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
         files = files[:n] if n is not None else files
