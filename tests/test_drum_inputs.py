@@ -57,6 +57,23 @@ def test_a_class_folder_that_is_a_broken_link_is_named(classes, tmp_path, cli, o
     assert not (tmp_path / "k.npz").exists()
 
 
+@pytest.mark.parametrize("command", ["templates", "drums"])
+def test_a_kit_folder_that_is_a_broken_link_is_named(command, tmp_path, cli, one_line_error):
+    # a kit folder that is a link to a moved drive was said "does not exist (or is not a
+    # folder)" / "does not exist", the link not named (review59's left-alone note)
+    kit = tmp_path / "kit"
+    kit.symlink_to(tmp_path / "moved" / "kit")
+    loop = tmp_path / "loop.wav"
+    sf.write(loop, np.zeros(2205, np.float32), 22050)
+    args = (["templates", "learn", kit, "-o", tmp_path / "k.npz"] if command == "templates" else
+            ["drums", loop, "-o", tmp_path / "out", "--templates", kit])
+    code, _, err = cli(args)
+    assert code == 1
+    one_line_error(err, f"{str(kit)!r} is a link to {str(tmp_path / 'moved' / 'kit')!r}, "
+                        "which does not exist; check the link or its target")
+    assert not (tmp_path / "k.npz").exists() and not (tmp_path / "out").exists()
+
+
 def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one_line_error):
     # 'templates learn kit/kick/one.wav' said the one-shot "does not exist (or is not a
     # folder)" (review58): it exists, and is a file

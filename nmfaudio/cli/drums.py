@@ -168,6 +168,10 @@ def _templates(args):
             raise CLIError(f"--classes {','.join(args.classes)}: no template for {', '.join(map(repr, unknown))}; "
                            f"the templates have {', '.join(KNOWN_CLASSES)}")
         return None
+    if args.templates.is_symlink() and not args.templates.exists():  # a kit on a moved drive: name the link
+        from nmfaudio.audio import not_found
+
+        raise CLIError(f"--templates {not_found(args.templates)}")
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
     with _skipped_shots_note():

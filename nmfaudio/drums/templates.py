@@ -530,6 +530,8 @@ class DrumTemplates:
             folder).
         """
         folder = Path(path)
+        if _broken_link(folder):  # a kit on a moved drive: the link and its target named
+            raise audio.not_found(folder)
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
             error = NotADirectoryError if folder.exists() else FileNotFoundError
