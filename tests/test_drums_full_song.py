@@ -1141,6 +1141,34 @@ def test_hat_high_share_reads_where_the_hat_model_lies():
     assert not hats_absent(P, np.zeros_like(H), labels, band_low_hz, sr=44100)
 
 
+def test_a_hat_model_crowded_at_the_snares_hits_holds_no_hats():
+    # songelec58: a drum machine's hat parts that explain the snare's noise and a cymbal or
+    # percussion struck with it sit at the snare's hits; a hat pattern sits mostly between them
+    from nmfaudio.drums.hat_presence import AT_SNARE_MAX, HAT_HIGH_HZ, at_snare_share, hats_absent, hats_at_snare
+
+    labels = ("kick", "snare", "hihat")
+    band_low_hz = np.array([100.0, 1000.0, HAT_HIGH_HZ, 8000.0])
+    P = np.zeros((4, 3, 2), np.float32)
+    P[0, 0, 0] = P[1, 1, 0] = 1
+    P[2:, 2, 0] = 0.5  # the hat's model all above HAT_HIGH_HZ: the band test keeps it
+    N = 64
+    H = np.zeros((3, N), np.float32)
+    H[1, 8::16] = 1.0  # the snare on 2 and 4 of a 32-frame bar
+    H[2, 0::2] = 1.0  # a hat on every sixteenth: 2 of a bar's 16 strokes with the snare
+    assert at_snare_share(P, H, labels) == pytest.approx(2 / 16, abs=1e-6)
+    assert AT_SNARE_MAX > 2 / 16
+    assert not hats_at_snare(P, H, labels, sr=44100)
+    H[2] = 0
+    H[2, 8::16] = 1.0  # the "hats" only at the snare's hits: its noise, a cymbal struck with it
+    H[2, 2::32] = 0.2
+    assert at_snare_share(P, H, labels) > 0.8
+    assert not hats_absent(P, H, labels, band_low_hz, sr=44100)  # the band test keeps it ...
+    assert hats_at_snare(P, H, labels, sr=44100)  # ... this one does not
+    assert not hats_at_snare(P, H, labels, sr=44100, limit=1.0)
+    assert not hats_at_snare(P, H, labels, sr=22050)  # under HAT_MIN_SR: not judged
+    assert np.isnan(at_snare_share(P, H, ("kick", "toms", "hihat")))  # no snare part: nothing to measure
+
+
 def four_on_the_floor(seconds=SECONDS, bpm=120, seed=0):
     """Disco: a kick on every beat, the snare on 2 and 4 (always with the kick), open
     hats on the off-beats; synthetic hits as :func:`test_drums.synthetic_hits`'s.

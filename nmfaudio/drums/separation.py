@@ -100,7 +100,7 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_engine, check_int, least_seconds
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_ceiling import hat_ceilings
-from nmfaudio.drums.hat_presence import hats_absent
+from nmfaudio.drums.hat_presence import hats_absent, hats_at_snare
 from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
                                   SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
@@ -1009,6 +1009,18 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
         H_masks[hats] = 0
         judged_absent.add("hihat")
+    # ... and hat parts whose model sits at the snare's hits (its noise, a drum machine's
+    # cymbal or percussion struck with it; hat_presence.hats_at_snare) stay in the masks but
+    # sound in the cymbals stem (the residual's when the cymbals are not asked for), as a
+    # ride's strokes do: what they explain is drums, so the drums and the accompaniment keep
+    # main's masks; the hi-hat stem is silent and its activations 0
+    # (docs/log/drums-full-song-decisions.md, songelec58)
+    hats_to = None
+    if (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes and not no_hats
+            and hats_at_snare(fit.P, fit.H.sum(axis=1), kit.classes, sr=sr)):
+        hats_to = classes.index("cymbals") if "cymbals" in classes else len(classes)
+        no_hats = True  # the hat stem's report as for hats judged absent (no strokes to move, activations 0)
+        judged_absent.add("hihat")
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
@@ -1041,6 +1053,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
         # the accompaniment (docs/log/drums-full-song-decisions.md, twenty-third round)
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs, residual=D,
                                                 cut=SONG_LOW_CUT_HZ, to_residual=False)
+    if hats_to is not None:  # the hat parts sound in the cymbals stem (hats_at_snare, above)
+        route = np.array(route, copy=True)
+        route[hats] = hats_to
     # a drum recording whose toms lie below its kick: the kick part took those toms and the
     # toms parts the kick; each one's hits go to the other's output (nmfaudio.drums.kick_toms)
     H_unswapped = H_masks  # the class activations follow these two steps (kick_toms.rerouted_activations)
