@@ -547,6 +547,24 @@ def test_a_class_subset_says_where_the_other_drums_went(song, tmp_path, capsys):
     assert record["classes_in_residual"] == [] and not any("--classes" in line for line in _done_lines(record))
 
 
+
+def test_a_silent_stem_with_hits_says_where_they_come_from():
+    # review60: a song's hi-hat stem judged to hold no hats (hat_presence) is silent, yet
+    # hits() gives it hits (step 7 adds the recording's high-band onsets, at strength 0):
+    # the summary read "rms 0, 54 hits; judged not playing" without saying whence
+    from nmfaudio.cli.drums import ABSENT_HITS_TEXT
+
+    record = {"adapt": True, "n_iter": 50, "n_free": 0, "input": "song.wav", "classes": ["snare", "hihat"],
+              "templates": "bundled templates", "seconds": 1.0, "plot": None, "absent": ["hihat"],
+              "sources": [{"name": "snare", "path": "o/song_snare.wav", "rms": 0.1, "onsets_s": [0.5]},
+                          {"name": "hihat", "path": "o/song_hihat.wav", "rms": 0.0, "onsets_s": [0.1, 0.3]},
+                          {"name": "residual", "path": "o/song_residual.wav", "rms": 0.2}]}
+    lines = _done_lines(record)
+    assert lines[2] == f"  o/song_hihat.wav  (rms 0, 2 hits; {ABSENT_TEXT}{ABSENT_HITS_TEXT})", lines
+    assert lines[1] == "  o/song_snare.wav  (rms 0.1, 1 hit)", lines
+    record["sources"][1]["onsets_s"] = []
+    assert _done_lines(record)[2] == f"  o/song_hihat.wav  (rms 0, 0 hits; {ABSENT_TEXT})"
+
 def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
     """A file name that is not UTF-8 (``caf\\xe9.wav`` from an old archive or a Latin-1
     disk; Python holds the byte as a surrogate) failed in a batch and alone with "'utf-8'

@@ -42,6 +42,9 @@ from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_
 #: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
 #: how to keep it.
 ABSENT_TEXT = "judged not playing: --presence-test off keeps every class"
+#: ... and, when that silent stem still has hits (the hi-hat's: step 7 of nmfaudio.drums.hits adds the
+#: recording's high-band onsets, at strength 0), where they come from (review60)
+ABSENT_HITS_TEXT = ", its hits read from the recording's high band"
 #: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
@@ -96,7 +99,8 @@ def register(subparsers) -> None:
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent "
                             "(in a song at 44.1 kHz and up, not with --fixed: a hi-hat stem whose model lies "
-                            "mostly below 5 kHz); off: every class is modelled to the end (keeps a fill of one or two "
+                            "mostly below 5 kHz, or whose model sits at the snare's hits: then in the cymbals "
+                            "stem); off: every class is modelled to the end (keeps a fill of one or two "
                             "quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): decided from the signal whether the time is kept on a ride (in a "
@@ -308,6 +312,8 @@ def _done_lines(record) -> list[str]:
         hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         # a stem silenced by a presence decision: why, and how to keep it (on the same line)
         why = f"; {ABSENT_TEXT}" if source["name"] in absent else ""
+        if why and len(source.get("onsets_s", ())):  # "rms 0, 54 hits; judged not playing": say whence
+            why += ABSENT_HITS_TEXT
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why}{_holds(source['name'], record)})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")

@@ -273,7 +273,11 @@ def separate_drums(
         templates, hi-hat parts whose fitted model lies mostly below 5 kHz
         (:mod:`nmfaudio.drums.hat_presence`: they took a guitar, the snare or a ride, not
         hats) are left out of the masks: the hi-hat stem and activation are silent, their
-        share goes to the other outputs.
+        share goes to the other outputs; hi-hat parts whose fitted model sits at the
+        snare's hits (:func:`~nmfaudio.drums.hat_presence.hats_at_snare`: the snare's noise,
+        a drum machine's cymbal) sound in the cymbals stem instead (the residual without
+        a cymbals output), the hi-hat stem and activation silent too.  ``hits()`` still
+        gives such a silent hi-hat the recording's high-band onsets (at strength 0).
         ``result.absent`` names the classes left silent either way.  False keeps every
         class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
@@ -1205,7 +1209,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                 else np.where(track_reads.digital_silence(y), y.dtype.type(0), np.broadcast_to(offset, y.shape)))
     sources["residual"] = residual.astype(y.dtype, copy=False)
     H_out = (H / np.float32(scale)).astype(np.float32)  # (K, C, N)
-    if no_hats:  # no hats: no hat activations either (hits() finds none)
+    # no hats: no hat activations either (hits() takes none from them; its step 7 still adds the
+    # recording's high-band onsets, at strength 0: hi-hat F 0.73 against 0.42 without them on the
+    # electronic tuning songs at -6 dB, review60 in docs/drums-full-song.md)
+    if no_hats:
         H_out[hats] = 0
 
     def as_output(h):  # an activation (C, N) in the input's units: (N,) for mono input
