@@ -31,7 +31,7 @@ from nmfaudio._validation import MAX_CHANNELS, check_number, check_switch, is_re
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
            "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
            "output_format",
-           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "check_not_folders", "check_not_inputs", "check_free_space",
+           "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "is_broken_link", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy", "remove_stale_temporaries",
            "sweep_stale_temporaries",
@@ -414,6 +414,13 @@ def _check_declared_length(path: Path, info) -> None:
             f"{str(path)!r} has a damaged header: it declares {info.frames} samples ({hours:.3g} hours at "
             f"{info.samplerate} Hz) but the file ({size} bytes) holds far fewer; export or convert the file again"
         )
+
+
+def is_broken_link(path) -> bool:
+    """Whether ``path`` is a symbolic link leading nowhere (a missing target or a loop of
+    links): an input to name with :func:`not_found`, not to pass over."""
+    path = Path(path)
+    return path.is_symlink() and not path.exists()
 
 
 def not_found(path) -> FileNotFoundError:

@@ -253,7 +253,7 @@ def find_inputs(paths, *, exclude=None, skipped: list | None = None,
             relative = file.relative_to(path)
             # a broken link is kept (audio extension): the run reports it as a failed file
             # naming the link, where skipping it lost the file without a word
-            if any(part.startswith(".") for part in relative.parts) or not (file.is_file() or _broken_link(file)):
+            if any(part.startswith(".") for part in relative.parts) or not (file.is_file() or audio.is_broken_link(file)):
                 continue
             extension = file.suffix.lower().lstrip(".")
             if extension not in extensions:
@@ -311,9 +311,6 @@ def _resolved(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def _broken_link(path: Path) -> bool:
-    """Whether ``path`` is a symbolic link whose target does not exist."""
-    return path.is_symlink() and not path.exists()
 
 
 def _earlier_outputs(folder: Path) -> set[Path]:

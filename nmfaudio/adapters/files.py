@@ -200,6 +200,8 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
     if path.is_dir():
         from PIL import Image
 
+        from nmfaudio.audio import is_broken_link
+
         extensions = Image.registered_extensions()
         # a link whose target is gone is read too, so that it is named (review58: the stack was
         # swept without it, without a word); hidden files are no pictures of the stack (macOS
@@ -207,7 +209,7 @@ def read_image_stack(path, n: int | None = None) -> np.ndarray:
         # kit folders' one-shots skip them
         files = sorted(p for p in path.iterdir()
                        if p.suffix.lower() in extensions and not p.name.startswith(".")
-                       and (p.is_file() or (p.is_symlink() and not p.exists())))
+                       and (p.is_file() or is_broken_link(p)))
         if not files:
             raise ValueError(f"folder {str(path)!r} holds no pictures; give a folder of PNG/JPEG files or an .npz")
         files = files[:n] if n is not None else files

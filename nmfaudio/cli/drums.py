@@ -162,6 +162,7 @@ def register(subparsers) -> None:
 
 def _templates(args):
     """Load ``--templates`` once (errors before any output folder exists)."""
+    from nmfaudio.audio import is_broken_link, not_found
     from nmfaudio.batch import load_templates
 
     if args.templates is None:
@@ -172,9 +173,7 @@ def _templates(args):
             raise CLIError(f"--classes {','.join(args.classes)}: no template for {', '.join(map(repr, unknown))}; "
                            f"the templates have {', '.join(KNOWN_CLASSES)}")
         return None
-    if args.templates.is_symlink() and not args.templates.exists():  # a kit on a moved drive: name the link
-        from nmfaudio.audio import not_found
-
+    if is_broken_link(args.templates):  # a kit on a moved drive: name the link
         raise CLIError(f"--templates {not_found(args.templates)}")
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")

@@ -530,7 +530,7 @@ class DrumTemplates:
             folder).
         """
         folder = Path(path)
-        if _broken_link(folder):  # a kit on a moved drive: the link and its target named
+        if audio.is_broken_link(folder):  # a kit on a moved drive: the link and its target named
             raise audio.not_found(folder)
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
@@ -544,7 +544,7 @@ class DrumTemplates:
             # a class folder that is a link leading nowhere (a moved drive) is kept, so that the
             # loop below names it: the class was left out without a word (review59)
             classes = tuple(c for c in KNOWN_CLASSES
-                            if (folder / c).is_dir() or _broken_link(folder / c))
+                            if (folder / c).is_dir() or audio.is_broken_link(folder / c))
             unread = _unread_folders(folder, classes)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
@@ -577,7 +577,7 @@ class DrumTemplates:
         skipped = []
         for name in classes:
             sub = folder / name
-            if _broken_link(sub):  # 'kit/toms' is a link to '/Volumes/old/toms', which does not exist
+            if audio.is_broken_link(sub):  # 'kit/toms' is a link to '/Volumes/old/toms', which does not exist
                 raise audio.not_found(sub)
             if not sub.is_dir():
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
@@ -585,7 +585,7 @@ class DrumTemplates:
             # a link whose target is gone is read too, so that it is named (review58: it was left
             # out without a word, and the template learned from the other one-shots)
             files = sorted(p for p in sub.iterdir()
-                           if (p.is_file() or (p.is_symlink() and not p.exists())) and not p.name.startswith(".")
+                           if (p.is_file() or audio.is_broken_link(p)) and not p.name.startswith(".")
                            and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
@@ -898,9 +898,6 @@ def _nested_counts(sub: Path, skip=None) -> dict:
     return counts
 
 
-def _broken_link(path: Path) -> bool:
-    """``path`` is a symbolic link leading nowhere (a missing target or a loop of links)."""
-    return path.is_symlink() and not path.exists()
 
 
 def _check_folder_case(folder: Path) -> None:
@@ -972,7 +969,7 @@ def read_templates(path) -> DrumTemplates:
     path = Path(path)
     if path.is_dir():
         return DrumTemplates.from_folder(path)
-    if path.is_symlink() and not path.exists():
+    if audio.is_broken_link(path):
         raise audio.not_found(path)
     if not path.exists():
         raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
