@@ -971,6 +971,28 @@ def check_folder_name(directory, writes: str) -> None:
                          f"the folder {str(directory)!r} first to use that name)")
 
 
+def without_detours(directory) -> Path:
+    """``directory`` without its detours through folders that do not exist yet: ``a/sub/..``
+    is ``a`` while ``a/sub`` does not exist (``x/new/../../y`` is ``y``).
+
+    Made as spelled, as ``mkdir -p`` makes it, such a folder ``a/sub`` was created only to
+    be left again, and stayed behind, empty, once the files were written in ``a``; the
+    checks before the writes were blind too (``a/sub/../x.wav`` does not exist while
+    ``a/sub`` does not, so an existing ``a/x.wav``, even the input, was not seen).  A
+    folder that exists (or a link) keeps its ``..``: it is the file system's to resolve.
+    The command line's ``-o out/sub/..`` removes the folder made on the way at the end
+    instead (``nmfaudio.cli.output_folder``).
+    """
+    directory = Path(directory)
+    kept: list[str] = []
+    for part in directory.parts:
+        if part == ".." and kept and kept[-1] not in ("..", directory.anchor) and not os.path.lexists(Path(*kept)):
+            kept.pop()  # 'sub' of 'sub/..' will not exist but for this path: no need to make it
+        else:
+            kept.append(part)
+    return Path(*kept) if kept else Path(".")
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -989,7 +1011,8 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     Parameters
     ----------
     directory : str or os.PathLike
-        Created if missing.
+        Created if missing.  A folder that does not exist and is left again through
+        ``..`` (``a/sub/..``) is not made: the files go in ``a`` (:func:`without_detours`).
     file_names : sequence of str
     tracks : iterable of ndarray, each (n_samples,) or (n_channels, n_samples)
     sr : int
@@ -1001,10 +1024,11 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
 
     Returns
     -------
-    list of pathlib.Path, in the order of ``file_names``
+    list of pathlib.Path, in the order of ``file_names`` (in ``a``, for ``a/sub/..``)
     """
     check_stored_sr(check_sr(sr), "WAV")
-    directory = Path(directory)
+    # 'a/sub/..' is 'a' while a/sub does not exist: a/sub is not made, nor left behind (mend60)
+    directory = without_detours(check_path(directory))
     # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
     check_folder_name(directory, "save() writes one file per track")
     paths = [directory / file_name for file_name in file_names]
