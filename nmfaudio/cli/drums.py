@@ -408,7 +408,11 @@ def _check_hit_options(args) -> None:
         args.parser.error("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
         return
-    csv = args.onsets
+    from nmfaudio.audio import without_detours
+
+    # 'out/x/../h.csv' is 'out/h.csv' while out/x does not exist: the summary and the --json
+    # record named the CSV through out/x, a folder made on the way and removed at the end (mend60)
+    csv = args.onsets = without_detours(args.onsets)
     if is_batch(args):
         why = ("several inputs" if len(args.inputs) > 1 else "a folder" if args.inputs[0].is_dir() else
                "--jobs" if args.jobs is not None else "--scheduler")

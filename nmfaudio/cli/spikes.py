@@ -194,6 +194,11 @@ def run(args) -> int:
     from nmfaudio.audio import atomic_outputs
     from nmfaudio.plot.spikes import plot_clusters
 
+    from nmfaudio.audio import without_detours
+
+    # '-o out/sub/..' is 'out' while out/sub does not exist: the summary and the --json record
+    # named the files through out/sub, a folder made on the way and removed at the end (mend60)
+    args.output_dir = without_detours(args.output_dir)
     labels_path, figure_path = _outputs(args)
     refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir, inputs=[args.file])
     waveforms, truth, index, fs = _read(args)
