@@ -408,11 +408,7 @@ def _check_hit_options(args) -> None:
         args.parser.error("--quantize changes the hit files; add --midi or --onsets")
     if args.onsets is None or args.onsets is True:
         return
-    from nmfaudio.audio import without_detours
-
-    # 'out/x/../h.csv' is 'out/h.csv' while out/x does not exist: the summary and the --json
-    # record named the CSV through out/x, a folder made on the way and removed at the end (mend60)
-    csv = args.onsets = without_detours(args.onsets)
+    csv = args.onsets
     if is_batch(args):
         why = ("several inputs" if len(args.inputs) > 1 else "a folder" if args.inputs[0].is_dir() else
                "--jobs" if args.jobs is not None else "--scheduler")
@@ -420,6 +416,11 @@ def _check_hit_options(args) -> None:
         # hit files and --jobs with --scheduler are; it was exit 1 (review59)
         args.parser.error(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
                           "alone (each input gets OUTDIR/<stem>_onsets.csv)")
+    from nmfaudio.audio import without_detours
+
+    # 'out/x/../h.csv' is 'out/h.csv' while out/x does not exist: the summary and the --json
+    # record named the CSV through out/x, a folder made on the way and removed at the end (mend60)
+    csv = args.onsets = without_detours(args.onsets)
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         # an input written after --onsets, which takes an optional path, became the path (tour16)
