@@ -29,7 +29,7 @@ import numpy as np
 from nmfaudio._validation import MAX_CHANNELS, check_number, check_switch, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
+           "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "made_folder", "without_detours", "OutputFormat",
            "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "is_broken_link", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
@@ -1005,13 +1005,40 @@ def make_folder(directory, name: str = "directory") -> Path:
     return directory
 
 
+@contextmanager
+def made_folder(directory, name: str = "directory"):
+    """:func:`make_folder` for the block's writes: if the block raises (a full disk, a
+    failed write, Ctrl-C), the folders made here are removed again — only when empty,
+    so never with anyone's files in them — as the command line's output folders are
+    (``nmfaudio.cli.output_folder``).  ``result.save("out/new")`` that failed left
+    ``out/new`` (and ``out``) behind, empty (mend60).
+
+    Yields
+    ------
+    pathlib.Path
+        ``directory``.
+    """
+    directory = check_path(directory)
+    missing = [path for path in (directory, *directory.parents) if not os.path.lexists(path)]  # deepest first
+    make_folder(directory, name)
+    try:
+        yield directory
+    except BaseException:
+        for path in missing:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        raise
+
+
 def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, inputs=()) -> list[Path]:
     """Write several tracks as WAVs in ``directory``, all or nothing.
 
     Parameters
     ----------
     directory : str or os.PathLike
-        Created if missing.  A folder that does not exist and is left again through
+        Created if missing (and removed again, when empty, if the writes fail).  A folder that does not exist and is left again through
         ``..`` (``a/sub/..``) is not made: the files go in ``a`` (:func:`without_detours`).
     file_names : sequence of str
     tracks : iterable of ndarray, each (n_samples,) or (n_channels, n_samples)
@@ -1036,8 +1063,7 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
-    make_folder(directory)
-    with atomic_outputs(paths, overwrite=overwrite) as temporaries:
+    with made_folder(directory), atomic_outputs(paths, overwrite=overwrite) as temporaries:
         _write_wavs(temporaries, list(tracks), sr)
     return paths
 

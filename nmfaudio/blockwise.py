@@ -488,9 +488,10 @@ def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK
     try:
         check_block_length(block_seconds, settings.hop_length, source.sr)  # before the folder is made
         settings.check_size(source.n_samples, source.n_channels, source.sr, path.name)
-        audio.make_folder(directory)
         need = audio.audio_bytes(source.n_samples, source.n_channels, settings.k)
-        with audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:
+        # a failed run removes the folder it made, when empty (mend60)
+        with audio.made_folder(directory), \
+                audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:
             sinks = []
 
             def sink_factory():

@@ -184,6 +184,37 @@ def test_saving_through_a_folder_left_again_makes_no_folder(tmp_path, tones, wri
     assert Path("in/x_kick.wav").read_bytes() == before and os.listdir("in") == ["x_kick.wav"]
 
 
+def test_a_failed_save_removes_the_folders_it_made(tmp_path, tones, write_audio, monkeypatch):
+    """``result.save("out/new")`` (or ``separate_file``) that failed on a full disk removed its
+    temporary files but left ``out/new`` and ``out`` behind, empty; the command line's output
+    folders are removed in that case (mend60).  A folder that held something stays."""
+    import errno
+
+    from nmfaudio import audio
+    from nmfaudio.blockwise import separate_file
+
+    song = write_audio(tmp_path / "song.wav", tones())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate(song, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(audio, "write_wav", full_disk)
+    monkeypatch.setattr(audio, "WavWriters", full_disk)
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "notes.txt").write_text("mine")
+    for target in (tmp_path / "out" / "new", tmp_path / "kept" / "new"):
+        with pytest.raises(audio.NoSpaceError):
+            result.save(target)
+        with pytest.raises(audio.NoSpaceError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            separate_file(song, target, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+    assert sorted(os.listdir(tmp_path)) == ["kept", "song.wav"]
+    assert os.listdir(tmp_path / "kept") == ["notes.txt"]
+
+
 def test_separate_file_into_a_folder_named_like_a_file_is_refused_but_not_in_a_batch(tmp_path, write_audio, tones,
                                                                                       cli):
     """``separate_file(path, "out.wav")`` made a folder ``out.wav`` holding the components,
