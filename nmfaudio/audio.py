@@ -872,7 +872,10 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     # libsndfile would clip louder samples to integer PCM without a word (the CLI refuses them too)
     fix = "use subtype='FLOAT'" if fmt == "WAV" else f"{fmt} stores no float samples: save to a .wav path"
     check_headroom({path.name: y}, subtype, fmt, fix=fix)
-    with atomic_outputs([path], overwrite=overwrite) as (temporary,):
+    # a full disk said with what the file needs, as the command line says it (mend60); only
+    # for the formats whose size audio_bytes bounds (compressed OGG / MP3 take far less)
+    need = _track_bytes([y], subtype) if fmt in ("WAV", "FLAC", "AIFF") else None
+    with atomic_outputs([path], overwrite=overwrite, need_bytes=need) as (temporary,):
         write_wav(temporary, y, sr, format=fmt, subtype=subtype)
     return path
 
@@ -1063,9 +1066,19 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
-    with made_folder(directory), atomic_outputs(paths, overwrite=overwrite) as temporaries:
-        _write_wavs(temporaries, list(tracks), sr)
+    tracks = list(tracks)
+    # a full disk said with what the tracks need ("the outputs need about 1.2 MB"), as the
+    # command line says it; it was "the device holding 'out' is full" alone (mend60)
+    with made_folder(directory), atomic_outputs(paths, overwrite=overwrite,
+                                                need_bytes=_track_bytes(tracks)) as temporaries:
+        _write_wavs(temporaries, tracks, sr)
     return paths
+
+
+def _track_bytes(tracks, subtype: str = "FLOAT") -> int:
+    """:func:`audio_bytes` of ``tracks``, each (n_samples,) or (n_channels, n_samples)."""
+    return sum(audio_bytes(np.shape(track)[-1], 1 if np.ndim(track) == 1 else np.shape(track)[0], subtype=subtype)
+               for track in tracks)
 
 
 def _write_wavs(paths, tracks, sr) -> None:
