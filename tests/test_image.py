@@ -443,10 +443,9 @@ def test_cli_compress_on_a_full_disk_says_what_the_outputs_need(plot, tmp_path, 
     one_line_error(err, f"No space left on device: the device holding {str(tmp_path)!r}",
                    f"(the outputs need about {need}); free some space or choose another folder")
     assert os.listdir(tmp_path) == ["photo.png"]
-    from nmfaudio import batch
-    from nmfaudio.cli import image as image_cli
+    from nmfaudio import batch, cli
 
-    assert image_cli.FIGURE_BYTES == batch.FIGURE_BYTES  # the parser's copy of the allowance
+    assert cli.FIGURE_BYTES == batch.FIGURE_BYTES  # the parser's copy of the allowance
 
 
 def test_cli_compress_bad_input_is_one_line(tmp_path, cli):

@@ -505,6 +505,29 @@ def test_cli_labels_of_another_count_than_the_waveforms_are_named(n_labels, tmp_
     assert not out.exists()
 
 
+def test_cli_a_full_disk_says_what_the_outputs_need(tmp_path, capsys, monkeypatch):
+    """A full disk while the labels and the figure were written said "the device holding
+    'out' is full" alone, where the audio writers say what the outputs need (mend60): the
+    labels' bytes and the 16 MiB counted for a figure.  Nothing is left behind."""
+    import errno
+
+    from nmfaudio.cli import spikes as spikes_cli
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(spikes_cli, "save_figure", full_disk)
+    waveforms, _ = _synthetic()
+    np.save(tmp_path / "units.npy", waveforms)
+    out = tmp_path / "out"
+    assert main(["spikes", str(tmp_path / "units.npy"), "-k", "3", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"nmfaudio: error: No space left on device: the device holding "
+                                               f"{str(out)!r} filled up while writing (the outputs need about "
+                                               "16.8 MB); free some space"), err
+    assert not out.exists()
+
+
 def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):
     """Excel's "CSV UTF-8" starts with a byte-order mark: the first row is a waveform, not a
     header (main read "\\ufeff0.1000" as text, took the row for a header and returned 3 of

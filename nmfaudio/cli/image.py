@@ -21,14 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes, warnings_as_notes
+from nmfaudio.cli import (
+    FIGURE_BYTES,
+    CLIError,
+    check_output_parent,
+    count,
+    refuse_outputs,
+    stale_notes,
+    warnings_as_notes,
+)
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
-
-#: Free space counted for a figure (``--plot``, ``image sweep -o``): the drums' allowance
-#: (:data:`nmfaudio.batch.FIGURE_BYTES`, a test holds them equal), copied so the parser,
-#: which every command builds, does not import the batch module.
-FIGURE_BYTES = 16 * 2**20
 
 #: ``image sweep``'s defaults: :data:`nmfaudio.adapters.image.SWEEP_MAX_ITER` and
 #: :data:`~nmfaudio.adapters.image.SWEEP_TOL` (a test holds them equal), copied so the
