@@ -1041,8 +1041,9 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     Parameters
     ----------
     directory : str or os.PathLike
-        Created if missing (and removed again, when empty, if the writes fail).  A folder that does not exist and is left again through
-        ``..`` (``a/sub/..``) is not made: the files go in ``a`` (:func:`without_detours`).
+        Created if missing (and removed again, when empty, if the writes fail).  A folder
+        that does not exist and is left again through ``..`` (``a/sub/..``) is not made:
+        the files go in ``a`` (:func:`without_detours`).
     file_names : sequence of str
     tracks : iterable of ndarray, each (n_samples,) or (n_channels, n_samples)
     sr : int

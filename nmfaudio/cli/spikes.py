@@ -191,10 +191,8 @@ def _labels_csv(labels: np.ndarray, index: np.ndarray | None = None) -> bytes:
 
 def run(args) -> int:
     from nmfaudio.adapters.spikes import cluster
-    from nmfaudio.audio import atomic_outputs
+    from nmfaudio.audio import atomic_outputs, without_detours
     from nmfaudio.plot.spikes import plot_clusters
-
-    from nmfaudio.audio import without_detours
 
     # '-o out/sub/..' is 'out' while out/sub does not exist: the summary and the --json record
     # named the files through out/sub, a folder made on the way and removed at the end (mend60)
