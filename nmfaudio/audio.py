@@ -29,7 +29,7 @@ import numpy as np
 from nmfaudio._validation import MAX_CHANNELS, check_number, check_switch, is_real, refuse_load_pair
 
 __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomic_outputs", "check_new_outputs", "check_audio",
-           "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "OutputFormat",
+           "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "made_folder", "without_detours", "OutputFormat",
            "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "is_broken_link", "check_not_folders", "check_not_inputs", "check_free_space",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
@@ -872,7 +872,10 @@ def save(path, y, sr, *, overwrite: bool = False, subtype: str | None = None) ->
     # libsndfile would clip louder samples to integer PCM without a word (the CLI refuses them too)
     fix = "use subtype='FLOAT'" if fmt == "WAV" else f"{fmt} stores no float samples: save to a .wav path"
     check_headroom({path.name: y}, subtype, fmt, fix=fix)
-    with atomic_outputs([path], overwrite=overwrite) as (temporary,):
+    # a full disk said with what the file needs, as the command line says it (mend60); only
+    # for the formats whose size audio_bytes bounds (compressed OGG / MP3 take far less)
+    need = _track_bytes([y], subtype) if fmt in ("WAV", "FLAC", "AIFF") else None
+    with atomic_outputs([path], overwrite=overwrite, need_bytes=need) as (temporary,):
         write_wav(temporary, y, sr, format=fmt, subtype=subtype)
     return path
 
@@ -971,6 +974,28 @@ def check_folder_name(directory, writes: str) -> None:
                          f"the folder {str(directory)!r} first to use that name)")
 
 
+def without_detours(directory) -> Path:
+    """``directory`` without its detours through folders that do not exist yet: ``a/sub/..``
+    is ``a`` while ``a/sub`` does not exist (``x/new/../../y`` is ``y``).
+
+    Made as spelled, as ``mkdir -p`` makes it, such a folder ``a/sub`` was created only to
+    be left again, and stayed behind, empty, once the files were written in ``a``; the
+    checks before the writes were blind too (``a/sub/../x.wav`` does not exist while
+    ``a/sub`` does not, so an existing ``a/x.wav``, even the input, was not seen).  A
+    folder that exists (or a link) keeps its ``..``: it is the file system's to resolve.
+    The command line's ``-o out/sub/..`` removes the folder made on the way at the end
+    instead (``nmfaudio.cli.output_folder``).
+    """
+    directory = Path(directory)
+    kept: list[str] = []
+    for part in directory.parts:
+        if part == ".." and kept and kept[-1] not in ("..", directory.anchor) and not os.path.lexists(Path(*kept)):
+            kept.pop()  # 'sub' of 'sub/..' will not exist but for this path: no need to make it
+        else:
+            kept.append(part)
+    return Path(*kept) if kept else Path(".")
+
+
 def make_folder(directory, name: str = "directory") -> Path:
     """Create ``directory`` (and missing parents) if needed; return it as a Path.
 
@@ -983,13 +1008,42 @@ def make_folder(directory, name: str = "directory") -> Path:
     return directory
 
 
+@contextmanager
+def made_folder(directory, name: str = "directory"):
+    """:func:`make_folder` for the block's writes: if the block raises (a full disk, a
+    failed write, Ctrl-C), the folders made here are removed again — only when empty,
+    so never with anyone's files in them — as the command line's output folders are
+    (``nmfaudio.cli.output_folder``).  ``result.save("out/new")`` that failed left
+    ``out/new`` (and ``out``) behind, empty (mend60).
+
+    Yields
+    ------
+    pathlib.Path
+        ``directory``.
+    """
+    directory = check_path(directory)
+    missing = [path for path in (directory, *directory.parents) if not os.path.lexists(path)]  # deepest first
+    make_folder(directory, name)
+    try:
+        yield directory
+    except BaseException:
+        for path in missing:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        raise
+
+
 def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, inputs=()) -> list[Path]:
     """Write several tracks as WAVs in ``directory``, all or nothing.
 
     Parameters
     ----------
     directory : str or os.PathLike
-        Created if missing.
+        Created if missing (and removed again, when empty, if the writes fail).  A folder
+        that does not exist and is left again through ``..`` (``a/sub/..``) is not made:
+        the files go in ``a`` (:func:`without_detours`).
     file_names : sequence of str
     tracks : iterable of ndarray, each (n_samples,) or (n_channels, n_samples)
     sr : int
@@ -1001,10 +1055,11 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
 
     Returns
     -------
-    list of pathlib.Path, in the order of ``file_names``
+    list of pathlib.Path, in the order of ``file_names`` (in ``a``, for ``a/sub/..``)
     """
     check_stored_sr(check_sr(sr), "WAV")
-    directory = Path(directory)
+    # 'a/sub/..' is 'a' while a/sub does not exist: a/sub is not made, nor left behind (mend60)
+    directory = without_detours(check_path(directory))
     # result.save("stems.wav") made a folder stems.wav holding a WAV per track (tour16)
     check_folder_name(directory, "save() writes one file per track")
     paths = [directory / file_name for file_name in file_names]
@@ -1012,10 +1067,19 @@ def save_tracks(directory, file_names, tracks, sr, *, overwrite: bool = False, i
     check_not_folders(paths)
     if not overwrite:
         check_new_outputs(paths)
-    make_folder(directory)
-    with atomic_outputs(paths, overwrite=overwrite) as temporaries:
-        _write_wavs(temporaries, list(tracks), sr)
+    tracks = list(tracks)
+    # a full disk said with what the tracks need ("the outputs need about 1.2 MB"), as the
+    # command line says it; it was "the device holding 'out' is full" alone (mend60)
+    with made_folder(directory), atomic_outputs(paths, overwrite=overwrite,
+                                                need_bytes=_track_bytes(tracks)) as temporaries:
+        _write_wavs(temporaries, tracks, sr)
     return paths
+
+
+def _track_bytes(tracks, subtype: str = "FLOAT") -> int:
+    """:func:`audio_bytes` of ``tracks``, each (n_samples,) or (n_channels, n_samples)."""
+    return sum(audio_bytes(np.shape(track)[-1], 1 if np.ndim(track) == 1 else np.shape(track)[0], subtype=subtype)
+               for track in tracks)
 
 
 def _write_wavs(paths, tracks, sr) -> None:

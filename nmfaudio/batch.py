@@ -352,7 +352,7 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     """
     options = check_options(job, dict(options or {}))
     file_format = audio.output_format() if file_format is None else file_format
-    out_dir = Path(out_dir)
+    out_dir = audio.without_detours(audio.check_path(out_dir))  # 'a/sub/..': a/sub is not made (mend60)
     tasks = []
     writers: dict[Path, str] = {}
     inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread, linked=linked)
@@ -1543,7 +1543,7 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
     """
     if tasks is None:
         tasks = plan(paths, out_dir, job=job, options=options, file_format=file_format, force=force)
-    out_dir = Path(out_dir)
+    out_dir = audio.without_detours(audio.check_path(out_dir))
     records = [make_record(task, "pending") for task in tasks]
     todo = []
     for i, task in enumerate(tasks):

@@ -474,7 +474,7 @@ def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK
     block_seconds = _check_block_seconds(block_seconds)
     learn_frames = _check_learn_frames(learn_frames, settings.k)
     path = audio.check_path(path)
-    directory = Path(directory)
+    directory = audio.without_detours(audio.check_path(directory))  # 'a/sub/..': a/sub not made (mend60)
     stem = (path.stem or "input") if name is None else str(name)
     paths = [directory / file_name for file_name in component_file_names(stem, settings.k)]
     extra = list(extra_outputs)
@@ -488,9 +488,10 @@ def separate_into(path, directory, *, n_components, block_seconds: float = BLOCK
     try:
         check_block_length(block_seconds, settings.hop_length, source.sr)  # before the folder is made
         settings.check_size(source.n_samples, source.n_channels, source.sr, path.name)
-        audio.make_folder(directory)
         need = audio.audio_bytes(source.n_samples, source.n_channels, settings.k)
-        with audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:
+        # a failed run removes the folder it made, when empty (mend60)
+        with audio.made_folder(directory), \
+                audio.atomic_outputs(outputs, overwrite=overwrite, need_bytes=need) as temporaries:
             sinks = []
 
             def sink_factory():

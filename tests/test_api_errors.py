@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,6 +149,70 @@ def test_saving_into_a_folder_named_like_a_file_is_refused(tmp_path, tones):
         for folder in ("stems.v2", "made.wav"):
             for file in (tmp_path / folder).iterdir():
                 file.unlink()
+
+
+def test_saving_through_a_folder_left_again_makes_no_folder(tmp_path, tones, write_audio, monkeypatch):
+    """``result.save("a/sub/..")`` made ``a/sub`` on the way (as ``mkdir -p`` does) and left
+    it there, empty, once the tracks were written in ``a`` (the command line's ``-o
+    out/sub/..`` removes it since review58); the input guard did not see through it either:
+    ``save("in/sub/..", overwrite=True)`` replaced the input ``in/x_kick.wav`` (mend60).
+    Now ``a/sub/..`` is ``a`` while ``a/sub`` does not exist, for ``save()``,
+    ``separate_file()`` and ``separate_many()``."""
+    from nmfaudio.batch import separate_many
+    from nmfaudio.blockwise import separate_file
+
+    monkeypatch.chdir(tmp_path)
+    sr = 8000
+    y = tones(sr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate_drums(y, sr, max_iter=2, random_state=0)
+        paths = result.save("a/sub/..", name="x")
+        assert paths[0] == Path("a/x_kick.wav") and all(path.is_file() for path in paths)
+        assert sorted(os.listdir("a")) == sorted(f"x_{source}.wav" for source in result.sources)
+        song = write_audio(tmp_path / "song.wav", y, sr)
+        separate_file(song, "b/sub/../c/d/../..", n_components=2, n_fft=256, hop_length=64, max_iter=5)
+        assert sorted(os.listdir("b")) == ["song_component_01.wav", "song_component_02.wav"]
+        separate_many([song], "m/sub/..", job="separate", options={"n_components": 2, "max_iter": 5}, jobs=1)
+        assert "sub" not in os.listdir("m") and "song_component_01.wav" in os.listdir("m")
+        os.mkdir("in")
+        os.rename(song, "in/x_kick.wav")
+        drums = nmfaudio.separate_drums("in/x_kick.wav", max_iter=2, random_state=0)
+    before = Path("in/x_kick.wav").read_bytes()
+    with pytest.raises(ValueError, match="is the input"):
+        drums.save("in/sub/..", name="x", overwrite=True)
+    assert Path("in/x_kick.wav").read_bytes() == before and os.listdir("in") == ["x_kick.wav"]
+
+
+def test_a_failed_save_removes_the_folders_it_made(tmp_path, tones, write_audio, monkeypatch):
+    """``result.save("out/new")`` (or ``separate_file``) that failed on a full disk removed its
+    temporary files but left ``out/new`` and ``out`` behind, empty; the command line's output
+    folders are removed in that case (mend60).  A folder that held something stays."""
+    import errno
+
+    from nmfaudio import audio
+    from nmfaudio.blockwise import separate_file
+
+    song = write_audio(tmp_path / "song.wav", tones())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate(song, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(audio, "write_wav", full_disk)
+    monkeypatch.setattr(audio, "WavWriters", full_disk)
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "notes.txt").write_text("mine")
+    for target in (tmp_path / "out" / "new", tmp_path / "kept" / "new"):
+        with pytest.raises(audio.NoSpaceError):
+            result.save(target)
+        with pytest.raises(audio.NoSpaceError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            separate_file(song, target, n_components=2, n_fft=256, hop_length=64, max_iter=5)
+    assert sorted(os.listdir(tmp_path)) == ["kept", "song.wav"]
+    assert os.listdir(tmp_path / "kept") == ["notes.txt"]
 
 
 def test_separate_file_into_a_folder_named_like_a_file_is_refused_but_not_in_a_batch(tmp_path, write_audio, tones,

@@ -217,3 +217,33 @@ def test_a_parent_removed_by_another_run_meanwhile_is_made_again(tmp_path, monke
     with output_folder(tmp_path / "q" / "x") as folder:
         (folder / "a.wav").write_bytes(b"")
     assert sorted(p.name for p in (tmp_path / "q" / "x").iterdir()) == ["a.wav"]
+
+
+@pytest.mark.parametrize("command", ["separate", "drums", "drums --onsets", "spikes"])
+def test_the_paths_reported_through_a_folder_made_on_the_way_exist(command, tmp_path, cli, write_audio, tones,
+                                                                    monkeypatch):
+    """-o out/sub/.. (and drums --onsets out/x/../h.csv) wrote in out and removed out/sub at
+    the end (review58), but the summary and the --json record still named every file through
+    it, 'out/sub/../song_kick.wav', a path that no longer opens (mend60).  They name
+    'out/song_kick.wav' now, and no folder is left in out."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    song = write_audio(tmp_path / "song.wav", tones())
+    if command == "spikes":
+        rng = np.random.default_rng(0)
+        np.save(tmp_path / "units.npy", rng.standard_normal((30, 20)).astype(np.float32))
+        args = ["spikes", "units.npy", "-k", "2", "-o", "out/sub/.."]
+    elif command == "separate":
+        args = ["separate", song, "-k", "2", "-o", "out/sub/..", *FAST]
+    else:
+        hits = ["--onsets", "out/x/../h.csv"] if command == "drums --onsets" else []
+        args = ["drums", song, "-o", "out" if hits else "out/sub/..", "--max-iter", "5", *hits]
+    code, out, err = cli([*args, "--json"])
+    assert code == 0, err
+    record = json.loads(out)
+    named = ([record["labels"], record["plot"]] if command == "spikes" else
+             record["outputs"])  # the stems, then the hit file
+    assert all(Path(path).parent == Path("out") for path in named), named
+    assert all(Path(path).is_file() for path in named)
+    assert not [path.name for path in (tmp_path / "out").iterdir() if path.is_dir()]

@@ -415,6 +415,39 @@ def test_cli_compress_writes_and_never_overwrites(tmp_path, cli, planted):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.png"], "no temporaries left"
 
 
+@pytest.mark.parametrize("plot", [False, True], ids=["picture", "with --plot"])
+def test_cli_compress_on_a_full_disk_says_what_the_outputs_need(plot, tmp_path, cli, one_line_error, monkeypatch):
+    """A full disk while the picture was written said "the device holding '.' is full"
+    alone, where the audio writers say how much the outputs need (mend60): 32 x 24 RGB
+    bytes, four bytes a row and a header, about 6 KB; with --plot the drums' figure allowance
+    (16 MiB) more.  Nothing is left behind."""
+    import errno
+
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8)).save(photo)
+    saved = Image.Image.save
+
+    def full_disk(picture, target, *args, **kwargs):  # in memory (the format probe) it fits
+        if isinstance(target, io.BytesIO):
+            return saved(picture, target, *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    extra = ["--plot", str(tmp_path / "fig.png")] if plot else []
+    code, _, err = cli(["image", "compress", str(photo), "-r", "2", "-o", str(tmp_path / "out.png"),
+                        *extra])
+    need = "16.8 MB" if plot else "6 KB"  # 24 x 32 x 3 + 4 x 24 + 4096 = 6496 bytes (+ 16 MiB)
+    assert code == 1
+    one_line_error(err, f"No space left on device: the device holding {str(tmp_path)!r}",
+                   f"(the outputs need about {need}); free some space or choose another folder")
+    assert os.listdir(tmp_path) == ["photo.png"]
+    from nmfaudio import batch, cli
+
+    assert cli.FIGURE_BYTES == batch.FIGURE_BYTES  # the parser's copy of the allowance
+
+
 def test_cli_compress_bad_input_is_one_line(tmp_path, cli):
     code, _, stderr = cli(["image", "compress", str(tmp_path / "missing.png"), "-r", "2",
                                "-o", str(tmp_path / "o.png")])

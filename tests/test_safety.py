@@ -473,6 +473,24 @@ def test_disk_filling_up_while_writing_is_named_and_leaves_nothing(tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
+def test_a_full_disk_in_the_python_writers_says_what_the_outputs_need(tmp_path, monkeypatch):
+    # nmfaudio.save and save_tracks (result.save) said "the device holding 'out' is full"
+    # alone, where the command line says what the outputs need (mend60); a compressed
+    # format, whose size is not bounded so, keeps the short form
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(audio, "write_wav", full_disk)
+    mono, stereo = np.zeros(8000, np.float32), np.zeros((2, 8000), np.float32)
+    with pytest.raises(audio.NoSpaceError, match=r"filled up while writing \(the outputs need about 36 KB\)"):
+        audio.save(tmp_path / "x.wav", mono, 8000)  # 4 x 8000 + 4096 bytes
+    with pytest.raises(audio.NoSpaceError, match=r"filled up while writing \(the outputs need about 104 KB\)"):
+        audio.save_tracks(tmp_path / "out", ["a.wav", "b.wav"], [mono, stereo], 8000)  # + 4 x 2 x 8000 + 4096
+    with pytest.raises(audio.NoSpaceError, match=r"the device holding .* is full; free some space"):
+        audio.save(tmp_path / "x.ogg", mono, 8000)
+    assert os.listdir(tmp_path) == []
+
+
 def test_enospc_from_any_writer_names_the_folder(tmp_path):
     target = tmp_path / "a.bin"
     with pytest.raises(audio.NoSpaceError, match="the device holding") as caught:

@@ -7,6 +7,7 @@ benchmarks/spikes.py.
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -483,6 +484,48 @@ def test_cli_an_array_that_is_no_waveforms_names_the_file(tmp_path, capsys):
     assert main(["spikes", str(tmp_path / "rate.npz"), "-k", "3", "-o", str(tmp_path / "b"), "--key", "fs"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "(--key NAME picks another of its arrays)" in err[0], err
+
+
+@pytest.mark.parametrize("n_labels", [119, 121], ids=["fewer", "more"])
+def test_cli_labels_of_another_count_than_the_waveforms_are_named(n_labels, tmp_path, capsys):
+    """An .npz whose 'labels' array holds more or fewer labels than waveforms: the labels were
+    dropped without a word (no agreement line, no "ground_truth"), and load_waveforms
+    returned None for them (mend60).  Now one line naming both counts, in both."""
+    waveforms, truth = _synthetic()
+    path = tmp_path / "units.npz"
+    np.savez(path, waveforms=waveforms, labels=np.resize(truth, n_labels))
+    needle = (f"'{path}' holds 120 waveforms (array 'waveforms') but {n_labels} labels (array 'labels'); give one "
+              "label per waveform, or remove the 'labels' array")
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        load_waveforms(path)
+    out = tmp_path / "out"
+    assert main(["spikes", str(path), "-k", "3", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"nmfaudio: error: {needle}"]
+    assert not out.exists()
+
+
+def test_cli_a_full_disk_says_what_the_outputs_need(tmp_path, capsys, monkeypatch):
+    """A full disk while the labels and the figure were written said "the device holding
+    'out' is full" alone, where the audio writers say what the outputs need (mend60): the
+    labels' bytes and the 16 MiB counted for a figure.  Nothing is left behind."""
+    import errno
+
+    from nmfaudio.cli import spikes as spikes_cli
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(spikes_cli, "save_figure", full_disk)
+    waveforms, _ = _synthetic()
+    np.save(tmp_path / "units.npy", waveforms)
+    out = tmp_path / "out"
+    assert main(["spikes", str(tmp_path / "units.npy"), "-k", "3", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"nmfaudio: error: No space left on device: the device holding "
+                                               f"{str(out)!r} filled up while writing (the outputs need about "
+                                               "16.8 MB); free some space"), err
+    assert not out.exists()
 
 
 def test_csv_with_a_byte_order_mark_keeps_its_first_waveform(tmp_path):

@@ -491,7 +491,8 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", 
     FileNotFoundError
         No such file.
     ValueError
-        Unknown suffix, missing or ambiguous ``key``, ragged or non-numeric CSV rows.
+        Unknown suffix, missing or ambiguous ``key``, ragged or non-numeric CSV rows, an
+        ``.npz`` whose ``labels`` array is not one label per waveform (both counts named).
     """
     path = Path(path)
     index_column = _flag(index_column, "index_column")
@@ -531,6 +532,11 @@ def load_waveforms(path, *, key=None, index_column="auto", label_column="auto", 
             labels = archive["labels"] if "labels" in names and key != "labels" else None
         if labels is not None:
             labels = np.asarray(labels)
+            if labels.ndim == 1 and waveforms.ndim >= 1 and labels.shape[0] != waveforms.shape[0]:
+                # one label per waveform, or none: more or fewer were ignored without a word (mend60)
+                raise ValueError(f"{str(path)!r} holds {waveforms.shape[0]} waveforms (array {key!r}) but "
+                                 f"{labels.shape[0]} labels (array 'labels'); give one label per waveform, "
+                                 "or remove the 'labels' array")
             # shape[:1], not (shape[0],): a 0-d array picked with key= (an .npz's "fs") has
             # no shape[0]; its shape is refused by the caller, in the words of the others
             if waveforms.ndim == 0 or labels.shape != waveforms.shape[:1] or labels.dtype.kind not in "iu":

@@ -406,6 +406,13 @@ def _remove(path) -> None:
             pass
 
 
+#: Free space counted for a figure the command writes (``image compress --plot``, ``image
+#: sweep -o``, ``spikes``' clusters): the drums' allowance (:data:`nmfaudio.batch.FIGURE_BYTES`,
+#: a test holds them equal), copied so the parser, which every command builds, does not
+#: import the batch module.
+FIGURE_BYTES = 16 * 2**20
+
+
 def count(n: int, noun: str) -> str:
     """``"1 component"``, ``"3 components"``: a count for the summaries (regular plurals)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -416,6 +416,11 @@ def _check_hit_options(args) -> None:
         # hit files and --jobs with --scheduler are; it was exit 1 (review59)
         args.parser.error(f"--onsets {str(csv)!r} names one file, but this is a batch ({why}); give --onsets "
                           "alone (each input gets OUTDIR/<stem>_onsets.csv)")
+    from nmfaudio.audio import without_detours
+
+    # 'out/x/../h.csv' is 'out/h.csv' while out/x does not exist: the summary and the --json
+    # record named the CSV through out/x, a folder made on the way and removed at the end (mend60)
+    csv = args.onsets = without_detours(args.onsets)
     if csv.suffix.lower() != ".csv":
         # '.csv' alone is a hidden file named '.csv' with no suffix (pathlib): say what is missing
         # an input written after --onsets, which takes an optional path, became the path (tour16)

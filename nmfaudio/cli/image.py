@@ -21,7 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, check_output_parent, count, refuse_outputs, stale_notes, warnings_as_notes
+from nmfaudio.cli import (
+    FIGURE_BYTES,
+    CLIError,
+    check_output_parent,
+    count,
+    refuse_outputs,
+    stale_notes,
+    warnings_as_notes,
+)
 from nmfaudio.cli._args import non_negative_int, number, path_arg, positive_int
 from nmfaudio.plot import save_figure
 
@@ -164,6 +172,15 @@ def _check_outside_stack(output, images) -> None:
 KINDS = {"L": "gray", "LA": "gray + opacity", "RGB": "RGB", "RGBA": "RGBA"}
 
 
+def _picture_bytes(pixels: np.ndarray) -> int:
+    """Bytes to count for writing ``pixels`` as a picture: its samples as they are (what an
+    uncompressed PNG, TIFF or BMP stores, about the most a compressed one takes), a filter
+    or padding byte per row and a header.  Given to :func:`nmfaudio.audio.atomic_outputs`,
+    a full disk is said as the audio writers say it, "the outputs need about 12 KB" (it
+    was "the device holding '.' is full" alone; mend60)."""
+    return int(pixels.nbytes) + 4 * int(pixels.shape[0]) + 4096
+
+
 def _mode(image: np.ndarray) -> str:
     """The Pillow mode of a picture from ``read_picture``: L, LA, RGB or RGBA."""
     channels = 1 if image.ndim == 2 else image.shape[2]
@@ -289,7 +306,8 @@ def run_compress(args) -> int:
         colour = slice(0, -1) if _mode(image).endswith("A") else slice(None)  # opacity left out
         svd_psnr = psnr(image[..., colour], svd_image[..., colour])
 
-    with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
+    need = _picture_bytes(reconstruction) + (FIGURE_BYTES if args.plot is not None else 0)
+    with stale_notes(), atomic_outputs(outputs, overwrite=args.force, need_bytes=need) as temporaries:
         Image.fromarray(reconstruction).save(temporaries[0], format=fmt)
         written = _written_psnr(temporaries[0], image, reconstruction, result.psnr)
         if args.plot is not None:
@@ -454,7 +472,7 @@ def run_sweep(args) -> int:
         title = f"{count(len(images), 'image')}, {what}" + (f", sigma={args.sigma:g}" if clean is not None else "")
         fig = error_vs_rank(sweep.ranks, sweep.errors, reference=sweep.noisy_error,
                             reference_label="noisy input", title=title)
-        with stale_notes(), atomic_outputs(outputs, overwrite=args.force) as temporaries:
+        with stale_notes(), atomic_outputs(outputs, overwrite=args.force, need_bytes=FIGURE_BYTES) as temporaries:
             save_figure(fig, temporaries[0], format="png", dpi=120)
 
     if args.json:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import CLIError, count, output_folder, refuse_outputs
+from nmfaudio.cli import FIGURE_BYTES, CLIError, count, output_folder, refuse_outputs
 from nmfaudio.cli._args import channel_index, non_negative_int, path_arg, positive_int, positive_number
 from nmfaudio.plot import save_figure
 
@@ -191,9 +191,12 @@ def _labels_csv(labels: np.ndarray, index: np.ndarray | None = None) -> bytes:
 
 def run(args) -> int:
     from nmfaudio.adapters.spikes import cluster
-    from nmfaudio.audio import atomic_outputs
+    from nmfaudio.audio import atomic_outputs, without_detours
     from nmfaudio.plot.spikes import plot_clusters
 
+    # '-o out/sub/..' is 'out' while out/sub does not exist: the summary and the --json record
+    # named the files through out/sub, a folder made on the way and removed at the end (mend60)
+    args.output_dir = without_detours(args.output_dir)
     labels_path, figure_path = _outputs(args)
     refuse_outputs((labels_path, figure_path), force=args.force, output_dir=args.output_dir, inputs=[args.file])
     waveforms, truth, index, fs = _read(args)
@@ -207,9 +210,12 @@ def run(args) -> int:
 
     figure = plot_clusters(waveforms, result, fs=fs,
                            title=f"{args.file.name}: {count(result.n_clusters, 'cluster')} ({args.method})")
+    table = _labels_csv(result.labels, index)
     with output_folder(args.output_dir):
-        with atomic_outputs([labels_path, figure_path], overwrite=args.force) as temporaries:
-            Path(temporaries[0]).write_bytes(_labels_csv(result.labels, index))
+        # a full disk said with what the outputs need, as the other writers say it (mend60)
+        with atomic_outputs([labels_path, figure_path], overwrite=args.force,
+                            need_bytes=len(table) + FIGURE_BYTES) as temporaries:
+            Path(temporaries[0]).write_bytes(table)
             save_figure(figure, temporaries[1], format="png", dpi=100)
 
     counts = [int(c) for c in result.counts]

@@ -516,7 +516,8 @@ class DrumTemplates:
         Raises
         ------
         FileNotFoundError, NotADirectoryError
-            ``path`` does not exist, or is a file.
+            ``path`` does not exist, or is a file; a class folder is a link leading nowhere,
+            or a file (``kit/toms``).
         ValueError
             A class folder is missing, a class folder has no audio file, or a file is
             silent or unreadable (the message names the folder or file).
@@ -543,8 +544,9 @@ class DrumTemplates:
             _check_folder_case(folder)
             # a class folder that is a link leading nowhere (a moved drive) is kept, so that the
             # loop below names it: the class was left out without a word (review59)
-            classes = tuple(c for c in KNOWN_CLASSES
-                            if (folder / c).is_dir() or audio.is_broken_link(folder / c))
+            # so is a file standing where a class folder goes ('kit/toms', a one-shot saved
+            # without its suffix, or a note): it was passed over without a word (mend60)
+            classes = tuple(c for c in KNOWN_CLASSES if os.path.lexists(folder / c))
             unread = _unread_folders(folder, classes)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
@@ -579,6 +581,9 @@ class DrumTemplates:
             sub = folder / name
             if audio.is_broken_link(sub):  # 'kit/toms' is a link to '/Volumes/old/toms', which does not exist
                 raise audio.not_found(sub)
+            if sub.exists() and not sub.is_dir():  # it was passed over, or called missing with --classes
+                raise NotADirectoryError(f"class folder {str(sub)!r} is a file, not a folder; make {str(sub)!r} a "
+                                         f"folder of {name} one-shots (WAV, FLAC, ...), moving the file away")
             if not sub.is_dir():
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
