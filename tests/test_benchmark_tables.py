@@ -222,6 +222,27 @@ def test_proxy_set_plays_no_held_out_or_reserved_kit_and_no_held_out_draw(drums_
     assert not set(proxy_seeds) & (set(held_seeds) | set(sets["tuning"][1]) | set(range(0, 9)))
 
 
+def test_dark_cymbals_set_plays_a_non_held_out_kit_on_the_proxy_draws(drums_bench):
+    # the "dark cymbals" set (a kit whose cymbals stem reads like the held-out set's) is
+    # choosing material: no held-out or reserved kit (nor a SoundFont made of one's samples,
+    # nor the refused Black Pearl SoundFont), none of the tuning set's kits (they read 7.8 dB
+    # there), and the proxy's draws (even seeds, off the held-out and tuning draws)
+    import re
+
+    sets = {label: (kits, seed if isinstance(seed, tuple) else (seed,)) for label, kits, seed in
+            drums_bench.PERFORMANCE_SETS}
+    kits, seeds = sets["dark cymbals"]
+    held_kits, _ = sets["held out"]
+    performances = drums_bench.performances
+    held_fonts = {"sf2:musescore:16", "sf2:musescore:32"}
+    assert kits and not set(kits) & (set(held_kits) | held_fonts | set(performances.RESERVED_KITS))
+    assert not any(re.search(performances.REFUSED_SOUNDFONTS, k, re.I) for k in kits)
+    assert not set(kits) & set(sets["tuning"][0])
+    # every kit is one the benchmark renders from an installed package it names
+    assert all(performances.soundfont_kit(k) is not None for k in kits)
+    assert seeds == sets["proxy"][1]
+
+
 def test_ride_sets_with_the_hat_foot_elsewhere(transcription, monkeypatch):
     # ride_performances(..., hat_foot=...): the --ride draws (seeds (seed, i)) with the foot
     # moved, named after the pattern; without it the --ride set as before (its names too)
