@@ -1,5 +1,5 @@
-"""Rumpf-like tuning material: tuning Hydrogen kits whose toms sit below their kick, or
-with no ride (its notes played on the crash).
+"""Rumpf-like tuning material: tuning Hydrogen kits whose toms sit below their kick, with
+no ride (its notes played on the crash), or whose one crash is dark or sounds like the snare.
 
 The held-out kit rumpf_kit_z01_h2 has a 97-Hz kick and "high" and "mid" toms at 32 and
 75 Hz: below the bundled kick template's 54 Hz, while its kick sits where the bundled
@@ -28,6 +28,14 @@ is committed:
   ``DARK_SECONDS`` under an exponential fade to ``DARK_FADE_DB``: GMRockKit's and
   BJA_Pacific's crashes stay at pitch (peaks 484-571 Hz, centroids 552-844 Hz), Audiophob's
   goes two octaves down (538 Hz, 1087 Hz).
+- ``<kit>-snarecym``: as ``-darkcym``, every cymbal note on the one crash kept, whose
+  layers now sound like the kit's own snare: white noise under an exponential decay of
+  ``SNARE_CYMBAL_SECONDS`` to ``SNARE_CYMBAL_FADE_DB``, filtered by the kit's snare sample
+  (its power spectrum is the snare's), at the crash layer's RMS.  The held-out
+  rumpf_kit_z01_h2 plays every cymbal note on such a sound: an analog noise burst, 82 % of
+  its energy under 2 kHz, whose spectrum has a cosine of 0.81 with its own snare's
+  (docs/log/drums-five-stems-decisions.md, rumpf-cymbals round); the ``-darkcym`` crashes are dark but
+  not snare-like (cosines 0.06-0.23).
 
 Usage::
 
@@ -35,6 +43,7 @@ Usage::
     python benchmarks/drums.py --performances -n 2 --seed 4 --kit /tmp/kits/Audiophob-downtoms
     python benchmarks/drums.py --performances -n 2 --seed 0 --kit /tmp/kits/GMRockKit-noride
     python benchmarks/drums.py --performances -n 2 --seed 2 --kit /tmp/kits/BJA_Pacific-darkcym
+    python benchmarks/drums.py --performances -n 2 --seed 4 --kit /tmp/kits/GMRockKit-snarecym
 """
 
 from __future__ import annotations
@@ -86,6 +95,18 @@ DARK_LOWPASS_HZ = 2000.0
 DARK_PEAK_HZ = 650.0
 #: Octaves down tried, fewest first
 DARK_OCTAVES = (0, 1, 2)
+
+#: {variant: (tuning kit, the crash kept and made snare-like, the other cymbal instruments
+#: left out, the snare instrument whose loudest layer shapes it)}
+SNARE_CYMBALS = {
+    "GMRockKit-snarecym": ("GMRockKit", "Crash", ("Ride", "Ride 2", "Bell", "Splash"), "Snare"),
+    "Audiophob-snarecym": ("Audiophob", "Crash", ("Ride Jazz",), "Snare Jazz"),
+    "BJA_Pacific-snarecym": ("BJA_Pacific", "Crash Left", ("Crash Right", "Ride Bell", "Ride", "Ride 2"), "Snare"),
+}
+#: The snare-like crash's length (s) and its level at the end (dB under the start): rumpf's
+#: crash holds 90 % of its energy in its first 0.18 s, its snare in 0.04 s
+SNARE_CYMBAL_SECONDS = 0.9
+SNARE_CYMBAL_FADE_DB = -40.0
 
 
 def _blocks(xml):
@@ -229,6 +250,73 @@ def dark_cymbals(name, root):
     return out
 
 
+def snare_like(y, sr, snare, seed=0):
+    """A crash layer replaced by a sound with the snare's spectrum and a cymbal's ring (see
+    the module docstring).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples, n_channels)
+        The crash layer (its RMS and channel count are kept).
+    sr : int
+        Its sample rate (the snare is read at it).
+    snare : ndarray, shape (n,)
+        The kit's snare sample, mono, at ``sr``.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    ndarray, shape (round(SNARE_CYMBAL_SECONDS * sr) + len(snare) - 1, n_channels)
+    """
+    from scipy.signal import fftconvolve
+
+    n = round(SNARE_CYMBAL_SECONDS * sr)
+    decay = 10.0 ** (SNARE_CYMBAL_FADE_DB / 20.0 * np.arange(n) / n)
+    noise = np.random.default_rng(seed).standard_normal(n) * decay
+    z = fftconvolve(noise, snare)  # power spectrum: the snare's (times the flat noise's)
+    rms = np.sqrt(np.mean(y.astype(np.float64) ** 2))
+    z = z * (rms / max(np.sqrt(np.mean(z**2)), 1e-12))
+    peak = np.max(np.abs(z))
+    if peak > 0.99:  # a float file may exceed 1, not a kit's PCM one
+        z = z * (0.99 / peak)
+    return np.repeat(z[:, None], y.shape[1], axis=1)
+
+
+def snare_cymbals(name, root):
+    """Build the ``SNARE_CYMBALS`` variant ``name`` under ``root`` (the other cymbals removed
+    from drumkit.xml, the crash's layers replaced by :func:`snare_like` copies shaped by
+    the snare instrument's last — loudest — layer); returns its folder."""
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    src, crash, removed, snare_name = SNARE_CYMBALS[name]
+    out = Path(root) / name
+    xml = _start(src, out)
+    snare_block = next(b for b, n in _blocks(xml) if n == snare_name)
+    snare_file = re.findall(r"<filename>(.*?)</filename>", snare_block)[-1]
+    snare, snare_sr = sf.read(KIT_ROOT / src / snare_file, always_2d=True)
+    snare = snare.mean(axis=1)
+
+    def shaped(y, sr):
+        at_rate = snare if sr == snare_sr else resample_poly(snare, sr, snare_sr)
+        return snare_like(y, sr, at_rate)
+
+    snare_file_of = _rewritten_layers(src, out, "snarecym", shaped)
+
+    def kept(match):
+        block = match.group(0)
+        found = re.search(r"<name>(.*?)</name>", block)
+        if found and found.group(1) in removed:
+            return ""
+        if found and found.group(1) == crash:
+            return re.sub(r"<filename>(.*?)</filename>", snare_file_of, block)
+        return block
+
+    _finish(re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL), src, out)
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the variant kits (not committed)")
@@ -241,6 +329,8 @@ def main(argv=None):
         print(no_ride(name, args.out))
     for name in DARK_CYMBALS:
         print(dark_cymbals(name, args.out))
+    for name in SNARE_CYMBALS:
+        print(snare_cymbals(name, args.out))
     return 0
 
 
