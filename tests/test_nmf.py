@@ -595,6 +595,46 @@ def test_power_of_two_scaling_is_exact(beta, solver, exponent):
     np.testing.assert_allclose(b.loss, a.loss * float(c) ** beta, rtol=1e-12)
 
 
+NEAR_LIMITS = [(dtype, exponent, beta, solver) for dtype, exponent in [
+    (np.float32, 120), (np.float32, 126), (np.float32, -120), (np.float64, 1000), (np.float64, -1000)]
+    for beta, solver in BETA_SOLVERS if dtype == np.float32 or beta <= 1]  # float64, β > 1: loss overflow, refused
+
+
+@pytest.mark.parametrize("dtype, exponent, beta, solver", NEAR_LIMITS)
+def test_data_near_the_dtypes_limits_fits_as_data_near_one(beta, solver, dtype, exponent):
+    # Before 2026-12-07 (review61) the start was scaled into the problem on s·V by W → s·W
+    # alone, so for V near 2**126 (float32) W started near 2**-63 and H near 2**63: WᵀW
+    # underflowed, float32 Frobenius gave NaN factors (HALS) or zeros with a rising loss
+    # (MU), and KL/IS fits at 2**±120 ended 1.4-2.6 times higher than V's own.  Now such a
+    # start is rebalanced by a power of two (start_shift): c·V fits like V, to rounding.
+    rng = np.random.default_rng(23)
+    V = rng.random((20, 30)).astype(dtype)
+    V[rng.random(V.shape) < 0.1] = 0
+    # the floor given, relative to max(V) (the default's clamp at the dtype's smallest
+    # normal number would floor 2**-120 float32 data at 2**-6 of its peak)
+    eps = float(np.finfo(np.float32).eps) * float(V.max())
+    a = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=30, tol=0, eps=eps)
+    b = factorize(np.ldexp(V, exponent), 3, beta=beta, solver=solver, random_state=0, max_iter=30, tol=0,
+                  eps=float(np.ldexp(eps, exponent)))
+    assert np.all(np.isfinite(b.W)) and np.all(np.isfinite(b.H)) and np.all(np.isfinite(b.loss))
+    product = np.ldexp(b.W.astype(np.float64), -exponent // 2) @ np.ldexp(b.H.astype(np.float64), exponent // 2 - exponent)
+    np.testing.assert_allclose(product, a.W.astype(np.float64) @ a.H, rtol=1e-4, atol=1e-6)
+    if abs(exponent * beta) < 1000:  # the loss scales as c**beta (else out of float64's range)
+        np.testing.assert_allclose(b.loss * 2.0 ** (-exponent * beta), a.loss, rtol=1e-6)
+
+
+@pytest.mark.parametrize("V, message", [
+    (np.ldexp(np.ones((4, 3), np.float32), -130), "subnormal number too small to scale in float32"),
+    (np.ldexp(np.ones((4, 3)), -1060), "subnormal number too small to scale in float64"),
+    (np.full((4, 3), 1e308), "so large that their sum overflows float64"),
+])
+def test_data_beyond_what_scaling_reaches_is_refused_with_the_fix(V, message):
+    # Both gave NaN factors and losses before 2026-12-07 (review61).
+    with pytest.raises(ValueError, match=message) as caught:
+        factorize(V, 2, random_state=0)
+    assert "V / V.max()" in str(caught.value)
+
+
 @pytest.mark.parametrize("beta", [0.0, 1.0, 2.0, 3.0])
 @pytest.mark.parametrize("scale", [1e-30, 1e-15, 1e18, 1e30])
 def test_float32_extreme_scales_stay_finite(beta, scale):

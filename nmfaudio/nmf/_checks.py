@@ -150,3 +150,39 @@ def check_zero_floor(eps: float, V, beta: float) -> None:
             "(log 0, division by 0: NaN losses); use eps > 0, or eps=None for the default "
             "floor (float32 machine epsilon × max(V))"
         )
+
+
+def check_value_range(V, name: str = "V") -> None:
+    """Refuse a V the engine cannot bring to a usable range by an exact power-of-two
+    scaling (:func:`nmfaudio.nmf.core.unit_scale`), with the fix:
+
+    - a largest value so far into the subnormal numbers (below 2**-128 ≈ 2.9e-39 in
+      float32, 2**-1024 ≈ 5.6e-309 in float64) that the scale bringing it near 1 is
+      outside the dtype: the fit gave inf losses and NaN factors (before 2026-12-07,
+      review61);
+    - values whose sum overflows float64 (V near 1.8e308): the start's mean was inf, and
+      the factors NaN.
+
+    A sparse V is checked on its stored entries."""
+    values = V.data if hasattr(V, "indptr") else V
+    if values.size == 0:
+        return
+    vmax = float(values.max())
+    limit = float(np.ldexp(1.0, -np.finfo(values.dtype).maxexp))  # 1 / (the largest power of two)
+    if 0 < vmax < limit:
+        also = f" or pass it as float64 ({name}.astype(np.float64))" if values.dtype == np.float32 else ""
+        raise ValueError(
+            f"{name}'s largest value {vmax:.3g} is a subnormal number too small to scale in "
+            f"{values.dtype} (below {limit:.3g}); multiply {name} by a constant first (e.g. "
+            f"{name} / {name}.max(); W scales with it){also}"
+        )
+    if vmax > np.finfo(np.float64).max / values.size:
+        with np.errstate(over="ignore"):
+            overflows = not np.isfinite(values.sum(dtype=np.float64))
+    else:
+        overflows = False
+    if overflows:
+        raise ValueError(
+            f"{name}'s values (largest {vmax:.3g}) are so large that their sum overflows float64; "
+            f"divide {name} by a constant first (e.g. {name} / {name}.max(); W scales with it)"
+        )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf._checks import check_data, check_zero_floor
+from nmfaudio.nmf._checks import check_data, check_value_range, check_zero_floor
 from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
@@ -214,14 +214,44 @@ def scale_power(scale: float, exponent: float, V, beta: float) -> float:
         ) from None
 
 
-def _scaled_penalties(penalties, scale, beta, V):
+def _scaled_penalties(penalties, scale, beta, V, shift=0):
     """Penalty weights for the problem on s·V (W → s·W, H unchanged), whose objective is
     s^β times the original: l1_W·s^(β−1), l2_W·s^(β−2), l1_H·s^β, l2_H·s^β.  A zero
     weight stays zero without computing its power (which may be out of float64's range
-    where the weight does not matter)."""
+    where the weight does not matter).  With a ``shift`` m (:func:`start_shift`: W → s·2^m·W,
+    H → 2^−m·H) the weights are also multiplied by 2^−m, 2^−2m, 2^m and 2^2m."""
     exponents = {"l1_W": beta - 1, "l2_W": beta - 2, "l1_H": beta, "l2_H": beta}
-    return {name: penalties[name] * scale_power(scale, exponent, V, beta) if penalties[name] else 0.0
-            for name, exponent in exponents.items()}
+    scaled = {name: penalties[name] * scale_power(scale, exponent, V, beta) if penalties[name] else 0.0
+              for name, exponent in exponents.items()}
+    if shift:
+        shifts = {"l1_W": -shift, "l2_W": -2 * shift, "l1_H": shift, "l2_H": 2 * shift}
+        scaled = {name: weight * scale_power(2.0, shifts[name], V, beta) if weight else 0.0
+                  for name, weight in scaled.items()}
+    return scaled
+
+
+#: The start is rebalanced (:func:`start_shift`) when, in the problem on s·V, the largest
+#: entries of W and H differ by more than 2**MAX_START_IMBALANCE.  Ordinary starts stay far
+#: below it (random and NNDSVD starts differ by about max(V), i.e. 2**e for V's values near
+#: 2**e, templates normalized to 1 by max(V)**2); far beyond it a float32 WᵀW underflows.
+MAX_START_IMBALANCE = 64
+
+
+def start_shift(W, H, scale) -> int:
+    """The power of two m that :func:`factorize` moves from H to W (W·2^m, H·2^−m: WH
+    unchanged) so that the start in the problem on s·V (W → s·W) has factors of one
+    size: 0 unless their largest entries differ by more than 2**MAX_START_IMBALANCE.
+
+    Without it a start from V of values near 1e38 (float32) or 1e308 (float64) — W about
+    sqrt(max V)·s, H about sqrt(max V) — gave NaN factors: WᵀW underflowed to zero."""
+    w_max = float(W.max()) if W.size else 0.0
+    h_max = float(H.max()) if H.size else 0.0
+    if not (w_max > 0 and h_max > 0):
+        return 0
+    imbalance = int(np.frexp(h_max)[1]) - int(np.frexp(w_max)[1]) - int(np.frexp(scale)[1] - 1)
+    if abs(imbalance) <= MAX_START_IMBALANCE:
+        return 0
+    return imbalance // 2
 
 
 def _penalty(W, H, penalties) -> float:
@@ -359,6 +389,7 @@ def factorize(
     True
     """
     V = check_data(V, "V", accept_sparse=True)
+    check_value_range(V)
     k = check_int(n_components, "n_components", 1)
     beta = beta_from_name(beta)
     tol_rule = _check_tol_rule(tol_rule)
@@ -398,14 +429,22 @@ def factorize(
     # and the floor are converted, and W is scaled back at the end.
     W, H = _initial_factors(V, k, init, W, H, rng)
     scale = unit_scale(V)
+    # A start far out of balance in the scaled problem (V near its dtype's limits) moves a
+    # power of two from H to W, in one exact ldexp with s (review61); 0 for ordinary input.
+    shift = start_shift(W, H, scale) if (V.nnz if sparse else V.any()) else 0
     if scale != 1:
         if sparse:
             V.data *= V.dtype.type(scale)  # check_data made V our own copy
         else:
             V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
-        W *= W.dtype.type(scale)
+        if not shift:
+            W *= W.dtype.type(scale)
         eps *= scale
-        penalties = _scaled_penalties(penalties, scale, beta, V)
+    if shift:
+        W[...] = np.ldexp(W, int(np.frexp(scale)[1] - 1) + shift)
+        H[...] = np.ldexp(H, -shift)
+    if scale != 1 or shift:
+        penalties = _scaled_penalties(penalties, scale, beta, V, shift)
     loss_unit = scale_power(scale, -beta, V, beta)  # loss of the scaled problem → the user's problem's
 
     if not (V.nnz if sparse else V.any()):
@@ -459,7 +498,10 @@ def factorize(
             ConvergenceWarning,
             stacklevel=2,
         )
-    if scale != 1:
+    if shift:  # one ldexp each: W·2^−m/s may pass through values outside the dtype
+        W[...] = np.ldexp(W, -shift - int(np.frexp(scale)[1] - 1))
+        H[...] = np.ldexp(H, shift)
+    elif scale != 1:
         W *= W.dtype.type(1 / scale)  # a power of two: fixed templates come back bit-identical
     if free_W.all() and free_H.all() and not penalized:
         balance_components(W, H)
