@@ -452,6 +452,25 @@ def test_bad_n_components(k):
         factorize(np.ones((3, 3)), k)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(W=np.ones((2, 12))), r"W has shape \(2, 12\); expected \(12, 2\) = \(n_features, n_components\): "
+                               r"it looks transposed: pass W.T"),
+    (dict(W=np.ones((12, 3))), r"it holds 3 components where n_components=2: pass n_components=3, or W\[:, :2\]"),
+    (dict(H=np.ones((9, 2))), r"H has shape \(9, 2\); expected \(2, 9\) = \(n_components, n_samples\): "
+                              r"it looks transposed: pass H.T"),
+    (dict(H=np.ones((1, 9))), r"it holds 1 component where n_components=2: pass n_components=1$"),
+    (dict(W=np.ones((9, 2))), r"its 9 features are not V's 12 features \(V's rows\): W must come from data "
+                              r"shaped like V \(is V transposed\?\)"),
+    (dict(W=np.ones(12)), r"W must be 2-D \(n_features, n_components\), got shape \(12,\)"),
+    (dict(H=np.ones(9)), r"H must be 2-D \(n_components, n_samples\), got shape \(9,\)"),
+])
+def test_a_start_of_the_wrong_shape_is_told_the_fix(kwargs, match):
+    # Before 2026-12-07 (review61) the message stopped at "W has shape (2, 12); expected
+    # (12, 2)", and a 1-D W or H was told it "must be 2-D (n_features, n_samples)".
+    with pytest.raises(ValueError, match=match):
+        factorize(np.ones((12, 9)), 2, **kwargs)
+
+
 def test_bad_beta_lists_valid_names():
     with pytest.raises(ValueError, match=r"beta='ks' is not a known divergence; use frobenius \(fro, euclidean\), "
                                          r"kullback-leibler \(kl\), itakura-saito \(is\) or a float"):

@@ -71,7 +71,8 @@ NEGATIVE_FIXES = {
 }
 
 
-def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negative: str = "data"):
+def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negative: str = "data",
+               layout: str = "(n_features, n_samples)"):
     """Return X as a finite, non-negative 2-D float array (never a view that could be
     written back into the caller's data: callers copy before updating in place).
 
@@ -87,6 +88,10 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negativ
         :func:`check_sparse_data`); otherwise sparse input is a TypeError.
     negative : {"data", "templates", "activations"}, default "data"
         What X is, for the fix a negative value's message names (:data:`NEGATIVE_FIXES`).
+    layout : str, default "(n_features, n_samples)"
+        The shape X must have, in words, for the message of an X that is not 2-D (W's is
+        "(n_features, n_components)": before 2026-12-07, review61, a 1-D W was told
+        "(n_features, n_samples)").
 
     Raises
     ------
@@ -107,7 +112,7 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negativ
             "complex spectrogram first)"
         )
     if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_features, n_samples), got shape {array.shape}")
+        raise ValueError(f"{name} must be 2-D {layout}, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must have at least one row and one column")
     target = np.dtype(dtype) if dtype is not None else float_dtype_for(array)

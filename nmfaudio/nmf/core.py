@@ -76,10 +76,33 @@ class NMFResult:
         return summary_repr(self)
 
 
+#: The shape of each factor, in words.
+FACTOR_LAYOUTS = {"W": "(n_features, n_components)", "H": "(n_components, n_samples)"}
+
+
+def _factor_shape_fix(name, shape, expected_shape) -> str:
+    """What to do about a W or H of the wrong shape (the message's end): a transposed
+    factor, another number of components, or a factor from other data."""
+    if shape == expected_shape[::-1]:
+        return f"it looks transposed: pass {name}.T"
+    component_axis = 1 if name == "W" else 0
+    other_axis = 1 - component_axis
+    if shape[other_axis] == expected_shape[other_axis]:
+        k, given = expected_shape[component_axis], shape[component_axis]
+        subset = f"{name}[:, :{k}]" if name == "W" else f"{name}[:{k}]"
+        return (f"it holds {given} component{'s' * (given != 1)} where n_components={k}: pass n_components={given}"
+                + (f", or {subset}" if given > k else ""))
+    what = "features (V's rows)" if name == "W" else "samples (V's columns)"
+    return (f"its {shape[other_axis]} {what.split(' ')[0]} are not V's {expected_shape[other_axis]} {what}: "
+            f"{name} must come from data shaped like V (is V transposed?)")
+
+
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
-    array = check_data(factor, name, dtype=dtype, negative="templates" if name == "W" else "activations")
+    array = check_data(factor, name, dtype=dtype, negative="templates" if name == "W" else "activations",
+                       layout=FACTOR_LAYOUTS[name])
     if array.shape != expected_shape:
-        raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape}")
+        raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape} = {FACTOR_LAYOUTS[name]}: "
+                         + _factor_shape_fix(name, array.shape, expected_shape))
     return array.copy()  # the engine updates its factors in place; the caller's stay untouched
 
 
