@@ -471,6 +471,28 @@ def test_a_start_of_the_wrong_shape_is_told_the_fix(kwargs, match):
         factorize(np.ones((12, 9)), 2, **kwargs)
 
 
+def test_a_start_no_update_moves_is_refused_and_one_that_can_is_kept():
+    # Before 2026-12-07 (review61) these fits stayed at zero and said converged=True,
+    # stop_reason="tol" after 10 iterations.
+    V = np.random.default_rng(0).random((12, 9))
+    refused = [
+        ("mu", dict(W=np.zeros((12, 2))), "W is all zeros: multiplicative updates .* never move a zero entry"),
+        ("mu", dict(H=np.zeros((2, 9))), "H is all zeros: multiplicative updates .* never move a zero entry"),
+        ("hals", dict(W=np.zeros((12, 2)), H=np.zeros((2, 9))), "W and H are all zeros: no update moves"),
+        ("amu", dict(W=np.zeros((12, 2)), H=np.zeros((2, 9))), "W and H are all zeros: no update moves"),
+    ]
+    for solver, kwargs, match in refused:
+        with pytest.raises(ValueError, match=match):
+            factorize(V, 2, beta=2 if solver == "hals" else 1, solver=solver, **kwargs)
+    # kept: a zero W that amu's HALS warm start leaves; fixed zero templates (only H is
+    # solved, and H = 0 is as good as any); all-zero data
+    moved = factorize(V, 2, beta=1, solver="amu", W=np.zeros((12, 2)), random_state=0)
+    assert moved.W.any() and moved.loss[-1] < 0.5 * moved.loss[0]
+    fixed = factorize(V, 2, W=np.zeros((12, 2)), fix_W=True, H=np.zeros((2, 9)), solver="mu")
+    assert not fixed.H.any()
+    assert factorize(np.zeros((12, 9)), 2, W=np.zeros((12, 2)), solver="mu").stop_reason == "zero"
+
+
 def test_bad_beta_lists_valid_names():
     with pytest.raises(ValueError, match=r"beta='ks' is not a known divergence; use frobenius \(fro, euclidean\), "
                                          r"kullback-leibler \(kl\), itakura-saito \(is\) or a float"):

@@ -128,6 +128,32 @@ def _initial_factors(V, k, init, W, H, rng):
     return W0, H0
 
 
+def _check_zero_start(W, H, given, free_W, free_H, solver_name) -> None:
+    """Refuse a given start that no update moves, for a V that is not all zeros.
+
+    A multiplicative update multiplies each entry, so ``"mu"`` keeps an all-zero W or H at
+    zero; and from W = H = 0 the gradient is zero, so no solver moves.  Such fits stayed
+    at zero and reported ``converged=True``, ``stop_reason="tol"`` after 10 iterations
+    (before 2026-12-07, review61).  With every template fixed nothing is refused: only H
+    is solved for (as ``NMF.transform`` and block-wise separation do), and the caller's
+    start H = 0 is kept as it was."""
+    if not free_W.any():
+        return
+    w_zero = given[0] and not W.any()
+    h_zero = given[1] and not H.any()
+    if w_zero and h_zero:
+        raise ValueError("W and H are all zeros: no update moves from W = H = 0 (the gradient is zero "
+                         "there), so the fit would stay at zero; start from positive values, or leave "
+                         "W and H out (init='nndsvda' or 'random')")
+    for name, zero, free in (("W", w_zero, free_W), ("H", h_zero, free_H)):
+        if zero and free.any() and solver_name == "mu":
+            raise ValueError(
+                f"{name} is all zeros: multiplicative updates (solver='mu') never move a zero entry, so "
+                f"the fit would stay at {name} = 0; start {name} from positive values (or leave it out: "
+                "init='nndsvda' or 'random'), or use solver='amu' or 'hals', which can leave zero"
+            )
+
+
 def _check_tol_rule(tol_rule) -> str:
     if not isinstance(tol_rule, str) or tol_rule not in TOL_RULES:
         raise ValueError(f"tol_rule={tol_rule!r} is not known; use one of {', '.join(map(repr, TOL_RULES))}")
@@ -450,11 +476,15 @@ def factorize(
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
     # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
     # and the floor are converted, and W is scaled back at the end.
+    given = (W is not None, H is not None)
     W, H = _initial_factors(V, k, init, W, H, rng)
+    has_data = bool(V.nnz if sparse else V.any())
+    if has_data:
+        _check_zero_start(W, H, given, free_W, free_H, solver_name)
     scale = unit_scale(V)
     # A start far out of balance in the scaled problem (V near its dtype's limits) moves a
     # power of two from H to W, in one exact ldexp with s (review61); 0 for ordinary input.
-    shift = start_shift(W, H, scale) if (V.nnz if sparse else V.any()) else 0
+    shift = start_shift(W, H, scale) if has_data else 0
     if scale != 1:
         if sparse:
             V.data *= V.dtype.type(scale)  # check_data made V our own copy
@@ -470,7 +500,7 @@ def factorize(
         penalties = _scaled_penalties(penalties, scale, beta, V, shift)
     loss_unit = scale_power(scale, -beta, V, beta)  # loss of the scaled problem → the user's problem's
 
-    if not (V.nnz if sparse else V.any()):
+    if not has_data:
         # Nothing to model: the best non-negative fit of zeros is zero.
         W[:, free_W] = 0
         H[free_H] = 0
