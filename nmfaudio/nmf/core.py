@@ -281,8 +281,8 @@ def _scaled_penalties(penalties, scale, beta, V, shift=0):
 
 #: The start is rebalanced (:func:`start_shift`) when, in the problem on s·V, the largest
 #: entries of W and H differ by more than 2**MAX_START_IMBALANCE.  Ordinary starts stay far
-#: below it (random and NNDSVD starts differ by about max(V), i.e. 2**e for V's values near
-#: 2**e, templates normalized to 1 by max(V)**2); far beyond it a float32 WᵀW underflows.
+#: below it: for V's values near 2**e, random and NNDSVD starts differ by about 2**e there,
+#: and given templates of peak 1 by about 2**(2e); near 2**126 a float32 WᵀW underflows.
 MAX_START_IMBALANCE = 64
 
 
