@@ -350,8 +350,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if issparse(X) and beta <= 0 and X.nnz < X.shape[0] * X.shape[1]:
             raise ValueError(
                 "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please "
-                "add small values to X, or use a positive beta_loss (or pass X.toarray(): "
-                "dense zeros are floored at eps)."
+                "add small values to X, or use a positive beta_loss (the implicit zeros of a "
+                "sparse X cannot be floored: pass X.toarray(), whose zeros are floored at eps)."
             )
         return X.T
 
@@ -530,7 +530,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
+        # Sparse X with implicit zeros is refused for beta_loss <= 0 (see _engine_data):
+        # the tag says so, and scikit-learn's sparse checks pass (before 2026-12-07,
+        # review61, three of them failed for beta_loss="itakura-saito").
+        try:
+            tags.input_tags.sparse = self._beta() > 0
+        except (TypeError, ValueError):  # an invalid beta_loss: fit says so
+            tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

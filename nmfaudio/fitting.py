@@ -65,6 +65,27 @@ def scaled(array: np.ndarray, factor: float) -> np.ndarray:
     return (array.astype(np.float64) * factor).astype(array.dtype)
 
 
+def at_input_level(loss, scale: float, beta: float):
+    """A loss of audio that was multiplied by ``scale`` (a power of two), at the input's
+    level: d_β(sV | sWH) = s^β d_β(V | WH), so ``loss / scale**beta``.  Where scale**beta
+    is outside float64's range (float64 audio near 1e-300 or 1e300 and β = 2: Python's
+    ``OverflowError: (34, 'Numerical result out of range')`` before 2026-12-07, review61)
+    the exponent is applied with ``np.ldexp``: a loss below float64's range is 0, one
+    above it inf, never an error."""
+    if scale == 1:
+        return loss
+    try:
+        power = scale**beta
+    except OverflowError:
+        power = math.inf
+    if 0 < power < math.inf:
+        return loss / power
+    exponent = -math.log2(scale) * beta  # scale is a power of two: log2 is exact
+    whole = math.floor(exponent)
+    with np.errstate(over="ignore", under="ignore"):  # 0 or inf is the answer there
+        return np.ldexp(np.asarray(loss, dtype=np.float64) * 2.0 ** (exponent - whole), whole)
+
+
 def unscale_activations(H: np.ndarray, scale: float) -> np.ndarray:
     """H of audio that was multiplied by ``scale``, back at the input's level (float64
     where the input's dtype overflows, e.g. float32 audio near 1e38)."""
@@ -340,10 +361,10 @@ class Settings:
         frames up (3: the caller of the function that called this)."""
         callback = self.callback
         if callback is not None and scale != 1:
-            user_callback, power = callback, scale**self.beta_value
+            user_callback, beta = callback, self.beta_value
 
             def callback(iteration, loss):  # report the loss at the input's level
-                return user_callback(iteration, loss / power)
+                return user_callback(iteration, float(at_input_level(loss, scale, beta)))
 
         if self.is_transformer:
             fit = _fit_transformer(self.engine, V, self.k, self.beta_value)
@@ -370,7 +391,7 @@ class Settings:
 
     def unscale_loss(self, loss: np.ndarray, scale: float) -> np.ndarray:
         """The loss at the input's level: d_β(sV | sWH) = s^β d_β(V | WH)."""
-        return loss if scale == 1 else loss / scale**self.beta_value
+        return at_input_level(loss, scale, self.beta_value)
 
     def result_fields(self, fit: Fit, scale: float) -> dict:
         """The :class:`SeparationBase` fields that come from the settings and the fit."""

@@ -20,6 +20,23 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+#: The one check an Itakura-Saito NMF fails, by design (docs/sklearn.md, "What the tests
+#: check"): transform's stopping rule is shared by the batch, and IS with MU stops at
+#: max_iter here (a floored zero in the check's data), so a subset's rows differ from the
+#: whole batch's by up to 5e-3.
+IS_EXPECTED_FAILURES = {"check_methods_subset_invariance": "transform's stopping rule is shared by the batch"}
+
+
+@parametrize_with_checks([NMF(beta_loss="itakura-saito", solver="mu")],
+                         expected_failed_checks=lambda estimator: IS_EXPECTED_FAILURES)
+def test_sklearn_estimator_checks_itakura_saito(estimator, check):
+    # Sparse X with implicit zeros is refused for beta_loss <= 0, so the estimator's tag
+    # says it takes no sparse input there and the message says "sparse": before
+    # 2026-12-07 (review61) check_estimator_sparse_tag, _sparse_array and _sparse_matrix
+    # failed (the tag said sparse=True and the message did not name sparse input).
+    check(estimator)
+
+
 def _low_rank(n_samples=40, n_features=25, k=3, noise=0.1, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.random((n_samples, k)) @ rng.random((k, n_features)) + noise * rng.random((n_samples, n_features))

@@ -42,3 +42,23 @@ def test_extreme_levels_separate_like_normal_audio(level, beta, tones):
     assert np.abs(scaled.components.sum(axis=0) - scaled_y).max() <= tolerance * peak
     ratio = scaled.loss[-1] / reference.loss[-1] / level ** beta_from_name(beta)
     assert ratio == pytest.approx(1, rel=1e-3)  # the loss is reported at the input's level
+
+
+@pytest.mark.parametrize("level", [1e-300, 1e300])
+def test_float64_audio_at_float64_extremes_separates(level, tones):
+    # float64 audio at 1e-300 raised a bare "OverflowError: (34, 'Numerical result out of
+    # range')" from the loss's conversion back to the input's level (scale**2 with scale =
+    # 2**997) before 2026-12-07 (review61); its callback did too.  Now the tracks are those
+    # of y times level, and the loss (about 1e-600 or 1e600 times y's, outside float64) is
+    # 0 or inf, never an error or NaN.
+    y = tones().astype(np.float64)
+    kwargs = dict(n_components=2, n_fft=256, hop_length=64, max_iter=20, tol=0, random_state=0)
+    reference = nmfaudio.separate(y, SR, **kwargs)
+    seen = []
+    scaled = nmfaudio.separate(y * level, SR, callback=lambda i, loss: seen.append(loss), **kwargs)
+    assert np.all(np.isfinite(scaled.components))
+    back = scaled.components / level
+    assert np.abs(back - reference.components).max() <= 1e-4 * np.abs(y).max()
+    assert not np.isnan(scaled.loss).any() and len(seen) == 20
+    expected = 0.0 if level < 1 else np.inf
+    assert scaled.loss[-1] == expected and seen[-1] == expected

@@ -452,6 +452,47 @@ def test_bad_n_components(k):
         factorize(np.ones((3, 3)), k)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(W=np.ones((2, 12))), r"W has shape \(2, 12\); expected \(12, 2\) = \(n_features, n_components\): "
+                               r"it looks transposed: pass W.T"),
+    (dict(W=np.ones((12, 3))), r"it holds 3 components where n_components=2: pass n_components=3, or W\[:, :2\]"),
+    (dict(H=np.ones((9, 2))), r"H has shape \(9, 2\); expected \(2, 9\) = \(n_components, n_samples\): "
+                              r"it looks transposed: pass H.T"),
+    (dict(H=np.ones((1, 9))), r"it holds 1 component where n_components=2: pass n_components=1$"),
+    (dict(W=np.ones((9, 2))), r"its 9 features are not V's 12 features \(V's rows\): W must come from data "
+                              r"shaped like V \(is V transposed\?\)"),
+    (dict(W=np.ones(12)), r"W must be 2-D \(n_features, n_components\), got shape \(12,\)"),
+    (dict(H=np.ones(9)), r"H must be 2-D \(n_components, n_samples\), got shape \(9,\)"),
+])
+def test_a_start_of_the_wrong_shape_is_told_the_fix(kwargs, match):
+    # Before 2026-12-07 (review61) the message stopped at "W has shape (2, 12); expected
+    # (12, 2)", and a 1-D W or H was told it "must be 2-D (n_features, n_samples)".
+    with pytest.raises(ValueError, match=match):
+        factorize(np.ones((12, 9)), 2, **kwargs)
+
+
+def test_a_start_no_update_moves_is_refused_and_one_that_can_is_kept():
+    # Before 2026-12-07 (review61) these fits stayed at zero and said converged=True,
+    # stop_reason="tol" after 10 iterations.
+    V = np.random.default_rng(0).random((12, 9))
+    refused = [
+        ("mu", dict(W=np.zeros((12, 2))), "W is all zeros: multiplicative updates .* never move a zero entry"),
+        ("mu", dict(H=np.zeros((2, 9))), "H is all zeros: multiplicative updates .* never move a zero entry"),
+        ("hals", dict(W=np.zeros((12, 2)), H=np.zeros((2, 9))), "W and H are all zeros: no update moves"),
+        ("amu", dict(W=np.zeros((12, 2)), H=np.zeros((2, 9))), "W and H are all zeros: no update moves"),
+    ]
+    for solver, kwargs, match in refused:
+        with pytest.raises(ValueError, match=match):
+            factorize(V, 2, beta=2 if solver == "hals" else 1, solver=solver, **kwargs)
+    # kept: a zero W that amu's HALS warm start leaves; fixed zero templates (only H is
+    # solved, and H = 0 is as good as any); all-zero data
+    moved = factorize(V, 2, beta=1, solver="amu", W=np.zeros((12, 2)), random_state=0)
+    assert moved.W.any() and moved.loss[-1] < 0.5 * moved.loss[0]
+    fixed = factorize(V, 2, W=np.zeros((12, 2)), fix_W=True, H=np.zeros((2, 9)), solver="mu")
+    assert not fixed.H.any()
+    assert factorize(np.zeros((12, 9)), 2, W=np.zeros((12, 2)), solver="mu").stop_reason == "zero"
+
+
 def test_bad_beta_lists_valid_names():
     with pytest.raises(ValueError, match=r"beta='ks' is not a known divergence; use frobenius \(fro, euclidean\), "
                                          r"kullback-leibler \(kl\), itakura-saito \(is\) or a float"):
@@ -593,6 +634,46 @@ def test_power_of_two_scaling_is_exact(beta, solver, exponent):
     np.testing.assert_array_equal(b.W, a.W * root)
     np.testing.assert_array_equal(b.H, a.H * root)
     np.testing.assert_allclose(b.loss, a.loss * float(c) ** beta, rtol=1e-12)
+
+
+NEAR_LIMITS = [(dtype, exponent, beta, solver) for dtype, exponent in [
+    (np.float32, 120), (np.float32, 126), (np.float32, -120), (np.float64, 1000), (np.float64, -1000)]
+    for beta, solver in BETA_SOLVERS if dtype == np.float32 or beta <= 1]  # float64, β > 1: loss overflow, refused
+
+
+@pytest.mark.parametrize("dtype, exponent, beta, solver", NEAR_LIMITS)
+def test_data_near_the_dtypes_limits_fits_as_data_near_one(beta, solver, dtype, exponent):
+    # Before 2026-12-07 (review61) the start was scaled into the problem on s·V by W → s·W
+    # alone, so for V near 2**126 (float32) W started near 2**-63 and H near 2**63: WᵀW
+    # underflowed, float32 Frobenius gave NaN factors (HALS) or zeros with a rising loss
+    # (MU), and KL/IS fits at 2**±120 ended 1.4-2.6 times higher than V's own.  Now such a
+    # start is rebalanced by a power of two (start_shift): c·V fits like V, to rounding.
+    rng = np.random.default_rng(23)
+    V = rng.random((20, 30)).astype(dtype)
+    V[rng.random(V.shape) < 0.1] = 0
+    # the floor given, relative to max(V) (the default's clamp at the dtype's smallest
+    # normal number would floor 2**-120 float32 data at 2**-6 of its peak)
+    eps = float(np.finfo(np.float32).eps) * float(V.max())
+    a = factorize(V, 3, beta=beta, solver=solver, random_state=0, max_iter=30, tol=0, eps=eps)
+    b = factorize(np.ldexp(V, exponent), 3, beta=beta, solver=solver, random_state=0, max_iter=30, tol=0,
+                  eps=float(np.ldexp(eps, exponent)))
+    assert np.all(np.isfinite(b.W)) and np.all(np.isfinite(b.H)) and np.all(np.isfinite(b.loss))
+    product = np.ldexp(b.W.astype(np.float64), -exponent // 2) @ np.ldexp(b.H.astype(np.float64), exponent // 2 - exponent)
+    np.testing.assert_allclose(product, a.W.astype(np.float64) @ a.H, rtol=1e-4, atol=1e-6)
+    if abs(exponent * beta) < 1000:  # the loss scales as c**beta (else out of float64's range)
+        np.testing.assert_allclose(b.loss * 2.0 ** (-exponent * beta), a.loss, rtol=1e-6)
+
+
+@pytest.mark.parametrize("V, message", [
+    (np.ldexp(np.ones((4, 3), np.float32), -130), "subnormal number too small to scale in float32"),
+    (np.ldexp(np.ones((4, 3)), -1060), "subnormal number too small to scale in float64"),
+    (np.full((4, 3), 1e308), "so large that their sum overflows float64"),
+])
+def test_data_beyond_what_scaling_reaches_is_refused_with_the_fix(V, message):
+    # Both gave NaN factors and losses before 2026-12-07 (review61).
+    with pytest.raises(ValueError, match=message) as caught:
+        factorize(V, 2, random_state=0)
+    assert "V / V.max()" in str(caught.value)
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0, 2.0, 3.0])

@@ -71,7 +71,8 @@ NEGATIVE_FIXES = {
 }
 
 
-def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negative: str = "data"):
+def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negative: str = "data",
+               layout: str = "(n_features, n_samples)"):
     """Return X as a finite, non-negative 2-D float array (never a view that could be
     written back into the caller's data: callers copy before updating in place).
 
@@ -87,6 +88,10 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negativ
         :func:`check_sparse_data`); otherwise sparse input is a TypeError.
     negative : {"data", "templates", "activations"}, default "data"
         What X is, for the fix a negative value's message names (:data:`NEGATIVE_FIXES`).
+    layout : str, default "(n_features, n_samples)"
+        The shape X must have, in words, for the message of an X that is not 2-D (W's is
+        "(n_features, n_components)": before 2026-12-07, review61, a 1-D W was told
+        "(n_features, n_samples)").
 
     Raises
     ------
@@ -107,7 +112,7 @@ def check_data(X, name: str, *, dtype=None, accept_sparse: bool = False, negativ
             "complex spectrogram first)"
         )
     if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_features, n_samples), got shape {array.shape}")
+        raise ValueError(f"{name} must be 2-D {layout}, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} has shape {array.shape}; it must have at least one row and one column")
     target = np.dtype(dtype) if dtype is not None else float_dtype_for(array)
@@ -149,4 +154,40 @@ def check_zero_floor(eps: float, V, beta: float) -> None:
             f"eps=0 with beta={beta:g} leaves the divergence undefined at the {n_zeros} zero entries of V "
             "(log 0, division by 0: NaN losses); use eps > 0, or eps=None for the default "
             "floor (float32 machine epsilon × max(V))"
+        )
+
+
+def check_value_range(V, name: str = "V") -> None:
+    """Refuse a V the engine cannot bring to a usable range by an exact power-of-two
+    scaling (:func:`nmfaudio.nmf.core.unit_scale`), with the fix:
+
+    - a largest value so far into the subnormal numbers (below 2**-128 ≈ 2.9e-39 in
+      float32, 2**-1024 ≈ 5.6e-309 in float64) that the scale bringing it near 1 is
+      outside the dtype: the fit gave inf losses and NaN factors (before 2026-12-07,
+      review61);
+    - values whose sum overflows float64 (V near 1.8e308): the start's mean was inf, and
+      the factors NaN.
+
+    A sparse V is checked on its stored entries."""
+    values = V.data if hasattr(V, "indptr") else V
+    if values.size == 0:
+        return
+    vmax = float(values.max())
+    limit = float(np.ldexp(1.0, -np.finfo(values.dtype).maxexp))  # 1 / (the largest power of two)
+    if 0 < vmax < limit:
+        also = f" or pass it as float64 ({name}.astype(np.float64))" if values.dtype == np.float32 else ""
+        raise ValueError(
+            f"{name}'s largest value {vmax:.3g} is a subnormal number too small to scale in "
+            f"{values.dtype} (below {limit:.3g}); multiply {name} by a constant first (e.g. "
+            f"{name} / {name}.max(); W scales with it){also}"
+        )
+    if vmax > np.finfo(np.float64).max / values.size:
+        with np.errstate(over="ignore"):
+            overflows = not np.isfinite(values.sum(dtype=np.float64))
+    else:
+        overflows = False
+    if overflows:
+        raise ValueError(
+            f"{name}'s values (largest {vmax:.3g}) are so large that their sum overflows float64; "
+            f"divide {name} by a constant first (e.g. {name} / {name}.max(); W scales with it)"
         )

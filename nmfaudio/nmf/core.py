@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmfaudio._validation import as_generator, check_int, check_number, free_mask, summary_repr
-from nmfaudio.nmf._checks import check_data, check_zero_floor
+from nmfaudio.nmf._checks import check_data, check_value_range, check_zero_floor
 from nmfaudio.nmf.balance import balance_components
 from nmfaudio.nmf.divergence import beta_from_name, default_floor, floor_data
 from nmfaudio.nmf.init import INITS, match_scale, nndsvd_init, random_init
@@ -76,10 +76,33 @@ class NMFResult:
         return summary_repr(self)
 
 
+#: The shape of each factor, in words.
+FACTOR_LAYOUTS = {"W": "(n_features, n_components)", "H": "(n_components, n_samples)"}
+
+
+def _factor_shape_fix(name, shape, expected_shape) -> str:
+    """What to do about a W or H of the wrong shape (the message's end): a transposed
+    factor, another number of components, or a factor from other data."""
+    if shape == expected_shape[::-1]:
+        return f"it looks transposed: pass {name}.T"
+    component_axis = 1 if name == "W" else 0
+    other_axis = 1 - component_axis
+    if shape[other_axis] == expected_shape[other_axis]:
+        k, given = expected_shape[component_axis], shape[component_axis]
+        subset = f"{name}[:, :{k}]" if name == "W" else f"{name}[:{k}]"
+        return (f"it holds {given} component{'s' * (given != 1)} where n_components={k}: pass n_components={given}"
+                + (f", or {subset}" if given > k else ""))
+    what = "features (V's rows)" if name == "W" else "samples (V's columns)"
+    return (f"its {shape[other_axis]} {what.split(' ')[0]} are not V's {expected_shape[other_axis]} {what}: "
+            f"{name} must come from data shaped like V (is V transposed?)")
+
+
 def _check_factor(factor, name, expected_shape, dtype) -> np.ndarray:
-    array = check_data(factor, name, dtype=dtype, negative="templates" if name == "W" else "activations")
+    array = check_data(factor, name, dtype=dtype, negative="templates" if name == "W" else "activations",
+                       layout=FACTOR_LAYOUTS[name])
     if array.shape != expected_shape:
-        raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape}")
+        raise ValueError(f"{name} has shape {array.shape}; expected {expected_shape} = {FACTOR_LAYOUTS[name]}: "
+                         + _factor_shape_fix(name, array.shape, expected_shape))
     return array.copy()  # the engine updates its factors in place; the caller's stay untouched
 
 
@@ -103,6 +126,32 @@ def _initial_factors(V, k, init, W, H, rng):
         match_scale(V, H, W0, fixed_is_W=False)
         return W0, H
     return W0, H0
+
+
+def _check_zero_start(W, H, given, free_W, free_H, solver_name) -> None:
+    """Refuse a given start that no update moves, for a V that is not all zeros.
+
+    A multiplicative update multiplies each entry, so ``"mu"`` keeps an all-zero W or H at
+    zero; and from W = H = 0 the gradient is zero, so no solver moves.  Such fits stayed
+    at zero and reported ``converged=True``, ``stop_reason="tol"`` after 10 iterations
+    (before 2026-12-07, review61).  With every template fixed nothing is refused: only H
+    is solved for (as ``NMF.transform`` and block-wise separation do), and the caller's
+    start H = 0 is kept as it was."""
+    if not free_W.any():
+        return
+    w_zero = given[0] and not W.any()
+    h_zero = given[1] and not H.any()
+    if w_zero and h_zero:
+        raise ValueError("W and H are all zeros: no update moves from W = H = 0 (the gradient is zero "
+                         "there), so the fit would stay at zero; start from positive values, or leave "
+                         "W and H out (init='nndsvda' or 'random')")
+    for name, zero, free in (("W", w_zero, free_W), ("H", h_zero, free_H)):
+        if zero and free.any() and solver_name == "mu":
+            raise ValueError(
+                f"{name} is all zeros: multiplicative updates (solver='mu') never move a zero entry, so "
+                f"the fit would stay at {name} = 0; start {name} from positive values (or leave it out: "
+                "init='nndsvda' or 'random'), or use solver='amu' or 'hals', which can leave zero"
+            )
 
 
 def _check_tol_rule(tol_rule) -> str:
@@ -214,14 +263,44 @@ def scale_power(scale: float, exponent: float, V, beta: float) -> float:
         ) from None
 
 
-def _scaled_penalties(penalties, scale, beta, V):
+def _scaled_penalties(penalties, scale, beta, V, shift=0):
     """Penalty weights for the problem on s·V (W → s·W, H unchanged), whose objective is
     s^β times the original: l1_W·s^(β−1), l2_W·s^(β−2), l1_H·s^β, l2_H·s^β.  A zero
     weight stays zero without computing its power (which may be out of float64's range
-    where the weight does not matter)."""
+    where the weight does not matter).  With a ``shift`` m (:func:`start_shift`: W → s·2^m·W,
+    H → 2^−m·H) the weights are also multiplied by 2^−m, 2^−2m, 2^m and 2^2m."""
     exponents = {"l1_W": beta - 1, "l2_W": beta - 2, "l1_H": beta, "l2_H": beta}
-    return {name: penalties[name] * scale_power(scale, exponent, V, beta) if penalties[name] else 0.0
-            for name, exponent in exponents.items()}
+    scaled = {name: penalties[name] * scale_power(scale, exponent, V, beta) if penalties[name] else 0.0
+              for name, exponent in exponents.items()}
+    if shift:
+        shifts = {"l1_W": -shift, "l2_W": -2 * shift, "l1_H": shift, "l2_H": 2 * shift}
+        scaled = {name: weight * scale_power(2.0, shifts[name], V, beta) if weight else 0.0
+                  for name, weight in scaled.items()}
+    return scaled
+
+
+#: The start is rebalanced (:func:`start_shift`) when, in the problem on s·V, the largest
+#: entries of W and H differ by more than 2**MAX_START_IMBALANCE.  Ordinary starts stay far
+#: below it: for V's values near 2**e, random and NNDSVD starts differ by about 2**e there,
+#: and given templates of peak 1 by about 2**(2e); near 2**126 a float32 WᵀW underflows.
+MAX_START_IMBALANCE = 64
+
+
+def start_shift(W, H, scale) -> int:
+    """The power of two m that :func:`factorize` moves from H to W (W·2^m, H·2^−m: WH
+    unchanged) so that the start in the problem on s·V (W → s·W) has factors of one
+    size: 0 unless their largest entries differ by more than 2**MAX_START_IMBALANCE.
+
+    Without it a start from V of values near 1e38 (float32) or 1e308 (float64) — W about
+    sqrt(max V)·s, H about sqrt(max V) — gave NaN factors: WᵀW underflowed to zero."""
+    w_max = float(W.max()) if W.size else 0.0
+    h_max = float(H.max()) if H.size else 0.0
+    if not (w_max > 0 and h_max > 0):
+        return 0
+    imbalance = int(np.frexp(h_max)[1]) - int(np.frexp(w_max)[1]) - int(np.frexp(scale)[1] - 1)
+    if abs(imbalance) <= MAX_START_IMBALANCE:
+        return 0
+    return imbalance // 2
 
 
 def _penalty(W, H, penalties) -> float:
@@ -359,6 +438,7 @@ def factorize(
     True
     """
     V = check_data(V, "V", accept_sparse=True)
+    check_value_range(V)
     k = check_int(n_components, "n_components", 1)
     beta = beta_from_name(beta)
     tol_rule = _check_tol_rule(tol_rule)
@@ -396,19 +476,31 @@ def factorize(
     # in floating point, and it keeps float32 terms such as WH^(β−2) inside the float range
     # whatever the input's scale.  D_β(sV | sWH) = s^β D_β(V | WH), so losses, penalties
     # and the floor are converted, and W is scaled back at the end.
+    given = (W is not None, H is not None)
     W, H = _initial_factors(V, k, init, W, H, rng)
+    has_data = bool(V.nnz if sparse else V.any())
+    if has_data:
+        _check_zero_start(W, H, given, free_W, free_H, solver_name)
     scale = unit_scale(V)
+    # A start far out of balance in the scaled problem (V near its dtype's limits) moves a
+    # power of two from H to W, in one exact ldexp with s (review61); 0 for ordinary input.
+    shift = start_shift(W, H, scale) if has_data else 0
     if scale != 1:
         if sparse:
             V.data *= V.dtype.type(scale)  # check_data made V our own copy
         else:
             V = V * V.dtype.type(scale)  # our own copy from here on: floor_data may overwrite it
-        W *= W.dtype.type(scale)
+        if not shift:
+            W *= W.dtype.type(scale)
         eps *= scale
-        penalties = _scaled_penalties(penalties, scale, beta, V)
+    if shift:
+        W[...] = np.ldexp(W, int(np.frexp(scale)[1] - 1) + shift)
+        H[...] = np.ldexp(H, -shift)
+    if scale != 1 or shift:
+        penalties = _scaled_penalties(penalties, scale, beta, V, shift)
     loss_unit = scale_power(scale, -beta, V, beta)  # loss of the scaled problem → the user's problem's
 
-    if not (V.nnz if sparse else V.any()):
+    if not has_data:
         # Nothing to model: the best non-negative fit of zeros is zero.
         W[:, free_W] = 0
         H[free_H] = 0
@@ -459,7 +551,10 @@ def factorize(
             ConvergenceWarning,
             stacklevel=2,
         )
-    if scale != 1:
+    if shift:  # one ldexp each: W·2^−m/s may pass through values outside the dtype
+        W[...] = np.ldexp(W, -shift - int(np.frexp(scale)[1] - 1))
+        H[...] = np.ldexp(H, shift)
+    elif scale != 1:
         W *= W.dtype.type(1 / scale)  # a power of two: fixed templates come back bit-identical
     if free_W.all() and free_H.all() and not penalized:
         balance_components(W, H)
