@@ -237,17 +237,24 @@ def dark_cymbals(name, root):
     xml = _start(src, out)
     dark_file = _rewritten_layers(src, out, "dark", darkened)
 
+    _finish(_crash_replaced(xml, crash, removed, dark_file), src, out)
+    return out
+
+
+def _crash_replaced(xml, crash, removed, layer_file):
+    """``xml`` (a drumkit.xml) with the instruments named in ``removed`` left out and the
+    ``crash`` instrument's layer file names replaced by ``layer_file`` (a ``re.sub``
+    replacement: a string or a function of the match)."""
     def kept(match):
         block = match.group(0)
         found = re.search(r"<name>(.*?)</name>", block)
         if found and found.group(1) in removed:
             return ""
         if found and found.group(1) == crash:
-            return re.sub(r"<filename>(.*?)</filename>", dark_file, block)
+            return re.sub(r"<filename>(.*?)</filename>", layer_file, block)
         return block
 
-    _finish(re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL), src, out)
-    return out
+    return re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL)
 
 
 def snare_like(y, sr, snare, seed=0):
@@ -303,17 +310,7 @@ def snare_cymbals(name, root):
         return snare_like(y, sr, at_rate)
 
     snare_file_of = _rewritten_layers(src, out, "snarecym", shaped)
-
-    def kept(match):
-        block = match.group(0)
-        found = re.search(r"<name>(.*?)</name>", block)
-        if found and found.group(1) in removed:
-            return ""
-        if found and found.group(1) == crash:
-            return re.sub(r"<filename>(.*?)</filename>", snare_file_of, block)
-        return block
-
-    _finish(re.sub(r"<instrument>.*?</instrument>\s*", kept, xml, flags=re.DOTALL), src, out)
+    _finish(_crash_replaced(xml, crash, removed, snare_file_of), src, out)
     return out
 
 
