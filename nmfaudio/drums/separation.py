@@ -107,6 +107,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
+from nmfaudio.drums import hat_presence
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, DrumTemplates, _check_classes,
                                       _resolve_templates, class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -276,7 +277,9 @@ def separate_drums(
         share goes to the other outputs; hi-hat parts whose fitted model sits at the
         snare's hits (:func:`~nmfaudio.drums.hat_presence.hats_at_snare`: the snare's noise,
         a drum machine's cymbal) sound in the cymbals stem instead (the residual without
-        a cymbals output), the hi-hat stem and activation silent too.  ``hits()`` still
+        a cymbals output), the hi-hat stem and activation silent too, and so do the hat
+        parts' rest in a song whose ride groove ``ride`` found (pedal chicks under the
+        percussion and the ride's wash they took; :data:`RIDE_SONG_HATS`).  ``hits()`` still
         gives such a silent hi-hat the recording's high-band onsets (at strength 0).
         ``result.absent`` names the classes left silent either way.  False keeps every
         class modelled to the end.  Also "on" / "off".
@@ -590,6 +593,11 @@ RIDE_OPEN_HAT_HITS = True
 #: the residual (nmfaudio.drums.ride.split_strokes; docs/log/drums-five-stems-decisions.md, ridden-crash
 #: round); a switch for the benchmark.
 RIDE_STROKE_SPLIT = True
+#: Whether, in a song whose ride groove was found (its strokes moved), the hat parts' rest
+#: (pedal chicks under the percussion and the ride's wash they took) sounds in the cymbals
+#: stem, the hi-hat stem silent (docs/log/drums-full-song-decisions.md, songhat60); a switch
+#: for the benchmark.
+RIDE_SONG_HATS = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1115,6 +1123,19 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route = split_strokes(P_masks, H_masks, route, kit.classes,
                                                     np.arange(n_before, len(route)), D)
     moved = strokes is not None
+    # song mode, a ride groove found (its strokes moved): what the hat parts keep — the
+    # pedal chicks at the snare's hits, under the percussion and the ride's wash they took —
+    # sounds in the cymbals stem too (the residual's when the cymbals are not asked for), as
+    # hat parts at the snare's hits do (hats_at_snare above): the hi-hat stem is silent and
+    # its activations 0; the drums and the accompaniment keep their masks; at 44.1 kHz and
+    # up, where it was measured, as the presence test (docs/log/drums-full-song-decisions.md,
+    # songhat60)
+    if (moved and RIDE_SONG_HATS and sustained is not None and presence_test and adapt and "hihat" in classes
+            and not no_hats and sr >= hat_presence.HAT_MIN_SR):
+        hat_output = classes.index("hihat")
+        route = np.where(np.asarray(route) == hat_output, target, route)
+        no_hats = True
+        judged_absent.add("hihat")
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
     # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
