@@ -53,6 +53,15 @@ AT_SNARE_MAX = 0.2
 SNARE_PEAK_SHARE = 0.2
 
 
+def _hat_model(P_bands, H, labels):
+    """The hi-hat parts' fitted model on the fit's bands, float64 (F_b, N), or None when
+    no label is a hi-hat part."""
+    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat"]
+    if not hats:
+        return None
+    return convolutive_model(P_bands[:, hats], H[hats]).astype(np.float64)
+
+
 def hat_high_share(P_bands, H, labels, band_low_hz) -> float:
     """The share of the hi-hat parts' fitted model energy in the bands from
     :data:`HAT_HIGH_HZ` on.
@@ -72,10 +81,9 @@ def hat_high_share(P_bands, H, labels, band_low_hz) -> float:
     -------
     float in [0, 1], or NaN when there are no hat parts or their model is silent.
     """
-    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat"]
-    if not hats:
+    model = _hat_model(P_bands, H, labels)  # (F_b, N)
+    if model is None:
         return float("nan")
-    model = convolutive_model(P_bands[:, hats], H[hats]).astype(np.float64)  # (F_b, N)
     energy = np.einsum("fn,fn->f", model, model)
     total = energy.sum()
     if total <= 0:
@@ -100,11 +108,11 @@ def at_snare_share(P_bands, H, labels) -> float:
     -------
     float in [0, 1], or NaN when there are no hat or snare parts or the hat model is silent.
     """
-    hats = [k for k, label in enumerate(labels) if class_of(label) == "hihat"]
+    model = _hat_model(P_bands, H, labels)
     snares = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
-    if not hats or not snares:
+    if model is None or not snares:
         return float("nan")
-    per_frame = convolutive_model(P_bands[:, hats], H[hats]).astype(np.float64).sum(axis=0)  # (N,)
+    per_frame = model.sum(axis=0)  # (N,)
     total = per_frame.sum()
     if total <= 0:
         return float("nan")
