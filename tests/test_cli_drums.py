@@ -341,6 +341,30 @@ def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     assert "--free" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fields, said", [
+    ({"classes": np.array(["kick", "kick", "hihat"])}, "classes ('kick', 'kick', 'hihat') must name each"),
+    ({"n_fft": 100}, "hop_length 512 must be"),
+    ({"classes": np.array("kick")}, "a single value"),
+])
+def test_a_damaged_template_file_is_named_not_options_nobody_gave(tmp_path, capsys, song, one_line_error,
+                                                                  fields, said):
+    """A kit .npz whose fields disagree (made by hand, by another tool) was refused in the
+    words of the library's arguments, which the command line turned into its options:
+    "--classes kick,kick,hihat must name each of the 3 templates once", "--hop-length 512
+    must be <= --n-fft 100", or numpy's "iteration over a 0-d array" -- none naming the
+    file, two naming options the user never gave (review62a)."""
+    P = np.random.default_rng(0).random((1025, 3, 8)).astype(np.float32)
+    kit = tmp_path / "my kit.npz"
+    np.savez(kit, **{"P": P, "classes": np.array(["kick", "snare", "hihat"]), "sr": 22050, "n_fft": 2048,
+                     "hop_length": 512, "window": "hann", **fields})
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--templates", str(kit)]) == 1
+    line = one_line_error(capsys.readouterr().err, repr(str(kit)), "holds unusable drum templates", said,
+                          "nmfaudio templates learn")
+    assert "--classes" not in line and "--n-fft" not in line and "--hop-length" not in line
+    assert not out.exists()
+
+
 def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
     """A silent input has no hits to fit a grid to: the summary says so, the JSON has no
     tempo, and the MIDI file keeps the unquantized default tempo (120 BPM), as without
