@@ -322,6 +322,19 @@ def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_erro
     one_line_error(capsys.readouterr().err, ".npz")
 
 
+def test_learn_to_a_bare_npz_name_says_the_name_is_missing(one_shots, tmp_path, capsys, one_line_error):
+    """'-o "kits/$KIT.npz"' with KIT unset is 'kits/.npz': pathlib's hidden file with no
+    suffix, refused as "must end in .npz" -- which it does (review62a); DrumTemplates.save
+    said the same."""
+    out = tmp_path / ".npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(out)]) == 1
+    one_line_error(capsys.readouterr().err, "has no name before .npz", repr(str(tmp_path / "kit.npz")))
+    assert not out.exists()
+    templates = nmfaudio.DrumTemplates.from_folder(one_shots)
+    with pytest.raises(ValueError, match="has no name before .npz"):
+        templates.save(tmp_path / ".NPZ")
+
+
 def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     out = tmp_path / "never"
     assert main(["drums", str(tmp_path / "missing.wav"), "-o", str(out)]) == 1

@@ -633,6 +633,9 @@ class DrumTemplates:
         pathlib.Path
         """
         path = Path(path)
+        if path.name.lower() == ".npz":  # a hidden file with no suffix to pathlib (review62a)
+            raise ValueError(f"path={str(path)!r} has no name before .npz; give e.g. "
+                             f"{str(path.parent / 'kit.npz')!r}")
         if path.suffix.lower() != ".npz":
             raise ValueError(f"path={str(path)!r} must end in .npz")
         if not path.parent.is_dir():
