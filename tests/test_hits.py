@@ -1454,6 +1454,24 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     assert repr(snapped).startswith("DrumHits(hits={") and "np." not in repr(snapped), repr(snapped)
 
 
+def test_quantize_says_a_grid_from_the_files_start_starts_at_0(monkeypatch):
+    """Hits exactly on eighth notes from 0 s (another tool's table, a programmed groove):
+    the grid starts at 0 s.  At 100 and 80 BPM their phase came out a rounding error under
+    0 (-6e-16 s), and ``phase % step`` made ``grid_start`` 0.14999999999999938 at 100 BPM
+    -- a whole sixteenth note, "grid from 0.150 s", telling the user to move the audio a
+    step earlier to line it up with the DAW's grid (review62a)."""
+    seconds = 8.0
+    for bpm in (100.0, 80.0, 120.0):
+        times = np.arange(0, seconds - 0.5, 30.0 / bpm)
+        hits = DrumHits({"kick": ClassHits("kick", 36, times, np.ones(times.size), np.full(times.size, 100))})
+        _tracker_at(monkeypatch, bpm, seconds)
+        for grid in (16, 8, 32):
+            snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
+            assert snapped.tempo_fit is True and abs(snapped.bpm - bpm) < 1e-6, (bpm, grid, snapped)
+            assert 0 <= snapped.grid_start < 1e-9, (bpm, grid, snapped.grid_start)
+            assert np.abs(snapped["kick"].times - times).max() < 1e-9
+
+
 def test_quantize_at_192_khz_prints_no_librosa_warning():
     """At 192 kHz the beat tracker's 2048-point mel onset envelope has empty low bands, and
     librosa warned on every run ("Empty filters detected in mel frequency basis": two lines

@@ -48,6 +48,9 @@ PRIOR_BPM = 120.0
 #: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
 #: recording.
 LATE_TOLERANCE_S = 0.001
+#: A grid start this close under a whole step is a grid point at 0 s that rounding put
+#: just before it (a nanosecond: times are written to the microsecond).
+GRID_ROUNDING_S = 1e-9
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -172,7 +175,11 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # notes sit this far after its lines unless the recording begins on a grid point
     # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
     # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
-    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=float(phase % step))
+    # a phase a rounding error under a grid point (hits exactly on a grid from 0 s: -1.7e-16)
+    # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
+    start = float(phase % step)
+    start = 0.0 if step - start < GRID_ROUNDING_S else start
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start)
 
 
 def has_tempo(hits: DrumHits) -> bool:
