@@ -1191,6 +1191,19 @@ def test_gm_notes_for_classes_and_sub_templates():
         gm_notes(["kick"], notes={"kick": 128})
 
 
+def test_gm_notes_take_a_tom_by_its_word_not_by_three_letters():
+    """A tom is named by a word (tom, toms, tom2, floortom, "Tom 1", toms:low), not by any
+    name holding t-o-m: a multi-mic kit's "snare_bottom" was a tom note (45) and picked with
+    the toms' settings, as were "custom" and "stomp" (review62a); they are a snare, and
+    names with no known note (refused, naming notes=)."""
+    assert gm_notes(["kick", "snare_top", "snare_bottom"]) == {"kick": 36, "snare_top": 38, "snare_bottom": 38}
+    for name in ("custom", "stomp"):
+        with pytest.raises(ValueError, match=f"no General MIDI drum note is known for '{name}'"):
+            gm_notes([name])
+    toms = gm_notes(["floortom", "Tom 1", "tom2", "toms:low", "hitom"])
+    assert sorted(toms.values()) == [41, 43, 45, 47, 48]
+
+
 def test_velocity_mapping():
     v = velocities_from_strengths([1.0, 0.1, 0.01, 1e-9, 0.0])
     assert v.tolist() == [127, 40, 13, 1, 1]  # 127·sqrt(s / s_max), at least 1
