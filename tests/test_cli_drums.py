@@ -204,6 +204,24 @@ def test_quantized_hits_stream_block_wise(song, tmp_path, monkeypatch):
     np.testing.assert_array_equal(_mono_mixture(song), load(song)[0].mean(axis=0))
 
 
+def test_streamed_tracker_signal_flips_an_inverted_channel(tmp_path):
+    """Block-wise, --quantize's beat tracker reads the file's channels a stretch at a time
+    (_mono_mixture): a stereo file with one channel's polarity inverted gave silence (the
+    channels' mean), as in memory (review62a).  Now the values tracker_mono gives the
+    whole file: the inverted channel flipped."""
+    from nmfaudio.batch import _mono_mixture
+
+    rng = np.random.default_rng(0)
+    left = (rng.standard_normal(SR * 3) * 0.1).astype(np.float32)
+    path = tmp_path / "inverted.wav"
+    nmfaudio.save(path, np.stack([left, -left, 0.5 * left]), SR)
+    mono = _mono_mixture(path)
+    np.testing.assert_allclose(mono, left * (2.5 / 3), rtol=1e-5)
+    from nmfaudio.drums.tempo_grid import tracker_mono
+
+    np.testing.assert_array_equal(mono, tracker_mono(nmfaudio.audio.load(path)[0]))
+
+
 @pytest.mark.parametrize("file_format", [["--subtype", "pcm16"], ["--format", "flac"]], ids=["pcm16", "flac"])
 def test_other_output_formats_stream_block_wise(song, tmp_path, monkeypatch, capsys, one_line_error,
                                                  file_format):

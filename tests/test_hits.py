@@ -1485,6 +1485,28 @@ def test_quantize_says_a_grid_from_the_files_start_starts_at_0(monkeypatch):
             assert np.abs(snapped["kick"].times - times).max() < 1e-9
 
 
+def test_quantize_reads_the_tempo_of_a_stereo_file_with_one_channel_inverted():
+    """One channel's polarity inverted (L = -R: a wiring or export mistake): the separation
+    finds the hits in both channels, but the beat tracker read the channels' mean -- silence
+    -- and its prior: "quantized to 1/16 notes at 120.0 BPM; but no one tempo fits", hits
+    moved up to half a step (a 100-BPM groove here; the bundled 110-BPM loop so through the
+    command line; review62a).  The inverted channel is flipped for the tracker; channels of
+    one polarity give their mean as before."""
+    bpm, seconds = 100.0, 8.0
+    times = np.arange(0.1, seconds - 0.5, 15.0 / bpm)  # sixteenth notes
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, times, np.ones(times.size), np.full(times.size, 100))})
+    click = _click_groove(times, seconds)
+    stereo = np.stack([click, -click])
+    snapped = quantize(hits, stereo, SR, grid=16)
+    assert snapped.tempo_fit is True and abs(snapped.bpm / bpm - 1) < 0.01, snapped
+    np.testing.assert_allclose(snapped["hihat"].times, times, atol=0.002)
+    from nmfaudio.drums.tempo_grid import tracker_mono
+
+    same = np.stack([click, 0.8 * click])
+    assert np.array_equal(tracker_mono(same), same.mean(axis=0))  # one polarity: the mean, as before
+    assert np.array_equal(tracker_mono(stereo), click)
+
+
 def test_quantize_at_192_khz_prints_no_librosa_warning():
     """At 192 kHz the beat tracker's 2048-point mel onset envelope has empty low bands, and
     librosa warned on every run ("Empty filters detected in mel frequency basis": two lines
