@@ -904,22 +904,35 @@ def _mono_mixture(path) -> np.ndarray:
     """The channel mean of the audio file at ``path``, read a stretch at a time.
 
     What :func:`nmfaudio.drums.tempo_grid.quantize` takes of a recording (the beat tracker
-    reads the channels' mean), without the whole multichannel file in memory: the same
-    float32 values as ``audio.load(path).mean(axis=0)``, a mono file's samples as they are.
+    reads the channels' mean, a channel in opposite polarity to the first flipped:
+    :func:`~nmfaudio.drums.tempo_grid.tracker_mono`), without the whole multichannel file in
+    memory: the same float32 values as ``tracker_mono(audio.load(path))`` (for channels of
+    one polarity ``audio.load(path).mean(axis=0)``), a mono file's samples as they are.
 
     Returns
     -------
     ndarray of float32, shape (n_samples,)
     """
+    from nmfaudio.drums.tempo_grid import polarity_signs
     from nmfaudio.drums.track_reads import CHUNK_SAMPLES
 
     reader = audio.FileReader(Path(path))
     try:
+        stretches = [(start, min(start + CHUNK_SAMPLES, reader.n_samples))
+                     for start in range(0, reader.n_samples, CHUNK_SAMPLES)]
+        signs = None
+        if reader.n_channels > 1:  # a first pass: each channel's polarity against the first
+            dots = np.zeros(reader.n_channels)
+            for start, stop in stretches:
+                stretch = reader.read(start, stop)
+                dots += [np.dot(channel, stretch[0]) for channel in stretch]
+            signs = polarity_signs(dots)
+            signs = None if np.all(signs > 0) else signs.astype(np.float32)[:, None]
         mono = np.empty(reader.n_samples, dtype=np.float32)
-        for start in range(0, reader.n_samples, CHUNK_SAMPLES):
-            stop = min(start + CHUNK_SAMPLES, reader.n_samples)
+        for start, stop in stretches:
             stretch = reader.read(start, stop)
-            mono[start:stop] = stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0)
+            mono[start:stop] = (stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0) if signs is None
+                                else (stretch * signs).mean(axis=0))
     finally:
         reader.close()
     return mono

@@ -463,6 +463,11 @@ def run_learn(args) -> int:
     from nmfaudio.drums import DrumTemplates
 
     output = args.output
+    if output.name.lower() == ".npz":
+        # pathlib reads '.npz' as a hidden file with no suffix, and "must end in .npz" was all
+        # that was said ('-o "kits/$KIT.npz"' with KIT unset; review62a), as --onsets '.csv' says
+        raise CLIError(f"-o {str(output)!r} has no name before .npz (an unset shell variable?); give e.g. "
+                       f"{str(output.parent / 'kit.npz')!r}")
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
     refuse_outputs([output], force=args.force)
