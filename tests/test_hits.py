@@ -1202,6 +1202,8 @@ def test_gm_notes_take_a_tom_by_its_word_not_by_three_letters():
             gm_notes([name])
     toms = gm_notes(["floortom", "Tom 1", "tom2", "toms:low", "hitom"])
     assert sorted(toms.values()) == [41, 43, 45, 47, 48]
+    # a pitch word joined after the tom is a tom too, as it was before the fix
+    assert sorted(gm_notes(["tomhi", "tom_lo", "tomfloor2"]).values()) == [41, 45, 48]
 
 
 def test_velocity_mapping():

@@ -36,9 +36,10 @@ _TOM_PITCH_WORDS = (("floor", 0), ("low", 1), ("lo", 1), ("mid", 2), ("middle", 
                     ("rack", 3))
 
 
-#: A tom's word: tom, toms, tom2, floortom, hitom (tomtom) -- a whole word: any name holding the
-#: letters was a tom before (review62a): a multi-mic kit's "snare_bottom", "custom", "stomp".
-_TOM_WORD = re.compile(r"(?:floor|low|lo|mid|middle|high|hi|rack|tom)?toms?\d*")
+#: A tom's word: tom, toms, tom2, floortom, hitom, tomhi, tom_lo2 (tomtom) -- a whole word, a
+#: pitch word joined before or after: any name holding the letters was a tom before
+#: (review62a): a multi-mic kit's "snare_bottom", "custom", "stomp".
+_TOM_WORD = re.compile(r"(?:floor|low|lo|mid|middle|high|hi|rack|tom)?toms?(?:floor|low|lo|mid|middle|high|hi|rack)?\d*")
 
 
 def _words(name: str) -> list[str]:
