@@ -998,6 +998,18 @@ def test_output_format_and_headroom_checks():
         audio.check_headroom({"x": np.zeros(3), "y": np.array([0.0, -1.25])}, "PCM_24")
 
 
+def test_headroom_names_the_loudest_track():
+    # several stems over full scale: the loudest is named, with how many would clip, so
+    # lowering the input by the level said is enough (review62b: the first one was named,
+    # a drum song's kick at +2.53 dBFS while its snare peaked at +7.40 dBFS)
+    tracks = {"song_kick.wav": np.array([0.0, 1.34]), "song_toms.wav": np.array([0.5]),
+              "song_snare.wav": np.array([-2.35, 0.0]), "song_residual.wav": np.array([0.8])}
+    with pytest.raises(ValueError) as error:
+        audio.check_headroom(tracks, "PCM_16")
+    assert str(error.value).startswith("song_snare.wav peaks at 2.35 (+7.42 dBFS) and would clip as PCM_16 "
+                                       "(the loudest of 2 tracks that would); use subtype='float'")
+
+
 # ----------------------------------------------------------------------------- the CLI around it
 
 def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, capsys, one_line_error):
