@@ -529,6 +529,33 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
     assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
+def test_an_interrupted_forced_batch_does_not_say_a_rerun_skips_the_finished(library, tmp_path, capsys,
+                                                                           monkeypatch, one_line_error):
+    """Ctrl-C after one of three files of a --force batch: the same command again redoes the
+    finished file too (--force), so the line must not promise it is skipped (review62b: it
+    said "rerun the same command for the other 2: finished inputs are skipped")."""
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    real = batch.separate_many
+
+    def stop_after_one(*args, on_record, **kwargs):
+        def record_then_stop(record):
+            on_record(record)
+            raise KeyboardInterrupt  # Ctrl-C after one file
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_one)
+    capsys.readouterr()
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", "--force", *SEPARATE]) == 130
+    line = one_line_error(capsys.readouterr().err, "1 of 3 inputs finished", "rerun the same command for the "
+                          "other 2: with --force it redoes the finished ones too", prefix="nmfaudio:")
+    assert "finished inputs are skipped" not in line
+    monkeypatch.setattr(batch, "separate_many", real)
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", "--force", *SEPARATE]) == 0
+    assert "3 inputs: 3 done, 0 skipped, 0 failed" in capsys.readouterr().out  # what the line now says
+
+
 def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
     out = tmp_path / "out"
     for i in range(3):
