@@ -529,6 +529,18 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
     assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
+def test_a_batch_names_each_done_input_by_its_path(hits, tmp_path, capsys):
+    """in/set1/take.wav and in/set2/take.wav: each report is headed by the input's path, as
+    the skipped and failed lines are (review62b: both read "take.wav: 2 components, ...")."""
+    first = _write_song(tmp_path / "in" / "set1" / "take.wav", hits, 1)
+    second = _write_song(tmp_path / "in" / "set2" / "take.wav", hits, 2)
+    out = tmp_path / "out"
+    assert main(["separate", str(tmp_path / "in"), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    heads = sorted(line.split(": ")[0] for line in capsys.readouterr().out.splitlines()
+                   if line.endswith(" s") and not line.startswith(" "))
+    assert heads == [str(first), str(second)]
+
+
 def test_an_interrupted_forced_batch_does_not_say_a_rerun_skips_the_finished(library, tmp_path, capsys,
                                                                            monkeypatch, one_line_error):
     """Ctrl-C after one of three files of a --force batch: the same command again redoes the

@@ -84,7 +84,8 @@ def _finished_note(counts: dict, total: int, force: bool = False) -> None:
 def run_batch(args, job: str, options: dict, done_lines) -> int:
     """Separate every input of ``args``; print one report per input; return the exit code.
 
-    ``done_lines(record) -> list[str]`` words a finished input's report (as for one file).
+    ``done_lines(record, name) -> list[str]`` words a finished input's report (as for one file,
+    headed by ``name``: the input's path as given).
     Exit code 0 when every input was done or skipped, 1 when any failed.
     """
     from nmfaudio import batch
@@ -132,8 +133,9 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                 bar.update(1)
                 if args.json:
                     lines, stream = [json.dumps(record)], sys.stdout
-                elif record["status"] == "done":
-                    lines, stream = done_lines(record), sys.stdout
+                elif record["status"] == "done":  # named by its path, as skipped and failed inputs are:
+                    # 'take.wav' of in/set1/ and of in/set2/ read alike (review62b)
+                    lines, stream = done_lines(record, str(record["input"])), sys.stdout
                 elif record["status"] == "skipped":
                     lines, stream = [f"{record['input']}: skipped (its outputs exist; --force to redo)"], sys.stdout
                 else:

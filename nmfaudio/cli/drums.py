@@ -275,14 +275,15 @@ def _ride_lines(record) -> list[str]:
     return []
 
 
-def _done_lines(record) -> list[str]:
-    """The report of one separated input: a headline, then one line per output."""
+def _done_lines(record, name: str | None = None) -> list[str]:
+    """The report of one separated input: a headline (``name``: the input's file name by
+    default; a batch gives its path, review62b), then one line per output."""
     mode = "adapted templates" if record["adapt"] else "fixed templates"
     from nmfaudio.drums import FREE_ITER
 
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
-    lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
+    lines = [f"{Path(record['input']).name if name is None else name}: {', '.join(record['classes'])} separated with {mode} "
              f"({record['templates']}), {count(record['n_iter'], 'iteration')}{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
