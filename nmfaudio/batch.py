@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio
+from nmfaudio._validation import check_switch
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
@@ -124,8 +125,21 @@ def check_options(job: str, options: dict) -> dict:
     merged = {**defaults, **options}
     if job == "separate" and merged["n_components"] is None:
         raise TypeError("job='separate' needs n_components=K (CLI: -k K)")
+    # the batch's own switches, which no separation checks: "no" was read as True (a figure
+    # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
+    for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
+        if key in merged:
+            merged[key] = check_switch(merged[key], key, meaning=meaning)
     if job == "drums":
-        merged["classes"] = tuple(merged["classes"])
+        classes = merged["classes"]
+        if isinstance(classes, str) and "," in classes:
+            names = tuple(part.strip() for part in classes.split(",") if part.strip())
+            raise ValueError(f"classes={classes!r} is one string; give the names apart: classes={names!r}")
+        merged["classes"] = (classes,) if isinstance(classes, str) else tuple(classes)
+        if merged["stems"] not in ("all", "drums"):
+            raise ValueError(f"stems={merged['stems']!r} must be 'all' (one file per drum class and the residual) "
+                             "or 'drums' (<name>_drums and <name>_accompaniment)")
     return merged
 
 

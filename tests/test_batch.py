@@ -1079,6 +1079,23 @@ def test_python_api_validates_before_any_work(library, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"stems": "two"}, "stems='two' must be 'all' (one file per drum class and the residual) or 'drums'"),
+    ({"classes": "kick,snare"}, "classes='kick,snare' is one string; give the names apart: classes=('kick', 'snare')"),
+    ({"plot": "no"}, "plot='no' must be True or False ('on' / 'off'); True also draws each input's figure"),
+    ({"midi": "false"}, "midi='false' must be True or False"),
+])
+def test_python_api_refuses_batch_switches_it_would_misread(options, message, library, tmp_path):
+    """The batch's own options, which no separation checks, are refused before any work
+    (review62b: stems="two" wrote the five stems, classes="kick,snare" stopped on two inputs
+    "would both write 'o/a_k.wav'", plot="no" drew every figure)."""
+    with pytest.raises(ValueError) as error:
+        batch.separate_many([library], tmp_path / "o", job="drums", options=options)
+    assert str(error.value).startswith(message)
+    assert not (tmp_path / "o").exists()
+    assert batch.check_options("drums", {"classes": "kick", "midi": "on"})["classes"] == ("kick",)  # one name: kept
+
+
 def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):
     import io
 
