@@ -312,6 +312,11 @@ def _done_lines(record, name: str | None = None) -> list[str]:
         hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         # a stem silenced by a presence decision: why, and how to keep it (on the same line)
         why = f"; {ABSENT_TEXT}" if source["name"] in absent else ""
+        if source["name"] == "drums" and "drums" not in record["classes"]:  # --stems drums: the classes it
+            # sums that were left silent, named (review62b: `--classes hihat` on a song gave a drums
+            # file at rms 0, "hihat only", without a word of why)
+            silent = [name for name in record["classes"] if name in absent]
+            why = f"; {', '.join(silent)} {ABSENT_TEXT}" if silent else ""
         if why and len(source.get("onsets_s", ())):  # "rms 0, 54 hits; judged not playing": say whence
             why += ABSENT_HITS_TEXT
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why}{_holds(source['name'], record)})")
