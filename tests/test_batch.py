@@ -944,6 +944,21 @@ class _KillsItsWorker:
         return os._exit, (9,)
 
 
+def test_a_file_that_kills_its_worker_fails_alone_and_the_others_are_done(hits, tmp_path):
+    """One file whose worker dies each time it runs (a file that needs more memory than is
+    free) among five, on two workers: it is failed, saying it died again alone, and the four
+    others are done — those running beside it are run again, those not begun go on (review62b:
+    every file not finished was failed, and a rerun failed them all again at the same file)."""
+    paths = [_write_song(tmp_path / "in" / f"t{n}.wav", hits, n) for n in range(5)]
+    out = tmp_path / "out"
+    tasks = batch.plan(paths, out, job="separate", options=SEPARATE_OPTIONS)
+    doomed = dataclasses.replace(tasks[1], options={**tasks[1].options, "random_state": _KillsItsWorker()})
+    records = batch.separate_many(None, out, tasks=[tasks[0], doomed, *tasks[2:]], jobs=2)
+    assert [r["status"] for r in records] == ["done", "failed", "done", "done", "done"], records
+    assert records[1]["error"] == batch.DIED_ALONE
+    _no_temporaries(out)
+
+
 def test_a_worker_that_dies_fails_its_file_and_a_rerun_finishes(library, tmp_path):
     out = tmp_path / "out"
     tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)
