@@ -810,12 +810,17 @@ def check_headroom(tracks, subtype: str, format: str = "WAV", *, fix: str | None
         fix = "use subtype='float'"
     elif fix is None:  # FLAC cannot hold float samples: --subtype float alone would be refused
         fix = f"{str(format).upper()} stores no float samples: use format='wav' (32-bit float by default)"
-    for name, track in tracks.items():
-        peak = float(np.max(np.abs(track))) if np.size(track) else 0.0
-        if peak > 1.0:
-            raise ValueError(
-                f"{name} peaks at {peak:.4g} ({20 * np.log10(peak):+.2f} dBFS) and would clip as {subtype}; "
-                f"{fix}, or lower the input level")
+    peaks = {name: float(np.max(np.abs(track))) if np.size(track) else 0.0 for name, track in tracks.items()}
+    loud = [name for name, peak in peaks.items() if peak > 1.0]
+    if loud:
+        # the loudest named (review62b: the first one was, the kick at +2.53 dBFS, while the
+        # snare peaked at +7.40: an input lowered by the level named was refused again)
+        name = max(loud, key=peaks.get)
+        peak = peaks[name]
+        others = f" (the loudest of {len(loud)} tracks that would)" if len(loud) > 1 else ""
+        raise ValueError(
+            f"{name} peaks at {peak:.4g} ({20 * np.log10(peak):+.2f} dBFS) and would clip as {subtype}{others}; "
+            f"{fix}, or lower the input level")
 
 
 def audio_extensions() -> frozenset:

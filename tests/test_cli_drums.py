@@ -620,6 +620,22 @@ def test_a_silent_stem_with_hits_says_where_they_come_from():
     record["sources"][1]["onsets_s"] = []
     assert _done_lines(record)[2] == f"  o/song_hihat.wav  (rms 0, 0 hits; {ABSENT_TEXT})"
 
+
+def test_a_two_stem_drums_file_names_the_classes_left_silent():
+    # review62b: `--stems drums --classes hihat` on a 44.1-kHz song whose hats the presence
+    # decision left out wrote a drums file at rms 0, "hihat only", with no word of why (the
+    # five-stem line says "judged not playing"); the drums line names the silent classes
+    record = {"adapt": True, "n_iter": 70, "n_free": 1, "input": "song.wav", "classes": ["kick", "hihat"],
+              "templates": "bundled templates", "seconds": 1.0, "plot": None, "absent": ["hihat"],
+              "classes_in_residual": ["snare", "toms", "cymbals"],
+              "sources": [{"name": "drums", "path": "o/song_drums.wav", "rms": 0.03},
+                          {"name": "accompaniment", "path": "o/song_accompaniment.wav", "rms": 0.1}]}
+    lines = _done_lines(record)
+    assert lines[1] == f"  o/song_drums.wav  (rms 0.03; hihat {ABSENT_TEXT}; kick, hihat only)", lines
+    assert lines[2] == "  o/song_accompaniment.wav  (rms 0.1; with the snare, toms, cymbals: not in --classes)"
+    record["absent"] = []
+    assert _done_lines(record)[1] == "  o/song_drums.wav  (rms 0.03; kick, hihat only)"
+
 def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
     """A file name that is not UTF-8 (``caf\\xe9.wav`` from an old archive or a Latin-1
     disk; Python holds the byte as a surrogate) failed in a batch and alone with "'utf-8'
