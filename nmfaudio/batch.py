@@ -698,6 +698,7 @@ def _drums_file(task: Task, callback) -> dict:
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
         y, sr = audio.load(task.input)
+        audio.check_peak(y, task.input)  # named by its file (separate_drums sees an array)
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
