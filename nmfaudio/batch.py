@@ -353,6 +353,23 @@ def output_name(path) -> str:
     return Path(path).stem.lstrip(".") or "input"
 
 
+def _collision_fix(first: str, second: str) -> str:
+    """The ways out of two inputs writing the same output: renaming one, two output folders,
+    and — when they lie in different folders — their common folder given instead (a folder's
+    sub-folders are kept under the output folder, so each writes its own; two files of one
+    folder have no such way: before 2026-12-07 (mend62) docs/batch.md offered it, the
+    message did not)."""
+    fix = "rename one of them or separate them into different output folders"
+    if Path(os.path.abspath(first)).parent == Path(os.path.abspath(second)).parent:
+        return fix
+    try:  # as the user wrote the paths
+        common = os.path.commonpath([os.path.dirname(first), os.path.dirname(second)]) or "."
+    except ValueError:  # one relative, one absolute (or two drives)
+        common = os.path.commonpath([os.path.abspath(first), os.path.abspath(second)])
+    return (f"{fix}, or give their common folder {common!r} instead (its sub-folders are kept under "
+            "the output folder; every audio file in it is then separated)")
+
+
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
          force: bool = False, skipped: list | None = None, unread: list | None = None,
          linked: list | None = None) -> list[Task]:
@@ -387,8 +404,8 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         for output in task.outputs:
             key = Path(os.path.abspath(output))
             if key in writers:
-                raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; rename one "
-                                 "of them or separate them into different output folders")
+                raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; "
+                                 + _collision_fix(writers[key], str(file)))
             writers[key] = str(file)
             if not identities:
                 continue

@@ -498,3 +498,15 @@ def test_enospc_from_any_writer_names_the_folder(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device", str(temporary))
     assert caught.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+
+
+def test_component_limit_message_counts_one_frame_in_the_singular():
+    """"the 1 spectrogram frames ... at most 1 components" (mend62): singular for one."""
+    from nmfaudio.fitting import check_component_limit
+
+    with pytest.raises(ValueError) as one:
+        check_component_limit(3, 50, 1, None, n_fft=512, hop_length=128, name="clip.wav")
+    assert "the 1 spectrogram frame of 'clip.wav'" in str(one.value), one.value
+    assert "frames" not in str(one.value) and "1 components" not in str(one.value)
+    with pytest.raises(ValueError, match="the 13 spectrogram frames of"):
+        check_component_limit(20, 800, 1, None, n_fft=256, hop_length=64, name=None)
