@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio
-from nmfaudio._validation import check_switch
+from nmfaudio._validation import check_int, check_switch
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
@@ -140,7 +140,24 @@ def check_options(job: str, options: dict) -> dict:
         if merged["stems"] not in ("all", "drums"):
             raise ValueError(f"stems={merged['stems']!r} must be 'all' (one file per drum class and the residual) "
                              "or 'drums' (<name>_drums and <name>_accompaniment)")
+        # before any work, as the command line's --quantize (mend62: a bad grid failed each file
+        # on its own, and a grid without hit files was ignored without a word)
+        grid = merged["quantize"]
+        if grid is not None:
+            if isinstance(grid, bool) or grid not in QUANTIZE_GRIDS:
+                raise ValueError(f"quantize={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets), or None for "
+                                 "the hits as played")
+            if not (merged["midi"] or merged["onsets"]):
+                raise ValueError(f"quantize={grid!r} changes the hit files; add midi=True or onsets=True "
+                                 "(or leave quantize out)")
+    # max_iter=0 failed each file on its own (mend62); the other numbers are checked by the
+    # separation before it reads anything
+    merged["max_iter"] = check_int(merged["max_iter"], "max_iter", 1)
     return merged
+
+
+#: The grids ``quantize`` accepts (:func:`nmfaudio.drums.tempo_grid.quantize`, ``--quantize``).
+QUANTIZE_GRIDS = (4, 8, 16, 32, 12, 24)
 
 
 def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tuple[list, str | None]:

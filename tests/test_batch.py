@@ -1122,6 +1122,11 @@ def test_python_api_validates_before_any_work(library, tmp_path):
     ({"classes": "kick,snare"}, "classes='kick,snare' is one string; give the names apart: classes=('kick', 'snare')"),
     ({"plot": "no"}, "plot='no' must be True or False ('on' / 'off'); True also draws each input's figure"),
     ({"midi": "false"}, "midi='false' must be True or False"),
+    # mend62: each file failed on its own (max_iter, the grid), or the grid was ignored
+    ({"max_iter": 0}, "max_iter=0 must be"),
+    ({"quantize": 5, "midi": True}, "quantize=5 must be 4, 8, 16 or 32"),
+    ({"quantize": "16", "midi": True}, "quantize='16' must be 4, 8, 16 or 32"),
+    ({"quantize": 16}, "quantize=16 changes the hit files; add midi=True or onsets=True"),
 ])
 def test_python_api_refuses_batch_switches_it_would_misread(options, message, library, tmp_path):
     """The batch's own options, which no separation checks, are refused before any work
@@ -1132,6 +1137,13 @@ def test_python_api_refuses_batch_switches_it_would_misread(options, message, li
     assert str(error.value).startswith(message)
     assert not (tmp_path / "o").exists()
     assert batch.check_options("drums", {"classes": "kick", "midi": "on"})["classes"] == ("kick",)  # one name: kept
+    assert batch.check_options("drums", {"quantize": 16, "onsets": True})["quantize"] == 16
+
+
+def test_python_api_refuses_max_iter_0_for_separate_too(library, tmp_path):
+    with pytest.raises(ValueError, match="max_iter=0 must be"):
+        batch.separate_many([library], tmp_path / "o", job="separate", options={**SEPARATE_OPTIONS, "max_iter": 0})
+    assert not (tmp_path / "o").exists()
 
 
 def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):
