@@ -803,24 +803,47 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    # the figure (the mixture, each class and the residual), drawn while the stems are held;
+    # block-wise, from their files after the blocks (mend62: it was not counted)
+    figure = budget.figure_bytes(int(info.frames), n_panels=len(o["classes"]) + 2, n_fft=n_fft,
+                                 hop_length=hop_length) if task.plot else 0
+    reason = budget.over_budget(estimate + figure, max_memory, "--max-memory")
     if reason is not None:
         from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS
 
         # each block is separated as a short file is: its own estimate, overlap included
         segment = min(int(info.frames), round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * info.samplerate))
-        reason += budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
-                                                       n_fft=n_fft, hop_length=hop_length), max_memory)
+        note = budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
+                                                    n_fft=n_fft, hop_length=hop_length), max_memory)
+        if not note and figure > max_memory:
+            note = f"; the figure (--plot) needs about {budget.format_bytes(figure)} too, so --max-memory is not met"
+        reason += note
     return reason
 
 
 def _can_stream(task: Task) -> bool:
-    """Can the drum task stream its stems to disk?  Without a figure: its spectrograms
-    read whole stems, so it takes the in-memory result.  Quantized hits stream (the beat
+    """Can the drum task stream its stems to disk?  Always: the figure reads the stems back
+    from their files a stretch at a time (:func:`_streamed_figure`; before 2026-12-07,
+    mend62, a figure kept the in-memory result, a 10-minute file's stems and each panel's
+    full STFT: 3.3 GB under ``--max-memory 64M``).  Quantized hits stream (the beat
     tracker reads only the mixture's channel mean, :func:`_mono_mixture`), and so do
     outputs other than 32-bit float WAV (converted from float scratch files at the end,
     :func:`_convert_tracks`)."""
-    return not task.plot
+    return True
+
+
+def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:
+    """Draw the streamed drum task's figure from the stems' float files (``files``:
+    {class or "residual": path}, the result's ``sources`` order) into ``destination``."""
+    from nmfaudio.plot.drums import drums_figure
+
+    readers = {name: audio.FileReader(Path(path)) for name, path in files.items()}
+    try:
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers)
+    finally:
+        for reader in readers.values():
+            reader.close()
+    save_figure(figure, destination, format="png", dpi=100)
 
 
 def _drums_streamed(task: Task, callback, templates, reason) -> dict:
@@ -902,13 +925,17 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
 
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
+            if task.plot:  # the stems' files read back a stretch at a time
+                residual = outputs["accompaniment" if two else "residual"]
+                _streamed_figure(task, result, {**{name: files[name] for name in classes}, "residual": residual},
+                                 played, temporaries[len(task.tracks)])
             if converted:
                 _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
                                  in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
-        for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
+        for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
             if kind == "midi":  # the track ends with the recording
                 hits.write_midi(temporary, overwrite=True, duration=n_samples / sr)
             else:
