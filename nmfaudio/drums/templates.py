@@ -85,6 +85,12 @@ MAX_TEMPLATE_SECONDS = 4.0
 #: recording holds.  Templates are converted to each recording's rate when used.
 MOST_LEARN_SR = 384000
 
+#: Shortest one-shot a template is learned from (from its onset): a 10-sample file made a
+#: click's flat template without a word (mend62).  A time, not the template's frames: a
+#: closed hat of 50 ms is a real one-shot, and the silence after it is what its template
+#: should hold; at a low learning rate (``--sr 2000``) one hop is 0.26 s.
+MIN_SHOT_SECONDS = 0.005
+
 #: Largest template file read (the bundled one is ~0.5 MB; 3 drums at n_fft 16384 and
 #: 4 s are ~15 MB).
 MAX_TEMPLATE_FILE_BYTES = 64 << 20
@@ -478,7 +484,7 @@ class DrumTemplates:
         for name, shots in labelled.items():
             acc = np.zeros((1 + n_fft // 2, longest), dtype=np.float64)
             for label, y in shots:
-                acc[:, :frames[name]] += _shot_template(y, n_fft=n_fft, hop_length=hop_length,
+                acc[:, :frames[name]] += _shot_template(y, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                                         n_frames=frames[name], label=label)
             P.append(acc / len(shots))
             counts.append(len(shots))
@@ -964,7 +970,7 @@ def _check_not_residual(labels, name):
                          "is always written (what the drum classes do not take); name a drum, e.g. kick")
 
 
-def _shot_template(y, *, n_fft, hop_length, n_frames, label):
+def _shot_template(y, *, sr, n_fft, hop_length, n_frames, label):
     """The unit-sum (n_freq, n_frames) magnitude template of one one-shot."""
     y = audio.check_audio(y, label)
     if y.ndim == 2:
@@ -974,11 +980,12 @@ def _shot_template(y, *, n_fft, hop_length, n_frames, label):
     if not peak > 0:
         raise ValueError(f"one-shot {label} is silent; remove it or replace it with an audible one-shot")
     start = int(np.argmax(level >= peak * 10 ** (ONSET_DB / 20)))
-    if y.size - start < hop_length:
+    length = y.size - start
+    if length < MIN_SHOT_SECONDS * sr:
         # a 10-sample one-shot made a template without a word (mend62): a click's flat spectrum
-        raise ValueError(f"one-shot {label} lasts {y.size - start} samples from its onset, less than one hop "
-                         f"(hop_length={hop_length}): too short to make a template, which spans {n_frames} frames "
-                         f"of {hop_length} samples; use the whole recorded hit (or remove the file)")
+        raise ValueError(f"one-shot {label} lasts {length} samples ({1000 * length / sr:.2g} ms at {sr} Hz) from its "
+                         f"onset, less than {1000 * MIN_SHOT_SECONDS:g} ms: too short to make a template (it spans "
+                         f"{n_frames} frames of {hop_length} samples); use the whole recorded hit, or remove the file")
     y = y[start:start + n_frames * hop_length + n_fft].astype(np.float32)
     acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
     for quarter in _ONSET_OFFSETS:
