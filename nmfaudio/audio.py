@@ -618,9 +618,10 @@ class ReadOnlyFolderError(OSError):
     (``errno.EROFS``) or without write permission (``errno.EACCES``); the message names
     the folder."""
 
-    def __init__(self, folder, read_only_device: bool):
+    def __init__(self, folder, read_only_device: bool, existing=None):
+        where = "" if existing is None or Path(existing) == Path(folder).absolute() else f" in {str(existing)!r}"
         why = ("is on a read-only file system" if read_only_device
-               else "cannot be written in (no write permission)")
+               else f"cannot be written in (no write permission{where})")
         message = f"the output folder {str(folder)!r} {why}; choose another folder"
         super().__init__(errno.EROFS if read_only_device else errno.EACCES, message)
         self.folder = Path(folder)
@@ -659,7 +660,7 @@ def check_free_space(folder, need_bytes: int) -> None:
     if free is not None and free < need_bytes:
         read_only = _read_only(folder)
         if read_only is not None:
-            raise ReadOnlyFolderError(_existing(folder), read_only)
+            raise ReadOnlyFolderError(folder, read_only, _existing(folder))
         raise NoSpaceError(folder, need_bytes, free)
 
 
