@@ -825,7 +825,7 @@ def _can_stream(task: Task) -> bool:
     """Can the drum task stream its stems to disk?  Always: the figure reads the stems back
     from their files a stretch at a time (:func:`_streamed_figure`; before 2026-12-07,
     mend62, a figure kept the in-memory result, a 10-minute file's stems and each panel's
-    full STFT: 3.3 GB under ``--max-memory 64M``).  Quantized hits stream (the beat
+    full STFT: 3.2 GB under ``--max-memory 64M``).  Quantized hits stream (the beat
     tracker reads only the mixture's channel mean, :func:`_mono_mixture`), and so do
     outputs other than 32-bit float WAV (converted from float scratch files at the end,
     :func:`_convert_tracks`)."""

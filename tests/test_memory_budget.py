@@ -471,7 +471,7 @@ def test_cli_drums_block_seconds_removes_the_scratch_copy_on_error(tmp_path, cli
 def test_cli_drums_plot_streams_the_stems_and_draws_them_from_the_files(tmp_path, cli, monkeypatch):
     """With --plot past --max-memory (or --block-seconds) the stems stream to their files
     too, and the figure reads them back a stretch at a time (mend62: --plot kept the
-    in-memory result, a 10-minute file's stems and each panel's full STFT, 3.3 GB under
+    in-memory result, a 10-minute file's stems and each panel's full STFT, 3.2 GB under
     --max-memory 64M).  The whole input is not loaded; the figure is the in-memory one's
     (the panels are equal, tests/test_plots.py); the stems, two-stem view and hit files as before."""
     from nmfaudio import audio

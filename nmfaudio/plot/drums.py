@@ -165,7 +165,7 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
         result separated with ``stream_to``: the panels are made from them a stretch at a
         time (:func:`pooled_from_readers`), so a long recording's figure does not hold its
         stems in memory (before 2026-12-07, mend62, ``nmfaudio drums --plot`` kept a
-        10-minute file's stems and each panel's full STFT: 3.3 GB under ``--max-memory 64M``).
+        10-minute file's stems and each panel's full STFT: 3.2 GB under ``--max-memory 64M``).
 
     Returns
     -------
