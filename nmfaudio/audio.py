@@ -32,6 +32,7 @@ __all__ = ["load", "save", "save_tracks", "write_wav", "open_wav_writer", "atomi
            "check_float_samples", "check_sr", "check_stored_sr", "check_path", "reading", "audio_info", "make_folder", "made_folder", "without_detours", "OutputFormat",
            "output_format",
            "check_writable", "check_headroom", "audio_extensions", "check_input_file", "not_found", "is_broken_link", "check_not_folders", "check_not_inputs", "check_free_space",
+           "ReadOnlyFolderError",
            "source_path", "NoSpaceError", "MAX_CHANNELS", "check_array_file", "ArrayReader",
            "FileReader", "WavWriters", "create_temporary", "decoded_copy", "remove_stale_temporaries",
            "sweep_stale_temporaries",
@@ -612,11 +613,54 @@ def _free_bytes(folder: Path):
     return usage.free if usage.total > 0 else None  # /proc and the like report no size at all
 
 
+class ReadOnlyFolderError(OSError):
+    """The output folder cannot be written in: on a read-only file system
+    (``errno.EROFS``) or without write permission (``errno.EACCES``); the message names
+    the folder."""
+
+    def __init__(self, folder, read_only_device: bool, existing=None):
+        where = "" if existing is None or Path(existing) == Path(folder).absolute() else f" in {str(existing)!r}"
+        why = ("is on a read-only file system" if read_only_device
+               else f"cannot be written in (no write permission{where})")
+        message = f"the output folder {str(folder)!r} {why}; choose another folder"
+        super().__init__(errno.EROFS if read_only_device else errno.EACCES, message)
+        self.folder = Path(folder)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def _existing(folder) -> Path:
+    """``folder``, or its nearest existing parent (the one a missing folder is made in)."""
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _read_only(folder) -> bool | None:
+    """None when ``folder`` (or its nearest existing parent) can be written in, else
+    whether its device is read-only (True) or the permission is missing (False)."""
+    folder = _existing(folder)
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        pass
+    return None if os.access(folder, os.W_OK) else False
+
+
 def check_free_space(folder, need_bytes: int) -> None:
     """Raise :class:`NoSpaceError` if the device holding ``folder`` has fewer than
-    ``need_bytes`` free (checked before the work, so a full disk fails in a second)."""
+    ``need_bytes`` free (checked before the work, so a full disk fails in a second) —
+    or :class:`ReadOnlyFolderError` when it cannot be written in anyway: a full read-only
+    device was "No space left on device" (before 2026-12-07, mend62), and freeing space
+    would not have helped."""
     free = _free_bytes(folder)
     if free is not None and free < need_bytes:
+        read_only = _read_only(folder)
+        if read_only is not None:
+            raise ReadOnlyFolderError(folder, read_only, _existing(folder))
         raise NoSpaceError(folder, need_bytes, free)
 
 

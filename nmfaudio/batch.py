@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio
-from nmfaudio._validation import check_switch
+from nmfaudio._validation import check_int, check_switch
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
@@ -140,7 +140,24 @@ def check_options(job: str, options: dict) -> dict:
         if merged["stems"] not in ("all", "drums"):
             raise ValueError(f"stems={merged['stems']!r} must be 'all' (one file per drum class and the residual) "
                              "or 'drums' (<name>_drums and <name>_accompaniment)")
+        # before any work, as the command line's --quantize (mend62: a bad grid failed each file
+        # on its own, and a grid without hit files was ignored without a word)
+        grid = merged["quantize"]
+        if grid is not None:
+            if isinstance(grid, bool) or grid not in QUANTIZE_GRIDS:
+                raise ValueError(f"quantize={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets), or None for "
+                                 "the hits as played")
+            if not (merged["midi"] or merged["onsets"]):
+                raise ValueError(f"quantize={grid!r} changes the hit files; add midi=True or onsets=True "
+                                 "(or leave quantize out)")
+    # max_iter=0 failed each file on its own (mend62); the other numbers are checked by the
+    # separation before it reads anything
+    merged["max_iter"] = check_int(merged["max_iter"], "max_iter", 1)
     return merged
+
+
+#: The grids ``quantize`` accepts (:func:`nmfaudio.drums.tempo_grid.quantize`, ``--quantize``).
+QUANTIZE_GRIDS = (4, 8, 16, 32, 12, 24)
 
 
 def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tuple[list, str | None]:
@@ -353,6 +370,23 @@ def output_name(path) -> str:
     return Path(path).stem.lstrip(".") or "input"
 
 
+def _collision_fix(first: str, second: str) -> str:
+    """The ways out of two inputs writing the same output: renaming one, two output folders,
+    and — when they lie in different folders — their common folder given instead (a folder's
+    sub-folders are kept under the output folder, so each writes its own; two files of one
+    folder have no such way: before 2026-12-07 (mend62) docs/batch.md offered it, the
+    message did not)."""
+    fix = "rename one of them or separate them into different output folders"
+    if Path(os.path.abspath(first)).parent == Path(os.path.abspath(second)).parent:
+        return fix
+    try:  # as the user wrote the paths
+        common = os.path.commonpath([os.path.dirname(first), os.path.dirname(second)]) or "."
+    except ValueError:  # one relative, one absolute (or two drives)
+        common = os.path.commonpath([os.path.abspath(first), os.path.abspath(second)])
+    return (f"{fix}, or give their common folder {common!r} instead (its sub-folders are kept under "
+            "the output folder; every audio file in it is then separated)")
+
+
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
          force: bool = False, skipped: list | None = None, unread: list | None = None,
          linked: list | None = None) -> list[Task]:
@@ -387,8 +421,8 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         for output in task.outputs:
             key = Path(os.path.abspath(output))
             if key in writers:
-                raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; rename one "
-                                 "of them or separate them into different output folders")
+                raise ValueError(f"{writers[key]!r} and {str(file)!r} would both write {output!r}; "
+                                 + _collision_fix(writers[key], str(file)))
             writers[key] = str(file)
             if not identities:
                 continue
@@ -769,24 +803,47 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    reason = budget.over_budget(estimate, max_memory, "--max-memory")
+    # the figure (the mixture, each class and the residual), drawn while the stems are held;
+    # block-wise, from their files after the blocks (mend62: it was not counted)
+    figure = budget.figure_bytes(int(info.frames), n_panels=len(o["classes"]) + 2, n_fft=n_fft,
+                                 hop_length=hop_length) if task.plot else 0
+    reason = budget.over_budget(estimate + figure, max_memory, "--max-memory")
     if reason is not None:
         from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS
 
         # each block is separated as a short file is: its own estimate, overlap included
         segment = min(int(info.frames), round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * info.samplerate))
-        reason += budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
-                                                       n_fft=n_fft, hop_length=hop_length), max_memory)
+        note = budget.block_note(budget.drums_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
+                                                    n_fft=n_fft, hop_length=hop_length), max_memory)
+        if not note and figure > max_memory:
+            note = f"; the figure (--plot) needs about {budget.format_bytes(figure)} too, so --max-memory is not met"
+        reason += note
     return reason
 
 
 def _can_stream(task: Task) -> bool:
-    """Can the drum task stream its stems to disk?  Without a figure: its spectrograms
-    read whole stems, so it takes the in-memory result.  Quantized hits stream (the beat
+    """Can the drum task stream its stems to disk?  Always: the figure reads the stems back
+    from their files a stretch at a time (:func:`_streamed_figure`; before 2026-12-07,
+    mend62, a figure kept the in-memory result, a 10-minute file's stems and each panel's
+    full STFT: 3.2 GB under ``--max-memory 64M``).  Quantized hits stream (the beat
     tracker reads only the mixture's channel mean, :func:`_mono_mixture`), and so do
     outputs other than 32-bit float WAV (converted from float scratch files at the end,
     :func:`_convert_tracks`)."""
-    return not task.plot
+    return True
+
+
+def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:
+    """Draw the streamed drum task's figure from the stems' float files (``files``:
+    {class or "residual": path}, the result's ``sources`` order) into ``destination``."""
+    from nmfaudio.plot.drums import drums_figure
+
+    readers = {name: audio.FileReader(Path(path)) for name, path in files.items()}
+    try:
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers)
+    finally:
+        for reader in readers.values():
+            reader.close()
+    save_figure(figure, destination, format="png", dpi=100)
 
 
 def _drums_streamed(task: Task, callback, templates, reason) -> dict:
@@ -868,13 +925,17 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
 
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
+            if task.plot:  # the stems' files read back a stretch at a time
+                residual = outputs["accompaniment" if two else "residual"]
+                _streamed_figure(task, result, {**{name: files[name] for name in classes}, "residual": residual},
+                                 played, temporaries[len(task.tracks)])
             if converted:
                 _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
                                  in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)
         finally:
             for path in scratch:
                 path.unlink(missing_ok=True)
-        for temporary, (kind, _) in zip(temporaries[len(task.tracks):], task.hit_files):
+        for temporary, (kind, _) in zip(temporaries[len(temporaries) - len(task.hit_files):], task.hit_files):
             if kind == "midi":  # the track ends with the recording
                 hits.write_midi(temporary, overwrite=True, duration=n_samples / sr)
             else:

@@ -165,10 +165,12 @@ def check_component_limit(k: int, n_samples: int, channels: int, sr: int | None,
     if k > most:
         length = f"{n_samples} samples" if sr is None else f"{n_samples / sr:.3g} s"
         of = "the input" if name is None else repr(name)
-        what = (f"the {frames} spectrogram frames of {of} ({length} at hop_length={hop_length}"
-                + (f", x {channels} channels)" if channels > 1 else ")")
-                if most < bins else f"the {bins} frequency bins of n_fft={n_fft}")
-        raise ValueError(f"n_components={k} is more than {what}: at most {most} components can differ; "
+        # "the 1 spectrogram frames" read before 2026-12-07 (mend62)
+        what = (f"the {frames} spectrogram frame{'s' if frames != 1 else ''} of {of} ({length} at "
+                f"hop_length={hop_length}" + (f", x {channels} channels)" if channels > 1 else ")")
+                if most < bins else f"the {bins} frequency bin{'s' if bins != 1 else ''} of n_fft={n_fft}")
+        raise ValueError(f"n_components={k} is more than {what}: at most {most} "
+                         f"component{'s' if most != 1 else ''} can differ; "
                          f"use n_components={most} or less" + (", or a longer recording" if most < bins
                                                                  else f", or n_fft={2 * (k - 1)} or more"))
 

@@ -257,6 +257,29 @@ def test_colliding_output_names_are_refused_before_any_work(library, tmp_path, c
     assert not out.exists()  # nothing was made
 
 
+def test_collision_message_offers_the_common_folder_only_where_it_helps(tmp_path):
+    """docs/batch.md said the refusal offers "give their common parent folder"; the message
+    never did (mend62).  Offered for files in different folders (and it works: the common
+    folder writes each under its own sub-folder); not for two files of one folder."""
+    from nmfaudio.batch import plan
+
+    for folder in ("p/a", "p/b", "q"):
+        (tmp_path / folder).mkdir(parents=True)
+    _write_song(tmp_path / "p" / "a" / "song.wav", synthetic_hits(seconds=0.5), 1)
+    _write_song(tmp_path / "p" / "b" / "song.wav", synthetic_hits(seconds=0.5), 2)
+    _write_song(tmp_path / "q" / "song.wav", synthetic_hits(seconds=0.5), 3)
+    _write_song(tmp_path / "q" / "song.flac", synthetic_hits(seconds=0.5), 4)
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="would both write") as apart:
+        plan([tmp_path / "p" / "a" / "song.wav", tmp_path / "p" / "b" / "song.wav"], out, job="drums")
+    assert "common folder" in str(apart.value) and str(tmp_path / "p") in str(apart.value)
+    tasks = plan([tmp_path / "p"], out, job="drums")  # the way out it offers
+    assert len({task.outputs[0] for task in tasks}) == 2
+    with pytest.raises(ValueError, match="would both write") as together:
+        plan([tmp_path / "q"], out, job="drums")
+    assert "common folder" not in str(together.value)
+
+
 @pytest.mark.parametrize("how", ["by name", "through a hard link"])
 def test_force_never_overwrites_an_input_of_the_batch(how, library, tmp_path, capsys, one_line_error):
     """With --force, an input whose output is another input of the same batch (under its
@@ -327,11 +350,11 @@ def test_a_batch_refuses_more_components_than_a_files_spectrogram_holds(library,
     assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *options]) == 1
     err = capsys.readouterr().err
     (line,) = [line for line in err.splitlines() if "clip.wav" in line]
-    assert ("--n-components 3 is more than the 1 spectrogram frames of 'clip.wav'" in line
+    assert ("--n-components 3 is more than the 1 spectrogram frame of 'clip.wav'" in line
             and "use --n-components 2 or less" in line), line
     assert not list(out.glob("clip_*")) and len(list(out.glob("a_component_*"))) == 3
     assert main(["separate", str(clip), "-o", str(tmp_path / "alone"), *options]) == 1  # alone: the same limit
-    assert "is more than the 1 spectrogram frames of 'clip.wav'" in capsys.readouterr().err
+    assert "is more than the 1 spectrogram frame of 'clip.wav'" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- same bytes everywhere
@@ -1099,6 +1122,11 @@ def test_python_api_validates_before_any_work(library, tmp_path):
     ({"classes": "kick,snare"}, "classes='kick,snare' is one string; give the names apart: classes=('kick', 'snare')"),
     ({"plot": "no"}, "plot='no' must be True or False ('on' / 'off'); True also draws each input's figure"),
     ({"midi": "false"}, "midi='false' must be True or False"),
+    # mend62: each file failed on its own (max_iter, the grid), or the grid was ignored
+    ({"max_iter": 0}, "max_iter=0 must be"),
+    ({"quantize": 5, "midi": True}, "quantize=5 must be 4, 8, 16 or 32"),
+    ({"quantize": "16", "midi": True}, "quantize='16' must be 4, 8, 16 or 32"),
+    ({"quantize": 16}, "quantize=16 changes the hit files; add midi=True or onsets=True"),
 ])
 def test_python_api_refuses_batch_switches_it_would_misread(options, message, library, tmp_path):
     """The batch's own options, which no separation checks, are refused before any work
@@ -1109,6 +1137,13 @@ def test_python_api_refuses_batch_switches_it_would_misread(options, message, li
     assert str(error.value).startswith(message)
     assert not (tmp_path / "o").exists()
     assert batch.check_options("drums", {"classes": "kick", "midi": "on"})["classes"] == ("kick",)  # one name: kept
+    assert batch.check_options("drums", {"quantize": 16, "onsets": True})["quantize"] == 16
+
+
+def test_python_api_refuses_max_iter_0_for_separate_too(library, tmp_path):
+    with pytest.raises(ValueError, match="max_iter=0 must be"):
+        batch.separate_many([library], tmp_path / "o", job="separate", options={**SEPARATE_OPTIONS, "max_iter": 0})
+    assert not (tmp_path / "o").exists()
 
 
 def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):

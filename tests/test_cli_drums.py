@@ -340,6 +340,23 @@ def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_erro
     one_line_error(capsys.readouterr().err, ".npz")
 
 
+def test_learn_refuses_an_absurd_rate_and_a_one_shot_too_short_naming_it(one_shots, tmp_path, capsys,
+                                                                         one_line_error):
+    """--sr 1000000 resampled every one-shot to 1 MHz, and a 10-sample one-shot made a
+    template, both without a word (mend62)."""
+    kit = tmp_path / "k.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--sr", "1000000"]) == 1
+    one_line_error(capsys.readouterr().err, "--sr 1000000 is above 384000 Hz")
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--sr", "384000", "--frames", "2"]) == 0
+    capsys.readouterr()
+    kit.unlink()
+    click = one_shots / "snare" / "click.wav"
+    sf.write(click, np.r_[np.ones(10), np.zeros(0)].astype(np.float32) * 0.5, SR)
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
+    one_line_error(capsys.readouterr().err, "click.wav", "lasts 10 samples (", "less than 5 ms: too short")
+    assert not kit.exists()
+
+
 def test_learn_to_a_bare_npz_name_says_the_name_is_missing(one_shots, tmp_path, capsys, one_line_error):
     """'-o "kits/$KIT.npz"' with KIT unset is 'kits/.npz': pathlib's hidden file with no
     suffix, refused as "must end in .npz" -- which it does (review62a); DrumTemplates.save

@@ -466,3 +466,43 @@ def test_cli_drums_block_seconds_removes_the_scratch_copy_on_error(tmp_path, cli
     assert code != 0
     assert counts["loop.ogg"] == nmfaudio.load(ogg)[0].shape[-1]  # the copy was made
     assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == [Path("loop.ogg")]
+
+
+def test_cli_drums_plot_streams_the_stems_and_draws_them_from_the_files(tmp_path, cli, monkeypatch):
+    """With --plot past --max-memory (or --block-seconds) the stems stream to their files
+    too, and the figure reads them back a stretch at a time (mend62: --plot kept the
+    in-memory result, a 10-minute file's stems and each panel's full STFT, 3.2 GB under
+    --max-memory 64M).  The whole input is not loaded; the figure is the in-memory one's
+    (the panels are equal, tests/test_plots.py); the stems, two-stem view and hit files as before."""
+    from nmfaudio import audio
+
+    path = _loop_copy(tmp_path)
+    monkeypatch.setattr(audio, "load", _raising(AssertionError("the whole input was loaded")))
+    for extra in (["--max-memory", "64M"], ["--block-seconds", "3", "--stems", "drums", "--format", "flac"]):
+        out = tmp_path / extra[0].strip("-")
+        code, _, err = cli(["drums", path, "-o", out, "--max-iter", "5", "--plot", "--midi", *extra])
+        assert code == 0, err
+        assert (out / "loop_drums.png").stat().st_size > 10_000 and (out / "loop_drums.mid").is_file()
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no scratch or temporary files
+
+
+def test_the_budget_counts_the_figure_and_its_bound_does_not_grow_with_the_recording():
+    """The --plot figure is counted (mend62: it was not), and it is bounded: its columns
+    are pooled, so an hour costs what 10 minutes do."""
+    ten, hour = (budget.figure_bytes(minutes * 60 * 44100, n_panels=7, n_fft=4096, hop_length=1024)
+                 for minutes in (10, 60))
+    assert 250 * 2**20 < ten < 400 * 2**20 and hour < 1.05 * ten
+    short = budget.figure_bytes(8 * 22050, n_panels=7, n_fft=2048, hop_length=512)
+    assert short < ten
+
+
+def test_the_drum_estimate_counts_the_figure_and_says_when_it_alone_misses_the_budget(tmp_path):
+    from nmfaudio import batch
+
+    path = _loop_copy(tmp_path)
+    reasons = {}
+    for plot in (False, True):
+        (task,) = batch.plan([path], tmp_path / "out", job="drums", options={"plot": plot, "max_memory": "64M"})
+        reasons[plot] = batch._drums_over_budget(task)
+    needs = [float(reasons[plot].split("would need about ")[1].split(" ")[0]) for plot in (False, True)]
+    assert needs[1] > needs[0], reasons  # MiB: the figure counted on top

@@ -429,6 +429,33 @@ def test_full_disk_is_named_before_the_work(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("how", ["read-only device", "no write permission"])
+@pytest.mark.parametrize("command", [["separate", "-k", "3", *FAST], ["drums", "--max-iter", "5"]])
+def test_a_full_read_only_folder_is_named_read_only_not_full(how, command, tmp_path, capsys, monkeypatch):
+    """A read-only output folder that is also full (a read-only mount reports no free
+    space) was "No space left on device": the free-space check ran first, and freeing space
+    would not have helped (mend62).  Root ignores permission bits, so both are simulated."""
+    song = write(tmp_path / "t.wav", tones(4000, channels=2))
+    out = tmp_path / "ro"
+    out.mkdir()
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 10**9, 0))
+    if how == "read-only device":
+        real = os.statvfs
+        flagged = namedtuple("_Statvfs", "f_flag")
+        monkeypatch.setattr(os, "statvfs", lambda path: flagged(real(path).f_flag | os.ST_RDONLY)
+                            if Path(path) == out else real(path))
+    else:
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **k: False if Path(path) == out and mode == os.W_OK
+                            else real_access(path, mode, **k))
+    code, _, err = cli([command[0], song, "-o", out, *command[1:]], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "No space left" not in line, line
+    why = "is on a read-only file system" if how == "read-only device" else "cannot be written in (no write permission)"
+    assert f"the output folder {str(out)!r} {why}; choose another folder" in line, line
+    assert not list(out.iterdir())
+
+
 @pytest.mark.parametrize("command, n_tracks", [(["separate", "-k", "3", *FAST], 3), (["drums", "--max-iter", "5"], 6)])
 @pytest.mark.parametrize("options, sample_bytes", [(["--subtype", "pcm16"], 2), (["--format", "flac"], 3)])
 def test_free_space_check_counts_the_output_subtype(command, n_tracks, options, sample_bytes, tmp_path, capsys,
@@ -498,3 +525,15 @@ def test_enospc_from_any_writer_names_the_folder(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device", str(temporary))
     assert caught.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+
+
+def test_component_limit_message_counts_one_frame_in_the_singular():
+    """"the 1 spectrogram frames ... at most 1 components" (mend62): singular for one."""
+    from nmfaudio.fitting import check_component_limit
+
+    with pytest.raises(ValueError) as one:
+        check_component_limit(3, 50, 1, None, n_fft=512, hop_length=128, name="clip.wav")
+    assert "the 1 spectrogram frame of 'clip.wav'" in str(one.value), one.value
+    assert "frames" not in str(one.value) and "1 components" not in str(one.value)
+    with pytest.raises(ValueError, match="the 13 spectrogram frames of"):
+        check_component_limit(20, 800, 1, None, n_fft=256, hop_length=64, name=None)

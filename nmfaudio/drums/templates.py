@@ -79,6 +79,18 @@ AUDIO_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", "
 #: recording's STFT, it would cost time and memory out of proportion to the recording).
 MAX_TEMPLATE_SECONDS = 4.0
 
+#: Highest rate templates are learned at from a one-shot folder (``templates learn --sr``):
+#: 384 kHz, the highest rate of common audio interfaces (8 x 48 kHz).  ``--sr 1000000`` was
+#: taken (mend62): every one-shot resampled to 1 MHz, templates of frequencies no
+#: recording holds.  Templates are converted to each recording's rate when used.
+MOST_LEARN_SR = 384000
+
+#: Shortest one-shot a template is learned from (from its onset): a 10-sample file made a
+#: click's flat template without a word (mend62).  A time, not the template's frames: a
+#: closed hat of 50 ms is a real one-shot, and the silence after it is what its template
+#: should hold; at a low learning rate (``--sr 2000``) one hop is 0.26 s.
+MIN_SHOT_SECONDS = 0.005
+
 #: Largest template file read (the bundled one is ~0.5 MB; 3 drums at n_fft 16384 and
 #: 4 s are ~15 MB).
 MAX_TEMPLATE_FILE_BYTES = 64 << 20
@@ -472,7 +484,7 @@ class DrumTemplates:
         for name, shots in labelled.items():
             acc = np.zeros((1 + n_fft // 2, longest), dtype=np.float64)
             for label, y in shots:
-                acc[:, :frames[name]] += _shot_template(y, n_fft=n_fft, hop_length=hop_length,
+                acc[:, :frames[name]] += _shot_template(y, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                                         n_frames=frames[name], label=label)
             P.append(acc / len(shots))
             counts.append(len(shots))
@@ -567,6 +579,10 @@ class DrumTemplates:
                                  f"({', '.join(classes)}) nor a drum class ({', '.join(KNOWN_CLASSES)}); "
                                  "check its spelling")
         sr = audio.check_sr(sr)
+        if sr > MOST_LEARN_SR:
+            raise ValueError(f"sr={sr} is above {MOST_LEARN_SR} Hz, the highest rate templates are learned at; "
+                             "learn them at your recordings' rate (e.g. 44100 or 48000): they are converted to "
+                             "each recording's rate when used")
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         # the classes learned here, each at its length (a dict's missing class: TEMPLATE_FRAMES):
         # a kit without cymbals/ is not held to the cymbals' 24 frames
@@ -954,7 +970,7 @@ def _check_not_residual(labels, name):
                          "is always written (what the drum classes do not take); name a drum, e.g. kick")
 
 
-def _shot_template(y, *, n_fft, hop_length, n_frames, label):
+def _shot_template(y, *, sr, n_fft, hop_length, n_frames, label):
     """The unit-sum (n_freq, n_frames) magnitude template of one one-shot."""
     y = audio.check_audio(y, label)
     if y.ndim == 2:
@@ -964,6 +980,12 @@ def _shot_template(y, *, n_fft, hop_length, n_frames, label):
     if not peak > 0:
         raise ValueError(f"one-shot {label} is silent; remove it or replace it with an audible one-shot")
     start = int(np.argmax(level >= peak * 10 ** (ONSET_DB / 20)))
+    length = y.size - start
+    if length < MIN_SHOT_SECONDS * sr:
+        # a 10-sample one-shot made a template without a word (mend62): a click's flat spectrum
+        raise ValueError(f"one-shot {label} lasts {length} samples ({1000 * length / sr:.2g} ms at {sr} Hz) from its "
+                         f"onset, less than {1000 * MIN_SHOT_SECONDS:g} ms: too short to make a template (it spans "
+                         f"{n_frames} frames of {hop_length} samples); use the whole recorded hit, or remove the file")
     y = y[start:start + n_frames * hop_length + n_fft].astype(np.float32)
     acc = np.zeros((1 + n_fft // 2, n_frames), dtype=np.float64)
     for quarter in _ONSET_OFFSETS:

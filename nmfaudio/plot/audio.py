@@ -55,11 +55,51 @@ def log_frequency_image(ax, decibels, *, sr, n_fft, x_edges, **style):
     bins = np.arange(1, decibels.shape[0])
     y_edges = np.concatenate([(bins - 0.5) * step, [(bins[-1] + 0.5) * step]]) if bins.size else np.array([step, 2 * step])
     data = decibels[1:] if bins.size else decibels
+    if bins.size:
+        data, y_edges = pooled_rows(data, y_edges, bins * step)
     mesh = ax.pcolormesh(x_edges, y_edges, data, shading="flat", rasterized=True, **style)
     ax.set_yscale("log")
     lowest = LOWEST_HZ if sr > 1 else y_edges[0]  # sr = 1: frequencies in bins / n_fft
     ax.set_ylim(max(y_edges[0], min(lowest, y_edges[-1] / 2)), y_edges[-1])
     return mesh
+
+
+#: Rows drawn per octave on a logarithmic frequency axis: bins closer together than this
+#: (above about 500 Hz at n_fft 4096 and 44.1 kHz) are pooled, each row the loudest of its
+#: bins.  A panel is about 150 pixels high over 10 octaves (15 a octave), so the rows are
+#: still finer than the pixels; drawn bin by bin (2049 rows), a 10-minute file's seven
+#: drum panels took 1.3 GB in matplotlib alone (mend62, docs/performance.md).
+ROWS_PER_OCTAVE = 32
+
+
+def pooled_rows(data, y_edges, centres):
+    """``data``'s rows (frequency bins, on a logarithmic axis) pooled so that no row is
+    narrower than 1 / :data:`ROWS_PER_OCTAVE` octave: bins whose centres fall in one
+    such band (on a grid from the first centre) become one row, the maximum of them.
+    Bins wider than a band (low frequencies) stay as they are.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_bins, n)
+    y_edges : ndarray, shape (n_bins + 1,)
+    centres : ndarray, shape (n_bins,)
+        The bins' centre frequencies, increasing and positive.
+
+    Returns
+    -------
+    pooled : ndarray, shape (n_rows, n)
+    edges : ndarray, shape (n_rows + 1,)
+    """
+    band = np.floor(ROWS_PER_OCTAVE * np.log2(centres / centres[0]) + 1e-9).astype(np.int64)
+    starts = np.flatnonzero(np.diff(band, prepend=-1))
+    if starts.size == band.size:
+        return data, y_edges
+    # the mean power of the row's bins, in dB (data are dB): the loudest bin (max) made the
+    # high frequencies of an 8-s loop visibly brighter than drawn bin by bin
+    power = np.power(10.0, np.asarray(data, dtype=np.float64) / 10)
+    counts = np.diff(np.append(starts, band.size))[:, None]
+    pooled = 10 * np.log10(np.add.reduceat(power, starts, axis=0) / counts)
+    return pooled.astype(data.dtype, copy=False), y_edges[np.append(starts, band.size)]
 
 
 #: Most time columns drawn in a spectrogram panel: about the figures' width in pixels at

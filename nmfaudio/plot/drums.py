@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["drums_figure", "hit_frames"]
+__all__ = ["drums_figure", "hit_frames", "pooled_from_readers"]
 
 #: Dynamic range shown in the spectrogram panels, in dB below the mixture's peak.
 DYNAMIC_RANGE_DB = 80.0
@@ -66,7 +66,83 @@ def _panel(track, result, duration):
     return pooled_columns(X if X.ndim == 2 else X.mean(axis=0), duration)
 
 
-def drums_figure(result, *, title: str | None = None, hits=None):
+#: Spectrogram frames made at once when the panels are read from files
+#: (:func:`pooled_from_readers`): with n_fft 4096, a stereo stretch's complex STFT is
+#: 2 x 2049 x 512 x 8 bytes = 17 MB.
+READ_FRAMES = 512
+
+
+def pooled_from_readers(readers, n_samples: int, *, n_fft: int, hop_length: int, duration: float,
+                        max_columns: int | None = None):
+    """Each track's spectrogram panel (:func:`_panel`'s) and the mixture's (their sum's),
+    made from tracks read a stretch at a time: memory bounded by the figure's columns,
+    not the recording's length.
+
+    The same columns as ``pooled_columns(|stft(track)|, duration)`` on the whole track
+    (channel mean, each column the loudest of its frames): each stretch holds whole
+    columns' frames and the samples they cover (zero outside the track, as the centred
+    STFT pads), so every frame is computed from the samples it would be in memory.
+
+    Parameters
+    ----------
+    readers : dict {str: nmfaudio.audio.ArrayReader or FileReader}
+        The tracks, in the order they are summed into the mixture (the result's
+        ``sources`` order), each ``n_samples`` long.
+    n_samples : int
+    n_fft, hop_length : int
+    duration : float
+        The time the tracks span (the columns' last edge).
+    max_columns : int, optional
+        Default :data:`nmfaudio.plot.audio.MAX_COLUMNS`.
+
+    Returns
+    -------
+    panels : dict {str: ndarray, shape (1 + n_fft // 2, n_columns)}
+        Each track's, float32.
+    mixture : ndarray, shape (1 + n_fft // 2, n_columns)
+    x_edges : ndarray, shape (n_columns + 1,)
+    """
+    from nmfaudio import spectrum
+    from nmfaudio.plot.audio import MAX_COLUMNS
+
+    max_columns = MAX_COLUMNS if max_columns is None else max_columns
+    n_frames = spectrum.n_frames(n_samples, hop_length=hop_length, n_fft=n_fft)
+    frame_edges = np.linspace(0, duration, n_frames + 1)
+    step = max(1, -(-n_frames // max_columns))
+    starts = np.arange(0, n_frames, step)
+    x_edges = frame_edges[np.append(starts, n_frames)]
+    n_freq = 1 + n_fft // 2
+    panels = {name: np.empty((n_freq, starts.size), np.float32) for name in readers}
+    mixture = np.empty((n_freq, starts.size), np.float32)
+    per_read = max(1, READ_FRAMES // step)  # whole columns per stretch
+    pad = n_fft // 2
+    for first_column in range(0, starts.size, per_read):
+        columns = slice(first_column, min(first_column + per_read, starts.size))
+        start = int(starts[columns.start])
+        stop = int(starts[columns.stop]) if columns.stop < starts.size else n_frames
+        first, last = start * hop_length - pad, (stop - 1) * hop_length - pad + n_fft
+        local = starts[columns] - start
+        total = None
+        for name, reader in readers.items():
+            segment = reader.read(first, last)  # (n_channels, n), zero outside the track
+            segment = segment[0] if segment.shape[0] == 1 else segment
+            total = segment if total is None else total + segment  # sum(sources) in memory: the same order
+            panels[name][:, columns] = _pooled_segment(segment, n_fft, hop_length, local)
+        mixture[:, columns] = _pooled_segment(total, n_fft, hop_length, local)
+    return panels, mixture, x_edges
+
+
+def _pooled_segment(segment, n_fft, hop_length, local):
+    """The channel-mean magnitude of ``segment``'s frames (no centring: the segment holds
+    their samples), each column the maximum of its frames from ``local``."""
+    from nmfaudio import spectrum
+
+    X = np.abs(spectrum.stft(segment, n_fft=n_fft, hop_length=hop_length, center=False))
+    X = X if X.ndim == 2 else X.mean(axis=0)
+    return np.maximum.reduceat(X, local, axis=1)
+
+
+def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
@@ -84,6 +160,12 @@ def drums_figure(result, *, title: str | None = None, hits=None):
     hits : nmfaudio.drums.hit_results.DrumHits, optional
         ``result.hits()`` when the caller has it already (the CLI writes them too):
         marked as given instead of being detected a second time.
+    tracks : dict {str: nmfaudio.audio.FileReader}, optional
+        The stems (the classes and ``"residual"``, in ``sources`` order) as files, for a
+        result separated with ``stream_to``: the panels are made from them a stretch at a
+        time (:func:`pooled_from_readers`), so a long recording's figure does not hold its
+        stems in memory (before 2026-12-07, mend62, ``nmfaudio drums --plot`` kept a
+        10-minute file's stems and each panel's full STFT: 3.2 GB under ``--max-memory 64M``).
 
     Returns
     -------
@@ -96,7 +178,7 @@ def drums_figure(result, *, title: str | None = None, hits=None):
         ``result`` is not a DrumSeparation (a Separation: use
         :func:`nmfaudio.plot.audio.separation_figure`).
     ValueError
-        ``result`` holds no stems (separated with ``stream_to``).
+        ``result`` holds no stems (separated with ``stream_to``) and no ``tracks`` are given.
     """
     from matplotlib.figure import Figure
 
@@ -108,17 +190,24 @@ def drums_figure(result, *, title: str | None = None, hits=None):
                  else "give the result of nmfaudio.separate_drums")
         raise TypeError(f"drums_figure draws the result of nmfaudio.separate_drums (stems, activations); "
                         f"got {type(result).__name__}: {other}")
-    if not result.sources:
+    if not result.sources and not tracks:
         raise ValueError("this result holds no stems to draw: separate_drums(..., stream_to=...) hands them on "
                          "instead of keeping them; separate without stream_to (or read the written stems) to draw it")
     sr = result.sr or 1
-    names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
-    mixture = sum(result.sources.values())
-    duration = mixture.shape[-1] / sr
-    # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
-    # full-resolution spectrogram in memory at a time
-    spectrograms = {name: _panel(result.sources[name], result, duration)[0] for name in names}
-    mixture_spec, x_edges = _panel(mixture, result, duration)
+    if result.sources:
+        names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
+        mixture = sum(result.sources.values())
+        duration = mixture.shape[-1] / sr
+        # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
+        # full-resolution spectrogram in memory at a time
+        spectrograms = {name: _panel(result.sources[name], result, duration)[0] for name in names}
+        mixture_spec, x_edges = _panel(mixture, result, duration)
+    else:  # streamed: read from the stems' files a stretch at a time
+        n_samples = next(iter(tracks.values())).n_samples
+        duration = n_samples / sr
+        spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
+                                                                  hop_length=result.hop_length, duration=duration)
+        names = [name for name in tracks if name != "residual" or spectrograms[name].max() > 0]
     peak = float(mixture_spec.max()) or 1.0
 
     def decibels(magnitude):
