@@ -565,6 +565,26 @@ def test_a_silent_stem_with_hits_says_where_they_come_from():
     record["sources"][1]["onsets_s"] = []
     assert _done_lines(record)[2] == f"  o/song_hihat.wav  (rms 0, 0 hits; {ABSENT_TEXT})"
 
+def test_a_silent_stem_whose_parts_sound_elsewhere_says_where_and_keeps_its_hits():
+    # hatkeep62: a song's hat parts at the snare's hits sound in the cymbals stem
+    # (result.sounds_in); the hi-hat stem is silent but not judged absent, and its hits are kept
+    from nmfaudio.cli.drums import SOUNDS_IN_TEXT
+
+    record = {"adapt": True, "n_iter": 50, "n_free": 0, "input": "song.wav", "classes": ["hihat", "cymbals"],
+              "templates": "bundled templates", "seconds": 1.0, "plot": None, "absent": [],
+              "sounds_in": {"hihat": "cymbals"},
+              "sources": [{"name": "hihat", "path": "o/song_hihat.wav", "rms": 0.0, "onsets_s": [0.1, 0.3]},
+                          {"name": "cymbals", "path": "o/song_cymbals.wav", "rms": 0.1, "onsets_s": [0.5]},
+                          {"name": "residual", "path": "o/song_residual.wav", "rms": 0.2}]}
+    lines = _done_lines(record)
+    said = SOUNDS_IN_TEXT.format(host="cymbals")
+    assert lines[1] == f"  o/song_hihat.wav  (rms 0, 2 hits; {said})", lines
+    assert ABSENT_TEXT not in said and "cymbals stem" in said
+    assert lines[2] == "  o/song_cymbals.wav  (rms 0.1, 1 hit)", lines
+    record.update(ride=True, ride_found=False)  # --ride on: the hat parts had no strokes to give
+    assert any("sound in the cymbals stem already" in line for line in _done_lines(record))
+
+
 def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
     """A file name that is not UTF-8 (``caf\\xe9.wav`` from an old archive or a Latin-1
     disk; Python holds the byte as a surrogate) failed in a batch and alone with "'utf-8'
