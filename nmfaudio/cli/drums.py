@@ -104,9 +104,9 @@ def register(subparsers) -> None:
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent "
                             "(in a song at 44.1 kHz and up, not with --fixed: a hi-hat stem whose model lies "
-                            "mostly below 5 kHz, or whose model sits at the snare's hits: then in the cymbals "
-                            "stem); off: every class is modelled to the end (keeps a fill of one or two "
-                            "quiet toms)")
+                            "mostly below 5 kHz; or whose model sits at the snare's hits: then its parts sound "
+                            "in the cymbals stem, its hits kept); off: every class is modelled to the end (keeps "
+                            "a fill of one or two quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): decided from the signal whether the time is kept on a ride (in a "
                             "song by a stricter gate), whose strokes then go from the hi-hat to the cymbals stem "
