@@ -48,8 +48,8 @@ ABSENT_HITS_TEXT = ", its hits read from the recording's high band"
 #: Said on the line of a stem whose parts sound in another stem (``result.sounds_in``: the hat
 #: parts at the snare's hits in a song, nmfaudio.drums.hat_presence.hats_at_snare): where they are,
 #: that its hits are kept, and how to keep them in their own stem; ``{host}``: that stem's name.
-SOUNDS_IN_TEXT = ("its parts sound in the {host} stem (hats at the snare's hits), its hits kept: "
-                  "--presence-test off keeps them in this one")
+SOUNDS_IN_TEXT = ("its parts sound in the {host} stem (hats at the snare's hits, or a ride groove's), its hits "
+                  "kept: --presence-test off keeps them in this one")
 #: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
@@ -104,8 +104,8 @@ def register(subparsers) -> None:
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent "
                             "(in a song at 44.1 kHz and up, not with --fixed: a hi-hat stem whose model lies "
-                            "mostly below 5 kHz; or whose model sits at the snare's hits: then its parts sound "
-                            "in the cymbals stem, its hits kept); off: every class is modelled to the end (keeps "
+                            "mostly below 5 kHz; or whose model sits at the snare's hits or whose ride groove was "
+                            "found: then its parts sound in the cymbals stem, its hits kept); off: every class is modelled to the end (keeps "
                             "a fill of one or two quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): decided from the signal whether the time is kept on a ride (in a "

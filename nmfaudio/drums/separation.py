@@ -107,6 +107,7 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
+from nmfaudio.drums import hat_presence
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, RESIDUAL, DrumTemplates, _check_classes,
                                       _resolve_templates, class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -278,7 +279,9 @@ def separate_drums(
         a drum machine's cymbal) sound in the cymbals stem instead (the residual without
         a cymbals output): the hi-hat stem is silent, but the hi-hat is not judged absent
         — its activation stays the hat parts' and ``hits()`` reads its hits on the stem
-        they sound in (``result.sounds_in``: ``{"hihat": "cymbals"}``).  ``hits()`` still
+        they sound in (``result.sounds_in``: ``{"hihat": "cymbals"}``); so do the hat parts'
+        rest in a song whose ride groove ``ride`` found (pedal chicks under the percussion
+        and the ride's wash they took; :data:`RIDE_SONG_HATS`).  ``hits()`` still
         gives a hi-hat judged absent the recording's high-band onsets (at strength 0).
         ``result.absent`` names the classes judged not playing.  False keeps every
         class modelled to the end.  Also "on" / "off".
@@ -592,6 +595,11 @@ RIDE_OPEN_HAT_HITS = True
 #: the residual (nmfaudio.drums.ride.split_strokes; docs/log/drums-five-stems-decisions.md, ridden-crash
 #: round); a switch for the benchmark.
 RIDE_STROKE_SPLIT = True
+#: Whether, in a song whose ride groove was found (its strokes moved), the hat parts' rest
+#: (pedal chicks under the percussion and the ride's wash they took) sounds in the cymbals
+#: stem, the hi-hat stem silent, its hits kept (``result.sounds_in``;
+#: docs/log/drums-full-song-decisions.md, songhat60 and hatkeep62); a switch for the benchmark.
+RIDE_SONG_HATS = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1119,6 +1127,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route = split_strokes(P_masks, H_masks, route, kit.classes,
                                                     np.arange(n_before, len(route)), D)
     moved = strokes is not None
+    # song mode, a ride groove found (its strokes moved): what the hat parts keep — the
+    # pedal chicks at the snare's hits, under the percussion and the ride's wash they took —
+    # sounds in the cymbals stem too (the residual's when the cymbals are not asked for), as
+    # hat parts at the snare's hits do (hats_at_snare above): the hi-hat stem is silent, its
+    # activation (the hat parts' less the strokes) and hits kept (sounds_in); the drums and
+    # the accompaniment keep their masks; at 44.1 kHz and up, where it was measured, as the
+    # presence test (docs/log/drums-full-song-decisions.md, songhat60 and hatkeep62)
+    if (moved and RIDE_SONG_HATS and sustained is not None and presence_test and adapt and "hihat" in classes
+            and not no_hats and sr >= hat_presence.HAT_MIN_SR):
+        route = np.where(np.asarray(route) == classes.index("hihat"), target, route)
+        sounds_in = {"hihat": classes[target] if target < D else RESIDUAL}
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
     # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
