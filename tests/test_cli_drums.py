@@ -581,6 +581,10 @@ def test_a_silent_stem_whose_parts_sound_elsewhere_says_where_and_keeps_its_hits
     assert lines[1] == f"  o/song_hihat.wav  (rms 0, 2 hits; {said})", lines
     assert ABSENT_TEXT not in said and "cymbals stem" in said
     assert lines[2] == "  o/song_cymbals.wav  (rms 0.1, 1 hit)", lines
+    from nmfaudio.cli.drums import SOUNDS_IN_SOME_TEXT
+
+    record["sources"][0]["rms"] = 0.01  # block-wise: moved in some blocks only, the stem not silent
+    assert _done_lines(record)[1] == f"  o/song_hihat.wav  (rms 0.01, 2 hits; {SOUNDS_IN_SOME_TEXT.format(host='cymbals')})"
     record.update(ride=True, ride_found=False)  # --ride on: the hat parts had no strokes to give
     assert any("sound in the cymbals stem already" in line for line in _done_lines(record))
 

@@ -50,6 +50,9 @@ ABSENT_HITS_TEXT = ", its hits read from the recording's high band"
 #: that its hits are kept, and how to keep them in their own stem; ``{host}``: that stem's name.
 SOUNDS_IN_TEXT = ("its parts sound in the {host} stem (hats at the snare's hits, or a ride groove's), its hits "
                   "kept: --presence-test off keeps them in this one")
+#: ... and when that stem is not silent (block-wise: the parts moved in some blocks only).
+SOUNDS_IN_SOME_TEXT = ("in some blocks its parts sound in the {host} stem (hats at the snare's hits, or a ride "
+                       "groove's), its hits read there too")
 #: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
@@ -323,7 +326,7 @@ def _done_lines(record) -> list[str]:
             why += ABSENT_HITS_TEXT
         host = record.get("sounds_in", {}).get(source["name"])
         if host is not None:  # silent too, but playing: its parts are in the host's stem
-            why = "; " + SOUNDS_IN_TEXT.format(host=host)
+            why = "; " + (SOUNDS_IN_TEXT if not source["rms"] else SOUNDS_IN_SOME_TEXT).format(host=host)
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why}{_holds(source['name'], record)})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")
