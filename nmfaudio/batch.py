@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nmfaudio import audio
+from nmfaudio._validation import check_switch
 from nmfaudio.budget import DEFAULT_MAX_MEMORY
 from nmfaudio.file_state import file_state, unchanged_during
 from nmfaudio.plot import save_figure
@@ -124,8 +125,21 @@ def check_options(job: str, options: dict) -> dict:
     merged = {**defaults, **options}
     if job == "separate" and merged["n_components"] is None:
         raise TypeError("job='separate' needs n_components=K (CLI: -k K)")
+    # the batch's own switches, which no separation checks: "no" was read as True (a figure
+    # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
+    for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
+        if key in merged:
+            merged[key] = check_switch(merged[key], key, meaning=meaning)
     if job == "drums":
-        merged["classes"] = tuple(merged["classes"])
+        classes = merged["classes"]
+        if isinstance(classes, str) and "," in classes:
+            names = tuple(part.strip() for part in classes.split(",") if part.strip())
+            raise ValueError(f"classes={classes!r} is one string; give the names apart: classes={names!r}")
+        merged["classes"] = (classes,) if isinstance(classes, str) else tuple(classes)
+        if merged["stems"] not in ("all", "drums"):
+            raise ValueError(f"stems={merged['stems']!r} must be 'all' (one file per drum class and the residual) "
+                             "or 'drums' (<name>_drums and <name>_accompaniment)")
     return merged
 
 
@@ -684,6 +698,7 @@ def _drums_file(task: Task, callback) -> dict:
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
         y, sr = audio.load(task.input)
+        audio.check_peak(y, task.input)  # named by its file (separate_drums sees an array)
         result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
@@ -906,22 +921,35 @@ def _mono_mixture(path) -> np.ndarray:
     """The channel mean of the audio file at ``path``, read a stretch at a time.
 
     What :func:`nmfaudio.drums.tempo_grid.quantize` takes of a recording (the beat tracker
-    reads the channels' mean), without the whole multichannel file in memory: the same
-    float32 values as ``audio.load(path).mean(axis=0)``, a mono file's samples as they are.
+    reads the channels' mean, a channel in opposite polarity to the first flipped:
+    :func:`~nmfaudio.drums.tempo_grid.tracker_mono`), without the whole multichannel file in
+    memory: the same float32 values as ``tracker_mono(audio.load(path))`` (for channels of
+    one polarity ``audio.load(path).mean(axis=0)``), a mono file's samples as they are.
 
     Returns
     -------
     ndarray of float32, shape (n_samples,)
     """
+    from nmfaudio.drums.tempo_grid import polarity_signs
     from nmfaudio.drums.track_reads import CHUNK_SAMPLES
 
     reader = audio.FileReader(Path(path))
     try:
+        stretches = [(start, min(start + CHUNK_SAMPLES, reader.n_samples))
+                     for start in range(0, reader.n_samples, CHUNK_SAMPLES)]
+        signs = None
+        if reader.n_channels > 1:  # a first pass: each channel's polarity against the first
+            dots = np.zeros(reader.n_channels)
+            for start, stop in stretches:
+                stretch = reader.read(start, stop)
+                dots += [np.dot(channel, stretch[0]) for channel in stretch]
+            signs = polarity_signs(dots)
+            signs = None if np.all(signs > 0) else signs.astype(np.float32)[:, None]
         mono = np.empty(reader.n_samples, dtype=np.float32)
-        for start in range(0, reader.n_samples, CHUNK_SAMPLES):
-            stop = min(start + CHUNK_SAMPLES, reader.n_samples)
+        for start, stop in stretches:
             stretch = reader.read(start, stop)
-            mono[start:stop] = stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0)
+            mono[start:stop] = (stretch[0] if reader.n_channels == 1 else stretch.mean(axis=0) if signs is None
+                                else (stretch * signs).mean(axis=0))
     finally:
         reader.close()
     return mono
@@ -1361,9 +1389,12 @@ def _redeliver_stop() -> None:
         time.sleep(0.01)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, begun=None) -> None:
     """Local worker processes: ``threads`` compute threads each, Ctrl-C left to the parent
-    (which stops the workers with SIGTERM), SIGTERM unwinds the current file."""
+    (which stops the workers with SIGTERM), SIGTERM unwinds the current file; ``begun``: the
+    pool's flags of the files taken (:func:`_run_marked`)."""
+    global _BEGUN
+    _BEGUN = begun
     os.environ["NUMBA_NUM_THREADS"] = str(threads)  # for anything that reads it later
     from nmfaudio.nmf import kernels
 
@@ -1598,19 +1629,54 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
     return records
 
 
+#: A file's error when the pool's worker processes died and it had not begun (or nothing
+#: told which file was running), and when its own worker died again as it ran alone.
+WORKER_DIED = ("a worker process died while this file waited or ran (killed, or out of memory); run the same "
+               "command again to finish the rest")
+DIED_ALONE = ("its worker process died running this file, again when it ran alone (killed, or out of "
+              "memory); the other files went on")
+
+
 def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
+    """Run ``todo`` on ``n_jobs`` local worker processes, calling ``finish(i, record)`` as
+    each ends.  A worker that dies (``kill -9``, the kernel out of memory) breaks the whole
+    pool: the files that were running then are run again one at a time, each in a pool of
+    its own — the one whose worker dies again is failed (:data:`DIED_ALONE`) — and the files
+    not begun go on in a new pool.  Before 2026-12-07 (review62b) every file not finished
+    was failed, and a rerun failed them all again at the same file."""
+    queue = list(todo)
+    while queue:
+        running, not_begun = _pool_round(tasks, queue, finish, n_jobs)
+        if running is None:  # broken, and no file had begun: nothing to tell apart
+            for i in not_begun:
+                finish(i, make_record(tasks[i], "failed", error=WORKER_DIED))
+            return
+        for i in running:  # each alone: a death now is its own
+            alone, never = _pool_round(tasks, [i], finish, 1)
+            if alone or never or alone is None:
+                finish(i, make_record(tasks[i], "failed", error=DIED_ALONE if alone else WORKER_DIED))
+        queue = not_begun
+
+
+def _pool_round(tasks, indices, finish, n_jobs: int):
+    """One pool of ``n_jobs`` workers over ``indices``: ``([], [])`` when every file ended
+    (each through ``finish``), else, the pool broken, ``(running, not_begun)``: the files
+    that had begun and not ended, and those not begun (``running`` None when none had begun)."""
     import multiprocessing
+    import pickle
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    context = _worker_context(multiprocessing)
+    begun = context.RawArray("b", max(len(tasks), 1))  # set by a worker as it takes a file: no lock to leave held
     threads = max(1, available_cores() // n_jobs)
-    executor = ProcessPoolExecutor(n_jobs, mp_context=_worker_context(multiprocessing),
-                                   initializer=_init_worker, initargs=(threads,))
+    executor = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_init_worker, initargs=(threads, begun))
     pending = {}
+    ended, broken = set(), False
     starting = True  # executor.submit starts the workers (and waits for the fork server)
     try:
-        for i in todo:
-            pending[executor.submit(run_record, tasks[i])] = i
+        for i in indices:  # the task pickled here: a worker marks it begun before anything of it is read
+            pending[executor.submit(_run_marked, i, pickle.dumps(tasks[i]))] = i
         starting = False
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -1619,9 +1685,9 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
                 try:
                     record = future.result()
                 except BrokenProcessPool:
-                    record = make_record(tasks[i], "failed", error=(
-                        "a worker process died while this file waited or ran (killed, or out of memory); "
-                        "run the same command again to finish the rest"))
+                    broken = True
+                    continue
+                ended.add(i)
                 finish(i, record)
     except BaseException:
         _stop_executor(executor)
@@ -1629,6 +1695,25 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
             _stop_forkserver()
         raise
     executor.shutdown(wait=True)
+    if not broken:
+        return [], []
+    left = [i for i in indices if i not in ended]
+    running = [i for i in left if begun[i]]
+    return (running or None), [i for i in left if not begun[i]]
+
+
+#: The local pool's flags of the files its workers have taken (:func:`_pool_round`), set by
+#: :func:`_init_worker` in each worker.
+_BEGUN = None
+
+
+def _run_marked(i: int, task_bytes: bytes) -> dict:
+    """A local worker's file ``i``: marked begun, then read and run (:func:`run_record`)."""
+    import pickle
+
+    if _BEGUN is not None:
+        _BEGUN[i] = 1
+    return run_record(pickle.loads(task_bytes))
 
 
 #: Imported once by the fork server, before it forks the workers: each worker then starts

@@ -529,6 +529,45 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
     assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
+def test_a_batch_names_each_done_input_by_its_path(hits, tmp_path, capsys):
+    """in/set1/take.wav and in/set2/take.wav: each report is headed by the input's path, as
+    the skipped and failed lines are (review62b: both read "take.wav: 2 components, ...")."""
+    first = _write_song(tmp_path / "in" / "set1" / "take.wav", hits, 1)
+    second = _write_song(tmp_path / "in" / "set2" / "take.wav", hits, 2)
+    out = tmp_path / "out"
+    assert main(["separate", str(tmp_path / "in"), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    heads = sorted(line.split(": ")[0] for line in capsys.readouterr().out.splitlines()
+                   if line.endswith(" s") and not line.startswith(" "))
+    assert heads == [str(first), str(second)]
+
+
+def test_an_interrupted_forced_batch_does_not_say_a_rerun_skips_the_finished(library, tmp_path, capsys,
+                                                                           monkeypatch, one_line_error):
+    """Ctrl-C after one of three files of a --force batch: the same command again redoes the
+    finished file too (--force), so the line must not promise it is skipped (review62b: it
+    said "rerun the same command for the other 2: finished inputs are skipped")."""
+    out = tmp_path / "out"
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 0
+    real = batch.separate_many
+
+    def stop_after_one(*args, on_record, **kwargs):
+        def record_then_stop(record):
+            on_record(record)
+            raise KeyboardInterrupt  # Ctrl-C after one file
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_one)
+    capsys.readouterr()
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", "--force", *SEPARATE]) == 130
+    line = one_line_error(capsys.readouterr().err, "1 of 3 inputs finished", "rerun the same command for the "
+                          "other 2: with --force it redoes the finished ones too", prefix="nmfaudio:")
+    assert "finished inputs are skipped" not in line
+    monkeypatch.setattr(batch, "separate_many", real)
+    assert main(["separate", str(library), "-o", str(out), "--jobs", "1", "--force", *SEPARATE]) == 0
+    assert "3 inputs: 3 done, 0 skipped, 0 failed" in capsys.readouterr().out  # what the line now says
+
+
 def test_interrupt_stops_local_workers_without_partial_files(library, tmp_path):
     out = tmp_path / "out"
     for i in range(3):
@@ -905,6 +944,21 @@ class _KillsItsWorker:
         return os._exit, (9,)
 
 
+def test_a_file_that_kills_its_worker_fails_alone_and_the_others_are_done(hits, tmp_path):
+    """One file whose worker dies each time it runs (a file that needs more memory than is
+    free) among five, on two workers: it is failed, saying it died again alone, and the four
+    others are done — those running beside it are run again, those not begun go on (review62b:
+    every file not finished was failed, and a rerun failed them all again at the same file)."""
+    paths = [_write_song(tmp_path / "in" / f"t{n}.wav", hits, n) for n in range(5)]
+    out = tmp_path / "out"
+    tasks = batch.plan(paths, out, job="separate", options=SEPARATE_OPTIONS)
+    doomed = dataclasses.replace(tasks[1], options={**tasks[1].options, "random_state": _KillsItsWorker()})
+    records = batch.separate_many(None, out, tasks=[tasks[0], doomed, *tasks[2:]], jobs=2)
+    assert [r["status"] for r in records] == ["done", "failed", "done", "done", "done"], records
+    assert records[1]["error"] == batch.DIED_ALONE
+    _no_temporaries(out)
+
+
 def test_a_worker_that_dies_fails_its_file_and_a_rerun_finishes(library, tmp_path):
     out = tmp_path / "out"
     tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)
@@ -998,6 +1052,18 @@ def test_output_format_and_headroom_checks():
         audio.check_headroom({"x": np.zeros(3), "y": np.array([0.0, -1.25])}, "PCM_24")
 
 
+def test_headroom_names_the_loudest_track():
+    # several stems over full scale: the loudest is named, with how many would clip, so
+    # lowering the input by the level said is enough (review62b: the first one was named,
+    # a drum song's kick at +2.53 dBFS while its snare peaked at +7.40 dBFS)
+    tracks = {"song_kick.wav": np.array([0.0, 1.34]), "song_toms.wav": np.array([0.5]),
+              "song_snare.wav": np.array([-2.35, 0.0]), "song_residual.wav": np.array([0.8])}
+    with pytest.raises(ValueError) as error:
+        audio.check_headroom(tracks, "PCM_16")
+    assert str(error.value).startswith("song_snare.wav peaks at 2.35 (+7.42 dBFS) and would clip as PCM_16 "
+                                       "(the loudest of 2 tracks that would); use subtype='float'")
+
+
 # ----------------------------------------------------------------------------- the CLI around it
 
 def test_scheduler_without_dask_names_the_extra(library, tmp_path, monkeypatch, capsys, one_line_error):
@@ -1026,6 +1092,23 @@ def test_python_api_validates_before_any_work(library, tmp_path):
     with pytest.raises(ValueError, match="job="):
         batch.separate_many([library], tmp_path / "o", job="guitar")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"stems": "two"}, "stems='two' must be 'all' (one file per drum class and the residual) or 'drums'"),
+    ({"classes": "kick,snare"}, "classes='kick,snare' is one string; give the names apart: classes=('kick', 'snare')"),
+    ({"plot": "no"}, "plot='no' must be True or False ('on' / 'off'); True also draws each input's figure"),
+    ({"midi": "false"}, "midi='false' must be True or False"),
+])
+def test_python_api_refuses_batch_switches_it_would_misread(options, message, library, tmp_path):
+    """The batch's own options, which no separation checks, are refused before any work
+    (review62b: stems="two" wrote the five stems, classes="kick,snare" stopped on two inputs
+    "would both write 'o/a_k.wav'", plot="no" drew every figure)."""
+    with pytest.raises(ValueError) as error:
+        batch.separate_many([library], tmp_path / "o", job="drums", options=options)
+    assert str(error.value).startswith(message)
+    assert not (tmp_path / "o").exists()
+    assert batch.check_options("drums", {"classes": "kick", "midi": "on"})["classes"] == ("kick",)  # one name: kept
 
 
 def test_one_progress_bar_over_files_on_a_terminal(library, tmp_path, monkeypatch, capsys):

@@ -204,6 +204,24 @@ def test_quantized_hits_stream_block_wise(song, tmp_path, monkeypatch):
     np.testing.assert_array_equal(_mono_mixture(song), load(song)[0].mean(axis=0))
 
 
+def test_streamed_tracker_signal_flips_an_inverted_channel(tmp_path):
+    """Block-wise, --quantize's beat tracker reads the file's channels a stretch at a time
+    (_mono_mixture): a stereo file with one channel's polarity inverted gave silence (the
+    channels' mean), as in memory (review62a).  Now the values tracker_mono gives the
+    whole file: the inverted channel flipped."""
+    from nmfaudio.batch import _mono_mixture
+
+    rng = np.random.default_rng(0)
+    left = (rng.standard_normal(SR * 3) * 0.1).astype(np.float32)
+    path = tmp_path / "inverted.wav"
+    nmfaudio.save(path, np.stack([left, -left, 0.5 * left]), SR)
+    mono = _mono_mixture(path)
+    np.testing.assert_allclose(mono, left * (2.5 / 3), rtol=1e-5)
+    from nmfaudio.drums.tempo_grid import tracker_mono
+
+    np.testing.assert_array_equal(mono, tracker_mono(nmfaudio.audio.load(path)[0]))
+
+
 @pytest.mark.parametrize("file_format", [["--subtype", "pcm16"], ["--format", "flac"]], ids=["pcm16", "flac"])
 def test_other_output_formats_stream_block_wise(song, tmp_path, monkeypatch, capsys, one_line_error,
                                                  file_format):
@@ -322,6 +340,19 @@ def test_learn_errors_name_the_folder(one_shots, tmp_path, capsys, one_line_erro
     one_line_error(capsys.readouterr().err, ".npz")
 
 
+def test_learn_to_a_bare_npz_name_says_the_name_is_missing(one_shots, tmp_path, capsys, one_line_error):
+    """'-o "kits/$KIT.npz"' with KIT unset is 'kits/.npz': pathlib's hidden file with no
+    suffix, refused as "must end in .npz" -- which it does (review62a); DrumTemplates.save
+    said the same."""
+    out = tmp_path / ".npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(out)]) == 1
+    one_line_error(capsys.readouterr().err, "has no name before .npz", repr(str(tmp_path / "kit.npz")))
+    assert not out.exists()
+    templates = nmfaudio.DrumTemplates.from_folder(one_shots)
+    with pytest.raises(ValueError, match="has no name before .npz"):
+        templates.save(tmp_path / ".NPZ")
+
+
 def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     out = tmp_path / "never"
     assert main(["drums", str(tmp_path / "missing.wav"), "-o", str(out)]) == 1
@@ -339,6 +370,30 @@ def test_drums_errors_leave_nothing(tmp_path, capsys, song, one_line_error):
     assert not out.exists()  # no output folder was created for failed runs
     assert main(["drums", str(song), "-o", str(out), "--free", "-1"]) == 2  # usage error
     assert "--free" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fields, said", [
+    ({"classes": np.array(["kick", "kick", "hihat"])}, "classes ('kick', 'kick', 'hihat') must name each"),
+    ({"n_fft": 100}, "hop_length 512 must be"),
+    ({"classes": np.array("kick")}, "a single value"),
+])
+def test_a_damaged_template_file_is_named_not_options_nobody_gave(tmp_path, capsys, song, one_line_error,
+                                                                  fields, said):
+    """A kit .npz whose fields disagree (made by hand, by another tool) was refused in the
+    words of the library's arguments, which the command line turned into its options:
+    "--classes kick,kick,hihat must name each of the 3 templates once", "--hop-length 512
+    must be <= --n-fft 100", or numpy's "iteration over a 0-d array" -- none naming the
+    file, two naming options the user never gave (review62a)."""
+    P = np.random.default_rng(0).random((1025, 3, 8)).astype(np.float32)
+    kit = tmp_path / "my kit.npz"
+    np.savez(kit, **{"P": P, "classes": np.array(["kick", "snare", "hihat"]), "sr": 22050, "n_fft": 2048,
+                     "hop_length": 512, "window": "hann", **fields})
+    out = tmp_path / "out"
+    assert main(["drums", str(song), "-o", str(out), "--templates", str(kit)]) == 1
+    line = one_line_error(capsys.readouterr().err, repr(str(kit)), "holds unusable drum templates", said,
+                          "nmfaudio templates learn")
+    assert "--classes" not in line and "--n-fft" not in line and "--hop-length" not in line
+    assert not out.exists()
 
 
 def test_quantize_with_no_hits_invents_no_tempo(tmp_path, capsys):
@@ -587,6 +642,27 @@ def test_a_silent_stem_whose_parts_sound_elsewhere_says_where_and_keeps_its_hits
     assert _done_lines(record)[1] == f"  o/song_hihat.wav  (rms 0.01, 2 hits; {SOUNDS_IN_SOME_TEXT.format(host='cymbals')})"
     record.update(ride=True, ride_found=False)  # --ride on: the hat parts had no strokes to give
     assert any("sound in the cymbals stem already" in line for line in _done_lines(record))
+
+def test_a_two_stem_drums_file_names_the_classes_left_silent():
+    # review62b: `--stems drums --classes hihat` on a 44.1-kHz song whose hats the presence
+    # decision left out wrote a drums file at rms 0, "hihat only", with no word of why (the
+    # five-stem line says "judged not playing"); the drums line names the silent classes
+    record = {"adapt": True, "n_iter": 70, "n_free": 1, "input": "song.wav", "classes": ["kick", "hihat"],
+              "templates": "bundled templates", "seconds": 1.0, "plot": None, "absent": ["hihat"],
+              "classes_in_residual": ["snare", "toms", "cymbals"],
+              "sources": [{"name": "drums", "path": "o/song_drums.wav", "rms": 0.03},
+                          {"name": "accompaniment", "path": "o/song_accompaniment.wav", "rms": 0.1}]}
+    lines = _done_lines(record)
+    assert lines[1] == f"  o/song_drums.wav  (rms 0.03; hihat {ABSENT_TEXT}; kick, hihat only)", lines
+    assert lines[2] == "  o/song_accompaniment.wav  (rms 0.1; with the snare, toms, cymbals: not in --classes)"
+    record["absent"] = []
+    assert _done_lines(record)[1] == "  o/song_drums.wav  (rms 0.03; kick, hihat only)"
+    # hatkeep62: hat parts sounding in the residual (no cymbals asked for) are in the accompaniment file
+    from nmfaudio.cli.drums import SOUNDS_IN_TEXT
+
+    record["sounds_in"] = {"hihat": "residual"}
+    said = SOUNDS_IN_TEXT.format(host="accompaniment")
+    assert _done_lines(record)[1] == f"  o/song_drums.wav  (rms 0.03; hihat: {said}; kick, hihat only)"
 
 
 def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):

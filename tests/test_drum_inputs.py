@@ -418,3 +418,36 @@ def test_a_hop_longer_than_a_template_is_refused_naming_the_rate(sr, hop_length,
     with pytest.raises(ValueError, match=message):
         nmfaudio.separate_drums(y, sr, hop_length=hop_length, n_fft=None if hop_length is None else 2 * hop_length)
     assert nmfaudio.separate_drums(y, 128, max_iter=2).sr == 128  # the hop's 4 s at 128 Hz: still taken
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in memory", "block-wise"])
+def test_samples_far_beyond_full_scale_are_refused_naming_the_file(streamed, drum_setup, cli, one_line_error,
+                                                                   file_tree):
+    """A float file peaking at 1e18 (+359 dBFS): the drum separation's float32 sums overflow
+    there — the snare's hits were lost with overflow warnings, and from 1e35 the fit stopped on
+    "V holds NaN or infinite values; replace them (e.g. np.nan_to_num)" — so it is refused
+    before any work, naming the file and the fix (lead, 2026-12-07)."""
+    d = drum_setup
+    y = sf.read(d / "loop.wav", dtype="float32")[0]
+    sf.write(d / "loud.wav", y * np.float32(1e18), 22050, subtype="FLOAT")
+    before = file_tree(d)
+    extra = ["--block-seconds", "1"] if streamed else []
+    code, stdout, err = cli(["drums", d / "loud.wav", "-o", d / "out", *extra, *DRUMS_FAST])
+    assert code == 1 and stdout == ""
+    one_line_error(err, f"'{d / 'loud.wav'}' peaks at ", "dBFS; full scale is 1), beyond the 1e+12 the drum "
+                        "separation takes; divide the samples by their peak first")
+    assert file_tree(d) == before and not (d / "out").exists()
+
+
+def test_a_loud_array_is_refused_and_one_under_the_limit_gives_the_same_hits(drum_setup):
+    """The limit (audio.DRUM_PEAK_LIMIT, 1e12) is far under where the sums overflow: an array
+    at 1e11 of full scale gives the hits of the same array at full scale, times within a
+    microsecond; one at 1e18 is refused."""
+    y = sf.read(drum_setup / "loop.wav", dtype="float32")[0]
+    with pytest.raises(ValueError, match=r"^'y' peaks at .* beyond the 1e\+12 the drum separation takes"):
+        nmfaudio.separate_drums(y * np.float32(1e18), sr=22050, max_iter=5)
+    hits = [nmfaudio.separate_drums(y * np.float32(scale), sr=22050, max_iter=5, random_state=0).hits()
+            for scale in (1.0, 1e11)]
+    assert sum(len(hits[0][name].times) for name in ("kick", "snare", "hihat")) >= 4
+    for name in ("kick", "snare", "toms", "hihat", "cymbals"):
+        np.testing.assert_allclose(hits[1][name].times, hits[0][name].times, atol=1e-6)

@@ -1191,6 +1191,21 @@ def test_gm_notes_for_classes_and_sub_templates():
         gm_notes(["kick"], notes={"kick": 128})
 
 
+def test_gm_notes_take_a_tom_by_its_word_not_by_three_letters():
+    """A tom is named by a word (tom, toms, tom2, floortom, "Tom 1", toms:low), not by any
+    name holding t-o-m: a multi-mic kit's "snare_bottom" was a tom note (45) and picked with
+    the toms' settings, as were "custom" and "stomp" (review62a); they are a snare, and
+    names with no known note (refused, naming notes=)."""
+    assert gm_notes(["kick", "snare_top", "snare_bottom"]) == {"kick": 36, "snare_top": 38, "snare_bottom": 38}
+    for name in ("custom", "stomp"):
+        with pytest.raises(ValueError, match=f"no General MIDI drum note is known for '{name}'"):
+            gm_notes([name])
+    toms = gm_notes(["floortom", "Tom 1", "tom2", "toms:low", "hitom"])
+    assert sorted(toms.values()) == [41, 43, 45, 47, 48]
+    # a pitch word joined after the tom is a tom too, as it was before the fix
+    assert sorted(gm_notes(["tomhi", "tom_lo", "tomfloor2"]).values()) == [41, 45, 48]
+
+
 def test_velocity_mapping():
     v = velocities_from_strengths([1.0, 0.1, 0.01, 1e-9, 0.0])
     assert v.tolist() == [127, 40, 13, 1, 1]  # 127·sqrt(s / s_max), at least 1
@@ -1452,6 +1467,46 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     # a Python float, as grid_start: the repr showed "bpm=np.float64(120.0...)" (tour16)
     assert type(snapped.bpm) is float and type(snapped.grid_start) is float
     assert repr(snapped).startswith("DrumHits(hits={") and "np." not in repr(snapped), repr(snapped)
+
+
+def test_quantize_says_a_grid_from_the_files_start_starts_at_0(monkeypatch):
+    """Hits exactly on eighth notes from 0 s (another tool's table, a programmed groove):
+    the grid starts at 0 s.  At 100 and 80 BPM their phase came out a rounding error under
+    0 (-6e-16 s), and ``phase % step`` made ``grid_start`` 0.14999999999999938 at 100 BPM
+    -- a whole sixteenth note, "grid from 0.150 s", telling the user to move the audio a
+    step earlier to line it up with the DAW's grid (review62a)."""
+    seconds = 8.0
+    for bpm in (100.0, 80.0, 120.0):
+        times = np.arange(0, seconds - 0.5, 30.0 / bpm)
+        hits = DrumHits({"kick": ClassHits("kick", 36, times, np.ones(times.size), np.full(times.size, 100))})
+        _tracker_at(monkeypatch, bpm, seconds)
+        for grid in (16, 8, 32):
+            snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
+            assert snapped.tempo_fit is True and abs(snapped.bpm - bpm) < 1e-6, (bpm, grid, snapped)
+            assert 0 <= snapped.grid_start < 1e-9, (bpm, grid, snapped.grid_start)
+            assert np.abs(snapped["kick"].times - times).max() < 1e-9
+
+
+def test_quantize_reads_the_tempo_of_a_stereo_file_with_one_channel_inverted():
+    """One channel's polarity inverted (L = -R: a wiring or export mistake): the separation
+    finds the hits in both channels, but the beat tracker read the channels' mean -- silence
+    -- and its prior: "quantized to 1/16 notes at 120.0 BPM; but no one tempo fits", hits
+    moved up to half a step (a 100-BPM groove here; the bundled 110-BPM loop so through the
+    command line; review62a).  The inverted channel is flipped for the tracker; channels of
+    one polarity give their mean as before."""
+    bpm, seconds = 100.0, 8.0
+    times = np.arange(0.1, seconds - 0.5, 15.0 / bpm)  # sixteenth notes
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, times, np.ones(times.size), np.full(times.size, 100))})
+    click = _click_groove(times, seconds)
+    stereo = np.stack([click, -click])
+    snapped = quantize(hits, stereo, SR, grid=16)
+    assert snapped.tempo_fit is True and abs(snapped.bpm / bpm - 1) < 0.01, snapped
+    np.testing.assert_allclose(snapped["hihat"].times, times, atol=0.002)
+    from nmfaudio.drums.tempo_grid import tracker_mono
+
+    same = np.stack([click, 0.8 * click])
+    assert np.array_equal(tracker_mono(same), same.mean(axis=0))  # one polarity: the mean, as before
+    assert np.array_equal(tracker_mono(stereo), click)
 
 
 def test_quantize_at_192_khz_prints_no_librosa_warning():

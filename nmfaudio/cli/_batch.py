@@ -68,20 +68,24 @@ def plan_one(args, job: str, options: dict):
     return task
 
 
-def _finished_note(counts: dict, total: int) -> None:
+def _finished_note(counts: dict, total: int, force: bool = False) -> None:
     """Keep the note an interrupted batch ends its message with (``cli.stop_note``): how
-    many inputs are finished, and that a rerun does the rest (it skips finished ones)."""
+    many inputs are finished, and that a rerun does the rest (it skips finished ones —
+    not with ``--force``, which redoes them: said so, review62b)."""
     import nmfaudio.cli
 
     finished = counts.get("done", 0) + counts.get("skipped", 0)
-    nmfaudio.cli.stop_note = (f"{finished} of {total} inputs finished (their outputs are kept); rerun the "
-                              f"same command for the other {total - finished}: finished inputs are skipped")
+    rerun = (f"rerun the same command for the other {total - finished}: with --force it redoes the finished "
+             f"ones too (the manifest lists the {total - finished} pending)" if force and finished else
+             f"rerun the same command for the other {total - finished}: finished inputs are skipped")
+    nmfaudio.cli.stop_note = f"{finished} of {total} inputs finished (their outputs are kept); {rerun}"
 
 
 def run_batch(args, job: str, options: dict, done_lines) -> int:
     """Separate every input of ``args``; print one report per input; return the exit code.
 
-    ``done_lines(record) -> list[str]`` words a finished input's report (as for one file).
+    ``done_lines(record, name) -> list[str]`` words a finished input's report (as for one file,
+    headed by ``name``: the input's path as given).
     Exit code 0 when every input was done or skipped, 1 when any failed.
     """
     from nmfaudio import batch
@@ -123,14 +127,15 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
 
             def on_record(record):
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
-                _finished_note(counts, len(tasks))
+                _finished_note(counts, len(tasks), args.force)
                 if record.get("error"):  # the library's hop_length=5000 as the --hop-length 5000 typed
                     record = {**record, "error": cli_words(record["error"], args.parser)}
                 bar.update(1)
                 if args.json:
                     lines, stream = [json.dumps(record)], sys.stdout
-                elif record["status"] == "done":
-                    lines, stream = done_lines(record), sys.stdout
+                elif record["status"] == "done":  # named by its path, as skipped and failed inputs are:
+                    # 'take.wav' of in/set1/ and of in/set2/ read alike (review62b)
+                    lines, stream = done_lines(record, str(record["input"])), sys.stdout
                 elif record["status"] == "skipped":
                     lines, stream = [f"{record['input']}: skipped (its outputs exist; --force to redo)"], sys.stdout
                 else:
@@ -141,7 +146,7 @@ def run_batch(args, job: str, options: dict, done_lines) -> int:
                 for line in record.get("notes", ()):  # a worker's clean-up of a killed run's files
                     bar.write(f"nmfaudio: note: {line}", file=sys.stderr)
 
-            _finished_note(counts, len(tasks))
+            _finished_note(counts, len(tasks), args.force)
             try:
                 batch.separate_many(None, args.output_dir, tasks=tasks, jobs=args.jobs, client=client,
                                     on_record=on_record)

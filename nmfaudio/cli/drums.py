@@ -286,14 +286,15 @@ def _ride_lines(record) -> list[str]:
     return []
 
 
-def _done_lines(record) -> list[str]:
-    """The report of one separated input: a headline, then one line per output."""
+def _done_lines(record, name: str | None = None) -> list[str]:
+    """The report of one separated input: a headline (``name``: the input's file name by
+    default; a batch gives its path, review62b), then one line per output."""
     mode = "adapted templates" if record["adapt"] else "fixed templates"
     from nmfaudio.drums import FREE_ITER
 
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
-    lines = [f"{Path(record['input']).name}: {', '.join(record['classes'])} separated with {mode} "
+    lines = [f"{Path(record['input']).name if name is None else name}: {', '.join(record['classes'])} separated with {mode} "
              f"({record['templates']}), {count(record['n_iter'], 'iteration')}{split}, {record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
@@ -322,6 +323,15 @@ def _done_lines(record) -> list[str]:
         hits = f", {count(len(source['onsets_s']), 'hit')}" if "onsets_s" in source else ""
         # a stem silenced by a presence decision: why, and how to keep it (on the same line)
         why = f"; {ABSENT_TEXT}" if source["name"] in absent else ""
+        if source["name"] == "drums" and "drums" not in record["classes"]:  # --stems drums: the classes it
+            # sums that were left silent, named (review62b: `--classes hihat` on a song gave a drums
+            # file at rms 0, "hihat only", without a word of why)
+            silent = [name for name in record["classes"] if name in absent]
+            why = f"; {', '.join(silent)} {ABSENT_TEXT}" if silent else ""
+            # ... and those whose parts sound in the residual, so in the accompaniment file (hatkeep62)
+            away = [name for name, host in record.get("sounds_in", {}).items() if host == "residual"]
+            if away:
+                why += f"; {', '.join(away)}: {SOUNDS_IN_TEXT.format(host='accompaniment')}"
         if why and len(source.get("onsets_s", ())):  # "rms 0, 54 hits; judged not playing": say whence
             why += ABSENT_HITS_TEXT
         host = record.get("sounds_in", {}).get(source["name"])
@@ -477,6 +487,11 @@ def run_learn(args) -> int:
     from nmfaudio.drums import DrumTemplates
 
     output = args.output
+    if output.name.lower() == ".npz":
+        # pathlib reads '.npz' as a hidden file with no suffix, and "must end in .npz" was all
+        # that was said ('-o "kits/$KIT.npz"' with KIT unset; review62a), as --onsets '.csv' says
+        raise CLIError(f"-o {str(output)!r} has no name before .npz (an unset shell variable?); give e.g. "
+                       f"{str(output.parent / 'kit.npz')!r}")
     if output.suffix.lower() != ".npz":
         raise CLIError(f"-o {str(output)!r} must end in .npz")
     refuse_outputs([output], force=args.force)

@@ -171,8 +171,9 @@ def _separate_and_report(args, task) -> None:
         print("\n".join(_done_lines(record)))
 
 
-def _done_lines(record) -> list[str]:
-    """The report of one separated input: a headline, then one line per component."""
+def _done_lines(record, name: str | None = None) -> list[str]:
+    """The report of one separated input: a headline (``name``: the input's file name by
+    default; a batch gives its path, review62b), then one line per component."""
     state = "converged" if record["converged"] else f"stopped at --max-iter {record['max_iter']}; raise it to converge"
     warm = record["warm_up_iter"]
     if warm:  # n_iter counts every iteration run: the warm-up's and the β fit's
@@ -186,7 +187,7 @@ def _done_lines(record) -> list[str]:
         if block.get("reason"):  # switched by itself: say why, once
             mode += f" (chosen because {block['reason']})"
     loss = record["final_loss"]
-    lines = [f"{Path(record['input']).name}: {count(record['n_components'], 'component')}, beta={record['beta']}, "
+    lines = [f"{Path(record['input']).name if name is None else name}: {count(record['n_components'], 'component')}, beta={record['beta']}, "
              f"{count(record['n_iter'], 'iteration')} ({state}), "
              f"final loss {loss if loss is None else format(loss, '.4g')}, "
              f"{record['seconds']:.1f} s{mode}"]

@@ -36,6 +36,12 @@ _TOM_PITCH_WORDS = (("floor", 0), ("low", 1), ("lo", 1), ("mid", 2), ("middle", 
                     ("rack", 3))
 
 
+#: A tom's word: tom, toms, tom2, floortom, hitom, tomhi, tom_lo2 (tomtom) -- a whole word, a
+#: pitch word joined before or after: any name holding the letters was a tom before
+#: (review62a): a multi-mic kit's "snare_bottom", "custom", "stomp".
+_TOM_WORD = re.compile(r"(?:floor|low|lo|mid|middle|high|hi|rack|tom)?toms?(?:floor|low|lo|mid|middle|high|hi|rack)?\d*")
+
+
 def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
 
@@ -44,7 +50,7 @@ def _note_of(name: str):
     """The GM note of one (non-tom) name, "tom" for a tom, None when unknown."""
     words = _words(name)
     text = "_".join(words)
-    if "tom" in text:
+    if any(_TOM_WORD.fullmatch(word) for word in words):
         return "tom"
     if "kick" in words or "bd" in words or "bass_drum" in text or text.startswith("kick"):
         return 36

@@ -352,7 +352,8 @@ def separate_drums(
     Raises
     ------
     FileNotFoundError, ValueError, TypeError
-        Missing or unreadable audio or templates, bad parameters.
+        Missing or unreadable audio or templates, bad parameters, samples beyond
+        ``audio.DRUM_PEAK_LIMIT`` (1e12, +240 dBFS: where the float32 sums would overflow).
 
     Examples
     --------
@@ -397,6 +398,7 @@ def separate_drums(
         y, sr, name = _streamed_input(y, sr, stream_to)  # the checked path: read a block at a time below
     else:
         y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
+        audio.check_peak(y, "y" if source is None else source)
     n_fft, hop_length = _frames(n_fft, hop_length, sr)
     kit, borrowed = _resolve_templates(templates)
     unknown = [c for c in classes if c not in kit.stems]
@@ -486,14 +488,17 @@ def _file_offset(path, block: int = 1 << 20) -> np.ndarray:
     try:
         total = np.zeros((reader.n_channels, 1))
         count = np.zeros((reader.n_channels, 1))
-        n_bad = 0
+        n_bad, peak = 0, 0.0
         for start in range(0, reader.n_samples, block):
             segment = reader.read(start, min(start + block, reader.n_samples))
             n_bad += int(np.count_nonzero(~np.isfinite(segment)))
+            peak = max(peak, float(np.max(np.abs(segment), initial=0.0)))
             total += segment.sum(axis=1, keepdims=True, dtype=np.float64)
             count += segment.shape[1] - track_reads.n_silent(segment)[:, None]
         if n_bad:
             raise audio.non_finite_error(path, n_bad)
+        if peak > audio.DRUM_PEAK_LIMIT:
+            raise audio.too_loud_error(path, peak)
         mean = total / np.maximum(count, 1)
     finally:
         reader.close()

@@ -633,6 +633,9 @@ class DrumTemplates:
         pathlib.Path
         """
         path = Path(path)
+        if path.name.lower() == ".npz":  # a hidden file with no suffix to pathlib (review62a)
+            raise ValueError(f"path={str(path)!r} has no name before .npz; give e.g. "
+                             f"{str(path.parent / 'kit.npz')!r}")
         if path.suffix.lower() != ".npz":
             raise ValueError(f"path={str(path)!r} must end in .npz")
         if not path.parent.is_dir():
@@ -690,10 +693,21 @@ class DrumTemplates:
         if version > _FORMAT_VERSION:
             raise ValueError(f"{str(path)!r} has template format {version}; this nmfaudio reads up to "
                              f"{_FORMAT_VERSION}: upgrade nmfaudio")
-        return cls(P=fields["P"], classes=tuple(str(c) for c in fields["classes"]), sr=int(fields["sr"]),
-                   n_fft=int(fields["n_fft"]), hop_length=int(fields["hop_length"]), window=str(fields["window"]),
-                   n_shots=tuple(int(n) for n in fields.get("n_shots", ())),
-                   source=str(fields.get("source", str(path))), high_band_db=fields.get("high_band_db"))
+        try:
+            return cls(P=fields["P"], classes=tuple(str(c) for c in fields["classes"]), sr=int(fields["sr"]),
+                       n_fft=int(fields["n_fft"]), hop_length=int(fields["hop_length"]),
+                       window=str(fields["window"]), n_shots=tuple(int(n) for n in fields.get("n_shots", ())),
+                       source=str(fields.get("source", str(path))), high_band_db=fields.get("high_band_db"))
+        except (ValueError, TypeError, OverflowError) as exc:
+            # The fields' own checks name them as arguments ("classes=(...) must name each of
+            # the 3 templates once", "hop_length=512 must be <= n_fft=100"), which the command
+            # line turned into options nobody typed (--classes, --n-fft), naming no file; a
+            # 0-d field was numpy's bare "iteration over a 0-d array" (review62a)
+            reason = " ".join(str(exc).replace("=", " ").split()) or type(exc).__name__
+            if "0-d array" in reason:
+                reason = "a field that holds one entry per template is a single value"
+            raise ValueError(f"{str(path)!r} holds unusable drum templates ({reason}); make them again with "
+                             "'nmfaudio templates learn'") from None
 
     # -- conversion -------------------------------------------------------------------
     def select(self, classes) -> "DrumTemplates":

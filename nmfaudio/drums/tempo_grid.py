@@ -16,7 +16,7 @@ from nmfaudio._validation import check_int
 from nmfaudio.drums.hit_files import MIDI_BPM
 from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
-__all__ = ["quantize", "has_tempo"]
+__all__ = ["quantize", "has_tempo", "tracker_mono"]
 
 
 #: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
@@ -48,6 +48,9 @@ PRIOR_BPM = 120.0
 #: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
 #: recording.
 LATE_TOLERANCE_S = 0.001
+#: A grid start this close under a whole step is a grid point at 0 s that rounding put
+#: just before it (a nanosecond: times are written to the microsecond).
+GRID_ROUNDING_S = 1e-9
 
 
 def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
@@ -114,7 +117,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     hop_length = check_int(hop_length, "hop_length")  # librosa's ParameterError is no ValueError
     if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
         return hits
-    mono = y if y.ndim == 1 else y.mean(axis=0)
+    mono = tracker_mono(y)
     with warnings.catch_warnings():
         # Above ~100 kHz the tracker's onset envelope (2048-point FFT, 128 mel bands) has
         # low mel bands narrower than a bin, and librosa warns on every such run: two lines
@@ -172,7 +175,34 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # notes sit this far after its lines unless the recording begins on a grid point
     # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
     # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
-    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=float(phase % step))
+    # a phase a rounding error under a grid point (hits exactly on a grid from 0 s: -1.7e-16)
+    # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
+    start = float(phase % step)
+    start = 0.0 if step - start < GRID_ROUNDING_S else start
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start)
+
+
+def polarity_signs(dots) -> np.ndarray:
+    """+1 or -1 per channel from ``dots``, each channel's dot product with the first: -1 for a
+    channel in opposite polarity to it (a negative correlation), whose part of the channels'
+    mean would cancel the first's."""
+    return np.where(np.asarray(dots, dtype=np.float64) < 0, -1.0, 1.0)
+
+
+def tracker_mono(y) -> np.ndarray:
+    """What :func:`quantize`'s beat tracker reads of ``y``: a mono recording as it is, else
+    the channels' mean, a channel in opposite polarity to the first flipped first
+    (:func:`polarity_signs`).  The plain mean of a stereo file with one channel's polarity
+    inverted (L = -R: a wiring or export mistake) was silence: the tracker read its prior,
+    and the hits the separation found in both channels were "quantized to 1/16 notes at
+    120.0 BPM ... but no one tempo fits", moved up to half a step (the bundled 110-BPM loop
+    so; review62a).  Channels of one polarity (most recordings) give their mean as before."""
+    if y.ndim == 1:
+        return y
+    signs = polarity_signs([np.dot(channel, y[0]) for channel in y])
+    if np.all(signs > 0):
+        return y.mean(axis=0)
+    return (y * signs.astype(y.dtype)[:, None]).mean(axis=0)
 
 
 def has_tempo(hits: DrumHits) -> bool:
