@@ -905,6 +905,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
             outputs = {source: path for (source, _), path in zip(task.tracks, track_files)}
             files = dict(zip(classes, class_files)) if two else outputs
             readers = {name: audio.FileReader(files[name]) for name in result.activations}
+            if "residual" in result.sounds_in.values():  # a class's parts sound there: its hits are read there too
+                readers["residual"] = audio.FileReader(outputs["accompaniment" if two else "residual"])
             remainder = None
             try:
                 if result.residual_checks_hits:  # the residual as result.hits() passes it (the same track)
@@ -1074,6 +1076,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "presence_test": presence_mode(o["presence_test"]),
         # the stems left silent because a presence decision judged their class not playing
         "absent": list(result.absent),
+        # the classes whose parts sound in another stem (their own silent, their hits kept), by that stem
+        "sounds_in": dict(result.sounds_in),
         # the setting ("auto", True, False), whether the strokes of a ride were found, and
         # whether they were moved out of the hi-hat (not when the ride part held them)
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,

@@ -637,6 +637,28 @@ def test_a_silent_stem_with_hits_says_where_they_come_from():
     record["sources"][1]["onsets_s"] = []
     assert _done_lines(record)[2] == f"  o/song_hihat.wav  (rms 0, 0 hits; {ABSENT_TEXT})"
 
+def test_a_silent_stem_whose_parts_sound_elsewhere_says_where_and_keeps_its_hits():
+    # hatkeep62: a song's hat parts at the snare's hits sound in the cymbals stem
+    # (result.sounds_in); the hi-hat stem is silent but not judged absent, and its hits are kept
+    from nmfaudio.cli.drums import SOUNDS_IN_TEXT
+
+    record = {"adapt": True, "n_iter": 50, "n_free": 0, "input": "song.wav", "classes": ["hihat", "cymbals"],
+              "templates": "bundled templates", "seconds": 1.0, "plot": None, "absent": [],
+              "sounds_in": {"hihat": "cymbals"},
+              "sources": [{"name": "hihat", "path": "o/song_hihat.wav", "rms": 0.0, "onsets_s": [0.1, 0.3]},
+                          {"name": "cymbals", "path": "o/song_cymbals.wav", "rms": 0.1, "onsets_s": [0.5]},
+                          {"name": "residual", "path": "o/song_residual.wav", "rms": 0.2}]}
+    lines = _done_lines(record)
+    said = SOUNDS_IN_TEXT.format(host="cymbals")
+    assert lines[1] == f"  o/song_hihat.wav  (rms 0, 2 hits; {said})", lines
+    assert ABSENT_TEXT not in said and "cymbals stem" in said
+    assert lines[2] == "  o/song_cymbals.wav  (rms 0.1, 1 hit)", lines
+    from nmfaudio.cli.drums import SOUNDS_IN_SOME_TEXT
+
+    record["sources"][0]["rms"] = 0.01  # block-wise: moved in some blocks only, the stem not silent
+    assert _done_lines(record)[1] == f"  o/song_hihat.wav  (rms 0.01, 2 hits; {SOUNDS_IN_SOME_TEXT.format(host='cymbals')})"
+    record.update(ride=True, ride_found=False)  # --ride on: the hat parts had no strokes to give
+    assert any("sound in the cymbals stem already" in line for line in _done_lines(record))
 
 def test_a_two_stem_drums_file_names_the_classes_left_silent():
     # review62b: `--stems drums --classes hihat` on a 44.1-kHz song whose hats the presence
@@ -652,6 +674,13 @@ def test_a_two_stem_drums_file_names_the_classes_left_silent():
     assert lines[2] == "  o/song_accompaniment.wav  (rms 0.1; with the snare, toms, cymbals: not in --classes)"
     record["absent"] = []
     assert _done_lines(record)[1] == "  o/song_drums.wav  (rms 0.03; kick, hihat only)"
+    # hatkeep62: hat parts sounding in the residual (no cymbals asked for) are in the accompaniment file
+    from nmfaudio.cli.drums import SOUNDS_IN_TEXT
+
+    record["sounds_in"] = {"hihat": "residual"}
+    said = SOUNDS_IN_TEXT.format(host="accompaniment")
+    assert _done_lines(record)[1] == f"  o/song_drums.wav  (rms 0.03; hihat: {said}; kick, hihat only)"
+
 
 def test_an_input_whose_name_is_not_utf8_is_separated(song, tmp_path, capsys):
     """A file name that is not UTF-8 (``caf\\xe9.wav`` from an old archive or a Latin-1

@@ -1169,6 +1169,48 @@ def test_a_hat_model_crowded_at_the_snares_hits_holds_no_hats():
     assert np.isnan(at_snare_share(P, H, ("kick", "toms", "hihat")))  # no snare part: nothing to measure
 
 
+def test_hat_parts_sounding_in_the_cymbals_stem_keep_their_hits(monkeypatch):
+    # hatkeep62: where songelec58's rule sends the hat parts to the cymbals stem (their model
+    # at the snare's hits: hat_presence.hats_at_snare), the hi-hat stem is silent but the
+    # hi-hat plays: its activation stays the hat parts' and hits() reads them on the cymbals
+    # track (result.sounds_in); before, its activation was 0, it was judged absent, and its
+    # hits were the recording's high band only (hi-hat onset F 0.79 -> 0.62 on acoustic songs)
+    from nmfaudio.drums import hat_presence
+
+    kick, snare, hat = synthetic_hits(seconds=SECONDS)
+    bass, chords = tonal_parts()
+    mix, = _at_44k(kick + snare + hat + bass + chords)
+    monkeypatch.setattr(hat_presence, "AT_SNARE_MAX", None)  # the rule off: the hats in their own stem
+    own = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True)
+    assert own.absent == () and np.any(own.sources["hihat"]) and own.ride_strokes is None
+    monkeypatch.setattr(hat_presence, "AT_SNARE_MAX", 0.0)  # the rule judges any hat model
+    moved = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True)
+    assert moved.sounds_in == {"hihat": "cymbals"} and moved.absent == ()
+    assert not np.any(moved.sources["hihat"])  # the stem is silent, as before
+    assert _rms(moved.sources["cymbals"]) > 2 * _rms(own.sources["cymbals"])  # the hats sound there
+    # the fit is the same: the hi-hat's and the cymbals' activations are the hat parts' and the
+    # cymbal parts' as with the rule off (the cymbals' hold none of the hats)
+    np.testing.assert_array_equal(moved.activations["hihat"], own.activations["hihat"])
+    np.testing.assert_array_equal(moved.activations["cymbals"], own.activations["cymbals"])
+    hits, reference = moved.hits(), own.hits()
+    found = reference["hihat"].times  # the hats' hits read on their own stem: 15
+    assert len(found) >= 12
+    near = np.abs(hits["hihat"].times[:, None] - found[None, :]).min(axis=1) <= 0.01
+    assert len(hits["hihat"]) >= 0.9 * len(found) and near.mean() >= 0.9  # measured: 15, all within 3 ms
+    assert len(hits["cymbals"]) <= len(reference["cymbals"]) + 1  # the hats are not counted twice
+    # the streamed mode's readers of the written stems give the same hits
+    from nmfaudio import audio
+
+    streamed = moved.detect_hits_in({name: audio.ArrayReader(moved.sources[name]) for name in moved.classes},
+                                    mixture=audio.ArrayReader(sum(moved.sources.values())))
+    np.testing.assert_array_equal(streamed["hihat"].times, hits["hihat"].times)
+    # with the cymbals not asked for the hat parts sound in the residual, read there
+    no_cymbals = separate_drums(mix, 2 * SR, random_state=0, accompaniment=True,
+                                classes=("kick", "snare", "toms", "hihat"))
+    assert no_cymbals.sounds_in == {"hihat": "residual"} and not np.any(no_cymbals.sources["hihat"])
+    assert len(no_cymbals.hits()["hihat"]) >= 0.8 * len(found)
+
+
 def four_on_the_floor(seconds=SECONDS, bpm=120, seed=0):
     """Disco: a kick on every beat, the snare on 2 and 4 (always with the kick), open
     hats on the off-beats; synthetic hits as :func:`test_drums.synthetic_hits`'s.

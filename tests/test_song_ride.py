@@ -96,3 +96,45 @@ def test_a_songs_ride_needs_the_ring_shape_too(monkeypatch):
     assert separate_drums(mix, SR, random_state=0, accompaniment=True, ride=True).ride_strokes is not None
     monkeypatch.setattr(song_ride, "SONG_RING_SHAPE", False)
     assert separate_drums(mix, SR, random_state=0, accompaniment=True).ride_strokes is not None
+
+
+def test_a_songs_found_ride_sends_the_hat_parts_rest_to_the_cymbals_and_keeps_its_hits(monkeypatch):
+    """songhat60 with hatkeep62's keeping of the hits: in a song whose ride groove is found
+    (its strokes moved), the hat parts' rest — on the benchmark's songs the pedal chicks
+    under the percussion and the ride's wash, the stem at −4.4 to −7.8 dB where a silent one
+    counts 0 — sounds in the cymbals stem: the hi-hat stem is silent, the hi-hat is not
+    judged absent (``sounds_in``), its activation (the hat parts' less the strokes) and its
+    hits stay.  At 44.1 kHz and up only (the synthetic ride song is at 22.05 kHz: judged
+    with HAT_MIN_SR lowered), not without a ride, not with the switch off."""
+    from test_drums_ride import SR, _ride_song
+
+    from nmfaudio import separate_drums
+    from nmfaudio.drums import hat_presence, separation
+
+    def energy(x):
+        return float(np.sum(x.astype(np.float64) ** 2))
+
+    mix, hat_song = _ride_song()
+    kept = separate_drums(mix, SR, random_state=0, accompaniment=True)  # 22.05 kHz: not judged
+    assert kept.ride_strokes is not None and kept.sounds_in == {} and np.any(kept.sources["hihat"])
+    monkeypatch.setattr(hat_presence, "HAT_MIN_SR", SR)
+    judged = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    assert judged.ride_strokes is not None and judged.sounds_in == {"hihat": "cymbals"} and judged.absent == ()
+    assert not np.any(judged.sources["hihat"])
+    # the fit and the strokes are the same: so are the hi-hat's and the cymbals' activations
+    np.testing.assert_array_equal(judged.activations["hihat"], kept.activations["hihat"])
+    np.testing.assert_array_equal(judged.ride_strokes, kept.ride_strokes)
+    # the hat parts' share joined the cymbals (the masks' power 1.5 moves a little more there)
+    assert energy(judged.sources["cymbals"]) >= energy(kept.sources["cymbals"]) + 0.5 * energy(kept.sources["hihat"])
+    assert energy(judged.sources["residual"]) == pytest.approx(energy(kept.sources["residual"]), rel=0.01)
+    assert np.max(np.abs(sum(judged.sources.values()) - mix)) <= 1e-5 * np.max(np.abs(mix))
+    # the hi-hat's hits are read on the cymbals' track: the pedal chicks stay
+    hats, reference = judged.hits()["hihat"].times, kept.hits()["hihat"].times  # measured: the same 3
+    assert len(reference) >= 3 and len(hats) == len(reference)
+    np.testing.assert_allclose(hats, reference, atol=0.005)
+    # no ride found: the hats keep their stem
+    hats_only = separate_drums(hat_song, SR, random_state=0, accompaniment=True)
+    assert hats_only.ride_strokes is None and np.any(hats_only.sources["hihat"]) and hats_only.sounds_in == {}
+    monkeypatch.setattr(separation, "RIDE_SONG_HATS", False)
+    off = separate_drums(mix, SR, random_state=0, accompaniment=True)
+    np.testing.assert_array_equal(off.sources["hihat"], kept.sources["hihat"])

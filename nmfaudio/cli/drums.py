@@ -45,6 +45,14 @@ ABSENT_TEXT = "judged not playing: --presence-test off keeps every class"
 #: ... and, when that silent stem still has hits (the hi-hat's: step 7 of nmfaudio.drums.hits adds the
 #: recording's high-band onsets, at strength 0), where they come from (review60)
 ABSENT_HITS_TEXT = ", its hits read from the recording's high band"
+#: Said on the line of a stem whose parts sound in another stem (``result.sounds_in``: the hat
+#: parts at the snare's hits in a song, nmfaudio.drums.hat_presence.hats_at_snare): where they are,
+#: that its hits are kept, and how to keep them in their own stem; ``{host}``: that stem's name.
+SOUNDS_IN_TEXT = ("its parts sound in the {host} stem (hats at the snare's hits, or a ride groove's), its hits "
+                  "kept: --presence-test off keeps them in this one")
+#: ... and when that stem is not silent (block-wise: the parts moved in some blocks only).
+SOUNDS_IN_SOME_TEXT = ("in some blocks its parts sound in the {host} stem (hats at the snare's hits, or a ride "
+                       "groove's), its hits read there too")
 #: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
@@ -99,9 +107,9 @@ def register(subparsers) -> None:
                        help="on (default): in a drum recording, toms that never explain their own band "
                             "after 40 of the 50 iterations are judged not playing and their stem is silent "
                             "(in a song at 44.1 kHz and up, not with --fixed: a hi-hat stem whose model lies "
-                            "mostly below 5 kHz, or whose model sits at the snare's hits: then in the cymbals "
-                            "stem); off: every class is modelled to the end (keeps a fill of one or two "
-                            "quiet toms)")
+                            "mostly below 5 kHz; or whose model sits at the snare's hits or whose ride groove was "
+                            "found: then its parts sound in the cymbals stem, its hits kept); off: every class is modelled to the end (keeps "
+                            "a fill of one or two quiet toms)")
     drums.add_argument("--ride", choices=("auto", "on", "off"), default="auto",
                        help="auto (default): decided from the signal whether the time is kept on a ride (in a "
                             "song by a stricter gate), whose strokes then go from the hi-hat to the cymbals stem "
@@ -270,6 +278,9 @@ def _ride_lines(record) -> list[str]:
         if "hihat" in record.get("absent", ()):  # the hat parts were left out: no strokes to move
             return ["  --ride on: no ride strokes taken (the hi-hat parts were judged to hold no hats: "
                     "--presence-test off keeps them, or add the cymbals class for the ride part's hits)"]
+        if "hihat" in record.get("sounds_in", {}):  # the hat parts sound in the cymbals stem already
+            return [f"  --ride on: no ride strokes taken (the hi-hat parts sound in the "
+                    f"{record['sounds_in']['hihat']} stem already: --presence-test off keeps them in their own)"]
         return ["  --ride on: no ride strokes taken (they need a closed hi-hat part and the hihat class, "
                 "or a ride part and the cymbals class)"]
     return []
@@ -317,8 +328,15 @@ def _done_lines(record, name: str | None = None) -> list[str]:
             # file at rms 0, "hihat only", without a word of why)
             silent = [name for name in record["classes"] if name in absent]
             why = f"; {', '.join(silent)} {ABSENT_TEXT}" if silent else ""
+            # ... and those whose parts sound in the residual, so in the accompaniment file (hatkeep62)
+            away = [name for name, host in record.get("sounds_in", {}).items() if host == "residual"]
+            if away:
+                why += f"; {', '.join(away)}: {SOUNDS_IN_TEXT.format(host='accompaniment')}"
         if why and len(source.get("onsets_s", ())):  # "rms 0, 54 hits; judged not playing": say whence
             why += ABSENT_HITS_TEXT
+        host = record.get("sounds_in", {}).get(source["name"])
+        if host is not None:  # silent too, but playing: its parts are in the host's stem
+            why = "; " + (SOUNDS_IN_TEXT if not source["rms"] else SOUNDS_IN_SOME_TEXT).format(host=host)
         lines.append(f"  {source['path']}  (rms {source['rms']:.3g}{hits}{why}{_holds(source['name'], record)})")
     if record["plot"]:
         lines.append(f"  {record['plot']}  (spectrograms and activations)")

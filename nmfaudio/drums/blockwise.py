@@ -190,7 +190,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
         whole recording, the blocks' templates averaged, their losses summed;
         ``accompaniment`` and ``tonal_share`` the whole recording's; ``absent`` the
         classes judged not playing in every block that is not digital silence (their
-        stem silent throughout).
+        stem silent throughout); ``sounds_in`` the classes whose parts sounded in another
+        stem in some block.
     """
     block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                                  expected="a number of seconds > 0 (e.g. 30)")
@@ -262,6 +263,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     # resolution templates were 470 MB for an hour of 44.1 kHz audio)
     weighted_P, losses, n_iters, limits, bands = None, [], [], [], []
     absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
+    sounds_in = {}  # the classes whose parts sounded in another stem in some block (its hits read there too)
     for index, span in enumerate(spans):
         start, stop, first, last = span
         segment = read(first, last)
@@ -304,6 +306,7 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
             bands.append(part.input_band_hz)
         if judged:  # silence judges nothing: it neither adds to nor clears the others' list
             absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
+        sounds_in.update(part.sounds_in)
         del part, done, weighted, block_P
         if on_block is not None:
             on_block(index + 1, len(spans))
@@ -316,4 +319,5 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
                                ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()),
+                               sounds_in=sounds_in,
                                band_limit_hz=max(limits, default=None), input_band_hz=max(bands, default=None))

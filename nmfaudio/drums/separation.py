@@ -107,7 +107,8 @@ from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RES
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
-from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, DrumTemplates, _check_classes,
+from nmfaudio.drums import hat_presence
+from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, RESIDUAL, DrumTemplates, _check_classes,
                                       _resolve_templates, class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
 from nmfaudio.drums.resynthesis import masked_stems
@@ -276,9 +277,13 @@ def separate_drums(
         share goes to the other outputs; hi-hat parts whose fitted model sits at the
         snare's hits (:func:`~nmfaudio.drums.hat_presence.hats_at_snare`: the snare's noise,
         a drum machine's cymbal) sound in the cymbals stem instead (the residual without
-        a cymbals output), the hi-hat stem and activation silent too.  ``hits()`` still
-        gives such a silent hi-hat the recording's high-band onsets (at strength 0).
-        ``result.absent`` names the classes left silent either way.  False keeps every
+        a cymbals output): the hi-hat stem is silent, but the hi-hat is not judged absent
+        — its activation stays the hat parts' and ``hits()`` reads its hits on the stem
+        they sound in (``result.sounds_in``: ``{"hihat": "cymbals"}``); so do the hat parts'
+        rest in a song whose ride groove ``ride`` found (pedal chicks under the percussion
+        and the ride's wash they took; :data:`RIDE_SONG_HATS`).  ``hits()`` still
+        gives a hi-hat judged absent the recording's high-band onsets (at strength 0).
+        ``result.absent`` names the classes judged not playing.  False keeps every
         class modelled to the end.  Also "on" / "off".
     ride : "auto", True or False, default "auto"
         Whether the time is kept on a ride (:mod:`nmfaudio.drums.ride`), whose strokes
@@ -595,6 +600,11 @@ RIDE_OPEN_HAT_HITS = True
 #: the residual (nmfaudio.drums.ride.split_strokes; docs/log/drums-five-stems-decisions.md, ridden-crash
 #: round); a switch for the benchmark.
 RIDE_STROKE_SPLIT = True
+#: Whether, in a song whose ride groove was found (its strokes moved), the hat parts' rest
+#: (pedal chicks under the percussion and the ride's wash they took) sounds in the cymbals
+#: stem, the hi-hat stem silent, its hits kept (``result.sounds_in``;
+#: docs/log/drums-full-song-decisions.md, songhat60 and hatkeep62); a switch for the benchmark.
+RIDE_SONG_HATS = True
 MAX_FRAME_RATE = 1000
 
 
@@ -1022,14 +1032,15 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # cymbal or percussion struck with it; hat_presence.hats_at_snare) stay in the masks but
     # sound in the cymbals stem (the residual's when the cymbals are not asked for), as a
     # ride's strokes do: what they explain is drums, so the drums and the accompaniment keep
-    # main's masks; the hi-hat stem is silent and its activations 0
-    # (docs/log/drums-full-song-decisions.md, songelec58)
+    # main's masks; the hi-hat stem is silent (docs/log/drums-full-song-decisions.md, songelec58).
+    # The hi-hat is not judged absent: its activations stay the hat parts' and its hits are
+    # read on the stem they sound in (result.sounds_in; hatkeep62: with them 0 its hits were
+    # the recording's high band, hi-hat onset F 0.79 -> 0.62 at -6 dB on acoustic tuning songs)
     hats_to = None
     if (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes and not no_hats
             and hats_at_snare(fit.P, fit.H.sum(axis=1), kit.classes, sr=sr)):
         hats_to = classes.index("cymbals") if "cymbals" in classes else len(classes)
-        no_hats = True  # the hat stem's report as for hats judged absent (no strokes to move, activations 0)
-        judged_absent.add("hihat")
+    sounds_in = {} if hats_to is None else {"hihat": classes[hats_to] if hats_to < len(classes) else RESIDUAL}
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
@@ -1090,8 +1101,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     strokes = with_snare = None
     judged = ride == "auto"  # the signal decides
     # hat parts judged to hold no hats (no_hats): their activations are 0 in the masks,
-    # the closed hat part has no strokes to move (ride=True then takes the ride part's)
-    if (judged or ride is True) and "hihat" in classes and not no_hats:
+    # the closed hat part has no strokes to move (ride=True then takes the ride part's); nor
+    # hat parts sounding in the cymbals stem already (hats_to): none are looked for
+    if (judged or ride is True) and "hihat" in classes and not no_hats and hats_to is None:
         target = classes.index("cymbals") if "cymbals" in classes else D
         # in a drum recording the other hat parts (the open hat) move with the closed one:
         # in a ride groove they hold the ride's wash, not hats (twenty-eighth round)
@@ -1120,6 +1132,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
             P_masks, H_masks, route = split_strokes(P_masks, H_masks, route, kit.classes,
                                                     np.arange(n_before, len(route)), D)
     moved = strokes is not None
+    # song mode, a ride groove found (its strokes moved): what the hat parts keep — the
+    # pedal chicks at the snare's hits, under the percussion and the ride's wash they took —
+    # sounds in the cymbals stem too (the residual's when the cymbals are not asked for), as
+    # hat parts at the snare's hits do (hats_at_snare above): the hi-hat stem is silent, its
+    # activation (the hat parts' less the strokes) and hits kept (sounds_in); the drums and
+    # the accompaniment keep their masks; at 44.1 kHz and up, where it was measured, as the
+    # presence test (docs/log/drums-full-song-decisions.md, songhat60 and hatkeep62)
+    if (moved and RIDE_SONG_HATS and sustained is not None and presence_test and adapt and "hihat" in classes
+            and not no_hats and sr >= hat_presence.HAT_MIN_SR):
+        route = np.where(np.asarray(route) == classes.index("hihat"), target, route)
+        sounds_in = {"hihat": classes[target] if target < D else RESIDUAL}
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
     # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
@@ -1253,4 +1276,5 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
                           sustained_share=sustained_fraction, tonal_share=tonal,
                           ride_strokes=strokes_out, ride_with_snare=with_snare_out,
                           absent=tuple(c for c in classes if c in judged_absent),  # stems only, in their order
+                          sounds_in=sounds_in,
                           band_limit_hz=limit_hz, input_band_hz=band_hz)

@@ -694,6 +694,35 @@ def track_sum(tracks) -> np.ndarray:
     return out
 
 
+class _SummedReader(audio.ArrayReader):
+    """A reader of two tracks' sum, sample by sample (the wrapped readers or arrays are
+    their owner's to close)."""
+
+    def __init__(self, first, second):
+        self.readers = [track if is_reader(track) else audio.ArrayReader(np.asarray(track))
+                        for track in (first, second)]
+        head = self.readers[0]
+        self.path = getattr(head, "path", "track")
+        self.mono, self.n_channels, self.n_samples, self.dtype = head.mono, head.n_channels, head.n_samples, head.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        first, second = (reader.read(start, stop) for reader in self.readers)
+        return (first + second).astype(self.dtype, copy=False)
+
+    def close(self) -> None:
+        pass
+
+
+def summed(first, second):
+    """Two tracks of one shape added up: an array (:func:`track_sum`'s) for two arrays, a
+    reader of the sum (whose ``close`` leaves theirs open) when either is a reader —
+    :meth:`nmfaudio.DrumSeparation.hits` reads a class whose parts sound in another stem
+    (``sounds_in``) on its track and that stem's together."""
+    if is_reader(first) or is_reader(second):
+        return _SummedReader(first, second)
+    return track_sum([first, second])
+
+
 def window_peaks(mono, starts, width: int) -> np.ndarray:
     """The largest magnitude of ``mono[start:start + width]`` for each of ``starts``.
 

@@ -222,7 +222,10 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
         magnitude = mixture_spec if name == "mixture" else spectrograms[name]
         mesh = log_frequency_image(ax, decibels(magnitude), sr=sr, n_fft=result.n_fft, x_edges=x_edges,
                                    cmap="magma", vmin=-DYNAMIC_RANGE_DB, vmax=0)
-        ax.set(ylabel="Hz (log)", title=name if name == "mixture" else f"{name} (separated)")
+        # a class whose parts sound in another stem (sounds_in): its own panel is silent, its hits kept
+        host = getattr(result, "sounds_in", {}).get(name)
+        ax.set(ylabel="Hz (log)", title=name if name == "mixture" else f"{name} (separated)" if host is None
+               else f"{name} (separated: silent, its parts sound in the {host} stem; its hits are marked below)")
     if mesh is not None:
         fig.colorbar(mesh, ax=list(axes[:-1]), label="dB re mixture peak", shrink=0.8)
 
