@@ -85,14 +85,14 @@ def register(subparsers) -> None:
     drums.add_argument("-o", "--output-dir", type=path_arg, required=True, metavar="OUTDIR",
                        help="folder for the stems (created if missing)")
     drums.add_argument("--templates", type=path_arg, default=None, metavar="DIR_OR_NPZ",
-                       help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/ sub-folders; missing "
+                       help="a folder of one-shots (kick/, snare/, toms/, hihat/, cymbals/, other/ sub-folders; missing "
                             "classes come from the bundled templates) or a .npz from 'nmfaudio templates learn' "
                             "(default: the bundled templates)")
     drums.add_argument("--classes", type=_classes, default=None, metavar="NAMES",
                        help="stems to write, comma-separated (default kick,snare,toms,hihat,cymbals); every "
                             "class is still modelled, the others go to the residual")
     drums.add_argument("--free", type=non_negative_int, default=1, metavar="N",
-                       help="free components for the residual (toms, cymbals, other sounds; default 1); "
+                       help="free components for the residual (sounds no drum template explains; default 1); "
                             "0: no free components (the residual then holds only percussion, the classes "
                             "not asked for and the hi-hat model below 300 Hz)")
     drums.add_argument("--stems", choices=("all", "drums"), default="all",
@@ -132,8 +132,8 @@ def register(subparsers) -> None:
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")
     drums.add_argument("--block-seconds", type=seconds, default=None, metavar="S",
-                       help="separate block by block, S seconds at a time (cross-faded over 4 s; a quarter of "
-                            "blocks under 8 s), holding one block's spectrograms at a time (for long files); a "
+                       help="separate block by block, S seconds at a time (cross-faded over 4 s; over half "
+                            "of blocks under 8 s), holding one block's spectrograms at a time (for long files); a "
                             "block must hold the drum templates (0.558 s with the defaults)")
     add_max_memory(drums, "drum separation")
     drums.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -151,7 +151,7 @@ def register(subparsers) -> None:
     commands.required = True
     learn = commands.add_parser(
         "learn", help="learn templates from a folder of one-shots",
-        description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, toms/, hihat/, cymbals/ "
+        description="Learn one template per drum from ONESHOT_DIR/kick/, snare/, toms/, hihat/, cymbals/, other/ "
                     "(those that exist; audio files of any format and rate) and save them with their STFT parameters.")
     learn.add_argument("folder", metavar="ONESHOT_DIR", type=path_arg, help="folder with one sub-folder per drum")
     learn.add_argument("-o", "--output", type=path_arg, required=True, metavar="KIT.npz", help="templates to write (.npz)")
