@@ -124,17 +124,17 @@ def figure_bytes(n_samples: int, *, n_panels: int, n_fft: int, hop_length: int) 
     """Peak bytes of a ``--plot`` figure with ``n_panels`` spectrogram panels
     (:mod:`nmfaudio.plot`): each panel's columns are pooled to at most
     :data:`nmfaudio.plot.audio.MAX_COLUMNS` (4 bytes a bin), its rows to
-    :data:`~nmfaudio.plot.audio.ROWS_PER_OCTAVE` a octave for matplotlib (about 100 bytes
+    :data:`~nmfaudio.plot.audio.ROWS_PER_OCTAVE` an octave for matplotlib (about 100 bytes
     a drawn cell), plus the canvas — bounded whatever the recording's length.  Measured
     (mend62) in a fresh process: 7 panels of 1436 columns took 214, 270 and 537 MiB at
     1025, 2049 and 8193 bins (190, 222 and 286 rows); this counts 15-20 % more."""
     import numpy as np
 
     n_frames = 1 + n_samples // hop_length
-    step = -(-n_frames // 1500)  # nmfaudio.plot.audio.MAX_COLUMNS (budget imports no matplotlib module)
+    step = -(-n_frames // 1500)  # nmfaudio.plot.audio.MAX_COLUMNS (budget sits below plot; a test keeps them equal)
     columns = -(-n_frames // step)
     n_freq = 1 + n_fft // 2
-    # nmfaudio.plot.audio.pooled_rows' rows: bins 1.. (the 0 Hz bin is not drawn), 32 bands a octave
+    # nmfaudio.plot.audio.pooled_rows' rows: bins 1.. (the 0 Hz bin is not drawn), 32 bands an octave (ROWS_PER_OCTAVE)
     rows = np.unique(np.floor(32 * np.log2(np.arange(1, max(n_freq, 2))) + 1e-9)).size
     return int(n_panels * columns * (4 * n_freq + 100 * rows) + 32 * 2**20)
 

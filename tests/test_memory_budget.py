@@ -496,6 +496,21 @@ def test_the_budget_counts_the_figure_and_its_bound_does_not_grow_with_the_recor
     assert short < ten
 
 
+def test_the_figure_estimate_pools_as_the_plot_does():
+    """budget sits below plot in the layers, so figure_bytes spells the plot's column and
+    row pooling as numbers: they must stay the plot's (a figure drawn finer than counted
+    would pass --max-memory and exceed it)."""
+    from nmfaudio.plot import audio as plot_audio
+
+    n_frames, n_fft = 50_000, 4096
+    step = -(-n_frames // plot_audio.MAX_COLUMNS)
+    columns = -(-n_frames // step)
+    rows = plot_audio.pooled_rows(np.zeros((n_fft // 2, 1)), np.arange(n_fft // 2 + 1) + 0.5,
+                                  np.arange(1, n_fft // 2 + 1))[0].shape[0]
+    expected = 7 * columns * (4 * (n_fft // 2 + 1) + 100 * rows) + 32 * 2**20
+    assert budget.figure_bytes((n_frames - 1) * 1024, n_panels=7, n_fft=n_fft, hop_length=1024) == expected
+
+
 def test_the_drum_estimate_counts_the_figure_and_says_when_it_alone_misses_the_budget(tmp_path):
     from nmfaudio import batch
 

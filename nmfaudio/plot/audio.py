@@ -65,8 +65,8 @@ def log_frequency_image(ax, decibels, *, sr, n_fft, x_edges, **style):
 
 
 #: Rows drawn per octave on a logarithmic frequency axis: bins closer together than this
-#: (above about 500 Hz at n_fft 4096 and 44.1 kHz) are pooled, each row the loudest of its
-#: bins.  A panel is about 150 pixels high over 10 octaves (15 a octave), so the rows are
+#: (above about 500 Hz at n_fft 4096 and 44.1 kHz) are pooled, each row the mean power of
+#: its bins (:func:`pooled_rows`).  A panel is about 150 pixels high over 10 octaves (15 an octave), so the rows are
 #: still finer than the pixels; drawn bin by bin (2049 rows), a 10-minute file's seven
 #: drum panels took 1.3 GB in matplotlib alone (mend62, docs/performance.md).
 ROWS_PER_OCTAVE = 32
