@@ -1652,8 +1652,8 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
             missing = [p for p in task.outputs if not Path(p).exists()]
             records[i] = make_record(task, "failed", error=(
                 f"{existing[0]!r} exists but {missing[0]!r} does not (left by a run that wrote other "
-                "outputs, e.g. no hit files or figure, or not made by nmfaudio?); move them away or use --force to "
-                "redo the input"))
+                "outputs, e.g. no hit files or figure, or not made by nmfaudio?); move them away or use --force "
+                "(force=True in Python) to redo the input"))
     book = None
     if manifest:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1696,3 +1696,16 @@ def test_a_worker_stops_when_the_batch_is_killed(tmp_path):
         parent.wait()
         if worker is not None and _running(worker):
             os.kill(worker, signal.SIGKILL)
+
+
+def test_partial_outputs_name_the_python_option_too(hits, tmp_path):
+    """An input with only some of its outputs is failed naming how to redo it; the Python
+    API's caller was told "--force" only, an option it has not (tour62: force=True)."""
+    path = _write_song(tmp_path / "in" / "a.wav", hits, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a_kick.wav").write_bytes(b"left by another run")
+    records = batch.separate_many([path], out, job="drums", options=DRUM_OPTIONS, jobs=1)
+    assert records[0]["status"] == "failed"
+    assert records[0]["error"].endswith("move them away or use --force (force=True in Python) to redo the input")
+    assert (out / "a_kick.wav").read_bytes() == b"left by another run"
