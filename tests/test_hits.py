@@ -1028,6 +1028,20 @@ def test_a_drum_that_does_not_play_gets_no_hits():
     assert len(detect_hits({"cymbals": cymbals}, sr=SR, hop_length=HOP)["cymbals"]) > 0  # alone, it is all there is
 
 
+def test_a_lone_faint_hit_of_a_sparse_recording_is_no_hit_at_127():
+    # Issue 16 (review): a kick one-shot got a lone hi-hat hit 36-57 dB under the kick, and
+    # velocities are scaled per class, so the MIDI file played it at 127 (main 9c2edd3).  A
+    # class with at most 3 hits, all more than 26 dB under the loudest hit, is not played.
+    kick = spikes(100, [20], [1.0], decay=0)
+    for db, kept in ((-36, False), (-28, False), (-20, True)):
+        hihat = spikes(100, [50], [10 ** (db / 20)], decay=0)
+        hits = detect_hits({"kick": kick, "hihat": hihat}, sr=SR, hop_length=HOP)
+        assert len(hits["kick"]) == 1 and len(hits["hihat"]) == int(kept), (db, hits["hihat"].times)
+    # quiet hats that come many to a recording are played: 8 strokes 32 dB under the kick
+    hihat = spikes(100, np.arange(10, 90, 10), np.full(8, 10 ** (-32 / 20)), decay=0)
+    assert len(detect_hits({"kick": kick, "hihat": hihat}, sr=SR, hop_length=HOP)["hihat"]) == 8
+
+
 def test_silent_activation_has_no_hits():
     hits = detect_hits({"kick": np.zeros(50), "snare": np.zeros((2, 50))}, sr=SR, hop_length=HOP)
     assert len(hits) == 0 and hits["kick"].times.shape == (0,)

@@ -38,7 +38,11 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    drum, with peaks within 12 dB of its own maximum (so its own threshold keeps them);
    real crashes sat 0-26 dB under it.  A kit whose cymbals the separation barely keeps
    (rumpf_kit_z01_h2) has real ones under -26 dB too, and loses them
-   (docs/log/transcription-decisions.md, cymbals round).
+   (docs/log/transcription-decisions.md, cymbals round).  Any class with at most
+   ``SPARSE_PLAYED_HITS`` (3) final hits, all more than ``SPARSE_PLAYED_DB`` (26 dB) under
+   the loudest hit of any class, is taken as not played too (always on): in a sparse
+   recording such a lone hit is another drum's leakage (a kick one-shot's hi-hat 36-57 dB
+   under the kick), and velocities scaled per class would write it at 127.
 3. **Cross-talk (bleed)**: a strong kick leaves a small bump in the snare's activation
    at the same frame.  For each ordered pair of classes ``j → k`` the recording's
    cross-talk ratio ``c_jk`` is *measured*: a low quantile (``crosstalk_quantile``) of
@@ -419,6 +423,13 @@ def _default_min_timbre(name: str) -> float:
 # Step 2 (module notes): the cymbals' "is it played at all" check, chosen on the tuning
 # performances (docs/log/transcription-decisions.md, "Cymbals round")
 _PLAYED_DB = {"cymbals": -26.0}
+# ... and, for every class, on the final hits of a sparse recording (module notes, step 2):
+# a class with at most SPARSE_PLAYED_HITS hits, all more than SPARSE_PLAYED_DB under the
+# loudest hit of any class, is another drum's leakage (a kick one-shot's hi-hat hit 36-57 dB
+# under it, a kick + hat one-shot's snare hit 28-41 dB under; docs/log/transcription-decisions.md,
+# "sparse played round"); real quiet hats and ghost notes come many to a recording
+SPARSE_PLAYED_DB = -26.0
+SPARSE_PLAYED_HITS = 3
 
 
 def _default_played_db(name: str) -> float:
@@ -1228,7 +1239,8 @@ def detect_hits(
                                velocities=velocities_from_strengths(found.strengths))
     # the played check again on what steps 4-9 left: a peak they dropped may have been the
     # one that stood within played_db of the loudest
-    silent = _unplayed({name: c.strengths for name, c in hits.items()}, played_db)
+    final = {name: c.strengths for name, c in hits.items()}
+    silent = _unplayed(final, played_db) | _sparse_unplayed(final)
     return DrumHits({name: ClassHits(name=name, note=c.note, times=c.times[:0], strengths=c.strengths[:0],
                                      velocities=c.velocities[:0]) if name in silent else c
                      for name, c in hits.items()})
@@ -1709,6 +1721,16 @@ def _unplayed(strengths, played_db) -> set:
     ``{class: hit strengths}``."""
     loudest = max((float(s.max()) for s in strengths.values() if len(s)), default=0.0)
     return {name for name, s in strengths.items() if len(s) and s.max() < loudest * 10 ** (played_db[name] / 20)}
+
+
+def _sparse_unplayed(strengths) -> set:
+    """The classes taken as not played because they have few, weak hits (module notes,
+    step 2): at most ``SPARSE_PLAYED_HITS`` hits, the strongest more than
+    ``SPARSE_PLAYED_DB`` under the strongest hit of any class.  ``strengths``:
+    ``{class: hit strengths}``."""
+    loudest = max((float(s.max()) for s in strengths.values() if len(s)), default=0.0)
+    return {name for name, s in strengths.items()
+            if 0 < len(s) <= SPARSE_PLAYED_HITS and s.max() < loudest * 10 ** (SPARSE_PLAYED_DB / 20)}
 
 
 def _merged(found: _Candidates, more) -> _Candidates:
