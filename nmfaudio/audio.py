@@ -603,11 +603,8 @@ def _megabytes(n_bytes) -> str:
 
 def _free_bytes(folder: Path):
     """Free bytes on the device holding ``folder`` (or its nearest existing parent)."""
-    folder = Path(folder).absolute()
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
-        usage = shutil.disk_usage(folder)
+        usage = shutil.disk_usage(_existing(folder))
     except OSError:
         return None
     return usage.free if usage.total > 0 else None  # /proc and the like report no size at all

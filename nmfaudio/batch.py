@@ -144,7 +144,9 @@ def check_options(job: str, options: dict) -> dict:
         # on its own, and a grid without hit files was ignored without a word)
         grid = merged["quantize"]
         if grid is not None:
-            if isinstance(grid, bool) or grid not in QUANTIZE_GRIDS:
+            from nmfaudio.drums.tempo_grid import GRIDS
+
+            if grid not in GRIDS:
                 raise ValueError(f"quantize={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets), or None for "
                                  "the hits as played")
             if not (merged["midi"] or merged["onsets"]):
@@ -154,10 +156,6 @@ def check_options(job: str, options: dict) -> dict:
     # separation before it reads anything
     merged["max_iter"] = check_int(merged["max_iter"], "max_iter", 1)
     return merged
-
-
-#: The grids ``quantize`` accepts (:func:`nmfaudio.drums.tempo_grid.quantize`, ``--quantize``).
-QUANTIZE_GRIDS = (4, 8, 16, 32, 12, 24)
 
 
 def output_tracks(job: str, name: str, folder, options: dict, file_format) -> tuple[list, str | None]:
@@ -726,7 +724,10 @@ def _drums_file(task: Task, callback) -> dict:
             warnings.simplefilter("ignore", SkippedShotsWarning)
             templates = load_templates(str(templates), tuple(o["classes"]))
     reason = None if o["block_seconds"] is not None else _drums_over_budget(task)
-    streamed = (o["block_seconds"] is not None or reason is not None) and _can_stream(task)
+    # every drum task can stream: the figure reads the stems back from their files
+    # (_streamed_figure), quantized hits read the mixture's channel mean (_mono_mixture),
+    # and other formats are converted from float scratch files at the end (_convert_tracks)
+    streamed = o["block_seconds"] is not None or reason is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
         if streamed:
@@ -819,17 +820,6 @@ def _drums_over_budget(task: Task) -> str | None:
             note = f"; the figure (--plot) needs about {budget.format_bytes(figure)} too, so --max-memory is not met"
         reason += note
     return reason
-
-
-def _can_stream(task: Task) -> bool:
-    """Can the drum task stream its stems to disk?  Always: the figure reads the stems back
-    from their files a stretch at a time (:func:`_streamed_figure`; before 2026-12-07,
-    mend62, a figure kept the in-memory result, a 10-minute file's stems and each panel's
-    full STFT: 3.2 GB under ``--max-memory 64M``).  Quantized hits stream (the beat
-    tracker reads only the mixture's channel mean, :func:`_mono_mixture`), and so do
-    outputs other than 32-bit float WAV (converted from float scratch files at the end,
-    :func:`_convert_tracks`)."""
-    return True
 
 
 def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:

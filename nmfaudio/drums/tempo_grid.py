@@ -22,6 +22,8 @@ __all__ = ["quantize", "has_tempo", "tracker_mono"]
 #: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
 #: notes for the coarser binary grids, which they divide; the others their own.
 FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
+#: The grids :func:`quantize` takes (``separate_many``'s ``quantize=`` is checked against them).
+GRIDS = tuple(FIT_GRID)
 #: The triplet grids: on a groove whose hits fit sixteenth notes at the beat tracker's tempo
 #: they take that tempo and are laid through its beats; otherwise (a swung groove) they are
 #: fitted on themselves before any other tempo is tried.
@@ -110,7 +112,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     """
     import librosa
 
-    if grid not in (4, 8, 16, 32, 12, 24):
+    if grid not in GRIDS:
         raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
     y = audio.check_audio(y)
     sr = check_int(sr, "sr")
