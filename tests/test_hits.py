@@ -1294,6 +1294,38 @@ def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
         assert np.allclose(back[c.note][0], c.times, atol=tick) and back[c.note][1].tolist() == c.velocities.tolist()
 
 
+def test_midi_hits_of_one_note_on_one_tick_are_one_note(tmp_path):
+    """Two classes of one General MIDI note hitting together (``kick`` and ``kick2``, both
+    36: a double kick's two pedals, a multi-mic kit) and another tool's table listing a hit
+    twice, or twice within half a tick (0.1 ms): one note per pitch and tick, the louder
+    velocity, every note-on closed by its own note-off.  Before review63 both note-ons were
+    written at one tick -- two overlapping notes of one pitch, the first note-off closing
+    both, which pretty_midi reads as three notes and a synthesizer as one cut short."""
+    hits = DrumHits({
+        "kick": ClassHits("kick", 36, [0.0, 0.5], [1.0, 1.0], [100, 60]),
+        "kick2": ClassHits("kick2", 36, [0.5, 1.0], [1.0, 1.0], [90, 70]),
+        "snare": ClassHits("snare", 38, [0.25, 0.25, 0.2501], [1.0, 1.0, 1.0], [40, 50, 30]),
+    })
+    path = hits.write_midi(tmp_path / "same.mid")
+    sounding, notes, now = {}, [], 0
+    for message in mido.MidiFile(path).tracks[0]:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding, ("overlapping notes", message.note, now)
+            sounding[message.note] = (now, message.velocity)
+        elif message.type in ("note_on", "note_off"):
+            start, velocity = sounding.pop(message.note)
+            assert now > start, ("a zero-length note", message.note, now)
+            notes.append((start, message.note, velocity))
+    assert not sounding
+    tick = 0.5 / 960  # seconds per tick at 120 BPM, 960 PPQ
+    assert sorted((round(t * tick, 4), n, v) for t, n, v in notes) == [
+        (0.0, 36, 100), (0.25, 38, 50), (0.5, 36, 90), (1.0, 36, 70)]
+    back = read_midi(path)
+    assert back[36][1].tolist() == [100, 90, 70] and back[38][1].tolist() == [50]
+    # the CSV keeps every row: it names the classes, so nothing there is the same hit twice
+    assert len(read_csv(hits.write_csv(tmp_path / "same.csv"))["snare"][0]) == 3
+
 def _notes_and_end(path):
     """(every message but the end-of-track, with its absolute tick; the end-of-track's tick)."""
     track = mido.MidiFile(path).tracks[0]

@@ -203,7 +203,8 @@ class DrumHits:
                    duration: float | None = None) -> Path:
         """Write a Standard MIDI File (type 0): one General MIDI percussion note
         (channel 10) per hit at its onset, 50 ms long (shorter when the next hit of the
-        same note comes sooner: notes of one pitch never overlap), velocity from its strength.
+        same note comes sooner: notes of one pitch never overlap; hits of one note on one tick
+        are one note, the loudest), velocity from its strength.
 
         The file's tempo is ``bpm`` (default ``self.bpm``; one tempo event) and its resolution ``ppq`` ticks per
         quarter note, so a note starts within half a tick of its onset (0.26 ms at
