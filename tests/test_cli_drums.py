@@ -726,3 +726,18 @@ def test_an_output_folder_that_is_a_broken_link_is_named(song, tmp_path, capsys,
         line = one_line_error(capsys.readouterr().err, f"-o {str(out)!r}: ", words)
         assert "something removes it" not in line
     assert not (tmp_path / "moved").exists()
+
+
+def test_summary_says_a_grid_just_before_the_files_start_as_negative(song, tmp_path, capsys):
+    """``hits_grid_start_s`` is the grid point nearest 0 s (review63): one 2 ms before the
+    file's start reads ``grid from -0.002 s``, one 0.4 ms before it ``grid from 0.000 s``
+    (never ``-0.000``); on main such grids read nearly a whole step, ``grid from 0.136 s``
+    at 110 BPM."""
+    assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--midi", "--quantize", "16", "--json",
+                 *FAST]) == 0
+    record = json.loads(capsys.readouterr().out)
+    step = 60 / record["hits_bpm"] / 4
+    assert -step / 2 < record["hits_grid_start_s"] <= step / 2, record["hits_grid_start_s"]
+    for start, said in ((-0.002, "grid from -0.002 s"), (-0.0004, "grid from 0.000 s"), (0.05, "grid from 0.050 s")):
+        line = [line for line in _done_lines({**record, "hits_grid_start_s": start}) if "quantized" in line]
+        assert len(line) == 1 and said in line[0], (start, line)

@@ -1498,7 +1498,7 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     mixture, _, _, _, hits = played
     snapped = quantize(hits, mixture, SR, grid=grid)
     step = 60 / snapped.bpm / (grid // 4)
-    assert 0 <= snapped.grid_start < step and abs(snapped.grid_start - 0.05) < 0.004, snapped.grid_start
+    assert -step / 2 < snapped.grid_start <= step / 2 and abs(snapped.grid_start - 0.05) < 0.004, snapped.grid_start
     for c in snapped:
         off = (c.times - snapped.grid_start) / step
         assert np.abs(off - np.rint(off)).max() * step < 1e-6, c.name
@@ -1529,8 +1529,33 @@ def test_quantize_says_a_grid_from_the_files_start_starts_at_0(monkeypatch):
         for grid in (16, 8, 32):
             snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
             assert snapped.tempo_fit is True and abs(snapped.bpm - bpm) < 1e-6, (bpm, grid, snapped)
-            assert 0 <= snapped.grid_start < 1e-9, (bpm, grid, snapped.grid_start)
+            assert snapped.grid_start == 0.0, (bpm, grid, snapped.grid_start)
             assert np.abs(snapped["kick"].times - times).max() < 1e-9
+
+
+@pytest.mark.parametrize("early", [0.0004, 0.002, 0.006])
+def test_quantize_says_a_grid_just_before_the_files_start_starts_there(monkeypatch, tmp_path, early):
+    """A recording that starts on its downbeat whose hits are detected a fraction of a
+    millisecond early (a 110-BPM render as MP3 or OGG, block-wise: 0.4 ms; a 60-BPM one:
+    1.7 ms) has its grid's phase just under 0 s.  ``grid_start`` is the grid point nearest 0
+    s, the hits' mean offset (10 µs), and the summary says ``grid from -0.00x s``; before review63 it was
+    the first point at or after 0 s, nearly a whole step -- "grid from 0.136 s" at 110 BPM,
+    telling the user to move the audio and MIDI a step earlier, cutting the first hit."""
+    seconds, bpm = 8.0, 110.0
+    times = np.arange(0, seconds - 0.5, 30.0 / bpm)[1:] - early  # eighth notes; the first at 0 s
+    times = np.concatenate([[0.0], times])
+    strengths = np.where(np.arange(times.size) % 2 == 0, 2.0, 1.0)  # the beats louder than the off-beats
+    hits = DrumHits({"kick": ClassHits("kick", 36, times, strengths, np.full(times.size, 100))})
+    mean_offset = float(np.sum(strengths[1:] * -early) / strengths.sum())  # the hit at 0 s is on the grid
+    _tracker_at(monkeypatch, bpm, seconds)
+    for grid in (16, 8, 32, 12):
+        snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
+        assert snapped.tempo_fit is True, (grid, snapped)
+        # the hits' strength-weighted mean offset from the grid (10 µs: a circular mean)
+        assert type(snapped.grid_start) is float
+        assert abs(snapped.grid_start - mean_offset) < 1e-5, (grid, snapped.grid_start, mean_offset)
+        step = 60 / snapped.bpm / (grid // 4)
+        assert -step / 2 < snapped.grid_start <= step / 2
 
 
 def test_quantize_reads_the_tempo_of_a_stereo_file_with_one_channel_inverted():

@@ -344,7 +344,7 @@ def _done_lines(record, name: str | None = None) -> list[str]:
         # no class with a note (--classes other alone): "no hits", not an empty list
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM, "
-                f"grid from {record['hits_grid_start_s']:.3f} s"
+                f"grid from {round(record['hits_grid_start_s'], 3) + 0.0:.3f} s"  # + 0.0: no "-0.000"
                 + (UNFIT_TEXT if record.get("hits_tempo_fit") is False else "")
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else

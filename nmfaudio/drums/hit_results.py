@@ -121,11 +121,13 @@ class DrumHits:
         (within ``GRID_FIT`` of a step, RMS); False when none did (a tempo change, a free
         performance) and the beat tracker's tempo was used as it was; None: not quantized.
     grid_start : float or None, default None
-        Set by :func:`~nmfaudio.drums.tempo_grid.quantize`: the grid's first point at or after 0 s, in seconds
-        (``0 <= grid_start < step``); the hits lie at ``grid_start + n * step`` (but for one
-        kept at the file's first or last sample, its grid point being outside).  The grid is
-        the recording's, so in a MIDI file (which starts with the recording) the notes sit
-        this far after the DAW's grid lines, as the recording's beats do; None: not quantized.
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize`: the grid's point nearest 0 s, in seconds
+        (``-step / 2 < grid_start <= step / 2``: negative when the grid starts before the file,
+        as for hits detected a fraction of a millisecond early on a recording that starts on the
+        beat); the hits lie at ``grid_start + n * step`` (but for one kept at the file's first
+        or last sample, its grid point being outside).  The grid is the recording's, so in a
+        MIDI file (which starts with the recording) the notes sit this far after the DAW's grid
+        lines (before them, when negative), as the recording's beats do; None: not quantized.
     """
 
     classes: dict

@@ -50,8 +50,8 @@ PRIOR_BPM = 120.0
 #: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
 #: recording.
 LATE_TOLERANCE_S = 0.001
-#: A grid start this close under a whole step is a grid point at 0 s that rounding put
-#: just before it (a nanosecond: times are written to the microsecond).
+#: A grid start this close to 0 s is a grid point at 0 s that rounding put just beside it
+#: (a nanosecond: times are written to the microsecond).
 GRID_ROUNDING_S = 1e-9
 
 
@@ -101,7 +101,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid has the notes'
         spacing), ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that
         fit none -- the grid moved some of them by up to half a step) and ``grid_start``
-        the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
+        the grid's point nearest 0 s (-step/2 < grid_start <= step/2; its offset from a DAW's
+        grid lines, negative when the grid starts before the file); the
         hits as given when they cannot carry a tempo (:func:`has_tempo`).
 
     Raises
@@ -177,10 +178,16 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # notes sit this far after its lines unless the recording begins on a grid point
     # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
     # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
-    # a phase a rounding error under a grid point (hits exactly on a grid from 0 s: -1.7e-16)
+    # a phase a rounding error from a grid point (hits exactly on a grid from 0 s: -1.7e-16)
     # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
+    # The grid point nearest 0 s, before it too: hits detected a fraction of a millisecond
+    # early on a recording that starts on the beat have a phase just under 0, and "the first
+    # point at or after 0 s" made that nearly a whole step ("grid from 0.136 s" on a 110-BPM
+    # MP3 starting on its downbeat, telling the user to move the audio a step earlier and cut
+    # its first hit; review63)
     start = float(phase % step)
-    start = 0.0 if step - start < GRID_ROUNDING_S else start
+    start = start - float(step) if start > step / 2 else start
+    start = 0.0 if abs(start) < GRID_ROUNDING_S else start
     return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start)
 
 
