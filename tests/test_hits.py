@@ -1558,6 +1558,33 @@ def test_quantize_says_a_grid_just_before_the_files_start_starts_there(monkeypat
         assert -step / 2 < snapped.grid_start <= step / 2
 
 
+@pytest.mark.parametrize("bpm", [104.0, 120.0, 135.0])
+def test_quantize_names_the_triplet_grid_a_swung_groove_fits(monkeypatch, bpm):
+    """A swung groove (hats at 0 and 2/3 of each beat, the beats louder, ±3 ms) fits no
+    binary grid: ``--quantize 16`` (8, 32) moves its off-beats up to half a step and says
+    no tempo fits -- before review63 as if the tempo changed.  ``triplet_grid`` names the
+    grid that fits (12), as the summary then does; a straight groove that fits keeps None.
+    (Below about 98 BPM the swung eighth notes are sixteenth notes of 3/2 the tempo, and
+    above about 139 BPM its beats' thirds sixteenth notes of 3/4 of it, each nearer 120 BPM:
+    those fit, every hit on the grid, at that tempo.)"""
+    seconds = 8.0
+    rng = np.random.default_rng(5)
+    beats = np.arange(0.1, seconds - 0.5, 60.0 / bpm)
+    swung = np.sort(np.concatenate([beats, beats + 40.0 / bpm])) + rng.uniform(-0.003, 0.003, 2 * beats.size)
+    strengths = np.where(np.isin(np.arange(swung.size), np.arange(0, swung.size, 2)), 2.0, 1.0)
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, swung, strengths, np.full(swung.size, 100))})
+    _tracker_at(monkeypatch, bpm, seconds)
+    for grid in (16, 8, 32):
+        snapped = quantize(hits, _click_groove(swung, seconds), SR, grid=grid)
+        assert snapped.tempo_fit is False and snapped.triplet_grid == 12, (grid, snapped, snapped.triplet_grid)
+    snapped = quantize(hits, _click_groove(swung, seconds), SR, grid=12)
+    assert snapped.tempo_fit is True and snapped.triplet_grid is None and abs(snapped.bpm - bpm) < 1.0
+    straight = np.sort(np.concatenate([beats, beats + 30.0 / bpm]))
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, straight, strengths, np.full(straight.size, 100))})
+    snapped = quantize(hits, _click_groove(straight, seconds), SR, grid=16)
+    assert snapped.tempo_fit is True and snapped.triplet_grid is None
+
+
 def test_quantize_reads_the_tempo_of_a_stereo_file_with_one_channel_inverted():
     """One channel's polarity inverted (L = -R: a wiring or export mistake): the separation
     finds the hits in both channels, but the beat tracker read the channels' mean -- silence

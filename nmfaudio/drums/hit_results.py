@@ -128,12 +128,17 @@ class DrumHits:
         or last sample, its grid point being outside).  The grid is the recording's, so in a
         MIDI file (which starts with the recording) the notes sit this far after the DAW's grid
         lines (before them, when negative), as the recording's beats do; None: not quantized.
+    triplet_grid : int or None, default None
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize` when no tempo fitted the hits on a
+        binary grid (4, 8, 16, 32; ``tempo_fit`` False): the triplet grid, 12 or 24, whose
+        tempo does fit them (a swung groove), else None.
     """
 
     classes: dict
     bpm: float = MIDI_BPM
     tempo_fit: bool | None = None
     grid_start: float | None = None
+    triplet_grid: int | None = None
 
     def __getitem__(self, name) -> ClassHits:
         """The hits of class ``name``; KeyError naming the classes there are (a bare

@@ -102,7 +102,9 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         spacing), ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that
         fit none -- the grid moved some of them by up to half a step) and ``grid_start``
         the grid's point nearest 0 s (-step/2 < grid_start <= step/2; its offset from a DAW's
-        grid lines, negative when the grid starts before the file); the
+        grid lines, negative when the grid starts before the file), and ``triplet_grid`` the
+        triplet grid (12, 24) that fits hits no tempo fitted on a binary grid (a swung
+        groove), else None; the
         hits as given when they cannot carry a tempo (:func:`has_tempo`).
 
     Raises
@@ -146,9 +148,15 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                          f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
                          f"from, whole, and its own sampling rate")
     fit = _fit_tempo(times, weights, period, grid)
+    triplet_grid = None
     if fit is not None:
         period, step, phase = fit
     else:
+        if grid not in TRIPLET_GRIDS:
+            # a swung groove (eighth notes at 0 and 2/3 of a beat) fits no binary grid but a
+            # triplet one: the caller can name it, rather than a tempo change (review63)
+            triplet_grid = next((g for g in TRIPLET_GRIDS if _fit_tempo(times, weights, period, g) is not None),
+                                None)
         # no tempo fits (a tempo change, a free performance): the tracker's step, and the
         # caller is told (tempo_fit False) -- hits move up to half a step
         fine = FIT_GRID[grid]
@@ -188,7 +196,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     start = float(phase % step)
     start = start - float(step) if start > step / 2 else start
     start = 0.0 if abs(start) < GRID_ROUNDING_S else start
-    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start)
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start,
+                    triplet_grid=triplet_grid)
 
 
 def polarity_signs(dots) -> np.ndarray:
