@@ -1085,8 +1085,10 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_bpm": float(hits.bpm) if quantized else None,
         # False: no constant tempo fitted the hits (a tempo change?), the grid is the beat tracker's
         "hits_tempo_fit": hits.tempo_fit if quantized else None,
-        # the grid's first point (s): the notes sit this far after a DAW's grid lines
-        "hits_grid_start_s": round(hits.grid_start, 6) if quantized else None,
+        # the grid's point nearest 0 s (s): the notes sit this far after a DAW's grid lines (before: < 0)
+        "hits_grid_start_s": round(hits.grid_start, 6) + 0.0 if quantized else None,  # + 0.0: no -0.0
+        # no tempo fitted a binary grid, but this triplet grid's does (a swung groove): 12, 24 or None
+        "hits_triplet_grid": hits.triplet_grid if quantized else None,
         "blockwise": blocks,
     }
 

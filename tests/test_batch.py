@@ -1709,3 +1709,22 @@ def test_partial_outputs_name_the_python_option_too(hits, tmp_path):
     assert records[0]["status"] == "failed"
     assert records[0]["error"].endswith("move them away or use --force (force=True in Python) to redo the input")
     assert (out / "a_kick.wav").read_bytes() == b"left by another run"
+
+
+def test_partial_outputs_say_force_on_the_command_line(hits, tmp_path, capsys):
+    """The same from the command line: its line and ``--json`` record say ``use --force``,
+    without the Python words; before review63 the option renaming made ``force=True`` of
+    them ``--force True``: "use --force (--force True in Python) to redo the input"."""
+    path = _write_song(tmp_path / "in" / "a.wav", hits, 1)
+    _write_song(tmp_path / "in" / "b.wav", hits, 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a_kick.wav").write_bytes(b"left by another run")
+    assert main(["drums", str(path.parent), "-o", str(out), *DRUMS, "--json"]) == 1
+    (error,) = [json.loads(line)["error"] for line in capsys.readouterr().out.splitlines() if '"failed"' in line]
+    assert main(["drums", str(path.parent), "-o", str(out), *DRUMS]) == 1  # b.wav skipped now
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "exists but" in line]
+    for said in (error, line):
+        assert said.endswith("move them away or use --force to redo the input"), said
+        assert "True" not in said and "Python" not in said, said
+    assert (out / "a_kick.wav").read_bytes() == b"left by another run"

@@ -454,7 +454,9 @@ def test_quantize_says_when_no_tempo_fits_the_hits(tmp_path, capsys):
         assert main([*args, "--json"]) == 0
         record = json.loads(capsys.readouterr().out)
         assert record["hits_tempo_fit"] is fits and record["hits_bpm"] is not None, (name, record["hits_bpm"])
-        assert 0 <= record["hits_grid_start_s"] < 60 / record["hits_bpm"] / 4  # the first sixteenth-note line
+        step = 60 / record["hits_bpm"] / 4  # the sixteenth-note line nearest 0 s (review63)
+        assert -step / 2 < record["hits_grid_start_s"] <= step / 2
+        assert record["hits_triplet_grid"] is None  # a tempo change, no swing
         assert main([*args, "--force"]) == 0
         (line,) = [line for line in capsys.readouterr().out.splitlines() if line.endswith(")") and ".mid" in line]
         assert ("quantized to 1/16 notes at" in line) and ((UNFIT_TEXT in line) is not fits), line
@@ -726,3 +728,35 @@ def test_an_output_folder_that_is_a_broken_link_is_named(song, tmp_path, capsys,
         line = one_line_error(capsys.readouterr().err, f"-o {str(out)!r}: ", words)
         assert "something removes it" not in line
     assert not (tmp_path / "moved").exists()
+
+
+def test_summary_says_a_grid_just_before_the_files_start_as_negative(song, tmp_path, capsys):
+    """``hits_grid_start_s`` is the grid point nearest 0 s (review63): one 2 ms before the
+    file's start reads ``grid from -0.002 s``, one 0.4 ms before it ``grid from 0.000 s``
+    (never ``-0.000``); on main such grids read nearly a whole step, ``grid from 0.136 s``
+    at 110 BPM."""
+    assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--midi", "--quantize", "16", "--json",
+                 *FAST]) == 0
+    record = json.loads(capsys.readouterr().out)
+    step = 60 / record["hits_bpm"] / 4
+    assert -step / 2 < record["hits_grid_start_s"] <= step / 2, record["hits_grid_start_s"]
+    for start, said in ((-0.002, "grid from -0.002 s"), (-0.0004, "grid from 0.000 s"), (0.05, "grid from 0.050 s")):
+        line = [line for line in _done_lines({**record, "hits_grid_start_s": start}) if "quantized" in line]
+        assert len(line) == 1 and said in line[0], (start, line)
+
+
+def test_summary_names_the_triplet_grid_a_swung_groove_fits(song, tmp_path, capsys):
+    """No tempo fitted a binary grid but a triplet grid's does (``hits_triplet_grid``, a
+    swung groove): the summary names that grid instead of a tempo change (review63)."""
+    from nmfaudio.cli.drums import UNFIT_TEXT
+
+    assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--midi", "--quantize", "16", "--json",
+                 *FAST]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert "hits_triplet_grid" in record and record["hits_triplet_grid"] is None
+    swung = {**record, "hits_tempo_fit": False, "hits_triplet_grid": 12}
+    (line,) = [line for line in _done_lines(swung) if "quantized" in line]
+    assert "eighth-note triplets do (a swung groove?)" in line and "use --quantize 12" in line, line
+    assert UNFIT_TEXT not in line
+    (line,) = [line for line in _done_lines({**swung, "hits_triplet_grid": None}) if "quantized" in line]
+    assert UNFIT_TEXT in line

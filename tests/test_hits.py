@@ -1294,6 +1294,38 @@ def test_midi_notes_of_one_pitch_never_overlap(tmp_path):
         assert np.allclose(back[c.note][0], c.times, atol=tick) and back[c.note][1].tolist() == c.velocities.tolist()
 
 
+def test_midi_hits_of_one_note_on_one_tick_are_one_note(tmp_path):
+    """Two classes of one General MIDI note hitting together (``kick`` and ``kick2``, both
+    36: a double kick's two pedals, a multi-mic kit) and another tool's table listing a hit
+    twice, or twice within half a tick (0.1 ms): one note per pitch and tick, the louder
+    velocity, every note-on closed by its own note-off.  Before review63 both note-ons were
+    written at one tick -- two overlapping notes of one pitch, the first note-off closing
+    both, which pretty_midi reads as three notes and a synthesizer as one cut short."""
+    hits = DrumHits({
+        "kick": ClassHits("kick", 36, [0.0, 0.5], [1.0, 1.0], [100, 60]),
+        "kick2": ClassHits("kick2", 36, [0.5, 1.0], [1.0, 1.0], [90, 70]),
+        "snare": ClassHits("snare", 38, [0.25, 0.25, 0.2501], [1.0, 1.0, 1.0], [40, 50, 30]),
+    })
+    path = hits.write_midi(tmp_path / "same.mid")
+    sounding, notes, now = {}, [], 0
+    for message in mido.MidiFile(path).tracks[0]:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding, ("overlapping notes", message.note, now)
+            sounding[message.note] = (now, message.velocity)
+        elif message.type in ("note_on", "note_off"):
+            start, velocity = sounding.pop(message.note)
+            assert now > start, ("a zero-length note", message.note, now)
+            notes.append((start, message.note, velocity))
+    assert not sounding
+    tick = 0.5 / 960  # seconds per tick at 120 BPM, 960 PPQ
+    assert sorted((round(t * tick, 4), n, v) for t, n, v in notes) == [
+        (0.0, 36, 100), (0.25, 38, 50), (0.5, 36, 90), (1.0, 36, 70)]
+    back = read_midi(path)
+    assert back[36][1].tolist() == [100, 90, 70] and back[38][1].tolist() == [50]
+    # the CSV keeps every row: it names the classes, so nothing there is the same hit twice
+    assert len(read_csv(hits.write_csv(tmp_path / "same.csv"))["snare"][0]) == 3
+
 def _notes_and_end(path):
     """(every message but the end-of-track, with its absolute tick; the end-of-track's tick)."""
     track = mido.MidiFile(path).tracks[0]
@@ -1466,7 +1498,7 @@ def test_quantize_says_where_its_grid_starts(played, grid, tmp_path):
     mixture, _, _, _, hits = played
     snapped = quantize(hits, mixture, SR, grid=grid)
     step = 60 / snapped.bpm / (grid // 4)
-    assert 0 <= snapped.grid_start < step and abs(snapped.grid_start - 0.05) < 0.004, snapped.grid_start
+    assert -step / 2 < snapped.grid_start <= step / 2 and abs(snapped.grid_start - 0.05) < 0.004, snapped.grid_start
     for c in snapped:
         off = (c.times - snapped.grid_start) / step
         assert np.abs(off - np.rint(off)).max() * step < 1e-6, c.name
@@ -1497,8 +1529,80 @@ def test_quantize_says_a_grid_from_the_files_start_starts_at_0(monkeypatch):
         for grid in (16, 8, 32):
             snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
             assert snapped.tempo_fit is True and abs(snapped.bpm - bpm) < 1e-6, (bpm, grid, snapped)
-            assert 0 <= snapped.grid_start < 1e-9, (bpm, grid, snapped.grid_start)
+            assert snapped.grid_start == 0.0, (bpm, grid, snapped.grid_start)
             assert np.abs(snapped["kick"].times - times).max() < 1e-9
+
+
+@pytest.mark.parametrize("early", [0.0004, 0.002, 0.006])
+def test_quantize_says_a_grid_just_before_the_files_start_starts_there(monkeypatch, tmp_path, early):
+    """A recording that starts on its downbeat whose hits are detected a fraction of a
+    millisecond early (a 110-BPM render as MP3 or OGG, block-wise: 0.4 ms; a 60-BPM one:
+    1.7 ms) has its grid's phase just under 0 s.  ``grid_start`` is the grid point nearest 0
+    s, the hits' mean offset (10 µs), and the summary says ``grid from -0.00x s``; before review63 it was
+    the first point at or after 0 s, nearly a whole step -- "grid from 0.136 s" at 110 BPM,
+    telling the user to move the audio and MIDI a step earlier, cutting the first hit."""
+    seconds, bpm = 8.0, 110.0
+    times = np.arange(0, seconds - 0.5, 30.0 / bpm)[1:] - early  # eighth notes; the first at 0 s
+    times = np.concatenate([[0.0], times])
+    strengths = np.where(np.arange(times.size) % 2 == 0, 2.0, 1.0)  # the beats louder than the off-beats
+    hits = DrumHits({"kick": ClassHits("kick", 36, times, strengths, np.full(times.size, 100))})
+    mean_offset = float(np.sum(strengths[1:] * -early) / strengths.sum())  # the hit at 0 s is on the grid
+    _tracker_at(monkeypatch, bpm, seconds)
+    for grid in (16, 8, 32, 12):
+        snapped = quantize(hits, _click_groove(times, seconds), SR, grid=grid)
+        assert snapped.tempo_fit is True, (grid, snapped)
+        # the hits' strength-weighted mean offset from the grid (10 µs: a circular mean)
+        assert type(snapped.grid_start) is float
+        assert abs(snapped.grid_start - mean_offset) < 1e-5, (grid, snapped.grid_start, mean_offset)
+        step = 60 / snapped.bpm / (grid // 4)
+        assert -step / 2 < snapped.grid_start <= step / 2
+
+
+@pytest.mark.parametrize("bpm", [104.0, 120.0, 135.0])
+def test_quantize_names_the_triplet_grid_a_swung_groove_fits(monkeypatch, bpm):
+    """A swung groove (hats at 0 and 2/3 of each beat, the beats louder, ±3 ms) fits no
+    binary grid: ``--quantize 16`` (8, 32) moves its off-beats up to half a step and says
+    no tempo fits -- before review63 as if the tempo changed.  ``triplet_grid`` names the
+    grid that fits (12), as the summary then does; a straight groove that fits keeps None.
+    (Below about 98 BPM the swung eighth notes are sixteenth notes of 3/2 the tempo, and
+    above about 139 BPM its beats' thirds sixteenth notes of 3/4 of it, each nearer 120 BPM:
+    those fit, every hit on the grid, at that tempo.)"""
+    seconds = 8.0
+    rng = np.random.default_rng(5)
+    beats = np.arange(0.1, seconds - 0.5, 60.0 / bpm)
+    swung = np.sort(np.concatenate([beats, beats + 40.0 / bpm])) + rng.uniform(-0.003, 0.003, 2 * beats.size)
+    strengths = np.where(np.isin(np.arange(swung.size), np.arange(0, swung.size, 2)), 2.0, 1.0)
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, swung, strengths, np.full(swung.size, 100))})
+    _tracker_at(monkeypatch, bpm, seconds)
+    for grid in (16, 8, 32):
+        snapped = quantize(hits, _click_groove(swung, seconds), SR, grid=grid)
+        assert snapped.tempo_fit is False and snapped.triplet_grid == 12, (grid, snapped, snapped.triplet_grid)
+    snapped = quantize(hits, _click_groove(swung, seconds), SR, grid=12)
+    assert snapped.tempo_fit is True and snapped.triplet_grid is None and abs(snapped.bpm - bpm) < 1.0
+    straight = np.sort(np.concatenate([beats, beats + 30.0 / bpm]))
+    hits = DrumHits({"hihat": ClassHits("hihat", 42, straight, strengths, np.full(straight.size, 100))})
+    snapped = quantize(hits, _click_groove(straight, seconds), SR, grid=16)
+    assert snapped.tempo_fit is True and snapped.triplet_grid is None
+
+
+def test_quantize_weighs_hits_without_strengths_alike(monkeypatch):
+    """Hits of another tool's table with every strength 0 (``read_midi`` gives times and
+    velocities, no strengths): the tempo is fitted with the hits weighing alike, as with
+    strengths of 1 -- the played 120 BPM, every hit on its sixteenth notes (1 ms).  Before
+    review63 no weight made every step tried fit exactly (RMS 0), and the first, 7 % off,
+    was kept: 129.0 BPM, ``tempo_fit`` True, hits moved up to half a step without a word."""
+    seconds, bpm = 8.0, 120.0
+    rng = np.random.default_rng(11)
+    times = np.arange(0.1, seconds - 0.5, 30.0 / bpm) + rng.uniform(-0.002, 0.002, 30)
+    _tracker_at(monkeypatch, bpm, seconds)
+    snapped = {}
+    for strength in (0.0, 1.0):
+        hits = DrumHits({"hihat": ClassHits("hihat", 42, times, np.full(times.size, strength), np.full(times.size, 90))})
+        snapped[strength] = quantize(hits, _click_groove(times, seconds), SR, grid=16)
+    for q in snapped.values():
+        assert q.tempo_fit is True and abs(q.bpm - bpm) < 0.5, q
+        assert np.abs(q["hihat"].times - times).max() < 0.004  # each hit on its own point
+    assert np.abs(snapped[0.0]["hihat"].times - snapped[1.0]["hihat"].times).max() < 1e-9
 
 
 def test_quantize_reads_the_tempo_of_a_stereo_file_with_one_channel_inverted():

@@ -486,11 +486,16 @@ def error_message(exc: BaseException, *, command: str | None = None, parser=None
 
 
 def cli_words(message: str, parser=None) -> str:
-    """A library message in the CLI's words: ``pass overwrite=True`` is ``use --force``, and
+    """A library message in the CLI's words: ``pass overwrite=True`` is ``use --force``
+    (and ``use --force (force=True in Python)`` is ``use --force``), and
     with ``parser`` (the sub-command's) the Python argument names are its options
     (:func:`option_names`).  One place for a file given alone and a batch's failed input
     (whose line said "pass overwrite=True" when another run wrote its outputs meanwhile)."""
     message = message.replace("pass overwrite=True", "use --force")
+    # a batch's partly done input names both ways to redo it; on the command line --force
+    # alone (the option renaming below made "force=True" "--force True": "use --force
+    # (--force True in Python)"; review63)
+    message = message.replace(" (force=True in Python)", "")
     return message if parser is None else option_names(message, parser)
 
 

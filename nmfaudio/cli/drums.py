@@ -57,6 +57,12 @@ SOUNDS_IN_SOME_TEXT = ("in some blocks its parts sound in the {host} stem (hats 
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
               "half a step; leave out --quantize to keep them as played")
+#: ... and when a triplet grid's tempo fits them (``hits_triplet_grid``: a swung groove, whose
+#: off-beats lie 2/3 of the way through the beat, between a binary grid's points); before
+#: review63 it was called a tempo change.  ``{grid}``: 12 or 24; ``{notes}``: its notes.
+SWING_TEXT = ("; but no tempo fits the hits on this grid, and {notes} do (a swung groove?): some moved up "
+              "to half a step; use --quantize {grid}")
+TRIPLET_NOTES = {12: "eighth-note triplets", 24: "sixteenth-note triplets"}
 
 
 def _classes(text: str) -> tuple:
@@ -344,8 +350,10 @@ def _done_lines(record, name: str | None = None) -> list[str]:
         # no class with a note (--classes other alone): "no hits", not an empty list
         counts = ", ".join(f"{n} {name}" for name, n in record["hit_counts"].items()) or "no hits"
         grid = (f", quantized to 1/{record['quantize']} notes at {record['hits_bpm']:.1f} BPM, "
-                f"grid from {record['hits_grid_start_s']:.3f} s"
-                + (UNFIT_TEXT if record.get("hits_tempo_fit") is False else "")
+                f"grid from {round(record['hits_grid_start_s'], 3) + 0.0:.3f} s"  # + 0.0: no "-0.000"
+                + ("" if record.get("hits_tempo_fit") is not False else
+                   SWING_TEXT.format(grid=record["hits_triplet_grid"], notes=TRIPLET_NOTES[record["hits_triplet_grid"]])
+                   if record.get("hits_triplet_grid") else UNFIT_TEXT)
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
                 ", not quantized: no hits to fit a tempo to" if not sum(record["hit_counts"].values()) else

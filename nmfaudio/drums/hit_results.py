@@ -121,17 +121,24 @@ class DrumHits:
         (within ``GRID_FIT`` of a step, RMS); False when none did (a tempo change, a free
         performance) and the beat tracker's tempo was used as it was; None: not quantized.
     grid_start : float or None, default None
-        Set by :func:`~nmfaudio.drums.tempo_grid.quantize`: the grid's first point at or after 0 s, in seconds
-        (``0 <= grid_start < step``); the hits lie at ``grid_start + n * step`` (but for one
-        kept at the file's first or last sample, its grid point being outside).  The grid is
-        the recording's, so in a MIDI file (which starts with the recording) the notes sit
-        this far after the DAW's grid lines, as the recording's beats do; None: not quantized.
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize`: the grid's point nearest 0 s, in seconds
+        (``-step / 2 < grid_start <= step / 2``: negative when the grid starts before the file,
+        as for hits detected a fraction of a millisecond early on a recording that starts on the
+        beat); the hits lie at ``grid_start + n * step`` (but for one kept at the file's first
+        or last sample, its grid point being outside).  The grid is the recording's, so in a
+        MIDI file (which starts with the recording) the notes sit this far after the DAW's grid
+        lines (before them, when negative), as the recording's beats do; None: not quantized.
+    triplet_grid : int or None, default None
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize` when no tempo fitted the hits on a
+        binary grid (4, 8, 16, 32; ``tempo_fit`` False): the triplet grid, 12 or 24, whose
+        tempo does fit them (a swung groove), else None.
     """
 
     classes: dict
     bpm: float = MIDI_BPM
     tempo_fit: bool | None = None
     grid_start: float | None = None
+    triplet_grid: int | None = None
 
     def __getitem__(self, name) -> ClassHits:
         """The hits of class ``name``; KeyError naming the classes there are (a bare
@@ -203,7 +210,8 @@ class DrumHits:
                    duration: float | None = None) -> Path:
         """Write a Standard MIDI File (type 0): one General MIDI percussion note
         (channel 10) per hit at its onset, 50 ms long (shorter when the next hit of the
-        same note comes sooner: notes of one pitch never overlap), velocity from its strength.
+        same note comes sooner: notes of one pitch never overlap; hits of one note on one tick
+        are one note, the loudest), velocity from its strength.
 
         The file's tempo is ``bpm`` (default ``self.bpm``; one tempo event) and its resolution ``ppq`` ticks per
         quarter note, so a note starts within half a tick of its onset (0.26 ms at

@@ -50,8 +50,8 @@ PRIOR_BPM = 120.0
 #: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
 #: recording.
 LATE_TOLERANCE_S = 0.001
-#: A grid start this close under a whole step is a grid point at 0 s that rounding put
-#: just before it (a nanosecond: times are written to the microsecond).
+#: A grid start this close to 0 s is a grid point at 0 s that rounding put just beside it
+#: (a nanosecond: times are written to the microsecond).
 GRID_ROUNDING_S = 1e-9
 
 
@@ -101,7 +101,10 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         The snapped hits, with ``bpm`` the fitted tempo (so a DAW's grid has the notes'
         spacing), ``tempo_fit`` whether one fitted (False: the tracker's tempo, on hits that
         fit none -- the grid moved some of them by up to half a step) and ``grid_start``
-        the grid's first point at or after 0 s (its offset from a DAW's grid lines); the
+        the grid's point nearest 0 s (-step/2 < grid_start <= step/2; its offset from a DAW's
+        grid lines, negative when the grid starts before the file), and ``triplet_grid`` the
+        triplet grid (12, 24) that fits hits no tempo fitted on a binary grid (a swung
+        groove), else None; the
         hits as given when they cannot carry a tempo (:func:`has_tempo`).
 
     Raises
@@ -136,6 +139,11 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         period = 60.0 / tempo if tempo > 0 else 60.0 / MIDI_BPM
     times = np.concatenate([c.times for c in hits]) if len(hits) else np.zeros(0)
     weights = np.concatenate([c.strengths for c in hits]) if len(hits) else np.zeros(0)
+    if not weights.sum() > 0:
+        # hits without strengths (another tool's table given zeros: read_midi has none) weigh
+        # alike: with no weight the phase fit read every step as fitting exactly, and the first
+        # one tried, 7 % off, was kept -- a 120-BPM groove quantized at 129 BPM (review63)
+        weights = np.ones_like(weights)
     last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
     if times.size and float(times.max()) > last + LATE_TOLERANCE_S:
         # hits lie inside the recording they come from: these do not, so y or sr is not
@@ -145,9 +153,15 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                          f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
                          f"from, whole, and its own sampling rate")
     fit = _fit_tempo(times, weights, period, grid)
+    triplet_grid = None
     if fit is not None:
         period, step, phase = fit
     else:
+        if grid not in TRIPLET_GRIDS:
+            # a swung groove (eighth notes at 0 and 2/3 of a beat) fits no binary grid but a
+            # triplet one: the caller can name it, rather than a tempo change (review63)
+            triplet_grid = next((g for g in TRIPLET_GRIDS if _fit_tempo(times, weights, period, g) is not None),
+                                None)
         # no tempo fits (a tempo change, a free performance): the tracker's step, and the
         # caller is told (tempo_fit False) -- hits move up to half a step
         fine = FIT_GRID[grid]
@@ -177,11 +191,18 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     # notes sit this far after its lines unless the recording begins on a grid point
     # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
     # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
-    # a phase a rounding error under a grid point (hits exactly on a grid from 0 s: -1.7e-16)
+    # a phase a rounding error from a grid point (hits exactly on a grid from 0 s: -1.7e-16)
     # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
+    # The grid point nearest 0 s, before it too: hits detected a fraction of a millisecond
+    # early on a recording that starts on the beat have a phase just under 0, and "the first
+    # point at or after 0 s" made that nearly a whole step ("grid from 0.136 s" on a 110-BPM
+    # MP3 starting on its downbeat, telling the user to move the audio a step earlier and cut
+    # its first hit; review63)
     start = float(phase % step)
-    start = 0.0 if step - start < GRID_ROUNDING_S else start
-    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start)
+    start = start - float(step) if start > step / 2 else start
+    start = 0.0 if abs(start) < GRID_ROUNDING_S else start
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start,
+                    triplet_grid=triplet_grid)
 
 
 def polarity_signs(dots) -> np.ndarray:
