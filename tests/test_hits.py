@@ -1326,6 +1326,7 @@ def test_midi_hits_of_one_note_on_one_tick_are_one_note(tmp_path):
     # the CSV keeps every row: it names the classes, so nothing there is the same hit twice
     assert len(read_csv(hits.write_csv(tmp_path / "same.csv"))["snare"][0]) == 3
 
+
 def _notes_and_end(path):
     """(every message but the end-of-track, with its absolute tick; the end-of-track's tick)."""
     track = mido.MidiFile(path).tracks[0]
