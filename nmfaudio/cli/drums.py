@@ -277,6 +277,14 @@ def run_drums(args) -> int:
     return 0
 
 
+def _frames_text(lengths: dict) -> str:
+    """``8 frames``, or ``8 frames, cymbals 24`` when classes differ (the most common length first)."""
+    values = list(lengths.values())
+    common = max(values, key=values.count)
+    others = ", ".join(f"{name} {n}" for name, n in lengths.items() if n != common)
+    return count(common, "frame") + (f", {others}" if others else "")
+
+
 def _ride_lines(record) -> list[str]:
     """What the ride switch did (nmfaudio.drums.ride): said only with a ride found, or
     with ``--ride on`` that had nothing to take; other recordings keep the summary they had."""
@@ -525,16 +533,21 @@ def run_learn(args) -> int:
     with output_folder(output.parent):
         templates.save(output, overwrite=args.force)
     seconds = time.perf_counter() - started
+    # each class's length as learned: the array's n_frames is the longest (the cymbals' 24),
+    # and "24 frames" alone read as every template's (review63b: the kick's is 8)
+    from nmfaudio.drums.templates import CLASS_FRAMES, TEMPLATE_FRAMES
+
+    lengths = {name: args.frames or CLASS_FRAMES.get(name, TEMPLATE_FRAMES) for name in templates.classes}
     if args.json:
         print(json.dumps({"folder": str(args.folder), "output": str(output), "classes": list(templates.classes),
                           "n_shots": dict(zip(templates.classes, templates.n_shots)), "sr": templates.sr,
                           "n_fft": templates.n_fft, "hop_length": templates.hop_length, "window": templates.window,
-                          "n_frames": templates.n_frames, "bytes": output.stat().st_size,
+                          "n_frames": templates.n_frames, "class_frames": lengths, "bytes": output.stat().st_size,
                           "seconds": round(seconds, 3)}, indent=2))
         return 0
     shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
     print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
           f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, "
-          f"{count(templates.n_frames, 'frame')}), "
+          f"{_frames_text(lengths)}), "
           f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
     return 0
