@@ -1079,6 +1079,9 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "input_band_hz": result.input_band_hz, "templates_sr": result.templates_sr,
         "sources": [{"name": name, "path": path, "rms": rms[name],
                      **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
+        # the drum outputs' share of the outputs' energy: near 0 on a drumless or a-cappella
+        # track, whose "hits" are the music's (the summary says so; review63b)
+        "drums_share": _drums_share(rms, result),
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
@@ -1091,6 +1094,21 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_triplet_grid": hits.triplet_grid if quantized else None,
         "blockwise": blocks,
     }
+
+
+def _drums_share(rms: dict, result) -> float | None:
+    """The drum outputs' share of the outputs' energy, Σ rms² of the drum tracks (the
+    stems, or ``--stems drums``' drums file) over Σ rms² of every track, in [0, 1]; None
+    when some modelled drums are not outputs (``--classes`` a subset: they are in the
+    residual, so the share would not be the kit's) or the tracks are silent."""
+    if _classes_in_residual(result):
+        return None
+    energies = {name: float(value) ** 2 for name, value in rms.items()}
+    total = sum(energies.values())
+    if not total > 0:
+        return None
+    drums = sum(value for name, value in energies.items() if name not in ("residual", "accompaniment"))
+    return round(drums / total, 4)
 
 
 def _classes_in_residual(result) -> list:

@@ -421,3 +421,14 @@ def test_from_one_shots_reads_a_2d_array_as_one_shot_a_row():
     listed = nmfaudio.DrumTemplates.from_one_shots({"kick": list(shots)}, 22050)
     assert stacked.n_shots == listed.n_shots == (3,)
     np.testing.assert_array_equal(stacked.P, listed.P)
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, 0])
+def test_separate_drums_block_seconds_below_zero_says_what_separate_says(value):
+    """block_seconds=-1 said "must be >= 0" while 0 is refused too (review63b); every value
+    up to 0 now gets separate()'s words, checked before any work."""
+    y = np.zeros(SR, np.float32)
+    with pytest.raises(ValueError, match=r"block_seconds=.* must be a number of seconds > 0 \(e\.g\. 30\)"):
+        nmfaudio.separate_drums(y, SR, block_seconds=value)
+    with pytest.raises(ValueError, match=r"block_seconds=.* must be a number of seconds > 0 \(e\.g\. 30\)"):
+        nmfaudio.separate(y, SR, n_components=2, block_seconds=value)

@@ -111,6 +111,23 @@ def test_an_unknown_class_is_said_before_existing_outputs(song, tmp_path, capsys
     assert (out / "beat_residual.wav").read_bytes() == b"keep me"
 
 
+
+def test_templates_learn_summary_gives_each_class_its_length(one_shots, tmp_path, capsys):
+    """A kit with cymbals: the kick, snare and hi-hat templates are 8 frames, the cymbals'
+    24; the summary said "24 frames" (the array's width) as if every template were 24
+    (review63b); --frames sets them all."""
+    import shutil
+
+    shutil.copytree(one_shots / "snare", one_shots / "cymbals")  # a stand-in crash one-shot
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "a.npz")]) == 0
+    assert "hop 512, 8 frames, cymbals 24)" in capsys.readouterr().out
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "b.npz"), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["class_frames"] == {"kick": 8, "snare": 8, "hihat": 8, "cymbals": 24}
+    assert record["n_frames"] == 24  # the array's width, as before
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "c.npz"), "--frames", "12"]) == 0
+    assert "hop 512, 12 frames)" in capsys.readouterr().out
+
 def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys, one_line_error):
     kit = tmp_path / "out" / "kit.npz"
     # a missing folder is asked for, as for image compress -o and drums --onsets (it was made; polish16)

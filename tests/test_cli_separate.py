@@ -95,6 +95,30 @@ def test_existing_output_is_refused_before_any_work_and_force_replaces(song, tmp
     assert sf.info(out / "song_component_02.wav").frames == SR
 
 
+
+def test_force_with_fewer_components_names_an_earlier_runs_leftovers(song, tmp_path, capsys):
+    """-k 3 then -k 2 --force: the third track is the earlier run's and the folder's tracks no
+    longer add up to the input; a note on stderr names it (before review63b nothing was
+    said), and a run that rewrites every track of its name says nothing."""
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-k", "3", "-o", str(out), *FAST]) == 0
+    capsys.readouterr()
+    (out / "other_component_07.wav").write_bytes(b"another input's")  # not this input's: not named
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), "--force", *FAST]) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if line.startswith("nmfaudio: note:")]
+    assert len(notes) == 1, captured.err
+    assert "song_component_03.wav" in notes[0] and "did not write" in notes[0] and "other_" not in notes[0]
+    assert "song_component_01.wav" not in notes[0]
+    assert "note" not in captured.out  # stdout keeps the summary (and --json its record) alone
+    tracks = [sf.read(out / f"song_component_0{i}.wav", dtype="float32")[0] for i in (1, 2, 3)]
+    mixture = sf.read(song, dtype="float32")[0]
+    assert np.max(np.abs(tracks[0] + tracks[1] - mixture)) <= 1e-5  # this run's two add up ...
+    assert np.max(np.abs(sum(tracks) - mixture)) > 1e-3  # ... with the leftover they do not
+    (out / "song_component_03.wav").unlink()
+    assert main(["separate", str(song), "-k", "2", "-o", str(out), "--force", *FAST]) == 0
+    assert "note" not in capsys.readouterr().err
+
 def test_a_failure_while_writing_leaves_no_partial_files(song, tmp_path, monkeypatch, capsys, one_line_error):
     from nmfaudio import audio
 

@@ -189,6 +189,32 @@ def test_shots_in_sub_folders_beside_direct_ones_are_said_once(tmp_path, cli):
     assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
 
 
+
+def test_one_shots_beside_the_class_folders_are_said(tmp_path, cli):
+    """A one-shot lying in the kit folder itself (a Hydrogen kit exported flat, then partly
+    sorted into class folders: PearlTom1-Hard.wav beside kick/) was passed over without a
+    word (review63b): Python warns once, naming it; templates learn prints the note; the
+    templates are the class folders' as before, and hidden or non-audio files stay unsaid."""
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
+    kit = _one_shot_kit(tmp_path / "kit")
+    plain = DrumTemplates.from_folder(kit)
+    for name in ("PearlTom1-Hard.wav", "Tom 2 [soft].FLAC", ".hidden.wav"):
+        sf.write(kit / name, np.full(2000, 0.1, np.float32), 22050)
+    (kit / "README.txt").write_text("a kit")
+    with pytest.warns(SkippedShotsWarning) as caught:
+        templates = DrumTemplates.from_folder(kit)
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        f"one-shots directly in the kit folder '{kit}' are not read (PearlTom1-Hard.wav, Tom 2 [soft].FLAC); move "
+        "each into its class folder (kick, snare, toms, hihat, cymbals), or into other/ for percussion")
+    assert templates.classes == plain.classes and templates.n_shots == plain.n_shots
+    np.testing.assert_array_equal(templates.P, plain.P)
+    code, out, err = cli(["templates", "learn", kit, "-o", tmp_path / "kit.npz"])
+    assert code == 0
+    assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
+
 def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
     """kit/cowbell/ (no drum class) was skipped without a word (review56): Python warns once,
     naming it and its files and the folders that are read; templates learn prints it as

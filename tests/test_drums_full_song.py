@@ -1847,3 +1847,36 @@ def test_the_kick_bands_clean_median_is_the_sustained_parts_window(monkeypatch):
     result = separate_drums(mix, SR, random_state=0, accompaniment=True)
     assert len(seen) == 1
     assert seen[0] >= median_frames(SR, result.hop_length)  # at least the 0.7-s window, never a template's length
+
+
+def test_cli_says_when_a_recording_holds_little_or_no_drums(tmp_path, song, cli):
+    """A drumless track (here the song's bass and chords alone) still gets stems and hits,
+    the music's; the summary says the drum stems hold little of the energy (before
+    review63b nothing was said: a 200-s drumless arrangement gave 730 hits in its MIDI
+    file), and a song with drums, or a --classes subset, gets no such line."""
+    import json
+
+    drums, tonal, mix = song
+    for name, y in (("music", tonal), ("song", mix)):
+        sf.write(tmp_path / f"{name}.wav", y, SR, subtype="FLOAT")
+    code, out, err = cli(["drums", tmp_path / "music.wav", "-o", tmp_path / "a"])
+    assert code == 0, err
+    assert re.search(r"little or no drums: the drum stems hold \d+\.\d % of the outputs' energy", out), out
+    from nmfaudio.cli.drums import LITTLE_DRUMS
+
+    code, out, err = cli(["drums", tmp_path / "music.wav", "-o", tmp_path / "b", "--json", "--stems", "drums"])
+    assert code == 0, err
+    record = json.loads(out)
+    share = record["drums_share"]
+    energy = {s["name"]: s["rms"] ** 2 for s in record["sources"]}
+    assert share == pytest.approx(energy["drums"] / sum(energy.values()), abs=1e-4)
+    assert share < LITTLE_DRUMS
+    code, out, err = cli(["drums", tmp_path / "song.wav", "-o", tmp_path / "c", "--json"])
+    assert code == 0, err
+    assert json.loads(out)["drums_share"] > 2 * LITTLE_DRUMS  # the drums are 0.38 of the song's energy
+    code, out, err = cli(["drums", tmp_path / "song.wav", "-o", tmp_path / "d"])
+    assert "little or no drums" not in out
+    # a subset leaves drums in the residual: its share is not the kit's, and nothing is said
+    code, out, err = cli(["drums", tmp_path / "song.wav", "-o", tmp_path / "e", "--json", "--classes", "cymbals"])
+    assert code == 0, err
+    assert json.loads(out)["drums_share"] is None

@@ -53,6 +53,14 @@ SOUNDS_IN_TEXT = ("its parts sound in the {host} stem (hats at the snare's hits,
 #: ... and when that stem is not silent (block-wise: the parts moved in some blocks only).
 SOUNDS_IN_SOME_TEXT = ("in some blocks its parts sound in the {host} stem (hats at the snare's hits, or a ride "
                        "groove's), its hits read there too")
+#: Below this share of the outputs' energy in the drum outputs (``drums_share``) the summary
+#: says the recording holds little or no drums: a drumless or a-cappella track still gets
+#: stems and hundreds of hits, the music's (review63b: a 200-s drumless FluidR3 arrangement,
+#: 730 hits in the MIDI file, without a word).  Measured on the full-song tuning songs
+#: (benchmarks/songs.py, seeds 0-3, 20 s): their music alone 0.8-1.8 % at 44.1 kHz stereo and
+#: 1.6-4.9 % resampled to 22.05 kHz mono; the songs with the drums 6 dB under the music (the
+#: benchmark's quietest; GMRockKit and FluidR3 Standard) 11.4-17.3 %.
+LITTLE_DRUMS = 0.07
 #: Said after "quantized to ..." when no constant tempo fitted the hits (``hits_tempo_fit``
 #: False): the grid is the beat tracker's, and hits moved by up to half a step.
 UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performance?): some moved up to "
@@ -269,6 +277,14 @@ def run_drums(args) -> int:
     return 0
 
 
+def _frames_text(lengths: dict) -> str:
+    """``8 frames``, or ``8 frames, cymbals 24`` when classes differ (the most common length first)."""
+    values = list(lengths.values())
+    common = max(values, key=values.count)
+    others = ", ".join(f"{name} {n}" for name, n in lengths.items() if n != common)
+    return count(common, "frame") + (f", {others}" if others else "")
+
+
 def _ride_lines(record) -> list[str]:
     """What the ride switch did (nmfaudio.drums.ride): said only with a ride found, or
     with ``--ride on`` that had nothing to take; other recordings keep the summary they had."""
@@ -311,6 +327,10 @@ def _done_lines(record, name: str | None = None) -> list[str]:
                else "--accompaniment off for a drum recording")
         lines.append(f"  treated as a full song ({detail}{why}): the residual holds the music")
     lines += _ride_lines(record)
+    share = record.get("drums_share")
+    if share is not None and share < LITTLE_DRUMS:
+        lines.append(f"  little or no drums: the drum stems hold {100 * share:.1f} % of the outputs' energy; on a "
+                     "drumless or a-cappella recording their sound and hits are the music's")
     if record.get("band_limit_hz"):  # nmfaudio.drums.bandwidth: said only where it acted
         lines.append(f"  band-limited input (nothing above {record['band_limit_hz'] / 1000:.1f} kHz, "
                      "e.g. upsampled): the templates stop there")
@@ -513,16 +533,21 @@ def run_learn(args) -> int:
     with output_folder(output.parent):
         templates.save(output, overwrite=args.force)
     seconds = time.perf_counter() - started
+    # each class's length as learned: the array's n_frames is the longest (the cymbals' 24),
+    # and "24 frames" alone read as every template's (review63b: the kick's is 8)
+    from nmfaudio.drums.templates import CLASS_FRAMES, TEMPLATE_FRAMES
+
+    lengths = {name: args.frames or CLASS_FRAMES.get(name, TEMPLATE_FRAMES) for name in templates.classes}
     if args.json:
         print(json.dumps({"folder": str(args.folder), "output": str(output), "classes": list(templates.classes),
                           "n_shots": dict(zip(templates.classes, templates.n_shots)), "sr": templates.sr,
                           "n_fft": templates.n_fft, "hop_length": templates.hop_length, "window": templates.window,
-                          "n_frames": templates.n_frames, "bytes": output.stat().st_size,
+                          "n_frames": templates.n_frames, "class_frames": lengths, "bytes": output.stat().st_size,
                           "seconds": round(seconds, 3)}, indent=2))
         return 0
     shots = ", ".join(f"{n} {name}" for name, n in zip(templates.classes, templates.n_shots))
     print(f"{output}: templates for {', '.join(templates.classes)} from {shots} one-shots "
           f"(sr {templates.sr}, n_fft {templates.n_fft}, hop {templates.hop_length}, "
-          f"{count(templates.n_frames, 'frame')}), "
+          f"{_frames_text(lengths)}), "
           f"{output.stat().st_size / 1024:.0f} KB, {seconds:.1f} s")
     return 0

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -124,7 +126,32 @@ def run(args) -> int:
     _check_sizes(args, task, info.frames, info.channels, info.samplerate)
     with output_folder(args.output_dir):
         _separate_and_report(args, task)
+    leftover = other_components(task)
+    if leftover:
+        print(f"nmfaudio: note: {leftover}", file=sys.stderr)
     return 0
+
+
+def other_components(task) -> str:
+    """What to say of component files of this input's name in its output folder that this
+    run did not write — an earlier run's with a larger -k (``-k 4``, then ``-k 3 --force``
+    left ``_component_04``, and the folder's tracks no longer added up to the input;
+    review63b) — or "" when there are none."""
+    import re
+
+    pattern = re.compile(re.escape(task.name) + r"_component_\d+\.[A-Za-z0-9]+")
+    written = {Path(path).name for path in task.outputs}
+    try:
+        names = sorted(entry.name for entry in os.scandir(task.folder)
+                       if pattern.fullmatch(entry.name) and entry.name not in written)
+    except OSError:  # the folder went away or cannot be listed: nothing to say
+        return ""
+    if not names:
+        return ""
+    shown = (", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 3
+             else ", ".join(names[:3]) + f" and {len(names) - 3} more")
+    return (f"{str(task.folder)!r} also holds {shown}, which this run did not write (an earlier run's, "
+            f"with another -k?): with them the folder's tracks do not add up to the input; delete them")
 
 
 def _check_sizes(args, task, n_samples: int, channels: int, sr: int) -> None:

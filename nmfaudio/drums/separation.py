@@ -377,7 +377,8 @@ def separate_drums(
     max_gain_db = _check_number(max_gain_db, "max_gain_db", low=0, allow_none=True)
     max_memory = check_max_memory(max_memory)
     if block_seconds is not None:
-        block_seconds = _check_number(block_seconds, "block_seconds", low=0)
+        # one message for every value below the least (-1 said "must be >= 0", where 0 is refused too)
+        block_seconds = _check_number(block_seconds, "block_seconds")
         if block_seconds <= 0:
             raise ValueError(f"block_seconds={block_seconds!r} must be a number of seconds > 0 (e.g. 30)")
     if callback is not None and not callable(callback):

@@ -539,8 +539,8 @@ class DrumTemplates:
         SkippedShotsWarning
             A class folder also holds one-shots in sub-folders, which are not read, or
             (``classes`` not given) the kit holds folders of one-shots that are no class
-            (``cowbell/``), which are not read either (once per call, naming every such
-            folder).
+            (``cowbell/``), which are not read either, or one-shots lying in the kit folder
+            itself beside the class folders (once per call, naming every such folder and file).
         """
         folder = Path(path)
         if audio.is_broken_link(folder):  # a kit on a moved drive: the link and its target named
@@ -552,6 +552,7 @@ class DrumTemplates:
             raise error(f"one-shot folder {str(folder)!r} {what}; give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
+        loose = []  # ... and its one-shots outside every class folder
         if classes is None:
             _check_folder_case(folder)
             # a class folder that is a link leading nowhere (a moved drive) is kept, so that the
@@ -560,6 +561,10 @@ class DrumTemplates:
             # without its suffix, or a note): it was passed over without a word (mend60)
             classes = tuple(c for c in KNOWN_CLASSES if os.path.lexists(folder / c))
             unread = _unread_folders(folder, classes)
+            # one-shots lying in the kit folder itself, beside its class folders (a kit exported
+            # flat, then partly sorted): not read, and not said before review63b
+            loose = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                           and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not classes:
                 # a class folder itself given (kit/kick): the kit is its parent
                 fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
@@ -615,7 +620,7 @@ class DrumTemplates:
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
                 skipped.append(f"{str(sub)!r} ({_listed(nested)})")
-        if skipped or unread:
+        if skipped or unread or loose:
             import warnings
 
             from nmfaudio._validation import caller_stacklevel
@@ -625,6 +630,10 @@ class DrumTemplates:
                 said.append(f"folders of {str(folder)!r} that are no drum class are not read ({_listed(dict(unread))}); "
                             f"name a drum's folder {', '.join(CLASSES)}, or put percussion to leave in the residual "
                             "in other/")
+            if loose:
+                shown = ", ".join(loose[:3]) + (f" and {len(loose) - 3} more" if len(loose) > 3 else "")
+                said.append(f"one-shots directly in the kit folder {str(folder)!r} are not read ({shown}); move each "
+                            f"into its class folder ({', '.join(CLASSES)}), or into other/ for percussion")
             if skipped:
                 said.append(f"one-shots in sub-folders of {'; '.join(skipped)} are not read, only the files directly "
                             "in each class folder (one template per class folder); move the ones to learn from up "
