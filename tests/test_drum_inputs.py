@@ -215,6 +215,7 @@ def test_one_shots_beside_the_class_folders_are_said(tmp_path, cli):
     assert code == 0
     assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
 
+
 def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
     """kit/cowbell/ (no drum class) was skipped without a word (review56): Python warns once,
     naming it and its files and the folders that are read; templates learn prints it as

@@ -596,7 +596,7 @@ def test_the_toms_low_band_is_for_drum_recordings_only(monkeypatch):
 
 
 def test_attack_gains_scale_a_hit_to_its_rise():
-    from nmfaudio.drums.accompaniment import ATTACK_MAX_GAIN, attack_gains
+    from nmfaudio.drums.accompaniment import attack_gains
 
     # two bands, 6 frames: a steady level 1, a hit at frame 3 rising by 0.9 in both bands
     V = np.ones((2, 6), np.float32)

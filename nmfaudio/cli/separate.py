@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmfaudio.cli import (CLIError, count, new_bar, output_folder, progress_bar, refuse_outputs, signals_deferred,
+from nmfaudio.cli import (count, new_bar, output_folder, progress_bar, refuse_outputs, signals_deferred,
                           stop_if_signalled)
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, path_arg, positive_int, seconds
 from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_format, is_batch, plan_one, run_batch
