@@ -18,6 +18,7 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio._validation import check_keywords
 from nmfaudio.drums import track_reads
+from nmfaudio.drums.drumless import DRUMLESS_CLASSES, drumless_frames, drumless_hits
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, stroke_bands,
                                  stroke_rings)
@@ -220,12 +221,20 @@ class DrumSeparation:
         residual is passed too: a weak snare hit where it is louder than the snare's
         track is dropped (:func:`~nmfaudio.drums.hits.detect_hits`, step 8).
 
+        ``drumless=True`` (a song only, the accompaniment model; off by default) drops the
+        kick, snare and toms hits of the stretches where the kick's track holds a share of
+        the mixture more than 8 dB under its usual level (:mod:`nmfaudio.drums.drumless`):
+        a drumless intro, break or outro, whose "hits" are the music's.  A stretch of more
+        than about 2 s where the drummer plays snare or toms but no kick (a build-up's snare
+        roll) loses those hits too; a drum recording's hits are unchanged.
+
         Returns
         -------
         DrumHits
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
+        drumless = _check_drumless(options.pop("drumless", False), "hits")
         _check_hit_options(options, "hits")
         self._check_tracks("hits()")
         centred = ()
@@ -238,7 +247,7 @@ class DrumSeparation:
         if "residual" not in options and self.residual_checks_hits:  # residual=None turns that check off
             options["residual"] = self.sources["residual"]
         signals = {name: self.sources[name] for name in self.activations if name in self.sources}
-        return self._detect_hits_in(self._hosted(signals, self.sources), options, centred)
+        return self._detect_hits_in(self._hosted(signals, self.sources), options, centred, drumless=drumless)
 
     def detect_hits_in(self, signals, **options):
         """:func:`nmfaudio.drums.hits.detect_hits` on ``activations`` with the given tracks
@@ -268,7 +277,8 @@ class DrumSeparation:
             host's together, the host's given under its name here (``"cymbals"``, or
             ``"residual"``: given only for that).
         **options
-            Passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` and, where
+            ``drumless=`` as :meth:`hits` (the kick's track among ``signals`` and ``mixture=``
+            needed); the rest passed to :func:`~nmfaudio.drums.hits.detect_hits` (``mixture=`` and, where
             :attr:`residual_checks_hits`, ``residual=`` among them).  In a song (the
             accompaniment model) ``min_timbre`` is 0 unless given: the snare's stem holds
             the music under its hits' bodies.
@@ -277,9 +287,10 @@ class DrumSeparation:
         -------
         DrumHits
         """
+        drumless = _check_drumless(options.pop("drumless", False), "detect_hits_in")
         if signals:  # a class of sounds_in on its host's track too (given as "cymbals" or "residual")
             signals = self._hosted(signals, signals)
-        return self._detect_hits_in(signals, options)
+        return self._detect_hits_in(signals, options, drumless=drumless)
 
     def _hosted(self, signals: dict, tracks: dict) -> dict:
         """``signals`` with each class of :attr:`sounds_in` read on its own track and its
@@ -292,7 +303,7 @@ class DrumSeparation:
                 signals[name] = track_reads.summed(own, other)
         return signals
 
-    def _detect_hits_in(self, signals, options: dict, centred: tuple = ()):
+    def _detect_hits_in(self, signals, options: dict, centred: tuple = (), *, drumless: bool = False):
         """:meth:`detect_hits_in`; ``centred``: the keys of ``options`` ("mixture",
         "residual") already without the offset (:meth:`hits`' own mixture)."""
         from nmfaudio.drums.hits import detect_hits
@@ -357,6 +368,11 @@ class DrumSeparation:
             options = {**options, **{key: track_reads.with_signs(options[key], signs)
                                      for key in ("mixture", "residual") if options.get(key) is not None}}
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
+        if drumless and self.accompaniment:
+            # a song's drumless stretches (an intro, a break, an outro): the kick, snare and toms
+            # hits there are the music's (nmfaudio.drums.drumless; asked for: a kickless stretch
+            # with drums loses them too)
+            found = _without_drumless(found, (signals or {}).get("kick"), options.get("mixture"), sr=self.sr)
         if not ride:
             return found
         strokes, classes = found[STROKE_LABEL], dict(found.classes)
@@ -458,6 +474,29 @@ def _hat_double_s(value) -> float:
     if isinstance(value, dict):
         value, label = value.get("hihat"), "double_s['hihat']"
     return DOUBLE_S if value is None else _check_real(value, label, low=0)
+
+
+def _check_drumless(value, called: str) -> bool:
+    """``drumless=`` of :meth:`DrumSeparation.hits` / ``detect_hits_in``: True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{called}(drumless={value!r}) must be True or False")
+    return bool(value)
+
+
+def _without_drumless(found, kick, mixture, *, sr):
+    """``found`` (DrumHits) without the hits of :data:`~nmfaudio.drums.drumless.DRUMLESS_CLASSES`
+    in the stretches :func:`~nmfaudio.drums.drumless.drumless_hits` judges drumless; as it is
+    without the kick's track or the mixture."""
+    if kick is None or mixture is None:
+        return found
+    if not any(name in found.classes and len(found.classes[name].times) for name in DRUMLESS_CLASSES):
+        return found
+    frames = drumless_frames(kick, mixture, sr=sr)
+    classes = dict(found.classes)
+    for name in DRUMLESS_CLASSES:
+        if name in classes:
+            classes[name] = _kept_hits(classes[name], ~drumless_hits(classes[name].times, frames))
+    return dataclasses.replace(found, classes=classes)
 
 
 def _kept_hits(hit, keep):
