@@ -62,7 +62,7 @@ DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat",
                 "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
                 "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "presence_test": True,
-                "ride": "auto", "stems": "all"}
+                "ride": "auto", "stems": "all", "drumless": False}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -128,7 +128,8 @@ def check_options(job: str, options: dict) -> dict:
     # the batch's own switches, which no separation checks: "no" was read as True (a figure
     # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
     for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
-                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv"),
+                         ("drumless", "True drops the kick, snare and toms hits of a song's drumless stretches")):
         if key in merged:
             merged[key] = check_switch(merged[key], key, meaning=meaning)
     if job == "drums":
@@ -768,7 +769,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     played : DrumHits
     """
     o = task.options
-    played = result.hits()
+    played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits dropped
     figure = None
     if task.plot:
         from nmfaudio.plot.drums import drums_figure
@@ -904,7 +905,8 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                 mixture = audio.FileReader(mixture_path)
                 try:
                     # the same detection as in memory (a ride's strokes picked on their own)
-                    played = result.detect_hits_in(readers, mixture=mixture, residual=remainder)
+                    played = result.detect_hits_in(readers, mixture=mixture, residual=remainder,
+                                                   drumless=o["drumless"])
                 finally:
                     mixture.close()
             finally:

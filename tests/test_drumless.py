@@ -115,3 +115,35 @@ def test_no_kick_to_compare_judges_nothing_drumless():
     # shorter than one window: nothing judged
     assert not drumless_frames(mixture[:, :SR], mixture[:, :SR], sr=SR).any()
     assert not drumless_hits(np.array([0.1, 5.0]), np.zeros(0, dtype=bool)).any()
+
+
+def test_cli_drumless_drops_the_drumless_stretches_hits(gapped, tmp_path, capsys):
+    """``nmfaudio drums --drumless`` writes the hits of ``hits(drumless=True)`` (in memory and
+    block-wise); without it, the hits as before.  Fails on main: no ``--drumless``."""
+    import csv
+
+    import soundfile as sf
+
+    from nmfaudio.cli import main
+
+    result, _ = gapped
+    song = tmp_path / "song.wav"
+    sf.write(song, sum(result.sources.values()), SR)
+    counts = {}
+    for label, extra in (("plain", []), ("drumless", ["--drumless"]),
+                         ("blocks", ["--drumless", "--block-seconds", "8"])):
+        out = tmp_path / label
+        assert main(["drums", str(song), "-o", str(out), "--onsets", "--accompaniment", "on", *extra]) == 0
+        with open(out / "song_onsets.csv", newline="") as f:
+            rows = [(float(r["time_s"]), r["class"]) for r in csv.DictReader(f)]
+        counts[label] = _count([t for t, c in rows if c in ("kick", "snare", "toms")], DRUMLESS)
+    capsys.readouterr()
+    assert counts["plain"] >= 10 and counts["drumless"] <= 2, counts
+    assert counts["blocks"] <= 2, counts
+
+
+def test_separate_many_refuses_a_drumless_that_is_no_switch(tmp_path):
+    from nmfaudio.batch import separate_many
+
+    with pytest.raises(ValueError, match=r"drumless='yes' must be True or False"):
+        separate_many([tmp_path / "a.wav"], tmp_path / "out", options={"drumless": "yes"})

@@ -7,7 +7,7 @@
                    [--presence-test on|off] [--ride auto|on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
-                   [--midi] [--onsets [CSV]] [--quantize GRID]
+                   [--midi] [--onsets [CSV]] [--quantize GRID] [--drumless]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
@@ -219,7 +219,8 @@ def drum_options(args) -> dict:
             "plot": args.plot, "midi": args.midi, "onsets": args.onsets is not None, "quantize": args.quantize,
             "block_seconds": args.block_seconds, "max_memory": args.max_memory,
             "accompaniment": args.accompaniment, "presence_test": args.presence_test,
-            "ride": args.ride, "stems": args.stems}  # separate_drums reads "on" / "off"
+            "ride": args.ride, "stems": args.stems,  # separate_drums reads "on" / "off"
+            "drumless": args.drumless}
 
 
 def run_drums(args) -> int:
@@ -424,6 +425,10 @@ def _register_hits(drums) -> None:
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
                        help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
                             "tempo (e.g. 16); default: the hits as played")
+    group.add_argument("--drumless", action="store_true",
+                       help="in a full song, drop the kick, snare and toms hits of stretches without drums "
+                            "(an intro, a break: their hits are the music's); a kickless stretch with drums, "
+                            "such as a build-up's snare roll, loses them too")
 
 
 def _check_notes(classes, templates) -> None:
