@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -137,8 +138,6 @@ def other_components(task) -> str:
     run did not write — an earlier run's with a larger -k (``-k 4``, then ``-k 3 --force``
     left ``_component_04``, and the folder's tracks no longer added up to the input;
     review63b) — or "" when there are none."""
-    import re
-
     pattern = re.compile(re.escape(task.name) + r"_component_\d+\.[A-Za-z0-9]+")
     written = {Path(path).name for path in task.outputs}
     try:

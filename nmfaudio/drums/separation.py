@@ -746,6 +746,12 @@ def _without_off_hit(H_masks, labels, frames_per_second, band_magnitude=None, P_
     return H_masks
 
 
+def _output_name(classes, index: int) -> str:
+    """The name of output ``index`` of the masks' routing: a requested class, or the
+    residual (index ``len(classes)``)."""
+    return classes[index] if index < len(classes) else RESIDUAL
+
+
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
@@ -1041,7 +1047,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes and not no_hats
             and hats_at_snare(fit.P, fit.H.sum(axis=1), kit.classes, sr=sr)):
         hats_to = classes.index("cymbals") if "cymbals" in classes else len(classes)
-    sounds_in = {} if hats_to is None else {"hihat": classes[hats_to] if hats_to < len(classes) else RESIDUAL}
+    sounds_in = {} if hats_to is None else {"hihat": _output_name(classes, hats_to)}
     has_free = fit.W_free.shape[1] > 0  # False for n_free=0, or when the callback stopped the fit early
     # each template's modelled spectrogram adds to its output: a requested class's stem
     # (the sum of its parts) or the residual (free components, percussion, classes not asked for)
@@ -1143,7 +1149,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if (moved and RIDE_SONG_HATS and sustained is not None and presence_test and adapt and "hihat" in classes
             and not no_hats and sr >= hat_presence.HAT_MIN_SR):
         route = np.where(np.asarray(route) == classes.index("hihat"), target, route)
-        sounds_in = {"hihat": classes[target] if target < D else RESIDUAL}
+        sounds_in = {"hihat": _output_name(classes, target)}
     # no ride, a drum recording: where the hat parts' model sits at the snare's hits (quiet
     # hats under a loud snare: they explain its wires), their excess over their own level
     # around is the snare's (nmfaudio.drums.snare_wires; not in a ride groove, whose hats
