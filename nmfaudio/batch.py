@@ -1094,6 +1094,10 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_grid_start_s": round(hits.grid_start, 6) + 0.0 if quantized else None,  # + 0.0: no -0.0
         # no tempo fitted a binary grid, but this triplet grid's does (a swung groove): 12, 24 or None
         "hits_triplet_grid": hits.triplet_grid if quantized else None,
+        # hits per class dropped for sharing a grid point with a stronger one of their class
+        # ({}: none), and the finer grid of the same tempo that keeps them all (or None)
+        "hits_merged": dict(hits.merged or {}) if quantized else None,
+        "hits_finer_grid": hits.finer_grid if quantized else None,
         "blockwise": blocks,
     }
 
