@@ -774,7 +774,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     if task.plot:
         from nmfaudio.plot.drums import drums_figure
 
-        figure = drums_figure(result, title=Path(task.input).name, hits=played)
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, stems=o["stems"])
     hits = played
     if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
         from nmfaudio.drums.tempo_grid import quantize
@@ -825,12 +825,14 @@ def _drums_over_budget(task: Task) -> str | None:
 
 def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:
     """Draw the streamed drum task's figure from the stems' float files (``files``:
-    {class or "residual": path}, the result's ``sources`` order) into ``destination``."""
+    {class or "residual": path}, the result's ``sources`` order; with ``--stems drums``
+    {"drums": path, "accompaniment": path}) into ``destination``."""
     from nmfaudio.plot.drums import drums_figure
 
     readers = {name: audio.FileReader(Path(path)) for name, path in files.items()}
     try:
-        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers)
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers,
+                              stems=task.options["stems"])
     finally:
         for reader in readers.values():
             reader.close()
@@ -919,10 +921,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
 
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
-            if task.plot:  # the stems' files read back a stretch at a time
-                residual = outputs["accompaniment" if two else "residual"]
-                _streamed_figure(task, result, {**{name: files[name] for name in classes}, "residual": residual},
-                                 played, temporaries[len(task.tracks)])
+            if task.plot:  # the outputs' files read back a stretch at a time (the figure draws what is written)
+                drawn = outputs if two else {**{name: files[name] for name in classes}, "residual": outputs["residual"]}
+                _streamed_figure(task, result, drawn, played, temporaries[len(task.tracks)])
             if converted:
                 _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
                                  in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)
