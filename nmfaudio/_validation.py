@@ -14,6 +14,7 @@ import dataclasses
 import math
 import numbers
 import os
+import re
 import sys
 
 import numpy as np
@@ -236,6 +237,24 @@ def check_number(value, name: str, *, minimum=None, strict: bool = False, maximu
                 expected += f"{' and' if minimum is not None else ''} {'<' if strict_maximum else '<='} {maximum:g}"
         raise ValueError(f"{name}={value!r} must be {expected}")
     return float(value)
+
+
+#: A number written with a decimal comma (``-0,17764``, ``3``, ``1,2e-05``): a spreadsheet
+#: saved in a locale that writes them (German, French, ...), which separates cells with ";"
+#: (its CSV) or a tab (its "Text (Tab delimited)").  Read by the spike adapter's CSV files
+#: and :func:`nmfaudio.drums.hit_files.read_csv`.
+DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+
+def cell_number(text: str) -> float:
+    """A table cell's number, written with a decimal point or a decimal comma
+    (:data:`DECIMAL_COMMA`: ``"0,5"`` is 0.5); ValueError for anything else."""
+    try:
+        return float(text)
+    except ValueError:
+        if not DECIMAL_COMMA.fullmatch(text.strip()):
+            raise
+        return float(text.strip().replace(",", "."))
 
 
 def check_switch(value, name: str, *, auto: bool = False, meaning: str = ""):

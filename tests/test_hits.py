@@ -1425,6 +1425,35 @@ def test_hit_files_read_back_after_a_spreadsheet_and_wrong_files_are_named(playe
         read_csv(broken)
 
 
+def test_read_csv_reads_a_european_spreadsheets_semicolons_and_decimal_commas(played, tmp_path):
+    """The onsets CSV saved again by a spreadsheet in a locale of decimal commas (German,
+    French): ";" between the cells, ``0,512`` for 0.512 -- read as the file written (the
+    header tells the separator); so is a table of commas with such numbers quoted.  Before
+    review64: "starts with 'time_s;class;velocity;strength', not 'time_s,class,...'".  Decimal
+    commas unquoted in a table of commas lose the cells: the error says what to do."""
+    _, _, _, _, hits = played
+    written = read_csv(hits.write_csv(tmp_path / "hits.csv"))
+    rows = [line.split(",") for line in (tmp_path / "hits.csv").read_text(encoding="utf-8").splitlines()]
+    european = tmp_path / "european.csv"
+    european.write_text("\r\n".join(";".join(cell.replace(".", ",") for cell in row) for row in rows) + "\r\n",
+                        encoding="utf-8-sig")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("\n".join(",".join(f'"{cell.replace(".", ",")}"' for cell in row) for row in rows) + "\n",
+                      encoding="utf-8")
+    assert any("," in row[0] for row in [line.split(";") for line in european.read_text("utf-8-sig").splitlines()[1:]])
+    for path in (european, quoted):
+        back = read_csv(path)
+        assert list(back) == list(written) and sum(len(v[0]) for v in back.values()) == len(hits)
+        for name in written:
+            for a, b in zip(back[name], written[name]):
+                np.testing.assert_array_equal(a, b)
+    lost = tmp_path / "lost.csv"
+    lost.write_text("time_s,class,velocity,strength\n0,5,kick,100,1,25\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 2 is not a hit .*: '0,5,kick,100,1,25'; decimal commas need ';' "
+                                         r"between the cells"):
+        read_csv(lost)
+
+
 def test_hits_built_by_hand_are_checked_and_lists_work(played, tmp_path):
     # ClassHits from another tool's table: lists made quantize fail on "only integer scalar
     # arrays can be converted to a scalar index"; a velocity of 300 made write_midi fail on
