@@ -128,10 +128,13 @@ def check_options(job: str, options: dict) -> dict:
     # the batch's own switches, which no separation checks: "no" was read as True (a figure
     # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
     for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
-                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv"),
-                         ("drumless", "True drops the kick, snare and toms hits of a song's drumless stretches")):
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
         if key in merged:
             merged[key] = check_switch(merged[key], key, meaning=meaning)
+    if "drumless" in merged:  # the check of hits(drumless=), and its message
+        from nmfaudio.drums.drumless import drumless_mode
+
+        merged["drumless"] = drumless_mode(merged["drumless"])
     if job == "drums":
         classes = merged["classes"]
         if isinstance(classes, str) and "," in classes:
