@@ -386,6 +386,16 @@ def free_mask(fix, n_components: int, name: str) -> np.ndarray:
 REPR_ENTRIES = 8
 
 
+def first_few(names, most: int = 3) -> str:
+    """``"a, b and c"``, or past ``most`` names ``"a, b, c and 4 more"``: the one way a
+    message lists files or names it does not show in full (a kit's loose one-shots, an
+    earlier run's components)."""
+    names = [str(name) for name in names]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
 def summary_repr(result) -> str:
     """One line for a result dataclass: its fields, arrays by shape and dtype.
 

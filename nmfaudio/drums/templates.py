@@ -623,7 +623,7 @@ class DrumTemplates:
         if skipped or unread or loose:
             import warnings
 
-            from nmfaudio._validation import caller_stacklevel
+            from nmfaudio._validation import caller_stacklevel, first_few
 
             said = []
             if unread:  # kit/cowbell/ was skipped without a word (review56)
@@ -631,7 +631,7 @@ class DrumTemplates:
                             f"name a drum's folder {', '.join(CLASSES)}, or put percussion to leave in the residual "
                             "in other/")
             if loose:
-                shown = ", ".join(loose[:3]) + (f" and {len(loose) - 3} more" if len(loose) > 3 else "")
+                shown = first_few(loose)
                 said.append(f"one-shots directly in the kit folder {str(folder)!r} are not read ({shown}); move each "
                             f"into its class folder ({', '.join(CLASSES)}), or into other/ for percussion")
             if skipped:
