@@ -557,11 +557,11 @@ def run_learn(args) -> int:
     with output_folder(output.parent):
         templates.save(output, overwrite=args.force)
     seconds = time.perf_counter() - started
-    # each class's length as learned: the array's n_frames is the longest (the cymbals' 24),
-    # and "24 frames" alone read as every template's (review63b: the kick's is 8)
-    from nmfaudio.drums.templates import CLASS_FRAMES, TEMPLATE_FRAMES
+    # each class's length as learned (from_folder's rule): the array's n_frames is the longest
+    # (the cymbals' 24), and "24 frames" alone read as every template's (review63b: the kick's is 8)
+    from nmfaudio.drums.templates import class_lengths
 
-    lengths = {name: args.frames or CLASS_FRAMES.get(name, TEMPLATE_FRAMES) for name in templates.classes}
+    lengths = class_lengths(templates.classes, args.frames)
     if args.json:
         print(json.dumps({"folder": str(args.folder), "output": str(output), "classes": list(templates.classes),
                           "n_shots": dict(zip(templates.classes, templates.n_shots)), "sr": templates.sr,
