@@ -438,6 +438,49 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     return tasks
 
 
+#: How a PNG file starts, and how a whole one ends (its IEND chunk and that chunk's CRC).
+PNG_START = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"
+
+
+def incomplete_output(task: Task) -> str | None:
+    """Why an existing output of ``task`` is not a whole file, or None when each reads: an
+    audio track whose header :func:`nmfaudio.audio.audio_info` takes (not empty, not a WAV
+    cut short), a figure that is a PNG to its last chunk, hit files their readers read
+    (:func:`~nmfaudio.drums.hit_files.read_midi`, :func:`~nmfaudio.drums.hit_files.read_csv`).
+    What resume checks before it skips an input whose outputs all exist: nmfaudio's own
+    outputs are renamed into place whole, so a broken one is another writer's."""
+    for path in task.outputs:
+        if os.path.getsize(path) == 0:
+            return f"{path!r} is empty"
+    for _, path in task.tracks:
+        try:
+            audio.audio_info(path)
+        except (ValueError, OSError) as exc:
+            return _reason(exc)
+    if task.plot:
+        with open(task.plot, "rb") as handle:
+            start = handle.read(len(PNG_START))
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - len(PNG_END)))
+            end = handle.read()
+        if start != PNG_START or end != PNG_END:
+            return f"{task.plot!r} is not a whole PNG image"
+    for kind, path in task.hit_files:
+        from nmfaudio.drums.hit_files import read_csv, read_midi
+
+        try:
+            (read_midi if kind == "midi" else read_csv)(path)
+        except (ValueError, OSError) as exc:
+            return _reason(exc)
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """An error's first clause (what is wrong, without the fix it offers for an input)."""
+    return str(exc).split("; ")[0]
+
+
 # --------------------------------------------------------------------------- one file
 
 def run_task(task: Task, *, callback=None, on_block=None) -> dict:
@@ -1667,7 +1710,13 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         if task.force or not existing:
             todo.append(i)
         elif len(existing) == len(task.outputs):
-            records[i] = make_record(task, "skipped", error=None)
+            # taken as done only when every output is whole: a file of the same name left empty
+            # or cut short (a copy interrupted, a disk filled, another program's) was "skipped"
+            # before review64, and the input never redone
+            broken = incomplete_output(task)
+            records[i] = (make_record(task, "skipped", error=None) if broken is None else make_record(
+                task, "failed", error=f"{broken}: not a complete output (a copy or write interrupted, or not made by "
+                                      "nmfaudio?); delete it or use --force (force=True in Python) to redo the input"))
         else:
             missing = [p for p in task.outputs if not Path(p).exists()]
             records[i] = make_record(task, "failed", error=(
