@@ -779,15 +779,16 @@ def _drums_file(task: Task, callback) -> dict:
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
-        y, sr = audio.load(task.input)
-        audio.check_peak(y, task.input)  # named by its file (separate_drums sees an array)
-        result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
+        # the file itself: separate_drums reads it and checks its peak, naming it (the batch read
+        # it and checked the peak first, and separate_drums checked the array again; review64)
+        result = separate_drums(task.input, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
-    if not (o["quantize"] and task.hit_files):
-        # read again only by the quantizer's beat tracker: freed before the hits' mixture
-        # (the stems' sum) is made, which then takes its pages instead of fresh ones
-        y = None
+    sr = result.sr
+    # the quantizer's beat tracker reads the mixture's channel mean, as when streamed (the same
+    # float32 values as tracker_mono of the loaded file), read after the separation: the
+    # stereo mixture is not held through the hits and the writes
+    y = _mono_mixture(task.input) if o["quantize"] and task.hit_files else None
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'
