@@ -451,7 +451,7 @@ def incomplete_output(task: Task) -> str | None:
     What resume checks before it skips an input whose outputs all exist: nmfaudio's own
     outputs are renamed into place whole, so a broken one is another writer's."""
     for path in task.outputs:
-        if os.path.getsize(path) == 0:
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
             return f"{path!r} is empty"
     for _, path in task.tracks:
         try:
@@ -459,11 +459,14 @@ def incomplete_output(task: Task) -> str | None:
         except (ValueError, OSError) as exc:
             return _reason(exc)
     if task.plot:
-        with open(task.plot, "rb") as handle:
-            start = handle.read(len(PNG_START))
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - len(PNG_END)))
-            end = handle.read()
+        try:
+            with open(task.plot, "rb") as handle:
+                start = handle.read(len(PNG_START))
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - len(PNG_END)))
+                end = handle.read()
+        except OSError as exc:  # a folder of that name, no permission to read
+            return f"{task.plot!r} cannot be read ({exc.strerror or exc})"
         if start != PNG_START or end != PNG_END:
             return f"{task.plot!r} is not a whole PNG image"
     for kind, path in task.hit_files:
