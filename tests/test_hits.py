@@ -1428,7 +1428,8 @@ def test_hit_files_read_back_after_a_spreadsheet_and_wrong_files_are_named(playe
 def test_read_csv_reads_a_european_spreadsheets_semicolons_and_decimal_commas(played, tmp_path):
     """The onsets CSV saved again by a spreadsheet in a locale of decimal commas (German,
     French): ";" between the cells, ``0,512`` for 0.512 -- read as the file written (the
-    header tells the separator); so is a table of commas with such numbers quoted.  Before
+    header tells the separator); so are its tab-separated text and a table of commas with
+    such numbers quoted.  Before
     review64: "starts with 'time_s;class;velocity;strength', not 'time_s,class,...'".  Decimal
     commas unquoted in a table of commas lose the cells: the error says what to do."""
     _, _, _, _, hits = played
@@ -1441,7 +1442,10 @@ def test_read_csv_reads_a_european_spreadsheets_semicolons_and_decimal_commas(pl
     quoted.write_text("\n".join(",".join(f'"{cell.replace(".", ",")}"' for cell in row) for row in rows) + "\n",
                       encoding="utf-8")
     assert any("," in row[0] for row in [line.split(";") for line in european.read_text("utf-8-sig").splitlines()[1:]])
-    for path in (european, quoted):
+    tabs = tmp_path / "tabs.txt"  # a spreadsheet's "Text (Tab delimited)"
+    tabs.write_text("\n".join("\t".join(cell.replace(".", ",") for cell in row) for row in rows) + "\n",
+                    encoding="utf-8")
+    for path in (european, quoted, tabs):
         back = read_csv(path)
         assert list(back) == list(written) and sum(len(v[0]) for v in back.values()) == len(hits)
         for name in written:

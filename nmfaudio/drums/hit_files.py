@@ -174,7 +174,8 @@ def read_csv(path) -> dict:
 
     The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
     ends, a blank last line), also where its locale writes decimal commas and separates
-    cells with ";" (``0,500;kick;100;1,25``: the header tells the separator).  A file that
+    cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
+    tells the separator).  A file that
     is not such a table (not UTF-8 text, another header, a row that is not a hit) is a
     ValueError naming it."""
     path = Path(path)
@@ -188,14 +189,16 @@ def read_csv(path) -> dict:
         raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
                          f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
     first = text.split("\n", 1)[0].rstrip("\r")
-    # a European spreadsheet's CSV: ";" between cells, as its header shows (review64: it was
-    # "starts with 'time_s;class;velocity;strength', not 'time_s,class,velocity,strength'")
-    delimiter = ";" if tuple(cell.strip() for cell in first.split(";")) == CSV_HEADER else ","
+    # a European spreadsheet's CSV (";" between cells) or its "Text (Tab delimited)", as the
+    # header shows (review64: it was "starts with 'time_s;class;velocity;strength', not
+    # 'time_s,class,velocity,strength'")
+    delimiter = next((mark for mark in (";", "\t") if tuple(cell.strip() for cell in first.split(mark)) == CSV_HEADER),
+                     ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = tuple(next(reader, ()))
     if header != CSV_HEADER:
         raise ValueError(f"{str(path)!r} starts with {delimiter.join(header)!r}, not {','.join(CSV_HEADER)!r} "
-                         f"(or with ';' between the cells); give a file written by 'nmfaudio drums --onsets' "
+                         f"(or with ';' or tabs between the cells); give a file written by 'nmfaudio drums --onsets' "
                          "or DrumHits.write_csv")
     found: dict = {}
     for row in reader:
