@@ -443,7 +443,8 @@ def _register_hits(drums) -> None:
                             "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
                        help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
-                            "tempo (e.g. 16); default: the hits as played")
+                            "tempo (e.g. 16; hits of a drum on one grid point become one, the summary counts "
+                            "them); default: the hits as played")
     group.add_argument("--drumless", action="store_true",
                        help="in a full song, drop the kick, snare and toms hits of stretches without drums "
                             "(an intro, a break: their hits are the music's); a kickless stretch with drums, "
