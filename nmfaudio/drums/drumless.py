@@ -24,7 +24,6 @@ import numpy as np
 
 from nmfaudio import audio
 from nmfaudio._validation import check_switch
-from nmfaudio.drums import track_reads
 
 __all__ = ["DRUMLESS_CLASSES", "DRUMLESS_DB", "REFERENCE_QUANTILE", "STEP_S", "WINDOW_S", "drumless_frames",
            "drumless_hits", "drumless_mode", "frame_energies"]
@@ -73,6 +72,10 @@ def frame_energies(track, *, sr: int, step_s: float = STEP_S) -> np.ndarray:
         The sum of squares of each whole frame (float64); a last partial frame is left out.
     """
     width = max(1, int(round(step_s * sr)))
+    # here, not at the top: a batch's option check (drumless_mode) reads this module before any
+    # work, and track_reads brings the spectrum's numba (0.4 s)
+    from nmfaudio.drums import track_reads
+
     reader = track if track_reads.is_reader(track) else audio.ArrayReader(np.asarray(track))
     starts = np.arange(track_reads.n_samples(reader) // width) * width
     out = np.zeros(len(starts))
