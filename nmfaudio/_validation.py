@@ -14,6 +14,7 @@ import dataclasses
 import math
 import numbers
 import os
+import re
 import sys
 
 import numpy as np
@@ -238,6 +239,24 @@ def check_number(value, name: str, *, minimum=None, strict: bool = False, maximu
     return float(value)
 
 
+#: A number written with a decimal comma (``-0,17764``, ``3``, ``1,2e-05``): a spreadsheet
+#: saved in a locale that writes them (German, French, ...), which separates cells with ";"
+#: (its CSV) or a tab (its "Text (Tab delimited)").  Read by the spike adapter's CSV files
+#: and :func:`nmfaudio.drums.hit_files.read_csv`.
+DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+
+def cell_number(text: str) -> float:
+    """A table cell's number, written with a decimal point or a decimal comma
+    (:data:`DECIMAL_COMMA`: ``"0,5"`` is 0.5); ValueError for anything else."""
+    try:
+        return float(text)
+    except ValueError:
+        if not DECIMAL_COMMA.fullmatch(text.strip()):
+            raise
+        return float(text.strip().replace(",", "."))
+
+
 def check_switch(value, name: str, *, auto: bool = False, meaning: str = ""):
     """Return an on/off option as True or False (also "on" / "off", any case; with
     ``auto`` also "auto", returned as "auto").
@@ -365,6 +384,16 @@ def free_mask(fix, n_components: int, name: str) -> np.ndarray:
 #: Arrays up to this many entries are shown in full by :func:`summary_repr` (a cluster's
 #: counts, a sweep's ranks); larger ones by their shape and dtype.
 REPR_ENTRIES = 8
+
+
+def first_few(names, most: int = 3) -> str:
+    """``"a, b and c"``, or past ``most`` names ``"a, b, c and 4 more"``: the one way a
+    message lists files or names it does not show in full (a kit's loose one-shots, an
+    earlier run's components)."""
+    names = [str(name) for name in names]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def summary_repr(result) -> str:

@@ -128,10 +128,13 @@ def check_options(job: str, options: dict) -> dict:
     # the batch's own switches, which no separation checks: "no" was read as True (a figure
     # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
     for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
-                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv"),
-                         ("drumless", "True drops the kick, snare and toms hits of a song's drumless stretches")):
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
         if key in merged:
             merged[key] = check_switch(merged[key], key, meaning=meaning)
+    if "drumless" in merged:  # the check of hits(drumless=), and its message
+        from nmfaudio.drums.drumless import drumless_mode
+
+        merged["drumless"] = drumless_mode(merged["drumless"])
     if job == "drums":
         classes = merged["classes"]
         if isinstance(classes, str) and "," in classes:
@@ -435,6 +438,52 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     return tasks
 
 
+#: How a PNG file starts, and how a whole one ends (its IEND chunk and that chunk's CRC).
+PNG_START = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"
+
+
+def incomplete_output(task: Task) -> str | None:
+    """Why an existing output of ``task`` is not a whole file, or None when each reads: an
+    audio track whose header :func:`nmfaudio.audio.audio_info` takes (not empty, not a WAV
+    cut short), a figure that is a PNG to its last chunk, hit files their readers read
+    (:func:`~nmfaudio.drums.hit_files.read_midi`, :func:`~nmfaudio.drums.hit_files.read_csv`).
+    What resume checks before it skips an input whose outputs all exist: nmfaudio's own
+    outputs are renamed into place whole, so a broken one is another writer's."""
+    for path in task.outputs:
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            return f"{path!r} is empty"
+    for _, path in task.tracks:
+        try:
+            audio.audio_info(path)
+        except (ValueError, OSError) as exc:
+            return _reason(exc)
+    if task.plot:
+        try:
+            with open(task.plot, "rb") as handle:
+                start = handle.read(len(PNG_START))
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - len(PNG_END)))
+                end = handle.read()
+        except OSError as exc:  # a folder of that name, no permission to read
+            return f"{task.plot!r} cannot be read ({exc.strerror or exc})"
+        if start != PNG_START or end != PNG_END:
+            return f"{task.plot!r} is not a whole PNG image"
+    for kind, path in task.hit_files:
+        from nmfaudio.drums.hit_files import read_csv, read_midi
+
+        try:
+            (read_midi if kind == "midi" else read_csv)(path)
+        except (ValueError, OSError) as exc:
+            return _reason(exc)
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """An error's first clause (what is wrong, without the fix it offers for an input)."""
+    return str(exc).split("; ")[0]
+
+
 # --------------------------------------------------------------------------- one file
 
 def run_task(task: Task, *, callback=None, on_block=None) -> dict:
@@ -733,15 +782,16 @@ def _drums_file(task: Task, callback) -> dict:
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
-        y, sr = audio.load(task.input)
-        audio.check_peak(y, task.input)  # named by its file (separate_drums sees an array)
-        result = separate_drums(y, sr, templates=templates, callback=callback, **_drum_kwargs(o),
+        # the file itself: separate_drums reads it and checks its peak, naming it (the batch read
+        # it and checked the peak first, and separate_drums checked the array again; review64)
+        result = separate_drums(task.input, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
-    if not (o["quantize"] and task.hit_files):
-        # read again only by the quantizer's beat tracker: freed before the hits' mixture
-        # (the stems' sum) is made, which then takes its pages instead of fresh ones
-        y = None
+    sr = result.sr
+    # the quantizer's beat tracker reads the mixture's channel mean, as when streamed (the same
+    # float32 values as tracker_mono of the loaded file), read after the separation: the
+    # stereo mixture is not held through the hits and the writes
+    y = _mono_mixture(task.input) if o["quantize"] and task.hit_files else None
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'
@@ -774,7 +824,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     if task.plot:
         from nmfaudio.plot.drums import drums_figure
 
-        figure = drums_figure(result, title=Path(task.input).name, hits=played)
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, stems=o["stems"])
     hits = played
     if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
         from nmfaudio.drums.tempo_grid import quantize
@@ -825,12 +875,14 @@ def _drums_over_budget(task: Task) -> str | None:
 
 def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:
     """Draw the streamed drum task's figure from the stems' float files (``files``:
-    {class or "residual": path}, the result's ``sources`` order) into ``destination``."""
+    {class or "residual": path}, the result's ``sources`` order; with ``--stems drums``
+    {"drums": path, "accompaniment": path}) into ``destination``."""
     from nmfaudio.plot.drums import drums_figure
 
     readers = {name: audio.FileReader(Path(path)) for name, path in files.items()}
     try:
-        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers)
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers,
+                              stems=task.options["stems"])
     finally:
         for reader in readers.values():
             reader.close()
@@ -919,10 +971,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
 
                 hits = quantize(played, _mono_mixture(mixture_path), sr, grid=o["quantize"],
                                 hop_length=result.hop_length)
-            if task.plot:  # the stems' files read back a stretch at a time
-                residual = outputs["accompaniment" if two else "residual"]
-                _streamed_figure(task, result, {**{name: files[name] for name in classes}, "residual": residual},
-                                 played, temporaries[len(task.tracks)])
+            if task.plot:  # the outputs' files read back a stretch at a time (the figure draws what is written)
+                drawn = outputs if two else {**{name: files[name] for name in classes}, "residual": outputs["residual"]}
+                _streamed_figure(task, result, drawn, played, temporaries[len(task.tracks)])
             if converted:
                 _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
                                  in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)
@@ -1094,6 +1145,10 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "hits_grid_start_s": round(hits.grid_start, 6) + 0.0 if quantized else None,  # + 0.0: no -0.0
         # no tempo fitted a binary grid, but this triplet grid's does (a swung groove): 12, 24 or None
         "hits_triplet_grid": hits.triplet_grid if quantized else None,
+        # hits per class dropped for sharing a grid point with a stronger one of their class
+        # ({}: none), and the finer grid of the same tempo that keeps them all (or None)
+        "hits_merged": dict(hits.merged or {}) if quantized else None,
+        "hits_finer_grid": hits.finer_grid if quantized else None,
         "blockwise": blocks,
     }
 
@@ -1659,7 +1714,13 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         if task.force or not existing:
             todo.append(i)
         elif len(existing) == len(task.outputs):
-            records[i] = make_record(task, "skipped", error=None)
+            # taken as done only when every output is whole: a file of the same name left empty
+            # or cut short (a copy interrupted, a disk filled, another program's) was "skipped"
+            # before review64, and the input never redone
+            broken = incomplete_output(task)
+            records[i] = (make_record(task, "skipped", error=None) if broken is None else make_record(
+                task, "failed", error=f"{broken}: not a complete output (a copy or write interrupted, or not made by "
+                                      "nmfaudio?); delete it or use --force (force=True in Python) to redo the input"))
         else:
             missing = [p for p in task.outputs if not Path(p).exists()]
             records[i] = make_record(task, "failed", error=(

@@ -1728,3 +1728,70 @@ def test_partial_outputs_say_force_on_the_command_line(hits, tmp_path, capsys):
         assert said.endswith("move them away or use --force to redo the input"), said
         assert "True" not in said and "Python" not in said, said
     assert (out / "a_kick.wav").read_bytes() == b"left by another run"
+
+
+def test_resume_skips_only_inputs_whose_outputs_are_whole(tmp_path):
+    """Resume takes an input as done when all its outputs exist -- and, since review64, only
+    when each is whole: an empty file, a WAV cut short, a PNG without its end, a MIDI file
+    cut after its header or a CSV that is no table of hits under an output's name (a copy
+    interrupted, a disk filled, another program) fail the input, named, with the fix;
+    before, each was "skipped" and the input never redone.  Nothing is written over: the
+    files stay as they were.  A whole set is skipped as before."""
+    from PIL import Image
+
+    from nmfaudio.drums.hit_results import DrumHits
+
+    options = {"midi": True, "onsets": True, "plot": True, "classes": ("kick", "snare")}
+    names = ["whole", "empty", "short_wav", "short_png", "short_midi", "bad_csv"]
+    for name in names:
+        sf.write(tmp_path / f"{name}.wav", np.zeros(SR, np.float32), SR)
+    out = tmp_path / "out"
+    out.mkdir()
+    inputs = [tmp_path / f"{name}.wav" for name in names]
+    tasks = batch.plan(inputs, out, job="drums", options=options)
+    for task in tasks:
+        for _, path in task.tracks:
+            sf.write(path, np.zeros((SR, 1), np.float32), SR, subtype="FLOAT")
+        Image.new("RGB", (4, 4)).save(task.plot)
+        files = dict(task.hit_files)
+        DrumHits({}).write_midi(files["midi"])
+        DrumHits({}).write_csv(files["csv"])
+        broken = {"empty": task.tracks[0][1], "short_wav": task.tracks[1][1], "short_png": task.plot,
+                  "short_midi": files["midi"], "bad_csv": files["csv"]}.get(task.name)
+        if broken is not None:
+            data = Path(broken).read_bytes()
+            Path(broken).write_bytes(b"" if task.name == "empty" else b"time_s;x\n" if task.name == "bad_csv"
+                                     else data[:len(data) // 2])
+    before = {path: Path(path).read_bytes() for task in tasks for path in task.outputs}
+    records = batch.separate_many(inputs, out, job="drums", options=options, jobs=1)
+    status = {Path(r["input"]).stem: (r["status"], r["error"]) for r in records}
+    assert status["whole"] == ("skipped", None)
+    said = {"empty": "_kick.wav' is empty", "short_wav": "_snare.wav' is truncated",
+            "short_png": "_drums.png' is not a whole PNG image", "short_midi": "as a MIDI file",
+            "bad_csv": "starts with 'time_s;x'"}
+    for name, words in said.items():
+        state, error = status[name]
+        assert state == "failed" and words in error and error.endswith(
+            ": not a complete output (a copy or write interrupted, or not made by nmfaudio?); delete it or use "
+            "--force (force=True in Python) to redo the input"), (name, error)
+    assert {path: Path(path).read_bytes() for path in before} == before  # nothing written over
+
+
+def test_a_batch_input_s_peak_is_checked_once_and_named(tmp_path, monkeypatch):
+    """A batch input in memory has its peak checked once, by separate_drums reading the file
+    (named in the message); before review64 the batch read it, checked the peak, and
+    separate_drums checked the array again (a second pass over the whole mixture).  The
+    message is the one it was: the file named, the fix said."""
+    checked = []
+    real = audio.check_peak
+    monkeypatch.setattr(audio, "check_peak", lambda y, path, *a, **k: (checked.append(str(path)), real(y, path, *a, **k)))
+    y = (0.1 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)
+    sf.write(tmp_path / "quiet.wav", y, SR, subtype="FLOAT")
+    y[100] = 3e30
+    sf.write(tmp_path / "loud.wav", y, SR, subtype="FLOAT")
+    records = batch.separate_many([tmp_path / "quiet.wav", tmp_path / "loud.wav"], tmp_path / "out", jobs=1,
+                                  options={"max_iter": 2, "classes": ("kick",)}, manifest=False)
+    assert [r["status"] for r in records] == ["done", "failed"]
+    assert checked == [str(tmp_path / "quiet.wav"), str(tmp_path / "loud.wav")]
+    assert records[1]["error"] == (f"{str(tmp_path / 'loud.wav')!r} peaks at 3e+30 (+610 dBFS; full scale is 1), beyond "
+                                   "the 1e+12 the drum separation takes; divide the samples by their peak first")

@@ -777,3 +777,32 @@ def test_summary_names_the_triplet_grid_a_swung_groove_fits(song, tmp_path, caps
     assert UNFIT_TEXT not in line
     (line,) = [line for line in _done_lines({**swung, "hits_triplet_grid": None}) if "quantized" in line]
     assert UNFIT_TEXT in line
+
+
+def test_quantize_says_how_many_hits_a_coarse_grid_merged(tmp_path, capsys):
+    """A 90-BPM groove with sixteenth-note hats (synthetic_hits' eighth notes at 180 BPM):
+    ``--quantize 8`` keeps one hat per eighth-note point and says how many it merged and
+    that ``--quantize 16`` keeps them (``--json``: hits_merged, hits_finer_grid); the
+    CSV holds the hits counted.  Before review64 the hats were halved without a word."""
+    from nmfaudio.cli.drums import FINER_TEXT, MERGED_TEXT
+
+    y = sum(synthetic_hits(seconds=4.0, bpm=180))
+    wav = tmp_path / "groove90.wav"
+    nmfaudio.save(wav, (0.5 * y / np.abs(y).max()).astype(np.float32), SR)
+    out = tmp_path / "out"
+    args = ["drums", str(wav), "-o", str(out), "--onsets", "--quantize", "8", "--classes", "kick,snare,hihat", *FAST]
+    assert main([*args, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    played = {s["name"]: len(s["onsets_s"]) for s in record["sources"] if "onsets_s" in s}
+    assert abs(record["hits_bpm"] - 90) < 1, record["hits_bpm"]
+    merged = record["hits_merged"]
+    assert merged.get("hihat", 0) >= played["hihat"] // 3, (merged, played)
+    for name, n in record["hit_counts"].items():  # each hit written or counted as merged
+        assert n + merged.get(name, 0) == played[name], (name, n, merged, played)
+    assert record["hits_finer_grid"] == 16
+    rows = (out / "groove90_onsets.csv").read_text().splitlines()[1:]
+    assert len(rows) == sum(record["hit_counts"].values())
+    assert main([*args, "--force"]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "_onsets.csv" in line]
+    said = ", ".join(f"{n} {name}" for name, n in merged.items())
+    assert MERGED_TEXT.format(hits=f"{said} hits") + FINER_TEXT.format(grid=16) in line, line

@@ -207,7 +207,7 @@ def test_one_shots_beside_the_class_folders_are_said(tmp_path, cli):
         templates = DrumTemplates.from_folder(kit)
     assert len(caught) == 1
     assert str(caught[0].message) == (
-        f"one-shots directly in the kit folder '{kit}' are not read (PearlTom1-Hard.wav, Tom 2 [soft].FLAC); move "
+        f"one-shots directly in the kit folder '{kit}' are not read (PearlTom1-Hard.wav and Tom 2 [soft].FLAC); move "
         "each into its class folder (kick, snare, toms, hihat, cymbals), or into other/ for percussion")
     assert templates.classes == plain.classes and templates.n_shots == plain.n_shots
     np.testing.assert_array_equal(templates.P, plain.P)

@@ -59,13 +59,29 @@ def test_drumless_stretches_get_no_kick_snare_or_toms_hits(gapped):
         assert np.array_equal(hits[name].times, plain[name].times), name
 
 
-def test_drumless_is_true_or_false(gapped):
-    result, _ = gapped
+def test_drumless_is_a_switch_checked_as_the_batch_checks_it(gapped, tmp_path):
+    """``drumless=`` takes what every other switch takes, True / False or "on" / "off", and
+    refuses anything else in one message, the same from ``hits()``, ``detect_hits_in()`` and
+    ``separate_many``: before review64 the methods raised a TypeError of their own
+    (``hits(drumless='on') must be True or False``) where the batch took "on"."""
+    from nmfaudio.batch import separate_many
+
+    result, asked = gapped
+    on = result.hits(drumless="on")
+    assert {c.name: c.times.tolist() for c in on} == {c.name: c.times.tolist() for c in asked}
+    off = result.detect_hits_in(dict(result.sources), mixture=sum(result.sources.values()), drumless="OFF")
+    assert len(off) == len(result.detect_hits_in(dict(result.sources), mixture=sum(result.sources.values())))
+    said = set()
     for value in ("yes", 1, None):
-        with pytest.raises(TypeError, match=r"must be True or False"):
-            result.hits(drumless=value)
-    with pytest.raises(TypeError, match=r"detect_hits_in\(drumless="):
-        result.detect_hits_in(dict(result.sources), drumless="on")
+        for call in (lambda: result.hits(drumless=value),
+                     lambda: result.detect_hits_in(dict(result.sources), drumless=value),
+                     lambda: separate_many([tmp_path / "a.wav"], tmp_path / "out", options={"drumless": value})):
+            with pytest.raises(ValueError) as error:
+                call()
+            said.add(str(error.value))
+        assert str(error.value) == (f"drumless={value!r} must be True or False ('on' / 'off'); True drops the kick, "
+                                    "snare and toms hits of a song's drumless stretches")
+    assert len(said) == 3  # one message a value, whoever checks it
 
 
 def test_a_drum_recording_is_not_judged():

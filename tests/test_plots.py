@@ -298,3 +298,39 @@ def test_spectrogram_rows_are_pooled_to_the_figures_resolution():
     assert float(mesh.get_array().max()) == pytest.approx(-3.0)
     high = rows[:-1] >= 1000  # 4.5 octaves up to Nyquist: 32 rows each (one more where the grid starts)
     assert high.sum() <= ROWS_PER_OCTAVE * np.log2(rows[-1] / 1000) + 2
+
+
+@pytest.mark.parametrize("extra", [[], ["--block-seconds", "1"]])
+def test_drums_plot_with_two_stems_draws_the_files_written(tmp_path, monkeypatch, extra):
+    """``nmfaudio drums --plot --stems drums`` writes <stem>_drums and <stem>_accompaniment;
+    its figure's spectrogram panels are those two (and the mixture), in memory and
+    block-wise.  Before review64 it drew the five class stems and the residual,
+    none of them written.  Without --stems drums: a panel per class, as before."""
+    import soundfile as sf
+
+    from nmfaudio import batch
+    from nmfaudio.cli import main
+
+    y = np.zeros(SR * 2, np.float32)
+    t = np.arange(2000) / SR
+    for start in (0.1, 0.6, 1.1, 1.6):
+        i = int(start * SR)
+        y[i:i + t.size] += np.sin(2 * np.pi * 60 * t) * np.exp(-20 * t)
+    y += 0.05 * np.sin(2 * np.pi * 440 * np.arange(y.size) / SR).astype(np.float32)
+    wav = tmp_path / "beat.wav"
+    sf.write(wav, y, SR, subtype="FLOAT")
+    drawn = []
+    real = batch.save_figure
+    monkeypatch.setattr(batch, "save_figure", lambda figure, *a, **k: (drawn.append(figure), real(figure, *a, **k)))
+    for stems, panels in (("drums", ["mixture", "drums", "accompaniment"]),
+                          ("all", ["mixture", "kick", "snare", "toms", "hihat", "cymbals", "residual"])):
+        out = tmp_path / stems
+        assert main(["drums", str(wav), "-o", str(out), "--plot", "--stems", stems, "--max-iter", "10", "--free", "1",
+                     *extra]) == 0
+        assert (out / "beat_drums.png").is_file()
+        titles = [ax.get_title().split(" ")[0] for ax in drawn[-1].axes if ax.get_title()]
+        shown = [name for name in titles if name != "activations"]
+        # a silent class's panel may be left out, never one that is not a file
+        assert shown[0] == "mixture" and set(shown) <= set(panels) and {"mixture", panels[1]} <= set(shown), titles
+        if stems == "drums":  # both files drawn, whatever they hold
+            assert shown == panels, titles

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from nmfaudio._validation import check_int
+from nmfaudio._validation import DECIMAL_COMMA, check_int
 
 __all__ = ["FirstFrameWarning", "read_picture", "read_image_stack", "load_waveforms"]
 
@@ -342,12 +341,6 @@ def _first_non_number(rows) -> tuple[int, int, str]:
     raise AssertionError("every cell is a number")  # only called after float() failed
 
 
-#: A number written with a decimal comma (``-0,17764``, ``3``, ``1,2e-05``): a spreadsheet
-#: saved in a locale that writes them (German, French, ...), which separates cells with ";"
-#: (its CSV) or a tab (its "Text (Tab delimited)").
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
-
-
 class _Semicolons(csv.excel):
     """Excel's CSV dialect with ";" between cells (its export where commas are decimal points)."""
 
@@ -366,7 +359,7 @@ def _decimal_commas(sample: str, complete: bool):
     for delimiter, dialect in ((";", _Semicolons), ("\t", csv.excel_tab)):
         cells = [cell.strip() for line in lines[1:] for cell in line.split(delimiter)]
         if (len(lines) > 1 and all(delimiter in line for line in lines[1:]) and any("," in cell for cell in cells)
-                and all(not cell or _DECIMAL_COMMA.fullmatch(cell) for cell in cells)):
+                and all(not cell or DECIMAL_COMMA.fullmatch(cell) for cell in cells)):
             return dialect
     return None
 

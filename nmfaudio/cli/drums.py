@@ -71,6 +71,14 @@ UNFIT_TEXT = ("; but no one tempo fits the hits (a tempo change, a free performa
 SWING_TEXT = ("; but no tempo fits the hits on this grid, and {notes} do (a swung groove?): some moved up "
               "to half a step; use --quantize {grid}")
 TRIPLET_NOTES = {12: "eighth-note triplets", 24: "sixteenth-note triplets"}
+#: Said after "quantized to ..." when hits of a class shared a grid point (``hits_merged``):
+#: how many, that one note per class per point is kept, and the grid that keeps them
+#: (``hits_finer_grid``) -- before review64 --quantize 8 on sixteenth-note hats wrote a
+#: quarter of them fewer without a word.  ``{hits}``: "10 hihat hits", ...
+MERGED_TEXT = "; {hits} merged into a stronger hit of their class on the same grid point (one note per class per point)"
+#: ... and the fix: ``{grid}`` the finer grid; or why there is none.
+FINER_TEXT = ": --quantize {grid} keeps them"
+NO_FINER_TEXT = ": no finer grid keeps them (hits closer than its step: flams, double strokes?)"
 
 
 def _classes(text: str) -> tuple:
@@ -378,9 +386,20 @@ def _done_lines(record, name: str | None = None) -> list[str]:
                 if record.get("hits_bpm") else
                 "" if not record.get("quantize") else
                 ", not quantized: no hits to fit a tempo to" if not sum(record["hit_counts"].values()) else
-                ", not quantized: the hits fall on one instant, no tempo to fit")
+                ", not quantized: the hits fall on one instant, no tempo to fit") + _merged_text(record)
         lines.extend(f"  {path}  ({counts}{grid})" for path in record["hit_files"].values())
     return lines
+
+
+def _merged_text(record) -> str:
+    """What ``--quantize`` merged (:data:`MERGED_TEXT`) and the grid that keeps it, or ""."""
+    merged = record.get("hits_merged")
+    if not merged:
+        return ""
+    said = ", ".join(f"{n} {name}" for name, n in merged.items())
+    finer = record.get("hits_finer_grid")
+    return (MERGED_TEXT.format(hits=said + (" hits" if sum(merged.values()) > 1 else " hit"))
+            + (FINER_TEXT.format(grid=finer) if finer else NO_FINER_TEXT))
 
 
 def _holds(name: str, record) -> str:
@@ -424,7 +443,8 @@ def _register_hits(drums) -> None:
                             "(default path OUTDIR/<stem>_onsets.csv; a path only with one input)")
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
                        help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
-                            "tempo (e.g. 16); default: the hits as played")
+                            "tempo (e.g. 16; hits of a drum on one grid point become one, the summary counts "
+                            "them); default: the hits as played")
     group.add_argument("--drumless", action="store_true",
                        help="in a full song, drop the kick, snare and toms hits of stretches without drums "
                             "(an intro, a break: their hits are the music's); a kickless stretch with drums, "
@@ -538,11 +558,11 @@ def run_learn(args) -> int:
     with output_folder(output.parent):
         templates.save(output, overwrite=args.force)
     seconds = time.perf_counter() - started
-    # each class's length as learned: the array's n_frames is the longest (the cymbals' 24),
-    # and "24 frames" alone read as every template's (review63b: the kick's is 8)
-    from nmfaudio.drums.templates import CLASS_FRAMES, TEMPLATE_FRAMES
+    # each class's length as learned (from_folder's rule): the array's n_frames is the longest
+    # (the cymbals' 24), and "24 frames" alone read as every template's (review63b: the kick's is 8)
+    from nmfaudio.drums.templates import class_lengths
 
-    lengths = {name: args.frames or CLASS_FRAMES.get(name, TEMPLATE_FRAMES) for name in templates.classes}
+    lengths = class_lengths(templates.classes, args.frames)
     if args.json:
         print(json.dumps({"folder": str(args.folder), "output": str(output), "classes": list(templates.classes),
                           "n_shots": dict(zip(templates.classes, templates.n_shots)), "sr": templates.sr,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nmfaudio._validation import first_few
 from nmfaudio.cli import (count, new_bar, output_folder, progress_bar, refuse_outputs, signals_deferred,
                           stop_if_signalled)
 from nmfaudio.cli._args import add_max_memory, mask_power, non_negative_int, path_arg, positive_int, seconds
@@ -147,8 +148,7 @@ def other_components(task) -> str:
         return ""
     if not names:
         return ""
-    shown = (", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 3
-             else ", ".join(names[:3]) + f" and {len(names) - 3} more")
+    shown = first_few(names)
     return (f"{str(task.folder)!r} also holds {shown}, which this run did not write (an earlier run's, "
             f"with another -k?): with them the folder's tracks do not add up to the input; delete them")
 

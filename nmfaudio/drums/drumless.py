@@ -23,10 +23,19 @@ from __future__ import annotations
 import numpy as np
 
 from nmfaudio import audio
-from nmfaudio.drums import track_reads
+from nmfaudio._validation import check_switch
 
 __all__ = ["DRUMLESS_CLASSES", "DRUMLESS_DB", "REFERENCE_QUANTILE", "STEP_S", "WINDOW_S", "drumless_frames",
-           "drumless_hits", "frame_energies"]
+           "drumless_hits", "drumless_mode", "frame_energies"]
+
+def drumless_mode(value) -> bool:
+    """Check ``drumless=`` (of ``hits()``, ``detect_hits_in()`` and a batch's options): True or
+    False (also "on" / "off").  One check and one message for the three (review64: the
+    methods raised a TypeError of their own, ``hits(drumless='on') must be True or False``,
+    where the batch took "on")."""
+    return check_switch(value, "drumless",
+                        meaning="True drops the kick, snare and toms hits of a song's drumless stretches")
+
 
 #: A hit of these classes is dropped in a stretch judged drumless.  The hi-hat and the
 #: cymbals are not: a song's quiet section often keeps only them (they were kept there,
@@ -63,6 +72,10 @@ def frame_energies(track, *, sr: int, step_s: float = STEP_S) -> np.ndarray:
         The sum of squares of each whole frame (float64); a last partial frame is left out.
     """
     width = max(1, int(round(step_s * sr)))
+    # here, not at the top: a batch's option check (drumless_mode) reads this module before any
+    # work, and track_reads brings the spectrum's numba (0.4 s)
+    from nmfaudio.drums import track_reads
+
     reader = track if track_reads.is_reader(track) else audio.ArrayReader(np.asarray(track))
     starts = np.arange(track_reads.n_samples(reader) // width) * width
     out = np.zeros(len(starts))

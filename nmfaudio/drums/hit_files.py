@@ -8,13 +8,14 @@ partial file.
 from __future__ import annotations
 
 import csv
+import io
 import numbers
 from pathlib import Path
 
 import numpy as np
 
 from nmfaudio import audio
-from nmfaudio._validation import check_int, check_number
+from nmfaudio._validation import cell_number, check_int, check_number
 from nmfaudio.drums.general_midi import PERCUSSION_CHANNEL
 
 __all__ = ["write_midi", "write_csv", "read_midi", "read_csv", "MIDI_PPQ", "MIDI_BPM", "CSV_HEADER",
@@ -172,30 +173,45 @@ def read_csv(path) -> dict:
     ``{class: (times_s, velocities, strengths)}`` in the order classes first appear.
 
     The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
-    ends, a blank last line).  A file that is not such a table (not UTF-8 text, another
-    header, a row that is not a hit) is a ValueError naming it."""
+    ends, a blank last line), also where its locale writes decimal commas and separates
+    cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
+    tells the separator).  A file that
+    is not such a table (not UTF-8 text, another header, a row that is not a hit) is a
+    ValueError naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
+                         f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
+    first = text.split("\n", 1)[0].rstrip("\r")
+    # a European spreadsheet's CSV (";" between cells) or its "Text (Tab delimited)", as the
+    # header shows (review64: it was "starts with 'time_s;class;velocity;strength', not
+    # 'time_s,class,velocity,strength'")
+    delimiter = next((mark for mark in (";", "\t") if tuple(cell.strip() for cell in first.split(mark)) == CSV_HEADER),
+                     ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = tuple(next(reader, ()))
+    if header != CSV_HEADER:
+        raise ValueError(f"{str(path)!r} starts with {delimiter.join(header)!r}, not {','.join(CSV_HEADER)!r} "
+                         f"(or with ';' or tabs between the cells); give a file written by 'nmfaudio drums --onsets' "
+                         "or DrumHits.write_csv")
+    found: dict = {}
+    for row in reader:
+        if not any(cell.strip() for cell in row):  # a blank line (a spreadsheet's last)
+            continue
         try:
-            header = tuple(next(reader, ()))
-            if header != CSV_HEADER:
-                raise ValueError(f"{str(path)!r} starts with {','.join(header)!r}, not {','.join(CSV_HEADER)!r}")
-            found: dict = {}
-            for row in reader:
-                if not any(cell.strip() for cell in row):  # a blank line (a spreadsheet's last)
-                    continue
-                try:
-                    hit = (float(row[0]), int(row[2]), float(row[3]))
-                except (ValueError, IndexError):
-                    raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
-                                     f"({','.join(CSV_HEADER)}): {','.join(row)!r}") from None
-                found.setdefault(row[1], []).append(hit)
-        except UnicodeDecodeError:
-            raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
-                             f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
+            hit = (cell_number(row[0]), int(row[2]), cell_number(row[3]))
+        except (ValueError, IndexError):
+            # "0,5,kick,100,1,25": decimal commas in a table of commas, the cells lost
+            hint = ("; decimal commas need ';' between the cells (a spreadsheet's CSV in its locale), or "
+                    "decimal points" if delimiter == "," and len(row) > len(CSV_HEADER) else "")
+            raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
+                             f"({delimiter.join(CSV_HEADER)}): {delimiter.join(row)!r}{hint}") from None
+        found.setdefault(row[1], []).append(hit)
     return {name: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
                    np.array([r[2] for r in rows])) for name, rows in found.items()}

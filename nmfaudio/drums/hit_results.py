@@ -132,6 +132,15 @@ class DrumHits:
         Set by :func:`~nmfaudio.drums.tempo_grid.quantize` when no tempo fitted the hits on a
         binary grid (4, 8, 16, 32; ``tempo_fit`` False): the triplet grid, 12 or 24, whose
         tempo does fit them (a swung groove), else None.
+    merged : dict {str: int} or None, default None
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize`: per class, how many hits shared a
+        grid point with a stronger hit of their class and were dropped (one hit per class per
+        grid point); ``{}`` when none were, None: not quantized.
+    finer_grid : int or None, default None
+        Set by :func:`~nmfaudio.drums.tempo_grid.quantize` when hits were ``merged``: the
+        coarsest finer grid of the same tempo (8, 16 or 32; 24 for a 12 grid) on which every
+        hit keeps a point of its own, else None (hits closer than the finest grid's step:
+        flams, double strokes).
     """
 
     classes: dict
@@ -139,6 +148,8 @@ class DrumHits:
     tempo_fit: bool | None = None
     grid_start: float | None = None
     triplet_grid: int | None = None
+    merged: dict | None = None
+    finer_grid: int | None = None
 
     def __getitem__(self, name) -> ClassHits:
         """The hits of class ``name``; KeyError naming the classes there are (a bare

@@ -18,7 +18,7 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio._validation import check_keywords
 from nmfaudio.drums import track_reads
-from nmfaudio.drums.drumless import DRUMLESS_CLASSES, drumless_frames, drumless_hits
+from nmfaudio.drums.drumless import DRUMLESS_CLASSES, drumless_frames, drumless_hits, drumless_mode
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, stroke_bands,
                                  stroke_rings)
@@ -234,7 +234,7 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
-        drumless = _check_drumless(options.pop("drumless", False), "hits")
+        drumless = drumless_mode(options.pop("drumless", False))
         _check_hit_options(options, "hits")
         self._check_tracks("hits()")
         centred = ()
@@ -287,7 +287,7 @@ class DrumSeparation:
         -------
         DrumHits
         """
-        drumless = _check_drumless(options.pop("drumless", False), "detect_hits_in")
+        drumless = drumless_mode(options.pop("drumless", False))
         if signals:  # a class of sounds_in on its host's track too (given as "cymbals" or "residual")
             signals = self._hosted(signals, signals)
         return self._detect_hits_in(signals, options, drumless=drumless)
@@ -474,13 +474,6 @@ def _hat_double_s(value) -> float:
     if isinstance(value, dict):
         value, label = value.get("hihat"), "double_s['hihat']"
     return DOUBLE_S if value is None else _check_real(value, label, low=0)
-
-
-def _check_drumless(value, called: str) -> bool:
-    """``drumless=`` of :meth:`DrumSeparation.hits` / ``detect_hits_in``: True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{called}(drumless={value!r}) must be True or False")
-    return bool(value)
 
 
 def _without_drumless(found, kick, mixture, *, sr):

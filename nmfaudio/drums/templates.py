@@ -96,6 +96,16 @@ MIN_SHOT_SECONDS = 0.005
 MAX_TEMPLATE_FILE_BYTES = 64 << 20
 
 
+def class_lengths(classes, n_frames=None) -> dict:
+    """``{class: template length in frames}`` for templates learned with ``n_frames``
+    (:meth:`DrumTemplates.from_folder`'s): None, each class's default (``CLASS_FRAMES``, else
+    ``TEMPLATE_FRAMES``); a dict, its class's (``TEMPLATE_FRAMES`` for one it lacks); an int,
+    every class's.  The one rule ``from_folder`` learns by and ``templates learn`` reports."""
+    table = CLASS_FRAMES if n_frames is None else n_frames
+    return {name: check_int(table.get(name, TEMPLATE_FRAMES) if isinstance(table, dict) else table, "n_frames", 1)
+            for name in classes}
+
+
 def _check_template_length(n_frames: int, hop_length: int, sr: int, *, default_for: str | None = None) -> None:
     """Refuse templates longer than ``MAX_TEMPLATE_SECONDS``.  ``default_for``: the class
     whose default length (``CLASS_FRAMES`` / ``TEMPLATE_FRAMES``, not a length the user
@@ -589,10 +599,9 @@ class DrumTemplates:
                              "learn them at your recordings' rate (e.g. 44100 or 48000): they are converted to "
                              "each recording's rate when used")
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
-        # the classes learned here, each at its length (a dict's missing class: TEMPLATE_FRAMES):
-        # a kit without cymbals/ is not held to the cymbals' 24 frames
-        lengths = {name: check_int(n_frames.get(name, TEMPLATE_FRAMES) if isinstance(n_frames, dict) else n_frames,
-                                   "n_frames", 1) for name in classes}
+        # the classes learned here, each at its length: a kit without cymbals/ is not held to
+        # the cymbals' 24 frames
+        lengths = class_lengths(classes, n_frames)
         longest = max(lengths, key=lengths.get)
         _check_template_length(lengths[longest], hop_length, sr,  # before reading the shots
                                default_for=longest if default else None)
@@ -623,7 +632,7 @@ class DrumTemplates:
         if skipped or unread or loose:
             import warnings
 
-            from nmfaudio._validation import caller_stacklevel
+            from nmfaudio._validation import caller_stacklevel, first_few
 
             said = []
             if unread:  # kit/cowbell/ was skipped without a word (review56)
@@ -631,7 +640,7 @@ class DrumTemplates:
                             f"name a drum's folder {', '.join(CLASSES)}, or put percussion to leave in the residual "
                             "in other/")
             if loose:
-                shown = ", ".join(loose[:3]) + (f" and {len(loose) - 3} more" if len(loose) > 3 else "")
+                shown = first_few(loose)
                 said.append(f"one-shots directly in the kit folder {str(folder)!r} are not read ({shown}); move each "
                             f"into its class folder ({', '.join(CLASSES)}), or into other/ for percussion")
             if skipped:
@@ -640,7 +649,7 @@ class DrumTemplates:
                             "into the class folder")
             warnings.warn("; and ".join(said), SkippedShotsWarning,
                           stacklevel=caller_stacklevel())  # the user's line, also via templates="kit"
-        return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=n_frames, source=str(folder))
+        return cls._learn(labelled, sr, n_fft=n_fft, hop_length=hop_length, n_frames=lengths, source=str(folder))
 
     # -- files ------------------------------------------------------------------------
     def save(self, path, *, overwrite=False) -> Path:

@@ -24,6 +24,10 @@ __all__ = ["quantize", "has_tempo", "tracker_mono"]
 FIT_GRID = {4: 16, 8: 16, 16: 16, 32: 32, 12: 12, 24: 24}
 #: The grids :func:`quantize` takes (``separate_many``'s ``quantize=`` is checked against them).
 GRIDS = tuple(FIT_GRID)
+#: The grids finer than each that keep its tempo (laid through the same fitted sixteenth
+#: notes), coarsest first: where :func:`quantize` looks for one that keeps every hit when
+#: this one merged some (``DrumHits.finer_grid``).
+FINER_GRIDS = {4: (8, 16, 32), 8: (16, 32), 16: (32,), 32: (), 12: (24,), 24: ()}
 #: The triplet grids: on a groove whose hits fit sixteenth notes at the beat tracker's tempo
 #: they take that tempo and are laid through its beats; otherwise (a swung groove) they are
 #: fitted on themselves before any other tempo is tried.
@@ -80,7 +84,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     their beats.  Each hit moves to the nearest grid point inside the recording (a hit
     in its last half step whose nearest point is after the last sample goes to the one
     before, or to the last sample when another hit of its class is on
-    that one); two hits of a class on one point become one (the stronger).  Velocities are kept.  A
+    that one); two hits of a class on one point become one (the stronger), counted in
+    ``merged``, and ``finer_grid`` names the grid that would keep them.  Velocities are kept.  A
     constant grid suits recordings played to a click; a performance that drifts in
     tempo is better left unquantized.
 
@@ -104,8 +109,10 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         the grid's point nearest 0 s (-step/2 < grid_start <= step/2; its offset from a DAW's
         grid lines, negative when the grid starts before the file), and ``triplet_grid`` the
         triplet grid (12, 24) that fits hits no tempo fitted on a binary grid (a swung
-        groove), else None; the
-        hits as given when they cannot carry a tempo (:func:`has_tempo`).
+        groove), else None; ``merged`` the hits per class that shared a grid point with a
+        stronger one of their class and were dropped (``{}``: none) and ``finer_grid`` the
+        coarsest finer grid of the same tempo (8, 16, 32; 24 for 12) on which none would be,
+        else None; the hits as given when they cannot carry a tempo (:func:`has_tempo`).
 
     Raises
     ------
@@ -152,22 +159,62 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {y.shape[-1] / sr:.3f} s "
                          f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
                          f"from, whole, and its own sampling rate")
+    tracked = period  # the beat tracker's, from which every grid is fitted
+    fit, period, step, phase, triplet_grid = _grid(times, weights, tracked, grid)
+    snapped = _snap(hits, step, phase, last)
+    merged = {c.name: len(c) - len(snapped[c.name]) for c in hits if len(snapped[c.name]) < len(c)}
+    finer_grid = None
+    for finer in FINER_GRIDS[grid] if merged else ():
+        # the coarsest finer grid laid through the same fitted tempo on which every hit keeps
+        # its own point: what the summary offers in place of this one (review64)
+        _, _, finer_step, finer_phase, _ = _grid(times, weights, tracked, finer)
+        kept = _snap(hits, finer_step, finer_phase, last)
+        if all(len(kept[c.name]) == len(c) for c in hits):
+            finer_grid = finer
+            break
+    # where the grid starts in the file: a DAW lays its grid from the file's start, so the
+    # notes sit this far after its lines unless the recording begins on a grid point
+    # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
+    # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
+    # a phase a rounding error from a grid point (hits exactly on a grid from 0 s: -1.7e-16)
+    # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
+    # The grid point nearest 0 s, before it too: hits detected a fraction of a millisecond
+    # early on a recording that starts on the beat have a phase just under 0, and "the first
+    # point at or after 0 s" made that nearly a whole step ("grid from 0.136 s" on a 110-BPM
+    # MP3 starting on its downbeat, telling the user to move the audio a step earlier and cut
+    # its first hit; review63)
+    start = float(phase % step)
+    start = start - float(step) if start > step / 2 else start
+    start = 0.0 if abs(start) < GRID_ROUNDING_S else start
+    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start,
+                    triplet_grid=triplet_grid, merged=merged, finer_grid=finer_grid)
+
+
+def _grid(times, weights, period, grid) -> tuple:
+    """``(fit, beat period, step, phase, triplet_grid)`` of ``grid`` for the hits, from the
+    beat tracker's ``period`` (s): :func:`_fit_tempo`'s fit when one fits (``fit`` not
+    None); else the tracker's step laid through the hits (``fit`` None: they move up to half
+    a step), with ``triplet_grid`` the triplet grid whose tempo fits them, if any."""
     fit = _fit_tempo(times, weights, period, grid)
-    triplet_grid = None
     if fit is not None:
-        period, step, phase = fit
-    else:
-        if grid not in TRIPLET_GRIDS:
-            # a swung groove (eighth notes at 0 and 2/3 of a beat) fits no binary grid but a
-            # triplet one: the caller can name it, rather than a tempo change (review63)
-            triplet_grid = next((g for g in TRIPLET_GRIDS if _fit_tempo(times, weights, period, g) is not None),
-                                None)
-        # no tempo fits (a tempo change, a free performance): the tracker's step, and the
-        # caller is told (tempo_fit False) -- hits move up to half a step
-        fine = FIT_GRID[grid]
-        fine_step = period / (fine // 4)
-        step, phase = _coarse_grid(times, weights, fine_step, _grid_phase(times, weights, fine_step)[0],
-                                   fine // grid)
+        return (fit, *fit, None)
+    triplet_grid = None
+    if grid not in TRIPLET_GRIDS:
+        # a swung groove (eighth notes at 0 and 2/3 of a beat) fits no binary grid but a
+        # triplet one: the caller can name it, rather than a tempo change (review63)
+        triplet_grid = next((g for g in TRIPLET_GRIDS if _fit_tempo(times, weights, period, g) is not None), None)
+    # no tempo fits (a tempo change, a free performance): the tracker's step, and the
+    # caller is told (tempo_fit False) -- hits move up to half a step
+    fine = FIT_GRID[grid]
+    fine_step = period / (fine // 4)
+    step, phase = _coarse_grid(times, weights, fine_step, _grid_phase(times, weights, fine_step)[0], fine // grid)
+    return None, period, step, phase, triplet_grid
+
+
+def _snap(hits, step, phase, last) -> dict:
+    """``{class: ClassHits}``: each hit of ``hits`` on its nearest point of the grid
+    ``phase + n * step`` inside the recording (0 to ``last`` s); two hits of a class on one
+    point become one, the stronger."""
     snapped = {}
     for c in hits:
         points = phase + np.rint((c.times - phase) / step) * step
@@ -187,22 +234,7 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
                 keep[t] = i
         chosen = np.array(sorted(keep.values(), key=lambda i: points[i]), dtype=int)
         snapped[c.name] = ClassHits(c.name, c.note, points[chosen], c.strengths[chosen], c.velocities[chosen])
-    # where the grid starts in the file: a DAW lays its grid from the file's start, so the
-    # notes sit this far after its lines unless the recording begins on a grid point
-    # bpm a Python float, as grid_start is: NumPy 2 shows a np.float64 in the repr
-    # ("bpm=np.float64(109.96657529074777)"; tour16), the same value
-    # a phase a rounding error from a grid point (hits exactly on a grid from 0 s: -1.7e-16)
-    # is on it: "% step" made that nearly a whole step ("grid from 0.125 s"; review62a)
-    # The grid point nearest 0 s, before it too: hits detected a fraction of a millisecond
-    # early on a recording that starts on the beat have a phase just under 0, and "the first
-    # point at or after 0 s" made that nearly a whole step ("grid from 0.136 s" on a 110-BPM
-    # MP3 starting on its downbeat, telling the user to move the audio a step earlier and cut
-    # its first hit; review63)
-    start = float(phase % step)
-    start = start - float(step) if start > step / 2 else start
-    start = 0.0 if abs(start) < GRID_ROUNDING_S else start
-    return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start,
-                    triplet_grid=triplet_grid)
+    return snapped
 
 
 def polarity_signs(dots) -> np.ndarray:

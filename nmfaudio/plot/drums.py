@@ -14,6 +14,9 @@ __all__ = ["drums_figure", "hit_frames", "pooled_from_readers"]
 #: Dynamic range shown in the spectrogram panels, in dB below the mixture's peak.
 DYNAMIC_RANGE_DB = 80.0
 
+#: The tracks of what the drums leave (``stems`` "all" / "drums"): drawn only when not silent.
+REST = ("residual", "accompaniment")
+
 #: A hit is a local maximum of a drum's activation above this fraction of its maximum.
 HIT_THRESHOLD = 0.2
 
@@ -142,7 +145,7 @@ def _pooled_segment(segment, n_fft, hop_length, local):
     return np.maximum.reduceat(X, local, axis=1)
 
 
-def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
+def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, stems: str = "all"):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
@@ -166,6 +169,13 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
         time (:func:`pooled_from_readers`), so a long recording's figure does not hold its
         stems in memory (before 2026-12-07, mend62, ``nmfaudio drums --plot`` kept a
         10-minute file's stems and each panel's full STFT: 3.2 GB under ``--max-memory 64M``).
+        With ``stems="drums"``: ``"drums"`` and ``"accompaniment"``, the two files.
+    stems : {"all", "drums"}, default "all"
+        The spectrogram panels: one per class and the residual, or (``"drums"``) the two
+        tracks of :meth:`~nmfaudio.DrumSeparation.two_stems` -- the drum stems' sum and the
+        accompaniment -- as ``nmfaudio drums --stems drums`` writes them (before review64
+        its figure showed five stems it had not written).  The activations are every
+        class's either way.
 
     Returns
     -------
@@ -193,21 +203,25 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
     if not result.sources and not tracks:
         raise ValueError("this result holds no stems to draw: separate_drums(..., stream_to=...) hands them on "
                          "instead of keeping them; separate without stream_to (or read the written stems) to draw it")
+    if stems not in ("all", "drums"):
+        raise ValueError(f"stems={stems!r} must be 'all' (a panel per class and the residual) or 'drums' "
+                         "(the drums and the accompaniment)")
     sr = result.sr or 1
     if result.sources:
-        names = [name for name, track in result.sources.items() if name != "residual" or np.any(track)]
-        mixture = sum(result.sources.values())
+        sources = result.two_stems() if stems == "drums" else result.sources
+        names = [name for name, track in sources.items() if name not in REST or np.any(track)]
+        mixture = sum(sources.values())
         duration = mixture.shape[-1] / sr
         # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
         # full-resolution spectrogram in memory at a time
-        spectrograms = {name: _panel(result.sources[name], result, duration)[0] for name in names}
+        spectrograms = {name: _panel(sources[name], result, duration)[0] for name in names}
         mixture_spec, x_edges = _panel(mixture, result, duration)
     else:  # streamed: read from the stems' files a stretch at a time
         n_samples = next(iter(tracks.values())).n_samples
         duration = n_samples / sr
         spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
                                                                   hop_length=result.hop_length, duration=duration)
-        names = [name for name in tracks if name != "residual" or spectrograms[name].max() > 0]
+        names = [name for name in tracks if name not in REST or spectrograms[name].max() > 0]
     peak = float(mixture_spec.max()) or 1.0
 
     def decibels(magnitude):
@@ -224,8 +238,10 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None):
                                    cmap="magma", vmin=-DYNAMIC_RANGE_DB, vmax=0)
         # a class whose parts sound in another stem (sounds_in): its own panel is silent, its hits kept
         host = getattr(result, "sounds_in", {}).get(name)
-        ax.set(ylabel="Hz (log)", title=name if name == "mixture" else f"{name} (separated)" if host is None
-               else f"{name} (separated: silent, its parts sound in the {host} stem; its hits are marked below)")
+        ax.set(ylabel="Hz (log)", title=name if name == "mixture" else
+               f"drums (separated: {' + '.join(result.activations)})" if stems == "drums" and name == "drums" else
+               f"{name} (separated)" if host is None else
+               f"{name} (separated: silent, its parts sound in the {host} stem; its hits are marked below)")
     if mesh is not None:
         fig.colorbar(mesh, ax=list(axes[:-1]), label="dB re mixture peak", shrink=0.8)
 
