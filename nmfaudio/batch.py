@@ -782,16 +782,23 @@ def _drums_file(task: Task, callback) -> dict:
         warnings.simplefilter("ignore")  # non-convergence: the summary has n_iter
         if streamed:
             return _drums_streamed(task, callback, templates, reason)
-        # the file itself: separate_drums reads it and checks its peak, naming it (the batch read
-        # it and checked the peak first, and separate_drums checked the array again; review64)
-        result = separate_drums(task.input, templates=templates, callback=callback, **_drum_kwargs(o),
+        y = None
+        if o["quantize"] and task.hit_files:
+            # the quantizer's beat tracker reads the mixture too: read once here (a second read
+            # cost an MP3's decoding again, 0.5 s per stereo 3 minutes), its peak named by its file
+            y, sr = audio.load(task.input)
+            audio.check_peak(y, task.input)
+        # else the file itself: separate_drums reads it and checks its peak once, naming it (the
+        # batch read it and checked it, and separate_drums checked the array again; review64)
+        given = (task.input,) if y is None else (y, sr)
+        result = separate_drums(*given, templates=templates, callback=callback, **_drum_kwargs(o),
                                 block_seconds=o["block_seconds"], max_memory=o["max_memory"])
     result.name = task.name
     sr = result.sr
-    # the quantizer's beat tracker reads the mixture's channel mean, as when streamed (the same
-    # float32 values as tracker_mono of the loaded file), read after the separation: the
-    # stereo mixture is not held through the hits and the writes
-    y = _mono_mixture(task.input) if o["quantize"] and task.hit_files else None
+    if y is not None:  # the beat tracker's channel mean, as when streamed: the stereo mixture is
+        from nmfaudio.drums.tempo_grid import tracker_mono  # not held through the hits and writes
+
+        y = tracker_mono(y)
     outputs = result.two_stems() if o["stems"] == "drums" else result.sources
     tracks = [outputs[name] for name, _ in task.tracks]
     # the hits picked (and the figure drawn) while the stems are written, and the stems'
