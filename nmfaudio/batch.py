@@ -62,7 +62,7 @@ DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat",
                 "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
                 "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "presence_test": True,
-                "ride": "auto", "stems": "all", "drumless": False}
+                "ride": "auto", "stems": "all", "drumless": None}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -128,10 +128,14 @@ def check_options(job: str, options: dict) -> dict:
     # the batch's own switches, which no separation checks: "no" was read as True (a figure
     # drawn), stems="two" as "all", classes="kick,snare" as the letters k, i, c, ... (review62b)
     for key, meaning in (("plot", "True also draws each input's figure"), ("midi", "True also writes "
-                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv"),
-                         ("drumless", "True drops the kick, snare and toms hits of a song's drumless stretches")):
+                         "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
         if key in merged:
             merged[key] = check_switch(merged[key], key, meaning=meaning)
+    if merged.get("drumless") is not None:  # None (or "auto"): the default, hits(drumless=None)
+        drumless = check_switch(merged["drumless"], "drumless", auto=True, meaning="'auto' (the default, or None) "
+                                "drops the kick and snare hits of a song's drumless stretches, True their toms' "
+                                "too, False none")
+        merged["drumless"] = None if drumless == "auto" else drumless
     if job == "drums":
         classes = merged["classes"]
         if isinstance(classes, str) and "," in classes:
@@ -769,7 +773,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     played : DrumHits
     """
     o = task.options
-    played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits dropped
+    played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits (None: kick, snare)
     figure = None
     if task.plot:
         from nmfaudio.plot.drums import drums_figure
