@@ -209,16 +209,18 @@ def test_cli_drumless_drops_the_drumless_stretches_hits(gapped, tmp_path, capsys
     song = tmp_path / "song.wav"
     sf.write(song, sum(result.sources.values()), SR)
     counts = {}
-    for label, extra in (("plain", []), ("drumless", ["--drumless"]), ("on", ["--drumless", "on"]),
-                         ("off", ["--drumless", "off"]), ("blocks", ["--drumless", "--block-seconds", "8"])):
+    for label, before, extra in (("plain", [], []), ("drumless", [], ["--drumless"]), ("on", [], ["--drumless", "on"]),
+                                 ("off", [], ["--drumless", "off"]), ("first", ["--drumless"], []),
+                                 ("blocks", [], ["--drumless", "--block-seconds", "8"])):
         out = tmp_path / label
-        assert main(["drums", str(song), "-o", str(out), "--onsets", "--accompaniment", "on", *extra]) == 0
+        # "first": the flag before the input, as the flag was written before it took a value
+        assert main(["drums", *before, str(song), "-o", str(out), "--onsets", "--accompaniment", "on", *extra]) == 0
         with open(out / "song_onsets.csv", newline="") as f:
             rows = [(float(r["time_s"]), r["class"]) for r in csv.DictReader(f)]
         counts[label] = _count([t for t, c in rows if c in ("kick", "snare", "toms")], DRUMLESS)
     capsys.readouterr()
     assert counts["plain"] >= 10 and counts["off"] >= 10 and counts["drumless"] <= 2, counts
-    assert counts["on"] <= 2 and counts["blocks"] <= 2, counts
+    assert counts["on"] <= 2 and counts["first"] <= 2 and counts["blocks"] <= 2, counts
 
 
 def test_separate_many_refuses_a_drumless_that_is_no_switch(tmp_path):

@@ -425,6 +425,8 @@ def _register_hits(drums) -> None:
     group.add_argument("--quantize", type=_grid, default=None, metavar="GRID",
                        help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
                             "tempo (e.g. 16); default: the hits as played")
+    # "--drumless song.wav" (a flag before 2026-12-07) still means "on" (ArgumentParser._bare_flags_set)
+    drums.bare_flags = {**getattr(drums, "bare_flags", {}), "--drumless": (("auto", "on", "off"), "on")}
     group.add_argument("--drumless", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
                        help="in a full song, the hits of stretches without drums (an intro, a break: their "
                             "hits are the music's): auto (the default) drops their kick and snare hits, on "

@@ -224,11 +224,12 @@ class DrumSeparation:
         In a song (the accompaniment model) the kick and snare hits of a stretch without drums
         (a drumless intro, break or outro, whose "hits" are the music's) are dropped
         (:mod:`nmfaudio.drums.drumless`): where the kick's track holds a share of the mixture
-        more than 8 dB under its usual level over 4 s and the snare's hits there are more than
-        9 dB weaker than its usual hits (a build-up's or a snare intro's snare, played without
-        the kick, keeps the stretch's hits).  ``drumless=True`` drops the toms' hits there too
-        (a tom intro, without kick or snare, then loses toms); ``drumless=False`` turns it
-        off.  A drum recording's hits are never judged.
+        more than 8 dB under its usual level over 4 s and the snare's loud hits there are more
+        than 9 dB weaker than its loud hits elsewhere (90th percentiles of the strengths; a
+        build-up's or a snare intro's snare, played without the kick, keeps the stretch's
+        hits).  ``drumless=True`` drops the toms' hits there too (a tom intro, without kick or
+        snare, then loses toms); ``drumless=False`` turns it off.  A drum recording's hits are
+        never judged.
 
         Returns
         -------
