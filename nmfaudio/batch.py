@@ -62,7 +62,7 @@ DRUM_OPTIONS = {"templates": None, "classes": ("kick", "snare", "toms", "hihat",
                 "hop_length": None, "mask_power": 1.5, "max_iter": 50, "adapt": True, "n_free": 1, "random_state": 0,
                 "plot": False, "midi": False, "onsets": False, "quantize": None, "block_seconds": None,
                 "max_memory": DEFAULT_MAX_MEMORY, "accompaniment": "auto", "presence_test": True,
-                "ride": "auto", "stems": "all", "drumless": False}
+                "ride": "auto", "stems": "all", "drumless": None}
 SEPARATE_OPTIONS = {"n_components": None, "beta": "frobenius", "n_fft": 2048, "hop_length": 512, "mask_power": 1.0,
                     "max_iter": 200, "random_state": 0, "block_seconds": None, "learn_frames": None,
                     "plot": False, "max_memory": DEFAULT_MAX_MEMORY}
@@ -131,7 +131,7 @@ def check_options(job: str, options: dict) -> dict:
                          "<name>_drums.mid"), ("onsets", "True also writes <name>_onsets.csv")):
         if key in merged:
             merged[key] = check_switch(merged[key], key, meaning=meaning)
-    if "drumless" in merged:  # the check of hits(drumless=), and its message
+    if "drumless" in merged:  # the check of hits(drumless=), and its message (None / "auto": the default)
         from nmfaudio.drums.drumless import drumless_mode
 
         merged["drumless"] = drumless_mode(merged["drumless"])
@@ -826,7 +826,7 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     played : DrumHits
     """
     o = task.options
-    played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits dropped
+    played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits (None: kick, snare)
     figure = None
     if task.plot:
         from nmfaudio.plot.drums import drums_figure

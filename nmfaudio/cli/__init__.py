@@ -151,10 +151,25 @@ class OneLineParser(argparse.ArgumentParser):
         # A sub-command's parser reports its own unknown options, so the error points to
         # 'nmfaudio separate --help' rather than to the top-level help.
         self._words = list(sys.argv[1:] if args is None else args)  # for error(): inputs named -x.wav
+        args = self._bare_flags_set(self._words)
         namespace, extras = super().parse_known_args(args, namespace)
         if extras and getattr(self, "_is_sub_command", False):
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return namespace, extras
+
+
+    def _bare_flags_set(self, words: list) -> list:
+        """``words`` with an option whose value may be left out (``bare_flags``: ``--drumless
+        [auto|on|off]``, once a flag) written as ``--option=CONST`` where the next word is none
+        of its values: ``--drumless song.wav`` read the input as the option's value."""
+        flags = getattr(self, "bare_flags", {})
+        out = list(words)
+        for i, word in enumerate(out[:-1]):
+            if word == "--":
+                break
+            if word in flags and out[i + 1] not in flags[word][0] and not out[i + 1].startswith("-"):
+                out[i] = f"{word}={flags[word][1]}"
+        return out
 
 
 def split_list_hint(words, stray: str | None = None) -> str:

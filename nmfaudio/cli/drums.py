@@ -7,7 +7,7 @@
                    [--presence-test on|off] [--ride auto|on|off] [--mask-power P] [--max-iter M] [--n-fft N]
                    [--hop-length H] [--seed S] [--block-seconds S] [--max-memory SIZE]
                    [--plot] [--json] [--force] [--format wav|flac] [--subtype float|pcm16|pcm24] [--jobs N] [--scheduler ADDRESS]
-                   [--midi] [--onsets [CSV]] [--quantize GRID] [--drumless]
+                   [--midi] [--onsets [CSV]] [--quantize GRID] [--drumless [{auto,on,off}]]
     nmfaudio templates learn ONESHOT_DIR -o kit.npz [--classes kick,snare,hihat]
                    [--sr SR] [--n-fft N] [--hop-length H] [--frames T] [--json] [--force]
 
@@ -228,7 +228,7 @@ def drum_options(args) -> dict:
             "block_seconds": args.block_seconds, "max_memory": args.max_memory,
             "accompaniment": args.accompaniment, "presence_test": args.presence_test,
             "ride": args.ride, "stems": args.stems,  # separate_drums reads "on" / "off"
-            "drumless": args.drumless}
+            "drumless": {"auto": None, "on": True, "off": False}[args.drumless]}
 
 
 def run_drums(args) -> int:
@@ -445,10 +445,13 @@ def _register_hits(drums) -> None:
                        help="snap the hits in the MIDI and CSV files to a 1/GRID-note grid of the detected "
                             "tempo (e.g. 16; hits of a drum on one grid point become one, the summary counts "
                             "them); default: the hits as played")
-    group.add_argument("--drumless", action="store_true",
-                       help="in a full song, drop the kick, snare and toms hits of stretches without drums "
-                            "(an intro, a break: their hits are the music's); a kickless stretch with drums, "
-                            "such as a build-up's snare roll, loses them too")
+    # "--drumless song.wav" (a flag before 2026-12-07) still means "on" (ArgumentParser._bare_flags_set)
+    drums.bare_flags = {**getattr(drums, "bare_flags", {}), "--drumless": (("auto", "on", "off"), "on")}
+    group.add_argument("--drumless", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
+                       help="in a full song, the hits of stretches without drums (an intro, a break: their "
+                            "hits are the music's): auto (the default) drops their kick and snare hits, on "
+                            "(--drumless alone) their toms' too (a tom intro then loses toms), off keeps "
+                            "them all; a stretch whose snare plays without the kick (a build-up) keeps its hits")
 
 
 def _check_notes(classes, templates) -> None:

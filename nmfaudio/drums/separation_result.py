@@ -18,7 +18,8 @@ import numpy as np
 from nmfaudio import audio
 from nmfaudio._validation import check_keywords
 from nmfaudio.drums import track_reads
-from nmfaudio.drums.drumless import DRUMLESS_CLASSES, drumless_frames, drumless_hits, drumless_mode
+from nmfaudio.drums.drumless import (DEFAULT_CLASSES, DRUMLESS_CLASSES, drumless_frames, drumless_hits, drumless_mode,
+                                     played_frames)
 from nmfaudio.drums.hat_pulse import DOUBLE_S, lone_doubles
 from nmfaudio.drums.ride import (CRASH_SHARE, ECHO_SHARE, STROKE_LABEL, backbeat_snare, hat_echoes, stroke_bands,
                                  stroke_rings)
@@ -221,12 +222,15 @@ class DrumSeparation:
         residual is passed too: a weak snare hit where it is louder than the snare's
         track is dropped (:func:`~nmfaudio.drums.hits.detect_hits`, step 8).
 
-        ``drumless=True`` (a song only, the accompaniment model; off by default) drops the
-        kick, snare and toms hits of the stretches where the kick's track holds a share of
-        the mixture more than 8 dB under its usual level (:mod:`nmfaudio.drums.drumless`):
-        a drumless intro, break or outro, whose "hits" are the music's.  A stretch of more
-        than about 2 s where the drummer plays snare or toms but no kick (a build-up's snare
-        roll) loses those hits too; a drum recording's hits are unchanged.
+        In a song (the accompaniment model) the kick and snare hits of a stretch without drums
+        (a drumless intro, break or outro, whose "hits" are the music's) are dropped
+        (:mod:`nmfaudio.drums.drumless`): where the kick's track holds a share of the mixture
+        more than 8 dB under its usual level over 4 s and the snare's loud hits there are more
+        than 9 dB weaker than its loud hits elsewhere (90th percentiles of the strengths; a
+        build-up's or a snare intro's snare, played without the kick, keeps the stretch's
+        hits).  ``drumless=True`` drops the toms' hits there too (a tom intro, without kick or
+        snare, then loses toms); ``drumless=False`` turns it off.  A drum recording's hits are
+        never judged.
 
         Returns
         -------
@@ -234,7 +238,7 @@ class DrumSeparation:
             ``result.hits()["snare"].times`` / ``.strengths`` / ``.velocities``;
             ``.write_midi(path)``, ``.write_csv(path)``.
         """
-        drumless = drumless_mode(options.pop("drumless", False))
+        drumless = drumless_mode(options.pop("drumless", None))
         _check_hit_options(options, "hits")
         self._check_tracks("hits()")
         centred = ()
@@ -287,7 +291,7 @@ class DrumSeparation:
         -------
         DrumHits
         """
-        drumless = drumless_mode(options.pop("drumless", False))
+        drumless = drumless_mode(options.pop("drumless", None))
         if signals:  # a class of sounds_in on its host's track too (given as "cymbals" or "residual")
             signals = self._hosted(signals, signals)
         return self._detect_hits_in(signals, options, drumless=drumless)
@@ -303,7 +307,7 @@ class DrumSeparation:
                 signals[name] = track_reads.summed(own, other)
         return signals
 
-    def _detect_hits_in(self, signals, options: dict, centred: tuple = (), *, drumless: bool = False):
+    def _detect_hits_in(self, signals, options: dict, centred: tuple = (), *, drumless: bool | None = None):
         """:meth:`detect_hits_in`; ``centred``: the keys of ``options`` ("mixture",
         "residual") already without the offset (:meth:`hits`' own mixture)."""
         from nmfaudio.drums.hits import detect_hits
@@ -368,11 +372,11 @@ class DrumSeparation:
             options = {**options, **{key: track_reads.with_signs(options[key], signs)
                                      for key in ("mixture", "residual") if options.get(key) is not None}}
         found = detect_hits(activations, sr=self.sr, hop_length=self.hop_length, signals=signals, **options)
-        if drumless and self.accompaniment:
-            # a song's drumless stretches (an intro, a break, an outro): the kick, snare and toms
-            # hits there are the music's (nmfaudio.drums.drumless; asked for: a kickless stretch
-            # with drums loses them too)
-            found = _without_drumless(found, (signals or {}).get("kick"), options.get("mixture"), sr=self.sr)
+        if drumless is not False and self.accompaniment:
+            # a song's drumless stretches (an intro, a break, an outro): the kick and snare hits
+            # there are the music's, and the toms' when asked for (nmfaudio.drums.drumless)
+            found = _without_drumless(found, (signals or {}).get("kick"), options.get("mixture"), sr=self.sr,
+                                      classes=DRUMLESS_CLASSES if drumless else DEFAULT_CLASSES)
         if not ride:
             return found
         strokes, classes = found[STROKE_LABEL], dict(found.classes)
@@ -476,20 +480,26 @@ def _hat_double_s(value) -> float:
     return DOUBLE_S if value is None else _check_real(value, label, low=0)
 
 
-def _without_drumless(found, kick, mixture, *, sr):
-    """``found`` (DrumHits) without the hits of :data:`~nmfaudio.drums.drumless.DRUMLESS_CLASSES`
-    in the stretches :func:`~nmfaudio.drums.drumless.drumless_hits` judges drumless; as it is
-    without the kick's track or the mixture."""
+def _without_drumless(found, kick, mixture, *, sr, classes=DRUMLESS_CLASSES):
+    """``found`` (DrumHits) without the hits of ``classes`` in the stretches
+    :func:`~nmfaudio.drums.drumless.drumless_hits` judges drumless and
+    :func:`~nmfaudio.drums.drumless.played_frames` does not find the snare played in; as it
+    is without the kick's track or the mixture."""
     if kick is None or mixture is None:
         return found
-    if not any(name in found.classes and len(found.classes[name].times) for name in DRUMLESS_CLASSES):
+    if not any(name in found.classes and len(found.classes[name].times) for name in classes):
         return found
     frames = drumless_frames(kick, mixture, sr=sr)
-    classes = dict(found.classes)
-    for name in DRUMLESS_CLASSES:
-        if name in classes:
-            classes[name] = _kept_hits(classes[name], ~drumless_hits(classes[name].times, frames))
-    return dataclasses.replace(found, classes=classes)
+    snare = found.classes.get("snare")
+    if snare is not None and len(snare.times):
+        # a stretch without the kick where the snare plays as the drummer does (a build-up, a
+        # snare intro) has drums: its hits stay (drumless64)
+        frames = frames & ~played_frames(snare.times, snare.strengths, frames)
+    kept = dict(found.classes)
+    for name in classes:
+        if name in kept:
+            kept[name] = _kept_hits(kept[name], ~drumless_hits(kept[name].times, frames))
+    return dataclasses.replace(found, classes=kept)
 
 
 def _kept_hits(hit, keep):
