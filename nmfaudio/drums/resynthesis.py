@@ -92,6 +92,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         per-bin updates, which rescale the models), output ``kept``'s mask unchanged
         (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
         :mod:`nmfaudio.drums.hat_ceiling`).
+    hat_gate : tuple (int, (W, Hs), list of int), optional
+        ``(d, (W, Hs), kept)``: the share of drum output d's model the hat gate took out
+        (W (F, n_g), Hs (n_g, C·N), as ``factors``); outputs ``kept`` get the masks they
+        had with it in output d's model (after the ceiling, which it then meets too;
+        :func:`nmfaudio.drums.hat_gate.kept_masks`).
     release : bool, default False
         The caller reads ``X`` no more: each range gives back the pages of the frames it
         has finished with as it goes (:func:`nmfaudio.drums.pages.give_back`), so the
