@@ -1,6 +1,6 @@
 """The closed hat part's activations away from the hi-hat's hits leave the hi-hat stem, the
-kick's, toms' and cymbals' masks kept (nmfaudio.drums.hat_gate; docs/drums-five-stems.md,
-"The hat gate").
+kick's, toms' and cymbals' masks kept (nmfaudio.drums.hat_gate; off by default,
+``separation.HAT_GATE``: docs/log/drums-five-stems-decisions.md, hat-gate round).
 
 Offline and small: planted factors, and the bundled drum loop (data/drum_loop*.wav)."""
 
@@ -105,9 +105,9 @@ def test_a_shaker_between_the_hats_leaves_the_hat_stem(loop, monkeypatch, accomp
     stems, sr = loop
     bursts = _bursts_between_hats(stems["hihat"], sr, 0.2)
     mix = stems["kick"] + stems["snare"] + stems["hihat"] + bursts
+    off = separate_drums(mix, sr, random_state=0, accompaniment=accompaniment).sources  # the default: off
+    monkeypatch.setattr(separation, "HAT_GATE", True)
     on = separate_drums(mix, sr, random_state=0, accompaniment=accompaniment).sources
-    monkeypatch.setattr(separation, "HAT_GATE", False)
-    off = separate_drums(mix, sr, random_state=0, accompaniment=accompaniment).sources
     peak = np.abs(mix).max()
     if accompaniment:
         for name in on:

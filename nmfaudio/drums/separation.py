@@ -608,9 +608,11 @@ RIDE_STROKE_SPLIT = True
 RIDE_SONG_HATS = True
 #: Whether, in a drum recording with no ride found, the closed hat part's activations away
 #: from the hi-hat's own hits leave the hi-hat stem, the kick's, toms' and cymbals' masks
-#: kept (nmfaudio.drums.hat_gate; docs/log/drums-five-stems-decisions.md, hat-gate round); a
-#: switch for the benchmark.
-HAT_GATE = True
+#: kept (nmfaudio.drums.hat_gate).  Off: on the tuning and proxy draws the hi-hat gains
+#: (+0.36 / +0.51 dB), but the kick/snare/hi-hat-only grooves lose 0.02-0.20 dB on every
+#: row and result.hits()' hi-hat F 0.003-0.007 (docs/log/drums-five-stems-decisions.md,
+#: hat-gate round); a switch for the benchmark.
+HAT_GATE = False
 MAX_FRAME_RATE = 1000
 
 
