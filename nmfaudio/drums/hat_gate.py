@@ -46,9 +46,6 @@ AFTER = 1
 UNGATED = ("hihat:open",)
 #: Outputs whose masks the gate leaves as they were.
 KEPT_CLASSES = ("kick", "toms", "cymbals")
-#: Whether the frames at the snare's hits (picked with the hi-hat's) are kept too
-#: (hat-gate round: tuning hi-hat 2.59 -> 2.35 dB against 2.23 ungated; off).
-AT_SNARE = False
 
 
 def hat_hit_frames(activations, sr: int, hop_length: int) -> np.ndarray:
@@ -69,11 +66,8 @@ def hat_hit_frames(activations, sr: int, hop_length: int) -> np.ndarray:
     """
     from nmfaudio.drums.hits import detect_hits  # hits imports the drums package's modules
 
-    found = detect_hits(activations, sr=sr, hop_length=hop_length)
-    times = np.asarray(found["hihat"].times)
-    if AT_SNARE and "snare" in activations:
-        times = np.concatenate([times, np.asarray(found["snare"].times)])
-    return np.round(times * sr / hop_length).astype(int)
+    found = detect_hits(activations, sr=sr, hop_length=hop_length)["hihat"]
+    return np.round(np.asarray(found.times) * sr / hop_length).astype(int)
 
 
 def gate_frames(n_frames: int, hits, *, before: int = BEFORE, after: int = AFTER) -> np.ndarray:

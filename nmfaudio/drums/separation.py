@@ -1232,24 +1232,23 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # hats' excess at louder classes' hits (snare wires, percussion, cymbal attacks) leaves
     # the hat stem (nmfaudio.drums.hat_ceiling; not in a song: not measured there)
     gated_off = np.flatnonzero(np.asarray(route) == D + 1)  # the hat gate's share (hat_gate)
+    off_factors = convolutive_factors(P_masks[:, gated_off], H_masks[gated_off]) if gated_off.size else None
     ceiling = None
     if HAT_CEILING and sustained is None and "hihat" in classes and factors[classes.index("hihat")] is not None:
         hat = classes.index("hihat")
         whole = factors[hat]
-        if gated_off.size:  # the ceiling is the ungated hat model's: the gate moves nothing under it
-            W_off, H_off = convolutive_factors(P_masks[:, gated_off], H_masks[gated_off])
-            whole = (np.hstack([whole[0], W_off]), np.vstack([whole[1], H_off]))
+        if off_factors is not None:  # the ceiling is the ungated hat model's: the gate moves nothing under it
+            whole = (np.hstack([whole[0], off_factors[0]]), np.vstack([whole[1], off_factors[1]]))
         ceiling = (hat, hat_ceilings(*whole, C), classes.index("kick") if "kick" in classes else None)
-    # the full-resolution magnitude is read no further here (in a song, the accompaniment's
-    # and the rings' SpreadSustained keep it for the masks): released before the stems'
-    # array is made, so that array takes its pages rather than fresh ones
     # the hat gate's share (hat_gate, above): the kick's, toms' and cymbals' masks are what
     # they were with it in the hat's model, the rest of the mask goes to the hi-hat, snare
     # and residual by their models
     gate = None
-    if gated_off.size:
-        kept = [classes.index(c) for c in hat_gate.KEPT_CLASSES if c in classes]
-        gate = (classes.index("hihat"), convolutive_factors(P_masks[:, gated_off], H_masks[gated_off]), kept)
+    if off_factors is not None:
+        gate = (classes.index("hihat"), off_factors, [classes.index(c) for c in hat_gate.KEPT_CLASSES if c in classes])
+    # the full-resolution magnitude is read no further here (in a song, the accompaniment's
+    # and the rings' SpreadSustained keep it for the masks): released before the stems'
+    # array is made, so that array takes its pages rather than fresh ones
     del magnitude
     n_samples = y.shape[-1]
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
