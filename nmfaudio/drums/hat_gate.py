@@ -31,8 +31,8 @@ import numpy as np
 
 from nmfaudio.drums.templates import class_of
 
-__all__ = ["AFTER", "BEFORE", "KEPT_CLASSES", "UNGATED", "gate_frames", "gated_parts", "hat_hit_frames",
-           "kept_masks"]
+__all__ = ["AFTER", "BEFORE", "KEPT_CLASSES", "UNGATED", "gate_frames", "gated_masks", "gated_parts",
+           "hat_hit_frames", "kept_masks"]
 
 #: Frames kept before each hit (a hit's activation may rise a frame early; the hits'
 #: times are their peaks' interpolated times, rounded to a frame).
@@ -173,6 +173,39 @@ def kept_masks(S, hat: int, moved, kept, power: float, ceiling=None):
     return S
 
 
+def gated_masks(S, hat: int, moved, kept, power: float, ceiling=None):
+    """The soft masks of :func:`kept_masks`' models, ``spectrogram_masks(kept_masks(S, …))``,
+    written into ``S``.
+
+    Parameters
+    ----------
+    S : ndarray, float32, shape (outputs, n, F)
+        A chunk of the outputs' modelled magnitudes, the hat's without ``moved`` (overwritten).
+    hat, moved, kept, power, ceiling
+        As :func:`kept_masks`.
+
+    Returns
+    -------
+    ndarray, shape (outputs, n, F)
+        The masks, summing to 1 over the outputs (``S`` itself when it is a writeable
+        C-contiguous float32 array).
+    """
+    from nmfaudio import masks
+
+    if not len(kept) or _gated_masks is None or S.dtype != np.float32 or S.ndim != 3 \
+            or not S.flags.c_contiguous or not S.flags.writeable:
+        return masks.spectrogram_masks(kept_masks(S, hat, moved, kept, power, ceiling), power=power, overwrite=True)
+    # compiled, one pass with the masks' own: the kept outputs' powers scaled by
+    # (rest + S_hat^p) / (rest + whole^p) before the normalization (no root, no second pass
+    # over the chunk); the float64 NumPy form took every chunk's models to powers once more
+    # (0.9 s of CPU on the 3-minute 44.1-kHz track, a fifth more than main's run; hatgate63)
+    flags = np.zeros(len(S), np.bool_)
+    flags[list(kept)] = True
+    cap = np.full(S.shape[2], np.inf, np.float32) if ceiling is None else np.ascontiguousarray(ceiling, np.float32)
+    _gated_masks(S, hat, np.ascontiguousarray(moved, dtype=np.float32), cap, flags, np.float32(power))
+    return S
+
+
 def _kept_masks_numpy(S, hat: int, moved, kept, power: float, ceiling=None):
     """:func:`kept_masks` in NumPy, float64: its reference, and its way without numba."""
     P = S.astype(np.float64) ** power
@@ -237,5 +270,63 @@ if HAVE_NUMBA:
                 if kept[d]:
                     for f in range(F):
                         S[d, t, f] *= scale[f]
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+    def _gated_masks(S, hat, moved, ceiling, kept, power):
+        """:func:`gated_masks` on S (outputs, n, F) in place, a frame at a time over its bins,
+        as :func:`nmfaudio.masks._normalized_powers` (each cell's models over their peak,
+        to the power p, over their sum; a silent cell split equally) with the kept
+        outputs' powers times ``(rest + S_hat^p) / (rest + whole^p)``, ``whole =
+        min(S_hat + moved, ceiling)`` and ``rest`` the other outputs' powers summed."""
+        outputs, n, F = S.shape
+        peak = np.empty(F, np.float32)
+        whole = np.empty(F, np.float32)
+        rest = np.empty(F, np.float32)
+        total = np.empty(F, np.float32)
+        one, zero = np.float32(1.0), np.float32(0.0)
+        share = np.float32(1.0 / outputs)
+        for t in range(n):
+            for f in range(F):
+                peak[f] = S[0, t, f]
+                whole[f] = min(S[hat, t, f] + moved[t, f], ceiling[f])
+                rest[f] = zero
+                total[f] = zero
+            for d in range(1, outputs):
+                for f in range(F):
+                    peak[f] = max(peak[f], S[d, t, f])
+            for f in range(F):  # silent cells: every power 0, split below
+                peak[f] = peak[f] if peak[f] > zero else one
+            for d in range(outputs):
+                if power == 1.5:  # x·√x: ~5x faster than x ** 1.5
+                    for f in range(F):
+                        r = S[d, t, f] / peak[f]
+                        S[d, t, f] = r * np.sqrt(r)
+                else:
+                    for f in range(F):
+                        S[d, t, f] = (S[d, t, f] / peak[f]) ** power
+                if d != hat and not kept[d]:
+                    for f in range(F):
+                        rest[f] += S[d, t, f]
+            if power == 1.5:
+                for f in range(F):
+                    r = whole[f] / peak[f]
+                    whole[f] = r * np.sqrt(r)
+            else:
+                for f in range(F):
+                    whole[f] = (whole[f] / peak[f]) ** power
+            for f in range(F):  # the kept outputs' factor, in ``whole``
+                before = rest[f] + whole[f]
+                whole[f] = (rest[f] + S[hat, t, f]) / before if before > zero else one
+            for d in range(outputs):
+                if kept[d]:
+                    for f in range(F):
+                        S[d, t, f] *= whole[f]
+                for f in range(F):
+                    total[f] += S[d, t, f]
+            for f in range(F):
+                total[f] = one / total[f] if total[f] > zero else zero
+            for d in range(outputs):
+                for f in range(F):
+                    S[d, t, f] = S[d, t, f] * total[f] if total[f] > zero else share
 else:  # pragma: no cover - numba comes with librosa
-    _kept_scaled = None
+    _kept_scaled = _gated_masks = None

@@ -25,7 +25,7 @@ import numpy as np
 from nmfaudio import masks, spectrum
 from nmfaudio.drums import pages
 from nmfaudio.drums.hat_ceiling import capped_models
-from nmfaudio.drums.hat_gate import kept_masks
+from nmfaudio.drums.hat_gate import gated_masks, kept_masks
 from nmfaudio.nmf.gemm_pass import blas_on_one_thread
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
@@ -96,7 +96,8 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         ``(d, (W, Hs), kept)``: the share of drum output d's model the hat gate took out
         (W (F, n_g), Hs (n_g, C·N), as ``factors``); outputs ``kept`` get the masks they
         had with it in output d's model (after the ceiling, which it then meets too;
-        :func:`nmfaudio.drums.hat_gate.kept_masks`).
+        :func:`nmfaudio.drums.hat_gate.gated_masks`, in the masks' own pass, or
+        :func:`~nmfaudio.drums.hat_gate.kept_masks` on the models before ``spatial``'s updates).
     release : bool, default False
         The caller reads ``X`` no more: each range gives back the pages of the frames it
         has finished with as it goes (:func:`nmfaudio.drums.pages.give_back`), so the
@@ -206,10 +207,11 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     S[d] += moved
                 if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
                     capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
-                if hat_gate is not None and not joint:
-                    kept_masks(S, hat_gate[0], gate_h[c][t0:t1] @ gate_w, hat_gate[2], mask_power,
-                               None if hat_ceiling is None else hat_ceiling[1][c])
-                M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
+                if hat_gate is not None and not joint:  # the kept outputs' masks in the masks' own pass
+                    M = gated_masks(S, hat_gate[0], gate_h[c][t0:t1] @ gate_w, hat_gate[2], mask_power,
+                                    None if hat_ceiling is None else hat_ceiling[1][c])
+                else:
+                    M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
                     if marked[c, t0:t1].any():
                         M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0
