@@ -22,7 +22,11 @@ three stems unchanged, the snare +0.13 / +0.05; but the kick/snare/hi-hat-only g
 on every row (bundled 16.24 -> 16.18, Audiophob 13.70 -> 13.50: hats the activations' hits
 miss, or between them, leave for the snare and residual), and ``result.hits()``, which reads
 the stems, loses hi-hat F 0.941 -> 0.938 (performances) and 0.919 -> 0.912 (k/s/h-only); the
-hits from the activations alone are identical.  Hence off.
+hits from the activations alone are identical.  Hence off.  Keeping the gated share in the hat
+where the snare's and residual's models are small, or gating only where the cymbals or
+residual hold something, shrinks that loss only with the gain (hat-gate cost round).  Its
+cost is the masks' own pass (:func:`gated_masks`): the 3-minute tracks' wall within 2 % of
+the run without it.
 """
 
 from __future__ import annotations

@@ -611,8 +611,9 @@ RIDE_SONG_HATS = True
 #: from the hi-hat's own hits leave the hi-hat stem, the kick's, toms' and cymbals' masks
 #: kept (nmfaudio.drums.hat_gate).  Off: on the tuning and proxy draws the hi-hat gains
 #: (+0.36 / +0.51 dB), but the kick/snare/hi-hat-only grooves lose 0.02-0.20 dB on every
-#: row and result.hits()' hi-hat F 0.003-0.007 (docs/log/drums-five-stems-decisions.md,
-#: hat-gate round); a switch for the benchmark.
+#: row and result.hits()' hi-hat F 0.003-0.007, and no form screened removes that loss
+#: without the gain (docs/log/drums-five-stems-decisions.md, hat-gate round, hat-gate cost
+#: round); a switch for the benchmark.
 HAT_GATE = False
 MAX_FRAME_RATE = 1000
 
