@@ -25,7 +25,6 @@ import numpy as np
 from nmfaudio import masks, spectrum
 from nmfaudio.drums import pages
 from nmfaudio.drums.hat_ceiling import capped_models
-from nmfaudio.drums.hat_gate import gated_masks, kept_masks
 from nmfaudio.nmf.gemm_pass import blas_on_one_thread
 from nmfaudio.nmf.kernels import HAVE_NUMBA, num_threads, numba, run_in_threads
 
@@ -46,7 +45,7 @@ RANGE_TASKS = 4
 
 def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: int, sustained=None,
                  window=spectrum.WINDOW, spatial: int = 0, ring=None, leave_out=None,
-                 hat_ceiling=None, hat_gate=None, release: bool = False) -> bool:
+                 hat_ceiling=None, release: bool = False) -> bool:
     """The drum stems: the mixture's STFT masked by each output's share of the model
     (:func:`nmfaudio.masks.spectrogram_masks` of the outputs' modelled spectrograms),
     inverted.  The last output of ``factors`` (the residual) only takes its share of the
@@ -92,12 +91,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
         per-bin updates, which rescale the models), output ``kept``'s mask unchanged
         (:func:`nmfaudio.drums.hat_ceiling.capped_models`; the hi-hat's,
         :mod:`nmfaudio.drums.hat_ceiling`).
-    hat_gate : tuple (int, (W, Hs), list of int), optional
-        ``(d, (W, Hs), kept)``: the share of drum output d's model the hat gate took out
-        (W (F, n_g), Hs (n_g, C·N), as ``factors``); outputs ``kept`` get the masks they
-        had with it in output d's model (after the ceiling, which it then meets too;
-        :func:`nmfaudio.drums.hat_gate.gated_masks`, in the masks' own pass, or
-        :func:`~nmfaudio.drums.hat_gate.kept_masks` on the models before ``spatial``'s updates).
     release : bool, default False
         The caller reads ``X`` no more: each range gives back the pages of the frames it
         has finished with as it goes (:func:`nmfaudio.drums.pages.give_back`), so the
@@ -126,9 +119,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
     weights = [None if f is None else np.ascontiguousarray(f[0].T, dtype=np.float32) for f in outputs]
     activations = [None if f is None else [np.ascontiguousarray(f[1][:, c * N:(c + 1) * N].T, dtype=np.float32)
                                             for c in range(C)] for f in outputs]
-    if hat_gate is not None:  # (hat, (W, Hs) of the gated-off share, kept outputs)
-        gate_w = np.ascontiguousarray(hat_gate[1][0].T, dtype=np.float32)
-        gate_h = [np.ascontiguousarray(hat_gate[1][1][:, c * N:(c + 1) * N].T, dtype=np.float32) for c in range(C)]
     # frame-major (N, F) pairs of (real, imaginary) per channel: views, X is frame-major
     pairs = [np.ascontiguousarray(X[c].T).view(real).reshape(N, F, 2) for c in range(C)]
     frame_bytes = F * 2 * np.dtype(real).itemsize  # one frame of a channel's pairs
@@ -188,9 +178,6 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                         # update rescales them per bin): the hat model's excess over its usual level
                         capped_models(every[c], hat_ceiling[0], hat_ceiling[1][c], power=mask_power,
                                       kept=hat_ceiling[2])
-                    if hat_gate is not None:
-                        kept_masks(every[c], hat_gate[0], gate_h[c][t0:t1] @ gate_w, hat_gate[2], mask_power,
-                                   None if hat_ceiling is None else hat_ceiling[1][c])
                 _spatial_update(every, np.stack([p[t0:t1] for p in pairs]), spatial)
             for c in channels:
                 S = every[c] if joint else _output_models(weights, activations, c, t0, t1,
@@ -207,11 +194,7 @@ def masked_stems(X, factors, out, *, mask_power: float, n_fft: int, hop_length: 
                     S[d] += moved
                 if hat_ceiling is not None and not joint:  # the hat model's excess over its usual level
                     capped_models(S, hat_ceiling[0], hat_ceiling[1][c], power=mask_power, kept=hat_ceiling[2])
-                if hat_gate is not None and not joint:  # the kept outputs' masks in the masks' own pass
-                    M = gated_masks(S, hat_gate[0], gate_h[c][t0:t1] @ gate_w, hat_gate[2], mask_power,
-                                    None if hat_ceiling is None else hat_ceiling[1][c])
-                else:
-                    M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
+                M = masks.spectrogram_masks(S, power=mask_power, overwrite=True)  # (outputs, n, F), in place
                 for d, marked, cells in left_out if len(outputs) > D else ():  # the residual takes those cells
                     if marked[c, t0:t1].any():
                         M[d, :, :cells[c].shape[1]][cells[c][t0:t1]] = 0

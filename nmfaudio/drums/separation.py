@@ -108,7 +108,6 @@ from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, p
 from nmfaudio.drums import kick_gate
 from nmfaudio.drums import song_ride
 from nmfaudio.drums import hat_presence
-from nmfaudio.drums import hat_gate
 from nmfaudio.drums.templates import (CLASSES, KNOWN_CLASSES, MAX_TEMPLATE_SECONDS, RESIDUAL, DrumTemplates, _check_classes,
                                       _resolve_templates, class_of, continue_decay, default_templates, electronic_snare, floor_decay,
                                       trim_support)
@@ -607,14 +606,6 @@ RIDE_STROKE_SPLIT = True
 #: stem, the hi-hat stem silent, its hits kept (``result.sounds_in``;
 #: docs/log/drums-full-song-decisions.md, songhat60 and hatkeep62); a switch for the benchmark.
 RIDE_SONG_HATS = True
-#: Whether, in a drum recording with no ride found, the closed hat part's activations away
-#: from the hi-hat's own hits leave the hi-hat stem, the kick's, toms' and cymbals' masks
-#: kept (nmfaudio.drums.hat_gate).  Off: on the tuning and proxy draws the hi-hat gains
-#: (+0.36 / +0.51 dB), but the kick/snare/hi-hat-only grooves lose 0.02-0.20 dB on every
-#: row and result.hits()' hi-hat F 0.003-0.007, and no form screened removes that loss
-#: without the gain (docs/log/drums-five-stems-decisions.md, hat-gate round, hat-gate cost
-#: round); a switch for the benchmark.
-HAT_GATE = False
 MAX_FRAME_RATE = 1000
 
 
@@ -1166,17 +1157,6 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if not moved and sustained is None and "hihat" in classes:
         P_masks, H_masks, route = snare_excess_parts(P_masks, H_masks, route, kit.classes,
                                                      frame_rate=sr / hop_length)
-    # ... and the closed hat part's activations away from the hi-hat's hits (picked from the
-    # fit's activations as result.hits() picks them, without the tracks) leave the hi-hat
-    # stem: between the hats' strokes the part explains percussion, the cymbals' wash and
-    # the snare's wires; the gated share is appended as parts of a pseudo-output D + 1
-    # whose model the masks read only to keep the kick's, toms' and cymbals' masks as they
-    # were (nmfaudio.drums.hat_gate)
-    if HAT_GATE and not moved and sustained is None and "hihat" in classes:
-        class_activations = {label: H[index == d].sum(axis=1) / np.float32(scale) for d, label in enumerate(classes)}
-        P_masks, H_masks, route = hat_gate.gated_parts(P_masks, H_masks, route, kit.classes,
-                                                       hits=hat_gate.hat_hit_frames(class_activations, sr, hop_length),
-                                                       to=D + 1)
     # the ride part's own hits: judged in drum recordings only (not measured on songs)
     if ((judged and sustained is None) or ride is True) and not moved and "cymbals" in classes:
         # ... or the kit's ride part took the strokes: already the cymbals', picked apart
@@ -1239,21 +1219,10 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # drum recordings: the hi-hat's model held under its usual level per bin, so that the
     # hats' excess at louder classes' hits (snare wires, percussion, cymbal attacks) leaves
     # the hat stem (nmfaudio.drums.hat_ceiling; not in a song: not measured there)
-    gated_off = np.flatnonzero(np.asarray(route) == D + 1)  # the hat gate's share (hat_gate)
-    off_factors = convolutive_factors(P_masks[:, gated_off], H_masks[gated_off]) if gated_off.size else None
     ceiling = None
     if HAT_CEILING and sustained is None and "hihat" in classes and factors[classes.index("hihat")] is not None:
         hat = classes.index("hihat")
-        whole = factors[hat]
-        if off_factors is not None:  # the ceiling is the ungated hat model's: the gate moves nothing under it
-            whole = (np.hstack([whole[0], off_factors[0]]), np.vstack([whole[1], off_factors[1]]))
-        ceiling = (hat, hat_ceilings(*whole, C), classes.index("kick") if "kick" in classes else None)
-    # the hat gate's share (hat_gate, above): the kick's, toms' and cymbals' masks are what
-    # they were with it in the hat's model, the rest of the mask goes to the hi-hat, snare
-    # and residual by their models
-    gate = None
-    if off_factors is not None:
-        gate = (classes.index("hihat"), off_factors, [classes.index(c) for c in hat_gate.KEPT_CLASSES if c in classes])
+        ceiling = (hat, hat_ceilings(*factors[hat], C), classes.index("kick") if "kick" in classes else None)
     # the full-resolution magnitude is read no further here (in a song, the accompaniment's
     # and the rings' SpreadSustained keep it for the masks): released before the stems'
     # array is made, so that array takes its pages rather than fresh ones
@@ -1262,7 +1231,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     drums = np.empty((D, C, n_samples), dtype=y.dtype)
     residual_modelled = masked_stems(X, factors, drums, mask_power=mask_power, n_fft=n_fft, hop_length=hop_length,
                                      sustained=sustained, ring=rings, leave_out=leave_out, hat_ceiling=ceiling,
-                                     hat_gate=gate, spatial=drum_model.SPATIAL_ITER if sustained is None else 0, release=True)
+                                     spatial=drum_model.SPATIAL_ITER if sustained is None else 0, release=True)
     # the STFT (the largest array here) is done with, its pages given back as the stems were
     # made (release): the residual takes the rest
     del X
