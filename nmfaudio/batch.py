@@ -862,9 +862,11 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    # the figure (the mixture, each class and the residual), drawn while the stems are held;
-    # block-wise, from their files after the blocks (mend62: it was not counted)
-    figure = budget.figure_bytes(int(info.frames), n_panels=len(o["classes"]) + 2, n_fft=n_fft,
+    # the figure (the mixture, each class and the residual; with --stems drums the mixture and
+    # the two files written: review65, it counted 7 panels for those 3), drawn while the stems
+    # are held; block-wise, from their files after the blocks (mend62: it was not counted)
+    panels = 3 if o["stems"] == "drums" else len(o["classes"]) + 2
+    figure = budget.figure_bytes(int(info.frames), n_panels=panels, n_fft=n_fft,
                                  hop_length=hop_length) if task.plot else 0
     reason = budget.over_budget(estimate + figure, max_memory, "--max-memory")
     if reason is not None:
