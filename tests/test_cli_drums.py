@@ -795,6 +795,16 @@ def test_merged_hits_without_a_fitted_tempo_are_not_called_flams(song, tmp_path,
     assert line.endswith(NO_FINER_TEXT + ")"), line
 
 
+def test_the_record_names_the_drumless_setting(song, tmp_path, capsys):
+    """``--json`` (and a batch's manifest) says which ``--drumless`` the hits were picked
+    with, as it does for ``--ride``: "auto" by default, true for ``--drumless`` / ``on``,
+    false for ``off`` (review65: no field told the runs apart)."""
+    for i, (words, said) in enumerate((([], "auto"), (["--drumless"], True), (["--drumless=off"], False))):
+        assert main(["drums", *words, str(song), "-o", str(tmp_path / str(i)), "--json", *FAST]) == 0
+        got = json.loads(capsys.readouterr().out)["drumless"]
+        assert (got, type(got)) == (said, type(said)), (words, got)
+
+
 def test_quantize_says_how_many_hits_a_coarse_grid_merged(tmp_path, capsys):
     """A 90-BPM groove with sixteenth-note hats (synthetic_hits' eighth notes at 180 BPM):
     ``--quantize 8`` keeps one hat per eighth-note point and says how many it merged and
