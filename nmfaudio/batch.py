@@ -1134,8 +1134,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # whether they were moved out of the hi-hat (not when the ride part held them)
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,
         "ride_moved": result.ride_with_snare is not None,
-        # the drumless setting ("auto", True, False; review65: the record did not say which
-        # hits a song's drumless stretches were left, nor could the manifest tell the runs apart)
+        # the drumless setting ("auto", True, False; review65: the --json record did not say which
+        # hits a song's drumless stretches were left; a manifest's header options had it, as null)
         "drumless": "auto" if o["drumless"] is None else bool(o["drumless"]),
         # a band-limited input above the templates' rate: where its templates stopped (Hz)
         "band_limit_hz": result.band_limit_hz,
