@@ -446,7 +446,8 @@ PNG_END = b"IEND\xaeB`\x82"
 def incomplete_output(task: Task) -> str | None:
     """Why an existing output of ``task`` is not a whole file, or None when each reads: an
     audio track whose header :func:`nmfaudio.audio.audio_info` takes (not empty, not a WAV
-    cut short), a figure that is a PNG to its last chunk, hit files their readers read
+    cut short) and, compressed, whose last sample reads (:func:`nmfaudio.audio.last_sample_reads`),
+    a figure that is a PNG to its last chunk, hit files their readers read
     (:func:`~nmfaudio.drums.hit_files.read_midi`, :func:`~nmfaudio.drums.hit_files.read_csv`).
     What resume checks before it skips an input whose outputs all exist: nmfaudio's own
     outputs are renamed into place whole, so a broken one is another writer's."""
@@ -455,9 +456,13 @@ def incomplete_output(task: Task) -> str | None:
             return f"{path!r} is empty"
     for _, path in task.tracks:
         try:
-            audio.audio_info(path)
+            info = audio.audio_info(path)
         except (ValueError, OSError) as exc:
             return _reason(exc)
+        # a FLAC stem cut short past its whole header declares every sample: its last one is
+        # sought (review65: such a stem was "skipped", as the WAV header check cannot tell it)
+        if info.format not in ("WAV", "WAVEX", "RF64", "W64") and not audio.last_sample_reads(path, info):
+            return f"{path!r} is cut short: its header declares {info.frames} samples, and the last cannot be read"
     if task.plot:
         try:
             with open(task.plot, "rb") as handle:
