@@ -401,7 +401,10 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         Two inputs would write the same output file (both are named), or bad options.
     """
     options = check_options(job, dict(options or {}))
-    file_format = audio.output_format() if file_format is None else file_format
+    # a container's name alone ("flac") is its default sample format: taken as a tuple it was
+    # ("f", "l", "a"), every input failing on "cannot be stored as f" (review65)
+    file_format = (audio.output_format() if file_format is None else
+                   audio.output_format(file_format) if isinstance(file_format, str) else file_format)
     out_dir = audio.without_detours(audio.check_path(out_dir))  # 'a/sub/..': a/sub is not made (mend60)
     tasks = []
     writers: dict[Path, str] = {}
@@ -1690,7 +1693,7 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         ``max_iter``, ``adapt``, ``n_free``, ``random_state``, ``plot``; for ``separate``
         ``n_components`` (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``,
         ``max_iter``, ``random_state``, ``block_seconds``, ``learn_frames``, ``plot``.
-    file_format : audio.OutputFormat, optional
+    file_format : audio.OutputFormat or {"wav", "flac"}, optional
         From :func:`nmfaudio.audio.output_format`; default 32-bit float WAV.
     jobs : int, optional
         Local worker processes (default :func:`default_jobs`); 1 runs in this process.

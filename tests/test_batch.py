@@ -1825,6 +1825,19 @@ def test_resume_redoes_a_flac_stem_cut_short_past_its_header(tmp_path):
     assert {path: Path(path).read_bytes() for path in before} == before
 
 
+def test_a_format_named_alone_is_its_default_output_format(tmp_path):
+    """``separate_many(..., file_format="flac")`` (a name, not audio.output_format's tuple)
+    writes FLAC stems as ``output_format("flac")`` does (review65: read as ("f", "l", "a"),
+    every input failed on "cannot be stored as f" with outputs named ``a_kick.a``); another
+    name is refused as output_format refuses it."""
+    sf.write(tmp_path / "a.wav", np.zeros(SR, np.float32), SR)
+    (task,) = batch.plan([tmp_path / "a.wav"], tmp_path / "out", job="drums", file_format="flac")
+    assert task.file_format == tuple(audio.output_format("flac"))
+    assert all(str(path).endswith("_" + name + ".flac") for name, path in task.tracks), task.tracks
+    with pytest.raises(ValueError, match="mp3"):
+        batch.plan([tmp_path / "a.wav"], tmp_path / "out", job="drums", file_format="mp3")
+
+
 def test_a_batch_input_s_peak_is_checked_once_and_named(tmp_path, monkeypatch):
     """A batch input in memory has its peak checked once, by separate_drums reading the file
     (named in the message); before review64 the batch read it, checked the peak, and
