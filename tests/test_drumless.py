@@ -264,3 +264,14 @@ def test_the_drumless_flag_or_its_abbreviation_before_the_input_means_on(written
     assert parsed.drumless == "on" and parsed.inputs == [Path("song.wav")], parsed
     parsed = build_parser().parse_args(["drums", written, "off", "song.wav", "-o", "out"])
     assert parsed.drumless == "off" and parsed.inputs == [Path("song.wav")], parsed
+
+
+def test_the_drumless_value_in_capitals_is_an_invalid_choice_not_an_input(capsys):
+    """``--drumless OFF song.wav``: argparse's "invalid choice: 'OFF'", naming the values
+    (review65: OFF was taken for an input, the option turned on, and the error was "'OFF'
+    does not exist; check the path")."""
+    from nmfaudio.cli import main
+
+    assert main(["drums", "--drumless", "OFF", "song.wav", "-o", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'OFF' (choose from 'auto', 'on', 'off')" in err and "does not exist" not in err, err

@@ -174,7 +174,9 @@ class OneLineParser(argparse.ArgumentParser):
             if word.startswith("--") and "=" not in word and word not in flags and self.allow_abbrev:
                 named = [option for option in self._option_string_actions if option.startswith(word)]
                 word = named[0] if len(named) == 1 else word
-            if word in flags and out[i + 1] not in flags[word][0] and not out[i + 1].startswith("-"):
+            # a value in another case ("OFF") is left to argparse's "invalid choice": taken for an
+            # input it turned the option on and said "'OFF' does not exist" (review65)
+            if word in flags and out[i + 1].lower() not in flags[word][0] and not out[i + 1].startswith("-"):
                 out[i] = f"{word}={flags[word][1]}"
         return out
 
