@@ -403,18 +403,26 @@ def _check_declared_length(path: Path, info) -> None:
     size = path.stat().st_size
     if declared <= max(_SUSPICIOUS_RATIO * size, 16 << 20):
         return
-    try:
-        with sf.SoundFile(sf_name(path)) as handle:
-            handle.seek(info.frames - 1)
-            present = handle.read(1).shape[0] == 1
-    except (sf.SoundFileError, RuntimeError, ValueError):
-        present = False
-    if not present:
+    if not last_sample_reads(path, info):
         hours = info.frames / info.samplerate / 3600
         raise ValueError(
             f"{str(path)!r} has a damaged header: it declares {info.frames} samples ({hours:.3g} hours at "
             f"{info.samplerate} Hz) but the file ({size} bytes) holds far fewer; export or convert the file again"
         )
+
+
+def last_sample_reads(path, info) -> bool:
+    """Whether the last sample ``info`` (:func:`audio_info`'s) declares can be read from
+    ``path``: a FLAC, Ogg or MP3 file cut short after a whole header declares all its
+    samples and fails here (a seek, not a read of the file)."""
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(sf_name(Path(path))) as handle:
+            handle.seek(info.frames - 1)
+            return handle.read(1).shape[0] == 1
+    except (sf.SoundFileError, RuntimeError, ValueError):
+        return False
 
 
 def is_broken_link(path) -> bool:

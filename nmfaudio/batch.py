@@ -401,7 +401,10 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
         Two inputs would write the same output file (both are named), or bad options.
     """
     options = check_options(job, dict(options or {}))
-    file_format = audio.output_format() if file_format is None else file_format
+    # a container's name alone ("flac") is its default sample format: taken as a tuple it was
+    # ("f", "l", "a"), every input failing on "cannot be stored as f" (review65)
+    file_format = (audio.output_format() if file_format is None else
+                   audio.output_format(file_format) if isinstance(file_format, str) else file_format)
     out_dir = audio.without_detours(audio.check_path(out_dir))  # 'a/sub/..': a/sub is not made (mend60)
     tasks = []
     writers: dict[Path, str] = {}
@@ -446,7 +449,8 @@ PNG_END = b"IEND\xaeB`\x82"
 def incomplete_output(task: Task) -> str | None:
     """Why an existing output of ``task`` is not a whole file, or None when each reads: an
     audio track whose header :func:`nmfaudio.audio.audio_info` takes (not empty, not a WAV
-    cut short), a figure that is a PNG to its last chunk, hit files their readers read
+    cut short) and, compressed, whose last sample reads (:func:`nmfaudio.audio.last_sample_reads`),
+    a figure that is a PNG to its last chunk, hit files their readers read
     (:func:`~nmfaudio.drums.hit_files.read_midi`, :func:`~nmfaudio.drums.hit_files.read_csv`).
     What resume checks before it skips an input whose outputs all exist: nmfaudio's own
     outputs are renamed into place whole, so a broken one is another writer's."""
@@ -455,9 +459,13 @@ def incomplete_output(task: Task) -> str | None:
             return f"{path!r} is empty"
     for _, path in task.tracks:
         try:
-            audio.audio_info(path)
+            info = audio.audio_info(path)
         except (ValueError, OSError) as exc:
             return _reason(exc)
+        # a FLAC stem cut short past its whole header declares every sample: its last one is
+        # sought (review65: such a stem was "skipped", as the WAV header check cannot tell it)
+        if info.format not in ("WAV", "WAVEX", "RF64", "W64") and not audio.last_sample_reads(path, info):
+            return f"{path!r} is cut short: its header declares {info.frames} samples, and the last cannot be read"
     if task.plot:
         try:
             with open(task.plot, "rb") as handle:
@@ -862,9 +870,11 @@ def _drums_over_budget(task: Task) -> str | None:
     n_fft, hop_length = spectrum.frames_or_defaults(o["n_fft"], o["hop_length"], int(info.samplerate))
     estimate = budget.drums_bytes(int(info.frames), int(info.channels), n_stems=len(o["classes"]), n_fft=n_fft,
                                   hop_length=hop_length)
-    # the figure (the mixture, each class and the residual), drawn while the stems are held;
-    # block-wise, from their files after the blocks (mend62: it was not counted)
-    figure = budget.figure_bytes(int(info.frames), n_panels=len(o["classes"]) + 2, n_fft=n_fft,
+    # the figure (the mixture, each class and the residual; with --stems drums the mixture and
+    # the two files written: review65, it counted 7 panels for those 3), drawn while the stems
+    # are held; block-wise, from their files after the blocks (mend62: it was not counted)
+    panels = 3 if o["stems"] == "drums" else len(o["classes"]) + 2
+    figure = budget.figure_bytes(int(info.frames), n_panels=panels, n_fft=n_fft,
                                  hop_length=hop_length) if task.plot else 0
     reason = budget.over_budget(estimate + figure, max_memory, "--max-memory")
     if reason is not None:
@@ -1132,6 +1142,9 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # whether they were moved out of the hi-hat (not when the ride part held them)
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,
         "ride_moved": result.ride_with_snare is not None,
+        # the drumless setting ("auto", True, False; review65: the --json record did not say which
+        # hits a song's drumless stretches were left; a manifest's header options had it, as null)
+        "drumless": "auto" if o["drumless"] is None else bool(o["drumless"]),
         # a band-limited input above the templates' rate: where its templates stopped (Hz)
         "band_limit_hz": result.band_limit_hz,
         # the input's band when it reaches far above templates made at a lower rate (the hats
@@ -1680,7 +1693,7 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         ``max_iter``, ``adapt``, ``n_free``, ``random_state``, ``plot``; for ``separate``
         ``n_components`` (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``,
         ``max_iter``, ``random_state``, ``block_seconds``, ``learn_frames``, ``plot``.
-    file_format : audio.OutputFormat, optional
+    file_format : audio.OutputFormat or {"wav", "flac"}, optional
         From :func:`nmfaudio.audio.output_format`; default 32-bit float WAV.
     jobs : int, optional
         Local worker processes (default :func:`default_jobs`); 1 runs in this process.

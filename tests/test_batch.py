@@ -1792,6 +1792,52 @@ def test_resume_skips_only_inputs_whose_outputs_are_whole(tmp_path):
     assert {path: Path(path).read_bytes() for path in before} == before  # nothing written over
 
 
+def test_resume_redoes_a_flac_stem_cut_short_past_its_header(tmp_path):
+    """A FLAC output (``--format flac``) cut short after its whole header declares all its
+    samples, so the header check took it: the input is ``failed`` naming the file, not
+    ``skipped`` (review65: skipped, its stem never redone, even with half of it gone); a
+    whole FLAC stem is still skipped, and nothing is written over."""
+    options = {"classes": ("kick", "snare")}
+    names = ["whole", "half", "tail"]
+    for name in names:
+        sf.write(tmp_path / f"{name}.wav", np.zeros(SR, np.float32), SR)
+    out = tmp_path / "out"
+    out.mkdir()
+    inputs = [tmp_path / f"{name}.wav" for name in names]
+    tasks = batch.plan(inputs, out, job="drums", options=options, file_format=audio.output_format("flac", "pcm16"))
+    rng = np.random.default_rng(0)
+    for task in tasks:
+        for _, path in task.tracks:
+            assert str(path).endswith(".flac")
+            sf.write(path, 0.1 * rng.standard_normal((2 * SR, 1)), SR, subtype="PCM_16")
+        path = Path(task.tracks[0][1])
+        data = path.read_bytes()
+        cut = {"half": len(data) // 2, "tail": len(data) - 100}.get(task.name)
+        if cut is not None:
+            path.write_bytes(data[:cut])
+    before = {path: Path(path).read_bytes() for task in tasks for path in task.outputs}
+    records = batch.separate_many(inputs, out, job="drums", options=options, jobs=1, file_format=audio.output_format("flac", "pcm16"))
+    status = {Path(r["input"]).stem: (r["status"], r["error"]) for r in records}
+    assert status["whole"] == ("skipped", None)
+    for name in ("half", "tail"):
+        state, error = status[name]
+        assert state == "failed" and f"{name}_kick.flac' is cut short" in error, (name, error)
+    assert {path: Path(path).read_bytes() for path in before} == before
+
+
+def test_a_format_named_alone_is_its_default_output_format(tmp_path):
+    """``separate_many(..., file_format="flac")`` (a name, not audio.output_format's tuple)
+    writes FLAC stems as ``output_format("flac")`` does (review65: read as ("f", "l", "a"),
+    every input failed on "cannot be stored as f" with outputs named ``a_kick.a``); another
+    name is refused as output_format refuses it."""
+    sf.write(tmp_path / "a.wav", np.zeros(SR, np.float32), SR)
+    (task,) = batch.plan([tmp_path / "a.wav"], tmp_path / "out", job="drums", file_format="flac")
+    assert task.file_format == tuple(audio.output_format("flac"))
+    assert all(str(path).endswith("_" + name + ".flac") for name, path in task.tracks), task.tracks
+    with pytest.raises(ValueError, match="mp3"):
+        batch.plan([tmp_path / "a.wav"], tmp_path / "out", job="drums", file_format="mp3")
+
+
 def test_a_batch_input_s_peak_is_checked_once_and_named(tmp_path, monkeypatch):
     """A batch input in memory has its peak checked once, by separate_drums reading the file
     (named in the message); before review64 the batch read it, checked the peak, and

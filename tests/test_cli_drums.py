@@ -779,6 +779,32 @@ def test_summary_names_the_triplet_grid_a_swung_groove_fits(song, tmp_path, caps
     assert UNFIT_TEXT in line
 
 
+def test_merged_hits_without_a_fitted_tempo_are_not_called_flams(song, tmp_path, capsys):
+    """Hits merged on a grid that no tempo fitted (``hits_tempo_fit`` False: noise, a free
+    performance) lie on no grid, so "hits closer than its step: flams" is not why no finer
+    grid keeps them (review65: a 10-s noise file under ``--quantize 16``); with a fitted
+    tempo that reason stays."""
+    from nmfaudio.cli.drums import NO_FINER_TEXT, NO_FINER_UNFIT_TEXT, UNFIT_TEXT
+
+    assert main(["drums", str(song), "-o", str(tmp_path / "out"), "--midi", "--quantize", "16", "--json",
+                 *FAST]) == 0
+    record = {**json.loads(capsys.readouterr().out), "hits_merged": {"kick": 3}, "hits_finer_grid": None}
+    (line,) = [line for line in _done_lines({**record, "hits_tempo_fit": False}) if "quantized" in line]
+    assert UNFIT_TEXT in line and NO_FINER_UNFIT_TEXT in line and "flams" not in line, line
+    (line,) = [line for line in _done_lines({**record, "hits_tempo_fit": True}) if "quantized" in line]
+    assert line.endswith(NO_FINER_TEXT + ")"), line
+
+
+def test_the_record_names_the_drumless_setting(song, tmp_path, capsys):
+    """``--json`` (and a batch's manifest) says which ``--drumless`` the hits were picked
+    with, as it does for ``--ride``: "auto" by default, true for ``--drumless`` / ``on``,
+    false for ``off`` (review65: no field told the runs apart)."""
+    for i, (words, said) in enumerate((([], "auto"), (["--drumless"], True), (["--drumless=off"], False))):
+        assert main(["drums", *words, str(song), "-o", str(tmp_path / str(i)), "--json", *FAST]) == 0
+        got = json.loads(capsys.readouterr().out)["drumless"]
+        assert (got, type(got)) == (said, type(said)), (words, got)
+
+
 def test_quantize_says_how_many_hits_a_coarse_grid_merged(tmp_path, capsys):
     """A 90-BPM groove with sixteenth-note hats (synthetic_hits' eighth notes at 180 BPM):
     ``--quantize 8`` keeps one hat per eighth-note point and says how many it merged and

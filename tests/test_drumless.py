@@ -249,3 +249,29 @@ def test_separate_many_refuses_a_drumless_that_is_no_switch(tmp_path):
 
     with pytest.raises(ValueError, match=r"drumless='yes' must be 'auto', True or False"):
         separate_many([tmp_path / "a.wav"], tmp_path / "out", options={"drumless": "yes"})
+
+
+@pytest.mark.parametrize("written", ["--drumless", "--drumles", "--drum"])
+def test_the_drumless_flag_or_its_abbreviation_before_the_input_means_on(written):
+    """``--drumless song.wav`` (the flag before it took a value) reads on and keeps the input;
+    so does an abbreviation argparse takes (``--drum song.wav``; review65: it was "invalid
+    choice: 'song.wav'"), and a value after it is still that value."""
+    from pathlib import Path
+
+    from nmfaudio.cli import build_parser
+
+    parsed = build_parser().parse_args(["drums", written, "song.wav", "-o", "out"])
+    assert parsed.drumless == "on" and parsed.inputs == [Path("song.wav")], parsed
+    parsed = build_parser().parse_args(["drums", written, "off", "song.wav", "-o", "out"])
+    assert parsed.drumless == "off" and parsed.inputs == [Path("song.wav")], parsed
+
+
+def test_the_drumless_value_in_capitals_is_an_invalid_choice_not_an_input(capsys):
+    """``--drumless OFF song.wav``: argparse's "invalid choice: 'OFF'", naming the values
+    (review65: OFF was taken for an input, the option turned on, and the error was "'OFF'
+    does not exist; check the path")."""
+    from nmfaudio.cli import main
+
+    assert main(["drums", "--drumless", "OFF", "song.wav", "-o", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'OFF' (choose from 'auto', 'on', 'off')" in err and "does not exist" not in err, err

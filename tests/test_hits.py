@@ -1459,6 +1459,27 @@ def test_read_csv_reads_a_european_spreadsheets_semicolons_and_decimal_commas(pl
         read_csv(lost)
 
 
+def test_read_csv_reads_quoted_headers_and_old_line_ends_and_refuses_what_no_hit_has(tmp_path):
+    """A spreadsheet's ";" table whose header cells are quoted (LibreOffice's "quote all
+    text cells"), a file with "\r" line ends and ``100.0`` velocities are read as written
+    (review65: the quoted header was "starts with 'time_s;\"class\";...'"); a NaN or
+    negative time, a velocity past 127 or an empty class is a ValueError naming the line
+    (review65: each was read as a hit)."""
+    cases = {"quoted.csv": '"time_s";"class";"velocity";"strength"\r\n"0,5";"kick";100;"1,25"\r\n',
+             "mac.csv": "time_s,class,velocity,strength\r0.5,kick,100.0,1.25\r"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8", newline="")
+        ((times, velocities, strengths),) = read_csv(tmp_path / name).values()
+        assert (times.tolist(), velocities.tolist(), strengths.tolist()) == ([0.5], [100], [1.25]), name
+    for row, said in (("nan,kick,100,1", "time_s 'nan'"), ("-1,kick,100,1", "time_s '-1'"),
+                      ("0.5,kick,300,1", "velocity '300'"), ("0.5,kick,100,inf", "strength 'inf'"),
+                      ("0.5,,100,1", "its class is empty")):
+        path = tmp_path / "bad.csv"
+        path.write_text(f"time_s,class,velocity,strength\n0.25,kick,90,1\n{row}\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=f"'{path}' line 3: {said}"):
+            read_csv(path)
+
+
 def test_hits_built_by_hand_are_checked_and_lists_work(played, tmp_path):
     # ClassHits from another tool's table: lists made quantize fail on "only integer scalar
     # arrays can be converted to a scalar index"; a velocity of 300 made write_midi fail on

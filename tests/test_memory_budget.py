@@ -521,3 +521,21 @@ def test_the_drum_estimate_counts_the_figure_and_says_when_it_alone_misses_the_b
         reasons[plot] = batch._drums_over_budget(task)
     needs = [float(reasons[plot].split("would need about ")[1].split(" ")[0]) for plot in (False, True)]
     assert needs[1] > needs[0], reasons  # MiB: the figure counted on top
+
+
+def test_the_drum_estimate_counts_the_panels_the_figure_draws(tmp_path, monkeypatch):
+    """``--stems drums --plot`` draws three spectrogram panels (the mixture, the drums and the
+    accompaniment: plot.drums.drums_figure(stems="drums")), not one per class and the
+    residual; the budget counts those three (review65: it counted 7 for the five classes)."""
+    from nmfaudio import batch
+
+    path = _loop_copy(tmp_path)
+    counted = []
+    real = budget.figure_bytes
+    monkeypatch.setattr(budget, "figure_bytes", lambda *a, n_panels, **k: counted.append(n_panels) or real(
+        *a, n_panels=n_panels, **k))
+    for stems in ("all", "drums"):
+        (task,) = batch.plan([path], tmp_path / stems, job="drums",
+                             options={"plot": True, "stems": stems, "max_memory": "64M"})
+        batch._drums_over_budget(task)
+    assert counted == [7, 3], counted

@@ -161,13 +161,22 @@ class OneLineParser(argparse.ArgumentParser):
     def _bare_flags_set(self, words: list) -> list:
         """``words`` with an option whose value may be left out (``bare_flags``: ``--drumless
         [auto|on|off]``, once a flag) written as ``--option=CONST`` where the next word is none
-        of its values: ``--drumless song.wav`` read the input as the option's value."""
+        of its values: ``--drumless song.wav`` read the input as the option's value.  Also
+        the option's abbreviation argparse takes (``--drum song.wav``, as the flag took it:
+        review65, it was "invalid choice: 'song.wav'")."""
         flags = getattr(self, "bare_flags", {})
         out = list(words)
+        if not flags:
+            return out
         for i, word in enumerate(out[:-1]):
             if word == "--":
                 break
-            if word in flags and out[i + 1] not in flags[word][0] and not out[i + 1].startswith("-"):
+            if word.startswith("--") and "=" not in word and word not in flags and self.allow_abbrev:
+                named = [option for option in self._option_string_actions if option.startswith(word)]
+                word = named[0] if len(named) == 1 else word
+            # a value in another case ("OFF") is left to argparse's "invalid choice": taken for an
+            # input it turned the option on and said "'OFF' does not exist" (review65)
+            if word in flags and out[i + 1].lower() not in flags[word][0] and not out[i + 1].startswith("-"):
                 out[i] = f"{word}={flags[word][1]}"
         return out
 

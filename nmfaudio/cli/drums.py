@@ -79,6 +79,10 @@ MERGED_TEXT = "; {hits} merged into a stronger hit of their class on the same gr
 #: ... and the fix: ``{grid}`` the finer grid; or why there is none.
 FINER_TEXT = ": --quantize {grid} keeps them"
 NO_FINER_TEXT = ": no finer grid keeps them (hits closer than its step: flams, double strokes?)"
+#: ... when no tempo fitted the hits (``hits_tempo_fit`` False: :data:`UNFIT_TEXT` or
+#: :data:`SWING_TEXT` said so): they lie on no grid, so closeness is not why (review65: a
+#: noise recording's merged hits were called flams).
+NO_FINER_UNFIT_TEXT = ": no finer grid of the beat tracker's tempo keeps them either (the hits follow no grid)"
 
 
 def _classes(text: str) -> tuple:
@@ -399,7 +403,8 @@ def _merged_text(record) -> str:
     said = ", ".join(f"{n} {name}" for name, n in merged.items())
     finer = record.get("hits_finer_grid")
     return (MERGED_TEXT.format(hits=said + (" hits" if sum(merged.values()) > 1 else " hit"))
-            + (FINER_TEXT.format(grid=finer) if finer else NO_FINER_TEXT))
+            + (FINER_TEXT.format(grid=finer) if finer else
+               NO_FINER_UNFIT_TEXT if record.get("hits_tempo_fit") is False else NO_FINER_TEXT))
 
 
 def _holds(name: str, record) -> str:

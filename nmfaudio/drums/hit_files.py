@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import numbers
 from pathlib import Path
 
@@ -168,6 +169,28 @@ def read_midi(path) -> dict:
             for note, hits in sorted(found.items())}
 
 
+class _NotAHit(ValueError):
+    """A row of numbers that are no hit's (read_csv names the line)."""
+
+
+def _hit(row) -> tuple:
+    """``(time_s, velocity, strength)`` of a row of :func:`read_csv`'s table: a time of 0 s
+    or later, a whole velocity of 1-127 as :class:`ClassHits` takes (``100.0``, as a spreadsheet may write it, is 100)
+    and a strength of 0 or more, all finite; ValueError / IndexError for a row that is no
+    numbers there, :class:`_NotAHit` for numbers no hit has (review65: ``nan`` and
+    ``-1`` were read as times, 300 as a velocity)."""
+    time_s, velocity, strength = cell_number(row[0]), cell_number(row[2]), cell_number(row[3])
+    if not (math.isfinite(time_s) and time_s >= 0):
+        raise _NotAHit(f"time_s {row[0]!r} is not a time in the recording (a finite number of seconds, 0 or more)")
+    if not (math.isfinite(velocity) and velocity.is_integer() and 1 <= velocity <= 127):
+        raise _NotAHit(f"velocity {row[2]!r} is not a MIDI velocity (a whole number from 1 to 127)")
+    if not row[1].strip():
+        raise _NotAHit("its class is empty")
+    if not (math.isfinite(strength) and strength >= 0):
+        raise _NotAHit(f"strength {row[3]!r} is not a hit's strength (a finite number, 0 or more)")
+    return time_s, int(velocity), strength
+
+
 def read_csv(path) -> dict:
     """Read a file written by :meth:`~nmfaudio.drums.hit_results.DrumHits.write_csv`:
     ``{class: (times_s, velocities, strengths)}`` in the order classes first appear.
@@ -175,9 +198,9 @@ def read_csv(path) -> dict:
     The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
     ends, a blank last line), also where its locale writes decimal commas and separates
     cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
-    tells the separator).  A file that
-    is not such a table (not UTF-8 text, another header, a row that is not a hit) is a
-    ValueError naming it."""
+    tells the separator, its cells quoted or not).  A file that is not such a table (not
+    UTF-8 text, another header, a row that is not a hit: a time that is NaN or negative, a
+    velocity outside 1-127) is a ValueError naming it and the line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
@@ -188,11 +211,14 @@ def read_csv(path) -> dict:
     except UnicodeDecodeError:
         raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
                          f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
-    first = text.split("\n", 1)[0].rstrip("\r")
+    first = (text.splitlines() or [""])[0]  # "\r" alone ends it too (an old Mac's text)
     # a European spreadsheet's CSV (";" between cells) or its "Text (Tab delimited)", as the
     # header shows (review64: it was "starts with 'time_s;class;velocity;strength', not
     # 'time_s,class,velocity,strength'")
-    delimiter = next((mark for mark in (";", "\t") if tuple(cell.strip() for cell in first.split(mark)) == CSV_HEADER),
+    # parsed as CSV, so a header whose cells are quoted ('"time_s";"class";...': LibreOffice's
+    # "quote all text cells") tells it too (review65)
+    delimiter = next((mark for mark in (";", "\t")
+                      if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER),
                      ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = tuple(next(reader, ()))
@@ -205,7 +231,10 @@ def read_csv(path) -> dict:
         if not any(cell.strip() for cell in row):  # a blank line (a spreadsheet's last)
             continue
         try:
-            hit = (cell_number(row[0]), int(row[2]), cell_number(row[3]))
+            hit = _hit(row)
+        except _NotAHit as exc:  # a number, but not one a hit has: NaN, a negative time, velocity 300
+            raise ValueError(f"{str(path)!r} line {reader.line_num}: {exc}; give a file written by "
+                             "'nmfaudio drums --onsets' or DrumHits.write_csv") from None
         except (ValueError, IndexError):
             # "0,5,kick,100,1,25": decimal commas in a table of commas, the cells lost
             hint = ("; decimal commas need ';' between the cells (a spreadsheet's CSV in its locale), or "
