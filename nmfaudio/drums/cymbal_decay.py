@@ -68,8 +68,9 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     ndarray of float, shape (n_hits,)
         ``10 log10`` of the smallest level above :data:`FMIN_HZ` over the
         :data:`WINDOW_S` stretches starting every :data:`STEP_S` in :data:`SPAN_S` after
-        the onset, over the level of the :data:`ONSET_S` from the onset; +inf (not
-        judged) for a hit too near the track's end, or a silent onset.  A stretch's
+        the onset, over the level of the :data:`ONSET_S` from the onset; near the track's
+        end, over the stretches that fit before it; +inf (not judged) where none fits (an
+        onset under 0.12 s before the end, :func:`unread`), or a silent onset.  A stretch's
         level is its Hann-windowed band energy (:func:`~nmfaudio.drums.track_reads.band_powers`)
         over its length in samples, which grows with the length: a steady sound reads
         ``10 log10(WINDOW_S / ONSET_S)`` ≈ -4.8 dB, not 0: the scale of ``detect_hits``'
