@@ -440,3 +440,59 @@ def test_the_hats_burst_reads_a_stereo_track_and_activations_as_their_mono_sum(s
     assert strokes[0] in mono and len(mono & set(strokes[30:])) >= 5 and not mono & set(strokes[1:30])
     args = dict(sr=SR, hop_length=HOP, signals={"cymbals": stereo}, mixture=stereo)
     assert frames(detect_hits(split, **args)) == mono
+
+
+def test_valleys_near_the_end_read_the_stretches_that_fit():
+    # a hit 0.2 s before the end: the stretches 0.1-0.18 s after it fit, the rest do not.
+    # Read on those (main: +inf, not judged): a burst gone within 20 ms reads far under
+    # the onset, a ringing crash near it; the quietest of fewer stretches never reads
+    # quieter than the whole span's on the uncut track
+    n, onset = 3 * SR, 3 * SR - int(0.2 * SR)
+    ring = noise_hits(n + SR, [onset], decay_s=1.0, gains=[1.0], seed=0)
+    burst = noise_hits(n, [onset], decay_s=0.005, gains=[1.0], seed=0)
+    cut = valleys(ring[:n], [onset], sr=SR)[0]
+    assert valleys(burst, [onset], sr=SR)[0] < -40.0
+    assert -12.0 < cut < 0.0
+    assert cut >= valleys(ring, [onset], sr=SR)[0] - 1e-9
+    # under 0.12 s before the end no stretch fits: not judged
+    assert valleys(burst, [n - int(0.11 * SR)], sr=SR).tolist() == [np.inf]
+
+
+def strokes_cut_after_the_last(seed, *, last_gain, left_s=0.05, crash_at_end=False):
+    """``hat_strokes_in_the_cymbals`` (hat at 0.8) cut ``left_s`` after its last stroke's
+    onset, the cymbals' activation at that stroke ``last_gain`` (the others 1.0); with
+    ``crash_at_end`` a crash struck on that stroke rings to the cut."""
+    activations, track, strokes = hat_strokes_in_the_cymbals(seed, hat_gain=0.8)
+    last = strokes[-1]
+    end = last * HOP + 60 + int(round(left_s * SR))
+    track = track[:end].copy()
+    if crash_at_end:
+        track += noise_hits(end, [last * HOP + 60], decay_s=1.0, gains=[3.0], seed=seed + 5)
+    n_frames = end // HOP + 1
+    activations = {name: a[:n_frames].copy() for name, a in activations.items()}
+    activations["cymbals"][last] = last_gain
+    return activations, track, strokes[strokes < n_frames]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_weak_hit_at_the_last_hat_stroke_of_a_cut_clip_is_dropped(seed):
+    # the clip ends 0.05 s after its last hat stroke, where the cymbals' activation peaks at
+    # 0.4 of its strongest: no stretch of the ring is left to read, so the valleys cannot
+    # judge it (main kept it: a phantom cymbals hit at the end of a cut clip); a weak hit at
+    # a hat stroke is dropped there
+    activations, track, strokes = strokes_cut_after_the_last(seed, last_gain=0.4)
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits(activations, **args)) == {strokes[0]}
+    # the rule off (burst_ring_db -200), or without the tracks: kept
+    assert strokes[-1] in frames(detect_hits(activations, burst_ring_db=-200, **args))
+    assert strokes[-1] in frames(detect_hits(activations, sr=SR, hop_length=HOP))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_crash_a_cut_clip_ends_on_is_kept(seed):
+    # the same clip with a crash struck on its last stroke, the class's strongest hit: kept;
+    # the stroke before it (0.24 s before the end) is judged on the stretches that fit and
+    # dropped as a burst (main kept it too)
+    activations, track, strokes = strokes_cut_after_the_last(seed, last_gain=2.0, crash_at_end=True)
+    args = dict(sr=SR, hop_length=HOP, signals={"cymbals": track}, mixture=track)
+    assert frames(detect_hits(activations, **args)) == {strokes[0], strokes[-1]}

@@ -33,7 +33,7 @@ from nmfaudio import audio
 from nmfaudio.drums import track_reads
 
 __all__ = ["FMIN_HZ", "ONSET_S", "PRE_SPAN_S", "SPAN_S", "STEP_S", "WINDOW_S", "hat_bursts", "in_ring", "rises",
-           "valleys"]
+           "unread", "valleys"]
 
 #: The band read (Hz): a cymbal's wash, above the kick's, the snare's body and the toms'.
 FMIN_HZ = 4000.0
@@ -68,8 +68,9 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     ndarray of float, shape (n_hits,)
         ``10 log10`` of the smallest level above :data:`FMIN_HZ` over the
         :data:`WINDOW_S` stretches starting every :data:`STEP_S` in :data:`SPAN_S` after
-        the onset, over the level of the :data:`ONSET_S` from the onset; +inf (not
-        judged) for a hit too near the track's end, or a silent onset.  A stretch's
+        the onset, over the level of the :data:`ONSET_S` from the onset; near the track's
+        end, over the stretches that fit before it; +inf (not judged) where none fits (an
+        onset under 0.12 s before the end, :func:`unread`), or a silent onset.  A stretch's
         level is its Hann-windowed band energy (:func:`~nmfaudio.drums.track_reads.band_powers`)
         over its length in samples, which grows with the length: a steady sound reads
         ``10 log10(WINDOW_S / ONSET_S)`` ≈ -4.8 dB, not 0: the scale of ``detect_hits``'
@@ -81,18 +82,47 @@ def valleys(track, onsets, *, sr) -> np.ndarray:
     width = int(round(WINDOW_S * sr))
     onset_width = int(round(ONSET_S * sr))
     offsets = np.rint(np.arange(SPAN_S[0], SPAN_S[1] - WINDOW_S + 1e-9, STEP_S) * sr).astype(np.int64)
-    inside = (onsets >= 0) & (onsets + offsets[-1] + width <= reader.n_samples)
+    # a hit near the end is judged on the stretches that fit: the quietest of fewer is no
+    # quieter than the quietest of all, so a ring read so is never called a stop it is not
+    inside = (onsets >= 0) & (onsets + offsets[0] + width <= reader.n_samples)
     if not inside.any():
         return out
     at = onsets[inside]
     onset_power = track_reads.band_powers(reader, at, onset_width, sr=sr, fmin=FMIN_HZ) / onset_width
-    later = np.min([track_reads.band_powers(reader, at + k, width, sr=sr, fmin=FMIN_HZ) for k in offsets],
-                   axis=0) / width
+    later = np.full(at.size, np.inf)
+    for k in offsets:
+        fits = at + k + width <= reader.n_samples
+        if fits.any():
+            later[fits] = np.minimum(later[fits], track_reads.band_powers(reader, at[fits] + k, width, sr=sr,
+                                                                          fmin=FMIN_HZ) / width)
     audible = onset_power > 0  # a silent onset is not judged (+inf)
     ratio = np.full(at.size, np.inf)
     ratio[audible] = 10 * np.log10(np.maximum(later[audible], 1e-300) / onset_power[audible])
     out[inside] = ratio
     return out
+
+
+def unread(onsets, n_samples, *, sr) -> np.ndarray:
+    """Which onsets lie too near the recording's end for :func:`valleys` to read any stretch.
+
+    Parameters
+    ----------
+    onsets : array_like of int, shape (n_hits,)
+        The hits' onsets (sample indices).
+    n_samples : int
+        The track's length (samples).
+    sr : int
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hits,)
+        True where the first :data:`WINDOW_S` stretch of :data:`SPAN_S` passes the end
+        (an onset under ``SPAN_S[0] + WINDOW_S`` = 0.12 s before it).
+    """
+    onsets = np.asarray(onsets, dtype=np.int64)
+    first = int(np.rint(SPAN_S[0] * sr)) + int(round(WINDOW_S * sr))
+    return onsets + first > n_samples
 
 
 def rises(track, onsets, *, sr) -> np.ndarray:

@@ -184,7 +184,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    track's last 0.19 s, is dropped whatever its strength or the class's rate: the hat's
    stroke that the cymbals' templates explain, no crash struck nor ringing
    (:func:`nmfaudio.drums.cymbal_decay.hat_bursts`; docs/log/transcription-decisions.md, the cymbal
-   phantoms round).  Not step 7b's weak peaks.
+   phantoms round).  Not step 7b's weak peaks.  A hit near the recording's end has its
+   valley read on the stretches that fit; under 0.12 s before the end none does, and a hit
+   there at a hi-hat hit under ``END_WEAK`` (0.5) of the class's strongest is dropped
+   with the bursts (a clip cut just after a hat stroke; the clip-end round).
 9. **Level floor** (with ``mixture``): a hit is kept only where the recording peaks
    above ``floor_dbfs`` (-70 dBFS; channel mean) in the 50 ms from its onset.  Every
    other step is relative — to the class's strongest hit, to the other drums — so a
@@ -505,6 +508,16 @@ RING_WITHIN_S = 0.5
 #: unchanged; held out, seed 123, no phantom met it).
 _BURST_RING_DB = {"cymbals": -20.0}
 BURST_RATIO = 1.0
+#: ... and, with it (where ``burst_ring_db`` is on), a hit less than 0.12 s before the
+#: recording's end — no stretch of the ring's 0.1-0.3 s left to read
+#: (``cymbal_decay.unread``) — at a hi-hat hit and under END_WEAK of the class's strongest
+#: hit is dropped: a clip cut just after a hat stroke got a cymbals hit there, which no
+#: valley could judge.  Chosen on 3-s clips of the tuning performances cut 0.02-0.3 s
+#: after their notes (docs/log/transcription-decisions.md, the clip-end round).
+END_WEAK = 0.5
+#: ... judged only where ``burst_ring_db`` lies above this: the bar that turns the hat's
+#: burst off (-200, under any valley a track reads) turns this part off too.
+END_OFF_DB = -100.0
 
 
 def _crash_like_default(table: dict, name: str) -> float:
@@ -1291,10 +1304,16 @@ def _drop_hat_bursts(final, envelopes, names, signals, checked, added, burst_rin
         own = np.array([envelopes[name][span].max() for span in spans])
         hat = np.array([hat_envelope[span].max() for span in spans])
         ratio = np.divide(own, hat, out=np.full(len(own), np.inf), where=hat > 0)
+        at_hat = _near(found.times, hat_times, _FLUX_MATCH_S)
         burst = cymbal_decay.hat_bursts(cymbal_decay.valleys(track, onsets, sr=sr),
-                                        cymbal_decay.rises(track, onsets, sr=sr), ratio,
-                                        _near(found.times, hat_times, _FLUX_MATCH_S), ring_db=burst_ring_db[name],
-                                        struck_db=RING_STRUCK_DB, least_ratio=BURST_RATIO)
+                                        cymbal_decay.rises(track, onsets, sr=sr), ratio, at_hat,
+                                        ring_db=burst_ring_db[name], struck_db=RING_STRUCK_DB, least_ratio=BURST_RATIO)
+        # the file's end: a weak hit at a hat stroke whose ring no stretch left can show
+        # (END_WEAK; step 8's ring would judge it, but reads nothing there)
+        n_samples = track.n_samples if track_reads.is_reader(track) else np.shape(track)[-1]
+        if burst_ring_db[name] > END_OFF_DB:
+            burst |= (at_hat & (found.strengths < END_WEAK * found.strengths.max())
+                      & cymbal_decay.unread(onsets, n_samples, sr=sr))
         final[name] = _keep(found, ~burst | np.isin(found.times, added.get(name, ())))
 
 
