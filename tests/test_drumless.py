@@ -275,3 +275,22 @@ def test_the_drumless_value_in_capitals_is_an_invalid_choice_not_an_input(capsys
     assert main(["drums", "--drumless", "OFF", "song.wav", "-o", "out"]) == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'OFF' (choose from 'auto', 'on', 'off')" in err and "does not exist" not in err, err
+
+
+@pytest.mark.parametrize("shape", [(2, 3 * SR + 17), (3 * SR + 5,), (1, SR // 3)])
+def test_frame_energies_of_an_array_are_the_readers(shape):
+    """An array's frames are read as slices (the fast path), a reader's as gathered windows:
+    the same numbers (tolerance 0), stereo and mono, a last partial frame left out, and a
+    non-finite sample refused on both."""
+    from nmfaudio import audio
+    from nmfaudio.drums.drumless import frame_energies
+
+    y = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    reader = audio.ArrayReader(y if y.ndim == 2 else y[None])
+    array = frame_energies(y, sr=SR, step_s=0.05)
+    assert len(array) == y.shape[-1] // round(0.05 * SR)
+    np.testing.assert_array_equal(array, frame_energies(reader, sr=SR, step_s=0.05))
+    y[..., 5] = np.nan
+    for track in (y, audio.ArrayReader(y if y.ndim == 2 else y[None])):
+        with pytest.raises(ValueError):
+            frame_energies(track, sr=SR, step_s=0.05)

@@ -113,12 +113,34 @@ def frame_energies(track, *, sr: int, step_s: float = STEP_S) -> np.ndarray:
     # work, and track_reads brings the spectrum's numba (0.4 s)
     from nmfaudio.drums import track_reads
 
-    reader = track if track_reads.is_reader(track) else audio.ArrayReader(np.asarray(track))
+    if not track_reads.is_reader(track):
+        return _array_frame_energies(np.asarray(track), width, track_reads.CHUNK_SAMPLES)
+    reader = track
     starts = np.arange(track_reads.n_samples(reader) // width) * width
     out = np.zeros(len(starts))
     for group, windows in track_reads.mono_windows(reader, starts, width):
         windows = windows.astype(np.float64)
         out[group] = np.einsum("ij,ij->i", windows, windows)
+    return out
+
+
+def _array_frame_energies(y, width: int, chunk: int) -> np.ndarray:
+    """:func:`frame_energies` of an array: its whole frames are back to back, so each chunk
+    of them is a slice (no copy), the channel mean taken over it -- the same numbers as the
+    readers' windows (:func:`nmfaudio.drums.track_reads.mono_windows`), which gathered each
+    frame's samples one by one: 0.42 s for a 3-minute stereo song's kick track and mixture,
+    a seventh of the command's time (the lead's profile, 2026-12-07)."""
+    y = y if y.ndim == 2 else y[None]
+    n = y.shape[1] // width
+    out = np.zeros(n)
+    per = max(1, chunk // width)
+    for first in range(0, n, per):
+        last = min(first + per, n)
+        part = y[:, first * width:last * width]
+        audio.check_finite_samples(part, "track")
+        mono = part[0] if len(part) == 1 else part.mean(axis=0)
+        frames = mono.reshape(last - first, width).astype(np.float64)
+        out[first:last] = np.einsum("ij,ij->i", frames, frames)
     return out
 
 
