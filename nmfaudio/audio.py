@@ -395,8 +395,6 @@ def _check_declared_length(path: Path, info) -> None:
     claim is out of proportion to the file's size, seek to the last declared sample:
     only a file that really holds it passes.
     """
-    import soundfile as sf
-
     if info.format in ("WAV", "WAVEX", "RF64", "W64"):
         return  # the data size is checked against the file size above
     declared = info.frames * info.channels * 4
