@@ -1145,6 +1145,8 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # the drumless setting ("auto", True, False; review65: the --json record did not say which
         # hits a song's drumless stretches were left; a manifest's header options had it, as null)
         "drumless": "auto" if o["drumless"] is None else bool(o["drumless"]),
+        # ... and the hits it left out there, per class ({}: none; None: not judged, a drum recording)
+        "drumless_left_out": None if played is None or played.drumless is None else dict(played.drumless),
         # a band-limited input above the templates' rate: where its templates stopped (Hz)
         "band_limit_hz": result.band_limit_hz,
         # the input's band when it reaches far above templates made at a lower rate (the hats

@@ -340,6 +340,11 @@ def _done_lines(record, name: str | None = None) -> list[str]:
                else "--accompaniment off for a drum recording")
         lines.append(f"  treated as a full song ({detail}{why}): the residual holds the music")
     lines += _ride_lines(record)
+    left_out = record.get("drumless_left_out")
+    if left_out:  # the default leaves hits out: said, with the way to keep them (--drumless off)
+        said = ", ".join(f"{n} {name}" for name, n in left_out.items())
+        lines.append(f"  {said} {'hits' if sum(left_out.values()) > 1 else 'hit'} left out of the hits: in drumless "
+                     "stretches (an intro, a break) they are the music's; --drumless off keeps them")
     share = record.get("drums_share")
     if share is not None and share < LITTLE_DRUMS:
         lines.append(f"  little or no drums: the drum stems hold {100 * share:.1f} % of the outputs' energy; on a "

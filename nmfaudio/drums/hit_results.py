@@ -141,6 +141,10 @@ class DrumHits:
         coarsest finer grid of the same tempo (8, 16 or 32; 24 for a 12 grid) on which every
         hit keeps a point of its own, else None (hits closer than the finest grid's step:
         flams, double strokes).
+    drumless : dict {str: int} or None, default None
+        Set by ``DrumSeparation.hits()`` when a song's drumless stretches were judged: per
+        class, how many hits they left out (``{}``: none); None: not judged (a drum
+        recording, ``drumless=False``).  Kept by :func:`~nmfaudio.drums.tempo_grid.quantize`.
     """
 
     classes: dict
@@ -150,6 +154,7 @@ class DrumHits:
     triplet_grid: int | None = None
     merged: dict | None = None
     finer_grid: int | None = None
+    drumless: dict | None = None
 
     def __getitem__(self, name) -> ClassHits:
         """The hits of class ``name``; KeyError naming the classes there are (a bare

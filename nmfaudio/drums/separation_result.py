@@ -495,11 +495,15 @@ def _without_drumless(found, kick, mixture, *, sr, classes=DRUMLESS_CLASSES):
         # a stretch without the kick where the snare plays as the drummer does (a build-up, a
         # snare intro) has drums: its hits stay (drumless64)
         frames = frames & ~played_frames(snare.times, snare.strengths, frames)
-    kept = dict(found.classes)
+    kept, dropped = dict(found.classes), {}
     for name in classes:
         if name in kept:
-            kept[name] = _kept_hits(kept[name], ~drumless_hits(kept[name].times, frames))
-    return dataclasses.replace(found, classes=kept)
+            keep = ~drumless_hits(kept[name].times, frames)
+            if not keep.all():
+                dropped[name] = int((~keep).sum())
+            kept[name] = _kept_hits(kept[name], keep)
+    # the counts, for the summary: a default that leaves hits out says so
+    return dataclasses.replace(found, classes=kept, drumless=dropped)
 
 
 def _kept_hits(hit, keep):

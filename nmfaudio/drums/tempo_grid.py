@@ -187,7 +187,8 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     start = start - float(step) if start > step / 2 else start
     start = 0.0 if abs(start) < GRID_ROUNDING_S else start
     return DrumHits(snapped, bpm=float(60.0 / period), tempo_fit=fit is not None, grid_start=start,
-                    triplet_grid=triplet_grid, merged=merged, finer_grid=finer_grid)
+                    triplet_grid=triplet_grid, merged=merged, finer_grid=finer_grid,
+                    drumless=hits.drumless)
 
 
 def _grid(times, weights, period, grid) -> tuple:
