@@ -393,7 +393,9 @@ def first_few(names, most: int = 3) -> str:
     names = [str(name) for name in names]
     if len(names) > most:
         return ", ".join(names[:most]) + f" and {len(names) - most} more"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def summary_repr(result) -> str:

@@ -196,24 +196,34 @@ def test_one_shots_beside_the_class_folders_are_said(tmp_path, cli):
     word (review63b): Python warns once, naming it; templates learn prints the note; the
     templates are the class folders' as before, and hidden or non-audio files stay unsaid."""
     from nmfaudio.drums import DrumTemplates
-    from nmfaudio.drums.templates import SkippedShotsWarning
 
     kit = _one_shot_kit(tmp_path / "kit")
     plain = DrumTemplates.from_folder(kit)
     for name in ("PearlTom1-Hard.wav", "Tom 2 [soft].FLAC", ".hidden.wav"):
         sf.write(kit / name, np.full(2000, 0.1, np.float32), 22050)
     (kit / "README.txt").write_text("a kit")
+    _said_once_and_read_as_before(kit, plain, cli, tmp_path, (
+        f"one-shots directly in the kit folder '{kit}' are not read (PearlTom1-Hard.wav and Tom 2 [soft].FLAC); move "
+        "each into its class folder (kick, snare, toms, hihat, cymbals), or into other/ for percussion"))
+
+
+def _said_once_and_read_as_before(kit, plain, cli, tmp_path, message: str) -> str:
+    """Learning ``kit`` warns once with ``message`` (a SkippedShotsWarning), gives the
+    templates ``plain`` (learned before the extra files) to the sample, and ``templates
+    learn`` prints the message as its one note line; returns that command's stdout."""
+    from nmfaudio.drums import DrumTemplates
+    from nmfaudio.drums.templates import SkippedShotsWarning
+
     with pytest.warns(SkippedShotsWarning) as caught:
         templates = DrumTemplates.from_folder(kit)
     assert len(caught) == 1
-    assert str(caught[0].message) == (
-        f"one-shots directly in the kit folder '{kit}' are not read (PearlTom1-Hard.wav and Tom 2 [soft].FLAC); move "
-        "each into its class folder (kick, snare, toms, hihat, cymbals), or into other/ for percussion")
+    assert str(caught[0].message) == message
     assert templates.classes == plain.classes and templates.n_shots == plain.n_shots
     np.testing.assert_array_equal(templates.P, plain.P)
     code, out, err = cli(["templates", "learn", kit, "-o", tmp_path / "kit.npz"])
     assert code == 0
-    assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
+    assert err.splitlines() == [f"nmfaudio: note: {message}"]
+    return out
 
 
 def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
@@ -222,7 +232,6 @@ def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
     one note line; the templates are the class folders' as before, and a folder without
     audio or a hidden one stays unsaid."""
     from nmfaudio.drums import DrumTemplates
-    from nmfaudio.drums.templates import SkippedShotsWarning
 
     kit = _one_shot_kit(tmp_path / "kit")
     plain = DrumTemplates.from_folder(kit)
@@ -231,17 +240,10 @@ def test_a_kit_folder_that_is_no_class_is_said(tmp_path, cli):
         for i in range(files):
             sf.write(kit / folder / f"{i}.wav", np.full(2000, 0.1, np.float32), 22050)
     (kit / "notes" / "README.txt").write_text("no audio here")
-    with pytest.warns(SkippedShotsWarning) as caught:
-        templates = DrumTemplates.from_folder(kit)
-    assert len(caught) == 1
-    assert str(caught[0].message) == (
+    out = _said_once_and_read_as_before(kit, plain, cli, tmp_path, (
         f"folders of '{kit}' that are no drum class are not read (claps/: 1, cowbell/: 2); name a drum's folder "
-        "kick, snare, toms, hihat, cymbals, or put percussion to leave in the residual in other/")
-    assert templates.classes == plain.classes and templates.n_shots == plain.n_shots
-    np.testing.assert_array_equal(templates.P, plain.P)
-    code, out, err = cli(["templates", "learn", kit, "-o", tmp_path / "kit.npz"])
-    assert code == 0 and "from 1 kick, 1 snare, 1 hihat one-shots" in out
-    assert err.splitlines() == [f"nmfaudio: note: {caught[0].message}"]
+        "kick, snare, toms, hihat, cymbals, or put percussion to leave in the residual in other/"))
+    assert "from 1 kick, 1 snare, 1 hihat one-shots" in out
     # the classes named: the user chose them, nothing to say
     import warnings
 
