@@ -157,7 +157,8 @@ def test_output_names_are_unique_across_pages():
 # and namespace, its blocks in order, the standard output of each block captured.
 RUNNER = r'''
 import contextlib, io, json, os, shlex, sys, traceback, warnings
-warnings.simplefilter("ignore")
+# The warnings a reader sees (Python's default filters hide these categories outside __main__)
+HIDDEN = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 import matplotlib
 matplotlib.use("Agg")
 pages, report = json.load(sys.stdin), {}
@@ -166,8 +167,10 @@ for page, (folder, blocks) in pages.items():
     namespace, results = {"__name__": "__docs__"}, []
     for block in blocks:
         out = io.StringIO()
+        caught = []
         try:
-            with contextlib.redirect_stdout(out):
+            with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 if block["lang"] == "python":
                     exec(compile(block["code"], block["where"], "exec"), namespace)
                 else:
@@ -181,7 +184,9 @@ for page, (folder, blocks) in pages.items():
                         code = main(argv[1:])
                         if code != 0:
                             raise RuntimeError(f"{line!r} exited {code}")
-            results.append({"stdout": out.getvalue(), "error": None})
+            shown = sorted({f"{w.category.__name__}: {w.message}" for w in caught
+                            if not issubclass(w.category, HIDDEN)})
+            results.append({"stdout": out.getvalue(), "error": None, "warnings": shown})
         except BaseException:
             results.append({"stdout": out.getvalue(), "error": traceback.format_exc(limit=3)})
             break
@@ -292,6 +297,51 @@ def test_examples_run_and_print_what_the_page_says(page, page_runs):
             assert matches(block["expected"], got), (
                 f"{block['where']} printed\n{got}\ninstead of\n{block['expected']}")
     assert len(results) == len(blocks)
+
+
+def warned_about(page_text: str, block: dict, category: str) -> bool:
+    """The page names ``category`` beside the block: in the paragraph before its marker, the
+    block itself (a comment), its output block or the first paragraph after that (at most
+    8 lines: a mention further down the page is no warning a reader typing it has read)."""
+    lines = page_text.split("\n")
+    start = block["line"] - 2                       # the marker line, above the fence
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    end = block["line"] + block["code"].count("\n")  # the closing fence
+    following = end + 1
+    while following < len(lines) and not lines[following].strip():
+        following += 1
+    if following < len(lines) and lines[following].strip() == "```text":
+        end = following
+        while end + 1 < len(lines) and lines[end + 1].rstrip() != "```":
+            end += 1
+        end += 1                                      # the output block's closing fence
+        following = end + 1
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+    paragraph = following
+    while (paragraph < len(lines) and paragraph < following + 8 and lines[paragraph].strip()
+           and not FENCE.match(lines[paragraph]) and not MARKER.match(lines[paragraph].strip())):
+        paragraph += 1
+    return category in " ".join(lines[start:paragraph])
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=RUN_IDS)
+def test_examples_warn_only_where_the_page_says_so(page, page_runs):
+    """A warning a run block prints on stderr (a ConvergenceWarning, a UserWarning) is what a
+    reader typing it sees: the page names its class beside the block (tour66: sklearn.md's
+    sparse example printed an NMFConvergenceWarning the page did not mention; the runner
+    ignored every warning before)."""
+    text = page.read_text(encoding="utf-8")
+    blocks = [b for b in parse_blocks(text)
+              if b["marker"] == ("run", None) and b["lang"] in CHECKED_LANGUAGES]
+    unsaid = []
+    for block, result in zip(blocks, page_runs[str(page.relative_to(ROOT))]):
+        for shown in result.get("warnings", []):
+            category = shown.partition(":")[0]
+            if not warned_about(text, block, category):
+                unsaid.append(f"{page.name}:{block['line']} warns {shown!r}")
+    assert not unsaid, "; ".join(unsaid) + " — name the warning beside the example or avoid it"
 
 
 # Messages docs/errors-and-limits.md quotes, each with a command that prints it now: the quote
