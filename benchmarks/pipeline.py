@@ -1,4 +1,4 @@
-"""End-to-end drum separation time: read a file, separate, write the four WAVs.
+"""End-to-end drum separation time: read a file, separate, write its six WAVs.
 
 The input is the bundled drum loop (22.05 kHz mono) tiled to 1, 3 and 10 minutes and
 written to a temporary WAV; each run times ``load`` → ``separate_drums`` → ``save`` as a

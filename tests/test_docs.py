@@ -153,11 +153,73 @@ def test_output_names_are_unique_across_pages():
     assert not clashes, "examples write the same output: " + "; ".join(clashes)
 
 
+# Inline code on the guide pages names options in prose (`--presence-test off`, `nmfaudio drums
+# ... --quantize 16`), which no example runs: each must still exist. The dated logs
+# (docs/performance.md, docs/log/) keep the commands as they were run, so they are left out.
+GUIDES = [p for p in PAGES if p.parent == ROOT / "docs" and p.name != "performance.md"
+          or p.name == "README.md"]
+OTHER_TOOLS = ("pip ", "sox ", "dask ", "git ", "apt-get ", "ffmpeg ")  # spans of other programs
+OTHER_OPTIONS = {"--nworkers", "--nthreads",  # dask worker's (batch.md), named alone
+                 "--ignore-length"}           # sox's, suggested inside a quoted message
+
+
+def known_options() -> set[str]:
+    """Every long option of the command line's parsers and of the scripts under benchmarks/,
+    examples/ and data/ (read from their source: they are not importable as one package)."""
+    import argparse
+
+    from nmfaudio.cli import build_parser
+
+    found, parsers = set(), [build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            found.update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    for folder in ("benchmarks", "examples", "data"):
+        for script in (ROOT / folder).rglob("*.py"):
+            found.update(re.findall(r"""["'](--[a-z][a-z0-9-]*)["']""", script.read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=[str(p.relative_to(ROOT)) for p in GUIDES])
+def test_options_named_in_the_guides_exist(page):
+    """tour66: the run blocks are checked by running them; an option named in the prose
+    (inline code) was checked by nothing, so a renamed option would stay in the guides.
+    An abbreviation argparse accepts (`--drum` for `--drumless`) counts; a quoted usage
+    error's unknown option and other programs' options (`pip --target`) do not."""
+    options = known_options()
+    text = page.read_text(encoding="utf-8")
+    unknown = []
+    for span in re.finditer(r"`([^`]+)`", outside_fences(text)):
+        code = span.group(1)
+        if code.startswith(OTHER_TOOLS) or "unrecognized arguments" in code:
+            continue
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", code):
+            if option not in options | OTHER_OPTIONS and not any(o.startswith(option) for o in options):
+                unknown.append(f"{option} (in `{code[:60]}`)")
+    assert not unknown, f"{page.name} names options nothing accepts: " + "; ".join(sorted(set(unknown)))
+
+
+def outside_fences(text: str) -> str:
+    """The page without its fenced blocks (inline code kept)."""
+    kept, inside = [], False
+    for line in text.split("\n"):
+        if FENCE.match(line) or (inside and line.rstrip() == "```"):
+            inside = not inside
+            continue
+        if not inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 # The runner: one process for all pages (imports paid once); each page in its own folder
 # and namespace, its blocks in order, the standard output of each block captured.
 RUNNER = r'''
 import contextlib, io, json, os, shlex, sys, traceback, warnings
-warnings.simplefilter("ignore")
+# The warnings a reader sees (Python's default filters hide these categories outside __main__)
+HIDDEN = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 import matplotlib
 matplotlib.use("Agg")
 pages, report = json.load(sys.stdin), {}
@@ -166,8 +228,10 @@ for page, (folder, blocks) in pages.items():
     namespace, results = {"__name__": "__docs__"}, []
     for block in blocks:
         out = io.StringIO()
+        caught = []
         try:
-            with contextlib.redirect_stdout(out):
+            with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 if block["lang"] == "python":
                     exec(compile(block["code"], block["where"], "exec"), namespace)
                 else:
@@ -181,7 +245,9 @@ for page, (folder, blocks) in pages.items():
                         code = main(argv[1:])
                         if code != 0:
                             raise RuntimeError(f"{line!r} exited {code}")
-            results.append({"stdout": out.getvalue(), "error": None})
+            shown = sorted({f"{w.category.__name__}: {w.message}" for w in caught
+                            if not issubclass(w.category, HIDDEN)})
+            results.append({"stdout": out.getvalue(), "error": None, "warnings": shown})
         except BaseException:
             results.append({"stdout": out.getvalue(), "error": traceback.format_exc(limit=3)})
             break
@@ -292,6 +358,51 @@ def test_examples_run_and_print_what_the_page_says(page, page_runs):
             assert matches(block["expected"], got), (
                 f"{block['where']} printed\n{got}\ninstead of\n{block['expected']}")
     assert len(results) == len(blocks)
+
+
+def warned_about(page_text: str, block: dict, category: str) -> bool:
+    """The page names ``category`` beside the block: in the paragraph before its marker, the
+    block itself (a comment), its output block or the first paragraph after that (at most
+    8 lines: a mention further down the page is no warning a reader typing it has read)."""
+    lines = page_text.split("\n")
+    start = block["line"] - 2                       # the marker line, above the fence
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    end = block["line"] + block["code"].count("\n")  # the closing fence
+    following = end + 1
+    while following < len(lines) and not lines[following].strip():
+        following += 1
+    if following < len(lines) and lines[following].strip() == "```text":
+        end = following
+        while end + 1 < len(lines) and lines[end + 1].rstrip() != "```":
+            end += 1
+        end += 1                                      # the output block's closing fence
+        following = end + 1
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+    paragraph = following
+    while (paragraph < len(lines) and paragraph < following + 8 and lines[paragraph].strip()
+           and not FENCE.match(lines[paragraph]) and not MARKER.match(lines[paragraph].strip())):
+        paragraph += 1
+    return category in " ".join(lines[start:paragraph])
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=RUN_IDS)
+def test_examples_warn_only_where_the_page_says_so(page, page_runs):
+    """A warning a run block prints on stderr (a ConvergenceWarning, a UserWarning) is what a
+    reader typing it sees: the page names its class beside the block (tour66: sklearn.md's
+    sparse example printed an NMFConvergenceWarning the page did not mention; the runner
+    ignored every warning before)."""
+    text = page.read_text(encoding="utf-8")
+    blocks = [b for b in parse_blocks(text)
+              if b["marker"] == ("run", None) and b["lang"] in CHECKED_LANGUAGES]
+    unsaid = []
+    for block, result in zip(blocks, page_runs[str(page.relative_to(ROOT))]):
+        for shown in result.get("warnings", []):
+            category = shown.partition(":")[0]
+            if not warned_about(text, block, category):
+                unsaid.append(f"{page.name}:{block['line']} warns {shown!r}")
+    assert not unsaid, "; ".join(unsaid) + " — name the warning beside the example or avoid it"
 
 
 # Messages docs/errors-and-limits.md quotes, each with a command that prints it now: the quote
