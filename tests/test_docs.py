@@ -491,3 +491,21 @@ def test_readme_names_every_dependency():
     listed = {name.strip().lower() for name in re.split(r"[,;]|the tests add", paragraph.group(1))}
     missing = sorted(name for name in names if name not in listed)
     assert not missing, f"README.md's Quick start does not name {missing} (pyproject.toml's dependencies)"
+
+
+def test_example_outputs_are_ignored_by_git():
+    """tour66: a newcomer who runs the guides' examples in a clone was left with 27 untracked
+    files and folders at its root (``git status`` full of them); each top-level name an example
+    writes (``-o NAME``, ``.save(NAME)``, ``savefig(NAME)``) is listed in .gitignore."""
+    ignored = {line.strip().strip("/") for line in (ROOT / ".gitignore").read_text(encoding="utf-8").split("\n")
+               if line.startswith("/")}
+    pattern = re.compile(r"""(?:\s-o\s+|\.save(?:fig)?\(\s*)["']?([\w./-]+)""")
+    unlisted = set()
+    for page in PAGES:
+        for block in parse_blocks(page.read_text(encoding="utf-8")):
+            if block["lang"] in CHECKED_LANGUAGES:
+                for name in pattern.findall(block["code"]):
+                    top = name.split("/")[0]
+                    if top not in ("", ".", "..") and top not in ignored:
+                        unlisted.add(f"{top} ({page.name}:{block['line']})")
+    assert not unlisted, "examples write outputs .gitignore does not list: " + "; ".join(sorted(unlisted))
