@@ -1480,6 +1480,26 @@ def test_read_csv_reads_quoted_headers_and_old_line_ends_and_refuses_what_no_hit
             read_csv(path)
 
 
+def test_read_csv_reads_excels_sep_line_and_spaces_after_the_separators(tmp_path):
+    """Excel's ``sep=;`` first line (it names the separator) and a table typed with a space
+    after each comma are read as the plain table (review66: each was refused, 'starts with
+    'sep=;'' / 'starts with 'time_s, class, velocity, strength''); the class loses the space."""
+    cases = {"excel.csv": "sep=;\r\ntime_s;class;velocity;strength\r\n0,5;kick;100;1,25\r\n",
+             "excel_commas.csv": "sep=,\ntime_s,class,velocity,strength\n0.5,kick,100,1.25\n",
+             "typed.csv": "time_s, class, velocity, strength\n0.5, kick, 100, 1.25\n",
+             "typed_semicolons.csv": "time_s; class; velocity; strength\n0,5; kick; 100; 1,25\n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8", newline="")
+        back = read_csv(tmp_path / name)
+        assert list(back) == ["kick"], name
+        ((times, velocities, strengths),) = back.values()
+        assert (times.tolist(), velocities.tolist(), strengths.tolist()) == ([0.5], [100], [1.25]), name
+    # a "sep=" line before something that is no table of hits is still refused, naming its header
+    (tmp_path / "other.csv").write_text("sep=;\na;b;c\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"starts with 'a;b;c'"):
+        read_csv(tmp_path / "other.csv")
+
+
 def test_hits_built_by_hand_are_checked_and_lists_work(played, tmp_path):
     # ClassHits from another tool's table: lists made quantize fail on "only integer scalar
     # arrays can be converted to a scalar index"; a velocity of 300 made write_midi fail on

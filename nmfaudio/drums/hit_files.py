@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,8 @@ def read_csv(path) -> dict:
     The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
     ends, a blank last line), also where its locale writes decimal commas and separates
     cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
-    tells the separator, its cells quoted or not).  A file that is not such a table (not
+    tells the separator, its cells quoted or not), with Excel's ``sep=;`` line first (it names
+    the separator), or typed with a space after each separator (``0.5, kick, 100, 1.25``).  A file that is not such a table (not
     UTF-8 text, another header, a row that is not a hit: a time that is NaN or negative, a
     velocity outside 1-127) is a ValueError naming it and the line."""
     path = Path(path)
@@ -211,17 +213,26 @@ def read_csv(path) -> dict:
     except UnicodeDecodeError:
         raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
                          f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
-    first = (text.splitlines() or [""])[0]  # "\r" alone ends it too (an old Mac's text)
+    lines = text.splitlines(keepends=True) or [""]  # "\r" alone ends a line too (an old Mac's text)
+    # Excel's "sep=;" (or "sep=,") first line names the separator for Excel itself; the
+    # header follows it (review66: it was "starts with 'sep=;'")
+    said = re.fullmatch(r"sep=(.)", lines[0].rstrip("\r\n"))
+    if said:
+        text = "".join(lines[1:])
+        lines = lines[1:] or [""]
+    first = lines[0].rstrip("\r\n")
     # a European spreadsheet's CSV (";" between cells) or its "Text (Tab delimited)", as the
     # header shows (review64: it was "starts with 'time_s;class;velocity;strength', not
     # 'time_s,class,velocity,strength'")
     # parsed as CSV, so a header whose cells are quoted ('"time_s";"class";...': LibreOffice's
     # "quote all text cells") tells it too (review65)
-    delimiter = next((mark for mark in (";", "\t")
-                      if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER),
-                     ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = tuple(next(reader, ()))
+    delimiter = said.group(1) if said else next(
+        (mark for mark in (";", "\t")
+         if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER), ",")
+    # skipinitialspace: "0.5, kick, 100" (a space after each comma, as people type tables
+    # and some tools write them) is read as "0.5,kick,100" (review66: it was refused)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    header = tuple(cell.strip() for cell in next(reader, ()))
     if header != CSV_HEADER:
         raise ValueError(f"{str(path)!r} starts with {delimiter.join(header)!r}, not {','.join(CSV_HEADER)!r} "
                          f"(or with ';' or tabs between the cells); give a file written by 'nmfaudio drums --onsets' "
@@ -241,6 +252,6 @@ def read_csv(path) -> dict:
                     "decimal points" if delimiter == "," and len(row) > len(CSV_HEADER) else "")
             raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
                              f"({delimiter.join(CSV_HEADER)}): {delimiter.join(row)!r}{hint}") from None
-        found.setdefault(row[1], []).append(hit)
+        found.setdefault(row[1].strip(), []).append(hit)
     return {name: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
                    np.array([r[2] for r in rows])) for name, rows in found.items()}
