@@ -1179,11 +1179,18 @@ def _drums_share(rms: dict, result) -> float | None:
     """The drum outputs' share of the outputs' energy, Σ rms² of the drum tracks (the
     stems, or ``--stems drums``' drums file) over Σ rms² of every track, in [0, 1]; None
     when some modelled drums are not outputs (``--classes`` a subset: they are in the
-    residual, so the share would not be the kit's) or the tracks are silent."""
+    residual, so the share would not be the kit's) or the tracks are silent.  The
+    recording's DC offset (``result.offset``, in the residual or the accompaniment) is not
+    counted: its energy, the mean of the channels' offset², is taken off the total
+    (review66: a take at 0.7 x a song + 0.2 was said to hold "little or no drums", 4.2 %)."""
     if _classes_in_residual(result):
         return None
     energies = {name: float(value) ** 2 for name, value in rms.items()}
-    total = sum(energies.values())
+    offset = getattr(result, "offset", None)
+    constant = 0.0 if offset is None else float(np.mean(np.square(np.asarray(offset, dtype=np.float64))))
+    # the residual's energy is its sound's plus the offset's (the offset is its mean), to rounding
+    total = sum(energies.values()) - min(constant, sum(value for name, value in energies.items()
+                                                       if name in ("residual", "accompaniment")))
     if not total > 0:
         return None
     drums = sum(value for name, value in energies.items() if name not in ("residual", "accompaniment"))
