@@ -552,6 +552,43 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
     assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("force", [False, True], ids=["resume", "force"])
+def test_an_interrupted_batch_counts_its_failed_inputs_apart(library, tmp_path, capsys, monkeypatch,
+                                                            one_line_error, force):
+    """Ctrl-C after an unreadable file failed and one file was done: "1 of 4 inputs finished
+    ..., 1 failed (...); rerun the same command for the other 2" — the two not begun, as the
+    manifest's "pending" count (review66: "for the other 3", the failed one counted among
+    those a rerun finishes, and with --force "the manifest lists the 3 pending" where it
+    listed 2)."""
+    (library / "0bad.wav").write_bytes(b"not audio at all" * 64)  # sorted first: fails first
+    out = tmp_path / "out"
+    real = batch.separate_many
+
+    def stop_after_two(*args, on_record, **kwargs):
+        seen = []
+
+        def record_then_stop(record):
+            on_record(record)
+            seen.append(record)
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after the failure and one file done
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    args = ["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE, *(["--force"] if force else [])]
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    stop = [line for line in err.splitlines() if line.startswith("nmfaudio: interrupted")]
+    assert len(stop) == 1, err
+    counts = json.loads((out / batch.MANIFEST_NAME).read_text())["counts"]
+    assert counts == {"done": 1, "failed": 1, "pending": 2}
+    assert "1 of 4 inputs finished (their outputs are kept), 1 failed (said above; a rerun tries it again); " \
+           "rerun the same command for the other 2" in stop[0], stop[0]
+    if force:
+        assert "(the manifest lists the 2 pending)" in stop[0], stop[0]
+
+
 def test_a_batch_names_each_done_input_by_its_path(hits, tmp_path, capsys):
     """in/set1/take.wav and in/set2/take.wav: each report is headed by the input's path, as
     the skipped and failed lines are (review62b: both read "take.wav: 2 components, ...")."""
