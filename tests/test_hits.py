@@ -1508,6 +1508,18 @@ def test_the_python_grid_recipe_gives_the_command_lines_quantized_hits(tmp_path,
             np.testing.assert_allclose(np.sort(c.times), np.sort(written[c.name][0]), atol=1e-6, err_msg=c.name)
 
 
+def test_the_hit_file_readers_name_a_folder_as_one(tmp_path):
+    """read_midi / read_csv given a folder (the output folder instead of the file in it) say
+    it is a folder (IsADirectoryError); a missing path is still FileNotFoundError.  Review66:
+    the folder was said not to exist ("MIDI file 'out' does not exist")."""
+    (tmp_path / "out").mkdir()
+    for read, kind in ((read_midi, "MIDI"), (read_csv, "CSV")):
+        with pytest.raises(IsADirectoryError, match=rf"'{tmp_path / 'out'}' is a folder, not a {kind} file; give the"):
+            read(tmp_path / "out")
+        with pytest.raises(FileNotFoundError, match=rf"{kind} file '.*gone' does not exist"):
+            read(tmp_path / "gone")
+
+
 def test_read_csv_reads_excels_sep_line_and_spaces_after_the_separators(tmp_path):
     """Excel's ``sep=;`` first line (it names the separator) and a table typed with a space
     after each comma are read as the plain table (review66: each was refused, 'starts with

@@ -134,6 +134,17 @@ def _hit_file_path(path, kind: str) -> Path:
     return path
 
 
+def _existing_file(path, kind: str, suffix: str) -> Path:
+    """``path`` as a Path, a file that exists: else FileNotFoundError, or IsADirectoryError
+    for a folder (review66: a folder was said not to exist, as a missing file is)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a {kind} file; give the {suffix} file in it")
+    if not path.is_file():
+        raise FileNotFoundError(f"{kind} file {str(path)!r} does not exist")
+    return path
+
+
 def read_midi(path) -> dict:
     """The percussion notes of a MIDI file: ``{note: (times_s, velocities)}``.
 
@@ -148,13 +159,13 @@ def read_midi(path) -> dict:
     ------
     FileNotFoundError
         ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         ``path`` is not a MIDI file mido reads (named, with mido's reason).
     """
     mido = _mido()
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"MIDI file {str(path)!r} does not exist")
+    path = _existing_file(path, "MIDI", ".mid")
     found: dict = {}
     now = 0.0
     try:
@@ -203,9 +214,7 @@ def read_csv(path) -> dict:
     the separator), or typed with a space after each separator (``0.5, kick, 100, 1.25``).  A file that is not such a table (not
     UTF-8 text, another header, a row that is not a hit: a time that is NaN or negative, a
     velocity outside 1-127) is a ValueError naming it and the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
+    path = _existing_file(path, "CSV", ".csv")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
