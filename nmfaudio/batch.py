@@ -1697,11 +1697,14 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         Output folder (created if missing).
     job : {"drums", "separate"}
     options : dict, optional
-        Keyword arguments of the job: for ``drums`` ``templates`` (a DrumTemplates, a
-        one-shot folder or an .npz), ``classes``, ``n_fft``, ``hop_length``, ``mask_power``,
-        ``max_iter``, ``adapt``, ``n_free``, ``random_state``, ``plot``; for ``separate``
-        ``n_components`` (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``,
-        ``max_iter``, ``random_state``, ``block_seconds``, ``learn_frames``, ``plot``.
+        Keyword arguments of the job (:data:`DRUM_OPTIONS`, :data:`SEPARATE_OPTIONS`): for
+        ``drums`` ``templates`` (a DrumTemplates, a one-shot folder or an .npz), ``classes``,
+        ``n_fft``, ``hop_length``, ``mask_power``, ``max_iter``, ``adapt``, ``n_free``,
+        ``random_state``, ``block_seconds``, ``max_memory``, ``accompaniment``,
+        ``presence_test``, ``ride``, ``drumless``, ``plot``, and the command line's
+        ``stems``, ``midi``, ``onsets``, ``quantize``; for ``separate`` ``n_components``
+        (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``, ``max_iter``,
+        ``random_state``, ``block_seconds``, ``learn_frames``, ``max_memory``, ``plot``.
     file_format : audio.OutputFormat or {"wav", "flac"}, optional
         From :func:`nmfaudio.audio.output_format`; default 32-bit float WAV.
     jobs : int, optional

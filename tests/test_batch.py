@@ -1893,3 +1893,21 @@ def test_a_batch_input_s_peak_is_checked_once_and_named(tmp_path, monkeypatch):
     assert checked == [str(tmp_path / "quiet.wav"), str(tmp_path / "loud.wav")]
     assert records[1]["error"] == (f"{str(tmp_path / 'loud.wav')!r} peaks at 3e+30 (+610 dBFS; full scale is 1), beyond "
                                    "the 1e+12 the drum separation takes; divide the samples by their peak first")
+
+
+def test_separate_many_names_every_option_it_takes():
+    """Every option a batch job takes (``DRUM_OPTIONS``, ``SEPARATE_OPTIONS``) is named in
+    ``separate_many``'s docstring and in docs/batch.md's paragraph on it (review66: both
+    left out ``accompaniment``, ``presence_test``, ``ride``, ``block_seconds`` and
+    ``max_memory`` for drums, and the docstring ``midi``, ``onsets``, ``quantize``,
+    ``stems``, ``drumless``)."""
+    import re
+
+    doc = batch.separate_many.__doc__
+    options = doc[doc.index("options : dict"):doc.index("file_format :")]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
+    paragraph = page[page.index("`separate_many(paths, out_dir, *"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    for name in [*batch.DRUM_OPTIONS, *batch.SEPARATE_OPTIONS]:
+        assert re.search(rf"``{name}``", options), name
+        assert f"`{name}`" in paragraph, name
