@@ -221,15 +221,20 @@ def test_an_offset_is_not_counted_in_the_drums_share(loop, tmp_path, cli):
     from nmfaudio.cli.drums import LITTLE_DRUMS
 
     y, sr = loop
+    silence = np.zeros(len(y), np.float32)  # digital silence as long as the take: it holds no offset
     shares = {}
     for label, scale, shift in (("plain", 0.6, 0.0), ("shifted", 0.6, 0.3)):
-        path = tmp_path / f"{label}.wav"
-        sf.write(path, scale * y + np.float32(shift), sr, subtype="FLOAT")
-        code, out, err = cli(["drums", path, "-o", tmp_path / label, "--json"])
-        assert code == 0, err
-        shares[label] = json.loads(out)["drums_share"]
+        take = scale * y + np.float32(shift)
+        sf.write(tmp_path / f"{label}.wav", take, sr, subtype="FLOAT")
+        sf.write(tmp_path / f"{label}_padded.wav", np.concatenate([silence, take, silence]), sr, subtype="FLOAT")
+        for name, blocks in ((label, []), (f"{label}_padded", []), (f"{label}_padded_streamed", ["--block-seconds", "4"])):
+            path = tmp_path / f"{name.replace('_streamed', '')}.wav"
+            code, out, err = cli(["drums", path, "-o", tmp_path / name, "--json", *blocks])
+            assert code == 0, err
+            shares[name] = json.loads(out)["drums_share"]
     assert shares["plain"] > 2 * LITTLE_DRUMS
-    assert shares["shifted"] == pytest.approx(shares["plain"], abs=0.01)
+    for name in ("", "_padded", "_padded_streamed"):
+        assert shares[f"shifted{name}"] == pytest.approx(shares[f"plain{name}"], abs=0.01), (name, shares)
     code, out, err = cli(["drums", tmp_path / "shifted.wav", "-o", tmp_path / "said"])
     assert code == 0, err
     assert "little or no drums" not in out, out
