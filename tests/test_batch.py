@@ -1911,3 +1911,24 @@ def test_separate_many_names_every_option_it_takes():
     for name in [*batch.DRUM_OPTIONS, *batch.SEPARATE_OPTIONS]:
         assert re.search(rf"``{name}``", options), name
         assert f"`{name}`" in paragraph, name
+
+
+def test_a_records_outputs_are_as_the_manifest_table_says(library, tmp_path):
+    """A drum record's ``outputs`` are the audio, the figure, then the hit files (MIDI, CSV),
+    and a failed input's are the files it would have written, none of them there: as
+    docs/batch.md's field table says (review66: the row named the audio and the figure
+    only)."""
+    (library / "0bad.wav").write_bytes(b"not audio at all" * 64)
+    out = tmp_path / "out"
+    options = {"classes": ("kick",), "max_iter": 2, "plot": True, "midi": True, "onsets": True}
+    records = {Path(r["input"]).name: r for r in batch.separate_many([library / "0bad.wav", library / "a.wav"], out,
+                                                                      options=options, jobs=1, manifest=False)}
+    done, failed = records["a.wav"], records["0bad.wav"]
+    assert done["status"] == "done" and failed["status"] == "failed"
+    assert [Path(p).name for p in done["outputs"]] == ["a_kick.wav", "a_residual.wav", "a_drums.png",
+                                                       "a_drums.mid", "a_onsets.csv"]
+    assert all(Path(p).is_file() for p in done["outputs"])
+    assert failed["outputs"] and not any(Path(p).exists() for p in failed["outputs"])
+    page = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
+    (row,) = [line for line in page.splitlines() if line.startswith("| `outputs` |")]
+    assert "--midi" in row and "--onsets" in row and "failed" in row, row
