@@ -1122,6 +1122,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
     onsets = {owner: [round(float(t), 3) for t in times]
               for owner, times in played.times_by_track([name for name, _ in task.tracks]).items()}
+    # --stems drums: no track is a class's, so each class's times go under the drums file,
+    # by class (review66: the record held no hit time at all)
+    # (a sub-template's, the ride's strokes, under its class as in the five stems)
+    by_class = ({owner: [round(float(t), 3) for t in times]
+                 for owner, times in played.times_by_track(list(result.classes)).items()}
+                if o["stems"] == "drums" and played is not None else {})
     # the hit files hold quantized hits (the tempo, the fit and the grid's start are theirs)
     quantized = bool(o["quantize"] and task.hit_files and has_tempo(played))
     source = "bundled templates" if o["templates"] is None else (
@@ -1158,7 +1164,9 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # may be lost), and that rate: the summary names the rate to learn them at
         "input_band_hz": result.input_band_hz, "templates_sr": result.templates_sr,
         "sources": [{"name": name, "path": path, "rms": rms[name],
-                     **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
+                     **({"onsets_s": onsets[name]} if name in onsets else {}),
+                     **({"onsets_s_by_class": by_class} if name == "drums" and by_class else {})}
+                    for name, path in task.tracks],
         # the drum outputs' share of the outputs' energy: near 0 on a drumless or a-cappella
         # track, whose "hits" are the music's (the summary says so; review63b)
         "drums_share": _drums_share(rms, result, offset_energy),
