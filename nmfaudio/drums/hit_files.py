@@ -235,9 +235,12 @@ def read_csv(path) -> dict:
     # 'time_s,class,velocity,strength'")
     # parsed as CSV, so a header whose cells are quoted ('"time_s";"class";...': LibreOffice's
     # "quote all text cells") tells it too (review65)
-    delimiter = said.group(1) if said else next(
-        (mark for mark in (";", "\t")
-         if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER), ",")
+    # the header tells the separator; "sep=" names one to try first (a file saved again
+    # with other separators under an old "sep=" line is still read by its header)
+    marks = ((said.group(1),) if said else ()) + (";", "\t", ",")
+    delimiter = next((mark for mark in marks
+                      if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER),
+                     said.group(1) if said else ",")
     # skipinitialspace: "0.5, kick, 100" (a space after each comma, as people type tables
     # and some tools write them) is read as "0.5,kick,100" (review66: it was refused)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
