@@ -1738,9 +1738,10 @@ def decoded_copy(reader: FileReader, destination) -> None:
 class WavWriters:
     """One open WAV writer per track (temporary paths of :func:`atomic_outputs`); each
     :meth:`write` appends a block of samples (n_tracks, n_channels, n) to all of them,
-    in order, and adds each track's sum of squares (float64) to ``sum_squares`` and, with
-    ``peaks``, keeps each track's largest magnitude in ``peaks`` (a headroom check on
-    outputs converted afterwards, without reading them back)."""
+    in order, and adds each track's sum of squares (float64) to ``sum_squares``, each
+    channel's sum to ``sums`` (n_tracks, n_channels; the DC offset's share of a residual)
+    and, with ``peaks``, keeps each track's largest magnitude in ``peaks`` (a headroom check
+    on outputs converted afterwards, without reading them back)."""
 
     def __init__(self, paths, sr: int, n_channels: int, *, peaks: bool = False):
         self.handles = []
@@ -1752,6 +1753,7 @@ class WavWriters:
             raise
         self.position = 0
         self.sum_squares = np.zeros(len(self.handles))
+        self.sums = np.zeros((len(self.handles), n_channels))
         self.peaks = np.zeros(len(self.handles)) if peaks else None
 
     def write(self, start: int, block) -> None:
@@ -1765,6 +1767,7 @@ class WavWriters:
             handle.write(np.ascontiguousarray(track.T))
             flat = track.reshape(-1, track.shape[-1])  # (n_channels, n): one channel as a row
             self.sum_squares[index] += dot64(flat, flat)  # float64 sums without a float64 copy
+            self.sums[index] += flat.sum(axis=-1, dtype=np.float64)
             if self.peaks is not None and track.size:
                 # as the float32 file holds it (rounding keeps the order: the peak rounded)
                 top = max(float(track.max()), -float(track.min()))

@@ -817,8 +817,10 @@ def _drums_file(task: Task, callback) -> dict:
     residual = result.sources["residual"]
     rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
+    rest = outputs["accompaniment" if o["stems"] == "drums" else "residual"]
+    offset_energy = _offset_energy(result.offset, np.sum(rest, axis=-1, dtype=np.float64), rest.size)
     return _drums_summary(task, result, sr, 1 if residual.ndim == 1 else int(residual.shape[0]),
-                          int(residual.shape[-1]), rms, played, hits, blocks)
+                          int(residual.shape[-1]), rms, played, hits, blocks, offset_energy)
 
 
 def _drum_hits(task: Task, result, y, sr) -> tuple:
@@ -1005,7 +1007,9 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
     count = n_samples * channels
     rms = {source: float(np.sqrt(total / count)) for (source, _), total in zip(task.tracks, writers.sum_squares)}
     blocks = _drum_blocks(o, reason, n_samples, result.hop_length, sr)
-    return _drums_summary(task, result, sr, channels, n_samples, rms, played, hits, blocks)
+    rest = [source for source, _ in task.tracks].index("accompaniment" if two else "residual")
+    offset_energy = _offset_energy(result.offset, writers.sums[rest], count)
+    return _drums_summary(task, result, sr, channels, n_samples, rms, played, hits, blocks, offset_energy)
 
 
 def _convert_tracks(jobs, sr: int, fmt: str, subtype: str) -> None:
@@ -1104,9 +1108,10 @@ def _scratch_file(task: Task, label: str, scratch: list) -> Path:
     return scratch[-1]
 
 
-def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hits, blocks) -> dict:
+def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hits, blocks,
+                   offset_energy: float = 0.0) -> dict:
     """The JSON-able summary of one drum task (``played``: the hits as played, for the
-    onsets; ``hits``: as written, maybe quantized)."""
+    onsets; ``hits``: as written, maybe quantized; ``offset_energy``: :func:`_offset_energy`)."""
     from nmfaudio.drums import DrumTemplates
     from nmfaudio.drums.tempo_grid import has_tempo
     from nmfaudio.drums.ride import ride_mode
@@ -1117,6 +1122,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     # a sub-template's hits (the ride's strokes, "cymbals_ride") are its class's track's
     onsets = {owner: [round(float(t), 3) for t in times]
               for owner, times in played.times_by_track([name for name, _ in task.tracks]).items()}
+    # --stems drums: no track is a class's, so each class's times go under the drums file,
+    # by class (review66: the record held no hit time at all)
+    # (a sub-template's, the ride's strokes, under its class as in the five stems)
+    by_class = ({owner: [round(float(t), 3) for t in times]
+                 for owner, times in played.times_by_track(list(result.classes)).items()}
+                if o["stems"] == "drums" and played is not None else {})
     # the hit files hold quantized hits (the tempo, the fit and the grid's start are theirs)
     quantized = bool(o["quantize"] and task.hit_files and has_tempo(played))
     source = "bundled templates" if o["templates"] is None else (
@@ -1153,10 +1164,12 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         # may be lost), and that rate: the summary names the rate to learn them at
         "input_band_hz": result.input_band_hz, "templates_sr": result.templates_sr,
         "sources": [{"name": name, "path": path, "rms": rms[name],
-                     **({"onsets_s": onsets[name]} if name in onsets else {})} for name, path in task.tracks],
+                     **({"onsets_s": onsets[name]} if name in onsets else {}),
+                     **({"onsets_s_by_class": by_class} if name == "drums" and by_class else {})}
+                    for name, path in task.tracks],
         # the drum outputs' share of the outputs' energy: near 0 on a drumless or a-cappella
         # track, whose "hits" are the music's (the summary says so; review63b)
-        "drums_share": _drums_share(rms, result),
+        "drums_share": _drums_share(rms, result, offset_energy),
         "plot": task.plot,
         "hit_files": dict((kind, path) for kind, path in task.hit_files),
         "hit_counts": {c.name: len(c) for c in hits}, "quantize": o["quantize"],
@@ -1175,15 +1188,34 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
     }
 
 
-def _drums_share(rms: dict, result) -> float | None:
+def _offset_energy(offset, sums, count: int) -> float:
+    """The mean square the recording's DC offset adds to the track that holds it (the
+    residual, or the accompaniment): ``Σ_c offset_c · Σ_t rest_ct / count``, from that
+    track's per-channel sums (``sums``, shape (n_channels,) or () for mono) and its number
+    of values (samples × channels).  The track holds the offset where the recording is not
+    digital silence, and its mean there is the offset's, so this is the offset's part of
+    its mean square (to the drum stems' means, which the masks keep near 0); 0 when no
+    offset was taken off (``offset`` None)."""
+    if offset is None or not count:
+        return 0.0
+    offset = np.asarray(offset, dtype=np.float64).reshape(-1)
+    sums = np.asarray(sums, dtype=np.float64).reshape(-1)
+    return max(0.0, float(np.dot(offset, sums)) / count)
+
+
+def _drums_share(rms: dict, result, offset_energy: float = 0.0) -> float | None:
     """The drum outputs' share of the outputs' energy, Σ rms² of the drum tracks (the
     stems, or ``--stems drums``' drums file) over Σ rms² of every track, in [0, 1]; None
     when some modelled drums are not outputs (``--classes`` a subset: they are in the
-    residual, so the share would not be the kit's) or the tracks are silent."""
+    residual, so the share would not be the kit's) or the tracks are silent.  The
+    recording's DC offset, which the residual (or the accompaniment) keeps, is not counted:
+    ``offset_energy`` (:func:`_offset_energy`) is taken off the total (review66: a take at
+    0.7 x a song + 0.2 was said to hold "little or no drums", 4.2 %)."""
     if _classes_in_residual(result):
         return None
     energies = {name: float(value) ** 2 for name, value in rms.items()}
-    total = sum(energies.values())
+    rest = sum(value for name, value in energies.items() if name in ("residual", "accompaniment"))
+    total = sum(energies.values()) - min(offset_energy, rest)
     if not total > 0:
         return None
     drums = sum(value for name, value in energies.items() if name not in ("residual", "accompaniment"))
@@ -1690,11 +1722,14 @@ def separate_many(paths, out_dir, *, job: str = "drums", options: dict | None = 
         Output folder (created if missing).
     job : {"drums", "separate"}
     options : dict, optional
-        Keyword arguments of the job: for ``drums`` ``templates`` (a DrumTemplates, a
-        one-shot folder or an .npz), ``classes``, ``n_fft``, ``hop_length``, ``mask_power``,
-        ``max_iter``, ``adapt``, ``n_free``, ``random_state``, ``plot``; for ``separate``
-        ``n_components`` (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``,
-        ``max_iter``, ``random_state``, ``block_seconds``, ``learn_frames``, ``plot``.
+        Keyword arguments of the job (:data:`DRUM_OPTIONS`, :data:`SEPARATE_OPTIONS`): for
+        ``drums`` ``templates`` (a DrumTemplates, a one-shot folder or an .npz), ``classes``,
+        ``n_fft``, ``hop_length``, ``mask_power``, ``max_iter``, ``adapt``, ``n_free``,
+        ``random_state``, ``block_seconds``, ``max_memory``, ``accompaniment``,
+        ``presence_test``, ``ride``, ``drumless``, ``plot``, and the command line's
+        ``stems``, ``midi``, ``onsets``, ``quantize``; for ``separate`` ``n_components``
+        (required), ``beta``, ``n_fft``, ``hop_length``, ``mask_power``, ``max_iter``,
+        ``random_state``, ``block_seconds``, ``learn_frames``, ``max_memory``, ``plot``.
     file_format : audio.OutputFormat or {"wav", "flac"}, optional
         From :func:`nmfaudio.audio.output_format`; default 32-bit float WAV.
     jobs : int, optional

@@ -280,7 +280,8 @@ def test_quantize_asked_of_the_hits_or_their_files_points_to_quantize(tmp_path):
 
     y = np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32)  # 1 s of noise
     result = nmfaudio.separate_drums(y, SR, random_state=0, max_iter=2)
-    pointer = r"; the hits are snapped to a grid by nmfaudio\.drums\.hits\.quantize\(result\.hits\(\), y, sr, grid=16\)"
+    pointer = (r"; the hits are snapped to a grid by nmfaudio\.drums\.hits\.quantize\(result\.hits\(\), y, sr, grid=16, "
+               r"hop_length=result\.hop_length\)")
     for call, method, key in ((lambda: result.hits(quantize=16), "hits", "quantize"),
                               (lambda: result.write_midi(tmp_path / "a.mid", quantize=16), "write_midi", "quantize"),
                               (lambda: result.write_onsets(tmp_path / "a.csv", grid=16), "write_onsets", "grid")):

@@ -552,6 +552,43 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
     assert "3 inputs: 1 done, 2 skipped, 0 failed" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("force", [False, True], ids=["resume", "force"])
+def test_an_interrupted_batch_counts_its_failed_inputs_apart(library, tmp_path, capsys, monkeypatch,
+                                                            one_line_error, force):
+    """Ctrl-C after an unreadable file failed and one file was done: "1 of 4 inputs finished
+    ..., 1 failed (...); rerun the same command for the other 2" — the two not begun, as the
+    manifest's "pending" count (review66: "for the other 3", the failed one counted among
+    those a rerun finishes, and with --force "the manifest lists the 3 pending" where it
+    listed 2)."""
+    (library / "0bad.wav").write_bytes(b"not audio at all" * 64)  # sorted first: fails first
+    out = tmp_path / "out"
+    real = batch.separate_many
+
+    def stop_after_two(*args, on_record, **kwargs):
+        seen = []
+
+        def record_then_stop(record):
+            on_record(record)
+            seen.append(record)
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after the failure and one file done
+
+        return real(*args, on_record=record_then_stop, **kwargs)
+
+    monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    args = ["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE, *(["--force"] if force else [])]
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    stop = [line for line in err.splitlines() if line.startswith("nmfaudio: interrupted")]
+    assert len(stop) == 1, err
+    counts = json.loads((out / batch.MANIFEST_NAME).read_text())["counts"]
+    assert counts == {"done": 1, "failed": 1, "pending": 2}
+    assert "1 of 4 inputs finished (their outputs are kept), 1 failed (said above; a rerun tries it again); " \
+           "rerun the same command for the other 2" in stop[0], stop[0]
+    if force:
+        assert "(the manifest lists the 2 pending)" in stop[0], stop[0]
+
+
 def test_a_batch_names_each_done_input_by_its_path(hits, tmp_path, capsys):
     """in/set1/take.wav and in/set2/take.wav: each report is headed by the input's path, as
     the skipped and failed lines are (review62b: both read "take.wav: 2 components, ...")."""
@@ -1856,3 +1893,42 @@ def test_a_batch_input_s_peak_is_checked_once_and_named(tmp_path, monkeypatch):
     assert checked == [str(tmp_path / "quiet.wav"), str(tmp_path / "loud.wav")]
     assert records[1]["error"] == (f"{str(tmp_path / 'loud.wav')!r} peaks at 3e+30 (+610 dBFS; full scale is 1), beyond "
                                    "the 1e+12 the drum separation takes; divide the samples by their peak first")
+
+
+def test_separate_many_names_every_option_it_takes():
+    """Every option a batch job takes (``DRUM_OPTIONS``, ``SEPARATE_OPTIONS``) is named in
+    ``separate_many``'s docstring and in docs/batch.md's paragraph on it (review66: both
+    left out ``accompaniment``, ``presence_test``, ``ride``, ``block_seconds`` and
+    ``max_memory`` for drums, and the docstring ``midi``, ``onsets``, ``quantize``,
+    ``stems``, ``drumless``)."""
+    import re
+
+    doc = batch.separate_many.__doc__
+    options = doc[doc.index("options : dict"):doc.index("file_format :")]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
+    paragraph = page[page.index("`separate_many(paths, out_dir, *"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    for name in [*batch.DRUM_OPTIONS, *batch.SEPARATE_OPTIONS]:
+        assert re.search(rf"``{name}``", options), name
+        assert f"`{name}`" in paragraph, name
+
+
+def test_a_records_outputs_are_as_the_manifest_table_says(library, tmp_path):
+    """A drum record's ``outputs`` are the audio, the figure, then the hit files (MIDI, CSV),
+    and a failed input's are the files it would have written, none of them there: as
+    docs/batch.md's field table says (review66: the row named the audio and the figure
+    only)."""
+    (library / "0bad.wav").write_bytes(b"not audio at all" * 64)
+    out = tmp_path / "out"
+    options = {"classes": ("kick",), "max_iter": 2, "plot": True, "midi": True, "onsets": True}
+    records = {Path(r["input"]).name: r for r in batch.separate_many([library / "0bad.wav", library / "a.wav"], out,
+                                                                      options=options, jobs=1, manifest=False)}
+    done, failed = records["a.wav"], records["0bad.wav"]
+    assert done["status"] == "done" and failed["status"] == "failed"
+    assert [Path(p).name for p in done["outputs"]] == ["a_kick.wav", "a_residual.wav", "a_drums.png",
+                                                       "a_drums.mid", "a_onsets.csv"]
+    assert all(Path(p).is_file() for p in done["outputs"])
+    assert failed["outputs"] and not any(Path(p).exists() for p in failed["outputs"])
+    page = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
+    (row,) = [line for line in page.splitlines() if line.startswith("| `outputs` |")]
+    assert "--midi" in row and "--onsets" in row and "failed" in row, row

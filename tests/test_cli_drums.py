@@ -832,3 +832,22 @@ def test_quantize_says_how_many_hits_a_coarse_grid_merged(tmp_path, capsys):
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "_onsets.csv" in line]
     said = ", ".join(f"{n} {name}" for name, n in merged.items())
     assert MERGED_TEXT.format(hits=f"{said} hits") + FINER_TEXT.format(grid=16) in line, line
+
+
+def test_json_with_two_stems_keeps_each_classs_hit_times(tmp_path, cli):
+    """``--stems drums --json``: no file is a class's, so each class's hit times are under
+    the drums file's ``onsets_s_by_class`` — the five-stem record's ``onsets_s`` per class,
+    the same times (review66: the record held no hit time at all, where drums.md promises
+    each drum's)."""
+    import json
+
+    loop = DATA / "drum_loop.wav"
+    records = {}
+    for stems in ("all", "drums"):
+        code, out, err = cli(["drums", loop, "-o", tmp_path / stems, "--stems", stems, "--json"])
+        assert code == 0, err
+        records[stems] = {s["name"]: s for s in json.loads(out)["sources"]}
+    five = {name: s["onsets_s"] for name, s in records["all"].items() if "onsets_s" in s}
+    assert sum(map(len, five.values())) > 50  # the loop's 71 hits
+    assert records["drums"]["drums"]["onsets_s_by_class"] == five
+    assert "onsets_s_by_class" not in records["drums"]["accompaniment"]

@@ -75,10 +75,16 @@ def _finished_note(counts: dict, total: int, force: bool = False) -> None:
     import nmfaudio.cli
 
     finished = counts.get("done", 0) + counts.get("skipped", 0)
-    rerun = (f"rerun the same command for the other {total - finished}: with --force it redoes the finished "
-             f"ones too (the manifest lists the {total - finished} pending)" if force and finished else
-             f"rerun the same command for the other {total - finished}: finished inputs are skipped")
-    nmfaudio.cli.stop_note = f"{finished} of {total} inputs finished (their outputs are kept); {rerun}"
+    # the inputs that failed before the stop are said apart: a rerun tries them again, but
+    # does not finish them (review66: "4 of 10 finished; rerun ... for the other 6" where 3 of
+    # the 6 had failed, and the --force line counted them as "pending" in the manifest)
+    failed = counts.get("failed", 0)
+    pending = total - finished - failed
+    said = f", {failed} failed (said above; a rerun tries {'it' if failed == 1 else 'them'} again)" if failed else ""
+    rerun = (f"rerun the same command for the other {pending}: with --force it redoes the finished "
+             f"ones too (the manifest lists the {pending} pending)" if force and finished else
+             f"rerun the same command for the other {pending}: finished inputs are skipped")
+    nmfaudio.cli.stop_note = f"{finished} of {total} inputs finished (their outputs are kept){said}; {rerun}"
 
 
 def run_batch(args, job: str, options: dict, done_lines) -> int:

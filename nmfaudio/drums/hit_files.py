@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,17 @@ def _hit_file_path(path, kind: str) -> Path:
     return path
 
 
+def _existing_file(path, kind: str, suffix: str) -> Path:
+    """``path`` as a Path, a file that exists: else FileNotFoundError, or IsADirectoryError
+    for a folder (review66: a folder was said not to exist, as a missing file is)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a {kind} file; give the {suffix} file in it")
+    if not path.is_file():
+        raise FileNotFoundError(f"{kind} file {str(path)!r} does not exist")
+    return path
+
+
 def read_midi(path) -> dict:
     """The percussion notes of a MIDI file: ``{note: (times_s, velocities)}``.
 
@@ -147,13 +159,13 @@ def read_midi(path) -> dict:
     ------
     FileNotFoundError
         ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         ``path`` is not a MIDI file mido reads (named, with mido's reason).
     """
     mido = _mido()
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"MIDI file {str(path)!r} does not exist")
+    path = _existing_file(path, "MIDI", ".mid")
     found: dict = {}
     now = 0.0
     try:
@@ -198,12 +210,11 @@ def read_csv(path) -> dict:
     The same file saved again by a spreadsheet is read too (a byte-order mark, CRLF line
     ends, a blank last line), also where its locale writes decimal commas and separates
     cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
-    tells the separator, its cells quoted or not).  A file that is not such a table (not
+    tells the separator, its cells quoted or not), with Excel's ``sep=;`` line first (it names
+    the separator), or typed with a space after each separator (``0.5, kick, 100, 1.25``).  A file that is not such a table (not
     UTF-8 text, another header, a row that is not a hit: a time that is NaN or negative, a
     velocity outside 1-127) is a ValueError naming it and the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
+    path = _existing_file(path, "CSV", ".csv")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -211,17 +222,29 @@ def read_csv(path) -> dict:
     except UnicodeDecodeError:
         raise ValueError(f"{str(path)!r} is not a CSV of hits (not UTF-8 text); give a file written by "
                          f"'nmfaudio drums --onsets' or DrumHits.write_csv") from None
-    first = (text.splitlines() or [""])[0]  # "\r" alone ends it too (an old Mac's text)
+    lines = text.splitlines(keepends=True) or [""]  # "\r" alone ends a line too (an old Mac's text)
+    # Excel's "sep=;" (or "sep=,") first line names the separator for Excel itself; the
+    # header follows it (review66: it was "starts with 'sep=;'")
+    said = re.fullmatch(r"sep=(.)", lines[0].rstrip("\r\n"))
+    if said:
+        text = "".join(lines[1:])
+        lines = lines[1:] or [""]
+    first = lines[0].rstrip("\r\n")
     # a European spreadsheet's CSV (";" between cells) or its "Text (Tab delimited)", as the
     # header shows (review64: it was "starts with 'time_s;class;velocity;strength', not
     # 'time_s,class,velocity,strength'")
     # parsed as CSV, so a header whose cells are quoted ('"time_s";"class";...': LibreOffice's
     # "quote all text cells") tells it too (review65)
-    delimiter = next((mark for mark in (";", "\t")
+    # the header tells the separator; "sep=" names one to try first (a file saved again
+    # with other separators under an old "sep=" line is still read by its header)
+    marks = ((said.group(1),) if said else ()) + (";", "\t", ",")
+    delimiter = next((mark for mark in marks
                       if tuple(cell.strip() for cell in next(csv.reader([first], delimiter=mark), [])) == CSV_HEADER),
-                     ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = tuple(next(reader, ()))
+                     said.group(1) if said else ",")
+    # skipinitialspace: "0.5, kick, 100" (a space after each comma, as people type tables
+    # and some tools write them) is read as "0.5,kick,100" (review66: it was refused)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    header = tuple(cell.strip() for cell in next(reader, ()))
     if header != CSV_HEADER:
         raise ValueError(f"{str(path)!r} starts with {delimiter.join(header)!r}, not {','.join(CSV_HEADER)!r} "
                          f"(or with ';' or tabs between the cells); give a file written by 'nmfaudio drums --onsets' "
@@ -241,6 +264,6 @@ def read_csv(path) -> dict:
                     "decimal points" if delimiter == "," and len(row) > len(CSV_HEADER) else "")
             raise ValueError(f"{str(path)!r} line {reader.line_num} is not a hit "
                              f"({delimiter.join(CSV_HEADER)}): {delimiter.join(row)!r}{hint}") from None
-        found.setdefault(row[1], []).append(hit)
+        found.setdefault(row[1].strip(), []).append(hit)
     return {name: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
                    np.array([r[2] for r in rows])) for name, rows in found.items()}

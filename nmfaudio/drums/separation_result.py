@@ -461,7 +461,8 @@ def _check_hit_options(options, called: str) -> None:
     grid = sorted(GRID_WORDS & set(options))
     if grid:  # the CLI's --quantize: a function of its own (it needs the recording's beats)
         raise TypeError(f"{called}() got an unexpected keyword argument {grid[0]!r}; the hits are snapped to a "
-                        "grid by nmfaudio.drums.hits.quantize(result.hits(), y, sr, grid=16) (y: the recording), "
+                        "grid by nmfaudio.drums.hits.quantize(result.hits(), y, sr, grid=16, "
+                        "hop_length=result.hop_length) (y: the recording; the separation's hop, as --quantize), "
                         "then the quantized hits' .write_midi(path) or .write_csv(path)")
     parameters = inspect.signature(detect_hits).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
