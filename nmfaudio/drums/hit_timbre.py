@@ -38,12 +38,12 @@ WIDTH = 2048
 FMIN_HZ = 80.0
 FMAX_HZ = 2000.0
 #: The reference: the median spectrum of this fraction of the drum's hits, the strongest
-#: (at least MIN_TOP of them: a recording with few snare hits keeps them all); those hits are never judged.
+#: (at least MIN_TOP of them); those hits are never judged.
 TOP_FRACTION = 0.25
 MIN_TOP = 8
 #: ... but a recording with at most MIN_TOP hits (a one- or two-bar loop: two to eight snare
-#: strokes) has its strongest FEW_TOP as the reference, so its other hits are judged too
-#: (before 2026-12-07 all were the reference and none was judged: a loop's congas stayed
+#: strokes) has its strongest FEW_TOP as the reference, so its other hits are judged too —
+#: three, not two: their median outvotes one other sound (a conga) among them (before 2026-12-07 all were the reference and none was judged: a loop's congas stayed
 #: snare hits; docs/log/transcription-decisions.md, the short-loops round).
 FEW_TOP = 3
 
@@ -60,7 +60,8 @@ def similarities(track, onsets, strengths, *, sr, width: int = WIDTH, fmin: floa
         The hits' onsets (sample indices).
     strengths : array_like of float, shape (n_hits,)
         The hits' strengths; the strongest ``max(MIN_TOP, TOP_FRACTION · n_hits)`` make the
-        reference.
+        reference, the strongest :data:`FEW_TOP` where there are at most :data:`MIN_TOP`
+        hits (a short loop).
     sr : int
         Sampling rate (Hz).
     width : int
