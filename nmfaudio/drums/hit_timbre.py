@@ -29,7 +29,7 @@ import numpy as np
 from nmfaudio.drums import track_reads
 from nmfaudio import audio
 
-__all__ = ["WIDTH", "FMIN_HZ", "FMAX_HZ", "TOP_FRACTION", "MIN_TOP", "similarities"]
+__all__ = ["WIDTH", "FMIN_HZ", "FMAX_HZ", "TOP_FRACTION", "MIN_TOP", "FEW_TOP", "similarities"]
 
 #: Samples from the onset whose spectrum is compared (93 ms at 22.05 kHz: the body's ring).
 WIDTH = 2048
@@ -38,9 +38,14 @@ WIDTH = 2048
 FMIN_HZ = 80.0
 FMAX_HZ = 2000.0
 #: The reference: the median spectrum of this fraction of the drum's hits, the strongest
-#: (at least MIN_TOP of them: a recording with few snare hits keeps them all); those hits are never judged.
+#: (at least MIN_TOP of them); those hits are never judged.
 TOP_FRACTION = 0.25
 MIN_TOP = 8
+#: ... but a recording with at most MIN_TOP hits (a one- or two-bar loop: two to eight snare
+#: strokes) has its strongest FEW_TOP as the reference, so its other hits are judged too —
+#: three, not two: their median outvotes one other sound (a conga) among them (before 2026-12-07 all were the reference and none was judged: a loop's congas stayed
+#: snare hits; docs/log/transcription-decisions.md, the short-loops round).
+FEW_TOP = 3
 
 
 def similarities(track, onsets, strengths, *, sr, width: int = WIDTH, fmin: float = FMIN_HZ,
@@ -55,7 +60,8 @@ def similarities(track, onsets, strengths, *, sr, width: int = WIDTH, fmin: floa
         The hits' onsets (sample indices).
     strengths : array_like of float, shape (n_hits,)
         The hits' strengths; the strongest ``max(MIN_TOP, TOP_FRACTION · n_hits)`` make the
-        reference.
+        reference, the strongest :data:`FEW_TOP` where there are at most :data:`MIN_TOP`
+        hits (a short loop).
     sr : int
         Sampling rate (Hz).
     width : int
@@ -88,7 +94,8 @@ def similarities(track, onsets, strengths, *, sr, width: int = WIDTH, fmin: floa
     for group, windows in track_reads.mono_windows(reader, starts, width):
         spectra[group] = np.sqrt(np.abs(np.fft.rfft(windows * window, axis=1))[:, band])
     norms = np.linalg.norm(spectra, axis=1)
-    top = np.argsort(-strengths, kind="stable")[:max(MIN_TOP, int(np.ceil(TOP_FRACTION * n_hits)))]
+    size = max(MIN_TOP, int(np.ceil(TOP_FRACTION * n_hits))) if n_hits > MIN_TOP else FEW_TOP
+    top = np.argsort(-strengths, kind="stable")[:size]
     reference[top] = True
     unit = spectra / np.where(norms > 0, norms, 1.0)[:, None]
     ref = np.median(unit[top], axis=0)

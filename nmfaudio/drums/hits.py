@@ -154,7 +154,8 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    **The timbre** (with ``signals``; the snare by default): a hit whose body's spectrum
    (80-2000 Hz, the 2048 samples from its onset) has a cosine similarity under
    ``min_timbre`` (0.9) to the median of the class's strongest hits' (the strongest
-   quarter, at least 8 of them, never judged themselves) is another sound the
+   quarter, at least 8 of them, never judged themselves; the strongest 3 where the class
+   has at most 8 hits, a short loop: the short-loops round) is another sound the
    separation put in the stem — a conga, struck alone or with a ride stroke, which the
    snare's stem holds whole (:mod:`nmfaudio.drums.hit_timbre`; docs/log/transcription-decisions.md,
    the snare-timbre round: false snare hits on the regular tuning performances 281 → 189, 110 →
