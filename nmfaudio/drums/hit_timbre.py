@@ -43,8 +43,9 @@ TOP_FRACTION = 0.25
 MIN_TOP = 8
 #: ... but a recording with at most MIN_TOP hits (a one- or two-bar loop: two to eight snare
 #: strokes) has its strongest FEW_TOP as the reference, so its other hits are judged too —
-#: three, not two: their median outvotes one other sound (a conga) among them (before 2026-12-07 all were the reference and none was judged: a loop's congas stayed
-#: snare hits; docs/log/transcription-decisions.md, the short-loops round).
+#: three, not two: their median outvotes one other sound (a conga) among them (before
+#: 2026-12-07 all were the reference and none was judged: a loop's congas stayed snare hits;
+#: docs/log/transcription-decisions.md, the short-loops round).
 FEW_TOP = 3
 
 
