@@ -523,12 +523,9 @@ def test_manifest_is_updated_as_files_finish_and_an_interrupt_loses_nothing(libr
     assert len(_audio_outputs(out)) == 6
 
 
-def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_path, capsys, monkeypatch,
-                                                               one_line_error):
-    """Ctrl-C after two of three files: exit 130 and one line that says 2 of 3 inputs are
-    finished and a rerun does the other one (main said only "interrupted; no partial
-    outputs were kept", which reads as if the finished files were gone too); the rerun
-    skips the two and does the third."""
+def ctrl_c_after_two_records(monkeypatch):
+    """``batch.separate_many`` made to raise KeyboardInterrupt (Ctrl-C) once two inputs'
+    records are out; returns the real function (to put back)."""
     real = batch.separate_many
 
     def stop_after_two(*args, on_record, **kwargs):
@@ -538,11 +535,21 @@ def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_pat
             on_record(record)
             seen.append(record)
             if len(seen) == 2:
-                raise KeyboardInterrupt  # Ctrl-C after two files
+                raise KeyboardInterrupt
 
         return real(*args, on_record=record_then_stop, **kwargs)
 
     monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    return real
+
+
+def test_an_interrupted_batch_says_how_many_inputs_are_finished(library, tmp_path, capsys, monkeypatch,
+                                                               one_line_error):
+    """Ctrl-C after two of three files: exit 130 and one line that says 2 of 3 inputs are
+    finished and a rerun does the other one (main said only "interrupted; no partial
+    outputs were kept", which reads as if the finished files were gone too); the rerun
+    skips the two and does the third."""
+    real = ctrl_c_after_two_records(monkeypatch)  # Ctrl-C after two files
     out = tmp_path / "out"
     assert main(["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE]) == 130
     one_line_error(capsys.readouterr().err, "interrupted; no partial outputs were kept; 2 of 3 inputs finished",
@@ -562,20 +569,7 @@ def test_an_interrupted_batch_counts_its_failed_inputs_apart(library, tmp_path, 
     listed 2)."""
     (library / "0bad.wav").write_bytes(b"not audio at all" * 64)  # sorted first: fails first
     out = tmp_path / "out"
-    real = batch.separate_many
-
-    def stop_after_two(*args, on_record, **kwargs):
-        seen = []
-
-        def record_then_stop(record):
-            on_record(record)
-            seen.append(record)
-            if len(seen) == 2:
-                raise KeyboardInterrupt  # Ctrl-C after the failure and one file done
-
-        return real(*args, on_record=record_then_stop, **kwargs)
-
-    monkeypatch.setattr(batch, "separate_many", stop_after_two)
+    ctrl_c_after_two_records(monkeypatch)  # Ctrl-C after the failure and one file done
     args = ["separate", str(library), "-o", str(out), "--jobs", "1", *SEPARATE, *(["--force"] if force else [])]
     assert main(args) == 130
     err = capsys.readouterr().err

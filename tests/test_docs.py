@@ -69,14 +69,7 @@ def parse_blocks(text: str) -> list[dict]:
 
 def outside_code(text: str) -> str:
     """The page without its fenced blocks and inline code (links there are not links)."""
-    kept, inside = [], False
-    for line in text.split("\n"):
-        if FENCE.match(line) or (inside and line.rstrip() == "```"):
-            inside = not inside
-            continue
-        if not inside:
-            kept.append(re.sub(r"`[^`]*`", "", line))
-    return "\n".join(kept)
+    return "\n".join(re.sub(r"`[^`]*`", "", line) for line in outside_fences(text).split("\n"))
 
 
 def github_anchors(text: str) -> set[str]:
