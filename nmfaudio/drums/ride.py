@@ -195,7 +195,8 @@ MEDIAN_DB = 3.5
 SONG_STEADY_SHARE = 0.5
 #: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
 #: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap
-#: of five took two kick/snare/hi-hat-only grooves for rides; docs/transcription.md).
+#: of five took two kick/snare/hi-hat-only grooves for rides; docs/log/transcription-decisions.md,
+#: the ride-cue round).
 LOOSE_SHARE = 0.25
 LOOSE_DB = 5.0
 #: The second cue: the ride part's share of the kit's model of the band at the ends of
