@@ -74,7 +74,11 @@ groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal
 hold while the closed hat part takes the strokes' attacks).  Measured
 (docs/log/transcription-decisions.md, cymbals-hold round): at most 0.58 on the 372 regular and
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
-grooves none finds at 0.70 or more (all Audiophob's).
+grooves none finds at 0.70 or more (all Audiophob's).  Not on one crash's wash ringing out
+(:func:`crash_wash`): a one-bar loop that starts on a long crash has the cymbal parts hold
+the band at every frame, struck once, fallen by the loop's end (docs/log/transcription-decisions.md,
+loop-ride round: 10 → 4 of 266 tuning one-bar loops without a ride taken for rides, every
+ride loop's and whole recording's decision kept).
 
 **The fifth cue.** Asked with the fourth (and, as it, only where the ride part's own hits
 are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to gap, so no
