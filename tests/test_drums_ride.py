@@ -619,6 +619,57 @@ def test_the_fourth_cue_is_not_asked_in_a_song_nor_past_the_ride_parts_own_ride(
     assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
 
 
+def _crash_loop(n=100, restruck=None, ride_level=1e-3, decay=35.0):
+    """A one-bar loop (``n`` frames, 2.3 s at 100) of closed hats that start on a long
+    crash: the crash part's activation rings from frame 0 (``decay`` frames: -25 dB over
+    the loop at 35), the ride part quiet (``ride_level``), the hat part struck every GAP
+    frames (dying within three frames in the band); ``restruck``: a frame where the crash
+    is struck again.  Returns (P, H, labels, band) for ``ride.move_strokes``."""
+    P, H, labels = _parts(np.full(N_FRAMES, ride_level))
+    H[3, 0] = 5.0 * np.exp(-np.arange(N_FRAMES) / decay)
+    if restruck is not None:
+        H[3, 0, restruck:] += 5.0 * np.exp(-np.arange(N_FRAMES - restruck) / 35.0)
+    H[2, 0] = _activation(_strokes())
+    return P, H[..., :n], labels, _full_band(hats_band())[..., :n]
+
+
+def test_a_one_bar_loop_starting_on_a_long_crash_is_no_ride():
+    """The fourth cue (``ride.CYMBALS_HOLD``) on a loop a crash's wash fills: the cymbal
+    parts hold the band's model at every frame (share > 0.99) and the closed hats pass no
+    other cue, so main took the hats for a ride's strokes.  The wash is struck once:
+    ``ride.crash_wash`` finds no rise of the cymbals past the loop's first quarter and the
+    ride part holding under ``WASH_RIDE_SHARE``, and nothing moves.  The same loop with the
+    crash struck again at 0.6 of the loop, with the ride part holding the band, or with
+    the cymbals' ring held to the end (-2.5 dB over the loop: a ride's kept up, not a wash
+    ringing out, ``WASH_END_DB``) still moves the strokes (the fourth cue as before), and
+    so does the wash with the check off (``WASH_RIDE_SHARE = 0``, main)."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    route = np.arange(5)
+    lo, hi = (int(np.ceil(edge * N_FFT / SR)) for edge in ride.RIDE_BAND_HZ)
+    P, H, labels, band = _crash_loop()
+    assert ride.cymbals_hold(P, H.sum(axis=1), [3, 4], slice(lo, hi)) > 0.99
+    assert ride.move_strokes(P, H, route, labels, band, target=4, **grid)[3] is None
+    assert ride.crash_wash(P, H.sum(axis=1), [3, 4], 4, slice(lo, hi), SR / HOP)
+    P, H2, labels, band = _crash_loop(restruck=60)
+    assert not ride.crash_wash(P, H2.sum(axis=1), [3, 4], 4, slice(lo, hi), SR / HOP)
+    assert ride.move_strokes(P, H2, route, labels, band, target=4, **grid)[3] is not None
+    P, H3, labels, band = _crash_loop(ride_level=2.0)
+    assert not ride.crash_wash(P, H3.sum(axis=1), [3, 4], 4, slice(lo, hi), SR / HOP)
+    assert ride.move_strokes(P, H3, route, labels, band, target=4, **grid)[3] is not None
+    P, H4, labels, band = _crash_loop(decay=350.0)
+    assert not ride.crash_wash(P, H4.sum(axis=1), [3, 4], 4, slice(lo, hi), SR / HOP)
+    assert ride.move_strokes(P, H4, route, labels, band, target=4, **grid)[3] is not None
+
+
+def test_the_crash_wash_check_off_gives_mains_fourth_cue(monkeypatch):
+    """``WASH_RIDE_SHARE = 0`` turns the check off: the loop of the test above is taken for
+    a ride by the fourth cue, as on main."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    P, H, labels, band = _crash_loop()
+    monkeypatch.setattr(ride, "WASH_RIDE_SHARE", 0)
+    assert ride.move_strokes(P, H, np.arange(5), labels, band, target=4, **grid)[3] is not None
+
+
 def wash_band(seed=0, decay=30.0):
     """A ridden crash: a fresh noise spectrum every frame (no partials held from gap to
     gap), struck every GAP frames and ringing on (``decay`` frames: -2.9 dB over a gap at

@@ -74,7 +74,11 @@ groove (quiet strokes whose gaps wander: Audiophob's ride, whose ring the cymbal
 hold while the closed hat part takes the strokes' attacks).  Measured
 (docs/log/transcription-decisions.md, cymbals-hold round): at most 0.58 on the 372 regular and
 kick/snare/hi-hat-only tuning grooves no other cue takes for a ride; 15 of the 91 ride
-grooves none finds at 0.70 or more (all Audiophob's).
+grooves none finds at 0.70 or more (all Audiophob's).  Not on one crash's wash ringing out
+(:func:`crash_wash`): a one-bar loop that starts on a long crash has the cymbal parts hold
+the band at every frame, struck once, fallen by the loop's end (docs/log/transcription-decisions.md,
+loop-ride round: 10 → 4 of 266 tuning one-bar loops without a ride taken for rides, every
+ride loop's and whole recording's decision kept).
 
 **The fifth cue.** Asked with the fourth (and, as it, only where the ride part's own hits
 are no ride's): a ridden crash (rumpf's) rings with no partials held from gap to gap, so no
@@ -146,7 +150,8 @@ from nmfaudio.drums.times import near
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
-           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "is_ride_pattern",
+           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB", "WASH_FROM",
+           "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare", "STROKE_SPLIT",
            "split_strokes"]
@@ -282,6 +287,27 @@ FEW_GAPS = 6
 #: ride (a halftime groove's crashes), 0.01-0.90 on the 91 ride grooves none finds, 15 of
 #: them (all Audiophob's) at 0.70 or more.  0: off.
 CYMBALS_HOLD = 0.7
+#: ... but not on one crash's wash (:func:`crash_wash`): a loop that starts on a long crash
+#: (FluidR3 Standard's rings past a 2-s bar) has the cymbal parts hold the band at every
+#: frame, the hats quiet under it.  A wash rings out: the cymbal parts' band model, its
+#: median over the recording's last WASH_FROM, at least -WASH_END_DB under its top.  A
+#: ride's ring is kept up — the level holds, or the model rises by more than WASH_RISE_DB
+#: over its least in the WASH_RISE_S before (4 frames at the default hop), within WASH_DB
+#: of its top, at some frame past the first WASH_FROM — or the ride part holds the band
+#: (its median share at least WASH_RIDE_SHARE).  A wash: the fourth cue does not decide.
+#: Measured (docs/log/transcription-decisions.md, loop-ride round; one-bar and two-bar loops and
+#: 3-s cuts of the tuning performances and ride grooves, seeds 0, 2, 4, 6, 8): the 6
+#: one-bar loops of grooves without a ride that the fourth cue took for rides (all FluidR3
+#: Standard's, all starting on a crash) fall by 17.8-25.0 dB, rise by 2.7 dB at most, ride
+#: share 0.08-0.20; of the ride recordings it decides, those with no rise fall by 20.8 dB
+#: with a ride share of 0.48 (a ride groove's bar starting on a crash) or by 6.4-9.2 dB.
+#: WASH_RIDE_SHARE 0: off.
+WASH_END_DB = -15.0
+WASH_RISE_DB = 3.0
+WASH_RISE_S = 0.093
+WASH_DB = 20.0
+WASH_FROM = 0.25
+WASH_RIDE_SHARE = 0.3
 #: The fifth cue (:func:`hat_ring_level`; drum recordings whose kit has a ride part, asked with
 #: the fourth where every other cue fails): the band at the end of the closed hat part's gaps
 #: (the mean over RING_S before the next hit) no more than HELD_RING_DB (dB, the median over
@@ -761,6 +787,11 @@ def cymbals_hold(P, H, parts, rows) -> float:
     parts = np.asarray(parts, dtype=int).reshape(-1)  # [] indexes nothing (a float array would raise)
     if parts.size == 0 or H.shape[1] == 0:
         return 0.0
+    return _median_share(_band_energy(P, H, rows), parts)
+
+
+def _band_energy(P, H, rows):
+    """Each part's energy in the band's model at every frame, shape (K, N)."""
     # ring_share at every frame without the model itself: a part's energy in the band at
     # frame n is l' G l, l its activation's last T frames (H[k, n - t]) and G the Gram
     # matrix of its band template (T × T) — ring_share's einsum took 44 s on a 5-minute
@@ -770,8 +801,60 @@ def cymbals_hold(P, H, parts, rows) -> float:
     padded = np.concatenate([np.zeros((H.shape[0], T - 1)), H.astype(np.float64)], axis=1)
     lagged = np.lib.stride_tricks.sliding_window_view(padded, T, axis=1)[:, :, ::-1]  # (K, N, T): H[k, n - t]
     gram = np.einsum("fkt,fks->kts", band, band)  # (K, T, T)
-    energy = np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
-    return _median_share(energy, parts)
+    return np.stack([((lagged[k] @ gram[k]) * lagged[k]).sum(axis=1) for k in range(band.shape[1])])  # (K, N)
+
+
+def crash_wash(P, H, parts, ride, rows, frame_rate) -> bool:
+    """Whether the cymbal parts' hold of the band (the fourth cue) is one crash's wash
+    ringing out: the cymbals' band fallen by :data:`WASH_END_DB` at the recording's end, no
+    cymbal struck again (:data:`WASH_RISE_DB`) past its first :data:`WASH_FROM`, and the
+    ride part holding under :data:`WASH_RIDE_SHARE`.
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K, T)
+        The kit's templates (full resolution).
+    H : ndarray, shape (K, N)
+        Their activations (channels summed).
+    parts : sequence of int
+        The cymbal parts (the crashes' and the ride's).
+    ride : int or None
+        The ride part (one of ``parts``), or None.
+    rows : slice
+        The band's bins (:data:`RIDE_BAND_HZ`).
+    frame_rate : float
+        Frames per second (``sr / hop_length``).
+
+    Returns
+    -------
+    bool
+        True for a lone crash's wash (the fourth cue then does not decide); False when the
+        median of the cymbal parts' band model (dB) over the recording's last
+        :data:`WASH_FROM` stands less than -:data:`WASH_END_DB` under its top, when it rises by more than :data:`WASH_RISE_DB` over its least in
+        the :data:`WASH_RISE_S` before, within :data:`WASH_DB` of its top, at some frame
+        past the first :data:`WASH_FROM` of the recording, or the ride part's median share
+        of the band's model is at least :data:`WASH_RIDE_SHARE` (also with no parts or no
+        frames).
+    """
+    parts = np.asarray(parts, dtype=int).reshape(-1)
+    n = H.shape[1]
+    if parts.size == 0 or n < 2:
+        return False
+    energy = _band_energy(P, H, rows)
+    if ride is not None and _median_share(energy, ride) >= WASH_RIDE_SHARE:
+        return False
+    level = 10 * np.log10(energy[parts].sum(axis=0) + 1e-30)
+    quarter = max(1, n // int(round(1 / WASH_FROM)))
+    if np.median(level[n - quarter:]) > level.max() + WASH_END_DB:
+        return False  # the ring holds to the end: kept up, no crash ringing out
+    back = _frames(WASH_RISE_S, frame_rate)
+    # each frame's level over its least in the frames before (a stroke's onset rises over
+    # the ring it strikes again); only where the cymbals are loud, past the first crash
+    padded = np.concatenate([np.full(back, np.inf), level])
+    before = np.lib.stride_tricks.sliding_window_view(padded[:-1], back).min(axis=1)  # (N,)
+    later = np.arange(n) >= quarter
+    struck = later & (level > level.max() - WASH_DB) & (level - before > WASH_RISE_DB)
+    return not struck.any()
 
 
 def _ride_part(labels):
@@ -914,8 +997,12 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     cymbals = [k for k, label in enumerate(labels) if class_of(label) == "cymbals"]
 
     def hold(rows):  # asked only with a ride part, so with ``model``
-        return ((cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD or held_ring(rows))
+        return ((held_cymbals(rows) or held_ring(rows))
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
+
+    def held_cymbals(rows):  # the fourth cue (CYMBALS_HOLD), not on a lone crash's wash (crash_wash)
+        return (cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD
+                and not (WASH_RIDE_SHARE > 0 and crash_wash(model[0], summed, cymbals, ride, rows, sr / hop_length)))
 
     def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
         if HELD_RING_SHARE <= 0:
