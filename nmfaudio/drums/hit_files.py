@@ -211,9 +211,10 @@ def read_csv(path) -> dict:
     ends, a blank last line), also where its locale writes decimal commas and separates
     cells with ";" (``0,500;kick;100;1,25``), or saved as tab-separated text (the header
     tells the separator, its cells quoted or not), with Excel's ``sep=;`` line first (it names
-    the separator), or typed with a space after each separator (``0.5, kick, 100, 1.25``).  A file that is not such a table (not
-    UTF-8 text, another header, a row that is not a hit: a time that is NaN or negative, a
-    velocity outside 1-127) is a ValueError naming it and the line."""
+    the separator), or typed with a space after each separator (``0.5, kick, 100, 1.25``).  A
+    file that is not such a table (not UTF-8 text, another header, a row that is not a hit: a
+    time that is NaN or negative, a velocity outside 1-127) is a ValueError naming it and the
+    line."""
     path = _existing_file(path, "CSV", ".csv")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" (Excel's) starts with a byte-order mark
     try:

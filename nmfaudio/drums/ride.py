@@ -150,8 +150,8 @@ from nmfaudio.drums.times import near
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
-           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB", "WASH_FROM",
-           "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
+           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
+           "WASH_FROM", "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare", "STROKE_SPLIT",
            "split_strokes"]
@@ -830,11 +830,11 @@ def crash_wash(P, H, parts, ride, rows, frame_rate) -> bool:
     bool
         True for a lone crash's wash (the fourth cue then does not decide); False when the
         median of the cymbal parts' band model (dB) over the recording's last
-        :data:`WASH_FROM` stands less than -:data:`WASH_END_DB` under its top, when it rises by more than :data:`WASH_RISE_DB` over its least in
-        the :data:`WASH_RISE_S` before, within :data:`WASH_DB` of its top, at some frame
-        past the first :data:`WASH_FROM` of the recording, or the ride part's median share
-        of the band's model is at least :data:`WASH_RIDE_SHARE` (also with no parts or no
-        frames).
+        :data:`WASH_FROM` stands less than -:data:`WASH_END_DB` under its top, when it rises
+        by more than :data:`WASH_RISE_DB` over its least in the :data:`WASH_RISE_S` before,
+        within :data:`WASH_DB` of its top, at some frame past the first :data:`WASH_FROM` of
+        the recording, or the ride part's median share of the band's model is at least
+        :data:`WASH_RIDE_SHARE` (also with no parts or no frames).
     """
     parts = np.asarray(parts, dtype=int).reshape(-1)
     n = H.shape[1]
