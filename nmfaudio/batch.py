@@ -34,7 +34,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -1843,16 +1843,21 @@ def _run_processes(tasks, todo, finish, n_jobs: int) -> None:
                 finish(i, make_record(tasks[i], "failed", error=WORKER_DIED))
             return
         for i in running:  # each alone: a death now is its own
-            alone, never = _pool_round(tasks, [i], finish, 1)
+            # with --force: a file can end (its outputs in place) just as the pool breaks,
+            # and its result be lost with it; run again, it found its own outputs "already
+            # there" and failed (tests/test_batch.py, the lost-result test).  The plan ran it
+            # only where no output stood, or with --force, so whatever stands now is this run's.
+            alone, never = _pool_round(tasks, [i], finish, 1, force=True)
             if alone or never or alone is None:
                 finish(i, make_record(tasks[i], "failed", error=DIED_ALONE if alone else WORKER_DIED))
         queue = not_begun
 
 
-def _pool_round(tasks, indices, finish, n_jobs: int):
+def _pool_round(tasks, indices, finish, n_jobs: int, *, force: bool = False):
     """One pool of ``n_jobs`` workers over ``indices``: ``([], [])`` when every file ended
     (each through ``finish``), else, the pool broken, ``(running, not_begun)``: the files
-    that had begun and not ended, and those not begun (``running`` None when none had begun)."""
+    that had begun and not ended, and those not begun (``running`` None when none had begun).
+    ``force``: the files run as with --force (their outputs replaced)."""
     import multiprocessing
     import pickle
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -1867,7 +1872,8 @@ def _pool_round(tasks, indices, finish, n_jobs: int):
     starting = True  # executor.submit starts the workers (and waits for the fork server)
     try:
         for i in indices:  # the task pickled here: a worker marks it begun before anything of it is read
-            pending[executor.submit(_run_marked, i, pickle.dumps(tasks[i]))] = i
+            task = replace(tasks[i], force=True) if force else tasks[i]
+            pending[executor.submit(_run_marked, i, pickle.dumps(task))] = i
         starting = False
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -1013,6 +1013,31 @@ def test_a_file_that_kills_its_worker_fails_alone_and_the_others_are_done(hits, 
     _no_temporaries(out)
 
 
+def test_a_file_whose_result_the_broken_pool_lost_is_done_when_run_again(hits, tmp_path, monkeypatch):
+    """A file can end, its outputs in place, just as another file's worker dies: the pool
+    breaks before its result arrives, so it counts as running and is run again alone.  It
+    found its own outputs there and failed ("already exists"; the CI run of 2026-12-07 failed
+    the kill test above that way under load).  The first round is played here in-process:
+    file 0 written, its result lost; the rerun must finish it, and file 1 (not begun) too."""
+    paths = [_write_song(tmp_path / "in" / f"t{n}.wav", hits, n) for n in range(2)]
+    out = tmp_path / "out"
+    tasks = batch.plan(paths, out, job="separate", options=SEPARATE_OPTIONS)
+    real, rounds = batch._pool_round, []
+
+    def result_lost_then_real(tasks_, indices, finish, n_jobs, **kwargs):
+        rounds.append(list(indices))
+        if len(rounds) == 1:
+            batch.run_record(tasks_[0])  # file 0 ends, its outputs written; the pool breaks
+            return [0], [1]
+        return real(tasks_, indices, finish, n_jobs, **kwargs)
+
+    monkeypatch.setattr(batch, "_pool_round", result_lost_then_real)
+    records = batch.separate_many(None, out, tasks=tasks, jobs=2)
+    assert [r["status"] for r in records] == ["done", "done"], records
+    assert rounds == [[0, 1], [0], [1]]
+    _no_temporaries(out)
+
+
 def test_a_worker_that_dies_fails_its_file_and_a_rerun_finishes(library, tmp_path):
     out = tmp_path / "out"
     tasks = batch.plan([library], out, job="drums", options=DRUM_OPTIONS)

@@ -1491,7 +1491,7 @@ def test_the_python_grid_recipe_gives_the_command_lines_quantized_hits(tmp_path,
     import librosa
     import soundfile as sf
 
-    y, sr = sf.read(Path(nmfaudio.__file__).resolve().parents[1] / "data" / "drum_loop.wav", dtype="float32")
+    y, sr = sf.read(Path(__file__).resolve().parents[1] / "data" / "drum_loop.wav", dtype="float32")
     sr, y = 44100, librosa.resample(y, orig_sr=sr, target_sr=44100).astype(np.float32)
     sf.write(tmp_path / "loop44.wav", y, sr, subtype="FLOAT")
     code, _, err = cli(["drums", tmp_path / "loop44.wav", "-o", tmp_path / "out", "--onsets", "--quantize", "16"])
