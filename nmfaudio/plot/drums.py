@@ -44,6 +44,16 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
     return np.flatnonzero(peaks)
 
 
+def _hit_count(played: int, merged: dict | None) -> str:
+    """The legend's count of the marked hits: ``"80 in all"``, or with hits merged by
+    ``--quantize`` what the hit files hold, ``"80 as played; 78 in the MIDI/CSV, 2 merged
+    by --quantize"`` -- the number a user compares with the MIDI file's notes."""
+    gone = sum((merged or {}).values())
+    if not gone:
+        return f"{played} in all"
+    return f"{played} as played; {played - gone} in the MIDI/CSV, {gone} merged by --quantize"
+
+
 def _detected_hits(result, hits=None):
     """``{class: hit times (s)}`` from ``hits`` or :meth:`DrumSeparation.hits` — the hits
     the CLI counts and writes as MIDI/CSV, a sub-template's (the ride's ``cymbals_ride``)
@@ -145,7 +155,8 @@ def _pooled_segment(segment, n_fft, hop_length, local):
     return np.maximum.reduceat(X, local, axis=1)
 
 
-def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, stems: str = "all"):
+def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, stems: str = "all",
+                 merged: dict | None = None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
@@ -176,6 +187,12 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
         accompaniment -- as ``nmfaudio drums --stems drums`` writes them (before review64
         its figure showed five stems it had not written).  The activations are every
         class's either way.
+    merged : dict {str: int}, optional
+        Per class, the hits :func:`~nmfaudio.drums.tempo_grid.quantize` merged onto a grid
+        point of a stronger one (``DrumHits.merged`` of the quantized hits, which the
+        MIDI/CSV files hold): the hits stay marked as played, and the legend says how many
+        of them the files hold and how many were merged (before review66 it gave the played
+        count alone: 80 hi-hat hits where the files held 78).
 
     Returns
     -------
@@ -264,7 +281,7 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
         # line (no hits) counted as a point at the figure's corner, which left a fifth of the
         # figure blank under the activations (tour62)
         ax.plot(times[hits], scaled[hits] + 0.08, "v", ms=5, color=line.get_color(), clip_on=False, in_layout=False)
-    ax.set(title=f"activations (each drum / its max), ▼ = hit ({hits_total} in all)",
+    ax.set(title=f"activations (each drum / its max), ▼ = hit ({_hit_count(hits_total, merged)})",
            xlabel="time (s)" if result.sr else "time (frames·hop)", yticks=range(len(result.activations)),
            yticklabels=list(result.activations), xlim=(0, duration), ylim=(-0.1, len(result.activations) + 0.05))
     from nmfaudio.plot import shown_title
