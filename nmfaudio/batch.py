@@ -813,7 +813,7 @@ def _drums_file(task: Task, callback) -> dict:
     # levels measured (one thread: the engine's are the hits')
     levels, (_, hits, played) = _meanwhile(
         lambda: [_rms(track) for track in tracks],
-        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
+        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr, outputs)))
     residual = result.sources["residual"]
     rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
@@ -823,9 +823,10 @@ def _drums_file(task: Task, callback) -> dict:
                           int(residual.shape[-1]), rms, played, hits, blocks, offset_energy)
 
 
-def _drum_hits(task: Task, result, y, sr) -> tuple:
+def _drum_hits(task: Task, result, y, sr, outputs) -> tuple:
     """The hits of a separated input (:mod:`nmfaudio.drums.hits`, picked once: the hit
-    files, the summary's onsets and the figure's markers) and its figure.
+    files, the summary's onsets and the figure's markers) and its figure, drawn from
+    ``outputs`` (``{track: samples}``, the stems being written).
 
     Returns
     -------
@@ -846,7 +847,9 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     if task.plot:  # after quantize: its legend says how many hits the files hold (review66)
         from nmfaudio.plot.drums import drums_figure
 
+        # the arrays being written: with --stems drums the drums' sum is not made again (review66)
         figure = drums_figure(result, title=Path(task.input).name, hits=played, stems=o["stems"],
+                              tracks={name: audio.ArrayReader(track) for name, track in outputs.items()},
                               merged=hits.merged)
     return figure, hits, played
 

@@ -174,13 +174,17 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
     hits : nmfaudio.drums.hit_results.DrumHits, optional
         ``result.hits()`` when the caller has it already (the CLI writes them too):
         marked as given instead of being detected a second time.
-    tracks : dict {str: nmfaudio.audio.FileReader}, optional
+    tracks : dict {str: nmfaudio.audio.FileReader or ArrayReader}, optional
         The stems (the classes and ``"residual"``, in ``sources`` order) as files, for a
-        result separated with ``stream_to``: the panels are made from them a stretch at a
-        time (:func:`pooled_from_readers`), so a long recording's figure does not hold its
+        result separated with ``stream_to``, or as arrays already made (the CLI's, being
+        written): the panels are made from them a stretch at a time
+        (:func:`pooled_from_readers`), so a long recording's figure does not hold its
         stems in memory (before 2026-12-07, mend62, ``nmfaudio drums --plot`` kept a
         10-minute file's stems and each panel's full STFT: 3.2 GB under ``--max-memory 64M``).
         With ``stems="drums"``: ``"drums"`` and ``"accompaniment"``, the two files.
+        Default: the result's stems, read the same way (before review66, mend66, each
+        panel's full STFT and the mixture's sum were held: ``stems="drums"`` on 3 minutes
+        of stereo 44.1 kHz traced 529 MB, 161 MB since).
     stems : {"all", "drums"}, default "all"
         The spectrogram panels: one per class and the residual, or (``"drums"``) the two
         tracks of :meth:`~nmfaudio.DrumSeparation.two_stems` -- the drum stems' sum and the
@@ -224,21 +228,19 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
         raise ValueError(f"stems={stems!r} must be 'all' (a panel per class and the residual) or 'drums' "
                          "(the drums and the accompaniment)")
     sr = result.sr or 1
-    if result.sources:
+    if not tracks:  # the stems in memory, read a stretch at a time as files are
+        from nmfaudio.audio import ArrayReader
+
         sources = result.two_stems() if stems == "drums" else result.sources
-        names = [name for name, track in sources.items() if name not in REST or np.any(track)]
-        mixture = sum(sources.values())
-        duration = mixture.shape[-1] / sr
-        # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
-        # full-resolution spectrogram in memory at a time
-        spectrograms = {name: _panel(sources[name], result, duration)[0] for name in names}
-        mixture_spec, x_edges = _panel(mixture, result, duration)
-    else:  # streamed: read from the stems' files a stretch at a time
-        n_samples = next(iter(tracks.values())).n_samples
-        duration = n_samples / sr
-        spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
-                                                                  hop_length=result.hop_length, duration=duration)
-        names = [name for name in tracks if name not in REST or spectrograms[name].max() > 0]
+        tracks = {name: ArrayReader(track) for name, track in sources.items()}
+    # the panels pooled a stretch of frames at a time: before review66 (mend66) the in-memory
+    # figure held the mixture's sum and each panel's full STFT, 0.50 GB more at the peak of
+    # `nmfaudio drums --stems drums --plot` on 3 minutes of stereo (docs/performance.md)
+    n_samples = next(iter(tracks.values())).n_samples
+    duration = n_samples / sr
+    spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
+                                                              hop_length=result.hop_length, duration=duration)
+    names = [name for name in tracks if name not in REST or spectrograms[name].max() > 0]
     peak = float(mixture_spec.max()) or 1.0
 
     def decibels(magnitude):
