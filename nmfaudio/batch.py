@@ -813,7 +813,7 @@ def _drums_file(task: Task, callback) -> dict:
     # levels measured (one thread: the engine's are the hits')
     levels, (_, hits, played) = _meanwhile(
         lambda: [_rms(track) for track in tracks],
-        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr)))
+        lambda: _write(task, outputs, sr, side=lambda: _drum_hits(task, result, y, sr, outputs)))
     residual = result.sources["residual"]
     rms = dict(zip([name for name, _ in task.tracks], levels))
     blocks = _drum_blocks(o, result.blockwise_reason, residual.shape[-1], result.hop_length, sr)
@@ -823,9 +823,10 @@ def _drums_file(task: Task, callback) -> dict:
                           int(residual.shape[-1]), rms, played, hits, blocks, offset_energy)
 
 
-def _drum_hits(task: Task, result, y, sr) -> tuple:
+def _drum_hits(task: Task, result, y, sr, outputs) -> tuple:
     """The hits of a separated input (:mod:`nmfaudio.drums.hits`, picked once: the hit
-    files, the summary's onsets and the figure's markers) and its figure.
+    files, the summary's onsets and the figure's markers) and its figure, drawn from
+    ``outputs`` (``{track: samples}``, the stems being written).
 
     Returns
     -------
@@ -837,16 +838,19 @@ def _drum_hits(task: Task, result, y, sr) -> tuple:
     """
     o = task.options
     played = result.hits(drumless=o["drumless"])  # --drumless: a song's drumless stretches' hits (None: kick, snare)
-    figure = None
-    if task.plot:
-        from nmfaudio.plot.drums import drums_figure
-
-        figure = drums_figure(result, title=Path(task.input).name, hits=played, stems=o["stems"])
     hits = played
     if o["quantize"] and task.hit_files:  # hits that cannot carry a tempo come back as they are
         from nmfaudio.drums.tempo_grid import quantize
 
         hits = quantize(played, y, sr, grid=o["quantize"], hop_length=result.hop_length)
+    figure = None
+    if task.plot:  # after quantize: its legend says how many hits the files hold (review66)
+        from nmfaudio.plot.drums import drums_figure
+
+        # the arrays being written: with --stems drums the drums' sum is not made again (review66)
+        figure = drums_figure(result, title=Path(task.input).name, hits=played, stems=o["stems"],
+                              tracks={name: audio.ArrayReader(track) for name, track in outputs.items()},
+                              merged=hits.merged)
     return figure, hits, played
 
 
@@ -892,16 +896,17 @@ def _drums_over_budget(task: Task) -> str | None:
     return reason
 
 
-def _streamed_figure(task: Task, result, files: dict, played, destination) -> None:
+def _streamed_figure(task: Task, result, files: dict, played, destination, merged=None) -> None:
     """Draw the streamed drum task's figure from the stems' float files (``files``:
     {class or "residual": path}, the result's ``sources`` order; with ``--stems drums``
-    {"drums": path, "accompaniment": path}) into ``destination``."""
+    {"drums": path, "accompaniment": path}) into ``destination``; ``merged``: the hits
+    ``--quantize`` merged (``DrumHits.merged``), which the legend counts."""
     from nmfaudio.plot.drums import drums_figure
 
     readers = {name: audio.FileReader(Path(path)) for name, path in files.items()}
     try:
         figure = drums_figure(result, title=Path(task.input).name, hits=played, tracks=readers,
-                              stems=task.options["stems"])
+                              stems=task.options["stems"], merged=merged)
     finally:
         for reader in readers.values():
             reader.close()
@@ -992,7 +997,7 @@ def _drums_streamed(task: Task, callback, templates, reason) -> dict:
                                 hop_length=result.hop_length)
             if task.plot:  # the outputs' files read back a stretch at a time (the figure draws what is written)
                 drawn = outputs if two else {**{name: files[name] for name in classes}, "residual": outputs["residual"]}
-                _streamed_figure(task, result, drawn, played, temporaries[len(task.tracks)])
+                _streamed_figure(task, result, drawn, played, temporaries[len(task.tracks)], hits.merged)
             if converted:
                 _convert_tracks([(Path(path).name, track, temporary, peak) for (_, path), track, temporary, peak
                                  in zip(task.tracks, track_files, temporaries, writers.peaks)], sr, fmt, subtype)

@@ -834,6 +834,34 @@ def test_quantize_says_how_many_hits_a_coarse_grid_merged(tmp_path, capsys):
     assert MERGED_TEXT.format(hits=f"{said} hits") + FINER_TEXT.format(grid=16) in line, line
 
 
+@pytest.mark.parametrize("extra", [[], ["--block-seconds", "2"]])
+def test_plot_legend_counts_the_hits_the_files_hold_after_quantize(tmp_path, monkeypatch, capsys, extra):
+    """``--plot --quantize 8`` on sixteenth-note hats (the groove above): the figure's legend
+    gives the hits as played, and how many the CSV holds and how many ``--quantize`` merged
+    (the summary's hits_merged), in memory and block-wise.  Before review66 it said
+    "▼ = hit (N in all)" with N the played count, more than the CSV's rows (80 vs 78)."""
+    from nmfaudio import batch
+
+    y = sum(synthetic_hits(seconds=4.0, bpm=180))
+    wav = tmp_path / "groove90.wav"
+    nmfaudio.save(wav, (0.5 * y / np.abs(y).max()).astype(np.float32), SR)
+    drawn = []
+    real = batch.save_figure
+    monkeypatch.setattr(batch, "save_figure", lambda figure, *a, **k: (drawn.append(figure), real(figure, *a, **k)))
+    out = tmp_path / "out"
+    assert main(["drums", str(wav), "-o", str(out), "--onsets", "--plot", "--quantize", "8", "--json",
+                 "--classes", "kick,snare,hihat", *FAST, *extra]) == 0
+    record = json.loads(capsys.readouterr().out)
+    merged = sum(record["hits_merged"].values())
+    written = len((out / "groove90_onsets.csv").read_text().splitlines()[1:])
+    assert merged > 0 and written == sum(record["hit_counts"].values())
+    (title,) = [ax.get_title() for ax in drawn[-1].axes if ax.get_title().startswith("activations")]
+    markers = sum(len(line.get_xdata()) for ax in drawn[-1].axes if ax.get_title() == title
+                  for line in ax.get_lines() if line.get_marker() == "v")
+    assert markers == written + merged  # every played hit stays marked where it was played
+    assert f"({written + merged} as played; {written} in the MIDI/CSV, {merged} merged by --quantize)" in title, title
+
+
 def test_json_with_two_stems_keeps_each_classs_hit_times(tmp_path, cli):
     """``--stems drums --json``: no file is a class's, so each class's hit times are under
     the drums file's ``onsets_s_by_class`` — the five-stem record's ``onsets_s`` per class,

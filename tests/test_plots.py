@@ -334,3 +334,47 @@ def test_drums_plot_with_two_stems_draws_the_files_written(tmp_path, monkeypatch
         assert shown[0] == "mixture" and set(shown) <= set(panels) and {"mixture", panels[1]} <= set(shown), titles
         if stems == "drums":  # both files drawn, whatever they hold
             assert shown == panels, titles
+
+
+def test_drum_figure_in_memory_holds_no_full_spectrogram(monkeypatch):
+    """``drums_figure`` on a result holding its stems pools each panel a stretch of frames
+    at a time (:func:`pooled_from_readers`, as from files): no STFT it computes spans more
+    than :data:`READ_FRAMES` frames, and the figure is the same as from the tracks given
+    as readers.  Before review66 (mend66) it held the mixture's sum and each panel's full
+    STFT (``stems="drums"`` on 3 minutes of stereo 44.1 kHz: 529 MB traced, 161 MB now;
+    the command's peak 1.35 GB, 0.94 GB now; docs/performance.md)."""
+    from nmfaudio import spectrum
+    from nmfaudio.audio import ArrayReader
+    from nmfaudio.plot.drums import READ_FRAMES, drums_figure
+
+    n = SR * 100  # 100 s at 8 kHz: 1563 frames of hop 512, four stretches of READ_FRAMES
+    y = np.zeros((2, n), np.float32)
+    t = np.arange(800) / SR
+    for start in range(0, n - t.size, SR // 2):
+        y[:, start:start + t.size] += np.sin(2 * np.pi * 60 * t) * np.exp(-20 * t)
+    y += 0.01 * np.random.default_rng(0).standard_normal(y.shape).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmfaudio.separate_drums(y, SR, max_iter=3, random_state=0)
+    assert spectrum.n_frames(n, hop_length=result.hop_length, n_fft=result.n_fft) > 3 * READ_FRAMES
+    hits = result.hits()
+    widest = []
+    real = spectrum.stft
+
+    def counted(*args, **kwargs):
+        X = real(*args, **kwargs)
+        widest.append(X.shape[-1])
+        return X
+
+    monkeypatch.setattr(spectrum, "stft", counted)
+    for stems in ("all", "drums"):
+        widest.clear()
+        fig = drums_figure(result, hits=hits, stems=stems)
+        assert widest and max(widest) <= READ_FRAMES, (stems, max(widest))
+        sources = result.two_stems() if stems == "drums" else result.sources
+        given = drums_figure(result, hits=hits, stems=stems,
+                             tracks={name: ArrayReader(track) for name, track in sources.items()})
+        for ax, other in zip(fig.axes, given.axes):  # the same panels, the same pixels' values
+            assert ax.get_title() == other.get_title()
+            for mine, theirs in zip(ax.collections, other.collections):
+                np.testing.assert_array_equal(np.asarray(mine.get_array()), np.asarray(theirs.get_array()))

@@ -44,6 +44,16 @@ def hit_frames(activation, *, threshold: float = HIT_THRESHOLD) -> np.ndarray:
     return np.flatnonzero(peaks)
 
 
+def _hit_count(played: int, merged: dict | None) -> str:
+    """The legend's count of the marked hits: ``"80 in all"``, or with hits merged by
+    ``--quantize`` what the hit files hold, ``"80 as played; 78 in the MIDI/CSV, 2 merged
+    by --quantize"`` -- the number a user compares with the MIDI file's notes."""
+    gone = sum((merged or {}).values())
+    if not gone:
+        return f"{played} in all"
+    return f"{played} as played; {played - gone} in the MIDI/CSV, {gone} merged by --quantize"
+
+
 def _detected_hits(result, hits=None):
     """``{class: hit times (s)}`` from ``hits`` or :meth:`DrumSeparation.hits` — the hits
     the CLI counts and writes as MIDI/CSV, a sub-template's (the ride's ``cymbals_ride``)
@@ -145,7 +155,8 @@ def _pooled_segment(segment, n_fft, hop_length, local):
     return np.maximum.reduceat(X, local, axis=1)
 
 
-def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, stems: str = "all"):
+def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, stems: str = "all",
+                 merged: dict | None = None):
     """Mixture spectrogram, one spectrogram per source, and the drums' activations with
     their hits marked.
 
@@ -163,19 +174,29 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
     hits : nmfaudio.drums.hit_results.DrumHits, optional
         ``result.hits()`` when the caller has it already (the CLI writes them too):
         marked as given instead of being detected a second time.
-    tracks : dict {str: nmfaudio.audio.FileReader}, optional
+    tracks : dict {str: nmfaudio.audio.FileReader or ArrayReader}, optional
         The stems (the classes and ``"residual"``, in ``sources`` order) as files, for a
-        result separated with ``stream_to``: the panels are made from them a stretch at a
-        time (:func:`pooled_from_readers`), so a long recording's figure does not hold its
+        result separated with ``stream_to``, or as arrays already made (the CLI's, being
+        written): the panels are made from them a stretch at a time
+        (:func:`pooled_from_readers`), so a long recording's figure does not hold its
         stems in memory (before 2026-12-07, mend62, ``nmfaudio drums --plot`` kept a
         10-minute file's stems and each panel's full STFT: 3.2 GB under ``--max-memory 64M``).
         With ``stems="drums"``: ``"drums"`` and ``"accompaniment"``, the two files.
+        Default: the result's stems, read the same way (before review66, mend66, each
+        panel's full STFT and the mixture's sum were held: ``stems="drums"`` on 3 minutes
+        of stereo 44.1 kHz traced 529 MB, 161 MB since).
     stems : {"all", "drums"}, default "all"
         The spectrogram panels: one per class and the residual, or (``"drums"``) the two
         tracks of :meth:`~nmfaudio.DrumSeparation.two_stems` -- the drum stems' sum and the
         accompaniment -- as ``nmfaudio drums --stems drums`` writes them (before review64
         its figure showed five stems it had not written).  The activations are every
         class's either way.
+    merged : dict {str: int}, optional
+        Per class, the hits :func:`~nmfaudio.drums.tempo_grid.quantize` merged onto a grid
+        point of a stronger one (``DrumHits.merged`` of the quantized hits, which the
+        MIDI/CSV files hold): the hits stay marked as played, and the legend says how many
+        of them the files hold and how many were merged (before review66 it gave the played
+        count alone: 80 hi-hat hits where the files held 78).
 
     Returns
     -------
@@ -207,21 +228,19 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
         raise ValueError(f"stems={stems!r} must be 'all' (a panel per class and the residual) or 'drums' "
                          "(the drums and the accompaniment)")
     sr = result.sr or 1
-    if result.sources:
+    if not tracks:  # the stems in memory, read a stretch at a time as files are
+        from nmfaudio.audio import ArrayReader
+
         sources = result.two_stems() if stems == "drums" else result.sources
-        names = [name for name, track in sources.items() if name not in REST or np.any(track)]
-        mixture = sum(sources.values())
-        duration = mixture.shape[-1] / sr
-        # each panel's frames pooled as soon as it is computed (plot.audio.MAX_COLUMNS): one
-        # full-resolution spectrogram in memory at a time
-        spectrograms = {name: _panel(sources[name], result, duration)[0] for name in names}
-        mixture_spec, x_edges = _panel(mixture, result, duration)
-    else:  # streamed: read from the stems' files a stretch at a time
-        n_samples = next(iter(tracks.values())).n_samples
-        duration = n_samples / sr
-        spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
-                                                                  hop_length=result.hop_length, duration=duration)
-        names = [name for name in tracks if name not in REST or spectrograms[name].max() > 0]
+        tracks = {name: ArrayReader(track) for name, track in sources.items()}
+    # the panels pooled a stretch of frames at a time: before review66 (mend66) the in-memory
+    # figure held the mixture's sum and each panel's full STFT, 0.50 GB more at the peak of
+    # `nmfaudio drums --stems drums --plot` on 3 minutes of stereo (docs/performance.md)
+    n_samples = next(iter(tracks.values())).n_samples
+    duration = n_samples / sr
+    spectrograms, mixture_spec, x_edges = pooled_from_readers(tracks, n_samples, n_fft=result.n_fft,
+                                                              hop_length=result.hop_length, duration=duration)
+    names = [name for name in tracks if name not in REST or spectrograms[name].max() > 0]
     peak = float(mixture_spec.max()) or 1.0
 
     def decibels(magnitude):
@@ -264,7 +283,7 @@ def drums_figure(result, *, title: str | None = None, hits=None, tracks=None, st
         # line (no hits) counted as a point at the figure's corner, which left a fifth of the
         # figure blank under the activations (tour62)
         ax.plot(times[hits], scaled[hits] + 0.08, "v", ms=5, color=line.get_color(), clip_on=False, in_layout=False)
-    ax.set(title=f"activations (each drum / its max), ▼ = hit ({hits_total} in all)",
+    ax.set(title=f"activations (each drum / its max), ▼ = hit ({_hit_count(hits_total, merged)})",
            xlabel="time (s)" if result.sr else "time (frames·hop)", yticks=range(len(result.activations)),
            yticklabels=list(result.activations), xlim=(0, duration), ylim=(-0.1, len(result.activations) + 0.05))
     from nmfaudio.plot import shown_title
