@@ -1414,9 +1414,9 @@ def test_the_input_is_released_before_the_hits_unless_the_quantizer_reads_it(lib
     given = []
     drum_hits = batch._drum_hits
 
-    def spy(task, result, y, sr):
+    def spy(task, result, y, sr, *rest):
         given.append(y)
-        return drum_hits(task, result, y, sr)
+        return drum_hits(task, result, y, sr, *rest)
 
     monkeypatch.setattr(batch, "_drum_hits", spy)
     for name, extra in (("plain", {}), ("quantized", {"quantize": 16, "midi": True})):
