@@ -187,6 +187,18 @@ def class_of(label: str) -> str:
     return str(label).split(":", 1)[0]
 
 
+def drum_label(label: str) -> str:
+    """``label`` with a drum class named in another case written in lower case (``"Kick"``
+    → ``"kick"``, ``"HiHat:open"`` → ``"hihat:open"``); any other label unchanged
+    (``"cowbell"``, ``"Cowbell"``).  A kit learned with ``--classes Kick`` (its folder
+    ``Kick/``) labelled its template ``"Kick"``, which no run took for the kick: the bundled
+    kick modelled the kick and the user's went to the residual (kitprobe67)."""
+    label = str(label)
+    name, sep, part = label.partition(":")
+    lower = name.lower()
+    return lower + sep + part if name != lower and lower in KNOWN_CLASSES else label
+
+
 def trim_support(P, support_db: float) -> np.ndarray:
     """Set the entries of each template more than ``support_db`` below its peak to zero
     and renormalize each template to sum 1, in place (the fit's ``support_db`` and the
@@ -375,9 +387,11 @@ class DrumTemplates:
             raise ValueError(f"P has shape {P.shape}; drum templates must be (n_freq, n_classes, n_frames)")
         if P.dtype.kind not in "iuf" or not np.all(np.isfinite(P)) or (P.size and P.min() < 0):
             raise ValueError("P must hold finite non-negative numbers (magnitude spectra)")
-        self.classes = tuple(str(c) for c in self.classes)
+        given = tuple(str(c) for c in self.classes)
+        # a drum class in capitals ("Kick", from a folder Kick/) is that drum (kitprobe67)
+        self.classes = tuple(drum_label(c) for c in given)
         if len(self.classes) != P.shape[1] or len(set(self.classes)) != len(self.classes):
-            raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
+            raise ValueError(f"classes={given!r} must name each of the {P.shape[1]} templates once")
         _check_not_residual(self.classes, "classes")
         self.sr = audio.check_sr(self.sr)
         self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
@@ -582,13 +596,22 @@ class DrumTemplates:
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
                                  f"{', '.join(KNOWN_CLASSES)}; {fix}")
         classes = _check_classes(classes)
+        # a class folder named in another case and asked for by name (--classes Kick, for a
+        # sample library's Kick/ the user keeps as it is) is read as that drum: labelled
+        # "Kick", its template was no run's kick (kitprobe67)
+        labels = {name: drum_label(name) for name in classes}
+        twice = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
+        if twice:
+            named = ", ".join(name for name in classes if labels[name] in twice)
+            raise ValueError(f"classes={classes!r} names the {', '.join(twice)} class twice ({named}); name each "
+                             "drum once")
         default = n_frames is None
         if default:
             n_frames = CLASS_FRAMES
         elif isinstance(n_frames, dict):
             # a misspelt class would be ignored without a word (its class at the default length);
             # a known class this kit lacks is fine: one table may serve several kits
-            unknown = sorted((set(n_frames) - set(classes) - set(KNOWN_CLASSES)), key=str)
+            unknown = sorted((set(n_frames) - set(classes) - set(labels.values()) - set(KNOWN_CLASSES)), key=str)
             if unknown:
                 raise ValueError(f"n_frames names {unknown[0]!r}, which is neither a class learned here "
                                  f"({', '.join(classes)}) nor a drum class ({', '.join(KNOWN_CLASSES)}); "
@@ -601,7 +624,7 @@ class DrumTemplates:
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         # the classes learned here, each at its length: a kit without cymbals/ is not held to
         # the cymbals' 24 frames
-        lengths = class_lengths(classes, n_frames)
+        lengths = class_lengths([labels[name] for name in classes], n_frames)
         longest = max(lengths, key=lengths.get)
         _check_template_length(lengths[longest], hop_length, sr,  # before reading the shots
                                default_for=longest if default else None)
@@ -615,6 +638,21 @@ class DrumTemplates:
                 raise NotADirectoryError(f"class folder {str(sub)!r} is a file, not a folder; make {str(sub)!r} a "
                                          f"folder of {name} one-shots (WAV, FLAC, ...), moving the file away")
             if not sub.is_dir():
+                # --classes kick beside a sample library's Kick/: "put kick one-shots in 'kit/kick'"
+                # sent the user to make a second, empty folder (kitprobe67)
+                def variant(c):  # the folder that holds class c in another case, if c's own is missing
+                    if (folder / c).is_dir():
+                        return None
+                    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name != c
+                                   and drum_label(d.name) == labels[c])
+                    return found[0] if found else None
+
+                other = [variant(name)] if variant(name) else []
+                if other:
+                    named = tuple(variant(c) or c for c in classes)
+                    raise ValueError(f"class folder {str(sub)!r} is missing, but {str(folder / other[0])!r} is there: "
+                                     f"class folders are lower-case; rename {other[0]} -> {name}, or read it by "
+                                     f"name: classes={named!r}")
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
             # a link whose target is gone is read too, so that it is named (review58: it was left
@@ -625,7 +663,7 @@ class DrumTemplates:
             if not files:
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
-            labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
+            labelled[labels[name]] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
                 skipped.append(f"{str(sub)!r} ({_listed(nested)})")
@@ -963,7 +1001,15 @@ def _check_folder_case(folder: Path) -> None:
     if other_case:
         renames = ", ".join(f"{name} -> {name.lower()}" for name in other_case)
         raise ValueError(f"one-shot folder {str(folder)!r} has {', '.join(map(repr, other_case))}: class folders are "
-                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}")
+                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}, or keep the names and "
+                         f"read them by name: classes={_kit_folders(folder)!r}")
+
+
+def _kit_folders(folder: Path) -> tuple:
+    """The class folders of ``folder`` as they are named (``Kick``, ``snare``), in the order of
+    :data:`KNOWN_CLASSES`: what ``classes=`` reads them by."""
+    names = sorted(sub.name for sub in folder.iterdir() if sub.is_dir() and drum_label(sub.name) in KNOWN_CLASSES)
+    return tuple(sorted(names, key=lambda name: KNOWN_CLASSES.index(drum_label(name))))
 
 
 def _check_classes(classes):
