@@ -343,8 +343,8 @@ def drum_setup(tmp_path, write_audio):
      "--onsets '{d}/file.txt/hits.csv': '{d}/file.txt' is a file, not a folder; give a path in a folder"),
     (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for 'cowbell'; the templates have kick, snare, toms, hihat, cymbals, other"),
     # numpy's own words ("... allow_pickle= ...", unsafe advice in Python terms) are not shown
-    (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
-     "cannot read '{d}/text.wav' as drum templates (not an .npz archive); give an .npz"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,  # its suffix read (kitprobe67)
+     "--templates {d}/text.wav is a .wav file (a one-shot?), not drum templates; give the kit folder"),
     (["drums", "loop.wav", "-o", "out", "--templates", "objects.npz"], 1,
      "'{d}/objects.npz' (P.npy) holds pickled Python objects, which are never loaded"),
     (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,

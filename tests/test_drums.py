@@ -478,6 +478,47 @@ def test_a_missing_class_folder_names_the_one_in_another_case(tmp_path, syntheti
         DrumTemplates.from_folder(tmp_path / "kit")
 
 
+def test_an_empty_class_folder_names_both_ways_out(tmp_path, synthetic):
+    # kitprobe67: a kit laid out ahead (other/ made before its one-shots) was told only to
+    # "add other one-shots"; removing the folder (the class then comes from the bundled
+    # templates) or leaving the class out of classes= works too
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    (tmp_path / "kit" / "other").mkdir()
+    (tmp_path / "kit" / "other" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: not audio
+    with pytest.raises(ValueError, match=r"kit/other' holds no audio files; add other one-shots \(WAV, FLAC, OGG, "
+                                         r"MP3, AIFF\), or remove the empty folder \(a class without one is modelled "
+                                         r"with the bundled templates\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    with pytest.raises(ValueError, match=r"add other one-shots .*, or leave other out of "
+                                         r"classes=\('kick', 'other'\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit", classes=("kick", "other"))
+    (tmp_path / "kit" / "other" / ".DS_Store").unlink()
+    (tmp_path / "kit" / "other").rmdir()
+    assert DrumTemplates.from_folder(tmp_path / "kit").classes == ("kick", "snare", "hihat")
+
+
+def test_a_template_file_or_a_one_shot_where_the_other_goes_says_what_to_give(tmp_path, synthetic):
+    # kitprobe67: from_folder('kit.npz') ('templates learn kit.npz') said "give a folder with
+    # sub-folders ..."; templates='kit/kick/k.wav' "cannot read ... as drum templates (not an
+    # .npz archive)": neither said what the file is for or what to give instead
+    refs, mix, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    saved = DrumTemplates.from_folder(tmp_path / "kit").save(tmp_path / "kit.npz")
+    with pytest.raises(NotADirectoryError, match=r"kit.npz' is a drum-template file \(.npz\), not a one-shot "
+                                                 r"folder: it needs no learning; use it as it is: nmfaudio drums "
+                                                 r"--templates '.*kit.npz' \(Python: templates='.*kit.npz'\)"):
+        DrumTemplates.from_folder(saved)
+    one_shot = tmp_path / "kit" / "kick" / "k.wav"
+    with pytest.raises(ValueError, match=r"k.wav' is a .wav file \(a one-shot\?\), not drum templates; give the "
+                                         r"kit folder that holds the class folders kick/, snare/, \.\.\., here "
+                                         r"'.*kit', or a .npz made by 'nmfaudio templates learn'$"):
+        separate_drums(mix, SR, templates=one_shot)
+    (tmp_path / "loose.wav").write_bytes(one_shot.read_bytes())  # no kit around it: no folder guessed
+    with pytest.raises(ValueError, match=r"loose.wav' is a .wav file .*kick/, snare/, \.\.\., or a .npz"):
+        separate_drums(mix, SR, templates=tmp_path / "loose.wav")
+
+
 def test_a_stereo_one_shot_of_opposite_polarity_learns_its_own_template(tmp_path, synthetic):
     # L = -R: the channels' mean cancelled, and the template was learned from what the
     # 16-bit rounding left (0.96 of the template's peak off); now the channel is turned

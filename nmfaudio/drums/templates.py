@@ -572,9 +572,16 @@ class DrumTemplates:
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
             error = NotADirectoryError if folder.exists() else FileNotFoundError
+            if folder.is_file() and folder.suffix.lower() == ".npz":
+                # 'templates learn kit.npz' (to convert it, or by habit): "give a folder" said
+                # nothing of what the file is for (kitprobe67)
+                raise error(f"{str(folder)!r} is a drum-template file (.npz), not a one-shot folder: it needs no "
+                            f"learning; use it as it is: nmfaudio drums --templates {str(folder)!r} (Python: "
+                            f"templates={str(folder)!r}), converted to each recording's rate")
             what = "is not a folder but a file" if folder.exists() else "does not exist (or is not a folder)"
             raise error(f"one-shot folder {str(folder)!r} {what}; give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
+        asked = classes is not None  # the classes named by the caller, not found in the folder
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
         loose = []  # ... and its one-shots outside every class folder
         if classes is None:
@@ -661,8 +668,13 @@ class DrumTemplates:
                            if (p.is_file() or audio.is_broken_link(p)) and not p.name.startswith(".")
                            and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
+                # a kit laid out ahead (cymbals/, other/ made before their one-shots were): "add
+                # one-shots" alone sent the user looking for samples they do not have (kitprobe67)
+                other_way = (f", or leave {name} out of classes={classes!r}" if asked else
+                             f", or remove the empty folder (a class without one is modelled with the bundled "
+                             "templates)")
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
-                    _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
+                    _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF){other_way}"))
             labelled[labels[name]] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
@@ -1078,6 +1090,15 @@ def read_templates(path) -> DrumTemplates:
         raise audio.not_found(path)
     if not path.exists():
         raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
+        # a one-shot given for the kit: "cannot read ... as drum templates (not an .npz
+        # archive)" did not say what to give instead (kitprobe67)
+        kit = path.parent.parent if drum_label(path.parent.name) in KNOWN_CLASSES else path.parent
+        here = f", here {str(kit)!r}" if _kit_folders(kit) else ""
+        raise ValueError(f"templates={str(path)!r} is a {path.suffix.lower()} file (a one-shot?), not drum templates; "
+                         "give the kit "
+                         f"folder that holds the class folders kick/, snare/, ...{here}, or a .npz made by "
+                         "'nmfaudio templates learn'")
     return DrumTemplates.load(path)
 
 
