@@ -112,7 +112,9 @@ def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one
     ("shots in sub-folders", "class folder '{kit}/hihat' holds no audio files itself, only in its sub-folders "
                              "(closed/: 1, open/: 2), which are not read (one template per class folder, from the "
                              "files directly in it); move the hihat one-shots to learn from into '{kit}/hihat'"),
-    ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
+    # a one-shot's fix, not an input's "give a WAV, FLAC, OGG or MP3 file" (kitprobe67)
+    ("text named .wav", "cannot read one-shot '{kit}/kick/two.wav' as audio (Format not recognised.); remove it "
+                        "from '{kit}/kick', or export it again as WAV, FLAC, OGG or MP3"),
     ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
     ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
     ("no kit folder", "one-shot folder '{kit}' does not exist"),

@@ -675,7 +675,7 @@ class DrumTemplates:
                              "templates)")
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF){other_way}"))
-            labelled[labels[name]] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
+            labelled[labels[name]] = [(repr(str(p)), _read_shot(p, sr, sub)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
                 skipped.append(f"{str(sub)!r} ({_listed(nested)})")
@@ -945,6 +945,24 @@ def _load_shot(path: Path, sr: int) -> np.ndarray:
 
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type=audio.RES_TYPE).astype(np.float32, copy=False)
     return y
+
+
+#: The fix :func:`nmfaudio.audio.reading` names for a file it cannot read (an input given).
+_GIVE_AUDIO = "; give a WAV, FLAC, OGG or MP3 file"
+
+
+def _read_shot(path: Path, sr: int, sub: Path) -> np.ndarray:
+    """:func:`_load_shot`, a file it cannot read named as a one-shot of ``sub`` to remove or
+    export again: "give a WAV, FLAC, OGG or MP3 file" was an input's fix, and a kit's
+    corrupt or mislabelled file was not given by the user one by one (kitprobe67)."""
+    try:
+        return _load_shot(path, sr)
+    except ValueError as exc:
+        text = str(exc)
+        if not (text.startswith("cannot read ") and text.endswith(_GIVE_AUDIO)):
+            raise
+        raise ValueError(f"cannot read one-shot {text[len('cannot read '):-len(_GIVE_AUDIO)]}; remove it from {str(sub)!r}, or "
+                         "export it again as WAV, FLAC, OGG or MP3") from None
 
 
 def _nested_shots(sub: Path, name: str) -> str:
