@@ -478,6 +478,24 @@ def test_a_missing_class_folder_names_the_one_in_another_case(tmp_path, syntheti
         DrumTemplates.from_folder(tmp_path / "kit")
 
 
+def test_a_kit_of_sample_pack_folders_names_them(tmp_path, synthetic):
+    # kitprobe67: Kicks/, Snares/, Hats/ (a sample pack's names) and no class folder was told
+    # "put one-shots in e.g. 'kit/kick'", the one-shots under those names not mentioned
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    for name, pack in (("kick", "Kicks"), ("snare", "Snares"), ("hihat", "Hats")):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / pack)
+    with pytest.raises(ValueError, match=r"kit' has none of the class folders kick, snare, toms, hihat, cymbals, "
+                                         r"other; its folders of one-shots \(Hats/: 1, Kicks/: 2, Snares/: 2\) are "
+                                         r"named after no drum class: rename each after its drum \(kick, snare, "
+                                         r"toms, hihat, cymbals, other\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    (tmp_path / "empty").mkdir()  # nothing there: where to put them
+    with pytest.raises(ValueError, match=r"empty' has none of the class folders .*; put one-shots in e.g. "
+                                         r"'.*empty/kick'$"):
+        DrumTemplates.from_folder(tmp_path / "empty")
+
+
 def test_an_empty_class_folder_names_both_ways_out(tmp_path, synthetic):
     # kitprobe67: a kit laid out ahead (other/ made before its one-shots) was told only to
     # "add other one-shots"; removing the folder (the class then comes from the bundled

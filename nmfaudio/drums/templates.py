@@ -600,6 +600,11 @@ class DrumTemplates:
                 # a class folder itself given (kit/kick): the kit is its parent
                 fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
                        else f"put one-shots in e.g. {str(folder / 'kick')!r}")
+                if unread and folder.name not in KNOWN_CLASSES:
+                    # a sample pack's Kicks/, Snares/, Hats/: "put one-shots in 'kit/kick'" did not
+                    # say that the one-shots were there, under other names (kitprobe67)
+                    fix = (f"its folders of one-shots ({_listed(dict(unread))}) are named after no drum class: "
+                           f"rename each after its drum ({', '.join(KNOWN_CLASSES)})")
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
                                  f"{', '.join(KNOWN_CLASSES)}; {fix}")
         classes = _check_classes(classes)
