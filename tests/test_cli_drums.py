@@ -162,9 +162,17 @@ def test_templates_learn_reads_capitalised_class_folders_by_name(one_shots, song
     for name in ("kick", "snare", "hihat"):
         (one_shots / name).rename(one_shots / {"hihat": "HiHat"}.get(name, name.capitalize()))
     kit = tmp_path / "kit.npz"
+    (one_shots / "other").mkdir()  # laid out ahead, empty: not named among the folders to read
     assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
     one_line_error(capsys.readouterr().err, "rename HiHat -> hihat, Kick -> kick, Snare -> snare, or keep the names "
                                             "and read them by name: --classes Kick,Snare,HiHat")
+    (one_shots / "other").rmdir()
+    # given to 'drums' (whose --classes picks the stems written): learn them by name first
+    assert main(["drums", str(song), "-o", str(tmp_path / "none"), "--templates", str(one_shots), *FAST]) == 1
+    one_line_error(capsys.readouterr().err, "or keep the names and learn the templates from them by name: nmfaudio "
+                                            f"templates learn {str(one_shots)!r} -o kit.npz --classes Kick,Snare,HiHat "
+                                            "(DrumTemplates.from_folder with those classes in Python), then give kit.npz")
+    assert not (tmp_path / "none").exists()
     assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--classes", "kick,snare,hihat"]) == 1
     one_line_error(capsys.readouterr().err, "kit/kick' is missing, but", "read it by name: --classes Kick,Snare,HiHat")
     assert not kit.exists()

@@ -1026,24 +1026,38 @@ def _nested_counts(sub: Path, skip=None) -> dict:
 
 
 
-def _check_folder_case(folder: Path) -> None:
+def _check_folder_case(folder: Path, *, learn: bool = False) -> None:
     """Refuse sub-folders of ``folder`` named like a class in another case (``Kick/``,
     ``HiHat/``, as sample packs name them) when the class's own folder is absent: the
-    classes are read from lower-case folders only, and these were skipped without a word."""
+    classes are read from lower-case folders only, and these were skipped without a word.
+    The other way out named: reading them by name, ``classes=`` of :meth:`DrumTemplates.from_folder`
+    — or, with ``learn`` (the kit given as templates, where no classes can be given),
+    learning them by name with ``nmfaudio templates learn --classes``."""
     other_case = sorted(sub.name for sub in folder.iterdir()
                         if sub.is_dir() and sub.name != sub.name.lower() and sub.name.lower() in KNOWN_CLASSES
                         and not (folder / sub.name.lower()).is_dir())
     if other_case:
         renames = ", ".join(f"{name} -> {name.lower()}" for name in other_case)
+        named = _kit_folders(folder, with_shots=True)
+        # 'drums --templates Kit' (and separate_drums(templates=...)) read the folder with no
+        # classes to give: "--classes Kick,..." there picks the stems written (kitprobe67)
+        by_name = (f"learn the templates from them by name: nmfaudio templates learn {str(folder)!r} -o kit.npz "
+                   f"--classes {','.join(named)} (DrumTemplates.from_folder with those classes in Python), then "
+                   "give kit.npz" if learn else f"read them by name: classes={named!r}")
         raise ValueError(f"one-shot folder {str(folder)!r} has {', '.join(map(repr, other_case))}: class folders are "
-                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}, or keep the names and "
-                         f"read them by name: classes={_kit_folders(folder)!r}")
+                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}, or keep the names and {by_name}")
 
 
-def _kit_folders(folder: Path) -> tuple:
+def _kit_folders(folder: Path, *, with_shots: bool = False) -> tuple:
     """The class folders of ``folder`` as they are named (``Kick``, ``snare``), in the order of
-    :data:`KNOWN_CLASSES`: what ``classes=`` reads them by."""
-    names = sorted(sub.name for sub in folder.iterdir() if sub.is_dir() and drum_label(sub.name) in KNOWN_CLASSES)
+    :data:`KNOWN_CLASSES`: what ``classes=`` reads them by (``with_shots``: only those holding
+    audio files themselves, as a class folder is read; an empty ``other/`` left out)."""
+    def holds_shots(sub):
+        return any(p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS
+                   for p in sub.iterdir())
+
+    names = sorted(sub.name for sub in folder.iterdir() if sub.is_dir() and drum_label(sub.name) in KNOWN_CLASSES
+                   and (not with_shots or holds_shots(sub)))
     return tuple(sorted(names, key=lambda name: KNOWN_CLASSES.index(drum_label(name))))
 
 
@@ -1108,6 +1122,7 @@ def read_templates(path) -> DrumTemplates:
     """
     path = Path(path)
     if path.is_dir():
+        _check_folder_case(path, learn=True)
         return DrumTemplates.from_folder(path)
     if audio.is_broken_link(path):
         raise audio.not_found(path)
