@@ -1266,14 +1266,48 @@ _TEMPLATES_CACHE: dict = {}
 
 
 def load_templates(path: str, classes: tuple):
-    """Drum templates from a one-shot folder or an .npz, once per process."""
+    """Drum templates from a one-shot folder or an .npz, once per process and state of the
+    kit: read again when a file in it (or the .npz) was added, removed or changed."""
     from nmfaudio.drums.templates import read_templates
 
-    key = (path, classes)
+    # keyed on the path alone, a kit changed between two batches of one process (a notebook:
+    # a bad one-shot removed, 'templates learn --force' run again; a Dask worker serving
+    # several runs) gave the second batch the first one's templates without a word (kitprobe67)
+    key = (path, classes, _kit_state(path))
     if key not in _TEMPLATES_CACHE:
+        for stale in [k for k in _TEMPLATES_CACHE if k[:2] == key[:2]]:
+            del _TEMPLATES_CACHE[stale]
         # a folder: every class folder it has (classes= picks outputs; missing classes are borrowed)
         _TEMPLATES_CACHE[key] = read_templates(path)
     return _TEMPLATES_CACHE[key]
+
+
+def _kit_state(path: str) -> tuple:
+    """What tells one state of a kit from another without reading it: (name, size, mtime in
+    ns) of the .npz, or of the one-shot folder, each entry in it and each entry of its
+    sub-folders (the class folders and their one-shots: what is read; links followed as
+    the kit is read, no deeper, so a link loop ends); an entry that cannot be stat'ed (a
+    link leading nowhere) counts as (name, None, None), for read_templates to name."""
+    def entry(item):
+        try:
+            stat = os.stat(item)
+        except OSError:
+            return (item, None, None)
+        return (item, stat.st_size, stat.st_mtime_ns)
+
+    def listed(folder):
+        try:
+            return sorted(os.path.join(folder, name) for name in os.listdir(folder))
+        except OSError:
+            return []
+
+    state = [entry(path)]
+    if os.path.isdir(path):
+        for item in listed(path):
+            state.append(entry(item))
+            if os.path.isdir(item):
+                state += [entry(sub) for sub in listed(item)]
+    return tuple(state)
 
 
 def _check_components(task: Task) -> None:

@@ -1951,3 +1951,36 @@ def test_a_records_outputs_are_as_the_manifest_table_says(library, tmp_path):
     page = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
     (row,) = [line for line in page.splitlines() if line.startswith("| `outputs` |")]
     assert "--midi" in row and "--onsets" in row and "failed" in row, row
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_a_kit_changed_between_two_batches_of_one_process_is_read_again(kind, tmp_path):
+    """kitprobe67: the templates were cached per process by path alone, so a second batch
+    of one Python process (a notebook, a Dask worker) after the kit changed — its kick
+    one-shots replaced, a .npz learned again — ran with the first batch's templates."""
+    import shutil
+
+    from test_drums import _write_one_shots
+
+    kick, snare, hihat = synthetic_hits(seconds=2.0)  # the snare's one-shot is cut at 1.5-1.9 s
+    beat = tmp_path / "beat.wav"
+    sf.write(beat, kick + snare + hihat, SR, subtype="FLOAT")
+    kit = tmp_path / "kit"
+    _write_one_shots(kit, kick, snare, hihat)
+    source = kit if kind == "folder" else nmfaudio.DrumTemplates.from_folder(kit).save(tmp_path / "kit.npz")
+    options = {"templates": str(source), "max_iter": 4, "random_state": 0}
+    first = batch.separate_many([beat], tmp_path / "first", job="drums", options=options, jobs=1, manifest=False)
+    assert first[0]["status"] == "done", first[0]["error"]
+    shutil.rmtree(kit / "kick")  # the user's kick one-shots replaced by others (here: the snare's)
+    shutil.copytree(kit / "snare", kit / "kick")
+    if kind == "npz":  # learned again over the old file, a moment later
+        nmfaudio.DrumTemplates.from_folder(kit).save(source, overwrite=True)
+        stat = os.stat(source)
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    second = batch.separate_many([beat], tmp_path / "second", job="drums", options=options, jobs=1, manifest=False)
+    assert second[0]["status"] == "done", second[0]["error"]
+    fresh = nmfaudio.separate_drums(str(beat), templates=source, max_iter=4, random_state=0).sources["kick"]
+    written = [sf.read(tmp_path / name / "beat_kick.wav", dtype="float32")[0] for name in ("first", "second")]
+    # the second batch's kick is the changed kit's (float32 WAV: exact), no longer the first's
+    np.testing.assert_allclose(written[1], fresh, atol=1e-6)
+    assert np.abs(written[0] - fresh).max() > 1e-3

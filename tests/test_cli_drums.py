@@ -153,6 +153,37 @@ def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys,
         assert capsys.readouterr().out.count("toms, cymbals, other: not in") == 1
 
 
+def test_templates_learn_reads_capitalised_class_folders_by_name(one_shots, song, tmp_path, capsys,
+                                                                  one_line_error):
+    """kitprobe67: a sample library's Kick/, Snare/, HiHat/, kept as they are and read with
+    --classes Kick,Snare,HiHat, made templates labelled "Kick", ...: 'nmfaudio drums' then
+    modelled every drum with the bundled templates ("kick, snare, ...: not in kit.npz") and
+    put the user's in the residual.  The refusal without --classes says that way out."""
+    for name in ("kick", "snare", "hihat"):
+        (one_shots / name).rename(one_shots / {"hihat": "HiHat"}.get(name, name.capitalize()))
+    kit = tmp_path / "kit.npz"
+    (one_shots / "other").mkdir()  # laid out ahead, empty: not named among the folders to read
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 1
+    one_line_error(capsys.readouterr().err, "rename HiHat -> hihat, Kick -> kick, Snare -> snare, or keep the names "
+                                            "and read them by name: --classes Kick,Snare,HiHat")
+    (one_shots / "other").rmdir()
+    # given to 'drums' (whose --classes picks the stems written): learn them by name first
+    assert main(["drums", str(song), "-o", str(tmp_path / "none"), "--templates", str(one_shots), *FAST]) == 1
+    one_line_error(capsys.readouterr().err, "or keep the names and learn the templates from them by name: nmfaudio "
+                                            f"templates learn {str(one_shots)!r} -o kit.npz --classes Kick,Snare,HiHat "
+                                            "(DrumTemplates.from_folder with those classes in Python), then give kit.npz")
+    assert not (tmp_path / "none").exists()
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--classes", "kick,snare,hihat"]) == 1
+    one_line_error(capsys.readouterr().err, "kit/kick' is missing, but", "read it by name: --classes Kick,Snare,HiHat")
+    assert not kit.exists()
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit), "--classes", "Kick,Snare,HiHat"]) == 0
+    assert "templates for kick, snare, hihat from 1 kick, 1 snare, 1 hihat one-shots" in capsys.readouterr().out
+    assert main(["drums", str(song), "-o", str(tmp_path / "stems"), "--templates", str(kit), *FAST]) == 0
+    summary = capsys.readouterr().out
+    assert f"  toms, cymbals, other: not in {kit}; modelled with the bundled templates" in summary.splitlines()
+    assert "not in --classes" not in summary  # no class of the kit left in the residual
+
+
 def test_classes_subset(song, tmp_path):
     out = tmp_path / "stems"
     assert main(["drums", str(song), "-o", str(out), "--classes", "kick,hihat", *FAST]) == 0

@@ -112,7 +112,9 @@ def test_a_one_shot_given_for_the_kit_folder_is_called_a_file(tmp_path, cli, one
     ("shots in sub-folders", "class folder '{kit}/hihat' holds no audio files itself, only in its sub-folders "
                              "(closed/: 1, open/: 2), which are not read (one template per class folder, from the "
                              "files directly in it); move the hihat one-shots to learn from into '{kit}/hihat'"),
-    ("text named .wav", "cannot read '{kit}/kick/two.wav' as audio"),
+    # a one-shot's fix, not an input's "give a WAV, FLAC, OGG or MP3 file" (kitprobe67)
+    ("text named .wav", "cannot read one-shot '{kit}/kick/two.wav' as audio (Format not recognised.); remove it "
+                        "from '{kit}/kick', or export it again as WAV, FLAC, OGG or MP3"),
     ("silent one-shot", "one-shot '{kit}/snare/two.wav' is silent"),
     ("NaN one-shot", "'{kit}/snare/two.wav' holds 1 NaN or infinite samples"),
     ("no kit folder", "one-shot folder '{kit}' does not exist"),
@@ -343,8 +345,8 @@ def drum_setup(tmp_path, write_audio):
      "--onsets '{d}/file.txt/hits.csv': '{d}/file.txt' is a file, not a folder; give a path in a folder"),
     (["drums", "loop.wav", "-o", "out", "--classes", "kick,cowbell"], 1, "no template for 'cowbell'; the templates have kick, snare, toms, hihat, cymbals, other"),
     # numpy's own words ("... allow_pickle= ...", unsafe advice in Python terms) are not shown
-    (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,
-     "cannot read '{d}/text.wav' as drum templates (not an .npz archive); give an .npz"),
+    (["drums", "loop.wav", "-o", "out", "--templates", "text.wav"], 1,  # its suffix read (kitprobe67)
+     "--templates {d}/text.wav is a .wav file (a one-shot?), not drum templates; give the kit folder"),
     (["drums", "loop.wav", "-o", "out", "--templates", "objects.npz"], 1,
      "'{d}/objects.npz' (P.npy) holds pickled Python objects, which are never loaded"),
     (["drums", "loop.wav", "-o", "out", "--templates", "empty_hihat"], 1,

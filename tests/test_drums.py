@@ -2,6 +2,7 @@
 learned from one-shot folders, saved, loaded and converted; clear errors."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -406,14 +407,134 @@ def test_class_folders_named_in_another_case_are_named(tmp_path, synthetic):
     refs, _, _ = synthetic
     _write_one_shots(tmp_path / "kit", *refs)
     (tmp_path / "kit" / "hihat").rename(tmp_path / "kit" / "HiHat")
-    with pytest.raises(ValueError, match=r"'HiHat': class folders are lower-case .*; rename HiHat -> hihat$"):
+    with pytest.raises(ValueError, match=r"'HiHat': class folders are lower-case .*; rename HiHat -> hihat, or keep "
+                                         r"the names and read them by name: classes=\('kick', 'snare', 'HiHat'\)$"):
         DrumTemplates.from_folder(tmp_path / "kit")
     for name in ("kick", "snare"):
         (tmp_path / "kit" / name).rename(tmp_path / "kit" / name.capitalize())
     with pytest.raises(ValueError, match=r"'HiHat', 'Kick', 'Snare'.* lower-case"):
         DrumTemplates.from_folder(tmp_path / "kit")
-    # asked for by name, the folder named is the one read (custom classes keep their names)
-    assert DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick",)).classes == ("Kick",)
+    # asked for by name, the folder named is the one read, as the drum it names (kitprobe67:
+    # labelled "Kick", its template was no run's kick); custom classes keep their names
+    assert DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick",)).classes == ("kick",)
+
+
+def test_a_capitalised_class_folder_read_by_name_is_that_drum(tmp_path, synthetic):
+    # kitprobe67: `templates learn kit --classes Kick,Snare,HiHat` (a sample library's folders,
+    # kept as they are) labelled the templates "Kick", "Snare", "HiHat": a separation with them
+    # modelled the kick, snare and hi-hat with the bundled templates and put the user's into
+    # the residual, saying only "kick, snare, ...: not in kit.npz"
+    refs, mix, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    for name in ("kick", "snare", "hihat"):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / {"hihat": "HiHat"}.get(name, name.capitalize()))
+    kit = DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick", "Snare", "HiHat"))
+    assert kit.classes == ("kick", "snare", "hihat")
+    # the same one-shots in lower-case folders make the same templates (float32 rounding)
+    for name in ("Kick", "Snare", "HiHat"):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / name.lower())
+    plain = DrumTemplates.from_folder(tmp_path / "kit")
+    np.testing.assert_allclose(kit.P, plain.P, atol=1e-7)
+    result = separate_drums(mix[: SR], SR, templates=kit, random_state=0, max_iter=4)
+    assert not {"kick", "snare", "hihat"} & set(result.borrowed), result.borrowed
+    assert set(result.sources) == {"kick", "snare", "toms", "hihat", "cymbals", "residual"}
+
+
+def test_a_class_named_twice_in_two_cases_is_refused(tmp_path, synthetic):
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    os.symlink("kick", tmp_path / "kit" / "Kick")
+    with pytest.raises(ValueError, match=r"names the kick class twice \(Kick, kick\); name each drum once$"):
+        DrumTemplates.from_folder(tmp_path / "kit", classes=("Kick", "kick"))
+
+
+def test_templates_labelled_in_capitals_load_as_their_drums(tmp_path, synthetic):
+    # a kit.npz written before kitprobe67 by `templates learn --classes Kick,Snare` holds the
+    # labels "Kick", "Snare": it loads as the kick and snare, not as two unknown classes
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    kit = DrumTemplates.from_folder(tmp_path / "kit", classes=("kick", "snare"))
+    np.savez(tmp_path / "old.npz", P=kit.P, classes=np.array(["Kick", "Snare"]), sr=kit.sr, n_fft=kit.n_fft,
+             hop_length=kit.hop_length, window=kit.window)
+    assert DrumTemplates.load(tmp_path / "old.npz").classes == ("kick", "snare")
+    # custom classes keep their names, a part keeps its part name
+    assert dataclasses.replace(kit, classes=("Cowbell", "Toms:floor")).classes == ("Cowbell", "toms:floor")
+    with pytest.raises(ValueError, match=r"\('Kick', 'kick'\) must name each of the 2 templates once"):
+        dataclasses.replace(kit, classes=("Kick", "kick"))
+
+
+def test_a_missing_class_folder_names_the_one_in_another_case(tmp_path, synthetic):
+    # kitprobe67: `--classes kick,snare` beside Kick/ said "put kick one-shots in 'kit/kick'"
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    for name in ("kick", "snare"):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / name.capitalize())
+    with pytest.raises(ValueError, match=r"kit/kick' is missing, but '.*kit/Kick' is there: class folders are "
+                                         r"lower-case; rename Kick -> kick, or read it by name: "
+                                         r"classes=\('Kick', 'Snare', 'hihat'\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit", classes=("kick", "snare", "hihat"))
+    with pytest.raises(ValueError, match=r"rename Kick -> kick, Snare -> snare, or keep the names and read them "
+                                         r"by name: classes=\('Kick', 'Snare', 'hihat'\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+
+
+def test_a_kit_of_sample_pack_folders_names_them(tmp_path, synthetic):
+    # kitprobe67: Kicks/, Snares/, Hats/ (a sample pack's names) and no class folder was told
+    # "put one-shots in e.g. 'kit/kick'", the one-shots under those names not mentioned
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    for name, pack in (("kick", "Kicks"), ("snare", "Snares"), ("hihat", "Hats")):
+        (tmp_path / "kit" / name).rename(tmp_path / "kit" / pack)
+    with pytest.raises(ValueError, match=r"kit' has none of the class folders kick, snare, toms, hihat, cymbals, "
+                                         r"other; its folders of one-shots \(Hats/: 1, Kicks/: 2, Snares/: 2\) are "
+                                         r"named after no drum class: rename each after its drum \(kick, snare, "
+                                         r"toms, hihat, cymbals, other\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    (tmp_path / "empty").mkdir()  # nothing there: where to put them
+    with pytest.raises(ValueError, match=r"empty' has none of the class folders .*; put one-shots in e.g. "
+                                         r"'.*empty/kick'$"):
+        DrumTemplates.from_folder(tmp_path / "empty")
+
+
+def test_an_empty_class_folder_names_both_ways_out(tmp_path, synthetic):
+    # kitprobe67: a kit laid out ahead (other/ made before its one-shots) was told only to
+    # "add other one-shots"; removing the folder (the class then comes from the bundled
+    # templates) or leaving the class out of classes= works too
+    refs, _, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    (tmp_path / "kit" / "other").mkdir()
+    (tmp_path / "kit" / "other" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: not audio
+    with pytest.raises(ValueError, match=r"kit/other' holds no audio files; add other one-shots \(WAV, FLAC, OGG, "
+                                         r"MP3, AIFF\), or remove the empty folder \(a class without one is modelled "
+                                         r"with the bundled templates\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit")
+    with pytest.raises(ValueError, match=r"add other one-shots .*, or leave other out of "
+                                         r"classes=\('kick', 'other'\)$"):
+        DrumTemplates.from_folder(tmp_path / "kit", classes=("kick", "other"))
+    (tmp_path / "kit" / "other" / ".DS_Store").unlink()
+    (tmp_path / "kit" / "other").rmdir()
+    assert DrumTemplates.from_folder(tmp_path / "kit").classes == ("kick", "snare", "hihat")
+
+
+def test_a_template_file_or_a_one_shot_where_the_other_goes_says_what_to_give(tmp_path, synthetic):
+    # kitprobe67: from_folder('kit.npz') ('templates learn kit.npz') said "give a folder with
+    # sub-folders ..."; templates='kit/kick/k.wav' "cannot read ... as drum templates (not an
+    # .npz archive)": neither said what the file is for or what to give instead
+    refs, mix, _ = synthetic
+    _write_one_shots(tmp_path / "kit", *refs)
+    saved = DrumTemplates.from_folder(tmp_path / "kit").save(tmp_path / "kit.npz")
+    with pytest.raises(NotADirectoryError, match=r"kit.npz' is a drum-template file \(.npz\), not a one-shot "
+                                                 r"folder: it needs no learning; use it as it is: nmfaudio drums "
+                                                 r"--templates '.*kit.npz' \(Python: templates='.*kit.npz'\)"):
+        DrumTemplates.from_folder(saved)
+    one_shot = tmp_path / "kit" / "kick" / "k.wav"
+    with pytest.raises(ValueError, match=r"k.wav' is a .wav file \(a one-shot\?\), not drum templates; give the "
+                                         r"kit folder that holds the class folders kick/, snare/, \.\.\., here "
+                                         r"'.*kit', or a .npz made by 'nmfaudio templates learn'$"):
+        separate_drums(mix, SR, templates=one_shot)
+    (tmp_path / "loose.wav").write_bytes(one_shot.read_bytes())  # no kit around it: no folder guessed
+    with pytest.raises(ValueError, match=r"loose.wav' is a .wav file .*kick/, snare/, \.\.\., or a .npz"):
+        separate_drums(mix, SR, templates=tmp_path / "loose.wav")
 
 
 def test_a_stereo_one_shot_of_opposite_polarity_learns_its_own_template(tmp_path, synthetic):

@@ -3313,6 +3313,19 @@ def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
         DrumHits({})["kick"]
 
 
+def test_looking_up_the_hits_by_what_iterating_gives_says_how_to_iterate():
+    """``{c: hits[c] for c in hits}`` (the hits read as a dict, whose iteration gives names)
+    stopped on Python's bare "unhashable type: 'numpy.ndarray'": iterating gives each
+    class's ClassHits (kitprobe67)."""
+    hits = detect_hits({"kick": np.ones(40), "snare": np.ones(40)}, sr=SR, hop_length=512)
+    with pytest.raises(TypeError, match=r"^hits\[\.\.\.\] takes a class name such as 'kick', not its ClassHits: "
+                                        r"iterating over the hits gives each class's ClassHits itself \(for c in "
+                                        r"hits: c.name, c.times\), hits.classes.items\(\) the \(name, ClassHits\) "
+                                        r"pairs$"):
+        {c: hits[c] for c in hits}
+    assert {c.name: len(c) for c in hits} == {name: len(c) for name, c in hits.classes.items()}
+
+
 def test_a_class_name_is_in_the_hits_as_for_a_dict():
     """``"kick" in hits`` was False (Python compared the name with each ClassHits the
     iteration yields) while ``hits["kick"]`` worked: ``if "toms" in hits:`` never ran

@@ -159,6 +159,13 @@ class DrumHits:
     def __getitem__(self, name) -> ClassHits:
         """The hits of class ``name``; KeyError naming the classes there are (a bare
         ``KeyError: 'kik'`` said neither; a class not asked for has no hits)."""
+        if isinstance(name, ClassHits):
+            # ``for c in hits: hits[c]`` (iterated as a dict's keys): the iteration gives the
+            # ClassHits themselves, and the lookup was Python's bare "unhashable type:
+            # 'numpy.ndarray'" naming neither (kitprobe67)
+            raise TypeError(f"hits[...] takes a class name such as {name.name!r}, not its ClassHits: iterating over "
+                            "the hits gives each class's ClassHits itself (for c in hits: c.name, c.times), "
+                            "hits.classes.items() the (name, ClassHits) pairs")
         try:
             return self.classes[name]
         except KeyError:

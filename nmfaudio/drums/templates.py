@@ -187,6 +187,18 @@ def class_of(label: str) -> str:
     return str(label).split(":", 1)[0]
 
 
+def drum_label(label: str) -> str:
+    """``label`` with a drum class named in another case written in lower case (``"Kick"``
+    → ``"kick"``, ``"HiHat:open"`` → ``"hihat:open"``); any other label unchanged
+    (``"cowbell"``, ``"Cowbell"``).  A kit learned with ``--classes Kick`` (its folder
+    ``Kick/``) labelled its template ``"Kick"``, which no run took for the kick: the bundled
+    kick modelled the kick and the user's went to the residual (kitprobe67)."""
+    label = str(label)
+    name, sep, part = label.partition(":")
+    lower = name.lower()
+    return lower + sep + part if name != lower and lower in KNOWN_CLASSES else label
+
+
 def trim_support(P, support_db: float) -> np.ndarray:
     """Set the entries of each template more than ``support_db`` below its peak to zero
     and renormalize each template to sum 1, in place (the fit's ``support_db`` and the
@@ -375,9 +387,11 @@ class DrumTemplates:
             raise ValueError(f"P has shape {P.shape}; drum templates must be (n_freq, n_classes, n_frames)")
         if P.dtype.kind not in "iuf" or not np.all(np.isfinite(P)) or (P.size and P.min() < 0):
             raise ValueError("P must hold finite non-negative numbers (magnitude spectra)")
-        self.classes = tuple(str(c) for c in self.classes)
+        given = tuple(str(c) for c in self.classes)
+        # a drum class in capitals ("Kick", from a folder Kick/) is that drum (kitprobe67)
+        self.classes = tuple(drum_label(c) for c in given)
         if len(self.classes) != P.shape[1] or len(set(self.classes)) != len(self.classes):
-            raise ValueError(f"classes={self.classes!r} must name each of the {P.shape[1]} templates once")
+            raise ValueError(f"classes={given!r} must name each of the {P.shape[1]} templates once")
         _check_not_residual(self.classes, "classes")
         self.sr = audio.check_sr(self.sr)
         self.n_fft, self.hop_length = spectrum.check_frames(self.n_fft, self.hop_length, self.window)
@@ -558,9 +572,16 @@ class DrumTemplates:
         if not folder.is_dir():
             # the built-in error for a path, as nmfaudio.load raises for a missing file
             error = NotADirectoryError if folder.exists() else FileNotFoundError
+            if folder.is_file() and folder.suffix.lower() == ".npz":
+                # 'templates learn kit.npz' (to convert it, or by habit): "give a folder" said
+                # nothing of what the file is for (kitprobe67)
+                raise error(f"{str(folder)!r} is a drum-template file (.npz), not a one-shot folder: it needs no "
+                            f"learning; use it as it is: nmfaudio drums --templates {str(folder)!r} (Python: "
+                            f"templates={str(folder)!r}), converted to each recording's rate")
             what = "is not a folder but a file" if folder.exists() else "does not exist (or is not a folder)"
             raise error(f"one-shot folder {str(folder)!r} {what}; give a folder "
                         f"with sub-folders {', '.join(classes or CLASSES)}")
+        asked = classes is not None  # the classes named by the caller, not found in the folder
         unread = []  # the kit's folders of one-shots that are no class: said with the skipped below
         loose = []  # ... and its one-shots outside every class folder
         if classes is None:
@@ -579,16 +600,30 @@ class DrumTemplates:
                 # a class folder itself given (kit/kick): the kit is its parent
                 fix = (f"give the kit folder above it, {str(folder.parent)!r}" if folder.name in KNOWN_CLASSES
                        else f"put one-shots in e.g. {str(folder / 'kick')!r}")
+                if unread and folder.name not in KNOWN_CLASSES:
+                    # a sample pack's Kicks/, Snares/, Hats/: "put one-shots in 'kit/kick'" did not
+                    # say that the one-shots were there, under other names (kitprobe67)
+                    fix = (f"its folders of one-shots ({_listed(dict(unread))}) are named after no drum class: "
+                           f"rename each after its drum ({', '.join(KNOWN_CLASSES)})")
                 raise ValueError(f"one-shot folder {str(folder)!r} has none of the class folders "
                                  f"{', '.join(KNOWN_CLASSES)}; {fix}")
         classes = _check_classes(classes)
+        # a class folder named in another case and asked for by name (--classes Kick, for a
+        # sample library's Kick/ the user keeps as it is) is read as that drum: labelled
+        # "Kick", its template was no run's kick (kitprobe67)
+        labels = {name: drum_label(name) for name in classes}
+        twice = sorted({label for label in labels.values() if list(labels.values()).count(label) > 1})
+        if twice:
+            named = ", ".join(name for name in classes if labels[name] in twice)
+            raise ValueError(f"classes={classes!r} names the {', '.join(twice)} class twice ({named}); name each "
+                             "drum once")
         default = n_frames is None
         if default:
             n_frames = CLASS_FRAMES
         elif isinstance(n_frames, dict):
             # a misspelt class would be ignored without a word (its class at the default length);
             # a known class this kit lacks is fine: one table may serve several kits
-            unknown = sorted((set(n_frames) - set(classes) - set(KNOWN_CLASSES)), key=str)
+            unknown = sorted((set(n_frames) - set(classes) - set(labels.values()) - set(KNOWN_CLASSES)), key=str)
             if unknown:
                 raise ValueError(f"n_frames names {unknown[0]!r}, which is neither a class learned here "
                                  f"({', '.join(classes)}) nor a drum class ({', '.join(KNOWN_CLASSES)}); "
@@ -601,7 +636,7 @@ class DrumTemplates:
         n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
         # the classes learned here, each at its length: a kit without cymbals/ is not held to
         # the cymbals' 24 frames
-        lengths = class_lengths(classes, n_frames)
+        lengths = class_lengths([labels[name] for name in classes], n_frames)
         longest = max(lengths, key=lengths.get)
         _check_template_length(lengths[longest], hop_length, sr,  # before reading the shots
                                default_for=longest if default else None)
@@ -615,6 +650,21 @@ class DrumTemplates:
                 raise NotADirectoryError(f"class folder {str(sub)!r} is a file, not a folder; make {str(sub)!r} a "
                                          f"folder of {name} one-shots (WAV, FLAC, ...), moving the file away")
             if not sub.is_dir():
+                # --classes kick beside a sample library's Kick/: "put kick one-shots in 'kit/kick'"
+                # sent the user to make a second, empty folder (kitprobe67)
+                def variant(c):  # the folder that holds class c in another case, if c's own is missing
+                    if (folder / c).is_dir():
+                        return None
+                    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name != c
+                                   and drum_label(d.name) == labels[c])
+                    return found[0] if found else None
+
+                other = [variant(name)] if variant(name) else []
+                if other:
+                    named = tuple(variant(c) or c for c in classes)
+                    raise ValueError(f"class folder {str(sub)!r} is missing, but {str(folder / other[0])!r} is there: "
+                                     f"class folders are lower-case; rename {other[0]} -> {name}, or read it by "
+                                     f"name: classes={named!r}")
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
             # a link whose target is gone is read too, so that it is named (review58: it was left
@@ -623,9 +673,14 @@ class DrumTemplates:
                            if (p.is_file() or audio.is_broken_link(p)) and not p.name.startswith(".")
                            and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not files:
+                # a kit laid out ahead (cymbals/, other/ made before their one-shots were): "add
+                # one-shots" alone sent the user looking for samples they do not have (kitprobe67)
+                other_way = (f", or leave {name} out of classes={classes!r}" if asked else
+                             f", or remove the empty folder (a class without one is modelled with the bundled "
+                             "templates)")
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
-                    _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF)"))
-            labelled[name] = [(repr(str(p)), _load_shot(p, sr)) for p in files]
+                    _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF){other_way}"))
+            labelled[labels[name]] = [(repr(str(p)), _read_shot(p, sr, sub)) for p in files]
             nested = _nested_counts(sub)
             if nested:  # read the files beside them without a word (polish16)
                 skipped.append(f"{str(sub)!r} ({_listed(nested)})")
@@ -897,6 +952,24 @@ def _load_shot(path: Path, sr: int) -> np.ndarray:
     return y
 
 
+#: The fix :func:`nmfaudio.audio.reading` names for a file it cannot read (an input given).
+_GIVE_AUDIO = "; give a WAV, FLAC, OGG or MP3 file"
+
+
+def _read_shot(path: Path, sr: int, sub: Path) -> np.ndarray:
+    """:func:`_load_shot`, a file it cannot read named as a one-shot of ``sub`` to remove or
+    export again: "give a WAV, FLAC, OGG or MP3 file" was an input's fix, and a kit's
+    corrupt or mislabelled file was not given by the user one by one (kitprobe67)."""
+    try:
+        return _load_shot(path, sr)
+    except ValueError as exc:
+        text = str(exc)
+        if not (text.startswith("cannot read ") and text.endswith(_GIVE_AUDIO)):
+            raise
+        raise ValueError(f"cannot read one-shot {text[len('cannot read '):-len(_GIVE_AUDIO)]}; remove it from {str(sub)!r}, or "
+                         "export it again as WAV, FLAC, OGG or MP3") from None
+
+
 def _nested_shots(sub: Path, name: str) -> str:
     """The words to add when a class folder holds its one-shots in sub-folders (a sample
     pack's ``kick/soft/``, ``kick/hard/``), which are not read: "holds no audio files" alone
@@ -953,17 +1026,39 @@ def _nested_counts(sub: Path, skip=None) -> dict:
 
 
 
-def _check_folder_case(folder: Path) -> None:
+def _check_folder_case(folder: Path, *, learn: bool = False) -> None:
     """Refuse sub-folders of ``folder`` named like a class in another case (``Kick/``,
     ``HiHat/``, as sample packs name them) when the class's own folder is absent: the
-    classes are read from lower-case folders only, and these were skipped without a word."""
+    classes are read from lower-case folders only, and these were skipped without a word.
+    The other way out named: reading them by name, ``classes=`` of :meth:`DrumTemplates.from_folder`
+    — or, with ``learn`` (the kit given as templates, where no classes can be given),
+    learning them by name with ``nmfaudio templates learn --classes``."""
     other_case = sorted(sub.name for sub in folder.iterdir()
                         if sub.is_dir() and sub.name != sub.name.lower() and sub.name.lower() in KNOWN_CLASSES
                         and not (folder / sub.name.lower()).is_dir())
     if other_case:
         renames = ", ".join(f"{name} -> {name.lower()}" for name in other_case)
+        named = _kit_folders(folder, with_shots=True)
+        # 'drums --templates Kit' (and separate_drums(templates=...)) read the folder with no
+        # classes to give: "--classes Kick,..." there picks the stems written (kitprobe67)
+        by_name = (f"learn the templates from them by name: nmfaudio templates learn {str(folder)!r} -o kit.npz "
+                   f"--classes {','.join(named)} (DrumTemplates.from_folder with those classes in Python), then "
+                   "give kit.npz" if learn else f"read them by name: classes={named!r}")
         raise ValueError(f"one-shot folder {str(folder)!r} has {', '.join(map(repr, other_case))}: class folders are "
-                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}")
+                         f"lower-case ({', '.join(KNOWN_CLASSES)}); rename {renames}, or keep the names and {by_name}")
+
+
+def _kit_folders(folder: Path, *, with_shots: bool = False) -> tuple:
+    """The class folders of ``folder`` as they are named (``Kick``, ``snare``), in the order of
+    :data:`KNOWN_CLASSES`: what ``classes=`` reads them by (``with_shots``: only those holding
+    audio files themselves, as a class folder is read; an empty ``other/`` left out)."""
+    def holds_shots(sub):
+        return any(p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_EXTENSIONS
+                   for p in sub.iterdir())
+
+    names = sorted(sub.name for sub in folder.iterdir() if sub.is_dir() and drum_label(sub.name) in KNOWN_CLASSES
+                   and (not with_shots or holds_shots(sub)))
+    return tuple(sorted(names, key=lambda name: KNOWN_CLASSES.index(drum_label(name))))
 
 
 def _check_classes(classes):
@@ -1027,11 +1122,21 @@ def read_templates(path) -> DrumTemplates:
     """
     path = Path(path)
     if path.is_dir():
+        _check_folder_case(path, learn=True)
         return DrumTemplates.from_folder(path)
     if audio.is_broken_link(path):
         raise audio.not_found(path)
     if not path.exists():
         raise FileNotFoundError(f"templates={str(path)!r} does not exist; give a one-shot folder or a .npz file")
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
+        # a one-shot given for the kit: "cannot read ... as drum templates (not an .npz
+        # archive)" did not say what to give instead (kitprobe67)
+        kit = path.parent.parent if drum_label(path.parent.name) in KNOWN_CLASSES else path.parent
+        here = f", here {str(kit)!r}" if _kit_folders(kit) else ""
+        raise ValueError(f"templates={str(path)!r} is a {path.suffix.lower()} file (a one-shot?), not drum templates; "
+                         "give the kit "
+                         f"folder that holds the class folders kick/, snare/, ...{here}, or a .npz made by "
+                         "'nmfaudio templates learn'")
     return DrumTemplates.load(path)
 
 
