@@ -58,6 +58,11 @@ kit's pan (``performances.render(..., stereo=True)``), separates the stereo mixt
 scores the channel average of each stem, as ``benchmarks/full_song.py`` scores stereo (the
 oracle ratio mask and the routing per channel).  ``--sr 44100`` renders the performances
 at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop 512).
+``--mix`` sends every render through a drum-bus mix that keeps the stems exact
+(``benchmarks/mixbus.py``): ``eq`` (shelves and peaks), ``room`` (a seeded synthetic
+room's reverb, RT60 0.8 s, −10 dB wet), ``bus`` (bus compression, one gain from the
+mixture for every stem) or ``record`` (all three and a peak limiter); the default ``dry``
+scores the renders as they are.
 
     python benchmarks/drums.py            # 24 mixtures, all methods (about 10 minutes)
     python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
@@ -72,6 +77,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances -n 2 --set "dark cymbals"   # a kit whose cymbals read held-out-like
     python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
     python benchmarks/drums.py --performances -n 2 --set tuning --sr 44100   # rendered at 44.1 kHz
+    python benchmarks/drums.py --performances -n 2 --set tuning --mix record   # mixed like a record (below)
     python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side

@@ -47,6 +47,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --ride --ride-feet --stereo  # stereo, each instrument at its kit's pan
     python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --kit samples:exadrums --kit sf2:csound:0   # any performances.render kit spec
+    python benchmarks/transcription.py --ride --mix record   # mixed like a record (benchmarks/mixbus.py)
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
