@@ -58,6 +58,11 @@ kit's pan (``performances.render(..., stereo=True)``), separates the stereo mixt
 scores the channel average of each stem, as ``benchmarks/full_song.py`` scores stereo (the
 oracle ratio mask and the routing per channel).  ``--sr 44100`` renders the performances
 at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop 512).
+``--mix`` sends every render through a drum-bus mix that keeps the stems exact
+(``benchmarks/mixbus.py``): ``eq`` (shelves and peaks), ``room`` (a seeded synthetic
+room's reverb, RT60 0.8 s, −10 dB wet), ``bus`` (bus compression, one gain from the
+mixture for every stem) or ``record`` (all three and a peak limiter); the default ``dry``
+scores the renders as they are.
 
     python benchmarks/drums.py            # 24 mixtures, all methods (about 10 minutes)
     python benchmarks/drums.py --quick    # 6 mixtures, default + Audiophob templates
@@ -72,6 +77,7 @@ at 44.1 kHz (default 22.05 kHz; the oracle and the routing keep n_fft 2048 / hop
     python benchmarks/drums.py --performances -n 2 --set "dark cymbals"   # a kit whose cymbals read held-out-like
     python benchmarks/drums.py --performances -n 2 --set tuning --stereo   # in stereo at each kit's pan
     python benchmarks/drums.py --performances -n 2 --set tuning --sr 44100   # rendered at 44.1 kHz
+    python benchmarks/drums.py --performances -n 2 --set tuning --mix record   # mixed like a record (below)
     python benchmarks/drums.py --performances -n 2 --seed 27 --kit TR808EmulationKit --kit VariBreaks  # given kits
     python benchmarks/drums.py --speed              # the speed floors: 8-s, 3-minute mono, 3-minute stereo song
     python benchmarks/drums.py --speed --compare /path/to/other/checkout   # side by side
@@ -136,6 +142,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 import drumkits
+import mixbus
 import performances
 
 STEMS = ("kick", "snare", "hihat")
@@ -504,7 +511,7 @@ def _three_minute_song():
     return songs.render_song(0, EVAL_KIT, dmr_db=0.0, seconds=180.0)
 
 
-def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, kits=None) -> int:
+def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, kits=None, mix="dry") -> int:
     """``sets``: the labels of PERFORMANCE_SETS to run (None: DEFAULT_SETS; ``("tuning",)``
     keeps the held-out set unseen while choosing).  ``kits``: instead of PERFORMANCE_SETS (and
     ``sets``), one set of these kits at seed ``seed_offset`` (e.g.
@@ -512,7 +519,8 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, k
     each kit's pan (:func:`performances.render`), separated as stereo, scored on the
     channel average (as benchmarks/full_song.py scores stereo).  ``sr``: the
     performances' sampling rate (the bundled templates are at 22.05 kHz: above it they
-    are converted, see DrumTemplates.convert)."""
+    are converted, see DrumTemplates.convert).  ``mix``: the mix bus the renders go
+    through (``mixbus.MIXES``; "dry" as rendered), the room's IR seeded per mixture."""
     import nmfaudio
 
     ok = True
@@ -525,6 +533,7 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, k
         seeds = [s + seed_offset for s in np.atleast_1d(seed).tolist()]
         mixtures = [m for s in seeds for m in performances.render_performances(kits, n=n, seed=s, stereo=stereo,
                                                                              sr=sr)]
+        mixtures = [mixbus.apply(m, mix, seed=j) for j, m in enumerate(mixtures)]
         if not warmed:
             nmfaudio_outputs(mixtures[0])  # warm-up: imports and compilation out of the timings
             warmed = True
@@ -535,7 +544,8 @@ def performance_benchmark(n, seed_offset=0, sets=None, stereo=False, sr=22050, k
         summary = _print_performance_table(
             f"{label} set: {n} performances × {len(kits)} kits (seed{'s' * (len(seeds) > 1)} "
             f"{', '.join(map(str, seeds))}), 8 s, {sr / 1000:g} kHz "
-            + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono"),
+            + ("stereo at each kit's pan, SDR of the channel average" if stereo else "mono")
+            + ("" if mix == "dry" else f", mixed: {mixbus.DESCRIPTION[mix]}"),
             results)
         ours = summary["nmfaudio"]
         print()
@@ -997,6 +1007,10 @@ def main(argv=None) -> int:
                              "choosing (use an even --seed); 'dark cymbals': AVL Red Zeppelin (DARK_CYMBAL_KITS) at "
                              "PROXY_SEEDS, a cymbals stem that reads like the held-out set's, needs "
                              "'apt-get install avldrums.lv2-soundfont')")
+    parser.add_argument("--mix", choices=mixbus.MIXES, default="dry",
+                        help="with --performances: the drum-bus mix the renders go through (benchmarks/mixbus.py; "
+                             "the stems stay exact): dry (default, as rendered), eq, room (a synthetic room's "
+                             "reverb), bus (bus compression) or record (EQ + room + bus compression + limiter)")
     parser.add_argument("--kit", action="append",
                         help="with --performances: these kits (repeatable) at seed --seed instead of the tuning "
                              "and held-out sets, e.g. the electronic kits of performances.ELECTRONIC_KITS, "
@@ -1033,7 +1047,7 @@ def main(argv=None) -> int:
     if args.performances:
         try:
             return performance_benchmark(args.n or 4, args.seed, None if args.set is None else (args.set,),
-                                         stereo=args.stereo, sr=args.sr, kits=args.kit)
+                                         stereo=args.stereo, sr=args.sr, kits=args.kit, mix=args.mix)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -47,6 +47,7 @@ ms, pooled over classes and mixtures); the separation's SDR per stem (BSS Eval,
     python benchmarks/transcription.py --ride --ride-feet --stereo  # stereo, each instrument at its kit's pan
     python benchmarks/transcription.py --kit TR808EmulationKit --kit VariBreaks   # other kits
     python benchmarks/transcription.py --kit samples:exadrums --kit sf2:csound:0   # any performances.render kit spec
+    python benchmarks/transcription.py --ride --mix record   # mixed like a record (benchmarks/mixbus.py)
     python benchmarks/transcription.py --hits-options '{"mixture": null}'   # a picking variant
 
 Exit code 0 when the floors of issue 16 hold for ``hits`` on the performances (mean F
@@ -71,6 +72,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import drumkits  # noqa: E402
+import mixbus  # noqa: E402
 import performances  # noqa: E402
 
 EVAL_KIT = "GMRockKit"
@@ -107,20 +109,21 @@ def from_performance(rendered):
     return {**rendered, "onsets": onsets}
 
 
-def ride_performances(kits, *, n, seed, sr=22050, hat_foot=None, stereo=False):
+def ride_performances(kits, *, n, seed, sr=22050, hat_foot=None, stereo=False, mix="dry"):
     """``n`` ride-style performances per kit (``performances.compose`` with
     ``styles=("ride",)``, seeds ``(seed, i)``), rendered at ``sr`` (Hz): the cymbals class
     keeps time on the ride.  ``hat_foot``: where the hat's foot plays
     (``performances.HAT_FEET``; None: on 2 and 4 with the snare, the same performances
     as "backbeat"); every pattern but "jazz" plays the default's grooves with the foot
     moved.  ``stereo``: rendered in stereo, each instrument at its kit's pan
-    (``performances.render``)."""
+    (``performances.render``).  ``mix``: the drum-bus mix (``mixbus.MIXES``)."""
     drawn = [performances.compose(np.random.default_rng([seed, i]), styles=("ride",), hat_foot=hat_foot)
              for i in range(n)]
     cache, out = {}, []
     for kit in kits:
         for i, performance in enumerate(drawn):
-            rendered = performances.render(performance, kit, sr=sr, cache=cache, stereo=stereo)
+            rendered = mixbus.apply(performances.render(performance, kit, sr=sr, cache=cache, stereo=stereo), mix,
+                                    seed=len(out))
             rendered["name"] += f"-ride-{seed}.{i}" if hat_foot is None else f"-ride-{hat_foot}-{seed}.{i}"
             out.append(from_performance(rendered))
     return out
@@ -298,6 +301,10 @@ def main(argv=None) -> int:
                         help="render the performances (and ride grooves) in stereo, each instrument at its kit's pan "
                              "(performances.render), separate them as stereo and score the SDR of the channel "
                              "average (the loops of --extras stay mono)")
+    parser.add_argument("--mix", choices=mixbus.MIXES, default="dry",
+                        help="the drum-bus mix every performance goes through (benchmarks/mixbus.py; the stems and "
+                             "notes stay exact): dry (default), eq, room, bus or record (EQ + room + bus "
+                             "compression + limiter); the loops of --extras stay dry")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -306,11 +313,12 @@ def main(argv=None) -> int:
     n = args.n or (1 if args.quick else 4)
     kits = args.kit or list(performances.HYDROGEN_KITS)
     try:
-        full = [from_performance(m)
-                for m in performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr,
-                                                                         stereo=args.stereo)]
-        plain = [from_performance(m) for m in performances.render_performances(
-            kits, n=n, seed=args.seed, sr=args.sr, toms=False, cymbals=False, percussion=False, stereo=args.stereo)]
+        full = [from_performance(mixbus.apply(m, args.mix, seed=j))
+                for j, m in enumerate(performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr,
+                                                                       stereo=args.stereo))]
+        plain = [from_performance(mixbus.apply(m, args.mix, seed=j)) for j, m in enumerate(
+            performances.render_performances(kits, n=n, seed=args.seed, sr=args.sr, toms=False, cymbals=False,
+                                             percussion=False, stereo=args.stereo))]
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -320,14 +328,17 @@ def main(argv=None) -> int:
     options = args.hits_options
     if options:
         print(f"hits() options: {json.dumps(options)}")
+    if args.mix != "dry":
+        print(f"mixed like a record: {mixbus.DESCRIPTION[args.mix]} (benchmarks/mixbus.py)")
     summary = evaluate(full, f"performances ({n} per kit)", options)
     evaluate(plain, f"performances, kick/snare/hi-hat only ({n} per kit)", options)
     if args.ride:
-        evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, stereo=args.stereo), f"ride-style performances ({n} per kit)",
-                 options)
+        evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, stereo=args.stereo, mix=args.mix),
+                 f"ride-style performances ({n} per kit)", options)
     if args.ride_feet is not None:
         for foot in args.ride_feet or [f for f in performances.HAT_FEET if f != "backbeat"]:
-            evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, hat_foot=foot, stereo=args.stereo),
+            evaluate(ride_performances(kits, n=n, seed=args.seed, sr=args.sr, hat_foot=foot, stereo=args.stereo,
+                                       mix=args.mix),
                      f"ride-style performances, hat foot {foot} ({n} per kit)", options)
     if args.extras:
         evaluate(drumkits.render_eval_mixtures(EVAL_KIT, n=4 * n, sr=22050, seed=args.seed), f"{EVAL_KIT} loops",
