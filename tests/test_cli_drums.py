@@ -345,6 +345,28 @@ def test_a_class_with_no_midi_note_is_refused_before_the_work(one_shots, song, t
         assert not out.exists()
 
 
+def test_a_class_the_kit_does_not_have_is_named_as_having_no_template(one_shots, song, tmp_path, capsys,
+                                                                     one_line_error, monkeypatch):
+    # --classes kick,cowbell with a kit (folder or .npz) that has no cowbell: the error said "no
+    # General MIDI drum note is known for 'cowbell' ... name its one-shot folder after a drum",
+    # a folder that is not there; neither the kit nor the bundled templates (which fill a
+    # kit's missing drums) have a cowbell (kitprobe67)
+    import nmfaudio.drums
+
+    kit = tmp_path / "kit.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(kit)]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(nmfaudio.drums, "separate_drums", lambda *a, **k: pytest.fail("the work started"))
+    for templates in (one_shots, kit):
+        out = tmp_path / "out"
+        code = main(["drums", str(song), "-o", str(out), "--templates", str(templates), "--classes", "kick,cowbell"])
+        assert code == 1
+        line = one_line_error(capsys.readouterr().err, "--classes kick,cowbell", "no template for 'cowbell'", "kick",
+                              "snare", "hihat")
+        assert "General MIDI" not in line
+        assert not out.exists()
+
+
 def test_residual_is_not_a_class_to_ask_for(song, tmp_path, capsys, one_line_error):
     # the residual is always written: naming it used to be refused as two inputs colliding
     # ("'beat.wav' and 'beat.wav' would both write ..._residual.wav"), the same file named twice

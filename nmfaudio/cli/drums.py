@@ -478,6 +478,15 @@ def _check_notes(classes, templates) -> None:
     custom = [name for name in classes if name not in KNOWN_CLASSES]
     if not custom:  # (the hits module stays unimported: a usage error answers quickly)
         return
+    kit = _kit_classes(templates)
+    lacking = [name for name in custom if kit is not None and name not in kit]
+    if lacking:
+        # a name the kit does not have either (--classes kick,cowbell, no cowbell/): "no General
+        # MIDI note is known for 'cowbell'" sent the user to rename a folder that is not there;
+        # the bundled templates, which fill a kit's missing drums, lack it too (kitprobe67)
+        have = list(KNOWN_CLASSES) + [name for name in kit if name not in KNOWN_CLASSES]
+        raise CLIError(f"--classes {','.join(classes)}: no template for {', '.join(map(repr, lacking))}; "
+                       f"the templates have {', '.join(have)}")
     from nmfaudio.drums.general_midi import gm_notes
 
     for name in custom:
@@ -487,6 +496,20 @@ def _check_notes(classes, templates) -> None:
             raise CLIError(f"--classes {','.join(classes)}: no General MIDI drum note is known for {name!r}, and "
                            "every run picks each class's hits; name its one-shot folder after a drum (kick, snare, "
                            "toms, hihat, cymbals), or other for percussion that gets no hits") from None
+
+
+def _kit_classes(templates):
+    """The class names of a ``--templates`` kit without learning it: a folder's sub-folders, an
+    .npz's labels (``toms:low`` counts as ``toms``); None when they cannot be read cheaply (the
+    load that follows names the problem)."""
+    path = Path(templates)
+    try:
+        if path.is_dir():
+            return tuple(sorted(sub.name for sub in path.iterdir() if sub.is_dir() and not sub.name.startswith(".")))
+        with np.load(path, allow_pickle=False) as archive:
+            return tuple(dict.fromkeys(str(label).split(":", 1)[0] for label in archive["classes"]))
+    except Exception:  # noqa: BLE001 - anything unreadable here is read (and named) by the load
+        return None
 
 
 def _check_hit_options(args) -> None:
