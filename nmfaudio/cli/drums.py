@@ -313,14 +313,15 @@ def _ride_lines(record) -> list[str]:
     with ``--ride on`` that had nothing to take; other recordings keep the summary they had.
     Block-wise, where only some blocks found one, it names their stretches (``ride_in``)."""
     forced = record.get("ride") is True
-    where_found = f" in {_stretches_text(record['ride_in'])} (the blocks that found one)" if record.get("ride_in") else ""
+    where_found = f" in {_stretches_text(record['ride_in'])} only" if record.get("ride_in") else ""
+    found = "found from the signal" + (", block by block" if where_found else "")
     if record.get("ride_moved"):  # the closed hat part's strokes: to the cymbals, else the residual
-        how = "--ride on" if forced else "found from the signal; --ride off if they are hi-hats"
+        how = "--ride on" if forced else f"{found}; --ride off if they are hi-hats"
         where = "cymbals" if "cymbals" in record["classes"] else "residual"
         how = how if where == "cymbals" else f"no cymbals stem; {how}"
         return [f"  ride strokes taken from the hi-hat to the {where}{where_found} ({how})"]
     if record.get("ride_found"):  # the ride part's own hits: nothing moved, named cymbals_ride
-        how = "--ride on" if forced else "found from the signal; --ride off for none"
+        how = "--ride on" if forced else f"{found}; --ride off for none"
         return [f"  ride strokes picked apart in the cymbals' ride part{where_found} ({how})"]
     if forced:
         if "hihat" in record.get("absent", ()):  # the hat parts were left out: no strokes to move
