@@ -382,6 +382,60 @@ def test_a_silent_block_does_not_clear_what_the_others_judged_absent():
     assert result.absent == ("toms",)
 
 
+def test_block_wise_names_the_stretches_a_decision_covered_in_some_blocks_only():
+    """A class judged absent in some blocks only (its stem silent there, its hits gone)
+    and a ride found in some blocks only are named with their stretches (the blocks'
+    cores, neighbours joined): before blockprobe67 ``absent`` was empty and nothing said
+    that a song's hi-hat was silent for its last 30 s (block-wise, 3-minute song)."""
+    import dataclasses
+
+    from nmfaudio.drums.blockwise import OVERLAP_SECONDS, _run, block_spans
+
+    hop, n = 512, 12 * SR
+    spans = block_spans(n, block=3 * SR, overlap=round(OVERLAP_SECONDS * SR), hop=hop)
+    assert len(spans) == 4
+    silent = separate_drums(np.zeros(SR, np.float32), SR)
+    index = iter(range(len(spans)))
+    hat_absent, ride = {0, 1, 3}, {2}  # per block
+
+    def segment(y):
+        i = next(index)
+        frames = 1 + y.size // hop
+        return dataclasses.replace(silent, sources={"residual": np.zeros_like(y)},
+                                   activations={"kick": np.zeros(frames, np.float32)},
+                                   absent=("toms", "hihat") if i in hat_absent else ("toms",),
+                                   ride_strokes=np.ones(frames, np.float32) if i in ride else None)
+
+    result = _run(lambda first, last: np.ones(last - first, np.float32), n, segment, spans, hop, None,
+                  lambda start, tracks: None)
+    assert result.absent == ("toms",)  # absent in every block: not repeated in absent_in
+    core = [(round(a / SR, 1), round(b / SR, 1)) for a, b, _, _ in spans]
+    assert result.absent_in == {"hihat": ((core[0][0], core[1][1]), core[3])}
+    assert result.ride_in == (core[2],)
+
+
+def test_block_wise_cli_says_where_a_stem_was_silenced_in_some_blocks(tmp_path, cli, loop):
+    """The loop (no toms) with loud toms in its first 2.3 s, in 3-s blocks: the last
+    block judges the toms absent, the others do not; the summary's toms line and the
+    JSON record say where the stem is silent (before blockprobe67: nothing)."""
+    import json
+
+    mix, sr, _ = loop
+    toms = template_hits("toms:low", mix.size, [0.3, 0.8, 1.3, 1.8, 2.3], level=0.6 * np.abs(mix).max())
+    path = tmp_path / "take.wav"
+    sf.write(path, mix + toms, sr, subtype="FLOAT")
+    code, out, _ = cli(["drums", path, "-o", tmp_path / "a", "--block-seconds", "3"])
+    assert code == 0
+    line = next(line for line in out.splitlines() if "take_toms.wav" in line)
+    assert "judged not playing in 6.0-8.7 s (some blocks only)" in line, line
+    code, out, _ = cli(["drums", path, "-o", tmp_path / "b", "--block-seconds", "3", "--json"])
+    record = json.loads(out)
+    assert record["absent"] == [] and record["absent_in"] == {"toms": [[6.0, 8.7]]}
+    tom_stem = sf.read(tmp_path / "b" / "take_toms.wav", dtype="float32")[0]
+    assert not np.any(tom_stem[round(6.8 * sr):])  # silent where it says (past the cross-fade at 6 s)
+    assert np.sqrt(np.mean(tom_stem[:round(2.5 * sr)] ** 2)) > 0.01  # and playing where the toms are
+
+
 def test_presence_test_is_checked(loop):
     mix, sr, _ = loop
     with pytest.raises(ValueError, match="presence_test='maybe' must be True or False"):

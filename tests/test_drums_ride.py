@@ -1522,3 +1522,20 @@ def test_a_decided_rides_hats_the_cymbal_parts_do_not_hold_leave_the_cymbals_for
     monkeypatch.setattr(separation, "RIDE_STROKE_SPLIT", True)
     forced = separate_drums(mix, sr, random_state=0, mask_power=1, ride="on")
     np.testing.assert_array_equal(forced.sources["cymbals"], whole.sources["cymbals"])
+
+
+def test_block_wise_summary_names_the_stretches_whose_blocks_found_the_ride():
+    """Block-wise, a ride found in some blocks only is said with its stretches
+    (``ride_in``): on a 10-minute concatenation of performances the ride was found in
+    0-90 s and, wrongly, in 270-300 s, and before blockprobe67 the summary read as if the
+    whole file's time were kept on a ride."""
+    from nmfaudio.cli.drums import _ride_lines
+
+    record = {"ride": "auto", "ride_found": True, "ride_moved": True, "classes": ["hihat", "cymbals"],
+              "ride_in": [[0.0, 90.0], [270.0, 300.0]]}
+    (line,) = _ride_lines(record)
+    assert "to the cymbals in 0.0-90.0 and 270.0-300.0 s only (found from the signal, block by block;" in line
+    (line,) = _ride_lines({**record, "ride_moved": False})
+    assert "ride part in 0.0-90.0 and 270.0-300.0 s only (" in line
+    (line,) = _ride_lines({**record, "ride_in": None})  # every block found it (or in memory): as before
+    assert line == "  ride strokes taken from the hi-hat to the cymbals (found from the signal; --ride off if they are hi-hats)"

@@ -42,6 +42,10 @@ from nmfaudio.cli._batch import add_batch_arguments, add_output_arguments, file_
 #: Said on the line of a stem a presence decision left silent (``result.absent``): why, and
 #: how to keep it.
 ABSENT_TEXT = "judged not playing: --presence-test off keeps every class"
+#: Said on the line of a stem a presence decision left silent in some blocks only
+#: (``result.absent_in``, block-wise): where, and how to keep it.  ``{where}``: the stretches.
+ABSENT_IN_TEXT = ("judged not playing in {where} (some blocks only): silent there and no hits there; "
+                  "--presence-test off keeps every class")
 #: ... and, when that silent stem still has hits (the hi-hat's: step 7 of nmfaudio.drums.hits adds the
 #: recording's high-band onsets, at strength 0), where they come from (review60)
 ABSENT_HITS_TEXT = ", its hits read from the recording's high band"
@@ -298,17 +302,27 @@ def _frames_text(lengths: dict) -> str:
     return count(common, "frame") + (f", {others}" if others else "")
 
 
+def _stretches_text(spans) -> str:
+    """``0.0-30.0 s`` or ``0.0-30.0 and 90.0-120.0 s``: block-wise stretches (s)."""
+    parts = [f"{start:.1f}-{stop:.1f}" for start, stop in spans]
+    return (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "") + parts[-1] + " s"
+
+
 def _ride_lines(record) -> list[str]:
     """What the ride switch did (nmfaudio.drums.ride): said only with a ride found, or
-    with ``--ride on`` that had nothing to take; other recordings keep the summary they had."""
+    with ``--ride on`` that had nothing to take; other recordings keep the summary they had.
+    Block-wise, where only some blocks found one, it names their stretches (``ride_in``)."""
     forced = record.get("ride") is True
+    where_found = f" in {_stretches_text(record['ride_in'])} only" if record.get("ride_in") else ""
+    found = "found from the signal" + (", block by block" if where_found else "")
     if record.get("ride_moved"):  # the closed hat part's strokes: to the cymbals, else the residual
-        how = "--ride on" if forced else "found from the signal; --ride off if they are hi-hats"
-        where = "cymbals (" if "cymbals" in record["classes"] else "residual (no cymbals stem; "
-        return [f"  ride strokes taken from the hi-hat to the {where}{how})"]
+        how = "--ride on" if forced else f"{found}; --ride off if they are hi-hats"
+        where = "cymbals" if "cymbals" in record["classes"] else "residual"
+        how = how if where == "cymbals" else f"no cymbals stem; {how}"
+        return [f"  ride strokes taken from the hi-hat to the {where}{where_found} ({how})"]
     if record.get("ride_found"):  # the ride part's own hits: nothing moved, named cymbals_ride
-        how = "--ride on" if forced else "found from the signal; --ride off for none"
-        return [f"  ride strokes picked apart in the cymbals' ride part ({how})"]
+        how = "--ride on" if forced else f"{found}; --ride off for none"
+        return [f"  ride strokes picked apart in the cymbals' ride part{where_found} ({how})"]
     if forced:
         if "hihat" in record.get("absent", ()):  # the hat parts were left out: no strokes to move
             return ["  --ride on: no ride strokes taken (the hi-hat parts were judged to hold no hats: "
@@ -378,6 +392,12 @@ def _done_lines(record, name: str | None = None) -> list[str]:
                 why += f"; {', '.join(away)}: {SOUNDS_IN_TEXT.format(host='accompaniment')}"
         if why and len(source.get("onsets_s", ())):  # "rms 0, 54 hits; judged not playing": say whence
             why += ABSENT_HITS_TEXT
+        # block-wise: a stem silent in some blocks only (the drums file: its classes that were)
+        partly = {name: spans for name, spans in record.get("absent_in", {}).items()
+                  if name == source["name"] or (source["name"] == "drums" and "drums" not in record["classes"])}
+        for name, spans in partly.items():
+            label = "" if name == source["name"] else f"{name} "
+            why += f"; {label}{ABSENT_IN_TEXT.format(where=_stretches_text(spans))}"
         host = record.get("sounds_in", {}).get(source["name"])
         if host is not None:  # silent too, but playing: its parts are in the host's stem
             why = "; " + (SOUNDS_IN_TEXT if not source["rms"] else SOUNDS_IN_SOME_TEXT).format(host=host)

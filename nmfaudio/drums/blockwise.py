@@ -190,8 +190,10 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
         whole recording, the blocks' templates averaged, their losses summed;
         ``accompaniment`` and ``tonal_share`` the whole recording's; ``absent`` the
         classes judged not playing in every block that is not digital silence (their
-        stem silent throughout); ``sounds_in`` the classes whose parts sounded in another
-        stem in some block.
+        stem silent throughout); ``absent_in`` those judged not playing in some blocks
+        only, with the stretches where their stem is silent; ``ride_in`` the stretches
+        whose blocks found a ride when others did not; ``sounds_in`` the classes whose parts
+        sounded in another stem in some block.
     """
     block_seconds = check_number(block_seconds, "block_seconds", minimum=0, strict=True,
                                  expected="a number of seconds > 0 (e.g. 30)")
@@ -264,6 +266,9 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     weighted_P, losses, n_iters, limits, bands = None, [], [], [], []
     absent = None  # the classes judged not playing in every block so far (a stem silent throughout)
     sounds_in = {}  # the classes whose parts sounded in another stem in some block (its hits read there too)
+    # per block: the classes judged absent and whether a ride was found, for the stretches
+    # a decision covered (a flip between blocks changes a stem's character at the seam)
+    judged_absent, found_ride = [], []
     for index, span in enumerate(spans):
         start, stop, first, last = span
         segment = read(first, last)
@@ -306,6 +311,8 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
             bands.append(part.input_band_hz)
         if judged:  # silence judges nothing: it neither adds to nor clears the others' list
             absent = [c for c in (part.absent if absent is None else absent) if c in part.absent]
+        judged_absent.append(tuple(part.absent) if judged else None)
+        found_ride.append(part.ride_strokes is not None)
         sounds_in.update(part.sounds_in)
         del part, done, weighted, block_P
         if on_block is not None:
@@ -314,10 +321,29 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     kit = first_part.templates
     averaged = type(kit)(P.astype(kit.P.dtype), kit.classes, kit.sr, kit.n_fft, kit.hop_length, kit.window,
                          kit.n_shots, f"{kit.source.split(' (adapted to')[0]} (adapted, mean of {len(spans)} blocks)")
+    sr = first_part.sr or 1  # None only for an array given without a rate: spans in samples then
+    absent = tuple(absent or ())
+    absent_in = {c: _stretches(spans, [bool(a) and c in a for a in judged_absent], sr)
+                 for c in dict.fromkeys(c for a in judged_absent if a for c in a) if c not in absent}
+    ride_in = _stretches(spans, found_ride, sr) if any(found_ride) and not all(found_ride) else None
     longest = max(len(loss) for loss in losses)
     loss = sum(np.pad(loss, (0, longest - len(loss)), mode="edge") for loss in losses)
     return dataclasses.replace(first_part, sources={}, activations=activations, templates=averaged, loss=loss,
                                n_iter=max(n_iters), ride_strokes=strokes.get("ride_strokes"),
-                               ride_with_snare=strokes.get("ride_with_snare"), absent=tuple(absent or ()),
-                               sounds_in=sounds_in,
+                               ride_with_snare=strokes.get("ride_with_snare"), absent=absent,
+                               absent_in=absent_in, ride_in=ride_in, sounds_in=sounds_in,
                                band_limit_hz=max(limits, default=None), input_band_hz=max(bands, default=None))
+
+
+def _stretches(spans, flags, sr: int) -> tuple:
+    """The blocks' own parts (``spans``' cores) where ``flags`` is true, neighbouring
+    blocks joined, as ``((start_s, stop_s), ...)`` rounded to 0.1 s."""
+    out = []
+    for (start, stop, _, _), flag in zip(spans, flags):
+        if not flag:
+            continue
+        if out and out[-1][1] == start:
+            out[-1][1] = stop
+        else:
+            out.append([start, stop])
+    return tuple((round(start / sr, 1), round(stop / sr, 1)) for start, stop in out)

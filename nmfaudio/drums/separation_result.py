@@ -106,6 +106,16 @@ class DrumSeparation:
     #: so their hits, hold none of its parts).  Block-wise: the classes whose parts sounded
     #: elsewhere in some block.  Empty with ``presence_test=False``.
     sounds_in: dict = field(default_factory=dict)
+    #: Block-wise only: the requested classes judged not playing (as for :attr:`absent`) in
+    #: some blocks but not in all, so not in :attr:`absent`, with the stretches where their
+    #: stem is silent — ``{"hihat": ((150.0, 180.0),)}``: seconds, the blocks' own parts
+    #: (their edges cross-faded over 4 s), neighbouring blocks joined.  Their hits there are
+    #: lost too.  Empty in memory.
+    absent_in: dict = field(default_factory=dict)
+    #: Block-wise only: the stretches (seconds, as for :attr:`absent_in`) whose blocks found
+    #: a ride (:attr:`ride_strokes`, zero elsewhere) when others did not; None when every
+    #: block or none found one, and in memory.
+    ride_in: tuple | None = None
     #: Why the block-wise mode was chosen by itself (:mod:`nmfaudio.drums.blockwise`), or None.
     blockwise_reason: str | None = None
     #: Whether the accompaniment model was used (``accompaniment=`` of separate_drums,
@@ -153,7 +163,8 @@ class DrumSeparation:
                  else "none: streamed to stream_to")
         loss = f"{float(self.loss[-1]):.4g}" if len(self.loss) else "n/a"
         extras = "".join(f", {key}={value!r}" for key, value in
-                         (("absent", self.absent), ("sounds_in", self.sounds_in), ("borrowed", self.borrowed),
+                         (("absent", self.absent), ("absent_in", self.absent_in), ("sounds_in", self.sounds_in),
+                          ("ride_in", self.ride_in), ("borrowed", self.borrowed),
                           ("band_limit_hz", self.band_limit_hz), ("blockwise_reason", self.blockwise_reason))
                          if value)
         return (f"DrumSeparation(name={self.name!r}, sources={list(self.sources)} of {shape}, sr={self.sr}, "
