@@ -60,7 +60,10 @@ TEMPLATE_FRAMES = 8
 
 #: Template length per class when learning from a one-shot folder: cymbals ring for
 #: seconds, and a longer template tells a crash from an open hi-hat (measured in
-#: docs/drums-five-stems.md).
+#: docs/drums-five-stems.md).  Toms stay 8 frames, though the bundled tom parts are 24:
+#: on seven kits' own one-shots 24-frame toms gave the kick +0.77 dB and the toms +0.55
+#: but the snare -0.25 and the toms' onset recall 0.901 -> 0.822 (no length between
+#: escapes that trade; docs/log/drums-five-stems-decisions.md, the kit-toms round).
 CLASS_FRAMES = {"cymbals": 24}
 
 #: Sub-hop onset offsets (in quarters of the hop) averaged when learning a template, so
