@@ -1539,10 +1539,9 @@ def _one_ring_band(steady_gaps, strokes, seed=0):
 
 def test_the_ride_parts_loose_gate_needs_two_steady_gaps():
     """The ride part's loose gate (LOOSE_SHARE 0.25) passed on one steady gap of four
-    counted: bus compression evens a hat groove's gap ends, and one such gap took 4 of
-    the 152 tuning grooves without a ride (kick/snare/hi-hat-only ones among them) for
-    rides under ``mixbus`` "bus" or "record" (docs/log/transcription-decisions.md, ridebus
-    round).  One steady gap is no ring held from stroke to stroke: the part needs
+    counted: under bus compression one such gap took 4 of 244 tuning grooves without a
+    ride (kick/snare/hi-hat-only ones among them) for rides, 2 under ``mixbus`` "bus" and
+    2 under "record" (docs/log/transcription-decisions.md, ridebus round).  One steady gap is no ring held from stroke to stroke: the part needs
     ``RIDE_LOOSE_STEADY`` (2) of them, as the hat part's loose gate does.  Main took it."""
     strokes = np.arange(100, 100 + 5 * GAP, GAP)  # 4 gaps, past the crash part's hit
     P, H, labels = _parts(_activation(strokes))
@@ -1575,11 +1574,11 @@ def _compressed_hats_band(end_db, seed=0):
 
 def test_the_hat_parts_gates_need_the_gaps_ends_near_the_hits():
     """Bus compression evens the band at a hat groove's gap ends from one gap to the next,
-    and the gates' gap-to-gap test (STEADY_DB) passed there: 4 of the tuning grooves
-    without a ride decided so under ``mixbus`` "bus" or "record" (docs/log/transcription-decisions.md,
-    ridebus round).  Measured against its own hit, a closed hat's gap end has still fallen
-    24-41 dB, a ride's 3-16.4 dB: the gates' pass needs the median within GAP_END_DB (-20
-    dB).  Gap ends 30 dB under the hits: no ride (main took it); 10 dB under: a ride."""
+    and the gates' gap-to-gap test (STEADY_DB) passed there.  Measured against its own
+    hit, a ride's gap end had fallen 2.7-16.4 dB where the gates passed, some hat grooves'
+    24-41 dB (docs/log/transcription-decisions.md, ridebus round): the gates' pass needs the
+    median within GAP_END_DB (-20 dB).  Gap ends 30 dB under the hits: no ride (main took
+    it); 10 dB under: a ride."""
     grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
     P, H, labels = _parts(np.full(N_FRAMES, 1e-4))
     H[2, 0] = _activation(_strokes())

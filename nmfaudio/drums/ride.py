@@ -103,6 +103,15 @@ several parts leaves that part a few accents, and the gaps between them end on t
 previous 16th's identical tail — steady, with nothing ringing (docs/log/transcription-decisions.md,
 ride decision round: the four such grooves of the tuning seeds taken for rides no more).
 
+**Compression.** A bus compressor evens the band at a hat groove's gap ends from gap to gap,
+and the gates read that as a ride's ring.  In a drum recording the closed hat part's gates
+also need its gaps' ends within :data:`GAP_END_DB` of its hits (:func:`hat_ring_level`'s
+median), and the ride part's loose gate two steady gaps (:data:`RIDE_LOOSE_STEADY`).
+Measured (docs/log/transcription-decisions.md, ridebus round; 244 tuning grooves without a
+ride and 84 ride grooves): dry, 6 → 5 grooves taken for rides; under
+``benchmarks/mixbus.py``'s "bus" 16 → 14, "record" 17 → 14 (the extra set's 32: 0 / 4 / 5 →
+0 / 4 / 4); the rides found unchanged dry and under "bus", 68 → 67 of 84 under "record".
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above in drum recordings, and in a song by the strict gate alone at
 :data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither
@@ -148,7 +157,7 @@ from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "HELD_SHARE",
+           "HELD_SHARE", "GAP_END_DB", "RIDE_LOOSE_STEADY",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
            "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
            "WASH_FROM", "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
@@ -230,7 +239,11 @@ HAT_LOOSE_DB = 4.25
 #: hats went to the cymbals stem (hi-hat 3.0 dB oracle, −13.8 dB); docs/log/drums-five-stems-decisions.md,
 #: the hat-kits round.
 HAT_LOOSE_STEADY = 2
-#: The ride part's loose gate's least number of steady gaps.
+#: The ride part's loose gate's least number of steady gaps (1 before the ridebus round): one
+#: steady gap of four or five counted is no ring held from stroke to stroke — under bus
+#: compression it took four tuning grooves without a ride for rides, kick/snare/hi-hat-only
+#: ones among them (docs/log/transcription-decisions.md, ridebus round); every ride the ride
+#: part's gate found dry passed on two or more.
 RIDE_LOOSE_STEADY = 2
 #: In a drum recording the closed hat part's gates (strict or loose) also need the ride
 #: part and the hat parts together to hold at least this share of the band's model at the
@@ -246,11 +259,14 @@ HELD_SHARE = 0.4
 #: In a drum recording the closed hat part's gates (strict or loose) also need the band at
 #: the end of its gaps no more than GAP_END_DB (dB) under the band at its hits, the median
 #: over the gaps (:func:`hat_ring_level`, the fifth cue's level): each gap's end measured
-#: against its own hit, not against the other gaps' ends.  Bus compression evens the gap
-#: ends of a hat groove — the compressor's gain, lowered by each loud hit, scales the tails
-#: between — so the gates' gap-to-gap level change (STEADY_DB) passes there; a closed hat's
-#: band has still fallen by 24-41 dB at its gaps' ends, a ride's by 3-16.4 dB
-#: (docs/log/transcription-decisions.md, ridebus round).  None: off.
+#: against its own hit, not against the other gaps' ends.  Bus compression evens a hat
+#: groove's gap ends from gap to gap (the compressor's gain, lowered by each loud hit, scales
+#: the tails between), and the gates' gap-to-gap level change (STEADY_DB) passed there.
+#: Measured (docs/log/transcription-decisions.md, ridebus round; the hat part's gate passes
+#: in 1,080 tuning and extra recordings, dry and under ``benchmarks/mixbus.py``'s "bus" and
+#: "record"): the rides −16.4 to −2.7 dB, the grooves without a ride −41.2 to −5.1 — three
+#: under −20 (one dry, two under "record"); most grooves compression takes for rides stay
+#: taken.  None: off.
 GAP_END_DB = -20.0
 #: The third cue, on the closed hat part's hits one by one (:func:`hit_ring_share`): a ride
 #: still rings with the stroke's own partials when the next stroke comes; a closed hat is
