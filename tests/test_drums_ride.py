@@ -1539,3 +1539,74 @@ def test_block_wise_summary_names_the_stretches_whose_blocks_found_the_ride():
     assert "ride part in 0.0-90.0 and 270.0-300.0 s only (" in line
     (line,) = _ride_lines({**record, "ride_in": None})  # every block found it (or in memory): as before
     assert line == "  ride strokes taken from the hi-hat to the cymbals (found from the signal; --ride off if they are hi-hats)"
+
+
+def _one_ring_band(steady_gaps, strokes, seed=0):
+    """Fresh noise at every frame (no ring held), except that the RING_S before the ends of
+    the first ``steady_gaps`` gaps after the first hold one fixed spectrum at the same
+    level: those gaps are steady, the rest not (level change ~0 dB everywhere)."""
+    rng = np.random.default_rng(seed)
+    band = 0.5 + rng.random((BINS, N_FRAMES))
+    spectrum = rng.lognormal(0, 1, BINS)
+    spectrum *= np.sqrt((band[:, 0] ** 2).sum() / (spectrum ** 2).sum())
+    for s in strokes[1:steady_gaps + 2]:  # the ends of gaps 0 .. steady_gaps, the first one unsteady
+        band[:, s - 2:s] = spectrum[:, None]
+    return band
+
+
+def test_the_ride_parts_loose_gate_needs_two_steady_gaps():
+    """The ride part's loose gate (LOOSE_SHARE 0.25) passed on one steady gap of four
+    counted: under bus compression one such gap took 4 of 244 tuning grooves without a
+    ride (kick/snare/hi-hat-only ones among them) for rides, 2 under ``mixbus`` "bus" and
+    2 under "record" (docs/log/transcription-decisions.md, ridebus round).  One steady gap is no ring held from stroke to stroke: the part needs
+    ``RIDE_LOOSE_STEADY`` (2) of them, as the hat part's loose gate does.  Main took it."""
+    strokes = np.arange(100, 100 + 5 * GAP, GAP)  # 4 gaps, past the crash part's hit
+    P, H, labels = _parts(_activation(strokes))
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    lo, hi = (int(np.ceil(edge * N_FFT / SR)) for edge in ride.RIDE_BAND_HZ)
+    for steady, found in ((1, False), (2, True)):
+        band = _one_ring_band(steady, strokes)
+        share, median, ends = ride._gap_cue(band, H[4, 0], *GRID)
+        assert ends.size == 4 and share == pytest.approx(steady / 4) and median < ride.LOOSE_DB
+        assert ride.ring_share(P, H.sum(axis=1), 4, ends, slice(lo, hi)) >= ride.RING_SHARE
+        strokes_found = ride.ride_part_strokes(P, H, labels, _full_band(band), **grid)
+        assert (strokes_found is not None) == found
+
+
+def _compressed_hats_band(end_db, seed=0):
+    """Closed hats struck every GAP frames (a fresh spectrum per hit, two frames), and the
+    two frames before each hit holding one fixed spectrum ``end_db`` dB under the hits:
+    gap ends as even as a bus compressor leaves a hat groove's, over a floor 80 dB down:
+    (650, N_FRAMES)."""
+    rng = np.random.default_rng(seed)
+    band = 1e-5 * rng.random((BINS, N_FRAMES))
+    held = rng.lognormal(0, 1, BINS)
+    held *= 10 ** (end_db / 20) / np.sqrt((held ** 2).sum())
+    for s in _strokes():
+        hit = rng.lognormal(0, 1, BINS)
+        band[:, s:s + 2] += (hit / np.sqrt((hit ** 2).sum()))[:, None]  # every hit of one energy
+        band[:, s - 2:s] += held[:, None]
+    return band
+
+
+def test_the_hat_parts_gates_need_the_gaps_ends_near_the_hits():
+    """Bus compression evens the band at a hat groove's gap ends from one gap to the next,
+    and the gates' gap-to-gap test (STEADY_DB) passed there.  Measured against its own
+    hit, a ride's gap end had fallen 2.7-16.4 dB where the gates passed, some hat grooves'
+    24-41 dB (docs/log/transcription-decisions.md, ridebus round): the gates' pass needs the
+    median within GAP_END_DB (-20 dB).  Gap ends 30 dB under the hits: no ride (main took
+    it); 10 dB under: a ride."""
+    grid = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    P, H, labels = _parts(np.full(N_FRAMES, 1e-4))
+    H[2, 0] = _activation(_strokes())
+    P[:, 2] = 1.0  # the closed hat part holds the band's model (HELD_SHARE)
+    route = np.arange(5)
+    lo, hi = (int(np.ceil(edge * N_FFT / SR)) for edge in ride.RIDE_BAND_HZ)
+    for end_db, moved in ((-30.0, False), (-10.0, True)):
+        band = _compressed_hats_band(end_db)
+        share, median, ends = ride._gap_cue(band, H[2, 0], *GRID)
+        assert share > 0.9 and median < 0.5 and ends.size > ride.FEW_GAPS  # the strict gate passes
+        level = ride.hat_ring_level(band, H[2, 0], GRID[0])[0]
+        assert abs(level - end_db) < 1.0
+        result = ride.move_strokes(P, H, route, labels, _full_band(band), target=4, **grid)
+        assert (result[3] is not None) == moved

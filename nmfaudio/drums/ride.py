@@ -103,6 +103,15 @@ several parts leaves that part a few accents, and the gaps between them end on t
 previous 16th's identical tail — steady, with nothing ringing (docs/log/transcription-decisions.md,
 ride decision round: the four such grooves of the tuning seeds taken for rides no more).
 
+**Compression.** A bus compressor evens the band at a hat groove's gap ends from gap to gap,
+and the gates read that as a ride's ring.  In a drum recording the closed hat part's gates
+also need its gaps' ends within :data:`GAP_END_DB` of its hits (:func:`hat_ring_level`'s
+median), and the ride part's loose gate two steady gaps (:data:`RIDE_LOOSE_STEADY`).
+Measured (docs/log/transcription-decisions.md, ridebus round; 244 tuning grooves without a
+ride and 84 ride grooves): dry, 6 → 5 grooves taken for rides; under
+``benchmarks/mixbus.py``'s "bus" 16 → 14, "record" 17 → 14 (the extra set's 32: 0 / 4 / 5 →
+0 / 4 / 4); the rides found unchanged dry and under "bus", 68 → 67 of 84 under "record".
+
 **The switch.** ``separate_drums(ride=...)`` (:func:`ride_mode`): "auto" decides as
 above in drum recordings, and in a song by the strict gate alone at
 :data:`SONG_STEADY_SHARE` (the closed hat part only); False looks for no ride (neither
@@ -148,7 +157,7 @@ from nmfaudio.drums.templates import class_of
 from nmfaudio.drums.times import near
 
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
-           "HELD_SHARE",
+           "HELD_SHARE", "GAP_END_DB", "RIDE_LOOSE_STEADY",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
            "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
            "WASH_FROM", "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
@@ -230,6 +239,12 @@ HAT_LOOSE_DB = 4.25
 #: hats went to the cymbals stem (hi-hat 3.0 dB oracle, −13.8 dB); docs/log/drums-five-stems-decisions.md,
 #: the hat-kits round.
 HAT_LOOSE_STEADY = 2
+#: The ride part's loose gate's least number of steady gaps (1 before the ridebus round): one
+#: steady gap of four or five counted is no ring held from stroke to stroke — under bus
+#: compression it took four tuning grooves without a ride for rides, kick/snare/hi-hat-only
+#: ones among them (docs/log/transcription-decisions.md, ridebus round); every ride the ride
+#: part's gate found dry passed on two or more.
+RIDE_LOOSE_STEADY = 2
 #: In a drum recording the closed hat part's gates (strict or loose) also need the ride
 #: part and the hat parts together to hold at least this share of the band's model at the
 #: counted gaps' ends (the median over the ends; :func:`ring_share` of those parts): a
@@ -241,6 +256,18 @@ HAT_LOOSE_STEADY = 2
 #: 1.0 / −1.0 / 3.6 without the ride decision): 0.15-0.35 there, 0.46-0.93 on the 31 tuning
 #: ride-style grooves the gates pass (docs/log/drums-five-stems-decisions.md, hat-snare round).  0: off.
 HELD_SHARE = 0.4
+#: In a drum recording the closed hat part's gates (strict or loose) also need the band at
+#: the end of its gaps no more than GAP_END_DB (dB) under the band at its hits, the median
+#: over the gaps (:func:`hat_ring_level`, the fifth cue's level): each gap's end measured
+#: against its own hit, not against the other gaps' ends.  Bus compression evens a hat
+#: groove's gap ends from gap to gap (the compressor's gain, lowered by each loud hit, scales
+#: the tails between), and the gates' gap-to-gap level change (STEADY_DB) passed there.
+#: Measured (docs/log/transcription-decisions.md, ridebus round; the hat part's gate passes
+#: in 1,080 tuning and extra recordings, dry and under ``benchmarks/mixbus.py``'s "bus" and
+#: "record"): the rides −16.4 to −2.7 dB, the grooves without a ride −41.2 to −5.1 — three
+#: under −20 (one dry, two under "record"); most grooves compression takes for rides stay
+#: taken.  None: off.
+GAP_END_DB = -20.0
 #: The third cue, on the closed hat part's hits one by one (:func:`hit_ring_share`): a ride
 #: still rings with the stroke's own partials when the next stroke comes; a closed hat is
 #: gone in under 80 ms, and what the band holds then (a crash's wash, an open hat's noise)
@@ -475,7 +502,7 @@ def _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=0):
 
 def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=(None, HAT_RING_SHARE),
                     loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, steady_share=STEADY_SHARE,
-                    refire=False, hit_ring=None, held=None) -> bool:
+                    refire=False, hit_ring=None, held=None, end_level=None) -> bool:
     """Whether the closed hi-hat part's (or the ride part's) hits are a ride's strokes
     (the module notes).
 
@@ -516,26 +543,32 @@ def is_ride_pattern(band_magnitude, hat, frame_rate, bin_hz, *, ring=None, need=
         ``held(frames)``: the ride and hat parts' share of the band's model there
         (:func:`ring_share` of those parts); given, a pass of either gate needs it at least
         :data:`HELD_SHARE` at the counted gaps' ends.  None: no such check.
+    end_level : callable or None, default None
+        ``end_level()``: the band at the gaps' ends against the hits (dB, the median;
+        :func:`hat_ring_level`, float or None); given, a pass of either gate needs it at
+        least :data:`GAP_END_DB` (None: no gaps measured, no check).  None: no such check.
 
     Returns
     -------
     bool
     """
     if _gates(_gap_cue(band_magnitude, hat, frame_rate, bin_hz), ring, need, loose_db, steady_share, loose_steady,
-              hit_ring, held):
+              hit_ring, held, end_level):
         return True
     if not refire:
         return False
     # the second count only adds: with the re-fired gaps counted some rides' share falls
     cue = _gap_cue(band_magnitude, hat, frame_rate, bin_hz, refire=_frames(REFIRE_GAP_S, frame_rate))
-    return _gates(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring, held)
+    return _gates(cue, ring, need, loose_db, steady_share, loose_steady, hit_ring, held, end_level)
 
 
-def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None, held=None) -> bool:
+def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=None, held=None,
+           end_level=None) -> bool:
     """The strict and loose gates of :func:`is_ride_pattern` on one count of the gaps
     (``cue``: :func:`_gap_cue`'s result; ``loose_steady``: the loose gate's least number
     of steady gaps; ``hit_ring``: the thin-evidence check's third cue, :data:`FEW_GAPS`;
-    ``held``: the ride and hat parts' share, :data:`HELD_SHARE`)."""
+    ``held``: the ride and hat parts' share, :data:`HELD_SHARE`; ``end_level``: the gaps'
+    ends against the hits, :data:`GAP_END_DB`)."""
     if cue is None:
         return False
     # evaluated once: a failing pass measures the ring share and maybe the hits' ring
@@ -543,7 +576,12 @@ def _gates(cue, ring, need, loose_db, steady_share, loose_steady=1, hit_ring=Non
     if passed and held is not None and HELD_SHARE > 0:
         # the band at the gaps' ends must be the ride's ring (or the hats'), not a crash's
         # wash or the drums' tails over quiet hats
-        return held(cue[2]) >= HELD_SHARE
+        passed = held(cue[2]) >= HELD_SHARE
+    if passed and end_level is not None and GAP_END_DB is not None:
+        # ... and still near the hits' level: compression evens the ends of a hat groove's
+        # gaps from one to the next, not their fall from the hit
+        level = end_level()
+        passed = level is None or level >= GAP_END_DB
     return passed
 
 
@@ -679,7 +717,7 @@ def closed_hat_part(labels):
 
 def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(None, HAT_RING_SHARE),
            loose_db=HAT_LOOSE_DB, loose_steady=HAT_LOOSE_STEADY, hit_ring=False, steady_share=STEADY_SHARE,
-           refire=True, held_parts=None, hold=None) -> bool:
+           refire=True, held_parts=None, hold=None, end_level=False) -> bool:
     """:func:`is_ride_pattern` for ``activation`` (shape (N,)) on the full-resolution
     ``magnitude`` (shape (F, C, N)): False when part of the band is above Nyquist.
     ``model``: (P, H, part) for :func:`ring_share` (P shape (F, K, T), H (K, N)), or None;
@@ -689,7 +727,8 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
     ``steady_share``, ``refire``: as in :func:`is_ride_pattern`; ``held_parts``: with ``model``,
     the parts (indices into its P and H) whose share :data:`HELD_SHARE` asks of a pass;
     ``hold``: ``hold(rows)`` (rows the band's slice), the fourth cue (:data:`CYMBALS_HOLD`),
-    asked where every other cue fails (None: not asked)."""
+    asked where every other cue fails (None: not asked); ``end_level``: True, with ``model``, a
+    gate's pass needs the gaps' ends within :data:`GAP_END_DB` of the hits (:func:`hat_ring_level`)."""
     bin_hz, frame_rate = sr / n_fft, sr / hop_length
     rows = band_rows(sr, n_fft, magnitude.shape[0])
     if rows is None:
@@ -708,9 +747,14 @@ def _rings(magnitude, activation, *, sr, n_fft, hop_length, model=None, need=(No
         return max(shares) if shares else None
 
     confirm = either_rings if hit_ring and model is not None else None
+
+    def gap_end():  # the median of hat_ring_level, None with too few gaps
+        cue = hat_ring_level(band, activation, frame_rate)
+        return None if cue is None else cue[0]
+
     if is_ride_pattern(band, activation, frame_rate, bin_hz, ring=ring, need=need, loose_db=loose_db,
                        loose_steady=loose_steady, steady_share=steady_share, refire=refire, hit_ring=confirm,
-                       held=held):
+                       held=held, end_level=gap_end if end_level and model is not None else None):
         return True
     share = hit_ring_share(band, activation, frame_rate, bin_hz) if hit_ring else None
     if share is not None and share >= HIT_RING_SHARE:
@@ -915,7 +959,7 @@ def stroke_weights(magnitude, hat, snare, *, sr, n_fft, hop_length, forced=False
     steady = SONG_STEADY_SHARE if song else STEADY_SHARE
     if not forced and not _rings(magnitude, hat, sr=sr, n_fft=n_fft, hop_length=hop_length, model=model,
                                  hit_ring=model is not None, steady_share=steady, refire=not song,
-                                 held_parts=held_parts, hold=None if song else hold):
+                                 held_parts=held_parts, hold=None if song else hold, end_level=not song):
         return weights
     weights[:] = 1
     guard = _frames(SNARE_GUARD_S, frame_rate)
@@ -1135,7 +1179,8 @@ def ride_part_strokes(P, H, labels, magnitude, *, sr, n_fft, hop_length, forced=
     # rings steadily, the ring is the hats' and a crash's, not the ride template's
     model = (P[:, :len(labels)], H[:len(labels)].sum(axis=1), ride)
     if not forced and not _rings(magnitude, strokes.sum(axis=0), sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB, loose_steady=1):
+                                 model=model, need=(RING_SHARE, RING_SHARE), loose_db=LOOSE_DB,
+                                 loose_steady=RIDE_LOOSE_STEADY):
         return None
     return strokes.copy()
 
