@@ -131,12 +131,12 @@ def drums_bytes(n_samples: int, n_channels: int, *, n_stems: int, n_fft: int, ho
 
     It errs high on purpose: the STFT's pages go back as the stems are made
     (:mod:`nmfaudio.drums.pages`), so not everything above is held at once.  Measured
-    (budget67, docs/performance.md): peak resident memory less the libraries' (0.25 GB)
+    (budget67, docs/performance.md): peak resident memory less the libraries' (0.21 GB)
     of ``nmfaudio drums --max-memory none`` with the defaults, ``--plot``, ``--onsets
     --midi``, ``--stems drums``, ``--classes kick,snare``, ``--format flac`` and of
     ``separate_drums`` + ``save``, on 1-10 minutes of drum recordings and full songs
     (``--accompaniment on``) in mono 22.05 kHz and stereo 44.1 / 48 kHz, was at most
-    0.82 of this estimate (the estimate at least 1.21 times it).  (Before, it also
+    0.84 of this estimate (the estimate at least 1.19 times it).  (Before, it also
     counted every output's modelled spectrogram and mask as whole arrays, which the run
     makes a range of frames at a time: 9.8 GiB for those 10 minutes, which took 2.0-2.2
     GiB.)
