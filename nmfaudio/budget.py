@@ -21,7 +21,9 @@ __all__ = ["DEFAULT_MAX_MEMORY", "check_max_memory", "format_bytes", "separate_b
 #: Default ``max_memory`` (``--max-memory``): 4 GiB.  On a 24 GiB machine that leaves
 #: room for four separations at once (``--jobs 4``) beside the system and other work;
 #: a 10-minute stereo 44.1 kHz file separates in memory well inside it, a 1-hour one
-#: switches to blocks.
+#: switches to blocks (drums: up to about 15 minutes of stereo 44.1 kHz stay in memory,
+#: 2.0-2.2 GiB measured for 10; budget67 — before, the drums' estimate sent 4 minutes on
+#: to blocks).
 DEFAULT_MAX_MEMORY = 4 * 2**30
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
@@ -110,14 +112,39 @@ def separate_bytes(n_samples: int, n_channels: int, *, k: int, n_fft: int, hop_l
 def drums_bytes(n_samples: int, n_channels: int, *, n_stems: int, n_fft: int, hop_length: int,
                 itemsize: int = 4) -> int:
     """Peak bytes of :func:`nmfaudio.separate_drums` in memory, with ``n_stems`` outputs
-    besides the residual: the input, the complex STFT (2 units of F × C·N), the
-    magnitudes (2), the modelled spectrogram of every output and its mask (n_stems + 1
-    each), one channel's masked drums (2 · n_stems / C), and the stems and residual."""
+    besides the residual (and of ``nmfaudio drums`` writing them), counted as if these
+    arrays were all held at once:
+
+    * the input: one *track*, ``n_channels × n_samples`` samples of ``itemsize`` bytes;
+    * the ``n_stems`` drum stems and the residual: ``n_stems + 1`` tracks;
+    * the complex STFT of the input (``separate_drums`` keeps it to mask every stem): two
+      *units*, a unit being one value of ``itemsize`` bytes per bin, frame and channel,
+      ``(1 + n_fft // 2) × n_frames × n_channels`` with ``n_frames = 1 + n_samples //
+      hop_length``;
+    * its magnitudes (the fit's spectrogram, also read by a song's accompaniment and rings
+      while the stems are made): one unit;
+
+    plus :data:`_OVERHEAD`.  At the default frames (``n_fft = 4 · hop_length``,
+    :func:`nmfaudio.spectrum.frames_for_rate`) a unit is about two tracks, so the
+    five-stem estimate is about 13 tracks: 2.7 GiB for 10 minutes of stereo 44.1 kHz, so
+    the default :data:`DEFAULT_MAX_MEMORY` keeps about 15 minutes of it in memory.
+
+    It errs high on purpose: the STFT's pages go back as the stems are made
+    (:mod:`nmfaudio.drums.pages`), so not everything above is held at once.  Measured
+    (budget67, docs/performance.md): peak resident memory less the libraries' (0.21 GB)
+    of ``nmfaudio drums --max-memory none`` with the defaults, ``--plot``, ``--onsets
+    --midi``, ``--stems drums``, ``--classes kick,snare``, ``--format flac`` and of
+    ``separate_drums`` + ``save``, on 1-10 minutes of drum recordings and full songs
+    (``--accompaniment on``) in mono 22.05 kHz and stereo 44.1 / 48 kHz, was at most
+    0.84 of this estimate (the estimate at least 1.19 times it).  (Before, it also
+    counted every output's modelled spectrogram and mask as whole arrays, which the run
+    makes a range of frames at a time: 9.8 GiB for those 10 minutes, which took 2.0-2.2
+    GiB.)
+    """
     n_frames = 1 + n_samples // hop_length
-    signal = n_samples * n_channels * itemsize
+    track = n_samples * n_channels * itemsize
     unit = (1 + n_fft // 2) * n_frames * n_channels * itemsize
-    spectra = unit * (4 + 2 * (n_stems + 1) + 2 * n_stems / n_channels)
-    return int(signal * (2 + n_stems) + spectra + _OVERHEAD)
+    return int(track * (n_stems + 2) + 3 * unit + _OVERHEAD)
 
 
 def figure_bytes(n_samples: int, *, n_panels: int, n_fft: int, hop_length: int) -> int:
