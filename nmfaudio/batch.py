@@ -780,7 +780,8 @@ def _drums_file(task: Task, callback) -> dict:
 
         with warnings.catch_warnings():  # the command said it once; a worker reading the folder again stays quiet
             warnings.simplefilter("ignore", SkippedShotsWarning)
-            templates = load_templates(str(templates), tuple(o["classes"]))
+            # a one-shot folder is learned at the file's rate (read_templates): one learning per rate
+            templates = load_templates(str(templates), tuple(o["classes"]), sr=audio.audio_info(task.input).samplerate)
     reason = None if o["block_seconds"] is not None else _drums_over_budget(task)
     # every drum task can stream: the figure reads the stems back from their files
     # (_streamed_figure), quantized hits read the mixture's channel mean (_mono_mixture),
@@ -1270,20 +1271,24 @@ def _drum_blocks(o: dict, reason, n_samples: int, hop_length: int, sr: int) -> d
 _TEMPLATES_CACHE: dict = {}
 
 
-def load_templates(path: str, classes: tuple):
-    """Drum templates from a one-shot folder or an .npz, once per process and state of the
-    kit: read again when a file in it (or the .npz) was added, removed or changed."""
-    from nmfaudio.drums.templates import read_templates
+def load_templates(path: str, classes: tuple, sr=None):
+    """Drum templates from a one-shot folder (learned for a recording at ``sr`` Hz:
+    :func:`~nmfaudio.drums.templates.read_templates`) or an .npz, once per process, state
+    of the kit and learning rate: read again when a file in it (or the .npz) was added,
+    removed or changed."""
+    from nmfaudio.drums.templates import folder_rate, read_templates
 
     # keyed on the path alone, a kit changed between two batches of one process (a notebook:
     # a bad one-shot removed, 'templates learn --force' run again; a Dask worker serving
     # several runs) gave the second batch the first one's templates without a word (kitprobe67)
-    key = (path, classes, _kit_state(path))
+    # a batch of mixed rates: one learning per rate, each kept (an .npz: one, whatever the rate)
+    rate = folder_rate(path, sr) if os.path.isdir(path) else None
+    key = (path, classes, rate, _kit_state(path))
     if key not in _TEMPLATES_CACHE:
-        for stale in [k for k in _TEMPLATES_CACHE if k[:2] == key[:2]]:
+        for stale in [k for k in _TEMPLATES_CACHE if k[:3] == key[:3]]:
             del _TEMPLATES_CACHE[stale]
         # a folder: every class folder it has (classes= picks outputs; missing classes are borrowed)
-        _TEMPLATES_CACHE[key] = read_templates(path)
+        _TEMPLATES_CACHE[key] = read_templates(path, sr=rate)
     return _TEMPLATES_CACHE[key]
 
 

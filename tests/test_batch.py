@@ -1984,3 +1984,35 @@ def test_a_kit_changed_between_two_batches_of_one_process_is_read_again(kind, tm
     # the second batch's kick is the changed kit's (float32 WAV: exact), no longer the first's
     np.testing.assert_allclose(written[1], fresh, atol=1e-6)
     assert np.abs(written[0] - fresh).max() > 1e-3
+
+
+def test_a_kit_folder_in_a_batch_of_mixed_rates_is_learned_once_per_rate(tmp_path):
+    """kitrate67: a one-shot folder (stored at 48 kHz) is learned at each file's rate (above 22.05 kHz), once per
+    rate in a process (the cache is keyed by rate too): a 44.1-kHz file's stems are those
+    with the kit learned at 44.1 kHz, a 22.05-kHz file's those with it learned at 22.05."""
+    import librosa
+
+    from test_drums import _one_shots_at
+
+    kick, snare, hihat = synthetic_hits(seconds=2.0)
+    mix = kick + snare + hihat
+    kit = _one_shots_at(tmp_path / "kit", 48000, kick, snare, hihat)
+    library = tmp_path / "in"
+    library.mkdir()
+    files = {"low": (SR, mix), "high": (44100, librosa.resample(mix, orig_sr=SR, target_sr=44100)),
+             "high2": (44100, 0.5 * librosa.resample(mix, orig_sr=SR, target_sr=44100))}
+    for name, (rate, y) in files.items():
+        sf.write(library / f"{name}.wav", y, rate, subtype="FLOAT")
+    batch._TEMPLATES_CACHE.clear()
+    options = {"templates": str(kit), "classes": ("kick", "snare", "hihat"), "max_iter": 4, "random_state": 0}
+    records = batch.separate_many([library / f"{name}.wav" for name in files], tmp_path / "out", job="drums",
+                                  options=options, jobs=1, manifest=False)
+    assert [r["status"] for r in records] == ["done"] * 3, [r["error"] for r in records]
+    for name, (rate, _) in files.items():
+        n_fft, hop = (2048, 512) if rate == SR else (4096, 1024)
+        own = nmfaudio.DrumTemplates.from_folder(kit, sr=rate, n_fft=n_fft, hop_length=hop)
+        expected = nmfaudio.separate_drums(str(library / f"{name}.wav"), templates=own, classes=options["classes"],
+                                           max_iter=4, random_state=0).sources["kick"]
+        written = sf.read(tmp_path / "out" / f"{name}_kick.wav", dtype="float32")[0]
+        np.testing.assert_allclose(written, expected, atol=1e-6)  # float32 WAV: exact
+    assert sorted(key[2] for key in batch._TEMPLATES_CACHE) == [SR, 44100]  # one learning per rate

@@ -153,6 +153,38 @@ def test_templates_learn_then_drums_with_them(one_shots, song, tmp_path, capsys,
         assert capsys.readouterr().out.count("toms, cymbals, other: not in") == 1
 
 
+def test_a_kit_folders_learning_rate_is_said_where_the_templates_are_named(one_shots, song, tmp_path, capsys):
+    """kitrate67: a one-shot folder stored above 22.05 kHz is learned at a recording's rate
+    above 22.05 kHz; the summary line naming the templates says at which (an .npz: nothing)."""
+    import shutil
+
+    import librosa
+
+    y, _ = nmfaudio.load(song)
+    for shot in one_shots.rglob("*.flac"):  # the kit stored at 44.1 kHz (one at 22.05 kHz: learned at 22.05)
+        data, rate = sf.read(shot)
+        sf.write(shot, librosa.resample(data, orig_sr=rate, target_sr=44100), 44100)
+    high = tmp_path / "beat44.wav"
+    nmfaudio.save(high, librosa.resample(y, orig_sr=SR, target_sr=44100), 44100)
+    npz = tmp_path / "kit.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(npz)]) == 0
+    capsys.readouterr()
+    said = {}
+    for i, (source, templates) in enumerate(((song, one_shots), (high, one_shots), (high, npz))):
+        assert main(["drums", str(source), "-o", str(tmp_path / f"out{i}"), "--templates", str(templates), *FAST]) == 0
+        said[i] = capsys.readouterr().out.splitlines()[0]
+    assert f"({one_shots}, one-shots learned at 22050 Hz)" in said[0], said[0]
+    assert f"({one_shots}, one-shots learned at 44100 Hz)" in said[1], said[1]
+    assert f"({npz})" in said[2], said[2]
+    low = tmp_path / "low"  # a kit holding a 22.05-kHz one-shot: learned at 22.05 kHz, as said
+    shutil.copytree(one_shots, low)
+    snare = next(low.rglob("snare/*.flac"))
+    data, rate = sf.read(snare)
+    sf.write(snare, librosa.resample(data, orig_sr=rate, target_sr=SR), SR)
+    assert main(["drums", str(high), "-o", str(tmp_path / "out3"), "--templates", str(low), *FAST]) == 0
+    assert f"({low}, one-shots learned at 22050 Hz)" in capsys.readouterr().out.splitlines()[0]
+
+
 def test_templates_learn_reads_capitalised_class_folders_by_name(one_shots, song, tmp_path, capsys,
                                                                   one_line_error):
     """kitprobe67: a sample library's Kick/, Snare/, HiHat/, kept as they are and read with

@@ -361,6 +361,62 @@ def test_templates_from_a_folder_of_mixed_rates_and_formats(tmp_path, synthetic)
         assert sdr(ref, result.sources[name]) > 10, name
 
 
+def _one_shots_at(folder, rate, kick, snare, hihat):
+    """kick/ snare/ hihat/, one one-shot each, stored at ``rate`` Hz."""
+    import librosa
+
+    sources = {"kick": kick[: int(0.4 * SR)], "snare": snare[int(1.5 * SR):int(1.9 * SR)], "hihat": hihat[: int(0.4 * SR)]}
+    for name, y in sources.items():
+        (folder / name).mkdir(parents=True)
+        sf.write(folder / name / f"{name}.wav", librosa.resample(y, orig_sr=SR, target_sr=rate), rate, subtype="FLOAT")
+    return folder
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 22050, 16000])
+def test_a_one_shot_folder_is_learned_at_the_recordings_rate(rate, tmp_path, synthetic):
+    """kitrate67: a folder given as templates was learned at 22.05 kHz and converted to a
+    44.1-kHz recording's grid (above 11 kHz each template held its top 5 %'s level).  A kit
+    whose one-shots are all stored above 22.05 kHz is now learned at a recording's rate
+    above 22.05 kHz, with frames_for_rate's frames; at or below 22.05 kHz, as before."""
+    import librosa
+
+    from nmfaudio import spectrum
+    from nmfaudio.drums.templates import read_templates
+
+    refs, mix, _ = synthetic
+    kit = _one_shots_at(tmp_path / "kit", 44100, *refs)
+    y = librosa.resample(mix[: 2 * SR], orig_sr=SR, target_sr=rate) if rate != SR else mix[: 2 * SR]
+    learned = max(rate, SR)
+    n_fft, hop_length = spectrum.frames_for_rate(learned)
+    used = read_templates(kit, sr=rate)
+    assert (used.sr, used.n_fft, used.hop_length) == (learned, n_fft, hop_length)
+    own = DrumTemplates.from_folder(kit, sr=learned, n_fft=n_fft, hop_length=hop_length)
+    np.testing.assert_array_equal(used.P, own.P)
+    # separate_drums(templates=folder) models with them: the same stems as with them given (exact)
+    given = separate_drums(y, rate, templates=own, max_iter=8, random_state=0)
+    folder = separate_drums(y, rate, templates=kit, max_iter=8, random_state=0)
+    assert folder.templates_sr == learned
+    for name in STEMS:
+        np.testing.assert_array_equal(folder.sources[name], given.sources[name])
+
+
+def test_a_kit_holding_a_one_shot_at_22_khz_or_below_and_an_npz_stay_as_learned(tmp_path, synthetic):
+    """kitrate67: a one-shot stored at 22.05 kHz or below holds nothing above its Nyquist
+    frequency; learned at 44.1 kHz, its template's band there is empty (a kit with 22.05-kHz
+    hi-hats: hi-hat -19 dB), so such a kit is learned at 22.05 kHz and converted, as an .npz is."""
+    from nmfaudio.drums.templates import read_templates
+
+    refs, _, _ = synthetic
+    mixed = tmp_path / "mixed"
+    _write_one_shots(mixed, *refs)  # stored at 16, 22.05, 32, 44.1 and 48 kHz
+    high = _one_shots_at(tmp_path / "high", 44100, *refs)
+    npz = DrumTemplates.from_folder(high).save(tmp_path / "kit.npz")
+    for rate in (44100, 48000):
+        assert read_templates(mixed, sr=rate).sr == SR
+        assert read_templates(npz, sr=rate).sr == SR
+        assert read_templates(high, sr=rate).sr == rate
+
+
 def test_missing_or_empty_class_folder_is_a_clear_error(tmp_path, synthetic):
     refs, _, _ = synthetic
     _write_one_shots(tmp_path / "kit", *refs)

@@ -335,6 +335,15 @@ def _ride_lines(record) -> list[str]:
     return []
 
 
+def _learned_at(record) -> str:
+    """", one-shots learned at 44100 Hz" for a one-shot folder (learned at the recording's
+    rate above 22.05 kHz: nmfaudio.drums.templates.folder_rate), else nothing."""
+    kit = record.get("templates")
+    if not kit or kit in ("bundled templates", "DrumTemplates object") or not Path(kit).is_dir():
+        return ""
+    return f", one-shots learned at {record['templates_sr']} Hz"
+
+
 def _done_lines(record, name: str | None = None) -> list[str]:
     """The report of one separated input: a headline (``name``: the input's file name by
     default; a batch gives its path, review62b), then one line per output."""
@@ -344,7 +353,8 @@ def _done_lines(record, name: str | None = None) -> list[str]:
     residual_iter = min(record["n_iter"], FREE_ITER[1]) if record["n_free"] else 0  # n_iter counts both fits
     split = f" ({record['n_iter'] - residual_iter} drum fit + {residual_iter} residual)" if residual_iter else ""
     lines = [f"{Path(record['input']).name if name is None else name}: {', '.join(record['classes'])} separated with {mode} "
-             f"({record['templates']}), {count(record['n_iter'], 'iteration')}{split}, {record['seconds']:.2f} s"
+             f"({record['templates']}{_learned_at(record)}), {count(record['n_iter'], 'iteration')}{split}, "
+             f"{record['seconds']:.2f} s"
              + _blockwise_text(record.get("blockwise"))]
     if record.get("accompaniment"):  # said only for songs: drum recordings keep the summary they had
         share = record.get("tonal_share")  # the number "auto" decided on (threshold AUTO_TONAL)

@@ -401,7 +401,7 @@ def separate_drums(
         y, sr, name = audio.input_signal(y, sr, sr_needed_because="the drum templates are in Hz")
         audio.check_peak(y, "y" if source is None else source)
     n_fft, hop_length = _frames(n_fft, hop_length, sr)
-    kit, borrowed = _resolve_templates(templates)
+    kit, borrowed = _resolve_templates(templates, sr)  # a folder: learned at the recording's rate
     unknown = [c for c in classes if c not in kit.stems]
     if unknown:
         known = "" if tuple(kit.stems) == tuple(KNOWN_CLASSES) else f" (known classes: {', '.join(KNOWN_CLASSES)})"

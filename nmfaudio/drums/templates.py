@@ -1113,10 +1113,62 @@ def _shot_template(y, *, sr, n_fft, hop_length, n_frames, label):
     return acc / len(_ONSET_OFFSETS)
 
 
-def read_templates(path) -> DrumTemplates:
+FOLDER_SR = 22050  # the rate a one-shot folder is learned at unless folder_rate says otherwise
+
+
+def folder_rate(path, sr=None) -> int:
+    """The rate the one-shot folder ``path`` is learned at for a recording at ``sr`` Hz
+    (None: not known): the recording's own when it is above 22.05 kHz and every one-shot
+    of the kit's class folders is stored above 22.05 kHz; else 22.05 kHz (converted to the
+    recording's grid, above 11.025 kHz each template holding the level of its top 5 %).
+
+    Why (docs/log/drums-five-stems-decisions.md, kit-rate round; 44.1/48-kHz stereo
+    performances of seven kits): learned at the recording's rate, the hi-hat's template
+    holds its band above 11 kHz (hi-hat SDR +0.2 to +3.1 dB on six kits stored at 44.1 kHz).
+    On Audiophob, whose snare one-shot is an 8-bit 22.05-kHz file, the converted snare
+    template held 37 % of its weight above 11 kHz (its quantization noise's level) and took
+    72 % of the hi-hat; learned at 44.1 kHz it does not, but a kit whose hi-hat one-shots
+    were stored at 22.05 kHz, learned at 44.1 kHz, had an empty hi-hat band there: hi-hat
+    -19 dB where the converted kit gave +1.6 to +6.9 dB.  So a kit holding a one-shot at or
+    below 22.05 kHz is learned as before."""
+    if sr is None or sr <= FOLDER_SR or _lowest_shot_rate(Path(path)) <= FOLDER_SR:
+        return FOLDER_SR
+    return int(sr)
+
+
+def _lowest_shot_rate(folder: Path) -> float:
+    """The lowest stored rate of the audio files in ``folder``'s class folders (those
+    :meth:`DrumTemplates.from_folder` reads by default); inf if none can be read (reading
+    them names every problem)."""
+    import soundfile
+
+    rates = []
+    for name in KNOWN_CLASSES:
+        try:
+            files = [p for p in (folder / name).iterdir()
+                     if p.suffix.lower() in AUDIO_EXTENSIONS and not p.name.startswith(".")]
+        except OSError:  # no such class folder, or a broken link: from_folder names it
+            continue
+        for file in files:
+            try:
+                rates.append(soundfile.info(str(file)).samplerate)
+            except Exception:  # unreadable by libsndfile (an MP3 on an old one, a bad file): named when read
+                continue
+    return min(rates, default=float("inf"))
+
+
+def read_templates(path, *, sr=None) -> DrumTemplates:
     """The templates of a one-shot folder (:meth:`DrumTemplates.from_folder`) or of an
     ``.npz`` (:meth:`DrumTemplates.load`) at ``path``: what ``templates=`` and ``nmfaudio
     drums --templates`` take, with one wording for a path that is not there.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    sr : int, optional
+        The recording's rate: a folder is learned at :func:`folder_rate` with
+        :func:`nmfaudio.spectrum.frames_for_rate`'s frames (4096 / 1024 at 44.1 and
+        48 kHz: the durations of 2048 / 512 at 22.05 kHz).  An ``.npz`` stays as learned.
 
     Raises
     ------
@@ -1126,7 +1178,9 @@ def read_templates(path) -> DrumTemplates:
     path = Path(path)
     if path.is_dir():
         _check_folder_case(path, learn=True)
-        return DrumTemplates.from_folder(path)
+        rate = folder_rate(path, sr)
+        n_fft, hop_length = spectrum.frames_for_rate(rate)
+        return DrumTemplates.from_folder(path, sr=rate, n_fft=n_fft, hop_length=hop_length)
     if audio.is_broken_link(path):
         raise audio.not_found(path)
     if not path.exists():
@@ -1143,16 +1197,17 @@ def read_templates(path) -> DrumTemplates:
     return DrumTemplates.load(path)
 
 
-def _resolve_templates(templates):
-    """The templates to model with: ``templates`` (None: the bundled ones; a folder, an
-    ``.npz`` or a :class:`DrumTemplates`) completed with the bundled templates of every
-    class they lack.  Returns (templates, the classes taken from the bundled ones)."""
+def _resolve_templates(templates, sr=None):
+    """The templates to model with: ``templates`` (None: the bundled ones; a folder, learned
+    for a recording at ``sr`` Hz (:func:`read_templates`), an ``.npz`` or a
+    :class:`DrumTemplates`) completed with the bundled templates of every class they lack.
+    Returns (templates, the classes taken from the bundled ones)."""
     if templates is None:
         kit = default_templates()
     elif isinstance(templates, DrumTemplates):
         kit = templates
     elif isinstance(templates, (str, os.PathLike)):
-        kit = read_templates(templates)
+        kit = read_templates(templates, sr=sr)
     else:
         raise TypeError(f"templates={templates!r} must be None, a DrumTemplates, a one-shot folder or a .npz path")
     if templates is None:
