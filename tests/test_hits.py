@@ -3313,6 +3313,18 @@ def test_a_class_that_is_not_there_is_named_with_the_classes_there_are():
         DrumHits({})["kick"]
 
 
+def test_looking_up_several_classes_at_once_says_how():
+    """``hits[["kick", "snare"]]`` (as a DataFrame takes a list of columns) stopped on Python's
+    bare "unhashable type: 'list'" (kitprobe67's left-alone item)."""
+    hits = detect_hits({"kick": np.ones(40), "snare": np.ones(40)}, sr=SR, hop_length=512)
+    for key in (["kick", "snare"], ("kick",), 0):
+        with pytest.raises(TypeError, match=r"^hits\[\.\.\.\] takes one class name such as 'kick', not "
+                                            r"\w+ .*; for several: \{c: hits\[c\] for c in \('kick', 'snare'\)\}, "
+                                            r"or hits.classes \(a dict\)$"):
+            hits[key]
+    assert hits["snare"] is hits.classes["snare"]
+
+
 def test_looking_up_the_hits_by_what_iterating_gives_says_how_to_iterate():
     """``{c: hits[c] for c in hits}`` (the hits read as a dict, whose iteration gives names)
     stopped on Python's bare "unhashable type: 'numpy.ndarray'": iterating gives each

@@ -166,6 +166,11 @@ class DrumHits:
             raise TypeError(f"hits[...] takes a class name such as {name.name!r}, not its ClassHits: iterating over "
                             "the hits gives each class's ClassHits itself (for c in hits: c.name, c.times), "
                             "hits.classes.items() the (name, ClassHits) pairs")
+        if not isinstance(name, str):
+            # hits[["kick", "snare"]] (as a DataFrame takes a list of columns) was Python's bare
+            # "unhashable type: 'list'" (kitprobe67's left-alone item)
+            raise TypeError(f"hits[...] takes one class name such as 'kick', not {type(name).__name__} {name!r}; "
+                            "for several: {c: hits[c] for c in ('kick', 'snare')}, or hits.classes (a dict)")
         try:
             return self.classes[name]
         except KeyError:
