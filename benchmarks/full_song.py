@@ -45,6 +45,7 @@ counts such stems per class.
     python benchmarks/full_song.py --drums-only --metric snr --dmr 0
     python benchmarks/full_song.py --kit TR808EmulationKit --style electronic   # a drum machine under synths
     python benchmarks/full_song.py --hits --method separate_drums   # + onset F of the hits (MIDI)
+    python benchmarks/full_song.py --sr 48000 --hits --method separate_drums   # songs rendered at 48 kHz
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each song")
     parser.add_argument("--dmr", type=float, action="append", help="drums-to-music ratio in dB (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="first song seed")
+    parser.add_argument("--sr", type=int, default=44100,
+                        help="the songs' sampling rate (Hz; default 44100): rendered at this rate")
     parser.add_argument("--style", choices=list(songs.STYLES), default="default",
                         help="the arrangement's instruments (electronic: synth bass, pads, leads, synth brass)")
     parser.add_argument("--method", action="append", choices=list(METHODS),
@@ -194,7 +197,8 @@ def main(argv=None):
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()} — {_cpu()}, "
           f"load {os.getloadavg()[0]:.1f}; kits {kits}; {args.n} songs of {args.seconds:g} s per ratio, seeds "
           f"{args.seed}..{args.seed + args.n - 1}; metric {args.metric}{'; DRUMS ONLY' if args.drums_only else ''}"
-          f"{'' if args.style == 'default' else '; style ' + args.style}")
+          f"{'' if args.style == 'default' else '; style ' + args.style}"
+          f"{'' if args.sr == 44100 else f'; {args.sr} Hz'}")
     columns = ["kick", "snare", "toms", "hihat", "cymbals", "mean3", "drums", "accompaniment", "auto→song",
                "s/song", "silent"]
     print("| dmr dB | method | " + " | ".join(columns) + " |")
@@ -206,7 +210,8 @@ def main(argv=None):
         hit_scores, hit_errors = [], []  # --hits: per song {class: (F, P, R)}; matched errors (s)
         for kit in kits:
             for seed in range(args.seed, args.seed + args.n):
-                song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds, style=args.style)
+                song = songs.render_song(seed, kit, dmr_db=dmr, seconds=args.seconds, style=args.style,
+                                         sr=args.sr)
                 if args.drums_only:
                     song = dict(song, mix=song["drums"].copy(), accompaniment=np.zeros_like(song["drums"]))
                 for name, method in methods.items():

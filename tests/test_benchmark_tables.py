@@ -158,6 +158,33 @@ def test_full_song_counts_a_silent_stem_as_zero_and_keeps_the_others(full_song_b
     assert scored["silent"] == ("hihat",) and other["silent"] == ()
 
 
+def test_full_song_renders_its_songs_at_the_asked_rate(full_song_bench, monkeypatch, capsys):
+    # --sr: the songs are rendered at that rate (48 kHz, the rate of video and most DAW
+    # sessions, decided the hat presence test differently on the same songs: song48_67) and the
+    # header says it; without it the rate stays 44.1 kHz and the header unchanged
+    import numpy as np
+
+    asked = []
+
+    def render(seed, kit, *, dmr_db, seconds, style, sr=44100):
+        asked.append(sr)
+        n = int(seconds * sr)
+        rng = np.random.default_rng(seed)
+        stems = {c: np.zeros((2, n), np.float32) for c in full_song_bench.songs.performances.CLASSES}
+        stems["kick"] = rng.standard_normal((2, n)).astype(np.float32)
+        music = rng.standard_normal((2, n)).astype(np.float32)
+        return {"stems": stems, "drums": stems["kick"], "accompaniment": music, "mix": stems["kick"] + music,
+                "sr": sr, "notes": []}
+
+    monkeypatch.setattr(full_song_bench.songs, "render_song", render)
+    args = ["-n", "1", "--seconds", "0.2", "--dmr", "0", "--method", "oracle ratio mask", "--metric", "snr"]
+    assert full_song_bench.main(args + ["--sr", "48000"]) == 0
+    assert asked == [48000] and "; 48000 Hz" in capsys.readouterr().out
+    assert full_song_bench.main(args) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert asked == [48000, 44100] and "; 44100 Hz" not in header and "; 48000 Hz" not in header
+
+
 def test_full_song_hits_line_averages_the_songs_that_play_each_class(full_song_bench):
     # --hits: a class's F is the mean over the songs that play it (a song without toms does
     # not count as 0 for them), mean F over kick/snare/hi-hat from those means, and the
