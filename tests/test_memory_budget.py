@@ -75,7 +75,7 @@ def test_drums_keep_ten_minutes_of_stereo_in_memory_under_the_default_budget(sr)
 
 
 def test_drums_estimate_counts_what_is_held_and_grows_as_the_arrays_do():
-    sr, n_fft, hop, n = 44100, 4096, 1024, 600 * 44100
+    n_fft, hop, n = 4096, 1024, 600 * 44100  # 10 minutes at 44.1 kHz, its default frames
     track = 2 * n * 4  # the input's bytes
     unit = (1 + n_fft // 2) * (1 + n // hop) * 2 * 4  # one float per bin, frame and channel
 

@@ -679,7 +679,7 @@ class DrumTemplates:
                 # a kit laid out ahead (cymbals/, other/ made before their one-shots were): "add
                 # one-shots" alone sent the user looking for samples they do not have (kitprobe67)
                 other_way = (f", or leave {name} out of classes={classes!r}" if asked else
-                             f", or remove the empty folder (a class without one is modelled with the bundled "
+                             ", or remove the empty folder (a class without one is modelled with the bundled "
                              "templates)")
                 raise ValueError(f"class folder {str(sub)!r} holds no audio files" + (
                     _nested_shots(sub, name) or f"; add {name} one-shots (WAV, FLAC, OGG, MP3, AIFF){other_way}"))
