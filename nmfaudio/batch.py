@@ -1155,7 +1155,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "absent": list(result.absent),
         # block-wise: the classes judged not playing in some blocks only, and where (s; their stem
         # silent there) — before blockprobe67 a hi-hat silent for the last 30 s of a song went unsaid
-        "absent_in": {c: [list(span) for span in spans] for c, spans in getattr(result, "absent_in", {}).items()},
+        "absent_in": {c: [list(span) for span in spans] for c, spans in result.absent_in.items()},
         # the classes whose parts sound in another stem (their own silent, their hits kept), by that stem
         "sounds_in": dict(result.sounds_in),
         # the setting ("auto", True, False), whether the strokes of a ride were found, and
@@ -1163,7 +1163,7 @@ def _drums_summary(task: Task, result, sr, channels, n_samples, rms, played, hit
         "ride": ride_mode(o["ride"]), "ride_found": result.ride_strokes is not None,
         "ride_moved": result.ride_with_snare is not None,
         # block-wise: the stretches (s) whose blocks found the ride, when others did not (else None)
-        "ride_in": None if getattr(result, "ride_in", None) is None else [list(span) for span in result.ride_in],
+        "ride_in": None if result.ride_in is None else [list(span) for span in result.ride_in],
         # the drumless setting ("auto", True, False; review65: the --json record did not say which
         # hits a song's drumless stretches were left; a manifest's header options had it, as null)
         "drumless": "auto" if o["drumless"] is None else bool(o["drumless"]),

@@ -532,12 +532,14 @@ def _kit_classes(templates):
     """The class names of a ``--templates`` kit without learning it: a folder's sub-folders, an
     .npz's labels (``toms:low`` counts as ``toms``); None when they cannot be read cheaply (the
     load that follows names the problem)."""
+    from nmfaudio.drums.templates import class_of
+
     path = Path(templates)
     try:
         if path.is_dir():
             return tuple(sorted(sub.name for sub in path.iterdir() if sub.is_dir() and not sub.name.startswith(".")))
         with np.load(path, allow_pickle=False) as archive:
-            return tuple(dict.fromkeys(str(label).split(":", 1)[0] for label in archive["classes"]))
+            return tuple(dict.fromkeys(class_of(label) for label in archive["classes"]))
     except Exception:  # noqa: BLE001 - anything unreadable here is read (and named) by the load
         return None
 

@@ -662,11 +662,11 @@ class DrumTemplates:
                                    and drum_label(d.name) == labels[c])
                     return found[0] if found else None
 
-                other = [variant(name)] if variant(name) else []
+                other = variant(name)
                 if other:
                     named = tuple(variant(c) or c for c in classes)
-                    raise ValueError(f"class folder {str(sub)!r} is missing, but {str(folder / other[0])!r} is there: "
-                                     f"class folders are lower-case; rename {other[0]} -> {name}, or read it by "
+                    raise ValueError(f"class folder {str(sub)!r} is missing, but {str(folder / other)!r} is there: "
+                                     f"class folders are lower-case; rename {other} -> {name}, or read it by "
                                      f"name: classes={named!r}")
                 raise ValueError(f"class folder {str(sub)!r} is missing; put {name} one-shots (WAV, FLAC, ...) "
                                  f"in {str(sub)!r}")
