@@ -198,8 +198,10 @@ def register(subparsers) -> None:
     learn.set_defaults(handler=run_learn)
 
 
-def _templates(args):
-    """Load ``--templates`` once (errors before any output folder exists)."""
+def _templates(args, sr=None):
+    """Load ``--templates`` once (errors before any output folder exists); ``sr``: the
+    input's rate when known, so that a one-shot folder is learned here at the rate the run
+    learns it at (``batch.load_templates`` keeps it) and not a second time."""
     from nmfaudio.audio import is_broken_link, not_found
     from nmfaudio.batch import load_templates
 
@@ -216,7 +218,7 @@ def _templates(args):
     if not args.templates.exists():
         raise CLIError(f"--templates {str(args.templates)!r} does not exist; give a one-shot folder or a .npz file")
     with _skipped_shots_note():
-        return load_templates(str(args.templates), tuple(args.classes))
+        return load_templates(str(args.templates), tuple(args.classes), sr=sr)
 
 
 def _skipped_shots_note():
@@ -255,11 +257,17 @@ def run_drums(args) -> int:
     task = _with_onsets_path(args, plan_one(args, "drums", drum_options(args)))
     # a class the templates lack (--classes Kick), a bad folder or file: said before the
     # outputs' "already exists", which --force would only trade for this error
-    _templates(args)
-    refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
     from nmfaudio import audio
 
-    info = audio.audio_info(task.input)  # missing, not audio, truncated, empty: before any output folder
+    try:  # the input's rate, for the kit folder's learning; an unreadable input is named below
+        info = audio.audio_info(task.input)
+    except Exception:  # noqa: BLE001 - said after the kit's errors and the outputs', as before
+        info = None
+    _templates(args, sr=None if info is None else info.samplerate)
+    refuse_outputs([Path(p) for p in task.outputs], force=args.force, inputs=[task.input, args.templates])
+
+    if info is None:  # missing, not audio, truncated, empty: before any output folder
+        info = audio.audio_info(task.input)
     if args.n_fft is None and args.hop_length is not None:
         # separate_drums' n_fft for this file's rate (4096 at 44.1 kHz), not the 22.05-kHz 2048
         spectrum.check_frames(spectrum.frames_for_rate(info.samplerate)[0], args.hop_length)
