@@ -389,6 +389,26 @@ def _collision_fix(first: str, second: str) -> str:
             "the output folder; every audio file in it is then separated)")
 
 
+def _check_outside_kit(out_dir: Path, templates) -> None:
+    """Refuse an output folder that is a one-shot kit folder given as ``templates``, or is
+    inside it: the stems written into ``kit/kick/`` were learned as kick one-shots by the next
+    run (or stopped it: a silent stem is refused as a one-shot), and the user's kit was changed.
+
+    Raises
+    ------
+    ValueError
+    """
+    if not isinstance(templates, (str, os.PathLike)) or not os.path.isdir(templates):
+        return  # the bundled templates, an .npz, a DrumTemplates object: nothing is read from a folder
+    kit = _resolved(Path(templates))
+    where = _resolved(out_dir)
+    if where == kit or kit in where.parents:
+        relation = "is" if where == kit else "is inside"
+        raise ValueError(f"the output folder {str(out_dir)!r} {relation} the one-shot folder {str(templates)!r} "
+                         "given as templates, where the next run would learn the stems as one-shots; give an "
+                         "output folder outside the kit (-o)")
+
+
 def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=None,
          force: bool = False, skipped: list | None = None, unread: list | None = None,
          linked: list | None = None) -> list[Task]:
@@ -406,6 +426,8 @@ def plan(paths, out_dir, *, job: str, options: dict | None = None, file_format=N
     file_format = (audio.output_format() if file_format is None else
                    audio.output_format(file_format) if isinstance(file_format, str) else file_format)
     out_dir = audio.without_detours(audio.check_path(out_dir))  # 'a/sub/..': a/sub is not made (mend60)
+    if job == "drums":
+        _check_outside_kit(out_dir, options["templates"])
     tasks = []
     writers: dict[Path, str] = {}
     inputs = find_inputs(paths, exclude=out_dir, skipped=skipped, unread=unread, linked=linked)

@@ -964,3 +964,25 @@ def test_json_with_two_stems_keeps_each_classs_hit_times(tmp_path, cli):
     assert sum(map(len, five.values())) > 50  # the loop's 71 hits
     assert records["drums"]["drums"]["onsets_s_by_class"] == five
     assert "onsets_s_by_class" not in records["drums"]["accompaniment"]
+
+
+def test_an_output_folder_inside_the_kit_folder_is_refused(one_shots, song, tmp_path, capsys, one_line_error):
+    """The lead (2026-12-07): ``-o kit/kick`` with ``--templates kit`` wrote the stems among
+    the kick one-shots, and the next run learned them as kick samples (or stopped on a silent
+    stem taken for a one-shot).  Refused before any work, single file, batch and Python; the
+    kit's files unchanged."""
+    from nmfaudio import batch
+
+    before = sorted(p.relative_to(one_shots) for p in one_shots.rglob("*"))
+    for out in (one_shots / "kick", one_shots, one_shots / "new" / "sub"):
+        for inputs in ([str(song)], [str(song), str(song.with_name("other.wav"))]):
+            if len(inputs) == 2:
+                song.with_name("other.wav").write_bytes(song.read_bytes())
+            assert main(["drums", *inputs, "-o", str(out), "--templates", str(one_shots), *FAST]) == 1
+            one_line_error(capsys.readouterr().err, f"the output folder {str(out)!r}",
+                           f"the one-shot folder {str(one_shots)!r}", "give an output folder outside the kit")
+    with pytest.raises(ValueError, match="inside the one-shot folder"):
+        batch.separate_many([song], one_shots / "snare", job="drums", options={"templates": str(one_shots)})
+    assert sorted(p.relative_to(one_shots) for p in one_shots.rglob("*")) == before
+    # an output folder beside the kit is fine
+    assert main(["drums", str(song), "-o", str(tmp_path / "beside"), "--templates", str(one_shots), *FAST]) == 0
