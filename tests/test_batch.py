@@ -1435,7 +1435,7 @@ def test_a_quantized_input_in_memory_is_read_once(library, tmp_path, monkeypatch
     reads = []
     load = audio.load
     monkeypatch.setattr(audio, "load", lambda path, *a, **k: (reads.append(str(path)), load(path, *a, **k))[1])
-    monkeypatch.setattr(batch, "_mono_mixture", lambda path: pytest.fail("the input read a second time"))
+    monkeypatch.setattr(batch, "_mono_reads", lambda path: pytest.fail("the input read a second time"))
     for name, extra in (("plain", {}), ("quantized", {"quantize": 16, "midi": True})):
         task = batch.plan([library / "b.wav"], tmp_path / name, job="drums", options={**DRUM_OPTIONS, **extra})[0]
         batch.run_task(task)

@@ -1590,6 +1590,31 @@ def test_separation_midi_ends_with_the_recording(played, tmp_path):
     assert notes == _notes_and_end(hits.write_midi(tmp_path / "b.mid"))[0]
 
 
+@pytest.mark.parametrize("hop_length", [512, 441, 1024])
+def test_the_tracker_envelope_and_tempo_are_librosas_made_a_stretch_at_a_time(hop_length, monkeypatch):
+    """quantize's beat tracker takes its onset envelope from tracker_envelope and its tempo
+    from tracker_tempo, made a few frames at a time (whole, librosa's STFT and tempogram
+    added 0.41 GB to a 10-minute block-wise run): librosa's own ``onset_strength(
+    aggregate=np.median)``, which ``beat_track`` makes, to float32 rounding (1e-6 of its
+    peak), and beat_track's tempo (1e-12), stretches of 37 frames and of one."""
+    import librosa
+
+    from nmfaudio.drums import tempo_grid
+
+    rng = np.random.default_rng(3)
+    y = (rng.standard_normal(SR * 4) * np.repeat(rng.uniform(0, 1, 40), SR // 10)).astype(np.float32)
+    expected = librosa.onset.onset_strength(y=y, sr=SR, hop_length=hop_length, aggregate=np.median)
+    for frames in (37, 1):
+        monkeypatch.setattr(tempo_grid, "ENVELOPE_FRAMES", frames)
+        got = tempo_grid.tracker_envelope(lambda start, stop: y[start:stop], len(y), SR, hop_length)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 * expected.max())
+        # and the tempo beat_track estimates from it, its tempogram's windows taken a stretch at a time
+        tempo, _ = librosa.beat.beat_track(onset_envelope=expected, sr=SR, hop_length=hop_length)
+        assert tempo_grid.tracker_tempo(expected, SR, hop_length) == pytest.approx(float(np.atleast_1d(tempo)[0]),
+                                                                                  rel=1e-12)
+
+
 def test_quantize_snaps_to_the_played_grid(played):
     mixture, onsets, _, result, hits = played
     snapped = quantize(hits, mixture, SR, grid=16)

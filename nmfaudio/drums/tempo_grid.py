@@ -16,7 +16,7 @@ from nmfaudio._validation import check_int
 from nmfaudio.drums.hit_files import MIDI_BPM
 from nmfaudio.drums.hit_results import ClassHits, DrumHits
 
-__all__ = ["quantize", "has_tempo", "tracker_mono"]
+__all__ = ["quantize", "quantize_read", "has_tempo", "tracker_mono", "tracker_envelope", "tracker_tempo"]
 
 
 #: The grid each ``quantize`` grid falls back on when no tempo fits the hits: sixteenth
@@ -50,6 +50,15 @@ TEMPO_RATIOS = (1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2)
 #: 141, 70 for 140, 182 for 91, 74 for 147 BPM), so another tempo is taken only when it
 #: lies nearer this one (in log tempo) than the tracker's.
 PRIOR_BPM = 120.0
+#: The beat tracker's onset envelope (librosa's ``onset_strength`` defaults, which
+#: ``beat_track`` uses): STFT size and mel bands.
+TRACKER_N_FFT = 2048
+TRACKER_N_MELS = 128
+#: The tempo estimate's autocorrelation window (``librosa.feature.tempo``'s ``ac_size``), seconds.
+TRACKER_AC_SECONDS = 8.0
+#: Frames of the envelope made at a time (:func:`tracker_envelope`): a 1025 x 4096 complex
+#: STFT, 34 MB.
+ENVELOPE_FRAMES = 4096
 #: How far past the last sample of ``y`` a hit given to :func:`quantize` may lie (a CSV's
 #: times are rounded to the microsecond) before ``y`` / ``sr`` are refused as not the hits'
 #: recording.
@@ -120,8 +129,6 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         A hit lies after ``y``'s last sample (by more than ``LATE_TOLERANCE_S``): ``y`` is
         not the whole recording, or ``sr`` not its rate.
     """
-    import librosa
-
     if grid not in GRIDS:
         raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
     y = audio.check_audio(y)
@@ -130,14 +137,29 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
     if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
         return hits
     mono = tracker_mono(y)
-    with warnings.catch_warnings():
-        # Above ~100 kHz the tracker's onset envelope (2048-point FFT, 128 mel bands) has
-        # low mel bands narrower than a bin, and librosa warns on every such run: two lines
-        # on stderr from a run that worked (192 kHz tuning renders: the tempo right on 18 of
-        # 18 with those bands empty, as at 22.05 kHz).
-        warnings.filterwarnings("ignore", message="Empty filters detected in mel frequency basis",
-                                category=UserWarning)
-        tempo, beats = librosa.beat.beat_track(y=mono, sr=sr, hop_length=hop_length, units="time")
+    return quantize_read(hits, lambda start, stop: mono[start:stop], mono.shape[-1], sr, grid=grid,
+                         hop_length=hop_length)
+
+
+def quantize_read(hits: DrumHits, read, n_samples: int, sr, *, grid: int = 16, hop_length: int = 512) -> DrumHits:
+    """:func:`quantize` on a recording read a stretch at a time: ``read(start, stop)`` gives
+    the mono samples ``start:stop`` (float32, shape ``(stop - start,)``) of a recording of
+    ``n_samples`` samples -- what :func:`tracker_mono` makes of it.  The beat tracker's onset
+    envelope is made a stretch at a time (:func:`tracker_envelope`), so a long file's
+    quantizing holds no more than its envelope (128 values a frame) in memory; the
+    block-wise run of a file too long for memory quantizes through this."""
+    import librosa
+
+    if grid not in GRIDS:
+        raise ValueError(f"grid={grid!r} must be 4, 8, 16 or 32 (or 12, 24 for triplets)")
+    sr = check_int(sr, "sr")
+    hop_length = check_int(hop_length, "hop_length")  # librosa's ParameterError is no ValueError
+    if not has_tempo(hits):  # the grid would be the beat tracker's prior alone
+        return hits
+    envelope = tracker_envelope(read, n_samples, sr, hop_length)
+    tempo = tracker_tempo(envelope, sr, hop_length)
+    _, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=sr, hop_length=hop_length, bpm=tempo,
+                                       units="time")
     tempo = float(np.atleast_1d(tempo)[0])
     beats = np.asarray(beats, dtype=np.float64)
     if len(beats) >= 4:
@@ -151,13 +173,13 @@ def quantize(hits: DrumHits, y, sr, *, grid: int = 16, hop_length: int = 512) ->
         # alike: with no weight the phase fit read every step as fitting exactly, and the first
         # one tried, 7 % off, was kept -- a 120-BPM groove quantized at 129 BPM (review63)
         weights = np.ones_like(weights)
-    last = (y.shape[-1] - 1) / sr  # the time of the recording's last sample
+    last = (n_samples - 1) / sr  # the time of the recording's last sample
     if times.size and float(times.max()) > last + LATE_TOLERANCE_S:
         # hits lie inside the recording they come from: these do not, so y or sr is not
         # theirs (a part of it, another file, the rate of a resampled copy), and snapping
         # them inside it would merge every late hit into the last grid points
-        raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {y.shape[-1] / sr:.3f} s "
-                         f"({y.shape[-1]} samples at sr={sr}): give quantize the recording the hits come "
+        raise ValueError(f"the hits run to {float(times.max()):.3f} s but y lasts {n_samples / sr:.3f} s "
+                         f"({n_samples} samples at sr={sr}): give quantize the recording the hits come "
                          f"from, whole, and its own sampling rate")
     tracked = period  # the beat tracker's, from which every grid is fitted
     fit, period, step, phase, triplet_grid = _grid(times, weights, tracked, grid)
@@ -243,6 +265,84 @@ def polarity_signs(dots) -> np.ndarray:
     channel in opposite polarity to it (a negative correlation), whose part of the channels'
     mean would cancel the first's."""
     return np.where(np.asarray(dots, dtype=np.float64) < 0, -1.0, 1.0)
+
+
+def tracker_envelope(read, n_samples: int, sr: int, hop_length: int) -> np.ndarray:
+    """The onset envelope :func:`librosa.beat.beat_track` makes of a mono recording
+    (``librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop_length, aggregate=np.median)``:
+    128 mel bands of a 2048-point STFT in dB, 80 dB under the recording's loudest, their
+    median rise from frame to frame), made ``ENVELOPE_FRAMES`` frames at a time from
+    ``read(start, stop)`` (the mono samples ``start:stop``).  In one piece the tracker held the
+    recording's whole complex STFT: 10 minutes of 44.1 kHz added 0.41 GB to a block-wise
+    run's peak (docs/log/errors-and-limits-history.md ("Block-wise against in memory")); here the mel bands in dB
+    are the largest array (128 float32 values a frame).  Equal to librosa's within float32
+    rounding (``tests/test_tempo_grid.py``).
+
+    Returns
+    -------
+    ndarray of float32, shape (1 + n_samples // hop_length,)
+    """
+    import librosa
+
+    n_frames = 1 + n_samples // hop_length  # librosa's centred frames
+    half = TRACKER_N_FFT // 2
+    bands = np.empty((TRACKER_N_MELS, n_frames), dtype=np.float32)
+    with warnings.catch_warnings():
+        # Above ~100 kHz the tracker's mel bands (2048-point FFT, 128 bands) include low
+        # bands narrower than a bin, and librosa warns on every such run: two lines on
+        # stderr from a run that worked (192 kHz tuning renders: the tempo right on 18 of
+        # 18 with those bands empty, as at 22.05 kHz).
+        warnings.filterwarnings("ignore", message="Empty filters detected in mel frequency basis",
+                                category=UserWarning)
+        for first in range(0, n_frames, ENVELOPE_FRAMES):
+            last = min(first + ENVELOPE_FRAMES, n_frames)
+            # the samples these frames cover, centred (zeros beyond the recording, as librosa pads)
+            start, stop = first * hop_length - half, (last - 1) * hop_length + half + TRACKER_N_FFT % 2
+            stretch = np.zeros(stop - start, dtype=np.float32)
+            inside = max(start, 0), min(stop, n_samples)
+            if inside[1] > inside[0]:
+                stretch[inside[0] - start:inside[1] - start] = read(*inside)
+            power = librosa.feature.melspectrogram(y=stretch, sr=sr, n_fft=TRACKER_N_FFT, hop_length=hop_length,
+                                                   n_mels=TRACKER_N_MELS, center=False)
+            bands[:, first:last] = librosa.power_to_db(power, top_db=None)
+    np.maximum(bands, bands.max() - 80.0, out=bands)  # power_to_db's top_db, over the whole recording
+    rise = np.maximum(0.0, bands[:, 1:] - bands[:, :-1])
+    lag = 1 + TRACKER_N_FFT // (2 * hop_length)  # onset_strength's shift for the lag and the centring
+    return np.pad(np.median(rise, axis=0), (lag, 0))[:n_frames].astype(np.float32, copy=False)
+
+
+def tracker_tempo(envelope, sr: int, hop_length: int) -> float:
+    """The tempo :func:`librosa.beat.beat_track` estimates from an onset envelope
+    (:func:`librosa.feature.tempo`'s defaults: the envelope's autocorrelation over 8-s windows
+    averaged over the recording, weighted by a log-normal prior around 120 BPM), the
+    windows taken ``ENVELOPE_FRAMES`` at a time: whole, librosa's tempogram held 384
+    lags per frame and peaked at 0.54 GB for 10 minutes of 44.1 kHz (2.7 GB for an hour).
+    Equal to librosa's tempo (``tests/test_hits.py``).
+
+    Parameters
+    ----------
+    envelope : ndarray, shape (n_frames,)
+        :func:`tracker_envelope`.
+
+    Returns
+    -------
+    float
+        Beats per minute.
+    """
+    import librosa
+
+    n_frames = envelope.shape[-1]
+    lags = int(librosa.time_to_frames(TRACKER_AC_SECONDS, sr=sr, hop_length=hop_length))
+    padded = np.pad(envelope, (lags // 2, lags // 2), mode="linear_ramp", end_values=(0, 0))  # tempogram's centring
+    window = librosa.filters.get_window("hann", lags, fftbins=True)[:, None]
+    total = np.zeros(lags)
+    for first in range(0, n_frames, ENVELOPE_FRAMES):
+        last = min(first + ENVELOPE_FRAMES, n_frames)
+        frames = librosa.util.frame(padded[first:last - 1 + lags], frame_length=lags, hop_length=1)
+        total += librosa.util.normalize(librosa.autocorrelate(frames * window, axis=-2), norm=np.inf,
+                                        axis=-2).sum(axis=-1)
+    mean = (total / max(n_frames, 1))[:, None]  # librosa.feature.tempo's aggregate (np.mean over frames)
+    return float(librosa.feature.tempo(tg=mean, sr=sr, hop_length=hop_length, aggregate=None)[0])
 
 
 def tracker_mono(y) -> np.ndarray:
