@@ -99,13 +99,16 @@ def separate_bytes(n_samples: int, n_channels: int, *, k: int, n_fft: int, hop_l
 
     The input (``input_held``), then the larger of the fit's phase (V, n_freq ×
     n_channels·n_frames, and the fit's working copies) and the output's (k tracks of the
-    input's size).
+    input's size, and one more for the working arrays of the track being made: counting k,
+    the estimate was 1.02 times the peak resident memory less the libraries' at k = 4 and
+    0.97 times it at k = 8 on 10 minutes of stereo 44.1 kHz; the lead, 2026-12-07,
+    docs/performance.md ("Memory of separate")).
     """
     n_frames = 1 + n_samples // hop_length
     signal = n_samples * n_channels * itemsize
     V = (1 + n_fft // 2) * n_frames * n_channels * itemsize
     fit = V * (1 + _fit_copies(beta, transformer, noise_floor))
-    tracks = k * signal
+    tracks = (k + 1) * signal
     return int((signal if input_held else 0) + max(fit, tracks) + _OVERHEAD)
 
 
