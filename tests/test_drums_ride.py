@@ -369,12 +369,12 @@ def test_the_closed_hat_part_is_found_by_its_note_and_no_snare_moves_every_strok
 
 
 @pytest.mark.parametrize("sr, n_fft, hop, detrend", [(22050, 2048, 512, 15), (44100, 4096, 1024, 15),
-                                                     (48000, 4096, 1024, 14)])
+                                                     (48000, 4464, 1116, 15)])
 def test_the_frame_counts_are_the_tuned_ones_at_the_default_grids(sr, n_fft, hop, detrend):
     """The times (s) give the frame counts chosen at hop 512 / 22.05 kHz on every rate's
     default grid (nmfaudio.spectrum.frames_for_rate): 7-frame gaps, 2-frame rings, snare
     peaks 5 frames apart, a 1-frame guard; the detrending keeps its width in Hz (15 bins
-    of 10.8 Hz; 14 of 11.7 Hz at 48 kHz)."""
+    of 10.8 Hz; at 48 kHz 15 of 10.75 Hz since rate48_68, 14 of 11.7 Hz at 4096 / 1024)."""
     from nmfaudio.spectrum import frames_for_rate
 
     assert frames_for_rate(sr) == (n_fft, hop)
@@ -383,7 +383,7 @@ def test_the_frame_counts_are_the_tuned_ones_at_the_default_grids(sr, n_fft, hop
     assert frames == {"MIN_GAP_S": 7, "RING_S": 2, "SNARE_DISTANCE_S": 5, "SNARE_GUARD_S": 1}
     assert ride._frames(ride.DETREND_HZ, n_fft / sr) == detrend
     # the third cue's: the ring's re-firing skipped for 5 frames, the ring looked at up to
-    # 15 (16 at 48 kHz: 0.3-0.4 s measured alike)
+    # 15 (16 at 48 kHz on 4096 / 1024: 0.3-0.4 s measured alike)
     assert ride._frames(ride.REFIRE_S, sr / hop) == 5 and ride._frames(ride.HIT_RING_S, sr / hop) in (15, 16)
     # the gaps' second count merges a re-firing within 3 frames of a stroke
     assert ride._frames(ride.REFIRE_GAP_S, sr / hop) == 3

@@ -189,7 +189,7 @@ MIN_GAPS = 4
 STEADY_CORR = 0.3
 STEADY_DB = 3.0
 #: 15 bins at n_fft 2048 / 22.05 kHz (10.8 Hz a bin; 4096 at 44.1 kHz, the default, too;
-#: 14 bins of 11.7 Hz at 48 kHz, where it was 15 bins before it was a width in Hz).
+#: 15 bins of 10.75 Hz at 48 kHz since rate48_68, 14 bins of 11.7 Hz at 4096 / 1024).
 DETREND_HZ = 161.0
 #: A ride: at least this share of the counted gaps steady, and their median level change
 #: under MEDIAN_DB.  Measured (the module notes): the 18 ride-style performances found
@@ -371,7 +371,8 @@ HELD_RING_SHARE = 0.3
 #: at −10.3 dB or less.
 HELD_RING_LOW_DB = -9.5
 HELD_RING_QUANTILE = 25.0
-#: Times (s) of the third cue: 15 and 5 frames at the default hop (16 and 5 at 48 kHz).
+#: Times (s) of the third cue: 15 and 5 frames at the default hop (at 48 kHz too; 16 and 5 at
+#: 4096 / 1024, its grid before rate48_68).
 HIT_RING_S = 0.35
 REFIRE_S = 0.115
 #: A weaker hat peak (dB under the largest) that ends a hit's ring (after REFIRE_S).

@@ -224,7 +224,8 @@ def separate_drums(
     n_fft, hop_length : int, optional
         STFT frame length and hop.  Default: 2048 and 512 at 22.05 kHz (and below),
         scaled with the rate to keep their durations (93 ms, 23 ms: the grid the model
-        was tuned on) — 4096 / 1024 at 44.1 and 48 kHz, 8192 / 2048 at 88.2 and 96 kHz
+        was tuned on) — 4096 / 1024 at 44.1 kHz, 4464 / 1116 at 48 kHz (the 44.1-kHz
+        grid's bin width and hop in seconds), 8192 / 2048 at 88.2 and 96 kHz
         (:func:`nmfaudio.spectrum.frames_for_rate`; at 44.1 kHz about 4× faster than
         2048 / 512).  Only ``n_fft`` given: ``hop_length = n_fft // 4``.
     mask_power : float > 0, default 1.5

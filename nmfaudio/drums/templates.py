@@ -843,7 +843,7 @@ class DrumTemplates:
         n_fft, hop_length : int, optional
             The new STFT size and hop (samples).  Default: what :func:`separate_drums` uses
             at ``sr`` (:func:`nmfaudio.spectrum.frames_for_rate`: 2048 / 512 at 22.05 kHz,
-            4096 / 1024 at 44.1 and 48 kHz); only ``n_fft`` given: ``hop_length = n_fft // 4``.
+            4096 / 1024 at 44.1 kHz, 4464 / 1116 at 48 kHz); only ``n_fft`` given: ``hop_length = n_fft // 4``.
             None of ``sr``, ``n_fft``, ``hop_length`` given: the templates' own (``self``).
         window : str, default "hann"
             Must be the templates' own window.
@@ -1167,8 +1167,8 @@ def read_templates(path, *, sr=None) -> DrumTemplates:
     path : str or os.PathLike
     sr : int, optional
         The recording's rate: a folder is learned at :func:`folder_rate` with
-        :func:`nmfaudio.spectrum.frames_for_rate`'s frames (4096 / 1024 at 44.1 and
-        48 kHz: the durations of 2048 / 512 at 22.05 kHz).  An ``.npz`` stays as learned.
+        :func:`nmfaudio.spectrum.frames_for_rate`'s frames (4096 / 1024 at 44.1 kHz,
+        4464 / 1116 at 48 kHz: the durations of 2048 / 512 at 22.05 kHz).  An ``.npz`` stays as learned.
 
     Raises
     ------
