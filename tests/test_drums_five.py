@@ -423,6 +423,7 @@ def test_block_wise_block_takes_the_decision_of_most_blocks_around_it():
     import dataclasses
 
     from nmfaudio.drums.blockwise import OVERLAP_SECONDS, Decided, _run, block_spans
+    from nmfaudio.drums.blockwise import block_decision as decision
 
     hop, n = 512, 18 * SR
     spans = block_spans(n, block=3 * SR, overlap=round(OVERLAP_SECONDS * SR), hop=hop)
@@ -453,6 +454,11 @@ def test_block_wise_block_takes_the_decision_of_most_blocks_around_it():
     core = [(round(a / SR, 1), round(b / SR, 1)) for a, b, _, _ in spans]
     assert result.absent_in == {}
     assert result.ride_in == ((core[0][0], core[1][1]),)
+    # the other direction: a class the block kept, most around it judged absent
+    toms, none = frozenset({"toms"}), frozenset()
+    assert decision((none, False), [(toms, False), (none, False), (toms, False)], ("presence", "ride")) == \
+        Decided(absent=toms)
+    assert decision((none, False), [(toms, True), (none, False)], ("presence", "ride")) is None  # a tie
     # the user's choice (presence_test=False, ride=True/False): no decision taken per recording
     calls.clear()
     _run(lambda first, last: np.arange(first, last, dtype=np.float64), n, segment, spans, hop, None,
