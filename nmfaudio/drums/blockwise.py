@@ -19,8 +19,16 @@ drums there and as a song later, and the result would report the first block's
 decision.  Every block is then separated with that decision (True or False), and the
 result reports it and the whole recording's tonal share.
 
-What is held: one block's separation, the activations of the whole recording, and the
-cross-fade still waiting for the next block.  :func:`separate_in_blocks` hands the
+The presence tests' and the ride's decisions are made per block, then taken from the
+blocks around (:func:`block_decision`): a block whose decision differs from most of the
+three blocks nearest it is separated again with theirs, so one block's wrong call (a
+song's hi-hat silenced for 30 s, a lone block's hats moved to the cymbals as a ride's)
+gives way, while a stretch of two blocks or more (a drumless intro, a ride groove) keeps
+its own.  Deciding once on the whole recording would lose those stretches.
+
+What is held: one block's separation (and up to two blocks ahead, separated for the
+decision above), the activations of the whole recording, and the cross-fade still
+waiting for the next block.  :func:`separate_in_blocks` hands the
 finished tracks to a writer as they come (``separate_drums(path, stream_to=)``, the
 CLI's block-wise mode: memory independent of the duration);
 :func:`separate_in_blocks_if_needed` collects them into arrays (then the input and the
@@ -41,7 +49,8 @@ from nmfaudio._validation import check_number
 from nmfaudio.drums import track_reads
 from nmfaudio.drums.accompaniment import DECISION_HZ, decision_spans, tonal_sums, use_accompaniment
 
-__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "block_spans", "separate_in_blocks", "separate_in_blocks_if_needed"]
+__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "Decided", "block_decision", "block_spans", "separate_in_blocks",
+           "separate_in_blocks_if_needed"]
 
 #: Default block length (seconds) of the block-wise drum separation.
 BLOCK_SECONDS = 30.0
@@ -88,7 +97,7 @@ def _fade_weights(span, previous_span, next_span) -> np.ndarray:
 
 def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: int, n_fft: int, n_stems: int,
                                  block_seconds=None, max_memory=budget.DEFAULT_MAX_MEMORY, on_block=None,
-                                 accompaniment=False, offset=None):
+                                 accompaniment=False, offset=None, decide=()):
     """``separate_segment(y)`` (a :class:`nmfaudio.drums.DrumSeparation`), or the same
     computation block by block when ``block_seconds`` is given or the separation in
     memory would exceed ``max_memory``.
@@ -114,6 +123,9 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     offset : ndarray, shape (1,) or (n_channels, 1), optional
         The recording's DC offset, which ``separate_segment`` keeps out of the fit: the
         decision reads the recording without it too.
+    decide : tuple of "presence" and "ride"
+        The per-recording decisions a block takes from its neighbours (:func:`block_decision`):
+        ``separate_segment`` must accept ``decided=`` (a :class:`Decided` or None).
 
     Returns
     -------
@@ -155,12 +167,12 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
 
     result = separate_in_blocks(reader, separate_segment, collect, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                 block_seconds=block_seconds, on_block=on_block, accompaniment=accompaniment,
-                                offset=offset)
+                                offset=offset, decide=decide)
     return dataclasses.replace(result, sources=sources, blockwise_reason=reason)
 
 
 def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, hop_length: int, block_seconds,
-                       on_block=None, accompaniment=False, offset=None):
+                       on_block=None, accompaniment=False, offset=None, decide=()):
     """The block-wise drum separation of everything ``reader`` holds, the tracks handed
     to ``write`` as they are finished: memory bounded by the block, not the duration.
 
@@ -168,7 +180,7 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
     ----------
     reader : nmfaudio.audio.ArrayReader or nmfaudio.audio.FileReader
         The recording, read a segment at a time (``read(start, stop)``: (n_channels, n)).
-    separate_segment : callable(segment, accompaniment) -> DrumSeparation
+    separate_segment : callable(segment, accompaniment, decided=None) -> DrumSeparation
         As for :func:`separate_in_blocks_if_needed`; a segment has the shape (n,) for a
         mono recording, (n_channels, n) otherwise.
     write : callable(start, {name: ndarray})
@@ -181,6 +193,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
     accompaniment : "auto", True or False
         "auto" is decided once, on the whole recording (without ``offset``).
     offset : ndarray, shape (1,) or (n_channels, 1), optional
+        As for :func:`separate_in_blocks_if_needed`.
+    decide : tuple of "presence" and "ride"
         As for :func:`separate_in_blocks_if_needed`.
 
     Returns
@@ -208,8 +222,8 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
         audio.check_finite_samples(segment, getattr(reader, "path", "y"))
         return segment[0] if reader.mono else segment
 
-    result = _run(read, reader.n_samples, lambda segment: separate_segment(segment, decided), spans, hop_length,
-                  on_block, write)
+    result = _run(read, reader.n_samples, lambda segment, forced=None: separate_segment(segment, decided, decided=forced),
+                  spans, hop_length, on_block, write, decide=decide)
     return dataclasses.replace(result, accompaniment=decided, tonal_share=tonal)
 
 
@@ -255,9 +269,79 @@ def whole_tonal_share(y, *, sr: int, n_fft: int, hop_length: int) -> float:
     return peaks / total if total > 0 else 0.0
 
 
-def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, write):
+@dataclasses.dataclass(frozen=True)
+class Decided:
+    """The decisions a block takes from its neighbours (:func:`block_decision`): the
+    classes kept whatever its presence test says, those judged absent whatever it says,
+    and the ride (False: none looked for; None: its own)."""
+
+    present: frozenset = frozenset()
+    absent: frozenset = frozenset()
+    ride: bool | None = None
+
+
+def _window(index: int, n_blocks: int) -> range:
+    """The three blocks nearest block ``index``: it and its neighbours, at either end
+    the two next to it (fewer when there are fewer blocks)."""
+    low = min(max(index - 1, 0), max(n_blocks - 3, 0))
+    return range(low, min(low + 3, n_blocks))
+
+
+def block_decision(own, votes, decide) -> Decided | None:
+    """The decisions a block takes where most of the blocks nearest it decided otherwise.
+
+    Parameters
+    ----------
+    own : (frozenset, bool)
+        The block's own decisions: the classes its presence tests judged absent, and
+        whether it found a ride.
+    votes : sequence of (frozenset, bool)
+        The same of the blocks nearest it (:func:`_window`, itself included; blocks of
+        digital silence, which judge nothing, left out).
+    decide : tuple of "presence" and "ride"
+
+    Returns
+    -------
+    Decided or None
+        None where the block agrees with most of them (a tie keeps its own; a block
+        without a ride keeps none).
+    """
+    present, absent, ride = set(), set(), None
+    if "presence" in decide:
+        for cls in set().union(*(judged for judged, _ in votes)):
+            n_absent = sum(cls in judged for judged, _ in votes)
+            if 2 * n_absent > len(votes) and cls not in own[0]:
+                absent.add(cls)
+            elif 2 * n_absent < len(votes) and cls in own[0]:
+                present.add(cls)
+    # a ride only given up: ride=True is another method (the closed hat's strokes taken
+    # whatever the signal), not the test's outcome, and the long tuning files had no block
+    # that missed a ride its neighbours found
+    if "ride" in decide and own[1] and 2 * sum(found for _, found in votes) < len(votes):
+        ride = False
+    if not (present or absent or ride is not None):
+        return None
+    return Decided(frozenset(present), frozenset(absent), ride)
+
+
+def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, write, decide=()):
     """Separate every block (``read(first, last)``: its segment), cross-fade the tracks
-    and hand each finished stretch to ``write``; stitch the activations."""
+    and hand each finished stretch to ``write``; stitch the activations.  With
+    ``decide``, a block whose presence or ride decision differs from most of the three
+    blocks nearest it is separated again with theirs (the blocks ahead are separated
+    and held until then: at most two besides the block written)."""
+    n_blocks = len(spans)
+    ahead, own = {}, [None] * n_blocks  # the blocks separated, not yet written; each block's own decisions
+
+    def separated(index):
+        if index not in ahead:
+            segment = read(*spans[index][2:])
+            judged = bool(np.any(segment))  # a block of digital silence judges no class (absent below)
+            ahead[index] = (separate_segment(segment), judged)
+            part = ahead[index][0]
+            own[index] = (frozenset(part.absent), part.ride_strokes is not None) if judged else None
+        return ahead[index]
+
     n_frames = 1 + n_samples // hop
     strokes = {}  # the ride's activations of the blocks that have one (field: whole-recording array)
     activations = pending = None  # pending: the weighted tracks the next block cross-fades into
@@ -271,10 +355,17 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
     judged_absent, found_ride = [], []
     for index, span in enumerate(spans):
         start, stop, first, last = span
-        segment = read(first, last)
-        judged = bool(np.any(segment))  # a block of digital silence judges no class (absent below)
-        part = separate_segment(segment)
-        del segment
+        part, judged = separated(index)
+        if decide and judged:  # the per-recording decisions: those of most of the blocks around
+            window = _window(index, n_blocks)
+            for later in window:  # the blocks ahead in the window: separated now, written later
+                if later > index:
+                    separated(later)
+            votes = [own[j] for j in window if own[j] is not None]
+            decided = block_decision(own[index], votes, decide)
+            if decided is not None:
+                part = separate_segment(read(first, last), decided)
+        del ahead[index]
         if activations is None:
             first_part = dataclasses.replace(part, sources={})  # its fields for the result, not its tracks
             activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)

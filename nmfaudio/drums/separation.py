@@ -71,6 +71,7 @@ hits picked from them), has a module of its own.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 import os
@@ -436,16 +437,24 @@ def separate_drums(
     # each channel's DC offset over the whole recording (streamed: one pass over the file)
     offset = _file_offset(y) if stream_to is not None else dc_offset(y)
 
-    def separate_segment(y, mode, offset=offset):
+    def separate_segment(y, mode, offset=offset, decided=None):
+        # decided (block-wise only): the decisions a block separated again takes from the
+        # blocks around it (blockwise.Decided); it draws from a copy of the generator, so
+        # every other block gets the numbers it gets without the second separation
         if _same_channels(y):  # centred: the mono file's separation, in every channel
-            return _in_channels(separate_segment(y[0], mode, offset[0]), y.shape[0])
+            return _in_channels(separate_segment(y[0], mode, offset[0], decided), y.shape[0])
         return _separate(y, sr, kit, classes, name=name, beta=beta_value, n_fft=n_fft, hop_length=hop_length,
                          mask_power=float(mask_power), max_iter=max_iter, adapt=bool(adapt), support_db=support_db,
-                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine, rng=rng,
-                         callback=callback, accompaniment=mode, presence_test=presence_test, ride=ride,
+                         max_gain_db=max_gain_db, n_free=n_free, bands=bool(bands), engine=engine,
+                         rng=rng if decided is None else copy.deepcopy(rng),
+                         callback=callback, accompaniment=mode, presence_test=presence_test,
+                         ride=ride if decided is None or decided.ride is None else decided.ride,
                          guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset,
-                         above_hz=above_hz)
+                         above_hz=above_hz, decided=decided)
 
+    # block-wise: the decisions a block makes from the signal, taken from the blocks around
+    # it (blockwise.block_decision); not those the user made for every block
+    decide = tuple(name for name, on in (("presence", presence_test), ("ride", ride == "auto")) if on)
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add overhead
         if stream_to is not None:
             reader = audio.FileReader(y)
@@ -453,13 +462,14 @@ def separate_drums(
                 result = separate_in_blocks(reader, separate_segment, stream_to, sr=sr, n_fft=n_fft,
                                             hop_length=hop_length, accompaniment=accompaniment,
                                             block_seconds=BLOCK_SECONDS if block_seconds is None else block_seconds,
-                                            offset=offset)
+                                            offset=offset, decide=decide)
             finally:
                 reader.close()
         else:
             result = separate_in_blocks_if_needed(
                 y, separate_segment, sr=sr, hop_length=hop_length, n_fft=n_fft, n_stems=len(classes),
-                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset)
+                block_seconds=block_seconds, max_memory=max_memory, accompaniment=accompaniment, offset=offset,
+                decide=decide)
     result.borrowed = borrowed
     result.offset = offset
     result.source = source
@@ -756,7 +766,7 @@ def _output_name(classes, index: int) -> str:
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
-              offset=None, above_hz=None) -> DrumSeparation:
+              offset=None, above_hz=None, decided=None) -> DrumSeparation:
     # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
     # performances' kick 2.4 dB, docs/log/drums-five-stems-decisions.md, the DC-offset round) is no drum:
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
@@ -878,6 +888,9 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
 
     tested = [] if sustained is not None or not presence_test else [
         (cls, parts, threshold) for cls, threshold in PRESENCE.items() if (parts := parts_of(cls)).size]
+    if decided is not None:  # block-wise, the neighbouring blocks' decision: kept, or absent whatever the test
+        tested = [(cls, parts, np.inf if cls in decided.absent else threshold)
+                  for cls, parts, threshold in tested if cls not in decided.present]
     # in a song, the snare's template adapts from its own hits only (stems.ANCHOR): with the
     # kick on its every hit it learned the music's chord onsets instead
     anchored = [] if sustained is None else [
@@ -1031,7 +1044,8 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # bundled hats hold 0.82 of their model above 5 kHz in any song)
     hats = parts_of("hihat")
     no_hats = (sustained is not None and presence_test and adapt and hats.size > 0 and "hihat" in classes
-               and hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr))
+               and (hats_absent(fit.P, fit.H.sum(axis=1), kit.classes, band_low_hz, sr=sr) if decided is None
+                    or "hihat" not in decided.present | decided.absent else "hihat" in decided.absent))
     if no_hats:
         H_masks = H_masks.copy() if H_masks is H else H_masks  # the fit's H is zeroed below, for the report
         H_masks[hats] = 0
