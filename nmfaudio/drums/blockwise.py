@@ -149,8 +149,11 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
         block_seconds = BLOCK_SECONDS
         # each block is separated as a short file is: its own estimate, overlap included
         segment = min(y.shape[-1], round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * sr))
-        reason += budget.block_note(budget.drums_bytes(segment, n_channels, n_stems=n_stems, n_fft=n_fft,
-                                                       hop_length=hop_length, itemsize=y.dtype.itemsize),
+        n_blocks = len(block_spans(y.shape[-1], block=round(BLOCK_SECONDS * sr), overlap=round(OVERLAP_SECONDS * sr),
+                                   hop=hop_length))
+        reason += budget.block_note(budget.drums_block_bytes(segment, n_channels, n_stems=n_stems, n_fft=n_fft,
+                                                             hop_length=hop_length, n_blocks=n_blocks,
+                                                             itemsize=y.dtype.itemsize),
                                     max_memory, "max_memory")
         blocks = (f"{block_seconds:g} s blocks" if y.shape[-1] > block_seconds * sr else
                   f"one block, the whole {y.shape[-1] / sr:.3g} s")  # not "30 s blocks" of an 8.7-s clip
