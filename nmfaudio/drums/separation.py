@@ -116,6 +116,7 @@ from nmfaudio.drums.resynthesis import masked_stems
 from nmfaudio.drums.snare_wires import snare_excess_parts
 from nmfaudio.drums.kick_toms import kick_toms_parts, rerouted_activations
 from nmfaudio.drums.lone_toms import lone_toms_parts
+from nmfaudio.drums import tom_leak
 from nmfaudio.drums.ride import move_strokes, ride_mode, ride_part_strokes, split_strokes
 from nmfaudio.drums.separation_result import DrumSeparation
 from nmfaudio.nmf import convolutive_components, convolutive_factors, convolutive_model
@@ -598,6 +599,10 @@ KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
 #: a switch for the benchmark.
 LONE_TOMS = True
+#: Whether, in a drum recording, the toms' activation leaves the masks by the share that
+#: rides on every kick and snare hit (nmfaudio.drums.tom_leak; docs/log/drums-five-stems-decisions.md,
+#: room-tails round); a switch for the benchmark.
+TOMS_LEAK = True
 #: Whether, in a drum recording's ride groove, the open hat part's activation moves to the
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
@@ -916,6 +921,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # their level in the whole spectrogram (the fit saw only what rises above the sustained
     # part); the masks only: the reported activations and templates stay the fit's
     H_masks, P_masks = H, P
+    # a drum recording: the toms' activation at every kick and snare hit is what rings past
+    # their 8-frame templates (their decay, a room's tail), which the toms' 24 frames took:
+    # the recording's typical share per hit leaves the toms' masks, a tom struck with the
+    # kick keeps its excess (nmfaudio.drums.tom_leak; room-tails round: tuning toms dry
+    # 10.54 -> 11.85, in a room 8.25 -> 10.73 dB)
+    toms = parts_of("toms")
+    if sustained is None and TOMS_LEAK and toms.size:
+        others = [H[parts].sum(axis=0) for cls in tom_leak.LEAK_CLASSES if (parts := parts_of(cls)).size]
+        if others:
+            H_masks = H_masks.copy()
+            H_masks[toms] *= tom_leak.leak_kept(H[toms].sum(axis=0), others)[None]
     if sustained is not None:
         # the kick's, the snare's and the toms' decay in every song, loud drums too
         # (docs/log/drums-full-song-decisions.md, thirtieth, thirty-first and fortieth rounds: at +6 dB

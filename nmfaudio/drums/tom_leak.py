@@ -1,0 +1,91 @@
+"""Drum recordings: the toms' share that rides on every kick and snare hit leaves the masks.
+Arrays only.
+
+The toms templates are 24 frames long (0.56 s) and low; the kick's and snare's are 8 (0.19 s).
+The fit explains what rings past a kick or snare template's end — the drum's own decay, a
+room's reverberated tail — with a small toms activation at the kick's or snare's hit, and
+the masks gave it to the toms stem: on the tuning set 40-70 % of the toms parts' activation
+lies at kick and snare hits away from every tom note, dry and in a room; in a room the kick
+and snare send 1-2 % of their energy to the toms stem and the toms lose 2.29 dB
+(docs/log/drums-five-stems-decisions.md, room-tails round).
+
+That leak is a share of each hit: the toms' activation at a class's hit frames, over that
+class's activation there, is about the same ratio at every hit of a recording, while a tom
+struck with the kick is an outlier above it.  So per class (:data:`LEAK_CLASSES`) the
+recording's typical ratio — the median over the class's hits (frames where its activation
+within one frame reaches :data:`HIT_LEVEL` of its largest;
+:func:`nmfaudio.drums.accompaniment.kick_hit_frames`) — times the class's activation is taken
+off the toms' activation in the masks, and only the excess stays the toms'.  Zeroing the toms
+at every kick and snare hit instead cost the proxy's kick 1.0 dB dry (toms struck with the
+kick, 17 % of its tom notes, went to the kick stem), a fixed 0.3 of the class's activation
+0.5 dB.  The fit, the reported activations and the templates are unchanged; the freed share
+goes to the other outputs by their own models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nmfaudio._validation import check_int
+from nmfaudio.drums.accompaniment import kick_hit_frames
+
+__all__ = ["HIT_LEVEL", "LEAK_CLASSES", "MIN_HITS", "leak_kept"]
+
+#: The classes whose hits the toms' leak rides on.
+LEAK_CLASSES = ("kick", "snare")
+#: A hit frame: the class's activation within one frame reaches this share of its largest
+#: (:func:`nmfaudio.drums.accompaniment.kick_hit_frames`' default).
+HIT_LEVEL = 0.5
+#: Fewer hit frames than this: no ratio is read for the class (a median of one or two hits
+#: is a tom's as likely as a leak's).
+MIN_HITS = 4
+
+
+def leak_kept(toms, others, *, level: float = HIT_LEVEL, min_hits: int = MIN_HITS) -> np.ndarray:
+    """The share of the toms' activation that is not the leak riding on other classes' hits.
+
+    Parameters
+    ----------
+    toms : ndarray, shape (C, N), non-negative
+        The toms parts' activation, summed over the parts (C channels, N frames).
+    others : sequence of ndarray, each shape (C, N), non-negative
+        Each leak class's activation (its parts summed), e.g. the kick's and the snare's.
+    level : float in (0, 1]
+        A hit frame: the class's activation (channels summed) within one frame reaches
+        this share of its largest.
+    min_hits : int >= 1
+        A class with fewer hit frames adds no leak.
+
+    Returns
+    -------
+    ndarray, shape (C, N), float32, in [0, 1]
+        ``max(toms − Σ r_c · others_c, 0) / toms`` (1 where ``toms`` is 0), with ``r_c``
+        the median over class c's hit frames of toms / others_c (channels summed): the
+        factor to multiply the toms parts' activations by in the masks.
+
+    Raises
+    ------
+    ValueError
+        For arrays that are not 2-D or whose shapes differ, or ``min_hits`` < 1 (``level``
+        as :func:`~nmfaudio.drums.accompaniment.kick_hit_frames`).
+    """
+    toms = np.asarray(toms, dtype=np.float32)
+    if toms.ndim != 2:
+        raise ValueError(f"toms must have shape (n_channels, n_frames), got {toms.shape}")
+    min_hits = check_int(min_hits, "min_hits", 1)
+    own = toms.sum(axis=0)
+    taken = np.zeros_like(toms)
+    for h in others:
+        h = np.asarray(h, dtype=np.float32)
+        if h.shape != toms.shape:
+            raise ValueError(f"each of others must have the toms' shape {toms.shape}, got {h.shape}")
+        summed = h.sum(axis=0)
+        hits = kick_hit_frames(summed, level=level).astype(bool)
+        if hits.sum() < min_hits:
+            continue
+        ratio = float(np.median(own[hits] / np.maximum(summed[hits], np.float32(1e-12))))
+        taken += np.float32(ratio) * h
+    kept = np.ones_like(toms)
+    played = toms > 0
+    kept[played] = np.maximum(toms[played] - taken[played], 0) / toms[played]
+    return kept
