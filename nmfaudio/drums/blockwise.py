@@ -105,9 +105,9 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     Parameters
     ----------
     y : ndarray, shape (n_samples,) or (n_channels, n_samples)
-    separate_segment : callable(segment, accompaniment) -> DrumSeparation
+    separate_segment : callable(segment, accompaniment, decided=None) -> DrumSeparation
         The drum separation of a stretch of ``y`` (same settings for every block), with
-        ``accompaniment`` "auto", True or False.
+        ``accompaniment`` "auto", True or False (``decided``: see ``decide``).
     sr, hop_length, n_fft : int
     n_stems : int
         Drum stems asked for (the residual besides).

@@ -147,7 +147,27 @@ def quantize_read(hits: DrumHits, read, n_samples: int, sr, *, grid: int = 16, h
     ``n_samples`` samples -- what :func:`tracker_mono` makes of it.  The beat tracker's onset
     envelope is made a stretch at a time (:func:`tracker_envelope`), so a long file's
     quantizing holds no more than its envelope (128 values a frame) in memory; the
-    block-wise run of a file too long for memory quantizes through this."""
+    block-wise run of a file too long for memory quantizes through this.
+
+    Parameters
+    ----------
+    hits : DrumHits
+    read : callable(start, stop) -> ndarray of float32, shape (stop - start,)
+    n_samples : int
+        The recording's length (samples).
+    sr, grid, hop_length
+        As for :func:`quantize`.
+
+    Returns
+    -------
+    DrumHits
+        As :func:`quantize` returns.
+
+    Raises
+    ------
+    ValueError
+        As :func:`quantize` raises.
+    """
     import librosa
 
     if grid not in GRIDS:
