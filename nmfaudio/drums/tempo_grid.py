@@ -299,7 +299,14 @@ def tracker_envelope(read, n_samples: int, sr: int, hop_length: int) -> np.ndarr
     recording's whole complex STFT: 10 minutes of 44.1 kHz added 0.41 GB to a block-wise
     run's peak (docs/log/errors-and-limits-history.md ("Block-wise against in memory")); here the mel bands in dB
     are the largest array (128 float32 values a frame).  Equal to librosa's within float32
-    rounding (``tests/test_tempo_grid.py``).
+    rounding (``tests/test_hits.py``).
+
+    Parameters
+    ----------
+    read : callable(start, stop) -> ndarray of float32, shape (stop - start,)
+    n_samples : int
+        The recording's length (samples).
+    sr, hop_length : int
 
     Returns
     -------
