@@ -427,3 +427,19 @@ def test_help_metavars_are_the_same_short_words_everywhere():
                 seen.setdefault(action.option_strings[-1], {})[command] = metavar
     differing = {option: by for option, by in seen.items() if len(set(by.values())) > 1}
     assert differing == {}
+
+
+def test_drums_help_names_the_frames_used_at_each_rate_it_names():
+    """``nmfaudio drums --help`` gives the default --n-fft / --hop-length at 44.1 and 48 kHz
+    as the separation uses them (spectrum.frames_for_rate): since rate48_68 48 kHz is on
+    4464 / 1116, while the help still said "4096 at 44.1/48 kHz", "1024 at 44.1/48 kHz"
+    (review68)."""
+    from nmfaudio import spectrum
+    from nmfaudio.cli import build_parser
+
+    parser = _sub_parsers(build_parser())["nmfaudio drums"]
+    helps = {action.option_strings[-1]: action.help for action in parser._actions if action.option_strings}
+    for sr in (44100, 48000):
+        n_fft, hop = spectrum.frames_for_rate(sr)
+        assert f"{n_fft} at {sr / 1000:g} kHz" in helps["--n-fft"], (sr, helps["--n-fft"])
+        assert f"{hop} at {sr / 1000:g} kHz" in helps["--hop-length"], (sr, helps["--hop-length"])

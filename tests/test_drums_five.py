@@ -466,6 +466,39 @@ def test_block_wise_block_takes_the_decision_of_most_blocks_around_it():
     assert [decided for _, decided in calls] == [None] * 6
 
 
+def test_block_wise_holds_no_more_blocks_than_the_budget_counts():
+    """A block separated again with the decisions of the blocks around it lets its own
+    separation go first: at most budget.DRUM_BLOCKS_AHEAD blocks' tracks are held while
+    a block is separated.  On main, block 0 separated again (its neighbours 1 and 2 held
+    for its decision) held three (review68)."""
+    import dataclasses
+    import weakref
+
+    from nmfaudio import budget
+    from nmfaudio.drums.blockwise import OVERLAP_SECONDS, _run, block_spans
+
+    hop, n = 512, 18 * SR
+    spans = block_spans(n, block=3 * SR, overlap=round(OVERLAP_SECONDS * SR), hop=hop)
+    silent = separate_drums(np.zeros(SR, np.float32), SR)
+    alive, held = [], []
+
+    def segment(y, decided=None):
+        held.append(sum(ref() is not None for ref in alive))  # the blocks' tracks alive now
+        i = [first for _, _, first, _ in spans].index(int(y[0]))
+        absent = i == 0 and decided is None  # block 0 alone judges the toms absent
+        frames = 1 + y.size // hop
+        track = np.zeros_like(y)
+        alive.append(weakref.ref(track))
+        return dataclasses.replace(silent, sources={"residual": track},
+                                   activations={"kick": np.zeros(frames, np.float32)},
+                                   absent=("toms",) if absent else (), ride_strokes=None)
+
+    _run(lambda first, last: np.arange(first, last, dtype=np.float64), n, segment, spans, hop, None,
+         lambda start, tracks: None, decide=("presence",))
+    assert len(held) == len(spans) + 1  # block 0 separated twice
+    assert max(held) <= budget.DRUM_BLOCKS_AHEAD, held
+
+
 def test_block_wise_toms_judged_absent_in_one_block_are_kept_as_around_it(loop):
     """The loop twice with quiet low toms every 1.5 s, in 3-s blocks: on main the
     blocks of 6-9 s and 15-17.5 s judged the toms absent (their stem silent there), the

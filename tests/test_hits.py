@@ -2091,6 +2091,18 @@ def test_quantize_invents_no_tempo_for_hits_that_cannot_carry_one():
     two = DrumHits({"kick": ClassHits("kick", 36, np.array([0.5, 1.0]), np.array([1.0, 1.0]), np.array([127, 127]))})
     assert has_tempo(two)
 
+def test_quantize_on_a_recording_without_onsets_keeps_the_hits_tempo():
+    """A recording whose tracker envelope holds no onset (silence, a clip shorter than a
+    frame): beat_track's tempo is 0 there and the grid comes from the hits about MIDI_BPM,
+    as before the tracker was made a stretch at a time.  Its tempogram alone gave 119.97
+    BPM and moved hits laid at 120 BPM by 0.3 ms (review68)."""
+    times = 0.5 * np.arange(1, 7)
+    hits = DrumHits({"kick": ClassHits("kick", 36, times, np.ones(times.size), np.full(times.size, 100))})
+    back = quantize(hits, np.zeros(4 * SR, np.float32), SR)
+    assert back.bpm == pytest.approx(120.0, abs=1e-9)
+    np.testing.assert_allclose(back["kick"].times, times, rtol=0, atol=1e-9)
+
+
 # ---------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------

@@ -155,9 +155,11 @@ def register(subparsers) -> None:
                        help="iterations of the drum fit (default 50); with --free N > 0, 20 more fit the "
                             "residual, which the summary counts too")
     drums.add_argument("--n-fft", type=positive_int, default=None, metavar="N",
-                       help="STFT frame length (default 2048 at 22.05 kHz, scaled with the rate: 4096 at 44.1/48 kHz)")
+                       help="STFT frame length (default 2048 at 22.05 kHz, scaled with the rate: 4096 at 44.1 kHz, "
+                            "4464 at 48 kHz)")
     drums.add_argument("--hop-length", type=positive_int, default=None, metavar="H",
-                       help="STFT hop (default 512 at 22.05 kHz, 1024 at 44.1/48 kHz; n_fft / 4 with --n-fft)")
+                       help="STFT hop (default 512 at 22.05 kHz, 1024 at 44.1 kHz, 1116 at 48 kHz; n_fft / 4 with "
+                            "--n-fft)")
     drums.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     drums.add_argument("--plot", action="store_true",
                        help="also write OUTDIR/<stem>_drums.png (spectrograms and activations)")

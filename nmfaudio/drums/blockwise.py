@@ -105,9 +105,9 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
     Parameters
     ----------
     y : ndarray, shape (n_samples,) or (n_channels, n_samples)
-    separate_segment : callable(segment, accompaniment) -> DrumSeparation
+    separate_segment : callable(segment, accompaniment, decided=None) -> DrumSeparation
         The drum separation of a stretch of ``y`` (same settings for every block), with
-        ``accompaniment`` "auto", True or False.
+        ``accompaniment`` "auto", True or False (``decided``: see ``decide``).
     sr, hop_length, n_fft : int
     n_stems : int
         Drum stems asked for (the residual besides).
@@ -367,8 +367,11 @@ def _run(read, n_samples: int, separate_segment, spans, hop: int, on_block, writ
             votes = [own[j] for j in window if own[j] is not None]
             decided = block_decision(own[index], votes, decide)
             if decided is not None:
+                # its own separation goes first: with the two blocks ahead still held (block 0)
+                # it made three held at once, one more than budget.DRUM_BLOCKS_AHEAD counts
+                del part, ahead[index]
                 part = separate_segment(read(first, last), decided)
-        del ahead[index]
+        ahead.pop(index, None)
         if activations is None:
             first_part = dataclasses.replace(part, sources={})  # its fields for the result, not its tracks
             activations = {name: np.zeros(track.shape[:-1] + (n_frames,), dtype=track.dtype)

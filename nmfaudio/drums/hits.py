@@ -1503,8 +1503,9 @@ def _band_flux(y, sr, *, fmin, hop, mono=None, n_fft=_FLUX_N_FFT):
 
 def _flux_frames(sr) -> tuple[int, int]:
     """The band flux's ``(n_fft, hop)`` at rate ``sr``: :data:`_FLUX_N_FFT`, and
-    :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s power of two
-    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz, 4 at 88.2 and 96 kHz), at most half of
+    :data:`_FLUX_HOP` times :func:`nmfaudio.spectrum.frames_for_rate`'s hop over 512
+    (1 up to ~31 kHz, 2 at 32, 44.1 and 48 kHz -- 1116 // 512 on the 48-kHz grid --,
+    4 at 88.2 and 96 kHz), at most half of
     :data:`_FLUX_N_FFT` (the hop at 96 kHz, kept above it: 176.4 and 192 kHz).
 
     Why: with the hop in samples the flux at 44.1 kHz made twice the frames of
