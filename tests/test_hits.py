@@ -718,6 +718,34 @@ def test_the_mixture_times_a_hit_whose_attack_went_to_another_track():
     assert len(alone) == 1 and alone[0] - onset / SR > 0.005, alone  # the track alone times it late (7 ms)
 
 
+def test_a_crash_whose_activation_peaks_frames_late_is_timed_at_its_attack():
+    """tour68: in songs the cymbals' hits lay 63-68 ms (median) after their notes — the crash's
+    activation peaked 2-4 frames after its onset where its first peak was dropped, and the
+    timing searched 1 hop before the peak only.  Crash-like cymbals search TIMING_BACK_HOPS (3)
+    hops before it; another class, and a ride's strokes, keep 1 (the same peak three frames
+    late stays late: the search does not reach the attack)."""
+    from nmfaudio.drums.hits import TIMING_BACK_HOPS
+
+    rng = np.random.default_rng(1)
+    n_frames, onset = 120, 40 * HOP + 100
+    noise = rng.standard_normal(n_frames * HOP)
+    t = np.arange(n_frames * HOP) - onset
+    build = np.clip(t / (0.1 * SR), 0, 1) ** 2 * np.exp(-np.clip(t, 0, None) / SR)  # the track swells 100 ms
+    track = 1e-3 * noise + 0.3 * build * noise
+    attack = np.where(t >= 0, np.exp(-np.clip(t, 0, None) / (0.03 * SR)), 0.0) * rng.standard_normal(len(t))
+    mixture = track + attack  # the attack at the onset (another stem took it)
+    activation = spikes(n_frames, [43], [1.0])  # the re-peak, 3 frames after the attack
+    assert TIMING_BACK_HOPS["cymbals"] >= 3
+    for name, crash_like in (("cymbals", True), ("cymbals_ride", False), ("hihat_open", False)):
+        timed = detect_hits({name: activation}, sr=SR, hop_length=HOP, signals={name.split("_")[0]: track},
+                            mixture=mixture)[name].times
+        assert len(timed) == 1, (name, timed)
+        if crash_like:
+            assert abs(timed[0] - onset / SR) <= 0.003, (name, timed)
+        else:
+            assert timed[0] - onset / SR >= HOP / SR, (name, timed)  # a hop late or more: not reached
+
+
 def test_sustain_refiring_is_dropped_with_the_track():
     # an open hi-hat: one attack that rings for 0.5 s; the activation fires 4 times as it rings
     rng = np.random.default_rng(0)

@@ -76,7 +76,10 @@ Onset picking (:func:`detect_hits`), per drum class (or sub-template) ``k``:
    the larger strength.
 6. **Timing**: the instant of that best rise is the onset (sub-frame: steps of
    ``rise_step`` samples, from 1 hop before to 2 hops after the peak frame: the
-   activation of a drum played with another one can peak a frame early).  With the
+   activation of a drum played with another one can peak a frame early; for crash-like
+   cymbals from ``TIMING_BACK_HOPS`` (3) hops before: a crash's activation can peak 2-4
+   frames after its onset where its first peak was dropped, and in songs their hits lay
+   63-68 ms late; the attack check of step 4 still reads the usual span).  With the
    ``mixture``, the onset is where the track's rise plus the mixture's (in dB) is
    largest: when the attack went to another stem (a crash's to the hi-hat's) the
    track only swells, and the mixture still marks the onset.  Without
@@ -519,6 +522,14 @@ END_WEAK = 0.5
 #: ... judged only where ``burst_ring_db`` lies above this: the bar that turns the hat's
 #: burst off (-200, under any valley a track reads) turns this part off too.
 END_OFF_DB = -100.0
+
+
+#: Hops before a hit's activation peak that step 6's timing searches (1 for every class not
+#: named, and a ride's strokes): a crash's activation can peak 2-4 frames after its onset where
+#: its first peak was dropped (song cymbals 63-68 ms late, median: docs/log/errors-and-limits-history.md
+#: ("A 48-kHz user's tour")); 3 hops: tuning songs' cymbals F 0.338 / 0.440 / 0.589 -> 0.507 / 0.757 / 0.867 at
+#: -6 / 0 / +6 dB (docs/log/transcription-decisions.md, crash-timing round).
+TIMING_BACK_HOPS = {"cymbals": 3}
 
 
 def _crash_like_default(table: dict, name: str) -> float:
@@ -1022,11 +1033,20 @@ def detect_hits(
         signal = _signal_for(name, signals)
         if signal is not None and len(found.frames):
             centres = found.frames * hop_length
-            rises, instants = track_reads.rises(energy(signal, f"signals[{name!r}]"), centres, window=window,
-                                     search=hop_length, step=rise_step)
+            # instants from `back` hops before the peak frame to 2 after it: rises() spans
+            # centre - search .. centre + 2 search, so the centre moves back and the search widens
+            back = TIMING_BACK_HOPS.get(_family(name), 1) if _note_of(name) != RIDE_NOTE else 1
+            search = (2 + back) * hop_length // 3
+            shifted = centres + search - back * hop_length
+            rises, instants = track_reads.rises(energy(signal, f"signals[{name!r}]"), shifted, window=window,
+                                                search=search, step=rise_step)
+            # the attack check reads the usual span (1 hop before to 2 after): a wider one
+            # reached an earlier hit's attack
+            usual = instants >= (centres - hop_length)[:, None]
             # a peak only the median let through needs a clear attack (clear_rise_db)
             least = np.where(np.isin(found.frames, clear_only.get(name, ())), clear_rise_db[name], min_rise_db)
-            keep = rises.max(axis=1) >= least if check else np.ones(len(centres), dtype=bool)
+            keep = (np.where(usual, rises, -np.inf).max(axis=1) >= least if check
+                    else np.ones(len(centres), dtype=bool))
             timing = rises
             if mixture is not None:
                 # the attack may have gone to another stem (a crash's onset to the hi-hat's):
@@ -1035,7 +1055,7 @@ def detect_hits(
                 if len(mix) != len(track):
                     raise ValueError(f"mixture has {len(mix) - 1} samples but signals[{name!r}] has "
                                      f"{len(track) - 1}; give the recording the tracks were separated from")
-                timing = rises + track_reads.rises(mix, centres, window=window, search=hop_length, step=rise_step)[0]
+                timing = rises + track_reads.rises(mix, shifted, window=window, search=search, step=rise_step)[0]
             onset = instants[np.arange(len(centres)), np.argmax(timing, axis=1)]
             found = _Candidates(found.frames[keep], found.strengths[keep], onset[keep] / sr)
         return found
