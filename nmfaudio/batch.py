@@ -908,14 +908,10 @@ def _drums_over_budget(task: Task) -> str | None:
                                  hop_length=hop_length) if task.plot else 0
     reason = budget.over_budget(estimate + figure, max_memory, "--max-memory")
     if reason is not None:
-        from nmfaudio.drums.blockwise import BLOCK_SECONDS, OVERLAP_SECONDS, block_spans
+        from nmfaudio.drums.blockwise import block_bytes
 
-        # each block is separated as a short file is: its own estimate, overlap included
-        segment = min(int(info.frames), round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * info.samplerate))
-        n_blocks = len(block_spans(int(info.frames), block=round(BLOCK_SECONDS * info.samplerate),
-                                   overlap=round(OVERLAP_SECONDS * info.samplerate), hop=hop_length))
-        note = budget.block_note(budget.drums_block_bytes(segment, int(info.channels), n_stems=len(o["classes"]),
-                                                          n_fft=n_fft, hop_length=hop_length, n_blocks=n_blocks),
+        note = budget.block_note(block_bytes(int(info.frames), int(info.channels), sr=info.samplerate,
+                                             n_stems=len(o["classes"]), n_fft=n_fft, hop_length=hop_length),
                                  max_memory)
         if not note and figure > max_memory:
             note = f"; the figure (--plot) needs about {budget.format_bytes(figure)} too, so --max-memory is not met"

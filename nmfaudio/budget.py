@@ -15,8 +15,8 @@ from __future__ import annotations
 import numbers
 import re
 
-__all__ = ["DEFAULT_MAX_MEMORY", "check_max_memory", "format_bytes", "separate_bytes", "drums_bytes", "drums_block_bytes",
-           "figure_bytes", "over_budget", "block_note"]
+__all__ = ["DEFAULT_MAX_MEMORY", "check_max_memory", "format_bytes", "separate_bytes", "drums_bytes",
+           "drums_block_bytes", "figure_bytes", "over_budget", "block_note"]
 
 #: Default ``max_memory`` (``--max-memory``): 4 GiB.  On a 24 GiB machine that leaves
 #: room for four separations at once (``--jobs 4``) beside the system and other work;

@@ -49,8 +49,8 @@ from nmfaudio._validation import check_number
 from nmfaudio.drums import track_reads
 from nmfaudio.drums.accompaniment import DECISION_HZ, decision_spans, tonal_sums, use_accompaniment
 
-__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "Decided", "block_decision", "block_spans", "separate_in_blocks",
-           "separate_in_blocks_if_needed"]
+__all__ = ["BLOCK_SECONDS", "OVERLAP_SECONDS", "Decided", "block_bytes", "block_decision", "block_spans",
+           "separate_in_blocks", "separate_in_blocks_if_needed"]
 
 #: Default block length (seconds) of the block-wise drum separation.
 BLOCK_SECONDS = 30.0
@@ -79,6 +79,18 @@ def block_spans(n_samples: int, *, block: int, overlap: int, hop: int) -> list[t
         start, _, first, _ = spans.pop()
         spans.append((start, last[1], first, last[1]))
     return spans
+
+
+def block_bytes(n_samples: int, n_channels: int, *, sr: int, n_stems: int, n_fft: int, hop_length: int,
+                itemsize: int = 4) -> int:
+    """Peak bytes of the default block-wise drum separation of a recording of ``n_samples``
+    samples: one block separated as a short file is (``BLOCK_SECONDS`` and its overlaps) and
+    the stems of the blocks held ahead for the decisions (:func:`nmfaudio.budget.drums_block_bytes`)."""
+    segment = min(n_samples, round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * sr))
+    n_blocks = len(block_spans(n_samples, block=round(BLOCK_SECONDS * sr), overlap=round(OVERLAP_SECONDS * sr),
+                               hop=hop_length))
+    return budget.drums_block_bytes(segment, n_channels, n_stems=n_stems, n_fft=n_fft, hop_length=hop_length,
+                                    n_blocks=n_blocks, itemsize=itemsize)
 
 
 def _fade_weights(span, previous_span, next_span) -> np.ndarray:
@@ -147,13 +159,8 @@ def separate_in_blocks_if_needed(y, separate_segment, *, sr: int, hop_length: in
             reason += (f"; the input and its {n_stems + 1} stems alone take {budget.format_bytes(stems)}, "
                        "which blocks do not reduce (the CLI writes them block by block)")
         block_seconds = BLOCK_SECONDS
-        # each block is separated as a short file is: its own estimate, overlap included
-        segment = min(y.shape[-1], round((BLOCK_SECONDS + 2 * OVERLAP_SECONDS) * sr))
-        n_blocks = len(block_spans(y.shape[-1], block=round(BLOCK_SECONDS * sr), overlap=round(OVERLAP_SECONDS * sr),
-                                   hop=hop_length))
-        reason += budget.block_note(budget.drums_block_bytes(segment, n_channels, n_stems=n_stems, n_fft=n_fft,
-                                                             hop_length=hop_length, n_blocks=n_blocks,
-                                                             itemsize=y.dtype.itemsize),
+        reason += budget.block_note(block_bytes(y.shape[-1], n_channels, sr=sr, n_stems=n_stems, n_fft=n_fft,
+                                                hop_length=hop_length, itemsize=y.dtype.itemsize),
                                     max_memory, "max_memory")
         blocks = (f"{block_seconds:g} s blocks" if y.shape[-1] > block_seconds * sr else
                   f"one block, the whole {y.shape[-1] / sr:.3g} s")  # not "30 s blocks" of an 8.7-s clip
@@ -225,8 +232,10 @@ def separate_in_blocks(reader, separate_segment, write, *, sr: int, n_fft: int, 
         audio.check_finite_samples(segment, getattr(reader, "path", "y"))
         return segment[0] if reader.mono else segment
 
-    result = _run(read, reader.n_samples, lambda segment, forced=None: separate_segment(segment, decided, decided=forced),
-                  spans, hop_length, on_block, write, decide=decide)
+    def separate(segment, forced=None):
+        return separate_segment(segment, decided, decided=forced)
+
+    result = _run(read, reader.n_samples, separate, spans, hop_length, on_block, write, decide=decide)
     return dataclasses.replace(result, accompaniment=decided, tonal_share=tonal)
 
 
