@@ -270,6 +270,11 @@ def test_quantized_hits_stream_block_wise(song, tmp_path, monkeypatch):
     # 7.1 GB, past the 4 GiB budget that sent it to blocks); the hit files are byte for
     # byte the in-memory block-wise run's (--plot still takes that path).
     options = ["--block-seconds", "1", "--midi", "--onsets", "--quantize", "16", *FAST]
+    from nmfaudio.drums import tempo_grid
+
+    # both runs make the tracker's envelope 8 frames at a time: the same arithmetic, so the
+    # same bytes on any CPU (the stretches' mel products in one piece could round otherwise)
+    monkeypatch.setattr(tempo_grid, "ENVELOPE_FRAMES", 8)
     assert main(["drums", str(song), "-o", str(tmp_path / "in_memory"), "--plot", *options]) == 0
     load = nmfaudio.audio.load
 
@@ -280,9 +285,6 @@ def test_quantized_hits_stream_block_wise(song, tmp_path, monkeypatch):
     monkeypatch.setattr(nmfaudio.audio, "load", load_no_input)
     # nor its channel mean whole: the beat tracker reads it a few frames at a time (the lead,
     # 2026-12-07: the tracker's STFT of the whole mixture added 0.41 GB to 10 minutes' run)
-    from nmfaudio.drums import tempo_grid
-
-    monkeypatch.setattr(tempo_grid, "ENVELOPE_FRAMES", 8)
     quantize_read, reads = tempo_grid.quantize_read, []
 
     def spied(hits, read, n_samples, *args, **kwargs):

@@ -231,7 +231,7 @@ def test_a_long_separations_mixture_panel_is_made_a_stretch_at_a_time(monkeypatc
     """The lead (2026-12-07): the mixture panel took the whole recording's STFT (``nmfaudio
     separate -k 4 --plot`` on 10 minutes of stereo 44.1 kHz: 2.83 GiB resident against 1.38
     without the figure, which ``--max-memory`` does not count).  Made a few frames at a time
-    (``mixture_columns``): the same pooled values as the whole STFT's (exactly), and the
+    (``mixture_columns``): the same pooled values as the whole STFT's (to float32 rounding), and the
     figure's traced peak under 0.4 of the whole complex STFT's bytes (the whole STFT: more
     than it)."""
     import tracemalloc
@@ -262,7 +262,9 @@ def test_a_long_separations_mixture_panel_is_made_a_stretch_at_a_time(monkeypatc
     X = spectrum.stft(short.sum(axis=0), n_fft=n_fft, hop_length=hop)
     expected, edges = plot_audio.pooled_columns(np.abs(X).mean(axis=0), 40.0, max_columns=100)
     got, got_edges = plot_audio.mixture_columns(short, 40.0, n_fft=n_fft, hop_length=hop, max_columns=100)
-    np.testing.assert_array_equal(got, expected)
+    # each frame's FFT batched with other frames: exact on the AMD EPYC it was written on (0
+    # difference), rounding allowed where another CPU's FFT kernels batch frames otherwise
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6 * float(expected.max()))
     np.testing.assert_array_equal(got_edges, edges)
 
 
