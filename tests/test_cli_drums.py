@@ -193,6 +193,40 @@ def test_a_kit_folders_learning_rate_is_said_where_the_templates_are_named(one_s
     assert f"({low}, one-shots learned at 22050 Hz)" in capsys.readouterr().out.splitlines()[0]
 
 
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_templates_learn_at_a_rate_uses_the_separations_frames_there(one_shots, song, tmp_path, capsys, rate):
+    """'templates learn KIT --sr 48000' learned on 2048 / 512 whatever the rate, so its .npz
+    gave other stems than the folder itself, which a 48-kHz recording learns on 4464 / 1116
+    (tour68).  The frames now default to the separation's at --sr: the .npz's templates
+    equal the folder's as learned for a recording at that rate (exact), and so do the stems."""
+    import librosa
+
+    from nmfaudio import spectrum
+    from nmfaudio.drums.templates import read_templates
+
+    for shot in one_shots.rglob("*.flac"):  # a kit stored at the rate: the folder is learned there
+        data, stored = sf.read(shot)
+        sf.write(shot, librosa.resample(data, orig_sr=stored, target_sr=rate), rate)
+    npz = tmp_path / "kit.npz"
+    assert main(["templates", "learn", str(one_shots), "-o", str(npz), "--sr", str(rate)]) == 0
+    n_fft, hop = spectrum.frames_for_rate(rate)
+    assert f"(sr {rate}, n_fft {n_fft}, hop {hop}," in capsys.readouterr().out
+    learned, folder = nmfaudio.DrumTemplates.load(npz), read_templates(one_shots, sr=rate)
+    assert (learned.sr, learned.n_fft, learned.hop_length) == (folder.sr, folder.n_fft, folder.hop_length)
+    np.testing.assert_array_equal(learned.P, folder.P)
+    y, _ = nmfaudio.load(song)
+    high = tmp_path / f"beat{rate}.wav"
+    nmfaudio.save(high, librosa.resample(y, orig_sr=SR, target_sr=rate), rate)
+    for name, templates in (("npz", npz), ("folder", one_shots)):
+        assert main(["drums", str(high), "-o", str(tmp_path / name), "--templates", str(templates), *FAST]) == 0
+    for stem in sorted(os.listdir(tmp_path / "folder")):
+        np.testing.assert_array_equal(sf.read(tmp_path / "npz" / stem)[0], sf.read(tmp_path / "folder" / stem)[0])
+    # --n-fft alone: the hop is a quarter of it, as 'nmfaudio drums --n-fft' takes it
+    assert main(["templates", "learn", str(one_shots), "-o", str(tmp_path / "b.npz"), "--sr", str(rate),
+                 "--n-fft", "2048"]) == 0
+    assert "n_fft 2048, hop 512," in capsys.readouterr().out
+
+
 def test_templates_learn_reads_capitalised_class_folders_by_name(one_shots, song, tmp_path, capsys,
                                                                   one_line_error):
     """kitprobe67: a sample library's Kick/, Snare/, HiHat/, kept as they are and read with

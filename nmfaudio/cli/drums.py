@@ -191,8 +191,12 @@ def register(subparsers) -> None:
                        help="drum sub-folders, comma-separated (default: every one of kick, snare, toms, hihat, "
                             "cymbals, other that exists)")
     learn.add_argument("--sr", type=positive_int, default=22050, help="sampling rate (default 22050)")
-    learn.add_argument("--n-fft", type=positive_int, default=2048, metavar="N", help="STFT frame length (default 2048)")
-    learn.add_argument("--hop-length", type=positive_int, default=512, metavar="H", help="STFT hop (default 512)")
+    learn.add_argument("--n-fft", type=positive_int, default=None, metavar="N",
+                       help="STFT frame length (default: the separation's at --sr: 2048 at 22.05 kHz, 4096 at "
+                            "44.1 kHz, 4464 at 48 kHz)")
+    learn.add_argument("--hop-length", type=positive_int, default=None, metavar="H",
+                       help="STFT hop (default 512 at 22.05 kHz, 1024 at 44.1 kHz, 1116 at 48 kHz; n_fft / 4 with "
+                            "--n-fft)")
     learn.add_argument("--frames", type=positive_int, default=None, metavar="T",
                        help="template length in frames (default 8, cymbals 24)")
     learn.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -456,8 +456,8 @@ class DrumTemplates:
 
     # -- learning ---------------------------------------------------------------------
     @classmethod
-    def from_one_shots(cls, one_shots, sr, *, n_fft=spectrum.N_FFT, hop_length=spectrum.HOP_LENGTH,
-                       n_frames=TEMPLATE_FRAMES, source="arrays"):
+    def from_one_shots(cls, one_shots, sr, *, n_fft=None, hop_length=None, n_frames=TEMPLATE_FRAMES,
+                       source="arrays"):
         """Learn templates from one-shot recordings given as arrays.
 
         Parameters
@@ -466,7 +466,8 @@ class DrumTemplates:
             One-shots at ``sr`` (multichannel ones are averaged to mono); a 2-D array
             (n_shots, n_samples) is one mono shot a row.
         sr : int
-        n_fft, hop_length : int, default 2048, 512
+        n_fft, hop_length : int, optional
+            Default: the frames the separation uses at ``sr``, as in :meth:`from_folder`.
         n_frames : int or dict {name: int}, default 8
             Template length in frames (per name: the others get 8; shorter templates
             are zero-padded to the longest).
@@ -499,7 +500,7 @@ class DrumTemplates:
     def _learn(cls, labelled, sr, *, n_fft, hop_length, n_frames, source):
         """``labelled``: {class: [(label for messages, samples), ...]}."""
         sr = audio.check_sr(sr)
-        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        n_fft, hop_length = spectrum.frames_or_defaults(n_fft, hop_length, sr)
         if isinstance(n_frames, dict):  # per label, the rest TEMPLATE_FRAMES
             frames = {name: check_int(n_frames.get(name, TEMPLATE_FRAMES), f"n_frames[{name!r}]", 1)
                       for name in labelled}
@@ -519,8 +520,7 @@ class DrumTemplates:
                    tuple(counts), source)
 
     @classmethod
-    def from_folder(cls, path, *, classes=None, sr=22050, n_fft=spectrum.N_FFT,
-                    hop_length=spectrum.HOP_LENGTH, n_frames=None):
+    def from_folder(cls, path, *, classes=None, sr=22050, n_fft=None, hop_length=None, n_frames=None):
         """Learn templates from a folder of one-shots: ``path/kick/*.wav``, ``path/snare/…``,
         ``path/toms/…``, ``path/hihat/…``, ``path/cymbals/…`` (the layout libnmfd uses,
         plus toms and cymbals), and optionally ``path/other/…`` (percussion for the
@@ -543,7 +543,12 @@ class DrumTemplates:
             ``kick/``, ``snare/`` and ``hihat/`` is fine: :func:`separate_drums` takes
             the missing classes from the bundled templates.
         sr : int, default 22050
-        n_fft, hop_length : int, default 2048, 512
+        n_fft, hop_length : int, optional
+            Default: the frames the separation uses at ``sr``
+            (:func:`nmfaudio.spectrum.frames_for_rate`: 2048 / 512 at 22.05 kHz, 4096 / 1024
+            at 44.1 kHz, 4464 / 1116 at 48 kHz), so that the templates equal those a kit
+            folder given as ``templates=`` is learned into for a recording at ``sr``; with
+            only ``n_fft`` given, the hop is ``n_fft // 4``.
         n_frames : int or dict {class: int}, optional
             Template length in frames; default ``CLASS_FRAMES`` (8, longer for
             cymbals).
@@ -636,7 +641,9 @@ class DrumTemplates:
             raise ValueError(f"sr={sr} is above {MOST_LEARN_SR} Hz, the highest rate templates are learned at; "
                              "learn them at your recordings' rate (e.g. 44100 or 48000): they are converted to "
                              "each recording's rate when used")
-        n_fft, hop_length = spectrum.check_frames(n_fft, hop_length)
+        # the separation's frames at sr when not given: 2048 / 512 at every rate made an .npz
+        # learned at 48 kHz give other stems than its folder (tour68)
+        n_fft, hop_length = spectrum.frames_or_defaults(n_fft, hop_length, sr)
         # the classes learned here, each at its length: a kit without cymbals/ is not held to
         # the cymbals' 24 frames
         lengths = class_lengths([labels[name] for name in classes], n_frames)
