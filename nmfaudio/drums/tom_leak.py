@@ -25,13 +25,16 @@ On a kit whose toms lie below its kick the toms parts hold the kick's body at it
 (:mod:`nmfaudio.drums.kick_toms`): their activation there is the kick, at a large ratio,
 and taking it off left the kick / toms swap test without the shared hits it reads, so
 the kick's body and the toms' fills stayed in the wrong stems.  The leak is taken only
-when the swap test reads the same with and without it (:func:`keeps_swap`): on the
+when the swap test reads the same with and without it (:func:`keeps_swap`).  On the
 tuning kits rebuilt with toms under their kick (``benchmarks/kit_variants.py``
-``-lowtoms`` / ``-downtoms``, tuning seeds 0-8) the leak hid the swap on 3 of 60
-recordings (toms −9 to −15 dB, kick −3 to −18 dB there) and kept its gain elsewhere
-(docs/log/drums-five-stems-decisions.md, tomleak69 round).  A cap on the ratio instead lost
-the kits whose kick leaks into the toms at a ratio near 1 (BJA_Pacific's toms playing
-its kick's samples) without mending the hidden swap.
+``-lowtoms`` / ``-downtoms``, tuning seeds 0-8, 60 recordings dry, in a room and mixed
+like a record) the leak changed the swap test's outcome on 7 of the 180: on 5 it hid a
+swap that held, toms 10.7-33.5 dB and kick 6.3-18.3 dB lower than with the test's own
+outcome; on 2 (BJA_Pacific-downtoms funk, whose swap itself is wrong) it helped, toms +2.2
+and +8.9 dB (docs/log/drums-five-stems-decisions.md, tomleak69 round).  A cap on the ratio
+instead (0.5) lost the kits whose toms parts take a ratio near 1 or above at the kick's
+hits as a leak (BJA_Pacific's toms playing its kick's samples: the leak gives their
+toms 5-10 dB) and left the hidden swap hidden.
 """
 
 from __future__ import annotations
