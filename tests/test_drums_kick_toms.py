@@ -4,8 +4,9 @@ cleanly into shared ones keeping the groove and lone ones in fills; the model is
 unchanged.  Arrays only."""
 
 import numpy as np
+import pytest
 
-from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, rerouted_activations, swapped_hits
+from nmfaudio.drums.kick_toms import coverage, kick_toms_parts, rerouted_activations, swap_holds, swapped_hits
 from nmfaudio.drums.stems import stem_index
 from nmfaudio.drums.times import peak_frames
 
@@ -101,6 +102,18 @@ def test_lone_hits_scattered_through_the_groove_are_not_fills():
     hits, lone, shared = swapped_hits(kick, toms, frame_rate=FRAME_RATE)
     np.testing.assert_array_equal(hits, GROOVE)
     assert lone is None and shared is None
+
+
+@pytest.mark.parametrize("seed, groove_shared, fill_shared", [(0, True, False), (1, False, True), (2, False, True)])
+def test_swap_holds_is_the_swaps_own_test(seed, groove_shared, fill_shared):
+    # swap_holds (what nmfaudio.drums.tom_leak reads) says True exactly when kick_toms_parts moves
+    P = _templates(seed)
+    H, _ = _activations(groove_shared=groove_shared, fill_shared=fill_shared)
+    route = stem_index(LABELS, OUTPUTS)
+    moved = kick_toms_parts(P, H, route, LABELS, frame_rate=FRAME_RATE)[1] is not H
+    assert swap_holds(P, H, LABELS, frame_rate=FRAME_RATE) is moved
+    assert moved is groove_shared
+    assert swap_holds(P[:, :2], H[:2], LABELS[:2], frame_rate=FRAME_RATE) is False  # no toms parts
 
 
 def test_coverage_counts_the_frames_near_a_hit():

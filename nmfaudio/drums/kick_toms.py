@@ -27,7 +27,7 @@ from nmfaudio.drums.times import peak_frames
 
 __all__ = ["ALONE_SHARE", "CLEAN_SHARE", "COVER_MARGIN", "COVER_S", "KICK_PEAK_SHARE", "MIN_ALONE", "MIN_RUN",
            "MIN_SHARED", "SHARED_SHARE", "TAKER_SHARE", "coverage", "kick_toms_parts", "moved_parts",
-           "owned_frames", "rerouted_activations", "swapped_hits"]
+           "owned_frames", "rerouted_activations", "swap_holds", "swapped_hits"]
 
 #: A kick-part hit: a local maximum of the kick parts' model above this share of its maximum.
 KICK_PEAK_SHARE = 0.1
@@ -182,6 +182,45 @@ def swapped_hits(kick_model, toms_model, *, frame_rate):
     return hits, lone, shared
 
 
+def _models(P, H, kicks, toms, K):
+    """The first K parts' activations with channels summed (K, N), their templates' sums
+    (K,), and the kick parts' and the toms parts' model per frame (activation times
+    template sum), each (N,)."""
+    summed = H[:K].sum(axis=1)
+    energy = P[:, :K].sum(axis=(0, 2))
+    return (summed, energy, (summed[kicks] * energy[kicks, None]).sum(axis=0),
+            (summed[toms] * energy[toms, None]).sum(axis=0))
+
+
+def swap_holds(P, H, labels, *, frame_rate) -> bool:
+    """Whether :func:`kick_toms_parts`' test holds: the kick part's hits split into lone
+    ones (toms below the kick) and ones the toms parts share (the kit's kick).
+
+    Parameters
+    ----------
+    P : ndarray, shape (F, K', T)
+        Templates (K' ≥ K: extra parts after the K labelled ones are not read).
+    H : ndarray, shape (K', C, N)
+        Their activations.
+    labels : sequence of K str
+        The labels of the first K templates.
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    bool
+    """
+    labels = list(labels)
+    K = len(labels)
+    kicks = [k for k in range(K) if class_of(labels[k]) == "kick"]
+    toms = [k for k in range(K) if class_of(labels[k]) == "toms"]
+    if not kicks or not toms:
+        return False
+    _, _, kick_model, toms_model = _models(P, H, kicks, toms, K)
+    return swapped_hits(kick_model, toms_model, frame_rate=frame_rate)[1] is not None
+
+
 def kick_toms_parts(P, H, route, labels, *, frame_rate):
     """Move a swapped kick's and toms' activations to each other's output.
 
@@ -211,10 +250,7 @@ def kick_toms_parts(P, H, route, labels, *, frame_rate):
     toms = [k for k in range(K) if class_of(labels[k]) == "toms"]
     if not kicks or not toms:
         return P, H, route
-    summed = H[:K].sum(axis=1)  # (K, N), channels summed
-    energy = P[:, :K].sum(axis=(0, 2))
-    kick_model = (summed[kicks] * energy[kicks, None]).sum(axis=0)
-    toms_model = (summed[toms] * energy[toms, None]).sum(axis=0)
+    summed, energy, kick_model, toms_model = _models(P, H, kicks, toms, K)
     hits, lone, shared = swapped_hits(kick_model, toms_model, frame_rate=frame_rate)
     if lone is None:
         return P, H, route

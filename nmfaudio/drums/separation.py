@@ -603,6 +603,10 @@ LONE_TOMS = True
 #: rides on every kick and snare hit (nmfaudio.drums.tom_leak; docs/log/drums-five-stems-decisions.md,
 #: room-tails round); a switch for the benchmark.
 TOMS_LEAK = True
+#: Whether that leak is taken only when it leaves the kick / toms swap test's outcome as the
+#: fit's activations read it (nmfaudio.drums.tom_leak.keeps_swap; docs/log/drums-five-stems-decisions.md,
+#: tomleak69 round); a switch for the benchmark.
+TOMS_LEAK_KEEPS_SWAP = True
 #: Whether, in a drum recording's ride groove, the open hat part's activation moves to the
 #: cymbals with the closed hat part's strokes (nmfaudio.drums.ride.move_strokes' ``also``;
 #: twenty-eighth round); a switch for the benchmark.
@@ -930,8 +934,14 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and TOMS_LEAK and toms.size:
         others = [H[parts].sum(axis=0) for cls in tom_leak.LEAK_CLASSES if (parts := parts_of(cls)).size]
         if others:
-            H_masks = H_masks.copy()
-            H_masks[toms] *= tom_leak.leak_kept(H[toms].sum(axis=0), others)[None]
+            leaked = H_masks.copy()
+            leaked[toms] *= tom_leak.leak_kept(H[toms].sum(axis=0), others)[None]
+            # toms below the kick: the toms parts hold the kick's body at its hits, no leak;
+            # taking it off hid the kick / toms swap below (tuning kits rebuilt with toms
+            # under their kick: 5 of 180 recordings, toms 10.7-33.5 dB down; tomleak69 round)
+            if not (TOMS_LEAK_KEEPS_SWAP and KICK_TOMS_SWAP) or tom_leak.keeps_swap(
+                    P, H, leaked, kit.classes, frame_rate=sr / hop_length):
+                H_masks = leaked
     if sustained is not None:
         # the kick's, the snare's and the toms' decay in every song, loud drums too
         # (docs/log/drums-full-song-decisions.md, thirtieth, thirty-first and fortieth rounds: at +6 dB
