@@ -1129,7 +1129,7 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     if sustained is None and (has_free or np.any(index == D)):
         cut = LOW_CUT_HZ
         if hat_lows and "hihat" in classes:
-            power = np.einsum("fcn,fcn->f", magnitude, magnitude, dtype=np.float64)  # no (F, C, N) temporary
+            power = np.einsum("fcn,fcn->f", magnitude, magnitude)  # float32, no (F, C, N) temporary: 2-4 ms
             cut = hat_cut(P_masks, H_masks, kit.classes, freqs, power, LOW_CUT_HZ)
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs,
                                                 residual=D, cut=cut)
