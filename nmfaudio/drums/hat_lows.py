@@ -31,7 +31,7 @@ FROM_HZ = 300.0
 #: round): cut at 1 / 2 kHz where the statistic passes 0.35, hi-hat −6.54 → −5.85 / −5.83 dB.
 CUT_HZ = 1000.0
 #: The statistic's bound.  On the proxy draws every recording at 0.25 or more gained from
-#: the raised cut (+0.26 to +7.5 dB hi-hat; 21 of 64), below it 13 of 43 lost up to 1.0 dB;
+#: the raised cut (+0.26 to +7.5 dB hi-hat; 21 of 64), below it 13 of 43 lost 0.05-0.99 dB;
 #: 0.35 (12 of 64, each +1.45 dB or more) keeps a margin; the tuning draws read 0.06-0.34.
 SHARE = 0.35
 

@@ -55,7 +55,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.  In drum
    recordings the hi-hat's model below 300 Hz counts for the residual
-   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas); in
+   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas), below
+   1 kHz where that band would be most of the hat stem (:mod:`nmfaudio.drums.hat_lows`); in
    songs its model below 1 kHz leaves the masks, shared by the other outputs' models
    (:data:`nmfaudio.drums.stems.SONG_LOW_CUT_HZ`).
 
