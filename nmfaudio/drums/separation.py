@@ -55,7 +55,8 @@ never saw; the five-stem choices in docs/drums-five-stems.md):
    gives the soft mask ``S_d^p / Σ_j S_j^p`` (``mask_power`` p = 1.5 by default),
    applied to the mixture's complex STFT, so the outputs add up to the mixture.  In drum
    recordings the hi-hat's model below 300 Hz counts for the residual
-   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas); in
+   (:data:`nmfaudio.drums.stems.LOW_CUT_HZ`: there it is snare bodies and congas), below
+   1 kHz where that band would be most of the hat stem (:mod:`nmfaudio.drums.hat_lows`); in
    songs its model below 1 kHz leaves the masks, shared by the other outputs' models
    (:data:`nmfaudio.drums.stems.SONG_LOW_CUT_HZ`).
 
@@ -101,9 +102,10 @@ from nmfaudio.drums.model import _band_edges, _fit, channel_gains
 from nmfaudio._validation import as_generator, check_engine, check_int, least_seconds
 from nmfaudio.drums.free_drum import drum_like_free, follows_cymbals, high_free
 from nmfaudio.drums.hat_ceiling import hat_ceilings
+from nmfaudio.drums.hat_lows import hat_cut
 from nmfaudio.drums.hat_presence import hats_absent, hats_at_snare
-from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, PRESENCE, RESIDUAL_CLASSES, SONG_ELECTRONIC_SNARE,
-                                  SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
+from nmfaudio.drums.stems import (ANCHOR, GUIDE_LABELS, LOW_ADAPT, LOW_CUT_HZ, PRESENCE, RESIDUAL_CLASSES,
+                                  SONG_ELECTRONIC_SNARE, SONG_LOW_CUT_HZ, SONG_SNARE_BODY_HZ,
                                   adapt_limits_db, low_cut_parts, presence_mode, stem_index)
 from nmfaudio.drums.kick_decay import GLIDE_HZ, KICK_DECAY_SLOWER, kick_decay, per_reference_hop
 from nmfaudio.drums import kick_gate
@@ -434,6 +436,11 @@ def separate_drums(
     guides = bundled.select(guided) if guided else None
     song_snare = (_song_snare(kit, sr=sr, n_fft=n_fft, hop_length=hop_length)
                   if accompaniment is not False else None)  # a song's start only
+    # the hat's raised low cut (HAT_LOWS) reads its bound off the bundled hat templates: a
+    # user's own hat one-shots may hold real low mids (hihat69 round: rumpf's and BJA_Pacific's
+    # hats passed it on every kick/snare/hi-hat-only groove, the hi-hat −0.47 / +0.16 dB)
+    hat_lows = HAT_LOWS and accompaniment is not True and _bundled_hats(kit, sr=sr, n_fft=n_fft,
+                                                                         hop_length=hop_length)
 
     # each channel's DC offset over the whole recording (streamed: one pass over the file)
     offset = _file_offset(y) if stream_to is not None else dc_offset(y)
@@ -451,7 +458,7 @@ def separate_drums(
                          callback=callback, accompaniment=mode, presence_test=presence_test,
                          ride=ride if decided is None or decided.ride is None else decided.ride,
                          guides=guides, filled_kit=filled_kit, song_snare=song_snare, offset=offset,
-                         above_hz=above_hz, decided=decided)
+                         above_hz=above_hz, decided=decided, hat_lows=hat_lows)
 
     # block-wise: the decisions a block makes from the signal, taken from the blocks around
     # it (blockwise.block_decision); not those the user made for every block
@@ -563,6 +570,17 @@ def _song_snare(kit, *, sr, n_fft, hop_length):
     return kit.classes.index("snare"), electronic_snare().convert(sr=sr, n_fft=n_fft, hop_length=hop_length).P[:, 0]
 
 
+def _bundled_hats(kit, *, sr, n_fft, hop_length) -> bool:
+    """Whether every hi-hat part of ``kit`` (converted to these STFT parameters) is the
+    bundled one (the bundled kit, or hats borrowed from it)."""
+    hats = [label for label in kit.classes if class_of(label) == "hihat"]
+    bundled = default_templates()
+    if not hats or any(label not in bundled.classes for label in hats):
+        return False
+    return _same_template(kit.select(hats).P,
+                          bundled.select(hats).convert(sr=sr, n_fft=n_fft, hop_length=hop_length).P)
+
+
 def _same_template(P, Q) -> bool:
     """Whether two templates (n_freq, n_parts, n_frames) are the same up to float rounding."""
     return P.shape == Q.shape and np.allclose(P, Q, rtol=1e-5, atol=1e-9)
@@ -594,6 +612,10 @@ FREE_CYMBALS = True
 #: before the masks, the kick's mask kept (nmfaudio.drums.hat_ceiling; docs/log/drums-five-stems-decisions.md,
 #: hat-proxy round); a switch for the benchmark.
 HAT_CEILING = True
+#: Whether, in a drum recording, the hi-hat output's low cut goes up to 1 kHz where its low
+#: mids would be most of its stem (nmfaudio.drums.hat_lows; docs/log/drums-five-stems-decisions.md,
+#: hihat69 round); a switch for the benchmark.
+HAT_LOWS = True
 #: Whether the kick / toms swap test runs (nmfaudio.drums.kick_toms); a switch for the benchmark.
 KICK_TOMS_SWAP = True
 #: Whether the lone-toms test runs when the toms are judged absent (nmfaudio.drums.lone_toms);
@@ -775,7 +797,7 @@ def _output_name(classes, index: int) -> str:
 def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power, max_iter, adapt, support_db,
               max_gain_db, n_free, bands, engine, rng, callback, accompaniment=False,
               presence_test=True, ride="auto", guides=None, filled_kit=None, song_snare=None,
-              offset=None, above_hz=None, decided=None) -> DrumSeparation:
+              offset=None, above_hz=None, decided=None, hat_lows=False) -> DrumSeparation:
     # a DC offset (a constant the recording chain added; 0.01 of full scale cost the tuning
     # performances' kick 2.4 dB, docs/log/drums-five-stems-decisions.md, the DC-offset round) is no drum:
     # the fit and the masks see each channel without ``offset`` (its mean, shape (1,) or
@@ -1111,10 +1133,17 @@ def _separate(y, sr, kit, classes, *, name, beta, n_fft, hop_length, mask_power,
     # are drums (docs/drums-full-song.md's example: drums 9.6 -> 9.5 dB with the cut).
     # Nor when nothing else goes to the residual (n_free=0, every class an output): a user
     # who asked for no residual gets none.
+    # Where the hat parts' share of the model would make their stem mostly 300 Hz - 1 kHz
+    # (snare bodies, congas under quiet hats), the cut goes up to 1 kHz (nmfaudio.drums.hat_lows;
+    # docs/log/drums-five-stems-decisions.md, hihat69 round)
     route = index
     if sustained is None and (has_free or np.any(index == D)):
+        cut = LOW_CUT_HZ
+        if hat_lows and "hihat" in classes:
+            power = np.einsum("fcn,fcn->f", magnitude, magnitude)  # float32, no (F, C, N) temporary: 2-4 ms
+            cut = hat_cut(P_masks, H_masks, kit.classes, freqs, power, LOW_CUT_HZ)
         P_masks, H_masks, route = low_cut_parts(P_masks, H_masks, kit.classes, index, freqs,
-                                                residual=D)
+                                                residual=D, cut=cut)
     elif sustained is not None:
         # in a song the hat parts' model below 1 kHz (bass, chords, snare bodies) leaves
         # the masks: those bins go to the other outputs by their own models, not all to
