@@ -1610,3 +1610,69 @@ def test_the_hat_parts_gates_need_the_gaps_ends_near_the_hits():
         assert abs(level - end_db) < 1.0
         result = ride.move_strokes(P, H, route, labels, _full_band(band), target=4, **grid)
         assert (result[3] is not None) == moved
+
+
+def _sections_hat(frame_rate, seconds=48.0):
+    """A closed hat part's activation over hat verse / ride chorus / hat verse (16 s each):
+    1 in the chorus, 0.1 in the verses; and the chorus' frames."""
+    n = int(seconds * frame_rate)
+    chorus = np.zeros(n, bool)
+    chorus[n // 3:2 * n // 3] = True
+    return np.where(chorus, 1.0, 0.1), chorus
+
+
+def test_a_long_recording_is_judged_in_windows_so_a_ride_chorus_leaves_the_verses_hats(monkeypatch):
+    """A hat verse, a ride chorus and a hat verse in one recording: judged once (main
+    before 2026-12-07) the whole recording was a ride, and every verse hat went to the
+    cymbals (verses' hi-hat onset F 0.02-0.22 on four tuning kits).  Judged in windows of
+    RIDE_STRETCH_S, the strokes move in the whole chorus and at most half a window past its
+    edges (the windows across an edge, here judged a ride when they hold 2 s of it: 3 s
+    past it, measured 2.8 s), never further into the verses; a short recording is judged
+    once, as before."""
+    frame_rate = SR / HOP
+    hat, chorus = _sections_hat(frame_rate)
+    calls = []
+
+    def judged(magnitude, hat_activation, snare, *, forced=False, **kwargs):  # a ride where 2 s of it play
+        calls.append(hat_activation.size)
+        ride_like = forced or np.sum(hat_activation > 0.5) >= 2 * frame_rate
+        return np.full(hat_activation.size, float(ride_like), np.float32)
+
+    monkeypatch.setattr(ride, "stroke_weights", judged)
+    labels = ["kick", "snare", "hihat", "cymbals:ride"]
+    n = hat.size
+    P = np.ones((8, 4, 2))
+    H = np.full((4, 1, n), 0.5)
+    H[2, 0] = hat
+    magnitude = np.ones((8, 1, n))
+    _, _, _, strokes, _ = ride.move_strokes(P, H, np.arange(4), labels, magnitude, sr=SR, n_fft=N_FFT,
+                                            hop_length=HOP, target=3)
+    moved = strokes[0] > 0
+    window = round(ride.RIDE_STRETCH_S * frame_rate)
+    assert np.all(moved[chorus])  # the whole chorus
+    reach = np.flatnonzero(moved & ~chorus)
+    assert reach.size and np.all(np.minimum(np.abs(reach - n // 3), np.abs(reach - 2 * n // 3)) <= window // 2)
+    assert not moved[:n // 3 - window // 2].any() and not moved[2 * n // 3 + window // 2:].any()
+    assert len(calls) > 2  # the windows, then the strokes' weights over the recording
+    # 15 s: one decision over the whole recording, as before
+    calls.clear()
+    short = int(15 * frame_rate)
+    ride.move_strokes(P, H[..., :short], np.arange(4), labels, magnitude[..., :short], sr=SR, n_fft=N_FFT,
+                      hop_length=HOP, target=3)
+    assert calls == [short]
+
+
+def test_ride_windows_take_a_majority_and_drop_runs_shorter_than_half_a_window():
+    frame_rate = SR / HOP
+    window = round(ride.RIDE_STRETCH_S * frame_rate)
+    assert ride.ride_windows(2 * window - 1, frame_rate, lambda a, b: True) is None
+    n = 5 * window
+    assert ride.ride_windows(n, frame_rate, lambda a, b: True).all()
+    assert not ride.ride_windows(n, frame_rate, lambda a, b: False).any()
+    # only the first window judged a ride: its first quarter lies in that window alone, a run
+    # of a quarter window (shorter than half a window): no ride anywhere
+    assert not ride.ride_windows(n, frame_rate, lambda a, b: a == 0).any()
+    # the windows of the middle fifth and those reaching a quarter into it: a ride there
+    middle = ride.ride_windows(n, frame_rate,
+                               lambda a, b: b > 2 * window + window // 4 and a < 3 * window - window // 4)
+    assert middle[2 * window:3 * window].all() and not middle[:window].any() and not middle[4 * window:].any()

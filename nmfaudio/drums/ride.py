@@ -159,7 +159,8 @@ from nmfaudio.drums.times import near
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE", "GAP_END_DB", "RIDE_LOOSE_STEADY",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
-           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "WASH_END_DB", "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
+           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "RIDE_STRETCH_S", "ride_windows", "WASH_END_DB",
+           "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
            "WASH_FROM", "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
            "move_strokes", "ride_part_strokes", "hat_echoes", "ride_mode", "backbeat_snare", "STROKE_SPLIT",
@@ -207,6 +208,13 @@ MEDIAN_DB = 3.5
 #: found 15 of the 18.  At 44.1 kHz with the hat-presence test; at 22.05 kHz (no such
 #: test) 8 of the 18 and 6 of the 72 others (the review check after that round).
 SONG_STEADY_SHARE = 0.5
+#: A recording at least twice this long (s) is judged in windows this long (:func:`ride_windows`,
+#: :func:`move_strokes`): a ride chorus between hat verses is found where it plays, and the
+#: verses keep their hats.  Judged once, the whole recording went with the chorus (tuning kits,
+#: hat / ride / hat sections of 16-20 s: the verses' hi-hat onset F 0.58 / 0.52, each verse
+#: alone 0.96 / 0.83; in windows 0.93 / 0.86; docs/log/drums-five-stems-decisions.md,
+#: ride-sections round).  About the length of the performances the cues were measured on (8 s).
+RIDE_STRETCH_S = 10.0
 #: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
 #: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap
 #: of five took two kick/snare/hi-hat-only grooves for rides; docs/log/transcription-decisions.md,
@@ -807,7 +815,7 @@ def hat_ring_level(band_magnitude, hat, frame_rate):
     return float(np.median(levels)), b - 1, float(np.percentile(levels, HELD_RING_QUANTILE))
 
 
-def cymbals_hold(P, H, parts, rows) -> float:
+def cymbals_hold(P, H, parts, rows, energy=None) -> float:
     """The cymbal parts' share of the kit's model of a band over a whole recording (the
     fourth cue, :data:`CYMBALS_HOLD`).
 
@@ -821,6 +829,9 @@ def cymbals_hold(P, H, parts, rows) -> float:
         The cymbal parts (the crashes' and the ride's).
     rows : slice
         The band's bins (:data:`RIDE_BAND_HZ`).
+    energy : callable or None, default None
+        ``energy()``: :func:`_band_energy` of ``P``, ``H`` and ``rows``, made by the caller
+        (once for a recording judged in windows); None: made here.
 
     Returns
     -------
@@ -832,7 +843,7 @@ def cymbals_hold(P, H, parts, rows) -> float:
     parts = np.asarray(parts, dtype=int).reshape(-1)  # [] indexes nothing (a float array would raise)
     if parts.size == 0 or H.shape[1] == 0:
         return 0.0
-    return _median_share(_band_energy(P, H, rows), parts)
+    return _median_share(_band_energy(P, H, rows) if energy is None else energy(), parts)
 
 
 def _band_energy(P, H, rows):
@@ -976,7 +987,8 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     The pattern is judged by :func:`stroke_weights`, with the second cue
     (:func:`ring_share`, :data:`HAT_RING_SHARE`) on the labelled parts' model when the
     labels have a ride part (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`); without one, by the
-    strict gate alone.
+    strict gate alone.  A recording at least twice :data:`RIDE_STRETCH_S` long is judged in
+    windows (:func:`ride_windows`): the strokes move only where a ride is found.
 
     Parameters
     ----------
@@ -1027,6 +1039,95 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     hat = closed_hat_part(labels)
     if hat is None:
         return P, H, route, None, None
+
+    energy = []  # each part's energy in the band's model (the fourth cue), made once when asked
+
+    def band_energy(a, b):
+        if not energy:
+            energy.append(_band_energy(P[:, :len(labels)], H[:len(labels)].sum(axis=1),
+                                       band_rows(sr, n_fft, magnitude.shape[0])))
+        return energy[0][:, a:b]
+
+    def judged(a, b, forced):  # the cues on frames a:b
+        return _judged_weights(P, H[..., a:b], labels, hat, None if magnitude is None else magnitude[..., a:b],
+                               sr=sr, n_fft=n_fft, hop_length=hop_length, forced=forced, song=song,
+                               band_energy=lambda: band_energy(a, b))
+
+    n_frames = H.shape[-1]
+    # a long recording is judged window by window (RIDE_STRETCH_S): a song's ride chorus
+    # between hat verses took the verses' hats with it when the whole recording was judged
+    # once; ride="on" moves every stroke, windows or not
+    ride_frames = None if forced else ride_windows(n_frames, sr / hop_length, lambda a, b: judged(a, b, False).any())
+    if ride_frames is None:
+        weights = judged(0, n_frames, forced)
+    else:
+        weights = (judged(0, n_frames, True) * ride_frames.astype(np.float32) if ride_frames.any()
+                   else np.zeros(n_frames, np.float32))
+    if not weights.any():
+        return P, H, route, None, None
+    strokes = H[hat] * weights  # (C, N)
+    with_snare = H[hat] - strokes
+    moved = [hat] + [k for k in also if k != hat]
+    shares = [strokes] + [H[k] * weights for k in moved[1:]]
+    H = np.concatenate([H, np.stack(shares)])
+    H[hat] = with_snare
+    for k, share in zip(moved[1:], shares[1:]):
+        H[k] = H[k] - share
+    return (np.concatenate([P, P[:, moved]], axis=1), H, np.append(route, [target] * len(moved)), strokes,
+            with_snare)
+
+
+def ride_windows(n_frames: int, frame_rate: float, is_ride):
+    """Which frames of a long recording are a ride groove's, or None for a recording
+    shorter than twice :data:`RIDE_STRETCH_S` (judged whole).
+
+    Windows of :data:`RIDE_STRETCH_S` end to end (the last one ending at the recording's
+    end) are judged first by ``is_ride(start, stop)``: all alike, every frame is as they
+    are.  Otherwise windows a quarter of that apart are judged too, and a frame is a ride's
+    when more than half of the windows holding it are (a window across a section's edge
+    holds either groove: the windows inside the section outvote it), in a run of such
+    frames at least half a window long (the first and last frames lie in one window
+    only).  A recording of one groove costs one judgement per frame, as judging it whole.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_frames,), or None
+    """
+    window = max(1, _frames(RIDE_STRETCH_S, frame_rate))
+    if n_frames < 2 * window:
+        return None
+    judged = {}
+
+    def decided(start):
+        if start not in judged:
+            judged[start] = bool(is_ride(start, start + window))
+        return judged[start]
+
+    def starts(step):
+        found = list(range(0, n_frames - window + 1, step))
+        return found if found[-1] == n_frames - window else found + [n_frames - window]
+
+    first = {decided(start) for start in starts(window)}
+    if len(first) == 1:
+        return np.full(n_frames, first.pop())
+    votes = np.zeros(n_frames)
+    counts = np.zeros(n_frames)
+    for start in starts(max(1, window // 4)):
+        counts[start:start + window] += 1
+        votes[start:start + window] += decided(start)
+    ride = 2 * votes > counts
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ride.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if stop - start < window // 2:  # shorter than half a window: not a groove
+            ride[start:stop] = False
+    return ride
+
+
+def _judged_weights(P, H, labels, hat, magnitude, *, sr, n_fft, hop_length, forced, song, band_energy):
+    """:func:`stroke_weights` of the closed hat part ``hat`` with the cues of
+    :func:`move_strokes`, for the frames of ``H`` (K', C, n) and ``magnitude`` (F, C, n);
+    ``band_energy()``: the labelled parts' :func:`_band_energy` at those frames (made once
+    for the recording: the windows of :func:`ride_windows` overlap four times)."""
     snare = [k for k, label in enumerate(labels) if class_of(label) == "snare"]
     summed = H[:len(labels)].sum(axis=1)
     # no snare part: no pedal chicks to keep apart, every stroke moves (the guard finds no hit)
@@ -1046,7 +1147,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
                 and ride_part_strokes(P, H, labels, magnitude, sr=sr, n_fft=n_fft, hop_length=hop_length) is None)
 
     def held_cymbals(rows):  # the fourth cue (CYMBALS_HOLD), not on a lone crash's wash (crash_wash)
-        return (cymbals_hold(model[0], summed, cymbals, rows) >= CYMBALS_HOLD
+        return (cymbals_hold(model[0], summed, cymbals, rows, band_energy) >= CYMBALS_HOLD
                 and not (WASH_RIDE_SHARE > 0 and crash_wash(model[0], summed, cymbals, ride, rows, sr / hop_length)))
 
     def held_ring(rows):  # the fifth cue (HELD_RING_DB): the hat part holds a ring loud at its gaps' ends
@@ -1057,21 +1158,9 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
         return (cue is not None and cue[0] >= HELD_RING_DB and cue[2] >= HELD_RING_LOW_DB
                 and ring_share(model[0], summed, hat, cue[1], rows) >= HELD_RING_SHARE)
 
-    weights = stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                             forced=forced, model=model, song=song, held_parts=held_parts,
-                             hold=None if ride is None else hold)
-    if not weights.any():
-        return P, H, route, None, None
-    strokes = H[hat] * weights  # (C, N)
-    with_snare = H[hat] - strokes
-    moved = [hat] + [k for k in also if k != hat]
-    shares = [strokes] + [H[k] * weights for k in moved[1:]]
-    H = np.concatenate([H, np.stack(shares)])
-    H[hat] = with_snare
-    for k, share in zip(moved[1:], shares[1:]):
-        H[k] = H[k] - share
-    return (np.concatenate([P, P[:, moved]], axis=1), H, np.append(route, [target] * len(moved)), strokes,
-            with_snare)
+    return stroke_weights(magnitude, summed[hat], snare_activation, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                          forced=forced, model=model, song=song, held_parts=held_parts,
+                          hold=None if ride is None else hold)
 
 
 def split_strokes(P, H, route, labels, moved, residual):
