@@ -78,16 +78,20 @@ def compose_sections(seed, pattern="hrh", *, bars=8, bpm_range=(90.0, 140.0)):
 
 
 def _onset_f(notes, hits, cls, start, end) -> float | None:
-    """Onset F (±50 ms) of ``cls`` between ``start`` and ``end`` s; None without notes."""
-    import mir_eval
+    """Onset F (±50 ms) of ``cls`` between ``start`` and ``end`` s, scored as
+    :func:`transcription.score` scores a mixture (sub-templates such as ``cymbals_ride`` count
+    for their class); None without notes."""
+    from transcription import score as transcription_score
 
-    truth = np.sort([n["time"] for n in notes if n["class"] == cls and start <= n["time"] < end])
-    found = np.sort([t for name, track in hits.classes.items()  # cymbals_ride: the cymbals'
-                     if ("cymbals" if name.startswith("cymbals") else name) == cls
-                     for t in track.times if start <= t < end])
-    if not truth.size:
+    def inside(times):
+        return [t for t in times if start <= t < end]
+
+    reference = {cls: inside(n["time"] for n in notes if n["class"] == cls)}
+    scores, _, _ = transcription_score({name: inside(track.times) for name, track in hits.classes.items()},
+                                       reference)
+    if not reference[cls]:
         return None
-    return float(mir_eval.onset.f_measure(truth, found, window=0.05)[0]) if found.size else 0.0
+    return float(scores[cls][0]) if cls in scores else 0.0
 
 
 def score(kit, seed, pattern, *, sr=44100, bars=8) -> dict:

@@ -1625,7 +1625,7 @@ def test_a_long_recording_is_judged_in_windows_so_a_ride_chorus_leaves_the_verse
     """A hat verse, a ride chorus and a hat verse in one recording: judged once (main
     before 2026-12-07) the whole recording was a ride, and every verse hat went to the
     cymbals (verses' hi-hat onset F 0.02-0.22 on four tuning kits).  Judged in windows of
-    RIDE_STRETCH_S, the strokes move in the whole chorus and at most half a window past its
+    RIDE_WINDOW_S, the strokes move in the whole chorus and at most half a window past its
     edges (the windows across an edge, here judged a ride when they hold 2 s of it: 3 s
     past it, measured 2.8 s), never further into the verses; a short recording is judged
     once, as before."""
@@ -1648,7 +1648,7 @@ def test_a_long_recording_is_judged_in_windows_so_a_ride_chorus_leaves_the_verse
     _, _, _, strokes, _ = ride.move_strokes(P, H, np.arange(4), labels, magnitude, sr=SR, n_fft=N_FFT,
                                             hop_length=HOP, target=3)
     moved = strokes[0] > 0
-    window = round(ride.RIDE_STRETCH_S * frame_rate)
+    window = round(ride.RIDE_WINDOW_S * frame_rate)
     assert np.all(moved[chorus])  # the whole chorus
     reach = np.flatnonzero(moved & ~chorus)
     assert reach.size and np.all(np.minimum(np.abs(reach - n // 3), np.abs(reach - 2 * n // 3)) <= window // 2)
@@ -1664,7 +1664,7 @@ def test_a_long_recording_is_judged_in_windows_so_a_ride_chorus_leaves_the_verse
 
 def test_ride_windows_take_a_majority_and_drop_runs_shorter_than_half_a_window():
     frame_rate = SR / HOP
-    window = round(ride.RIDE_STRETCH_S * frame_rate)
+    window = round(ride.RIDE_WINDOW_S * frame_rate)
     assert ride.ride_windows(2 * window - 1, frame_rate, lambda a, b: True) is None
     n = 5 * window
     assert ride.ride_windows(n, frame_rate, lambda a, b: True).all()

@@ -159,7 +159,7 @@ from nmfaudio.drums.times import near
 __all__ = ["RIDE_BAND_HZ", "STROKE_LABEL", "ECHO_SHARE", "CRASH_SHARE", "RING_SHARE", "HAT_RING_SHARE", "HAT_LOOSE_DB",
            "HELD_SHARE", "GAP_END_DB", "RIDE_LOOSE_STEADY",
            "HIT_RING_SHARE", "CYMBALS_HOLD", "HELD_RING_DB", "HELD_RING_SHARE", "HELD_RING_LOW_DB",
-           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "RIDE_STRETCH_S", "ride_windows", "WASH_END_DB",
+           "HELD_RING_QUANTILE", "SONG_STEADY_SHARE", "RIDE_WINDOW_S", "ride_windows", "WASH_END_DB",
            "WASH_RISE_DB", "WASH_RISE_S", "WASH_DB",
            "WASH_FROM", "WASH_RIDE_SHARE", "is_ride_pattern", "crash_wash",
            "hit_ring_share", "ring_share", "stroke_weights", "cymbals_hold", "hat_ring_level",
@@ -214,7 +214,7 @@ SONG_STEADY_SHARE = 0.5
 #: hat / ride / hat sections of 16-20 s: the verses' hi-hat onset F 0.58 / 0.52, each verse
 #: alone 0.96 / 0.83; in windows 0.93 / 0.86; docs/log/drums-five-stems-decisions.md,
 #: ride-sections round).  About the length of the performances the cues were measured on (8 s).
-RIDE_STRETCH_S = 10.0
+RIDE_WINDOW_S = 10.0
 #: A looser gate, with a second cue (:func:`ring_share`): at least LOOSE_SHARE of the
 #: counted gaps steady and their median level change under LOOSE_DB (0.2: one steady gap
 #: of five took two kick/snare/hi-hat-only grooves for rides; docs/log/transcription-decisions.md,
@@ -987,7 +987,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
     The pattern is judged by :func:`stroke_weights`, with the second cue
     (:func:`ring_share`, :data:`HAT_RING_SHARE`) on the labelled parts' model when the
     labels have a ride part (:data:`~nmfaudio.drums.general_midi.RIDE_NOTE`); without one, by the
-    strict gate alone.  A recording at least twice :data:`RIDE_STRETCH_S` long is judged in
+    strict gate alone.  A recording at least twice :data:`RIDE_WINDOW_S` long is judged in
     windows (:func:`ride_windows`): the strokes move only where a ride is found.
 
     Parameters
@@ -1054,7 +1054,7 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
                                band_energy=lambda: band_energy(a, b))
 
     n_frames = H.shape[-1]
-    # a long recording is judged window by window (RIDE_STRETCH_S): a song's ride chorus
+    # a long recording is judged window by window (RIDE_WINDOW_S): a song's ride chorus
     # between hat verses took the verses' hats with it when the whole recording was judged
     # once; ride="on" moves every stroke, windows or not
     ride_frames = None if forced else ride_windows(n_frames, sr / hop_length, lambda a, b: judged(a, b, False).any())
@@ -1079,9 +1079,9 @@ def move_strokes(P, H, route, labels, magnitude, *, sr, n_fft, hop_length, targe
 
 def ride_windows(n_frames: int, frame_rate: float, is_ride):
     """Which frames of a long recording are a ride groove's, or None for a recording
-    shorter than twice :data:`RIDE_STRETCH_S` (judged whole).
+    shorter than twice :data:`RIDE_WINDOW_S` (judged whole).
 
-    Windows of :data:`RIDE_STRETCH_S` end to end (the last one ending at the recording's
+    Windows of :data:`RIDE_WINDOW_S` end to end (the last one ending at the recording's
     end) are judged first by ``is_ride(start, stop)``: all alike, every frame is as they
     are.  Otherwise windows a quarter of that apart are judged too, and a frame is a ride's
     when more than half of the windows holding it are (a window across a section's edge
@@ -1093,7 +1093,7 @@ def ride_windows(n_frames: int, frame_rate: float, is_ride):
     -------
     ndarray of bool, shape (n_frames,), or None
     """
-    window = max(1, _frames(RIDE_STRETCH_S, frame_rate))
+    window = max(1, _frames(RIDE_WINDOW_S, frame_rate))
     if n_frames < 2 * window:
         return None
     judged = {}
